@@ -1,0 +1,1 @@
+"""motionlex.app: the desktop explorer."""

@@ -1,0 +1,380 @@
+"""Motion patches: skeleton motion as an RGB-like image of 16 x 16 patches.
+
+Source: Yu, Tanaka, Fujiwara, "Exploring Vision Transformers for 3D Human Motion-Language
+Models with Motion Patches", CVPR 2024, Sec. 3.2 and Fig. 3. For each frame, each of the five
+body parts (``skeleton.PART_NAMES``) is resampled to ``N = 16`` points by linear
+interpolation along its chain (by arc length); the five parts side by side give 80 columns,
+frames are rows and the x, y, z coordinates are the three channels. Each of the 80 sample
+points' coordinates is z-scored with statistics of the TRAINING split only, and clips are
+cropped or padded to at most 224 frames (14 patch rows) with a boolean mask of real rows
+(the reference code normalised with test-set statistics and zero-padded without a mask).
+
+Pure functions only: no I/O beyond :class:`PatchStats` (de)serialisation helpers, no models,
+no hidden randomness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .skeleton import PART_NAMES, Skeleton
+
+POINTS_PER_PART = 16
+PATCH_LEN = 16
+MAX_FRAMES = 224
+NUM_PARTS = len(PART_NAMES)
+NUM_COLUMNS = NUM_PARTS * POINTS_PER_PART
+
+
+def part_resampling_matrix(
+    skeleton: Skeleton,
+    points_per_part: int = POINTS_PER_PART,
+    rest_joints: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fixed linear map from joints to the resampled body-part chains.
+
+    Each chain is a polyline through its joints; ``points_per_part`` points are placed at
+    equal parameter steps along it and each is a convex combination of two neighbouring
+    joints. With ``rest_joints`` the steps are equal in arc length of that pose (bones of
+    different lengths get proportionally many points); without it, equal in joint index.
+
+    Args:
+        skeleton: skeleton whose ``chains`` (in ``PART_NAMES`` order) are resampled.
+        points_per_part: sample points per body part ``N``.
+        rest_joints: optional ``(J, 3)`` float pose, metres, for arc-length spacing.
+
+    Returns:
+        ``(5 * N, J)`` float32 matrix ``M``; ``M @ joints[t]`` gives the ``(5 * N, 3)``
+        sample points of frame ``t``. Rows sum to 1.
+
+    Raises:
+        ValueError: ``points_per_part < 2`` or ``rest_joints`` not ``(J, 3)``.
+
+    Source: Yu et al., CVPR 2024, Sec. 3.2 ("interpolate between joints in each body part to
+    obtain N sample points").
+    """
+    if points_per_part < 2:
+        raise ValueError(f"points_per_part must be >= 2, got {points_per_part}")
+    j = skeleton.num_joints
+    if rest_joints is not None:
+        rest_joints = np.asarray(rest_joints, dtype=np.float64)
+        if rest_joints.shape != (j, 3):
+            raise ValueError(f"rest_joints must be ({j}, 3), got {rest_joints.shape}")
+    mat = np.zeros((len(skeleton.chains) * points_per_part, j), dtype=np.float64)
+    for p, chain in enumerate(skeleton.chains):
+        chain = np.asarray(chain)
+        if rest_joints is not None:
+            seg = np.linalg.norm(np.diff(rest_joints[chain], axis=0), axis=1)
+            seg = np.where(seg > 1e-9, seg, 1e-9)
+            knots = np.concatenate([[0.0], np.cumsum(seg)])
+            knots /= knots[-1]
+        else:
+            knots = np.linspace(0.0, 1.0, len(chain))
+        for n, s in enumerate(np.linspace(0.0, 1.0, points_per_part)):
+            k = int(np.clip(np.searchsorted(knots, s, side="right") - 1, 0, len(chain) - 2))
+            w = (s - knots[k]) / (knots[k + 1] - knots[k])
+            w = float(np.clip(w, 0.0, 1.0))
+            row = p * points_per_part + n
+            mat[row, chain[k]] += 1.0 - w
+            mat[row, chain[k + 1]] += w
+    return mat.astype(np.float32)
+
+
+def sample_points(joints: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Apply the resampling matrix to joint positions.
+
+    Args:
+        joints: ``(..., T, J, 3)`` float, metres.
+        matrix: ``(P, J)`` from :func:`part_resampling_matrix` (``P = 80``).
+
+    Returns:
+        ``(..., T, P, 3)`` float32 sample-point positions, metres.
+
+    Raises:
+        ValueError: when the joint axis does not match the matrix.
+    """
+    joints = np.asarray(joints, dtype=np.float32)
+    if joints.ndim < 3 or joints.shape[-1] != 3 or joints.shape[-2] != matrix.shape[1]:
+        raise ValueError(
+            f"expected joints (..., T, {matrix.shape[1]}, 3) for this matrix, got {joints.shape}"
+        )
+    return np.einsum("pj,...jc->...pc", matrix, joints, optimize=True).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class PatchStats:
+    """Per-sample-point z-score statistics of motion patches.
+
+    Attributes:
+        mean: ``(80, 3)`` float32, metres, mean of each sample point's x, y, z.
+        std: ``(80, 3)`` float32, metres, standard deviation (floored at ``eps``).
+        count: number of frames the statistics were computed on.
+        source: free text naming the split they came from (e.g. ``"bandai/train"``).
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    count: int = 0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("mean", "std"):
+            a = getattr(self, name)
+            if np.asarray(a).shape != (NUM_COLUMNS, 3):
+                raise ValueError(
+                    f"PatchStats.{name} must be ({NUM_COLUMNS}, 3), got {np.asarray(a).shape}"
+                )
+        if not (np.asarray(self.std) > 0).all():
+            raise ValueError("PatchStats.std must be > 0 everywhere")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return {
+            "mean": np.asarray(self.mean).tolist(),
+            "std": np.asarray(self.std).tolist(),
+            "count": int(self.count),
+            "source": self.source,
+            "points_per_part": POINTS_PER_PART,
+            "parts": list(PART_NAMES),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PatchStats":
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            KeyError: missing ``mean``/``std``. ValueError: wrong shapes.
+        """
+        return cls(
+            np.asarray(d["mean"], dtype=np.float32),
+            np.asarray(d["std"], dtype=np.float32),
+            int(d.get("count", 0)),
+            str(d.get("source", "")),
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write JSON atomically (temporary file in the same folder, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(self.to_dict(), f)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PatchStats":
+        """Read statistics written by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: no such file. ValueError: not valid statistics (names the file).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"patch statistics not found: {path}")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as e:
+            raise ValueError(f"{path}: not valid patch statistics ({e})") from e
+
+    @classmethod
+    def identity(cls) -> "PatchStats":
+        """Mean 0, std 1: patches in raw metres (for viewing and tests)."""
+        return cls(np.zeros((NUM_COLUMNS, 3), np.float32), np.ones((NUM_COLUMNS, 3), np.float32))
+
+
+class PatchStatsAccumulator:
+    """Streaming mean/std of sample points over many motions (Chan et al. parallel update).
+
+    Feed each training motion's ``(T, 80, 3)`` sample points (or ``(T, J, 3)`` joints with a
+    matrix) with :meth:`update`; :meth:`finalize` gives :class:`PatchStats`. Uses float64
+    sums, so the order of updates does not matter beyond rounding.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = np.zeros((NUM_COLUMNS, 3), np.float64)
+        self.m2 = np.zeros((NUM_COLUMNS, 3), np.float64)
+
+    def update(self, points: np.ndarray) -> None:
+        """Add ``(T, 80, 3)`` sample points of one motion (metres).
+
+        Raises:
+            ValueError: wrong shape.
+        """
+        pts = np.asarray(points, dtype=np.float64)
+        if pts.ndim != 3 or pts.shape[1:] != (NUM_COLUMNS, 3):
+            raise ValueError(f"expected sample points (T, {NUM_COLUMNS}, 3), got {pts.shape}")
+        nb = pts.shape[0]
+        if nb == 0:
+            return
+        mb = pts.mean(axis=0)
+        m2b = ((pts - mb) ** 2).sum(axis=0)
+        n = self.n + nb
+        delta = mb - self.mean
+        self.mean += delta * (nb / n)
+        self.m2 += m2b + delta**2 * (self.n * nb / n)
+        self.n = n
+
+    def finalize(self, source: str = "", eps: float = 1e-3) -> PatchStats:
+        """Statistics so far; ``std`` floored at ``eps`` metres.
+
+        Raises:
+            ValueError: when no frame was added.
+        """
+        if self.n == 0:
+            raise ValueError("no frames were added to the patch statistics")
+        std = np.sqrt(self.m2 / max(self.n - 1, 1))
+        return PatchStats(
+            self.mean.astype(np.float32),
+            np.maximum(std, eps).astype(np.float32),
+            int(self.n),
+            source,
+        )
+
+
+def crop_or_pad(
+    points: np.ndarray, max_frames: int = MAX_FRAMES, start: int = 0
+) -> tuple[np.ndarray, int]:
+    """Crop a clip to ``max_frames`` from ``start`` or pad it with zeros at the end.
+
+    Args:
+        points: ``(T, ...)`` array.
+        max_frames: output length.
+        start: first frame kept when cropping (clamped into range).
+
+    Returns:
+        ``((max_frames, ...) array, valid_length)`` where ``valid_length <= max_frames``.
+    """
+    t = points.shape[0]
+    if t >= max_frames:
+        s = int(np.clip(start, 0, t - max_frames))
+        return points[s : s + max_frames], max_frames
+    out = np.zeros((max_frames,) + points.shape[1:], dtype=points.dtype)
+    out[:t] = points
+    return out, t
+
+
+def patch_row_mask(
+    lengths: np.ndarray | list[int], patch_len: int = PATCH_LEN, max_frames: int = MAX_FRAMES
+) -> np.ndarray:
+    """Which 16-frame patch rows hold real frames.
+
+    A row is real when it contains at least one real frame (the last partial row is kept;
+    its padded frames hold the last pose, see :func:`motion_patch_image`).
+
+    Args:
+        lengths: ``(B,)`` int valid frame counts.
+        patch_len: frames per patch row.
+        max_frames: padded clip length (a multiple of ``patch_len``).
+
+    Returns:
+        ``(B, max_frames // patch_len)`` bool.
+
+    Raises:
+        ValueError: ``max_frames`` not a multiple of ``patch_len`` or a length out of range.
+    """
+    if max_frames % patch_len:
+        raise ValueError(f"max_frames {max_frames} is not a multiple of patch_len {patch_len}")
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if (lengths < 1).any() or (lengths > max_frames).any():
+        raise ValueError(f"lengths must be in [1, {max_frames}], got {lengths.tolist()}")
+    rows = -(-lengths // patch_len)
+    return np.arange(max_frames // patch_len)[None, :] < rows[:, None]
+
+
+def motion_patch_image(
+    joints: np.ndarray,
+    matrix: np.ndarray,
+    stats: PatchStats | None = None,
+    lengths: np.ndarray | list[int] | None = None,
+) -> np.ndarray:
+    """Turn joint positions into the z-scored motion-patch image.
+
+    Frames past a clip's valid length are set to 0 after normalisation (the mean pose);
+    inside the last partial patch row the last real pose is repeated first so that the
+    row the mask keeps holds no artificial jump. Batched: one matrix product for all.
+
+    Args:
+        joints: ``(B, T, J, 3)`` or ``(T, J, 3)`` float, metres.
+        matrix: ``(80, J)`` from :func:`part_resampling_matrix`.
+        stats: z-score statistics (training split); ``None`` keeps metres.
+        lengths: ``(B,)`` valid frame counts; ``None`` means all ``T`` frames are valid.
+
+    Returns:
+        ``(B, 3, T, 80)`` (or ``(3, T, 80)`` for unbatched input) float32.
+
+    Raises:
+        ValueError: on a joint axis that does not match ``matrix``.
+
+    Source: Yu et al., CVPR 2024, Sec. 3.2 and Fig. 4 (coordinates as RGB channels).
+    """
+    joints = np.asarray(joints, dtype=np.float32)
+    single = joints.ndim == 3
+    if single:
+        joints = joints[None]
+    if joints.ndim != 4:
+        raise ValueError(f"expected joints (B, T, J, 3) or (T, J, 3), got {joints.shape}")
+    b, t = joints.shape[:2]
+    pts = sample_points(joints, matrix)  # (B, T, 80, 3)
+    if lengths is not None:
+        lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+        if lengths.shape[0] != b:
+            raise ValueError(f"lengths has {lengths.shape[0]} entries for a batch of {b}")
+        frame_idx = np.minimum(np.arange(t)[None, :], np.maximum(lengths, 1)[:, None] - 1)
+        pts = np.take_along_axis(pts, frame_idx[:, :, None, None], axis=1)
+    if stats is not None:
+        pts = (pts - stats.mean) / stats.std
+    if lengths is not None:
+        rows_end = np.minimum(-(-lengths // PATCH_LEN) * PATCH_LEN, t)
+        pad = np.arange(t)[None, :] >= rows_end[:, None]
+        pts[pad] = 0.0
+    img = np.ascontiguousarray(pts.transpose(0, 3, 1, 2), dtype=np.float32)
+    return img[0] if single else img
+
+
+def patches_from_joints(
+    joint_list: list[np.ndarray],
+    matrix: np.ndarray,
+    stats: PatchStats | None,
+    max_frames: int = MAX_FRAMES,
+    starts: list[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch clips of different lengths into a padded patch image and its row mask.
+
+    Args:
+        joint_list: ``B`` arrays ``(T_i, J, 3)`` float, metres, all on the skeleton of
+            ``matrix``.
+        matrix: ``(80, J)`` resampling matrix.
+        stats: z-score statistics or ``None``.
+        max_frames: padded length (224 = 14 patch rows).
+        starts: optional first frame per clip when cropping longer clips (random crops
+            during training come from the caller's seeded generator); default 0.
+
+    Returns:
+        ``(patches (B, 3, max_frames, 80) float32, row_mask (B, max_frames // 16) bool,
+        lengths (B,) int64)``.
+
+    Raises:
+        ValueError: empty list or mismatched joint counts.
+    """
+    if not joint_list:
+        raise ValueError("no motions to batch")
+    j = matrix.shape[1]
+    batch = np.zeros((len(joint_list), max_frames, j, 3), np.float32)
+    lengths = np.zeros(len(joint_list), np.int64)
+    for i, jt in enumerate(joint_list):
+        if jt.ndim != 3 or jt.shape[1:] != (j, 3):
+            raise ValueError(f"motion {i}: expected (T, {j}, 3), got {jt.shape}")
+        batch[i], lengths[i] = crop_or_pad(jt, max_frames, 0 if starts is None else starts[i])
+    img = motion_patch_image(batch, matrix, stats, lengths)
+    return img, patch_row_mask(lengths, PATCH_LEN, max_frames), lengths

@@ -1,0 +1,262 @@
+"""Skeletons: joint names, kinematic tree and the five body-part chains of motion patches.
+
+Every skeleton exposes its body parts in one canonical order, by meaning, so that a model
+trained on one skeleton reads another (Yu et al., CVPR 2024, Sec. 3.2):
+``torso (with head), left arm, right arm, left leg, right leg``. Each chain is ordered
+outward from the torso.
+
+Conventions: Y up, a body facing +Z has its left side at +X (right-handed axes, so
+``left = up x forward``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+PART_NAMES: tuple[str, ...] = ("torso", "left_arm", "right_arm", "left_leg", "right_leg")
+"""Canonical body-part order of every skeleton's ``chains``."""
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A kinematic tree with named joints and five body-part chains.
+
+    Attributes:
+        name: short identifier, e.g. ``"smpl22"``, ``"kit21"`` or ``"bvh:<file stem>"``.
+        joint_names: ``J`` joint names, in the order of the joint axis of motion arrays.
+        parents: ``J`` parent indices, ``-1`` for the root (exactly one root, parents
+            precede children is not required).
+        chains: five tuples of joint indices in ``PART_NAMES`` order, each ordered outward
+            from the torso and at least 2 joints long.
+        mirror_pairs: ``(left, right)`` joint-index pairs swapped by mirroring.
+
+    Raises:
+        ValueError: on inconsistent lengths, indices out of range, not exactly one root,
+            a wrong number of chains or a chain shorter than 2 joints.
+    """
+
+    name: str
+    joint_names: tuple[str, ...]
+    parents: tuple[int, ...]
+    chains: tuple[tuple[int, ...], ...]
+    mirror_pairs: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        j = len(self.joint_names)
+        if len(self.parents) != j:
+            raise ValueError(
+                f"skeleton {self.name!r}: {j} joint names but {len(self.parents)} parents"
+            )
+        roots = [i for i, p in enumerate(self.parents) if p == -1]
+        if len(roots) != 1:
+            raise ValueError(f"skeleton {self.name!r}: expected one root, found {len(roots)}")
+        bad = [p for p in self.parents if p < -1 or p >= j]
+        if bad:
+            raise ValueError(f"skeleton {self.name!r}: parent indices out of range: {bad}")
+        if len(self.chains) != len(PART_NAMES):
+            raise ValueError(
+                f"skeleton {self.name!r}: expected {len(PART_NAMES)} chains {PART_NAMES}, "
+                f"got {len(self.chains)}"
+            )
+        for part, chain in zip(PART_NAMES, self.chains):
+            if len(chain) < 2:
+                raise ValueError(f"skeleton {self.name!r}: chain {part!r} has < 2 joints")
+            if any(not 0 <= k < j for k in chain):
+                raise ValueError(f"skeleton {self.name!r}: chain {part!r} index out of range")
+        for a, b in self.mirror_pairs:
+            if not (0 <= a < j and 0 <= b < j):
+                raise ValueError(f"skeleton {self.name!r}: mirror pair {(a, b)} out of range")
+
+    @property
+    def num_joints(self) -> int:
+        """Number of joints ``J``."""
+        return len(self.joint_names)
+
+    @property
+    def root(self) -> int:
+        """Index of the root joint."""
+        return self.parents.index(-1)
+
+    def bones(self) -> np.ndarray:
+        """Bone list as joint-index pairs.
+
+        Returns:
+            ``(J - 1, 2)`` int64 array of ``(parent, child)`` pairs (the root row dropped),
+            ready for ``joints[f][bones].reshape(-1, 3)`` line drawing.
+        """
+        pairs = [(p, c) for c, p in enumerate(self.parents) if p >= 0]
+        return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+    def part_of_joint(self) -> np.ndarray:
+        """Body part index (into ``PART_NAMES``) of every joint, ``-1`` if in no chain.
+
+        A joint shared by several chains (e.g. the chest that starts both arms) gets the
+        first part that lists it, so the torso wins.
+
+        Returns:
+            ``(J,)`` int64 array.
+        """
+        out = np.full(self.num_joints, -1, dtype=np.int64)
+        for p, chain in enumerate(self.chains):
+            for k in chain:
+                if out[k] < 0:
+                    out[k] = p
+        return out
+
+    def mirror_permutation(self) -> np.ndarray:
+        """Joint permutation that swaps left and right.
+
+        Returns:
+            ``(J,)`` int64 array ``perm`` with ``mirrored[:, i] = joints[:, perm[i]]``.
+        """
+        perm = np.arange(self.num_joints)
+        for a, b in self.mirror_pairs:
+            perm[a], perm[b] = b, a
+        return perm
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (inverse of :meth:`from_dict`)."""
+        return {
+            "name": self.name,
+            "joint_names": list(self.joint_names),
+            "parents": list(self.parents),
+            "chains": [list(c) for c in self.chains],
+            "mirror_pairs": [list(p) for p in self.mirror_pairs],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Skeleton":
+        """Rebuild a skeleton from :meth:`to_dict` output.
+
+        Raises:
+            KeyError: when a required key is missing.
+            ValueError: when the values are inconsistent (see the class docstring).
+        """
+        return cls(
+            name=str(d["name"]),
+            joint_names=tuple(str(n) for n in d["joint_names"]),
+            parents=tuple(int(p) for p in d["parents"]),
+            chains=tuple(tuple(int(k) for k in c) for c in d["chains"]),
+            mirror_pairs=tuple((int(a), int(b)) for a, b in d.get("mirror_pairs", [])),
+        )
+
+
+# HumanML3D / SMPL 22 joints (../shared/DESIGN.md).
+SMPL22 = Skeleton(
+    name="smpl22",
+    joint_names=(
+        "pelvis", "l_hip", "r_hip", "spine1", "l_knee", "r_knee", "spine2", "l_ankle",
+        "r_ankle", "spine3", "l_foot", "r_foot", "neck", "l_collar", "r_collar", "head",
+        "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
+    ),
+    parents=(-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19),
+    chains=(
+        (0, 3, 6, 9, 12, 15),
+        (9, 13, 16, 18, 20),
+        (9, 14, 17, 19, 21),
+        (0, 1, 4, 7, 10),
+        (0, 2, 5, 8, 11),
+    ),
+    mirror_pairs=((1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21)),
+)
+
+# KIT-ML 21 joints. The published chains are [0,11..15], [0,16..20] (legs), [0,1,2,3,4]
+# (torso), [3,5,6,7], [3,8,9,10] (arms). Sides: the HumanML3D reference pipeline faces
+# the body with ``face_joint_indx = [11, 16, 5, 8]`` = (r_hip, l_hip, r_shoulder,
+# l_shoulder), so 11.. and 5.. are the RIGHT chains. ``side_check`` verifies this on data.
+KIT21 = Skeleton(
+    name="kit21",
+    joint_names=(
+        "root", "BP", "BT", "BLN", "BUN", "RS", "RE", "RW", "LS", "LE", "LW",
+        "RH", "RK", "RA", "RMrot", "RF", "LH", "LK", "LA", "LMrot", "LF",
+    ),
+    parents=(-1, 0, 1, 2, 3, 3, 5, 6, 3, 8, 9, 0, 11, 12, 13, 14, 0, 16, 17, 18, 19),
+    chains=(
+        (0, 1, 2, 3, 4),
+        (3, 8, 9, 10),
+        (3, 5, 6, 7),
+        (0, 16, 17, 18, 19, 20),
+        (0, 11, 12, 13, 14, 15),
+    ),
+    mirror_pairs=((5, 8), (6, 9), (7, 10), (11, 16), (12, 17), (13, 18), (14, 19), (15, 20)),
+)
+
+BUILTIN_SKELETONS: dict[str, Skeleton] = {"smpl22": SMPL22, "kit21": KIT21}
+
+
+def get_skeleton(name: str) -> Skeleton:
+    """Return a built-in skeleton by name (``"smpl22"`` or ``"kit21"``).
+
+    Raises:
+        KeyError: for an unknown name, listing the known ones.
+    """
+    try:
+        return BUILTIN_SKELETONS[name]
+    except KeyError:
+        raise KeyError(f"unknown skeleton {name!r}; known: {sorted(BUILTIN_SKELETONS)}") from None
+
+
+def skeleton_for_joint_count(num_joints: int) -> Skeleton:
+    """The built-in skeleton with ``num_joints`` joints (22 -> SMPL, 21 -> KIT-ML).
+
+    Raises:
+        ValueError: when no built-in skeleton has that many joints.
+    """
+    for sk in BUILTIN_SKELETONS.values():
+        if sk.num_joints == num_joints:
+            return sk
+    raise ValueError(
+        f"no built-in skeleton has {num_joints} joints (smpl22 has 22, kit21 has 21); "
+        "load BVH files with their own skeleton instead"
+    )
+
+
+def side_check(joints: np.ndarray, skeleton: Skeleton) -> float:
+    """Fraction of frames whose 'left' chains really sit on the body's left.
+
+    The body's forward direction is taken per frame from the feet, independent of which
+    side is labelled left: the summed horizontal vector from the second-last to the last
+    joint of both leg chains (ankle -> toe). ``left = up x forward`` (Y up, right-handed).
+    Each frame votes with the dot product of ``left`` and (left - right) hip/shoulder
+    positions, so frames with flat feet (long horizontal foot vectors) weigh most and
+    pointed feet mid-stride weigh little. Limit: clips where the toes point down or back for
+    most frames (sprints, dashes in the Bandai set) can vote wrongly; judge sides on
+    walking or standing clips.
+
+    Args:
+        joints: ``(T, J, 3)`` float, metres, Y up.
+        skeleton: the skeleton whose ``chains`` label left and right.
+
+    Returns:
+        Weighted vote in ``[0, 1]``: ``0.5 * (1 + sum(v) / sum(|v|))`` over the per-frame
+        votes ``v``. Near 1 means the labels are right; near 0 means left and right are
+        swapped; 0.5 when undecidable.
+
+    Raises:
+        ValueError: when ``joints`` is not ``(T, J, 3)`` with ``J == skeleton.num_joints``.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (skeleton.num_joints, 3):
+        raise ValueError(
+            f"expected joints of shape (T, {skeleton.num_joints}, 3), got {joints.shape}"
+        )
+    legs = [skeleton.chains[3], skeleton.chains[4]]
+    fwd = sum(joints[:, c[-1], :] - joints[:, c[-2], :] for c in legs)
+    fwd[:, 1] = 0.0
+    left = np.cross(np.array([0.0, 1.0, 0.0]), fwd)
+    # hips (second joint of a leg chain) and shoulders (third from the end of an arm chain)
+    c = skeleton.chains
+    left_idx = [c[3][1], c[1][max(-3, -len(c[1]))]]
+    right_idx = [c[4][1], c[2][max(-3, -len(c[2]))]]
+    lpos = joints[:, left_idx, :].mean(axis=1)
+    rpos = joints[:, right_idx, :].mean(axis=1)
+    votes = np.einsum("tc,tc->t", lpos - rpos, left)
+    total = np.abs(votes).sum()
+    if total < 1e-12:
+        return 0.5
+    return float(0.5 * (1.0 + votes.sum() / total))

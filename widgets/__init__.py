@@ -1,0 +1,1 @@
+"""motionlex.widgets: reusable Qt views (numpy in, never torch)."""
