@@ -322,23 +322,28 @@ def motion_patch_image(
     single = joints.ndim == 3
     if single:
         joints = joints[None]
-    if joints.ndim != 4:
-        raise ValueError(f"expected joints (B, T, J, 3) or (T, J, 3), got {joints.shape}")
-    b, t = joints.shape[:2]
-    pts = sample_points(joints, matrix)  # (B, T, 80, 3)
+    if joints.ndim != 4 or joints.shape[-1] != 3 or joints.shape[2] != matrix.shape[1]:
+        raise ValueError(
+            f"expected joints (B, T, {matrix.shape[1]}, 3) or (T, {matrix.shape[1]}, 3) for "
+            f"this matrix, got {joints.shape}"
+        )
+    b, t, j, _ = joints.shape
     if lengths is not None:
         lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
         if lengths.shape[0] != b:
             raise ValueError(f"lengths has {lengths.shape[0]} entries for a batch of {b}")
         frame_idx = np.minimum(np.arange(t)[None, :], np.maximum(lengths, 1)[:, None] - 1)
-        pts = np.take_along_axis(pts, frame_idx[:, :, None, None], axis=1)
+        joints = np.take_along_axis(joints, frame_idx[:, :, None, None], axis=1)
+    # one GEMM: (B*3*T, J) @ (J, 80), channels first so the result is already (B, 3, T, 80)
+    chan_first = np.ascontiguousarray(joints.transpose(0, 3, 1, 2)).reshape(-1, j)
+    img = (chan_first @ np.ascontiguousarray(matrix.T, dtype=np.float32)).reshape(b, 3, t, -1)
     if stats is not None:
-        pts = (pts - stats.mean) / stats.std
+        img -= np.asarray(stats.mean, np.float32).T[None, :, None, :]
+        img *= (1.0 / np.asarray(stats.std, np.float32)).T[None, :, None, :]
     if lengths is not None:
         rows_end = np.minimum(-(-lengths // PATCH_LEN) * PATCH_LEN, t)
         pad = np.arange(t)[None, :] >= rows_end[:, None]
-        pts[pad] = 0.0
-    img = np.ascontiguousarray(pts.transpose(0, 3, 1, 2), dtype=np.float32)
+        img.transpose(0, 2, 1, 3)[pad] = 0.0
     return img[0] if single else img
 
 

@@ -1,0 +1,176 @@
+import numpy as np
+import pytest
+from motionlex.core.data import MotionDataset
+from motionlex.core.motion import load_joints_npy, mirror_motion, to_canonical
+from motionlex.core.patches import (
+    MAX_FRAMES,
+    PatchStats,
+    PatchStatsAccumulator,
+    crop_or_pad,
+    motion_patch_image,
+    part_resampling_matrix,
+    patch_row_mask,
+    patches_from_joints,
+    sample_points,
+)
+from motionlex.core.skeleton import KIT21, SMPL22
+
+
+@pytest.fixture(scope="module")
+def motions(shared_data):
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    return [ds[i].motion for i in range(len(ds))]
+
+
+def test_matrix_is_linear_interpolation_along_chains():
+    m = part_resampling_matrix(SMPL22)
+    assert m.shape == (80, 22)
+    np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-6)
+    # each part's first and last sample point are exactly its chain's end joints
+    for p, chain in enumerate(SMPL22.chains):
+        assert m[p * 16, chain[0]] == 1.0 and m[p * 16 + 15, chain[-1]] == 1.0
+        assert set(np.nonzero(m[p * 16 : (p + 1) * 16].any(axis=0))[0]) == set(chain)
+    assert part_resampling_matrix(KIT21).shape == (80, 21)
+    with pytest.raises(ValueError, match=">= 2"):
+        part_resampling_matrix(SMPL22, points_per_part=1)
+    with pytest.raises(ValueError, match="rest_joints"):
+        part_resampling_matrix(SMPL22, rest_joints=np.zeros((3, 3)))
+
+
+def test_arc_length_spacing_on_real_pose(motions):
+    pose = motions[0].joints[0]
+    m = part_resampling_matrix(SMPL22, rest_joints=pose)
+    pts = m @ pose  # (80, 3)
+    for p in range(5):
+        step = np.linalg.norm(np.diff(pts[p * 16 : (p + 1) * 16], axis=0), axis=1)
+        assert step.std() / step.mean() < 0.35  # near-even spacing (kinks shorten chords)
+
+
+def test_patch_image_shape_and_values_match_interpolation(motions):
+    m = motions[0]
+    mat = part_resampling_matrix(SMPL22)
+    img = motion_patch_image(m.joints, mat)
+    assert img.shape == (3, m.num_frames, 80) and img.dtype == np.float32
+    chain = SMPL22.chains[1]  # left arm
+    s = np.linspace(0, 1, 16)
+    expected_x = np.interp(s, np.linspace(0, 1, len(chain)), m.joints[7, list(chain), 0])
+    np.testing.assert_allclose(img[0, 7, 16:32], expected_x, atol=1e-6)
+
+
+def test_static_pose_gives_constant_rows(motions):
+    pose = motions[0].joints[:1].repeat(40, axis=0)
+    img = motion_patch_image(pose, part_resampling_matrix(SMPL22))
+    assert np.abs(img - img[:, :1, :]).max() == 0.0
+
+
+def test_mirroring_swaps_arm_blocks_with_negated_x(motions):
+    m = to_canonical(motions[1])
+    mat = part_resampling_matrix(SMPL22)
+    a = motion_patch_image(m.joints, mat)
+    b = motion_patch_image(mirror_motion(m).joints, mat)
+    np.testing.assert_allclose(b[0, :, 16:32], -a[0, :, 32:48], atol=1e-6)  # left arm <- right
+    np.testing.assert_allclose(b[1:, :, 48:64], a[1:, :, 64:80], atol=1e-6)  # legs y, z
+    np.testing.assert_allclose(
+        motion_patch_image(mirror_motion(mirror_motion(m)).joints, mat), a, atol=0
+    )
+    # left chains sit at +x in the canonical first frame
+    assert a[0, 0, 16:32].mean() > 0 > a[0, 0, 32:48].mean()
+    assert a[0, 0, 48:64].mean() > 0 > a[0, 0, 64:80].mean()
+
+
+def test_row_mask_and_padding(motions):
+    mat = part_resampling_matrix(SMPL22)
+    stats = PatchStats.identity()
+    joints = [m.joints for m in motions[:3]] + [motions[0].joints[:20]]
+    img, mask, lengths = patches_from_joints(joints, mat, stats)
+    assert img.shape == (4, 3, MAX_FRAMES, 80) and mask.shape == (4, 14)
+    np.testing.assert_array_equal(mask.sum(axis=1), -(-np.minimum(lengths, 224) // 16))
+    # frames 20..31 of the short clip repeat its last pose inside the kept row, then zeros
+    np.testing.assert_allclose(img[3, :, 20:32], img[3, :, 19:20].repeat(12, axis=1))
+    assert np.all(img[3, :, 32:] == 0)
+    assert patch_row_mask([1, 16, 17, 224]).sum(axis=1).tolist() == [1, 1, 2, 14]
+    with pytest.raises(ValueError, match="multiple"):
+        patch_row_mask([5], max_frames=100)
+    with pytest.raises(ValueError, match="lengths"):
+        patch_row_mask([0])
+    with pytest.raises(ValueError, match="no motions"):
+        patches_from_joints([], mat, stats)
+    with pytest.raises(ValueError, match="expected"):
+        patches_from_joints([np.zeros((5, 21, 3), np.float32)], mat, stats)
+
+
+def test_crop_or_pad():
+    x = np.arange(300)[:, None]
+    out, n = crop_or_pad(x, 224, start=50)
+    assert n == 224 and out[0, 0] == 50
+    out, n = crop_or_pad(x[:10], 224)
+    assert n == 10 and out[10:].sum() == 0
+
+
+def test_stats_from_train_split_zscore(shared_data, tmp_path):
+    ds = MotionDataset(shared_data / "cmu_kitml", "train")
+    mat = part_resampling_matrix(SMPL22)
+    acc = PatchStatsAccumulator()
+    all_pts = []
+    for i in range(len(ds)):
+        pts = sample_points(ds[i].motion.joints, mat)
+        acc.update(pts)
+        all_pts.append(pts)
+    stats = acc.finalize(source="cmu_kitml/train")
+    cat = np.concatenate(all_pts)
+    np.testing.assert_allclose(stats.mean, cat.mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(stats.std, np.maximum(cat.std(axis=0, ddof=1), 1e-3), rtol=1e-3)
+    z = (cat - stats.mean) / stats.std
+    assert abs(z.mean()) < 1e-3 and abs(z.std() - 1) < 0.05
+    stats.save(tmp_path / "s.json")
+    back = PatchStats.load(tmp_path / "s.json")
+    np.testing.assert_array_equal(back.mean, stats.mean)
+    assert back.source == "cmu_kitml/train" and back.count == len(cat)
+
+
+def test_stats_errors(tmp_path):
+    with pytest.raises(ValueError, match="no frames"):
+        PatchStatsAccumulator().finalize()
+    with pytest.raises(ValueError, match=r"\(T, 80, 3\)"):
+        PatchStatsAccumulator().update(np.zeros((3, 22, 3)))
+    with pytest.raises(ValueError, match=r"must be \(80, 3\)"):
+        PatchStats(np.zeros((5, 3)), np.ones((5, 3)))
+    with pytest.raises(ValueError, match="> 0"):
+        PatchStats(np.zeros((80, 3)), np.zeros((80, 3)))
+    with pytest.raises(FileNotFoundError):
+        PatchStats.load(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{oops")
+    with pytest.raises(ValueError, match="bad.json"):
+        PatchStats.load(tmp_path / "bad.json")
+
+
+def test_bad_joint_axis_raises():
+    with pytest.raises(ValueError, match="expected joints"):
+        motion_patch_image(np.zeros((5, 21, 3)), part_resampling_matrix(SMPL22))
+    with pytest.raises(ValueError, match="lengths has"):
+        motion_patch_image(np.zeros((2, 5, 22, 3)), part_resampling_matrix(SMPL22), lengths=[3])
+    with pytest.raises(ValueError, match="expected joints"):
+        sample_points(np.zeros((5, 21, 3)), part_resampling_matrix(SMPL22))
+
+
+def test_kit_layout_patch_image_from_mm_file(tmp_path, motions):
+    """A KIT-ML style file (21 joints, millimetres, 12.5 fps) reads and patches."""
+    root = tmp_path / "kit"
+    (root / "new_joints").mkdir(parents=True)
+    smpl = motions[0].joints
+    # build a 21-joint body from the SMPL joints along KIT's chains (torso, arms, legs)
+    kit = np.zeros((smpl.shape[0], 21, 3), np.float32)
+    src = {0: 0, 1: 3, 2: 6, 3: 9, 4: 15, 5: 17, 6: 19, 7: 21, 8: 16, 9: 18, 10: 20,
+           11: 2, 12: 5, 13: 8, 14: 11, 15: 11, 16: 1, 17: 4, 18: 7, 19: 10, 20: 10}
+    for k, v in src.items():
+        kit[:, k] = smpl[:, v]
+    np.save(root / "new_joints" / "k1.npy", kit * 1000.0)
+    ds = MotionDataset(root, "all")
+    m = ds[0].motion
+    assert m.skeleton is KIT21 and m.fps == 20.0
+    assert 1.2 < m.joints[..., 1].max() < 2.1  # millimetres detected and scaled
+    assert m.joints[0, 16, 0] > m.joints[0, 11, 0]  # canonical form puts the chain labelled left at +x
+    img = motion_patch_image(m.joints, part_resampling_matrix(KIT21))
+    assert img.shape == (3, m.num_frames, 80)
+    raw = load_joints_npy(root / "new_joints" / "k1.npy", KIT21, fps=12.5, scale=0.001)
+    assert abs(m.duration - raw.duration) < 0.1
