@@ -64,7 +64,8 @@ def _copy_layout(shared_data, tmp_path, ids):
     (root / "texts").mkdir()
     for i in ids:
         src = shared_data / "cmu_kitml"
-        (root / "new_joints" / f"{i}.npy").write_bytes((src / "new_joints" / f"{i}.npy").read_bytes())
+        npy = (src / "new_joints" / f"{i}.npy").read_bytes()
+        (root / "new_joints" / f"{i}.npy").write_bytes(npy)
         (root / "texts" / f"{i}.txt").write_bytes((src / "texts" / f"{i}.txt").read_bytes())
     return root
 

@@ -169,7 +169,8 @@ def test_kit_layout_patch_image_from_mm_file(tmp_path, motions):
     m = ds[0].motion
     assert m.skeleton is KIT21 and m.fps == 20.0
     assert 1.2 < m.joints[..., 1].max() < 2.1  # millimetres detected and scaled
-    assert m.joints[0, 16, 0] > m.joints[0, 11, 0]  # canonical form puts the chain labelled left at +x
+    # the canonical form puts the chain labelled left at +x
+    assert m.joints[0, 16, 0] > m.joints[0, 11, 0]
     img = motion_patch_image(m.joints, part_resampling_matrix(KIT21))
     assert img.shape == (3, m.num_frames, 80)
     raw = load_joints_npy(root / "new_joints" / "k1.npy", KIT21, fps=12.5, scale=0.001)
