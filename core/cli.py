@@ -5,6 +5,7 @@ Subcommands:
   stats     compute motion-patch z-score statistics on a training split
   patches   render a motion's patch image to PNG
   events    split a caption into events and print a shuffled order
+  train     train a motion-language model from a YAML config
 """
 
 from __future__ import annotations
@@ -103,6 +104,19 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .training import train
+
+    out = train(args.config, args.data, args.out, overrides=args.overrides,
+                max_steps=args.max_steps, init=args.init, resume=args.resume,
+                progress=not args.quiet)
+    print(f"model written to {out}")
+    metrics = Path(args.out) / "val_metrics.json"
+    if metrics.is_file():
+        print(f"validation metrics: {metrics}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
     p = argparse.ArgumentParser(
@@ -139,6 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--split", default="train", help="split to compute on (default train)")
     s.add_argument("--out", required=True, help="output JSON")
     s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("train", help="train a motion-language model (Lightning)",
+                       description="Train the phases of a YAML config on dataset folders; the "
+                       "model chosen on the validation split lands in OUT/model as a loadable "
+                       "directory (config.json + model.safetensors).")
+    s.add_argument("--config", required=True, help="YAML config, e.g. configs/cpu-small.yaml")
+    s.add_argument("--data", action="append", required=True,
+                   help="dataset folder (repeat for several); train/val splits are read")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--max-steps", type=int, default=None, help="cap on each phase's steps")
+    s.add_argument("--init", default=None, help="start from this model directory")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides, e.g. lr_motion=1e-4 phases.0.max_steps=10")
+    s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("events", help="split a caption into events, print a shuffled order")
     s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')

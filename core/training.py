@@ -432,16 +432,12 @@ def _lightning_module_class():
             return out["loss"]
 
         def configure_optimizers(self):
-            groups: dict[str, list] = {"text": [], "motion": [], "heads": []}
-            for name, p in self.model.named_parameters():
-                if not p.requires_grad:
-                    continue
-                key = name.split(".", 1)[0]
-                groups[key if key in ("text", "motion") else "heads"].append(p)
+            groups = self.model.param_groups()
             lrs = {"text": self.cfg.lr_text, "motion": self.cfg.lr_motion,
                    "heads": self.cfg.lr_heads}
             opt = torch.optim.AdamW(
-                [{"params": ps, "lr": lrs[k], "name": k} for k, ps in groups.items() if ps],
+                [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k], "name": k}
+                 for k, ps in groups.items() if any(p.requires_grad for p in ps)],
                 weight_decay=self.cfg.weight_decay,
             )
             total = max(1, self.phase.max_steps)
@@ -483,9 +479,9 @@ def _validation_callback_class():
                 metrics = validation_metrics(pl_module.model, self.run.val_examples,
                                              self.run.stats, seed=self.run.cfg.seed)
                 pl_module.model.train()
-                for k, v in metrics.items():
-                    if np.isfinite(v):
-                        pl_module.log(k, float(v), rank_zero_only=True)
+                finite = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
+                if trainer.logger is not None:
+                    trainer.logger.log_metrics(finite, step=trainer.global_step)
                 self.run.consider(pl_module.model, metrics, self.phase.name,
                                   trainer.global_step)
             trainer.strategy.barrier()
