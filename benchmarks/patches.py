@@ -22,6 +22,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from motionlex.core.data import MotionDataset  # noqa: E402
 from motionlex.core.patches import (  # noqa: E402
     PatchStats,

@@ -107,6 +107,9 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from .training import train
 
+    if args.quiet:
+        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)

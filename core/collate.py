@@ -119,6 +119,46 @@ def load_pair_examples(
     ]
 
 
+def composed_examples(
+    examples: Sequence[PairExample], n: int, rng: np.random.Generator, *, test_set: bool = False
+) -> list[PairExample]:
+    """Multi-event pairs composed from real clips of ``examples`` (see :mod:`.compose`).
+
+    One clip per distinct motion (its first caption) enters the pool, labelled by its
+    action label when it has one. ``test_set=True`` uses the deterministic chronology test
+    set builder (:func:`compose.chronology_test_set`) seeded from ``rng``.
+
+    Returns:
+        Up to ``n`` pairs with their true event order in ``events``; empty when the pool has
+        fewer than two distinct labels.
+    """
+    from .compose import chronology_test_set, sample_composed_pairs
+    from .motion import Motion
+
+    pool, seen = [], set()
+    for e in examples:
+        if e.motion_id in seen:
+            continue
+        seen.add(e.motion_id)
+        pool.append((Motion(e.joints, 20.0, e.skeleton, name=e.motion_id), e.caption, e.label))
+    if n <= 0 or len({(lab or c) for _, c, lab in pool}) < 3:
+        return []
+    try:
+        if test_set:
+            pairs = chronology_test_set(pool, n, int(rng.integers(0, 2**31)))
+        else:
+            pairs = sample_composed_pairs(pool, n, rng)
+    except ValueError as err:
+        logger.warning("no composed pairs: %s", err)
+        return []
+    skeleton = examples[0].skeleton
+    return [
+        PairExample(p.motion.motion.joints, p.caption, tuple(p.events),
+                    "composed:" + "+".join(s or "?" for s in p.motion.sources), None, skeleton)
+        for p in pairs
+    ]
+
+
 def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> PatchStats:
     """Z-score statistics over the distinct motions of training examples (each once).
 

@@ -30,6 +30,7 @@ import torch
 from .collate import (
     PairExample,
     collate_pairs,
+    composed_examples,
     compute_patch_stats,
     load_pair_examples,
     unique_batches,
@@ -526,6 +527,13 @@ class TrainingRun:
         if not self.val_examples:
             logger.warning("no validation split in %s: the last model is exported",
                            [str(r) for r in data_roots])
+        rng = np.random.default_rng([cfg.seed, 7])
+        self.composed = (
+            composed_examples(self.train_examples, 2000, rng) if cfg.compose_p > 0 else []
+        )
+        if self.val_examples:
+            # a real chronology test: val clips composed in a known order (motion side)
+            self.val_examples += composed_examples(self.val_examples, 100, rng, test_set=True)
         self.stats = compute_patch_stats(
             self.train_examples, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
         )
@@ -574,7 +582,8 @@ class TrainingRun:
             return TextBatches(caps, phase.batch_size, self.cfg.seed)
         if phase.name in MOTION_PHASES:
             return MotionBatches(self.train_examples, self.stats, phase.batch_size, self.cfg)
-        return PairBatches(self.train_examples, self.stats, phase.batch_size, self.cfg)
+        return PairBatches(self.train_examples, self.stats, phase.batch_size, self.cfg,
+                           composed=self.composed)
 
     def _trainer_kwargs(self) -> dict:
         precision = self.cfg.precision

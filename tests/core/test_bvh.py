@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from motionlex.core.bvh import (
     UNIT_SCALES,
     derive_chains,

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from motionlex.core.compose import (
     MIN_EVENT_SECONDS,
     blend_weights,

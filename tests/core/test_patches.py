@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from motionlex.core.data import MotionDataset
 from motionlex.core.motion import load_joints_npy, mirror_motion, to_canonical
 from motionlex.core.patches import (

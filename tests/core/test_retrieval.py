@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from motionlex.core.motion import mirror_caption
 from motionlex.core.retrieval import (
     bidirectional_metrics,

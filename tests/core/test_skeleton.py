@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from motionlex.core.motion import load_joints_npy, mirror_motion
 from motionlex.core.skeleton import (
     KIT21,
