@@ -1,0 +1,110 @@
+"""CarPanel: true-order marking, best highlighting, debounced caption edits, errors."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from motionlex.widgets.car_panel import DEBOUNCE_MS, MAX_ORDERS, CarPanel
+
+
+@pytest.fixture
+def caption(shared_data: Path) -> str:
+    """A real two-event HumanML3D caption of motion 000000 ("... before going back ...")."""
+    lines = (shared_data / "humanml3d_samples" / "texts" / "000000.txt").read_text().splitlines()
+    text = next(line.split("#")[0] for line in lines if " before " in line)
+    return text
+
+
+@pytest.fixture
+def panel(qtbot) -> CarPanel:
+    w = CarPanel()
+    w.resize(460, 420)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _orders(events: list[str], sims: list[float]) -> list[tuple[str, float, bool]]:
+    perms = list(itertools.permutations(range(len(events))))
+    return [
+        (", then ".join(events[i] for i in p), s, p == tuple(range(len(events))))
+        for p, s in zip(perms, sims)
+    ]
+
+
+def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
+    # "X before going back" = [X, goes back] (DESIGN.md: "before" keeps this order)
+    events = ["kicks with their left foot", "goes back to their original stance"]
+    orders = _orders(events, [0.41, 0.47])  # the model prefers the wrong order here
+    panel.set_data(caption, events, orders)
+    table = panel.orders_table
+    assert table.rowCount() == 2
+    assert panel.best_row() == 0
+    assert table.item(0, 1).text() == orders[1][0]  # best first
+    assert panel.true_rows() == [1]
+    assert "true" in table.item(1, 0).text() and table.item(1, 1).font().bold()
+    assert "best" in table.item(0, 0).text() and "true" not in table.item(0, 0).text()
+    assert "ranks 2 of 2" in panel.summary_text()
+    assert panel.caption_edit.text() == caption
+    qtbot.wait(20)  # let the layout settle the wrapped labels' heights
+    panel.grab().save(str(screenshot_dir / "widget_car_panel.png"))
+
+    panel.set_data(caption, events, _orders(events, [0.52, 0.47]))
+    assert panel.true_rows() == [0] and "prefers the true order" in panel.summary_text()
+    assert table.item(0, 0).text() == "\u2713 true, best"
+
+
+def test_caption_edited_once_after_typing(qtbot, panel, caption):
+    panel.set_data(caption, [], [])
+    edit = panel.caption_edit
+    edit.clear()
+    emitted: list[str] = []
+    panel.captionEdited.connect(emitted.append)
+    edit.setFocus()
+    qtbot.keyClicks(edit, "walks forward, then sits down")
+    assert emitted == []  # debounced: nothing yet
+    qtbot.waitUntil(lambda: len(emitted) > 0, timeout=3 * DEBOUNCE_MS + 1000)
+    qtbot.wait(DEBOUNCE_MS + 100)
+    assert emitted == ["walks forward, then sits down"]
+
+
+def test_set_data_does_not_emit(qtbot, panel, caption):
+    with qtbot.assertNotEmitted(panel.captionEdited, wait=DEBOUNCE_MS + 100):
+        panel.set_data(caption, [], [])
+
+
+def test_many_orders_keep_the_true_one(panel):
+    events = ["walks", "turns", "sits", "stands", "waves"]  # 120 orders
+    sims = [0.9 - 0.001 * k for k in range(120)]
+    sims[0] = 0.1  # the true (identity) order scores lowest
+    panel.set_data("walks, turns, sits, stands and waves", events, _orders(events, sims))
+    assert panel.orders_table.rowCount() == MAX_ORDERS
+    assert panel.true_rows() == [MAX_ORDERS - 1]
+    assert "ranks 120 of 120" in panel.summary_text()
+
+
+def test_busy_indicator(panel):
+    assert not panel.is_busy()
+    panel.set_busy(True)
+    assert panel.is_busy() and not panel.orders_table.isEnabled()
+    panel.set_busy(False)
+    assert not panel.is_busy() and panel.orders_table.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("events", "orders", "match"),
+    [
+        (["a"], [("a", 0.5)], "expected \\(caption, similarity, is_true_order\\)"),
+        (["a"], [("a", float("inf"), True)], "finite"),
+        (["a"], [("a", "high", True)], "must be a number"),
+        (["a"], [(3, 0.5, True)], "caption must be a str"),
+        ([3], [("a", 0.5, True)], "events\\[0\\]"),
+    ],
+)
+def test_rejects_bad_data(panel, events, orders, match):
+    with pytest.raises(ValueError, match=match):
+        panel.set_data("a", events, orders)

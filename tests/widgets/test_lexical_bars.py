@@ -1,0 +1,98 @@
+"""LexicalBars: ordering, shared-word highlighting, clicks, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+
+from motionlex.widgets.colors import ACCENT_HEX
+from motionlex.widgets.lexical_bars import LexicalBars
+
+# WordPieces with weights as a lexical head would give them for HumanML3D 000000's caption
+# "a man kicks something or someone with his left leg." and for a retrieved motion
+QUERY = [("kick", 2.1), ("left", 1.7), ("leg", 1.5), ("man", 0.4), ("##s", 0.2)]
+RESULT = [("leg", 1.2), ("kick", 1.9), ("right", 1.1), ("foot", 0.8), ("swing", 0.6)]
+
+
+@pytest.fixture
+def bars(qtbot) -> LexicalBars:
+    w = LexicalBars(max_words=20)
+    w.resize(520, 220)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_query_words(QUERY)
+    w.set_result_words(RESULT)
+    return w
+
+
+def _accent_pixels(img, rect) -> int:
+    accent = QColor(ACCENT_HEX)
+    a = np.array([accent.red(), accent.green(), accent.blue()])
+    n = 0
+    for y in range(rect.top() + 2, rect.bottom() - 1, 2):
+        for x in range(rect.left(), rect.right(), 2):
+            c = img.pixelColor(x, y)
+            if np.abs(np.array([c.red(), c.green(), c.blue()]) - a).sum() < 30:
+                n += 1
+    return n
+
+
+def test_words_sorted_and_shared_highlighted(qtbot, bars, screenshot_dir):
+    assert [w for w, _ in bars.words("result")] == ["kick", "leg", "right", "foot", "swing"]
+    assert bars.shared_words() == {"kick", "leg"}
+    qtbot.wait(10)
+    img = bars.grab().toImage()
+    bars.grab().save(str(screenshot_dir / "widget_lexical_bars.png"))
+    for side in ("query", "result"):
+        for word, _ in bars.words(side):
+            rect = bars.word_rect(side, word)
+            if word in bars.shared_words():
+                assert _accent_pixels(img, rect) > 10, (side, word)
+            else:
+                assert _accent_pixels(img, rect) == 0, (side, word)
+
+
+def test_click_on_word_emits_it(qtbot, bars):
+    rect = bars.word_rect("result", "foot")
+    with qtbot.waitSignal(bars.wordClicked, timeout=1000) as blocker:
+        qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == ["foot"]
+    below_rows = QPoint(rect.center().x(), bars.height() - 3)  # 5 rows end well above
+    with qtbot.assertNotEmitted(bars.wordClicked):
+        qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=below_rows)
+
+
+def test_max_words_keeps_heaviest(qtbot):
+    w = LexicalBars(max_words=3)
+    qtbot.addWidget(w)
+    w.set_query_words(QUERY)
+    assert w.words("query") == [("kick", 2.1), ("left", 1.7), ("leg", 1.5)]
+    assert w.word_rect("query", "man") is None
+    w.clear()
+    assert w.words("query") == [] and w.shared_words() == set()
+
+
+@pytest.mark.parametrize(
+    ("words", "match"),
+    [
+        ([("walk", -0.1)], "finite and >= 0"),
+        ([("walk", float("nan"))], "finite and >= 0"),
+        ([("walk", 1.0), ("walk", 0.5)], "duplicate"),
+        ([("walk",)], "expected \\(word, weight\\)"),
+        ([("", 1.0)], "non-empty str"),
+        ([("walk", "heavy")], "must be a number"),
+    ],
+)
+def test_rejects_bad_words(bars, words, match):
+    with pytest.raises(ValueError, match=match):
+        bars.set_result_words(words)
+
+
+def test_rejects_bad_side_and_max_words(qtbot, bars):
+    with pytest.raises(ValueError, match="side"):
+        bars.words("left")
+    with pytest.raises(ValueError, match="max_words"):
+        LexicalBars(max_words=0)

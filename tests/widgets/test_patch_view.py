@@ -1,0 +1,93 @@
+"""PatchView on a real motion's patch image: drawing, cursor, clicks, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from motionlex.core.patches import MAX_FRAMES, motion_patch_image, part_resampling_matrix
+from motionlex.core.skeleton import SMPL22
+from motionlex.widgets.patch_view import PatchView
+
+FPS = 20.0
+
+
+@pytest.fixture
+def patch_image(humanml3d_joints) -> tuple[np.ndarray, int]:
+    """(3, 224, 80) patch image of 000000 (116 real frames, the rest zero padding)."""
+    joints = humanml3d_joints["000000"]
+    image = motion_patch_image(joints, part_resampling_matrix(SMPL22))
+    padded = np.zeros((3, MAX_FRAMES, image.shape[2]), dtype=np.float32)
+    padded[:, : image.shape[1]] = image
+    return padded, joints.shape[0]
+
+
+@pytest.fixture
+def view(qtbot) -> PatchView:
+    w = PatchView()
+    w.resize(360, 520)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_shows_real_frames_only_and_cursor_follows(qtbot, view, patch_image, screenshot_dir):
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    rgb = view.image_rgb()
+    assert rgb.shape == (valid, 80, 3) and rgb.dtype == np.uint8  # padding not drawn
+    assert view.frame == 0
+    assert view.set_frame(60) == 60
+    assert view.cursor_time() == pytest.approx(60.5 / FPS)
+    qtbot.wait(20)
+    shot = view.grab().toImage()
+    p = view.frame_position(60)
+    x, y = p.x(), p.y()
+    # the cursor is a white line: the pixel on it is near white, the image 8 px above is not
+    on_line = shot.pixelColor(x, y)
+    assert min(on_line.red(), on_line.green(), on_line.blue()) > 200
+    above = shot.pixelColor(x, y - 8)
+    assert min(above.red(), above.green(), above.blue()) < 200
+    view.grab().save(str(screenshot_dir / "widget_patch_view.png"))
+    # clamped to the real frames
+    assert view.set_frame(10_000) == valid - 1
+    assert view.set_frame(-3) == 0
+
+
+def test_click_requests_frame(qtbot, view, patch_image):
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    view.set_frame(30)
+    target = view.childAt(view.frame_position(30))  # the canvas viewport under that point
+    pos = target.mapFrom(view, view.frame_position(30))
+    with qtbot.waitSignal(view.frameRequested, timeout=1000) as blocker:
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == [30]
+
+
+def test_clear_hides_image(view, patch_image):
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid)
+    view.clear()
+    assert view.valid_frames == 0 and view.image_rgb() is None
+    assert view.set_frame(5) == 0
+    with pytest.raises(ValueError, match="frame must be in"):
+        view.frame_position(0)
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "match"),
+    [
+        (lambda im: im[:, :, :64], {}, "patch image"),
+        (lambda im: im, {"valid_frames": 0}, "valid_frames"),
+        (lambda im: im, {"valid_frames": MAX_FRAMES + 1}, "valid_frames"),
+        (lambda im: im, {"fps": 0.0}, "fps"),
+        (lambda im: np.where(np.arange(im.shape[1])[None, :, None] == 3, np.nan, im), {}, "NaN"),
+    ],
+)
+def test_set_image_rejects_bad_input(view, patch_image, make, kwargs, match):
+    image, _ = patch_image
+    with pytest.raises(ValueError, match=match):
+        view.set_image(make(image), **kwargs)

@@ -1,0 +1,131 @@
+"""ResultsList and GalleryBrowser on real captions: filtering, selection, speed, errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from motionlex.widgets.results_list import (
+    FILTER_DEBOUNCE_MS,
+    GalleryBrowser,
+    ResultsList,
+    filter_pattern,
+)
+
+
+@pytest.fixture(scope="module")
+def bandai_captions(shared_data: Path) -> list[tuple[str, str]]:
+    """(id, first caption) of every Bandai clip (3,002 real motions)."""
+    out = []
+    for path in sorted((shared_data / "bandai" / "texts").glob("*.txt")):
+        first = path.read_text().splitlines()[0]
+        out.append((path.stem, first.split("#")[0]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(bandai_captions) -> list[dict]:
+    """10,000 ranked results cycling over the real captions (ids made unique)."""
+    n = 10_000
+    rows = []
+    for k in range(n):
+        mid, cap = bandai_captions[k % len(bandai_captions)]
+        rows.append({"rank": k + 1, "score": 0.9 - k / (2 * n), "caption": cap, "id": f"{mid}/{k}"})
+    return rows
+
+
+@pytest.fixture
+def results_list(qtbot) -> ResultsList:
+    w = ResultsList()
+    w.resize(520, 360)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_ten_thousand_rows_load_and_filter_fast(qtbot, results_list, results, screenshot_dir):
+    t0 = time.perf_counter()
+    results_list.set_results(results)
+    qtbot.wait(1)
+    load_s = time.perf_counter() - t0
+    assert results_list.row_count() == 10_000 == results_list.visible_count()
+    t0 = time.perf_counter()
+    results_list.set_filter_text("angrily LEFT")
+    filter_s = time.perf_counter() - t0
+    n = results_list.visible_count()
+    assert 0 < n < 10_000
+    for row in results_list.visible_rows():
+        cap = results_list.record(row)["caption"].lower()
+        assert "angrily" in cap and "left" in cap
+    expected = sum(1 for r in results if "angrily" in r["caption"] and "left" in r["caption"])
+    assert n == expected
+    assert load_s < 1.0 and filter_s < 1.0, (load_s, filter_s)
+    results_list.grab().save(str(screenshot_dir / "widget_results_list.png"))
+    results_list.set_filter_text("")
+    assert results_list.visible_count() == 10_000
+
+
+def test_typed_filter_is_debounced(qtbot, results_list, results):
+    results_list.set_results(results[:500])
+    qtbot.keyClicks(results_list.filter_edit, "bows")
+    assert results_list.visible_count() == 500  # not applied while typing
+    qtbot.waitUntil(lambda: results_list.visible_count() < 500, timeout=FILTER_DEBOUNCE_MS + 1000)
+    assert all("bows" in results_list.record(r)["caption"] for r in results_list.visible_rows())
+
+
+def test_selection_reports_source_row_after_sort_and_filter(qtbot, results_list, results):
+    results_list.set_results(results[:200])
+    results_list.view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # lowest score first
+    assert results_list.visible_rows()[0] == 199
+    with qtbot.waitSignal(results_list.resultSelected, timeout=1000) as blocker:
+        results_list.select_row(57)
+    assert blocker.args == [57] and results_list.selected_row() == 57
+    # clicking the first visible row selects the lowest-scoring result
+    rect = results_list.view.visualRect(results_list.proxy.index(0, 2))
+    with qtbot.waitSignal(results_list.resultSelected, timeout=1000) as blocker:
+        qtbot.mouseClick(results_list.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == [199]
+    assert results_list.record(199)["rank"] == 200
+
+
+def test_gallery_filters_by_id_or_caption(qtbot, bandai_captions):
+    w = GalleryBrowser()
+    qtbot.addWidget(w)
+    items = [{"id": i, "caption": c, "duration": 3.5} for i, c in bandai_captions]
+    w.set_items(items)
+    w.set_filter_text("bn1_dash")
+    ids = [w.record(r)["id"] for r in w.visible_rows()]
+    assert ids and all(i.startswith("bn1_dash") for i in ids)
+    with qtbot.waitSignal(w.itemSelected, timeout=1000) as blocker:
+        w.select_row(w.visible_rows()[0])
+    assert items[blocker.args[0]]["id"] == ids[0]
+    assert w.model.data(w.model.index(0, 2)) == "3.5"
+
+
+def test_filter_pattern():
+    assert filter_pattern("  ") == ""
+    assert filter_pattern("walk left") == "^(?=.*walk)(?=.*left)"
+    assert filter_pattern("a+b") == "^(?=.*a\\+b)"
+
+
+def test_rejects_bad_rows_and_indices(results_list):
+    with pytest.raises(ValueError, match="row 1: missing key"):
+        results_list.set_results(
+            [
+                {"rank": 1, "score": 0.5, "caption": "a", "id": "x"},
+                {"rank": 2, "caption": "b", "id": "y"},
+            ]
+        )
+    with pytest.raises(ValueError, match="row 0: bad 'score'"):
+        results_list.set_results([{"rank": 1, "score": "high", "caption": "a", "id": "x"}])
+    with pytest.raises(ValueError, match="expected a dict"):
+        results_list.set_results([("rank", 1)])
+    results_list.set_results([{"rank": 1, "score": 0.5, "caption": "a", "id": "x"}])
+    with pytest.raises(IndexError):
+        results_list.record(1)
+    with pytest.raises(IndexError):
+        results_list.select_row(-1)

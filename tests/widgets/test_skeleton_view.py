@@ -1,0 +1,197 @@
+"""SkeletonView on real HumanML3D motions: rendering, transport, layouts, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor
+
+from motionlex.core.skeleton import SMPL22
+from motionlex.widgets.colors import PART_COLORS_HEX
+from motionlex.widgets.skeleton_view import SkeletonView, enable_shared_gl_contexts, y_up_to_z_up
+
+FPS = 20.0
+
+
+def _coloured_mask(rgba: np.ndarray, hex_color: str, tol: int = 40) -> np.ndarray:
+    c = QColor(hex_color)
+    target = np.array([c.red(), c.green(), c.blue()], dtype=np.int32)
+    return np.abs(rgba[..., :3].astype(np.int32) - target).sum(axis=-1) < tol
+
+
+@pytest.fixture
+def view(qtbot, gl_platform) -> SkeletonView:
+    w = SkeletonView()
+    w.resize(640, 480)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _show(view: SkeletonView, joints: np.ndarray) -> None:
+    view.set_motion(joints, SMPL22.bones(), FPS, SMPL22.part_of_joint())
+
+
+def test_renders_body_in_frame_and_pixels_change(qtbot, view, humanml3d_joints, screenshot_dir):
+    joints = humanml3d_joints["000000"]
+    _show(view, joints)
+    first = view.grab_frame()
+    view.seek(60)
+    later = view.grab_frame()
+    assert first.shape[2] == 4 and first.shape[:2] == later.shape[:2]
+    # every body part is drawn in its colour
+    for hex_color in PART_COLORS_HEX:
+        assert _coloured_mask(later, hex_color).sum() > 20, hex_color
+    # the body is framed: inside the canvas and at least a third of its height
+    body = np.zeros(later.shape[:2], dtype=bool)
+    for hex_color in PART_COLORS_HEX:
+        body |= _coloured_mask(later, hex_color)
+    rows, cols = np.nonzero(body)
+    h, w = body.shape
+    assert rows.min() > 0 and rows.max() < h - 1 and cols.min() > 0 and cols.max() < w - 1
+    assert (rows.max() - rows.min()) > h / 3
+    # the pose changed between frame 0 and frame 60
+    changed = np.any(first[..., :3] != later[..., :3], axis=-1).mean()
+    assert changed > 0.002
+    view.grab().save(str(screenshot_dir / "widget_skeleton_view.png"))
+
+
+def test_seek_clamps_and_step_wraps(view, humanml3d_joints):
+    joints = humanml3d_joints["000000"]
+    _show(view, joints)
+    n = joints.shape[0]
+    assert view.num_frames == n and view.frame == 0
+    assert view.seek(-5) == 0
+    assert view.seek(10 * n) == n - 1
+    assert view.step(1) == 0  # wraps forward
+    assert view.step(-1) == n - 1  # wraps backward
+    assert view.step(-3) == n - 4
+    # the drawn pose is the data's pose at that frame, rotated to Z up
+    np.testing.assert_allclose(view.current_poses()[0], y_up_to_z_up(joints[n - 4]), atol=1e-6)
+
+
+def test_frame_changed_emitted_while_playing(qtbot, view, humanml3d_joints):
+    _show(view, humanml3d_joints["000000"])
+    view.set_speed(4.0)
+    with qtbot.waitSignal(view.playingChanged, timeout=1000) as started:
+        view.play()
+    assert started.args == [True] and view.is_playing
+    with qtbot.waitSignal(view.frameChanged, timeout=2000) as blocker:
+        pass
+    assert blocker.args[0] > 0 and view.frame > 0
+    view.pause()
+    assert not view.is_playing
+
+
+def test_playback_stops_at_end_without_loop(qtbot, view, humanml3d_joints):
+    _show(view, humanml3d_joints["000000"][:12])
+    view.set_loop(False)
+    view.set_speed(4.0)  # 12 frames at 80 frames/s: about 0.15 s
+    with qtbot.waitSignal(view.playingChanged, timeout=3000, check_params_cb=lambda p: not p):
+        view.play()
+    assert view.frame == 11 and not view.is_playing
+
+
+def test_keyboard_space_and_arrows(qtbot, view, humanml3d_joints):
+    _show(view, humanml3d_joints["000000"])
+    qtbot.keyClick(view.gl_view, Qt.Key.Key_Right)
+    assert view.frame == 1
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.frame == view.num_frames - 1
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert view.is_playing
+    qtbot.keyClick(view.gl_view, Qt.Key.Key_Space)
+    assert not view.is_playing
+
+
+def test_side_by_side_sync_and_overlay(qtbot, view, humanml3d_joints, screenshot_dir):
+    motions = [humanml3d_joints[i] for i in ("000000", "007005", "M010968")]  # 116, 199, 70
+    specs = [(m, SMPL22.bones(), FPS, SMPL22.part_of_joint()) for m in motions]
+    view.set_motions(specs, layout="side", labels=["#1", "#2", "#3"])
+    assert view.num_motions == 3 and view.num_frames == 199
+    view.seek(150)
+    assert view.motion_frames() == [115, 150, 69]  # shorter motions hold their last frame
+    poses = view.current_poses()
+    spans = sorted((p[:, 0].min(), p[:, 0].max()) for p in poses)
+    for (_, hi), (lo, _) in zip(spans, spans[1:]):
+        assert hi < lo  # side by side: x extents do not overlap
+    qtbot.wait(50)
+    view.gl_view.grabFramebuffer().save(str(screenshot_dir / "widget_skeleton_view_side.png"))
+
+    view.set_motions(specs[:2], layout="overlay")
+    assert view.frame == 0 and view.num_frames == 199
+    view.seek(30)
+    for pose, m in zip(view.current_poses(), motions[:2]):
+        np.testing.assert_allclose(pose, y_up_to_z_up(m[30]), atol=1e-6)
+
+
+def test_motions_with_different_fps_share_time(view, humanml3d_joints):
+    m = humanml3d_joints["007005"]
+    half_rate = m[::2]  # the same motion at 10 fps
+    view.set_motions([(m, SMPL22.bones(), 20.0, None), (half_rate, SMPL22.bones(), 10.0, None)])
+    view.seek(40)  # 2 s
+    assert view.motion_frames() == [40, 20]
+
+
+def test_follow_root_moves_camera_with_body(view, humanml3d_joints):
+    joints = humanml3d_joints["007005"]
+    _show(view, joints)
+    view.set_follow_root(True)
+    view.seek(0)
+    c0 = view.gl_view.opts["center"]
+    view.seek(198)
+    c1 = view.gl_view.opts["center"]
+    root_path = np.linalg.norm(joints[198, 0, [0, 2]] - joints[0, 0, [0, 2]])
+    moved = np.hypot(c1.x() - c0.x(), c1.y() - c0.y())
+    assert root_path > 0.5 and moved > 0.5 * root_path
+
+
+@pytest.mark.parametrize(
+    ("joints", "bones", "fps", "parts", "match"),
+    [
+        (np.zeros((10, 22)), None, 20.0, None, "shape"),
+        ("nan", None, 20.0, None, "NaN"),
+        (None, np.array([[0, 22]]), 20.0, None, "bone joint indices"),
+        (None, None, 0.0, None, "fps"),
+        (None, None, 20.0, np.zeros(21, dtype=int), "part_of_joint"),
+    ],
+)
+def test_set_motion_rejects_bad_input(view, humanml3d_joints, joints, bones, fps, parts, match):
+    good = humanml3d_joints["M010968"]
+    if joints is None:
+        joints = good
+    elif isinstance(joints, str):
+        joints = good.copy()
+        joints[3, 4, 1] = np.nan
+    bones = SMPL22.bones() if bones is None else bones
+    with pytest.raises(ValueError, match=match):
+        view.set_motion(joints, bones, fps, parts)
+
+
+def test_set_motions_rejects_bad_arguments(view, humanml3d_joints):
+    spec = (humanml3d_joints["M010968"], SMPL22.bones(), FPS, None)
+    with pytest.raises(ValueError, match="motion 1: expected"):
+        view.set_motions([spec, spec[:3]])
+    with pytest.raises(ValueError, match="at least one"):
+        view.set_motions([])
+    with pytest.raises(ValueError, match="layout"):
+        view.set_motions([spec], layout="grid")
+    with pytest.raises(ValueError, match="labels"):
+        view.set_motions([spec, spec], labels=["only one"])
+    with pytest.raises(ValueError, match="speed"):
+        view.set_speed(8.0)
+
+
+def test_enable_shared_gl_contexts_after_app_start(qapp):
+    attr = Qt.ApplicationAttribute.AA_ShareOpenGLContexts
+    assert QCoreApplication.testAttribute(attr)  # set by conftest before the app started
+    enable_shared_gl_contexts()  # already on: nothing to do
+    QCoreApplication.setAttribute(attr, False)
+    try:
+        with pytest.raises(RuntimeError, match="before the QApplication"):
+            enable_shared_gl_contexts()
+    finally:
+        QCoreApplication.setAttribute(attr, True)

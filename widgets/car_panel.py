@@ -1,0 +1,306 @@
+"""Chronology panel: does the model prefer the true order of a caption's events?
+
+For the selected motion it shows the caption, the events the parser split it into, and the
+captions made by putting those events in other orders, each with the model's motion-text
+similarity, sorted best first; the true order is marked and the best-scoring order
+highlighted. This is the per-example view of Chronologically Accurate Retrieval
+(Fujiwara, Tanaka, Yu, ECCV 2024, Sec. 3-4: shuffled-event captions as hard negatives; CAR
+accuracy counts how often the true order scores highest). A caption box lets the user try
+their own sentence; edits are debounced before ``captionEdited`` is emitted
+(Source of the debounce pattern: ``pyapp-kit/superqt/src/superqt/utils/_throttler.py``;
+here a restarted single-shot ``QTimer``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .colors import ACCENT_HEX
+
+logger = logging.getLogger(__name__)
+
+MAX_ORDERS = 24
+"""Most event orders listed (4 events give 24 orders); the true order is always kept."""
+
+DEBOUNCE_MS = 300
+"""Quiet time after the last keystroke before ``captionEdited`` fires, milliseconds."""
+
+COLUMNS: tuple[str, ...] = ("", "event order", "similarity")
+
+_TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
+
+
+class _WrapLabel(QLabel):
+    """Word-wrapped plain-text label that keeps the height its text needs at its width."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def _fit(self) -> None:
+        h = self.heightForWidth(max(1, self.width())) if self.text() else 0
+        if h != self.minimumHeight():
+            self.setMinimumHeight(h)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit()
+
+
+def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
+    out = []
+    for i, item in enumerate(orders):
+        try:
+            text, sim, is_true = item
+        except (TypeError, ValueError) as e:
+            raise ValueError(
+                f"orders[{i}]: expected (caption, similarity, is_true_order), got {item!r}"
+            ) from e
+        if not isinstance(text, str):
+            raise ValueError(f"orders[{i}]: caption must be a str, got {type(text).__name__}")
+        try:
+            s = float(sim)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"orders[{i}]: similarity must be a number, got {sim!r}") from e
+        if not math.isfinite(s):
+            raise ValueError(f"orders[{i}]: similarity must be finite, got {sim!r}")
+        out.append((text, s, bool(is_true)))
+    return out
+
+
+class CarPanel(QWidget):
+    """Caption, events and scored event orders of one motion, plus a caption to try.
+
+    Signals:
+        captionEdited(str): the user typed a caption and paused for ``DEBOUNCE_MS``
+            (or pressed Enter); the stripped, non-empty text.
+    """
+
+    captionEdited = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._orders: list[tuple[str, float, bool]] = []  # shown rows, best first
+        self._last_emitted: str | None = None
+
+        self._caption = _WrapLabel(self)
+        self._caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFont(self._caption.font())
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self._caption.setFont(font)
+        self._events = _WrapLabel(self)
+        self._summary = _WrapLabel(self)
+
+        self._table = QTableWidget(0, len(COLUMNS), self)
+        self._table.setHorizontalHeaderLabels(list(COLUMNS))
+        self._table.verticalHeader().setVisible(False)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setWordWrap(True)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+
+        self._busy = QProgressBar(self)
+        self._busy.setRange(0, 0)  # indeterminate
+        self._busy.setTextVisible(False)
+        self._busy.setMaximumHeight(6)
+        self._busy.setVisible(False)
+
+        self._edit = QLineEdit(self)
+        self._edit.setPlaceholderText("try a caption, e.g. 'walks forward, then sits down'")
+        self._edit.setClearButtonEnabled(True)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._emit_caption)
+        self._edit.textEdited.connect(lambda _text: self._debounce.start())
+        self._edit.returnPressed.connect(self._flush)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._caption)
+        layout.addWidget(self._events)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._busy)
+        layout.addWidget(self._table, 1)
+        layout.addWidget(QLabel("Your caption:", self))
+        layout.addWidget(self._edit)
+        self.clear()
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def orders_table(self) -> QTableWidget:
+        """The table of event orders (rows best first)."""
+        return self._table
+
+    @property
+    def caption_edit(self) -> QLineEdit:
+        """The editable caption box."""
+        return self._edit
+
+    def shown_orders(self) -> list[tuple[str, float, bool]]:
+        """The listed ``(caption, similarity, is_true_order)`` rows, best first."""
+        return list(self._orders)
+
+    def true_rows(self) -> list[int]:
+        """Table rows of the true order (usually one)."""
+        return [i for i, (_, _, t) in enumerate(self._orders) if t]
+
+    def best_row(self) -> int | None:
+        """Table row of the best-scoring order (row 0 when any), ``None`` when empty."""
+        return 0 if self._orders else None
+
+    def summary_text(self) -> str:
+        """The one-line verdict shown above the table."""
+        return self._summary.text()
+
+    # ------------------------------------------------------------------ data
+    def set_data(
+        self,
+        caption: str,
+        events: Sequence[str],
+        orders: Sequence[tuple[str, float, bool]],
+    ) -> None:
+        """Show a motion's caption, its events and its scored event orders.
+
+        Also puts ``caption`` in the edit box (without emitting ``captionEdited``).
+
+        Args:
+            caption: the caption as written.
+            events: the events the parser found, in true order.
+            orders: ``(joined caption, similarity, is_true_order)`` per event order;
+                similarity is the model's motion-text score (cosine, unitless). Sorted best
+                first for display; beyond ``MAX_ORDERS`` the lowest-scoring wrong orders are
+                dropped.
+
+        Raises:
+            ValueError: when an order is not ``(str, finite number, bool)`` or an event is
+                not a str (the message gives the index).
+        """
+        for i, ev in enumerate(events):
+            if not isinstance(ev, str):
+                raise ValueError(f"events[{i}]: expected a str, got {type(ev).__name__}")
+        checked = _check_orders(orders)
+        ranked = sorted(checked, key=lambda o: -o[1])
+        shown = ranked[:MAX_ORDERS]
+        missing_true = [o for o in ranked[MAX_ORDERS:] if o[2]]
+        if missing_true:
+            shown = ranked[: MAX_ORDERS - len(missing_true)] + missing_true
+        self._orders = shown
+
+        self._caption.setText(caption)
+        self._caption.setToolTip(caption)
+        if events:
+            steps = "  \u2192  ".join(f"{k}. {e}" for k, e in enumerate(events, start=1))
+            self._events.setText(f"Events ({len(events)}): {steps}")
+        else:
+            self._events.setText("Events: none found")
+        self._summary.setText(self._verdict(ranked))
+        self._fill_table()
+        if not self._edit.hasFocus() or not self._edit.text():
+            self._edit.setText(caption)  # setText does not emit textEdited
+            self._edit.setCursorPosition(0)
+        self._last_emitted = None
+
+    @staticmethod
+    def _verdict(ranked: list[tuple[str, float, bool]]) -> str:
+        if not ranked:
+            return "No event orders to compare."
+        if len(ranked) == 1:
+            return "One event: no other order to compare."
+        true_ranks = [i for i, o in enumerate(ranked) if o[2]]
+        if not true_ranks:
+            return f"{len(ranked)} orders; the true order is not among them."
+        r = true_ranks[0]
+        margin = ranked[r][1] - max(o[1] for i, o in enumerate(ranked) if i != r)
+        if r == 0:
+            return f"The model prefers the true order ({len(ranked)} orders, margin {margin:+.3f})."
+        return (
+            f"The true order ranks {r + 1} of {len(ranked)}; the model prefers "
+            f"\u201c{ranked[0][0]}\u201d ({margin:+.3f})."
+        )
+
+    def _fill_table(self) -> None:
+        self._table.setRowCount(len(self._orders))
+        bold = QFont(self._table.font())
+        bold.setBold(True)
+        best_bg = QColor(ACCENT_HEX)
+        best_bg.setAlpha(60)
+        true_fg = QColor(_TRUE_HEX)
+        for row, (text, sim, is_true) in enumerate(self._orders):
+            marks = []
+            if is_true:
+                marks.append("\u2713 true")
+            if row == 0:
+                marks.append("best")
+            cells = [", ".join(marks), text, f"{sim:.3f}"]
+            for col, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                if col == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if col == 1:
+                    item.setToolTip(text)
+                if is_true:
+                    item.setFont(bold)
+                    if col == 0:
+                        item.setForeground(QBrush(true_fg))
+                if row == 0:
+                    item.setBackground(QBrush(best_bg))
+                self._table.setItem(row, col, item)
+        self._table.resizeRowsToContents()
+
+    def clear(self) -> None:
+        """Show an empty panel."""
+        self._orders = []
+        self._caption.setText("(no motion selected)")
+        self._events.setText("")
+        self._summary.setText("")
+        self._table.setRowCount(0)
+
+    def set_busy(self, busy: bool) -> None:
+        """Show (``True``) or hide the busy indicator while similarities are computed."""
+        self._busy.setVisible(bool(busy))
+        self._table.setEnabled(not busy)
+
+    def is_busy(self) -> bool:
+        """Whether the busy indicator is shown."""
+        return not self._busy.isHidden()
+
+    # ------------------------------------------------------------------ editing
+    def _flush(self) -> None:
+        self._debounce.stop()
+        self._emit_caption()
+
+    def _emit_caption(self) -> None:
+        text = self._edit.text().strip()
+        if not text or text == self._last_emitted:
+            return
+        self._last_emitted = text
+        self.captionEdited.emit(text)

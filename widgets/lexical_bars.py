@@ -1,0 +1,303 @@
+"""Lexical evidence: the query's and the selected result's top words, side by side.
+
+The lexical embedding gives every WordPiece of the vocabulary a non-negative weight
+(SPLADE form; Lyu et al., ICLR 2025, Sec. 3), so a match can be explained by the words
+both sides put weight on. ``LexicalBars`` draws two horizontal bar charts (query left,
+result right), each bar scaled to its own side's largest weight with the weight printed,
+and marks the words the two sides share (bold, accent colour, a dot). Clicking a word emits
+``wordClicked(word)``. Custom painted: no per-row widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .colors import ACCENT_HEX
+
+logger = logging.getLogger(__name__)
+
+SIDES: tuple[str, ...] = ("query", "result")
+"""The two word lists, left to right."""
+
+_PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
+
+
+def _check_words(words: Sequence[tuple[str, float]], side: str) -> list[tuple[str, float]]:
+    """Validate ``(word, weight)`` pairs; return them sorted by weight, heaviest first."""
+    out: list[tuple[str, float]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(words):
+        try:
+            word, weight = item
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{side} words[{i}]: expected (word, weight), got {item!r}") from e
+        if not isinstance(word, str) or not word:
+            raise ValueError(f"{side} words[{i}]: word must be a non-empty str, got {word!r}")
+        try:
+            w = float(weight)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{side} words[{i}]: weight must be a number, got {weight!r}") from e
+        if not math.isfinite(w) or w < 0:
+            raise ValueError(
+                f"{side} words[{i}] ({word!r}): weight must be finite and >= 0, got {weight!r}"
+            )
+        if word in seen:
+            raise ValueError(f"{side} words[{i}]: duplicate word {word!r}")
+        seen.add(word)
+        out.append((word, w))
+    out.sort(key=lambda p: -p[1])
+    return out
+
+
+@dataclass(frozen=True)
+class _Row:
+    side: str
+    word: str
+    weight: float
+    rect: QRect  # the whole row (word, bar and value)
+
+
+class LexicalBars(QWidget):
+    """Two bar charts of weighted words with the shared words highlighted.
+
+    Args:
+        parent: parent widget.
+        max_words: most words drawn per side (the heaviest are kept).
+
+    Signals:
+        wordClicked(str): the user clicked a word (on either side).
+
+    Raises:
+        ValueError: when ``max_words < 1``.
+    """
+
+    wordClicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, max_words: int = 20) -> None:
+        super().__init__(parent)
+        if max_words < 1:
+            raise ValueError(f"max_words must be >= 1, got {max_words}")
+        self._max_words = int(max_words)
+        self._words: dict[str, list[tuple[str, float]]] = {s: [] for s in SIDES}
+        self._titles = {"query": "query", "result": "selected result"}
+        self._rows: list[_Row] = []
+        self._hover: _Row | None = None
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(240)
+
+    # ------------------------------------------------------------------ data
+    def set_query_words(self, words: Sequence[tuple[str, float]]) -> None:
+        """Set the query's words.
+
+        Args:
+            words: ``(word, weight)`` pairs, weights >= 0 (lexical weights); any order, the
+                heaviest ``max_words`` are drawn, heaviest first.
+
+        Raises:
+            ValueError: on a pair that is not ``(non-empty str, finite number >= 0)`` or a
+                duplicate word (the message gives the index).
+        """
+        self._set("query", words)
+
+    def set_result_words(self, words: Sequence[tuple[str, float]]) -> None:
+        """Set the selected result's words (same rules as :meth:`set_query_words`).
+
+        Raises:
+            ValueError: as :meth:`set_query_words`.
+        """
+        self._set("result", words)
+
+    def set_titles(self, query: str, result: str) -> None:
+        """Set the two column headings (default ``"query"``, ``"selected result"``)."""
+        self._titles = {"query": str(query), "result": str(result)}
+        self.update()
+
+    def clear(self) -> None:
+        """Remove both word lists."""
+        self._words = {s: [] for s in SIDES}
+        self._relayout()
+
+    def _set(self, side: str, words: Sequence[tuple[str, float]]) -> None:
+        self._words[side] = _check_words(words, side)[: self._max_words]
+        self._relayout()
+
+    def words(self, side: str) -> list[tuple[str, float]]:
+        """The drawn ``(word, weight)`` pairs of ``side`` (``'query'`` or ``'result'``),
+        heaviest first.
+
+        Raises:
+            ValueError: on an unknown side.
+        """
+        if side not in SIDES:
+            raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+        return list(self._words[side])
+
+    def shared_words(self) -> set[str]:
+        """Words drawn on both sides (the highlighted ones)."""
+        return {w for w, _ in self._words["query"]} & {w for w, _ in self._words["result"]}
+
+    def word_rect(self, side: str, word: str) -> QRect | None:
+        """Widget-coordinate rectangle of ``word``'s row on ``side``, or ``None`` if absent."""
+        for row in self._rows:
+            if row.side == side and row.word == word:
+                return QRect(row.rect)
+        return None
+
+    # ------------------------------------------------------------------ geometry
+    def _metrics(self) -> tuple[int, int, int]:
+        fm = self.fontMetrics()
+        row_h = fm.height() + 6
+        header_h = fm.height() + 10
+        return row_h, header_h, 8
+
+    def _relayout(self) -> None:
+        row_h, header_h, margin = self._metrics()
+        col_w = max(1, (self.width() - 3 * margin) // 2)
+        self._rows = []
+        for c, side in enumerate(SIDES):
+            x = margin + c * (col_w + margin)
+            for i, (word, weight) in enumerate(self._words[side]):
+                rect = QRect(x, header_h + i * row_h, col_w, row_h)
+                self._rows.append(_Row(side, word, weight, rect))
+        self._hover = None
+        self.updateGeometry()
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Recompute row rectangles for the new width."""
+        super().resizeEvent(event)
+        self._relayout()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Enough height for the longer list."""
+        row_h, header_h, margin = self._metrics()
+        n = max(1, *(len(v) for v in self._words.values()))
+        return QSize(420, header_h + n * row_h + margin)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """At least a header and three rows."""
+        row_h, header_h, _ = self._metrics()
+        return QSize(240, header_h + 3 * row_h)
+
+    def _row_at(self, pos: QPoint) -> _Row | None:
+        for row in self._rows:
+            if row.rect.contains(pos):
+                return row
+        return None
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Draw headings, bars, weights and highlights."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        painter.fillRect(self.rect(), pal.base())
+        fm = self.fontMetrics()
+        row_h, header_h, margin = self._metrics()
+        col_w = max(1, (self.width() - 3 * margin) // 2)
+        shared = self.shared_words()
+        accent = QColor(ACCENT_HEX)
+        plain = QColor(_PLAIN_BAR_HEX)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        text_colour = pal.text().color()
+        value_w = fm.horizontalAdvance("0.000") + 6
+        # word column: widest word on either side, at most 45 % of the column
+        widest = max(
+            [fm.horizontalAdvance(w) for side in SIDES for w, _ in self._words[side]] or [40]
+        )
+        word_w = min(widest + 22, int(col_w * 0.45))
+        for c, side in enumerate(SIDES):
+            x = margin + c * (col_w + margin)
+            painter.setFont(bold)
+            painter.setPen(text_colour)
+            title = self._titles[side]
+            if side == "result" and shared:
+                title += f"  ({len(shared)} shared)"
+            painter.drawText(
+                QRect(x, 0, col_w, header_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(title, Qt.TextElideMode.ElideRight, col_w),
+            )
+            if not self._words[side]:
+                painter.setFont(self.font())
+                painter.setPen(pal.placeholderText().color())
+                painter.drawText(
+                    QRect(x, header_h, col_w, row_h),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    "(no words)",
+                )
+        top = {side: max([w for _, w in self._words[side]] or [1.0]) for side in SIDES}
+        for row in self._rows:
+            r = row.rect
+            is_shared = row.word in shared
+            if is_shared:
+                bg = QColor(accent)
+                bg.setAlpha(40)
+                painter.fillRect(r, bg)
+            if row is self._hover:
+                painter.fillRect(r, pal.highlight().color().lighter(170))
+            # word (a dot marks shared words, so the highlight is not colour-only)
+            painter.setFont(bold if is_shared else self.font())
+            painter.setPen(text_colour)
+            word_rect = QRect(r.left() + 4, r.top(), word_w - 8, r.height())
+            label = ("\u25cf " if is_shared else "") + row.word
+            painter.drawText(
+                word_rect,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(label, Qt.TextElideMode.ElideLeft, word_rect.width()),
+            )
+            # bar
+            bar_x = r.left() + word_w
+            bar_max = max(1, r.width() - word_w - value_w)
+            frac = row.weight / top[row.side] if top[row.side] > 0 else 0.0
+            bar_w = max(1, int(round(frac * bar_max))) if row.weight > 0 else 0
+            painter.fillRect(
+                QRect(bar_x, r.top() + 3, bar_w, r.height() - 6), accent if is_shared else plain
+            )
+            painter.setFont(self.font())
+            painter.drawText(
+                QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"{row.weight:.3g}",
+            )
+        painter.end()
+
+    # ------------------------------------------------------------------ mouse
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """Highlight the row under the mouse and show its word and weight as a tooltip."""
+        row = self._row_at(event.position().toPoint())
+        if row is not self._hover:
+            self._hover = row
+            if row is None:
+                self.unsetCursor()
+                self.setToolTip("")
+            else:
+                self.setCursor(Qt.CursorShape.PointingHandCursor)
+                shared = " (shared)" if row.word in self.shared_words() else ""
+                self.setToolTip(f"{row.word}: {row.weight:.4g}{shared}")
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Drop the hover highlight."""
+        self._hover = None
+        self.update()
+        super().leaveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """Emit ``wordClicked`` for a left click on a word's row."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            row = self._row_at(event.position().toPoint())
+            if row is not None:
+                self.wordClicked.emit(row.word)
+                return
+        super().mouseReleaseEvent(event)
