@@ -453,6 +453,9 @@ def _lightning_module_class():
             sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
+        def on_fit_start(self) -> None:
+            self.model.train()  # from_pretrained / validation leave the model in eval mode
+
         def on_train_epoch_start(self) -> None:
             loader = self.trainer.train_dataloader
             ds = getattr(loader, "dataset", None)
