@@ -402,8 +402,8 @@ def dense_only_loss(model, batch: dict) -> dict[str, torch.Tensor]:
     """
     from .losses import contrastive_loss
 
-    m = model.forward_motion(batch["patches"], batch["row_mask"])
-    t = model.forward_text(list(batch["texts"]))
+    m = model.forward_motion(batch["patches"], batch["row_mask"], lexical=False)
+    t = model.forward_text(list(batch["texts"]), lexical=False)
     res = contrastive_loss(model.dense_scale() * (m.dense.float() @ t.dense.float().t()))
     return {"loss": res.loss, "dense_m2t": res.m2t.detach(), "dense_t2m": res.t2m.detach()}
 
