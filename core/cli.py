@@ -6,6 +6,7 @@ Subcommands:
   patches   render a motion's patch image to PNG
   events    split a caption into events and print a shuffled order
   train     train a motion-language model from a YAML config
+  evaluate  retrieval, CAR and zero-shot metrics of a checkpoint on a split
 """
 
 from __future__ import annotations
@@ -177,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')
     s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     s.set_defaults(func=cmd_events)
+
+    from .evaluate import register as register_evaluate
+
+    register_evaluate(sub)
     return p
 
 
