@@ -7,6 +7,8 @@ Subcommands:
   events    split a caption into events and print a shuffled order
   train     train a motion-language model from a YAML config
   evaluate  retrieval, CAR and zero-shot metrics of a checkpoint on a split
+  index     encode a dataset into a gallery index (dense + lexical)
+  search    search a gallery index by text or by motion
 """
 
 from __future__ import annotations
@@ -182,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .evaluate import register as register_evaluate
 
     register_evaluate(sub)
+
+    from .index import register as register_index
+
+    register_index(sub)
     return p
 
 

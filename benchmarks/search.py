@@ -1,0 +1,301 @@
+"""Benchmark: gallery index build and search latency, memory, inverted index vs brute force.
+
+1. Build: encodes real motions (../shared/data/bandai val + cmu_kitml) into an index with the
+   chosen model (default: the ``cpu-small`` architecture, untrained: same cost as a trained
+   one); prints motions/s and the index size per motion (per file).
+2. Latency: synthetic galleries of 1k, 10k and 100k motions (random unit dense vectors,
+   lexical vectors with Zipf-distributed words, <= 128 words each as the index stores them)
+   written and loaded through the real index code. For each size:
+   - end to end: real caption text -> model -> top-10 hits with word evidence, for dense,
+     lexical (inverted index), lexical (brute-force sparse product) and fused;
+   - ranking only, with synthetic 32-word Zipf queries (frequent words, long posting lists):
+     inverted index vs brute force, and a check that both give identical top-10s;
+   - dense torch matmul vs FAISS ``IndexFlatIP`` (when faiss is installed).
+3. Memory: a child process loads the model and the 100k index and searches in every mode;
+   its peak RSS is printed.
+
+Usage: python benchmarks/search.py [--checkpoint DIR | --model cpu-small] [--sizes 1000 10000
+100000] [--queries 50]
+Targets (issue 4): at 10k, end to end p50 <= 30 ms and p95 <= 60 ms; the inverted index
+faster than brute force at 100k with identical top-10; peak RSS searching 100k <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+import torch  # noqa: E402
+
+from motionlex.core.data import MotionDataset, read_captions  # noqa: E402
+from motionlex.core.index import (  # noqa: E402
+    GalleryIndex,
+    IndexSettings,
+    build_index,
+    model_fingerprint,
+    write_index,
+)
+from motionlex.core.patches import (  # noqa: E402
+    PatchStats,
+    PatchStatsAccumulator,
+    part_resampling_matrix,
+    sample_points,
+)
+from motionlex.core.search import Searcher, brute_force_scores, inverted_scores, top_k  # noqa: E402
+from motionlex.core.skeleton import SMPL22  # noqa: E402
+
+HERE = Path(__file__).resolve().parents[1]
+DATA = HERE.parent / "shared" / "data"
+WORDS_PER_MOTION = 128
+
+
+def pct(times: list[float]) -> str:
+    a = np.asarray(times) * 1e3
+    return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms"
+
+
+def real_captions(n: int) -> list[str]:
+    caps = []
+    for root in (DATA / "bandai", DATA / "cmu_kitml"):
+        for f in sorted((root / "texts").glob("*.txt"))[::17]:
+            caps += [c.text for c in read_captions(f)[:1]]
+    rng = np.random.default_rng(0)
+    return [caps[i] for i in rng.permutation(len(caps))[:n]]
+
+
+def load_model(args: argparse.Namespace, out: Path):
+    """The model directory to benchmark (a checkpoint, or a fresh registered model saved)."""
+    from motionlex.core.model import MotionTextModel, create_model
+
+    if args.checkpoint:
+        return Path(args.checkpoint)
+    ds = MotionDataset(DATA / "bandai", "val")
+    acc = PatchStatsAccumulator()
+    for rec in ds.records:
+        m = ds.load_motion(rec)
+        acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
+    torch.manual_seed(0)
+    d = out / "model"
+    create_model(args.model, device="cpu").save_pretrained(
+        d, extra_json={"patch_stats.json": acc.finalize("bandai/val").to_dict()})
+    MotionTextModel.from_pretrained(d, device="cpu")  # check it loads
+    return d
+
+
+def bench_build(model, stats: PatchStats, out: Path) -> None:
+    data = [DATA / "bandai", DATA / "cmu_kitml"]
+    n_frames = 0
+    for root in data:
+        ds = MotionDataset(root, "all" if root.name == "cmu_kitml" else "val")
+        n_frames += sum(ds.load_motion(r).num_frames for r in ds.records)
+    t0 = time.perf_counter()
+    rep = build_index(model, [data[0]], out / "build.mlx", patch_stats=stats, split="val",
+                      progress=False)
+    rep2 = build_index(model, [data[1]], out / "build.mlx", progress=False)
+    total = time.perf_counter() - t0
+    idx = rep2.index
+    n = len(idx)
+    print(f"build: {n} real motions (bandai val + cmu_kitml, {n_frames} frames at 20 fps), "
+          f"model {model.config.name}, {torch.get_num_threads()} threads")
+    print(f"  encode + write       : {n / total:8.1f} motions/s  ({total:.1f} s; "
+          f"{rep.added + rep2.added} encoded)")
+    per = {k: v["bytes"] / n for k, v in idx.manifest["files"].items()}
+    print(f"  index size per motion: {idx.size_bytes() / n / 1024:8.1f} KiB  ("
+          + ", ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(per.items(), key=lambda x: -x[1])
+                      if v > 512) + " KiB)")
+    searchable = per["dense.npy"] + per["lexical.npz"] + per["inverted.npz"]
+    print(f"  searchable part      : {searchable / 1024:8.2f} KiB/motion (dense + lexical + "
+          f"inverted; joints are for playback)")
+
+
+def zipf_probs(v: int, rng: np.random.Generator, skip: int = 1000) -> np.ndarray:
+    """Word probabilities ~ 1/rank over ids >= skip (special/unused ids never drawn)."""
+    p = np.zeros(v)
+    ranks = rng.permutation(v - skip) + 1
+    p[skip:] = 1.0 / ranks
+    return p / p.sum()
+
+
+def synthetic_lexical(n: int, v: int, p: np.ndarray, rng: np.random.Generator) -> sp.csr_matrix:
+    cols = np.sort(rng.choice(v, size=(n, WORDS_PER_MOTION + 20), p=p), axis=1)
+    keep = np.ones_like(cols, bool)
+    keep[:, 1:] = cols[:, 1:] != cols[:, :-1]
+    keep &= np.cumsum(keep, axis=1) <= WORDS_PER_MOTION
+    rows = np.repeat(np.arange(n), keep.sum(axis=1))
+    vals = rng.lognormal(0.0, 0.7, size=len(rows)).astype(np.float32)
+    m = sp.csr_matrix((vals, (rows, cols[keep])), shape=(n, v))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    m = sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ m, dtype=np.float32)
+    m.sort_indices()
+    return m
+
+
+def make_gallery(n: int, model, stats: PatchStats, out: Path, p: np.ndarray) -> Path:
+    rng = np.random.default_rng(n)
+    v, d = len(model.vocabulary), model.config.embed_dim
+    dense = rng.normal(size=(n, d)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    pose = np.zeros((2, 22, 3), np.float16)
+    items = {"ids": [f"syn/{i:06d}" for i in range(n)],
+             "captions": [[f"synthetic motion {i}"] for i in range(n)],
+             "sources": [f"/synthetic/{i:06d}.npy" for i in range(n)],
+             "source_sha256": [""] * n, "datasets": ["syn"] * n, "meta": [{}] * n}
+    path = out / f"syn{n}.mlx"
+    write_index(path, dense=dense, lexical=synthetic_lexical(n, v, p, rng), items=items,
+                joints=[pose] * n, num_frames=np.full(n, 2), fps=np.full(n, 20.0),
+                skeleton_ids=np.zeros(n), skeletons=[SMPL22], patch_stats=stats,
+                vocabulary=model.vocabulary,
+                model_info={"sha256": model_fingerprint(model), "name": model.config.name,
+                            "embed_dim": d, "lexical_similarity": "cosine", "checkpoint": None},
+                settings=IndexSettings())
+    return path
+
+
+def bench_size(path: Path, model, captions: list[str], p: np.ndarray) -> dict:
+    t0 = time.perf_counter()
+    idx = GalleryIndex.load(path, model)
+    s = Searcher(idx, model, verify_model=False, dense_backend="torch")
+    load = time.perf_counter() - t0
+    n = len(idx)
+    print(f"gallery {n:>7,d}: load + verify {load:.2f} s, "
+          f"{idx.lexical.nnz / n:.0f} words/motion, {idx.size_bytes() / 2**20:.0f} MiB")
+    for c in captions[:5]:  # warm-up
+        s.search(s.embed_text(c), 10, "fused")
+    embed = []
+    for c in captions:
+        t = time.perf_counter()
+        s.embed_text(c)
+        embed.append(time.perf_counter() - t)
+    print(f"  text embedding only         : {pct(embed)}")
+    res = {}
+    for label, mode, method in (("dense", "dense", "inverted"),
+                                ("lexical, inverted index", "lexical", "inverted"),
+                                ("lexical, brute force", "lexical", "brute"),
+                                ("fused (inverted)", "fused", "inverted")):
+        times = []
+        for c in captions:
+            t = time.perf_counter()
+            hits = s.search(s.embed_text(c), 10, mode, lexical_method=method)
+            times.append(time.perf_counter() - t)
+        assert len(hits) == 10
+        res[label] = times
+        print(f"  end to end, {label:<24s}: {pct(times)}")
+    # ranking only, frequent-word queries
+    rng = np.random.default_rng(1)
+    inv, brute, same = [], [], 0
+    for _ in range(len(captions)):
+        ids = np.unique(rng.choice(len(p), size=32, p=p))
+        w = rng.random(len(ids)).astype(np.float32)
+        w /= np.linalg.norm(w)
+        t = time.perf_counter()
+        a = top_k(inverted_scores(idx.inverted, ids, w), 10)
+        inv.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = top_k(brute_force_scores(idx.lexical, ids, w), 10)
+        brute.append(time.perf_counter() - t)
+        same += list(a) == list(b)
+    print(f"  rank only (32 Zipf words), inverted index: {pct(inv)}")
+    print(f"  rank only (32 Zipf words), brute force   : {pct(brute)}   identical top-10: "
+          f"{same}/{len(captions)}")
+    res["inv_rank"], res["brute_rank"], res["same"] = inv, brute, same
+    try:
+        fs = Searcher(idx, model, verify_model=False, dense_backend="faiss")
+        qs = [s.embed_text(c) for c in captions[:20]]
+        tt, tf = [], []
+        for q in qs:
+            t = time.perf_counter()
+            s.search(q, 10, "dense", words=0)
+            tt.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            fs.search(q, 10, "dense", words=0)
+            tf.append(time.perf_counter() - t)
+        print(f"  rank only dense: torch {pct(tt)};  faiss {pct(tf)}")
+    except ImportError:
+        print("  (faiss not installed)")
+    return res
+
+
+def memory_child(index: str, checkpoint: str, captions_file: str) -> None:
+    """Load model + index, search every mode; print peak RSS as JSON."""
+    from motionlex.core.index import load_checkpoint
+
+    model, _ = load_checkpoint(checkpoint, "cpu")
+    idx = GalleryIndex.load(index, model)
+    s = Searcher(idx, model, verify_model=False)
+    caps = json.loads(Path(captions_file).read_text())
+    for c in caps:
+        q = s.embed_text(c)
+        for mode in ("dense", "lexical", "fused"):
+            s.search(q, 10, mode)
+        s.search(q, 10, "lexical", lexical_method="brute")
+    # VmHWM: peak RSS of this process's own address space (ru_maxrss would also count the
+    # parent's memory, inherited through fork/exec on Linux)
+    status = Path("/proc/self/status")
+    if status.is_file():
+        line = next(ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM:"))
+        peak = int(line.split()[1]) / 1024
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mib": peak, "faiss": s.uses_faiss, "n": len(idx)}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", default=None, help="model directory (default: fresh model)")
+    ap.add_argument("--model", default="cpu-small", help="registered model when no checkpoint")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--queries", type=int, default=50)
+    ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a shared 2-core machine two OpenMP "
+                    "threads stall whenever another process holds a core)")
+    ap.add_argument("--memory-child", nargs=3, metavar=("INDEX", "CKPT", "CAPTIONS"),
+                    help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    from motionlex.core.index import load_checkpoint
+
+    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
+        out = Path(tmp)
+        ckpt = load_model(args, out)
+        model, stats = load_checkpoint(ckpt, "cpu")
+        print(f"CPU: {os.cpu_count()} cores, torch {torch.get_num_threads()} threads; "
+              f"load average {os.getloadavg()[0]:.2f}")
+        if not args.skip_build:
+            bench_build(model, stats, out)
+        captions = real_captions(args.queries)
+        p = zipf_probs(len(model.vocabulary), np.random.default_rng(0))
+        paths = {}
+        for n in args.sizes:
+            paths[n] = make_gallery(n, model, stats, out, p)
+            bench_size(paths[n], model, captions, p)
+        big = max(args.sizes)
+        cf = out / "captions.json"
+        cf.write_text(json.dumps(captions))
+        r = subprocess.run([sys.executable, __file__, "--threads", str(args.threads),
+                            "--memory-child", str(paths[big]), str(ckpt), str(cf)],
+                           capture_output=True, text=True, check=True)
+        mem = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"memory: peak RSS {mem['peak_rss_mib']:.0f} MiB loading the model and the "
+              f"{mem['n']:,d}-motion index and searching every mode (faiss: {mem['faiss']}); "
+              f"target <= 1024 MiB -> {'met' if mem['peak_rss_mib'] <= 1024 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
