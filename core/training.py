@@ -333,12 +333,18 @@ def validation_metrics(model, examples: Sequence[PairExample], stats: PatchStats
 
     Returns:
         Flat dict: ``t2m/dense/R@1`` ... ``m2t/lexical/MedR``, ``val/rsum`` (dense t2m
-        R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``CAR`` (percent of multi-event captions whose
+        R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
+        similarity chosen on these pairs), ``CAR`` (percent of multi-event captions whose
         true order outscores ``car_shuffles`` shuffled orders, dense), ``CAR/n``.
     """
     from .events import shuffled_captions
     from .lexical import lexical_similarity
-    from .retrieval import bidirectional_metrics, car_accuracy, flatten_metrics
+    from .retrieval import (
+        bidirectional_metrics,
+        car_accuracy,
+        choose_fusion_weight,
+        flatten_metrics,
+    )
 
     enc = encode_examples(model, examples, stats)
     out: dict[str, float] = {}
@@ -354,6 +360,7 @@ def validation_metrics(model, examples: Sequence[PairExample], stats: PatchStats
     for name, sim in (("dense", dense), ("lexical", lex)):
         out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
     out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
+    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
     # CAR on multi-event captions (orig -> event setting)
     rng = np.random.default_rng(seed)
     multi = [(i, e) for i, e in enumerate(examples) if len(e.events) > 1]
