@@ -44,9 +44,7 @@ import argparse
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .atomic import atomic_file
 from .collate import PairExample, load_pair_examples
 from .data import MotionDataset, detect_layout, read_captions, read_split
 from .events import join_events, shuffled_captions, split_events_batch
@@ -874,15 +873,9 @@ def _save_figure(fig: Any, path: Path) -> Path:
     """Save a matplotlib figure as PNG atomically and close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
     return path
@@ -1010,15 +1003,8 @@ def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
 # ----------------------------------------------------------------------------- files and CLI
 def _write_text(path: Path, text: str) -> Path:
     """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -50,10 +50,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
-import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +61,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .atomic import atomic_directory
 from .motion import Motion, MotionFileError
 from .patches import PatchStats, part_resampling_matrix, patches_from_joints
 from .skeleton import Skeleton
@@ -658,10 +656,7 @@ def write_index(
                          f"{len(vocabulary)}); got {dense.shape} and {lexical.shape}")
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"cannot write index: {target} exists and is not a directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        os.chmod(tmp, 0o755)
+    with atomic_directory(target) as tmp:
         np.save(tmp / "dense.npy", dense.astype(np.float16))
         csr = sp.csr_matrix(lexical, dtype=np.float32)
         csr.sort_indices()
@@ -709,16 +704,6 @@ def write_index(
             "files": files,
         }
         _write_json(tmp / MANIFEST, manifest)
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("wrote gallery index %s (%d motions, %.1f MiB)", target, n,
                 manifest["sizes"]["total_bytes"] / 2**20)
     return target

@@ -65,9 +65,6 @@ import logging
 import math
 import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +76,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import heads as _heads
+from .atomic import atomic_directory
 from .encoders import MINILM_PACKAGE_ID, MotionEncoder, TextEncoder, build_vit_config
 from .lexical import LEXICAL_SIMILARITIES, excluded_vocabulary_ids, masked_max_logits, top_words
 
@@ -653,10 +651,7 @@ class MotionTextModel(nn.Module):
         }
         if not include_text_encoder:
             meta["text_encoder_sha256"] = self._text_fingerprint()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            os.chmod(tmp, 0o755)
+        with atomic_directory(target) as tmp:
             _write_json(tmp / CONFIG_FILE, self.config.to_dict())
             motion_cfg = self.motion.backbone_config()
             if motion_cfg is not None:
@@ -666,16 +661,6 @@ class MotionTextModel(nn.Module):
             self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
             for name, value in extras.items():
                 _write_json(tmp / name, value)
-            if target.exists():
-                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         size = (target / WEIGHTS_FILE).stat().st_size / 2**20
         logger.info("saved model to %s (%d tensors, %.1f MiB)", target, len(tensors), size)
         return target
