@@ -1,0 +1,80 @@
+"""Persistent explorer settings (``QSettings``): window layout, query history, recent paths.
+
+Keys are named here once. The default store is the platform's (organisation ``motionlex``,
+application ``explorer``); tests and ``--settings`` pass an INI file instead. Indexes built
+from dataset folders go to :func:`default_cache_dir` (``$MOTIONLEX_CACHE`` overrides it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+ORGANIZATION = "motionlex"
+APPLICATION = "explorer"
+
+KEY_GEOMETRY = "window/geometry"
+KEY_STATE = "window/state"
+KEY_STATE_VERSION = "window/state_version"
+KEY_HISTORY = "query/history"
+KEY_MODE = "query/mode"
+KEY_LIVE = "query/search_as_you_type"
+KEY_LAST_GALLERY = "paths/gallery"
+KEY_LAST_CHECKPOINT = "paths/checkpoint"
+KEY_LAST_EXPORT_DIR = "paths/export_dir"
+
+LAYOUT_VERSION = 1
+"""Bump when docks change, so an old saved layout is not restored onto new docks."""
+
+HISTORY_SIZE = 100
+"""Queries remembered."""
+
+
+def open_settings(path: str | os.PathLike | None = None) -> QSettings:
+    """The settings store: an INI file at ``path``, or the platform's default store.
+
+    Args:
+        path: an ``.ini`` file (created when missing), or None.
+
+    Returns:
+        A ``QSettings``.
+    """
+    if path is not None:
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def default_cache_dir() -> Path:
+    """Folder for indexes built from dataset folders.
+
+    Returns:
+        ``$MOTIONLEX_CACHE`` if set, else ``<platform cache dir>/galleries``.
+    """
+    env = os.environ.get("MOTIONLEX_CACHE")
+    if env:
+        return Path(env)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    return Path(base or Path.home() / ".cache" / ORGANIZATION) / "galleries"
+
+
+def read_history(settings: QSettings) -> list[str]:
+    """The saved query history, oldest first (at most :data:`HISTORY_SIZE`)."""
+    value = settings.value(KEY_HISTORY, [])
+    if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+        value = [value]
+    return [str(v) for v in (value or []) if str(v).strip()][-HISTORY_SIZE:]
+
+
+def write_history(settings: QSettings, history: list[str]) -> None:
+    """Save the query history (the last :data:`HISTORY_SIZE` entries)."""
+    settings.setValue(KEY_HISTORY, list(history)[-HISTORY_SIZE:])
+
+
+def read_bool(settings: QSettings, key: str, default: bool) -> bool:
+    """A boolean setting (INI files store ``"true"``/``"false"`` strings)."""
+    value = settings.value(key, default)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

@@ -1,0 +1,303 @@
+"""Benchmark: the explorer's longest event-loop stall during a burst of 50 queries.
+
+Opens the real main window (worker thread, real model, real ``GalleryIndex`` + ``Searcher``)
+on a 10,000-motion gallery and measures how long the GUI thread's event loop goes without
+running, with a 2 ms ``PreciseTimer`` whose tick gaps are recorded (a gap of ``g`` ms means
+the loop was blocked for about ``g - 2`` ms).
+
+Two phases, both while the skeleton player animates:
+- ``burst``: 50 different queries submitted 10 ms apart (as fast typing with Enter would);
+  the worker drops superseded ones, the GUI shows the newest result, its motion (3D view,
+  patch image, lexical bars) and its event orders.
+- baselines: 2 s with the player paused and 2 s playing, no queries (machine noise and the
+  cost of drawing the 3D view, which under Xvfb is software OpenGL).
+- ``sequential``: 50 queries, each sent when the previous one's results are shown (so every
+  result refills the list and loads a motion into the views); reports the query latency
+  (request to results shown) too.
+
+The gallery is synthetic in its embeddings (random unit dense vectors and random sparse
+lexical vectors of 128 words, written with ``core.index.write_index``) and real in its motions
+(Bandai val clips, cropped to 100 frames, repeated): ranking cost and GUI work are those of a
+real 10k index, without encoding 10k motions on a CPU first. The model is ``cpu-small``
+(pretrained all-MiniLM-L6-v2 text encoder, random motion encoder) unless ``--model tiny``.
+
+Usage: xvfb-run -a python benchmarks/gui_stall.py [--items 10000] [--model cpu-small]
+       [--size 1440x900] [--out stall.json]
+Target (issue 5): longest stall <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+
+QUERIES = [
+    "a person walks forward", "someone runs in a circle", "a person waves the left hand",
+    "a person waves the right hand angrily", "a man jumps twice", "a person bows",
+    "a person kicks with the right leg", "someone punches forward", "a person dances happily",
+    "a person turns left then walks", "a tired person walks slowly", "a person raises both hands",
+    "an elderly person walks", "a person sits down", "a person walks, then sits down",
+]
+
+
+def make_checkpoint(model_name: str, out: Path) -> Path:
+    """Save a model of the given registered name with identity patch statistics."""
+    import torch
+
+    from motionlex.core.model import create_model
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(0)
+    model = create_model(model_name, device="cpu")
+    model.save_pretrained(out, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    return out
+
+
+def make_gallery(checkpoint: Path, data: Path, items: int, out: Path, seed: int = 0) -> Path:
+    """A ``items``-motion index: random embeddings, real (repeated) Bandai joints."""
+    from motionlex.core.data import MotionDataset
+    from motionlex.core.index import (
+        IndexSettings,
+        load_checkpoint,
+        model_fingerprint,
+        write_index,
+    )
+
+    model, stats = load_checkpoint(checkpoint, "cpu")
+    rng = np.random.default_rng(seed)
+    ds = MotionDataset(data, "val")
+    motions = [ds.load_motion(r) for r in ds.records]
+    captions = [[c.text for c in r.captions] for r in ds.records]
+    d, v = int(model.config.embed_dim), len(model.vocabulary)
+    dense = rng.standard_normal((items, d)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    k = 128
+    cols = np.sort(np.stack([rng.choice(v, k, replace=False) for _ in range(items)]), axis=1)
+    vals = rng.random((items, k)).astype(np.float32)
+    lex = _normalise_rows(sp.csr_matrix(
+        (vals.ravel(), cols.ravel(), np.arange(0, items * k + 1, k)), shape=(items, v)))
+    pick = [i % len(motions) for i in range(items)]
+    skeleton = motions[0].skeleton
+    joints = [motions[p].joints[:100] for p in pick]
+    write_index(
+        out, dense=dense, lexical=lex,
+        items={"ids": [f"synthetic/{i:05d}" for i in range(items)],
+               "captions": [captions[p] for p in pick],
+               "sources": [str(ds.records[p].path) for p in pick],
+               "source_sha256": ["0" * 64] * items, "datasets": ["synthetic"] * items,
+               "meta": [{} for _ in range(items)]},
+        joints=joints, num_frames=np.array([len(j) for j in joints]),
+        fps=np.full(items, 20.0), skeleton_ids=np.zeros(items, np.int64), skeletons=[skeleton],
+        patch_stats=stats, vocabulary=list(model.vocabulary),
+        model_info={"sha256": model_fingerprint(model), "name": model.config.name,
+                    "embed_dim": d, "lexical_similarity": model.config.lexical_similarity,
+                    "checkpoint": str(checkpoint.resolve())},
+        settings=IndexSettings(lexical_top_k=k))
+    return out
+
+
+def _normalise_rows(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    out = sp.csr_matrix(sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32)) @ m,
+                        dtype=np.float32)
+    out.sort_indices()
+    return out
+
+
+class StallMonitor:
+    """Records the gaps between ticks of a 2 ms precise timer on the GUI thread."""
+
+    def __init__(self, interval_ms: int = 2) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.interval_ms = interval_ms
+        self.gaps: list[float] = []
+        self._last: float | None = None
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append((now - self._last) * 1000.0)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps, self._last = [], None
+        self.timer.start()
+
+    def stop(self) -> dict:
+        self.timer.stop()
+        g = np.asarray(self.gaps) if self.gaps else np.zeros(1)
+        return {"ticks": len(self.gaps), "max_gap_ms": round(float(g.max()), 1),
+                "max_stall_ms": round(max(0.0, float(g.max()) - self.interval_ms), 1),
+                "p99_gap_ms": round(float(np.percentile(g, 99)), 1),
+                "median_gap_ms": round(float(np.median(g)), 2),
+                "gaps_over_50ms": int((g > 50).sum()), "gaps_over_16ms": int((g > 16).sum())}
+
+
+def wait_until(app, cond, timeout_s: float) -> bool:
+    """Run the event loop until ``cond()`` or the timeout."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: loop.quit() if cond() else None)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    poll.start()
+    deadline.start(int(timeout_s * 1000))
+    if not cond():
+        loop.exec()
+    poll.stop()
+    return bool(cond())
+
+
+def run(args: argparse.Namespace) -> dict:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app import settings as cfg
+    from motionlex.app.window import MainWindow
+    from motionlex.widgets.skeleton_view import enable_shared_gl_contexts
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="motionlex_stall_"))
+    ckpt, gallery = work / f"ckpt-{args.model}", work / f"gallery-{args.model}-{args.items}.mlx"
+    t0 = time.perf_counter()
+    if not (ckpt / "config.json").is_file():
+        make_checkpoint(args.model, ckpt)
+    if not (gallery / "manifest.json").is_file():
+        make_gallery(ckpt, Path(args.data), args.items, gallery)
+    prep_s = time.perf_counter() - t0
+
+    enable_shared_gl_contexts()
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(settings=cfg.open_settings(work / "settings.ini"),
+                        cache_dir=work / "cache")
+    window.reset_layout()
+    window.resize(*(int(v) for v in args.size.lower().split("x")))
+    window.show()
+    t0 = time.perf_counter()
+    window.open_checkpoint(str(ckpt))
+    window.open_gallery(str(gallery))
+    ok = wait_until(app, lambda: window.gallery is not None and window.current_motion is not None,
+                    300)
+    if not ok:
+        raise RuntimeError("the gallery did not open within 300 s")
+    open_s = time.perf_counter() - t0
+    window.act_live.setChecked(False)
+    wait_until(app, lambda: False, 1.0)  # settle
+
+    monitor = StallMonitor()
+    results: dict = {"items": len(window.client.worker.index), "model": args.model,
+                     "device": window.model_info.device_name,
+                     "platform": QApplication.platformName(),
+                     "window": f"{window.width()}x{window.height()}",
+                     "load_average_1min": round(os.getloadavg()[0], 2),
+                     "prepare_s": round(prep_s, 1), "open_s": round(open_s, 1)}
+
+    # baselines without queries: what the machine and the 3D player cost by themselves
+    window.skeleton_view.pause()
+    monitor.start()
+    wait_until(app, lambda: False, 2.0)
+    results["idle_paused"] = monitor.stop()
+    window.skeleton_view.play()
+    monitor.start()
+    wait_until(app, lambda: False, 2.0)
+    results["idle_playing"] = monitor.stop()
+
+    # burst: 50 queries 10 ms apart
+    texts = [f"{QUERIES[i % len(QUERIES)]} ({i})" for i in range(args.queries)]
+    sent = {"n": 0}
+    sender = QTimer()
+    sender.setInterval(10)
+
+    def send_next() -> None:
+        if sent["n"] >= len(texts):
+            sender.stop()
+            return
+        window.search(texts[sent["n"]])
+        sent["n"] += 1
+
+    sender.timeout.connect(send_next)
+    shown: list = []
+    window.resultsShown.connect(lambda r: shown.append((time.perf_counter(), r.text)))
+    monitor.start()
+    t_burst = time.perf_counter()
+    sender.start()
+    last = texts[-1]
+    ok = wait_until(app, lambda: bool(shown) and shown[-1][1] == last
+                    and window.current_motion is not None
+                    and window.results_list.record(0)["row"] == window.current_motion.row
+                    and not window.car_panel.is_busy(), 120)
+    wait_until(app, lambda: False, 0.3)
+    burst = monitor.stop()
+    burst.update({"queries_sent": sent["n"], "results_shown": len(shown), "completed": ok,
+                  "burst_to_last_result_ms": round((shown[-1][0] - t_burst) * 1000, 1)
+                  if shown else None})
+    results["burst"] = burst
+
+    # sequential: each query after the previous result is shown
+    lat = []
+    monitor.start()
+    for i, text in enumerate(texts):
+        n0 = len(shown)
+        t = time.perf_counter()
+        window.search(f"{text} #{i}")
+        if not wait_until(app, lambda n0=n0: len(shown) > n0, 60):
+            raise RuntimeError(f"query {i} got no result within 60 s")
+        lat.append((shown[-1][0] - t) * 1000)
+    wait_until(app, lambda: window.current_motion is not None
+               and not window.car_panel.is_busy(), 30)
+    seq = monitor.stop()
+    seq.update({"latency_median_ms": round(float(np.median(lat)), 1),
+                "latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
+                "latency_max_ms": round(float(np.max(lat)), 1)})
+    results["sequential"] = seq
+    results["max_stall_ms"] = max(burst["max_stall_ms"], seq["max_stall_ms"])
+    results["target_ms"] = 50
+    results["passed"] = results["max_stall_ms"] <= 50
+    window.close()
+    return results
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=10_000, help="gallery size")
+    ap.add_argument("--queries", type=int, default=50, help="queries per phase")
+    ap.add_argument("--model", default="cpu-small", help="registered model name")
+    ap.add_argument("--data", default=str(here.parent / "shared" / "data" / "bandai"),
+                    help="Bandai-layout folder whose val motions fill the gallery")
+    ap.add_argument("--workdir", default=None, help="keep checkpoint and gallery here "
+                    "(reused when present)")
+    ap.add_argument("--size", default="1440x900", help="window size WxH")
+    ap.add_argument("--out", default=None, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    res = run(args)
+    text = json.dumps(res, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

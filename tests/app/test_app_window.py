@@ -1,0 +1,289 @@
+"""The explorer window under Xvfb with a real tiny model and a real index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from motionlex.app import settings as cfg
+from motionlex.app.window import MainWindow, QueryEdit
+
+QUERY = "a person waves the right hand"
+LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
+
+
+def _make_window(qtbot, settings_file, tmp_path, size=(1280, 820)) -> MainWindow:
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
+    return _make_window(qtbot, settings_file, tmp_path)
+
+
+@pytest.fixture
+def loaded(qtbot, window, tiny_checkpoint, gallery_index) -> MainWindow:
+    """A window with the tiny checkpoint and the test gallery open, first item shown."""
+    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS):
+        window.open_checkpoint(tiny_checkpoint)
+        window.open_gallery(gallery_index)
+    qtbot.waitUntil(lambda: window.current_motion is not None, timeout=LONG_WAIT_MS)
+    return window
+
+
+def _wait_motion(qtbot, window: MainWindow, row: int) -> None:
+    qtbot.waitUntil(lambda: window.current_motion is not None
+                    and window.current_motion.row == row, timeout=LONG_WAIT_MS)
+
+
+def test_empty_window_says_how_to_open(qtbot, window):
+    assert window.gallery is None and window.model_info is None
+    welcome = window.findChild(type(window._welcome), "welcome")
+    assert welcome.isVisible()
+    assert "Open checkpoint" in welcome.text() and "Open gallery" in welcome.text()
+    assert window.gallery_label.text() == "no gallery" and window.device_label.text() == "no model"
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Search", "Playback", "View", "Help"]
+    assert not window.act_export_glb.isEnabled() and not window.act_similar.isEnabled()
+    # a query with nothing open is answered in the status bar, not with an exception
+    qtbot.keyClicks(window.query_edit, "walk")
+    qtbot.keyClick(window.query_edit, Qt.Key.Key_Return)
+    assert "Open a gallery first" in window.statusBar().currentMessage()
+    assert window.client.latest("rank") == 0
+
+
+def test_typed_query_ranks_animates_and_explains(qtbot, loaded, screenshot_dir):
+    w = loaded
+    assert w.gallery.size == 26 and w.gallery_label.text() == "gallery: 26 motions"
+    assert w.device_label.text().startswith(("CPU", "GPU"))
+    w.query_edit.clear()
+    w.focus_query()
+    qtbot.keyClicks(w.query_edit, QUERY)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        qtbot.keyClick(w.query_edit, Qt.Key.Key_Return)
+    result = blocker.args[0]
+    assert result.text == QUERY and w.query_edit.history[-1] == QUERY
+    # ranked results in the list, best first, and the first one selected
+    rl = w.results_list
+    assert rl.row_count() == len(result.hits) == 26
+    scores = [rl.record(r)["score"] for r in range(rl.row_count())]
+    assert scores == sorted(scores, reverse=True)
+    assert rl.record(0)["id"] == result.hits[0]["id"] and rl.selected_row() == 0
+    assert w.latency_label.text().startswith("last query") and w.last_latency_ms > 0
+    # selecting a result shows that motion and plays it
+    top = result.hits[0]["row"]
+    _wait_motion(qtbot, w, top)
+    m = w.current_motion
+    sv = w.skeleton_view
+    assert sv.num_frames == len(m.joints) and sv.is_playing
+    first, f0 = sv.grab_frame(), sv.frame
+    qtbot.waitUntil(lambda: abs(sv.frame - f0) >= 4, timeout=5000)
+    later = sv.grab_frame()
+    changed = np.any(first[..., :3] != later[..., :3], axis=-1).mean()
+    assert changed > 0.001  # pixels change between frames
+    # the patch view and the bars show this motion's data
+    pv = w.patch_view
+    assert pv.valid_frames == len(m.joints) and pv.image_rgb().shape == (len(m.joints), 80, 3)
+    qtbot.waitUntil(lambda: pv.frame == sv.frame or not sv.is_playing, timeout=2000)
+    assert w.lexical_bars.words("query") == result.query_words[:20]
+    assert w.lexical_bars.words("result") == m.words[:20]
+    # the CAR panel scores the selected motion's caption
+    qtbot.waitUntil(lambda: bool(w.car_panel.shown_orders()) and not w.car_panel.is_busy(),
+                    timeout=LONG_WAIT_MS)
+    assert len(w.car_panel.true_rows()) == 1 and w.car_panel.caption_edit.text() == m.caption
+    out = w.save_screenshot(screenshot_dir / "app_main_window.png")
+    assert out.stat().st_size > 20_000
+    # choosing another result shows it
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        rl.select_row(3)
+    assert w.current_motion.row == result.hits[3]["row"]
+
+
+def test_worker_error_shows_message_and_app_stays_usable(qtbot, loaded, monkeypatch):
+    w = loaded
+    searcher = w.client.worker._searcher
+
+    def broken(text):
+        raise RuntimeError("embedding exploded")
+
+    monkeypatch.setattr(searcher, "embed_text", broken)
+    with qtbot.waitSignal(w.errorShown, timeout=LONG_WAIT_MS) as blocker:
+        w.search("a person kicks")
+    assert "embedding exploded" in blocker.args[0]
+    box = w.error_box
+    assert isinstance(box, QMessageBox) and box.isVisible() and "embedding exploded" in box.text()
+    assert "embedding exploded" in w.statusBar().currentMessage()
+    box.button(QMessageBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: w.error_box is None, timeout=2000)
+    monkeypatch.undo()
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        w.search("a person kicks")
+    assert len(blocker.args[0].hits) == 26
+
+
+@pytest.mark.parametrize("kind", ["missing", "file", "not_a_dataset"])
+def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
+    path = tmp_path / kind
+    if kind == "file":
+        path.write_text("not a gallery")
+    elif kind == "not_a_dataset":
+        path.mkdir()
+        (path / "notes.txt").write_text("hello")
+    with qtbot.waitSignal(window.errorShown, timeout=LONG_WAIT_MS) as blocker:
+        window.open_gallery(path)
+    msg = blocker.args[0]
+    assert str(path) in msg
+    expect = {"missing": "gallery not found", "file": "is a file",
+              "not_a_dataset": "not a motion dataset"}[kind]
+    assert expect in msg and "Traceback" not in msg
+    assert window.error_box.isVisible() and expect in window.error_box.text()
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.gallery is None
+    window.error_box.done(0)
+    assert window.search("walk") is False  # still answers, nothing queued
+
+
+def test_layout_history_and_mode_remembered(qtbot, settings_file, tmp_path, gl_platform):
+    w1 = _make_window(qtbot, settings_file, tmp_path, size=(1100, 700))
+    w1.lexical_dock.hide()
+    w1.query_edit.add_history("a person jumps")
+    w1.mode_box.setCurrentIndex(w1.mode_box.findData("dense"))
+    w1.close()
+    w2 = _make_window(qtbot, settings_file, tmp_path, size=(1100, 700))
+    assert w2.lexical_dock.isHidden() and not w2.patch_dock.isHidden()
+    assert w2.query_edit.history[-1] == "a person jumps" and w2.mode == "dense"
+    w2.reset_layout()
+    assert w2.lexical_dock.isVisible()
+    assert w2.dockWidgetArea(w2.car_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert w2.dockWidgetArea(w2.patch_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert w2.tabifiedDockWidgets(w2.results_dock) == [w2.gallery_dock]
+
+
+def test_keyboard_shortcuts(qtbot, loaded):
+    w, sv = loaded, loaded.skeleton_view
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)  # window shortcuts need the active window
+    w.results_list.view.setFocus()
+    sv.pause()
+    sv.seek(5)
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_Space)
+    assert sv.is_playing
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_Space)
+    assert not sv.is_playing
+    f = sv.frame
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_Right)
+    assert sv.frame == (f + 1) % sv.num_frames
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_Left)
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_Left)
+    assert sv.frame == (f - 1) % sv.num_frames
+    # Ctrl+F goes to the query box, where space types a space instead of playing
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.query_edit.hasFocus() and w.query_edit.selectedText() == w.query_edit.text()
+    w.act_live.setChecked(False)
+    w.query_edit.clear()
+    qtbot.keyClicks(w.query_edit, "a b")
+    assert w.query_edit.text() == "a b" and not sv.is_playing
+
+
+def test_query_history_up_down(qtbot, qapp):
+    edit = QueryEdit(["walk", "run"])
+    qtbot.addWidget(edit)
+    sent = []
+    edit.submitted.connect(sent.append)
+    qtbot.keyClicks(edit, "jump")
+    qtbot.keyClick(edit, Qt.Key.Key_Up)
+    assert edit.text() == "run"
+    qtbot.keyClick(edit, Qt.Key.Key_Up)
+    qtbot.keyClick(edit, Qt.Key.Key_Up)
+    assert edit.text() == "walk"
+    qtbot.keyClick(edit, Qt.Key.Key_Down)
+    assert edit.text() == "run"
+    qtbot.keyClick(edit, Qt.Key.Key_Down)
+    assert edit.text() == "jump"  # back to the draft
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # the same query twice: one history entry
+    assert sent == ["jump", "jump"] and edit.history == ["walk", "run", "jump"]
+    edit.clear()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert sent == ["jump", "jump"]  # blank queries are not sent
+
+
+def test_search_as_you_type_sends_one_query(qtbot, loaded):
+    w = loaded
+    w.act_live.setChecked(True)
+    before = w.client.latest("rank")
+    w.query_edit.clear()
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        qtbot.keyClicks(w.query_edit, "a person bows")
+    assert blocker.args[0].text == "a person bows"
+    assert w.client.latest("rank") == before + 1  # debounced: one request for 13 keys
+
+
+def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_checkpoint,
+                                                            bvh_folder, tmp_path):
+    with qtbot.waitSignal(window.checkpointShown, timeout=LONG_WAIT_MS):
+        window.open_checkpoint(tiny_checkpoint)
+    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
+        window.open_gallery(bvh_folder)
+        qtbot.waitUntil(lambda: window._progress.isVisible(), timeout=LONG_WAIT_MS)
+        assert window._cancel_button.isVisible()
+    info = blocker.args[0]
+    assert info.built and info.size == 2 and window.gallery_browser.row_count() == 2
+    assert not window._progress.isVisible()
+    _wait_motion(qtbot, window, 0)
+    assert window.current_motion.has_bvh and window.act_export_bvh.isEnabled()
+    out = window.export_motion(tmp_path / "native.bvh", "bvh")
+    assert out.read_bytes() == (bvh_folder / window.current_motion.source.split("/")[-1]
+                                ).read_bytes()
+
+
+def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
+    with qtbot.waitSignal(window.checkpointShown, timeout=LONG_WAIT_MS):
+        window.open_checkpoint(tiny_checkpoint)
+    outcomes = []
+    window.client.worker.jobFinished.connect(lambda k, o: outcomes.append((k, o)))
+    window.client.worker.jobStarted.connect(
+        lambda k, d: window.client.cancel() if k == "gallery" else None)
+    window.open_gallery(bandai_subset)
+    qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.gallery is None and window.error_box is None
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_exports_from_window(qtbot, loaded, tmp_path):
+    import imageio.v3 as iio
+    import trimesh
+
+    from motionlex.app.export import read_glb_json
+
+    w = loaded
+    glb = w.export_motion(tmp_path / "m.glb", "glb")
+    assert read_glb_json(glb)["animations"][0]["name"] == w.current_motion.id
+    poses = w.export_motion(tmp_path / "p.glb", "poses")
+    n = len(range(0, len(w.current_motion.joints), 10))
+    assert len(trimesh.load(poses).geometry) == n
+    with pytest.raises(ValueError, match="BVH"):
+        w.export_motion(tmp_path / "x.bvh", "bvh")  # an .npy motion has no BVH source
+    with pytest.raises(ValueError, match="kind must be"):
+        w.export_motion(tmp_path / "x.obj", "obj")
+    w.resize(700, 500)
+    with qtbot.waitSignal(w.videoSaved, timeout=LONG_WAIT_MS) as blocker:
+        w.record_video(tmp_path / "m.gif")
+    frames = iio.imread(blocker.args[0], index=None)
+    assert frames.shape[0] == w.skeleton_view.num_frames
+    assert np.any(frames[0] != frames[len(frames) // 2])  # the figure moves
+    png = w.save_screenshot(tmp_path / "w.png")
+    assert iio.imread(png).shape[:2] == (w.height(), w.width())
+
+
+def test_about_names_model_device_and_gallery(loaded):
+    text = loaded.about_text()
+    assert "tiny" in text and loaded.model_info.device_name in text and "26 motions" in text

@@ -1,0 +1,292 @@
+"""RankWorker on a real tiny model and a real index: jobs, cancelling, superseding, errors.
+
+The job generators run without a thread (STYLE: "the worker generator runs without a
+thread"); one test runs the worker on its QThread through WorkerClient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QObject, QThread, Slot
+
+from motionlex.app.worker import (
+    GalleryInfo,
+    ModelInfo,
+    MotionData,
+    MotionRequest,
+    OrdersRequest,
+    OrdersResult,
+    RankRequest,
+    RankResult,
+    RankWorker,
+    WorkerClient,
+    cached_index_path,
+    top_pairs,
+)
+from motionlex.core.index import GalleryIndex, model_fingerprint
+
+
+class Recorder:
+    """Collects every signal of a worker."""
+
+    def __init__(self, worker: RankWorker) -> None:
+        self.events: list[tuple] = []
+        for name in ("ranked", "failed", "checkpointLoaded", "galleryLoaded", "motionReady",
+                     "ordersReady", "message"):
+            getattr(worker, name).connect(lambda *a, n=name: self.events.append((n, *a)))
+        worker.progress.connect(lambda d, t: self.events.append(("progress", d, t)))
+        worker.jobStarted.connect(lambda k, d: self.events.append(("started", k, d)))
+        worker.jobFinished.connect(lambda k, o: self.events.append(("finished", k, o)))
+
+    def of(self, name: str) -> list[tuple]:
+        return [e for e in self.events if e[0] == name]
+
+
+def _run(gen):
+    """Drive a job generator to the end; return (steps, value)."""
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            return steps, stop.value
+
+
+@pytest.fixture
+def worker(qapp, tmp_path, tiny_checkpoint, gallery_index) -> RankWorker:
+    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    _run(w.load_checkpoint_steps(tiny_checkpoint))
+    _run(w.load_steps(gallery_index))
+    return w
+
+
+def test_load_checkpoint_and_gallery_infos(qapp, tmp_path, tiny_checkpoint, gallery_index):
+    w = RankWorker(cache_dir=tmp_path / "cache")  # device: automatic
+    rec = Recorder(w)
+    w.load_checkpoint(str(tiny_checkpoint))
+    info = rec.of("checkpointLoaded")[0][1]
+    assert isinstance(info, ModelInfo) and info.name == "tiny" and info.embed_dim == 32
+    want = "cuda" if torch.cuda.is_available() else "cpu"  # CUDA used when present
+    assert w.model.device.type == want and info.device.startswith(want)
+    assert info.device_name.startswith("GPU" if want == "cuda" else "CPU")
+    w.load(str(gallery_index))
+    g = rec.of("galleryLoaded")[0][1]
+    index = GalleryIndex.load(gallery_index, verify=False)
+    assert isinstance(g, GalleryInfo) and g.searchable and not g.built
+    assert g.size == len(index) == 26 and g.ids == index.ids
+    assert g.captions[0] == index.captions[0][0]
+    np.testing.assert_allclose(g.durations, index.num_frames / index.fps, rtol=1e-6)
+    assert rec.of("failed") == []
+    assert [e[1:] for e in rec.of("finished")] == [("checkpoint", "done"), ("gallery", "done")]
+
+
+def test_rank_steps_real_ranking(worker, tiny_checkpoint):
+    req = RankRequest(1, "a person waves the right hand", k=10, chunk_size=8)
+    steps, result = _run(worker.rank_steps(req))
+    n = len(worker.index)
+    # a step after embedding, then one per chunk of 8 rows before the last
+    assert steps == [(0, n), (8, n), (16, n), (24, n)]
+    assert isinstance(result, RankResult) and result.request_id == 1 and result.total == n
+    scores = [h["score"] for h in result.hits]
+    assert len(scores) == 10 and scores == sorted(scores, reverse=True)
+    assert [h["rank"] for h in result.hits] == list(range(1, 11))
+    # the same ranking as the core searcher (independent recomputation)
+    from motionlex.core.search import Searcher
+
+    s = Searcher(worker.index, worker.model)
+    expect = s.search(s.embed_text("a person waves the right hand"), k=10)
+    assert [h["row"] for h in result.hits] == [h.index for h in expect]
+    np.testing.assert_allclose(scores, [h.score for h in expect], rtol=1e-5)
+    # only plain values cross to the GUI, never tensors
+    for h in result.hits:
+        assert all(not isinstance(v, torch.Tensor) for v in h.values())
+    words = [w for w, _ in result.query_words]
+    assert 0 < len(words) <= 20 and len(set(words)) == len(words)
+    weights = [v for _, v in result.query_words]
+    assert weights == sorted(weights, reverse=True) and weights[-1] > 0
+
+
+def test_cancel_takes_effect_at_next_chunk(worker):
+    rec = Recorder(worker)
+    worker.progress.connect(lambda done, total: worker.cancel() if done >= 8 else None)
+    worker.rank(RankRequest(1, "a person walks", chunk_size=8))
+    assert rec.of("ranked") == []
+    assert rec.of("finished")[-1][1:] == ("rank", "cancelled")
+    assert [e[1] for e in rec.of("progress")] == [0, 8]  # stopped right after that chunk
+    # the worker stays usable
+    worker.rank(RankRequest(2, "a person walks"))
+    assert rec.of("ranked")[0][1].request_id == 2
+
+
+def test_outdated_requests_dropped(worker):
+    rec = Recorder(worker)
+    worker.supersede("rank", 5)
+    worker.rank(RankRequest(3, "a person walks"))  # older than the newest: dropped unseen
+    assert rec.events == []
+    # a newer request arriving while one runs: the running one stops at its next chunk
+    worker.progress.connect(lambda d, t: worker.supersede("rank", 7) if d == 8 else None)
+    worker.rank(RankRequest(5, "a person walks", chunk_size=8))
+    assert rec.of("ranked") == [] and rec.of("finished")[-1][2] == "cancelled"
+    worker.rank(RankRequest(7, "a person walks"))
+    assert [e[1].request_id for e in rec.of("ranked")] == [7]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        worker.supersede("nope", 1)
+
+
+def test_item_query_excludes_itself(worker):
+    _, result = _run(worker.rank_steps(RankRequest(1, "", k=5, item=3)))
+    rows = [h["row"] for h in result.hits]
+    assert 3 not in rows and len(rows) == 5 and result.text == ""
+
+
+def test_motion_steps_views_data(worker):
+    _, m = _run(worker.motion_steps(MotionRequest(1, 2)))
+    index = worker.index
+    assert isinstance(m, MotionData) and m.row == 2 and m.id == index.ids[2]
+    np.testing.assert_array_equal(m.joints, index.joints(2))
+    t, j, _ = m.joints.shape
+    sk = index.skeleton_of(2)
+    np.testing.assert_array_equal(m.bones, sk.bones())
+    assert m.part_of_joint.shape == (j,) and m.patches.shape == (3, t, 80)
+    assert m.patches.dtype == np.float32 and np.isfinite(m.patches).all()
+    assert m.caption == index.captions[2][0] and not m.has_bvh
+    row = index.lexical.getrow(2)
+    heaviest = index.vocabulary[int(row.indices[np.argmax(row.data)])]
+    assert m.words[0][0] == heaviest
+    # the BVH items know their source file
+    bvh_row = next(i for i, s in enumerate(index.sources) if s.endswith(".bvh"))
+    _, mb = _run(worker.motion_steps(MotionRequest(2, bvh_row)))
+    assert mb.has_bvh and mb.source.endswith(".bvh")
+
+
+def test_orders_steps_scores_every_order(worker):
+    caption = "a person walks forward, then sits down"
+    _, r = _run(worker.orders_steps(OrdersRequest(1, 0, caption)))
+    assert isinstance(r, OrdersResult) and r.caption == caption and len(r.events) == 2
+    assert len(r.orders) == 2 and [o[2] for o in r.orders] == [True, False]
+    # similarities are the dense cosines of the joined captions with the motion
+    with torch.inference_mode():
+        t = worker.model.encode_text([o[0] for o in r.orders]).float().numpy()
+    m = np.asarray(worker.index.dense[0], np.float32)
+    np.testing.assert_allclose([o[1] for o in r.orders], t @ (m / np.linalg.norm(m)),
+                               atol=2e-3)
+    # the motion's own caption by default; an empty caption gives no orders
+    _, own = _run(worker.orders_steps(OrdersRequest(2, 0)))
+    assert own.caption == worker.index.captions[0][0]
+    bvh_row = next(i for i, c in enumerate(worker.index.captions) if not c)
+    _, none = _run(worker.orders_steps(OrdersRequest(3, bvh_row)))
+    assert none.orders == [] and none.caption == ""
+
+
+def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subset):
+    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    rec = Recorder(w)
+    w.rank(RankRequest(1, "a person walks"))  # no gallery
+    w.load(str(tmp_path / "missing"))
+    (tmp_path / "file.txt").write_text("x")
+    w.load(str(tmp_path / "file.txt"))
+    (tmp_path / "empty").mkdir()
+    w.load(str(tmp_path / "empty"))
+    w.load(str(bandai_subset))  # a dataset, but no model to encode it
+    w.load_checkpoint(str(tmp_path / "empty"))  # not a checkpoint
+    msgs = [e[1] for e in rec.of("failed")]
+    assert len(msgs) == 6
+    assert "no gallery is open" in msgs[0]
+    assert "gallery not found" in msgs[1] and "missing" in msgs[1]
+    assert "is a file" in msgs[2]
+    assert "not a motion dataset" in msgs[3]
+    assert "open a checkpoint first" in msgs[4]
+    assert "Loading checkpoint" in msgs[5] and "patch_stats.json" in msgs[5]
+    assert all(e[2] == "failed" for e in rec.of("finished"))
+
+
+def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint,
+                                                 gallery_index):
+    from motionlex.core.model import create_model
+    from motionlex.core.patches import PatchStats
+
+    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    _run(w.load_checkpoint_steps(tiny_checkpoint))
+    _run(w.load_steps(gallery_index))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        _run(w.rank_steps(RankRequest(1, "walk", mode="bm25")))
+    # another model: the gallery stays browsable but text queries are refused
+    torch.manual_seed(1)
+    other = tmp_path / "other"
+    create_model("tiny", device="cpu").save_pretrained(
+        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    rec = Recorder(w)
+    w.load_checkpoint(str(other))
+    assert "built with another model" in rec.of("message")[0][1]
+    with pytest.raises(ValueError, match="text queries need the model"):
+        _run(w.rank_steps(RankRequest(2, "walk")))
+    _, r = _run(w.rank_steps(RankRequest(3, "", item=0, k=3)))  # item queries still work
+    assert len(r.hits) == 3
+    # opening the index again switches back to the checkpoint it records
+    w.load(str(gallery_index))
+    assert rec.of("galleryLoaded")[-1][1].searchable
+    assert w.model_info.checkpoint == str(tiny_checkpoint.resolve())
+
+
+def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_folder):
+    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    _run(w.load_checkpoint_steps(tiny_checkpoint))
+    steps, info = _run(w.load_steps(bvh_folder))
+    assert info.built and info.size == 2 and info.searchable
+    expect = cached_index_path(tmp_path / "cache", bvh_folder, model_fingerprint(w.model))
+    assert info.path == str(expect) and (expect / "manifest.json").is_file()
+    assert steps[-1] == (1, 2)
+    assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
+
+
+class Sink(QObject):
+    """Receives worker signals on the GUI thread (a bound slot makes them queued)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[RankResult] = []
+        self.errors: list[str] = []
+        self.on_gui_thread: list[bool] = []
+
+    @Slot(object)
+    def take(self, result: RankResult) -> None:
+        self.results.append(result)
+        self.on_gui_thread.append(QThread.currentThread() is self.thread())
+
+    @Slot(str)
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+
+def test_worker_thread_burst_keeps_only_newest(qtbot, tiny_checkpoint, gallery_index, tmp_path):
+    worker = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    client = WorkerClient(worker)
+    sink = Sink()
+    worker.ranked.connect(sink.take)
+    worker.failed.connect(sink.error)
+    client.start()
+    try:
+        assert worker.thread() is client.thread and worker.thread() is not sink.thread()
+        with qtbot.waitSignal(worker.galleryLoaded, timeout=60000):
+            client.load_checkpoint(str(tiny_checkpoint))
+            client.load_gallery(str(gallery_index))
+        for i in range(30):
+            client.rank(f"a person walks {i}")
+        qtbot.waitUntil(lambda: bool(sink.results) and sink.results[-1].request_id == 30,
+                        timeout=30000)
+        qtbot.wait(100)
+    finally:
+        assert client.stop()
+    got = sink.results
+    assert sink.errors == [] and all(sink.on_gui_thread)
+    assert got[-1].text == "a person walks 29"
+    assert len(got) <= 3  # the burst cost about one ranking, not thirty
+    assert [r.request_id for r in got] == sorted(r.request_id for r in got)
+
+
+def test_top_pairs_orders_and_dedups():
+    vocab = ["a", "b", "c", "d"]
+    pairs = top_pairs(np.array([3, 1, 2, 0]), np.array([0.5, 2.0, 0.5, 0.0]), vocab, n=3)
+    assert pairs == [("b", 2.0), ("c", 0.5), ("d", 0.5)]
