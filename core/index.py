@@ -52,7 +52,7 @@ import logging
 import os
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,10 @@ _DATA_FILES = (
     "dense.npy", "lexical.npz", "inverted.npz", "items.json", "items.npz", "joints.npy",
     "skeletons.json", "patch_stats.json", "vocabulary.json",
 )
+
+
+class BuildCancelled(Exception):
+    """An index build stopped by its progress callback; nothing was written."""
 
 
 class GalleryIndexError(ValueError):
@@ -747,6 +751,7 @@ def build_index(
     checkpoint: str | os.PathLike | None = None,
     fusion_weight: float | None = None,
     progress: bool = True,
+    callback: Callable[[int, int], bool] | None = None,
 ) -> BuildReport:
     """Encode dataset folders into an index, or add their new motions to an existing one.
 
@@ -766,6 +771,9 @@ def build_index(
         settings: encoding settings for a new index (an existing index keeps its own).
         batch_size: windows per forward pass.
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
+        callback: ``callback(done, total) -> keep_going`` after each encoded batch (for a
+            GUI progress bar); returning False cancels the build with
+            :class:`BuildCancelled` and writes nothing.
         fusion_weight: default fused-search weight to record (None: keep the existing one
             or :data:`DEFAULT_FUSION_WEIGHT`).
         progress: tqdm bar while encoding.
@@ -851,8 +859,11 @@ def build_index(
 
     if old is not None:  # ids of re-encoded rows become free again
         taken -= {old.ids[i] for i in drop}
-    for ds, rec, source, sha in tqdm(todo, desc=f"indexing {target.name}", unit="motion",
-                                     disable=not progress):
+    for done, (ds, rec, source, sha) in enumerate(
+        tqdm(todo, desc=f"indexing {target.name}", unit="motion", disable=not progress)
+    ):
+        if callback is not None and done % batch_size == 0 and not callback(done, len(todo)):
+            raise BuildCancelled(f"index build of {target} cancelled at {done}/{len(todo)}")
         try:
             motion = ds.load_motion(rec)
         except (MotionFileError, ValueError) as e:
@@ -863,6 +874,8 @@ def build_index(
         if len(batch) >= batch_size:
             flush()
     flush()
+    if callback is not None and not callback(len(todo), len(todo)):
+        raise BuildCancelled(f"index build of {target} cancelled before writing")
     seconds = time.perf_counter() - t0
 
     if old is not None and not new.ids and not drop:

@@ -354,3 +354,19 @@ def test_checkpoint_fusion_weight(tmp_path):
     assert checkpoint_fusion_weight(tmp_path) == 0.35
     (tmp_path / "val_metrics.json").write_text(json.dumps({"fusion_weight": 3.0}))
     assert checkpoint_fusion_weight(tmp_path) is None
+
+
+def test_build_progress_callback_and_cancel(shared_data, model, stats, tmp_path):
+    from motionlex.core.index import BuildCancelled
+
+    seen = []
+    out = tmp_path / "g.mlx"
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False, batch_size=2, callback=lambda d, t: seen.append((d, t)) or True)
+    assert seen[0] == (0, 7) and seen[-1] == (7, 7)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    cancelled = tmp_path / "c.mlx"
+    with pytest.raises(BuildCancelled, match="cancelled at 2/7"):
+        build_index(model, [shared_data / "humanml3d_samples"], cancelled, patch_stats=stats,
+                    progress=False, batch_size=2, callback=lambda d, t: d < 2)
+    assert not cancelled.exists() and not list(tmp_path.glob(".c.mlx*"))
