@@ -102,6 +102,7 @@ class PatchView(QWidget):
         self._plot.hideButtons()
         self._plot.invertY(True)
         self._plot.setXLink(self._header)
+        self._plot.setYRange(0, 1, padding=0)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._plot.addItem(self._image)
         for p in range(1, len(PART_NAMES)):
@@ -217,6 +218,7 @@ class PatchView(QWidget):
             line.setVisible(False)
         self._valid_frames = 0
         self._frame = 0
+        self._plot.setYRange(0, 1, padding=0)  # an empty view shows 0..1 s, not pyqtgraph's default
 
     def set_frame(self, frame: int) -> int:
         """Move the cursor to ``frame``, clamped to the real frames.
