@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,34 +24,6 @@ if QCoreApplication.instance() is None:  # every GL view shares one context grou
 
 GALLERY_BANDAI = 24  # Bandai val clips in the test gallery (every 3rd of the 70)
 GALLERY_BVH = ("bandai_1_dash_normal_001.bvh", "bandai_2_raise-up-both-hands_normal_001.bvh")
-
-
-def _emit_drops_true_reference() -> bool:
-    """Whether ``SignalInstance.emit()`` leaks a reference to ``True`` (PySide6 6.12.0)."""
-    from PySide6.QtCore import QObject, Signal
-
-    class _Probe(QObject):
-        sig = Signal()
-
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(20):
-        probe.sig.emit()
-    return sys.getrefcount(True) <= before - 10
-
-
-EMIT_DROPS_TRUE_REF = _emit_drops_true_reference()
-
-
-@pytest.fixture(autouse=True)
-def _offset_emit_refcount_bug():
-    """Keep the GUI tests running on a PySide6 build with the emit refcount bug (see
-    ``tests/widgets/conftest.py``; ``tests/widgets/test_qt_binding.py`` names the fix)."""
-    if EMIT_DROPS_TRUE_REF and sys.version_info < (3, 12):
-        import ctypes
-
-        ctypes.c_ssize_t.from_address(id(True)).value += 1_000_000
-    yield
 
 
 def _subset(src: Path, dst: Path, ids: list[str]) -> Path:

@@ -7,7 +7,6 @@ pyqtgraph's OpenGL views draw nothing on Qt's ``offscreen`` platform, so these t
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,39 +24,6 @@ if QCoreApplication.instance() is None:
     enable_shared_gl_contexts()
 
 HUMANML3D_IDS = ("000000", "007005", "M010968")  # 116, 199 and 70 frames
-
-
-def emit_drops_true_reference() -> bool:
-    """Whether this PySide6 build's ``SignalInstance.emit()`` returns ``True`` without a
-    new reference (seen in PySide6 6.12.0). On Python < 3.12, where ``True`` is not
-    immortal, every emit then drops one reference and the process aborts with
-    "bool_dealloc: deallocating True or False" after a few thousand emits."""
-    from PySide6.QtCore import QObject, Signal
-
-    class _Probe(QObject):
-        sig = Signal()
-
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(20):
-        probe.sig.emit()
-    return sys.getrefcount(True) <= before - 10
-
-
-EMIT_DROPS_TRUE_REF = emit_drops_true_reference()
-
-
-@pytest.fixture(autouse=True)
-def _offset_emit_refcount_bug():
-    """Keep the widget tests running on an affected PySide6 build (``test_qt_binding.py``
-    fails on it and names the fix): before each test, raise ``True``'s reference count by
-    a million (CPython < 3.12 stores it in ``ob_refcnt``, the object's first field; ``True``
-    is a static object, so the extra count is never freed and harms nothing)."""
-    if EMIT_DROPS_TRUE_REF and sys.version_info < (3, 12):
-        import ctypes
-
-        ctypes.c_ssize_t.from_address(id(True)).value += 1_000_000
-    yield
 
 
 @pytest.fixture(scope="session")
