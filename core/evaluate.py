@@ -57,7 +57,7 @@ from .atomic import atomic_file
 from .collate import PairExample, load_pair_examples
 from .data import MotionDataset, detect_layout, read_captions, read_split
 from .events import join_events, shuffled_captions, split_events_batch
-from .patches import PatchStats, part_resampling_matrix, patches_from_joints
+from .patches import PatchStats
 from .retrieval import (
     DEFAULT_KS,
     caption_similarity,
@@ -301,7 +301,8 @@ def encode_motions(model: Any, joints: Sequence[np.ndarray], skeletons: Sequence
         skeletons: the skeleton of each motion.
         stats: the training split's patch statistics.
         batch_size: motions per forward pass.
-        progress: show a progress bar.
+        progress: kept for callers; encoding is one call to :func:`index.encode_motions`
+            (``long_clips="first"``, the evaluation protocol), which shows no bar.
 
     Returns:
         :class:`Embeddings` with ``M`` rows.
@@ -309,27 +310,14 @@ def encode_motions(model: Any, joints: Sequence[np.ndarray], skeletons: Sequence
     Raises:
         ValueError: no motions, or counts of ``joints`` and ``skeletons`` that differ.
     """
-    from tqdm.auto import tqdm
+    from .index import encode_motions as encode_gallery
 
     if not joints or len(joints) != len(skeletons):
         raise ValueError(f"need one skeleton per motion and >= 1 motion, got {len(joints)} "
                          f"motions and {len(skeletons)} skeletons")
-    model.eval()
-    matrices: dict[Skeleton, np.ndarray] = {}
-    dense, lexical = [], []
-    for i in tqdm(range(0, len(joints), batch_size), desc="encoding motions", unit="batch",
-                  disable=not progress):
-        parts = []
-        for jt, sk in zip(joints[i:i + batch_size], skeletons[i:i + batch_size]):
-            mat = matrices.get(sk)
-            if mat is None:
-                mat = matrices[sk] = part_resampling_matrix(sk)
-            parts.append(patches_from_joints([jt], mat, stats))
-        out = model.forward_motion(torch.from_numpy(np.concatenate([p[0] for p in parts])),
-                                   torch.from_numpy(np.concatenate([p[1] for p in parts])))
-        dense.append(out.dense.float().cpu().numpy())
-        lexical.append(out.lexical.float().cpu().numpy())
-    return Embeddings(np.concatenate(dense), np.concatenate(lexical))
+    dense, lexical = encode_gallery(model, list(zip(joints, skeletons)), stats,
+                                    batch_size=batch_size, long_clips="first")
+    return Embeddings(dense, lexical)
 
 
 @torch.inference_mode()

@@ -297,21 +297,18 @@ def encode_examples(model, examples: Sequence[PairExample], stats: PatchStats,
         and ``caption_motion (N,)`` int64 (the motion index of each caption).
     """
     model.eval()
-    device = next(model.parameters()).device
     ids: dict[str, int] = {}
     motions: list[PairExample] = []
     for e in examples:
         if e.motion_id not in ids:
             ids[e.motion_id] = len(motions)
             motions.append(e)
-    matrix = part_resampling_matrix(motions[0].skeleton)
-    md, ml = [], []
-    for i in range(0, len(motions), batch_size):
-        chunk = motions[i:i + batch_size]
-        p, r, _ = patches_from_joints([e.joints for e in chunk], matrix, stats)
-        out = model.forward_motion(torch.from_numpy(p).to(device), torch.from_numpy(r).to(device))
-        md.append(out.dense.float().cpu().numpy())
-        ml.append(out.lexical.float().cpu().numpy())
+    from .index import encode_motions
+
+    motion_dense, motion_lexical = encode_motions(
+        model, [(m.joints, m.skeleton) for m in motions], stats,
+        batch_size=batch_size, long_clips="first",
+    )
     captions = [e.caption for e in examples]
     td, tl = [], []
     for i in range(0, len(captions), batch_size):
@@ -319,7 +316,7 @@ def encode_examples(model, examples: Sequence[PairExample], stats: PatchStats,
         td.append(out.dense.float().cpu().numpy())
         tl.append(out.lexical.float().cpu().numpy())
     return {
-        "motion_dense": np.concatenate(md), "motion_lexical": np.concatenate(ml),
+        "motion_dense": motion_dense, "motion_lexical": motion_lexical,
         "text_dense": np.concatenate(td), "text_lexical": np.concatenate(tl),
         "motion_ids": [m.motion_id for m in motions], "captions": captions,
         "caption_motion": np.array([ids[e.motion_id] for e in examples], np.int64),
