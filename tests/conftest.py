@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,22 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def _subset(src: Path, dst: Path, ids: list[str]) -> Path:
+    """Copy ``ids`` of a HumanML3D-layout dataset ``src`` into ``dst`` (split ``all``)."""
+    (dst / "new_joints").mkdir(parents=True)
+    (dst / "texts").mkdir()
+    for i in ids:
+        shutil.copy(src / "new_joints" / f"{i}.npy", dst / "new_joints")
+        shutil.copy(src / "texts" / f"{i}.txt", dst / "texts")
+    (dst / "all.txt").write_text("\n".join(ids) + "\n")
+    meta = json.loads((src / "meta.json").read_text())
+    (dst / "meta.json").write_text(json.dumps({i: meta[i] for i in ids}))
+    return dst
+
+
+@pytest.fixture(scope="session")
+def make_subset() -> Callable[[Path, Path, list[str]], Path]:
+    """``make_subset(src, dst, ids)``: a small real dataset folder made of ``ids`` of ``src``."""
+    return _subset

@@ -6,7 +6,6 @@ file is imported): pyqtgraph's OpenGL views draw nothing on the ``offscreen`` pl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -26,19 +25,6 @@ GALLERY_BANDAI = 24  # Bandai val clips in the test gallery (every 3rd of the 70
 GALLERY_BVH = ("bandai_1_dash_normal_001.bvh", "bandai_2_raise-up-both-hands_normal_001.bvh")
 
 
-def _subset(src: Path, dst: Path, ids: list[str]) -> Path:
-    """A HumanML3D-layout folder holding ``ids`` of ``src`` (split ``all``)."""
-    (dst / "new_joints").mkdir(parents=True)
-    (dst / "texts").mkdir()
-    for i in ids:
-        shutil.copy(src / "new_joints" / f"{i}.npy", dst / "new_joints")
-        shutil.copy(src / "texts" / f"{i}.txt", dst / "texts")
-    (dst / "all.txt").write_text("\n".join(ids) + "\n")
-    meta = json.loads((src / "meta.json").read_text())
-    (dst / "meta.json").write_text(json.dumps({i: meta[i] for i in ids}))
-    return dst
-
-
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A tiny model directory (random weights, identity patch statistics)."""
@@ -55,11 +41,11 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bandai_subset(shared_data, tmp_path_factory) -> Path:
+def bandai_subset(shared_data, tmp_path_factory, make_subset) -> Path:
     """24 real Bandai val clips (HumanML3D layout, 2 captions each)."""
     src = shared_data / "bandai"
     ids = [ln.strip() for ln in (src / "val.txt").read_text().splitlines() if ln.strip()]
-    return _subset(src, tmp_path_factory.mktemp("app_data") / "bandai_val",
+    return make_subset(src, tmp_path_factory.mktemp("app_data") / "bandai_val",
                    ids[::3][:GALLERY_BANDAI])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,19 +28,6 @@ from motionlex.core.index import (
 )
 from motionlex.core.model import MotionTextModel, create_model
 from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
-
-
-def _subset(src: Path, dst: Path, ids: list[str]) -> Path:
-    """A HumanML3D-layout folder holding ``ids`` of ``src`` (split ``all``)."""
-    (dst / "new_joints").mkdir(parents=True)
-    (dst / "texts").mkdir()
-    for i in ids:
-        shutil.copy(src / "new_joints" / f"{i}.npy", dst / "new_joints")
-        shutil.copy(src / "texts" / f"{i}.txt", dst / "texts")
-    (dst / "all.txt").write_text("\n".join(ids) + "\n")
-    meta = json.loads((src / "meta.json").read_text())
-    (dst / "meta.json").write_text(json.dumps({i: meta[i] for i in ids}))
-    return dst
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +58,10 @@ def stats(checkpoint):
 
 
 @pytest.fixture(scope="module")
-def bandai_val(shared_data, tmp_path_factory):
+def bandai_val(shared_data, tmp_path_factory, make_subset):
     src = shared_data / "bandai"
     ids = [ln.strip() for ln in (src / "val.txt").read_text().splitlines() if ln.strip()]
-    return _subset(src, tmp_path_factory.mktemp("bv") / "bandai_val", ids[::7][:10])
+    return make_subset(src, tmp_path_factory.mktemp("bv") / "bandai_val", ids[::7][:10])
 
 
 @pytest.fixture(scope="module")
