@@ -643,6 +643,50 @@ class TextEncoder(nn.Module):
         return self.mlm.config.to_dict()
 
     # -- parts ---------------------------------------------------------------------------------
+    def transformer_layers(self) -> nn.ModuleList:
+        """The backbone's stack of transformer layers (BERT ``encoder.layer``, DistilBERT
+        ``transformer.layer``, ...): the first ``nn.ModuleList`` whose length is the configured
+        number of hidden layers.
+
+        Raises:
+            ValueError: no such list in the backbone.
+        """
+        cfg = self.mlm.config
+        n = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layers", None)
+        for module in self.backbone.modules():
+            if isinstance(module, nn.ModuleList) and len(module) == n:
+                return module
+        raise ValueError(
+            f"cannot find the {n} transformer layers of {type(self.backbone).__name__}"
+        )
+
+    def freeze_lower_layers(self, trainable_layers: int) -> None:
+        """Freeze the backbone except its top ``trainable_layers`` transformer layers.
+
+        The word embeddings (tied to the MLM decoder), position embeddings and every lower layer
+        stop receiving gradients, so they stay equal to the pretrained weights and a checkpoint
+        can store only the top layers (``save_pretrained(include_text_encoder="trainable")``).
+        The MLM head's transform and bias stay trainable. Partial fine-tuning of a pretrained
+        text encoder, as in LiT (Zhai et al., CVPR 2022, Sec. 3: locked vs unlocked towers).
+
+        Args:
+            trainable_layers: ``0 <= k <= num_layers``; 0 freezes the whole backbone.
+
+        Raises:
+            ValueError: ``k`` outside that range.
+        """
+        layers = self.transformer_layers()
+        if not 0 <= trainable_layers <= len(layers):
+            raise ValueError(
+                f"trainable_layers must be in [0, {len(layers)}] for this text model; "
+                f"got {trainable_layers}"
+            )
+        for p in self.backbone.parameters():
+            p.requires_grad_(False)
+        for layer in list(layers)[len(layers) - trainable_layers :]:
+            for p in layer.parameters():
+                p.requires_grad_(True)
+
     @property
     def backbone(self) -> nn.Module:
         """The transformer without its MLM head (e.g. ``BertModel``)."""

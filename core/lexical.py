@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +28,20 @@ LEXICAL_SIMILARITIES = ("cosine", "dot")
 """Allowed values of ``MotionTextConfig.lexical_similarity``."""
 
 _UNUSED_TOKEN = re.compile(r"^\[unused\d+\]$")
+_WHOLE_WORD = re.compile(r"^[a-z][a-z'-]+$")
+
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those it its he she they them his her their him himself
+    herself themselves someone somebody person people man woman guy lady human figure subject
+    individual is are was were be been being am has have had do does did of to in on at by
+    for from with as and or but so then than while when before after into onto also just
+    very there here which who whom whose what""".split()
+)
+"""Words left out of a ``"corpus"`` lexical vocabulary: articles, pronouns, auxiliaries,
+conjunctions, the generic subjects every caption starts with ("a person", "a man") and the
+order words ("then", "before", "after"), which a bag of words cannot use. Motion words that
+general stop lists drop ("up", "down", "back", "around", "forward", "left", "right", "twice",
+"over") are kept on purpose."""
 
 
 def _check_logits_mask(logits: torch.Tensor, token_mask: torch.Tensor) -> None:
@@ -206,6 +221,61 @@ def excluded_vocabulary_ids(tokens: Sequence[str], special_ids: Sequence[int]) -
     out = {int(i) for i in special_ids if 0 <= int(i) < len(tokens)}
     out.update(i for i, tok in enumerate(tokens) if _UNUSED_TOKEN.match(tok))
     return sorted(out)
+
+
+def corpus_vocabulary(
+    texts: Sequence[str],
+    tokenizer: Any,
+    *,
+    min_count: int = 2,
+    exclude: frozenset[str] = FUNCTION_WORDS,
+) -> list[int]:
+    """Vocabulary ids that occur in a caption corpus: the readable words of a lexical space.
+
+    Every caption is tokenised (WordPiece); an id is kept when it occurs at least
+    ``min_count`` times as a complete word (not followed by a ``##`` piece), has two or more
+    lower-case letters (no ``##`` pieces, digits, punctuation or special tokens) and is not in
+    ``exclude``. Restricting SPLADE-style vectors to an in-domain vocabulary keeps the words a
+    user reads (the explorer's bars) on motion language; a motion vector can no longer spend
+    weight on rare sub-words of the 30k vocabulary.
+
+    Args:
+        texts: captions (e.g. the training captions and a text-only caption corpus).
+        tokenizer: a ``transformers`` tokenizer of the lexical vocabulary.
+        min_count: minimum number of occurrences, ``>= 1``.
+        exclude: words never kept (default :data:`FUNCTION_WORDS`).
+
+    Returns:
+        Sorted list of vocabulary ids.
+
+    Raises:
+        ValueError: no texts, ``min_count < 1``, or no id survives the filters.
+    """
+    if not texts:
+        raise ValueError("corpus_vocabulary needs at least one caption")
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1; got {min_count}")
+    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    piece = np.array([t.startswith("##") for t in vocab] + [False])
+    counts: dict[int, int] = {}
+    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        for i, nxt in zip(ids, [*ids[1:], len(vocab)]):
+            if not piece[nxt]:  # a complete word, not the first piece of a longer one
+                counts[i] = counts.get(i, 0) + 1
+    special = set(getattr(tokenizer, "all_special_ids", ()))
+    keep = []
+    for i, n in counts.items():
+        if n < min_count or i in special:
+            continue
+        tok = vocab[i]
+        if _WHOLE_WORD.match(tok) and tok not in exclude:
+            keep.append(int(i))
+    if not keep:
+        raise ValueError(
+            f"no vocabulary word occurs {min_count}+ times in {len(texts)} captions "
+            "outside the excluded words"
+        )
+    return sorted(keep)
 
 
 def top_words(

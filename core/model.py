@@ -85,6 +85,9 @@ logger = logging.getLogger(__name__)
 CONFIG_VERSION = 1
 """Version of :class:`MotionTextConfig`; checkpoints of another version are refused."""
 
+LEXICAL_VOCABULARIES = ("all", "corpus")
+"""Allowed values of ``MotionTextConfig.lexical_vocabulary``."""
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 MOTION_CONFIG_FILE = "motion_encoder_config.json"
@@ -112,6 +115,12 @@ class MotionTextConfig:
     ``motion_lexical_tokens``: ``"patches"`` applies the motion lexical head to the 70 patch
     tokens (DESIGN.md); ``"rows"`` first averages the 5 body-part tokens of each 16-frame block
     (14 tokens: the vocabulary projection, the main CPU cost, becomes 5x cheaper).
+    ``lexical_vocabulary``: ``"all"`` lets every WordPiece carry weight; ``"corpus"`` limits
+    lexical vectors to the words of the training captions minus function words (a persistent
+    ``lexical_allowed`` mask set by :meth:`MotionTextModel.set_lexical_vocabulary` and saved
+    with the weights), so the words a user sees are caption words. ``text_trainable_layers``:
+    -1 fine-tunes the whole text backbone; ``k >= 0`` freezes it except its top ``k`` layers
+    (see :meth:`TextEncoder.freeze_lower_layers`).
     The ``lexmlm_*``, ``cmmm_*``, ``lexmmm_*``, ``lexical_loss_weight`` and ``flops_*`` fields
     are phase-loss hyperparameters (see :mod:`.heads`).
 
@@ -143,6 +152,8 @@ class MotionTextConfig:
     logit_scale_max: float = 100.0
     lexical_similarity: str = "cosine"
     lexical_exclude_special: bool = True
+    lexical_vocabulary: str = "all"
+    text_trainable_layers: int = -1
     motion_lexical_tokens: str = "patches"
     decoder_layers: int = 2
     lexmlm_encoder_mask_prob: float = 0.3
@@ -174,6 +185,15 @@ class MotionTextConfig:
             problems.append(
                 "motion_lexical_tokens must be 'patches' or 'rows', not "
                 f"{self.motion_lexical_tokens!r}"
+            )
+        if self.lexical_vocabulary not in LEXICAL_VOCABULARIES:
+            problems.append(
+                f"lexical_vocabulary must be one of {LEXICAL_VOCABULARIES}, not "
+                f"{self.lexical_vocabulary!r}"
+            )
+        if self.text_trainable_layers < -1:
+            problems.append(
+                f"text_trainable_layers must be -1 (all) or >= 0, not {self.text_trainable_layers}"
             )
         if self.lexical_similarity not in LEXICAL_SIMILARITIES:
             problems.append(f"lexical_similarity must be one of {LEXICAL_SIMILARITIES}")
@@ -355,6 +375,11 @@ class MotionTextModel(nn.Module):
         if config.lexical_exclude_special:
             excluded[excluded_vocabulary_ids(self.vocabulary, tok.all_special_ids)] = True
         self.register_buffer("vocab_excluded", excluded, persistent=False)
+        if config.lexical_vocabulary == "corpus":
+            # all True until set_lexical_vocabulary (training) or load_weights (a checkpoint)
+            self.register_buffer("lexical_allowed", torch.ones(v, dtype=torch.bool))
+        if config.text_trainable_layers >= 0:
+            self.text.freeze_lower_layers(config.text_trainable_layers)
 
     # -- basics --------------------------------------------------------------------------------
     @property
@@ -401,11 +426,41 @@ class MotionTextModel(nn.Module):
         return p, torch.as_tensor(row_mask).to(self.device)
 
     # -- forward -------------------------------------------------------------------------------
+    def lexical_excluded(self) -> torch.Tensor:
+        """``(V,)`` bool: vocabulary entries forced to zero in every lexical vector."""
+        if self.config.lexical_vocabulary == "corpus":
+            return self.vocab_excluded | ~self.lexical_allowed
+        return self.vocab_excluded
+
+    def set_lexical_vocabulary(self, token_ids: Sequence[int]) -> None:
+        """Limit lexical vectors to these vocabulary ids (``lexical_vocabulary="corpus"``).
+
+        Args:
+            token_ids: allowed WordPiece ids, e.g. from
+                :func:`motionlex.core.lexical.corpus_vocabulary` on the training captions.
+
+        Raises:
+            ValueError: the config's ``lexical_vocabulary`` is not ``"corpus"``, no ids, or an
+                id outside ``[0, V)``.
+        """
+        if self.config.lexical_vocabulary != "corpus":
+            raise ValueError(
+                "set_lexical_vocabulary needs lexical_vocabulary='corpus' in the model config; "
+                f"this model has {self.config.lexical_vocabulary!r}"
+            )
+        ids = torch.as_tensor(list(token_ids), dtype=torch.long)
+        v = self.lexical_allowed.numel()
+        if ids.numel() == 0 or int(ids.min()) < 0 or int(ids.max()) >= v:
+            raise ValueError(f"need at least one vocabulary id, all in [0, {v}); got {ids.numel()}")
+        allowed = torch.zeros(v, dtype=torch.bool, device=self.lexical_allowed.device)
+        allowed[ids.to(allowed.device)] = True
+        self.lexical_allowed.copy_(allowed)
+
     def _pool_lexical(
         self, logits: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         maxl = masked_max_logits(logits, mask)
-        maxl = maxl.masked_fill(self.vocab_excluded, torch.finfo(maxl.dtype).min)
+        maxl = maxl.masked_fill(self.lexical_excluded(), torch.finfo(maxl.dtype).min)
         return torch.log1p(torch.relu(maxl)), maxl
 
     def forward_motion(
@@ -572,10 +627,10 @@ class MotionTextModel(nn.Module):
         head_keys = {k for k in state if k.startswith("phase_heads.")}
         return state, text_keys, head_keys
 
-    def _text_fingerprint(self) -> str:
+    def _text_fingerprint(self, keys: set[str] | None = None) -> str:
         state, text_keys, _ = self._key_groups()
         h = hashlib.sha256()
-        for k in sorted(text_keys):
+        for k in sorted(text_keys if keys is None else keys):
             h.update(k.encode())
             h.update(state[k].detach().float().cpu().contiguous().numpy().tobytes())
         return h.hexdigest()
@@ -585,7 +640,7 @@ class MotionTextModel(nn.Module):
         directory: str | os.PathLike,
         extra_json: Mapping[str, Any] | None = None,
         *,
-        include_text_encoder: bool = True,
+        include_text_encoder: bool | str = True,
         include_phase_heads: bool = True,
     ) -> Path:
         """Write the model to a directory, atomically.
@@ -602,8 +657,10 @@ class MotionTextModel(nn.Module):
             include_text_encoder: False leaves out the text backbone (including the word
                 embeddings) -- for a small checkpoint whose text weights are the unchanged base
                 model named by ``config.text_model`` (e.g. the pip package); a SHA-256 of those
-                weights is stored and checked on load. The MLM head, projections and every
-                motion tensor are always saved.
+                weights is stored and checked on load. ``"trainable"`` stores only the text
+                backbone tensors that train (``text_trainable_layers``) and fingerprints the
+                frozen rest, which must equal the base model. The MLM head, projections and
+                every motion tensor are always saved.
             include_phase_heads: False leaves out the training-only phase decoders
                 (an inference checkpoint; they are re-initialised on load).
 
@@ -629,7 +686,12 @@ class MotionTextModel(nn.Module):
                 json.dumps(value)
             except (TypeError, ValueError) as e:
                 raise ValueError(f"extra_json[{name!r}] is not JSON-serialisable: {e}") from e
-        if not include_text_encoder and not self.config.text_pretrained:
+        if include_text_encoder not in (True, False, "trainable"):
+            raise ValueError(
+                f"include_text_encoder must be True, False or 'trainable'; got "
+                f"{include_text_encoder!r}"
+            )
+        if include_text_encoder is not True and not self.config.text_pretrained:
             raise ValueError(
                 "include_text_encoder=False needs a pretrained text model (text_pretrained=True); "
                 "a randomly initialised one cannot be rebuilt from its source"
@@ -637,20 +699,26 @@ class MotionTextModel(nn.Module):
         if target.exists() and not target.is_dir():
             raise FileExistsError(f"cannot save model: {target} exists and is not a directory")
         state, text_keys, head_keys = self._key_groups()
-        drop = (set() if include_text_encoder else text_keys) | (
-            set() if include_phase_heads else head_keys
-        )
+        if include_text_encoder == "trainable":
+            trainable = {n for n, p in self.named_parameters() if p.requires_grad}
+            text_dropped = {k for k in text_keys if k not in trainable}
+        else:
+            text_dropped = set() if include_text_encoder else text_keys
+        drop = text_dropped | (set() if include_phase_heads else head_keys)
         tensors = {
             k: t.detach().cpu().clone().contiguous() for k, t in state.items() if k not in drop
         }
         meta = {
             "format": "pt",
             "config_version": str(CONFIG_VERSION),
-            "text_encoder_included": str(bool(include_text_encoder)).lower(),
+            "text_encoder_included": (
+                "partial" if text_dropped and text_dropped != text_keys
+                else str(not text_dropped).lower()
+            ),
             "phase_heads_included": str(bool(include_phase_heads)).lower(),
         }
-        if not include_text_encoder:
-            meta["text_encoder_sha256"] = self._text_fingerprint()
+        if text_dropped:
+            meta["text_encoder_sha256"] = self._text_fingerprint(text_dropped)
         with atomic_directory(target) as tmp:
             _write_json(tmp / CONFIG_FILE, self.config.to_dict())
             motion_cfg = self.motion.backbone_config()
@@ -688,10 +756,15 @@ class MotionTextModel(nn.Module):
             raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        text_included = meta.get("text_encoder_included", "true") == "true"
+        text_mode = meta.get("text_encoder_included", "true")
         heads_included = meta.get("phase_heads_included", "true") == "true"
         state, text_keys, head_keys = self._key_groups()
-        expected = set(state) - (set() if text_included else text_keys)
+        if text_mode == "partial":
+            with safe_open(str(path), framework="pt") as f:
+                text_missing = text_keys - set(f.keys())
+        else:
+            text_missing = set() if text_mode == "true" else text_keys
+        expected = set(state) - text_missing
         expected -= set() if heads_included else head_keys
         tensors = load_file(str(path))
         missing = sorted(expected - set(tensors))
@@ -707,8 +780,8 @@ class MotionTextModel(nn.Module):
                 f"unexpected {_listing(unexpected)}; shape mismatches {_listing(shapes)}"
             )
         self.load_state_dict(tensors, strict=False)
-        if not text_included:
-            want, got = meta.get("text_encoder_sha256"), self._text_fingerprint()
+        if text_missing:
+            want, got = meta.get("text_encoder_sha256"), self._text_fingerprint(text_missing)
             if want != got:
                 source = text_source or self.config.text_model
                 raise ValueError(

@@ -86,6 +86,9 @@ class TrainConfig:
         num_workers: DataLoader workers.
         seed: global seed (Lightning ``seed_everything``).
         monitor: validation metric that chooses the exported model (higher is better).
+        export_phase_heads: keep the training-only phase decoders in ``OUT/model`` (False
+            gives a smaller inference checkpoint; ``OUT/phases/*`` always keep them). A model
+            with ``text_trainable_layers >= 0`` stores only its trainable text layers.
     """
 
     model: str = "tiny"
@@ -109,6 +112,7 @@ class TrainConfig:
     num_workers: int = 0
     seed: int = 0
     monitor: str = "val/rsum"
+    export_phase_heads: bool = True
 
     def to_dict(self) -> dict:
         """JSON/YAML-ready dict."""
@@ -550,9 +554,27 @@ class TrainingRun:
             self.model = MotionTextModel.from_pretrained(init)
         else:
             self.model = create_model(cfg.model, **cfg.model_overrides)
+            if self.model.config.lexical_vocabulary == "corpus":
+                self.model.set_lexical_vocabulary(self._corpus_vocabulary())
         self.best_score = -math.inf
         self.best_metrics: dict[str, float] = {}
         self.data_roots = [str(r) for r in data_roots]
+
+    def _training_captions(self) -> list[str]:
+        from .data import read_caption_corpus
+
+        caps = [e.caption for e in self.train_examples]
+        for c in self.cfg.text_corpora:
+            caps += read_caption_corpus(c, "train")
+        return caps
+
+    def _corpus_vocabulary(self) -> list[int]:
+        from .lexical import corpus_vocabulary
+
+        ids = corpus_vocabulary(self._training_captions(), self.model.tokenizer)
+        logger.info("lexical vocabulary: %d caption words of %d WordPieces", len(ids),
+                    len(self.model.vocabulary))
+        return ids
 
     # -- export -------------------------------------------------------------------------
     def _extra_json(self, metrics: dict[str, float], phase: str, step: int) -> dict:
@@ -564,7 +586,12 @@ class TrainingRun:
 
     def export(self, model, path: Path, metrics: dict[str, float], phase: str, step: int) -> None:
         """Save a loadable model directory (atomic: a failed save leaves the old one)."""
-        model.save_pretrained(path, extra_json=self._extra_json(metrics, phase, step))
+        partial_text = model.config.text_trainable_layers >= 0 and model.config.text_pretrained
+        model.save_pretrained(
+            path, extra_json=self._extra_json(metrics, phase, step),
+            include_text_encoder="trainable" if partial_text else True,
+            include_phase_heads=self.cfg.export_phase_heads or path.parent.name == "phases",
+        )
 
     def consider(self, model, metrics: dict[str, float], phase: str, step: int) -> bool:
         """Export the model when ``cfg.monitor`` improved; returns whether it did."""
@@ -581,12 +608,7 @@ class TrainingRun:
     # -- phases -------------------------------------------------------------------------
     def _dataset(self, phase: PhaseConfig):
         if phase.name in TEXT_PHASES:
-            from .data import read_caption_corpus
-
-            caps = [e.caption for e in self.train_examples]
-            for c in self.cfg.text_corpora:
-                caps += read_caption_corpus(c, "train")
-            return TextBatches(caps, phase.batch_size, self.cfg.seed)
+            return TextBatches(self._training_captions(), phase.batch_size, self.cfg.seed)
         if phase.name in MOTION_PHASES:
             return MotionBatches(self.train_examples, self.stats, phase.batch_size, self.cfg)
         return PairBatches(self.train_examples, self.stats, phase.batch_size, self.cfg,

@@ -57,7 +57,7 @@ def tiny_text_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("tinybert")
     torch.manual_seed(1)
     cfg = BertConfig(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
     )
     BertForMaskedLM(cfg).save_pretrained(d)
     AutoTokenizer.from_pretrained(resolve_text_source(MINILM_PACKAGE_ID)).save_pretrained(d)
@@ -477,3 +477,109 @@ def test_create_model_loads_checkpoint_after_building(
 def test_create_model_checkpoint_without_weights(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="model.safetensors not found"):
         create_model("tiny", device="cpu", checkpoint_path=tmp_path)
+
+
+# -- partial text fine-tuning and the caption vocabulary ---------------------------------------
+
+
+def test_partial_text_checkpoint_stores_only_trainable_layers(
+    tiny_text_source: Path, tmp_path: Path
+) -> None:
+    from safetensors import safe_open
+    from transformers import BertForMaskedLM
+
+    torch.manual_seed(0)
+    model = create_model(
+        "tiny", device="cpu", text_pretrained=True, text_model=str(tiny_text_source),
+        text_trainable_layers=1,
+    )
+    layers = model.text.transformer_layers()
+    assert all(p.requires_grad for p in layers[-1].parameters())
+    assert not any(p.requires_grad for p in layers[0].parameters())
+    assert not model.text.word_embeddings.requires_grad  # tied to the MLM decoder
+    with torch.no_grad():  # what fine-tuning would do: only the top layer moves
+        for p in layers[-1].parameters():
+            p.add_(0.01)
+    model.eval()
+    model.save_pretrained(tmp_path / "partial", include_text_encoder="trainable")
+    with safe_open(str(tmp_path / "partial" / "model.safetensors"), framework="pt") as f:
+        keys, meta = set(f.keys()), f.metadata()
+    top = f"text.mlm.bert.encoder.layer.{len(layers) - 1}."
+    text_keys = {k for k in keys if k.startswith("text.mlm.bert.")}
+    assert meta["text_encoder_included"] == "partial"
+    assert text_keys and all(k.startswith(top) for k in text_keys)
+    loaded = MotionTextModel.from_pretrained(tmp_path / "partial", device="cpu")
+    batch = _batch()
+    for x, y in zip(_outputs(model, batch), _outputs(loaded, batch)):
+        assert torch.equal(x, y)
+    # a base whose frozen layers differ is refused
+    other = tmp_path / "other_base"
+    base = BertForMaskedLM.from_pretrained(tiny_text_source)
+    with torch.no_grad():
+        base.bert.encoder.layer[0].output.dense.weight.add_(0.01)
+    base.save_pretrained(other)
+    model.tokenizer.save_pretrained(other)
+    with pytest.raises(ValueError, match="differ from the ones"):
+        MotionTextModel.from_pretrained(tmp_path / "partial", device="cpu", text_source=str(other))
+
+
+def test_partial_text_options_are_checked(tiny: MotionTextModel, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="trainable_layers must be in"):
+        tiny.text.freeze_lower_layers(99)
+    with pytest.raises(ValueError, match="text_trainable_layers must be -1"):
+        model_config("tiny", text_trainable_layers=-2)
+    with pytest.raises(ValueError, match="include_text_encoder must be"):
+        tiny.save_pretrained(tmp_path / "x", include_text_encoder="some")
+    with pytest.raises(ValueError, match="lexical_vocabulary must be one of"):
+        model_config("tiny", lexical_vocabulary="words")
+    with pytest.raises(ValueError, match="needs lexical_vocabulary='corpus'"):
+        tiny.set_lexical_vocabulary([5, 6])
+
+
+def test_corpus_vocabulary_keeps_motion_words(shared_data: Path) -> None:
+    from motionlex.core.data import read_caption_corpus
+    from motionlex.core.encoders import TextEncoder
+    from motionlex.core.lexical import FUNCTION_WORDS, corpus_vocabulary
+
+    tok = TextEncoder.from_pretrained(MINILM_PACKAGE_ID).tokenizer
+    captions = read_caption_corpus(shared_data / "kitml_text", "train")
+    ids = corpus_vocabulary(captions, tok)
+    words = set(tok.convert_ids_to_tokens(ids))
+    assert {"walks", "jumps", "left", "right", "forward", "backwards", "squat", "up"} <= words
+    assert not words & FUNCTION_WORDS
+    assert not any(w.startswith("##") or len(w) < 2 or not w.isascii() for w in words)
+    assert 300 < len(ids) < 5000  # a caption vocabulary, far below the 30,522 WordPieces
+    # a first piece of a longer word is no word: "cartwheel" -> "cart", "##wheel"
+    assert tok.tokenize("cartwheel")[1].startswith("##") and "cart" not in words
+    with pytest.raises(ValueError, match="at least one caption"):
+        corpus_vocabulary([], tok)
+    with pytest.raises(ValueError, match="no vocabulary word occurs"):
+        corpus_vocabulary(["the the a"], tok)
+    with pytest.raises(ValueError, match="min_count must be"):
+        corpus_vocabulary(captions, tok, min_count=0)
+
+
+def test_corpus_lexical_vectors_stay_in_vocabulary(
+    tiny_text_source: Path, tmp_path: Path
+) -> None:
+    torch.manual_seed(0)
+    model = create_model(
+        "tiny", device="cpu", text_pretrained=True, text_model=str(tiny_text_source),
+        lexical_vocabulary="corpus",
+    ).eval()
+    allowed = sorted({i for ids in model.tokenizer(list(CAPTIONS), add_special_tokens=False)[
+        "input_ids"] for i in ids})
+    model.set_lexical_vocabulary(allowed)
+    batch = _batch()
+    _, m_lex, _, t_lex = _outputs(model, batch)
+    outside = torch.ones(m_lex.shape[1], dtype=torch.bool)
+    outside[allowed] = False
+    assert m_lex[:, outside].abs().sum() == 0 and t_lex[:, outside].abs().sum() == 0
+    assert (t_lex[:, allowed] > 0).any() and (m_lex[:, allowed] > 0).any()
+    model.save_pretrained(tmp_path / "c")
+    again = MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+    assert torch.equal(again.lexical_allowed, model.lexical_allowed)
+    for x, y in zip(_outputs(model, batch), _outputs(again, batch)):
+        assert torch.equal(x, y)
+    with pytest.raises(ValueError, match="need at least one vocabulary id"):
+        model.set_lexical_vocabulary([10**7])
