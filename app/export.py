@@ -1,4 +1,4 @@
-"""Exporting a motion: animated glTF (GLB) stick figures, pose sequences, BVH copies, video.
+"""Exporting a motion: animated glTF (GLB) stick figures, pose sequences, BVH, video.
 
 Pure NumPy/trimesh code, no Qt. Coordinates are the project's canonical form, which is also
 glTF's: metres, Y up, the body facing +Z at frame 0.
@@ -12,6 +12,14 @@ takes the short way. Source: Khronos glTF 2.0 specification, Sec. 3.7 (nodes and
 transforms), 3.11 (animations), 4.4 (GLB container). Geometry comes from
 ``trimesh.creation``; the static pose sequence (:func:`write_pose_sequence_glb`) is a
 ``trimesh.Scene`` exported by trimesh.
+
+BVH (:func:`export_bvh`): a motion read from a BVH file that is unchanged since it was
+indexed is exported as a byte copy of that file (:func:`copy_source_bvh`: its native
+skeleton, frame rate and rotations); any other motion (HumanML3D/SMPL-22, KIT-ML-21, a
+changed or missing source) is written from its joint positions by
+:func:`motionlex.core.bvh_write.write_bvh`, which solves joint rotations on a T-pose rest
+skeleton of the motion's median bone lengths (centimetres, the root with position and
+rotation channels, every other joint with rotations).
 
 Every file is written to a temporary name in the target folder and renamed into place, so a
 failed export leaves no partial file.
@@ -30,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from motionlex.core.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
@@ -499,6 +509,63 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
             raise ValueError(f"{src} changed since it was indexed (SHA-256 {got[:12]}... vs "
                              f"{sha256[:12]}...); re-open the gallery to re-index it")
     return _write_atomic(Path(path), lambda tmp: shutil.copyfile(src, tmp))
+
+
+def _source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) -> str | None:
+    """Why ``source`` cannot be copied as the BVH export (None when it can)."""
+    if source is None or not str(source):
+        return "the motion has no source file"
+    src = Path(source)
+    if src.suffix.lower() != ".bvh":
+        return f"the source {src.name} is not a BVH file"
+    if not src.is_file():
+        return f"the source BVH {src} is gone"
+    if sha256:
+        from motionlex.core.index import file_sha256
+
+        if file_sha256(src) != sha256:
+            return f"the source BVH {src} changed since it was indexed"
+    return None
+
+
+def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton: Skeleton,
+               *, source: str | os.PathLike | None = None, sha256: str | None = None,
+               scale: float = 100.0) -> Path:
+    """Export any motion as a BVH file.
+
+    A motion whose ``source`` is a BVH file that still exists and (when ``sha256`` is
+    given) is unchanged is exported as a copy of that file, in its native skeleton and
+    frame rate. Otherwise the joint positions are written with solved joint rotations
+    (:func:`motionlex.core.bvh_write.write_bvh`), and the reason is logged.
+
+    Args:
+        path: output ``.bvh`` file (replaced atomically).
+        joints: ``(T, J, 3)`` float joint positions, metres, Y up (the shown, canonical
+            motion); used only when the source is not copied.
+        fps: frames per second of ``joints`` (> 0).
+        skeleton: the skeleton of ``joints`` (``J`` joints; names become BVH joint names).
+        source: the motion's source file, or None.
+        sha256: the source's SHA-256 recorded in the gallery index; None or ``""`` skips
+            the check.
+        scale: file units per metre for a written file (100: centimetres).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: (writing from joints) bad shape, NaN/inf, a joint count other than the
+            skeleton's, or ``fps``/``scale`` not positive.
+        OSError: the file cannot be written.
+    """
+    from motionlex.core.bvh_write import write_bvh
+
+    problem = _source_bvh_problem(source, sha256)
+    if problem is None:
+        out = _write_atomic(Path(path), lambda tmp: shutil.copyfile(Path(source), tmp))
+        logger.info("exported BVH %s as a copy of its source %s", out, source)
+        return out
+    logger.info("%s; writing BVH %s from joint positions", problem, path)
+    return write_bvh(path, joints, skeleton, fps, scale=scale)
 
 
 # ---------------------------------------------------------------------------------- video

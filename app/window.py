@@ -351,8 +351,9 @@ class MainWindow(QMainWindow):
                                 "Selected motion as an animated stick figure (glTF binary)")
         self.act_export_poses = a("Motion as GLB &pose sequence…", self._export_poses, None,
                                   "Every 10th frame of the selected motion as static figures")
-        self.act_export_bvh = a("Motion as &BVH (native skeleton)…", self._export_bvh, None,
-                                "Copy of the selected motion's source BVH file")
+        self.act_export_bvh = a("Motion as &BVH…", self._export_bvh, None,
+                                "The source BVH file copied if it is unchanged, else a BVH "
+                                "written from the joint positions (centimetres)")
         self.act_export_video = a("Motion as GIF/&MP4 of the 3D view…", self._export_video,
                                   None, "Render every frame of the 3D view to a video")
         self.act_export_png = a("&Window as PNG…", self._export_png, "Ctrl+Shift+S",
@@ -811,7 +812,7 @@ class MainWindow(QMainWindow):
         for act in (self.act_export_glb, self.act_export_poses, self.act_export_video,
                     self.act_similar):
             act.setEnabled(has_motion)
-        self.act_export_bvh.setEnabled(has_motion and bool(self._motion and self._motion.has_bvh))
+        self.act_export_bvh.setEnabled(has_motion)
 
     # ------------------------------------------------------------------ dialogs
     def _show_info(self, title: str, html: str) -> None:
@@ -869,13 +870,14 @@ class MainWindow(QMainWindow):
         Args:
             path: output file.
             kind: ``"glb"`` (animated), ``"poses"`` (every 10th frame, static GLB) or
-                ``"bvh"`` (copy of the source BVH, refused when it changed since indexing).
+                ``"bvh"`` (the source BVH copied when unchanged since indexing, else a BVH
+                written from the joint positions).
 
         Returns:
             The path written.
 
         Raises:
-            ValueError: no motion shown, an unknown kind, or a motion without a BVH source.
+            ValueError: no motion shown or an unknown kind.
         """
         m = self._motion
         if m is None:
@@ -888,7 +890,8 @@ class MainWindow(QMainWindow):
             return export_mod.write_pose_sequence_glb(path, m.joints, m.bones, frames,
                                                       m.part_of_joint, spacing_m=0.6)
         if kind == "bvh":
-            return export_mod.copy_source_bvh(m.source, path, sha256=m.source_sha256)
+            return export_mod.export_bvh(path, m.joints, m.fps, m.skeleton, source=m.source,
+                                         sha256=m.source_sha256 or None)
         raise ValueError(f"kind must be 'glb', 'poses' or 'bvh', got {kind!r}")
 
     def _export(self, kind: str, title: str, suffix: str, filters: str) -> None:

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from motionlex.core.skeleton import Skeleton
+
 logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("fused", "dense", "lexical")
@@ -182,6 +184,7 @@ class MotionData:
         joints: ``(T, J, 3)`` float32 canonical joints, metres, Y up.
         bones: ``(J - 1, 2)`` int64 ``(parent, child)`` pairs.
         part_of_joint: ``(J,)`` int64 body part per joint (-1: none).
+        skeleton: the motion's skeleton (joint names and kinematic chains; for BVH export).
         patches: ``(3, T, 80)`` float32 z-scored motion-patch image (all frames).
         words: the motion's heaviest ``(word, weight)`` lexical pairs.
         meta: dataset metadata (e.g. Bandai action and style).
@@ -199,6 +202,7 @@ class MotionData:
     joints: np.ndarray
     bones: np.ndarray
     part_of_joint: np.ndarray
+    skeleton: Skeleton
     patches: np.ndarray
     words: list[tuple[str, float]]
     meta: dict
@@ -723,7 +727,7 @@ class RankWorker(QObject):
             source_sha256=str(index.source_sha256[item.index]), fps=item.fps,
             joints=np.ascontiguousarray(joints, np.float32),
             bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
-            patches=np.ascontiguousarray(patches, np.float32), words=words,
+            skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
             meta=dict(item.meta))
 
     @Slot(object)
