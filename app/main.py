@@ -2,6 +2,10 @@
 
 ``motionlex-explorer [--gallery PATH] [--checkpoint DIR] [--query TEXT] [--screenshot PNG]``
 
+Without ``--gallery`` (and without ``--empty``) the explorer opens its built-in default: the
+default checkpoint shipped in ``motionlex.resources`` (or ``--checkpoint``) and the synthetic
+demo gallery (:mod:`motionlex.core.demo`), generated and encoded into the cache at first start.
+
 With ``--screenshot`` the window opens the gallery, runs the query, waits until the results,
 the selected motion and its event orders are shown (and the skeleton has played for a
 moment), saves a PNG of the window and exits: exit status 0 on success, 1 when an error was
@@ -33,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "dataset folder (new_joints/ + texts/) or a folder of .bvh files")
     p.add_argument("--checkpoint", metavar="DIR", help="model directory (config.json, "
                    "model.safetensors, patch_stats.json); default: the one the index records")
+    p.add_argument("--empty", action="store_true", help="open no gallery (the welcome page) "
+                   "instead of the built-in synthetic demo gallery")
     p.add_argument("--query", metavar="TEXT", help="search this once the gallery is open")
     p.add_argument("--mode", choices=("fused", "dense", "lexical"), default=None,
                    help="ranking mode (default: the last one used)")
@@ -164,18 +170,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.resize(width, height)
     window.show()
     job = None
+    default = not args.gallery and not args.empty
     if args.screenshot:
-        if not args.gallery:
-            print("note: --screenshot without --gallery shows the empty window", file=sys.stderr)
-        job = ScreenshotJob(window, args.screenshot, bool(args.query and args.gallery),
-                            args.timeout)
-    if args.checkpoint:
-        window.open_checkpoint(args.checkpoint)
-    if args.gallery:
-        window.open_gallery(args.gallery)
+        job = ScreenshotJob(window, args.screenshot,
+                            bool(args.query and (args.gallery or default)), args.timeout)
+    if default:
+        window.open_default(args.checkpoint)
+    else:
+        if args.checkpoint:
+            window.open_checkpoint(args.checkpoint)
+        if args.gallery:
+            window.open_gallery(args.gallery)
     if args.query:
         window.search(args.query)
-    if job is not None and not args.gallery:
+    if job is not None and args.empty:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(500, lambda: job._finish(0))

@@ -150,6 +150,7 @@ class GalleryInfo:
         searchable: whether text queries work (a matching model is loaded).
         built: whether the index was (re)built in this load.
         skipped: ``(file, reason)`` of motions a build left out.
+        synthetic: whether this is the built-in synthetic demo gallery.
     """
 
     path: str
@@ -161,6 +162,7 @@ class GalleryInfo:
     searchable: bool
     built: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,11 @@ def top_pairs(ids: np.ndarray, weights: np.ndarray, vocabulary: list[str],
     ids, w = ids[keep], w[keep]
     order = np.lexsort((ids, -w))[:n]
     return [(vocabulary[int(ids[o])], float(w[o])) for o in order]
+
+
+DEMO_GALLERY = ":demo:"
+"""Gallery path that stands for the built-in synthetic demo gallery (generated into the
+worker's cache folder at first use, then encoded like any dataset folder)."""
 
 
 def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
@@ -534,7 +541,14 @@ class RankWorker(QObject):
         from motionlex.core.data import detect_layout
         from motionlex.core.index import MANIFEST, GalleryIndex
 
-        root = Path(path).expanduser()
+        synthetic = str(path) == DEMO_GALLERY
+        if synthetic:
+            from motionlex.core.demo import DEMO_VERSION, ensure_demo_dataset
+
+            self.message.emit("Preparing the synthetic demo gallery…")
+            root = ensure_demo_dataset(self.cache_dir / f"demo-v{DEMO_VERSION}")
+        else:
+            root = Path(path).expanduser()
         if not root.exists():
             raise FileNotFoundError(f"gallery not found: {root}")
         if not root.is_dir():
@@ -572,7 +586,7 @@ class RankWorker(QObject):
         return GalleryInfo(
             path=str(index_path), source=str(root), size=len(index), ids=list(index.ids),
             captions=captions, durations=durations, searchable=self._searcher.model is not None,
-            built=built, skipped=list(skipped))
+            built=built, skipped=list(skipped), synthetic=synthetic)
 
     def _build_steps(self, dataset: Path, out: Path) -> Progress:
         """Job step: encode ``dataset`` into the index ``out`` (incremental when it exists).

@@ -41,9 +41,9 @@ def test_screenshot_bad_gallery_exits_with_error(qapp, gl_platform, tmp_path, ca
     assert "gallery not found" in err and str(missing) in err and "Traceback" not in err
 
 
-def test_no_arguments_opens_empty_window(qapp, gl_platform, tmp_path, capsys):
+def test_empty_opens_welcome_page(qapp, gl_platform, tmp_path, capsys):
     png = tmp_path / "empty.png"
-    code = main(["--screenshot", str(png), "--settings", str(tmp_path / "s.ini")])
+    code = main(["--empty", "--screenshot", str(png), "--settings", str(tmp_path / "s.ini")])
     assert code == 0 and png.is_file()
 
 
