@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -100,6 +101,33 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
 <tr><td><b>Esc</b></td><td>cancel opening a gallery</td></tr>
 </table>"""
+
+
+class _Stager:
+    """Runs steps one per event-loop turn, so that no turn repaints every view (issue #5).
+
+    A 0 ms ``QTimer`` fires only once the loop is idle, i.e. after the previous step's repaint
+    (``QTimer.singleShot(0, ...)`` would be a posted call that runs before it); :meth:`run`
+    replaces the steps not yet run, so a newer result drops what is left of an older one.
+    """
+
+    def __init__(self, parent: QObject) -> None:
+        self._steps: list[Callable[[], None]] = []
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._next)
+
+    def run(self, steps: list[Callable[[], None]]) -> None:
+        """Drop the steps still pending and run ``steps``, one per turn, from the next."""
+        self._steps = list(steps)
+        self._timer.start()
+
+    def _next(self) -> None:
+        if self._steps:
+            self._steps.pop(0)()
+        if self._steps:
+            self._timer.start()
 
 
 class QueryEdit(QLineEdit):
@@ -266,6 +294,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()
+        self._ranked_stage = _Stager(self)
+        self._motion_stage = _Stager(self)
         self._connect_worker()
         self.resize(1440, 900)
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
@@ -728,8 +758,13 @@ class MainWindow(QMainWindow):
         self.results_list.set_results([
             {**h, "caption": h["caption"] or f"[no caption] {h['id']}"} for h in result.hits])
         self.results_dock.raise_()
-        self.lexical_bars.set_query_words(result.query_words)
-        self.lexical_bars.set_titles(self._query_label, "selected result")
+        label = self._query_label
+
+        def show_query_words() -> None:
+            self.lexical_bars.set_query_words(result.query_words)
+            self.lexical_bars.set_titles(label, "selected result")
+
+        self._ranked_stage.run([show_query_words])
         self.statusBar().showMessage(
             f"{len(result.hits)} results of {result.total:,} in {result.seconds * 1000:.0f} ms.",
             5000)
@@ -754,17 +789,27 @@ class MainWindow(QMainWindow):
     def _on_motion(self, data: MotionData) -> None:
         if data.request_id != self._client.latest("motion"):
             return
-        self._motion = data
-        self.skeleton_view.set_motion(data.joints, data.bones, data.fps, data.part_of_joint)
-        self.patch_view.set_image(data.patches, fps=data.fps)
-        self.lexical_bars.set_result_words(data.words)
-        self.lexical_bars.set_titles(self._query_label if self._last_result else "query",
-                                     f"motion {data.id}")
-        if self._gallery is None or not self._gallery.searchable:
-            self.car_panel.set_data(data.caption or "(no caption)", [], [])
-        self.skeleton_view.play()
-        self._update_enabled()
-        self.motionShown.emit(data)
+        def show_3d() -> None:
+            self._motion = data
+            self.skeleton_view.set_motion(data.joints, data.bones, data.fps,
+                                          data.part_of_joint)
+            self.skeleton_view.play()
+            self._update_enabled()  # the export actions follow current_motion at once
+
+        def show_patches() -> None:
+            self.patch_view.set_image(data.patches, fps=data.fps)
+            self.patch_view.set_frame(self.skeleton_view.frame)  # playing since show_3d
+
+        def show_words() -> None:
+            self.lexical_bars.set_result_words(data.words)
+            self.lexical_bars.set_titles(self._query_label if self._last_result else "query",
+                                         f"motion {data.id}")
+            if self._gallery is None or not self._gallery.searchable:
+                self.car_panel.set_data(data.caption or "(no caption)", [], [])
+            self.motionShown.emit(data)  # once every view shows this motion
+
+        # one view per event-loop turn, so that no turn repaints them all (issue #5)
+        self._motion_stage.run([show_3d, show_patches, show_words])
 
     def _on_orders(self, result: OrdersResult) -> None:
         if result.request_id != self._client.latest("orders"):

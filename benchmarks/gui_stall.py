@@ -21,8 +21,18 @@ lexical vectors of 128 words, written with ``core.index.write_index``) and real 
 real 10k index, without encoding 10k motions on a CPU first. The model is ``cpu-small``
 (pretrained all-MiniLM-L6-v2 text encoder, random motion encoder) unless ``--model tiny``.
 
+``--breakdown`` also times every event the GUI thread dispatches (a ``QApplication`` whose
+``notify`` is timed, nested dispatches included: the repaint of each widget inside a window
+flush) and lists, for the longest gaps of each phase, what ran in them. It adds about 10 % to
+the GUI thread's work, so take the stall figures from a run without it.
+
+The result records how the 3D view reaches the screen (``skeleton_render``: ``offscreen`` or
+``widget``, see ``motionlex.widgets.skeleton_view``) and the OpenGL renderer; set
+``MOTIONLEX_SKELETON_RENDER=widget`` to measure the ``QOpenGLWidget`` path under a software
+renderer.
+
 Usage: xvfb-run -a python benchmarks/gui_stall.py [--items 10000] [--model cpu-small]
-       [--size 1440x900] [--out stall.json]
+       [--size 1440x900] [--out stall.json] [--breakdown]
 Target (issue 5): longest stall <= 50 ms.
 """
 
@@ -38,6 +48,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -117,14 +128,90 @@ def _normalise_rows(m: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
+class EventTracer:
+    """Times the events the GUI thread dispatches (installed as ``QApplication.notify``).
+
+    Each record is ``(start_s, end_s, depth, label)``: ``depth`` 0 is an event the loop
+    dispatched, deeper ones were sent while handling it (e.g. ``Paint:LexicalBars`` inside
+    ``UpdateRequest:MainWindow``, the window's flush); ``label`` is ``type:receiver class``.
+    Only events of at least ``min_ms`` are kept.
+    """
+
+    def __init__(self, min_ms: float = 0.5) -> None:
+        self.min_s = min_ms / 1000.0
+        self.records: list[tuple[float, float, int, str]] = []
+        self.enabled = False
+        self._depth = 0
+        self._main = threading.get_ident()
+
+    def dispatch(self, notify, receiver, event) -> bool:
+        """Call ``notify(receiver, event)``, timed when tracing on the GUI thread."""
+        if not self.enabled or threading.get_ident() != self._main:
+            return notify(receiver, event)
+        depth = self._depth
+        self._depth += 1
+        t0 = time.perf_counter()
+        try:
+            return notify(receiver, event)
+        finally:
+            self._depth -= 1
+            t1 = time.perf_counter()
+            if t1 - t0 >= self.min_s:
+                self.records.append((t0, t1, depth, _event_label(receiver, event)))
+
+    def gaps_report(self, ticks: list[float], top: int = 5) -> list[dict]:
+        """The ``top`` longest gaps between ``ticks`` and the events (depth <= 2) in each."""
+        out = []
+        pairs = sorted(zip(ticks, ticks[1:]), key=lambda ab: ab[0] - ab[1])[:top]
+        for a, b in pairs:
+            inside = [(round((t1 - t0) * 1000, 1), d, lab) for t0, t1, d, lab in
+                      sorted(self.records) if d <= 2 and t0 >= a and t1 <= b]
+            out.append({"gap_ms": round((b - a) * 1000, 1),
+                        "events": [f"{'  ' * d}{lab} {ms} ms" for ms, d, lab in inside]})
+        return out
+
+
+def _event_label(receiver, event) -> str:
+    try:
+        kind = event.type().name
+    except (AttributeError, ValueError):
+        kind = str(int(event.type()))
+    try:
+        name = type(receiver).__name__
+        obj = receiver.objectName() if hasattr(receiver, "objectName") else ""
+        if obj == "qt_scrollarea_viewport":  # say whose viewport (a table, a graphics view)
+            name, obj = f"{type(receiver.parent()).__name__}.viewport", ""
+    except RuntimeError:  # the receiver was deleted while handling the event
+        name, obj = "deleted", ""
+    return f"{kind}:{name}" + (f"#{obj}" if obj and not obj.startswith("qt_") else "")
+
+
+def make_application(tracer: EventTracer | None):
+    """The ``QApplication`` (one whose ``notify`` feeds ``tracer`` when given)."""
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        return QApplication.instance()
+    if tracer is None:
+        return QApplication([])
+
+    class TracedApplication(QApplication):
+        def notify(self, receiver, event) -> bool:  # noqa: N802 - Qt override
+            return tracer.dispatch(super().notify, receiver, event)
+
+    return TracedApplication([])
+
+
 class StallMonitor:
     """Records the gaps between ticks of a 2 ms precise timer on the GUI thread."""
 
-    def __init__(self, interval_ms: int = 2) -> None:
+    def __init__(self, interval_ms: int = 2, tracer: EventTracer | None = None) -> None:
         from PySide6.QtCore import Qt, QTimer
 
         self.interval_ms = interval_ms
+        self.tracer = tracer
         self.gaps: list[float] = []
+        self.ticks: list[float] = []
         self._last: float | None = None
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -135,20 +222,28 @@ class StallMonitor:
         now = time.perf_counter()
         if self._last is not None:
             self.gaps.append((now - self._last) * 1000.0)
+        self.ticks.append(now)
         self._last = now
 
     def start(self) -> None:
-        self.gaps, self._last = [], None
+        self.gaps, self.ticks, self._last = [], [], None
+        if self.tracer is not None:
+            self.tracer.records = []
+            self.tracer.enabled = True
         self.timer.start()
 
     def stop(self) -> dict:
         self.timer.stop()
         g = np.asarray(self.gaps) if self.gaps else np.zeros(1)
-        return {"ticks": len(self.gaps), "max_gap_ms": round(float(g.max()), 1),
-                "max_stall_ms": round(max(0.0, float(g.max()) - self.interval_ms), 1),
-                "p99_gap_ms": round(float(np.percentile(g, 99)), 1),
-                "median_gap_ms": round(float(np.median(g)), 2),
-                "gaps_over_50ms": int((g > 50).sum()), "gaps_over_16ms": int((g > 16).sum())}
+        out = {"ticks": len(self.gaps), "max_gap_ms": round(float(g.max()), 1),
+               "max_stall_ms": round(max(0.0, float(g.max()) - self.interval_ms), 1),
+               "p99_gap_ms": round(float(np.percentile(g, 99)), 1),
+               "median_gap_ms": round(float(np.median(g)), 2),
+               "gaps_over_50ms": int((g > 50).sum()), "gaps_over_16ms": int((g > 16).sum())}
+        if self.tracer is not None:
+            self.tracer.enabled = False
+            out["longest_gaps"] = self.tracer.gaps_report(self.ticks)
+        return out
 
 
 def wait_until(app, cond, timeout_s: float) -> bool:
@@ -176,7 +271,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from motionlex.app import settings as cfg
     from motionlex.app.window import MainWindow
-    from motionlex.widgets.skeleton_view import enable_shared_gl_contexts
+    from motionlex.widgets.skeleton_view import enable_shared_gl_contexts, gl_renderer
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="motionlex_stall_"))
     ckpt, gallery = work / f"ckpt-{args.model}", work / f"gallery-{args.model}-{args.items}.mlx"
@@ -188,7 +283,8 @@ def run(args: argparse.Namespace) -> dict:
     prep_s = time.perf_counter() - t0
 
     enable_shared_gl_contexts()
-    app = QApplication.instance() or QApplication([])
+    tracer = EventTracer() if args.breakdown else None
+    app = make_application(tracer)
     window = MainWindow(settings=cfg.open_settings(work / "settings.ini"),
                         cache_dir=work / "cache")
     window.reset_layout()
@@ -205,10 +301,12 @@ def run(args: argparse.Namespace) -> dict:
     window.act_live.setChecked(False)
     wait_until(app, lambda: False, 1.0)  # settle
 
-    monitor = StallMonitor()
+    monitor = StallMonitor(tracer=tracer)
     results: dict = {"items": len(window.client.worker.index), "model": args.model,
                      "device": window.model_info.device_name,
                      "platform": QApplication.platformName(),
+                     "skeleton_render": window.skeleton_view.render_mode,
+                     "gl_renderer": gl_renderer(),
                      "window": f"{window.width()}x{window.height()}",
                      "load_average_1min": round(os.getloadavg()[0], 2),
                      "prepare_s": round(prep_s, 1), "open_s": round(open_s, 1)}
@@ -290,6 +388,8 @@ def main() -> None:
                     "(reused when present)")
     ap.add_argument("--size", default="1440x900", help="window size WxH")
     ap.add_argument("--out", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="time every GUI-thread event and list what filled the longest gaps")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     res = run(args)

@@ -129,6 +129,11 @@ class CarPanel(QWidget):
         self._busy.setRange(0, 0)  # indeterminate
         self._busy.setTextVisible(False)
         self._busy.setMaximumHeight(6)
+        # showing/hiding the bar keeps its space, so it never re-lays out the panel (and the
+        # window's docks) twice per selected motion
+        policy = self._busy.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self._busy.setSizePolicy(policy)
         self._busy.setVisible(False)
 
         self._edit = QLineEdit(self)

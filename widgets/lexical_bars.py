@@ -89,6 +89,7 @@ class LexicalBars(QWidget):
         self._titles = {"query": "query", "result": "selected result"}
         self._rows: list[_Row] = []
         self._hover: _Row | None = None
+        self._hint_rows = 1  # rows sizeHint() was last computed for
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(240)
@@ -116,9 +117,12 @@ class LexicalBars(QWidget):
         self._set("result", words)
 
     def set_titles(self, query: str, result: str) -> None:
-        """Set the two column headings (default ``"query"``, ``"selected result"``)."""
-        self._titles = {"query": str(query), "result": str(result)}
-        self.update()
+        """Set the two column headings (default ``"query"``, ``"selected result"``); no
+        repaint when they are unchanged."""
+        titles = {"query": str(query), "result": str(result)}
+        if titles != self._titles:
+            self._titles = titles
+            self.update(QRect(0, 0, self.width(), self._metrics()[1]))  # the heading row
 
     def clear(self) -> None:
         """Remove both word lists."""
@@ -126,7 +130,10 @@ class LexicalBars(QWidget):
         self._relayout()
 
     def _set(self, side: str, words: Sequence[tuple[str, float]]) -> None:
-        self._words[side] = _check_words(words, side)[: self._max_words]
+        checked = _check_words(words, side)[: self._max_words]
+        if checked == self._words[side]:
+            return  # nothing changed: no relayout, no repaint
+        self._words[side] = checked
         self._relayout()
 
     def words(self, side: str) -> list[tuple[str, float]]:
@@ -168,7 +175,10 @@ class LexicalBars(QWidget):
                 rect = QRect(x, header_h + i * row_h, col_w, row_h)
                 self._rows.append(_Row(side, word, weight, rect))
         self._hover = None
-        self.updateGeometry()
+        rows = max(1, *(len(v) for v in self._words.values()))
+        if rows != self._hint_rows:  # the size hint changed: let the layout know, only then
+            self._hint_rows = rows  # (a relayout of the window's docks costs a repaint)
+            self.updateGeometry()
         self.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -5,7 +5,14 @@ z coordinates of the 80 sample points as R, G, B (each channel min-max scaled ov
 frames, :func:`motionlex.core.figures.patch_image_rgb`), frames as rows with time running
 down, and one labelled column block of 16 points per body part, coloured like the bones in
 :class:`~motionlex.widgets.skeleton_view.SkeletonView`. Padded frames are not drawn. A
-horizontal cursor marks the frame the skeleton view shows; clicking a row asks for that frame.
+horizontal cursor marks the frame the skeleton view shows; clicking (or dragging on) a row
+asks for that frame.
+
+Painted with ``QPainter`` on one canvas widget: the image is scaled once per size into a
+cached pixmap (nearest neighbour, so every sample stays a sharp block), and moving the cursor
+repaints only the two thin strips it leaves and enters. The cursor follows playback at the
+motion's frame rate, so a frame costs well under a millisecond and never asks the window for
+more than that strip.
 """
 
 from __future__ import annotations
@@ -14,10 +21,17 @@ import logging
 import math
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from motionlex.core.figures import patch_image_rgb
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
@@ -30,7 +44,12 @@ logger = logging.getLogger(__name__)
 NUM_COLUMNS = POINTS_PER_PART * len(PART_NAMES)
 """Columns of a patch image: 16 sample points x 5 body parts = 80."""
 
-_AXIS_WIDTH = 46  # px, shared by the header and the image plot so their x ranges line up
+_AXIS_WIDTH = 46  # px: the time axis (title, tick labels, ticks) left of the image
+_HEADER_HEIGHT = 26  # px: the row of coloured, labelled body-part blocks above the image
+_MARGINS = (2, 2, 6, 2)  # px: left, top, right, bottom around header + image
+_TICK_LEN = 5  # px
+_CURSOR_HALO = 5  # px: dark halo under the cursor, readable on any image colour
+_TICK_STEPS_S = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 
 def _text_colour_on(hex_color: str) -> QColor:
@@ -44,11 +63,203 @@ def _text_colour_on(hex_color: str) -> QColor:
     return QColor("#000000") if lum > 0.18 else QColor("#FFFFFF")
 
 
+def time_ticks(duration_s: float, height_px: float, min_spacing_px: float = 36.0) -> np.ndarray:
+    """Tick times for a vertical time axis: the smallest "nice" step that leaves at least
+    ``min_spacing_px`` between labels.
+
+    Args:
+        duration_s: axis length, seconds (> 0).
+        height_px: axis length on screen, pixels.
+        min_spacing_px: least distance between two ticks, pixels.
+
+    Returns:
+        ``(K,)`` float64 tick times in seconds, ``0 <= t <= duration_s``, starting at 0.
+    """
+    if duration_s <= 0 or height_px <= 0:
+        return np.zeros(1)
+    px_per_s = height_px / duration_s
+    step = next((s for s in _TICK_STEPS_S if s * px_per_s >= min_spacing_px), _TICK_STEPS_S[-1])
+    return np.arange(0.0, duration_s + 1e-9, step)
+
+
+def _tick_label(t: float, step: float) -> str:
+    decimals = 0 if step >= 1 else (1 if step * 10 == round(step * 10) else 2)
+    return "0" if t == 0 else f"{t:.{decimals}f}"
+
+
+class _PatchCanvas(QWidget):
+    """The painted area of :class:`PatchView` (header, time axis, image, cursor)."""
+
+    def __init__(self, owner: PatchView) -> None:
+        super().__init__(owner)
+        self._owner = owner
+        self._scaled: QPixmap | None = None  # the image scaled to the image rect
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # geometry -----------------------------------------------------------------
+    def image_rect(self) -> QRect:
+        """Where the image (and the empty plot area) is drawn, widget pixels."""
+        left, top, right, bottom = _MARGINS
+        x0 = left + _AXIS_WIDTH
+        y0 = top + _HEADER_HEIGHT
+        return QRect(x0, y0, max(1, self.width() - x0 - right), max(1, self.height() - y0 - bottom))
+
+    def _duration(self) -> float:
+        o = self._owner
+        return o.valid_frames / o.fps if o.valid_frames else 1.0  # empty: a 0..1 s axis
+
+    def time_to_y(self, t: float) -> float:
+        """Widget y of time ``t`` seconds (time runs down)."""
+        r = self.image_rect()
+        return r.top() + t / self._duration() * r.height()
+
+    def y_to_time(self, y: float) -> float:
+        """Time in seconds at widget y."""
+        r = self.image_rect()
+        return (y - r.top()) / r.height() * self._duration()
+
+    def cursor_strip(self, frame: int) -> QRect:
+        """The band the cursor of ``frame`` covers, with its halo (for partial repaints)."""
+        y = self.time_to_y((frame + 0.5) / self._owner.fps)
+        r = self.image_rect()
+        pad = _CURSOR_HALO // 2 + 2
+        return QRect(r.left(), int(math.floor(y)) - pad, r.width(), 2 * pad + 1)
+
+    def drop_cache(self) -> None:
+        """Forget the scaled image (after a new image or a resize) and repaint everything."""
+        self._scaled = None
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """The scaled image depends on the size."""
+        super().resizeEvent(event)
+        self._scaled = None
+
+    # painting -----------------------------------------------------------------
+    def _scaled_pixmap(self, rect: QRect) -> QPixmap | None:
+        qimage = self._owner._qimage
+        if qimage is None:
+            return None
+        dpr = self.devicePixelRatioF()
+        size = QSize(max(1, round(rect.width() * dpr)), max(1, round(rect.height() * dpr)))
+        if self._scaled is None or self._scaled.size() != size:
+            scaled = qimage.scaled(
+                size,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.FastTransformation,  # nearest neighbour: sharp samples
+            )
+            self._scaled = QPixmap.fromImage(scaled)
+            self._scaled.setDevicePixelRatio(dpr)
+        return self._scaled
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Draw what the exposed rectangle covers: header, axis, image, grid and cursor."""
+        o = self._owner
+        clip = event.rect()
+        painter = QPainter(self)
+        pal = self.palette()
+        rect = self.image_rect()
+        if not rect.contains(clip):  # header and axis only when (partly) exposed
+            painter.fillRect(clip, pal.window())
+            self._paint_header(painter, rect)
+            self._paint_axis(painter, rect, pal.windowText().color())
+        pixmap = self._scaled_pixmap(rect)
+        if pixmap is None:
+            painter.fillRect(rect.intersected(clip), pal.window())
+        else:
+            painter.drawPixmap(rect.topLeft(), pixmap)
+            row_pen = QPen(QColor(255, 255, 255, 90), 1, Qt.PenStyle.CustomDashLine)
+            row_pen.setDashPattern([2, 3])
+            painter.setPen(row_pen)
+            for r in range(PATCH_LEN, o.valid_frames, PATCH_LEN):  # patch-row boundaries
+                y = self.time_to_y(r / o.fps)
+                if clip.top() - 1 <= y <= clip.bottom() + 1:
+                    painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() + 1, y))
+        painter.setPen(QPen(QColor("white"), 1.5))
+        for p in range(1, len(PART_NAMES)):  # part separators
+            x = rect.left() + p * POINTS_PER_PART / NUM_COLUMNS * rect.width()
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom() + 1))
+        if pixmap is not None:
+            y = self.time_to_y(o.cursor_time())
+            painter.setPen(QPen(QColor(0, 0, 0, 200), _CURSOR_HALO))
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() + 1, y))
+            painter.setPen(QPen(QColor("white"), 2))
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() + 1, y))
+        painter.end()
+
+    def _paint_header(self, painter: QPainter, rect: QRect) -> None:
+        left, top, _, _ = _MARGINS
+        painter.setFont(self.font())
+        for p, (name, hex_color) in enumerate(zip(PART_NAMES, PART_COLORS_HEX)):
+            x0 = rect.left() + p * POINTS_PER_PART / NUM_COLUMNS * rect.width()
+            x1 = rect.left() + (p + 1) * POINTS_PER_PART / NUM_COLUMNS * rect.width()
+            block = QRectF(x0, top, x1 - x0, _HEADER_HEIGHT - 2)
+            painter.fillRect(block, QColor(hex_color))
+            painter.setPen(_text_colour_on(hex_color))
+            painter.drawText(block, Qt.AlignmentFlag.AlignCenter, name.replace("_", " "))
+
+    def _paint_axis(self, painter: QPainter, rect: QRect, colour: QColor) -> None:
+        painter.setFont(self.font())
+        painter.setPen(QPen(colour, 1))
+        x = rect.left() - 1
+        painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom() + 1))
+        ticks = time_ticks(self._duration(), rect.height())
+        step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+        fm = painter.fontMetrics()
+        for t in ticks:
+            y = self.time_to_y(float(t))
+            painter.drawLine(QPointF(x - _TICK_LEN, y), QPointF(x, y))
+            label = _tick_label(float(t), step)
+            w = fm.horizontalAdvance(label)
+            top = max(rect.top() - 2, min(y - fm.height() / 2, rect.bottom() + 2 - fm.height()))
+            painter.drawText(
+                QRectF(x - _TICK_LEN - 3 - w, top, w, fm.height()),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
+        # axis title, rotated, along the left edge
+        painter.save()
+        painter.translate(_MARGINS[0] + fm.height() / 2 + 1, rect.center().y())
+        painter.rotate(-90)
+        painter.drawText(
+            QRectF(-rect.height() / 2, -fm.height() / 2, rect.height(), fm.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            "time (s)",
+        )
+        painter.restore()
+
+    # mouse --------------------------------------------------------------------
+    def _request(self, pos: QPointF) -> None:
+        o = self._owner
+        rect = self.image_rect()
+        if o.valid_frames == 0 or not (rect.left() <= pos.x() <= rect.right() + 1):
+            return
+        f = int(math.floor(self.y_to_time(pos.y()) * o.fps))
+        if 0 <= f < o.valid_frames:
+            o.frameRequested.emit(f)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """A left click on the image asks for that row's frame."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._request(event.position())
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """Dragging with the left button held scrubs through the frames."""
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._request(event.position())
+        super().mouseMoveEvent(event)
+
+
 class PatchView(QWidget):
     """A motion-patch image with body-part labels and a cursor at the current frame.
 
     Signals:
-        frameRequested(int): the user clicked the image at this frame (0-based).
+        frameRequested(int): the user clicked (or dragged on) the image at this frame
+            (0-based).
     """
 
     frameRequested = Signal(int)
@@ -58,67 +269,9 @@ class PatchView(QWidget):
         self._valid_frames = 0
         self._fps = 20.0
         self._frame = 0
-
-        self._canvas = pg.GraphicsLayoutWidget(self)
-        self._canvas.setBackground(self.palette().window().color())
-        self._canvas.ci.layout.setSpacing(0)
-        self._canvas.ci.setContentsMargins(2, 2, 6, 2)
-
-        # header row: one coloured, labelled block per body part, x linked to the image
-        self._header = self._canvas.addPlot(row=0, col=0)
-        self._header.hideAxis("bottom")
-        self._header.getAxis("left").setWidth(_AXIS_WIDTH)
-        self._header.getAxis("left").setStyle(showValues=False, tickLength=0)
-        self._header.getAxis("left").setPen(pg.mkPen(None))
-        self._header.setMouseEnabled(False, False)
-        self._header.setMenuEnabled(False)
-        self._header.hideButtons()
-        self._header.setMaximumHeight(26)
-        self._header.setMinimumHeight(26)
-        band = np.array([[QColor(h).getRgb()[:3] for h in PART_COLORS_HEX]], dtype=np.uint8)
-        band_item = pg.ImageItem(band, axisOrder="row-major")
-        band_item.setRect(QRectF(0, 0, NUM_COLUMNS, 1))
-        self._header.addItem(band_item)
-        for p, (name, hex_color) in enumerate(zip(PART_NAMES, PART_COLORS_HEX)):
-            label = pg.TextItem(
-                name.replace("_", " "), color=_text_colour_on(hex_color), anchor=(0.5, 0.5)
-            )
-            label.setPos((p + 0.5) * POINTS_PER_PART, 0.5)
-            self._header.addItem(label)
-        self._header.setXRange(0, NUM_COLUMNS, padding=0)
-        self._header.setYRange(0, 1, padding=0)
-
-        # the image itself
-        self._plot = self._canvas.addPlot(row=1, col=0)
-        self._plot.getAxis("left").setWidth(_AXIS_WIDTH)
-        self._plot.setLabel("left", "time (s)")
-        text_colour = self.palette().windowText().color()
-        for axis in (self._plot.getAxis("left"),):
-            axis.setTextPen(pg.mkPen(text_colour))
-            axis.setPen(pg.mkPen(text_colour))
-        self._plot.hideAxis("bottom")
-        self._plot.setMouseEnabled(False, False)
-        self._plot.setMenuEnabled(False)
-        self._plot.hideButtons()
-        self._plot.invertY(True)
-        self._plot.setXLink(self._header)
-        self._plot.setYRange(0, 1, padding=0)
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._plot.addItem(self._image)
-        for p in range(1, len(PART_NAMES)):
-            self._plot.addItem(
-                pg.InfiniteLine(p * POINTS_PER_PART, angle=90, pen=pg.mkPen("w", width=1.5))
-            )
-        self._row_lines: list[pg.InfiniteLine] = []
-        # cursor: a white line on a dark halo, readable on any image colour
-        self._cursor_halo = pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen((0, 0, 0, 200), width=5))
-        self._cursor = pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen("w", width=2))
-        for line in (self._cursor_halo, self._cursor):
-            line.setZValue(10)
-            line.setVisible(False)
-            self._plot.addItem(line)
-        self._plot.scene().sigMouseClicked.connect(self._on_click)
-
+        self._rgb: np.ndarray | None = None  # (T', 80, 3) uint8, the drawn image
+        self._qimage: QImage | None = None  # wraps self._rgb (kept alive with it)
+        self._canvas = _PatchCanvas(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._canvas)
@@ -141,7 +294,7 @@ class PatchView(QWidget):
 
     def cursor_time(self) -> float:
         """Time the cursor line sits at, seconds (the middle of the cursor frame's row)."""
-        return float(self._cursor.value())
+        return (self._frame + 0.5) / self._fps
 
     def frame_position(self, frame: int) -> QPoint:
         """Widget coordinates of the middle of ``frame``'s row (at the centre column).
@@ -151,14 +304,14 @@ class PatchView(QWidget):
         """
         if not 0 <= frame < self._valid_frames:
             raise ValueError(f"frame must be in [0, {self._valid_frames}), got {frame}")
-        vb = self._plot.getViewBox()
-        scene_pt = vb.mapViewToScene(QPointF(NUM_COLUMNS / 2, (frame + 0.5) / self._fps))
-        return self._canvas.mapTo(self, self._canvas.mapFromScene(scene_pt))
+        rect = self._canvas.image_rect()
+        y = self._canvas.time_to_y((frame + 0.5) / self._fps)
+        p = QPoint(round(rect.left() + rect.width() / 2), int(math.floor(y)))
+        return self._canvas.mapTo(self, p)
 
     def image_rgb(self) -> np.ndarray | None:
         """The displayed ``(T', 80, 3)`` uint8 image (real frames only), or ``None``."""
-        img = self._image.image
-        return None if img is None else np.asarray(img)
+        return None if self._rgb is None else self._rgb.copy()
 
     def set_image(
         self, image: np.ndarray, valid_frames: int | None = None, fps: float = 20.0
@@ -187,41 +340,27 @@ class PatchView(QWidget):
             raise ValueError(f"fps must be a positive number, got {fps!r}")
         if not np.isfinite(arr[:, :n]).all():
             raise ValueError("patch image contains NaN or inf values in its real frames")
-        rgb = patch_image_rgb(arr, n)
+        rgb = np.ascontiguousarray(patch_image_rgb(arr, n))
+        self._rgb = rgb
+        self._qimage = QImage(
+            rgb.data, NUM_COLUMNS, n, 3 * NUM_COLUMNS, QImage.Format.Format_RGB888
+        )
         self._valid_frames, self._fps = n, fps_f
-        duration = n / fps_f
-        self._image.setImage(rgb, levels=(0, 255), autoLevels=False)
-        self._image.setRect(QRectF(0, 0, NUM_COLUMNS, duration))
-        for line in self._row_lines:
-            self._plot.removeItem(line)
-        self._row_lines = []
-        for r in range(PATCH_LEN, n, PATCH_LEN):  # boundaries between patch rows
-            line = pg.InfiniteLine(
-                r / fps_f, angle=0, pen=pg.mkPen((255, 255, 255, 90), width=1, dash=[2, 3])
-            )
-            self._row_lines.append(line)
-            self._plot.addItem(line)
-        self._plot.setXRange(0, NUM_COLUMNS, padding=0)
-        self._plot.setYRange(0, duration, padding=0)
-        for line in (self._cursor_halo, self._cursor):
-            line.setVisible(True)
-        self._frame = -1
-        self.set_frame(0)
+        self._frame = 0
+        self._canvas.drop_cache()
 
     def clear(self) -> None:
         """Remove the image and hide the cursor."""
-        self._image.clear()
-        for line in self._row_lines:
-            self._plot.removeItem(line)
-        self._row_lines = []
-        for line in (self._cursor_halo, self._cursor):
-            line.setVisible(False)
+        self._rgb = None
+        self._qimage = None
         self._valid_frames = 0
         self._frame = 0
-        self._plot.setYRange(0, 1, padding=0)  # an empty view shows 0..1 s, not pyqtgraph's default
+        self._canvas.drop_cache()  # an empty view shows a 0..1 s axis
 
     def set_frame(self, frame: int) -> int:
         """Move the cursor to ``frame``, clamped to the real frames.
+
+        Only the strips under the old and the new cursor are repainted.
 
         Returns:
             The frame the cursor marks (0 when no image is set).
@@ -230,19 +369,8 @@ class PatchView(QWidget):
             return 0
         f = min(max(int(frame), 0), self._valid_frames - 1)
         if f != self._frame:
+            old = self._canvas.cursor_strip(self._frame)
             self._frame = f
-            y = (f + 0.5) / self._fps
-            self._cursor.setValue(y)
-            self._cursor_halo.setValue(y)
+            self._canvas.update(old)
+            self._canvas.update(self._canvas.cursor_strip(f))
         return f
-
-    def _on_click(self, event) -> None:
-        if self._valid_frames == 0 or event.button() != pg.QtCore.Qt.MouseButton.LeftButton:
-            return
-        vb = self._plot.getViewBox()
-        if not vb.sceneBoundingRect().contains(event.scenePos()):
-            return
-        p = vb.mapSceneToView(event.scenePos())
-        f = int(math.floor(p.y() * self._fps))
-        if 0 <= p.x() <= NUM_COLUMNS and 0 <= f < self._valid_frames:
-            self.frameRequested.emit(f)

@@ -55,6 +55,14 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 """Model role (column 0) holding a row's lower-cased searchable text."""
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_ALIGN_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_SERVED_ROLES = frozenset(
+    {_DISPLAY, _TOOLTIP, _ALIGN, int(ID_ROLE), int(SORT_ROLE), int(SEARCH_ROLE)}
+)  # every other role (font, colours, decoration, check state) is None
+
 FILTER_DEBOUNCE_MS = 150
 """Pause after the last keystroke in the filter box before the filter runs, milliseconds."""
 
@@ -193,11 +201,15 @@ class RecordTableModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        """Cell data for ``role`` (see the class docstring)."""
-        if not index.isValid():
+        """Cell data for ``role`` (see the class docstring).
+
+        Called from C++ for every visible cell and every role a delegate asks for (seven per
+        cell per repaint), so the roles this model does not serve return first.
+        """
+        if role not in _SERVED_ROLES or not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._display[r][c]
         if role == SORT_ROLE:
             return self._sort[r][c]
@@ -205,11 +217,11 @@ class RecordTableModel(QAbstractTableModel):
             return self._search[r]
         if role == ID_ROLE:
             return self._records[r]["id"]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             rec = self._records[r]
             return f"{rec.get('caption', '')}\n[{rec['id']}]"
-        if role == Qt.ItemDataRole.TextAlignmentRole and self._columns[c].numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if self._columns[c].numeric:  # TextAlignmentRole
+            return _ALIGN_RIGHT
         return None
 
     def headerData(

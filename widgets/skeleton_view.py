@@ -27,18 +27,37 @@ Several GL views in one process: pyqtgraph caches each item type's shader progra
 class, so every ``GLViewWidget`` must share one GL context group. Call
 :func:`enable_shared_gl_contexts` before the ``QApplication`` is created (Source:
 pyqtgraph issues #1822 and #2618, ``Qt.AA_ShareOpenGLContexts``).
+
+Two ways to put the 3D canvas on screen (``render_mode``):
+- ``'widget'``: pyqtgraph's ``GLViewWidget`` (a ``QOpenGLWidget``). Qt then composites the
+  whole top-level window through OpenGL on every repaint of any widget in it: cheap on a GPU,
+  but with a software rasteriser (Mesa llvmpipe: Xvfb, VMs, remote desktops) every repaint
+  of a 1440x900 window, even of one small label, costs 20-30 ms of the GUI thread (measured
+  on 2 loaded cores).
+- ``'offscreen'``: :class:`OffscreenGLView` draws the same GL items into a framebuffer object
+  of an offscreen context, reads the pixels back (``glReadPixels``) and paints them as an
+  image, so the window stays a raster window whose repaints cost only what changed: about
+  3 ms for a 600x800 3D frame under llvmpipe, and nothing extra for the other widgets.
+``'auto'`` (the default) picks ``'offscreen'`` when the GL renderer is a software one
+(:func:`gl_renderer`, :func:`is_software_renderer`) and ``'widget'`` otherwise; the
+environment variable ``MOTIONLEX_SKELETON_RENDER`` (``auto``, ``offscreen`` or ``widget``)
+overrides the default.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
+import shiboken6
+from OpenGL import GL
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
@@ -49,7 +68,17 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QImage, QKeyEvent
+from PySide6.QtGui import (
+    QFont,
+    QImage,
+    QKeyEvent,
+    QOffscreenSurface,
+    QOpenGLContext,
+    QPainter,
+    QPaintEvent,
+    QSurfaceFormat,
+)
+from PySide6.QtOpenGL import QOpenGLFramebufferObject
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -78,6 +107,23 @@ SIDE_GAP_M = 0.6
 
 MotionSpec = tuple  # (joints, bones, fps, part_of_joint | None)
 
+RENDER_MODES: tuple[str, ...] = ("auto", "offscreen", "widget")
+"""Values of ``SkeletonView(render_mode=...)`` (see the module docstring)."""
+
+RENDER_MODE_ENV = "MOTIONLEX_SKELETON_RENDER"
+"""Environment variable that sets the default render mode (``auto``/``offscreen``/``widget``)."""
+
+_SOFTWARE_RENDERERS: tuple[str, ...] = (
+    "llvmpipe",
+    "softpipe",
+    "swrast",
+    "software",
+    "swiftshader",
+    "gdi generic",
+    "basic render",
+)
+_renderer_cache: list[str] = []  # [GL_RENDERER string] once probed
+
 
 def enable_shared_gl_contexts() -> None:
     """Let every OpenGL widget share one context group (needed for two or more
@@ -94,6 +140,218 @@ def enable_shared_gl_contexts() -> None:
             "enable_shared_gl_contexts() must run before the QApplication is created"
         )
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+
+
+def _new_offscreen_context() -> tuple[QOpenGLContext, QOffscreenSurface]:
+    """An OpenGL context (in the application's shared group) with an offscreen surface.
+
+    Raises:
+        RuntimeError: when the platform cannot create an OpenGL context.
+    """
+    fmt = QSurfaceFormat.defaultFormat()
+    surface = QOffscreenSurface()
+    surface.setFormat(fmt)
+    surface.create()
+    ctx = QOpenGLContext()
+    share = QOpenGLContext.globalShareContext()
+    if share is not None:
+        ctx.setShareContext(share)
+    ctx.setFormat(fmt)
+    if not ctx.create() or not surface.isValid():
+        raise RuntimeError(
+            "cannot create an offscreen OpenGL context on Qt platform "
+            f"{QCoreApplication.instance() and QCoreApplication.instance().platformName()!r}"
+        )
+    return ctx, surface
+
+
+def gl_renderer() -> str:
+    """The OpenGL renderer string (``GL_RENDERER``) of this process's contexts.
+
+    Probed once with a temporary offscreen context (needs a ``QGuiApplication``) and cached.
+
+    Returns:
+        e.g. ``"llvmpipe (LLVM 15.0.7, 256 bits)"``; ``""`` when no context can be made.
+    """
+    if not _renderer_cache:
+        name = ""
+        try:
+            ctx, surface = _new_offscreen_context()
+            if ctx.makeCurrent(surface):
+                raw = GL.glGetString(GL.GL_RENDERER)
+                name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+                ctx.doneCurrent()
+        except Exception as e:  # noqa: BLE001 - any GL failure means "unknown renderer"
+            logger.warning("could not probe the OpenGL renderer: %s", e)
+        _renderer_cache.append(name)
+        logger.debug("OpenGL renderer: %r", name)
+    return _renderer_cache[0]
+
+
+def is_software_renderer(name: str) -> bool:
+    """Whether a ``GL_RENDERER`` string names a CPU rasteriser (llvmpipe, softpipe, ...)."""
+    low = name.lower()
+    return any(k in low for k in _SOFTWARE_RENDERERS)
+
+
+def resolve_render_mode(mode: str | None = None) -> str:
+    """Turn ``'auto'``/``None`` into ``'offscreen'`` or ``'widget'``.
+
+    Args:
+        mode: one of :data:`RENDER_MODES`, or ``None`` for ``$MOTIONLEX_SKELETON_RENDER``
+            (default ``'auto'``).
+
+    Returns:
+        ``'offscreen'`` or ``'widget'``; ``'auto'`` gives ``'offscreen'`` on a software GL
+        renderer (:func:`is_software_renderer`) and ``'widget'`` otherwise.
+
+    Raises:
+        ValueError: on a value not in :data:`RENDER_MODES` (argument or environment).
+    """
+    where = "render_mode"
+    if mode is None:
+        where = RENDER_MODE_ENV
+        mode = os.environ.get(RENDER_MODE_ENV, "").strip().lower() or "auto"
+    if mode not in RENDER_MODES:
+        raise ValueError(f"{where} must be one of {RENDER_MODES}, got {mode!r}")
+    if mode == "auto":
+        return "offscreen" if is_software_renderer(gl_renderer()) else "widget"
+    return mode
+
+
+class _GLResources:
+    """An offscreen context, its surface and framebuffer, freed when the view is destroyed."""
+
+    def __init__(self) -> None:
+        self.ctx: QOpenGLContext | None = None
+        self.surface: QOffscreenSurface | None = None
+        self.fbo: QOpenGLFramebufferObject | None = None
+
+    def release(self, *_args) -> None:
+        """Delete the framebuffer with its context current (skipped at application exit,
+        when Qt has already destroyed the context and surface)."""
+        alive = all(
+            o is not None and shiboken6.isValid(o) for o in (self.ctx, self.surface, self.fbo)
+        )
+        if alive and self.ctx.makeCurrent(self.surface):
+            self.fbo = None  # deleted while its context is current
+            self.ctx.doneCurrent()
+        self.fbo = None
+
+
+class OffscreenGLView(GLViewMixin, QWidget):
+    """pyqtgraph's 3D view drawn offscreen and shown as an image in a plain ``QWidget``.
+
+    A drop-in for ``pyqtgraph.opengl.GLViewWidget`` (same camera, items, mouse and keyboard
+    handling, via ``GLViewMixin``): each paint renders the items into a framebuffer object of
+    an offscreen OpenGL context (shared with the application's context group), reads it back
+    with ``glReadPixels`` and draws it with ``QPainter``. The window then needs no OpenGL
+    compositing, which is what makes repaints cheap under a software rasteriser (see the
+    module docstring). ``GLTextItem`` items at the top level are painted over the image.
+
+    Attributes:
+        render_count: scenes rendered so far (one per paint; lets tests and benchmarks check
+            that nothing is redrawn when nothing changed).
+
+    Source: ``pyqtgraph/opengl/GLViewWidget.py`` (``GLViewMixin``, ``renderToArray``).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self._gl = _GLResources()
+        self._read_buf = np.zeros((0, 0, 4), dtype=np.uint8)
+        self._image_buf = np.zeros((0, 0, 4), dtype=np.uint8)
+        self.render_count = 0
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.destroyed.connect(self._gl.release)
+
+    # the parts of QOpenGLWidget's API that GLViewMixin and GL items use
+    def context(self) -> QOpenGLContext | None:
+        """The offscreen OpenGL context (``None`` until the first paint)."""
+        return self._gl.ctx
+
+    def isValid(self) -> bool:  # noqa: N802 - QOpenGLWidget API
+        """Whether the GL context exists (items are initialised in it once it does)."""
+        return self._gl.ctx is not None
+
+    def makeCurrent(self) -> None:  # noqa: N802 - QOpenGLWidget API
+        """Make the offscreen context current (creating it on first use).
+
+        Raises:
+            RuntimeError: when no OpenGL context can be created or made current.
+        """
+        if self._gl.ctx is None:
+            self._gl.ctx, self._gl.surface = _new_offscreen_context()
+            if not self._gl.ctx.makeCurrent(self._gl.surface):
+                raise RuntimeError("cannot make the offscreen OpenGL context current")
+            self.initializeGL()
+        elif not self._gl.ctx.makeCurrent(self._gl.surface):
+            raise RuntimeError("cannot make the offscreen OpenGL context current")
+
+    def doneCurrent(self) -> None:  # noqa: N802 - QOpenGLWidget API
+        """Release the offscreen context."""
+        if self._gl.ctx is not None:
+            self._gl.ctx.doneCurrent()
+
+    # rendering
+    def render_image(self) -> QImage:
+        """Render the scene (without text items) at the widget's size in device pixels.
+
+        Returns:
+            ``Format_RGB32`` image of ``deviceWidth() x deviceHeight()`` pixels with the
+            widget's device pixel ratio set; it shares memory with the view's buffer and is
+            valid until the next render (``copy()`` it to keep it).
+
+        Raises:
+            RuntimeError: when no OpenGL context can be created.
+        """
+        w, h = max(1, self.deviceWidth()), max(1, self.deviceHeight())
+        self.makeCurrent()
+        fbo = self._gl.fbo
+        if fbo is None or fbo.width() != w or fbo.height() != h:
+            self._gl.fbo = None
+            fbo = self._gl.fbo = QOpenGLFramebufferObject(
+                w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil
+            )
+            self._read_buf = np.empty((h, w, 4), dtype=np.uint8)
+            self._image_buf = np.empty((h, w, 4), dtype=np.uint8)
+        fbo.bind()
+        texts = [i for i in self.items if isinstance(i, gl.GLTextItem)]
+        if texts:
+            self.items = [i for i in self.items if not isinstance(i, gl.GLTextItem)]
+        try:
+            GL.glViewport(0, 0, w, h)
+            self.paint(region=(0, 0, w, h), viewport=(0, 0, w, h))
+            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+            GL.glReadPixels(0, 0, w, h, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE, self._read_buf)
+        finally:
+            if texts:
+                self.items = self.items + texts
+            fbo.release()
+        np.copyto(self._image_buf, self._read_buf[::-1])  # GL rows run bottom-up
+        img = QImage(self._image_buf.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+        img.setDevicePixelRatio(self.devicePixelRatioF())
+        self.render_count += 1
+        return img
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Render offscreen, draw the image, then the top-level text items over it."""
+        img = self.render_image()
+        painter = QPainter(self)
+        painter.drawImage(0, 0, img)
+        painter.end()
+        try:
+            for item in self.items:
+                if isinstance(item, gl.GLTextItem) and item.visible():
+                    item.paint()  # QPainter on this widget; the projection is still set
+        finally:
+            self.doneCurrent()
+
+    def grabFramebuffer(self) -> QImage:  # noqa: N802 - QOpenGLWidget API
+        """The rendered view (with text) as an image, in device pixels."""
+        return self.grab().toImage()
 
 
 def y_up_to_z_up(points: np.ndarray) -> np.ndarray:
@@ -172,12 +430,21 @@ class SkeletonView(QWidget):
 
     Keyboard (when the view or its 3D canvas has focus): space toggles play/pause,
     left/right step one frame (wrapping).
+
+    Args:
+        parent: parent widget.
+        render_mode: ``'auto'``, ``'offscreen'`` or ``'widget'`` (see the module docstring);
+            ``None`` reads ``$MOTIONLEX_SKELETON_RENDER`` (default ``'auto'``).
+
+    Raises:
+        ValueError: on an unknown ``render_mode``.
     """
 
     frameChanged = Signal(int)
     playingChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, render_mode: str | None = None) -> None:
+        mode = resolve_render_mode(render_mode)
         super().__init__(parent)
         if not QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts):
             logger.warning(
@@ -185,6 +452,7 @@ class SkeletonView(QWidget):
                 "fail to draw; call enable_shared_gl_contexts() before creating the QApplication"
             )
         self._tracks: list[_Track] = []
+        self._item_pool: list[tuple[gl.GLLinePlotItem, gl.GLScatterPlotItem]] = []
         self._frame = 0
         self._num_frames = 0
         self._fps = 20.0
@@ -201,13 +469,16 @@ class SkeletonView(QWidget):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_tick)
 
-        self._view = gl.GLViewWidget(self)
+        self._render_mode = mode
+        self._view = OffscreenGLView(self) if mode == "offscreen" else gl.GLViewWidget(self)
         self._view.setBackgroundColor((24, 24, 28))
         self._view.setCameraParams(fov=45.0)
         self._view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._view.setMinimumSize(160, 120)
         self._view.installEventFilter(self)
-        self._grid = gl.GLGridItem(color=(255, 255, 255, 45))
+        # no GL_LINE_SMOOTH on the floor: its thin, faint lines look the same without it,
+        # and smoothing them is half the cost of a frame under a software rasteriser
+        self._grid = gl.GLGridItem(color=(255, 255, 255, 45), antialias=False)
         self._grid.setSpacing(0.5, 0.5, 1.0)
         self._view.addItem(self._grid)
 
@@ -220,8 +491,11 @@ class SkeletonView(QWidget):
         self._slider.setToolTip("Scrub (left/right arrows step one frame)")
         self._slider.valueChanged.connect(self.seek)
         self._time_label = QLabel(self)
-        self._time_label.setMinimumWidth(
-            self._time_label.fontMetrics().horizontalAdvance("0000/0000  000.00 s")
+        # a fixed size: the text changes every frame, and a label whose size hint changes
+        # asks the whole window to lay out again (a second repaint of every frame)
+        self._time_label.setFixedSize(
+            self._time_label.fontMetrics().horizontalAdvance("0000/0000  000.00 s") + 8,
+            self._time_label.sizeHint().height(),
         )
         self._speed_box = QComboBox(self)
         self._speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -259,9 +533,15 @@ class SkeletonView(QWidget):
 
     # ------------------------------------------------------------------ properties
     @property
-    def gl_view(self) -> gl.GLViewWidget:
-        """The inner ``GLViewWidget`` (for adding extra GL items)."""
+    def gl_view(self) -> gl.GLViewWidget | OffscreenGLView:
+        """The inner 3D canvas (``GLViewWidget`` or :class:`OffscreenGLView`; both take
+        pyqtgraph GL items and have the same camera API)."""
         return self._view
+
+    @property
+    def render_mode(self) -> str:
+        """How the 3D canvas reaches the screen: ``'offscreen'`` or ``'widget'``."""
+        return self._render_mode
 
     @property
     def frame(self) -> int:
@@ -400,18 +680,15 @@ class SkeletonView(QWidget):
             alpha = 0.45 if translucent else 1.0
             colours = rgba.copy()
             colours[:, 3] = alpha
-            lines = gl.GLLinePlotItem(
+            lines, scatter = self._items_for(i)
+            lines.setData(
                 pos=segments[0],
                 color=bone_colors(b, colours),
-                mode="lines",
                 width=4.0 if not translucent else 3.0,
-                antialias=False,  # GL_LINE_SMOOTH leaves dark rings where joints sit
-                glOptions="translucent",
             )
-            scatter = gl.GLScatterPlotItem(
-                pos=pts[0], color=colours, size=8.0 if not translucent else 6.0, pxMode=True
-            )
-            scatter.setGLOptions("translucent")
+            scatter.setData(pos=pts[0], color=colours, size=8.0 if not translucent else 6.0)
+            lines.setVisible(True)
+            scatter.setVisible(True)
             label, label_pos = None, None
             if labels is not None and labels[i]:
                 label_pos = pts.mean(axis=1)  # (T, 3): above the body's centre
@@ -434,10 +711,9 @@ class SkeletonView(QWidget):
                 frame_map,
             )
             self._tracks.append(track)
-            self._view.addItem(lines)
-            self._view.addItem(scatter)
             if label is not None:
                 self._view.addItem(label)
+        self._hide_items(len(checked))
 
         self._fit_scene()
         self._update_controls()
@@ -460,17 +736,41 @@ class SkeletonView(QWidget):
         """Remove all motions (the view shows only the floor)."""
         self.pause()
         self._clear_items()
+        self._hide_items(0)
         self._num_frames = 0
         self._frame = 0
         self._follow_centres = None
         self._update_controls()
 
     def _clear_items(self) -> None:
+        """Forget the tracks and remove their labels (bone and joint items are kept)."""
         for t in self._tracks:
-            for item in (t.lines, t.scatter, t.label):
-                if item is not None:
-                    self._view.removeItem(item)
+            if t.label is not None:
+                self._view.removeItem(t.label)
         self._tracks = []
+
+    def _items_for(self, i: int) -> tuple[gl.GLLinePlotItem, gl.GLScatterPlotItem]:
+        """The bone and joint items of motion ``i``, made on first use and then reused
+        (``setData`` rewrites their vertex buffers in place; no GL objects are re-created)."""
+        while len(self._item_pool) <= i:
+            lines = gl.GLLinePlotItem(
+                mode="lines",
+                antialias=False,  # GL_LINE_SMOOTH leaves dark rings where joints sit
+                glOptions="translucent",
+            )
+            scatter = gl.GLScatterPlotItem(pxMode=True)
+            scatter.setGLOptions("translucent")
+            self._view.addItem(lines)
+            self._view.addItem(scatter)
+            self._item_pool.append((lines, scatter))
+        return self._item_pool[i]
+
+    def _hide_items(self, keep: int) -> None:
+        """Hide the pooled bone and joint items of motions ``keep`` and later."""
+        for lines, scatter in self._item_pool[keep:]:
+            for item in (lines, scatter):
+                if item.visible():
+                    item.setVisible(False)
 
     @staticmethod
     def _layout_offsets(points: list[np.ndarray], layout: str) -> list[np.ndarray]:

@@ -95,6 +95,18 @@ def test_busy_indicator(panel):
     assert not panel.is_busy() and panel.orders_table.isEnabled()
 
 
+def test_busy_indicator_keeps_the_layout(qtbot, panel, caption):
+    panel.set_data(caption, ["a", "b"], _orders(["a", "b"], [0.4, 0.2]))
+    qtbot.wait(20)
+    idle = panel.orders_table.geometry()
+    panel.set_busy(True)
+    qtbot.wait(20)
+    busy = panel.orders_table.geometry()
+    panel.set_busy(False)
+    qtbot.wait(20)
+    assert busy == idle == panel.orders_table.geometry()  # nothing moves: no relayout
+
+
 @pytest.mark.parametrize(
     ("events", "orders", "match"),
     [

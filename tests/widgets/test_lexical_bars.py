@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.lexical_bars import LexicalBars
@@ -96,3 +97,47 @@ def test_rejects_bad_side_and_max_words(qtbot, bars):
         bars.words("left")
     with pytest.raises(ValueError, match="max_words"):
         LexicalBars(max_words=0)
+
+
+class _EventCounter(QObject):
+    """Counts events of one type delivered to the watched objects."""
+
+    def __init__(self, kind: QEvent.Type) -> None:
+        super().__init__()
+        self.kind = kind
+        self.count = 0
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == self.kind:
+            self.count += 1
+        return False
+
+
+def test_unchanged_data_neither_repaints_nor_relayouts(qtbot):
+    host = QWidget()  # a parent with a layout, as a dock gives in the app
+    bars = LexicalBars(host, max_words=20)
+    QVBoxLayout(host).addWidget(bars)
+    host.resize(520, 260)
+    qtbot.addWidget(host)
+    host.show()
+    qtbot.waitExposed(host)
+    bars.set_query_words(QUERY)
+    bars.set_result_words(RESULT)
+    bars.set_titles("query: kick", "motion 000000")
+    qtbot.wait(30)
+    paints = _EventCounter(QEvent.Type.Paint)
+    layouts = _EventCounter(QEvent.Type.LayoutRequest)
+    bars.installEventFilter(paints)
+    host.installEventFilter(layouts)
+    bars.set_query_words(list(reversed(QUERY)))  # the same words in another order
+    bars.set_titles("query: kick", "motion 000000")
+    qtbot.wait(30)
+    assert paints.count == 0 and layouts.count == 0
+    other = [(w + "s", x) for w, x in RESULT]  # new words, as many rows: repaint, no relayout
+    bars.set_result_words(other)
+    qtbot.wait(30)
+    assert paints.count >= 1 and layouts.count == 0
+    assert bars.words("result")[0] == ("kicks", 1.9)
+    bars.set_result_words(other + [("jump", 0.1)])  # one row more: the layout is told
+    qtbot.wait(30)
+    assert layouts.count >= 1

@@ -1,14 +1,16 @@
-"""PatchView on a real motion's patch image: drawing, cursor, clicks, errors."""
+"""PatchView on a real motion's patch image: drawing, cursor, clicks, drags, repaints, errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from motionlex.core.patches import MAX_FRAMES, motion_patch_image, part_resampling_matrix
 from motionlex.core.skeleton import SMPL22
-from motionlex.widgets.patch_view import PatchView
+from motionlex.widgets.patch_view import PatchView, time_ticks
 
 FPS = 20.0
 
@@ -91,3 +93,69 @@ def test_set_image_rejects_bad_input(view, patch_image, make, kwargs, match):
     image, _ = patch_image
     with pytest.raises(ValueError, match=match):
         view.set_image(make(image), **kwargs)
+
+
+class _PaintRects(QObject):
+    """Records the rectangles of the paint events the watched widget gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rects: list = []
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(event.rect())
+        return False
+
+
+def test_cursor_moves_repaint_only_thin_strips(qtbot, view, patch_image):
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    qtbot.wait(30)
+    canvas = view.childAt(view.frame_position(0))
+    spy = _PaintRects()
+    canvas.installEventFilter(spy)
+    for f in range(1, 40, 3):
+        view.set_frame(f)
+        qtbot.wait(5)
+    canvas.removeEventFilter(spy)
+    assert spy.rects  # the cursor was redrawn
+    assert max(r.height() for r in spy.rects) <= 2 * 12  # two strips at most, never the image
+    # and the strips land where the cursor is: the new cursor line is white
+    shot = view.grab().toImage()
+    p = view.frame_position(37)
+    c = shot.pixelColor(p.x(), p.y())
+    assert min(c.red(), c.green(), c.blue()) > 200
+
+
+def test_drag_scrubs_through_frames(qtbot, view, patch_image):
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    canvas = view.childAt(view.frame_position(10))
+    got: list[int] = []
+    view.frameRequested.connect(got.append)
+    start = canvas.mapFrom(view, view.frame_position(10))
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    for f in (20, 30):
+        pos = QPointF(canvas.mapFrom(view, view.frame_position(f)))
+        move = QMouseEvent(
+            QEvent.Type.MouseMove,
+            pos,
+            canvas.mapToGlobal(pos),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(canvas, move)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start)
+    assert got == [10, 20, 30]
+
+
+@pytest.mark.parametrize(("duration", "height"), [(5.8, 480.0), (1.6, 400.0), (11.2, 120.0)])
+def test_time_ticks_are_evenly_spaced_and_readable(duration, height):
+    ticks = time_ticks(duration, height)
+    assert ticks[0] == 0.0 and ticks[-1] <= duration + 1e-9
+    steps = np.diff(ticks)
+    assert len(ticks) >= 2 and np.allclose(steps, steps[0])
+    assert steps[0] * height / duration >= 36.0  # labels at least 36 px apart
+    assert duration - ticks[-1] < steps[0]  # no room left for another tick

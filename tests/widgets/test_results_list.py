@@ -129,3 +129,17 @@ def test_rejects_bad_rows_and_indices(results_list):
         results_list.record(1)
     with pytest.raises(IndexError):
         results_list.select_row(-1)
+
+
+def test_model_serves_only_its_roles(results_list, results):
+    results_list.set_results(results[:50])
+    m = results_list.model
+    score, caption = m.index(2, 1), m.index(2, 2)
+    assert m.data(score) == f"{results[2]['score']:.3f}"
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    assert m.data(score, Qt.ItemDataRole.TextAlignmentRole) == right.value
+    assert m.data(caption, Qt.ItemDataRole.TextAlignmentRole) is None
+    assert m.data(caption, Qt.ItemDataRole.ToolTipRole).endswith(f"[{results[2]['id']}]")
+    for role in (Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole,
+                 Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole):
+        assert m.data(caption, role) is None
