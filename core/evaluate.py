@@ -101,6 +101,9 @@ class EvalConfig:
             the composed test set).
         car_shuffles: shuffled captions per multi-event caption (1 as in CAR's Table 1).
         chronology_pairs: composed test pairs (0 = none).
+        synthetic_chronology: pairs of the synthetic motion-side chronology test
+            (:func:`synthetic_chronology_report`, generator seed ``seed + 1000`` so they
+            differ from the demo gallery; 0 = none).
         zero_shot: classify action labels; ``None`` = when the data has labels.
         prompt: class prompt template with ``{action}`` ('-' in labels becomes ' ').
         batch_size: motions or captions per forward pass.
@@ -120,6 +123,7 @@ class EvalConfig:
     seed: int = 0
     car_shuffles: int = 1
     chronology_pairs: int = 100
+    synthetic_chronology: int = 50
     zero_shot: bool | None = None
     prompt: str = DEFAULT_PROMPT
     batch_size: int = 64
@@ -138,6 +142,8 @@ class EvalConfig:
                 bad.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.threshold <= 1.0:
             bad.append(f"threshold must be in [0, 1] (TMR scale), got {self.threshold}")
+        if self.synthetic_chronology < 0:
+            bad.append(f"synthetic_chronology must be >= 0, got {self.synthetic_chronology}")
         if self.chronology_pairs < 0:
             bad.append(f"chronology_pairs must be >= 0, got {self.chronology_pairs}")
         if bad:
@@ -528,6 +534,48 @@ def chronology_report(score: _Scorer, pairs: Sequence[Any], caption_texts: Seque
     return out
 
 
+def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, seed: int = 0,
+                                weight: float = 1.0) -> dict[str, float]:
+    """Chronology test on the synthetic demo generator's pairs, per similarity (percent passed).
+
+    :func:`motionlex.core.demo.chronology_pairs` gives ``n`` procedural SMPL-22 motions of two
+    or three actions in caption order ("a person walks forward, then jumps twice") and the
+    same actions in another order, with that order's caption. ``synthetic_chronology/motion``:
+    the caption scores its true-order motion above the reordered one (a motion-side test with
+    known event order); ``.../text``: the motion scores its caption above the reordered
+    caption; ``.../both``: both. Chance is 50 %.
+
+    Args:
+        model: a :class:`motionlex.core.model.MotionTextModel`.
+        stats: the model's patch statistics.
+        n: number of pairs, ``>= 1``.
+        seed: generator seed.
+        weight: fusion weight (dense share) of the fused score.
+
+    Returns:
+        ``{"synthetic_chronology/{text,motion,both}/{dense,lexical,fused}": percent,
+        "synthetic_chronology/n": n}``.
+
+    Raises:
+        ValueError: ``n < 1``.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3 (chronological hard negatives), on the motion
+    side as :func:`chronology_report`.
+    """
+    from .demo import chronology_pairs
+
+    if n < 1:
+        raise ValueError(f"need n >= 1 synthetic chronology pairs, got {n}")
+    pairs = chronology_pairs(seed=seed, n=n)
+    clips = [p.motion.motion for p in pairs] + [p.motion_negative.motion for p in pairs]
+    motions = encode_motions(model, [c.joints for c in clips], [c.skeleton for c in clips], stats)
+    captions = [p.caption for p in pairs]
+    texts = list(dict.fromkeys(captions + [p.text_negative for p in pairs]))
+    score = _Scorer(texts, encode_texts(model, texts), motions, model.config.lexical_similarity)
+    out = chronology_report(score, pairs, captions, 0, len(clips), weight)
+    return {k.replace("chronology/", "synthetic_chronology/", 1): v for k, v in out.items()}
+
+
 def zero_shot_report(score: _Scorer, prompts: Sequence[str], motions: np.ndarray,
                      labels: np.ndarray, weight: float) -> tuple[dict[str, float], dict]:
     """Zero-shot classification of motions by their nearest class prompt.
@@ -754,6 +802,9 @@ def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,
     if pairs:
         metrics.update(chronology_report(score, pairs, gallery_texts, m_count,
                                          m_count + 2 * p, weight))
+    if cfg.synthetic_chronology:
+        metrics.update(synthetic_chronology_report(model, stats, n=cfg.synthetic_chronology,
+                                                   seed=cfg.seed + 1000, weight=weight))
     confusion: dict[str, np.ndarray] = {}
     if do_zero_shot:
         labels = np.array([classes.index(motions[i].label) for i in labelled], np.int64)
@@ -844,6 +895,16 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: EvalCo
                   "shuffled clips | both |", "|---|---:|---:|---:|"]
         for sim in SIMILARITIES:
             cells = [_cell(metrics, f"chronology/{t}/{sim}") for t in ("text", "motion", "both")]
+            lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    if "synthetic_chronology/n" in metrics:
+        lines += ["", "## Synthetic chronology test (procedural SMPL-22 motions)", "",
+                  f"{int(metrics['synthetic_chronology/n'])} pairs from "
+                  "`motionlex.core.demo.chronology_pairs`; percent passed (chance 50 %).", "",
+                  "| Similarity | motion: true vs reordered caption | caption: true vs "
+                  "reordered motion | both |", "|---|---:|---:|---:|"]
+        for sim in SIMILARITIES:
+            cells = [_cell(metrics, f"synthetic_chronology/{t}/{sim}")
+                     for t in ("text", "motion", "both")]
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
     if "zero-shot/n" in metrics:
         keys = sorted({k.rsplit("/", 1)[1] for k in metrics if k.startswith("zero-shot/dense/")})
@@ -1021,6 +1082,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     s.add_argument("--threshold", type=float, default=0.95, help="Threshold cut-off (TMR scale)")
     s.add_argument("--car-shuffles", type=int, default=1, help="shuffles per multi-event caption")
     s.add_argument("--chronology-pairs", type=int, default=100, help="composed test pairs")
+    s.add_argument("--synthetic-chronology", type=int, default=50, metavar="N",
+                   help="pairs of the synthetic motion-side chronology test (0 = skip)")
     s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
                    help="zero-shot action classification (default: when labels exist)")
     s.add_argument("--prompt", default=DEFAULT_PROMPT, help="class prompt with {action}")
@@ -1040,7 +1103,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             sentence_model=None if str(args.sentence_model).lower() == "none"
             else args.sentence_model,
             threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
-            chronology_pairs=args.chronology_pairs, zero_shot=args.zero_shot,
+            chronology_pairs=args.chronology_pairs,
+            synthetic_chronology=args.synthetic_chronology, zero_shot=args.zero_shot,
             prompt=args.prompt, batch_size=args.batch_size, device=args.device,
             progress=not args.quiet)
         result = evaluate(args.checkpoint, args.data, args.out, cfg)

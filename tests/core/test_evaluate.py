@@ -93,9 +93,17 @@ def _positives(texts, owners, m):
 def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_slice,
                                                              tmp_path, terminal_report):
     out = tmp_path / "eval"
-    cfg = EvalConfig(sentence_model=None, chronology_pairs=8, progress=False)
+    cfg = EvalConfig(sentence_model=None, chronology_pairs=8, synthetic_chronology=6,
+                     progress=False)
     res = evaluate(checkpoint, bandai_slice, out, cfg)
     metrics = json.loads((out / "metrics.json").read_text())
+    # the synthetic motion-side chronology test: 6 pairs, 'both' never above either half
+    assert metrics["synthetic_chronology/n"] == 6
+    for sim in ("dense", "lexical", "fused"):
+        t, mo, b = (metrics[f"synthetic_chronology/{k}/{sim}"] for k in ("text", "motion", "both"))
+        assert all(min(abs(v - 100 * i / 6) for i in range(7)) < 1e-9 for v in (t, mo, b))
+        assert b <= min(t, mo)
+    assert "Synthetic chronology test" in (out / "metrics.md").read_text()
     assert metrics == pytest.approx(res.metrics)
     n, m = res.dense.shape
     assert (metrics["n/texts"], metrics["n/motions"]) == (n, m) == (70, 35)
