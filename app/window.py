@@ -597,12 +597,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loading checkpoint {path}…")
         self._client.load_checkpoint(str(path))
 
-    def open_gallery(self, path: str | Path) -> None:
+    def open_gallery(self, path: str | Path, *, remember: bool = True) -> None:
         """Open a gallery in the worker: an index directory, a dataset folder or a folder
-        of BVH files (errors arrive as a message)."""
-        self._settings.setValue(cfg.KEY_LAST_GALLERY, str(path))
+        of BVH files (errors arrive as a message); ``remember`` stores it as the last one."""
+        if remember:
+            self._settings.setValue(cfg.KEY_LAST_GALLERY, str(path))
         self._gallery_pending = True
-        self.statusBar().showMessage(f"Opening gallery {path}…")
+        shown = "the synthetic demo gallery" if str(path) == DEMO_GALLERY else f"gallery {path}"
+        self.statusBar().showMessage(f"Opening {shown}…")
         self._client.load_gallery(str(path))
 
     def open_default(self, checkpoint: str | Path | None = None) -> None:
@@ -618,9 +620,7 @@ class MainWindow(QMainWindow):
                 self.show_error(str(e))
                 return
         self.open_checkpoint(checkpoint)
-        self._gallery_pending = True
-        self.statusBar().showMessage("Opening the synthetic demo gallery…")
-        self._client.load_gallery(DEMO_GALLERY)
+        self.open_gallery(DEMO_GALLERY, remember=False)
 
     def _ask_gallery(self) -> None:
         start = str(self._settings.value(cfg.KEY_LAST_GALLERY, str(Path.home())))

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from .atomic import atomic_directory
 from .compose import (
@@ -156,27 +157,6 @@ _STANDING = tuple(a for a in ACTIONS if a not in ("sit-down", "stand-up"))
 
 
 # ============================================================================ kinematics
-def _rx(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1),
-                     np.stack([z, s, c], -1)], -2)
-
-
-def _ry(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1),
-                     np.stack([-s, z, c], -1)], -2)
-
-
-def _rz(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1),
-                     np.stack([z, z, o], -1)], -2)
-
-
 def euler_to_matrix(angles: np.ndarray) -> np.ndarray:
     """Rotation matrices from (x, y, z) Euler angles, composed ``R = Ry @ Rx @ Rz``.
 
@@ -192,7 +172,9 @@ def euler_to_matrix(angles: np.ndarray) -> np.ndarray:
     angles = np.asarray(angles, dtype=np.float64)
     if angles.shape[-1:] != (3,):
         raise ValueError(f"expected Euler angles (..., 3), got shape {angles.shape}")
-    return _ry(angles[..., 1]) @ _rx(angles[..., 0]) @ _rz(angles[..., 2])
+    # intrinsic Y, then X, then Z: R = Ry @ Rx @ Rz
+    flat = angles[..., [1, 0, 2]].reshape(-1, 3)
+    return Rotation.from_euler("YXZ", flat).as_matrix().reshape(*angles.shape[:-1], 3, 3)
 
 
 def forward_kinematics(
@@ -677,7 +659,7 @@ def _realise(tr: _Track, name: str) -> Motion:
     """Forward kinematics, floor contact, ballistic flight and footskate-free root motion."""
     n = len(tr.t)
     rot = euler_to_matrix(_angles(tr))
-    rot[:, 0] = _ry(tr.heading) @ rot[:, 0]
+    rot[:, 0] = Rotation.from_euler("y", tr.heading[:, None]).as_matrix() @ rot[:, 0]
     joints, glob = forward_kinematics(rot, np.zeros((n, 3)))
     ankles = joints[:, [7, 8]] + np.einsum("tkij,j->tki", glob[:, [7, 8]], _HEEL)
     toes = joints[:, [10, 11]] - np.array([0.0, _TOE_HEIGHT, 0.0])

@@ -756,12 +756,12 @@ class MotionTextModel(nn.Module):
             raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
+            file_keys = set(f.keys())
         text_mode = meta.get("text_encoder_included", "true")
         heads_included = meta.get("phase_heads_included", "true") == "true"
         state, text_keys, head_keys = self._key_groups()
         if text_mode == "partial":
-            with safe_open(str(path), framework="pt") as f:
-                text_missing = text_keys - set(f.keys())
+            text_missing = text_keys - file_keys
         else:
             text_missing = set() if text_mode == "true" else text_keys
         expected = set(state) - text_missing

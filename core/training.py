@@ -584,13 +584,17 @@ class TrainingRun:
             "val_metrics.json": {"phase": phase, "step": step, **metrics},
         }
 
-    def export(self, model, path: Path, metrics: dict[str, float], phase: str, step: int) -> None:
-        """Save a loadable model directory (atomic: a failed save leaves the old one)."""
+    def export(self, model, path: Path, metrics: dict[str, float], phase: str, step: int,
+               *, phase_heads: bool | None = None) -> None:
+        """Save a loadable model directory (atomic: a failed save leaves the old one).
+
+        ``phase_heads``: keep the phase decoders (None: ``cfg.export_phase_heads``).
+        """
         partial_text = model.config.text_trainable_layers >= 0 and model.config.text_pretrained
         model.save_pretrained(
             path, extra_json=self._extra_json(metrics, phase, step),
             include_text_encoder="trainable" if partial_text else True,
-            include_phase_heads=self.cfg.export_phase_heads or path.parent.name == "phases",
+            include_phase_heads=self.cfg.export_phase_heads if phase_heads is None else phase_heads,
         )
 
     def consider(self, model, metrics: dict[str, float], phase: str, step: int) -> bool:
@@ -674,7 +678,9 @@ class TrainingRun:
                         ckpt_path=str(ckpt) if resume and ckpt.is_file() else None)
             self.model = module.model
             if trainer.is_global_zero:
-                self.export(self.model, done_dir, self.best_metrics, phase.name, steps)
+                # phase directories keep the decoders: --resume continues from them
+                self.export(self.model, done_dir, self.best_metrics, phase.name, steps,
+                            phase_heads=True)
             last_phase = phase
         final = self.out_dir / "model"
         if not (final / "config.json").is_file() and last_phase is not None:

@@ -71,6 +71,18 @@ def _outputs(model: MotionTextModel, batch: dict) -> list[torch.Tensor]:
     return [m.dense, m.lexical, t.dense, t.lexical]
 
 
+def _changed_base(source: Path, model: MotionTextModel, out: Path) -> Path:
+    """A copy of the 'pretrained' text model at ``source`` whose layer 0 differs slightly."""
+    from transformers import BertForMaskedLM
+
+    base = BertForMaskedLM.from_pretrained(source)
+    with torch.no_grad():
+        base.bert.encoder.layer[0].output.dense.weight.add_(0.01)
+    base.save_pretrained(out)
+    model.tokenizer.save_pretrained(out)
+    return out
+
+
 # -- config and registry --------------------------------------------------------------------------
 
 
@@ -445,19 +457,13 @@ def test_save_without_text_encoder_and_phase_heads(tiny_text_source: Path, tmp_p
 def test_load_without_text_encoder_detects_changed_base(
     tiny_text_source: Path, tmp_path: Path
 ) -> None:
-    from transformers import BertForMaskedLM
 
     torch.manual_seed(0)
     model = create_model(
         "tiny", device="cpu", text_pretrained=True, text_model=str(tiny_text_source)
     )
     model.save_pretrained(tmp_path / "small", include_text_encoder=False)
-    other = tmp_path / "other_base"
-    base = BertForMaskedLM.from_pretrained(tiny_text_source)
-    with torch.no_grad():
-        base.bert.encoder.layer[0].output.dense.weight.add_(0.01)
-    base.save_pretrained(other)
-    model.tokenizer.save_pretrained(other)
+    other = _changed_base(tiny_text_source, model, tmp_path / "other_base")
     with pytest.raises(ValueError, match="differ from the ones"):
         MotionTextModel.from_pretrained(tmp_path / "small", device="cpu", text_source=str(other))
 
@@ -486,7 +492,6 @@ def test_partial_text_checkpoint_stores_only_trainable_layers(
     tiny_text_source: Path, tmp_path: Path
 ) -> None:
     from safetensors import safe_open
-    from transformers import BertForMaskedLM
 
     torch.manual_seed(0)
     model = create_model(
@@ -513,12 +518,7 @@ def test_partial_text_checkpoint_stores_only_trainable_layers(
     for x, y in zip(_outputs(model, batch), _outputs(loaded, batch)):
         assert torch.equal(x, y)
     # a base whose frozen layers differ is refused
-    other = tmp_path / "other_base"
-    base = BertForMaskedLM.from_pretrained(tiny_text_source)
-    with torch.no_grad():
-        base.bert.encoder.layer[0].output.dense.weight.add_(0.01)
-    base.save_pretrained(other)
-    model.tokenizer.save_pretrained(other)
+    other = _changed_base(tiny_text_source, model, tmp_path / "other_base")
     with pytest.raises(ValueError, match="differ from the ones"):
         MotionTextModel.from_pretrained(tmp_path / "partial", device="cpu", text_source=str(other))
 
