@@ -1,7 +1,16 @@
 """Phase-specific decoders, masking, and the loss of each training phase.
 
 The four phases of the lexical method (../shared/DESIGN.md, "The four phases"; Lyu et al.,
-ICLR 2025, Fig. 2), as implemented here:
+ICLR 2025, Fig. 2), as implemented here, after an optional preliminary one:
+
+- ``mlmhead``: fit the text model's MLM head (transform and bias; the decoder is the tied word
+  embeddings) with the whole text encoder frozen, on masked captions. Text models shipped as
+  sentence encoders (the default all-MiniLM-L6-v2) have no trained MLM head, and a random head
+  gives lexical vectors of arbitrary words ("waves the left hand" -> "additional, assumes");
+  the papers start from distilbert-base-uncased, whose head is pretrained. A few hundred steps
+  recover a head whose max-pooled vocabulary weights name the caption's words and their
+  neighbours ("waves, hand, left, wave"). Only the head is trained, as in linear probing
+  before fine-tuning (Kumar et al., "Fine-Tuning can Distort Pretrained Features", ICLR 2022).
 
 - ``lexmlm``: masked language modelling through a lexical bottleneck. The text encoder sees a
   caption with 30 % of its tokens masked and predicts them (encoder MLM loss); its max-pooled
@@ -49,10 +58,11 @@ from .losses import (
 if TYPE_CHECKING:
     from .model import MotionTextModel
 
-PHASES = ("lexmlm", "cmmm", "lexmmm", "lexcmlp")
-"""Training phases, in the order the method runs them."""
+PHASES = ("mlmhead", "lexmlm", "cmmm", "lexmmm", "lexcmlp")
+"""Training phases, in the order the method runs them (``mlmhead`` is optional)."""
 
 PHASE_BATCH_KEYS = {
+    "mlmhead": ("texts",),
     "lexmlm": ("texts",),
     "cmmm": ("patches", "row_mask"),
     "lexmmm": ("patches", "row_mask"),
@@ -343,6 +353,67 @@ def _detached(d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v if k == "loss" else v.detach()) for k, v in d.items()}
 
 
+def mlmhead_loss(
+    model: MotionTextModel,
+    batch: Mapping[str, Any],
+    generator: torch.Generator | None = None,
+    step: int | None = None,
+) -> dict[str, torch.Tensor]:
+    """MLM-head fit: masked-token cross-entropy through the MLM head of a frozen text encoder.
+
+    The caption is masked as in LexMLM's encoder branch (``lexmlm_encoder_mask_prob``); the
+    backbone runs without gradients and the head is applied to the masked positions only, so
+    a step costs one text forward plus a small ``(n_masked, V)`` product. With
+    ``mlmhead_flops_weight > 0`` the lexical vectors of the unmasked captions also get the FLOPS
+    regulariser (raw vectors, quadratic warm-up over ``flops_warmup_steps``): the
+    cross-entropy is blind to a shift of all logits, FLOPS moves them below zero except for
+    the caption's strongest words, as in SPLADE's training of an MLM head (Formal et al.,
+    SIGIR 2021, eq. 4).
+
+    Returns:
+        ``loss`` (= ``mlm_head + w * flops``), ``mlm_head``, and ``flops``/``flops_weight``
+        when the FLOPS weight is positive.
+
+    Source:
+        Devlin et al., BERT (NAACL 2019), Sec. 3.1 (masked LM); the encoder is frozen as in
+        linear probing (Kumar et al., ICLR 2022).
+    """
+    cfg = model.config
+    text = model.text
+    tok = text.tokenize(batch["texts"], device=model.device)
+    ids, attn = tok["input_ids"], tok["attention_mask"].bool()
+    eligible = attn & ~torch.isin(ids, model.special_token_ids.to(ids.device))
+    masked_ids, labels = mask_tokens(
+        ids,
+        eligible,
+        cfg.lexmlm_encoder_mask_prob,
+        mask_token_id=text.tokenizer.mask_token_id,
+        vocab_size=text.vocab_size,
+        generator=generator,
+    )
+    with torch.no_grad():
+        hidden = text.backbone(input_ids=masked_ids, attention_mask=tok["attention_mask"])
+        hidden = hidden.last_hidden_state
+    chosen = labels != IGNORE_INDEX
+    logits = text.mlm_head(hidden[chosen].detach())
+    mlm = F.cross_entropy(logits.float(), labels[chosen])
+    out = {"loss": mlm, "mlm_head": mlm}
+    if cfg.mlmhead_flops_weight > 0:
+        with torch.no_grad():
+            clean = text.backbone(input_ids=ids, attention_mask=tok["attention_mask"])
+            clean = clean.last_hidden_state
+        cols = model.lexical_columns()
+        lex, _ = model.pool_lexical(text.mlm_head(clean.detach(), cols), attn, cols)
+        fl = flops_loss(lex)
+        w = (
+            cfg.mlmhead_flops_weight
+            if step is None
+            else flops_weight(step, cfg.mlmhead_flops_weight, cfg.flops_warmup_steps)
+        )
+        out.update(loss=mlm + w * fl, flops=fl, flops_weight=torch.tensor(w))
+    return _detached(out)
+
+
 def lexmlm_loss(
     model: MotionTextModel,
     batch: Mapping[str, Any],
@@ -455,11 +526,20 @@ def lexcmlp_loss(
     L2-normalised and given their own learned temperature, as in LexLIP).
     FLOPS is applied to the vectors the similarity compares (normalised for cosine).
 
+    With ``lexical_align_weight > 0`` each motion's L2-normalised lexical vector is also pulled
+    towards its own caption's, which is held fixed (stop-gradient): ``1 - cos(w_m, sg(w_t))``.
+    The contrastive term alone only asks motion vectors to tell captions apart, which a few
+    hundred CPU steps satisfy with any discriminative words ("kata, drunk, fist" for a
+    left-hand wave); the aligned term asks for the caption's own words. The text side is the
+    teacher, as in distillation (Hinton et al., 2015); our addition, not in the papers.
+
     Returns:
-        ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight * flops``),
+        ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight * flops
+        + lexical_align_weight * lexical_align``),
         ``dense``, ``dense_m2t``, ``dense_t2m``, ``lexical``, ``lexical_m2t``, ``lexical_t2m``,
-        ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, and
-        ``car_accuracy`` (dense, training batch) when negatives are given.
+        ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``,
+        ``lexical_align`` when its weight is positive, and ``car_accuracy`` (dense, training
+        batch) when negatives are given.
     """
     cfg = model.config
     texts: Sequence[str] = list(batch["texts"])
@@ -482,6 +562,11 @@ def lexcmlp_loss(
         else flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
     )
     loss = dense.loss + cfg.lexical_loss_weight * lexical.loss + fw * flops
+    align = None
+    if cfg.lexical_align_weight > 0:
+        teacher = F.normalize(t.lexical[:n].detach(), dim=-1)
+        align = (1.0 - (F.normalize(m.lexical, dim=-1) * teacher).sum(-1)).mean()
+        loss = loss + cfg.lexical_align_weight * align
     out = {
         "loss": loss,
         "dense": dense.loss,
@@ -495,6 +580,8 @@ def lexcmlp_loss(
         "logit_scale": model.dense_scale(),
         "lexical_logit_scale": model.lexical_scale(),
     }
+    if align is not None:
+        out["lexical_align"] = align
     if negatives:
         owner = torch.as_tensor(batch["negative_owner"], dtype=torch.long)
         out["car_accuracy"] = car_pairwise_accuracy(dense_sim, owner)

@@ -163,6 +163,8 @@ class MotionTextConfig:
     cmmm_contrastive_weight: float = 1.0
     lexmmm_decoder_mask_ratio: float = 0.75
     lexical_loss_weight: float = 1.0
+    lexical_align_weight: float = 0.0
+    mlmhead_flops_weight: float = 0.0
     flops_max_weight: float = 0.002
     flops_warmup_steps: int = 2000
 
@@ -207,6 +209,10 @@ class MotionTextConfig:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
         if not 0 < self.logit_scale_init <= self.logit_scale_max:
             problems.append("need 0 < logit_scale_init <= logit_scale_max")
+        if min(self.mlmhead_flops_weight, self.flops_max_weight, self.lexical_align_weight) < 0:
+            problems.append(
+                "mlmhead_flops_weight, flops_max_weight and lexical_align_weight must be >= 0"
+            )
         if self.embed_dim < 1 or self.cmmm_temperature <= 0:
             problems.append("embed_dim and cmmm_temperature must be positive")
         if problems:
@@ -300,10 +306,19 @@ class MotionLexicalHead(nn.Module):
         self.norm = nn.LayerNorm(text_hidden, eps=1e-12)
         self.bias = nn.Parameter(torch.zeros(vocab_size))
 
-    def forward(self, tokens: torch.Tensor, word_embeddings: torch.Tensor) -> torch.Tensor:
-        """``tokens (B, P, Hm)``, ``word_embeddings (V, Ht)`` -> logits ``(B, P, V)``."""
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        word_embeddings: torch.Tensor,
+        columns: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``tokens (B, P, Hm)``, ``word_embeddings (V, Ht)`` -> logits ``(B, P, V)``, or
+        ``(B, P, C)`` for the vocabulary ids ``columns (C,)`` only."""
         h = self.norm(F.gelu(self.dense(tokens)))
-        return F.linear(h, word_embeddings.to(h.dtype), self.bias.to(h.dtype))
+        weight, bias = word_embeddings, self.bias
+        if columns is not None:
+            weight, bias = weight[columns], bias[columns]
+        return F.linear(h, weight.to(h.dtype), bias.to(h.dtype))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,14 +420,23 @@ class MotionTextModel(nn.Module):
         1e-5 text, 1e-4 motion, 1e-3 heads). Each parameter appears once (tied ones too).
 
         Returns:
-            ``{"text": backbone of the text model, "motion": motion encoder,
-            "heads": everything else (projections, lexical heads, MLM head, decoders, scales)}``.
+            ``{"text": backbone of the text model, "mlm_head": the text model's MLM head
+            (transform and bias; its decoder is the tied word embeddings, in "text"),
+            "motion": motion encoder, "heads": everything else (projections, motion lexical
+            head, decoders, scales)}``.
         """
         text = {id(p) for p in self.text.backbone.parameters()}
+        mlm = {id(p) for p in self.text.mlm.parameters()}
         motion = {id(p) for p in self.motion.parameters()}
-        groups: dict[str, list[nn.Parameter]] = {"text": [], "motion": [], "heads": []}
+        groups: dict[str, list[nn.Parameter]] = {
+            "text": [], "mlm_head": [], "motion": [], "heads": []
+        }
         for p in self.parameters():  # parameters() yields each shared tensor once
-            key = "text" if id(p) in text else "motion" if id(p) in motion else "heads"
+            i = id(p)
+            key = (
+                "text" if i in text else "mlm_head" if i in mlm
+                else "motion" if i in motion else "heads"
+            )
             groups[key].append(p)
         return groups
 
@@ -456,10 +480,29 @@ class MotionTextModel(nn.Module):
         allowed[ids.to(allowed.device)] = True
         self.lexical_allowed.copy_(allowed)
 
-    def _pool_lexical(
-        self, logits: torch.Tensor, mask: torch.Tensor
+    def lexical_columns(self) -> torch.Tensor | None:
+        """``(C,)`` int64 ids of a corpus vocabulary (``lexical_vocabulary="corpus"``), else
+        None. Lexical logits are computed for these ids only; every other entry is zero."""
+        if self.config.lexical_vocabulary != "corpus":
+            return None
+        return torch.nonzero(~self.lexical_excluded()).squeeze(1)
+
+    def pool_lexical(
+        self,
+        logits: torch.Tensor,
+        mask: torch.Tensor,
+        columns: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masked max over tokens, excluded words out, ``log1p(relu)``: ``(B, V)`` each.
+
+        ``logits`` is ``(B, L, V)``, or ``(B, L, C)`` over ``columns``, scattered back into
+        the vocabulary (max logits of the other words are float32's lowest value).
+        """
         maxl = masked_max_logits(logits, mask)
+        if columns is not None:
+            low = torch.finfo(maxl.dtype).min
+            full = maxl.new_full((maxl.shape[0], len(self.vocabulary)), low)
+            maxl = full.index_copy(1, columns, maxl)
         maxl = maxl.masked_fill(self.lexical_excluded(), torch.finfo(maxl.dtype).min)
         return torch.log1p(torch.relu(maxl)), maxl
 
@@ -494,8 +537,9 @@ class MotionTextModel(nn.Module):
             if self.config.motion_lexical_tokens == "rows":
                 gh, gw = self.motion.grid
                 tokens, mask = tokens.reshape(len(tokens), gh, gw, -1).mean(2), row_mask
-            logits = self.motion_lexical(tokens, self.text.word_embeddings)
-            lex, maxl = self._pool_lexical(logits, mask)
+            cols = self.lexical_columns()
+            logits = self.motion_lexical(tokens, self.text.word_embeddings, cols)
+            lex, maxl = self.pool_lexical(logits, mask, cols)
         return MotionOutput(dense, lex, maxl, enc.tokens, enc.token_mask)
 
     def forward_text(
@@ -526,9 +570,7 @@ class MotionTextModel(nn.Module):
             }
         else:
             tok = self.text.tokenize(texts, device=self.device)
-        enc = self.text(
-            tok["input_ids"], tok["attention_mask"], need_logits=lexical or return_token_logits
-        )
+        enc = self.text(tok["input_ids"], tok["attention_mask"], need_logits=return_token_logits)
         mask = enc.token_mask
         if self.config.text_pooling == "cls":
             pooled = enc.tokens[:, 0]
@@ -538,7 +580,12 @@ class MotionTextModel(nn.Module):
         dense = F.normalize(self.text_proj(pooled), dim=-1)
         lex = maxl = None
         if lexical:
-            lex, maxl = self._pool_lexical(enc.logits, mask)
+            if return_token_logits:
+                lex, maxl = self.pool_lexical(enc.logits, mask)
+            else:
+                cols = self.lexical_columns()
+                logits = self.text.mlm_head(enc.tokens, cols)
+                lex, maxl = self.pool_lexical(logits, mask, cols)
         logits = enc.logits if return_token_logits else None
         return TextOutput(dense, lex, maxl, enc.tokens, mask, logits)
 
@@ -590,9 +637,10 @@ class MotionTextModel(nn.Module):
         """Loss of one training phase on a batch (see the batch table in the module doc).
 
         Args:
-            phase: ``"lexmlm"``, ``"cmmm"``, ``"lexmmm"`` or ``"lexcmlp"``.
+            phase: ``"mlmhead"``, ``"lexmlm"``, ``"cmmm"``, ``"lexmmm"`` or ``"lexcmlp"``.
             batch: the batch dict.
-            step: global optimiser step (FLOPS warm-up in ``lexcmlp``); None = full weight.
+            step: global optimiser step (FLOPS warm-up in ``mlmhead`` and ``lexcmlp``); None
+                = full weight.
             generator: random generator for the masks (on the model's device), or None.
 
         Returns:
@@ -603,6 +651,8 @@ class MotionTextModel(nn.Module):
             ValueError: unknown phase, or a batch that breaks the contract.
         """
         _heads.check_batch(phase, batch)
+        if phase == "mlmhead":
+            return _heads.mlmhead_loss(self, batch, generator, step)
         if phase == "lexmlm":
             return _heads.lexmlm_loss(self, batch, generator)
         if phase == "cmmm":

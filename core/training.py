@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 PAIR_PHASES = ("lexcmlp", "dense")
 MOTION_PHASES = ("cmmm", "lexmmm")
-TEXT_PHASES = ("lexmlm",)
+TEXT_PHASES = ("mlmhead", "lexmlm")
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,10 @@ class PhaseConfig:
     """One training phase.
 
     Attributes:
-        name: ``lexmlm``, ``cmmm``, ``lexmmm``, ``lexcmlp`` or ``dense`` (LexCMLP's data with
-            the dense-only MotionPatch loss: no lexical term, no negatives).
+        name: ``mlmhead`` (fit the text MLM head alone, encoder frozen: for text models
+            without a trained MLM head), ``lexmlm``, ``cmmm``, ``lexmmm``, ``lexcmlp`` or
+            ``dense`` (LexCMLP's data with the dense-only MotionPatch loss: no lexical term,
+            no negatives).
         max_steps: optimisation steps.
         batch_size: examples per step (per device).
         val_every: validate every this many steps (contrastive phases).
@@ -72,6 +74,11 @@ class TrainConfig:
         phases: phases in order.
         lr_text / lr_motion / lr_heads: learning rates of the text encoder, the motion
             encoder and everything else (MotionPatch reference: 1e-5 / 1e-4 / 1e-3).
+        lr_mlm_head: learning rate of the text MLM head (the text lexical head) outside the
+            ``mlmhead`` phase, which always uses ``lr_heads``; None = ``lr_heads``. Once the
+            head is fitted (or pretrained, as distilbert's), a text-like rate keeps its words
+            on the caption: at ``lr_heads`` the contrastive phase drifts them to arbitrary
+            vocabulary.
         weight_decay: AdamW weight decay.
         warmup_steps: linear learning-rate warm-up per phase, then cosine decay to 10 %.
         grad_clip: gradient-norm clipping.
@@ -97,6 +104,7 @@ class TrainConfig:
     lr_text: float = 1e-5
     lr_motion: float = 1e-4
     lr_heads: float = 1e-3
+    lr_mlm_head: float | None = None
     weight_decay: float = 0.01
     warmup_steps: int = 20
     grad_clip: float = 1.0
@@ -149,10 +157,17 @@ class TrainConfig:
 
 
 def _coerce(value: str) -> Any:
-    """Parse a ``key=value`` override value as YAML (numbers, booleans, lists)."""
+    """Parse a ``key=value`` override value as YAML (numbers, booleans, lists); ``1e-5``
+    (a string to YAML 1.1) is read as a float."""
     import yaml
 
-    return yaml.safe_load(value)
+    parsed = yaml.safe_load(value)
+    if isinstance(parsed, str):
+        try:
+            return float(parsed)
+        except ValueError:
+            return parsed
+    return parsed
 
 
 def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) -> TrainConfig:
@@ -442,8 +457,11 @@ def _lightning_module_class():
 
         def configure_optimizers(self):
             groups = self.model.param_groups()
-            lrs = {"text": self.cfg.lr_text, "motion": self.cfg.lr_motion,
+            lr_mlm = self.cfg.lr_heads if self.cfg.lr_mlm_head is None else self.cfg.lr_mlm_head
+            lrs = {"text": self.cfg.lr_text, "mlm_head": lr_mlm, "motion": self.cfg.lr_motion,
                    "heads": self.cfg.lr_heads}
+            if self.phase.name == "mlmhead":  # the head alone; the encoder stays as it is
+                groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": self.cfg.lr_heads}
             opt = torch.optim.AdamW(
                 [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k], "name": k}
                  for k, ps in groups.items() if any(p.requires_grad for p in ps)],

@@ -222,6 +222,10 @@ def test_param_groups_partition_parameters(tiny: MotionTextModel) -> None:
     assert len(ids) == len(set(ids)) == len(list(tiny.parameters()))
     assert any(p is tiny.text.word_embeddings for p in groups["text"])
     assert any(p is tiny.logit_scale for p in groups["heads"])
+    # the text MLM head (the text lexical head) has its own group; its decoder is tied
+    mlm_bias = tiny.text.mlm_decoder_bias()
+    assert any(p is mlm_bias for p in groups["mlm_head"])
+    assert not any(p is tiny.text.word_embeddings for p in groups["mlm_head"])
     assert len(groups["motion"]) == len(list(tiny.motion.parameters()))
 
 
@@ -583,3 +587,58 @@ def test_corpus_lexical_vectors_stay_in_vocabulary(
         assert torch.equal(x, y)
     with pytest.raises(ValueError, match="need at least one vocabulary id"):
         model.set_lexical_vocabulary([10**7])
+
+
+def test_corpus_vocabulary_logits_match_the_full_vocabulary_path(shared_data: Path) -> None:
+    """Lexical logits computed for the corpus words only give the very same vectors as the
+    full 30k-word product masked afterwards (motion and text, with padding)."""
+    from motionlex.core.data import read_caption_corpus
+    from motionlex.core.lexical import corpus_vocabulary
+
+    torch.manual_seed(3)
+    model = create_model("tiny", device="cpu", lexical_vocabulary="corpus").eval()
+    captions = read_caption_corpus(shared_data / "kitml_text", "train")[:2000]
+    model.set_lexical_vocabulary(corpus_vocabulary(captions, model.tokenizer))
+    cols = model.lexical_columns()
+    assert cols is not None and 200 < len(cols) < 5000
+    batch = _batch(1)
+    with torch.no_grad():
+        restricted = _outputs(model, batch)
+        t_full = model.forward_text(batch["texts"], return_token_logits=True)
+        model.lexical_columns = lambda: None  # force the full-vocabulary product
+        full = _outputs(model, batch)
+    for x, y in zip(restricted, full):
+        assert torch.equal(x, y)
+    assert torch.equal(restricted[3], t_full.lexical)
+    outside = torch.ones(model.text.vocab_size, dtype=torch.bool)
+    outside[cols] = False
+    assert (restricted[1][:, outside] == 0).all() and (restricted[1] > 0).any()
+    assert create_model("tiny", device="cpu").lexical_columns() is None
+
+
+def test_lexical_align_term_pulls_motion_words_to_the_caption_only(tiny: MotionTextModel) -> None:
+    """lexcmlp with lexical_align_weight adds 1 - cos(w_motion, sg(w_text)): the loss grows by
+    exactly that term, and the term sends no gradient into the text side (the
+    shared word embeddings apart)."""
+    import dataclasses
+
+    model = create_model("tiny", device="cpu")
+    model.load_state_dict(tiny.state_dict())
+    model.eval()  # no dropout: the two losses see the same forward pass
+    batch = _batch(2)
+    base = model.phase_loss("lexcmlp", batch)
+    model.config = dataclasses.replace(model.config, lexical_align_weight=1.0)
+    out = model.phase_loss("lexcmlp", batch)
+    assert "lexical_align" not in base and 0.0 <= float(out["lexical_align"]) <= 2.0
+    assert float(out["loss"] - base["loss"]) == pytest.approx(float(out["lexical_align"]), abs=1e-5)
+    model.zero_grad()
+    (out["loss"] - base["loss"]).backward()
+    # the motion head's decoder is the (shared) word-embedding matrix; nothing else of text
+    shared = model.text.word_embeddings
+    text_grads = [
+        p.grad for p in model.text.parameters() if p.grad is not None and p is not shared
+    ]
+    assert text_grads and max(float(g.abs().max()) for g in text_grads) < 1e-6
+    assert float(model.motion_lexical.dense.weight.grad.abs().max()) > 0
+    with pytest.raises(ValueError, match="lexical_align_weight must be >= 0"):
+        model_config("tiny", lexical_align_weight=-1.0)

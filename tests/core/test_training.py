@@ -153,3 +153,43 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     run2 = TrainingRun(cfg, [small_data], tmp_path / "out", progress=False)
     run2.fit(resume=True)
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
+
+
+def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_root):
+    """mlmhead: masked-token loss through the MLM head goes down on real KIT-ML captions, the
+    optimiser holds the head alone, and the text backbone (tied word embeddings included)
+    is left exactly as it was."""
+    from motionlex.core.data import read_caption_corpus
+    from motionlex.core.model import create_model
+    from motionlex.core.training import PhaseConfig, _lightning_module_class
+
+    captions = read_caption_corpus(shared_data / "kitml_text", "train")[:32]
+    torch.manual_seed(0)
+    # the packaged all-MiniLM-L6-v2: a pretrained encoder whose MLM head starts untrained
+    model = create_model("cpu-small", device="cpu", mlmhead_flops_weight=0.004)
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_mlm_head=1e-5"])
+    module = _lightning_module_class()(model, cfg, PhaseConfig("mlmhead", 20, 32))
+    opt = module.configure_optimizers()["optimizer"]
+    head = {id(p) for p in model.param_groups()["mlm_head"]}
+    assert [g["name"] for g in opt.param_groups] == ["mlm_head"]
+    assert {id(p) for p in opt.param_groups[0]["params"]} == head
+    assert opt.param_groups[0]["initial_lr"] == pytest.approx(cfg.lr_heads)  # not lr_mlm_head
+    backbone = {k: v.clone() for k, v in model.text.backbone.state_dict().items()}
+    for g in opt.param_groups:
+        g["lr"] = 1e-3  # past the warm-up
+    losses = []
+    for _ in range(15):
+        gen = torch.Generator().manual_seed(0)
+        out = model.phase_loss("mlmhead", {"texts": captions}, step=None, generator=gen)
+        assert {"mlm_head", "flops", "flops_weight"} <= set(out)
+        opt.zero_grad()
+        out["loss"].backward()
+        opt.step()
+        losses.append(float(out["mlm_head"]))
+    assert losses[-1] < 0.7 * losses[0], losses
+    for k, v in model.text.backbone.state_dict().items():
+        assert torch.equal(v, backbone[k]), k
+    # other phases give the head lr_mlm_head and train the rest too
+    opt2 = _lightning_module_class()(model, cfg, PhaseConfig("lexmlm", 5, 8)).configure_optimizers()
+    lrs = {g["name"]: g["initial_lr"] for g in opt2["optimizer"].param_groups}
+    assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)
