@@ -66,8 +66,11 @@ def main() -> None:
             print(f"{d + ' ' + name:14s}" + "".join(f"{v:8.2f}" for v in vals))
     print(f"CAR (orig->event, dense, n={m.get('CAR/n', 0):.0f}): {m.get('CAR', float('nan')):.1f} %"
           + (f"   baseline: {b.get('CAR', float('nan')):.1f} %" if b else ""))
+    model = MotionTextModel.from_pretrained(args.run / "model").eval()
+    cols = model.lexical_columns()
+    words = len(model.vocabulary) if cols is None else len(cols)
     print(f"lexical non-zeros: motion {m.get('lexical/nnz_motion', float('nan')):.0f}, "
-          f"text {m.get('lexical/nnz_text', float('nan')):.0f} (of 30522)")
+          f"text {m.get('lexical/nnz_text', float('nan')):.0f} (of {words} words)")
     print("training throughput:")
     for line in _throughput(args.run):
         print(line)
@@ -75,7 +78,6 @@ def main() -> None:
         for line in _throughput(args.baseline):
             print(line + "  [baseline]")
 
-    model = MotionTextModel.from_pretrained(args.run / "model").eval()
     stats = PatchStats.from_dict(json.loads((args.run / "model" / "patch_stats.json").read_text()))
     val = load_pair_examples([args.data], "val", progress=False)
     rng = np.random.default_rng(0)
