@@ -290,7 +290,7 @@ def test_lexcmlp_negatives_raise_m2t_only(tiny: MotionTextModel) -> None:
 
 
 def test_phase_loss_rejects_unknown_phase(tiny: MotionTextModel) -> None:
-    with pytest.raises(ValueError, match="known phases: lexmlm, cmmm, lexmmm, lexcmlp"):
+    with pytest.raises(ValueError, match="known phases: mlmhead, lexmlm, cmmm, lexmmm, lexcmlp"):
         tiny.phase_loss("pretrain", _batch())
 
 
