@@ -353,6 +353,40 @@ def _detached(d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v if k == "loss" else v.detach()) for k, v in d.items()}
 
 
+def _caption_tokens(
+    model: MotionTextModel, texts: Sequence[str]
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Tokenised captions on the model's device and the ``(B, L)`` bool mask of the tokens
+    that may be masked (real, non-special)."""
+    tok = model.text.tokenize(texts, device=model.device)
+    ids, attn = tok["input_ids"], tok["attention_mask"].bool()
+    return tok, attn & ~torch.isin(ids, model.special_token_ids.to(ids.device))
+
+
+def _mask_caption(
+    model: MotionTextModel,
+    ids: torch.Tensor,
+    eligible: torch.Tensor,
+    probability: float,
+    generator: torch.Generator | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`mask_tokens` with the text model's [MASK] id and vocabulary size."""
+    text = model.text
+    return mask_tokens(
+        ids,
+        eligible,
+        probability,
+        mask_token_id=text.tokenizer.mask_token_id,
+        vocab_size=text.vocab_size,
+        generator=generator,
+    )
+
+
+def _ramped_flops_weight(step: int | None, max_weight: float, warmup_steps: int) -> float:
+    """:func:`flops_weight` at ``step``; the full ``max_weight`` when the step is unknown."""
+    return max_weight if step is None else flops_weight(step, max_weight, warmup_steps)
+
+
 def mlmhead_loss(
     model: MotionTextModel,
     batch: Mapping[str, Any],
@@ -380,16 +414,10 @@ def mlmhead_loss(
     """
     cfg = model.config
     text = model.text
-    tok = text.tokenize(batch["texts"], device=model.device)
+    tok, eligible = _caption_tokens(model, batch["texts"])
     ids, attn = tok["input_ids"], tok["attention_mask"].bool()
-    eligible = attn & ~torch.isin(ids, model.special_token_ids.to(ids.device))
-    masked_ids, labels = mask_tokens(
-        ids,
-        eligible,
-        cfg.lexmlm_encoder_mask_prob,
-        mask_token_id=text.tokenizer.mask_token_id,
-        vocab_size=text.vocab_size,
-        generator=generator,
+    masked_ids, labels = _mask_caption(
+        model, ids, eligible, cfg.lexmlm_encoder_mask_prob, generator
     )
     with torch.no_grad():
         hidden = text.backbone(input_ids=masked_ids, attention_mask=tok["attention_mask"])
@@ -405,11 +433,7 @@ def mlmhead_loss(
         cols = model.lexical_columns()
         lex, _ = model.pool_lexical(text.mlm_head(clean.detach(), cols), attn, cols)
         fl = flops_loss(lex)
-        w = (
-            cfg.mlmhead_flops_weight
-            if step is None
-            else flops_weight(step, cfg.mlmhead_flops_weight, cfg.flops_warmup_steps)
-        )
+        w = _ramped_flops_weight(step, cfg.mlmhead_flops_weight, cfg.flops_warmup_steps)
         out.update(loss=mlm + w * fl, flops=fl, flops_weight=torch.tensor(w))
     return _detached(out)
 
@@ -426,25 +450,13 @@ def lexmlm_loss(
     """
     cfg = model.config
     text = model.text
-    tok = text.tokenize(batch["texts"], device=model.device)
+    tok, eligible = _caption_tokens(model, batch["texts"])
     ids, attn = tok["input_ids"], tok["attention_mask"].bool()
-    eligible = attn & ~torch.isin(ids, model.special_token_ids.to(ids.device))
-    mask_id = text.tokenizer.mask_token_id
-    enc_ids, enc_labels = mask_tokens(
-        ids,
-        eligible,
-        cfg.lexmlm_encoder_mask_prob,
-        mask_token_id=mask_id,
-        vocab_size=text.vocab_size,
-        generator=generator,
+    enc_ids, enc_labels = _mask_caption(
+        model, ids, eligible, cfg.lexmlm_encoder_mask_prob, generator
     )
-    dec_ids, dec_labels = mask_tokens(
-        ids,
-        eligible,
-        cfg.lexmlm_decoder_mask_prob,
-        mask_token_id=mask_id,
-        vocab_size=text.vocab_size,
-        generator=generator,
+    dec_ids, dec_labels = _mask_caption(
+        model, ids, eligible, cfg.lexmlm_decoder_mask_prob, generator
     )
     out = model.forward_text(
         {"input_ids": enc_ids, "attention_mask": tok["attention_mask"]}, return_token_logits=True
@@ -556,11 +568,7 @@ def lexcmlp_loss(
     else:
         wm, wt = m.lexical, t.lexical[:n]
     flops = flops_loss(wm) + flops_loss(wt)
-    fw = (
-        cfg.flops_max_weight
-        if step is None
-        else flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
-    )
+    fw = _ramped_flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
     loss = dense.loss + cfg.lexical_loss_weight * lexical.loss + fw * flops
     align = None
     if cfg.lexical_align_weight > 0:
