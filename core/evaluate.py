@@ -57,6 +57,7 @@ from .atomic import atomic_file
 from .collate import PairExample, load_pair_examples
 from .data import MotionDataset, detect_layout, read_captions, read_split
 from .events import join_events, shuffled_captions, split_events_batch
+from .figures import save_figure
 from .patches import PatchStats
 from .retrieval import (
     DEFAULT_KS,
@@ -918,18 +919,6 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: EvalCo
     return "\n".join(lines) + "\n"
 
 
-def _save_figure(fig: Any, path: Path) -> Path:
-    """Save a matplotlib figure as PNG atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    try:
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
-    return path
-
-
 def _pyplot() -> Any:
     import matplotlib
 
@@ -994,7 +983,7 @@ def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: in
     axes[0].set_ylabel("recall@k (%)")
     axes[1].legend(loc="lower right")
     fig.tight_layout()
-    return _save_figure(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def save_car_chart(metrics: dict[str, float], path: str | Path) -> Path:
@@ -1022,7 +1011,7 @@ def save_car_chart(metrics: dict[str, float], path: str | Path) -> Path:
     ax.set_title("chronology (dotted: chance)  " + ", ".join(x for x in n if x), fontsize=10)
     ax.legend(fontsize=8, loc="upper right", ncol=3)
     fig.tight_layout()
-    return _save_figure(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
@@ -1046,7 +1035,7 @@ def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="motions")
     ax.set_title(title or "zero-shot confusion matrix", fontsize=10)
     fig.tight_layout()
-    return _save_figure(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 # ----------------------------------------------------------------------------- files and CLI

@@ -8,12 +8,29 @@ per body part.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .atomic import atomic_file
 from .patches import PATCH_LEN, POINTS_PER_PART
 from .skeleton import PART_NAMES
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Save a matplotlib figure as PNG atomically (nothing half-written) and close it.
+
+    Returns:
+        ``path``.
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+    return path
 
 
 def patch_image_rgb(image: np.ndarray, valid_frames: int | None = None) -> np.ndarray:
@@ -81,10 +98,4 @@ def save_patch_figure(
     ax.set_ylabel("time (s)")
     ax.set_title(title or "motion patches (x, y, z as R, G, B)", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    try:
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, Path(path))
