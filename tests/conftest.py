@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,3 +53,20 @@ def _subset(src: Path, dst: Path, ids: list[str]) -> Path:
 def make_subset() -> Callable[[Path, Path, list[str]], Path]:
     """``make_subset(src, dst, ids)``: a small real dataset folder made of ``ids`` of ``src``."""
     return _subset
+
+
+@pytest.fixture
+def gl_platform(qapp) -> str:
+    """The Qt platform name; skips where pyqtgraph's OpenGL views cannot render."""
+    from PySide6.QtGui import QGuiApplication
+
+    name = QGuiApplication.platformName()
+    if name in ("offscreen", "minimal"):
+        pytest.skip(f"Qt platform {name!r} does not render pyqtgraph OpenGL views (use xcb/Xvfb)")
+    return name
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where screenshots go (``$MOTIONLEX_SCREENSHOTS`` or the temp dir)."""
+    return Path(os.environ.get("MOTIONLEX_SCREENSHOTS", tempfile.gettempdir()))

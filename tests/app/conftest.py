@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")  # before any Qt import
@@ -75,20 +74,3 @@ def gallery_index(tiny_checkpoint, bandai_subset, bvh_folder, tmp_path_factory) 
 def settings_file(tmp_path) -> Path:
     """An INI file for QSettings (never the user's real settings)."""
     return tmp_path / "explorer.ini"
-
-
-@pytest.fixture
-def gl_platform(qapp) -> str:
-    """The Qt platform name; skips where pyqtgraph's OpenGL views cannot render."""
-    from PySide6.QtGui import QGuiApplication
-
-    name = QGuiApplication.platformName()
-    if name in ("offscreen", "minimal"):
-        pytest.skip(f"Qt platform {name!r} does not render pyqtgraph OpenGL views (use xcb/Xvfb)")
-    return name
-
-
-@pytest.fixture(scope="session")
-def screenshot_dir() -> Path:
-    """Where screenshots go (``$MOTIONLEX_SCREENSHOTS`` or the temp dir)."""
-    return Path(os.environ.get("MOTIONLEX_SCREENSHOTS", tempfile.gettempdir()))

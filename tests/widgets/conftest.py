@@ -7,7 +7,6 @@ pyqtgraph's OpenGL views draw nothing on Qt's ``offscreen`` platform, so these t
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")  # before any Qt import
@@ -31,20 +30,3 @@ def humanml3d_joints(shared_data: Path) -> dict[str, np.ndarray]:
     """Real HumanML3D SMPL-22 motions: id -> (T, 22, 3) float32 metres, Y up, 20 fps."""
     root = shared_data / "humanml3d_samples" / "new_joints"
     return {i: np.load(root / f"{i}.npy").astype(np.float32) for i in HUMANML3D_IDS}
-
-
-@pytest.fixture
-def gl_platform(qapp) -> str:
-    """The Qt platform name; skips when it cannot render OpenGL (offscreen/minimal)."""
-    from PySide6.QtGui import QGuiApplication
-
-    name = QGuiApplication.platformName()
-    if name in ("offscreen", "minimal"):
-        pytest.skip(f"Qt platform {name!r} does not render pyqtgraph OpenGL views (use xcb/Xvfb)")
-    return name
-
-
-@pytest.fixture(scope="session")
-def screenshot_dir() -> Path:
-    """Where widget screenshots go (``$MOTIONLEX_SCREENSHOTS`` or the temp dir)."""
-    return Path(os.environ.get("MOTIONLEX_SCREENSHOTS", tempfile.gettempdir()))
