@@ -17,7 +17,7 @@ BVH (:func:`export_bvh`): a motion read from a BVH file that is unchanged since 
 indexed is exported as a byte copy of that file (:func:`copy_source_bvh`: its native
 skeleton, frame rate and rotations); any other motion (HumanML3D/SMPL-22, KIT-ML-21, a
 changed or missing source) is written from its joint positions by
-:func:`motionlex.core.bvh_write.write_bvh`, which solves joint rotations on a T-pose rest
+:func:`motionlex.core.motion.bvh_write.write_bvh`, which solves joint rotations on a T-pose rest
 skeleton of the motion's median bone lengths (centimetres, the root with position and
 rotation channels, every other joint with rotations).
 
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
@@ -502,7 +502,7 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
     if not src.is_file():
         raise FileNotFoundError(f"source BVH not found: {src}")
     if sha256 is not None:
-        from motionlex.core.index import file_sha256
+        from motionlex.core.retrieval.index import file_sha256
 
         got = file_sha256(src)
         if got != sha256:
@@ -521,7 +521,7 @@ def _source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) ->
     if not src.is_file():
         return f"the source BVH {src} is gone"
     if sha256:
-        from motionlex.core.index import file_sha256
+        from motionlex.core.retrieval.index import file_sha256
 
         if file_sha256(src) != sha256:
             return f"the source BVH {src} changed since it was indexed"
@@ -536,7 +536,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
     A motion whose ``source`` is a BVH file that still exists and (when ``sha256`` is
     given) is unchanged is exported as a copy of that file, in its native skeleton and
     frame rate. Otherwise the joint positions are written with solved joint rotations
-    (:func:`motionlex.core.bvh_write.write_bvh`), and the reason is logged.
+    (:func:`motionlex.core.motion.bvh_write.write_bvh`), and the reason is logged.
 
     Args:
         path: output ``.bvh`` file (replaced atomically).
@@ -557,7 +557,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
             skeleton's, or ``fps``/``scale`` not positive.
         OSError: the file cannot be written.
     """
-    from motionlex.core.bvh_write import write_bvh
+    from motionlex.core.motion.bvh_write import write_bvh
 
     problem = _source_bvh_problem(source, sha256)
     if problem is None:

@@ -4,7 +4,8 @@
 
 Without ``--gallery`` (and without ``--empty``) the explorer opens its built-in default: the
 default checkpoint shipped in ``motionlex.resources`` (or ``--checkpoint``) and the synthetic
-demo gallery (:mod:`motionlex.core.demo`), generated and encoded into the cache at first start.
+demo gallery (:mod:`motionlex.core.data.demo.gallery`), generated and encoded into the
+cache at first start.
 
 With ``--screenshot`` the window opens the gallery, runs the query, waits until the results,
 the selected motion and its event orders are shown (and the skeleton has played for a
@@ -153,10 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from motionlex.app import settings as cfg
+    from motionlex.app.window import MainWindow
     from motionlex.widgets.skeleton_view import enable_shared_gl_contexts
-
-    from . import settings as cfg
-    from .window import MainWindow
 
     enable_shared_gl_contexts()  # before the QApplication: GL views share shader programs
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -41,15 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.car_panel import CarPanel
-from motionlex.widgets.lexical_bars import LexicalBars
-from motionlex.widgets.patch_view import PatchView
-from motionlex.widgets.results_list import GalleryBrowser, ResultsList
-from motionlex.widgets.skeleton_view import SkeletonView
-
-from . import export as export_mod
-from . import settings as cfg
-from .worker import (
+from motionlex.app import export as export_mod
+from motionlex.app import settings as cfg
+from motionlex.app.worker import (
     DEMO_GALLERY,
     SEARCH_MODES,
     GalleryInfo,
@@ -60,6 +54,11 @@ from .worker import (
     RankWorker,
     WorkerClient,
 )
+from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.lexical_bars import LexicalBars
+from motionlex.widgets.patch_view import PatchView
+from motionlex.widgets.results_list import GalleryBrowser, ResultsList
+from motionlex.widgets.skeleton_view import SkeletonView
 
 logger = logging.getLogger(__name__)
 

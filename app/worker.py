@@ -40,12 +40,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from motionlex.core.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("fused", "dense", "lexical")
-"""Ranking modes offered (see :class:`motionlex.core.search.Searcher`)."""
+"""Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
 
 DEFAULT_K = 100
 """Hits returned per query."""
@@ -381,12 +381,12 @@ class RankWorker(QObject):
     # -- state ---------------------------------------------------------------------------
     @property
     def model(self) -> Any:
-        """The loaded :class:`~motionlex.core.model.MotionTextModel`, or None."""
+        """The loaded :class:`~motionlex.core.model.model.MotionTextModel`, or None."""
         return self._model
 
     @property
     def index(self) -> Any:
-        """The open :class:`~motionlex.core.index.GalleryIndex`, or None."""
+        """The open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None."""
         return self._index
 
     @property
@@ -458,7 +458,7 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.index import load_checkpoint, model_fingerprint
+        from motionlex.core.retrieval.index import load_checkpoint, model_fingerprint
 
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -492,7 +492,7 @@ class RankWorker(QObject):
         """Load spaCy's parser now (once per process), so the first CAR request does not
         hold up the first query; a missing parser is reported, and reported again by the
         CAR job that needs it."""
-        from motionlex.core.events import load_parser
+        from motionlex.core.text.events import load_parser
 
         try:
             load_parser()
@@ -502,7 +502,7 @@ class RankWorker(QObject):
 
     def _attach_searcher(self) -> None:
         """(Re)build the searcher for the open index with the model, if it matches."""
-        from motionlex.core.search import Searcher
+        from motionlex.core.retrieval.search import Searcher
 
         matches = self._model is not None and self._model_hash == self._index.model_hash
         self._searcher = Searcher(self._index, self._model if matches else None,
@@ -538,12 +538,12 @@ class RankWorker(QObject):
                 model cannot be found.
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
-        from motionlex.core.data import detect_layout
-        from motionlex.core.index import MANIFEST, GalleryIndex
+        from motionlex.core.data.datasets import detect_layout
+        from motionlex.core.retrieval.index import MANIFEST, GalleryIndex
 
         synthetic = str(path) == DEMO_GALLERY
         if synthetic:
-            from motionlex.core.demo import DEMO_VERSION, ensure_demo_dataset
+            from motionlex.core.data.demo.gallery import DEMO_VERSION, ensure_demo_dataset
 
             self.message.emit("Preparing the synthetic demo gallery…")
             root = ensure_demo_dataset(self.cache_dir / f"demo-v{DEMO_VERSION}")
@@ -604,7 +604,7 @@ class RankWorker(QObject):
         """
         import inspect
 
-        from motionlex.core.index import build_index
+        from motionlex.core.retrieval.index import build_index
 
         logger.info("building gallery index %s from %s", out, dataset)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -774,7 +774,7 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.events import all_orders, join_events, split_events
+        from motionlex.core.text.events import all_orders, join_events, split_events
 
         index = self._index
         if index is None:

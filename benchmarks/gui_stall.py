@@ -68,7 +68,7 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
     """Save a model of the given registered name with identity patch statistics."""
     import torch
 
-    from motionlex.core.model import create_model
+    from motionlex.core.model.model import create_model
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)
@@ -79,8 +79,8 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
 
 def make_gallery(checkpoint: Path, data: Path, items: int, out: Path, seed: int = 0) -> Path:
     """A ``items``-motion index: random embeddings, real (repeated) Bandai joints."""
-    from motionlex.core.data import MotionDataset
-    from motionlex.core.index import (
+    from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.retrieval.index import (
         IndexSettings,
         load_checkpoint,
         model_fingerprint,

@@ -23,13 +23,13 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from motionlex.core.data import MotionDataset  # noqa: E402
+from motionlex.core.data.datasets import MotionDataset  # noqa: E402
+from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import (  # noqa: E402
     PatchStats,
     motion_patch_image,
     part_resampling_matrix,
 )
-from motionlex.core.skeleton import SMPL22  # noqa: E402
 
 FRAMES = 200
 

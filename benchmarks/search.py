@@ -40,22 +40,22 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 import torch  # noqa: E402
 
-from motionlex.core.data import MotionDataset, read_captions  # noqa: E402
-from motionlex.core.index import (  # noqa: E402
-    GalleryIndex,
-    IndexSettings,
-    build_index,
-    model_fingerprint,
-    write_index,
-)
+from motionlex.core.data.datasets import MotionDataset, read_captions  # noqa: E402
+from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import (  # noqa: E402
     PatchStats,
     PatchStatsAccumulator,
     part_resampling_matrix,
     sample_points,
 )
-from motionlex.core.search import Searcher, brute_force_scores, inverted_scores, top_k  # noqa: E402
-from motionlex.core.skeleton import SMPL22  # noqa: E402
+from motionlex.core.retrieval.index import (  # noqa: E402
+    GalleryIndex,
+    IndexSettings,
+    build_index,
+    model_fingerprint,
+    write_index,
+)
+from motionlex.core.retrieval.search import Searcher, brute_force_scores, inverted_scores, top_k  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE.parent / "shared" / "data"
@@ -78,7 +78,7 @@ def real_captions(n: int) -> list[str]:
 
 def load_model(args: argparse.Namespace, out: Path):
     """The model directory to benchmark (a checkpoint, or a fresh registered model saved)."""
-    from motionlex.core.model import MotionTextModel, create_model
+    from motionlex.core.model.model import MotionTextModel, create_model
 
     if args.checkpoint:
         return Path(args.checkpoint)
@@ -230,7 +230,7 @@ def bench_size(path: Path, model, captions: list[str], p: np.ndarray) -> dict:
 
 def memory_child(index: str, checkpoint: str, captions_file: str) -> None:
     """Load model + index, search every mode; print peak RSS as JSON."""
-    from motionlex.core.index import load_checkpoint
+    from motionlex.core.retrieval.index import load_checkpoint
 
     model, _ = load_checkpoint(checkpoint, "cpu")
     idx = GalleryIndex.load(index, model)
@@ -269,7 +269,7 @@ def main() -> None:
     if args.memory_child:
         memory_child(*args.memory_child)
         return
-    from motionlex.core.index import load_checkpoint
+    from motionlex.core.retrieval.index import load_checkpoint
 
     with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
         out = Path(tmp)

@@ -18,21 +18,21 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from motionlex.core import __version__
 
 logger = logging.getLogger(__name__)
 
 
 def _load_any_motion(path: Path, args: argparse.Namespace):
     """A canonical Motion from a ``.npy`` joint file or a ``.bvh`` file."""
-    from .motion import to_canonical
+    from motionlex.core.motion.motion import to_canonical
 
     if path.suffix.lower() == ".bvh":
-        from .bvh import load_bvh
+        from motionlex.core.motion.bvh import load_bvh
 
         motion = load_bvh(path, fps=args.fps, skip_frames=args.skip_frames)
     else:
-        from .data import MotionDataset, MotionRecord
+        from motionlex.core.data.datasets import MotionDataset, MotionRecord
 
         ds_root = path.parent.parent if path.parent.name == "new_joints" else None
         if ds_root is not None and (ds_root / "new_joints").is_dir():
@@ -41,8 +41,8 @@ def _load_any_motion(path: Path, args: argparse.Namespace):
         else:
             import numpy as np
 
-            from .motion import load_joints_npy
-            from .skeleton import skeleton_for_joint_count
+            from motionlex.core.motion.motion import load_joints_npy
+            from motionlex.core.motion.skeleton import skeleton_for_joint_count
 
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
             if arr.ndim != 3:
@@ -53,8 +53,13 @@ def _load_any_motion(path: Path, args: argparse.Namespace):
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
-    from .figures import save_patch_figure
-    from .patches import MAX_FRAMES, PatchStats, motion_patch_image, part_resampling_matrix
+    from motionlex.core.patches import (
+        MAX_FRAMES,
+        PatchStats,
+        motion_patch_image,
+        part_resampling_matrix,
+    )
+    from motionlex.core.retrieval.report import save_patch_figure
 
     path = Path(args.file)
     motion = _load_any_motion(path, args)
@@ -69,7 +74,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from .data import MotionDataset
+    from motionlex.core.data.datasets import MotionDataset
 
     ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
     samples, report = ds.scan(progress=not args.quiet)
@@ -83,8 +88,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .data import MotionDataset
-    from .patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
+    from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
 
     acc = PatchStatsAccumulator()
     names = []
@@ -101,14 +106,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from .events import format_events_report
+    from motionlex.core.text.events import format_events_report
 
     print(format_events_report(args.caption, seed=args.seed))
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .training import train
+    from motionlex.core.train.training import train
 
     if args.quiet:
         for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
@@ -181,11 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     s.set_defaults(func=cmd_events)
 
-    from .evaluate import register as register_evaluate
+    from motionlex.core.retrieval.evaluate import register as register_evaluate
 
     register_evaluate(sub)
 
-    from .index import register as register_index
+    from motionlex.core.retrieval.index import register as register_index
 
     register_index(sub)
     return p

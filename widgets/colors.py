@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from motionlex.core.skeleton import PART_NAMES
+from motionlex.core.motion.skeleton import PART_NAMES
 
 PART_COLORS_HEX: tuple[str, ...] = (
     "#009E73",  # torso: bluish green

@@ -19,7 +19,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .colors import ACCENT_HEX
+from motionlex.widgets.colors import ACCENT_HEX
 
 logger = logging.getLogger(__name__)
 

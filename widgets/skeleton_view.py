@@ -92,7 +92,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .colors import bone_colors, joint_colors
+from motionlex.widgets.colors import bone_colors, joint_colors
 
 logger = logging.getLogger(__name__)
 

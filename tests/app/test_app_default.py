@@ -10,7 +10,7 @@ import pytest
 from motionlex.app import settings as cfg
 from motionlex.app.main import main
 from motionlex.app.window import MainWindow
-from motionlex.core.demo import demo_items
+from motionlex.core.data.demo.gallery import demo_items
 from motionlex.resources import DEFAULT_MODEL_DIR, default_model_dir
 
 LONG_WAIT_MS = 180000  # demo generation + encoding 200 motions on a busy 2-core machine

@@ -23,7 +23,7 @@ from motionlex.app.export import (
     write_animated_glb,
     write_pose_sequence_glb,
 )
-from motionlex.core.skeleton import SMPL22
+from motionlex.core.motion.skeleton import SMPL22
 
 FPS = 20.0
 
@@ -155,7 +155,7 @@ def test_glb_container_layout(tmp_path):
 
 
 def test_copy_source_bvh(tmp_path, shared_data):
-    from motionlex.core.index import file_sha256
+    from motionlex.core.retrieval.index import file_sha256
 
     src = shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh"
     out = copy_source_bvh(src, tmp_path / "out" / "dash.bvh", sha256=file_sha256(src))

@@ -25,7 +25,7 @@ from motionlex.app.worker import (
     cached_index_path,
     top_pairs,
 )
-from motionlex.core.index import GalleryIndex, model_fingerprint
+from motionlex.core.retrieval.index import GalleryIndex, model_fingerprint
 
 
 class Recorder:
@@ -93,7 +93,7 @@ def test_rank_steps_real_ranking(worker, tiny_checkpoint):
     assert len(scores) == 10 and scores == sorted(scores, reverse=True)
     assert [h["rank"] for h in result.hits] == list(range(1, 11))
     # the same ranking as the core searcher (independent recomputation)
-    from motionlex.core.search import Searcher
+    from motionlex.core.retrieval.search import Searcher
 
     s = Searcher(worker.index, worker.model)
     expect = s.search(s.embed_text("a person waves the right hand"), k=10)
@@ -204,7 +204,7 @@ def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subse
 
 def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint,
                                                  gallery_index):
-    from motionlex.core.model import create_model
+    from motionlex.core.model.model import create_model
     from motionlex.core.patches import PatchStats
 
     w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")

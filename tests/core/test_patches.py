@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from motionlex.core.data import MotionDataset
-from motionlex.core.motion import load_joints_npy, mirror_motion, to_canonical
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.motion import load_joints_npy, mirror_motion, to_canonical
+from motionlex.core.motion.skeleton import KIT21, SMPL22
 from motionlex.core.patches import (
     MAX_FRAMES,
     PatchStats,
@@ -14,7 +15,6 @@ from motionlex.core.patches import (
     patches_from_joints,
     sample_points,
 )
-from motionlex.core.skeleton import KIT21, SMPL22
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motionlex.core.skeleton import KIT21, PART_NAMES, SMPL22
+from motionlex.core.motion.skeleton import KIT21, PART_NAMES, SMPL22
 from motionlex.widgets.colors import (
     PART_COLORS_HEX,
     bone_colors,

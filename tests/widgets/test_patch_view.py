@@ -8,8 +8,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import MAX_FRAMES, motion_patch_image, part_resampling_matrix
-from motionlex.core.skeleton import SMPL22
 from motionlex.widgets.patch_view import PatchView, time_ticks
 
 FPS = 20.0

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QColor
 
-from motionlex.core.skeleton import SMPL22
+from motionlex.core.motion.skeleton import SMPL22
 from motionlex.widgets.colors import PART_COLORS_HEX
 from motionlex.widgets.skeleton_view import (
     RENDER_MODE_ENV,

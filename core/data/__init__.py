@@ -1,0 +1,1 @@
+"""motionlex.core.data.datasets."""

@@ -1,0 +1,443 @@
+"""Motion-language datasets on disk: HumanML3D and KIT-ML layouts, BVH folders, captions.
+
+Layouts (Guo et al., CVPR 2022, HumanML3D repository; KIT-ML in the same processed form):
+
+```
+root/new_joints/{id}.npy    (T, J, 3) joint positions; J = 22 (HumanML3D, 20 fps, metres)
+                            or 21 (KIT-ML, 12.5 fps, millimetres in the original release)
+root/texts/{id}.txt         one caption per line: caption#tokens#start#end (seconds;
+                            0.0#0.0 = the whole clip)
+root/{train,val,test,all}.txt   ids, one per line
+root/meta.json              optional: id -> metadata (labels, source)
+```
+
+A folder of ``.bvh`` files is a dataset too (native skeletons, captions from a sibling
+``{stem}.txt`` when present). :class:`MotionDataset` reads either, validates every file,
+brings motions to the canonical form and yields ``(motion, captions)`` pairs per split.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from motionlex.core.motion.motion import (
+    CANONICAL_FPS,
+    Motion,
+    MotionFileError,
+    load_joints_npy,
+    to_canonical,
+)
+from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
+
+logger = logging.getLogger(__name__)
+
+KIT_FPS = 12.5
+"""Frame rate of KIT-ML's processed joints."""
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used; the message names the path and the problem."""
+
+
+class MissingIdsError(DatasetError):
+    """A split file names ids without motion files (all of them listed in ``missing``)."""
+
+    def __init__(self, split_file: Path, missing: Sequence[str]):
+        self.split_file = split_file
+        self.missing = list(missing)
+        shown = ", ".join(self.missing[:20]) + (" ..." if len(self.missing) > 20 else "")
+        super().__init__(
+            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown} "
+            "(pass skip_missing=True / --skip-missing to skip them with a warning)"
+        )
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One caption line of a HumanML3D ``texts/{id}.txt`` file.
+
+    Attributes:
+        text: the caption.
+        tokens: the ``word/POS`` token string ("" when absent).
+        start: span start in seconds (0.0 with ``end == 0.0``: the whole clip).
+        end: span end in seconds.
+    """
+
+    text: str
+    tokens: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    @property
+    def whole_clip(self) -> bool:
+        """True when the caption describes the whole motion."""
+        return self.start == 0.0 and self.end == 0.0
+
+
+def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Caption:
+    """Parse one ``caption#tokens#start#end`` line.
+
+    Lines with only a caption (no ``#``) are accepted as whole-clip captions. NaN spans
+    (as written by HumanML3D for some lines) mean the whole clip.
+
+    Raises:
+        DatasetError: empty caption, wrong field count, non-numeric or negative span, or
+            ``end < start`` -- naming ``source`` and ``lineno``.
+    """
+    where = f"{source}:{lineno}" if lineno else source
+    parts = line.rstrip("\n").split("#")
+    if len(parts) == 1:
+        parts = [parts[0], "", "0.0", "0.0"]
+    if len(parts) != 4:
+        raise DatasetError(
+            f"{where}: expected 'caption#tokens#start#end' (4 fields), got {len(parts)} fields"
+        )
+    text = parts[0].strip()
+    if not text:
+        raise DatasetError(f"{where}: empty caption")
+    try:
+        start, end = float(parts[2] or 0.0), float(parts[3] or 0.0)
+    except ValueError as e:
+        raise DatasetError(f"{where}: start/end are not numbers: {parts[2]!r}, {parts[3]!r}") from e
+    if math.isnan(start) or math.isnan(end):
+        start, end = 0.0, 0.0
+    if start < 0 or end < 0 or (end > 0 and end <= start):
+        raise DatasetError(f"{where}: invalid span start={start} end={end} (seconds)")
+    return Caption(text, parts[1].strip(), start, end)
+
+
+def read_captions(path: str | Path) -> list[Caption]:
+    """Read all caption lines of a ``texts/{id}.txt`` file (blank lines ignored).
+
+    Raises:
+        FileNotFoundError: no such file.
+        DatasetError: a malformed line (first one found, with its line number) or not UTF-8.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"caption file not found: {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
+    return [parse_caption_line(ln, str(path), i + 1) for i, ln in enumerate(lines) if ln.strip()]
+
+
+def read_split(path: str | Path) -> list[str]:
+    """Ids of a split file, one per line, blank lines and duplicates dropped (order kept).
+
+    Raises:
+        FileNotFoundError: no such split file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"split file not found: {path}")
+    seen: dict[str, None] = {}
+    for ln in path.read_text(encoding="utf-8").splitlines():
+        if ln.strip():
+            seen.setdefault(ln.strip(), None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class MotionRecord:
+    """One motion of a dataset, not yet loaded.
+
+    Attributes:
+        id: dataset id (file stem).
+        path: the motion file (``.npy`` or ``.bvh``).
+        captions: its captions (empty when the dataset has none for it).
+        meta: metadata from ``meta.json`` (labels such as ``action``, ``style``).
+    """
+
+    id: str
+    path: Path
+    captions: tuple[Caption, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class ScanReport:
+    """What a dataset scan kept and skipped.
+
+    Attributes:
+        root: the dataset folder.
+        split: split name.
+        kept: number of usable motions.
+        skipped: ``(id or file, reason)`` for every file left out.
+    """
+
+    root: Path
+    split: str
+    kept: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph for logs and the CLI."""
+        head = f"{self.root} [{self.split}]: {self.kept} motion(s) usable"
+        if not self.skipped:
+            return head
+        lines = [f"{head}, {len(self.skipped)} skipped:"]
+        lines += [f"  {name}: {why}" for name, why in self.skipped[:50]]
+        if len(self.skipped) > 50:
+            lines.append(f"  ... and {len(self.skipped) - 50} more")
+        return "\n".join(lines)
+
+
+def detect_layout(root: str | Path) -> str:
+    """``"joints"`` (HumanML3D/KIT-ML ``new_joints/``) or ``"bvh"`` (a folder of BVH files).
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        DatasetError: neither layout is found (names what was looked for).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {root}")
+    if (root / "new_joints").is_dir():
+        return "joints"
+    if any(root.glob("*.bvh")):
+        return "bvh"
+    raise DatasetError(
+        f"{root}: not a motion dataset (expected a new_joints/ folder in the HumanML3D/KIT-ML "
+        "layout, or .bvh files)"
+    )
+
+
+@dataclass
+class Sample:
+    """A loaded motion and its captions.
+
+    Attributes:
+        motion: canonical :class:`Motion` (whole clip).
+        captions: all its captions.
+        record: the record it came from.
+    """
+
+    motion: Motion
+    captions: tuple[Caption, ...]
+    record: MotionRecord
+
+
+class MotionDataset:
+    """One split of a motion-language dataset folder.
+
+    Args:
+        root: dataset folder (HumanML3D/KIT-ML layout or a folder of ``.bvh`` files).
+        split: ``"train"``, ``"val"``, ``"test"``, ``"all"``; a missing split file with
+            ``split="all"`` means every motion file in the folder.
+        skip_missing: ids in the split file without a motion file are skipped with a
+            warning instead of raising :class:`MissingIdsError`.
+        skeleton: skeleton of ``.npy`` joints; default chosen by joint count (22 -> SMPL,
+            21 -> KIT-ML).
+        fps: frame rate of ``.npy`` joints; default 20 (SMPL) or 12.5 (KIT-ML).
+        scale: factor to metres for ``.npy`` joints; ``None`` = auto (KIT-ML millimetres
+            are detected from the body size and scaled by 0.001).
+        canonical: bring motions to the canonical form on load (20 fps, floor at 0, root
+            at origin facing +Z).
+
+    Raises:
+        FileNotFoundError: folder or split file missing (the message lists the splits that
+            exist).
+        MissingIdsError: split ids without motion files (all listed), unless skip_missing.
+        DatasetError: an unrecognised folder.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        *,
+        skip_missing: bool = False,
+        skeleton: Skeleton | None = None,
+        fps: float | None = None,
+        scale: float | None = None,
+        canonical: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.split = split
+        self.layout = detect_layout(self.root)
+        self.canonical = canonical
+        self._skeleton = skeleton
+        self._fps = fps
+        self._scale = scale
+        self.report = ScanReport(self.root, split)
+        meta_path = self.root / "meta.json"
+        self.meta: dict = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        self.records = self._index(skip_missing)
+        self.report.kept = len(self.records)
+
+    # -- indexing -----------------------------------------------------------------------
+    def _motion_files(self) -> dict[str, Path]:
+        if self.layout == "joints":
+            return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
+        return {p.stem: p for p in sorted(self.root.glob("*.bvh"))}
+
+    def _split_ids(self, files: dict[str, Path]) -> tuple[list[str], Path | None]:
+        split_file = self.root / f"{self.split}.txt"
+        if split_file.is_file():
+            return read_split(split_file), split_file
+        if self.split == "all":
+            return list(files), None
+        have = sorted(p.stem for p in self.root.glob("*.txt"))
+        raise FileNotFoundError(
+            f"split file not found: {split_file} (splits here: {have or 'none'}; "
+            "use split='all' for every motion)"
+        )
+
+    def _captions_for(self, mid: str, path: Path) -> tuple[Caption, ...]:
+        if self.layout == "joints":
+            tpath = self.root / "texts" / f"{mid}.txt"
+        else:
+            tpath = path.with_suffix(".txt")
+        if not tpath.is_file():
+            return ()
+        return tuple(read_captions(tpath))
+
+    def _index(self, skip_missing: bool) -> list[MotionRecord]:
+        files = self._motion_files()
+        ids, split_file = self._split_ids(files)
+        missing = [i for i in ids if i not in files]
+        if missing:
+            if not skip_missing:
+                raise MissingIdsError(split_file or self.root, missing)
+            logger.warning("%s", MissingIdsError(split_file or self.root, missing))
+            self.report.skipped += [(i, "no motion file") for i in missing]
+        records = []
+        for mid in ids:
+            if mid not in files:
+                continue
+            try:
+                caps = self._captions_for(mid, files[mid])
+            except DatasetError as e:
+                self.report.skipped.append((mid, str(e)))
+                logger.warning("skipping %s: %s", mid, e)
+                continue
+            records.append(MotionRecord(mid, files[mid], caps, dict(self.meta.get(mid, {}))))
+        return records
+
+    # -- loading ------------------------------------------------------------------------
+    def load_motion(self, record: MotionRecord) -> Motion:
+        """Load, validate and (if ``canonical``) canonicalise one record's motion.
+
+        Raises:
+            MotionFileError: an invalid file (names it and the problem).
+        """
+        if record.path.suffix.lower() == ".bvh":
+            from motionlex.core.motion.bvh import load_bvh
+
+            motion = load_bvh(record.path, name=record.id)
+        else:
+            motion = self._load_npy(record)
+        return to_canonical(motion) if self.canonical else motion
+
+    def _load_npy(self, record: MotionRecord) -> Motion:
+        try:
+            arr = np.load(record.path, mmap_mode="r", allow_pickle=False)
+        except ValueError as e:
+            raise MotionFileError(f"{record.path}: not a plain numeric .npy array ({e})") from e
+        except (EOFError, OSError) as e:
+            raise MotionFileError(f"{record.path}: truncated or unreadable .npy ({e})") from e
+        if arr.ndim != 3:
+            raise MotionFileError(f"{record.path}: expected joints (T, J, 3), got {arr.shape}")
+        try:
+            skeleton = self._skeleton or skeleton_for_joint_count(arr.shape[1])
+        except ValueError as e:
+            raise MotionFileError(f"{record.path}: {e}") from e
+        fps = self._fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
+        scale = self._scale
+        if scale is None:
+            finite = np.asarray(arr[: min(len(arr), 8)], dtype=np.float64)
+            extent = float(np.nanmax(np.ptp(finite, axis=1))) if finite.size else 0.0
+            scale = 0.001 if extent > 50.0 else 1.0  # a body spans ~2 m, or ~2000 mm
+        return load_joints_npy(record.path, skeleton, fps=fps, scale=scale, name=record.id)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> Sample:
+        rec = self.records[i]
+        return Sample(self.load_motion(rec), rec.captions, rec)
+
+    def scan(self, progress: bool = False) -> tuple[list[Sample], ScanReport]:
+        """Load every motion, keeping the good ones and reporting each bad one.
+
+        One bad file never stops the scan: it is listed in the report with its reason and
+        logged as a warning.
+
+        Args:
+            progress: show a tqdm bar.
+
+        Returns:
+            ``(samples, report)``; ``report.kept == len(samples)``.
+        """
+        from tqdm.auto import tqdm
+
+        samples: list[Sample] = []
+        report = ScanReport(self.root, self.split, skipped=list(self.report.skipped))
+        for rec in tqdm(self.records, desc=f"loading {self.root.name}/{self.split}",
+                        disable=not progress, unit="motion"):
+            try:
+                samples.append(Sample(self.load_motion(rec), rec.captions, rec))
+            except (MotionFileError, ValueError) as e:
+                report.skipped.append((rec.id, str(e)))
+                logger.warning("skipping %s: %s", rec.id, e)
+        report.kept = len(samples)
+        return samples, report
+
+    def pairs(self, samples: Sequence[Sample] | None = None) -> Iterator[tuple[Motion, str]]:
+        """Yield ``(motion, caption)`` pairs, cropping the motion to each caption's span.
+
+        Args:
+            samples: already loaded samples (from :meth:`scan`); default loads each record.
+
+        Spans too short to keep 2 frames are skipped with a warning.
+        """
+        source = samples if samples is not None else (self[i] for i in range(len(self)))
+        for s in source:
+            for cap in s.captions:
+                try:
+                    yield s.motion.crop_seconds(cap.start, cap.end), cap.text
+                except ValueError as e:
+                    logger.warning("skipping caption span: %s", e)
+
+
+def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]:
+    """All caption strings of a text-only corpus (for text-side training such as LexMLM).
+
+    Accepts a TMR-style ``annotations.json`` (id -> {annotations: [{text, ...}]}) or its
+    folder (optionally filtered by ``{split}.txt``), or a HumanML3D-layout folder
+    (``texts/*.txt``).
+
+    Raises:
+        FileNotFoundError: nothing readable at ``path``.
+        DatasetError: malformed annotations JSON.
+    """
+    path = Path(path)
+    ann = path if path.suffix == ".json" else path / "annotations.json"
+    if ann.is_file():
+        try:
+            data = json.loads(ann.read_text(encoding="utf-8"))
+            keep = set(read_split(ann.parent / f"{split}.txt")) if split else None
+            return [
+                a["text"].strip()
+                for k, v in data.items()
+                if keep is None or k in keep
+                for a in v["annotations"]
+                if a.get("text", "").strip()
+            ]
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+            raise DatasetError(f"{ann}: not TMR-style annotations ({e})") from e
+    texts = path / "texts"
+    if texts.is_dir():
+        ids = read_split(path / f"{split}.txt") if split else None
+        files = [texts / f"{i}.txt" for i in ids] if ids else sorted(texts.glob("*.txt"))
+        return [c.text for f in files if f.is_file() for c in read_captions(f)]
+    raise FileNotFoundError(f"no captions found at {path} (annotations.json or texts/)")

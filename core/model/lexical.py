@@ -1,0 +1,313 @@
+"""Lexical (vocabulary-space) representations: SPLADE pooling, similarity, FLOPS, top words.
+
+A lexical vector has one non-negative weight per WordPiece of the text encoder's vocabulary,
+so every dimension is a word a person can read (../shared/DESIGN.md, "Lexical representation").
+Everything here is a pure function on tensors; the heads that produce the token logits live in
+:mod:`motionlex.core.model.encoders` and :mod:`motionlex.core.model.model`.
+
+Sources:
+    - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))`` and the FLOPS regulariser:
+      Formal et al., "SPLADE v2", arXiv 2109.10086, Sec. 2 (eq. 1 with max pooling, eq. 4).
+    - Lexicon-bottleneck distribution ``softmax(max_i logit_ij)``: Shen et al., "LexMAE",
+      ICLR 2023, Sec. 3.2; Luo et al., "LexLIP", ICCV 2023, Sec. 3.
+    - Cosine similarity on lexical vectors for contrastive training: LexLIP reference code
+      ``ChiYeungLaw/LexLIP-ICCV23/Phase2/src/modules/objectives.py`` (``compute_contrastive``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+LEXICAL_SIMILARITIES = ("cosine", "dot")
+"""Allowed values of ``MotionTextConfig.lexical_similarity``."""
+
+_UNUSED_TOKEN = re.compile(r"^\[unused\d+\]$")
+_WHOLE_WORD = re.compile(r"^[a-z][a-z'-]+$")
+
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those it its he she they them his her their him himself
+    herself themselves someone somebody person people man woman guy lady human figure subject
+    individual is are was were be been being am has have had do does did of to in on at by
+    for from with as and or but so then than while when before after into onto also just
+    very there here which who whom whose what""".split()
+)
+"""Words left out of a ``"corpus"`` lexical vocabulary: articles, pronouns, auxiliaries,
+conjunctions, the generic subjects every caption starts with ("a person", "a man") and the
+order words ("then", "before", "after"), which a bag of words cannot use. Motion words that
+general stop lists drop ("up", "down", "back", "around", "forward", "left", "right", "twice",
+"over") are kept on purpose."""
+
+
+def _check_logits_mask(logits: torch.Tensor, token_mask: torch.Tensor) -> None:
+    if logits.dim() != 3:
+        raise ValueError(f"token logits must be (B, L, V); got shape {tuple(logits.shape)}")
+    if token_mask.shape != logits.shape[:2]:
+        raise ValueError(
+            f"token_mask must be (B, L) = {tuple(logits.shape[:2])} matching the logits; "
+            f"got {tuple(token_mask.shape)}"
+        )
+    if token_mask.dtype != torch.bool:
+        raise ValueError(f"token_mask must be bool (True = real token); got {token_mask.dtype}")
+
+
+def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+    """Maximum of each vocabulary logit over the real (unpadded) tokens.
+
+    Args:
+        logits: ``(B, L, V)`` float token logits over the vocabulary.
+        token_mask: ``(B, L)`` bool, True for real tokens, False for padding.
+
+    Returns:
+        ``(B, V)`` float32. A row with no real token gets float32's lowest value everywhere.
+
+    Raises:
+        ValueError: wrong shapes or a non-bool mask.
+    """
+    _check_logits_mask(logits, token_mask)
+    if not logits.is_floating_point():
+        logits = logits.float()
+    # the max is exact in any float dtype: reduce first, then widen (no (B, L, V) float32 copy)
+    fill = torch.finfo(logits.dtype).min
+    pooled = logits.masked_fill(~token_mask.unsqueeze(-1), fill).amax(dim=1).float()
+    return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
+
+
+def splade_pool(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+    """SPLADE max pooling: ``w_j = max_{i real} log(1 + relu(logit_ij))``.
+
+    ``log1p(relu(.))`` is monotone non-decreasing, so it commutes with the max: the max is
+    taken on the raw logits first, which keeps the ``(B, L, V)`` intermediate out of autograd.
+
+    Args:
+        logits: ``(B, L, V)`` float token logits (any float dtype; computed in float32).
+        token_mask: ``(B, L)`` bool, True for real tokens; padded tokens never contribute.
+
+    Returns:
+        ``(B, V)`` float32, non-negative; a row without real tokens is all zeros.
+
+    Raises:
+        ValueError: wrong shapes or a non-bool mask.
+
+    Source:
+        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 2.1, max-pooling variant of eq. 1.
+    """
+    return torch.log1p(torch.relu(masked_max_logits(logits, token_mask)))
+
+
+def bottleneck_distribution(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+    """Lexicon-bottleneck distribution ``a = softmax_j(max_i logit_ij)`` over the vocabulary.
+
+    Args:
+        logits: ``(B, L, V)`` float token logits.
+        token_mask: ``(B, L)`` bool, True for real tokens.
+
+    Returns:
+        ``(B, V)`` float32, each row sums to 1.
+
+    Raises:
+        ValueError: wrong shapes, a non-bool mask, or a row with no real token.
+
+    Source:
+        Shen et al., LexMAE (ICLR 2023), Sec. 3.2 "lexicon-bottlenecked" continuous
+        bag-of-words: ``b = softmax(max-pooled logits) @ word_embeddings``.
+    """
+    _check_logits_mask(logits, token_mask)
+    empty = ~token_mask.any(dim=1)
+    if bool(empty.any()):
+        rows = torch.nonzero(empty).flatten().tolist()
+        raise ValueError(f"bottleneck needs at least one real token per row; rows {rows} have none")
+    return torch.softmax(masked_max_logits(logits, token_mask), dim=-1)
+
+
+def flops_loss(weights: torch.Tensor) -> torch.Tensor:
+    """FLOPS regulariser ``sum_j (mean_i |w_ij|)^2``.
+
+    Args:
+        weights: ``(N, V)`` lexical vectors of a batch.
+
+    Returns:
+        Scalar tensor (float32).
+
+    Raises:
+        ValueError: not a 2-D tensor or an empty batch.
+
+    Source:
+        Paria et al., "Minimizing FLOPs to learn efficient sparse representations", ICLR 2020;
+        SPLADE v2 eq. 4. Reference: ``FLOAP`` in ChiYeungLaw/LexLIP-ICCV23
+        ``Phase2/src/modules/objectives.py``.
+    """
+    if weights.dim() != 2 or weights.shape[0] == 0:
+        raise ValueError(f"flops_loss expects (N, V) with N >= 1; got {tuple(weights.shape)}")
+    return weights.float().abs().mean(dim=0).pow(2).sum()
+
+
+def flops_weight(step: int, max_weight: float, warmup_steps: int) -> float:
+    """Weight of the FLOPS term at a training step, ramped up quadratically.
+
+    ``max_weight * min(1, (step / warmup_steps) ** 2)``; ``warmup_steps == 0`` gives
+    ``max_weight`` from the first step.
+
+    Args:
+        step: optimiser step, ``>= 0``.
+        max_weight: weight after warm-up, ``>= 0``.
+        warmup_steps: length of the ramp in steps, ``>= 0``.
+
+    Returns:
+        The weight (float).
+
+    Raises:
+        ValueError: a negative argument.
+
+    Source:
+        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 3: "lambda ... increased
+        quadratically ... until step T".
+    """
+    if step < 0 or max_weight < 0 or warmup_steps < 0:
+        raise ValueError(
+            "flops_weight needs step >= 0, max_weight >= 0, warmup_steps >= 0; got "
+            f"step={step}, max_weight={max_weight}, warmup_steps={warmup_steps}"
+        )
+    if warmup_steps == 0:
+        return float(max_weight)
+    return float(max_weight) * min(1.0, (step / warmup_steps) ** 2)
+
+
+def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -> torch.Tensor:
+    """Similarity matrix between two sets of lexical vectors.
+
+    ``cosine``: dot product of L2-normalised vectors (the form used for contrastive training
+    and retrieval: an inverted index stores the normalised vectors, which stay sparse).
+    ``dot``: the raw sparse dot product (SPLADE).
+
+    Args:
+        a: ``(N, V)`` non-negative lexical vectors.
+        b: ``(M, V)`` non-negative lexical vectors.
+        mode: ``"cosine"`` or ``"dot"``.
+
+    Returns:
+        ``(N, M)`` float32 similarities.
+
+    Raises:
+        ValueError: unknown mode or vocabulary sizes that differ.
+    """
+    if mode not in LEXICAL_SIMILARITIES:
+        raise ValueError(f"lexical similarity must be one of {LEXICAL_SIMILARITIES}; got {mode!r}")
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"lexical vectors must be (N, V) and (M, V); got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    a, b = a.float(), b.float()
+    if mode == "cosine":
+        a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
+    return a @ b.t()
+
+
+def excluded_vocabulary_ids(tokens: Sequence[str], special_ids: Sequence[int]) -> list[int]:
+    """Vocabulary ids that are not readable words: special tokens and ``[unusedN]`` slots.
+
+    Args:
+        tokens: the vocabulary in id order (``tokenizer.convert_ids_to_tokens(range(V))``).
+        special_ids: ``tokenizer.all_special_ids`` ([PAD], [CLS], [SEP], [MASK], [UNK]).
+
+    Returns:
+        Sorted list of ids to force to zero in lexical vectors.
+    """
+    out = {int(i) for i in special_ids if 0 <= int(i) < len(tokens)}
+    out.update(i for i, tok in enumerate(tokens) if _UNUSED_TOKEN.match(tok))
+    return sorted(out)
+
+
+def corpus_vocabulary(
+    texts: Sequence[str],
+    tokenizer: Any,
+    *,
+    min_count: int = 2,
+    exclude: frozenset[str] = FUNCTION_WORDS,
+) -> list[int]:
+    """Vocabulary ids that occur in a caption corpus: the readable words of a lexical space.
+
+    Every caption is tokenised (WordPiece); an id is kept when it occurs at least
+    ``min_count`` times as a complete word (not followed by a ``##`` piece), has two or more
+    lower-case letters (no ``##`` pieces, digits, punctuation or special tokens) and is not in
+    ``exclude``. Restricting SPLADE-style vectors to an in-domain vocabulary keeps the words a
+    user reads (the explorer's bars) on motion language; a motion vector can no longer spend
+    weight on rare sub-words of the 30k vocabulary.
+
+    Args:
+        texts: captions (e.g. the training captions and a text-only caption corpus).
+        tokenizer: a ``transformers`` tokenizer of the lexical vocabulary.
+        min_count: minimum number of occurrences, ``>= 1``.
+        exclude: words never kept (default :data:`FUNCTION_WORDS`).
+
+    Returns:
+        Sorted list of vocabulary ids.
+
+    Raises:
+        ValueError: no texts, ``min_count < 1``, or no id survives the filters.
+    """
+    if not texts:
+        raise ValueError("corpus_vocabulary needs at least one caption")
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1; got {min_count}")
+    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    piece = np.array([t.startswith("##") for t in vocab] + [False])
+    counts: dict[int, int] = {}
+    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        for i, nxt in zip(ids, [*ids[1:], len(vocab)]):
+            if not piece[nxt]:  # a complete word, not the first piece of a longer one
+                counts[i] = counts.get(i, 0) + 1
+    special = set(getattr(tokenizer, "all_special_ids", ()))
+    keep = []
+    for i, n in counts.items():
+        if n < min_count or i in special:
+            continue
+        tok = vocab[i]
+        if _WHOLE_WORD.match(tok) and tok not in exclude:
+            keep.append(int(i))
+    if not keep:
+        raise ValueError(
+            f"no vocabulary word occurs {min_count}+ times in {len(texts)} captions "
+            "outside the excluded words"
+        )
+    return sorted(keep)
+
+
+def top_words(
+    weights: torch.Tensor | np.ndarray, tokens: Sequence[str], k: int = 10
+) -> list[list[tuple[str, float]]]:
+    """The ``k`` heaviest vocabulary entries of each lexical vector, heaviest first.
+
+    Zero weights are never listed, so a sparse vector may give fewer than ``k`` words.
+
+    Args:
+        weights: ``(V,)`` or ``(B, V)`` non-negative lexical weights (tensor or array).
+        tokens: the vocabulary in id order, length ``V``.
+        k: number of words per vector, ``>= 1``.
+
+    Returns:
+        One list of ``(token, weight)`` per vector (a single list for a ``(V,)`` input).
+
+    Raises:
+        ValueError: ``k < 1``, a tensor that is not 1-D/2-D, or ``V != len(tokens)``.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1; got {k}")
+    w = torch.as_tensor(np.asarray(weights) if isinstance(weights, np.ndarray) else weights)
+    w = w.detach().float().cpu()
+    if w.dim() == 1:
+        w = w.unsqueeze(0)
+    if w.dim() != 2 or w.shape[1] != len(tokens):
+        raise ValueError(
+            f"lexical weights must be (V,) or (B, V) with V = {len(tokens)}; got {tuple(w.shape)}"
+        )
+    values, ids = torch.topk(w, k=min(k, w.shape[1]), dim=1)
+    out: list[list[tuple[str, float]]] = []
+    for vals, idx in zip(values.tolist(), ids.tolist()):
+        out.append([(tokens[i], float(v)) for v, i in zip(vals, idx) if v > 0.0])
+    return out

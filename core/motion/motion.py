@@ -1,0 +1,310 @@
+"""Motion: validated joint positions with their skeleton, canonical form and mirroring.
+
+The one data path of motionlex starts here (../shared/DESIGN.md): any file becomes a
+:class:`Motion` with ``joints (T, J, 3)`` in metres, then :func:`to_canonical` brings it to
+the HumanML3D convention: 20 fps, Y up, floor at y = 0, root XZ at the origin and facing +Z
+on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` pipeline).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from motionlex.core.motion.skeleton import Skeleton
+
+logger = logging.getLogger(__name__)
+
+CANONICAL_FPS = 20.0
+"""Frame rate of the canonical form (HumanML3D)."""
+
+MIN_FRAMES = 2
+MAX_ABS_COORD_M = 100.0
+"""Coordinates beyond this many metres are taken as a unit error (e.g. millimetres)."""
+MIN_BODY_EXTENT_M = 0.05
+"""A body whose joints span less than this (metres) is taken as a unit error."""
+MAX_BODY_EXTENT_M = 4.0
+"""A single body whose joints span more than this in one frame is a unit error."""
+
+
+class MotionFileError(ValueError):
+    """A motion file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Joint positions of one motion on one skeleton.
+
+    Attributes:
+        joints: ``(T, J, 3)`` float32, metres, with ``T >= 2`` and ``J`` equal to
+            ``skeleton.num_joints``.
+        fps: frames per second (> 0).
+        skeleton: the kinematic tree and body-part chains.
+        source: file the motion came from (for error messages and export), or ``None``.
+        name: an identifier such as the dataset id.
+    """
+
+    joints: np.ndarray
+    fps: float
+    skeleton: Skeleton
+    source: str | None = None
+    name: str = ""
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames ``T``."""
+        return int(self.joints.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds, ``T / fps``."""
+        return self.num_frames / self.fps
+
+    def crop_seconds(self, start: float, end: float) -> "Motion":
+        """Frames between ``start`` and ``end`` seconds (HumanML3D caption spans).
+
+        ``start == end == 0`` means the whole clip.
+
+        Raises:
+            ValueError: when the span leaves fewer than 2 frames.
+        """
+        if start == 0.0 and end == 0.0:
+            return self
+        a = max(0, int(np.floor(start * self.fps)))
+        b = min(self.num_frames, int(np.floor(end * self.fps))) if end > 0 else self.num_frames
+        if b - a < MIN_FRAMES:
+            raise ValueError(
+                f"{self.source or self.name}: span {start:.2f}-{end:.2f} s keeps {b - a} "
+                f"frame(s) of {self.num_frames} at {self.fps} fps"
+            )
+        return replace(self, joints=self.joints[a:b])
+
+
+def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
+    """Check a joint array and return it as contiguous float32.
+
+    Args:
+        joints: ``(T, J, 3)`` array of positions in metres.
+        skeleton: the skeleton the joints must match.
+        source: file name quoted in error messages.
+
+    Returns:
+        ``(T, J, 3)`` float32 array.
+
+    Raises:
+        MotionFileError: wrong rank, joint count or last axis; non-numeric data; fewer than
+            2 frames; NaN or inf; coordinates or body size that are not plausible metres
+            (millimetres or centimetres given as metres, or a collapsed body).
+    """
+    arr = np.asarray(joints)
+    if arr.dtype.kind not in "fiu":
+        raise MotionFileError(f"{source}: joint data is not numeric (dtype {arr.dtype})")
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise MotionFileError(f"{source}: expected joints of shape (T, J, 3), got {arr.shape}")
+    if arr.shape[1] != skeleton.num_joints:
+        raise MotionFileError(
+            f"{source}: skeleton {skeleton.name!r} has {skeleton.num_joints} joints, "
+            f"the file has {arr.shape[1]}"
+        )
+    if arr.shape[0] < MIN_FRAMES:
+        raise MotionFileError(f"{source}: {arr.shape[0]} frame(s); at least {MIN_FRAMES} needed")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad_frames = np.unique(np.nonzero(~finite.all(axis=(1, 2)))[0])
+        raise MotionFileError(
+            f"{source}: NaN or inf in {len(bad_frames)} frame(s), first at frame {bad_frames[0]}"
+        )
+    peak = float(np.abs(arr).max())
+    extent = float(np.median(np.ptp(arr, axis=1).max(axis=-1)))
+    if peak > MAX_ABS_COORD_M or extent > MAX_BODY_EXTENT_M:
+        raise MotionFileError(
+            f"{source}: implausible scale for metres (largest |coordinate| {peak:.1f}, "
+            f"median body extent {extent:.2f}); millimetres or centimetres given as metres?"
+        )
+    if extent < MIN_BODY_EXTENT_M:
+        raise MotionFileError(
+            f"{source}: implausible scale for metres (median body extent {extent:.4f} m); "
+            "collapsed skeleton or wrong units?"
+        )
+    return arr
+
+
+def make_motion(
+    joints: np.ndarray,
+    fps: float,
+    skeleton: Skeleton,
+    source: str | None = None,
+    name: str = "",
+) -> Motion:
+    """Validate ``joints`` and build a :class:`Motion`.
+
+    Raises:
+        MotionFileError: see :func:`validate_joints`; also for ``fps <= 0``.
+    """
+    src = source or name or "<array>"
+    if not np.isfinite(fps) or fps <= 0:
+        raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")
+    return Motion(validate_joints(joints, skeleton, src), float(fps), skeleton, source, name)
+
+
+def load_joints_npy(
+    path: str | Path,
+    skeleton: Skeleton,
+    fps: float = CANONICAL_FPS,
+    scale: float = 1.0,
+    name: str | None = None,
+) -> Motion:
+    """Read a ``(T, J, 3)`` joint array from a ``.npy`` file (HumanML3D ``new_joints``).
+
+    Args:
+        path: the ``.npy`` file.
+        skeleton: skeleton of the file's joints.
+        fps: the file's frame rate (20 for HumanML3D, 12.5 for KIT-ML).
+        scale: factor to metres (0.001 for KIT-ML's millimetre release).
+        name: identifier; defaults to the file stem.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        MotionFileError: truncated, pickled or non-numeric file, or invalid joints.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"motion file not found: {path}")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as e:  # pickled object arrays or a corrupt header
+        raise MotionFileError(f"{path}: not a plain numeric .npy array ({e})") from e
+    except (EOFError, OSError) as e:
+        raise MotionFileError(f"{path}: truncated or unreadable .npy file ({e})") from e
+    if arr.dtype.kind not in "fiu":
+        raise MotionFileError(f"{path}: joint data is not numeric (dtype {arr.dtype})")
+    return make_motion(arr.astype(np.float32) * np.float32(scale), fps, skeleton, str(path),
+                       name or path.stem)
+
+
+def resample(motion: Motion, fps: float) -> Motion:
+    """Linearly resample a motion in time to ``fps``.
+
+    The output covers the same duration: ``T' = floor((T - 1) * fps / fps_in) + 1`` frames,
+    frame ``k`` taken at ``k / fps`` seconds.
+
+    Raises:
+        ValueError: when ``fps <= 0`` or the result would have fewer than 2 frames.
+    """
+    if fps <= 0:
+        raise ValueError(f"target fps must be > 0, got {fps}")
+    if abs(fps - motion.fps) < 1e-9:
+        return motion
+    t_in = motion.num_frames
+    t_out = int(np.floor((t_in - 1) * fps / motion.fps + 1e-9)) + 1
+    if t_out < MIN_FRAMES:
+        raise ValueError(
+            f"{motion.source or motion.name}: {t_in} frames at {motion.fps} fps give "
+            f"{t_out} frame(s) at {fps} fps"
+        )
+    pos = np.arange(t_out) * (motion.fps / fps)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, t_in - 1)
+    i1 = np.clip(i0 + 1, 0, t_in - 1)
+    w = (pos - i0).astype(np.float32)[:, None, None]
+    joints = motion.joints[i0] * (1.0 - w) + motion.joints[i1] * w
+    return replace(motion, joints=joints.astype(np.float32), fps=float(fps))
+
+
+def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """Horizontal forward direction of a pose from its hips and shoulders.
+
+    ``across = (r_hip - l_hip) + (r_shoulder - l_shoulder)`` points to the body's right;
+    ``forward = up x across`` (Y up), as in the HumanML3D pipeline.
+
+    Args:
+        joints0: ``(J, 3)`` one pose, metres.
+        skeleton: hips are the second joint of each leg chain, shoulders the third joint
+            from the end of each arm chain (shoulder, elbow, wrist).
+
+    Returns:
+        ``(3,)`` float64 unit vector with zero Y.
+
+    Raises:
+        ValueError: when the pose has no horizontal left-right extent.
+    """
+    c = skeleton.chains
+    l_hip, r_hip = c[3][1], c[4][1]
+    l_sh, r_sh = c[1][max(-3, -len(c[1]))], c[2][max(-3, -len(c[2]))]
+    across = (joints0[r_hip] - joints0[l_hip]) + (joints0[r_sh] - joints0[l_sh])
+    across = np.asarray(across, dtype=np.float64)
+    across[1] = 0.0
+    n = np.linalg.norm(across)
+    if n < 1e-8:
+        raise ValueError("cannot find a facing direction: hips and shoulders coincide")
+    forward = np.cross(np.array([0.0, 1.0, 0.0]), across / n)
+    return forward / np.linalg.norm(forward)
+
+
+def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
+    """Bring a motion to the canonical form of ../shared/DESIGN.md.
+
+    Resample to ``fps``; put the floor (lowest joint over the clip) at y = 0; move the
+    pelvis (first joint of the torso chain; the tree root of BVH files can be a floor-level
+    marker) to XZ = 0 on frame 0; rotate about Y so that the body faces +Z on frame 0
+    (left side at +X).
+
+    Args:
+        motion: a motion in metres, Y up.
+        fps: target frame rate (20, HumanML3D).
+
+    Returns:
+        A new :class:`Motion` (same skeleton, ``fps`` frames per second).
+
+    Raises:
+        ValueError: see :func:`resample` and :func:`facing_direction`.
+    """
+    m = resample(motion, fps)
+    j = m.joints.astype(np.float64)
+    j[..., 1] -= j[..., 1].min()
+    root0 = j[0, m.skeleton.chains[0][0]].copy()  # the pelvis (torso chain start)
+    j[..., 0] -= root0[0]
+    j[..., 2] -= root0[2]
+    fwd = facing_direction(j[0], m.skeleton)
+    angle = np.arctan2(fwd[0], fwd[2])  # rotate by -angle about Y to face +Z
+    c, s = np.cos(-angle), np.sin(-angle)
+    rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    j = j @ rot.T
+    return replace(m, joints=j.astype(np.float32))
+
+
+def mirror_motion(motion: Motion) -> Motion:
+    """Mirror a motion left-right: swap left/right joints and negate x.
+
+    Mirroring twice is the identity.
+    """
+    perm = motion.skeleton.mirror_permutation()
+    j = motion.joints[:, perm, :].copy()
+    j[..., 0] *= -1.0
+    return replace(motion, joints=j)
+
+
+_LR = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+
+
+def mirror_caption(caption: str) -> str:
+    """Swap the words 'left' and 'right' in a caption, keeping their case.
+
+    >>> mirror_caption("waves the Left hand, then the right")
+    'waves the Right hand, then the left'
+    """
+
+    def swap(m: re.Match) -> str:
+        w = m.group(0)
+        other = "right" if w.lower() == "left" else "left"
+        if w.isupper():
+            return other.upper()
+        if w[0].isupper():
+            return other.capitalize()
+        return other
+
+    return _LR.sub(swap, caption)

@@ -1,0 +1,619 @@
+"""Searching a gallery index: dense, lexical (inverted index) and fused similarity.
+
+A query (a text, a motion, or a gallery item) becomes a :class:`QueryEmbedding`: a dense
+unit vector and its heaviest lexical words. :class:`Searcher` ranks the index by
+
+- ``dense``: cosine of dense embeddings (one torch matrix-vector product; FAISS
+  ``IndexFlatIP`` for galleries over ``faiss_min_items`` when ``faiss`` is installed);
+- ``lexical``: sparse dot product of lexical vectors (the cosine for models trained with
+  ``lexical_similarity="cosine"``, whose index stores L2-normalised vectors), computed from the
+  inverted index: only the posting lists of the query's non-zero words are read;
+- ``fused``: ``w * dense + (1 - w) * lexical / max(lexical)`` per query
+  (:func:`~.retrieval.fuse`).
+
+Each :class:`Hit` carries its score and the words that contributed most to the lexical
+similarity (query weight x motion weight). :meth:`Searcher.search_in_chunks` is a generator
+over gallery chunks, so a GUI worker can report progress and cancel between chunks
+(``pyapp-kit/superqt`` ``GeneratorWorker`` style). A :class:`Searcher` holds no global state
+and does not mutate anything after construction, so one instance can serve a worker thread.
+
+Sources: SPLADE sparse retrieval with an inverted index, Formal et al., SPLADE v2 (arXiv
+2109.10086), Sec. 2; query pruning to the heaviest terms, Lassance and Clinchant, "An
+Efficiency Study for SPLADE Models", SIGIR 2022, Sec. 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from motionlex.core.motion.motion import Motion, make_motion, to_canonical
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.retrieval.index import GalleryIndex, encode_motions
+from motionlex.core.retrieval.metrics import fuse
+
+logger = logging.getLogger(__name__)
+
+SEARCH_MODES = ("dense", "lexical", "fused")
+DEFAULT_QUERY_WORDS = 64
+FAISS_MIN_ITEMS = 50_000
+
+
+@dataclass(frozen=True)
+class QueryEmbedding:
+    """A query in the index's space.
+
+    Attributes:
+        dense: ``(D,)`` float32, L2-normalised.
+        word_ids: ``(Q,)`` int64 vocabulary ids of the query's words, ascending.
+        word_weights: ``(Q,)`` float32 weights (> 0) of those words, normalised as the
+            index's vectors are (see :func:`sparse_query`).
+        kind: ``"text"``, ``"motion"`` or ``"item"``.
+        text: the query text (``kind == "text"``).
+        item: the gallery row (``kind == "item"``).
+    """
+
+    dense: np.ndarray
+    word_ids: np.ndarray
+    word_weights: np.ndarray
+    kind: str = "text"
+    text: str = ""
+    item: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result.
+
+    Attributes:
+        index: row in the gallery index.
+        id: the item's id.
+        score: the ranking score of the chosen mode.
+        caption: its first caption (``""`` when it has none).
+        source: the source file.
+        words: up to ``n`` ``(word, query weight x motion weight)`` pairs, largest first.
+        dense_score: dense cosine of the hit.
+        lexical_score: lexical similarity of the hit (over the query's kept words).
+    """
+
+    index: int
+    id: str
+    score: float
+    caption: str
+    source: str
+    words: list[tuple[str, float]]
+    dense_score: float = 0.0
+    lexical_score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (words as ``[word, contribution]`` pairs)."""
+        return {"id": self.id, "index": self.index, "score": self.score,
+                "caption": self.caption, "source": self.source,
+                "words": [[w, v] for w, v in self.words], "dense_score": self.dense_score,
+                "lexical_score": self.lexical_score}
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """One step of :meth:`Searcher.search_in_chunks`.
+
+    Attributes:
+        done: gallery items scored so far.
+        total: gallery size.
+        hits: the final ranked hits on the last step, None before.
+    """
+
+    done: int
+    total: int
+    hits: list[Hit] | None = None
+
+
+# ------------------------------------------------------------------------------ pure scoring
+def sparse_query(
+    lexical: np.ndarray, similarity: str, max_words: int | None = DEFAULT_QUERY_WORDS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The words of a query's lexical vector.
+
+    For ``"cosine"`` the full vector is L2-normalised first, so each kept word's product
+    with a stored (unit) motion vector is its exact share of the cosine; then only the
+    ``max_words`` heaviest words are kept (query pruning).
+
+    Args:
+        lexical: ``(V,)`` float, non-negative lexical vector.
+        similarity: ``"cosine"`` or ``"dot"``.
+        max_words: words kept; ``None`` keeps every non-zero word.
+
+    Returns:
+        ``(word_ids (Q,) int64 ascending, word_weights (Q,) float32 > 0)``.
+
+    Raises:
+        ValueError: not 1-D, negative weights, unknown similarity or ``max_words < 1``.
+    """
+    v = np.asarray(lexical, np.float32)
+    if v.ndim != 1:
+        raise ValueError(f"lexical query must be (V,), got shape {v.shape}")
+    if similarity not in ("cosine", "dot"):
+        raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
+    if max_words is not None and max_words < 1:
+        raise ValueError(f"max_words must be >= 1 or None, got {max_words}")
+    if v.size and v.min() < 0:
+        raise ValueError(f"lexical weights must be >= 0, min {v.min()}")
+    if similarity == "cosine":
+        norm = float(np.linalg.norm(v))
+        v = v / norm if norm > 0 else v
+    ids = np.flatnonzero(v > 0)
+    if max_words is not None and len(ids) > max_words:
+        ids = np.sort(ids[np.argpartition(-v[ids], max_words - 1)[:max_words]])
+    return ids.astype(np.int64), v[ids].astype(np.float32)
+
+
+def inverted_scores(inverted: sp.csc_matrix, word_ids: np.ndarray,
+                    word_weights: np.ndarray) -> np.ndarray:
+    """Sparse dot products of a query with every gallery vector, from posting lists.
+
+    Reads only the columns (posting lists) of the query's words: the cost is the summed
+    length of those lists, independent of the other words of the vocabulary.
+
+    Args:
+        inverted: ``(N, V)`` CSC lexical matrix.
+        word_ids: ``(Q,)`` int vocabulary ids.
+        word_weights: ``(Q,)`` float query weights.
+
+    Returns:
+        ``(N,)`` float64 scores (0 for motions sharing no word with the query).
+
+    Source: term-at-a-time evaluation over an inverted index (SPLADE v2, Sec. 2).
+    """
+    ids = np.asarray(word_ids, np.int64)
+    indptr = inverted.indptr
+    starts = indptr[ids]
+    lens = indptr[ids + 1] - starts
+    total = int(lens.sum())
+    n = inverted.shape[0]
+    if total == 0:
+        return np.zeros(n, np.float64)
+    offs = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+    contrib = inverted.data[offs] * np.repeat(np.asarray(word_weights, np.float64), lens)
+    return np.bincount(inverted.indices[offs], weights=contrib, minlength=n)
+
+
+def brute_force_scores(lexical: sp.csr_matrix, word_ids: np.ndarray,
+                       word_weights: np.ndarray) -> np.ndarray:
+    """The same scores as :func:`inverted_scores` by a full sparse matrix-vector product.
+
+    Touches every stored weight of the gallery (reference and benchmark baseline).
+
+    Returns:
+        ``(N,)`` float64 scores.
+    """
+    q = np.zeros(lexical.shape[1], np.float32)
+    q[np.asarray(word_ids, np.int64)] = word_weights
+    return np.asarray(lexical @ q, np.float64)
+
+
+def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties broken by lower index.
+
+    Args:
+        scores: ``(N,)`` float.
+        k: number wanted (fewer when the gallery is smaller).
+        exclude: rows never returned.
+
+    Returns:
+        ``(min(k, N - len(exclude)),)`` int64.
+    """
+    s = np.asarray(scores, np.float64)
+    if len(exclude):
+        s = s.copy()
+        s[np.asarray(exclude, np.int64)] = -np.inf
+    k = min(int(k), len(s) - len(set(int(e) for e in exclude)))
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    cand = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+    return cand[np.lexsort((cand, -s[cand]))].astype(np.int64)
+
+
+def inverted_lookup(inverted: sp.csc_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Entries ``M[rows[i], cols[i]]`` of a CSC matrix with sorted row indices.
+
+    A binary search inside each column's posting list, vectorised over all pairs (about
+    ``log2(longest list)`` NumPy passes over the pairs).
+
+    Args:
+        inverted: ``(N, V)`` CSC matrix, row indices sorted within each column.
+        rows / cols: ``(P,)`` int pairs.
+
+    Returns:
+        ``(P,)`` float64 values (0 where the entry is not stored).
+    """
+    rows = np.asarray(rows, np.int64)
+    cols = np.asarray(cols, np.int64)
+    indptr, indices = inverted.indptr, inverted.indices
+    if len(indices) == 0 or len(rows) == 0:
+        return np.zeros(len(rows), np.float64)
+    lo, end = indptr[cols].astype(np.int64), indptr[cols + 1].astype(np.int64)
+    hi = end.copy()
+    last = len(indices) - 1
+    while True:  # lower_bound of each row in its column's slice
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        right = active & (indices[np.minimum(mid, last)] < rows)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    at = np.minimum(lo, last)
+    found = (lo < end) & (indices[at] == rows)
+    return np.where(found, inverted.data[at], 0.0).astype(np.float64)
+
+
+def word_evidence(
+    inverted: sp.csc_matrix,
+    vocabulary: Sequence[str],
+    rows: Sequence[int],
+    word_ids: np.ndarray,
+    word_weights: np.ndarray,
+    n: int = 5,
+) -> tuple[list[list[tuple[str, float]]], np.ndarray]:
+    """The words that contributed most to each row's lexical score, and the scores.
+
+    Reads only the query words' posting lists (:func:`inverted_lookup`), so the lexical
+    matrix in row form is never needed.
+
+    Args:
+        inverted: ``(N, V)`` CSC lexical matrix (sorted row indices).
+        vocabulary: ``V`` tokens.
+        rows: ``H`` gallery rows.
+        word_ids / word_weights: the query's ``Q`` words and weights.
+        n: words listed per row (0: none).
+
+    Returns:
+        ``(evidence, scores)``: per row up to ``n`` ``(word, query weight x motion weight)``
+        pairs, largest first (positive only; ties by word id), and ``(H,)`` float64 lexical
+        scores (the sum over all query words).
+    """
+    ids = np.asarray(word_ids, np.int64)
+    rows = np.asarray(rows, np.int64)
+    if len(ids) == 0 or len(rows) == 0:
+        return [[] for _ in rows], np.zeros(len(rows), np.float64)
+    vals = inverted_lookup(inverted, np.tile(rows, len(ids)), np.repeat(ids, len(rows)))
+    contrib = vals.reshape(len(ids), len(rows)) * np.asarray(word_weights, np.float64)[:, None]
+    out: list[list[tuple[str, float]]] = []
+    for h in range(len(rows)):
+        c = contrib[:, h]
+        order = np.lexsort((ids, -c))[:n] if n > 0 else []
+        out.append([(vocabulary[int(ids[o])], float(c[o])) for o in order if c[o] > 0])
+    return out, contrib.sum(axis=0)
+
+
+# ------------------------------------------------------------------------------ the searcher
+class Searcher:
+    """Ranks a :class:`~.index.GalleryIndex` for text, motion and gallery-item queries.
+
+    Args:
+        index: the loaded index.
+        model: the :class:`~.model.MotionTextModel` that built it (needed to embed texts and
+            motions; gallery-item queries work without it).
+        fusion_weight: default dense weight of fused scores (None: the index's, recorded
+            from the checkpoint's validation, else 0.5).
+        query_words: heaviest query words used for lexical scores (None: all non-zero).
+        dense_backend: ``"auto"`` (FAISS for galleries over ``faiss_min_items`` when
+            installed), ``"torch"`` or ``"faiss"``.
+        faiss_min_items: gallery size from which ``"auto"`` uses FAISS.
+        verify_model: check the model's fingerprint against the index (skip only when the
+            caller already did, e.g. ``GalleryIndex.load(path, model)``).
+
+    Raises:
+        IndexMismatchError: the model did not build the index.
+        ValueError: ``fusion_weight`` outside [0, 1], ``query_words < 1`` or an unknown
+            backend. ImportError: ``dense_backend="faiss"`` without ``faiss`` installed.
+    """
+
+    def __init__(
+        self,
+        index: GalleryIndex,
+        model: Any = None,
+        *,
+        fusion_weight: float | None = None,
+        query_words: int | None = DEFAULT_QUERY_WORDS,
+        dense_backend: str = "auto",
+        faiss_min_items: int = FAISS_MIN_ITEMS,
+        verify_model: bool = True,
+    ) -> None:
+        if model is not None and verify_model:
+            index.check_model(model)
+        self.index = index
+        self.model = model
+        self.fusion_weight = _check_weight(
+            index.fusion_weight if fusion_weight is None else fusion_weight)
+        if query_words is not None and query_words < 1:
+            raise ValueError(f"query_words must be >= 1 or None, got {query_words}")
+        self.query_words = query_words
+        if dense_backend not in ("auto", "torch", "faiss"):
+            raise ValueError(f"dense_backend must be 'auto', 'torch' or 'faiss', got "
+                             f"{dense_backend!r}")
+        dense = index.dense_float32()
+        self._inverted = index.inverted
+        self._faiss = None
+        if dense_backend == "faiss" or (dense_backend == "auto" and len(index) > faiss_min_items):
+            self._faiss, shared = _faiss_index(dense, required=dense_backend == "faiss")
+            if shared is not None:  # torch reads FAISS's own copy: the vectors are held once
+                dense = shared
+        self._dense = torch.from_numpy(dense)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def uses_faiss(self) -> bool:
+        """True when dense-only searches go through FAISS."""
+        return self._faiss is not None
+
+    # -- queries --------------------------------------------------------------------------
+    def _need_model(self, what: str) -> Any:
+        if self.model is None:
+            raise ValueError(f"{what} needs the model: create the Searcher with the model "
+                             f"that built {self.index.path}")
+        return self.model
+
+    @torch.inference_mode()
+    def embed_text(self, text: str) -> QueryEmbedding:
+        """Embed a text query.
+
+        Raises:
+            ValueError: empty text or no model.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"query text must be a non-empty string, got {text!r}")
+        model = self._need_model("a text query")
+        model.eval()
+        out = model.forward_text([text.strip()])
+        ids, w = sparse_query(out.lexical[0].float().cpu().numpy(),
+                              self.index.lexical_similarity, self.query_words)
+        return QueryEmbedding(out.dense[0].float().cpu().numpy(), ids, w, "text", text.strip())
+
+    def embed_motion(self, joints: np.ndarray, skeleton: Skeleton,
+                     fps: float = 20.0) -> QueryEmbedding:
+        """Embed a motion query (brought to the canonical form first).
+
+        Args:
+            joints: ``(T, J, 3)`` float, metres, Y up.
+            skeleton: its skeleton.
+            fps: its frame rate.
+
+        Raises:
+            ValueError / MotionFileError: invalid joints or no model.
+        """
+        model = self._need_model("a motion query")
+        m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
+        dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
+                                    long_clips=self.index.settings.long_clips)
+        ids, w = sparse_query(lex[0], self.index.lexical_similarity, self.query_words)
+        return QueryEmbedding(dense[0], ids, w, "motion")
+
+    def item_query(self, i: int) -> QueryEmbedding:
+        """A gallery item as the query (its stored vectors; no model needed).
+
+        Raises:
+            IndexError: ``i`` out of range.
+        """
+        if not 0 <= i < len(self.index):
+            raise IndexError(f"item {i} out of range for {len(self.index)} motions")
+        inv = self._inverted
+        pos = np.flatnonzero(inv.indices == i)  # the row, from the posting lists
+        row = np.zeros(inv.shape[1], np.float32)
+        row[np.searchsorted(inv.indptr, pos, side="right") - 1] = inv.data[pos]
+        ids, w = sparse_query(row, "dot", self.query_words)  # stored rows are normalised
+        return QueryEmbedding(self._dense[i].numpy().copy(), ids, w, "item", item=i)
+
+    # -- scores ---------------------------------------------------------------------------
+    def dense_scores(self, query: QueryEmbedding, start: int = 0,
+                     stop: int | None = None) -> np.ndarray:
+        """``(stop - start,)`` float32 dense cosines of gallery rows ``start:stop``.
+
+        Raises:
+            ValueError: query dimension differs from the index's.
+        """
+        q = torch.from_numpy(np.ascontiguousarray(query.dense, np.float32))
+        if q.shape[0] != self._dense.shape[1]:
+            raise ValueError(f"query has {q.shape[0]} dense dims, the index "
+                             f"{self._dense.shape[1]}")
+        return torch.mv(self._dense[start:stop], q).numpy()
+
+    def lexical_scores(self, query: QueryEmbedding, method: str = "inverted") -> np.ndarray:
+        """``(N,)`` float64 lexical scores: ``"inverted"`` (posting lists) or ``"brute"``.
+
+        Raises:
+            ValueError: unknown method.
+        """
+        if method == "inverted":
+            return inverted_scores(self._inverted, query.word_ids, query.word_weights)
+        if method == "brute":
+            return brute_force_scores(self.index.lexical, query.word_ids, query.word_weights)
+        raise ValueError(f"method must be 'inverted' or 'brute', got {method!r}")
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, query: QueryEmbedding, k: int = 10, mode: str = "fused",
+               fusion_weight: float | None = None, *, words: int = 5,
+               exclude: Sequence[int] = (), lexical_method: str = "inverted") -> list[Hit]:
+        """The ``k`` best gallery motions for a query, best first.
+
+        Args:
+            query: from :meth:`embed_text`, :meth:`embed_motion` or :meth:`item_query`.
+            k: number of hits.
+            mode: ``"dense"``, ``"lexical"`` or ``"fused"``.
+            fusion_weight: dense weight for ``"fused"`` (None: the searcher's default).
+            words: evidence words per hit.
+            exclude: gallery rows left out (e.g. the query item).
+            lexical_method: ``"inverted"`` or ``"brute"`` (same scores).
+
+        Returns:
+            Hits sorted by score (ties: lower row first).
+
+        Raises:
+            ValueError: unknown mode, ``k < 1`` or a weight outside [0, 1].
+        """
+        steps = list(self.search_in_chunks(query, k, mode, fusion_weight, words=words,
+                                           exclude=exclude, chunk_size=None,
+                                           lexical_method=lexical_method))
+        return steps[-1].hits or []
+
+    def search_in_chunks(
+        self,
+        query: QueryEmbedding,
+        k: int = 10,
+        mode: str = "fused",
+        fusion_weight: float | None = None,
+        *,
+        words: int = 5,
+        exclude: Sequence[int] = (),
+        chunk_size: int | None = 16384,
+        lexical_method: str = "inverted",
+    ) -> Iterator[SearchProgress]:
+        """:meth:`search` as a generator over gallery chunks (a cancel point per chunk).
+
+        Yields a :class:`SearchProgress` after each chunk of dense scores; the last one
+        carries the hits (identical to :meth:`search`). Lexical scores come first, in one
+        step (they read only the query's posting lists).
+
+        Args:
+            chunk_size: gallery rows per step (None: one step).
+            (others as :meth:`search`)
+
+        Raises:
+            ValueError: as :meth:`search`.
+        """
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
+        weight = self.fusion_weight if fusion_weight is None else _check_weight(fusion_weight)
+        n = len(self.index)
+        lex = self.lexical_scores(query, lexical_method) if mode != "dense" else None
+        if mode == "lexical":
+            rows = top_k(lex, k, exclude)
+            yield SearchProgress(n, n, self._hits(rows, lex[rows], query, None, lex, words))
+            return
+        if mode == "dense" and self._faiss is not None:
+            rows, scores = self._faiss_top_k(query, k, exclude)
+            yield SearchProgress(n, n, self._hits(rows, scores, query, None, None, words))
+            return
+        dense = np.empty(n, np.float32)
+        step = n if chunk_size is None else chunk_size
+        for a in range(0, n, max(step, 1)):
+            b = min(a + step, n)
+            dense[a:b] = self.dense_scores(query, a, b)
+            if b < n:
+                yield SearchProgress(b, n, None)
+        scores = dense if mode == "dense" else fuse(dense[None], lex[None], weight)[0]
+        rows = top_k(scores, k, exclude)
+        yield SearchProgress(n, n, self._hits(rows, scores[rows], query, dense, lex, words))
+
+    def _faiss_top_k(self, query: QueryEmbedding, k: int,
+                     exclude: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        ex = {int(e) for e in exclude}
+        want = min(k + len(ex), len(self.index))
+        scores, rows = self._faiss.search(np.ascontiguousarray(query.dense[None], np.float32),
+                                          want)
+        pairs = [(float(s), int(r)) for s, r in zip(scores[0], rows[0])
+                 if r >= 0 and int(r) not in ex]
+        pairs.sort(key=lambda p: (-p[0], p[1]))
+        pairs = pairs[:k]
+        return (np.array([r for _, r in pairs], np.int64),
+                np.array([s for s, _ in pairs], np.float64))
+
+    def _hits(self, rows: np.ndarray, scores: np.ndarray, query: QueryEmbedding,
+              dense: np.ndarray | None, lex: np.ndarray | None, words: int) -> list[Hit]:
+        rows = np.asarray(rows, np.int64)
+        evidence, l_rows = word_evidence(self._inverted, self.index.vocabulary, rows,
+                                         query.word_ids, query.word_weights, words)
+        if lex is not None:
+            l_rows = lex[rows]
+        if dense is None:
+            q = torch.from_numpy(np.ascontiguousarray(query.dense, np.float32))
+            d_rows = torch.mv(self._dense[torch.from_numpy(rows)], q).numpy()
+        else:
+            d_rows = dense[rows]
+        hits = []
+        for j, (r, s) in enumerate(zip(rows.tolist(), scores)):
+            caps = self.index.captions[r]
+            hits.append(Hit(r, self.index.ids[r], float(s), caps[0] if caps else "",
+                            self.index.sources[r], evidence[j], float(d_rows[j]),
+                            float(l_rows[j])))
+        return hits
+
+
+def _check_weight(w: float) -> float:
+    if not 0.0 <= float(w) <= 1.0:
+        raise ValueError(f"fusion weight must be in [0, 1], got {w}")
+    return float(w)
+
+
+def _faiss_index(dense: np.ndarray, required: bool) -> tuple[Any, np.ndarray | None]:
+    """An exact inner-product FAISS index over ``dense`` and a NumPy view of its vectors.
+
+    Returns:
+        ``(index, view)``: ``view`` is ``(N, D)`` float32 sharing FAISS's storage (valid while
+        the index lives); ``(None, None)`` when faiss is not installed and not ``required``.
+    """
+    try:
+        import faiss
+    except ImportError as e:
+        if required:
+            raise ImportError("dense_backend='faiss' needs the faiss-cpu package "
+                              "(pip install faiss-cpu)") from e
+        logger.info("faiss not installed; dense search uses torch")
+        return None, None
+    idx = faiss.IndexFlatIP(dense.shape[1])
+    idx.add(np.ascontiguousarray(dense, np.float32))
+    try:
+        view = faiss.rev_swig_ptr(idx.get_xb(), dense.size).reshape(dense.shape)
+    except (AttributeError, TypeError):  # another faiss build: keep our own copy
+        view = None
+    return idx, view
+
+
+def load_motion_file(path: str | os.PathLike, fps: float | None = None) -> Motion:
+    """A canonical motion from a ``.bvh`` file or a ``(T, J, 3)`` ``.npy`` joint file.
+
+    A ``.npy`` inside a dataset's ``new_joints/`` folder is read as that dataset reads it
+    (skeleton, frame rate and units detected); another ``.npy`` is taken as 20 fps metres
+    on the skeleton matching its joint count.
+
+    Raises:
+        FileNotFoundError: no such file.
+        MotionFileError / ValueError: unreadable or invalid motion, or another extension.
+    """
+    from motionlex.core.motion.motion import load_joints_npy
+    from motionlex.core.motion.skeleton import skeleton_for_joint_count
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"motion file not found: {p}")
+    suffix = p.suffix.lower()
+    if suffix == ".bvh":
+        from motionlex.core.motion.bvh import load_bvh
+
+        return to_canonical(load_bvh(p, fps=fps))
+    if suffix != ".npy":
+        raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")
+    if p.parent.name == "new_joints":
+        from motionlex.core.data.datasets import MotionDataset, MotionRecord
+
+        ds = MotionDataset(p.parent.parent, "all", fps=fps, skip_missing=True)
+        return ds.load_motion(MotionRecord(p.stem, p))
+    arr = np.load(p, mmap_mode="r", allow_pickle=False)
+    if arr.ndim != 3:
+        raise ValueError(f"{p}: expected joints (T, J, 3), got {arr.shape}")
+    return to_canonical(load_joints_npy(p, skeleton_for_joint_count(arr.shape[1]),
+                                        fps=fps or 20.0))

@@ -1,0 +1,1 @@
+"""motionlex.core.train."""

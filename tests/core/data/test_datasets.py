@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+
+from motionlex.core.data.datasets import (
+    Caption,
+    DatasetError,
+    MissingIdsError,
+    MotionDataset,
+    detect_layout,
+    parse_caption_line,
+    read_caption_corpus,
+    read_captions,
+)
+
+
+def test_bandai_train_split(shared_data):
+    ds = MotionDataset(shared_data / "bandai", "train")
+    assert len(ds) == 2932
+    s = ds[0]
+    assert s.motion.joints.shape[1:] == (22, 3) and s.motion.fps == 20.0
+    assert len(s.captions) == 2 and s.captions[0].whole_clip
+    assert s.record.meta["action"] and s.record.meta["split"] == "train"
+    val = MotionDataset(shared_data / "bandai", "val")
+    assert len(val) == 70 and not {r.id for r in val.records} & {r.id for r in ds.records}
+
+
+def test_humanml3d_samples_and_spans(shared_data, tmp_path):
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    samples, report = ds.scan()
+    assert report.kept == 7 and not report.skipped
+    assert sum(len(s.captions) for s in samples) == 4  # only 000000 has texts
+    pairs = list(ds.pairs(samples))
+    assert len(pairs) == 4 and all(m.num_frames == samples[0].motion.num_frames for m, _ in pairs)
+    # a caption span crops the motion (HumanML3D start/end in seconds)
+    root = tmp_path / "h"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "texts").mkdir()
+    src = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
+    (root / "new_joints" / "a.npy").write_bytes(src.read_bytes())
+    (root / "texts" / "a.txt").write_text("a person walks#a/DET person/NOUN#1.0#3.0\n")
+    (motion, text), = MotionDataset(root, "all").pairs()
+    assert motion.num_frames == 40 and text == "a person walks"
+
+
+def test_cmu_sets(shared_data):
+    for name, split, n in [("cmu_kitml", "train", 21), ("cmu_extra", "all", 90)]:
+        samples, report = MotionDataset(shared_data / name, split).scan()
+        assert report.kept == n and all(s.captions for s in samples)
+
+
+def test_caption_line_parsing():
+    c = parse_caption_line("a man kicks.#a/DET man/NOUN#0.0#0.0")
+    assert c == Caption("a man kicks.", "a/DET man/NOUN", 0.0, 0.0) and c.whole_clip
+    assert parse_caption_line("just text").text == "just text"
+    assert parse_caption_line("x#t#nan#nan").whole_clip
+    for bad, match in [("a#b#c", "4 fields"), ("#t#0#0", "empty caption"),
+                       ("x#t#zero#1", "not numbers"), ("x#t#2.0#1.0", "invalid span")]:
+        with pytest.raises(DatasetError, match=match):
+            parse_caption_line(bad, "f.txt", 3)
+
+
+def _copy_layout(shared_data, tmp_path, ids):
+    root = tmp_path / "ds"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "texts").mkdir()
+    for i in ids:
+        src = shared_data / "cmu_kitml"
+        npy = (src / "new_joints" / f"{i}.npy").read_bytes()
+        (root / "new_joints" / f"{i}.npy").write_bytes(npy)
+        (root / "texts" / f"{i}.txt").write_bytes((src / "texts" / f"{i}.txt").read_bytes())
+    return root
+
+
+def test_missing_ids_all_reported_or_skipped(shared_data, tmp_path):
+    ids = sorted(p.stem for p in (shared_data / "cmu_kitml" / "new_joints").glob("*.npy"))[:3]
+    root = _copy_layout(shared_data, tmp_path, ids)
+    (root / "train.txt").write_text("\n".join(ids + ["ghost1", "ghost2"]) + "\n")
+    with pytest.raises(MissingIdsError) as e:
+        MotionDataset(root, "train")
+    assert e.value.missing == ["ghost1", "ghost2"] and "train.txt" in str(e.value)
+    ds = MotionDataset(root, "train", skip_missing=True)
+    assert len(ds) == 3 and [n for n, _ in ds.report.skipped] == ["ghost1", "ghost2"]
+    with pytest.raises(FileNotFoundError, match="splits here: .*train"):
+        MotionDataset(root, "val")
+
+
+def test_scan_reports_bad_files_and_keeps_going(shared_data, tmp_path):
+    ids = sorted(p.stem for p in (shared_data / "cmu_kitml" / "new_joints").glob("*.npy"))[:4]
+    root = _copy_layout(shared_data, tmp_path, ids)
+    good = np.load(root / "new_joints" / f"{ids[0]}.npy")
+    bad = good.copy()
+    bad[5, 3] = np.nan
+    np.save(root / "new_joints" / "nan.npy", bad)
+    (root / "new_joints" / "trunc.npy").write_bytes(
+        (root / "new_joints" / f"{ids[0]}.npy").read_bytes()[:300])
+    np.save(root / "new_joints" / "joints23.npy", np.zeros((10, 23, 3), np.float32))
+    np.save(root / "new_joints" / "oneframe.npy", good[:1])
+    (root / "texts" / "badcap.txt").write_text("a#b#c\n")
+    np.save(root / "new_joints" / "badcap.npy", good)
+    samples, report = MotionDataset(root, "all").scan()
+    skipped = dict(report.skipped)
+    assert report.kept == len(samples) == 4
+    assert set(skipped) == {"nan", "trunc", "joints23", "oneframe", "badcap"}
+    assert "NaN" in skipped["nan"] and "nan.npy" in skipped["nan"]
+    assert "truncated" in skipped["trunc"] or "trunc.npy" in skipped["trunc"]
+    assert "23 joints" in skipped["joints23"]
+    assert "at least 2" in skipped["oneframe"]
+    assert "badcap.txt:1" in skipped["badcap"]
+    assert "5 skipped" in report.summary()
+
+
+def test_layout_and_corpus_errors(shared_data, tmp_path):
+    assert detect_layout(shared_data / "bandai") == "joints"
+    assert detect_layout(shared_data / "raw_bvh") == "bvh"
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        detect_layout(tmp_path / "nope")
+    with pytest.raises(DatasetError, match="not a motion dataset"):
+        detect_layout(tmp_path)
+    with pytest.raises(FileNotFoundError, match="caption file not found"):
+        read_captions(tmp_path / "x.txt")
+    corpus = read_caption_corpus(shared_data / "kitml_text", "train")
+    assert len(corpus) > 9000 and all(isinstance(c, str) and c for c in corpus[:100])
+    assert len(read_caption_corpus(shared_data / "bandai", "val")) == 140
+    (tmp_path / "annotations.json").write_text('{"a": {"nope": 1}}')
+    with pytest.raises(DatasetError, match="annotations"):
+        read_caption_corpus(tmp_path)

@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+
+from motionlex.core.motion.motion import (
+    Motion,
+    MotionFileError,
+    facing_direction,
+    load_joints_npy,
+    make_motion,
+    mirror_caption,
+    mirror_motion,
+    resample,
+    to_canonical,
+)
+from motionlex.core.motion.skeleton import SMPL22
+
+
+@pytest.fixture(scope="module")
+def walk(shared_data) -> Motion:
+    return load_joints_npy(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy", SMPL22)
+
+
+def test_load_real_humanml3d(walk):
+    assert walk.joints.dtype == np.float32 and walk.joints.shape == (116, 22, 3)
+    assert walk.fps == 20.0 and walk.name == "000000"
+
+
+def test_canonical_form_properties(shared_data):
+    m = load_joints_npy(shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy", SMPL22)
+    c = to_canonical(m)
+    assert abs(float(c.joints[..., 1].min())) < 1e-5  # floor at 0
+    np.testing.assert_allclose(c.joints[0, 0, [0, 2]], 0.0, atol=1e-5)  # root XZ at origin
+    fwd = facing_direction(c.joints[0], SMPL22)
+    np.testing.assert_allclose(fwd, [0.0, 0.0, 1.0], atol=1e-5)  # faces +Z
+    assert c.joints[0, 1, 0] > c.joints[0, 2, 0]  # left hip at +x
+    assert c.joints[0, 16, 0] > c.joints[0, 17, 0]  # left shoulder at +x
+    # bone lengths survive the rigid transform
+    b = SMPL22.bones()
+    len_m = np.linalg.norm(m.joints[:, b[:, 1]] - m.joints[:, b[:, 0]], axis=-1)
+    len_c = np.linalg.norm(c.joints[:, b[:, 1]] - c.joints[:, b[:, 0]], axis=-1)
+    np.testing.assert_allclose(len_m, len_c, atol=1e-4)
+
+
+def test_canonical_is_identity_on_canonical_data(walk):
+    np.testing.assert_allclose(to_canonical(walk).joints, walk.joints, atol=1e-4)
+
+
+def test_canonical_undoes_a_rotation(walk):
+    ang = np.deg2rad(70.0)
+    rot = np.array([[np.cos(ang), 0, np.sin(ang)], [0, 1, 0], [-np.sin(ang), 0, np.cos(ang)]])
+    moved = make_motion(walk.joints @ rot.T.astype(np.float32) + [3.0, 0.5, -2.0], 20.0, SMPL22)
+    np.testing.assert_allclose(to_canonical(moved).joints, to_canonical(walk).joints, atol=1e-4)
+
+
+def test_resample_keeps_duration(walk):
+    r = resample(walk, 12.5)
+    assert r.fps == 12.5
+    assert abs(r.duration - walk.duration) < 2 / 12.5
+    back = resample(r, 20.0)
+    assert back.fps == 20.0
+    np.testing.assert_allclose(r.joints[0], walk.joints[0])
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        resample(walk, 0)
+    with pytest.raises(ValueError, match="give"):
+        resample(make_motion(walk.joints[:2], 20.0, SMPL22), 1.0)
+
+
+def test_mirror_twice_is_identity_and_left_right_swap(walk):
+    m = mirror_motion(walk)
+    np.testing.assert_array_equal(mirror_motion(m).joints, walk.joints)
+    np.testing.assert_allclose(m.joints[:, 1, 0], -walk.joints[:, 2, 0])  # l_hip <- -r_hip.x
+    assert m.joints[0, 1, 0] > m.joints[0, 2, 0]  # still left at +x
+    assert mirror_caption("A person waves the Left hand then the right.") == (
+        "A person waves the Right hand then the left."
+    )
+    assert mirror_caption("LEFT; leftover") == "RIGHT; leftover"
+
+
+def test_crop_seconds(walk):
+    assert walk.crop_seconds(0.0, 0.0) is walk
+    assert walk.crop_seconds(1.0, 2.0).num_frames == 20
+    with pytest.raises(ValueError, match="keeps"):
+        walk.crop_seconds(5.0, 5.01)
+
+
+@pytest.mark.parametrize(
+    "arr, match",
+    [
+        (np.zeros((10, 21, 3)), "has 22 joints, the file has 21"),
+        (np.zeros((10, 22)), r"shape \(T, J, 3\)"),
+        (np.zeros((1, 22, 3)), "at least 2"),
+        (np.full((10, 22, 3), np.nan), "NaN or inf"),
+        (np.array([["a"]]), "not numeric"),
+    ],
+)
+def test_validation_errors(arr, match):
+    with pytest.raises(MotionFileError, match=match):
+        make_motion(arr, 20.0, SMPL22, source="bad.npy")
+
+
+def test_units_errors_name_file(walk):
+    with pytest.raises(MotionFileError, match="mm.npy.*millimetres"):
+        make_motion(walk.joints * 1000.0, 20.0, SMPL22, source="mm.npy")
+    with pytest.raises(MotionFileError, match="collapsed"):
+        make_motion(walk.joints * 0.001, 20.0, SMPL22, source="tiny.npy")
+    with pytest.raises(MotionFileError, match="frame rate"):
+        make_motion(walk.joints, 0.0, SMPL22, source="x.npy")
+
+
+def test_bad_files(tmp_path, walk):
+    with pytest.raises(FileNotFoundError, match="motion file not found"):
+        load_joints_npy(tmp_path / "none.npy", SMPL22)
+    good = tmp_path / "good.npy"
+    np.save(good, walk.joints)
+    trunc = tmp_path / "trunc.npy"
+    trunc.write_bytes(good.read_bytes()[:500])
+    with pytest.raises(MotionFileError, match="trunc.npy"):
+        load_joints_npy(trunc, SMPL22)
+    text = tmp_path / "text.npy"
+    text.write_text("this is not an array")
+    with pytest.raises(MotionFileError, match="text.npy"):
+        load_joints_npy(text, SMPL22)
+    obj = tmp_path / "obj.npy"
+    np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(MotionFileError, match="obj.npy"):
+        load_joints_npy(obj, SMPL22)

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from motionlex.core.motion.motion import load_joints_npy, mirror_motion
+from motionlex.core.motion.skeleton import (
+    KIT21,
+    PART_NAMES,
+    SMPL22,
+    Skeleton,
+    get_skeleton,
+    side_check,
+    skeleton_for_joint_count,
+)
+
+
+@pytest.mark.parametrize("sk", [SMPL22, KIT21])
+def test_builtin_chains_start_at_torso_and_cover_parts(sk):
+    assert len(sk.chains) == len(PART_NAMES)
+    torso = set(sk.chains[0])
+    for chain in sk.chains[1:]:
+        assert chain[0] in torso  # limbs start at a torso joint
+    for chain in sk.chains:
+        for parent_side, child in zip(chain[:-1], chain[1:]):
+            assert sk.parents[child] == parent_side  # ordered outward along the tree
+    perm = sk.mirror_permutation()
+    assert sorted(perm) == list(range(sk.num_joints))
+    assert (perm[perm] == np.arange(sk.num_joints)).all()
+    # mirroring maps the left arm/leg chains onto the right ones
+    assert [perm[k] for k in sk.chains[1]][1:] == list(sk.chains[2])[1:]
+    assert [perm[k] for k in sk.chains[3]][1:] == list(sk.chains[4])[1:]
+
+
+def test_bones_drop_root_and_follow_parents():
+    bones = SMPL22.bones()
+    assert bones.shape == (21, 2)
+    assert all(SMPL22.parents[c] == p for p, c in bones)
+
+
+def test_roundtrip_dict():
+    assert Skeleton.from_dict(KIT21.to_dict()) == KIT21
+
+
+def test_invalid_skeletons_raise():
+    with pytest.raises(ValueError, match="parents"):
+        Skeleton("x", ("a", "b"), (-1,), ((0, 1),) * 5)
+    with pytest.raises(ValueError, match="one root"):
+        Skeleton("x", ("a", "b"), (-1, -1), ((0, 1),) * 5)
+    with pytest.raises(ValueError, match="chains"):
+        Skeleton("x", ("a", "b"), (-1, 0), ((0, 1),) * 4)
+    with pytest.raises(ValueError, match="< 2 joints"):
+        Skeleton("x", ("a", "b"), (-1, 0), ((0,),) + ((0, 1),) * 4)
+    with pytest.raises(ValueError, match="out of range"):
+        Skeleton("x", ("a", "b"), (-1, 5), ((0, 1),) * 5)
+
+
+def test_lookup_errors():
+    assert get_skeleton("smpl22") is SMPL22
+    assert skeleton_for_joint_count(21) is KIT21
+    with pytest.raises(KeyError, match="known"):
+        get_skeleton("nope")
+    with pytest.raises(ValueError, match="23 joints"):
+        skeleton_for_joint_count(23)
+
+
+def test_smpl_sides_verified_on_real_walks(shared_data):
+    """Left joints sit on the body's left (+x when facing +z) in real walking clips."""
+    files = sorted((shared_data / "bandai" / "new_joints").glob("bn1_walk_*.npy"))[:5]
+    files += sorted((shared_data / "cmu_kitml" / "new_joints").glob("*.npy"))[:5]
+    assert files
+    for f in files:
+        m = load_joints_npy(f, SMPL22)
+        assert side_check(m.joints, SMPL22) > 0.9, f
+        swapped = m.joints[:, SMPL22.mirror_permutation()]
+        assert side_check(swapped, SMPL22) < 0.1, f
+        # a mirrored motion (x negated too) is a valid body again
+        assert side_check(mirror_motion(m).joints, SMPL22) > 0.9, f
+
+
+def test_side_check_rejects_bad_shape():
+    with pytest.raises(ValueError, match="expected joints"):
+        side_check(np.zeros((4, 21, 3)), SMPL22)

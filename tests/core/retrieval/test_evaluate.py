@@ -1,0 +1,314 @@
+"""motionlex evaluate on real data with a tiny model: metrics, tables, figures, BVH, errors."""
+
+import argparse
+import json
+import shutil
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from motionlex.core.data.collate import compute_patch_stats, load_pair_examples
+from motionlex.core.data.datasets import DatasetError
+from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.retrieval.evaluate import (
+    EvalConfig,
+    chance_recall,
+    encode_motions,
+    encode_texts,
+    evaluate,
+    load_eval_set,
+    owner_positives,
+    register,
+    sentence_encoder,
+)
+from motionlex.core.retrieval.metrics import (
+    bidirectional_metrics,
+    caption_positives,
+    caption_similarity,
+    choose_fusion_weight,
+    fuse,
+    protocol_small_batches,
+    protocol_threshold,
+)
+from motionlex.core.train.training import encode_examples
+
+PNG = b"\x89PNG\r\n\x1a\n"
+KS = ("R@1", "R@2", "R@3", "R@5", "R@10")
+
+
+def _copy_split(src, root, splits):
+    (root / "new_joints").mkdir(parents=True)
+    (root / "texts").mkdir()
+    meta = json.loads((src / "meta.json").read_text())
+    ids = []
+    for name, chosen in splits.items():
+        for i in chosen:
+            shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
+            shutil.copy(src / "texts" / f"{i}.txt", root / "texts")
+        (root / f"{name}.txt").write_text("\n".join(chosen) + "\n")
+        ids += chosen
+    (root / "meta.json").write_text(json.dumps({i: meta[i] for i in ids}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def bandai_slice(shared_data, tmp_path_factory):
+    """Real Bandai clips: 60 train (for patch statistics) and 35 val over all 10 val actions."""
+    src = shared_data / "bandai"
+    read = lambda name: [ln.strip() for ln in (src / name).read_text().splitlines()]  # noqa: E731
+    return _copy_split(src, tmp_path_factory.mktemp("data") / "bandai_slice",
+                       {"train": read("train.txt")[::49][:60], "val": read("val.txt")[::2]})
+
+
+@pytest.fixture(scope="module")
+def checkpoint(bandai_slice, tmp_path_factory):
+    """A tiny untrained model saved with patch statistics of real training clips."""
+    train = load_pair_examples([bandai_slice], "train", with_events=False, progress=False)
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu")
+    out = tmp_path_factory.mktemp("ckpt") / "model"
+    stats = compute_patch_stats(train, source="bandai_slice/train")
+    model.save_pretrained(out, extra_json={"patch_stats.json": stats.to_dict()})
+    return out
+
+
+def _cli(argv):
+    parser = argparse.ArgumentParser(prog="motionlex")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def _positives(texts, owners, m):
+    """All-protocol positives built independently with retrieval.caption_positives."""
+    same = caption_positives(texts, texts)
+    pos = np.zeros((len(texts), m), bool)
+    for k, j in enumerate(owners):
+        pos[:, j] |= same[:, k]
+    return pos
+
+
+def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_slice,
+                                                             tmp_path, terminal_report):
+    out = tmp_path / "eval"
+    cfg = EvalConfig(sentence_model=None, chronology_pairs=8, synthetic_chronology=6,
+                     progress=False)
+    res = evaluate(checkpoint, bandai_slice, out, cfg)
+    metrics = json.loads((out / "metrics.json").read_text())
+    # the synthetic motion-side chronology test: 6 pairs, 'both' never above either half
+    assert metrics["synthetic_chronology/n"] == 6
+    for sim in ("dense", "lexical", "fused"):
+        t, mo, b = (metrics[f"synthetic_chronology/{k}/{sim}"] for k in ("text", "motion", "both"))
+        assert all(min(abs(v - 100 * i / 6) for i in range(7)) < 1e-9 for v in (t, mo, b))
+        assert b <= min(t, mo)
+    assert "Synthetic chronology test" in (out / "metrics.md").read_text()
+    assert metrics == pytest.approx(res.metrics)
+    n, m = res.dense.shape
+    assert (metrics["n/texts"], metrics["n/motions"]) == (n, m) == (70, 35)
+
+    # keys, ranges and monotone recall for every direction x protocol x similarity
+    for d in ("t2m", "m2t"):
+        for proto in ("All", "SmallBatches"):
+            for sim in ("dense", "lexical", "fused"):
+                vals = [metrics[f"{d}/{proto}/{sim}/{k}"] for k in KS]
+                assert all(0 <= v <= 100 for v in vals) and vals == sorted(vals)
+                assert 1 <= metrics[f"{d}/{proto}/{sim}/MedR"] <= max(n, m)
+            for k in KS + ("MedR",):  # unqualified keys are the dense ones
+                assert metrics[f"{d}/{proto}/{k}"] == metrics[f"{d}/{proto}/dense/{k}"]
+    assert not any(k.startswith("t2m/Threshold") for k in metrics)  # no sentence model
+
+    # the same numbers as retrieval.py on the same similarities
+    pos = _positives(res.texts, res.text_motion, m)
+    w = metrics["fusion_weight"]
+    assert w == choose_fusion_weight(res.dense, res.lexical, pos, direction="both")
+    for sim, (t2m, m2t) in {
+        "dense": (res.dense, None),
+        "fused": (fuse(res.dense, res.lexical, w, axis=1), fuse(res.dense, res.lexical, w, axis=0)),
+    }.items():
+        ref = bidirectional_metrics(t2m, pos, sim_m2t=m2t)
+        for d in ("t2m", "m2t"):
+            for k, v in ref[d].items():
+                assert metrics[f"{d}/All/{sim}/{k}"] == pytest.approx(v)
+    first = np.unique(res.text_motion, return_index=True)[1]
+    small = protocol_small_batches(res.dense[first], 32, 0, positives=pos[first])
+    assert metrics["m2t/SmallBatches/dense/R@5"] == pytest.approx(small["m2t"]["R@5"])
+
+    # embeddings agree with training's encode_examples (an independent batching path)
+    model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
+    from motionlex.core.patches import PatchStats
+
+    examples = load_pair_examples([bandai_slice], "val", with_events=False, progress=False)
+    enc = encode_examples(model, examples, PatchStats.load(checkpoint / "patch_stats.json"))
+    assert enc["captions"] == res.texts
+    np.testing.assert_allclose(res.dense, enc["text_dense"] @ enc["motion_dense"].T, atol=1e-4)
+
+    # CAR (both settings, real multi-event captions + composed) and the chronology test
+    assert metrics["CAR"] == metrics["CAR/orig->event/dense"]
+    assert metrics["CAR/n"] == metrics["CAR/n_captions"] + 8 and metrics["chronology/n"] == 8
+    for key in ("CAR/event->event/fused", "chronology/motion/lexical", "chronology/both/dense",
+                "m2t/CAR-event->event/dense/R@10"):
+        assert 0 <= metrics[key] <= 100
+    assert metrics["chronology/both/dense"] <= min(metrics["chronology/text/dense"],
+                                                    metrics["chronology/motion/dense"])
+
+    # zero-shot on the 10 val actions: confusion matrices count every motion once
+    zs = json.loads((out / "zero_shot.json").read_text())
+    meta = json.loads((bandai_slice / "meta.json").read_text())
+    val_ids = (bandai_slice / "val.txt").read_text().split()
+    assert zs["classes"] == sorted({meta[i]["action"] for i in val_ids})
+    prompt = zs["prompts"][zs["classes"].index("raise-up-both-hands")]
+    assert prompt == "a person raise up both hands"
+    for sim in ("dense", "lexical", "fused"):
+        cm = np.array(zs["confusion"][sim])
+        assert cm.shape == (10, 10) and cm.sum() == metrics["zero-shot/n"] == m
+        assert 100.0 * np.trace(cm) / m == pytest.approx(metrics[f"zero-shot/{sim}/top1"])
+        assert metrics[f"zero-shot/{sim}/top1"] <= metrics[f"zero-shot/{sim}/top5"]
+
+    # the Markdown table and the figures
+    table = (out / "metrics.md").read_text()
+    assert table == res.table
+    for line in ("## Text-to-motion retrieval", "## Motion-to-text retrieval", "| dense | All |",
+                 "| fused | Small batches (32) |", "chosen on this split (val)",
+                 "## Chronologically accurate retrieval (CAR)", "| lexical | ",
+                 "## Chronology test on composed clips", "## Zero-shot action classification"):
+        assert line in table
+    import matplotlib.image as mpimg
+
+    for name in ("recall_at_k", "car", "confusion_dense", "confusion_lexical", "confusion_fused"):
+        png = out / f"{name}.png"
+        assert png.read_bytes()[:8] == PNG and png.stat().st_size > 10_000
+        img = mpimg.imread(png)
+        assert img.shape[0] > 300 and img.shape[1] > 400 and img.std() > 0.01
+    assert not list(out.glob(".*"))  # no temporary files left
+    terminal_report.append(
+        f"evaluate (tiny, untrained) bandai val slice: t2m All dense R@10 "
+        f"{metrics['t2m/All/dense/R@10']:.1f} %, CAR {metrics['CAR']:.1f} % "
+        f"(n={int(metrics['CAR/n'])}), zero-shot top-1 {metrics['zero-shot/dense/top1']:.1f} %, "
+        f"fusion weight {w:.2f}")
+
+
+def test_threshold_protocol_with_real_minilm(checkpoint, shared_data, tmp_path):
+    src = shared_data / "bandai"
+    val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::6]
+    data = _copy_split(src, tmp_path / "tiny_val", {"val": val})
+    cfg = EvalConfig(chronology_pairs=0, zero_shot=False, progress=False, fusion_weight=0.25)
+    res = evaluate(checkpoint, data, tmp_path / "out", cfg)
+    assert res.metrics["fusion_weight"] == 0.25 and "given" in res.notes[0]
+    first = np.unique(res.text_motion, return_index=True)[1]
+    captions = [res.texts[i] for i in first]
+    tts = caption_similarity(captions, sentence_encoder())
+    ref = protocol_threshold(res.dense[first], tts, 0.95)
+    for d in ("t2m", "m2t"):
+        for k in KS + ("MedR",):
+            assert res.metrics[f"{d}/Threshold/dense/{k}"] == pytest.approx(ref[d][k])
+    # MiniLM puts the two template captions of one clip above the cut-off (cos >= 0.9) ...
+    both = caption_similarity(res.texts[:2], sentence_encoder())
+    assert res.text_motion[0] == res.text_motion[1] and both[0, 1] >= 0.9
+    # ... so Threshold positives include the diagonal ones and recall can only be higher
+    diag = bidirectional_metrics(res.dense[first], np.eye(len(first), dtype=bool))
+    assert all(res.metrics[f"t2m/Threshold/dense/{k}"] >= diag["t2m"][k] for k in KS)
+    assert "Threshold 0.95" in res.table
+
+
+def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path, capsys):
+    out = tmp_path / "bvh_eval"
+    ckpt = tmp_path / "model"  # a checkpoint whose training chose a fusion weight on val
+    shutil.copytree(checkpoint, ckpt)
+    (ckpt / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.3, "CAR": 50.0}))
+    rc = _cli(["evaluate", "--checkpoint", str(ckpt), "--data",
+               str(shared_data / "raw_bvh"), "--out", str(out), "--sentence-model", "none",
+               "--chronology-pairs", "0", "-q"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "| dense | All |" in printed and "cross-skeleton: 10 BVH motions" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n/motions"] == 10 and metrics["n/texts"] == 10
+    assert metrics["fusion_weight"] == 0.3 and "val_metrics.json" in printed
+    for d in ("t2m", "m2t"):  # a gallery of 10: every query is found within 10
+        assert metrics[f"{d}/All/fused/R@10"] == 100.0
+        assert 1 <= metrics[f"{d}/All/dense/MedR"] <= 10
+    assert not any("SmallBatches" in k for k in metrics)  # fewer than 32 motions
+    assert metrics["zero-shot/n"] == 6  # the Bandai BVH files carry an action
+    info = json.loads((out / "evaluation.json").read_text())
+    assert info["split"] == "all" and info["layout"] == "bvh"
+    assert (out / "recall_at_k.png").read_bytes()[:8] == PNG
+
+
+def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
+    raw = shared_data / "raw_bvh"
+    folder = tmp_path / "bvh"
+    folder.mkdir()
+    for name in ("cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh", "bandai_1_kick_normal_001.bvh"):
+        shutil.copy(raw / name, folder)
+    shutil.copy(raw / "bandai_1_bow_normal_001.bvh", folder / "mystery.bvh")
+    shutil.copy(raw / "index.json", folder)
+    (folder / "cmu_08_01_daz.txt").write_text("a man strolls forward and then stops.#x#0.0#0.0\n")
+    ev = load_eval_set(folder, "val", progress=False)
+    caps = {e.motion_id: e for e in ev.examples}
+    assert set(caps) == {"cmu_07_03_daz", "cmu_08_01_daz", "bandai_1_kick_normal_001"}
+    assert caps["cmu_07_03_daz"].caption == "A person walks forward."  # index.json kitml_caption
+    assert caps["cmu_08_01_daz"].caption.startswith("a man strolls")  # sidecar wins
+    assert len(caps["cmu_08_01_daz"].events) == 2
+    assert caps["bandai_1_kick_normal_001"].caption == "a person kick"  # action prompt
+    assert caps["bandai_1_kick_normal_001"].label == "kick"
+    assert caps["cmu_07_03_daz"].skeleton.num_joints == 43  # native, not retargeted
+    assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 22
+    assert ev.split == "all" and any("mystery.bvh" in n for n in ev.notes)
+
+
+def test_owner_positives_and_chance_recall_by_hand():
+    pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
+    assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
+    np.testing.assert_allclose(chance_recall(np.array([1]), 10, 10), 10.0 * np.arange(1, 11))
+    np.testing.assert_allclose(chance_recall(np.array([2]), 4, 2), [50.0, 100.0 * 5 / 6])
+
+
+def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_path, capsys):
+    missing = tmp_path / "no_such_model"
+    base = ["--data", str(bandai_slice), "--out", str(tmp_path / "o")]
+    assert _cli(["evaluate", "--checkpoint", str(missing)] + base) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint directory not found" in err and str(missing) in err
+    assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--split", "test"] + base) == 2
+    err = capsys.readouterr().err
+    assert "split file not found" in err and "test.txt" in err and "val" in err
+    assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--prompt", "a person"] + base) == 2
+    assert "{action}" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_documented_errors(checkpoint, shared_data, tmp_path, monkeypatch):
+    no_stats = tmp_path / "model"
+    shutil.copytree(checkpoint, no_stats)
+    (no_stats / "patch_stats.json").unlink()
+    with pytest.raises(FileNotFoundError, match="patch_stats.json"):
+        evaluate(no_stats, shared_data / "bandai", tmp_path / "o")
+    with pytest.raises(ValueError, match="fusion_weight must be in"):
+        EvalConfig(fusion_weight=1.5)
+    cmu = tmp_path / "cmu"
+    cmu.mkdir()
+    for name in ("cmu_07_03_daz.bvh", "cmu_10_04_daz.bvh", "index.json"):
+        shutil.copy(shared_data / "raw_bvh" / name, cmu)
+    with pytest.raises(ValueError, match="needs >= 2 action labels"):
+        evaluate(checkpoint, cmu, tmp_path / "o", EvalConfig(zero_shot=True, progress=False))
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        load_eval_set(tmp_path / "nowhere", "val")
+    with pytest.raises(DatasetError, match="not a motion dataset"):
+        load_eval_set(no_stats, "val")
+    empty = tmp_path / "uncaptioned"
+    empty.mkdir()
+    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", empty)
+    with pytest.raises(ValueError, match="no BVH file with a caption"):
+        load_eval_set(empty, "all", progress=False)
+    model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
+    with pytest.raises(ValueError, match="one skeleton per motion"):
+        encode_motions(model, [np.zeros((20, 22, 3), np.float32)], [], None)
+    with pytest.raises(ValueError, match="no texts"):
+        encode_texts(model, [])
+    with pytest.raises(FileNotFoundError, match="sentence model not found"):
+        sentence_encoder(str(tmp_path / "no_sentence_model"))
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(ImportError):
+        sentence_encoder()

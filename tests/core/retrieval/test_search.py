@@ -1,0 +1,295 @@
+"""Search over a real gallery index: modes, word evidence, inverted index, queries, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, register
+from motionlex.core.retrieval.metrics import fuse
+from motionlex.core.retrieval.search import (
+    QueryEmbedding,
+    Searcher,
+    brute_force_scores,
+    inverted_lookup,
+    inverted_scores,
+    load_motion_file,
+    sparse_query,
+    top_k,
+    word_evidence,
+)
+
+QUERIES = ["a person walks forward", "someone waves the right hand angrily",
+           "a man kicks, then bows", "jumping jacks"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(1)
+    d = tmp_path_factory.mktemp("ckpt") / "model"
+    create_model("tiny", device="cpu").save_pretrained(
+        d, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    (d / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.3}))
+    return d
+
+
+@pytest.fixture(scope="module")
+def model(checkpoint):
+    return MotionTextModel.from_pretrained(checkpoint, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def gallery(shared_data, checkpoint, model, tmp_path_factory):
+    """humanml3d_samples + raw_bvh + 16 Bandai val clips, built by the CLI."""
+    src = shared_data / "bandai"
+    root = tmp_path_factory.mktemp("bv") / "bandai_val"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "texts").mkdir()
+    ids = [ln.strip() for ln in (src / "val.txt").read_text().splitlines() if ln.strip()][::4]
+    for i in ids[:16]:
+        shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
+        shutil.copy(src / "texts" / f"{i}.txt", root / "texts")
+    out = tmp_path_factory.mktemp("idx") / "gallery.mlx"
+    rc = run_cli(["index", "--checkpoint", str(checkpoint), "--data",
+                  str(shared_data / "humanml3d_samples"), "--data", str(shared_data / "raw_bvh"),
+                  "--data", str(root), "--out", str(out), "-q"])
+    assert rc == 0
+    return GalleryIndex.load(out, model)
+
+
+@pytest.fixture(scope="module")
+def searcher(gallery, model):
+    return Searcher(gallery, model)
+
+
+def run_cli(argv: list[str]) -> int:
+    """``motionlex`` with only this module's subcommands (as ``cli.main`` runs them)."""
+    parser = argparse.ArgumentParser(prog="motionlex")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+def test_fusion_weight_from_checkpoint(searcher, gallery):
+    assert gallery.fusion_weight == searcher.fusion_weight == 0.3
+    assert len(searcher) == len(gallery) == 7 + 10 + 16
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "fused"])
+def test_search_modes_sorted_and_exact(searcher, gallery, mode):
+    dense = np.asarray(gallery.dense, np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    for text in QUERIES:
+        q = searcher.embed_text(text)
+        assert q.kind == "text" and np.isclose(np.linalg.norm(q.dense), 1.0, atol=1e-5)
+        assert 0 < len(q.word_ids) <= 64 and (np.diff(q.word_ids) > 0).all()
+        hits = searcher.search(q, k=10, mode=mode)
+        if mode == "lexical":
+            assert hits[0].words  # the best lexical hit shares words with the query
+        assert len(hits) == 10 and len({h.index for h in hits}) == 10
+        scores = [h.score for h in hits]
+        assert scores == sorted(scores, reverse=True)
+        d = dense @ q.dense
+        lex = brute_force_scores(gallery.lexical, q.word_ids, q.word_weights)
+        ref = {"dense": d, "lexical": lex, "fused": fuse(d[None], lex[None], 0.3)[0]}[mode]
+        assert np.allclose(scores, np.sort(ref)[::-1][:10], atol=1e-5)
+        for h in hits:
+            assert h.id == gallery.ids[h.index] and h.source == gallery.sources[h.index]
+            assert h.caption == (gallery.captions[h.index] or [""])[0]
+            assert np.isclose(h.dense_score, d[h.index], atol=1e-5)
+            assert np.isclose(h.lexical_score, lex[h.index], rtol=1e-4, atol=1e-7)
+            assert len(h.words) <= 5 and (len(h.words) > 0) == (h.lexical_score > 0)
+            contrib = [v for _, v in h.words]
+            assert contrib == sorted(contrib, reverse=True)
+            assert sum(contrib) <= h.lexical_score * (1 + 1e-5)
+            for word, v in h.words:  # each contribution = query weight x motion weight
+                wid = gallery.vocabulary.index(word)
+                qw = q.word_weights[list(q.word_ids).index(wid)]
+                assert np.isclose(v, qw * gallery.lexical[h.index, wid], rtol=1e-5)
+
+
+def test_fusion_weight_extremes_match_single_modes(searcher):
+    q = searcher.embed_text(QUERIES[1])
+    dense = [h.index for h in searcher.search(q, 8, "dense")]
+    assert [h.index for h in searcher.search(q, 8, "fused", fusion_weight=1.0)] == dense
+    lex = [h.index for h in searcher.search(q, 8, "lexical")]
+    assert [h.index for h in searcher.search(q, 8, "fused", fusion_weight=0.0)] == lex
+
+
+def test_inverted_index_equals_brute_force_real(searcher, gallery):
+    for text in QUERIES:
+        for words in (8, None):
+            s = Searcher(gallery, searcher.model, query_words=words, verify_model=False)
+            q = s.embed_text(text)
+            inv, bf = s.lexical_scores(q, "inverted"), s.lexical_scores(q, "brute")
+            assert np.allclose(inv, bf, rtol=1e-5, atol=1e-9)
+            a = s.search(q, 10, "lexical", lexical_method="inverted")
+            b = s.search(q, 10, "lexical", lexical_method="brute")
+            assert [h.index for h in a] == [h.index for h in b]
+
+
+def test_inverted_index_equals_brute_force_random():
+    rng = np.random.default_rng(0)
+    n, v = 5000, 3000
+    m = sp.random(n, v, density=0.02, format="csr", random_state=rng, dtype=np.float32)
+    m.sort_indices()
+    inv = m.tocsc()
+    for _ in range(20):
+        ids = np.sort(rng.choice(v, size=rng.integers(1, 60), replace=False))
+        w = rng.random(len(ids)).astype(np.float32)
+        a, b = inverted_scores(inv, ids, w), brute_force_scores(m, ids, w)
+        dense_ref = m.toarray().astype(np.float64)[:, ids] @ w.astype(np.float64)
+        assert np.allclose(a, dense_ref, atol=1e-9) and np.allclose(b, dense_ref, atol=1e-5)
+        assert list(top_k(a, 10)) == list(top_k(b, 10))
+        nz_r, nz_c = m.nonzero()
+        pick = rng.integers(0, len(nz_r), 100)
+        rows = np.concatenate([rng.integers(0, n, 100), nz_r[pick]])  # absent and stored
+        cols = np.concatenate([rng.integers(0, v, 100), nz_c[pick]])
+        assert np.array_equal(inverted_lookup(inv, rows, cols),
+                              m.toarray()[rows, cols].astype(np.float64))
+    assert not inverted_scores(inv, np.zeros(0, np.int64), np.zeros(0, np.float32)).any()
+
+
+def test_query_by_item_ranks_itself_first(searcher, gallery):
+    for i in range(len(gallery)):
+        q = searcher.item_query(i)
+        assert q.kind == "item" and q.item == i
+        hits = searcher.search(q, 3, "dense")
+        assert hits[0].index == i and np.isclose(hits[0].score, 1.0, atol=1e-5)
+        assert i not in [h.index for h in searcher.search(q, 3, "dense", exclude=[i])]
+    lonely = searcher.item_query(5)
+    assert searcher.search(lonely, 1, "lexical")[0].index == 5  # unit vector x itself
+
+
+def test_query_by_motion_file(searcher, gallery, shared_data):
+    for name in ("humanml3d_samples/new_joints/012314.npy", "raw_bvh/bandai_1_bow_normal_001.bvh"):
+        m = load_motion_file(shared_data / name)
+        q = searcher.embed_motion(m.joints, m.skeleton, m.fps)
+        assert q.kind == "motion"
+        top = searcher.search(q, 1, "dense")[0]
+        assert top.source == str((shared_data / name).resolve())
+        assert top.score > 0.999
+
+
+def test_search_in_chunks_matches_search(searcher):
+    q = searcher.embed_text(QUERIES[0])
+    for mode in ("dense", "fused"):
+        steps = list(searcher.search_in_chunks(q, 10, mode, chunk_size=5))
+        n = len(searcher)
+        assert [s.done for s in steps] == list(range(5, n, 5)) + [n]
+        assert all(s.hits is None for s in steps[:-1]) and steps[-1].total == n
+        whole = searcher.search(q, 10, mode)  # same hits; BLAS blocking may differ by 1 ulp
+        assert [(h.index, h.words) for h in steps[-1].hits] == [(h.index, h.words) for h in whole]
+        assert np.allclose([h.score for h in steps[-1].hits], [h.score for h in whole],
+                           atol=1e-6)
+    # a consumer may stop between chunks: nothing is left running
+    gen = searcher.search_in_chunks(q, 10, "dense", chunk_size=5)
+    assert next(gen).done == 5
+    gen.close()
+
+
+def test_faiss_backend_matches_torch(gallery, searcher):
+    pytest.importorskip("faiss")
+    fs = Searcher(gallery, searcher.model, dense_backend="faiss", verify_model=False)
+    assert fs.uses_faiss and not searcher.uses_faiss
+    for text in QUERIES:
+        q = searcher.embed_text(text)
+        a, b = searcher.search(q, 10, "dense"), fs.search(q, 10, "dense", exclude=[0])
+        ref = [h for h in a if h.index != 0][:9]
+        assert [h.index for h in b[:9]] == [h.index for h in ref]
+        assert np.allclose([h.score for h in b[:9]], [h.score for h in ref], atol=1e-5)
+        assert [h.words for h in b[:9]] == [h.words for h in ref]
+
+
+def test_pure_helpers():
+    ids, w = sparse_query(np.array([0.0, 3.0, 0.0, 4.0, 1e-3]), "cosine", 2)
+    assert list(ids) == [1, 3] and np.allclose(w, [0.6, 0.8], atol=1e-4)
+    ids, w = sparse_query(np.array([0.0, 3.0, 0.0, 4.0]), "dot", None)
+    assert list(ids) == [1, 3] and np.allclose(w, [3.0, 4.0])
+    for bad, match in (((np.ones((2, 2)), "dot", 2), r"\(V,\)"),
+                       ((np.ones(3), "l1", 2), "similarity"),
+                       ((np.ones(3), "dot", 0), "max_words"),
+                       ((-np.ones(3), "dot", 2), ">= 0")):
+        with pytest.raises(ValueError, match=match):
+            sparse_query(*bad)
+    assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 3)) == [1, 2, 3]
+    assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 9, exclude=[1])) == [2, 3, 0]
+    m = sp.csr_matrix(np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], np.float32))
+    ev, sc = word_evidence(m.tocsc(), ["a", "b", "c"], [0, 1], np.array([1, 2]),
+                           np.array([1.0, 0.2]), 5)
+    assert ev[0] == [("b", 0.5), ("c", pytest.approx(0.1))] and ev[1] == []
+    assert np.allclose(sc, [0.6, 0.0])
+    ev, _ = word_evidence(m.tocsc(), ["a", "b", "c"], [0], np.array([1, 2]),
+                          np.array([1.0, 0.2]), 1)
+    assert ev == [[("b", 0.5)]]
+
+
+def test_searcher_errors(gallery, searcher, tmp_path):
+    bare = Searcher(gallery)  # gallery-item queries need no model
+    assert bare.search(bare.item_query(2), 1, "dense")[0].index == 2
+    with pytest.raises(ValueError, match="needs the model"):
+        bare.embed_text("a person walks")
+    with pytest.raises(ValueError, match="needs the model"):
+        bare.embed_motion(np.zeros((10, 22, 3)), gallery.skeletons[0])
+    with pytest.raises(ValueError, match="non-empty"):
+        searcher.embed_text("  ")
+    with pytest.raises(ValueError, match="22"):  # MotionFileError: joints vs skeleton
+        searcher.embed_motion(np.zeros((10, 5, 3)), gallery.skeletons[0])
+    q = searcher.item_query(0)
+    with pytest.raises(ValueError, match="mode"):
+        searcher.search(q, 5, "hybrid")
+    with pytest.raises(ValueError, match="k must be"):
+        searcher.search(q, 0)
+    with pytest.raises(ValueError, match=r"fusion weight must be in \[0, 1\]"):
+        searcher.search(q, 5, "fused", fusion_weight=1.5)
+    with pytest.raises(ValueError, match="method"):
+        searcher.lexical_scores(q, "magic")
+    with pytest.raises(ValueError, match="dense dims"):
+        searcher.dense_scores(QueryEmbedding(np.ones(3, np.float32), q.word_ids,
+                                             q.word_weights))
+    with pytest.raises(IndexError):
+        searcher.item_query(len(gallery))
+    with pytest.raises(ValueError, match="query_words"):
+        Searcher(gallery, query_words=0)
+    with pytest.raises(ValueError, match="dense_backend"):
+        Searcher(gallery, dense_backend="annoy")
+    with pytest.raises(FileNotFoundError, match="motion file not found"):
+        load_motion_file(tmp_path / "none.bvh")
+    (tmp_path / "x.csv").write_text("1,2,3")
+    with pytest.raises(ValueError, match="expected a .npy joint file or a .bvh"):
+        load_motion_file(tmp_path / "x.csv")
+    torch.manual_seed(7)
+    with pytest.raises(IndexMismatchError):
+        Searcher(gallery, create_model("tiny", device="cpu"))
+
+
+def test_cli_search_json_and_text(gallery, shared_data, capsys):
+    idx = str(gallery.path)
+    capsys.readouterr()
+    assert run_cli(["search", "a person waves", "--index", idx, "-k", "4", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    hits = [json.loads(ln) for ln in lines]
+    assert len(hits) == 4 and [h["rank"] for h in hits] == [1, 2, 3, 4]
+    for h in hits:
+        assert {"id", "score", "caption", "source", "words"} <= set(h)
+        assert h["id"] == gallery.ids[h["index"]] and all(len(w) == 2 for w in h["words"])
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert run_cli(["search", "--item", gallery.ids[3], "--index", idx, "--mode", "dense",
+                    "-k", "2", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["id"] == gallery.ids[3]
+    motion = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
+    assert run_cli(["search", "--motion", str(motion), "--index", idx, "--mode", "dense",
+                    "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "humanml3d_samples/000000" in out and out.lstrip().startswith("1")
+    with pytest.raises(ValueError, match="exactly one"):
+        run_cli(["search", "walk", "--item", gallery.ids[0], "--index", idx])

@@ -1,0 +1,119 @@
+"""Contrastive, CAR and reconstruction losses (core/losses.py) on hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from motionlex.core.train.losses import (
+    car_pairwise_accuracy,
+    contrastive_loss,
+    masked_lm_loss,
+    masked_patch_loss,
+)
+
+
+def _nll(own: float, row: list[float]) -> float:
+    return -math.log(math.exp(own) / sum(math.exp(x) for x in row))
+
+
+def test_contrastive_loss_with_car_negative_hand_computed() -> None:
+    # 2 motions x (2 captions + 1 shuffled caption of motion 0), already scaled logits
+    s11, s12, s1n = 2.0, 0.5, 1.5
+    s21, s22, s2n = 0.3, 1.0, 0.8
+    logits = torch.tensor([[s11, s12, s1n], [s21, s22, s2n]])
+    out = contrastive_loss(logits)
+
+    m2t = 0.5 * (_nll(s11, [s11, s12, s1n]) + _nll(s22, [s21, s22, s2n]))
+    t2m = 0.5 * (_nll(s11, [s11, s21]) + _nll(s22, [s12, s22]))
+    assert float(out.m2t) == pytest.approx(m2t, rel=1e-6)
+    assert float(out.t2m) == pytest.approx(t2m, rel=1e-6)
+    assert float(out.loss) == pytest.approx((m2t + t2m) / 2, rel=1e-6)
+
+    # the extra column raises the m2t loss (CAR, ECCV 2024, eq. 5) and leaves t2m unchanged
+    plain = contrastive_loss(logits[:, :2])
+    m2t_plain = 0.5 * (_nll(s11, [s11, s12]) + _nll(s22, [s21, s22]))
+    assert float(plain.m2t) == pytest.approx(m2t_plain, rel=1e-6)
+    assert float(out.m2t) > float(plain.m2t)
+    assert float(out.t2m) == float(plain.t2m)
+
+
+def test_contrastive_loss_square_matches_clip_formula() -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 4, generator=g) * 5
+    out = contrastive_loss(logits)
+    labels = torch.arange(4)
+    expected = (
+        torch.nn.functional.cross_entropy(logits, labels)
+        + torch.nn.functional.cross_entropy(logits.t(), labels)
+    ) / 2
+    torch.testing.assert_close(out.loss, expected)
+
+
+def test_contrastive_loss_rejects_fewer_columns_than_rows() -> None:
+    with pytest.raises(ValueError, match=r"\(N, N \+ K\)"):
+        contrastive_loss(torch.zeros(3, 2))
+
+
+def test_car_pairwise_accuracy_hand_example() -> None:
+    sim = torch.tensor(
+        [
+            [0.9, 0.1, 0.5, 0.95],  # negative 0 (owner 0) scores 0.5 < 0.9; negative 1 above
+            [0.2, 0.7, 0.1, 0.3],
+        ]
+    )
+    owner = torch.tensor([0, 0])
+    assert float(car_pairwise_accuracy(sim, owner)) == pytest.approx(0.5)
+    assert math.isnan(float(car_pairwise_accuracy(sim[:, :2], torch.zeros(0, dtype=torch.long))))
+
+
+def test_car_pairwise_accuracy_rejects_owner_count() -> None:
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        car_pairwise_accuracy(torch.zeros(2, 4), torch.tensor([0]))
+
+
+def test_car_pairwise_accuracy_rejects_owner_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        car_pairwise_accuracy(torch.zeros(2, 3), torch.tensor([2]))
+
+
+def test_masked_lm_loss_counts_only_masked_tokens() -> None:
+    logits = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[0.0, 0.0, 3.0], [1.0, 1.0, 1.0]]])
+    labels = torch.tensor([[0, -100], [1, -100]])
+    expected = 0.5 * (_nll(2.0, [2.0, 0.0, 0.0]) + _nll(0.0, [0.0, 0.0, 3.0]))
+    assert float(masked_lm_loss(logits, labels)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_masked_lm_loss_rejects_no_masked_token() -> None:
+    with pytest.raises(ValueError, match="no masked token"):
+        masked_lm_loss(torch.zeros(1, 2, 3), torch.full((1, 2), -100))
+
+
+def test_masked_lm_loss_rejects_shape_mismatch() -> None:
+    with pytest.raises(ValueError, match=r"\(B, L\)"):
+        masked_lm_loss(torch.zeros(1, 2, 3), torch.zeros(1, 3, dtype=torch.long))
+
+
+def test_masked_patch_loss_only_masked_patches() -> None:
+    target = torch.zeros(1, 3, 2)
+    pred = torch.tensor([[[1.0, 1.0], [2.0, 0.0], [100.0, 100.0]]])
+    mask = torch.tensor([[True, True, False]])
+    # patch 0: mean((1,1)^2) = 1; patch 1: mean((2,0)^2) = 2 -> 1.5; patch 2 ignored
+    assert float(masked_patch_loss(pred, target, mask)) == pytest.approx(1.5)
+
+
+def test_masked_patch_loss_rejects_shape_mismatch() -> None:
+    with pytest.raises(ValueError, match=r"\(B, N, P\)"):
+        masked_patch_loss(torch.zeros(1, 3, 2), torch.zeros(1, 3, 4), torch.ones(1, 3, dtype=bool))
+
+
+def test_masked_patch_loss_rejects_non_bool_mask() -> None:
+    with pytest.raises(ValueError, match="bool"):
+        masked_patch_loss(torch.zeros(1, 3, 2), torch.zeros(1, 3, 2), torch.ones(1, 3))
+
+
+def test_masked_patch_loss_rejects_empty_mask() -> None:
+    with pytest.raises(ValueError, match="no masked patch"):
+        masked_patch_loss(torch.zeros(1, 3, 2), torch.zeros(1, 3, 2), torch.zeros(1, 3, dtype=bool))
