@@ -26,7 +26,6 @@ run synchronously.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import platform
@@ -272,12 +271,9 @@ def top_pairs(ids: np.ndarray, weights: np.ndarray, vocabulary: list[str],
     Returns:
         Up to ``n`` pairs with distinct words; ties broken by vocabulary id.
     """
-    ids = np.asarray(ids, np.int64)
-    w = np.asarray(weights, np.float64)
-    keep = w > 0
-    ids, w = ids[keep], w[keep]
-    order = np.lexsort((ids, -w))[:n]
-    return [(vocabulary[int(ids[o])], float(w[o])) for o in order]
+    from motionlex.core.retrieval.sparse import heaviest_words  # lazy: fast explorer start
+
+    return heaviest_words(ids, weights, vocabulary, n)
 
 
 DEMO_GALLERY = ":demo:"
@@ -291,8 +287,9 @@ def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
     Returns:
         ``cache_dir / "<folder name>-<8 hex of its path>-<8 hex of the model>.mlx"``.
     """
-    key = hashlib.sha256(str(dataset.resolve()).encode()).hexdigest()[:8]
-    return cache_dir / f"{dataset.name or 'gallery'}-{key}-{model_hash[:8]}.mlx"
+    from motionlex.core.retrieval.build import cached_index_path as core_cached_index_path
+
+    return core_cached_index_path(cache_dir, dataset, model_hash)  # lazy: fast explorer start
 
 
 # ---------------------------------------------------------------------------------- worker
@@ -458,7 +455,8 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.retrieval.index import load_checkpoint, model_fingerprint
+        from motionlex.core.retrieval.embed import load_checkpoint
+        from motionlex.core.retrieval.fingerprints import model_fingerprint
 
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -539,7 +537,8 @@ class RankWorker(QObject):
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
         from motionlex.core.data.datasets import detect_layout
-        from motionlex.core.retrieval.index import MANIFEST, GalleryIndex
+        from motionlex.core.retrieval.build import gallery_index_path
+        from motionlex.core.retrieval.index import GalleryIndex
 
         synthetic = str(path) == DEMO_GALLERY
         if synthetic:
@@ -556,15 +555,14 @@ class RankWorker(QObject):
                              "folder (new_joints/ + texts/) or a folder of .bvh files")
         yield 0, 0
         built, skipped = False, []
-        if (root / MANIFEST).is_file():
-            index_path = root
+        index_path, build = gallery_index_path(root, self.cache_dir, self._model_hash or "")
+        if not build:
             index = GalleryIndex.load(index_path, verify=True)
         else:
             detect_layout(root)  # raises DatasetError naming what was looked for
             if self._model is None:
                 raise ValueError(f"{root} is a dataset folder; encoding it needs a model: open "
                                  "a checkpoint first (File > Open checkpoint)")
-            index_path = cached_index_path(self.cache_dir, root, self._model_hash or "")
             index, skipped = yield from self._build_steps(root, index_path)
             built = True
         yield 1, 2
@@ -591,10 +589,9 @@ class RankWorker(QObject):
     def _build_steps(self, dataset: Path, out: Path) -> Progress:
         """Job step: encode ``dataset`` into the index ``out`` (incremental when it exists).
 
-        Progress and cancelling inside the build go through ``build_index``'s per-batch
-        ``callback(done, total) -> keep_going`` when core offers one; otherwise the build
-        shows indeterminate progress and a cancel takes effect when it ends (the finished
-        index stays in the cache and is not opened).
+        Drives core's build generator: its ``(done, total)`` steps are this job's steps, so
+        a cancel closes the build at the next batch and nothing is written; a cancel right
+        after the build leaves the finished index in the cache, not opened.
 
         Returns:
             ``(index, skipped (id, reason) list)``.
@@ -602,32 +599,14 @@ class RankWorker(QObject):
         Raises:
             JobCancelled: cancelled during or right after the build.
         """
-        import inspect
-
-        from motionlex.core.retrieval.index import build_index
+        from motionlex.core.retrieval.build import build_steps
 
         logger.info("building gallery index %s from %s", out, dataset)
         out.parent.mkdir(parents=True, exist_ok=True)
-        epoch = self._epoch_now()
-
-        def callback(done: int, total: int) -> bool:
-            self.progress.emit(int(done), int(total))
-            return self._epoch_now() == epoch
-
         yield 0, 0
-        kwargs: dict[str, Any] = {}
-        if "callback" in inspect.signature(build_index).parameters:
-            kwargs["callback"] = callback
-        try:
-            report = build_index(
-                self._model, [dataset], out, patch_stats=self._stats, progress=False,
-                checkpoint=self._model_info.checkpoint if self._model_info else None, **kwargs)
-        except Exception:
-            if self._epoch_now() != epoch:
-                raise JobCancelled("build") from None
-            raise
-        if self._epoch_now() != epoch:
-            raise JobCancelled("build")
+        report = yield from build_steps(
+            self._model, [dataset], out, patch_stats=self._stats,
+            checkpoint=self._model_info.checkpoint if self._model_info else None)
         n = len(report.index)
         yield n, n
         return report.index, list(report.skipped)
@@ -756,25 +735,17 @@ class RankWorker(QObject):
             self.ordersReady.emit(result)
 
     def orders_steps(self, request: OrdersRequest) -> Progress:
-        """Job: events of the caption, every distinct order, dense cosine with the motion.
-
-        An order's caption is its events joined with ``", then "``; the score is the cosine
-        of its dense text embedding with the motion's stored dense embedding. The true order
-        scoring highest is what CAR accuracy counts.
+        """Job: events of the caption, every distinct order, dense cosine with the motion
+        (:func:`motionlex.core.retrieval.event_orders.event_order_scores` on the motion's
+        stored dense embedding).
 
         Returns (as the generator's value):
             :class:`OrdersResult` (empty when the caption is empty).
 
         Raises:
             ValueError: no gallery open or no matching model.
-
-        Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal
-        Grounding of Motion-Language Models", ECCV 2024, Sec. 3-4 (shuffled-event captions,
-        CAR accuracy).
         """
-        import torch
-
-        from motionlex.core.text.events import all_orders, join_events, split_events
+        from motionlex.core.retrieval.event_orders import event_order_scores
 
         index = self._index
         if index is None:
@@ -785,21 +756,12 @@ class RankWorker(QObject):
             return OrdersResult(request.request_id, item.index, "", [], [])
         if self._searcher is None or self._searcher.model is None:
             raise ValueError("scoring event orders needs the model that built the gallery")
-        events = split_events(caption)
         yield 1, 3
-        orders = all_orders(events, limit=MAX_EVENT_ORDERS)
-        texts = [join_events([events[i] for i in o]) for o in orders]
-        model = self._searcher.model
-        with torch.inference_mode():
-            text_emb = model.encode_text(texts).float().cpu().numpy()
+        scores = event_order_scores(self._searcher.model, caption, index.dense[item.index],
+                                    max_orders=MAX_EVENT_ORDERS)
         yield 2, 3
-        motion = np.asarray(index.dense[item.index], np.float32)
-        motion = motion / max(float(np.linalg.norm(motion)), 1e-12)
-        sims = text_emb @ motion
-        identity = tuple(range(len(events)))
-        return OrdersResult(
-            request.request_id, item.index, caption, list(events),
-            [(t, float(s), tuple(o) == identity) for t, s, o in zip(texts, sims, orders)])
+        return OrdersResult(request.request_id, item.index, caption, scores.events,
+                            scores.orders)
 
 
 # ---------------------------------------------------------------------------------- client

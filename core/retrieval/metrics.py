@@ -1,11 +1,12 @@
-"""Retrieval metrics and evaluation protocols on NumPy similarity matrices (no model involved).
+"""Retrieval metrics on NumPy similarity matrices (no model involved).
 
 Conventions used by every function here:
 
 - A similarity matrix ``sim`` is ``(N_text, N_motion)``: ``sim[i, j]`` scores text ``i``
   against motion ``j`` (higher = more similar). Text-to-motion (``"t2m"``) ranks each row;
-  motion-to-text (``"m2t"``) ranks each column, i.e. the rows of ``sim.T``. Protocol
-  functions return ``{"t2m": {...}, "m2t": {...}}``.
+  motion-to-text (``"m2t"``) ranks each column, i.e. the rows of ``sim.T``. Two-direction
+  functions return ``{"t2m": {...}, "m2t": {...}}``; the protocols built on them (All,
+  Small batches, Threshold, CAR, zero-shot) are :mod:`.protocols`.
 - ``positives`` is a bool matrix of the same shape as the similarity it goes with.
 - Ranks are 1-based and may be fractional because of fair tie handling (see
   :func:`rank_of_first_positive`). ``R@k`` is the percentage of queries with rank ``<= k``;
@@ -21,20 +22,26 @@ CAR of Fujiwara et al. (ECCV 2024), Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
+
 DEFAULT_KS: tuple[int, ...] = (1, 2, 3, 5, 10)
 """The recall cut-offs reported by TMR and Motion Patches."""
+
+SIMILARITIES = ("dense", "lexical", "fused")
+"""The similarities every retrieval number is reported for (:func:`.protocols.scored`)."""
+
+CAR_SETTINGS = ("orig->event", "event->event")
+"""The two CAR settings (:func:`.chronology.car_report`)."""
+
 
 _CHUNK_ROWS = 1024  # rows ranked at once: bounds temporary memory to ~1024 x G elements
 
 
-# ----------------------------------------------------------------------------- validation
 def _as_scores(x: object, name: str, ndim: int = 2) -> np.ndarray:
     """Return ``x`` as a float array of ``ndim`` dims (float16/32/64 kept, ints -> float64)."""
     arr = np.asarray(x)
@@ -71,7 +78,6 @@ def _check_ks(ks: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(k) for k in ks)
 
 
-# ----------------------------------------------------------------------------- ranks and metrics
 def rank_of_first_positive(sim: np.ndarray, positives: np.ndarray) -> np.ndarray:
     """1-based rank of the best-scoring positive of each query, with fair tie handling.
 
@@ -244,328 +250,28 @@ def flatten_metrics(nested: Mapping[str, object], prefix: str = "") -> dict[str,
     return out
 
 
-# ----------------------------------------------------------------------------- protocols
-def normalize_caption(text: str) -> str:
-    """Caption key for the "All" protocol: lower-case, whitespace collapsed, trailing dots cut.
-
-    ``"A person  walks. "`` and ``"a person walks"`` match; word forms, inner punctuation and
-    left/right are kept, so a mirrored caption that swapped "left" for "right" is a different
-    caption (and a mirrored copy without left/right words is the same one).
-    """
-    return " ".join(text.lower().split()).rstrip(". ")
-
-
-def caption_positives(
-    captions_of_texts: Sequence[str],
-    captions_of_motions: Sequence[str],
-    normalize: Callable[[str], str] | None = normalize_caption,
-) -> np.ndarray:
-    """``(N_text, N_motion)`` bool: ``True`` where the two captions are the same string.
+def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties broken by lower index.
 
     Args:
-        captions_of_texts: the query texts, length ``N_text``.
-        captions_of_motions: the caption each motion was annotated with, length ``N_motion``.
-        normalize: applied to both sides before comparing; ``None`` compares exact strings
-            (TMR's behaviour).
-
-    Raises:
-        TypeError: if an entry is not a string.
-    """
-    keys = []
-    for name, caps in (
-        ("captions_of_texts", captions_of_texts),
-        ("captions_of_motions", captions_of_motions),
-    ):
-        for i, c in enumerate(caps):
-            if not isinstance(c, str):
-                raise TypeError(f"{name}[{i}] must be a str, got {type(c).__name__}")
-        keys.append([normalize(c) if normalize else c for c in caps])
-    _, codes = np.unique(np.array(keys[0] + keys[1], dtype=object), return_inverse=True)
-    codes = codes.reshape(-1)
-    n = len(keys[0])
-    return codes[:n, None] == codes[None, n:]
-
-
-def protocol_all(
-    sim: np.ndarray,
-    captions_of_texts: Sequence[str],
-    captions_of_motions: Sequence[str],
-    *,
-    normalize: Callable[[str], str] | None = normalize_caption,
-    sim_m2t: np.ndarray | None = None,
-    ks: Sequence[int] = DEFAULT_KS,
-) -> dict[str, dict[str, float]]:
-    """The "All" protocol: the whole split is the gallery, identical captions are positives.
-
-    A text's positives are every motion whose caption equals it after ``normalize`` (this
-    covers mirrored copies and repeated captions); symmetrically for m2t.
-
-    Args:
-        sim: ``(N_text, N_motion)`` float similarities.
-        captions_of_texts / captions_of_motions: see :func:`caption_positives`.
-        normalize: see :func:`normalize_caption`; ``None`` for exact strings.
-        sim_m2t: see :func:`bidirectional_metrics`.
-        ks: recall cut-offs.
+        scores: ``(N,)`` float.
+        k: number wanted (fewer when the gallery is smaller).
+        exclude: rows never returned.
 
     Returns:
-        ``{"t2m": metrics, "m2t": metrics}``.
-
-    Raises:
-        ValueError: if the caption counts do not match ``sim``'s shape, or a text (motion)
-            has no motion (text) with the same caption.
-
-    Source: Yu et al., CVPR 2024, Sec. 4.2 "All" and its footnote on mirrored duplicates.
+        ``(min(k, N - len(exclude)),)`` int64.
     """
-    sim = _as_scores(sim, "sim")
-    counts = (len(captions_of_texts), len(captions_of_motions))
-    if counts != sim.shape:
-        raise ValueError(
-            f"caption counts (texts, motions) must match sim's shape {sim.shape}, got {counts}"
-        )
-    pos = caption_positives(captions_of_texts, captions_of_motions, normalize)
-    return bidirectional_metrics(sim, pos, sim_m2t=sim_m2t, ks=ks)
+    s = np.asarray(scores, np.float64)
+    if len(exclude):
+        s = s.copy()
+        s[np.asarray(exclude, np.int64)] = -np.inf
+    k = min(int(k), len(s) - len(set(int(e) for e in exclude)))
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    cand = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+    return cand[np.lexsort((cand, -s[cand]))].astype(np.int64)
 
 
-def small_batch_indices(n: int, batch_size: int = 32, seed: int = 0) -> np.ndarray:
-    """``(n // batch_size, batch_size)`` int64 indices of a seeded shuffle, remainder dropped.
-
-    The permutation is ``np.random.RandomState(seed).permutation(n)``, identical to TMR's
-    ``np.random.seed(0); np.random.shuffle(np.arange(n))`` (``Mathux/TMR/retrieval.py``).
-
-    Raises:
-        ValueError: if ``batch_size < 1`` or ``n < batch_size``.
-    """
-    if batch_size < 1 or n < batch_size:
-        raise ValueError(f"need 1 <= batch_size <= n, got batch_size={batch_size}, n={n}")
-    perm = np.random.RandomState(seed).permutation(n).astype(np.int64)
-    nb = n // batch_size
-    return perm[: nb * batch_size].reshape(nb, batch_size)
-
-
-def protocol_small_batches(
-    sim: np.ndarray,
-    batch_size: int = 32,
-    seed: int = 0,
-    *,
-    positives: np.ndarray | None = None,
-    sim_m2t: np.ndarray | None = None,
-    ks: Sequence[int] = DEFAULT_KS,
-) -> dict[str, dict[str, float]]:
-    """The "Small batches" protocol: metrics in batches of 32 pairs, averaged over batches.
-
-    Pairs (text ``i``, motion ``i``) are shuffled by :func:`small_batch_indices`; each batch
-    ranks its own ``batch_size`` x ``batch_size`` block, and every metric (MedR included) is
-    the mean over batches.
-
-    Args:
-        sim: ``(N, N)`` float, text ``i`` paired with motion ``i``.
-        batch_size, seed: see :func:`small_batch_indices`.
-        positives: optional ``(N, N)`` bool; default the diagonal (Guo et al./TMR). The
-            block of each batch is used, and its diagonal is always positive.
-        sim_m2t: see :func:`bidirectional_metrics`.
-        ks: recall cut-offs.
-
-    Returns:
-        ``{"t2m": metrics, "m2t": metrics}``, averaged over ``N // batch_size`` batches.
-
-    Raises:
-        ValueError: if ``sim`` is not square, ``N < batch_size``, or shapes mismatch.
-
-    Source: Guo et al. CVPR 2022 via ``Mathux/TMR/retrieval.py`` (protocol "guo");
-    Yu et al., CVPR 2024, Sec. 4.2 "Small Batches".
-    """
-    sim = _as_scores(sim, "sim")
-    n = sim.shape[0]
-    if sim.shape != (n, n):
-        raise ValueError(f"sim must be square (text i paired with motion i), got {sim.shape}")
-    other = sim if sim_m2t is None else _as_scores(sim_m2t, "sim_m2t")
-    if other.shape != sim.shape:
-        raise ValueError(f"sim_m2t must have shape {sim.shape} like sim, got {other.shape}")
-    pos = np.eye(n, dtype=bool) if positives is None else _as_mask(positives, "positives", (n, n))
-    results = []
-    for idx in small_batch_indices(n, batch_size, seed):
-        block = np.ix_(idx, idx)
-        bpos = pos[block] | np.eye(batch_size, dtype=bool)
-        results.append(bidirectional_metrics(sim[block], bpos, sim_m2t=other[block], ks=ks))
-    return {
-        d: {key: float(np.mean([r[d][key] for r in results])) for key in results[0][d]}
-        for d in ("t2m", "m2t")
-    }
-
-
-def caption_similarity(
-    captions: Sequence[str], encode_fn: Callable[[list[str]], np.ndarray]
-) -> np.ndarray:
-    """``(N, N)`` float32 cosine similarity between captions, from any sentence encoder.
-
-    Each distinct string is encoded once. The embeddings are L2-normalised here (a no-op for
-    already normalised ones), so ``encode_fn`` may be e.g. MiniLM's mean-pooled output.
-
-    Args:
-        captions: ``N`` strings.
-        encode_fn: maps a list of ``U`` strings to a ``(U, D)`` float array.
-
-    Raises:
-        ValueError: if ``captions`` is empty or ``encode_fn`` returns another shape, NaN or a
-            zero vector.
-    """
-    caps = list(captions)
-    if not caps:
-        raise ValueError("captions must not be empty")
-    uniq, inverse = np.unique(np.array(caps, dtype=object), return_inverse=True)
-    emb = _as_scores(encode_fn([str(u) for u in uniq]), "encode_fn output").astype(np.float64)
-    if emb.shape[0] != len(uniq):
-        raise ValueError(f"encode_fn must return ({len(uniq)}, D) embeddings, got {emb.shape}")
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise ValueError(f"encode_fn returned a zero vector for {uniq[int(np.argmin(norms))]!r}")
-    emb = (emb / norms)[inverse.reshape(-1)]
-    return (emb @ emb.T).astype(np.float32)
-
-
-def protocol_threshold(
-    sim: np.ndarray,
-    text_text_sim: np.ndarray,
-    threshold: float = 0.95,
-    *,
-    scale: Literal["tmr", "cosine"] = "tmr",
-    sim_m2t: np.ndarray | None = None,
-    ks: Sequence[int] = DEFAULT_KS,
-) -> dict[str, dict[str, float]]:
-    """The "Threshold" protocol: motion ``j`` is a positive of text ``i`` when their captions
-    are similar enough, ``s(i, j) >= threshold``; the paired motion ``i`` always is.
-
-    ``scale="tmr"`` compares ``s = (cos + 1) / 2`` as TMR does (its ``real_threshold =
-    2 * threshold - 1``), so the default 0.95 means cosine ``>= 0.9``; ``scale="cosine"``
-    compares the cosine itself. TMR uses ``>`` where this uses ``>=`` (equal only on exact
-    float equality).
-
-    Args:
-        sim: ``(N, N)`` float, text ``i`` paired with motion ``i``.
-        text_text_sim: ``(N, N)`` cosine similarity of the captions, e.g. from
-            :func:`caption_similarity` with the offline MiniLM (the caller chooses the model).
-        threshold: on the scale chosen by ``scale``.
-        sim_m2t, ks: see :func:`bidirectional_metrics`.
-
-    Returns:
-        ``{"t2m": metrics, "m2t": metrics}``; m2t uses the transposed positives.
-
-    Raises:
-        ValueError: if ``sim`` is not square, ``text_text_sim`` has another shape, or
-            ``scale`` is unknown.
-
-    Source: ``Mathux/TMR/src/model/metrics.py`` (``contrastive_metrics`` with threshold).
-    """
-    sim = _as_scores(sim, "sim")
-    n = sim.shape[0]
-    if sim.shape != (n, n):
-        raise ValueError(f"sim must be square (text i paired with motion i), got {sim.shape}")
-    tts = _as_scores(text_text_sim, "text_text_sim")
-    if tts.shape != sim.shape:
-        raise ValueError(f"text_text_sim must have shape {sim.shape}, got {tts.shape}")
-    if scale == "tmr":
-        s = (tts.astype(np.float64) + 1.0) / 2.0
-    elif scale == "cosine":
-        s = tts
-    else:
-        raise ValueError(f"scale must be 'tmr' or 'cosine', got {scale!r}")
-    pos = (s >= threshold) | np.eye(n, dtype=bool)
-    return bidirectional_metrics(sim, pos, sim_m2t=sim_m2t, ks=ks)
-
-
-# ----------------------------------------------------------------------------- fusion
-def normalize_lexical(lexical: np.ndarray, axis: int = 1) -> np.ndarray:
-    """Divide each query's lexical scores by that query's maximum, into ``[0, 1]``.
-
-    Lexical (SPLADE) scores are non-negative and unbounded; a per-query max only rescales
-    a query's scores, so the lexical ranking is unchanged, and it needs nothing but the
-    query's own scores (usable at query time). A query whose scores are all 0 stays 0.
-
-    Args:
-        lexical: ``(N_text, N_motion)`` float, ``>= 0``.
-        axis: the gallery axis: 1 when texts are the queries (t2m), 0 for m2t.
-
-    Raises:
-        ValueError: on a non-2-D array, negative scores, or ``axis`` not 0 or 1.
-    """
-    lex = _as_scores(lexical, "lexical")
-    if axis not in (0, 1):
-        raise ValueError(f"axis must be 0 or 1, got {axis}")
-    if (lex < 0).any():
-        raise ValueError(f"lexical scores must be >= 0 (sparse dot products), min {lex.min()}")
-    top = lex.max(axis=axis, keepdims=True)
-    return lex / np.where(top > 0, top, 1)
-
-
-def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float, *, axis: int = 1) -> np.ndarray:
-    """Hybrid score ``weight * dense + (1 - weight) * normalize_lexical(lexical, axis)``.
-
-    Args:
-        dense: ``(N_text, N_motion)`` cosine similarities.
-        lexical: same shape, non-negative lexical scores.
-        weight: in ``[0, 1]``; 1 = dense only, 0 = lexical only.
-        axis: gallery axis of the queries (1 for t2m, 0 for m2t; see :func:`normalize_lexical`).
-
-    Returns:
-        Same shape, dtype ``result_type(dense, lexical, float32)``.
-
-    Raises:
-        ValueError: on shape mismatch, ``weight`` outside ``[0, 1]``, or bad ``lexical``.
-    """
-    d = _as_scores(dense, "dense")
-    lex = normalize_lexical(lexical, axis)
-    if lex.shape != d.shape:
-        raise ValueError(f"lexical must have dense's shape {d.shape}, got {lex.shape}")
-    if not 0.0 <= float(weight) <= 1.0:
-        raise ValueError(f"weight must be in [0, 1], got {weight}")
-    dtype = np.result_type(d.dtype, lex.dtype, np.float32)
-    return (weight * d.astype(dtype) + (1.0 - weight) * lex.astype(dtype)).astype(dtype)
-
-
-def choose_fusion_weight(
-    dense_val: np.ndarray,
-    lexical_val: np.ndarray,
-    positives: np.ndarray,
-    grid: Sequence[float] | None = None,
-    *,
-    direction: Literal["t2m", "m2t", "both"] = "t2m",
-) -> float:
-    """Fusion weight maximising ``mean(R@1, R@5, R@10)`` on the validation split.
-
-    The criterion is averaged over the chosen direction(s); on a tie the first weight of
-    ``grid`` wins (default grid ``0, 0.05, ..., 1``).
-
-    Args:
-        dense_val / lexical_val: ``(N_text, N_motion)`` validation similarities.
-        positives: ``(N_text, N_motion)`` bool, e.g. from :func:`caption_positives`.
-        grid: candidate weights in ``[0, 1]``.
-        direction: ``"t2m"``, ``"m2t"`` or ``"both"``.
-
-    Raises:
-        ValueError: on an empty grid, unknown direction, or as :func:`fuse`.
-    """
-    weights = np.linspace(0.0, 1.0, 21) if grid is None else np.asarray(grid, dtype=np.float64)
-    if weights.ndim != 1 or weights.size == 0:
-        raise ValueError(f"grid must be a non-empty 1-D sequence, got shape {weights.shape}")
-    dirs = {"t2m": ("t2m",), "m2t": ("m2t",), "both": ("t2m", "m2t")}.get(direction)
-    if dirs is None:
-        raise ValueError(f"direction must be 't2m', 'm2t' or 'both', got {direction!r}")
-    scores = []
-    for w in weights:
-        res = bidirectional_metrics(
-            fuse(dense_val, lexical_val, float(w), axis=1),
-            positives,
-            sim_m2t=fuse(dense_val, lexical_val, float(w), axis=0) if "m2t" in dirs else None,
-            ks=(1, 5, 10),
-        )
-        scores.append(np.mean([res[d][f"R@{k}"] for d in dirs for k in (1, 5, 10)]))
-        logger.debug("fusion weight %.3f: criterion %.3f", w, scores[-1])
-    best = int(np.argmax(scores))
-    logger.info("chosen fusion weight %.3f (criterion %.3f)", weights[best], scores[best])
-    return float(weights[best])
-
-
-# ----------------------------------------------------------------------------- CAR
 def car_accuracy(sim_true: np.ndarray, sim_shuffled: np.ndarray) -> float:
     """Chronologically Accurate Retrieval accuracy in percent.
 
@@ -642,7 +348,6 @@ def m2t_with_negatives(
     return retrieval_metrics(np.concatenate([sim, neg], axis=1).astype(dtype), full_pos, ks)
 
 
-# ----------------------------------------------------------------------------- classification
 def classification_metrics(
     scores: np.ndarray, labels: np.ndarray, ks: Sequence[int] = (1, 5)
 ) -> dict[str, float]:

@@ -1,4 +1,8 @@
-"""Report figures with matplotlib (no Qt): motion-patch images.
+"""Reports: the evaluation's Markdown tables and PNG figures (matplotlib, no Qt, no torch).
+
+- :func:`markdown_report`: ``motionlex evaluate``'s ``metrics.md``.
+- :func:`save_recall_curves`, :func:`save_car_chart`, :func:`save_confusion`: its figures.
+- :func:`save_patch_figure`, :func:`patch_image_rgb`: motion-patch images.
 
 The patch image is shown as the papers show it (Yu et al., CVPR 2024, Fig. 4): the x, y, z
 coordinates of the 80 sample points as R, G, B, frames as rows, one labelled column block
@@ -7,6 +11,7 @@ per body part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,7 @@ import numpy as np
 from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.skeleton import PART_NAMES
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
+from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARITIES
 
 
 def save_figure(fig: Any, path: Path) -> Path:
@@ -97,5 +103,210 @@ def save_patch_figure(
     ax.set_xticklabels([n.replace("_", " ") for n in PART_NAMES])
     ax.set_ylabel("time (s)")
     ax.set_title(title or "motion patches (x, y, z as R, G, B)", fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, Path(path))
+
+
+_PROTOCOL_LABELS = {"All": "All", "SmallBatches": "Small batches ({b})",
+                    "Threshold": "Threshold {t:g}"}
+
+
+_COLUMNS = tuple(f"R@{k}" for k in DEFAULT_KS) + ("MedR",)
+
+
+def _cell(metrics: dict[str, float], key: str) -> str:
+    v = metrics.get(key)
+    return "-" if v is None else f"{v:.2f}"
+
+
+def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -> str:
+    """The Markdown report: retrieval tables in the layout of Yu et al. (CVPR 2024, Tables
+    2-3; rows = similarity x protocol, columns R@1 R@2 R@3 R@5 R@10 MedR, one table per
+    direction), CAR in the layout of Fujiwara et al. (ECCV 2024, Table 1), then the
+    composed chronology test and zero-shot accuracy.
+
+    Args:
+        metrics: the flat metrics of :func:`evaluate`.
+        info: ``checkpoint``, ``data``, ``split``, ``notes``.
+        cfg: the :class:`.evaluate.EvalConfig` (protocol labels, shuffles, prompt).
+    """
+    lines = ["# motionlex evaluation", "",
+             f"- checkpoint: `{info['checkpoint']}`",
+             f"- data: `{info['data']}` [{info['split']}]: {int(metrics['n/texts'])} captions, "
+             f"{int(metrics['n/motions'])} motions"]
+    lines += [f"- {n}" for n in info.get("notes", [])]
+    head = "| Similarity | Protocol | " + " | ".join(_COLUMNS) + " |"
+    rule = "|---|---|" + "---:|" * len(_COLUMNS)
+    for d, title in (("t2m", "Text-to-motion"), ("m2t", "Motion-to-text")):
+        lines += ["", f"## {title} retrieval", "", head, rule]
+        for sim in SIMILARITIES:
+            for proto, label in _PROTOCOL_LABELS.items():
+                if f"{d}/{proto}/{sim}/R@1" not in metrics:
+                    continue
+                label = label.format(b=cfg.small_batch_size, t=cfg.threshold)
+                cells = " | ".join(_cell(metrics, f"{d}/{proto}/{sim}/{c}") for c in _COLUMNS)
+                lines.append(f"| {sim} | {label} | {cells} |")
+    if "CAR/n" in metrics:
+        cols = ("R@1", "R@5", "R@10", "MedR")
+        lines += ["", "## Chronologically accurate retrieval (CAR)", "",
+                  f"{int(metrics['CAR/n'])} multi-event captions "
+                  f"({int(metrics.get('CAR/n_captions', 0))} from the data, "
+                  f"{int(metrics['CAR/n'] - metrics.get('CAR/n_captions', 0))} composed), "
+                  f"{cfg.car_shuffles} shuffled version(s) each, added to the motion-to-text "
+                  f"gallery; chance CAR {metrics['CAR/chance']:.1f} %.", "",
+                  "| Similarity | " + " | ".join(
+                      f"{s} {c}" for s in CAR_SETTINGS for c in cols + ("CAR",)) + " |",
+                  "|---|" + "---:|" * (2 * len(cols) + 2)]
+        for sim in SIMILARITIES:
+            cells = [_cell(metrics, f"m2t/CAR-{s}/{sim}/{c}") if c != "CAR"
+                     else _cell(metrics, f"CAR/{s}/{sim}")
+                     for s in CAR_SETTINGS for c in cols + ("CAR",)]
+            lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    if "chronology/n" in metrics:
+        lines += ["", "## Chronology test on composed clips", "",
+                  f"{int(metrics['chronology/n'])} pairs; percent passed (chance 50 %).", "",
+                  "| Similarity | motion: true vs shuffled caption | caption: true vs "
+                  "shuffled clips | both |", "|---|---:|---:|---:|"]
+        for sim in SIMILARITIES:
+            cells = [_cell(metrics, f"chronology/{t}/{sim}") for t in ("text", "motion", "both")]
+            lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    if "synthetic_chronology/n" in metrics:
+        lines += ["", "## Synthetic chronology test (procedural SMPL-22 motions)", "",
+                  f"{int(metrics['synthetic_chronology/n'])} pairs from "
+                  "`motionlex.core.data.demo.gallery.chronology_pairs`; percent passed "
+                  "(chance 50 %).", "",
+                  "| Similarity | motion: true vs reordered caption | caption: true vs "
+                  "reordered motion | both |", "|---|---:|---:|---:|"]
+        for sim in SIMILARITIES:
+            cells = [_cell(metrics, f"synthetic_chronology/{t}/{sim}")
+                     for t in ("text", "motion", "both")]
+            lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    if "zero-shot/n" in metrics:
+        keys = sorted({k.rsplit("/", 1)[1] for k in metrics if k.startswith("zero-shot/dense/")})
+        lines += ["", "## Zero-shot action classification", "",
+                  f"{int(metrics['zero-shot/n'])} motions, "
+                  f"{int(metrics['zero-shot/classes'])} classes, prompt `{cfg.prompt}`.", "",
+                  "| Similarity | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+        for sim in SIMILARITIES:
+            cells = [_cell(metrics, f"zero-shot/{sim}/{k}") for k in keys]
+            lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def chance_recall(num_positives: np.ndarray, gallery: int, max_k: int) -> np.ndarray:
+    """Expected R@k (percent) of a random ranking, k = 1..max_k.
+
+    A query with ``p`` positives among ``G`` items has no positive in its top ``k`` with
+    probability ``C(G - p, k) / C(G, k) = prod_{i<k} (G - p - i) / (G - i)``
+    (hypergeometric); the curve is one minus its mean over queries.
+
+    Args:
+        num_positives: ``(Q,)`` int positives per query (>= 1).
+        gallery: ``G``. max_k: largest ``k`` (<= ``G``).
+
+    Returns:
+        ``(max_k,)`` float64.
+    """
+    p = np.asarray(num_positives, np.float64)
+    miss = np.ones_like(p)
+    out = np.empty(max_k)
+    for i in range(max_k):
+        miss *= np.clip(gallery - p - i, 0, None) / (gallery - i)
+        out[i] = 100.0 * (1.0 - miss.mean())
+    return out
+
+
+def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: int,
+                       positives: np.ndarray) -> Path:
+    """Recall@k (percent) against k = 1..min(max_k, gallery), one panel per direction.
+
+    Args:
+        ranks: ``{"t2m/<sim>": (Q,) ranks, "m2t/<sim>": ...}`` (protocol All).
+        path: output PNG.
+        max_k: largest k drawn.
+        positives: ``(N_text, N_motion)`` bool All-protocol positives (for the gallery
+            sizes and the chance curve, :func:`chance_recall`).
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110, sharey=True)
+    titles = {"t2m": "text-to-motion", "m2t": "motion-to-text"}
+    for ax, d in zip(axes, ("t2m", "m2t")):
+        pos = positives if d == "t2m" else positives.T
+        gallery = pos.shape[1]
+        kmax = max(1, min(max_k, gallery))
+        ks = np.arange(1, kmax + 1)
+        for sim in SIMILARITIES:
+            r = ranks[f"{d}/{sim}"]
+            ax.plot(ks, [100.0 * np.mean(r <= k) for k in ks], label=sim, lw=1.8)
+        ax.plot(ks, chance_recall(pos.sum(axis=1), gallery, kmax), "k:", lw=1,
+                label="chance")
+        ax.set_xlabel("k")
+        ax.set_title(f"{titles[d]} (All, gallery {gallery})", fontsize=10)
+        ax.set_xlim(1, kmax)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("recall@k (%)")
+    axes[1].legend(loc="lower right")
+    fig.tight_layout()
+    return save_figure(fig, Path(path))
+
+
+def save_car_chart(metrics: dict[str, float], path: str | Path) -> Path:
+    """Bar chart of CAR accuracy (both settings) and the composed chronology tests (percent)."""
+    plt = _pyplot()
+    groups = [(f"CAR {s}", f"CAR/{s}/{{}}", metrics.get("CAR/chance")) for s in CAR_SETTINGS]
+    groups += [("composed: shuffled\ncaption", "chronology/text/{}", 50.0),
+               ("composed: shuffled\nclips", "chronology/motion/{}", 50.0)]
+    groups = [g for g in groups if g[1].format("dense") in metrics]
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.0 * len(groups)), 4), dpi=110)
+    width = 0.8 / len(SIMILARITIES)
+    for j, sim in enumerate(SIMILARITIES):
+        vals = [metrics[key.format(sim)] for _, key, _ in groups]
+        bars = ax.bar(np.arange(len(groups)) + (j - 1) * width, vals, width, label=sim)
+        ax.bar_label(bars, fmt="%.0f", fontsize=7)
+    for i, (_, _, chance) in enumerate(groups):
+        if chance is not None:
+            ax.hlines(chance, i - 0.45, i + 0.45, colors="k", linestyles=":", lw=1)
+    ax.set_xticks(np.arange(len(groups)), [g[0] for g in groups], fontsize=8)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 118)
+    ax.set_yticks(range(0, 101, 20))
+    n = [f"CAR n={int(metrics['CAR/n'])}" if "CAR/n" in metrics else "",
+         f"composed n={int(metrics['chronology/n'])}" if "chronology/n" in metrics else ""]
+    ax.set_title("chronology (dotted: chance)  " + ", ".join(x for x in n if x), fontsize=10)
+    ax.legend(fontsize=8, loc="upper right", ncol=3)
+    fig.tight_layout()
+    return save_figure(fig, Path(path))
+
+
+def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
+                   title: str = "") -> Path:
+    """Confusion-matrix PNG: rows = true action, columns = predicted action, counts."""
+    plt = _pyplot()
+    c = len(classes)
+    size = min(14.0, 3.0 + 0.35 * c)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size), dpi=110)
+    im = ax.imshow(matrix, cmap="Blues", interpolation="nearest")
+    ax.set_xticks(range(c), classes, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(c), classes, fontsize=7)
+    ax.set_xlabel("predicted action")
+    ax.set_ylabel("true action")
+    if c <= 30:
+        top = max(1, int(matrix.max()))
+        for (i, j), v in np.ndenumerate(matrix):
+            if v:
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                        color="white" if v > top / 2 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="motions")
+    ax.set_title(title or "zero-shot confusion matrix", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, Path(path))

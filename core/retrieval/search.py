@@ -9,13 +9,15 @@ unit vector and its heaviest lexical words. :class:`Searcher` ranks the index by
   ``lexical_similarity="cosine"``, whose index stores L2-normalised vectors), computed from the
   inverted index: only the posting lists of the query's non-zero words are read;
 - ``fused``: ``w * dense + (1 - w) * lexical / max(lexical)`` per query
-  (:func:`~.retrieval.fuse`).
+  (:func:`.fusion.fuse`).
 
 Each :class:`Hit` carries its score and the words that contributed most to the lexical
 similarity (query weight x motion weight). :meth:`Searcher.search_in_chunks` is a generator
 over gallery chunks, so a GUI worker can report progress and cancel between chunks
 (``pyapp-kit/superqt`` ``GeneratorWorker`` style). A :class:`Searcher` holds no global state
 and does not mutate anything after construction, so one instance can serve a worker thread.
+
+The sparse arithmetic is :mod:`.sparse`'s; queries are encoded by :mod:`.embed`.
 
 Sources: SPLADE sparse retrieval with an inverted index, Formal et al., SPLADE v2 (arXiv
 2109.10086), Sec. 2; query pruning to the heaviest terms, Lassance and Clinchant, "An
@@ -32,18 +34,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from motionlex.core.motion.motion import Motion, make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
-from motionlex.core.retrieval.index import GalleryIndex, encode_motions
-from motionlex.core.retrieval.metrics import fuse
+from motionlex.core.retrieval.embed import encode_motions, encode_texts
+from motionlex.core.retrieval.fusion import fuse
+from motionlex.core.retrieval.index import GalleryIndex
+from motionlex.core.retrieval.metrics import top_k
+from motionlex.core.retrieval.sparse import (
+    DEFAULT_QUERY_WORDS,
+    brute_force_scores,
+    inverted_scores,
+    sparse_query,
+    word_evidence,
+)
 
 logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("dense", "lexical", "fused")
-DEFAULT_QUERY_WORDS = 64
 FAISS_MIN_ITEMS = 50_000
 
 
@@ -116,185 +125,6 @@ class SearchProgress:
     hits: list[Hit] | None = None
 
 
-# ------------------------------------------------------------------------------ pure scoring
-def sparse_query(
-    lexical: np.ndarray, similarity: str, max_words: int | None = DEFAULT_QUERY_WORDS
-) -> tuple[np.ndarray, np.ndarray]:
-    """The words of a query's lexical vector.
-
-    For ``"cosine"`` the full vector is L2-normalised first, so each kept word's product
-    with a stored (unit) motion vector is its exact share of the cosine; then only the
-    ``max_words`` heaviest words are kept (query pruning).
-
-    Args:
-        lexical: ``(V,)`` float, non-negative lexical vector.
-        similarity: ``"cosine"`` or ``"dot"``.
-        max_words: words kept; ``None`` keeps every non-zero word.
-
-    Returns:
-        ``(word_ids (Q,) int64 ascending, word_weights (Q,) float32 > 0)``.
-
-    Raises:
-        ValueError: not 1-D, negative weights, unknown similarity or ``max_words < 1``.
-    """
-    v = np.asarray(lexical, np.float32)
-    if v.ndim != 1:
-        raise ValueError(f"lexical query must be (V,), got shape {v.shape}")
-    if similarity not in ("cosine", "dot"):
-        raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
-    if max_words is not None and max_words < 1:
-        raise ValueError(f"max_words must be >= 1 or None, got {max_words}")
-    if v.size and v.min() < 0:
-        raise ValueError(f"lexical weights must be >= 0, min {v.min()}")
-    if similarity == "cosine":
-        norm = float(np.linalg.norm(v))
-        v = v / norm if norm > 0 else v
-    ids = np.flatnonzero(v > 0)
-    if max_words is not None and len(ids) > max_words:
-        ids = np.sort(ids[np.argpartition(-v[ids], max_words - 1)[:max_words]])
-    return ids.astype(np.int64), v[ids].astype(np.float32)
-
-
-def inverted_scores(inverted: sp.csc_matrix, word_ids: np.ndarray,
-                    word_weights: np.ndarray) -> np.ndarray:
-    """Sparse dot products of a query with every gallery vector, from posting lists.
-
-    Reads only the columns (posting lists) of the query's words: the cost is the summed
-    length of those lists, independent of the other words of the vocabulary.
-
-    Args:
-        inverted: ``(N, V)`` CSC lexical matrix.
-        word_ids: ``(Q,)`` int vocabulary ids.
-        word_weights: ``(Q,)`` float query weights.
-
-    Returns:
-        ``(N,)`` float64 scores (0 for motions sharing no word with the query).
-
-    Source: term-at-a-time evaluation over an inverted index (SPLADE v2, Sec. 2).
-    """
-    ids = np.asarray(word_ids, np.int64)
-    indptr = inverted.indptr
-    starts = indptr[ids]
-    lens = indptr[ids + 1] - starts
-    total = int(lens.sum())
-    n = inverted.shape[0]
-    if total == 0:
-        return np.zeros(n, np.float64)
-    offs = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
-    contrib = inverted.data[offs] * np.repeat(np.asarray(word_weights, np.float64), lens)
-    return np.bincount(inverted.indices[offs], weights=contrib, minlength=n)
-
-
-def brute_force_scores(lexical: sp.csr_matrix, word_ids: np.ndarray,
-                       word_weights: np.ndarray) -> np.ndarray:
-    """The same scores as :func:`inverted_scores` by a full sparse matrix-vector product.
-
-    Touches every stored weight of the gallery (reference and benchmark baseline).
-
-    Returns:
-        ``(N,)`` float64 scores.
-    """
-    q = np.zeros(lexical.shape[1], np.float32)
-    q[np.asarray(word_ids, np.int64)] = word_weights
-    return np.asarray(lexical @ q, np.float64)
-
-
-def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> np.ndarray:
-    """Indices of the ``k`` highest scores, best first, ties broken by lower index.
-
-    Args:
-        scores: ``(N,)`` float.
-        k: number wanted (fewer when the gallery is smaller).
-        exclude: rows never returned.
-
-    Returns:
-        ``(min(k, N - len(exclude)),)`` int64.
-    """
-    s = np.asarray(scores, np.float64)
-    if len(exclude):
-        s = s.copy()
-        s[np.asarray(exclude, np.int64)] = -np.inf
-    k = min(int(k), len(s) - len(set(int(e) for e in exclude)))
-    if k <= 0:
-        return np.zeros(0, np.int64)
-    cand = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
-    return cand[np.lexsort((cand, -s[cand]))].astype(np.int64)
-
-
-def inverted_lookup(inverted: sp.csc_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Entries ``M[rows[i], cols[i]]`` of a CSC matrix with sorted row indices.
-
-    A binary search inside each column's posting list, vectorised over all pairs (about
-    ``log2(longest list)`` NumPy passes over the pairs).
-
-    Args:
-        inverted: ``(N, V)`` CSC matrix, row indices sorted within each column.
-        rows / cols: ``(P,)`` int pairs.
-
-    Returns:
-        ``(P,)`` float64 values (0 where the entry is not stored).
-    """
-    rows = np.asarray(rows, np.int64)
-    cols = np.asarray(cols, np.int64)
-    indptr, indices = inverted.indptr, inverted.indices
-    if len(indices) == 0 or len(rows) == 0:
-        return np.zeros(len(rows), np.float64)
-    lo, end = indptr[cols].astype(np.int64), indptr[cols + 1].astype(np.int64)
-    hi = end.copy()
-    last = len(indices) - 1
-    while True:  # lower_bound of each row in its column's slice
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        right = active & (indices[np.minimum(mid, last)] < rows)
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-    at = np.minimum(lo, last)
-    found = (lo < end) & (indices[at] == rows)
-    return np.where(found, inverted.data[at], 0.0).astype(np.float64)
-
-
-def word_evidence(
-    inverted: sp.csc_matrix,
-    vocabulary: Sequence[str],
-    rows: Sequence[int],
-    word_ids: np.ndarray,
-    word_weights: np.ndarray,
-    n: int = 5,
-) -> tuple[list[list[tuple[str, float]]], np.ndarray]:
-    """The words that contributed most to each row's lexical score, and the scores.
-
-    Reads only the query words' posting lists (:func:`inverted_lookup`), so the lexical
-    matrix in row form is never needed.
-
-    Args:
-        inverted: ``(N, V)`` CSC lexical matrix (sorted row indices).
-        vocabulary: ``V`` tokens.
-        rows: ``H`` gallery rows.
-        word_ids / word_weights: the query's ``Q`` words and weights.
-        n: words listed per row (0: none).
-
-    Returns:
-        ``(evidence, scores)``: per row up to ``n`` ``(word, query weight x motion weight)``
-        pairs, largest first (positive only; ties by word id), and ``(H,)`` float64 lexical
-        scores (the sum over all query words).
-    """
-    ids = np.asarray(word_ids, np.int64)
-    rows = np.asarray(rows, np.int64)
-    if len(ids) == 0 or len(rows) == 0:
-        return [[] for _ in rows], np.zeros(len(rows), np.float64)
-    vals = inverted_lookup(inverted, np.tile(rows, len(ids)), np.repeat(ids, len(rows)))
-    contrib = vals.reshape(len(ids), len(rows)) * np.asarray(word_weights, np.float64)[:, None]
-    out: list[list[tuple[str, float]]] = []
-    for h in range(len(rows)):
-        c = contrib[:, h]
-        order = np.lexsort((ids, -c))[:n] if n > 0 else []
-        out.append([(vocabulary[int(ids[o])], float(c[o])) for o in order if c[o] > 0])
-    return out, contrib.sum(axis=0)
-
-
-# ------------------------------------------------------------------------------ the searcher
 class Searcher:
     """Ranks a :class:`~.index.GalleryIndex` for text, motion and gallery-item queries.
 
@@ -364,7 +194,6 @@ class Searcher:
                              f"that built {self.index.path}")
         return self.model
 
-    @torch.inference_mode()
     def embed_text(self, text: str) -> QueryEmbedding:
         """Embed a text query.
 
@@ -374,11 +203,9 @@ class Searcher:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"query text must be a non-empty string, got {text!r}")
         model = self._need_model("a text query")
-        model.eval()
-        out = model.forward_text([text.strip()])
-        ids, w = sparse_query(out.lexical[0].float().cpu().numpy(),
-                              self.index.lexical_similarity, self.query_words)
-        return QueryEmbedding(out.dense[0].float().cpu().numpy(), ids, w, "text", text.strip())
+        dense, lexical = encode_texts(model, [text.strip()])
+        ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
+        return QueryEmbedding(dense[0], ids, w, "text", text.strip())
 
     def embed_motion(self, joints: np.ndarray, skeleton: Skeleton,
                      fps: float = 20.0) -> QueryEmbedding:

@@ -41,6 +41,7 @@ from motionlex.core.patches import (
     part_resampling_matrix,
     patches_from_joints,
 )
+from motionlex.core.retrieval.evaluate import validation_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -304,119 +305,6 @@ class TextBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, b: int) -> dict:
         return {"texts": [self.captions[i] for i in self.batches[b]]}
-
-
-# ----------------------------------------------------------------------------------------
-# evaluation on the validation split
-
-
-@torch.inference_mode()
-def encode_examples(model, examples: Sequence[PairExample], stats: PatchStats,
-                    batch_size: int = 64) -> dict[str, Any]:
-    """Embed the distinct motions and captions of evaluation pairs.
-
-    Returns:
-        dict with ``motion_dense (M, D)``, ``motion_lexical (M, V)``, ``text_dense (N, D)``,
-        ``text_lexical (N, V)`` float32 NumPy arrays, ``motion_ids`` (M), ``captions`` (N)
-        and ``caption_motion (N,)`` int64 (the motion index of each caption).
-    """
-    model.eval()
-    ids: dict[str, int] = {}
-    motions: list[PairExample] = []
-    for e in examples:
-        if e.motion_id not in ids:
-            ids[e.motion_id] = len(motions)
-            motions.append(e)
-    from motionlex.core.retrieval.index import encode_motions
-
-    motion_dense, motion_lexical = encode_motions(
-        model, [(m.joints, m.skeleton) for m in motions], stats,
-        batch_size=batch_size, long_clips="first",
-    )
-    captions = [e.caption for e in examples]
-    td, tl = [], []
-    for i in range(0, len(captions), batch_size):
-        out = model.forward_text(captions[i:i + batch_size])
-        td.append(out.dense.float().cpu().numpy())
-        tl.append(out.lexical.float().cpu().numpy())
-    return {
-        "motion_dense": motion_dense, "motion_lexical": motion_lexical,
-        "text_dense": np.concatenate(td), "text_lexical": np.concatenate(tl),
-        "motion_ids": [m.motion_id for m in motions], "captions": captions,
-        "caption_motion": np.array([ids[e.motion_id] for e in examples], np.int64),
-    }
-
-
-@torch.inference_mode()
-def validation_metrics(model, examples: Sequence[PairExample], stats: PatchStats,
-                       car_shuffles: int = 5, seed: int = 0) -> dict[str, float]:
-    """Retrieval (protocol All, dense and lexical) and CAR accuracy on evaluation pairs.
-
-    Returns:
-        Flat dict: ``t2m/dense/R@1`` ... ``m2t/lexical/MedR``, ``val/rsum`` (dense t2m
-        R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
-        similarity chosen on these pairs), ``CAR`` (percent of multi-event captions whose
-        true order outscores ``car_shuffles`` shuffled orders, dense), ``CAR/n``.
-    """
-    from motionlex.core.model.lexical import lexical_similarity
-    from motionlex.core.retrieval.metrics import (
-        bidirectional_metrics,
-        car_accuracy,
-        choose_fusion_weight,
-        flatten_metrics,
-    )
-    from motionlex.core.text.events import shuffled_captions
-
-    enc = encode_examples(model, examples, stats)
-    out: dict[str, float] = {}
-    dense = enc["text_dense"] @ enc["motion_dense"].T
-    lex = lexical_similarity(torch.from_numpy(enc["text_lexical"]),
-                             torch.from_numpy(enc["motion_lexical"]),
-                             model.config.lexical_similarity).numpy()
-    # positives: every motion one of whose captions is this caption's string
-    motion_caps: list[set[str]] = [set() for _ in enc["motion_ids"]]
-    for c, mi in zip(enc["captions"], enc["caption_motion"]):
-        motion_caps[int(mi)].add(c.strip().lower())
-    positives = _caption_positives(enc["captions"], motion_caps)
-    for name, sim in (("dense", dense), ("lexical", lex)):
-        out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
-    out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
-    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
-    # CAR on multi-event captions (orig -> event setting)
-    rng = np.random.default_rng(seed)
-    multi = [(i, e) for i, e in enumerate(examples) if len(e.events) > 1]
-    if multi:
-        negs = [shuffled_captions(list(e.events), car_shuffles, rng) for _, e in multi]
-        flat = [n for ns in negs for n in ns]
-        neg_dense = np.concatenate([model.forward_text(flat[i:i + 64]).dense.float().cpu().numpy()
-                                    for i in range(0, len(flat), 64)])
-        true_s, shuf = [], np.full((len(multi), car_shuffles), np.nan)
-        pos = 0
-        for row, ((i, _e), ns) in enumerate(zip(multi, negs)):
-            mv = enc["motion_dense"][enc["caption_motion"][i]]
-            true_s.append(float(enc["text_dense"][i] @ mv))
-            for k in range(len(ns)):
-                shuf[row, k] = float(neg_dense[pos + k] @ mv)
-            pos += len(ns)
-        out["CAR"] = car_accuracy(np.array(true_s), shuf)
-        out["CAR/n"] = float(len(multi))
-    nnz_m = (enc["motion_lexical"] > 0).sum(axis=1).mean()
-    nnz_t = (enc["text_lexical"] > 0).sum(axis=1).mean()
-    out["lexical/nnz_motion"] = float(nnz_m)
-    out["lexical/nnz_text"] = float(nnz_t)
-    return out
-
-
-def _caption_positives(captions: Sequence[str], motion_caps: Sequence[set[str]]) -> np.ndarray:
-    """``(N, M)`` bool: caption ``i`` is positive for motion ``j`` when ``j`` has that text."""
-    pos = np.zeros((len(captions), len(motion_caps)), bool)
-    index: dict[str, list[int]] = {}
-    for j, caps in enumerate(motion_caps):
-        for c in caps:
-            index.setdefault(c, []).append(j)
-    for i, c in enumerate(captions):
-        pos[i, index.get(c.strip().lower(), [])] = True
-    return pos
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,0 +1,353 @@
+"""Building a gallery index: encode dataset folders, write the index atomically.
+
+:func:`build_steps` is the build as a generator of progress ``(done, total)`` (motions
+read so far): the CLI drains it with a tqdm bar (:func:`build_index`), the explorer's worker
+drives it on its thread and cancels it by closing the generator between batches (nothing
+is written then). :func:`.index_writer.write_index` writes the on-disk format of :mod:`.index`; the
+explorer's cache rules for indexes built from dataset folders are
+:func:`cached_index_path` and :func:`gallery_index_path`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.motion import Motion, MotionFileError
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.embed import encode_motions
+from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint, stats_fingerprint
+from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
+from motionlex.core.retrieval.index import (
+    MANIFEST,
+    GalleryIndex,
+    IndexMismatchError,
+    IndexSettings,
+)
+from motionlex.core.retrieval.index_writer import write_index
+from motionlex.core.retrieval.sparse import sparsify_lexical
+
+logger = logging.getLogger(__name__)
+
+BuildSteps = Generator[tuple[int, int], None, "BuildReport"]
+"""A build: yields ``(motions read, motions to read)``, returns its :class:`BuildReport`."""
+
+
+class BuildCancelled(Exception):
+    """An index build stopped by its progress callback; nothing was written."""
+
+
+@dataclass
+class BuildReport:
+    """What :func:`build_index` did.
+
+    Attributes:
+        index: the index written (or the unchanged existing one).
+        added: motions encoded in this run.
+        kept: motions carried over from the existing index.
+        replaced: ids re-encoded because their source file changed.
+        skipped: ``(id or file, reason)`` of motions left out.
+        seconds: wall time of the encoding.
+    """
+
+    index: GalleryIndex
+    added: int = 0
+    kept: int = 0
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _NewItems:
+    """Encoded motions waiting to be written."""
+
+    ids: list[str] = field(default_factory=list)
+    captions: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    source_sha256: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    meta: list[dict] = field(default_factory=list)
+    fps: list[float] = field(default_factory=list)
+    joints: list[np.ndarray] = field(default_factory=list)
+    skeletons: list[Skeleton] = field(default_factory=list)
+    dense: list[np.ndarray] = field(default_factory=list)
+    lexical: list[sp.csr_matrix] = field(default_factory=list)
+
+
+def build_steps(
+    model: Any,
+    data: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    patch_stats: PatchStats | None = None,
+    split: str = "all",
+    settings: IndexSettings | None = None,
+    batch_size: int = 32,
+    checkpoint: str | os.PathLike | None = None,
+    fusion_weight: float | None = None,
+) -> BuildSteps:
+    """Encode dataset folders into an index, or add their new motions to an existing one.
+
+    When ``out`` already holds an index it is loaded (checksums verified) and must have been
+    built by ``model`` with the same patch statistics; motions whose source file is already
+    indexed with the same SHA-256 are not encoded again, changed files are re-encoded and
+    replace their old rows, and new files are appended. The result is written atomically
+    (:func:`write_index`): a failure leaves the old index untouched and no partial one.
+
+    Args:
+        model: the :class:`~.model.MotionTextModel`.
+        data: dataset folders (HumanML3D/KIT-ML layout or folders of ``.bvh`` files).
+        out: index directory.
+        patch_stats: the model's training statistics; required for a new index, defaults to
+            the existing index's.
+        split: split of each folder (``"all"``: every motion).
+        settings: encoding settings for a new index (an existing index keeps its own).
+        batch_size: windows per forward pass.
+        checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
+        fusion_weight: default fused-search weight to record (None: keep the existing one
+            or :data:`DEFAULT_FUSION_WEIGHT`).
+
+    Yields:
+        ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
+        more (``(total, total)``) before writing: each is a cancel point (closing the
+        generator there writes nothing).
+
+    Returns:
+        A :class:`BuildReport` (the generator's value).
+
+    Raises:
+        FileNotFoundError / DatasetError: a data folder that does not exist or is not a
+            dataset.
+        ValueError: no patch statistics for a new index, or no usable motion at all.
+        GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
+            by another model or with other patch statistics, or with other settings.
+    """
+    target = Path(out)
+    t0 = time.perf_counter()
+    old: GalleryIndex | None = None
+    if target.exists():
+        old = GalleryIndex.load(target, model)
+        if settings is not None and settings != old.settings:
+            raise IndexMismatchError(f"{target} was built with settings {old.settings}; "
+                                     f"cannot add motions with {settings}")
+        settings = old.settings
+        if patch_stats is None:
+            patch_stats = old.patch_stats
+        elif stats_fingerprint(patch_stats) != old.manifest["patch_stats_sha256"]:
+            raise IndexMismatchError(
+                f"{target} was built with other patch statistics "
+                f"({old.manifest['patch_stats_sha256'][:16]}... vs "
+                f"{stats_fingerprint(patch_stats)[:16]}...); rebuild it instead of adding")
+    settings = settings or IndexSettings()
+    if patch_stats is None:
+        raise ValueError("patch statistics are needed to build a new index (the checkpoint's "
+                         "patch_stats.json)")
+    similarity = str(model.config.lexical_similarity)
+
+    indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
+    taken = set() if old is None else set(old.ids)
+    drop: set[int] = set()
+    todo: list[tuple[Any, Any, str, str]] = []  # (dataset, record, source, sha)
+    report_skipped: list[tuple[str, str]] = []
+    for root in data:
+        ds = MotionDataset(root, split)
+        report_skipped += ds.report.skipped
+        for rec in ds.records:
+            source = str(Path(rec.path).resolve())
+            sha = file_sha256(source)
+            row = indexed.get(source)
+            if row is not None:
+                if old.source_sha256[row] == sha:
+                    continue
+                drop.add(row)
+            todo.append((ds, rec, source, sha))
+
+    new = _NewItems()
+    replaced = [old.ids[i] for i in sorted(drop)] if old is not None else []
+    skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)
+    batch: list[tuple[Motion, Any, str, str, str]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        d, lex = encode_motions(model, [(m.joints, m.skeleton) for m, *_ in batch], patch_stats,
+                                batch_size=batch_size, long_clips=settings.long_clips)
+        new.dense.append(d)
+        new.lexical.append(sparsify_lexical(lex, settings.lexical_top_k, similarity))
+        for m, rec, source, sha, dataset in batch:
+            item_id = _unique_id(f"{dataset}/{rec.id}", taken)
+            new.ids.append(item_id)
+            new.captions.append([c.text for c in rec.captions])
+            new.sources.append(source)
+            new.source_sha256.append(sha)
+            new.datasets.append(dataset)
+            new.meta.append(dict(rec.meta))
+            new.fps.append(float(m.fps))
+            new.joints.append(m.joints)
+            new.skeletons.append(m.skeleton)
+        batch.clear()
+
+    if old is not None:  # ids of re-encoded rows become free again
+        taken -= {old.ids[i] for i in drop}
+    for done, (ds, rec, source, sha) in enumerate(todo):
+        if done % batch_size == 0:
+            yield done, len(todo)
+        try:
+            motion = ds.load_motion(rec)
+        except (MotionFileError, ValueError) as e:
+            report_skipped.append((rec.id, str(e)))
+            logger.warning("skipping %s: %s", rec.path, e)
+            continue
+        batch.append((motion, rec, source, sha, Path(ds.root).resolve().name))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    yield len(todo), len(todo)
+    seconds = time.perf_counter() - t0
+
+    if old is not None and not new.ids and not drop:
+        logger.info("%s is up to date (%d motions)", target, len(old))
+        return BuildReport(old, 0, len(old), [], report_skipped, seconds)
+    keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
+    if not keep and not new.ids:
+        raise ValueError(f"no usable motion in {[str(d) for d in data]} (split {split!r})")
+
+    sk_ids = {s: i for i, s in enumerate(skeleton_list)}
+    for s in new.skeletons:
+        if s not in sk_ids:
+            sk_ids[s] = len(skeleton_list)
+            skeleton_list.append(s)
+    jdtype = np.dtype(settings.joints_dtype)
+    dense_parts = [np.asarray(old.dense[keep], np.float32)] if old is not None else []
+    lex_parts = [old.lexical[keep]] if old is not None else []
+    items: dict[str, list] = {k: [] for k in
+                              ("ids", "captions", "sources", "source_sha256", "datasets", "meta")}
+    joints: list[np.ndarray] = []
+    num_frames, fps, skel = [], [], []
+    for i in keep:
+        for k in items:
+            items[k].append(getattr(old, k)[i])
+        joints.append(old._joints[old.joint_offsets[i]:old.joint_offsets[i + 1]])
+        num_frames.append(int(old.num_frames[i]))
+        fps.append(float(old.fps[i]))
+        skel.append(int(old.skeleton_ids[i]))
+    for j in range(len(new.ids)):
+        for k in items:
+            items[k].append(getattr(new, k)[j])
+        joints.append(new.joints[j].astype(jdtype))
+        num_frames.append(len(new.joints[j]))
+        fps.append(new.fps[j])
+        skel.append(sk_ids[new.skeletons[j]])
+    used = sorted(set(skel))  # drop skeletons no longer referenced
+    remap = {s: i for i, s in enumerate(used)}
+    fw = fusion_weight if fusion_weight is not None else (
+        old.fusion_weight if old is not None else DEFAULT_FUSION_WEIGHT)
+    model_info = {
+        "sha256": model_fingerprint(model) if old is None else old.model_hash,
+        "name": str(model.config.name),
+        "embed_dim": int(model.config.embed_dim),
+        "lexical_similarity": similarity,
+        "checkpoint": str(Path(checkpoint).resolve()) if checkpoint else (
+            old.checkpoint if old is not None else None),
+    }
+    write_index(
+        target,
+        dense=np.concatenate(dense_parts + new.dense),
+        lexical=sp.vstack(lex_parts + new.lexical, format="csr"),
+        items=items, joints=joints, num_frames=np.asarray(num_frames),
+        fps=np.asarray(fps), skeleton_ids=np.asarray([remap[s] for s in skel]),
+        skeletons=[skeleton_list[s] for s in used], patch_stats=patch_stats,
+        vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
+        fusion_weight=fw,
+    )
+    del old
+    index = GalleryIndex.load(target, verify=False)
+    return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds)
+
+
+def build_index(
+    model: Any,
+    data: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    progress: bool = True,
+    callback: Callable[[int, int], bool] | None = None,
+    **kwargs: Any,
+) -> BuildReport:
+    """:func:`build_steps` drained: the build run to its end (the CLI's and tests' form).
+
+    Args:
+        model / data / out / kwargs: as :func:`build_steps`.
+        progress: tqdm bar over the motions read.
+        callback: ``callback(done, total) -> keep_going`` at each progress step; returning
+            False cancels the build with :class:`BuildCancelled` and writes nothing.
+
+    Returns:
+        A :class:`BuildReport`.
+
+    Raises:
+        BuildCancelled: ``callback`` returned False. Others: as :func:`build_steps`.
+    """
+    steps = build_steps(model, data, out, **kwargs)
+    bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion", disable=not progress)
+    try:
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            if callback is not None and not callback(done, total):
+                steps.close()
+                raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
+    finally:
+        bar.close()
+
+
+def _unique_id(base: str, taken: set[str]) -> str:
+    item_id, k = base, 2
+    while item_id in taken:
+        item_id, k = f"{base}~{k}", k + 1
+    taken.add(item_id)
+    return item_id
+
+
+def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
+    """Where the index built from ``dataset`` by a model is cached.
+
+    Returns:
+        ``cache_dir / "<folder name>-<8 hex of its path>-<8 hex of the model>.mlx"``.
+    """
+    key = hashlib.sha256(str(dataset.resolve()).encode()).hexdigest()[:8]
+    return cache_dir / f"{dataset.name or 'gallery'}-{key}-{model_hash[:8]}.mlx"
+
+
+
+def gallery_index_path(root: Path, cache_dir: Path, model_hash: str) -> tuple[Path, bool]:
+    """The index a gallery folder opens, and whether it must be built (or brought up to date).
+
+    A folder holding a ``manifest.json`` is an index and opens as it is; any other folder is
+    a dataset, encoded into its cached index (:func:`cached_index_path`) by
+    :func:`build_steps`, which re-encodes only new or changed files of an existing one.
+
+    Returns:
+        ``(index directory, build)``.
+    """
+    if (root / MANIFEST).is_file():
+        return root, False
+    return cached_index_path(cache_dir, root, model_hash), True

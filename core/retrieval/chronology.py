@@ -1,0 +1,218 @@
+"""CAR and the chronology tests: does the model prefer the true order of events?
+
+- CAR (:func:`car_items`, :func:`car_report`): a caption's true event order against
+  ``shuffles`` shuffled orders (``orig->event``: the original caption; ``event->event``:
+  the events joined in the true order), and motion-to-text retrieval with the shuffled
+  captions added to the gallery. ``CAR`` is orig->event with dense similarity, the one
+  definition of ``motionlex evaluate`` and of validation during training.
+- Chronology on composed clips (:func:`chronology_report`) and on the synthetic demo
+  generator's pairs (:func:`synthetic_chronology_report`).
+
+Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from motionlex.core.data.compose import chronology_test_set
+from motionlex.core.data.demo.gallery import chronology_pairs
+from motionlex.core.motion.motion import Motion
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
+from motionlex.core.retrieval.metrics import (
+    CAR_SETTINGS,
+    car_accuracy,
+    flatten_metrics,
+    m2t_with_negatives,
+)
+from motionlex.core.retrieval.protocols import owner_positives, scored
+from motionlex.core.text.events import join_events, shuffled_captions
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CarItem:
+    """A multi-event caption of a motion with its shuffled versions (CAR)."""
+
+    motion: int     # motion index (split motions, then composed ones)
+    caption: str    # original caption
+    events: tuple[str, ...]
+    shuffles: list[str]
+
+
+def car_items(captions: Sequence[tuple[int, str, Sequence[str]]], shuffles: int,
+              rng: np.random.Generator) -> list[CarItem]:
+    """The CAR items of multi-event captions, each with ``shuffles`` shuffled captions.
+
+    Args:
+        captions: ``(motion index, caption, events)``; captions with fewer than two events
+            are left out, and so are those whose events admit no other order.
+        shuffles: shuffled captions per caption (:func:`.events.shuffled_captions`).
+        rng: the generator of the shuffles (drawn in ``captions`` order).
+
+    Returns:
+        :class:`CarItem` list.
+    """
+    items = [CarItem(int(m), c, tuple(ev), []) for m, c, ev in captions if len(ev) > 1]
+    for it in items:
+        it.shuffles = shuffled_captions(list(it.events), shuffles, rng)
+    return [it for it in items if it.shuffles]
+
+
+def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions: int,
+               items: Sequence[CarItem], weight: float) -> dict[str, float]:
+    """CAR accuracy and motion-to-text retrieval with shuffled captions (both settings).
+
+    Args:
+        score: similarity lookup.
+        texts / owners: every caption of the gallery (split and composed) and its motion.
+        num_motions: motions queried (split and composed).
+        items: multi-event captions with their shuffled versions.
+        weight: fusion weight.
+
+    Returns:
+        ``CAR/<setting>/<sim>``, ``m2t/CAR-<setting>/<sim>/<metric>``, counts and chance.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
+    """
+    out: dict[str, float] = {}
+    shuffles = [s for it in items for s in it.shuffles]
+    motions = np.array([it.motion for it in items], np.int64)
+    first_shuffle = np.cumsum([0] + [len(it.shuffles) for it in items])[:-1]
+    joined = {it.caption: join_events(it.events) for it in items}
+    for setting in CAR_SETTINGS:
+        gallery = texts if setting == "orig->event" else [joined.get(t, t) for t in texts]
+        row = {t: i for i, t in reversed(list(enumerate(gallery)))}
+        true_rows = np.array([row[it.caption if setting == "orig->event" else joined[it.caption]]
+                              for it in items])
+        pos = owner_positives(gallery, owners, num_motions)
+        dense, lex = score(gallery + shuffles, np.arange(num_motions))
+        g = len(gallery)
+        for sim, (_, m2t) in scored(dense, lex, weight).items():
+            res = m2t_with_negatives(m2t[:g].T, m2t[g:].T, pos.T)
+            out.update(flatten_metrics({"m2t": res}, f"CAR-{setting}/{sim}"))
+            shuf = np.full((len(items), max(len(it.shuffles) for it in items)), np.nan)
+            for i, it in enumerate(items):
+                shuf[i, :len(it.shuffles)] = m2t[g + first_shuffle[i]:
+                                                 g + first_shuffle[i] + len(it.shuffles),
+                                                 it.motion]
+            out[f"CAR/{setting}/{sim}"] = car_accuracy(m2t[true_rows, motions], shuf)
+    out["CAR"] = out["CAR/orig->event/dense"]
+    out["CAR/n"] = float(len(items))
+    out["CAR/chance"] = 100.0 * float(np.mean([1.0 / (1 + len(it.shuffles)) for it in items]))
+    return out
+
+
+def chronology_report(score: Scorer, pairs: Sequence[Any], caption_texts: Sequence[str],
+                      first_motion: int, num_motions: int, weight: float) -> dict[str, float]:
+    """Chronology test on composed clips, per similarity (percent of pairs passed).
+
+    ``chronology/text``: the motion scores its caption above the caption in the other
+    order (``text_negative``, same surface form); ``chronology/motion``: the caption scores
+    its motion above the clips in the other order (``motion_negative``); ``both``: both.
+
+    Args:
+        score: similarity lookup (composed motions at ``first_motion + p``, their
+            negatives at ``first_motion + P + p``; ``num_motions`` in all).
+        pairs: :class:`compose.ComposedPair` list (``P``).
+        caption_texts: every caption of the gallery (for the per-query normalisation).
+        weight: fusion weight.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3 (CAR), applied to the motion side as in
+    :func:`compose.chronology_test_set`.
+    """
+    p = len(pairs)
+    gallery = list(caption_texts) + [c.text_negative for c in pairs]
+    dense, lex = score(gallery, np.arange(num_motions))
+    row = {t: i for i, t in reversed(list(enumerate(gallery)))}
+    cap_row = np.array([row[c.caption] for c in pairs])
+    neg_row = len(caption_texts) + np.arange(p)
+    mot = first_motion + np.arange(p)
+    out: dict[str, float] = {}
+    for sim, (t2m, m2t) in scored(dense, lex, weight).items():
+        text_ok = m2t[cap_row, mot] > m2t[neg_row, mot]
+        motion_ok = t2m[cap_row, mot] > t2m[cap_row, mot + p]
+        out[f"chronology/text/{sim}"] = 100.0 * float(text_ok.mean())
+        out[f"chronology/motion/{sim}"] = 100.0 * float(motion_ok.mean())
+        out[f"chronology/both/{sim}"] = 100.0 * float((text_ok & motion_ok).mean())
+    out["chronology/n"] = float(p)
+    return out
+
+
+def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, seed: int = 0,
+                                weight: float = 1.0) -> dict[str, float]:
+    """Chronology test on the synthetic demo generator's pairs, per similarity (percent passed).
+
+    :func:`motionlex.core.data.demo.gallery.chronology_pairs` gives ``n`` procedural SMPL-22
+    motions of two
+    or three actions in caption order ("a person walks forward, then jumps twice") and the
+    same actions in another order, with that order's caption. ``synthetic_chronology/motion``:
+    the caption scores its true-order motion above the reordered one (a motion-side test with
+    known event order); ``.../text``: the motion scores its caption above the reordered
+    caption; ``.../both``: both. Chance is 50 %.
+
+    Args:
+        model: a :class:`motionlex.core.model.model.MotionTextModel`.
+        stats: the model's patch statistics.
+        n: number of pairs, ``>= 1``.
+        seed: generator seed.
+        weight: fusion weight (dense share) of the fused score.
+
+    Returns:
+        ``{"synthetic_chronology/{text,motion,both}/{dense,lexical,fused}": percent,
+        "synthetic_chronology/n": n}``.
+
+    Raises:
+        ValueError: ``n < 1``.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3 (chronological hard negatives), on the motion
+    side as :func:`chronology_report`.
+    """
+    if n < 1:
+        raise ValueError(f"need n >= 1 synthetic chronology pairs, got {n}")
+    pairs = chronology_pairs(seed=seed, n=n)
+    clips = [p.motion.motion for p in pairs] + [p.motion_negative.motion for p in pairs]
+    motions = encode_motions(model, [(c.joints, c.skeleton) for c in clips], stats,
+                             batch_size=64, long_clips="first")
+    captions = [p.caption for p in pairs]
+    texts = list(dict.fromkeys(captions + [p.text_negative for p in pairs]))
+    score = Scorer(texts, encode_texts(model, texts), motions, model.config.lexical_similarity)
+    out = chronology_report(score, pairs, captions, 0, len(clips), weight)
+    return {k.replace("chronology/", "synthetic_chronology/", 1): v for k, v in out.items()}
+
+
+def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) -> list:
+    """The composed chronology test pairs of a split's distinct motions (none when ``n == 0``
+    or the motions are on several skeletons; why is appended to ``notes``).
+
+    Args:
+        motions: distinct motions (``PairExample``: ``joints`` canonical 20 fps,
+            ``skeleton``, ``motion_id``, ``caption``, ``label``).
+        n: pairs wanted. seed: composition seed.
+        notes: remarks for the report (appended to).
+
+    Returns:
+        ``ComposedPair`` list (:func:`motionlex.core.data.compose.chronology_test_set`).
+    """
+    if n == 0:
+        return []
+    skeletons = {m.skeleton for m in motions}
+    if len(skeletons) > 1:
+        notes.append(f"no composed chronology test: motions are on {len(skeletons)} different "
+                     "skeletons (composition needs one)")
+        return []
+    pool = [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
+            for m in motions]
+    try:
+        return chronology_test_set(pool, n, seed)
+    except ValueError as e:
+        notes.append(f"no composed chronology test: {e}")
+        logger.warning("%s", notes[-1])
+        return []

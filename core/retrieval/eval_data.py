@@ -1,0 +1,134 @@
+"""The pairs an evaluation reads: a dataset split, or a folder of BVH files (cross-skeleton).
+
+- HumanML3D/KIT-ML layout: the split's ``(motion, caption)`` pairs
+  (:func:`motionlex.core.data.collate.load_pair_examples`).
+- Cross-skeleton (Yu et al., CVPR 2024, Sec. 5.1): a folder of BVH files is read on each
+  file's native skeleton (no retargeting); its own resampling matrix maps it to the same
+  80 patch columns. Captions come from a sidecar ``{stem}.txt``, else ``index.json``'s
+  ``kitml_caption``, else the prompt filled with its ``action`` (:func:`action_prompt`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from motionlex.core.data.collate import PairExample, load_pair_examples
+from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
+from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.motion import to_canonical
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.text.events import split_events_batch
+
+logger = logging.getLogger(__name__)
+
+
+DEFAULT_PROMPT = "a person {action}"
+
+
+@dataclass
+class EvalSet:
+    """The pairs of one evaluated split.
+
+    Attributes:
+        examples: (motion, caption) pairs; joints canonical, each on its own skeleton.
+        root: the dataset folder. layout: ``"joints"`` or ``"bvh"``.
+        split: the split read (``"all"`` for a BVH folder without split files).
+        notes: remarks for the report.
+    """
+
+    examples: list[PairExample]
+    root: Path
+    layout: str
+    split: str
+    notes: list[str] = field(default_factory=list)
+
+
+def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:
+    """Class prompt of an action label: ``"raise-up-both-hands"`` -> ``"a person raise up
+    both hands"`` (Yu et al., CVPR 2024, Sec. 5.2 use the label text as the prompt)."""
+    return template.format(action=str(action).replace("-", " ").replace("_", " ").strip())
+
+
+def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
+                  progress: bool = True) -> EvalSet:
+    """Read the pairs of a dataset folder's split (HumanML3D/KIT-ML layout or BVH files).
+
+    BVH files keep their native skeleton; ``index.json`` (if present) gives ``true_fps``
+    and the caption (``kitml_caption``, else ``action`` through ``prompt``) when there is no
+    sidecar ``{stem}.txt``; leading rest-pose frames are dropped (``skip_frames="auto"``).
+
+    Returns:
+        :class:`EvalSet` with events split for every caption.
+
+    Raises:
+        FileNotFoundError: no such folder, or no split file for ``split`` (the message lists
+            the splits that exist).
+        DatasetError: not a dataset folder.
+        ValueError: no usable pair.
+    """
+    root = Path(root)
+    if detect_layout(root) == "bvh":
+        return _load_bvh_set(root, split, prompt, progress)
+    MotionDataset(root, split)  # fails early, naming the missing split file
+    examples = load_pair_examples([root], split, progress=progress)
+    if not examples:
+        raise ValueError(f"{root} [{split}]: no (motion, caption) pair to evaluate")
+    return EvalSet(examples, root, "joints", split)
+
+
+def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:
+    index_path = root / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    files = sorted(root.glob("*.bvh"))
+    notes, used = [], split
+    if (root / f"{split}.txt").is_file():
+        keep = set(read_split(root / f"{split}.txt"))
+        files = [f for f in files if f.stem in keep]
+    elif split != "all":
+        used = "all"
+        notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
+        logger.warning("%s", notes[-1])
+    items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
+    for f in tqdm(files, desc=f"loading {root.name}", unit="file", disable=not progress):
+        entry = index.get(f.name) or index.get(f.stem) or {}
+        try:
+            motion = to_canonical(load_bvh(f, fps=entry.get("true_fps"), skip_frames="auto",
+                                           name=f.stem))
+        except ValueError as e:  # MotionFileError included
+            notes.append(f"skipped {f.name}: {e}")
+            logger.warning("%s", notes[-1])
+            continue
+        label = entry.get("action")
+        if f.with_suffix(".txt").is_file():
+            caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
+        elif entry.get("kitml_caption"):
+            caps = [(str(entry["kitml_caption"]), 0.0, 0.0)]
+        elif label:
+            caps = [(action_prompt(label, prompt), 0.0, 0.0)]
+        else:
+            notes.append(f"skipped {f.name}: no caption (no {f.stem}.txt, no index.json entry)")
+            logger.warning("%s", notes[-1])
+            continue
+        for text, start, end in caps:
+            try:
+                m = motion.crop_seconds(start, end)
+            except ValueError as e:
+                logger.warning("skipping caption span: %s", e)
+                continue
+            items.append((m.joints, text, f.stem, label, m.skeleton))
+    if not items:
+        raise ValueError(f"{root}: no BVH file with a caption could be read")
+    events = split_events_batch([it[1] for it in items])
+    examples = [PairExample(j, c, tuple(ev) or (c,), mid, lab, sk)
+                for (j, c, mid, lab, sk), ev in zip(items, events)]
+    joints = sorted({e.skeleton.num_joints for e in examples})
+    notes.append(f"cross-skeleton: {len({e.motion_id for e in examples})} BVH motions on their "
+                 f"native skeletons ({', '.join(map(str, joints))} joints), no retargeting; "
+                 "so few motions make every R@k step large")
+    return EvalSet(examples, root, "bvh", used, notes)

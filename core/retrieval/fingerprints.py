@@ -1,0 +1,60 @@
+"""Identities of files, models and patch statistics (SHA-256 hex digests).
+
+A gallery index records them at build time; loading it checks them again, so an index is
+never searched with another model or other patch statistics than the ones that built it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from motionlex.core.patches import PatchStats
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB blocks (never whole into memory)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_fingerprint(model: torch.nn.Module) -> str:
+    """Identity of a :class:`~.model.MotionTextModel`: SHA-256 of its config and weights.
+
+    Hashes the config (sorted JSON) and every tensor of the state dict as float32 bytes, each
+    tied tensor once, in state-dict order. The training-only phase decoders
+    (``phase_heads.*``) are left out: an inference checkpoint re-initialises them on load
+    and they never touch an embedding. The same checkpoint loaded twice, on any device,
+    gives the same fingerprint.
+
+    Returns:
+        64 hex characters.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())
+    seen: set[tuple[int, tuple[int, ...], torch.dtype]] = set()
+    for name, t in model.state_dict().items():
+        if name.startswith("phase_heads."):
+            continue
+        ident = (t.data_ptr(), tuple(t.shape), t.dtype)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        h.update(f"{name}:{tuple(t.shape)}".encode())
+        h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def stats_fingerprint(stats: PatchStats) -> str:
+    """SHA-256 of the float32 ``mean`` and ``std`` of patch statistics (64 hex chars)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(stats.mean, np.float32).tobytes())
+    h.update(np.ascontiguousarray(stats.std, np.float32).tobytes())
+    return h.hexdigest()

