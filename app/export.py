@@ -502,7 +502,7 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
     if not src.is_file():
         raise FileNotFoundError(f"source BVH not found: {src}")
     if sha256 is not None:
-        from motionlex.core.retrieval.index import file_sha256
+        from motionlex.core.retrieval.fingerprints import file_sha256
 
         got = file_sha256(src)
         if got != sha256:
@@ -521,7 +521,7 @@ def _source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) ->
     if not src.is_file():
         return f"the source BVH {src} is gone"
     if sha256:
-        from motionlex.core.retrieval.index import file_sha256
+        from motionlex.core.retrieval.fingerprints import file_sha256
 
         if file_sha256(src) != sha256:
             return f"the source BVH {src} changed since it was indexed"

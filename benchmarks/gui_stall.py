@@ -80,12 +80,10 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
 def make_gallery(checkpoint: Path, data: Path, items: int, out: Path, seed: int = 0) -> Path:
     """A ``items``-motion index: random embeddings, real (repeated) Bandai joints."""
     from motionlex.core.data.datasets import MotionDataset
-    from motionlex.core.retrieval.index import (
-        IndexSettings,
-        load_checkpoint,
-        model_fingerprint,
-        write_index,
-    )
+    from motionlex.core.retrieval.embed import load_checkpoint
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
+    from motionlex.core.retrieval.index import IndexSettings
+    from motionlex.core.retrieval.index_writer import write_index
 
     model, stats = load_checkpoint(checkpoint, "cpu")
     rng = np.random.default_rng(seed)

@@ -48,14 +48,14 @@ from motionlex.core.patches import (  # noqa: E402
     part_resampling_matrix,
     sample_points,
 )
-from motionlex.core.retrieval.index import (  # noqa: E402
-    GalleryIndex,
-    IndexSettings,
-    build_index,
-    model_fingerprint,
-    write_index,
-)
-from motionlex.core.retrieval.search import Searcher, brute_force_scores, inverted_scores, top_k  # noqa: E402
+from motionlex.core.retrieval.build import build_index  # noqa: E402
+from motionlex.core.retrieval.embed import load_checkpoint  # noqa: E402
+from motionlex.core.retrieval.fingerprints import model_fingerprint  # noqa: E402
+from motionlex.core.retrieval.index import GalleryIndex, IndexSettings  # noqa: E402
+from motionlex.core.retrieval.index_writer import write_index  # noqa: E402
+from motionlex.core.retrieval.metrics import top_k  # noqa: E402
+from motionlex.core.retrieval.search import Searcher  # noqa: E402
+from motionlex.core.retrieval.sparse import brute_force_scores, inverted_scores  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE.parent / "shared" / "data"
@@ -230,8 +230,6 @@ def bench_size(path: Path, model, captions: list[str], p: np.ndarray) -> dict:
 
 def memory_child(index: str, checkpoint: str, captions_file: str) -> None:
     """Load model + index, search every mode; print peak RSS as JSON."""
-    from motionlex.core.retrieval.index import load_checkpoint
-
     model, _ = load_checkpoint(checkpoint, "cpu")
     idx = GalleryIndex.load(index, model)
     s = Searcher(idx, model, verify_model=False)
@@ -269,8 +267,6 @@ def main() -> None:
     if args.memory_child:
         memory_child(*args.memory_child)
         return
-    from motionlex.core.retrieval.index import load_checkpoint
-
     with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
         out = Path(tmp)
         ckpt = load_model(args, out)

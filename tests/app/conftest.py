@@ -61,7 +61,8 @@ def bvh_folder(shared_data, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def gallery_index(tiny_checkpoint, bandai_subset, bvh_folder, tmp_path_factory) -> Path:
     """A real index (``motionlex index`` code path) of the Bandai clips and the BVH files."""
-    from motionlex.core.retrieval.index import build_index, load_checkpoint
+    from motionlex.core.retrieval.build import build_index
+    from motionlex.core.retrieval.embed import load_checkpoint
 
     model, stats = load_checkpoint(tiny_checkpoint, "cpu")
     out = tmp_path_factory.mktemp("app_index") / "gallery.mlx"

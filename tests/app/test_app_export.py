@@ -155,7 +155,7 @@ def test_glb_container_layout(tmp_path):
 
 
 def test_copy_source_bvh(tmp_path, shared_data):
-    from motionlex.core.retrieval.index import file_sha256
+    from motionlex.core.retrieval.fingerprints import file_sha256
 
     src = shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh"
     out = copy_source_bvh(src, tmp_path / "out" / "dash.bvh", sha256=file_sha256(src))

@@ -25,7 +25,8 @@ from motionlex.app.worker import (
     cached_index_path,
     top_pairs,
 )
-from motionlex.core.retrieval.index import GalleryIndex, model_fingerprint
+from motionlex.core.retrieval.fingerprints import model_fingerprint
+from motionlex.core.retrieval.index import GalleryIndex
 
 
 class Recorder:

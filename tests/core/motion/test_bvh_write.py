@@ -27,7 +27,7 @@ from motionlex.core.motion.bvh_write import (
     write_bvh,
 )
 from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton
-from motionlex.core.retrieval.index import file_sha256
+from motionlex.core.retrieval.fingerprints import file_sha256
 
 SMPL_LEAVES = {"l_foot", "r_foot", "head", "l_wrist", "r_wrist"}
 # KIT-ML joint <- SMPL joint(s) (averaged): a real motion on the KIT-21 tree.

@@ -1,6 +1,7 @@
 """motionlex evaluate on real data with a tiny model: metrics, tables, figures, BVH, errors."""
 
-import argparse
+from __future__ import annotations
+
 import json
 import shutil
 import sys
@@ -9,32 +10,33 @@ import numpy as np
 import pytest
 import torch
 
+from motionlex.core.cli import build_parser
 from motionlex.core.data.collate import compute_patch_stats, load_pair_examples
 from motionlex.core.data.datasets import DatasetError
 from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.embed import encode_motions
+from motionlex.core.retrieval.eval_data import load_eval_set
 from motionlex.core.retrieval.evaluate import (
+    EVAL_STAGES,
     EvalConfig,
-    chance_recall,
-    encode_motions,
-    encode_texts,
     evaluate,
-    load_eval_set,
-    owner_positives,
-    register,
-    sentence_encoder,
+    evaluate_steps,
+    validation_metrics,
 )
-from motionlex.core.retrieval.metrics import (
-    bidirectional_metrics,
-    caption_positives,
+from motionlex.core.retrieval.fusion import choose_fusion_weight, fuse
+from motionlex.core.retrieval.metrics import bidirectional_metrics
+from motionlex.core.retrieval.protocols import (
     caption_similarity,
-    choose_fusion_weight,
-    fuse,
+    normalize_caption,
     protocol_small_batches,
     protocol_threshold,
+    sentence_encoder,
 )
-from motionlex.core.train.training import encode_examples
 
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
 KS = ("R@1", "R@2", "R@3", "R@5", "R@10")
 
 
@@ -75,18 +77,16 @@ def checkpoint(bandai_slice, tmp_path_factory):
 
 
 def _cli(argv):
-    parser = argparse.ArgumentParser(prog="motionlex")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 
 def _positives(texts, owners, m):
-    """All-protocol positives built independently with retrieval.caption_positives."""
-    same = caption_positives(texts, texts)
+    """All-protocol positives built independently: same normalised caption string."""
+    keys = [normalize_caption(t) for t in texts]
     pos = np.zeros((len(texts), m), bool)
     for k, j in enumerate(owners):
-        pos[:, j] |= same[:, k]
+        pos[:, j] |= np.array([key == keys[k] for key in keys])
     return pos
 
 
@@ -135,14 +135,16 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
     small = protocol_small_batches(res.dense[first], 32, 0, positives=pos[first])
     assert metrics["m2t/SmallBatches/dense/R@5"] == pytest.approx(small["m2t"]["R@5"])
 
-    # embeddings agree with training's encode_examples (an independent batching path)
+    # validation during training: the same All numbers and fusion weight as evaluate
     model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
-    from motionlex.core.patches import PatchStats
-
-    examples = load_pair_examples([bandai_slice], "val", with_events=False, progress=False)
-    enc = encode_examples(model, examples, PatchStats.load(checkpoint / "patch_stats.json"))
-    assert enc["captions"] == res.texts
-    np.testing.assert_allclose(res.dense, enc["text_dense"] @ enc["motion_dense"].T, atol=1e-4)
+    examples = load_pair_examples([bandai_slice], "val", progress=False)
+    val = validation_metrics(model, examples, PatchStats.load(checkpoint / "patch_stats.json"))
+    for d in ("t2m", "m2t"):
+        for sim in ("dense", "lexical"):
+            for k in KS + ("MedR",):
+                assert val[f"{d}/{sim}/{k}"] == pytest.approx(metrics[f"{d}/All/{sim}/{k}"])
+    assert val["fusion_weight"] == pytest.approx(w)
+    assert val["CAR/n"] == metrics["CAR/n_captions"] and 0 <= val["CAR"] <= 100
 
     # CAR (both settings, real multi-event captions + composed) and the chronology test
     assert metrics["CAR"] == metrics["CAR/orig->event/dense"]
@@ -236,35 +238,6 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     assert (out / "recall_at_k.png").read_bytes()[:8] == PNG
 
 
-def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
-    raw = shared_data / "raw_bvh"
-    folder = tmp_path / "bvh"
-    folder.mkdir()
-    for name in ("cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh", "bandai_1_kick_normal_001.bvh"):
-        shutil.copy(raw / name, folder)
-    shutil.copy(raw / "bandai_1_bow_normal_001.bvh", folder / "mystery.bvh")
-    shutil.copy(raw / "index.json", folder)
-    (folder / "cmu_08_01_daz.txt").write_text("a man strolls forward and then stops.#x#0.0#0.0\n")
-    ev = load_eval_set(folder, "val", progress=False)
-    caps = {e.motion_id: e for e in ev.examples}
-    assert set(caps) == {"cmu_07_03_daz", "cmu_08_01_daz", "bandai_1_kick_normal_001"}
-    assert caps["cmu_07_03_daz"].caption == "A person walks forward."  # index.json kitml_caption
-    assert caps["cmu_08_01_daz"].caption.startswith("a man strolls")  # sidecar wins
-    assert len(caps["cmu_08_01_daz"].events) == 2
-    assert caps["bandai_1_kick_normal_001"].caption == "a person kick"  # action prompt
-    assert caps["bandai_1_kick_normal_001"].label == "kick"
-    assert caps["cmu_07_03_daz"].skeleton.num_joints == 43  # native, not retargeted
-    assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 22
-    assert ev.split == "all" and any("mystery.bvh" in n for n in ev.notes)
-
-
-def test_owner_positives_and_chance_recall_by_hand():
-    pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
-    assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
-    np.testing.assert_allclose(chance_recall(np.array([1]), 10, 10), 10.0 * np.arange(1, 11))
-    np.testing.assert_allclose(chance_recall(np.array([2]), 4, 2), [50.0, 100.0 * 5 / 6])
-
-
 def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_path, capsys):
     missing = tmp_path / "no_such_model"
     base = ["--data", str(bandai_slice), "--out", str(tmp_path / "o")]
@@ -303,12 +276,43 @@ def test_documented_errors(checkpoint, shared_data, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="no BVH file with a caption"):
         load_eval_set(empty, "all", progress=False)
     model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
-    with pytest.raises(ValueError, match="one skeleton per motion"):
-        encode_motions(model, [np.zeros((20, 22, 3), np.float32)], [], None)
-    with pytest.raises(ValueError, match="no texts"):
-        encode_texts(model, [])
+    with pytest.raises(ValueError, match="no motions"):
+        encode_motions(model, [], None)
     with pytest.raises(FileNotFoundError, match="sentence model not found"):
         sentence_encoder(str(tmp_path / "no_sentence_model"))
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(ImportError):
         sentence_encoder()
+
+
+def test_evaluate_steps_yield_stages_and_cancel_writes_nothing(checkpoint, bandai_slice,
+                                                              tmp_path):
+    cfg = EvalConfig(sentence_model=None, chronology_pairs=0, synthetic_chronology=0,
+                     zero_shot=False, progress=False)
+    out = tmp_path / "eval"
+    steps = evaluate_steps(checkpoint, bandai_slice, out, cfg)
+    assert [next(steps) for _ in range(3)] == [(i, EVAL_STAGES) for i in range(3)]
+    steps.close()  # cancelled before the last stage: no file
+    assert not out.exists()
+    seen = []
+    steps = evaluate_steps(checkpoint, bandai_slice, out, cfg)
+    while True:
+        try:
+            seen.append(next(steps)[0])
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert seen == list(range(EVAL_STAGES + 1))
+    assert (out / "metrics.json").is_file() and "t2m/All/dense/R@1" in result.metrics
+
+
+def test_validation_car_is_evaluate_car(checkpoint, bandai_slice):
+    """``CAR`` of validation = ``CAR/orig->event/dense`` on the same captions, shuffles and
+    seed; more shuffles make it stricter (each must be beaten)."""
+    model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
+    stats = PatchStats.load(checkpoint / "patch_stats.json")
+    examples = load_pair_examples([bandai_slice], "val", progress=False)
+    one = validation_metrics(model, examples, stats)
+    assert one["CAR"] == one["CAR/orig->event/dense"] and one["CAR/chance"] == 50.0
+    five = validation_metrics(model, examples, stats, car_shuffles=5)
+    assert five["CAR/n"] == one["CAR/n"] and five["CAR/chance"] <= one["CAR/chance"]

@@ -4,42 +4,28 @@ in the comments), brute-force cross-checks, and real Bandai captions for the "Al
 from __future__ import annotations
 
 import itertools
-import re
 import statistics
-from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from motionlex.core.motion.motion import mirror_caption
 from motionlex.core.retrieval.metrics import (
     bidirectional_metrics,
-    caption_positives,
-    caption_similarity,
     car_accuracy,
-    choose_fusion_weight,
     classification_metrics,
     confusion_matrix,
     flatten_metrics,
-    fuse,
     m2t_with_negatives,
     median_rank,
-    normalize_caption,
-    normalize_lexical,
-    protocol_all,
-    protocol_small_batches,
-    protocol_threshold,
     rank_of_first_positive,
     recall_at_k,
     retrieval_metrics,
-    small_batch_indices,
+    top_k,
 )
 
 KEYS = ["R@1", "R@2", "R@3", "R@5", "R@10", "MedR"]
 
 
-# ----------------------------------------------------------------------------- ranks
 def test_ranks_without_ties() -> None:
     sim = np.array([[0.9, 0.1, 0.5], [0.2, 0.3, 0.8], [0.4, 0.6, 0.7]])
     # row 0: positive 0.9 is the max -> 1; row 1: 0.8 above 0.3 -> 2; row 2: 0.7 max -> 1
@@ -158,167 +144,6 @@ def test_flatten_metrics() -> None:
     assert flatten_metrics({"zeroshot": {"top1": 41}})["zeroshot/top1"] == 41.0
 
 
-# ----------------------------------------------------------------------------- protocols
-def test_protocol_all_duplicate_captions() -> None:
-    caps = ["a person walks", "A person  walks.", "a person jumps"]
-    sim = np.array([[0.2, 0.9, 0.5], [0.3, 0.8, 0.1], [0.4, 0.6, 0.7]])
-    # normalised, texts 0 and 1 are the same caption -> motions {0, 1} are positives of both.
-    # t2m: text0 best positive 0.9 -> 1; text1 0.8 -> 1; text2 0.7 -> 1  => R@1 = 100
-    # m2t (columns): motion0 texts (0.2,0.3,0.4), pos {0,1} best 0.3 < 0.4 -> 2;
-    #   motion1 (0.9,0.8,0.6) -> 1; motion2 (0.5,0.1,0.7), pos {2} -> 1
-    res = protocol_all(sim, caps, caps)
-    assert res["t2m"]["R@1"] == 100.0 and res["t2m"]["MedR"] == 1.0
-    assert res["m2t"]["R@1"] == pytest.approx(200 / 3) and res["m2t"]["R@2"] == 100.0
-    # exact strings (TMR): only the diagonal -> text0 0.2 below 0.9 and 0.5 -> rank 3;
-    # text1 0.8 -> 1; text2 0.7 -> 1 => R@1 = R@2 = 2/3, R@3 = 100
-    exact = protocol_all(sim, caps, caps, normalize=None)
-    assert exact["t2m"]["R@1"] == exact["t2m"]["R@2"] == pytest.approx(200 / 3)
-    assert exact["t2m"]["R@3"] == 100.0
-    assert normalize_caption("  A person  Walks. ") == "a person walks"
-
-
-def _first_captions(root: Path, ids: list[str]) -> list[str]:
-    return [(root / "texts" / f"{i}.txt").read_text().splitlines()[0].split("#")[0] for i in ids]
-
-
-def _bag_of_words(captions: list[str]) -> np.ndarray:
-    """A deterministic sentence encoder: L2-normalised word counts."""
-    words = [re.findall(r"[a-z]+", c.lower()) for c in captions]
-    vocab = {w: k for k, w in enumerate(sorted({w for ws in words for w in ws}))}
-    emb = np.zeros((len(captions), len(vocab)))
-    for i, ws in enumerate(words):
-        for w in ws:
-            emb[i, vocab[w]] += 1
-    return emb / np.linalg.norm(emb, axis=1, keepdims=True)
-
-
-def test_protocol_all_on_real_captions_with_mirrored_copies(shared_data: Path) -> None:
-    root = shared_data / "bandai"
-    ids = [
-        i for i in (root / "train.txt").read_text().split() if "wave-left" in i or "wave-right" in i
-    ]
-    caps = _first_captions(root, ids)
-    gallery = caps + [mirror_caption(c) for c in caps]  # clips + their mirrored copies
-    emb = _bag_of_words(gallery)
-    sim = emb @ emb.T
-    groups = Counter(normalize_caption(c) for c in gallery)
-    assert max(groups.values()) > 10  # Bandai repeats each template caption across takes
-    res = protocol_all(sim, gallery, gallery)
-    # every duplicate scores cosine 1 and is itself a positive -> all first at rank 1
-    assert res["t2m"]["R@1"] == 100.0 and res["m2t"]["R@1"] == 100.0
-    # a right-hand text's positives include the mirrored copies of left-hand clips
-    pos = caption_positives(gallery, gallery)
-    right = next(k for k, c in enumerate(caps) if "right" in c)
-    mirrored_left = [len(caps) + k for k, c in enumerate(caps) if mirror_caption(c) == caps[right]]
-    assert mirrored_left and pos[right, mirrored_left].all()
-    # diagonal-only positives: the g - 1 duplicates tie with the true motion -> 1 + (g-1)/2
-    ranks = rank_of_first_positive(sim, np.eye(len(gallery), dtype=bool))
-    g = np.array([groups[normalize_caption(c)] for c in gallery])
-    np.testing.assert_allclose(ranks, 1 + (g - 1) / 2, atol=1e-9)
-
-
-def test_small_batch_indices_seeded_and_remainder_dropped() -> None:
-    idx = small_batch_indices(70, 32, seed=0)
-    assert idx.shape == (2, 32) and idx.dtype == np.int64
-    assert len(set(idx.ravel().tolist())) == 64  # no repeats, 6 of 70 dropped
-    np.testing.assert_array_equal(idx, small_batch_indices(70, 32, seed=0))
-    assert not np.array_equal(idx, small_batch_indices(70, 32, seed=1))
-    legacy = np.arange(70)  # TMR's "guo" batches: np.random.seed(0); np.random.shuffle
-    np.random.RandomState(0).shuffle(legacy)
-    np.testing.assert_array_equal(idx.ravel(), legacy[:64])
-
-
-def test_protocol_small_batches_average_and_dropped_pairs() -> None:
-    n = 70
-    idx = small_batch_indices(n)
-    sim = np.eye(n)
-    q = int(idx[0, 5])
-    sim[q, q] = 0.0
-    # batch 0: query q ties its positive (0) with 31 zeros -> rank 1 + 31/2 = 16.5, both
-    # directions; batch 1 all rank 1. R@1 = mean(31/32, 1) * 100 = 98.4375, R@10 same,
-    # MedR = mean(1, 1) = 1
-    res = protocol_small_batches(sim, 32, 0)
-    for d in ("t2m", "m2t"):
-        assert res[d]["R@1"] == pytest.approx(98.4375)
-        assert res[d]["R@10"] == pytest.approx(98.4375)
-        assert res[d]["MedR"] == 1.0
-    dropped = sorted(set(range(n)) - set(idx.ravel().tolist()))
-    changed = sim.copy()
-    changed[dropped, :] = 5.0  # pairs outside every batch cannot change the result
-    changed[:, dropped] = 5.0
-    assert protocol_small_batches(changed) == res
-    # explicit positives: q's positive within the batch -> rank 1 again in t2m
-    r = int(idx[0, 6])
-    sim2 = sim.copy()
-    sim2[q, r] = 0.5
-    pos = np.eye(n, dtype=bool)
-    pos[q, r] = True
-    assert protocol_small_batches(sim2, positives=pos)["t2m"]["R@1"] == 100.0
-    assert protocol_small_batches(sim2)["t2m"]["R@1"] == pytest.approx(98.4375)
-
-
-def test_caption_similarity_dedupes_and_normalises() -> None:
-    calls = []
-    table = {"walk": [3.0, 4.0], "run": [0.0, 2.0]}
-
-    def encode(texts: list[str]) -> np.ndarray:
-        calls.append(list(texts))
-        return np.array([table[t] for t in texts], dtype=np.float32)
-
-    s = caption_similarity(["walk", "run", "walk"], encode)
-    # walk -> (0.6, 0.8), run -> (0, 1): cos = 0.8
-    np.testing.assert_allclose(s, [[1, 0.8, 1], [0.8, 1, 0.8], [1, 0.8, 1]], atol=1e-6)
-    assert s.dtype == np.float32
-    assert len(calls) == 1 and sorted(calls[0]) == ["run", "walk"]
-
-
-def test_protocol_threshold_positives() -> None:
-    tts = np.array([[1.0, 0.92, 0.3], [0.92, 1.0, 0.85], [0.3, 0.85, 1.0]])
-    sim = np.array([[0.5, 0.9, 0.1], [0.9, 0.5, 0.1], [0.2, 0.9, 0.3]])
-    # tmr scale: (0.92+1)/2 = 0.96 >= 0.95 -> (0,1),(1,0) positive; (0.85+1)/2 = 0.925 not.
-    # t2m: text0 pos {0,1} best 0.9 -> 1; text1 pos {0,1} best 0.9 -> 1; text2 pos {2}: 0.3
-    #   below 0.9 -> 2. => R@1 = 2/3
-    res = protocol_threshold(sim, tts)
-    assert res["t2m"]["R@1"] == pytest.approx(200 / 3) and res["t2m"]["R@2"] == 100.0
-    # cosine scale with threshold 0.85 (>= is inclusive) adds (1,2),(2,1): text2 -> rank 1
-    res_cos = protocol_threshold(sim, tts, 0.85, scale="cosine")
-    assert res_cos["t2m"]["R@1"] == 100.0
-    # m2t under cosine 0.85: motion2's texts (0.1, 0.1, 0.3), pos {1, 2} -> 1; motion0
-    #   texts (0.5, 0.9, 0.2) pos {0,1} -> 1; motion1 (0.9, 0.5, 0.9) pos {0,1,2} -> 1
-    assert res_cos["m2t"]["R@1"] == 100.0
-    # the pair itself is always positive, even with an impossible threshold
-    assert (
-        protocol_threshold(sim, tts, 2.0)["t2m"]
-        == bidirectional_metrics(sim, np.eye(3, dtype=bool))["t2m"]
-    )
-
-
-# ----------------------------------------------------------------------------- fusion
-def test_normalize_lexical_and_fuse() -> None:
-    lex = np.array([[2.0, 4.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
-    np.testing.assert_array_equal(normalize_lexical(lex, 1), [[0.5, 1, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(normalize_lexical(lex, 0), [[1, 1, 0], [0, 0, 0]])
-    dense = np.array([[0.2, -0.4, 0.6], [0.1, 0.3, 0.0]], dtype=np.float16)
-    # 0.25 * dense + 0.75 * [[0.5, 1, 0], [0, 0, 0]]
-    out = fuse(dense, lex, 0.25)
-    assert out.dtype == np.float32  # result_type(float16, float32, float32)
-    assert fuse(dense, lex.astype(np.float64), 0.25).dtype == np.float64
-    np.testing.assert_allclose(out, [[0.425, 0.65, 0.15], [0.025, 0.075, 0.0]], atol=1e-3)
-    np.testing.assert_array_equal(fuse(dense, lex, 1.0), dense.astype(np.float32))
-
-
-def test_choose_fusion_weight() -> None:
-    dense = np.array([[0.9, 0.1], [0.6, 0.5]])  # text1 wrong by dense alone
-    lex = np.array([[1.0, 2.0], [0.0, 2.0]])  # per-row max -> [[0.5, 1], [0, 1]]: text0 wrong
-    pos = np.eye(2, dtype=bool)
-    # text0 right iff 0.9w + 0.5(1-w) > 0.1w + (1-w)  <=> w > 5/13 = 0.385
-    # text1 right iff 0.5w + (1-w) > 0.6w              <=> w < 10/11 = 0.909
-    assert choose_fusion_weight(dense, lex, pos, grid=[0.0, 0.5, 1.0]) == 0.5
-    assert choose_fusion_weight(dense, lex, pos) == pytest.approx(0.4)  # first grid w > 0.385
-    assert choose_fusion_weight(dense, lex, pos, direction="both") == pytest.approx(0.4)
-
-
-# ----------------------------------------------------------------------------- CAR
 def test_car_accuracy_tie_is_failure() -> None:
     true = np.array([0.8, 0.5, 0.3, 0.6])
     # 0.8 > 0.7 yes; 0.5 = 0.5 tie -> fail; 0.3 < 0.4 no; 0.6 > 0.2 yes -> 2/4 = 50 %
@@ -343,7 +168,6 @@ def test_m2t_with_negatives_shuffled_columns_change_ranks() -> None:
     assert retrieval_metrics(full, pos) == m
 
 
-# ----------------------------------------------------------------------------- classification
 def test_classification_metrics_and_confusion_matrix() -> None:
     scores = np.array(
         [
@@ -365,8 +189,9 @@ def test_classification_metrics_and_confusion_matrix() -> None:
     np.testing.assert_array_equal(cm, expected)
 
 
-# ----------------------------------------------------------------------------- raises
 EYE2 = np.eye(2, dtype=bool)
+
+
 SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
 
 
@@ -384,23 +209,6 @@ SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
         (lambda: median_rank(np.zeros((0,))), "non-empty"),
         (lambda: bidirectional_metrics(SIM2, EYE2, sim_m2t=np.zeros((2, 3))), "sim_m2t"),
         (lambda: bidirectional_metrics(SIM2, [[True, True], [False, False]]), "row 1"),
-        (lambda: protocol_all(SIM2, ["a"], ["a", "b"]), "caption counts"),
-        (lambda: protocol_all(SIM2, ["a", "c"], ["a", "b"]), "row 1"),
-        (lambda: small_batch_indices(20, 32), "batch_size"),
-        (lambda: protocol_small_batches(np.zeros((40, 41))), "square"),
-        (lambda: protocol_small_batches(np.eye(40), sim_m2t=np.eye(39)), "sim_m2t"),
-        (lambda: caption_similarity([], lambda t: np.zeros((0, 2))), "empty"),
-        (lambda: caption_similarity(["a", "b"], lambda t: np.ones((1, 2))), r"\(2, D\)"),
-        (lambda: caption_similarity(["a"], lambda t: np.zeros((1, 2))), "zero vector"),
-        (lambda: protocol_threshold(np.zeros((2, 3)), np.zeros((2, 3))), "square"),
-        (lambda: protocol_threshold(SIM2, np.zeros((3, 3))), "text_text_sim"),
-        (lambda: protocol_threshold(SIM2, SIM2, scale="raw"), "scale"),
-        (lambda: normalize_lexical(-SIM2), ">= 0"),
-        (lambda: normalize_lexical(SIM2, axis=2), "axis"),
-        (lambda: fuse(SIM2, np.ones((2, 3)), 0.5), "dense's shape"),
-        (lambda: fuse(SIM2, SIM2, 1.5), r"\[0, 1\]"),
-        (lambda: choose_fusion_weight(SIM2, SIM2, EYE2, grid=[]), "grid"),
-        (lambda: choose_fusion_weight(SIM2, SIM2, EYE2, direction="x"), "direction"),
         (lambda: car_accuracy(np.zeros(0), np.zeros(0)), "N >= 1"),
         (lambda: car_accuracy(np.zeros(3), np.zeros((2, 1))), r"\(3, K\)"),
         (lambda: car_accuracy([np.nan, 0.1], [0.0, 0.0]), "NaN"),
@@ -421,7 +229,11 @@ def test_raises_value_error(call, match: str) -> None:
 
 
 def test_raises_type_error() -> None:
-    with pytest.raises(TypeError, match="must be a str"):
-        caption_positives(["a", 3], ["a"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="t2m/R@1"):
         flatten_metrics({"t2m": {"R@1": "high"}})
+
+
+def test_top_k_ties_and_exclude() -> None:
+    assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 3)) == [1, 2, 3]
+    assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 9, exclude=[1])) == [2, 3, 0]
+    assert list(top_k(np.array([0.3]), 2, exclude=[0])) == []

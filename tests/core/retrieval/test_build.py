@@ -1,0 +1,188 @@
+"""Building a gallery index on real data: contents, atomicity, incremental add, progress and
+cancel (the generator and its drained form), the explorer's cache rules."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.build import (
+    BuildCancelled,
+    build_index,
+    build_steps,
+    cached_index_path,
+    gallery_index_path,
+)
+from motionlex.core.retrieval.embed import clip_windows
+from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, IndexSettings
+
+
+def test_build_real_data_contents(built, model, stats, shared_data):
+    rep, data = built
+    idx = GalleryIndex.load(rep.index.path, model)
+    assert rep.added == len(idx) == 7 + 10 + 10 and rep.kept == 0 and not rep.skipped
+    n, v = len(idx), len(model.vocabulary)
+    assert idx.dense.dtype == np.float16 and idx.dense.shape == (n, model.config.embed_dim)
+    assert np.allclose(np.linalg.norm(idx.dense.astype(np.float32), axis=1), 1.0, atol=2e-3)
+    lex = idx.lexical
+    assert lex.shape == (n, v) and lex.dtype == np.float32
+    nnz = np.diff(lex.indptr)
+    assert (nnz > 0).all() and (nnz <= 128).all()
+    assert np.allclose(sp.linalg.norm(lex, axis=1), 1.0, atol=1e-5)  # cosine -> unit rows
+    assert (idx.inverted != lex.tocsc()).nnz == 0
+    # captions, sources, skeletons, joints as in the dataset
+    i = idx.position("humanml3d_samples/000000")
+    assert len(idx.captions[i]) == 4 and idx.item(i).caption == idx.captions[i][0]
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    motion = ds.load_motion(ds.records[0])
+    assert idx.sources[i] == str(ds.records[0].path.resolve())
+    assert np.abs(idx.joints(i) - motion.joints).max() < 5e-3  # float16 storage
+    assert idx.item(i).skeleton.name == "smpl22" and idx.fps[i] == 20.0
+    bvh = [k for k in idx.ids if k.startswith("raw_bvh/")]
+    assert len(bvh) == 10 and all(idx.skeleton_of(idx.position(k)).name.startswith("bvh:")
+                                  for k in bvh)
+    smpl = [s for s in idx.skeletons if s.name == "smpl22"]
+    assert len(smpl) == 1  # HumanML3D and Bandai share one stored skeleton
+    assert idx.item(idx.ids.index(bvh[0])).meta == {}
+    assert idx.meta[idx.ids.index(next(k for k in idx.ids if "bandai_val" in k))]["action"]
+    assert np.allclose(idx.patch_stats.mean, stats.mean) and idx.vocabulary == model.vocabulary
+
+
+def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatch):
+    calls = []
+    real = model.forward_motion
+
+    def failing(*a, **kw):
+        calls.append(1)
+        if len(calls) > 2:
+            raise RuntimeError("simulated crash mid-build")
+        return real(*a, **kw)
+
+    out = tmp_path / "g.mlx"
+    monkeypatch.setattr(model, "forward_motion", failing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build_index(model, [shared_data / "raw_bvh"], out, patch_stats=stats, batch_size=2,
+                    progress=False)
+    assert len(calls) == 3 and not out.exists() and list(tmp_path.iterdir()) == []
+    # an existing index survives a failed incremental add unchanged
+    monkeypatch.setattr(model, "forward_motion", real)
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False)
+    before = (out / "manifest.json").read_text()
+    calls.clear()
+    monkeypatch.setattr(model, "forward_motion", failing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build_index(model, [shared_data / "raw_bvh"], out, batch_size=2, progress=False)
+    assert (out / "manifest.json").read_text() == before
+    assert len(GalleryIndex.load(out, model)) == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.mlx"]
+
+
+def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, monkeypatch):
+    windows = []
+    real = model.forward_motion
+
+    def counting(patches, row_mask, **kw):
+        windows.append(len(patches))
+        return real(patches, row_mask, **kw)
+
+    monkeypatch.setattr(model, "forward_motion", counting)
+    data = tmp_path / "humanml3d_samples"
+    shutil.copytree(shared_data / "humanml3d_samples", data)
+    out = tmp_path / "g.mlx"
+    first = build_index(model, [data], out, patch_stats=stats, progress=False).index
+    assert sum(windows) == 7  # all 7 clips are <= 224 frames
+    dense_before = np.array(first.dense)
+
+    windows.clear()
+    rep = build_index(model, [data, shared_data / "raw_bvh"], out, progress=False)
+    ds = MotionDataset(shared_data / "raw_bvh", "all")
+    expected = sum(len(clip_windows(ds.load_motion(r).num_frames, 224)) for r in ds.records)
+    assert sum(windows) == expected > 10  # long CMU clips: several windows each
+    assert rep.added == 10 and rep.kept == 7 and len(rep.index) == 17
+    assert np.array_equal(np.array(rep.index.dense[:7]), dense_before)
+    assert rep.index.ids[:7] == first.ids
+
+    windows.clear()
+    rep = build_index(model, [data, shared_data / "raw_bvh"], out, progress=False)
+    assert windows == [] and rep.added == 0 and len(rep.index) == 17
+
+    # a changed source file is re-encoded and replaces its row; the id is kept
+    f = data / "new_joints" / "000000.npy"
+    np.save(f, np.load(f)[:80])
+    rep = build_index(model, [data], out, progress=False)
+    assert sum(windows) == 1 and rep.replaced == ["humanml3d_samples/000000"]
+    idx = GalleryIndex.load(out, model)
+    i = idx.position("humanml3d_samples/000000")
+    assert len(idx) == 17 and idx.num_frames[i] == 80
+
+
+def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, tmp_path):
+    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    with pytest.raises(IndexMismatchError, match="other patch statistics"):
+        build_index(model, built[1][:1], copy, patch_stats=PatchStats.identity(),
+                    progress=False)
+    with pytest.raises(IndexMismatchError, match="settings"):
+        build_index(model, built[1][:1], copy, settings=IndexSettings(lexical_top_k=7),
+                    progress=False)
+
+
+def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
+    with pytest.raises(ValueError, match="patch statistics are needed"):
+        build_index(model, [shared_data / "raw_bvh"], tmp_path / "g.mlx", progress=False)
+    with pytest.raises(FileNotFoundError):
+        build_index(model, [tmp_path / "none"], tmp_path / "g.mlx", progress=False,
+                    patch_stats=stats)
+    assert not (tmp_path / "g.mlx").exists()
+
+
+def test_build_progress_callback_and_cancel(shared_data, model, stats, tmp_path):
+    seen = []
+    out = tmp_path / "g.mlx"
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False, batch_size=2, callback=lambda d, t: seen.append((d, t)) or True)
+    assert seen[0] == (0, 7) and seen[-1] == (7, 7)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    cancelled = tmp_path / "c.mlx"
+    with pytest.raises(BuildCancelled, match="cancelled at 2/7"):
+        build_index(model, [shared_data / "humanml3d_samples"], cancelled, patch_stats=stats,
+                    progress=False, batch_size=2, callback=lambda d, t: d < 2)
+    assert not cancelled.exists() and not list(tmp_path.glob(".c.mlx*"))
+
+
+def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stats, tmp_path):
+    out = tmp_path / "g.mlx"
+    steps = build_steps(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                        batch_size=3)
+    assert next(steps) == (0, 7) and next(steps) == (3, 7)
+    steps.close()  # the worker's cancel: nothing written, no temporary folder left
+    assert list(tmp_path.iterdir()) == []
+    seen = []
+    steps = build_steps(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                        batch_size=3)
+    while True:
+        try:
+            seen.append(next(steps))
+        except StopIteration as stop:
+            report = stop.value
+            break
+    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
+    assert report.added == 7 and len(GalleryIndex.load(out, model)) == 7
+
+
+def test_cache_rules(tmp_path, built):
+    data = tmp_path / "my data"
+    data.mkdir()
+    path = cached_index_path(tmp_path / "cache", data, "ab" * 32)
+    assert path.parent == tmp_path / "cache" and path.name.startswith("my data-")
+    assert path.name.endswith("-abababab.mlx")
+    assert path == cached_index_path(tmp_path / "cache", data / ".." / "my data", "ab" * 32)
+    assert path != cached_index_path(tmp_path / "cache", data, "cd" * 32)
+    assert gallery_index_path(data, tmp_path / "cache", "ab" * 32) == (path, True)
+    idx = built[0].index.path
+    assert gallery_index_path(idx, tmp_path / "cache", "ab" * 32) == (idx, False)

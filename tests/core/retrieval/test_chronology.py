@@ -1,0 +1,61 @@
+"""CAR and the chronology tests on hand-built embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motionlex.core.retrieval.chronology import CarItem, car_items, car_report, composed_pairs
+from motionlex.core.retrieval.embed import Embeddings, Scorer
+
+
+def test_car_items_drop_single_events_and_draw_in_order():
+    caps = [(0, "a person walks", ("a person walks",)),
+            (1, "walks, then sits", ("walks", "sits")),
+            (2, "jumps, then waves, then bows", ("jumps", "waves", "bows"))]
+    items = car_items(caps, 1, np.random.default_rng(0))
+    assert [it.motion for it in items] == [1, 2]
+    assert items[0].shuffles == ["sits, then walks"] and len(items[1].shuffles) == 1
+    again = car_items(caps, 1, np.random.default_rng(0))
+    assert [it.shuffles for it in again] == [it.shuffles for it in items]
+    assert car_items(caps, 0, np.random.default_rng(0)) == []
+
+
+def _scorer(texts, text_vecs, motion_vecs):
+    t = Embeddings(np.asarray(text_vecs, np.float32), np.zeros((len(texts), 3), np.float32))
+    m = Embeddings(np.asarray(motion_vecs, np.float32), np.zeros((len(motion_vecs), 3),
+                                                                  np.float32))
+    return Scorer(texts, t, m, "dot")
+
+
+def test_car_report_counts_true_order_wins():
+    # motion 0 prefers its true caption; motion 1 prefers the shuffled one
+    texts = ["walks, then sits", "sits, then walks", "jumps, then waves", "waves, then jumps"]
+    vecs = [[1, 0], [0.6, 0.8], [0.8, 0.6], [0, 1]]
+    score = _scorer(texts, vecs, [[1, 0], [0, 1]])
+    items = [CarItem(0, texts[0], ("walks", "sits"), [texts[1]]),
+             CarItem(1, texts[2], ("jumps", "waves"), [texts[3]])]
+    out = car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0)
+    assert out["CAR"] == out["CAR/orig->event/dense"] == 50.0
+    assert out["CAR/n"] == 2 and out["CAR/chance"] == 50.0
+    assert out["m2t/CAR-orig->event/dense/R@1"] == 50.0
+
+
+def test_composed_pairs_off_or_notes():
+    notes: list[str] = []
+    assert composed_pairs([], 0, 0, notes) == [] and notes == []
+
+    class M:
+        def __init__(self, skeleton):
+            self.skeleton = skeleton
+
+    assert composed_pairs([M("a"), M("b")], 5, 0, notes) == []
+    assert "different skeletons" in notes[0]
+
+
+@pytest.mark.parametrize("n", [0])
+def test_synthetic_chronology_needs_pairs(n):
+    from motionlex.core.retrieval.chronology import synthetic_chronology_report
+
+    with pytest.raises(ValueError, match="n >= 1"):
+        synthetic_chronology_report(None, None, n=n)

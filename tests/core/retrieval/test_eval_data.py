@@ -1,0 +1,34 @@
+"""The pairs an evaluation reads: BVH folders on their native skeletons."""
+
+from __future__ import annotations
+
+import shutil
+
+from motionlex.core.retrieval.eval_data import action_prompt, load_eval_set
+
+
+def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
+    raw = shared_data / "raw_bvh"
+    folder = tmp_path / "bvh"
+    folder.mkdir()
+    for name in ("cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh", "bandai_1_kick_normal_001.bvh"):
+        shutil.copy(raw / name, folder)
+    shutil.copy(raw / "bandai_1_bow_normal_001.bvh", folder / "mystery.bvh")
+    shutil.copy(raw / "index.json", folder)
+    (folder / "cmu_08_01_daz.txt").write_text("a man strolls forward and then stops.#x#0.0#0.0\n")
+    ev = load_eval_set(folder, "val", progress=False)
+    caps = {e.motion_id: e for e in ev.examples}
+    assert set(caps) == {"cmu_07_03_daz", "cmu_08_01_daz", "bandai_1_kick_normal_001"}
+    assert caps["cmu_07_03_daz"].caption == "A person walks forward."  # index.json kitml_caption
+    assert caps["cmu_08_01_daz"].caption.startswith("a man strolls")  # sidecar wins
+    assert len(caps["cmu_08_01_daz"].events) == 2
+    assert caps["bandai_1_kick_normal_001"].caption == "a person kick"  # action prompt
+    assert caps["bandai_1_kick_normal_001"].label == "kick"
+    assert caps["cmu_07_03_daz"].skeleton.num_joints == 43  # native, not retargeted
+    assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 22
+    assert ev.split == "all" and any("mystery.bvh" in n for n in ev.notes)
+
+
+def test_action_prompt():
+    assert action_prompt("raise-up-both-hands") == "a person raise up both hands"
+    assert action_prompt("walk_fast", "someone {action}") == "someone walk fast"

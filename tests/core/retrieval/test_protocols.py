@@ -1,0 +1,190 @@
+"""The protocols on hand-built similarity matrices: All (owner positives), Small batches,
+Threshold, the three similarities, zero-shot."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motionlex.core.motion.motion import mirror_caption
+from motionlex.core.retrieval.metrics import bidirectional_metrics, rank_of_first_positive
+from motionlex.core.retrieval.protocols import (
+    caption_similarity,
+    distinct_motions,
+    normalize_caption,
+    owner_positives,
+    protocol_small_batches,
+    protocol_threshold,
+    small_batch_indices,
+)
+
+SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
+
+
+def test_all_protocol_duplicate_captions() -> None:
+    caps = ["a person walks", "A person  walks.", "a person jumps"]
+    sim = np.array([[0.2, 0.9, 0.5], [0.3, 0.8, 0.1], [0.4, 0.6, 0.7]])
+    # normalised, texts 0 and 1 are the same caption -> motions {0, 1} are positives of both.
+    # t2m: text0 best positive 0.9 -> 1; text1 0.8 -> 1; text2 0.7 -> 1  => R@1 = 100
+    # m2t (columns): motion0 texts (0.2,0.3,0.4), pos {0,1} best 0.3 < 0.4 -> 2;
+    #   motion1 (0.9,0.8,0.6) -> 1; motion2 (0.5,0.1,0.7), pos {2} -> 1
+    pos = owner_positives(caps, np.arange(3), 3)
+    res = bidirectional_metrics(sim, pos)
+    assert res["t2m"]["R@1"] == 100.0 and res["t2m"]["MedR"] == 1.0
+    assert res["m2t"]["R@1"] == pytest.approx(200 / 3) and res["m2t"]["R@2"] == 100.0
+    assert normalize_caption("  A person  Walks. ") == "a person walks"
+
+
+def _first_captions(root: Path, ids: list[str]) -> list[str]:
+    return [(root / "texts" / f"{i}.txt").read_text().splitlines()[0].split("#")[0] for i in ids]
+
+
+def _bag_of_words(captions: list[str]) -> np.ndarray:
+    """A deterministic sentence encoder: L2-normalised word counts."""
+    words = [re.findall(r"[a-z]+", c.lower()) for c in captions]
+    vocab = {w: k for k, w in enumerate(sorted({w for ws in words for w in ws}))}
+    emb = np.zeros((len(captions), len(vocab)))
+    for i, ws in enumerate(words):
+        for w in ws:
+            emb[i, vocab[w]] += 1
+    return emb / np.linalg.norm(emb, axis=1, keepdims=True)
+
+
+def test_all_protocol_on_real_captions_with_mirrored_copies(shared_data: Path) -> None:
+    root = shared_data / "bandai"
+    ids = [
+        i for i in (root / "train.txt").read_text().split() if "wave-left" in i or "wave-right" in i
+    ]
+    caps = _first_captions(root, ids)
+    gallery = caps + [mirror_caption(c) for c in caps]  # clips + their mirrored copies
+    emb = _bag_of_words(gallery)
+    sim = emb @ emb.T
+    groups = Counter(normalize_caption(c) for c in gallery)
+    assert max(groups.values()) > 10  # Bandai repeats each template caption across takes
+    pos = owner_positives(gallery, np.arange(len(gallery)), len(gallery))
+    res = bidirectional_metrics(sim, pos)
+    # every duplicate scores cosine 1 and is itself a positive -> all first at rank 1
+    assert res["t2m"]["R@1"] == 100.0 and res["m2t"]["R@1"] == 100.0
+    # a right-hand text's positives include the mirrored copies of left-hand clips
+    right = next(k for k, c in enumerate(caps) if "right" in c)
+    mirrored_left = [len(caps) + k for k, c in enumerate(caps) if mirror_caption(c) == caps[right]]
+    assert mirrored_left and pos[right, mirrored_left].all()
+    # diagonal-only positives: the g - 1 duplicates tie with the true motion -> 1 + (g-1)/2
+    ranks = rank_of_first_positive(sim, np.eye(len(gallery), dtype=bool))
+    g = np.array([groups[normalize_caption(c)] for c in gallery])
+    np.testing.assert_allclose(ranks, 1 + (g - 1) / 2, atol=1e-9)
+
+
+    pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
+    assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
+
+
+def test_distinct_motions_by_id_and_frames():
+    class Ex:
+        def __init__(self, motion_id, joints):
+            self.motion_id, self.joints = motion_id, joints
+
+    a, b = np.zeros((10, 22, 3)), np.zeros((12, 22, 3))
+    exs = [Ex("m0", a), Ex("m0", a), Ex("m1", b), Ex("m0", a[:5])]
+    motions, owners = distinct_motions(exs)
+    assert [m.motion_id for m in motions] == ["m0", "m1", "m0"]
+    np.testing.assert_array_equal(owners, [0, 0, 1, 2])
+
+
+def test_small_batch_indices_seeded_and_remainder_dropped() -> None:
+    idx = small_batch_indices(70, 32, seed=0)
+    assert idx.shape == (2, 32) and idx.dtype == np.int64
+    assert len(set(idx.ravel().tolist())) == 64  # no repeats, 6 of 70 dropped
+    np.testing.assert_array_equal(idx, small_batch_indices(70, 32, seed=0))
+    assert not np.array_equal(idx, small_batch_indices(70, 32, seed=1))
+    legacy = np.arange(70)  # TMR's "guo" batches: np.random.seed(0); np.random.shuffle
+    np.random.RandomState(0).shuffle(legacy)
+    np.testing.assert_array_equal(idx.ravel(), legacy[:64])
+
+
+def test_protocol_small_batches_average_and_dropped_pairs() -> None:
+    n = 70
+    idx = small_batch_indices(n)
+    sim = np.eye(n)
+    q = int(idx[0, 5])
+    sim[q, q] = 0.0
+    # batch 0: query q ties its positive (0) with 31 zeros -> rank 1 + 31/2 = 16.5, both
+    # directions; batch 1 all rank 1. R@1 = mean(31/32, 1) * 100 = 98.4375, R@10 same,
+    # MedR = mean(1, 1) = 1
+    res = protocol_small_batches(sim, 32, 0)
+    for d in ("t2m", "m2t"):
+        assert res[d]["R@1"] == pytest.approx(98.4375)
+        assert res[d]["R@10"] == pytest.approx(98.4375)
+        assert res[d]["MedR"] == 1.0
+    dropped = sorted(set(range(n)) - set(idx.ravel().tolist()))
+    changed = sim.copy()
+    changed[dropped, :] = 5.0  # pairs outside every batch cannot change the result
+    changed[:, dropped] = 5.0
+    assert protocol_small_batches(changed) == res
+    # explicit positives: q's positive within the batch -> rank 1 again in t2m
+    r = int(idx[0, 6])
+    sim2 = sim.copy()
+    sim2[q, r] = 0.5
+    pos = np.eye(n, dtype=bool)
+    pos[q, r] = True
+    assert protocol_small_batches(sim2, positives=pos)["t2m"]["R@1"] == 100.0
+    assert protocol_small_batches(sim2)["t2m"]["R@1"] == pytest.approx(98.4375)
+
+
+def test_caption_similarity_dedupes_and_normalises() -> None:
+    calls = []
+    table = {"walk": [3.0, 4.0], "run": [0.0, 2.0]}
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.array([table[t] for t in texts], dtype=np.float32)
+
+    s = caption_similarity(["walk", "run", "walk"], encode)
+    # walk -> (0.6, 0.8), run -> (0, 1): cos = 0.8
+    np.testing.assert_allclose(s, [[1, 0.8, 1], [0.8, 1, 0.8], [1, 0.8, 1]], atol=1e-6)
+    assert s.dtype == np.float32
+    assert len(calls) == 1 and sorted(calls[0]) == ["run", "walk"]
+
+
+def test_protocol_threshold_positives() -> None:
+    tts = np.array([[1.0, 0.92, 0.3], [0.92, 1.0, 0.85], [0.3, 0.85, 1.0]])
+    sim = np.array([[0.5, 0.9, 0.1], [0.9, 0.5, 0.1], [0.2, 0.9, 0.3]])
+    # tmr scale: (0.92+1)/2 = 0.96 >= 0.95 -> (0,1),(1,0) positive; (0.85+1)/2 = 0.925 not.
+    # t2m: text0 pos {0,1} best 0.9 -> 1; text1 pos {0,1} best 0.9 -> 1; text2 pos {2}: 0.3
+    #   below 0.9 -> 2. => R@1 = 2/3
+    res = protocol_threshold(sim, tts)
+    assert res["t2m"]["R@1"] == pytest.approx(200 / 3) and res["t2m"]["R@2"] == 100.0
+    # cosine scale with threshold 0.85 (>= is inclusive) adds (1,2),(2,1): text2 -> rank 1
+    res_cos = protocol_threshold(sim, tts, 0.85, scale="cosine")
+    assert res_cos["t2m"]["R@1"] == 100.0
+    # m2t under cosine 0.85: motion2's texts (0.1, 0.1, 0.3), pos {1, 2} -> 1; motion0
+    #   texts (0.5, 0.9, 0.2) pos {0,1} -> 1; motion1 (0.9, 0.5, 0.9) pos {0,1,2} -> 1
+    assert res_cos["m2t"]["R@1"] == 100.0
+    # the pair itself is always positive, even with an impossible threshold
+    assert (
+        protocol_threshold(sim, tts, 2.0)["t2m"]
+        == bidirectional_metrics(sim, np.eye(3, dtype=bool))["t2m"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: small_batch_indices(20, 32), "batch_size"),
+        (lambda: protocol_small_batches(np.zeros((40, 41))), "square"),
+        (lambda: protocol_small_batches(np.eye(40), sim_m2t=np.eye(39)), "sim_m2t"),
+        (lambda: caption_similarity([], lambda t: np.zeros((0, 2))), "empty"),
+        (lambda: caption_similarity(["a", "b"], lambda t: np.ones((1, 2))), r"\(2, D\)"),
+        (lambda: caption_similarity(["a"], lambda t: np.zeros((1, 2))), "zero vector"),
+        (lambda: protocol_threshold(np.zeros((2, 3)), np.zeros((2, 3))), "square"),
+        (lambda: protocol_threshold(SIM2, np.zeros((3, 3))), "text_text_sim"),
+        (lambda: protocol_threshold(SIM2, SIM2, scale="raw"), "scale"),
+    ],
+)
+def test_raises_value_error(call, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
