@@ -48,7 +48,8 @@ def write_index(
 ) -> Path:
     """Write a complete index directory atomically (temporary folder, then rename).
 
-    Low-level writer used by :func:`build_index` (and by benchmarks with synthetic data).
+    Low-level writer used by :func:`.build.build_steps` (and by benchmarks with synthetic
+    data).
 
     Args:
         out: target directory; an existing index there is replaced only once the new one is
