@@ -736,7 +736,7 @@ class RankWorker(QObject):
 
     def orders_steps(self, request: OrdersRequest) -> Progress:
         """Job: events of the caption, every distinct order, dense cosine with the motion
-        (:func:`motionlex.core.retrieval.event_orders.event_order_scores` on the motion's
+        (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
         stored dense embedding).
 
         Returns (as the generator's value):
@@ -745,7 +745,7 @@ class RankWorker(QObject):
         Raises:
             ValueError: no gallery open or no matching model.
         """
-        from motionlex.core.retrieval.event_orders import event_order_scores
+        from motionlex.core.retrieval.chronology import event_order_scores
 
         index = self._index
         if index is None:
