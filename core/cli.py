@@ -23,36 +23,8 @@ from motionlex.core import __version__
 logger = logging.getLogger(__name__)
 
 
-def _load_any_motion(path: Path, args: argparse.Namespace):
-    """A canonical Motion from a ``.npy`` joint file or a ``.bvh`` file."""
-    from motionlex.core.motion.motion import to_canonical
-
-    if path.suffix.lower() == ".bvh":
-        from motionlex.core.motion.bvh import load_bvh
-
-        motion = load_bvh(path, fps=args.fps, skip_frames=args.skip_frames)
-    else:
-        from motionlex.core.data.datasets import MotionDataset, MotionRecord
-
-        ds_root = path.parent.parent if path.parent.name == "new_joints" else None
-        if ds_root is not None and (ds_root / "new_joints").is_dir():
-            ds = MotionDataset(ds_root, "all", fps=args.fps)
-            motion = ds._load_npy(MotionRecord(path.stem, path))
-        else:
-            import numpy as np
-
-            from motionlex.core.motion.motion import load_joints_npy
-            from motionlex.core.motion.skeleton import skeleton_for_joint_count
-
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
-            if arr.ndim != 3:
-                raise ValueError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
-            motion = load_joints_npy(path, skeleton_for_joint_count(arr.shape[1]),
-                                     fps=args.fps or 20.0)
-    return to_canonical(motion)
-
-
 def cmd_patches(args: argparse.Namespace) -> int:
+    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.patches import (
         MAX_FRAMES,
         PatchStats,
@@ -62,7 +34,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.report import save_patch_figure
 
     path = Path(args.file)
-    motion = _load_any_motion(path, args)
+    motion = load_motion_file(path, fps=args.fps, skip_frames=args.skip_frames)
     matrix = part_resampling_matrix(motion.skeleton)
     stats = PatchStats.load(args.stats) if args.stats else None
     joints = motion.joints[: args.max_frames or MAX_FRAMES]

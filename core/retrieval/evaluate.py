@@ -230,8 +230,7 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
 def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:
     from tqdm.auto import tqdm
 
-    from motionlex.core.motion.bvh import load_bvh
-    from motionlex.core.motion.motion import to_canonical
+    from motionlex.core.motion.files import load_motion_file
 
     index_path = root / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
@@ -248,8 +247,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
     for f in tqdm(files, desc=f"loading {root.name}", unit="file", disable=not progress):
         entry = index.get(f.name) or index.get(f.stem) or {}
         try:
-            motion = to_canonical(load_bvh(f, fps=entry.get("true_fps"), skip_frames="auto",
-                                           name=f.stem))
+            motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
+                                      name=f.stem)
         except ValueError as e:  # MotionFileError included
             notes.append(f"skipped {f.name}: {e}")
             logger.warning("%s", notes[-1])

@@ -1014,7 +1014,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
-    from motionlex.core.retrieval.search import Searcher, load_motion_file
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.retrieval.search import Searcher
 
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import torch
 
 from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, register
 from motionlex.core.retrieval.metrics import fuse
@@ -21,7 +22,6 @@ from motionlex.core.retrieval.search import (
     brute_force_scores,
     inverted_lookup,
     inverted_scores,
-    load_motion_file,
     sparse_query,
     top_k,
     word_evidence,
