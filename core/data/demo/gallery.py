@@ -48,7 +48,6 @@ import json
 import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -59,6 +58,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionlex.core.atomic import atomic_directory
+from motionlex.core.cache import cache_dir
 from motionlex.core.data.compose import (
     ComposedMotion,
     ComposedPair,
@@ -1351,22 +1351,10 @@ def default_demo_dir() -> Path:
     """Where the built-in demo dataset lives.
 
     Returns:
-        ``$MOTIONLEX_CACHE/demo-v{DEMO_VERSION}`` when ``MOTIONLEX_CACHE`` is set, else
-        ``<user cache>/motionlex/demo-v{DEMO_VERSION}`` with ``<user cache>`` =
-        ``%LOCALAPPDATA%`` (Windows), ``~/Library/Caches`` (macOS), ``$XDG_CACHE_HOME`` or
-        ``~/.cache`` (elsewhere).
+        ``cache_dir()/demo-v{DEMO_VERSION}`` (:func:`motionlex.core.cache.cache_dir`:
+        ``$MOTIONLEX_CACHE`` if set, else the platform's user cache folder for motionlex).
     """
-    name = f"demo-v{DEMO_VERSION}"
-    env = os.environ.get("MOTIONLEX_CACHE")
-    if env:
-        return Path(env).expanduser() / name
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "motionlex" / name
+    return cache_dir(f"demo-v{DEMO_VERSION}")
 
 
 def demo_dataset_complete(root: str | os.PathLike, seed: int = 0) -> bool:

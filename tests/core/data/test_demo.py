@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
+from motionlex.core.cache import cache_dir
 from motionlex.core.data.compose import chronology_test_set, composition_pool
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.demo import gallery as demo
@@ -478,21 +479,10 @@ def test_ensure_demo_dataset_builds_once_and_repairs(small, tmp_path, monkeypatc
     assert not demo.demo_dataset_complete(tmp_path / "nowhere")
 
 
-def test_default_demo_dir_per_platform(tmp_path, monkeypatch):
+def test_default_demo_dir_is_in_the_cache_folder(tmp_path, monkeypatch):
     name = f"demo-v{demo.DEMO_VERSION}"
     monkeypatch.delenv("MOTIONLEX_CACHE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(demo.sys, "platform", "linux")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert demo.default_demo_dir() == tmp_path / "xdg" / "motionlex" / name
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert demo.default_demo_dir() == tmp_path / "home" / ".cache" / "motionlex" / name
-    monkeypatch.setattr(demo.sys, "platform", "darwin")
-    assert demo.default_demo_dir() == (tmp_path / "home" / "Library" / "Caches" / "motionlex"
-                                       / name)
-    monkeypatch.setattr(demo.sys, "platform", "win32")
-    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert demo.default_demo_dir() == tmp_path / "local" / "motionlex" / name
+    assert demo.default_demo_dir() == cache_dir() / name
     monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "mine"))
     assert demo.default_demo_dir() == tmp_path / "mine" / name
 
