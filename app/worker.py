@@ -774,7 +774,8 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.text.events import all_orders, join_events, split_events
+        from motionlex.core.text.events import split_events
+        from motionlex.core.text.orders import all_orders, join_events
 
         index = self._index
         if index is None:

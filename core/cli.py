@@ -78,7 +78,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from motionlex.core.text.events import format_events_report
+    from motionlex.core.text.orders import format_events_report
 
     print(format_events_report(args.caption, seed=args.seed))
     return 0

@@ -361,7 +361,7 @@ def compose_captions(captions: Sequence[str], order: Sequence[int] | None = None
     Raises:
         ValueError: no captions, an empty caption, or ``order`` that is not a permutation.
     """
-    from motionlex.core.text.events import join_events
+    from motionlex.core.text.orders import join_events
 
     if len(captions) == 0:
         raise ValueError("compose_captions needs at least one caption, got none")

@@ -54,8 +54,8 @@ import numpy as np
 import torch
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.collate import PairExample, load_pair_examples
 from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
+from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.metrics import (
@@ -76,7 +76,8 @@ from motionlex.core.retrieval.metrics import (
     recall_at_k,
 )
 from motionlex.core.retrieval.report import save_figure
-from motionlex.core.text.events import join_events, shuffled_captions, split_events_batch
+from motionlex.core.text.events import split_events_batch
+from motionlex.core.text.orders import join_events, shuffled_captions
 
 logger = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     MotionFileError,
     facing_direction,
-    mirror_caption,
     mirror_motion,
 )
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix, patches_from_joints
 from motionlex.core.text.events import split_events_batch
+from motionlex.core.text.orders import mirror_caption
 
 PARENTS = list(SMPL22.parents[1:])
 HEAD, L_WRIST, R_WRIST, L_ANKLE, R_ANKLE = 15, 20, 21, 7, 8

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from motionlex.core.data.collate import compute_patch_stats, load_pair_examples
 from motionlex.core.data.datasets import DatasetError
+from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
 from motionlex.core.model.model import MotionTextModel, create_model
 from motionlex.core.retrieval.evaluate import (
     EvalConfig,

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlex.core.motion.motion import mirror_caption
 from motionlex.core.retrieval.metrics import (
     bidirectional_metrics,
     caption_positives,
@@ -35,6 +34,7 @@ from motionlex.core.retrieval.metrics import (
     retrieval_metrics,
     small_batch_indices,
 )
+from motionlex.core.text.orders import mirror_caption
 
 KEYS = ["R@1", "R@2", "R@3", "R@5", "R@10", "MedR"]
 

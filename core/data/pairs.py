@@ -1,0 +1,179 @@
+"""(motion, caption) training examples: loading, composed pairs, patch statistics, mirroring.
+
+A :class:`PairExample` is one caption with its (cropped, canonical) motion and its events;
+:func:`load_pair_examples` reads them from dataset folders, :func:`composed_examples` adds
+multi-event pairs built from real clips (:mod:`motionlex.core.data.compose`),
+:func:`compute_patch_stats` computes the z-score statistics on the training split only
+(../shared/DESIGN.md), and :func:`augment` mirrors a pair (joints and left/right words).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from motionlex.core.data.compose import chronology_test_set, sample_composed_pairs
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.motion import CANONICAL_FPS, Motion, mirror_motion
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import (
+    PatchStats,
+    PatchStatsAccumulator,
+    part_resampling_matrix,
+    sample_points,
+)
+from motionlex.core.text.events import split_events_batch
+from motionlex.core.text.orders import mirror_caption
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PairExample:
+    """One (motion, caption) training pair.
+
+    Attributes:
+        joints: ``(T, J, 3)`` float32, metres, canonical form (20 fps).
+        caption: the caption.
+        events: the caption's events in chronological order (1 for single-event captions).
+        motion_id: dataset id of the motion.
+        label: an action label when the dataset has one (Bandai ``action``), else None.
+        skeleton: the motion's skeleton.
+    """
+
+    joints: np.ndarray
+    caption: str
+    events: tuple[str, ...]
+    motion_id: str
+    label: str | None
+    skeleton: Skeleton
+
+
+def load_pair_examples(
+    roots: Sequence[str | Path],
+    split: str,
+    *,
+    with_events: bool = True,
+    progress: bool = True,
+) -> list[PairExample]:
+    """Load every (motion, caption) pair of ``split`` from one or more dataset folders.
+
+    Motions are canonical; each caption's span crops its motion. Captions are split into
+    events once, here (spaCy, batched), so training never parses text.
+
+    Args:
+        roots: dataset folders (HumanML3D/KIT-ML layout or BVH folders).
+        split: split name; a folder without that split file is skipped with a warning
+            (e.g. ``cmu_kitml`` has no validation ids).
+        with_events: parse events (False gives single-event tuples, for speed in tests).
+        progress: show a progress bar.
+
+    Returns:
+        The pairs, in dataset order.
+
+    Raises:
+        FileNotFoundError / DatasetError: a root that does not exist or is not a dataset.
+    """
+    examples: list[tuple] = []
+    for root in roots:
+        try:
+            ds = MotionDataset(root, split)
+        except FileNotFoundError as e:
+            if "split file not found" in str(e):
+                logger.warning("%s: no %s split, skipped", root, split)
+                continue
+            raise
+        samples, report = ds.scan(progress=progress)
+        if report.skipped:
+            logger.warning("%s", report.summary())
+        for s in samples:
+            label = s.record.meta.get("action")
+            for cap in s.captions:
+                try:
+                    m = s.motion.crop_seconds(cap.start, cap.end)
+                except ValueError as e:
+                    logger.warning("skipping caption span: %s", e)
+                    continue
+                examples.append((m.joints, cap.text, s.record.id, label, m.skeleton))
+    if with_events and examples:
+        events = split_events_batch([e[1] for e in examples])
+    else:
+        events = [[e[1]] for e in examples]
+    return [
+        PairExample(j, c, tuple(ev) or (c,), mid, lab, sk)
+        for (j, c, mid, lab, sk), ev in zip(examples, events)
+    ]
+
+
+def composed_examples(
+    examples: Sequence[PairExample], n: int, rng: np.random.Generator, *, test_set: bool = False
+) -> list[PairExample]:
+    """Multi-event pairs composed from real clips of ``examples`` (see :mod:`~.compose`).
+
+    One clip per distinct motion (its first caption) enters the pool, labelled by its
+    action label when it has one. ``test_set=True`` uses the deterministic chronology test
+    set builder (:func:`compose.chronology_test_set`) seeded from ``rng``.
+
+    Returns:
+        Up to ``n`` pairs with their true event order in ``events``; empty when the pool has
+        fewer than two distinct labels.
+    """
+    pool, seen = [], set()
+    for e in examples:
+        if e.motion_id in seen:
+            continue
+        seen.add(e.motion_id)
+        motion = Motion(e.joints, CANONICAL_FPS, e.skeleton, name=e.motion_id)
+        pool.append((motion, e.caption, e.label))
+    if n <= 0 or len({(lab or c) for _, c, lab in pool}) < 3:
+        return []
+    try:
+        if test_set:
+            pairs = chronology_test_set(pool, n, int(rng.integers(0, 2**31)))
+        else:
+            pairs = sample_composed_pairs(pool, n, rng)
+    except ValueError as err:
+        logger.warning("no composed pairs: %s", err)
+        return []
+    skeleton = examples[0].skeleton
+    return [
+        PairExample(p.motion.motion.joints, p.caption, tuple(p.events),
+                    "composed:" + "+".join(s or "?" for s in p.motion.sources), None, skeleton)
+        for p in pairs
+    ]
+
+
+def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> PatchStats:
+    """Z-score statistics over the distinct motions of training examples (each once).
+
+    Raises:
+        ValueError: when ``examples`` is empty.
+    """
+    acc = PatchStatsAccumulator()
+    seen: set[int] = set()
+    matrices: dict[str, np.ndarray] = {}
+    for ex in examples:
+        key = id(ex.joints)
+        if key in seen:
+            continue
+        seen.add(key)
+        mat = matrices.setdefault(ex.skeleton.name, part_resampling_matrix(ex.skeleton))
+        acc.update(sample_points(ex.joints, mat))
+    return acc.finalize(source=source)
+
+
+def augment(ex: PairExample, rng: np.random.Generator, mirror_p: float) -> PairExample:
+    """Mirror a training pair with probability ``mirror_p`` (joints and left/right words)."""
+    if mirror_p <= 0 or rng.random() >= mirror_p:
+        return ex
+    m = mirror_motion(Motion(ex.joints, CANONICAL_FPS, ex.skeleton))
+    return replace(
+        ex,
+        joints=m.joints,
+        caption=mirror_caption(ex.caption),
+        events=tuple(mirror_caption(e) for e in ex.events),
+    )
