@@ -650,7 +650,7 @@ def _motion_keys(examples: Sequence[PairExample]) -> tuple[list[PairExample], np
 
 
 def _composed_pairs(motions: Sequence[PairExample], cfg: EvalConfig, notes: list[str]) -> list:
-    from motionlex.core.data.compose import chronology_test_set
+    from motionlex.core.data.pairs import chronology_test_set
     from motionlex.core.motion.motion import Motion
 
     if cfg.chronology_pairs == 0:

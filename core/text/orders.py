@@ -28,6 +28,13 @@ JOIN_SEPARATOR = ", then "
 MAX_ENUMERATED_ORDERS = 5040
 """Up to this many distinct orders (7!) are enumerated exactly; beyond it orders are sampled."""
 
+_SUBJECT = re.compile(
+    r"^((?:(?:a|an|the|one|this|that)\s+)?(?:person|man|woman|human|figure|someone|somebody|"
+    r"subject|individual|character|guy|actor|he|she))(?![\w'\u2019])\s+(?!and\b|or\b)(?=\S)",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(r"[\s.!?;,]+$")
+
 
 def join_events(events: Sequence[str]) -> str:
     """Glue events back into one caption: ``"a, then b, then c"``.
@@ -46,14 +53,20 @@ def join_events(events: Sequence[str]) -> str:
     """
     if len(events) == 0:
         raise ValueError("join_events needs at least one event, got an empty sequence")
-    parts = [str(events[0]).strip()]
-    for e in events[1:]:
-        e = str(e).strip()
-        first = e.split(" ", 1)[0]
-        if first and first != "I" and not (len(first) > 1 and first.isupper()):
-            e = e[:1].lower() + e[1:]
-        parts.append(e)
+    parts = [str(events[0]).strip()] + [lower_first(str(e).strip()) for e in events[1:]]
     return JOIN_SEPARATOR.join(parts)
+
+
+def lower_first(text: str) -> str:
+    """``text`` with its first letter lower-cased, unless its first word is "I" or an acronym.
+
+    >>> lower_first("A person walks"), lower_first("NASA jumps"), lower_first("I turn")
+    ('a person walks', 'NASA jumps', 'I turn')
+    """
+    first = text.split(" ", 1)[0]
+    if first == "I" or (len(first) > 1 and first.isupper()):
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _labels(events: Sequence[str]) -> list[int]:
@@ -236,3 +249,67 @@ def caption_key(caption: str) -> str:
     (positives of each other, never negatives; kept out of one batch by the sampler).
     """
     return caption.strip().lower()
+
+
+def split_subject(caption: str) -> tuple[str | None, str]:
+    """Normalise a caption and split off a leading subject.
+
+    Args:
+        caption: e.g. ``"Someone raises both hands energetically. "``.
+
+    Returns:
+        ``(subject, rest)``: ``("Someone", "raises both hands energetically")``; subject is
+        ``None`` (and ``rest`` the whole normalised caption) when the caption does not start
+        with a recognised subject such as "a person", "someone", "the man", "he", "she".
+        Whitespace is collapsed and trailing ``.!?;,`` removed.
+
+    Raises:
+        ValueError: when ``caption`` is empty after normalisation.
+    """
+    text = _TRAILING.sub("", " ".join(str(caption).split()))
+    if not text:
+        raise ValueError(f"empty caption: {caption!r}")
+    m = _SUBJECT.match(text)
+    if m is None:
+        return None, text
+    return m.group(1), text[m.end():]
+
+
+def compose_captions(captions: Sequence[str], order: Sequence[int] | None = None
+                     ) -> tuple[str, list[str]]:
+    """Join single-event captions into one multi-event caption.
+
+    Args:
+        captions: ``n >= 1`` captions in true chronological order.
+        order: indices into ``captions`` giving the order to join them in (default: true
+            order). The subject is always that of ``captions[0]``, so a reordered caption
+            differs from the true one only in the order of its events.
+
+    Returns:
+        ``(caption, events)``: e.g. ``("a person waves the right hand, then walks
+        forward", ["a person waves the right hand", "a person walks forward"])``; events in
+        the joined order, full-clause form.
+
+    Rules: each caption is normalised (whitespace collapsed, trailing ``.!?;,`` removed);
+    when every caption starts with a recognised subject ("a person", "someone", "the man",
+    "he", ...) the subject is named once, from ``captions[0]``, and the predicates are
+    joined by :func:`join_events`; otherwise the normalised captions are joined whole.
+    Events are in full-clause form ("a person walks forward"), which is what
+    :func:`~motionlex.core.text.events.split_events` returns for the composed caption.
+
+    Raises:
+        ValueError: no captions, an empty caption, or ``order`` that is not a permutation.
+    """
+    if len(captions) == 0:
+        raise ValueError("compose_captions needs at least one caption, got none")
+    order = list(range(len(captions))) if order is None else [int(i) for i in order]
+    if sorted(order) != list(range(len(captions))):
+        raise ValueError(f"order {order} is not a permutation of 0..{len(captions) - 1}")
+    parts = [split_subject(c) for c in captions]
+    if all(s is not None for s, _ in parts):
+        subject = parts[0][0]
+        preds = [lower_first(parts[i][1]) for i in order]
+        return f"{subject} {join_events(preds)}", [f"{subject} {p}" for p in preds]
+    whole = [lower_first(s + " " + r if s else r) for s, r in parts]
+    events = [whole[i] for i in order]
+    return join_events(events), events

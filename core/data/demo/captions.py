@@ -13,10 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.data.compose import (
-    compose_captions,
-)
 from motionlex.core.data.demo.synthesis import check_params
+from motionlex.core.text.orders import compose_captions
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ foot locking) in :mod:`~motionlex.core.data.demo.synthesis`, the captions in
 
 Compositions of 2-3 events use :func:`motionlex.core.data.compose.concatenate_motions` (aligned,
 crossfaded seams; the crossfade shortens bones, so :func:`restore_bone_lengths` follows) and
-captions joined with ", then " (:func:`compose.compose_captions`).
+captions joined with ", then " (:func:`motionlex.core.text.orders.compose_captions`).
 
 Frame rate: 20 fps (:data:`motion.CANONICAL_FPS`); every motion is in canonical form.
 """

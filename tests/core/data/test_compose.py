@@ -10,19 +10,20 @@ import numpy as np
 import pytest
 
 from motionlex.core.data.compose import (
-    MIN_EVENT_SECONDS,
     blend_weights,
-    chronology_test_set,
-    compose_captions,
     compose_pair,
-    composition_pool,
     concatenate_motions,
     heading_angles,
-    sample_composed_pairs,
-    split_subject,
 )
 from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.pairs import (
+    MIN_EVENT_SECONDS,
+    chronology_test_set,
+    composition_pool,
+    sample_composed_pairs,
+)
 from motionlex.core.motion.motion import resample, to_canonical
+from motionlex.core.text.orders import compose_captions, split_subject
 
 K = 8
 
