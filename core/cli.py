@@ -22,6 +22,8 @@ from motionlex.core import __version__
 
 logger = logging.getLogger(__name__)
 
+# Each cmd_* imports core lazily, so that `motionlex --help` starts without torch/spaCy.
+
 
 def cmd_patches(args: argparse.Namespace) -> int:
     from motionlex.core.motion.files import load_motion_file
@@ -47,13 +49,15 @@ def cmd_patches(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.motion.motion import CANONICAL_FPS
 
     ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
     n_caps = sum(len(s.captions) for s in samples)
     frames = sum(s.motion.num_frames for s in samples)
-    print(f"captions: {n_caps}; frames: {frames} ({frames / 20.0 / 60.0:.1f} min at 20 fps)")
+    minutes = frames / CANONICAL_FPS / 60.0
+    print(f"captions: {n_caps}; frames: {frames} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
     return 0 if report.kept else 1
 
 
