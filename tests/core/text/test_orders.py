@@ -13,11 +13,13 @@ from motionlex.core.text.orders import (
     JOIN_SEPARATOR,
     all_orders,
     caption_key,
+    compose_captions,
     format_events_report,
     join_events,
     mirror_caption,
     shuffle_events,
     shuffled_captions,
+    split_subject,
 )
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "data" / "events_kitml.json"
@@ -129,3 +131,25 @@ def test_mirror_caption_swaps_left_and_right_keeping_case():
 def test_caption_key_identifies_identical_captions():
     assert caption_key("  A person Walks ") == caption_key("a person walks") == "a person walks"
     assert caption_key("a person walks.") != caption_key("a person walks")
+
+
+def test_caption_join_in_order():
+    assert split_subject(" Someone raises both hands energetically. ") == (
+        "Someone", "raises both hands energetically")
+    assert split_subject("a man and a woman dance.") == (None, "a man and a woman dance")
+    cap, events = compose_captions(["a person waves the right hand.", "someone walks forward."])
+    assert cap == "a person waves the right hand, then walks forward"
+    assert events == ["a person waves the right hand", "a person walks forward"]
+    neg, neg_events = compose_captions(["a person waves the right hand.", "he walks forward."],
+                                       [1, 0])
+    assert neg == "a person walks forward, then waves the right hand"
+    assert neg_events == events[::-1]
+    # a caption without a recognised subject: every event is kept whole
+    cap, events = compose_captions(["Playground - climb, hang", "a person sits down."])
+    assert cap == "playground - climb, hang, then a person sits down"
+    with pytest.raises(ValueError, match="not a permutation"):
+        compose_captions(["a person walks", "a person runs"], [0, 0])
+    with pytest.raises(ValueError, match="at least one caption"):
+        compose_captions([])
+    with pytest.raises(ValueError, match="empty caption"):
+        compose_captions(["a person walks", " . "])
