@@ -9,7 +9,6 @@ a bone keeps one length (its median) and a joint moves all its children rigidly.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -244,16 +243,6 @@ def test_euler_channels_avoid_gimbal_lock_and_jumps(shared_data):
         assert np.abs(again - local).max() < 1e-9, name
         knee = SMPL22.joint_names.index("l_knee")
         assert orders[knee] == "ZYX"  # a knee bends about X: X must not be the middle axis
-
-
-def test_writing_speed(shared_data, tmp_path, terminal_report):
-    x = np.load(shared_data / "cmu_kitml" / "new_joints" / "02265.npy")
-    start = time.perf_counter()
-    write_bvh(tmp_path / "s.bvh", x, SMPL22, 20.0)
-    rate = len(x) / (time.perf_counter() - start)
-    assert rate > 500
-    terminal_report.append(f"BVH writing speed: {rate:,.0f} frames/s "
-                           f"({len(x)} frames, 22 joints, one CPU thread)")
 
 
 # ------------------------------------------------------------------------- errors
