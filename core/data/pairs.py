@@ -122,7 +122,7 @@ def composed_examples(
 
     One clip per distinct motion (its first caption) enters the pool, labelled by its
     action label when it has one. ``test_set=True`` uses the deterministic chronology test
-    set builder (:func:`compose.chronology_test_set`) seeded from ``rng``.
+    set builder (:func:`chronology_test_set`) seeded from ``rng``.
 
     Returns:
         Up to ``n`` pairs with their true event order in ``events``; empty when the pool has

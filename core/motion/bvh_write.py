@@ -39,7 +39,7 @@ accumulated along the chain from the root: exactly for HumanML3D's retargeted sk
 Limit: a rotation-only BVH moves a joint's children rigidly, so where the data's siblings
 do not keep their angles (some CMU conversions' pelvis and chest; the KIT-ML tree, whose
 head and shoulders all hang from BLN) the misfit of those bones remains (tens of mm at
-worst; the report in tests/core/test_bvh_write.py measures it). Format: Meredith & Maddock,
+worst; the report in tests/core/motion/test_bvh_write.py measures it). Format: Meredith & Maddock,
 "Motion Capture File Formats Explained", 2001, Sec. 2.2.
 """
 

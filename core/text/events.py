@@ -36,7 +36,7 @@ Rules (each event keeps the caption's words and their casing, with these changes
   comparative is read as "then" (a frequent typo in KIT-ML).
 - Whitespace is collapsed; events have no trailing punctuation. Known misses: lists with no
   punctuation ("walk turn and walk back") and manner phrases joined by "and" ("dances and is
-  holding its hands like ...") -- see the exact-match figures in tests/core/test_events.py.
+  holding its hands like ...") -- see the exact-match figures in tests/core/text/test_events.py.
 
 Joining, shuffling and all orders of events are in :mod:`motionlex.core.text.orders`; the
 token scan is :mod:`motionlex.core.text.scan`, the clause building
