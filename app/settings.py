@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings
+
+from motionlex.core.cache import cache_dir
 
 ORGANIZATION = "motionlex"
 APPLICATION = "explorer"
@@ -50,13 +52,10 @@ def default_cache_dir() -> Path:
     """Folder for indexes built from dataset folders.
 
     Returns:
-        ``$MOTIONLEX_CACHE`` if set, else ``<platform cache dir>/galleries``.
+        :func:`motionlex.core.cache.cache_dir` (``$MOTIONLEX_CACHE`` if set, else the
+        platform's user cache folder for motionlex).
     """
-    env = os.environ.get("MOTIONLEX_CACHE")
-    if env:
-        return Path(env)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
-    return Path(base or Path.home() / ".cache" / ORGANIZATION) / "galleries"
+    return cache_dir()
 
 
 def read_history(settings: QSettings) -> list[str]:

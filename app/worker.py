@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from motionlex.core import cache
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -334,8 +335,7 @@ class RankWorker(QObject):
         if torch_threads is not None and torch_threads < 1:
             raise ValueError(f"torch_threads must be >= 1 or None, got {torch_threads}")
         self.torch_threads = torch_threads or max(1, (os.cpu_count() or 2) - 1)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else Path.home() / (
-            ".cache/motionlex/galleries")
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else cache.cache_dir()
         self.device = device
         self._lock = threading.Lock()
         self._epoch = 0  # bumped by cancel()

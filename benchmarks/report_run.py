@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motionlex.core.data.collate import load_pair_examples
+from motionlex.core.data.pairs import load_pair_examples
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints
 

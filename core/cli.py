@@ -26,37 +26,11 @@ from motionlex.core import __version__
 
 logger = logging.getLogger(__name__)
 
-
-def _load_any_motion(path: Path, args: argparse.Namespace):
-    """A canonical Motion from a ``.npy`` joint file or a ``.bvh`` file."""
-    from motionlex.core.motion.motion import to_canonical
-
-    if path.suffix.lower() == ".bvh":
-        from motionlex.core.motion.bvh import load_bvh
-
-        motion = load_bvh(path, fps=args.fps, skip_frames=args.skip_frames)
-    else:
-        from motionlex.core.data.datasets import MotionDataset, MotionRecord
-
-        ds_root = path.parent.parent if path.parent.name == "new_joints" else None
-        if ds_root is not None and (ds_root / "new_joints").is_dir():
-            ds = MotionDataset(ds_root, "all", fps=args.fps)
-            motion = ds._load_npy(MotionRecord(path.stem, path))
-        else:
-            import numpy as np
-
-            from motionlex.core.motion.motion import load_joints_npy
-            from motionlex.core.motion.skeleton import skeleton_for_joint_count
-
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
-            if arr.ndim != 3:
-                raise ValueError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
-            motion = load_joints_npy(path, skeleton_for_joint_count(arr.shape[1]),
-                                     fps=args.fps or 20.0)
-    return to_canonical(motion)
+# Each cmd_* imports core lazily, so that `motionlex --help` starts without torch/spaCy.
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
+    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.patches import (
         MAX_FRAMES,
         PatchStats,
@@ -66,7 +40,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.report import save_patch_figure
 
     path = Path(args.file)
-    motion = _load_any_motion(path, args)
+    motion = load_motion_file(path, fps=args.fps, skip_frames=args.skip_frames)
     matrix = part_resampling_matrix(motion.skeleton)
     stats = PatchStats.load(args.stats) if args.stats else None
     joints = motion.joints[: args.max_frames or MAX_FRAMES]
@@ -79,13 +53,15 @@ def cmd_patches(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.motion.motion import CANONICAL_FPS
 
     ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
     n_caps = sum(len(s.captions) for s in samples)
     frames = sum(s.motion.num_frames for s in samples)
-    print(f"captions: {n_caps}; frames: {frames} ({frames / 20.0 / 60.0:.1f} min at 20 fps)")
+    minutes = frames / CANONICAL_FPS / 60.0
+    print(f"captions: {n_caps}; frames: {frames} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
     return 0 if report.kept else 1
 
 
@@ -110,7 +86,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from motionlex.core.text.events import format_events_report
+    from motionlex.core.text.orders import format_events_report
 
     print(format_events_report(args.caption, seed=args.seed))
     return 0
@@ -198,9 +174,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
+    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.embed import load_checkpoint
     from motionlex.core.retrieval.index import GalleryIndex
-    from motionlex.core.retrieval.search import Searcher, load_motion_file
+    from motionlex.core.retrieval.search import Searcher
 
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:

@@ -25,22 +25,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from motionlex.core.motion.motion import (
-    CANONICAL_FPS,
-    Motion,
-    MotionFileError,
-    load_joints_npy,
-    to_canonical,
-)
-from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
+from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.files import read_joints_file
+from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
+from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
-
-KIT_FPS = 12.5
-"""Frame rate of KIT-ML's processed joints."""
-
 
 class DatasetError(ValueError):
     """A dataset folder that cannot be used; the message names the path and the problem."""
@@ -331,33 +321,11 @@ class MotionDataset:
             MotionFileError: an invalid file (names it and the problem).
         """
         if record.path.suffix.lower() == ".bvh":
-            from motionlex.core.motion.bvh import load_bvh
-
             motion = load_bvh(record.path, name=record.id)
         else:
-            motion = self._load_npy(record)
+            motion = read_joints_file(record.path, skeleton=self._skeleton, fps=self._fps,
+                                      scale=self._scale, name=record.id)
         return to_canonical(motion) if self.canonical else motion
-
-    def _load_npy(self, record: MotionRecord) -> Motion:
-        try:
-            arr = np.load(record.path, mmap_mode="r", allow_pickle=False)
-        except ValueError as e:
-            raise MotionFileError(f"{record.path}: not a plain numeric .npy array ({e})") from e
-        except (EOFError, OSError) as e:
-            raise MotionFileError(f"{record.path}: truncated or unreadable .npy ({e})") from e
-        if arr.ndim != 3:
-            raise MotionFileError(f"{record.path}: expected joints (T, J, 3), got {arr.shape}")
-        try:
-            skeleton = self._skeleton or skeleton_for_joint_count(arr.shape[1])
-        except ValueError as e:
-            raise MotionFileError(f"{record.path}: {e}") from e
-        fps = self._fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
-        scale = self._scale
-        if scale is None:
-            finite = np.asarray(arr[: min(len(arr), 8)], dtype=np.float64)
-            extent = float(np.nanmax(np.ptp(finite, axis=1))) if finite.size else 0.0
-            scale = 0.001 if extent > 50.0 else 1.0  # a body spans ~2 m, or ~2000 mm
-        return load_joints_npy(record.path, skeleton, fps=fps, scale=scale, name=record.id)
 
     def __len__(self) -> int:
         return len(self.records)

@@ -39,7 +39,7 @@ accumulated along the chain from the root: exactly for HumanML3D's retargeted sk
 Limit: a rotation-only BVH moves a joint's children rigidly, so where the data's siblings
 do not keep their angles (some CMU conversions' pelvis and chest; the KIT-ML tree, whose
 head and shoulders all hang from BLN) the misfit of those bones remains (tens of mm at
-worst; the report in tests/core/test_bvh_write.py measures it). Format: Meredith & Maddock,
+worst; the report in tests/core/motion/test_bvh_write.py measures it). Format: Meredith & Maddock,
 "Motion Capture File Formats Explained", 2001, Sec. 2.2.
 """
 
@@ -57,6 +57,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionlex.core.atomic import atomic_file
+from motionlex.core.motion.rotations import (
+    best_rotation,
+    procrustes_mean,
+    shortest_arc,
+    spans_plane,
+    unit_vectors,
+)
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -134,90 +141,6 @@ def _bvh_names(skeleton: Skeleton, joint_names: Sequence[str] | None) -> list[st
     return out
 
 
-# ------------------------------------------------------------------------------ maths
-def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(n > 1e-12, n, 1.0), n[..., 0]
-
-
-def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rotation matrices of least angle taking unit vectors ``a`` onto unit vectors ``b``.
-
-    Args:
-        a: ``(..., 3)`` float unit vectors (broadcast against ``b``).
-        b: ``(..., 3)`` float unit vectors; a zero vector gives the identity.
-
-    Returns:
-        ``(..., 3, 3)`` float64 rotation matrices. For opposite vectors the half turn is about
-        the axis ``a x e`` with ``e`` the basis axis least aligned with ``a``.
-
-    Source: Rodrigues' formula with axis ``a x b`` and angle ``atan2(|a x b|, a . b)``.
-    """
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    axis = np.cross(a, b)
-    s = np.linalg.norm(axis, axis=-1)
-    c = np.einsum("...i,...i->...", a, b)
-    angle = np.arctan2(s, c)
-    unit_axis = axis / np.where(s > 1e-12, s, 1.0)[..., None]
-    flip = (s <= 1e-12) & (c < 0)
-    if flip.any():
-        e = np.eye(3)[np.argmin(np.abs(a[flip]), axis=-1)]
-        unit_axis[flip] = _unit(np.cross(a[flip], e))[0]
-        angle[flip] = np.pi
-    rotvec = unit_axis * angle[..., None]
-    shape = rotvec.shape[:-1]
-    return Rotation.from_rotvec(rotvec.reshape(-1, 3)).as_matrix().reshape(*shape, 3, 3)
-
-
-def best_rotation(src: np.ndarray, dst: np.ndarray,
-                  weights: np.ndarray | None = None) -> np.ndarray:
-    """Least-squares rotations ``R`` minimising ``sum_k w_k |R src_k - dst_k|^2``.
-
-    Args:
-        src: ``(K, 3)`` float vectors (K >= 2, not all collinear).
-        dst: ``(..., K, 3)`` float vectors, one set per leading index (e.g. per frame).
-        weights: ``(K,)`` non-negative float weights, or None (all 1).
-
-    Returns:
-        ``(..., 3, 3)`` float64 proper rotation matrices (det +1).
-
-    Source: Kabsch, Acta Cryst. A32 (1976); SVD of ``H = sum_k w_k dst_k src_k^T`` with the
-    sign of the smallest singular direction fixed so that ``det R = +1``.
-    """
-    src = np.asarray(src, np.float64)
-    if weights is not None:
-        src = src * np.asarray(weights, np.float64)[:, None]
-    h = np.einsum("...ki,kj->...ij", np.asarray(dst, np.float64), src)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(u @ vt))
-    d = np.where(d == 0, 1.0, d)
-    u = u.copy()
-    u[..., :, 2] *= d[..., None]
-    return u @ vt
-
-
-def _procrustes_mean(vectors: np.ndarray, lengths: np.ndarray, iters: int = 3) -> np.ndarray:
-    """Mean rigid arrangement of ``(T, K, 3)`` vector sets, in frame 0's orientation.
-
-    Source: generalised Procrustes analysis (Gower, Psychometrika 40, 1975), rotations only;
-    each vector is rescaled to its given length after every averaging step.
-    """
-    mean = _unit(vectors[0])[0] * lengths[:, None]
-    for _ in range(iters):
-        rot = best_rotation(mean, vectors)                     # mean -> frame t
-        back = np.einsum("tji,tkj->tki", rot, vectors)         # frame t -> mean's frame
-        mean = _unit(back.mean(axis=0))[0] * lengths[:, None]
-    return mean @ best_rotation(mean, vectors[0][None])[0].T
-
-
-def _spans_plane(vectors: np.ndarray) -> bool:
-    """Whether ``(K, 3)`` vectors span at least a plane (K >= 2, not collinear)."""
-    if len(vectors) < 2:
-        return False
-    s = np.linalg.svd(_unit(vectors)[0], compute_uv=False)
-    return bool(s[1] > 1e-3 * s[0])
-
-
 # ------------------------------------------------------------------------------ rest pose
 def _tpose_directions(skeleton: Skeleton) -> dict[int, np.ndarray]:
     """Wanted rest direction of the bone ending at each chain joint (T-pose, facing +Z)."""
@@ -238,7 +161,7 @@ def _tpose_directions(skeleton: Skeleton) -> dict[int, np.ndarray]:
 
 def _first_directions(vec: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``(J, 3)`` unit bone directions on frame 0 (first frame with a non-zero bone)."""
-    unit, n = _unit(vec)
+    unit, n = unit_vectors(vec)
     out = np.tile(_UP, (vec.shape[1], 1))
     for j in range(vec.shape[1]):
         ok = np.nonzero(n[:, j] > 0.01 * max(lengths[j], ZERO_BONE_M))[0]
@@ -286,13 +209,13 @@ def rest_offsets(joints: np.ndarray, skeleton: Skeleton,
         kids = [c for c in children[j] if lengths[c] > 0]
         p = skeleton.parents[j]
         if j != skeleton.root:
-            to_rest[j] = (shortest_arc(first[j], _unit(offsets[j])[0]) if lengths[j] > 0
+            to_rest[j] = (shortest_arc(first[j], unit_vectors(offsets[j])[0]) if lengths[j] > 0
                           else to_rest[p])
         if not kids:
             continue
         target = np.stack([wanted[c] if c in wanted else to_rest[j] @ first[c] for c in kids])
-        if _spans_plane(first[kids]):
-            shape = _procrustes_mean(vec[:, kids], lengths[kids])
+        if spans_plane(first[kids]):
+            shape = procrustes_mean(vec[:, kids], lengths[kids])
             offsets[kids] = shape @ best_rotation(shape, target * lengths[kids, None]).T
         else:
             offsets[kids] = target * lengths[kids, None]
@@ -337,13 +260,13 @@ def local_rotations(joints: np.ndarray, skeleton: Skeleton, offsets: np.ndarray)
         p = skeleton.parents[j]
         g_par = world[:, p] if p >= 0 else eye
         kids = [c for c in children[j] if lengths[c] > 0]
-        if len(kids) >= 2 and _spans_plane(off[kids]):
+        if len(kids) >= 2 and spans_plane(off[kids]):
             g = best_rotation(off[kids], x[:, kids] - x[:, j, None], subtree[kids])
         elif kids:
             c = max(kids, key=lambda k: lengths[k])
             posed = np.einsum("tji,tj->ti", g_par, x[:, c] - x[:, j])   # in parent's frame
-            b, n = _unit(posed)
-            a = np.broadcast_to(_unit(off[c])[0], b.shape)
+            b, n = unit_vectors(posed)
+            a = np.broadcast_to(unit_vectors(off[c])[0], b.shape)
             b = np.where((n > 1e-9)[:, None], b, a)
             g = g_par @ shortest_arc(a, b)
         else:
@@ -409,7 +332,7 @@ def _hierarchy(names: list[str], order: list[int], children: list[list[int]],
             for c in children[j]:
                 block(c, depth + 1)
         else:
-            d, n = _unit(offsets[j])
+            d, n = unit_vectors(offsets[j])
             end = d * n * END_SITE_FRACTION if n > 0 else np.zeros(3)
             lines.extend([f"{tab}\tEnd Site", f"{tab}\t{{",
                           f"{tab}\t\tOFFSET {' '.join(f'{v:.6f}' for v in end)}", f"{tab}\t}}"])

@@ -9,7 +9,6 @@ on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` p
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -286,25 +285,3 @@ def mirror_motion(motion: Motion) -> Motion:
     j = motion.joints[:, perm, :].copy()
     j[..., 0] *= -1.0
     return replace(motion, joints=j)
-
-
-_LR = re.compile(r"\b(left|right)\b", re.IGNORECASE)
-
-
-def mirror_caption(caption: str) -> str:
-    """Swap the words 'left' and 'right' in a caption, keeping their case.
-
-    >>> mirror_caption("waves the Left hand, then the right")
-    'waves the Right hand, then the left'
-    """
-
-    def swap(m: re.Match) -> str:
-        w = m.group(0)
-        other = "right" if w.lower() == "left" else "left"
-        if w.isupper():
-            return other.upper()
-        if w[0].isupper():
-            return other.capitalize()
-        return other
-
-    return _LR.sub(swap, caption)

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.data.compose import chronology_test_set
 from motionlex.core.data.demo.gallery import chronology_pairs
+from motionlex.core.data.pairs import chronology_test_set
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
@@ -34,12 +34,8 @@ from motionlex.core.retrieval.metrics import (
     m2t_with_negatives,
 )
 from motionlex.core.retrieval.protocols import owner_positives, scored
-from motionlex.core.text.events import (
-    all_orders,
-    join_events,
-    shuffled_captions,
-    split_events,
-)
+from motionlex.core.text.events import split_events
+from motionlex.core.text.orders import all_orders, join_events, shuffled_captions
 
 logger = logging.getLogger(__name__)
 

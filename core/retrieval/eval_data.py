@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.collate import PairExample, load_pair_examples
 from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
-from motionlex.core.motion.bvh import load_bvh
-from motionlex.core.motion.motion import to_canonical
+from motionlex.core.data.pairs import PairExample, load_pair_examples
+from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.text.events import split_events_batch
 
@@ -98,8 +97,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
     for f in tqdm(files, desc=f"loading {root.name}", unit="file", disable=not progress):
         entry = index.get(f.name) or index.get(f.stem) or {}
         try:
-            motion = to_canonical(load_bvh(f, fps=entry.get("true_fps"), skip_frames="auto",
-                                           name=f.stem))
+            motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
+                                      name=f.stem)
         except ValueError as e:  # MotionFileError included
             notes.append(f"skipped {f.name}: {e}")
             logger.warning("%s", notes[-1])

@@ -55,7 +55,7 @@ import numpy as np
 import torch
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.collate import PairExample
+from motionlex.core.data.pairs import PairExample
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
@@ -89,7 +89,7 @@ from motionlex.core.retrieval.report import (
     save_confusion,
     save_recall_curves,
 )
-from motionlex.core.text.events import join_events
+from motionlex.core.text.orders import join_events
 
 logger = logging.getLogger(__name__)
 

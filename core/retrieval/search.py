@@ -27,16 +27,14 @@ Efficiency Study for SPLADE Models", SIGIR 2022, Sec. 3.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from motionlex.core.motion.motion import Motion, make_motion, to_canonical
+from motionlex.core.motion.motion import make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import fuse
@@ -408,39 +406,3 @@ def _faiss_index(dense: np.ndarray, required: bool) -> tuple[Any, np.ndarray | N
     except (AttributeError, TypeError):  # another faiss build: keep our own copy
         view = None
     return idx, view
-
-
-def load_motion_file(path: str | os.PathLike, fps: float | None = None) -> Motion:
-    """A canonical motion from a ``.bvh`` file or a ``(T, J, 3)`` ``.npy`` joint file.
-
-    A ``.npy`` inside a dataset's ``new_joints/`` folder is read as that dataset reads it
-    (skeleton, frame rate and units detected); another ``.npy`` is taken as 20 fps metres
-    on the skeleton matching its joint count.
-
-    Raises:
-        FileNotFoundError: no such file.
-        MotionFileError / ValueError: unreadable or invalid motion, or another extension.
-    """
-    from motionlex.core.motion.motion import load_joints_npy
-    from motionlex.core.motion.skeleton import skeleton_for_joint_count
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"motion file not found: {p}")
-    suffix = p.suffix.lower()
-    if suffix == ".bvh":
-        from motionlex.core.motion.bvh import load_bvh
-
-        return to_canonical(load_bvh(p, fps=fps))
-    if suffix != ".npy":
-        raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")
-    if p.parent.name == "new_joints":
-        from motionlex.core.data.datasets import MotionDataset, MotionRecord
-
-        ds = MotionDataset(p.parent.parent, "all", fps=fps, skip_missing=True)
-        return ds.load_motion(MotionRecord(p.stem, p))
-    arr = np.load(p, mmap_mode="r", allow_pickle=False)
-    if arr.ndim != 3:
-        raise ValueError(f"{p}: expected joints (T, J, 3), got {arr.shape}")
-    return to_canonical(load_joints_npy(p, skeleton_for_joint_count(arr.shape[1]),
-                                        fps=fps or 20.0))

@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from motionlex.core.data.collate import (
+from motionlex.core.data.batches import unique_batches
+from motionlex.core.data.collate import collate_pairs
+from motionlex.core.data.pairs import (
     PairExample,
-    collate_pairs,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
-    unique_batches,
 )
 from motionlex.core.patches import (
     MAX_FRAMES,
@@ -245,7 +245,7 @@ class PairBatches(torch.utils.data.Dataset):
         return len(self.batches)
 
     def __getitem__(self, b: int) -> dict:
-        from motionlex.core.data.collate import augment
+        from motionlex.core.data.pairs import augment
 
         rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 1])
         items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]
@@ -271,7 +271,7 @@ class MotionBatches(PairBatches):
         super().__init__(list(seen.values()), stats, batch_size, cfg)
 
     def __getitem__(self, b: int) -> dict:
-        from motionlex.core.data.collate import augment
+        from motionlex.core.data.pairs import augment
 
         rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 2])
         items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]

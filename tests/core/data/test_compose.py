@@ -10,33 +10,18 @@ import numpy as np
 import pytest
 
 from motionlex.core.data.compose import (
-    MIN_EVENT_SECONDS,
     blend_weights,
-    chronology_test_set,
-    compose_captions,
     compose_pair,
-    composition_pool,
     concatenate_motions,
     heading_angles,
-    sample_composed_pairs,
-    split_subject,
 )
-from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.pairs import (
+    chronology_test_set,
+)
 from motionlex.core.motion.motion import resample, to_canonical
+from motionlex.core.text.orders import compose_captions, split_subject
 
 K = 8
-
-
-@pytest.fixture(scope="module")
-def val_samples(shared_data):
-    samples, report = MotionDataset(shared_data / "bandai", "val").scan()
-    assert report.kept == 70
-    return samples
-
-
-@pytest.fixture(scope="module")
-def pool(val_samples):
-    return composition_pool(val_samples)
 
 
 def _by_action(samples, action, k=0):
@@ -160,28 +145,6 @@ def test_concatenate_errors(val_samples, shared_data):
         concatenate_motions([flat, wave])
 
 
-def test_caption_join_in_order():
-    assert split_subject(" Someone raises both hands energetically. ") == (
-        "Someone", "raises both hands energetically")
-    assert split_subject("a man and a woman dance.") == (None, "a man and a woman dance")
-    cap, events = compose_captions(["a person waves the right hand.", "someone walks forward."])
-    assert cap == "a person waves the right hand, then walks forward"
-    assert events == ["a person waves the right hand", "a person walks forward"]
-    neg, neg_events = compose_captions(["a person waves the right hand.", "he walks forward."],
-                                       [1, 0])
-    assert neg == "a person walks forward, then waves the right hand"
-    assert neg_events == events[::-1]
-    # a caption without a recognised subject: every event is kept whole
-    cap, events = compose_captions(["Playground - climb, hang", "a person sits down."])
-    assert cap == "playground - climb, hang, then a person sits down"
-    with pytest.raises(ValueError, match="not a permutation"):
-        compose_captions(["a person walks", "a person runs"], [0, 0])
-    with pytest.raises(ValueError, match="at least one caption"):
-        compose_captions([])
-    with pytest.raises(ValueError, match="empty caption"):
-        compose_captions(["a person walks", " . "])
-
-
 def test_composed_caption_splits_back_into_its_events(val_samples):
     from motionlex.core.text.events import split_events
 
@@ -218,76 +181,6 @@ def test_compose_pair_negatives(val_samples):
     with pytest.raises(ValueError, match="same event"):
         compose_pair([(walk, cap), (samples[1][0], cap.replace("a person", "someone"))],
                      np.random.default_rng(0))
-
-
-def _signature(pairs):
-    return [(p.caption, p.text_negative, p.permutation, p.labels, p.motion.sources,
-             p.motion.motion.joints.tobytes()) for p in pairs]
-
-
-def test_sampling_deterministic_distinct_labels_and_length(pool):
-    a = sample_composed_pairs(pool, 12, np.random.default_rng(7))
-    b = sample_composed_pairs(pool, 12, np.random.default_rng(7))
-    c = sample_composed_pairs(pool, 12, np.random.default_rng(8))
-    assert _signature(a) == _signature(b) and _signature(a) != _signature(c)
-    min_len = math.ceil(MIN_EVENT_SECONDS * 20)
-    by_name = {m.name: m.num_frames for m, _, _ in pool}
-    counts = Counter()
-    for p in a + c:
-        k = len(p.labels)
-        counts[k] += 1
-        assert k in (2, 3) and len(set(p.labels)) == k
-        assert p.motion.motion.num_frames <= 224
-        for name, t in zip(p.motion.sources, p.motion.lengths):
-            full = by_name[name.split("[")[0]]
-            assert t == full if "[" not in name else min_len <= t < full
-    assert counts[2] and counts[3]
-    tight = sample_composed_pairs(pool, 10, np.random.default_rng(0), events=(3,), max_frames=100)
-    assert all(p.motion.motion.num_frames <= 100 and len(p.events) == 3 for p in tight)
-    assert any("[" in s for p in tight for s in p.motion.sources)  # long clips were cropped
-
-
-def test_none_labels_use_the_caption(pool):
-    unlabelled = [(m, c, None) for m, c, _ in pool]
-    pairs = sample_composed_pairs(unlabelled, 10, np.random.default_rng(1), events=(2,))
-    for p in pairs:
-        a, b = (split_subject(c)[1].lower() for c in p.motion.captions)
-        assert p.labels == (a, b) and a != b
-    free = sample_composed_pairs(pool, 5, np.random.default_rng(1), distinct_labels=False)
-    assert all(p.text_negative != p.caption for p in free)
-
-
-def test_sampling_errors(pool):
-    rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="n must be >= 0"):
-        sample_composed_pairs(pool, -1, rng)
-    with pytest.raises(ValueError, match="event counts >= 2"):
-        sample_composed_pairs(pool, 1, rng, events=(1, 2))
-    with pytest.raises(ValueError, match="max_frames=60 cannot hold 3 events"):
-        sample_composed_pairs(pool, 1, rng, max_frames=60)
-    with pytest.raises(ValueError, match="pool item 0 must be"):
-        sample_composed_pairs([(pool[0][0], pool[0][1])], 1, rng)
-    walks = [it for it in pool if it[2] in ("walk", "run")]
-    with pytest.raises(ValueError, match="2 distinct labels .* 3 needed"):
-        sample_composed_pairs(walks, 1, rng)
-    same = [(pool[0][0], pool[0][1], None), (pool[2][0], pool[0][1], None)]
-    with pytest.raises(ValueError, match="captions are all the same"):
-        sample_composed_pairs(same, 1, rng, events=(2,), distinct_labels=False)
-
-
-def test_chronology_test_set_seed_semantics(pool):
-    full = chronology_test_set(pool, 8, 5)
-    assert _signature(chronology_test_set(pool, 5, 5)) == _signature(full)[:5]
-    shuffled = [pool[i] for i in np.random.default_rng(0).permutation(len(pool))]
-    assert _signature(chronology_test_set(shuffled, 8, 5)) == _signature(full)
-    assert _signature(chronology_test_set(pool, 8, 6)) != _signature(full)
-    keys = {p.motion.sources + p.motion.captions for p in full}
-    assert len(keys) == 8 and all(len(set(p.labels)) == len(p.labels) for p in full)
-    g = chronology_test_set(pool, 3, np.random.default_rng(2))
-    assert _signature(g) == _signature(chronology_test_set(pool, 3, np.random.default_rng(2)))
-    tiny = [next(it for it in pool if it[2] == a) for a in ("walk", "run")]
-    with pytest.raises(ValueError, match="distinct pairs"):
-        chronology_test_set(tiny, 3, 0, events=(2,))
 
 
 def test_patch_figure_of_a_composed_motion(pool, tmp_path):

@@ -10,16 +10,14 @@ import pytest
 
 from motionlex.core.motion.bvh import (
     UNIT_SCALES,
-    derive_chains,
-    find_end_joints,
     first_frame_is_inserted,
     forward_kinematics,
     infer_unit_scale,
     load_bvh,
-    mirror_pairs_from_names,
     read_bvh,
     skeleton_height,
 )
+from motionlex.core.motion.chains import find_end_joints
 from motionlex.core.motion.motion import MotionFileError, to_canonical
 from motionlex.core.motion.skeleton import side_check
 
@@ -331,39 +329,6 @@ def test_infer_unit_scale_rule():
                          (50, "inches"), (30, "CMU ASF units"), (1.7, "metres"),
                          (1800, "millimetres")]:
         assert infer_unit_scale(height) == (UNIT_SCALES[unit], unit)
-
-
-MIXAMO = [("Hips", -1), ("Spine", 0), ("Spine1", 1), ("Spine2", 2), ("Neck", 3), ("Head", 4),
-          ("HeadTop_End", 5), ("LeftShoulder", 3), ("LeftArm", 7), ("LeftForeArm", 8),
-          ("LeftHand", 9), ("LeftHandIndex1", 10), ("RightShoulder", 3), ("RightArm", 12),
-          ("RightForeArm", 13), ("RightHand", 14), ("RightHandThumb1", 15), ("LeftUpLeg", 0),
-          ("LeftLeg", 17), ("LeftFoot", 18), ("LeftToeBase", 19), ("LeftToe_End", 20),
-          ("RightUpLeg", 0), ("RightLeg", 22), ("RightFoot", 23), ("RightToeBase", 24)]
-
-
-def test_derive_chains_mixamo_names():
-    names = [f"mixamorig:{n}" for n, _ in MIXAMO]
-    chains = derive_chains(names, [p for _, p in MIXAMO])
-    short = [[MIXAMO[k][0] for k in c] for c in chains]
-    assert short == [["Hips", "Spine", "Spine1", "Spine2", "Neck", "Head"],
-                     ["Spine2", "LeftShoulder", "LeftArm", "LeftForeArm", "LeftHand"],
-                     ["Spine2", "RightShoulder", "RightArm", "RightForeArm", "RightHand"],
-                     ["Hips", "LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase"],
-                     ["Hips", "RightUpLeg", "RightLeg", "RightFoot", "RightToeBase"]]
-    pairs = mirror_pairs_from_names(names)
-    assert (7, 12) in pairs and (17, 22) in pairs and (10, 15) in pairs
-    assert all(names[a].split(":")[1].startswith("Left") for a, _ in pairs)
-
-
-def test_derive_chains_errors():
-    names, parents = [n for n, _ in MIXAMO], [p for _, p in MIXAMO]
-    with pytest.raises(ValueError, match="26 joint names, 25 parents"):
-        derive_chains(names, parents[:-1])
-    # the only 'Head' hangs below the left hand: the torso path runs through the hand
-    bad = list(parents)
-    bad[5] = 10
-    with pytest.raises(ValueError, match="inconsistent body parts: chain 'torso'"):
-        derive_chains(names, bad)
 
 
 def test_first_frame_is_inserted():

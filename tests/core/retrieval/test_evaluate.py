@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from motionlex.core.cli import build_parser
-from motionlex.core.data.collate import compute_patch_stats, load_pair_examples
 from motionlex.core.data.datasets import DatasetError
+from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
 from motionlex.core.model.model import MotionTextModel, create_model
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import encode_motions

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlex.core.motion.motion import mirror_caption
 from motionlex.core.retrieval.metrics import bidirectional_metrics, rank_of_first_positive
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
@@ -21,6 +20,7 @@ from motionlex.core.retrieval.protocols import (
     protocol_threshold,
     small_batch_indices,
 )
+from motionlex.core.text.orders import mirror_caption
 
 SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
 

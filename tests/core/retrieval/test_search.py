@@ -11,10 +11,11 @@ import torch
 
 from motionlex.core.cli import build_parser
 from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import fuse
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError
-from motionlex.core.retrieval.search import QueryEmbedding, Searcher, load_motion_file
+from motionlex.core.retrieval.search import QueryEmbedding, Searcher
 from motionlex.core.retrieval.sparse import brute_force_scores
 
 QUERIES = ["a person walks forward", "someone waves the right hand angrily",

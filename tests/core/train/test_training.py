@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from motionlex.core.data.collate import (
-    collate_pairs,
-    composed_examples,
-    compute_patch_stats,
-    load_pair_examples,
-    unique_batches,
-)
+from motionlex.core.data.batches import unique_batches
+from motionlex.core.data.collate import collate_pairs
+from motionlex.core.data.pairs import composed_examples, compute_patch_stats, load_pair_examples
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix
 from motionlex.core.train.training import (

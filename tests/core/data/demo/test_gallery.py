@@ -1,4 +1,6 @@
-"""Built-in demo gallery: procedural SMPL-22 motions, captions, compositions, dataset on disk."""
+"""Built-in demo gallery: synthesised actions, captions, compositions, mirroring, dataset on disk.
+
+The body's kinematics are tested in test_kinematics.py."""
 
 from __future__ import annotations
 
@@ -13,19 +15,21 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from motionlex.core.data.compose import chronology_test_set, composition_pool
+from motionlex.core.cache import cache_dir
 from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.demo import actions, captions, kinematics, synthesis
 from motionlex.core.data.demo import gallery as demo
+from motionlex.core.data.pairs import chronology_test_set, composition_pool
 from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     MotionFileError,
     facing_direction,
-    mirror_caption,
     mirror_motion,
 )
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix, patches_from_joints
 from motionlex.core.text.events import split_events_batch
+from motionlex.core.text.orders import mirror_caption
 
 PARENTS = list(SMPL22.parents[1:])
 HEAD, L_WRIST, R_WRIST, L_ANKLE, R_ANKLE = 15, 20, 21, 7, 8
@@ -70,7 +74,7 @@ def _foot_slide(joints: np.ndarray, floor: float = 0.01) -> np.ndarray:
     j = np.asarray(joints, np.float64)
     out = []
     for heel, toe in ((L_ANKLE, 10), (R_ANKLE, 11)):
-        heel_y = j[:, heel, 1] - (demo.REST_POSE[heel, 1] - demo.REST_POSE[10, 1])
+        heel_y = j[:, heel, 1] - (kinematics.REST_POSE[heel, 1] - kinematics.REST_POSE[10, 1])
         low = np.where(j[:, toe, 1] < heel_y, toe, heel)
         on = np.minimum(heel_y, j[:, toe, 1]) < floor
         for t in np.flatnonzero(on[1:] & on[:-1]) + 1:
@@ -160,70 +164,10 @@ def check_signature(label: str, p: dict, joints: np.ndarray) -> None:
         raise AssertionError(label)
 
 
-# ----------------------------------------------------------------------------- body
-def test_rest_pose_matches_humanml3d(shared_data, terminal_report):
-    """The hard-coded body has HumanML3D's bone lengths (checked on the real sample files)."""
-    files = sorted((shared_data / "humanml3d_samples" / "new_joints").glob("*.npy"))
-    assert len(files) >= 3
-    real = np.concatenate([_bones(np.load(f)) for f in files])  # every file, every frame
-    assert real.std(axis=0).max() < 1e-4  # HumanML3D: one body for all clips
-    real = np.median(real, axis=0)
-    rest = _bones(demo.REST_POSE[None])[0]
-    err = np.abs(rest - real)
-    worst = int(err.argmax())
-    assert err.max() < 0.01, f"bone to joint {worst + 1}: {rest[worst]:.4f} vs {real[worst]:.4f} m"
-    # the demo body is exactly symmetric
-    perm = SMPL22.mirror_permutation()
-    mirrored = demo.REST_POSE[perm] * np.array([-1.0, 1.0, 1.0])
-    np.testing.assert_allclose(mirrored, demo.REST_POSE, atol=1e-12)
-    # stands on the floor, ~1.7 m person (head joint ~10 cm below the top of the head)
-    assert demo.REST_POSE[:, 1].min() == pytest.approx(0.0, abs=0.005)
-    head_real = max(float(np.load(f)[:, HEAD, 1].max()) for f in files[:1])
-    assert demo.REST_POSE[HEAD, 1] == pytest.approx(head_real, abs=0.05)
-    terminal_report.append(f"demo body vs HumanML3D bone lengths: max |diff| "
-                           f"{1000 * err.max():.1f} mm, mean {1000 * err.mean():.1f} mm (21 bones)")
-
-
-def test_forward_kinematics_rotates_about_parents():
-    t = 3
-    rot = np.tile(np.eye(3), (t, 22, 1, 1))
-    root = np.tile(demo.REST_POSE[0], (t, 1))
-    pos, glob = demo.forward_kinematics(rot, root)
-    np.testing.assert_allclose(pos, np.tile(demo.REST_POSE, (t, 1, 1)), atol=1e-12)
-    assert glob.shape == (t, 22, 3, 3)
-    # knee flexion (+x) swings the shank backward; hip flexion (-x) swings the thigh forward
-    knee = demo.euler_to_matrix(np.array([math.radians(90), 0.0, 0.0]))
-    hip = demo.euler_to_matrix(np.array([math.radians(-90), 0.0, 0.0]))
-    rot2 = rot.copy()
-    rot2[:, 4] = knee
-    pos2, _ = demo.forward_kinematics(rot2, root)
-    assert pos2[0, L_ANKLE, 2] < demo.REST_POSE[4, 2] - 0.4
-    assert pos2[0, L_ANKLE, 1] == pytest.approx(demo.REST_POSE[4, 1], abs=0.05)
-    rot3 = rot.copy()
-    rot3[:, 1] = hip
-    pos3, _ = demo.forward_kinematics(rot3, root)
-    assert pos3[0, 4, 2] > demo.REST_POSE[1, 2] + 0.35
-    np.testing.assert_allclose(_bones(pos2), _bones(pos3), atol=1e-12)
-
-
-@pytest.mark.parametrize("bad", [
-    lambda: demo.forward_kinematics(np.zeros((2, 21, 3, 3)), np.zeros((2, 3))),
-    lambda: demo.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((3, 3))),
-    lambda: demo.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((2, 3)),
-                                    rest_pose=np.zeros((21, 3))),
-    lambda: demo.forward_kinematics(np.zeros((2, 3, 3, 3)), np.zeros((2, 3)),
-                                    rest_pose=np.zeros((3, 3)), parents=(-1, 2, 0)),
-    lambda: demo.euler_to_matrix(np.zeros((4, 2))),
-])
-def test_kinematics_errors(bad):
-    with pytest.raises(ValueError, match="expected|parents"):
-        bad()
-
-
 # ----------------------------------------------------------------------------- actions
-@pytest.mark.parametrize("label", demo.ACTIONS)
+@pytest.mark.parametrize("label", actions.ACTIONS)
 def test_every_action_with_defaults(label):
-    m = demo.synthesize(label)
+    m = synthesis.synthesize(label)
     j = m.joints
     assert m.skeleton == SMPL22 and m.fps == CANONICAL_FPS and m.name == label
     assert j.dtype == np.float32 and j.ndim == 3 and j.shape[1:] == (22, 3)
@@ -235,12 +179,12 @@ def test_every_action_with_defaults(label):
     # rigid bones: constant over time (< 1 mm) and those of the rest pose
     bones = _bones(j)
     assert (bones.max(0) - bones.min(0)).max() < 1e-3
-    np.testing.assert_allclose(bones.mean(0), _bones(demo.REST_POSE[None])[0], atol=1e-3)
+    np.testing.assert_allclose(bones.mean(0), _bones(kinematics.REST_POSE[None])[0], atol=1e-3)
     # smooth: no joint moves faster than 12 m/s between frames (a fast kick peaks below)
     speed = np.linalg.norm(np.diff(j, axis=0), axis=-1) * CANONICAL_FPS
     assert speed.max() < 12.0
-    check_signature(label, demo.check_params(label), j)
-    assert len(demo.caption_variants(label)) >= 3
+    check_signature(label, synthesis.check_params(label), j)
+    assert len(captions.caption_variants(label)) >= 3
 
 
 def test_gallery_singles_show_their_signature(gallery, terminal_report):
@@ -266,7 +210,7 @@ def test_gallery_shape_and_coverage(gallery):
     assert len({it.id for it in items}) == len(items)
     singles = [it for it in items if len(it.labels) == 1]
     composed = [it for it in items if len(it.labels) > 1]
-    assert {it.labels[0] for it in singles} == set(demo.ACTIONS)
+    assert {it.labels[0] for it in singles} == set(actions.ACTIONS)
     for it in singles:
         assert 2.0 <= it.motion.duration <= 6.0, (it.id, it.motion.duration)
         assert it.boundaries == (0,)
@@ -296,10 +240,10 @@ def test_captions_split_into_the_labelled_events(gallery):
     for it in items:
         for cap in it.captions:
             parts = cap.split(", then ")
-            subject = next(s for s in demo.SUBJECTS if cap.startswith(s + " "))
+            subject = next(s for s in captions.SUBJECTS if cap.startswith(s + " "))
             events = [parts[0]] + [f"{subject} {part}" for part in parts[1:]]
             for ev, lab, p in zip(events, it.labels, it.params["events"], strict=True):
-                assert ev in demo.caption_variants(lab, p, subject=subject), (it.id, cap)
+                assert ev in captions.caption_variants(lab, p, subject=subject), (it.id, cap)
 
 
 def test_composed_events_happen_in_caption_order(gallery):
@@ -309,7 +253,7 @@ def test_composed_events_happen_in_caption_order(gallery):
     for it in composed:
         params = it.params["events"]
         # the motion is exactly its events, synthesised from the stored parameters, in order
-        parts = [demo.synthesize(lab, p) for lab, p in zip(it.labels, params)]
+        parts = [synthesis.synthesize(lab, p) for lab, p in zip(it.labels, params)]
         again = demo.compose_events(parts)
         np.testing.assert_allclose(again.motion.joints, it.motion.joints, atol=1e-5)
         assert again.boundaries == it.boundaries
@@ -330,7 +274,7 @@ def test_composed_events_happen_in_caption_order(gallery):
 
 def test_single_items_are_reproducible_from_their_parameters(small):
     for it in small[:13]:
-        again = demo.synthesize(it.labels[0], it.params["events"][0])
+        again = synthesis.synthesize(it.labels[0], it.params["events"][0])
         np.testing.assert_array_equal(again.joints, it.motion.joints)
         json.dumps(it.params)  # JSON-ready
 
@@ -355,22 +299,22 @@ def test_determinism_and_prefix_stability(small):
     ("turn", {"angle": 180}), ("raise-arms", {}), ("walk", {"direction": "circle"}),
 ])
 def test_left_is_the_mirror_of_right(label, params):
-    left = demo.synthesize(label, params, side="left")
-    right = demo.synthesize(label, params, side="right")
+    left = synthesis.synthesize(label, params, side="left")
+    right = synthesis.synthesize(label, params, side="right")
     assert np.abs(left.joints - right.joints).max() > 0.1  # the sides really differ
     np.testing.assert_allclose(mirror_motion(left).joints, right.joints, atol=1e-4)
-    cl = demo.caption_variants(label, params, side="left")
-    cr = demo.caption_variants(label, params, side="right")
+    cl = captions.caption_variants(label, params, side="left")
+    cr = captions.caption_variants(label, params, side="right")
     assert [mirror_caption(c) for c in cl] == cr
     if label != "walk":
         assert all("left" in c for c in cl) or label == "turn"
 
 
 def test_wave_left_raises_the_left_hand_only():
-    j = demo.synthesize("wave", side="left", count=3).joints
+    j = synthesis.synthesize("wave", side="left", count=3).joints
     assert j[:, L_WRIST, 1].max() > j[:, HEAD, 1].max()
     assert j[:, R_WRIST, 1].max() < 1.0
-    assert demo.caption_variants("wave", side="left", count=3)[0] == (
+    assert captions.caption_variants("wave", side="left", count=3)[0] == (
         "a person waves the left hand three times")
 
 
@@ -478,34 +422,23 @@ def test_ensure_demo_dataset_builds_once_and_repairs(small, tmp_path, monkeypatc
     assert not demo.demo_dataset_complete(tmp_path / "nowhere")
 
 
-def test_default_demo_dir_per_platform(tmp_path, monkeypatch):
+def test_default_demo_dir_is_in_the_cache_folder(tmp_path, monkeypatch):
     name = f"demo-v{demo.DEMO_VERSION}"
     monkeypatch.delenv("MOTIONLEX_CACHE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(demo.sys, "platform", "linux")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert demo.default_demo_dir() == tmp_path / "xdg" / "motionlex" / name
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert demo.default_demo_dir() == tmp_path / "home" / ".cache" / "motionlex" / name
-    monkeypatch.setattr(demo.sys, "platform", "darwin")
-    assert demo.default_demo_dir() == (tmp_path / "home" / "Library" / "Caches" / "motionlex"
-                                       / name)
-    monkeypatch.setattr(demo.sys, "platform", "win32")
-    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert demo.default_demo_dir() == tmp_path / "local" / "motionlex" / name
+    assert demo.default_demo_dir() == cache_dir() / name
     monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "mine"))
     assert demo.default_demo_dir() == tmp_path / "mine" / name
 
 
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: demo.synthesize("dance"), KeyError, "unknown demo action 'dance'"),
-    (lambda: demo.synthesize("wave", side="up"), ValueError, "side='up' is not allowed"),
-    (lambda: demo.synthesize("jump", count=4), ValueError, r"count=4 .*\[1, 2, 3\]"),
-    (lambda: demo.synthesize("jump", count=True), ValueError, "count=True"),
-    (lambda: demo.synthesize("squat", colour="red"), ValueError, "unknown parameter 'colour'"),
-    (lambda: demo.synthesize("bow", tempo=3.0), ValueError, r"tempo=3.0 must be .*\[0.85"),
-    (lambda: demo.synthesize("bow", pad_end="1"), ValueError, "pad_end='1'"),
+    (lambda: synthesis.synthesize("dance"), KeyError, "unknown demo action 'dance'"),
+    (lambda: synthesis.synthesize("wave", side="up"), ValueError, "side='up' is not allowed"),
+    (lambda: synthesis.synthesize("jump", count=4), ValueError, r"count=4 .*\[1, 2, 3\]"),
+    (lambda: synthesis.synthesize("jump", count=True), ValueError, "count=True"),
+    (lambda: synthesis.synthesize("squat", colour="red"), ValueError, "unknown parameter 'colour'"),
+    (lambda: synthesis.synthesize("bow", tempo=3.0), ValueError, r"tempo=3.0 must be .*\[0.85"),
+    (lambda: synthesis.synthesize("bow", pad_end="1"), ValueError, "pad_end='1'"),
     (lambda: demo.demo_items(n_single=-1), ValueError, "must be >= 0"),
     (lambda: demo.chronology_pairs(n=-2), ValueError, "n must be >= 0, got -2"),
     (lambda: demo.write_demo_dataset(Path(os.devnull).parent / "x", []), ValueError,

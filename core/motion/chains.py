@@ -1,0 +1,183 @@
+"""Body-part chains and left/right pairs of any skeleton, from its joint tree and names.
+
+A BVH file (or any other kinematic tree) names its joints in one of many conventions
+(``LeftUpLeg``, ``UpperLeg_L``, ``lThigh``, ``CC_Base_L_Hand``, with namespaces such as
+``mixamorig:``). :func:`name_tokens` splits a name into words, :func:`joint_side` reads its
+side, :func:`find_end_joints` finds the head, hands and feet, and :func:`derive_chains` walks
+the tree from them to the five canonical body-part chains (torso, left arm, right arm, left
+leg, right leg; ../shared/DESIGN.md), failing with a clear message when a part is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from motionlex.core.motion.skeleton import PART_NAMES
+
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_LEFT, _RIGHT = frozenset({"l", "left", "lt"}), frozenset({"r", "right", "rt"})
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Lower-case words of a joint name, namespace dropped.
+
+    >>> name_tokens("mixamorig:LeftUpLeg"), name_tokens("CC_Base_L_Hand"), name_tokens("lShldr")
+    (('left', 'up', 'leg'), ('cc', 'base', 'l', 'hand'), ('l', 'shldr'))
+    """
+    base = re.split(r"[:|]", name)[-1]
+    return tuple(t.lower() for part in re.split(r"[^A-Za-z0-9]+", base)
+                 for t in _CAMEL.findall(part))
+
+
+def joint_side(name: str) -> Literal["left", "right"] | None:
+    """``"left"``/``"right"`` when the name has one side word (Left, L_, _L, .L, lShldr)."""
+    toks = set(name_tokens(name))
+    left, right = bool(toks & _LEFT), bool(toks & _RIGHT)
+    return "left" if left and not right else "right" if right and not left else None
+
+
+def mirror_pairs_from_names(joint_names: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """``(left, right)`` joint pairs whose names differ only in the side word.
+
+    ``LeftArm``/``RightArm``, ``lShldr``/``rShldr``, ``Hand_L``/``Hand_R``,
+    ``CC_Base_L_Eye``/``CC_Base_R_Eye`` pair up; ambiguous names stay unpaired.
+
+    Returns:
+        Index pairs into ``joint_names``, sorted by the left index.
+    """
+    groups: dict[tuple[str, ...], dict[str, list[int]]] = {}
+    for i, name in enumerate(joint_names):
+        side = joint_side(name)
+        if side is not None:
+            key = tuple(t for t in name_tokens(name) if t not in _LEFT | _RIGHT)
+            groups.setdefault(key, {"left": [], "right": []})[side].append(i)
+    return tuple(sorted((g["left"][0], g["right"][0]) for g in groups.values()
+                        if len(g["left"]) == 1 and len(g["right"]) == 1))
+
+
+_LOOKED_FOR = {
+    "head": ("torso", "a joint named Head without a side (Head, head, CC_Base_Head)"),
+    "left_hand": ("left_arm", "a left joint named Hand or Wrist (LeftHand, lHand, Hand_L)"),
+    "right_hand": ("right_arm", "a right joint named Hand or Wrist (RightHand, rHand, Hand_R)"),
+    "left_foot": ("left_leg", "a left joint named Foot or Ankle (LeftFoot, lFoot, Foot_L)"),
+    "right_foot": ("right_leg", "a right joint named Foot or Ankle (RightFoot, rFoot, Foot_R)"),
+}
+
+
+def _up(parents: Sequence[int], j: int) -> list[int]:
+    """``[j, parent(j), ..., root]``."""
+    out = [j]
+    while parents[out[-1]] >= 0 and len(out) <= len(parents):
+        out.append(parents[out[-1]])
+    return out
+
+
+def lowest_common_ancestor(parents: Sequence[int], joints: Sequence[int]) -> int:
+    common = set.intersection(*(set(_up(parents, j)) for j in joints))
+    return next(k for k in _up(parents, joints[0]) if k in common)
+
+
+def tree_path(parents: Sequence[int], top: int, end: int) -> tuple[int, ...]:
+    """Joints from ``top`` down to its descendant ``end``, both included."""
+    up = _up(parents, end)
+    return tuple(reversed(up[: up.index(top) + 1]))
+
+
+def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[str, int]:
+    """Head, hands, feet and toes of a skeleton, from the tree and the joint names.
+
+    Each is the joint nearest the root among those whose name has the right words (head;
+    side + hand/wrist; side + foot/ankle; toe* below that foot), ties going to the joint
+    with more descendants (iClone ``ToeBase`` over ``ToeBaseShareBone``).
+
+    Returns:
+        Joint indices under ``head, left_hand, right_hand, left_foot, right_foot`` and,
+        where found, ``left_toe, right_toe``.
+
+    Raises:
+        ValueError: naming every body part not found, what was looked for, and the joints.
+    """
+    ups = [_up(parents, j) for j in range(len(parents))]
+    desc = [sum(j in u[1:] for u in ups) for j in range(len(parents))]
+    toks = [set(name_tokens(n)) for n in joint_names]
+    sides = [joint_side(n) for n in joint_names]
+
+    def pick(ok: Callable[[int], bool]) -> int | None:
+        cands = [i for i in range(len(joint_names)) if ok(i)]
+        return min(cands, key=lambda i: (len(ups[i]), -desc[i], i)) if cands else None
+
+    ends = {"head": pick(lambda i: "head" in toks[i] and sides[i] is None)}
+    for s in ("left", "right"):
+        ends[f"{s}_hand"] = pick(
+            lambda i, s=s: sides[i] == s and bool(toks[i] & {"hand", "wrist"}))
+        foot = ends[f"{s}_foot"] = pick(
+            lambda i, s=s: sides[i] == s and bool(toks[i] & {"foot", "ankle"}))
+        if foot is not None:
+            ends[f"{s}_toe"] = pick(lambda i, f=foot: f in ups[i][1:] and any(
+                w.startswith("toe") for w in toks[i]))
+    missing = [k for k in _LOOKED_FOR if ends[k] is None]
+    if missing:
+        raise ValueError(
+            f"cannot find body part(s) {[_LOOKED_FOR[k][0] for k in missing]}: looked for "
+            + "; ".join(_LOOKED_FOR[k][1] for k in missing)
+            + f". Joints present: {list(joint_names)}")
+    return {k: v for k, v in ends.items() if v is not None}
+
+
+def derive_chains(
+    joint_names: Sequence[str],
+    parents: Sequence[int],
+    bone_lengths: Sequence[float] | None = None,
+) -> tuple[tuple[int, ...], ...]:
+    """The five body-part chains of a skeleton, in ``PART_NAMES`` order.
+
+    Ends (head, hands, feet, toes) come from :func:`find_end_joints`; the chains are tree
+    paths between them. The pelvis is the lowest common ancestor of the head and both
+    feet. Torso: pelvis to head. Arms: from the spine joint they branch from (lowest common
+    ancestor of hand and head) to the hand. Legs: pelvis to the toe, or to the foot when
+    there is no toe joint. Twist, share, finger and face bones are off these paths. With
+    ``bone_lengths``, inner chain joints on zero-length bones (CMU ``LHipJoint``, iClone
+    ``CC_Base_Pelvis``: always at their parent's place) are left out, so that the second
+    joint of a leg chain is the hip and no chain repeats a point.
+
+    Args:
+        joint_names: ``J`` names; Bandai, CMU 3dsMax/ASF, cgspeed Daz, iClone CC_Base and
+            Mixamo styles are recognised.
+        parents: ``J`` parent indices, ``-1`` for the root.
+        bone_lengths: optional ``J`` distances of each joint from its parent (any unit).
+
+    Returns:
+        Five tuples of joint indices, each ordered outward from the torso.
+
+    Raises:
+        ValueError: the lengths differ; a body part cannot be found; or the parts found
+            are inconsistent (an end joint inside another part's chain, a 1-joint chain).
+    """
+    if len(joint_names) != len(parents) or (
+            bone_lengths is not None and len(bone_lengths) != len(parents)):
+        raise ValueError(f"{len(joint_names)} joint names, {len(parents)} parents and "
+                         f"{'no' if bone_lengths is None else len(bone_lengths)} bone lengths")
+    ends = find_end_joints(joint_names, parents)
+    pelvis = lowest_common_ancestor(parents, [ends["head"], ends["left_foot"], ends["right_foot"]])
+    chains = [tree_path(parents, pelvis, ends["head"])]
+    for s in ("left", "right"):
+        top = lowest_common_ancestor(parents, [ends[f"{s}_hand"], ends["head"]])
+        chains.append(tree_path(parents, top, ends[f"{s}_hand"]))
+    for s in ("left", "right"):
+        chains.append(tree_path(parents, pelvis, ends.get(f"{s}_toe", ends[f"{s}_foot"])))
+    owners = list(_LOOKED_FOR)
+    for part, chain, own in zip(PART_NAMES, chains, owners):
+        others = {ends[k] for k in owners if k != own}
+        if len(chain) < 2 or others & set(chain if part == "torso" else chain[1:]):
+            raise ValueError(
+                f"inconsistent body parts: chain {part!r} = {[joint_names[k] for k in chain]}"
+                f" (ends found: { {k: joint_names[v] for k, v in ends.items()} })")
+    if bone_lengths is not None:
+        tiny = 1e-3 * max(float(np.max(bone_lengths)), 1e-12)
+        chains = [(c[0], *(k for k in c[1:-1] if bone_lengths[k] > tiny), c[-1])
+                  for c in chains]
+    return tuple(chains)

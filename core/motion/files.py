@@ -1,0 +1,132 @@
+"""THE one motion-file loader: any supported file -> :class:`~motionlex.core.motion.motion.Motion`.
+
+Supported files:
+
+- ``.npy`` joint arrays ``(T, J, 3)`` (HumanML3D ``new_joints``: 22 joints, 20 fps, metres;
+  KIT-ML: 21 joints, 12.5 fps, millimetres in the original release). Inside a dataset's
+  ``new_joints/`` folder the frame rate and units are detected as the dataset reader does
+  (:func:`read_joints_file`); a loose ``.npy`` is taken as 20 fps metres.
+- ``.bvh`` files on their own skeleton (:func:`motionlex.core.motion.bvh.load_bvh`).
+
+Every caller that opens a motion file by path (the CLI, search by motion, BVH evaluation
+sets, dataset folders) goes through :func:`load_motion_file` or :func:`read_joints_file`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.motion import (
+    CANONICAL_FPS,
+    Motion,
+    MotionFileError,
+    load_joints_npy,
+    to_canonical,
+)
+from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
+
+KIT_FPS = 12.5
+"""Frame rate of KIT-ML's processed joints."""
+
+MILLIMETRE_EXTENT = 50.0
+"""A body spanning more than this many file units in one frame is read as millimetres."""
+
+SUFFIXES = (".npy", ".bvh")
+"""File suffixes :func:`load_motion_file` reads."""
+
+
+def read_joints_file(
+    path: str | os.PathLike,
+    *,
+    skeleton: Skeleton | None = None,
+    fps: float | None = None,
+    scale: float | None = None,
+    name: str | None = None,
+) -> Motion:
+    """Read a dataset's ``(T, J, 3)`` ``.npy`` joint file, detecting what is not given.
+
+    Args:
+        path: the ``.npy`` file.
+        skeleton: skeleton of the joints; default by joint count (22 -> SMPL, 21 -> KIT-ML).
+        fps: frame rate; default 12.5 (KIT-ML) or 20 (any other skeleton).
+        scale: factor to metres; ``None`` = 0.001 when the first frames span more than
+            :data:`MILLIMETRE_EXTENT` units (KIT-ML's millimetres; a body spans ~2 m), else 1.
+        name: motion name; defaults to the file stem.
+
+    Returns:
+        The motion as stored (not canonical): ``joints (T, J, 3)`` float32 metres.
+
+    Raises:
+        FileNotFoundError: no such file.
+        MotionFileError: not a plain numeric array, truncated, not ``(T, J, 3)``, no
+            skeleton for its joint count, or invalid joints (names the file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"motion file not found: {path}")
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise MotionFileError(f"{path}: not a plain numeric .npy array ({e})") from e
+    except (EOFError, OSError) as e:
+        raise MotionFileError(f"{path}: truncated or unreadable .npy ({e})") from e
+    if arr.ndim != 3:
+        raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
+    try:
+        skeleton = skeleton or skeleton_for_joint_count(arr.shape[1])
+    except ValueError as e:
+        raise MotionFileError(f"{path}: {e}") from e
+    fps = fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
+    if scale is None:
+        finite = np.asarray(arr[: min(len(arr), 8)], dtype=np.float64)
+        extent = float(np.nanmax(np.ptp(finite, axis=1))) if finite.size else 0.0
+        scale = 0.001 if extent > MILLIMETRE_EXTENT else 1.0
+    return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+
+
+def load_motion_file(
+    path: str | os.PathLike,
+    fps: float | None = None,
+    *,
+    skip_frames: int | Literal["auto"] = 0,
+    name: str | None = None,
+    canonical: bool = True,
+) -> Motion:
+    """A motion from a ``.bvh`` file or a ``(T, J, 3)`` ``.npy`` joint file.
+
+    A ``.npy`` inside a dataset's ``new_joints/`` folder is read as that dataset reads it
+    (skeleton, frame rate and units detected, :func:`read_joints_file`); another ``.npy`` is
+    taken as metres at ``fps`` (default 20) on the skeleton matching its joint count.
+
+    Args:
+        path: the file.
+        fps: the file's true frame rate; ``None`` = the header (BVH) or the default above.
+        skip_frames: BVH only: leading frames to drop, or ``"auto"`` (rest-pose frames).
+        name: motion name; defaults to the file stem.
+        canonical: bring the motion to the canonical form (:func:`to_canonical`).
+
+    Returns:
+        A validated :class:`Motion`, canonical unless ``canonical=False``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        MotionFileError / ValueError: unreadable or invalid motion, or another extension.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"motion file not found: {p}")
+    suffix = p.suffix.lower()
+    if suffix == ".bvh":
+        motion = load_bvh(p, fps=fps, skip_frames=skip_frames, name=name)
+    elif suffix != ".npy":
+        raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")
+    elif p.parent.name == "new_joints":
+        motion = read_joints_file(p, fps=fps, name=name)
+    else:
+        motion = read_joints_file(p, fps=fps or CANONICAL_FPS, scale=1.0, name=name)
+    return to_canonical(motion) if canonical else motion

@@ -1,0 +1,211 @@
+"""Events from scanned pieces: shared subjects restored, gerunds inflected, connectives dropped.
+
+Turns the pieces of :mod:`motionlex.core.text.scan` into event token lists; the rules are
+listed in :mod:`motionlex.core.text.events`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from motionlex.core.text.scan import (
+    _AFTER_OBJ,
+    _CONJ,
+    _GAP_START,
+    _NOUNISH,
+    _NP,
+    _SEQ_ADVERBS,
+    _SUBJECT_WORDS,
+    _VERB,
+    _WHILE,
+    _Piece,
+    _skip_adverbs,
+    _Tok,
+    _verb_start,
+)
+
+_IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+_IRREGULAR_PAST = dict(
+    pair.split(":")
+    for pair in (
+        "be:was have:had do:did go:went sit:sat stand:stood run:ran get:got take:took "
+        "make:made fall:fell throw:threw catch:caught come:came lie:lay bend:bent kneel:knelt "
+        "hold:held put:put swing:swung spin:spun rise:rose lean:leaned begin:began keep:kept "
+        "leave:left give:gave swim:swam stop:stopped step:stepped hop:hopped jog:jogged "
+        "drop:dropped clap:clapped skip:skipped grab:grabbed slip:slipped"
+    ).split()
+)
+
+
+def _text(toks: Sequence[_Tok]) -> str:
+    return "".join(t.text + t.ws for t in toks).strip()
+
+
+def _inflect(lemma: str, form: str, original: str) -> str:
+    if form == "VBZ":
+        word = _IRREGULAR_3SG.get(lemma)
+        if word is None:
+            if re.search(r"(s|sh|ch|x|z|o)$", lemma):
+                word = lemma + "es"
+            elif re.search(r"[^aeiou]y$", lemma):
+                word = lemma[:-1] + "ies"
+            else:
+                word = lemma + "s"
+    elif form == "VBD":
+        word = _IRREGULAR_PAST.get(lemma)
+        if word is None:
+            word = (
+                lemma + "d"
+                if lemma.endswith("e")
+                else lemma[:-1] + "ied"
+                if re.search(r"[^aeiou]y$", lemma)
+                else lemma + "ed"
+            )
+    elif form in {"VBP", "VB"}:
+        word = lemma
+    else:
+        return original
+    return word.capitalize() if original[:1].isupper() else word
+
+
+def _main_verb_index(toks: list[_Tok]) -> int | None:
+    """Index of the first verb that is not a participle used as an adjective ("standing")."""
+    for j, t in enumerate(toks):
+        if t.tag in _VERB and not (t.tag in {"VBG", "VBN"} and t.dep in {"amod", "compound"}):
+            return j
+    return None
+
+
+def _subject(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok], str | None]:
+    """(subject tokens, progressive auxiliary tokens, predicate form) of a piece."""
+    k = _main_verb_index(toks)
+    if k is None:
+        return [], [], None
+    subj = toks[:k]
+    while subj and (subj[-1].tag in {"RB", "WP", "WDT"} or subj[-1].low in _SEQ_ADVERBS):
+        subj = subj[:-1]
+    ok = (
+        bool(subj)
+        and subj[0].tag in _NP
+        and any(t.tag in _NOUNISH or t.low in _SUBJECT_WORDS for t in subj)
+    )
+    for m, t in enumerate(subj):  # a noun phrase, possibly with a PP: "a person with bent knees"
+        if t.tag in _NP or t.dep == "amod" or (t.tag == "RB" and m > 0):
+            continue
+        if not (
+            t.tag == "IN"
+            and t.low not in _WHILE | {"before", "after"}
+            and m > 0
+            and subj[m - 1].tag in _NOUNISH
+        ):
+            ok = False
+    if not ok:
+        subj = []
+    j = _skip_adverbs(toks, k + 1)
+    if toks[k].lemma == "be" and j < len(toks) and toks[j].tag == "VBG":
+        return subj, [toks[k]], "VBG"
+    return subj, [], toks[k].tag
+
+
+def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tuple]:
+    """Restore the shared subject (and auxiliary) and inflect orphan gerunds.
+
+    A piece without a subject takes the subject of the nearest earlier piece that has one
+    (in surface order; pieces before the first subject take that first subject).
+    """
+    own = [_subject(p.toks) for p in pieces]
+    verb_prefix: list[_Tok] = []  # subject + verb of the last event, for gapped fragments
+    first = next((o for o in own if o[0]), None)
+    state = first if (first is not None and not carried[0]) else carried
+    events = []
+    for p, o in zip(pieces, own):
+        toks = list(p.toks)
+        while toks and (toks[0].low in _CONJ or toks[0].tag in {",", ":"}):
+            toks = toks[1:]
+        while toks and (toks[-1].low in _CONJ or toks[-1].tag in {",", ":", "."}):
+            toks = toks[:-1]
+        if not toks:
+            continue
+        if o[0] and toks[0] is o[0][0]:
+            state = o
+            events.append(toks)
+            verb_prefix = _verb_prefix(toks)
+            continue
+        if (
+            verb_prefix
+            and p.kind != "follow_np"
+            and toks[0].tag in _GAP_START
+            and not any(t.tag in _VERB for t in toks)
+        ):
+            events.append(verb_prefix + toks)  # "jumps to the right, then to the left"
+            continue
+        subj, aux, form = state
+        j = _skip_adverbs(toks, 0)
+        head = toks[j] if j < len(toks) else None
+        if head is not None and subj and (head.tag in _VERB or _verb_start(toks, 0) in _VERB):
+            prefix: list[_Tok] = list(subj)
+            if head.tag == "VBG":
+                if form == "VBG":
+                    prefix += aux
+                elif form in {"VBZ", "VBD", "VBP"}:
+                    head = _Tok(
+                        _inflect(head.lemma, form, head.text),
+                        head.ws,
+                        head.low,
+                        form,
+                        head.dep,
+                        head.lemma,
+                    )
+                    toks = toks[:j] + [head] + toks[j + 1 :]
+            toks = prefix + toks
+            verb_prefix = _verb_prefix(toks)
+        events.append(toks)
+    return events, state
+
+
+def _verb_prefix(toks: list[_Tok]) -> list[_Tok]:
+    """Tokens up to and including the main verb (and its particle): 'a person is walking'."""
+    k = _main_verb_index(toks)
+    if k is None:
+        return []
+    j = _skip_adverbs(toks, k + 1)
+    if toks[k].lemma == "be" and j < len(toks) and toks[j].tag == "VBG":
+        k = j
+    if k + 1 < len(toks) and toks[k + 1].tag == "RP":
+        k += 1
+    first = next(j for j, t in enumerate(toks) if t.tag in _VERB)
+    return toks[:first] + [
+        t
+        for t in toks[first : k + 1]
+        if t.tag not in {"RB", "RBR", "RBS"} and t.low not in _SEQ_ADVERBS
+    ]
+
+
+def _drop_sequence_words(toks: list[_Tok]) -> list[_Tok]:
+    out, k = [], 0
+    while k < len(toks):
+        t = toks[k]
+        if t.low == "at" and k + 1 < len(toks) and toks[k + 1].low in {"first", "last"}:
+            k += 2
+            continue
+        if (
+            t.low == "after"
+            and k + 1 < len(toks)
+            and toks[k + 1].low in _AFTER_OBJ
+            and (k == 0 or k + 2 == len(toks))
+        ):
+            k += 2
+            continue
+        if (
+            t.low in _SEQ_ADVERBS
+            and t.tag in {"RB", "JJ"}
+            and not (
+                t.low in {"first", "firstly"} and k + 1 < len(toks) and toks[k + 1].tag in _NOUNISH
+            )
+        ):
+            k += 1
+            continue
+        out.append(t)
+        k += 1
+    return out

@@ -1,0 +1,315 @@
+"""The orders algebra of events: join, shuffle, all distinct orders; the side swap of words.
+
+Events come from :func:`motionlex.core.text.events.split_events` in chronological order.
+:func:`join_events` glues them as ``"a, then b, then c"`` (every boundary gets the same
+marker, so a shuffled caption has the same surface pattern as the true one);
+:func:`shuffle_events` / :func:`shuffled_captions` build the chronologically wrong captions
+that CAR uses as hard negatives; :func:`all_orders` lists every distinct order.
+:func:`mirror_caption` is the text half of mirroring (left <-> right).
+
+Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal Grounding of
+Motion-Language Models", ECCV 2024, Sec. 3.2 (shuffled descriptions) and Sec. 4.1 (shuffled
+events as hard negatives).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from more_itertools import distinct_permutations
+
+from motionlex.core.text.events import split_events
+
+JOIN_SEPARATOR = ", then "
+"""Separator between events in :func:`join_events`."""
+MAX_ENUMERATED_ORDERS = 5040
+"""Up to this many distinct orders (7!) are enumerated exactly; beyond it orders are sampled."""
+
+_SUBJECT = re.compile(
+    r"^((?:(?:a|an|the|one|this|that)\s+)?(?:person|man|woman|human|figure|someone|somebody|"
+    r"subject|individual|character|guy|actor|he|she))(?![\w'\u2019])\s+(?!and\b|or\b)(?=\S)",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(r"[\s.!?;,]+$")
+
+
+def join_events(events: Sequence[str]) -> str:
+    """Glue events back into one caption: ``"a, then b, then c"``.
+
+    Every event after the first starts with a lower-case letter (unless its first word is
+    "I" or an all-capital acronym). One event gives that event unchanged.
+
+    Args:
+        events: one or more event strings.
+
+    Returns:
+        The caption, without a final period.
+
+    Raises:
+        ValueError: if ``events`` is empty.
+    """
+    if len(events) == 0:
+        raise ValueError("join_events needs at least one event, got an empty sequence")
+    parts = [str(events[0]).strip()] + [lower_first(str(e).strip()) for e in events[1:]]
+    return JOIN_SEPARATOR.join(parts)
+
+
+def lower_first(text: str) -> str:
+    """``text`` with its first letter lower-cased, unless its first word is "I" or an acronym.
+
+    >>> lower_first("A person walks"), lower_first("NASA jumps"), lower_first("I turn")
+    ('a person walks', 'NASA jumps', 'I turn')
+    """
+    first = text.split(" ", 1)[0]
+    if first == "I" or (len(first) > 1 and first.isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _labels(events: Sequence[str]) -> list[int]:
+    first: dict[str, int] = {}
+    return [first.setdefault(e, len(first)) for e in events]
+
+
+def _to_indices(labels: Sequence[int], order: Sequence[int]) -> tuple[int, ...]:
+    """Map a label sequence to event indices, taking equal events in their original order."""
+    pools: dict[int, list[int]] = {}
+    for idx, lab in enumerate(labels):
+        pools.setdefault(lab, []).append(idx)
+    used = {lab: 0 for lab in pools}
+    out = []
+    for lab in order:
+        out.append(pools[lab][used[lab]])
+        used[lab] += 1
+    return tuple(out)
+
+
+def _num_distinct_orders(labels: Sequence[int]) -> int:
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    return math.factorial(len(labels)) // math.prod(math.factorial(int(c)) for c in counts)
+
+
+def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
+    """Distinct orders of the events as index tuples, the true order first.
+
+    Orders that give the same list of strings (repeated events) are listed once. After the
+    identity, orders follow lexicographic order of the events' first-occurrence labels.
+
+    Args:
+        events: K events in chronological order.
+        limit: at most this many orders (>= 1); e.g. 24 = 4! for a panel.
+
+    Returns:
+        ``min(limit, K! / prod(m_i!))`` tuples of length K (``m_i``: multiplicities).
+
+    Raises:
+        ValueError: if ``limit < 1``.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    labels = _labels(events)
+    out = [tuple(range(len(labels)))]
+    for seq in distinct_permutations(labels):  # lexicographic: labels are ints
+        if len(out) >= limit:
+            break
+        if list(seq) != labels:
+            out.append(_to_indices(labels, seq))
+    return out
+
+
+def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str] | None:
+    """One random order of the events that differs from the true order.
+
+    Args:
+        events: K events in chronological order.
+        rng: source of randomness (results are deterministic for a seeded generator).
+
+    Returns:
+        The events in a different order (as a new list), or ``None`` when ``K < 2`` or all
+        events are the same string, so that no different order exists.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3.2 ("shuffling the events ... to generate a
+    new description with a different chronological order").
+    """
+    events = list(events)
+    if len(events) < 2 or len(set(events)) < 2:
+        return None
+    while True:  # terminates: at least one order differs, each draw is uniform
+        perm = rng.permutation(len(events))
+        shuffled = [events[int(k)] for k in perm]
+        if shuffled != events:
+            return shuffled
+
+
+def shuffled_captions(
+    caption_or_events: str | Sequence[str], k: int, rng: np.random.Generator
+) -> list[str]:
+    """Up to ``k`` distinct chronologically wrong captions, each joined by :func:`join_events`.
+
+    Args:
+        caption_or_events: a caption (split with :func:`split_events`) or its events.
+        k: how many negatives to draw (>= 0).
+        rng: source of randomness.
+
+    Returns:
+        ``min(k, number of distinct wrong orders)`` captions in random order; ``[]`` for a
+        single-event caption.
+
+    Raises:
+        ValueError: if ``k < 0``.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as hard negatives; with
+    several per caption for the N x (N + K) similarity matrix).
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    events = (
+        split_events(caption_or_events)
+        if isinstance(caption_or_events, str)
+        else [str(e) for e in caption_or_events]
+    )
+    labels = _labels(events)
+    if k == 0 or len(set(labels)) < 2:
+        return []
+    total = _num_distinct_orders(labels) - 1
+    if total <= MAX_ENUMERATED_ORDERS:
+        orders = all_orders(events, limit=total + 1)[1:]
+        pick = rng.choice(len(orders), size=min(k, len(orders)), replace=False)
+        return [join_events([events[j] for j in orders[int(p)]]) for p in pick]
+    seen: list[str] = []
+    original = join_events(events)
+    for _ in range(50 * k):
+        cap = join_events(shuffle_events(events, rng))
+        if cap != original and cap not in seen:
+            seen.append(cap)
+            if len(seen) == k:
+                break
+    return seen
+
+
+def format_events_report(caption: str, seed: int = 0) -> str:
+    """Human-readable report for ``motionlex events "caption"``: events and a shuffled order.
+
+    Args:
+        caption: the caption to split.
+        seed: seed of the ``np.random.default_rng`` used for the shuffle.
+
+    Returns:
+        Several lines: the caption, the numbered events, the canonical joined form and one
+        shuffled caption (or a note that a single event has none).
+
+    Raises:
+        TypeError: if ``caption`` is not a str.
+        ValueError: if ``caption`` is empty or blank.
+    """
+    events = split_events(caption)
+    lines = [f"caption:  {caption.strip()}", f"events ({len(events)}):"]
+    lines += [f"  {i + 1}. {e}" for i, e in enumerate(events)]
+    lines.append(f"joined:   {join_events(events)}")
+    shuffled = shuffle_events(events, np.random.default_rng(seed))
+    if shuffled is None:
+        lines.append("shuffled: (none: a single event has no wrong order)")
+    else:
+        lines.append(f"shuffled: {join_events(shuffled)}  (seed {seed})")
+    return "\n".join(lines)
+
+
+_LR = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+
+
+def mirror_caption(caption: str) -> str:
+    """Swap the words 'left' and 'right' in a caption, keeping their case.
+
+    The text half of mirroring (:func:`motionlex.core.motion.motion.mirror_motion` is the
+    motion half).
+
+    >>> mirror_caption("waves the Left hand, then the right")
+    'waves the Right hand, then the left'
+    """
+
+    def swap(m: re.Match) -> str:
+        w = m.group(0)
+        other = "right" if w.lower() == "left" else "left"
+        if w.isupper():
+            return other.upper()
+        if w[0].isupper():
+            return other.capitalize()
+        return other
+
+    return _LR.sub(swap, caption)
+
+
+def caption_key(caption: str) -> str:
+    """The key under which two captions count as identical in a training batch.
+
+    Captions equal after stripping outer whitespace and lower-casing are the same caption
+    (positives of each other, never negatives; kept out of one batch by the sampler).
+    """
+    return caption.strip().lower()
+
+
+def split_subject(caption: str) -> tuple[str | None, str]:
+    """Normalise a caption and split off a leading subject.
+
+    Args:
+        caption: e.g. ``"Someone raises both hands energetically. "``.
+
+    Returns:
+        ``(subject, rest)``: ``("Someone", "raises both hands energetically")``; subject is
+        ``None`` (and ``rest`` the whole normalised caption) when the caption does not start
+        with a recognised subject such as "a person", "someone", "the man", "he", "she".
+        Whitespace is collapsed and trailing ``.!?;,`` removed.
+
+    Raises:
+        ValueError: when ``caption`` is empty after normalisation.
+    """
+    text = _TRAILING.sub("", " ".join(str(caption).split()))
+    if not text:
+        raise ValueError(f"empty caption: {caption!r}")
+    m = _SUBJECT.match(text)
+    if m is None:
+        return None, text
+    return m.group(1), text[m.end():]
+
+
+def compose_captions(captions: Sequence[str], order: Sequence[int] | None = None
+                     ) -> tuple[str, list[str]]:
+    """Join single-event captions into one multi-event caption.
+
+    Args:
+        captions: ``n >= 1`` captions in true chronological order.
+        order: indices into ``captions`` giving the order to join them in (default: true
+            order). The subject is always that of ``captions[0]``, so a reordered caption
+            differs from the true one only in the order of its events.
+
+    Returns:
+        ``(caption, events)``: e.g. ``("a person waves the right hand, then walks
+        forward", ["a person waves the right hand", "a person walks forward"])``; events in
+        the joined order, full-clause form.
+
+    Rules: each caption is normalised (whitespace collapsed, trailing ``.!?;,`` removed);
+    when every caption starts with a recognised subject ("a person", "someone", "the man",
+    "he", ...) the subject is named once, from ``captions[0]``, and the predicates are
+    joined by :func:`join_events`; otherwise the normalised captions are joined whole.
+    Events are in full-clause form ("a person walks forward"), which is what
+    :func:`~motionlex.core.text.events.split_events` returns for the composed caption.
+
+    Raises:
+        ValueError: no captions, an empty caption, or ``order`` that is not a permutation.
+    """
+    if len(captions) == 0:
+        raise ValueError("compose_captions needs at least one caption, got none")
+    order = list(range(len(captions))) if order is None else [int(i) for i in order]
+    if sorted(order) != list(range(len(captions))):
+        raise ValueError(f"order {order} is not a permutation of 0..{len(captions) - 1}")
+    parts = [split_subject(c) for c in captions]
+    if all(s is not None for s, _ in parts):
+        subject = parts[0][0]
+        preds = [lower_first(parts[i][1]) for i in order]
+        return f"{subject} {join_events(preds)}", [f"{subject} {p}" for p in preds]
+    whole = [lower_first(s + " " + r if s else r) for s, r in parts]
+    events = [whole[i] for i in order]
+    return join_events(events), events

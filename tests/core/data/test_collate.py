@@ -1,0 +1,54 @@
+"""The training batch dict: padding, row masks, identical-caption groups, CAR negatives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motionlex.core.data.collate import collate_pairs
+from motionlex.core.data.pairs import PairExample
+from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.patches import MAX_FRAMES, PatchStats, part_resampling_matrix
+
+
+def _example(n: int, caption: str, events: tuple[str, ...], mid: str) -> PairExample:
+    rng = np.random.default_rng(n)
+    joints = rng.normal(0, 0.3, (n, SMPL22.num_joints, 3)).astype(np.float32)
+    return PairExample(joints, caption, events, mid, None, SMPL22)
+
+
+@pytest.fixture(scope="module")
+def matrix() -> np.ndarray:
+    return part_resampling_matrix(SMPL22)
+
+
+def test_batch_keys_shapes_and_masks(matrix):
+    exs = [_example(40, "A person waves", ("A person waves",), "a"),
+           _example(300, "a person waves ", ("a person waves",), "b"),
+           _example(64, "a person jumps, then sits",
+                    ("a person jumps", "a person sits"), "c")]
+    batch = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0),
+                          negatives_per_caption=1)
+    assert batch["patches"].shape == (3, 3, MAX_FRAMES, 80)
+    assert batch["patches"].dtype == torch.float32
+    assert batch["lengths"].tolist() == [40, MAX_FRAMES, 64]
+    assert batch["row_mask"].shape == (3, MAX_FRAMES // 16)
+    assert batch["row_mask"].sum(1).tolist() == [3, 14, 4]
+    assert batch["text_groups"].tolist() == [0, 0, 1]  # identical captions share a group
+    assert batch["negative_texts"] == ["a person sits, then a person jumps"]
+    assert batch["negative_owner"].tolist() == [2]
+    assert batch["motion_ids"] == ["a", "b", "c"] and batch["texts"][2] == exs[2].caption
+
+
+def test_no_negatives_and_event_text(matrix):
+    ex = _example(30, "a person jumps and sits", ("a person jumps", "a person sits"), "x")
+    batch = collate_pairs([ex], matrix, PatchStats.identity(), np.random.default_rng(0),
+                          negatives_per_caption=0, event_text_p=1.0, random_crop=False)
+    assert batch["negative_texts"] == [] and batch["negative_owner"].shape == (0,)
+    assert batch["texts"] == ["a person jumps, then a person sits"]
+
+
+def test_empty_batch_raises(matrix):
+    with pytest.raises(ValueError, match="empty batch"):
+        collate_pairs([], matrix, PatchStats.identity(), np.random.default_rng(0))

@@ -1,0 +1,137 @@
+"""(motion, caption) examples from real data, patch statistics from train, mirroring."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from motionlex.core.data.pairs import (
+    MIN_EVENT_SECONDS,
+    PairExample,
+    augment,
+    chronology_test_set,
+    composed_examples,
+    compute_patch_stats,
+    load_pair_examples,
+    sample_composed_pairs,
+)
+from motionlex.core.motion.motion import CANONICAL_FPS
+from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.patches import MAX_FRAMES
+from motionlex.core.text.orders import split_subject
+
+
+@pytest.fixture(scope="module")
+def examples(shared_data, tmp_path_factory) -> list[PairExample]:
+    return load_pair_examples([shared_data / "humanml3d_samples"], "all", progress=False)
+
+
+def test_examples_are_canonical_pairs_with_events(examples):
+    assert examples
+    for ex in examples:
+        assert ex.joints.ndim == 3 and ex.joints.shape[1:] == (22, 3)
+        assert ex.joints.dtype == np.float32 and ex.events and ex.caption
+        assert ex.skeleton.name == "smpl22"
+    assert any(len(ex.events) > 1 for ex in examples)
+
+
+def test_missing_split_is_skipped(shared_data):
+    assert load_pair_examples([shared_data / "humanml3d_samples"], "nosuchsplit",
+                              progress=False) == []
+
+
+def test_patch_stats_count_each_motion_once(examples):
+    stats = compute_patch_stats(examples, source="samples")
+    frames = sum(len(j) for j in {id(e.joints): e.joints for e in examples}.values())
+    assert stats.count == frames and stats.source == "samples"
+    assert stats.mean.shape == (80, 3) and (stats.std > 0).all()
+    with pytest.raises(ValueError):
+        compute_patch_stats([])
+
+
+def test_augment_mirrors_joints_and_words():
+    joints = np.random.default_rng(0).normal(size=(5, 22, 3)).astype(np.float32)
+    ex = PairExample(joints, "waves the left hand", ("waves the left hand",), "m", None, SMPL22)
+    assert augment(ex, np.random.default_rng(0), 0.0) is ex
+    m = augment(ex, np.random.default_rng(0), 1.0)
+    assert m.caption == "waves the right hand" and m.events == ("waves the right hand",)
+    np.testing.assert_allclose(m.joints[:, 1, 0], -joints[:, 2, 0])
+
+
+def test_composed_examples_need_three_labels(examples):
+    rng = np.random.default_rng(0)
+    assert composed_examples(examples[:1], 4, rng) == []
+    assert composed_examples(examples, 0, rng) == []
+
+
+def _signature(pairs):
+    return [(p.caption, p.text_negative, p.permutation, p.labels, p.motion.sources,
+             p.motion.motion.joints.tobytes()) for p in pairs]
+
+
+def test_sampling_deterministic_distinct_labels_and_length(pool):
+    a = sample_composed_pairs(pool, 12, np.random.default_rng(7))
+    b = sample_composed_pairs(pool, 12, np.random.default_rng(7))
+    c = sample_composed_pairs(pool, 12, np.random.default_rng(8))
+    assert _signature(a) == _signature(b) and _signature(a) != _signature(c)
+    min_len = math.ceil(MIN_EVENT_SECONDS * CANONICAL_FPS)
+    by_name = {m.name: m.num_frames for m, _, _ in pool}
+    counts = Counter()
+    for p in a + c:
+        k = len(p.labels)
+        counts[k] += 1
+        assert k in (2, 3) and len(set(p.labels)) == k
+        assert p.motion.motion.num_frames <= MAX_FRAMES
+        for name, t in zip(p.motion.sources, p.motion.lengths):
+            full = by_name[name.split("[")[0]]
+            assert t == full if "[" not in name else min_len <= t < full
+    assert counts[2] and counts[3]
+    tight = sample_composed_pairs(pool, 10, np.random.default_rng(0), events=(3,), max_frames=100)
+    assert all(p.motion.motion.num_frames <= 100 and len(p.events) == 3 for p in tight)
+    assert any("[" in s for p in tight for s in p.motion.sources)  # long clips were cropped
+
+
+def test_none_labels_use_the_caption(pool):
+    unlabelled = [(m, c, None) for m, c, _ in pool]
+    pairs = sample_composed_pairs(unlabelled, 10, np.random.default_rng(1), events=(2,))
+    for p in pairs:
+        a, b = (split_subject(c)[1].lower() for c in p.motion.captions)
+        assert p.labels == (a, b) and a != b
+    free = sample_composed_pairs(pool, 5, np.random.default_rng(1), distinct_labels=False)
+    assert all(p.text_negative != p.caption for p in free)
+
+
+def test_sampling_errors(pool):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        sample_composed_pairs(pool, -1, rng)
+    with pytest.raises(ValueError, match="event counts >= 2"):
+        sample_composed_pairs(pool, 1, rng, events=(1, 2))
+    with pytest.raises(ValueError, match="max_frames=60 cannot hold 3 events"):
+        sample_composed_pairs(pool, 1, rng, max_frames=60)
+    with pytest.raises(ValueError, match="pool item 0 must be"):
+        sample_composed_pairs([(pool[0][0], pool[0][1])], 1, rng)
+    walks = [it for it in pool if it[2] in ("walk", "run")]
+    with pytest.raises(ValueError, match="2 distinct labels .* 3 needed"):
+        sample_composed_pairs(walks, 1, rng)
+    same = [(pool[0][0], pool[0][1], None), (pool[2][0], pool[0][1], None)]
+    with pytest.raises(ValueError, match="captions are all the same"):
+        sample_composed_pairs(same, 1, rng, events=(2,), distinct_labels=False)
+
+
+def test_chronology_test_set_seed_semantics(pool):
+    full = chronology_test_set(pool, 8, 5)
+    assert _signature(chronology_test_set(pool, 5, 5)) == _signature(full)[:5]
+    shuffled = [pool[i] for i in np.random.default_rng(0).permutation(len(pool))]
+    assert _signature(chronology_test_set(shuffled, 8, 5)) == _signature(full)
+    assert _signature(chronology_test_set(pool, 8, 6)) != _signature(full)
+    keys = {p.motion.sources + p.motion.captions for p in full}
+    assert len(keys) == 8 and all(len(set(p.labels)) == len(p.labels) for p in full)
+    g = chronology_test_set(pool, 3, np.random.default_rng(2))
+    assert _signature(g) == _signature(chronology_test_set(pool, 3, np.random.default_rng(2)))
+    tiny = [next(it for it in pool if it[2] == a) for a in ("walk", "run")]
+    with pytest.raises(ValueError, match="distinct pairs"):
+        chronology_test_set(tiny, 3, 0, events=(2,))

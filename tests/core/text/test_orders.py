@@ -1,0 +1,155 @@
+"""The orders algebra: join, shuffle, all orders of events; side swap; caption identity."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motionlex.core.text.orders import (
+    JOIN_SEPARATOR,
+    all_orders,
+    caption_key,
+    compose_captions,
+    format_events_report,
+    join_events,
+    mirror_caption,
+    shuffle_events,
+    shuffled_captions,
+    split_subject,
+)
+
+CASES_FILE = Path(__file__).resolve().parents[2] / "data" / "events_kitml.json"
+CASES = json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
+
+
+def test_join_events_form():
+    assert JOIN_SEPARATOR == ", then "
+    assert join_events(["A person walks", "A person sits"]) == "A person walks, then a person sits"
+    assert join_events(["A person walks"]) == "A person walks"
+    assert join_events(["a man waves", "I turn", "NASA jumps"]) == (
+        "a man waves, then I turn, then NASA jumps"
+    )
+    with pytest.raises(ValueError, match="at least one event"):
+        join_events([])
+
+
+def test_shuffle_none_without_a_different_order():
+    rng = np.random.default_rng(0)
+    assert shuffle_events(["a person walks"], rng) is None
+    assert shuffle_events([], rng) is None
+    assert shuffle_events(["a person jumps", "a person jumps"], rng) is None
+    assert shuffled_captions("A person walks forward.", 5, rng) == []
+
+
+def test_shuffle_is_deterministic_under_a_seed():
+    events = ["a", "b", "c", "d", "e"]
+    draws = [[shuffle_events(events, np.random.default_rng(s)) for s in range(6)] for _ in "ab"]
+    assert draws[0] == draws[1]
+    assert len({tuple(d) for d in draws[0]}) > 1  # the seed matters
+    caps = [shuffled_captions(events, 4, np.random.default_rng(7)) for _ in "ab"]
+    assert caps[0] == caps[1]
+
+
+def test_every_multi_event_case_shuffles_to_a_different_order():
+    rng = np.random.default_rng(123)
+    multi = [c["events"] for c in CASES if len(set(c["events"])) > 1]
+    assert multi
+    for events in multi:
+        for _ in range(5):
+            shuffled = shuffle_events(events, rng)
+            assert shuffled != events and sorted(shuffled) == sorted(events)
+
+
+def test_shuffled_captions_distinct_and_wrong():
+    events = ["a person waves", "a person jumps", "a person sits"]
+    caps = shuffled_captions(events, 10, np.random.default_rng(1))
+    assert len(caps) == 5 == len(set(caps))  # 3! - 1 wrong orders
+    assert join_events(events) not in caps
+    assert len(shuffled_captions(events, 2, np.random.default_rng(1))) == 2
+    repeated = shuffled_captions(["a", "b", "a"], 10, np.random.default_rng(1))
+    assert sorted(repeated) == ["a, then a, then b", "b, then a, then a"]
+    from_text = shuffled_captions("a person waves, then jumps", 3, np.random.default_rng(0))
+    assert from_text == ["a person jumps, then a person waves"]
+    eight = [f"e{i}" for i in range(8)]  # beyond exact enumeration: sampled
+    caps8 = shuffled_captions(eight, 20, np.random.default_rng(0))
+    assert len(set(caps8)) == 20 and join_events(eight) not in caps8
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        shuffled_captions(events, -1, np.random.default_rng(0))
+
+
+def test_all_orders_are_stable_and_lexicographic():
+    assert all_orders(["a", "b", "c"]) == [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1),
+                                           (2, 1, 0)]
+    assert all_orders(["b", "a", "c"], limit=3) == [(0, 1, 2), (0, 2, 1), (1, 0, 2)]
+    assert all_orders(["a", "b", "a"]) == [(0, 1, 2), (0, 2, 1), (1, 0, 2)]
+
+
+def test_all_orders_count_and_limit():
+    three = all_orders(["a", "b", "c"])
+    assert three[0] == (0, 1, 2) and len(three) == 6 == len(set(three))
+    five = all_orders(list("abcde"), limit=24)
+    assert five[0] == tuple(range(5)) and len(five) == 24 == len(set(five))
+    assert all(sorted(o) == list(range(5)) for o in five)
+    assert len(all_orders(list("abcd"), limit=100)) == math.factorial(4)
+    assert all_orders(["a", "b"], limit=1) == [(0, 1)]
+    assert all_orders(["x"]) == [(0,)]
+    dup = all_orders(["a", "b", "a"])
+    assert len(dup) == 3 and len({tuple("aba"[i] for i in o) for o in dup}) == 3
+    with pytest.raises(ValueError, match="limit"):
+        all_orders(["a", "b"], limit=0)
+
+
+def test_format_events_report():
+    text = format_events_report("A person walks forward, turns around and walks back.", seed=3)
+    assert "1. A person walks forward" in text and "3. A person walks back" in text
+    joined = "A person walks forward, then a person turns around, then a person walks back"
+    assert f"joined:   {joined}" in text
+    shuffled_line = next(line for line in text.splitlines() if line.startswith("shuffled:"))
+    assert (
+        "(seed 3)" in shuffled_line
+        and "walks forward, then a person turns around, then" not in shuffled_line
+    )
+    assert "none: a single event" in format_events_report("A person walks forward.")
+    with pytest.raises(ValueError, match="empty"):
+        format_events_report("")
+    with pytest.raises(TypeError, match="must be a str"):
+        format_events_report(None)
+
+
+def test_mirror_caption_swaps_left_and_right_keeping_case():
+    assert mirror_caption("A person waves the Left hand then the right.") == (
+        "A person waves the Right hand then the left."
+    )
+    assert mirror_caption("LEFT; leftover") == "RIGHT; leftover"
+    assert mirror_caption(mirror_caption("turns left, then right")) == "turns left, then right"
+
+
+def test_caption_key_identifies_identical_captions():
+    assert caption_key("  A person Walks ") == caption_key("a person walks") == "a person walks"
+    assert caption_key("a person walks.") != caption_key("a person walks")
+
+
+def test_caption_join_in_order():
+    assert split_subject(" Someone raises both hands energetically. ") == (
+        "Someone", "raises both hands energetically")
+    assert split_subject("a man and a woman dance.") == (None, "a man and a woman dance")
+    cap, events = compose_captions(["a person waves the right hand.", "someone walks forward."])
+    assert cap == "a person waves the right hand, then walks forward"
+    assert events == ["a person waves the right hand", "a person walks forward"]
+    neg, neg_events = compose_captions(["a person waves the right hand.", "he walks forward."],
+                                       [1, 0])
+    assert neg == "a person walks forward, then waves the right hand"
+    assert neg_events == events[::-1]
+    # a caption without a recognised subject: every event is kept whole
+    cap, events = compose_captions(["Playground - climb, hang", "a person sits down."])
+    assert cap == "playground - climb, hang, then a person sits down"
+    with pytest.raises(ValueError, match="not a permutation"):
+        compose_captions(["a person walks", "a person runs"], [0, 0])
+    with pytest.raises(ValueError, match="at least one caption"):
+        compose_captions([])
+    with pytest.raises(ValueError, match="empty caption"):
+        compose_captions(["a person walks", " . "])
