@@ -458,7 +458,8 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.retrieval.index import load_checkpoint, model_fingerprint
+        from motionlex.core.model.factory import load_checkpoint
+        from motionlex.core.retrieval.index import model_fingerprint
 
         root = Path(path).expanduser()
         if not root.is_dir():

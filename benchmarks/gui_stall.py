@@ -68,7 +68,7 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
     """Save a model of the given registered name with identity patch statistics."""
     import torch
 
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)

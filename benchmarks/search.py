@@ -78,7 +78,8 @@ def real_captions(n: int) -> list[str]:
 
 def load_model(args: argparse.Namespace, out: Path):
     """The model directory to benchmark (a checkpoint, or a fresh registered model saved)."""
-    from motionlex.core.model.model import MotionTextModel, create_model
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.model.model import MotionTextModel
 
     if args.checkpoint:
         return Path(args.checkpoint)
@@ -230,7 +231,7 @@ def bench_size(path: Path, model, captions: list[str], p: np.ndarray) -> dict:
 
 def memory_child(index: str, checkpoint: str, captions_file: str) -> None:
     """Load model + index, search every mode; print peak RSS as JSON."""
-    from motionlex.core.retrieval.index import load_checkpoint
+    from motionlex.core.model.factory import load_checkpoint
 
     model, _ = load_checkpoint(checkpoint, "cpu")
     idx = GalleryIndex.load(index, model)
@@ -269,7 +270,7 @@ def main() -> None:
     if args.memory_child:
         memory_child(*args.memory_child)
         return
-    from motionlex.core.retrieval.index import load_checkpoint
+    from motionlex.core.model.factory import load_checkpoint
 
     with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
         out = Path(tmp)

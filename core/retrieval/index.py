@@ -62,6 +62,7 @@ import scipy.sparse as sp
 import torch
 
 from motionlex.core.atomic import atomic_directory
+from motionlex.core.model.factory import load_checkpoint  # noqa: F401 - THE loader (factory)
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints
@@ -968,24 +969,6 @@ def checkpoint_fusion_weight(checkpoint: str | os.PathLike) -> float | None:
         if isinstance(value, (int, float)) and 0.0 <= float(value) <= 1.0:
             return float(value)
     return None
-
-
-def load_checkpoint(
-    checkpoint: str | os.PathLike, device: str | None = None
-) -> tuple[Any, PatchStats]:
-    """Load a model directory and its ``patch_stats.json``.
-
-    Raises:
-        FileNotFoundError: the directory, a model file or ``patch_stats.json`` is missing.
-        ValueError: an invalid checkpoint (see ``MotionTextModel.from_pretrained``).
-    """
-    from motionlex.core.model.model import MotionTextModel
-
-    root = Path(checkpoint)
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoint directory not found: {root}")
-    stats = PatchStats.load(root / "patch_stats.json")
-    return MotionTextModel.from_pretrained(root, device=device), stats
 
 
 def cmd_index(args: argparse.Namespace) -> int:

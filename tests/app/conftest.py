@@ -29,7 +29,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """A tiny model directory (random weights, identity patch statistics)."""
     import torch
 
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)

@@ -11,7 +11,8 @@ import torch
 
 from motionlex.core.data.collate import compute_patch_stats, load_pair_examples
 from motionlex.core.data.datasets import DatasetError
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.evaluate import (
     EvalConfig,
     chance_recall,

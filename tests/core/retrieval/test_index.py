@@ -12,7 +12,8 @@ import scipy.sparse as sp
 import torch
 
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
 from motionlex.core.retrieval.index import (
     GalleryIndex,

@@ -11,7 +11,8 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, register
 from motionlex.core.retrieval.metrics import fuse
