@@ -13,8 +13,8 @@ import lightning as L
 import torch
 
 from motionlex.core.model.model import MotionTextModel
-from motionlex.core.train.config import PhaseConfig, TrainConfig
 from motionlex.core.train.objective import Objective
+from motionlex.core.train.train_config import PhaseConfig, TrainConfig
 
 
 def lr_factor(step: int, warmup_steps: int, total_steps: int, floor: float = 0.1) -> float:

@@ -21,8 +21,8 @@ from motionlex.core.patches import (
     part_resampling_matrix,
     patches_from_joints,
 )
-from motionlex.core.train.config import TrainConfig
 from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
+from motionlex.core.train.train_config import TrainConfig
 
 
 class PairBatches(torch.utils.data.Dataset):

@@ -14,7 +14,7 @@ written and read only by this run, loaded with ``weights_only=True``; distribute
 never ``.ckpt`` files). Each phase's objective (:mod:`.objectives`) holds that phase's decoders;
 they live in the phase's Lightning checkpoint, never in an exported model.
 
-The configuration is :mod:`.config`, the batches :mod:`.phase_data`, the LightningModule
+The configuration is :mod:`.train_config`, the batches :mod:`.phase_data`, the LightningModule
 :mod:`.module`.
 """
 
@@ -45,10 +45,10 @@ from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
-from motionlex.core.train.config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
+from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 
 logger = logging.getLogger(__name__)
 

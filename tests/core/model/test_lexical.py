@@ -9,13 +9,11 @@ import pytest
 import torch
 
 from motionlex.core.model.lexical import (
-    bottleneck_distribution,
     excluded_vocabulary_ids,
     flops_loss,
     flops_weight,
     lexical_similarity,
     masked_max_logits,
-    splade_pool,
     top_words,
 )
 
@@ -25,29 +23,6 @@ def _logits_and_mask(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     logits = torch.randn(3, 5, 11, generator=g) * 3
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
     return logits, mask
-
-
-def test_splade_pool_matches_formula_and_ignores_padding() -> None:
-    logits, mask = _logits_and_mask()
-    w = splade_pool(logits, mask)
-    # the formula as written: max over real tokens of log(1 + relu(logit))
-    for b in range(3):
-        real = logits[b, mask[b]]
-        expected = torch.log1p(torch.relu(real)).max(dim=0).values
-        torch.testing.assert_close(w[b], expected)
-    assert w.shape == (3, 11) and bool((w >= 0).all())
-    huge = logits.clone()
-    huge[~mask] = 1e4  # padded tokens with enormous logits change nothing
-    torch.testing.assert_close(splade_pool(huge, mask), w, rtol=0, atol=0)
-
-
-def test_splade_pool_row_without_tokens_is_zero() -> None:
-    logits, _ = _logits_and_mask()
-    mask = torch.zeros(3, 5, dtype=torch.bool)
-    mask[0, 0] = True
-    w = splade_pool(logits, mask)
-    assert bool((w[1:] == 0).all())
-    assert bool((w[0] > 0).any())
 
 
 def test_masked_max_logits_rejects_non_bool_mask() -> None:
@@ -62,21 +37,6 @@ def test_masked_max_logits_rejects_wrong_shapes() -> None:
         masked_max_logits(logits, mask[:, :4])
     with pytest.raises(ValueError, match=r"\(B, L, V\)"):
         masked_max_logits(logits[0], mask)
-
-
-def test_bottleneck_distribution_is_softmax_of_masked_max() -> None:
-    logits, mask = _logits_and_mask()
-    a = bottleneck_distribution(logits, mask)
-    torch.testing.assert_close(a.sum(-1), torch.ones(3))
-    expected = torch.softmax(logits[2, 0], dim=-1)  # row 2 has a single real token
-    torch.testing.assert_close(a[2], expected)
-
-
-def test_bottleneck_distribution_rejects_empty_row() -> None:
-    logits, mask = _logits_and_mask()
-    mask[1] = False
-    with pytest.raises(ValueError, match=r"rows \[1\]"):
-        bottleneck_distribution(logits, mask)
 
 
 def test_flops_loss_hand_value() -> None:
@@ -148,7 +108,7 @@ def test_top_words_rejects_wrong_vocab_size() -> None:
 
 def test_flops_drives_text_lexical_sparsity_down() -> None:
     """A few FLOPS-only optimisation steps on a real tiny model leave fewer non-zero words."""
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
 
     torch.manual_seed(0)
     model = create_model("tiny", device="cpu").eval()
