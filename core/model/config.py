@@ -136,7 +136,7 @@ class MotionTextConfig:
 
     @property
     def image_size(self) -> tuple[int, int]:
-        """``(max_frames, num_parts * points_per_part)`` = ``(224, 80)``."""
+        """``(max_frames, num_parts * points_per_part)``, ``(MAX_FRAMES, 80)`` by default."""
         return (self.max_frames, self.num_parts * self.points_per_part)
 
     def to_dict(self) -> dict[str, Any]:

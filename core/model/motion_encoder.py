@@ -2,8 +2,9 @@
 
 Motion (Yu, Tanaka, Fujiwara, "Motion Patches", CVPR 2024, Sec. 3.3): the patch image
 ``(B, 3, max_frames, 80)`` is cut into 16 x 16 patches (:mod:`.vit`), plus a [CLS] token: 71
-tokens at 224 frames. Padded frame blocks (``row_mask`` False) are removed from attention, so
-their content never reaches a real token. Backends: transformers' ViT, or timm (optional).
+tokens at ``MAX_FRAMES`` frames. Padded frame blocks (``row_mask`` False) are removed from
+attention, so their content never reaches a real token. Backends: transformers' ViT, or timm
+(optional).
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ class MotionEncoder(nn.Module):
         """Encode motion patch images.
 
         Args:
-            patches: ``(B, 3, 224, 80)`` float32, z-scored motion patch images.
+            patches: ``(B, 3, max_frames, 80)`` float32, z-scored motion patch images.
             row_mask: ``(B, 14)`` bool, True for a real 16-frame block.
             bool_masked_pos: optional ``(B, 70)`` bool, patches replaced by the mask token.
 
