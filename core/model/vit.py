@@ -121,7 +121,7 @@ def build_vit_config(
     Raises:
         ValueError: ``hidden_size`` not divisible by ``num_heads``.
     """
-    from transformers import ViTConfig
+    from transformers import ViTConfig  # heavy: keeps --help fast
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} must be divisible by num_heads {num_heads}")
@@ -141,7 +141,7 @@ def build_vit_config(
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence transformers' load report and progress bar; we log our own summary."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # heavy: keeps --help fast
 
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
@@ -157,7 +157,7 @@ def quiet_transformers() -> Iterator[None]:
 
 def import_timm() -> Any:
     try:
-        import timm
+        import timm  # optional dependency (motionlex[timm])
     except Exception as e:  # timm may fail with RuntimeError (e.g. a broken torchvision)
         raise ImportError(
             "the 'timm' motion backend needs the optional package timm (pip install "
