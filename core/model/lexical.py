@@ -1,4 +1,4 @@
-"""Lexical (vocabulary-space) representations: SPLADE pooling, similarity, FLOPS, top words.
+"""Lexical (vocabulary-space) representations: SPLADE pooling, similarity, top words.
 
 A lexical vector has one non-negative weight per WordPiece of the text encoder's vocabulary,
 so every dimension is a word a person can read (../shared/DESIGN.md, "Lexical representation").
@@ -6,8 +6,9 @@ Everything here is a pure function on tensors; the heads that produce the token 
 :mod:`motionlex.core.model.text_encoder` and :mod:`motionlex.core.model.model`.
 
 Sources:
-    - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))`` and the FLOPS regulariser:
-      Formal et al., "SPLADE v2", arXiv 2109.10086, Sec. 2 (eq. 1 with max pooling, eq. 4).
+    - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))``: Formal et al., "SPLADE v2",
+      arXiv 2109.10086, Sec. 2 (eq. 1 with max pooling). The FLOPS regulariser is a training
+      loss: :mod:`motionlex.core.train.losses`.
     - Lexicon-bottleneck distribution ``softmax(max_i logit_ij)``: Shen et al., "LexMAE",
       ICLR 2023, Sec. 3.2; Luo et al., "LexLIP", ICCV 2023, Sec. 3.
     - Cosine similarity on lexical vectors for contrastive training: LexLIP reference code
@@ -76,59 +77,6 @@ def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.T
     fill = torch.finfo(logits.dtype).min
     pooled = logits.masked_fill(~token_mask.unsqueeze(-1), fill).amax(dim=1).float()
     return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
-
-
-def flops_loss(weights: torch.Tensor) -> torch.Tensor:
-    """FLOPS regulariser ``sum_j (mean_i |w_ij|)^2``.
-
-    Args:
-        weights: ``(N, V)`` lexical vectors of a batch.
-
-    Returns:
-        Scalar tensor (float32).
-
-    Raises:
-        ValueError: not a 2-D tensor or an empty batch.
-
-    Source:
-        Paria et al., "Minimizing FLOPs to learn efficient sparse representations", ICLR 2020;
-        SPLADE v2 eq. 4. Reference: ``FLOAP`` in ChiYeungLaw/LexLIP-ICCV23
-        ``Phase2/src/modules/objectives.py``.
-    """
-    if weights.dim() != 2 or weights.shape[0] == 0:
-        raise ValueError(f"flops_loss expects (N, V) with N >= 1; got {tuple(weights.shape)}")
-    return weights.float().abs().mean(dim=0).pow(2).sum()
-
-
-def flops_weight(step: int, max_weight: float, warmup_steps: int) -> float:
-    """Weight of the FLOPS term at a training step, ramped up quadratically.
-
-    ``max_weight * min(1, (step / warmup_steps) ** 2)``; ``warmup_steps == 0`` gives
-    ``max_weight`` from the first step.
-
-    Args:
-        step: optimiser step, ``>= 0``.
-        max_weight: weight after warm-up, ``>= 0``.
-        warmup_steps: length of the ramp in steps, ``>= 0``.
-
-    Returns:
-        The weight (float).
-
-    Raises:
-        ValueError: a negative argument.
-
-    Source:
-        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 3: "lambda ... increased
-        quadratically ... until step T".
-    """
-    if step < 0 or max_weight < 0 or warmup_steps < 0:
-        raise ValueError(
-            "flops_weight needs step >= 0, max_weight >= 0, warmup_steps >= 0; got "
-            f"step={step}, max_weight={max_weight}, warmup_steps={warmup_steps}"
-        )
-    if warmup_steps == 0:
-        return float(max_weight)
-    return float(max_weight) * min(1.0, (step / warmup_steps) ** 2)
 
 
 def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -> torch.Tensor:

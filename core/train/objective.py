@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from motionlex.core.model.lexical import flops_weight
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.losses import flops_weight
 from motionlex.core.train.masking import mask_tokens
 
 

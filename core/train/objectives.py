@@ -63,7 +63,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motionlex.core.model.lexical import flops_loss, lexical_similarity
+from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.vit import patchify
 from motionlex.core.train.decoders import LexMLMDecoder, LexMMMDecoder, divisor_heads
@@ -71,6 +71,7 @@ from motionlex.core.train.losses import (
     IGNORE_INDEX,
     car_pairwise_accuracy,
     contrastive_loss,
+    flops_loss,
     masked_lm_loss,
     masked_patch_loss,
 )
