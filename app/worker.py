@@ -455,7 +455,7 @@ class RankWorker(QObject):
         """
         import torch
 
-        from motionlex.core.retrieval.embed import load_checkpoint
+        from motionlex.core.model.factory import load_checkpoint
         from motionlex.core.retrieval.fingerprints import model_fingerprint
 
         root = Path(path).expanduser()

@@ -68,7 +68,7 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
     """Save a model of the given registered name with identity patch statistics."""
     import torch
 
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)
@@ -80,7 +80,7 @@ def make_checkpoint(model_name: str, out: Path) -> Path:
 def make_gallery(checkpoint: Path, data: Path, items: int, out: Path, seed: int = 0) -> Path:
     """A ``items``-motion index: random embeddings, real (repeated) Bandai joints."""
     from motionlex.core.data.datasets import MotionDataset
-    from motionlex.core.retrieval.embed import load_checkpoint
+    from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.retrieval.fingerprints import model_fingerprint
     from motionlex.core.retrieval.index import IndexSettings
     from motionlex.core.retrieval.index_writer import write_index

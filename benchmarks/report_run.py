@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from motionlex.core.data.pairs import load_pair_examples
-from motionlex.core.model.model import MotionTextModel
-from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints
+from motionlex.core.model.factory import load_checkpoint
+from motionlex.core.patches import part_resampling_matrix, patches_from_joints
 
 
 def _metrics(run: Path) -> dict:
@@ -66,7 +66,7 @@ def main() -> None:
             print(f"{d + ' ' + name:14s}" + "".join(f"{v:8.2f}" for v in vals))
     print(f"CAR (orig->event, dense, n={m.get('CAR/n', 0):.0f}): {m.get('CAR', float('nan')):.1f} %"
           + (f"   baseline: {b.get('CAR', float('nan')):.1f} %" if b else ""))
-    model = MotionTextModel.from_pretrained(args.run / "model").eval()
+    model, stats = load_checkpoint(args.run / "model")
     cols = model.lexical_columns()
     words = len(model.vocabulary) if cols is None else len(cols)
     print(f"lexical non-zeros: motion {m.get('lexical/nnz_motion', float('nan')):.0f}, "
@@ -78,7 +78,6 @@ def main() -> None:
         for line in _throughput(args.baseline):
             print(line + "  [baseline]")
 
-    stats = PatchStats.from_dict(json.loads((args.run / "model" / "patch_stats.json").read_text()))
     val = load_pair_examples([args.data], "val", progress=False)
     rng = np.random.default_rng(0)
     seen, picks = set(), []
@@ -88,8 +87,9 @@ def main() -> None:
             picks.append(val[i])
         if len(picks) == args.motions:
             break
-    mat = part_resampling_matrix(picks[0].skeleton)
-    p, r, _ = patches_from_joints([e.joints for e in picks], mat, stats)
+    geometry = model.config  # the model's patch geometry, not the defaults
+    mat = part_resampling_matrix(picks[0].skeleton, geometry.points_per_part)
+    p, r, _ = patches_from_joints([e.joints for e in picks], mat, stats, geometry.max_frames)
     with torch.inference_mode():
         out = model.forward_motion(torch.from_numpy(p), torch.from_numpy(r))
     for e, words in zip(picks, model.top_words(out.lexical, k=10)):

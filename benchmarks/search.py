@@ -41,6 +41,7 @@ import scipy.sparse as sp  # noqa: E402
 import torch  # noqa: E402
 
 from motionlex.core.data.datasets import MotionDataset, read_captions  # noqa: E402
+from motionlex.core.model.factory import load_checkpoint  # noqa: E402
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import (  # noqa: E402
     PatchStats,
@@ -49,7 +50,6 @@ from motionlex.core.patches import (  # noqa: E402
     sample_points,
 )
 from motionlex.core.retrieval.build import build_index  # noqa: E402
-from motionlex.core.retrieval.embed import load_checkpoint  # noqa: E402
 from motionlex.core.retrieval.fingerprints import model_fingerprint  # noqa: E402
 from motionlex.core.retrieval.index import GalleryIndex, IndexSettings  # noqa: E402
 from motionlex.core.retrieval.index_writer import write_index  # noqa: E402
@@ -78,7 +78,8 @@ def real_captions(n: int) -> list[str]:
 
 def load_model(args: argparse.Namespace, out: Path):
     """The model directory to benchmark (a checkpoint, or a fresh registered model saved)."""
-    from motionlex.core.model.model import MotionTextModel, create_model
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.model.model import MotionTextModel
 
     if args.checkpoint:
         return Path(args.checkpoint)
@@ -230,6 +231,7 @@ def bench_size(path: Path, model, captions: list[str], p: np.ndarray) -> dict:
 
 def memory_child(index: str, checkpoint: str, captions_file: str) -> None:
     """Load model + index, search every mode; print peak RSS as JSON."""
+
     model, _ = load_checkpoint(checkpoint, "cpu")
     idx = GalleryIndex.load(index, model)
     s = Searcher(idx, model, verify_model=False)
@@ -267,6 +269,7 @@ def main() -> None:
     if args.memory_child:
         memory_child(*args.memory_child)
         return
+
     with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
         out = Path(tmp)
         ckpt = load_model(args, out)

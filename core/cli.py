@@ -144,9 +144,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index."""
+    from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
-    from motionlex.core.retrieval.embed import load_checkpoint
     from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
     from motionlex.core.retrieval.index import IndexSettings
 
@@ -174,8 +174,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
+    from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.motion.files import load_motion_file
-    from motionlex.core.retrieval.embed import load_checkpoint
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
 

@@ -1,13 +1,14 @@
-"""Lexical (vocabulary-space) representations: SPLADE pooling, similarity, FLOPS, top words.
+"""Lexical (vocabulary-space) representations: SPLADE pooling, similarity, top words.
 
 A lexical vector has one non-negative weight per WordPiece of the text encoder's vocabulary,
 so every dimension is a word a person can read (../shared/DESIGN.md, "Lexical representation").
 Everything here is a pure function on tensors; the heads that produce the token logits live in
-:mod:`motionlex.core.model.encoders` and :mod:`motionlex.core.model.model`.
+:mod:`motionlex.core.model.text_encoder` and :mod:`motionlex.core.model.model`.
 
 Sources:
-    - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))`` and the FLOPS regulariser:
-      Formal et al., "SPLADE v2", arXiv 2109.10086, Sec. 2 (eq. 1 with max pooling, eq. 4).
+    - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))``: Formal et al., "SPLADE v2",
+      arXiv 2109.10086, Sec. 2 (eq. 1 with max pooling). The FLOPS regulariser is a training
+      loss: :mod:`motionlex.core.train.losses`.
     - Lexicon-bottleneck distribution ``softmax(max_i logit_ij)``: Shen et al., "LexMAE",
       ICLR 2023, Sec. 3.2; Luo et al., "LexLIP", ICCV 2023, Sec. 3.
     - Cosine similarity on lexical vectors for contrastive training: LexLIP reference code
@@ -76,106 +77,6 @@ def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.T
     fill = torch.finfo(logits.dtype).min
     pooled = logits.masked_fill(~token_mask.unsqueeze(-1), fill).amax(dim=1).float()
     return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
-
-
-def splade_pool(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
-    """SPLADE max pooling: ``w_j = max_{i real} log(1 + relu(logit_ij))``.
-
-    ``log1p(relu(.))`` is monotone non-decreasing, so it commutes with the max: the max is
-    taken on the raw logits first, which keeps the ``(B, L, V)`` intermediate out of autograd.
-
-    Args:
-        logits: ``(B, L, V)`` float token logits (any float dtype; computed in float32).
-        token_mask: ``(B, L)`` bool, True for real tokens; padded tokens never contribute.
-
-    Returns:
-        ``(B, V)`` float32, non-negative; a row without real tokens is all zeros.
-
-    Raises:
-        ValueError: wrong shapes or a non-bool mask.
-
-    Source:
-        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 2.1, max-pooling variant of eq. 1.
-    """
-    return torch.log1p(torch.relu(masked_max_logits(logits, token_mask)))
-
-
-def bottleneck_distribution(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
-    """Lexicon-bottleneck distribution ``a = softmax_j(max_i logit_ij)`` over the vocabulary.
-
-    Args:
-        logits: ``(B, L, V)`` float token logits.
-        token_mask: ``(B, L)`` bool, True for real tokens.
-
-    Returns:
-        ``(B, V)`` float32, each row sums to 1.
-
-    Raises:
-        ValueError: wrong shapes, a non-bool mask, or a row with no real token.
-
-    Source:
-        Shen et al., LexMAE (ICLR 2023), Sec. 3.2 "lexicon-bottlenecked" continuous
-        bag-of-words: ``b = softmax(max-pooled logits) @ word_embeddings``.
-    """
-    _check_logits_mask(logits, token_mask)
-    empty = ~token_mask.any(dim=1)
-    if bool(empty.any()):
-        rows = torch.nonzero(empty).flatten().tolist()
-        raise ValueError(f"bottleneck needs at least one real token per row; rows {rows} have none")
-    return torch.softmax(masked_max_logits(logits, token_mask), dim=-1)
-
-
-def flops_loss(weights: torch.Tensor) -> torch.Tensor:
-    """FLOPS regulariser ``sum_j (mean_i |w_ij|)^2``.
-
-    Args:
-        weights: ``(N, V)`` lexical vectors of a batch.
-
-    Returns:
-        Scalar tensor (float32).
-
-    Raises:
-        ValueError: not a 2-D tensor or an empty batch.
-
-    Source:
-        Paria et al., "Minimizing FLOPs to learn efficient sparse representations", ICLR 2020;
-        SPLADE v2 eq. 4. Reference: ``FLOAP`` in ChiYeungLaw/LexLIP-ICCV23
-        ``Phase2/src/modules/objectives.py``.
-    """
-    if weights.dim() != 2 or weights.shape[0] == 0:
-        raise ValueError(f"flops_loss expects (N, V) with N >= 1; got {tuple(weights.shape)}")
-    return weights.float().abs().mean(dim=0).pow(2).sum()
-
-
-def flops_weight(step: int, max_weight: float, warmup_steps: int) -> float:
-    """Weight of the FLOPS term at a training step, ramped up quadratically.
-
-    ``max_weight * min(1, (step / warmup_steps) ** 2)``; ``warmup_steps == 0`` gives
-    ``max_weight`` from the first step.
-
-    Args:
-        step: optimiser step, ``>= 0``.
-        max_weight: weight after warm-up, ``>= 0``.
-        warmup_steps: length of the ramp in steps, ``>= 0``.
-
-    Returns:
-        The weight (float).
-
-    Raises:
-        ValueError: a negative argument.
-
-    Source:
-        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 3: "lambda ... increased
-        quadratically ... until step T".
-    """
-    if step < 0 or max_weight < 0 or warmup_steps < 0:
-        raise ValueError(
-            "flops_weight needs step >= 0, max_weight >= 0, warmup_steps >= 0; got "
-            f"step={step}, max_weight={max_weight}, warmup_steps={warmup_steps}"
-        )
-    if warmup_steps == 0:
-        return float(max_weight)
-    return float(max_weight) * min(1.0, (step / warmup_steps) ** 2)
 
 
 def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -> torch.Tensor:

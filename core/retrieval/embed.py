@@ -13,9 +13,7 @@ pooling carried over windows), so a search finds an action anywhere in a long cl
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,7 +21,6 @@ import torch
 from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
-from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints
 
@@ -179,22 +176,3 @@ class Scorer:
         lex = lexical_similarity(torch.from_numpy(self.t.lexical[ti]),
                                  torch.from_numpy(self.m.lexical[mi]), self.mode).numpy()
         return dense.astype(np.float32), np.maximum(lex, 0.0).astype(np.float32)
-
-
-def load_checkpoint(
-    checkpoint: str | os.PathLike, device: str | None = None
-) -> tuple[Any, PatchStats]:
-    """Load a model directory and its ``patch_stats.json`` (the encoder and its statistics).
-
-    Returns:
-        ``(model, patch statistics)``.
-
-    Raises:
-        FileNotFoundError: the directory, a model file or ``patch_stats.json`` is missing.
-        ValueError: an invalid checkpoint (see ``MotionTextModel.from_pretrained``).
-    """
-    root = Path(checkpoint)
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoint directory not found: {root}")
-    stats = PatchStats.load(root / "patch_stats.json")
-    return MotionTextModel.from_pretrained(root, device=device), stats

@@ -2,8 +2,8 @@
 
 Each loss is a small pure function on tensors (style anchor: open_clip ``loss.py``). The
 temperature is learned by the model (``MotionTextModel.logit_scale``) and passed in as the
-multiplier ``scale = exp(logit_scale)``, clamped at 100. The FLOPS regulariser and its
-warm-up schedule live in :mod:`motionlex.core.model.lexical` (re-exported here).
+multiplier ``scale = exp(logit_scale)``, clamped at 100. The FLOPS regulariser keeps lexical
+vectors sparse; its weight is ramped up quadratically.
 
 Sources:
     - Symmetric InfoNCE: Radford et al., CLIP (ICML 2021), Fig. 3; open_clip
@@ -11,6 +11,7 @@ Sources:
     - Shuffled-event negatives as extra motion-to-text columns: Fujiwara, Tanaka, Yu,
       "Chronologically Accurate Retrieval", ECCV 2024, Sec. 4.1, eq. 3-5.
     - Masked language modelling: Devlin et al., BERT (NAACL 2019), Sec. 3.1.
+    - FLOPS: Paria et al. (ICLR 2020); Formal et al., SPLADE v2 (arXiv 2109.10086), eq. 4.
     - Masked patch regression (MSE on masked patches only): Xie et al., SimMIM (CVPR 2022),
       Sec. 3.4; He et al., MAE (CVPR 2022), Sec. 3.
 """
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-
-from motionlex.core.model.lexical import flops_loss, flops_weight
 
 __all__ = [
     "ContrastiveLosses",
@@ -185,3 +184,56 @@ def masked_patch_loss(
         raise ValueError("masked_patch_loss: no masked patch in the batch")
     err = (prediction.float() - target.float()).pow(2).mean(dim=-1)
     return err[mask].mean()
+
+
+def flops_loss(weights: torch.Tensor) -> torch.Tensor:
+    """FLOPS regulariser ``sum_j (mean_i |w_ij|)^2``.
+
+    Args:
+        weights: ``(N, V)`` lexical vectors of a batch.
+
+    Returns:
+        Scalar tensor (float32).
+
+    Raises:
+        ValueError: not a 2-D tensor or an empty batch.
+
+    Source:
+        Paria et al., "Minimizing FLOPs to learn efficient sparse representations", ICLR 2020;
+        SPLADE v2 eq. 4. Reference: ``FLOAP`` in ChiYeungLaw/LexLIP-ICCV23
+        ``Phase2/src/modules/objectives.py``.
+    """
+    if weights.dim() != 2 or weights.shape[0] == 0:
+        raise ValueError(f"flops_loss expects (N, V) with N >= 1; got {tuple(weights.shape)}")
+    return weights.float().abs().mean(dim=0).pow(2).sum()
+
+
+def flops_weight(step: int, max_weight: float, warmup_steps: int) -> float:
+    """Weight of the FLOPS term at a training step, ramped up quadratically.
+
+    ``max_weight * min(1, (step / warmup_steps) ** 2)``; ``warmup_steps == 0`` gives
+    ``max_weight`` from the first step.
+
+    Args:
+        step: optimiser step, ``>= 0``.
+        max_weight: weight after warm-up, ``>= 0``.
+        warmup_steps: length of the ramp in steps, ``>= 0``.
+
+    Returns:
+        The weight (float).
+
+    Raises:
+        ValueError: a negative argument.
+
+    Source:
+        Formal et al., SPLADE v2 (arXiv 2109.10086), Sec. 3: "lambda ... increased
+        quadratically ... until step T".
+    """
+    if step < 0 or max_weight < 0 or warmup_steps < 0:
+        raise ValueError(
+            "flops_weight needs step >= 0, max_weight >= 0, warmup_steps >= 0; got "
+            f"step={step}, max_weight={max_weight}, warmup_steps={warmup_steps}"
+        )
+    if warmup_steps == 0:
+        return float(max_weight)
+    return float(max_weight) * min(1.0, (step / warmup_steps) ** 2)

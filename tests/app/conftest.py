@@ -29,7 +29,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """A tiny model directory (random weights, identity patch statistics)."""
     import torch
 
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)
@@ -61,8 +61,8 @@ def bvh_folder(shared_data, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def gallery_index(tiny_checkpoint, bandai_subset, bvh_folder, tmp_path_factory) -> Path:
     """A real index (``motionlex index`` code path) of the Bandai clips and the BVH files."""
+    from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.retrieval.build import build_index
-    from motionlex.core.retrieval.embed import load_checkpoint
 
     model, stats = load_checkpoint(tiny_checkpoint, "cpu")
     out = tmp_path_factory.mktemp("app_index") / "gallery.mlx"

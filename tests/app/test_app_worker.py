@@ -205,7 +205,7 @@ def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subse
 
 def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint,
                                                  gallery_index):
-    from motionlex.core.model.model import create_model
+    from motionlex.core.model.factory import create_model
     from motionlex.core.patches import PatchStats
 
     w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")

@@ -1,21 +1,15 @@
-"""Lexical pooling, similarity, FLOPS and top words (core/lexical.py)."""
+"""Lexical pooling, similarity, vocabularies and top words (core/model/lexical.py)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 import torch
 
 from motionlex.core.model.lexical import (
-    bottleneck_distribution,
     excluded_vocabulary_ids,
-    flops_loss,
-    flops_weight,
     lexical_similarity,
     masked_max_logits,
-    splade_pool,
     top_words,
 )
 
@@ -25,29 +19,6 @@ def _logits_and_mask(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     logits = torch.randn(3, 5, 11, generator=g) * 3
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
     return logits, mask
-
-
-def test_splade_pool_matches_formula_and_ignores_padding() -> None:
-    logits, mask = _logits_and_mask()
-    w = splade_pool(logits, mask)
-    # the formula as written: max over real tokens of log(1 + relu(logit))
-    for b in range(3):
-        real = logits[b, mask[b]]
-        expected = torch.log1p(torch.relu(real)).max(dim=0).values
-        torch.testing.assert_close(w[b], expected)
-    assert w.shape == (3, 11) and bool((w >= 0).all())
-    huge = logits.clone()
-    huge[~mask] = 1e4  # padded tokens with enormous logits change nothing
-    torch.testing.assert_close(splade_pool(huge, mask), w, rtol=0, atol=0)
-
-
-def test_splade_pool_row_without_tokens_is_zero() -> None:
-    logits, _ = _logits_and_mask()
-    mask = torch.zeros(3, 5, dtype=torch.bool)
-    mask[0, 0] = True
-    w = splade_pool(logits, mask)
-    assert bool((w[1:] == 0).all())
-    assert bool((w[0] > 0).any())
 
 
 def test_masked_max_logits_rejects_non_bool_mask() -> None:
@@ -62,47 +33,6 @@ def test_masked_max_logits_rejects_wrong_shapes() -> None:
         masked_max_logits(logits, mask[:, :4])
     with pytest.raises(ValueError, match=r"\(B, L, V\)"):
         masked_max_logits(logits[0], mask)
-
-
-def test_bottleneck_distribution_is_softmax_of_masked_max() -> None:
-    logits, mask = _logits_and_mask()
-    a = bottleneck_distribution(logits, mask)
-    torch.testing.assert_close(a.sum(-1), torch.ones(3))
-    expected = torch.softmax(logits[2, 0], dim=-1)  # row 2 has a single real token
-    torch.testing.assert_close(a[2], expected)
-
-
-def test_bottleneck_distribution_rejects_empty_row() -> None:
-    logits, mask = _logits_and_mask()
-    mask[1] = False
-    with pytest.raises(ValueError, match=r"rows \[1\]"):
-        bottleneck_distribution(logits, mask)
-
-
-def test_flops_loss_hand_value() -> None:
-    w = torch.tensor([[1.0, 0.0, 0.0], [3.0, 2.0, 0.0]])
-    # column means of |w|: 2, 1, 0 -> 2^2 + 1^2 + 0 = 5
-    assert float(flops_loss(w)) == pytest.approx(5.0)
-
-
-def test_flops_loss_rejects_non_matrix() -> None:
-    with pytest.raises(ValueError, match=r"\(N, V\)"):
-        flops_loss(torch.ones(5))
-    with pytest.raises(ValueError, match=r"\(N, V\)"):
-        flops_loss(torch.ones(0, 5))
-
-
-def test_flops_weight_quadratic_warmup() -> None:
-    assert flops_weight(0, 0.1, 100) == 0.0
-    assert flops_weight(50, 0.1, 100) == pytest.approx(0.1 * 0.25)
-    assert flops_weight(100, 0.1, 100) == pytest.approx(0.1)
-    assert flops_weight(10_000, 0.1, 100) == pytest.approx(0.1)
-    assert flops_weight(0, 0.1, 0) == pytest.approx(0.1)
-
-
-def test_flops_weight_rejects_negative_arguments() -> None:
-    with pytest.raises(ValueError, match="step=-1"):
-        flops_weight(-1, 0.1, 100)
 
 
 def test_lexical_similarity_cosine_and_dot() -> None:
@@ -144,33 +74,3 @@ def test_top_words_rejects_bad_k() -> None:
 def test_top_words_rejects_wrong_vocab_size() -> None:
     with pytest.raises(ValueError, match="V = 4"):
         top_words(torch.ones(2, 5), ["a", "b", "c", "d"])
-
-
-def test_flops_drives_text_lexical_sparsity_down() -> None:
-    """A few FLOPS-only optimisation steps on a real tiny model leave fewer non-zero words."""
-    from motionlex.core.model.model import create_model
-
-    torch.manual_seed(0)
-    model = create_model("tiny", device="cpu").eval()
-    captions = [
-        "a person walks forward and then turns around",
-        "someone jumps up twice",
-        "a man sits down on a chair",
-        "the person waves with the right hand",
-    ]
-    params = [p for n, p in model.named_parameters() if n.startswith("text.mlm.cls")]
-    opt = torch.optim.Adam(params, lr=1e-2)
-
-    def nonzeros() -> float:
-        with torch.no_grad():
-            return float((model.lexical_text(captions) > 0).float().sum(-1).mean())
-
-    before = nonzeros()
-    for _ in range(5):
-        opt.zero_grad()
-        flops_loss(model.lexical_text(captions)).backward()
-        opt.step()
-    after = nonzeros()
-    assert before > 1000  # an untrained head is dense
-    assert after < 0.6 * before
-    assert math.isfinite(after)

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import (
     PatchStats,
     PatchStatsAccumulator,

@@ -13,7 +13,8 @@ import torch
 from motionlex.core.cli import build_parser
 from motionlex.core.data.datasets import DatasetError
 from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import encode_motions
 from motionlex.core.retrieval.eval_data import load_eval_set

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from motionlex.core.model.model import create_model
+from motionlex.core.model.factory import create_model
 from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint
 from motionlex.core.retrieval.index import (
     GalleryIndex,

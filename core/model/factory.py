@@ -1,0 +1,159 @@
+"""Model registry and the checkpoint loader (timm's ``_factory.py`` pattern).
+
+``register_model(name)`` registers a config builder; :func:`create_model` builds a registered
+model, drops ``None`` overrides, fails on unknown names listing the known ones and loads weights
+after building. :func:`load_checkpoint` is the one way to open a model directory with its
+patch statistics (the CLI, the index, evaluation and the app all call it).
+Source: ``huggingface/pytorch-image-models/timm/models/_factory.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from motionlex.core.model.checkpoint import default_device
+from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
+from motionlex.core.patches import PatchStats
+
+_MODEL_REGISTRY: dict[str, Callable[[], MotionTextConfig]] = {}
+
+
+def register_model(
+    name: str,
+) -> Callable[[Callable[[], MotionTextConfig]], Callable[[], MotionTextConfig]]:
+    """Decorator registering a config builder under ``name`` (timm ``register_model`` style)."""
+
+    def deco(fn: Callable[[], MotionTextConfig]) -> Callable[[], MotionTextConfig]:
+        _MODEL_REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+@register_model("tiny")
+def _tiny() -> MotionTextConfig:
+    """Tests: 2-layer ViT width 32, random 2-layer BERT width 32 on the MiniLM vocabulary."""
+    return MotionTextConfig(
+        name="tiny",
+        motion_hidden_size=32,
+        motion_layers=2,
+        motion_heads=2,
+        motion_intermediate_size=64,
+        text_pretrained=False,
+        text_random_init={
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+        },
+        embed_dim=32,
+    )
+
+
+@register_model("cpu-small")
+def _cpu_small() -> MotionTextConfig:
+    """CPU training: 4-layer ViT width 256 from scratch + pretrained all-MiniLM-L6-v2."""
+    return MotionTextConfig(
+        name="cpu-small",
+        motion_hidden_size=256,
+        motion_layers=4,
+        motion_heads=4,
+        motion_intermediate_size=1024,
+        text_model=MINILM_PACKAGE_ID,
+        text_pooling="mean",
+    )
+
+
+@register_model("paper-base")
+def _paper_base() -> MotionTextConfig:
+    """Motion Patches setup: ViT-B/16 (ImageNet-21k) + distilbert-base-uncased, [CLS] pooling."""
+    return MotionTextConfig(
+        name="paper-base",
+        motion_pretrained="google/vit-base-patch16-224-in21k",
+        text_model="distilbert-base-uncased",
+        text_pooling="cls",
+    )
+
+
+def list_models() -> list[str]:
+    """Registered model names, sorted."""
+    return sorted(_MODEL_REGISTRY)
+
+
+def model_config(name: str, **overrides: Any) -> MotionTextConfig:
+    """The config of a registered model with ``overrides`` applied (None values dropped).
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones) or unknown override keys.
+    """
+    if name not in _MODEL_REGISTRY:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    known = {f.name for f in dataclasses.fields(MotionTextConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown config fields {unknown}; known fields: {sorted(known)}")
+    return dataclasses.replace(_MODEL_REGISTRY[name](), **overrides)
+
+
+def create_model(
+    name: str,
+    *,
+    device: str | torch.device | None = None,
+    checkpoint_path: str | os.PathLike | None = None,
+    **overrides: Any,
+) -> MotionTextModel:
+    """Build a registered model, then optionally load weights (timm ``create_model`` style).
+
+    Args:
+        name: ``"tiny"``, ``"cpu-small"``, ``"paper-base"`` or another registered name.
+        device: target device; None picks CUDA when available, else CPU.
+        checkpoint_path: a :meth:`MotionTextModel.save_pretrained` directory whose weights
+            are loaded after building (same architecture; e.g. the previous phase's output).
+        **overrides: config fields to change; None values are dropped.
+
+    Returns:
+        The model (train mode), pretrained backbone weights loaded as configured.
+
+    Raises:
+        ValueError: unknown name or override keys, inconsistent values, or a checkpoint whose
+            tensors do not fit (see :meth:`MotionTextModel.load_weights`).
+        FileNotFoundError: ``checkpoint_path`` has no weights file.
+    """
+    model = MotionTextModel(model_config(name, **overrides))
+    if checkpoint_path is not None:
+        model.load_weights(checkpoint_path)
+    return model.to(torch.device(device) if device is not None else default_device())
+
+
+def load_checkpoint(
+    checkpoint: str | os.PathLike, device: str | torch.device | None = None
+) -> tuple[MotionTextModel, PatchStats]:
+    """THE checkpoint loader: a model directory and its ``patch_stats.json``.
+
+    Args:
+        checkpoint: a directory written by ``MotionTextModel.save_pretrained`` (training
+            exports ``OUT/model``; ``resources/default_model`` is one).
+        device: target device; None picks CUDA when available, else CPU.
+
+    Returns:
+        ``(model in eval mode, patch statistics)``.
+
+    Raises:
+        FileNotFoundError: the directory, a model file or ``patch_stats.json`` is missing.
+        ValueError: an unreadable or invalid checkpoint (the message names the file; see
+            ``MotionTextModel.from_pretrained``).
+    """
+    root = Path(checkpoint)
+    if not root.is_dir():
+        raise FileNotFoundError(f"checkpoint directory not found: {root}")
+    stats = PatchStats.load(root / "patch_stats.json")
+    return MotionTextModel.from_pretrained(root, device=device), stats

@@ -1,0 +1,97 @@
+"""The LightningModule of one training phase: the model plus that phase's objective.
+
+The model returns features, the objective (with its decoders) turns them into the loss
+(open_clip's split); Lightning owns devices, precision, DDP, clipping and checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.objective import Objective
+from motionlex.core.train.train_config import PhaseConfig, TrainConfig
+
+
+def lr_factor(step: int, warmup_steps: int, total_steps: int, floor: float = 0.1) -> float:
+    """Learning-rate multiplier: linear warm-up, then cosine decay to ``floor``.
+
+    ``(step + 1) / (warmup_steps + 1)`` for ``step < warmup_steps`` (never 0, so the first
+    step already moves), then ``floor + (1 - floor) * (1 + cos(pi * p)) / 2`` with
+    ``p = (step - warmup) / max(1, total - warmup)`` clipped to 1.
+
+    Not transformers' ``get_cosine_schedule_with_warmup``: that one warms up from 0
+    (``step / warmup``) and decays to 0; ``get_cosine_with_min_lr_schedule_with_warmup``
+    (``min_lr_rate=0.1``) has the same decay but also warms up from 0, so neither is ours.
+
+    Source: Loshchilov & Hutter, SGDR (ICLR 2017), eq. 5 (cosine annealing to a minimum).
+    """
+    if step < warmup_steps:
+        return (step + 1) / (warmup_steps + 1)
+    frac = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, frac)))
+
+
+class MotionTextModule(L.LightningModule):
+    """Wraps a :class:`MotionTextModel` and one phase's :class:`Objective` for ``Trainer``.
+
+    Args:
+        model: the model being trained (shared across phases).
+        objective: the phase's loss and decoders (fresh per phase; saved in the phase's
+            Lightning checkpoint, so a resumed phase continues with its decoders).
+        cfg: the training config (learning rates, warm-up).
+        phase: the phase being trained.
+    """
+
+    def __init__(self, model: MotionTextModel, objective: Objective, cfg: TrainConfig,
+                 phase: PhaseConfig) -> None:
+        super().__init__()
+        self.model = model
+        self.objective = objective
+        self.cfg = cfg
+        self.phase = phase
+
+    def forward(self, batch: dict, step: int | None = None) -> dict[str, torch.Tensor]:
+        """The phase's loss dict on a batch (``"loss"`` with graph, detached components)."""
+        return self.objective(self.model, batch, step=step)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        out = self(batch, self.global_step)
+        bs = len(batch.get("texts") or batch.get("patches"))
+        logs = {f"train/{k}": v.float() for k, v in out.items()
+                if torch.is_tensor(v) and v.numel() == 1 and torch.isfinite(v)}
+        self.log_dict(logs, batch_size=bs, on_step=True, prog_bar=False)
+        self.log("loss", out["loss"].detach(), batch_size=bs, prog_bar=True)
+        return out["loss"]
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        groups = self.model.param_groups()
+        groups["heads"] = groups["heads"] + list(self.objective.parameters())
+        lr_mlm = self.cfg.lr_heads if self.cfg.lr_mlm_head is None else self.cfg.lr_mlm_head
+        lrs = {"text": self.cfg.lr_text, "mlm_head": lr_mlm, "motion": self.cfg.lr_motion,
+               "heads": self.cfg.lr_heads}
+        if self.phase.name == "mlmhead":  # the head alone; the encoder stays as it is
+            groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": self.cfg.lr_heads}
+        opt = torch.optim.AdamW(
+            [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k], "name": k}
+             for k, ps in groups.items() if any(p.requires_grad for p in ps)],
+            weight_decay=self.cfg.weight_decay,
+        )
+        total = max(1, self.phase.max_steps)
+        warm = min(self.cfg.warmup_steps, total // 2)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warm, total))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def on_fit_start(self) -> None:
+        self.model.train()  # from_pretrained / validation leave the model in eval mode
+        self.objective.train()
+
+    def on_train_epoch_start(self) -> None:
+        loader = self.trainer.train_dataloader
+        ds = getattr(loader, "dataset", None)
+        if hasattr(ds, "set_epoch"):
+            ds.set_epoch(self.current_epoch)

@@ -1,0 +1,134 @@
+"""The batches of each training phase (datasets of whole collated batches, one per item).
+
+Captions alone for the text phases, motions alone for the motion phases, (motion, caption)
+pairs with CAR negatives for the pair phases. Every batch is built from a seeded generator, so
+runs are reproducible whatever the number of DataLoader workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from motionlex.core.data.batches import unique_batches
+from motionlex.core.data.collate import collate_pairs
+from motionlex.core.data.pairs import PairExample, augment
+from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.patches import (
+    MAX_FRAMES,
+    POINTS_PER_PART,
+    PatchStats,
+    part_resampling_matrix,
+    patches_from_joints,
+)
+from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
+from motionlex.core.train.train_config import TrainConfig
+
+
+class PairBatches(torch.utils.data.Dataset):
+    """An epoch of collated pair batches (unique motions and captions per batch).
+
+    Batch ``b`` of epoch ``e`` is built with ``np.random.default_rng([seed, e, b])``, so runs
+    are reproducible whatever the number of workers. The patch geometry (``max_frames``
+    frames, ``points_per_part`` columns per body part) is the model's (its config).
+    """
+
+    def __init__(self, examples: Sequence[PairExample], stats: PatchStats, batch_size: int,
+                 cfg: TrainConfig, composed: Sequence[PairExample] = (), *,
+                 max_frames: int = MAX_FRAMES, points_per_part: int = POINTS_PER_PART):
+        if not examples:
+            raise ValueError("no training pairs")
+        self.examples = list(examples)
+        self.composed = list(composed)
+        self.stats = stats
+        self.cfg = cfg
+        self.batch_size = min(batch_size, len({e.motion_id for e in examples}))
+        self.max_frames = max_frames
+        self.matrix = part_resampling_matrix(examples[0].skeleton, points_per_part)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        rng = np.random.default_rng([self.cfg.seed, epoch])
+        self.batches = unique_batches(self.examples, self.batch_size, rng)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, b: int) -> dict:
+        rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 1])
+        items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]
+        if self.composed and self.cfg.compose_p > 0:
+            k = int(round(self.cfg.compose_p * len(items)))
+            picks = rng.choice(len(self.composed), size=min(k, len(self.composed)), replace=False)
+            items[len(items) - len(picks):] = [self.composed[i] for i in picks]
+        return collate_pairs(
+            items, self.matrix, self.stats, rng,
+            negatives_per_caption=self.cfg.negatives_per_caption,
+            event_text_p=self.cfg.event_text_p, max_frames=self.max_frames,
+        )
+
+
+class MotionBatches(PairBatches):
+    """Batches of motions only (CMMM, LexMMM): one entry per distinct motion."""
+
+    def __init__(self, examples: Sequence[PairExample], stats: PatchStats, batch_size: int,
+                 cfg: TrainConfig, *, max_frames: int = MAX_FRAMES,
+                 points_per_part: int = POINTS_PER_PART):
+        seen: dict[str, PairExample] = {}
+        for e in examples:
+            seen.setdefault(e.motion_id, e)
+        super().__init__(list(seen.values()), stats, batch_size, cfg, max_frames=max_frames,
+                         points_per_part=points_per_part)
+
+    def __getitem__(self, b: int) -> dict:
+        rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 2])
+        items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]
+        n = self.max_frames
+        starts = [int(rng.integers(0, max(1, len(e.joints) - n + 1))) for e in items]
+        patches, row_mask, lengths = patches_from_joints(
+            [e.joints for e in items], self.matrix, self.stats, n, starts
+        )
+        return {"patches": torch.from_numpy(patches), "row_mask": torch.from_numpy(row_mask),
+                "lengths": torch.from_numpy(lengths)}
+
+
+class TextBatches(torch.utils.data.Dataset):
+    """Batches of captions only (LexMLM), reshuffled per epoch."""
+
+    def __init__(self, captions: Sequence[str], batch_size: int, seed: int):
+        uniq = sorted(set(c.strip() for c in captions if c.strip()))
+        if not uniq:
+            raise ValueError("no captions for the text phase")
+        self.captions = uniq
+        self.batch_size = min(batch_size, len(uniq))
+        self.seed = seed
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        order = np.random.default_rng([self.seed, epoch, 3]).permutation(len(self.captions))
+        n = len(order) // self.batch_size
+        self.batches = [order[i * self.batch_size:(i + 1) * self.batch_size] for i in range(n)]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, b: int) -> dict:
+        return {"texts": [self.captions[i] for i in self.batches[b]]}
+
+
+def phase_dataset(phase: str, cfg: TrainConfig, model_config: MotionTextConfig, *,
+                  examples: Sequence[PairExample], stats: PatchStats, captions: Sequence[str],
+                  batch_size: int, composed: Sequence[PairExample] = ()
+                  ) -> torch.utils.data.Dataset:
+    """The batches of one phase: captions (text phases), motions (motion phases) or pairs,
+    cut with the model's patch geometry."""
+    if phase in TEXT_PHASES:
+        return TextBatches(captions, batch_size, cfg.seed)
+    geometry = {"max_frames": model_config.max_frames,
+                "points_per_part": model_config.points_per_part}
+    if phase in MOTION_PHASES:
+        return MotionBatches(examples, stats, batch_size, cfg, **geometry)
+    return PairBatches(examples, stats, batch_size, cfg, composed=composed, **geometry)

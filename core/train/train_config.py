@@ -1,0 +1,194 @@
+"""Training configuration: the phases of a run and everything else it needs (YAML).
+
+``TrainConfig`` is saved with every exported model as ``train_config.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from motionlex.core.model.config import LEGACY_LOSS_KEYS
+from motionlex.core.train.objectives import PHASES, ObjectiveConfig
+
+logger = logging.getLogger(__name__)
+
+LEGACY_TRAIN_KEYS = frozenset({"export_phase_heads"})
+"""Keys of older training configs that no longer mean anything; dropped on load."""
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """One training phase.
+
+    Attributes:
+        name: one of :data:`~motionlex.core.train.objectives.PHASES`: ``mlmhead`` (fit the
+            text MLM head alone, encoder frozen: for text models without a trained MLM head),
+            ``lexmlm``, ``cmmm``, ``lexmmm``, ``lexcmlp`` or ``dense`` (LexCMLP's data with the
+            dense-only MotionPatch loss: no lexical term, no negatives).
+        max_steps: optimisation steps.
+        batch_size: examples per step (per device).
+        val_every: validate every this many steps (contrastive phases).
+    """
+
+    name: str
+    max_steps: int = 100
+    batch_size: int = 64
+    val_every: int = 100
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs besides its data paths (saved with the model).
+
+    Attributes:
+        model: registry name for ``create_model`` (``tiny``, ``cpu-small``, ``paper-base``).
+        model_overrides: keyword overrides for ``create_model`` (architecture only).
+        objective: loss weights, mask ratios and decoder depth of the phase objectives
+            (older configs had them in ``model_overrides``; :meth:`from_dict` moves them).
+        phases: phases in order.
+        lr_text / lr_motion / lr_heads: learning rates of the text encoder, the motion
+            encoder and everything else (MotionPatch reference: 1e-5 / 1e-4 / 1e-3).
+        lr_mlm_head: learning rate of the text MLM head (the text lexical head) outside the
+            ``mlmhead`` phase, which always uses ``lr_heads``; None = ``lr_heads``. Once the
+            head is fitted (or pretrained, as distilbert's), a text-like rate keeps its words
+            on the caption: at ``lr_heads`` the contrastive phase drifts them to arbitrary
+            vocabulary.
+        weight_decay: AdamW weight decay.
+        warmup_steps: linear learning-rate warm-up per phase, then cosine decay to 10 %.
+        grad_clip: gradient-norm clipping.
+        negatives_per_caption: CAR shuffled captions per multi-event caption (0 = none).
+        event_text_p: probability of feeding a multi-event caption as its joined events.
+        mirror_p: probability of the mirroring augmentation.
+        compose_p: share of each pair batch replaced by composed multi-event pairs.
+        text_corpora: caption corpora for LexMLM (folders or annotations.json), besides
+            the training captions.
+        precision: Lightning precision; ``auto`` = bf16-mixed on CUDA, 32 on CPU.
+        accelerator / devices / strategy: Lightning's (``auto`` picks CUDA when present).
+        num_workers: DataLoader workers.
+        seed: global seed (Lightning ``seed_everything``).
+        monitor: validation metric that chooses the exported model (higher is better).
+    """
+
+    model: str = "tiny"
+    model_overrides: dict = field(default_factory=dict)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    phases: tuple[PhaseConfig, ...] = (PhaseConfig("lexcmlp"),)
+    lr_text: float = 1e-5
+    lr_motion: float = 1e-4
+    lr_heads: float = 1e-3
+    lr_mlm_head: float | None = None
+    weight_decay: float = 0.01
+    warmup_steps: int = 20
+    grad_clip: float = 1.0
+    negatives_per_caption: int = 1
+    event_text_p: float = 0.5
+    mirror_p: float = 0.5
+    compose_p: float = 0.0
+    text_corpora: tuple[str, ...] = ()
+    precision: str = "auto"
+    accelerator: str = "auto"
+    devices: Any = "auto"
+    strategy: str = "auto"
+    num_workers: int = 0
+    seed: int = 0
+    monitor: str = "val/rsum"
+
+    def to_dict(self) -> dict:
+        """JSON/YAML-ready dict."""
+        d = asdict(self)
+        d["objective"] = self.objective.to_dict()
+        d["phases"] = [asdict(p) for p in self.phases]
+        d["text_corpora"] = list(self.text_corpora)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Build from a dict (YAML), rejecting unknown keys.
+
+        Older configs (e.g. a checkpoint's ``train_config.json``) still load: loss settings
+        found in ``model_overrides`` move to ``objective``, and the retired key
+        ``export_phase_heads`` is dropped (the model no longer holds phase decoders).
+
+        Raises:
+            ValueError: unknown keys or an unknown phase name.
+        """
+        d = dict(d)
+        for key in sorted(set(d) & LEGACY_TRAIN_KEYS):
+            logger.debug("training config: dropped legacy key %r", key)
+            del d[key]
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training config keys {unknown}; known: {sorted(known)}")
+        overrides = dict(d.get("model_overrides") or {})
+        objective = dict(d.get("objective") or {})
+        moved = sorted(set(overrides) & LEGACY_LOSS_KEYS)
+        if moved:
+            logger.info("training config: loss settings %s moved from model_overrides to "
+                        "objective", moved)
+            for k in moved:
+                objective.setdefault(k, overrides.pop(k))
+        phases = []
+        for p in d.get("phases", [{"name": "lexcmlp"}]):
+            p = {"name": p} if isinstance(p, str) else dict(p)
+            if p.get("name") not in PHASES:
+                raise ValueError(f"unknown phase {p.get('name')!r}; known: {list(PHASES)}")
+            phases.append(PhaseConfig(**p))
+        d["phases"] = tuple(phases)
+        d["text_corpora"] = tuple(d.get("text_corpora", ()))
+        d["model_overrides"] = overrides
+        d["objective"] = ObjectiveConfig.from_dict(objective)
+        return cls(**d)
+
+
+def _coerce(value: str) -> Any:
+    """Parse a ``key=value`` override value as YAML (numbers, booleans, lists); ``1e-5``
+    (a string to YAML 1.1) is read as a float."""
+    parsed = yaml.safe_load(value)
+    if isinstance(parsed, str):
+        try:
+            return float(parsed)
+        except ValueError:
+            return parsed
+    return parsed
+
+
+def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Read a YAML training config and apply ``key=value`` overrides.
+
+    Dotted keys reach into dicts (``model_overrides.embed_dim=128``,
+    ``objective.flops_max_weight=0.01``); ``phases.N.key`` into the N-th phase.
+
+    Raises:
+        FileNotFoundError: no such config file. ValueError: a malformed override or key.
+    """
+    d: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"training config not found: {path}")
+        d = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(d, dict):
+            raise ValueError(f"{path}: a training config must be a YAML mapping")
+    for ov in overrides:
+        if "=" not in ov:
+            raise ValueError(f"override {ov!r} is not key=value")
+        key, value = ov.split("=", 1)
+        parts = key.split(".")
+        target: Any = d
+        for p in parts[:-1]:
+            if isinstance(target, list):
+                target = target[int(p)]
+            else:
+                target = target.setdefault(p, {})
+        if isinstance(target, list):
+            target[int(parts[-1])] = _coerce(value)
+        else:
+            target[parts[-1]] = _coerce(value)
+    return TrainConfig.from_dict(d)

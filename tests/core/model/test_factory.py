@@ -1,0 +1,105 @@
+"""Registry, create_model and THE checkpoint loader (core/model/factory.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from motionlex.core.model.factory import create_model, list_models, load_checkpoint, model_config
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
+from motionlex.core.patches import PatchStats
+
+
+def test_registry_names_and_overrides() -> None:
+    assert {"tiny", "cpu-small", "paper-base"} <= set(list_models())
+    assert model_config("tiny", embed_dim=None).embed_dim == 32  # None overrides are dropped
+    assert model_config("tiny", embed_dim=64).embed_dim == 64
+    small = model_config("cpu-small")
+    assert (small.motion_layers, small.motion_hidden_size, small.text_model) == (
+        4,
+        256,
+        MINILM_PACKAGE_ID,
+    )
+    base = model_config("paper-base")
+    assert base.motion_pretrained == "google/vit-base-patch16-224-in21k"
+    assert base.text_model == "distilbert-base-uncased" and base.text_pooling == "cls"
+
+
+def test_create_model_rejects_unknown_name() -> None:
+    with pytest.raises(ValueError, match="known models: .*cpu-small.*tiny"):
+        create_model("huge")
+
+
+def test_create_model_rejects_unknown_override() -> None:
+    with pytest.raises(ValueError, match=r"unknown config fields \['widht'\]"):
+        create_model("tiny", widht=3)
+
+
+def test_create_model_loads_checkpoint_after_building(
+    tiny: MotionTextModel, tmp_path: Path, make_batch, outputs) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    again = create_model("tiny", device="cpu", checkpoint_path=tmp_path / "c").eval()
+    batch = make_batch()
+    for x, y in zip(outputs(tiny, batch), outputs(again, batch)):
+        assert torch.equal(x, y)
+    with pytest.raises(ValueError, match="shape mismatches 2 .*motion_proj.weight"):
+        create_model("tiny", device="cpu", embed_dim=64, checkpoint_path=tmp_path / "c")
+
+
+def test_create_model_checkpoint_without_weights(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="model.safetensors not found"):
+        create_model("tiny", device="cpu", checkpoint_path=tmp_path)
+
+
+def test_load_checkpoint_returns_model_and_stats(tiny: MotionTextModel, tmp_path: Path) -> None:
+    stats = PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
+    with pytest.raises(FileNotFoundError, match="checkpoint directory not found"):
+        load_checkpoint(tmp_path / "none", "cpu")
+    tiny.save_pretrained(tmp_path / "c")
+    with pytest.raises(FileNotFoundError, match="patch_stats.json"):
+        load_checkpoint(tmp_path / "c", "cpu")
+    tiny.save_pretrained(tmp_path / "c", extra_json={"patch_stats.json": stats})
+    model, got = load_checkpoint(tmp_path / "c", "cpu")
+    assert isinstance(model, MotionTextModel) and not model.training
+    assert isinstance(got, PatchStats)
+
+
+def test_default_model_loads_and_embeds_as_its_legacy_free_copy(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """resources/default_model (a config.json with the old loss keys) loads through the one
+    loader, and gives exactly the embeddings of a copy whose config has the legacy keys
+    removed (the new format)."""
+    import json
+    import shutil
+
+    from motionlex.core.model.config import LEGACY_LOSS_KEYS
+
+    src = repo_root / "resources" / "default_model"
+    legacy_keys = set(json.loads((src / "config.json").read_text())) & LEGACY_LOSS_KEYS
+    assert legacy_keys, "the shipped checkpoint is expected to carry legacy loss keys"
+    clean = tmp_path / "clean"
+    shutil.copytree(src, clean)
+    cfg = json.loads((clean / "config.json").read_text())
+    (clean / "config.json").write_text(
+        json.dumps({k: v for k, v in cfg.items() if k not in LEGACY_LOSS_KEYS})
+    )
+    legacy, stats = load_checkpoint(src, "cpu")
+    new = MotionTextModel.from_pretrained(clean, device="cpu")
+    assert legacy.config == new.config and stats.mean.shape == (80, 3)
+    g = torch.Generator().manual_seed(0)
+    patches = torch.randn(2, 3, 224, 80, generator=g)
+    rows = torch.arange(14).unsqueeze(0) < torch.tensor([[14], [5]])
+    texts = ["a person waves the left hand", "someone walks forward then turns"]
+    with torch.no_grad():
+        a = [legacy.forward_motion(patches, rows), legacy.forward_text(texts)]
+        b = [new.forward_motion(patches, rows), new.forward_text(texts)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.dense.numpy(), y.dense.numpy())
+        np.testing.assert_array_equal(x.lexical.numpy(), y.lexical.numpy())
+    words = [w for w, _ in legacy.top_words(a[1].lexical[0], 3)[0]]
+    assert "waves" in words

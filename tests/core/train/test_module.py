@@ -1,0 +1,75 @@
+"""The LightningModule of a phase and its learning-rate schedule (core/train/module.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from motionlex.core.data.datasets import read_caption_corpus
+from motionlex.core.model.factory import create_model
+from motionlex.core.train.module import MotionTextModule, lr_factor
+from motionlex.core.train.objective import ObjectiveConfig
+from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.train_config import PhaseConfig, load_train_config
+
+
+def test_lr_factor_warms_up_then_decays_to_the_floor() -> None:
+    assert lr_factor(0, 4, 20) == pytest.approx(1 / 5)  # never 0: the first step moves
+    assert lr_factor(3, 4, 20) == pytest.approx(4 / 5)
+    assert lr_factor(4, 4, 20) == pytest.approx(1.0)
+    assert lr_factor(12, 4, 20) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi / 2)))
+    assert lr_factor(20, 4, 20) == pytest.approx(0.1)
+    assert lr_factor(500, 4, 20) == pytest.approx(0.1)  # clipped after the budget
+
+
+def test_lr_factor_differs_from_transformers_cosine_schedule() -> None:
+    """Why ours is kept: transformers' schedule warms up from 0 and decays to 0."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    theirs = get_cosine_schedule_with_warmup(opt, 4, 20).lr_lambdas[0]
+    assert theirs(0) == 0.0 and lr_factor(0, 4, 20) > 0
+    assert theirs(20) == pytest.approx(0.0) and lr_factor(20, 4, 20) == pytest.approx(0.1)
+
+
+def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_root):
+    """mlmhead: masked-token loss through the MLM head goes down on real KIT-ML captions, the
+    optimiser holds the head alone, and the text backbone (tied word embeddings included)
+    is left exactly as it was."""
+    captions = read_caption_corpus(shared_data / "kitml_text", "train")[:32]
+    torch.manual_seed(0)
+    # the packaged all-MiniLM-L6-v2: a pretrained encoder whose MLM head starts untrained
+    model = create_model("cpu-small", device="cpu")
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_mlm_head=1e-5"])
+    objective = create_objective("mlmhead", model, ObjectiveConfig(mlmhead_flops_weight=0.004))
+    module = MotionTextModule(model, objective, cfg, PhaseConfig("mlmhead", 20, 32))
+    opt = module.configure_optimizers()["optimizer"]
+    head = {id(p) for p in model.param_groups()["mlm_head"]}
+    assert [g["name"] for g in opt.param_groups] == ["mlm_head"]
+    assert {id(p) for p in opt.param_groups[0]["params"]} == head
+    assert opt.param_groups[0]["initial_lr"] == pytest.approx(cfg.lr_heads)  # not lr_mlm_head
+    backbone = {k: v.clone() for k, v in model.text.backbone.state_dict().items()}
+    for g in opt.param_groups:
+        g["lr"] = 1e-3  # past the warm-up
+    losses = []
+    for _ in range(15):
+        gen = torch.Generator().manual_seed(0)
+        out = objective(model, {"texts": captions}, step=None, generator=gen)
+        assert {"mlm_head", "flops", "flops_weight"} <= set(out)
+        opt.zero_grad()
+        out["loss"].backward()
+        opt.step()
+        losses.append(float(out["mlm_head"]))
+    assert losses[-1] < 0.7 * losses[0], losses
+    for k, v in model.text.backbone.state_dict().items():
+        assert torch.equal(v, backbone[k]), k
+    # other phases give the head lr_mlm_head and train the rest too
+    lexmlm = create_objective("lexmlm", model)
+    opt2 = MotionTextModule(model, lexmlm, cfg, PhaseConfig("lexmlm", 5, 8)).configure_optimizers()
+    lrs = {g["name"]: g["initial_lr"] for g in opt2["optimizer"].param_groups}
+    heads = {id(p) for g in opt2["optimizer"].param_groups if g["name"] == "heads"
+             for p in g["params"]}
+    assert {id(p) for p in lexmlm.parameters()} <= heads  # the decoder trains at lr_heads
+    assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)

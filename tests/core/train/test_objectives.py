@@ -1,0 +1,144 @@
+"""Per-phase objectives: losses from model features, batch checks, decoders
+(core/train/objectives.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.objective import ObjectiveConfig
+from motionlex.core.train.objectives import (
+    OBJECTIVES,
+    PHASES,
+    check_batch,
+    create_objective,
+)
+
+
+def test_phase_list_is_defined_once_in_run_order() -> None:
+    assert PHASES == ("mlmhead", "lexmlm", "cmmm", "lexmmm", "lexcmlp", "dense")
+    assert tuple(OBJECTIVES) == PHASES
+    assert all(OBJECTIVES[p].phase == p for p in PHASES)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_loss_goes_down(phase: str, make_batch) -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()  # eval: no dropout noise
+    objective = create_objective(phase, model, ObjectiveConfig(decoder_layers=1)).eval()
+    params = list(model.parameters()) + list(objective.parameters())
+    opt = torch.optim.Adam(params, lr=3e-3)
+    batch = make_batch()
+
+    def loss() -> dict[str, torch.Tensor]:  # same masks every step
+        return objective(model, batch, generator=torch.Generator().manual_seed(123))
+
+    first = loss()
+    assert first["loss"].requires_grad
+    assert all(not v.requires_grad for k, v in first.items() if k != "loss")
+    for _ in range(5):
+        opt.zero_grad()
+        loss()["loss"].backward()
+        opt.step()
+    with torch.no_grad():
+        last = float(loss()["loss"])
+    assert last < 0.95 * first["loss"].item()
+
+
+def test_decoders_belong_to_their_objective_not_to_the_model(tiny: MotionTextModel) -> None:
+    assert not any(k.startswith("phase_heads.") for k in tiny.state_dict())
+    sizes = {p: sum(t.numel() for t in create_objective(p, tiny).parameters()) for p in PHASES}
+    assert sizes["lexmlm"] > 0 and sizes["cmmm"] > 0 and sizes["lexmmm"] > 0
+    assert sizes["mlmhead"] == sizes["lexcmlp"] == sizes["dense"] == 0
+
+
+def test_lexcmlp_negatives_raise_m2t_only(tiny: MotionTextModel, make_batch) -> None:
+    objective = create_objective("lexcmlp", tiny)
+    batch = make_batch()
+    plain = {k: v for k, v in batch.items() if not k.startswith("negative")}
+    with torch.no_grad():
+        a = objective(tiny, batch, step=0)
+        b = objective(tiny, plain, step=0)
+        full = objective(tiny, plain)
+    assert float(a["dense_m2t"]) > float(b["dense_m2t"])
+    assert float(a["lexical_m2t"]) > float(b["lexical_m2t"])
+    torch.testing.assert_close(a["dense_t2m"], b["dense_t2m"], atol=1e-5, rtol=0)
+    assert "car_accuracy" in a and "car_accuracy" not in b
+    assert float(a["flops_weight"]) == 0.0  # quadratic warm-up starts at 0
+    assert float(full["flops_weight"]) == pytest.approx(ObjectiveConfig().flops_max_weight)
+
+
+def test_dense_phase_is_the_dense_term_of_lexcmlp(tiny: MotionTextModel, make_batch) -> None:
+    batch = make_batch()
+    with torch.no_grad():
+        dense = create_objective("dense", tiny)(tiny, batch)
+        lex = create_objective("lexcmlp", tiny)(tiny, {k: v for k, v in batch.items()
+                                                      if not k.startswith("negative")})
+    assert set(dense) == {"loss", "dense_m2t", "dense_t2m"}
+    torch.testing.assert_close(dense["loss"], lex["dense"])
+
+
+def test_bf16_autocast_loss(tiny: MotionTextModel, make_batch) -> None:
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = create_objective("lexcmlp", tiny)(tiny, make_batch())["loss"]
+    assert math.isfinite(float(loss))
+
+
+def test_check_batch_rejects_unknown_phase(make_batch) -> None:
+    with pytest.raises(ValueError, match="known phases: mlmhead, lexmlm, cmmm, lexmmm, lexcmlp"):
+        check_batch("pretrain", make_batch())
+    with pytest.raises(ValueError, match="known phases: .*dense"):
+        create_objective("pretrain", create_model("tiny", device="cpu"))
+
+
+def test_check_batch_rejects_missing_keys(tiny: MotionTextModel) -> None:
+    with pytest.raises(ValueError, match=r"lacks \['texts'\]"):
+        create_objective("lexcmlp", tiny)(
+            tiny, {"patches": torch.zeros(1), "row_mask": torch.zeros(1)}
+        )
+
+
+def test_check_batch_rejects_caption_count(make_batch) -> None:
+    batch = make_batch()
+    batch["texts"] = batch["texts"][:3]
+    with pytest.raises(ValueError, match="texts has 3 captions but patches have 4"):
+        check_batch("lexcmlp", batch)
+
+
+def test_check_batch_rejects_missing_negative_owner(make_batch) -> None:
+    batch = make_batch()
+    del batch["negative_owner"]
+    with pytest.raises(ValueError, match=r"negative_owner must be \(1,\)"):
+        check_batch("lexcmlp", batch)
+
+
+def test_lexical_align_term_pulls_motion_words_to_the_caption_only(
+    tiny: MotionTextModel, make_batch
+) -> None:
+    """lexcmlp with lexical_align_weight adds 1 - cos(w_motion, sg(w_text)): the loss grows by
+    exactly that term, and the term sends no gradient into the text side (the
+    shared word embeddings apart)."""
+    model = create_model("tiny", device="cpu")
+    model.load_state_dict(tiny.state_dict())
+    model.eval()  # no dropout: the two losses see the same forward pass
+    batch = make_batch(2)
+    base = create_objective("lexcmlp", model)(model, batch)
+    out = create_objective("lexcmlp", model, ObjectiveConfig(lexical_align_weight=1.0))(
+        model, batch
+    )
+    assert "lexical_align" not in base and 0.0 <= float(out["lexical_align"]) <= 2.0
+    gap = float((out["loss"] - base["loss"]).detach())
+    assert gap == pytest.approx(float(out["lexical_align"]), abs=1e-5)
+    model.zero_grad()
+    (out["loss"] - base["loss"]).backward()
+    # the motion head's decoder is the (shared) word-embedding matrix; nothing else of text
+    shared = model.text.word_embeddings
+    text_grads = [
+        p.grad for p in model.text.parameters() if p.grad is not None and p is not shared
+    ]
+    assert text_grads and max(float(g.abs().max()) for g in text_grads) < 1e-6
+    assert float(model.motion_lexical.dense.weight.grad.abs().max()) > 0
