@@ -503,6 +503,7 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
     if not src.is_file():
         raise FileNotFoundError(f"source BVH not found: {src}")
     if sha256 is not None:
+        # imported here: core.retrieval.index loads torch, which the explorer's start avoids
         from motionlex.core.retrieval.index import file_sha256
 
         got = file_sha256(src)
@@ -522,6 +523,7 @@ def _source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) ->
     if not src.is_file():
         return f"the source BVH {src} is gone"
     if sha256:
+        # imported here: core.retrieval.index loads torch, which the explorer's start avoids
         from motionlex.core.retrieval.index import file_sha256
 
         if file_sha256(src) != sha256:
@@ -558,6 +560,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
             skeleton's, or ``fps``/``scale`` not positive.
         OSError: the file cannot be written.
     """
+    # imported here: scipy.spatial costs 0.3 s of the explorer's start
     from motionlex.core.motion.bvh_write import write_bvh
 
     problem = _source_bvh_problem(source, sha256)

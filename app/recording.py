@@ -56,6 +56,7 @@ class VideoWriter:
         self.count = 0
         if self.kind == "mp4":
             try:
+                # imported here: optional, and only an MP4 export needs it
                 import imageio.v2 as iio2
                 import imageio_ffmpeg  # noqa: F401
             except ImportError as e:
@@ -76,6 +77,7 @@ class VideoWriter:
             raise ValueError(f"frame must be (H, W, 3|4) uint8, got {f.dtype} {f.shape}")
         rgb = np.ascontiguousarray(f[..., :3])
         if self.kind == "gif":
+            # imported here: only a GIF export needs Pillow (keeps the start fast)
             from PIL import Image
 
             self._frames.append(Image.fromarray(rgb).quantize(colors=128))
