@@ -2,6 +2,14 @@
 the views, docks, actions, toolbar, menus and status bar become attributes of the window
 (``skeleton_view``, ``results_dock``, ``act_*``, ``query_edit``, ``mode_box``, ...), and every
 action's slot is one of the window's methods. Behaviour lives in :mod:`motionlex.app.window`.
+
+Layout (View > Reset layout restores it): the 3D skeleton player in the centre; on the left
+the ranked results and the gallery browser (tabs) above the chronology (CAR) panel; on the
+right the motion-patch image above the lexical evidence bars. A toolbar holds the query box
+(Enter searches, Up/Down walk the history, typing searches after a pause when "search as you
+type" is on), the ranking mode and the open actions. The status bar shows the compute device,
+the gallery size, the last query's latency, and a progress bar with a cancel button while a
+gallery is being opened or built.
 """
 
 from __future__ import annotations

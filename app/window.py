@@ -1,20 +1,12 @@
 """The explorer's main window: query box, results, gallery, 3D player, patches, words, CAR.
 
-Layout (docks, remembered between runs with ``QSettings``; View > Reset layout restores it):
-the 3D skeleton player in the centre; on the left the ranked results and the gallery browser
-(tabs) above the chronology (CAR) panel; on the right the motion-patch image above the
-lexical evidence bars. A toolbar holds the query box (Enter searches, Up/Down walk the
-history, typing searches after a pause when "search as you type" is on), the ranking mode
-and the open actions (:mod:`motionlex.app.ui`). The status bar shows the compute device,
-the gallery size, the last query's latency, and a progress bar with a cancel button while a
-gallery is being opened or built.
-
-The window only builds views and wires them: what is open, the pending query and which
-result is current are decided by :class:`~motionlex.app.state.ExplorerState` (no Qt), and the
-views are set from its events. All model and index work runs in
-:class:`~motionlex.app.worker.RankWorker` on its own thread (through
-:class:`~motionlex.app.worker.WorkerClient`), so the event loop never waits for a model.
-Worker errors appear in a message box and the status bar, and the window stays usable.
+The window's widgets are built by :mod:`motionlex.app.ui` (docks, toolbar, menus, status bar;
+the dock layout is remembered between runs). The window only wires them: what is open, the
+pending query and which result is current are decided by
+:class:`~motionlex.app.state.ExplorerState` (no Qt), and the views are set from its events.
+All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on its own thread
+(through :class:`~motionlex.app.client.WorkerClient`), so the event loop never waits for a
+model. Worker errors appear in a message box and the status bar; the window stays usable.
 """
 
 from __future__ import annotations
@@ -29,11 +21,12 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
 from motionlex.app import texts, ui
+from motionlex.app.client import WorkerClient
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState, gallery_records, result_records
-from motionlex.app.worker import DEMO_GALLERY, RankWorker, WorkerClient
+from motionlex.app.worker import DEMO_GALLERY, RankWorker
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
 (worker errors reach the user).
 
 Threading contract: the slots run on the worker thread when called through queued signals
-(:class:`WorkerClient` does this); :meth:`RankWorker.cancel` and
+(:class:`~motionlex.app.client.WorkerClient` does this); :meth:`RankWorker.cancel` and
 :meth:`RankWorker.supersede` only set counters under a lock and are called directly from the
 GUI thread, so they act while a job runs. Called directly in one thread (tests), the slots
 run synchronously.
@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from motionlex.app.messages import (
-    DEFAULT_K,
     GalleryInfo,
     ModelInfo,
     MotionData,
@@ -65,9 +64,6 @@ MAX_EVENT_ORDERS = 24
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError)
 """Errors about the user's input (paths, files, queries; the project's documented Raises):
 logged without a traceback. Anything else is logged with its traceback. Both reach the GUI."""
-
-_BUSY_THREADS: list[tuple[QThread, QObject]] = []
-"""Worker threads that did not stop in time (kept alive: destroying a running QThread aborts)."""
 
 Progress = Generator[tuple[int, int], None, Any]
 """A job: yields ``(done, total)`` (``total == 0``: unknown) and returns its result."""
@@ -632,112 +628,3 @@ class RankWorker(QObject):
         return OrdersResult(
             request.request_id, item.index, caption, list(events),
             [(t, float(s), tuple(o) == identity) for t, s, o in zip(texts, sims, orders)])
-
-
-# ---------------------------------------------------------------------------------- client
-class WorkerClient(QObject):
-    """GUI-thread handle of a :class:`RankWorker` running on its own ``QThread``.
-
-    Each method marks the request as the newest of its kind (so older ones are dropped)
-    and emits a queued signal that runs the worker's slot on the worker thread. Connect to
-    :attr:`worker`'s signals before calling :meth:`start`.
-
-    Args:
-        worker: the worker (moved to the new thread).
-        parent: Qt parent.
-    """
-
-    _loadCheckpoint = Signal(str)
-    _loadGallery = Signal(str)
-    _rank = Signal(object)
-    _fetchMotion = Signal(object)
-    _scoreOrders = Signal(object)
-
-    def __init__(self, worker: RankWorker, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName("motionlex-worker")
-        worker.moveToThread(self.thread)
-        self._loadCheckpoint.connect(worker.load_checkpoint)
-        self._loadGallery.connect(worker.load)
-        self._rank.connect(worker.rank)
-        self._fetchMotion.connect(worker.fetch_motion)
-        self._scoreOrders.connect(worker.score_orders)
-        self._ids = {"rank": 0, "motion": 0, "orders": 0}
-
-    def start(self) -> None:
-        """Start the worker thread."""
-        self.thread.start()
-
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Cancel the running job, stop the thread and wait for it.
-
-        A thread still busy after ``timeout_ms`` (a job that cannot be interrupted) is kept
-        referenced until the process ends instead of being destroyed while running.
-
-        Returns:
-            Whether the thread finished within ``timeout_ms``.
-        """
-        self.worker.cancel()
-        for kind in self._ids:
-            self.worker.supersede(kind, self._ids[kind] + 1)
-        self.thread.quit()
-        finished = bool(self.thread.wait(timeout_ms))
-        if not finished:
-            logger.warning("worker thread still busy after %d ms; leaving it to finish",
-                           timeout_ms)
-            _BUSY_THREADS.append((self.thread, self.worker))
-        return finished
-
-    def _next(self, kind: str) -> int:
-        self._ids[kind] += 1
-        self.worker.supersede(kind, self._ids[kind])
-        return self._ids[kind]
-
-    def latest(self, kind: str) -> int:
-        """Id of the newest request of ``kind`` (``rank``, ``motion``, ``orders``)."""
-        return self._ids[kind]
-
-    def load_checkpoint(self, path: str) -> None:
-        """Queue loading a checkpoint directory."""
-        self._loadCheckpoint.emit(str(path))
-
-    def load_gallery(self, path: str) -> None:
-        """Queue opening a gallery (index, dataset folder or BVH folder)."""
-        self._loadGallery.emit(str(path))
-
-    def rank(self, text: str, *, k: int = DEFAULT_K, mode: str = "fused",
-             item: int | None = None) -> RankRequest:
-        """Queue a ranking; older queued or running rankings are dropped.
-
-        Returns:
-            The request sent.
-        """
-        req = RankRequest(self._next("rank"), text, k=k, mode=mode, item=item)
-        self._rank.emit(req)
-        return req
-
-    def fetch_motion(self, row: int) -> MotionRequest:
-        """Queue fetching gallery row ``row`` for display.
-
-        Returns:
-            The request sent.
-        """
-        req = MotionRequest(self._next("motion"), int(row))
-        self._fetchMotion.emit(req)
-        return req
-
-    def score_orders(self, row: int, caption: str | None = None) -> OrdersRequest:
-        """Queue scoring the event orders of ``caption`` (None: the motion's) for ``row``.
-
-        Returns:
-            The request sent.
-        """
-        req = OrdersRequest(self._next("orders"), int(row), caption)
-        self._scoreOrders.emit(req)
-        return req
-
-    def cancel(self) -> None:
-        """Cancel the running job now (thread-safe)."""
-        self.worker.cancel()

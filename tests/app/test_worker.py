@@ -11,6 +11,7 @@ import pytest
 import torch
 from PySide6.QtCore import QObject, QThread, Slot
 
+from motionlex.app.client import WorkerClient
 from motionlex.app.worker import (
     GalleryInfo,
     ModelInfo,
@@ -21,7 +22,6 @@ from motionlex.app.worker import (
     RankRequest,
     RankResult,
     RankWorker,
-    WorkerClient,
     cached_index_path,
     top_pairs,
 )
