@@ -78,6 +78,7 @@ class JobCancelled(Exception):
 # ---------------------------------------------------------------------------------- helpers
 def device_name(device: Any) -> str:
     """Readable name of a torch device: the GPU's name, or ``"CPU (<processor>)"``."""
+    # imported here: loads torch on the worker thread, keeping the explorer's start fast
     import torch
 
     dev = torch.device(device)
@@ -284,6 +285,7 @@ class RankWorker(QObject):
             FileNotFoundError: no such directory, or no ``patch_stats.json`` in it.
             ValueError: not a valid checkpoint (see ``MotionTextModel.from_pretrained``).
         """
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         import torch
 
         from motionlex.core.retrieval.index import load_checkpoint, model_fingerprint
@@ -320,6 +322,7 @@ class RankWorker(QObject):
         """Load spaCy's parser now (once per process), so the first CAR request does not
         hold up the first query; a missing parser is reported, and reported again by the
         CAR job that needs it."""
+        # imported here: loads spaCy on the worker thread, keeping the explorer's start fast
         from motionlex.core.text.events import load_parser
 
         try:
@@ -330,6 +333,7 @@ class RankWorker(QObject):
 
     def _attach_searcher(self) -> None:
         """(Re)build the searcher for the open index with the model, if it matches."""
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         from motionlex.core.retrieval.search import Searcher
 
         matches = self._model is not None and self._model_hash == self._index.model_hash
@@ -547,6 +551,7 @@ class RankWorker(QObject):
         Raises:
             ValueError: no gallery open. IndexError: row out of range.
         """
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         from motionlex.core.patches import motion_patch_image, part_resampling_matrix
 
         index = self._index
