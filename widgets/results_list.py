@@ -51,8 +51,6 @@ from motionlex.widgets.record_model import (
     filter_pattern,
 )
 
-__all__ = ["FILTER_DEBOUNCE_MS", "GalleryBrowser", "ResultsList", "filter_pattern"]
-
 logger = logging.getLogger(__name__)
 
 FILTER_DEBOUNCE_MS = 150

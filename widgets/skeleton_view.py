@@ -34,16 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.gl_canvas import (
-    OffscreenGLView,
-    enable_shared_gl_contexts,
-    new_gl_view,
-    resolve_render_mode,
-)
-from motionlex.widgets.skeleton_scene import LAYOUTS, MotionSpec, SkeletonScene, check_motions
+from motionlex.widgets.gl_canvas import OffscreenGLView, new_gl_view, resolve_render_mode
+from motionlex.widgets.skeleton_scene import MotionSpec, SkeletonScene, check_motions
 from motionlex.widgets.transport import SPEEDS, TransportBar
-
-__all__ = ["LAYOUTS", "SPEEDS", "SkeletonView", "enable_shared_gl_contexts"]
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from motionlex.app.worker import (
+from motionlex.app.messages import (
     GalleryInfo,
     ModelInfo,
     MotionData,
@@ -19,10 +19,8 @@ from motionlex.app.worker import (
     OrdersResult,
     RankRequest,
     RankResult,
-    RankWorker,
-    cached_index_path,
-    top_pairs,
 )
+from motionlex.app.worker import RankWorker, cached_index_path, top_pairs
 from motionlex.core.retrieval.index import GalleryIndex, model_fingerprint
 
 
