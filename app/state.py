@@ -216,7 +216,14 @@ class ExplorerState:
         return "send"
 
     def query_sent(self, request_id: int, label: str) -> None:
-        """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``)."""
+        """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``).
+
+        Raises:
+            ValueError: ``request_id`` is not newer than the last one sent.
+        """
+        if request_id <= self._latest["rank"]:
+            raise ValueError(f"request ids must increase: got {request_id} after "
+                             f"{self._latest['rank']}")
         self._query_label = label
         self._latest["rank"] = request_id
         self._sent_at[request_id] = self._clock()
@@ -246,7 +253,14 @@ class ExplorerState:
 
         Returns:
             Whether its event orders should be scored too (the gallery is searchable).
+
+        Raises:
+            ValueError: no gallery is open. IndexError: ``row`` is not a row of the gallery.
         """
+        if self._gallery is None:
+            raise ValueError(f"cannot select row {row}: no gallery is open")
+        if not 0 <= int(row) < self._gallery.size:
+            raise IndexError(f"row {row} out of range [0, {self._gallery.size})")
         self._selected_row = int(row)
         return self.searchable
 

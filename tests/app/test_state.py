@@ -119,12 +119,18 @@ def test_outdated_result_is_dropped(state):
     assert s.last_latency_ms == pytest.approx(500.0)
     assert seen["status"][-1] == ("1 results of 3 in 10 ms.", 5000)
     assert s.latest("rank") == 2
+    with pytest.raises(ValueError, match="must increase"):
+        s.query_sent(2, "query: again")
 
 
 def test_selection_and_current_motion(state):
     s, seen = state
     assert s.similar_label() is None  # nothing shown yet
+    with pytest.raises(ValueError, match="no gallery"):
+        s.select(0)
     s.gallery_opened(_gallery())
+    with pytest.raises(IndexError, match="out of range"):
+        s.select(3)
     assert s.select(2) and s.selected_row == 2
     s.motion_requested(5)
     s.orders_requested(7)
