@@ -1,4 +1,4 @@
-"""Exporting a motion: animated glTF (GLB) stick figures, pose sequences, BVH, video.
+"""Exporting a motion: animated glTF (GLB) stick figures, pose sequences, BVH.
 
 The GLB writers live in :mod:`motionlex.core.motion.gltf` (pure NumPy/trimesh) and are
 imported here for the window's export actions.
@@ -20,12 +20,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from motionlex.app.messages import MotionData
 from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.gltf import read_glb_json as read_glb_json
 from motionlex.core.motion.gltf import write_animated_glb as write_animated_glb
@@ -116,6 +115,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
             skeleton's, or ``fps``/``scale`` not positive.
         OSError: the file cannot be written.
     """
+    # imported here: scipy.spatial costs 0.3 s of the explorer's start
     from motionlex.core.motion.bvh_write import write_bvh
 
     problem = _source_bvh_problem(source, sha256)
@@ -129,100 +129,43 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
     return write_bvh(path, joints, skeleton, fps, scale=scale)
 
 
-# ---------------------------------------------------------------------------------- video
-class VideoWriter:
-    """Frames to an animated GIF (Pillow) or an MP4 (imageio's ffmpeg plugin).
+# ---------------------------------------------------------------------------------- actions
+EXPORT_DIALOGS: dict[str, tuple[str, str, str]] = {
+    "glb": ("Export motion as animated GLB", ".glb", "glTF binary (*.glb)"),
+    "poses": ("Export pose sequence as GLB", ".glb", "glTF binary (*.glb)"),
+    "bvh": ("Export motion as BVH", ".bvh", "BVH (*.bvh)"),
+    "video": ("Export the 3D view as video", ".gif", "Animated GIF (*.gif);;MP4 video (*.mp4)"),
+    "png": ("Save window as PNG", ".png", "PNG image (*.png)"),
+}
+"""Save-dialog title, default suffix and file filters of each export action."""
 
-    Frames are appended one at a time; a GIF keeps palette frames in memory and is written
-    on :meth:`close`, an MP4 streams. The file appears only on a successful close.
+
+def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str = "glb") -> Path:
+    """Export the shown motion.
 
     Args:
-        path: ``.gif`` or ``.mp4`` file.
-        fps: frames per second (> 0).
+        motion: the motion shown in the explorer, or None.
+        path: output file.
+        kind: ``"glb"`` (animated), ``"poses"`` (every 10th frame, static GLB) or
+            ``"bvh"`` (the source BVH copied when unchanged since indexing, else a BVH
+            written from the joint positions).
+
+    Returns:
+        The path written.
 
     Raises:
-        ValueError: another extension or ``fps <= 0``.
-        ImportError: MP4 without the ``imageio-ffmpeg`` package.
+        ValueError: no motion shown or an unknown kind.
     """
-
-    def __init__(self, path: str | os.PathLike, fps: float) -> None:
-        self.path = Path(path)
-        self.fps = float(fps)
-        if not np.isfinite(self.fps) or self.fps <= 0:
-            raise ValueError(f"fps must be a positive number, got {fps!r}")
-        self.kind = self.path.suffix.lower().lstrip(".")
-        if self.kind not in ("gif", "mp4"):
-            raise ValueError(f"{self.path}: video export writes .gif or .mp4, not "
-                             f".{self.kind or '(no extension)'}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
-                                   dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._frames: list[Any] = []
-        self._writer = None
-        self.count = 0
-        if self.kind == "mp4":
-            try:
-                import imageio.v2 as iio2
-                import imageio_ffmpeg  # noqa: F401
-            except ImportError as e:
-                self._tmp.unlink(missing_ok=True)
-                raise ImportError("MP4 export needs the imageio-ffmpeg package "
-                                  "(pip install imageio-ffmpeg); GIF works without it") from e
-            self._writer = iio2.get_writer(str(self._tmp), format="FFMPEG", fps=self.fps,
-                                           codec="libx264", quality=7, macro_block_size=2)
-
-    def append(self, frame: np.ndarray) -> None:
-        """Add one ``(H, W, 3|4)`` uint8 frame (alpha is dropped).
-
-        Raises:
-            ValueError: not an ``(H, W, 3|4)`` uint8 image.
-        """
-        f = np.asarray(frame)
-        if f.ndim != 3 or f.shape[2] not in (3, 4) or f.dtype != np.uint8:
-            raise ValueError(f"frame must be (H, W, 3|4) uint8, got {f.dtype} {f.shape}")
-        rgb = np.ascontiguousarray(f[..., :3])
-        if self.kind == "gif":
-            from PIL import Image
-
-            self._frames.append(Image.fromarray(rgb).quantize(colors=128))
-        else:
-            h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
-            self._writer.append_data(rgb[:h, :w])
-        self.count += 1
-
-    def close(self) -> Path:
-        """Finish the file and move it into place.
-
-        Returns:
-            The path written.
-
-        Raises:
-            ValueError: no frame was appended.
-        """
-        try:
-            if self.count == 0:
-                raise ValueError(f"{self.path}: no frames to write")
-            if self.kind == "gif":
-                ms = max(20, int(round(1000.0 / self.fps / 10.0)) * 10)  # GIF: 10 ms units
-                self._frames[0].save(self._tmp, format="GIF", save_all=True,
-                                     append_images=self._frames[1:], duration=ms, loop=0)
-            else:
-                self._writer.close()
-            os.replace(self._tmp, self.path)
-        finally:
-            self._frames = []
-            self._tmp.unlink(missing_ok=True)
-        logger.info("wrote %s (%d frames at %.3g fps)", self.path, self.count, self.fps)
-        return self.path
-
-    def abort(self) -> None:
-        """Drop the frames and the temporary file."""
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:  # noqa: BLE001 - the file is discarded anyway
-                logger.debug("closing an aborted MP4 writer failed", exc_info=True)
-        self._frames = []
-        self._tmp.unlink(missing_ok=True)
+    m = motion
+    if m is None:
+        raise ValueError("no motion is shown; select a result or a gallery item first")
+    if kind == "glb":
+        return write_animated_glb(path, m.joints, m.bones, m.fps, m.part_of_joint, name=m.id)
+    if kind == "poses":
+        frames = list(range(0, len(m.joints), 10))
+        return write_pose_sequence_glb(path, m.joints, m.bones, frames, m.part_of_joint,
+                                       spacing_m=0.6)
+    if kind == "bvh":
+        return export_bvh(path, m.joints, m.fps, m.skeleton, source=m.source,
+                          sha256=m.source_sha256 or None)
+    raise ValueError(f"kind must be 'glb', 'poses' or 'bvh', got {kind!r}")

@@ -7,10 +7,11 @@ default checkpoint shipped in ``motionlex.resources`` (or ``--checkpoint``) and 
 demo gallery (:mod:`motionlex.core.data.demo.gallery`), generated and encoded into the
 cache at first start.
 
-With ``--screenshot`` the window opens the gallery, runs the query, waits until the results,
-the selected motion and its event orders are shown (and the skeleton has played for a
-moment), saves a PNG of the window and exits: exit status 0 on success, 1 when an error was
-shown or the wait timed out (the PNG is still written, showing the state reached).
+With ``--screenshot`` (:mod:`motionlex.app.screenshot`) the window opens the gallery, runs
+the query, waits until the results, the selected motion and its event orders are shown (and
+the skeleton has played for a moment), saves a PNG of the window and exits: exit status 0 on
+success, 1 when an error was shown or the wait timed out (the PNG is still written, showing
+the state reached).
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 logger = logging.getLogger(__name__)
-
-PLAY_BEFORE_SCREENSHOT_MS = 700
-"""Playback time before a ``--screenshot`` is taken, so the pose is mid-motion, ms."""
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
@@ -56,89 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class ScreenshotJob:
-    """Waits for the window to show the query's results, then saves a PNG and quits.
-
-    Args:
-        window: the main window (already asked to open the gallery and search).
-        path: the PNG to write.
-        expect_query: whether a query was given (else: wait for the gallery only).
-        timeout_s: longest wait, seconds.
-    """
-
-    def __init__(self, window, path: str | Path, expect_query: bool, timeout_s: float) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.window = window
-        self.path = Path(path)
-        self.expect_query = expect_query
-        self.errors: list[str] = []
-        self.exit_code: int | None = None
-        self._have = {"gallery": False, "results": False, "motion": False, "orders": False}
-        window.galleryShown.connect(lambda _i: self._got("gallery"))
-        window.resultsShown.connect(lambda _r: self._got("results"))
-        window.motionShown.connect(lambda _m: self._got("motion"))
-        window.ordersShown.connect(lambda _o: self._got("orders"))
-        window.errorShown.connect(self._on_error)
-        self._deadline = QTimer(window)
-        self._deadline.setSingleShot(True)
-        self._deadline.timeout.connect(self._on_timeout)
-        self._deadline.start(int(timeout_s * 1000))
-        self._shot = QTimer(window)
-        self._shot.setSingleShot(True)
-        self._shot.timeout.connect(lambda: self._finish(0 if not self.errors else 1))
-
-    def _ready(self) -> bool:
-        h = self._have
-        if not h["gallery"]:
-            return False
-        if not self.expect_query:
-            return h["motion"] or self.window.gallery.size == 0
-        if not (h["results"] and h["motion"]):
-            return False
-        searchable = self.window.gallery is not None and self.window.gallery.searchable
-        return h["orders"] or not searchable
-
-    def _got(self, what: str) -> None:
-        self._have[what] = True
-        gallery = self.window.gallery
-        if what == "gallery" and self.expect_query and gallery is not None and (
-                not gallery.searchable):
-            self._on_error(f"{gallery.path} cannot be searched by text without the "
-                           "checkpoint it was built with (--checkpoint DIR)")
-            return
-        if self._ready() and not self._shot.isActive() and self.exit_code is None:
-            self._shot.start(PLAY_BEFORE_SCREENSHOT_MS)
-
-    def _on_error(self, message: str) -> None:
-        self.errors.append(message)
-        if not self._shot.isActive() and self.exit_code is None:
-            self._shot.start(500)  # show the error state, then exit with status 1
-
-    def _on_timeout(self) -> None:
-        missing = sorted(k for k, v in self._have.items() if not v)
-        self.errors.append(f"timed out waiting for {missing}")
-        self._finish(1)
-
-    def _finish(self, code: int) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        if self.exit_code is not None:
-            return
-        self._deadline.stop()
-        try:
-            saved = self.window.save_screenshot(self.path)
-            print(f"saved {saved}")
-        except OSError as e:
-            self.errors.append(str(e))
-            code = 1
-        for err in self.errors:
-            print(f"error: {err}", file=sys.stderr)
-        self.exit_code = code
-        self.window.close()
-        QApplication.instance().exit(code)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the explorer; returns the process exit status."""
     args = build_parser().parse_args(argv)
@@ -152,11 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --size must look like 1440x900, got {args.size!r}", file=sys.stderr)
         return 2
 
+    # imported here, not at the top: ``motionlex-explorer --help`` must not load Qt
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from motionlex.app import settings as cfg
+    from motionlex.app.screenshot import ScreenshotJob
     from motionlex.app.window import MainWindow
-    from motionlex.widgets.skeleton_view import enable_shared_gl_contexts
+    from motionlex.widgets.gl_canvas import enable_shared_gl_contexts
 
     enable_shared_gl_contexts()  # before the QApplication: GL views share shader programs
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -184,8 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.query:
         window.search(args.query)
     if job is not None and args.empty:
-        from PySide6.QtCore import QTimer
-
         QTimer.singleShot(500, lambda: job._finish(0))
     quit_on_close = app.quitOnLastWindowClosed()
     if job is not None:  # the job ends the loop with its own status; closing must not

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
 
 from motionlex.core.cache import cache_dir
 
@@ -77,3 +78,29 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def restore_window(window: QMainWindow, settings: QSettings) -> None:
+    """Restore a main window's geometry and dock layout (a layout saved under another
+    :data:`LAYOUT_VERSION` is ignored)."""
+    geometry = settings.value(KEY_GEOMETRY)
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
+    version = settings.value(KEY_STATE_VERSION, 0)
+    state = settings.value(KEY_STATE)
+    if (isinstance(state, QByteArray) and not state.isEmpty()
+            and str(version) == str(LAYOUT_VERSION)):
+        window.restoreState(state, LAYOUT_VERSION)
+
+
+def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,
+                history: list[str]) -> None:
+    """Write a main window's geometry and dock layout, the ranking mode, the
+    search-as-you-type option and the query history, and sync the store."""
+    settings.setValue(KEY_GEOMETRY, window.saveGeometry())
+    settings.setValue(KEY_STATE, window.saveState(LAYOUT_VERSION))
+    settings.setValue(KEY_STATE_VERSION, LAYOUT_VERSION)
+    settings.setValue(KEY_MODE, mode)
+    settings.setValue(KEY_LIVE, live)
+    write_history(settings, history)
+    settings.sync()

@@ -18,7 +18,7 @@ Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
 (worker errors reach the user).
 
 Threading contract: the slots run on the worker thread when called through queued signals
-(:class:`WorkerClient` does this); :meth:`RankWorker.cancel` and
+(:class:`~motionlex.app.client.WorkerClient` does this); :meth:`RankWorker.cancel` and
 :meth:`RankWorker.supersede` only set counters under a lock and are called directly from the
 GUI thread, so they act while a job runs. Called directly in one thread (tests), the slots
 run synchronously.
@@ -32,23 +32,28 @@ import platform
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from motionlex.app.messages import (
+    GalleryInfo,
+    ModelInfo,
+    MotionData,
+    MotionRequest,
+    OrdersRequest,
+    OrdersResult,
+    RankRequest,
+    RankResult,
+)
 from motionlex.core import cache
-from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("fused", "dense", "lexical")
 """Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
-
-DEFAULT_K = 100
-"""Hits returned per query."""
 
 QUERY_WORDS_SHOWN = 20
 """Heaviest query / motion words sent for the lexical bars."""
@@ -60,187 +65,10 @@ USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError)
 """Errors about the user's input (paths, files, queries; the project's documented Raises):
 logged without a traceback. Anything else is logged with its traceback. Both reach the GUI."""
 
-_BUSY_THREADS: list[tuple[QThread, QObject]] = []
-"""Worker threads that did not stop in time (kept alive: destroying a running QThread aborts)."""
-
 Progress = Generator[tuple[int, int], None, Any]
 """A job: yields ``(done, total)`` (``total == 0``: unknown) and returns its result."""
 
 
-# ---------------------------------------------------------------------------------- payloads
-@dataclass(frozen=True)
-class RankRequest:
-    """A query to rank the open gallery against.
-
-    Attributes:
-        request_id: increasing id; a request older than the newest one is dropped.
-        text: the query text (ignored when ``item`` is set).
-        k: number of hits.
-        mode: ``"fused"``, ``"dense"`` or ``"lexical"``.
-        item: rank by a gallery row as the query (no model needed) instead of text.
-        chunk_size: gallery rows scored per step (a cancel point per chunk).
-    """
-
-    request_id: int
-    text: str
-    k: int = DEFAULT_K
-    mode: str = "fused"
-    item: int | None = None
-    chunk_size: int = 4096
-
-
-@dataclass(frozen=True)
-class RankResult:
-    """The ranked gallery for one :class:`RankRequest`.
-
-    Attributes:
-        request_id: the request's id.
-        text: the query text (``""`` for an item query).
-        mode: ranking mode used.
-        hits: one dict per hit, best first: ``rank`` (1-based), ``score``, ``caption``,
-            ``id``, ``row`` (gallery row), ``dense_score``, ``lexical_score``, ``words``
-            (list of ``(word, contribution)``).
-        query_words: the query's heaviest ``(word, weight)`` pairs (lexical vector).
-        total: gallery size.
-        seconds: worker time to embed and rank, seconds.
-    """
-
-    request_id: int
-    text: str
-    mode: str
-    hits: list[dict[str, Any]]
-    query_words: list[tuple[str, float]]
-    total: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A loaded checkpoint.
-
-    Attributes:
-        checkpoint: its directory.
-        name: the config's name (e.g. ``"cpu-small"``).
-        device: torch device string (``"cpu"``, ``"cuda"``).
-        device_name: readable device (GPU name or CPU model).
-        embed_dim: dense embedding size.
-        vocab_size: lexical vocabulary size.
-        parameters: number of parameters.
-    """
-
-    checkpoint: str
-    name: str
-    device: str
-    device_name: str
-    embed_dim: int
-    vocab_size: int
-    parameters: int
-
-
-@dataclass(frozen=True)
-class GalleryInfo:
-    """An opened gallery, as the GUI lists it.
-
-    Attributes:
-        path: the index directory.
-        source: what the user opened (the index, or the dataset folder it was built from).
-        size: number of motions ``N``.
-        ids / captions: ``N`` ids and first captions (``""`` when none).
-        durations: ``(N,)`` float32 clip lengths, seconds.
-        searchable: whether text queries work (a matching model is loaded).
-        built: whether the index was (re)built in this load.
-        skipped: ``(file, reason)`` of motions a build left out.
-        synthetic: whether this is the built-in synthetic demo gallery.
-    """
-
-    path: str
-    source: str
-    size: int
-    ids: list[str]
-    captions: list[str]
-    durations: np.ndarray
-    searchable: bool
-    built: bool = False
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    synthetic: bool = False
-
-
-@dataclass(frozen=True)
-class MotionRequest:
-    """Fetch gallery row ``row`` for display (``request_id`` increasing; older ones dropped)."""
-
-    request_id: int
-    row: int
-
-
-@dataclass(frozen=True)
-class MotionData:
-    """One gallery motion, ready for the views.
-
-    Attributes:
-        request_id / row / id: the request's id, the gallery row, the item id.
-        caption: first caption (``""`` when none); captions: all of them.
-        source: source file; has_bvh: whether it is a BVH file that still exists.
-        source_sha256: the source file's SHA-256 when it was indexed.
-        fps: frame rate, frames per second (20, canonical).
-        joints: ``(T, J, 3)`` float32 canonical joints, metres, Y up.
-        bones: ``(J - 1, 2)`` int64 ``(parent, child)`` pairs.
-        part_of_joint: ``(J,)`` int64 body part per joint (-1: none).
-        skeleton: the motion's skeleton (joint names and kinematic chains; for BVH export).
-        patches: ``(3, T, 80)`` float32 z-scored motion-patch image (all frames).
-        words: the motion's heaviest ``(word, weight)`` lexical pairs.
-        meta: dataset metadata (e.g. Bandai action and style).
-    """
-
-    request_id: int
-    row: int
-    id: str
-    caption: str
-    captions: list[str]
-    source: str
-    has_bvh: bool
-    source_sha256: str
-    fps: float
-    joints: np.ndarray
-    bones: np.ndarray
-    part_of_joint: np.ndarray
-    skeleton: Skeleton
-    patches: np.ndarray
-    words: list[tuple[str, float]]
-    meta: dict
-
-
-@dataclass(frozen=True)
-class OrdersRequest:
-    """Score the event orders of a caption against gallery row ``row``'s motion.
-
-    Attributes:
-        request_id: increasing id (older ones dropped).
-        row: gallery row.
-        caption: the caption to split; ``None`` = the motion's own first caption.
-    """
-
-    request_id: int
-    row: int
-    caption: str | None = None
-
-
-@dataclass(frozen=True)
-class OrdersResult:
-    """Event orders of a caption with the model's similarity to one motion (CAR panel).
-
-    Attributes:
-        request_id / row: as requested.
-        caption: the caption split.
-        events: its events, in true order.
-        orders: ``(joined caption, dense cosine, is_true_order)`` per distinct order.
-    """
-
-    request_id: int
-    row: int
-    caption: str
-    events: list[str]
-    orders: list[tuple[str, float, bool]]
 
 
 class JobCancelled(Exception):
@@ -250,6 +78,7 @@ class JobCancelled(Exception):
 # ---------------------------------------------------------------------------------- helpers
 def device_name(device: Any) -> str:
     """Readable name of a torch device: the GPU's name, or ``"CPU (<processor>)"``."""
+    # imported here: loads torch on the worker thread, keeping the explorer's start fast
     import torch
 
     dev = torch.device(device)
@@ -453,6 +282,7 @@ class RankWorker(QObject):
             FileNotFoundError: no such directory, or no ``patch_stats.json`` in it.
             ValueError: not a valid checkpoint (see ``MotionTextModel.from_pretrained``).
         """
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         import torch
 
         from motionlex.core.model.factory import load_checkpoint
@@ -490,6 +320,7 @@ class RankWorker(QObject):
         """Load spaCy's parser now (once per process), so the first CAR request does not
         hold up the first query; a missing parser is reported, and reported again by the
         CAR job that needs it."""
+        # imported here: loads spaCy on the worker thread, keeping the explorer's start fast
         from motionlex.core.text.events import load_parser
 
         try:
@@ -500,6 +331,7 @@ class RankWorker(QObject):
 
     def _attach_searcher(self) -> None:
         """(Re)build the searcher for the open index with the model, if it matches."""
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         from motionlex.core.retrieval.search import Searcher
 
         matches = self._model is not None and self._model_hash == self._index.model_hash
@@ -698,6 +530,7 @@ class RankWorker(QObject):
         Raises:
             ValueError: no gallery open. IndexError: row out of range.
         """
+        # imported here: loads torch on the worker thread, keeping the explorer's start fast
         from motionlex.core.patches import motion_patch_image, part_resampling_matrix
 
         index = self._index
@@ -762,112 +595,3 @@ class RankWorker(QObject):
         yield 2, 3
         return OrdersResult(request.request_id, item.index, caption, scores.events,
                             scores.orders)
-
-
-# ---------------------------------------------------------------------------------- client
-class WorkerClient(QObject):
-    """GUI-thread handle of a :class:`RankWorker` running on its own ``QThread``.
-
-    Each method marks the request as the newest of its kind (so older ones are dropped)
-    and emits a queued signal that runs the worker's slot on the worker thread. Connect to
-    :attr:`worker`'s signals before calling :meth:`start`.
-
-    Args:
-        worker: the worker (moved to the new thread).
-        parent: Qt parent.
-    """
-
-    _loadCheckpoint = Signal(str)
-    _loadGallery = Signal(str)
-    _rank = Signal(object)
-    _fetchMotion = Signal(object)
-    _scoreOrders = Signal(object)
-
-    def __init__(self, worker: RankWorker, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName("motionlex-worker")
-        worker.moveToThread(self.thread)
-        self._loadCheckpoint.connect(worker.load_checkpoint)
-        self._loadGallery.connect(worker.load)
-        self._rank.connect(worker.rank)
-        self._fetchMotion.connect(worker.fetch_motion)
-        self._scoreOrders.connect(worker.score_orders)
-        self._ids = {"rank": 0, "motion": 0, "orders": 0}
-
-    def start(self) -> None:
-        """Start the worker thread."""
-        self.thread.start()
-
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Cancel the running job, stop the thread and wait for it.
-
-        A thread still busy after ``timeout_ms`` (a job that cannot be interrupted) is kept
-        referenced until the process ends instead of being destroyed while running.
-
-        Returns:
-            Whether the thread finished within ``timeout_ms``.
-        """
-        self.worker.cancel()
-        for kind in self._ids:
-            self.worker.supersede(kind, self._ids[kind] + 1)
-        self.thread.quit()
-        finished = bool(self.thread.wait(timeout_ms))
-        if not finished:
-            logger.warning("worker thread still busy after %d ms; leaving it to finish",
-                           timeout_ms)
-            _BUSY_THREADS.append((self.thread, self.worker))
-        return finished
-
-    def _next(self, kind: str) -> int:
-        self._ids[kind] += 1
-        self.worker.supersede(kind, self._ids[kind])
-        return self._ids[kind]
-
-    def latest(self, kind: str) -> int:
-        """Id of the newest request of ``kind`` (``rank``, ``motion``, ``orders``)."""
-        return self._ids[kind]
-
-    def load_checkpoint(self, path: str) -> None:
-        """Queue loading a checkpoint directory."""
-        self._loadCheckpoint.emit(str(path))
-
-    def load_gallery(self, path: str) -> None:
-        """Queue opening a gallery (index, dataset folder or BVH folder)."""
-        self._loadGallery.emit(str(path))
-
-    def rank(self, text: str, *, k: int = DEFAULT_K, mode: str = "fused",
-             item: int | None = None) -> RankRequest:
-        """Queue a ranking; older queued or running rankings are dropped.
-
-        Returns:
-            The request sent.
-        """
-        req = RankRequest(self._next("rank"), text, k=k, mode=mode, item=item)
-        self._rank.emit(req)
-        return req
-
-    def fetch_motion(self, row: int) -> MotionRequest:
-        """Queue fetching gallery row ``row`` for display.
-
-        Returns:
-            The request sent.
-        """
-        req = MotionRequest(self._next("motion"), int(row))
-        self._fetchMotion.emit(req)
-        return req
-
-    def score_orders(self, row: int, caption: str | None = None) -> OrdersRequest:
-        """Queue scoring the event orders of ``caption`` (None: the motion's) for ``row``.
-
-        Returns:
-            The request sent.
-        """
-        req = OrdersRequest(self._next("orders"), int(row), caption)
-        self._scoreOrders.emit(req)
-        return req
-
-    def cancel(self) -> None:
-        """Cancel the running job now (thread-safe)."""
-        self.worker.cancel()

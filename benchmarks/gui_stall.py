@@ -27,7 +27,7 @@ flush) and lists, for the longest gaps of each phase, what ran in them. It adds 
 the GUI thread's work, so take the stall figures from a run without it.
 
 The result records how the 3D view reaches the screen (``skeleton_render``: ``offscreen`` or
-``widget``, see ``motionlex.widgets.skeleton_view``) and the OpenGL renderer; set
+``widget``, see ``motionlex.widgets.gl_canvas``) and the OpenGL renderer; set
 ``MOTIONLEX_SKELETON_RENDER=widget`` to measure the ``QOpenGLWidget`` path under a software
 renderer.
 
@@ -269,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from motionlex.app import settings as cfg
     from motionlex.app.window import MainWindow
-    from motionlex.widgets.skeleton_view import enable_shared_gl_contexts, gl_renderer
+    from motionlex.widgets.gl_canvas import enable_shared_gl_contexts, gl_renderer
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="motionlex_stall_"))
     ckpt, gallery = work / f"ckpt-{args.model}", work / f"gallery-{args.model}-{args.items}.mlx"

@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "xcb")  # before any Qt import
 import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 
-from motionlex.widgets.skeleton_view import enable_shared_gl_contexts  # noqa: E402
+from motionlex.widgets.gl_canvas import enable_shared_gl_contexts  # noqa: E402
 
 if QCoreApplication.instance() is None:  # every GL view shares one context group
     enable_shared_gl_contexts()

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 
-from motionlex.widgets.skeleton_view import enable_shared_gl_contexts  # noqa: E402
+from motionlex.widgets.gl_canvas import enable_shared_gl_contexts  # noqa: E402
 
 # every SkeletonView of the session draws in its own GL context: share them (pyqtgraph
 # caches shader programs per item class), before pytest-qt creates the QApplication

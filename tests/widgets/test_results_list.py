@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from motionlex.widgets.results_list import (
     FILTER_DEBOUNCE_MS,
     GalleryBrowser,
     ResultsList,
-    filter_pattern,
 )
 
 
@@ -47,15 +45,12 @@ def results_list(qtbot) -> ResultsList:
     return w
 
 
-def test_ten_thousand_rows_load_and_filter_fast(qtbot, results_list, results, screenshot_dir):
-    t0 = time.perf_counter()
+def test_ten_thousand_rows_load_and_filter(qtbot, results_list, results, screenshot_dir):
+    # how fast: benchmarks/results_list.py (no wall-clock assertion in unit tests)
     results_list.set_results(results)
     qtbot.wait(1)
-    load_s = time.perf_counter() - t0
     assert results_list.row_count() == 10_000 == results_list.visible_count()
-    t0 = time.perf_counter()
     results_list.set_filter_text("angrily LEFT")
-    filter_s = time.perf_counter() - t0
     n = results_list.visible_count()
     assert 0 < n < 10_000
     for row in results_list.visible_rows():
@@ -63,7 +58,6 @@ def test_ten_thousand_rows_load_and_filter_fast(qtbot, results_list, results, sc
         assert "angrily" in cap and "left" in cap
     expected = sum(1 for r in results if "angrily" in r["caption"] and "left" in r["caption"])
     assert n == expected
-    assert load_s < 1.0 and filter_s < 1.0, (load_s, filter_s)
     results_list.grab().save(str(screenshot_dir / "widget_results_list.png"))
     results_list.set_filter_text("")
     assert results_list.visible_count() == 10_000
@@ -104,12 +98,6 @@ def test_gallery_filters_by_id_or_caption(qtbot, bandai_captions):
         w.select_row(w.visible_rows()[0])
     assert items[blocker.args[0]]["id"] == ids[0]
     assert w.model.data(w.model.index(0, 2)) == "3.5"
-
-
-def test_filter_pattern():
-    assert filter_pattern("  ") == ""
-    assert filter_pattern("walk left") == "^(?=.*walk)(?=.*left)"
-    assert filter_pattern("a+b") == "^(?=.*a\\+b)"
 
 
 def test_rejects_bad_rows_and_indices(results_list):

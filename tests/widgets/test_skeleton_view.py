@@ -5,21 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph.opengl as gl
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor
 
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.widgets.colors import PART_COLORS_HEX
-from motionlex.widgets.skeleton_view import (
-    RENDER_MODE_ENV,
-    OffscreenGLView,
-    SkeletonView,
-    enable_shared_gl_contexts,
-    gl_renderer,
-    is_software_renderer,
-    resolve_render_mode,
-    y_up_to_z_up,
-)
+from motionlex.widgets.gl_canvas import OffscreenGLView, y_up_to_z_up
+from motionlex.widgets.skeleton_view import SkeletonView
 
 FPS = 20.0
 
@@ -195,18 +187,6 @@ def test_set_motions_rejects_bad_arguments(view, humanml3d_joints):
         view.set_speed(8.0)
 
 
-def test_enable_shared_gl_contexts_after_app_start(qapp):
-    attr = Qt.ApplicationAttribute.AA_ShareOpenGLContexts
-    assert QCoreApplication.testAttribute(attr)  # set by conftest before the app started
-    enable_shared_gl_contexts()  # already on: nothing to do
-    QCoreApplication.setAttribute(attr, False)
-    try:
-        with pytest.raises(RuntimeError, match="before the QApplication"):
-            enable_shared_gl_contexts()
-    finally:
-        QCoreApplication.setAttribute(attr, True)
-
-
 # ---------------------------------------------------------------- render modes and repaints
 class _EventCounter(QObject):
     """Counts events of some types delivered to the watched objects."""
@@ -251,18 +231,7 @@ def test_offscreen_and_widget_modes_draw_the_same_pose(qtbot, gl_platform, human
     assert (a ^ b).sum() <= 0.02 * a.sum()  # the same pixels are body pixels in both modes
 
 
-def test_render_mode_choice(monkeypatch, gl_platform):
-    assert is_software_renderer("llvmpipe (LLVM 15.0.6, 256 bits)")
-    assert not is_software_renderer("NVIDIA GeForce RTX 4090/PCIe/SSE2")
-    assert resolve_render_mode("offscreen") == "offscreen"
-    assert resolve_render_mode("widget") == "widget"
-    expected = "offscreen" if is_software_renderer(gl_renderer()) else "widget"
-    assert resolve_render_mode("auto") == expected
-    monkeypatch.setenv(RENDER_MODE_ENV, "widget")
-    assert resolve_render_mode() == "widget"
-    monkeypatch.setenv(RENDER_MODE_ENV, "vulkan")
-    with pytest.raises(ValueError, match=RENDER_MODE_ENV):
-        resolve_render_mode()
+def test_unknown_render_mode_is_refused(gl_platform):
     with pytest.raises(ValueError, match="render_mode"):
         SkeletonView(render_mode="opengl")
 

@@ -1,7 +1,7 @@
 """RankWorker on a real tiny model and a real index: jobs, cancelling, superseding, errors.
 
 The job generators run without a thread (STYLE: "the worker generator runs without a
-thread"); one test runs the worker on its QThread through WorkerClient.
+thread"); the worker on its QThread is tested in test_client.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QObject, QThread, Slot
 
-from motionlex.app.worker import (
+from motionlex.app.messages import (
     GalleryInfo,
     ModelInfo,
     MotionData,
@@ -20,11 +19,8 @@ from motionlex.app.worker import (
     OrdersResult,
     RankRequest,
     RankResult,
-    RankWorker,
-    WorkerClient,
-    cached_index_path,
-    top_pairs,
 )
+from motionlex.app.worker import RankWorker, cached_index_path, top_pairs
 from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.index import GalleryIndex
 
@@ -240,51 +236,6 @@ def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_fo
     assert info.path == str(expect) and (expect / "manifest.json").is_file()
     assert steps[-1] == (1, 2)
     assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
-
-
-class Sink(QObject):
-    """Receives worker signals on the GUI thread (a bound slot makes them queued)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[RankResult] = []
-        self.errors: list[str] = []
-        self.on_gui_thread: list[bool] = []
-
-    @Slot(object)
-    def take(self, result: RankResult) -> None:
-        self.results.append(result)
-        self.on_gui_thread.append(QThread.currentThread() is self.thread())
-
-    @Slot(str)
-    def error(self, message: str) -> None:
-        self.errors.append(message)
-
-
-def test_worker_thread_burst_keeps_only_newest(qtbot, tiny_checkpoint, gallery_index, tmp_path):
-    worker = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
-    client = WorkerClient(worker)
-    sink = Sink()
-    worker.ranked.connect(sink.take)
-    worker.failed.connect(sink.error)
-    client.start()
-    try:
-        assert worker.thread() is client.thread and worker.thread() is not sink.thread()
-        with qtbot.waitSignal(worker.galleryLoaded, timeout=60000):
-            client.load_checkpoint(str(tiny_checkpoint))
-            client.load_gallery(str(gallery_index))
-        for i in range(30):
-            client.rank(f"a person walks {i}")
-        qtbot.waitUntil(lambda: bool(sink.results) and sink.results[-1].request_id == 30,
-                        timeout=30000)
-        qtbot.wait(100)
-    finally:
-        assert client.stop()
-    got = sink.results
-    assert sink.errors == [] and all(sink.on_gui_thread)
-    assert got[-1].text == "a person walks 29"
-    assert len(got) <= 3  # the burst cost about one ranking, not thirty
-    assert [r.request_id for r in got] == sorted(r.request_id for r in got)
 
 
 def test_top_pairs_orders_and_dedups():

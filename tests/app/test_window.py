@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from motionlex.app import settings as cfg
-from motionlex.app.window import MainWindow, QueryEdit
+from motionlex.app.window import MainWindow
 
 QUERY = "a person waves the right hand"
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
@@ -190,29 +190,6 @@ def test_keyboard_shortcuts(qtbot, loaded):
     w.query_edit.clear()
     qtbot.keyClicks(w.query_edit, "a b")
     assert w.query_edit.text() == "a b" and not sv.is_playing
-
-
-def test_query_history_up_down(qtbot, qapp):
-    edit = QueryEdit(["walk", "run"])
-    qtbot.addWidget(edit)
-    sent = []
-    edit.submitted.connect(sent.append)
-    qtbot.keyClicks(edit, "jump")
-    qtbot.keyClick(edit, Qt.Key.Key_Up)
-    assert edit.text() == "run"
-    qtbot.keyClick(edit, Qt.Key.Key_Up)
-    qtbot.keyClick(edit, Qt.Key.Key_Up)
-    assert edit.text() == "walk"
-    qtbot.keyClick(edit, Qt.Key.Key_Down)
-    assert edit.text() == "run"
-    qtbot.keyClick(edit, Qt.Key.Key_Down)
-    assert edit.text() == "jump"  # back to the draft
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-    qtbot.keyClick(edit, Qt.Key.Key_Return)  # the same query twice: one history entry
-    assert sent == ["jump", "jump"] and edit.history == ["walk", "run", "jump"]
-    edit.clear()
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert sent == ["jump", "jump"]  # blank queries are not sent
 
 
 def test_search_as_you_type_sends_one_query(qtbot, loaded):

@@ -1,0 +1,179 @@
+"""Recording the 3D view to an animated GIF or an MP4 file.
+
+:class:`VideoWriter` turns frames into a file (pure NumPy/Pillow/imageio, no Qt; the file
+appears only on a successful close). :class:`Recorder` renders the skeleton view frame by
+frame into a writer, one frame per event-loop turn, so the window stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+
+from motionlex.widgets.skeleton_view import SkeletonView
+
+logger = logging.getLogger(__name__)
+
+
+class VideoWriter:
+    """Frames to an animated GIF (Pillow) or an MP4 (imageio's ffmpeg plugin).
+
+    Frames are appended one at a time; a GIF keeps palette frames in memory and is written
+    on :meth:`close`, an MP4 streams. The file appears only on a successful close.
+
+    Args:
+        path: ``.gif`` or ``.mp4`` file.
+        fps: frames per second (> 0).
+
+    Raises:
+        ValueError: another extension or ``fps <= 0``.
+        ImportError: MP4 without the ``imageio-ffmpeg`` package.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
+        self.path = Path(path)
+        self.fps = float(fps)
+        if not np.isfinite(self.fps) or self.fps <= 0:
+            raise ValueError(f"fps must be a positive number, got {fps!r}")
+        self.kind = self.path.suffix.lower().lstrip(".")
+        if self.kind not in ("gif", "mp4"):
+            raise ValueError(f"{self.path}: video export writes .gif or .mp4, not "
+                             f".{self.kind or '(no extension)'}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
+                                   dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._frames: list[Any] = []
+        self._writer = None
+        self.count = 0
+        if self.kind == "mp4":
+            try:
+                # imported here: optional, and only an MP4 export needs it
+                import imageio.v2 as iio2
+                import imageio_ffmpeg  # noqa: F401
+            except ImportError as e:
+                self._tmp.unlink(missing_ok=True)
+                raise ImportError("MP4 export needs the imageio-ffmpeg package "
+                                  "(pip install imageio-ffmpeg); GIF works without it") from e
+            self._writer = iio2.get_writer(str(self._tmp), format="FFMPEG", fps=self.fps,
+                                           codec="libx264", quality=7, macro_block_size=2)
+
+    def append(self, frame: np.ndarray) -> None:
+        """Add one ``(H, W, 3|4)`` uint8 frame (alpha is dropped).
+
+        Raises:
+            ValueError: not an ``(H, W, 3|4)`` uint8 image.
+        """
+        f = np.asarray(frame)
+        if f.ndim != 3 or f.shape[2] not in (3, 4) or f.dtype != np.uint8:
+            raise ValueError(f"frame must be (H, W, 3|4) uint8, got {f.dtype} {f.shape}")
+        rgb = np.ascontiguousarray(f[..., :3])
+        if self.kind == "gif":
+            # imported here: only a GIF export needs Pillow (keeps the start fast)
+            from PIL import Image
+
+            self._frames.append(Image.fromarray(rgb).quantize(colors=128))
+        else:
+            h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
+            self._writer.append_data(rgb[:h, :w])
+        self.count += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it into place.
+
+        Returns:
+            The path written.
+
+        Raises:
+            ValueError: no frame was appended.
+        """
+        try:
+            if self.count == 0:
+                raise ValueError(f"{self.path}: no frames to write")
+            if self.kind == "gif":
+                ms = max(20, int(round(1000.0 / self.fps / 10.0)) * 10)  # GIF: 10 ms units
+                self._frames[0].save(self._tmp, format="GIF", save_all=True,
+                                     append_images=self._frames[1:], duration=ms, loop=0)
+            else:
+                self._writer.close()
+            os.replace(self._tmp, self.path)
+        finally:
+            self._frames = []
+            self._tmp.unlink(missing_ok=True)
+        logger.info("wrote %s (%d frames at %.3g fps)", self.path, self.count, self.fps)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the frames and the temporary file."""
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - the file is discarded anyway
+                logger.debug("closing an aborted MP4 writer failed", exc_info=True)
+        self._frames = []
+        self._tmp.unlink(missing_ok=True)
+
+
+class Recorder:
+    """Renders every frame of a :class:`SkeletonView` into a :class:`VideoWriter`, one frame
+    per event-loop turn; playback is paused and the shown frame restored at the end.
+
+    Args:
+        view: the 3D view (with a motion shown).
+        writer: the open writer.
+        parent: owner of the frame timer.
+        on_progress: called with ``(frames done, frames total)`` after each frame.
+        on_done: called once with ``(path, "done")``, ``(None, "cancelled")`` or
+            ``(None, "failed: <reason>")``; errors are logged and reported, never dropped.
+    """
+
+    def __init__(self, view: SkeletonView, writer: VideoWriter, parent: QObject,
+                 on_progress: Callable[[int, int], None],
+                 on_done: Callable[[Path | None, str], None]) -> None:
+        self.writer = writer
+        self.view = view
+        self.frames = view.num_frames
+        self.start_frame = view.frame
+        self.next = 0
+        self.cancelled = False
+        self._on_progress = on_progress
+        self._on_done = on_done
+        view.pause()
+        self.timer = QTimer(parent)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        """Start rendering at the next event-loop turn."""
+        self.timer.start()
+
+    def _tick(self) -> None:
+        try:
+            if self.cancelled:
+                self.timer.stop()
+                self.writer.abort()
+                self._on_done(None, "cancelled")
+                return
+            if self.next >= self.frames:
+                self.timer.stop()
+                path = self.writer.close()
+                self.view.seek(self.start_frame)
+                self._on_done(path, "done")
+                return
+            self.view.seek(self.next)
+            self.writer.append(self.view.grab_frame())
+            self.next += 1
+            self._on_progress(self.next, self.frames)
+        except Exception as e:  # noqa: BLE001 - reported to the user, never dropped
+            self.timer.stop()
+            self.writer.abort()
+            logger.exception("video export failed")
+            self._on_done(None, f"failed: {e}")

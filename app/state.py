@@ -1,0 +1,330 @@
+"""The explorer's state and decisions as plain Python: what is open, the pending query, the
+current results and selection, and the status texts. No Qt.
+
+:class:`ExplorerState` is napari's layer idea applied to the whole window (Source:
+``napari/napari/napari/layers/base/base.py``): plain data with checked changes and events.
+The window forwards what the user does and what the worker sends to it, and sets its widgets
+from its events; the state decides (search now, queue the query behind an opening gallery,
+refuse it, drop a result whose request was overtaken), so those decisions are tested without
+a display (``tests/app/test_state.py``).
+
+Request ids: the window sends a request through the worker client and tells the state its id
+(:meth:`ExplorerState.query_sent`, :meth:`~ExplorerState.motion_requested`,
+:meth:`~ExplorerState.orders_requested`); a result is accepted only for the newest id of its
+kind (an older ranking overtaken by a newer request is dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
+
+logger = logging.getLogger(__name__)
+
+LONG_JOBS = ("checkpoint", "gallery")
+"""Worker jobs that show the progress bar and the cancel button."""
+
+REQUEST_KINDS = ("rank", "motion", "orders")
+"""Kinds of request whose results are matched to the newest request id."""
+
+
+class Event:
+    """A list of callbacks called in order with the event's arguments (no Qt)."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[..., Any]] = []
+
+    def connect(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(*args)`` on every :meth:`emit`."""
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback``.
+
+        Raises:
+            ValueError: ``callback`` is not connected.
+        """
+        self._callbacks.remove(callback)
+
+    def emit(self, *args: Any) -> None:
+        """Call every connected callback with ``args``."""
+        for cb in list(self._callbacks):
+            cb(*args)
+
+
+class StateEvents:
+    """The events of an :class:`ExplorerState`.
+
+    Attributes:
+        model(ModelInfo): a checkpoint was loaded.
+        gallery(GalleryInfo): a gallery was opened (results cleared).
+        results(RankResult): a ranking for the newest query arrived.
+        motion(MotionData): the shown motion changed.
+        status(str, int): a status text and how long to show it, ms (0: until replaced).
+    """
+
+    def __init__(self) -> None:
+        self.model = Event()
+        self.gallery = Event()
+        self.results = Event()
+        self.motion = Event()
+        self.status = Event()
+
+
+class ExplorerState:
+    """What the explorer has open and shows, and the rules for changing it.
+
+    Args:
+        clock: seconds for latencies (default ``time.perf_counter``; tests pass a fake).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.events = StateEvents()
+        self._clock = clock
+        self._model: ModelInfo | None = None
+        self._gallery: GalleryInfo | None = None
+        self._gallery_pending = False
+        self._pending_query: str | None = None
+        self._last_result: RankResult | None = None
+        self._motion: MotionData | None = None
+        self._query_label = "query"
+        self._selected_row: int | None = None
+        self._latest = dict.fromkeys(REQUEST_KINDS, 0)
+        self._sent_at: dict[int, float] = {}
+        self._long_job: str | None = None
+        self.last_latency_ms: float | None = None
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def model(self) -> ModelInfo | None:
+        """The loaded checkpoint, or None."""
+        return self._model
+
+    @property
+    def gallery(self) -> GalleryInfo | None:
+        """The open gallery, or None."""
+        return self._gallery
+
+    @property
+    def searchable(self) -> bool:
+        """Whether a gallery is open and can be searched by text."""
+        return self._gallery is not None and self._gallery.searchable
+
+    @property
+    def gallery_pending(self) -> bool:
+        """Whether a gallery is being opened."""
+        return self._gallery_pending
+
+    @property
+    def pending_query(self) -> str | None:
+        """A query waiting for the opening gallery, or None."""
+        return self._pending_query
+
+    @property
+    def last_result(self) -> RankResult | None:
+        """The ranking shown, or None."""
+        return self._last_result
+
+    @property
+    def motion(self) -> MotionData | None:
+        """The motion shown, or None."""
+        return self._motion
+
+    @property
+    def query_label(self) -> str:
+        """Title of the query's word bars (``query: TEXT`` or ``motion ID``)."""
+        return self._query_label
+
+    @property
+    def selected_row(self) -> int | None:
+        """Gallery row of the selected result or gallery item, or None."""
+        return self._selected_row
+
+    @property
+    def long_job(self) -> str | None:
+        """The long worker job running (``checkpoint`` or ``gallery``), or None."""
+        return self._long_job
+
+    @property
+    def busy(self) -> bool:
+        """Whether a gallery or checkpoint is being opened."""
+        return self._gallery_pending or self._long_job is not None
+
+    def latest(self, kind: str) -> int:
+        """The newest request id of ``kind`` told to the state (0: none yet)."""
+        return self._latest[kind]
+
+    def _status(self, text: str, timeout_ms: int = 0) -> None:
+        self.events.status.emit(text, timeout_ms)
+
+    # ------------------------------------------------------------------ opening
+    def model_loaded(self, info: ModelInfo) -> None:
+        """A checkpoint was loaded in the worker."""
+        self._model = info
+        self._status(f"Checkpoint {info.name} loaded on {info.device_name}.", 5000)
+        self.events.model.emit(info)
+
+    def opening_gallery(self) -> None:
+        """A gallery was asked for; queries now wait for it."""
+        self._gallery_pending = True
+
+    def gallery_opened(self, info: GalleryInfo) -> str | None:
+        """A gallery was opened: it replaces the old one and clears the results.
+
+        Returns:
+            The query that waited for it (now to be sent), or None.
+        """
+        self._gallery = info
+        self._gallery_pending = False
+        self._last_result = None
+        note = f" ({len(info.skipped)} files skipped)" if info.skipped else ""
+        built = "built and " if info.built else ""
+        self._status(f"Gallery {built}opened: {info.size:,} motions{note}.", 8000)
+        self.events.gallery.emit(info)
+        pending, self._pending_query = self._pending_query, None
+        return pending
+
+    # ------------------------------------------------------------------ searching
+    def check_search(self, text: str) -> str:
+        """Decide what a query does now.
+
+        Args:
+            text: the query, already stripped.
+
+        Returns:
+            ``"send"`` (rank it now), ``"queued"`` (kept until the opening gallery is open)
+            or ``"refused"`` (no gallery, or one that cannot be searched by text; a status
+            text says why).
+        """
+        if self._gallery is None:
+            if self._gallery_pending:
+                self._pending_query = text
+                self._status(f"Will search “{text}” once the gallery is open.")
+                return "queued"
+            self._status("Open a gallery first (File > Open gallery).", 8000)
+            return "refused"
+        if not self._gallery.searchable:
+            self._status("Text search needs the checkpoint this gallery was built with "
+                         "(File > Open checkpoint).", 8000)
+            return "refused"
+        return "send"
+
+    def query_sent(self, request_id: int, label: str) -> None:
+        """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``).
+
+        Raises:
+            ValueError: ``request_id`` is not newer than the last one sent.
+        """
+        if request_id <= self._latest["rank"]:
+            raise ValueError(f"request ids must increase: got {request_id} after "
+                             f"{self._latest['rank']}")
+        self._query_label = label
+        self._latest["rank"] = request_id
+        self._sent_at[request_id] = self._clock()
+
+    def accept_result(self, result: RankResult) -> bool:
+        """Take a ranking from the worker unless a newer request overtook it.
+
+        Returns:
+            Whether it was accepted (then ``results`` and a status text are emitted and
+            :attr:`last_latency_ms` is the time from sending to now).
+        """
+        if result.request_id != self._latest["rank"]:
+            return False  # an older ranking overtaken by a newer request
+        sent = self._sent_at.pop(result.request_id, None)
+        self._sent_at = {k: v for k, v in self._sent_at.items() if k > result.request_id}
+        if sent is not None:
+            self.last_latency_ms = (self._clock() - sent) * 1000.0
+        self._last_result = result
+        self._status(f"{len(result.hits)} results of {result.total:,} in "
+                     f"{result.seconds * 1000:.0f} ms.", 5000)
+        self.events.results.emit(result)
+        return True
+
+    # ------------------------------------------------------------------ selection
+    def select(self, row: int) -> bool:
+        """A gallery row was selected (in the results or the gallery browser).
+
+        Returns:
+            Whether its event orders should be scored too (the gallery is searchable).
+
+        Raises:
+            ValueError: no gallery is open. IndexError: ``row`` is not a row of the gallery.
+        """
+        if self._gallery is None:
+            raise ValueError(f"cannot select row {row}: no gallery is open")
+        if not 0 <= int(row) < self._gallery.size:
+            raise IndexError(f"row {row} out of range [0, {self._gallery.size})")
+        self._selected_row = int(row)
+        return self.searchable
+
+    def motion_requested(self, request_id: int) -> None:
+        """A motion was asked for with this id."""
+        self._latest["motion"] = request_id
+
+    def orders_requested(self, request_id: int) -> None:
+        """Event orders were asked for with this id."""
+        self._latest["orders"] = request_id
+
+    def is_current(self, data: MotionData | OrdersResult) -> bool:
+        """Whether a motion or orders result answers the newest request of its kind."""
+        kind = "motion" if isinstance(data, MotionData) else "orders"
+        return data.request_id == self._latest[kind]
+
+    def show_motion(self, data: MotionData) -> None:
+        """The 3D view now shows ``data``."""
+        self._motion = data
+        self.events.motion.emit(data)
+
+    def similar_label(self) -> str | None:
+        """Query label for "motions like the selected one", or None (with a status text)
+        when no motion is shown or no gallery is open."""
+        if self._motion is None or self._gallery is None:
+            self._status("Select a motion first.", 5000)
+            return None
+        return f"motion {self._motion.id}"
+
+    # ------------------------------------------------------------------ jobs
+    def job_started(self, kind: str, description: str) -> bool:
+        """A worker job started; returns whether it is a long one (progress bar shown)."""
+        if kind not in LONG_JOBS:
+            return False
+        self._long_job = kind
+        self._status(description + "…")
+        return True
+
+    def job_finished(self, kind: str, outcome: str, recording: bool = False) -> bool:
+        """A worker job ended (``outcome``: ``done``, ``cancelled`` or ``failed``).
+
+        Args:
+            recording: a video recording is running (it keeps the progress bar).
+
+        Returns:
+            Whether the progress bar and cancel button should be hidden.
+        """
+        hide = kind in LONG_JOBS and not recording
+        if hide:
+            self._long_job = None
+        if kind == "gallery" and outcome != "done":
+            self._gallery_pending = False
+            self._pending_query = None
+            if outcome == "cancelled":
+                self._status("Opening the gallery was cancelled.", 5000)
+        return hide
+
+
+def gallery_records(info: GalleryInfo) -> list[dict[str, Any]]:
+    """Rows for the gallery browser: ``id``, ``caption``, ``duration`` (s), ``row``."""
+    return [{"id": i, "caption": c or "[no caption]", "duration": float(d), "row": r}
+            for r, (i, c, d) in enumerate(zip(info.ids, info.captions, np.asarray(info.durations)))]
+
+
+def result_records(result: RankResult) -> list[dict[str, Any]]:
+    """Rows for the results list: the hits, a missing caption shown as ``[no caption] ID``."""
+    return [{**h, "caption": h["caption"] or f"[no caption] {h['id']}"} for h in result.hits]

@@ -1,0 +1,245 @@
+"""Building the main window's widgets, like Qt Designer's ``Ui_MainWindow.setupUi(window)``:
+the views, docks, actions, toolbar, menus and status bar become attributes of the window
+(``skeleton_view``, ``results_dock``, ``act_*``, ``query_edit``, ``mode_box``, ...), and every
+action's slot is one of the window's methods. Behaviour lives in :mod:`motionlex.app.window`.
+
+Layout (View > Reset layout restores it): the 3D skeleton player in the centre; on the left
+the ranked results and the gallery browser (tabs) above the chronology (CAR) panel; on the
+right the motion-patch image above the lexical evidence bars. A toolbar holds the query box
+(Enter searches, Up/Down walk the history, typing searches after a pause when "search as you
+type" is on), the ranking mode and the open actions. The status bar shows the compute device,
+the gallery size, the last query's latency, and a progress bar with a cancel button while a
+gallery is being opened or built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from motionlex.app import settings as cfg
+from motionlex.app.texts import WELCOME_TEXT
+from motionlex.app.worker import SEARCH_MODES
+from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.job_progress import JobProgress
+from motionlex.widgets.lexical_bars import LexicalBars
+from motionlex.widgets.patch_view import PatchView
+from motionlex.widgets.query_edit import QueryEdit
+from motionlex.widgets.results_list import GalleryBrowser, ResultsList
+from motionlex.widgets.skeleton_view import SkeletonView
+
+if TYPE_CHECKING:
+    from motionlex.app.window import MainWindow
+
+
+def build_views(win: MainWindow) -> None:
+    """The views, the welcome page and the demo banner; the central widget."""
+    win.skeleton_view = SkeletonView(win)
+    win.patch_view = PatchView(win)
+    win.lexical_bars = LexicalBars(win)
+    win.car_panel = CarPanel(win)
+    win.results_list = ResultsList(win)
+    win.gallery_browser = GalleryBrowser(win)
+    win._welcome = QLabel(WELCOME_TEXT, win)
+    win._welcome.setObjectName("welcome")
+    win._welcome.setWordWrap(True)
+    win._welcome.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    win._welcome.setTextFormat(Qt.TextFormat.RichText)
+    win._welcome.setMaximumWidth(560)
+    win._welcome.setMinimumWidth(300)
+    welcome_page = QWidget(win)
+    page_layout = QVBoxLayout(welcome_page)
+    page_layout.setContentsMargins(24, 24, 24, 24)
+    page_layout.addWidget(win._welcome, 0, Qt.AlignmentFlag.AlignCenter)
+    win._centre = QStackedWidget(win)
+    win._centre.addWidget(welcome_page)
+    win._centre.addWidget(win.skeleton_view)
+    win.demo_banner = QLabel(win)
+    win.demo_banner.setObjectName("demoBanner")
+    win.demo_banner.setWordWrap(True)
+    win.demo_banner.setTextFormat(Qt.TextFormat.RichText)
+    win.demo_banner.setStyleSheet(
+        "QLabel#demoBanner { background: #fff4ce; color: #3d3000; padding: 6px 10px; "
+        "border-bottom: 1px solid #e0c860; }")
+    win.demo_banner.hide()
+    central = QWidget(win)
+    central_layout = QVBoxLayout(central)
+    central_layout.setContentsMargins(0, 0, 0, 0)
+    central_layout.setSpacing(0)
+    central_layout.addWidget(win.demo_banner)
+    central_layout.addWidget(win._centre, 1)
+    win.setCentralWidget(central)
+
+def _dock(win: MainWindow, title: str, name: str, widget: QWidget,
+          area: Qt.DockWidgetArea) -> QDockWidget:
+    dock = QDockWidget(title, win)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    win.addDockWidget(area, dock)
+    return dock
+
+def build_docks(win: MainWindow) -> None:
+    """Results, gallery and CAR docks on the left, patches and words on the right."""
+    left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    win.results_dock = _dock(win, "Results", "dock_results", win.results_list, left)
+    win.gallery_dock = _dock(win, "Gallery", "dock_gallery", win.gallery_browser, left)
+    win.car_dock = _dock(win, "Chronology (CAR)", "dock_car", win.car_panel, left)
+    win.patch_dock = _dock(win, "Motion patches", "dock_patches", win.patch_view, right)
+    win.lexical_dock = _dock(win, "Lexical evidence", "dock_lexical", win.lexical_bars,
+                                   right)
+    win.splitDockWidget(win.results_dock, win.car_dock, Qt.Orientation.Vertical)
+    win.tabifyDockWidget(win.results_dock, win.gallery_dock)
+    win.splitDockWidget(win.patch_dock, win.lexical_dock, Qt.Orientation.Vertical)
+    win.results_dock.raise_()
+    win.resizeDocks([win.results_dock, win.patch_dock], [440, 400],
+                     Qt.Orientation.Horizontal)
+    win.resizeDocks([win.results_dock, win.car_dock], [520, 330],
+                     Qt.Orientation.Vertical)
+    win.resizeDocks([win.patch_dock, win.lexical_dock], [480, 370],
+                     Qt.Orientation.Vertical)
+
+def build_status_bar(win: MainWindow) -> None:
+    """Progress bar, cancel button, latency, gallery and device labels."""
+    sb = win.statusBar()
+    win.job = JobProgress(win)
+    win.job.cancel_button.clicked.connect(win.cancel_job)
+    win._progress, win._cancel_button = win.job.bar, win.job.cancel_button
+    win.latency_label = QLabel("", win)
+    win.gallery_label = QLabel("no gallery", win)
+    win.device_label = QLabel("no model", win)
+    for w in (win._progress, win._cancel_button, win.latency_label, win.gallery_label,
+              win.device_label):
+        sb.addPermanentWidget(w)
+    sb.showMessage("Open a checkpoint and a gallery from the File menu.")
+
+
+def _action(win: MainWindow, text: str, slot: Callable[[], object],
+            shortcut: str | QKeySequence | Qt.Key | QKeySequence.StandardKey | None = None,
+            tip: str = "") -> QAction:
+    act = QAction(text, win)
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    if tip:
+        act.setStatusTip(tip)
+        act.setToolTip(tip)
+    act.triggered.connect(lambda _checked=False: slot())
+    win.addAction(act)  # shortcuts work even when menus and toolbars are hidden
+    return act
+
+
+def build_actions(win: MainWindow) -> None:
+    """Create the window's ``act_*`` actions (File, Export, Search, Playback, View, Help)."""
+    def a(*args, **kwargs) -> QAction:
+        return _action(win, *args, **kwargs)
+
+    win.act_open_demo = a("Open &demo gallery", win.open_default, None,
+                          "The built-in synthetic demo gallery with the default checkpoint")
+    win.act_open_gallery = a("Open &gallery…", win.dialogs.ask_gallery,
+                             QKeySequence.StandardKey.Open,
+                             "Open an index directory, a dataset folder or a folder of "
+                             "BVH files")
+    win.act_open_checkpoint = a("Open &checkpoint…", win.dialogs.ask_checkpoint, "Ctrl+Shift+O",
+                                "Open a model directory")
+    win.act_export_glb = a("Motion as animated &GLB…", lambda: win.dialogs.export("glb"),
+                           "Ctrl+E", "Selected motion as an animated stick figure (glTF binary)")
+    win.act_export_poses = a("Motion as GLB &pose sequence…",
+                             lambda: win.dialogs.export("poses"), None,
+                             "Every 10th frame of the selected motion as static figures")
+    win.act_export_bvh = a("Motion as &BVH…", lambda: win.dialogs.export("bvh"), None,
+                           "The source BVH file copied if it is unchanged, else a BVH "
+                           "written from the joint positions (centimetres)")
+    win.act_export_video = a("Motion as GIF/&MP4 of the 3D view…",
+                             lambda: win.dialogs.export("video"), None,
+                             "Render every frame of the 3D view to a video")
+    win.act_export_png = a("&Window as PNG…", lambda: win.dialogs.export("png"), "Ctrl+Shift+S",
+                           "Screenshot of this window")
+    win.act_quit = a("&Quit", win.close, QKeySequence.StandardKey.Quit)
+    win.act_search = a("&Search", win.search_from_box, None, "Rank the gallery (Enter)")
+    win.act_focus_query = a("&Find…", win.focus_query, QKeySequence.StandardKey.Find,
+                            "Go to the query box")
+    win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
+                        "Use the selected motion as the query")
+    win.act_similar.setIconText("Similar motions")
+    win.act_live = QAction("Search as you &type", win)
+    win.act_live.setCheckable(True)
+    win.act_live.setChecked(cfg.read_bool(win.settings, cfg.KEY_LIVE, True))
+    win.act_play = a("&Play / pause", win.skeleton_view.toggle_play, Qt.Key.Key_Space)
+    win.act_step_back = a("Step &back", lambda: win.step(-1), Qt.Key.Key_Left)
+    win.act_step_fwd = a("Step &forward", lambda: win.step(1), Qt.Key.Key_Right)
+    win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
+                       "Cancel opening or building a gallery")
+    win.act_reset_layout = a("&Reset layout", win.reset_layout)
+    win.act_shortcuts = a("&Keyboard shortcuts", win.dialogs.shortcuts,
+                          QKeySequence.StandardKey.HelpContents)
+    win.act_about = a("&About", win.dialogs.about)
+
+
+def build_toolbar(win: MainWindow) -> None:
+    """The query toolbar: open actions, the query box, the ranking mode, search actions."""
+    tb = win.addToolBar("Query")
+    tb.setObjectName("toolbar_query")
+    tb.setMovable(False)
+    tb.addAction(win.act_open_gallery)
+    tb.addAction(win.act_open_checkpoint)
+    tb.addSeparator()
+    win.query_edit = QueryEdit(cfg.read_history(win.settings), win, cfg.HISTORY_SIZE)
+    win.query_edit.setPlaceholderText("describe a motion, e.g. “a person waves the left "
+                                      "hand, then walks forward”  (Ctrl+F)")
+    win.query_edit.setMinimumWidth(360)
+    win.query_edit.set_live(win.act_live.isChecked())
+    win.act_live.toggled.connect(win.query_edit.set_live)
+    tb.addWidget(win.query_edit)
+    win.mode_box = QComboBox(win)
+    for mode in SEARCH_MODES:
+        win.mode_box.addItem(mode, mode)
+    win.mode_box.setToolTip("Ranking: fused (dense + lexical), dense only, lexical only")
+    saved = str(win.settings.value(cfg.KEY_MODE, "fused"))
+    win.mode_box.setCurrentIndex(max(0, win.mode_box.findData(saved)))
+    tb.addWidget(win.mode_box)
+    tb.addAction(win.act_search)
+    tb.addAction(win.act_similar)
+
+
+def build_menus(win: MainWindow) -> None:
+    """File, Search, Playback, View and Help menus."""
+    mb = win.menuBar()
+    m = mb.addMenu("&File")
+    m.addAction(win.act_open_gallery)
+    m.addAction(win.act_open_checkpoint)
+    m.addAction(win.act_open_demo)
+    m.addSeparator()
+    ex = m.addMenu("&Export")
+    for act in (win.act_export_glb, win.act_export_poses, win.act_export_bvh,
+                win.act_export_video, win.act_export_png):
+        ex.addAction(act)
+    m.addSeparator()
+    m.addAction(win.act_quit)
+    m = mb.addMenu("&Search")
+    for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_live,
+                win.act_cancel):
+        m.addAction(act)
+    m = mb.addMenu("&Playback")
+    for act in (win.act_play, win.act_step_back, win.act_step_fwd):
+        m.addAction(act)
+    m = mb.addMenu("&View")
+    for dock in win.docks():
+        m.addAction(dock.toggleViewAction())
+    m.addSeparator()
+    m.addAction(win.act_reset_layout)
+    m = mb.addMenu("&Help")
+    m.addAction(win.act_shortcuts)
+    m.addAction(win.act_about)

@@ -1,0 +1,70 @@
+"""Dialogs: save dialogs with the default suffix and remembered folder, export outcomes in
+the status bar or the error box, one error box that collects errors, the About box."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from motionlex.app import settings as cfg
+from motionlex.app.window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _answer_save(monkeypatch, path) -> list[tuple]:
+    asked = []
+
+    def fake(parent, title, start, filters):
+        asked.append((title, start, filters))
+        return (str(path), filters.split(";;")[0])
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
+    return asked
+
+
+def test_png_export_adds_suffix_and_remembers_folder(window, monkeypatch, tmp_path):
+    asked = _answer_save(monkeypatch, tmp_path / "shots" / "win")
+    window.dialogs.export("png")
+    out = tmp_path / "shots" / "win.png"
+    assert out.is_file() and asked[0][0] == "Save window as PNG"
+    assert window.statusBar().currentMessage() == f"Saved {out}"
+    assert window.settings.value(cfg.KEY_LAST_EXPORT_DIR) == str(out.parent)
+
+
+def test_motion_export_without_motion_is_an_error(window, monkeypatch, tmp_path):
+    _answer_save(monkeypatch, tmp_path / "m.glb")
+    errors = []
+    window.errorShown.connect(errors.append)
+    window.dialogs.export("glb")
+    assert errors and errors[0].startswith(f"Export to {tmp_path / 'm.glb'} failed: no motion")
+    window.dialogs.export("video")  # a second error joins the open box
+    assert "no motion is shown" in errors[1]
+    assert window.error_box is not None and window.error_box.text().count("\n\n") == 1
+    assert not (tmp_path / "m.glb").exists()
+
+
+def test_cancelled_dialogs_do_nothing(window, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: "")
+    opened = []
+    monkeypatch.setattr(window, "open_gallery", opened.append)
+    window.dialogs.export("bvh")
+    window.dialogs.ask_gallery()
+    assert opened == [] and window.error_box is None
+
+
+def test_about_box_replaces_itself(window):
+    window.dialogs.about()
+    first = window.dialogs.info_box
+    assert first is not None and "none loaded" in first.text()
+    window.dialogs.shortcuts()
+    assert window.dialogs.info_box is not first
+    assert "Ctrl+F" in window.dialogs.info_box.text()

@@ -1,0 +1,47 @@
+"""settings: INI store, history, booleans, and a main window's layout saved and restored."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+
+from motionlex.app import settings as cfg
+
+
+def test_history_and_bool_round_trip(tmp_path):
+    s = cfg.open_settings(tmp_path / "s.ini")
+    cfg.write_history(s, [f"q{i}" for i in range(cfg.HISTORY_SIZE + 5)])
+    s.setValue(cfg.KEY_LIVE, "false")
+    s.sync()
+    s2 = cfg.open_settings(tmp_path / "s.ini")
+    hist = cfg.read_history(s2)
+    assert len(hist) == cfg.HISTORY_SIZE and hist[-1] == f"q{cfg.HISTORY_SIZE + 4}"
+    assert cfg.read_bool(s2, cfg.KEY_LIVE, True) is False
+    assert cfg.read_bool(s2, "missing/key", True) is True
+
+
+def test_window_layout_saved_and_restored(qtbot, tmp_path):
+    def make() -> tuple[QMainWindow, QDockWidget]:
+        w = QMainWindow()
+        qtbot.addWidget(w)
+        w.setCentralWidget(QLabel("centre"))
+        dock = QDockWidget("d", w)
+        dock.setObjectName("dock")
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        return w, dock
+
+    w1, d1 = make()
+    d1.hide()
+    s = cfg.open_settings(tmp_path / "s.ini")
+    cfg.save_window(w1, s, mode="dense", live=False, history=["a person jumps"])
+    w2, d2 = make()
+    w2.show()
+    cfg.restore_window(w2, cfg.open_settings(tmp_path / "s.ini"))
+    assert not d2.isVisible()
+    s2 = cfg.open_settings(tmp_path / "s.ini")
+    assert s2.value(cfg.KEY_MODE) == "dense" and cfg.read_history(s2) == ["a person jumps"]
+    s2.setValue(cfg.KEY_STATE_VERSION, cfg.LAYOUT_VERSION + 1)  # another layout version
+    w3, d3 = make()
+    w3.show()
+    cfg.restore_window(w3, s2)
+    assert d3.isVisible()

@@ -1,0 +1,159 @@
+"""ExplorerState without Qt: opening, queued and sent queries, outdated results, selection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
+from motionlex.app.state import Event, ExplorerState, gallery_records, result_records
+from motionlex.core.motion.skeleton import SMPL22
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _model() -> ModelInfo:
+    return ModelInfo("/ckpt", "tiny", "cpu", "CPU (test)", 32, 100, 12_345)
+
+
+def _gallery(searchable: bool = True, size: int = 3) -> GalleryInfo:
+    return GalleryInfo(path="/g.mlx", source="/g", size=size, ids=[f"M{i}" for i in range(size)],
+                       captions=["walks", "", "jumps"][:size],
+                       durations=np.array([1.0, 2.5, 3.0][:size], np.float32),
+                       searchable=searchable, skipped=[("bad.bvh", "no root")])
+
+
+def _result(request_id: int, text: str = "walk") -> RankResult:
+    hits = [{"rank": 1, "score": 0.9, "caption": "", "id": "M1", "row": 1}]
+    return RankResult(request_id, text, "fused", hits, [("walk", 1.0)], total=3, seconds=0.01)
+
+
+def _motion(request_id: int, row: int = 1) -> MotionData:
+    j = np.zeros((4, 22, 3), np.float32)
+    return MotionData(request_id, row, f"M{row}", "walks", ["walks"], "/m.npy", False, "", 20.0,
+                      j, SMPL22.bones(), SMPL22.part_of_joint(), SMPL22,
+                      np.zeros((3, 4, 80), np.float32), [("walk", 1.0)], {})
+
+
+@pytest.fixture
+def state() -> tuple[ExplorerState, dict[str, list]]:
+    s = ExplorerState(clock=_Clock())
+    seen: dict[str, list] = {k: [] for k in ("model", "gallery", "results", "motion", "status")}
+    for name, log in seen.items():
+        getattr(s.events, name).connect(lambda *a, log=log: log.append(a))
+    return s, seen
+
+
+def test_state_imports_no_qt():
+    code = ("import sys, motionlex.app.state; "
+            "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_open_model_then_gallery(state):
+    s, seen = state
+    assert s.model is None and s.gallery is None and not s.busy
+    s.model_loaded(_model())
+    assert s.model.name == "tiny" and seen["model"] == [(s.model,)]
+    assert seen["status"][-1] == ("Checkpoint tiny loaded on CPU (test).", 5000)
+    s.opening_gallery()
+    assert s.busy and s.gallery_pending
+    assert s.gallery_opened(_gallery()) is None  # no query waited
+    assert not s.busy and s.searchable and len(seen["gallery"]) == 1
+    assert seen["status"][-1] == ("Gallery opened: 3 motions (1 files skipped).", 8000)
+
+
+def test_query_waits_for_the_opening_gallery(state):
+    s, seen = state
+    assert s.check_search("walk") == "refused"  # nothing open, nothing opening
+    assert seen["status"][-1][0].startswith("Open a gallery first")
+    s.opening_gallery()
+    assert s.check_search("a person walks") == "queued"
+    assert s.pending_query == "a person walks"
+    assert s.gallery_opened(_gallery()) == "a person walks"
+    assert s.pending_query is None
+    assert s.check_search("a person walks") == "send"
+
+
+def test_cancelled_gallery_drops_the_queued_query(state):
+    s, seen = state
+    s.opening_gallery()
+    s.check_search("walk")
+    assert s.job_started("gallery", "Opening gallery")
+    assert not s.job_started("rank", "Ranking")  # not a long job
+    assert s.job_finished("gallery", "cancelled")
+    assert s.pending_query is None and not s.busy
+    assert seen["status"][-1] == ("Opening the gallery was cancelled.", 5000)
+    s.job_started("gallery", "Opening gallery")
+    assert not s.job_finished("gallery", "done", recording=True)  # the recording keeps the bar
+
+
+def test_unsearchable_gallery_refuses_text(state):
+    s, seen = state
+    s.gallery_opened(_gallery(searchable=False))
+    assert s.check_search("walk") == "refused"
+    assert "checkpoint" in seen["status"][-1][0]
+    assert not s.select(0)  # no event orders without a model
+
+
+def test_outdated_result_is_dropped(state):
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk")
+    s._clock.t += 0.25
+    s.query_sent(2, "query: walk fast")
+    assert not s.accept_result(_result(1))  # overtaken by request 2
+    assert s.last_result is None and seen["results"] == []
+    s._clock.t += 0.5
+    assert s.accept_result(_result(2, "walk fast"))
+    assert s.last_result.text == "walk fast" and s.query_label == "query: walk fast"
+    assert s.last_latency_ms == pytest.approx(500.0)
+    assert seen["status"][-1] == ("1 results of 3 in 10 ms.", 5000)
+    assert s.latest("rank") == 2
+    with pytest.raises(ValueError, match="must increase"):
+        s.query_sent(2, "query: again")
+
+
+def test_selection_and_current_motion(state):
+    s, seen = state
+    assert s.similar_label() is None  # nothing shown yet
+    with pytest.raises(ValueError, match="no gallery"):
+        s.select(0)
+    s.gallery_opened(_gallery())
+    with pytest.raises(IndexError, match="out of range"):
+        s.select(3)
+    assert s.select(2) and s.selected_row == 2
+    s.motion_requested(5)
+    s.orders_requested(7)
+    assert not s.is_current(_motion(4)) and s.is_current(_motion(5))
+    assert s.is_current(OrdersResult(7, 2, "walks", ["walks"], []))
+    assert not s.is_current(OrdersResult(6, 2, "walks", ["walks"], []))
+    s.show_motion(_motion(5, row=2))
+    assert s.motion.row == 2 and len(seen["motion"]) == 1
+    assert s.similar_label() == "motion M2"
+
+
+def test_records_for_the_lists():
+    rows = gallery_records(_gallery())
+    assert rows[1] == {"id": "M1", "caption": "[no caption]", "duration": 2.5, "row": 1}
+    assert result_records(_result(1))[0]["caption"] == "[no caption] M1"
+
+
+def test_event_connect_disconnect():
+    ev, got = Event(), []
+    ev.connect(got.append)
+    ev.emit(1)
+    ev.disconnect(got.append)
+    ev.emit(2)
+    assert got == [1]
+    with pytest.raises(ValueError):
+        ev.disconnect(got.append)

@@ -1,0 +1,19 @@
+"""texts: the About box and the gallery label from plain infos."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motionlex.app.messages import GalleryInfo, ModelInfo
+from motionlex.app.texts import APP_TITLE, DEMO_BANNER_TEXT, about_html, gallery_label
+
+
+def test_about_names_model_device_gallery():
+    assert "none loaded" in about_html(None, None) and "none open" in about_html(None, None)
+    m = ModelInfo("/ckpt", "tiny", "cpu", "CPU (x)", 32, 30522, 2_500_000)
+    g = GalleryInfo("/g.mlx", "/g", 1200, [], [], np.zeros(0), True, synthetic=True)
+    html = about_html(m, g)
+    assert APP_TITLE in html and "2.5 M parameters" in html and "30,522 words" in html
+    assert "CPU (x)" in html and "1,200 motions" in html
+    assert gallery_label(g) == "gallery: 1,200 motions (synthetic demo)"
+    assert "1,200 procedural motions" in DEMO_BANNER_TEXT.format(size=1200)

@@ -1,0 +1,23 @@
+"""JobProgress: busy bar, steps, hiding."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from motionlex.widgets.job_progress import JobProgress
+
+
+def test_busy_then_steps_then_hidden(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    job = JobProgress(parent)
+    assert not job.bar.isVisible() and not job.cancel_button.isVisible()
+    job.start("Opening")
+    assert job.bar.maximum() == 0 and job.bar.isVisible() and job.cancel_button.isVisible()
+    job.set_progress(30, 20)  # more than total: clamped
+    assert (job.bar.value(), job.bar.maximum(), job.bar.format()) == (20, 20, "30/20")
+    job.set_progress(1, 0)
+    assert job.bar.maximum() == 0
+    job.show(False, True)
+    assert not job.bar.isVisible() and job.cancel_button.isVisible()

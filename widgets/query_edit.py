@@ -1,0 +1,110 @@
+"""The query box: Enter submits, Up/Down walk the history, typing pauses are reported.
+
+Search-as-you-type waits for a pause in typing before it starts work (Source of the
+debounce: ``pyapp-kit/superqt/src/superqt/utils/_throttler.py``): every edit restarts a
+single-shot timer, and only its timeout emits :attr:`QueryEdit.typingPaused`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+LIVE_SEARCH_DELAY_MS = 250
+"""Pause after the last keystroke before search-as-you-type sends the query, ms."""
+
+MIN_LIVE_CHARS = 2
+"""Shortest typed text (stripped) that search-as-you-type sends."""
+
+
+class QueryEdit(QLineEdit):
+    """Query box: Enter submits, Up/Down walk the history (newest last).
+
+    Args:
+        history: earlier queries, oldest first.
+        parent: Qt parent.
+        history_size: queries kept.
+
+    Signals:
+        submitted(str): Enter pressed on a non-blank query (already added to the history).
+        typingPaused(str): with :attr:`live` on, typing paused for
+            :data:`LIVE_SEARCH_DELAY_MS` on a text of at least :data:`MIN_LIVE_CHARS`.
+    """
+
+    submitted = Signal(str)
+    typingPaused = Signal(str)
+
+    def __init__(self, history: list[str] | None = None, parent: QWidget | None = None,
+                 history_size: int = 100) -> None:
+        super().__init__(parent)
+        self._history_size = history_size
+        self._history: list[str] = list(history or [])[-history_size:]
+        self._pos = len(self._history)  # == len: the draft being typed
+        self._draft = ""
+        self._live = True
+        self.setClearButtonEnabled(True)
+        self.returnPressed.connect(self._submit)
+        self._pause_timer = QTimer(self)
+        self._pause_timer.setSingleShot(True)
+        self._pause_timer.setInterval(LIVE_SEARCH_DELAY_MS)
+        self._pause_timer.timeout.connect(lambda: self.typingPaused.emit(self.text()))
+        self.textEdited.connect(self._on_edited)
+
+    @property
+    def history(self) -> list[str]:
+        """Submitted queries, oldest first (no consecutive duplicates)."""
+        return list(self._history)
+
+    @property
+    def live(self) -> bool:
+        """Whether typing pauses are reported (search as you type)."""
+        return self._live
+
+    def set_live(self, live: bool) -> None:
+        """Turn search-as-you-type on or off (off also drops a pause being timed)."""
+        self._live = bool(live)
+        if not self._live:
+            self._pause_timer.stop()
+
+    def cancel_pause(self) -> None:
+        """Drop the pause being timed (a search was just sent another way)."""
+        self._pause_timer.stop()
+
+    def add_history(self, text: str) -> None:
+        """Append ``text`` (stripped, non-blank) unless it repeats the newest entry."""
+        text = text.strip()
+        if text and (not self._history or self._history[-1] != text):
+            self._history.append(text)
+            del self._history[: -self._history_size]
+        self._pos = len(self._history)
+
+    def _submit(self) -> None:
+        text = self.text().strip()
+        if not text:
+            return
+        self.add_history(text)
+        self.submitted.emit(text)
+
+    def _on_edited(self, text: str) -> None:
+        if self._live and len(text.strip()) >= MIN_LIVE_CHARS:
+            self._pause_timer.start()
+        else:
+            self._pause_timer.stop()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Up: older query; Down: newer query, then back to the draft."""
+        key = event.key()
+        if key == Qt.Key.Key_Up and self._history:
+            if self._pos == len(self._history):
+                self._draft = self.text()
+            self._pos = max(0, self._pos - 1)
+            self.setText(self._history[self._pos])
+            return
+        if key == Qt.Key.Key_Down and self._history:
+            if self._pos < len(self._history):
+                self._pos += 1
+                self.setText(self._draft if self._pos == len(self._history)
+                             else self._history[self._pos])
+            return
+        super().keyPressEvent(event)

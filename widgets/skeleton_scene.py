@@ -1,0 +1,285 @@
+"""What the skeleton player draws: one GL bone item and one joint item per motion, a shared
+timeline, the floor under them and the camera framing.
+
+The GL items are built once per motion slot and then reused: every frame's vertex arrays are
+precomputed, and showing a frame only calls ``setData`` with a precomputed slice
+(Source: ``pyqtgraph/examples/GLSurfacePlot.py``). Bones use
+``GLLinePlotItem(mode='lines')``, which draws one segment per vertex pair, so
+``joints[f][bones].reshape(-1, 3)`` is the whole skeleton
+(Source: ``pyqtgraph/opengl/items/GLLinePlotItem.py``; skeleton as positions plus joint
+pairs: ``eth-ait/aitviewer/aitviewer/renderables/skeletons.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.opengl as gl
+from PySide6.QtGui import QFont
+
+from motionlex.widgets.colors import bone_colors, joint_colors
+from motionlex.widgets.gl_canvas import OffscreenGLView, frame_box, place_floor, y_up_to_z_up
+
+LAYOUTS: tuple[str, ...] = ("side", "overlay")
+"""Ways :meth:`SkeletonView.set_motions` arranges several motions."""
+
+SIDE_GAP_M = 0.6
+"""Gap in metres between neighbouring motions' x extents in the ``'side'`` layout."""
+
+MotionSpec = tuple  # (joints, bones, fps, part_of_joint | None)
+Checked = tuple  # (points (T, J, 3) float32 Z-up, bones (B, 2) int64, fps, rgba (J, 4))
+
+
+def validate_motion(
+    joints: np.ndarray,
+    bones: np.ndarray,
+    fps: float,
+    part_of_joint: np.ndarray | None,
+    where: str,
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """Check one motion's arrays; return them as contiguous float32 / int64 arrays.
+
+    Raises:
+        ValueError: on a bad shape or dtype, non-finite joints, bone indices out of range
+            or ``fps <= 0`` (the message starts with ``where``).
+    """
+    j = np.asarray(joints)
+    if j.ndim != 3 or j.shape[-1] != 3 or j.shape[0] < 1 or j.shape[1] < 1:
+        raise ValueError(f"{where}: joints must have shape (T, J, 3) with T, J >= 1, got {j.shape}")
+    if not np.issubdtype(j.dtype, np.number):
+        raise ValueError(f"{where}: joints must be numeric, got dtype {j.dtype}")
+    j = np.ascontiguousarray(j, dtype=np.float32)
+    if not np.isfinite(j).all():
+        raise ValueError(f"{where}: joints contain NaN or inf values")
+    b = np.asarray(bones)
+    if b.ndim != 2 or b.shape[1] != 2 or not np.issubdtype(b.dtype, np.integer):
+        raise ValueError(
+            f"{where}: bones must be an int array of shape (B, 2), got {b.dtype} {b.shape}"
+        )
+    if b.size and (b.min() < 0 or b.max() >= j.shape[1]):
+        raise ValueError(
+            f"{where}: bone joint indices must be in [0, {j.shape[1]}), "
+            f"got min {b.min()} max {b.max()}"
+        )
+    fps_f = float(fps)
+    if not math.isfinite(fps_f) or fps_f <= 0:
+        raise ValueError(f"{where}: fps must be a positive number, got {fps!r}")
+    parts = None if part_of_joint is None else np.asarray(part_of_joint)
+    return j, b.astype(np.int64), fps_f, parts
+
+
+def check_motions(motions: Sequence[MotionSpec], layout: str,
+                  labels: Sequence[str] | None) -> list[Checked]:
+    """Validate :meth:`SkeletonView.set_motions` arguments before anything is replaced.
+
+    Returns:
+        One ``(points, bones, fps, rgba)`` per motion: points ``(T, J, 3)`` float32 metres,
+        Z up (:func:`y_up_to_z_up`); rgba ``(J, 4)`` float joint colours.
+
+    Raises:
+        ValueError: on an empty list, an unknown layout, a label count that differs from
+            the motion count, or a bad motion (the message names the motion's index).
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if len(motions) == 0:
+        raise ValueError("set_motions needs at least one motion, got an empty list")
+    if labels is not None and len(labels) != len(motions):
+        raise ValueError(f"got {len(labels)} labels for {len(motions)} motions")
+    checked = []
+    for i, spec in enumerate(motions):
+        if len(spec) != 4:
+            raise ValueError(
+                f"motion {i}: expected (joints, bones, fps, part_of_joint), "
+                f"got {len(spec)} items"
+            )
+        j, b, fps, parts = validate_motion(*spec, where=f"motion {i}")
+        rgba = joint_colors(parts, j.shape[1])  # validates part_of_joint
+        checked.append((y_up_to_z_up(j), b, fps, rgba))
+    return checked
+
+
+def layout_offsets(points: list[np.ndarray], layout: str) -> list[np.ndarray]:
+    """Per-motion ``(3,)`` offsets (Z-up frame, metres) for the chosen layout, the group
+    centred on x=0; ``'side'`` leaves :data:`SIDE_GAP_M` between neighbours' x extents."""
+    zero = np.zeros(3, dtype=np.float32)
+    if layout == "overlay" or len(points) == 1:
+        return [zero.copy() for _ in points]
+    offsets = []
+    cursor = 0.0
+    for pts in points:
+        lo, hi = float(pts[..., 0].min()), float(pts[..., 0].max())
+        off = zero.copy()
+        off[0] = cursor - lo
+        offsets.append(off)
+        cursor += (hi - lo) + SIDE_GAP_M
+    total = cursor - SIDE_GAP_M
+    for off in offsets:
+        off[0] -= total / 2.0
+    return offsets
+
+
+@dataclass
+class Track:
+    """One motion's precomputed vertex arrays and its GL items."""
+
+    segments: np.ndarray  # (T, 2B, 3) float32, Z-up, offset applied
+    points: np.ndarray  # (T, J, 3) float32, Z-up, offset applied
+    fps: float
+    lines: gl.GLLinePlotItem
+    scatter: gl.GLScatterPlotItem
+    label: gl.GLTextItem | None
+    label_pos: np.ndarray | None  # (T, 3) float32 label anchor per frame
+    frame_map: np.ndarray  # (N,) int: timeline frame -> this track's frame
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.points.shape[0])
+
+
+class SkeletonScene:
+    """The GL items of the motions shown in one 3D canvas, and its floor and camera.
+
+    Args:
+        view: the 3D canvas (:func:`~motionlex.widgets.gl_canvas.new_gl_view`).
+        grid: its floor item.
+        font_family: label font.
+    """
+
+    def __init__(self, view: gl.GLViewWidget | OffscreenGLView, grid: gl.GLGridItem,
+                 font_family: str) -> None:
+        self.view = view
+        self.grid = grid
+        self.font_family = font_family
+        self.tracks: list[Track] = []
+        self._item_pool: list[tuple[gl.GLLinePlotItem, gl.GLScatterPlotItem]] = []
+        self.follow_centres: np.ndarray | None = None  # (N, 3) camera centre per frame
+        self._pose_half_extent = np.ones(3)  # metres: largest single-frame box, half size
+        self._scene_centre = np.zeros(3)
+        self._scene_half_extent = np.ones(3)  # metres: box of all frames, half size
+
+    def build(self, checked: list[Checked], layout: str,
+              labels: Sequence[str] | None) -> tuple[int, float]:
+        """Replace the shown motions with ``checked`` (from :func:`check_motions`).
+
+        Returns:
+            ``(num_frames, fps)`` of the timeline (the longest motion's).
+        """
+        self.clear_tracks()
+        offsets = layout_offsets([c[0] for c in checked], layout)
+        longest = int(np.argmax([c[0].shape[0] for c in checked]))
+        num_frames = int(checked[longest][0].shape[0])
+        timeline_fps = float(checked[longest][2])
+        timeline_t = np.arange(num_frames) / timeline_fps
+        for i, ((pts, b, fps, rgba), off) in enumerate(zip(checked, offsets)):
+            pts = pts + np.asarray(off, dtype=np.float32)
+            segments = np.ascontiguousarray(pts[:, b].reshape(pts.shape[0], -1, 3))
+            translucent = layout == "overlay" and i > 0
+            alpha = 0.45 if translucent else 1.0
+            colours = rgba.copy()
+            colours[:, 3] = alpha
+            lines, scatter = self._items_for(i)
+            lines.setData(
+                pos=segments[0],
+                color=bone_colors(b, colours),
+                width=4.0 if not translucent else 3.0,
+            )
+            scatter.setData(pos=pts[0], color=colours, size=8.0 if not translucent else 6.0)
+            lines.setVisible(True)
+            scatter.setVisible(True)
+            label, label_pos = None, None
+            if labels is not None and labels[i]:
+                label_pos = pts.mean(axis=1)  # (T, 3): above the body's centre
+                label_pos[:, 2] = pts[..., 2].max(axis=1) + 0.15
+                label = gl.GLTextItem(
+                    pos=label_pos[0],
+                    text=str(labels[i]),
+                    color=(235, 235, 235, 255),
+                    font=QFont(self.font_family, 11),
+                )
+            frame_map = np.minimum(np.round(timeline_t * fps).astype(np.int64), pts.shape[0] - 1)
+            self.tracks.append(Track(segments, np.ascontiguousarray(pts), fps, lines, scatter,
+                                     label, label_pos, frame_map))
+            if label is not None:
+                self.view.addItem(label)
+        self.hide_items(len(checked))
+        self._fit_scene(num_frames)
+        return num_frames, timeline_fps
+
+    def clear_tracks(self) -> None:
+        """Forget the tracks and remove their labels (bone and joint items are kept)."""
+        for t in self.tracks:
+            if t.label is not None:
+                self.view.removeItem(t.label)
+        self.tracks = []
+
+    def _items_for(self, i: int) -> tuple[gl.GLLinePlotItem, gl.GLScatterPlotItem]:
+        """The bone and joint items of motion ``i``, made on first use and then reused
+        (``setData`` rewrites their vertex buffers in place; no GL objects are re-created)."""
+        while len(self._item_pool) <= i:
+            lines = gl.GLLinePlotItem(
+                mode="lines",
+                antialias=False,  # GL_LINE_SMOOTH leaves dark rings where joints sit
+                glOptions="translucent",
+            )
+            scatter = gl.GLScatterPlotItem(pxMode=True)
+            scatter.setGLOptions("translucent")
+            self.view.addItem(lines)
+            self.view.addItem(scatter)
+            self._item_pool.append((lines, scatter))
+        return self._item_pool[i]
+
+    def hide_items(self, keep: int) -> None:
+        """Hide the pooled bone and joint items of motions ``keep`` and later."""
+        for lines, scatter in self._item_pool[keep:]:
+            for item in (lines, scatter):
+                if item.visible():
+                    item.setVisible(False)
+
+    def show_frame(self, frame: int, follow: bool) -> None:
+        """Set every track's items to timeline frame ``frame`` (already clamped); with
+        ``follow`` the camera centre moves to that frame's bodies."""
+        for t in self.tracks:
+            k = int(t.frame_map[frame])
+            t.lines.setData(pos=t.segments[k])
+            t.scatter.setData(pos=t.points[k])
+            if t.label is not None:
+                t.label.setData(pos=t.label_pos[k])
+        if follow and self.follow_centres is not None:
+            c = self.follow_centres[frame]
+            self.view.setCameraPosition(pos=pg.Vector(float(c[0]), float(c[1]), float(c[2])))
+
+    def _fit_scene(self, num_frames: int) -> None:
+        """Place the floor grid and precompute camera framing for the current tracks."""
+        all_pts = np.concatenate([t.points.reshape(-1, 3) for t in self.tracks], axis=0)
+        lo, hi = all_pts.min(axis=0), all_pts.max(axis=0)
+        place_floor(self.grid, lo, hi)
+        # per timeline frame: bounding box of every motion's current pose
+        lo_f = np.full((num_frames, 3), np.inf, dtype=np.float32)
+        hi_f = np.full((num_frames, 3), -np.inf, dtype=np.float32)
+        for t in self.tracks:
+            pose = t.points[t.frame_map]  # (N, J, 3)
+            lo_f = np.minimum(lo_f, pose.min(axis=1))
+            hi_f = np.maximum(hi_f, pose.max(axis=1))
+        centres = (lo_f + hi_f) / 2.0
+        centres[:, 2] = (lo[2] + hi[2]) / 2.0
+        self.follow_centres = centres
+        pose_half = (hi_f - lo_f).max(axis=0) / 2.0
+        pose_half[2] = (hi[2] - lo[2]) / 2.0
+        self._pose_half_extent = pose_half
+        self._scene_centre = (lo + hi) / 2.0
+        self._scene_half_extent = (hi - lo) / 2.0
+
+    def fit_camera(self, follow: bool, frame: int) -> None:
+        """Frame the bounding box of every frame of every motion, or, with ``follow``, the
+        largest single-frame box centred on timeline frame ``frame``'s poses."""
+        if not self.tracks:
+            return
+        if follow and self.follow_centres is not None:
+            frame_box(self.view, self.follow_centres[max(frame, 0)], self._pose_half_extent)
+        else:
+            frame_box(self.view, self._scene_centre, self._scene_half_extent)

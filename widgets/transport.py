@@ -1,0 +1,110 @@
+"""The skeleton player's transport bar: play/pause, scrub slider, frame/time read-out,
+speed, loop and follow-root.
+
+A plain holder of the controls (no logic of its own): :class:`SkeletonView` owns it, wires
+its signals to the player and writes the player's state back with echo blocked (napari's
+pattern: ``napari/_qt/layer_controls/qt_layer_controls_base.py``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Playback speeds offered in the speed box (multiples of real time)."""
+
+
+class TransportBar:
+    """The player's controls, children of ``parent``, laid out in :attr:`layout`.
+
+    Args:
+        parent: the player widget (parent of every control).
+        loop: initial state of the loop box.
+    """
+
+    def __init__(self, parent: QWidget, loop: bool) -> None:
+        self.parent = parent
+        self.play_button = QToolButton(parent)
+        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.play_button.setToolTip("Play / pause (space)")
+        self.slider = QSlider(Qt.Orientation.Horizontal, parent)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setToolTip("Scrub (left/right arrows step one frame)")
+        self.time_label = QLabel(parent)
+        # a fixed size: the text changes every frame, and a label whose size hint changes
+        # asks the whole window to lay out again (a second repaint of every frame)
+        self.time_label.setFixedSize(
+            self.time_label.fontMetrics().horizontalAdvance("0000/0000  000.00 s") + 8,
+            self.time_label.sizeHint().height(),
+        )
+        self.speed_box = QComboBox(parent)
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box.setToolTip("Playback speed")
+        for s in SPEEDS:
+            self.speed_box.addItem(f"{s:g}x", s)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.loop_box = QCheckBox("loop", parent)
+        self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop_box.setChecked(loop)
+        self.follow_box = QCheckBox("follow", parent)
+        self.follow_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.follow_box.setToolTip("Camera follows the body instead of framing the whole path")
+
+        self.layout = QHBoxLayout()
+        self.layout.setContentsMargins(4, 2, 4, 2)
+        self.layout.addWidget(self.play_button)
+        self.layout.addWidget(self.slider, 1)
+        self.layout.addWidget(self.time_label)
+        self.layout.addWidget(self.speed_box)
+        self.layout.addWidget(self.loop_box)
+        self.layout.addWidget(self.follow_box)
+
+    def set_range(self, num_frames: int) -> None:
+        """Slider range for a timeline of ``num_frames`` frames (no signal)."""
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, num_frames - 1))
+        self.slider.blockSignals(False)
+
+    def show_frame(self, frame: int, num_frames: int, fps: float) -> None:
+        """Slider position and read-out (``frame+1/num_frames  seconds``), no signal."""
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(frame)
+        self.show_time(frame, num_frames, fps)
+
+    def show_time(self, frame: int, num_frames: int, fps: float) -> None:
+        """The frame/time read-out, or ``no motion`` for an empty timeline."""
+        if num_frames == 0:
+            self.time_label.setText("no motion")
+            return
+        self.time_label.setText(f"{frame + 1}/{num_frames}  {frame / fps:.2f} s")
+
+    def show_playing(self, playing: bool, enabled: bool) -> None:
+        """Play/pause icon, and whether the controls take input (a motion is shown)."""
+        pixmap = QStyle.StandardPixmap
+        icon = pixmap.SP_MediaPause if playing else pixmap.SP_MediaPlay
+        self.play_button.setIcon(self.parent.style().standardIcon(icon))
+        for w in (self.play_button, self.slider, self.speed_box):
+            w.setEnabled(enabled)
+
+    def show_speed(self, speed: float) -> None:
+        """Select ``speed`` in the speed box when it is one of :data:`SPEEDS` (no signal)."""
+        if speed in SPEEDS:
+            with QSignalBlocker(self.speed_box):
+                self.speed_box.setCurrentIndex(SPEEDS.index(speed))
+
+    def show_checks(self, loop: bool, follow: bool) -> None:
+        """The loop and follow boxes (no signal)."""
+        with QSignalBlocker(self.loop_box):
+            self.loop_box.setChecked(loop)
+        with QSignalBlocker(self.follow_box):
+            self.follow_box.setChecked(follow)
