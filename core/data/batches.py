@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from motionlex.core.data.pairs import PairExample
-from motionlex.core.text.orders import caption_key
+from motionlex.core.text.orders import normalize_caption
 
 
 def unique_batches(
@@ -49,7 +49,7 @@ def unique_batches(
         rest: list[int] = []
         for i in pending:
             ex = examples[i]
-            cap = caption_key(ex.caption)
+            cap = normalize_caption(ex.caption)
             if len(batch) < batch_size and ex.motion_id not in motions and cap not in captions:
                 batch.append(int(i))
                 motions.add(ex.motion_id)

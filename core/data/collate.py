@@ -25,7 +25,7 @@ import torch
 
 from motionlex.core.data.pairs import PairExample
 from motionlex.core.patches import MAX_FRAMES, PatchStats, patches_from_joints
-from motionlex.core.text.orders import caption_key, join_events, shuffled_captions
+from motionlex.core.text.orders import join_events, normalize_caption, shuffled_captions
 
 
 def collate_pairs(
@@ -78,17 +78,17 @@ def collate_pairs(
         for e in examples
     ]
     groups: dict[str, int] = {}
-    text_groups = [groups.setdefault(caption_key(t), len(groups)) for t in texts]
+    text_groups = [groups.setdefault(normalize_caption(t), len(groups)) for t in texts]
     neg_texts: list[str] = []
     neg_owner: list[int] = []
     if negatives_per_caption > 0:
-        true_set = {caption_key(t) for t in texts}
+        true_set = {normalize_caption(t) for t in texts}
         for i, e in enumerate(examples):
             if len(e.events) < 2:
                 continue
-            original = caption_key(join_events(e.events))
+            original = normalize_caption(join_events(e.events))
             for neg in shuffled_captions(list(e.events), negatives_per_caption, rng):
-                if caption_key(neg) in true_set or caption_key(neg) == original:
+                if normalize_caption(neg) in true_set or normalize_caption(neg) == original:
                     continue
                 neg_texts.append(neg)
                 neg_owner.append(i)

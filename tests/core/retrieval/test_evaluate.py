@@ -29,11 +29,11 @@ from motionlex.core.retrieval.fusion import choose_fusion_weight, fuse
 from motionlex.core.retrieval.metrics import bidirectional_metrics
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
-    normalize_caption,
     protocol_small_batches,
     protocol_threshold,
     sentence_encoder,
 )
+from motionlex.core.text.orders import normalize_caption
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,13 +14,12 @@ from motionlex.core.retrieval.metrics import bidirectional_metrics, rank_of_firs
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
     distinct_motions,
-    normalize_caption,
     owner_positives,
     protocol_small_batches,
     protocol_threshold,
     small_batch_indices,
 )
-from motionlex.core.text.orders import mirror_caption
+from motionlex.core.text.orders import mirror_caption, normalize_caption
 
 SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
 

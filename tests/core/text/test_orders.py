@@ -12,11 +12,11 @@ import pytest
 from motionlex.core.text.orders import (
     JOIN_SEPARATOR,
     all_orders,
-    caption_key,
     compose_captions,
     format_events_report,
     join_events,
     mirror_caption,
+    normalize_caption,
     shuffle_events,
     shuffled_captions,
     split_subject,
@@ -128,9 +128,11 @@ def test_mirror_caption_swaps_left_and_right_keeping_case():
     assert mirror_caption(mirror_caption("turns left, then right")) == "turns left, then right"
 
 
-def test_caption_key_identifies_identical_captions():
-    assert caption_key("  A person Walks ") == caption_key("a person walks") == "a person walks"
-    assert caption_key("a person walks.") != caption_key("a person walks")
+def test_normalize_caption_identifies_identical_captions():
+    assert normalize_caption("  A person Walks ") == "a person walks"
+    assert normalize_caption("a person walks") == "a person walks"
+    assert normalize_caption("a person walks.") == normalize_caption("a person walks")
+    assert normalize_caption("waves the left hand") != normalize_caption("waves the right hand")
 
 
 def test_caption_join_in_order():
