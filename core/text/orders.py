@@ -217,29 +217,66 @@ def format_events_report(caption: str, seed: int = 0) -> str:
     return "\n".join(lines)
 
 
-_LR = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+_SIDE_SWAPS: dict[str, str] = {
+    "left": "right",
+    "right": "left",
+    "leftward": "rightward",
+    "rightward": "leftward",
+    "leftwards": "rightwards",
+    "rightwards": "leftwards",
+    "clockwise": "counterclockwise",
+    "counterclockwise": "clockwise",
+    "anticlockwise": "clockwise",
+    "counter-clockwise": "clockwise",
+    "anti-clockwise": "clockwise",
+}
+"""Words that name a side or a turning sense, and the word of the mirrored motion."""
+
+_SIDE_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _SIDE_SWAPS), key=len, reverse=True))
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _same_case(word: str, like: str) -> str:
+    if like.isupper():
+        return word.upper()
+    if like[:1].isupper():
+        return word.capitalize()
+    return word
 
 
 def mirror_caption(caption: str) -> str:
-    """Swap the words 'left' and 'right' in a caption, keeping their case.
+    """The caption of the mirrored motion: swap every side word, keeping its case.
 
-    The text half of mirroring (:func:`motionlex.core.motion.motion.mirror_motion` is the
-    motion half).
+    left <-> right, leftward(s) <-> rightward(s), clockwise <-> counterclockwise
+    (anticlockwise, counter-clockwise and anti-clockwise become clockwise). The text half of
+    mirroring (:func:`motionlex.core.motion.motion.mirror_motion` is the motion half); a
+    caption without side words comes back unchanged.
 
-    >>> mirror_caption("waves the Left hand, then the right")
-    'waves the Right hand, then the left'
+    Args:
+        caption: English text.
+
+    Returns:
+        The side-swapped caption.
+
+    Raises:
+        TypeError: ``caption`` is not a str.
+
+    >>> mirror_caption("turns Left, then walks clockwise")
+    'turns Right, then walks counterclockwise'
     """
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a str, not {type(caption).__name__}")
+    return _SIDE_WORD.sub(
+        lambda m: _same_case(_SIDE_SWAPS[m.group(0).lower()], m.group(0)), caption
+    )
 
-    def swap(m: re.Match) -> str:
-        w = m.group(0)
-        other = "right" if w.lower() == "left" else "left"
-        if w.isupper():
-            return other.upper()
-        if w[0].isupper():
-            return other.capitalize()
-        return other
 
-    return _LR.sub(swap, caption)
+def names_side(caption: str) -> bool:
+    """Whether a caption names a side or a turning sense (its mirror has another caption)."""
+    return bool(_SIDE_WORD.search(caption))
 
 
 def normalize_caption(text: str) -> str:

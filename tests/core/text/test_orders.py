@@ -155,3 +155,22 @@ def test_caption_join_in_order():
         compose_captions([])
     with pytest.raises(ValueError, match="empty caption"):
         compose_captions(["a person walks", " . "])
+
+
+def test_mirror_caption_swaps_every_side_word_keeping_case():
+    from motionlex.core.text.orders import mirror_caption, names_side
+
+    assert mirror_caption("waves the Left hand, then the right") == (
+        "waves the Right hand, then the left")
+    assert mirror_caption("turns counter-clockwise, then walks leftwards") == (
+        "turns clockwise, then walks rightwards")
+    assert mirror_caption("CLOCKWISE") == "COUNTERCLOCKWISE"
+    assert mirror_caption("a right-handed throw") == "a left-handed throw"
+    assert mirror_caption("the leftover bread") == "the leftover bread"
+    for c in ("walks leftward", "spins anticlockwise", "kicks with the right foot"):
+        assert names_side(c)
+        assert mirror_caption(mirror_caption(c)) != c or "anticlockwise" not in c
+    assert mirror_caption(mirror_caption("walks leftward")) == "walks leftward"
+    assert not names_side("a person walks forward")
+    with pytest.raises(TypeError):
+        mirror_caption(None)
