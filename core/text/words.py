@@ -1,0 +1,85 @@
+"""Content words of captions and lemmas of vocabulary words, for word-level metrics.
+
+Word precision@10 and query word recall (../shared/DESIGN.md, "Retrieval protocols") ask
+whether the heaviest words of a lexical vector are words of the caption. Captions are parsed
+with spaCy (the same English model as the event parser); a vocabulary word, seen without a
+sentence, counts as a caption word when its surface form or its lemma read as a noun, verb or
+adjective is one of the caption's content lemmas or forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from spacy.tokens import Doc
+
+from motionlex.core.text.events import load_parser
+
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM"})
+"""Universal POS tags of content words."""
+
+SUBJECT_WORDS = frozenset({
+    "person", "someone", "somebody", "man", "woman", "human", "people", "figure", "subject",
+    "guy", "individual", "character",
+})
+"""Subject nouns that every caption carries; they describe no motion."""
+
+_KEEP_STOP = frozenset({"left", "right", "back", "forward", "up", "down", "around", "twice",
+                        "front", "side", "over"})
+"""spaCy stop words that describe motion here (direction, side, repetition)."""
+
+
+def content_words(captions: Sequence[str]) -> list[frozenset[str]]:
+    """Lower-case lemmas and forms of each caption's content words.
+
+    A token counts when its POS is in :data:`CONTENT_POS`, it is alphabetic, it is not a
+    spaCy stop word (direction and side words excepted) and not a subject noun
+    ("person", "someone", ...).
+
+    Args:
+        captions: English captions.
+
+    Returns:
+        One frozenset of words (lemmas and surface forms, lower-case) per caption.
+
+    Raises:
+        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+    """
+    nlp = load_parser()
+    out = []
+    for doc in nlp.pipe(list(captions)):
+        words: set[str] = set()
+        for t in doc:
+            lemma, form = t.lemma_.lower(), t.text.lower()
+            if not t.is_alpha or t.pos_ not in CONTENT_POS:
+                continue
+            if (t.is_stop and form not in _KEEP_STOP) or lemma in SUBJECT_WORDS:
+                continue
+            words.update((lemma, form))
+        out.append(frozenset(words))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def word_forms(word: str) -> frozenset[str]:
+    """A vocabulary word with its lemmas read as noun, verb and adjective (lower-case).
+
+    WordPiece continuations (``##ing``) and non-alphabetic tokens return only themselves.
+    """
+    w = word.lower()
+    if not w.isalpha():
+        return frozenset({w})
+    nlp = load_parser()
+    lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
+    forms = {w}
+    if lemmatizer is not None:
+        for pos in ("NOUN", "VERB", "ADJ"):
+            doc = Doc(nlp.vocab, words=[w], pos=[pos])
+            forms.update(lemmatizer.rule_lemmatize(doc[0]))
+    return frozenset(f.lower() for f in forms)
+
+
+def matching_words(words: Iterable[str], content: frozenset[str]) -> list[str]:
+    """Each word mapped to itself if any of its forms is in ``content``, else to ``""``."""
+    return [w if word_forms(w) & content else "" for w in words]

@@ -1,0 +1,23 @@
+"""Content words of real captions and forms of vocabulary words (spaCy's English model)."""
+
+from __future__ import annotations
+
+from motionlex.core.text.words import content_words, matching_words, word_forms
+
+
+def test_content_words_keep_action_side_and_body_words_not_subjects():
+    words = content_words(["a person waves the left hand angrily.",
+                           "someone walks forward, then turns right and sits down"])
+    assert {"wave", "left", "hand", "angrily"} <= words[0]
+    assert not {"person", "the", "a"} & words[0]
+    assert {"walk", "forward", "turn", "right", "sit"} <= words[1]
+    assert not {"someone", "then", "and"} & words[1]
+
+
+def test_word_forms_read_a_word_as_noun_verb_and_adjective():
+    assert {"walking", "walk"} <= word_forms("walking")
+    assert {"sat", "sit"} <= word_forms("sat")
+    assert word_forms("##ing") == frozenset({"##ing"})
+    content = content_words(["a person jumps twice"])[0]
+    assert matching_words(["jumping", "hands", "twice", "##s"], content) == [
+        "jumping", "", "twice", ""]
