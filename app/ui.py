@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from motionlex.app import settings as cfg
 from motionlex.app.texts import WELCOME_TEXT
-from motionlex.app.worker import SEARCH_MODES
+from motionlex.app.jobs import SEARCH_MODES
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars

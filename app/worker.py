@@ -1,21 +1,15 @@
 """The background worker: owns the model and the gallery index on its own thread.
 
 :class:`RankWorker` is a ``QObject`` that lives on a worker ``QThread`` (see
-:class:`WorkerClient`). It loads a checkpoint and a gallery (an index directory, or a dataset
-folder / folder of BVH files that it first encodes into a cached index), embeds text queries
-and ranks the gallery, fetches a motion's joints and patch image for display, and scores the
-event orders of a caption (the CAR panel). It never touches a widget and sends only plain
-Python values and NumPy copies (never tensors) to the GUI.
+:class:`~motionlex.app.client.WorkerClient`). It loads a checkpoint and a gallery (an index
+directory, or a dataset folder / folder of BVH files that it first encodes into a cached
+index) and holds them; ranking, motion display data and event-order scores are the read-only
+jobs of :mod:`motionlex.app.jobs`, run on that state. It never touches a widget and sends only
+plain Python values and NumPy copies (never tensors) to the GUI.
 
-Every job is a generator that yields ``(done, total)`` progress; the driver emits
-``progress`` after each step and stops at the next step once the job is cancelled
-(:meth:`RankWorker.cancel`) or, for a ranking, once a newer request exists (so a burst of
-typed queries costs one ranking, not fifty). Results of outdated requests are dropped.
-Errors are logged with their traceback and sent to the GUI as ``failed(message)``.
-Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
-(``GeneratorWorker``: each ``yield`` is a progress report and a cancel point, because
-``QThread.quit()`` is only a request) and ``napari/napari/napari/_qt/qthreading.py``
-(worker errors reach the user).
+Every job is a generator of ``(done, total)`` progress driven by
+:class:`~motionlex.app.driver.JobDriver` (progress, cancel points, outdated requests dropped,
+errors reported as ``failed``).
 
 Threading contract: the slots run on the worker thread when called through queued signals
 (:class:`~motionlex.app.client.WorkerClient` does this); :meth:`RankWorker.cancel` and
@@ -29,53 +23,30 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import threading
-import time
-from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
+from motionlex.app import jobs
+from motionlex.app.driver import JobDriver, Progress
 from motionlex.app.messages import (
     GalleryInfo,
     ModelInfo,
-    MotionData,
     MotionRequest,
     OrdersRequest,
-    OrdersResult,
     RankRequest,
-    RankResult,
 )
 from motionlex.core import cache
 
 logger = logging.getLogger(__name__)
 
-SEARCH_MODES = ("fused", "dense", "lexical")
-"""Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
-
-QUERY_WORDS_SHOWN = 20
-"""Heaviest query / motion words sent for the lexical bars."""
-
-MAX_EVENT_ORDERS = 24
-"""Event orders scored per caption in the CAR panel (4 events: all 24)."""
-
-USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError)
-"""Errors about the user's input (paths, files, queries; the project's documented Raises):
-logged without a traceback. Anything else is logged with its traceback. Both reach the GUI."""
-
-Progress = Generator[tuple[int, int], None, Any]
-"""A job: yields ``(done, total)`` (``total == 0``: unknown) and returns its result."""
+DEMO_GALLERY = ":demo:"
+"""Gallery path that stands for the built-in synthetic demo gallery (generated into the
+worker's cache folder at first use, then encoded like any dataset folder)."""
 
 
-
-
-class JobCancelled(Exception):
-    """Raised inside the driver when a job was cancelled or superseded (never leaves it)."""
-
-
-# ---------------------------------------------------------------------------------- helpers
 def device_name(device: Any) -> str:
     """Readable name of a torch device: the GPU's name, or ``"CPU (<processor>)"``."""
     # imported here: loads torch on the worker thread, keeping the explorer's start fast
@@ -88,42 +59,8 @@ def device_name(device: Any) -> str:
     return f"CPU ({proc}, {os.cpu_count() or '?'} threads)"
 
 
-def top_pairs(ids: np.ndarray, weights: np.ndarray, vocabulary: list[str],
-              n: int = QUERY_WORDS_SHOWN) -> list[tuple[str, float]]:
-    """The ``n`` heaviest ``(word, weight)`` pairs of a sparse vector, heaviest first.
-
-    Args:
-        ids: ``(Q,)`` int vocabulary ids.
-        weights: ``(Q,)`` float weights (> 0 kept).
-        vocabulary: the vocabulary (``V`` tokens).
-        n: pairs kept.
-
-    Returns:
-        Up to ``n`` pairs with distinct words; ties broken by vocabulary id.
-    """
-    from motionlex.core.retrieval.sparse import heaviest_words  # lazy: fast explorer start
-
-    return heaviest_words(ids, weights, vocabulary, n)
-
-
-DEMO_GALLERY = ":demo:"
-"""Gallery path that stands for the built-in synthetic demo gallery (generated into the
-worker's cache folder at first use, then encoded like any dataset folder)."""
-
-
-def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
-    """Where the index built from ``dataset`` by a model is cached.
-
-    Returns:
-        ``cache_dir / "<folder name>-<8 hex of its path>-<8 hex of the model>.mlx"``.
-    """
-    from motionlex.core.retrieval.build import cached_index_path as core_cached_index_path
-
-    return core_cached_index_path(cache_dir, dataset, model_hash)  # lazy: fast explorer start
-
-
 # ---------------------------------------------------------------------------------- worker
-class RankWorker(QObject):
+class RankWorker(JobDriver):
     """Owns the model and the gallery index; loads, ranks and prepares motions on request.
 
     Args:
@@ -148,15 +85,10 @@ class RankWorker(QObject):
     """
 
     ranked = Signal(object)
-    progress = Signal(int, int)
-    failed = Signal(str)
     checkpointLoaded = Signal(object)
     galleryLoaded = Signal(object)
     motionReady = Signal(object)
     ordersReady = Signal(object)
-    jobStarted = Signal(str, str)
-    jobFinished = Signal(str, str)
-    message = Signal(str)
 
     def __init__(self, cache_dir: str | os.PathLike | None = None,
                  device: str | None = None, torch_threads: int | None = None) -> None:
@@ -166,9 +98,6 @@ class RankWorker(QObject):
         self.torch_threads = torch_threads or max(1, (os.cpu_count() or 2) - 1)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else cache.cache_dir()
         self.device = device
-        self._lock = threading.Lock()
-        self._epoch = 0  # bumped by cancel()
-        self._latest: dict[str, int] = {"rank": 0, "motion": 0, "orders": 0}
         self._model: Any = None
         self._model_hash: str | None = None
         self._model_info: ModelInfo | None = None
@@ -176,33 +105,6 @@ class RankWorker(QObject):
         self._index: Any = None
         self._searcher: Any = None
         self._matrices: dict[Any, np.ndarray] = {}
-
-    # -- thread-safe controls (call from any thread) ------------------------------------
-    @Slot()
-    def cancel(self) -> None:
-        """Stop the running job at its next step (thread-safe; acts while a job runs)."""
-        with self._lock:
-            self._epoch += 1
-
-    def supersede(self, kind: str, request_id: int) -> None:
-        """Declare ``request_id`` the newest request of ``kind`` (``rank``, ``motion``,
-        ``orders``); older ones still queued or running are dropped (thread-safe).
-
-        Raises:
-            ValueError: unknown kind.
-        """
-        if kind not in self._latest:
-            raise ValueError(f"kind must be one of {sorted(self._latest)}, got {kind!r}")
-        with self._lock:
-            self._latest[kind] = max(self._latest[kind], int(request_id))
-
-    def _outdated(self, kind: str, request_id: int) -> bool:
-        with self._lock:
-            return request_id < self._latest[kind]
-
-    def _epoch_now(self) -> int:
-        with self._lock:
-            return self._epoch
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -219,46 +121,6 @@ class RankWorker(QObject):
     def model_info(self) -> ModelInfo | None:
         """The loaded checkpoint's description, or None."""
         return self._model_info
-
-    # -- driver --------------------------------------------------------------------------
-    def _drive(self, kind: str, description: str, job: Progress,
-               outdated: Callable[[], bool] = lambda: False) -> Any:
-        """Run a job generator: progress after each step, stop when cancelled/outdated.
-
-        Returns:
-            The job's return value, or None when it was cancelled, outdated or failed (a
-            failure is logged with its traceback and emitted as ``failed``).
-        """
-        epoch = self._epoch_now()
-        self.jobStarted.emit(kind, description)
-        try:
-            while True:
-                if outdated() or self._epoch_now() != epoch:
-                    raise JobCancelled(kind)
-                try:
-                    done, total = next(job)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                self.progress.emit(int(done), int(total))
-            if outdated():
-                raise JobCancelled(kind)
-        except JobCancelled:
-            job.close()
-            logger.debug("%s job cancelled or superseded: %s", kind, description)
-            self.jobFinished.emit(kind, "cancelled")
-            return None
-        except Exception as e:  # noqa: BLE001 - every error reaches the GUI (napari pattern)
-            job.close()
-            if isinstance(e, USER_ERRORS):  # bad input, named in the message: no traceback
-                logger.warning("%s failed: %s", description, e)
-            else:
-                logger.exception("%s failed", description)
-            self.failed.emit(f"{description} failed: {e}")
-            self.jobFinished.emit(kind, "failed")
-            return None
-        self.jobFinished.emit(kind, "done")
-        return result
 
     # -- checkpoint ----------------------------------------------------------------------
     @Slot(str)
@@ -461,53 +323,8 @@ class RankWorker(QObject):
             self.ranked.emit(result)
 
     def rank_steps(self, request: RankRequest) -> Progress:
-        """Job: embed the query, then score the gallery chunk by chunk.
-
-        Yields ``(rows scored, N)`` after embedding and after each chunk.
-
-        Returns (as the generator's value):
-            :class:`RankResult`.
-
-        Raises:
-            ValueError: no gallery open, a text query without a model (or with one that did
-                not build the gallery), an empty text, or an invalid ``k``/``mode``.
-        """
-        if self._searcher is None:
-            raise ValueError("no gallery is open: open one first (File > Open gallery)")
-        if request.mode not in SEARCH_MODES:
-            raise ValueError(f"mode must be one of {SEARCH_MODES}, got {request.mode!r}")
-        t0 = time.perf_counter()
-        searcher = self._searcher
-        n = len(searcher)
-        if request.item is not None:
-            query = searcher.item_query(int(request.item))
-        else:
-            if searcher.model is None:
-                raise ValueError("text queries need the model that built this gallery: open its "
-                                 "checkpoint (File > Open checkpoint)")
-            query = searcher.embed_text(request.text)
-        yield 0, n
-        hits = []
-        exclude = () if request.item is None else (int(request.item),)
-        for step in searcher.search_in_chunks(query, k=request.k, mode=request.mode,
-                                              words=5, exclude=exclude,
-                                              chunk_size=request.chunk_size):
-            if step.hits is not None:
-                hits = step.hits
-            else:
-                yield step.done, step.total
-        vocab = self._index.vocabulary
-        rows = [{
-            "rank": r, "score": float(h.score), "caption": h.caption, "id": h.id,
-            "row": int(h.index), "dense_score": float(h.dense_score),
-            "lexical_score": float(h.lexical_score),
-            "words": [(str(w), float(v)) for w, v in h.words],
-        } for r, h in enumerate(hits, 1)]
-        return RankResult(
-            request_id=request.request_id, text=request.text if request.item is None else "",
-            mode=request.mode, hits=rows,
-            query_words=top_pairs(query.word_ids, query.word_weights, vocab),
-            total=n, seconds=time.perf_counter() - t0)
+        """Job: rank the open gallery (:func:`motionlex.app.jobs.rank_steps`)."""
+        return jobs.rank_steps(self._searcher, request)
 
     # -- display data --------------------------------------------------------------------
     @Slot(object)
@@ -522,39 +339,8 @@ class RankWorker(QObject):
             self.motionReady.emit(data)
 
     def motion_steps(self, request: MotionRequest) -> Progress:
-        """Job: joints, bones, patch image and top words of one gallery motion.
-
-        Returns (as the generator's value):
-            :class:`MotionData` (arrays are copies).
-
-        Raises:
-            ValueError: no gallery open. IndexError: row out of range.
-        """
-        # imported here: loads torch on the worker thread, keeping the explorer's start fast
-        from motionlex.core.patches import motion_patch_image, part_resampling_matrix
-
-        index = self._index
-        if index is None:
-            raise ValueError("no gallery is open")
-        item = index.item(int(request.row))
-        joints = index.joints(item.index)  # float32 copy
-        skeleton = item.skeleton
-        if skeleton not in self._matrices:
-            self._matrices[skeleton] = part_resampling_matrix(skeleton)
-        yield 1, 2
-        patches = motion_patch_image(joints, self._matrices[skeleton], index.patch_stats)
-        lex = index.lexical.getrow(item.index)
-        words = top_pairs(lex.indices, lex.data, index.vocabulary)
-        source = Path(item.source)
-        return MotionData(
-            request_id=request.request_id, row=item.index, id=item.id, caption=item.caption,
-            captions=list(item.captions), source=item.source,
-            has_bvh=source.suffix.lower() == ".bvh" and source.is_file(),
-            source_sha256=str(index.source_sha256[item.index]), fps=item.fps,
-            joints=np.ascontiguousarray(joints, np.float32),
-            bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
-            skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
-            meta=dict(item.meta))
+        """Job: display data of one gallery motion (:func:`motionlex.app.jobs.motion_steps`)."""
+        return jobs.motion_steps(self._index, request, self._matrices)
 
     @Slot(object)
     def score_orders(self, request: OrdersRequest) -> None:
@@ -568,30 +354,5 @@ class RankWorker(QObject):
             self.ordersReady.emit(result)
 
     def orders_steps(self, request: OrdersRequest) -> Progress:
-        """Job: events of the caption, every distinct order, dense cosine with the motion
-        (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
-        stored dense embedding).
-
-        Returns (as the generator's value):
-            :class:`OrdersResult` (empty when the caption is empty).
-
-        Raises:
-            ValueError: no gallery open or no matching model.
-        """
-        from motionlex.core.retrieval.chronology import event_order_scores
-
-        index = self._index
-        if index is None:
-            raise ValueError("no gallery is open")
-        item = index.item(int(request.row))
-        caption = item.caption if request.caption is None else request.caption.strip()
-        if not caption:
-            return OrdersResult(request.request_id, item.index, "", [], [])
-        if self._searcher is None or self._searcher.model is None:
-            raise ValueError("scoring event orders needs the model that built the gallery")
-        yield 1, 3
-        scores = event_order_scores(self._searcher.model, caption, index.dense[item.index],
-                                    max_orders=MAX_EVENT_ORDERS)
-        yield 2, 3
-        return OrdersResult(request.request_id, item.index, caption, scores.events,
-                            scores.orders)
+        """Job: event-order scores of a caption (:func:`motionlex.app.jobs.orders_steps`)."""
+        return jobs.orders_steps(self._index, self._searcher, request)

@@ -20,7 +20,8 @@ from motionlex.app.messages import (
     RankRequest,
     RankResult,
 )
-from motionlex.app.worker import RankWorker, cached_index_path, top_pairs
+from motionlex.app.worker import RankWorker
+from motionlex.core.retrieval.build import cached_index_path
 from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.index import GalleryIndex
 
@@ -237,8 +238,3 @@ def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_fo
     assert steps[-1] == (1, 2)
     assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
 
-
-def test_top_pairs_orders_and_dedups():
-    vocab = ["a", "b", "c", "d"]
-    pairs = top_pairs(np.array([3, 1, 2, 0]), np.array([0.5, 2.0, 0.5, 0.0]), vocab, n=3)
-    assert pairs == [("b", 2.0), ("c", 0.5), ("d", 0.5)]

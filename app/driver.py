@@ -1,0 +1,135 @@
+"""Driving job generators on the worker thread: progress, cancel, supersede, errors.
+
+:class:`JobDriver` is the ``QObject`` base of :class:`~motionlex.app.worker.RankWorker`. A job
+is a generator that yields ``(done, total)`` progress and returns its result; the driver
+emits ``progress`` after each step and stops at the next step once the job is cancelled
+(:meth:`JobDriver.cancel`) or, for a request kind, once a newer request exists
+(:meth:`JobDriver.supersede`, so a burst of typed queries costs one ranking, not fifty).
+Results of outdated requests are dropped. Errors are logged (with their traceback unless
+they are about the user's input) and sent to the GUI as ``failed(message)``.
+Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
+(``GeneratorWorker``: each ``yield`` is a progress report and a cancel point, because
+``QThread.quit()`` is only a request) and ``napari/napari/napari/_qt/qthreading.py``
+(worker errors reach the user).
+
+Threading contract: :meth:`JobDriver.cancel` and :meth:`JobDriver.supersede` only set
+counters under a lock and are called directly from the GUI thread, so they act while a job
+runs on the worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+logger = logging.getLogger(__name__)
+
+USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError)
+"""Errors about the user's input (paths, files, queries; the project's documented Raises):
+logged without a traceback. Anything else is logged with its traceback. Both reach the GUI."""
+
+Progress = Generator[tuple[int, int], None, Any]
+"""A job: yields ``(done, total)`` (``total == 0``: unknown) and returns its result."""
+
+REQUEST_KINDS = ("rank", "motion", "orders")
+"""Job kinds whose requests carry increasing ids; only the newest of each kind counts."""
+
+
+class JobCancelled(Exception):
+    """Raised inside the driver when a job was cancelled or superseded (never leaves it)."""
+
+
+class JobDriver(QObject):
+    """Runs job generators with progress, cancellation and error reporting.
+
+    Signals:
+        progress(int, int): ``(done, total)`` of the running job (``total == 0``: unknown).
+        failed(str): a job raised; the message names the job and the error.
+        jobStarted(str, str): ``(kind, description)``.
+        jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
+            ``failed``.
+        message(str): a note for the status bar.
+    """
+
+    progress = Signal(int, int)
+    failed = Signal(str)
+    jobStarted = Signal(str, str)
+    jobFinished = Signal(str, str)
+    message = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._epoch = 0  # bumped by cancel()
+        self._latest: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
+
+    # -- thread-safe controls (call from any thread) ------------------------------------
+    @Slot()
+    def cancel(self) -> None:
+        """Stop the running job at its next step (thread-safe; acts while a job runs)."""
+        with self._lock:
+            self._epoch += 1
+
+    def supersede(self, kind: str, request_id: int) -> None:
+        """Declare ``request_id`` the newest request of ``kind`` (``rank``, ``motion``,
+        ``orders``); older ones still queued or running are dropped (thread-safe).
+
+        Raises:
+            ValueError: unknown kind.
+        """
+        if kind not in self._latest:
+            raise ValueError(f"kind must be one of {sorted(self._latest)}, got {kind!r}")
+        with self._lock:
+            self._latest[kind] = max(self._latest[kind], int(request_id))
+
+    def _outdated(self, kind: str, request_id: int) -> bool:
+        with self._lock:
+            return request_id < self._latest[kind]
+
+    def _epoch_now(self) -> int:
+        with self._lock:
+            return self._epoch
+
+    # -- driver --------------------------------------------------------------------------
+    def _drive(self, kind: str, description: str, job: Progress,
+               outdated: Callable[[], bool] = lambda: False) -> Any:
+        """Run a job generator: progress after each step, stop when cancelled/outdated.
+
+        Returns:
+            The job's return value, or None when it was cancelled, outdated or failed (a
+            failure is logged with its traceback and emitted as ``failed``).
+        """
+        epoch = self._epoch_now()
+        self.jobStarted.emit(kind, description)
+        try:
+            while True:
+                if outdated() or self._epoch_now() != epoch:
+                    raise JobCancelled(kind)
+                try:
+                    done, total = next(job)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                self.progress.emit(int(done), int(total))
+            if outdated():
+                raise JobCancelled(kind)
+        except JobCancelled:
+            job.close()
+            logger.debug("%s job cancelled or superseded: %s", kind, description)
+            self.jobFinished.emit(kind, "cancelled")
+            return None
+        except Exception as e:  # noqa: BLE001 - every error reaches the GUI (napari pattern)
+            job.close()
+            if isinstance(e, USER_ERRORS):  # bad input, named in the message: no traceback
+                logger.warning("%s failed: %s", description, e)
+            else:
+                logger.exception("%s failed", description)
+            self.failed.emit(f"{description} failed: {e}")
+            self.jobFinished.emit(kind, "failed")
+            return None
+        self.jobFinished.emit(kind, "done")
+        return result

@@ -1,0 +1,61 @@
+"""JobDriver on plain generators: progress, result, cancel, outdated requests, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from motionlex.app.driver import JobDriver
+
+
+def _job(n: int, fail_at: int | None = None):
+    for i in range(n):
+        if i == fail_at:
+            raise ValueError(f"bad step {i}")
+        yield i + 1, n
+    return "result"
+
+
+@pytest.fixture
+def driver(qapp) -> tuple[JobDriver, list[tuple]]:
+    d = JobDriver()
+    events: list[tuple] = []
+    d.progress.connect(lambda done, total: events.append(("progress", done, total)))
+    d.failed.connect(lambda m: events.append(("failed", m)))
+    d.jobStarted.connect(lambda k, desc: events.append(("started", k, desc)))
+    d.jobFinished.connect(lambda k, o: events.append(("finished", k, o)))
+    return d, events
+
+
+def test_drive_reports_progress_and_returns(driver):
+    d, events = driver
+    assert d._drive("rank", "job", _job(3)) == "result"
+    assert events == [("started", "rank", "job"), ("progress", 1, 3), ("progress", 2, 3),
+                      ("progress", 3, 3), ("finished", "rank", "done")]
+
+
+def test_cancel_stops_at_next_step(driver):
+    d, events = driver
+    d.progress.connect(lambda done, total: d.cancel() if done == 1 else None)
+    assert d._drive("rank", "job", _job(3)) is None
+    assert [e for e in events if e[0] == "progress"] == [("progress", 1, 3)]
+    assert events[-1] == ("finished", "rank", "cancelled")
+
+
+def test_outdated_request_dropped(driver):
+    d, events = driver
+    d.supersede("rank", 2)
+    assert d._drive("rank", "job", _job(3), lambda: d._outdated("rank", 1)) is None
+    assert events[-1] == ("finished", "rank", "cancelled")
+    assert d._drive("rank", "job", _job(1), lambda: d._outdated("rank", 2)) == "result"
+
+
+def test_errors_reach_failed(driver):
+    d, events = driver
+    assert d._drive("motion", "Loading", _job(3, fail_at=1)) is None
+    assert ("failed", "Loading failed: bad step 1") in events
+    assert events[-1] == ("finished", "motion", "failed")
+
+
+def test_supersede_unknown_kind_raises(qapp):
+    with pytest.raises(ValueError, match="kind must be one of"):
+        JobDriver().supersede("gallery", 1)
