@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from motionlex.app import settings as cfg
-from motionlex.app.texts import WELCOME_TEXT
 from motionlex.app.jobs import SEARCH_MODES
+from motionlex.app.texts import WELCOME_TEXT
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
