@@ -276,10 +276,15 @@ class SkeletonScene:
 
     def fit_camera(self, follow: bool, frame: int) -> None:
         """Frame the bounding box of every frame of every motion, or, with ``follow``, the
-        largest single-frame box centred on timeline frame ``frame``'s poses."""
+        largest single-frame box centred on timeline frame ``frame``'s poses.
+
+        ``frame`` is clamped to the current timeline, so a frame of a longer motion shown
+        before is safe (aitviewer's rule: setting a frame clamps it).
+        """
         if not self.tracks:
             return
         if follow and self.follow_centres is not None:
-            frame_box(self.view, self.follow_centres[max(frame, 0)], self._pose_half_extent)
+            f = min(max(int(frame), 0), len(self.follow_centres) - 1)
+            frame_box(self.view, self.follow_centres[f], self._pose_half_extent)
         else:
             frame_box(self.view, self._scene_centre, self._scene_half_extent)

@@ -7,6 +7,7 @@ import pytest
 
 from motionlex.widgets.skeleton_scene import (
     SIDE_GAP_M,
+    SkeletonScene,
     check_motions,
     layout_offsets,
     validate_motion,
@@ -57,3 +58,33 @@ def test_side_layout_leaves_a_gap_and_centres_the_group():
     lo, hi = a[..., 0].min() + offsets[0][0], b[..., 0].max() + offsets[1][0]
     assert abs(lo + hi) < 1e-5
     assert all(not off.any() for off in layout_offsets([a, b], "overlay"))
+
+
+class _CameraRecorder:
+    """The part of a GL view that camera framing uses, recording each camera position."""
+
+    opts = {"fov": 60.0}
+
+    def __init__(self) -> None:
+        self.centres: list[tuple[float, float, float]] = []
+
+    def width(self) -> int:
+        return 640
+
+    def height(self) -> int:
+        return 480
+
+    def setCameraPosition(self, pos, **_) -> None:  # noqa: N802 - Qt's name
+        self.centres.append((pos.x(), pos.y(), pos.z()))
+
+
+def test_fit_camera_with_follow_clamps_frame_to_timeline():
+    """Regression: a frame past the end (from a longer motion shown before) raised
+    IndexError; it is clamped to the last frame, and a negative one to the first."""
+    view = _CameraRecorder()
+    scene = SkeletonScene(view, grid=None, font_family="Sans")
+    scene.tracks = [object()]  # fit_camera only needs "something is shown"
+    scene.follow_centres = np.stack([np.arange(10.0), np.zeros(10), np.ones(10)], axis=1)
+    scene.fit_camera(follow=True, frame=198)
+    scene.fit_camera(follow=True, frame=-3)
+    assert view.centres == [(9.0, 0.0, 1.0), (0.0, 0.0, 1.0)]

@@ -151,6 +151,21 @@ def test_follow_root_moves_camera_with_body(view, humanml3d_joints):
     assert root_path > 0.5 and moved > 0.5 * root_path
 
 
+
+def test_follow_loading_shorter_motion_than_current_frame(view, humanml3d_joints):
+    """Regression: with follow on, a motion shorter than the current frame number made
+    fit_camera index past the end of the per-frame camera centres (IndexError)."""
+    long = humanml3d_joints["007005"]
+    _show(view, long)
+    view.set_follow_root(True)
+    view.seek(long.shape[0] - 1)
+    short = long[:10]
+    _show(view, short)  # raised IndexError before the frame was clamped
+    assert view.frame == 0 and view.num_frames == 10
+    view.seek(9)
+    assert view.frame == 9
+
+
 @pytest.mark.parametrize(
     ("joints", "bones", "fps", "parts", "match"),
     [
