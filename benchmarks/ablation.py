@@ -1,0 +1,198 @@
+"""The controlled ablation ladder of issue 12: what each part of the method buys.
+
+Rungs, each adding one thing to the one before, all with the same model (cpu-small shapes),
+data, step budget of the contrastive phase, and checkpoint choice on the validation split:
+
+    dense      the MotionPatch baseline: dense InfoNCE only (Yu et al., CVPR 2024)
+    +mask      identical captions are positives, never negatives (TMR's filtering)
+    +car       shuffled-event captions as extra motion->text negatives (CAR, ECCV 2024)
+    +side      side-swapped captions and mirrored motions as hard negatives (ours)
+    +lexical   LexCMLP: dense + lexical contrastive terms, FLOPS, word supervision
+    full       + the pre-phases (mlmhead, LexMLM, CMMM, LexMMM; Lyu et al., ICLR 2025)
+
+Each (rung, seed) run trains with ``motionlex train`` and is scored with ``motionlex evaluate
+--split val``; its figures are saved as ``OUT/RUNG-sSEED.json`` as soon as it finishes (an
+interrupted ladder restarts where it stopped: finished runs are skipped). ``--report`` (also
+run at the end) writes ``docs/ablation.md`` (mean and standard deviation over seeds) and
+``docs/ablation.png``.
+
+    python benchmarks/ablation.py                      # 6 rungs x 3 seeds, ~5 min a run
+    python benchmarks/ablation.py --seeds 0 --rungs dense full
+    python benchmarks/ablation.py --report             # tables and figure from saved runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("MOTIONLEX_DATA", HERE.parent / "shared" / "data"))
+
+RUNGS: dict[str, tuple[str, list[str]]] = {
+    "dense": ("configs/ablation/dense.yaml",
+              ["false_negative_mask=false", "negatives_per_caption=0", "side_negatives=false"]),
+    "+mask": ("configs/ablation/dense.yaml",
+              ["false_negative_mask=true", "negatives_per_caption=0", "side_negatives=false"]),
+    "+car": ("configs/ablation/dense.yaml",
+             ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=false"]),
+    "+side": ("configs/ablation/dense.yaml",
+              ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
+    "+lexical": ("configs/ablation/lexical.yaml",
+                 ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
+    "full": ("configs/ablation/full.yaml",
+             ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
+}
+"""Rung name -> (training config, key=value overrides)."""
+
+METRICS: dict[str, str] = {
+    "t2m R@1 dense": "t2m/All/dense/R@1",
+    "t2m R@1 fused": "t2m/All/fused/R@1",
+    "m2t R@1 dense": "m2t/All/dense/R@1",
+    "m2t R@1 fused": "m2t/All/fused/R@1",
+    "t2m R@5 dense": "t2m/All/dense/R@5",
+    "CAR": "CAR",
+    "side text": "side/text",
+    "side motion": "side/motion",
+    "word P@10": "words/precision@10",
+    "query word R@10": "words/query_recall@10",
+}
+"""Column -> key of ``motionlex evaluate``'s metrics.json."""
+
+
+def run_one(rung: str, seed: int, out: Path, data: list[Path], work: Path) -> dict:
+    """Train and evaluate one (rung, seed); returns the saved record."""
+    config, overrides = RUNGS[rung]
+    run_dir = work / f"{rung.strip('+')}-s{seed}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    train = [sys.executable, "-m", "motionlex.core", "train", "--config", str(HERE / config),
+             "--out", str(run_dir), "-q", *[a for d in data for a in ("--data", str(d))],
+             f"seed={seed}", *overrides]
+    t0 = time.perf_counter()
+    subprocess.run(train, check=True, cwd=HERE)
+    train_s = time.perf_counter() - t0
+    model = run_dir / "model"
+    ev = [sys.executable, "-m", "motionlex.core", "evaluate", "--checkpoint", str(model),
+          "--data", str(data[0]), "--split", "val", "--out", str(run_dir / "eval"),
+          "--chronology-pairs", "0", "--synthetic-chronology", "0"]
+    subprocess.run(ev, check=True, cwd=HERE)
+    metrics = json.loads((run_dir / "eval" / "metrics.json").read_text())
+    record = {"rung": rung, "seed": seed, "config": config, "overrides": overrides,
+              "train_seconds": round(train_s, 1),
+              "metrics": {k: metrics.get(key) for k, key in METRICS.items()},
+              "all_metrics": metrics}
+    tmp = out / f".{rung}-s{seed}.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(out / f"{rung}-s{seed}.json")
+    return record
+
+
+def load_records(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(out.glob("*-s*.json"))]
+
+
+def summarise(records: list[dict]) -> dict[str, dict[str, tuple[float, float, int]]]:
+    """Rung -> column -> (mean, standard deviation, number of seeds)."""
+    table: dict[str, dict[str, tuple[float, float, int]]] = {}
+    for rung in RUNGS:
+        rows = [r for r in records if r["rung"] == rung]
+        if not rows:
+            continue
+        cols = {}
+        for name in [*METRICS, "train_seconds"]:
+            vals = [r["train_seconds"] if name == "train_seconds" else r["metrics"].get(name)
+                    for r in rows]
+            vals = [float(v) for v in vals if v is not None and np.isfinite(v)]
+            if vals:
+                cols[name] = (float(np.mean(vals)), float(np.std(vals)), len(vals))
+        table[rung] = cols
+    return table
+
+
+def write_report(out: Path, docs: Path) -> Path:
+    """docs/ablation.md and docs/ablation.png from the saved runs."""
+    records = load_records(out)
+    table = summarise(records)
+    cols = [*METRICS, "train_seconds"]
+    lines = ["# Ablation ladder (Bandai val, All protocol; mean ± std over seeds)", "",
+             "Made by `python benchmarks/ablation.py` (runs in `docs/ablation/`); each rung "
+             "adds one thing to the rung above; same model, data and contrastive-phase step "
+             "budget, checkpoint chosen on val. Side, word and CAR figures in percent or "
+             "shares as `motionlex evaluate` reports them.", "",
+             "| rung | seeds | " + " | ".join(cols) + " |",
+             "|---|---:|" + "---:|" * len(cols)]
+    for rung, c in table.items():
+        n = max((v[2] for v in c.values()), default=0)
+        cells = [f"{c[k][0]:.1f} ± {c[k][1]:.1f}" if k in c and abs(c[k][0]) >= 1.5
+                 else (f"{c[k][0]:.3f} ± {c[k][1]:.3f}" if k in c else "–") for k in cols]
+        lines.append(f"| {rung} | {n} | " + " | ".join(cells) + " |")
+    docs.mkdir(parents=True, exist_ok=True)
+    md = docs / "ablation.md"
+    lines += ["", "![ablation](ablation.png)", ""]
+    md.write_text("\n".join(lines))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        shown = ["t2m R@1 fused", "m2t R@1 fused", "CAR", "side text", "side motion"]
+        fig, ax = plt.subplots(figsize=(9, 4))
+        width = 0.8 / max(1, len(table))
+        for i, (rung, c) in enumerate(table.items()):
+            xs = np.arange(len(shown)) + i * width
+            ax.bar(xs, [c.get(k, (0, 0, 0))[0] for k in shown], width,
+                   yerr=[c.get(k, (0, 0, 0))[1] for k in shown], label=rung, capsize=2)
+        ax.set_xticks(np.arange(len(shown)) + 0.4 - width / 2, shown)
+        ax.set_ylabel("percent (Bandai val)")
+        ax.legend(fontsize=8, ncol=3)
+        ax.set_title("Ablation ladder: mean ± std over seeds")
+        fig.tight_layout()
+        fig.savefig(docs / "ablation.png", dpi=110)
+        plt.close(fig)
+    except Exception as e:  # the table is the result; the figure is a view of it
+        print(f"figure not written: {e}", file=sys.stderr)
+    return md
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rungs", nargs="+", default=list(RUNGS), choices=list(RUNGS))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--data", nargs="+", type=Path,
+                    default=[DATA / "bandai", DATA / "cmu_kitml"],
+                    help="training folders; the first is also the evaluation set (val)")
+    ap.add_argument("--out", type=Path, default=HERE / "docs" / "ablation")
+    ap.add_argument("--work", type=Path, default=None, help="run folders (default: temp)")
+    ap.add_argument("--report", action="store_true", help="only write the report")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.report:
+        work = args.work or Path(tempfile.mkdtemp(prefix="mlx-ablation-"))
+        for seed in args.seeds:  # seed-major: one full ladder first, then more seeds
+            for rung in args.rungs:
+                if (args.out / f"{rung}-s{seed}.json").is_file():
+                    print(f"{rung} seed {seed}: done, skipped")
+                    continue
+                t0 = time.perf_counter()
+                rec = run_one(rung, seed, args.out, list(args.data), work)
+                m = rec["metrics"]
+                print(f"{rung} seed {seed}: {time.perf_counter() - t0:.0f} s; "
+                      + ", ".join(f"{k} {v:.3g}" for k, v in m.items() if v is not None),
+                      flush=True)
+    md = write_report(args.out, HERE / "docs")
+    print(md.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
