@@ -11,6 +11,8 @@ per body part.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -310,3 +312,17 @@ def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
     ax.set_title(title or "zero-shot confusion matrix", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, Path(path))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` as indented JSON atomically (non-finite floats become null)."""
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+             for k, v in value.items()} if isinstance(value, dict) else value
+    return write_text(path, json.dumps(clean, indent=1, default=str) + "\n")

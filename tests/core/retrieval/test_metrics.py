@@ -9,11 +9,10 @@ import statistics
 import numpy as np
 import pytest
 
+from motionlex.core.retrieval.classification import classification_metrics, confusion_matrix
 from motionlex.core.retrieval.metrics import (
     bidirectional_metrics,
     car_accuracy,
-    classification_metrics,
-    confusion_matrix,
     flatten_metrics,
     m2t_with_negatives,
     median_rank,
