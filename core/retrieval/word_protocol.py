@@ -7,7 +7,8 @@
 - ``words/query_recall@10``: for each distinct caption, the share of its content lemmas
   found among its own 10 heaviest lexical words.
 
-``motionlex evaluate`` and validation during training both call :func:`word_report`.
+``motionlex evaluate`` and validation during training both call :func:`word_report`;
+``motionlex words`` prints :func:`heaviest_words`.
 Content lemmas are cached per caption (:func:`content_lemmas`). Needs spaCy's English model.
 
 Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
@@ -17,11 +18,14 @@ Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from motionlex.core.model.lexical import top_words
-from motionlex.core.retrieval.embed import Scorer
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.metrics import word_precision_at_k, word_recall_at_k
 from motionlex.core.text.words import content_lemmas, lemma_hits
 
@@ -108,3 +112,30 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
     rows = [score.row[t] for t in texts]
     return word_report(score.m.lexical[:num_motions], captions, score.t.lexical[rows], texts,
                        vocabulary, k)
+
+
+def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
+                   motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
+                   ) -> list[tuple[str, float]]:
+    """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
+
+    Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
+
+    Args:
+        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        stats: its patch statistics (used for a motion).
+        text: a caption; or ``motion``: ``(joints (T, J, 3) float32 metres canonical,
+            skeleton)``. Exactly one of the two.
+        k: number of words, ``>= 1``.
+
+    Returns:
+        ``(word, weight)`` pairs, heaviest first; zero weights are left out.
+
+    Raises:
+        ValueError: neither or both of ``text`` and ``motion``, or ``k < 1``.
+    """
+    if (text is None) == (motion is None):
+        raise ValueError("give exactly one of text and motion")
+    emb = (encode_texts(model, [text]) if text is not None
+           else encode_motions(model, [motion], stats))
+    return top_words(emb.lexical[0], model.vocabulary, k)[0]
