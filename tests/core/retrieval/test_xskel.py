@@ -43,7 +43,8 @@ def test_cross_skeleton_report_keys_and_ranges(shared_data, model, stats):
                for i, a in zip(gal_ids, ["walk", pairs[0][2]])]
     out = cross_skeleton_report(model, stats, pairs, shared_data / "bandai", gallery)
     assert out["xskel/n"] == 2
-    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5", "npy_action@5"):
+    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5", "action@5/others",
+              "npy_action@5"):
         assert 0 <= out[f"xskel/{k}"] <= 100
     # gallery of 3 motions (walk + 2 conversions) + 2 BVH, the query left out: rank <= 4
     assert 1 <= out["xskel/bvh->npy/MedR"] <= 4 and -1 <= out["xskel/cosine"] <= 1
