@@ -6,7 +6,11 @@ Conventions used by every function here:
   against motion ``j`` (higher = more similar). Text-to-motion (``"t2m"``) ranks each row;
   motion-to-text (``"m2t"``) ranks each column, i.e. the rows of ``sim.T``. Two-direction
   functions return ``{"t2m": {...}, "m2t": {...}}``; the protocols built on them (All,
-  Small batches, Threshold, CAR, zero-shot) are :mod:`.protocols`.
+  Small batches, Threshold, zero-shot) are :mod:`.protocols`, CAR :mod:`.chronology`, side
+  accuracy :mod:`.side`, the word metrics :mod:`.word_protocol`.
+- Pairwise preferences (CAR, side accuracy) are one function, :func:`preference_accuracy`;
+  word precision/recall@k (:func:`word_precision_at_k`, :func:`word_recall_at_k`) take
+  word lists, not matrices. Zero-shot classification metrics are :mod:`.classification`.
 - ``positives`` is a bool matrix of the same shape as the similarity it goes with.
 - Ranks are 1-based and may be fractional because of fair tie handling (see
   :func:`rank_of_first_positive`). ``R@k`` is the percentage of queries with rank ``<= k``;
