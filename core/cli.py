@@ -243,9 +243,10 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
         description="Retrieval (All, Small batches, Threshold; both directions; dense, "
-        "lexical and fused similarity), CAR accuracy, the composed chronology test and "
-        "zero-shot classification on a dataset folder (or BVH files on their native "
-        "skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
+        "lexical and fused similarity), CAR accuracy, the composed chronology test, side "
+        "accuracy, word precision@10 and query word recall, cross-skeleton agreement "
+        "(--bvh-pairs) and zero-shot classification on a dataset folder (or BVH files on "
+        "their native skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
     s.add_argument("--checkpoint", required=True, help="model directory (with patch_stats.json)")
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
     s.add_argument("--split", default="val", help="split to evaluate (default val)")
