@@ -6,9 +6,10 @@ Subcommands:
   patches   render a motion's patch image to PNG
   events    split a caption into events and print a shuffled order
   train     train a motion-language model from a YAML config
-  evaluate  retrieval, CAR and zero-shot metrics of a checkpoint on a split
+  evaluate  retrieval, CAR, side, word, cross-skeleton and zero-shot metrics of a checkpoint
   index     encode a dataset into a gallery index (dense + lexical)
   search    search a gallery index by text or by motion
+  words     the heaviest lexical words of a text or a motion file, with weights
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             chronology_pairs=args.chronology_pairs,
             synthetic_chronology=args.synthetic_chronology, zero_shot=args.zero_shot,
             prompt=args.prompt, batch_size=args.batch_size, device=args.device,
-            progress=not args.quiet)
+            progress=not args.quiet, bvh_pairs=args.bvh_pairs)
         steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
         with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
             while True:
@@ -210,14 +211,42 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_words(args: argparse.Namespace) -> int:
+    """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.retrieval.word_protocol import heaviest_words
+    from motionlex.resources import default_model_dir
+
+    if (args.text is None) == (args.motion is None):
+        raise ValueError("give exactly one of: a TEXT, --motion FILE")
+    if args.k < 1:
+        raise ValueError(f"-k must be >= 1, got {args.k}")
+    model, stats = load_checkpoint(args.checkpoint or default_model_dir(), args.device)
+    if args.motion is not None:
+        m = load_motion_file(args.motion)
+        words = heaviest_words(model, stats, motion=(m.joints, m.skeleton), k=args.k)
+    else:
+        words = heaviest_words(model, stats, text=args.text, k=args.k)
+    if args.json:
+        print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
+                          "words": [{"word": w, "weight": round(v, 6)} for w, v in words]},
+                         ensure_ascii=False))
+    else:
+        for w, v in words:
+            print(f"{v:8.4f}  {w}")
+    return 0
+
+
 def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     s = subparsers.add_parser(
         "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
         description="Retrieval (All, Small batches, Threshold; both directions; dense, "
-        "lexical and fused similarity), CAR accuracy, the composed chronology test and "
-        "zero-shot classification on a dataset folder (or BVH files on their native "
-        "skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
+        "lexical and fused similarity), CAR accuracy, the composed chronology test, side "
+        "accuracy, word precision@10 and query word recall, cross-skeleton agreement "
+        "(--bvh-pairs) and zero-shot classification on a dataset folder (or BVH files on "
+        "their native skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
     s.add_argument("--checkpoint", required=True, help="model directory (with patch_stats.json)")
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
     s.add_argument("--split", default="val", help="split to evaluate (default val)")
@@ -237,8 +266,24 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--batch-size", type=int, default=64, help="items per forward pass")
     s.add_argument("--seed", type=int, default=0, help="seed of batches, shuffles, composition")
     s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("--bvh-pairs", default=None, metavar="DIR",
+                   help="native BVH takes with index.json naming their conversions in --data "
+                   "(cross-skeleton agreement, xskel/...)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_evaluate)
+
+    s = subparsers.add_parser(
+        "words", help="the heaviest lexical words of a text or a motion file",
+        description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
+        "lexical words with their weights.")
+    s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
+    s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
+    s.add_argument("-k", type=int, default=20, help="number of words (default 20)")
+    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    s.add_argument("--checkpoint", default=None,
+                   help="model directory (default: the shipped resources/default_model)")
+    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.set_defaults(func=cmd_words)
 
 
 def _add_index_and_search(subparsers: argparse._SubParsersAction) -> None:

@@ -6,7 +6,8 @@ reuses the embeddings for every measurement below. The protocols are
 :mod:`.protocols` and :mod:`.chronology`, the metric arithmetic :mod:`.metrics`, the
 tables and figures :mod:`.report`, the pairs read :mod:`.eval_data`.
 :func:`evaluate_steps` is the pipeline as a generator of progress (stages done, stages);
-:func:`validation_metrics` is the same All protocol and CAR during training.
+:func:`validation_metrics` (:mod:`.validation`) is the same All protocol, CAR, side and
+word metrics during training.
 
 Each retrieval number is given for three similarities (``dense``: cosine of the dense
 embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vectors;
@@ -29,6 +30,9 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
   order, true caption).
 - Zero-shot action classification (Yu et al., CVPR 2024, Sec. 5.2) with one prompt per
   action label (``"a person {action}"``): top-1/top-5 and a confusion matrix.
+- Side accuracy (:mod:`.side`, ``side/text``, ``side/motion``), word precision@10 and query
+  word recall (:mod:`.word_protocol`, ``words/...``); with ``bvh_pairs``, cross-skeleton
+  agreement of native BVH takes and their conversions (:mod:`.xskel`, ``xskel/...``).
 - Cross-skeleton (Yu et al., CVPR 2024, Sec. 5.1): a folder of BVH files is read on each
   file's native skeleton (no retargeting); its own resampling matrix maps it to the same
   80 patch columns. Captions come from a sidecar ``{stem}.txt``, else ``index.json``'s
@@ -43,19 +47,14 @@ and PNG figures. Every file is written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from motionlex.core.atomic import atomic_file
-from motionlex.core.data.pairs import PairExample
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
@@ -73,7 +72,6 @@ from motionlex.core.retrieval.eval_data import (
     load_eval_set,
 )
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
-from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
 from motionlex.core.retrieval.protocols import (
     DEFAULT_SENTENCE_MODEL,
     caption_similarity,
@@ -88,10 +86,19 @@ from motionlex.core.retrieval.report import (
     save_car_chart,
     save_confusion,
     save_recall_curves,
+    write_json,
+    write_text,
 )
+from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
+from motionlex.core.retrieval.validation import validation_metrics
+from motionlex.core.retrieval.word_protocol import scorer_word_report
+from motionlex.core.retrieval.xskel import bvh_conversions, cross_skeleton_report
 from motionlex.core.text.orders import join_events
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["EVAL_STAGES", "EvalConfig", "EvalResult", "evaluate", "evaluate_steps",
+           "validation_metrics"]
 
 EVAL_STAGES = 6
 """Progress steps of :func:`evaluate_steps`: data, encoding, retrieval, CAR and chronology,
@@ -122,6 +129,8 @@ class EvalConfig:
         device: torch device; ``None`` = CUDA when present.
         progress: progress bars.
         max_curve_k: largest k of the recall curves.
+        bvh_pairs: folder of native BVH takes with ``index.json`` naming each one's
+            conversion in the evaluated dataset (cross-skeleton agreement, :mod:`.xskel`).
 
     Raises:
         ValueError: (on construction) values out of range or a prompt without ``{action}``.
@@ -142,6 +151,7 @@ class EvalConfig:
     device: str | None = None
     progress: bool = True
     max_curve_k: int = 50
+    bvh_pairs: str | None = None
 
     def __post_init__(self) -> None:
         bad = []
@@ -266,12 +276,14 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     stats = PatchStats.load(checkpoint / "patch_stats.json")
     model = MotionTextModel.from_pretrained(checkpoint, device=cfg.device)
     pairs = composed_pairs(motions, cfg.chronology_pairs, cfg.seed, notes)
+    mirror_clips, mirrored = mirrored_clips(motions, texts, owners)
     yield 1, EVAL_STAGES
     # --- encode every motion and every text once
     m_count, p = len(motions), len(pairs)
     clips = ([(m.joints, m.skeleton) for m in motions]
              + [(c.motion.motion.joints, c.motion.motion.skeleton) for c in pairs]
-             + [(c.motion_negative.motion.joints, c.motion.motion.skeleton) for c in pairs])
+             + [(c.motion_negative.motion.joints, c.motion.motion.skeleton) for c in pairs]
+             + mirror_clips)
     items = car_items([(int(owners[i]), e.caption, e.events)
                        for i, e in enumerate(data_set.examples)]
                       + [(m_count + k, c.caption, c.events) for k, c in enumerate(pairs)],
@@ -279,7 +291,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     prompts = [action_prompt(c, cfg.prompt) for c in classes] if do_zero_shot else []
     all_texts = (texts + [c.caption for c in pairs] + [c.text_negative for c in pairs]
                  + [s for it in items for s in it.shuffles]
-                 + [join_events(it.events) for it in items] + prompts)
+                 + [join_events(it.events) for it in items] + prompts + side_captions(texts))
     uniq = list(dict.fromkeys(all_texts))
     score = Scorer(uniq, encode_texts(model, uniq, cfg.batch_size, cfg.progress),
                    encode_motions(model, clips, stats, batch_size=cfg.batch_size,
@@ -326,6 +338,17 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if pairs:
         metrics.update(chronology_report(score, pairs, gallery_texts, m_count,
                                          m_count + 2 * p, weight))
+    metrics.update(side_report(score, texts, owners, m_count,
+                               {m: m_count + 2 * p + k for k, m in enumerate(mirrored)}, weight))
+    try:
+        metrics.update(scorer_word_report(score, texts, owners, m_count, model.vocabulary))
+    except RuntimeError as e:
+        notes.append(f"word metrics skipped: {e}")
+    if cfg.bvh_pairs:
+        xpairs, xnotes = bvh_conversions(cfg.bvh_pairs, data_set.root)
+        notes += xnotes
+        metrics.update(cross_skeleton_report(model, stats, xpairs, data_set.root, [
+            (m.motion_id, m, m.label) for m in motions], cfg.batch_size))
     if cfg.synthetic_chronology:
         metrics.update(synthetic_chronology_report(model, stats, n=cfg.synthetic_chronology,
                                                    seed=cfg.seed + 1000, weight=weight))
@@ -341,15 +364,15 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     info = {"checkpoint": str(checkpoint), "data": str(data_set.root), "split": data_set.split,
             "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
     table = markdown_report(metrics, info, cfg)
-    files = [_write_json(out_dir / "metrics.json", metrics),
-             _write_json(out_dir / "evaluation.json", info),
-             _write_text(out_dir / "metrics.md", table),
+    files = [write_json(out_dir / "metrics.json", metrics),
+             write_json(out_dir / "evaluation.json", info),
+             write_text(out_dir / "metrics.md", table),
              save_recall_curves(ranks, out_dir / "recall_at_k.png", cfg.max_curve_k,
                                 positives)]
     if items or pairs:
         files.append(save_car_chart(metrics, out_dir / "car.png"))
     if confusion:
-        files.append(_write_json(out_dir / "zero_shot.json", {
+        files.append(write_json(out_dir / "zero_shot.json", {
             "classes": classes, "prompts": prompts, "prompt_template": cfg.prompt,
             "confusion": {k: v.tolist() for k, v in confusion.items()}}))
         for sim, mat in confusion.items():
@@ -370,70 +393,3 @@ def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,
             next(steps)
         except StopIteration as stop:
             return stop.value
-
-
-@torch.inference_mode()
-def validation_metrics(model: Any, examples: Sequence[PairExample], stats: PatchStats,
-                       car_shuffles: int = 1, seed: int = 0, batch_size: int = 64
-                       ) -> dict[str, float]:
-    """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
-
-    The same definitions as :func:`evaluate`: the All gallery (:func:`.protocols.distinct_motions`),
-    its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
-    first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
-    captions per multi-event caption drawn from ``default_rng(seed)``), so ``CAR`` here is
-    ``motionlex evaluate``'s ``CAR`` on the split's own captions.
-
-    Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
-        examples: validation ``(motion, caption)`` pairs.
-        stats: the training split's patch statistics.
-        car_shuffles: shuffled captions per multi-event caption (evaluate's default 1).
-        seed: seed of the shuffles.
-        batch_size: motions or captions per forward pass.
-
-    Returns:
-        Flat dict: ``t2m/dense/R@1`` ... ``m2t/lexical/MedR`` (All), ``val/rsum`` (dense t2m
-        R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
-        similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
-        when a caption has several events, ``lexical/nnz_motion``, ``lexical/nnz_text``.
-
-    Raises:
-        ValueError: no examples.
-    """
-    motions, owners = distinct_motions(examples)
-    texts = [e.caption for e in examples]
-    items = car_items([(int(owners[i]), e.caption, e.events) for i, e in enumerate(examples)],
-                      car_shuffles, np.random.default_rng(seed))
-    uniq = list(dict.fromkeys(texts + [s for it in items for s in it.shuffles]
-                              + [join_events(it.events) for it in items]))
-    score = Scorer(uniq, encode_texts(model, uniq, batch_size),
-                   encode_motions(model, [(m.joints, m.skeleton) for m in motions], stats,
-                                  batch_size=batch_size, long_clips="first"),
-                   model.config.lexical_similarity)
-    dense, lex = score(texts, np.arange(len(motions)))
-    positives = owner_positives(texts, owners, len(motions))
-    out: dict[str, float] = {}
-    for name, sim in (("dense", dense), ("lexical", lex)):
-        out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
-    out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
-    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
-    if items:
-        out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"]))
-    text_rows = [score.row[t] for t in texts]
-    out["lexical/nnz_motion"] = float((score.m.lexical > 0).sum(axis=1).mean())
-    out["lexical/nnz_text"] = float((score.t.lexical[text_rows] > 0).sum(axis=1).mean())
-    return out
-
-
-def _write_text(path: Path, text: str) -> Path:
-    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    with atomic_file(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
-
-
-def _write_json(path: Path, value: Any) -> Path:
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in value.items()} if isinstance(value, dict) else value
-    return _write_text(path, json.dumps(clean, indent=1, default=str) + "\n")

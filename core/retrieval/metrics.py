@@ -6,7 +6,11 @@ Conventions used by every function here:
   against motion ``j`` (higher = more similar). Text-to-motion (``"t2m"``) ranks each row;
   motion-to-text (``"m2t"``) ranks each column, i.e. the rows of ``sim.T``. Two-direction
   functions return ``{"t2m": {...}, "m2t": {...}}``; the protocols built on them (All,
-  Small batches, Threshold, CAR, zero-shot) are :mod:`.protocols`.
+  Small batches, Threshold, zero-shot) are :mod:`.protocols`, CAR :mod:`.chronology`, side
+  accuracy :mod:`.side`, the word metrics :mod:`.word_protocol`.
+- Pairwise preferences (CAR, side accuracy) are one function, :func:`preference_accuracy`;
+  word precision/recall@k (:func:`word_precision_at_k`, :func:`word_recall_at_k`) take
+  word lists, not matrices. Zero-shot classification metrics are :mod:`.classification`.
 - ``positives`` is a bool matrix of the same shape as the similarity it goes with.
 - Ranks are 1-based and may be fractional because of fair tie handling (see
   :func:`rank_of_first_positive`). ``R@k`` is the percentage of queries with rank ``<= k``;
@@ -22,7 +26,7 @@ CAR of Fujiwara et al. (ECCV 2024), Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -272,42 +276,121 @@ def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> np.ndarray
     return cand[np.lexsort((cand, -s[cand]))].astype(np.int64)
 
 
-def car_accuracy(sim_true: np.ndarray, sim_shuffled: np.ndarray) -> float:
-    """Chronologically Accurate Retrieval accuracy in percent.
+def preference_accuracy(sim_true: np.ndarray, sim_alternatives: np.ndarray) -> float:
+    """Percent of items whose true pairing scores strictly above every alternative.
 
-    A motion succeeds when its true caption scores strictly above every shuffled version;
-    a tie is a failure (``g`` returns 1 only if the true score is larger). The setting is
-    set by what the caller scored: "orig->event" passes the original caption as true and
-    the shuffled re-joined events as shuffled; "event->event" passes the events re-joined
-    in their true order as true. NaN in ``sim_shuffled`` marks a missing version (ragged
-    ``K``).
+    The one pairwise-preference metric: CAR (true order vs shuffled orders,
+    :func:`car_accuracy`) and side accuracy (true caption vs side-swapped caption, true
+    motion vs mirrored motion, :mod:`.side`) are both this function. A tie is a failure.
+    NaN in ``sim_alternatives`` marks a missing alternative (ragged ``K``).
 
     Args:
-        sim_true: ``(N,)`` similarity of each motion to its true caption.
-        sim_shuffled: ``(N,)`` or ``(N, K)`` similarity to its shuffled caption(s).
+        sim_true: ``(N,)`` float similarity of each item's true pairing.
+        sim_alternatives: ``(N,)`` or ``(N, K)`` float similarity of its alternative(s).
+
+    Returns:
+        Accuracy in percent, ``[0, 100]``.
 
     Raises:
         ValueError: on empty input, mismatched ``N``, NaN in ``sim_true`` or a row of
-            ``sim_shuffled`` that is all NaN.
+            ``sim_alternatives`` that is all NaN.
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3, Eq. (2) (``g`` is 1 only if the true score
+    is larger).
+    """
+    true = _as_scores(sim_true, "sim_true", ndim=1)
+    alt = np.asarray(sim_alternatives)
+    if alt.ndim == 1:
+        alt = alt[:, None]
+    if alt.ndim != 2 or alt.shape[0] != true.shape[0] or true.size == 0:
+        raise ValueError(
+            f"sim_alternatives must be ({true.shape[0]},) or ({true.shape[0]}, K) with N >= 1, "
+            f"got {np.shape(sim_alternatives)}"
+        )
+    if not np.issubdtype(alt.dtype, np.floating):
+        alt = _as_scores(alt, "sim_alternatives")
+    missing = np.isnan(alt).all(axis=1)
+    if missing.any():
+        raise ValueError(f"sim_alternatives row {int(np.argmax(missing))} has no (non-NaN) score")
+    return 100.0 * float(np.count_nonzero(true > np.nanmax(alt, axis=1))) / true.size
+
+
+def car_accuracy(sim_true: np.ndarray, sim_shuffled: np.ndarray) -> float:
+    """Chronologically Accurate Retrieval accuracy in percent (:func:`preference_accuracy`).
+
+    "orig->event" passes the original caption as true and the shuffled re-joined events as
+    shuffled; "event->event" passes the events re-joined in their true order as true.
+
+    Args:
+        sim_true: ``(N,)`` similarity of each motion to its true caption.
+        sim_shuffled: ``(N,)`` or ``(N, K)`` similarity to its shuffled caption(s), NaN for
+            a missing one.
+
+    Raises:
+        ValueError: as :func:`preference_accuracy`.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3, Eq. (2).
     """
-    true = _as_scores(sim_true, "sim_true", ndim=1)
-    shuf = np.asarray(sim_shuffled)
-    if shuf.ndim == 1:
-        shuf = shuf[:, None]
-    if shuf.ndim != 2 or shuf.shape[0] != true.shape[0] or true.size == 0:
-        raise ValueError(
-            f"sim_shuffled must be ({true.shape[0]},) or ({true.shape[0]}, K) with N >= 1, "
-            f"got {np.shape(sim_shuffled)}"
-        )
-    if not np.issubdtype(shuf.dtype, np.floating):
-        shuf = _as_scores(shuf, "sim_shuffled")
-    missing = np.isnan(shuf).all(axis=1)
-    if missing.any():
-        raise ValueError(f"sim_shuffled row {int(np.argmax(missing))} has no (non-NaN) score")
-    best_wrong = np.nanmax(shuf, axis=1)
-    return 100.0 * float(np.count_nonzero(true > best_wrong)) / true.size
+    return preference_accuracy(sim_true, sim_shuffled)
+
+
+def word_precision_at_k(top_words: Sequence[Sequence[str]],
+                        relevant: Sequence[Collection[str]], k: int = 10) -> float:
+    """Mean share of each item's ``k`` heaviest words that are relevant (word precision@k).
+
+    Used with a motion's heaviest lexical words and the content words (by lemma) of its
+    captions (word precision@10, DESIGN.md "Retrieval protocols"). An item with fewer than
+    ``k`` non-zero words is scored on the words it has; an item with no word scores 0.
+
+    Args:
+        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
+        relevant: per item, the words that count as right.
+        k: cut-off, ``>= 1``.
+
+    Returns:
+        Mean precision in ``[0, 1]``; NaN for no items.
+
+    Raises:
+        ValueError: ``k < 1`` or lists of different lengths.
+    """
+    _check_word_lists(top_words, relevant, k)
+    scores = []
+    for words, good in zip(top_words, relevant):
+        head = list(words)[:k]
+        scores.append(sum(w in good for w in head) / len(head) if head else 0.0)
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def word_recall_at_k(top_words: Sequence[Sequence[str]],
+                     relevant: Sequence[Collection[str]], k: int = 10) -> float:
+    """Mean share of each item's relevant words found among its ``k`` heaviest words.
+
+    Used with a caption's own heaviest words and its content lemmas (query word recall).
+    Items without relevant words are left out.
+
+    Args:
+        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
+        relevant: per item, the words it should show.
+        k: cut-off, ``>= 1``.
+
+    Returns:
+        Mean recall in ``[0, 1]``; NaN when no item has a relevant word.
+
+    Raises:
+        ValueError: ``k < 1`` or lists of different lengths.
+    """
+    _check_word_lists(top_words, relevant, k)
+    scores = [len(set(good) & set(list(words)[:k])) / len(set(good))
+              for words, good in zip(top_words, relevant) if good]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _check_word_lists(top_words: Sequence, relevant: Sequence, k: int) -> None:
+    if k < 1:
+        raise ValueError(f"k must be >= 1; got {k}")
+    if len(top_words) != len(relevant):
+        raise ValueError(f"top_words and relevant must have one entry per item; got "
+                         f"{len(top_words)} and {len(relevant)}")
 
 
 def m2t_with_negatives(
@@ -346,65 +429,3 @@ def m2t_with_negatives(
     full_pos = np.concatenate([pos, np.zeros(neg.shape, dtype=bool)], axis=1)
     dtype = np.result_type(sim.dtype, neg.dtype)
     return retrieval_metrics(np.concatenate([sim, neg], axis=1).astype(dtype), full_pos, ks)
-
-
-def classification_metrics(
-    scores: np.ndarray, labels: np.ndarray, ks: Sequence[int] = (1, 5)
-) -> dict[str, float]:
-    """Top-k accuracy in percent of zero-shot classification (motion vs class prompts).
-
-    A sample is correct at ``k`` when its true class's fair rank (see
-    :func:`rank_of_first_positive`) is ``<= k``: a true class tied with one other class at
-    the top has rank 1.5 and counts in top-2, not top-1.
-
-    Args:
-        scores: ``(N, C)`` float, e.g. cosine of each motion to each class prompt.
-        labels: ``(N,)`` integer classes in ``[0, C)``.
-        ks: cut-offs, each ``<= C``.
-
-    Returns:
-        ``{"top1": ..., "top5": ...}`` (keys follow ``ks``).
-
-    Raises:
-        ValueError: on shape mismatch, labels out of range or not integer, or ``k > C``.
-
-    Source: Yu et al., CVPR 2024, Sec. 5.2 (BABEL-60 Top-1/Top-5).
-    """
-    s = _as_scores(scores, "scores")
-    n, c = s.shape
-    y = _check_labels(labels, "labels", n, c)
-    ks = _check_ks(ks)
-    if max(ks) > c:
-        raise ValueError(f"every k must be <= number of classes {c}, got ks={ks}")
-    onehot = np.zeros((n, c), dtype=bool)
-    onehot[np.arange(n), y] = True
-    ranks = rank_of_first_positive(s, onehot)
-    return {f"top{k}": 100.0 * float(np.count_nonzero(ranks <= k)) / n for k in ks}
-
-
-def _check_labels(labels: object, name: str, n: int | None, c: int) -> np.ndarray:
-    """Return ``labels`` as ``(n,)`` int64 in ``[0, c)`` (any length when ``n`` is None)."""
-    y = np.asarray(labels)
-    n = y.shape[0] if n is None and y.ndim == 1 else n
-    if y.shape != (n,) or y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} must be ({n},) integers, got shape {y.shape} dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= c):
-        raise ValueError(f"{name} must lie in [0, {c}), got range [{y.min()}, {y.max()}]")
-    return y.astype(np.int64)
-
-
-def confusion_matrix(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """``(C, C)`` int64 counts: row = true label, column = predicted class (sklearn's layout).
-
-    ``pred`` is typically ``scores.argmax(axis=1)`` (ties go to the lowest class index).
-
-    Raises:
-        ValueError: if ``num_classes < 1``, shapes differ, or values are not integers in
-            ``[0, num_classes)``.
-    """
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    y = _check_labels(labels, "labels", None, num_classes)
-    p = _check_labels(pred, "pred", y.shape[0], num_classes)
-    flat = np.bincount(y * num_classes + p, minlength=num_classes * num_classes)
-    return flat.reshape(num_classes, num_classes).astype(np.int64)

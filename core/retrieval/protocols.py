@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from motionlex.core.retrieval.classification import classification_metrics, confusion_matrix
 from motionlex.core.retrieval.embed import Scorer
 from motionlex.core.retrieval.fusion import fuse
 from motionlex.core.retrieval.metrics import (
@@ -32,8 +33,6 @@ from motionlex.core.retrieval.metrics import (
     _as_mask,
     _as_scores,
     bidirectional_metrics,
-    classification_metrics,
-    confusion_matrix,
     flatten_metrics,
     median_rank,
     rank_of_first_positive,

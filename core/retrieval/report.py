@@ -11,6 +11,8 @@ per body part.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -123,7 +125,8 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
     """The Markdown report: retrieval tables in the layout of Yu et al. (CVPR 2024, Tables
     2-3; rows = similarity x protocol, columns R@1 R@2 R@3 R@5 R@10 MedR, one table per
     direction), CAR in the layout of Fujiwara et al. (ECCV 2024, Table 1), then the
-    composed chronology test and zero-shot accuracy.
+    composed chronology test, side accuracy, the lexical word metrics, cross-skeleton
+    agreement and zero-shot accuracy.
 
     Args:
         metrics: the flat metrics of :func:`evaluate`.
@@ -181,6 +184,7 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
             cells = [_cell(metrics, f"synthetic_chronology/{t}/{sim}")
                      for t in ("text", "motion", "both")]
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+    lines += _trust_sections(metrics)
     if "zero-shot/n" in metrics:
         keys = sorted({k.rsplit("/", 1)[1] for k in metrics if k.startswith("zero-shot/dense/")})
         lines += ["", "## Zero-shot action classification", "",
@@ -191,6 +195,39 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
             cells = [_cell(metrics, f"zero-shot/{sim}/{k}") for k in keys]
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _trust_sections(metrics: dict[str, float]) -> list[str]:
+    """Markdown of side accuracy, word metrics and cross-skeleton agreement (when measured)."""
+    lines: list[str] = []
+    if "side/text/n" in metrics:
+        lines += ["", "## Side accuracy", "",
+                  f"{int(metrics['side/text/n'])} captions that name a side; percent passed "
+                  "(chance 50 %, a tie fails).", "",
+                  "| Similarity | motion: caption vs side-swapped caption | caption: motion vs "
+                  "mirrored motion |", "|---|---:|---:|"]
+        for sim in SIMILARITIES:
+            lines.append(f"| {sim} | {_cell(metrics, f'side/text/{sim}')} | "
+                         f"{_cell(metrics, f'side/motion/{sim}')} |")
+    if "words/n_motions" in metrics:
+        lines += ["", "## Lexical words", "",
+                  "| Measure | Value | Items |", "|---|---:|---:|",
+                  f"| word precision@10 (motion's 10 heaviest words that are its captions' "
+                  f"content lemmas) | {_cell(metrics, 'words/precision@10')} | "
+                  f"{int(metrics['words/n_motions'])} motions |",
+                  f"| query word recall@10 (caption's content lemmas among its 10 heaviest "
+                  f"words) | {_cell(metrics, 'words/query_recall@10')} | "
+                  f"{int(metrics['words/n_queries'])} captions |"]
+    if "xskel/n" in metrics:
+        lines += ["", "## Cross-skeleton agreement (native BVH vs its SMPL-22 conversion)", "",
+                  f"{int(metrics['xskel/n'])} takes; dense motion-to-motion similarity.", "",
+                  "| BVH -> npy R@1 | npy -> BVH R@1 | mutual @1 | BVH -> npy MedR | cosine | "
+                  "BVH action@5 | BVH action@5, own conversion left out | npy action@5 |",
+                  "|" + "---:|" * 8,
+                  "| " + " | ".join(_cell(metrics, f"xskel/{k}") for k in (
+                      "bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "bvh->npy/MedR", "cosine",
+                      "action@5", "action@5/others", "npy_action@5")) + " |"]
+    return lines
 
 
 def _pyplot() -> Any:
@@ -310,3 +347,17 @@ def save_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
     ax.set_title(title or "zero-shot confusion matrix", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, Path(path))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` as indented JSON atomically (non-finite floats become null)."""
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+             for k, v in value.items()} if isinstance(value, dict) else value
+    return write_text(path, json.dumps(clean, indent=1, default=str) + "\n")

@@ -146,6 +146,15 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
                 assert val[f"{d}/{sim}/{k}"] == pytest.approx(metrics[f"{d}/All/{sim}/{k}"])
     assert val["fusion_weight"] == pytest.approx(w)
     assert val["CAR/n"] == metrics["CAR/n_captions"] and 0 <= val["CAR"] <= 100
+    # side accuracy and word metrics: one definition in evaluate and in validation
+    assert metrics["side/text/n"] > 0 and metrics["words/n_motions"] == m
+    for key in ("side/text", "side/motion", "side/text/lexical", "side/motion/fused",
+                "side/text/n", "words/precision@10", "words/query_recall@10"):
+        assert val[key] == pytest.approx(metrics[key])
+    assert metrics["side/text"] == metrics["side/text/dense"]
+    assert 0 <= metrics["words/precision@10"] <= 1 and 0 <= metrics["words/query_recall@10"] <= 1
+    md = (out / "metrics.md").read_text()
+    assert "## Side accuracy" in md and "## Lexical words" in md
 
     # CAR (both settings, real multi-event captions + composed) and the chronology test
     assert metrics["CAR"] == metrics["CAR/orig->event/dense"]
@@ -317,3 +326,19 @@ def test_validation_car_is_evaluate_car(checkpoint, bandai_slice):
     assert one["CAR"] == one["CAR/orig->event/dense"] and one["CAR/chance"] == 50.0
     five = validation_metrics(model, examples, stats, car_shuffles=5)
     assert five["CAR/n"] == one["CAR/n"] and five["CAR/chance"] <= one["CAR/chance"]
+
+
+def test_evaluate_with_bvh_pairs_reports_cross_skeleton_agreement(checkpoint, shared_data,
+                                                                  tmp_path):
+    src = shared_data / "bandai"
+    val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][:4]
+    root = _copy_split(src, tmp_path / "bandai", {
+        "val": val, "train": ["bn2_wave-right-hand_normal_001", "bn1_bow_normal_001"]})
+    cfg = EvalConfig(sentence_model=None, chronology_pairs=0, synthetic_chronology=0,
+                     zero_shot=False, progress=False,
+                     bvh_pairs=str(shared_data / "raw_bvh"))
+    res = evaluate(checkpoint, root, tmp_path / "eval", cfg)
+    assert res.metrics["xskel/n"] == 2  # the other Bandai takes' conversions are not in root
+    assert 0 <= res.metrics["xskel/bvh->npy/R@1"] <= 100
+    assert sum("no conversion" in n for n in res.notes) == 8
+    assert "## Cross-skeleton agreement" in res.table

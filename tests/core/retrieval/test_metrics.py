@@ -12,11 +12,10 @@ import pytest
 from motionlex.core.retrieval.metrics import (
     bidirectional_metrics,
     car_accuracy,
-    classification_metrics,
-    confusion_matrix,
     flatten_metrics,
     m2t_with_negatives,
     median_rank,
+    preference_accuracy,
     rank_of_first_positive,
     recall_at_k,
     retrieval_metrics,
@@ -154,6 +153,16 @@ def test_car_accuracy_tie_is_failure() -> None:
     assert car_accuracy(true, shuf) == 50.0
 
 
+def test_preference_accuracy_is_car_and_side_with_ragged_alternatives() -> None:
+    # item 0: 0.9 > max(0.5, 0.8) pass; item 1: 0.4 < 0.6 fail; item 2: 0.7 vs (0.7, NaN) tie
+    # fails -> 1 of 3
+    true = np.array([0.9, 0.4, 0.7])
+    alt = np.array([[0.5, 0.8], [0.6, 0.1], [0.7, np.nan]])
+    assert preference_accuracy(true, alt) == pytest.approx(100 / 3)
+    assert car_accuracy(true, alt) == preference_accuracy(true, alt)
+    assert preference_accuracy(true, alt[:, 0]) == pytest.approx(100 / 3)  # (N,) form
+
+
 def test_m2t_with_negatives_shuffled_columns_change_ranks() -> None:
     sim_m2t = np.array([[0.9, 0.2], [0.1, 0.6]])
     assert m2t_with_negatives(sim_m2t, np.zeros((2, 0)))["R@1"] == 100.0
@@ -166,27 +175,6 @@ def test_m2t_with_negatives_shuffled_columns_change_ranks() -> None:
     full = np.concatenate([sim_m2t, shuffled], axis=1)
     pos = np.concatenate([np.eye(2, dtype=bool), np.zeros((2, 2), dtype=bool)], axis=1)
     assert retrieval_metrics(full, pos) == m
-
-
-def test_classification_metrics_and_confusion_matrix() -> None:
-    scores = np.array(
-        [
-            [0.9, 0.1, 0.2, 0.3, 0.4, 0.5],  # label 0 -> rank 1
-            [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],  # label 5 -> rank 6
-            [0.1, 0.9, 0.8, 0.7, 0.6, 0.5],  # label 4 -> rank 4
-            [0.5, 0.5, 0.1, 0.1, 0.1, 0.1],  # label 1, tied with class 0 -> rank 1.5
-        ]
-    )
-    labels = np.array([0, 5, 4, 1])
-    # top1 = {row0} = 25 %, top2 = {row0, row3} = 50 %, top5 = {0, 2, 3} = 75 %
-    assert classification_metrics(scores, labels) == {"top1": 25.0, "top5": 75.0}
-    assert classification_metrics(scores, labels, ks=(2,)) == {"top2": 50.0}
-    pred = scores.argmax(axis=1)  # [0, 0, 1, 0]: the tie goes to class 0
-    cm = confusion_matrix(pred, labels, 6)
-    expected = np.zeros((6, 6), dtype=np.int64)
-    expected[0, 0] = expected[5, 0] = expected[4, 1] = expected[1, 0] = 1
-    assert cm.dtype == np.int64
-    np.testing.assert_array_equal(cm, expected)
 
 
 EYE2 = np.eye(2, dtype=bool)
@@ -215,12 +203,7 @@ SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
         (lambda: car_accuracy([0.2, 0.1], [[0.0], [np.nan]]), "row 1"),
         (lambda: m2t_with_negatives(SIM2, np.zeros((3, 1))), "2 rows"),
         (lambda: m2t_with_negatives(np.zeros((2, 3)), np.zeros((2, 1))), "square"),
-        (lambda: classification_metrics(np.zeros((2, 6)), [0]), r"\(2,\)"),
-        (lambda: classification_metrics(np.zeros((2, 6)), [0, 6]), r"\[0, 6\)"),
-        (lambda: classification_metrics(np.zeros((2, 3)), [0, 1]), "number of classes"),
-        (lambda: confusion_matrix([0], [0], 0), "num_classes"),
-        (lambda: confusion_matrix([0, 1], [0], 2), r"\(1,\)"),
-        (lambda: confusion_matrix([0, 2], [0, 1], 2), r"\[0, 2\)"),
+        (lambda: preference_accuracy([0.2], [[np.nan, np.nan]]), "row 0"),
     ],
 )
 def test_raises_value_error(call, match: str) -> None:

@@ -21,3 +21,14 @@ def test_word_forms_read_a_word_as_noun_verb_and_adjective():
     content = content_words(["a person jumps twice"])[0]
     assert matching_words(["jumping", "hands", "twice", "##s"], content) == [
         "jumping", "", "twice", ""]
+
+
+def test_content_lemmas_one_lemma_per_word_cached_and_lemma_hits():
+    from motionlex.core.text.words import _LEMMAS, content_lemmas, lemma_hits
+
+    cap = "a person waves the left hand angrily."
+    assert content_lemmas([cap]) == [frozenset({"wave", "left", "hand", "angrily"})]
+    assert cap in _LEMMAS
+    assert content_lemmas(["someone walks forward", cap])[0] == frozenset({"walk", "forward"})
+    assert lemma_hits(["waving", "left", "##s", "hands"], frozenset({"wave", "left", "hand"})) \
+        == ["wave", "left", "", "hand"]

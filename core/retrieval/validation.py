@@ -1,0 +1,97 @@
+"""Validation during training: the same protocols as ``motionlex evaluate``, cheap ones only.
+
+Protocol All (dense and lexical), CAR, side accuracy and the word metrics, through the same
+functions :func:`.evaluate.evaluate_steps` calls, so a metric name means one thing in
+``val_metrics.json`` and in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from motionlex.core.data.pairs import PairExample
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.chronology import car_items, car_report
+from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
+from motionlex.core.retrieval.fusion import choose_fusion_weight
+from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
+from motionlex.core.retrieval.protocols import distinct_motions, owner_positives
+from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
+from motionlex.core.retrieval.word_protocol import scorer_word_report
+from motionlex.core.text.orders import join_events
+
+logger = logging.getLogger(__name__)
+
+
+@torch.inference_mode()
+def validation_metrics(model: Any, examples: Sequence[PairExample], stats: PatchStats,
+                       car_shuffles: int = 1, seed: int = 0, batch_size: int = 64,
+                       words: bool = True) -> dict[str, float]:
+    """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
+
+    The same definitions as :func:`evaluate`: the All gallery (:func:`.protocols.distinct_motions`),
+    its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
+    first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
+    captions per multi-event caption drawn from ``default_rng(seed)``), so ``CAR`` here is
+    ``motionlex evaluate``'s ``CAR`` on the split's own captions.
+
+    Args:
+        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        examples: validation ``(motion, caption)`` pairs.
+        stats: the training split's patch statistics.
+        car_shuffles: shuffled captions per multi-event caption (evaluate's default 1).
+        seed: seed of the shuffles.
+        batch_size: motions or captions per forward pass.
+        words: also word precision@10 and query word recall (:mod:`.word_protocol`; spaCy,
+            content words cached per caption); skipped with a warning without spaCy's model.
+
+    Returns:
+        Flat dict: ``t2m/dense/R@1`` ... ``m2t/lexical/MedR`` (All), ``val/rsum`` (dense t2m
+        R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
+        similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
+        when a caption has several events, the side accuracies of :func:`.side.side_report`
+        (``side/text``, ``side/motion``, per similarity, mirrored motions encoded here), the
+        ``words/...`` keys of :func:`.word_protocol.word_report`, ``lexical/nnz_motion``,
+        ``lexical/nnz_text``.
+
+    Raises:
+        ValueError: no examples.
+    """
+    motions, owners = distinct_motions(examples)
+    texts = [e.caption for e in examples]
+    items = car_items([(int(owners[i]), e.caption, e.events) for i, e in enumerate(examples)],
+                      car_shuffles, np.random.default_rng(seed))
+    mirror_clips, mirrored = mirrored_clips(motions, texts, owners)
+    uniq = list(dict.fromkeys(texts + [s for it in items for s in it.shuffles]
+                              + [join_events(it.events) for it in items] + side_captions(texts)))
+    score = Scorer(uniq, encode_texts(model, uniq, batch_size),
+                   encode_motions(model, [(m.joints, m.skeleton) for m in motions]
+                                  + mirror_clips, stats, batch_size=batch_size,
+                                  long_clips="first"),
+                   model.config.lexical_similarity)
+    dense, lex = score(texts, np.arange(len(motions)))
+    positives = owner_positives(texts, owners, len(motions))
+    out: dict[str, float] = {}
+    for name, sim in (("dense", dense), ("lexical", lex)):
+        out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
+    out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
+    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
+    if items:
+        out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"]))
+    out.update(side_report(score, texts, owners, len(motions),
+                           {m: len(motions) + k for k, m in enumerate(mirrored)},
+                           out["fusion_weight"]))
+    if words:
+        try:
+            out.update(scorer_word_report(score, texts, owners, len(motions), model.vocabulary))
+        except RuntimeError as e:  # no spaCy English model: the other metrics still count
+            logger.warning("word metrics skipped: %s", e)
+    text_rows = [score.row[t] for t in texts]
+    out["lexical/nnz_motion"] = float((score.m.lexical > 0).sum(axis=1).mean())
+    out["lexical/nnz_text"] = float((score.t.lexical[text_rows] > 0).sum(axis=1).mean())
+    return out

@@ -1,0 +1,141 @@
+"""Word precision@10 and query word recall: do the lexical bars show the caption's words?
+
+- ``words/precision@10``: for each gallery motion, the share of its 10 heaviest lexical
+  words that are content words of its captions (any of them), matched by lemma: a
+  vocabulary word counts when one of its forms (:func:`word_forms`) is a content lemma of a
+  caption (:func:`content_lemmas`), so "waving" counts for "waves".
+- ``words/query_recall@10``: for each distinct caption, the share of its content lemmas
+  found among its own 10 heaviest lexical words.
+
+``motionlex evaluate`` and validation during training both call :func:`word_report`;
+``motionlex words`` prints :func:`heaviest_words`.
+Content lemmas are cached per caption (:func:`content_lemmas`). Needs spaCy's English model.
+
+Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
+:func:`.metrics.word_precision_at_k` and :func:`.metrics.word_recall_at_k`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from motionlex.core.model.lexical import top_words
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
+from motionlex.core.retrieval.metrics import word_precision_at_k, word_recall_at_k
+from motionlex.core.text.words import content_lemmas, lemma_hits
+
+
+def heaviest_hits(lexical: np.ndarray, vocabulary: Sequence[str],
+                  lemmas: Sequence[frozenset[str]], k: int = 10) -> list[list[str]]:
+    """Each vector's ``k`` heaviest words, each mapped to the lemma it is a form of or ``""``.
+
+    Args:
+        lexical: ``(N, V)`` float32 non-negative lexical vectors.
+        vocabulary: the ``V`` tokens in id order (``model.vocabulary``).
+        lemmas: per row, the content lemmas the words are matched against.
+        k: words per vector (zero weights are never listed).
+
+    Returns:
+        ``N`` lists of at most ``k`` strings (:func:`lemma_hits`).
+
+    Raises:
+        ValueError: ``V != len(vocabulary)`` or ``k < 1`` (:func:`top_words`).
+    """
+    if len(lexical) == 0:
+        return []
+    tops = top_words(np.asarray(lexical, np.float32), vocabulary, k)
+    return [lemma_hits([w for w, _ in top], good) for top, good in zip(tops, lemmas)]
+
+
+def word_report(motion_lexical: np.ndarray, motion_captions: Sequence[Sequence[str]],
+                text_lexical: np.ndarray, texts: Sequence[str], vocabulary: Sequence[str],
+                k: int = 10) -> dict[str, float]:
+    """Word precision@k of motions and query word recall@k of captions.
+
+    Args:
+        motion_lexical: ``(M, V)`` float32 lexical vectors of the gallery motions.
+        motion_captions: per motion, its captions.
+        text_lexical: ``(N, V)`` float32 lexical vectors of ``texts``.
+        texts: the captions (duplicates are scored once).
+        vocabulary: the ``V`` tokens in id order.
+        k: cut-off (10 in the keys' names of the default).
+
+    Returns:
+        ``words/precision@k``, ``words/query_recall@k`` (shares in ``[0, 1]``) and the counts
+        ``words/n_motions``, ``words/n_queries`` (captions with at least one content word).
+
+    Raises:
+        ValueError: shape mismatches (:func:`heaviest_hits`, :func:`.metrics.word_precision_at_k`).
+        RuntimeError: spaCy's English model is missing (:func:`content_lemmas`).
+    """
+    if len(motion_captions) != len(motion_lexical):
+        raise ValueError(f"motion_captions must have one entry per motion ({len(motion_lexical)}),"
+                         f" got {len(motion_captions)}")
+    relevant = [frozenset().union(*content_lemmas(list(caps))) for caps in motion_captions]
+    out = {f"words/precision@{k}": word_precision_at_k(
+        heaviest_hits(motion_lexical, vocabulary, relevant, k), relevant, k)}
+    first = {t: i for i, t in reversed(list(enumerate(texts)))}
+    uniq = list(first)
+    lemmas = content_lemmas(uniq)
+    hits = heaviest_hits(np.asarray(text_lexical)[[first[t] for t in uniq]], vocabulary,
+                         lemmas, k)
+    out[f"words/query_recall@{k}"] = word_recall_at_k(hits, lemmas, k)
+    out["words/n_motions"] = float(len(motion_captions))
+    out["words/n_queries"] = float(sum(bool(g) for g in lemmas))
+    return out
+
+
+def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
+                       num_motions: int, vocabulary: Sequence[str], k: int = 10
+                       ) -> dict[str, float]:
+    """:func:`word_report` on the embeddings a :class:`.embed.Scorer` holds.
+
+    Args:
+        score: encoded captions (all of ``texts``) and motions (rows ``0 .. num_motions-1``
+            are the gallery).
+        texts / owners: the gallery captions and ``(N,)`` int motion index of each.
+        num_motions: gallery motions.
+        vocabulary: the model's vocabulary (``model.vocabulary``).
+        k: cut-off.
+
+    Raises:
+        RuntimeError: spaCy's English model is missing.
+    """
+    captions: list[list[str]] = [[] for _ in range(num_motions)]
+    for t, o in zip(texts, owners):
+        captions[int(o)].append(t)
+    rows = [score.row[t] for t in texts]
+    return word_report(score.m.lexical[:num_motions], captions, score.t.lexical[rows], texts,
+                       vocabulary, k)
+
+
+def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
+                   motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
+                   ) -> list[tuple[str, float]]:
+    """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
+
+    Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
+
+    Args:
+        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        stats: its patch statistics (used for a motion).
+        text: a caption; or ``motion``: ``(joints (T, J, 3) float32 metres canonical,
+            skeleton)``. Exactly one of the two.
+        k: number of words, ``>= 1``.
+
+    Returns:
+        ``(word, weight)`` pairs, heaviest first; zero weights are left out.
+
+    Raises:
+        ValueError: neither or both of ``text`` and ``motion``, or ``k < 1``.
+    """
+    if (text is None) == (motion is None):
+        raise ValueError("give exactly one of text and motion")
+    emb = (encode_texts(model, [text]) if text is not None
+           else encode_motions(model, [motion], stats))
+    return top_words(emb.lexical[0], model.vocabulary, k)[0]

@@ -1,0 +1,52 @@
+"""Cross-skeleton agreement on the real Bandai BVH takes and their SMPL-22 conversions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from motionlex.core.motion.files import load_motion_file
+from motionlex.core.retrieval.xskel import bvh_conversions, cross_skeleton_report
+
+
+def test_bvh_conversions_match_takes_by_meta(shared_data):
+    pairs, notes = bvh_conversions(shared_data / "raw_bvh", shared_data / "bandai")
+    ids = {cid for _, cid, _ in pairs}
+    # bandai/ has no conversion of the 20-frame dash take; the CMU files are not Bandai takes
+    assert ids == {"bn1_bow_normal_001", "bn1_kick_normal_001", "bn1_punch_normal_001",
+                   "bn2_raise-up-both-hands_normal_001", "bn2_wave-right-hand_normal_001"}
+    assert ("bn2_wave-right-hand_normal_001", "wave-right-hand") in {(c, a) for _, c, a in pairs}
+    assert any("dash" in n for n in notes) and len(notes) == 5
+
+
+def test_bvh_conversions_take_an_explicit_id_and_fail_clearly(shared_data, tmp_path):
+    (tmp_path / "index.json").write_text(json.dumps(
+        {"x.bvh": {"file": "bandai_1_bow_normal_001.bvh", "id": "bn1_kick_normal_001"}}))
+    (tmp_path / "bandai_1_bow_normal_001.bvh").symlink_to(
+        shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh")
+    pairs, _ = bvh_conversions(tmp_path, shared_data / "bandai")
+    assert [(p.name, c, a) for p, c, a in pairs] == [
+        ("bandai_1_bow_normal_001.bvh", "bn1_kick_normal_001", "kick")]
+    with pytest.raises(FileNotFoundError, match="meta.json"):
+        bvh_conversions(tmp_path, tmp_path)
+    (tmp_path / "index.json").write_text("[]")
+    with pytest.raises(ValueError, match="object"):
+        bvh_conversions(tmp_path, shared_data / "bandai")
+
+
+def test_cross_skeleton_report_keys_and_ranges(shared_data, model, stats):
+    pairs, _ = bvh_conversions(shared_data / "raw_bvh", shared_data / "bandai")
+    pairs = pairs[:2]
+    gal_ids = ["bn1_walk_normal_001", pairs[0][1]]  # a conversion already in the gallery
+    gallery = [(i, load_motion_file(shared_data / "bandai" / "new_joints" / f"{i}.npy"), a)
+               for i, a in zip(gal_ids, ["walk", pairs[0][2]])]
+    out = cross_skeleton_report(model, stats, pairs, shared_data / "bandai", gallery)
+    assert out["xskel/n"] == 2
+    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5", "action@5/others",
+              "npy_action@5"):
+        assert 0 <= out[f"xskel/{k}"] <= 100
+    # gallery of 3 motions (walk + 2 conversions) + 2 BVH, the query left out: rank <= 4
+    assert 1 <= out["xskel/bvh->npy/MedR"] <= 4 and -1 <= out["xskel/cosine"] <= 1
+    assert out["xskel/mutual@1"] <= min(out["xskel/bvh->npy/R@1"], out["xskel/npy->bvh/R@1"])
+    assert cross_skeleton_report(model, stats, [], shared_data / "bandai", gallery) == {}
