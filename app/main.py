@@ -65,6 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --size must look like 1440x900, got {args.size!r}", file=sys.stderr)
         return 2
 
+    from motionlex.app.platform_check import xcb_problem
+
+    problem = xcb_problem()
+    if problem:  # before Qt: a missing xcb library would abort the process (exit 134)
+        print(problem, file=sys.stderr)
+        return 3
+
     # imported here, not at the top: ``motionlex-explorer --help`` must not load Qt
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
