@@ -181,3 +181,117 @@ def derive_chains(
         chains = [(c[0], *(k for k in c[1:-1] if bone_lengths[k] > tiny), c[-1])
                   for c in chains]
     return tuple(chains)
+
+
+SMPL22_ARC_FRACTIONS: tuple[tuple[float, ...], ...] = (
+    (0.0, 0.331, 0.520, 0.692, 0.864, 1.0),
+    (0.0, 0.118, 0.208, 0.622, 1.0),
+    (0.0, 0.118, 0.208, 0.622, 1.0),
+    (0.0, 0.069, 0.465, 0.881, 1.0),
+    (0.0, 0.069, 0.465, 0.881, 1.0),
+)
+"""Where SMPL-22's chain joints sit along each body part, as a fraction of its length.
+
+Median bone lengths of the Bandai SMPL-22 conversions (every 20th file of
+``bandai/new_joints``; the shipped model's training data). SMPL-22's patches sample at equal
+steps of joint index, so its sample point ``s`` lies at index ``s * (n - 1)``; these
+fractions turn a length along a part into that index (HumanML3D's own files give the torso
+``0, .20, .42, .51, .84, 1``: their spine3 sits lower)."""
+
+SMPL22_SPINE3 = 0.6
+"""Index position of SMPL-22's spine3 (torso joint 3 of 0..5), where its arms start."""
+
+
+def _segment_weights(chain: Sequence[int], knots: np.ndarray, s: float
+                     ) -> tuple[tuple[int, float], ...]:
+    """The point at parameter ``s`` of a chain with ``knots``, as joint weights."""
+    k = int(np.clip(np.searchsorted(knots, s, side="right") - 1, 0, len(chain) - 2))
+    w = float(np.clip((s - knots[k]) / (knots[k + 1] - knots[k]), 0.0, 1.0))
+    w = 0.0 if w < 1e-9 else 1.0 if w > 1.0 - 1e-9 else w  # on a joint: that joint alone
+    return tuple((j, x) for j, x in ((chain[k], 1.0 - w), (chain[k + 1], w)) if x > 0.0)
+
+
+def smpl_matched_knots(
+    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float]
+) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[tuple[int, float], ...], ...]]:
+    """Knots and arm origins that put a skeleton's patch sample points where SMPL-22's are.
+
+    Motion-patch statistics and models come from SMPL-22, whose 16 points per part are
+    spaced by joint index; another skeleton with other joints along a part (Bandai's torso
+    Hips-Spine-Chest-Neck-Head has 5 joints, SMPL's 6) would put the same point elsewhere
+    on the body. Rules: torso and legs: a joint at fraction ``f`` of its part's length
+    gets the SMPL-22 index position at that fraction (:data:`SMPL22_ARC_FRACTIONS`,
+    piecewise linear). Arms: they start on the torso at SMPL-22's spine3
+    (:data:`SMPL22_SPINE3` on the torso's knots) instead of the joint they branch from; their
+    last three joints (shoulder, elbow, hand) sit at SMPL's 0.5, 0.75, 1 and joints
+    between the origin and the shoulder (collars) are spread evenly over ``(0, 0.5)``;
+    an arm of fewer than 4 joints keeps equal steps.
+
+    Args:
+        chains: five joint-index chains in ``PART_NAMES`` order (:func:`derive_chains`).
+        bone_lengths: ``J`` distances of each joint from its parent (any unit).
+
+    Returns:
+        ``(knots, origins)`` for :class:`~motionlex.core.motion.skeleton.Skeleton`.
+
+    Raises:
+        ValueError: not five chains.
+    """
+    if len(chains) != len(PART_NAMES):
+        raise ValueError(f"expected {len(PART_NAMES)} chains, got {len(chains)}")
+    lengths = np.maximum(np.asarray(bone_lengths, dtype=np.float64), 1e-9)
+    knots: list[tuple[float, ...]] = []
+    for p, chain in enumerate(chains):
+        ref = np.asarray(SMPL22_ARC_FRACTIONS[p])
+        if p in (1, 2):
+            k = ([*np.linspace(0.0, 0.5, len(chain) - 2)[:-1], 0.5, 0.75, 1.0]
+                 if len(chain) >= 4 else np.linspace(0.0, 1.0, len(chain)))
+        else:
+            cum = np.concatenate([[0.0], np.cumsum(lengths[list(chain[1:])])])
+            k = np.interp(cum / cum[-1], ref, np.linspace(0.0, 1.0, len(ref)))
+        knots.append(tuple(float(x) for x in k))
+    torso = np.asarray(knots[0])
+    arm_origin = _segment_weights(chains[0], torso, SMPL22_SPINE3)
+    return tuple(knots), ((), arm_origin, arm_origin, (), ())
+
+
+def root_markers(parents: Sequence[int], pelvis: int) -> tuple[int, ...]:
+    """Joints above the pelvis that only carry it: floor-level root markers.
+
+    Bandai's ``joint_Root`` (and iClone's ``CC_Base_BoneRoot``-style roots) sit on the floor
+    under the body and have the pelvis as their only descendant line; drawn, they make a
+    bone from the pelvis to the floor, and they set the floor below the feet. A joint above
+    the pelvis with another child (a prop, a second figure) is kept.
+
+    Args:
+        parents: ``J`` parent indices, ``-1`` for the root.
+        pelvis: the pelvis (start of the torso chain).
+
+    Returns:
+        The marker joints, root first; ``()`` when the pelvis is the root.
+    """
+    above = _up(parents, pelvis)[1:]
+    out: list[int] = []
+    for j in reversed(above):  # from the root down
+        if sum(p == j for p in parents) != 1:
+            break
+        out.append(j)
+    return tuple(out)
+
+
+def drop_joints(
+    joint_names: Sequence[str], parents: Sequence[int], drop: Sequence[int]
+) -> tuple[list[int], tuple[str, ...], tuple[int, ...]]:
+    """A joint tree without the joints ``drop`` (e.g. :func:`root_markers`).
+
+    A kept joint whose parent is dropped becomes a root, so drop only joints above the one
+    that should become the root.
+
+    Returns:
+        ``(kept old indices, their names, their parents re-indexed)``.
+    """
+    gone = set(drop)
+    keep = [k for k in range(len(parents)) if k not in gone]
+    new = {old: i for i, old in enumerate(keep)}
+    return (keep, tuple(joint_names[k] for k in keep),
+            tuple(new.get(parents[k], -1) for k in keep))
