@@ -411,7 +411,8 @@ def load_bvh(
             keep, names, parents = drop_joints(names, parents, markers)
             positions, bones = positions[:, keep], bones[keep]
             chains = derive_chains(names, parents, bones)
-        knots, origins = smpl_matched_knots(chains, bones)
+        ends = find_end_joints(names, parents)
+        knots, origins = smpl_matched_knots(chains, bones, "left_toe" in ends)
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})

@@ -183,23 +183,14 @@ def derive_chains(
     return tuple(chains)
 
 
-SMPL22_ARC_FRACTIONS: tuple[tuple[float, ...], ...] = (
-    (0.0, 0.331, 0.520, 0.692, 0.864, 1.0),
-    (0.0, 0.118, 0.208, 0.622, 1.0),
-    (0.0, 0.118, 0.208, 0.622, 1.0),
-    (0.0, 0.069, 0.465, 0.881, 1.0),
-    (0.0, 0.069, 0.465, 0.881, 1.0),
-)
-"""Where SMPL-22's chain joints sit along each body part, as a fraction of its length.
-
-Median bone lengths of the Bandai SMPL-22 conversions (every 20th file of
-``bandai/new_joints``; the shipped model's training data). SMPL-22's patches sample at equal
-steps of joint index, so its sample point ``s`` lies at index ``s * (n - 1)``; these
-fractions turn a length along a part into that index (HumanML3D's own files give the torso
-``0, .20, .42, .51, .84, 1``: their spine3 sits lower)."""
-
-SMPL22_SPINE3 = 0.6
-"""Index position of SMPL-22's spine3 (torso joint 3 of 0..5), where its arms start."""
+SMPL22_SLOTS: dict[str, float] = {
+    "spine1": 0.2, "spine2": 0.4, "spine3": 0.6, "neck": 0.8,
+    "collar": 0.25, "shoulder": 0.5, "elbow": 0.75,
+    "hip": 0.25, "knee": 0.5, "ankle": 0.75,
+}
+"""Where SMPL-22's joints sit along its parts in motion patches (equal steps of joint index:
+torso pelvis-spine1-spine2-spine3-neck-head, arms spine3-collar-shoulder-elbow-wrist, legs
+pelvis-hip-knee-ankle-foot); chain ends are 0 and 1."""
 
 
 def _segment_weights(chain: Sequence[int], knots: np.ndarray, s: float
@@ -211,25 +202,43 @@ def _segment_weights(chain: Sequence[int], knots: np.ndarray, s: float
     return tuple((j, x) for j, x in ((chain[k], 1.0 - w), (chain[k + 1], w)) if x > 0.0)
 
 
+def _fill(chain: Sequence[int], anchors: dict[int, float], lengths: np.ndarray
+          ) -> tuple[float, ...]:
+    """Knots of a chain: ``anchors`` (chain position -> knot; the ends are 0 and 1), joints
+    between two anchors spread between their knots by bone length (``lengths``: ``J``)."""
+    n = len(chain)
+    anchors = {0: 0.0, **{k: v for k, v in anchors.items() if 0 < k < n - 1}, n - 1: 1.0}
+    arc = np.concatenate([[0.0], np.cumsum(np.maximum(lengths[list(chain[1:])], 1e-9))])
+    pos = sorted(anchors)
+    return tuple(float(x) for x in np.interp(arc, arc[pos], [anchors[i] for i in pos]))
+
+
 def smpl_matched_knots(
-    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float]
+    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float], has_toes: bool = True
 ) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[tuple[int, float], ...], ...]]:
     """Knots and arm origins that put a skeleton's patch sample points where SMPL-22's are.
 
     Motion-patch statistics and models come from SMPL-22, whose 16 points per part are
-    spaced by joint index; another skeleton with other joints along a part (Bandai's torso
-    Hips-Spine-Chest-Neck-Head has 5 joints, SMPL's 6) would put the same point elsewhere
-    on the body. Rules: torso and legs: a joint at fraction ``f`` of its part's length
-    gets the SMPL-22 index position at that fraction (:data:`SMPL22_ARC_FRACTIONS`,
-    piecewise linear). Arms: they start on the torso at SMPL-22's spine3
-    (:data:`SMPL22_SPINE3` on the torso's knots) instead of the joint they branch from; their
-    last three joints (shoulder, elbow, hand) sit at SMPL's 0.5, 0.75, 1 and joints
-    between the origin and the shoulder (collars) are spread evenly over ``(0, 0.5)``;
-    an arm of fewer than 4 joints keeps equal steps.
+    spaced by joint index; a skeleton with other joints along a part (Bandai's torso
+    Hips-Spine-Chest-Neck-Head has 5, SMPL's 6; Daz legs have a thigh-twist joint) would put
+    the same point elsewhere on the body. Landmarks found on the tree take SMPL-22's slots
+    (:data:`SMPL22_SLOTS`), other joints are spread between them by bone length:
+
+    - torso: the joints from the pelvis up to the arms' branch joint are spine1, spine2,
+      spine3 in order (a branch 2 joints up, as Bandai's Chest and Daz's chest, is spine2;
+      more than 3 are spread up to spine3); the next joint is the neck; then the head.
+    - arms: they start on the torso at spine3 (the branch joint itself when it is spine3,
+      else a point between it and the neck, where the Bandai SMPL-22 conversions put
+      spine3); the last three joints are shoulder, elbow, hand; the joint after the
+      branch, when it is not the shoulder, is the collar.
+    - legs: the second joint is the hip, the ankle's parent the knee; the chain ends at the
+      toe (SMPL's foot, 1), or at the ankle, then put at 1, when the skeleton has no toe
+      joint (``has_toes``; Daz figures, whose toes are End Sites).
 
     Args:
         chains: five joint-index chains in ``PART_NAMES`` order (:func:`derive_chains`).
         bone_lengths: ``J`` distances of each joint from its parent (any unit).
+        has_toes: whether the leg chains end at a toe joint below the ankle.
 
     Returns:
         ``(knots, origins)`` for :class:`~motionlex.core.motion.skeleton.Skeleton`.
@@ -237,21 +246,28 @@ def smpl_matched_knots(
     Raises:
         ValueError: not five chains.
     """
+    lengths = np.asarray(bone_lengths, dtype=np.float64)
     if len(chains) != len(PART_NAMES):
         raise ValueError(f"expected {len(PART_NAMES)} chains, got {len(chains)}")
-    lengths = np.maximum(np.asarray(bone_lengths, dtype=np.float64), 1e-9)
-    knots: list[tuple[float, ...]] = []
-    for p, chain in enumerate(chains):
-        ref = np.asarray(SMPL22_ARC_FRACTIONS[p])
-        if p in (1, 2):
-            k = ([*np.linspace(0.0, 0.5, len(chain) - 2)[:-1], 0.5, 0.75, 1.0]
-                 if len(chain) >= 4 else np.linspace(0.0, 1.0, len(chain)))
-        else:
-            cum = np.concatenate([[0.0], np.cumsum(lengths[list(chain[1:])])])
-            k = np.interp(cum / cum[-1], ref, np.linspace(0.0, 1.0, len(ref)))
-        knots.append(tuple(float(x) for x in k))
-    torso = np.asarray(knots[0])
-    arm_origin = _segment_weights(chains[0], torso, SMPL22_SPINE3)
+    sl = SMPL22_SLOTS
+    torso, n = list(chains[0]), len(chains[0])
+    branch = torso.index(chains[1][0]) if chains[1][0] in torso else n - 2
+    spines = [sl["spine1"], sl["spine2"], sl["spine3"]]
+    anchors = ({i: spines[i - 1] for i in range(1, branch + 1)} if branch <= 3
+               else {branch: sl["spine3"]})
+    if branch + 1 < n - 1:
+        anchors[branch + 1] = sl["neck"]
+    knots = [_fill(torso, anchors, lengths)]
+    for arm in chains[1:3]:
+        m = len(arm)
+        marks = {m - 3: sl["shoulder"], m - 2: sl["elbow"]} if m >= 4 else {}
+        knots.append(_fill(arm, {1: sl["collar"], **marks} if m >= 5 else marks, lengths))
+    for leg in chains[3:]:
+        m = len(leg)
+        marks = {1: sl["hip"], m - 3: sl["knee"], m - 2: sl["ankle"]} if has_toes else {
+            1: sl["hip"], m - 2: sl["knee"]}
+        knots.append(_fill(leg, marks if len(set(marks)) == len(marks) else {}, lengths))
+    arm_origin = _segment_weights(torso, np.asarray(knots[0]), sl["spine3"])
     return tuple(knots), ((), arm_origin, arm_origin, (), ())
 
 

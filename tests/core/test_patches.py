@@ -194,25 +194,33 @@ def test_knots_and_origins_place_sample_points():
                                   part_resampling_matrix(Skeleton.from_dict(SMPL22.to_dict())))
 
 
-BANDAI_TAKES = ["bandai_1_bow_normal_001", "bandai_1_kick_normal_001",
-                "bandai_1_punch_normal_001", "bandai_2_raise-up-both-hands_normal_001",
-                "bandai_2_wave-right-hand_normal_001"]
+NATIVE_AND_CONVERTED = [  # (native BVH, its SMPL-22 conversion, bound on mean |dz|)
+    *[(f"raw_bvh/{t}.bvh", f"bandai/new_joints/bn{t.split('_', 2)[1]}_{t.split('_', 2)[2]}.npy",
+       0.01) for t in ("bandai_1_bow_normal_001", "bandai_1_kick_normal_001",
+                       "bandai_1_punch_normal_001", "bandai_2_raise-up-both-hands_normal_001",
+                       "bandai_2_wave-right-hand_normal_001")],
+    ("raw_bvh/cmu_05_16_iclone.bvh", "cmu_kitml/new_joints/02628.npy", 0.01),
+    ("raw_bvh/cmu_07_03_daz.bvh", "cmu_kitml/new_joints/02702.npy", 0.35),
+    ("raw_bvh/cmu_10_04_daz.bvh", "cmu_kitml/new_joints/02831.npy", 0.35),
+]
 
 
-@pytest.mark.parametrize("take", BANDAI_TAKES)
-def test_native_bandai_patches_match_its_smpl22_conversion(shared_data, repo_root, take):
-    """Issue 12: the native Bandai BVH and its SMPL-22 conversion give the same z-scored
-    patch image (shipped train-split stats). Mean |dz| measured (benchmarks/
-    cross_skeleton.py): 0.19 before (floor set by joint_Root 4.2 cm under the toes, a
-    5-joint torso spaced by index, arms from Chest), 0.05 with the floor alone, 0.001 now
-    (the conversion's 0.1 mm rounding and 30 -> 20 fps resampling); bound 0.01."""
-    _, d, rest = take.split("_", 2)
-    native = load_motion_file(shared_data / "raw_bvh" / f"{take}.bvh")
-    conv = load_motion_file(shared_data / "bandai" / "new_joints" / f"bn{d}_{rest}.npy")
+@pytest.mark.parametrize("native,converted,bound", NATIVE_AND_CONVERTED)
+def test_native_skeleton_patches_match_its_smpl22_conversion(shared_data, repo_root, native,
+                                                             converted, bound):
+    """Issue 12: a native BVH and its SMPL-22 conversion give nearly the same z-scored patch
+    image (shipped train-split stats). Mean |dz| measured (benchmarks/cross_skeleton.py):
+    Bandai 0.19 before (floor set by joint_Root 4.2 cm under the toes, a 5-joint torso
+    spaced by index, arms from Chest), 0.05 with the floor alone, 0.001 now (the
+    conversion's 0.1 mm rounding, 30 -> 20 fps); iClone 0.072 -> 0.0003; Daz 0.58-0.61 ->
+    0.26-0.28 (left: its toes are End Sites, so legs end at the ankle and the floor sits at
+    the ankle, 5 cm high)."""
+    m = load_motion_file(shared_data / native, skip_frames="auto")
+    conv = load_motion_file(shared_data / converted)
     stats = PatchStats.load(repo_root / "resources" / "default_model" / "patch_stats.json")
-    t = min(native.num_frames, conv.num_frames)
-    assert abs(native.num_frames - conv.num_frames) <= 1
-    za = motion_patch_image(native.joints[:t], part_resampling_matrix(native.skeleton), stats)
+    t = min(m.num_frames, conv.num_frames)
+    assert abs(m.num_frames - conv.num_frames) <= 1
+    za = motion_patch_image(m.joints[:t], part_resampling_matrix(m.skeleton), stats)
     zb = motion_patch_image(conv.joints[:t], part_resampling_matrix(SMPL22), stats)
     gap = np.abs(za - zb).mean(axis=(0, 1)).reshape(5, 16).mean(axis=1)  # per body part
-    assert float(np.abs(za - zb).mean()) < 0.01 and float(gap.max()) < 0.02, gap
+    assert float(np.abs(za - zb).mean()) < bound and float(gap.max()) < 1.2 * bound, gap

@@ -7,7 +7,6 @@ import pytest
 
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.chains import (
-    SMPL22_ARC_FRACTIONS,
     derive_chains,
     drop_joints,
     joint_side,
@@ -71,28 +70,28 @@ def test_drop_joints_reindexes_parents():
     assert keep == [1, 2, 3] and names == ("hips", "a", "b") and parents == (-1, 0, 0)
 
 
-def test_smpl_matched_knots_on_smpl_proportions_are_smpl_resampling():
-    """A skeleton with SMPL-22's chains and proportions gets SMPL's own equal index steps
-    and arms that start at spine3 (joint 9) itself."""
-    lengths = np.ones(22)
-    for chain, fr in zip(SMPL22.chains, SMPL22_ARC_FRACTIONS):
-        lengths[list(chain[1:])] = np.diff(fr)
-    knots, origins = smpl_matched_knots(SMPL22.chains, lengths)
+def test_smpl_matched_knots_on_smpl22_are_its_own_resampling():
+    """SMPL-22's own chains get SMPL's equal index steps and arms that start at spine3."""
+    knots, origins = smpl_matched_knots(SMPL22.chains, np.ones(22))
     for chain, k in zip(SMPL22.chains, knots):
         np.testing.assert_allclose(k, np.linspace(0.0, 1.0, len(chain)), atol=1e-9)
     assert origins == ((), ((9, 1.0),), ((9, 1.0),), (), ())
 
 
-def test_smpl_matched_knots_short_torso_and_arms():
-    # torso of 4 equal bones [0..4]; arms without collar (4 joints); 3-joint arm keeps steps
-    chains = ((0, 1, 2, 3, 4), (3, 5, 6, 7), (3, 8, 9), (0, 10, 11), (0, 12, 13))
-    knots, origins = smpl_matched_knots(chains, np.ones(14))
-    assert knots[1] == (0.0, 0.5, 0.75, 1.0) and knots[2] == (0.0, 0.5, 1.0)
-    assert all(np.all(np.diff(k) > 0) and k[0] == 0.0 and k[-1] == 1.0 for k in knots)
-    assert sum(w for _, w in origins[1]) == pytest.approx(1.0)
-    assert {j for j, _ in origins[1]} <= set(chains[0])
+def test_smpl_matched_knots_short_arms_and_legs_without_toes():
+    # torso 0-1-2-3-4 (arms branch at 3 = spine3, no neck); arm without collar; 3-joint arm;
+    # Daz-like legs pelvis-hip-twist-knee-ankle with no toe joint
+    chains = ((0, 1, 2, 3, 4), (3, 5, 6, 7), (3, 8, 9), (0, 10, 11, 12, 13), (0, 14, 15, 16, 17))
+    lengths = np.ones(18)
+    lengths[[11, 15]] = 0.1  # the twist joint sits 1/10 of the thigh below the hip
+    knots, origins = smpl_matched_knots(chains, lengths, has_toes=False)
+    assert knots[0] == pytest.approx((0.0, 0.2, 0.4, 0.6, 1.0))
+    assert knots[1] == pytest.approx((0.0, 0.5, 0.75, 1.0))
+    assert knots[2] == pytest.approx((0.0, 0.5, 1.0))
+    assert knots[3] == knots[4] == pytest.approx((0.0, 0.25, 0.25 + 0.25 / 11, 0.5, 1.0))
+    assert origins[1] == origins[2] == ((3, 1.0),)
     with pytest.raises(ValueError, match="5 chains"):
-        smpl_matched_knots(chains[:4], np.ones(14))
+        smpl_matched_knots(chains[:4], lengths)
 
 
 def test_bandai_knots_put_patch_points_where_smpl_does(shared_data):
