@@ -6,6 +6,9 @@ A BVH file (or any other kinematic tree) names its joints in one of many convent
 side, :func:`find_end_joints` finds the head, hands and feet, and :func:`derive_chains` walks
 the tree from them to the five canonical body-part chains (torso, left arm, right arm, left
 leg, right leg; ../shared/DESIGN.md), failing with a clear message when a part is missing.
+:func:`root_markers` finds floor-level roots above the pelvis (Bandai ``joint_Root``) that
+the BVH loader drops, and :func:`smpl_matched_knots` places a skeleton's patch sample points
+where SMPL-22's fall, so that a model trained on SMPL-22 reads it (issue 12).
 """
 
 from __future__ import annotations
