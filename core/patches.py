@@ -41,7 +41,10 @@ def part_resampling_matrix(
     Each chain is a polyline through its joints; ``points_per_part`` points are placed at
     equal parameter steps along it and each is a convex combination of two neighbouring
     joints. With ``rest_joints`` the steps are equal in arc length of that pose (bones of
-    different lengths get proportionally many points); without it, equal in joint index.
+    different lengths get proportionally many points); without it, at the skeleton's
+    ``knots`` when it has them (BVH skeletons: where SMPL-22's points fall), else equal in
+    joint index (SMPL-22, KIT-21: the paper's resampling). A skeleton's ``origins`` replace
+    a chain's first joint by a weighted point (arms starting on the torso at SMPL's spine3).
 
     Args:
         skeleton: skeleton whose ``chains`` (in ``PART_NAMES`` order) are resampled.
@@ -73,15 +76,23 @@ def part_resampling_matrix(
             seg = np.where(seg > 1e-9, seg, 1e-9)
             knots = np.concatenate([[0.0], np.cumsum(seg)])
             knots /= knots[-1]
+        elif skeleton.knots:
+            knots = np.asarray(skeleton.knots[p], dtype=np.float64)
         else:
             knots = np.linspace(0.0, 1.0, len(chain))
+        # knot i as joint weights: the chain joint, or the chain's origin for the first one
+        points = [((int(k), 1.0),) for k in chain]
+        if skeleton.origins and skeleton.origins[p]:
+            points[0] = skeleton.origins[p]
         for n, s in enumerate(np.linspace(0.0, 1.0, points_per_part)):
             k = int(np.clip(np.searchsorted(knots, s, side="right") - 1, 0, len(chain) - 2))
             w = (s - knots[k]) / (knots[k + 1] - knots[k])
             w = float(np.clip(w, 0.0, 1.0))
             row = p * points_per_part + n
-            mat[row, chain[k]] += 1.0 - w
-            mat[row, chain[k + 1]] += w
+            for a, x in points[k]:
+                mat[row, a] += (1.0 - w) * x
+            for b, x in points[k + 1]:
+                mat[row, b] += w * x
     return mat.astype(np.float32)
 
 

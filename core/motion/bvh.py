@@ -35,9 +35,12 @@ from scipy.spatial.transform import Rotation
 
 from motionlex.core.motion.chains import (
     derive_chains,
+    drop_joints,
     find_end_joints,
     lowest_common_ancestor,
     mirror_pairs_from_names,
+    root_markers,
+    smpl_matched_knots,
     tree_path,
 )
 from motionlex.core.motion.motion import Motion, MotionFileError, make_motion
@@ -383,9 +386,11 @@ def load_bvh(
         name: motion name; defaults to the file stem.
 
     Returns:
-        A validated :class:`Motion`: ``joints (T - skipped, J, 3)`` float32 metres, End
-        Sites excluded; skeleton ``"bvh:<stem>"`` with :func:`derive_chains` chains (bone
-        lengths from the motion) and :func:`mirror_pairs_from_names` pairs.
+        A validated :class:`Motion`: ``joints (T - skipped, J', 3)`` float32 metres, End
+        Sites and floor-level root markers (:func:`root_markers`, Bandai ``joint_Root``)
+        excluded; skeleton ``"bvh:<stem>"`` with :func:`derive_chains` chains (bone lengths
+        from the motion), :func:`smpl_matched_knots` knots and origins (patch points where
+        SMPL-22's fall) and :func:`mirror_pairs_from_names` pairs.
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -398,8 +403,16 @@ def load_bvh(
     positions = forward_kinematics(bvh)
     parent_pos = positions[:, [max(p, 0) for p in bvh.parents]]
     bones = np.median(np.linalg.norm(positions - parent_pos, axis=-1), axis=0)
+    names, parents = bvh.joint_names, bvh.parents
     try:
-        chains = derive_chains(bvh.joint_names, bvh.parents, bones)
+        chains = derive_chains(names, parents, bones)
+        markers = root_markers(parents, chains[0][0])
+        if markers:  # a floor-level root (Bandai joint_Root) is no body joint: drop it
+            keep, names, parents = drop_joints(names, parents, markers)
+            positions, bones = positions[:, keep], bones[keep]
+            chains = derive_chains(names, parents, bones)
+        ends = find_end_joints(names, parents)
+        knots, origins = smpl_matched_knots(chains, bones, "left_toe" in ends)
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})
@@ -420,13 +433,9 @@ def load_bvh(
                            "units are wrong", src, height * scale, PLAUSIBLE_HEIGHT_M)
     elif not (np.isfinite(scale) and scale > 0):
         raise MotionFileError(f"{src}: scale must be > 0, got {scale}")
-    skeleton = Skeleton(
-        name=f"bvh:{stem}",
-        joint_names=bvh.joint_names,
-        parents=bvh.parents,
-        chains=chains,
-        mirror_pairs=mirror_pairs_from_names(bvh.joint_names),
-    )
+    skeleton = Skeleton(name=f"bvh:{stem}", joint_names=names, parents=parents, chains=chains,
+                        mirror_pairs=mirror_pairs_from_names(names), knots=knots,
+                        origins=origins)
     joints = positions[skip:] * scale
     spine = np.median(joints[:, chains[0][-1]] - joints[:, chains[0][0]], axis=0)
     if np.argmax(np.abs(spine)) != 1 or spine[1] <= 0:

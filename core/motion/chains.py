@@ -6,6 +6,9 @@ A BVH file (or any other kinematic tree) names its joints in one of many convent
 side, :func:`find_end_joints` finds the head, hands and feet, and :func:`derive_chains` walks
 the tree from them to the five canonical body-part chains (torso, left arm, right arm, left
 leg, right leg; ../shared/DESIGN.md), failing with a clear message when a part is missing.
+:func:`root_markers` finds floor-level roots above the pelvis (Bandai ``joint_Root``) that
+the BVH loader drops, and :func:`smpl_matched_knots` places a skeleton's patch sample points
+where SMPL-22's fall, so that a model trained on SMPL-22 reads it (issue 12).
 """
 
 from __future__ import annotations
@@ -181,3 +184,133 @@ def derive_chains(
         chains = [(c[0], *(k for k in c[1:-1] if bone_lengths[k] > tiny), c[-1])
                   for c in chains]
     return tuple(chains)
+
+
+SMPL22_SLOTS: dict[str, float] = {
+    "spine1": 0.2, "spine2": 0.4, "spine3": 0.6, "neck": 0.8,
+    "collar": 0.25, "shoulder": 0.5, "elbow": 0.75,
+    "hip": 0.25, "knee": 0.5, "ankle": 0.75,
+}
+"""Where SMPL-22's joints sit along its parts in motion patches (equal steps of joint index:
+torso pelvis-spine1-spine2-spine3-neck-head, arms spine3-collar-shoulder-elbow-wrist, legs
+pelvis-hip-knee-ankle-foot); chain ends are 0 and 1."""
+
+
+def _segment_weights(chain: Sequence[int], knots: np.ndarray, s: float
+                     ) -> tuple[tuple[int, float], ...]:
+    """The point at parameter ``s`` of a chain with ``knots``, as joint weights."""
+    k = int(np.clip(np.searchsorted(knots, s, side="right") - 1, 0, len(chain) - 2))
+    w = float(np.clip((s - knots[k]) / (knots[k + 1] - knots[k]), 0.0, 1.0))
+    w = 0.0 if w < 1e-9 else 1.0 if w > 1.0 - 1e-9 else w  # on a joint: that joint alone
+    return tuple((j, x) for j, x in ((chain[k], 1.0 - w), (chain[k + 1], w)) if x > 0.0)
+
+
+def _fill(chain: Sequence[int], anchors: dict[int, float], lengths: np.ndarray
+          ) -> tuple[float, ...]:
+    """Knots of a chain: ``anchors`` (chain position -> knot; the ends are 0 and 1), joints
+    between two anchors spread between their knots by bone length (``lengths``: ``J``)."""
+    n = len(chain)
+    anchors = {0: 0.0, **{k: v for k, v in anchors.items() if 0 < k < n - 1}, n - 1: 1.0}
+    arc = np.concatenate([[0.0], np.cumsum(np.maximum(lengths[list(chain[1:])], 1e-9))])
+    pos = sorted(anchors)
+    return tuple(float(x) for x in np.interp(arc, arc[pos], [anchors[i] for i in pos]))
+
+
+def smpl_matched_knots(
+    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float], has_toes: bool = True
+) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[tuple[int, float], ...], ...]]:
+    """Knots and arm origins that put a skeleton's patch sample points where SMPL-22's are.
+
+    Motion-patch statistics and models come from SMPL-22, whose 16 points per part are
+    spaced by joint index; a skeleton with other joints along a part (Bandai's torso
+    Hips-Spine-Chest-Neck-Head has 5, SMPL's 6; Daz legs have a thigh-twist joint) would put
+    the same point elsewhere on the body. Landmarks found on the tree take SMPL-22's slots
+    (:data:`SMPL22_SLOTS`), other joints are spread between them by bone length:
+
+    - torso: the joints from the pelvis up to the arms' branch joint are spine1, spine2,
+      spine3 in order (a branch 2 joints up, as Bandai's Chest and Daz's chest, is spine2;
+      more than 3 are spread up to spine3); the next joint is the neck; then the head.
+    - arms: they start on the torso at spine3 (the branch joint itself when it is spine3,
+      else a point between it and the neck, where the Bandai SMPL-22 conversions put
+      spine3); the last three joints are shoulder, elbow, hand; the joint after the
+      branch, when it is not the shoulder, is the collar.
+    - legs: the second joint is the hip, the ankle's parent the knee; the chain ends at the
+      toe (SMPL's foot, 1), or at the ankle, then put at 1, when the skeleton has no toe
+      joint (``has_toes``; Daz figures, whose toes are End Sites).
+
+    Args:
+        chains: five joint-index chains in ``PART_NAMES`` order (:func:`derive_chains`).
+        bone_lengths: ``J`` distances of each joint from its parent (any unit).
+        has_toes: whether the leg chains end at a toe joint below the ankle.
+
+    Returns:
+        ``(knots, origins)`` for :class:`~motionlex.core.motion.skeleton.Skeleton`.
+
+    Raises:
+        ValueError: not five chains.
+    """
+    lengths = np.asarray(bone_lengths, dtype=np.float64)
+    if len(chains) != len(PART_NAMES):
+        raise ValueError(f"expected {len(PART_NAMES)} chains, got {len(chains)}")
+    sl = SMPL22_SLOTS
+    torso, n = list(chains[0]), len(chains[0])
+    branch = torso.index(chains[1][0]) if chains[1][0] in torso else n - 2
+    spines = [sl["spine1"], sl["spine2"], sl["spine3"]]
+    anchors = ({i: spines[i - 1] for i in range(1, branch + 1)} if branch <= 3
+               else {branch: sl["spine3"]})
+    if branch + 1 < n - 1:
+        anchors[branch + 1] = sl["neck"]
+    knots = [_fill(torso, anchors, lengths)]
+    for arm in chains[1:3]:
+        m = len(arm)
+        marks = {m - 3: sl["shoulder"], m - 2: sl["elbow"]} if m >= 4 else {}
+        knots.append(_fill(arm, {1: sl["collar"], **marks} if m >= 5 else marks, lengths))
+    for leg in chains[3:]:
+        m = len(leg)
+        marks = {1: sl["hip"], m - 3: sl["knee"], m - 2: sl["ankle"]} if has_toes else {
+            1: sl["hip"], m - 2: sl["knee"]}
+        knots.append(_fill(leg, marks if len(set(marks)) == len(marks) else {}, lengths))
+    arm_origin = _segment_weights(torso, np.asarray(knots[0]), sl["spine3"])
+    return tuple(knots), ((), arm_origin, arm_origin, (), ())
+
+
+def root_markers(parents: Sequence[int], pelvis: int) -> tuple[int, ...]:
+    """Joints above the pelvis that only carry it: floor-level root markers.
+
+    Bandai's ``joint_Root`` (and iClone's ``CC_Base_BoneRoot``-style roots) sit on the floor
+    under the body and have the pelvis as their only descendant line; drawn, they make a
+    bone from the pelvis to the floor, and they set the floor below the feet. A joint above
+    the pelvis with another child (a prop, a second figure) is kept.
+
+    Args:
+        parents: ``J`` parent indices, ``-1`` for the root.
+        pelvis: the pelvis (start of the torso chain).
+
+    Returns:
+        The marker joints, root first; ``()`` when the pelvis is the root.
+    """
+    above = _up(parents, pelvis)[1:]
+    out: list[int] = []
+    for j in reversed(above):  # from the root down
+        if sum(p == j for p in parents) != 1:
+            break
+        out.append(j)
+    return tuple(out)
+
+
+def drop_joints(
+    joint_names: Sequence[str], parents: Sequence[int], drop: Sequence[int]
+) -> tuple[list[int], tuple[str, ...], tuple[int, ...]]:
+    """A joint tree without the joints ``drop`` (e.g. :func:`root_markers`).
+
+    A kept joint whose parent is dropped becomes a root, so drop only joints above the one
+    that should become the root.
+
+    Returns:
+        ``(kept old indices, their names, their parents re-indexed)``.
+    """
+    gone = set(drop)
+    keep = [k for k in range(len(parents)) if k not in gone]
+    new = {old: i for i, old in enumerate(keep)}
+    return (keep, tuple(joint_names[k] for k in keep),
+            tuple(new.get(parents[k], -1) for k in keep))

@@ -247,7 +247,8 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
 def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     """Bring a motion to the canonical form of ../shared/DESIGN.md.
 
-    Resample to ``fps``; put the floor (lowest joint over the clip) at y = 0; move the
+    Resample to ``fps``; put the floor (lowest body-part chain joint over the clip: not a
+    floor marker, prop or finger) at y = 0; move the
     pelvis (first joint of the torso chain; the tree root of BVH files can be a floor-level
     marker) to XZ = 0 on frame 0; rotate about Y so that the body faces +Z on frame 0
     (left side at +X).
@@ -264,7 +265,8 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     """
     m = resample(motion, fps)
     j = m.joints.astype(np.float64)
-    j[..., 1] -= j[..., 1].min()
+    body = sorted({k for c in m.skeleton.chains for k in c})
+    j[..., 1] -= j[:, body, 1].min()
     root0 = j[0, m.skeleton.chains[0][0]].copy()  # the pelvis (torso chain start)
     j[..., 0] -= root0[0]
     j[..., 2] -= root0[2]

@@ -34,10 +34,21 @@ class Skeleton:
         chains: five tuples of joint indices in ``PART_NAMES`` order, each ordered outward
             from the torso and at least 2 joints long.
         mirror_pairs: ``(left, right)`` joint-index pairs swapped by mirroring.
+        knots: optional, per chain, the position in ``[0, 1]`` of each chain joint along
+            the body part (strictly increasing, first 0, last 1) where motion patches put
+            their sample points; empty = equal steps by joint index (SMPL-22, KIT-21: the
+            paper's resampling). BVH skeletons get knots that put their sample points
+            where SMPL-22's fall (:func:`~motionlex.core.motion.chains.smpl_matched_knots`).
+        origins: optional, per chain, ``((joint, weight), ...)`` whose weighted sum
+            replaces the chain's first joint as the start of the resampled part (an arm
+            starting on the torso where SMPL-22's spine3 is); ``()`` for a chain = its first
+            joint. Empty = no replacement.
 
     Raises:
         ValueError: on inconsistent lengths, indices out of range, not exactly one root,
-            a wrong number of chains or a chain shorter than 2 joints.
+            a wrong number of chains, a chain shorter than 2 joints, knots that do not
+            match the chains or do not rise from 0 to 1, or origin weights that are out of
+            range or do not sum to 1.
     """
 
     name: str
@@ -45,6 +56,8 @@ class Skeleton:
     parents: tuple[int, ...]
     chains: tuple[tuple[int, ...], ...]
     mirror_pairs: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+    knots: tuple[tuple[float, ...], ...] = field(default_factory=tuple)
+    origins: tuple[tuple[tuple[int, float], ...], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         j = len(self.joint_names)
@@ -71,6 +84,29 @@ class Skeleton:
         for a, b in self.mirror_pairs:
             if not (0 <= a < j and 0 <= b < j):
                 raise ValueError(f"skeleton {self.name!r}: mirror pair {(a, b)} out of range")
+        self._check_sampling()
+
+    def _check_sampling(self) -> None:
+        """Validate ``knots`` and ``origins`` (see the class docstring)."""
+        if self.knots:
+            if len(self.knots) != len(self.chains):
+                raise ValueError(f"skeleton {self.name!r}: {len(self.knots)} knot lists for "
+                                 f"{len(self.chains)} chains")
+            for part, chain, kn in zip(PART_NAMES, self.chains, self.knots):
+                k = np.asarray(kn, dtype=np.float64)
+                if (len(k) != len(chain) or abs(k[0]) > 1e-6 or abs(k[-1] - 1.0) > 1e-6
+                        or not (np.diff(k) > 0).all()):
+                    raise ValueError(f"skeleton {self.name!r}: knots of {part!r} must rise "
+                                     f"from 0 to 1 with one per joint ({len(chain)}), got {kn}")
+        if self.origins:
+            if len(self.origins) != len(self.chains):
+                raise ValueError(f"skeleton {self.name!r}: {len(self.origins)} origins for "
+                                 f"{len(self.chains)} chains")
+            for part, origin in zip(PART_NAMES, self.origins):
+                if origin and (any(not 0 <= k < self.num_joints for k, _ in origin)
+                               or abs(sum(w for _, w in origin) - 1.0) > 1e-6):
+                    raise ValueError(f"skeleton {self.name!r}: origin of {part!r} must be "
+                                     f"joint weights summing to 1, got {origin}")
 
     @property
     def num_joints(self) -> int:
@@ -127,6 +163,9 @@ class Skeleton:
             "parents": list(self.parents),
             "chains": [list(c) for c in self.chains],
             "mirror_pairs": [list(p) for p in self.mirror_pairs],
+            **({"knots": [list(k) for k in self.knots]} if self.knots else {}),
+            **({"origins": [[[j, w] for j, w in o] for o in self.origins]}
+               if self.origins else {}),
         }
 
     @classmethod
@@ -143,6 +182,9 @@ class Skeleton:
             parents=tuple(int(p) for p in d["parents"]),
             chains=tuple(tuple(int(k) for k in c) for c in d["chains"]),
             mirror_pairs=tuple((int(a), int(b)) for a, b in d.get("mirror_pairs", [])),
+            knots=tuple(tuple(float(x) for x in k) for k in d.get("knots", [])),
+            origins=tuple(tuple((int(j), float(w)) for j, w in o)
+                          for o in d.get("origins", [])),
         )
 
 

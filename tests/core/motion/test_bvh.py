@@ -82,17 +82,20 @@ def _names(motion, chain) -> list[str]:
 def test_real_file_loads_in_metres_with_its_skeleton(raw, index, file):
     info = index[file]
     m = load_bvh(raw / file)
-    assert m.joints.shape == (info["frames"], info["n_joints"], 3)
+    bandai = _layout(file) == "bandai"  # its floor-level joint_Root is dropped
+    assert m.joints.shape == (info["frames"], info["n_joints"] - bandai, 3)
     assert m.joints.dtype == np.float32
     assert m.skeleton.name == f"bvh:{file[:-4]}" and m.name == file[:-4]
-    assert m.skeleton.joint_names[m.skeleton.root] == info["root"]
+    assert m.skeleton.joint_names[m.skeleton.root] == ("Hips" if bandai else info["root"])
     assert m.fps == pytest.approx(1.0 / info["frame_time"], rel=1e-4)
     assert [_names(m, c) for c in m.skeleton.chains] == EXPECTED_CHAINS[_layout(file)]
     # metres: the bone-length height and the standing height seen in the motion
     assert 1.2 < skeleton_height(read_bvh(raw / file)) * 0.01 < 2.1
     extent = np.ptp(to_canonical(m).joints[..., 1], axis=1)
-    assert 1.2 < float(np.percentile(extent, 95)) < 2.1
-    # every sided joint is paired: Bandai 22 = 6 unsided + 2 x 8, Daz 43 = 5 + 2 x 19,
+    # a dash leans forward with the feet off the floor: 1.19 m (the 1.21 m measured before
+    # came from the floor-level joint_Root, now dropped)
+    assert (1.1 if "dash" in file else 1.2) < float(np.percentile(extent, 95)) < 2.1
+    # every sided joint is paired: Bandai 21 = 5 unsided + 2 x 8, Daz 43 = 5 + 2 x 19,
     # iClone 100 = 16 unsided (spine, neck, face) + 2 x 42
     names = m.skeleton.joint_names
     pairs = {(names[a], names[b]) for a, b in m.skeleton.mirror_pairs}
@@ -406,3 +409,31 @@ def test_missing_file_and_bad_arguments(tmp_path):
         load_bvh(path, fps=0.0)
     with pytest.raises(MotionFileError, match="implausible scale for metres"):
         load_bvh(path, scale=10.0)
+
+
+BANDAI_TAKES = [f for f in RAW_FILES if f.startswith("bandai")]
+
+
+@pytest.mark.parametrize("file", BANDAI_TAKES)
+def test_bandai_floor_marker_root_is_not_a_body_joint(raw, file):
+    """Issue 12: joint_Root (on the floor under the body) is dropped, so no bone runs from
+    the pelvis to the floor, the torso starts at the pelvis and the feet set the floor."""
+    m = load_bvh(raw / file)
+    names = m.skeleton.joint_names
+    assert "joint_Root" not in names and names[m.skeleton.root] == "Hips"
+    assert names[m.skeleton.chains[0][0]] == "Hips"
+    bone_names = {(names[a], names[b]) for a, b in m.skeleton.bones()}
+    assert ("Hips", "Spine") in bone_names and len(bone_names) == len(names) - 1
+    c = to_canonical(m)
+    toes = [names.index("Toes_L"), names.index("Toes_R")]
+    assert float(c.joints[:, toes, 1].min()) == pytest.approx(0.0, abs=1e-6)
+    assert float(c.joints[..., 1].min()) == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("file", BANDAI_TAKES)
+def test_bandai_left_at_plus_x_facing_plus_z(raw, file):
+    c = to_canonical(load_bvh(raw / file))
+    names, j0 = c.skeleton.joint_names, c.joints[0]
+    for left, right in (("UpperLeg_L", "UpperLeg_R"), ("UpperArm_L", "UpperArm_R")):
+        assert j0[names.index(left), 0] > 0.03 > -0.03 > j0[names.index(right), 0]
+

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.chains import (
     derive_chains,
+    drop_joints,
     joint_side,
     mirror_pairs_from_names,
     name_tokens,
+    root_markers,
+    smpl_matched_knots,
 )
+from motionlex.core.motion.skeleton import SMPL22
 
 MIXAMO = [("Hips", -1), ("Spine", 0), ("Spine1", 1), ("Spine2", 2), ("Neck", 3), ("Head", 4),
           ("HeadTop_End", 5), ("LeftShoulder", 3), ("LeftArm", 7), ("LeftForeArm", 8),
@@ -49,3 +55,53 @@ def test_name_tokens_and_sides():
     assert name_tokens("CC_Base_L_Hand") == ("cc", "base", "l", "hand")
     assert joint_side("UpperArm_R") == "right" and joint_side("lShldr") == "left"
     assert joint_side("Spine") is None
+
+
+def test_root_markers_only_above_the_pelvis_with_one_child():
+    # Bandai-like: marker -> Hips; a root with a second child (a prop) is kept
+    assert root_markers([-1, 0, 1, 1], pelvis=1) == (0,)
+    assert root_markers([-1, 0, 1, 2, 2], pelvis=2) == (0, 1)
+    assert root_markers([-1, 0, 0, 1, 1], pelvis=1) == ()
+    assert root_markers([-1, 0, 0], pelvis=0) == ()
+
+
+def test_drop_joints_reindexes_parents():
+    keep, names, parents = drop_joints(["root", "hips", "a", "b"], [-1, 0, 1, 1], [0])
+    assert keep == [1, 2, 3] and names == ("hips", "a", "b") and parents == (-1, 0, 0)
+
+
+def test_smpl_matched_knots_on_smpl22_are_its_own_resampling():
+    """SMPL-22's own chains get SMPL's equal index steps and arms that start at spine3."""
+    knots, origins = smpl_matched_knots(SMPL22.chains, np.ones(22))
+    for chain, k in zip(SMPL22.chains, knots):
+        np.testing.assert_allclose(k, np.linspace(0.0, 1.0, len(chain)), atol=1e-9)
+    assert origins == ((), ((9, 1.0),), ((9, 1.0),), (), ())
+
+
+def test_smpl_matched_knots_short_arms_and_legs_without_toes():
+    # torso 0-1-2-3-4 (arms branch at 3 = spine3, no neck); arm without collar; 3-joint arm;
+    # Daz-like legs pelvis-hip-twist-knee-ankle with no toe joint
+    chains = ((0, 1, 2, 3, 4), (3, 5, 6, 7), (3, 8, 9), (0, 10, 11, 12, 13), (0, 14, 15, 16, 17))
+    lengths = np.ones(18)
+    lengths[[11, 15]] = 0.1  # the twist joint sits 1/10 of the thigh below the hip
+    knots, origins = smpl_matched_knots(chains, lengths, has_toes=False)
+    assert knots[0] == pytest.approx((0.0, 0.2, 0.4, 0.6, 1.0))
+    assert knots[1] == pytest.approx((0.0, 0.5, 0.75, 1.0))
+    assert knots[2] == pytest.approx((0.0, 0.5, 1.0))
+    assert knots[3] == knots[4] == pytest.approx((0.0, 0.25, 0.25 + 0.25 / 11, 0.5, 1.0))
+    assert origins[1] == origins[2] == ((3, 1.0),)
+    with pytest.raises(ValueError, match="5 chains"):
+        smpl_matched_knots(chains[:4], lengths)
+
+
+def test_bandai_knots_put_patch_points_where_smpl_does(shared_data):
+    """The 5-joint Bandai torso gets SMPL-22's knots (Neck at 0.8 as SMPL's neck) and the
+    arms start halfway between Chest and Neck, where the SMPL-22 conversions put spine3."""
+    sk = load_bvh(shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh").skeleton
+    names = sk.joint_names
+    assert sk.knots[0] == pytest.approx((0.0, 0.2, 0.4, 0.8, 1.0), abs=0.01)
+    for arm in (1, 2):
+        assert sk.knots[arm] == pytest.approx((0.0, 0.25, 0.5, 0.75, 1.0))
+        origin = {names[j]: w for j, w in sk.origins[arm]}
+        assert origin == pytest.approx({"Chest": 0.5, "Neck": 0.5}, abs=0.02)
+    assert sk.origins[0] == sk.origins[3] == sk.origins[4] == ()

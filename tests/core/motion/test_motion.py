@@ -11,7 +11,7 @@ from motionlex.core.motion.motion import (
     resample,
     to_canonical,
 )
-from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.motion.skeleton import SMPL22, Skeleton
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,19 @@ def test_canonical_form_properties(shared_data):
     len_m = np.linalg.norm(m.joints[:, b[:, 1]] - m.joints[:, b[:, 0]], axis=-1)
     len_c = np.linalg.norm(c.joints[:, b[:, 1]] - c.joints[:, b[:, 0]], axis=-1)
     np.testing.assert_allclose(len_m, len_c, atol=1e-4)
+
+
+def test_floor_is_set_by_body_joints_not_markers_or_props(walk):
+    """A joint in no body-part chain (a prop or marker 30 cm under the floor) does not set
+    the floor: the body lands as it would without it."""
+    sk = Skeleton("with_marker", SMPL22.joint_names + ("marker",), SMPL22.parents + (0,),
+                  SMPL22.chains)
+    marker = walk.joints[:, :1].copy()
+    marker[..., 1] = walk.joints[..., 1].min() - 0.3
+    m = make_motion(np.concatenate([walk.joints, marker], axis=1), walk.fps, sk)
+    c, ref = to_canonical(m), to_canonical(walk)
+    np.testing.assert_allclose(c.joints[:, :22], ref.joints, atol=1e-5)
+    assert float(c.joints[:, 22, 1].min()) == pytest.approx(-0.3, abs=1e-4)
 
 
 def test_canonical_is_identity_on_canonical_data(walk):

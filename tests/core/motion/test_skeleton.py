@@ -38,6 +38,23 @@ def test_bones_drop_root_and_follow_parents():
 
 def test_roundtrip_dict():
     assert Skeleton.from_dict(KIT21.to_dict()) == KIT21
+    knotted = Skeleton("k", SMPL22.joint_names, SMPL22.parents, SMPL22.chains,
+                       knots=((0.0, 0.1, 0.2, 0.5, 0.8, 1.0),) + ((0.0, 0.25, 0.5, 0.75, 1.0),) * 4,
+                       origins=((), ((6, 0.5), (12, 0.5)), ((6, 0.5), (12, 0.5)), (), ()))
+    assert Skeleton.from_dict(knotted.to_dict()) == knotted
+    assert "knots" not in SMPL22.to_dict()
+
+
+def test_invalid_knots_and_origins_raise():
+    base = ("x", ("a", "b"), (-1, 0), ((0, 1),) * 5)
+    with pytest.raises(ValueError, match="knot lists"):
+        Skeleton(*base, knots=((0.0, 1.0),))
+    with pytest.raises(ValueError, match="rise from 0 to 1"):
+        Skeleton(*base, knots=((0.0, 0.5),) * 5)
+    with pytest.raises(ValueError, match="origins for"):
+        Skeleton(*base, origins=((),))
+    with pytest.raises(ValueError, match="summing to 1"):
+        Skeleton(*base, origins=(((0, 0.5),),) * 5)
 
 
 def test_invalid_skeletons_raise():

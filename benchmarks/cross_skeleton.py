@@ -1,0 +1,124 @@
+"""Benchmark: native-skeleton BVH vs its SMPL-22 conversion of the same take (issue 12, item 5).
+
+For each Bandai take in ``raw_bvh/`` (native 22-joint Bandai skeleton, centimetres, 30 fps)
+the SMPL-22 conversion is ``bandai/new_joints/bn<d>_<action>_<style>_<take>.npy``. Both are
+read with THE loader (``load_motion_file``) and encoded with THE encoding path
+(``encode_motions``) by the shipped model. Printed per take:
+
+- ``cos``: dense cosine between the BVH and its conversion;
+- ``rank``: rank of the conversion when the BVH queries the gallery Bandai val (70) + the
+  conversions (5: ``dash_normal_001`` has none) (1 = first);
+- ``back``: rank of the BVH when its conversion queries Bandai val + the 5 BVH files;
+- ``top5``: how many of the BVH query's top 5 (its own conversion excluded) have its action;
+  with ``--gallery all`` also ``top5all``: the same over all 3,002 Bandai clips (train +
+  val; the explorer's gallery is usually a whole dataset);
+- ``patch dz``: mean absolute difference of the z-scored patch images (overlapping frames),
+  the input-side gap the model sees.
+
+Usage: python benchmarks/cross_skeleton.py [--model resources/default_model] [--data DIR]
+       [--gallery val|all]
+Target (issue 12): rank 1 both ways for every take; top-5 holds the same action.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from motionlex.core.model.factory import load_checkpoint  # noqa: E402
+from motionlex.core.motion.files import load_motion_file  # noqa: E402
+from motionlex.core.patches import motion_patch_image, part_resampling_matrix  # noqa: E402
+from motionlex.core.retrieval.embed import encode_motions  # noqa: E402
+
+
+def conversion_id(bvh_name: str) -> str:
+    """``bandai_2_wave-right-hand_normal_001.bvh`` -> ``bn2_wave-right-hand_normal_001``."""
+    stem = Path(bvh_name).stem
+    _, d, rest = stem.split("_", 2)
+    return f"bn{d}_{rest}"
+
+
+def patch_gap(a, b, stats) -> float:
+    """Mean |z_a - z_b| over the overlapping frames of two canonical motions."""
+    t = min(a.num_frames, b.num_frames)
+    za = motion_patch_image(a.joints[:t], part_resampling_matrix(a.skeleton), stats)
+    zb = motion_patch_image(b.joints[:t], part_resampling_matrix(b.skeleton), stats)
+    return float(np.abs(za - zb).mean())
+
+
+def full_gallery_top5(model, stats, data: Path, meta: dict, e_bvh: np.ndarray,
+                      conv_ids: list[str]) -> list[int]:
+    """Same-action count in each BVH query's top 5 over all Bandai clips (own conversion out)."""
+    ids = sorted(meta)
+    motions = [load_motion_file(data / "bandai" / "new_joints" / f"{i}.npy") for i in ids]
+    gal = encode_motions(model, [(m.joints, m.skeleton) for m in motions], stats,
+                         long_clips="first").dense
+    out = []
+    for q, own in zip(e_bvh, conv_ids):
+        order = [k for k in np.argsort(-(gal @ q)) if ids[k] != own][:5]
+        out.append(sum(meta[ids[k]]["action"] == meta[own]["action"] for k in order))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="resources/default_model")
+    ap.add_argument("--data", default=os.environ.get("MOTIONLEX_DATA", "../shared/data"))
+    ap.add_argument("--gallery", choices=("val", "all"), default="val",
+                    help="'all' adds top-5 over every Bandai clip (about 1 min on 1 core)")
+    args = ap.parse_args()
+    data = Path(args.data)
+    model, stats = load_checkpoint(args.model, device="cpu")
+    meta = json.loads((data / "bandai" / "meta.json").read_text())
+    index = json.loads((data / "raw_bvh" / "index.json").read_text())
+    bvh_names = sorted(k for k in index if k.startswith("bandai_"))
+    missing = [k for k in bvh_names if conversion_id(k) not in meta]
+    for k in missing:  # dash_normal_001: 20 frames (0.67 s), no conversion in bandai/
+        print(f"skipped {k}: no SMPL-22 conversion {conversion_id(k)} in bandai/")
+    bvh_names = [k for k in bvh_names if k not in missing]
+    conv_ids = [conversion_id(k) for k in bvh_names]
+    val_ids = (data / "bandai" / "val.txt").read_text().split()
+    bvh = [load_motion_file(data / "raw_bvh" / k) for k in bvh_names]
+    conv = [load_motion_file(data / "bandai" / "new_joints" / f"{c}.npy") for c in conv_ids]
+    val = [load_motion_file(data / "bandai" / "new_joints" / f"{v}.npy") for v in val_ids]
+    enc = encode_motions(model, [(m.joints, m.skeleton) for m in bvh + conv + val], stats,
+                         long_clips="first").dense
+    n = len(bvh)
+    e_bvh, e_conv, e_val = enc[:n], enc[n:2 * n], enc[2 * n:]
+    actions = [meta[c]["action"] for c in conv_ids] + [meta[v]["action"] for v in val_ids]
+    gal_conv = np.concatenate([e_conv, e_val])  # BVH queries: conversions + val
+    gal_bvh = np.concatenate([e_bvh, e_val])  # conversion queries: BVH + val
+    top5_full = full_gallery_top5(model, stats, data, meta, e_bvh, conv_ids) \
+        if args.gallery == "all" else None
+    print(f"{'take':<44} {'cos':>6} {'rank':>5} {'back':>5} {'top5':>5} {'patch dz':>9}"
+          + (f" {'top5all':>8}" if top5_full else ""))
+    cos_all, mutual, top5_all = [], 0, []
+    for i, name in enumerate(bvh_names):
+        s = gal_conv @ e_bvh[i]
+        rank = int((s > s[i]).sum()) + 1
+        back_s = gal_bvh @ e_conv[i]
+        back = int((back_s > back_s[i]).sum()) + 1
+        order = [k for k in np.argsort(-s) if k != i][:5]
+        top5 = sum(actions[k] == actions[i] for k in order)
+        gap = patch_gap(bvh[i], conv[i], stats)
+        cos = float(e_bvh[i] @ e_conv[i])
+        cos_all.append(cos)
+        mutual += rank == 1 and back == 1
+        top5_all.append(top5)
+        print(f"{Path(name).stem:<44} {cos:6.3f} {rank:5d} {back:5d} {top5:5d} {gap:9.3f}"
+              + (f" {top5_full[i]:8d}" if top5_full else ""))
+    print(f"mean cosine {np.mean(cos_all):.3f}; mutual rank-1 {mutual}/{n}; "
+          f"BVH top-5 same action {np.mean(top5_all):.2f}/5 "
+          f"(queries with >= 1: {sum(t > 0 for t in top5_all)}/{n})"
+          + (f"; over all Bandai {np.mean(top5_full):.2f}/5" if top5_full else ""))
+
+
+if __name__ == "__main__":
+    main()
