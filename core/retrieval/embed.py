@@ -14,6 +14,7 @@ pooling carried over windows), so a search finds an action anywhere in a long cl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,6 +35,19 @@ class Embeddings(NamedTuple):
 
     dense: np.ndarray
     lexical: np.ndarray
+
+
+class TopWords(NamedTuple):
+    """Dense ``(N, D)`` float32 L2-normalised embeddings and each row's ``K`` heaviest lexical
+    words: ``values (N, K)`` float32 ``>= 0`` and ``ids (N, K)`` int64, ids ascending within a
+    row (a row with fewer than ``K`` non-zero words has zero values among them);
+    :func:`~.sparse.sparse_from_top_words` makes the index's CSR rows of them; ``num_words``
+    is the vocabulary size ``V`` of the full vectors."""
+
+    dense: np.ndarray
+    values: np.ndarray
+    ids: np.ndarray
+    num_words: int
 
 
 def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") -> list[int]:
@@ -64,8 +78,15 @@ def encode_motions(
     *,
     batch_size: int = 32,
     long_clips: str = "windows",
-) -> Embeddings:
+    lexical_top_k: int | None = None,
+) -> Embeddings | TopWords:
     """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
+
+    The clips (windows) are encoded ``batch_size`` at a time in their order. Each batch's
+    patch images are built with one :func:`~.patches.patches_from_joints` call per skeleton,
+    on a background thread while the model encodes the previous batch; windows are pooled
+    on the model's device (dense: sums added window by window in clip order, as a sequential
+    sum; lexical: maximum) and each batch's finished motions are copied to the CPU once.
 
     Args:
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
@@ -74,48 +95,137 @@ def encode_motions(
         stats: patch z-score statistics (the model's training statistics).
         batch_size: windows per forward pass.
         long_clips: see :func:`clip_windows`.
+        lexical_top_k: ``None``: return the full ``(n, V)`` lexical matrix. ``K``: return
+            only each motion's ``K`` heaviest words (:class:`TopWords`), selected on the
+            model's device by :func:`top_words` (the selection
+            :func:`~.sparse.sparsify_lexical` makes), so no ``(n, V)`` matrix is copied.
 
     Returns:
-        :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``).
+        :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``), or with
+        ``lexical_top_k`` a :class:`TopWords` (``dense (n, D)``, ``values``/``ids (n, K)``).
 
     Raises:
-        ValueError: no motions, or a joint array that does not match its skeleton.
+        ValueError: no motions, ``lexical_top_k < 1``, or a joint array that does not match
+            its skeleton.
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`~.patches.patches_from_joints`).
     """
     if not motions:
         raise ValueError("no motions to encode")
+    if lexical_top_k is not None and lexical_top_k < 1:
+        raise ValueError(f"lexical_top_k must be >= 1 or None, got {lexical_top_k}")
     model.eval()
     max_frames = int(model.config.max_frames)
-    clips: list[tuple[int, np.ndarray, Skeleton]] = []
-    for i, (joints, skeleton) in enumerate(motions):
-        for s in clip_windows(len(joints), max_frames, long_clips):
-            clips.append((i, joints[s:s + max_frames], skeleton))
+    clips: list[tuple[int, int]] = []  # (motion, first frame)
+    for i, (joints, _) in enumerate(motions):
+        clips.extend((i, s) for s in clip_windows(len(joints), max_frames, long_clips))
+    owner = np.array([i for i, _ in clips], np.int64)
     matrices: dict[Skeleton, np.ndarray] = {}
-    dense: np.ndarray | None = None
-    lexical: np.ndarray | None = None
-    for b in range(0, len(clips), batch_size):
+
+    def prepare(b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Patch images and row masks of clips ``b .. b + batch_size``, one call per skeleton."""
         chunk = clips[b:b + batch_size]
-        images, masks = [], []
-        for _, joints, skeleton in chunk:
+        groups: dict[Skeleton, list[int]] = {}
+        for pos, (i, _) in enumerate(chunk):
+            groups.setdefault(motions[i][1], []).append(pos)
+        images = masks = None
+        for skeleton, positions in groups.items():
             if skeleton not in matrices:
                 matrices[skeleton] = part_resampling_matrix(skeleton)
-            img, mask, _ = patches_from_joints([joints], matrices[skeleton], stats, max_frames)
-            images.append(img)
-            masks.append(mask)
-        out = model.forward_motion(torch.from_numpy(np.concatenate(images)),
-                                   torch.from_numpy(np.concatenate(masks)))
-        d = out.dense.float().cpu().numpy()
-        lex = out.lexical.float().cpu().numpy()
-        if dense is None:
-            dense = np.zeros((len(motions), d.shape[1]), np.float32)
-            lexical = np.zeros((len(motions), lex.shape[1]), np.float32)
-        for row, (i, _, _) in enumerate(chunk):
-            dense[i] += d[row]
-            np.maximum(lexical[i], lex[row], out=lexical[i])
+            windows = [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
+                       for p in positions]
+            img, mask, _ = patches_from_joints(windows, matrices[skeleton], stats, max_frames)
+            if len(groups) == 1:
+                images, masks = img, mask
+                break
+            if images is None:
+                images = np.empty((len(chunk),) + img.shape[1:], img.dtype)
+                masks = np.empty((len(chunk),) + mask.shape[1:], mask.dtype)
+            images[positions], masks[positions] = img, mask
+        return torch.from_numpy(images), torch.from_numpy(masks)
+
+    n = len(motions)
+    dense: np.ndarray | None = None
+    lexical: np.ndarray | None = None
+    carry: tuple[int, torch.Tensor, torch.Tensor] | None = None  # motion continued next batch
+    starts = list(range(0, len(clips), batch_size))
+    with ThreadPoolExecutor(1, thread_name_prefix="motion-patches") as pool:
+        pending = pool.submit(prepare, starts[0])
+        for k, b in enumerate(starts):
+            patches, masks = pending.result()
+            if k + 1 < len(starts):
+                pending = pool.submit(prepare, starts[k + 1])
+            out = model.forward_motion(patches, masks)
+            d, lex = out.dense.float(), out.lexical.float()
+            dev = d.device
+            e = min(b + batch_size, len(clips))
+            lo, hi = int(owner[b]), int(owner[e - 1])
+            local = owner[b:e] - lo
+            # window ordinal of each clip among its motion's clips in this batch
+            first = np.r_[0, np.flatnonzero(np.diff(local)) + 1]
+            ordinal = np.arange(e - b) - np.repeat(first, np.diff(np.r_[first, e - b]))
+            pooled_d = torch.zeros((hi - lo + 1, d.shape[1]), dtype=torch.float32, device=dev)
+            pooled_l = torch.zeros((hi - lo + 1, lex.shape[1]), dtype=torch.float32, device=dev)
+            if carry is not None and carry[0] == lo:
+                pooled_d[0], pooled_l[0] = carry[1], carry[2]
+            idx = torch.from_numpy(local).to(dev)
+            for w in range(int(ordinal.max()) + 1):  # each target once per call: in order
+                rows = torch.from_numpy(np.flatnonzero(ordinal == w)).to(dev)
+                pooled_d.index_add_(0, idx[rows], d[rows])
+            pooled_l.scatter_reduce_(0, idx[:, None].expand_as(lex), lex, "amax")
+            done = hi - lo + 1
+            if e < len(clips) and owner[e] == hi:  # the last motion goes on in the next batch
+                carry, done = (hi, pooled_d[-1].clone(), pooled_l[-1].clone()), done - 1
+            else:
+                carry = None
+            if done == 0:
+                continue
+            if dense is None:
+                dense = np.zeros((n, d.shape[1]), np.float32)
+                if lexical_top_k is None:
+                    lexical = np.zeros((n, lex.shape[1]), np.float32)
+                else:
+                    num_words = lex.shape[1]
+                    kk = min(lexical_top_k, num_words)
+                    values = np.zeros((n, kk), np.float32)
+                    ids = np.zeros((n, kk), np.int64)
+            dense[lo:lo + done] = pooled_d[:done].cpu().numpy()
+            if lexical_top_k is None:
+                lexical[lo:lo + done] = pooled_l[:done].cpu().numpy()
+            else:
+                v, w_ids = top_words(pooled_l[:done], lexical_top_k)
+                values[lo:lo + done], ids[lo:lo + done] = v.cpu().numpy(), w_ids.cpu().numpy()
     dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-    return Embeddings(dense, lexical)
+    if lexical_top_k is None:
+        return Embeddings(dense, lexical)
+    return TopWords(dense, values, ids, num_words)
+
+
+def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` heaviest words of each row, on the tensor's device.
+
+    Ties at the ``k``-th weight go to the lowest word ids, so the selection is deterministic
+    and equals :func:`~.sparse.top_words_np` (what :func:`~.sparse.sparsify_lexical` keeps).
+
+    Args:
+        lexical: ``(B, V)`` float lexical vectors.
+        k: words per row (clamped to ``V``).
+
+    Returns:
+        ``(values (B, k) same dtype, ids (B, k) int64)``, ids ascending within each row.
+    """
+    b, v = lexical.shape
+    k = min(int(k), v)
+    if b == 0:
+        return lexical[:, :k], torch.zeros((0, k), dtype=torch.int64, device=lexical.device)
+    thr = torch.topk(lexical, k, dim=1, sorted=False).values.amin(dim=1, keepdim=True)
+    above = lexical > thr
+    tied = lexical == thr
+    need = k - above.sum(dim=1, keepdim=True)
+    keep = above | (tied & (torch.cumsum(tied, dim=1) <= need))
+    ids = torch.nonzero(keep)[:, 1].reshape(b, k)
+    return torch.gather(lexical, 1, ids), ids
 
 
 @torch.inference_mode()
