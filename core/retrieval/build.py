@@ -280,7 +280,7 @@ def build_steps(
 
 def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
                  patch_stats: PatchStats, settings: IndexSettings, batch_size: int = 32,
-                 ) -> tuple[np.ndarray, sp.csr_matrix]:
+                 patches_on_device: bool | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
     """The rows :func:`build_steps` stores for a batch of motions (its per-batch work).
 
     With ``settings.lexical_top_k`` the heaviest words are selected on the model's device
@@ -293,6 +293,8 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
         patch_stats: the model's patch statistics.
         settings: the index's encoding settings.
         batch_size: windows per forward pass.
+        patches_on_device: see :func:`encode_motions` (``None``: on the device when it is
+            CUDA).
 
     Returns:
         ``(dense (B, D) float32 unit rows, lexical (B, V) float32 CSR)`` as
@@ -302,10 +304,12 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
     top_k = settings.lexical_top_k
     if top_k is None:
         d, lex = encode_motions(model, motions, patch_stats, batch_size=batch_size,
-                                long_clips=settings.long_clips)
+                                long_clips=settings.long_clips,
+                                patches_on_device=patches_on_device)
         return d, sparsify_lexical(lex, None, similarity)
     emb = encode_motions(model, motions, patch_stats, batch_size=batch_size,
-                         long_clips=settings.long_clips, lexical_top_k=top_k)
+                         long_clips=settings.long_clips, lexical_top_k=top_k,
+                         patches_on_device=patches_on_device)
     return emb.dense, sparse_from_top_words(emb.values, emb.ids, emb.num_words, similarity)
 
 

@@ -167,3 +167,32 @@ def test_top_words_ties_go_to_lowest_ids():
         # the kept weights are the k largest, and ties go to the lowest ids
         np.testing.assert_array_equal(np.sort(vn, axis=1), np.sort(lex, axis=1)[:, 40 - kk:])
     np.testing.assert_array_equal(top_words_np(lex, 5)[1][4], [0, 1, 2, 3, 4])
+
+
+def test_patch_images_on_device_equal_numpy(model, stats, mixed_motions):
+    """The GPU path's patch images (padded joints to the device, resampling there) equal
+    patches_from_joints' to float32 round-off, and so do the embeddings (run here on CPU)."""
+    import torch
+
+    from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+    from motionlex.core.retrieval.embed import _pad_joints, device_patch_images
+
+    for sk in {s for _, s in mixed_motions}:
+        windows = [j[:224] for j, s in mixed_motions if s == sk]
+        mat = part_resampling_matrix(sk)
+        ref, _, _ = patches_from_joints(windows, mat, stats, 224)
+        g = _pad_joints(sk, list(range(len(windows))), windows, 224)
+        img = device_patch_images(torch.from_numpy(g.joints), torch.from_numpy(g.lengths),
+                                  torch.from_numpy(mat), stats).numpy()
+        assert img.dtype == np.float32 and img.shape == ref.shape
+        np.testing.assert_allclose(img, ref, rtol=1e-5, atol=1e-5)
+        assert ((img == 0) == (ref == 0)).mean() > 0.999  # the same padded frames
+    for bs in (32, 3):
+        ref_d, ref_l = encode_motions(model, mixed_motions, stats, batch_size=bs)
+        d, lex = encode_motions(model, mixed_motions, stats, batch_size=bs,
+                                patches_on_device=True)
+        np.testing.assert_allclose(d, ref_d, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(lex, ref_l, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="expected"):
+        encode_motions(model, [(np.zeros((30, 5, 3), np.float32), mixed_motions[0][1])], stats,
+                       patches_on_device=True)
