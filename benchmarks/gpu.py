@@ -9,10 +9,15 @@ weights, so no hub, no data files and no spaCy are needed):
    multi-event ", then" captions whose event-shuffled copies are the CAR negatives, built by a
    plain string shuffle). Warm-up steps, then timed steps between ``synchronize`` calls:
    pairs/s and peak GPU memory.
-2. Index build: what ``build_steps`` does per batch of motions (``encode_motions`` +
-   ``sparsify_lexical``: its ``flush``) on random-walk SMPL-22 joint sequences of 60-224
-   frames, in bf16 autocast, without file reading or writing: motions/s. Also the parts: CPU
-   patch images per motion, the GPU encoder alone on ready patches, the sparsification.
+2. Index build: what ``build_steps`` does per batch of motions (``build.encode_batch``:
+   ``encode_motions`` with the top words selected on the device, then the CSR rows) on
+   random-walk SMPL-22 joint sequences of 60-224 frames, in bf16 autocast, without file
+   reading or writing: motions/s (on CUDA the patch images are made on the device from the
+   padded joints). On a few batches also: the same with the other patch images (NumPy ones on
+   CUDA; on a CPU the torch ones, so a smoke run checks both paths), and the old path
+   (NumPy patch images, full ``(B, V)`` lexical copied to the CPU, ``sparsify_lexical`` in
+   NumPy). The parts: CPU patch images per motion (one batched call), CPU padded joints per
+   motion (all the device path does on the CPU), the GPU encoder alone on ready patches.
 3. Query latency: one caption through ``encode_texts`` + dense top-10 (torch matmul + topk)
    over synthetic unit-vector galleries of 100k and 1M on the device: p50/p95 over 200 queries.
 
@@ -90,7 +95,8 @@ from motionlex.core.model.model import MotionTextModel  # noqa: E402
 from motionlex.core.model.text_encoder import TextEncoder  # noqa: E402
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints  # noqa: E402
-from motionlex.core.retrieval.embed import encode_motions, encode_texts  # noqa: E402
+from motionlex.core.retrieval.build import encode_batch  # noqa: E402
+from motionlex.core.retrieval.embed import _pad_joints, encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
 from motionlex.core.train.objectives import create_objective  # noqa: E402
@@ -254,40 +260,67 @@ def random_walk_motions(rng: np.random.Generator, n: int) -> list[tuple[np.ndarr
     return out
 
 
-def bench_index(model: MotionTextModel, args, device, rng) -> tuple[dict, dict]:
-    """``build_steps``' flush (encode_motions + sparsify_lexical) per batch; then its parts."""
+def bench_index(model: MotionTextModel, args, device, rng) -> list[dict]:
+    """``build_steps``' per-batch work (``build.encode_batch``: encode_motions with the top
+    words selected on the device, then the CSR rows) per batch; on a few batches the same
+    with NumPy patch images, and the old path (NumPy patches, full lexical copied and
+    sparsified in NumPy); then the parts."""
     model.eval()
     stats = PatchStats.identity()
     settings = IndexSettings()
     similarity = str(model.config.lexical_similarity)
     bs = args.index_batch
-    reset_peak(device)
-    done, enc_s, sparse_s, nnz = 0, 0.0, 0.0, 0
-    t_start = time.perf_counter()
-    while done < args.motions and time.perf_counter() - t_start < args.index_seconds:
-        chunk = random_walk_motions(rng, min(bs, args.motions - done))  # not timed
-        t0 = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
-            emb = encode_motions(model, chunk, stats, batch_size=bs,
-                                 long_clips=settings.long_clips)
-        t1 = time.perf_counter()
+
+    def new_path(chunk, on_device=None):
+        dense, lex = encode_batch(model, chunk, stats, settings, bs,
+                                  patches_on_device=on_device)
+        return dense.astype(np.float16), lex.nnz
+
+    def old_path(chunk):
+        emb = encode_motions(model, chunk, stats, batch_size=bs, long_clips=settings.long_clips,
+                             patches_on_device=False)
         lex = sparsify_lexical(emb.lexical, settings.lexical_top_k, similarity)
-        _ = emb.dense.astype(np.float16)
-        t2 = time.perf_counter()
-        enc_s, sparse_s = enc_s + t1 - t0, sparse_s + t2 - t1
-        nnz, done = nnz + lex.nnz, done + len(chunk)
-    build = {
-        "value": done / (enc_s + sparse_s), "unit": "motions/s", "motions": done,
-        "batch": bs, "encode_s": round(enc_s, 2), "sparsify_s": round(sparse_s, 2),
-        "words_per_motion": nnz / max(done, 1), "peak_gib": peak_gib(device),
-    }
-    # the parts: CPU patch images (as encode_motions makes them), the encoder alone
-    sample = random_walk_motions(rng, min(done, 2 * bs, 1024) or bs)
+        return emb.dense.astype(np.float16), lex.nnz
+
+    def timed(fn, motions: int, seconds: float) -> dict:
+        done, spent, nnz = 0, 0.0, 0
+        t_start = time.perf_counter()
+        while done < motions and time.perf_counter() - t_start < seconds:
+            chunk = random_walk_motions(rng, min(bs, motions - done))  # not timed
+            t0 = time.perf_counter()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
+                _, k = fn(chunk)
+            spent += time.perf_counter() - t0
+            nnz, done = nnz + k, done + len(chunk)
+        return {"value": done / spent, "unit": "motions/s", "motions": done, "batch": bs,
+                "seconds": round(spent, 2), "words_per_motion": nnz / max(done, 1)}
+
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
+        new_path(random_walk_motions(rng, bs))  # warm-up (kernels, allocator)
+    reset_peak(device)
+    rows = [{"measure": "index build", **timed(new_path, args.motions, args.index_seconds),
+             "patches": "device" if device.type == "cuda" else "numpy",
+             "peak_gib": peak_gib(device)}]
+    few = min(args.motions, 8 * bs)
+    other = device.type != "cuda"  # the other patch path, so a CPU smoke run checks both
+    rows.append({"measure": f"index: {'torch' if other else 'numpy'} patches, device top words",
+                 **timed(lambda c: new_path(c, other), few, args.index_seconds / 3)})
+    rows.append({"measure": "index: old path (numpy patches, full lexical, numpy sparsify)",
+                 **timed(old_path, few, args.index_seconds / 3)})
+    # the parts: CPU patch images (one patches_from_joints call per batch, as encode_motions
+    # makes them for one skeleton) or only the padded joints (the device path), the encoder
+    # alone on ready patches
+    sample = random_walk_motions(rng, min(args.motions, 2 * bs, 1024))
     matrix = part_resampling_matrix(SMPL22)
     t0 = time.perf_counter()
-    for joints, _ in sample:
-        patches_from_joints([joints], matrix, stats, model.config.max_frames)
+    for b in range(0, len(sample), bs):
+        patches_from_joints([j for j, _ in sample[b:b + bs]], matrix, stats,
+                            model.config.max_frames)
     cpu_ms = 1e3 * (time.perf_counter() - t0) / len(sample)
+    t0 = time.perf_counter()
+    for b in range(0, len(sample), bs):
+        _pad_joints(SMPL22, [], [j for j, _ in sample[b:b + bs]], model.config.max_frames)
+    pad_ms = 1e3 * (time.perf_counter() - t0) / len(sample)
     batch = synthetic_batch(rng, bs, model.config, device)
     reps = 3 if args.smoke else 10
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
@@ -299,12 +332,13 @@ def bench_index(model: MotionTextModel, args, device, rng) -> tuple[dict, dict]:
             out = model.forward_motion(batch["patches"], batch["row_mask"])
         sync(device)
     gpu = bs * reps / (time.perf_counter() - t0)
-    parts = {"value": gpu, "unit": "motions/s", "batch": bs,
-             "cpu_patches_ms_per_motion": round(cpu_ms, 3),
-             "cpu_patches_motions_per_s": round(1e3 / cpu_ms, 1)}
+    rows.append({"measure": "index: encoder only", "value": gpu, "unit": "motions/s",
+                 "batch": bs, "cpu_patches_ms_per_motion": round(cpu_ms, 3),
+                 "cpu_patches_motions_per_s": round(1e3 / cpu_ms, 1),
+                 "cpu_pad_joints_ms_per_motion": round(pad_ms, 3)})
     del out, batch
     free(device)
-    return build, parts
+    return rows
 
 
 def bench_query(model: MotionTextModel, args, device, rng) -> list[dict]:
@@ -397,9 +431,6 @@ def run_model(name: str, tokenizer, args, device, t_start: float) -> list[dict]:
             out = fn(model, args, device, rng)
             if measure == "train":
                 rows.append({"measure": measure, **out})
-            elif measure == "index build":
-                rows.append({"measure": measure, **out[0]})
-                rows.append({"measure": "index: encoder only", **out[1]})
             else:
                 rows.extend(out)
         except Exception as exc:  # noqa: BLE001 - report it in the row, go on

@@ -37,7 +37,7 @@ from motionlex.core.retrieval.index import (
     IndexSettings,
 )
 from motionlex.core.retrieval.index_writer import write_index
-from motionlex.core.retrieval.sparse import sparsify_lexical
+from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
 
 logger = logging.getLogger(__name__)
 
@@ -183,10 +183,10 @@ def build_steps(
     def flush() -> None:
         if not batch:
             return
-        d, lex = encode_motions(model, [(m.joints, m.skeleton) for m, *_ in batch], patch_stats,
-                                batch_size=batch_size, long_clips=settings.long_clips)
+        d, lex = encode_batch(model, [(m.joints, m.skeleton) for m, *_ in batch],
+                              patch_stats, settings, batch_size)
         new.dense.append(d)
-        new.lexical.append(sparsify_lexical(lex, settings.lexical_top_k, similarity))
+        new.lexical.append(lex)
         for m, rec, source, sha, dataset in batch:
             item_id = _unique_id(f"{dataset}/{rec.id}", taken)
             new.ids.append(item_id)
@@ -276,6 +276,41 @@ def build_steps(
     del old
     index = GalleryIndex.load(target, verify=False)
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds)
+
+
+def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
+                 patch_stats: PatchStats, settings: IndexSettings, batch_size: int = 32,
+                 patches_on_device: bool | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The rows :func:`build_steps` stores for a batch of motions (its per-batch work).
+
+    With ``settings.lexical_top_k`` the heaviest words are selected on the model's device
+    (:func:`encode_motions` with ``lexical_top_k``) and only they are copied to the CPU;
+    without it the full lexical vectors are copied and kept whole.
+
+    Args:
+        model: the :class:`~.model.MotionTextModel`.
+        motions: ``(joints, skeleton)`` pairs.
+        patch_stats: the model's patch statistics.
+        settings: the index's encoding settings.
+        batch_size: windows per forward pass.
+        patches_on_device: see :func:`encode_motions` (``None``: on the device when it is
+            CUDA).
+
+    Returns:
+        ``(dense (B, D) float32 unit rows, lexical (B, V) float32 CSR)`` as
+        ``sparsify_lexical(encode_motions(...).lexical, top_k, similarity)`` gives them.
+    """
+    similarity = str(model.config.lexical_similarity)
+    top_k = settings.lexical_top_k
+    if top_k is None:
+        d, lex = encode_motions(model, motions, patch_stats, batch_size=batch_size,
+                                long_clips=settings.long_clips,
+                                patches_on_device=patches_on_device)
+        return d, sparsify_lexical(lex, None, similarity)
+    emb = encode_motions(model, motions, patch_stats, batch_size=batch_size,
+                         long_clips=settings.long_clips, lexical_top_k=top_k,
+                         patches_on_device=patches_on_device)
+    return emb.dense, sparse_from_top_words(emb.values, emb.ids, emb.num_words, similarity)
 
 
 def build_index(

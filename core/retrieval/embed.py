@@ -14,6 +14,7 @@ pooling carried over windows), so a search finds an action anywhere in a long cl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,7 +23,13 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.motion.skeleton import Skeleton
-from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints
+from motionlex.core.patches import (
+    PATCH_LEN,
+    PatchStats,
+    part_resampling_matrix,
+    patch_row_mask,
+    patches_from_joints,
+)
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -34,6 +41,19 @@ class Embeddings(NamedTuple):
 
     dense: np.ndarray
     lexical: np.ndarray
+
+
+class TopWords(NamedTuple):
+    """Dense ``(N, D)`` float32 L2-normalised embeddings and each row's ``K`` heaviest lexical
+    words: ``values (N, K)`` float32 ``>= 0`` and ``ids (N, K)`` int64, ids ascending within a
+    row (a row with fewer than ``K`` non-zero words has zero values among them);
+    :func:`~.sparse.sparse_from_top_words` makes the index's CSR rows of them; ``num_words``
+    is the vocabulary size ``V`` of the full vectors."""
+
+    dense: np.ndarray
+    values: np.ndarray
+    ids: np.ndarray
+    num_words: int
 
 
 def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") -> list[int]:
@@ -64,8 +84,17 @@ def encode_motions(
     *,
     batch_size: int = 32,
     long_clips: str = "windows",
-) -> Embeddings:
+    lexical_top_k: int | None = None,
+    patches_on_device: bool | None = None,
+) -> Embeddings | TopWords:
     """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
+
+    The clips (windows) are encoded ``batch_size`` at a time in their order. Each batch's
+    patch images are built with one :func:`~.patches.patches_from_joints` call per skeleton
+    (or, see ``patches_on_device``, its padded joints are), on a background thread while the
+    model encodes the previous batch; windows are pooled
+    on the model's device (dense: sums added window by window in clip order, as a sequential
+    sum; lexical: maximum) and each batch's finished motions are copied to the CPU once.
 
     Args:
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
@@ -74,48 +103,238 @@ def encode_motions(
         stats: patch z-score statistics (the model's training statistics).
         batch_size: windows per forward pass.
         long_clips: see :func:`clip_windows`.
+        lexical_top_k: ``None``: return the full ``(n, V)`` lexical matrix. ``K``: return
+            only each motion's ``K`` heaviest words (:class:`TopWords`), selected on the
+            model's device by :func:`top_words` (the selection
+            :func:`~.sparse.sparsify_lexical` makes), so no ``(n, V)`` matrix is copied.
+        patches_on_device: ``True``: only the padded joints are made on the CPU and the
+            patch images are computed on the model's device (:func:`device_patch_images`,
+            equal to the NumPy images to float32 round-off); ``False``: NumPy
+            (:func:`~.patches.patches_from_joints`); ``None``: on the device when it is CUDA.
 
     Returns:
-        :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``).
+        :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``), or with
+        ``lexical_top_k`` a :class:`TopWords` (``dense (n, D)``, ``values``/``ids (n, K)``).
 
     Raises:
-        ValueError: no motions, or a joint array that does not match its skeleton.
+        ValueError: no motions, ``lexical_top_k < 1``, or a joint array that does not match
+            its skeleton.
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`~.patches.patches_from_joints`).
     """
     if not motions:
         raise ValueError("no motions to encode")
+    if lexical_top_k is not None and lexical_top_k < 1:
+        raise ValueError(f"lexical_top_k must be >= 1 or None, got {lexical_top_k}")
     model.eval()
     max_frames = int(model.config.max_frames)
-    clips: list[tuple[int, np.ndarray, Skeleton]] = []
-    for i, (joints, skeleton) in enumerate(motions):
-        for s in clip_windows(len(joints), max_frames, long_clips):
-            clips.append((i, joints[s:s + max_frames], skeleton))
-    matrices: dict[Skeleton, np.ndarray] = {}
-    dense: np.ndarray | None = None
-    lexical: np.ndarray | None = None
-    for b in range(0, len(clips), batch_size):
+    clips: list[tuple[int, int]] = []  # (motion, first frame)
+    for i, (joints, _) in enumerate(motions):
+        clips.extend((i, s) for s in clip_windows(len(joints), max_frames, long_clips))
+    owner = np.array([i for i, _ in clips], np.int64)
+    matrices: dict[Skeleton, Any] = {}
+    model_device = torch.device(getattr(model, "device", "cpu"))
+    on_device = model_device.type == "cuda" if patches_on_device is None else patches_on_device
+
+    def prepare(b: int) -> tuple[torch.Tensor, torch.Tensor] | list[_JointGroup]:
+        """Patch images and row masks of clips ``b .. b + batch_size``, one call per skeleton
+        (on the device: the padded joints per skeleton, made into images by the caller)."""
         chunk = clips[b:b + batch_size]
-        images, masks = [], []
-        for _, joints, skeleton in chunk:
+        groups: dict[Skeleton, list[int]] = {}
+        for pos, (i, _) in enumerate(chunk):
+            groups.setdefault(motions[i][1], []).append(pos)
+        if on_device:
+            return [_pad_joints(skeleton, positions,
+                                [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
+                                 for p in positions], max_frames)
+                    for skeleton, positions in groups.items()]
+        images = masks = None
+        for skeleton, positions in groups.items():
             if skeleton not in matrices:
                 matrices[skeleton] = part_resampling_matrix(skeleton)
-            img, mask, _ = patches_from_joints([joints], matrices[skeleton], stats, max_frames)
-            images.append(img)
-            masks.append(mask)
-        out = model.forward_motion(torch.from_numpy(np.concatenate(images)),
-                                   torch.from_numpy(np.concatenate(masks)))
-        d = out.dense.float().cpu().numpy()
-        lex = out.lexical.float().cpu().numpy()
-        if dense is None:
-            dense = np.zeros((len(motions), d.shape[1]), np.float32)
-            lexical = np.zeros((len(motions), lex.shape[1]), np.float32)
-        for row, (i, _, _) in enumerate(chunk):
-            dense[i] += d[row]
-            np.maximum(lexical[i], lex[row], out=lexical[i])
+            windows = [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
+                       for p in positions]
+            img, mask, _ = patches_from_joints(windows, matrices[skeleton], stats, max_frames)
+            if len(groups) == 1:
+                images, masks = img, mask
+                break
+            if images is None:
+                images = np.empty((len(chunk),) + img.shape[1:], img.dtype)
+                masks = np.empty((len(chunk),) + mask.shape[1:], mask.dtype)
+            images[positions], masks[positions] = img, mask
+        return torch.from_numpy(images), torch.from_numpy(masks)
+
+    n = len(motions)
+    dense: np.ndarray | None = None
+    lexical: np.ndarray | None = None
+    carry: tuple[int, torch.Tensor, torch.Tensor] | None = None  # motion continued next batch
+    starts = list(range(0, len(clips), batch_size))
+    with ThreadPoolExecutor(1, thread_name_prefix="motion-patches") as pool:
+        pending = pool.submit(prepare, starts[0])
+        for k, b in enumerate(starts):
+            prepared = pending.result()
+            if k + 1 < len(starts):
+                pending = pool.submit(prepare, starts[k + 1])
+            if on_device:
+                out = model.forward_motion(*_device_patches(prepared, stats, model_device,
+                                                            matrices))
+            else:
+                out = model.forward_motion(*prepared)
+            d, lex = out.dense.float(), out.lexical.float()
+            dev = d.device
+            e = min(b + batch_size, len(clips))
+            lo, hi = int(owner[b]), int(owner[e - 1])
+            local = owner[b:e] - lo
+            # window ordinal of each clip among its motion's clips in this batch
+            first = np.r_[0, np.flatnonzero(np.diff(local)) + 1]
+            ordinal = np.arange(e - b) - np.repeat(first, np.diff(np.r_[first, e - b]))
+            pooled_d = torch.zeros((hi - lo + 1, d.shape[1]), dtype=torch.float32, device=dev)
+            pooled_l = torch.zeros((hi - lo + 1, lex.shape[1]), dtype=torch.float32, device=dev)
+            if carry is not None and carry[0] == lo:
+                pooled_d[0], pooled_l[0] = carry[1], carry[2]
+            idx = torch.from_numpy(local).to(dev)
+            for w in range(int(ordinal.max()) + 1):  # each target once per call: in order
+                rows = torch.from_numpy(np.flatnonzero(ordinal == w)).to(dev)
+                pooled_d.index_add_(0, idx[rows], d[rows])
+            pooled_l.scatter_reduce_(0, idx[:, None].expand_as(lex), lex, "amax")
+            done = hi - lo + 1
+            if e < len(clips) and owner[e] == hi:  # the last motion goes on in the next batch
+                carry, done = (hi, pooled_d[-1].clone(), pooled_l[-1].clone()), done - 1
+            else:
+                carry = None
+            if done == 0:
+                continue
+            if dense is None:
+                dense = np.zeros((n, d.shape[1]), np.float32)
+                if lexical_top_k is None:
+                    lexical = np.zeros((n, lex.shape[1]), np.float32)
+                else:
+                    num_words = lex.shape[1]
+                    kk = min(lexical_top_k, num_words)
+                    values = np.zeros((n, kk), np.float32)
+                    ids = np.zeros((n, kk), np.int64)
+            dense[lo:lo + done] = pooled_d[:done].cpu().numpy()
+            if lexical_top_k is None:
+                lexical[lo:lo + done] = pooled_l[:done].cpu().numpy()
+            else:
+                v, w_ids = top_words(pooled_l[:done], lexical_top_k)
+                values[lo:lo + done], ids[lo:lo + done] = v.cpu().numpy(), w_ids.cpu().numpy()
     dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-    return Embeddings(dense, lexical)
+    if lexical_top_k is None:
+        return Embeddings(dense, lexical)
+    return TopWords(dense, values, ids, num_words)
+
+
+def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` heaviest words of each row, on the tensor's device.
+
+    Ties at the ``k``-th weight go to the lowest word ids, so the selection is deterministic
+    and equals :func:`~.sparse.top_words_np` (what :func:`~.sparse.sparsify_lexical` keeps).
+
+    Args:
+        lexical: ``(B, V)`` float lexical vectors.
+        k: words per row (clamped to ``V``).
+
+    Returns:
+        ``(values (B, k) same dtype, ids (B, k) int64)``, ids ascending within each row.
+
+    Raises:
+        ValueError: NaN weights.
+    """
+    b, v = lexical.shape
+    k = min(int(k), v)
+    if b == 0:
+        return lexical[:, :k], torch.zeros((0, k), dtype=torch.int64, device=lexical.device)
+    thr = torch.topk(lexical, k, dim=1, sorted=False).values.amin(dim=1, keepdim=True)
+    above = lexical > thr
+    tied = lexical == thr
+    need = k - above.sum(dim=1, keepdim=True)
+    keep = above | (tied & (torch.cumsum(tied, dim=1) <= need))
+    ids = torch.nonzero(keep)[:, 1]
+    if ids.numel() != b * k:
+        raise ValueError("lexical weights must be finite (NaN in a lexical vector)")
+    ids = ids.reshape(b, k)
+    return torch.gather(lexical, 1, ids), ids
+
+
+class _JointGroup(NamedTuple):
+    """One skeleton's clips of a batch: their positions, padded joints and lengths."""
+
+    skeleton: Skeleton
+    positions: list[int]
+    joints: np.ndarray  # (b, max_frames, J, 3) float32, zeros after each clip's end
+    lengths: np.ndarray  # (b,) int64
+
+
+def _pad_joints(skeleton: Skeleton, positions: list[int], windows: list[np.ndarray],
+                max_frames: int) -> _JointGroup:
+    j = skeleton.num_joints
+    joints = np.zeros((len(windows), max_frames, j, 3), np.float32)
+    lengths = np.zeros(len(windows), np.int64)
+    for k, w in enumerate(windows):
+        if w.ndim != 3 or w.shape[1:] != (j, 3):
+            raise ValueError(f"motion {k}: expected (T, {j}, 3), got {w.shape}")
+        joints[k, :len(w)] = w[:max_frames]
+        lengths[k] = min(len(w), max_frames)
+    return _JointGroup(skeleton, positions, joints, lengths)
+
+
+def device_patch_images(joints: torch.Tensor, lengths: torch.Tensor, matrix: torch.Tensor,
+                        stats: PatchStats | None) -> torch.Tensor:
+    """:func:`~.patches.motion_patch_image` on a torch device (the build's GPU path).
+
+    The same operations in the same order (last real pose repeated into the last partial
+    patch row, z-score as subtract-then-multiply, zeros past the kept rows); the resampling
+    product is computed in float64 (no TF32 or bf16 autocast can touch it) and rounded to
+    float32, so the images equal the NumPy ones to float32 round-off.
+
+    Args:
+        joints: ``(B, T, J, 3)`` float32 padded joints, metres.
+        lengths: ``(B,)`` int64 valid frame counts (``1 .. T``).
+        matrix: ``(80, J)`` resampling matrix.
+        stats: z-score statistics or ``None`` (metres).
+
+    Returns:
+        ``(B, 3, T, 80)`` float32 on ``joints.device``.
+    """
+    dev = joints.device
+    with torch.autocast(dev.type, enabled=False):
+        b, t = joints.shape[:2]
+        frames = torch.arange(t, device=dev)
+        idx = torch.minimum(frames[None, :], lengths.clamp(min=1)[:, None] - 1)
+        joints = joints[torch.arange(b, device=dev)[:, None], idx]  # (B, T, J, 3)
+        img = (joints.permute(0, 3, 1, 2).double() @ matrix.T.double()).float()
+        if stats is not None:
+            mean = torch.as_tensor(np.asarray(stats.mean, np.float32).T, device=dev)
+            inv = torch.as_tensor((1.0 / np.asarray(stats.std, np.float32)).T, device=dev)
+            img = (img - mean[None, :, None, :]) * inv[None, :, None, :]
+        rows_end = torch.clamp(-(-lengths // PATCH_LEN) * PATCH_LEN, max=t)
+        pad = frames[None, :] >= rows_end[:, None]
+        return img.masked_fill(pad[:, None, :, None], 0.0)
+
+
+def _device_patches(groups: list[_JointGroup], stats: PatchStats, device: torch.device,
+                    matrices: dict[Skeleton, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch's patch images (on ``device``) and row masks from its padded joint groups."""
+    n = sum(len(g.positions) for g in groups)
+    images = masks = None
+    for g in groups:
+        if g.skeleton not in matrices:
+            matrices[g.skeleton] = torch.from_numpy(part_resampling_matrix(g.skeleton)).to(device)
+        img = device_patch_images(torch.from_numpy(g.joints).to(device),
+                                  torch.from_numpy(g.lengths).to(device),
+                                  matrices[g.skeleton], stats)
+        mask = torch.from_numpy(patch_row_mask(g.lengths, PATCH_LEN, g.joints.shape[1]))
+        if len(groups) == 1:
+            return img, mask
+        if images is None:
+            images = torch.empty((n,) + img.shape[1:], dtype=img.dtype, device=device)
+            masks = torch.empty((n,) + mask.shape[1:], dtype=mask.dtype)
+        pos = torch.as_tensor(g.positions)
+        images[pos.to(device)] = img
+        masks[pos] = mask
+    return images, masks
 
 
 @torch.inference_mode()

@@ -25,7 +25,8 @@ def sparsify_lexical(lexical: np.ndarray, top_k: int | None, similarity: str) ->
 
     Args:
         lexical: ``(B, V)`` float, non-negative lexical vectors.
-        top_k: words kept per row (``None``: every non-zero word).
+        top_k: words kept per row (``None``: every non-zero word); ties at the ``top_k``-th
+            weight go to the lowest word ids (:func:`top_words_np`).
         similarity: ``"cosine"`` L2-normalises each pruned row (a sparse dot product is then
             the cosine); ``"dot"`` keeps the raw weights.
 
@@ -38,21 +39,88 @@ def sparsify_lexical(lexical: np.ndarray, top_k: int | None, similarity: str) ->
     lex = np.asarray(lexical, np.float32)
     if lex.ndim != 2:
         raise ValueError(f"lexical must be (B, V), got shape {lex.shape}")
-    if similarity not in ("cosine", "dot"):
-        raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
+    _check_similarity(similarity)
     if lex.size and lex.min() < 0:
         raise ValueError(f"lexical weights must be >= 0, min {lex.min()}")
     if top_k is not None and top_k < lex.shape[1]:
-        cols = np.argpartition(-lex, top_k - 1, axis=1)[:, :top_k]
-        cols.sort(axis=1)
-        vals = np.take_along_axis(lex, cols, axis=1)
-        rows = np.repeat(np.arange(lex.shape[0]), top_k)
-        mat = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=lex.shape,
-                            dtype=np.float32)
-    else:
-        mat = sp.csr_matrix(lex)
+        vals, cols = top_words_np(lex, top_k)
+        return sparse_from_top_words(vals, cols, lex.shape[1], similarity)
+    mat = sp.csr_matrix(lex)
     mat.eliminate_zeros()
     mat.sort_indices()
+    return _normalise_rows(mat, similarity)
+
+
+def top_words_np(lexical: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` heaviest words of each row; ties at the ``k``-th weight go to the lowest ids.
+
+    The NumPy twin of :func:`~.embed.top_words` (which runs on the model's device): both
+    select the same words.
+
+    Args:
+        lexical: ``(B, V)`` float array.
+        k: words per row (clamped to ``V``).
+
+    Returns:
+        ``(values (B, k) float32, ids (B, k) int64)``, ids ascending within each row.
+    """
+    lex = np.asarray(lexical, np.float32)
+    b, v = lex.shape
+    k = min(int(k), v)
+    if b == 0 or k == 0:
+        return np.zeros((b, k), np.float32), np.zeros((b, k), np.int64)
+    thr = -np.partition(-lex, k - 1, axis=1)[:, k - 1:k]
+    keep = lex >= thr
+    over = np.flatnonzero(keep.sum(axis=1) > k)  # rows with ties at the threshold
+    if len(over):
+        sub = lex[over]
+        tied = sub == thr[over]
+        need = k - (sub > thr[over]).sum(axis=1, keepdims=True)
+        keep[over] = (sub > thr[over]) | (tied & (np.cumsum(tied, axis=1) <= need))
+    ids = np.nonzero(keep)[1].reshape(b, k).astype(np.int64)
+    return np.take_along_axis(lex, ids, axis=1), ids
+
+
+def sparse_from_top_words(values: np.ndarray, ids: np.ndarray, num_words: int,
+                          similarity: str) -> sp.csr_matrix:
+    """CSR rows of each motion's heaviest words, normalised as :func:`sparsify_lexical` does.
+
+    Args:
+        values: ``(B, K)`` float, non-negative weights (zeros are dropped).
+        ids: ``(B, K)`` int word ids, distinct and ascending within each row.
+        num_words: vocabulary size ``V``.
+        similarity: ``"cosine"`` (unit rows) or ``"dot"`` (raw weights).
+
+    Returns:
+        ``(B, V)`` float32 CSR matrix with sorted indices and no explicit zeros; equal to
+        ``sparsify_lexical(full, K, similarity)`` for the full vectors these words came from.
+
+    Raises:
+        ValueError: mismatched shapes, negative weights, or an unknown similarity.
+    """
+    vals = np.asarray(values, np.float32)
+    cols = np.asarray(ids, np.int64)
+    if vals.ndim != 2 or vals.shape != cols.shape:
+        raise ValueError(f"values and ids must be (B, K) alike, got {vals.shape} and "
+                         f"{cols.shape}")
+    _check_similarity(similarity)
+    if vals.size and vals.min() < 0:
+        raise ValueError(f"lexical weights must be >= 0, min {vals.min()}")
+    b, k = vals.shape
+    rows = np.repeat(np.arange(b), k)
+    mat = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(b, num_words),
+                        dtype=np.float32)
+    mat.eliminate_zeros()
+    mat.sort_indices()
+    return _normalise_rows(mat, similarity)
+
+
+def _check_similarity(similarity: str) -> None:
+    if similarity not in ("cosine", "dot"):
+        raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
+
+
+def _normalise_rows(mat: sp.csr_matrix, similarity: str) -> sp.csr_matrix:
     if similarity == "cosine":
         norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
         scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)

@@ -65,3 +65,134 @@ def test_scorer_blocks(model):
     ref = lexical_similarity(torch.from_numpy(t.lexical[1:]), torch.from_numpy(m.lexical),
                              model.config.lexical_similarity).numpy()
     np.testing.assert_allclose(lex, np.maximum(ref, 0), atol=1e-6)
+
+
+def _reference_encode(model, motions, stats, batch_size=32):
+    """The clip-by-clip encoding the batched path replaced (per-clip patch images, per-row
+    NumPy pooling of CPU copies): the batched path must give the same embeddings."""
+    import torch
+
+    from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+
+    clips = [(i, j[s:s + 224], sk) for i, (j, sk) in enumerate(motions)
+             for s in clip_windows(len(j), 224)]
+    dense = lexical = None
+    with torch.inference_mode():
+        for b in range(0, len(clips), batch_size):
+            chunk = clips[b:b + batch_size]
+            parts = [patches_from_joints([j], part_resampling_matrix(sk), stats, 224)[:2]
+                     for _, j, sk in chunk]
+            out = model.forward_motion(torch.from_numpy(np.concatenate([p[0] for p in parts])),
+                                       torch.from_numpy(np.concatenate([p[1] for p in parts])))
+            d, lex = out.dense.float().numpy(), out.lexical.float().numpy()
+            if dense is None:
+                dense = np.zeros((len(motions), d.shape[1]), np.float32)
+                lexical = np.zeros((len(motions), lex.shape[1]), np.float32)
+            for row, (i, _, _) in enumerate(chunk):
+                dense[i] += d[row]
+                np.maximum(lexical[i], lex[row], out=lexical[i])
+    dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+    return dense, lexical
+
+
+@pytest.fixture(scope="module")
+def mixed_motions(shared_data):
+    """SMPL-22 clips (one made 597 frames long) interleaved with BVH clips of another skeleton."""
+    from motionlex.core.motion.files import load_motion_file
+
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    smpl = [ds.load_motion(r) for r in ds.records[:4]]
+    long = np.concatenate([smpl[1].joints] * 3)
+    bvh = [load_motion_file(p) for p in sorted((shared_data / "raw_bvh").glob("*.bvh"))[:3]]
+    assert bvh[0].skeleton != smpl[0].skeleton
+    out = [(smpl[0].joints, smpl[0].skeleton), (bvh[0].joints, bvh[0].skeleton),
+           (long, smpl[1].skeleton), (bvh[1].joints, bvh[1].skeleton),
+           (smpl[2].joints, smpl[2].skeleton), (smpl[3].joints, smpl[3].skeleton),
+           (bvh[2].joints, bvh[2].skeleton)]
+    assert any(len(j) > 224 for j, _ in out)
+    return out
+
+
+@pytest.mark.parametrize("batch_size", [32, 3, 1])
+def test_batched_encoding_equals_clip_by_clip(model, stats, mixed_motions, batch_size):
+    """Per-skeleton patch batches, the prefetch thread and device pooling change nothing:
+    also when a long clip's windows span forward batches (batch_size 3 and 1)."""
+    ref_d, ref_l = _reference_encode(model, mixed_motions, stats, batch_size)
+    d, lex = encode_motions(model, mixed_motions, stats, batch_size=batch_size)
+    np.testing.assert_allclose(d, ref_d, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(lex, ref_l, rtol=1e-6, atol=1e-6)
+    assert d.dtype == lex.dtype == np.float32
+
+
+def test_top_words_on_device_equal_sparsify(model, stats, mixed_motions):
+    """``lexical_top_k``: the device's top words make the CSR rows sparsify_lexical makes of
+    the full matrix (same words, same normalised weights, bit for bit)."""
+    from motionlex.core.retrieval.embed import TopWords
+    from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
+
+    full = encode_motions(model, mixed_motions, stats, batch_size=4)
+    top = encode_motions(model, mixed_motions, stats, batch_size=4, lexical_top_k=128)
+    assert isinstance(top, TopWords) and top.values.shape == top.ids.shape == (7, 128)
+    assert top.num_words == full.lexical.shape[1]
+    assert (np.diff(top.ids, axis=1) > 0).all()
+    np.testing.assert_array_equal(top.dense, full.dense)
+    for sim in ("cosine", "dot"):
+        a = sparsify_lexical(full.lexical, 128, sim)
+        b = sparse_from_top_words(top.values, top.ids, top.num_words, sim)
+        for attr in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+            assert getattr(a, attr).dtype == getattr(b, attr).dtype
+    with pytest.raises(ValueError, match="lexical_top_k"):
+        encode_motions(model, mixed_motions, stats, lexical_top_k=0)
+
+
+def test_top_words_ties_go_to_lowest_ids():
+    """Device and NumPy selections agree on rows full of ties (bf16 weights tie often)."""
+    import torch
+
+    from motionlex.core.retrieval.embed import top_words
+    from motionlex.core.retrieval.sparse import top_words_np
+
+    rng = np.random.default_rng(0)
+    lex = rng.integers(0, 4, size=(50, 40)).astype(np.float32)  # many ties
+    lex[3] = 0.0
+    lex[4] = 1.0
+    for k in (1, 5, 17, 40, 64):
+        v, ids = top_words(torch.from_numpy(lex), k)
+        vn, idn = top_words_np(lex, k)
+        np.testing.assert_array_equal(ids.numpy(), idn)
+        np.testing.assert_array_equal(v.numpy(), vn)
+        kk = min(k, 40)
+        assert ids.shape == (50, kk) and (np.diff(idn, axis=1) > 0).all()
+        # the kept weights are the k largest, and ties go to the lowest ids
+        np.testing.assert_array_equal(np.sort(vn, axis=1), np.sort(lex, axis=1)[:, 40 - kk:])
+    np.testing.assert_array_equal(top_words_np(lex, 5)[1][4], [0, 1, 2, 3, 4])
+
+
+def test_patch_images_on_device_equal_numpy(model, stats, mixed_motions):
+    """The GPU path's patch images (padded joints to the device, resampling there) equal
+    patches_from_joints' to float32 round-off, and so do the embeddings (run here on CPU)."""
+    import torch
+
+    from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+    from motionlex.core.retrieval.embed import _pad_joints, device_patch_images
+
+    for sk in {s for _, s in mixed_motions}:
+        windows = [j[:224] for j, s in mixed_motions if s == sk]
+        mat = part_resampling_matrix(sk)
+        ref, _, _ = patches_from_joints(windows, mat, stats, 224)
+        g = _pad_joints(sk, list(range(len(windows))), windows, 224)
+        img = device_patch_images(torch.from_numpy(g.joints), torch.from_numpy(g.lengths),
+                                  torch.from_numpy(mat), stats).numpy()
+        assert img.dtype == np.float32 and img.shape == ref.shape
+        np.testing.assert_allclose(img, ref, rtol=1e-5, atol=1e-5)
+        assert ((img == 0) == (ref == 0)).mean() > 0.999  # the same padded frames
+    for bs in (32, 3):
+        ref_d, ref_l = encode_motions(model, mixed_motions, stats, batch_size=bs)
+        d, lex = encode_motions(model, mixed_motions, stats, batch_size=bs,
+                                patches_on_device=True)
+        np.testing.assert_allclose(d, ref_d, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(lex, ref_l, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="expected"):
+        encode_motions(model, [(np.zeros((30, 5, 3), np.float32), mixed_motions[0][1])], stats,
+                       patches_on_device=True)

@@ -89,3 +89,26 @@ def test_heaviest_words():
     assert heaviest_words(np.array([3, 1, 2, 0]), np.array([0.5, 0.5, 0.9, 0.0]), vocab, 2) == [
         ("c", 0.9), ("b", 0.5)]
     assert heaviest_words(np.array([0]), np.array([0.0]), vocab) == []
+
+
+def test_sparse_from_top_words_equals_sparsify():
+    """The build's device path (top words, then CSR) gives sparsify_lexical's rows exactly."""
+    from motionlex.core.retrieval.sparse import sparse_from_top_words, top_words_np
+
+    rng = np.random.default_rng(1)
+    lex = np.maximum(rng.normal(size=(20, 300)), 0).astype(np.float32)
+    lex[2] = 0.0
+    lex[5, :290] = 0.0  # fewer non-zero words than k
+    lex[5, 290:] = np.arange(1, 11)
+    lex[7] = np.round(lex[7], 1)  # ties at the threshold
+    for sim in ("cosine", "dot"):
+        a = sparsify_lexical(lex, 16, sim)
+        vals, ids = top_words_np(lex, 16)
+        b = sparse_from_top_words(vals, ids, 300, sim)
+        for attr in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+        assert b.has_sorted_indices and np.diff(b.indptr)[5] == 10 and np.diff(b.indptr)[2] == 0
+    with pytest.raises(ValueError, match="alike"):
+        sparse_from_top_words(vals, ids[:, :3], 300, "dot")
+    with pytest.raises(ValueError, match=">= 0"):
+        sparse_from_top_words(-vals - 1, ids, 300, "dot")
