@@ -51,3 +51,28 @@ def test_text_batches_deduplicate_and_reshuffle(examples) -> None:
     assert [data[b]["texts"] for b in range(len(data))] != first
     with pytest.raises(ValueError, match="no captions"):
         TextBatches(["  "], 4, 0)
+
+
+def _identical_caption_pairs(batch: dict) -> int:
+    from motionlex.core.text.orders import normalize_caption
+
+    keys = [normalize_caption(t) for t in batch["texts"]]
+    return len(keys) - len(set(keys))
+
+
+def test_mirroring_happens_before_deduplication() -> None:
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(40):  # mirror pairs: a left wave and a right wave of different motions
+        side = ("left", "right")[i % 2]
+        joints = rng.normal(size=(60, 22, 3)).astype(np.float32)
+        cap = f"a person waves the {side} hand"
+        out.append(PairExample(joints, cap, (cap,), f"m{i}", None, SMPL22))
+    stats = compute_patch_stats(out)
+    cfg = TrainConfig(negatives_per_caption=0, mirror_p=0.5, event_text_p=0.0)
+    data = phase_dataset("dense", cfg, model_config("tiny"), examples=out, stats=stats,
+                         captions=[], batch_size=2)
+    assert len(data) > 0
+    for epoch in range(3):
+        data.set_epoch(epoch)
+        assert all(_identical_caption_pairs(data[b]) == 0 for b in range(len(data)))
