@@ -8,12 +8,18 @@ A batch (the contract between data and model, see ``core/model.py``) is a dict:
 - ``texts``: ``B`` captions (``texts[i]`` describes motion ``i``)
 - ``text_groups``: ``(B,)`` int64 tensor; equal values = identical captions in the batch
   (so the loss can treat them as positives instead of false negatives)
-- ``negative_texts``: ``K`` chronologically shuffled captions (CAR hard negatives)
+- ``negative_texts``: ``K`` hard-negative captions: chronologically shuffled captions (CAR)
+  then, with ``side_negatives``, the side-swapped caption of every caption naming a side
 - ``negative_owner``: ``(K,)`` int64 tensor, the motion each negative belongs to
+- ``negative_side``: ``(K,)`` bool tensor, True for the side-swapped captions
+- ``mirrored_patches``: ``(S, 3, 224, 80)`` float32, the mirrored motions of the ``S`` pairs
+  whose caption names a side (same crop, same pipeline), text-to-motion hard negatives
+- ``mirrored_row_mask``: ``(S, 14)`` bool; ``mirrored_owner``: ``(S,)`` int64, their pair
 - ``motion_ids``: ``B`` dataset ids (for logging)
 
 Source: padding/mask handling after TMR (Mathux/TMR ``src/data/collate.py``); negatives after
-Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as extra motion-to-text columns).
+Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as extra motion-to-text columns); side
+negatives are the same idea applied to space (ours, ../shared/DESIGN.md "Side accuracy").
 """
 
 from __future__ import annotations
@@ -23,9 +29,15 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from motionlex.core.data.pairs import PairExample
+from motionlex.core.data.pairs import PairExample, mirror_pair
 from motionlex.core.patches import MAX_FRAMES, PatchStats, patches_from_joints
-from motionlex.core.text.orders import join_events, normalize_caption, shuffled_captions
+from motionlex.core.text.orders import (
+    join_events,
+    mirror_caption,
+    names_side,
+    normalize_caption,
+    shuffled_captions,
+)
 
 
 def collate_pairs(
@@ -38,6 +50,7 @@ def collate_pairs(
     max_frames: int = MAX_FRAMES,
     random_crop: bool = True,
     event_text_p: float = 0.0,
+    side_negatives: bool = False,
 ) -> dict:
     """Build one training batch (see the module docstring for the keys).
 
@@ -53,6 +66,8 @@ def collate_pairs(
         event_text_p: probability of replacing a multi-event caption by its events joined
             with :func:`~motionlex.core.text.orders.join_events`, the glue the negatives
             use, so that the true order cannot be told from its surface form alone.
+        side_negatives: add, for every caption that names a side, its side-swapped caption
+            as a negative column and its mirrored motion as a text-to-motion negative.
 
     Returns:
         The batch dict.
@@ -92,6 +107,25 @@ def collate_pairs(
                     continue
                 neg_texts.append(neg)
                 neg_owner.append(i)
+    neg_side = [False] * len(neg_texts)
+    side_rows = []
+    if side_negatives:
+        for i, t in enumerate(texts):
+            swapped = mirror_caption(t)
+            if names_side(t) and normalize_caption(swapped) != normalize_caption(t):
+                neg_texts.append(swapped)
+                neg_owner.append(i)
+                neg_side.append(True)
+                side_rows.append(i)
+    if side_rows:
+        mp, mr, _ = patches_from_joints(
+            [mirror_pair(examples[i]).joints for i in side_rows], matrix, stats, max_frames,
+            [starts[i] for i in side_rows],
+        )
+        mirrored = torch.from_numpy(mp), torch.from_numpy(mr)
+    else:
+        mirrored = (torch.zeros((0, *patches.shape[1:]), dtype=torch.float32),
+                    torch.zeros((0, row_mask.shape[1]), dtype=torch.bool))
     return {
         "patches": torch.from_numpy(patches),
         "row_mask": torch.from_numpy(row_mask),
@@ -100,5 +134,9 @@ def collate_pairs(
         "text_groups": torch.tensor(text_groups, dtype=torch.long),
         "negative_texts": neg_texts,
         "negative_owner": torch.tensor(neg_owner, dtype=torch.long),
+        "negative_side": torch.tensor(neg_side, dtype=torch.bool),
+        "mirrored_patches": mirrored[0],
+        "mirrored_row_mask": mirrored[1],
+        "mirrored_owner": torch.tensor(side_rows, dtype=torch.long),
         "motion_ids": [e.motion_id for e in examples],
     }

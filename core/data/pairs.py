@@ -4,7 +4,8 @@ A :class:`PairExample` is one caption with its (cropped, canonical) motion and i
 :func:`load_pair_examples` reads them from dataset folders, :func:`composed_examples` adds
 multi-event pairs built from real clips (:mod:`motionlex.core.data.compose`),
 :func:`compute_patch_stats` computes the z-score statistics on the training split only
-(../shared/DESIGN.md), and :func:`augment` mirrors a pair (joints and left/right words).
+(../shared/DESIGN.md), and :func:`mirror_pair` / :func:`augment` mirror a pair (joints and
+side words).
 """
 
 from __future__ import annotations
@@ -172,17 +173,18 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
     return acc.finalize(source=source)
 
 
+def mirror_pair(ex: PairExample) -> PairExample:
+    """The mirrored pair: joints mirrored (left/right swapped, x negated), side words swapped."""
+    m = mirror_motion(Motion(ex.joints, CANONICAL_FPS, ex.skeleton))
+    return replace(ex, joints=m.joints, caption=mirror_caption(ex.caption),
+                   events=tuple(mirror_caption(e) for e in ex.events))
+
+
 def augment(ex: PairExample, rng: np.random.Generator, mirror_p: float) -> PairExample:
-    """Mirror a training pair with probability ``mirror_p`` (joints and left/right words)."""
+    """Mirror a training pair with probability ``mirror_p`` (see :func:`mirror_pair`)."""
     if mirror_p <= 0 or rng.random() >= mirror_p:
         return ex
-    m = mirror_motion(Motion(ex.joints, CANONICAL_FPS, ex.skeleton))
-    return replace(
-        ex,
-        joints=m.joints,
-        caption=mirror_caption(ex.caption),
-        events=tuple(mirror_caption(e) for e in ex.events),
-    )
+    return mirror_pair(ex)
 
 
 # ----------------------------------------------------------------------------- composed pairs

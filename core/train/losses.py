@@ -1,4 +1,4 @@
-"""Training losses: contrastive InfoNCE with chronological negatives, reconstruction losses.
+"""Training losses: contrastive InfoNCE with false-negative masks and hard negatives, MLM/MMM.
 
 Each loss is a small pure function on tensors (style anchor: open_clip ``loss.py``). The
 temperature is learned by the model (``MotionTextModel.logit_scale``) and passed in as the
@@ -18,10 +18,13 @@ Sources:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from motionlex.core.text.orders import normalize_caption
 
 __all__ = [
     "ContrastiveLosses",
@@ -31,6 +34,9 @@ __all__ = [
     "flops_weight",
     "masked_lm_loss",
     "masked_patch_loss",
+    "near_duplicate_mask",
+    "same_text_mask",
+    "word_loss",
 ]
 
 IGNORE_INDEX = -100
@@ -52,28 +58,45 @@ class ContrastiveLosses:
     loss: torch.Tensor
 
 
-def contrastive_loss(logits: torch.Tensor) -> ContrastiveLosses:
-    """Symmetric InfoNCE on a motion x text logit matrix with optional extra negative columns.
+def contrastive_loss(
+    logits: torch.Tensor,
+    *,
+    false_negatives: torch.Tensor | None = None,
+    t2m_negatives: torch.Tensor | None = None,
+) -> ContrastiveLosses:
+    """Symmetric InfoNCE with false-negative masking and extra hard negatives both ways.
 
-    Row ``i`` is motion ``i``; column ``i < N`` is its true caption; columns ``N .. N+K-1`` are
-    shuffled-event captions (CAR negatives), which only ever appear as negatives.
+    Row ``i`` is motion ``i``; column ``i < N`` is its true caption; columns ``N .. N+K-1``
+    are extra captions that only ever appear as negatives (CAR's shuffled-event captions,
+    side-swapped captions). ``t2m_negatives`` adds, per caption, extra motions that only
+    appear as text-to-motion negatives (the mirrored motion of a caption that names a side).
 
     ``m2t = mean_i -log softmax_j(L_ij)[i]`` over all ``N + K`` columns;
-    ``t2m = mean_i -log softmax_j(L_ji)[i]`` over the first ``N`` columns only (a shuffled
-    caption has no matching motion, so its column has no text-to-motion term).
+    ``t2m = mean_i -log softmax_j([L_ji ; E_ij])[i]`` over the ``N`` true captions and the
+    ``M`` extra motions of caption ``i``. Pairs flagged in ``false_negatives`` (a motion and
+    a caption identical, after normalisation, to its own caption) leave both softmaxes
+    (their logit is set to ``-inf``; the text-to-motion direction reads the first ``N``
+    columns transposed): identical captions are positives, never negatives.
 
     Args:
         logits: ``(N, N + K)`` float, already scaled (``scale * similarity``), ``K >= 0``.
+        false_negatives: ``(N, N + K)`` bool or None; True where column ``j`` is not motion
+            ``i``'s own caption but says the same thing. The diagonal is never masked.
+        t2m_negatives: ``(N, M)`` float or None, scaled logits of caption ``i`` against
+            extra motions; ``-inf`` marks an unused slot.
 
     Returns:
         :class:`ContrastiveLosses` with ``m2t``, ``t2m`` and their mean.
 
     Raises:
-        ValueError: not 2-D, ``N == 0``, or fewer columns than rows.
+        ValueError: not 2-D, ``N == 0``, fewer columns than rows, or a mask / extra block
+            whose shape does not match.
 
     Source:
-        CAR (Fujiwara et al., ECCV 2024) eq. 3-5; CLIP symmetric loss (open_clip ``ClipLoss``).
-        open_clip and CLIP average the two directions; CAR sums them (a factor 2).
+        CAR (Fujiwara et al., ECCV 2024) eq. 3-5; CLIP symmetric loss (open_clip
+        ``ClipLoss``); false-negative filtering as TMR (Petrovich et al., ICCV 2023, Sec. 3.2,
+        ``InfoNCE_with_filtering`` in Mathux/TMR ``src/model/losses.py``). open_clip and CLIP
+        average the two directions; CAR sums them (a factor 2).
     """
     if logits.dim() != 2 or logits.shape[0] == 0 or logits.shape[1] < logits.shape[0]:
         raise ValueError(
@@ -81,10 +104,57 @@ def contrastive_loss(logits: torch.Tensor) -> ContrastiveLosses:
         )
     n = logits.shape[0]
     logits = logits.float()
+    if false_negatives is not None:
+        if tuple(false_negatives.shape) != tuple(logits.shape):
+            raise ValueError(
+                f"false_negatives must be {tuple(logits.shape)} like the logits; got "
+                f"{tuple(false_negatives.shape)}"
+            )
+        mask = false_negatives.to(device=logits.device, dtype=torch.bool).clone()
+        mask[:, :n].fill_diagonal_(False)
+        logits = logits.masked_fill(mask, float("-inf"))
     labels = torch.arange(n, device=logits.device)
     m2t = F.cross_entropy(logits, labels)
-    t2m = F.cross_entropy(logits[:, :n].t(), labels)
+    t2m_logits = logits[:, :n].t()
+    if t2m_negatives is not None:
+        if t2m_negatives.dim() != 2 or t2m_negatives.shape[0] != n:
+            raise ValueError(f"t2m_negatives must be ({n}, M); got {tuple(t2m_negatives.shape)}")
+        t2m_logits = torch.cat([t2m_logits, t2m_negatives.float().to(logits.device)], dim=1)
+    t2m = F.cross_entropy(t2m_logits, labels)
     return ContrastiveLosses(m2t=m2t, t2m=t2m, loss=(m2t + t2m) / 2)
+
+
+def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> torch.Tensor:
+    """``(R, C)`` bool: True where a column's text equals a row's text after normalisation.
+
+    The false-negative mask of :func:`contrastive_loss`: rows are the batch's true captions
+    (one per motion), columns the true captions followed by the extra negative captions.
+    Texts are compared by THE caption key,
+    :func:`~motionlex.core.text.orders.normalize_caption`.
+
+    Source: TMR (Petrovich et al., ICCV 2023) masks identical captions in its InfoNCE.
+    """
+    rows = [normalize_caption(t) for t in row_texts]
+    cols = [normalize_caption(t) for t in column_texts]
+    return torch.tensor([[r == c for c in cols] for r in rows], dtype=torch.bool).reshape(
+        len(rows), len(cols)
+    )
+
+
+def near_duplicate_mask(text_dense: torch.Tensor, n: int, threshold: float) -> torch.Tensor:
+    """``(N, C)`` bool: True where a column caption's text-text cosine to row ``i``'s caption
+    exceeds ``threshold`` (TMR's near-duplicate filtering).
+
+    Args:
+        text_dense: ``(C, D)`` L2-normalised caption embeddings, the ``N`` true captions first.
+        n: number of true captions (rows).
+        threshold: cosine threshold in ``[-1, 1]`` (TMR: 0.95 on its rescaled ``(cos+1)/2``
+            scale, i.e. cosine 0.9).
+
+    Source: TMR (Petrovich et al., ICCV 2023), Sec. 3.2, ``InfoNCE_with_filtering``.
+    """
+    emb = text_dense.detach().float()
+    return (emb[:n] @ emb.t()) > threshold
 
 
 def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor) -> torch.Tensor:
@@ -119,6 +189,48 @@ def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor
     true = sim[owner, owner]
     neg = sim[owner, n + torch.arange(k, device=sim.device)]
     return (true > neg).float().mean()
+
+
+def word_loss(max_logits: torch.Tensor, targets: torch.Tensor, temperature: float = 1.0
+              ) -> torch.Tensor:
+    """Listwise cross entropy of the vocabulary distribution against the caption's words.
+
+    ``loss = mean_i -sum_j q_ij log softmax_j(l_ij / T)`` over rows with a target, where
+    ``l_ij`` are the max-pooled vocabulary logits (before ``log1p(relu)``), ``q_i`` is uniform
+    over the vocabulary ids of caption ``i``'s content words, and excluded entries (logits at
+    float32's lowest value) are clamped to ``-1e4`` so that they carry no mass. The softmax
+    over the vocabulary is the bottleneck distribution LexLIP and LexMAE already read from
+    the same logits; a uniform multi-label target under a softmax is the listwise
+    (ListNet-style) counterpart of SPLADE's per-term weights: it raises the caption's words
+    together against every other word, which a pointwise term would not.
+
+    Args:
+        max_logits: ``(B, V)`` float, max-pooled vocabulary logits.
+        targets: ``(B, V)`` float, rows summing to 1 (uniform over target ids) or all zero
+            (no target: row left out).
+        temperature: softmax temperature ``T > 0``.
+
+    Returns:
+        Scalar float32; 0 when no row has a target.
+
+    Raises:
+        ValueError: shapes that differ or ``temperature <= 0``.
+
+    Source:
+        Luo et al., LexLIP (ICCV 2023), Sec. 3.2 (softmax over max-pooled vocabulary logits);
+        Formal et al., SPLADE (SIGIR 2021) (max-pooled ``log1p(relu)`` term weights); Cao et
+        al., ListNet (ICML 2007) (cross entropy between a target and a softmax list).
+    """
+    if max_logits.shape != targets.shape or max_logits.dim() != 2:
+        raise ValueError(f"max_logits and targets must both be (B, V); got "
+                         f"{tuple(max_logits.shape)} and {tuple(targets.shape)}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0; got {temperature}")
+    has = targets.sum(-1) > 0
+    if not bool(has.any()):
+        return max_logits.new_zeros((), dtype=torch.float32)
+    logp = torch.log_softmax(max_logits[has].float().clamp(min=-1e4) / temperature, dim=-1)
+    return -(targets[has].float() * logp).sum(-1).mean()
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

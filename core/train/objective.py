@@ -36,6 +36,11 @@ class ObjectiveConfig:
         mlmhead_flops_weight: FLOPS weight of the ``mlmhead`` phase (0 = none).
         flops_max_weight / flops_warmup_steps: LexCMLP's FLOPS weight after its quadratic
             warm-up over this many steps.
+        lexical_word_weight: weight of LexCMLP's word term (motion and caption vocabulary
+            distributions toward the caption's content words; 0 = off).
+        lexical_word_temperature: softmax temperature of the word term.
+        near_duplicate_threshold: also mask, as false negatives, captions whose dense
+            text-text cosine to a row's caption exceeds this (TMR; None = identical only).
 
     Raises:
         ValueError: (on construction) a ratio outside ``(0, 1]``, a negative weight or a
@@ -54,6 +59,9 @@ class ObjectiveConfig:
     mlmhead_flops_weight: float = 0.0
     flops_max_weight: float = 0.002
     flops_warmup_steps: int = 2000
+    lexical_word_weight: float = 0.0
+    lexical_word_temperature: float = 1.0
+    near_duplicate_threshold: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -65,12 +73,15 @@ class ObjectiveConfig:
         ):
             if not 0.0 < getattr(self, f) <= 1.0:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
-        if min(self.mlmhead_flops_weight, self.flops_max_weight, self.lexical_align_weight) < 0:
-            problems.append(
-                "mlmhead_flops_weight, flops_max_weight and lexical_align_weight must be >= 0"
-            )
+        if min(self.mlmhead_flops_weight, self.flops_max_weight, self.lexical_align_weight,
+               self.lexical_word_weight) < 0:
+            problems.append("mlmhead_flops_weight, flops_max_weight, lexical_word_weight and "
+                            "lexical_align_weight must be >= 0")
         if self.cmmm_temperature <= 0 or self.decoder_layers < 1:
             problems.append("cmmm_temperature and decoder_layers must be positive")
+        if self.lexical_word_temperature <= 0:
+            problems.append(f"lexical_word_temperature must be > 0, got "
+                            f"{self.lexical_word_temperature}")
         if problems:
             raise ValueError("invalid ObjectiveConfig: " + "; ".join(problems))
 
@@ -167,7 +178,7 @@ class Objective(nn.Module):
                 f"texts has {len(batch['texts'])} captions but patches have {n} motions"
             )
         neg = batch.get("negative_texts")
-        if phase == "lexcmlp" and neg:
+        if phase in ("lexcmlp", "dense") and neg:
             owner = batch.get("negative_owner")
             if owner is None or tuple(torch.as_tensor(owner).shape) != (len(neg),):
                 got = None if owner is None else tuple(torch.as_tensor(owner).shape)

@@ -29,10 +29,14 @@ ICLR 2025, Fig. 2), as implemented here, after an optional preliminary one:
   patch embedding) and reconstructs the other 75 % (MSE). Source: LexMAE / LexLIP bottleneck
   applied to motion (Lyu et al., ICLR 2025, "LexMMM").
 - ``lexcmlp``: contrastive motion-language loss on dense cosine similarity and on lexical
-  similarity, both with the CAR shuffled-event negatives as extra motion-to-text columns, plus
-  the FLOPS regulariser on both modalities' lexical vectors (quadratic warm-up).
+  similarity, both with the false-negative mask, the CAR shuffled-event negatives and (with
+  ``side_negatives``) side-swapped captions as extra motion-to-text columns and mirrored
+  motions as extra text-to-motion negatives, plus the FLOPS regulariser on both modalities'
+  lexical vectors (quadratic warm-up) and optional alignment / word terms
+  (:mod:`motionlex.core.train.contrastive`).
 - ``dense``: the MotionPatch baseline, LexCMLP's data with the dense InfoNCE only (no lexical
-  term, no negatives). Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
+  term); it takes the same mask and negatives when configured, the ablation ladder's first
+  rung. Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
 
 The model returns features; each phase's :class:`Objective` (an ``nn.Module`` holding that
 phase's decoders, if any) computes the loss from them (open_clip's split of model and loss).
@@ -48,28 +52,31 @@ key                type / shape                        meaning
 ``patches``        ``(B, 3, max_frames, 80)`` float32  z-scored motion patch images
 ``row_mask``       ``(B, R)`` bool                     True = real frame block
 ``texts``          ``list[str]``, length ``B``         caption of each motion (same order)
-``negative_texts`` ``list[str]``, length ``K``         optional: CAR shuffled-event captions
+``negative_texts`` ``list[str]``, length ``K``         optional: CAR shuffled-event captions,
+                                                       then side-swapped captions
 ``negative_owner`` ``(K,)`` int64                      row in ``[0, B)`` of the motion whose
-                                                       caption each negative shuffles
+                                                       caption each negative shuffles/swaps
+``negative_side``  ``(K,)`` bool                       optional: True = side-swapped column
+``mirrored_*``     ``(S, 3, max_frames, 80)`` float32, optional: mirrored motions of pairs
+                   ``(S, R)`` bool, ``(S,)`` int64     naming a side, their row masks, owners
 =================  ==================================  ====================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.vit import patchify
+from motionlex.core.train.contrastive import DenseObjective, LexCMLPObjective, PairObjective
 from motionlex.core.train.decoders import LexMLMDecoder, LexMMMDecoder, divisor_heads
 from motionlex.core.train.losses import (
     IGNORE_INDEX,
-    car_pairwise_accuracy,
     contrastive_loss,
     flops_loss,
     masked_lm_loss,
@@ -253,93 +260,6 @@ class LexMMMObjective(Objective):
         return {"loss": rec, "reconstruction": rec}
 
 
-class LexCMLPObjective(Objective):
-    """LexCMLP: dense + lexical contrastive loss with CAR negatives, plus FLOPS.
-
-    Dense logits: ``model.dense_scale() * cos(motion, text)`` (scale clamped at 100).
-    Lexical logits: ``model.lexical_scale() * sim(w_motion, w_text)`` with ``sim`` the model's
-    configured :func:`~motionlex.core.model.lexical.lexical_similarity` (cosine by default: the
-    unnormalised dot products of untrained heads span orders of magnitude, so they are
-    L2-normalised and given their own learned temperature, as in LexLIP).
-    FLOPS is applied to the vectors the similarity compares (normalised for cosine).
-
-    With ``lexical_align_weight > 0`` each motion's L2-normalised lexical vector is also pulled
-    towards its own caption's, which is held fixed (stop-gradient): ``1 - cos(w_m, sg(w_t))``.
-    The contrastive term alone only asks motion vectors to tell captions apart, which a few
-    hundred CPU steps satisfy with any discriminative words ("kata, drunk, fist" for a
-    left-hand wave); the aligned term asks for the caption's own words. The text side is the
-    teacher, as in distillation (Hinton et al., 2015); our addition, not in the papers.
-
-    Returns (of a call): ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight *
-    flops + lexical_align_weight * lexical_align``), ``dense``, ``dense_m2t``, ``dense_t2m``,
-    ``lexical``, ``lexical_m2t``, ``lexical_t2m``, ``flops``, ``flops_weight``,
-    ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` when its weight is positive,
-    and ``car_accuracy`` (dense, training batch) when negatives are given.
-    """
-
-    phase = "lexcmlp"
-    batch_keys = ("patches", "row_mask", "texts")
-
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
-        cfg = self.cfg
-        texts: Sequence[str] = list(batch["texts"])
-        negatives: Sequence[str] = list(batch.get("negative_texts") or [])
-        n = len(texts)
-        m = model.forward_motion(batch["patches"], batch["row_mask"])
-        t = model.forward_text(texts + list(negatives))
-        dense_sim = m.dense.float() @ t.dense.float().t()
-        dense = contrastive_loss(model.dense_scale() * dense_sim)
-        similarity = model.config.lexical_similarity
-        lex_sim = lexical_similarity(m.lexical, t.lexical, similarity)
-        lexical = contrastive_loss(model.lexical_scale() * lex_sim)
-        if similarity == "cosine":
-            wm, wt = F.normalize(m.lexical, dim=-1), F.normalize(t.lexical[:n], dim=-1)
-        else:
-            wm, wt = m.lexical, t.lexical[:n]
-        flops = flops_loss(wm) + flops_loss(wt)
-        fw = ramped_flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
-        loss = dense.loss + cfg.lexical_loss_weight * lexical.loss + fw * flops
-        out = {
-            "dense": dense.loss,
-            "dense_m2t": dense.m2t,
-            "dense_t2m": dense.t2m,
-            "lexical": lexical.loss,
-            "lexical_m2t": lexical.m2t,
-            "lexical_t2m": lexical.t2m,
-            "flops": flops,
-            "flops_weight": torch.tensor(fw),
-            "logit_scale": model.dense_scale(),
-            "lexical_logit_scale": model.lexical_scale(),
-        }
-        if cfg.lexical_align_weight > 0:
-            teacher = F.normalize(t.lexical[:n].detach(), dim=-1)
-            align = (1.0 - (F.normalize(m.lexical, dim=-1) * teacher).sum(-1)).mean()
-            loss = loss + cfg.lexical_align_weight * align
-            out["lexical_align"] = align
-        if negatives:
-            owner = torch.as_tensor(batch["negative_owner"], dtype=torch.long)
-            out["car_accuracy"] = car_pairwise_accuracy(dense_sim, owner)
-        return {"loss": loss, **out}
-
-
-class DenseObjective(Objective):
-    """The MotionPatch baseline: symmetric InfoNCE on dense cosine similarity only.
-
-    Returns (of a call): ``loss``, ``dense_m2t``, ``dense_t2m``.
-
-    Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4 (no lexical term, no CAR negatives).
-    """
-
-    phase = "dense"
-    batch_keys = ("patches", "row_mask", "texts")
-
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
-        m = model.forward_motion(batch["patches"], batch["row_mask"], lexical=False)
-        t = model.forward_text(list(batch["texts"]), lexical=False)
-        res = contrastive_loss(model.dense_scale() * (m.dense.float() @ t.dense.float().t()))
-        return {"loss": res.loss, "dense_m2t": res.m2t, "dense_t2m": res.t2m}
-
-
 OBJECTIVES: dict[str, type[Objective]] = {
     cls.phase: cls
     for cls in (
@@ -359,16 +279,22 @@ PHASES: tuple[str, ...] = tuple(OBJECTIVES)
 
 
 def create_objective(
-    phase: str, model: MotionTextModel, cfg: ObjectiveConfig | None = None
+    phase: str, model: MotionTextModel, cfg: ObjectiveConfig | None = None, *,
+    false_negative_mask: bool = True,
 ) -> Objective:
     """The objective of one phase, its decoders sized for ``model`` (fresh initialisation).
+
+    ``false_negative_mask`` (``TrainConfig.false_negative_mask``) reaches the pair phases.
 
     Raises:
         ValueError: unknown phase (the message lists the known ones).
     """
     if phase not in OBJECTIVES:
         raise ValueError(f"unknown phase {phase!r}; known phases: {', '.join(PHASES)}")
-    return OBJECTIVES[phase](model, cfg or ObjectiveConfig()).to(model.device)
+    cls, cfg = OBJECTIVES[phase], cfg or ObjectiveConfig()
+    if issubclass(cls, PairObjective):
+        return cls(model, cfg, false_negative_mask=false_negative_mask).to(model.device)
+    return cls(model, cfg).to(model.device)
 
 
 def check_batch(phase: str, batch: Mapping[str, Any]) -> None:

@@ -8,13 +8,14 @@ runs are reproducible whatever the number of DataLoader workers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from motionlex.core.data.batches import unique_batches
 from motionlex.core.data.collate import collate_pairs
-from motionlex.core.data.pairs import PairExample, augment
+from motionlex.core.data.pairs import PairExample, augment, mirror_pair
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.patches import (
     MAX_FRAMES,
@@ -23,6 +24,7 @@ from motionlex.core.patches import (
     part_resampling_matrix,
     patches_from_joints,
 )
+from motionlex.core.text.orders import mirror_caption
 from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
 from motionlex.core.train.train_config import TrainConfig
 
@@ -50,16 +52,27 @@ class PairBatches(torch.utils.data.Dataset):
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
+        """Draw the epoch's mirroring, then its batches on the mirrored captions.
+
+        Mirroring comes BEFORE the unique-caption sampler: a pair mirrored after
+        de-duplication may say what another pair of its batch says (about 0.65 such
+        identical-caption pairs per batch of 32 on Bandai), a false negative.
+        """
         self.epoch = epoch
+        flip = np.random.default_rng([self.cfg.seed, epoch, 4]).random(len(self.examples))
+        self.mirrored = flip < self.cfg.mirror_p
+        views = [replace(e, caption=mirror_caption(e.caption)) if m else e
+                 for e, m in zip(self.examples, self.mirrored)]
         rng = np.random.default_rng([self.cfg.seed, epoch])
-        self.batches = unique_batches(self.examples, self.batch_size, rng)
+        self.batches = unique_batches(views, self.batch_size, rng)
 
     def __len__(self) -> int:
         return len(self.batches)
 
     def __getitem__(self, b: int) -> dict:
         rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 1])
-        items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]
+        items = [mirror_pair(self.examples[i]) if self.mirrored[i] else self.examples[i]
+                 for i in self.batches[b]]
         if self.composed and self.cfg.compose_p > 0:
             k = int(round(self.cfg.compose_p * len(items)))
             picks = rng.choice(len(self.composed), size=min(k, len(self.composed)), replace=False)
@@ -68,6 +81,7 @@ class PairBatches(torch.utils.data.Dataset):
             items, self.matrix, self.stats, rng,
             negatives_per_caption=self.cfg.negatives_per_caption,
             event_text_p=self.cfg.event_text_p, max_frames=self.max_frames,
+            side_negatives=self.cfg.side_negatives,
         )
 
 

@@ -62,7 +62,12 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         warmup_steps: linear learning-rate warm-up per phase, then cosine decay to 10 %.
         grad_clip: gradient-norm clipping.
-        negatives_per_caption: CAR shuffled captions per multi-event caption (0 = none).
+        negatives_per_caption: CAR shuffled captions per multi-event caption (0 = none);
+            the ``dense`` phase reads them too.
+        false_negative_mask: in every contrastive term, captions identical (by
+            ``normalize_caption``) to a motion's own caption are not its negatives (TMR).
+        side_negatives: side-swapped captions as motion-to-text negatives and mirrored
+            motions as text-to-motion negatives, for captions that name a side.
         event_text_p: probability of feeding a multi-event caption as its joined events.
         mirror_p: probability of the mirroring augmentation.
         compose_p: share of each pair batch replaced by composed multi-event pairs.
@@ -87,6 +92,8 @@ class TrainConfig:
     warmup_steps: int = 20
     grad_clip: float = 1.0
     negatives_per_caption: int = 1
+    false_negative_mask: bool = True
+    side_negatives: bool = False
     event_text_p: float = 0.5
     mirror_p: float = 0.5
     compose_p: float = 0.0

@@ -232,7 +232,8 @@ class TrainingRun:
                 use_distributed_sampler=False, **self._trainer_kwargs(),
             )
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
-            objective = create_objective(phase.name, self.model, self.cfg.objective)
+            objective = create_objective(phase.name, self.model, self.cfg.objective,
+                                         false_negative_mask=self.cfg.false_negative_mask)
             module = MotionTextModule(self.model, objective, self.cfg, phase)
             trainer.fit(module, train_dataloaders=loader,
                         ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,

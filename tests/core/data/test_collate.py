@@ -52,3 +52,24 @@ def test_no_negatives_and_event_text(matrix):
 def test_empty_batch_raises(matrix):
     with pytest.raises(ValueError, match="empty batch"):
         collate_pairs([], matrix, PatchStats.identity(), np.random.default_rng(0))
+
+
+def test_side_negatives_add_swapped_captions_and_mirrored_motions(matrix):
+    exs = [_example(40, "a person waves the left hand", ("a person waves the left hand",), "a"),
+           _example(60, "a person jumps, then sits", ("a person jumps", "a person sits"), "b"),
+           _example(50, "a person turns clockwise", ("a person turns clockwise",), "c")]
+    off = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0))
+    assert off["negative_side"].tolist() == [False] and off["mirrored_patches"].shape[0] == 0
+    on = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0),
+                       side_negatives=True)
+    assert on["negative_texts"] == ["a person sits, then a person jumps",
+                                    "a person waves the right hand",
+                                    "a person turns counterclockwise"]
+    assert on["negative_owner"].tolist() == [1, 0, 2]
+    assert on["negative_side"].tolist() == [False, True, True]
+    assert on["mirrored_owner"].tolist() == [0, 2]
+    assert on["mirrored_patches"].shape == (2, 3, MAX_FRAMES, 80)
+    torch.testing.assert_close(on["mirrored_row_mask"], on["row_mask"][[0, 2]])
+    # the mirrored motion is another image of the same clip, through the same pipeline
+    assert not torch.equal(on["mirrored_patches"][0], on["patches"][0])
+    torch.testing.assert_close(on["patches"], off["patches"])

@@ -16,6 +16,9 @@ from motionlex.core.train.losses import (
     flops_weight,
     masked_lm_loss,
     masked_patch_loss,
+    near_duplicate_mask,
+    same_text_mask,
+    word_loss,
 )
 
 
@@ -175,3 +178,60 @@ def test_flops_drives_text_lexical_sparsity_down() -> None:
     assert before > 1000  # an untrained head is dense
     assert after < 0.6 * before
     assert math.isfinite(after)
+
+
+# ------------------------------------------------------------ false negatives, side, words
+def test_false_negative_mask_removes_identical_caption_both_directions() -> None:
+    # motions 0 and 1 have the same caption; column 2 is an extra (CAR/side) caption.
+    logits = torch.tensor([[2.0, 1.5, 0.3], [1.0, 3.0, 0.2]])
+    mask = torch.tensor([[True, True, False], [True, True, False]])  # diagonal ignored
+    res = contrastive_loss(logits, false_negatives=mask)
+    m2t = (-torch.log_softmax(torch.tensor([2.0, 0.3]), 0)[0]
+           - torch.log_softmax(torch.tensor([3.0, 0.2]), 0)[0]) / 2
+    torch.testing.assert_close(res.m2t, m2t)
+    # text-to-motion: each caption sees only its own motion (the other is masked): loss 0
+    torch.testing.assert_close(res.t2m, torch.tensor(0.0))
+    plain = contrastive_loss(logits)
+    assert float(plain.m2t) > float(res.m2t) and float(plain.t2m) > 0
+
+
+def test_t2m_negatives_join_text_to_motion_only() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    extra = torch.tensor([[1.0], [float("-inf")]])  # caption 0 vs its mirrored motion
+    res = contrastive_loss(logits, t2m_negatives=extra)
+    plain = contrastive_loss(logits)
+    torch.testing.assert_close(res.m2t, plain.m2t)
+    t2m = (-torch.log_softmax(torch.tensor([2.0, 0.0, 1.0]), 0)[0]
+           - torch.log_softmax(torch.tensor([0.0, 2.0]), 0)[1]) / 2
+    torch.testing.assert_close(res.t2m, t2m)
+
+
+def test_contrastive_loss_rejects_bad_mask_and_extra_shapes() -> None:
+    with pytest.raises(ValueError, match="false_negatives must be"):
+        contrastive_loss(torch.zeros(2, 3), false_negatives=torch.zeros(2, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="t2m_negatives must be"):
+        contrastive_loss(torch.zeros(2, 3), t2m_negatives=torch.zeros(3, 1))
+
+
+def test_same_text_mask_uses_the_caption_key() -> None:
+    mask = same_text_mask(["A person walks.", "a person waves the left hand"],
+                          ["a person walks", "a person waves the left hand",
+                           "a  person walks ", "a person waves the right hand"])
+    assert mask.tolist() == [[True, False, True, False], [False, True, False, False]]
+
+
+def test_near_duplicate_mask_threshold() -> None:
+    emb = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0]]), dim=1)
+    assert near_duplicate_mask(emb, 2, 0.9).tolist() == [[True, True, False], [True, True, False]]
+
+
+def test_word_loss_hand_value_and_empty_rows() -> None:
+    logits = torch.tensor([[2.0, 0.0, torch.finfo(torch.float32).min], [1.0, 1.0, 1.0]])
+    target = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    logp = torch.log_softmax(torch.tensor([2.0, 0.0]), 0)
+    torch.testing.assert_close(word_loss(logits, target), -(0.5 * logp).sum())
+    assert float(word_loss(logits, torch.zeros(2, 3))) == 0.0
+    with pytest.raises(ValueError, match="temperature"):
+        word_loss(logits, target, 0.0)
+    with pytest.raises(ValueError, match=r"\(B, V\)"):
+        word_loss(logits, target[:1])

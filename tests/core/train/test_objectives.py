@@ -74,12 +74,17 @@ def test_lexcmlp_negatives_raise_m2t_only(tiny: MotionTextModel, make_batch) -> 
 
 def test_dense_phase_is_the_dense_term_of_lexcmlp(tiny: MotionTextModel, make_batch) -> None:
     batch = make_batch()
+    plain = {k: v for k, v in batch.items() if not k.startswith("negative")}
     with torch.no_grad():
-        dense = create_objective("dense", tiny)(tiny, batch)
-        lex = create_objective("lexcmlp", tiny)(tiny, {k: v for k, v in batch.items()
-                                                      if not k.startswith("negative")})
+        dense = create_objective("dense", tiny)(tiny, plain)
+        lex = create_objective("lexcmlp", tiny)(tiny, plain)
+        dense_car = create_objective("dense", tiny)(tiny, batch)
+        lex_car = create_objective("lexcmlp", tiny)(tiny, batch)
     assert set(dense) == {"loss", "dense_m2t", "dense_t2m"}
     torch.testing.assert_close(dense["loss"], lex["dense"])
+    # the dense rung of the ablation ladder takes CAR negatives when the batch has them
+    assert "car_accuracy" in dense_car
+    torch.testing.assert_close(dense_car["loss"], lex_car["dense"])
 
 
 def test_bf16_autocast_loss(tiny: MotionTextModel, make_batch) -> None:

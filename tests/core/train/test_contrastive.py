@@ -1,0 +1,83 @@
+"""The pair objectives: false-negative mask, side negatives (captions and mirrored motions),
+diagnostics and the word term."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.contrastive import column_accuracy, mirrored_logits
+from motionlex.core.train.objective import ObjectiveConfig
+from motionlex.core.train.objectives import create_objective
+
+
+def _side_batch(make_batch) -> dict:
+    batch = make_batch()
+    g = torch.Generator().manual_seed(1)
+    batch["negative_texts"] = batch["negative_texts"] + ["the person waves with the left hand"]
+    batch["negative_owner"] = torch.tensor([0, 3])
+    batch["negative_side"] = torch.tensor([False, True])
+    batch["mirrored_patches"] = torch.randn(1, 3, 224, 80, generator=g)
+    batch["mirrored_row_mask"] = batch["row_mask"][3:4].clone()
+    batch["mirrored_owner"] = torch.tensor([3])
+    return batch
+
+
+def test_identical_captions_are_not_negatives(tiny: MotionTextModel, make_batch) -> None:
+    batch = make_batch()
+    batch["texts"] = [batch["texts"][0], batch["texts"][0] + ".", *batch["texts"][2:]]
+    masked = create_objective("dense", tiny)
+    plain = create_objective("dense", tiny, false_negative_mask=False)
+    with torch.no_grad():
+        a, b = masked(tiny, batch), plain(tiny, batch)
+    assert float(a["dense_m2t"]) < float(b["dense_m2t"])
+    assert float(a["dense_t2m"]) < float(b["dense_t2m"])
+    # without duplicates the mask changes nothing
+    with torch.no_grad():
+        c, d = masked(tiny, make_batch()), plain(tiny, make_batch())
+    torch.testing.assert_close(c["loss"], d["loss"])
+
+
+def test_side_negatives_in_both_directions_and_diagnostics(tiny, make_batch) -> None:
+    objective = create_objective("lexcmlp", tiny)
+    side = _side_batch(make_batch)
+    with torch.no_grad():
+        a = objective(tiny, side, step=0)
+        b = objective(tiny, make_batch(), step=0)
+    assert float(a["dense_t2m"]) > float(b["dense_t2m"])  # mirrored motion joins t2m
+    assert float(a["lexical_t2m"]) > float(b["lexical_t2m"])
+    assert float(a["dense_m2t"]) > float(b["dense_m2t"])  # side caption joins m2t
+    for key in ("car_accuracy", "side_accuracy", "side_motion_accuracy"):
+        assert 0.0 <= float(a[key]) <= 1.0, key
+    assert "side_accuracy" not in b
+    dense = create_objective("dense", tiny)
+    with torch.no_grad():
+        c = dense(tiny, side)
+    torch.testing.assert_close(c["loss"], a["dense"])
+
+
+def test_mirrored_logits_and_column_accuracy_hand_values() -> None:
+    text = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    mirrored = torch.tensor([[0.0, 1.0]])
+    out = mirrored_logits(text, mirrored, torch.tensor([2]), lambda a, b: a @ b.t(),
+                          torch.tensor(10.0))
+    assert math.isinf(float(out[0, 0])) and math.isinf(float(out[1, 0]))
+    torch.testing.assert_close(out[2, 0], torch.tensor(8.0))
+    sim = torch.tensor([[0.9, 0.1, 0.5, 0.95], [0.2, 0.8, 0.1, 0.0]])
+    owner, side = torch.tensor([0, 0]), torch.tensor([False, True])
+    assert float(column_accuracy(sim, owner, ~side)) == 1.0
+    assert float(column_accuracy(sim, owner, side)) == 0.0
+
+
+def test_word_term(tiny: MotionTextModel, make_batch) -> None:
+    cfg = dataclasses.replace(ObjectiveConfig(), lexical_word_weight=0.5)
+    objective = create_objective("lexcmlp", tiny, cfg)
+    out = objective(tiny, make_batch(), step=0)
+    assert math.isfinite(float(out["lexical_word"])) and float(out["lexical_word"]) > 0
+    out["loss"].backward()
+    grads = [p.grad for p in tiny.motion_lexical.parameters() if p.grad is not None]
+    assert grads and any(float(g.abs().sum()) > 0 for g in grads)
+    tiny.zero_grad()
