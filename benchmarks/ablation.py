@@ -39,18 +39,12 @@ HERE = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MOTIONLEX_DATA", HERE.parent / "shared" / "data"))
 
 RUNGS: dict[str, tuple[str, list[str]]] = {
-    "dense": ("configs/ablation/dense.yaml",
-              ["false_negative_mask=false", "negatives_per_caption=0", "side_negatives=false"]),
-    "+mask": ("configs/ablation/dense.yaml",
-              ["false_negative_mask=true", "negatives_per_caption=0", "side_negatives=false"]),
-    "+car": ("configs/ablation/dense.yaml",
-             ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=false"]),
-    "+side": ("configs/ablation/dense.yaml",
-              ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
-    "+lexical": ("configs/ablation/lexical.yaml",
-                 ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
-    "full": ("configs/ablation/full.yaml",
-             ["false_negative_mask=true", "negatives_per_caption=1", "side_negatives=true"]),
+    "dense": ("configs/ablation-1-dense.yaml", []),
+    "+mask": ("configs/ablation-2-mask.yaml", []),
+    "+car": ("configs/ablation-3-car.yaml", []),
+    "+side": ("configs/ablation-4-side.yaml", []),
+    "+lexical": ("configs/ablation-5-lexical.yaml", []),
+    "full": ("configs/ablation-6-full.yaml", []),
 }
 """Rung name -> (training config, key=value overrides)."""
 
