@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from spacy.tokens import Doc
-
 from motionlex.core.text.events import load_parser
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM"})
@@ -100,6 +98,8 @@ def word_forms(word: str) -> frozenset[str]:
     w = word.lower()
     if not w.isalpha():
         return frozenset({w})
+    from spacy.tokens import Doc  # spaCy loads only when words are parsed
+
     nlp = load_parser()
     lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
     forms = {w}
