@@ -160,6 +160,13 @@ def test_interrupt_bug_and_verbose(monkeypatch, capsys):
     with pytest.raises(RuntimeError, match="a real bug"):
         main(["events", "walks"])
 
+    def broken_import(*a, **k):
+        import motionlex.core.no_such_module  # noqa: F401
+
+    monkeypatch.setattr(orders, "format_events_report", broken_import)
+    with pytest.raises(ModuleNotFoundError):
+        main(["events", "walks"])
+
     def bad_input(*a, **k):
         raise ValueError("caption.txt: line 3\n  is empty")
 
