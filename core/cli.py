@@ -200,7 +200,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_words(args: argparse.Namespace) -> int:
     """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
     from motionlex.core.model.factory import load_checkpoint
-    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.word_protocol import heaviest_words
     from motionlex.resources import default_model_dir
 
@@ -210,6 +209,8 @@ def cmd_words(args: argparse.Namespace) -> int:
         raise ValueError(f"-k must be >= 1, got {args.k}")
     model, stats = load_checkpoint(args.checkpoint or default_model_dir(), args.device)
     if args.motion is not None:
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
+
         m = load_motion_file(args.motion)
         words = heaviest_words(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
