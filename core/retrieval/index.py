@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from motionlex.core.atomic import recover_directory
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
@@ -235,6 +236,7 @@ class GalleryIndex:
                 hashes named).
         """
         root = Path(path)
+        recover_directory(root)  # a swap interrupted by a killed build
         if not root.is_dir():
             raise FileNotFoundError(f"gallery index not found: {root}")
         mpath = root / MANIFEST
