@@ -60,6 +60,30 @@ def _owner_alive(pid: int) -> bool:
     return True
 
 
+def _started_at(pid: int) -> float | None:
+    """When process ``pid`` started (Unix time; Linux ``/proc``), or None when unknown."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        btime = next(float(ln.split()[1]) for ln in Path("/proc/stat").read_text().splitlines()
+                     if ln.startswith("btime "))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _is_stale(path: Path, pid: int | None) -> bool:
+    """Whether a hidden folder's writer is gone: its process ``pid`` is dead, or started
+    after the folder was last written (the id was reused); without an id, the folder is
+    older than this process."""
+    mtime = path.stat().st_mtime
+    if pid is None:
+        return mtime < _STARTED
+    if not _owner_alive(pid):
+        return True
+    started = _STARTED if pid == os.getpid() else _started_at(pid)
+    return started is not None and mtime < started - 1.0
+
+
 def _leftovers(target: Path) -> dict[str, list[Path]]:
     """Hidden ``tmp``/``new``/``old`` folders of ``target`` whose writer is gone."""
     pat = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|new|old)-(?:(\d+)-)?[0-9a-z_]+$")
@@ -72,14 +96,10 @@ def _leftovers(target: Path) -> dict[str, list[Path]]:
         m = pat.match(p.name)
         if m is None:
             continue
-        pid = m.group(2)
-        if pid is not None:
-            stale = not _owner_alive(int(pid))
-        else:  # written by an older motionlex: stale once older than this process
-            try:
-                stale = p.stat().st_mtime < _STARTED
-            except OSError:
-                continue
+        try:
+            stale = _is_stale(p, int(m.group(2)) if m.group(2) else None)
+        except OSError:  # removed meanwhile
+            continue
         if stale:
             out[m.group(1)].append(p)
     for v in out.values():
@@ -99,12 +119,22 @@ def recover_directory(target: str | os.PathLike) -> bool:
         target: the directory a writer was replacing.
 
     Returns:
-        True when something was restored, finished or deleted.
+        True when something was restored, finished or deleted; False when nothing was
+        left over or it could not be settled (logged; e.g. a read-only folder).
     """
     target = Path(target)
     left = _leftovers(target)
     if not any(left.values()):
         return False
+    try:
+        _recover(target, left)
+    except OSError as e:  # e.g. a read-only folder: readers still get what is there
+        logger.warning("could not settle the interrupted write of %s: %s", target, e)
+        return False
+    return True
+
+
+def _recover(target: Path, left: dict[str, list[Path]]) -> None:
     if left["new"]:
         newest = left["new"].pop()
         if target.exists():
@@ -119,7 +149,6 @@ def recover_directory(target: str | os.PathLike) -> bool:
     for p in left["tmp"] + left["new"] + left["old"]:
         shutil.rmtree(p, ignore_errors=True)
         logger.info("removed %s, left over by an interrupted write", p)
-    return True
 
 
 def _settle(target: Path, new: Path, old: Path) -> None:

@@ -117,13 +117,17 @@ def test_stale_temp_folders_are_removed_live_ones_kept(tmp_path):
     stale = tmp_path / f".idx.tmp-{dead}-abc_12x"
     legacy = tmp_path / ".idx.tmp-k3j_9a0b"  # older motionlex: no writer id
     live = tmp_path / f".idx.tmp-{os.getppid()}-zz9"
+    reused = tmp_path / f".idx.tmp-{os.getppid()}-old"  # older than the live process
     other = tmp_path / f".idxx.tmp-{dead}-abc"
-    for p in (stale, legacy, live, other):
+    for p in (stale, legacy, live, reused, other):
         p.mkdir()
         (p / "big.npy").write_bytes(b"0" * 1000)
     os.utime(legacy, (time.time() - 3600,) * 2)
+    parent_start = atomic._started_at(os.getppid())
+    os.utime(reused, ((parent_start or time.time()) - 3600,) * 2)
     _write(target, "v1")  # any write of idx cleans its stale leftovers
     assert not stale.exists() and not legacy.exists() and live.exists() and other.exists()
+    assert reused.exists() == (parent_start is None)
     assert _state(target)[0] == "v1"
 
 
@@ -165,3 +169,19 @@ def test_atomic_file(tmp_path):
         tmp.write_text("half")
         raise ValueError("x")
     assert path.read_text() == "{}" and [p.name for p in path.parent.iterdir()] == ["m.json"]
+
+
+def test_recovery_that_cannot_write_only_warns(tmp_path, monkeypatch, caplog):
+    target = tmp_path / "idx"
+    _write(target, "v1")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / f".idx.new-{dead}-abcd1234").mkdir()
+
+    def refuse(src, dst):
+        raise PermissionError(f"read-only: {dst}")
+
+    monkeypatch.setattr(atomic.os, "replace", refuse)
+    assert not recover_directory(target)
+    assert "could not settle the interrupted write" in caplog.text
+    assert _state(target)[0] == "v1"
