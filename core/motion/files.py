@@ -121,8 +121,8 @@ def detect_unit_scale(joints: np.ndarray, source: str) -> float:
             return scale
     raise MotionFileError(
         f"{source}: the body spans {extent:.4g} file units, neither metres nor millimetres "
-        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? give the "
-        "scale to metres (e.g. 0.01)")
+        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? convert it "
+        "to metres or pass scale=0.01")
 
 
 def load_motion_file(
