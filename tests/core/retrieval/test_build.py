@@ -218,6 +218,31 @@ def test_concurrent_adds_to_one_index_keep_both(shared_data, model, stats, tmp_p
         build_index(model, [bv], out, progress=False, lock_timeout=0.05)
 
 
+def test_interrupt_between_the_two_renames_keeps_the_new_index(shared_data, model, stats,
+                                                                 tmp_path, monkeypatch):
+    """Issue 15 item 3: Ctrl-C after the old index was moved aside used to delete the new
+    one and leave the old one hidden as ``.g.mlx.old-*``."""
+    from motionlex.core import atomic
+
+    out = tmp_path / "g.mlx"
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False)
+    real, calls = atomic.os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # new -> g.mlx, after g.mlx -> .g.mlx.old-*
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(model, [shared_data / "humanml3d_samples", shared_data / "raw_bvh"], out,
+                    progress=False)
+    assert len(calls) == 4 and len(GalleryIndex.load(out, model)) == 17
+    assert _files(tmp_path) == ["g.mlx"]
+
+
 def test_index_left_hidden_by_a_killed_build_is_restored(built, model, tmp_path):
     """A build killed between moving the old index aside and moving the new one in."""
     out = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
