@@ -19,7 +19,8 @@ An exception at any step is settled at once (:func:`_settle`); a writer killed o
 the directory is written or opened: it finishes a committed swap, restores a hidden old
 version, and deletes unfinished temporary folders. It touches only names whose writer is
 no longer running, so a live writer's work is never taken from it. :func:`directory_lock`
-serialises read-modify-write cycles (an incremental index build) across processes.
+(or its generator form :func:`lock_steps`) serialises read-modify-write cycles (an
+incremental index build) across processes.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -206,18 +207,20 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-@contextmanager
-def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the inter-process lock of ``target`` (``.NAME.lock`` next to it).
+def lock_steps(target: str | os.PathLike, timeout: float = 600.0,
+               poll: float = 0.2) -> Generator[float, None, FileLock]:
+    """Take the inter-process lock of ``target`` (``.NAME.lock`` next to it), step by step.
 
-    Wrap a read-modify-write cycle of ``target`` in it so that two writers cannot both
-    read the old version and the second one drop the first one's additions. The lock is
-    released when the block ends or the process dies (``flock``; a crashed writer leaves
-    no stale lock). A wait is logged once.
+    The generator form of :func:`directory_lock`, for jobs driven as generators: while
+    another process holds the lock it yields the seconds waited so far every ``poll``
+    seconds (each a cancel point: closing the generator gives up the wait), then returns
+    the held lock, which the caller must ``release()``. ``flock`` locks die with their
+    process, so a crashed writer leaves no stale lock; the first wait is logged.
 
     Args:
         target: the directory guarded.
         timeout: seconds to wait for another holder (< 0: wait forever, 0: do not wait).
+        poll: seconds between attempts.
 
     Raises:
         DirectoryBusyError: another process held the lock for ``timeout`` seconds (names
@@ -226,18 +229,44 @@ def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterato
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(target.parent / f".{target.name}.lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        logger.warning("waiting for another motionlex process writing %s (lock %s)",
-                       target, lock.lock_file)
+    start, first = time.monotonic(), True
+    while True:
+        left = poll if timeout < 0 else max(0.0, timeout - (time.monotonic() - start))
         try:
-            lock.acquire(timeout=timeout)
+            lock.acquire(timeout=0 if first else min(poll, left))
+            return lock
         except Timeout:
+            pass
+        waited = time.monotonic() - start
+        if first:
+            first = False
+            logger.warning("waiting for another motionlex process writing %s (lock %s)",
+                           target, lock.lock_file)
+        if 0 <= timeout <= waited:
             raise DirectoryBusyError(
                 f"{target} is being written by another motionlex process (lock "
                 f"{lock.lock_file} held for more than {timeout:g} s); wait for it to finish "
-                "and run again") from None
+                "and run again")
+        yield waited
+
+
+@contextmanager
+def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the inter-process lock of ``target`` for the block (see :func:`lock_steps`).
+
+    Wrap a read-modify-write cycle of ``target`` in it so that two writers cannot both
+    read the old version and the second one drop the first one's additions.
+
+    Raises:
+        DirectoryBusyError: another process held the lock for ``timeout`` seconds.
+    """
+    steps = lock_steps(target, timeout)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as got:
+            lock = got.value
+            break
     try:
         yield
     finally:

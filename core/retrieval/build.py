@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
-from motionlex.core.atomic import directory_lock, recover_directory
+from motionlex.core.atomic import lock_steps, recover_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
@@ -111,9 +111,10 @@ def build_steps(
     indexed with the same SHA-256 are not encoded again, changed files are re-encoded and
     replace their old rows, and new files are appended. The result is written atomically
     (:func:`write_index`): a failure leaves the old index untouched and no partial one.
-    The whole read-modify-write holds the index's lock (:func:`directory_lock`), so a
-    second build of the same index waits for the first instead of dropping its motions;
-    a swap interrupted by a killed build is settled first (:func:`recover_directory`).
+    The whole read-modify-write holds the index's lock (:func:`lock_steps`), so a second
+    build of the same index waits for the first (yielding ``(0, 0)``, a cancel point, every
+    0.2 s) instead of dropping its motions; a swap interrupted by a killed build is settled
+    first (:func:`recover_directory`).
 
     Args:
         model: the :class:`~.model.MotionTextModel`.
@@ -132,7 +133,7 @@ def build_steps(
     Yields:
         ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
         more (``(total, total)``) before writing: each is a cancel point (closing the
-        generator there writes nothing).
+        generator there writes nothing); ``(0, 0)`` while waiting for another build.
 
     Returns:
         A :class:`BuildReport` (the generator's value).
@@ -145,10 +146,20 @@ def build_steps(
             by another model or with other patch statistics, or with other settings.
         DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
     """
-    with directory_lock(out, lock_timeout):
+    waiting = lock_steps(out, lock_timeout)
+    while True:  # another build of ``out``: wait, yielding cancel points
+        try:
+            next(waiting)
+        except StopIteration as got:
+            lock = got.value
+            break
+        yield 0, 0
+    try:
         recover_directory(out)
         return (yield from _build_locked(model, data, out, patch_stats, split, settings,
                                          batch_size, checkpoint, fusion_weight))
+    finally:
+        lock.release()
 
 
 def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.PathLike,

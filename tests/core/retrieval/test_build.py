@@ -214,8 +214,14 @@ def test_concurrent_adds_to_one_index_keep_both(shared_data, model, stats, tmp_p
     assert errors == []
     idx = GalleryIndex.load(out, model)
     assert len(idx) == 7 + 10 + 3 and "waiting for another" in caplog.text
-    with directory_lock(out), pytest.raises(DirectoryBusyError, match="g.mlx is being written"):
-        build_index(model, [bv], out, progress=False, lock_timeout=0.05)
+    with directory_lock(out):
+        with pytest.raises(DirectoryBusyError, match="g.mlx is being written"):
+            build_index(model, [bv], out, progress=False, lock_timeout=0.3)
+        steps = build_steps(model, [bv], out)  # the explorer's form: cancel while waiting
+        assert next(steps) == (0, 0) and next(steps) == (0, 0)
+        steps.close()
+    rep = build_index(model, [bv], out, progress=False, lock_timeout=0)  # free again
+    assert rep.added == 0 and len(rep.index) == 20
 
 
 def test_interrupt_between_the_two_renames_keeps_the_new_index(shared_data, model, stats,
