@@ -4,7 +4,11 @@ Writes a BVH whose spine is a chain of many joints (plus head, arms and legs), l
 with :func:`load_bvh` and prints the seconds per joint count. Body-part detection used to
 be about cubic in the joint count (500 joints 1.9 s, 1,000 joints 10.6 s); it is now one
 pass over the tree. Asserts that a 900-joint chain loads in under a second and that a tree
-above the joint limit is refused at once with a message naming the file and the count.
+above the joint limit is refused with a message naming the file and the count.
+
+Measured (one busy CPU core, 60 frames; before = commit 77050b4): 100 / 300 / 500 / 900
+joints took 0.06 / 0.60 / 2.34 / 11.9 s before and take 0.02 / 0.06 / 0.10 / 0.20 s now;
+10,000 joints are refused in 1.5 s (reading the 10,000-deep hierarchy).
 
 Usage: python benchmarks/bvh_depth.py [--joints 100 300 500 900] [--frames 60]
 """
