@@ -26,6 +26,7 @@ from motionlex.core.motion.motion import (
     Motion,
     MotionFileError,
     load_joints_npy,
+    read_npy,
     to_canonical,
 )
 from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
@@ -72,12 +73,7 @@ def read_joints_file(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"motion file not found: {path}")
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as e:
-        raise MotionFileError(f"{path}: not a plain numeric .npy array ({e})") from e
-    except (EOFError, OSError) as e:
-        raise MotionFileError(f"{path}: truncated or unreadable .npy ({e})") from e
+    arr = read_npy(path, mmap=True)
     if arr.ndim != 3:
         raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
     try:
