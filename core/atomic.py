@@ -1,20 +1,169 @@
-"""Safe writes: nothing half-written ever sits at a final path.
+"""Safe writes: nothing half-written ever sits at a final path, nothing complete is lost.
 
 Every file or directory motionlex writes (checkpoints, gallery indexes, statistics,
 figures, metrics) goes through these helpers: the content is written under a temporary
 name in the target's own folder and moved into place with ``os.replace``, so readers see
 either the old complete version or the new complete one.
+
+A directory swap takes four steps, each one rename or delete; hidden names next to
+``NAME`` record where it stopped (``PID`` is the writer's process id):
+
+1. the finished ``.NAME.tmp-PID-*`` becomes ``.NAME.new-PID-*`` (the commit point: from
+   here on the new version wins);
+2. the old ``NAME`` becomes ``.NAME.old-PID-*``;
+3. ``.NAME.new-PID-*`` becomes ``NAME``;
+4. ``.NAME.old-PID-*`` is deleted.
+
+An exception at any step is settled at once (:func:`_settle`); a writer killed outright
+(SIGKILL, power loss) leaves names that :func:`recover_directory` settles the next time
+the directory is written or opened: it finishes a committed swap, restores a hidden old
+version, and deletes unfinished temporary folders. It touches only names whose writer is
+no longer running, so a live writer's work is never taken from it. :func:`directory_lock`
+(or its generator form :func:`lock_steps`) serialises read-modify-write cycles (an
+incremental index build) across processes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+logger = logging.getLogger(__name__)
+
+_STARTED = time.time()
+"""When this process imported the module: hidden folders without a writer id that are
+older than this are left over from an earlier run."""
+
+
+class DirectoryBusyError(TimeoutError):
+    """Another process holds a directory's lock for longer than the caller would wait."""
+
+
+def _owner_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _started_at(pid: int) -> float | None:
+    """When process ``pid`` started (Unix time; Linux ``/proc``), or None when unknown."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        btime = next(float(ln.split()[1]) for ln in Path("/proc/stat").read_text().splitlines()
+                     if ln.startswith("btime "))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _is_stale(path: Path, pid: int | None) -> bool:
+    """Whether a hidden folder's writer is gone: its process ``pid`` is dead, or started
+    after the folder was last written (the id was reused); without an id, the folder is
+    older than this process."""
+    mtime = path.stat().st_mtime
+    if pid is None:
+        return mtime < _STARTED
+    if not _owner_alive(pid):
+        return True
+    started = _STARTED if pid == os.getpid() else _started_at(pid)
+    return started is not None and mtime < started - 1.0
+
+
+def _leftovers(target: Path) -> dict[str, list[Path]]:
+    """Hidden ``tmp``/``new``/``old`` folders of ``target`` whose writer is gone."""
+    pat = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|new|old)-(?:(\d+)-)?[0-9a-z_]+$")
+    out: dict[str, list[Path]] = {"tmp": [], "new": [], "old": []}
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return out
+    for p in entries:
+        m = pat.match(p.name)
+        if m is None:
+            continue
+        try:
+            stale = _is_stale(p, int(m.group(2)) if m.group(2) else None)
+        except OSError:  # removed meanwhile
+            continue
+        if stale:
+            out[m.group(1)].append(p)
+    for v in out.values():
+        v.sort(key=lambda q: q.stat().st_mtime if q.exists() else 0.0)
+    return out
+
+
+def recover_directory(target: str | os.PathLike) -> bool:
+    """Settle an interrupted :func:`atomic_directory` swap of ``target`` and clean up.
+
+    Only hidden folders whose writer process is no longer running are touched. A committed
+    new version (``.NAME.new-*``) is swapped in; otherwise a missing ``target`` gets its
+    hidden old version (``.NAME.old-*``, the newest) back; then the remaining old versions
+    and unfinished temporary folders (``.NAME.tmp-*``) are deleted.
+
+    Args:
+        target: the directory a writer was replacing.
+
+    Returns:
+        True when something was restored, finished or deleted; False when nothing was
+        left over or it could not be settled (logged; e.g. a read-only folder).
+    """
+    target = Path(target)
+    left = _leftovers(target)
+    if not any(left.values()):
+        return False
+    try:
+        _recover(target, left)
+    except OSError as e:  # e.g. a read-only folder: readers still get what is there
+        logger.warning("could not settle the interrupted write of %s: %s", target, e)
+        return False
+    return True
+
+
+def _recover(target: Path, left: dict[str, list[Path]]) -> None:
+    if left["new"]:
+        newest = left["new"].pop()
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            os.replace(target, old)
+            left["old"].append(old)
+        os.replace(newest, target)
+        logger.warning("finished the interrupted replacement of %s", target)
+    elif not target.exists() and left["old"]:
+        os.replace(left["old"].pop(), target)
+        logger.warning("restored %s from an interrupted replacement", target)
+    for p in left["tmp"] + left["new"] + left["old"]:
+        shutil.rmtree(p, ignore_errors=True)
+        logger.info("removed %s, left over by an interrupted write", p)
+
+
+def _settle(target: Path, new: Path, old: Path) -> None:
+    """Finish a committed swap after an exception (or roll it back if it cannot finish)."""
+    try:
+        if new.exists():
+            if target.exists() and not old.exists():
+                os.replace(target, old)
+            os.replace(new, target)
+    except OSError:
+        if not target.exists() and old.exists():
+            os.replace(old, target)
+        shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -22,8 +171,10 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     """Build a directory under a temporary name, then swap it in for ``target``.
 
     Yields an empty folder next to ``target``. When the block ends normally the folder
-    replaces ``target`` (an existing one is moved aside first and deleted afterwards);
-    when it raises, the temporary folder is removed and ``target`` is left untouched.
+    replaces ``target`` (the four steps of the module docstring); when it raises, the
+    temporary folder is removed and ``target`` is left untouched. Leftovers of killed
+    writers are settled first (:func:`recover_directory`). An interrupt during the swap
+    itself ends with the new version in place (or, if it cannot be moved, the old one).
 
     Raises:
         FileExistsError: ``target`` exists and is not a directory.
@@ -32,20 +183,94 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target} exists and is not a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    recover_directory(target)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
+                                dir=target.parent))
+    new = target.parent / f".{target.name}.new-{tag}"
+    old = target.parent / f".{target.name}.old-{tag}"
     try:
         os.chmod(tmp, 0o755)
         yield tmp
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    try:
+        os.replace(tmp, new)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _settle(target, new, old)
+        raise
+
+
+def lock_steps(target: str | os.PathLike, timeout: float = 600.0,
+               poll: float = 0.2) -> Generator[float, None, FileLock]:
+    """Take the inter-process lock of ``target`` (``.NAME.lock`` next to it), step by step.
+
+    The generator form of :func:`directory_lock`, for jobs driven as generators: while
+    another process holds the lock it yields the seconds waited so far every ``poll``
+    seconds (each a cancel point: closing the generator gives up the wait), then returns
+    the held lock, which the caller must ``release()``. ``flock`` locks die with their
+    process, so a crashed writer leaves no stale lock; the first wait is logged.
+
+    Args:
+        target: the directory guarded.
+        timeout: seconds to wait for another holder (< 0: wait forever, 0: do not wait).
+        poll: seconds between attempts.
+
+    Raises:
+        DirectoryBusyError: another process held the lock for ``timeout`` seconds (names
+            the directory, the lock file and the wait).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(target.parent / f".{target.name}.lock")
+    start, first = time.monotonic(), True
+    while True:
+        left = poll if timeout < 0 else max(0.0, timeout - (time.monotonic() - start))
+        try:
+            lock.acquire(timeout=0 if first else min(poll, left))
+            return lock
+        except Timeout:
+            pass
+        waited = time.monotonic() - start
+        if first:
+            first = False
+            logger.warning("waiting for another motionlex process writing %s (lock %s)",
+                           target, lock.lock_file)
+        if 0 <= timeout <= waited:
+            raise DirectoryBusyError(
+                f"{target} is being written by another motionlex process (lock "
+                f"{lock.lock_file} held for more than {timeout:g} s); wait for it to finish "
+                "and run again")
+        yield waited
+
+
+@contextmanager
+def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the inter-process lock of ``target`` for the block (see :func:`lock_steps`).
+
+    Wrap a read-modify-write cycle of ``target`` in it so that two writers cannot both
+    read the old version and the second one drop the first one's additions.
+
+    Raises:
+        DirectoryBusyError: another process held the lock for ``timeout`` seconds.
+    """
+    steps = lock_steps(target, timeout)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as got:
+            lock = got.value
+            break
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager

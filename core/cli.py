@@ -1,15 +1,10 @@
-"""The ``motionlex`` command line.
+"""The ``motionlex`` command line: scan, stats, patches, events, train, evaluate, index, search
+and words (``motionlex --help`` describes each).
 
-Subcommands:
-  scan      validate a dataset folder and report what is usable and what is skipped
-  stats     compute motion-patch z-score statistics on a training split
-  patches   render a motion's patch image to PNG
-  events    split a caption into events and print a shuffled order
-  train     train a motion-language model from a YAML config
-  evaluate  retrieval, CAR, side, word, cross-skeleton and zero-shot metrics of a checkpoint
-  index     encode a dataset into a gallery index (dense + lexical)
-  search    search a gallery index by text or by motion
-  words     the heaviest lexical words of a text or a motion file, with weights
+Every command imports core inside its function, so ``--help`` and argument errors start without
+torch, transformers or SciPy. An expected failure prints one line naming the file and the
+problem (exit 2), Ctrl-C prints "interrupted" (exit 130); only a bug prints a traceback (and,
+with ``-v``, every failure).
 """
 
 from __future__ import annotations
@@ -17,17 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from motionlex.core import __version__
-
-# Every command imports its core modules inside its function: ``motionlex --help`` and
-# argument errors stay fast (no torch, transformers or scipy at parse time).
-
-logger = logging.getLogger(__name__)
-
-# Each cmd_* imports core lazily, so that `motionlex --help` starts without torch/spaCy.
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
@@ -110,34 +100,29 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Run ``motionlex evaluate``; prints the table. Returns 0, or 2 on a usage error."""
+    """``motionlex evaluate``: run the protocols, print the table, write the files."""
     from tqdm.auto import tqdm
 
     from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
 
-    try:
-        cfg = EvalConfig(
-            split=args.split, fusion_weight=args.fusion_weight,
-            sentence_model=None if str(args.sentence_model).lower() == "none"
-            else args.sentence_model,
-            threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
-            chronology_pairs=args.chronology_pairs,
-            synthetic_chronology=args.synthetic_chronology, zero_shot=args.zero_shot,
-            prompt=args.prompt, batch_size=args.batch_size, device=args.device,
-            progress=not args.quiet, bvh_pairs=args.bvh_pairs)
-        steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
-        with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
-            while True:
-                try:
-                    done, total = next(steps)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                bar.total, bar.n = total, done
-                bar.refresh()
-    except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
-        print(f"motionlex evaluate: error: {e}", file=sys.stderr)
-        return 2
+    cfg = EvalConfig(
+        split=args.split, fusion_weight=args.fusion_weight,
+        sentence_model=None if str(args.sentence_model).lower() == "none"
+        else args.sentence_model,
+        threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
+        chronology_pairs=args.chronology_pairs, synthetic_chronology=args.synthetic_chronology,
+        zero_shot=args.zero_shot, prompt=args.prompt, batch_size=args.batch_size,
+        device=args.device, progress=not args.quiet, bvh_pairs=args.bvh_pairs)
+    steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
+    with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            bar.total, bar.n = total, done
+            bar.refresh()
     print(result.table)
     print(f"wrote {len(result.files)} files to {args.out}")
     return 0
@@ -176,7 +161,6 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
     from motionlex.core.model.factory import load_checkpoint
-    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
 
@@ -196,6 +180,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.item is not None:
         query = searcher.item_query(index.position(args.item))
     elif args.motion is not None:
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motion queries only
+
         m = load_motion_file(args.motion)
         query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
     else:
@@ -214,7 +200,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_words(args: argparse.Namespace) -> int:
     """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
     from motionlex.core.model.factory import load_checkpoint
-    from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.word_protocol import heaviest_words
     from motionlex.resources import default_model_dir
 
@@ -224,6 +209,8 @@ def cmd_words(args: argparse.Namespace) -> int:
         raise ValueError(f"-k must be >= 1, got {args.k}")
     model, stats = load_checkpoint(args.checkpoint or default_model_dir(), args.device)
     if args.motion is not None:
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
+
         m = load_motion_file(args.motion)
         words = heaviest_words(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
@@ -408,9 +395,47 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
-        print(f"motionlex {args.command}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"motionlex {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as e:
+        message = expected_failure(e, args)
+        if message is None:  # a bug: Python prints the traceback
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        print(f"motionlex {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
+    """One line for an expected failure, None for a bug. Expected: ``OSError``, ``ValueError``
+    (``MotionFileError``, ``DatasetError``, ``GalleryIndexError``, bad JSON ...), ``KeyError``,
+    ``ImportError`` (an optional package) and YAML errors (named by file or override)."""
+    yaml = sys.modules.get("yaml")  # imported only by the commands that read YAML
+    if yaml is not None and isinstance(e, yaml.YAMLError):
+        mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None) or e
+        value = str(getattr(mark, "buffer", "") or "").rstrip("\0")
+        culprit = [ov for ov in getattr(args, "overrides", None) or [] if ov.endswith(value)]
+        source = (f"override {culprit[0]!r}" if value and culprit
+                  else getattr(args, "config", None) or "YAML")
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return " ".join(f"{source}: invalid YAML{where}: {problem}".split())
+    if not isinstance(e, (OSError, ValueError, KeyError, ImportError)) or (
+            isinstance(e, ImportError) and (e.name or "").startswith("motionlex")):
+        return None  # a bug (our own module failing to import is one too)
+    if hasattr(e, "split_file") and hasattr(e, "missing") and args.command != "scan":
+        # MissingIdsError suggests --skip-missing, which only `scan` has
+        shown = ", ".join(e.missing[:20]) + (" ..." if len(e.missing) > 20 else "")
+        return (f"{e.split_file}: {len(e.missing)} id(s) have no motion file: {shown} (remove "
+                "them from the split file; 'motionlex scan DIR --skip-missing' lists the rest)")
+    text = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+    return " ".join(text.split()) or type(e).__name__
 
 
 if __name__ == "__main__":

@@ -317,6 +317,10 @@ class MotionDataset:
     def load_motion(self, record: MotionRecord) -> Motion:
         """Load, validate and (if ``canonical``) canonicalise one record's motion.
 
+        The same checks as :func:`~.files.load_motion_file`: :func:`~.bvh.load_bvh` and
+        :func:`~.files.read_joints_file` (units detected and verified, frame rate and
+        duration in range).
+
         Raises:
             MotionFileError: an invalid file (names it and the problem).
         """

@@ -115,7 +115,8 @@ class PretrainedMixin:
         h = hashlib.sha256()
         for k in sorted(text_keys if keys is None else keys):
             h.update(k.encode())
-            h.update(state[k].detach().float().cpu().contiguous().numpy().tobytes())
+            # the float32 bytes, hashed in place (no ``tobytes`` copy of ~60 MB of weights)
+            h.update(state[k].detach().float().cpu().contiguous().numpy().reshape(-1))
         return h.hexdigest()
 
     def save_pretrained(
@@ -322,10 +323,10 @@ class PretrainedMixin:
                 max_length=config.max_text_length,
             )
         else:
-            text = TextEncoder.from_pretrained(
-                text_source or config.text_model, max_length=config.max_text_length
+            text = TextEncoder.from_pretrained(  # the checkpoint's tokenizer, loaded once
+                text_source or config.text_model, max_length=config.max_text_length,
+                tokenizer=tokenizer,
             )
-            text.tokenizer = tokenizer
         model = cls(config, motion=motion, text=text)  # type: ignore[call-arg]
         model.load_weights(root, text_source=text_source)
         model.to(torch.device(device) if device is not None else default_device())

@@ -111,6 +111,7 @@ class TextEncoder(nn.Module):
         *,
         random_init: dict[str, Any] | None = None,
         max_length: int = 64,
+        tokenizer: Any = None,
     ) -> TextEncoder:
         """Load a masked-LM and its tokenizer (offline: a local dir or a cached id).
 
@@ -120,6 +121,8 @@ class TextEncoder(nn.Module):
                 ``{"hidden_size": 32, "num_hidden_layers": 2}``) to build a randomly
                 initialised model of the source's family and vocabulary instead.
             max_length: tokenizer truncation length.
+            tokenizer: a tokenizer to use instead of the source's (a checkpoint's own,
+                saved with it); None loads the source's.
 
         Returns:
             The encoder.
@@ -135,7 +138,8 @@ class TextEncoder(nn.Module):
         missing: set[str] = set()
         try:
             with quiet_transformers():
-                tokenizer = AutoTokenizer.from_pretrained(path)
+                if tokenizer is None:
+                    tokenizer = AutoTokenizer.from_pretrained(path)
                 if random_init is None:
                     mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
                     missing = set(info["missing_keys"])

@@ -10,16 +10,11 @@ A BVH file is a joint tree (``HIERARCHY``: each joint's ``OFFSET`` from its pare
   ``R = Rz @ Rx @ Ry`` (scipy ``Rotation.from_euler("ZXY", ...)``; upper case = intrinsic).
 - Position channels, on any joint, are that joint's translation from its parent and
   replace the ``OFFSET`` on the axes they name. Bandai files carry positions on every
-  joint, equal to the offsets; Blender's importer also treats root positions as absolute.
-  (Meredith & Maddock add the root OFFSET instead; the two agree when it is 0, as in every
-  file here.)
+  joint, equal to the offsets; Blender's importer also treats root positions as absolute
+  (Meredith & Maddock add the root OFFSET; they agree when it is 0, as in every file here).
 - A joint's world position is ``p_parent + R_parent_world @ t_joint``: its own rotation
   moves only its children. End Sites are not joints and are dropped from the output.
 - Y is up (the BVH convention); a warning is logged when the spine does not point up.
-
-:func:`load_bvh` turns a file into a :class:`~motionlex.core.motion.motion.Motion` on the file's
-own skeleton; :func:`motionlex.core.motion.chains.derive_chains` finds the five body parts
-from the tree and names.
 """
 
 from __future__ import annotations
@@ -33,36 +28,25 @@ from typing import Literal
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motionlex.core.motion.chains import (
-    derive_chains,
-    drop_joints,
-    find_end_joints,
-    lowest_common_ancestor,
-    mirror_pairs_from_names,
-    root_markers,
-    smpl_matched_knots,
-    tree_path,
-)
+from motionlex.core.motion import chains as bodyparts
 from motionlex.core.motion.motion import Motion, MotionFileError, make_motion
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_NAMES: tuple[str, ...] = (
-    "Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation",
-)
+CHANNEL_NAMES: tuple[str, ...] = ("Xposition", "Yposition", "Zposition",
+                                   "Xrotation", "Yrotation", "Zrotation")
 """The six BVH channel names (matched case-insensitively)."""
 
-UNIT_SCALES: dict[str, float] = {
-    "metres": 1.0,
-    "centimetres": 0.01,
-    "millimetres": 0.001,
-    "inches": 0.0254,
-    "CMU ASF units": 0.0254 / 0.45,
-}
+UNIT_SCALES: dict[str, float] = {"metres": 1.0, "centimetres": 0.01, "millimetres": 0.001,
+                                 "inches": 0.0254, "CMU ASF units": 0.0254 / 0.45}
 """Candidate file units and their factor to metres. CMU's ASF files declare ``length
 0.45`` in inches, so one unit is 1/0.45 inch = 0.056444 m (CMU mocap ASF/AMC notes)."""
 
+MAX_BVH_JOINTS = 1000
+"""Joints a BVH tree may have (the largest rigs here have about 250)."""
+FPS_RANGE, MAX_DURATION_S = (1.0, 1000.0), 3600.0
+"""Frame rates and clip lengths a motion file may have (beyond: a wrong header)."""
 TYPICAL_HEIGHT_M = 1.7
 PLAUSIBLE_HEIGHT_M = (1.2, 2.1)
 INSERTED_JUMP_RATIO = 5.0
@@ -200,12 +184,11 @@ def read_bvh(path: str | Path) -> BvhFile:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        MotionFileError: (naming the file and line) it does not start with ``HIERARCHY``
-            (not a BVH file); the hierarchy is truncated (blocks never closed) or malformed
-            (no ROOT, a joint without OFFSET, unknown channel names, stray tokens); the
-            ``MOTION`` section is missing; ``Frames:``/``Frame Time:`` missing or invalid;
-            the number of data lines differs from ``Frames:``; a line's number of values
-            differs from the channel count; a value is not a number.
+        MotionFileError: (naming the file and line) not starting with ``HIERARCHY``; a
+            truncated (blocks never closed) or malformed hierarchy (no ROOT, a joint without
+            OFFSET, unknown channels, stray tokens) or over :data:`MAX_BVH_JOINTS` joints;
+            no ``MOTION``; ``Frames:``/``Frame Time:`` missing or invalid; data lines not
+            ``Frames:``, or values not the channel count, or not numbers.
     """
     path = Path(path)
     if not path.is_file():
@@ -216,6 +199,9 @@ def read_bvh(path: str | Path) -> BvhFile:
     if first is None or lines[first].split()[0].upper() != "HIERARCHY":
         raise MotionFileError(f"{src}: not a BVH file (it does not start with HIERARCHY)")
     tree, motion_ln = _parse_hierarchy(lines, first, src)
+    if len(tree["names"]) > MAX_BVH_JOINTS:
+        raise MotionFileError(f"{src}: {len(tree['names'])} joints in the hierarchy; motionlex "
+                              f"reads trees of at most {MAX_BVH_JOINTS} joints")
     rows = [(i, lines[i].split()) for i in range(motion_ln + 1, len(lines)) if lines[i].strip()]
     if (len(rows) < 2 or [t.lower() for t in rows[0][1][:1]] != ["frames:"]
             or [t.lower() for t in rows[1][1][:2]] != ["frame", "time:"]):
@@ -250,6 +236,20 @@ def read_bvh(path: str | Path) -> BvhFile:
         frame_time=float(frame_time),
         motion=motion.reshape(int(n_frames), n_chan),
     )
+
+
+def check_timing(fps: float, num_frames: int, source: str, note: str = "") -> None:
+    """Refuse a frame rate outside :data:`FPS_RANGE` or a clip over :data:`MAX_DURATION_S`.
+
+    Raises:
+        MotionFileError: naming ``source`` and the value (``note`` says where it came from).
+    """
+    if not (np.isfinite(fps) and FPS_RANGE[0] <= fps <= FPS_RANGE[1]):
+        raise MotionFileError(f"{source}: frame rate {fps:g} fps{note} is outside "
+                              f"[{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] fps")
+    if (num_frames - 1) / fps > MAX_DURATION_S:
+        raise MotionFileError(f"{source}: {num_frames} frames at {fps:g} fps{note} last "
+                              f"{(num_frames - 1) / fps:.0f} s; at most {MAX_DURATION_S:g} s")
 
 
 def header_fps(frame_time: float) -> float:
@@ -309,7 +309,6 @@ def first_frame_is_inserted(positions: np.ndarray, ratio: float = INSERTED_JUMP_
     Daz files here the ratio is 8-12 (the arms drop 20 cm in 1/120 s); on the Bandai and
     iClone files it is at most 1.8. A clip that starts fast and then stays still can be
     misjudged (it loses one frame), so :func:`load_bvh` uses this only when asked.
-    cgspeed arms keep settling for about 4 more frames after the T-pose; those stay.
 
     Args:
         positions: ``(T, J, 3)`` joint positions (any unit), ``T >= 3``; pass body joints
@@ -330,23 +329,24 @@ def skeleton_height(bvh: BvhFile) -> float:
     """Standing height of a skeleton from its bone lengths, in file units.
 
     Sum of OFFSET lengths along the tree from the head (plus its End Site, if any) to the
-    pelvis and on down the longer leg to the foot (ankle). Independent of posture
-    (Bandai's rest pose lies along +X). Approximate: sideways hip offsets add a little,
-    the missing heel height takes a little off.
+    pelvis and on down the longer leg to the foot (ankle). Independent of posture (Bandai's
+    rest pose lies along +X). Approximate: hip offsets add a little, the heel takes some off.
 
     Raises:
         ValueError: the head or feet cannot be found (see :func:`find_end_joints`).
     """
-    ends = find_end_joints(bvh.joint_names, bvh.parents)
+    ends = bodyparts.find_end_joints(bvh.joint_names, bvh.parents)
     lengths = np.linalg.norm(bvh.offsets, axis=1)
-    pelvis = lowest_common_ancestor(bvh.parents,
+    pelvis = bodyparts.lowest_common_ancestor(bvh.parents,
                                     [ends["head"], ends["left_foot"], ends["right_foot"]])
     head_top = max((float(np.linalg.norm(o)) for j, o in bvh.end_sites if j == ends["head"]),
                    default=0.0)
-    torso = float(lengths[list(tree_path(bvh.parents, pelvis, ends["head"])[1:])].sum())
-    legs = max(float(lengths[list(tree_path(bvh.parents, pelvis, ends[f"{s}_foot"])[1:])].sum())
-               for s in ("left", "right"))
-    return torso + head_top + legs
+
+    def length(end: int) -> float:
+        return float(lengths[list(bodyparts.tree_path(bvh.parents, pelvis, end)[1:])].sum())
+
+    return length(ends["head"]) + head_top + max(length(ends[f"{s}_foot"])
+                                                 for s in ("left", "right"))
 
 
 def infer_unit_scale(height: float) -> tuple[float, str]:
@@ -387,32 +387,34 @@ def load_bvh(
 
     Returns:
         A validated :class:`Motion`: ``joints (T - skipped, J', 3)`` float32 metres, End
-        Sites and floor-level root markers (:func:`root_markers`, Bandai ``joint_Root``)
-        excluded; skeleton ``"bvh:<stem>"`` with :func:`derive_chains` chains (bone lengths
-        from the motion), :func:`smpl_matched_knots` knots and origins (patch points where
-        SMPL-22's fall) and :func:`mirror_pairs_from_names` pairs.
+        Sites and floor-level root markers (Bandai ``joint_Root``) excluded; skeleton
+        ``"bvh:<stem>"`` with chains, SMPL-matched knots and mirror pairs (:mod:`.chains`).
 
     Raises:
         FileNotFoundError: the file does not exist.
         MotionFileError: see :func:`read_bvh`; body parts not found (which, what was looked
             for, the joint names); ``scale`` <= 0; ``skip_frames`` not "auto" or in
-            ``[0, T - 2]``; ``fps`` <= 0; joints that are not plausible metres.
+            ``[0, T - 2]``; a frame rate or duration out of range (:func:`check_timing`);
+            joints that are not plausible metres.
     """
     bvh = read_bvh(path)
     src, stem = bvh.path, Path(bvh.path).stem
+    rate = header_fps(bvh.frame_time) if fps is None else fps
+    check_timing(rate, bvh.num_frames, src,
+                 f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")
     positions = forward_kinematics(bvh)
     parent_pos = positions[:, [max(p, 0) for p in bvh.parents]]
     bones = np.median(np.linalg.norm(positions - parent_pos, axis=-1), axis=0)
     names, parents = bvh.joint_names, bvh.parents
     try:
-        chains = derive_chains(names, parents, bones)
-        markers = root_markers(parents, chains[0][0])
+        chains = bodyparts.derive_chains(names, parents, bones)
+        markers = bodyparts.root_markers(parents, chains[0][0])
         if markers:  # a floor-level root (Bandai joint_Root) is no body joint: drop it
-            keep, names, parents = drop_joints(names, parents, markers)
+            keep, names, parents = bodyparts.drop_joints(names, parents, markers)
             positions, bones = positions[:, keep], bones[keep]
-            chains = derive_chains(names, parents, bones)
-        ends = find_end_joints(names, parents)
-        knots, origins = smpl_matched_knots(chains, bones, "left_toe" in ends)
+            chains = bodyparts.derive_chains(names, parents, bones)
+        ends = bodyparts.find_end_joints(names, parents)
+        knots, origins = bodyparts.smpl_matched_knots(chains, bones, "left_toe" in ends)
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})
@@ -434,14 +436,13 @@ def load_bvh(
     elif not (np.isfinite(scale) and scale > 0):
         raise MotionFileError(f"{src}: scale must be > 0, got {scale}")
     skeleton = Skeleton(name=f"bvh:{stem}", joint_names=names, parents=parents, chains=chains,
-                        mirror_pairs=mirror_pairs_from_names(names), knots=knots,
+                        mirror_pairs=bodyparts.mirror_pairs_from_names(names), knots=knots,
                         origins=origins)
     joints = positions[skip:] * scale
     spine = np.median(joints[:, chains[0][-1]] - joints[:, chains[0][0]], axis=0)
     if np.argmax(np.abs(spine)) != 1 or spine[1] <= 0:
         logger.warning("%s: pelvis->head is %s m, not along +Y; motionlex expects Y up",
                        src, np.round(spine, 2))
-    rate = header_fps(bvh.frame_time) if fps is None else fps
     logger.debug("%s: %d joints, %d frames (%d skipped), %g fps", src,
                  len(bvh.joint_names), len(joints), skip, rate)
     return make_motion(joints, rate, skeleton, src, name or stem)

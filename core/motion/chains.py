@@ -14,6 +14,7 @@ where SMPL-22's fall, so that a model trained on SMPL-22 reads it (issue 12).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -79,7 +80,47 @@ def _up(parents: Sequence[int], j: int) -> list[int]:
     return out
 
 
+def tree_walk(parents: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+    """Depth, descendant count and pre-order position of every joint, in one pass.
+
+    ``a`` is a proper ancestor of ``i`` exactly when ``pre[a] < pre[i] <= pre[a] +
+    size[a]`` (pre-order numbering), so ancestor tests take constant time. Linear in the
+    joint count, whatever the depth.
+
+    Args:
+        parents: ``J`` parent indices, ``-1`` for a root.
+
+    Returns:
+        ``(depth, size, pre)``, each a list of ``J`` ints (a root has depth 0; ``size``
+        counts descendants, not the joint itself).
+
+    Raises:
+        ValueError: a parent index out of range, or joints on a cycle (no root above them).
+    """
+    n = len(parents)
+    children: list[list[int]] = [[] for _ in range(n)]
+    roots = []
+    for j, p in enumerate(parents):
+        if not -1 <= p < n:
+            raise ValueError(f"joint {j} has parent {p}, not in [-1, {n - 1}]")
+        (roots if p < 0 else children[p]).append(j)
+    depth, size, pre, order = [0] * n, [0] * n, [0] * n, []
+    stack = [(r, 0) for r in reversed(roots)]
+    while stack:
+        j, d = stack.pop()
+        depth[j], pre[j] = d, len(order)
+        order.append(j)
+        stack.extend((c, d + 1) for c in reversed(children[j]))
+    if len(order) != n:
+        raise ValueError(f"{n - len(order)} of {n} joints are on a cycle of the joint tree")
+    for j in reversed(order):
+        if parents[j] >= 0:
+            size[parents[j]] += size[j] + 1
+    return depth, size, pre
+
+
 def lowest_common_ancestor(parents: Sequence[int], joints: Sequence[int]) -> int:
+    """The deepest joint above (or equal to) every one of ``joints``; ``O(depth)``."""
     common = set.intersection(*(set(_up(parents, j)) for j in joints))
     return next(k for k in _up(parents, joints[0]) if k in common)
 
@@ -101,17 +142,19 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
         Joint indices under ``head, left_hand, right_hand, left_foot, right_foot`` and,
         where found, ``left_toe, right_toe``.
 
+    Linear in the joint count (:func:`tree_walk`).
+
     Raises:
-        ValueError: naming every body part not found, what was looked for, and the joints.
+        ValueError: naming every body part not found, what was looked for, and the joints;
+            or a malformed tree (:func:`tree_walk`).
     """
-    ups = [_up(parents, j) for j in range(len(parents))]
-    desc = [sum(j in u[1:] for u in ups) for j in range(len(parents))]
+    depth, size, pre = tree_walk(parents)
     toks = [set(name_tokens(n)) for n in joint_names]
     sides = [joint_side(n) for n in joint_names]
 
     def pick(ok: Callable[[int], bool]) -> int | None:
         cands = [i for i in range(len(joint_names)) if ok(i)]
-        return min(cands, key=lambda i: (len(ups[i]), -desc[i], i)) if cands else None
+        return min(cands, key=lambda i: (depth[i], -size[i], i)) if cands else None
 
     ends = {"head": pick(lambda i: "head" in toks[i] and sides[i] is None)}
     for s in ("left", "right"):
@@ -120,8 +163,8 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
         foot = ends[f"{s}_foot"] = pick(
             lambda i, s=s: sides[i] == s and bool(toks[i] & {"foot", "ankle"}))
         if foot is not None:
-            ends[f"{s}_toe"] = pick(lambda i, f=foot: f in ups[i][1:] and any(
-                w.startswith("toe") for w in toks[i]))
+            ends[f"{s}_toe"] = pick(lambda i, f=foot: pre[f] < pre[i] <= pre[f] + size[f]
+                                    and any(w.startswith("toe") for w in toks[i]))
     missing = [k for k in _LOOKED_FOR if ends[k] is None]
     if missing:
         raise ValueError(
@@ -290,9 +333,10 @@ def root_markers(parents: Sequence[int], pelvis: int) -> tuple[int, ...]:
         The marker joints, root first; ``()`` when the pelvis is the root.
     """
     above = _up(parents, pelvis)[1:]
+    n_children = Counter(parents)
     out: list[int] = []
     for j in reversed(above):  # from the root down
-        if sum(p == j for p in parents) != 1:
+        if n_children[j] != 1:
             break
         out.append(j)
     return tuple(out)

@@ -20,12 +20,13 @@ from typing import Literal
 
 import numpy as np
 
-from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.bvh import check_timing, load_bvh
 from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     Motion,
     MotionFileError,
     load_joints_npy,
+    read_npy,
     to_canonical,
 )
 from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
@@ -33,8 +34,9 @@ from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
 KIT_FPS = 12.5
 """Frame rate of KIT-ML's processed joints."""
 
-MILLIMETRE_EXTENT = 50.0
-"""A body spanning more than this many file units in one frame is read as millimetres."""
+HUMAN_EXTENT_M = (0.3, 3.0)
+"""Median extent of a person's joints in one frame (largest axis), metres: a ``.npy`` whose
+units are detected must be metres or millimetres of a body in this range."""
 
 SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
@@ -54,8 +56,8 @@ def read_joints_file(
         path: the ``.npy`` file.
         skeleton: skeleton of the joints; default by joint count (22 -> SMPL, 21 -> KIT-ML).
         fps: frame rate; default 12.5 (KIT-ML) or 20 (any other skeleton).
-        scale: factor to metres; ``None`` = 0.001 when the first frames span more than
-            :data:`MILLIMETRE_EXTENT` units (KIT-ML's millimetres; a body spans ~2 m), else 1.
+        scale: factor to metres; ``None`` = 1 or 0.001 (KIT-ML's millimetres), whichever
+            makes the body a person's size (:func:`detect_unit_scale`).
         name: motion name; defaults to the file stem.
 
     Returns:
@@ -64,29 +66,59 @@ def read_joints_file(
     Raises:
         FileNotFoundError: no such file.
         MotionFileError: not a plain numeric array, truncated, not ``(T, J, 3)``, no
-            skeleton for its joint count, or invalid joints (names the file).
+            skeleton for its joint count, a frame rate or duration out of range
+            (:func:`~.bvh.check_timing`), units that are neither metres nor millimetres of
+            a person (:func:`detect_unit_scale`), or invalid joints (names the file).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"motion file not found: {path}")
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as e:
-        raise MotionFileError(f"{path}: not a plain numeric .npy array ({e})") from e
-    except (EOFError, OSError) as e:
-        raise MotionFileError(f"{path}: truncated or unreadable .npy ({e})") from e
+    arr = read_npy(path, mmap=True)
     if arr.ndim != 3:
         raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
     try:
         skeleton = skeleton or skeleton_for_joint_count(arr.shape[1])
     except ValueError as e:
         raise MotionFileError(f"{path}: {e}") from e
+    note = "" if fps else f" (the default for {skeleton.name})"
     fps = fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
+    check_timing(fps, arr.shape[0], str(path), note)
     if scale is None:
-        finite = np.asarray(arr[: min(len(arr), 8)], dtype=np.float64)
-        extent = float(np.nanmax(np.ptp(finite, axis=1))) if finite.size else 0.0
-        scale = 0.001 if extent > MILLIMETRE_EXTENT else 1.0
+        scale = detect_unit_scale(arr, str(path))
     return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+
+
+def detect_unit_scale(joints: np.ndarray, source: str) -> float:
+    """1 (metres) or 0.001 (millimetres): the unit that makes ``joints`` a person's size.
+
+    The statistic is :func:`~.motion.validate_joints`'s, the median over frames of the
+    largest per-axis extent of the joints, on the first 64 frames; it must fall in
+    :data:`HUMAN_EXTENT_M` in one of the two units. A centimetre file (a 1.7 m body spans
+    170 units) is neither, and is refused rather than read as a 17 cm person.
+
+    Args:
+        joints: ``(T, J, 3)`` positions in file units (may be memory-mapped).
+        source: the file, for the message.
+
+    Returns:
+        The factor to metres (1.0 when no frame is finite: the NaN check reports it).
+
+    Raises:
+        MotionFileError: no unit gives a person's size (names the file and the extent).
+    """
+    head = np.asarray(joints[:64], dtype=np.float64)
+    extents = np.ptp(head, axis=1).max(axis=-1) if head.size else np.zeros(0)
+    extents = extents[np.isfinite(extents)]
+    if not extents.size:
+        return 1.0
+    extent = float(np.median(extents))
+    for scale in (1.0, 0.001):
+        if HUMAN_EXTENT_M[0] <= extent * scale <= HUMAN_EXTENT_M[1]:
+            return scale
+    raise MotionFileError(
+        f"{source}: the body spans {extent:.4g} file units, neither metres nor millimetres "
+        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? convert it "
+        "to metres or pass scale=0.01")
 
 
 def load_motion_file(

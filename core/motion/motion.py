@@ -151,6 +151,30 @@ def make_motion(
     return Motion(validate_joints(joints, skeleton, src), float(fps), skeleton, source, name)
 
 
+def read_npy(path: Path, mmap: bool = False) -> np.ndarray:
+    """The raw array of a ``.npy`` file, never unpickling (THE ``.npy`` reader of motions).
+
+    Raises:
+        MotionFileError: the file is not a NumPy ``.npy`` array (a text or pickle file with
+            that suffix, an object array) or is truncated; the message names the file.
+    """
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise MotionFileError(f"{path}: cannot read the file ({e})") from e
+    if magic != b"\x93NUMPY":
+        raise MotionFileError(f"{path}: not a NumPy .npy array file (no .npy header; a text, "
+                              "pickle or other file with a .npy name?)")
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as e:  # object arrays (never unpickled) or a corrupt header
+        raise MotionFileError(f"{path}: not a plain numeric .npy array (object arrays and "
+                              "corrupt headers are refused)") from e
+    except (EOFError, OSError) as e:
+        raise MotionFileError(f"{path}: truncated or unreadable .npy file ({e})") from e
+
+
 def load_joints_npy(
     path: str | Path,
     skeleton: Skeleton,
@@ -174,12 +198,7 @@ def load_joints_npy(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"motion file not found: {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as e:  # pickled object arrays or a corrupt header
-        raise MotionFileError(f"{path}: not a plain numeric .npy array ({e})") from e
-    except (EOFError, OSError) as e:
-        raise MotionFileError(f"{path}: truncated or unreadable .npy file ({e})") from e
+    arr = read_npy(path)
     if arr.dtype.kind not in "fiu":
         raise MotionFileError(f"{path}: joint data is not numeric (dtype {arr.dtype})")
     return make_motion(arr.astype(np.float32) * np.float32(scale), fps, skeleton, str(path),

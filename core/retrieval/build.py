@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
+from motionlex.core.atomic import lock_steps, recover_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
@@ -40,6 +41,9 @@ from motionlex.core.retrieval.index_writer import write_index
 from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+"""How long a build waits for another build of the same index to finish."""
 
 BuildSteps = Generator[tuple[int, int], None, "BuildReport"]
 """A build: yields ``(motions read, motions to read)``, returns its :class:`BuildReport`."""
@@ -98,6 +102,7 @@ def build_steps(
     batch_size: int = 32,
     checkpoint: str | os.PathLike | None = None,
     fusion_weight: float | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> BuildSteps:
     """Encode dataset folders into an index, or add their new motions to an existing one.
 
@@ -106,6 +111,10 @@ def build_steps(
     indexed with the same SHA-256 are not encoded again, changed files are re-encoded and
     replace their old rows, and new files are appended. The result is written atomically
     (:func:`write_index`): a failure leaves the old index untouched and no partial one.
+    The whole read-modify-write holds the index's lock (:func:`lock_steps`), so a second
+    build of the same index waits for the first (yielding ``(0, 0)``, a cancel point, every
+    0.2 s) instead of dropping its motions; a swap interrupted by a killed build is settled
+    first (:func:`recover_directory`).
 
     Args:
         model: the :class:`~.model.MotionTextModel`.
@@ -119,11 +128,12 @@ def build_steps(
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
         fusion_weight: default fused-search weight to record (None: keep the existing one
             or :data:`DEFAULT_FUSION_WEIGHT`).
+        lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
 
     Yields:
         ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
         more (``(total, total)``) before writing: each is a cancel point (closing the
-        generator there writes nothing).
+        generator there writes nothing); ``(0, 0)`` while waiting for another build.
 
     Returns:
         A :class:`BuildReport` (the generator's value).
@@ -134,7 +144,29 @@ def build_steps(
         ValueError: no patch statistics for a new index, or no usable motion at all.
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
             by another model or with other patch statistics, or with other settings.
+        DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
     """
+    waiting = lock_steps(out, lock_timeout)
+    while True:  # another build of ``out``: wait, yielding cancel points
+        try:
+            next(waiting)
+        except StopIteration as got:
+            lock = got.value
+            break
+        yield 0, 0
+    try:
+        recover_directory(out)
+        return (yield from _build_locked(model, data, out, patch_stats, split, settings,
+                                         batch_size, checkpoint, fusion_weight))
+    finally:
+        lock.release()
+
+
+def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.PathLike,
+                  patch_stats: PatchStats | None, split: str, settings: IndexSettings | None,
+                  batch_size: int, checkpoint: str | os.PathLike | None,
+                  fusion_weight: float | None) -> BuildSteps:
+    """:func:`build_steps` under the index's lock."""
     target = Path(out)
     t0 = time.perf_counter()
     old: GalleryIndex | None = None

@@ -33,8 +33,11 @@ file                   content
 
 A build (or an incremental add) writes a hidden temporary folder next to the target and
 renames it into place when complete, so an interrupted build never leaves a readable half
-index and an existing index stays intact. :meth:`GalleryIndex.load` checks every file's size
-and checksum and, given a model, that the model is the one the index was built with.
+index and an existing index stays intact; a build killed during the swap is finished or undone
+by the next open (:func:`~motionlex.core.atomic.recover_directory`), and builds of one index
+wait for each other (:func:`~motionlex.core.atomic.directory_lock`). :meth:`GalleryIndex.load`
+checks every file's size and checksum and, given a model, that the model is the one the index
+was built with.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from motionlex.core.atomic import recover_directory
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
@@ -235,6 +239,7 @@ class GalleryIndex:
                 hashes named).
         """
         root = Path(path)
+        recover_directory(root)  # a swap interrupted by a killed build
         if not root.is_dir():
             raise FileNotFoundError(f"gallery index not found: {root}")
         mpath = root / MANIFEST

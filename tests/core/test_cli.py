@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 
@@ -73,3 +74,137 @@ def test_words_errors(tmp_path, capsys):
     assert main(["words", "walks", "-k", "0"]) == 2
     assert main(["words", "walks", "--checkpoint", str(tmp_path / "none")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+BANDAI_IDS = ["bn2_wave-right-hand_normal_001", "bn2_walk_normal_001"]
+
+
+# -- expected failures: one line naming the file, exit 2; Ctrl-C 130; bugs raise -------------
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_bad_motion_files_give_one_line(tmp_path, capsys):
+    text = tmp_path / "notes.npy"
+    text.write_text("a person walks\n")  # a text file named .npy
+    empty = tmp_path / "empty.npy"
+    empty.write_bytes(b"")
+    for f in (text, empty):
+        assert main(["patches", str(f), "--out", str(tmp_path / "x.png")]) == 2
+        assert str(f) in _one_error_line(capsys)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_yaml_syntax_error_names_the_file_or_override(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: cpu-small\nphases: [a, b\n  x: : y\n")
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(bad), "--data", str(tmp_path), "--out", str(out)]) == 2
+    err = _one_error_line(capsys)
+    assert str(bad) in err and "invalid YAML at line" in err and "<unicode string>" not in err
+    good = tmp_path / "good.yaml"
+    good.write_text("model: tiny\n")
+    assert main(["train", "--config", str(good), "--data", str(tmp_path), "--out", str(out),
+                 "lr_motion=[1,"]) == 2
+    assert "override 'lr_motion=[1,'" in _one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path, repo_root, capsys):
+    missing = tmp_path / "no_model"
+    assert main(["index", "--checkpoint", str(missing), "--data", str(tmp_path),
+                 "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    assert str(missing) in _one_error_line(capsys)
+    ckpt = tmp_path / "corrupt"
+    shutil.copytree(repo_root / "resources" / "default_model", ckpt)
+    weights = ckpt / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100_000])  # truncated download
+    assert main(["words", "walks", "--checkpoint", str(ckpt)]) == 2
+    assert str(weights) in _one_error_line(capsys)
+    weights.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}......")
+    assert main(["words", "walks", "--checkpoint", str(ckpt)]) == 2
+    assert str(weights) in _one_error_line(capsys)
+
+
+def test_missing_ids_do_not_suggest_an_absent_option(shared_data, make_subset, tmp_path, capsys):
+    data = make_subset(shared_data / "bandai", tmp_path / "ds", BANDAI_IDS)
+    (data / "all.txt").write_text("\n".join(BANDAI_IDS) + "\nghost_042\n")
+    from motionlex.resources import default_model_dir
+
+    assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
+                 "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert "ghost_042" in err and "all.txt" in err and "--skip-missing" not in err.split(";")[0]
+    assert "motionlex scan" in err and not (tmp_path / "g.mlx").exists()
+    assert main(["scan", str(data), "-q"]) == 2
+    assert "--skip-missing" in _one_error_line(capsys)  # scan has the option
+    assert main(["scan", str(data), "-q", "--skip-missing"]) == 0
+
+
+def test_interrupt_bug_and_verbose(monkeypatch, capsys):
+    import motionlex.core.text.orders as orders
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(orders, "format_events_report", interrupted)
+    assert main(["events", "walks, then sits"]) == 130
+    assert _one_error_line(capsys) == "motionlex events: interrupted"
+
+    def bug(*a, **k):
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(orders, "format_events_report", bug)
+    with pytest.raises(RuntimeError, match="a real bug"):
+        main(["events", "walks"])
+
+    def broken_import(*a, **k):
+        import motionlex.core.no_such_module  # noqa: F401
+
+    monkeypatch.setattr(orders, "format_events_report", broken_import)
+    with pytest.raises(ModuleNotFoundError):
+        main(["events", "walks"])
+
+    def bad_input(*a, **k):
+        raise ValueError("caption.txt: line 3\n  is empty")
+
+    monkeypatch.setattr(orders, "format_events_report", bad_input)
+    assert main(["events", "walks"]) == 2
+    assert _one_error_line(capsys) == "motionlex events: error: caption.txt: line 3 is empty"
+    assert main(["-v", "events", "walks"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().endswith("caption.txt: line 3 is empty")
+
+
+def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
+    code = ("import os, signal, sys\nimport motionlex.core.text.orders as o\n"
+            "def report(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n"
+            "o.format_events_report = report\nfrom motionlex.core.cli import main\n"
+            "sys.exit(main(['events', 'walks']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130 and r.stderr.strip() == "motionlex events: interrupted", r.stderr
+
+
+def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_path):
+    from motionlex.resources import default_model_dir
+
+    data = make_subset(shared_data / "bandai", tmp_path / "ds", BANDAI_IDS)
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
+                 "--out", str(idx), "-q"]) == 0
+    code = ("import sys\nfrom motionlex.core.cli import main\n"
+            f"rc = main(['search', 'a person walks', '--index', {str(idx)!r}, '-k', '2'])\n"
+            "print(rc, *(m in sys.modules for m in ('motionlex.core.motion.files',"
+            " 'motionlex.core.motion.bvh', 'lightning', 'spacy', 'matplotlib')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and lines[-1] == "0 False False False False False", r.stdout + r.stderr
+    assert len(lines) == 3 and lines[0].lstrip().startswith("1 ")
+    bad = tmp_path / "notes.npy"
+    bad.write_text("not an array")
+    r = subprocess.run([sys.executable, "-m", "motionlex.core", "search", "--index", str(idx),
+                        "--motion", str(bad)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert str(bad) in r.stderr

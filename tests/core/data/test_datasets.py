@@ -97,16 +97,21 @@ def test_scan_reports_bad_files_and_keeps_going(shared_data, tmp_path):
     np.save(root / "new_joints" / "oneframe.npy", good[:1])
     (root / "texts" / "badcap.txt").write_text("a#b#c\n")
     np.save(root / "new_joints" / "badcap.npy", good)
+    # centimetres (issue 15 item 6: was read as millimetres, a 17 cm person)
+    np.save(root / "new_joints" / "cm.npy", good * (0.1 if np.ptp(good[0], 0).max() > 50 else 100))
     samples, report = MotionDataset(root, "all").scan()
     skipped = dict(report.skipped)
     assert report.kept == len(samples) == 4
-    assert set(skipped) == {"nan", "trunc", "joints23", "oneframe", "badcap"}
+    assert set(skipped) == {"nan", "trunc", "joints23", "oneframe", "badcap", "cm"}
+    assert "cm.npy" in skipped["cm"] and "neither metres nor millimetres" in skipped["cm"]
     assert "NaN" in skipped["nan"] and "nan.npy" in skipped["nan"]
     assert "truncated" in skipped["trunc"] or "trunc.npy" in skipped["trunc"]
     assert "23 joints" in skipped["joints23"]
     assert "at least 2" in skipped["oneframe"]
     assert "badcap.txt:1" in skipped["badcap"]
-    assert "5 skipped" in report.summary()
+    assert "6 skipped" in report.summary()
+    slow, report = MotionDataset(root, "all", fps=0.1).scan()
+    assert not slow and "frame rate 0.1 fps is outside" in dict(report.skipped)[ids[0]]
 
 
 def test_layout_and_corpus_errors(shared_data, tmp_path):

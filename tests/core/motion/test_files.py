@@ -75,3 +75,70 @@ def test_errors_name_the_file(tmp_path):
     (tmp_path / "cut.npy").write_bytes(b"\x93NUMPY")
     with pytest.raises(MotionFileError, match="cut.npy"):
         load_motion_file(tmp_path / "cut.npy")
+
+
+@pytest.mark.parametrize("frame_time,fps,message", [
+    ("1000", None, r"frame rate 0\.001 fps \(Frame Time: 1000 s\) is outside \[1, 1000\] fps"),
+    ("100000", None, r"frame rate 1e-05 fps \(Frame Time: 100000 s\) is outside"),
+    ("0.0001", None, r"frame rate 10000 fps \(Frame Time: 0\.0001 s\) is outside"),
+    ("0.008333", 5000.0, r"frame rate 5000 fps is outside \[1, 1000\] fps"),
+])
+def test_bvh_frame_rates_out_of_range_are_refused(shared_data, tmp_path, frame_time, fps,
+                                                  message):
+    """Issue 15 item 5: ``Frame Time 1000`` used to be resampled to millions of frames."""
+    text = (shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh").read_text()
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.lower().startswith("frame time"))
+    lines[k] = f"Frame Time: {frame_time}"
+    path = tmp_path / "slow.bvh"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(MotionFileError, match=message) as e:
+        load_motion_file(path, fps=fps)
+    assert str(path) in str(e.value)
+
+
+def test_npy_frame_rates_and_durations_out_of_range_are_refused(tmp_path):
+    path = tmp_path / "clip.npy"
+    np.save(path, _walk())
+    with pytest.raises(MotionFileError, match=r"clip.npy: frame rate 0\.5 fps is outside"):
+        load_motion_file(path, fps=0.5)
+    with pytest.raises(MotionFileError, match="frame rate 2000 fps is outside"):
+        read_joints_file(path, fps=2000.0)
+    long = tmp_path / "new_joints" / "long.npy"
+    long.parent.mkdir()
+    np.save(long, np.repeat(_walk(2), 36_002, axis=0)[:72_002])
+    with pytest.raises(MotionFileError, match=r"long.npy: 72002 frames at 20 fps \(the default "
+                                              r"for smpl22\) last 3600 s; at most 3600 s"):
+        load_motion_file(long)
+    assert load_motion_file(path, fps=1.0).num_frames == 29 * 20 + 1  # 1 fps is allowed
+
+
+def test_bvh_joint_limit(shared_data, monkeypatch):
+    from motionlex.core.motion import bvh
+
+    path = shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh"
+    monkeypatch.setattr(bvh, "MAX_BVH_JOINTS", 20)
+    with pytest.raises(MotionFileError, match=rf"{path.name}: \d+ joints in the hierarchy; "
+                                              "motionlex reads trees of at most 20 joints"):
+        load_motion_file(path)
+
+
+def test_dataset_units_detected_and_verified(tmp_path):
+    """Issue 15 item 6: a centimetre file inside a dataset folder used to become a 17 cm
+    person (read as millimetres); now it is refused as a loose file is."""
+    folder = tmp_path / "ds" / "new_joints"
+    folder.mkdir(parents=True)
+    for name, scale in (("m", 1.0), ("mm", 1000.0), ("cm", 100.0)):
+        np.save(folder / f"{name}.npy", _walk(scale=scale))
+    for name in ("m", "mm"):
+        np.testing.assert_allclose(read_joints_file(folder / f"{name}.npy").joints, _walk(),
+                                   rtol=1e-5, atol=1e-5)
+    message = (r"cm.npy: the body spans 1\d\d\.?\d* file units, neither metres nor "
+               r"millimetres of a person .*centimetres\?")
+    with pytest.raises(MotionFileError, match=message):
+        load_motion_file(folder / "cm.npy")
+    assert read_joints_file(folder / "cm.npy", scale=0.01).joints.max() < 2.0
+    loose = tmp_path / "cm.npy"
+    loose.write_bytes((folder / "cm.npy").read_bytes())
+    with pytest.raises(MotionFileError, match="implausible scale for metres"):
+        load_motion_file(loose)

@@ -4,11 +4,16 @@ cancel (the generator and its drained form), the explorer's cache rules."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from motionlex.core.atomic import DirectoryBusyError, directory_lock
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build import (
@@ -20,6 +25,11 @@ from motionlex.core.retrieval.build import (
 )
 from motionlex.core.retrieval.embed import clip_windows
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, IndexSettings
+
+
+def _files(folder) -> list[str]:
+    """Names in ``folder`` but the indexes' lock files (kept: deleting one races)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
 
 
 def test_build_real_data_contents(built, model, stats, shared_data):
@@ -68,7 +78,7 @@ def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatc
     with pytest.raises(RuntimeError, match="simulated crash"):
         build_index(model, [shared_data / "raw_bvh"], out, patch_stats=stats, batch_size=2,
                     progress=False)
-    assert len(calls) == 3 and not out.exists() and list(tmp_path.iterdir()) == []
+    assert len(calls) == 3 and not out.exists() and _files(tmp_path) == []
     # an existing index survives a failed incremental add unchanged
     monkeypatch.setattr(model, "forward_motion", real)
     build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
@@ -80,7 +90,7 @@ def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatc
         build_index(model, [shared_data / "raw_bvh"], out, batch_size=2, progress=False)
     assert (out / "manifest.json").read_text() == before
     assert len(GalleryIndex.load(out, model)) == 7
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.mlx"]
+    assert _files(tmp_path) == ["g.mlx"]
 
 
 def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, monkeypatch):
@@ -152,7 +162,7 @@ def test_build_progress_callback_and_cancel(shared_data, model, stats, tmp_path)
     with pytest.raises(BuildCancelled, match="cancelled at 2/7"):
         build_index(model, [shared_data / "humanml3d_samples"], cancelled, patch_stats=stats,
                     progress=False, batch_size=2, callback=lambda d, t: d < 2)
-    assert not cancelled.exists() and not list(tmp_path.glob(".c.mlx*"))
+    assert not cancelled.exists() and not [f for f in _files(tmp_path) if "c.mlx" in f]
 
 
 def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stats, tmp_path):
@@ -161,7 +171,7 @@ def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stat
                         batch_size=3)
     assert next(steps) == (0, 7) and next(steps) == (3, 7)
     steps.close()  # the worker's cancel: nothing written, no temporary folder left
-    assert list(tmp_path.iterdir()) == []
+    assert _files(tmp_path) == []
     seen = []
     steps = build_steps(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
                         batch_size=3)
@@ -173,6 +183,81 @@ def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stat
             break
     assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
     assert report.added == 7 and len(GalleryIndex.load(out, model)) == 7
+
+
+def test_concurrent_adds_to_one_index_keep_both(shared_data, model, stats, tmp_path, caplog):
+    """Two builds adding to one index at once: the second waits, no motion is lost."""
+    out = tmp_path / "g.mlx"
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False)
+    started, errors = threading.Barrier(2), []
+
+    def add(folder, delay: float) -> None:
+        started.wait()
+        time.sleep(delay)
+        try:
+            build_index(model, [shared_data / "humanml3d_samples", folder], out,
+                        progress=False, batch_size=2)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    bv = tmp_path / "bvh"
+    bv.mkdir()
+    for f in sorted((shared_data / "raw_bvh").glob("*.bvh"))[:3]:
+        shutil.copy(f, bv / f.name)
+    threads = [threading.Thread(target=add, args=(shared_data / "raw_bvh", 0.0)),
+               threading.Thread(target=add, args=(bv, 0.05))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    idx = GalleryIndex.load(out, model)
+    assert len(idx) == 7 + 10 + 3 and "waiting for another" in caplog.text
+    with directory_lock(out):
+        with pytest.raises(DirectoryBusyError, match="g.mlx is being written"):
+            build_index(model, [bv], out, progress=False, lock_timeout=0.3)
+        steps = build_steps(model, [bv], out)  # the explorer's form: cancel while waiting
+        assert next(steps) == (0, 0) and next(steps) == (0, 0)
+        steps.close()
+    rep = build_index(model, [bv], out, progress=False, lock_timeout=0)  # free again
+    assert rep.added == 0 and len(rep.index) == 20
+
+
+def test_interrupt_between_the_two_renames_keeps_the_new_index(shared_data, model, stats,
+                                                                 tmp_path, monkeypatch):
+    """Issue 15 item 3: Ctrl-C after the old index was moved aside used to delete the new
+    one and leave the old one hidden as ``.g.mlx.old-*``."""
+    from motionlex.core import atomic
+
+    out = tmp_path / "g.mlx"
+    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+                progress=False)
+    real, calls = atomic.os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # new -> g.mlx, after g.mlx -> .g.mlx.old-*
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(model, [shared_data / "humanml3d_samples", shared_data / "raw_bvh"], out,
+                    progress=False)
+    assert len(calls) == 4 and len(GalleryIndex.load(out, model)) == 17
+    assert _files(tmp_path) == ["g.mlx"]
+
+
+def test_index_left_hidden_by_a_killed_build_is_restored(built, model, tmp_path):
+    """A build killed between moving the old index aside and moving the new one in."""
+    out = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    out.rename(tmp_path / f".g.mlx.old-{dead}-1a2b3c4d")  # the old index, hidden
+    (tmp_path / f".g.mlx.tmp-{dead}-x1y2").mkdir()  # an unfinished new one
+    assert len(GalleryIndex.load(out, model)) == len(built[0].index)
+    assert _files(tmp_path) == ["g.mlx"]
 
 
 def test_cache_rules(tmp_path, built):

@@ -1,0 +1,187 @@
+"""The safe writes: a directory swap interrupted at every step (an exception in the process,
+or the process killed outright) leaves a complete old or new version and no hidden
+leftovers; stale temporary folders are removed; the directory lock serialises writers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from motionlex.core import atomic
+from motionlex.core.atomic import (
+    DirectoryBusyError,
+    atomic_directory,
+    atomic_file,
+    directory_lock,
+    recover_directory,
+)
+
+
+def _write(target: Path, text: str) -> None:
+    with atomic_directory(target) as tmp:
+        (tmp / "a.txt").write_text(text)
+        (tmp / "b.txt").write_text(text)
+
+
+def _state(target: Path) -> tuple[str | None, list[str]]:
+    """(content of the complete version at ``target`` or None, hidden leftovers)."""
+    hidden = sorted(p.name for p in target.parent.iterdir()
+                    if p.name.startswith(f".{target.name}.") and not p.name.endswith(".lock"))
+    if not target.is_dir():
+        return None, hidden
+    a, b = (target / "a.txt").read_text(), (target / "b.txt").read_text()
+    assert a == b  # never a mix of versions
+    return a, hidden
+
+
+def test_atomic_directory_replaces_and_cleans(tmp_path):
+    target = tmp_path / "idx"
+    _write(target, "v1")
+    _write(target, "v2")
+    assert _state(target) == ("v2", [])
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "a.txt").write_text("half")
+        raise RuntimeError("crash while writing")
+    assert _state(target) == ("v2", [])
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError), atomic_directory(tmp_path / "file"):
+        pass
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, OSError])
+def test_swap_interrupted_at_each_step(tmp_path, monkeypatch, step, fault):
+    target = tmp_path / "idx"
+    _write(target, "old")
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append((src, dst))
+        if len(calls) == step:
+            raise fault(f"injected at rename {step}")
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(fault, match="injected"):
+        _write(target, "new")
+    monkeypatch.setattr(atomic.os, "replace", real)
+    content, hidden = _state(target)
+    # before the commit rename the old version stays; after it the new one is finished
+    assert content == ("old" if step == 1 else "new") and hidden == []
+
+
+_KILL = """
+import os, sys
+from pathlib import Path
+from motionlex.core import atomic
+step, real, n = int(sys.argv[2]), os.replace, [0]
+def replace(src, dst):
+    n[0] += 1
+    if n[0] == step:
+        os._exit(9)  # as SIGKILL: no except, no finally
+    return real(src, dst)
+atomic.os.replace = replace
+with atomic.atomic_directory(Path(sys.argv[1])) as tmp:
+    (tmp / "a.txt").write_text("new")
+    (tmp / "b.txt").write_text("new")
+    if step == 0:
+        os._exit(9)  # killed while writing
+"""
+
+
+@pytest.mark.parametrize("step", [0, 1, 2, 3])
+def test_killed_writer_is_settled_by_the_next_open(tmp_path, step):
+    target = tmp_path / "idx"
+    _write(target, "old")
+    r = subprocess.run([sys.executable, "-c", _KILL, str(target), str(step)],
+                       env={**os.environ}, capture_output=True, text=True)
+    assert r.returncode == 9, r.stderr
+    content, hidden = _state(target)
+    assert hidden  # the killed writer left something behind
+    assert content == (None if step == 3 else "old")  # step 3: NAME itself was moved aside
+    assert recover_directory(target)
+    assert _state(target) == ("old" if step <= 1 else "new", [])
+    assert not recover_directory(target)
+
+
+def test_stale_temp_folders_are_removed_live_ones_kept(tmp_path):
+    target = tmp_path / "idx"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".idx.tmp-{dead}-abc_12x"
+    legacy = tmp_path / ".idx.tmp-k3j_9a0b"  # older motionlex: no writer id
+    live = tmp_path / f".idx.tmp-{os.getppid()}-zz9"
+    reused = tmp_path / f".idx.tmp-{os.getppid()}-old"  # older than the live process
+    other = tmp_path / f".idxx.tmp-{dead}-abc"
+    for p in (stale, legacy, live, reused, other):
+        p.mkdir()
+        (p / "big.npy").write_bytes(b"0" * 1000)
+    os.utime(legacy, (time.time() - 3600,) * 2)
+    parent_start = atomic._started_at(os.getppid())
+    os.utime(reused, ((parent_start or time.time()) - 3600,) * 2)
+    _write(target, "v1")  # any write of idx cleans its stale leftovers
+    assert not stale.exists() and not legacy.exists() and live.exists() and other.exists()
+    assert reused.exists() == (parent_start is None)
+    assert _state(target)[0] == "v1"
+
+
+def test_directory_lock_waits_then_refuses(tmp_path, caplog):
+    target = tmp_path / "idx"
+    order: list[str] = []
+    held = threading.Event()
+
+    def holder() -> None:
+        with directory_lock(target):
+            held.set()
+            time.sleep(0.3)
+            order.append("first")
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    with directory_lock(target, timeout=10):
+        order.append("second")
+    t.join()
+    assert order == ["first", "second"] and "waiting for another" in caplog.text
+    held.clear()
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    with pytest.raises(DirectoryBusyError, match=r"idx is being written by another.*\.idx\.lock"):
+        with directory_lock(target, timeout=0.05):
+            pass
+    t.join()
+
+
+def test_atomic_file(tmp_path):
+    path = tmp_path / "sub" / "m.json"
+    with atomic_file(path) as tmp:
+        assert tmp.suffix == ".json"
+        tmp.write_text("{}")
+    assert path.read_text() == "{}"
+    with pytest.raises(ValueError), atomic_file(path) as tmp:
+        tmp.write_text("half")
+        raise ValueError("x")
+    assert path.read_text() == "{}" and [p.name for p in path.parent.iterdir()] == ["m.json"]
+
+
+def test_recovery_that_cannot_write_only_warns(tmp_path, monkeypatch, caplog):
+    target = tmp_path / "idx"
+    _write(target, "v1")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / f".idx.new-{dead}-abcd1234").mkdir()
+
+    def refuse(src, dst):
+        raise PermissionError(f"read-only: {dst}")
+
+    monkeypatch.setattr(atomic.os, "replace", refuse)
+    assert not recover_directory(target)
+    assert "could not settle the interrupted write" in caplog.text
+    assert _state(target)[0] == "v1"
