@@ -71,23 +71,25 @@ def test_load_checkpoint_returns_model_and_stats(tiny: MotionTextModel, tmp_path
 def test_default_model_loads_and_embeds_as_its_legacy_free_copy(
     repo_root: Path, tmp_path: Path
 ) -> None:
-    """resources/default_model (a config.json with the old loss keys) loads through the one
-    loader, and gives exactly the embeddings of a copy whose config has the legacy keys
-    removed (the new format)."""
+    """A checkpoint whose config.json still has the old loss keys (as checkpoints written
+    before the model/loss split do) loads through the one loader and gives exactly the
+    embeddings of the same weights with a clean config (the current format, as shipped)."""
     import json
     import shutil
 
     from motionlex.core.model.config import LEGACY_LOSS_KEYS
 
-    src = repo_root / "resources" / "default_model"
-    legacy_keys = set(json.loads((src / "config.json").read_text())) & LEGACY_LOSS_KEYS
-    assert legacy_keys, "the shipped checkpoint is expected to carry legacy loss keys"
-    clean = tmp_path / "clean"
-    shutil.copytree(src, clean)
-    cfg = json.loads((clean / "config.json").read_text())
-    (clean / "config.json").write_text(
-        json.dumps({k: v for k, v in cfg.items() if k not in LEGACY_LOSS_KEYS})
-    )
+    clean = repo_root / "resources" / "default_model"
+    assert not set(json.loads((clean / "config.json").read_text())) & LEGACY_LOSS_KEYS
+    src = tmp_path / "legacy"
+    shutil.copytree(clean, src)
+    cfg = json.loads((src / "config.json").read_text())
+    legacy_values = {"lexmlm_encoder_mask_prob": 0.3, "cmmm_mask_ratio": 0.5,
+                     "lexical_loss_weight": 1.0, "flops_max_weight": 0.003,
+                     "flops_warmup_steps": 200, "decoder_layers": 2}
+    cfg.update({k: v for k, v in legacy_values.items() if k in LEGACY_LOSS_KEYS})
+    assert set(cfg) & LEGACY_LOSS_KEYS
+    (src / "config.json").write_text(json.dumps(cfg))
     legacy, stats = load_checkpoint(src, "cpu")
     new = MotionTextModel.from_pretrained(clean, device="cpu")
     assert legacy.config == new.config and stats.mean.shape == (80, 3)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from motionlex.core.cli import build_parser
+from motionlex.core.cli import main
 from motionlex.core.data.datasets import DatasetError
 from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
 from motionlex.core.model.factory import create_model
@@ -78,8 +78,7 @@ def checkpoint(bandai_slice, tmp_path_factory):
 
 
 def _cli(argv):
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    return main(argv)
 
 
 def _positives(texts, owners, m):
