@@ -159,7 +159,7 @@ class TextEncoder(nn.Module):
                 source,
                 backbone_missing,
             )
-        logger.info(
+        logger.debug(  # an expected state (sentence models ship no MLM head), not news
             "text model %s (%s, %s); newly initialised head tensors: %s",
             source,
             type(mlm).__name__,
