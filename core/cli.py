@@ -321,6 +321,14 @@ def _add_index_and_search(subparsers: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_search)
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (``--max-steps 0`` would export an untrained model)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
     p = argparse.ArgumentParser(
@@ -366,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several); train/val splits are read")
     s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--max-steps", type=int, default=None, help="cap on each phase's steps")
+    s.add_argument("--max-steps", type=_positive_int, default=None,
+                   help="cap on each phase's steps (>= 1)")
     s.add_argument("--init", default=None, help="start from this model directory")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

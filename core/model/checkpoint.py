@@ -258,6 +258,10 @@ class PretrainedMixin:
                 f"{path} does not match the model: missing {_listing(missing)}; "
                 f"unexpected {_listing(unexpected)}; shape mismatches {_listing(shapes)}"
             )
+        broken = sorted(k for k, v in tensors.items()
+                        if v.is_floating_point() and not bool(v.isfinite().all()))
+        if broken:  # NaN/inf weights would give an all-NaN index without any error
+            raise ValueError(f"{path}: weights with NaN or inf values: {_listing(broken)}")
         self.load_state_dict(tensors, strict=False)
         if text_missing:
             want, got = meta.get("text_encoder_sha256"), self._text_fingerprint(text_missing)

@@ -208,3 +208,13 @@ def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_pat
                         "--motion", str(bad)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert str(bad) in r.stderr
+
+
+def test_train_refuses_max_steps_zero(capsys):
+    from motionlex.core.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--config", "configs/tiny.yaml", "--data", "x", "--out", "y",
+              "--max-steps", "0"])
+    assert e.value.code == 2
+    assert "must be >= 1" in capsys.readouterr().err

@@ -263,3 +263,27 @@ def test_unreadable_files_give_an_error_naming_the_file(
     (tmp_path / "d" / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(ValueError, match=r"cannot read model weights .*d/model.safetensors"):
         MotionTextModel.from_pretrained(tmp_path / "d", device="cpu")
+
+
+def test_nan_weights_are_refused_naming_the_file(repo_root, tmp_path):
+    """A checkpoint whose weights hold NaN is refused (it would embed every motion as NaN)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from motionlex.core.model.factory import load_checkpoint
+
+    bad = tmp_path / "bad"
+    shutil.copytree(repo_root / "resources" / "default_model", bad)
+    tensors = load_file(str(bad / "model.safetensors"))
+    name = next(k for k, v in tensors.items() if v.is_floating_point())
+    tensors[name] = tensors[name].clone()
+    tensors[name].view(-1)[0] = float("nan")
+    from safetensors import safe_open
+
+    with safe_open(str(repo_root / "resources" / "default_model" / "model.safetensors"),
+                   "pt") as f:
+        meta = f.metadata()
+    save_file(tensors, str(bad / "model.safetensors"), metadata=meta)
+    with pytest.raises(ValueError, match=f"NaN or inf.*{name}"):
+        load_checkpoint(bad, "cpu")
