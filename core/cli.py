@@ -438,11 +438,6 @@ def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
     if not isinstance(e, (OSError, ValueError, KeyError, ImportError)) or (
             isinstance(e, ImportError) and (e.name or "").startswith("motionlex")):
         return None  # a bug (our own module failing to import is one too)
-    if hasattr(e, "split_file") and hasattr(e, "missing") and args.command != "scan":
-        # MissingIdsError suggests --skip-missing, which only `scan` has
-        shown = ", ".join(e.missing[:20]) + (" ..." if len(e.missing) > 20 else "")
-        return (f"{e.split_file}: {len(e.missing)} id(s) have no motion file: {shown} (remove "
-                "them from the split file; 'motionlex scan DIR --skip-missing' lists the rest)")
     text = f"missing key {e}" if isinstance(e, KeyError) else str(e)
     return " ".join(text.split()) or type(e).__name__
 

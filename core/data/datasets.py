@@ -44,8 +44,9 @@ class MissingIdsError(DatasetError):
         self.missing = list(missing)
         shown = ", ".join(self.missing[:20]) + (" ..." if len(self.missing) > 20 else "")
         super().__init__(
-            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown} "
-            "(pass skip_missing=True / --skip-missing to skip them with a warning)"
+            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; remove "
+            "them from the split file, or skip them with skip_missing=True ('motionlex scan "
+            "DIR --skip-missing' lists them all)"
         )
 
 

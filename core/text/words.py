@@ -117,8 +117,3 @@ def lemma_hits(words: Iterable[str], lemmas: frozenset[str]) -> list[str]:
     word that is a form of two lemmas maps to the first in sorted order.
     """
     return [min(word_forms(w) & lemmas, default="") for w in words]
-
-
-def matching_words(words: Iterable[str], content: frozenset[str]) -> list[str]:
-    """Each word mapped to itself if any of its forms is in ``content``, else to ``""``."""
-    return [w if word_forms(w) & content else "" for w in words]
