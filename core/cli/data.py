@@ -1,0 +1,103 @@
+"""``motionlex patches``, ``scan``, ``stats`` and ``events``: motion files, datasets, captions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_patches(args: argparse.Namespace) -> int:
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.patches import (
+        MAX_FRAMES,
+        PatchStats,
+        motion_patch_image,
+        part_resampling_matrix,
+    )
+    from motionlex.core.retrieval.report import save_patch_figure
+
+    path = Path(args.file)
+    motion = load_motion_file(path, fps=args.fps, skip_frames=args.skip_frames)
+    matrix = part_resampling_matrix(motion.skeleton)
+    stats = PatchStats.load(args.stats) if args.stats else None
+    joints = motion.joints[: args.max_frames or MAX_FRAMES]
+    image = motion_patch_image(joints, matrix, stats)
+    title = args.title or f"{path.name}  ({motion.skeleton.name}, {motion.num_frames} frames)"
+    out = save_patch_figure(image, args.out, title=title, fps=motion.fps)
+    print(f"wrote {out}  (image {tuple(image.shape)}, {len(joints)} frames at {motion.fps:g} fps)")
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.motion.motion import CANONICAL_FPS
+
+    ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
+    samples, report = ds.scan(progress=not args.quiet)
+    print(report.summary())
+    n_caps = sum(len(s.captions) for s in samples)
+    frames = sum(s.motion.num_frames for s in samples)
+    minutes = frames / CANONICAL_FPS / 60.0
+    print(f"captions: {n_caps}; frames: {frames} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
+    return 0 if report.kept else 1
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
+
+    acc = PatchStatsAccumulator()
+    names = []
+    for root in args.data:
+        ds = MotionDataset(root, args.split)
+        names.append(f"{Path(root).name}/{args.split}")
+        for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion"):
+            m = ds.load_motion(rec)
+            acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
+    stats = acc.finalize(source=", ".join(names))
+    stats.save(args.out)
+    print(f"wrote {args.out}: {stats.count} frames from {stats.source}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from motionlex.core.text.orders import format_events_report
+
+    print(format_events_report(args.caption, seed=args.seed))
+    return 0
+
+
+def add_data_commands(sub: argparse._SubParsersAction) -> None:
+    """Add the ``patches``, ``scan``, ``stats`` and ``events`` subcommands."""
+    s = sub.add_parser("patches", help="render a motion's patch image to PNG",
+                       description="Render the motion-patch image (x, y, z as R, G, B; one "
+                       "column block per body part) of a .npy joint file or a .bvh file.")
+    s.add_argument("file", help="a new_joints/*.npy file (HumanML3D/KIT-ML) or a .bvh file")
+    s.add_argument("--out", required=True, help="output PNG")
+    s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
+    s.add_argument("--fps", type=float, default=None, help="override the file's frame rate")
+    s.add_argument("--skip-frames", type=int, default=0, help="drop leading frames (BVH T-pose)")
+    s.add_argument("--max-frames", type=int, default=None, help="frames to render (default 224)")
+    s.add_argument("--title", default="", help="figure title")
+    s.set_defaults(func=cmd_patches)
+
+    s = sub.add_parser("scan", help="validate a dataset folder and report skipped files")
+    s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
+    s.add_argument("--split", default="all", help="split name (train, val, test, all)")
+    s.add_argument("--skip-missing", action="store_true",
+                   help="skip split ids without motion files instead of failing")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_scan)
+
+    s = sub.add_parser("stats", help="compute patch z-score statistics on a training split")
+    s.add_argument("data", nargs="+", help="dataset folder(s)")
+    s.add_argument("--split", default="train", help="split to compute on (default train)")
+    s.add_argument("--out", required=True, help="output JSON")
+    s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("events", help="split a caption into events, print a shuffled order")
+    s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')
+    s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    s.set_defaults(func=cmd_events)

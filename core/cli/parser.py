@@ -1,0 +1,88 @@
+"""The ``motionlex`` parser, entry point and error policy. Subcommands (scan, stats, patches,
+events, train, evaluate, words, index, search) live in the sibling modules.
+
+Every command imports core inside its function, so ``--help`` and argument errors start without
+torch, transformers or SciPy. An expected failure prints one line naming the file and the
+problem (exit 2), Ctrl-C prints "interrupted" (exit 130); only a bug prints a traceback (and,
+with ``-v``, every failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+
+from motionlex.core import __version__
+from motionlex.core.cli.data import add_data_commands
+from motionlex.core.cli.gallery import add_gallery_commands
+from motionlex.core.cli.model import add_evaluate_commands, add_train_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``motionlex`` (subcommands registered here)."""
+    p = argparse.ArgumentParser(
+        prog="motionlex",
+        description="3D human motion and language: motion patches, dense and lexical "
+        "embeddings, chronology-aware retrieval.",
+    )
+    p.add_argument("--version", action="version", version=f"motionlex {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    add_data_commands(sub)
+    add_train_command(sub)
+    add_evaluate_commands(sub)
+    add_gallery_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``motionlex`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"motionlex {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as e:
+        message = expected_failure(e, args)
+        if message is None:  # a bug: Python prints the traceback
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        print(f"motionlex {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
+    """One line for an expected failure, None for a bug. Expected: ``OSError``, ``ValueError``
+    (``MotionFileError``, ``DatasetError``, ``GalleryIndexError``, bad JSON ...), ``KeyError``,
+    ``ImportError`` (an optional package) and YAML errors (named by file or override)."""
+    yaml = sys.modules.get("yaml")  # imported only by the commands that read YAML
+    if yaml is not None and isinstance(e, yaml.YAMLError):
+        mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None) or e
+        value = str(getattr(mark, "buffer", "") or "").rstrip("\0")
+        culprit = [ov for ov in getattr(args, "overrides", None) or [] if ov.endswith(value)]
+        source = (f"override {culprit[0]!r}" if value and culprit
+                  else getattr(args, "config", None) or "YAML")
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return " ".join(f"{source}: invalid YAML{where}: {problem}".split())
+    if not isinstance(e, (OSError, ValueError, KeyError, ImportError)) or (
+            isinstance(e, ImportError) and (e.name or "").startswith("motionlex")):
+        return None  # a bug (our own module failing to import is one too)
+    text = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+    return " ".join(text.split()) or type(e).__name__
