@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from motionlex.widgets.colors import ACCENT_HEX
+from motionlex.widgets.elide import elide_headers
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class CarPanel(QWidget):
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setWordWrap(True)
+        elide_headers(self._table)  # headers and cells cut on the right with "…"
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
+from motionlex.widgets.elide import elide_right
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,11 @@ SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
 
 _PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
+
+
+def _value_text(weight: float) -> str:
+    """A weight as painted after its bar (three significant digits)."""
+    return f"{weight:.3g}"
 
 
 def _check_words(words: Sequence[tuple[str, float]], side: str) -> list[tuple[str, float]]:
@@ -62,6 +68,8 @@ class _Row:
     word: str
     weight: float
     rect: QRect  # the whole row (word, bar and value)
+    label: str  # the word as painted (cut on the right with "…" when too long)
+    value: str  # the weight as painted
 
 
 class LexicalBars(QWidget):
@@ -165,21 +173,71 @@ class LexicalBars(QWidget):
         header_h = fm.height() + 10
         return row_h, header_h, 8
 
+    def _bold(self) -> QFont:
+        bold = QFont(self.font())
+        bold.setBold(True)
+        return bold
+
+    def _col_w(self) -> int:
+        return max(1, (self.width() - 3 * self._metrics()[2]) // 2)
+
+    def _columns(self, col_w: int) -> tuple[int, int, int]:
+        """``(word_w, value_w, dot_w)``: the word column (dot included), the weight column
+        and the room kept for the shared-word dot, pixels."""
+        fm, bfm = self.fontMetrics(), QFontMetrics(self._bold())
+        dot_w = fm.height() // 2 + 4
+        values = [_value_text(w) for side in SIDES for _, w in self._words[side]]
+        value_w = max([fm.horizontalAdvance(v) for v in values] or [0]) + 8
+        widest = max([bfm.horizontalAdvance(w) for s in SIDES for w, _ in self._words[s]] or [40])
+        word_w = min(widest + dot_w + 12, int(col_w * 0.45))
+        return word_w, value_w, dot_w
+
     def _relayout(self) -> None:
         row_h, header_h, margin = self._metrics()
-        col_w = max(1, (self.width() - 3 * margin) // 2)
+        col_w = self._col_w()
+        word_w, _, dot_w = self._columns(col_w)
+        shared = self.shared_words()
+        plain_fm, bold_fm = self.fontMetrics(), QFontMetrics(self._bold())
         self._rows = []
         for c, side in enumerate(SIDES):
             x = margin + c * (col_w + margin)
             for i, (word, weight) in enumerate(self._words[side]):
                 rect = QRect(x, header_h + i * row_h, col_w, row_h)
-                self._rows.append(_Row(side, word, weight, rect))
+                fm = bold_fm if word in shared else plain_fm
+                label = elide_right(word, fm, word_w - dot_w - 8)
+                self._rows.append(_Row(side, word, weight, rect, label, _value_text(weight)))
         self._hover = None
         rows = max(1, *(len(v) for v in self._words.values()))
         if rows != self._hint_rows:  # the size hint changed: let the layout know, only then
             self._hint_rows = rows  # (a relayout of the window's docks costs a repaint)
             self.updateGeometry()
         self.update()
+
+    def title_text(self, side: str) -> str:
+        """The heading painted over ``side``'s column: its title (with the shared-word count
+        on the result side), cut on the right with "…" when it does not fit."""
+        title = self._full_title(side)
+        return elide_right(title, QFontMetrics(self._bold()), self._col_w())
+
+    def _full_title(self, side: str) -> str:
+        n = len(self.shared_words())
+        return self._titles[side] + (f"  ({n} shared)" if side == "result" and n else "")
+
+    def painted_label(self, side: str, word: str) -> str | None:
+        """The text painted for ``word``'s row on ``side`` (the word, cut on the right with
+        "…" when the word column is too narrow; the dot of a shared word is drawn apart), or
+        ``None`` when the word is not drawn."""
+        for row in self._rows:
+            if row.side == side and row.word == word:
+                return row.label
+        return None
+
+    def painted_value(self, side: str, word: str) -> str | None:
+        """The weight text painted for ``word``'s row on ``side`` (or ``None``)."""
+        for row in self._rows:
+            if row.side == side and row.word == word:
+                return row.value
+        return None
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Recompute row rectangles for the new width."""
@@ -210,41 +268,25 @@ class LexicalBars(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         painter.fillRect(self.rect(), pal.base())
-        fm = self.fontMetrics()
         row_h, header_h, margin = self._metrics()
-        col_w = max(1, (self.width() - 3 * margin) // 2)
+        col_w = self._col_w()
+        word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
         accent = QColor(ACCENT_HEX)
         plain = QColor(_PLAIN_BAR_HEX)
-        bold = QFont(self.font())
-        bold.setBold(True)
+        bold = self._bold()
+        bold_fm = QFontMetrics(bold)
         text_colour = pal.text().color()
-        value_w = fm.horizontalAdvance("0.000") + 6
-        # word column: widest word on either side, at most 45 % of the column
-        widest = max(
-            [fm.horizontalAdvance(w) for side in SIDES for w, _ in self._words[side]] or [40]
-        )
-        word_w = min(widest + 22, int(col_w * 0.45))
+        left_mid = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         for c, side in enumerate(SIDES):
             x = margin + c * (col_w + margin)
             painter.setFont(bold)
             painter.setPen(text_colour)
-            title = self._titles[side]
-            if side == "result" and shared:
-                title += f"  ({len(shared)} shared)"
-            painter.drawText(
-                QRect(x, 0, col_w, header_h),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                fm.elidedText(title, Qt.TextElideMode.ElideRight, col_w),
-            )
+            painter.drawText(QRect(x, 0, col_w, header_h), left_mid, self.title_text(side))
             if not self._words[side]:
                 painter.setFont(self.font())
                 painter.setPen(pal.placeholderText().color())
-                painter.drawText(
-                    QRect(x, header_h, col_w, row_h),
-                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                    "(no words)",
-                )
+                painter.drawText(QRect(x, header_h, col_w, row_h), left_mid, "(no words)")
         top = {side: max([w for _, w in self._words[side]] or [1.0]) for side in SIDES}
         for row in self._rows:
             r = row.rect
@@ -255,16 +297,23 @@ class LexicalBars(QWidget):
                 painter.fillRect(r, bg)
             if row is self._hover:
                 painter.fillRect(r, pal.highlight().color().lighter(170))
-            # word (a dot marks shared words, so the highlight is not colour-only)
+            # word, right-aligned against its bar; a shared word is bold and has a dot drawn
+            # left of it (the highlight is not colour-only), outside the elided text
             painter.setFont(bold if is_shared else self.font())
             painter.setPen(text_colour)
-            word_rect = QRect(r.left() + 4, r.top(), word_w - 8, r.height())
-            label = ("\u25cf " if is_shared else "") + row.word
-            painter.drawText(
-                word_rect,
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                fm.elidedText(label, Qt.TextElideMode.ElideLeft, word_rect.width()),
-            )
+            word_rect = QRect(r.left() + dot_w, r.top(), word_w - dot_w - 8, r.height())
+            painter.drawText(word_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             row.label)
+            if is_shared:
+                fm = bold_fm
+                d = max(4, fm.height() // 3)
+                text_left = word_rect.right() + 1 - fm.horizontalAdvance(row.label)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(text_colour)
+                painter.drawEllipse(QRect(max(r.left() + 2, text_left - d - 4),
+                                          r.top() + (r.height() - d) // 2, d, d))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(text_colour)
             # bar
             bar_x = r.left() + word_w
             bar_max = max(1, r.width() - word_w - value_w)
@@ -274,26 +323,36 @@ class LexicalBars(QWidget):
                 QRect(bar_x, r.top() + 3, bar_w, r.height() - 6), accent if is_shared else plain
             )
             painter.setFont(self.font())
-            painter.drawText(
-                QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{row.weight:.3g}",
-            )
+            painter.drawText(QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()), left_mid,
+                             row.value)
         painter.end()
 
     # ------------------------------------------------------------------ mouse
+    def tooltip_at(self, pos: QPoint) -> str:
+        """The tooltip at ``pos``: a row's full word and weight, a heading's full title (the
+        painted ones may be cut), or ``""``."""
+        row = self._row_at(pos)
+        if row is not None:
+            shared = " (shared)" if row.word in self.shared_words() else ""
+            return f"{row.word}: {row.weight:.4g}{shared}"
+        if 0 <= pos.y() < self._metrics()[1]:
+            margin, col_w = self._metrics()[2], self._col_w()
+            c = 0 if pos.x() < margin + col_w + margin // 2 else 1
+            return self._full_title(SIDES[c])
+        return ""
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        """Highlight the row under the mouse and show its word and weight as a tooltip."""
-        row = self._row_at(event.position().toPoint())
+        """Highlight the row under the mouse; the tooltip shows the full word and weight (or
+        the full heading)."""
+        pos = event.position().toPoint()
+        row = self._row_at(pos)
+        self.setToolTip(self.tooltip_at(pos))
         if row is not self._hover:
             self._hover = row
             if row is None:
                 self.unsetCursor()
-                self.setToolTip("")
             else:
                 self.setCursor(Qt.CursorShape.PointingHandCursor)
-                shared = " (shared)" if row.word in self.shared_words() else ""
-                self.setToolTip(f"{row.word}: {row.weight:.4g}{shared}")
             self.update()
         super().mouseMoveEvent(event)
 

@@ -21,9 +21,10 @@ import logging
 import math
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFontMetrics,
     QImage,
     QMouseEvent,
     QPainter,
@@ -31,12 +32,13 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from motionlex.core.motion.skeleton import PART_NAMES
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
 from motionlex.core.retrieval.report import patch_image_rgb
 from motionlex.widgets.colors import PART_COLORS_HEX
+from motionlex.widgets.elide import elide_right
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,27 @@ def _text_colour_on(hex_color: str) -> QColor:
     ]
     lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
     return QColor("#000000") if lum > 0.18 else QColor("#FFFFFF")
+
+
+def part_label(name: str, width: float, metrics: QFontMetrics) -> str:
+    """The label that fits a body part's header block of ``width`` pixels.
+
+    The full name (``"right arm"``) when it fits, else a short one (``"R arm"``, then
+    ``"R"``), cut on the right with "…" as a last resort; the full name is in the tooltip.
+
+    Args:
+        name: a part name of ``PART_NAMES`` (``"right_arm"``).
+        width: the block's width, pixels.
+        metrics: the header font's metrics.
+    """
+    full = name.replace("_", " ")
+    side, _, limb = full.partition(" ")
+    short = [f"{side[0].upper()} {limb}", side[0].upper()] if limb else [full[0].upper()]
+    room = int(width) - 4
+    for label in [full, *short]:
+        if metrics.horizontalAdvance(label) <= room:
+            return label
+    return elide_right(short[-1], metrics, room)
 
 
 def time_ticks(duration_s: float, height_px: float, min_spacing_px: float = 36.0) -> np.ndarray:
@@ -196,7 +219,8 @@ class _PatchCanvas(QWidget):
             block = QRectF(x0, top, x1 - x0, _HEADER_HEIGHT - 2)
             painter.fillRect(block, QColor(hex_color))
             painter.setPen(_text_colour_on(hex_color))
-            painter.drawText(block, Qt.AlignmentFlag.AlignCenter, name.replace("_", " "))
+            label = part_label(name, block.width(), painter.fontMetrics())
+            painter.drawText(block, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_axis(self, painter: QPainter, rect: QRect, colour: QColor) -> None:
         painter.setFont(self.font())
@@ -229,6 +253,27 @@ class _PatchCanvas(QWidget):
         painter.restore()
 
     # mouse --------------------------------------------------------------------
+    def part_at(self, pos: QPoint) -> str:
+        """The full name of the body part whose header block is at ``pos`` (``""`` when
+        ``pos`` is not on the header): the tooltip there, as the block may show "R arm"."""
+        rect = self.image_rect()
+        if not (0 <= pos.y() < rect.top() and rect.left() <= pos.x() <= rect.right()):
+            return ""
+        p = int((pos.x() - rect.left()) / max(rect.width(), 1) * len(PART_NAMES))
+        return PART_NAMES[min(p, len(PART_NAMES) - 1)].replace("_", " ")
+
+    def event(self, event: QEvent) -> bool:
+        """Tooltips: the full body-part name over the header."""
+        if event.type() == QEvent.Type.ToolTip:
+            name = self.part_at(event.pos())  # type: ignore[attr-defined]
+            if name:
+                QToolTip.showText(event.globalPos(), name, self)  # type: ignore[attr-defined]
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
     def _request(self, pos: QPointF) -> None:
         o = self._owner
         rect = self.image_rect()

@@ -21,6 +21,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from motionlex.widgets.elide import common_path_prefix
+
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Model role holding a row's ``id``."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -47,6 +49,8 @@ class Column:
         fmt: value -> display string.
         numeric: right-aligned, sorted as a number.
         required: the key must be in every record (else ``""`` is shown when missing).
+        short: show each value without the path prefix all rows share (ids such as
+            ``demo-v1/demo_s117`` show ``demo_s117``; the full value is in the tooltip).
     """
 
     key: str
@@ -54,6 +58,7 @@ class Column:
     fmt: Callable[[Any], str] = str
     numeric: bool = False
     required: bool = True
+    short: bool = False
 
 
 def _fmt_score(v: Any) -> str:
@@ -72,7 +77,7 @@ RESULT_COLUMNS: tuple[Column, ...] = (
 """Columns of :class:`ResultsList`; records also need an ``id``."""
 
 GALLERY_COLUMNS: tuple[Column, ...] = (
-    Column("id", "id"),
+    Column("id", "id", short=True),
     Column("caption", "caption"),
     Column("duration", "length (s)", _fmt_seconds, numeric=True, required=False),
 )
@@ -104,6 +109,7 @@ class RecordTableModel(QAbstractTableModel):
         self._display: list[tuple[str, ...]] = []
         self._sort: list[tuple[Any, ...]] = []
         self._search: list[str] = []
+        self._prefixes: list[str] = ["" for _ in self._columns]  # cut from ``short`` columns
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -145,9 +151,25 @@ class RecordTableModel(QAbstractTableModel):
             sort.append(tuple(keys))
             search.append(" ".join(str(rec.get(k, "")) for k in self._search_keys).lower())
             kept.append(dict(rec))
+        prefixes = ["" for _ in self._columns]
+        for c, col in enumerate(self._columns):
+            if col.short and display:
+                prefixes[c] = common_path_prefix([cells[c] for cells in display])
+                if prefixes[c]:
+                    cut = len(prefixes[c])
+                    display = [(*d[:c], d[c][cut:], *d[c + 1:]) for d in display]
         self.beginResetModel()
         self._records, self._display, self._sort, self._search = kept, display, sort, search
+        self._prefixes = prefixes
         self.endResetModel()
+
+    def column_texts(self, column: int) -> list[str]:
+        """The display strings of column ``column``, one per row (for sizing the column)."""
+        return [d[column] for d in self._display]
+
+    def shared_prefix(self, column: int) -> str:
+        """The prefix every row shares and the column leaves out (``""`` when none)."""
+        return self._prefixes[column]
 
     def record(self, row: int) -> dict:
         """A copy of row ``row``'s record.
@@ -197,9 +219,13 @@ class RecordTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
-        """Column titles."""
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        """Column titles; a shortened column's tooltip names the prefix it leaves out."""
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._columns[section].title
+        if role == Qt.ItemDataRole.ToolTipRole and self._prefixes[section]:
+            return f"{self._columns[section].title}s shown without {self._prefixes[section]!r}"
         return None
 
 

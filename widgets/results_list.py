@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from motionlex.widgets.elide import fit_columns
 from motionlex.widgets.record_model import (
     GALLERY_COLUMNS,
     RESULT_COLUMNS,
@@ -173,6 +174,8 @@ class _RecordBrowser(QWidget):
     # actions ----------------------------------------------------------------
     def _set_records(self, records: Sequence[Mapping[str, Any]]) -> None:
         self._model.set_records(records)
+        fit_columns(self._view, [self._model.column_texts(c)
+                                 for c in range(len(self._model.columns))])
         self._update_count()
 
     def set_filter_text(self, text: str) -> None:

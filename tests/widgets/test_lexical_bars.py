@@ -141,3 +141,51 @@ def test_unchanged_data_neither_repaints_nor_relayouts(qtbot):
     bars.set_result_words(other + [("jump", 0.1)])  # one row more: the layout is told
     qtbot.wait(30)
     assert layouts.count >= 1
+
+
+# words the explorer showed cut at their start ("..erforming", "..eforehand", issue 14)
+LONG_QUERY = [("outperforming", 0.113), ("beforehand", 0.11), ("counterclockwise", 0.0786),
+              ("hand", 0.107)]
+LONG_RESULT = [("counterclockwise", 0.135), ("hand", 0.128), ("walks", 0.0744)]
+
+
+def test_long_words_and_headings_elide_on_the_right(qtbot):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from motionlex.widgets.elide import ELLIPSIS, is_elided
+
+    w = LexicalBars(max_words=20)
+    w.resize(300, 200)  # the right dock at 1024x640
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_query_words(LONG_QUERY)
+    w.set_result_words(LONG_RESULT)
+    query_title = "query: a person raises both hands, then walks forward"
+    w.set_titles(query_title, "motion demo-v1/demo_s117")
+    bold = QFont(w.font())
+    bold.setBold(True)
+    bfm, fm = QFontMetrics(bold), w.fontMetrics()
+    col_w = (w.width() - 3 * 8) // 2
+    for side, words in (("query", LONG_QUERY), ("result", LONG_RESULT)):
+        title = w.title_text(side)
+        assert bfm.horizontalAdvance(title) <= col_w, title  # measured in the painted font
+        for word, weight in words:
+            label = w.painted_label(side, word)
+            assert label == word or is_elided(label, word), (label, word)  # start kept
+            rect = w.word_rect(side, word)
+            assert bfm.horizontalAdvance(label) < rect.width() * 0.45, label
+            assert w.painted_value(side, word) == f"{weight:.3g}"
+    assert w.painted_label("query", "counterclockwise").endswith(ELLIPSIS)
+    assert w.painted_label("query", "counterclockwise").startswith("cou")
+    assert w.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
+    assert is_elided(w.title_text("query"), query_title)
+    assert w.title_text("result").startswith("motion demo")
+    # the full texts are one hover away
+    assert w.tooltip_at(w.word_rect("query", "counterclockwise").center()).startswith(
+        "counterclockwise: 0.0786")
+    assert w.tooltip_at(QPoint(20, 5)) == query_title
+    # the weight column fits the widest weight text ("0.0786" was cut to "0.078")
+    value_w = max(fm.horizontalAdvance(w.painted_value("query", x)) for x, _ in LONG_QUERY)
+    rect = w.word_rect("query", "counterclockwise")
+    assert rect.width() > value_w

@@ -159,3 +159,28 @@ def test_time_ticks_are_evenly_spaced_and_readable(duration, height):
     assert len(ticks) >= 2 and np.allclose(steps, steps[0])
     assert steps[0] * height / duration >= 36.0  # labels at least 36 px apart
     assert duration - ticks[-1] < steps[0]  # no room left for another tick
+
+
+def test_part_labels_fit_their_blocks_and_keep_their_start(qtbot, view):
+    from motionlex.core.motion.skeleton import PART_NAMES
+    from motionlex.widgets.patch_view import part_label
+
+    fm = view.fontMetrics()
+    full = fm.horizontalAdvance("right arm") + 8
+    assert part_label("right_arm", full, fm) == "right arm"
+    assert part_label("right_arm", fm.horizontalAdvance("R arm") + 6, fm) == "R arm"
+    assert part_label("left_leg", fm.horizontalAdvance("L") + 6, fm) == "L"
+    assert part_label("torso", 200, fm) == "torso"
+    for width in (20, 40, 55, 70, 90):  # the 1024x640 window gives about 50 px per block
+        for name in PART_NAMES:
+            label = part_label(name, width, fm)
+            assert fm.horizontalAdvance(label) <= width - 4 or label in ("", "\u2026"), label
+            assert label and label[0].lower() == name[0], (name, width, label)
+    # the header's tooltip names the part in full
+    canvas = next(c for c in view.children() if hasattr(c, "part_at"))
+    rect = canvas.image_rect()
+    y = rect.top() - 8
+    names = [canvas.part_at(QPointF(rect.left() + (i + 0.5) * rect.width() / 5, y).toPoint())
+             for i in range(5)]
+    assert names == [n.replace("_", " ") for n in PART_NAMES]
+    assert canvas.part_at(rect.center()) == ""

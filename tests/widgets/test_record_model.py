@@ -48,3 +48,29 @@ def test_bad_rows_are_refused_and_nothing_changes(qapp):
     assert m.rowCount() == 1
     with pytest.raises(IndexError, match="out of range"):
         m.record(5)
+
+
+def test_id_column_shows_the_part_that_differs(qapp):
+    m = RecordTableModel(GALLERY_COLUMNS, search_keys=("id", "caption"))
+    m.set_records([{"id": "demo-v1/demo_s117", "caption": "walks"},
+                   {"id": "demo-v1/demo_s002", "caption": "runs"}])
+    assert m.column_texts(0) == ["demo_s117", "demo_s002"]
+    assert m.shared_prefix(0) == "demo-v1/"
+    assert "demo-v1/demo_s117" in m.data(m.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert m.data(m.index(0, 0), ID_ROLE) == "demo-v1/demo_s117"  # selection keeps the full id
+    assert m.data(m.index(0, 0), SEARCH_ROLE).startswith("demo-v1/demo_s117")
+    assert "demo-v1/" in m.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    # no shared folder: the ids are shown whole
+    m.set_records([{"id": "bandai/a", "caption": "x"}, {"id": "kit/b", "caption": "y"}])
+    assert m.column_texts(0) == ["bandai/a", "kit/b"] and m.shared_prefix(0) == ""
+
+
+def test_common_path_prefix():
+    from motionlex.widgets.elide import common_path_prefix
+
+    assert common_path_prefix([]) == ""
+    assert common_path_prefix(["a/b/c", "a/b/d"]) == "a/b/"
+    assert common_path_prefix(["a/bc", "a/bd"]) == "a/"
+    assert common_path_prefix(["a/x"]) == "a/"
+    assert common_path_prefix(["a/", "a/x"]) == ""  # would empty a value
+    assert common_path_prefix(["000000", "000001"]) == ""

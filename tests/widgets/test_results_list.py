@@ -131,3 +131,33 @@ def test_model_serves_only_its_roles(results_list, results):
     for role in (Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole,
                  Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole):
         assert m.data(caption, role) is None
+
+
+def test_gallery_id_column_is_sized_to_its_shown_ids(qtbot, bandai_captions):
+    from motionlex.widgets.elide import ELLIPSIS
+
+    w = GalleryBrowser()
+    w.resize(440, 360)  # the left dock
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    items = [{"id": f"demo-v1/demo_s{k:03d}", "caption": c, "duration": 3.5}
+             for k, (_, c) in enumerate(bandai_captions[:200])]
+    w.set_items(items)
+    fm = w.view.fontMetrics()
+    widest = max(fm.horizontalAdvance(t) for t in w.model.column_texts(0))
+    id_w = w.view.horizontalHeader().sectionSize(0)
+    assert widest < id_w <= widest + 40  # to content: neither cut nor padded out
+    assert w.view.horizontalHeader().sectionSize(2) >= fm.horizontalAdvance("length (s)")
+    # what the view paints for an id: the whole shown id, never "demo-v1/de…"
+    shown = w.model.data(w.model.index(0, 0))
+    assert shown == "demo_s000"
+    painted = fm.elidedText(shown, w.view.textElideMode(), id_w - 8)
+    assert painted == shown and ELLIPSIS not in painted
+    # ids too long for the dock: the column stops at 45 % of it, ids elide on the right
+    w.set_items([{"id": i, "caption": c} for i, c in bandai_captions[:200]])
+    id_w = w.view.horizontalHeader().sectionSize(0)
+    assert id_w <= 0.45 * w.view.viewport().width() + 1
+    long_id = max(w.model.column_texts(0), key=fm.horizontalAdvance)
+    painted = fm.elidedText(long_id, w.view.textElideMode(), id_w - 8)
+    assert painted.endswith(ELLIPSIS) and long_id.startswith(painted[:-1])

@@ -1,0 +1,111 @@
+"""Text that fits: elide on the right with "…", keep the full text in a tooltip.
+
+One rule for every view of the explorer: a text that does not fit its cell keeps its
+beginning and ends in "…" (``Qt.ElideRight``), and the full text is one hover away. The
+helpers here give custom-painted widgets the elided string to paint (so tests can read what
+is painted) and give table views headers that elide on the right and columns sized to their
+content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+ELLIPSIS = "\u2026"
+"""The character an elided text ends with."""
+
+_LONGEST_SAMPLE = 64  # strings measured per column (the longest by character count)
+
+CELL_PADDING_PX = 16
+"""Width added to a column's widest text: the cell's margins and the sort arrow's room."""
+
+
+def elide_right(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
+    """``text`` cut on the right to fit ``width`` pixels, ending in "…" when cut.
+
+    Args:
+        text: the full text.
+        metrics: the font (or its metrics) the text is painted with; give the bold font's
+            metrics for bold text, or the cut text overflows.
+        width: room in pixels (``<= 0`` gives ``""``).
+
+    Returns:
+        ``text`` itself when it fits, else its longest prefix that fits followed by "…"
+        (possibly "…" alone, or ``""`` when not even that fits).
+    """
+    fm = metrics if isinstance(metrics, QFontMetrics) else QFontMetrics(metrics)
+    if width <= 0:
+        return ""
+    return fm.elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+
+
+def is_elided(shown: str, full: str) -> bool:
+    """Whether ``shown`` is ``full`` cut on the right by :func:`elide_right`."""
+    return shown != full and shown.endswith(ELLIPSIS) and full.startswith(shown[:-1])
+
+
+def elide_headers(view: QAbstractItemView) -> None:
+    """Make a table view's cells and its horizontal header elide on the right (the header's
+    own default cuts in the middle or not at all, depending on the style)."""
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    if isinstance(view, QTableView):
+        view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
+                max_fraction: float = 0.45) -> None:
+    """Size every column that is not stretched to its widest text (and header).
+
+    Args:
+        view: the table view.
+        texts: per column, the display strings of its rows (e.g.
+            ``RecordTableModel.column_texts(c)``); a stretched column is left alone.
+        max_fraction: no column gets more than this share of the view's width (the rest is
+            elided, the full text stays in the tooltip); at least 60 px.
+    """
+    hh = view.horizontalHeader()
+    fm = view.fontMetrics()
+    longest = _LONGEST_SAMPLE
+    bold = QFont(hh.font())
+    bold.setBold(True)  # some styles draw header labels bold: measure the wider
+    hfm = QFontMetrics(bold)
+    cap = max(60, int(max(view.viewport().width(), view.width()) * max_fraction))
+    model = view.model()
+    for col, column_texts in enumerate(texts):
+        if hh.sectionResizeMode(col) == QHeaderView.ResizeMode.Stretch:
+            continue
+        title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
+        # measure only the longest strings by characters: 10,000 rows stay cheap
+        sample = sorted(set(column_texts), key=len)[-longest:]
+        widest = max([fm.horizontalAdvance(t) for t in sample] or [0])
+        need = max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX
+        hh.resizeSection(col, min(need, cap))
+
+
+def common_path_prefix(values: Sequence[str], sep: str = "/") -> str:
+    """The longest prefix every value shares that ends in ``sep`` (``""`` when none).
+
+    Ids such as ``demo-v1/demo_s117`` all start with their collection's name; a column that
+    shows the part after this prefix shows what differs between rows.
+
+    Args:
+        values: the strings (e.g. every row's id).
+        sep: the separator a prefix must end with.
+
+    Returns:
+        e.g. ``"demo-v1/"`` for ``["demo-v1/a", "demo-v1/b"]``; ``""`` for no values, no
+        shared part or a value that the prefix would empty.
+    """
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)  # the common prefix of all = that of the extremes
+    n = 0
+    while n < min(len(lo), len(hi)) and lo[n] == hi[n]:
+        n += 1
+    cut = lo.rfind(sep, 0, n) + 1
+    prefix = lo[:cut]
+    return "" if any(len(v) <= cut for v in values) else prefix
