@@ -77,6 +77,8 @@ class ModelInfo:
         embed_dim: dense embedding size.
         vocab_size: lexical vocabulary size.
         parameters: number of parameters.
+        words: the whole words of its vocabulary (query spelling feedback).
+        lexical_words: the words its lexical vectors can weigh (caption-corpus words).
     """
 
     checkpoint: str
@@ -86,6 +88,8 @@ class ModelInfo:
     embed_dim: int
     vocab_size: int
     parameters: int
+    words: tuple[str, ...] = ()
+    lexical_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
 from motionlex.widgets.query_edit import QueryEdit
+from motionlex.widgets.query_hint import QueryHint
 from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 from motionlex.widgets.skeleton_view import SkeletonView
 
@@ -196,13 +197,21 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addAction(win.act_open_gallery)
     tb.addAction(win.act_open_checkpoint)
     tb.addSeparator()
-    win.query_edit = QueryEdit(cfg.read_history(win.settings), win, cfg.HISTORY_SIZE)
+    box = QWidget(win)  # the query box with the unknown-words line under it
+    win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
     win.query_edit.setPlaceholderText("describe a motion, e.g. “a person waves the left "
                                       "hand, then walks forward”  (Ctrl+F)")
     win.query_edit.setMinimumWidth(360)
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)
-    tb.addWidget(win.query_edit)
+    win.query_hint = QueryHint(box)
+    box_layout = QVBoxLayout(box)
+    box_layout.setContentsMargins(0, 0, 0, 0)
+    box_layout.setSpacing(0)
+    box_layout.addWidget(win.query_edit)
+    box_layout.addWidget(win.query_hint)
+    tb.addWidget(box)
+    _connect_query_hint(win)
     win.mode_box = QComboBox(win)
     for mode in SEARCH_MODES:
         win.mode_box.addItem(mode, mode)
@@ -212,6 +221,18 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addWidget(win.mode_box)
     tb.addAction(win.act_search)
     tb.addAction(win.act_similar)
+
+
+def _connect_query_hint(win: MainWindow) -> None:
+    """The unknown-words line checks what is typed against the loaded model's vocabulary
+    and the open gallery's captions; its suggestion, clicked, is searched."""
+    hint = win.query_hint
+    win.query_edit.textChanged.connect(hint.check_later)
+    win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
+                                                                    info.lexical_words))
+    win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
+    hint.correctionChosen.connect(win.query_edit.setText)
+    hint.correctionChosen.connect(lambda _text: win.search_from_box())
 
 
 def build_menus(win: MainWindow) -> None:

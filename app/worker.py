@@ -149,6 +149,7 @@ class RankWorker(JobDriver):
 
         from motionlex.core.model.factory import load_checkpoint
         from motionlex.core.retrieval.fingerprints import model_fingerprint
+        from motionlex.core.text.spelling import whole_words
 
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -168,6 +169,9 @@ class RankWorker(JobDriver):
             embed_dim=int(model.config.embed_dim),
             vocab_size=len(model.vocabulary),
             parameters=int(sum(p.numel() for p in model.parameters())),
+            words=tuple(whole_words(model.vocabulary)),
+            lexical_words=tuple(whole_words(t for t, off in zip(
+                model.vocabulary, model.lexical_excluded().tolist()) if not off)),
         )
         self._model, self._stats, self._model_hash, self._model_info = (
             model, stats, model_hash, info)

@@ -1,0 +1,215 @@
+"""Query words a model does not know, and the known words closest to them.
+
+A query such as "a persn wavs the lefft hnad" still ranks the gallery, because the WordPiece
+tokenizer cuts "persn" into pieces ("per", "##s", "##n"), but the pieces mean little and the
+ranking is poor. :class:`Speller` finds the query words that are not known and proposes, for
+each, the closest known word: fewest edits (insertions, deletions, substitutions and swaps
+of two neighbouring letters: the optimal string alignment distance), then the same letters
+in another order ("hnad" is "hand" before "had"), then preferred words
+(the lexical vocabulary's motion words and the gallery's caption words) before other
+vocabulary words, then the highest ``difflib`` similarity ratio. Pure Python (``difflib``);
+no model, no Qt.
+
+Known words: whole words of the model's vocabulary, the preferred words, an inflection of
+one of them ("squats", "stumbled", "waving") and a compound of two ("counterclockwise"), so
+that a real word the tokenizer happens to split is not called a typo.
+
+Sources: Damerau, "A technique for computer detection and correction of spelling errors",
+CACM 7(3), 1964 (the four edit operations; most typos are one of them); the optimal string
+alignment recurrence is the restricted Damerau-Levenshtein distance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+WORD_PATTERN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
+"""A word of a query: letters, with inner apostrophes or hyphens ("someone's", "t-pose")."""
+
+_VOCAB_WORD = re.compile(r"^[a-z][a-z'-]*$")  # a whole word token (no "##", "[unused0]")
+
+MIN_WORD_LENGTH = 3
+"""Shorter query words are never flagged (too many real short words are not tokens)."""
+
+_INFLECTIONS = (("'s", ""), ("s", ""), ("es", ""), ("ed", ""), ("d", ""), ("ing", ""),
+                ("ing", "e"))  # (suffix, what the base gets back)
+
+MIN_RATIO = 0.6
+"""Least ``difflib`` similarity ratio of a suggestion to the typed word."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One query word the model does not know.
+
+    Attributes:
+        word: the word as typed (lower case).
+        start / end: its character span in the query.
+        suggestion: the closest known word, or ``None`` when no known word is close.
+    """
+
+    word: str
+    start: int
+    end: int
+    suggestion: str | None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: the fewest insertions, deletions, substitutions
+    and swaps of two adjacent characters that turn ``a`` into ``b`` (no substring edited
+    twice). ``edit_distance("hnad", "hand") == 1``.
+
+    Source: Damerau (1964); the restricted Damerau-Levenshtein recurrence.
+    """
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def max_edits(word: str) -> int:
+    """Most edits a suggestion may be away from ``word``: 1 up to 5 letters, else 2 (a
+    farther known word is more often another word than the one meant)."""
+    return 1 if len(word) <= 5 else 2
+
+
+def whole_words(tokens: Iterable[str]) -> list[str]:
+    """The whole lower-case words of a WordPiece vocabulary (no ``##`` pieces, special
+    tokens, digits or punctuation), in the given order."""
+    return [t for t in tokens if _VOCAB_WORD.match(t)]
+
+
+class Speller:
+    """Known words of a model, and the closest of them to an unknown word.
+
+    Args:
+        vocabulary: every word the model reads as one token (e.g. :func:`whole_words` of the
+            tokenizer's vocabulary); any case, non-words are ignored.
+        preferred: words known too and preferred as suggestions: the model's lexical
+            vocabulary (its caption-corpus words) and the open gallery's caption words.
+    """
+
+    def __init__(self, vocabulary: Iterable[str], preferred: Iterable[str] = ()) -> None:
+        self.preferred = frozenset(whole_words(w.lower() for w in preferred))
+        self.known = frozenset(whole_words(w.lower() for w in vocabulary)) | self.preferred
+        self._by_length: dict[int, list[str]] = {}
+        self._by_start: dict[tuple[int, str], list[str]] = {}
+        for w in sorted(self.known):
+            self._by_length.setdefault(len(w), []).append(w)
+            self._by_start.setdefault((len(w), w[0]), []).append(w)
+        self._suggestions: dict[str, str | None] = {}  # typed word -> suggestion (memo)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def is_known(self, word: str) -> bool:
+        """Whether ``word`` (any case) is known: short, a known word, an inflection of one
+        (``-s``, ``-es``, ``-'s``, ``-ed``, ``-d``, ``-ing``, ``-ing`` for ``-e``) or two
+        known words of 3+ letters written as one."""
+        w = word.lower()
+        if len(w) < MIN_WORD_LENGTH or w in self.known:
+            return True
+        for suffix, add in _INFLECTIONS:
+            base = w[: -len(suffix)] + add
+            if w.endswith(suffix) and len(base) >= MIN_WORD_LENGTH and base in self.known:
+                return True
+        return any(w[:i] in self.known and w[i:] in self.known
+                   for i in range(MIN_WORD_LENGTH, len(w) - MIN_WORD_LENGTH + 1))
+
+    def suggest(self, word: str) -> str | None:
+        """The known word closest to ``word`` (see the module docstring), or ``None`` when
+        none is within :func:`max_edits` edits and :data:`MIN_RATIO` similarity.
+
+        Words with the same first letter are searched first (most typos keep it; a twentieth
+        of the words to compare), all words only when none of those is close.
+        """
+        w = word.lower()
+        if not w:
+            return None
+        if w in self._suggestions:
+            return self._suggestions[w]
+        limit = max_edits(w)
+        lengths = range(max(1, len(w) - limit), len(w) + limit + 1)
+        best = self._closest(w, limit, [self._by_start.get((n, w[0]), []) for n in lengths])
+        if best is None:
+            best = self._closest(w, limit, [self._by_length.get(n, []) for n in lengths])
+        if len(self._suggestions) > 4096:
+            self._suggestions.clear()
+        self._suggestions[w] = best
+        return best
+
+    def _closest(self, w: str, limit: int, groups: list[list[str]]) -> str | None:
+        matcher = SequenceMatcher(b=w, autojunk=False)
+        best: tuple[int, bool, bool, float, str] | None = None
+        for group in groups:
+            for cand in group:
+                matcher.set_seq1(cand)
+                if matcher.real_quick_ratio() < MIN_RATIO or matcher.quick_ratio() < MIN_RATIO:
+                    continue
+                d = edit_distance(w, cand)
+                if d > limit:
+                    continue
+                ratio = matcher.ratio()
+                if ratio < MIN_RATIO:
+                    continue
+                swap = sorted(cand) == sorted(w)  # same letters: a swap, the commonest typo
+                key = (d, not swap, cand not in self.preferred, -ratio, cand)
+                if best is None or key < best:
+                    best = key
+        return None if best is None else best[-1]
+
+    def check(self, text: str) -> list[Correction]:
+        """The unknown words of a query, in order, each with its suggestion.
+
+        Args:
+            text: the query as typed.
+
+        Returns:
+            One :class:`Correction` per unknown word occurrence (words of
+            :data:`MIN_WORD_LENGTH` or more letters that are not known); ``[]`` when the
+            speller has no vocabulary.
+        """
+        if not self.known:
+            return []
+        out = []
+        for m in WORD_PATTERN.finditer(text):
+            w = m.group(0).lower()
+            if not self.is_known(w):
+                out.append(Correction(w, m.start(), m.end(), self.suggest(w)))
+        return out
+
+
+def apply_corrections(text: str, corrections: Sequence[Correction]) -> str:
+    """``text`` with every corrected word replaced by its suggestion (words without one are
+    kept; a typed capital first letter is kept).
+
+    Args:
+        text: the query the corrections were made for.
+        corrections: from :meth:`Speller.check` on ``text``.
+
+    Raises:
+        ValueError: when a correction's span does not hold its word in ``text``.
+    """
+    out, pos = [], 0
+    for c in sorted(corrections, key=lambda c: c.start):
+        typed = text[c.start:c.end]
+        if typed.lower() != c.word:
+            raise ValueError(f"correction {c.word!r} does not match {typed!r} at "
+                             f"{c.start}:{c.end} of {text!r}")
+        if c.suggestion is None:
+            continue
+        fix = c.suggestion.capitalize() if typed[:1].isupper() else c.suggestion
+        out.append(text[pos:c.start] + fix)
+        pos = c.end
+    out.append(text[pos:])
+    return "".join(out)

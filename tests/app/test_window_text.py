@@ -1,0 +1,70 @@
+"""What the user reads in the explorer window: typo feedback under the query box, and text
+that fits (elided on the right, full text in tooltips) at the smallest supported size."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from motionlex.app import settings as cfg
+from motionlex.app.window import MainWindow
+from motionlex.widgets.elide import ELLIPSIS, is_elided
+
+LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
+
+
+@pytest.fixture
+def small_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint,
+                 gallery_index) -> MainWindow:
+    """A 1024x640 window with the tiny checkpoint and the test gallery open."""
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(1024, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+        w.open_gallery(gallery_index)
+    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
+    return w
+
+
+def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
+    w = small_window
+    assert len(w.model_info.words) > 1000  # the worker sent the model's vocabulary
+    hint = w.query_hint
+    assert hint.isHidden()
+    qtbot.keyClicks(w.query_edit, "a persn wavs the lefft hnad")
+    qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
+    text = hint.shown_text()
+    assert text.startswith("unknown words: persn, wavs, lefft, hnad")
+    assert "did you mean: person, wave" in text and text.endswith("left, hand")
+    # the line sits right under the query box
+    edit_box = w.query_edit.geometry()
+    assert hint.geometry().top() >= edit_box.bottom() and hint.geometry().left() == edit_box.left()
+    # clicking the suggestion searches the corrected query
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        hint.linkActivated.emit("apply")
+    assert blocker.args[0].text == w.query_edit.text()
+    assert "persn" not in w.query_edit.text() and "hand" in w.query_edit.text()
+    qtbot.waitUntil(hint.isHidden, timeout=5000)
+
+
+def test_text_fits_at_1024x640(qtbot, small_window):
+    w = small_window
+    bars = w.lexical_bars
+    long_word = "counterclockwise" * 2
+    bars.set_query_words([(long_word, 0.9), ("hand", 0.5)])
+    bars.set_result_words([("hand", 0.4), ("walks", 0.0786)])
+    bars.set_titles("query: a person raises both hands, then walks forward", "motion x")
+    label = bars.painted_label("query", long_word)
+    assert is_elided(label, long_word)  # the start is kept, "…" at the end
+    assert bars.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
+    assert bars.painted_value("result", "walks") == "0.0786"
+    assert bars.title_text("query").endswith(ELLIPSIS)
+    # the gallery's ids show what differs between rows; the full id is in the tooltip
+    model = w.gallery_browser.model
+    full = model.record(0)["id"]
+    shown = model.data(model.index(0, 0))
+    assert full.endswith(shown)
+    assert full in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)

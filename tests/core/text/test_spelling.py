@@ -1,0 +1,95 @@
+"""spelling: unknown query words and the closest known words (pure, no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from motionlex.core.text.spelling import (
+    Correction,
+    Speller,
+    apply_corrections,
+    edit_distance,
+    max_edits,
+    whole_words,
+)
+
+VOCAB = ["[PAD]", "[unused0]", "##s", "a", "the", "was", "had", "person", "persons", "left",
+         "hand", "hands", "wave", "waves", "kick", "kicks", "right", "leg", "counter",
+         "clockwise", "squat", "jack", "raises", "press", "walk", "walks", "123"]
+LEXICAL = ["waves", "wave", "hand", "left", "right", "kicks", "walks", "press"]
+
+
+@pytest.fixture
+def speller() -> Speller:
+    return Speller(VOCAB, LEXICAL)
+
+
+def test_edit_distance_counts_swaps_as_one_edit():
+    assert edit_distance("hnad", "hand") == 1  # adjacent swap
+    assert edit_distance("persn", "person") == 1  # insertion
+    assert edit_distance("wavs", "was") == 1 and edit_distance("wavs", "waves") == 1
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "abc") == 0
+    assert edit_distance("ca", "abc") == 3  # optimal string alignment: no double edit
+    assert [max_edits(w) for w in ("hnad", "lefft", "persson", "somersault")] == [1, 1, 2, 2]
+
+
+def test_the_issue_query_gets_its_words_back(speller):
+    query = "a persn wavs the lefft hnad"
+    found = speller.check(query)
+    assert [c.word for c in found] == ["persn", "wavs", "lefft", "hnad"]
+    # waves beats was (a preferred lexical word, a higher ratio) at the same one edit
+    assert [c.suggestion for c in found] == ["person", "waves", "left", "hand"]
+    assert [query[c.start:c.end] for c in found] == [c.word for c in found]
+    assert apply_corrections(query, found) == "a person waves the left hand"
+
+
+def test_known_words_are_never_flagged(speller):
+    # vocabulary words, inflections of known words, compounds of two known words, short words
+    for query in ("A Person waves the left hand", "a person squats", "jacks kicked",
+                  "walks counterclockwise", "a b c", "", "12 3", "kicking, walked"):
+        assert speller.check(query) == [], query
+
+
+def test_no_suggestion_for_a_far_word(speller):
+    found = speller.check("a zzyzx walks")
+    assert found == [Correction("zzyzx", 2, 7, None)]
+    assert apply_corrections("a zzyzx walks", found) == "a zzyzx walks"  # kept as typed
+
+
+def test_apply_keeps_capitals_and_checks_spans(speller):
+    query = "Persn kiks"
+    found = speller.check(query)
+    assert apply_corrections(query, found) == "Person kicks"
+    with pytest.raises(ValueError, match="does not match"):
+        apply_corrections("other text", found)
+
+
+def test_empty_vocabulary_flags_nothing():
+    assert Speller([]).check("a persn wavs") == []
+    assert len(Speller([])) == 0
+
+
+def test_whole_words_drop_pieces_and_special_tokens():
+    assert whole_words(VOCAB)[:3] == ["a", "the", "was"]
+    assert "##s" not in whole_words(VOCAB) and "[PAD]" not in whole_words(VOCAB)
+    assert "123" not in whole_words(VOCAB)
+
+
+def test_real_vocabulary_of_the_shipped_model():
+    tok = Path(__file__).parents[3] / "resources" / "default_model" / "tokenizer" / "tokenizer.json"
+    vocab = list(json.loads(tok.read_text())["model"]["vocab"])
+    speller = Speller(vocab, LEXICAL)
+    assert len(speller) > 20_000
+    found = speller.check("a persn wavs the lefft hnad")
+    assert [c.suggestion for c in found] == ["person", "waves", "left", "hand"]
+    assert speller.check("a man kiks with his rigth leg")[0].suggestion == "kicks"
+    assert speller.check("a person walks forward then sits down") == []
+
+
+def test_a_swap_beats_another_single_edit():
+    speller = Speller(["had", "hand", "hard"])  # no preferred words: a model's full vocabulary
+    assert speller.suggest("hnad") == "hand"

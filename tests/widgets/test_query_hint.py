@@ -1,0 +1,75 @@
+"""QueryHint: the unknown-words line under the query box, with the shipped model's vocabulary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from motionlex.widgets.query_hint import CHECK_DELAY_MS, QueryHint, hint_text
+
+TOKENIZER = Path(__file__).parents[2] / "resources" / "default_model" / "tokenizer"
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> list[str]:
+    """The shipped model's WordPiece vocabulary (30,522 tokens)."""
+    return list(json.loads((TOKENIZER / "tokenizer.json").read_text())["model"]["vocab"])
+
+
+@pytest.fixture
+def hint(qtbot, vocabulary) -> QueryHint:
+    w = QueryHint()
+    w.resize(520, 24)
+    qtbot.addWidget(w)
+    w.set_vocabulary(vocabulary, ["waves", "wave", "hand", "left", "walks"])
+    return w
+
+
+def test_typos_are_named_with_what_was_meant(qtbot, hint):
+    found = hint.check("a persn wavs the lefft hnad")
+    assert [c.word for c in found] == ["persn", "wavs", "lefft", "hnad"]
+    assert hint.shown_text() == ("unknown words: persn, wavs, lefft, hnad \u2014 did you mean: "
+                                 "person, waves, left, hand")
+    assert "did you mean" in hint.text() and "<a href" in hint.text()  # the clickable part
+    assert hint.toolTip().startswith(hint.shown_text())
+    with qtbot.waitSignal(hint.correctionChosen, timeout=1000) as blocker:
+        hint.linkActivated.emit("apply")  # what a click on the link sends
+    assert blocker.args == ["a person waves the left hand"]
+
+
+def test_known_queries_hide_the_line(hint):
+    hint.check("a persn waves")
+    assert not hint.isHidden()
+    assert hint.check("a person waves the left hand, then walks counterclockwise") == []
+    assert hint.isHidden() and hint.shown_text() == ""
+
+
+def test_gallery_words_are_known_and_suggested(hint):
+    assert [c.word for c in hint.check("a person does a somersault")] == ["somersault"]
+    assert "word pieces" in hint.shown_text()  # no close known word: named only
+    hint.set_gallery_words(["A person does a somersault.", "someone somersaults twice"])
+    assert hint.isHidden()  # rechecked with the gallery's words
+    assert hint.check("a person does a somersalt")[0].suggestion == "somersault"
+
+
+def test_typing_is_checked_after_a_pause(qtbot, hint):
+    hint.check_later("a persn")
+    hint.check_later("a persn wavs")
+    assert hint.corrections == []  # not yet
+    qtbot.waitUntil(lambda: len(hint.corrections) == 2, timeout=CHECK_DELAY_MS * 10)
+
+
+def test_no_vocabulary_no_line(qtbot):
+    w = QueryHint()
+    qtbot.addWidget(w)
+    assert w.check("a persn wavs") == [] and w.isHidden()
+
+
+def test_hint_text_lists_at_most_five_words():
+    from motionlex.core.text.spelling import Correction
+
+    many = [Correction(f"xq{i}", 0, 3, None) for i in range(7)]
+    assert hint_text(many).startswith("unknown words: xq0, xq1, xq2, xq3, xq4, \u2026")
+    assert hint_text([]) == ""

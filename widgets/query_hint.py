@@ -1,0 +1,141 @@
+"""The line under the query box: query words the model does not know, and what was meant.
+
+"a persn wavs the lefft hnad" shows ``unknown words: persn, wavs, lefft, hnad — did you
+mean: person, waves, left, hand``; clicking the suggestion puts the corrected query in the
+box and emits :attr:`QueryHint.correctionChosen`. The matching is
+:class:`motionlex.core.text.spelling.Speller` (pure Python); the app supplies the model's
+vocabulary (:meth:`QueryHint.set_vocabulary`) and the open gallery's caption words
+(:meth:`QueryHint.set_gallery_words`). Checks run after a short pause in typing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from motionlex.core.text.spelling import WORD_PATTERN, Correction, Speller, apply_corrections
+from motionlex.widgets.colors import ACCENT_HEX
+
+CHECK_DELAY_MS = 200
+"""Pause after the last edit before the query's words are checked, milliseconds."""
+
+MAX_LISTED = 5
+"""Most unknown words named in the line (all are in its tooltip)."""
+
+
+def hint_text(corrections: list[Correction]) -> str:
+    """The plain text of the line for ``corrections`` (``""`` when there are none).
+
+    e.g. ``"unknown words: persn, wavs — did you mean: person, waves"``; words without a
+    close known word are named only (the model reads them as word pieces).
+    """
+    if not corrections:
+        return ""
+    words = list(dict.fromkeys(c.word for c in corrections))
+    named = ", ".join(words[:MAX_LISTED]) + (", \u2026" if len(words) > MAX_LISTED else "")
+    fixes = list(dict.fromkeys(c.suggestion for c in corrections if c.suggestion))
+    if not fixes:
+        return f"unknown words: {named} (the model reads them as word pieces)"
+    return f"unknown words: {named} \u2014 did you mean: {', '.join(fixes)}"
+
+
+class QueryHint(QLabel):
+    """The unknown-words line; hidden while every query word is known.
+
+    Signals:
+        correctionChosen(str): the user clicked the suggestion; the corrected query.
+
+    Args:
+        parent: Qt parent.
+    """
+
+    correctionChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vocabulary: tuple[str, ...] = ()
+        self._lexical: tuple[str, ...] = ()
+        self._gallery: frozenset[str] = frozenset()
+        self._speller = Speller([])
+        self._text = ""
+        self._corrections: list[Correction] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(CHECK_DELAY_MS)
+        self._timer.timeout.connect(lambda: self.check(self._text))
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setContentsMargins(4, 0, 4, 1)
+        self.linkActivated.connect(lambda _link: self.apply())
+        self.hide()
+
+    # ------------------------------------------------------------------ vocabulary
+    def set_vocabulary(self, words: Iterable[str], lexical_words: Iterable[str] = ()) -> None:
+        """The model's known words: the whole words of its vocabulary, and the words its
+        lexical vectors can weigh (preferred as suggestions). Rechecks the last text."""
+        self._vocabulary, self._lexical = tuple(words), tuple(lexical_words)
+        self._rebuild()
+
+    def set_gallery_words(self, captions: Iterable[str]) -> None:
+        """The open gallery's captions: their words are known and preferred as suggestions."""
+        self._gallery = frozenset(w.lower() for c in captions for w in WORD_PATTERN.findall(c))
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._speller = Speller(self._vocabulary, (*self._lexical, *self._gallery))
+        self.check(self._text)
+
+    # ------------------------------------------------------------------ checking
+    def check_later(self, text: str) -> None:
+        """Check ``text`` after :data:`CHECK_DELAY_MS` without further calls (typing)."""
+        self._text = text
+        self._timer.start()
+
+    def check(self, text: str) -> list[Correction]:
+        """Check ``text`` now and show (or hide) the line.
+
+        Returns:
+            The unknown words of ``text`` with their suggestions (empty before a vocabulary
+            is set).
+        """
+        self._timer.stop()
+        self._text = text
+        self._corrections = self._speller.check(text)
+        plain = hint_text(self._corrections)
+        self.setToolTip(plain)
+        if not plain:
+            self.clear()
+            self.hide()
+            return []
+        head, sep, fixes = plain.partition(" \u2014 did you mean: ")
+        rich = html.escape(head)
+        if sep:
+            rich += (f" \u2014 did you mean: <a href='apply' style='color:{ACCENT_HEX}'>"
+                     f"{html.escape(fixes)}</a>")
+            self.setToolTip(plain + "\n(click the suggestion to use it)")
+        self.setText(rich)
+        self.show()
+        return list(self._corrections)
+
+    @property
+    def corrections(self) -> list[Correction]:
+        """The unknown words of the last text checked."""
+        return list(self._corrections)
+
+    def shown_text(self) -> str:
+        """The line as read (plain text; ``""`` while hidden)."""
+        return "" if self.isHidden() else hint_text(self._corrections)
+
+    def corrected_text(self) -> str:
+        """The last text checked with every suggestion applied."""
+        return apply_corrections(self._text, self._corrections)
+
+    def apply(self) -> None:
+        """Emit :attr:`correctionChosen` with the corrected query (when anything changes)."""
+        fixed = self.corrected_text()
+        if fixed != self._text:
+            self.correctionChosen.emit(fixed)
