@@ -30,6 +30,14 @@ LAYOUTS: tuple[str, ...] = ("side", "overlay")
 SIDE_GAP_M = 0.6
 """Gap in metres between neighbouring motions' x extents in the ``'side'`` layout."""
 
+LOCOMOTION_TRAVEL_M = 1.0
+"""Bodies that travel farther than this (metres, horizontally, beyond their own size) are
+followed by the camera by default: framing a whole walk or run would leave a tiny figure."""
+
+FOLLOW_SMOOTHING_S = 0.5
+"""Width of the moving average over the followed centre, seconds (no jitter from swinging
+arms or steps)."""
+
 MotionSpec = tuple  # (joints, bones, fps, part_of_joint | None)
 Checked = tuple  # (points (T, J, 3) float32 Z-up, bones (B, 2) int64, fps, rgba (J, 4))
 
@@ -103,6 +111,26 @@ def check_motions(motions: Sequence[MotionSpec], layout: str,
     return checked
 
 
+def smooth_path(centres: np.ndarray, window: int) -> np.ndarray:
+    """Moving average of a path over ``window`` frames (centred, ends held).
+
+    Args:
+        centres: ``(N, 3)`` float positions per frame, metres.
+        window: frames averaged (``<= 1``: the path unchanged).
+
+    Returns:
+        ``(N, 3)`` float32 smoothed positions.
+    """
+    c = np.asarray(centres, dtype=np.float64)
+    if window <= 1 or len(c) < 2:
+        return c.astype(np.float32)
+    half = window // 2
+    padded = np.concatenate([np.repeat(c[:1], half, 0), c, np.repeat(c[-1:], half, 0)])
+    kernel = np.ones(2 * half + 1) / (2 * half + 1)
+    out = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(3)], axis=1)
+    return out.astype(np.float32)
+
+
 def layout_offsets(points: list[np.ndarray], layout: str) -> list[np.ndarray]:
     """Per-motion ``(3,)`` offsets (Z-up frame, metres) for the chosen layout, the group
     centred on x=0; ``'side'`` leaves :data:`SIDE_GAP_M` between neighbours' x extents."""
@@ -161,6 +189,7 @@ class SkeletonScene:
         self._pose_half_extent = np.ones(3)  # metres: largest single-frame box, half size
         self._scene_centre = np.zeros(3)
         self._scene_half_extent = np.ones(3)  # metres: box of all frames, half size
+        self.travel_m = 0.0  # how far the bodies travel beyond their own size, metres
 
     def build(self, checked: list[Checked], layout: str,
               labels: Sequence[str] | None) -> tuple[int, float]:
@@ -207,7 +236,7 @@ class SkeletonScene:
             if label is not None:
                 self.view.addItem(label)
         self.hide_items(len(checked))
-        self._fit_scene(num_frames)
+        self._fit_scene(num_frames, timeline_fps)
         return num_frames, timeline_fps
 
     def clear_tracks(self) -> None:
@@ -253,8 +282,16 @@ class SkeletonScene:
             c = self.follow_centres[frame]
             self.view.setCameraPosition(pos=pg.Vector(float(c[0]), float(c[1]), float(c[2])))
 
-    def _fit_scene(self, num_frames: int) -> None:
-        """Place the floor grid and precompute camera framing for the current tracks."""
+    @property
+    def is_locomotion(self) -> bool:
+        """Whether the bodies travel more than :data:`LOCOMOTION_TRAVEL_M` (a walk, a run):
+        the camera then follows them by default."""
+        return self.travel_m > LOCOMOTION_TRAVEL_M
+
+    def _fit_scene(self, num_frames: int, fps: float) -> None:
+        """Place the floor grid and precompute camera framing for the current tracks: the
+        box of all frames, and for following, a smoothed centre per frame with the half size
+        of a box around it that holds every frame's bodies."""
         all_pts = np.concatenate([t.points.reshape(-1, 3) for t in self.tracks], axis=0)
         lo, hi = all_pts.min(axis=0), all_pts.max(axis=0)
         place_floor(self.grid, lo, hi)
@@ -265,14 +302,16 @@ class SkeletonScene:
             pose = t.points[t.frame_map]  # (N, J, 3)
             lo_f = np.minimum(lo_f, pose.min(axis=1))
             hi_f = np.maximum(hi_f, pose.max(axis=1))
-        centres = (lo_f + hi_f) / 2.0
+        centres = smooth_path((lo_f + hi_f) / 2.0, int(round(FOLLOW_SMOOTHING_S * fps)))
         centres[:, 2] = (lo[2] + hi[2]) / 2.0
         self.follow_centres = centres
-        pose_half = (hi_f - lo_f).max(axis=0) / 2.0
+        pose_half = np.maximum(hi_f - centres, centres - lo_f).max(axis=0)
         pose_half[2] = (hi[2] - lo[2]) / 2.0
         self._pose_half_extent = pose_half
         self._scene_centre = (lo + hi) / 2.0
         self._scene_half_extent = (hi - lo) / 2.0
+        pose_size = (hi_f - lo_f).max(axis=0)
+        self.travel_m = float(max(0.0, *((hi - lo) - pose_size)[:2]))
 
     def fit_camera(self, follow: bool, frame: int) -> None:
         """Frame the bounding box of every frame of every motion, or, with ``follow``, the

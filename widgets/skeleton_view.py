@@ -77,6 +77,7 @@ class SkeletonView(QWidget):
         self._speed = 1.0
         self._loop = True
         self._follow_root = False
+        self.auto_follow = True  # a new motion sets follow from how far it travels
         self._play_origin_frame = 0
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
@@ -164,7 +165,12 @@ class SkeletonView(QWidget):
 
     @property
     def follow_root(self) -> bool:
-        """Whether the camera centre follows the bodies (else it frames the whole path)."""
+        """Whether the camera centre follows the bodies (else it frames the whole path).
+
+        With :attr:`auto_follow` (the default) every new motion turns it on when the bodies
+        travel more than ``LOCOMOTION_TRAVEL_M`` (a walk or a run, which framed whole would
+        leave a tiny figure) and off otherwise; :meth:`set_follow_root` (the "follow" box)
+        overrides it for the motion shown."""
         return self._follow_root
 
     @property
@@ -225,10 +231,13 @@ class SkeletonView(QWidget):
         was_playing = self.is_playing
         self.pause()
         self._num_frames, self._fps = self._scene.build(checked, layout, labels)
+        if self.auto_follow:
+            self._follow_root = self._scene.is_locomotion
+            self._bar.show_checks(self._loop, self._follow_root)
         self.fit_camera()
         self._update_controls()
         self._frame = -1  # force a redraw and a frameChanged(0)
-        self._bar.set_range(self._num_frames)
+        self._bar.set_range(self._num_frames, self._fps)
         self.seek(0)
         logger.debug(
             "showing %d motion(s), %d frames at %.3g fps, layout %s",
@@ -255,7 +264,8 @@ class SkeletonView(QWidget):
         """Frame the bodies from a front three-quarter view (resets any orbit).
 
         Frames the bounding box of every frame of every motion, or, when
-        :attr:`follow_root` is on, the largest single-frame box centred on the current pose.
+        :attr:`follow_root` is on, a box around the current pose that holds every frame's
+        pose when centred on the (smoothed) followed centre, so the figure keeps its size.
         The distance is the smallest at which all eight box corners project inside the
         view's horizontal and vertical field of view (plus a 6 % margin).
         """
@@ -345,7 +355,8 @@ class SkeletonView(QWidget):
         self._bar.show_checks(self._loop, self._follow_root)
 
     def set_follow_root(self, follow: bool) -> None:
-        """Let the camera centre follow the bodies (``True``) or frame the whole path."""
+        """Let the camera centre follow the bodies (``True``) or frame the whole path, for
+        the motion shown (see :attr:`follow_root`)."""
         self._follow_root = bool(follow)
         self._bar.show_checks(self._loop, self._follow_root)
         self.fit_camera()

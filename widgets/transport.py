@@ -23,6 +23,16 @@ from PySide6.QtWidgets import (
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 """Playback speeds offered in the speed box (multiples of real time)."""
 
+MIN_SLIDER_WIDTH = 80
+"""The scrub slider never gets narrower than this, pixels (at 1024x640 it had none left)."""
+
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+
+
+def _time_text(frame: int, num_frames: int, fps: float) -> str:
+    """The read-out: ``"16/107  0.75 s"`` (1-based frame, time of the frame in seconds)."""
+    return f"{frame + 1}/{num_frames}  {frame / fps:.2f} s"
+
 
 class TransportBar:
     """The player's controls, children of ``parent``, laid out in :attr:`layout`.
@@ -40,13 +50,13 @@ class TransportBar:
         self.slider = QSlider(Qt.Orientation.Horizontal, parent)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Scrub (left/right arrows step one frame)")
+        self.slider.setMinimumWidth(MIN_SLIDER_WIDTH)
         self.time_label = QLabel(parent)
+        self.time_label.setToolTip("frame / frames   time")
         # a fixed size: the text changes every frame, and a label whose size hint changes
-        # asks the whole window to lay out again (a second repaint of every frame)
-        self.time_label.setFixedSize(
-            self.time_label.fontMetrics().horizontalAdvance("0000/0000  000.00 s") + 8,
-            self.time_label.sizeHint().height(),
-        )
+        # asks the whole window to lay out again (a second repaint of every frame); it is
+        # sized once per motion (set_range) for that motion's longest read-out
+        self._size_time_label(1000, 20.0)
         self.speed_box = QComboBox(parent)
         self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed_box.setToolTip("Playback speed")
@@ -58,7 +68,9 @@ class TransportBar:
         self.loop_box.setChecked(loop)
         self.follow_box = QCheckBox("follow", parent)
         self.follow_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.follow_box.setToolTip("Camera follows the body instead of framing the whole path")
+        self.follow_box.setToolTip("Camera follows the body instead of framing the whole "
+                                   "path (on by default for a motion that travels, such as "
+                                   "a walk or a run)")
 
         self.layout = QHBoxLayout()
         self.layout.setContentsMargins(4, 2, 4, 2)
@@ -69,11 +81,21 @@ class TransportBar:
         self.layout.addWidget(self.loop_box)
         self.layout.addWidget(self.follow_box)
 
-    def set_range(self, num_frames: int) -> None:
-        """Slider range for a timeline of ``num_frames`` frames (no signal)."""
+    def set_range(self, num_frames: int, fps: float = 20.0) -> None:
+        """Slider range for a timeline of ``num_frames`` frames (no signal); the read-out
+        is sized for the timeline's longest text."""
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, num_frames - 1))
         self.slider.blockSignals(False)
+        self._size_time_label(num_frames, fps)
+
+    def _size_time_label(self, num_frames: int, fps: float) -> None:
+        n = max(1, num_frames)
+        widest = _time_text(n - 1, n, fps).translate(_DIGITS_TO_ZERO)  # "0" is the widest digit
+        width = max(self.time_label.fontMetrics().horizontalAdvance(widest),
+                    self.time_label.fontMetrics().horizontalAdvance("no motion")) + 8
+        if width != self.time_label.width():
+            self.time_label.setFixedSize(width, self.time_label.sizeHint().height())
 
     def show_frame(self, frame: int, num_frames: int, fps: float) -> None:
         """Slider position and read-out (``frame+1/num_frames  seconds``), no signal."""
@@ -86,7 +108,7 @@ class TransportBar:
         if num_frames == 0:
             self.time_label.setText("no motion")
             return
-        self.time_label.setText(f"{frame + 1}/{num_frames}  {frame / fps:.2f} s")
+        self.time_label.setText(_time_text(frame, num_frames, fps))
 
     def show_playing(self, playing: bool, enabled: bool) -> None:
         """Play/pause icon, and whether the controls take input (a motion is shown)."""

@@ -329,3 +329,48 @@ def test_offscreen_labels_are_drawn_over_the_bodies(qtbot, gl_platform, humanml3
     without = light_pixels()
     view.set_motions(specs, labels=["#1 0.83", "#2 0.71"])
     assert light_pixels() > without + 20  # the two labels' light text
+
+
+WALK = "bandai/new_joints/bn1_walk_normal_001.npy"  # 130 frames, about 8 m straight ahead
+
+
+def _figure_in_view(view: SkeletonView) -> tuple[float, float]:
+    """(largest |NDC| coordinate of any joint, figure height as a share of the view height)
+    for the shown frame, by projecting the joints with the view's camera."""
+    gv = view.gl_view
+    w, h = gv.width(), gv.height()
+    m = gv.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * gv.viewMatrix()
+    mat = np.array(m.data(), dtype=np.float64).reshape(4, 4).T  # Qt stores column-major
+    pts = view.current_poses()[0].astype(np.float64)
+    clip = np.c_[pts, np.ones(len(pts))] @ mat.T
+    ndc = clip[:, :2] / clip[:, 3:4]
+    return float(np.abs(ndc).max()), float(np.ptp(ndc[:, 1]) / 2.0)
+
+
+def test_walk_stays_in_view_and_a_good_size(view, shared_data):
+    path = shared_data / WALK
+    if not path.is_file():
+        pytest.skip(f"real walking motion not found: {path}")
+    joints = np.load(path).astype(np.float32)
+    _show(view, joints)
+    assert view.follow_root  # it travels: the camera follows it by default
+    sizes, reach = [], []
+    for f in range(view.num_frames):
+        view.seek(f)
+        r, s = _figure_in_view(view)
+        reach.append(r)
+        sizes.append(s)
+    assert max(reach) <= 1.0, f"a joint left the view at frame {int(np.argmax(reach))}"
+    assert min(sizes) > 0.45, f"figure only {min(sizes):.0%} of the view height"
+    assert max(sizes) / min(sizes) < 1.5  # its size stays steady along the walk
+    # framing the whole 8 m path instead (follow off) leaves a much smaller figure
+    view.set_follow_root(False)
+    framed = []
+    for f in range(0, view.num_frames, 10):
+        view.seek(f)
+        framed.append(_figure_in_view(view)[1])
+    assert min(framed) < 0.5 * min(sizes)
+    # a motion that stays in place is framed whole, follow off
+    _show(view, np.load(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"))
+    assert not view.follow_root
+    assert view._bar.follow_box.isChecked() is False
