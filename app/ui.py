@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
-from motionlex.app.texts import WELCOME_TEXT
+from motionlex.app.texts import DEMO_BANNER_TIP, WELCOME_TEXT
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
@@ -70,6 +70,7 @@ def build_views(win: MainWindow) -> None:
     win.demo_banner.setObjectName("demoBanner")
     win.demo_banner.setWordWrap(True)
     win.demo_banner.setTextFormat(Qt.TextFormat.RichText)
+    win.demo_banner.setToolTip(DEMO_BANNER_TIP)
     win.demo_banner.setStyleSheet(
         "QLabel#demoBanner { background: #fff4ce; color: #3d3000; padding: 6px 10px; "
         "border-bottom: 1px solid #e0c860; }")

@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
             self.lexical_bars.set_result_words(data.words)
             self.lexical_bars.set_titles(
                 self.state.query_label if self.state.last_result else "query",
-                f"motion {data.id}")
+                f"motion {data.id.rsplit('/', 1)[-1]}")
             if not self.state.searchable:
                 self.car_panel.set_data(data.caption or "(no caption)", [], [])
             self.motionShown.emit(data)  # once every view shows this motion

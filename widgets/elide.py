@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -56,9 +56,36 @@ def elide_headers(view: QAbstractItemView) -> None:
         view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
 
 
+class _ColumnFitter(QObject):
+    """Keeps a table's columns at their content widths, capped by the view's width, and
+    applies the cap again whenever the view is resized or shown (a tabbed dock's table is
+    filled while hidden, at no real width)."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.needs: list[int | None] = []  # per column: width its content needs (None: stretch)
+        self.max_fraction = 0.45
+        view.installEventFilter(self)
+
+    def apply(self) -> None:
+        hh = self.view.horizontalHeader()
+        width = max(self.view.viewport().width(), self.view.width())
+        cap = max(60, int(width * self.max_fraction))
+        for col, need in enumerate(self.needs):
+            if need is not None and col < hh.count() and hh.sectionSize(col) != min(need, cap):
+                hh.resizeSection(col, min(need, cap))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.view and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.apply()
+        return False
+
+
 def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
                 max_fraction: float = 0.45) -> None:
-    """Size every column that is not stretched to its widest text (and header).
+    """Size every column that is not stretched to its widest text (and header), now and
+    whenever the view is resized or shown.
 
     Args:
         view: the table view.
@@ -69,21 +96,25 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
     """
     hh = view.horizontalHeader()
     fm = view.fontMetrics()
-    longest = _LONGEST_SAMPLE
     bold = QFont(hh.font())
     bold.setBold(True)  # some styles draw header labels bold: measure the wider
     hfm = QFontMetrics(bold)
-    cap = max(60, int(max(view.viewport().width(), view.width()) * max_fraction))
     model = view.model()
+    fitter = view.findChild(_ColumnFitter)
+    if fitter is None:
+        fitter = _ColumnFitter(view)
+    fitter.max_fraction = max_fraction
+    fitter.needs = []
     for col, column_texts in enumerate(texts):
         if hh.sectionResizeMode(col) == QHeaderView.ResizeMode.Stretch:
+            fitter.needs.append(None)
             continue
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
         # measure only the longest strings by characters: 10,000 rows stay cheap
-        sample = sorted(set(column_texts), key=len)[-longest:]
+        sample = sorted(set(column_texts), key=len)[-_LONGEST_SAMPLE:]
         widest = max([fm.horizontalAdvance(t) for t in sample] or [0])
-        need = max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX
-        hh.resizeSection(col, min(need, cap))
+        fitter.needs.append(max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX)
+    fitter.apply()
 
 
 def common_path_prefix(values: Sequence[str], sep: str = "/") -> str:

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
 
+MIN_BAR_PX = 36
+"""Room always kept for a bar, pixels."""
+
 _PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
 
 
@@ -183,19 +186,26 @@ class LexicalBars(QWidget):
 
     def _columns(self, col_w: int) -> tuple[int, int, int]:
         """``(word_w, value_w, dot_w)``: the word column (dot included), the weight column
-        and the room kept for the shared-word dot, pixels."""
+        and the room kept for the shared-word dot, pixels.
+
+        Words come first: when the column cannot hold the longest word, a bar of
+        :data:`MIN_BAR_PX` and the weights, the weights are left out (``value_w == 0``; the
+        tooltip still gives them) and the words get the room.
+        """
         fm, bfm = self.fontMetrics(), QFontMetrics(self._bold())
         dot_w = fm.height() // 2 + 4
         values = [_value_text(w) for side in SIDES for _, w in self._words[side]]
         value_w = max([fm.horizontalAdvance(v) for v in values] or [0]) + 8
         widest = max([bfm.horizontalAdvance(w) for s in SIDES for w, _ in self._words[s]] or [40])
-        word_w = min(widest + dot_w + 12, int(col_w * 0.45))
-        return word_w, value_w, dot_w
+        need = widest + dot_w + 12
+        if col_w - value_w - MIN_BAR_PX < need:
+            value_w = 0
+        return max(dot_w + 8, min(need, col_w - value_w - MIN_BAR_PX)), value_w, dot_w
 
     def _relayout(self) -> None:
         row_h, header_h, margin = self._metrics()
         col_w = self._col_w()
-        word_w, _, dot_w = self._columns(col_w)
+        word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
         plain_fm, bold_fm = self.fontMetrics(), QFontMetrics(self._bold())
         self._rows = []
@@ -205,7 +215,8 @@ class LexicalBars(QWidget):
                 rect = QRect(x, header_h + i * row_h, col_w, row_h)
                 fm = bold_fm if word in shared else plain_fm
                 label = elide_right(word, fm, word_w - dot_w - 8)
-                self._rows.append(_Row(side, word, weight, rect, label, _value_text(weight)))
+                value = _value_text(weight) if value_w else ""
+                self._rows.append(_Row(side, word, weight, rect, label, value))
         self._hover = None
         rows = max(1, *(len(v) for v in self._words.values()))
         if rows != self._hint_rows:  # the size hint changed: let the layout know, only then
@@ -233,7 +244,8 @@ class LexicalBars(QWidget):
         return None
 
     def painted_value(self, side: str, word: str) -> str | None:
-        """The weight text painted for ``word``'s row on ``side`` (or ``None``)."""
+        """The weight text painted for ``word``'s row on ``side`` (``""`` when the column is
+        too narrow for weights, ``None`` when the word is not drawn)."""
         for row in self._rows:
             if row.side == side and row.word == word:
                 return row.value
@@ -316,15 +328,16 @@ class LexicalBars(QWidget):
                 painter.setPen(text_colour)
             # bar
             bar_x = r.left() + word_w
-            bar_max = max(1, r.width() - word_w - value_w)
+            bar_max = max(1, r.width() - word_w - value_w - 4)
             frac = row.weight / top[row.side] if top[row.side] > 0 else 0.0
             bar_w = max(1, int(round(frac * bar_max))) if row.weight > 0 else 0
             painter.fillRect(
                 QRect(bar_x, r.top() + 3, bar_w, r.height() - 6), accent if is_shared else plain
             )
-            painter.setFont(self.font())
-            painter.drawText(QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()), left_mid,
-                             row.value)
+            if row.value:
+                painter.setFont(self.font())
+                painter.drawText(QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()),
+                                 left_mid, row.value)
         painter.end()
 
     # ------------------------------------------------------------------ mouse

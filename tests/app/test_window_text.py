@@ -60,7 +60,7 @@ def test_text_fits_at_1024x640(qtbot, small_window):
     label = bars.painted_label("query", long_word)
     assert is_elided(label, long_word)  # the start is kept, "…" at the end
     assert bars.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
-    assert bars.painted_value("result", "walks") == "0.0786"
+    assert bars.painted_value("result", "walks") in ("", "0.0786")  # whole or left out
     assert bars.title_text("query").endswith(ELLIPSIS)
     # the gallery's ids show what differs between rows; the full id is in the tooltip
     model = w.gallery_browser.model

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
-from motionlex.widgets.lexical_bars import LexicalBars
+from motionlex.widgets.lexical_bars import MIN_BAR_PX, LexicalBars
 
 # WordPieces with weights as a lexical head would give them for HumanML3D 000000's caption
 # "a man kicks something or someone with his left leg." and for a retrieved motion
@@ -174,8 +174,9 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
             label = w.painted_label(side, word)
             assert label == word or is_elided(label, word), (label, word)  # start kept
             rect = w.word_rect(side, word)
-            assert bfm.horizontalAdvance(label) < rect.width() * 0.45, label
-            assert w.painted_value(side, word) == f"{weight:.3g}"
+            assert bfm.horizontalAdvance(label) <= rect.width() - MIN_BAR_PX, label
+            assert w.painted_value(side, word) == ""  # too narrow: words first, weights
+            assert f"{weight:.4g}" in w.tooltip_at(rect.center())  # in the tooltip
     assert w.painted_label("query", "counterclockwise").endswith(ELLIPSIS)
     assert w.painted_label("query", "counterclockwise").startswith("cou")
     assert w.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
@@ -185,7 +186,11 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
     assert w.tooltip_at(w.word_rect("query", "counterclockwise").center()).startswith(
         "counterclockwise: 0.0786")
     assert w.tooltip_at(QPoint(20, 5)) == query_title
-    # the weight column fits the widest weight text ("0.0786" was cut to "0.078")
-    value_w = max(fm.horizontalAdvance(w.painted_value("query", x)) for x, _ in LONG_QUERY)
-    rect = w.word_rect("query", "counterclockwise")
-    assert rect.width() > value_w
+    # wide enough: whole words and whole weights ("0.0786" was cut to "0.078")
+    w.resize(760, 200)
+    for side, words in (("query", LONG_QUERY), ("result", LONG_RESULT)):
+        for word, weight in words:
+            assert w.painted_label(side, word) == word
+            assert w.painted_value(side, word) == f"{weight:.3g}"
+    word_w, value_w, _ = w._columns((w.width() - 3 * 8) // 2)
+    assert value_w >= fm.horizontalAdvance("0.0786") + 4

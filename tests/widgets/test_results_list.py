@@ -161,3 +161,18 @@ def test_gallery_id_column_is_sized_to_its_shown_ids(qtbot, bandai_captions):
     long_id = max(w.model.column_texts(0), key=fm.horizontalAdvance)
     painted = fm.elidedText(long_id, w.view.textElideMode(), id_w - 8)
     assert painted.endswith(ELLIPSIS) and long_id.startswith(painted[:-1])
+
+
+def test_columns_filled_while_hidden_fit_once_shown(qtbot, bandai_captions):
+    """A tabbed dock's browser is filled while hidden (no real width): once shown, its id
+    column is sized to the ids again, not to the hidden view's width ("demo_s..." bug)."""
+    w = GalleryBrowser()
+    qtbot.addWidget(w)
+    w.set_items([{"id": f"demo-v1/demo_s{k:03d}", "caption": c}
+                 for k, (_, c) in enumerate(bandai_captions[:50])])
+    w.resize(320, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    fm = w.view.fontMetrics()
+    widest = max(fm.horizontalAdvance(t) for t in w.model.column_texts(0))
+    qtbot.waitUntil(lambda: w.view.horizontalHeader().sectionSize(0) > widest, timeout=2000)
