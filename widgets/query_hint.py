@@ -18,9 +18,12 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from motionlex.core.text.spelling import WORD_PATTERN, Correction, Speller, apply_corrections
 from motionlex.widgets.colors import ACCENT_HEX
+from motionlex.widgets.elide import elide_right
 
 CHECK_DELAY_MS = 200
 """Pause after the last edit before the query's words are checked, milliseconds."""
+
+_MEANT = " \u2014 did you mean: "
 
 MAX_LISTED = 5
 """Most unknown words named in the line (all are in its tooltip)."""
@@ -39,7 +42,7 @@ def hint_text(corrections: list[Correction]) -> str:
     fixes = list(dict.fromkeys(c.suggestion for c in corrections if c.suggestion))
     if not fixes:
         return f"unknown words: {named} (the model reads them as word pieces)"
-    return f"unknown words: {named} \u2014 did you mean: {', '.join(fixes)}"
+    return f"unknown words: {named}{_MEANT}{', '.join(fixes)}"
 
 
 class QueryHint(QLabel):
@@ -62,6 +65,7 @@ class QueryHint(QLabel):
         self._speller = Speller([])
         self._text = ""
         self._corrections: list[Correction] = []
+        self._shown = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHECK_DELAY_MS)
@@ -105,21 +109,40 @@ class QueryHint(QLabel):
         self._timer.stop()
         self._text = text
         self._corrections = self._speller.check(text)
+        self._render()
+        return list(self._corrections)
+
+    def _render(self) -> None:
+        """Show the line that fits: the whole line, else only "did you mean: …" (the unknown
+        words are in the box above), cut on the right with "…"; the tooltip has it all."""
         plain = hint_text(self._corrections)
-        self.setToolTip(plain)
         if not plain:
+            self._shown = ""
+            self.setToolTip("")
             self.clear()
             self.hide()
-            return []
-        head, sep, fixes = plain.partition(" \u2014 did you mean: ")
-        rich = html.escape(head)
-        if sep:
-            rich += (f" \u2014 did you mean: <a href='apply' style='color:{ACCENT_HEX}'>"
-                     f"{html.escape(fixes)}</a>")
-            self.setToolTip(plain + "\n(click the suggestion to use it)")
+            return
+        head, sep, fixes = plain.partition(_MEANT)
+        fm = self.fontMetrics()
+        room = max(1, self.contentsRect().width() - 2)
+        if sep and fm.horizontalAdvance(plain) > room:
+            head, sep = "", "did you mean: "
+            fixes = elide_right(fixes, fm, room - fm.horizontalAdvance(sep))
+        elif not sep:
+            head = elide_right(head, fm, room)
+        self._shown = head + sep + fixes
+        rich = html.escape(head) + html.escape(sep)
+        if fixes:
+            rich += f"<a href='apply' style='color:{ACCENT_HEX}'>{html.escape(fixes)}</a>"
+        self.setToolTip(plain + ("\n(click the suggestion to use it)" if fixes else ""))
         self.setText(rich)
         self.show()
-        return list(self._corrections)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Fit the line to the new width."""
+        super().resizeEvent(event)
+        if self._corrections:
+            self._render()
 
     @property
     def corrections(self) -> list[Correction]:
@@ -127,8 +150,8 @@ class QueryHint(QLabel):
         return list(self._corrections)
 
     def shown_text(self) -> str:
-        """The line as read (plain text; ``""`` while hidden)."""
-        return "" if self.isHidden() else hint_text(self._corrections)
+        """The line as painted (plain text; ``""`` while hidden)."""
+        return "" if self.isHidden() else self._shown
 
     def corrected_text(self) -> str:
         """The last text checked with every suggestion applied."""

@@ -73,3 +73,18 @@ def test_hint_text_lists_at_most_five_words():
     many = [Correction(f"xq{i}", 0, 3, None) for i in range(7)]
     assert hint_text(many).startswith("unknown words: xq0, xq1, xq2, xq3, xq4, \u2026")
     assert hint_text([]) == ""
+
+
+def test_a_narrow_line_keeps_the_suggestions(qtbot, hint):
+    from motionlex.widgets.elide import ELLIPSIS
+
+    hint.resize(220, 24)
+    hint.show()
+    hint.check("a persn wavs the lefft hnad")
+    shown = hint.shown_text()
+    assert shown.startswith("did you mean: person")  # the typed words are in the box above
+    assert shown.endswith(ELLIPSIS) or shown.endswith("hand")
+    assert hint.fontMetrics().horizontalAdvance(shown) <= hint.contentsRect().width()
+    assert "lefft" in hint.toolTip() and "left, hand" in hint.toolTip()  # all of it
+    hint.resize(900, 24)  # room again: the whole line
+    assert hint.shown_text().startswith("unknown words: persn")
