@@ -1,6 +1,8 @@
 """The explorer's analysis of the selected motion: event-order chronology and descriptions.
 
-:class:`Analysis` builds and drives two docks of the main window:
+:class:`Analysis` builds and drives two panels of the main window:
+
+Both are tabs of the window's chronology dock (``car_dock``).
 
 - **Chronology**: :class:`~motionlex.widgets.chronology_panel.ChronologyPanel` around the
   window's :class:`~motionlex.widgets.car_panel.CarPanel`. Its toggle shows either the
@@ -22,10 +24,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QToolBar
+from PySide6.QtWidgets import QTabWidget, QToolBar
 
+from motionlex.app import settings as cfg
 from motionlex.app.analysis_messages import (
     GENERATED_MARK,
     DescribeRequest,
@@ -46,11 +49,17 @@ ORDER_ALPHA = 1.0
 KEY_ORDER_AWARE = "search/order_aware"
 """Settings key of the order-aware ranking option."""
 
+MIN_WIDTH = 340
+"""Narrowest the chronology / describe dock gets, pixels (its tables stay readable)."""
+
+DEFAULT_WIDTH = 500
+"""Width of the left docks at the first start, pixels."""
+
 
 class Analysis(QObject):
-    """Chronology and describe docks of a :class:`MainWindow`, and their worker requests.
+    """Chronology and describe tabs of a :class:`MainWindow`, and their worker requests.
 
-    Builds the docks at once (call before the View menu is built) and the actions with
+    Builds the tabs at once (after the window's docks) and the actions with
     :meth:`build_actions` (after the toolbar and menus).
 
     Signals:
@@ -75,24 +84,36 @@ class Analysis(QObject):
         self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
         self._described_row: int | None = None  # the row the describe panel shows
         self.chronology = ChronologyPanel(win.car_panel, win)
-        win.car_dock.setWidget(self.chronology)
-        win.car_dock.setWindowTitle("Chronology")
         self.describe_panel = DescribePanel(win)
-        self.describe_dock = QDockWidget("Describe", win)
-        self.describe_dock.setObjectName("dock_describe")
-        self.describe_dock.setWidget(self.describe_panel)
-        self.describe_dock.setToolTip(EXPLANATION)
-        win.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.describe_dock)
-        win.tabifyDockWidget(win.car_dock, self.describe_dock)
-        win.car_dock.raise_()
+        # one dock, two tabs: tabifying a second dock before the window is shown leaves a
+        # stale duplicate tab bar on screen (Qt 6, reproduced without motionlex)
+        self.tabs = QTabWidget(win)
+        self.tabs.setObjectName("analysis_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.chronology, "Chronology")
+        self.tabs.addTab(self.describe_panel, "Describe")
+        self.tabs.setTabToolTip(1, EXPLANATION)
+        self.tabs.setMinimumWidth(MIN_WIDTH)
+        win.car_dock.setWidget(self.tabs)
+        win.car_dock.setWindowTitle("Chronology and description")
+        if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables
+            QTimer.singleShot(0, self._first_layout)
         self.chronology.sourceChanged.connect(lambda _s: self.request_orders())
         self.describe_panel.describeRequested.connect(self.describe_selected)
-        self.describe_dock.visibilityChanged.connect(self._on_describe_visible)
+        self.tabs.currentChanged.connect(lambda _i: self._on_describe_visible(
+            self.tabs.currentWidget() is self.describe_panel))
         win.car_panel.captionEdited.connect(self._on_caption_edited)
         worker.ordersReady.connect(self._on_orders)
         worker.described.connect(self._on_described)
         worker.galleryDescribed.connect(self._on_gallery_described)
         worker.jobFinished.connect(self._on_job_finished)
+
+    def _first_layout(self) -> None:
+        win = self.win
+        win.resizeDocks([win.car_dock], [DEFAULT_WIDTH], Qt.Orientation.Horizontal)
+        h = max(400, win.height() - 120)
+        win.resizeDocks([win.results_dock, win.car_dock], [h * 9 // 20, h * 11 // 20],
+                        Qt.Orientation.Vertical)
 
     def build_actions(self) -> None:
         """The "Order-aware ranking" option and the "Describe" action, in the query
@@ -164,10 +185,15 @@ class Analysis(QObject):
         return self._generated.get(int(row))
 
     # ------------------------------------------------------------------ chronology
+    def describe_shown(self) -> bool:
+        """Whether the Describe tab is on screen."""
+        return (self.tabs.currentWidget() is self.describe_panel
+                and self.win.car_dock.isVisible())
+
     def motion_selected(self, row: int) -> None:
         """A gallery row was selected: score its orders (and describe it if shown)."""
         self.request_orders(row)
-        if self.describe_dock.isVisible() and not self.describe_dock.visibleRegion().isEmpty():
+        if self.describe_shown():
             self.describe_selected()
 
     def request_orders(self, row: int | None = None) -> None:
@@ -216,10 +242,10 @@ class Analysis(QObject):
 
     # ------------------------------------------------------------------ describing
     def describe_selected(self) -> None:
-        """Describe the selected motion (raises the Describe dock)."""
+        """Describe the selected motion (shows the Describe tab)."""
         st = self.win.state
         row = st.selected_row
-        self.describe_dock.show()
+        self.win.car_dock.show()
         if row is None or not st.searchable:
             self.describe_panel.clear("the selected motion: select a motion in a searchable "
                                       "gallery first")
@@ -228,6 +254,8 @@ class Analysis(QObject):
         self.win.client.worker.supersede("describe", self._describe_id)
         self.describe_panel.set_busy(True)
         self._describe.emit(DescribeRequest(self._describe_id, int(row)))
+        self.win.car_dock.raise_()
+        self.tabs.setCurrentWidget(self.describe_panel)  # busy now: the switch sends nothing
 
     def _on_describe_visible(self, visible: bool) -> None:
         row = self.win.state.selected_row
@@ -245,7 +273,7 @@ class Analysis(QObject):
         cap = gal.captions[result.row] if gal is not None else ""
         title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
         self.describe_panel.set_data(title, result.captions, result.motion_words,
-                                     result.bank_source, result.bank_size)
+                                     result.bank_source, result.bank_size, result.weight)
         self.described.emit(result)
 
     def _on_gallery_described(self, result: GalleryDescriptions) -> None:

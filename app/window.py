@@ -8,7 +8,7 @@ pending query and which result is current are decided by
 All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on its own thread
 (through :class:`~motionlex.app.client.WorkerClient`), so the event loop never waits for a
 model. Worker errors appear in a message box and the status bar; the window stays usable.
-The chronology and describe docks are driven by :class:`~motionlex.app.analysis.Analysis`.
+The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,6 @@ class MainWindow(QMainWindow):
         ui.build_views(self)
         ui.build_docks(self)
         self.analysis = Analysis(self)
-        self.describe_dock = self.analysis.describe_dock
         ui.build_actions(self)
         ui.build_toolbar(self)
         ui.build_menus(self)
@@ -100,8 +99,8 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> tuple[QDockWidget, ...]:
         """Every dock, in View-menu order."""
-        return (self.results_dock, self.gallery_dock, self.car_dock, self.describe_dock,
-                self.patch_dock, self.lexical_dock)
+        return (self.results_dock, self.gallery_dock, self.car_dock, self.patch_dock,
+                self.lexical_dock)
 
     def _connect(self) -> None:
         self.results_list.resultSelected.connect(

@@ -53,7 +53,8 @@ EMPTY_CAPTION_HINT = "type a caption to compare"
 """Placeholder of the caption box when the motion has no caption."""
 
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-"""Item data role of a similarity cell: its bar length in ``[0, 1]``."""
+"""Item data role of a similarity cell: its bar length in ``[0, 1]`` (the cosine, clipped:
+the same scale for every motion, so small differences between orders look small)."""
 
 
 class _BarDelegate(QStyledItemDelegate):
@@ -291,9 +292,6 @@ class CarPanel(QWidget):
         best_bg = QColor(ACCENT_HEX)
         best_bg.setAlpha(60)
         true_fg = QColor(_TRUE_HEX)
-        sims = [o[1] for o in self._orders]
-        lo = min(sims, default=0.0) - 0.05 * (max(sims, default=0.0) - min(sims, default=0.0))
-        span = max(max(sims, default=0.0) - lo, 1e-9)
         for row, (text, sim, is_true) in enumerate(self._orders):
             marks = []
             if is_true:
@@ -307,7 +305,7 @@ class CarPanel(QWidget):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                    item.setData(BAR_ROLE, float((sim - lo) / span) if len(sims) > 1 else 1.0)
+                    item.setData(BAR_ROLE, float(min(max(sim, 0.0), 1.0)))
                     item.setData(BAR_ROLE + 1, bool(is_true))
                 if col == 1:
                     item.setToolTip(text)

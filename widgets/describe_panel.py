@@ -70,10 +70,13 @@ class DescribePanel(QWidget):
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._table.setWordWrap(False)
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(COLUMNS)):
+        for c in range(1, len(COLUMNS) - 1):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        self._table.setColumnWidth(len(COLUMNS) - 1, 130)
         self._words = QLabel(self)
         self._words.setWordWrap(True)
         self._words.setTextFormat(Qt.TextFormat.PlainText)
@@ -121,7 +124,7 @@ class DescribePanel(QWidget):
     # ------------------------------------------------------------------ data
     def set_data(self, title: str, captions: Sequence[Mapping[str, Any]],
                  motion_words: Sequence[tuple[str, float]], source: str = "",
-                 bank_size: int = 0) -> None:
+                 bank_size: int = 0, weight: float | None = None) -> None:
         """Show a motion's nearest captions.
 
         Args:
@@ -130,6 +133,7 @@ class DescribePanel(QWidget):
                 (floats) and ``words`` (``(word, weight)`` pairs), best first.
             motion_words: the motion's heaviest ``(word, weight)`` pairs.
             source / bank_size: where the bank came from and its size.
+            weight: the fusion weight (dense share) of ``score``, shown when given.
 
         Raises:
             ValueError: a caption dict without ``caption`` or with a non-numeric score
@@ -161,8 +165,11 @@ class DescribePanel(QWidget):
                 self._table.setItem(r, c, item)
         words = ", ".join(w for w, _ in motion_words[:16])
         self._words.setText(f"Motion's heaviest words: {words}" if words else "")
-        self._source.setText(f"Caption bank: {bank_size:,} captions from {source}"
-                             if source else "")
+        fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
+                 f"{1 - weight:.2f} \u00d7 lexical (share of the best; the checkpoint's "
+                 "fusion weight). ")
+        self._source.setText(fused + (f"Caption bank: {bank_size:,} captions from {source}"
+                                      if source else ""))
         self._source.setToolTip(source)
 
     def clear(self, title: str = "the selected motion") -> None:
