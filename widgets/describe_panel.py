@@ -34,6 +34,13 @@ EXPLANATION = ("Retrieval-based captioning: the nearest of the captions the mode
 """The panel's tooltip and first line: what a description is."""
 
 
+def _italic(label: QLabel) -> None:
+    """Secondary text: italic in the palette's own colour (readable in dark themes too)."""
+    font = label.font()
+    font.setItalic(True)
+    label.setFont(font)
+
+
 class DescribePanel(QWidget):
     """Nearest bank captions of one motion, with scores and words.
 
@@ -51,7 +58,7 @@ class DescribePanel(QWidget):
         self._title.setTextFormat(Qt.TextFormat.PlainText)
         note = QLabel("\u2248 " + EXPLANATION, self)
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
+        _italic(note)
         self._button = QPushButton("Describe", self)
         self._button.setToolTip("Describe the selected motion by its nearest training "
                                 "captions (retrieval, not generation)")
@@ -83,7 +90,7 @@ class DescribePanel(QWidget):
         self._source = QLabel(self)
         self._source.setWordWrap(True)
         self._source.setTextFormat(Qt.TextFormat.PlainText)
-        self._source.setStyleSheet("color: palette(mid);")
+        _italic(self._source)
         top = QHBoxLayout()
         top.addWidget(self._title, 1)
         top.addWidget(self._button)
