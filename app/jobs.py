@@ -10,6 +10,7 @@ drives them on its thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from motionlex.app.messages import (
     RankRequest,
     RankResult,
 )
+
+logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("fused", "dense", "lexical")
 """Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
@@ -117,8 +120,11 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         query = searcher.embed_text(request.text)
     orders = None
     if order_alpha > 0 and request.item is None:
-        orders = cached_orders(searcher.model, request.text.strip(), orders_cache)
-        if len(orders.orders) < 2:
+        try:
+            orders = cached_orders(searcher.model, request.text.strip(), orders_cache)
+        except (ImportError, ValueError) as e:  # no parser, or no events: plain ranking
+            logger.warning("order-aware ranking off for %r: %s", request.text, e)
+        if orders is not None and len(orders.orders) < 2:
             orders = None  # one event: nothing to reorder, plain ranking
     yield 0, n
     hits = []
