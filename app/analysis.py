@@ -52,8 +52,9 @@ KEY_ORDER_AWARE = "search/order_aware"
 MIN_WIDTH = 340
 """Narrowest the chronology / describe dock gets, pixels (its tables stay readable)."""
 
-DEFAULT_WIDTH = 500
-"""Width of the left docks at the first start, pixels."""
+DEFAULT_WIDTH = 560
+"""Widest the left docks start (at the first start: 2/7 of the window, at least
+``MIN_WIDTH``), pixels."""
 
 
 class Analysis(QObject):
@@ -110,7 +111,8 @@ class Analysis(QObject):
 
     def _first_layout(self) -> None:
         win = self.win
-        win.resizeDocks([win.car_dock], [DEFAULT_WIDTH], Qt.Orientation.Horizontal)
+        width = max(MIN_WIDTH, min(DEFAULT_WIDTH, win.width() * 2 // 7))
+        win.resizeDocks([win.car_dock], [width], Qt.Orientation.Horizontal)
         h = max(400, win.height() - 120)
         win.resizeDocks([win.results_dock, win.car_dock], [h * 9 // 20, h * 11 // 20],
                         Qt.Orientation.Vertical)
@@ -217,12 +219,14 @@ class Analysis(QObject):
         ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
         query = st.last_result.text if st.last_result is not None else ""
         if self.chronology.source() == "query" and query and result.caption == query:
-            self.chronology.set_heading(f"Query's event orders against motion {ident}")
+            self.chronology.set_heading(f"Orders of the query's events against motion {ident}")
+            panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
         else:
             gen = self._generated.get(result.row)
             note = f"  ({GENERATED_MARK}{gen}, generated)" if gen and not result.caption else ""
             self.chronology.set_heading(f"Caption of motion {ident}{note}")
+            panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders)
         self.win.ordersShown.emit(result)
 

@@ -7,6 +7,7 @@
    take's nearest training captions.
 
 Usage: xvfb-run -a -s "-screen 0 1920x1080x24" python docs/chronology_screenshots.py [OUTDIR]
+[WIDTHxHEIGHT]
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp(prefix="chrono-shots-"))
     w = MainWindow(settings=cfg.open_settings(tmp / "explorer.ini"))
-    w.resize(1920, 1080)
+    size = sys.argv[2] if len(sys.argv) > 2 else "1920x1080"
+    w.resize(*(int(v) for v in size.split("x")))
     w.show()
     w.open_default()
     wait(app, lambda: w.gallery is not None and w.current_motion is not None, "the demo gallery")

@@ -96,6 +96,24 @@ class _WrapLabel(QLabel):
         self._fit()
 
 
+def order_steps(text: str, events: Sequence[str]) -> str:
+    """The event numbers of an order's caption, e.g. ``"2 \u2192 1"`` (``""`` when its parts
+    are not the events, e.g. a caption typed by the user).
+
+    Args:
+        text: an order's caption, events joined with ``", then "``.
+        events: the events in true order (numbered from 1).
+    """
+    def key(t: str) -> str:
+        return " ".join(t.lower().strip(" .!?;,").split())
+
+    number = {key(e): i for i, e in enumerate(events, start=1)}
+    parts = [number.get(key(p)) for p in text.split(", then ")]
+    if len(events) < 2 or len(parts) != len(events) or None in parts:
+        return ""
+    return " \u2192 ".join(str(p) for p in parts)
+
+
 def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
     out = []
     for i, item in enumerate(orders):
@@ -132,6 +150,7 @@ class CarPanel(QWidget):
         self._orders: list[tuple[str, float, bool]] = []  # shown rows, best first
         self._last_emitted: str | None = None
         self._order_name = "true"
+        self._events_list: list[str] = []
 
         self._caption = _WrapLabel(self)
         self._caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -146,12 +165,13 @@ class CarPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setWordWrap(True)
+        self._table.setWordWrap(False)  # one line per order; the tooltip has it all
+        self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        self._table.setColumnWidth(2, 96)
+        self._table.setColumnWidth(2, 84)
         self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
 
         self._busy = QProgressBar(self)
@@ -251,6 +271,7 @@ class CarPanel(QWidget):
             shown = ranked[: MAX_ORDERS - len(missing_true)] + missing_true
         self._orders = shown
         self._order_name = order_name
+        self._events_list = [str(e) for e in events]
 
         self._caption.setText(caption or "(no caption)")
         self._caption.setToolTip(caption)
@@ -298,7 +319,8 @@ class CarPanel(QWidget):
                 marks.append(f"\u2713 {self._order_name}")
             if row == 0:
                 marks.append("best")
-            cells = [", ".join(marks), text, f"{sim:.3f}"]
+            steps = order_steps(text, self._events_list)
+            cells = [", ".join(marks), f"{steps}   {text}" if steps else text, f"{sim:.3f}"]
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 if col == 2:
@@ -325,6 +347,11 @@ class CarPanel(QWidget):
         self._events.setText("")
         self._summary.setText("")
         self._table.setRowCount(0)
+
+    def set_caption_visible(self, visible: bool) -> None:
+        """Show or hide the caption line (hidden when the caption is the query, which the
+        query box already shows)."""
+        self._caption.setVisible(bool(visible))
 
     def set_busy(self, busy: bool) -> None:
         """Show (``True``) or hide the busy indicator while similarities are computed."""

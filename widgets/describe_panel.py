@@ -31,7 +31,14 @@ COLUMNS: tuple[str, ...] = ("caption", "score", "dense", "lexical", "shared word
 EXPLANATION = ("Retrieval-based captioning: the nearest of the captions the model was "
                "trained on, not a generated sentence. Low scores mean nothing in the bank "
                "fits well.")
-"""The panel's tooltip and first line: what a description is."""
+"""The panel's tooltip: what a description is."""
+
+SHORT_NOTE = "\u2248 retrieved from the training captions, not generated"
+"""The panel's one-line note (the full :data:`EXPLANATION` is its tooltip)."""
+
+NARROW_PX = 480
+"""Below this panel width only the caption and score columns are shown (the others are in
+the caption's tooltip)."""
 
 
 def _italic(label: QLabel) -> None:
@@ -56,7 +63,8 @@ class DescribePanel(QWidget):
         self._title = QLabel(self)
         self._title.setWordWrap(True)
         self._title.setTextFormat(Qt.TextFormat.PlainText)
-        note = QLabel("\u2248 " + EXPLANATION, self)
+        note = QLabel(SHORT_NOTE, self)
+        note.setToolTip(EXPLANATION)
         note.setWordWrap(True)
         _italic(note)
         self._button = QPushButton("Describe", self)
@@ -163,21 +171,34 @@ class DescribePanel(QWidget):
         for r, row in enumerate(rows):
             cells = [row["caption"], f"{row['score']:.3f}", f"{row['dense']:.3f}",
                      f"{row['lexical']:.3f}", ", ".join(row["words"])]
+            tip = (f"{row['caption']}\nscore {row['score']:.3f}, dense {row['dense']:.3f}, "
+                   f"lexical {row['lexical']:.3f}\nshared words: {', '.join(row['words'])}")
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text if c in (0, 4) else EXPLANATION)
+                item.setToolTip(tip)
                 if c in (1, 2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self._table.setItem(r, c, item)
-        words = ", ".join(w for w, _ in motion_words[:16])
+        words = ", ".join(w for w, _ in motion_words[:10])
         self._words.setText(f"Motion's heaviest words: {words}" if words else "")
+        self._words.setToolTip(", ".join(w for w, _ in motion_words))
         fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
-                 f"{1 - weight:.2f} \u00d7 lexical (share of the best; the checkpoint's "
-                 "fusion weight). ")
-        self._source.setText(fused + (f"Caption bank: {bank_size:,} captions from {source}"
-                                      if source else ""))
-        self._source.setToolTip(source)
+                 f"{1 - weight:.2f} \u00d7 lexical")
+        bank = f"{bank_size:,} training captions" if source else ""
+        self._source.setText(" \u00b7 ".join(t for t in (fused, bank) if t))
+        self._source.setToolTip(
+            (f"{fused} (lexical as a share of the best; the checkpoint's fusion weight)\n"
+             if fused else "") + (f"caption bank: {bank_size:,} captions from {source}"
+                                  if source else ""))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Keep the caption readable: hide the dense, lexical and words columns when
+        narrow."""
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX  # the table is laid out after this event
+        for c in (2, 3, 4):
+            self._table.setColumnHidden(c, narrow)
 
     def clear(self, title: str = "the selected motion") -> None:
         """Show an empty panel (press Describe or select a motion)."""

@@ -49,3 +49,13 @@ def test_bad_rows_name_the_index(panel):
         panel.set_data("m", [CAPTIONS[0], {"score": 1.0}], [])
     with pytest.raises(ValueError, match=r"captions\[0\]"):
         panel.set_data("m", [{"caption": "x", "score": "high"}], [])
+
+
+def test_narrow_panel_keeps_the_caption_readable(qtbot, panel):
+    panel.set_data("m", CAPTIONS, [])
+    panel.resize(340, 360)
+    qtbot.waitUntil(lambda: panel.table.isColumnHidden(4), timeout=2000)
+    assert not panel.table.isColumnHidden(0) and not panel.table.isColumnHidden(1)
+    assert "shared words: hand, waving" in panel.table.item(0, 0).toolTip()
+    panel.resize(900, 360)
+    qtbot.waitUntil(lambda: not panel.table.isColumnHidden(4), timeout=2000)
