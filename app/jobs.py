@@ -43,6 +43,10 @@ ORDERS_CACHED = 32
 """Captions whose embedded event orders are kept (the query's orders are embedded once,
 not once per selected result)."""
 
+DESCRIBE_CHUNK = 2048
+"""Uncaptioned gallery rows described per step (each step a cancel point; a chunk's
+``(chunk, B)`` score matrix is about 7 MB for the default bank)."""
+
 RERANK_POOL = 400
 """Order-aware ranking re-scores the plain ranking's best ``max(RERANK_POOL, 4 k)`` hits."""
 
@@ -312,8 +316,12 @@ def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:
     if index is None:
         raise ValueError("no gallery is open")
     rows = [i for i, c in enumerate(index.captions) if not (c and c[0])]
-    yield 0, max(1, len(rows))
-    best = best_captions(bank, np.asarray(index.dense[rows], np.float32),
-                         index.lexical[rows], weight) if rows else []
-    yield len(rows), max(1, len(rows))
+    total = max(1, len(rows))
+    yield 0, total
+    best: list[tuple[str, float]] = []
+    for start in range(0, len(rows), DESCRIBE_CHUNK):  # (chunk, B) scores at a time
+        part = rows[start:start + DESCRIBE_CHUNK]
+        best += best_captions(bank, np.asarray(index.dense[part], np.float32),
+                              index.lexical[part], weight)
+        yield start + len(part), total
     return GalleryDescriptions(str(index.path), dict(zip(rows, best)), bank.source, len(bank))
