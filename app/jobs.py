@@ -1,4 +1,5 @@
-"""The read-only jobs of the worker: rank the gallery, prepare a motion, score event orders.
+"""The read-only jobs of the worker: rank the gallery (plain or by event-order agreement),
+prepare a motion, score event orders, describe a motion by its nearest bank captions.
 
 Each job is a generator of ``(done, total)`` progress (see :mod:`motionlex.app.driver`) over
 an open gallery index and its searcher; it returns a message for the GUI with plain Python
@@ -9,12 +10,14 @@ drives them on its thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from motionlex.app.analysis_messages import DescribeRequest, DescribeResult, GalleryDescriptions
 from motionlex.app.driver import Progress
 from motionlex.app.messages import (
     MotionData,
@@ -25,6 +28,8 @@ from motionlex.app.messages import (
     RankResult,
 )
 
+logger = logging.getLogger(__name__)
+
 SEARCH_MODES = ("fused", "dense", "lexical")
 """Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
 
@@ -32,7 +37,33 @@ QUERY_WORDS_SHOWN = 20
 """Heaviest query / motion words sent for the lexical bars."""
 
 MAX_EVENT_ORDERS = 24
-"""Event orders scored per caption in the CAR panel (4 events: all 24)."""
+"""Event orders scored per caption in the chronology panel (4 events: all 24)."""
+
+ORDERS_CACHED = 32
+"""Captions whose embedded event orders are kept (the query's orders are embedded once,
+not once per selected result)."""
+
+DESCRIBE_CHUNK = 2048
+"""Uncaptioned gallery rows described per step (each step a cancel point; a chunk's
+``(chunk, B)`` score matrix is about 7 MB for the default bank)."""
+
+RERANK_POOL = 400
+"""Order-aware ranking re-scores the plain ranking's best ``max(RERANK_POOL, 4 k)`` hits."""
+
+
+def cached_orders(model: Any, caption: str, cache: dict | None) -> Any:
+    """:func:`~motionlex.core.retrieval.chronology.query_orders` of ``caption``, kept in
+    ``cache`` (at most :data:`ORDERS_CACHED` captions; the oldest dropped first)."""
+    from motionlex.core.retrieval.chronology import query_orders  # lazy: fast start
+
+    if cache is not None and caption in cache:
+        return cache[caption]
+    q = query_orders(model, caption, max_orders=MAX_EVENT_ORDERS)
+    if cache is not None:
+        while len(cache) >= ORDERS_CACHED:
+            cache.pop(next(iter(cache)))
+        cache[caption] = q
+    return q
 
 
 def top_pairs(ids: np.ndarray, weights: np.ndarray, vocabulary: list[str],
@@ -53,13 +84,21 @@ def top_pairs(ids: np.ndarray, weights: np.ndarray, vocabulary: list[str],
     return heaviest_words(ids, weights, vocabulary, n)
 
 
-def rank_steps(searcher: Any, request: RankRequest) -> Progress:
+def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
+               orders_cache: dict | None = None) -> Progress:
     """Job: embed the query, then score the gallery chunk by chunk.
+
+    With ``order_alpha > 0`` a text query of two or more events is ranked by order
+    agreement (:mod:`motionlex.core.retrieval.order_ranking`): the plain ranking's best
+    :data:`RERANK_POOL` hits are re-scored ``score + order_alpha * margin``, the margin
+    being how much the motion prefers the query's event order to its best other order.
 
     Args:
         searcher: the open gallery's :class:`~motionlex.core.retrieval.search.Searcher`,
             or None when no gallery is open.
         request: the query (text, or a gallery row for an item query), ``k``, mode, chunk.
+        order_alpha: weight of the order margin (0: plain ranking).
+        orders_cache: the worker's cache of embedded event orders (:func:`cached_orders`).
 
     Yields ``(rows scored, N)`` after embedding and after each chunk.
 
@@ -83,23 +122,43 @@ def rank_steps(searcher: Any, request: RankRequest) -> Progress:
             raise ValueError("text queries need the model that built this gallery: open its "
                              "checkpoint (File > Open checkpoint)")
         query = searcher.embed_text(request.text)
+    orders = None
+    if order_alpha > 0 and request.item is None:
+        try:
+            orders = cached_orders(searcher.model, request.text.strip(), orders_cache)
+        except (ImportError, ValueError) as e:  # no parser, or no events: plain ranking
+            logger.warning("order-aware ranking off for %r: %s", request.text, e)
+        if orders is not None and len(orders.orders) < 2:
+            orders = None  # one event: nothing to reorder, plain ranking
     yield 0, n
     hits = []
     exclude = () if request.item is None else (int(request.item),)
-    for step in searcher.search_in_chunks(query, k=request.k, mode=request.mode,
+    k = request.k if orders is None else min(n, max(RERANK_POOL, 4 * request.k))
+    for step in searcher.search_in_chunks(query, k=k, mode=request.mode,
                                           words=5, exclude=exclude,
                                           chunk_size=request.chunk_size):
         if step.hits is not None:
             hits = step.hits
         else:
             yield step.done, step.total
+    margins = np.zeros(len(hits))
+    if orders is not None and hits:
+        from motionlex.core.retrieval.order_ranking import order_margins
+
+        hit_rows = np.array([h.index for h in hits], np.int64)
+        dense = searcher.index.dense[hit_rows].astype(np.float32)
+        dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+        margins = order_margins(orders.dense, dense)
+        scores = np.array([h.score for h in hits]) + order_alpha * margins
+        keep = np.lexsort((hit_rows, -scores))[:request.k]
+        hits, margins = [hits[i] for i in keep], margins[keep]
     vocab = searcher.index.vocabulary
     rows = [{
-        "rank": r, "score": float(h.score), "caption": h.caption, "id": h.id,
-        "row": int(h.index), "dense_score": float(h.dense_score),
-        "lexical_score": float(h.lexical_score),
+        "rank": r, "score": float(h.score + order_alpha * g), "caption": h.caption,
+        "id": h.id, "row": int(h.index), "dense_score": float(h.dense_score),
+        "lexical_score": float(h.lexical_score), "order_margin": float(g),
         "words": [(str(w), float(v)) for w, v in h.words],
-    } for r, h in enumerate(hits, 1)]
+    } for r, (h, g) in enumerate(zip(hits, margins), 1)]
     return RankResult(
         request_id=request.request_id, text=request.text if request.item is None else "",
         mode=request.mode, hits=rows,
@@ -148,7 +207,8 @@ def motion_steps(index: Any, request: MotionRequest,
         meta=dict(item.meta))
 
 
-def orders_steps(index: Any, searcher: Any, request: OrdersRequest) -> Progress:
+def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
+                 orders_cache: dict | None = None) -> Progress:
     """Job: events of the caption, every distinct order, dense cosine with the motion
     (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
     stored dense embedding).
@@ -156,7 +216,9 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest) -> Progress:
     Args:
         index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
         searcher: its :class:`~motionlex.core.retrieval.search.Searcher`, or None.
-        request: the gallery row and the caption (None: the row's own caption).
+        request: the gallery row and the caption (None: the row's own caption; the
+            query's text for the query chronology panel).
+        orders_cache: the worker's cache of embedded event orders (:func:`cached_orders`).
 
     Returns (as the generator's value):
         :class:`OrdersResult` (empty when the caption is empty).
@@ -175,8 +237,91 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest) -> Progress:
     if searcher is None or searcher.model is None:
         raise ValueError("scoring event orders needs the model that built the gallery")
     yield 1, 3
-    scores = event_order_scores(searcher.model, caption, index.dense[item.index],
-                                max_orders=MAX_EVENT_ORDERS)
+    scores = event_order_scores(searcher.model,
+                                cached_orders(searcher.model, caption, orders_cache),
+                                index.dense[item.index])
     yield 2, 3
     return OrdersResult(request.request_id, item.index, caption, scores.events,
                         scores.orders)
+
+
+def bank_steps(model: Any, checkpoint: str, model_hash: str | None, root: Path,
+               note: Any = None) -> Progress:
+    """Job step: a checkpoint's caption bank (its ``caption_bank.txt``, its training data's
+    captions, else the default model's bank), encoded once and cached under ``root``
+    (:func:`motionlex.core.retrieval.describe.caption_bank_steps`).
+
+    Args:
+        note: called with a status text before the bank is prepared (or None).
+
+    Raises:
+        FileNotFoundError: no caption bank found.
+    """
+    from motionlex.core.retrieval.describe import BANK_FILE, bank_captions, caption_bank_steps
+    from motionlex.resources import DEFAULT_MODEL_DIR
+
+    captions, source = bank_captions(checkpoint, DEFAULT_MODEL_DIR / BANK_FILE)
+    if note is not None:
+        note(f"Preparing the caption bank ({len(captions):,} captions)…")
+    return (yield from caption_bank_steps(model, captions, source, model_hash=model_hash,
+                                          root=root))
+
+
+def describe_steps(index: Any, bank: Any, request: DescribeRequest,
+                   weight: float) -> Progress:
+    """Job: a gallery motion's nearest bank captions (retrieval-based captioning,
+    :func:`motionlex.core.retrieval.describe.describe_embedding` on its stored vectors).
+
+    Args:
+        index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
+        bank: the model's :class:`~motionlex.core.retrieval.describe.CaptionBank`.
+        request: the gallery row and ``k``.
+        weight: fusion weight (dense share).
+
+    Returns (as the generator's value):
+        :class:`DescribeResult`.
+
+    Raises:
+        ValueError: no gallery open. IndexError: row out of range.
+    """
+    from motionlex.core.retrieval.describe import describe_embedding  # lazy: fast start
+
+    if index is None:
+        raise ValueError("no gallery is open")
+    row = int(request.row)
+    item = index.item(row)
+    lex = index.lexical.getrow(item.index)
+    dense = np.asarray(index.dense[item.index], np.float32)
+    dense = dense / max(float(np.linalg.norm(dense)), 1e-12)
+    yield 1, 2
+    res = describe_embedding(bank, dense, lex.indices, lex.data, k=request.k, weight=weight)
+    return DescribeResult(
+        request.request_id, item.index,
+        [{"caption": d.caption, "score": d.score, "dense": d.dense, "lexical": d.lexical,
+          "words": list(d.words)} for d in res.descriptions],
+        list(res.motion_words), res.bank_source, res.bank_size, res.weight)
+
+
+def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:
+    """Job: the best bank caption of every uncaptioned motion of the open gallery.
+
+    Returns (as the generator's value):
+        :class:`GalleryDescriptions` (no rows when every motion has a caption).
+
+    Raises:
+        ValueError: no gallery open.
+    """
+    from motionlex.core.retrieval.describe import best_captions  # lazy: fast start
+
+    if index is None:
+        raise ValueError("no gallery is open")
+    rows = [i for i, c in enumerate(index.captions) if not (c and c[0])]
+    total = max(1, len(rows))
+    yield 0, total
+    best: list[tuple[str, float]] = []
+    for start in range(0, len(rows), DESCRIBE_CHUNK):  # (chunk, B) scores at a time
+        part = rows[start:start + DESCRIBE_CHUNK]
+        best += best_captions(bank, np.asarray(index.dense[part], np.float32),
+                              index.lexical[part], weight)
+        yield start + len(part), total
+    return GalleryDescriptions(str(index.path), dict(zip(rows, best)), bank.source, len(bank))

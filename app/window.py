@@ -1,4 +1,5 @@
-"""The explorer's main window: query box, results, gallery, 3D player, patches, words, CAR.
+"""The explorer's main window: query box, results, gallery, 3D player, patches, words,
+chronology and descriptions.
 
 The window's widgets are built by :mod:`motionlex.app.ui` (docks, toolbar, menus, status bar;
 the dock layout is remembered between runs). The window only wires them: what is open, the
@@ -7,6 +8,7 @@ pending query and which result is current are decided by
 All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on its own thread
 (through :class:`~motionlex.app.client.WorkerClient`), so the event loop never waits for a
 model. Worker errors appear in a message box and the status bar; the window stays usable.
+The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
 from motionlex.app import texts, ui
+from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.dialogs import Dialogs
-from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
+from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.stager import Stager
-from motionlex.app.state import ExplorerState, gallery_records, result_records
+from motionlex.app.state import ExplorerState
 from motionlex.app.worker import DEMO_GALLERY, RankWorker
 from motionlex.resources import default_model_dir
 
@@ -78,9 +81,11 @@ class MainWindow(QMainWindow):
 
         ui.build_views(self)
         ui.build_docks(self)
+        self.analysis = Analysis(self)
         ui.build_actions(self)
         ui.build_toolbar(self)
         ui.build_menus(self)
+        self.analysis.build_actions()
         ui.build_status_bar(self)
         self._ranked_stage = Stager(self)
         self._motion_stage = Stager(self)
@@ -104,7 +109,6 @@ class MainWindow(QMainWindow):
             lambda row: self._show_gallery_row(int(self.gallery_browser.record(row)["row"])))
         self.skeleton_view.frameChanged.connect(self.patch_view.set_frame)
         self.patch_view.frameRequested.connect(self._on_patch_frame)
-        self.car_panel.captionEdited.connect(self._on_caption_edited)
         self.query_edit.submitted.connect(self.search)
         self.query_edit.typingPaused.connect(self._live_search)
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
@@ -120,7 +124,6 @@ class MainWindow(QMainWindow):
         w.checkpointLoaded.connect(self._on_checkpoint)
         w.galleryLoaded.connect(self._on_gallery)
         w.motionReady.connect(self._on_motion)
-        w.ordersReady.connect(self._on_orders)
         w.jobStarted.connect(self._on_job_started)
         w.jobFinished.connect(self._on_job_finished)
         w.message.connect(self._on_message)  # a bound slot: queued to the GUI thread
@@ -264,7 +267,7 @@ class MainWindow(QMainWindow):
             self.gallery_browser.select_row(0)
 
     def _show_gallery(self, info: GalleryInfo) -> None:
-        self.gallery_browser.set_items(gallery_records(info))
+        self.gallery_browser.set_items(self.analysis.gallery_opened(info))
         self.results_list.set_results([])
         self.gallery_label.setText(texts.gallery_label(info))
         self.demo_banner.setText(texts.DEMO_BANNER_TEXT.format(size=info.size))
@@ -285,7 +288,8 @@ class MainWindow(QMainWindow):
             self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms")
             self.latency_label.setToolTip(f"worker {result.seconds * 1000:.1f} ms to embed and "
                                           f"rank {result.total:,} motions ({result.mode})")
-        self.results_list.set_results(result_records(result))
+        self.results_list.set_results(self.analysis.result_records(result))
+        self.analysis.results_shown(result)
         self.results_dock.raise_()
         label = self.state.query_label
 
@@ -302,8 +306,7 @@ class MainWindow(QMainWindow):
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)
         if self.state.select(row):
-            self.car_panel.set_busy(True)
-            self.state.orders_requested(self._client.score_orders(row).request_id)
+            self.analysis.motion_selected(row)
 
     def _on_motion(self, data: MotionData) -> None:
         if not self.state.is_current(data):
@@ -332,21 +335,6 @@ class MainWindow(QMainWindow):
         # one view per event-loop turn, so that no turn repaints them all (issue #5)
         self._motion_stage.run([show_3d, show_patches, show_words])
 
-    def _on_orders(self, result: OrdersResult) -> None:
-        if not self.state.is_current(result):
-            return
-        self.car_panel.set_busy(False)
-        self.car_panel.set_data(result.caption or "(no caption: type one below)",
-                                result.events, result.orders)
-        self.ordersShown.emit(result)
-
-    def _on_caption_edited(self, text: str) -> None:
-        motion = self.state.motion
-        if motion is None or not self.state.searchable:
-            return
-        self.car_panel.set_busy(True)
-        self.state.orders_requested(self._client.score_orders(motion.row, text).request_id)
-
     def _on_patch_frame(self, frame: int) -> None:
         self.skeleton_view.pause()
         self.skeleton_view.seek(frame)
@@ -373,8 +361,6 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, kind: str, outcome: str) -> None:
         if self.state.job_finished(kind, outcome, recording=self.dialogs.recorder is not None):
             self.job.show(False, False)
-        if kind == "orders" and outcome == "failed":
-            self.car_panel.set_busy(False)
         self._update_enabled()
 
     def _on_message(self, text: str) -> None:

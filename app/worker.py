@@ -30,6 +30,7 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 
 from motionlex.app import jobs
+from motionlex.app.analysis_messages import DescribeRequest
 from motionlex.app.driver import JobDriver, Progress
 from motionlex.app.messages import (
     GalleryInfo,
@@ -77,8 +78,10 @@ class RankWorker(JobDriver):
         failed(str): a job raised; the message names the job and the error.
         checkpointLoaded(ModelInfo), galleryLoaded(GalleryInfo): loads finished.
         motionReady(MotionData), ordersReady(OrdersResult): display data for the views.
+        described(DescribeResult): a motion's nearest bank captions.
+        galleryDescribed(GalleryDescriptions): best captions of uncaptioned gallery rows.
         jobStarted(str, str): ``(kind, description)``; kinds ``checkpoint``, ``gallery``,
-            ``rank``, ``motion``, ``orders``.
+            ``rank``, ``motion``, ``orders``, ``describe``.
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
         message(str): a note for the status bar (e.g. a checkpoint switched automatically).
@@ -89,6 +92,8 @@ class RankWorker(JobDriver):
     galleryLoaded = Signal(object)
     motionReady = Signal(object)
     ordersReady = Signal(object)
+    described = Signal(object)
+    galleryDescribed = Signal(object)
 
     def __init__(self, cache_dir: str | os.PathLike | None = None,
                  device: str | None = None, torch_threads: int | None = None) -> None:
@@ -105,6 +110,10 @@ class RankWorker(JobDriver):
         self._index: Any = None
         self._searcher: Any = None
         self._matrices: dict[Any, np.ndarray] = {}
+        self._orders_cache: dict[str, Any] = {}  # caption -> embedded event orders
+        self._order_alpha = 0.0  # > 0: rank multi-event queries by order agreement
+        self._bank: Any = None  # the model's caption bank, built at first use
+        self._latest.setdefault("describe", 0)
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -175,6 +184,7 @@ class RankWorker(JobDriver):
         )
         self._model, self._stats, self._model_hash, self._model_info = (
             model, stats, model_hash, info)
+        self._orders_cache, self._bank = {}, None
         yield 2, 3
         self._warm_event_parser()
         if self._index is not None:
@@ -328,7 +338,19 @@ class RankWorker(JobDriver):
 
     def rank_steps(self, request: RankRequest) -> Progress:
         """Job: rank the open gallery (:func:`motionlex.app.jobs.rank_steps`)."""
-        return jobs.rank_steps(self._searcher, request)
+        return jobs.rank_steps(self._searcher, request, self._order_alpha, self._orders_cache)
+
+    @Slot(float)
+    def set_order_alpha(self, alpha: float) -> None:
+        """Rank multi-event text queries by order agreement with margin weight ``alpha``
+        (0: plain ranking); applies to the next ranking.
+
+        Raises:
+            ValueError: ``alpha < 0``.
+        """
+        if alpha < 0:
+            raise ValueError(f"order weight must be >= 0, got {alpha}")
+        self._order_alpha = float(alpha)
 
     # -- display data --------------------------------------------------------------------
     @Slot(object)
@@ -359,4 +381,61 @@ class RankWorker(JobDriver):
 
     def orders_steps(self, request: OrdersRequest) -> Progress:
         """Job: event-order scores of a caption (:func:`motionlex.app.jobs.orders_steps`)."""
-        return jobs.orders_steps(self._index, self._searcher, request)
+        return jobs.orders_steps(self._index, self._searcher, request, self._orders_cache)
+
+    # -- describing ----------------------------------------------------------------------
+    def bank_steps(self) -> Progress:
+        """Job step: the model's caption bank, built at first use (:func:`jobs.bank_steps`)."""
+        if self._model is None or self._model_info is None:
+            raise ValueError("describing a motion needs a model: open a checkpoint first")
+        if self._bank is None:
+            self._bank = yield from jobs.bank_steps(
+                self._model, self._model_info.checkpoint, self._model_hash,
+                self.cache_dir / "caption-banks", self.message.emit)
+        return self._bank
+
+    def _describe_weight(self) -> float:
+        from motionlex.core.retrieval.describe import checkpoint_weight  # lazy: fast start
+
+        return checkpoint_weight(self._model_info.checkpoint)
+
+    @Slot(object)
+    def describe(self, request: DescribeRequest) -> None:
+        """Describe gallery row ``request.row`` by its nearest bank captions; emit
+        ``described`` (or ``failed``)."""
+        if self._outdated("describe", request.request_id):
+            return
+        result = self._drive("describe", f"Describing motion {request.row}",
+                             self.describe_steps(request),
+                             lambda: self._outdated("describe", request.request_id))
+        if result is not None:
+            self.described.emit(result)
+
+    def describe_steps(self, request: DescribeRequest) -> Progress:
+        """Job: :func:`motionlex.app.jobs.describe_steps` with the model's caption bank."""
+        self._check_gallery_model()
+        bank = yield from self.bank_steps()
+        return (yield from jobs.describe_steps(self._index, bank, request,
+                                               self._describe_weight()))
+
+    @Slot()
+    def describe_gallery(self) -> None:
+        """Find the best bank caption of each uncaptioned motion of the open gallery; emit
+        ``galleryDescribed`` (or ``failed``)."""
+        result = self._drive("describe", "Describing the uncaptioned motions",
+                             self.describe_gallery_steps())
+        if result is not None:
+            self.galleryDescribed.emit(result)
+
+    def describe_gallery_steps(self) -> Progress:
+        """Job: :func:`motionlex.app.jobs.describe_gallery_steps` with the caption bank."""
+        self._check_gallery_model()
+        bank = yield from self.bank_steps()
+        return (yield from jobs.describe_gallery_steps(self._index, bank,
+                                                       self._describe_weight()))
+
+    def _check_gallery_model(self) -> None:
+        if self._index is None:
+            raise ValueError("no gallery is open")
+        if self._searcher is None or self._searcher.model is None:
+            raise ValueError("describing needs the model that built the gallery")

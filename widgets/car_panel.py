@@ -1,6 +1,7 @@
-"""Chronology panel: does the model prefer the true order of a caption's events?
+"""Chronology (CAR) view: does the motion prefer the true order of a caption's events?
 
-For the selected motion it shows the caption, the events the parser split it into, and the
+For the selected motion it shows a caption (the result's own, or the query's: see
+:mod:`motionlex.widgets.chronology_panel`), the events the parser split it into, and the
 captions made by putting those events in other orders, each with the model's motion-text
 similarity, sorted best first; the true order is marked and the best-scoring order
 highlighted. This is the per-example view of Chronologically Accurate Retrieval
@@ -17,8 +18,8 @@ import logging
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -46,6 +49,29 @@ DEBOUNCE_MS = 300
 COLUMNS: tuple[str, ...] = ("", "event order", "similarity")
 
 _TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
+
+EMPTY_CAPTION_HINT = "type a caption to compare"
+"""Placeholder of the caption box when the motion has no caption."""
+
+BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+"""Item data role of a similarity cell: its bar length in ``[0, 1]`` (the cosine, clipped:
+the same scale for every motion, so small differences between orders look small)."""
+
+
+class _BarDelegate(QStyledItemDelegate):
+    """Draws a similarity cell's bar (its :data:`BAR_ROLE` share of the cell) behind the
+    number, so the orders' similarities compare at a glance."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        share = index.data(BAR_ROLE)
+        if isinstance(share, float) and share > 0:
+            r = option.rect.adjusted(2, 3, -2, -3)
+            color = QColor(_TRUE_HEX if index.data(BAR_ROLE + 1) else "#999999")
+            color.setAlpha(90)
+            painter.fillRect(QRect(r.left(), r.top(), int(r.width() * min(share, 1.0)),
+                                   r.height()), color)
+        super().paint(painter, option, index)
 
 
 class _WrapLabel(QLabel):
@@ -69,6 +95,24 @@ class _WrapLabel(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self._fit()
+
+
+def order_steps(text: str, events: Sequence[str]) -> str:
+    """The event numbers of an order's caption, e.g. ``"2 \u2192 1"`` (``""`` when its parts
+    are not the events, e.g. a caption typed by the user).
+
+    Args:
+        text: an order's caption, events joined with ``", then "``.
+        events: the events in true order (numbered from 1).
+    """
+    def key(t: str) -> str:
+        return " ".join(t.lower().strip(" .!?;,").split())
+
+    number = {key(e): i for i, e in enumerate(events, start=1)}
+    parts = [number.get(key(p)) for p in text.split(", then ")]
+    if len(events) < 2 or len(parts) != len(events) or None in parts:
+        return ""
+    return " \u2192 ".join(str(p) for p in parts)
 
 
 def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
@@ -106,6 +150,8 @@ class CarPanel(QWidget):
         super().__init__(parent)
         self._orders: list[tuple[str, float, bool]] = []  # shown rows, best first
         self._last_emitted: str | None = None
+        self._order_name = "true"
+        self._events_list: list[str] = []
 
         self._caption = _WrapLabel(self)
         self._caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -120,12 +166,15 @@ class CarPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setWordWrap(True)
-        elide_headers(self._table)  # headers and cells cut on the right with "…"
+        self._table.setWordWrap(False)  # one line per order; the tooltip has it all
+        self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        elide_headers(self._table)  # headers cut on the right with "…"
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        self._table.setColumnWidth(2, 84)
+        self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
 
         self._busy = QProgressBar(self)
         self._busy.setRange(0, 0)  # indeterminate
@@ -139,7 +188,7 @@ class CarPanel(QWidget):
         self._busy.setVisible(False)
 
         self._edit = QLineEdit(self)
-        self._edit.setPlaceholderText("try a caption, e.g. 'walks forward, then sits down'")
+        self._edit.setPlaceholderText(EMPTY_CAPTION_HINT)
         self._edit.setClearButtonEnabled(True)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -192,10 +241,12 @@ class CarPanel(QWidget):
         caption: str,
         events: Sequence[str],
         orders: Sequence[tuple[str, float, bool]],
+        order_name: str = "true",
     ) -> None:
         """Show a motion's caption, its events and its scored event orders.
 
-        Also puts ``caption`` in the edit box (without emitting ``captionEdited``).
+        Also puts ``caption`` in the edit box (without emitting ``captionEdited``); an
+        empty caption leaves the box empty with the hint "type a caption to compare".
 
         Args:
             caption: the caption as written.
@@ -204,6 +255,8 @@ class CarPanel(QWidget):
                 similarity is the model's motion-text score (cosine, unitless). Sorted best
                 first for display; beyond ``MAX_ORDERS`` the lowest-scoring wrong orders are
                 dropped.
+            order_name: what the written order is called in the marks and the verdict
+                (``"true"`` for a motion's caption, ``"query"`` for the query's order).
 
         Raises:
             ValueError: when an order is not ``(str, finite number, bool)`` or an event is
@@ -219,36 +272,39 @@ class CarPanel(QWidget):
         if missing_true:
             shown = ranked[: MAX_ORDERS - len(missing_true)] + missing_true
         self._orders = shown
+        self._order_name = order_name
+        self._events_list = [str(e) for e in events]
 
-        self._caption.setText(caption)
+        self._caption.setText(caption or "(no caption)")
         self._caption.setToolTip(caption)
         if events:
             steps = "  \u2192  ".join(f"{k}. {e}" for k, e in enumerate(events, start=1))
             self._events.setText(f"Events ({len(events)}): {steps}")
         else:
             self._events.setText("Events: none found")
-        self._summary.setText(self._verdict(ranked))
+        self._summary.setText(self._verdict(ranked, order_name))
         self._fill_table()
         if not self._edit.hasFocus() or not self._edit.text():
-            self._edit.setText(caption)  # setText does not emit textEdited
+            self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint
             self._edit.setCursorPosition(0)
         self._last_emitted = None
 
     @staticmethod
-    def _verdict(ranked: list[tuple[str, float, bool]]) -> str:
+    def _verdict(ranked: list[tuple[str, float, bool]], name: str = "true") -> str:
         if not ranked:
             return "No event orders to compare."
         if len(ranked) == 1:
             return "One event: no other order to compare."
         true_ranks = [i for i, o in enumerate(ranked) if o[2]]
         if not true_ranks:
-            return f"{len(ranked)} orders; the true order is not among them."
+            return f"{len(ranked)} orders; the {name} order is not among them."
         r = true_ranks[0]
         margin = ranked[r][1] - max(o[1] for i, o in enumerate(ranked) if i != r)
         if r == 0:
-            return f"The model prefers the true order ({len(ranked)} orders, margin {margin:+.3f})."
+            return (f"The model prefers the {name} order ({len(ranked)} orders, margin "
+                    f"{margin:+.3f}).")
         return (
-            f"The true order ranks {r + 1} of {len(ranked)}; the model prefers "
+            f"The {name} order ranks {r + 1} of {len(ranked)}; the model prefers "
             f"\u201c{ranked[0][0]}\u201d ({margin:+.3f})."
         )
 
@@ -262,16 +318,19 @@ class CarPanel(QWidget):
         for row, (text, sim, is_true) in enumerate(self._orders):
             marks = []
             if is_true:
-                marks.append("\u2713 true")
+                marks.append(f"\u2713 {self._order_name}")
             if row == 0:
                 marks.append("best")
-            cells = [", ".join(marks), text, f"{sim:.3f}"]
+            steps = order_steps(text, self._events_list)
+            cells = [", ".join(marks), f"{steps}   {text}" if steps else text, f"{sim:.3f}"]
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 if col == 2:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
+                    item.setData(BAR_ROLE, float(min(max(sim, 0.0), 1.0)))
+                    item.setData(BAR_ROLE + 1, bool(is_true))
                 if col == 1:
                     item.setToolTip(text)
                 if is_true:
@@ -290,6 +349,11 @@ class CarPanel(QWidget):
         self._events.setText("")
         self._summary.setText("")
         self._table.setRowCount(0)
+
+    def set_caption_visible(self, visible: bool) -> None:
+        """Show or hide the caption line (hidden when the caption is the query, which the
+        query box already shows)."""
+        self._caption.setVisible(bool(visible))
 
     def set_busy(self, busy: bool) -> None:
         """Show (``True``) or hide the busy indicator while similarities are computed."""

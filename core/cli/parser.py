@@ -17,6 +17,7 @@ import traceback
 
 from motionlex.core import __version__
 from motionlex.core.cli.data import add_data_commands
+from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(sub)
     add_evaluate_commands(sub)
     add_gallery_commands(sub)
+    add_describe_command(sub)
     return p
 
 

@@ -7,8 +7,9 @@
   definition of ``motionlex evaluate`` and of validation during training.
 - Chronology on composed clips (:func:`chronology_report`) and on the synthetic demo
   generator's pairs (:func:`synthetic_chronology_report`).
-- Every order of one caption's events against one motion (:func:`event_order_scores`, the
-  explorer's CAR panel).
+- Every order of one caption's events against one motion (:func:`query_orders`,
+  :func:`event_order_scores`: the explorer's chronology panel); ranking by order agreement
+  is :mod:`.order_ranking`.
 
 Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
 """
@@ -222,6 +223,45 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
 
 
 @dataclass(frozen=True)
+class QueryOrders:
+    """A caption's events and every distinct order of them, embedded once.
+
+    Attributes:
+        caption: the caption split.
+        events: its events, in true order.
+        orders: ``O`` index tuples, the true order (identity) first (:func:`all_orders`).
+        texts: the ``O`` orders' captions (events joined with ``", then "``).
+        dense: ``(O, D)`` float32 L2-normalised dense embeddings of ``texts``.
+    """
+
+    caption: str
+    events: list[str]
+    orders: list[tuple[int, ...]]
+    texts: list[str]
+    dense: np.ndarray
+
+
+def query_orders(model: Any, caption: str, max_orders: int = 24) -> QueryOrders:
+    """Split a caption into events and embed every distinct order of them (true first).
+
+    Args:
+        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        caption: the caption (a query or a motion's caption).
+        max_orders: distinct orders embedded at most (4 events: all 24).
+
+    Raises:
+        ImportError: spaCy's parser is missing (event splitting).
+        ValueError: an empty caption.
+    """
+    events = split_events(caption)
+    if not events:
+        raise ValueError(f"no events in caption {caption!r}")
+    orders = all_orders(events, limit=max_orders)
+    texts = [join_events([events[i] for i in o]) for o in orders]
+    return QueryOrders(caption, list(events), orders, texts, encode_texts(model, texts).dense)
+
+
+@dataclass(frozen=True)
 class EventOrders:
     """Every order of a caption's events with its similarity to one motion.
 
@@ -236,7 +276,7 @@ class EventOrders:
     orders: list[tuple[str, float, bool]]
 
 
-def event_order_scores(model: Any, caption: str, motion_dense: np.ndarray,
+def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.ndarray,
                        max_orders: int = 24) -> EventOrders:
     """Dense cosine of every order of a caption's events with a motion's embedding.
 
@@ -245,7 +285,8 @@ def event_order_scores(model: Any, caption: str, motion_dense: np.ndarray,
 
     Args:
         model: the :class:`~motionlex.core.model.model.MotionTextModel` of the embedding.
-        caption: the caption (split into events here).
+        caption: the caption (split into events here), or its :func:`query_orders`
+            (embedded already: nothing is encoded again).
         motion_dense: ``(D,)`` float dense embedding of the motion (re-normalised here).
         max_orders: distinct orders scored at most (4 events: all 24).
 
@@ -259,13 +300,11 @@ def event_order_scores(model: Any, caption: str, motion_dense: np.ndarray,
     Grounding of Motion-Language Models", ECCV 2024, Sec. 3-4 (shuffled-event captions,
     CAR accuracy).
     """
-    events = split_events(caption)
-    orders = all_orders(events, limit=max_orders)
-    texts = [join_events([events[i] for i in o]) for o in orders]
-    text_dense = encode_texts(model, texts).dense
+    q = caption if isinstance(caption, QueryOrders) else query_orders(model, caption,
+                                                                      max_orders)
     motion = np.asarray(motion_dense, np.float32)
     motion = motion / max(float(np.linalg.norm(motion)), 1e-12)
-    sims = text_dense @ motion
-    identity = tuple(range(len(events)))
-    return EventOrders(caption, list(events), [(t, float(s), tuple(o) == identity)
-                                               for t, s, o in zip(texts, sims, orders)])
+    sims = q.dense @ motion
+    identity = tuple(range(len(q.events)))
+    return EventOrders(q.caption, list(q.events), [(t, float(s), tuple(o) == identity)
+                                                   for t, s, o in zip(q.texts, sims, q.orders)])

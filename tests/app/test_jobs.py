@@ -32,3 +32,13 @@ def test_motion_steps_raises_without_gallery():
 def test_orders_steps_raises_without_gallery():
     with pytest.raises(ValueError, match="no gallery is open"):
         next(orders_steps(None, None, OrdersRequest(1, 0, "walk then run")))
+
+
+def test_describe_jobs_raise_without_gallery():
+    from motionlex.app.analysis_messages import DescribeRequest
+    from motionlex.app.jobs import describe_gallery_steps, describe_steps
+
+    with pytest.raises(ValueError, match="no gallery is open"):
+        next(describe_steps(None, None, DescribeRequest(1, 0), 1.0))
+    with pytest.raises(ValueError, match="no gallery is open"):
+        next(describe_gallery_steps(None, None, 1.0))

@@ -94,10 +94,11 @@ def test_typed_query_ranks_animates_and_explains(qtbot, loaded, screenshot_dir):
     qtbot.waitUntil(lambda: pv.frame == sv.frame or not sv.is_playing, timeout=2000)
     assert w.lexical_bars.words("query") == result.query_words[:20]
     assert w.lexical_bars.words("result") == m.words[:20]
-    # the CAR panel scores the selected motion's caption
+    # the chronology panel scores event orders for the selected motion
     qtbot.waitUntil(lambda: bool(w.car_panel.shown_orders()) and not w.car_panel.is_busy(),
                     timeout=LONG_WAIT_MS)
-    assert len(w.car_panel.true_rows()) == 1 and w.car_panel.caption_edit.text() == m.caption
+    # a text query: the chronology panel shows the query's orders against this motion
+    assert len(w.car_panel.true_rows()) == 1 and w.car_panel.caption_edit.text() == QUERY
     out = w.save_screenshot(screenshot_dir / "app_main_window.png")
     assert out.stat().st_size > 20_000
     # choosing another result shows it

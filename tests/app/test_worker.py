@@ -238,3 +238,53 @@ def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_fo
     assert steps[-1] == (1, 2)
     assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
 
+
+
+def test_order_aware_ranking_rescores_multi_event_queries(worker):
+    pytest.importorskip("spacy")
+    from motionlex.core.retrieval.order_ranking import order_margins
+
+    text = "a person raises both hands, then walks forward"
+    _, plain = _run(worker.rank_steps(RankRequest(1, text, k=26)))
+    worker.set_order_alpha(2.0)
+    _, aware = _run(worker.rank_steps(RankRequest(2, text, k=26)))
+    plain_score = {h["row"]: h["score"] for h in plain.hits}
+    orders = worker._orders_cache[text]  # embedded once, kept for the chronology panel
+    assert len(orders.orders) == 2
+    rows = np.array([h["row"] for h in aware.hits])
+    dense = np.asarray(worker.index.dense[rows], np.float32)
+    margins = order_margins(orders.dense, dense / np.linalg.norm(dense, axis=1, keepdims=True))
+    np.testing.assert_allclose([h["order_margin"] for h in aware.hits], margins, atol=1e-5)
+    np.testing.assert_allclose([h["score"] for h in aware.hits],
+                               [plain_score[r] + 2.0 * g for r, g in zip(rows, margins)],
+                               atol=1e-5)
+    scores = [h["score"] for h in aware.hits]
+    assert scores == sorted(scores, reverse=True)
+    # a one-event query ranks plainly; alpha 0 switches the option off
+    _, single = _run(worker.rank_steps(RankRequest(3, "a person waves", k=5)))
+    assert all(h["order_margin"] == 0.0 for h in single.hits)
+    worker.set_order_alpha(0.0)
+    _, off = _run(worker.rank_steps(RankRequest(4, text, k=26)))
+    assert [h["row"] for h in off.hits] == [h["row"] for h in plain.hits]
+    with pytest.raises(ValueError, match=">= 0"):
+        worker.set_order_alpha(-1.0)
+
+
+def test_describe_jobs_use_the_caption_bank(worker, tmp_path):
+    from motionlex.app.analysis_messages import DescribeRequest, DescribeResult
+
+    bvh_row = next(i for i, c in enumerate(worker.index.captions) if not c)
+    steps, res = _run(worker.describe_steps(DescribeRequest(1, bvh_row, k=4)))
+    assert isinstance(res, DescribeResult) and res.row == bvh_row and len(res.captions) == 4
+    # the tiny checkpoint has no bank of its own: the default model's training captions
+    assert res.bank_size > 800 and "caption_bank.txt" in res.bank_source
+    assert steps[-1] == (1, 2) and any(t > 800 for _, t in steps)  # the bank was encoded
+    assert list((tmp_path / "cache" / "caption-banks").iterdir())  # and cached
+    scores = [c["score"] for c in res.captions]
+    assert scores == sorted(scores, reverse=True)
+    steps, again = _run(worker.describe_steps(DescribeRequest(2, bvh_row, k=4)))
+    assert steps == [(1, 2)] and again.captions == res.captions  # bank kept in memory
+    _, gal = _run(worker.describe_gallery_steps())
+    uncaptioned = [i for i, c in enumerate(worker.index.captions) if not c]
+    assert sorted(gal.rows) == uncaptioned and gal.gallery == str(worker.index.path)
+    assert gal.rows[bvh_row][0] == res.captions[0]["caption"]

@@ -44,7 +44,9 @@ def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
     table = panel.orders_table
     assert table.rowCount() == 2
     assert panel.best_row() == 0
-    assert table.item(0, 1).text() == orders[1][0]  # best first
+    # best first, its event numbers before its caption: "2 -> 1   goes back ..., then kicks ..."
+    assert table.item(0, 1).text() == "2 \u2192 1   " + orders[1][0]
+    assert table.item(1, 1).text().startswith("1 \u2192 2   ")
     assert panel.true_rows() == [1]
     assert "true" in table.item(1, 0).text() and table.item(1, 1).font().bold()
     assert "best" in table.item(0, 0).text() and "true" not in table.item(0, 0).text()
@@ -120,3 +122,15 @@ def test_busy_indicator_keeps_the_layout(qtbot, panel, caption):
 def test_rejects_bad_data(panel, events, orders, match):
     with pytest.raises(ValueError, match=match):
         panel.set_data("a", events, orders)
+
+
+def test_order_steps_number_the_events():
+    from motionlex.widgets.car_panel import order_steps
+
+    events = ["A person walks.", "sits down", "waves"]
+    assert order_steps("a person walks, then sits down, then waves", events) == \
+        "1 \u2192 2 \u2192 3"
+    assert order_steps("Waves, then a person walks, then sits down", events) == \
+        "3 \u2192 1 \u2192 2"
+    assert order_steps("a person jumps, then sits down", events) == ""  # not these events
+    assert order_steps("a person walks", events[:1]) == ""  # one event: nothing to number

@@ -1,0 +1,324 @@
+"""The explorer's analysis of the selected motion: event-order chronology and descriptions.
+
+:class:`Analysis` builds and drives two panels of the main window:
+
+Both are tabs of the window's chronology dock (``car_dock``).
+
+- **Chronology**: :class:`~motionlex.widgets.chronology_panel.ChronologyPanel` around the
+  window's :class:`~motionlex.widgets.car_panel.CarPanel`. Its toggle shows either the
+  query's event orders scored against the selected motion (the default after a text query)
+  or the selected motion's own caption's orders (CAR on one example).
+- **Describe**: :class:`~motionlex.widgets.describe_panel.DescribePanel`, the selected
+  motion's nearest captions of the model's caption bank (retrieval-based captioning). An
+  open gallery's uncaptioned motions get their best description in the gallery and results
+  lists, marked as generated ("≈ a person waves").
+
+It also holds the "order-aware ranking" option of multi-event queries
+(:mod:`motionlex.core.retrieval.order_ranking`; off by default: plain ranking measured better
+on R@1, docs/chronology-ranking.md). All scores come from the worker
+(:class:`~motionlex.app.worker.RankWorker`); this module only sends requests and shows
+results, dropping those overtaken by a newer request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QTabWidget, QToolBar
+
+from motionlex.app import settings as cfg
+from motionlex.app.analysis_messages import (
+    GENERATED_MARK,
+    DescribeRequest,
+    DescribeResult,
+    GalleryDescriptions,
+)
+from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
+from motionlex.app.state import gallery_records, result_records
+from motionlex.widgets.chronology_panel import ChronologyPanel
+from motionlex.widgets.describe_panel import EXPLANATION, DescribePanel
+
+if TYPE_CHECKING:
+    from motionlex.app.window import MainWindow
+
+ORDER_ALPHA = 1.0
+"""Margin weight of order-aware ranking when the option is on."""
+
+KEY_ORDER_AWARE = "search/order_aware"
+"""Settings key of the order-aware ranking option."""
+
+MIN_WIDTH = 340
+"""Narrowest the chronology / describe dock gets, pixels (its tables stay readable)."""
+
+DEFAULT_WIDTH = 560
+"""Widest the left docks start (at the first start: 2/7 of the window, at least
+``MIN_WIDTH``), pixels."""
+
+
+class Analysis(QObject):
+    """Chronology and describe tabs of a :class:`MainWindow`, and their worker requests.
+
+    Builds the tabs at once (after the window's docks) and the actions with
+    :meth:`build_actions` (after the toolbar and menus).
+
+    Signals:
+        described(DescribeResult): a description was shown.
+        galleryDescribed(GalleryDescriptions): uncaptioned rows got their descriptions.
+    """
+
+    described = Signal(object)
+    galleryDescribed = Signal(object)
+    _describe = Signal(object)
+    _describeGallery = Signal()
+    _orderAlpha = Signal(float)
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        worker = win.client.worker
+        self._describe.connect(worker.describe)
+        self._describeGallery.connect(worker.describe_gallery)
+        self._orderAlpha.connect(worker.set_order_alpha)
+        self._describe_id = 0
+        self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
+        self._described_row: int | None = None  # the row the describe panel shows
+        self.chronology = ChronologyPanel(win.car_panel, win)
+        self.describe_panel = DescribePanel(win)
+        # one dock, two tabs: tabifying a second dock before the window is shown leaves a
+        # stale duplicate tab bar on screen (Qt 6, reproduced without motionlex)
+        self.tabs = QTabWidget(win)
+        self.tabs.setObjectName("analysis_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.chronology, "Chronology")
+        self.tabs.addTab(self.describe_panel, "Describe")
+        self.tabs.setTabToolTip(1, EXPLANATION)
+        self.tabs.setMinimumWidth(MIN_WIDTH)
+        win.car_dock.setWidget(self.tabs)
+        win.car_dock.setWindowTitle("Chronology and description")
+        if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables
+            QTimer.singleShot(0, self._first_layout)
+        self.chronology.sourceChanged.connect(lambda _s: self.request_orders())
+        self.describe_panel.describeRequested.connect(self.describe_selected)
+        self.tabs.currentChanged.connect(lambda _i: self._on_describe_visible(
+            self.tabs.currentWidget() is self.describe_panel))
+        win.car_panel.captionEdited.connect(self._on_caption_edited)
+        worker.ordersReady.connect(self._on_orders)
+        worker.described.connect(self._on_described)
+        worker.galleryDescribed.connect(self._on_gallery_described)
+        worker.jobFinished.connect(self._on_job_finished)
+
+    def _first_layout(self) -> None:
+        win = self.win
+        width = max(MIN_WIDTH, min(DEFAULT_WIDTH, win.width() * 2 // 7))
+        win.resizeDocks([win.car_dock], [width], Qt.Orientation.Horizontal)
+        h = max(400, win.height() - 120)
+        win.resizeDocks([win.results_dock, win.car_dock], [h * 9 // 20, h * 11 // 20],
+                        Qt.Orientation.Vertical)
+
+    def build_actions(self) -> None:
+        """The "Order-aware ranking" option and the "Describe" action, in the query
+        toolbar and the Search menu."""
+        win = self.win
+        self.act_order = QAction("Order-aware ranking", win)
+        self.act_order.setCheckable(True)
+        self.act_order.setToolTip(
+            "Rank multi-event queries by how much each motion prefers the query's event "
+            "order to the other orders (raises the chronology test's pair accuracy, lowers "
+            "R@1: docs/chronology-ranking.md)")
+        on = str(win.settings.value(KEY_ORDER_AWARE, "false")).lower() in ("true", "1")
+        self.act_order.setChecked(on)
+        if on:
+            self._orderAlpha.emit(ORDER_ALPHA)
+        self.act_order.toggled.connect(self._on_order_toggled)
+        self.act_describe = QAction("&Describe motion", win)
+        self.act_describe.setShortcut(QKeySequence("Ctrl+D"))
+        self.act_describe.setToolTip("Describe the selected motion by its nearest training "
+                                     "captions (retrieval-based captioning)")
+        self.act_describe.setIconText("Describe")
+        self.act_describe.triggered.connect(lambda _c=False: self.describe_selected())
+        win.addAction(self.act_describe)
+        tb = win.findChild(QToolBar, "toolbar_query")
+        if tb is not None:
+            tb.addAction(self.act_order)
+            tb.addAction(self.act_describe)
+        for act in win.menuBar().actions():
+            if act.menu() is not None and act.text().replace("&", "") == "Search":
+                act.menu().addSeparator()
+                act.menu().addAction(self.act_order)
+                act.menu().addAction(self.act_describe)
+
+    # ------------------------------------------------------------------ records
+    def gallery_opened(self, info: GalleryInfo) -> list[dict[str, Any]]:
+        """A gallery was opened: forget old descriptions, ask for the uncaptioned rows'
+        ones, clear the panels.
+
+        Returns:
+            The gallery browser's rows.
+        """
+        self._generated, self._described_row = {}, None
+        self.describe_panel.clear()
+        self.chronology.set_query_available(False)
+        if info.searchable and any(not c for c in info.captions):
+            self._describeGallery.emit()
+        return gallery_records(info)
+
+    def result_records(self, result: RankResult) -> list[dict[str, Any]]:
+        """Rows for the results list, an uncaptioned motion showing its description."""
+        rows = result_records(result)
+        for r in rows:
+            if not r.get("caption") or not self._generated:
+                continue
+            gen = self._generated.get(int(r["row"]))
+            if gen is not None and str(r["caption"]).startswith("[no caption]"):
+                r["caption"] = GENERATED_MARK + gen
+        return rows
+
+    def results_shown(self, result: RankResult) -> None:
+        """A ranking was shown: a text query switches the chronology panel to its orders."""
+        text = bool(result.text)
+        self.chronology.set_query_available(text, "" if text else
+                                            "a motion query has no events to reorder")
+        self.chronology.set_source("query" if text else "caption")
+
+    def generated(self, row: int) -> str | None:
+        """The description of an uncaptioned gallery row, when found."""
+        return self._generated.get(int(row))
+
+    # ------------------------------------------------------------------ chronology
+    def describe_shown(self) -> bool:
+        """Whether the Describe tab is on screen."""
+        return (self.tabs.currentWidget() is self.describe_panel
+                and self.win.car_dock.isVisible())
+
+    def motion_selected(self, row: int) -> None:
+        """A gallery row was selected: score its orders (and describe it if shown)."""
+        self.request_orders(row)
+        if self.describe_shown():
+            self.describe_selected()
+
+    def request_orders(self, row: int | None = None) -> None:
+        """Ask for the event orders of the chosen source (query or caption) for ``row``
+        (None: the selected row)."""
+        st = self.win.state
+        row = st.selected_row if row is None else row
+        if row is None or not st.searchable:
+            return
+        query = st.last_result.text if st.last_result is not None else ""
+        caption = query if self.chronology.source() == "query" and query else None
+        self.win.car_panel.set_busy(True)
+        st.orders_requested(self.win.client.score_orders(row, caption).request_id)
+
+    def _on_orders(self, result: OrdersResult) -> None:
+        st = self.win.state
+        if not st.is_current(result):
+            return
+        panel = self.win.car_panel
+        panel.set_busy(False)
+        ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
+        query = st.last_result.text if st.last_result is not None else ""
+        if self.chronology.source() == "query" and query and result.caption == query:
+            self.chronology.set_heading(f"Orders of the query's events against motion {ident}")
+            panel.set_caption_visible(False)  # the query box shows it
+            panel.set_data(result.caption, result.events, result.orders, order_name="query")
+        else:
+            gen = self._generated.get(result.row)
+            note = f"  ({GENERATED_MARK}{gen}, generated)" if gen and not result.caption else ""
+            self.chronology.set_heading(f"Caption of motion {ident}{note}")
+            panel.set_caption_visible(True)
+            panel.set_data(result.caption, result.events, result.orders)
+        self.win.ordersShown.emit(result)
+
+    def _on_caption_edited(self, text: str) -> None:
+        st = self.win.state
+        if st.motion is None or not st.searchable:
+            return
+        self.win.car_panel.set_busy(True)
+        st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
+
+    def _on_order_toggled(self, on: bool) -> None:
+        self.win.settings.setValue(KEY_ORDER_AWARE, bool(on))
+        self._orderAlpha.emit(ORDER_ALPHA if on else 0.0)
+        last = self.win.state.last_result
+        if last is not None and last.text:
+            self.win.search(last.text)
+
+    # ------------------------------------------------------------------ describing
+    def describe_selected(self) -> None:
+        """Describe the selected motion (shows the Describe tab)."""
+        st = self.win.state
+        row = st.selected_row
+        self.win.car_dock.show()
+        if row is None or not st.searchable:
+            self.describe_panel.clear("the selected motion: select a motion in a searchable "
+                                      "gallery first")
+            return
+        self._describe_id += 1
+        self.win.client.worker.supersede("describe", self._describe_id)
+        self.describe_panel.set_busy(True)
+        self._describe.emit(DescribeRequest(self._describe_id, int(row)))
+        self.win.car_dock.raise_()
+        self.tabs.setCurrentWidget(self.describe_panel)  # busy now: the switch sends nothing
+
+    def _on_describe_visible(self, visible: bool) -> None:
+        row = self.win.state.selected_row
+        if (visible and row is not None and row != self._described_row
+                and not self.describe_panel.is_busy()):
+            self.describe_selected()
+
+    def _on_described(self, result: DescribeResult) -> None:
+        if result.request_id != self._describe_id:
+            return
+        self.describe_panel.set_busy(False)
+        self._described_row = result.row
+        gal = self.win.state.gallery
+        ident = gal.ids[result.row] if gal is not None else str(result.row)
+        cap = gal.captions[result.row] if gal is not None else ""
+        title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
+        self.describe_panel.set_data(title, result.captions, result.motion_words,
+                                     result.bank_source, result.bank_size, result.weight)
+        self.described.emit(result)
+
+    def _on_gallery_described(self, result: GalleryDescriptions) -> None:
+        win = self.win
+        if win.state.gallery is None or result.gallery != win.state.gallery.path:
+            return
+        self._generated = {int(r): c for r, (c, _s) in result.rows.items()}
+        browser = win.gallery_browser
+        keep = browser.selected_row()
+        browser.blockSignals(True)
+        try:
+            rows = gallery_records(win.state.gallery)
+            for r in rows:
+                gen = self._generated.get(int(r["row"]))
+                if gen is not None:
+                    r["caption"] = GENERATED_MARK + gen
+            browser.set_items(rows)
+            if keep is not None:
+                browser.select_row(keep)
+        finally:
+            browser.blockSignals(False)
+        if win.state.last_result is not None:
+            results = win.results_list
+            keep = results.selected_row()
+            results.blockSignals(True)
+            try:
+                results.set_results(self.result_records(win.state.last_result))
+                if keep is not None:
+                    results.select_row(keep)
+            finally:
+                results.blockSignals(False)
+        if result.rows:
+            win.statusBar().showMessage(
+                f"{len(result.rows)} uncaptioned motions described by their nearest training "
+                f"caption ({GENERATED_MARK.strip()} = generated by retrieval)", 8000)
+        self.galleryDescribed.emit(result)
+
+    def _on_job_finished(self, kind: str, outcome: str) -> None:
+        if outcome == "done":
+            return
+        if kind == "orders":
+            self.win.car_panel.set_busy(False)
+        elif kind == "describe":
+            self.describe_panel.set_busy(False)

@@ -1,0 +1,338 @@
+"""Describing a motion by retrieval: its nearest captions in a caption bank.
+
+This is retrieval-based motion captioning: no caption is generated word by word; the
+motion's embedding is compared with every caption of a fixed bank (dense cosine and
+lexical similarity, fused with the checkpoint's fusion weight) and the best captions are
+returned with their scores and the words that carry the lexical match. A motion unlike
+anything in the bank still gets its nearest captions, so the scores matter.
+
+The caption bank (:func:`bank_captions`) is, in this order of preference:
+1. ``caption_bank.txt`` in the checkpoint folder (one caption a line, ``#`` comments; the
+   shipped default model carries the 886 distinct captions it was trained on);
+2. the ``train`` split captions of the dataset folders named in the checkpoint's
+   ``train_config.json`` ``data`` list, where they exist on this machine;
+3. a fallback given by the caller (the CLI: the default model's bank; the explorer: the
+   open gallery's captions).
+
+Its embeddings are computed once per (model, captions) and cached in the cache folder
+(:func:`motionlex.core.cache.cache_dir` ``caption-banks/<model>-<captions>``, written
+atomically), not in the model folder, which may be read-only (an installed package).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from motionlex.core import cache
+from motionlex.core.atomic import atomic_directory
+from motionlex.core.data.datasets import read_caption_corpus
+from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight
+from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
+
+logger = logging.getLogger(__name__)
+
+BANK_FILE = "caption_bank.txt"
+"""A checkpoint's caption bank: one caption a line, ``#`` starts a comment line."""
+
+BANK_WORDS = 128
+"""Heaviest lexical words kept per bank caption (the index keeps as many per motion)."""
+
+BANK_FORMAT = 1
+"""Version of the cached bank's files."""
+
+
+@dataclass(frozen=True)
+class CaptionBank:
+    """Captions with their embeddings.
+
+    Attributes:
+        captions: ``B`` distinct captions.
+        source: where they came from (for the UI and ``--json``).
+        dense: ``(B, D)`` float32 L2-normalised dense embeddings.
+        lexical: ``(B, V)`` float32 CSR, each caption's ``BANK_WORDS`` heaviest words
+            (unit rows for cosine lexical similarity).
+        similarity: the model's lexical similarity (``"cosine"`` or ``"dot"``).
+        vocabulary: the ``V`` words.
+    """
+
+    captions: list[str]
+    source: str
+    dense: np.ndarray
+    lexical: sp.csr_matrix
+    similarity: str
+    vocabulary: list[str]
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+
+@dataclass(frozen=True)
+class Description:
+    """One bank caption for a motion: fused ``score``, ``dense`` cosine, ``lexical``
+    similarity and the ``words`` carrying the lexical match ``(word, motion x caption
+    weight)``, largest first."""
+
+    caption: str
+    score: float
+    dense: float
+    lexical: float
+    words: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class MotionDescription:
+    """A motion's nearest captions (best first), its heaviest lexical words, the bank used
+    (``bank_source``, ``bank_size``) and the fusion weight (dense share) of ``score``."""
+
+    descriptions: list[Description]
+    motion_words: list[tuple[str, float]]
+    bank_source: str
+    bank_size: int
+    weight: float
+
+
+def read_bank_file(path: str | os.PathLike) -> list[str]:
+    """Distinct captions of a caption bank file (blank and ``#`` lines skipped).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: no caption in it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"caption bank not found: {p}")
+    lines = (ln.strip() for ln in p.read_text(encoding="utf-8").splitlines())
+    out = list(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
+    if not out:
+        raise ValueError(f"{p}: no captions in the caption bank")
+    return out
+
+
+def bank_captions(checkpoint: str | os.PathLike,
+                  fallback: str | os.PathLike | Sequence[str] | None = None
+                  ) -> tuple[list[str], str]:
+    """The caption bank of a checkpoint (see the module docstring for the order).
+
+    Args:
+        checkpoint: the model folder.
+        fallback: a bank file, or captions, used when the checkpoint has neither its own
+            bank nor readable training data.
+
+    Returns:
+        ``(distinct captions, source description)``.
+
+    Raises:
+        FileNotFoundError: none of the three sources gives a caption.
+    """
+    ckpt = Path(checkpoint)
+    if (ckpt / BANK_FILE).is_file():
+        return read_bank_file(ckpt / BANK_FILE), f"{ckpt / BANK_FILE} (training captions)"
+    cfg = ckpt / "train_config.json"
+    if cfg.is_file():
+        try:
+            folders = [Path(d) for d in json.loads(cfg.read_text()).get("data", [])]
+        except (OSError, ValueError, AttributeError) as e:
+            logger.warning("%s: unreadable (%s); no training captions from it", cfg, e)
+            folders = []
+        caps: list[str] = []
+        used = []
+        for d in folders:
+            try:
+                caps += read_caption_corpus(d, "train")
+                used.append(str(d))
+            except (OSError, ValueError) as e:
+                logger.debug("training captions of %s not read: %s", d, e)
+        caps = list(dict.fromkeys(c.strip() for c in caps if c.strip()))
+        if caps:
+            return caps, "training captions of " + ", ".join(used)
+    if isinstance(fallback, (str, os.PathLike)):
+        return read_bank_file(fallback), f"{fallback} (fallback caption bank)"
+    if fallback:
+        caps = list(dict.fromkeys(c.strip() for c in fallback if c and c.strip()))
+        if caps:
+            return caps, "fallback captions"
+    raise FileNotFoundError(
+        f"no caption bank for {ckpt}: no {BANK_FILE} in it, its train_config.json names no "
+        "readable training data, and no fallback bank was given")
+
+
+def bank_key(model_hash: str, captions: Sequence[str]) -> str:
+    """Cache key of a bank: the model's fingerprint and the captions' SHA-256 (short)."""
+    h = hashlib.sha256("\n".join(captions).encode("utf-8")).hexdigest()
+    return f"{model_hash[:16]}-{h[:16]}-v{BANK_FORMAT}"
+
+
+def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
+                       model_hash: str | None = None, root: str | os.PathLike | None = None,
+                       batch_size: int = 64
+                       ) -> Generator[tuple[int, int], None, CaptionBank]:
+    """Load a caption bank's embeddings from the cache, or encode and cache them.
+
+    A generator of ``(captions encoded, B)`` (each a cancel point: nothing is written until
+    the last batch) returning the :class:`CaptionBank`.
+
+    Args:
+        model: the :class:`~motionlex.core.model.model.MotionTextModel`.
+        captions: the bank's captions (distinct).
+        source: their description.
+        model_hash: the model's fingerprint (None: computed here).
+        root: cache folder of banks (None: ``cache_dir("caption-banks")``).
+        batch_size: captions per forward pass.
+
+    Raises:
+        ValueError: no captions.
+    """
+    if not captions:
+        raise ValueError("the caption bank is empty")
+    from motionlex.core.retrieval.embed import encode_texts  # torch: lazily
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
+
+    captions = list(captions)
+    if model_hash is None:
+        model_hash = model_fingerprint(model)
+    folder = Path(root or cache.cache_dir("caption-banks")) / bank_key(model_hash, captions)
+    similarity = str(model.config.lexical_similarity)
+    vocab = list(model.vocabulary)
+    if (folder / "dense.npy").is_file():
+        try:
+            return CaptionBank(captions, source, np.load(folder / "dense.npy"),
+                               sp.load_npz(folder / "lexical.npz").tocsr(), similarity, vocab)
+        except (OSError, ValueError) as e:
+            logger.warning("cached caption bank %s unreadable (%s): encoding it again", folder, e)
+    n = len(captions)
+    yield 0, n
+    dense, lexical = [], []
+    for i in range(0, n, batch_size):
+        emb = encode_texts(model, captions[i:i + batch_size], batch_size=batch_size)
+        dense.append(emb.dense.astype(np.float32))
+        lexical.append(sparsify_lexical(emb.lexical, BANK_WORDS, similarity))
+        yield min(n, i + batch_size), n
+    bank = CaptionBank(captions, source, np.concatenate(dense), sp.vstack(lexical).tocsr(),
+                       similarity, vocab)
+    try:
+        with atomic_directory(folder) as tmp:
+            np.save(tmp / "dense.npy", bank.dense)
+            sp.save_npz(tmp / "lexical.npz", bank.lexical)
+            (tmp / "captions.json").write_text(json.dumps(
+                {"source": source, "model": model_hash, "captions": captions}, indent=0))
+    except OSError as e:  # a read-only cache still describes, it only re-encodes next time
+        logger.warning("caption bank not cached in %s: %s", folder, e)
+    return bank
+
+
+def load_caption_bank(model: Any, captions: Sequence[str], source: str,
+                      **kwargs: Any) -> CaptionBank:
+    """:func:`caption_bank_steps` drained (same arguments and errors)."""
+    steps = caption_bank_steps(model, captions, source, **kwargs)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _bank_scores(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
+                 weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fused, dense, lexical)`` ``(N, B)`` scores of ``N`` motions against the bank;
+    lexical scores are divided by each motion's maximum over the bank before fusing."""
+    d = np.asarray(dense, np.float32).reshape(-1, bank.dense.shape[1]) @ bank.dense.T
+    lex = np.asarray((lexical @ bank.lexical.T).todense(), np.float32)
+    top = lex.max(axis=1, keepdims=True)
+    fused = weight * d + (1.0 - weight) * lex / np.where(top > 0, top, 1.0)
+    return fused, d, lex
+
+
+def _motion_lexical(word_ids: np.ndarray, word_weights: np.ndarray, v: int) -> sp.csr_matrix:
+    ids = np.asarray(word_ids, np.int64)
+    return sp.csr_matrix((np.asarray(word_weights, np.float32), (np.zeros(len(ids), int), ids)),
+                         shape=(1, v))
+
+
+def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarray,
+                       word_weights: np.ndarray, *, k: int = 5,
+                       weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5
+                       ) -> MotionDescription:
+    """The ``k`` bank captions nearest to one motion embedding.
+
+    Args:
+        bank: the caption bank (the motion's model).
+        dense: ``(D,)`` float L2-normalised dense embedding of the motion.
+        word_ids / word_weights: ``(Q,)`` its lexical words and weights, normalised as the
+            index stores them (unit for cosine; :func:`~.sparse.sparse_query`).
+        k: captions returned (``>= 1``; at most the bank's size).
+        weight: fusion weight (dense share) in ``[0, 1]``.
+        words: words listed per caption and (x4) for the motion.
+
+    Raises:
+        ValueError: ``k < 1``, a weight outside ``[0, 1]`` or a dense size that differs.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be in [0, 1], got {weight}")
+    d = np.asarray(dense, np.float32)
+    if d.shape != (bank.dense.shape[1],):
+        raise ValueError(f"dense embedding must be ({bank.dense.shape[1]},), got {d.shape}")
+    row = _motion_lexical(word_ids, word_weights, bank.lexical.shape[1])
+    fused, dsc, lsc = (a[0] for a in _bank_scores(bank, d, row, weight))
+    best = np.lexsort((np.arange(len(bank)), -fused))[:k]
+    out = []
+    for b in best:
+        contrib = bank.lexical.getrow(int(b)).multiply(row).tocsr()
+        out.append(Description(bank.captions[b], float(fused[b]), float(dsc[b]),
+                               float(lsc[b]), heaviest_words(contrib.indices, contrib.data,
+                                                             bank.vocabulary, words)))
+    return MotionDescription(out, heaviest_words(word_ids, word_weights, bank.vocabulary,
+                                                 4 * words),
+                             bank.source, len(bank), float(weight))
+
+
+def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
+                  weight: float = DEFAULT_FUSION_WEIGHT) -> list[tuple[str, float]]:
+    """The best bank caption of each of ``N`` motions (e.g. a gallery's uncaptioned rows).
+
+    Args:
+        dense: ``(N, D)`` float dense embeddings. lexical: ``(N, V)`` CSR lexical rows as
+            the index stores them.
+        weight: fusion weight (dense share).
+
+    Returns:
+        ``N`` ``(caption, fused score)`` pairs.
+    """
+    if len(dense) == 0:
+        return []
+    fused = _bank_scores(bank, dense, sp.csr_matrix(lexical, dtype=np.float32), weight)[0]
+    best = fused.argmax(axis=1)
+    return [(bank.captions[b], float(fused[i, b])) for i, b in enumerate(best)]
+
+
+def describe_motion(model: Any, stats: Any, joints: np.ndarray, skeleton: Any,
+                    bank: CaptionBank, *, k: int = 5, weight: float = DEFAULT_FUSION_WEIGHT,
+                    words: int = 5) -> MotionDescription:
+    """Encode a canonical motion and describe it (:func:`describe_embedding`).
+
+    Args:
+        joints: ``(T, J, 3)`` float32 canonical joints, metres, 20 fps. skeleton: its
+            skeleton. stats: the model's patch statistics.
+    """
+    from motionlex.core.retrieval.embed import encode_motions  # torch: lazily
+
+    emb = encode_motions(model, [(joints, skeleton)], stats)
+    row = sparsify_lexical(emb.lexical, BANK_WORDS, bank.similarity)  # as an index row
+    return describe_embedding(bank, emb.dense[0], row.indices, row.data, k=k, weight=weight,
+                              words=words)
+
+
+def checkpoint_weight(checkpoint: str | os.PathLike) -> float:
+    """The fusion weight of describing with a checkpoint (its validated one, else 0.5)."""
+    w = checkpoint_fusion_weight(checkpoint)
+    return DEFAULT_FUSION_WEIGHT if w is None else w

@@ -1,0 +1,128 @@
+"""The chronology and describe docks of the explorer (real tiny model, real index, Xvfb)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motionlex.app import settings as cfg
+from motionlex.app.analysis_messages import GENERATED_MARK
+from motionlex.app.window import MainWindow
+from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT
+
+TWO_EVENTS = "a person raises both hands, then walks forward"
+LONG_WAIT_MS = 120000  # model, index and caption bank on a busy 2-core machine
+
+
+@pytest.fixture
+def loaded(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
+    pytest.importorskip("spacy")
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(1280, 820)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+        w.open_gallery(gallery_index)
+    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
+    return w
+
+
+def _orders_shown(w: MainWindow):
+    return bool(w.car_panel.shown_orders()) and not w.car_panel.is_busy()
+
+
+def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, loaded):
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:
+        w.search(TWO_EVENTS)
+    result = got.args[0]
+    chrono = w.analysis.chronology
+    assert chrono.source() == "query" and chrono.query_available()
+    row = result.hits[0]["row"]
+    qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == TWO_EVENTS
+                    and w.state.selected_row == row, timeout=LONG_WAIT_MS)
+    orders = w.car_panel.shown_orders()
+    true = [t for t, _, is_true in orders if is_true]
+    assert len(orders) == 2 and len(true) == 1
+    assert true[0].startswith("a person raises both hands, then")  # the query's order
+    assert all(np.isfinite(s) for _, s, _ in orders)
+    assert "then" in orders[0][0] and orders[0][0] != orders[1][0]
+    table = w.car_panel.orders_table
+    assert "query" in table.item(w.car_panel.true_rows()[0], 0).text()
+    assert "query's events" in chrono.heading() and w.gallery.ids[row] in chrono.heading()
+    # the scores are the model's: the dense cosine of each order with the motion
+    from motionlex.core.retrieval.embed import encode_texts
+
+    worker = w.client.worker
+    m = np.asarray(worker.index.dense[row], np.float32)
+    ref = encode_texts(worker.model, [t for t, _, _ in orders]).dense @ (m / np.linalg.norm(m))
+    np.testing.assert_allclose([s for _, s, _ in orders], ref, atol=1e-3)
+    # the toggle shows the result caption's own orders, and back
+    chrono.button("caption").click()
+    caption = w.gallery.captions[row]
+    qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == caption,
+                    timeout=LONG_WAIT_MS)
+    assert "Caption of motion" in chrono.heading()
+    chrono.button("query").click()
+    qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == TWO_EVENTS,
+                    timeout=LONG_WAIT_MS)
+    # an item query has no events: the query view is off
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search_similar()
+    assert chrono.source() == "caption" and not chrono.query_available()
+
+
+def test_order_aware_ranking_option(qtbot, loaded):
+    w = loaded
+    assert not w.analysis.act_order.isChecked()  # plain ranking measured better (R@1)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as plain:
+        w.search(TWO_EVENTS)
+    assert all(h["order_margin"] == 0.0 for h in plain.args[0].hits)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as aware:
+        w.analysis.act_order.setChecked(True)  # re-ranks the shown query
+    hits = aware.args[0].hits
+    assert any(h["order_margin"] != 0.0 for h in hits)
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    by_row = {h["row"]: h["score"] for h in plain.args[0].hits}
+    for h in hits:  # score = plain + 1.0 * margin
+        assert h["score"] == pytest.approx(by_row[h["row"]] + h["order_margin"], abs=1e-5)
+    assert w.settings.value("search/order_aware") in (True, "true")
+
+
+def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
+    w = loaded
+    bvh_rows = [r for r, c in enumerate(w.gallery.captions) if not c]
+    assert bvh_rows  # the two BVH files have no caption
+    qtbot.waitUntil(lambda: all(w.analysis.generated(r) for r in bvh_rows),
+                    timeout=LONG_WAIT_MS)
+    browser = w.gallery_browser
+    row = bvh_rows[0]
+    shown = browser.record(row)["caption"]
+    assert shown.startswith(GENERATED_MARK) and "[no caption]" not in shown
+    # select it: the caption box is empty with a real hint, not "(no caption: ...)"
+    w.gallery_dock.raise_()
+    browser.select_row(row)
+    qtbot.waitUntil(lambda: w.state.selected_row == row and not w.car_panel.is_busy(),
+                    timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: "Caption of motion" in w.analysis.chronology.heading(),
+                    timeout=LONG_WAIT_MS)
+    edit = w.car_panel.caption_edit
+    assert edit.text() == "" and edit.placeholderText() == EMPTY_CAPTION_HINT
+    assert GENERATED_MARK.strip() in w.analysis.chronology.heading()
+    # Describe lists the nearest bank captions with scores
+    with qtbot.waitSignal(w.analysis.described, timeout=LONG_WAIT_MS) as got:
+        w.analysis.act_describe.trigger()
+    res = got.args[0]
+    panel = w.analysis.describe_panel
+    assert res.row == row and len(res.captions) >= 5 and res.bank_size > 100
+    assert panel.shown_captions() == [c["caption"] for c in res.captions]
+    assert shown == GENERATED_MARK + res.captions[0]["caption"]
+    assert panel.words_text().startswith("Motion's heaviest words")
+    assert "retrieval" in panel.toolTip().lower() and "(no caption)" in panel.title_text()
+    scores = [c["score"] for c in res.captions]
+    assert scores == sorted(scores, reverse=True)
+    assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()
+    w.save_screenshot(screenshot_dir / "app_describe.png")

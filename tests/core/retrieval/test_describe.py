@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from motionlex.core.retrieval.describe import (
+    BANK_FILE,
+    bank_captions,
+    best_captions,
+    describe_embedding,
+    describe_motion,
+    load_caption_bank,
+    read_bank_file,
+)
+from motionlex.core.retrieval.embed import encode_texts
+
+CAPTIONS = ["a person waves the left hand", "a person walks forward", "someone jumps twice",
+            "a person sits down"]
+
+
+def test_bank_sources_in_order(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    fallback = tmp_path / "bank.txt"
+    fallback.write_text("# comment\na person bows\n\na person bows\nsomeone kicks\n")
+    assert read_bank_file(fallback) == ["a person bows", "someone kicks"]
+    caps, src = bank_captions(ckpt, fallback)
+    assert caps == ["a person bows", "someone kicks"] and "fallback" in src
+    assert bank_captions(ckpt, ["x", "x", " "])[0] == ["x"]
+    with pytest.raises(FileNotFoundError, match="no caption bank"):
+        bank_captions(ckpt)
+    (ckpt / "train_config.json").write_text(json.dumps({"data": [str(tmp_path / "nodata")]}))
+    with pytest.raises(FileNotFoundError, match="no caption bank"):
+        bank_captions(ckpt)
+    (ckpt / BANK_FILE).write_text("a person claps\n")
+    assert bank_captions(ckpt, fallback) == (["a person claps"],
+                                             f"{ckpt / BANK_FILE} (training captions)")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    with pytest.raises(ValueError, match="no captions"):
+        read_bank_file(empty)
+
+
+def test_bank_from_training_data(shared_data, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "train_config.json").write_text(json.dumps({"data": [str(shared_data / "cmu_kitml")]}))
+    caps, src = bank_captions(ckpt)
+    assert len(caps) == len(set(caps)) > 5 and "cmu_kitml" in src
+
+
+def test_bank_is_cached_and_describes_a_caption_embedding(model, tmp_path):
+    bank = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)
+    assert bank.dense.shape == (4, model.config.embed_dim) and bank.lexical.shape[0] == 4
+    folder = next(tmp_path.iterdir())
+    assert (folder / "dense.npy").is_file() and (folder / "captions.json").is_file()
+    again = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)  # from the cache
+    np.testing.assert_array_equal(again.dense, bank.dense)
+    # a text embedding as the "motion": its own caption must come first (dense only)
+    emb = encode_texts(model, ["someone jumps twice"])
+    row = bank.lexical[2]
+    res = describe_embedding(bank, emb.dense[0], row.indices, row.data, k=2, weight=1.0)
+    assert [d.caption for d in res.descriptions][0] == "someone jumps twice"
+    assert len(res.descriptions) == 2 and res.bank_size == 4 and res.weight == 1.0
+    top = res.descriptions[0]
+    assert top.score == pytest.approx(top.dense, abs=1e-5) and top.words
+    assert best_captions(bank, emb.dense, row)[0][0] == "someone jumps twice"
+    with pytest.raises(ValueError, match="k must be"):
+        describe_embedding(bank, emb.dense[0], row.indices, row.data, k=0)
+    with pytest.raises(ValueError, match="dense embedding"):
+        describe_embedding(bank, emb.dense[0][:3], row.indices, row.data)
+    with pytest.raises(ValueError, match="empty"):
+        load_caption_bank(model, [], "none", root=tmp_path)
+
+
+def test_describe_an_uncaptioned_bvh(model, stats, shared_data, tmp_path):
+    from motionlex.core.motion.files import load_motion_file
+
+    m = load_motion_file(shared_data / "raw_bvh" / "bandai_1_kick_normal_001.bvh")
+    bank = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)
+    res = describe_motion(model, stats, m.joints, m.skeleton, bank, k=3, weight=0.5)
+    assert len(res.descriptions) == 3 and res.motion_words
+    scores = [d.score for d in res.descriptions]
+    assert scores == sorted(scores, reverse=True)

@@ -1,0 +1,27 @@
+import json
+
+import pytest
+
+from motionlex.core.cli import main
+
+
+def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("transformers")
+    bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
+    if not bvh.is_file():
+        pytest.skip(f"{bvh} not found")
+    monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
+    assert main(["describe", str(bvh), "-k", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"].startswith("retrieval") and out["bank_size"] > 100
+    assert len(out["captions"]) == 3 and "wave" in out["captions"][0]["caption"]
+    assert main(["describe", str(bvh), "-k", "2"]) == 0  # cached bank, table
+    text = capsys.readouterr().out
+    assert "retrieved, not generated" in text and "heaviest words" in text
+
+
+def test_describe_errors_name_the_problem(tmp_path, capsys):
+    assert main(["describe", str(tmp_path / "none.bvh")]) == 2
+    assert "none.bvh" in capsys.readouterr().err
+    assert main(["describe", str(tmp_path / "none.bvh"), "-k", "0"]) == 2
+    assert "-k must be" in capsys.readouterr().err

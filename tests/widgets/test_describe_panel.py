@@ -1,0 +1,61 @@
+"""DescribePanel: nearest bank captions with scores and words (retrieval-based captioning)."""
+
+from __future__ import annotations
+
+import pytest
+
+from motionlex.widgets.describe_panel import DescribePanel
+
+CAPTIONS = [
+    {"caption": "a person waves the right hand.", "score": 0.849, "dense": 0.849,
+     "lexical": 0.781, "words": [("hand", 0.2), ("waving", 0.1)]},
+    {"caption": "someone waves the left hand.", "score": 0.721, "dense": 0.721,
+     "lexical": 0.77, "words": []},
+]
+
+
+@pytest.fixture
+def panel(qtbot) -> DescribePanel:
+    w = DescribePanel()
+    w.resize(520, 360)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_lists_captions_scores_and_words(qtbot, panel):
+    panel.set_data("motion take_1 (no caption)", CAPTIONS, [("hand", 0.9), ("wave", 0.8)],
+                   "caption_bank.txt (training captions)", 886)
+    assert panel.shown_captions() == [c["caption"] for c in CAPTIONS]
+    t = panel.table
+    assert t.item(0, 1).text() == "0.849" and t.item(0, 4).text() == "hand, waving"
+    panel.set_data("m (no caption)", CAPTIONS, [("hand", 0.9), ("wave", 0.8)], "bank.txt", 2,
+                   weight=1.0)
+    assert "score = 1.00 \u00d7 dense" in panel._source.text()
+    assert panel.words_text() == "Motion's heaviest words: hand, wave"
+    assert "retrieval" in panel.toolTip().lower() and "not a generated" in panel.toolTip()
+    assert "(no caption)" in panel.title_text()
+    with qtbot.waitSignal(panel.describeRequested, timeout=1000):
+        panel.describe_button.click()
+    panel.set_busy(True)
+    assert panel.is_busy()
+    panel.clear()
+    assert panel.shown_captions() == [] and panel.table.rowCount() == 0
+
+
+def test_bad_rows_name_the_index(panel):
+    with pytest.raises(ValueError, match=r"captions\[1\]"):
+        panel.set_data("m", [CAPTIONS[0], {"score": 1.0}], [])
+    with pytest.raises(ValueError, match=r"captions\[0\]"):
+        panel.set_data("m", [{"caption": "x", "score": "high"}], [])
+
+
+def test_narrow_panel_keeps_the_caption_readable(qtbot, panel):
+    panel.set_data("m", CAPTIONS, [])
+    panel.resize(340, 360)
+    qtbot.waitUntil(lambda: panel.table.isColumnHidden(4), timeout=2000)
+    assert not panel.table.isColumnHidden(0) and not panel.table.isColumnHidden(1)
+    assert "shared words: hand, waving" in panel.table.item(0, 0).toolTip()
+    panel.resize(900, 360)
+    qtbot.waitUntil(lambda: not panel.table.isColumnHidden(4), timeout=2000)

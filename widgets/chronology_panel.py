@@ -1,0 +1,128 @@
+"""Chronology panel: the query's event orders (or the result caption's) against one motion.
+
+Two views of the same analysis (:class:`~motionlex.widgets.car_panel.CarPanel`) behind a
+toggle:
+
+- **Query**: the query's events (split by the same parser as ``motionlex events``), every
+  order of them (up to 24) and, for the selected motion, the similarity of each order with
+  the query's own order marked, so a user sees at a glance whether the motion matches
+  "raise, then walk" or "walk, then raise".
+- **Result caption**: the same for the selected motion's own caption (CAR on one example).
+
+The widget only shows what it is given; the scores come from the worker.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from motionlex.widgets.car_panel import CarPanel
+
+SOURCES = ("query", "caption")
+"""What the panel analyses: the query's events, or the selected result's caption."""
+
+_TITLES = {"query": "Query orders", "caption": "Result caption"}
+_TIPS = {"query": "Every order of the query's events, scored against the selected motion",
+         "caption": "Every order of the selected motion's own caption's events (CAR)"}
+
+
+class ChronologyPanel(QWidget):
+    """A toggle between the query's and the result caption's event orders, a heading, and
+    the orders view.
+
+    Args:
+        car_panel: the orders view to show (None: a new :class:`CarPanel`).
+        parent: Qt parent.
+
+    Signals:
+        sourceChanged(str): the user switched the toggle (``"query"`` or ``"caption"``).
+    """
+
+    sourceChanged = Signal(str)
+
+    def __init__(self, car_panel: CarPanel | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.car_panel = car_panel if car_panel is not None else CarPanel(self)
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self._buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 6, 6, 0)
+        for source in SOURCES:
+            b = QToolButton(self)
+            b.setText(_TITLES[source])
+            b.setToolTip(_TIPS[source])
+            b.setCheckable(True)
+            b.setAutoRaise(False)
+            self._group.addButton(b)
+            self._buttons[source] = b
+            bar.addWidget(b)
+            b.clicked.connect(lambda _c=False, s=source: self._clicked(s))
+        bar.addStretch(1)
+        self._heading = QLabel(self)
+        self._heading.setTextFormat(Qt.TextFormat.PlainText)
+        self._heading.setWordWrap(True)
+        self._heading.setContentsMargins(6, 2, 6, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self._heading)
+        layout.addWidget(self.car_panel, 1)
+        self._source = "caption"
+        self.set_source("caption")
+        self.set_query_available(False)
+
+    # ------------------------------------------------------------------ state
+    def source(self) -> str:
+        """``"query"`` or ``"caption"``: what is analysed."""
+        return self._source
+
+    def set_source(self, source: str) -> None:
+        """Show the query's (``"query"``) or the result caption's orders, without emitting
+        ``sourceChanged``.
+
+        Raises:
+            ValueError: an unknown source.
+        """
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        self._source = source
+        self._buttons[source].setChecked(True)
+
+    def set_query_available(self, available: bool, reason: str = "") -> None:
+        """Enable the query view (a text query is shown) or disable it with a tooltip."""
+        b = self._buttons["query"]
+        b.setEnabled(bool(available))
+        b.setToolTip(_TIPS["query"] if available else (reason or "search a text first"))
+
+    def query_available(self) -> bool:
+        """Whether the query view can be chosen."""
+        return self._buttons["query"].isEnabled()
+
+    def button(self, source: str) -> QToolButton:
+        """The toggle button of ``source``."""
+        return self._buttons[source]
+
+    def set_heading(self, text: str) -> None:
+        """The line above the orders (what is compared with which motion)."""
+        self._heading.setText(text)
+        self._heading.setToolTip(text)
+
+    def heading(self) -> str:
+        """The heading's text."""
+        return self._heading.text()
+
+    def _clicked(self, source: str) -> None:
+        if source != self._source:
+            self._source = source
+            self.sourceChanged.emit(source)

@@ -1,0 +1,217 @@
+"""Describe panel: a motion's nearest captions from the model's caption bank.
+
+Retrieval-based motion captioning, said plainly in the panel: nothing is generated; the
+selected motion is compared with every caption the model was trained on and the nearest
+ones are listed with their fused, dense and lexical scores and the words that carry the
+lexical match, above the motion's heaviest lexical words. The widget only shows what it is
+given; the worker computes the scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+COLUMNS: tuple[str, ...] = ("caption", "score", "dense", "lexical", "shared words")
+
+EXPLANATION = ("Retrieval-based captioning: the nearest of the captions the model was "
+               "trained on, not a generated sentence. Low scores mean nothing in the bank "
+               "fits well.")
+"""The panel's tooltip: what a description is."""
+
+SHORT_NOTE = "\u2248 retrieved from the training captions, not generated"
+"""The panel's one-line note (the full :data:`EXPLANATION` is its tooltip)."""
+
+NARROW_PX = 480
+"""Below this panel width only the caption and score columns are shown (the others are in
+the caption's tooltip)."""
+
+
+def _italic(label: QLabel) -> None:
+    """Secondary text: italic in the palette's own colour (readable in dark themes too)."""
+    font = label.font()
+    font.setItalic(True)
+    label.setFont(font)
+
+
+class DescribePanel(QWidget):
+    """Nearest bank captions of one motion, with scores and words.
+
+    Signals:
+        describeRequested(): the user pressed "Describe".
+    """
+
+    describeRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setToolTip(EXPLANATION)
+        self._title = QLabel(self)
+        self._title.setWordWrap(True)
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        note = QLabel(SHORT_NOTE, self)
+        note.setToolTip(EXPLANATION)
+        note.setWordWrap(True)
+        _italic(note)
+        self._button = QPushButton("Describe", self)
+        self._button.setToolTip("Describe the selected motion by its nearest training "
+                                "captions (retrieval, not generation)")
+        self._button.clicked.connect(self.describeRequested)
+        self._busy = QProgressBar(self)
+        self._busy.setRange(0, 0)
+        self._busy.setTextVisible(False)
+        self._busy.setMaximumHeight(6)
+        policy = self._busy.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self._busy.setSizePolicy(policy)
+        self._busy.hide()
+        self._table = QTableWidget(0, len(COLUMNS), self)
+        self._table.setHorizontalHeaderLabels(list(COLUMNS))
+        self._table.verticalHeader().setVisible(False)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._table.setWordWrap(False)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS) - 1):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        self._table.setColumnWidth(len(COLUMNS) - 1, 130)
+        self._words = QLabel(self)
+        self._words.setWordWrap(True)
+        self._words.setTextFormat(Qt.TextFormat.PlainText)
+        self._source = QLabel(self)
+        self._source.setWordWrap(True)
+        self._source.setTextFormat(Qt.TextFormat.PlainText)
+        _italic(self._source)
+        top = QHBoxLayout()
+        top.addWidget(self._title, 1)
+        top.addWidget(self._button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(note)
+        layout.addWidget(self._busy)
+        layout.addWidget(self._table, 1)
+        layout.addWidget(self._words)
+        layout.addWidget(self._source)
+        self._rows: list[dict[str, Any]] = []
+        self.clear()
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def table(self) -> QTableWidget:
+        """The captions table (best first)."""
+        return self._table
+
+    @property
+    def describe_button(self) -> QPushButton:
+        """The "Describe" button."""
+        return self._button
+
+    def shown_captions(self) -> list[str]:
+        """The listed captions, best first."""
+        return [str(r["caption"]) for r in self._rows]
+
+    def words_text(self) -> str:
+        """The motion's-words line."""
+        return self._words.text()
+
+    def title_text(self) -> str:
+        """The title line."""
+        return self._title.text()
+
+    # ------------------------------------------------------------------ data
+    def set_data(self, title: str, captions: Sequence[Mapping[str, Any]],
+                 motion_words: Sequence[tuple[str, float]], source: str = "",
+                 bank_size: int = 0, weight: float | None = None) -> None:
+        """Show a motion's nearest captions.
+
+        Args:
+            title: what was described (e.g. ``"motion 42 (no caption)"``).
+            captions: dicts with ``caption`` (str), ``score``, ``dense``, ``lexical``
+                (floats) and ``words`` (``(word, weight)`` pairs), best first.
+            motion_words: the motion's heaviest ``(word, weight)`` pairs.
+            source / bank_size: where the bank came from and its size.
+            weight: the fusion weight (dense share) of ``score``, shown when given.
+
+        Raises:
+            ValueError: a caption dict without ``caption`` or with a non-numeric score
+                (the message gives the row).
+        """
+        rows = []
+        for i, c in enumerate(captions):
+            try:
+                rows.append({"caption": str(c["caption"]), "score": float(c["score"]),
+                             "dense": float(c.get("dense", c["score"])),
+                             "lexical": float(c.get("lexical", 0.0)),
+                             "words": [str(w) for w, _ in c.get("words", [])]})
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"captions[{i}]: expected caption and numeric scores, got "
+                                 f"{c!r}") from e
+        self._rows = rows
+        self._title.setText(f"Describe {title}")
+        self._title.setToolTip(title)
+        self._table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = [row["caption"], f"{row['score']:.3f}", f"{row['dense']:.3f}",
+                     f"{row['lexical']:.3f}", ", ".join(row["words"])]
+            tip = (f"{row['caption']}\nscore {row['score']:.3f}, dense {row['dense']:.3f}, "
+                   f"lexical {row['lexical']:.3f}\nshared words: {', '.join(row['words'])}")
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                if c in (1, 2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self._table.setItem(r, c, item)
+        words = ", ".join(w for w, _ in motion_words[:10])
+        self._words.setText(f"Motion's heaviest words: {words}" if words else "")
+        self._words.setToolTip(", ".join(w for w, _ in motion_words))
+        fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
+                 f"{1 - weight:.2f} \u00d7 lexical")
+        bank = f"{bank_size:,} training captions" if source else ""
+        self._source.setText(" \u00b7 ".join(t for t in (fused, bank) if t))
+        self._source.setToolTip(
+            (f"{fused} (lexical as a share of the best; the checkpoint's fusion weight)\n"
+             if fused else "") + (f"caption bank: {bank_size:,} captions from {source}"
+                                  if source else ""))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Keep the caption readable: hide the dense, lexical and words columns when
+        narrow."""
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX  # the table is laid out after this event
+        for c in (2, 3, 4):
+            self._table.setColumnHidden(c, narrow)
+
+    def clear(self, title: str = "the selected motion") -> None:
+        """Show an empty panel (press Describe or select a motion)."""
+        self._rows = []
+        self._table.setRowCount(0)
+        self._title.setText(f"Describe {title}")
+        self._words.setText("")
+        self._source.setText("")
+
+    def set_busy(self, busy: bool) -> None:
+        """Show (``True``) or hide the busy indicator."""
+        self._busy.setVisible(bool(busy))
+
+    def is_busy(self) -> bool:
+        """Whether the busy indicator is shown."""
+        return not self._busy.isHidden()
