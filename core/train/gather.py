@@ -2,13 +2,15 @@
 
 Each rank encodes its own share of the global batch; the contrastive objectives gather the
 features of every rank (in rank order) and compute the loss of the whole global batch, the
-same value on every rank. The gather is ``torch.distributed.nn.functional.all_gather``, whose
-backward sums, for each rank's own rows, the gradients that every rank's (identical) loss
-sends them: rank ``r`` receives ``world_size * dL/dx_r``, and DDP's averaging of parameter
-gradients over ranks then yields exactly ``dL/dtheta`` of the single-process loss on the
-global batch. Ranks may hold different numbers of rows (CAR and side negatives, mirrored
-motions): blocks are padded to the largest rank's size for the collective and the padding is
-cut away after.
+same value on every rank. The gather's backward sums, for each rank's own rows, the
+gradients that every rank's (identical) loss sends them (as
+``torch.distributed.nn.functional.all_gather``, deprecated in torch 2.13): rank ``r`` receives
+``world_size * dL/dx_r``, and DDP's averaging of parameter gradients over ranks then yields
+exactly ``dL/dtheta`` of the single-process loss on the global batch. Every rank must call
+the same gathers in the same order, and its loss must use them the same way (decisions on
+global sizes only), or the backward collectives do not meet. Ranks may hold different
+numbers of rows (CAR and side negatives, mirrored motions): blocks are padded to the largest
+rank's size for the collective and the padding is cut away after.
 
 With one process (no process group, or ``world_size == 1``) every function here returns its
 input unchanged, so single-process training does not gather at all.
@@ -27,6 +29,25 @@ import torch
 import torch.distributed as dist
 
 T = TypeVar("T")
+
+
+class _AllGather(torch.autograd.Function):
+    """``(R, ...)`` on every rank -> ``(world_size * R, ...)`` in rank order; backward: the
+    sum over ranks of the gradient, this rank's rows (``all_reduce``: gloo and NCCL)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        ctx.rows = x.shape[0]
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad)
+        start = dist.get_rank() * ctx.rows
+        return grad[start:start + ctx.rows]
 
 
 def distributed_world() -> tuple[int, int]:
@@ -83,7 +104,7 @@ def gather_blocks(x: torch.Tensor, blocks: Sequence[Sequence[int]]) -> torch.Ten
         if w > n:
             parts.append(x.new_zeros((w - n, *x.shape[1:])))
         start += n
-    gathered = torch.distributed.nn.functional.all_gather(torch.cat(parts).contiguous())
+    gathered = _AllGather.apply(torch.cat(parts)).split(sum(widths))
     out, offset = [], 0
     for b, w in zip(blocks, widths):
         out += [g[offset:offset + int(n)] for g, n in zip(gathered, b)]

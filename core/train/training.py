@@ -201,9 +201,10 @@ class TrainingRun:
         precision = self.cfg.precision
         if precision == "auto":
             precision = "bf16-mixed" if torch.cuda.is_available() else "32-true"
+        strategy = DDP_STRATEGIES.get(self.cfg.strategy, self.cfg.strategy)
         return {"accelerator": self.cfg.accelerator, "devices": self.cfg.devices,
-                "strategy": DDP_STRATEGIES.get(self.cfg.strategy, self.cfg.strategy),
-                "precision": precision, "gradient_clip_val": self.cfg.grad_clip or None}
+                "num_nodes": self.cfg.num_nodes, "strategy": strategy, "precision": precision,
+                "gradient_clip_val": self.cfg.grad_clip or None}
 
     def _trainer(self, **kwargs) -> L.Trainer:
         """A ``Trainer`` with the config's devices; DDP (``ddp``, or ``auto`` on several
