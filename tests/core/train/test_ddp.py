@@ -34,7 +34,9 @@ def _free_port() -> int:
 
 
 def _as_torchrun(rank: int, port: int) -> None:
-    """The environment torchrun gives each process (Lightning detects it and launches none)."""
+    """The environment torchrun gives each process (Lightning detects it and launches none);
+    one intra-op thread, as DataLoader workers use, so no OpenMP pool crosses the fork."""
+    torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD), LOCAL_WORLD_SIZE=str(WORLD),
                       GROUP_RANK="0", TORCHELASTIC_RUN_ID="test-ddp",
@@ -42,7 +44,8 @@ def _as_torchrun(rank: int, port: int) -> None:
 
 
 def _spawn(fn, *args) -> None:
-    """Run ``fn(rank, port, *args)`` in two forked processes (fork: no re-import, seconds)."""
+    """Run ``fn(rank, port, *args)`` in two forked processes (no re-import: seconds, where
+    spawned ones import torch and Lightning again)."""
     mp.start_processes(fn, args=(_free_port(), *args), nprocs=WORLD, start_method="fork")
 
 
