@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 
 import lightning as L
 import pytest
@@ -19,7 +20,13 @@ import torch.multiprocessing as mp
 
 from motionlex.core.model.factory import create_model
 from motionlex.core.train import training
-from motionlex.core.train.gather import gather_blocks, gather_rows
+from motionlex.core.train.gather import (
+    distributed_world,
+    gather_blocks,
+    gather_objects,
+    gather_output,
+    gather_rows,
+)
 from motionlex.core.train.objectives import create_objective
 from motionlex.core.train.train_config import load_train_config
 from motionlex.core.train.training import TrainingRun
@@ -50,6 +57,15 @@ def _spawn(fn, *args) -> None:
 
 
 # -- the gather alone: values and gradients ------------------------------------------------
+
+
+def test_one_process_gathers_nothing() -> None:
+    """Without a process group every gather returns its input itself (no copy, no op)."""
+    x = torch.randn(3, 2)
+    out = SimpleNamespace(dense=x)
+    assert distributed_world() == (0, 1)
+    assert gather_blocks(x, [[3]]) is x and gather_rows(x) is x
+    assert gather_objects({"a": 1}) == [{"a": 1}] and gather_output(out, [[3]]) is out
 
 
 def _gather_rank(rank: int, port: int, out: str) -> None:
