@@ -1,4 +1,5 @@
-"""Batch samplers: which examples go together in one training batch.
+"""Batch samplers: which examples go together in one training batch, and which rank takes
+which share of it under DDP.
 
 The batch dict itself is built by :func:`motionlex.core.data.collate.collate_pairs`.
 """
@@ -61,3 +62,37 @@ def unique_batches(
         batches.append(batch)
         pending = rest
     return batches
+
+
+def rank_share(batches: Sequence[Sequence[int]], rank: int, world_size: int) -> list[list[int]]:
+    """Rank ``rank``'s share of every global batch: the ``rank``-th of ``world_size``
+    contiguous, equal slices.
+
+    Every rank builds the same global batches (same seed, same epoch), so the shares of one
+    step are disjoint and together make the global batch: rank ``r`` takes examples
+    ``[r * b, (r + 1) * b)`` with ``b = len(batch) // world_size``. With ``world_size == 1``
+    the batches come back unchanged.
+
+    Args:
+        batches: global batches of example indices, each of ``world_size * b`` entries.
+        rank: this process's global rank, ``0 <= rank < world_size``.
+        world_size: number of processes.
+
+    Returns:
+        One list of example indices per global batch (``b`` each).
+
+    Raises:
+        ValueError: a rank outside ``[0, world_size)`` or a batch that does not split
+            evenly into ``world_size`` shares.
+    """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
+                         f"world_size={world_size}")
+    out = []
+    for batch in batches:
+        if len(batch) % world_size:
+            raise ValueError(f"a global batch of {len(batch)} examples does not split into "
+                             f"{world_size} equal shares")
+        b = len(batch) // world_size
+        out.append([int(i) for i in batch[rank * b:(rank + 1) * b]])
+    return out

@@ -13,6 +13,11 @@ contrastive set-up (:class:`PairObjective`):
 - hard negative motions (``mirrored_patches``): the mirrored motion of a pair whose caption
   names a side joins that caption's text-to-motion softmax only.
 
+Under DDP every rank gathers the features of the global batch (:mod:`.gather`: motions, true
+captions, CAR and side columns, mirrored motions, with gradients) and the captions, owners and
+side flags that build the masks, so that all terms above, the FLOPS regulariser and the
+diagnostics are those of the global batch; with one process nothing is gathered.
+
 Diagnostics on the training batch (dense similarity): ``car_accuracy`` (shuffled columns
 scored below the true caption), ``side_accuracy`` (side columns below the true caption) and
 ``side_motion_accuracy`` (mirrored motion below the true motion, for its caption).
@@ -23,6 +28,7 @@ MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP (Luo et al., ICCV 2023) Sec.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +37,7 @@ import torch.nn.functional as F
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.gather import distributed_world, gather_objects, gather_output
 from motionlex.core.train.losses import (
     car_pairwise_accuracy,
     contrastive_loss,
@@ -74,6 +81,57 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
     return car_pairwise_accuracy(sub, owner.to(similarity.device)[chosen])
 
 
+def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
+    """The global batch's features (module doc) from every rank's local ones.
+
+    Motions, true captions, negative captions and mirrored motions are laid out as one
+    process would lay out the concatenated global batch (rank 0's rows first in each
+    group); owners are shifted to global rows. Every rank calls the same collectives in the
+    same order, also a rank without mirrored motions (it sends zero rows).
+
+    Args:
+        f: the local features: ``m``, ``t`` (true captions then negatives), ``n``,
+            ``mirrored`` (or None), ``owner``, ``side``, ``mirrored_owner``, ``texts``,
+            ``negatives``.
+
+    Returns:
+        The same keys for the global batch (``mirrored`` None when no rank has one).
+    """
+    meta = gather_objects({"texts": f["texts"], "negatives": f["negatives"],
+                           "owner": f["owner"].tolist(), "side": f["side"].tolist(),
+                           "mirrored_owner": f["mirrored_owner"].tolist()})
+    rows = [len(r["texts"]) for r in meta]
+    offsets = [sum(rows[:i]) for i in range(len(rows))]
+    negs = [len(r["negatives"]) for r in meta]
+    mirrored_rows = [len(r["mirrored_owner"]) for r in meta]
+    m = f["m"]
+    mirrored = f["mirrored"]
+    if mirrored is None:  # zero rows of the right shapes, still on the graph
+        mirrored = dataclasses.replace(m, **{k: getattr(m, k)[:0] for k in
+                                             ("dense", "lexical", "max_logits")
+                                             if getattr(m, k) is not None})
+    mirrored = gather_output(mirrored, [mirrored_rows])
+
+    def joined(key: str) -> list:
+        return [v for r in meta for v in r[key]]
+
+    def shifted(key: str) -> torch.Tensor:  # local rows -> rows of the global batch
+        return torch.tensor([v + o for r, o in zip(meta, offsets) for v in r[key]],
+                            dtype=torch.long)
+
+    return {
+        "m": gather_output(m, [rows]),
+        "t": gather_output(f["t"], [rows, negs]),
+        "n": sum(rows),
+        "mirrored": mirrored if sum(mirrored_rows) else None,
+        "owner": shifted("owner"),
+        "side": torch.tensor(joined("side"), dtype=torch.bool),
+        "mirrored_owner": shifted("mirrored_owner"),
+        "texts": joined("texts"),
+        "negatives": joined("negatives"),
+    }
+
+
 class PairObjective(Objective):
     """Shared set-up of the pair objectives: features, masks, hard negatives, diagnostics.
 
@@ -91,7 +149,8 @@ class PairObjective(Objective):
         self.false_negative_mask = false_negative_mask
 
     def features(self, model: MotionTextModel, batch: Any, lexical: bool) -> dict[str, Any]:
-        """Encode the batch: motions, true + negative captions, mirrored motions, masks."""
+        """Encode the batch: motions, true + negative captions, mirrored motions, masks
+        (those of the global batch under DDP, module doc)."""
         texts: list[str] = list(batch["texts"])
         negatives: list[str] = list(batch.get("negative_texts") or [])
         n = len(texts)
@@ -101,19 +160,23 @@ class PairObjective(Objective):
         mirrored = None
         if mp is not None and len(mp):
             mirrored = model.forward_motion(mp, batch["mirrored_row_mask"], lexical=lexical)
-        mask = None
-        if self.false_negative_mask:
-            mask = same_text_mask(texts, texts + negatives).to(model.device)
-            if self.cfg.near_duplicate_threshold is not None:
-                mask |= near_duplicate_mask(t.dense, n, self.cfg.near_duplicate_threshold)
         owner = torch.as_tensor(batch.get("negative_owner", []), dtype=torch.long)
         side = torch.as_tensor(batch.get("negative_side", torch.zeros(len(negatives))),
                                dtype=torch.bool)
         if side.numel() != len(negatives):
             side = torch.zeros(len(negatives), dtype=torch.bool)
         m_owner = torch.as_tensor(batch.get("mirrored_owner", []), dtype=torch.long)
-        return {"m": m, "t": t, "n": n, "mirrored": mirrored, "mask": mask, "owner": owner,
-                "side": side, "mirrored_owner": m_owner}
+        f = {"m": m, "t": t, "n": n, "mirrored": mirrored, "owner": owner, "side": side,
+             "mirrored_owner": m_owner, "texts": texts, "negatives": negatives}
+        if distributed_world()[1] > 1:
+            f = gather_pair_features(f)
+        texts, negatives, n, t = f["texts"], f["negatives"], f["n"], f["t"]
+        mask = None
+        if self.false_negative_mask:
+            mask = same_text_mask(texts, texts + negatives).to(model.device)
+            if self.cfg.near_duplicate_threshold is not None:
+                mask |= near_duplicate_mask(t.dense, n, self.cfg.near_duplicate_threshold)
+        return {**f, "mask": mask}
 
     def dense_terms(self, model: MotionTextModel, f: dict[str, Any]) -> dict[str, torch.Tensor]:
         """Dense contrastive loss and the training diagnostics."""
@@ -199,7 +262,7 @@ class LexCMLPObjective(PairObjective):
             loss = loss + cfg.lexical_align_weight * align
             out["lexical_align"] = align
         if cfg.lexical_word_weight > 0:
-            target = self.word_ids.targets(model, list(batch["texts"]))
+            target = self.word_ids.targets(model, f["texts"])
             temp = cfg.lexical_word_temperature
             words = (word_loss(m.max_logits, target, temp)
                      + word_loss(t.max_logits[:n], target, temp)) / 2

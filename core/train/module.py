@@ -91,7 +91,12 @@ class MotionTextModule(L.LightningModule):
         self.objective.train()
 
     def on_train_epoch_start(self) -> None:
+        """Next epoch's batches; under DDP this rank's share of them (a dataset pickled into
+        spawned processes learns its rank here)."""
         loader = self.trainer.train_dataloader
         ds = getattr(loader, "dataset", None)
+        rank, world = self.global_rank, self.trainer.world_size
+        if hasattr(ds, "shard") and (ds.rank, ds.world_size) != (rank, world):
+            ds.shard(rank, world)
         if hasattr(ds, "set_epoch"):
             ds.set_epoch(self.current_epoch)

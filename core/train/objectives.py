@@ -21,8 +21,9 @@ ICLR 2025, Fig. 2), as implemented here, after an optional preliminary one:
   Luo et al., LexLIP (ICCV 2023), Sec. 3.2.
 - ``cmmm``: two random patch maskings of each motion; a linear head reconstructs the masked
   patches of each view (MSE), and the dense embeddings of the two views are pulled together
-  by InfoNCE at a fixed temperature. Sources: SimMIM (Xie et al., CVPR 2022) for the mask token
-  and linear head; SimCLR (Chen et al., ICML 2020) for the two-view loss.
+  by InfoNCE at a fixed temperature (over the global batch under DDP: :mod:`.gather`).
+  Sources: SimMIM (Xie et al., CVPR 2022) for the mask token and linear head; SimCLR
+  (Chen et al., ICML 2020) for the two-view loss.
 - ``lexmmm``: masked motion modelling through the motion's lexical bottleneck: the motion
   encoder sees the whole motion; ``b = softmax(max_i motion logits_i) @ word_embeddings`` is
   the first token of a 2-layer decoder that sees 25 % of the patches (raw values, its own
@@ -75,6 +76,7 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.vit import patchify
 from motionlex.core.train.contrastive import DenseObjective, LexCMLPObjective, PairObjective
 from motionlex.core.train.decoders import LexMLMDecoder, LexMMMDecoder, divisor_heads
+from motionlex.core.train.gather import distributed_world, gather_rows
 from motionlex.core.train.losses import (
     IGNORE_INDEX,
     contrastive_loss,
@@ -217,6 +219,8 @@ class CMMMObjective(Objective):
             recon.append(masked_patch_loss(pred, target, masked))
             dense.append(out.dense)
         rec = (recon[0] + recon[1]) / 2
+        if distributed_world()[1] > 1:  # the two views of the global batch (DDP)
+            dense = [gather_rows(d) for d in dense]
         logits = (dense[0].float() @ dense[1].float().t()) / cfg.cmmm_temperature
         con = contrastive_loss(logits).loss
         return {

@@ -3,6 +3,12 @@
 Captions alone for the text phases, motions alone for the motion phases, (motion, caption)
 pairs with CAR negatives for the pair phases. Every batch is built from a seeded generator, so
 runs are reproducible whatever the number of DataLoader workers.
+
+Under DDP (``world_size > 1``) every rank draws the same global batches of
+``world_size * batch_size`` (unique motions and captions across the whole global batch) and
+keeps its own contiguous share (:func:`~motionlex.core.data.batches.rank_share`), so no two
+ranks see the same example in one step and the contrastive loss, which gathers features
+across ranks, sees the global batch. With one process nothing changes.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from motionlex.core.data.batches import unique_batches
+from motionlex.core.data.batches import rank_share, unique_batches
 from motionlex.core.data.collate import collate_pairs
 from motionlex.core.data.pairs import PairExample, augment, mirror_pair
 from motionlex.core.model.config import MotionTextConfig
@@ -29,27 +35,69 @@ from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
 from motionlex.core.train.train_config import TrainConfig
 
 
+def _per_rank_size(batch_size: int, available: int, world_size: int, what: str) -> int:
+    """``min(batch_size, available // world_size)``: the per-rank batch that fits.
+
+    Raises:
+        ValueError: fewer ``what`` than ranks.
+    """
+    size = min(batch_size, available // world_size)
+    if size < 1:
+        raise ValueError(f"{available} distinct {what} cannot fill one batch on each of "
+                         f"{world_size} ranks")
+    return size
+
+
 class PairBatches(torch.utils.data.Dataset):
     """An epoch of collated pair batches (unique motions and captions per batch).
 
     Batch ``b`` of epoch ``e`` is built with ``np.random.default_rng([seed, e, b])``, so runs
     are reproducible whatever the number of workers. The patch geometry (``max_frames``
     frames, ``points_per_part`` columns per body part) is the model's (its config).
+
+    Args:
+        batch_size: examples per step on this rank (the global batch is ``world_size``
+            times larger).
+        rank / world_size: this process's share under DDP (module doc); 0 / 1 alone.
+
+    Raises:
+        ValueError: no examples, or fewer distinct motions than ranks.
     """
 
     def __init__(self, examples: Sequence[PairExample], stats: PatchStats, batch_size: int,
                  cfg: TrainConfig, composed: Sequence[PairExample] = (), *,
-                 max_frames: int = MAX_FRAMES, points_per_part: int = POINTS_PER_PART):
+                 max_frames: int = MAX_FRAMES, points_per_part: int = POINTS_PER_PART,
+                 rank: int = 0, world_size: int = 1):
         if not examples:
             raise ValueError("no training pairs")
         self.examples = list(examples)
         self.composed = list(composed)
         self.stats = stats
         self.cfg = cfg
-        self.batch_size = min(batch_size, len({e.motion_id for e in examples}))
+        self.requested_batch_size = batch_size
         self.max_frames = max_frames
         self.matrix = part_resampling_matrix(examples[0].skeleton, points_per_part)
-        self.set_epoch(0)
+        self.epoch = 0
+        self.shard(rank, world_size)
+
+    def shard(self, rank: int, world_size: int) -> None:
+        """Take rank ``rank``'s share of every global batch from now on (module doc).
+
+        Raises:
+            ValueError: a rank outside ``[0, world_size)`` or fewer motions than ranks.
+        """
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
+                             f"world_size={world_size}")
+        self.rank, self.world_size = rank, world_size
+        self.batch_size = _per_rank_size(self.requested_batch_size,
+                                         len({e.motion_id for e in self.examples}),
+                                         world_size, "motions")
+        self.set_epoch(self.epoch)
+
+    def _rank_seed(self, *key: int) -> list[int]:
+        """A generator seed for this rank (the rank joins the key only under DDP)."""
+        return [*key, self.rank] if self.world_size > 1 else list(key)
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the epoch's mirroring, then its batches on the mirrored captions.
@@ -64,7 +112,8 @@ class PairBatches(torch.utils.data.Dataset):
         views = [replace(e, caption=mirror_caption(e.caption)) if m else e
                  for e, m in zip(self.examples, self.mirrored)]
         rng = np.random.default_rng([self.cfg.seed, epoch])
-        self.batches = unique_batches(views, self.batch_size, rng)
+        batches = unique_batches(views, self.batch_size * self.world_size, rng)
+        self.batches = rank_share(batches, self.rank, self.world_size)
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -74,9 +123,15 @@ class PairBatches(torch.utils.data.Dataset):
         items = [mirror_pair(self.examples[i]) if self.mirrored[i] else self.examples[i]
                  for i in self.batches[b]]
         if self.composed and self.cfg.compose_p > 0:
+            # drawn for the global batch (same on every rank), so no two ranks share one
             k = int(round(self.cfg.compose_p * len(items)))
-            picks = rng.choice(len(self.composed), size=min(k, len(self.composed)), replace=False)
-            items[len(items) - len(picks):] = [self.composed[i] for i in picks]
+            size = min(k * self.world_size, len(self.composed))
+            picks = rng.choice(len(self.composed), size=size, replace=False)
+            picks = picks[self.rank * k:(self.rank + 1) * k]
+            if len(picks):
+                items[len(items) - len(picks):] = [self.composed[i] for i in picks]
+        if self.world_size > 1:
+            rng = np.random.default_rng(self._rank_seed(self.cfg.seed, self.epoch, b, 1))
         return collate_pairs(
             items, self.matrix, self.stats, rng,
             negatives_per_caption=self.cfg.negatives_per_caption,
@@ -90,15 +145,15 @@ class MotionBatches(PairBatches):
 
     def __init__(self, examples: Sequence[PairExample], stats: PatchStats, batch_size: int,
                  cfg: TrainConfig, *, max_frames: int = MAX_FRAMES,
-                 points_per_part: int = POINTS_PER_PART):
+                 points_per_part: int = POINTS_PER_PART, rank: int = 0, world_size: int = 1):
         seen: dict[str, PairExample] = {}
         for e in examples:
             seen.setdefault(e.motion_id, e)
         super().__init__(list(seen.values()), stats, batch_size, cfg, max_frames=max_frames,
-                         points_per_part=points_per_part)
+                         points_per_part=points_per_part, rank=rank, world_size=world_size)
 
     def __getitem__(self, b: int) -> dict:
-        rng = np.random.default_rng([self.cfg.seed, self.epoch, b, 2])
+        rng = np.random.default_rng(self._rank_seed(self.cfg.seed, self.epoch, b, 2))
         items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]
         n = self.max_frames
         starts = [int(rng.integers(0, max(1, len(e.joints) - n + 1))) for e in items]
@@ -110,21 +165,43 @@ class MotionBatches(PairBatches):
 
 
 class TextBatches(torch.utils.data.Dataset):
-    """Batches of captions only (LexMLM), reshuffled per epoch."""
+    """Batches of captions only (LexMLM), reshuffled per epoch; under DDP each rank takes its
+    share of global batches of ``world_size * batch_size`` captions (module doc)."""
 
-    def __init__(self, captions: Sequence[str], batch_size: int, seed: int):
+    def __init__(self, captions: Sequence[str], batch_size: int, seed: int, *, rank: int = 0,
+                 world_size: int = 1):
         uniq = sorted(set(c.strip() for c in captions if c.strip()))
         if not uniq:
             raise ValueError("no captions for the text phase")
         self.captions = uniq
-        self.batch_size = min(batch_size, len(uniq))
+        self.requested_batch_size = batch_size
         self.seed = seed
-        self.set_epoch(0)
+        self.epoch = 0
+        self.shard(rank, world_size)
+
+    def shard(self, rank: int, world_size: int) -> None:
+        """Take rank ``rank``'s share of every global batch from now on.
+
+        Raises:
+            ValueError: a rank outside ``[0, world_size)`` or fewer captions than ranks.
+        """
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
+                             f"world_size={world_size}")
+        self.rank, self.world_size = rank, world_size
+        self.batch_size = _per_rank_size(self.requested_batch_size, len(self.captions),
+                                         world_size, "captions")
+        self.set_epoch(self.epoch)
 
     def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
         order = np.random.default_rng([self.seed, epoch, 3]).permutation(len(self.captions))
-        n = len(order) // self.batch_size
-        self.batches = [order[i * self.batch_size:(i + 1) * self.batch_size] for i in range(n)]
+        size = self.batch_size * self.world_size
+        n = len(order) // size
+        batches = [order[i * size:(i + 1) * size] for i in range(n)]
+        if self.world_size > 1:
+            batches = rank_share(batches, self.rank, self.world_size)
+        self.batches = batches
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -135,14 +212,16 @@ class TextBatches(torch.utils.data.Dataset):
 
 def phase_dataset(phase: str, cfg: TrainConfig, model_config: MotionTextConfig, *,
                   examples: Sequence[PairExample], stats: PatchStats, captions: Sequence[str],
-                  batch_size: int, composed: Sequence[PairExample] = ()
-                  ) -> torch.utils.data.Dataset:
+                  batch_size: int, composed: Sequence[PairExample] = (), rank: int = 0,
+                  world_size: int = 1) -> torch.utils.data.Dataset:
     """The batches of one phase: captions (text phases), motions (motion phases) or pairs,
-    cut with the model's patch geometry."""
+    cut with the model's patch geometry; ``batch_size`` per rank, this rank's share of each
+    global batch under DDP (module doc)."""
     if phase in TEXT_PHASES:
-        return TextBatches(captions, batch_size, cfg.seed)
+        return TextBatches(captions, batch_size, cfg.seed, rank=rank, world_size=world_size)
     geometry = {"max_frames": model_config.max_frames,
-                "points_per_part": model_config.points_per_part}
+                "points_per_part": model_config.points_per_part,
+                "rank": rank, "world_size": world_size}
     if phase in MOTION_PHASES:
         return MotionBatches(examples, stats, batch_size, cfg, **geometry)
     return PairBatches(examples, stats, batch_size, cfg, composed=composed, **geometry)

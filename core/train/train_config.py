@@ -74,7 +74,10 @@ class TrainConfig:
         text_corpora: caption corpora for LexMLM (folders or annotations.json), besides
             the training captions.
         precision: Lightning precision; ``auto`` = bf16-mixed on CUDA, 32 on CPU.
-        accelerator / devices / strategy: Lightning's (``auto`` picks CUDA when present).
+        accelerator / devices / strategy: Lightning's (``auto`` picks CUDA when present;
+            ``devices`` per node; ``ddp`` or ``auto`` on several devices: DDP, README
+            "Several GPUs").
+        num_nodes: machines of a multi-node DDP run (torchrun or SLURM).
         num_workers: DataLoader workers.
         seed: global seed (Lightning ``seed_everything``).
         monitor: validation metric that chooses the exported model (higher is better).
@@ -102,6 +105,7 @@ class TrainConfig:
     accelerator: str = "auto"
     devices: Any = "auto"
     strategy: str = "auto"
+    num_nodes: int = 1
     num_workers: int = 0
     seed: int = 0
     monitor: str = "val/rsum"

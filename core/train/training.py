@@ -6,6 +6,12 @@ after another on one model. Each phase is a ``lightning.Trainer.fit`` with its o
 budget; Lightning handles devices (CUDA when present), bf16 on GPU, DDP on several GPUs,
 gradient clipping, the progress bar, CSV logs and resumable ``last.ckpt`` files.
 
+Several processes (``strategy: ddp``, or ``auto`` on several devices; launched by Lightning
+itself, ``torchrun`` or SLURM, which Lightning detects): each rank trains on its own share of
+every global batch of ``world_size * batch_size`` examples (:mod:`.phase_data`), the
+contrastive losses gather features across ranks with gradients (:mod:`.gather`), and
+validation, export and the run's files are written by rank 0 alone.
+
 The model chosen on the VALIDATION split (never test) is exported with
 ``MotionTextModel.save_pretrained`` as a loadable directory: ``OUT/model/`` (config.json,
 model.safetensors, patch_stats.json, tokenizer files, train_config.json, val_metrics.json).
@@ -32,6 +38,7 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.data.datasets import read_caption_corpus
 from motionlex.core.data.pairs import (
@@ -49,6 +56,10 @@ from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 
 logger = logging.getLogger(__name__)
+
+DDP_STRATEGIES = {"ddp": "ddp_find_unused_parameters_true"}
+"""Strategy names of the config that reach Lightning as another registered strategy: DDP
+must let parameters go unused (the text phases never touch the motion encoder)."""
 
 
 # ----------------------------------------------------------------------------------------
@@ -178,19 +189,31 @@ class TrainingRun:
         return True
 
     # -- phases -------------------------------------------------------------------------
-    def _dataset(self, phase: PhaseConfig) -> torch.utils.data.Dataset:
+    def _dataset(self, phase: PhaseConfig, rank: int = 0,
+                 world_size: int = 1) -> torch.utils.data.Dataset:
         captions = self._training_captions() if phase.name in TEXT_PHASES else []
         return phase_dataset(phase.name, self.cfg, self.model.config,
                              examples=self.train_examples, stats=self.stats, captions=captions,
-                             batch_size=phase.batch_size, composed=self.composed)
+                             batch_size=phase.batch_size, composed=self.composed,
+                             rank=rank, world_size=world_size)
 
     def _trainer_kwargs(self) -> dict:
         precision = self.cfg.precision
         if precision == "auto":
             precision = "bf16-mixed" if torch.cuda.is_available() else "32-true"
+        strategy = DDP_STRATEGIES.get(self.cfg.strategy, self.cfg.strategy)
         return {"accelerator": self.cfg.accelerator, "devices": self.cfg.devices,
-                "strategy": self.cfg.strategy, "precision": precision,
+                "num_nodes": self.cfg.num_nodes, "strategy": strategy, "precision": precision,
                 "gradient_clip_val": self.cfg.grad_clip or None}
+
+    def _trainer(self, **kwargs) -> L.Trainer:
+        """A ``Trainer`` with the config's devices; DDP (``ddp``, or ``auto`` on several
+        devices) lets parameters go unused, as each phase leaves part of the model idle."""
+        trainer = L.Trainer(**kwargs, **self._trainer_kwargs())
+        if self.cfg.strategy == "auto" and trainer.world_size > 1:
+            trainer = L.Trainer(**kwargs, **{**self._trainer_kwargs(),
+                                             "strategy": DDP_STRATEGIES["ddp"]})
+        return trainer
 
     def fit(self, max_steps: int | None = None, resume: bool = False) -> Path:
         """Run every phase in order; returns the exported model directory.
@@ -215,21 +238,22 @@ class TrainingRun:
             steps = phase.max_steps if max_steps is None else min(phase.max_steps, max_steps)
             phase = PhaseConfig(phase.name, steps, phase.batch_size,
                                 min(phase.val_every, steps))
-            data = self._dataset(phase)
-            loader = torch.utils.data.DataLoader(
-                data, batch_size=None, shuffle=False, num_workers=self.cfg.num_workers,
-                collate_fn=lambda b: b, persistent_workers=False,
-            )
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False)]
             if phase.name in PAIR_PHASES:
                 callbacks.append(ValidateAndExport(self, phase))
-            trainer = L.Trainer(
+            # the batches shard themselves per rank (phase_data), not Lightning's sampler
+            trainer = self._trainer(
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
                 callbacks=callbacks, enable_progress_bar=self.progress, log_every_n_steps=10,
                 enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-                use_distributed_sampler=False, **self._trainer_kwargs(),
+                use_distributed_sampler=False,
+            )
+            data = self._dataset(phase, trainer.global_rank, trainer.world_size)
+            loader = torch.utils.data.DataLoader(
+                data, batch_size=None, shuffle=False, num_workers=self.cfg.num_workers,
+                collate_fn=lambda b: b, persistent_workers=False,
             )
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
             objective = create_objective(phase.name, self.model, self.cfg.objective,
@@ -243,6 +267,8 @@ class TrainingRun:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)
             last_phase = phase
         final = self.out_dir / "model"
+        if rank_zero_only.rank != 0:  # validation and export are rank 0's
+            return final
         if not (final / "config.json").is_file() and last_phase is not None:
             self.export(self.model, final, {}, last_phase.name, 0)
         with open(self.out_dir / "val_metrics.json", "w") as f:

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from motionlex.core.data.pairs import PairExample, compute_patch_stats
 from motionlex.core.model.factory import model_config
@@ -96,3 +97,51 @@ def test_no_identical_captions_in_real_bandai_batches(shared_data) -> None:
             batch = data[b]
             assert _identical_caption_pairs(batch) == 0
             assert len(batch["mirrored_owner"]) == int(batch["negative_side"].sum())
+
+
+def test_ddp_ranks_take_disjoint_shares_of_the_global_batches(examples) -> None:
+    """Under DDP every rank cuts the same global batches (those of one process with a batch
+    ``world_size`` times larger) and keeps its own contiguous share; composed pairs are
+    drawn for the global batch, so no two ranks replace with the same one."""
+    rng = np.random.default_rng(1)
+    composed = [PairExample(rng.normal(size=(100, 22, 3)).astype(np.float32),
+                            f"walks {i}, then sits", (f"walks {i}", "sits"), f"composed:{i}",
+                            None, SMPL22) for i in range(3)]
+    stats = compute_patch_stats(examples)
+    cfg = TrainConfig(negatives_per_caption=1, mirror_p=0.5, compose_p=0.5)
+    make = lambda bs, **kw: phase_dataset(  # noqa: E731
+        "lexcmlp", cfg, model_config("tiny"), examples=examples, stats=stats, captions=[],
+        batch_size=bs, composed=composed, **kw)
+    alone, ranks = make(4), [make(2, rank=r, world_size=2) for r in range(2)]
+    for epoch in range(3):
+        for d in (alone, *ranks):
+            d.set_epoch(epoch)
+        assert len(alone) == len(ranks[0]) == len(ranks[1]) > 0
+        for b in range(len(alone)):
+            assert ranks[0].batches[b] + ranks[1].batches[b] == alone.batches[b]
+            ids = [set(r[b]["motion_ids"]) for r in ranks]
+            assert len(ids[0]) == len(ids[1]) == 2 and not ids[0] & ids[1]
+            assert any(i.startswith("composed:") for i in ids[0] | ids[1])
+    # a dataset pickled into a spawned process learns its rank later
+    late = make(2, world_size=2)
+    late.shard(1, 2)
+    ranks[1].set_epoch(0)
+    assert late.batches == ranks[1].batches
+    with pytest.raises(ValueError, match="cannot fill one batch"):
+        make(2, world_size=7)  # 6 motions, 7 ranks
+    with pytest.raises(ValueError, match="rank must lie"):
+        make(2, rank=2, world_size=2)
+
+
+def test_ddp_text_and_motion_batches_are_sharded_too(examples) -> None:
+    captions = [e.caption for e in examples]
+    alone = TextBatches(captions, 6, 0)
+    ranks = [TextBatches(captions, 3, 0, rank=r, world_size=2) for r in range(2)]
+    assert len(alone) == len(ranks[0]) == 2
+    for b in range(len(alone)):
+        texts = [r[b]["texts"] for r in ranks]
+        assert texts[0] + texts[1] == alone[b]["texts"] and not set(texts[0]) & set(texts[1])
+    cfg, stats = TrainConfig(), compute_patch_stats(examples)
+    motions = [MotionBatches(examples, stats, 2, cfg, rank=r, world_size=2) for r in range(2)]
+    assert not set(motions[0].batches[0]) & set(motions[1].batches[0])
+    assert not torch.equal(motions[0][0]["patches"], motions[1][0]["patches"])

@@ -1,0 +1,239 @@
+"""DDP on two CPU processes (gloo), launched as torchrun would: per-rank shares of the batches,
+the gathered contrastive loss equal to one process's loss on the global batch, gradients
+equal to the single-process ones, validation and export once (core/train/gather.py,
+phase_data.py, training.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+from types import SimpleNamespace
+
+import lightning as L
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from motionlex.core.model.factory import create_model
+from motionlex.core.train import training
+from motionlex.core.train.gather import (
+    distributed_world,
+    gather_blocks,
+    gather_objects,
+    gather_output,
+    gather_rows,
+)
+from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.train_config import load_train_config
+from motionlex.core.train.training import TrainingRun
+
+WORLD = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_torchrun(rank: int, port: int) -> None:
+    """The environment torchrun gives each process (Lightning detects it and launches none);
+    one intra-op thread, as DataLoader workers use, so no OpenMP pool crosses the fork."""
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD), LOCAL_WORLD_SIZE=str(WORLD),
+                      GROUP_RANK="0", TORCHELASTIC_RUN_ID="test-ddp",
+                      TOKENIZERS_PARALLELISM="false")
+
+
+def _spawn(fn, *args) -> None:
+    """Run ``fn(rank, port, *args)`` in two forked processes (no re-import: seconds, where
+    spawned ones import torch and Lightning again)."""
+    mp.start_processes(fn, args=(_free_port(), *args), nprocs=WORLD, start_method="fork")
+
+
+# -- the gather alone: values and gradients ------------------------------------------------
+
+
+def test_one_process_gathers_nothing() -> None:
+    """Without a process group every gather returns its input itself (no copy, no op)."""
+    x = torch.randn(3, 2)
+    out = SimpleNamespace(dense=x)
+    assert distributed_world() == (0, 1)
+    assert gather_blocks(x, [[3]]) is x and gather_rows(x) is x
+    assert gather_objects({"a": 1}) == [{"a": 1}] and gather_output(out, [[3]]) is out
+
+
+def _gather_rank(rank: int, port: int, out: str) -> None:
+    _as_torchrun(rank, port)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    torch.manual_seed(0)
+    weight = torch.randn(3, 4, requires_grad=True)  # a shared "parameter"
+    inputs = torch.randn(5, 3)
+    rows = [2, 3]  # uneven shares
+    mine = inputs[sum(rows[:rank]):sum(rows[:rank + 1])] @ weight
+    extra = torch.arange(rank + 1.0).unsqueeze(1).expand(-1, 4) * weight[0]  # 1 / 2 rows
+    both = torch.cat([mine, extra])
+    glob = gather_blocks(both, [rows, [1, 2]])
+    loss = (glob.pow(2).sum(1) * torch.arange(1.0, 9.0)).sum()
+    loss.backward()
+    grad = weight.grad.clone()
+    dist.all_reduce(grad)
+    grad /= WORLD  # what DDP does with parameter gradients
+    sizes = gather_rows(torch.zeros(rank + 1, 2)).shape[0]
+    torch.save({"glob": glob.detach(), "loss": loss.detach(), "grad": grad, "sizes": sizes},
+               Path(out) / f"{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
+    _spawn(_gather_rank, str(tmp_path))
+    torch.manual_seed(0)
+    weight = torch.randn(3, 4, requires_grad=True)
+    inputs = torch.randn(5, 3)
+    extra = torch.cat([torch.arange(r + 1.0).unsqueeze(1).expand(-1, 4) * weight[0]
+                       for r in range(WORLD)])
+    glob = torch.cat([inputs @ weight, extra])
+    loss = (glob.pow(2).sum(1) * torch.arange(1.0, 9.0)).sum()
+    loss.backward()
+    for rank in range(WORLD):
+        got = torch.load(tmp_path / f"{rank}.pt", weights_only=True)
+        torch.testing.assert_close(got["glob"], glob.detach())
+        torch.testing.assert_close(got["loss"], loss.detach())
+        torch.testing.assert_close(got["grad"], weight.grad)
+        assert got["sizes"] == 1 + 2
+
+
+# -- a whole training run ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ddp_data(shared_data, tmp_path_factory) -> Path:
+    """40 real Bandai train clips and 8 val clips."""
+    src = shared_data / "bandai"
+    root = tmp_path_factory.mktemp("ddp") / "bandai_ddp"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "texts").mkdir()
+    train = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][::71][:40]
+    val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::8][:8]
+    for i in train + val:
+        shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
+        shutil.copy(src / "texts" / f"{i}.txt", root / "texts")
+    (root / "train.txt").write_text("\n".join(train) + "\n")
+    (root / "val.txt").write_text("\n".join(val) + "\n")
+    meta = json.loads((src / "meta.json").read_text())
+    (root / "meta.json").write_text(json.dumps({i: meta[i] for i in train + val}))
+    return root
+
+
+OVERRIDES = [
+    "phases.0.max_steps=1", "phases.0.batch_size=6", "phases.1.max_steps=1",
+    "phases.1.batch_size=6", "phases.2.max_steps=1", "phases.2.batch_size=6",
+    "phases.3.max_steps=2", "phases.3.batch_size=6", "phases.3.val_every=1",
+    "side_negatives=true", "objective.lexical_align_weight=0.5",
+    "objective.lexical_word_weight=0.5", "objective.near_duplicate_threshold=0.95",
+    "accelerator=cpu", "devices=2", "strategy=ddp", "num_workers=0",
+]
+
+
+class Record(L.Callback):
+    """Saves each step's batch and, for the pair phase, the gathered loss (eval mode: no
+    dropout) computed on it before the step, and rank 0's weights at the first pair step."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        name, rank = pl_module.phase.name, trainer.global_rank
+        record = {"batch": batch}
+        if name == "lexcmlp":
+            model = pl_module.model.eval()
+            with torch.no_grad():
+                record["loss"] = pl_module.objective(model, batch, step=trainer.global_step)
+            model.train()
+            if rank == 0 and trainer.global_step == 0:
+                torch.save(model.state_dict(), self.out / "weights.pt")
+        torch.save(record, self.out / f"{name}-{trainer.global_step}-{rank}.pt")
+
+
+def _train_rank(rank: int, port: int, data: str, out: str, repo: str) -> None:
+    _as_torchrun(rank, port)
+    cfg = load_train_config(Path(repo) / "configs" / "tiny.yaml", OVERRIDES)
+
+    def recorded(*args, **kwargs):
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Record(Path(out))]
+        return real_trainer(*args, **kwargs)
+
+    def validation_metrics(model, examples, stats, seed):  # seconds saved; who validates?
+        (Path(out) / f"validated-by-{rank}-{len(list(Path(out).glob('validated-*')))}").touch()
+        return {"val/rsum": 1.0}
+
+    real_trainer, real_validation = L.Trainer, training.validation_metrics
+    L.Trainer, training.validation_metrics = recorded, validation_metrics
+    try:
+        TrainingRun(cfg, [data], Path(out) / "run", progress=False).fit()
+    finally:
+        L.Trainer, training.validation_metrics = real_trainer, real_validation
+
+
+def _global_batch(parts: list[dict]) -> dict:
+    """The batch one process would see: the ranks' batches end to end, owners shifted."""
+    out: dict = {}
+    offset = 0
+    for p in parts:
+        for k, v in p.items():
+            if k in ("negative_owner", "mirrored_owner"):
+                v = v + offset
+            if torch.is_tensor(v):
+                out[k] = torch.cat([out[k], v]) if k in out else v
+            elif isinstance(v, list):
+                out[k] = out.get(k, []) + v
+        offset += len(p["texts"])
+    return out
+
+
+@pytest.mark.slow
+def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, tmp_path,
+                                                            terminal_report) -> None:
+    _spawn(_train_rank, str(ddp_data), str(tmp_path), str(repo_root))
+    load = lambda name: torch.load(tmp_path / name, weights_only=False)  # noqa: E731
+    # (a) every step, the ranks' shares are disjoint (text, motion and pair phases)
+    for phase, step, key in (("lexmlm", 0, "texts"), ("cmmm", 0, "lengths"),
+                             ("lexcmlp", 0, "motion_ids"), ("lexcmlp", 1, "motion_ids")):
+        parts = [load(f"{phase}-{step}-{r}.pt")["batch"] for r in range(WORLD)]
+        if key == "lengths":  # motions only: compare the patch images
+            assert not torch.equal(parts[0]["patches"], parts[1]["patches"]), phase
+            continue
+        a, b = (set(p[key]) for p in parts)
+        assert len(a) == len(parts[0][key]) == 6 and not a & b, (phase, a, b)
+    # (b) each rank's gathered loss is one process's loss on the concatenated global batch
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", OVERRIDES)
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu")
+    model.load_state_dict(torch.load(tmp_path / "weights.pt", weights_only=True))
+    model.eval()
+    objective = create_objective("lexcmlp", model, cfg.objective, false_negative_mask=True)
+    records = [load(f"lexcmlp-0-{r}.pt") for r in range(WORLD)]
+    batch = _global_batch([r["batch"] for r in records])
+    assert len(batch["mirrored_owner"]) and len(batch["negative_texts"])  # every column kind
+    with torch.no_grad():
+        single = objective(model, batch, step=0)
+    for r in records:
+        for key in ("loss", "dense", "lexical", "flops", "lexical_align", "lexical_word",
+                    "car_accuracy", "side_accuracy", "side_motion_accuracy"):
+            torch.testing.assert_close(r["loss"][key], single[key], rtol=1e-5, atol=1e-6,
+                                       msg=key)
+    # validation ran on rank 0 alone (mid-phase and at the end), which exported the model
+    assert sorted(p.name for p in tmp_path.glob("validated-*")) == [
+        "validated-by-0-0", "validated-by-0-1"]
+    run = tmp_path / "run"
+    assert (run / "model" / "config.json").is_file()
+    assert json.loads((run / "val_metrics.json").read_text()) == {"val/rsum": 1.0}
+    terminal_report.append(
+        f"DDP (2 CPU ranks, gloo): gathered loss {float(records[0]['loss']['loss']):.6f} vs "
+        f"one process on the global batch of {len(batch['texts'])} "
+        f"{float(single['loss']):.6f}")
