@@ -204,6 +204,8 @@ def _type_name(tp: Any) -> str:
     args = typing.get_args(tp)
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         return " or ".join("None" if a is type(None) else _type_name(a) for a in args)
+    if dataclasses.is_dataclass(tp):
+        return "mapping"
     origin = typing.get_origin(tp) or tp
     return {tuple: "list", dict: "mapping"}.get(origin, getattr(origin, "__name__", str(tp)))
 
