@@ -293,9 +293,7 @@ class PretrainedMixin:
         text_included = meta.get("text_encoder_included", "true") == "true"
         tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
         if config.motion_backend == "vit":
-            mcfg = root / MOTION_CONFIG_FILE
-            if not mcfg.exists():
-                raise FileNotFoundError(f"model checkpoint incomplete: {mcfg} not found")
+            mcfg = check_model_folder(root, also=(MOTION_CONFIG_FILE,)) / MOTION_CONFIG_FILE
             motion = build_from_json(mcfg, MotionEncoder.from_vit_config)
         else:
             motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size)

@@ -41,13 +41,15 @@ class NotAModelFolderError(FileNotFoundError):
     """A path that is not a model folder (the one message every command and the app give)."""
 
 
-def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False) -> Path:
+def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
+                       also: tuple[str, ...] = ()) -> Path:
     """Raise the one "not a model folder" error unless ``root`` holds a model's files.
 
     Args:
         root: the folder.
         need_stats: also require ``patch_stats.json`` (what :func:`.factory.load_checkpoint`
             needs; training's intermediate folders have none).
+        also: further files the folder's config calls for (``motion_encoder_config.json``).
 
     Returns:
         ``root`` as a path.
@@ -56,7 +58,7 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False) -> 
         NotAModelFolderError: ``root`` is missing, not a folder, or lacks a file (named).
     """
     root = Path(root)
-    need = [CONFIG_FILE, WEIGHTS_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR]
+    need = [CONFIG_FILE, WEIGHTS_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR, *also]
     if need_stats:
         need.append(STATS_FILE)
     if not root.exists():

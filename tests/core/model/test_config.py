@@ -114,3 +114,34 @@ def test_read_config_names_the_file(tmp_path, content: str) -> None:
     path.write_text(content)
     with pytest.raises(ValueError, match=f"cannot read model config {re.escape(str(path))}"):
         read_config(path)
+
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    return st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                  st.floats(allow_nan=False), st.text(max_size=8)),
+        lambda kids: st.one_of(st.lists(kids, max_size=3),
+                               st.dictionaries(st.text(max_size=6), kids, max_size=3)),
+        max_leaves=6)
+
+
+def test_config_from_dict_raises_only_value_errors_on_random_values() -> None:
+    """Fuzz (as benchmarks/fuzz_loaders.py, smaller): any key set to any JSON value is
+    loaded or refused with a ValueError, never a TypeError from inside."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    base = model_config("tiny").to_dict()
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.given(st.sampled_from(sorted(base)), _json_values())
+    def check(key, value) -> None:
+        try:
+            MotionTextConfig.from_dict({**base, key: value})
+        except ValueError:
+            pass
+
+    check()

@@ -90,3 +90,11 @@ def test_malformed_backbone_configs_are_named(tiny: MotionTextModel, tmp_path: P
     (tmp_path / "c" / name).write_text(content)
     with pytest.raises(ValueError, match=f"cannot read backbone config .*{name}"):
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_missing_motion_encoder_config_is_the_folder_message(tiny: MotionTextModel,
+                                                             tmp_path: Path) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    (tmp_path / "c" / "motion_encoder_config.json").unlink()
+    with pytest.raises(NotAModelFolderError, match=r"\(missing motion_encoder_config.json\)"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")

@@ -104,3 +104,37 @@ def test_yaml_syntax_error_names_the_file_line_and_column(tmp_path) -> None:
 def test_bad_overrides_are_value_errors(repo_root, override: str, expected: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"override {override!r}") + ".*" + expected):
         load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_text=0.1", override])
+
+
+def test_from_dict_raises_only_value_errors_on_random_values(repo_root) -> None:
+    """Fuzz (as benchmarks/fuzz_loaders.py, smaller): a key of the config, of a phase or of
+    the objective set to any YAML value is loaded or refused with a ValueError."""
+    hypothesis = pytest.importorskip("hypothesis")
+    import yaml
+    from hypothesis import strategies as st
+
+    base = yaml.safe_load((repo_root / "configs" / "tiny.yaml").read_text())
+    values = st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                  st.floats(allow_nan=False), st.text(max_size=8)),
+        lambda kids: st.one_of(st.lists(kids, max_size=3),
+                               st.dictionaries(st.text(max_size=6), kids, max_size=3)),
+        max_leaves=6)
+    keys = st.sampled_from(sorted(base) + ["phases.0.max_steps", "phases.1.name",
+                                           "objective.cmmm_mask_ratio", "model_overrides.x"])
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.given(keys, values)
+    def check(key, value) -> None:
+        d = yaml.safe_load(yaml.safe_dump(base))
+        *path, last = key.split(".")
+        target = d
+        for p in path:
+            target = target[int(p)] if isinstance(target, list) else target.setdefault(p, {})
+        target[last] = value
+        try:
+            TrainConfig.from_dict(d)
+        except ValueError:
+            pass
+
+    check()
