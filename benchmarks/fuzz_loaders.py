@@ -1,29 +1,21 @@
 """Fuzz the loaders with hypothesis: every bad input must end in a documented error.
 
 Issue 15 asks for a fuzz pass of the loaders that reports inputs tried and failures found.
-Each target feeds generated inputs to one loader, through a file as a user would give it:
+Each target feeds generated inputs to one loader through a file, as a user would give it:
 
-=================  ===========================================================================
-target             loader and inputs
-=================  ===========================================================================
-``npy``            ``load_motion_file`` on ``.npy`` files: random bytes, arrays of any dtype and
-                   shape (NaN, inf, huge values, object arrays), damaged copies of a real file;
-                   half of them inside a dataset's ``new_joints/`` (units and fps detected)
-``bvh``            ``load_motion_file`` on ``.bvh`` text: a real Bandai BVH with lines deleted,
-                   duplicated or changed (tokens replaced by numbers, words, NaN, huge values),
-                   truncated, or random text
-``captions``       ``read_captions`` on caption files: ``caption#tokens#start#end`` lines built
-                   from fuzzed fields, random text and invalid UTF-8
-``model_config``   ``read_config`` on ``config.json``: the tiny model's config with keys
-                   deleted, added or set to random JSON values, or random JSON / text
-``train_yaml``     ``load_train_config`` on YAML: ``configs/tiny.yaml`` with keys deleted,
-                   added or set to random values (phases too), or random text
-``index_json``     ``GalleryIndex.load`` on a real tiny index whose ``manifest.json`` or
-                   ``items.json`` was replaced by a mutated copy (checksums kept consistent so
-                   the reader's type checks are reached)
-``dataset_meta``   ``MotionDataset`` on a folder whose ``meta.json`` is mutated (reported, not
-                   owned by the hardening task: core/data/datasets.py)
-=================  ===========================================================================
+- ``npy``: ``load_motion_file`` on ``.npy`` files (random bytes, arrays of any dtype and shape
+  with NaN/inf/huge values or objects, damaged copies of a real file; half of them inside a
+  dataset's ``new_joints/``, where units and fps are detected);
+- ``bvh``: ``load_motion_file`` on a real Bandai BVH with lines deleted, duplicated, changed
+  or truncated, and on random text;
+- ``captions``: ``read_captions`` on ``caption#tokens#start#end`` lines of fuzzed fields,
+  random text and invalid UTF-8;
+- ``model_config`` / ``train_yaml``: ``read_config`` on the tiny model's ``config.json`` and
+  ``load_train_config`` on ``configs/tiny.yaml``, with keys deleted, added or set to random
+  values (nested ones too), and on random JSON / YAML / text;
+- ``index_json``: ``GalleryIndex.load`` on a real tiny index whose ``manifest.json`` or
+  ``items.json`` is mutated (checksums kept consistent, so the type checks are reached);
+- ``dataset_meta``: ``MotionDataset`` on a folder with a mutated ``meta.json``.
 
 An input passes when the loader returns or raises a documented error (``ValueError`` and its
 subclasses ``MotionFileError``, ``DatasetError``, ``GalleryIndexError``; ``FileNotFoundError``).
@@ -104,8 +96,8 @@ def run_one(tally: Tally, path: Path, load: Callable[[Path], Any], shown: Any,
         tally.loaded += 1
     except Hang:
         tally.hangs += 1
-        tally.signatures.setdefault(f"hang > {limit:g} s", {"count": 0, "input": repr(shown)[:300]})
-        tally.signatures[f"hang > {limit:g} s"]["count"] += 1
+        tally.signatures.setdefault(f"hang > {limit:g} s", {"count": 0, "input": repr(shown)[
+            :300]})["count"] += 1
     except DOCUMENTED as e:
         tally.refused += 1
         if path.name not in str(e) and path.parent.name not in str(e):
@@ -114,10 +106,8 @@ def run_one(tally: Tally, path: Path, load: Callable[[Path], Any], shown: Any,
                 tally.unnamed_examples.append(f"{type(e).__name__}: {str(e)[:160]}")
     except Exception as e:  # noqa: BLE001 -- the point of the fuzz
         tally.failures += 1
-        sig = _signature(e)
-        entry = tally.signatures.setdefault(sig, {"count": 0, "message": str(e)[:200],
-                                                  "input": repr(shown)[:300]})
-        entry["count"] += 1
+        tally.signatures.setdefault(_signature(e), {"count": 0, "message": str(e)[:200],
+                                                    "input": repr(shown)[:300]})["count"] += 1
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         tally.seconds += time.perf_counter() - t0
@@ -195,20 +185,41 @@ def mutated_mapping(draw: Any, base: dict, nested: tuple[str, ...] = ()) -> Any:
     return d
 
 
-def _bytes_edit(data: bytes) -> Any:
-    return st.tuples(st.integers(0, max(len(data) - 1, 0)), st.integers(0, 255),
-                     st.sampled_from(["flip", "truncate", "insert"]))
+def _damaged(data: bytes) -> Any:
+    """``data`` with 1-4 bytes flipped, inserted or the rest cut off."""
+    edit = st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255),
+                     st.sampled_from(["flip", "cut", "insert"]))
+
+    def apply(edits: list[tuple[int, int, str]]) -> bytes:
+        out = bytearray(data)
+        for pos, byte, op in edits:
+            pos = min(pos, max(len(out) - 1, 0))
+            if op == "flip" and out:
+                out[pos] ^= byte
+            elif op == "cut":
+                del out[pos:]
+            else:
+                out.insert(pos, byte)
+        return bytes(out)
+
+    return st.lists(edit, min_size=1, max_size=4).map(apply)
 
 
-def _apply_edit(data: bytes, edit: tuple[int, int, str]) -> bytes:
-    pos, byte, op = edit
-    if op == "flip":
-        b = bytearray(data)
-        b[pos] ^= byte or 1
-        return bytes(b)
-    if op == "truncate":
-        return data[:pos]
-    return data[:pos] + bytes([byte]) + data[pos:]
+def _file_target(path: Path, inputs: Any, load: Callable[[Path], Any], n: int, limit: float,
+                 seed: int) -> Tally:
+    """Write each generated input (text or bytes) to ``path`` and run ``load`` on it."""
+    tally = Tally()
+
+    @given(inputs)
+    def check(content: str | bytes) -> None:
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8", errors="surrogateescape")
+        else:
+            path.write_bytes(content)
+        run_one(tally, path, load, content[-300:], limit)
+
+    _run(check, n, seed)
+    return tally
 
 
 # -- targets ----------------------------------------------------------------------------
@@ -231,8 +242,7 @@ def target_npy(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     @given(st.one_of(
         st.binary(max_size=600),
         arrays.map(save_array),
-        st.lists(_bytes_edit(real), min_size=1, max_size=4).map(
-            lambda eds: _fold(real, eds)),
+        _damaged(real),
         st.just(save_array(np.array([{"a": 1}], dtype=object))),
         st.builds(lambda t, j, s: save_array(np.full((t, j, 3), s, np.float32)),
                   st.integers(0, 40), st.sampled_from([0, 1, 21, 22, 23, 500]),
@@ -247,12 +257,6 @@ def target_npy(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     return tally
 
 
-def _fold(data: bytes, edits: list[tuple[int, int, str]]) -> bytes:
-    for e in edits:
-        data = _apply_edit(data, (min(e[0], max(len(data) - 1, 0)), e[1], e[2])) if data else data
-    return data
-
-
 def target_bvh(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     from motionlex.core.motion.files import load_motion_file
 
@@ -261,17 +265,10 @@ def target_bvh(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     motion_at = next(i for i, ln in enumerate(lines) if ln.startswith("MOTION"))
     lines = lines[:motion_at + 3 + 6]  # 6 frames are enough for the reader
     lines[motion_at + 1] = "Frames:\t6"
-    tally = Tally()
-
-    @given(st.one_of(mutated_lines(lines), mutated_lines(lines, 20), st.text(max_size=400),
-                     st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
-    def check(content: str) -> None:
-        path = tmp / "take.bvh"
-        path.write_text(content, encoding="utf-8", errors="surrogateescape")
-        run_one(tally, path, load_motion_file, content[-200:], limit)
-
-    _run(check, n, seed)
-    return tally
+    return _file_target(tmp / "take.bvh", st.one_of(
+        mutated_lines(lines), mutated_lines(lines, 20), st.text(max_size=400),
+        st.binary(max_size=300).map(lambda b: b.decode("latin-1"))), load_motion_file, n, limit,
+        seed)
 
 
 def target_captions(tmp: Path, n: int, limit: float, seed: int) -> Tally:
@@ -283,20 +280,9 @@ def target_captions(tmp: Path, n: int, limit: float, seed: int) -> Tally:
         st.tuples(st.text(min_size=1, max_size=30), st.text(max_size=10), NUMBERS.map(str),
                   NUMBERS.map(str)).map("#".join),
         st.text(max_size=60))
-    tally = Tally()
-
-    @given(st.one_of(st.lists(line, max_size=6).map("\n".join).map(str.encode),
-                     st.binary(max_size=200)))
-    def check(content: bytes) -> None:
-        path = tmp / "000001.txt"
-        try:
-            path.write_bytes(content)
-        except UnicodeEncodeError:
-            return
-        run_one(tally, path, read_captions, content[:200], limit)
-
-    _run(check, n, seed)
-    return tally
+    return _file_target(tmp / "000001.txt", st.one_of(
+        st.lists(line, max_size=6).map("\n".join), st.binary(max_size=200)), read_captions, n,
+        limit, seed)
 
 
 def _read_config() -> Callable[[Path], Any]:
@@ -310,40 +296,25 @@ def _read_config() -> Callable[[Path], Any]:
 def target_model_config(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     from motionlex.core.model.factory import model_config
 
-    read_config = _read_config()
     base = model_config("tiny").to_dict()
-    tally = Tally()
-
-    @given(st.one_of(mutated_mapping(base, ("text_random_init",)).map(json.dumps),
-                     JSON_VALUES.map(json.dumps), st.text(max_size=100)))
-    def check(content: str) -> None:
-        path = tmp / "config.json"
-        path.write_text(content, encoding="utf-8", errors="surrogateescape")
-        run_one(tally, path, read_config, content[:300], limit)
-
-    _run(check, n, seed)
-    return tally
+    return _file_target(tmp / "config.json", st.one_of(
+        mutated_mapping(base, ("text_random_init",)).map(json.dumps),
+        JSON_VALUES.map(json.dumps), st.text(max_size=100)), _read_config(), n, limit, seed)
 
 
 def target_train_yaml(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     from motionlex.core.train.train_config import load_train_config
 
-    base = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
-    tally = Tally()
+    text = (ROOT / "configs" / "tiny.yaml").read_text()
 
     def dump(d: Any) -> str:
         return yaml.safe_dump(d, sort_keys=False)
 
-    @given(st.one_of(mutated_mapping(base, ("phases", "objective", "model_overrides")).map(dump),
-                     JSON_VALUES.map(dump), st.text(max_size=150),
-                     mutated_lines((ROOT / "configs" / "tiny.yaml").read_text().splitlines())))
-    def check(content: str) -> None:
-        path = tmp / "train.yaml"
-        path.write_text(content, encoding="utf-8", errors="surrogateescape")
-        run_one(tally, path, load_train_config, content[:300], limit)
-
-    _run(check, n, seed)
-    return tally
+    nested = ("phases", "objective", "model_overrides")
+    return _file_target(tmp / "train.yaml", st.one_of(
+        mutated_mapping(yaml.safe_load(text), nested).map(dump), JSON_VALUES.map(dump),
+        st.text(max_size=150), mutated_lines(text.splitlines())), load_train_config, n, limit,
+        seed)
 
 
 def target_index_json(tmp: Path, n: int, limit: float, seed: int) -> Tally:
