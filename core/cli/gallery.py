@@ -13,23 +13,27 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
     from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
-    from motionlex.core.retrieval.index import IndexSettings
+    from motionlex.core.retrieval.index import MANIFEST, IndexSettings
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
+        raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
+                              "folder name (e.g. gallery.mlx) or an existing index")
     model, stats = load_checkpoint(args.checkpoint, args.device)
     if args.stats:
         stats = PatchStats.load(args.stats)
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
                              long_clips=args.long_clips, joints_dtype=args.joints_dtype)
-    out = Path(args.out)
     rep = build_index(
         model, args.data, out, patch_stats=stats, split=args.split,
-        settings=None if out.exists() else settings, batch_size=args.batch_size,
+        settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
         checkpoint=args.checkpoint, fusion_weight=checkpoint_fusion_weight(args.checkpoint),
         progress=not args.quiet,
     )
     idx = rep.index
     rate = rep.added / rep.seconds if rep.seconds > 0 else 0.0
-    print(f"{out}: {len(idx)} motions ({rep.added} encoded, {rep.kept} kept, "
+    resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
+    print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
           f"{len(rep.replaced)} replaced, {len(rep.skipped)} skipped), "
           f"{idx.size_bytes() / 2**20:.1f} MiB, {rate:.1f} motions/s")
     for name, why in rep.skipped[:20]:

@@ -21,6 +21,11 @@ from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
+INTERRUPT_HINTS = {
+    "index": " (the motions encoded so far are kept: run the same command again to continue)",
+}
+"""What Ctrl-C keeps, per command (said after "interrupted")."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
@@ -55,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.verbose:
             traceback.print_exc()
-        print(f"motionlex {args.command}: interrupted", file=sys.stderr)
+        hint = INTERRUPT_HINTS.get(args.command, "")
+        print(f"motionlex {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,7 +1,8 @@
 """Checkpoint directories: ``save_pretrained`` / ``from_pretrained`` of the motion-text model.
 
-Directory layout: ``config.json`` (:class:`~.config.MotionTextConfig`), ``model.safetensors``
-(tied weights once; safetensors metadata says whether the text backbone is included),
+Directory layout (file names and readers in :mod:`.folder`): ``config.json``
+(:class:`~.config.MotionTextConfig`), ``model.safetensors`` (tied weights once; safetensors
+metadata says whether the text backbone is included), ``checksums.json`` (its SHA-256),
 ``motion_encoder_config.json`` / ``text_encoder_config.json`` (backbone architectures, so
 loading needs no hub), ``tokenizer/``, and any extra JSON files (e.g. ``patch_stats.json``).
 With ``include_text_encoder=False`` the text backbone is left out and re-read on load from
@@ -27,22 +28,30 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.model.config import CONFIG_VERSION, MotionTextConfig
+from motionlex.core.model.folder import (
+    CONFIG_FILE,
+    MOTION_CONFIG_FILE,
+    RESERVED_NAMES,
+    TEXT_CONFIG_FILE,
+    TOKENIZER_DIR,
+    WEIGHTS_FILE,
+    build_from_json,
+    check_model_folder,
+    read_config,
+    read_header,
+    verify_weights,
+    write_checksums,
+    write_json,
+)
 from motionlex.core.model.motion_encoder import MotionEncoder
 from motionlex.core.model.text_encoder import TextEncoder
 
 logger = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-MOTION_CONFIG_FILE = "motion_encoder_config.json"
-TEXT_CONFIG_FILE = "text_encoder_config.json"
-TOKENIZER_DIR = "tokenizer"
-_RESERVED = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR}
 _EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 LEGACY_HEAD_PREFIX = "phase_heads."
 """Prefix of the phase-decoder tensors older checkpoints kept inside the model."""
@@ -51,35 +60,6 @@ LEGACY_HEAD_PREFIX = "phase_heads."
 def default_device() -> torch.device:
     """CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def read_config(path: Path) -> MotionTextConfig:
-    """Read a checkpoint's ``config.json``.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file is not readable JSON or not a valid config (the message names
-            the file).
-    """
-    if not path.is_file():
-        raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
-    try:
-        return MotionTextConfig.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError) as e:
-        raise ValueError(f"cannot read model config {path}: {e}") from e
-
-
-def _read_header(path: Path) -> tuple[dict[str, str], set[str]]:
-    """Metadata and tensor names of a safetensors file.
-
-    Raises:
-        ValueError: the file is not a readable safetensors file (the message names it).
-    """
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {}), set(f.keys())
-    except Exception as e:  # safetensors raises its own SafetensorError
-        raise ValueError(f"cannot read model weights {path}: {e}") from e
 
 
 _M = TypeVar("_M", bound="PretrainedMixin")
@@ -156,10 +136,10 @@ class PretrainedMixin:
         target = Path(directory)
         extras = dict(extra_json or {})
         for name, value in extras.items():
-            if not _EXTRA_NAME.match(name) or name in _RESERVED:
+            if not _EXTRA_NAME.match(name) or name in RESERVED_NAMES:
                 raise ValueError(
                     f"extra_json name {name!r} must be a plain '*.json' file name other than "
-                    f"{sorted(_RESERVED)}"
+                    f"{sorted(RESERVED_NAMES)}"
                 )
             try:
                 json.dumps(value)
@@ -198,20 +178,22 @@ class PretrainedMixin:
         if text_dropped:
             meta["text_encoder_sha256"] = self._text_fingerprint(text_dropped)
         with atomic_directory(target) as tmp:
-            _write_json(tmp / CONFIG_FILE, self.config.to_dict())
+            write_json(tmp / CONFIG_FILE, self.config.to_dict())
             motion_cfg = self.motion.backbone_config()
             if motion_cfg is not None:
-                _write_json(tmp / MOTION_CONFIG_FILE, motion_cfg)
-            _write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
+                write_json(tmp / MOTION_CONFIG_FILE, motion_cfg)
+            write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
             save_file(tensors, str(tmp / WEIGHTS_FILE), metadata=meta)
+            write_checksums(tmp)
             self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
             for name, value in extras.items():
-                _write_json(tmp / name, value)
+                write_json(tmp / name, value)
         size = (target / WEIGHTS_FILE).stat().st_size / 2**20
         logger.info("saved model to %s (%d tensors, %.1f MiB)", target, len(tensors), size)
         return target
 
-    def load_weights(self, directory: str | os.PathLike, *, text_source: str | None = None) -> None:
+    def load_weights(self, directory: str | os.PathLike, *, text_source: str | None = None,
+                     verify: bool = True) -> None:
         """Load ``model.safetensors`` of a checkpoint directory into this (already built) model.
 
         Every tensor of this model must be in the file, except those the checkpoint says it
@@ -221,16 +203,20 @@ class PretrainedMixin:
         Args:
             directory: a directory written by :meth:`save_pretrained`.
             text_source: only for the error message when the text backbone was left out.
+            verify: check the weights against ``checksums.json`` (:func:`verify_weights`).
 
         Raises:
             FileNotFoundError: no ``model.safetensors`` in ``directory``.
-            ValueError: missing, unexpected or mis-shaped tensors (listed), or a text backbone
-                that differs from the one the checkpoint was saved with.
+            ValueError: weights that do not match their checksum, missing, unexpected or
+                mis-shaped tensors (listed), or a text backbone that differs from the one the
+                checkpoint was saved with.
         """
         path = Path(directory) / WEIGHTS_FILE
         if not path.is_file():
             raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
-        meta, file_keys = _read_header(path)
+        if verify:
+            verify_weights(directory)
+        meta, file_keys = read_header(path)
         text_mode = meta.get("text_encoder_included", "true")
         state, text_keys = self._key_groups()
         if text_mode == "partial":
@@ -292,53 +278,37 @@ class PretrainedMixin:
             The model in eval mode.
 
         Raises:
-            FileNotFoundError: the directory or one of its files is missing.
-            ValueError: another config version, unknown config keys, missing/unexpected/
-                mis-shaped tensors (listed), or base text weights that differ from the saved
-                fingerprint.
+            NotAModelFolderError: the directory or one of its files is missing
+                (:func:`check_model_folder`).
+            ValueError: another config version, unknown, missing or mistyped config keys,
+                weights that differ from their checksum, missing/unexpected/mis-shaped
+                tensors (listed), or base text weights that differ from the saved fingerprint.
         """
         from transformers import AutoTokenizer  # heavy: keeps --help fast
 
-        root = Path(directory)
-        for p in (
-            root,
-            root / CONFIG_FILE,
-            root / WEIGHTS_FILE,
-            root / TEXT_CONFIG_FILE,
-            root / TOKENIZER_DIR,
-        ):
-            if not p.exists():
-                raise FileNotFoundError(f"model checkpoint incomplete: {p} not found")
+        root = check_model_folder(directory)
         config = read_config(root / CONFIG_FILE)
-        meta, _ = _read_header(root / WEIGHTS_FILE)
+        verify_weights(root)  # before the header is parsed: flipped bytes get their own message
+        meta, _ = read_header(root / WEIGHTS_FILE)
         text_included = meta.get("text_encoder_included", "true") == "true"
         tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
         if config.motion_backend == "vit":
-            mcfg = root / MOTION_CONFIG_FILE
-            if not mcfg.exists():
-                raise FileNotFoundError(f"model checkpoint incomplete: {mcfg} not found")
-            motion = MotionEncoder.from_vit_config(json.loads(mcfg.read_text()))
+            mcfg = check_model_folder(root, also=(MOTION_CONFIG_FILE,)) / MOTION_CONFIG_FILE
+            motion = build_from_json(mcfg, MotionEncoder.from_vit_config)
         else:
             motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size)
         if text_included:
-            text = TextEncoder.from_config_dict(
-                json.loads((root / TEXT_CONFIG_FILE).read_text()),
-                tokenizer,
-                max_length=config.max_text_length,
-            )
+            text = build_from_json(root / TEXT_CONFIG_FILE, lambda d: TextEncoder.from_config_dict(
+                d, tokenizer, max_length=config.max_text_length))
         else:
             text = TextEncoder.from_pretrained(  # the checkpoint's tokenizer, loaded once
                 text_source or config.text_model, max_length=config.max_text_length,
                 tokenizer=tokenizer,
             )
         model = cls(config, motion=motion, text=text)  # type: ignore[call-arg]
-        model.load_weights(root, text_source=text_source)
+        model.load_weights(root, text_source=text_source, verify=False)
         model.to(torch.device(device) if device is not None else default_device())
         return model.eval()
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _listing(items: Sequence[str], limit: int = 20) -> str:

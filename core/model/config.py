@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,14 @@ logger = logging.getLogger(__name__)
 
 CONFIG_VERSION = 1
 """Version of :class:`MotionTextConfig`; checkpoints of another version are refused."""
+
+OPTIONAL_KEYS: dict[int, frozenset[str]] = {
+    1: frozenset({"lexical_vocabulary", "text_trainable_layers"}),
+}
+"""Keys a ``config.json`` of each version may lack: they were added during that version's
+life, and their defaults (``"all"``, ``-1``) are what the models saved without them did.
+Every other key must be present (a missing one would load on a default that contradicts
+the weights). A key added from now on bumps :data:`CONFIG_VERSION`."""
 
 LEXICAL_VOCABULARIES = ("all", "corpus")
 """Allowed values of ``MotionTextConfig.lexical_vocabulary``."""
@@ -39,6 +49,10 @@ LEGACY_LOSS_KEYS = frozenset({
     "flops_warmup_steps",
 })
 """Training settings that older ``config.json`` files carry; dropped on load."""
+
+_POSITIVE = ("max_frames", "num_parts", "points_per_part", "patch_size", "motion_hidden_size",
+             "motion_layers", "motion_heads", "motion_intermediate_size", "max_text_length",
+             "embed_dim")
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,14 @@ class MotionTextConfig:
     motion_lexical_tokens: str = "patches"
 
     def __post_init__(self) -> None:
-        problems = []
+        problems = [
+            f"{k} must be a positive integer, not {getattr(self, k)!r}" for k in _POSITIVE
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1
+        ]
+        if problems:  # the checks below divide by these
+            raise ValueError("invalid MotionTextConfig: " + "; ".join(problems))
+        if not 0.0 <= self.motion_dropout < 1.0:
+            problems.append(f"motion_dropout must be in [0, 1), not {self.motion_dropout}")
         if (
             self.max_frames % self.patch_size
             or (self.num_parts * self.points_per_part) % self.patch_size
@@ -129,8 +150,6 @@ class MotionTextConfig:
             problems.append(f"lexical_similarity must be one of {LEXICAL_SIMILARITIES}")
         if not 0 < self.logit_scale_init <= self.logit_scale_max:
             problems.append("need 0 < logit_scale_init <= logit_scale_max")
-        if self.embed_dim < 1:
-            problems.append(f"embed_dim must be positive, not {self.embed_dim}")
         if problems:
             raise ValueError("invalid MotionTextConfig: " + "; ".join(problems))
 
@@ -151,11 +170,15 @@ class MotionTextConfig:
         with a debug log.
 
         Raises:
-            ValueError: no or another ``version``, or keys this version does not know.
+            ValueError: not a mapping, no or another ``version``, keys this version does not
+                know, missing keys (all but :data:`OPTIONAL_KEYS` of its version; listed), or
+                values of the wrong type (key, expected and actual type named).
         """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a model config must be a JSON object, not {type(data).__name__}")
         data = dict(data)
         version = data.get("version")
-        if version != CONFIG_VERSION:
+        if version != CONFIG_VERSION or isinstance(version, bool):
             raise ValueError(
                 f"config version {version!r}; this motionlex reads version {CONFIG_VERSION} "
                 "(re-train or convert the checkpoint)"
@@ -169,4 +192,70 @@ class MotionTextConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; known keys: {sorted(known)}")
+        missing = sorted(known - set(data) - OPTIONAL_KEYS.get(CONFIG_VERSION, frozenset()))
+        if missing:
+            raise ValueError(f"missing config keys {missing} (a version {CONFIG_VERSION} config "
+                             "has them all; their defaults could contradict the weights)")
+        check_types(cls, data)
         return cls(**data)
+
+
+def _type_name(tp: Any) -> str:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " or ".join("None" if a is type(None) else _type_name(a) for a in args)
+    if dataclasses.is_dataclass(tp):
+        return "mapping"
+    origin = typing.get_origin(tp) or tp
+    return {tuple: "list", dict: "mapping"}.get(origin, getattr(origin, "__name__", str(tp)))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether a JSON/YAML value fits a field's type (ints pass for floats, never bools)."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if (origin or tp) in (dict, Mapping) or dataclasses.is_dataclass(tp):
+        return isinstance(value, (Mapping, tp) if dataclasses.is_dataclass(tp) else Mapping)
+    if (origin or tp) in (tuple, list):
+        items = typing.get_args(tp)
+        return isinstance(value, (list, tuple)) and (
+            not items or items[0] is Any or all(_matches(v, items[0]) for v in value))
+    return True
+
+
+def check_types(cls: type, data: Mapping[str, Any]) -> None:
+    """Check the values of a config dict against the field types of dataclass ``cls``.
+
+    Args:
+        cls: a config dataclass (its annotations are resolved with ``get_type_hints``).
+        data: field name -> value as read from JSON or YAML; unknown keys are ignored here.
+
+    Raises:
+        ValueError: every wrong value, each naming the key, the expected type and the
+            value's type and value (e.g. ``embed_dim must be int, got str '256'``).
+    """
+    hints = typing.get_type_hints(cls)
+    problems = [
+        f"{k} must be {_type_name(hints[k])}, got {type(v).__name__} {_short(v)}"
+        for k, v in data.items() if k in hints and not _matches(v, hints[k])
+    ]
+    if problems:
+        raise ValueError(f"wrong value types in {cls.__name__}: " + "; ".join(problems))
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

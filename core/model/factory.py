@@ -17,8 +17,10 @@ from typing import Any
 
 import torch
 
+from motionlex.core.atomic import recover_directory
 from motionlex.core.model.checkpoint import default_device
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.folder import STATS_FILE, check_model_folder
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
 from motionlex.core.patches import PatchStats
@@ -147,13 +149,18 @@ def load_checkpoint(
     Returns:
         ``(model in eval mode, patch statistics)``.
 
+    A replacement of the folder that was interrupted (a killed ``save_pretrained``) is
+    finished or undone first (:func:`~motionlex.core.atomic.recover_directory`).
+
     Raises:
-        FileNotFoundError: the directory, a model file or ``patch_stats.json`` is missing.
+        NotAModelFolderError: (a ``FileNotFoundError``) the path is missing, not a folder, or
+            lacks ``config.json``, ``model.safetensors``, ``patch_stats.json`` or another model
+            file: one message, naming what a model folder holds.
         ValueError: an unreadable or invalid checkpoint (the message names the file; see
-            ``MotionTextModel.from_pretrained``).
+            ``MotionTextModel.from_pretrained``), e.g. weights that fail their checksum.
     """
     root = Path(checkpoint)
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoint directory not found: {root}")
-    stats = PatchStats.load(root / "patch_stats.json")
+    recover_directory(root)
+    check_model_folder(root, need_stats=True)
+    stats = PatchStats.load(root / STATS_FILE)
     return MotionTextModel.from_pretrained(root, device=device), stats

@@ -2,15 +2,18 @@
 
 :func:`build_steps` is the build as a generator of progress ``(done, total)`` (motions
 read so far): the CLI drains it with a tqdm bar (:func:`build_index`), the explorer's worker
-drives it on its thread and cancels it by closing the generator between batches (nothing
-is written then). :func:`.index_writer.write_index` writes the on-disk format of :mod:`.index`; the
-explorer's cache rules for indexes built from dataset folders are
+drives it on its thread and cancels it by closing the generator between batches (the index
+is not written then). Each encoded batch is kept in a hidden work folder next to the index
+(:mod:`.build_work`), so a build that was interrupted or cancelled continues where it
+stopped when it is run again. :func:`.index_writer.write_index` writes the on-disk format
+of :mod:`.index`; the explorer's cache rules for indexes built from dataset folders are
 :func:`cached_index_path` and :func:`gallery_index_path`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -28,6 +31,7 @@ from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.build_work import BuildWork, NewItems, work_key
 from motionlex.core.retrieval.embed import encode_motions
 from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint, stats_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
@@ -50,7 +54,8 @@ BuildSteps = Generator[tuple[int, int], None, "BuildReport"]
 
 
 class BuildCancelled(Exception):
-    """An index build stopped by its progress callback; nothing was written."""
+    """An index build stopped by its progress callback; no index was written (the batches
+    encoded so far are kept for the next build)."""
 
 
 @dataclass
@@ -64,6 +69,8 @@ class BuildReport:
         replaced: ids re-encoded because their source file changed.
         skipped: ``(id or file, reason)`` of motions left out.
         seconds: wall time of the encoding.
+        resumed: of ``added``, motions restored from an interrupted build's saved work
+            (:mod:`.build_work`) instead of being encoded again.
     """
 
     index: GalleryIndex
@@ -72,23 +79,7 @@ class BuildReport:
     replaced: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-
-
-@dataclass
-class _NewItems:
-    """Encoded motions waiting to be written."""
-
-    ids: list[str] = field(default_factory=list)
-    captions: list[list[str]] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    source_sha256: list[str] = field(default_factory=list)
-    datasets: list[str] = field(default_factory=list)
-    meta: list[dict] = field(default_factory=list)
-    fps: list[float] = field(default_factory=list)
-    joints: list[np.ndarray] = field(default_factory=list)
-    skeletons: list[Skeleton] = field(default_factory=list)
-    dense: list[np.ndarray] = field(default_factory=list)
-    lexical: list[sp.csr_matrix] = field(default_factory=list)
+    resumed: int = 0
 
 
 def build_steps(
@@ -114,7 +105,10 @@ def build_steps(
     The whole read-modify-write holds the index's lock (:func:`lock_steps`), so a second
     build of the same index waits for the first (yielding ``(0, 0)``, a cancel point, every
     0.2 s) instead of dropping its motions; a swap interrupted by a killed build is settled
-    first (:func:`recover_directory`).
+    first (:func:`recover_directory`). Every encoded batch is saved in ``.NAME.work/`` next
+    to ``out`` (:class:`~.build_work.BuildWork`); a rerun after an interruption, with the
+    same model, statistics, settings, batch size and files, restores those batches and
+    encodes only the rest (the index equals an uninterrupted build's).
 
     Args:
         model: the :class:`~.model.MotionTextModel`.
@@ -133,7 +127,8 @@ def build_steps(
     Yields:
         ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
         more (``(total, total)``) before writing: each is a cancel point (closing the
-        generator there writes nothing); ``(0, 0)`` while waiting for another build.
+        generator there writes no index, and keeps the batches encoded so far for the next
+        build); ``(0, 0)`` while waiting for another build.
 
     Returns:
         A :class:`BuildReport` (the generator's value).
@@ -145,7 +140,11 @@ def build_steps(
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
             by another model or with other patch statistics, or with other settings.
         DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
+        FileExistsError: ``out`` is a file (an empty folder is fine: the index is built there).
     """
+    if Path(out).exists() and not Path(out).is_dir():
+        raise FileExistsError(f"cannot build a gallery index at {out}: it is a file, and an "
+                              "index is a folder")
     waiting = lock_steps(out, lock_timeout)
     while True:  # another build of ``out``: wait, yielding cancel points
         try:
@@ -170,7 +169,9 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     target = Path(out)
     t0 = time.perf_counter()
     old: GalleryIndex | None = None
-    if target.exists():
+    if target.is_dir() and not any(target.iterdir()):
+        logger.info("%s is an empty folder: building a new index there", target)
+    elif target.exists():
         old = GalleryIndex.load(target, model)
         if settings is not None and settings != old.settings:
             raise IndexMismatchError(f"{target} was built with settings {old.settings}; "
@@ -207,54 +208,63 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
                 drop.add(row)
             todo.append((ds, rec, source, sha))
 
-    new = _NewItems()
+    new = NewItems()
     replaced = [old.ids[i] for i in sorted(drop)] if old is not None else []
     skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)
     batch: list[tuple[Motion, Any, str, str, str]] = []
+    model_hash = model_fingerprint(model) if old is None else old.model_hash
+    work = BuildWork(target, work_key(
+        model=model_hash, stats=stats_fingerprint(patch_stats), settings=settings.to_dict(),
+        batch_size=batch_size, old=None if old is None else old.manifest["files"],
+        todo=[(source, sha, Path(ds.root).resolve().name, rec.id)
+              for ds, rec, source, sha in todo]))
+    load_skipped: list[tuple[str, str]] = []  # motions that could not be read
+    chunk = [0, 0]  # todo range of the batch being filled, and its first load_skipped entry
 
-    def flush() -> None:
+    def flush(end: int) -> None:
         if not batch:
             return
         d, lex = encode_batch(model, [(m.joints, m.skeleton) for m, *_ in batch],
                               patch_stats, settings, batch_size)
+        first = len(new.ids)
         new.dense.append(d)
         new.lexical.append(lex)
         for m, rec, source, sha, dataset in batch:
-            item_id = _unique_id(f"{dataset}/{rec.id}", taken)
-            new.ids.append(item_id)
-            new.captions.append([c.text for c in rec.captions])
-            new.sources.append(source)
-            new.source_sha256.append(sha)
-            new.datasets.append(dataset)
-            new.meta.append(dict(rec.meta))
-            new.fps.append(float(m.fps))
-            new.joints.append(m.joints)
-            new.skeletons.append(m.skeleton)
+            new.add(f"{dataset}/{rec.id}", [c.text for c in rec.captions], source, sha,
+                    dataset, dict(rec.meta), m.fps, m.joints, m.skeleton, taken)
+        work.save(chunk[0], end, new, first, load_skipped[chunk[1]:])
+        chunk[:] = [end, len(load_skipped)]
         batch.clear()
 
     if old is not None:  # ids of re-encoded rows become free again
         taken -= {old.ids[i] for i in drop}
-    for done, (ds, rec, source, sha) in enumerate(todo):
-        if done % batch_size == 0:
+    resume = work.restore(new, load_skipped, taken) if todo else 0
+    resumed, chunk[:] = len(new.ids), [resume, len(load_skipped)]
+    for done in range(resume, len(todo)):
+        ds, rec, source, sha = todo[done]
+        if done == resume or done % batch_size == 0:
             yield done, len(todo)
         try:
             motion = ds.load_motion(rec)
         except (MotionFileError, ValueError) as e:
-            report_skipped.append((rec.id, str(e)))
+            load_skipped.append((rec.id, str(e)))
             logger.warning("skipping %s: %s", rec.path, e)
             continue
         batch.append((motion, rec, source, sha, Path(ds.root).resolve().name))
         if len(batch) >= batch_size:
-            flush()
-    flush()
+            flush(done + 1)
+    flush(len(todo))
     yield len(todo), len(todo)
     seconds = time.perf_counter() - t0
+    report_skipped += load_skipped
 
     if old is not None and not new.ids and not drop:
         logger.info("%s is up to date (%d motions)", target, len(old))
+        work.discard()
         return BuildReport(old, 0, len(old), [], report_skipped, seconds)
     keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
     if not keep and not new.ids:
+        work.discard()
         raise ValueError(f"no usable motion in {[str(d) for d in data]} (split {split!r})")
 
     sk_ids = {s: i for i, s in enumerate(skeleton_list)}
@@ -288,26 +298,40 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     fw = fusion_weight if fusion_weight is not None else (
         old.fusion_weight if old is not None else DEFAULT_FUSION_WEIGHT)
     model_info = {
-        "sha256": model_fingerprint(model) if old is None else old.model_hash,
+        "sha256": model_hash,
         "name": str(model.config.name),
         "embed_dim": int(model.config.embed_dim),
         "lexical_similarity": similarity,
         "checkpoint": str(Path(checkpoint).resolve()) if checkpoint else (
             old.checkpoint if old is not None else None),
     }
-    write_index(
-        target,
-        dense=np.concatenate(dense_parts + new.dense),
-        lexical=sp.vstack(lex_parts + new.lexical, format="csr"),
-        items=items, joints=joints, num_frames=np.asarray(num_frames),
-        fps=np.asarray(fps), skeleton_ids=np.asarray([remap[s] for s in skel]),
-        skeletons=[skeleton_list[s] for s in used], patch_stats=patch_stats,
-        vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
-        fusion_weight=fw,
-    )
+    before = None if old is None else old.manifest
+    try:
+        write_index(
+            target,
+            dense=np.concatenate(dense_parts + new.dense),
+            lexical=sp.vstack(lex_parts + new.lexical, format="csr"),
+            items=items, joints=joints, num_frames=np.asarray(num_frames),
+            fps=np.asarray(fps), skeleton_ids=np.asarray([remap[s] for s in skel]),
+            skeletons=[skeleton_list[s] for s in used], patch_stats=patch_stats,
+            vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
+            fusion_weight=fw,
+        )
+    finally:  # the work is done once the new index is in place (even if the swap was
+        # interrupted after its commit point); otherwise it is kept for the next build
+        if _manifest(target) != before:
+            work.discard()
     del old
     index = GalleryIndex.load(target, verify=False)
-    return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds)
+    return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
+                       resumed)
+
+
+def _manifest(target: Path) -> dict | None:
+    try:
+        return json.loads((target / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
@@ -360,7 +384,7 @@ def build_index(
         model / data / out / kwargs: as :func:`build_steps`.
         progress: tqdm bar over the motions read.
         callback: ``callback(done, total) -> keep_going`` at each progress step; returning
-            False cancels the build with :class:`BuildCancelled` and writes nothing.
+            False cancels the build with :class:`BuildCancelled` and writes no index.
 
     Returns:
         A :class:`BuildReport`.
@@ -384,14 +408,6 @@ def build_index(
                 raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
     finally:
         bar.close()
-
-
-def _unique_id(base: str, taken: set[str]) -> str:
-    item_id, k = base, 2
-    while item_id in taken:
-        item_id, k = f"{base}~{k}", k + 1
-    taken.add(item_id)
-    return item_id
 
 
 def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:

@@ -59,6 +59,11 @@ from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
 from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
+from motionlex.core.retrieval.index_checks import (
+    items_problems,
+    manifest_problems,
+    string_list_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +174,10 @@ class GalleryIndex:
         self.inverted = _load_sparse(path / "inverted.npz", "csc")
         self._lexical: sp.csr_matrix | None = None
         items = _load_json(path / "items.json")
+        problems = items_problems(items)
+        if problems:
+            raise GalleryIndexError(f"{path / 'items.json'}: malformed items: "
+                                    + "; ".join(problems))
         try:
             self.ids: list[str] = list(items["ids"])
             self.captions: list[list[str]] = [list(c) for c in items["captions"]]
@@ -181,11 +190,19 @@ class GalleryIndex:
                 self.num_frames = z["num_frames"].astype(np.int64)
                 self.skeleton_ids = z["skeleton"].astype(np.int64)
                 self.joint_offsets = z["joint_offsets"].astype(np.int64)
-            self.skeletons = [Skeleton.from_dict(d) for d in _load_json(path / "skeletons.json")]
+            skeletons = _load_json(path / "skeletons.json")
+            if not isinstance(skeletons, list):
+                raise TypeError(f"skeletons.json is a {type(skeletons).__name__}, not a list")
+            self.skeletons = [Skeleton.from_dict(d) for d in skeletons]
             self.patch_stats = PatchStats.from_dict(_load_json(path / "patch_stats.json"))
-            self.vocabulary: list[str] = list(_load_json(path / "vocabulary.json"))
-        except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise GalleryIndexError(f"{path}: malformed index ({e})") from e
+            vocabulary = _load_json(path / "vocabulary.json")
+            problem = string_list_problem(vocabulary, "vocabulary.json")
+            if problem:
+                raise TypeError(problem)
+            self.vocabulary: list[str] = vocabulary
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError,
+                zipfile.BadZipFile) as e:
+            raise GalleryIndexError(f"{path}: malformed index ({type(e).__name__}: {e})") from e
         self._joints = _load_npy(path / "joints.npy", mmap=True)
         self._positions = {k: i for i, k in enumerate(self.ids)}
         if check:
@@ -252,10 +269,14 @@ class GalleryIndex:
         if manifest.get("version") != INDEX_VERSION:
             raise GalleryIndexError(f"{mpath}: index version {manifest.get('version')!r}; this "
                                     f"motionlex reads version {INDEX_VERSION} (rebuild it)")
-        files = manifest.get("files", {})
-        missing = sorted(set(DATA_FILES) - set(files))
-        if missing:
-            raise GalleryIndexError(f"{mpath}: manifest lists no entry for {missing}")
+        problems = manifest_problems(manifest, DATA_FILES)
+        if problems:
+            raise GalleryIndexError(f"{mpath}: malformed manifest: " + "; ".join(problems))
+        try:
+            IndexSettings.from_dict(manifest.get("settings", {}))
+        except ValueError as e:
+            raise GalleryIndexError(f"{mpath}: malformed manifest: {e}") from e
+        files = manifest["files"]
         for name, info in sorted(files.items()):
             f = root / name
             if not f.is_file():

@@ -6,14 +6,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from motionlex.core.model.config import LEGACY_LOSS_KEYS
+from motionlex.core.model.config import LEGACY_LOSS_KEYS, MotionTextConfig, check_types
 from motionlex.core.train.objectives import PHASES, ObjectiveConfig
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,11 @@ class TrainConfig:
         ``export_phase_heads`` is dropped (the model no longer holds phase decoders).
 
         Raises:
-            ValueError: unknown keys or an unknown phase name.
+            ValueError: not a mapping, unknown keys, an unknown phase name, or a value of the
+                wrong type (key, expected and actual type named; phases as ``phases[i].key``).
         """
+        if not isinstance(d, Mapping):
+            raise ValueError(f"a training config must be a mapping, not {type(d).__name__}")
         d = dict(d)
         for key in sorted(set(d) & LEGACY_TRAIN_KEYS):
             logger.debug("training config: dropped legacy key %r", key)
@@ -137,6 +140,7 @@ class TrainConfig:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown training config keys {unknown}; known: {sorted(known)}")
+        check_types(cls, {k: v for k, v in d.items() if k != "phases"})
         overrides = dict(d.get("model_overrides") or {})
         objective = dict(d.get("objective") or {})
         moved = sorted(set(overrides) & LEGACY_LOSS_KEYS)
@@ -145,17 +149,51 @@ class TrainConfig:
                         "objective", moved)
             for k in moved:
                 objective.setdefault(k, overrides.pop(k))
+        arch = {f.name for f in fields(MotionTextConfig)}
+        if sorted(set(overrides) - arch):
+            raise ValueError(f"unknown model_overrides keys {sorted(set(overrides) - arch)}; "
+                             f"known: {sorted(arch)}")
+        check_types(MotionTextConfig, overrides)
+        check_types(ObjectiveConfig, objective)
         phases = []
-        for p in d.get("phases", [{"name": "lexcmlp"}]):
-            p = {"name": p} if isinstance(p, str) else dict(p)
-            if p.get("name") not in PHASES:
-                raise ValueError(f"unknown phase {p.get('name')!r}; known: {list(PHASES)}")
-            phases.append(PhaseConfig(**p))
+        listed = d.get("phases", [{"name": "lexcmlp"}])
+        if not isinstance(listed, (list, tuple)):
+            raise ValueError(f"phases must be a list of phase names or mappings, got "
+                             f"{type(listed).__name__} {listed!r:.40}")
+        for i, p in enumerate(listed):
+            phases.append(_phase(i, p))
         d["phases"] = tuple(phases)
         d["text_corpora"] = tuple(d.get("text_corpora", ()))
         d["model_overrides"] = overrides
         d["objective"] = ObjectiveConfig.from_dict(objective)
         return cls(**d)
+
+
+def _phase(i: int, p: Any) -> PhaseConfig:
+    """``phases[i]`` of a config: a phase name or a mapping of :class:`PhaseConfig` fields.
+
+    Raises:
+        ValueError: another type, unknown keys, an unknown phase or wrong value types.
+    """
+    p = {"name": p} if isinstance(p, str) else p
+    if not isinstance(p, Mapping):
+        raise ValueError(f"phases[{i}] must be a phase name or a mapping, got "
+                         f"{type(p).__name__} {p!r:.40}")
+    known = {f.name for f in fields(PhaseConfig)}
+    unknown = sorted(set(p) - known)
+    if unknown:
+        raise ValueError(f"unknown keys {unknown} in phases[{i}]; known: {sorted(known)}")
+    if p.get("name") not in PHASES:
+        raise ValueError(f"unknown phase {p.get('name')!r} in phases[{i}]; known: "
+                         f"{list(PHASES)}")
+    try:
+        check_types(PhaseConfig, p)
+    except ValueError as e:
+        raise ValueError(f"phases[{i}]: {e}") from e
+    bad = [k for k in ("max_steps", "batch_size", "val_every") if k in p and p[k] < 1]
+    if bad:
+        raise ValueError(f"phases[{i}]: {', '.join(bad)} must be >= 1")
+    return PhaseConfig(**p)
 
 
 def _coerce(value: str) -> Any:
@@ -177,29 +215,72 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
     ``objective.flops_max_weight=0.01``); ``phases.N.key`` into the N-th phase.
 
     Raises:
-        FileNotFoundError: no such config file. ValueError: a malformed override or key.
+        FileNotFoundError: no such config file.
+        ValueError: a YAML syntax error (file, line and column named), a malformed override,
+            or a bad key or value (see :meth:`TrainConfig.from_dict`; the file is named).
     """
-    d: dict = {}
+    d: Any = {}
+    source = "training config"
     if path is not None:
         path = Path(path)
+        source = f"training config {path}"
         if not path.is_file():
             raise FileNotFoundError(f"training config not found: {path}")
-        d = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(d, dict):
-            raise ValueError(f"{path}: a training config must be a YAML mapping")
+        d = _read_yaml(path)
     for ov in overrides:
-        if "=" not in ov:
-            raise ValueError(f"override {ov!r} is not key=value")
-        key, value = ov.split("=", 1)
-        parts = key.split(".")
-        target: Any = d
+        _apply_override(d, ov)
+    try:
+        return TrainConfig.from_dict(d)
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from e
+
+
+def _read_yaml(path: Path) -> dict:
+    """The mapping in a YAML file.
+
+    Raises:
+        ValueError: unreadable text, a YAML syntax error (line and column) or not a mapping.
+    """
+    try:
+        d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise ValueError(f"training config {path}: not UTF-8 text ({e})") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or e
+        raise ValueError(f"training config {path}: invalid YAML{where}: {problem}") from e
+    except RecursionError as e:
+        raise ValueError(f"training config {path}: nested too deeply") from e
+    if not isinstance(d, dict):
+        raise ValueError(f"{path}: a training config must be a YAML mapping")
+    return d
+
+
+def _apply_override(d: dict, ov: str) -> None:
+    """Apply one ``key=value`` override to a config dict in place.
+
+    Raises:
+        ValueError: not ``key=value``, a path through a non-container, a bad list index.
+    """
+    if "=" not in ov:
+        raise ValueError(f"override {ov!r} is not key=value")
+    key, value = ov.split("=", 1)
+    parts = key.split(".")
+    target: Any = d
+    try:
+        parsed = _coerce(value)
+    except yaml.YAMLError as e:
+        problem = getattr(e, "problem", None) or e
+        raise ValueError(f"override {ov!r}: invalid YAML value: {problem}") from e
+    try:
         for p in parts[:-1]:
-            if isinstance(target, list):
-                target = target[int(p)]
-            else:
-                target = target.setdefault(p, {})
+            target = target[int(p)] if isinstance(target, list) else target.setdefault(p, {})
         if isinstance(target, list):
-            target[int(parts[-1])] = _coerce(value)
+            target[int(parts[-1])] = parsed
+        elif isinstance(target, dict):
+            target[parts[-1]] = parsed
         else:
-            target[parts[-1]] = _coerce(value)
-    return TrainConfig.from_dict(d)
+            raise TypeError(f"{type(target).__name__} {target!r:.40} has no keys")
+    except (ValueError, IndexError, TypeError, AttributeError) as e:
+        raise ValueError(f"override {ov!r} does not fit the config: {e}") from e

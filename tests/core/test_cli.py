@@ -73,7 +73,7 @@ def test_words_errors(tmp_path, capsys):
     assert main(["words", "walks", "--motion", "x.npy"]) == 2
     assert main(["words", "walks", "-k", "0"]) == 2
     assert main(["words", "walks", "--checkpoint", str(tmp_path / "none")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "none is not a motionlex model folder (no such folder)" in capsys.readouterr().err
 
 
 BANDAI_IDS = ["bn2_wave-right-hand_normal_001", "bn2_walk_normal_001"]
@@ -218,3 +218,69 @@ def test_train_refuses_max_steps_zero(capsys):
               "--max-steps", "0"])
     assert e.value.code == 2
     assert "must be >= 1" in capsys.readouterr().err
+
+
+def test_index_out_pointing_at_a_file_is_one_line(repo_root, shared_data, tmp_path, capsys,
+                                                  monkeypatch):
+    """Issue 15: ``--out`` naming an existing regular file said 'gallery index not found'."""
+    import motionlex.core.model.factory as factory
+
+    monkeypatch.setattr(factory, "load_checkpoint", lambda *a: pytest.fail("model loaded"))
+    out = tmp_path / "notes.txt"
+    out.write_text("not an index")
+    assert main(["index", "--checkpoint", str(repo_root / "resources" / "default_model"),
+                 "--data", str(shared_data / "humanml3d_samples"), "--out", str(out),
+                 "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert f"--out {out} is a file" in err and out.read_text() == "not an index"
+
+
+def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, tmp_path,
+                                                       capsys, monkeypatch):
+    out = tmp_path / "empty"
+    out.mkdir()
+    args = ["index", "--checkpoint", str(repo_root / "resources" / "default_model"), "--data",
+            str(shared_data / "humanml3d_samples"), "--out", str(out), "-q"]
+    import motionlex.core.retrieval.build as build
+
+    real = build.encode_batch
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "encode_batch", interrupted)
+    assert main(args + ["--batch-size", "2"]) == 130
+    assert "interrupted (the motions encoded so far are kept" in capsys.readouterr().err
+    monkeypatch.setattr(build, "encode_batch", real)
+    assert main(args) == 0
+    assert "7 motions (7 encoded" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["empty folder", "no stats", "config type", "flipped"])
+def test_bad_model_folders_give_one_line(repo_root, tmp_path, capsys, damage):
+    """One line naming the file for every way a model folder can be wrong (issue 15 item 3:
+    one 'not a model folder' message; defect 6: flipped weight bytes, wrong config types)."""
+    import json
+
+    ckpt = tmp_path / "model"
+    if damage == "empty folder":
+        ckpt.mkdir()
+    else:
+        shutil.copytree(repo_root / "resources" / "default_model", ckpt)
+    if damage == "no stats":
+        (ckpt / "patch_stats.json").unlink()
+    elif damage == "config type":
+        cfg = json.loads((ckpt / "config.json").read_text())
+        cfg["embed_dim"] = "256"
+        (ckpt / "config.json").write_text(json.dumps(cfg))
+    elif damage == "flipped":
+        data = bytearray((ckpt / "model.safetensors").read_bytes())
+        data[len(data) // 3] ^= 0x10
+        (ckpt / "model.safetensors").write_bytes(bytes(data))
+    assert main(["words", "walks", "--checkpoint", str(ckpt)]) == 2
+    err = _one_error_line(capsys)
+    expected = {"empty folder": f"{ckpt} is not a motionlex model folder",
+                "no stats": "(missing patch_stats.json): a model folder holds config.json",
+                "config type": f"{ckpt / 'config.json'}: wrong value types",
+                "flipped": f"{ckpt / 'model.safetensors'}: SHA-256"}[damage]
+    assert expected in err, err

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from motionlex.core.model.factory import create_model, model_config
+from motionlex.core.model.folder import write_checksums
 from motionlex.core.model.model import MotionTextModel
 
 
@@ -106,6 +107,7 @@ def _rewrite_weights(path: Path, edit) -> None:
     tensors = load_file(str(path))
     edit(tensors)
     save_file(tensors, str(path), metadata=meta)
+    write_checksums(path.parent)  # an edit its writer meant: the checksum follows
 
 
 def test_load_lists_missing_and_unexpected_tensors(tiny: MotionTextModel, tmp_path: Path) -> None:
@@ -135,11 +137,11 @@ def test_load_lists_shape_mismatch(tiny: MotionTextModel, tmp_path: Path) -> Non
 
 
 def test_load_rejects_missing_files(tiny: MotionTextModel, tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="nothing is not a motionlex model folder"):
         MotionTextModel.from_pretrained(tmp_path / "nothing", device="cpu")
     tiny.save_pretrained(tmp_path / "c")
     (tmp_path / "c" / "model.safetensors").unlink()
-    with pytest.raises(FileNotFoundError, match="model.safetensors not found"):
+    with pytest.raises(FileNotFoundError, match=r"\(missing model.safetensors\)"):
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
 
 
@@ -261,6 +263,7 @@ def test_unreadable_files_give_an_error_naming_the_file(
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
     tiny.save_pretrained(tmp_path / "d")
     (tmp_path / "d" / "model.safetensors").write_bytes(b"garbage")
+    (tmp_path / "d" / "checksums.json").unlink()  # an older folder: the parser's own error
     with pytest.raises(ValueError, match=r"cannot read model weights .*d/model.safetensors"):
         MotionTextModel.from_pretrained(tmp_path / "d", device="cpu")
 
@@ -285,5 +288,6 @@ def test_nan_weights_are_refused_naming_the_file(repo_root, tmp_path):
                    "pt") as f:
         meta = f.metadata()
     save_file(tensors, str(bad / "model.safetensors"), metadata=meta)
+    write_checksums(bad)  # NaN as written (e.g. a diverged run), not as corrupted
     with pytest.raises(ValueError, match=f"NaN or inf.*{name}"):
         load_checkpoint(bad, "cpu")

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from motionlex.core.model.factory import create_model, list_models, load_checkpoint, model_config
+from motionlex.core.model.folder import NotAModelFolderError
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
 from motionlex.core.patches import PatchStats
@@ -57,10 +58,10 @@ def test_create_model_checkpoint_without_weights(tmp_path: Path) -> None:
 
 def test_load_checkpoint_returns_model_and_stats(tiny: MotionTextModel, tmp_path: Path) -> None:
     stats = PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
-    with pytest.raises(FileNotFoundError, match="checkpoint directory not found"):
+    with pytest.raises(NotAModelFolderError, match="none is not a motionlex model folder"):
         load_checkpoint(tmp_path / "none", "cpu")
     tiny.save_pretrained(tmp_path / "c")
-    with pytest.raises(FileNotFoundError, match="patch_stats.json"):
+    with pytest.raises(FileNotFoundError, match=r"\(missing patch_stats.json\)"):
         load_checkpoint(tmp_path / "c", "cpu")
     tiny.save_pretrained(tmp_path / "c", extra_json={"patch_stats.json": stats})
     model, got = load_checkpoint(tmp_path / "c", "cpu")
@@ -105,3 +106,38 @@ def test_default_model_loads_and_embeds_as_its_legacy_free_copy(
         np.testing.assert_array_equal(x.lexical.numpy(), y.lexical.numpy())
     words = [w for w, _ in legacy.top_words(a[1].lexical[0], 3)[0]]
     assert "waves" in words
+
+
+@pytest.mark.parametrize("what", ["missing", "file", "empty", "no weights", "no stats"])
+def test_one_message_for_not_a_model_folder(tiny: MotionTextModel, tmp_path: Path,
+                                            what: str) -> None:
+    """Every way of not being a model folder gives the same message naming its files."""
+    root = tmp_path / "m"
+    if what == "file":
+        root.write_text("not a folder")
+    elif what == "empty":
+        root.mkdir()
+    elif what != "missing":
+        tiny.save_pretrained(root, extra_json={"patch_stats.json": {}})
+        (root / ("model.safetensors" if what == "no weights" else "patch_stats.json")).unlink()
+    with pytest.raises(NotAModelFolderError) as err:
+        load_checkpoint(root, "cpu")
+    text = str(err.value)
+    assert f"{root} is not a motionlex model folder" in text
+    assert "holds config.json, model.safetensors and patch_stats.json" in text
+
+
+def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
+                                                      tmp_path: Path) -> None:
+    """A save killed between its renames leaves the folder hidden; the next open restores it."""
+    import os
+
+    stats = PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
+    root = tmp_path / "m"
+    tiny.save_pretrained(root, extra_json={"patch_stats.json": stats})
+    dead = 2**22 + 17  # a process id that is not running (above the usual pid_max)
+    os.replace(root, tmp_path / f".m.old-{dead}-abcd1234")  # killed after step 2 ...
+    (tmp_path / f".m.tmp-{dead}-x1").mkdir()  # ... with an unfinished temp folder around
+    model, _ = load_checkpoint(root, "cpu")
+    assert isinstance(model, MotionTextModel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

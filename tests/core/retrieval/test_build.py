@@ -3,11 +3,13 @@ cancel (the generator and its drained form), the explorer's cache rules."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,7 +80,8 @@ def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatc
     with pytest.raises(RuntimeError, match="simulated crash"):
         build_index(model, [shared_data / "raw_bvh"], out, patch_stats=stats, batch_size=2,
                     progress=False)
-    assert len(calls) == 3 and not out.exists() and _files(tmp_path) == []
+    # no index; the batches encoded before the crash are kept for the next build
+    assert len(calls) == 3 and not out.exists() and _files(tmp_path) == [".g.mlx.work"]
     # an existing index survives a failed incremental add unchanged
     monkeypatch.setattr(model, "forward_motion", real)
     build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
@@ -90,7 +93,7 @@ def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatc
         build_index(model, [shared_data / "raw_bvh"], out, batch_size=2, progress=False)
     assert (out / "manifest.json").read_text() == before
     assert len(GalleryIndex.load(out, model)) == 7
-    assert _files(tmp_path) == ["g.mlx"]
+    assert _files(tmp_path) == [".g.mlx.work", "g.mlx"]
 
 
 def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, monkeypatch):
@@ -162,7 +165,8 @@ def test_build_progress_callback_and_cancel(shared_data, model, stats, tmp_path)
     with pytest.raises(BuildCancelled, match="cancelled at 2/7"):
         build_index(model, [shared_data / "humanml3d_samples"], cancelled, patch_stats=stats,
                     progress=False, batch_size=2, callback=lambda d, t: d < 2)
-    assert not cancelled.exists() and not [f for f in _files(tmp_path) if "c.mlx" in f]
+    assert not cancelled.exists()
+    assert [f for f in _files(tmp_path) if "c.mlx" in f] == [".c.mlx.work"]  # work kept
 
 
 def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stats, tmp_path):
@@ -170,8 +174,8 @@ def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stat
     steps = build_steps(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
                         batch_size=3)
     assert next(steps) == (0, 7) and next(steps) == (3, 7)
-    steps.close()  # the worker's cancel: nothing written, no temporary folder left
-    assert _files(tmp_path) == []
+    steps.close()  # the worker's cancel: no index written, the first batch's work kept
+    assert _files(tmp_path) == [".g.mlx.work"]
     seen = []
     steps = build_steps(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
                         batch_size=3)
@@ -181,8 +185,9 @@ def test_build_steps_generator_and_close_writes_nothing(shared_data, model, stat
         except StopIteration as stop:
             report = stop.value
             break
-    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
-    assert report.added == 7 and len(GalleryIndex.load(out, model)) == 7
+    assert seen == [(3, 7), (6, 7), (7, 7)]  # continues after the kept batch
+    assert report.added == 7 and report.resumed == 3
+    assert len(GalleryIndex.load(out, model)) == 7 and _files(tmp_path) == ["g.mlx"]
 
 
 def test_concurrent_adds_to_one_index_keep_both(shared_data, model, stats, tmp_path, caplog):
@@ -236,6 +241,8 @@ def test_interrupt_between_the_two_renames_keeps_the_new_index(shared_data, mode
     real, calls = atomic.os.replace, []
 
     def replace(src, dst):
+        if Path(dst).parent != tmp_path:  # the build's work files: not the swap
+            return real(src, dst)
         calls.append(dst)
         if len(calls) == 3:  # new -> g.mlx, after g.mlx -> .g.mlx.old-*
             raise KeyboardInterrupt
@@ -271,3 +278,73 @@ def test_cache_rules(tmp_path, built):
     assert gallery_index_path(data, tmp_path / "cache", "ab" * 32) == (path, True)
     idx = built[0].index.path
     assert gallery_index_path(idx, tmp_path / "cache", "ab" * 32) == (idx, False)
+
+
+def _data_files(index_dir) -> dict[str, str]:
+    man = json.loads((index_dir / "manifest.json").read_text())
+    return {name: info["sha256"] for name, info in man["files"].items()}
+
+
+def test_interrupted_build_continues_and_equals_an_uninterrupted_one(
+        shared_data, model, stats, tmp_path, monkeypatch):
+    """Issue 15 defect 9: Ctrl-C threw all encoded batches away. Interrupt after N batches
+    (a KeyboardInterrupt raised by the progress callback), rerun, compare with a build that
+    was never interrupted."""
+    import motionlex.core.retrieval.build as build_mod
+
+    data = [shared_data / "humanml3d_samples", shared_data / "raw_bvh"]
+    whole = tmp_path / "whole" / "g.mlx"
+    build_index(model, data, whole, patch_stats=stats, batch_size=3, progress=False)
+    for n_batches in (1, 4):
+        out = tmp_path / f"cut{n_batches}" / "g.mlx"
+
+        def interrupt(done, total, n=n_batches):
+            if done >= 3 * n:
+                raise KeyboardInterrupt
+            return True
+
+        with pytest.raises(KeyboardInterrupt):
+            build_index(model, data, out, patch_stats=stats, batch_size=3, progress=False,
+                        callback=interrupt)
+        work = out.parent / ".g.mlx.work"
+        assert not out.exists() and len(list(work.glob("chunk-*.npz"))) == n_batches
+        encoded: list[int] = []
+
+        def counting(m, motions, *a, _real=build_mod.encode_batch, _seen=encoded, **k):
+            _seen.append(len(motions))
+            return _real(m, motions, *a, **k)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(build_mod, "encode_batch", counting)
+            rep = build_index(model, data, out, patch_stats=stats, batch_size=3,
+                              progress=False)
+        assert rep.resumed == 3 * n_batches and sum(encoded) == 17 - 3 * n_batches
+        assert rep.added == 17 and not work.exists()
+        assert _data_files(out) == _data_files(whole)  # byte-identical data files
+
+
+def test_build_work_of_another_build_is_discarded(shared_data, model, stats, tmp_path):
+    data = [shared_data / "humanml3d_samples"]
+    out = tmp_path / "g.mlx"
+    with pytest.raises(BuildCancelled):
+        build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False,
+                    callback=lambda d, t: d < 4)
+    # another batch size: the kept batches would not match, so they are not used
+    rep = build_index(model, data, out, patch_stats=stats, batch_size=3, progress=False)
+    assert rep.resumed == 0 and rep.added == 7 and _files(tmp_path) == ["g.mlx"]
+
+
+def test_damaged_build_work_is_encoded_again(shared_data, model, stats, tmp_path, caplog):
+    data = [shared_data / "humanml3d_samples"]
+    whole = tmp_path / "whole" / "g.mlx"
+    build_index(model, data, whole, patch_stats=stats, batch_size=2, progress=False)
+    out = tmp_path / "g.mlx"
+    with pytest.raises(BuildCancelled):
+        build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False,
+                    callback=lambda d, t: d < 6)
+    chunks = sorted((tmp_path / ".g.mlx.work").glob("chunk-*.npz"))
+    assert len(chunks) == 3
+    chunks[1].write_bytes(chunks[1].read_bytes()[:100])  # truncated by a crash
+    rep = build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False)
+    assert rep.resumed == 2 and "ignoring unusable build work" in caplog.text
+    assert _data_files(out) == _data_files(whole)

@@ -4,6 +4,7 @@ settings, accessors (index built by the shared ``built`` fixture)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -96,3 +97,64 @@ def test_accessor_errors(built):
         idx.joints(len(idx))
     with pytest.raises(IndexError, match="out of range"):
         idx.item(len(idx))
+
+
+def _edit_json(index_dir, name, edit) -> None:
+    """Rewrite an index JSON file and, for a data file, its manifest entry (so the damage
+    reaches the type checks instead of the checksum check)."""
+    path = index_dir / name
+    value = json.loads(path.read_text())
+    value = edit(value)
+    path.write_text(json.dumps(value))
+    if name != "manifest.json":
+        man = json.loads((index_dir / "manifest.json").read_text())
+        man["files"][name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        (index_dir / "manifest.json").write_text(json.dumps(man))
+
+
+def _set(key, value):
+    def edit(d):
+        d[key] = value
+        return d
+    return edit
+
+
+@pytest.mark.parametrize("name,edit,expected", [
+    ("manifest.json", lambda d: [d], "not a motionlex-gallery manifest"),
+    ("manifest.json", _set("files", ["dense.npy"]), "'files' must be an object"),
+    ("manifest.json", lambda d: {**d, "files": {**d["files"], "dense.npy": 5}},
+     "files['dense.npy'] must be {'bytes': int, 'sha256': str}"),
+    ("manifest.json", lambda d: {**d, "files": {**d["files"], "dense.npy": {
+        "bytes": "12", "sha256": "x"}}}, "files['dense.npy'] must be"),
+    ("manifest.json", lambda d: {**d, "files": {**d["files"], "../x": {
+        "bytes": 1, "sha256": "x"}}}, "not a plain file name"),
+    ("manifest.json", _set("count", "27"), "'count' must be an integer"),
+    ("manifest.json", _set("model", "tiny"), "'model' must be an object"),
+    ("manifest.json", lambda d: {**d, "model": {**d["model"], "sha256": 7}},
+     "model.sha256 must be a string"),
+    ("manifest.json", _set("patch_stats_sha256", None), "'patch_stats_sha256' must be a string"),
+    ("manifest.json", _set("fusion_weight", "half"), "'fusion_weight' must be a number"),
+    ("manifest.json", _set("settings", [1]), "'settings' must be an object"),
+    ("manifest.json", _set("settings", {"lexical_top_k": "all"}),
+     "settings.lexical_top_k must be an integer"),
+    ("manifest.json", _set("settings", {"long_clips": "most"}), "long_clips must be one of"),
+    ("items.json", lambda d: list(d.values()), "items.json is a list"),
+    ("items.json", _set("ids", "abc"), "column 'ids' must be a list"),
+    ("items.json", lambda d: {**d, "ids": [["a"]] + d["ids"][1:]}, "ids[0] must be str"),
+    ("items.json", lambda d: {**d, "meta": [3] + d["meta"][1:]}, "meta[0] must be object"),
+    ("items.json", lambda d: {**d, "captions": [[1]] + d["captions"][1:]},
+     "captions[0] must be list of str"),
+    ("vocabulary.json", lambda d: {"words": d}, "vocabulary.json must be a list of strings"),
+    ("vocabulary.json", lambda d: [1] + d[1:], "vocabulary.json[0] must be a string"),
+    ("skeletons.json", lambda d: {"s": d}, "skeletons.json is a dict"),
+    ("skeletons.json", lambda d: [[1, 2]], "malformed index"),
+    ("skeletons.json", lambda d: [{**d[0], "parents": "x"}], "malformed index"),
+])
+def test_malformed_index_json_is_a_gallery_index_error(built, tmp_path, name, edit, expected):
+    """Issue 15 defect 7: a list for a JSON object or an entry of the wrong type ended in
+    TypeError/AttributeError tracebacks."""
+    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    _edit_json(copy, name, edit)
+    with pytest.raises(GalleryIndexError, match=re.escape(expected)) as err:
+        GalleryIndex.load(copy)
+    assert str(copy) in str(err.value)

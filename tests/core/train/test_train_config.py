@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -52,3 +53,88 @@ def test_loss_settings_leave_the_model_overrides(repo_root, caplog):
     assert "moved from model_overrides to objective" in caplog.text
     with pytest.raises(ValueError, match="unknown objective keys"):
         load_train_config(None, ["objective.flops=1"])
+
+
+@pytest.mark.parametrize("yaml_text,expected", [
+    ("lr_text: fast\n", "lr_text must be float, got str 'fast'"),
+    ("seed: 1.5\n", "seed must be int, got float 1.5"),
+    ("false_negative_mask: 'no'\n", "false_negative_mask must be bool, got str"),
+    ("model_overrides: [1, 2]\n", "model_overrides must be mapping, got list"),
+    ("text_corpora: 5\n", "text_corpora must be list, got int 5"),
+    ("text_corpora: [a, 3]\n", "text_corpora must be list, got list"),
+    ("objective: {cmmm_mask_ratio: half}\n", "cmmm_mask_ratio must be float, got str"),
+    ("objective: 3\n", "objective must be mapping, got int 3"),
+    ("model_overrides: {embed_dim: wide}\n", "embed_dim must be int, got str 'wide'"),
+    ("model_overrides: {width: 3}\n", "unknown model_overrides keys ['width']"),
+    ("phases: lexcmlp\n", "phases must be a list"),
+    ("phases: [3]\n", "phases[0] must be a phase name or a mapping, got int 3"),
+    ("phases: [{name: cmmm, steps: 3}]\n", "unknown keys ['steps'] in phases[0]"),
+    ("phases: [{name: cmmm, max_steps: many}]\n", "phases[0]: wrong value types"),
+    ("phases: [lexmlm, {name: cmmm, batch_size: 0}]\n", "phases[1]: batch_size must be >= 1"),
+    ("- a\n- b\n", "a training config must be a YAML mapping"),
+])
+def test_malformed_yaml_configs_are_value_errors_naming_the_file(
+        tmp_path, yaml_text: str, expected: str) -> None:
+    """Issue 15 defects 6/7: wrong types ended in TypeErrors deep inside."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ValueError, match=re.escape(expected)) as err:
+        load_train_config(path)
+    assert str(path) in str(err.value)
+
+
+def test_yaml_syntax_error_names_the_file_line_and_column(tmp_path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("model: tiny\nphases: [lexmlm, cmmm\n  x: : y\n")
+    with pytest.raises(ValueError, match=r"broken.yaml: invalid YAML at line \d+, column \d+"
+                       ) as err:
+        load_train_config(path)
+    assert "<unicode string>" not in str(err.value)
+    path.write_bytes(b"model: \xff\xfe\n")
+    with pytest.raises(ValueError, match="broken.yaml: not UTF-8"):
+        load_train_config(path)
+
+
+@pytest.mark.parametrize("override,expected", [
+    ("phases.7.max_steps=3", "does not fit the config"),
+    ("phases.x.max_steps=3", "does not fit the config"),
+    ("lr_text.value=3", "does not fit the config"),
+    ("lr_text=[1,", "invalid YAML value"),
+])
+def test_bad_overrides_are_value_errors(repo_root, override: str, expected: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"override {override!r}") + ".*" + expected):
+        load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_text=0.1", override])
+
+
+def test_from_dict_raises_only_value_errors_on_random_values(repo_root) -> None:
+    """Fuzz (as benchmarks/fuzz_loaders.py, smaller): a key of the config, of a phase or of
+    the objective set to any YAML value is loaded or refused with a ValueError."""
+    hypothesis = pytest.importorskip("hypothesis")
+    import yaml
+    from hypothesis import strategies as st
+
+    base = yaml.safe_load((repo_root / "configs" / "tiny.yaml").read_text())
+    values = st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                  st.floats(allow_nan=False), st.text(max_size=8)),
+        lambda kids: st.one_of(st.lists(kids, max_size=3),
+                               st.dictionaries(st.text(max_size=6), kids, max_size=3)),
+        max_leaves=6)
+    keys = st.sampled_from(sorted(base) + ["phases.0.max_steps", "phases.1.name",
+                                           "objective.cmmm_mask_ratio", "model_overrides.x"])
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.given(keys, values)
+    def check(key, value) -> None:
+        d = yaml.safe_load(yaml.safe_dump(base))
+        *path, last = key.split(".")
+        target = d
+        for p in path:
+            target = target[int(p)] if isinstance(target, list) else target.setdefault(p, {})
+        target[last] = value
+        try:
+            TrainConfig.from_dict(d)
+        except ValueError:
+            pass
+
+    check()

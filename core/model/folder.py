@@ -1,0 +1,186 @@
+"""The model folder: its files, the one "not a model folder" error, weight checksums, config.
+
+A model folder (written by :meth:`~.checkpoint.PretrainedMixin.save_pretrained`, opened by
+:func:`~.factory.load_checkpoint`) holds ``config.json``, ``model.safetensors``,
+``checksums.json`` (SHA-256 of the weights, checked on every load; folders written before it
+existed have none and still load), ``motion_encoder_config.json``, ``text_encoder_config.json``,
+``tokenizer/`` and ``patch_stats.json``. Every reader here raises a ``ValueError`` naming the
+file (never a ``TypeError`` from deep inside) for content it cannot use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from safetensors import safe_open
+
+from motionlex.core.atomic import atomic_file
+from motionlex.core.model.config import MotionTextConfig
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+MOTION_CONFIG_FILE = "motion_encoder_config.json"
+TEXT_CONFIG_FILE = "text_encoder_config.json"
+TOKENIZER_DIR = "tokenizer"
+CHECKSUM_FILE = "checksums.json"
+"""``{"sha256": {"model.safetensors": HEX}}``: checked on every load (older folders have none)."""
+STATS_FILE = "patch_stats.json"
+RESERVED_NAMES = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR,
+             CHECKSUM_FILE}
+
+
+class NotAModelFolderError(FileNotFoundError):
+    """A path that is not a model folder (the one message every command and the app give)."""
+
+
+def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
+                       also: tuple[str, ...] = ()) -> Path:
+    """Raise the one "not a model folder" error unless ``root`` holds a model's files.
+
+    Args:
+        root: the folder.
+        need_stats: also require ``patch_stats.json`` (what :func:`.factory.load_checkpoint`
+            needs; training's intermediate folders have none).
+        also: further files the folder's config calls for (``motion_encoder_config.json``).
+
+    Returns:
+        ``root`` as a path.
+
+    Raises:
+        NotAModelFolderError: ``root`` is missing, not a folder, or lacks a file (named).
+    """
+    root = Path(root)
+    need = [CONFIG_FILE, WEIGHTS_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR, *also]
+    if need_stats:
+        need.append(STATS_FILE)
+    if not root.exists():
+        problem = "no such folder"
+    elif not root.is_dir():
+        problem = "not a folder"
+    else:
+        missing = [n for n in need if not (root / n).exists()]
+        if not missing:
+            return root
+        problem = f"missing {', '.join(missing)}"
+    raise NotAModelFolderError(
+        f"{root} is not a motionlex model folder ({problem}): a model folder holds "
+        f"{CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus {TEXT_CONFIG_FILE} and "
+        f"{TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)")
+
+
+def weights_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_checksums(directory: str | os.PathLike) -> Path:
+    """Write ``checksums.json`` (SHA-256 of ``model.safetensors``) into a model folder.
+
+    :meth:`PretrainedMixin.save_pretrained` calls it inside its atomic write; call it
+    directly only to give an existing folder its checksum (the weights are not touched).
+
+    Returns:
+        The checksum file's path.
+    """
+    root = Path(directory)
+    with atomic_file(root / CHECKSUM_FILE) as tmp:
+        write_json(tmp, {"sha256": {WEIGHTS_FILE: weights_sha256(root / WEIGHTS_FILE)}})
+    return root / CHECKSUM_FILE
+
+
+def verify_weights(directory: str | os.PathLike) -> bool:
+    """Check ``model.safetensors`` against the folder's ``checksums.json``.
+
+    Returns:
+        True when checked, False for an older folder without a checksum file.
+
+    Raises:
+        ValueError: an unreadable checksum file, or weights whose SHA-256 differs (both
+            files named: flipped bytes, a partial copy or an edited file).
+    """
+    root = Path(directory)
+    sums = root / CHECKSUM_FILE
+    if not sums.exists():
+        logger.debug("%s has no %s (an older model folder): weights not verified",
+                     root, CHECKSUM_FILE)
+        return False
+    try:
+        want = json.loads(sums.read_text())["sha256"][WEIGHTS_FILE]
+        if not isinstance(want, str):
+            raise TypeError(f"the checksum is a {type(want).__name__}, not a string")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"cannot read weight checksums {sums}: {e!r}") from e
+    got = weights_sha256(root / WEIGHTS_FILE)
+    if got != want:
+        raise ValueError(
+            f"{root / WEIGHTS_FILE}: SHA-256 {got[:16]}... does not match {sums} "
+            f"({want[:16]}...): the weights changed or are corrupted (copy the model folder "
+            "again)")
+    return True
+
+
+def read_config(path: Path) -> MotionTextConfig:
+    """Read a checkpoint's ``config.json``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not readable JSON or not a valid config (the message names
+            the file).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"model checkpoint incomplete: {path} not found")
+    try:
+        return MotionTextConfig.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, RecursionError) as e:
+        raise ValueError(f"cannot read model config {path}: {e}") from e
+
+
+def read_header(path: Path) -> tuple[dict[str, str], set[str]]:
+    """Metadata and tensor names of a safetensors file.
+
+    Raises:
+        ValueError: the file is not a readable safetensors file (the message names it).
+    """
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {}), set(f.keys())
+    except Exception as e:  # safetensors raises its own SafetensorError
+        raise ValueError(f"cannot read model weights {path}: {e}") from e
+
+
+def build_from_json(path: Path, build: Callable[[dict], Any]) -> Any:
+    """``build(the JSON object in path)``; a bad file is a ValueError naming it.
+
+    Raises:
+        ValueError: unreadable JSON, not an object, or values the builder refuses (the
+            builders are transformers' config classes, whose validators raise their own
+            exception types; all of them mean a bad file here).
+    """
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ValueError(f"cannot read backbone config {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"cannot read backbone config {path}: expected a JSON object, got "
+                         f"{type(data).__name__}")
+    try:
+        return build(data)
+    except Exception as e:  # noqa: BLE001 -- see Raises
+        raise ValueError(f"cannot read backbone config {path}: {type(e).__name__}: "
+                         f"{' '.join(str(e).split())}") from e
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")

@@ -1,0 +1,215 @@
+"""The work of an unfinished index build, kept so that a rerun continues where it stopped.
+
+:func:`.build.build_steps` encodes motions in batches; each encoded batch is saved at once
+as a chunk file in a hidden work folder next to the index, ``.NAME.work/`` (each chunk
+written atomically, :func:`~motionlex.core.atomic.atomic_file`). When a build is
+interrupted (Ctrl-C, a crash, the explorer's cancel), the next build of the same index with
+the same model, patch statistics, settings, batch size and files (the work's key) restores
+the chunks and encodes only the rest; the index it writes equals an uninterrupted build's,
+since every batch holds the same motions. Another key discards the old work. The folder is
+deleted once the index is written.
+
+Work folder: ``work.json`` (``{"key": HEX}``) and ``chunk-00000.npz``, ... each holding one
+batch: ``dense (B, D) float32``, the lexical CSR parts, the motions' joints concatenated
+(``(R, 3)`` float32, metres) and ``info``, a JSON string: the todo range it covers
+(``start``, ``end``), per motion its id base, captions, source, SHA-256, dataset, meta, fps,
+joint array shape and skeleton, and the motions of the range that could not be read.
+Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from motionlex.core.atomic import atomic_file
+from motionlex.core.motion.skeleton import Skeleton
+
+logger = logging.getLogger(__name__)
+
+WORK_VERSION = 1
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, or ``base~2``, ``base~3``, ... the first not in ``taken`` (then taken)."""
+    item_id, k = base, 2
+    while item_id in taken:
+        item_id, k = f"{base}~{k}", k + 1
+    taken.add(item_id)
+    return item_id
+
+
+@dataclass
+class NewItems:
+    """Encoded motions waiting to be written (in the order they were encoded)."""
+
+    ids: list[str] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)
+    captions: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    source_sha256: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    meta: list[dict] = field(default_factory=list)
+    fps: list[float] = field(default_factory=list)
+    joints: list[np.ndarray] = field(default_factory=list)
+    skeletons: list[Skeleton] = field(default_factory=list)
+    dense: list[np.ndarray] = field(default_factory=list)
+    lexical: list[sp.csr_matrix] = field(default_factory=list)
+
+    def add(self, base: str, captions: list[str], source: str, sha: str, dataset: str,
+            meta: dict, fps: float, joints: np.ndarray, skeleton: Skeleton,
+            taken: set[str]) -> None:
+        """Append one motion's metadata; its id is ``base`` made unique against ``taken``."""
+        self.ids.append(unique_id(base, taken))
+        self.bases.append(base)
+        self.captions.append(list(captions))
+        self.sources.append(source)
+        self.source_sha256.append(sha)
+        self.datasets.append(dataset)
+        self.meta.append(meta)
+        self.fps.append(float(fps))
+        self.joints.append(joints)
+        self.skeletons.append(skeleton)
+
+
+def work_key(**parts: Any) -> str:
+    """SHA-256 of the JSON of ``parts`` (what must match for saved work to be reused)."""
+    text = json.dumps({"work_version": WORK_VERSION, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class BuildWork:
+    """The chunk files of one build of ``target`` (see the module docstring).
+
+    Args:
+        target: the index directory.
+        key: :func:`work_key` of this build.
+    """
+
+    def __init__(self, target: str | Path, key: str) -> None:
+        target = Path(target)
+        self.dir = target.parent / f".{target.name}.work"
+        self.key = key
+        self.count = 0
+        self.enabled = True
+
+    def restore(self, new: NewItems, skipped: list[tuple[str, str]], taken: set[str]) -> int:
+        """Load saved chunks of this key into ``new`` (and their unreadable motions into
+        ``skipped``); start a fresh work folder when there is none or its key differs.
+
+        Returns:
+            The position in the build's todo list to continue from (0: nothing restored).
+        """
+        resume = 0
+        try:
+            if self._same_key():
+                while True:
+                    end = self._load(self.count, resume, new, skipped, taken)
+                    if end is None:
+                        break
+                    resume, self.count = end, self.count + 1
+                if self.count:
+                    logger.warning("continuing an interrupted build: %d encoded batches (%d "
+                                   "motions) restored from %s", self.count, len(new.ids),
+                                   self.dir)
+                return resume
+            if self.dir.exists():
+                logger.info("discarding the work of another build in %s", self.dir)
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+            with atomic_file(self.dir / "work.json") as tmp:
+                tmp.write_text(json.dumps({"key": self.key}))
+        except OSError as e:  # e.g. a read-only folder: build without keeping work
+            logger.warning("cannot keep the build's work in %s (%s); an interrupted build "
+                           "will start over", self.dir, e)
+            self.enabled = False
+        return resume
+
+    def _same_key(self) -> bool:
+        try:
+            return json.loads((self.dir / "work.json").read_text()).get("key") == self.key
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def _chunk(self, k: int) -> Path:
+        return self.dir / f"chunk-{k:05d}.npz"
+
+    def _load(self, k: int, start: int, new: NewItems, skipped: list[tuple[str, str]],
+              taken: set[str]) -> int | None:
+        """Append chunk ``k`` (which must begin at todo position ``start``); returns its todo
+        end, or None when it is missing or unusable (the rest is then encoded again)."""
+        path = self._chunk(k)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                info = json.loads(str(z["info"]))
+                dense = np.asarray(z["dense"], np.float32)
+                lex = sp.csr_matrix((z["lex_data"], z["lex_indices"], z["lex_indptr"]),
+                                    shape=tuple(int(x) for x in z["lex_shape"]))
+                rows = np.asarray(z["joints"], np.float32)
+            if int(info["start"]) != start:
+                raise ValueError(f"it starts at {info['start']}, not {start}")
+            skeletons = [Skeleton.from_dict(d) for d in info["skeletons"]]
+            offset, items = 0, []
+            for it in info["items"]:
+                t, j = (int(x) for x in it["shape"])
+                items.append((it, rows[offset:offset + t * j].reshape(t, j, 3)))
+                offset += t * j
+        except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError,
+                zipfile.BadZipFile) as e:
+            logger.warning("ignoring unusable build work %s (%s)", path, e)
+            return None
+        new.dense.append(dense)
+        new.lexical.append(lex)
+        for it, joints in items:
+            new.add(it["base"], it["captions"], it["source"], it["sha256"], it["dataset"],
+                    it["meta"], it["fps"], joints, skeletons[it["skeleton"]], taken)
+        skipped.extend((str(a), str(b)) for a, b in info["skipped"])
+        return int(info["end"])
+
+    def save(self, start: int, end: int, new: NewItems, first: int,
+             skipped: list[tuple[str, str]]) -> None:
+        """Save the batch just encoded: motions ``new[first:]`` (and their last
+        ``dense``/``lexical`` blocks), covering todo positions ``start:end``, with the
+        motions of that range that could not be read. A failure to write only logs."""
+        if not self.enabled:
+            return
+        skels: list[Skeleton] = []
+        items = []
+        for i in range(first, len(new.ids)):
+            if new.skeletons[i] not in skels:
+                skels.append(new.skeletons[i])
+            items.append({"base": new.bases[i], "captions": new.captions[i],
+                          "source": new.sources[i], "sha256": new.source_sha256[i],
+                          "dataset": new.datasets[i], "meta": new.meta[i], "fps": new.fps[i],
+                          "shape": list(new.joints[i].shape[:2]),
+                          "skeleton": skels.index(new.skeletons[i])})
+        info = {"start": start, "end": end, "items": items,
+                "skeletons": [s.to_dict() for s in skels], "skipped": skipped}
+        lex = new.lexical[-1].tocsr()
+        joints = [np.asarray(j, np.float32).reshape(-1, 3) for j in new.joints[first:]]
+        try:
+            with atomic_file(self._chunk(self.count)) as tmp:
+                np.savez(tmp, info=np.array(json.dumps(info)), dense=new.dense[-1],
+                         lex_data=lex.data, lex_indices=lex.indices, lex_indptr=lex.indptr,
+                         lex_shape=np.asarray(lex.shape),
+                         joints=np.concatenate(joints) if joints else np.zeros((0, 3)))
+            self.count += 1
+        except (OSError, TypeError, ValueError) as e:  # disk full, meta that is not JSON
+            logger.warning("cannot save build work to %s (%s); an interrupted build will "
+                           "encode the rest again", self.dir, e)
+            self.enabled = False
+
+    def discard(self) -> None:
+        """Delete the work folder (the index is written)."""
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""The model folder: weight checksums, the "not a model folder" check, config readers
+(core/model/folder.py). Every malformed input is made here from a freshly saved tiny model."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from motionlex.core.model.folder import (
+    CHECKSUM_FILE,
+    NotAModelFolderError,
+    check_model_folder,
+    verify_weights,
+    weights_sha256,
+)
+from motionlex.core.model.model import MotionTextModel
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_save_writes_the_weights_checksum(tiny: MotionTextModel, tmp_path: Path) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    sums = json.loads((tmp_path / "c" / CHECKSUM_FILE).read_text())
+    assert sums == {"sha256": {"model.safetensors": weights_sha256(tmp_path / "c" /
+                                                                   "model.safetensors")}}
+    assert verify_weights(tmp_path / "c") is True
+
+
+@pytest.mark.parametrize("where", ["header", "tensor data", "last byte"])
+def test_flipped_weight_bytes_are_refused_naming_the_file(
+        tiny: MotionTextModel, tmp_path: Path, where: str) -> None:
+    """Issue 15 defect 6: one flipped bit in the weights loaded silently before."""
+    tiny.save_pretrained(tmp_path / "c")
+    weights = tmp_path / "c" / "model.safetensors"
+    size = weights.stat().st_size
+    _flip_byte(weights, {"header": 20, "tensor data": size // 2, "last byte": size - 1}[where])
+    with pytest.raises(ValueError, match=rf"{weights}: SHA-256 .* does not match .*checksums"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_folder_without_checksum_still_loads(tiny: MotionTextModel, tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    (tmp_path / "c" / CHECKSUM_FILE).unlink()  # as written before checksums existed
+    with caplog.at_level(logging.DEBUG, logger="motionlex.core.model.folder"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+    assert "weights not verified" in caplog.text
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"sha256": 5}',
+                                     '{"sha256": {"model.safetensors": 7}}', "\xff\xfe"])
+def test_malformed_checksum_file_is_named(tiny: MotionTextModel, tmp_path: Path,
+                                          content: str) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    (tmp_path / "c" / CHECKSUM_FILE).write_text(content, encoding="latin-1")
+    with pytest.raises(ValueError, match=f"cannot read weight checksums .*{CHECKSUM_FILE}"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_shipped_default_model_has_its_checksum(repo_root: Path) -> None:
+    assert verify_weights(repo_root / "resources" / "default_model") is True
+
+
+def test_check_model_folder_names_what_is_missing(tiny: MotionTextModel, tmp_path: Path) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    assert check_model_folder(tmp_path / "c") == tmp_path / "c"
+    with pytest.raises(NotAModelFolderError, match=r"\(missing patch_stats.json\)"):
+        check_model_folder(tmp_path / "c", need_stats=True)
+    (tmp_path / "c" / "config.json").unlink()
+    with pytest.raises(NotAModelFolderError, match=r"\(missing config.json\)"):
+        check_model_folder(tmp_path / "c")
+
+
+@pytest.mark.parametrize("name,content", [
+    ("motion_encoder_config.json", "[1, 2]"),
+    ("motion_encoder_config.json", '{"hidden_size": "wide"}'),
+    ("text_encoder_config.json", "{broken"),
+    ("text_encoder_config.json", '"a string"'),
+])
+def test_malformed_backbone_configs_are_named(tiny: MotionTextModel, tmp_path: Path,
+                                              name: str, content: str) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    (tmp_path / "c" / name).write_text(content)
+    with pytest.raises(ValueError, match=f"cannot read backbone config .*{name}"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_missing_motion_encoder_config_is_the_folder_message(tiny: MotionTextModel,
+                                                             tmp_path: Path) -> None:
+    tiny.save_pretrained(tmp_path / "c")
+    (tmp_path / "c" / "motion_encoder_config.json").unlink()
+    with pytest.raises(NotAModelFolderError, match=r"\(missing motion_encoder_config.json\)"):
+        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
