@@ -54,7 +54,7 @@ class DenseBackend:
         ann = index.ann
         if backend != "torch" and ann and faiss_available():
             cent, lists = index.ann_arrays()
-            self._ivf = open_ivf(index.dense, cent, lists,
+            self._ivf = open_ivf(_FileRows(index.dense), cent, lists,
                                  int(ann.get("nprobe", 1)) if nprobe is None else nprobe)
             self.kind = "ivf"
             return
@@ -142,6 +142,24 @@ class DenseBackend:
         if self._flat is not None:
             return faiss_top_k(self._flat, q, k, keep)
         return None
+
+
+class _FileRows:
+    """Row slices of a memory-mapped ``.npy`` array read with plain file reads, so copying
+    the whole gallery into FAISS once does not leave it resident in this process's memory
+    map (the pages stay in the OS file cache instead of the process's RSS)."""
+
+    def __init__(self, mm: np.memmap) -> None:
+        self.shape, self.dtype = mm.shape, mm.dtype
+        self._path, self._offset = mm.filename, int(mm.offset)
+        self._row = int(np.prod(mm.shape[1:])) * mm.dtype.itemsize
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        a, b, _ = rows.indices(self.shape[0])
+        with open(self._path, "rb") as f:
+            f.seek(self._offset + a * self._row)
+            x = np.fromfile(f, self.dtype, count=(b - a) * self._row // self.dtype.itemsize)
+        return x.reshape((b - a, *self.shape[1:]))
 
 
 def _faiss_flat(dense: np.ndarray, required: bool) -> tuple[Any, np.ndarray | None]:

@@ -54,6 +54,7 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,7 @@ class GalleryIndex:
             missing.append(ANN_FILE)
         if missing:
             raise GalleryIndexError(f"{mpath}: manifest lists no entry for {missing}")
+        hash_now = []
         for name, info in sorted(files.items()):
             f = root / name
             if not f.is_file():
@@ -222,7 +224,11 @@ class GalleryIndex:
             later = name in DEFERRED_FILES or (name in BLOCK_CHECKED_FILES
                                                and "block_sha256" in info)
             if verify and not later:
-                _check_sha256(f, info)
+                hash_now.append((f, info))
+        # hashlib releases the GIL: the files are hashed on two threads
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for _ in pool.map(lambda fi: _check_sha256(*fi), hash_now):
+                pass
         index = cls(root, manifest, verify=verify)
         if model is not None:
             index.check_model(model)
