@@ -188,7 +188,7 @@ def seeded_vectors(n: int, seeds: GalleryIndex, rng: np.random.Generator
             np.sqrt(src.shape[1])
         dense[a:b] = x / np.linalg.norm(x, axis=1, keepdims=True)
         c = counts[a:b]
-        offs = np.repeat(lex.indptr[pick[a:b]] - indptr[a:b] + indptr[a], c) + \
+        offs = np.repeat(lex.indptr[pick[a:b]] - indptr[a:b], c) + \
             np.arange(indptr[a], indptr[b])
         indices[indptr[a]:indptr[b]] = lex.indices[offs]
         w = lex.data[offs] * rng.lognormal(0.0, 0.3, len(offs)).astype(np.float32)
