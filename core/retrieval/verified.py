@@ -66,6 +66,7 @@ class BlockVerifier:
                              f"bytes, expected {want}")
         self._error = error
         self._verified = bytearray(len(self.digests))  # 1 once a block matched
+        self._complete = False  # every block matched
         self._lock = threading.Lock()
 
     @property
@@ -80,7 +81,7 @@ class BlockVerifier:
             the ``error`` class: a block's SHA-256 differs from the manifest (the file, the
                 block and both digests named).
         """
-        if stop <= start:
+        if stop <= start or self._complete:
             return
         first, last = start // self.block_bytes, (min(stop, self.size) - 1) // self.block_bytes
         todo = [b for b in range(first, last + 1) if not self._verified[b]]
@@ -101,5 +102,6 @@ class BlockVerifier:
                 self._verified[b] = 1
 
     def check_all(self) -> None:
-        """Verify the whole file (every block not verified yet)."""
+        """Verify the whole file (every block not verified yet); later checks are free."""
         self.check(0, self.size)
+        self._complete = True
