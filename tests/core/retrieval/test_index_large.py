@@ -153,3 +153,19 @@ def test_joints_memory_mapped_and_checked_on_fetch(tmp_path, stats, monkeypatch,
         GalleryIndex.load(path)  # verified whole at open, as before
     assert np.array_equal(GalleryIndex.load(path, verify=False).joints(0),
                           joints[0].astype(jdtype).astype(np.float32))
+
+
+def test_float32_posting_accumulation_ranks_as_float64():
+    """Large galleries accumulate lexical scores in float32: same top-10, scores to 1e-6."""
+    from motionlex.core.retrieval.sparse import inverted_scores
+
+    rng = np.random.default_rng(4)
+    m = sp.random(20000, 300, density=0.1, format="csc", random_state=rng, dtype=np.float32)
+    m.sort_indices()
+    for _ in range(5):
+        ids = np.sort(rng.choice(300, 40, replace=False))
+        w = rng.random(40).astype(np.float32)
+        a = inverted_scores(m, ids, w)
+        b = inverted_scores(m, ids, w, float32=True)
+        assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-6, atol=1e-6)
+        assert list(top_k(a, 10)) == list(top_k(b, 10))
