@@ -32,6 +32,26 @@ from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
+def read_meta(path: Path) -> dict[str, dict]:
+    """A dataset's ``meta.json``: an object of id -> object of metadata.
+
+    Raises:
+        DatasetError: invalid JSON or another shape (names the file and the problem).
+    """
+    try:
+        meta = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DatasetError(f"{path}: not valid JSON ({e})") from e
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{path}: must be a JSON object of id -> metadata object, "
+                           f"got {type(meta).__name__}")
+    bad = [k for k, v in meta.items() if not isinstance(v, dict)]
+    if bad:
+        raise DatasetError(f"{path}: metadata of {len(bad)} ids is not a JSON object "
+                           f"(first: {bad[0]!r})")
+    return meta
+
+
 class DatasetError(ValueError):
     """A dataset folder that cannot be used; the message names the path and the problem."""
 
@@ -261,7 +281,7 @@ class MotionDataset:
         self._scale = scale
         self.report = ScanReport(self.root, split)
         meta_path = self.root / "meta.json"
-        self.meta: dict = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        self.meta: dict = read_meta(meta_path) if meta_path.is_file() else {}
         self.records = self._index(skip_missing)
         self.report.kept = len(self.records)
 

@@ -9,6 +9,7 @@ on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` p
 from __future__ import annotations
 
 import logging
+import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def read_npy(path: Path, mmap: bool = False) -> np.ndarray:
                               "pickle or other file with a .npy name?)")
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except ValueError as e:  # object arrays (never unpickled) or a corrupt header
+    except (ValueError, SyntaxError, tokenize.TokenError) as e:  # object arrays or a bad header
         raise MotionFileError(f"{path}: not a plain numeric .npy array (object arrays and "
                               "corrupt headers are refused)") from e
     except (EOFError, OSError) as e:

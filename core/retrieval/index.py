@@ -25,7 +25,13 @@ file                   content
                        int64`` (row offsets into ``joints.npy``)
 ``joints.npy``         ``(R, 3)`` float16/32 canonical joints, metres, all motions
                        concatenated; motion ``i`` is rows ``joint_offsets[i]:[i+1]``
-                       reshaped to ``(T_i, J_i, 3)``
+                       reshaped to ``(T_i, J_i, 3)``; memory-mapped, never read at open:
+                       its manifest entry also lists a SHA-256 per 4 MiB block, checked
+                       when a motion in that block is first fetched (:mod:`.verified`)
+``dense_ivf.npz``      only for galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more
+                       (with faiss installed): the IVF-Flat dense index, ``centroids (L, D)
+                       float32`` and ``lists (N,) int32``; ``manifest["ann"]`` records its
+                       kind, ``nlist`` and ``nprobe`` (:mod:`.ann`)
 ``skeletons.json``     list of ``Skeleton.to_dict()`` (usually one shared skeleton)
 ``patch_stats.json``   ``PatchStats.to_dict()`` used to encode
 ``vocabulary.json``    the lexical vocabulary (WordPiece tokens in id order)
@@ -37,16 +43,18 @@ index and an existing index stays intact; a build killed during the swap is fini
 by the next open (:func:`~motionlex.core.atomic.recover_directory`), and builds of one index
 wait for each other (:func:`~motionlex.core.atomic.directory_lock`). :meth:`GalleryIndex.load`
 checks every file's size and checksum and, given a model, that the model is the one the index
-was built with.
+was built with. The playback joints are checked block by block as they are read
+(an index of a million motions opens without reading them), and ``lexical.npz`` (needed
+only for brute-force scores and incremental builds) when it is first read. Indexes written
+before the block checksums existed verify ``joints.npy`` whole at open, as they always did.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import zipfile
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +64,7 @@ import scipy.sparse as sp
 from motionlex.core.atomic import recover_directory
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.embed import LONG_CLIP_MODES
+from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
 from motionlex.core.retrieval.index_checks import (
@@ -64,94 +72,30 @@ from motionlex.core.retrieval.index_checks import (
     manifest_problems,
     string_list_problem,
 )
+from motionlex.core.retrieval.index_format import (
+    BLOCK_CHECKED_FILES,
+    DATA_FILES,
+    DEFERRED_FILES,
+    INDEX_FORMAT,
+    INDEX_VERSION,
+    MANIFEST,
+    OPTIONAL_FILES,
+    GalleryIndexError,
+    GalleryItem,
+    IndexMismatchError,
+    IndexSettings,
+    _load_json,
+    _load_npy,
+    _load_sparse,
+)
+from motionlex.core.retrieval.verified import BlockVerifier
+
+__all__ = [
+    "DATA_FILES", "INDEX_FORMAT", "INDEX_VERSION", "MANIFEST", "OPTIONAL_FILES", "GalleryIndex",
+    "GalleryIndexError", "GalleryItem", "IndexMismatchError", "IndexSettings",
+]
 
 logger = logging.getLogger(__name__)
-
-INDEX_FORMAT = "motionlex-gallery"
-INDEX_VERSION = 1
-MANIFEST = "manifest.json"
-DATA_FILES = (
-    "dense.npy", "lexical.npz", "inverted.npz", "items.json", "items.npz", "joints.npy",
-    "skeletons.json", "patch_stats.json", "vocabulary.json",
-)
-"""The data files of an index, each listed in the manifest with its size and SHA-256."""
-
-
-class GalleryIndexError(ValueError):
-    """An index directory that cannot be used (corrupted, incomplete, other format)."""
-
-
-class IndexMismatchError(GalleryIndexError):
-    """An index built with another model or other patch statistics than the ones given."""
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """How motions are encoded and stored (recorded in the manifest; fixed per index).
-
-    Attributes:
-        lexical_top_k: words kept per motion vector (the heaviest ones), ``None`` keeps every
-            non-zero word. Pruning a document's weakest terms is standard for SPLADE indexes
-            (Lassance and Clinchant, "An Efficiency Study for SPLADE Models", SIGIR 2022,
-            Sec. 3); it bounds the index size of models that are not yet sparse.
-        long_clips: ``"windows"`` (every 224-frame window, pooled) or ``"first"``.
-        joints_dtype: ``"float16"`` (about 2 mm rounding at 2 m) or ``"float32"``.
-    """
-
-    lexical_top_k: int | None = 128
-    long_clips: str = "windows"
-    joints_dtype: str = "float16"
-
-    def __post_init__(self) -> None:
-        if self.lexical_top_k is not None and self.lexical_top_k < 1:
-            raise ValueError(f"lexical_top_k must be >= 1 or None, got {self.lexical_top_k}")
-        if self.long_clips not in LONG_CLIP_MODES:
-            raise ValueError(f"long_clips must be one of {LONG_CLIP_MODES}, got "
-                             f"{self.long_clips!r}")
-        if self.joints_dtype not in ("float16", "float32"):
-            raise ValueError(f"joints_dtype must be 'float16' or 'float32', got "
-                             f"{self.joints_dtype!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {"lexical_top_k": self.lexical_top_k, "long_clips": self.long_clips,
-                "joints_dtype": self.joints_dtype}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> IndexSettings:
-        """Inverse of :meth:`to_dict` (unknown keys are ignored for forward compatibility)."""
-        return cls(d.get("lexical_top_k", 128), d.get("long_clips", "windows"),
-                   d.get("joints_dtype", "float16"))
-
-
-@dataclass(frozen=True)
-class GalleryItem:
-    """Metadata of one indexed motion.
-
-    Attributes:
-        index: row in the index.
-        id: unique id, ``"<dataset folder>/<motion id>"``.
-        captions: all its captions (may be empty, e.g. for BVH files).
-        source: absolute path of the source file.
-        fps: frame rate of the stored joints (20, canonical).
-        num_frames: ``T``.
-        skeleton: its skeleton.
-        meta: dataset metadata (e.g. Bandai ``action``/``style``).
-    """
-
-    index: int
-    id: str
-    captions: tuple[str, ...]
-    source: str
-    fps: float
-    num_frames: int
-    skeleton: Skeleton
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def caption(self) -> str:
-        """The first caption, or ``""``."""
-        return self.captions[0] if self.captions else ""
 
 
 class GalleryIndex:
@@ -167,9 +111,11 @@ class GalleryIndex:
         skeletons: distinct skeletons; vocabulary: the lexical vocabulary; patch_stats.
     """
 
-    def __init__(self, path: Path, manifest: dict, *, check: bool = True) -> None:
+    def __init__(self, path: Path, manifest: dict, *, check: bool = True,
+                 verify: bool = False) -> None:
         self.path = path
         self.manifest = manifest
+        self._unverified = {n for n in DEFERRED_FILES if verify}  # checked on first read
         self.dense = _load_npy(path / "dense.npy", mmap=True)
         self.inverted = _load_sparse(path / "inverted.npz", "csc")
         self._lexical: sp.csr_matrix | None = None
@@ -203,7 +149,8 @@ class GalleryIndex:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError,
                 zipfile.BadZipFile) as e:
             raise GalleryIndexError(f"{path}: malformed index ({type(e).__name__}: {e})") from e
-        self._joints = _load_npy(path / "joints.npy", mmap=True)
+        self._joint_rows = _load_npy(path / "joints.npy", mmap=True)
+        self._joint_blocks = _block_verifier(path, manifest, "joints.npy") if verify else None
         self._positions = {k: i for i, k in enumerate(self.ids)}
         if check:
             self._check_shapes()
@@ -222,9 +169,14 @@ class GalleryIndex:
                 "skeleton": self.skeleton_ids}
         problems += [f"{k} has {len(v)} entries, expected {n}" for k, v in cols.items()
                      if len(v) != n]
-        if len(self.joint_offsets) != n + 1 or (n and self.joint_offsets[-1] != len(self._joints)):
+        jr = self._joint_rows
+        if len(self.joint_offsets) != n + 1 or (n and self.joint_offsets[-1] != len(jr)):
             problems.append(f"joint_offsets ({len(self.joint_offsets)}) do not match {n} items "
-                            f"and joints.npy {self._joints.shape}")
+                            f"and joints.npy {jr.shape}")
+        if jr.ndim != 2 or jr.shape[1:] != (3,) or jr.dtype != np.dtype(
+                self.settings.joints_dtype):
+            problems.append(f"joints.npy is {jr.shape} {jr.dtype}, expected (R, 3) "
+                            f"{self.settings.joints_dtype}")
         if n and (self.skeleton_ids.min() < 0 or self.skeleton_ids.max() >= len(self.skeletons)):
             problems.append("skeleton ids out of range")
         if len(self._positions) != n:
@@ -245,7 +197,9 @@ class GalleryIndex:
             verify: check every file's SHA-256 (sizes are always checked).
 
         Returns:
-            The index; ``joints.npy`` and ``dense.npy`` are memory-mapped.
+            The index; ``joints.npy`` and ``dense.npy`` are memory-mapped. With ``verify``,
+            ``joints.npy`` is checked block by block as motions are fetched (at open for
+            indexes written without block checksums) and ``lexical.npz`` on first use.
 
         Raises:
             FileNotFoundError: no such directory.
@@ -277,6 +231,9 @@ class GalleryIndex:
         except ValueError as e:
             raise GalleryIndexError(f"{mpath}: malformed manifest: {e}") from e
         files = manifest["files"]
+        if manifest.get("ann") and ANN_FILE not in files:
+            raise GalleryIndexError(f"{mpath}: manifest lists no entry for {[ANN_FILE]}")
+        hash_now = []
         for name, info in sorted(files.items()):
             f = root / name
             if not f.is_file():
@@ -285,14 +242,15 @@ class GalleryIndex:
             if size != info["bytes"]:
                 raise GalleryIndexError(f"{f}: size {size} bytes, manifest says {info['bytes']} "
                                         "(changed or truncated; rebuild the index)")
-            if verify:
-                digest = file_sha256(f)
-                if digest != info["sha256"]:
-                    raise GalleryIndexError(
-                        f"{f}: checksum {digest[:16]}... does not match the manifest's "
-                        f"{info['sha256'][:16]}... (the file changed or is corrupted; rebuild "
-                        "the index)")
-        index = cls(root, manifest)
+            later = name in DEFERRED_FILES or (name in BLOCK_CHECKED_FILES
+                                               and "block_sha256" in info)
+            if verify and not later:
+                hash_now.append((f, info))
+        # hashlib releases the GIL: the files are hashed on two threads
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for _ in pool.map(lambda fi: _check_sha256(*fi), hash_now):
+                pass
+        index = cls(root, manifest, verify=verify)
         if model is not None:
             index.check_model(model)
         logger.info("loaded gallery index %s (%d motions)", root, len(index))
@@ -354,8 +312,43 @@ class GalleryIndex:
     def lexical(self) -> sp.csr_matrix:
         """``(N, V)`` float32 CSR lexical matrix (read on first use)."""
         if self._lexical is None:
+            self._verify_deferred("lexical.npz")
             self._lexical = _load_sparse(self.path / "lexical.npz", "csr")
         return self._lexical
+
+    def _verify_deferred(self, name: str) -> None:
+        if name in self._unverified:
+            _check_sha256(self.path / name, self.manifest["files"][name])
+            self._unverified.discard(name)
+
+    @property
+    def ann(self) -> dict | None:
+        """``manifest["ann"]`` (``kind``, ``nlist``, ``nprobe``) when the index stores an IVF
+        dense index (:mod:`.ann`), else None."""
+        info = self.manifest.get("ann")
+        return dict(info) if info else None
+
+    def ann_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The stored IVF: ``(centroids (L, D) float32, lists (N,) int32)``.
+
+        Raises:
+            GalleryIndexError: the index has none, or it is unreadable or does not fit.
+        """
+        if not self.ann:
+            raise GalleryIndexError(f"{self.path}: no IVF dense index stored (built with "
+                                    "fewer motions or without faiss)")
+        path = self.path / ANN_FILE
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                cent, lists = z["centroids"].astype(np.float32), z["lists"].astype(np.int64)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            raise GalleryIndexError(f"{path}: unreadable IVF index ({e})") from e
+        d = self.dense.shape[1]
+        if cent.ndim != 2 or cent.shape[1] != d or lists.shape != (len(self),) or (
+                len(lists) and (lists.min() < 0 or lists.max() >= len(cent))):
+            raise GalleryIndexError(f"{path}: IVF of centroids {cent.shape} and lists "
+                                    f"{lists.shape} does not fit {len(self)} motions of {d} dims")
+        return cent, lists
 
     def size_bytes(self) -> int:
         """Total size of the index files."""
@@ -384,8 +377,21 @@ class GalleryIndex:
         if not -len(self) <= i < len(self):
             raise IndexError(f"item {i} out of range for {len(self)} motions")
         i = i % len(self)
-        rows = self._joints[self.joint_offsets[i]:self.joint_offsets[i + 1]]
-        return np.asarray(rows, np.float32).reshape(int(self.num_frames[i]), -1, 3)
+        a, b = int(self.joint_offsets[i]), int(self.joint_offsets[i + 1])
+        if self._joint_blocks is not None:
+            row = 3 * self._joint_rows.dtype.itemsize
+            start = self._joint_rows.offset + a * row
+            self._joint_blocks.check(start, start + (b - a) * row)
+        return np.asarray(self._joint_rows[a:b], np.float32).reshape(
+            int(self.num_frames[i]), -1, 3)
+
+    @property
+    def _joints(self) -> np.ndarray:
+        """``(R, 3)`` all joint rows, memory-mapped, every block verified first (for
+        :func:`.build.build_steps`, which copies an old index's motions into a new one)."""
+        if self._joint_blocks is not None:
+            self._joint_blocks.check_all()
+        return self._joint_rows
 
     def item(self, i: int) -> GalleryItem:
         """Metadata of item ``i``.
@@ -401,29 +407,22 @@ class GalleryIndex:
                            dict(self.meta[i]))
 
 
-def _load_json(path: Path) -> Any:
+def _check_sha256(path: Path, info: dict) -> None:
+    digest = file_sha256(path)
+    if digest != info["sha256"]:
+        raise GalleryIndexError(
+            f"{path}: checksum {digest[:16]}... does not match the manifest's "
+            f"{info['sha256'][:16]}... (the file changed or is corrupted; rebuild the index)")
+
+
+def _block_verifier(path: Path, manifest: dict, name: str) -> BlockVerifier | None:
+    """The block checker of a file listed with ``block_sha256``, None for older indexes
+    (whose file was verified whole at open)."""
+    info = manifest["files"][name]
+    if "block_sha256" not in info:
+        return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise GalleryIndexError(f"{path}: unreadable JSON ({e})") from e
-
-
-def _load_npy(path: Path, mmap: bool = False) -> np.ndarray:
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise GalleryIndexError(f"{path}: unreadable array ({e})") from e
-
-
-def _load_sparse(path: Path, fmt: str) -> sp.csr_matrix | sp.csc_matrix:
-    """Read a ``save_npz`` file without pickle, checking its format."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            stored = z["format"].item()
-            stored = stored.decode() if isinstance(stored, bytes) else str(stored)
-            if stored != fmt:
-                raise GalleryIndexError(f"{path}: sparse format {stored!r}, expected {fmt!r}")
-            cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
-            return cls((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise GalleryIndexError(f"{path}: unreadable sparse matrix ({e})") from e
+        return BlockVerifier(path / name, int(info["block_bytes"]), list(info["block_sha256"]),
+                             GalleryIndexError)
+    except (KeyError, TypeError, ValueError, OSError) as e:
+        raise GalleryIndexError(f"{path / name}: unusable block checksums ({e})") from e

@@ -16,15 +16,25 @@ import scipy.sparse as sp
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.ann import (
+    ANN_FILE,
+    ANN_KIND,
+    ANN_MIN_ITEMS,
+    DEFAULT_NPROBE,
+    faiss_available,
+    train_ivf,
+)
 from motionlex.core.retrieval.fingerprints import file_sha256, stats_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
-from motionlex.core.retrieval.index import (
+from motionlex.core.retrieval.index_format import (
+    BLOCK_CHECKED_FILES,
     DATA_FILES,
     INDEX_FORMAT,
     INDEX_VERSION,
     MANIFEST,
     IndexSettings,
 )
+from motionlex.core.retrieval.verified import BLOCK_BYTES, file_digests
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +55,9 @@ def write_index(
     model_info: dict[str, Any],
     settings: IndexSettings,
     fusion_weight: float = DEFAULT_FUSION_WEIGHT,
+    ann: bool | None = None,
+    ann_nlist: int | None = None,
+    ann_nprobe: int = DEFAULT_NPROBE,
 ) -> Path:
     """Write a complete index directory atomically (temporary folder, then rename).
 
@@ -67,13 +80,18 @@ def write_index(
             ``checkpoint`` of the encoding model.
         settings: encoding settings.
         fusion_weight: default fused-search weight.
+        ann: store an IVF-Flat dense index (:mod:`.ann`): None (default) does so from
+            :data:`~.ann.ANN_MIN_ITEMS` motions when faiss is installed (logging when it is
+            not), True always, False never.
+        ann_nlist: IVF lists (None: :func:`~.ann.default_nlist`).
+        ann_nprobe: lists a query scans, recorded in the manifest.
 
     Returns:
         The index directory.
 
     Raises:
         ValueError: inconsistent sizes. FileExistsError: ``out`` exists and is not a
-            directory.
+            directory. ImportError: ``ann=True`` without faiss installed.
     """
     target = Path(out)
     n = len(items["ids"])
@@ -83,8 +101,22 @@ def write_index(
                          f"{len(vocabulary)}); got {dense.shape} and {lexical.shape}")
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"cannot write index: {target} exists and is not a directory")
+    if ann is None:
+        ann = n >= ANN_MIN_ITEMS and faiss_available()
+        if n >= ANN_MIN_ITEMS and not ann:
+            logger.warning("%d motions but faiss is not installed: dense search of %s stays "
+                           "exact (pip install faiss-cpu, then rebuild, for the IVF index)",
+                           n, target)
     with atomic_directory(target) as tmp:
-        np.save(tmp / "dense.npy", dense.astype(np.float16))
+        dense16 = dense.astype(np.float16)
+        np.save(tmp / "dense.npy", dense16)
+        ann_info = None
+        if ann:  # trained on the stored float16 vectors, the ones every search reads
+            centroids, lists = train_ivf(dense16, ann_nlist)
+            np.savez(tmp / ANN_FILE, centroids=centroids, lists=lists)
+            ann_info = {"kind": ANN_KIND, "metric": "inner_product", "nlist": len(centroids),
+                        "nprobe": max(1, min(int(ann_nprobe), len(centroids)))}
+        del dense16
         csr = sp.csr_matrix(lexical, dtype=np.float32)
         csr.sort_indices()
         sp.save_npz(tmp / "lexical.npz", csr, compressed=False)
@@ -113,8 +145,8 @@ def write_index(
         _write_json(tmp / "skeletons.json", [s.to_dict() for s in skeletons])
         _write_json(tmp / "patch_stats.json", patch_stats.to_dict())
         _write_json(tmp / "vocabulary.json", list(vocabulary))
-        files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": file_sha256(tmp / name)}
-                 for name in DATA_FILES}
+        names = DATA_FILES + ((ANN_FILE,) if ann_info else ())
+        files = {name: _file_entry(tmp / name, name in BLOCK_CHECKED_FILES) for name in names}
         manifest = {
             "format": INDEX_FORMAT,
             "version": INDEX_VERSION,
@@ -124,6 +156,7 @@ def write_index(
             "patch_stats_sha256": stats_fingerprint(patch_stats),
             "settings": settings.to_dict(),
             "fusion_weight": float(fusion_weight),
+            **({"ann": ann_info} if ann_info else {}),
             "sizes": {"embed_dim": int(dense.shape[1]) if dense.ndim == 2 else 0,
                       "vocab_size": len(vocabulary), "lexical_nnz": int(csr.nnz),
                       "joint_rows": int(offsets[-1]), "skeletons": len(skeletons),
@@ -134,6 +167,15 @@ def write_index(
     logger.info("wrote gallery index %s (%d motions, %.1f MiB)", target, n,
                 manifest["sizes"]["total_bytes"] / 2**20)
     return target
+
+
+def _file_entry(path: Path, blocks: bool) -> dict[str, Any]:
+    """Manifest entry of a written file: bytes and SHA-256 (and per-block SHA-256s)."""
+    if not blocks:
+        return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+    whole, parts = file_digests(path, BLOCK_BYTES)
+    return {"bytes": path.stat().st_size, "sha256": whole, "block_bytes": BLOCK_BYTES,
+            "block_sha256": parts}
 
 
 def _write_json(path: Path, value: Any) -> None:

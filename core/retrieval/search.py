@@ -3,13 +3,18 @@
 A query (a text, a motion, or a gallery item) becomes a :class:`QueryEmbedding`: a dense
 unit vector and its heaviest lexical words. :class:`Searcher` ranks the index by
 
-- ``dense``: cosine of dense embeddings (one torch matrix-vector product; FAISS
-  ``IndexFlatIP`` for galleries over ``faiss_min_items`` when ``faiss`` is installed);
+- ``dense``: cosine of dense embeddings (one torch matrix-vector product; the index's
+  stored IVF-Flat FAISS index for galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more,
+  approximate; :mod:`.dense_backend`);
 - ``lexical``: sparse dot product of lexical vectors (the cosine for models trained with
   ``lexical_similarity="cosine"``, whose index stores L2-normalised vectors), computed from the
   inverted index: only the posting lists of the query's non-zero words are read;
 - ``fused``: ``w * dense + (1 - w) * lexical / max(lexical)`` per query
-  (:func:`.fusion.fuse`).
+  (:func:`.fusion.fuse`). With the IVF index the fused ranking is taken over candidates:
+  the IVF's dense top-``C`` and the exact lexical top-``C`` (``C`` =
+  :data:`FUSED_CANDIDATES`, at least ``10 k``), each scored exactly in both similarities
+  (the usual hybrid-retrieval shortcut; its recall against exhaustive fusion is measured
+  in ``docs/search-1m.md``).
 
 Each :class:`Hit` carries its score and the words that contributed most to the lexical
 similarity (query weight x motion weight). :meth:`Searcher.search_in_chunks` is a generator
@@ -32,10 +37,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from motionlex.core.motion.motion import make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
+from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import fuse
 from motionlex.core.retrieval.index import GalleryIndex
@@ -51,7 +57,8 @@ from motionlex.core.retrieval.sparse import (
 logger = logging.getLogger(__name__)
 
 SEARCH_MODES = ("dense", "lexical", "fused")
-FAISS_MIN_ITEMS = 50_000
+FUSED_CANDIDATES = 1000
+"""Candidates per similarity for fused search over an IVF index (see the module doc)."""
 
 
 @dataclass(frozen=True)
@@ -133,9 +140,12 @@ class Searcher:
         fusion_weight: default dense weight of fused scores (None: the index's, recorded
             from the checkpoint's validation, else 0.5).
         query_words: heaviest query words used for lexical scores (None: all non-zero).
-        dense_backend: ``"auto"`` (FAISS for galleries over ``faiss_min_items`` when
-            installed), ``"torch"`` or ``"faiss"``.
-        faiss_min_items: gallery size from which ``"auto"`` uses FAISS.
+        dense_backend: ``"auto"`` (the index's stored IVF when it has one and faiss is
+            installed, else FAISS flat over ``faiss_min_items`` when installed, else torch),
+            ``"torch"`` (exact) or ``"faiss"`` (:class:`~.dense_backend.DenseBackend`).
+        faiss_min_items: gallery size from which ``"auto"`` uses FAISS flat (indexes
+            without a stored IVF).
+        nprobe: IVF lists scanned per query (None: the index's).
         verify_model: check the model's fingerprint against the index (skip only when the
             caller already did, e.g. ``GalleryIndex.load(path, model)``).
 
@@ -155,6 +165,7 @@ class Searcher:
         dense_backend: str = "auto",
         faiss_min_items: int = FAISS_MIN_ITEMS,
         verify_model: bool = True,
+        nprobe: int | None = None,
     ) -> None:
         if model is not None and verify_model:
             index.check_model(model)
@@ -165,17 +176,10 @@ class Searcher:
         if query_words is not None and query_words < 1:
             raise ValueError(f"query_words must be >= 1 or None, got {query_words}")
         self.query_words = query_words
-        if dense_backend not in ("auto", "torch", "faiss"):
-            raise ValueError(f"dense_backend must be 'auto', 'torch' or 'faiss', got "
-                             f"{dense_backend!r}")
-        dense = index.dense_float32()
         self._inverted = index.inverted
-        self._faiss = None
-        if dense_backend == "faiss" or (dense_backend == "auto" and len(index) > faiss_min_items):
-            self._faiss, shared = _faiss_index(dense, required=dense_backend == "faiss")
-            if shared is not None:  # torch reads FAISS's own copy: the vectors are held once
-                dense = shared
-        self._dense = torch.from_numpy(dense)
+        self._lex_float32 = len(index) >= ANN_MIN_ITEMS  # large: float32 accumulation
+        self._dense = DenseBackend(index, dense_backend, faiss_min_items=faiss_min_items,
+                                   nprobe=nprobe)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -183,7 +187,12 @@ class Searcher:
     @property
     def uses_faiss(self) -> bool:
         """True when dense-only searches go through FAISS."""
-        return self._faiss is not None
+        return self._dense.kind != "torch"
+
+    @property
+    def dense_kind(self) -> str:
+        """``"torch"``, ``"flat"`` (exact FAISS) or ``"ivf"`` (approximate)."""
+        return self._dense.kind
 
     # -- queries --------------------------------------------------------------------------
     def _need_model(self, what: str) -> Any:
@@ -237,7 +246,7 @@ class Searcher:
         row = np.zeros(inv.shape[1], np.float32)
         row[np.searchsorted(inv.indptr, pos, side="right") - 1] = inv.data[pos]
         ids, w = sparse_query(row, "dot", self.query_words)  # stored rows are normalised
-        return QueryEmbedding(self._dense[i].numpy().copy(), ids, w, "item", item=i)
+        return QueryEmbedding(self._dense.row(i), ids, w, "item", item=i)
 
     # -- scores ---------------------------------------------------------------------------
     def dense_scores(self, query: QueryEmbedding, start: int = 0,
@@ -247,20 +256,20 @@ class Searcher:
         Raises:
             ValueError: query dimension differs from the index's.
         """
-        q = torch.from_numpy(np.ascontiguousarray(query.dense, np.float32))
-        if q.shape[0] != self._dense.shape[1]:
-            raise ValueError(f"query has {q.shape[0]} dense dims, the index "
-                             f"{self._dense.shape[1]}")
-        return torch.mv(self._dense[start:stop], q).numpy()
+        return self._dense.scores(query.dense, start, stop)
 
     def lexical_scores(self, query: QueryEmbedding, method: str = "inverted") -> np.ndarray:
         """``(N,)`` float64 lexical scores: ``"inverted"`` (posting lists) or ``"brute"``.
+
+        Galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more accumulate the inverted
+        scores in float32 (the precision of ``"brute"``), about 1.8 times faster.
 
         Raises:
             ValueError: unknown method.
         """
         if method == "inverted":
-            return inverted_scores(self._inverted, query.word_ids, query.word_weights)
+            return inverted_scores(self._inverted, query.word_ids, query.word_weights,
+                                   float32=self._lex_float32)
         if method == "brute":
             return brute_force_scores(self.index.lexical, query.word_ids, query.word_weights)
         raise ValueError(f"method must be 'inverted' or 'brute', got {method!r}")
@@ -329,9 +338,13 @@ class Searcher:
             rows = top_k(lex, k, exclude)
             yield SearchProgress(n, n, self._hits(rows, lex[rows], query, None, lex, words))
             return
-        if mode == "dense" and self._faiss is not None:
-            rows, scores = self._faiss_top_k(query, k, exclude)
+        if mode == "dense" and self._dense.kind != "torch":
+            rows, scores = self._dense.top_k(query.dense, k, exclude)
             yield SearchProgress(n, n, self._hits(rows, scores, query, None, None, words))
+            return
+        if mode == "fused" and self._dense.approximate:
+            rows, scores = self._fused_candidates(query, k, weight, lex, exclude)
+            yield SearchProgress(n, n, self._hits(rows, scores, query, None, lex, words))
             return
         dense = np.empty(n, np.float32)
         step = n if chunk_size is None else chunk_size
@@ -344,18 +357,19 @@ class Searcher:
         rows = top_k(scores, k, exclude)
         yield SearchProgress(n, n, self._hits(rows, scores[rows], query, dense, lex, words))
 
-    def _faiss_top_k(self, query: QueryEmbedding, k: int,
-                     exclude: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        ex = {int(e) for e in exclude}
-        want = min(k + len(ex), len(self.index))
-        scores, rows = self._faiss.search(np.ascontiguousarray(query.dense[None], np.float32),
-                                          want)
-        pairs = [(float(s), int(r)) for s, r in zip(scores[0], rows[0])
-                 if r >= 0 and int(r) not in ex]
-        pairs.sort(key=lambda p: (-p[0], p[1]))
-        pairs = pairs[:k]
-        return (np.array([r for _, r in pairs], np.int64),
-                np.array([s for s, _ in pairs], np.float64))
+    def _fused_candidates(self, query: QueryEmbedding, k: int, weight: float,
+                          lex: np.ndarray, exclude: Sequence[int]
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused top-k over the IVF's dense and the exact lexical top-``C`` candidates."""
+        c = max(FUSED_CANDIDATES, 10 * k)
+        d_rows, _ = self._dense.top_k(query.dense, c, exclude)
+        cand = np.union1d(d_rows, top_k(lex, c, exclude))
+        dense = self._dense.row_scores(cand, query.dense)
+        top = float(lex.max()) if len(lex) else 0.0
+        scores = weight * dense.astype(np.float64) + (1.0 - weight) * (
+            lex[cand] / top if top > 0 else lex[cand])
+        best = top_k(scores, k)
+        return cand[best], scores[best]
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray, query: QueryEmbedding,
               dense: np.ndarray | None, lex: np.ndarray | None, words: int) -> list[Hit]:
@@ -365,8 +379,7 @@ class Searcher:
         if lex is not None:
             l_rows = lex[rows]
         if dense is None:
-            q = torch.from_numpy(np.ascontiguousarray(query.dense, np.float32))
-            d_rows = torch.mv(self._dense[torch.from_numpy(rows)], q).numpy()
+            d_rows = self._dense.row_scores(rows, query.dense)
         else:
             d_rows = dense[rows]
         hits = []
@@ -382,27 +395,3 @@ def _check_weight(w: float) -> float:
     if not 0.0 <= float(w) <= 1.0:
         raise ValueError(f"fusion weight must be in [0, 1], got {w}")
     return float(w)
-
-
-def _faiss_index(dense: np.ndarray, required: bool) -> tuple[Any, np.ndarray | None]:
-    """An exact inner-product FAISS index over ``dense`` and a NumPy view of its vectors.
-
-    Returns:
-        ``(index, view)``: ``view`` is ``(N, D)`` float32 sharing FAISS's storage (valid while
-        the index lives); ``(None, None)`` when faiss is not installed and not ``required``.
-    """
-    try:
-        import faiss
-    except ImportError as e:
-        if required:
-            raise ImportError("dense_backend='faiss' needs the faiss-cpu package "
-                              "(pip install faiss-cpu)") from e
-        logger.info("faiss not installed; dense search uses torch")
-        return None, None
-    idx = faiss.IndexFlatIP(dense.shape[1])
-    idx.add(np.ascontiguousarray(dense, np.float32))
-    try:
-        view = faiss.rev_swig_ptr(idx.get_xb(), dense.size).reshape(dense.shape)
-    except (AttributeError, TypeError):  # another faiss build: keep our own copy
-        view = None
-    return idx, view

@@ -34,7 +34,7 @@ def test_manifest_checksums_and_sizes(built, model):
         f["bytes"] for f in man["files"].values())
 
 
-@pytest.mark.parametrize("name", ["dense.npy", "inverted.npz", "items.json", "joints.npy"])
+@pytest.mark.parametrize("name", ["dense.npy", "inverted.npz", "items.json"])
 def test_refuses_flipped_byte(built, tmp_path, name):
     copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
     f = copy / name
@@ -47,6 +47,28 @@ def test_refuses_flipped_byte(built, tmp_path, name):
         GalleryIndex.load(copy, verify=False)
     except GalleryIndexError as e:
         assert str(copy) in str(e)
+
+
+def test_flipped_joints_byte_found_when_its_motion_is_fetched(built, tmp_path):
+    """joints.npy is checked block by block as motions are read, not at open."""
+    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    f = copy / "joints.npy"
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    idx = GalleryIndex.load(copy)  # opens: the joints are not read
+    with pytest.raises(GalleryIndexError, match=r"joints.npy: checksum of block \d+ .* does "
+                       "not match"):
+        for i in range(len(idx)):
+            idx.joints(i)
+    for name in ("lexical.npz",):  # read on first use, checked then
+        g = copy / name
+        raw = bytearray(g.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        g.write_bytes(bytes(raw))
+    idx = GalleryIndex.load(copy)
+    with pytest.raises(GalleryIndexError, match="lexical.npz: checksum .* does not match"):
+        _ = idx.lexical
 
 
 def test_refuses_truncated_missing_and_foreign(built, tmp_path):

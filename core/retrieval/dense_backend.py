@@ -1,0 +1,186 @@
+"""The dense side of a :class:`~.search.Searcher`: exact (torch or FAISS flat) or IVF.
+
+- ``"torch"``: the gallery's embeddings as one float32 matrix; a query is one
+  matrix-vector product (exact).
+- ``"flat"``: the same vectors in a FAISS ``IndexFlatIP`` (exact; the torch matrix shares
+  FAISS's copy), used for indexes without a stored IVF above ``faiss_min_items``.
+- ``"ivf"``: the index's stored IVF-Flat (:mod:`.ann`), approximate top-k; no float32 copy
+  of the gallery is kept besides FAISS's lists: single rows are scored exactly from the
+  memory-mapped ``dense.npy``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from motionlex.core.retrieval.ann import faiss_available, faiss_top_k, open_ivf
+from motionlex.core.retrieval.index import GalleryIndex
+
+logger = logging.getLogger(__name__)
+
+DENSE_BACKENDS = ("auto", "torch", "faiss")
+FAISS_MIN_ITEMS = 50_000
+
+
+class DenseBackend:
+    """Dense cosines of a gallery index: per row range, per row list, and top-k.
+
+    Args:
+        index: the loaded index.
+        backend: ``"auto"`` (the stored IVF when there is one and faiss is installed, else
+            FAISS flat over ``faiss_min_items`` motions when installed, else torch),
+            ``"torch"`` (always exact) or ``"faiss"`` (the stored IVF, else FAISS flat).
+        faiss_min_items: gallery size from which ``"auto"`` uses FAISS flat.
+        nprobe: IVF lists scanned per query (None: the index's recorded value).
+
+    Raises:
+        ValueError: unknown backend. ImportError: ``"faiss"`` without faiss installed.
+    """
+
+    def __init__(self, index: GalleryIndex, backend: str = "auto", *,
+                 faiss_min_items: int = FAISS_MIN_ITEMS, nprobe: int | None = None) -> None:
+        if backend not in DENSE_BACKENDS:
+            raise ValueError(f"dense_backend must be one of {DENSE_BACKENDS}, got {backend!r}")
+        self.index = index
+        self._ivf: Any = None
+        self._flat: Any = None
+        self._matrix: torch.Tensor | None = None
+        self.kind = "torch"
+        ann = index.ann
+        if backend != "torch" and ann and faiss_available():
+            cent, lists = index.ann_arrays()
+            self._ivf = open_ivf(_FileRows(index.dense), cent, lists,
+                                 int(ann.get("nprobe", 1)) if nprobe is None else nprobe)
+            self.kind = "ivf"
+            return
+        if backend == "auto" and ann:
+            logger.info("%s stores an IVF dense index but faiss is not installed: dense "
+                        "search is exact", index.path)
+        dense = index.dense_float32()
+        if backend == "faiss" or (backend == "auto" and len(index) > faiss_min_items):
+            self._flat, shared = _faiss_flat(dense, required=backend == "faiss")
+            if self._flat is not None:
+                self.kind = "flat"
+            if shared is not None:  # torch reads FAISS's own copy: the vectors are held once
+                dense = shared
+        self._matrix = torch.from_numpy(dense)
+
+    @property
+    def dim(self) -> int:
+        """Embedding width ``D``."""
+        return int(self.index.dense.shape[1])
+
+    @property
+    def approximate(self) -> bool:
+        """True when :meth:`top_k` may miss some of the exact top-k (IVF)."""
+        return self._ivf is not None
+
+    @property
+    def nprobe(self) -> int | None:
+        """IVF lists scanned per query (None without IVF)."""
+        return int(self._ivf.nprobe) if self._ivf is not None else None
+
+    def _query(self, q: np.ndarray) -> np.ndarray:
+        q = np.ascontiguousarray(q, np.float32)
+        if q.shape != (self.dim,):
+            raise ValueError(f"query has {q.shape[0] if q.ndim else 0} dense dims, the index "
+                             f"{self.dim}")
+        return q
+
+    def _unit_rows(self, rows: np.ndarray | slice) -> np.ndarray:
+        x = np.asarray(self.index.dense[rows], np.float32)
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+    def scores(self, q: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """``(stop - start,)`` float32 cosines of rows ``start:stop`` (exact).
+
+        Raises:
+            ValueError: ``q`` is not ``(D,)``.
+        """
+        q = self._query(q)
+        if self._matrix is not None:
+            return torch.mv(self._matrix[start:stop], torch.from_numpy(q)).numpy()
+        return self._unit_rows(slice(start, stop)) @ q
+
+    def row_scores(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """``(H,)`` float32 cosines of the given rows (exact)."""
+        q = self._query(q)
+        rows = np.asarray(rows, np.int64)
+        if self._matrix is not None:
+            return torch.mv(self._matrix[torch.from_numpy(rows)], torch.from_numpy(q)).numpy()
+        if len(rows) == 0:
+            return np.zeros(0, np.float32)
+        order = np.argsort(rows, kind="stable")  # ascending reads of the memory map
+        out = np.empty(len(rows), np.float32)
+        out[order] = self._unit_rows(rows[order]) @ q
+        return out
+
+    def row(self, i: int) -> np.ndarray:
+        """``(D,)`` float32 unit embedding of row ``i`` (a copy)."""
+        if self._matrix is not None:
+            return self._matrix[i].numpy().copy()
+        return self._unit_rows(slice(i, i + 1))[0]
+
+    def top_k(self, q: np.ndarray, k: int,
+              exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``k`` best rows by FAISS (IVF: approximate; flat: exact), best first.
+
+        Returns:
+            ``(rows (H,) int64, scores (H,) float64)``, or None with the torch backend
+            (the caller then ranks :meth:`scores`).
+        """
+        q = self._query(q)
+        ex = {int(e) for e in exclude}
+        keep = (lambda r: r not in ex) if ex else None
+        if self._ivf is not None:
+            return faiss_top_k(self._ivf, q, k, keep)
+        if self._flat is not None:
+            return faiss_top_k(self._flat, q, k, keep)
+        return None
+
+
+class _FileRows:
+    """Row slices of a memory-mapped ``.npy`` array read with plain file reads, so copying
+    the whole gallery into FAISS once does not leave it resident in this process's memory
+    map (the pages stay in the OS file cache instead of the process's RSS)."""
+
+    def __init__(self, mm: np.memmap) -> None:
+        self.shape, self.dtype = mm.shape, mm.dtype
+        self._path, self._offset = mm.filename, int(mm.offset)
+        self._row = int(np.prod(mm.shape[1:])) * mm.dtype.itemsize
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        a, b, _ = rows.indices(self.shape[0])
+        with open(self._path, "rb") as f:
+            f.seek(self._offset + a * self._row)
+            x = np.fromfile(f, self.dtype, count=(b - a) * self._row // self.dtype.itemsize)
+        return x.reshape((b - a, *self.shape[1:]))
+
+
+def _faiss_flat(dense: np.ndarray, required: bool) -> tuple[Any, np.ndarray | None]:
+    """An exact inner-product FAISS index over ``dense`` and a NumPy view of its vectors.
+
+    Returns:
+        ``(index, view)``: ``view`` is ``(N, D)`` float32 sharing FAISS's storage (valid while
+        the index lives); ``(None, None)`` when faiss is not installed and not ``required``.
+    """
+    try:
+        import faiss
+    except ImportError as e:
+        if required:
+            raise ImportError("dense_backend='faiss' needs the faiss-cpu package "
+                              "(pip install faiss-cpu)") from e
+        logger.info("faiss not installed; dense search uses torch")
+        return None, None
+    idx = faiss.IndexFlatIP(dense.shape[1])
+    idx.add(np.ascontiguousarray(dense, np.float32))
+    try:
+        view = faiss.rev_swig_ptr(idx.get_xb(), dense.size).reshape(dense.shape)
+    except (AttributeError, TypeError):  # another faiss build: keep our own copy
+        view = None
+    return idx, view

@@ -1,0 +1,171 @@
+"""Large-gallery machinery on small synthetic indexes: the stored IVF dense index against
+exact search, and memory-mapped playback joints checked block by block as they are read."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.retrieval import dense_backend, index_writer
+from motionlex.core.retrieval import index as index_mod
+from motionlex.core.retrieval.ann import ANN_FILE
+from motionlex.core.retrieval.index import GalleryIndex, GalleryIndexError, IndexSettings
+from motionlex.core.retrieval.index_writer import write_index
+from motionlex.core.retrieval.metrics import top_k
+from motionlex.core.retrieval.search import QueryEmbedding, Searcher
+
+D, V = 32, 200
+
+
+def _clustered(n: int, rng: np.random.Generator, seeds: np.ndarray) -> np.ndarray:
+    x = seeds[rng.integers(0, len(seeds), n)] + 0.5 * rng.normal(size=(n, D)) / np.sqrt(D)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _write(path, stats, n=3000, joints=None, jdtype="float16", **kw):
+    rng = np.random.default_rng(0)
+    seeds = rng.normal(size=(60, D))
+    lex = sp.random(n, V, density=0.05, format="csr", random_state=rng, dtype=np.float32)
+    lex.data += 0.01
+    if joints is None:
+        joints = [np.zeros((2, 22, 3), np.float32)] * n
+    items = {"ids": [f"syn/{i}" for i in range(n)], "captions": [[f"m {i}"] for i in range(n)],
+             "sources": [f"/s/{i}.npy" for i in range(n)], "source_sha256": [""] * n,
+             "datasets": ["syn"] * n, "meta": [{}] * n}
+    write_index(path, dense=_clustered(n, rng, seeds), lexical=lex, items=items,
+                joints=joints, num_frames=np.array([len(j) for j in joints]),
+                fps=np.full(n, 20.0), skeleton_ids=np.zeros(n), skeletons=[SMPL22],
+                patch_stats=stats, vocabulary=[f"w{i}" for i in range(V)],
+                model_info={"sha256": "0" * 64, "name": "syn", "embed_dim": D,
+                            "lexical_similarity": "dot", "checkpoint": None},
+                settings=IndexSettings(joints_dtype=jdtype), **kw)
+    return path, seeds
+
+
+def _queries(seeds, count=20):
+    rng = np.random.default_rng(1)
+    out = []
+    for q in _clustered(count, rng, seeds):
+        ids = np.sort(rng.choice(V, 8, replace=False))
+        out.append(QueryEmbedding(q, ids, rng.random(8).astype(np.float32)))
+    return out
+
+
+def test_ivf_top10_against_exact(tmp_path, stats):
+    pytest.importorskip("faiss", reason="faiss-cpu not installed (the optional 'faiss' extra)")
+    path, seeds = _write(tmp_path / "g.mlx", stats, ann=True, ann_nlist=32, ann_nprobe=4)
+    idx = GalleryIndex.load(path)
+    assert idx.ann == {"kind": "ivf-flat", "metric": "inner_product", "nlist": 32, "nprobe": 4}
+    assert ANN_FILE in idx.manifest["files"]
+    ivf = Searcher(idx, None, verify_model=False)
+    exact = Searcher(idx, None, verify_model=False, dense_backend="torch")
+    assert ivf.dense_kind == "ivf" and exact.dense_kind == "torch"
+    recall = {"dense": [], "fused": []}
+    for q in _queries(seeds):
+        for mode in recall:
+            got = ivf.search(q, 10, mode, words=0)
+            want = exact.search(q, 10, mode, words=0)
+            recall[mode].append(len({h.index for h in got} & {h.index for h in want}) / 10)
+            ref = exact.dense_scores(q)  # every returned score is the exact one
+            assert np.allclose([h.dense_score for h in got], ref[[h.index for h in got]],
+                               atol=1e-5)
+        hits = ivf.search(q, 10, "dense", exclude=[want[0].index], words=0)
+        assert want[0].index not in {h.index for h in hits} and len(hits) == 10
+    assert np.mean(recall["dense"]) >= 0.95 and np.mean(recall["fused"]) >= 0.95, recall
+    full = Searcher(idx, None, verify_model=False, nprobe=32)  # every list: exact
+    for q in _queries(seeds, 5):
+        assert [h.index for h in full.search(q, 10, "dense")] == list(
+            top_k(exact.dense_scores(q), 10))
+
+
+def test_ivf_file_is_checked_and_optional(tmp_path, stats, monkeypatch, caplog):
+    pytest.importorskip("faiss", reason="faiss-cpu not installed (the optional 'faiss' extra)")
+    path, _ = _write(tmp_path / "g.mlx", stats, n=500, ann=True, ann_nlist=8)
+    copy = shutil.copytree(path, tmp_path / "bad.mlx")
+    raw = bytearray((copy / ANN_FILE).read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (copy / ANN_FILE).write_bytes(bytes(raw))
+    with pytest.raises(GalleryIndexError, match=f"{ANN_FILE}: checksum"):
+        GalleryIndex.load(copy)
+    man = json.loads((path / "manifest.json").read_text())
+    del man["files"][ANN_FILE]
+    (copy / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(GalleryIndexError, match=f"no entry for .*{ANN_FILE}"):
+        GalleryIndex.load(copy)
+    monkeypatch.setattr(dense_backend, "faiss_available", lambda: False)
+    s = Searcher(GalleryIndex.load(path), None, verify_model=False)
+    assert s.dense_kind == "torch"  # no faiss at search time: exact
+
+
+def test_ivf_built_from_threshold(tmp_path, stats, monkeypatch, caplog):
+    monkeypatch.setattr(index_writer, "ANN_MIN_ITEMS", 400)
+    small, _ = _write(tmp_path / "small.mlx", stats, n=300)
+    assert GalleryIndex.load(small).ann is None
+    monkeypatch.setattr(index_writer, "faiss_available", lambda: False)
+    with caplog.at_level(logging.WARNING):
+        big, _ = _write(tmp_path / "big.mlx", stats, n=500)
+    assert GalleryIndex.load(big).ann is None and "faiss is not installed" in caplog.text
+    if dense_backend.faiss_available():
+        monkeypatch.setattr(index_writer, "faiss_available", lambda: True)
+        big, _ = _write(tmp_path / "big2.mlx", stats, n=500)
+        assert GalleryIndex.load(big).ann["nlist"] == 16  # sqrt(500) ~ 22 -> 16
+
+
+@pytest.mark.parametrize("jdtype", ["float32", "float16"])
+def test_joints_memory_mapped_and_checked_on_fetch(tmp_path, stats, monkeypatch, jdtype):
+    monkeypatch.setattr(index_writer, "BLOCK_BYTES", 4096)  # many blocks in a small file
+    rng = np.random.default_rng(3)
+    joints = [rng.normal(0, 0.5, (int(t), 22, 3)).astype(np.float32)
+              for t in rng.integers(1, 40, 200)]
+    path, _ = _write(tmp_path / "g.mlx", stats, n=200, joints=joints, jdtype=jdtype)
+    hashed = []
+    real = index_mod.file_sha256
+    monkeypatch.setattr(index_mod, "file_sha256", lambda p: hashed.append(p.name) or real(p))
+    idx = GalleryIndex.load(path)
+    assert "joints.npy" not in hashed and "dense.npy" in hashed
+    blocks = idx._joint_blocks
+    assert blocks.verified_blocks == 0 and len(blocks.digests) > 10
+    for i in (0, 57, 199):  # what was written comes back (float16: the rounded values)
+        want = joints[i].astype(jdtype).astype(np.float32)
+        assert np.array_equal(idx.joints(i), want)
+    assert 0 < blocks.verified_blocks < len(blocks.digests)
+    f = path / "joints.npy"
+    raw = bytearray(f.read_bytes())
+    raw[-10] ^= 0xFF  # the last motion's block
+    f.write_bytes(bytes(raw))
+    idx = GalleryIndex.load(path)
+    assert np.array_equal(idx.joints(0), joints[0].astype(jdtype).astype(np.float32))
+    with pytest.raises(GalleryIndexError, match=r"checksum of block \d+ "):
+        idx.joints(199)
+    with pytest.raises(GalleryIndexError, match="checksum of block"):
+        _ = idx._joints  # the incremental build's copy verifies every block
+    man = json.loads((path / "manifest.json").read_text())  # an index from before blocks
+    for key in ("block_bytes", "block_sha256"):
+        del man["files"]["joints.npy"][key]
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(GalleryIndexError, match="joints.npy: checksum .* does not match"):
+        GalleryIndex.load(path)  # verified whole at open, as before
+    assert np.array_equal(GalleryIndex.load(path, verify=False).joints(0),
+                          joints[0].astype(jdtype).astype(np.float32))
+
+
+def test_float32_posting_accumulation_ranks_as_float64():
+    """Large galleries accumulate lexical scores in float32: same top-10, scores to 1e-6."""
+    from motionlex.core.retrieval.sparse import inverted_scores
+
+    rng = np.random.default_rng(4)
+    m = sp.random(20000, 300, density=0.1, format="csc", random_state=rng, dtype=np.float32)
+    m.sort_indices()
+    for _ in range(5):
+        ids = np.sort(rng.choice(300, 40, replace=False))
+        w = rng.random(40).astype(np.float32)
+        a = inverted_scores(m, ids, w)
+        b = inverted_scores(m, ids, w, float32=True)
+        assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-6, atol=1e-6)
+        assert list(top_k(a, 10)) == list(top_k(b, 10))
