@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.folder import check_model_folder
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
@@ -257,11 +258,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     """
     cfg = cfg or EvalConfig()
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
-    if not checkpoint.is_dir():
-        raise FileNotFoundError(f"checkpoint directory not found: {checkpoint}")
-    if not (checkpoint / "patch_stats.json").is_file():
-        raise FileNotFoundError(f"{checkpoint / 'patch_stats.json'} not found: the checkpoint "
-                                "needs the training split's patch statistics")
+    check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

@@ -252,7 +252,7 @@ def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_pat
     base = ["--data", str(bandai_slice), "--out", str(tmp_path / "o")]
     assert _cli(["evaluate", "--checkpoint", str(missing)] + base) == 2
     err = capsys.readouterr().err
-    assert "checkpoint directory not found" in err and str(missing) in err
+    assert "is not a motionlex model folder" in err and str(missing) in err
     assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--split", "test"] + base) == 2
     err = capsys.readouterr().err
     assert "split file not found" in err and "test.txt" in err and "val" in err
