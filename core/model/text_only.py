@@ -12,7 +12,8 @@ and lexical vectors as :meth:`MotionTextModel.forward_text` (tests: to 1e-5), so
 Identity: :meth:`TextOnlyModel.fingerprint` is :func:`~motionlex.core.retrieval.fingerprints.
 model_fingerprint` of the full model, computed from the files in the full model's state-dict
 order (:func:`state_order`). It reads every tensor once (motion ones included), so a gallery
-index is still searched only with the model that built it. Anything outside this path (a timm
+index is still searched only with the model that built it (:func:`load_text_only_for`
+remembers a verified fingerprint per unchanged set of files). Anything outside this path (a timm
 motion backend, a non-BERT text model, a hub id, unexpected tensors) raises
 :class:`TextOnlyUnsupported`: callers then load the full model with
 :func:`~motionlex.core.model.factory.load_checkpoint`, which stays the one full loader.
@@ -31,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
+from motionlex.core.atomic import atomic_file
+from motionlex.core.cache import cache_dir
 from motionlex.core.model.bert_lite import (
     BERT_PREFIX,
     bert_config_problems,
@@ -110,12 +113,15 @@ class TextOnlyModel:
         tensors: every tensor of the full model by state-dict name (motion ones included, for
             :meth:`fingerprint`); the text ones are used on ``device``.
         device: where to compute.
+        files: the files the config and tensors were read from (keys of the fingerprint
+            cache of :func:`load_text_only_for`).
     """
 
     def __init__(self, config: MotionTextConfig, bert_config: dict, tokenizer: object,
                  special_ids: Sequence[int], tensors: dict[str, torch.Tensor],
-                 device: torch.device) -> None:
+                 device: torch.device, files: Sequence[Path] = ()) -> None:
         self.config = config
+        self.files = [Path(f) for f in files]
         self.bert_config = bert_config
         self.tokenizer = tokenizer
         self._tensors = tensors
@@ -149,7 +155,8 @@ class TextOnlyModel:
         h.update(json.dumps(self.config.to_dict(), sort_keys=True, default=str).encode())
         for name, t in self._tensors.items():
             h.update(f"{name}:{tuple(t.shape)}".encode())
-            h.update(t.to("cpu", torch.float32).contiguous().numpy().tobytes())
+            # the float32 bytes, hashed in place (``tobytes`` would copy ~100 MB)
+            h.update(t.to("cpu", torch.float32).contiguous().numpy().reshape(-1))
         return h.hexdigest()
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -293,8 +300,10 @@ def load_text_only(checkpoint: str | os.PathLike,
     missing = [k for k in order if k not in tensors]
     if missing and not all(k.startswith(TEXT_PREFIX + BERT_PREFIX) for k in missing):
         raise TextOnlyUnsupported(f"{root / WEIGHTS_FILE} lacks {missing[:5]}")
+    files = [root / CONFIG_FILE, root / WEIGHTS_FILE]
     if missing:  # the unchanged base backbone, left out of the checkpoint
         base = Path(resolve_text_source(config.text_model)) / WEIGHTS_FILE
+        files.append(base)
         if not base.is_file():
             raise TextOnlyUnsupported(f"base text weights {base} not found")
         names = {k: k[len(TEXT_PREFIX + BERT_PREFIX):] for k in missing}
@@ -309,7 +318,16 @@ def load_text_only(checkpoint: str | os.PathLike,
     tokenizer, special = _tokenizer(root, config.max_text_length)
     dev = torch.device(device) if device is not None else default_device()
     return TextOnlyModel(config, bert_config, tokenizer, special,
-                         {k: tensors[k] for k in order}, dev)
+                         {k: tensors[k] for k in order}, dev, files)
+
+
+def _cache_file(files: Sequence[Path]) -> Path:
+    """Fingerprint cache entry of these files: named by their paths, sizes, mtimes, inodes."""
+    h = hashlib.sha256()
+    for p in files:
+        st = p.stat()
+        h.update(f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}\n".encode())
+    return cache_dir("fingerprints", f"{h.hexdigest()[:32]}.txt")
 
 
 def load_text_only_for(model_hash: str, checkpoint: str | os.PathLike,
@@ -319,7 +337,9 @@ def load_text_only_for(model_hash: str, checkpoint: str | os.PathLike,
 
     None also when the checkpoint is outside the text-only path: the caller then loads the
     full model with :func:`~motionlex.core.model.factory.load_checkpoint`, whose index check
-    names a real mismatch.
+    names a real mismatch. A verified fingerprint is remembered in the cache folder under the
+    identity (path, size, mtime, inode) of the files it was computed from, so the next query
+    on unchanged files skips hashing ~100 MB of weights (~0.3 s); any change of a file misses.
 
     Raises:
         FileNotFoundError / ValueError: as :func:`load_text_only`.
@@ -330,8 +350,19 @@ def load_text_only_for(model_hash: str, checkpoint: str | os.PathLike,
         logger.debug("text-only loading of %s not possible (%s); use the full model",
                      checkpoint, e)
         return None
+    entry = _cache_file(model.files)
+    try:
+        if entry.read_text().strip() == model_hash:
+            return model
+    except OSError:
+        pass  # not cached yet
     if model.fingerprint() != model_hash:
         logger.debug("text-only fingerprint of %s differs from %s; use the full model",
                      checkpoint, model_hash[:16])
         return None
+    try:
+        with atomic_file(entry) as tmp:
+            tmp.write_text(model_hash + "\n")
+    except OSError as e:  # a read-only cache folder only costs the hash next time
+        logger.debug("cannot cache the fingerprint in %s: %s", entry, e)
     return model

@@ -151,3 +151,29 @@ def test_missing_files_and_bad_texts_raise(tmp_path: Path, tiny: MotionTextModel
     (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ValueError, match="cannot read model weights"):
         load_text_only(tmp_path / "m", "cpu")
+
+
+def test_a_verified_fingerprint_is_cached_per_unchanged_files(
+        tmp_path: Path, tiny: MotionTextModel, monkeypatch) -> None:
+    import os
+
+    from motionlex.core.model.text_only import TextOnlyModel
+
+    monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
+    tiny.save_pretrained(tmp_path / "m")
+    fp = model_fingerprint(tiny)
+    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # nothing cached
+    assert not (tmp_path / "cache").exists()
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None  # verified: cached
+    calls = []
+    real = TextOnlyModel.fingerprint
+    monkeypatch.setattr(TextOnlyModel, "fingerprint", lambda self: calls.append(1) or real(self))
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert calls == []  # answered from the cache
+    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # another hash: computed
+    assert calls == [1]
+    w = tmp_path / "m" / "model.safetensors"
+    st = w.stat()
+    os.utime(w, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a changed file misses
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert calls == [1, 1]
