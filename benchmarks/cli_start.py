@@ -24,7 +24,10 @@ Targets (issue 13): --help under 0.5 s, a one-off search under 3 s on this machi
 Measured on the shared 2-core machine (nice 19, the same command, 3 runs each, interleaved,
 load average 7.6-7.9): before (full model, commit 0a2e0b6) 9.12 / 8.84 / 12.99 s wall,
 4.4 / 4.4 / 4.6 s CPU; after (text tower) 1.84 / 4.73 / 4.39 s wall, 1.5 / 1.7 / 1.7 s CPU.
-At load 2.5 the old command took 6.71 / 4.31 / 4.18 s. This script at load 8.3-9.0: search
+At load 2.5 the old command took 6.71 / 4.31 / 4.18 s; at load 7.2-8.2 (21:00 UTC) before
+21.95 / 22.57 / 22.05 s wall, 5.3-5.5 s CPU, after 8.32 / 8.61 / 8.74 s wall, 2.0-2.2 s CPU
+(nice 19 on a saturated machine: wall time is waiting; CPU time is the steady figure).
+This script at load 8.3-9.0: search
 5.41 s wall / 1.62 s CPU median (cold cache 5.77 / 1.74), full model 14.0 / 4.50; breakdown
 (ms, text tower vs full model): imports 3105 vs 2670, index open 22 vs 20, model load 85 vs
 4891, identity check 94 vs 310, query encode 44 vs 45, search 1 vs 1, interpreter start and
