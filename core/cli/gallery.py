@@ -42,23 +42,33 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    """``motionlex search``: rank an index for a text, a motion file or a gallery item."""
-    from motionlex.core.model.factory import load_checkpoint
+    """``motionlex search``: rank an index for a text, a motion file or a gallery item.
+
+    A text query loads only the checkpoint's text tower (:mod:`motionlex.core.model.text_only`,
+    ~1.5 s instead of ~4.5 s of CPU) once its fingerprint equals the index's; a motion query,
+    or a checkpoint outside that path, loads the full model.
+    """
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
 
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:
         raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
+    index = GalleryIndex.load(args.index)
     model = None
     if args.item is None:
-        ckpt = args.checkpoint
+        ckpt = args.checkpoint or index.checkpoint
         if ckpt is None:
-            ckpt = GalleryIndex.load(args.index, verify=False).checkpoint
-            if ckpt is None:
-                raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
-        model, _ = load_checkpoint(ckpt, args.device)
-    index = GalleryIndex.load(args.index, model)
+            raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
+        if args.query is not None:  # a text query needs only the text tower (issue 13)
+            from motionlex.core.model.text_only import load_text_only_for
+
+            model = load_text_only_for(index.model_hash, ckpt, args.device)
+        if model is None:
+            from motionlex.core.model.factory import load_checkpoint
+
+            model, _ = load_checkpoint(ckpt, args.device)
+            index.check_model(model)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     if args.item is not None:
         query = searcher.item_query(index.position(args.item))

