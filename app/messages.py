@@ -77,6 +77,8 @@ class ModelInfo:
         embed_dim: dense embedding size.
         vocab_size: lexical vocabulary size.
         parameters: number of parameters.
+        note: why this model is loaded when it is not the one asked for (the shipped
+            model standing in, see :mod:`motionlex.app.fallback`); ``""`` otherwise.
     """
 
     checkpoint: str
@@ -86,6 +88,7 @@ class ModelInfo:
     embed_dim: int
     vocab_size: int
     parameters: int
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,27 @@ class MotionData:
     patches: np.ndarray
     words: list[tuple[str, float]]
     meta: dict
+
+
+@dataclass(frozen=True)
+class MotionsRequest:
+    """Fetch several gallery rows to compare them in the 3D view (side by side or overlaid).
+
+    Attributes:
+        request_id: increasing id (older ones dropped).
+        rows: gallery rows, in the order they are shown (first: leftmost / opaque).
+    """
+
+    request_id: int
+    rows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MotionsData:
+    """The motions of a :class:`MotionsRequest`, in its order (for the views)."""
+
+    request_id: int
+    motions: list[MotionData]
 
 
 @dataclass(frozen=True)

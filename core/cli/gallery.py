@@ -14,8 +14,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.build import build_index
     from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
     from motionlex.core.retrieval.index import IndexSettings
+    from motionlex.resources import default_model_dir
 
-    model, stats = load_checkpoint(args.checkpoint, args.device)
+    checkpoint = args.checkpoint or str(default_model_dir())
+    model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
         stats = PatchStats.load(args.stats)
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
@@ -24,7 +26,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     rep = build_index(
         model, args.data, out, patch_stats=stats, split=args.split,
         settings=None if out.exists() else settings, batch_size=args.batch_size,
-        checkpoint=args.checkpoint, fusion_weight=checkpoint_fusion_weight(args.checkpoint),
+        checkpoint=checkpoint, fusion_weight=checkpoint_fusion_weight(checkpoint),
         progress=not args.quiet,
     )
     idx = rep.index
@@ -35,6 +37,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0
+
+
+def _search_checkpoint(args: argparse.Namespace) -> str:
+    """The model a search uses: ``--checkpoint``, else the one the index records, else (none
+    recorded, or recorded but gone) the shipped model, with a note on stderr."""
+    import sys
+
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.resources import default_model_dir
+
+    if args.checkpoint:
+        return args.checkpoint
+    recorded = GalleryIndex.load(args.index, verify=False).checkpoint
+    if recorded and Path(recorded).is_dir():
+        return recorded
+    why = f"its checkpoint {recorded} is gone" if recorded else "it records no checkpoint"
+    print(f"note: {args.index}: {why}; using the shipped model", file=sys.stderr)
+    return str(default_model_dir())
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -48,12 +68,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
     model = None
     if args.item is None:
-        ckpt = args.checkpoint
-        if ckpt is None:
-            ckpt = GalleryIndex.load(args.index, verify=False).checkpoint
-            if ckpt is None:
-                raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
-        model, _ = load_checkpoint(ckpt, args.device)
+        model, _ = load_checkpoint(_search_checkpoint(args), args.device)
     index = GalleryIndex.load(args.index, model)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     if args.item is not None:
@@ -83,8 +98,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
         "files) with a trained model into an index directory. Run again on an existing index "
         "to add only new or changed motions.")
-    s.add_argument("--checkpoint", required=True, help="model directory (config.json, "
-                   "model.safetensors, patch_stats.json)")
+    s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
+                   "model.safetensors, patch_stats.json; default: the shipped model)")
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
@@ -109,7 +124,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
     s.add_argument("--index", required=True, help="index directory")
     s.add_argument("--checkpoint", default=None,
-                   help="model directory (default: the one recorded in the index)")
+                   help="model directory (default: the one recorded in the index, else the "
+                   "shipped model)")
     s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused")
     s.add_argument("--fusion-weight", type=float, default=None,
