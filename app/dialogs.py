@@ -42,7 +42,6 @@ class Dialogs:
         self.exports = Exporter(win)
         self._video = False
         ex = self.exports  # its signals are emitted on the GUI thread
-        ex.started.connect(self._export_started)
         ex.progressed.connect(lambda done, total: win.job.set_progress(done, total))
         ex.finished.connect(self._export_finished)
         ex.saved.connect(self._export_saved)
@@ -151,15 +150,17 @@ class Dialogs:
         try:
             if kind == "video":
                 self.record_video(path)
-            elif kind == "png":
-                self.exports.start(f"Saving {Path(path).name}",
-                                   image_steps(win.grab().toImage(), path))
+                return True
+            if kind == "png":
+                desc, job = f"Saving {Path(path).name}", image_steps(win.grab().toImage(), path)
             else:
-                self.exports.start(f"Exporting {Path(path).name}",
-                                   export_mod.export_steps(win.current_motion, path, kind))
+                desc = f"Exporting {Path(path).name}"
+                job = export_mod.export_steps(win.current_motion, path, kind)
+            self.exports.start(desc, job)
         except (ValueError, ImportError) as e:
             win.show_error(f"Export to {path} failed: {e}")
             return False
+        self._export_started(desc)
         return True
 
     def record_video(self, path: str | Path) -> None:
@@ -176,8 +177,10 @@ class Dialogs:
             raise ValueError("no motion is shown; select a result or a gallery item first")
         if self.exports.busy:
             raise ValueError("another export is running; wait for it or cancel it (Esc)")
-        self.exports.record(view, VideoWriter(path, view.fps))
+        writer = VideoWriter(path, view.fps)
+        self.exports.record(view, writer)
         self._video = True
+        self._export_started(f"Rendering {writer.path.name}")
 
     def _export_started(self, description: str) -> None:
         self.win.show_job_controls(True)

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from motionlex.app import client as client_mod
-from motionlex.app.driver import JobDriver, Progress
+from motionlex.app.driver import JobCancelled, JobDriver, Progress
 from motionlex.app.recording import VideoWriter
 from motionlex.core.atomic import atomic_file
 from motionlex.widgets.skeleton_view import SkeletonView
@@ -38,10 +38,6 @@ FRAME_QUEUE = 16
 
 _END = object()
 """Marks the last frame in a frame queue."""
-
-
-class ExportCancelled(Exception):
-    """Put in a frame queue: the recording stopped on the GUI side."""
 
 
 def image_steps(image: QImage, path: str | os.PathLike) -> Progress:
@@ -61,7 +57,8 @@ def image_steps(image: QImage, path: str | os.PathLike) -> Progress:
 
 def video_steps(writer: VideoWriter, frames: queue.Queue, total: int) -> Progress:
     """Job: encode frames from ``frames`` (``(H, W, 3|4)`` uint8, then ``_END``) into
-    ``writer``; an exception object in the queue is raised here.
+    ``writer``; an exception object in the queue is raised here (``JobCancelled``: the
+    recording was cancelled on the GUI side).
 
     Yields ``(frames encoded, total)`` per frame and while waiting (cancel points).
 
@@ -121,7 +118,7 @@ class FrameGrabber(QObject):
             self.timer.stop()
             self.view.seek(self.start_frame)
             if cancelled:
-                self.frames.put(ExportCancelled("the recording was cancelled"))
+                self.frames.put(JobCancelled("export"))  # the encoder ends as cancelled
 
     def _tick(self) -> None:
         if self.frames.qsize() >= FRAME_QUEUE:
