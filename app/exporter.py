@@ -193,7 +193,6 @@ class Exporter(QObject):
         self.worker.failed.connect(self._on_failed)
         self._busy = False
         self.grabber: FrameGrabber | None = None
-        self.thread.start()
 
     @property
     def busy(self) -> bool:
@@ -209,6 +208,8 @@ class Exporter(QObject):
         if self._busy:
             job.close()
             raise ValueError("another export is running; wait for it or cancel it (Esc)")
+        if not self.thread.isRunning():  # started at the first export: an idle window
+            self.thread.start()          # holds no running thread
         self._busy = True
         self._run.emit(description, job)
 

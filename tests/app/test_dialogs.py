@@ -1,5 +1,6 @@
 """Dialogs: save dialogs with the default suffix and remembered folder, export outcomes (from
-the export thread) in the status bar or the error box, one error box that collects errors, the About box."""
+the export thread) in the status bar or the error box, one error box that collects errors,
+the About box."""
 
 from __future__ import annotations
 

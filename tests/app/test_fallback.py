@@ -110,3 +110,26 @@ def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         w.search("a person runs")
     assert len(blocker.args[0].hits) == 2
+
+
+def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, settings_file,
+                                                          tmp_path, tiny_as_shipped):
+    w = _window(qtbot, settings_file, tmp_path)
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(tmp_path / "no_such_gallery")  # what main() does without --checkpoint
+        w.client.ensure_model()
+    assert w.gallery is None and w.model_info.checkpoint == str(tiny_as_shipped.resolve())
+    assert w.device_label.text() != "no model"
+
+
+def test_explorer_command_on_a_bvh_folder_without_checkpoint(qapp, gl_platform, bvh_folder,
+                                                             tmp_path, capsys):
+    from motionlex.app.main import main
+
+    png = tmp_path / "bvh.png"
+    code = main(["--gallery", str(bvh_folder), "--query", "a person runs", "--screenshot",
+                 str(png), "--settings", str(tmp_path / "s.ini"), "--cache",
+                 str(tmp_path / "cache"), "--size", "1024x640", "--timeout", "400"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert png.is_file() and "Traceback" not in out.err
