@@ -84,6 +84,5 @@ class Comparer(QObject):
         view.play()
         shown = "side by side" if layout == "side" else "overlaid"
         self.win.statusBar().showMessage(
-            f"Comparing {len(data.motions)} motions {shown}: "
-            + ", ".join(f"{lab} {m.id}" for lab, m in zip(labels, data.motions)), 10000)
+            f"Comparing {len(data.motions)} motions {shown}: {', '.join(labels)}.", 10000)
         self.compared.emit(data)
