@@ -19,8 +19,10 @@ is still running") and any "QThread: Destroyed" line on stderr, and prints a JSO
 Usage: xvfb-run -a -s "-screen 0 1280x800x24" nice -n 19 python benchmarks/close_loop.py
        [--runs 100] [--data DIR] [--checkpoint DIR] [--out close_loop.json]
 
-Measured (2026-12-04, 2 busy CPU cores, nice -n 19, default model, 12 Bandai val clips):
-see ``RESULT`` below; before the fix (issue 14) 1 run in 7 aborted after a bad
+Measured (2026-12-04, commit d773128, 2 CPU cores shared with training runs (load average
+about 10), nice -n 19, the shipped model, 12 Bandai val clips): 100 runs, 100 exits with
+status 0, 0 aborts, 0 "QThread: Destroyed" lines (25 per phase; median 35 s a run). Before
+the cooperative shutdown (issue 14) 1 run in 7 aborted (exit 134) after a bad
 ``--checkpoint``.
 """
 
@@ -37,8 +39,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-RESULT = "not measured yet"
-"""The last full run's summary (filled in by hand from the printed JSON)."""
+RESULT = {"runs": 100, "exit_codes": {"0": 100}, "aborts": 0, "qthread_destroyed": 0,
+          "per_phase": {"load": {"0": 25}, "build": {"0": 25}, "search": {"0": 25},
+                        "quit": {"0": 25}}, "median_s": 35.39}
+"""The last full run's summary (copied from the printed JSON)."""
 
 PHASES = ("load", "build", "search", "quit")
 CHILD_TIMEOUT_S = 600.0
