@@ -1,20 +1,98 @@
 """The GUI thread's handle of the background worker: the worker's ``QThread``, request ids,
 and queued calls into the worker's slots (Source of the pattern:
-``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``)."""
+``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``).
+
+Shutdown is cooperative, because destroying a ``QThread`` that still runs aborts the process
+(Qt's ``qFatal("QThread: Destroyed while thread is still running")``, exit 134):
+:meth:`WorkerClient.stop` shuts the worker down (the running job stops at its next step,
+jobs still queued end before they start), asks the thread's event loop to quit and waits a
+short while. A thread still inside a step that cannot be interrupted (loading a checkpoint
+takes seconds) is kept referenced in a module list, and :func:`join_busy_threads` waits for
+it before the process ends: ``motionlex-explorer`` calls it after its event loop returns, and
+an ``atexit`` hook calls it for any other program that made a client.
+"""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import sys
+import time
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from motionlex.app.messages import DEFAULT_K, MotionRequest, OrdersRequest, RankRequest
+from motionlex.app.messages import (
+    DEFAULT_K,
+    MotionRequest,
+    MotionsRequest,
+    OrdersRequest,
+    RankRequest,
+)
 from motionlex.app.worker import RankWorker
 
 logger = logging.getLogger(__name__)
 
+STOP_WAIT_MS = 1000
+"""How long :meth:`WorkerClient.stop` blocks the GUI thread for the worker to stop, ms."""
+
+JOIN_WAIT_S = 120.0
+"""How long :func:`join_busy_threads` waits for threads still finishing a step, seconds (a
+checkpoint load on a busy 2-core machine takes well under a minute)."""
+
 _BUSY_THREADS: list[tuple[QThread, QObject]] = []
 """Worker threads that did not stop in time (kept alive: destroying a running QThread aborts)."""
+
+
+def keep_busy_thread(thread: QThread, worker: QObject) -> None:
+    """Keep a thread that did not stop in time (and its worker) referenced until
+    :func:`join_busy_threads` sees it finish."""
+    if all(t is not thread for t, _ in _BUSY_THREADS):
+        logger.info("thread %s still finishing a step; the process waits for it before it "
+                    "exits", thread.objectName())
+        _BUSY_THREADS.append((thread, worker))
+
+
+def join_busy_threads(timeout_s: float = JOIN_WAIT_S) -> bool:
+    """Wait for the worker threads that were still busy when their clients stopped.
+
+    Args:
+        timeout_s: longest wait for all of them together, seconds.
+
+    Returns:
+        Whether every one finished (then they are released); False leaves the rest
+        referenced, and the caller must end the process with ``os._exit`` rather than let
+        Python destroy a running ``QThread``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while _BUSY_THREADS:
+        thread, _worker = _BUSY_THREADS[0]
+        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        if not thread.wait(left_ms):
+            logger.error("worker thread still busy after %.0f s", timeout_s)
+            return False
+        _BUSY_THREADS.pop(0)
+    return True
+
+
+def exit_now_if_busy(code: int, timeout_s: float = JOIN_WAIT_S) -> None:
+    """Wait for busy worker threads (:func:`join_busy_threads`); if one is still running,
+    flush the standard streams and end the process at once with ``code`` (``os._exit``),
+    which leaves the thread to the operating system instead of aborting."""
+    if join_busy_threads(timeout_s):
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+@atexit.register
+def _join_at_exit() -> None:  # pragma: no cover - the explorer joins before this runs
+    exit_now_if_busy(1)
 
 
 class WorkerClient(QObject):
@@ -30,9 +108,11 @@ class WorkerClient(QObject):
     """
 
     _loadCheckpoint = Signal(str)
+    _ensureModel = Signal()
     _loadGallery = Signal(str)
     _rank = Signal(object)
     _fetchMotion = Signal(object)
+    _fetchMotions = Signal(object)
     _scoreOrders = Signal(object)
 
     def __init__(self, worker: RankWorker, parent: QObject | None = None) -> None:
@@ -42,34 +122,34 @@ class WorkerClient(QObject):
         self.thread.setObjectName("motionlex-worker")
         worker.moveToThread(self.thread)
         self._loadCheckpoint.connect(worker.load_checkpoint)
+        self._ensureModel.connect(worker.ensure_model)
         self._loadGallery.connect(worker.load)
         self._rank.connect(worker.rank)
         self._fetchMotion.connect(worker.fetch_motion)
+        self._fetchMotions.connect(worker.fetch_motions)
         self._scoreOrders.connect(worker.score_orders)
-        self._ids = {"rank": 0, "motion": 0, "orders": 0}
+        self._ids = {"rank": 0, "motion": 0, "orders": 0, "compare": 0}
 
     def start(self) -> None:
         """Start the worker thread."""
         self.thread.start()
 
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Cancel the running job, stop the thread and wait for it.
+    def stop(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
+        """Shut the worker down, stop the thread and wait up to ``timeout_ms`` for it.
 
-        A thread still busy after ``timeout_ms`` (a job that cannot be interrupted) is kept
-        referenced until the process ends instead of being destroyed while running.
+        The running job stops at its next step and queued jobs do not start
+        (:meth:`~motionlex.app.driver.JobDriver.shut_down`). A thread still inside a step
+        after ``timeout_ms`` is kept referenced for :func:`join_busy_threads` instead of
+        being destroyed while running. Calling it again is harmless.
 
         Returns:
             Whether the thread finished within ``timeout_ms``.
         """
-        self.worker.cancel()
-        for kind in self._ids:
-            self.worker.supersede(kind, self._ids[kind] + 1)
+        self.worker.shut_down()
         self.thread.quit()
         finished = bool(self.thread.wait(timeout_ms))
         if not finished:
-            logger.warning("worker thread still busy after %d ms; leaving it to finish",
-                           timeout_ms)
-            _BUSY_THREADS.append((self.thread, self.worker))
+            keep_busy_thread(self.thread, self.worker)
         return finished
 
     def _next(self, kind: str) -> int:
@@ -78,12 +158,17 @@ class WorkerClient(QObject):
         return self._ids[kind]
 
     def latest(self, kind: str) -> int:
-        """Id of the newest request of ``kind`` (``rank``, ``motion``, ``orders``)."""
+        """Id of the newest request of ``kind`` (``rank``, ``motion``, ``orders``,
+        ``compare``)."""
         return self._ids[kind]
 
-    def load_checkpoint(self, path: str) -> None:
-        """Queue loading a checkpoint directory."""
-        self._loadCheckpoint.emit(str(path))
+    def load_checkpoint(self, path: str | None) -> None:
+        """Queue loading a checkpoint directory (None or ``""``: the shipped model)."""
+        self._loadCheckpoint.emit(str(path or ""))
+
+    def ensure_model(self) -> None:
+        """Queue loading the shipped model unless a model is loaded by then."""
+        self._ensureModel.emit()
 
     def load_gallery(self, path: str) -> None:
         """Queue opening a gallery (index, dataset folder or BVH folder)."""
@@ -108,6 +193,16 @@ class WorkerClient(QObject):
         """
         req = MotionRequest(self._next("motion"), int(row))
         self._fetchMotion.emit(req)
+        return req
+
+    def fetch_motions(self, rows: list[int]) -> MotionsRequest:
+        """Queue fetching several gallery rows to compare them.
+
+        Returns:
+            The request sent.
+        """
+        req = MotionsRequest(self._next("compare"), tuple(int(r) for r in rows))
+        self._fetchMotions.emit(req)
         return req
 
     def score_orders(self, row: int, caption: str | None = None) -> OrdersRequest:

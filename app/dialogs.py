@@ -2,7 +2,9 @@
 export actions they start (GLB / BVH / PNG files, GIF / MP4 recordings of the 3D view).
 
 Boxes are non-blocking (``open()``, never ``exec()``), so the worker's results keep arriving
-while one is shown; a second error is appended to the open error box.
+while one is shown; a second error is appended to the open error box. Exports run on their
+own thread (:class:`~motionlex.app.exporter.Exporter`) with the status bar's progress bar
+and cancel button; the outcome is a status text, a failure the error box.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
-from motionlex.app.recording import Recorder, VideoWriter
+from motionlex.app.exporter import Exporter, image_steps
+from motionlex.app.recording import VideoWriter
 from motionlex.app.texts import APP_TITLE, SHORTCUTS_TEXT
 
 if TYPE_CHECKING:
@@ -36,7 +39,26 @@ class Dialogs:
         self.win = win
         self.error_box: QMessageBox | None = None
         self.info_box: QMessageBox | None = None
-        self.recorder: Recorder | None = None
+        self.exports = Exporter(win)
+        self._video = False
+        ex = self.exports  # its signals are emitted on the GUI thread
+        ex.progressed.connect(lambda done, total: win.job.set_progress(done, total))
+        ex.finished.connect(self._export_finished)
+        ex.saved.connect(self._export_saved)
+        ex.failed.connect(win.show_error)
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export (file or video) is queued or running."""
+        return self.exports.busy
+
+    def cancel_export(self) -> bool:
+        """Cancel the running export; returns whether one was running."""
+        return self.exports.cancel()
+
+    def stop_exports(self) -> None:
+        """Cancel any export and stop the export thread (the window is closing)."""
+        self.exports.stop()
 
     # ------------------------------------------------------------------ boxes
     def error(self, message: str) -> None:
@@ -111,61 +133,69 @@ class Dialogs:
 
     # ------------------------------------------------------------------ exports
     def export(self, kind: str) -> None:
-        """Ask for a file and export to it: ``glb``, ``poses``, ``bvh``, ``video`` or ``png``;
-        the outcome is shown in the status bar, a failure in the error box."""
+        """Ask for a file and export to it on the export thread: ``glb``, ``poses``,
+        ``bvh``, ``video`` or ``png``; the outcome is shown in the status bar, a failure in
+        the error box."""
         path = self.ask_save(kind)
-        if path is None:
-            return
+        if path is not None:
+            self.export_to(path, kind)
+
+    def export_to(self, path: str | Path, kind: str) -> bool:
+        """Start exporting to ``path`` on the export thread (see :meth:`export`).
+
+        Returns:
+            Whether the export started (else the error box says why).
+        """
         win = self.win
-        if kind == "video":
-            try:
+        try:
+            if kind == "video":
                 self.record_video(path)
-            except (ValueError, ImportError) as e:
-                win.show_error(str(e))
-            return
-        if kind == "png":
-            try:
-                out = win.save_screenshot(path)
-            except OSError as e:
-                win.show_error(str(e))
-                return
-        else:
-            try:
-                out = win.export_motion(path, kind)
-            except Exception as e:  # noqa: BLE001 - shown to the user and logged
-                logger.exception("export failed")
-                win.show_error(f"Export to {path} failed: {e}")
-                return
-        win.statusBar().showMessage(f"Saved {out}", 8000)
+                return True
+            if kind == "png":
+                desc, job = f"Saving {Path(path).name}", image_steps(win.grab().toImage(), path)
+            else:
+                desc = f"Exporting {Path(path).name}"
+                job = export_mod.export_steps(win.current_motion, path, kind)
+            self.exports.start(desc, job)
+        except (ValueError, ImportError) as e:
+            win.show_error(f"Export to {path} failed: {e}")
+            return False
+        self._export_started(desc)
+        return True
 
     def record_video(self, path: str | Path) -> None:
-        """Render every frame of the shown motion in the 3D view to a GIF or MP4 file,
-        one frame per event-loop turn; ``errorShown`` or a status message reports the end.
+        """Render every frame of the shown motion in the 3D view to a GIF or MP4 file:
+        one frame per event-loop turn on the GUI thread, encoded on the export thread;
+        ``videoSaved``, ``errorShown`` or a status message reports the end.
 
         Raises:
-            ValueError: no motion shown, another recording running, or a bad extension.
+            ValueError: no motion shown, another export running, or a bad extension.
             ImportError: MP4 without ``imageio-ffmpeg``.
         """
         win, view = self.win, self.win.skeleton_view
         if win.current_motion is None or view.num_frames == 0:
             raise ValueError("no motion is shown; select a result or a gallery item first")
-        if self.recorder is not None:
-            raise ValueError("a video export is already running")
+        if self.exports.busy:
+            raise ValueError("another export is running; wait for it or cancel it (Esc)")
         writer = VideoWriter(path, view.fps)
-        self.recorder = Recorder(view, writer, win, win.job.set_progress,
-                                 self._recording_done)
-        win.show_job_controls(True)
-        win.statusBar().showMessage(f"Rendering {path}…")
-        self.recorder.start()
+        self.exports.record(view, writer)
+        self._video = True
+        self._export_started(f"Rendering {writer.path.name}")
 
-    def _recording_done(self, path: Path | None, outcome: str) -> None:
-        win = self.win
-        self.recorder = None
-        win.show_job_controls(False)
-        if path is not None:
-            win.statusBar().showMessage(f"Saved {path}", 8000)
-            win.videoSaved.emit(str(path))
-        elif outcome == "cancelled":
-            win.statusBar().showMessage("Video export cancelled.", 5000)
-        else:
-            win.show_error(f"Video export {outcome}")
+    def _export_started(self, description: str) -> None:
+        self.win.show_job_controls(True)
+        self.win.job.start(description.split(" ", 1)[0])
+        self.win.statusBar().showMessage(description + "…")
+
+    def _export_finished(self, outcome: str) -> None:
+        self.win.show_job_controls(False)
+        if outcome != "done":
+            self._video = False
+        if outcome == "cancelled":
+            self.win.statusBar().showMessage("Export cancelled: no file written.", 5000)
+
+    def _export_saved(self, path: str) -> None:
+        self.win.statusBar().showMessage(f"Saved {path}", 8000)
+        if self._video:
+            self._video = False
+            self.win.videoSaved.emit(path)

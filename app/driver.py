@@ -35,7 +35,7 @@ logged without a traceback. Anything else is logged with its traceback. Both rea
 Progress = Generator[tuple[int, int], None, Any]
 """A job: yields ``(done, total)`` (``total == 0``: unknown) and returns its result."""
 
-REQUEST_KINDS = ("rank", "motion", "orders")
+REQUEST_KINDS = ("rank", "motion", "orders", "compare")
 """Job kinds whose requests carry increasing ids; only the newest of each kind counts."""
 
 
@@ -65,6 +65,7 @@ class JobDriver(QObject):
         super().__init__()
         self._lock = threading.Lock()
         self._epoch = 0  # bumped by cancel()
+        self._closing = False  # set by shut_down(): every job from now on is cancelled
         self._latest: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
 
     # -- thread-safe controls (call from any thread) ------------------------------------
@@ -74,9 +75,23 @@ class JobDriver(QObject):
         with self._lock:
             self._epoch += 1
 
+    def shut_down(self) -> None:
+        """Cancel the running job and every job after it (thread-safe): the owner is
+        closing. Jobs still queued on the thread then end at their first step instead of
+        running (``QThread.quit()`` does not drop slot calls already queued)."""
+        with self._lock:
+            self._closing = True
+            self._epoch += 1
+
+    @property
+    def closing(self) -> bool:
+        """Whether :meth:`shut_down` was called."""
+        with self._lock:
+            return self._closing
+
     def supersede(self, kind: str, request_id: int) -> None:
         """Declare ``request_id`` the newest request of ``kind`` (``rank``, ``motion``,
-        ``orders``); older ones still queued or running are dropped (thread-safe).
+        ``orders``, ``compare``); older ones still queued or running are dropped (thread-safe).
 
         Raises:
             ValueError: unknown kind.
@@ -94,6 +109,10 @@ class JobDriver(QObject):
         with self._lock:
             return self._epoch
 
+    def _stopped(self, epoch: int) -> bool:
+        with self._lock:
+            return self._closing or self._epoch != epoch
+
     # -- driver --------------------------------------------------------------------------
     def _drive(self, kind: str, description: str, job: Progress,
                outdated: Callable[[], bool] = lambda: False) -> Any:
@@ -104,10 +123,13 @@ class JobDriver(QObject):
             failure is logged with its traceback and emitted as ``failed``).
         """
         epoch = self._epoch_now()
+        if self.closing:  # queued before the owner closed: do not start it
+            job.close()
+            return None
         self.jobStarted.emit(kind, description)
         try:
             while True:
-                if outdated() or self._epoch_now() != epoch:
+                if outdated() or self._stopped(epoch):
                     raise JobCancelled(kind)
                 try:
                     done, total = next(job)

@@ -12,7 +12,9 @@ skeleton of the motion's median bone lengths (centimetres, the root with positio
 rotation channels, every other joint with rotations).
 
 Every file is written to a temporary name in the target folder and renamed into place, so a
-failed export leaves no partial file.
+failed export leaves no partial file. In the explorer the writers run off the GUI thread as
+job generators (:func:`export_steps`; :mod:`motionlex.app.exporter` drives them), and a
+cancelled one leaves no file either.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlex.app.driver import Progress
 from motionlex.app.messages import MotionData
 from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.gltf import read_glb_json as read_glb_json
@@ -169,3 +172,38 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
         return export_bvh(path, m.joints, m.fps, m.skeleton, source=m.source,
                           sha256=m.source_sha256 or None)
     raise ValueError(f"kind must be 'glb', 'poses' or 'bvh', got {kind!r}")
+
+
+MOTION_EXPORTS = ("glb", "poses", "bvh")
+"""Kinds of :func:`export_motion`."""
+
+
+def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str = "glb") -> Progress:
+    """Job: :func:`export_motion` as a generator, for the export thread.
+
+    Arguments are checked at once (not at the first step), so a bad request fails before it
+    is queued. The file is written under a temporary name and moved onto ``path`` after the
+    last cancel point: closing the generator (a cancel) leaves ``path`` as it was.
+
+    Yields ``(0, 2)`` before writing and ``(1, 2)`` after (cancel points).
+
+    Returns (as the generator's value):
+        The path written.
+
+    Raises:
+        ValueError: no motion shown or an unknown kind (at once); the writers' errors at
+            the second step.
+    """
+    if motion is None:
+        raise ValueError("no motion is shown; select a result or a gallery item first")
+    if kind not in MOTION_EXPORTS:
+        raise ValueError(f"kind must be 'glb', 'poses' or 'bvh', got {kind!r}")
+    return _export_steps(motion, Path(path), kind)
+
+
+def _export_steps(motion: MotionData, path: Path, kind: str) -> Progress:
+    with atomic_file(path) as tmp:
+        yield 0, 2
+        export_motion(motion, tmp, kind)
+        yield 1, 2
+    return path

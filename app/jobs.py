@@ -22,6 +22,8 @@ from motionlex.app.driver import Progress
 from motionlex.app.messages import (
     MotionData,
     MotionRequest,
+    MotionsData,
+    MotionsRequest,
     OrdersRequest,
     OrdersResult,
     RankRequest,
@@ -205,6 +207,33 @@ def motion_steps(index: Any, request: MotionRequest,
         bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
         skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
         meta=dict(item.meta))
+
+
+def motions_steps(index: Any, request: MotionsRequest,
+                  matrices: dict[Any, np.ndarray]) -> Progress:
+    """Job: display data of several gallery motions, to compare them in the 3D view.
+
+    Args:
+        index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
+        request: the gallery rows wanted (at least one).
+        matrices: cache of part resampling matrices per skeleton (see :func:`motion_steps`).
+
+    Yields ``(motions done, number of rows)``; each motion is a cancel point.
+
+    Returns (as the generator's value):
+        :class:`MotionsData` with one :class:`MotionData` per row, in the request's order.
+
+    Raises:
+        ValueError: no gallery open or no rows. IndexError: a row out of range.
+    """
+    if not request.rows:
+        raise ValueError("compare needs at least one gallery row, got none")
+    out = []
+    for i, row in enumerate(request.rows):
+        yield i, len(request.rows)
+        out.append((yield from motion_steps(index, MotionRequest(request.request_id, row),
+                                            matrices)))
+    return MotionsData(request.request_id, out)
 
 
 def orders_steps(index: Any, searcher: Any, request: OrdersRequest,

@@ -7,6 +7,15 @@ default checkpoint shipped in ``motionlex.resources`` (or ``--checkpoint``) and 
 demo gallery (:mod:`motionlex.core.data.demo.gallery`), generated and encoded into the
 cache at first start.
 
+The shipped model stands in whenever no model is given or the given one fails to load
+(:mod:`motionlex.app.fallback`; the status bar says so): ``--gallery`` naming a dataset or
+BVH folder without ``--checkpoint`` is encoded with it, an index opens with the checkpoint it
+records, and a gallery that fails to open still leaves the shipped model loaded.
+
+Exit: the worker thread always stops before the process ends (cooperative shutdown, see
+:mod:`motionlex.app.client`): closing the window or ``QApplication.quit()`` during a model
+load, an index build or a search ends with the event loop's status, never a Qt abort.
+
 With ``--screenshot`` (:mod:`motionlex.app.screenshot`) the window opens the gallery, runs
 the query, waits until the results, the selected motion and its event orders are shown (and
 the skeleton has played for a moment), saves a PNG of the window and exits: exit status 0 on
@@ -33,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gallery", metavar="PATH", help="an index directory (motionlex index), a "
                    "dataset folder (new_joints/ + texts/) or a folder of .bvh files")
     p.add_argument("--checkpoint", metavar="DIR", help="model directory (config.json, "
-                   "model.safetensors, patch_stats.json); default: the one the index records")
+                   "model.safetensors, patch_stats.json); default: the one the index records, "
+                   "else the shipped model (which also stands in for one that fails to load)")
     p.add_argument("--empty", action="store_true", help="open no gallery (the welcome page) "
                    "instead of the built-in synthetic demo gallery")
     p.add_argument("--query", metavar="TEXT", help="search this once the gallery is open")
@@ -79,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from motionlex.app import settings as cfg
+    from motionlex.app.client import exit_now_if_busy
     from motionlex.app.screenshot import ScreenshotJob
     from motionlex.app.window import MainWindow
     from motionlex.widgets.gl_canvas import enable_shared_gl_contexts
@@ -106,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.open_checkpoint(args.checkpoint)
         if args.gallery:
             window.open_gallery(args.gallery)
+            if not args.checkpoint:  # after the gallery: its own checkpoint comes first
+                window.client.ensure_model()
     if args.query:
         window.search(args.query)
     if job is not None and args.empty:
@@ -113,11 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     quit_on_close = app.quitOnLastWindowClosed()
     if job is not None:  # the job ends the loop with its own status; closing must not
         app.setQuitOnLastWindowClosed(False)
+    code = 1
     try:
-        code = app.exec()
+        code = int(app.exec())
     finally:
         app.setQuitOnLastWindowClosed(quit_on_close)
-    return int(code)
+        if window.isVisible():  # the loop ended without closing it (QApplication.quit())
+            window.close()
+        window.client.stop()
+        exit_now_if_busy(code)  # wait for a step still running; never destroy it running
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,6 +79,8 @@ class ModelInfo:
         parameters: number of parameters.
         words: the whole words of its vocabulary (query spelling feedback).
         lexical_words: the words its lexical vectors can weigh (caption-corpus words).
+        note: why this model is loaded when it is not the one asked for (the shipped
+            model standing in, see :mod:`motionlex.app.fallback`); ``""`` otherwise.
     """
 
     checkpoint: str
@@ -90,6 +92,7 @@ class ModelInfo:
     parameters: int
     words: tuple[str, ...] = ()
     lexical_words: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,27 @@ class MotionData:
     patches: np.ndarray
     words: list[tuple[str, float]]
     meta: dict
+
+
+@dataclass(frozen=True)
+class MotionsRequest:
+    """Fetch several gallery rows to compare them in the 3D view (side by side or overlaid).
+
+    Attributes:
+        request_id: increasing id (older ones dropped).
+        rows: gallery rows, in the order they are shown (first: leftmost / opaque).
+    """
+
+    request_id: int
+    rows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MotionsData:
+    """The motions of a :class:`MotionsRequest`, in its order (for the views)."""
+
+    request_id: int
+    motions: list[MotionData]
 
 
 @dataclass(frozen=True)

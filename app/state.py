@@ -98,6 +98,7 @@ class ExplorerState:
         self._latest = dict.fromkeys(REQUEST_KINDS, 0)
         self._sent_at: dict[int, float] = {}
         self._long_job: str | None = None
+        self._model_note = ""
         self.last_latency_ms: float | None = None
 
     # ------------------------------------------------------------------ read-only views
@@ -165,9 +166,12 @@ class ExplorerState:
 
     # ------------------------------------------------------------------ opening
     def model_loaded(self, info: ModelInfo) -> None:
-        """A checkpoint was loaded in the worker."""
+        """A checkpoint was loaded in the worker; its note (the shipped model standing in
+        for one that failed) is the status text, and is repeated when the gallery opens."""
         self._model = info
-        self._status(f"Checkpoint {info.name} loaded on {info.device_name}.", 5000)
+        self._model_note = _sentence(info.note)
+        self._status(self._model_note or f"Checkpoint {info.name} loaded on "
+                     f"{info.device_name}.", 15000 if info.note else 5000)
         self.events.model.emit(info)
 
     def opening_gallery(self) -> None:
@@ -185,7 +189,9 @@ class ExplorerState:
         self._last_result = None
         note = f" ({len(info.skipped)} files skipped)" if info.skipped else ""
         built = "built and " if info.built else ""
-        self._status(f"Gallery {built}opened: {info.size:,} motions{note}.", 8000)
+        model_note, self._model_note = self._model_note, ""
+        self._status(f"Gallery {built}opened: {info.size:,} motions{note}. {model_note}".strip(),
+                     15000 if model_note else 8000)
         self.events.gallery.emit(info)
         pending, self._pending_query = self._pending_query, None
         return pending
@@ -317,6 +323,14 @@ class ExplorerState:
             if outcome == "cancelled":
                 self._status("Opening the gallery was cancelled.", 5000)
         return hide
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter and a final full stop (``""`` stays ``""``)."""
+    text = text.strip()
+    if not text:
+        return ""
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def gallery_records(info: GalleryInfo) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from motionlex.app import settings as cfg
 from motionlex.app import texts, ui
 from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
+from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.stager import Stager
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._ranked_stage = Stager(self)
         self._motion_stage = Stager(self)
         self._connect()
+        self.comparer = Comparer(self)  # results list: select rows -> Compare
         self.resize(1440, 900)
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
         cfg.restore_window(self, self.settings)
@@ -194,8 +196,7 @@ class MainWindow(QMainWindow):
 
     def cancel_job(self) -> None:
         """Cancel opening/building a gallery or loading a checkpoint, or a video export."""
-        if self.dialogs.recorder is not None:
-            self.dialogs.recorder.cancelled = True
+        if self.dialogs.cancel_export():
             return
         if self.state.long_job is not None:
             self._client.cancel()
@@ -255,7 +256,8 @@ class MainWindow(QMainWindow):
 
     def _show_checkpoint(self, info: ModelInfo) -> None:
         self.device_label.setText(info.device_name)
-        self.device_label.setToolTip(f"model {info.name} on {info.device}\n{info.checkpoint}")
+        self.device_label.setToolTip(f"model {info.name} on {info.device}\n{info.checkpoint}"
+                                     + (f"\n{info.note}" if info.note else ""))
         self.checkpointShown.emit(info)
 
     def _on_gallery(self, info: GalleryInfo) -> None:
@@ -359,7 +361,7 @@ class MainWindow(QMainWindow):
         self.job.show(on, on or self.state.long_job is not None)
 
     def _on_job_finished(self, kind: str, outcome: str) -> None:
-        if self.state.job_finished(kind, outcome, recording=self.dialogs.recorder is not None):
+        if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
             self.job.show(False, False)
         self._update_enabled()
 
@@ -424,8 +426,6 @@ class MainWindow(QMainWindow):
         """Save the layout and history, stop playback and the worker thread."""
         self.save_layout()
         self.skeleton_view.pause()
-        if self.dialogs.recorder is not None:
-            self.dialogs.recorder.cancelled = True
-        if not self._client.stop():
-            logger.warning("the worker thread did not stop within 5 s")
+        self.dialogs.stop_exports()  # cancelled: no half-written file stays
+        self._client.stop()  # a step still running is awaited by client.join_busy_threads
         super().closeEvent(event)

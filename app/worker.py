@@ -29,13 +29,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 
-from motionlex.app import jobs
+from motionlex.app import fallback, jobs
 from motionlex.app.analysis_messages import DescribeRequest
 from motionlex.app.driver import JobDriver, Progress
 from motionlex.app.messages import (
     GalleryInfo,
     ModelInfo,
     MotionRequest,
+    MotionsRequest,
     OrdersRequest,
     RankRequest,
 )
@@ -77,11 +78,12 @@ class RankWorker(JobDriver):
         progress(int, int): ``(done, total)`` of the running job (``total == 0``: unknown).
         failed(str): a job raised; the message names the job and the error.
         checkpointLoaded(ModelInfo), galleryLoaded(GalleryInfo): loads finished.
-        motionReady(MotionData), ordersReady(OrdersResult): display data for the views.
+        motionReady(MotionData), motionsReady(MotionsData), ordersReady(OrdersResult):
+            display data for the views (``motionsReady``: several motions to compare).
         described(DescribeResult): a motion's nearest bank captions.
         galleryDescribed(GalleryDescriptions): best captions of uncaptioned gallery rows.
         jobStarted(str, str): ``(kind, description)``; kinds ``checkpoint``, ``gallery``,
-            ``rank``, ``motion``, ``orders``, ``describe``.
+            ``rank``, ``motion``, ``compare``, ``orders``, ``describe``.
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
         message(str): a note for the status bar (e.g. a checkpoint switched automatically).
@@ -91,6 +93,7 @@ class RankWorker(JobDriver):
     checkpointLoaded = Signal(object)
     galleryLoaded = Signal(object)
     motionReady = Signal(object)
+    motionsReady = Signal(object)
     ordersReady = Signal(object)
     described = Signal(object)
     galleryDescribed = Signal(object)
@@ -134,14 +137,26 @@ class RankWorker(JobDriver):
     # -- checkpoint ----------------------------------------------------------------------
     @Slot(str)
     def load_checkpoint(self, path: str) -> None:
-        """Load a checkpoint directory (``config.json``, weights, ``patch_stats.json``).
+        """Load a checkpoint directory (``config.json``, weights, ``patch_stats.json``);
+        ``""`` is the shipped model. While no model is loaded, a checkpoint that fails to
+        load is replaced by the shipped model (:func:`motionlex.app.fallback.checkpoint_steps`).
 
-        Emits ``checkpointLoaded(ModelInfo)``, or ``failed`` (e.g. not a checkpoint).
+        Emits ``checkpointLoaded(ModelInfo)``, or ``failed`` (e.g. not a checkpoint while
+        another model is loaded, which stays).
         """
-        info = self._drive("checkpoint", f"Loading checkpoint {path}",
-                           self.load_checkpoint_steps(path))
+        shown = path or "the shipped model"
+        info = self._drive("checkpoint", f"Loading checkpoint {shown}",
+                           fallback.checkpoint_steps(self.load_checkpoint_steps, path or None,
+                                                     have_model=self._model is not None))
         if info is not None:
             self.checkpointLoaded.emit(info)
+
+    @Slot()
+    def ensure_model(self) -> None:
+        """Load the shipped model unless a model is loaded (after opening a gallery that
+        loaded none, e.g. a mistyped path)."""
+        if self._model is None:
+            self.load_checkpoint("")
 
     def load_checkpoint_steps(self, path: str | os.PathLike) -> Progress:
         """Job: load a checkpoint and make it the model for searches.
@@ -240,8 +255,8 @@ class RankWorker(JobDriver):
         Raises:
             FileNotFoundError: the path does not exist.
             ValueError: a file instead of a folder, a folder that is neither an index nor
-                a dataset, a dataset without a loaded model to encode it, or an index whose
-                model cannot be found.
+                a dataset, or an index whose model cannot be found. (A dataset folder opened
+                with no model loaded is encoded with the shipped model.)
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
         from motionlex.core.data.datasets import detect_layout
@@ -268,9 +283,12 @@ class RankWorker(JobDriver):
             index = GalleryIndex.load(index_path, verify=True)
         else:
             detect_layout(root)  # raises DatasetError naming what was looked for
-            if self._model is None:
-                raise ValueError(f"{root} is a dataset folder; encoding it needs a model: open "
-                                 "a checkpoint first (File > Open checkpoint)")
+            if self._model is None:  # no model given: encode with the shipped one
+                info = yield from fallback.checkpoint_steps(
+                    self.load_checkpoint_steps, None,
+                    note=f"no checkpoint given: encoding {root.name} with the shipped model")
+                self.checkpointLoaded.emit(info)
+                index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
             index, skipped = yield from self._build_steps(root, index_path)
             built = True
         yield 1, 2
@@ -367,6 +385,17 @@ class RankWorker(JobDriver):
     def motion_steps(self, request: MotionRequest) -> Progress:
         """Job: display data of one gallery motion (:func:`motionlex.app.jobs.motion_steps`)."""
         return jobs.motion_steps(self._index, request, self._matrices)
+
+    @Slot(object)
+    def fetch_motions(self, request: MotionsRequest) -> None:
+        """Prepare several gallery rows to compare them; emit ``motionsReady``."""
+        if self._outdated("compare", request.request_id):
+            return
+        data = self._drive("compare", f"Loading {len(request.rows)} motions to compare",
+                           jobs.motions_steps(self._index, request, self._matrices),
+                           lambda: self._outdated("compare", request.request_id))
+        if data is not None:
+            self.motionsReady.emit(data)
 
     @Slot(object)
     def score_orders(self, request: OrdersRequest) -> None:

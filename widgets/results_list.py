@@ -12,7 +12,8 @@ Typed filter text is applied after a short pause (``FILTER_DEBOUNCE_MS``).
 ``ResultsList`` shows ranked retrieval results (rank, score, caption); ``GalleryBrowser``
 shows the gallery (id, caption, length). Both filter on the typed words (all must occur, any
 order, case-insensitive) and report the selected row as an index into the list they were
-given.
+given. The results list also takes a multi-row selection (Ctrl/Shift+click) and offers
+Compare (side by side or overlaid) for it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -112,7 +115,7 @@ class _RecordBrowser(QWidget):
                 hh.resizeSection(i, self.fontMetrics().horizontalAdvance(sample) + 24)
         self._view.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
-        top = QHBoxLayout()
+        top = self._top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self._filter, 1)
         top.addWidget(self._count)
@@ -229,12 +232,65 @@ class ResultsList(_RecordBrowser):
     Signals:
         resultSelected(int): the current row changed; the index into the list given to
             :meth:`set_results` (use :meth:`record` for its ``id``).
+        compareRequested(list, str): Compare was pressed with two or more rows selected:
+            their indices (display order) and the layout, ``"side"`` or ``"overlay"``.
     """
 
     resultSelected = Signal(int)
+    compareRequested = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
+        self._view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.compare_button = QToolButton(self)
+        self.compare_button.setText("Compare")
+        self.compare_button.setToolTip("Play the selected results together in the 3D view "
+                                       "(select several with Ctrl+click or Shift+click)")
+        self.compare_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu = QMenu(self.compare_button)
+        self.compare_side = menu.addAction("Side by side",
+                                           lambda: self.request_compare("side"))
+        self.compare_overlay = menu.addAction("Overlaid", lambda: self.request_compare("overlay"))
+        self.compare_button.setMenu(menu)
+        self.compare_button.clicked.connect(lambda: self.request_compare("side"))
+        self._top.insertWidget(1, self.compare_button)
+        self._view.selectionModel().selectionChanged.connect(lambda *_: self._update_compare())
+        self._update_compare()
+
+    def selected_rows(self) -> list[int]:
+        """Source rows of the selected results, in display order."""
+        rows = {self._proxy.mapToSource(i).row()
+                for i in self._view.selectionModel().selectedRows()}
+        return [r for r in self.visible_rows() if r in rows]
+
+    def select_rows(self, rows: Sequence[int]) -> None:
+        """Select source rows ``rows`` (the first becomes current; hidden ones are skipped).
+
+        Raises:
+            IndexError: when a row is out of range.
+        """
+        sm = self._view.selectionModel()
+        for i, row in enumerate(rows):
+            if i == 0:
+                self.select_row(row)
+                continue
+            if not 0 <= row < self._model.rowCount():
+                raise IndexError(f"row {row} out of range [0, {self._model.rowCount()})")
+            idx = self._proxy.mapFromSource(self._model.index(row, 0))
+            if idx.isValid():
+                sm.select(idx, QItemSelectionModel.SelectionFlag.Select
+                          | QItemSelectionModel.SelectionFlag.Rows)
+
+    def request_compare(self, layout: str = "side") -> None:
+        """Emit ``compareRequested(rows, layout)`` for the selected rows (two or more)."""
+        rows = self.selected_rows()
+        if len(rows) >= 2:
+            self.compareRequested.emit(rows, layout)
+
+    def _update_compare(self) -> None:
+        n = len(self._view.selectionModel().selectedRows())
+        self.compare_button.setEnabled(n >= 2)
+        self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
 
     def set_results(self, results: Sequence[Mapping[str, Any]]) -> None:
         """Replace the results.
@@ -247,6 +303,7 @@ class ResultsList(_RecordBrowser):
             ValueError: on a missing key or a non-numeric rank/score (names the row).
         """
         self._set_records(results)
+        self._update_compare()  # a model reset clears the selection without a signal
 
     def _row_selected(self, row: int) -> None:
         self.resultSelected.emit(row)

@@ -19,7 +19,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
-    model, stats = load_checkpoint(args.checkpoint, args.device)
+    from motionlex.resources import default_model_dir
+
+    checkpoint = args.checkpoint or str(default_model_dir())
+    model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
         stats = PatchStats.load(args.stats)
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
@@ -27,7 +30,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     rep = build_index(
         model, args.data, out, patch_stats=stats, split=args.split,
         settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
-        checkpoint=args.checkpoint, fusion_weight=checkpoint_fusion_weight(args.checkpoint),
+        checkpoint=checkpoint, fusion_weight=checkpoint_fusion_weight(checkpoint),
         progress=not args.quiet,
     )
     idx = rep.index
@@ -39,6 +42,22 @@ def cmd_index(args: argparse.Namespace) -> int:
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0
+
+
+def _search_checkpoint(args: argparse.Namespace, recorded: str | None) -> str:
+    """The model a search uses: ``--checkpoint``, else the one the index records, else (none
+    recorded, or recorded but gone) the shipped model, with a note on stderr."""
+    import sys
+
+    from motionlex.resources import default_model_dir
+
+    if args.checkpoint:
+        return args.checkpoint
+    if recorded and Path(recorded).is_dir():
+        return recorded
+    why = f"its checkpoint {recorded} is gone" if recorded else "it records no checkpoint"
+    print(f"note: {args.index}: {why}; using the shipped model", file=sys.stderr)
+    return str(default_model_dir())
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -57,9 +76,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     index = GalleryIndex.load(args.index)
     model = None
     if args.item is None:
-        ckpt = args.checkpoint or index.checkpoint
-        if ckpt is None:
-            raise ValueError(f"{args.index} records no checkpoint; pass --checkpoint DIR")
+        ckpt = _search_checkpoint(args, index.checkpoint)
         if args.query is not None:  # a text query needs only the text tower (issue 13)
             from motionlex.core.model.text_only import load_text_only_for
 
@@ -97,8 +114,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
         "files) with a trained model into an index directory. Run again on an existing index "
         "to add only new or changed motions.")
-    s.add_argument("--checkpoint", required=True, help="model directory (config.json, "
-                   "model.safetensors, patch_stats.json)")
+    s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
+                   "model.safetensors, patch_stats.json; default: the shipped model)")
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
@@ -123,7 +140,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
     s.add_argument("--index", required=True, help="index directory")
     s.add_argument("--checkpoint", default=None,
-                   help="model directory (default: the one recorded in the index)")
+                   help="model directory (default: the one recorded in the index, else the "
+                   "shipped model)")
     s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused")
     s.add_argument("--fusion-weight", type=float, default=None,

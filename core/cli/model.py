@@ -46,7 +46,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         chronology_pairs=args.chronology_pairs, synthetic_chronology=args.synthetic_chronology,
         zero_shot=args.zero_shot, prompt=args.prompt, batch_size=args.batch_size,
         device=args.device, progress=not args.quiet, bvh_pairs=args.bvh_pairs)
-    steps = evaluate_steps(args.checkpoint, args.data, args.out, cfg)
+    from motionlex.resources import default_model_dir
+
+    steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)
     with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
         while True:
             try:
@@ -118,7 +120,8 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
         "accuracy, word precision@10 and query word recall, cross-skeleton agreement "
         "(--bvh-pairs) and zero-shot classification on a dataset folder (or BVH files on "
         "their native skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
-    s.add_argument("--checkpoint", required=True, help="model directory (with patch_stats.json)")
+    s.add_argument("--checkpoint", default=None, help="model directory with patch_stats.json "
+                   "(default: the shipped model)")
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
     s.add_argument("--split", default="val", help="split to evaluate (default val)")
     s.add_argument("--out", required=True, help="output folder")

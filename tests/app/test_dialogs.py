@@ -1,5 +1,6 @@
-"""Dialogs: save dialogs with the default suffix and remembered folder, export outcomes in
-the status bar or the error box, one error box that collects errors, the About box."""
+"""Dialogs: save dialogs with the default suffix and remembered folder, export outcomes (from
+the export thread) in the status bar or the error box, one error box that collects errors,
+the About box."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ def _answer_save(monkeypatch, path) -> list[tuple]:
     return asked
 
 
-def test_png_export_adds_suffix_and_remembers_folder(window, monkeypatch, tmp_path):
+def test_png_export_adds_suffix_and_remembers_folder(qtbot, window, monkeypatch, tmp_path):
     asked = _answer_save(monkeypatch, tmp_path / "shots" / "win")
-    window.dialogs.export("png")
+    with qtbot.waitSignal(window.dialogs.exports.saved, timeout=30000):  # the export thread
+        window.dialogs.export("png")
     out = tmp_path / "shots" / "win.png"
     assert out.is_file() and asked[0][0] == "Save window as PNG"
     assert window.statusBar().currentMessage() == f"Saved {out}"

@@ -178,7 +178,11 @@ def test_orders_steps_scores_every_order(worker):
     assert none.orders == [] and none.caption == ""
 
 
-def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subset):
+def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subset,
+                                   monkeypatch):
+    from motionlex.app import fallback
+
+    monkeypatch.setattr(fallback, "default_model_dir", lambda: tiny_checkpoint)  # "shipped"
     w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
     rec = Recorder(w)
     w.rank(RankRequest(1, "a person walks"))  # no gallery
@@ -187,17 +191,18 @@ def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subse
     w.load(str(tmp_path / "file.txt"))
     (tmp_path / "empty").mkdir()
     w.load(str(tmp_path / "empty"))
-    w.load(str(bandai_subset))  # a dataset, but no model to encode it
-    w.load_checkpoint(str(tmp_path / "empty"))  # not a checkpoint
+    w.load(str(bandai_subset))  # a dataset and no model: encoded with the shipped model
+    w.load_checkpoint(str(tmp_path / "empty"))  # not a checkpoint, while a model is loaded
     msgs = [e[1] for e in rec.of("failed")]
-    assert len(msgs) == 6
+    assert len(msgs) == 5
     assert "no gallery is open" in msgs[0]
     assert "gallery not found" in msgs[1] and "missing" in msgs[1]
     assert "is a file" in msgs[2]
     assert "not a motion dataset" in msgs[3]
-    assert "open a checkpoint first" in msgs[4]
-    assert "Loading checkpoint" in msgs[5] and "patch_stats.json" in msgs[5]
-    assert all(e[2] == "failed" for e in rec.of("finished"))
+    assert "Loading checkpoint" in msgs[4] and "patch_stats.json" in msgs[4]
+    assert [e[2] for e in rec.of("finished")] == ["failed"] * 4 + ["done", "failed"]
+    info = rec.of("checkpointLoaded")[0][1]
+    assert "with the shipped model" in info.note and w.model_info.checkpoint == info.checkpoint
 
 
 def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint,

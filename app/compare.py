@@ -1,0 +1,88 @@
+"""Comparing several results in the 3D player: select rows in the results list -> Compare.
+
+The results list allows a multi-row selection; its Compare button (side by side, or overlaid
+with the motions after the first translucent) asks :class:`Comparer` to fetch the selected
+motions in the worker (one ``compare`` request; a newer one drops an older one) and shows
+them on one timeline in the skeleton player
+(:meth:`~motionlex.widgets.skeleton_view.SkeletonView.set_motions`), each labelled with its
+rank and score. Selecting a single result afterwards shows that motion alone again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from motionlex.app.messages import MotionsData
+
+if TYPE_CHECKING:
+    from motionlex.app.window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+MAX_COMPARED = 8
+"""Most motions compared at once (more would be too small to read side by side)."""
+
+
+class Comparer(QObject):
+    """Shows the results selected in the results list together in the skeleton player.
+
+    Args:
+        win: the main window (its results list, worker client, skeleton view, status bar).
+
+    Signals:
+        compared(MotionsData): the player shows the compared motions.
+    """
+
+    compared = Signal(object)
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self._pending: tuple[int, list[str], str] | None = None
+        win.results_list.compareRequested.connect(self.compare)
+        win.client.worker.motionsReady.connect(self._on_motions)  # queued: a bound slot
+
+    def compare(self, rows: list[int], layout: str = "side") -> bool:
+        """Fetch and show results-list rows ``rows`` together (the first ``MAX_COMPARED``).
+
+        Args:
+            rows: indices into the shown results (as :meth:`ResultsList.record` takes).
+            layout: ``"side"`` (side by side) or ``"overlay"``.
+
+        Returns:
+            Whether a request was sent (at least two rows; a status text says otherwise).
+
+        Raises:
+            ValueError: an unknown layout.
+        """
+        if layout not in ("side", "overlay"):
+            raise ValueError(f"layout must be 'side' or 'overlay', got {layout!r}")
+        if len(rows) < 2:
+            self.win.statusBar().showMessage("Select two or more results to compare "
+                                             "(Ctrl+click or Shift+click).", 5000)
+            return False
+        records = [self.win.results_list.record(r) for r in list(rows)[:MAX_COMPARED]]
+        labels = [f"#{int(r['rank'])} {float(r['score']):.2f}" for r in records]
+        req = self.win.client.fetch_motions([int(r["row"]) for r in records])
+        self._pending = (req.request_id, labels, layout)
+        more = f" (the first {MAX_COMPARED} of {len(rows)})" if len(rows) > MAX_COMPARED else ""
+        self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)
+        return True
+
+    @Slot(object)
+    def _on_motions(self, data: MotionsData) -> None:
+        if self._pending is None or data.request_id != self._pending[0]:
+            return  # an older comparison, overtaken
+        _, labels, layout = self._pending
+        self._pending = None
+        view = self.win.skeleton_view
+        view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
+                         layout=layout, labels=labels)
+        view.play()
+        shown = "side by side" if layout == "side" else "overlaid"
+        self.win.statusBar().showMessage(
+            f"Comparing {len(data.motions)} motions {shown}: {', '.join(labels)}.", 10000)
+        self.compared.emit(data)

@@ -1,0 +1,72 @@
+"""Falling back to the shipped model: the explorer always ends up with a model.
+
+The explorer uses the default checkpoint shipped in :mod:`motionlex.resources` whenever no
+checkpoint is given, or the given one fails to load while no model is loaded (a mistyped
+``--checkpoint``, a folder that is not a model). What happened travels in
+:attr:`ModelInfo.note <motionlex.app.messages.ModelInfo.note>` and is shown in the status
+bar ("could not load X: <reason>; using the shipped model"). A checkpoint opened while a
+model is loaded that fails is an error, and the loaded model stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from motionlex.app.driver import Progress
+from motionlex.resources import default_model_dir
+
+logger = logging.getLogger(__name__)
+
+LOAD_ERRORS = (ValueError, OSError)
+"""What a checkpoint that cannot be loaded raises (:func:`motionlex.core.model.factory.
+load_checkpoint`: ``FileNotFoundError`` is an ``OSError``; a folder that is not a model, a
+corrupted file or a wrong config is a ``ValueError``)."""
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _is_shipped(path: str | os.PathLike) -> bool:
+    try:
+        return Path(path).expanduser().resolve() == default_model_dir().resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def checkpoint_steps(load_steps: Callable[[str | os.PathLike], Progress],
+                     path: str | os.PathLike | None, *, have_model: bool = False,
+                     note: str = "") -> Progress:
+    """Job: load the checkpoint ``path``, or the shipped model instead.
+
+    Args:
+        load_steps: the job that loads one checkpoint directory and returns its
+            :class:`ModelInfo` (``RankWorker.load_checkpoint_steps``).
+        path: the checkpoint asked for; None loads the shipped model.
+        have_model: whether a model is loaded (then a failure is raised, not replaced).
+        note: the note for a shipped model loaded because ``path`` is None.
+
+    Returns (as the generator's value):
+        The loaded model's :class:`ModelInfo`; its ``note`` says when the shipped model
+        stands in ("could not load X: <reason>; using the shipped model").
+
+    Raises:
+        FileNotFoundError, ValueError: ``path`` failed while a model is loaded (or ``path``
+            is the shipped model), or the shipped model itself is missing or broken.
+    """
+    if path is None:
+        info = yield from load_steps(default_model_dir())
+        return dataclasses.replace(info, note=note) if note else info
+    try:
+        return (yield from load_steps(path))
+    except LOAD_ERRORS as e:
+        if have_model or _is_shipped(path):
+            raise
+        reason = f"could not load {path}: {_first_line(e)}; using the shipped model"
+        logger.warning("%s", reason)
+    info = yield from load_steps(default_model_dir())
+    return dataclasses.replace(info, note=reason)

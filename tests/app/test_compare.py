@@ -1,0 +1,76 @@
+"""Select several rows of the results list -> Compare plays them together in the 3D view."""
+
+from __future__ import annotations
+
+import pytest
+
+from motionlex.app import settings as cfg
+from motionlex.app.compare import MAX_COMPARED
+from motionlex.app.window import MainWindow
+
+LONG_WAIT_MS = 90000
+
+
+@pytest.fixture
+def ranked(qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+        w.open_gallery(gallery_index)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person raises both hands")
+    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
+    return w
+
+
+def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screenshot_dir):
+    w, rl, sv = ranked, ranked.results_list, ranked.skeleton_view
+    assert not rl.compare_button.isEnabled()  # one row selected
+    rl.select_rows([0, 2, 3])
+    assert rl.selected_rows() == [0, 2, 3]
+    assert rl.compare_button.isEnabled() and rl.compare_button.text() == "Compare 3"
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
+        rl.compare_button.click()
+    data = blocker.args[0]
+    hits = w.last_result.hits
+    assert [m.row for m in data.motions] == [hits[i]["row"] for i in (0, 2, 3)]
+    assert sv.num_motions == 3 and sv.is_playing
+    assert sv.num_frames == max(len(m.joints) for m in data.motions)
+    xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
+    assert xs == sorted(xs) and xs[2] - xs[0] > 0.5  # side by side, first leftmost
+    assert "Comparing 3 motions side by side" in w.statusBar().currentMessage()
+    qtbot.wait(300)
+    w.save_screenshot(screenshot_dir / "app_compare.png")
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
+        rl.compare_overlay.trigger()
+    assert sv.num_motions == 3
+    xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
+    assert max(xs) - min(xs) < 0.5  # overlaid: one place
+    # one result again: the player shows it alone
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        rl.select_row(1)
+    assert sv.num_motions == 1 and w.current_motion.row == hits[1]["row"]
+    assert not rl.compare_button.isEnabled()
+
+
+def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
+    w = ranked
+    assert w.comparer.compare([0]) is False
+    assert "Select two or more results" in w.statusBar().currentMessage()
+    with pytest.raises(ValueError, match="layout must be"):
+        w.comparer.compare([0, 1], layout="grid")
+    rows = list(range(min(w.results_list.row_count(), MAX_COMPARED + 2)))
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
+        assert w.comparer.compare(rows, "overlay")
+    assert len(blocker.args[0].motions) == MAX_COMPARED
+    # a newer comparison overtakes an older one still on its way
+    first = w.comparer.compare([0, 1])
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
+        second = w.comparer.compare([2, 3, 4])
+    assert first and second and len(blocker.args[0].motions) == 3
+    qtbot.wait(200)
+    assert w.skeleton_view.num_motions == 3

@@ -1,0 +1,116 @@
+"""Exports off the GUI thread: GLB/BVH/PNG/GIF on the export thread with progress; a
+cancelled export leaves no file (and no temporary file) behind."""
+
+from __future__ import annotations
+
+import queue
+
+import numpy as np
+import pytest
+
+from motionlex.app import settings as cfg
+from motionlex.app.export import export_steps
+from motionlex.app.exporter import _END, video_steps
+from motionlex.app.recording import VideoWriter
+from motionlex.app.window import MainWindow
+
+LONG_WAIT_MS = 90000
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_export_steps_checks_at_once_and_cancel_leaves_nothing(tmp_path):
+    with pytest.raises(ValueError, match="no motion is shown"):
+        export_steps(None, tmp_path / "m.glb")
+    out = tmp_path / "out"
+    out.mkdir()
+    job = export_steps(object(), out / "m.glb", "glb")  # not run before the first step
+    with pytest.raises(ValueError, match="kind must be"):
+        export_steps(object(), out / "m.obj", "obj")
+    assert next(job) == (0, 2)
+    job.close()  # a cancel at the first step
+    assert _files(out) == []
+
+
+def test_video_steps_cancel_and_error_leave_nothing(tmp_path):
+    frames: queue.Queue = queue.Queue()
+    writer = VideoWriter(tmp_path / "v.gif", 20.0)
+    for _ in range(3):
+        frames.put(np.zeros((32, 48, 4), np.uint8))
+    job = video_steps(writer, frames, 10)
+    assert [next(job) for _ in range(3)] == [(1, 10), (2, 10), (3, 10)]
+    job.close()
+    assert _files(tmp_path) == []
+    frames = queue.Queue()
+    frames.put(RuntimeError("grab failed"))
+    with pytest.raises(RuntimeError, match="grab failed"):
+        list(video_steps(VideoWriter(tmp_path / "w.gif", 20.0), frames, 1))
+    assert _files(tmp_path) == []
+    frames = queue.Queue()
+    for f in (np.full((16, 16, 3), 9, np.uint8), _END):
+        frames.put(f)
+    job = video_steps(VideoWriter(tmp_path / "x.gif", 20.0), frames, 1)
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            assert stop.value == tmp_path / "x.gif"
+            break
+    assert _files(tmp_path) == ["x.gif"]
+
+
+@pytest.fixture
+def loaded(qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(800, 560)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+        w.open_gallery(gallery_index)
+    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
+    return w
+
+
+def test_file_exports_run_on_the_export_thread(qtbot, loaded, tmp_path):
+    w, ex = loaded, loaded.dialogs.exports
+    out = tmp_path / "exports"
+    threads = []
+    ex.worker.jobStarted.connect(lambda k, d: threads.append(ex.thread.isRunning()))
+    for kind, name in (("glb", "m.glb"), ("bvh", "m.bvh"), ("png", "w.png")):
+        with qtbot.waitSignal(ex.saved, timeout=LONG_WAIT_MS) as blocker:
+            assert w.dialogs.export_to(out / name, kind)
+            assert w.dialogs.exporting
+        assert blocker.args[0] == str(out / name) and (out / name).stat().st_size > 100
+        assert w.statusBar().currentMessage() == f"Saved {out / name}"
+        qtbot.waitUntil(lambda: not w.dialogs.exporting, timeout=5000)
+    assert _files(out) == ["m.bvh", "m.glb", "w.png"]
+    assert ex.worker.thread() is ex.thread and ex.thread is not w.thread()
+
+
+def test_video_export_progress_and_cancel(qtbot, loaded, tmp_path):
+    w, ex = loaded, loaded.dialogs.exports
+    progress = []
+    ex.progressed.connect(lambda d, t: progress.append((d, t)))
+    out = tmp_path / "video"
+    with qtbot.waitSignal(ex.finished, timeout=LONG_WAIT_MS) as blocker:
+        w.record_video(out / "m.gif")
+        assert w._progress.isVisible() and w._cancel_button.isVisible()
+        with pytest.raises(ValueError, match="another export is running"):
+            w.record_video(out / "again.gif")
+        qtbot.waitUntil(lambda: any(d >= 2 for d, _ in progress), timeout=LONG_WAIT_MS)
+        w.cancel_job()  # what Esc and the Cancel button do
+    assert blocker.args[0] == "cancelled"
+    assert _files(out) == []  # no video, no temporary file
+    assert "Export cancelled" in w.statusBar().currentMessage()
+    assert not w._progress.isVisible()
+    # the window kept running its event loop: the next export works
+    with qtbot.waitSignal(w.videoSaved, timeout=LONG_WAIT_MS) as blocker:
+        w.record_video(out / "m.gif")
+    frames = np.asarray([f for f in __import__("imageio.v3").v3.imread(blocker.args[0],
+                                                                        index=None)])
+    assert len(frames) == w.skeleton_view.num_frames and _files(out) == ["m.gif"]
+    assert progress[-1][0] == progress[-1][1] == w.skeleton_view.num_frames

@@ -1,0 +1,135 @@
+"""The shipped model stands in when no checkpoint is given or the given one fails to load
+(app/fallback.py): in the worker's jobs, and in the window (status bar and device label)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from motionlex.app import fallback
+from motionlex.app import settings as cfg
+from motionlex.app.window import MainWindow
+from motionlex.app.worker import RankWorker
+from motionlex.resources import default_model_dir
+
+LONG_WAIT_MS = 180000  # the shipped model loads and encodes on a busy 2-core machine
+
+
+def _run(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+@pytest.fixture
+def tiny_as_shipped(monkeypatch, tiny_checkpoint) -> Path:
+    """The tiny checkpoint plays the shipped model (fast)."""
+    monkeypatch.setattr(fallback, "default_model_dir", lambda: tiny_checkpoint)
+    return tiny_checkpoint
+
+
+@pytest.fixture
+def worker(qapp, tmp_path) -> RankWorker:
+    return RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+
+
+def test_bad_checkpoint_falls_back_with_a_note(worker, tiny_as_shipped, tmp_path):
+    bad = tmp_path / "not_a_model"
+    bad.mkdir()
+    (bad / "notes.txt").write_text("hello")
+    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, bad))
+    assert info.checkpoint == str(tiny_as_shipped.resolve()) and worker.model is not None
+    assert info.note.startswith(f"could not load {bad}: ")
+    assert info.note.endswith("; using the shipped model") and "\n" not in info.note
+    missing = tmp_path / "typo"
+    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, missing))
+    assert f"could not load {missing}: checkpoint directory not found" in info.note
+
+
+def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_path):
+    _run(worker.load_checkpoint_steps(tiny_as_shipped))
+    with pytest.raises(FileNotFoundError, match="checkpoint directory not found"):
+        _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path / "typo",
+                                       have_model=True))
+    events = []
+    worker.failed.connect(events.append)
+    worker.load_checkpoint(str(tmp_path / "typo"))  # the slot, run here synchronously
+    assert events and "checkpoint directory not found" in events[0]
+
+
+def test_none_given_and_ensure_model(worker, tiny_as_shipped):
+    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, None, note="why"))
+    assert info.note == "why" and info.checkpoint == str(tiny_as_shipped.resolve())
+    w2 = RankWorker(cache_dir=worker.cache_dir, device="cpu")
+    loaded = []
+    w2.checkpointLoaded.connect(loaded.append)
+    w2.ensure_model()  # no model: the shipped one
+    w2.ensure_model()  # a model: nothing
+    assert len(loaded) == 1 and w2.model is not None
+
+
+def test_the_shipped_model_failing_is_an_error(worker, monkeypatch, tmp_path):
+    monkeypatch.setattr(fallback, "default_model_dir", lambda: tmp_path)
+    with pytest.raises(FileNotFoundError):
+        _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path))
+
+
+def _window(qtbot, settings_file, tmp_path) -> MainWindow:
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, settings_file,
+                                                         tmp_path, tiny_as_shipped):
+    w = _window(qtbot, settings_file, tmp_path)
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS) as blocker:
+        w.open_checkpoint(tmp_path / "typo")
+    info = blocker.args[0]
+    msg = w.statusBar().currentMessage()
+    assert msg == f"Could not load {tmp_path / 'typo'}: checkpoint directory not found: " \
+                  f"{tmp_path / 'typo'}; using the shipped model."
+    assert info.note in w.device_label.toolTip() and w.error_box is None
+
+
+def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
+        qtbot, gl_platform, settings_file, tmp_path, bvh_folder):
+    w = _window(qtbot, settings_file, tmp_path)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS) as blocker:
+        w.open_gallery(bvh_folder)
+    info = blocker.args[0]
+    assert info.built and info.searchable and info.size == 2
+    assert w.model_info.checkpoint == str(default_model_dir().resolve())
+    assert "with the shipped model" in w.statusBar().currentMessage()
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        w.search("a person runs")
+    assert len(blocker.args[0].hits) == 2
+
+
+def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, settings_file,
+                                                          tmp_path, tiny_as_shipped):
+    w = _window(qtbot, settings_file, tmp_path)
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(tmp_path / "no_such_gallery")  # what main() does without --checkpoint
+        w.client.ensure_model()
+    assert w.gallery is None and w.model_info.checkpoint == str(tiny_as_shipped.resolve())
+    assert w.device_label.text() != "no model"
+
+
+def test_explorer_command_on_a_bvh_folder_without_checkpoint(qapp, gl_platform, bvh_folder,
+                                                             tmp_path, capsys):
+    from motionlex.app.main import main
+
+    png = tmp_path / "bvh.png"
+    code = main(["--gallery", str(bvh_folder), "--query", "a person runs", "--screenshot",
+                 str(png), "--settings", str(tmp_path / "s.ini"), "--cache",
+                 str(tmp_path / "cache"), "--size", "1024x640", "--timeout", "400"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert png.is_file() and "Traceback" not in out.err
