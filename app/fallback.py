@@ -28,7 +28,10 @@ corrupted file or a wrong config is a ``ValueError``)."""
 
 
 def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+    """The status-bar reason: the message's first line, without the "a model folder holds
+    ..." explanation of the one not-a-model-folder error (the tooltip and log keep it)."""
+    line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return line.split(": a model folder holds", 1)[0]
 
 
 def _is_shipped(path: str | os.PathLike) -> bool:

@@ -46,18 +46,19 @@ def test_bad_checkpoint_falls_back_with_a_note(worker, tiny_as_shipped, tmp_path
     assert info.note.endswith("; using the shipped model") and "\n" not in info.note
     missing = tmp_path / "typo"
     info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, missing))
-    assert f"could not load {missing}: checkpoint directory not found" in info.note
+    assert f"could not load {missing}: {missing} is not a motionlex model folder (no such " \
+           "folder); using the shipped model" == info.note
 
 
 def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_path):
     _run(worker.load_checkpoint_steps(tiny_as_shipped))
-    with pytest.raises(FileNotFoundError, match="checkpoint directory not found"):
+    with pytest.raises(FileNotFoundError, match="is not a motionlex model folder"):
         _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path / "typo",
                                        have_model=True))
     events = []
     worker.failed.connect(events.append)
     worker.load_checkpoint(str(tmp_path / "typo"))  # the slot, run here synchronously
-    assert events and "checkpoint directory not found" in events[0]
+    assert events and "is not a motionlex model folder" in events[0]
 
 
 def test_none_given_and_ensure_model(worker, tiny_as_shipped):
@@ -93,8 +94,8 @@ def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, set
         w.open_checkpoint(tmp_path / "typo")
     info = blocker.args[0]
     msg = w.statusBar().currentMessage()
-    assert msg == f"Could not load {tmp_path / 'typo'}: checkpoint directory not found: " \
-                  f"{tmp_path / 'typo'}; using the shipped model."
+    assert msg == f"Could not load {tmp_path / 'typo'}: {tmp_path / 'typo'} is not a motionlex " \
+                  "model folder (no such folder); using the shipped model."
     assert info.note in w.device_label.toolTip() and w.error_box is None
 
 
