@@ -180,6 +180,7 @@ def test_interrupt_bug_and_verbose(monkeypatch, capsys):
 
 def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
     code = ("import os, signal, sys\nimport motionlex.core.text.orders as o\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal\n"
             "def report(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n"
             "o.format_events_report = report\nfrom motionlex.core.cli import main\n"
             "sys.exit(main(['events', 'walks']))")
