@@ -114,6 +114,9 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
         if key == "MOTION":
             if stack:
                 break
+            missing = [n for n, o in zip(tree["names"], tree["offsets"]) if o is None]
+            if missing:  # a ROOT/JOINT line with no block after it
+                raise MotionFileError(f"{where}: joint(s) {missing} have no OFFSET block")
             return tree, ln
         if key in ("ROOT", "JOINT"):
             if (key == "ROOT") != (not stack) or (stack and stack[-1] < 0) or (
@@ -185,9 +188,8 @@ def read_bvh(path: str | Path) -> BvhFile:
     Raises:
         FileNotFoundError: the file does not exist.
         MotionFileError: (naming the file and line) not starting with ``HIERARCHY``; a
-            truncated (blocks never closed) or malformed hierarchy (no ROOT, a joint without
-            OFFSET, unknown channels, stray tokens) or over :data:`MAX_BVH_JOINTS` joints;
-            no ``MOTION``; ``Frames:``/``Frame Time:`` missing or invalid; data lines not
+            truncated or malformed hierarchy (no ROOT, a joint without OFFSET, unknown
+            channels, stray tokens), over :data:`MAX_BVH_JOINTS` joints; no ``MOTION``; ``Frames:``/``Frame Time:`` missing or invalid; data lines not
             ``Frames:``, or values not the channel count, or not numbers.
     """
     path = Path(path)

@@ -10,6 +10,7 @@ from motionlex.core.data.datasets import (
     parse_caption_line,
     read_caption_corpus,
     read_captions,
+    read_meta,
 )
 
 
@@ -129,3 +130,22 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
     (tmp_path / "annotations.json").write_text('{"a": {"nope": 1}}')
     with pytest.raises(DatasetError, match="annotations"):
         read_caption_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("[1, 2]", "must be a JSON object of id -> metadata object, got list"),
+    ("null", "got NoneType"),
+    ('{"a": {"action": "run"}, "b": 3}', r"metadata of 1 ids is not a JSON object \(first: 'b'\)"),
+    ('{"a": ', "not valid JSON"),
+])
+def test_malformed_meta_json_is_a_dataset_error_naming_the_file(tmp_path, text, problem):
+    """Fuzz finding (issue 15): a meta.json that is a list, null or holds non-objects ended in
+    AttributeError/TypeError; now a DatasetError naming the file."""
+    path = tmp_path / "meta.json"
+    path.write_text(text)
+    with pytest.raises(DatasetError, match=problem) as e:
+        read_meta(path)
+    assert str(path) in str(e.value)
+    good = tmp_path / "good.json"
+    good.write_text('{"a": {"action": "run"}}')
+    assert read_meta(good) == {"a": {"action": "run"}}

@@ -437,3 +437,17 @@ def test_bandai_left_at_plus_x_facing_plus_z(raw, file):
     for left, right in (("UpperLeg_L", "UpperLeg_R"), ("UpperArm_L", "UpperArm_R")):
         assert j0[names.index(left), 0] > 0.03 > -0.03 > j0[names.index(right), 0]
 
+
+
+def test_a_joint_line_without_its_block_names_the_joint(tmp_path):
+    """Fuzz finding (issue 15): a ``JOINT`` line whose ``{ OFFSET ... }`` block is missing gave
+    NumPy's "inhomogeneous shape" error without the file; now the file and the joint."""
+    text = _write_bvh(tmp_path / "ok.bvh").read_text().splitlines()
+    at = next(i for i, ln in enumerate(text) if ln.strip().startswith("MOTION"))
+    text.insert(at - 1, "  JOINT Orphan")  # inside ROOT's block, just before its closing '}'
+    path = tmp_path / "orphan.bvh"
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(MotionFileError, match=r"joint\(s\) \['Orphan'\] have no OFFSET block"):
+        load_bvh(path)
+    with pytest.raises(MotionFileError, match="orphan.bvh"):
+        load_bvh(path)

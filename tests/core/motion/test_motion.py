@@ -132,3 +132,21 @@ def test_bad_files(tmp_path, walk):
     np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(MotionFileError, match="obj.npy"):
         load_joints_npy(obj, SMPL22)
+
+
+def test_npy_with_an_unclosed_header_dict_names_the_file(tmp_path):
+    """Fuzz finding (issue 15): a damaged header whose dict never closes made NumPy raise
+    tokenize.TokenError; now a MotionFileError naming the file."""
+    import io
+
+    from motionlex.core.motion.motion import MotionFileError, read_npy
+
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((4, 22, 3), np.float32))
+    raw = bytearray(buf.getvalue())
+    end = raw.index(b"}")
+    raw[end] = ord(" ")  # the header dict is never closed
+    path = tmp_path / "broken.npy"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(MotionFileError, match="broken.npy"):
+        read_npy(path)
