@@ -114,8 +114,7 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
         if key == "MOTION":
             if stack:
                 break
-            missing = [n for n, o in zip(tree["names"], tree["offsets"]) if o is None]
-            if missing:  # a ROOT/JOINT line with no block after it
+            if missing := [n for n, o in zip(tree["names"], tree["offsets"]) if o is None]:
                 raise MotionFileError(f"{where}: joint(s) {missing} have no OFFSET block")
             return tree, ln
         if key in ("ROOT", "JOINT"):
@@ -189,8 +188,9 @@ def read_bvh(path: str | Path) -> BvhFile:
         FileNotFoundError: the file does not exist.
         MotionFileError: (naming the file and line) not starting with ``HIERARCHY``; a
             truncated or malformed hierarchy (no ROOT, a joint without OFFSET, unknown
-            channels, stray tokens), over :data:`MAX_BVH_JOINTS` joints; no ``MOTION``; ``Frames:``/``Frame Time:`` missing or invalid; data lines not
-            ``Frames:``, or values not the channel count, or not numbers.
+            channels, stray tokens), over :data:`MAX_BVH_JOINTS` joints; no ``MOTION``;
+            ``Frames:``/``Frame Time:`` missing or invalid; data lines not ``Frames:``, or
+            values not the channel count, or not numbers.
     """
     path = Path(path)
     if not path.is_file():
