@@ -31,6 +31,7 @@ from PySide6.QtCore import Signal, Slot
 
 from motionlex.app import fallback, jobs
 from motionlex.app.analysis_messages import DescribeRequest
+from motionlex.app.describe_jobs import DescribeJobs
 from motionlex.app.driver import JobDriver, Progress
 from motionlex.app.messages import (
     GalleryInfo,
@@ -62,7 +63,7 @@ def device_name(device: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------- worker
-class RankWorker(JobDriver):
+class RankWorker(DescribeJobs, JobDriver):
     """Owns the model and the gallery index; loads, ranks and prepares motions on request.
 
     Args:
@@ -413,21 +414,6 @@ class RankWorker(JobDriver):
         return jobs.orders_steps(self._index, self._searcher, request, self._orders_cache)
 
     # -- describing ----------------------------------------------------------------------
-    def bank_steps(self) -> Progress:
-        """Job step: the model's caption bank, built at first use (:func:`jobs.bank_steps`)."""
-        if self._model is None or self._model_info is None:
-            raise ValueError("describing a motion needs a model: open a checkpoint first")
-        if self._bank is None:
-            self._bank = yield from jobs.bank_steps(
-                self._model, self._model_info.checkpoint, self._model_hash,
-                self.cache_dir / "caption-banks", self.message.emit)
-        return self._bank
-
-    def _describe_weight(self) -> float:
-        from motionlex.core.retrieval.describe import checkpoint_weight  # lazy: fast start
-
-        return checkpoint_weight(self._model_info.checkpoint)
-
     @Slot(object)
     def describe(self, request: DescribeRequest) -> None:
         """Describe gallery row ``request.row`` by its nearest bank captions; emit
@@ -440,13 +426,6 @@ class RankWorker(JobDriver):
         if result is not None:
             self.described.emit(result)
 
-    def describe_steps(self, request: DescribeRequest) -> Progress:
-        """Job: :func:`motionlex.app.jobs.describe_steps` with the model's caption bank."""
-        self._check_gallery_model()
-        bank = yield from self.bank_steps()
-        return (yield from jobs.describe_steps(self._index, bank, request,
-                                               self._describe_weight()))
-
     @Slot()
     def describe_gallery(self) -> None:
         """Find the best bank caption of each uncaptioned motion of the open gallery; emit
@@ -455,16 +434,3 @@ class RankWorker(JobDriver):
                              self.describe_gallery_steps())
         if result is not None:
             self.galleryDescribed.emit(result)
-
-    def describe_gallery_steps(self) -> Progress:
-        """Job: :func:`motionlex.app.jobs.describe_gallery_steps` with the caption bank."""
-        self._check_gallery_model()
-        bank = yield from self.bank_steps()
-        return (yield from jobs.describe_gallery_steps(self._index, bank,
-                                                       self._describe_weight()))
-
-    def _check_gallery_model(self) -> None:
-        if self._index is None:
-            raise ValueError("no gallery is open")
-        if self._searcher is None or self._searcher.model is None:
-            raise ValueError("describing needs the model that built the gallery")
