@@ -200,7 +200,7 @@ def _global_batch(parts: list[dict]) -> dict:
 def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, tmp_path,
                                                             terminal_report) -> None:
     _spawn(_train_rank, str(ddp_data), str(tmp_path), str(repo_root))
-    load = lambda name: torch.load(tmp_path / name, weights_only=False)  # noqa: E731
+    load = lambda name: torch.load(tmp_path / name, weights_only=True)  # noqa: E731
     # (a) every step, the ranks' shares are disjoint (text, motion and pair phases)
     for phase, step, key in (("lexmlm", 0, "texts"), ("cmmm", 0, "lengths"),
                              ("lexcmlp", 0, "motion_ids"), ("lexcmlp", 1, "motion_ids")):
