@@ -36,22 +36,26 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-def _subset(src: Path, dst: Path, ids: list[str]) -> Path:
-    """Copy ``ids`` of a HumanML3D-layout dataset ``src`` into ``dst`` (split ``all``)."""
+def _subset(src: Path, dst: Path, ids: list[str],
+            splits: dict[str, list[str]] | None = None) -> Path:
+    """Copy ``ids`` of a HumanML3D-layout dataset ``src`` into ``dst`` (split ``all``, plus a
+    split file per entry of ``splits``, e.g. ``{"train": [...], "val": [...]}``)."""
     (dst / "new_joints").mkdir(parents=True)
     (dst / "texts").mkdir()
     for i in ids:
         shutil.copy(src / "new_joints" / f"{i}.npy", dst / "new_joints")
         shutil.copy(src / "texts" / f"{i}.txt", dst / "texts")
-    (dst / "all.txt").write_text("\n".join(ids) + "\n")
+    for name, members in {"all": ids, **(splits or {})}.items():
+        (dst / f"{name}.txt").write_text("\n".join(members) + "\n")
     meta = json.loads((src / "meta.json").read_text())
     (dst / "meta.json").write_text(json.dumps({i: meta[i] for i in ids}))
     return dst
 
 
 @pytest.fixture(scope="session")
-def make_subset() -> Callable[[Path, Path, list[str]], Path]:
-    """``make_subset(src, dst, ids)``: a small real dataset folder made of ``ids`` of ``src``."""
+def make_subset() -> Callable[..., Path]:
+    """``make_subset(src, dst, ids, splits=None)``: a small real dataset folder made of
+    ``ids`` of ``src``."""
     return _subset
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 from pathlib import Path
 from types import SimpleNamespace
@@ -112,22 +111,13 @@ def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def ddp_data(shared_data, tmp_path_factory) -> Path:
+def ddp_data(shared_data, tmp_path_factory, make_subset) -> Path:
     """40 real Bandai train clips and 8 val clips."""
     src = shared_data / "bandai"
-    root = tmp_path_factory.mktemp("ddp") / "bandai_ddp"
-    (root / "new_joints").mkdir(parents=True)
-    (root / "texts").mkdir()
     train = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][::71][:40]
     val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::8][:8]
-    for i in train + val:
-        shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
-        shutil.copy(src / "texts" / f"{i}.txt", root / "texts")
-    (root / "train.txt").write_text("\n".join(train) + "\n")
-    (root / "val.txt").write_text("\n".join(val) + "\n")
-    meta = json.loads((src / "meta.json").read_text())
-    (root / "meta.json").write_text(json.dumps({i: meta[i] for i in train + val}))
-    return root
+    root = tmp_path_factory.mktemp("ddp") / "bandai_ddp"
+    return make_subset(src, root, train + val, {"train": train, "val": val})
 
 
 OVERRIDES = [

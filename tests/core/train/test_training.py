@@ -1,7 +1,6 @@
 """Training pipeline on real data: batches, negatives, phases, export, resume."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -21,22 +20,13 @@ from motionlex.core.train.training import TrainingRun, validation_metrics
 
 
 @pytest.fixture(scope="module")
-def small_data(shared_data, tmp_path_factory):
+def small_data(shared_data, tmp_path_factory, make_subset):
     """A small real dataset: 60 Bandai train clips (many actions) and 16 val clips."""
     src = shared_data / "bandai"
-    root = tmp_path_factory.mktemp("data") / "bandai_small"
-    (root / "new_joints").mkdir(parents=True)
-    (root / "texts").mkdir()
     train = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][::49][:60]
     val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::4][:16]
-    for i in train + val:
-        shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
-        shutil.copy(src / "texts" / f"{i}.txt", root / "texts")
-    (root / "train.txt").write_text("\n".join(train) + "\n")
-    (root / "val.txt").write_text("\n".join(val) + "\n")
-    meta = json.loads((src / "meta.json").read_text())
-    (root / "meta.json").write_text(json.dumps({i: meta[i] for i in train + val}))
-    return root
+    root = tmp_path_factory.mktemp("data") / "bandai_small"
+    return make_subset(src, root, train + val, {"train": train, "val": val})
 
 
 @pytest.fixture(scope="module")
