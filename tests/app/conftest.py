@@ -75,3 +75,25 @@ def gallery_index(tiny_checkpoint, bandai_subset, bvh_folder, tmp_path_factory) 
 def settings_file(tmp_path) -> Path:
     """An INI file for QSettings (never the user's real settings)."""
     return tmp_path / "explorer.ini"
+
+
+@pytest.fixture
+def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
+    """``open_window(size=(1280, 820), timeout_ms=90000)``: a shown main window with the tiny
+    checkpoint and the test gallery open and its first motion shown."""
+    from motionlex.app import settings as cfg
+    from motionlex.app.window import MainWindow
+
+    def make(size: tuple[int, int] = (1280, 820), timeout_ms: int = 90000) -> MainWindow:
+        w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+        qtbot.addWidget(w)
+        w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        with qtbot.waitSignal(w.galleryShown, timeout=timeout_ms):
+            w.open_checkpoint(tiny_checkpoint)
+            w.open_gallery(gallery_index)
+        qtbot.waitUntil(lambda: w.current_motion is not None, timeout=timeout_ms)
+        return w
+
+    return make

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motionlex.app import settings as cfg
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.window import MainWindow
 from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT
@@ -15,18 +14,9 @@ LONG_WAIT_MS = 120000  # model, index and caption bank on a busy 2-core machine
 
 
 @pytest.fixture
-def loaded(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
+def loaded(open_window):
     pytest.importorskip("spacy")
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(1280, 820)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-        w.open_gallery(gallery_index)
-    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
-    return w
+    return open_window((1280, 820), LONG_WAIT_MS)
 
 
 def _orders_shown(w: MainWindow):

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from motionlex.app import settings as cfg
 from motionlex.app.compare import MAX_COMPARED
-from motionlex.app.window import MainWindow
 
 LONG_WAIT_MS = 90000
 
 
 @pytest.fixture
-def ranked(qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-        w.open_gallery(gallery_index)
+def ranked(qtbot, open_window):
+    w = open_window((1280, 800), LONG_WAIT_MS)
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search("a person raises both hands")
     qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)

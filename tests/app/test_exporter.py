@@ -8,11 +8,9 @@ import queue
 import numpy as np
 import pytest
 
-from motionlex.app import settings as cfg
 from motionlex.app.export import export_steps
 from motionlex.app.exporter import _END, video_steps
 from motionlex.app.recording import VideoWriter
-from motionlex.app.window import MainWindow
 
 LONG_WAIT_MS = 90000
 
@@ -62,17 +60,8 @@ def test_video_steps_cancel_and_error_leave_nothing(tmp_path):
 
 
 @pytest.fixture
-def loaded(qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(800, 560)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-        w.open_gallery(gallery_index)
-    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
-    return w
+def loaded(open_window):
+    return open_window((800, 560), LONG_WAIT_MS)
 
 
 def test_file_exports_run_on_the_export_thread(qtbot, loaded, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from motionlex.app import settings as cfg
 from motionlex.app.window import MainWindow
 from motionlex.widgets.elide import ELLIPSIS, is_elided
 
@@ -14,19 +13,9 @@ LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
 
 
 @pytest.fixture
-def small_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint,
-                 gallery_index) -> MainWindow:
+def small_window(open_window) -> MainWindow:
     """A 1024x640 window with the tiny checkpoint and the test gallery open."""
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(1024, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-        w.open_gallery(gallery_index)
-    qtbot.waitUntil(lambda: w.current_motion is not None, timeout=LONG_WAIT_MS)
-    return w
+    return open_window((1024, 640), LONG_WAIT_MS)
 
 
 def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
