@@ -35,12 +35,16 @@ from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
 from motionlex.core.train.train_config import TrainConfig
 
 
-def _per_rank_size(batch_size: int, available: int, world_size: int, what: str) -> int:
+def _per_rank_size(batch_size: int, available: int, rank: int, world_size: int,
+                   what: str) -> int:
     """``min(batch_size, available // world_size)``: the per-rank batch that fits.
 
     Raises:
-        ValueError: fewer ``what`` than ranks.
+        ValueError: a rank outside ``[0, world_size)`` or fewer ``what`` than ranks.
     """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
+                         f"world_size={world_size}")
     size = min(batch_size, available // world_size)
     if size < 1:
         raise ValueError(f"{available} distinct {what} cannot fill one batch on each of "
@@ -86,13 +90,10 @@ class PairBatches(torch.utils.data.Dataset):
         Raises:
             ValueError: a rank outside ``[0, world_size)`` or fewer motions than ranks.
         """
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
-                             f"world_size={world_size}")
+        self.batch_size = _per_rank_size(
+            self.requested_batch_size, len({e.motion_id for e in self.examples}), rank,
+            world_size, "motions")
         self.rank, self.world_size = rank, world_size
-        self.batch_size = _per_rank_size(self.requested_batch_size,
-                                         len({e.motion_id for e in self.examples}),
-                                         world_size, "motions")
         self.set_epoch(self.epoch)
 
     def _rank_seed(self, *key: int) -> list[int]:
@@ -185,12 +186,9 @@ class TextBatches(torch.utils.data.Dataset):
         Raises:
             ValueError: a rank outside ``[0, world_size)`` or fewer captions than ranks.
         """
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ValueError(f"rank must lie in [0, world_size); got rank={rank}, "
-                             f"world_size={world_size}")
-        self.rank, self.world_size = rank, world_size
-        self.batch_size = _per_rank_size(self.requested_batch_size, len(self.captions),
+        self.batch_size = _per_rank_size(self.requested_batch_size, len(self.captions), rank,
                                          world_size, "captions")
+        self.rank, self.world_size = rank, world_size
         self.set_epoch(self.epoch)
 
     def set_epoch(self, epoch: int) -> None:
