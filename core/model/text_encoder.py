@@ -50,6 +50,19 @@ def resolve_text_source(name: str) -> str:
     return name
 
 
+def check_texts(texts: Sequence[str]) -> None:
+    """Refuse what a tokenizer must not get: a bare string, an empty list, a non-string item.
+
+    Raises:
+        ValueError: naming the problem (and the item's index).
+    """
+    if isinstance(texts, str) or len(texts) == 0:
+        raise ValueError(f"texts must be a non-empty list of strings; got {texts!r}")
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
+
+
 @dataclass
 class TextEncoderOutput:
     """Output of :class:`TextEncoder`.
@@ -276,11 +289,7 @@ class TextEncoder(nn.Module):
         Raises:
             ValueError: an empty list or a non-string item.
         """
-        if isinstance(texts, str) or len(texts) == 0:
-            raise ValueError(f"texts must be a non-empty list of strings; got {texts!r}")
-        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-        if bad:
-            raise ValueError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
+        check_texts(texts)
         enc = self.tokenizer(
             list(texts),
             padding=True,

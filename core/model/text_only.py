@@ -53,7 +53,7 @@ from motionlex.core.model.checkpoint import (
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.model import TextOutput
-from motionlex.core.model.text_encoder import resolve_text_source
+from motionlex.core.model.text_encoder import check_texts, resolve_text_source
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +166,7 @@ class TextOnlyModel:
         Raises:
             ValueError: an empty list or a non-string item.
         """
-        if isinstance(texts, str) or len(texts) == 0:
-            raise ValueError(f"texts must be a non-empty list of strings; got {texts!r}")
-        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-        if bad:
-            raise ValueError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
+        check_texts(texts)
         enc = self.tokenizer.encode_batch(list(texts))
         ids = torch.tensor([e.ids for e in enc], dtype=torch.long, device=self.device)
         mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.long, device=self.device)
