@@ -1,8 +1,8 @@
 """Recording the 3D view to an animated GIF or an MP4 file.
 
 :class:`VideoWriter` turns frames into a file (pure NumPy/Pillow/imageio, no Qt; the file
-appears only on a successful close). :class:`Recorder` renders the skeleton view frame by
-frame into a writer, one frame per event-loop turn, so the window stays responsive.
+appears only on a successful close). The frames come from :mod:`motionlex.app.exporter`,
+which renders the skeleton view one frame per event-loop turn and encodes on its own thread.
 """
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
-
-from motionlex.widgets.skeleton_view import SkeletonView
 
 logger = logging.getLogger(__name__)
 
@@ -120,60 +116,3 @@ class VideoWriter:
                 logger.debug("closing an aborted MP4 writer failed", exc_info=True)
         self._frames = []
         self._tmp.unlink(missing_ok=True)
-
-
-class Recorder:
-    """Renders every frame of a :class:`SkeletonView` into a :class:`VideoWriter`, one frame
-    per event-loop turn; playback is paused and the shown frame restored at the end.
-
-    Args:
-        view: the 3D view (with a motion shown).
-        writer: the open writer.
-        parent: owner of the frame timer.
-        on_progress: called with ``(frames done, frames total)`` after each frame.
-        on_done: called once with ``(path, "done")``, ``(None, "cancelled")`` or
-            ``(None, "failed: <reason>")``; errors are logged and reported, never dropped.
-    """
-
-    def __init__(self, view: SkeletonView, writer: VideoWriter, parent: QObject,
-                 on_progress: Callable[[int, int], None],
-                 on_done: Callable[[Path | None, str], None]) -> None:
-        self.writer = writer
-        self.view = view
-        self.frames = view.num_frames
-        self.start_frame = view.frame
-        self.next = 0
-        self.cancelled = False
-        self._on_progress = on_progress
-        self._on_done = on_done
-        view.pause()
-        self.timer = QTimer(parent)
-        self.timer.setInterval(0)
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        """Start rendering at the next event-loop turn."""
-        self.timer.start()
-
-    def _tick(self) -> None:
-        try:
-            if self.cancelled:
-                self.timer.stop()
-                self.writer.abort()
-                self._on_done(None, "cancelled")
-                return
-            if self.next >= self.frames:
-                self.timer.stop()
-                path = self.writer.close()
-                self.view.seek(self.start_frame)
-                self._on_done(path, "done")
-                return
-            self.view.seek(self.next)
-            self.writer.append(self.view.grab_frame())
-            self.next += 1
-            self._on_progress(self.next, self.frames)
-        except Exception as e:  # noqa: BLE001 - reported to the user, never dropped
-            self.timer.stop()
-            self.writer.abort()
-            logger.exception("video export failed")
-            self._on_done(None, f"failed: {e}")

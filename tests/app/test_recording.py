@@ -1,4 +1,4 @@
-"""recording: the GIF/MP4 writer (the Recorder runs in tests/app/test_window.py)."""
+"""recording: the GIF/MP4 writer (its frames come from app/exporter.py)."""
 
 from __future__ import annotations
 
