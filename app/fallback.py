@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from motionlex.app.driver import Progress
+from motionlex.core.model.folder import NotAModelFolderError
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
@@ -28,10 +29,11 @@ corrupted file or a wrong config is a ``ValueError``)."""
 
 
 def _first_line(e: BaseException) -> str:
-    """The status-bar reason: the message's first line, without the "a model folder holds
-    ..." explanation of the one not-a-model-folder error (the tooltip and log keep it)."""
-    line = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    return line.split(": a model folder holds", 1)[0]
+    """The status-bar reason: the message's first line (the not-a-model-folder error's
+    summary, without its explanation of what a model folder holds)."""
+    if isinstance(e, NotAModelFolderError):
+        return e.summary
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _is_shipped(path: str | os.PathLike) -> bool:

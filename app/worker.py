@@ -173,12 +173,10 @@ class RankWorker(DescribeJobs, JobDriver):
         import torch
 
         from motionlex.core.model.factory import load_checkpoint
-        from motionlex.core.model.folder import check_model_folder
         from motionlex.core.retrieval.fingerprints import model_fingerprint
         from motionlex.core.text.spelling import whole_words
 
         root = Path(path).expanduser()
-        check_model_folder(root, need_stats=True)  # the one "not a model folder" message
         yield 0, 0
         if torch.get_num_threads() != self.torch_threads:
             torch.set_num_threads(self.torch_threads)  # on the thread that runs the model

@@ -38,7 +38,16 @@ RESERVED_NAMES = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FIL
 
 
 class NotAModelFolderError(FileNotFoundError):
-    """A path that is not a model folder (the one message every command and the app give)."""
+    """A path that is not a model folder (the one message every command and the app give).
+
+    Attributes:
+        summary: the message's first part, ``"X is not a motionlex model folder (problem)"``,
+            without the explanation of what a model folder holds (for a status bar).
+    """
+
+    def __init__(self, summary: str, explanation: str) -> None:
+        super().__init__(f"{summary}: {explanation}")
+        self.summary = summary
 
 
 def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
@@ -71,9 +80,9 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
             return root
         problem = f"missing {', '.join(missing)}"
     raise NotAModelFolderError(
-        f"{root} is not a motionlex model folder ({problem}): a model folder holds "
-        f"{CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus {TEXT_CONFIG_FILE} and "
-        f"{TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)")
+        f"{root} is not a motionlex model folder ({problem})",
+        f"a model folder holds {CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus "
+        f"{TEXT_CONFIG_FILE} and {TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)")
 
 
 def weights_sha256(path: str | os.PathLike) -> str:
