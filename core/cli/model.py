@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 from pathlib import Path
 
 
@@ -26,7 +25,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)
-    if os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) != "0":
+    from lightning.pytorch.utilities import rank_zero_only
+
+    if rank_zero_only.rank != 0:
         return 0  # DDP: rank 0 exported the model and says so
     print(f"model written to {out}")
     metrics = Path(args.out) / "val_metrics.json"
