@@ -32,6 +32,10 @@ from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
 
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used; the message names the path and the problem."""
+
+
 def read_meta(path: Path) -> dict[str, dict]:
     """A dataset's ``meta.json``: an object of id -> object of metadata.
 
@@ -50,10 +54,6 @@ def read_meta(path: Path) -> dict[str, dict]:
         raise DatasetError(f"{path}: metadata of {len(bad)} ids is not a JSON object "
                            f"(first: {bad[0]!r})")
     return meta
-
-
-class DatasetError(ValueError):
-    """A dataset folder that cannot be used; the message names the path and the problem."""
 
 
 class MissingIdsError(DatasetError):
