@@ -344,7 +344,7 @@ def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:
 
     if index is None:
         raise ValueError("no gallery is open")
-    rows = [i for i, c in enumerate(index.captions) if not (c and c[0])]
+    rows = [i for i, c in enumerate(index.first_captions) if not c]
     total = max(1, len(rows))
     yield 0, total
     best: list[tuple[str, float]] = []

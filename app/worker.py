@@ -304,7 +304,7 @@ class RankWorker(DescribeJobs, JobDriver):
         self._index = index
         self._matrices = {}
         self._attach_searcher()
-        captions = [c[0] if c else "" for c in index.captions]
+        captions = list(index.first_captions)
         durations = (index.num_frames / np.maximum(index.fps, 1e-6)).astype(np.float32)
         return GalleryInfo(
             path=str(index_path), source=str(root), size=len(index), ids=list(index.ids),

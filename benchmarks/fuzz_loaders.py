@@ -14,7 +14,7 @@ Each target feeds generated inputs to one loader through a file, as a user would
   ``load_train_config`` on ``configs/tiny.yaml``, with keys deleted, added or set to random
   values (nested ones too), and on random JSON / YAML / text;
 - ``index_json``: ``GalleryIndex.load`` on a real tiny index whose ``manifest.json`` or
-  ``items.json`` is mutated (checksums kept consistent, so the type checks are reached);
+  ``items_head.json`` is mutated (checksums kept consistent, so the type checks are reached);
 - ``dataset_meta``: ``MotionDataset`` on a folder with a mutated ``meta.json``.
 
 An input passes when the loader returns or raises a documented error (``ValueError`` and its
@@ -332,24 +332,24 @@ def target_index_json(tmp: Path, n: int, limit: float, seed: int) -> Tally:
     root = tmp / "g.mlx"
     build_index(model, [DATA / "humanml3d_samples"], root, patch_stats=stats, progress=False)
     manifest_bytes, items_bytes = (root / "manifest.json").read_bytes(), (
-        root / "items.json").read_bytes()
+        root / "items_head.json").read_bytes()
     manifest, items = json.loads(manifest_bytes), json.loads(items_bytes)
     tally = Tally()
 
     @given(st.one_of(
         st.tuples(st.just("manifest.json"),
                   mutated_mapping(manifest, ("files", "model", "settings"))),
-        st.tuples(st.just("items.json"),
-                  mutated_mapping(items, ("ids", "captions", "meta", "sources"))),
-        st.tuples(st.sampled_from(["manifest.json", "items.json"]), JSON_VALUES)))
+        st.tuples(st.just("items_head.json"),
+                  mutated_mapping(items, ("ids", "captions"))),
+        st.tuples(st.sampled_from(["manifest.json", "items_head.json"]), JSON_VALUES)))
     def check(case: tuple[str, Any]) -> None:
         name, value = case
-        (root / "items.json").write_bytes(items_bytes)
+        (root / "items_head.json").write_bytes(items_bytes)
         (root / "manifest.json").write_bytes(manifest_bytes)
         man = json.loads(manifest_bytes)
-        if name == "items.json":
+        if name == "items_head.json":
             (root / name).write_text(json.dumps(value))
-            man["files"]["items.json"] = {"bytes": (root / name).stat().st_size,
+            man["files"]["items_head.json"] = {"bytes": (root / name).stat().st_size,
                                           "sha256": file_sha256(root / name)}
             (root / "manifest.json").write_text(json.dumps(man))
         else:

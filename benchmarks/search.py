@@ -131,7 +131,8 @@ def bench_build(model, stats: PatchStats, out: Path) -> None:
     print(f"  index size per motion: {idx.size_bytes() / n / 1024:8.1f} KiB  ("
           + ", ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(per.items(), key=lambda x: -x[1])
                       if v > 512) + " KiB)")
-    searchable = per["dense.npy"] + per["lexical.npz"] + per["inverted.npz"]
+    searchable = per["dense.npy"] + per["lexical.npz"] + sum(
+        v for k, v in per.items() if k.startswith("inverted"))
     print(f"  searchable part      : {searchable / 1024:8.2f} KiB/motion (dense + lexical + "
           f"inverted; joints are for playback)")
 

@@ -4,7 +4,8 @@ This module is the on-disk format and its reader. :mod:`.build` encodes dataset 
 into an index (``motionlex index``) and writes it (:func:`.build.write_index`);
 :mod:`.search` ranks it (``motionlex search``).
 
-Index directory (every file JSON, ``.npy`` or ``.npz``; nothing is ever unpickled):
+Index directory, format version 2 (every file JSON, ``.npy`` or ``.npz``; nothing is ever
+unpickled; version 1 indexes, with ``inverted.npz`` and ``items.json`` read whole, still open):
 
 =====================  ==================================================================
 file                   content
@@ -17,12 +18,19 @@ file                   content
                        pruned to ``lexical_top_k`` words per motion, L2-normalised when the
                        model's ``lexical_similarity`` is ``"cosine"`` (so a sparse dot
                        product is the cosine)
-``inverted.npz``       the same matrix as CSC: one posting list (motions, weights) per word
-``items.json``         columns ``ids``, ``captions`` (list per motion), ``sources``
-                       (absolute paths), ``source_sha256``, ``datasets``, ``meta``
+``inverted_*.npy``     the same matrix as CSC, one posting list (motions, weights) per
+                       word: ``inverted_indptr.npy (V+1,) int64``, ``inverted_indices.npy
+                       (nnz,) int32``, ``inverted_data.npy (nnz,) float32``; the last two
+                       memory-mapped and block-checked like ``joints.npy`` (a word's list
+                       is verified when a query first reads it)
+``items_head.json``    ``ids`` and first ``captions`` of every motion (read at open)
+``items.jsonl``        one JSON object per motion and line: ``captions``, ``source``
+                       (absolute path), ``sha256``, ``dataset``, ``meta``; decoded on
+                       access (:mod:`.item_store`)
 ``items.npz``          ``fps (N,) float32``, ``num_frames (N,) int64``, ``skeleton (N,)
                        int32`` (index into ``skeletons.json``), ``joint_offsets (N+1,)
-                       int64`` (row offsets into ``joints.npy``)
+                       int64`` (row offsets into ``joints.npy``), ``row_offsets (N+1,)
+                       int64`` (byte offsets of the rows of ``items.jsonl``)
 ``joints.npy``         ``(R, 3)`` float16/32 canonical joints, metres, all motions
                        concatenated; motion ``i`` is rows ``joint_offsets[i]:[i+1]``
                        reshaped to ``(T_i, J_i, 3)``; memory-mapped, never read at open:
@@ -43,8 +51,8 @@ index and an existing index stays intact; a build killed during the swap is fini
 by the next open (:func:`~motionlex.core.atomic.recover_directory`), and builds of one index
 wait for each other (:func:`~motionlex.core.atomic.directory_lock`). :meth:`GalleryIndex.load`
 checks every file's size and checksum and, given a model, that the model is the one the index
-was built with. The playback joints are checked block by block as they are read
-(an index of a million motions opens without reading them), and ``lexical.npz`` (needed
+was built with. The playback joints and the posting lists are checked block by block as they
+are read (an index of a million motions opens without reading them), and ``lexical.npz`` (needed
 only for brute-force scores and incremental builds) when it is first read. Indexes written
 before the block checksums existed verify ``joints.npy`` whole at open, as they always did.
 """
@@ -54,7 +62,7 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,28 +73,36 @@ from motionlex.core.atomic import recover_directory
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import ANN_FILE
-from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint
+from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
-from motionlex.core.retrieval.index_checks import (
-    items_problems,
-    manifest_problems,
-    string_list_problem,
-)
+from motionlex.core.retrieval.index_checks import string_list_problem
 from motionlex.core.retrieval.index_format import (
-    BLOCK_CHECKED_FILES,
     DATA_FILES,
     DEFERRED_FILES,
     INDEX_FORMAT,
     INDEX_VERSION,
+    INVERTED_ARRAYS,
     MANIFEST,
     OPTIONAL_FILES,
     GalleryIndexError,
     GalleryItem,
     IndexMismatchError,
     IndexSettings,
+    _block_verifier,
+    _check_sha256,
+    _load_inverted,
     _load_json,
     _load_npy,
     _load_sparse,
+    _read_manifest,
+)
+from motionlex.core.retrieval.item_store import (
+    ITEMS_HEAD,
+    ITEMS_ROWS,
+    ItemColumn,
+    ItemRows,
+    read_items_head,
+    read_items_json,
 )
 from motionlex.core.retrieval.verified import BlockVerifier
 
@@ -115,27 +131,40 @@ class GalleryIndex:
                  verify: bool = False) -> None:
         self.path = path
         self.manifest = manifest
+        self.version = int(manifest.get("version", INDEX_VERSION))
         self._unverified = {n for n in DEFERRED_FILES if verify}  # checked on first read
         self.dense = _load_npy(path / "dense.npy", mmap=True)
-        self.inverted = _load_sparse(path / "inverted.npz", "csc")
         self._lexical: sp.csr_matrix | None = None
-        items = _load_json(path / "items.json")
-        problems = items_problems(items)
-        if problems:
-            raise GalleryIndexError(f"{path / 'items.json'}: malformed items: "
-                                    + "; ".join(problems))
+        self._posting_blocks: tuple[BlockVerifier | None, ...] = ()
         try:
-            self.ids: list[str] = list(items["ids"])
-            self.captions: list[list[str]] = [list(c) for c in items["captions"]]
-            self.sources: list[str] = list(items["sources"])
-            self.source_sha256: list[str] = list(items["source_sha256"])
-            self.datasets: list[str] = list(items["datasets"])
-            self.meta: list[dict] = list(items["meta"])
             with np.load(path / "items.npz", allow_pickle=False) as z:
                 self.fps = z["fps"].astype(np.float32)
                 self.num_frames = z["num_frames"].astype(np.int64)
                 self.skeleton_ids = z["skeleton"].astype(np.int64)
                 self.joint_offsets = z["joint_offsets"].astype(np.int64)
+                row_offsets = z["row_offsets"] if self.version >= 2 else None
+            if self.version >= 2:
+                indptr, indices, data = _load_inverted(path)
+                self._posting_offsets = (int(indices.offset), int(data.offset))
+                if verify:
+                    self._posting_blocks = tuple(_block_verifier(path, manifest, name)
+                                                 for name in INVERTED_ARRAYS[1:])
+                self.ids, self.first_captions = read_items_head(path / ITEMS_HEAD,
+                                                                GalleryIndexError)
+                rows = ItemRows(path / ITEMS_ROWS, row_offsets, GalleryIndexError)
+                self.captions: Sequence[list[str]] = ItemColumn(rows, "captions")
+                self.sources: Sequence[str] = ItemColumn(rows, "sources")
+                self.source_sha256: Sequence[str] = ItemColumn(rows, "source_sha256")
+                self.datasets: Sequence[str] = ItemColumn(rows, "datasets")
+                self.meta: Sequence[dict] = ItemColumn(rows, "meta")
+            else:  # version 1: the inverted index and the columns read whole
+                self.inverted = _load_sparse(path / "inverted.npz", "csc")
+                cols = read_items_json(path / "items.json", GalleryIndexError)
+                self.ids = cols["ids"]
+                self.captions, self.sources = cols["captions"], cols["sources"]
+                self.source_sha256, self.datasets = cols["source_sha256"], cols["datasets"]
+                self.meta = cols["meta"]
+                self.first_captions = [c[0] if c else "" for c in self.captions]
             skeletons = _load_json(path / "skeletons.json")
             if not isinstance(skeletons, list):
                 raise TypeError(f"skeletons.json is a {type(skeletons).__name__}, not a list")
@@ -146,12 +175,17 @@ class GalleryIndex:
             if problem:
                 raise TypeError(problem)
             self.vocabulary: list[str] = vocabulary
+            if self.version >= 2:  # the CSC matrix over the mapped arrays (no copy)
+                self.inverted = sp.csc_matrix((data, indices, indptr), copy=False, shape=(
+                    int(manifest.get("count", 0)), len(vocabulary)))
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError,
                 zipfile.BadZipFile) as e:
+            if isinstance(e, GalleryIndexError):
+                raise
             raise GalleryIndexError(f"{path}: malformed index ({type(e).__name__}: {e})") from e
         self._joint_rows = _load_npy(path / "joints.npy", mmap=True)
         self._joint_blocks = _block_verifier(path, manifest, "joints.npy") if verify else None
-        self._positions = {k: i for i, k in enumerate(self.ids)}
+        self._position_map: dict[str, int] | None = None
         if check:
             self._check_shapes()
 
@@ -179,7 +213,7 @@ class GalleryIndex:
                             f"{self.settings.joints_dtype}")
         if n and (self.skeleton_ids.min() < 0 or self.skeleton_ids.max() >= len(self.skeletons)):
             problems.append("skeleton ids out of range")
-        if len(self._positions) != n:
+        if len(self.ids) == n and len(set(self.ids)) != n:
             problems.append("ids are not unique")
         if problems:
             raise GalleryIndexError(f"{self.path}: inconsistent index: " + "; ".join(problems))
@@ -213,43 +247,7 @@ class GalleryIndex:
         recover_directory(root)  # a swap interrupted by a killed build
         if not root.is_dir():
             raise FileNotFoundError(f"gallery index not found: {root}")
-        mpath = root / MANIFEST
-        if not mpath.is_file():
-            raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; an "
-                                    "interrupted build leaves none)")
-        manifest = _load_json(mpath)
-        if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
-            raise GalleryIndexError(f"{mpath}: not a {INDEX_FORMAT} manifest")
-        if manifest.get("version") != INDEX_VERSION:
-            raise GalleryIndexError(f"{mpath}: index version {manifest.get('version')!r}; this "
-                                    f"motionlex reads version {INDEX_VERSION} (rebuild it)")
-        problems = manifest_problems(manifest, DATA_FILES)
-        if problems:
-            raise GalleryIndexError(f"{mpath}: malformed manifest: " + "; ".join(problems))
-        try:
-            IndexSettings.from_dict(manifest.get("settings", {}))
-        except ValueError as e:
-            raise GalleryIndexError(f"{mpath}: malformed manifest: {e}") from e
-        files = manifest["files"]
-        if manifest.get("ann") and ANN_FILE not in files:
-            raise GalleryIndexError(f"{mpath}: manifest lists no entry for {[ANN_FILE]}")
-        hash_now = []
-        for name, info in sorted(files.items()):
-            f = root / name
-            if not f.is_file():
-                raise GalleryIndexError(f"{root}: file {name} listed in the manifest is missing")
-            size = f.stat().st_size
-            if size != info["bytes"]:
-                raise GalleryIndexError(f"{f}: size {size} bytes, manifest says {info['bytes']} "
-                                        "(changed or truncated; rebuild the index)")
-            later = name in DEFERRED_FILES or (name in BLOCK_CHECKED_FILES
-                                               and "block_sha256" in info)
-            if verify and not later:
-                hash_now.append((f, info))
-        # hashlib releases the GIL: the files are hashed on two threads
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for _ in pool.map(lambda fi: _check_sha256(*fi), hash_now):
-                pass
+        manifest = _read_manifest(root, verify)
         index = cls(root, manifest, verify=verify)
         if model is not None:
             index.check_model(model)
@@ -360,9 +358,11 @@ class GalleryIndex:
         Raises:
             KeyError: unknown id (names it and the index).
         """
-        if item_id not in self._positions:
+        if self._position_map is None:  # built on first use (0.5 s for a million ids)
+            self._position_map = {k: i for i, k in enumerate(self.ids)}
+        if item_id not in self._position_map:
             raise KeyError(f"no motion with id {item_id!r} in {self.path}")
-        return self._positions[item_id]
+        return self._position_map[item_id]
 
     def skeleton_of(self, i: int) -> Skeleton:
         """Skeleton of item ``i``."""
@@ -385,6 +385,33 @@ class GalleryIndex:
         return np.asarray(self._joint_rows[a:b], np.float32).reshape(
             int(self.num_frames[i]), -1, 3)
 
+    def check_postings(self, word_ids: Sequence[int] | np.ndarray | None = None) -> None:
+        """Verify the posting lists of ``word_ids`` (None: all) before they are read.
+
+        Version 2 indexes check their memory-mapped inverted index block by block, once per
+        block (:mod:`.verified`); a no-op for version 1 (read whole at open) and for indexes
+        opened with ``verify=False``.
+
+        Raises:
+            GalleryIndexError: a block's checksum differs from the manifest.
+        """
+        if not any(self._posting_blocks):
+            return
+        indptr = self.inverted.indptr
+        for verifier, arr in zip(self._posting_blocks, (self.inverted.indices,
+                                                        self.inverted.data)):
+            if verifier is None:
+                continue
+            if word_ids is None:
+                verifier.check_all()
+                continue
+            base = self._posting_offsets[arr is self.inverted.data]
+            size = arr.dtype.itemsize
+            for j in np.asarray(word_ids, np.int64).tolist():
+                a, b = int(indptr[j]), int(indptr[j + 1])
+                if b > a:
+                    verifier.check(base + a * size, base + b * size)
+
     @property
     def _joints(self) -> np.ndarray:
         """``(R, 3)`` all joint rows, memory-mapped, every block verified first (for
@@ -405,24 +432,3 @@ class GalleryIndex:
         return GalleryItem(i, self.ids[i], tuple(self.captions[i]), self.sources[i],
                            float(self.fps[i]), int(self.num_frames[i]), self.skeleton_of(i),
                            dict(self.meta[i]))
-
-
-def _check_sha256(path: Path, info: dict) -> None:
-    digest = file_sha256(path)
-    if digest != info["sha256"]:
-        raise GalleryIndexError(
-            f"{path}: checksum {digest[:16]}... does not match the manifest's "
-            f"{info['sha256'][:16]}... (the file changed or is corrupted; rebuild the index)")
-
-
-def _block_verifier(path: Path, manifest: dict, name: str) -> BlockVerifier | None:
-    """The block checker of a file listed with ``block_sha256``, None for older indexes
-    (whose file was verified whole at open)."""
-    info = manifest["files"][name]
-    if "block_sha256" not in info:
-        return None
-    try:
-        return BlockVerifier(path / name, int(info["block_bytes"]), list(info["block_sha256"]),
-                             GalleryIndexError)
-    except (KeyError, TypeError, ValueError, OSError) as e:
-        raise GalleryIndexError(f"{path / name}: unusable block checksums ({e})") from e

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,21 +20,36 @@ import scipy.sparse as sp
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
+from motionlex.core.retrieval.fingerprints import file_sha256
+from motionlex.core.retrieval.index_checks import manifest_problems
+from motionlex.core.retrieval.verified import BlockVerifier
 
 INDEX_FORMAT = "motionlex-gallery"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+"""Version written. Version 2 (a million motions open in seconds) stores the inverted index
+as three memory-mapped arrays and the item columns as ``items_head.json`` + ``items.jsonl``
+(:mod:`.item_store`); version 1 kept ``inverted.npz`` and ``items.json``, read whole."""
+READ_VERSIONS = (1, 2)
+"""Versions this motionlex reads."""
 MANIFEST = "manifest.json"
-DATA_FILES = (
-    "dense.npy", "lexical.npz", "inverted.npz", "items.json", "items.npz", "joints.npy",
-    "skeletons.json", "patch_stats.json", "vocabulary.json",
-)
+INVERTED_ARRAYS = ("inverted_indptr.npy", "inverted_indices.npy", "inverted_data.npy")
+"""Version 2's inverted index: CSC ``indptr (V+1,) int64``, ``indices (nnz,) int32`` (motion
+rows, ascending within each word) and ``data (nnz,) float32`` weights."""
+DATA_FILES_BY_VERSION = {
+    1: ("dense.npy", "lexical.npz", "inverted.npz", "items.json", "items.npz", "joints.npy",
+        "skeletons.json", "patch_stats.json", "vocabulary.json"),
+    2: ("dense.npy", "lexical.npz", *INVERTED_ARRAYS, "items_head.json", "items.jsonl",
+        "items.npz", "joints.npy", "skeletons.json", "patch_stats.json", "vocabulary.json"),
+}
+DATA_FILES = DATA_FILES_BY_VERSION[INDEX_VERSION]
 """The data files of an index, each listed in the manifest with its size and SHA-256."""
 OPTIONAL_FILES = (ANN_FILE,)
 """Files only some indexes have (listed in the manifest like the data files when present):
 the IVF dense index of a large gallery (:mod:`.ann`)."""
-BLOCK_CHECKED_FILES = ("joints.npy",)
-"""Files whose manifest entry also has per-block checksums (:mod:`.verified`): read only
-when a motion is played, each block is verified the first time it is read, never at open."""
+BLOCK_CHECKED_FILES = ("joints.npy", "inverted_indices.npy", "inverted_data.npy")
+"""Files whose manifest entry also has per-block checksums (:mod:`.verified`): memory-mapped,
+never read whole at open; each block is verified the first time it is read (the joints when a
+motion is played, a word's posting list when a query uses the word)."""
 DEFERRED_FILES = ("lexical.npz",)
 """Files not needed to search (brute-force lexical scores, incremental builds): their
 checksum is verified when they are first read, not when the index opens."""
@@ -143,3 +159,105 @@ def _load_sparse(path: Path, fmt: str) -> sp.csr_matrix | sp.csc_matrix:
             return cls((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         raise GalleryIndexError(f"{path}: unreadable sparse matrix ({e})") from e
+
+
+def _load_inverted(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Version 2's inverted index: ``indptr`` read, ``indices`` and ``data`` memory-mapped.
+
+    Returns:
+        ``(indptr, indices, data)`` for a ``(N, V)`` CSC matrix (shape checked by the index).
+
+    The arrays are mapped copy-on-write (writable views of the file that are never written),
+    so torch and SciPy use them without a copy; only the posting lists a query reads are
+    paged in. Their contents are checked block by block on first read (:mod:`.verified`).
+
+    Raises:
+        GalleryIndexError: unreadable arrays, wrong dtypes or sizes that do not agree.
+    """
+    indptr_path, indices_path, data_path = (folder / n for n in INVERTED_ARRAYS)
+    indptr = _load_npy(indptr_path)
+    try:
+        indices = np.load(indices_path, mmap_mode="c", allow_pickle=False)
+        data = np.load(data_path, mmap_mode="c", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise GalleryIndexError(f"{folder}: unreadable inverted index ({e})") from e
+    nnz = len(indices) if indices.ndim == 1 else -1
+    if (indptr.ndim != 1 or indptr.dtype != np.int64 or len(indptr) < 1 or indptr[0] != 0
+            or indptr[-1] != nnz or np.any(np.diff(indptr) < 0)):
+        raise GalleryIndexError(f"{indptr_path}: posting-list offsets do not fit "
+                                f"{indices_path.name} ({indices.shape})")
+    if indices.dtype != np.int32 or data.dtype != np.float32 or data.shape != indices.shape:
+        raise GalleryIndexError(f"{folder}: inverted index arrays are {indices.dtype} "
+                                f"{indices.shape} and {data.dtype} {data.shape}, expected int32 "
+                                "and float32 of one length")
+    return indptr, indices, data
+
+
+def _check_sha256(path: Path, info: dict) -> None:
+    digest = file_sha256(path)
+    if digest != info["sha256"]:
+        raise GalleryIndexError(
+            f"{path}: checksum {digest[:16]}... does not match the manifest's "
+            f"{info['sha256'][:16]}... (the file changed or is corrupted; rebuild the index)")
+
+
+def _block_verifier(path: Path, manifest: dict, name: str) -> BlockVerifier | None:
+    """The block checker of a file listed with ``block_sha256``, None for older indexes
+    (whose file was verified whole at open)."""
+    info = manifest["files"][name]
+    if "block_sha256" not in info:
+        return None
+    try:
+        return BlockVerifier(path / name, int(info["block_bytes"]), list(info["block_sha256"]),
+                             GalleryIndexError)
+    except (KeyError, TypeError, ValueError, OSError) as e:
+        raise GalleryIndexError(f"{path / name}: unusable block checksums ({e})") from e
+
+
+def _read_manifest(root: Path, verify: bool) -> dict:
+    """The checked ``manifest.json`` of an index folder, after checking each file's size and
+    (``verify``) the SHA-256 of the files read whole at open (:meth:`.index.GalleryIndex.load`).
+
+    Raises:
+        GalleryIndexError: as :meth:`.index.GalleryIndex.load` lists.
+    """
+    mpath = root / MANIFEST
+    if not mpath.is_file():
+        raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; an "
+                                "interrupted build leaves none)")
+    manifest = _load_json(mpath)
+    if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
+        raise GalleryIndexError(f"{mpath}: not a {INDEX_FORMAT} manifest")
+    version = manifest.get("version")
+    if version not in READ_VERSIONS:
+        raise GalleryIndexError(f"{mpath}: index version {version!r}; this motionlex reads "
+                                f"versions {', '.join(map(str, READ_VERSIONS))} (rebuild "
+                                "it, or update motionlex)")
+    problems = manifest_problems(manifest, DATA_FILES_BY_VERSION[version])
+    if problems:
+        raise GalleryIndexError(f"{mpath}: malformed manifest: " + "; ".join(problems))
+    try:
+        IndexSettings.from_dict(manifest.get("settings", {}))
+    except ValueError as e:
+        raise GalleryIndexError(f"{mpath}: malformed manifest: {e}") from e
+    files = manifest["files"]
+    if manifest.get("ann") and ANN_FILE not in files:
+        raise GalleryIndexError(f"{mpath}: manifest lists no entry for {[ANN_FILE]}")
+    hash_now = []
+    for name, info in sorted(files.items()):
+        f = root / name
+        if not f.is_file():
+            raise GalleryIndexError(f"{root}: file {name} listed in the manifest is missing")
+        size = f.stat().st_size
+        if size != info["bytes"]:
+            raise GalleryIndexError(f"{f}: size {size} bytes, manifest says {info['bytes']} "
+                                    "(changed or truncated; rebuild the index)")
+        later = name in DEFERRED_FILES or (name in BLOCK_CHECKED_FILES
+                                           and "block_sha256" in info)
+        if verify and not later:
+            hash_now.append((f, info))
+    # hashlib releases the GIL: the files are hashed on two threads
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in pool.map(lambda fi: _check_sha256(*fi), hash_now):
+            pass
+    return manifest

@@ -31,9 +31,11 @@ from motionlex.core.retrieval.index_format import (
     DATA_FILES,
     INDEX_FORMAT,
     INDEX_VERSION,
+    INVERTED_ARRAYS,
     MANIFEST,
     IndexSettings,
 )
+from motionlex.core.retrieval.item_store import write_items
 from motionlex.core.retrieval.verified import BLOCK_BYTES, file_digests
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def write_index(
         dense: ``(N, D)`` float dense embeddings (stored as float16).
         lexical: ``(N, V)`` CSR lexical matrix (already pruned/normalised).
         items: columns ``ids``, ``captions``, ``sources``, ``source_sha256``, ``datasets``,
-            ``meta``, each of length ``N``.
+            ``meta``, each of length ``N`` (stored by :func:`.item_store.write_items`).
         joints: ``N`` arrays ``(T_i, J_i, 3)`` or ``(T_i * J_i, 3)`` metres, in item order.
         num_frames / fps / skeleton_ids: ``(N,)`` per-item arrays.
         skeletons: distinct skeletons indexed by ``skeleton_ids``.
@@ -90,8 +92,8 @@ def write_index(
         The index directory.
 
     Raises:
-        ValueError: inconsistent sizes. FileExistsError: ``out`` exists and is not a
-            directory. ImportError: ``ann=True`` without faiss installed.
+        ValueError: inconsistent sizes or malformed item columns. FileExistsError: ``out``
+            exists and is not a directory. ImportError: ``ann=True`` without faiss installed.
     """
     target = Path(out)
     n = len(items["ids"])
@@ -122,7 +124,10 @@ def write_index(
         sp.save_npz(tmp / "lexical.npz", csr, compressed=False)
         csc = csr.tocsc()
         csc.sort_indices()
-        sp.save_npz(tmp / "inverted.npz", csc, compressed=False)
+        for name, arr in zip(INVERTED_ARRAYS, (np.asarray(csc.indptr, np.int64),
+                                               np.asarray(csc.indices, np.int32),
+                                               np.asarray(csc.data, np.float32))):
+            np.save(tmp / name, arr)
         del csc
         jdtype = np.dtype(settings.joints_dtype)
         parts = [np.asarray(j).reshape(-1, 3) for j in joints]
@@ -136,12 +141,11 @@ def write_index(
             jm[a:b] = p
         jm.flush()
         del jm
+        row_offsets = write_items(tmp, items)
         np.savez(tmp / "items.npz", fps=np.asarray(fps, np.float32),
                  num_frames=np.asarray(num_frames, np.int64),
-                 skeleton=np.asarray(skeleton_ids, np.int32), joint_offsets=offsets)
-        cols = {k: list(items[k]) for k in
-                ("ids", "captions", "sources", "source_sha256", "datasets", "meta")}
-        _write_json(tmp / "items.json", cols)
+                 skeleton=np.asarray(skeleton_ids, np.int32), joint_offsets=offsets,
+                 row_offsets=row_offsets)
         _write_json(tmp / "skeletons.json", [s.to_dict() for s in skeletons])
         _write_json(tmp / "patch_stats.json", patch_stats.to_dict())
         _write_json(tmp / "vocabulary.json", list(vocabulary))

@@ -242,6 +242,7 @@ class Searcher:
         if not 0 <= i < len(self.index):
             raise IndexError(f"item {i} out of range for {len(self.index)} motions")
         inv = self._inverted
+        self.index.check_postings()  # the row is scattered over every posting list
         pos = np.flatnonzero(inv.indices == i)  # the row, from the posting lists
         row = np.zeros(inv.shape[1], np.float32)
         row[np.searchsorted(inv.indptr, pos, side="right") - 1] = inv.data[pos]
@@ -268,6 +269,7 @@ class Searcher:
             ValueError: unknown method.
         """
         if method == "inverted":
+            self.index.check_postings(query.word_ids)
             return inverted_scores(self._inverted, query.word_ids, query.word_weights,
                                    float32=self._lex_float32)
         if method == "brute":
@@ -374,6 +376,7 @@ class Searcher:
     def _hits(self, rows: np.ndarray, scores: np.ndarray, query: QueryEmbedding,
               dense: np.ndarray | None, lex: np.ndarray | None, words: int) -> list[Hit]:
         rows = np.asarray(rows, np.int64)
+        self.index.check_postings(query.word_ids)
         evidence, l_rows = word_evidence(self._inverted, self.index.vocabulary, rows,
                                          query.word_ids, query.word_weights, words)
         if lex is not None:
@@ -384,8 +387,7 @@ class Searcher:
             d_rows = dense[rows]
         hits = []
         for j, (r, s) in enumerate(zip(rows.tolist(), scores)):
-            caps = self.index.captions[r]
-            hits.append(Hit(r, self.index.ids[r], float(s), caps[0] if caps else "",
+            hits.append(Hit(r, self.index.ids[r], float(s), self.index.first_captions[r],
                             self.index.sources[r], evidence[j], float(d_rows[j]),
                             float(l_rows[j])))
         return hits

@@ -7,7 +7,9 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 from motionlex.core.model.factory import create_model
@@ -18,6 +20,7 @@ from motionlex.core.retrieval.index import (
     IndexMismatchError,
     IndexSettings,
 )
+from motionlex.core.retrieval.search import QueryEmbedding, Searcher
 
 
 def test_manifest_checksums_and_sizes(built, model):
@@ -34,7 +37,8 @@ def test_manifest_checksums_and_sizes(built, model):
         f["bytes"] for f in man["files"].values())
 
 
-@pytest.mark.parametrize("name", ["dense.npy", "inverted.npz", "items.json"])
+@pytest.mark.parametrize("name", ["dense.npy", "inverted_indptr.npy", "items_head.json",
+                                  "items.jsonl", "items.npz"])
 def test_refuses_flipped_byte(built, tmp_path, name):
     copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
     f = copy / name
@@ -160,12 +164,11 @@ def _set(key, value):
     ("manifest.json", _set("settings", {"lexical_top_k": "all"}),
      "settings.lexical_top_k must be an integer"),
     ("manifest.json", _set("settings", {"long_clips": "most"}), "long_clips must be one of"),
-    ("items.json", lambda d: list(d.values()), "items.json is a list"),
-    ("items.json", _set("ids", "abc"), "column 'ids' must be a list"),
-    ("items.json", lambda d: {**d, "ids": [["a"]] + d["ids"][1:]}, "ids[0] must be str"),
-    ("items.json", lambda d: {**d, "meta": [3] + d["meta"][1:]}, "meta[0] must be object"),
-    ("items.json", lambda d: {**d, "captions": [[1]] + d["captions"][1:]},
-     "captions[0] must be list of str"),
+    ("items_head.json", lambda d: list(d.values()), "expected an object with 'ids'"),
+    ("items_head.json", _set("ids", "abc"), "'ids' must be a list of strings"),
+    ("items_head.json", lambda d: {**d, "ids": [["a"]] + d["ids"][1:]},
+     "'ids' must be a list of strings"),
+    ("items_head.json", lambda d: {**d, "captions": d["captions"][1:]}, "ids but"),
     ("vocabulary.json", lambda d: {"words": d}, "vocabulary.json must be a list of strings"),
     ("vocabulary.json", lambda d: [1] + d[1:], "vocabulary.json[0] must be a string"),
     ("skeletons.json", lambda d: {"s": d}, "skeletons.json is a dict"),
@@ -180,3 +183,81 @@ def test_malformed_index_json_is_a_gallery_index_error(built, tmp_path, name, ed
     with pytest.raises(GalleryIndexError, match=re.escape(expected)) as err:
         GalleryIndex.load(copy)
     assert str(copy) in str(err.value)
+
+
+def _rewrite(index_dir, name, raw: bytes) -> None:
+    """Replace a data file and its manifest entry (so the damage passes the checksums)."""
+    (index_dir / name).write_bytes(raw)
+    man = json.loads((index_dir / "manifest.json").read_text())
+    man["files"][name] = {"bytes": len(raw), "sha256": file_sha256(index_dir / name)}
+    (index_dir / "manifest.json").write_text(json.dumps(man))
+
+
+def test_item_rows_are_decoded_on_access_and_checked(built, tmp_path):
+    """Version 2 reads items.jsonl rows when they are used: a bad row is an error naming the
+    file and the row, and the other rows stay readable."""
+    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    ref = GalleryIndex.load(built[0].index.path)
+    lines = (copy / "items.jsonl").read_bytes().split(b"\n")
+    row = json.loads(lines[2])
+    row["meta"] = []  # as long as the {} it replaces: the offsets still fit
+    new = json.dumps(row).encode()
+    lines[2] = new + b" " * (len(lines[2]) - len(new))
+    _rewrite(copy, "items.jsonl", b"\n".join(lines))
+    idx = GalleryIndex.load(copy)
+    assert [idx.item(i) for i in (0, 1, 3)] == [ref.item(i) for i in (0, 1, 3)]
+    assert idx.sources[:2] == list(ref.sources)[:2]
+    with pytest.raises(GalleryIndexError, match=r"items.jsonl: row 2: 'meta' must be object"):
+        idx.item(2)
+    _rewrite(copy, "items.jsonl", b"\n".join(lines[:-2]) + b"\n")  # a row short
+    with pytest.raises(GalleryIndexError, match="items.jsonl: row offsets do not fit"):
+        GalleryIndex.load(copy)
+
+
+def test_posting_lists_are_checked_when_a_query_reads_them(built, tmp_path):
+    """The memory-mapped inverted index is verified per block on first read, not at open."""
+    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
+    idx = GalleryIndex.load(copy)
+    word = int(np.argmax(np.diff(idx.inverted.indptr)))  # the longest posting list
+    a = int(idx.inverted.indptr[word])
+    f = copy / "inverted_data.npy"
+    data = bytearray(f.read_bytes())
+    at = idx._posting_offsets[1] + 4 * a  # its first weight
+    data[at] ^= 0xFF
+    f.write_bytes(bytes(data))
+    idx = GalleryIndex.load(copy)  # opens: posting lists are not read at open
+    with pytest.raises(GalleryIndexError, match=r"inverted_data.npy: checksum of block 0 .* "
+                       "does not match"):
+        idx.check_postings([word])
+    query = QueryEmbedding(np.asarray(idx.dense[0], np.float32), np.array([word]),
+                           np.array([1.0], np.float32))
+    with pytest.raises(GalleryIndexError, match="inverted_data.npy: checksum"):
+        Searcher(GalleryIndex.load(copy)).search(query, 3, "lexical")
+
+
+def test_version_1_index_still_opens(built, tmp_path):
+    """An index written before version 2 (inverted.npz, items.json) opens with the same
+    contents."""
+    ref = GalleryIndex.load(built[0].index.path)
+    copy = shutil.copytree(built[0].index.path, tmp_path / "v1.mlx")
+    cols = {"ids": list(ref.ids), "captions": list(ref.captions), "sources": list(ref.sources),
+            "source_sha256": list(ref.source_sha256), "datasets": list(ref.datasets),
+            "meta": list(ref.meta)}
+    (copy / "items.json").write_text(json.dumps(cols))
+    sp.save_npz(copy / "inverted.npz", sp.csc_matrix(ref.inverted), compressed=False)
+    man = json.loads((copy / "manifest.json").read_text())
+    for name in ("items_head.json", "items.jsonl", "inverted_indptr.npy",
+                 "inverted_indices.npy", "inverted_data.npy"):
+        (copy / name).unlink()
+        del man["files"][name]
+    for name in ("items.json", "inverted.npz"):
+        man["files"][name] = {"bytes": (copy / name).stat().st_size,
+                              "sha256": file_sha256(copy / name)}
+    man["version"] = 1
+    (copy / "manifest.json").write_text(json.dumps(man))
+    old = GalleryIndex.load(copy)
+    assert old.version == 1 and len(old) == len(ref)
+    assert [old.item(i) for i in range(len(ref))] == [ref.item(i) for i in range(len(ref))]
+    assert old.first_captions == list(ref.first_captions)
+    assert (old.inverted != ref.inverted).nnz == 0
+    assert old.position(ref.ids[-1]) == len(ref) - 1

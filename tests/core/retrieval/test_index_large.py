@@ -12,8 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from motionlex.core.motion.skeleton import SMPL22
-from motionlex.core.retrieval import dense_backend, index_writer
-from motionlex.core.retrieval import index as index_mod
+from motionlex.core.retrieval import dense_backend, index_format, index_writer
 from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.index import GalleryIndex, GalleryIndexError, IndexSettings
 from motionlex.core.retrieval.index_writer import write_index
@@ -125,10 +124,12 @@ def test_joints_memory_mapped_and_checked_on_fetch(tmp_path, stats, monkeypatch,
               for t in rng.integers(1, 40, 200)]
     path, _ = _write(tmp_path / "g.mlx", stats, n=200, joints=joints, jdtype=jdtype)
     hashed = []
-    real = index_mod.file_sha256
-    monkeypatch.setattr(index_mod, "file_sha256", lambda p: hashed.append(p.name) or real(p))
+    real = index_format.file_sha256
+    monkeypatch.setattr(index_format, "file_sha256", lambda p: hashed.append(p.name) or real(p))
     idx = GalleryIndex.load(path)
-    assert "joints.npy" not in hashed and "dense.npy" in hashed
+    assert "dense.npy" in hashed and "items_head.json" in hashed
+    for name in ("joints.npy", "inverted_indices.npy", "inverted_data.npy", "lexical.npz"):
+        assert name not in hashed  # memory-mapped, checked block by block or on first use
     blocks = idx._joint_blocks
     assert blocks.verified_blocks == 0 and len(blocks.digests) > 10
     for i in (0, 57, 199):  # what was written comes back (float16: the rounded values)
