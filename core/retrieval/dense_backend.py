@@ -28,7 +28,7 @@ DENSE_BACKENDS = ("auto", "torch", "faiss")
 FAISS_MIN_ITEMS = 50_000
 IVF_RESCORE_EXTRA = 10
 """Extra IVF hits rescored exactly before keeping the top-k: the stored float16 rows are unit
-length to about 1e-3 only, so the IVF's own ranking can swap near ties."""
+length to about 1e-4 only, so the IVF's own ranking can swap near ties."""
 
 
 class DenseBackend:

@@ -38,7 +38,7 @@ def test_fp16_ivf_top10_matches_exact_search():
     assert isinstance(full, faiss.IndexIVFScalarQuantizer) and full.ntotal == 3000
     recall = []
     for q in queries:
-        # FAISS ranks by the float16 rows as stored (unit length to ~1e-3, so near ties
+        # FAISS ranks by the float16 rows as stored (unit length to ~1e-4, so near ties
         # of the cosines may swap; DenseBackend.top_k rescores exactly): with every list
         # probed, its top-10 is the exact one of those products
         raw = dense.astype(np.float32) @ q
