@@ -137,12 +137,14 @@ class DenseBackend:
             return self._matrix[i].numpy().copy()
         return self._unit_rows(slice(i, i + 1))[0]
 
-    def top_k(self, q: np.ndarray, k: int,
-              exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray] | None:
+    def top_k(self, q: np.ndarray, k: int, exclude: Sequence[int] = (), *,
+              rescore: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
         """The ``k`` best rows by FAISS (IVF: approximate; flat: exact), best first.
 
-        The IVF's best ``k + IVF_RESCORE_EXTRA`` rows are rescored exactly and the best
-        ``k`` of them kept, so every returned score is the exact cosine.
+        With ``rescore`` the IVF's best ``k + IVF_RESCORE_EXTRA`` rows are rescored exactly
+        from ``dense.npy`` and the best ``k`` of them kept, so every returned score is the
+        exact cosine; without it (candidate lists whose scores the caller recomputes: about
+        1.6 ms less per 1,000 rows at 1M) the IVF's own float16 scores and order are returned.
 
         Returns:
             ``(rows (H,) int64, scores (H,) float64)``, or None with the torch backend
@@ -151,6 +153,8 @@ class DenseBackend:
         q = self._query(q)
         ex = {int(e) for e in exclude}
         keep = (lambda r: r not in ex) if ex else None
+        if self._ivf is not None and not rescore:
+            return faiss_top_k(self._ivf, q, k, keep)
         if self._ivf is not None:
             rows, _ = faiss_top_k(self._ivf, q, k + IVF_RESCORE_EXTRA, keep)
             scores = self.row_scores(rows, q).astype(np.float64)  # exact cosines

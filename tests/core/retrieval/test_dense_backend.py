@@ -65,6 +65,9 @@ def test_ivf_top10_is_exact_with_exact_scores(stored):
         recall.append(len(set(got.tolist()) & set(_top(exact, 10))) / 10)
         ex, _ = full.top_k(q, 10, exclude=[rows[0]])
         assert ex.tolist() == _top(exact, 11)[1:]
+        raw, raw_scores = full.top_k(q, 10, rescore=False)  # FAISS's float16 ranking
+        x = np.asarray(stored.dense, np.float32)[raw]
+        assert np.allclose(raw_scores, x @ q, atol=1e-5)
     assert np.mean(recall) >= 0.95, recall
 
 
