@@ -1,23 +1,36 @@
-"""Approximate dense search for large galleries: an inverted-file (IVF-Flat) FAISS index.
+"""Approximate dense search for large galleries: an inverted-file (IVF) FAISS index.
 
 Below :data:`ANN_MIN_ITEMS` motions the dense ranking is exact (one matrix-vector product).
-From there on an index build also trains a FAISS IVF-Flat index on the inner product
+From there on an index build also trains an IVF coarse quantizer on the inner product
 (:func:`train_ivf`): ``nlist`` k-means centroids of the unit embeddings and the list of each
 motion. The index directory stores exactly that (``dense_ivf.npz``: ``centroids (L, D)
-float32`` and ``lists (N,) int32``), so the expensive parts (k-means and assigning every
-motion) are done once at build time and nothing is stored twice: opening the index fills
-FAISS's lists from ``dense.npy`` with the stored assignments (:func:`open_ivf`, a copy, no
-distance computations). A query scans the ``nprobe`` lists whose centroids are nearest.
+float32`` and ``lists (N,) int32``; manifest kind :data:`ANN_KIND`), so the expensive parts
+(k-means and assigning every motion) are done once at build time and nothing is stored
+twice. Opening the index (:func:`open_ivf`) builds a FAISS ``IndexIVFScalarQuantizer`` with
+float16 codes (``QT_fp16``, not by residual): its codes are IEEE float16 rows, so FAISS's
+lists are filled with the float16 rows of ``dense.npy`` as stored, grouped by the stored
+list ids (a copy: no float32 conversion, no distance computation). A query scans the
+``nprobe`` lists whose centroids are nearest.
 
-Why IVF-Flat and not HNSW: measured on 1M x 256 embeddings on this 2-core machine, IVF-Flat
-with 1024 lists trains and assigns in about 20 s, stores 4 bytes per motion besides the
-embeddings (which ``dense.npy`` already holds), opens without distance computations, and
-trades recall for time with one query-time knob, ``nprobe`` (``docs/search-1m.md``). An HNSW
-graph would store its links (``2 * M`` ids per motion) and cannot be filled from
-``dense.npy`` without rebuilding it.
+Why float16 codes rather than IVF-Flat's float32 rows (which the same stored files also
+fill): on 1M x 256 rows (``benchmarks/ivf_open.py``, one thread, nprobe 32, quiet machine)
+opening took 0.64 s instead of 2.16 s, the process held 751 instead of 1,536 MiB after it
+(the lists: 512 MB of float16 instead of 1 GB of float32 plus vector slack), a top-10 query
+1.96 / 2.46 ms p50 / p95 instead of 3.22 / 4.11 ms, recall@10 against exact search 1.000 for
+both. The stored float16 rows are not
+exactly unit length (up to 1.06e-4 off over that gallery), so FAISS's scores on them can swap
+near ties (top-10 order differed from exact in 5 of 50 queries, recall@10 0.998);
+:meth:`~.dense_backend.DenseBackend.top_k` rescores a few extra hits exactly (0 of 50).
+
+Why IVF and not HNSW: measured on 1M x 256 embeddings on this 2-core machine, IVF with 1024
+lists trains and assigns in about 20 s, stores 4 bytes per motion besides the embeddings
+(which ``dense.npy`` already holds), opens without distance computations, and trades recall
+for time with one query-time knob, ``nprobe`` (``docs/search-1m.md``). An HNSW graph would
+store its links (``2 * M`` ids per motion) and cannot be filled from ``dense.npy`` without
+rebuilding it.
 
 Source: Jegou, Douze and Schmid, "Product Quantization for Nearest Neighbor Search", TPAMI
-2011, Sec. IV-A (the inverted file with a coarse quantizer); FAISS ``IndexIVFFlat``.
+2011, Sec. IV-A (the inverted file with a coarse quantizer); FAISS ``IndexIVFScalarQuantizer``.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ ANN_FILE = "dense_ivf.npz"
 ANN_MIN_ITEMS = 200_000
 """Gallery size from which an index build adds the IVF index (exact search below)."""
 ANN_KIND = "ivf-flat"
+"""Manifest name of the stored IVF (centroids and assignments, unchanged since IVF-Flat)."""
 DEFAULT_NPROBE = 32
 """Lists scanned per query: recall@10 0.99 against exact search on a synthetic 1M gallery
 with 1024 lists (0.98 with 16), ``docs/search-1m.md``."""
@@ -116,11 +130,19 @@ def train_ivf(dense: np.ndarray, nlist: int | None = None, *, seed: int = 0,
 
 def open_ivf(dense: np.ndarray, centroids: np.ndarray, lists: np.ndarray,
              nprobe: int = DEFAULT_NPROBE) -> Any:
-    """A searchable FAISS ``IndexIVFFlat`` from stored centroids and assignments.
+    """A searchable FAISS IVF index (float16 codes) from stored centroids and assignments.
+
+    The index is an ``IndexIVFScalarQuantizer`` with ``QT_fp16`` codes on the inner product,
+    not by residual: its codes are IEEE float16 rows, so the float16 ``dense.npy`` rows are
+    copied into FAISS's lists as they are (grouped by list, in row order within a list;
+    no float32 copy, no distance computation). Stored rows are unit length to about 1e-4,
+    so its scores are cosines to about that; callers needing exact cosines rescore the
+    returned rows (:meth:`~.dense_backend.DenseBackend.top_k` does).
 
     Args:
-        dense: ``(N, D)`` dense embeddings (e.g. the memory-mapped float16 ``dense.npy``),
-            copied into the lists as float32 unit rows, ``CHUNK`` rows at a time.
+        dense: ``(N, D)`` dense embeddings, read by row slices ``dense[a:b]`` (e.g. the
+            memory-mapped float16 ``dense.npy``); float16 rows are used as they are,
+            other dtypes are normalised in float32 and rounded to float16.
         centroids: ``(L, D)`` float32 from :func:`train_ivf`.
         lists: ``(N,)`` int list of each row, in ``[0, L)``.
         nprobe: lists scanned per query (clamped to ``L``).
@@ -143,18 +165,54 @@ def open_ivf(dense: np.ndarray, centroids: np.ndarray, lists: np.ndarray,
                          f"[{int(lists.min())}, {int(lists.max())}]")
     quant = faiss.IndexFlatIP(d)
     quant.add(cent)
-    index = faiss.IndexIVFFlat(quant, d, len(cent), faiss.METRIC_INNER_PRODUCT)
-    index.is_trained = True
+    index = faiss.IndexIVFScalarQuantizer(quant, d, len(cent), faiss.ScalarQuantizer.QT_fp16,
+                                          faiss.METRIC_INNER_PRODUCT, False)
+    index.is_trained = True  # float16 codes need no training; the quantizer holds centroids
     index.own_fields = True
     quant.this.disown()  # the IVF index frees its quantizer
-    for a in range(0, n, CHUNK):
-        b = min(a + CHUNK, n)
-        x = _unit_chunk(dense, a, b)
-        ids = np.arange(a, b, dtype=np.int64)
-        assign = np.ascontiguousarray(lists[a:b], np.int64)
-        index.add_core(b - a, faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(assign))
+    _fill_fp16_lists(faiss, index.invlists, dense, lists, len(cent))
+    index.ntotal = n
     index.nprobe = max(1, min(int(nprobe), len(cent)))
     return index
+
+
+def _fill_fp16_lists(faiss: Any, invlists: Any, dense: np.ndarray, lists: np.ndarray,
+                     nlist: int) -> None:
+    """Size every inverted list once, then copy row chunks of ``dense`` into them.
+
+    Each list holds its rows in ascending order (as ``add`` would put them); the codes are
+    written in place through NumPy views of FAISS's buffers, ``CHUNK`` rows at a time, so
+    besides the lists only one chunk of rows is held.
+    """
+    n, d = dense.shape
+    small = lists.astype(np.int16 if nlist <= np.iinfo(np.int16).max else np.int32)
+    order = np.argsort(small, kind="stable")  # rows grouped by list, ascending within one
+    counts = np.bincount(small, minlength=nlist)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    codes: list[np.ndarray | None] = []
+    for li in range(nlist):
+        c = int(counts[li])
+        if c == 0:
+            codes.append(None)
+            continue
+        invlists.resize(li, c)
+        faiss.rev_swig_ptr(invlists.get_ids(li), c)[:] = order[starts[li]:starts[li + 1]]
+        buf = faiss.rev_swig_ptr(invlists.get_codes(li), c * d * 2)
+        codes.append(buf.view(np.float16).reshape(c, d))
+    filled = np.zeros(nlist, np.int64)
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        x = np.asarray(dense[a:b])
+        if x.dtype != np.float16:
+            x = _unit_chunk(x, 0, b - a).astype(np.float16)
+        local = np.argsort(small[a:b], kind="stable")
+        x = x[local]
+        per = np.bincount(small[a:b], minlength=nlist)
+        bounds = np.concatenate(([0], np.cumsum(per)))
+        for li in np.flatnonzero(per).tolist():
+            f, m = int(filled[li]), int(per[li])
+            codes[li][f:f + m] = x[bounds[li]:bounds[li] + m]  # type: ignore[index]
+        filled += per
 
 
 def faiss_top_k(index: Any, query: np.ndarray, k: int,
