@@ -60,7 +60,7 @@ from motionlex.core.patches import (  # noqa: E402
     part_resampling_matrix,
     sample_points,
 )
-from motionlex.core.retrieval.ann import ANN_MIN_ITEMS  # noqa: E402
+from motionlex.core.retrieval.ann import ANN_MIN_ITEMS, faiss_available  # noqa: E402
 from motionlex.core.retrieval.build import build_index  # noqa: E402
 from motionlex.core.retrieval.fingerprints import model_fingerprint  # noqa: E402
 from motionlex.core.retrieval.fusion import fuse  # noqa: E402
@@ -361,12 +361,16 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (default 1: on a shared 2-core machine two OpenMP "
-                    "threads stall whenever another process holds a core)")
+                    help="torch and FAISS threads (default 1: on a shared 2-core machine two "
+                    "OpenMP threads stall whenever another process holds a core)")
     ap.add_argument("--memory-child", nargs=3, metavar=("INDEX", "CKPT", "CAPTIONS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if faiss_available():  # FAISS's OpenMP pool too (its idle threads spin on the other core)
+        import faiss
+
+        faiss.omp_set_num_threads(args.threads)
     if args.memory_child:
         memory_child(*args.memory_child)
         return

@@ -364,7 +364,7 @@ class Searcher:
                           ) -> tuple[np.ndarray, np.ndarray]:
         """Fused top-k over the IVF's dense and the exact lexical top-``C`` candidates."""
         c = max(FUSED_CANDIDATES, 10 * k)
-        d_rows, _ = self._dense.top_k(query.dense, c, exclude)
+        d_rows, _ = self._dense.top_k(query.dense, c, exclude, rescore=False)  # rescored below
         cand = np.union1d(d_rows, top_k(lex, c, exclude))
         dense = self._dense.row_scores(cand, query.dense)
         top = float(lex.max()) if len(lex) else 0.0
