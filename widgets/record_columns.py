@@ -121,13 +121,13 @@ def sort_keys(key: str, col: Any, numeric: bool, n: int) -> np.ndarray | list[st
         return ["" if v is None else str(v).lower() for v in col]
 
 
-def sorted_rows(keys: np.ndarray | list[str], descending: bool) -> np.ndarray:
-    """Row indices ordered by ``keys``, stable (equal keys keep their order) either way:
-    a NumPy argsort for numbers, Python's sort for strings."""
+def sorted_rows(keys: np.ndarray | list[str]) -> np.ndarray:
+    """Row indices in ascending order of ``keys``, stable (equal keys keep their order): a
+    NumPy argsort for numbers, Python's sort for strings. Reversed, it is the descending
+    order Qt's ``QSortFilterProxyModel`` gives (equal keys in reverse order)."""
     if isinstance(keys, np.ndarray):
-        return np.argsort(-keys if descending else keys, kind="stable")
-    return np.asarray(sorted(range(len(keys)), key=keys.__getitem__, reverse=descending),
-                      dtype=np.intp)
+        return np.argsort(keys, kind="stable")
+    return np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
 
 
 def search_texts(columns: Mapping[str, Any], keys: Sequence[str], n: int) -> list[str]:

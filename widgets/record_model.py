@@ -202,6 +202,7 @@ class RecordTableModel(QAbstractTableModel):
         self._cols, self._n, self._records = cols, n, records
         self._by_col = [cols.get(c.key) for c in self._columns]
         self._keys: dict[int, Any] = {}  # column -> sort keys per source row (built lazily)
+        self._ascending: dict[int, np.ndarray] = {}  # column -> source rows in its order
         self._search: list[str] | None = None  # per source row (built on the first filter)
         self._prefixes = [self._shared_prefix(c) for c in range(len(self._columns))]
         self._sorted = self._sort_rows(self._sort_column, self._sort_desc)  # kept sorted
@@ -273,8 +274,9 @@ class RecordTableModel(QAbstractTableModel):
 
     # sorting and filtering ------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Show the rows sorted by ``column`` (stable: equal keys keep the given order;
-        ``-1``: the given order). Keys are built on the first sort by that column."""
+        """Show the rows sorted by ``column`` (equal keys in the given order, reversed when
+        descending, as Qt's proxy; ``-1``: the given order). The first sort by a column
+        builds its keys and order; the other direction is that order reversed."""
         self._sort_column = column
         self._sort_desc = order == Qt.SortOrder.DescendingOrder
         self.layoutAboutToBeChanged.emit()
@@ -309,8 +311,10 @@ class RecordTableModel(QAbstractTableModel):
 
     def _sort_rows(self, c: int, desc: bool) -> np.ndarray | None:
         if not (0 <= c < len(self._columns) and self._n):
-            return None
-        return sorted_rows(self._sort_keys(c), desc)
+            return np.arange(self._n)[::-1] if desc and self._n else None  # as Qt's proxy
+        if c not in self._ascending:
+            self._ascending[c] = sorted_rows(self._sort_keys(c))
+        return self._ascending[c][::-1] if desc else self._ascending[c]
 
     def _search_text(self, g: int) -> str:
         if self._search is None:
