@@ -158,7 +158,9 @@ def likely_widest(key: str, col: Any, numeric: bool, k: int = 64) -> np.ndarray 
     """Rows whose texts are likely the widest, for sizing a column without measuring every
     row: the ``k`` longest strings by characters (a NumPy partition of the lengths), or for
     a numeric column its ``k/2`` least and ``k/2`` greatest values; ``None`` when a value of
-    a non-numeric column is not a string."""
+    a non-numeric column is not a string, or the column is missing (``col=None``)."""
+    if col is None:
+        return None
     n = len(col)
     if numeric:
         num, h = numbers(key, col), min(k // 2, n // 2)

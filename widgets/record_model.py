@@ -165,9 +165,7 @@ class RecordTableModel(QAbstractTableModel):
             for c in self._columns:
                 v = rec.get(c.key)
                 try:
-                    if v is not None:
-                        c.fmt(v)
-                        float(v) if c.numeric else str(v)
+                    _ = None if v is None else (c.fmt(v), float(v) if c.numeric else 0)
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"row {i}: bad {c.key!r} value {v!r}: {e}") from e
             kept.append(dict(rec))
@@ -215,10 +213,9 @@ class RecordTableModel(QAbstractTableModel):
         col = self._by_col[c]
         if not self._columns[c].short or col is None or not self._n:
             return ""
-        prefix = shared_path_prefix(col)
-        if prefix is None:  # not all strings: the texts shown
-            prefix = shared_path_prefix([self._text(c, g) for g in range(self._n)])
-        return prefix or ""
+        prefix = shared_path_prefix(col)  # None: not all strings, compare the texts shown
+        return prefix if prefix is not None else \
+            shared_path_prefix([self._text(c, g) for g in range(self._n)]) or ""
 
     # rows ------------------------------------------------------------------
     def source_row(self, row: int) -> int:
@@ -231,8 +228,7 @@ class RecordTableModel(QAbstractTableModel):
         return source if self._rank is None else int(self._rank[source])
 
     def _text(self, c: int, g: int) -> str:
-        col = self._by_col[c]
-        v = None if col is None else col[g]
+        v = None if self._by_col[c] is None else self._by_col[c][g]
         return "" if v is None else self._columns[c].fmt(v)
 
     def column_texts(self, column: int) -> list[str]:
@@ -245,13 +241,10 @@ class RecordTableModel(QAbstractTableModel):
         """Display strings of the rows likely widest, for sizing the column: every row up to
         ``SAMPLE_ALL`` rows; beyond, the ``k`` longest values by characters (a NumPy
         partition of the lengths) or, for a numeric column, its ``k/2`` least and greatest."""
-        col = self._by_col[column]
-        if self._n <= SAMPLE_ALL or col is None:
+        col, c = self._by_col[column], self._columns[column]
+        rows = None if self._n <= SAMPLE_ALL else likely_widest(c.key, col, c.numeric, k)
+        if rows is None:  # few rows, or not all strings: every row
             return self.column_texts(column) if col is not None else []
-        c = self._columns[column]
-        rows = likely_widest(c.key, col, c.numeric, k)
-        if rows is None:  # not all strings
-            return self.column_texts(column)
         cut = len(self._prefixes[column])
         return [self._text(column, int(g))[cut:] for g in rows]
 
