@@ -42,6 +42,7 @@ from motionlex.widgets.describe_panel import EXPLANATION, DescribePanel
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
+    from motionlex.widgets.record_columns import ColumnRows
 
 ORDER_ALPHA = 1.0
 """Margin weight of order-aware ranking when the option is on."""
@@ -150,17 +151,17 @@ class Analysis(QObject):
                 act.menu().addAction(self.act_describe)
 
     # ------------------------------------------------------------------ records
-    def gallery_opened(self, info: GalleryInfo) -> list[dict[str, Any]]:
+    def gallery_opened(self, info: GalleryInfo) -> ColumnRows:
         """A gallery was opened: forget old descriptions, ask for the uncaptioned rows'
         ones, clear the panels.
 
         Returns:
-            The gallery browser's rows.
+            The gallery browser's rows, as the gallery's columns.
         """
         self._generated, self._described_row = {}, None
         self.describe_panel.clear()
         self.chronology.set_query_available(False)
-        if info.searchable and any(not c for c in info.captions):
+        if info.searchable and not all(info.captions):
             self._describeGallery.emit()
         return gallery_records(info)
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
+from motionlex.widgets.record_columns import ColumnRows
 
 logger = logging.getLogger(__name__)
 
@@ -333,10 +334,18 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def gallery_records(info: GalleryInfo) -> list[dict[str, Any]]:
-    """Rows for the gallery browser: ``id``, ``caption``, ``duration`` (s), ``row``."""
-    return [{"id": i, "caption": c or "[no caption]", "duration": float(d), "row": r}
-            for r, (i, c, d) in enumerate(zip(info.ids, info.captions, np.asarray(info.durations)))]
+def gallery_records(info: GalleryInfo) -> ColumnRows:
+    """Rows for the gallery browser: ``id``, ``caption`` (``"[no caption]"`` when empty),
+    ``duration`` (s), ``row``, kept as the gallery's columns (``rows[i]`` is a dict).
+
+    Raises:
+        ValueError: when the gallery's columns differ in length (names the column).
+    """
+    captions = info.captions
+    if not all(captions):  # copy only when some caption is empty
+        captions = [c or "[no caption]" for c in captions]
+    return ColumnRows({"id": info.ids, "caption": captions,
+                       "duration": np.asarray(info.durations), "row": range(len(info.ids))})
 
 
 def result_records(result: RankResult) -> list[dict[str, Any]]:

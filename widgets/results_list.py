@@ -3,10 +3,11 @@
 Model/view separation as in napari (plain data in a model, views that only display and
 report selections; Source: ``napari/napari/napari/_qt/containers/_base_item_model.py``
 and ``qt_list_view.py``): a
-``RecordTableModel`` (``QAbstractTableModel``) holds rows as plain dicts with every display
-string, sort key and search text precomputed, so ``data()`` is a lookup; a
-``QSortFilterProxyModel`` filters and sorts; a ``QTableView`` draws only the visible rows.
-No per-row widgets and no thumbnails: 10,000 rows load, filter or sort in under 0.1 s.
+``RecordTableModel`` (``QAbstractTableModel``) holds the rows as columns and formats only
+the cells shown, sorts (a NumPy argsort for numbers) and filters itself; a ``QTableView``
+(over a ``QIdentityProxyModel``) draws only the visible rows. No per-row widgets and no
+thumbnails: 10,000 rows load, filter or sort in under 0.1 s, and a 1,000,000-motion gallery given as
+columns (``ColumnRows``) is set in a fraction of a second (``benchmarks/browser_rows.py``).
 Typed filter text is applied after a short pause (``FILTER_DEBOUNCE_MS``).
 
 ``ResultsList`` shows ranked retrieval results (rank, score, caption); ``GalleryBrowser``
@@ -23,10 +24,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
+    QIdentityProxyModel,
     QItemSelectionModel,
     QModelIndex,
-    QRegularExpression,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -48,11 +48,8 @@ from motionlex.widgets.elide import fit_columns
 from motionlex.widgets.record_model import (
     GALLERY_COLUMNS,
     RESULT_COLUMNS,
-    SEARCH_ROLE,
-    SORT_ROLE,
     Column,
     RecordTableModel,
-    filter_pattern,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,11 +70,9 @@ class _RecordBrowser(QWidget):
     ) -> None:
         super().__init__(parent)
         self._model = RecordTableModel(columns, search_keys, self)
-        self._proxy = QSortFilterProxyModel(self)
+        self._proxy = QIdentityProxyModel(self)  # sort() reaches the model, which sorts
         self._proxy.setSourceModel(self._model)
-        self._proxy.setFilterRole(SEARCH_ROLE)
-        self._proxy.setFilterKeyColumn(0)
-        self._proxy.setSortRole(SORT_ROLE)
+        self._restoring = False  # re-selecting the current row after a filter
 
         self._filter = QLineEdit(self)
         self._filter.setPlaceholderText(placeholder)
@@ -132,8 +127,8 @@ class _RecordBrowser(QWidget):
         return self._model
 
     @property
-    def proxy(self) -> QSortFilterProxyModel:
-        """The filtering/sorting proxy the view shows."""
+    def proxy(self) -> QIdentityProxyModel:
+        """The proxy the view shows (rows as the model shows them: sorted, filtered)."""
         return self._proxy
 
     @property
@@ -148,7 +143,7 @@ class _RecordBrowser(QWidget):
 
     def row_count(self) -> int:
         """Rows given (before filtering)."""
-        return self._model.rowCount()
+        return self._model.source_count()
 
     def visible_count(self) -> int:
         """Rows that pass the filter."""
@@ -164,20 +159,23 @@ class _RecordBrowser(QWidget):
 
     def visible_rows(self) -> list[int]:
         """Source rows that pass the filter, in display order."""
-        return [
-            self._proxy.mapToSource(self._proxy.index(r, 0)).row()
-            for r in range(self._proxy.rowCount())
-        ]
+        proxy, source = self._proxy, self._model.source_row
+        return [source(proxy.mapToSource(proxy.index(r, 0)).row())
+                for r in range(proxy.rowCount())]
 
     def selected_row(self) -> int | None:
         """Source row of the current row, or ``None``."""
         idx = self._view.selectionModel().currentIndex()
-        return self._proxy.mapToSource(idx).row() if idx.isValid() else None
+        return self._model.source_row(self._proxy.mapToSource(idx).row()) if idx.isValid() \
+            else None
 
     # actions ----------------------------------------------------------------
     def _set_records(self, records: Sequence[Mapping[str, Any]]) -> None:
         self._model.set_records(records)
-        fit_columns(self._view, [self._model.column_texts(c)
+        # size columns by a sample: every row up to 10,000, else the longest values
+        hh, stretch = self._view.horizontalHeader(), QHeaderView.ResizeMode.Stretch
+        fit_columns(self._view, [[] if hh.sectionResizeMode(c) == stretch
+                                 else self._model.column_sample(c)
                                  for c in range(len(self._model.columns))])
         self._update_count()
 
@@ -189,11 +187,14 @@ class _RecordBrowser(QWidget):
             self._filter.blockSignals(True)
             self._filter.setText(text)
             self._filter.blockSignals(False)
-        self._proxy.setFilterRegularExpression(
-            QRegularExpression(
-                filter_pattern(text), QRegularExpression.PatternOption.CaseInsensitiveOption
-            )
-        )
+        keep = self.selected_row()
+        self._model.set_filter_text(text)  # a model reset: the selection is cleared
+        if keep is not None and self._model.display_row(keep) >= 0:
+            self._restoring = True  # still shown: current again, without a new signal
+            try:
+                self.select_row(keep)
+            finally:
+                self._restoring = False
         self._update_count()
 
     def select_row(self, row: int) -> None:
@@ -203,9 +204,10 @@ class _RecordBrowser(QWidget):
         Raises:
             IndexError: when ``row`` is out of range.
         """
-        if not 0 <= row < self._model.rowCount():
-            raise IndexError(f"row {row} out of range [0, {self._model.rowCount()})")
-        idx = self._proxy.mapFromSource(self._model.index(row, 0))
+        n = self._model.source_count()
+        if not 0 <= row < n:
+            raise IndexError(f"row {row} out of range [0, {n})")
+        idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
         if idx.isValid():
             self._view.selectionModel().setCurrentIndex(
                 idx,
@@ -215,12 +217,12 @@ class _RecordBrowser(QWidget):
             self._view.scrollTo(idx)
 
     def _update_count(self) -> None:
-        n, m = self._proxy.rowCount(), self._model.rowCount()
+        n, m = self._proxy.rowCount(), self._model.source_count()
         self._count.setText(f"{m:,}" if n == m else f"{n:,} of {m:,}")
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self._row_selected(self._proxy.mapToSource(current).row())
+        if current.isValid() and not self._restoring:
+            self._row_selected(self._model.source_row(self._proxy.mapToSource(current).row()))
 
     def _row_selected(self, row: int) -> None:  # overridden
         raise NotImplementedError
@@ -259,7 +261,7 @@ class ResultsList(_RecordBrowser):
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""
-        rows = {self._proxy.mapToSource(i).row()
+        rows = {self._model.source_row(self._proxy.mapToSource(i).row())
                 for i in self._view.selectionModel().selectedRows()}
         return [r for r in self.visible_rows() if r in rows]
 
@@ -274,9 +276,9 @@ class ResultsList(_RecordBrowser):
             if i == 0:
                 self.select_row(row)
                 continue
-            if not 0 <= row < self._model.rowCount():
-                raise IndexError(f"row {row} out of range [0, {self._model.rowCount()})")
-            idx = self._proxy.mapFromSource(self._model.index(row, 0))
+            if not 0 <= row < self._model.source_count():
+                raise IndexError(f"row {row} out of range [0, {self._model.source_count()})")
+            idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
             if idx.isValid():
                 sm.select(idx, QItemSelectionModel.SelectionFlag.Select
                           | QItemSelectionModel.SelectionFlag.Rows)
@@ -328,10 +330,13 @@ class GalleryBrowser(_RecordBrowser):
         """Replace the gallery listing.
 
         Args:
-            items: dicts with ``id`` and ``caption`` (str); optional ``duration`` (s).
+            items: dicts with ``id`` and ``caption`` (str); optional ``duration`` (s); or a
+                :class:`~motionlex.widgets.record_columns.ColumnRows` (e.g.
+                ``app.state.gallery_records``), taken as columns without a loop over rows.
 
         Raises:
-            ValueError: on a missing key or a non-numeric duration (names the row).
+            ValueError: on a missing key or a non-numeric duration (names the row), or a
+                malformed column (missing, of another length, not numbers; names it).
         """
         self._set_records(items)
 
