@@ -220,7 +220,10 @@ def _trust_sections(metrics: dict[str, float]) -> list[str]:
                   f"{int(metrics['words/n_queries'])} captions |"]
     if "xskel/n" in metrics:
         lines += ["", "## Cross-skeleton agreement (native BVH vs its SMPL-22 conversion)", "",
-                  f"{int(metrics['xskel/n'])} takes; dense motion-to-motion similarity.", "",
+                  f"{int(metrics['xskel/n'])} takes; dense motion-to-motion similarity. \"Own "
+                  "conversion left out\" and npy action@5 count the "
+                  f"{int(metrics.get('xskel/action@5/others/n', metrics['xskel/n']))} takes whose "
+                  "action has another motion in the gallery.", "",
                   "| BVH -> npy R@1 | npy -> BVH R@1 | mutual @1 | BVH -> npy MedR | cosine | "
                   "BVH action@5 | BVH action@5, own conversion left out | npy action@5 |",
                   "|" + "---:|" * 8,

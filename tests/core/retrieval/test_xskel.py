@@ -43,10 +43,30 @@ def test_cross_skeleton_report_keys_and_ranges(shared_data, model, stats):
                for i, a in zip(gal_ids, ["walk", pairs[0][2]])]
     out = cross_skeleton_report(model, stats, pairs, shared_data / "bandai", gallery)
     assert out["xskel/n"] == 2
-    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5", "action@5/others",
-              "npy_action@5"):
+    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5"):
         assert 0 <= out[f"xskel/{k}"] <= 100
+    # a bow and a kick take over a walk: no other motion of their action to find
+    assert out["xskel/action@5/others/n"] == 0 and "xskel/npy_action@5" not in out
     # gallery of 3 motions (walk + 2 conversions) + 2 BVH, the query left out: rank <= 4
     assert 1 <= out["xskel/bvh->npy/MedR"] <= 4 and -1 <= out["xskel/cosine"] <= 1
     assert out["xskel/mutual@1"] <= min(out["xskel/bvh->npy/R@1"], out["xskel/npy->bvh/R@1"])
     assert cross_skeleton_report(model, stats, [], shared_data / "bandai", gallery) == {}
+
+
+def test_action_at5_others_counts_only_takes_with_their_action_in_the_gallery(
+        shared_data, model, stats):
+    """A take whose action has no motion in the gallery besides its own conversion cannot
+    find one: it is left out of ``action@5/others`` (Bandai val holds no bow, kick or punch)."""
+    pairs, _ = bvh_conversions(shared_data / "raw_bvh", shared_data / "bandai")
+    wave = [p for p in pairs if p[2] == "wave-right-hand"]
+    bow = [p for p in pairs if p[2] == "bow"]
+    gal = [("bn2_wave-right-hand_normal_002", "wave-right-hand"), ("bn1_walk_normal_001", "walk")]
+    gallery = [(i, load_motion_file(shared_data / "bandai" / "new_joints" / f"{i}.npy"), a)
+               for i, a in gal]
+    out = cross_skeleton_report(model, stats, wave + bow, shared_data / "bandai", gallery)
+    assert out["xskel/n"] == 2 and out["xskel/action@5/others/n"] == 1
+    # gallery of 4 motions: the wave take's top 5 holds every one of them, so its action too
+    assert out["xskel/action@5/others"] == 100.0 and out["xskel/npy_action@5"] == 100.0
+    out = cross_skeleton_report(model, stats, bow, shared_data / "bandai", gallery)
+    assert out["xskel/action@5/others/n"] == 0 and "xskel/action@5/others" not in out
+    assert out["xskel/action@5"] == 100.0  # its own conversion is in the gallery
