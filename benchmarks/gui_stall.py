@@ -47,6 +47,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -271,7 +272,7 @@ def run(args: argparse.Namespace) -> dict:
     from motionlex.app.window import MainWindow
     from motionlex.widgets.gl_canvas import enable_shared_gl_contexts, gl_renderer
 
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="motionlex_stall_"))
+    work = Path(args.workdir)
     ckpt, gallery = work / f"ckpt-{args.model}", work / f"gallery-{args.model}-{args.items}.mlx"
     t0 = time.perf_counter()
     if not (ckpt / "config.json").is_file():
@@ -383,14 +384,21 @@ def main() -> None:
     ap.add_argument("--data", default=str(here.parent / "shared" / "data" / "bandai"),
                     help="Bandai-layout folder whose val motions fill the gallery")
     ap.add_argument("--workdir", default=None, help="keep checkpoint and gallery here "
-                    "(reused when present)")
+                    "(reused when present; default: a temporary folder, removed at the end)")
     ap.add_argument("--size", default="1440x900", help="window size WxH")
     ap.add_argument("--out", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--breakdown", action="store_true",
                     help="time every GUI-thread event and list what filled the longest gaps")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    res = run(args)
+    temporary = args.workdir is None  # a 1M gallery takes ~14 GB: never left behind
+    if temporary:
+        args.workdir = tempfile.mkdtemp(prefix="motionlex_stall_")
+    try:
+        res = run(args)
+    finally:
+        if temporary:
+            shutil.rmtree(args.workdir, ignore_errors=True)
     text = json.dumps(res, indent=2)
     print(text)
     if args.out:
