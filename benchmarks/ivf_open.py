@@ -19,8 +19,9 @@ rows (computed once in the parent, chunk by chunk).
 Usage:
     python benchmarks/ivf_open.py --prepare /work/exp/dense1m.npy --dir /work/exp/ivf16
         (once: writes DIR/dense.npy as float16 and DIR/dense_ivf.npz with ann.train_ivf)
-    python benchmarks/ivf_open.py --dir /work/exp/ivf16 --queries /work/exp/queries.pkl
-Queries: a pickle list of tuples whose first element is a ``(D,)`` dense query.
+    python benchmarks/ivf_open.py --dir /work/exp/ivf16 --queries /work/exp/queries.npy
+Queries: a ``(Q, D)`` float ``.npy`` of dense query embeddings (e.g. real captions encoded by
+the model that made the gallery).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import resource
 import subprocess
 import sys
@@ -149,7 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--prepare", type=Path, help="float32 (N, D) .npy to build DIR from")
-    ap.add_argument("--queries", type=Path, default=Path("/work/exp/queries.pkl"))
+    ap.add_argument("--queries", type=Path, help="(Q, D) float .npy of dense queries")
     ap.add_argument("--nprobe", type=int, default=ann.DEFAULT_NPROBE)
     ap.add_argument("--variants", nargs="+", default=["flat", "fp16", "fp16-raw"])
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -157,8 +157,9 @@ def main() -> None:
     if args.prepare:
         prepare(args.prepare, args.dir)
         return
-    with open(args.queries, "rb") as f:
-        q = np.stack([np.asarray(t[0], np.float32) for t in pickle.load(f)])
+    if args.queries is None:
+        ap.error("--queries is needed to time the variants")
+    q = np.load(args.queries, allow_pickle=False).astype(np.float32)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     if args.child:
         print(json.dumps(child(args.child, args.dir, q, args.nprobe)))
