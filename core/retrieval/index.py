@@ -398,19 +398,18 @@ class GalleryIndex:
         if not any(self._posting_blocks):
             return
         indptr = self.inverted.indptr
-        for verifier, arr in zip(self._posting_blocks, (self.inverted.indices,
-                                                        self.inverted.data)):
+        words = None if word_ids is None else np.asarray(word_ids, np.int64).tolist()
+        # (verifier, byte offset of the array in its file): indices and data, 4 bytes a posting
+        for verifier, base in zip(self._posting_blocks, self._posting_offsets):
             if verifier is None:
                 continue
-            if word_ids is None:
+            if words is None:
                 verifier.check_all()
                 continue
-            base = self._posting_offsets[arr is self.inverted.data]
-            size = arr.dtype.itemsize
-            for j in np.asarray(word_ids, np.int64).tolist():
+            for j in words:
                 a, b = int(indptr[j]), int(indptr[j + 1])
                 if b > a:
-                    verifier.check(base + a * size, base + b * size)
+                    verifier.check(base + 4 * a, base + 4 * b)
 
     @property
     def _joints(self) -> np.ndarray:

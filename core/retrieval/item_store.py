@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,7 +132,6 @@ class ItemRows:
             with open(self.path, "rb") as f:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self._last: tuple[int, dict] | None = None  # rows are often read column by column
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -154,8 +152,7 @@ class ItemRows:
             return last[1]
         assert self._map is not None
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        with self._lock:
-            raw = self._map[a:b]
+        raw = self._map[a:b]  # a slice of the map: a copy, no file position involved
         try:
             row = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
