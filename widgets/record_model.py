@@ -4,8 +4,9 @@ A ``RecordTableModel`` (``QAbstractTableModel``) holds the rows' values as colum
 NumPy arrays, taken as given) and makes a display string, sort key or search text only for a
 row that is shown, sorted or filtered, so a 1,000,000-motion gallery is set without a loop
 over its rows (Source of the model/view split:
-``napari/napari/napari/_qt/containers/_base_item_model.py``). :func:`filter_pattern` turns
-typed words into the proxy's filter.
+``napari/napari/napari/_qt/containers/_base_item_model.py``). The model filters itself
+(:meth:`RecordTableModel.set_filter_text`); :func:`filter_pattern` is the same rule as a
+regular expression, for a ``QSortFilterProxyModel`` over this model.
 """
 
 from __future__ import annotations
