@@ -76,6 +76,7 @@ class MotionTextModule(L.LightningModule):
                "heads": self.cfg.lr_heads}
         if self.phase.name == "mlmhead":  # the head alone; the encoder stays as it is
             groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": self.cfg.lr_heads}
+        lrs = {k: v * self.phase.lr_scale for k, v in lrs.items()}
         opt = torch.optim.AdamW(
             [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k], "name": k}
              for k, ps in groups.items() if any(p.requires_grad for p in ps)],

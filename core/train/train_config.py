@@ -34,12 +34,15 @@ class PhaseConfig:
         max_steps: optimisation steps.
         batch_size: examples per step (per device).
         val_every: validate every this many steps (contrastive phases).
+        lr_scale: multiplier of every learning rate in this phase (``> 0``; 1 = the config's
+            rates), e.g. a gentler masked-modelling pre-phase on a from-scratch encoder.
     """
 
     name: str
     max_steps: int = 100
     batch_size: int = 64
     val_every: int = 100
+    lr_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,8 @@ def _phase(i: int, p: Any) -> PhaseConfig:
     bad = [k for k in ("max_steps", "batch_size", "val_every") if k in p and p[k] < 1]
     if bad:
         raise ValueError(f"phases[{i}]: {', '.join(bad)} must be >= 1")
+    if "lr_scale" in p and not p["lr_scale"] > 0:
+        raise ValueError(f"phases[{i}]: lr_scale must be > 0; got {p['lr_scale']}")
     return PhaseConfig(**p)
 
 

@@ -31,6 +31,7 @@ import logging
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -236,8 +237,7 @@ class TrainingRun:
                 last_phase = phase
                 continue
             steps = phase.max_steps if max_steps is None else min(phase.max_steps, max_steps)
-            phase = PhaseConfig(phase.name, steps, phase.batch_size,
-                                min(phase.val_every, steps))
+            phase = replace(phase, max_steps=steps, val_every=min(phase.val_every, steps))
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False)]

@@ -73,3 +73,24 @@ def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_roo
              for p in g["params"]}
     assert {id(p) for p in lexmlm.parameters()} <= heads  # the decoder trains at lr_heads
     assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)
+
+
+def test_phase_lr_scale_multiplies_every_rate_and_is_read_from_the_config(repo_root):
+    """A phase's ``lr_scale`` scales each group's rate in that phase only; 0 or a negative
+    scale is refused naming the phase."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [
+        "phases=[{name: cmmm, max_steps: 4, batch_size: 8, lr_scale: 0.1},"
+        " {name: lexcmlp, max_steps: 4, batch_size: 8}]"])
+    assert [p.lr_scale for p in cfg.phases] == [0.1, 1.0]
+    model = create_model("tiny", device="cpu")
+    rates = []
+    for phase in cfg.phases:
+        opt = MotionTextModule(model, create_objective(phase.name, model), cfg,
+                               phase).configure_optimizers()["optimizer"]
+        rates.append({g["name"]: g["initial_lr"] for g in opt.param_groups})
+    assert rates[0]["motion"] == pytest.approx(0.1 * cfg.lr_motion)
+    assert rates[0]["heads"] == pytest.approx(0.1 * cfg.lr_heads)
+    assert rates[1]["motion"] == pytest.approx(cfg.lr_motion)
+    with pytest.raises(ValueError, match=r"phases\[0\]: lr_scale must be > 0"):
+        load_train_config(repo_root / "configs" / "tiny.yaml",
+                          ["phases=[{name: cmmm, max_steps: 4, lr_scale: 0}]"])
