@@ -47,6 +47,9 @@ VARIANTS: dict[str, tuple[list[tuple[str, int, float]], list[str]]] = {
     "cmmm30+lexmmm30": ([("cmmm", 30, 1.0), ("lexmmm", 30, 1.0)], []),
     "lexmmm30@0.1": ([("lexmmm", 30, 0.1)], []),
     "none+lr_text2e-4": ([], ["lr_text=2e-4"]),
+    "lexmmm30+uniformity": ([("lexmmm", 30, 1.0)], ["objective.lexmmm_uniformity_weight=1.0"]),
+    "cmmm30+lexmmm30+uniformity": ([("cmmm", 30, 1.0), ("lexmmm", 30, 1.0)],
+                                   ["objective.lexmmm_uniformity_weight=1.0"]),
 }
 """Variant -> (pre-phases ``(name, steps, lr_scale)`` between LexMLM and LexCMLP, extra
 overrides)."""

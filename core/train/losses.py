@@ -349,3 +349,27 @@ def flops_weight(step: int, max_weight: float, warmup_steps: int) -> float:
     if warmup_steps == 0:
         return float(max_weight)
     return float(max_weight) * min(1.0, (step / warmup_steps) ** 2)
+
+
+def uniformity_loss(embeddings: torch.Tensor, t: float = 2.0) -> torch.Tensor:
+    """How evenly L2-normalised embeddings cover the sphere: ``log mean_{i<j} exp(-t ||z_i -
+    z_j||^2)`` (lower = more uniform; a collapse to one point gives 0, its maximum).
+
+    Args:
+        embeddings: ``(B, D)`` float, ``B >= 2`` (normalised here).
+        t: the Gaussian potential's scale (2 in the source).
+
+    Returns:
+        Scalar float32.
+
+    Raises:
+        ValueError: fewer than 2 rows or not 2-D.
+
+    Source:
+        Wang & Isola, "Understanding Contrastive Representation Learning through Alignment
+        and Uniformity on the Hypersphere", ICML 2020, Sec. 4.1, eq. (3) (``lunif``).
+    """
+    if embeddings.dim() != 2 or embeddings.shape[0] < 2:
+        raise ValueError(f"uniformity needs (B >= 2, D) embeddings; got {tuple(embeddings.shape)}")
+    z = torch.nn.functional.normalize(embeddings.float(), dim=-1)
+    return torch.pdist(z, p=2).pow(2).mul(-t).exp().mean().log()

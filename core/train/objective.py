@@ -31,6 +31,9 @@ class ObjectiveConfig:
         cmmm_temperature: fixed InfoNCE temperature of CMMM's two views.
         cmmm_contrastive_weight: weight of CMMM's contrastive term.
         lexmmm_decoder_mask_ratio: share of real patches the LexMMM decoder must rebuild.
+        lexmmm_uniformity_weight: weight of a uniformity term on the motions' dense
+            embeddings added to LexMMM's loss (0 = the paper's LexMMM). Without it LexMMM
+            collapses a from-scratch motion ViT's dense space (``docs/prephases.md``).
         lexical_loss_weight: weight of LexCMLP's lexical contrastive term.
         lexical_align_weight: weight of LexCMLP's motion-to-caption lexical alignment.
         mlmhead_flops_weight: FLOPS weight of the ``mlmhead`` phase (0 = none).
@@ -54,6 +57,7 @@ class ObjectiveConfig:
     cmmm_temperature: float = 0.1
     cmmm_contrastive_weight: float = 1.0
     lexmmm_decoder_mask_ratio: float = 0.75
+    lexmmm_uniformity_weight: float = 0.0
     lexical_loss_weight: float = 1.0
     lexical_align_weight: float = 0.0
     mlmhead_flops_weight: float = 0.0
@@ -74,9 +78,9 @@ class ObjectiveConfig:
             if not 0.0 < getattr(self, f) <= 1.0:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
         if min(self.mlmhead_flops_weight, self.flops_max_weight, self.lexical_align_weight,
-               self.lexical_word_weight) < 0:
-            problems.append("mlmhead_flops_weight, flops_max_weight, lexical_word_weight and "
-                            "lexical_align_weight must be >= 0")
+               self.lexical_word_weight, self.lexmmm_uniformity_weight) < 0:
+            problems.append("mlmhead_flops_weight, flops_max_weight, lexical_word_weight, "
+                            "lexical_align_weight and lexmmm_uniformity_weight must be >= 0")
         if self.cmmm_temperature <= 0 or self.decoder_layers < 1:
             problems.append("cmmm_temperature and decoder_layers must be positive")
         if self.lexical_word_temperature <= 0:

@@ -83,6 +83,7 @@ from motionlex.core.train.losses import (
     flops_loss,
     masked_lm_loss,
     masked_patch_loss,
+    uniformity_loss,
 )
 from motionlex.core.train.masking import random_patch_mask
 from motionlex.core.train.objective import (
@@ -233,7 +234,8 @@ class CMMMObjective(Objective):
 class LexMMMObjective(Objective):
     """LexMMM: reconstruct masked patches from the motion's vocabulary bottleneck.
 
-    Returns (of a call): ``loss`` (= ``reconstruction``), ``reconstruction``.
+    Returns (of a call): ``loss`` (= ``reconstruction``, plus ``lexmmm_uniformity_weight *
+    uniformity`` when that weight is set), ``reconstruction`` (and ``uniformity``).
     """
 
     phase = "lexmmm"
@@ -261,7 +263,14 @@ class LexMMMObjective(Objective):
         hidden = random_patch_mask(valid, self.cfg.lexmmm_decoder_mask_ratio, generator)
         pred = self.decoder(bottleneck, target, valid & ~hidden, valid)
         rec = masked_patch_loss(pred, target, hidden)
-        return {"loss": rec, "reconstruction": rec}
+        if self.cfg.lexmmm_uniformity_weight == 0:
+            return {"loss": rec, "reconstruction": rec}
+        dense = out.dense
+        if distributed_world()[1] > 1:  # the global batch's spread (DDP)
+            dense = gather_rows(dense)
+        uni = uniformity_loss(dense)
+        return {"loss": rec + self.cfg.lexmmm_uniformity_weight * uni,
+                "reconstruction": rec, "uniformity": uni}
 
 
 OBJECTIVES: dict[str, type[Objective]] = {

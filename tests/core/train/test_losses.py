@@ -18,6 +18,7 @@ from motionlex.core.train.losses import (
     masked_patch_loss,
     near_duplicate_mask,
     same_text_mask,
+    uniformity_loss,
     word_loss,
 )
 
@@ -235,3 +236,16 @@ def test_word_loss_hand_value_and_empty_rows() -> None:
         word_loss(logits, target, 0.0)
     with pytest.raises(ValueError, match=r"\(B, V\)"):
         word_loss(logits, target[:1])
+
+
+def test_uniformity_loss_hand_values() -> None:
+    """Collapsed embeddings score the maximum 0; orthonormal ones ``log exp(-2 * 2) = -4``
+    (every pair at squared distance 2); scale does not matter (rows are normalised)."""
+    assert float(uniformity_loss(torch.ones(5, 3))) == pytest.approx(0.0, abs=1e-6)
+    assert float(uniformity_loss(3.0 * torch.eye(4))) == pytest.approx(-4.0, abs=1e-5)
+    gen = torch.Generator().manual_seed(0)
+    spread = torch.nn.functional.normalize(torch.randn(64, 8, generator=gen), dim=-1)
+    bunched = spread[:, :1].abs() + 0.1 * spread  # every row near the first axis
+    assert -4.0 < float(uniformity_loss(spread)) < float(uniformity_loss(bunched))
+    with pytest.raises(ValueError, match="B >= 2"):
+        uniformity_loss(torch.ones(1, 3))

@@ -10,6 +10,7 @@ import torch
 
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.losses import uniformity_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import (
     OBJECTIVES,
@@ -147,3 +148,31 @@ def test_lexical_align_term_pulls_motion_words_to_the_caption_only(
     ]
     assert text_grads and max(float(g.abs().max()) for g in text_grads) < 1e-6
     assert float(model.motion_lexical.dense.weight.grad.abs().max()) > 0
+
+
+def test_lexmmm_uniformity_term_is_added_and_spreads_the_dense_space(make_batch) -> None:
+    """With ``lexmmm_uniformity_weight`` LexMMM's loss is reconstruction + weight *
+    uniformity of the motions' dense embeddings, and a few steps of it leave the dense
+    embeddings more spread out than reconstruction alone does (the collapse it guards)."""
+    batch = make_batch()
+    spreads = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = create_model("tiny", device="cpu").eval()
+        cfg = ObjectiveConfig(decoder_layers=1, lexmmm_uniformity_weight=weight)
+        objective = create_objective("lexmmm", model, cfg).eval()
+        out = objective(model, batch, generator=torch.Generator().manual_seed(1))
+        if weight:
+            assert out["loss"].item() == pytest.approx(
+                float(out["reconstruction"]) + weight * float(out["uniformity"]), rel=1e-5)
+        else:
+            assert "uniformity" not in out
+        opt = torch.optim.Adam(list(model.parameters()) + list(objective.parameters()), lr=3e-3)
+        for _ in range(8):
+            opt.zero_grad()
+            objective(model, batch, generator=torch.Generator().manual_seed(1))["loss"].backward()
+            opt.step()
+        with torch.no_grad():
+            p, m = model.prepare_motion(batch["patches"], batch["row_mask"])
+            spreads[weight] = float(uniformity_loss(model.forward_motion(p, m).dense))
+    assert spreads[1.0] < spreads[0.0]
