@@ -123,7 +123,10 @@ READING = (
     "Normalised reconstruction targets (MAE's norm_pix_loss) collapse LexMMM's space more "
     "(cosine std 0.54 -> 0.95 on a training batch after 30 steps, against 0.85 with raw "
     "targets), so they were not kept; a 4x text learning rate "
-    "(`none+lr_text2e-4`) does not teach side faster at this budget."
+    "(`none+lr_text2e-4`) does not teach side faster at this budget. A uniformity term on "
+    "LexMMM's dense embeddings (`lexmmm30+uniformity`, weight 1; Wang & Isola, ICML 2020) "
+    "keeps the spread (0.45) but not the retrieval (t2m -5): the spread is a symptom, and "
+    "what the bottleneck teaches the trunk is the cost."
 )
 """Notes written under the table."""
 
