@@ -77,10 +77,10 @@ class ObjectiveConfig:
         ):
             if not 0.0 < getattr(self, f) <= 1.0:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
-        if min(self.mlmhead_flops_weight, self.flops_max_weight, self.lexical_align_weight,
-               self.lexical_word_weight, self.lexmmm_uniformity_weight) < 0:
-            problems.append("mlmhead_flops_weight, flops_max_weight, lexical_word_weight, "
-                            "lexical_align_weight and lexmmm_uniformity_weight must be >= 0")
+        for f in ("mlmhead_flops_weight", "flops_max_weight", "lexical_align_weight",
+                  "lexical_word_weight", "lexmmm_uniformity_weight"):
+            if getattr(self, f) < 0:
+                problems.append(f"{f} must be >= 0, got {getattr(self, f)}")
         if self.cmmm_temperature <= 0 or self.decoder_layers < 1:
             problems.append("cmmm_temperature and decoder_layers must be positive")
         if self.lexical_word_temperature <= 0:

@@ -18,6 +18,8 @@ from motionlex.core.train.objectives import LexCMLPObjective
 def test_objective_config_rejects_invalid_values() -> None:
     with pytest.raises(ValueError, match="lexical_align_weight must be >= 0"):
         ObjectiveConfig(lexical_align_weight=-1.0)
+    with pytest.raises(ValueError, match="lexmmm_uniformity_weight must be >= 0, got -0.5"):
+        ObjectiveConfig(lexmmm_uniformity_weight=-0.5)
     with pytest.raises(ValueError, match=r"cmmm_mask_ratio must be in \(0, 1\]"):
         ObjectiveConfig(cmmm_mask_ratio=0.0)
     with pytest.raises(ValueError, match=r"unknown objective keys \['flops'\]"):
