@@ -157,31 +157,43 @@ METRICS: dict[str, str] = {
 """Column -> key of ``motionlex evaluate``'s metrics.json."""
 
 
+def motionlex(*args: str) -> None:
+    """Run ``python -m motionlex.core ARGS`` in the repository (raises on failure)."""
+    subprocess.run([sys.executable, "-m", "motionlex.core", *args], check=True, cwd=HERE)
+
+
+def evaluate_val(model: Path, data: Path, out: Path) -> dict[str, float]:
+    """``motionlex evaluate --split val`` of ``model`` on ``data`` (no chronology sets);
+    returns its metrics.json."""
+    motionlex("evaluate", "--checkpoint", str(model), "--data", str(data), "--split", "val",
+              "--out", str(out), "--chronology-pairs", "0", "--synthetic-chronology", "0")
+    return json.loads((out / "metrics.json").read_text())
+
+
+def save_record(out: Path, name: str, record: dict) -> dict:
+    """Write ``out/NAME.json`` atomically (a finished run is never half-written)."""
+    from motionlex.core.atomic import atomic_file
+
+    with atomic_file(out / f"{name}.json") as tmp:
+        tmp.write_text(json.dumps(record, indent=1))
+    return record
+
+
 def run_one(rung: str, seed: int, out: Path, data: list[Path], work: Path) -> dict:
     """Train and evaluate one (rung, seed); returns the saved record."""
     config, overrides = RUNGS[rung]
     run_dir = work / f"{rung.strip('+')}-s{seed}"
     shutil.rmtree(run_dir, ignore_errors=True)
-    train = [sys.executable, "-m", "motionlex.core", "train", "--config", str(HERE / config),
-             "--out", str(run_dir), "-q", *[a for d in data for a in ("--data", str(d))],
-             f"seed={seed}", *overrides]
     t0 = time.perf_counter()
-    subprocess.run(train, check=True, cwd=HERE)
+    motionlex("train", "--config", str(HERE / config), "--out", str(run_dir), "-q",
+              *[a for d in data for a in ("--data", str(d))], f"seed={seed}", *overrides)
     train_s = time.perf_counter() - t0
-    model = run_dir / "model"
-    ev = [sys.executable, "-m", "motionlex.core", "evaluate", "--checkpoint", str(model),
-          "--data", str(data[0]), "--split", "val", "--out", str(run_dir / "eval"),
-          "--chronology-pairs", "0", "--synthetic-chronology", "0"]
-    subprocess.run(ev, check=True, cwd=HERE)
-    metrics = json.loads((run_dir / "eval" / "metrics.json").read_text())
-    record = {"rung": rung, "seed": seed, "config": config, "overrides": overrides,
-              "train_seconds": round(train_s, 1),
-              "metrics": {k: metrics.get(key) for k, key in METRICS.items()},
-              "all_metrics": metrics}
-    tmp = out / f".{rung}-s{seed}.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(out / f"{rung}-s{seed}.json")
-    return record
+    metrics = evaluate_val(run_dir / "model", data[0], run_dir / "eval")
+    return save_record(out, f"{rung}-s{seed}", {
+        "rung": rung, "seed": seed, "config": config, "overrides": overrides,
+        "train_seconds": round(train_s, 1),
+        "metrics": {k: metrics.get(key) for k, key in METRICS.items()},
+        "all_metrics": metrics})
 
 
 def load_records(out: Path) -> list[dict]:

@@ -24,16 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from ablation import DATA, HERE, METRICS, evaluate_val, motionlex, save_record  # benchmarks/
 
-HERE = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("MOTIONLEX_DATA", HERE.parent / "shared" / "data"))
 CONFIG = "configs/ablation-6-full.yaml"
 INIT_PHASES = ("phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
                " {name: lexmlm, max_steps: 30, batch_size: 32}]")
@@ -54,13 +50,8 @@ VARIANTS: dict[str, tuple[list[tuple[str, int, float]], list[str]]] = {
 """Variant -> (pre-phases ``(name, steps, lr_scale)`` between LexMLM and LexCMLP, extra
 overrides)."""
 
-SHOWN = {"t2m R@1 dense": "t2m/All/dense/R@1", "t2m R@1 fused": "t2m/All/fused/R@1",
-         "m2t R@1 dense": "m2t/All/dense/R@1", "m2t R@1 fused": "m2t/All/fused/R@1",
-         "side text": "side/text", "side motion": "side/motion"}
-
-
-def _cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "motionlex.core", *args], check=True, cwd=HERE)
+SHOWN = {k: METRICS[k] for k in ("t2m R@1 dense", "t2m R@1 fused", "m2t R@1 dense",
+                                  "m2t R@1 fused", "side text", "side motion")}
 
 
 def dense_cos_std(model_dir: Path, data: Path) -> float:
@@ -84,30 +75,24 @@ def run_variant(name: str, seed: int, out: Path, work: Path, data: list[Path]) -
     """Train (from the seed's shared initial model) and evaluate one variant."""
     init = work / f"init-s{seed}"
     if not (init / "model" / "config.json").is_file():
-        _cli("train", "--config", CONFIG, "--out", str(init), "-q", f"seed={seed}",
-             *[a for d in data for a in ("--data", str(d))], INIT_PHASES)
+        motionlex("train", "--config", CONFIG, "--out", str(init), "-q", f"seed={seed}",
+                  *[a for d in data for a in ("--data", str(d))], INIT_PHASES)
     pre, extra = VARIANTS[name]
     phases = [f"{{name: {n}, max_steps: {k}, batch_size: 32, lr_scale: {r}}}" for n, k, r in pre]
     run = work / f"{name}-s{seed}"
     t0 = time.perf_counter()
-    _cli("train", "--config", CONFIG, "--out", str(run), "-q", "--init", str(init / "model"),
-         *[a for d in data for a in ("--data", str(d))], f"seed={seed}",
-         "phases=[" + ", ".join([*phases, LEXCMLP]) + "]", *extra)
+    motionlex("train", "--config", CONFIG, "--out", str(run), "-q", "--init", str(init / "model"),
+              *[a for d in data for a in ("--data", str(d))], f"seed={seed}",
+              "phases=[" + ", ".join([*phases, LEXCMLP]) + "]", *extra)
     train_s = time.perf_counter() - t0
     # the model right after the pre-phases (phase exports are named "INDEX-PHASE")
     probe = run / "phases" / f"{len(pre) - 1}-{pre[-1][0]}" if pre else init / "model"
-    _cli("evaluate", "--checkpoint", str(run / "model"), "--data", str(data[0]), "--split",
-         "val", "--out", str(run / "eval"), "--chronology-pairs", "0",
-         "--synthetic-chronology", "0", "-q")
-    metrics = json.loads((run / "eval" / "metrics.json").read_text())
-    record = {"variant": name, "seed": seed, "pre_phases": phases, "overrides": extra,
-              "train_seconds": round(train_s, 1),
-              "dense_cos_std": round(dense_cos_std(probe, data[0]), 3),
-              "metrics": {k: metrics.get(key) for k, key in SHOWN.items()}}
-    tmp = out / f".{name}-s{seed}.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(out / f"{name}-s{seed}.json")
-    return record
+    metrics = evaluate_val(run / "model", data[0], run / "eval")
+    return save_record(out, f"{name}-s{seed}", {
+        "variant": name, "seed": seed, "pre_phases": phases, "overrides": extra,
+        "train_seconds": round(train_s, 1),
+        "dense_cos_std": round(dense_cos_std(probe, data[0]), 3),
+        "metrics": {k: metrics.get(key) for k, key in SHOWN.items()}})
 
 
 READING = (
