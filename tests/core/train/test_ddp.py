@@ -16,6 +16,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from safetensors.torch import load_file, load_model, save_file, save_model
 
 from motionlex.core.model.factory import create_model
 from motionlex.core.train import training
@@ -84,8 +85,8 @@ def _gather_rank(rank: int, port: int, out: str) -> None:
     dist.all_reduce(grad)
     grad /= WORLD  # what DDP does with parameter gradients
     sizes = gather_rows(torch.zeros(rank + 1, 2)).shape[0]
-    torch.save({"glob": glob.detach(), "loss": loss.detach(), "grad": grad, "sizes": sizes},
-               Path(out) / f"{rank}.pt")
+    save_file({"glob": glob.detach(), "loss": loss.detach(), "grad": grad,
+               "sizes": torch.tensor(sizes)}, Path(out) / f"{rank}.safetensors")
     dist.destroy_process_group()
 
 
@@ -100,11 +101,11 @@ def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
     loss = (glob.pow(2).sum(1) * torch.arange(1.0, 9.0)).sum()
     loss.backward()
     for rank in range(WORLD):
-        got = torch.load(tmp_path / f"{rank}.pt", weights_only=True)
+        got = load_file(tmp_path / f"{rank}.safetensors")
         torch.testing.assert_close(got["glob"], glob.detach())
         torch.testing.assert_close(got["loss"], loss.detach())
         torch.testing.assert_close(got["grad"], weight.grad)
-        assert got["sizes"] == 1 + 2
+        assert int(got["sizes"]) == 1 + 2
 
 
 # -- a whole training run ---------------------------------------------------------------
@@ -146,7 +147,7 @@ class Record(L.Callback):
                 record["loss"] = pl_module.objective(model, batch, step=trainer.global_step)
             model.train()
             if rank == 0 and trainer.global_step == 0:
-                torch.save(model.state_dict(), self.out / "weights.pt")
+                save_model(model, str(self.out / "weights.safetensors"))
         torch.save(record, self.out / f"{name}-{trainer.global_step}-{rank}.pt")
 
 
@@ -204,7 +205,7 @@ def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, 
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", OVERRIDES)
     torch.manual_seed(0)
     model = create_model("tiny", device="cpu")
-    model.load_state_dict(torch.load(tmp_path / "weights.pt", weights_only=True))
+    load_model(model, str(tmp_path / "weights.safetensors"))
     model.eval()
     objective = create_objective("lexcmlp", model, cfg.objective, false_negative_mask=True)
     records = [load(f"lexcmlp-0-{r}.pt") for r in range(WORLD)]
