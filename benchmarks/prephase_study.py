@@ -46,6 +46,15 @@ VARIANTS: dict[str, tuple[list[tuple[str, int, float]], list[str]]] = {
     "lexmmm30+uniformity": ([("lexmmm", 30, 1.0)], ["objective.lexmmm_uniformity_weight=1.0"]),
     "cmmm30+lexmmm30+uniformity": ([("cmmm", 30, 1.0), ("lexmmm", 30, 1.0)],
                                    ["objective.lexmmm_uniformity_weight=1.0"]),
+    "lexmmm30+headonly": ([("lexmmm", 30, 1.0)], ["objective.lexmmm_trunk_gradient=false"]),
+    "cmmm30+lexmmm30+headonly": ([("cmmm", 30, 1.0), ("lexmmm", 30, 1.0)],
+                                 ["objective.lexmmm_trunk_gradient=false"]),
+    "lexmmm30+lexbottleneck": ([("lexmmm", 30, 1.0)], ["objective.lexmmm_bottleneck=lexical"]),
+    "cmmm30+lexmmm30+lexbottleneck": ([("cmmm", 30, 1.0), ("lexmmm", 30, 1.0)],
+                                      ["objective.lexmmm_bottleneck=lexical"]),
+    "cmmm30+lexmmm5@0.1": ([("cmmm", 30, 1.0), ("lexmmm", 5, 0.1)], []),
+    "cmmm30+lexmmm10@0.1": ([("cmmm", 30, 1.0), ("lexmmm", 10, 0.1)], []),
+    "cmmm30+lexmmm30@0.1": ([("cmmm", 30, 1.0), ("lexmmm", 30, 0.1)], []),
 }
 """Variant -> (pre-phases ``(name, steps, lr_scale)`` between LexMLM and LexCMLP, extra
 overrides)."""

@@ -313,14 +313,30 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         dense = F.normalize(self.motion_proj(enc.tokens[:, 0]), dim=-1)
         lex = maxl = None
         if lexical:
-            tokens, mask = enc.tokens[:, 1:], enc.token_mask[:, 1:]
-            if self.config.motion_lexical_tokens == "rows":
-                gh, gw = self.motion.grid
-                tokens, mask = tokens.reshape(len(tokens), gh, gw, -1).mean(2), row_mask
-            cols = self.lexical_columns()
-            logits = self.motion_lexical(tokens, self.text.word_embeddings, cols)
-            lex, maxl = self.pool_lexical(logits, mask, cols)
+            lex, maxl = self.motion_lexical_from_tokens(enc.tokens, enc.token_mask, row_mask)
         return MotionOutput(dense, lex, maxl, enc.tokens, enc.token_mask)
+
+    def motion_lexical_from_tokens(
+        self, tokens: torch.Tensor, token_mask: torch.Tensor, row_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The motion lexical head on the trunk's output tokens.
+
+        Args:
+            tokens: ``(B, 1 + P, D)`` trunk output tokens (CLS first).
+            token_mask: ``(B, 1 + P)`` bool, True for real tokens.
+            row_mask: ``(B, 14)`` bool, True for real 16-frame blocks (used when
+                ``motion_lexical_tokens == "rows"``).
+
+        Returns:
+            ``(lexical, max_logits)``, each ``(B, V)`` float32 (see :meth:`pool_lexical`).
+        """
+        tokens, mask = tokens[:, 1:], token_mask[:, 1:]
+        if self.config.motion_lexical_tokens == "rows":
+            gh, gw = self.motion.grid
+            tokens, mask = tokens.reshape(len(tokens), gh, gw, -1).mean(2), row_mask
+        cols = self.lexical_columns()
+        logits = self.motion_lexical(tokens, self.text.word_embeddings, cols)
+        return self.pool_lexical(logits, mask, cols)
 
     def forward_text(
         self,

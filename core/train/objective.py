@@ -19,6 +19,10 @@ from motionlex.core.train.losses import flops_weight
 from motionlex.core.train.masking import mask_tokens
 
 
+LEXMMM_BOTTLENECKS = ("softmax", "lexical")
+"""The weightings of LexMMM's bottleneck (``ObjectiveConfig.lexmmm_bottleneck``)."""
+
+
 @dataclass(frozen=True)
 class ObjectiveConfig:
     """Loss weights, mask ratios and decoder depth of the phase objectives (training only).
@@ -34,6 +38,15 @@ class ObjectiveConfig:
         lexmmm_uniformity_weight: weight of a uniformity term on the motions' dense
             embeddings added to LexMMM's loss (0 = the paper's LexMMM). Without it LexMMM
             collapses a from-scratch motion ViT's dense space (``docs/prephases.md``).
+        lexmmm_trunk_gradient: let LexMMM's loss reach the motion trunk (the paper's
+            LexMMM). False detaches the trunk's tokens: LexMMM then trains the motion
+            lexical head and its decoder only and leaves the dense space as it was.
+        lexmmm_bottleneck: how LexMMM turns the motion's vocabulary logits into the weights
+            of its word-embedding bottleneck: ``"softmax"`` of the max logits (LexMAE, the
+            paper's LexMMM) or ``"lexical"``, the motion's lexical vector
+            ``log1p(relu(max logits))`` divided by its sum (see
+            :func:`~motionlex.core.train.objectives.bottleneck_weights`): growing the
+            logits flattens it instead of sharpening it; only zeroing words sharpens it.
         lexical_loss_weight: weight of LexCMLP's lexical contrastive term.
         lexical_align_weight: weight of LexCMLP's motion-to-caption lexical alignment.
         mlmhead_flops_weight: FLOPS weight of the ``mlmhead`` phase (0 = none).
@@ -58,6 +71,8 @@ class ObjectiveConfig:
     cmmm_contrastive_weight: float = 1.0
     lexmmm_decoder_mask_ratio: float = 0.75
     lexmmm_uniformity_weight: float = 0.0
+    lexmmm_trunk_gradient: bool = True
+    lexmmm_bottleneck: str = "softmax"
     lexical_loss_weight: float = 1.0
     lexical_align_weight: float = 0.0
     mlmhead_flops_weight: float = 0.0
@@ -81,6 +96,12 @@ class ObjectiveConfig:
                   "lexical_word_weight", "lexmmm_uniformity_weight"):
             if getattr(self, f) < 0:
                 problems.append(f"{f} must be >= 0, got {getattr(self, f)}")
+        if self.lexmmm_bottleneck not in LEXMMM_BOTTLENECKS:
+            problems.append(f"lexmmm_bottleneck must be one of {list(LEXMMM_BOTTLENECKS)}, "
+                            f"got {self.lexmmm_bottleneck!r}")
+        if self.lexmmm_uniformity_weight and not self.lexmmm_trunk_gradient:
+            problems.append("lexmmm_uniformity_weight acts on the motion trunk, which "
+                            "lexmmm_trunk_gradient=false leaves untouched: set one of them")
         if self.cmmm_temperature <= 0 or self.decoder_layers < 1:
             problems.append("cmmm_temperature and decoder_layers must be positive")
         if self.lexical_word_temperature <= 0:

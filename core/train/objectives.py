@@ -231,6 +231,31 @@ class CMMMObjective(Objective):
         }
 
 
+def bottleneck_weights(max_logits: torch.Tensor, kind: str = "softmax") -> torch.Tensor:
+    """The vocabulary weights of a lexical bottleneck (LexMAE; Lyu et al. 2025, LexMLM/LexMMM).
+
+    Args:
+        max_logits: ``(B, V)`` float max-pooled vocabulary logits (excluded words at the
+            dtype's lowest value).
+        kind: ``"softmax"``: ``softmax(max_logits)`` (LexMAE, Shen et al. ICLR 2023), which
+            grows sharper as the logits grow; ``"lexical"``: the lexical vector
+            ``log1p(relu(max_logits))`` divided by its sum, which grows flatter as all logits
+            grow and sharpens only when words drop to zero (sparsity).
+
+    Returns:
+        ``(B, V)`` float, non-negative rows summing to 1 (or 0 for a lexical vector of zeros).
+
+    Raises:
+        ValueError: an unknown ``kind``.
+    """
+    if kind == "softmax":
+        return torch.softmax(max_logits, dim=-1)
+    if kind == "lexical":
+        lexical = torch.log1p(torch.relu(max_logits))
+        return lexical / lexical.sum(-1, keepdim=True).clamp_min(1e-6)
+    raise ValueError(f"unknown bottleneck {kind!r}; known: softmax, lexical")
+
+
 class LexMMMObjective(Objective):
     """LexMMM: reconstruct masked patches from the motion's vocabulary bottleneck.
 
@@ -256,8 +281,15 @@ class LexMMMObjective(Objective):
     def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
         patches, row_mask = model.prepare_motion(batch["patches"], batch["row_mask"])
         valid = model.motion.token_mask(row_mask)[:, 1:]
-        out = model.forward_motion(patches, row_mask)
-        a = torch.softmax(out.max_logits, dim=-1)
+        if self.cfg.lexmmm_trunk_gradient:
+            out = model.forward_motion(patches, row_mask)
+            max_logits = out.max_logits
+        else:  # the head learns to name the motion; the trunk (and its dense space) stays
+            with torch.no_grad():
+                out = model.forward_motion(patches, row_mask, lexical=False)
+            _, max_logits = model.motion_lexical_from_tokens(
+                out.tokens, out.token_mask, row_mask)
+        a = bottleneck_weights(max_logits, self.cfg.lexmmm_bottleneck)
         bottleneck = a @ model.text.word_embeddings.float()
         target = patchify(patches, model.motion.patch_size)
         hidden = random_patch_mask(valid, self.cfg.lexmmm_decoder_mask_ratio, generator)

@@ -14,6 +14,7 @@ from motionlex.core.train.losses import uniformity_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import (
     OBJECTIVES,
+    bottleneck_weights,
     PHASES,
     check_batch,
     create_objective,
@@ -176,3 +177,70 @@ def test_lexmmm_uniformity_term_is_added_and_spreads_the_dense_space(make_batch)
             p, m = model.prepare_motion(batch["patches"], batch["row_mask"])
             spreads[weight] = float(uniformity_loss(model.forward_motion(p, m).dense))
     assert spreads[1.0] < spreads[0.0]
+
+
+def test_lexmmm_without_trunk_gradient_trains_the_lexical_head_only(make_batch) -> None:
+    """``lexmmm_trunk_gradient=False``: the same loss value, but only the motion lexical head
+    (and the decoder) get gradients; the trunk and the dense projection get none, so the
+    dense embeddings are unchanged by a LexMMM step."""
+    batch = make_batch()
+    losses = {}
+    for through in (True, False):
+        torch.manual_seed(0)
+        model = create_model("tiny", device="cpu").eval()
+        cfg = ObjectiveConfig(decoder_layers=1, lexmmm_trunk_gradient=through)
+        objective = create_objective("lexmmm", model, cfg).eval()
+        out = objective(model, batch, generator=torch.Generator().manual_seed(1))
+        out["loss"].backward()
+        losses[through] = out["loss"].item()
+        trunk = [p.grad for p in model.motion.parameters()]
+        proj = [p.grad for p in model.motion_proj.parameters()]
+        head = [p.grad for p in model.motion_lexical.parameters() if p.requires_grad]
+        assert any(g is not None and g.abs().sum() > 0 for g in head)
+        assert all(p.grad is not None for p in objective.decoder.parameters())
+        if through:
+            assert any(g is not None and g.abs().sum() > 0 for g in trunk)
+        else:
+            assert all(g is None for g in trunk + proj)
+    assert losses[False] == pytest.approx(losses[True], rel=1e-5)
+
+
+def test_lexmmm_uniformity_needs_the_trunk_gradient() -> None:
+    with pytest.raises(ValueError, match="lexmmm_trunk_gradient"):
+        ObjectiveConfig(lexmmm_uniformity_weight=1.0, lexmmm_trunk_gradient=False)
+
+
+def test_bottleneck_weights_softmax_sharpens_with_scale_lexical_does_not() -> None:
+    logits = torch.tensor([[3.0, 1.0, -2.0, torch.finfo(torch.float32).min]])
+    for kind in ("softmax", "lexical"):
+        w = bottleneck_weights(logits, kind)
+        assert w.sum().item() == pytest.approx(1.0) and (w >= 0).all()
+        assert w[0, 3] == 0  # an excluded word carries nothing
+    lex = torch.log1p(torch.tensor([3.0, 1.0]))
+    assert torch.allclose(bottleneck_weights(logits, "lexical")[0, :2], lex / lex.sum())
+    assert bottleneck_weights(logits, "lexical")[0, 2] == 0  # relu: a negative logit is out
+    soft = [bottleneck_weights(logits * c, "softmax")[0, 0].item() for c in (1, 10)]
+    lexical = [bottleneck_weights(logits * c, "lexical")[0, 0].item() for c in (1, 10)]
+    assert soft[1] > soft[0] > 0.8  # growing logits sharpen the softmax bottleneck ...
+    assert lexical[1] < lexical[0] < 0.7  # ... and flatten the lexical one
+    assert bottleneck_weights(torch.full((1, 3), -1.0), "lexical").sum() == 0
+    with pytest.raises(ValueError, match="unknown bottleneck"):
+        bottleneck_weights(logits, "mean")
+    with pytest.raises(ValueError, match="lexmmm_bottleneck"):
+        ObjectiveConfig(lexmmm_bottleneck="mean")
+
+
+def test_lexmmm_lexical_bottleneck_loss_goes_down(make_batch) -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()
+    cfg = ObjectiveConfig(decoder_layers=1, lexmmm_bottleneck="lexical")
+    objective = create_objective("lexmmm", model, cfg).eval()
+    opt = torch.optim.Adam(list(model.parameters()) + list(objective.parameters()), lr=3e-3)
+    batch = make_batch()
+    first = objective(model, batch, generator=torch.Generator().manual_seed(1))["loss"].item()
+    for _ in range(5):
+        opt.zero_grad()
+        objective(model, batch, generator=torch.Generator().manual_seed(1))["loss"].backward()
+        opt.step()
+    last = objective(model, batch, generator=torch.Generator().manual_seed(1))["loss"].item()
+    assert last < 0.95 * first
