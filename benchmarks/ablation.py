@@ -78,9 +78,16 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
     # (at full rates it collapses the from-scratch ViT's dense space: docs/ablation.md)
     "+mask-300": ("configs/ablation-2-mask.yaml", [
         "phases=[{name: dense, max_steps: 300, batch_size: 32, val_every: 50}]"]),
-    # = ablation-6-full.yaml with LexMMM at lr_scale 0.1 and LexCMLP 300 steps (the runs of
-    # session 7 were made with those overrides; tests check the two are the same config)
+    # = ablation-6-full.yaml with LexMMM 5 steps at lr_scale 0.1 and LexCMLP 300 steps
+    # (tests check the two are the same config)
     "full-300": ("configs/full-cpu.yaml", []),
+    # session 7's full-300: LexMMM 30 steps at lr_scale 0.1
+    "full-300-LexMMM30": ("configs/full-cpu.yaml", [
+        "phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
+        " {name: lexmlm, max_steps: 30, batch_size: 32},"
+        " {name: cmmm, max_steps: 30, batch_size: 32},"
+        " {name: lexmmm, max_steps: 30, batch_size: 32, lr_scale: 0.1},"
+        " {name: lexcmlp, max_steps: 300, batch_size: 32, val_every: 50}]"]),
     # the full-300 rung without its motion pre-phases (what CMMM and LexMMM buy at 300 steps)
     "full-300-CMMM-LexMMM": ("configs/full-cpu.yaml", [
         "phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
