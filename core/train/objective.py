@@ -18,7 +18,6 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.losses import flops_weight
 from motionlex.core.train.masking import mask_tokens
 
-
 LEXMMM_BOTTLENECKS = ("softmax", "lexical")
 """The weightings of LexMMM's bottleneck (``ObjectiveConfig.lexmmm_bottleneck``)."""
 

@@ -14,8 +14,8 @@ from motionlex.core.train.losses import uniformity_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import (
     OBJECTIVES,
-    bottleneck_weights,
     PHASES,
+    bottleneck_weights,
     check_batch,
     create_objective,
 )
