@@ -185,8 +185,7 @@ class LexMLMObjective(Objective):
             return_token_logits=True,
         )
         enc_loss = masked_lm_loss(out.token_logits, enc_labels)
-        a = torch.softmax(out.max_logits, dim=-1)
-        bottleneck = a @ text.word_embeddings.float()
+        bottleneck = bottleneck_weights(out.max_logits) @ text.word_embeddings.float()
         hidden = self.decoder(bottleneck, text.embed_tokens(dec_ids), attn)
         dec_loss = masked_lm_loss(text.mlm_head(hidden), dec_labels)
         return {"loss": enc_loss + dec_loss, "mlm_encoder": enc_loss, "mlm_decoder": dec_loss}

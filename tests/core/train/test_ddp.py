@@ -148,7 +148,30 @@ class Record(L.Callback):
             model.train()
             if rank == 0 and trainer.global_step == 0:
                 save_model(model, str(self.out / "weights.safetensors"))
-        torch.save(record, self.out / f"{name}-{trainer.global_step}-{rank}.pt")
+        _save_record(record, self.out / f"{name}-{trainer.global_step}-{rank}")
+
+
+def _save_record(record: dict, stem: Path) -> None:
+    """Tensors to ``STEM.safetensors``, everything else (captions, ids) to ``STEM.json``."""
+    tensors, other = {}, {}
+    for part, values in record.items():
+        for k, v in values.items():
+            if torch.is_tensor(v):
+                tensors[f"{part}.{k}"] = v.detach().contiguous()
+            else:
+                other[f"{part}.{k}"] = v
+    save_file(tensors, f"{stem}.safetensors")
+    Path(f"{stem}.json").write_text(json.dumps(other))
+
+
+def _load_record(stem: Path) -> dict:
+    """The record :func:`_save_record` wrote: ``{part: {key: value}}``."""
+    flat = {**load_file(f"{stem}.safetensors"), **json.loads(Path(f"{stem}.json").read_text())}
+    out: dict = {}
+    for name, v in flat.items():
+        part, k = name.split(".", 1)
+        out.setdefault(part, {})[k] = v
+    return out
 
 
 def _train_rank(rank: int, port: int, data: str, out: str, repo: str) -> None:
@@ -191,11 +214,11 @@ def _global_batch(parts: list[dict]) -> dict:
 def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, tmp_path,
                                                             terminal_report) -> None:
     _spawn(_train_rank, str(ddp_data), str(tmp_path), str(repo_root))
-    load = lambda name: torch.load(tmp_path / name, weights_only=True)  # noqa: E731
+    load = lambda name: _load_record(tmp_path / name)  # noqa: E731
     # (a) every step, the ranks' shares are disjoint (text, motion and pair phases)
     for phase, step, key in (("lexmlm", 0, "texts"), ("cmmm", 0, "lengths"),
                              ("lexcmlp", 0, "motion_ids"), ("lexcmlp", 1, "motion_ids")):
-        parts = [load(f"{phase}-{step}-{r}.pt")["batch"] for r in range(WORLD)]
+        parts = [load(f"{phase}-{step}-{r}")["batch"] for r in range(WORLD)]
         if key == "lengths":  # motions only: compare the patch images
             assert not torch.equal(parts[0]["patches"], parts[1]["patches"]), phase
             continue
@@ -208,7 +231,7 @@ def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, 
     load_model(model, str(tmp_path / "weights.safetensors"))
     model.eval()
     objective = create_objective("lexcmlp", model, cfg.objective, false_negative_mask=True)
-    records = [load(f"lexcmlp-0-{r}.pt") for r in range(WORLD)]
+    records = [load(f"lexcmlp-0-{r}") for r in range(WORLD)]
     batch = _global_batch([r["batch"] for r in records])
     assert len(batch["mirrored_owner"]) and len(batch["negative_texts"])  # every column kind
     with torch.no_grad():
