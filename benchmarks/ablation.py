@@ -99,6 +99,9 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
         " {name: lexmlm, max_steps: 30, batch_size: 32},"
         " {name: cmmm, max_steps: 30, batch_size: 32},"
         " {name: lexcmlp, max_steps: 300, batch_size: 32, val_every: 50}]"]),
+    # session 9: the full-300 rung with a two-way loss on every side pair (side_pair_loss),
+    # because side is learned by step 300 in some seeds and not in others
+    "full-300-sidepair": ("configs/full-cpu.yaml", ["objective.side_pair_weight=1.0"]),
     "full-CMMM-LexMMM": ("configs/ablation-6-full.yaml", [
         "phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
         " {name: lexmlm, max_steps: 30, batch_size: 32},"

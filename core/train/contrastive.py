@@ -44,6 +44,7 @@ from motionlex.core.train.losses import (
     flops_loss,
     near_duplicate_mask,
     same_text_mask,
+    side_pair_loss,
     word_loss,
 )
 from motionlex.core.train.objective import Objective, ObjectiveConfig, ramped_flops_weight
@@ -190,6 +191,8 @@ class PairObjective(Objective):
         res = contrastive_loss(scale * sim, false_negatives=f["mask"], t2m_negatives=extra)
         out = {"dense": res.loss, "dense_m2t": res.m2t, "dense_t2m": res.t2m}
         owner, side = f["owner"], f["side"]
+        if self.cfg.side_pair_weight > 0:
+            out["dense_side_pair"] = side_pair_loss(scale * sim, owner, side, extra, f["mask"])
         if len(owner) and bool((~side).any()):
             out["car_accuracy"] = column_accuracy(sim, owner, ~side)
         if bool(side.any()):
@@ -218,11 +221,17 @@ class LexCMLPObjective(PairObjective):
     (:func:`~motionlex.core.train.losses.word_loss`, targets from
     :class:`~motionlex.core.train.word_targets.CaptionWordIds`).
 
+    With ``side_pair_weight > 0`` every side pair (caption vs its side-swapped caption, motion
+    vs its mirrored motion) also gets a two-way loss of its own on both similarities
+    (:func:`~motionlex.core.train.losses.side_pair_loss`).
+
     Returns (of a call): ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight *
-    flops + lexical_align_weight * lexical_align + lexical_word_weight * lexical_word``),
+    flops + lexical_align_weight * lexical_align + lexical_word_weight * lexical_word +
+    side_pair_weight * (dense_side_pair + lexical_loss_weight * lexical_side_pair)``),
     ``dense``, ``dense_m2t``, ``dense_t2m``, ``lexical``, ``lexical_m2t``, ``lexical_t2m``,
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
-    ``lexical_word`` when their weight is positive, and the diagnostics of the module doc.
+    ``lexical_word``, ``dense_side_pair`` / ``lexical_side_pair`` when their weight is positive,
+    and the diagnostics of the module doc.
     """
 
     phase = "lexcmlp"
@@ -246,6 +255,12 @@ class LexCMLPObjective(PairObjective):
                                     lambda a, b: lexical_similarity(a, b, similarity), scale)
         lexical = contrastive_loss(scale * lex_sim, false_negatives=f["mask"],
                                    t2m_negatives=extra)
+        if cfg.side_pair_weight > 0:
+            pair = side_pair_loss(scale * lex_sim, f["owner"], f["side"], extra, f["mask"])
+            out["lexical_side_pair"] = pair
+            loss_side = out["dense_side_pair"] + cfg.lexical_loss_weight * pair
+        else:
+            loss_side = None
         if similarity == "cosine":
             wm, wt = F.normalize(m.lexical, dim=-1), F.normalize(t.lexical[:n], dim=-1)
         else:
@@ -253,6 +268,8 @@ class LexCMLPObjective(PairObjective):
         flops = flops_loss(wm) + flops_loss(wt)
         fw = ramped_flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
         loss = out["dense"] + cfg.lexical_loss_weight * lexical.loss + fw * flops
+        if loss_side is not None:
+            loss = loss + cfg.side_pair_weight * loss_side
         out.update(lexical=lexical.loss, lexical_m2t=lexical.m2t, lexical_t2m=lexical.t2m,
                    flops=flops, flops_weight=torch.tensor(fw), logit_scale=model.dense_scale(),
                    lexical_logit_scale=scale)
@@ -277,8 +294,8 @@ class DenseObjective(PairObjective):
     With the same switches as LexCMLP (false-negative mask, CAR and side negatives when the
     batch carries them), it is the baseline rung of the ablation ladder.
 
-    Returns (of a call): ``loss``, ``dense_m2t``, ``dense_t2m`` and the diagnostics of the
-    module doc.
+    Returns (of a call): ``loss`` (+ ``side_pair_weight * dense_side_pair`` when that weight is
+    positive), ``dense_m2t``, ``dense_t2m`` and the diagnostics of the module doc.
 
     Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
     """
@@ -287,5 +304,8 @@ class DenseObjective(PairObjective):
 
     def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
         out = self.dense_terms(model, self.features(model, batch, lexical=False))
-        return {"loss": out.pop("dense"), **out}
+        loss = out.pop("dense")
+        if "dense_side_pair" in out:
+            loss = loss + self.cfg.side_pair_weight * out["dense_side_pair"]
+        return {"loss": loss, **out}
 

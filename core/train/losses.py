@@ -36,6 +36,7 @@ __all__ = [
     "masked_patch_loss",
     "near_duplicate_mask",
     "same_text_mask",
+    "side_pair_loss",
     "word_loss",
 ]
 
@@ -122,6 +123,67 @@ def contrastive_loss(
         t2m_logits = torch.cat([t2m_logits, t2m_negatives.float().to(logits.device)], dim=1)
     t2m = F.cross_entropy(t2m_logits, labels)
     return ContrastiveLosses(m2t=m2t, t2m=t2m, loss=(m2t + t2m) / 2)
+
+
+def side_pair_loss(
+    logits: torch.Tensor,
+    negative_owner: torch.Tensor,
+    side: torch.Tensor,
+    t2m_negatives: torch.Tensor | None = None,
+    false_negatives: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Two-way cross entropy of each side pair: a caption against its side-swapped caption
+    (for its motion), and a motion against its mirrored motion (for its caption).
+
+    Inside :func:`contrastive_loss` a side column is one negative among ``N + K``; this term
+    gives every side pair a loss of its own, ``softplus(L_neg - L_pos) = -log sigmoid(L_pos -
+    L_neg)``, averaged over the pairs present, so that telling left from right is learned at
+    a rate set by its own weight (``ObjectiveConfig.side_pair_weight``), not by the batch size.
+
+    Args:
+        logits: ``(N, N + K)`` float, scaled similarities, true captions first.
+        negative_owner: ``(K,)`` int64, the row owning each extra column.
+        side: ``(K,)`` bool, True for the side-swapped columns (the others are CAR's).
+        t2m_negatives: ``(N, M)`` float or None, scaled logits of caption ``i`` against its
+            mirrored motion(s); ``-inf`` marks an unused slot.
+        false_negatives: ``(N, N + K)`` bool or None; a side column flagged here (it says
+            the same as its row's caption) is no pair.
+
+    Returns:
+        Scalar float32; 0 (with gradient graph) when the batch has no side pair.
+
+    Raises:
+        ValueError: ``negative_owner`` / ``side`` not ``(K,)``.
+
+    Source: ours; the pairwise preference is CAR's accuracy (Fujiwara et al., ECCV 2024, eq. 2)
+    turned into a logistic loss (Bradley-Terry), applied to side-swapped captions and mirrored
+    motions (DESIGN.md "Mirroring").
+    """
+    n = logits.shape[0]
+    k = logits.shape[1] - n
+    if negative_owner.shape != (k,) or side.shape != (k,):
+        raise ValueError(f"negative_owner and side must be ({k},) for {k} extra columns; got "
+                         f"{tuple(negative_owner.shape)} and {tuple(side.shape)}")
+    logits = logits.float()
+    rows = torch.arange(n, device=logits.device)
+    pos = logits[rows, rows]
+    terms = []
+    cols = torch.nonzero(side.to(logits.device).bool()).flatten()
+    if len(cols):
+        owner = negative_owner.to(logits.device).long()[cols]
+        keep = torch.ones_like(cols, dtype=torch.bool)
+        if false_negatives is not None:
+            keep = ~false_negatives.to(logits.device).bool()[owner, n + cols]
+        terms.append(F.softplus(logits[owner, n + cols] - pos[owner])[keep])
+    if t2m_negatives is not None:
+        neg = t2m_negatives.float().to(logits.device)
+        finite = torch.isfinite(neg)
+        r, c = torch.nonzero(finite, as_tuple=True)
+        terms.append(F.softplus(neg[r, c] - pos[r]))
+    pairs = torch.cat(terms) if terms else logits.new_zeros(0)
+    if pairs.numel() == 0:
+        return logits.sum() * 0.0
+    return pairs.mean()
 
 
 def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> torch.Tensor:

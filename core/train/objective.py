@@ -54,6 +54,11 @@ class ObjectiveConfig:
         lexical_word_weight: weight of LexCMLP's word term (motion and caption vocabulary
             distributions toward the caption's content words; 0 = off).
         lexical_word_temperature: softmax temperature of the word term.
+        side_pair_weight: weight of LexCMLP's / the dense objective's side pair term
+            (:func:`~motionlex.core.train.losses.side_pair_loss`: each caption against its
+            side-swapped caption, each caption's motion against its mirrored motion, on the
+            dense and, in LexCMLP, the lexical similarity; 0 = side pairs are only extra
+            columns of the InfoNCE).
         near_duplicate_threshold: also mask, as false negatives, captions whose dense
             text-text cosine to a row's caption exceeds this (TMR; None = identical only).
 
@@ -79,6 +84,7 @@ class ObjectiveConfig:
     flops_warmup_steps: int = 2000
     lexical_word_weight: float = 0.0
     lexical_word_temperature: float = 1.0
+    side_pair_weight: float = 0.0
     near_duplicate_threshold: float | None = None
 
     def __post_init__(self) -> None:
@@ -92,7 +98,7 @@ class ObjectiveConfig:
             if not 0.0 < getattr(self, f) <= 1.0:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
         for f in ("mlmhead_flops_weight", "flops_max_weight", "lexical_align_weight",
-                  "lexical_word_weight", "lexmmm_uniformity_weight"):
+                  "lexical_word_weight", "lexmmm_uniformity_weight", "side_pair_weight"):
             if getattr(self, f) < 0:
                 problems.append(f"{f} must be >= 0, got {getattr(self, f)}")
         if self.lexmmm_bottleneck not in LEXMMM_BOTTLENECKS:

@@ -59,6 +59,26 @@ def test_side_negatives_in_both_directions_and_diagnostics(tiny, make_batch) -> 
     torch.testing.assert_close(c["loss"], a["dense"])
 
 
+def test_side_pair_weight_adds_its_term_to_both_objectives(tiny, make_batch) -> None:
+    side = _side_batch(make_batch)
+    cfg = ObjectiveConfig(side_pair_weight=2.0)
+    with torch.no_grad():
+        plain = create_objective("lexcmlp", tiny)(tiny, side, step=0)
+        paired = create_objective("lexcmlp", tiny, cfg)(tiny, side, step=0)
+        dense = create_objective("dense", tiny, cfg)(tiny, side)
+    assert float(paired["dense_side_pair"]) > 0 and float(paired["lexical_side_pair"]) > 0
+    assert "dense_side_pair" not in plain
+    expected = plain["loss"] + 2.0 * (paired["dense_side_pair"]
+                                      + cfg.lexical_loss_weight * paired["lexical_side_pair"])
+    torch.testing.assert_close(paired["loss"], expected)
+    torch.testing.assert_close(dense["loss"],
+                               paired["dense"] + 2.0 * paired["dense_side_pair"])
+    with torch.no_grad():  # a batch without side pairs adds nothing
+        a = create_objective("lexcmlp", tiny, cfg)(tiny, make_batch(), step=0)
+        b = create_objective("lexcmlp", tiny)(tiny, make_batch(), step=0)
+    torch.testing.assert_close(a["loss"], b["loss"])
+
+
 def test_mirrored_logits_and_column_accuracy_hand_values() -> None:
     text = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
     mirrored = torch.tensor([[0.0, 1.0]])

@@ -18,6 +18,7 @@ from motionlex.core.train.losses import (
     masked_patch_loss,
     near_duplicate_mask,
     same_text_mask,
+    side_pair_loss,
     uniformity_loss,
     word_loss,
 )
@@ -249,3 +250,31 @@ def test_uniformity_loss_hand_values() -> None:
     assert -4.0 < float(uniformity_loss(spread)) < float(uniformity_loss(bunched))
     with pytest.raises(ValueError, match="B >= 2"):
         uniformity_loss(torch.ones(1, 3))
+
+
+def test_side_pair_loss_hand_values() -> None:
+    # 2 motions; columns: 2 true captions, a CAR column of row 0, a side column of row 1
+    logits = torch.tensor([[3.0, 0.0, 1.0, -5.0], [0.0, 2.0, 0.0, 2.5]])
+    owner, side = torch.tensor([0, 1]), torch.tensor([False, True])
+    sp = lambda x: math.log1p(math.exp(x))  # noqa: E731 - softplus
+    got = side_pair_loss(logits, owner, side)
+    assert float(got) == pytest.approx(sp(2.5 - 2.0))  # only the side column, not CAR's
+    # caption 0's mirrored motion scores 4 against its motion's 3; caption 1 has none
+    mirrored = torch.tensor([[4.0], [float("-inf")]])
+    got = side_pair_loss(logits, owner, side, mirrored)
+    assert float(got) == pytest.approx((sp(0.5) + sp(1.0)) / 2)
+    # a side column that says the same as its row's caption is no pair
+    mask = torch.zeros(2, 4, dtype=torch.bool)
+    mask[1, 3] = True
+    assert float(side_pair_loss(logits, owner, side, mirrored, mask)) == pytest.approx(sp(1.0))
+    # no side pair: zero that still backpropagates
+    x = logits.clone().requires_grad_(True)
+    zero = side_pair_loss(x, owner, torch.tensor([False, False]))
+    zero.backward()
+    assert float(zero.detach()) == 0.0 and x.grad is not None
+    # gradient raises the true pair and lowers the swapped caption
+    x = logits.clone().requires_grad_(True)
+    side_pair_loss(x, owner, side).backward()
+    assert float(x.grad[1, 1]) < 0 < float(x.grad[1, 3])
+    with pytest.raises(ValueError, match="extra columns"):
+        side_pair_loss(logits, torch.tensor([0]), torch.tensor([True]))
