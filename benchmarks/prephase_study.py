@@ -134,8 +134,8 @@ READING = (
     "53.6 / 45.7, 30 at full rates 32.1 / 28.6: t2m holds up to 5-10 small steps, m2t "
     "falls by more than its spread across the neutral variants (50.0-55.7) at every dose "
     "tried. `configs/full-cpu.yaml` keeps LexMMM, the paper's third phase, at the smallest "
-    "of these doses (5 steps at 0.1); its 3-seed rows at 300 steps are `full-300` in "
-    "docs/ablation.md."
+    "of these doses (5 steps at 0.1); its 3-seed rows at 300 steps are "
+    "`full-300-nosidepair` (`full-300` since the side pair term) in docs/ablation.md."
 )
 """Notes written under the table."""
 

@@ -142,14 +142,17 @@ def test_from_dict_raises_only_value_errors_on_random_values(repo_root) -> None:
 
 def test_full_cpu_recipe_is_the_ladder_full_rung_with_measured_pre_phase_changes(repo_root):
     """configs/full-cpu.yaml (the full method, README) is the ablation ladder's full rung
-    (configs/ablation-6-full.yaml) with only LexMMM's step count and learning-rate scale and
-    the LexCMLP budget changed, so the `full-300` rows of docs/ablation.md measure this recipe."""
+    (configs/ablation-6-full.yaml) with only LexMMM's step count and learning-rate scale, the
+    LexCMLP budget and the side pair weight changed, so the `full-300` rows of
+    docs/ablation.md measure this recipe."""
     full = load_train_config(repo_root / "configs" / "full-cpu.yaml", [])
     rung = load_train_config(repo_root / "configs" / "ablation-6-full.yaml", [
         "phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
         " {name: lexmlm, max_steps: 30, batch_size: 32},"
         " {name: cmmm, max_steps: 30, batch_size: 32},"
         " {name: lexmmm, max_steps: 5, batch_size: 32, lr_scale: 0.1},"
-        " {name: lexcmlp, max_steps: 300, batch_size: 32, val_every: 50}]"])
+        " {name: lexcmlp, max_steps: 300, batch_size: 32, val_every: 50}]",
+        "objective.side_pair_weight=0.5"])
     assert full == rung
+    assert full.objective.side_pair_weight == 0.5
     assert [p.name for p in full.phases] == ["mlmhead", "lexmlm", "cmmm", "lexmmm", "lexcmlp"]
