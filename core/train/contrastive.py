@@ -255,12 +255,6 @@ class LexCMLPObjective(PairObjective):
                                     lambda a, b: lexical_similarity(a, b, similarity), scale)
         lexical = contrastive_loss(scale * lex_sim, false_negatives=f["mask"],
                                    t2m_negatives=extra)
-        if cfg.side_pair_weight > 0:
-            pair = side_pair_loss(scale * lex_sim, f["owner"], f["side"], extra, f["mask"])
-            out["lexical_side_pair"] = pair
-            loss_side = out["dense_side_pair"] + cfg.lexical_loss_weight * pair
-        else:
-            loss_side = None
         if similarity == "cosine":
             wm, wt = F.normalize(m.lexical, dim=-1), F.normalize(t.lexical[:n], dim=-1)
         else:
@@ -268,8 +262,11 @@ class LexCMLPObjective(PairObjective):
         flops = flops_loss(wm) + flops_loss(wt)
         fw = ramped_flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
         loss = out["dense"] + cfg.lexical_loss_weight * lexical.loss + fw * flops
-        if loss_side is not None:
-            loss = loss + cfg.side_pair_weight * loss_side
+        if cfg.side_pair_weight > 0:
+            pair = side_pair_loss(scale * lex_sim, f["owner"], f["side"], extra, f["mask"])
+            out["lexical_side_pair"] = pair
+            loss = loss + cfg.side_pair_weight * (out["dense_side_pair"]
+                                                  + cfg.lexical_loss_weight * pair)
         out.update(lexical=lexical.loss, lexical_m2t=lexical.m2t, lexical_t2m=lexical.t2m,
                    flops=flops, flops_weight=torch.tensor(fw), logit_scale=model.dense_scale(),
                    lexical_logit_scale=scale)

@@ -171,14 +171,13 @@ def side_pair_loss(
     cols = torch.nonzero(side.to(logits.device).bool()).flatten()
     if len(cols):
         owner = negative_owner.to(logits.device).long()[cols]
-        keep = torch.ones_like(cols, dtype=torch.bool)
+        pair = F.softplus(logits[owner, n + cols] - pos[owner])
         if false_negatives is not None:
-            keep = ~false_negatives.to(logits.device).bool()[owner, n + cols]
-        terms.append(F.softplus(logits[owner, n + cols] - pos[owner])[keep])
+            pair = pair[~false_negatives.to(logits.device).bool()[owner, n + cols]]
+        terms.append(pair)
     if t2m_negatives is not None:
         neg = t2m_negatives.float().to(logits.device)
-        finite = torch.isfinite(neg)
-        r, c = torch.nonzero(finite, as_tuple=True)
+        r, c = torch.nonzero(torch.isfinite(neg), as_tuple=True)
         terms.append(F.softplus(neg[r, c] - pos[r]))
     pairs = torch.cat(terms) if terms else logits.new_zeros(0)
     if pairs.numel() == 0:
