@@ -76,6 +76,9 @@ class TrainConfig:
         compose_p: share of each pair batch replaced by composed multi-event pairs.
         text_corpora: caption corpora for LexMLM (folders or annotations.json), besides
             the training captions.
+        data_repeat: dataset folder name (the last part of a ``--data`` path) -> how many
+            times its training pairs enter each epoch (an integer >= 1): oversamples a small
+            folder beside a large one. Patch statistics and validation are not affected.
         precision: Lightning precision; ``auto`` = bf16-mixed on CUDA, 32 on CPU.
         accelerator / devices / strategy: Lightning's (``auto`` picks CUDA when present;
             ``devices`` per node; ``ddp`` or ``auto`` on several devices: DDP, README
@@ -104,6 +107,7 @@ class TrainConfig:
     mirror_p: float = 0.5
     compose_p: float = 0.0
     text_corpora: tuple[str, ...] = ()
+    data_repeat: dict = field(default_factory=dict)
     precision: str = "auto"
     accelerator: str = "auto"
     devices: Any = "auto"
@@ -167,6 +171,12 @@ class TrainConfig:
             phases.append(_phase(i, p))
         d["phases"] = tuple(phases)
         d["text_corpora"] = tuple(d.get("text_corpora", ()))
+        repeat = dict(d.get("data_repeat") or {})
+        bad = {k: v for k, v in repeat.items()
+               if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1}
+        if bad:
+            raise ValueError(f"data_repeat maps dataset folder names to integers >= 1; got {bad}")
+        d["data_repeat"] = repeat
         d["model_overrides"] = overrides
         d["objective"] = ObjectiveConfig.from_dict(objective)
         return cls(**d)

@@ -41,6 +41,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from motionlex.core.atomic import atomic_file
 from motionlex.core.data.datasets import read_caption_corpus
 from motionlex.core.data.pairs import (
     composed_examples,
@@ -110,6 +111,7 @@ class TrainingRun:
 
     Raises:
         ValueError: no training pairs in any folder.
+        FileNotFoundError: a ``text_corpora`` path that does not exist.
     """
 
     def __init__(self, cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Path,
@@ -117,8 +119,15 @@ class TrainingRun:
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.progress = progress
+        missing = [c for c in cfg.text_corpora if not Path(c).exists()]
+        if missing:  # before minutes of loading
+            raise FileNotFoundError(
+                f"text_corpora {missing} of the training config not found from the current "
+                f"folder {Path.cwd()} (relative paths in a config are read from where "
+                f"motionlex runs: the shipped configs from the repository root; or override "
+                f"text_corpora=[PATH])")
         L.seed_everything(cfg.seed, workers=True, verbose=False)
-        self.train_examples = load_pair_examples(data_roots, "train", progress=progress)
+        self.train_examples = self._load_train_examples(data_roots)
         if not self.train_examples:
             raise ValueError(f"no training pairs in {[str(r) for r in data_roots]}")
         self.val_examples = load_pair_examples(data_roots, "val", progress=progress)
@@ -133,7 +142,7 @@ class TrainingRun:
             # a real chronology test: val clips composed in a known order (motion side)
             self.val_examples += composed_examples(self.val_examples, 100, rng, test_set=True)
         self.stats = compute_patch_stats(
-            self.train_examples, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
+            self._unrepeated, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
         )
         if init is not None:
             self.model = MotionTextModel.from_pretrained(init)
@@ -145,8 +154,33 @@ class TrainingRun:
         self.best_metrics: dict[str, float] = {}
         self.data_roots = [str(r) for r in data_roots]
 
+    def _load_train_examples(self, data_roots: Sequence[str | Path]) -> list:
+        """Training pairs of every folder, each repeated ``cfg.data_repeat[name]`` times.
+
+        Raises:
+            ValueError: a ``data_repeat`` key that names none of the folders.
+        """
+        names = [Path(r).name for r in data_roots]
+        unknown = sorted(set(self.cfg.data_repeat) - set(names))
+        if unknown:
+            raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
+                             f"folders {names}")
+        if not self.cfg.data_repeat:
+            self._unrepeated = load_pair_examples(data_roots, "train", progress=self.progress)
+            return list(self._unrepeated)
+        self._unrepeated, examples = [], []
+        for root in data_roots:
+            loaded = load_pair_examples([root], "train", progress=self.progress)
+            k = self.cfg.data_repeat.get(Path(root).name, 1)
+            if k > 1:
+                logger.info("%s: %d training pairs, repeated %d times per epoch", root,
+                            len(loaded), k)
+            self._unrepeated += loaded
+            examples += loaded * k
+        return examples
+
     def _training_captions(self) -> list[str]:
-        caps = [e.caption for e in self.train_examples]
+        caps = [e.caption for e in self._unrepeated]
         for c in self.cfg.text_corpora:
             caps += read_caption_corpus(c, "train")
         return caps
@@ -225,9 +259,12 @@ class TrainingRun:
                 decoders, optimiser and loop state; read with ``weights_only=True``) and skip
                 phases already finished (marked by ``OUT/phases/<phase>/``).
         """
+        if not resume and (self.out_dir / "model" / "config.json").is_file():
+            logger.warning("%s already holds a trained model: this run replaces it (--resume "
+                           "continues that run instead)", self.out_dir / "model")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         ckpt_dir = self.out_dir / "checkpoints"
-        last_phase = None
+        last_phase, ran_any = None, False
         for i, phase in enumerate(self.cfg.phases):
             tag = f"{i}-{phase.name}"
             done_dir = self.out_dir / "phases" / tag
@@ -238,6 +275,7 @@ class TrainingRun:
                 continue
             steps = phase.max_steps if max_steps is None else min(phase.max_steps, max_steps)
             phase = replace(phase, max_steps=steps, val_every=min(phase.val_every, steps))
+            ran_any = True
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False)]
@@ -269,10 +307,16 @@ class TrainingRun:
         final = self.out_dir / "model"
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final
-        if not (final / "config.json").is_file() and last_phase is not None:
-            self.export(self.model, final, {}, last_phase.name, 0)
-        with open(self.out_dir / "val_metrics.json", "w") as f:
-            json.dump(self.best_metrics, f, indent=1)
+        exported = np.isfinite(self.best_score)  # validation exported a model in this run
+        finished_before = resume and (final / "config.json").is_file() and not ran_any
+        if not exported and not finished_before and last_phase is not None:
+            # no validation split: the last model, replacing any earlier run's export
+            logger.info("no validation: exporting the last model (%s, %d steps) to %s",
+                        last_phase.name, last_phase.max_steps, final)
+            self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
+        if exported or not (self.out_dir / "val_metrics.json").is_file():
+            with atomic_file(self.out_dir / "val_metrics.json") as tmp:
+                tmp.write_text(json.dumps(self.best_metrics, indent=1))
         return final
 
 

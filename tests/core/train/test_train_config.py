@@ -72,6 +72,9 @@ def test_loss_settings_leave_the_model_overrides(repo_root, caplog):
     ("phases: [{name: cmmm, max_steps: many}]\n", "phases[0]: wrong value types"),
     ("phases: [lexmlm, {name: cmmm, batch_size: 0}]\n", "phases[1]: batch_size must be >= 1"),
     ("- a\n- b\n", "a training config must be a YAML mapping"),
+    ("data_repeat: {demo: 0}\n", "data_repeat maps dataset folder names to integers >= 1"),
+    ("data_repeat: {demo: 1.5}\n", "data_repeat maps dataset folder names to integers >= 1"),
+    ("data_repeat: [demo]\n", "data_repeat must be mapping, got list"),
 ])
 def test_malformed_yaml_configs_are_value_errors_naming_the_file(
         tmp_path, yaml_text: str, expected: str) -> None:

@@ -119,6 +119,50 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
 
 
+def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, repo_root,
+                                                                 tmp_path):
+    """``data_repeat`` repeats one folder's training pairs per epoch; the patch statistics,
+    the caption vocabulary and validation stay those of the unrepeated data."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    plain = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False)
+    cfg3 = load_train_config(repo_root / "configs" / "tiny.yaml",
+                             ["compose_p=0", "data_repeat={bandai_small: 3}"])
+    tripled = TrainingRun(cfg3, [small_data], tmp_path / "b", progress=False)
+    assert len(tripled.train_examples) == 3 * len(plain.train_examples)
+    assert len(tripled.val_examples) == len(plain.val_examples)
+    np.testing.assert_allclose(tripled.stats.mean, plain.stats.mean)
+    assert sorted(tripled._training_captions()) == sorted(plain._training_captions())
+    # repeated pairs never meet in one batch (same motion id)
+    for b in unique_batches(tripled.train_examples, 16, np.random.default_rng(0)):
+        assert len({tripled.train_examples[i].motion_id for i in b}) == len(b)
+    wrong = load_train_config(repo_root / "configs" / "tiny.yaml", ["data_repeat={bandai: 2}"])
+    with pytest.raises(ValueError, match=r"data_repeat names \['bandai'\].*bandai_small"):
+        TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
+
+
+def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, make_subset,
+                                                                  repo_root, tmp_path, caplog):
+    """Without a validation split the last model is exported, also over an earlier run's
+    model in the same OUT (it used to stay, while the CLI said "model written")."""
+    src = shared_data / "bandai"
+    ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()]
+    first = make_subset(src, tmp_path / "first", ids[:12], {"train": ids[:12]})
+    second = make_subset(src, tmp_path / "second", ids[100:112], {"train": ids[100:112]})
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexmmm", "max_steps": 1, "batch_size": 8}]})
+    out = tmp_path / "out"
+    TrainingRun(cfg, [first], out, progress=False).fit()
+    recorded = json.loads((out / "model" / "train_config.json").read_text())["data"]
+    assert recorded == [str(first)]
+    with caplog.at_level("WARNING"):
+        TrainingRun(cfg, [second], out, progress=False).fit()
+    assert "already holds a trained model" in caplog.text
+    recorded = json.loads((out / "model" / "train_config.json").read_text())["data"]
+    assert recorded == [str(second)]
+    assert json.loads((out / "model" / "val_metrics.json").read_text())["step"] == 1
+
+
 @pytest.mark.slow
 def test_dense_baseline_phase_trains_and_exports(small_data, repo_root, tmp_path):
     """The MotionPatch baseline (phase ``dense``) runs through Lightning and exports a model
