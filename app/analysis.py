@@ -225,8 +225,12 @@ class Analysis(QObject):
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
         else:
             gen = self._generated.get(result.row)
-            note = f"  ({GENERATED_MARK}{gen}, generated)" if gen and not result.caption else ""
-            self.chronology.set_heading(f"Caption of motion {ident}{note}")
+            if gen and not result.caption:
+                self.chronology.set_heading(
+                    f"Motion {ident} has no caption; its nearest bank caption (generated): "
+                    f"{GENERATED_MARK}{gen.rstrip(' .')}")
+            else:
+                self.chronology.set_heading(f"Caption of motion {ident}")
             panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders)
         self.win.ordersShown.emit(result)

@@ -46,7 +46,9 @@ MAX_ORDERS = 24
 DEBOUNCE_MS = 300
 """Quiet time after the last keystroke before ``captionEdited`` fires, milliseconds."""
 
-COLUMNS: tuple[str, ...] = ("", "event order", "similarity")
+COLUMNS: tuple[str, ...] = ("", "event order", "dense cosine")
+"""The similarity column is the dense cosine of each order's caption with the motion (CAR's
+score); the results list ranks by its own mode (fused by default), hence other numbers."""
 
 _TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
 
@@ -163,6 +165,9 @@ class CarPanel(QWidget):
 
         self._table = QTableWidget(0, len(COLUMNS), self)
         self._table.setHorizontalHeaderLabels(list(COLUMNS))
+        self._table.horizontalHeaderItem(2).setToolTip(
+            "dense cosine of each order's caption with the motion (what CAR compares); the "
+            "results list shows its own score (fused by default)")
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

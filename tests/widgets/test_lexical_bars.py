@@ -186,11 +186,11 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
     assert w.tooltip_at(w.word_rect("query", "counterclockwise").center()).startswith(
         "counterclockwise: 0.0786")
     assert w.tooltip_at(QPoint(20, 5)) == query_title
-    # wide enough: whole words and whole weights ("0.0786" was cut to "0.078")
+    # wide enough: whole words and whole weights, three decimals each
     w.resize(760, 200)
     for side, words in (("query", LONG_QUERY), ("result", LONG_RESULT)):
         for word, weight in words:
             assert w.painted_label(side, word) == word
-            assert w.painted_value(side, word) == f"{weight:.3g}"
+            assert w.painted_value(side, word) == f"{weight:.3f}"
     word_w, value_w, _ = w._columns((w.width() - 3 * 8) // 2)
-    assert value_w >= fm.horizontalAdvance("0.0786") + 4
+    assert value_w >= fm.horizontalAdvance("0.079") + 4
