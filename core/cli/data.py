@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from motionlex.core.cli.types import non_negative_int, positive_float, positive_int
+
 
 def cmd_patches(args: argparse.Namespace) -> int:
     from motionlex.core.motion.files import load_motion_file
@@ -77,9 +79,12 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("file", help="a new_joints/*.npy file (HumanML3D/KIT-ML) or a .bvh file")
     s.add_argument("--out", required=True, help="output PNG")
     s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
-    s.add_argument("--fps", type=float, default=None, help="override the file's frame rate")
-    s.add_argument("--skip-frames", type=int, default=0, help="drop leading frames (BVH T-pose)")
-    s.add_argument("--max-frames", type=int, default=None, help="frames to render (default 224)")
+    s.add_argument("--fps", type=positive_float, default=None,
+                   help="override the file's frame rate")
+    s.add_argument("--skip-frames", type=non_negative_int, default=0,
+                   help="drop leading frames (BVH files only: a T-pose)")
+    s.add_argument("--max-frames", type=positive_int, default=None,
+                   help="frames to render (default 224)")
     s.add_argument("--title", default="", help="figure title")
     s.set_defaults(func=cmd_patches)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+from motionlex.core.cli.types import non_negative_int, positive_int
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -47,8 +50,6 @@ def cmd_index(args: argparse.Namespace) -> int:
 def _search_checkpoint(args: argparse.Namespace, recorded: str | None) -> str:
     """The model a search uses: ``--checkpoint``, else the one the index records, else (none
     recorded, or recorded but gone) the shipped model, with a note on stderr."""
-    import sys
-
     from motionlex.resources import default_model_dir
 
     if args.checkpoint:
@@ -96,6 +97,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
     else:
         query = searcher.embed_text(args.query)
+    if args.fusion_weight is not None and args.mode != "fused":
+        print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
+              file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words)
     for rank, hit in enumerate(hits, 1):
@@ -122,8 +126,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--split", default="all", help="split of each folder (default all)")
     s.add_argument("--stats", default=None, help="patch statistics JSON (default: the "
                    "checkpoint's patch_stats.json)")
-    s.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
-    s.add_argument("--lexical-top-k", type=int, default=128,
+    s.add_argument("--batch-size", type=positive_int, default=32, help="windows per forward pass")
+    s.add_argument("--lexical-top-k", type=non_negative_int, default=128,
                    help="words kept per motion (0 = all non-zero words); this and the next "
                    "two options apply to a new index, an existing one keeps its own")
     s.add_argument("--long-clips", choices=("windows", "first"), default="windows",
@@ -143,12 +147,16 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="model directory (default: the one recorded in the index, else the "
                    "shipped model)")
     s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
-    s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused")
+    s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused",
+                   help="score of each hit (the second column): dense = cosine of the "
+                   "embeddings; lexical = dot product of word weights; fused (default) = w x "
+                   "dense + (1 - w) x lexical / the query's best lexical score over the "
+                   "gallery, so a fused score can exceed both parts")
     s.add_argument("--fusion-weight", type=float, default=None,
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
     s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
     s.add_argument("--item", default=None, help="query by a gallery item id")
-    s.add_argument("--words", type=int, default=5, help="evidence words per hit")
+    s.add_argument("--words", type=non_negative_int, default=5, help="evidence words per hit")
     s.add_argument("--query-words", type=int, default=64,
                    help="heaviest query words used (0 = all non-zero words)")
     s.add_argument("--json", action="store_true", help="one JSON object per hit")

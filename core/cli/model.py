@@ -7,21 +7,39 @@ import json
 import logging
 from pathlib import Path
 
+from motionlex.core.cli.types import positive_int
 
-def _positive_int(text: str) -> int:
-    """argparse type: an int >= 1 (``--max-steps 0`` would export an untrained model)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+
+class _DropTips(logging.Filter):
+    """Drops Lightning's advertising tips (e.g. "try installing litlogger")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tip:" not in record.getMessage()
+
+
+def _quiet_lightning(quiet: bool) -> None:
+    """Lightning's log lines once each (its own handler only, not also through the root
+    handler), without its tips, and only warnings with ``--quiet``."""
+    import warnings
+
+    import lightning.pytorch  # noqa: F401  (installs Lightning's handler)
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        log = logging.getLogger(name)
+        if log.handlers:  # Lightning prints through its own handler: not again through root
+            log.propagate = False
+            for handler in log.handlers:
+                handler.addFilter(_DropTips())
+        if quiet:
+            log.setLevel(logging.WARNING)
+    # lightning's own use of a torch API torch has deprecated: nothing a user can act on
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from motionlex.core.train.training import train
 
-    if args.quiet:
-        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    _quiet_lightning(args.quiet)
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)
@@ -42,6 +60,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a file; evaluate writes a folder (metrics.json, "
+                         f"metrics.md, figures)")
     cfg = EvalConfig(
         split=args.split, fusion_weight=args.fusion_weight,
         sentence_model=None if str(args.sentence_model).lower() == "none"
@@ -105,7 +126,7 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several); train/val splits are read")
     s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--max-steps", type=_positive_int, default=None,
+    s.add_argument("--max-steps", type=positive_int, default=None,
                    help="cap on each phase's steps (>= 1)")
     s.add_argument("--init", default=None, help="start from this model directory")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
@@ -141,7 +162,7 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
                    help="zero-shot action classification (default: when labels exist)")
     s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
-    s.add_argument("--batch-size", type=int, default=64, help="items per forward pass")
+    s.add_argument("--batch-size", type=positive_int, default=64, help="items per forward pass")
     s.add_argument("--seed", type=int, default=0, help="seed of batches, shuffles, composition")
     s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
     s.add_argument("--bvh-pairs", default=None, metavar="DIR",

@@ -92,5 +92,9 @@ def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
     if not isinstance(e, (OSError, ValueError, KeyError, ImportError)) or (
             isinstance(e, ImportError) and (e.name or "").startswith("motionlex")):
         return None  # a bug (our own module failing to import is one too)
-    text = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+    if isinstance(e, KeyError):  # a sentence raised as KeyError reads as itself
+        arg = e.args[0] if e.args else ""
+        text = arg if isinstance(arg, str) and " " in arg.strip() else f"missing key {e}"
+    else:
+        text = str(e)
     return " ".join(text.split()) or type(e).__name__

@@ -65,8 +65,8 @@ class MissingIdsError(DatasetError):
         shown = ", ".join(self.missing[:20]) + (" ..." if len(self.missing) > 20 else "")
         super().__init__(
             f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; remove "
-            "them from the split file, or skip them with skip_missing=True ('motionlex scan "
-            "DIR --skip-missing' lists them all)"
+            "them from the split file ('motionlex scan DIR --skip-missing' lists them all; "
+            "from Python, MotionDataset(..., skip_missing=True) skips them)"
         )
 
 
@@ -202,6 +202,12 @@ class ScanReport:
         return "\n".join(lines)
 
 
+def bvh_files(root: str | Path) -> list[Path]:
+    """The BVH files directly in ``root`` (``.bvh`` in any letter case: ``KICK.BVH`` too),
+    sorted by name; subfolders are not read."""
+    return sorted(p for p in Path(root).iterdir() if p.suffix.lower() == ".bvh" and p.is_file())
+
+
 def detect_layout(root: str | Path) -> str:
     """``"joints"`` (HumanML3D/KIT-ML ``new_joints/``) or ``"bvh"`` (a folder of BVH files).
 
@@ -211,10 +217,12 @@ def detect_layout(root: str | Path) -> str:
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"dataset folder not found: {root}")
+        raise FileNotFoundError(
+            f"{root} is a file, not a dataset folder (give the folder that holds it)"
+            if root.exists() else f"dataset folder not found: {root}")
     if (root / "new_joints").is_dir():
         return "joints"
-    if any(root.glob("*.bvh")):
+    if bvh_files(root):
         return "bvh"
     raise DatasetError(
         f"{root}: not a motion dataset (expected a new_joints/ folder in the HumanML3D/KIT-ML "
@@ -289,7 +297,7 @@ class MotionDataset:
     def _motion_files(self) -> dict[str, Path]:
         if self.layout == "joints":
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
-        return {p.stem: p for p in sorted(self.root.glob("*.bvh"))}
+        return {p.stem: p for p in bvh_files(self.root)}
 
     def _split_ids(self, files: dict[str, Path]) -> tuple[list[str], Path | None]:
         split_file = self.root / f"{self.split}.txt"
@@ -300,7 +308,7 @@ class MotionDataset:
         have = sorted(p.stem for p in self.root.glob("*.txt"))
         raise FileNotFoundError(
             f"split file not found: {split_file} (splits here: {have or 'none'}; "
-            "use split='all' for every motion)"
+            "the split 'all', e.g. --split all, takes every motion)"
         )
 
     def _captions_for(self, mid: str, path: Path) -> tuple[Caption, ...]:

@@ -62,6 +62,41 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The torch device a user asked for (``--device``), checked before any model moves.
+
+    Args:
+        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, a ``torch.device``, or None for
+            :func:`default_device`.
+
+    Returns:
+        The device.
+
+    Raises:
+        ValueError: a name torch does not know, CUDA or MPS on a machine or torch build
+            without it, or a CUDA index beyond the visible devices.
+    """
+    if device is None:
+        return default_device()
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"unknown torch device {str(device)!r}: use cpu, cuda, cuda:N or "
+                         f"mps") from e
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(device)!r}: CUDA is not available here (torch "
+                             f"{torch.__version__}); use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA "
+                             f"device(s) visible")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {str(device)!r}: MPS is not available here; use --device cpu")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {str(device)!r}: motionlex runs on cpu, cuda or mps")
+    return dev
+
+
 _M = TypeVar("_M", bound="PretrainedMixin")
 
 
@@ -307,7 +342,7 @@ class PretrainedMixin:
             )
         model = cls(config, motion=motion, text=text)  # type: ignore[call-arg]
         model.load_weights(root, text_source=text_source, verify=False)
-        model.to(torch.device(device) if device is not None else default_device())
+        model.to(resolve_device(device))
         return model.eval()
 
 

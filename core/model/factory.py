@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from motionlex.core.atomic import recover_directory
-from motionlex.core.model.checkpoint import default_device
+from motionlex.core.model.checkpoint import resolve_device
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.folder import STATS_FILE, check_model_folder
 from motionlex.core.model.model import MotionTextModel
@@ -133,7 +133,7 @@ def create_model(
     model = MotionTextModel(model_config(name, **overrides))
     if checkpoint_path is not None:
         model.load_weights(checkpoint_path)
-    return model.to(torch.device(device) if device is not None else default_device())
+    return model.to(resolve_device(device))
 
 
 def load_checkpoint(

@@ -47,8 +47,8 @@ from motionlex.core.model.checkpoint import (
     TEXT_CONFIG_FILE,
     TOKENIZER_DIR,
     WEIGHTS_FILE,
-    default_device,
     read_config,
+    resolve_device,
 )
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
@@ -312,7 +312,7 @@ def load_text_only(checkpoint: str | os.PathLike,
     if set(tensors) != set(order):
         raise TextOnlyUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")
     tokenizer, special = _tokenizer(root, config.max_text_length)
-    dev = torch.device(device) if device is not None else default_device()
+    dev = resolve_device(device)
     return TextOnlyModel(config, bert_config, tokenizer, special,
                          {k: tensors[k] for k in order}, dev, files)
 

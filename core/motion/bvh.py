@@ -29,7 +29,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionlex.core.motion import chains as bodyparts
-from motionlex.core.motion.motion import Motion, MotionFileError, make_motion
+from motionlex.core.motion.motion import Motion, MotionFileError, make_motion, warn_unless_y_up
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -156,8 +156,12 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
                     f"{where}: CHANNELS declares {count:g} channels but lists {len(tok) - 2}")
             chans = tuple(lookup[c.lower()] for c in tok[2:])
             for kind in ("position", "rotation"):
-                if sum(c.endswith(kind) for c in chans) > 3:
+                axes = [c[0] for c in chans if c.endswith(kind)]
+                if len(axes) > 3:
                     raise MotionFileError(f"{where}: more than 3 {kind} channels {chans}")
+                if len(set(axes)) != len(axes):
+                    raise MotionFileError(f"{where}: {kind} channels repeat an axis "
+                                          f"({' '.join(tok[2:])}); each axis may appear once")
             tree["channels"][stack[-1]] = chans
         elif key != "{":
             raise MotionFileError(f"{where}: unexpected {tok[0]!r} in the hierarchy")
@@ -228,6 +232,12 @@ def read_bvh(path: str | Path) -> BvhFile:
         for i, tok in data:
             _numbers(tok, n_chan, f"{src}, line {i + 1}")
         raise
+    motion = motion.reshape(int(n_frames), n_chan)
+    bad = ~np.isfinite(motion).all(axis=1)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise MotionFileError(f"{src}, line {data[first][0] + 1}: NaN or inf in the frame data "
+                              f"({int(bad.sum())} frame(s), first frame {first})")
     return BvhFile(
         path=src,
         joint_names=tuple(tree["names"]),
@@ -236,7 +246,7 @@ def read_bvh(path: str | Path) -> BvhFile:
         channels=tuple(tree["channels"]),
         end_sites=tuple(tree["end_sites"]),
         frame_time=float(frame_time),
-        motion=motion.reshape(int(n_frames), n_chan),
+        motion=motion,
     )
 
 
@@ -401,6 +411,9 @@ def load_bvh(
     """
     bvh = read_bvh(path)
     src, stem = bvh.path, Path(bvh.path).stem
+    if bvh.num_frames < 2:
+        raise MotionFileError(f"{src}: {bvh.num_frames} frame: a motion needs at least 2 "
+                              f"frames")
     rate = header_fps(bvh.frame_time) if fps is None else fps
     check_timing(rate, bvh.num_frames, src,
                  f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")
@@ -441,10 +454,7 @@ def load_bvh(
                         mirror_pairs=bodyparts.mirror_pairs_from_names(names), knots=knots,
                         origins=origins)
     joints = positions[skip:] * scale
-    spine = np.median(joints[:, chains[0][-1]] - joints[:, chains[0][0]], axis=0)
-    if np.argmax(np.abs(spine)) != 1 or spine[1] <= 0:
-        logger.warning("%s: pelvis->head is %s m, not along +Y; motionlex expects Y up",
-                       src, np.round(spine, 2))
+    warn_unless_y_up(joints, skeleton, src)
     logger.debug("%s: %d joints, %d frames (%d skipped), %g fps", src,
                  len(bvh.joint_names), len(joints), skip, rate)
     return make_motion(joints, rate, skeleton, src, name or stem)

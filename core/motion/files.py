@@ -28,6 +28,7 @@ from motionlex.core.motion.motion import (
     load_joints_npy,
     read_npy,
     to_canonical,
+    warn_unless_y_up,
 )
 from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
 
@@ -40,6 +41,14 @@ units are detected must be metres or millimetres of a body in this range."""
 
 SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
+
+
+def _not_a_file(path: Path) -> str:
+    """The message for a motion path that is not a file (missing, or a folder)."""
+    if path.is_dir():
+        return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
+                f"is a gallery: 'motionlex index --data {path}'")
+    return f"motion file not found: {path}"
 
 
 def read_joints_file(
@@ -72,7 +81,7 @@ def read_joints_file(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"motion file not found: {path}")
+        raise FileNotFoundError(_not_a_file(path))
     arr = read_npy(path, mmap=True)
     if arr.ndim != 3:
         raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
@@ -85,7 +94,9 @@ def read_joints_file(
     check_timing(fps, arr.shape[0], str(path), note)
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
-    return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+    motion = load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+    warn_unless_y_up(motion.joints, skeleton, str(path))
+    return motion
 
 
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:
@@ -117,8 +128,8 @@ def detect_unit_scale(joints: np.ndarray, source: str) -> float:
             return scale
     raise MotionFileError(
         f"{source}: the body spans {extent:.4g} file units, neither metres nor millimetres "
-        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? convert it "
-        "to metres or pass scale=0.01")
+        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? convert the "
+        "file to metres (x 0.01; from Python, read_joints_file(..., scale=0.01))")
 
 
 def load_motion_file(
@@ -147,16 +158,20 @@ def load_motion_file(
 
     Raises:
         FileNotFoundError: no such file.
-        MotionFileError / ValueError: unreadable or invalid motion, or another extension.
+        MotionFileError / ValueError: unreadable or invalid motion, another extension, or
+            ``skip_frames`` for a ``.npy`` file.
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"motion file not found: {p}")
+        raise FileNotFoundError(_not_a_file(p))
     suffix = p.suffix.lower()
     if suffix == ".bvh":
         motion = load_bvh(p, fps=fps, skip_frames=skip_frames, name=name)
     elif suffix != ".npy":
         raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")
+    elif skip_frames not in (0, "auto"):
+        raise ValueError(f"{p}: skipping leading frames applies to BVH files only (a T-pose "
+                         f"frame); a .npy joint file starts with its motion")
     elif p.parent.name == "new_joints":
         motion = read_joints_file(p, fps=fps, name=name)
     else:

@@ -198,7 +198,8 @@ def load_joints_npy(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"motion file not found: {path}")
+        raise FileNotFoundError(f"{path} is a folder, not a motion file" if path.is_dir()
+                                else f"motion file not found: {path}")
     arr = read_npy(path)
     if arr.dtype.kind not in "fiu":
         raise MotionFileError(f"{path}: joint data is not numeric (dtype {arr.dtype})")
@@ -264,6 +265,28 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return forward / np.linalg.norm(forward)
 
 
+def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> bool:
+    """Log a warning when a file's body is not upright along +Y (motionlex's up axis, as
+    HumanML3D's and BVH's): a Z-up export or a lying figure gives wrong patches and results.
+
+    Args:
+        joints: ``(T, J, 3)`` positions as read (any unit).
+        skeleton: their skeleton (the torso chain runs pelvis -> head).
+        source: the file, for the message.
+
+    Returns:
+        True when the median pelvis->head vector points along +Y.
+    """
+    torso = skeleton.chains[0]
+    spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
+    upright = bool(np.argmax(np.abs(spine)) == 1 and spine[1] > 0)
+    if not upright:
+        logger.warning("%s: pelvis->head is %s, not along +Y; motionlex expects Y up "
+                       "(a Z-up export must be rotated first)", source,
+                       np.round(spine, 2).tolist())
+    return upright
+
+
 def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     """Bring a motion to the canonical form of ../shared/DESIGN.md.
 
@@ -290,7 +313,10 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     root0 = j[0, m.skeleton.chains[0][0]].copy()  # the pelvis (torso chain start)
     j[..., 0] -= root0[0]
     j[..., 2] -= root0[2]
-    fwd = facing_direction(j[0], m.skeleton)
+    try:
+        fwd = facing_direction(j[0], m.skeleton)
+    except ValueError as e:
+        raise ValueError(f"{m.source}: {e}" if m.source else str(e)) from e
     angle = np.arctan2(fwd[0], fwd[2])  # rotate by -angle about Y to face +Z
     c, s = np.cos(-angle), np.sin(-angle)
     rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])

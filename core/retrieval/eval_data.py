@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
+from motionlex.core.data.datasets import (
+    MotionDataset,
+    bvh_files,
+    detect_layout,
+    read_captions,
+    read_split,
+)
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
@@ -84,7 +90,7 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
 def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:
     index_path = root / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
-    files = sorted(root.glob("*.bvh"))
+    files = bvh_files(root)
     notes, used = [], split
     if (root / f"{split}.txt").is_file():
         keep = set(read_split(root / f"{split}.txt"))

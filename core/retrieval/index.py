@@ -246,7 +246,9 @@ class GalleryIndex:
         root = Path(path)
         recover_directory(root)  # a swap interrupted by a killed build
         if not root.is_dir():
-            raise FileNotFoundError(f"gallery index not found: {root}")
+            raise FileNotFoundError(
+                f"{root} is a file, not a gallery index (an index is a folder built by "
+                f"'motionlex index')" if root.exists() else f"gallery index not found: {root}")
         manifest = _read_manifest(root, verify)
         index = cls(root, manifest, verify=verify)
         if model is not None:

@@ -53,6 +53,7 @@ from motionlex.core.retrieval.sparse import (
     sparse_query,
     word_evidence,
 )
+from motionlex.core.text.spelling import require_words
 
 logger = logging.getLogger(__name__)
 
@@ -205,14 +206,13 @@ class Searcher:
         """Embed a text query.
 
         Raises:
-            ValueError: empty text or no model.
+            ValueError: empty text, a text without words, or no model.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"query text must be a non-empty string, got {text!r}")
+        text = require_words(text)
         model = self._need_model("a text query")
-        dense, lexical = encode_texts(model, [text.strip()])
+        dense, lexical = encode_texts(model, [text])
         ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
-        return QueryEmbedding(dense[0], ids, w, "text", text.strip())
+        return QueryEmbedding(dense[0], ids, w, "text", text)
 
     def embed_motion(self, joints: np.ndarray, skeleton: Skeleton,
                      fps: float = 20.0) -> QueryEmbedding:

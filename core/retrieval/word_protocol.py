@@ -27,6 +27,7 @@ from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.metrics import word_precision_at_k, word_recall_at_k
+from motionlex.core.text.spelling import require_words
 from motionlex.core.text.words import content_lemmas, lemma_hits
 
 
@@ -132,10 +133,11 @@ def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
         ``(word, weight)`` pairs, heaviest first; zero weights are left out.
 
     Raises:
-        ValueError: neither or both of ``text`` and ``motion``, or ``k < 1``.
+        ValueError: neither or both of ``text`` and ``motion``, ``k < 1``, or a text
+            without words.
     """
     if (text is None) == (motion is None):
         raise ValueError("give exactly one of text and motion")
-    emb = (encode_texts(model, [text]) if text is not None
+    emb = (encode_texts(model, [require_words(text)]) if text is not None
            else encode_motions(model, [motion], stats))
     return top_words(emb.lexical[0], model.vocabulary, k)[0]

@@ -41,6 +41,23 @@ MIN_RATIO = 0.6
 """Least ``difflib`` similarity ratio of a suggestion to the typed word."""
 
 
+def require_words(text: object) -> str:
+    """A query text, stripped, that holds at least one word (:data:`WORD_PATTERN`).
+
+    A query of punctuation or emoji alone would still be embedded (as special tokens) and
+    rank the gallery with confident-looking but meaningless scores.
+
+    Raises:
+        ValueError: not a string, empty, or no word in it.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"query text must be a non-empty string, got {text!r}")
+    if not WORD_PATTERN.search(text):
+        raise ValueError(f"query text {text.strip()[:40]!r} has no words: describe a motion "
+                         f"in English, e.g. 'a person walks forward'")
+    return text.strip()
+
+
 @dataclass(frozen=True)
 class Correction:
     """One query word the model does not know.

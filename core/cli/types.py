@@ -1,0 +1,53 @@
+"""argparse value types shared by the subcommands: a bad number is refused while parsing,
+naming the option, before any model loads (no torch import here)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def positive_int(text: str) -> int:
+    """An int >= 1 (a batch size, a frame count, ``--max-steps``).
+
+    Raises:
+        argparse.ArgumentTypeError: not an int, or < 1.
+    """
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An int >= 0 (0 meaning none or all, as the option's help says).
+
+    Raises:
+        argparse.ArgumentTypeError: not an int, or < 0.
+    """
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite float > 0 (a frame rate).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, not finite, or <= 0.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None

@@ -1,0 +1,141 @@
+"""Bad input found by a probe of every command: each reaches the user as one line that names
+the file or option and the problem (exit 2), or as a warning, never a traceback or a silent
+wrong result."""
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from motionlex.core.cli import main
+
+BVH = "raw_bvh/bandai_1_dash_normal_001.bvh"
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def _bvh_variant(shared_data, tmp_path, name, edit) -> str:
+    """A copy of a real Bandai BVH file with ``edit(header_lines, frame_lines)`` applied."""
+    lines = (shared_data / BVH).read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("Frames:"))
+    header, frames = lines[:at], lines[at + 2:]
+    header, frames = edit(list(header), list(frames[:10]))
+    out = tmp_path / f"{name}.bvh"
+    out.write_text("\n".join([*header, f"Frames: {len(frames)}", lines[at + 1], *frames]) + "\n")
+    return str(out)
+
+
+def _nan_in_frame_5(header, frames):
+    row = frames[5].split()
+    row[7] = "nan"
+    frames[5] = " ".join(row)
+    return header, frames
+
+
+def _repeat_an_axis(header, frames):
+    k = next(i for i, ln in enumerate(header) if "CHANNELS" in ln and i > 5)
+    header[k] = header[k].replace("Zrotation Xrotation", "Zrotation Zrotation")
+    return header, frames
+
+
+@pytest.mark.parametrize("name,edit,expected", [
+    ("nan", _nan_in_frame_5, "NaN or inf in the frame data"),
+    ("dup_axis", _repeat_an_axis, "rotation channels repeat an axis"),
+    ("one_frame", lambda h, f: (h, f[:1]), "a motion needs at least 2 frames"),
+])
+def test_broken_bvh_files_are_named_with_the_problem(shared_data, tmp_path, capsys, name, edit,
+                                                     expected):
+    path = _bvh_variant(shared_data, tmp_path, name, edit)
+    assert main(["patches", path, "--out", str(tmp_path / "x.png")]) == 2
+    err = _one_error_line(capsys)
+    assert path in err and expected in err
+    if name == "nan":
+        assert ", line " in err  # the line of the bad frame
+
+
+def test_z_up_joints_are_flagged(shared_data, tmp_path, caplog):
+    from motionlex.core.motion.files import load_motion_file
+
+    joints = np.load(shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy")
+    zup = tmp_path / "zup.npy"
+    np.save(zup, joints[..., [0, 2, 1]])  # Y and Z swapped: a Z-up export
+    with caplog.at_level(logging.WARNING):
+        load_motion_file(zup)
+    assert "zup.npy" in caplog.text and "not along +Y" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        load_motion_file(shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy")
+    assert "not along +Y" not in caplog.text
+
+
+def test_upper_case_bvh_files_make_a_gallery(shared_data, tmp_path, capsys):
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    shutil.copy(shared_data / BVH, folder / "DASH.BVH")
+    shutil.copy(shared_data / "raw_bvh/bandai_1_bow_normal_001.bvh", folder / "bow.Bvh")
+    assert main(["scan", str(folder), "-q"]) == 0
+    assert "2 motion(s) usable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["patches", "F", "--out", "x.png", "--max-frames", "-5"], "--max-frames: must be >= 1"),
+    (["patches", "F", "--out", "x.png", "--fps", "0"], "--fps: must be a finite number > 0"),
+    (["index", "--data", "d", "--out", "o", "--batch-size", "0"], "--batch-size: must be >= 1"),
+    (["search", "walk", "--index", "i", "--words", "-1"], "--words: must be >= 0"),
+])
+def test_bad_numbers_are_refused_while_parsing(capsys, argv, expected):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_skip_frames_on_a_joint_file_is_refused(shared_data, tmp_path, capsys):
+    npy = str(shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy")
+    assert main(["patches", npy, "--out", str(tmp_path / "x.png"), "--skip-frames", "5"]) == 2
+    assert "applies to BVH files only" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("device,expected", [
+    ("banana", "unknown torch device 'banana'"),
+    ("cuda:99", "device 'cuda:99'"),
+])
+def test_a_bad_device_is_one_line(capsys, device, expected):
+    assert main(["words", "a person walks", "--device", device]) == 2
+    assert expected in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", "non-empty string"),
+    ("?!...,;", "has no words"),
+])
+def test_words_refuses_a_text_without_words(capsys, text, expected):
+    assert main(["words", text]) == 2
+    assert expected in _one_error_line(capsys)
+
+
+def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
+    afile = tmp_path / "stats.json"
+    afile.write_text("{}")
+    assert main(["describe", str(shared_data / "bandai")]) == 2
+    assert "is a folder, not a motion file" in _one_error_line(capsys)
+    assert main(["search", "walk", "--index", str(afile)]) == 2
+    assert "is a file, not a gallery index" in _one_error_line(capsys)
+    one = shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy"
+    assert main(["index", "--data", str(one), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    assert "is a file, not a dataset folder" in _one_error_line(capsys)
+    assert main(["evaluate", "--data", str(shared_data / "bandai"), "--out", str(afile)]) == 2
+    assert "evaluate writes a folder" in _one_error_line(capsys)
+
+
+def test_a_missing_text_corpus_is_named_before_loading(repo_root, tmp_path, capsys,
+                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the shipped configs name ../shared/data/kitml_text
+    assert main(["train", "--config", str(repo_root / "configs" / "cpu-small.yaml"),
+                 "--data", "anything", "--out", str(tmp_path / "run")]) == 2
+    err = _one_error_line(capsys)
+    assert "text_corpora" in err and "kitml_text" in err and str(tmp_path) in err
