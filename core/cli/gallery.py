@@ -37,11 +37,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     idx = rep.index
-    rate = rep.added / rep.seconds if rep.seconds > 0 else 0.0
+    rate = (f", {rep.added / rep.seconds:.1f} motions/s" if rep.added and rep.seconds > 0
+            else ", up to date" if not rep.added else "")
     resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
     print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
           f"{len(rep.replaced)} replaced, {len(rep.skipped)} skipped), "
-          f"{idx.size_bytes() / 2**20:.1f} MiB, {rate:.1f} motions/s")
+          f"{idx.size_bytes() / 2**20:.1f} MiB{rate}")
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0

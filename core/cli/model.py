@@ -60,6 +60,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
 
+    if args.quiet:  # transformers' own "Loading weights" bars
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ValueError(f"--out {args.out} is a file; evaluate writes a folder (metrics.json, "
                          f"metrics.md, figures)")

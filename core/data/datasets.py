@@ -389,7 +389,7 @@ class MotionDataset:
                 samples.append(Sample(self.load_motion(rec), rec.captions, rec))
             except (MotionFileError, ValueError) as e:
                 report.skipped.append((rec.id, str(e)))
-                logger.warning("skipping %s: %s", rec.id, e)
+                logger.info("skipping %s: %s", rec.id, e)  # the report lists it
         report.kept = len(samples)
         return samples, report
 

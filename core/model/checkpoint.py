@@ -219,6 +219,7 @@ class PretrainedMixin:
                 write_json(tmp / MOTION_CONFIG_FILE, motion_cfg)
             write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
             save_file(tensors, str(tmp / WEIGHTS_FILE), metadata=meta)
+            os.chmod(tmp / WEIGHTS_FILE, 0o644)  # safetensors writes 0600: others could not read
             write_checksums(tmp)
             self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
             for name, value in extras.items():

@@ -248,7 +248,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             motion = ds.load_motion(rec)
         except (MotionFileError, ValueError) as e:
             load_skipped.append((rec.id, str(e)))
-            logger.warning("skipping %s: %s", rec.path, e)
+            logger.info("skipping %s: %s", rec.path, e)  # the build report lists it
             continue
         batch.append((motion, rec, source, sha, Path(ds.root).resolve().name))
         if len(batch) >= batch_size:

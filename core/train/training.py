@@ -262,6 +262,9 @@ class TrainingRun:
         if not resume and (self.out_dir / "model" / "config.json").is_file():
             logger.warning("%s already holds a trained model: this run replaces it (--resume "
                            "continues that run instead)", self.out_dir / "model")
+        if resume and not any((self.out_dir / d).is_dir() for d in ("checkpoints", "phases")):
+            logger.warning("nothing to resume in %s (no checkpoints/ or phases/ folder): "
+                           "training from the start", self.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         ckpt_dir = self.out_dir / "checkpoints"
         last_phase, ran_any = None, False

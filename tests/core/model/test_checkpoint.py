@@ -37,6 +37,7 @@ def test_save_load_round_trip_is_bit_identical(
     assert {"config.json", "model.safetensors", "tokenizer", "patch_stats.json"} <= names
     assert json.loads((target / "patch_stats.json").read_text()) == stats
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]  # no temporary leftovers
+    assert (target / "model.safetensors").stat().st_mode & 0o777 == 0o644  # others may read
     loaded = MotionTextModel.from_pretrained(target, device="cpu")
     batch = make_batch()
     for x, y in zip(outputs(tiny, batch), outputs(loaded, batch)):
