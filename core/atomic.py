@@ -225,10 +225,17 @@ def lock_steps(target: str | os.PathLike, timeout: float = 600.0,
     Raises:
         DirectoryBusyError: another process held the lock for ``timeout`` seconds (names
             the directory, the lock file and the wait).
+        OSError: the lock file cannot be created (a read-only or special folder).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(target.parent / f".{target.name}.lock")
+    lock_path = target.parent / f".{target.name}.lock"
+    try:  # a folder where no file can be made would look like a lock held forever
+        os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as e:
+        raise OSError(f"cannot create the lock file {lock_path} next to {target} "
+                      f"({e.strerror}): is {target.parent} a writable folder?") from e
+    lock = FileLock(lock_path)
     start, first = time.monotonic(), True
     while True:
         left = poll if timeout < 0 else max(0.0, timeout - (time.monotonic() - start))
@@ -280,8 +287,13 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     Yields the temporary path (same suffix as ``path``, so writers that pick a format by
     suffix keep working). On an exception the temporary file is removed and ``path`` is
     left as it was.
+
+    Raises:
+        IsADirectoryError: ``path`` is a folder.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,16 +27,25 @@ from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARIT
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Save a matplotlib figure as PNG atomically (nothing half-written) and close it.
+    """Save a matplotlib figure atomically (nothing half-written) and close it, in the format
+    its suffix names (PNG without one).
 
     Returns:
         ``path``.
+
+    Raises:
+        ValueError: a suffix matplotlib cannot write (the supported ones named).
     """
     import matplotlib.pyplot as plt
 
     try:
+        fmt = path.suffix.lower().lstrip(".") or "png"
+        supported = fig.canvas.get_supported_filetypes()
+        if fmt not in supported:
+            raise ValueError(f"{path}: cannot write .{fmt} figures; use one of "
+                             f"{', '.join('.' + k for k in sorted(supported))}")
         with atomic_file(path) as tmp:
-            fig.savefig(tmp, format="png")
+            fig.savefig(tmp, format=fmt)
     finally:
         plt.close(fig)
     return path
@@ -104,7 +114,8 @@ def save_patch_figure(
     ax.set_xticks([(p + 0.5) * POINTS_PER_PART for p in range(len(PART_NAMES))])
     ax.set_xticklabels([n.replace("_", " ") for n in PART_NAMES])
     ax.set_ylabel("time (s)")
-    ax.set_title(title or "motion patches (x, y, z as R, G, B)", fontsize=9)
+    ax.set_title(textwrap.fill(title or "motion patches (x, y, z as R, G, B)", 48,
+                               break_long_words=True), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, Path(path))
 

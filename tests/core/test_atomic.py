@@ -185,3 +185,14 @@ def test_recovery_that_cannot_write_only_warns(tmp_path, monkeypatch, caplog):
     assert not recover_directory(target)
     assert "could not settle the interrupted write" in caplog.text
     assert _state(target)[0] == "v1"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_lock_that_cannot_be_created_fails_at_once():
+    """A folder where no lock file can be made (here /proc) is an error at once, not a wait
+    for "another process" that would last the whole timeout."""
+    start = time.monotonic()
+    with pytest.raises(OSError, match="cannot create the lock file /proc/.x.mlx.lock"):
+        with directory_lock("/proc/x.mlx", timeout=30):
+            pass
+    assert time.monotonic() - start < 5

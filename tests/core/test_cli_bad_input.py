@@ -139,3 +139,14 @@ def test_a_missing_text_corpus_is_named_before_loading(repo_root, tmp_path, caps
                  "--data", "anything", "--out", str(tmp_path / "run")]) == 2
     err = _one_error_line(capsys)
     assert "text_corpora" in err and "kitml_text" in err and str(tmp_path) in err
+
+
+def test_patch_figures_follow_the_suffix_and_refuse_a_folder(shared_data, tmp_path, capsys):
+    src = str(shared_data / BVH)
+    assert main(["patches", src, "--out", str(tmp_path / "p.jpg")]) == 0
+    assert (tmp_path / "p.jpg").read_bytes()[:3] == b"\xff\xd8\xff"  # JPEG, not PNG data
+    assert main(["patches", src, "--out", str(tmp_path / "p.xyz")]) == 2
+    assert "cannot write .xyz figures" in _one_error_line(capsys)
+    assert main(["patches", src, "--out", str(tmp_path)]) == 2
+    err = _one_error_line(capsys)
+    assert "is a folder" in err and ".tmp" not in err and not list(tmp_path.glob(".*"))
