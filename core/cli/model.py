@@ -34,6 +34,8 @@ def _quiet_lightning(quiet: bool) -> None:
             log.setLevel(logging.WARNING)
     # lightning's own use of a torch API torch has deprecated: nothing a user can act on
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    # every phase checkpoints into OUT/checkpoints under its own file name
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
