@@ -249,7 +249,7 @@ class ExplorerState:
         if sent is not None:
             self.last_latency_ms = (self._clock() - sent) * 1000.0
         self._last_result = result
-        self._status(f"{len(result.hits)} results of {result.total:,} in "
+        self._status(f"{len(result.hits)} results of {result.total:,}, ranked in "
                      f"{result.seconds * 1000:.0f} ms.", 5000)
         self.events.results.emit(result)
         return True

@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _show_results(self, result: RankResult) -> None:
         if self.state.last_latency_ms is not None:
-            self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms")
+            self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms end to end")
             self.latency_label.setToolTip(f"worker {result.seconds * 1000:.1f} ms to embed and "
                                           f"rank {result.total:,} motions ({result.mode})")
         self.results_list.set_results(self.analysis.result_records(result))

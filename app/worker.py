@@ -326,7 +326,7 @@ class RankWorker(DescribeJobs, JobDriver):
         """
         from motionlex.core.retrieval.build import build_steps
 
-        logger.info("building gallery index %s from %s", out, dataset)
+        logger.info("gallery index %s for %s: checking it is up to date", out, dataset)
         out.parent.mkdir(parents=True, exist_ok=True)
         yield 0, 0
         report = yield from build_steps(

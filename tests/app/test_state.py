@@ -117,7 +117,7 @@ def test_outdated_result_is_dropped(state):
     assert s.accept_result(_result(2, "walk fast"))
     assert s.last_result.text == "walk fast" and s.query_label == "query: walk fast"
     assert s.last_latency_ms == pytest.approx(500.0)
-    assert seen["status"][-1] == ("1 results of 3 in 10 ms.", 5000)
+    assert seen["status"][-1] == ("1 results of 3, ranked in 10 ms.", 5000)
     assert s.latest("rank") == 2
     with pytest.raises(ValueError, match="must increase"):
         s.query_sent(2, "query: again")
