@@ -230,11 +230,13 @@ def lock_steps(target: str | os.PathLike, timeout: float = 600.0,
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
-    try:  # a folder where no file can be made would look like a lock held forever
-        os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644))
-    except OSError as e:
-        raise OSError(f"cannot create the lock file {lock_path} next to {target} "
-                      f"({e.strerror}): is {target.parent} a writable folder?") from e
+    if not lock_path.exists():  # a folder where no file can be made would look like a lock
+        try:                    # held forever; the lock file itself is filelock's to make
+            with tempfile.TemporaryFile(dir=target.parent):
+                pass
+        except OSError as e:
+            raise OSError(f"cannot create the lock file {lock_path} next to {target} "
+                          f"({e.strerror}): is {target.parent} a writable folder?") from e
     lock = FileLock(lock_path)
     start, first = time.monotonic(), True
     while True:
@@ -266,6 +268,7 @@ def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterato
 
     Raises:
         DirectoryBusyError: another process held the lock for ``timeout`` seconds.
+        OSError: the lock file cannot be created (a read-only or special folder).
     """
     steps = lock_steps(target, timeout)
     while True:

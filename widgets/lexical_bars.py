@@ -34,9 +34,9 @@ _PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
 
 
 def _value_text(weight: float) -> str:
-    """A weight as painted after its bar: three decimals below 10 (``0.140``, ``2.273``, so
-    a column's numbers line up and compare), one above."""
-    return f"{weight:.3f}" if abs(weight) < 10 else f"{weight:.1f}"
+    """A weight as painted after its bar: three decimals (``0.140``, ``2.273``, so a
+    column's numbers line up and compare), three significant digits outside [0.001, 10)."""
+    return f"{weight:.3f}" if 0.001 <= abs(weight) < 9.9995 else f"{weight:.3g}"
 
 
 def _check_words(words: Sequence[tuple[str, float]], side: str) -> list[tuple[str, float]]:

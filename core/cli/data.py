@@ -77,7 +77,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
                        description="Render the motion-patch image (x, y, z as R, G, B; one "
                        "column block per body part) of a .npy joint file or a .bvh file.")
     s.add_argument("file", help="a new_joints/*.npy file (HumanML3D/KIT-ML) or a .bvh file")
-    s.add_argument("--out", required=True, help="output PNG")
+    s.add_argument("--out", required=True,
+                   help="output figure; its suffix names the format (.png, .jpg, .pdf, .svg)")
     s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
     s.add_argument("--fps", type=positive_float, default=None,
                    help="override the file's frame rate")

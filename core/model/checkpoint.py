@@ -318,10 +318,12 @@ class PretrainedMixin:
                 (:func:`check_model_folder`).
             ValueError: another config version, unknown, missing or mistyped config keys,
                 weights that differ from their checksum, missing/unexpected/mis-shaped
-                tensors (listed), or base text weights that differ from the saved fingerprint.
+                tensors (listed), base text weights that differ from the saved fingerprint,
+                or a bad ``device`` (:func:`resolve_device`).
         """
         from transformers import AutoTokenizer  # heavy: keeps --help fast
 
+        target = resolve_device(device)  # a bad --device before seconds of loading
         root = check_model_folder(directory)
         config = read_config(root / CONFIG_FILE)
         verify_weights(root)  # before the header is parsed: flipped bytes get their own message
@@ -343,7 +345,7 @@ class PretrainedMixin:
             )
         model = cls(config, motion=motion, text=text)  # type: ignore[call-arg]
         model.load_weights(root, text_source=text_source, verify=False)
-        model.to(resolve_device(device))
+        model.to(target)
         return model.eval()
 
 

@@ -130,10 +130,11 @@ def create_model(
             tensors do not fit (see :meth:`MotionTextModel.load_weights`).
         FileNotFoundError: ``checkpoint_path`` has no weights file.
     """
+    target = resolve_device(device)
     model = MotionTextModel(model_config(name, **overrides))
     if checkpoint_path is not None:
         model.load_weights(checkpoint_path)
-    return model.to(resolve_device(device))
+    return model.to(target)
 
 
 def load_checkpoint(

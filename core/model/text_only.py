@@ -275,9 +275,11 @@ def load_text_only(checkpoint: str | os.PathLike,
 
     Raises:
         FileNotFoundError: the directory or one of its files is missing.
-        ValueError: an unreadable config or weights file (named).
+        ValueError: an unreadable config or weights file (named), or a bad ``device``
+            (:func:`~motionlex.core.model.checkpoint.resolve_device`).
         TextOnlyUnsupported: a checkpoint outside this path (load the full model instead).
     """
+    dev = resolve_device(device)  # a bad --device before anything is read
     root = Path(checkpoint)
     for p in (root, root / WEIGHTS_FILE, root / TEXT_CONFIG_FILE, root / MOTION_CONFIG_FILE):
         if not p.exists():
@@ -312,7 +314,6 @@ def load_text_only(checkpoint: str | os.PathLike,
     if set(tensors) != set(order):
         raise TextOnlyUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")
     tokenizer, special = _tokenizer(root, config.max_text_length)
-    dev = resolve_device(device)
     return TextOnlyModel(config, bert_config, tokenizer, special,
                          {k: tensors[k] for k in order}, dev, files)
 

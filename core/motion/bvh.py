@@ -29,7 +29,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionlex.core.motion import chains as bodyparts
-from motionlex.core.motion.motion import Motion, MotionFileError, make_motion, warn_unless_y_up
+from motionlex.core.motion.motion import (
+    MIN_FRAMES,
+    Motion,
+    MotionFileError,
+    make_motion,
+    warn_unless_y_up,
+)
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -159,9 +165,12 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
                 axes = [c[0] for c in chans if c.endswith(kind)]
                 if len(axes) > 3:
                     raise MotionFileError(f"{where}: more than 3 {kind} channels {chans}")
-                if len(set(axes)) != len(axes):
+                # ZXZ-style (proper Euler) rotation orders are valid; ZZX is not
+                repeated = (len(set(axes)) != len(axes) if kind == "position"
+                            else any(a == b for a, b in zip(axes, axes[1:])))
+                if repeated:
                     raise MotionFileError(f"{where}: {kind} channels repeat an axis "
-                                          f"({' '.join(tok[2:])}); each axis may appear once")
+                                          f"({' '.join(tok[2:])})")
             tree["channels"][stack[-1]] = chans
         elif key != "{":
             raise MotionFileError(f"{where}: unexpected {tok[0]!r} in the hierarchy")
@@ -194,7 +203,9 @@ def read_bvh(path: str | Path) -> BvhFile:
             truncated or malformed hierarchy (no ROOT, a joint without OFFSET, unknown
             channels, stray tokens), over :data:`MAX_BVH_JOINTS` joints; no ``MOTION``;
             ``Frames:``/``Frame Time:`` missing or invalid; data lines not ``Frames:``, or
-            values not the channel count, or not numbers.
+            values not the channel count, or not numbers; NaN or inf values (the first bad
+            line named); a channel list with an axis twice in a row (``Zrotation
+            Zrotation``) or a position axis twice.
     """
     path = Path(path)
     if not path.is_file():
@@ -404,16 +415,17 @@ def load_bvh(
 
     Raises:
         FileNotFoundError: the file does not exist.
-        MotionFileError: see :func:`read_bvh`; body parts not found (which, what was looked
+        MotionFileError: see :func:`read_bvh`; fewer than :data:`MIN_FRAMES` frames; body
+            parts not found (which, what was looked
             for, the joint names); ``scale`` <= 0; ``skip_frames`` not "auto" or in
             ``[0, T - 2]``; a frame rate or duration out of range (:func:`check_timing`);
             joints that are not plausible metres.
     """
     bvh = read_bvh(path)
     src, stem = bvh.path, Path(bvh.path).stem
-    if bvh.num_frames < 2:
-        raise MotionFileError(f"{src}: {bvh.num_frames} frame: a motion needs at least 2 "
-                              f"frames")
+    if bvh.num_frames < MIN_FRAMES:
+        raise MotionFileError(f"{src}: {bvh.num_frames} frame(s): a motion needs at least "
+                              f"{MIN_FRAMES} frames")
     rate = header_fps(bvh.frame_time) if fps is None else fps
     check_timing(rate, bvh.num_frames, src,
                  f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")

@@ -26,6 +26,7 @@ from motionlex.core.motion.motion import (
     Motion,
     MotionFileError,
     load_joints_npy,
+    not_a_motion_file,
     read_npy,
     to_canonical,
     warn_unless_y_up,
@@ -41,14 +42,6 @@ units are detected must be metres or millimetres of a body in this range."""
 
 SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
-
-
-def _not_a_file(path: Path) -> str:
-    """The message for a motion path that is not a file (missing, or a folder)."""
-    if path.is_dir():
-        return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
-                f"is a gallery: 'motionlex index --data {path}'")
-    return f"motion file not found: {path}"
 
 
 def read_joints_file(
@@ -81,7 +74,7 @@ def read_joints_file(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(_not_a_file(path))
+        raise FileNotFoundError(not_a_motion_file(path))
     arr = read_npy(path, mmap=True)
     if arr.ndim != 3:
         raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
@@ -94,9 +87,7 @@ def read_joints_file(
     check_timing(fps, arr.shape[0], str(path), note)
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
-    motion = load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
-    warn_unless_y_up(motion.joints, skeleton, str(path))
-    return motion
+    return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
 
 
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:
@@ -157,13 +148,13 @@ def load_motion_file(
         A validated :class:`Motion`, canonical unless ``canonical=False``.
 
     Raises:
-        FileNotFoundError: no such file.
+        FileNotFoundError: no such file, or a folder.
         MotionFileError / ValueError: unreadable or invalid motion, another extension, or
             ``skip_frames`` for a ``.npy`` file.
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(_not_a_file(p))
+        raise FileNotFoundError(not_a_motion_file(p))
     suffix = p.suffix.lower()
     if suffix == ".bvh":
         motion = load_bvh(p, fps=fps, skip_frames=skip_frames, name=name)
@@ -176,4 +167,6 @@ def load_motion_file(
         motion = read_joints_file(p, fps=fps, name=name)
     else:
         motion = read_joints_file(p, fps=fps or CANONICAL_FPS, scale=1.0, name=name)
+    if suffix == ".npy":  # a single file: say so when it is not Y-up (load_bvh does too)
+        warn_unless_y_up(motion.joints, motion.skeleton, str(p))
     return to_canonical(motion) if canonical else motion

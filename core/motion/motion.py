@@ -198,8 +198,7 @@ def load_joints_npy(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is a folder, not a motion file" if path.is_dir()
-                                else f"motion file not found: {path}")
+        raise FileNotFoundError(not_a_motion_file(path))
     arr = read_npy(path)
     if arr.dtype.kind not in "fiu":
         raise MotionFileError(f"{path}: joint data is not numeric (dtype {arr.dtype})")
@@ -265,9 +264,19 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return forward / np.linalg.norm(forward)
 
 
+def not_a_motion_file(path: Path) -> str:
+    """The message for a motion path that is not a file: missing, or a folder."""
+    if path.is_dir():
+        return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
+                f"is a gallery: 'motionlex index --data {path}'")
+    return f"motion file not found: {path}"
+
+
 def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> bool:
-    """Log a warning when a file's body is not upright along +Y (motionlex's up axis, as
-    HumanML3D's and BVH's): a Z-up export or a lying figure gives wrong patches and results.
+    """Log a warning when a file's body is not upright along +Y over most of the clip
+    (motionlex's up axis, as HumanML3D's and BVH's): a Z-up export gives wrong patches and
+    results. A Y-up clip of a figure lying most of the time warns too, so this is a warning
+    for single files (``load_motion_file``, ``load_bvh``), not a refusal.
 
     Args:
         joints: ``(T, J, 3)`` positions as read (any unit).

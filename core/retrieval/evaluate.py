@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.checkpoint import resolve_device
 from motionlex.core.model.folder import check_model_folder
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
@@ -259,6 +260,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     cfg = cfg or EvalConfig()
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
+    resolve_device(cfg.device)  # a bad --device before minutes of loading data
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

@@ -35,10 +35,13 @@ def save_figure(fig: Any, path: Path) -> Path:
 
     Raises:
         ValueError: a suffix matplotlib cannot write (the supported ones named).
+        IsADirectoryError: ``path`` is a folder.
     """
     import matplotlib.pyplot as plt
 
     try:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
         fmt = path.suffix.lower().lstrip(".") or "png"
         supported = fig.canvas.get_supported_filetypes()
         if fmt not in supported:

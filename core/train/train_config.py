@@ -107,7 +107,7 @@ class TrainConfig:
     mirror_p: float = 0.5
     compose_p: float = 0.0
     text_corpora: tuple[str, ...] = ()
-    data_repeat: dict = field(default_factory=dict)
+    data_repeat: dict[str, int] = field(default_factory=dict)
     precision: str = "auto"
     accelerator: str = "auto"
     devices: Any = "auto"

@@ -44,6 +44,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from motionlex.core.atomic import atomic_file
 from motionlex.core.data.datasets import read_caption_corpus
 from motionlex.core.data.pairs import (
+    PairExample,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
@@ -110,8 +111,10 @@ class TrainingRun:
         progress: progress bars.
 
     Raises:
-        ValueError: no training pairs in any folder.
-        FileNotFoundError: a ``text_corpora`` path that does not exist.
+        ValueError: no training pairs in any folder, or a ``data_repeat`` key that names
+            none of the folders.
+        FileNotFoundError: a ``text_corpora`` path that does not exist (checked when a text
+            phase or a fresh model's caption vocabulary will read it).
     """
 
     def __init__(self, cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Path,
@@ -119,7 +122,8 @@ class TrainingRun:
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.progress = progress
-        missing = [c for c in cfg.text_corpora if not Path(c).exists()]
+        reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
+        missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading
             raise FileNotFoundError(
                 f"text_corpora {missing} of the training config not found from the current "
@@ -154,13 +158,13 @@ class TrainingRun:
         self.best_metrics: dict[str, float] = {}
         self.data_roots = [str(r) for r in data_roots]
 
-    def _load_train_examples(self, data_roots: Sequence[str | Path]) -> list:
+    def _load_train_examples(self, data_roots: Sequence[str | Path]) -> list[PairExample]:
         """Training pairs of every folder, each repeated ``cfg.data_repeat[name]`` times.
 
         Raises:
             ValueError: a ``data_repeat`` key that names none of the folders.
         """
-        names = [Path(r).name for r in data_roots]
+        names = [Path(r).resolve().name for r in data_roots]
         unknown = sorted(set(self.cfg.data_repeat) - set(names))
         if unknown:
             raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
@@ -171,7 +175,7 @@ class TrainingRun:
         self._unrepeated, examples = [], []
         for root in data_roots:
             loaded = load_pair_examples([root], "train", progress=self.progress)
-            k = self.cfg.data_repeat.get(Path(root).name, 1)
+            k = self.cfg.data_repeat.get(Path(root).resolve().name, 1)
             if k > 1:
                 logger.info("%s: %d training pairs, repeated %d times per epoch", root,
                             len(loaded), k)
@@ -223,6 +227,20 @@ class TrainingRun:
                     step, self.out_dir / "model")
         return True
 
+    def _restore_best(self, path: Path) -> None:
+        """Take the best validation score of an interrupted run's exported model, so that a
+        resumed run replaces that model only with a better one."""
+        try:
+            metrics = json.loads(path.read_text())
+            score = float(metrics[self.cfg.monitor])
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # no validated export to keep
+        if np.isfinite(score):
+            self.best_score = score
+            self.best_metrics = {k: v for k, v in metrics.items() if k not in ("phase", "step")}
+            logger.info("resuming: the exported model's %s=%.3f stands until beaten",
+                        self.cfg.monitor, score)
+
     # -- phases -------------------------------------------------------------------------
     def _dataset(self, phase: PhaseConfig, rank: int = 0,
                  world_size: int = 1) -> torch.utils.data.Dataset:
@@ -265,6 +283,8 @@ class TrainingRun:
         if resume and not any((self.out_dir / d).is_dir() for d in ("checkpoints", "phases")):
             logger.warning("nothing to resume in %s (no checkpoints/ or phases/ folder): "
                            "training from the start", self.out_dir)
+        if resume:  # the interrupted run's choice stands until validation beats it
+            self._restore_best(self.out_dir / "model" / "val_metrics.json")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         ckpt_dir = self.out_dir / "checkpoints"
         last_phase, ran_any = None, False
@@ -310,14 +330,20 @@ class TrainingRun:
         final = self.out_dir / "model"
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final
-        exported = np.isfinite(self.best_score)  # validation exported a model in this run
-        finished_before = resume and (final / "config.json").is_file() and not ran_any
-        if not exported and not finished_before and last_phase is not None:
-            # no validation split: the last model, replacing any earlier run's export
-            logger.info("no validation: exporting the last model (%s, %d steps) to %s",
-                        last_phase.name, last_phase.max_steps, final)
+        exported = bool(np.isfinite(self.best_score))  # validation exported in this run
+        validates = bool(self.val_examples) and any(p.name in PAIR_PHASES
+                                                    for p in self.cfg.phases)
+        has_model = (final / "config.json").is_file()
+        # Without validation the last model is the result, replacing an earlier run's (not
+        # on a resume that ran nothing). With validation the chosen model stays, even when
+        # a resumed run validated nothing better; the last model only fills a gap.
+        last_wanted = (not validates and not (resume and has_model and not ran_any)) or (
+            validates and not exported and not has_model)
+        if last_wanted and last_phase is not None:
+            logger.info("exporting the last model (%s, %d steps) to %s%s", last_phase.name,
+                        last_phase.max_steps, final, "" if validates else ": no validation")
             self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
-        if exported or not (self.out_dir / "val_metrics.json").is_file():
+        if exported or last_wanted or not (self.out_dir / "val_metrics.json").is_file():
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
                 tmp.write_text(json.dumps(self.best_metrics, indent=1))
         return final

@@ -141,3 +141,30 @@ def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
     model, _ = load_checkpoint(root, "cpu")
     assert isinstance(model, MotionTextModel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+@pytest.mark.parametrize("device,expected", [
+    ("banana", "unknown torch device 'banana'"),
+    ("tpu", "unknown torch device|motionlex runs on cpu, cuda or mps"),
+])
+def test_resolve_device_names_bad_devices(device, expected):
+    from motionlex.core.model.checkpoint import resolve_device
+
+    with pytest.raises(ValueError, match=expected):
+        resolve_device(device)
+
+
+def test_resolve_device_cpu_cuda_and_default():
+    import torch
+
+    from motionlex.core.model.checkpoint import default_device, resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(None) == default_device()
+    if torch.cuda.is_available():
+        assert resolve_device("cuda:0").type == "cuda"
+        with pytest.raises(ValueError, match="CUDA device"):
+            resolve_device(f"cuda:{torch.cuda.device_count()}")
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available here"):
+            resolve_device("cuda")

@@ -451,3 +451,35 @@ def test_a_joint_line_without_its_block_names_the_joint(tmp_path):
         load_bvh(path)
     with pytest.raises(MotionFileError, match="orphan.bvh"):
         load_bvh(path)
+
+
+def _with_channels(shared_data, tmp_path, order: str, frames: int = 10):
+    """A real Bandai BVH whose second joint's rotation channels are ``order``."""
+    lines = (shared_data / "raw_bvh/bandai_1_dash_normal_001.bvh").read_text().splitlines()
+    k = next(i for i, ln in enumerate(lines) if "CHANNELS" in ln and i > 5)
+    lines[k] = lines[k].replace("Zrotation Xrotation Yrotation", order)
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("Frames:"))
+    lines = lines[:at] + [f"Frames: {frames}"] + lines[at + 1:at + 2 + frames]
+    path = tmp_path / "take.bvh"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_rotation_orders_proper_euler_allowed_adjacent_repeats_refused(shared_data, tmp_path):
+    read_bvh(_with_channels(shared_data, tmp_path, "Zrotation Xrotation Zrotation"))  # ZXZ
+    with pytest.raises(MotionFileError, match=r"take.bvh, line 9: rotation channels repeat"):
+        read_bvh(_with_channels(shared_data, tmp_path, "Zrotation Zrotation Xrotation"))
+
+
+def test_non_finite_frames_and_single_frames_are_named(shared_data, tmp_path):
+    path = _with_channels(shared_data, tmp_path, "Zrotation Xrotation Yrotation")
+    text = path.read_text().splitlines()
+    row = text[-3].split()
+    row[4] = "inf"
+    text[-3] = " ".join(row)
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(MotionFileError, match=rf"line {len(text) - 2}: NaN or inf"):
+        read_bvh(path)
+    one = _with_channels(shared_data, tmp_path, "Zrotation Xrotation Yrotation", frames=1)
+    with pytest.raises(MotionFileError, match="1 frame\\(s\\): a motion needs at least 2"):
+        load_bvh(one)

@@ -93,3 +93,17 @@ def test_real_vocabulary_of_the_shipped_model():
 def test_a_swap_beats_another_single_edit():
     speller = Speller(["had", "hand", "hard"])  # no preferred words: a model's full vocabulary
     assert speller.suggest("hnad") == "hand"
+
+
+@pytest.mark.parametrize("text,ok", [
+    ("  a person walks ", "a person walks"), ("wave!", "wave!"), ("", None), ("   ", None),
+    ("?!...,;", None), ("\U0001f57a\U0001f483", None), (None, None), ("123 456", None),
+])
+def test_require_words_needs_a_word(text, ok):
+    from motionlex.core.text.spelling import require_words
+
+    if ok is None:
+        with pytest.raises(ValueError, match="non-empty string|has no words"):
+            require_words(text)
+    else:
+        assert require_words(text) == ok

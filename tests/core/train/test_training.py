@@ -119,25 +119,52 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
 
 
-def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, repo_root,
+def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, shared_data,
+                                                                 make_subset, repo_root,
                                                                  tmp_path):
-    """``data_repeat`` repeats one folder's training pairs per epoch; the patch statistics,
-    the caption vocabulary and validation stay those of the unrepeated data."""
+    """``data_repeat`` repeats one folder's training pairs per epoch and leaves the other
+    folder's alone; the patch statistics, the caption vocabulary and validation stay those
+    of the unrepeated data."""
+    src = shared_data / "bandai"
+    ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][5::97][:8]
+    other = make_subset(src, tmp_path / "other", ids, {"train": ids})
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    plain = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False)
+    plain = TrainingRun(cfg, [small_data, other], tmp_path / "a", progress=False)
     cfg3 = load_train_config(repo_root / "configs" / "tiny.yaml",
-                             ["compose_p=0", "data_repeat={bandai_small: 3}"])
-    tripled = TrainingRun(cfg3, [small_data], tmp_path / "b", progress=False)
-    assert len(tripled.train_examples) == 3 * len(plain.train_examples)
+                             ["compose_p=0", "data_repeat={other: 3}"])
+    tripled = TrainingRun(cfg3, [small_data, other], tmp_path / "b", progress=False)
+    n_small = len(load_pair_examples([small_data], "train", with_events=False, progress=False))
+    n_other = len(plain.train_examples) - n_small
+    assert n_other > 0 and len(tripled.train_examples) == n_small + 3 * n_other
+    ids_of = [e.motion_id for e in tripled.train_examples]
+    assert ids_of[:n_small] == [e.motion_id for e in plain.train_examples[:n_small]]
+    assert ids_of[n_small:] == 3 * [e.motion_id for e in plain.train_examples[n_small:]]
     assert len(tripled.val_examples) == len(plain.val_examples)
     np.testing.assert_allclose(tripled.stats.mean, plain.stats.mean)
     assert sorted(tripled._training_captions()) == sorted(plain._training_captions())
-    # repeated pairs never meet in one batch (same motion id)
-    for b in unique_batches(tripled.train_examples, 16, np.random.default_rng(0)):
-        assert len({tripled.train_examples[i].motion_id for i in b}) == len(b)
     wrong = load_train_config(repo_root / "configs" / "tiny.yaml", ["data_repeat={bandai: 2}"])
     with pytest.raises(ValueError, match=r"data_repeat names \['bandai'\].*bandai_small"):
         TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
+
+
+def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root, tmp_path):
+    """A run resumed after its last checkpoint (the phase's done-marker never written) keeps
+    the model validation chose, with its metrics (fusion weight included), unless it
+    validates a better one; it never puts an unvalidated last model in its place."""
+    import shutil
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 2}]})
+    out = tmp_path / "out"
+    TrainingRun(cfg, [small_data], out, progress=False).fit()
+    before = json.loads((out / "model" / "val_metrics.json").read_text())
+    assert "fusion_weight" in before
+    shutil.rmtree(out / "phases")
+    TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    after = json.loads((out / "model" / "val_metrics.json").read_text())
+    assert "fusion_weight" in after and after["val/rsum"] >= before["val/rsum"]
+    assert json.loads((out / "val_metrics.json").read_text())["val/rsum"] == after["val/rsum"]
 
 
 def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, make_subset,
@@ -161,6 +188,7 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
     recorded = json.loads((out / "model" / "train_config.json").read_text())["data"]
     assert recorded == [str(second)]
     assert json.loads((out / "model" / "val_metrics.json").read_text())["step"] == 1
+    assert json.loads((out / "val_metrics.json").read_text()) == {}  # not the first run's
 
 
 @pytest.mark.slow
