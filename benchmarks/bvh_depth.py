@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.motion.bvh import MAX_BVH_JOINTS, load_bvh
+from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.bvh_parse import MAX_BVH_JOINTS
 from motionlex.core.motion.motion import MotionFileError
 
 SIDES = {"Left": 9.0, "Right": -9.0}

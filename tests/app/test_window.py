@@ -249,7 +249,8 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
     n = len(range(0, len(w.current_motion.joints), 10))
     assert len(trimesh.load(poses).geometry) == n
     # an .npy motion has no BVH source: the BVH is written from its joints and reads back
-    from motionlex.core.motion.bvh import forward_kinematics, read_bvh
+    from motionlex.core.motion.bvh import forward_kinematics
+    from motionlex.core.motion.bvh_parse import read_bvh
 
     bvh = read_bvh(w.export_motion(tmp_path / "x.bvh", "bvh"))
     names = list(w.current_motion.skeleton.joint_names)

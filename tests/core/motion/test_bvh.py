@@ -14,9 +14,9 @@ from motionlex.core.motion.bvh import (
     forward_kinematics,
     infer_unit_scale,
     load_bvh,
-    read_bvh,
     skeleton_height,
 )
+from motionlex.core.motion.bvh_parse import read_bvh
 from motionlex.core.motion.chains import find_end_joints
 from motionlex.core.motion.motion import MotionFileError, to_canonical
 from motionlex.core.motion.skeleton import side_check

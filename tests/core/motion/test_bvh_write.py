@@ -16,7 +16,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from motionlex.app.export import export_bvh
-from motionlex.core.motion.bvh import forward_kinematics, load_bvh, read_bvh
+from motionlex.core.motion.bvh import forward_kinematics, load_bvh
+from motionlex.core.motion.bvh_parse import read_bvh
 from motionlex.core.motion.bvh_write import (
     euler_channels,
     local_rotations,

@@ -114,10 +114,10 @@ def test_npy_frame_rates_and_durations_out_of_range_are_refused(tmp_path):
 
 
 def test_bvh_joint_limit(shared_data, monkeypatch):
-    from motionlex.core.motion import bvh
+    from motionlex.core.motion import bvh_parse
 
     path = shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh"
-    monkeypatch.setattr(bvh, "MAX_BVH_JOINTS", 20)
+    monkeypatch.setattr(bvh_parse, "MAX_BVH_JOINTS", 20)
     with pytest.raises(MotionFileError, match=rf"{path.name}: \d+ joints in the hierarchy; "
                                               "motionlex reads trees of at most 20 joints"):
         load_motion_file(path)
