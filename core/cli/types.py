@@ -13,10 +13,7 @@ def positive_int(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: not an int, or < 1.
     """
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    return _int_at_least(text, 1)
 
 
 def non_negative_int(text: str) -> int:
@@ -25,10 +22,7 @@ def non_negative_int(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: not an int, or < 0.
     """
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return _int_at_least(text, 0)
 
 
 def positive_float(text: str) -> float:
@@ -46,8 +40,11 @@ def positive_float(text: str) -> float:
     return value
 
 
-def _int(text: str) -> int:
+def _int_at_least(text: str, low: int) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value

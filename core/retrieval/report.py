@@ -40,14 +40,12 @@ def save_figure(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
-        fmt = path.suffix.lower().lstrip(".") or "png"
-        supported = fig.canvas.get_supported_filetypes()
-        if fmt not in supported:
-            raise ValueError(f"{path}: cannot write .{fmt} figures; use one of "
-                             f"{', '.join('.' + k for k in sorted(supported))}")
-        with atomic_file(path) as tmp:
+        with atomic_file(path) as tmp:  # refuses a folder first
+            fmt = path.suffix.lower().lstrip(".") or "png"
+            supported = fig.canvas.get_supported_filetypes()
+            if fmt not in supported:
+                raise ValueError(f"{path}: cannot write .{fmt} figures; use one of "
+                                 f"{', '.join('.' + k for k in sorted(supported))}")
             fig.savefig(tmp, format=fmt)
     finally:
         plt.close(fig)

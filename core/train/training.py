@@ -169,9 +169,6 @@ class TrainingRun:
         if unknown:
             raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
                              f"folders {names}")
-        if not self.cfg.data_repeat:
-            self._unrepeated = load_pair_examples(data_roots, "train", progress=self.progress)
-            return list(self._unrepeated)
         self._unrepeated, examples = [], []
         for root in data_roots:
             loaded = load_pair_examples([root], "train", progress=self.progress)
@@ -330,7 +327,8 @@ class TrainingRun:
         final = self.out_dir / "model"
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final
-        exported = bool(np.isfinite(self.best_score))  # validation exported in this run
+        exported = bool(np.isfinite(self.best_score))  # validation chose a model (this run
+        # or, restored on resume, the interrupted one)
         validates = bool(self.val_examples) and any(p.name in PAIR_PHASES
                                                     for p in self.cfg.phases)
         has_model = (final / "config.json").is_file()
