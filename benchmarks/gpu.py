@@ -100,6 +100,7 @@ from motionlex.core.retrieval.embed import _pad_joints, encode_motions, encode_t
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
 from motionlex.core.train.objectives import create_objective  # noqa: E402
+from motionlex.core.train.module import build_optimizer  # noqa: E402
 from motionlex.core.train.train_config import TrainConfig  # noqa: E402
 
 VOCAB = 30522
@@ -190,6 +191,25 @@ def peak_gib(device: torch.device) -> float | None:
     return round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
 
 
+def count_syncs(fn, device: torch.device) -> int | None:
+    """Host-device synchronisations during ``fn()`` (CUDA's sync debug mode; None off CUDA).
+
+    Each one stops the host from queueing work ahead of the GPU; a training step should
+    have none of its own."""
+    if device.type != "cuda":
+        return None
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fn()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message) for w in caught)
+
+
 def synthetic_batch(rng: np.random.Generator, batch: int, cfg: MotionTextConfig,
                     device: torch.device) -> dict:
     """Patch images with padded (zero) rows beyond each clip's 60-224 frames, captions."""
@@ -207,33 +227,29 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     """LexCMLP forward (autocast) + backward + AdamW step: pairs/s and peak memory."""
     model.train()
     objective = create_objective("lexcmlp", model)
-    tc = TrainConfig()
-    groups = model.param_groups()
-    groups["heads"] = groups["heads"] + list(objective.parameters())
-    lrs = {"text": tc.lr_text, "mlm_head": tc.lr_mlm_head or tc.lr_heads,
-           "motion": tc.lr_motion, "heads": tc.lr_heads}
-    opt = torch.optim.AdamW(
-        [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k]}
-         for k, ps in groups.items() if any(p.requires_grad for p in ps)],
-        weight_decay=tc.weight_decay,
-    )
+    opt = build_optimizer(model, objective, TrainConfig())  # fused AdamW on CUDA
     batches = [synthetic_batch(rng, args.batch, model.config, device) for _ in range(4)]
     reset_peak(device)
     total = args.warmup + args.steps
     losses = []
-    for i in range(total):
-        if i == args.warmup:
-            sync(device)
-            t0 = time.perf_counter()
+
+    def step(i: int) -> None:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
             out = objective(model, batches[i % len(batches)], step=i)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         opt.step()
         losses.append(out["loss"].detach())
+
+    for i in range(total):
+        if i == args.warmup:
+            sync(device)
+            t0 = time.perf_counter()
+        step(i)
     sync(device)
     dt = time.perf_counter() - t0
     loss = [float(x) for x in losses]
+    syncs = count_syncs(lambda: step(total), device)
     if not all(np.isfinite(loss)):
         raise FloatingPointError(f"non-finite loss {loss}")
     negs = np.mean([len(b["negative_texts"]) for b in batches])
@@ -242,8 +258,9 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
         "step_ms": 1e3 * dt / args.steps, "batch": args.batch, "car_negatives": float(negs),
         "warmup_steps": args.warmup, "timed_steps": args.steps, "peak_gib": peak_gib(device),
         "loss_first_last": [round(loss[0], 3), round(loss[-1], 3)],
+        "host_syncs_per_step": syncs,
     }
-    del opt, objective, batches, out, losses
+    del opt, objective, batches, losses
     model.zero_grad(set_to_none=True)
     free(device)
     return result

@@ -17,6 +17,11 @@ A batch (the contract between data and model, see ``core/model.py``) is a dict:
 - ``mirrored_row_mask``: ``(S, 14)`` bool; ``mirrored_owner``: ``(S,)`` int64, their pair
 - ``motion_ids``: ``B`` dataset ids (for logging)
 
+The index metadata (:data:`CPU_KEYS`: ``text_groups``, ``negative_owner``, ``negative_side``,
+``mirrored_owner``) stay on the CPU when the batch moves to an accelerator: the objectives
+take Python decisions on them (is there a side column?) that would otherwise wait for the
+device in every step.
+
 Source: padding/mask handling after TMR (Mathux/TMR ``src/data/collate.py``); negatives after
 Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as extra motion-to-text columns); side
 negatives are the same idea applied to space (ours, ../shared/DESIGN.md "Side accuracy").
@@ -38,6 +43,9 @@ from motionlex.core.text.orders import (
     normalize_caption,
     shuffled_captions,
 )
+
+CPU_KEYS = ("text_groups", "negative_owner", "negative_side", "mirrored_owner")
+"""Batch keys that stay on the CPU when a batch moves to a device (module doc)."""
 
 
 def collate_pairs(

@@ -57,8 +57,34 @@ def _check_logits_mask(logits: torch.Tensor, token_mask: torch.Tensor) -> None:
         raise ValueError(f"token_mask must be bool (True = real token); got {token_mask.dtype}")
 
 
+class _MaskedMax(torch.autograd.Function):
+    """Max over dim 1 of ``(B, L, V)`` logits with padded tokens left out, keeping only the
+    ``(B, V)`` argmax for the backward pass: the gradient goes to the maximising token of
+    each word (one scatter), where ``amax`` would keep the masked ``(B, L, V)`` copy and
+    rebuild an equality mask over it (several full passes in the backward)."""
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+        fill = torch.finfo(logits.dtype).min
+        values, argmax = logits.masked_fill(~token_mask.unsqueeze(-1), fill).max(dim=1)
+        ctx.save_for_backward(argmax)
+        ctx.logits_shape = logits.shape
+        return values
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (argmax,) = ctx.saved_tensors
+        out = grad.new_zeros(ctx.logits_shape)
+        return out.scatter_(1, argmax.unsqueeze(1), grad.unsqueeze(1)), None
+
+
 def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
     """Maximum of each vocabulary logit over the real (unpadded) tokens.
+
+    The gradient of each ``(b, v)`` goes to one maximising real token (the first one where
+    several tie), as ``torch.max(dim)`` does; the pass keeps only the ``(B, V)`` argmax for
+    the backward (at ViT-B/16 scale the ``(B, L, V)`` logits are the largest tensors of a
+    training step).
 
     Args:
         logits: ``(B, L, V)`` float token logits over the vocabulary.
@@ -74,8 +100,7 @@ def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.T
     if not logits.is_floating_point():
         logits = logits.float()
     # the max is exact in any float dtype: reduce first, then widen (no (B, L, V) float32 copy)
-    fill = torch.finfo(logits.dtype).min
-    pooled = logits.masked_fill(~token_mask.unsqueeze(-1), fill).amax(dim=1).float()
+    pooled = _MaskedMax.apply(logits, token_mask).float()
     return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
 
 

@@ -172,6 +172,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         if config.lexical_vocabulary == "corpus":
             # all True until set_lexical_vocabulary (training) or load_weights (a checkpoint)
             self.register_buffer("lexical_allowed", torch.ones(v, dtype=torch.bool))
+        self._lexical_columns: tuple | None = None  # see lexical_columns
         if config.text_trainable_layers >= 0:
             self.text.freeze_lower_layers(config.text_trainable_layers)
 
@@ -224,10 +225,10 @@ class MotionTextModel(PretrainedMixin, nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Move ``patches (B, 3, max_frames, 80)`` (as float32) and ``row_mask (B, R)`` to the
         device (``R = max_frames // patch_size``)."""
-        p = torch.as_tensor(patches).to(self.device)
+        p = torch.as_tensor(patches).to(self.device, non_blocking=True)
         if p.dtype not in (torch.float32, torch.float16, torch.bfloat16):
             p = p.float()
-        return p, torch.as_tensor(row_mask).to(self.device)
+        return p, torch.as_tensor(row_mask).to(self.device, non_blocking=True)
 
     # -- forward -------------------------------------------------------------------------------
     def lexical_excluded(self) -> torch.Tensor:
@@ -265,7 +266,13 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         None. Lexical logits are computed for these ids only; every other entry is zero."""
         if self.config.lexical_vocabulary != "corpus":
             return None
-        return torch.nonzero(~self.lexical_excluded()).squeeze(1)
+        # cached while the mask buffers are unchanged (same storage, no in-place write since):
+        # torch.nonzero would otherwise wait for the device in every forward pass
+        key = tuple((b.device, b.data_ptr(), b._version)
+                    for b in (self.vocab_excluded, self.lexical_allowed))
+        if self._lexical_columns is None or self._lexical_columns[0] != key:
+            self._lexical_columns = (key, torch.nonzero(~self.lexical_excluded()).squeeze(1))
+        return self._lexical_columns[1]
 
     def pool_lexical(
         self,
@@ -361,7 +368,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         """
         if isinstance(texts, Mapping):
             tok = {
-                k: torch.as_tensor(texts[k]).to(self.device)
+                k: torch.as_tensor(texts[k]).to(self.device, non_blocking=True)
                 for k in ("input_ids", "attention_mask")
             }
         else:

@@ -262,7 +262,9 @@ class MotionEncoder(nn.Module):
                 f"{bool_masked_pos.dtype} {tuple(bool_masked_pos.shape)}"
             )
         mask = self.token_mask(row_mask)
-        attn = None if bool(mask.all()) else mask
+        # the mask is passed even when every row is real: asking would make the host wait for
+        # the device on a GPU (all-True gives the same attention; no slower on a CPU)
+        attn = mask
         if self.backend == "vit":
             out = self.backbone(
                 pixel_values=patches, attention_mask=attn, bool_masked_pos=bool_masked_pos

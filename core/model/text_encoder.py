@@ -299,7 +299,7 @@ class TextEncoder(nn.Module):
         )
         out = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
         if device is not None:
-            out = {k: v.to(device) for k, v in out.items()}
+            out = {k: v.to(device, non_blocking=True) for k, v in out.items()}
         return out
 
     def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:

@@ -68,7 +68,7 @@ def mirrored_logits(text: torch.Tensor, mirrored: torch.Tensor, owner: torch.Ten
     out = text.new_full((text.shape[0], 1), float("-inf"), dtype=torch.float32)
     if len(owner) == 0:
         return out
-    owner = owner.to(text.device).long()
+    owner = owner.to(text.device, non_blocking=True).long()
     sim = (similarity(text[owner], mirrored).float().diagonal() * scale).unsqueeze(1)
     return out.index_put((owner, torch.zeros_like(owner)), sim.squeeze(1))
 
@@ -77,9 +77,10 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
                     ) -> torch.Tensor:
     """:func:`car_pairwise_accuracy` on the chosen negative columns only (NaN when none)."""
     n = similarity.shape[0]
-    chosen = chosen.to(similarity.device).bool()
-    sub = torch.cat([similarity[:, :n], similarity[:, n:][:, chosen]], dim=1)
-    return car_pairwise_accuracy(sub, owner.to(similarity.device)[chosen])
+    chosen = chosen.cpu().bool()  # on the CPU in training: column ids without a device sync
+    cols = (n + torch.nonzero(chosen).flatten()).to(similarity.device, non_blocking=True)
+    sub = torch.cat([similarity[:, :n], similarity.index_select(1, cols)], dim=1)
+    return car_pairwise_accuracy(sub, owner.cpu()[chosen])
 
 
 def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
@@ -161,12 +162,14 @@ class PairObjective(Objective):
         mirrored = None
         if mp is not None and len(mp):
             mirrored = model.forward_motion(mp, batch["mirrored_row_mask"], lexical=lexical)
-        owner = torch.as_tensor(batch.get("negative_owner", []), dtype=torch.long)
+        # the index metadata stay on the CPU (TrainingModule.transfer_batch_to_device): the
+        # decisions taken on them never wait for the device
+        owner = torch.as_tensor(batch.get("negative_owner", []), dtype=torch.long).cpu()
         side = torch.as_tensor(batch.get("negative_side", torch.zeros(len(negatives))),
-                               dtype=torch.bool)
+                               dtype=torch.bool).cpu()
         if side.numel() != len(negatives):
             side = torch.zeros(len(negatives), dtype=torch.bool)
-        m_owner = torch.as_tensor(batch.get("mirrored_owner", []), dtype=torch.long)
+        m_owner = torch.as_tensor(batch.get("mirrored_owner", []), dtype=torch.long).cpu()
         f = {"m": m, "t": t, "n": n, "mirrored": mirrored, "owner": owner, "side": side,
              "mirrored_owner": m_owner, "texts": texts, "negatives": negatives}
         if distributed_world()[1] > 1:
@@ -174,7 +177,7 @@ class PairObjective(Objective):
         texts, negatives, n, t = f["texts"], f["negatives"], f["n"], f["t"]
         mask = None
         if self.false_negative_mask:
-            mask = same_text_mask(texts, texts + negatives).to(model.device)
+            mask = same_text_mask(texts, texts + negatives).to(model.device, non_blocking=True)
             if self.cfg.near_duplicate_threshold is not None:
                 mask |= near_duplicate_mask(t.dense, n, self.cfg.near_duplicate_threshold)
         return {**f, "mask": mask}
@@ -198,7 +201,7 @@ class PairObjective(Objective):
         if bool(side.any()):
             out["side_accuracy"] = column_accuracy(sim, owner, side)
         if extra is not None:
-            rows = f["mirrored_owner"].to(sim.device)
+            rows = f["mirrored_owner"].to(sim.device, non_blocking=True)
             mirrored_sim = extra[rows, 0] / scale
             out["side_motion_accuracy"] = (sim[rows, rows] > mirrored_sim).float().mean()
         return out

@@ -165,24 +165,27 @@ def side_pair_loss(
         raise ValueError(f"negative_owner and side must be ({k},) for {k} extra columns; got "
                          f"{tuple(negative_owner.shape)} and {tuple(side.shape)}")
     logits = logits.float()
-    rows = torch.arange(n, device=logits.device)
+    dev = logits.device
+    rows = torch.arange(n, device=dev)
     pos = logits[rows, rows]
-    terms = []
-    cols = torch.nonzero(side.to(logits.device).bool()).flatten()
+    # sums and counts instead of boolean indexing: no host-device synchronisation on a GPU
+    # (``side`` and ``negative_owner`` stay on the CPU in training)
+    total, count = logits.sum() * 0.0, logits.new_zeros(())
+    cols = torch.nonzero(side.bool()).flatten()
     if len(cols):
-        owner = negative_owner.to(logits.device).long()[cols]
+        cols = cols.to(dev, non_blocking=True)
+        owner = negative_owner.to(dev, non_blocking=True).long()[cols]
         pair = F.softplus(logits[owner, n + cols] - pos[owner])
+        keep = torch.ones_like(pair)
         if false_negatives is not None:
-            pair = pair[~false_negatives.to(logits.device).bool()[owner, n + cols]]
-        terms.append(pair)
+            keep = (~false_negatives.to(dev, non_blocking=True).bool()[owner, n + cols]).float()
+        total, count = total + (pair * keep).sum(), count + keep.sum()
     if t2m_negatives is not None:
-        neg = t2m_negatives.float().to(logits.device)
-        r, c = torch.nonzero(torch.isfinite(neg), as_tuple=True)
-        terms.append(F.softplus(neg[r, c] - pos[r]))
-    pairs = torch.cat(terms) if terms else logits.new_zeros(0)
-    if pairs.numel() == 0:
-        return logits.sum() * 0.0
-    return pairs.mean()
+        neg = t2m_negatives.float().to(dev, non_blocking=True)
+        used = torch.isfinite(neg)
+        pair = F.softplus(torch.where(used, neg, torch.zeros_like(neg)) - pos.unsqueeze(1))
+        total, count = total + (pair * used).sum(), count + used.sum()
+    return total / count.clamp(min=1)
 
 
 def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> torch.Tensor:
@@ -229,7 +232,8 @@ def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor
         Scalar float32 in ``[0, 1]`` (detached); NaN when ``K == 0``.
 
     Raises:
-        ValueError: ``K`` differs from the number of extra columns, or an owner out of range.
+        ValueError: ``K`` differs from the number of extra columns, or an owner out of range
+            (checked when ``negative_owner`` is on the CPU, as training keeps it).
 
     Source:
         CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2 (eq. 2), on the training batch.
@@ -243,9 +247,11 @@ def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor
         )
     if k == 0:
         return torch.tensor(float("nan"))
-    owner = negative_owner.to(similarity.device).long()
-    if int(owner.min()) < 0 or int(owner.max()) >= n:
-        raise ValueError(f"negative_owner values must lie in [0, {n}); got {owner.tolist()}")
+    if negative_owner.device.type == "cpu":  # training keeps owners on the CPU: no device sync
+        if int(negative_owner.min()) < 0 or int(negative_owner.max()) >= n:
+            raise ValueError(
+                f"negative_owner values must lie in [0, {n}); got {negative_owner.tolist()}")
+    owner = negative_owner.to(similarity.device, non_blocking=True).long()
     sim = similarity.detach().float()
     true = sim[owner, owner]
     neg = sim[owner, n + torch.arange(k, device=sim.device)]
@@ -287,11 +293,12 @@ def word_loss(max_logits: torch.Tensor, targets: torch.Tensor, temperature: floa
                          f"{tuple(max_logits.shape)} and {tuple(targets.shape)}")
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0; got {temperature}")
+    # rows without a target have all-zero targets: they add 0 and are not counted (no
+    # boolean indexing, so no host-device synchronisation on a GPU)
     has = targets.sum(-1) > 0
-    if not bool(has.any()):
-        return max_logits.new_zeros((), dtype=torch.float32)
-    logp = torch.log_softmax(max_logits[has].float().clamp(min=-1e4) / temperature, dim=-1)
-    return -(targets[has].float() * logp).sum(-1).mean()
+    logp = torch.log_softmax(max_logits.float().clamp(min=-1e4) / temperature, dim=-1)
+    per_row = -(targets.float() * logp).sum(-1)
+    return per_row.sum() / has.sum().clamp(min=1)
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

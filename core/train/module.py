@@ -12,6 +12,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from motionlex.core.data.collate import CPU_KEYS
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.objective import Objective
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig
@@ -34,6 +35,45 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, floor: float = 0.1
         return (step + 1) / (warmup_steps + 1)
     frac = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, frac)))
+
+
+def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConfig,
+                    phase: PhaseConfig | None = None) -> torch.optim.AdamW:
+    """THE optimiser of a training phase: AdamW over the model's parameter groups.
+
+    Groups (``model.param_groups()``) ``text``, ``mlm_head``, ``motion`` and ``heads`` (the
+    objective's decoders join ``heads``) get ``cfg.lr_text``, ``cfg.lr_mlm_head`` (else
+    ``cfg.lr_heads``), ``cfg.lr_motion`` and ``cfg.lr_heads``, times ``phase.lr_scale``;
+    the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``. Frozen parameters
+    are left out. On CUDA the fused AdamW kernel is used (one launch per step instead of
+    several per parameter tensor; same update).
+
+    Args:
+        model: the model being trained.
+        objective: the phase's objective (its parameters train with the heads).
+        cfg: the training config.
+        phase: the phase (None: a plain LexCMLP-like phase at scale 1).
+
+    Returns:
+        ``torch.optim.AdamW`` with one named group per parameter group.
+
+    Source: Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019).
+    """
+    groups = model.param_groups()
+    groups["heads"] = groups["heads"] + list(objective.parameters())
+    lr_mlm = cfg.lr_heads if cfg.lr_mlm_head is None else cfg.lr_mlm_head
+    lrs = {"text": cfg.lr_text, "mlm_head": lr_mlm, "motion": cfg.lr_motion,
+           "heads": cfg.lr_heads}
+    if phase is not None and phase.name == "mlmhead":  # the head alone; the encoder stays
+        groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": cfg.lr_heads}
+    scale = 1.0 if phase is None else phase.lr_scale
+    params = {k: [p for p in ps if p.requires_grad] for k, ps in groups.items()}
+    params = {k: ps for k, ps in params.items() if ps}
+    on_cuda = all(p.is_cuda for ps in params.values() for p in ps)
+    return torch.optim.AdamW(
+        [{"params": ps, "lr": lrs[k] * scale, "name": k} for k, ps in params.items()],
+        weight_decay=cfg.weight_decay, fused=True if on_cuda else None,
+    )
 
 
 class MotionTextModule(L.LightningModule):
@@ -62,30 +102,29 @@ class MotionTextModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         out = self(batch, self.global_step)
         bs = len(batch.get("texts") or batch.get("patches"))
+        # every scalar is logged as a tensor: asking whether it is finite would wait for the
+        # device in every step (a diverged loss shows as NaN in the logs)
         logs = {f"train/{k}": v.float() for k, v in out.items()
-                if torch.is_tensor(v) and v.numel() == 1 and torch.isfinite(v)}
+                if torch.is_tensor(v) and v.numel() == 1}
         self.log_dict(logs, batch_size=bs, on_step=True, prog_bar=False)
         self.log("loss", out["loss"].detach(), batch_size=bs, prog_bar=True)
         return out["loss"]
 
     def configure_optimizers(self) -> dict[str, Any]:
-        groups = self.model.param_groups()
-        groups["heads"] = groups["heads"] + list(self.objective.parameters())
-        lr_mlm = self.cfg.lr_heads if self.cfg.lr_mlm_head is None else self.cfg.lr_mlm_head
-        lrs = {"text": self.cfg.lr_text, "mlm_head": lr_mlm, "motion": self.cfg.lr_motion,
-               "heads": self.cfg.lr_heads}
-        if self.phase.name == "mlmhead":  # the head alone; the encoder stays as it is
-            groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": self.cfg.lr_heads}
-        lrs = {k: v * self.phase.lr_scale for k, v in lrs.items()}
-        opt = torch.optim.AdamW(
-            [{"params": [p for p in ps if p.requires_grad], "lr": lrs[k], "name": k}
-             for k, ps in groups.items() if any(p.requires_grad for p in ps)],
-            weight_decay=self.cfg.weight_decay,
-        )
+        opt = build_optimizer(self.model, self.objective, self.cfg, self.phase)
         total = max(1, self.phase.max_steps)
         warm = min(self.cfg.warmup_steps, total // 2)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warm, total))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def transfer_batch_to_device(self, batch: Any, device: torch.device,
+                                 dataloader_idx: int) -> Any:
+        """Move a batch to the device, except its index metadata (``collate.CPU_KEYS``)."""
+        if not isinstance(batch, dict):
+            return super().transfer_batch_to_device(batch, device, dataloader_idx)
+        keep = {k: batch[k] for k in CPU_KEYS if k in batch}
+        rest = {k: v for k, v in batch.items() if k not in keep}
+        return {**super().transfer_batch_to_device(rest, device, dataloader_idx), **keep}
 
     def on_fit_start(self) -> None:
         self.model.train()  # from_pretrained / validation leave the model in eval mode

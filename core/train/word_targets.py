@@ -69,4 +69,4 @@ class CaptionWordIds:
         for row, ids in enumerate(self.ids(model, captions)):
             if ids:
                 out[row, list(ids)] = 1.0 / len(ids)
-        return out.to(model.device)
+        return out.to(model.device, non_blocking=True)

@@ -35,6 +35,29 @@ def test_masked_max_logits_rejects_wrong_shapes() -> None:
         masked_max_logits(logits[0], mask)
 
 
+def test_masked_max_logits_values_and_gradient_on_hand_values() -> None:
+    # 2 captions, 3 tokens, 2 words; caption 1's last token is padding and holds the largest
+    # logits, caption 0 ties on word 1
+    logits = torch.tensor([[[1.0, 5.0], [3.0, 5.0], [2.0, 0.0]],
+                           [[0.5, -1.0], [-2.0, 4.0], [9.0, 9.0]]], requires_grad=True)
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    pooled = masked_max_logits(logits, mask)
+    torch.testing.assert_close(pooled, torch.tensor([[3.0, 5.0], [0.5, 4.0]]))
+    (pooled * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    # each word's gradient goes to one maximising real token (the first of a tie), padding
+    # gets none
+    expected = torch.tensor([[[0.0, 2.0], [1.0, 0.0], [0.0, 0.0]],
+                             [[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]]])
+    torch.testing.assert_close(logits.grad, expected)
+
+
+def test_masked_max_logits_in_bfloat16_matches_float32() -> None:
+    logits, mask = _logits_and_mask()
+    low = logits.bfloat16()
+    torch.testing.assert_close(masked_max_logits(low, mask), masked_max_logits(low.float(), mask))
+    assert masked_max_logits(low, mask).dtype == torch.float32
+
+
 def test_lexical_similarity_cosine_and_dot() -> None:
     a = torch.tensor([[3.0, 4.0, 0.0]])
     b = torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 2.0]])

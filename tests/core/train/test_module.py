@@ -94,3 +94,26 @@ def test_phase_lr_scale_multiplies_every_rate_and_is_read_from_the_config(repo_r
     with pytest.raises(ValueError, match=r"phases\[0\]: lr_scale must be > 0"):
         load_train_config(repo_root / "configs" / "tiny.yaml",
                           ["phases=[{name: cmmm, max_steps: 4, lr_scale: 0}]"])
+
+
+def test_batch_transfer_keeps_the_index_metadata_on_the_cpu(repo_root) -> None:
+    """Patches and masks go to the device; ``collate.CPU_KEYS`` stay where the objectives
+    read them without waiting for the device (the meta device stands in for a GPU)."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml")
+    model = create_model("tiny", device="cpu")
+    module = MotionTextModule(model, create_objective("lexcmlp", model), cfg, cfg.phases[-1])
+    batch = {"patches": torch.zeros(2, 3, 224, 80), "row_mask": torch.ones(2, 14, dtype=bool),
+             "texts": ["a person walks", "a person waves the left hand"],
+             "text_groups": torch.arange(2), "negative_texts": ["a person waves the right hand"],
+             "negative_owner": torch.tensor([1]), "negative_side": torch.tensor([True]),
+             "mirrored_patches": torch.zeros(1, 3, 224, 80),
+             "mirrored_row_mask": torch.ones(1, 14, dtype=bool),
+             "mirrored_owner": torch.tensor([1])}
+    moved = module.transfer_batch_to_device(batch, torch.device("meta"), 0)
+    assert set(moved) == set(batch)
+    for key in ("patches", "row_mask", "mirrored_patches", "mirrored_row_mask"):
+        assert moved[key].device.type == "meta", key
+    for key in ("text_groups", "negative_owner", "negative_side", "mirrored_owner"):
+        assert moved[key].device.type == "cpu", key
+        assert torch.equal(moved[key], batch[key])
+    assert moved["texts"] == batch["texts"]
