@@ -99,8 +99,8 @@ from motionlex.core.retrieval.build import encode_batch  # noqa: E402
 from motionlex.core.retrieval.embed import _pad_joints, encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
-from motionlex.core.train.objectives import create_objective  # noqa: E402
 from motionlex.core.train.module import build_optimizer  # noqa: E402
+from motionlex.core.train.objectives import create_objective  # noqa: E402
 from motionlex.core.train.train_config import TrainConfig  # noqa: E402
 
 VOCAB = 30522
@@ -191,8 +191,9 @@ def peak_gib(device: torch.device) -> float | None:
     return round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
 
 
-def count_syncs(fn, device: torch.device) -> int | None:
-    """Host-device synchronisations during ``fn()`` (CUDA's sync debug mode; None off CUDA).
+def count_syncs(fn, device: torch.device, *args) -> int | None:
+    """Host-device synchronisations during ``fn(*args)`` (CUDA's sync debug mode; None off
+    CUDA).
 
     Each one stops the host from queueing work ahead of the GPU; a training step should
     have none of its own."""
@@ -204,7 +205,7 @@ def count_syncs(fn, device: torch.device) -> int | None:
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
         try:
-            fn()
+            fn(*args)
         finally:
             torch.cuda.set_sync_debug_mode("default")
     return sum("synchroniz" in str(w.message) for w in caught)
@@ -223,6 +224,16 @@ def synthetic_batch(rng: np.random.Generator, batch: int, cfg: MotionTextConfig,
             "negative_texts": negatives, "negative_owner": torch.as_tensor(owner)}
 
 
+def train_step(model, objective, opt, batch: dict, step: int, amp: bool) -> torch.Tensor:
+    """One LexCMLP step (autocast forward, backward, AdamW): the detached loss."""
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=amp):
+        out = objective(model, batch, step=step)
+    opt.zero_grad(set_to_none=True)
+    out["loss"].backward()
+    opt.step()
+    return out["loss"].detach()
+
+
 def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     """LexCMLP forward (autocast) + backward + AdamW step: pairs/s and peak memory."""
     model.train()
@@ -232,24 +243,15 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     reset_peak(device)
     total = args.warmup + args.steps
     losses = []
-
-    def step(i: int) -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
-            out = objective(model, batches[i % len(batches)], step=i)
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        opt.step()
-        losses.append(out["loss"].detach())
-
     for i in range(total):
         if i == args.warmup:
             sync(device)
             t0 = time.perf_counter()
-        step(i)
+        losses.append(train_step(model, objective, opt, batches[i % len(batches)], i, args.amp))
     sync(device)
     dt = time.perf_counter() - t0
     loss = [float(x) for x in losses]
-    syncs = count_syncs(lambda: step(total), device)
+    syncs = count_syncs(train_step, device, model, objective, opt, batches[0], total, args.amp)
     if not all(np.isfinite(loss)):
         raise FloatingPointError(f"non-finite loss {loss}")
     negs = np.mean([len(b["negative_texts"]) for b in batches])
