@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from motionlex.core.atomic import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,9 @@ class VideoWriter:
         if self.kind not in ("gif", "mp4"):
             raise ValueError(f"{self.path}: video export writes .gif or .mp4, not "
                              f".{self.kind or '(no extension)'}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
-                                   dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        # THE atomic write: a temporary file beside the target, renamed onto it by close()
+        self._file = ExitStack()
+        self._tmp = self._file.enter_context(atomic_file(self.path))
         self._frames: list[Any] = []
         self._writer = None
         self.count = 0
@@ -56,7 +56,7 @@ class VideoWriter:
                 import imageio.v2 as iio2
                 import imageio_ffmpeg  # noqa: F401
             except ImportError as e:
-                self._tmp.unlink(missing_ok=True)
+                self._discard()
                 raise ImportError("MP4 export needs the imageio-ffmpeg package "
                                   "(pip install imageio-ffmpeg); GIF works without it") from e
             self._writer = iio2.get_writer(str(self._tmp), format="FFMPEG", fps=self.fps,
@@ -100,10 +100,12 @@ class VideoWriter:
                                      append_images=self._frames[1:], duration=ms, loop=0)
             else:
                 self._writer.close()
-            os.replace(self._tmp, self.path)
-        finally:
+        except BaseException:
             self._frames = []
-            self._tmp.unlink(missing_ok=True)
+            self._discard()
+            raise
+        self._frames = []
+        self._file.close()  # renames the finished file onto the target
         logger.info("wrote %s (%d frames at %.3g fps)", self.path, self.count, self.fps)
         return self.path
 
@@ -115,4 +117,9 @@ class VideoWriter:
             except Exception:  # noqa: BLE001 - the file is discarded anyway
                 logger.debug("closing an aborted MP4 writer failed", exc_info=True)
         self._frames = []
-        self._tmp.unlink(missing_ok=True)
+        self._discard()
+
+    def _discard(self) -> None:
+        """Remove the temporary file; the target stays as it was."""
+        err = RuntimeError(f"{self.path}: export abandoned")
+        self._file.__exit__(RuntimeError, err, None)  # atomic_file removes its temporary

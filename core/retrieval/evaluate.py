@@ -56,8 +56,8 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.model.checkpoint import resolve_device
+from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder
-from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
     car_items,
@@ -272,8 +272,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if cfg.zero_shot and len(classes) < 2:
         raise ValueError(f"zero-shot classification needs >= 2 action labels ('action' in "
                          f"meta.json or index.json); {data_set.root} has {len(classes)}")
-    stats = PatchStats.load(checkpoint / "patch_stats.json")
-    model = MotionTextModel.from_pretrained(checkpoint, device=cfg.device)
+    model, stats = load_checkpoint(checkpoint, device=cfg.device)
     pairs = composed_pairs(motions, cfg.chronology_pairs, cfg.seed, notes)
     mirror_clips, mirrored = mirrored_clips(motions, texts, owners)
     yield 1, EVAL_STAGES

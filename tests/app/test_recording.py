@@ -48,3 +48,16 @@ def test_mp4_needs_imageio_ffmpeg(tmp_path):
     for _ in range(5):
         w.append(np.full((33, 41, 3), 128, np.uint8))  # odd sizes are cropped to even
     assert w.close().stat().st_size > 0
+
+
+def test_abort_keeps_the_old_file_and_a_folder_is_refused(tmp_path):
+    old = tmp_path / "a.gif"
+    old.write_bytes(b"previous export")
+    w = VideoWriter(old, fps=20)
+    w.append(np.zeros((8, 8, 3), np.uint8))
+    w.abort()
+    assert old.read_bytes() == b"previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+    (tmp_path / "b.gif").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        VideoWriter(tmp_path / "b.gif", fps=20)
