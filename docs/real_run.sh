@@ -1,5 +1,5 @@
 #!/bin/bash
-# The real run behind docs/real-*.png and docs/results.md: index real motions from
+# The real run behind docs/real-*.png and docs/eval-*-bandai-val.md: index real motions from
 # ../shared/data with the default checkpoint, search it in the explorer (five queries,
 # one screenshot each) and evaluate the checkpoint and its dense-only baseline on the Bandai
 # validation split. Run from the repository root under a display (or xvfb-run -a).
@@ -26,7 +26,9 @@ for q in "a person waves the left hand" \
         --screenshot "docs/real-$i.png" --settings "$OUT/explorer.ini" --timeout 300
     motionlex search "$q" --index "$OUT/gallery.mlx" -k 5 | tee "$OUT/search-$i.txt"
 done
-motionlex evaluate --checkpoint "$CKPT" --data "$DATA/bandai" --split val --out "$OUT/eval-default"
+motionlex evaluate --checkpoint "$CKPT" --data "$DATA/bandai" --split val \
+    --bvh-pairs "$DATA/raw_bvh" --out "$OUT/eval-default"
 if [ $# -ge 1 ]; then
-    motionlex evaluate --checkpoint "$1" --data "$DATA/bandai" --split val --out "$OUT/eval-baseline"
+    motionlex evaluate --checkpoint "$1" --data "$DATA/bandai" --split val \
+        --bvh-pairs "$DATA/raw_bvh" --out "$OUT/eval-baseline"
 fi

@@ -130,7 +130,7 @@ def chronology_report(score: Scorer, pairs: Sequence[Any], caption_texts: Sequen
         weight: fusion weight.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3 (CAR), applied to the motion side as in
-    :func:`compose.chronology_test_set`.
+    :func:`~motionlex.core.data.pairs.chronology_test_set`.
     """
     p = len(pairs)
     gallery = list(caption_texts) + [c.text_negative for c in pairs]
@@ -203,7 +203,7 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
         notes: remarks for the report (appended to).
 
     Returns:
-        ``ComposedPair`` list (:func:`motionlex.core.data.compose.chronology_test_set`).
+        ``ComposedPair`` list (:func:`motionlex.core.data.pairs.chronology_test_set`).
     """
     if n == 0:
         return []

@@ -37,7 +37,7 @@ file                   content
                        its manifest entry also lists a SHA-256 per 4 MiB block, checked
                        when a motion in that block is first fetched (:mod:`.verified`)
 ``dense_ivf.npz``      only for galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more
-                       (with faiss installed): the IVF-Flat dense index, ``centroids (L, D)
+                       (with faiss installed): the IVF dense index, ``centroids (L, D)
                        float32`` and ``lists (N,) int32``; ``manifest["ann"]`` records its
                        kind, ``nlist`` and ``nprobe`` (:mod:`.ann`)
 ``skeletons.json``     list of ``Skeleton.to_dict()`` (usually one shared skeleton)

@@ -82,7 +82,7 @@ def write_index(
             ``checkpoint`` of the encoding model.
         settings: encoding settings.
         fusion_weight: default fused-search weight.
-        ann: store an IVF-Flat dense index (:mod:`.ann`): None (default) does so from
+        ann: store an IVF dense index (:mod:`.ann`): None (default) does so from
             :data:`~.ann.ANN_MIN_ITEMS` motions when faiss is installed (logging when it is
             not), True always, False never.
         ann_nlist: IVF lists (None: :func:`~.ann.default_nlist`).

@@ -30,7 +30,8 @@ class PhaseConfig:
         name: one of :data:`~motionlex.core.train.objectives.PHASES`: ``mlmhead`` (fit the
             text MLM head alone, encoder frozen: for text models without a trained MLM head),
             ``lexmlm``, ``cmmm``, ``lexmmm``, ``lexcmlp`` or ``dense`` (LexCMLP's data with the
-            dense-only MotionPatch loss: no lexical term, no negatives).
+            dense-only MotionPatch loss: no lexical term; CAR and side negatives and the
+            false-negative mask only as the config's switches set them).
         max_steps: optimisation steps.
         batch_size: examples per step (per device).
         val_every: validate every this many steps (contrastive phases).
