@@ -5,6 +5,7 @@ Plain strings and pure functions (no Qt), so the texts can be read and tested in
 
 from __future__ import annotations
 
+import html
 from importlib.metadata import PackageNotFoundError, version
 
 from motionlex.app.messages import GalleryInfo, ModelInfo
@@ -46,6 +47,14 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
 <tr><td><b>Esc</b></td><td>cancel opening a gallery</td></tr>
 </table>"""
+
+
+def model_notice(note: str) -> str:
+    """The banner over the 3D view when the loaded model is not the one asked for
+    (``ModelInfo.note``), with a link that hides it."""
+    text = html.escape(note.strip())
+    text = text[0].upper() + text[1:] if text else text
+    return f'<b>Model:</b> {text} &nbsp; <a href="hide">hide</a>'
 
 
 def package_version() -> str:

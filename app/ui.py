@@ -75,11 +75,22 @@ def build_views(win: MainWindow) -> None:
         "QLabel#demoBanner { background: #fff4ce; color: #3d3000; padding: 6px 10px; "
         "border-bottom: 1px solid #e0c860; }")
     win.demo_banner.hide()
+    # why the loaded model is not the one asked for (ModelInfo.note): stays until dismissed
+    win.model_notice = QLabel(win)
+    win.model_notice.setObjectName("modelNotice")
+    win.model_notice.setWordWrap(True)
+    win.model_notice.setTextFormat(Qt.TextFormat.RichText)
+    win.model_notice.setStyleSheet(
+        "QLabel#modelNotice { background: #fde2e1; color: #4a0d0b; padding: 6px 10px; "
+        "border-bottom: 1px solid #e0a09c; }")
+    win.model_notice.linkActivated.connect(lambda _link: win.model_notice.hide())
+    win.model_notice.hide()
     central = QWidget(win)
     central_layout = QVBoxLayout(central)
     central_layout.setContentsMargins(0, 0, 0, 0)
     central_layout.setSpacing(0)
     central_layout.addWidget(win.demo_banner)
+    central_layout.addWidget(win.model_notice)
     central_layout.addWidget(win._centre, 1)
     win.setCentralWidget(central)
 

@@ -20,6 +20,7 @@ run synchronously.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -295,7 +296,16 @@ class RankWorker(DescribeJobs, JobDriver):
             ckpt = index.checkpoint
             if ckpt and Path(ckpt).is_dir():
                 self.message.emit(f"Loading the checkpoint the gallery was built with: {ckpt}")
+                previous = self._model_info.checkpoint if self._model_info else None
                 info = yield from self.load_checkpoint_steps(ckpt)
+                if previous and Path(previous).resolve() != Path(ckpt).resolve():
+                    # the model asked for is replaced: say so where it stays visible
+                    info = dataclasses.replace(info, note=(
+                        f"{index_path.name} was built with {ckpt}, so that model replaces "
+                        f"{previous} (a gallery is searched with the model that encoded it; "
+                        f"index it again with 'motionlex index --checkpoint {previous}' to "
+                        f"search it with that one)"))
+                    self._model_info = info
                 self.checkpointLoaded.emit(info)
             if self._model_hash != index.model_hash:
                 raise ValueError(

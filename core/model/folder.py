@@ -79,6 +79,9 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         if not missing:
             return root
         problem = f"missing {', '.join(missing)}"
+        inner = root / "model"  # a training run's folder: its export is OUT/model
+        if (inner / CONFIG_FILE).is_file() and (inner / WEIGHTS_FILE).is_file():
+            problem += f"; {inner} is one: give that folder"
     raise NotAModelFolderError(
         f"{root} is not a motionlex model folder ({problem})",
         f"a model folder holds {CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus "

@@ -51,6 +51,7 @@ from motionlex.core.model.checkpoint import (
     resolve_device,
 )
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.folder import check_model_folder
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.model import TextOutput
 from motionlex.core.model.text_encoder import check_texts, resolve_text_source
@@ -274,16 +275,15 @@ def load_text_only(checkpoint: str | os.PathLike,
         The :class:`TextOnlyModel`.
 
     Raises:
-        FileNotFoundError: the directory or one of its files is missing.
+        NotAModelFolderError: (a ``FileNotFoundError``) the directory or one of its files is
+            missing (:func:`~motionlex.core.model.folder.check_model_folder`'s message).
         ValueError: an unreadable config or weights file (named), or a bad ``device``
             (:func:`~motionlex.core.model.checkpoint.resolve_device`).
         TextOnlyUnsupported: a checkpoint outside this path (load the full model instead).
     """
     dev = resolve_device(device)  # a bad --device before anything is read
     root = Path(checkpoint)
-    for p in (root, root / WEIGHTS_FILE, root / TEXT_CONFIG_FILE, root / MOTION_CONFIG_FILE):
-        if not p.exists():
-            raise FileNotFoundError(f"model checkpoint incomplete: {p} not found")
+    check_model_folder(root, also=(MOTION_CONFIG_FILE,))  # the one "not a model" message
     config = read_config(root / CONFIG_FILE)
     if config.motion_backend != "vit":
         raise TextOnlyUnsupported(f"motion backend {config.motion_backend!r}")

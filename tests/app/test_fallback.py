@@ -97,6 +97,33 @@ def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, set
     assert msg == f"Could not load {tmp_path / 'typo'}: {tmp_path / 'typo'} is not a motionlex " \
                   "model folder (no such folder); using the shipped model."
     assert info.note in w.device_label.toolTip() and w.error_box is None
+    # the status bar moves on; the notice over the 3D view stays until hidden
+    assert w.model_notice.isVisible() and "using the shipped model" in w.model_notice.text()
+    w.model_notice.linkActivated.emit("hide")
+    assert not w.model_notice.isVisible()
+
+
+def test_gallery_built_with_another_model_replaces_the_given_one_visibly(
+        qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
+    import torch
+
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(1)  # another tiny model: another fingerprint
+    other = tmp_path / "other_tiny"
+    create_model("tiny", device="cpu").save_pretrained(
+        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    w = _window(qtbot, settings_file, tmp_path)
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(other)
+    assert not w.model_notice.isVisible()
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(gallery_index)
+    assert w.model_info.checkpoint == str(tiny_checkpoint.resolve())
+    notice = w.model_notice.text()
+    assert w.model_notice.isVisible() and "replaces" in notice
+    assert str(tiny_checkpoint) in notice and str(other.resolve()) in notice
 
 
 def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
