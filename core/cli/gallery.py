@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from motionlex.core.cli.types import non_negative_int, positive_int
 
@@ -62,6 +63,24 @@ def _search_checkpoint(args: argparse.Namespace, recorded: str | None) -> str:
     return str(default_model_dir())
 
 
+def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
+    """On stderr: the query words the model does not know, with the closest known words
+    (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`)."""
+    from motionlex.core.text.spelling import WORD_PATTERN, Speller, apply_corrections, whole_words
+
+    captions = {w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
+    corrections = Speller(whole_words(model.vocabulary), captions).check(text)
+    if not corrections:
+        return
+    words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
+                      for c in corrections)
+    note = f"note: words the model does not know: {words}; ranked as typed"
+    fixed = apply_corrections(text, corrections)
+    if fixed != text:
+        note += f"; try: {fixed!r}"
+    print(note, file=sys.stderr)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item.
 
@@ -98,6 +117,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
     else:
         query = searcher.embed_text(args.query)
+        _warn_unknown_words(args.query, model, index)
     if args.fusion_weight is not None and args.mode != "fused":
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)

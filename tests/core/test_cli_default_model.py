@@ -33,6 +33,12 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     assert main(["search", "a person walks", "--index", str(idx), "-k", "2"]) == 0
     out = capsys.readouterr()
     assert len(out.out.strip().splitlines()) == 2 and "note:" not in out.err
+    # typos: ranked as typed, with the closest known words on stderr (as the explorer does)
+    assert main(["search", "a persn wavs the lefft hnad", "--index", str(idx), "-k", "1"]) == 0
+    out = capsys.readouterr()
+    assert len(out.out.strip().splitlines()) == 1
+    assert "persn (did you mean 'person'?)" in out.err
+    assert "try: 'a person waves the left hand'" in out.err
     # an index recording a checkpoint that is gone: the shipped model, with a note
     idx2 = tmp_path / "g2.mlx"
     assert main(["index", "--checkpoint", str(own), "--data", str(data), "--out", str(idx2),
