@@ -66,8 +66,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     from motionlex.core.text.orders import format_events_report
+    from motionlex.core.text.spelling import require_words
 
-    print(format_events_report(args.caption, seed=args.seed))
+    caption = require_words(args.caption, "caption")  # one message for an empty caption
+    print(format_events_report(caption, seed=args.seed))
     return 0
 
 

@@ -23,8 +23,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
+    from motionlex.core.data.datasets import detect_layout
     from motionlex.resources import default_model_dir
 
+    for folder in args.data:  # a wrong folder fails before the model loads and the bar shows
+        detect_layout(folder)
     checkpoint = args.checkpoint or str(default_model_dir())
     model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:

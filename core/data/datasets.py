@@ -224,9 +224,13 @@ def detect_layout(root: str | Path) -> str:
         return "joints"
     if bvh_files(root):
         return "bvh"
+    hint = ""
+    if root.name == "new_joints" or next(root.glob("*.npy"), None) is not None:
+        hint = (f"; {root} holds .npy joint files itself: give the folder above it, which "
+                "holds new_joints/ and texts/ (a single .npy file can be given as a file)")
     raise DatasetError(
         f"{root}: not a motion dataset (expected a new_joints/ folder in the HumanML3D/KIT-ML "
-        "layout, or .bvh files)"
+        f"layout, or .bvh files){hint}"
     )
 
 

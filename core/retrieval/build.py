@@ -183,7 +183,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             raise IndexMismatchError(
                 f"{target} was built with other patch statistics "
                 f"({old.manifest['patch_stats_sha256'][:16]}... vs "
-                f"{stats_fingerprint(patch_stats)[:16]}...); rebuild it instead of adding")
+                f"{stats_fingerprint(patch_stats)[:16]}...); build a new index (another --out "
+                f"folder, or delete {target} first) instead of adding to it")
     settings = settings or IndexSettings()
     if patch_stats is None:
         raise ValueError("patch statistics are needed to build a new index (the checkpoint's "
@@ -265,7 +266,11 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
     if not keep and not new.ids:
         work.discard()
-        raise ValueError(f"no usable motion in {[str(d) for d in data]} (split {split!r})")
+        folders = ", ".join(str(d) for d in data)
+        why = "; ".join(f"{i}: {r}" for i, r in report_skipped[:3])
+        more = f" (and {len(report_skipped) - 3} more)" if len(report_skipped) > 3 else ""
+        raise ValueError(f"no usable motion in {folders} (split {split!r})"
+                         + (f": {why}{more}" if why else "; 'motionlex scan' lists what it holds"))
 
     sk_ids = {s: i for i, s in enumerate(skeleton_list)}
     for s in new.skeletons:

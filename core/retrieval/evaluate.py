@@ -25,9 +25,9 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
   events shuffled and re-joined; ``event->event``: the events joined in the true order
   against the same shuffles. Also motion-to-text retrieval with the shuffled captions added
   to the gallery.
-- Chronology test on composed clips (:func:`~motionlex.core.data.pairs.chronology_test_set`): (motion, true
-  caption) against (motion, caption in another order) and against (clips in that other
-  order, true caption).
+- Chronology test on composed clips
+  (:func:`~motionlex.core.data.pairs.chronology_test_set`): (motion, true caption) against
+  (motion, caption in another order) and against (clips in that other order, true caption).
 - Zero-shot action classification (Yu et al., CVPR 2024, Sec. 5.2) with one prompt per
   action label (``"a person {action}"``): top-1/top-5 and a confusion matrix.
 - Side accuracy (:mod:`.side`, ``side/text``, ``side/motion``), word precision@10 and query

@@ -266,8 +266,9 @@ class GalleryIndex:
         if got != want:
             raise IndexMismatchError(
                 f"{self.path} was built with model {want[:16]}... but the given model is "
-                f"{got[:16]}... (another checkpoint); rebuild the index with this model or "
-                f"use the checkpoint it was built with ({self.checkpoint or 'not recorded'})")
+                f"{got[:16]}... (another checkpoint); index the data again with this model "
+                f"into a new --out folder (or delete {self.path} first), or use the "
+                f"checkpoint it was built with ({self.checkpoint or 'not recorded'})")
 
     # -- accessors ------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -4,8 +4,8 @@ A query (a text, a motion, or a gallery item) becomes a :class:`QueryEmbedding`:
 unit vector and its heaviest lexical words. :class:`Searcher` ranks the index by
 
 - ``dense``: cosine of dense embeddings (one torch matrix-vector product; the index's
-  stored IVF index (FAISS, float16 codes) for galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more,
-  approximate; :mod:`.dense_backend`);
+  stored IVF index (FAISS, float16 codes) for galleries of :data:`~.ann.ANN_MIN_ITEMS`
+  motions or more, approximate; :mod:`.dense_backend`);
 - ``lexical``: sparse dot product of lexical vectors (the cosine for models trained with
   ``lexical_similarity="cosine"``, whose index stores L2-normalised vectors), computed from the
   inverted index: only the posting lists of the query's non-zero words are read;

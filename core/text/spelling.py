@@ -41,19 +41,26 @@ MIN_RATIO = 0.6
 """Least ``difflib`` similarity ratio of a suggestion to the typed word."""
 
 
-def require_words(text: object) -> str:
+def require_words(text: object, what: str = "query") -> str:
     """A query text, stripped, that holds at least one word (:data:`WORD_PATTERN`).
 
     A query of punctuation or emoji alone would still be embedded (as special tokens) and
     rank the gallery with confident-looking but meaningless scores.
 
+    Args:
+        text: the text given.
+        what: what it is, for the message (``"query"``, ``"caption"``).
+
     Raises:
         ValueError: not a string, empty, or no word in it.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"query text must be a non-empty string, got {text!r}")
+    if not isinstance(text, str):
+        raise ValueError(f"the {what} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError(f"the {what} is empty: describe a motion in English, e.g. "
+                         "'a person walks forward'")
     if not WORD_PATTERN.search(text):
-        raise ValueError(f"query text {text.strip()[:40]!r} has no words: describe a motion "
+        raise ValueError(f"the {what} {text.strip()[:40]!r} has no words: describe a motion "
                          f"in English, e.g. 'a person walks forward'")
     return text.strip()
 

@@ -110,7 +110,7 @@ def test_a_bad_device_is_one_line(capsys, device, expected):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("", "non-empty string"),
+    ("", "the query is empty"),
     ("?!...,;", "has no words"),
 ])
 def test_words_refuses_a_text_without_words(capsys, text, expected):
@@ -130,6 +130,20 @@ def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
     assert "is a file, not a dataset folder" in _one_error_line(capsys)
     assert main(["evaluate", "--data", str(shared_data / "bandai"), "--out", str(afile)]) == 2
     assert "evaluate writes a folder" in _one_error_line(capsys)
+    # new_joints/ itself: name the folder to give instead (before any model loads)
+    joints = shared_data / "cmu_extra" / "new_joints"
+    assert main(["index", "--data", str(joints), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    assert "holds .npy joint files itself: give the folder above it" in _one_error_line(capsys)
+
+
+def test_a_folder_without_usable_motions_says_why(tmp_path, capsys):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "c.bvh").write_text("HIERARCHY nothing here\n")
+    assert main(["index", "--data", str(junk), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert f"no usable motion in {junk} (split 'all'): c: " in err
+    assert "c.bvh" in err and not (tmp_path / "g.mlx").exists()
 
 
 def test_a_missing_text_corpus_is_named_before_loading(repo_root, tmp_path, capsys,
