@@ -180,7 +180,9 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
     s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
     s.add_argument("--item", default=None, help="query by a gallery item id")
-    s.add_argument("--words", type=non_negative_int, default=5, help="evidence words per hit")
+    s.add_argument("--words", type=non_negative_int, default=5,
+                   help="evidence words per hit, each with its part of the lexical score "
+                   "(query share x motion share; 0 = none)")
     s.add_argument("--query-words", type=int, default=64,
                    help="heaviest query words used (0 = all non-zero words)")
     s.add_argument("--json", action="store_true", help="one JSON object per hit")

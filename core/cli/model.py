@@ -97,7 +97,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_words(args: argparse.Namespace) -> int:
     """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
     from motionlex.core.model.factory import load_checkpoint
-    from motionlex.core.retrieval.word_protocol import heaviest_words
+    from motionlex.core.retrieval.word_protocol import word_weights
     from motionlex.resources import default_model_dir
 
     if (args.text is None) == (args.motion is None):
@@ -109,16 +109,17 @@ def cmd_words(args: argparse.Namespace) -> int:
         from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
 
         m = load_motion_file(args.motion)
-        words = heaviest_words(model, stats, motion=(m.joints, m.skeleton), k=args.k)
+        words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
-        words = heaviest_words(model, stats, text=args.text, k=args.k)
+        words = word_weights(model, stats, text=args.text, k=args.k)
     if args.json:
         print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
-                          "words": [{"word": w, "weight": round(v, 6)} for w, v in words]},
+                          "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6)}
+                                    for w, v, s in words]},
                          ensure_ascii=False))
     else:
-        for w, v in words:
-            print(f"{v:8.4f}  {w}")
+        for w, v, s in words:
+            print(f"{v:8.4f}  {s:6.3f}  {w}")
     return 0
 
 
@@ -180,7 +181,9 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "words", help="the heaviest lexical words of a text or a motion file",
         description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
-        "lexical words with their weights.")
+        "lexical words: the weight (log(1 + relu(max logit))) and the share (weight over the "
+        "vector's L2 norm, what the explorer's bars show and an index stores); 'search "
+        "--words' shows each word's part of the lexical score, query share x motion share.")
     s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
     s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
     s.add_argument("-k", type=int, default=20, help="number of words (default 20)")

@@ -8,7 +8,7 @@
   found among its own 10 heaviest lexical words.
 
 ``motionlex evaluate`` and validation during training both call :func:`word_report`;
-``motionlex words`` prints :func:`heaviest_words`.
+``motionlex words`` prints :func:`word_weights`.
 Content lemmas are cached per caption (:func:`content_lemmas`). Needs spaCy's English model.
 
 Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
@@ -115,12 +115,16 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
                        vocabulary, k)
 
 
-def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
-                   motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
-                   ) -> list[tuple[str, float]]:
+def word_weights(model: Any, stats: PatchStats, *, text: str | None = None,
+                 motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
+                 ) -> list[tuple[str, float, float]]:
     """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
 
     Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
+    Each word comes with two numbers: its weight in the lexical vector
+    (``log(1 + relu(max logit))``) and its share, the weight over the vector's L2 norm: what
+    an index stores for a cosine model and what the explorer's lexical bars show (the
+    lexical cosine of two vectors is the sum of their shares' products).
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
@@ -130,7 +134,7 @@ def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
         k: number of words, ``>= 1``.
 
     Returns:
-        ``(word, weight)`` pairs, heaviest first; zero weights are left out.
+        ``(word, weight, share)`` triples, heaviest first; zero weights are left out.
 
     Raises:
         ValueError: neither or both of ``text`` and ``motion``, ``k < 1``, or a text
@@ -140,4 +144,6 @@ def heaviest_words(model: Any, stats: PatchStats, *, text: str | None = None,
         raise ValueError("give exactly one of text and motion")
     emb = (encode_texts(model, [require_words(text)]) if text is not None
            else encode_motions(model, [motion], stats))
-    return top_words(emb.lexical[0], model.vocabulary, k)[0]
+    vector = emb.lexical[0]
+    norm = float(np.linalg.norm(vector)) or 1.0
+    return [(w, v, v / norm) for w, v in top_words(vector, model.vocabulary, k)[0]]

@@ -58,10 +58,14 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     assert got["query"] == "a person waves the left hand" and len(got["words"]) == 5
     weights = [w["weight"] for w in got["words"]]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
+    # the share is the weight over the whole vector's norm: one ratio for every word, <= 1
+    ratios = [w["share"] / w["weight"] for w in got["words"]]
+    assert max(ratios) - min(ratios) < 1e-4 and 0 < got["words"][0]["share"] <= 1
     f = shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy"
     assert main(["words", "--motion", str(f), "-k", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and all(float(ln.split()[0]) > 0 for ln in lines)
+    assert len(lines) == 3 and all(float(ln.split()[0]) >= float(ln.split()[1]) > 0
+                                   for ln in lines)
     bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
     assert main(["words", "--motion", str(bvh), "-k", "2", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["words"]) == 2
