@@ -24,11 +24,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
     from motionlex.core.data.datasets import detect_layout
+    from motionlex.core.model.folder import check_model_folder
     from motionlex.resources import default_model_dir
 
-    for folder in args.data:  # a wrong folder fails before the model loads and the bar shows
-        detect_layout(folder)
     checkpoint = args.checkpoint or str(default_model_dir())
+    check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
+    for folder in args.data:  # the model loads and the progress bar shows
+        detect_layout(folder)
     model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
         stats = PatchStats.load(args.stats)

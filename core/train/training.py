@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +57,7 @@ from motionlex.core.retrieval.evaluate import validation_metrics
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
+from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 
 logger = logging.getLogger(__name__)
@@ -301,6 +303,8 @@ class TrainingRun:
                                          save_top_k=1, monitor=None, enable_version_counter=False)]
             if phase.name in PAIR_PHASES:
                 callbacks.append(ValidateAndExport(self, phase))
+            if self.progress:
+                callbacks.append(PhaseProgressBar(tag, steps))
             # the batches shard themselves per rank (phase_data), not Lightning's sampler
             trainer = self._trainer(
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
@@ -317,9 +321,12 @@ class TrainingRun:
             objective = create_objective(phase.name, self.model, self.cfg.objective,
                                          false_negative_mask=self.cfg.false_negative_mask)
             module = MotionTextModule(self.model, objective, self.cfg, phase)
-            trainer.fit(module, train_dataloaders=loader,
-                        ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
-                        weights_only=True)
+            with warnings.catch_warnings():
+                # logging counts steps across epochs: a short epoch still logs every 10 steps
+                warnings.filterwarnings("ignore", message=r".*smaller than the logging interval")
+                trainer.fit(module, train_dataloaders=loader,
+                            ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
+                            weights_only=True)
             self.model = module.model
             if trainer.is_global_zero:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)

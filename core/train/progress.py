@@ -1,0 +1,61 @@
+"""The training progress bar: one bar per phase that counts optimiser steps.
+
+Lightning's bars count the batches of an epoch, and a phase here is a number of steps over
+as many (often one-batch) epochs as it takes: its bar read "Epoch 2/-2" (``max_epochs=-1``)
+with a ``v_num`` column. This one reads ``lexcmlp: 120/300 [00:41<01:02, loss=2.31]``: the
+phase, its steps, the time left and the loss. The loss is read from the device every
+:attr:`PhaseProgressBar.metrics_every` steps only (each read waits for the device).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+
+class PhaseProgressBar(TQDMProgressBar):
+    """A tqdm bar over a phase's optimiser steps (see the module doc).
+
+    Args:
+        phase: the phase's name, the bar's description.
+        max_steps: the phase's steps, the bar's total.
+        metrics_every: refresh the shown loss every this many steps (>= 1).
+    """
+
+    def __init__(self, phase: str, max_steps: int, metrics_every: int = 10) -> None:
+        super().__init__()
+        self.phase = phase
+        self.max_steps = max(1, int(max_steps))
+        self.metrics_every = max(1, int(metrics_every))
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        items = super().get_metrics(trainer, pl_module)
+        items.pop("v_num", None)  # the CSV logger's run number: not progress
+        return items
+
+    def on_train_start(self, trainer: L.Trainer, *_: Any) -> None:
+        super().on_train_start(trainer)
+        bar = self.train_progress_bar
+        bar.reset(total=self.max_steps)
+        bar.n = bar.initial = trainer.global_step  # a resumed phase starts where it stopped
+        bar.set_description(self.phase)
+        bar.refresh()
+
+    def on_train_epoch_start(self, trainer: L.Trainer, *_: Any) -> None:
+        """Nothing: the bar counts steps across epochs."""
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule,
+                           outputs: Any, batch: Any, batch_idx: int) -> None:
+        bar = self.train_progress_bar
+        if bar is None or bar.disable:
+            return
+        bar.n = trainer.global_step
+        step = trainer.global_step
+        if step % self.metrics_every == 0 or step >= self.max_steps:
+            bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
+        bar.refresh()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Nothing: epochs are not what the bar counts."""

@@ -1,0 +1,38 @@
+"""The training progress bar counts a phase's steps across its epochs (core/train/progress.py)."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+
+from motionlex.core.train.progress import PhaseProgressBar
+
+
+class _OneBatchEpochs(L.LightningModule):
+    """A linear model whose epochs hold one batch, as a small phase's do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch, batch_idx):
+        loss = self.layer(batch).pow(2).mean()
+        self.log("loss", loss, prog_bar=True)
+        return loss
+
+    def train_dataloader(self):
+        return torch.utils.data.DataLoader(torch.randn(4, 3), batch_size=4)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_the_bar_names_the_phase_and_counts_its_steps(tmp_path, capsys) -> None:
+    trainer = L.Trainer(max_steps=7, max_epochs=-1, callbacks=[PhaseProgressBar("3-lexcmlp", 7)],
+                        logger=L.pytorch.loggers.CSVLogger(tmp_path), enable_model_summary=False,
+                        enable_checkpointing=False, accelerator="cpu", log_every_n_steps=1)
+    trainer.fit(_OneBatchEpochs())
+    out = capsys.readouterr().out
+    last = out.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("3-lexcmlp: 100%") and "7/7" in last and "loss=" in last
+    assert "Epoch" not in out and "v_num" not in out and "/-2" not in out
