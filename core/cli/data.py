@@ -73,8 +73,28 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    """``motionlex demo-data``: write the explorer's synthetic demo gallery as a dataset."""
+    from motionlex.core.data.demo.gallery import MANIFEST_NAME, write_demo_dataset
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file; give a folder name for the dataset")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
+        raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
+                              "replaces its folder as a whole: give a new or empty folder")
+    root = write_demo_dataset(out, seed=args.seed)
+    splits = {s: len((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
+    total = len((root / "all.txt").read_text().split())
+    print(f"wrote {root}: {total} synthetic motions ({splits['train']} train, {splits['val']} "
+          f"val, {splits['test']} test) with captions; search them with:\n"
+          f"  motionlex index --data {root} --out demo.mlx && motionlex search "
+          f"\"a person jumps twice, then sits down\" --index demo.mlx")
+    return 0
+
+
 def add_data_commands(sub: argparse._SubParsersAction) -> None:
-    """Add the ``patches``, ``scan``, ``stats`` and ``events`` subcommands."""
+    """Add the ``patches``, ``scan``, ``stats``, ``events`` and ``demo-data`` subcommands."""
     s = sub.add_parser("patches", help="render a motion's patch image to PNG",
                        description="Render the motion-patch image (x, y, z as R, G, B; one "
                        "column block per body part) of a .npy joint file or a .bvh file.")
@@ -109,3 +129,14 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')
     s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     s.set_defaults(func=cmd_events)
+
+    s = sub.add_parser(
+        "demo-data", help="write the explorer's synthetic demo gallery as a dataset folder",
+        description="Write the gallery the explorer opens on (200 procedural SMPL-22 motions "
+        "with captions written from their parameters, train/val/test splits) as a HumanML3D-"
+        "layout dataset folder, to index, search, train on or evaluate. Synthetic, not motion "
+        "capture.")
+    s.add_argument("out", help="dataset folder to write (new, empty, or an earlier demo-data)")
+    s.add_argument("--seed", type=int, default=0, help="gallery seed (default 0: the "
+                   "explorer's)")
+    s.set_defaults(func=cmd_demo_data)

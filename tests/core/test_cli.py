@@ -289,3 +289,20 @@ def test_bad_model_folders_give_one_line(repo_root, tmp_path, capsys, damage):
                 "config type": f"{ckpt / 'config.json'}: wrong value types",
                 "flipped": f"{ckpt / 'model.safetensors'}: SHA-256"}[damage]
     assert expected in err, err
+
+
+def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
+    from motionlex.core.data.datasets import MotionDataset
+
+    out = tmp_path / "demo"
+    assert main(["demo-data", str(out)]) == 0
+    assert "200 synthetic motions (160 train, 20 val, 20 test)" in capsys.readouterr().out
+    val = MotionDataset(out, split="val")
+    assert len(val) == 20
+    assert main(["demo-data", str(out)]) == 0  # an earlier demo-data folder is replaced
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    assert main(["demo-data", str(busy)]) == 2
+    assert "other files in it" in capsys.readouterr().err
+    assert (busy / "notes.txt").read_text() == "mine"
