@@ -133,7 +133,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(json.dumps({"rank": rank, **hit.to_dict()}, ensure_ascii=False))
         else:
             words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
-            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}  [{words}]")
+            shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
+            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}{shown}")
     return 0
 
 
