@@ -4,11 +4,12 @@ For each model (random-init towers of the papers' shapes: throughput does not de
 weights, so no hub, no data files and no spaCy are needed):
 
 1. Training: the LexCMLP objective's forward (bf16 autocast, as Lightning's ``bf16-mixed``) +
-   backward + AdamW step (the module's parameter groups and learning rates) at batch 128 on
-   synthetic patch images and synthetic captions (template sentences, about half of them
-   multi-event ", then" captions whose event-shuffled copies are the CAR negatives, built by a
-   plain string shuffle). Warm-up steps, then timed steps between ``synchronize`` calls:
-   pairs/s and peak GPU memory.
+   backward + AdamW step (``build_optimizer``: the module's parameter groups and learning
+   rates, fused on CUDA) at batch 128 on synthetic patch images and synthetic captions
+   (template sentences, about half of them multi-event ", then" captions whose event-shuffled
+   copies are the CAR negatives, built by a plain string shuffle), tokenised beforehand as
+   the data loader does. Warm-up steps, then timed steps between ``synchronize`` calls:
+   pairs/s, peak GPU memory and the host-device syncs left in one step.
 2. Index build: what ``build_steps`` does per batch of motions (``build.encode_batch``:
    ``encode_motions`` with the top words selected on the device, then the CSR rows) on
    random-walk SMPL-22 joint sequences of 60-224 frames, in bf16 autocast, without file
@@ -92,7 +93,7 @@ IMPORT_MODE = ensure_motionlex()
 from motionlex.core.model.config import MotionTextConfig  # noqa: E402
 from motionlex.core.model.factory import model_config  # noqa: E402
 from motionlex.core.model.model import MotionTextModel  # noqa: E402
-from motionlex.core.model.text_encoder import TextEncoder  # noqa: E402
+from motionlex.core.model.text_encoder import TextEncoder, tokenize_captions  # noqa: E402
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints  # noqa: E402
 from motionlex.core.retrieval.build import encode_batch  # noqa: E402
@@ -240,6 +241,10 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     objective = create_objective("lexcmlp", model)
     opt = build_optimizer(model, objective, TrainConfig())  # fused AdamW on CUDA
     batches = [synthetic_batch(rng, args.batch, model.config, device) for _ in range(4)]
+    for b in batches:  # tokenised by the data loader in training (phase_data), not the step
+        tokens = tokenize_captions(model.text.tokenizer, b["texts"] + b["negative_texts"],
+                                   model.text.max_length)
+        b["text_tokens"] = {k: v.to(device) for k, v in tokens.items()}
     reset_peak(device)
     total = args.warmup + args.steps
     losses = []

@@ -78,6 +78,29 @@ class TextEncoderOutput:
     logits: torch.Tensor | None
 
 
+def tokenize_captions(tokenizer: Any, texts: Sequence[str], max_length: int) -> dict:
+    """THE caption tokenisation: padding to the longest, truncation to ``max_length``.
+
+    :meth:`TextEncoder.tokenize` calls it, and the training batches call it in their data
+    loader workers (``core/train/phase_data.py``), so the step itself does not tokenise.
+
+    Args:
+        tokenizer: a Hugging Face tokenizer.
+        texts: ``B`` strings.
+        max_length: tokens per caption at most (with the special tokens).
+
+    Returns:
+        dict with ``input_ids`` ``(B, L)`` int64 and ``attention_mask`` ``(B, L)`` int64.
+
+    Raises:
+        ValueError: an empty list or a non-string item.
+    """
+    check_texts(texts)
+    enc = tokenizer(list(texts), padding=True, truncation=True, max_length=int(max_length),
+                    return_tensors="pt")
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
 class TextEncoder(nn.Module):
     """A Hugging Face masked-LM: backbone, MLM head (decoder tied to word embeddings), tokenizer.
 
@@ -289,15 +312,7 @@ class TextEncoder(nn.Module):
         Raises:
             ValueError: an empty list or a non-string item.
         """
-        check_texts(texts)
-        enc = self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        )
-        out = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        out = tokenize_captions(self.tokenizer, texts, self.max_length)
         if device is not None:
             out = {k: v.to(device, non_blocking=True) for k, v in out.items()}
         return out

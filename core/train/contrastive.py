@@ -157,7 +157,8 @@ class PairObjective(Objective):
         negatives: list[str] = list(batch.get("negative_texts") or [])
         n = len(texts)
         m = model.forward_motion(batch["patches"], batch["row_mask"], lexical=lexical)
-        t = model.forward_text(texts + negatives, lexical=lexical)
+        # captions tokenised by the data loader (phase_data), else here
+        t = model.forward_text(batch.get("text_tokens") or texts + negatives, lexical=lexical)
         mp = batch.get("mirrored_patches")
         mirrored = None
         if mp is not None and len(mp):

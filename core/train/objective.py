@@ -208,6 +208,12 @@ class Objective(nn.Module):
                 f"texts has {len(batch['texts'])} captions but patches have {n} motions"
             )
         neg = batch.get("negative_texts")
+        tokens = batch.get("text_tokens")
+        if tokens is not None and "texts" in batch:
+            rows = len(batch["texts"]) + len(neg or [])
+            if tuple(tokens["input_ids"].shape[:1]) != (rows,):
+                raise ValueError(f"text_tokens must hold the {rows} captions texts + "
+                                 f"negative_texts; got {tuple(tokens['input_ids'].shape)}")
         if phase in ("lexcmlp", "dense") and neg:
             owner = batch.get("negative_owner")
             if owner is None or tuple(torch.as_tensor(owner).shape) != (len(neg),):

@@ -60,6 +60,8 @@ key                type / shape                        meaning
 ``negative_side``  ``(K,)`` bool                       optional: True = side-swapped column
 ``mirrored_*``     ``(S, 3, max_frames, 80)`` float32, optional: mirrored motions of pairs
                    ``(S, R)`` bool, ``(S,)`` int64     naming a side, their row masks, owners
+``text_tokens``    ``input_ids`` / ``attention_mask``  optional: ``texts + negative_texts``
+                   ``(B + K, L)`` int64                tokenised by the data loader
 =================  ==================================  ====================================
 """
 

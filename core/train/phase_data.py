@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from motionlex.core.data.batches import rank_share, unique_batches
 from motionlex.core.data.collate import collate_pairs
 from motionlex.core.data.pairs import PairExample, augment, mirror_pair
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.text_encoder import tokenize_captions
 from motionlex.core.patches import (
     MAX_FRAMES,
     POINTS_PER_PART,
@@ -63,6 +65,10 @@ class PairBatches(torch.utils.data.Dataset):
         batch_size: examples per step on this rank (the global batch is ``world_size``
             times larger).
         rank / world_size: this process's share under DDP (module doc); 0 / 1 alone.
+        tokenizer / max_length: when given, each batch also carries ``text_tokens``, its
+            true then negative captions tokenised
+            (:func:`~motionlex.core.model.text_encoder.tokenize_captions`), so the training
+            step does not tokenise (it runs here, in the data loader's workers).
 
     Raises:
         ValueError: no examples, or fewer distinct motions than ranks.
@@ -71,9 +77,11 @@ class PairBatches(torch.utils.data.Dataset):
     def __init__(self, examples: Sequence[PairExample], stats: PatchStats, batch_size: int,
                  cfg: TrainConfig, composed: Sequence[PairExample] = (), *,
                  max_frames: int = MAX_FRAMES, points_per_part: int = POINTS_PER_PART,
-                 rank: int = 0, world_size: int = 1):
+                 rank: int = 0, world_size: int = 1, tokenizer: Any = None,
+                 max_length: int = 64):
         if not examples:
             raise ValueError("no training pairs")
+        self.tokenizer, self.max_length = tokenizer, max_length
         self.examples = list(examples)
         self.composed = list(composed)
         self.stats = stats
@@ -133,12 +141,16 @@ class PairBatches(torch.utils.data.Dataset):
                 items[len(items) - len(picks):] = [self.composed[i] for i in picks]
         if self.world_size > 1:
             rng = np.random.default_rng(self._rank_seed(self.cfg.seed, self.epoch, b, 1))
-        return collate_pairs(
+        batch = collate_pairs(
             items, self.matrix, self.stats, rng,
             negatives_per_caption=self.cfg.negatives_per_caption,
             event_text_p=self.cfg.event_text_p, max_frames=self.max_frames,
             side_negatives=self.cfg.side_negatives,
         )
+        if self.tokenizer is not None:
+            batch["text_tokens"] = tokenize_captions(
+                self.tokenizer, batch["texts"] + batch["negative_texts"], self.max_length)
+        return batch
 
 
 class MotionBatches(PairBatches):
@@ -211,10 +223,12 @@ class TextBatches(torch.utils.data.Dataset):
 def phase_dataset(phase: str, cfg: TrainConfig, model_config: MotionTextConfig, *,
                   examples: Sequence[PairExample], stats: PatchStats, captions: Sequence[str],
                   batch_size: int, composed: Sequence[PairExample] = (), rank: int = 0,
-                  world_size: int = 1) -> torch.utils.data.Dataset:
+                  world_size: int = 1, tokenizer: Any = None,
+                  max_length: int = 64) -> torch.utils.data.Dataset:
     """The batches of one phase: captions (text phases), motions (motion phases) or pairs,
     cut with the model's patch geometry; ``batch_size`` per rank, this rank's share of each
-    global batch under DDP (module doc)."""
+    global batch under DDP (module doc). With a ``tokenizer``, pair batches carry their
+    captions tokenised (:class:`PairBatches`)."""
     if phase in TEXT_PHASES:
         return TextBatches(captions, batch_size, cfg.seed, rank=rank, world_size=world_size)
     geometry = {"max_frames": model_config.max_frames,
@@ -222,4 +236,5 @@ def phase_dataset(phase: str, cfg: TrainConfig, model_config: MotionTextConfig, 
                 "rank": rank, "world_size": world_size}
     if phase in MOTION_PHASES:
         return MotionBatches(examples, stats, batch_size, cfg, **geometry)
-    return PairBatches(examples, stats, batch_size, cfg, composed=composed, **geometry)
+    return PairBatches(examples, stats, batch_size, cfg, composed=composed,
+                       tokenizer=tokenizer, max_length=max_length, **geometry)

@@ -247,7 +247,9 @@ class TrainingRun:
         return phase_dataset(phase.name, self.cfg, self.model.config,
                              examples=self.train_examples, stats=self.stats, captions=captions,
                              batch_size=phase.batch_size, composed=self.composed,
-                             rank=rank, world_size=world_size)
+                             rank=rank, world_size=world_size,
+                             tokenizer=self.model.text.tokenizer,
+                             max_length=self.model.text.max_length)
 
     def _trainer_kwargs(self) -> dict:
         precision = self.cfg.precision

@@ -140,7 +140,9 @@ class Record(L.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         name, rank = pl_module.phase.name, trainer.global_rank
-        record = {"batch": batch}
+        # the captions' tokens are a view of its strings (phase_data): the global batch is
+        # rebuilt from the strings
+        record = {"batch": {k: v for k, v in batch.items() if k != "text_tokens"}}
         if name == "lexcmlp":
             model = pl_module.model.eval()
             with torch.no_grad():

@@ -145,3 +145,30 @@ def test_ddp_text_and_motion_batches_are_sharded_too(examples) -> None:
     motions = [MotionBatches(examples, stats, 2, cfg, rank=r, world_size=2) for r in range(2)]
     assert not set(motions[0].batches[0]) & set(motions[1].batches[0])
     assert not torch.equal(motions[0][0]["patches"], motions[1][0]["patches"])
+
+
+def test_pair_batches_carry_their_captions_tokenised_as_the_model_would(examples) -> None:
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.train.objectives import create_objective
+
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()
+    events = [dataclasses.replace(e, caption=f"{e.caption}, then sits down",
+                                  events=(e.caption, "sits down")) for e in examples]
+    cfg = TrainConfig(negatives_per_caption=1, mirror_p=0.0, event_text_p=0.0)
+    data = phase_dataset("lexcmlp", cfg, model.config, examples=events,
+                         stats=compute_patch_stats(events), captions=[], batch_size=4,
+                         tokenizer=model.text.tokenizer, max_length=model.text.max_length)
+    batch = data[0]
+    assert batch["negative_texts"], "the batch should hold CAR negatives"
+    expected = model.text.tokenize(batch["texts"] + batch["negative_texts"])
+    for key in ("input_ids", "attention_mask"):
+        assert torch.equal(batch["text_tokens"][key], expected[key]), key
+    objective = create_objective("lexcmlp", model)
+    plain = {k: v for k, v in batch.items() if k != "text_tokens"}
+    with torch.no_grad():
+        a, b = objective(model, batch, step=0), objective(model, plain, step=0)
+    torch.testing.assert_close(a["loss"], b["loss"])
+    bad = {**batch, "text_tokens": {k: v[:-1] for k, v in batch["text_tokens"].items()}}
+    with pytest.raises(ValueError, match="text_tokens must hold"):
+        objective(model, bad, step=0)
