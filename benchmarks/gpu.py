@@ -226,11 +226,16 @@ def synthetic_batch(rng: np.random.Generator, batch: int, cfg: MotionTextConfig,
 
 
 def train_step(model, objective, opt, batch: dict, step: int, amp: bool) -> torch.Tensor:
-    """One LexCMLP step (autocast forward, backward, AdamW): the detached loss."""
+    """One LexCMLP step (autocast forward, backward, gradient clipping at the training
+    config's norm as Lightning does, AdamW): the detached loss."""
     with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=amp):
         out = objective(model, batch, step=step)
     opt.zero_grad(set_to_none=True)
     out["loss"].backward()
+    clip = TrainConfig().grad_clip
+    if clip:
+        params = [p for g in opt.param_groups for p in g["params"]]
+        torch.nn.utils.clip_grad_norm_(params, clip, foreach=model.device.type == "cuda")
     opt.step()
     return out["loss"].detach()
 
@@ -239,7 +244,7 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     """LexCMLP forward (autocast) + backward + AdamW step: pairs/s and peak memory."""
     model.train()
     objective = create_objective("lexcmlp", model)
-    opt = build_optimizer(model, objective, TrainConfig())  # fused AdamW on CUDA
+    opt = build_optimizer(model, objective, TrainConfig())  # as training builds it
     batches = [synthetic_batch(rng, args.batch, model.config, device) for _ in range(4)]
     for b in batches:  # tokenised by the data loader in training (phase_data), not the step
         tokens = tokenize_captions(model.text.tokenizer, b["texts"] + b["negative_texts"],

@@ -73,8 +73,11 @@ def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`)."""
     from motionlex.core.text.spelling import WORD_PATTERN, Speller, apply_corrections, whole_words
 
+    vocabulary = whole_words(model.vocabulary)
+    if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
+        return
     captions = {w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
-    corrections = Speller(whole_words(model.vocabulary), captions).check(text)
+    corrections = Speller(vocabulary, captions).check(text)  # caption words known too
     if not corrections:
         return
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word

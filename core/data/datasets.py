@@ -227,7 +227,7 @@ def detect_layout(root: str | Path) -> str:
     hint = ""
     if root.name == "new_joints" or next(root.glob("*.npy"), None) is not None:
         hint = (f"; {root} holds .npy joint files itself: give the folder above it, which "
-                "holds new_joints/ and texts/ (a single .npy file can be given as a file)")
+                "holds new_joints/ and texts/")
     raise DatasetError(
         f"{root}: not a motion dataset (expected a new_joints/ folder in the HumanML3D/KIT-ML "
         f"layout, or .bvh files){hint}"

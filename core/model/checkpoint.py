@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.model.config import CONFIG_VERSION, MotionTextConfig
+from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import (
     CONFIG_FILE,
     MOTION_CONFIG_FILE,
@@ -55,46 +56,6 @@ logger = logging.getLogger(__name__)
 _EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 LEGACY_HEAD_PREFIX = "phase_heads."
 """Prefix of the phase-decoder tensors older checkpoints kept inside the model."""
-
-
-def default_device() -> torch.device:
-    """CUDA when available, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """The torch device a user asked for (``--device``), checked before any model moves.
-
-    Args:
-        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, a ``torch.device``, or None for
-            :func:`default_device`.
-
-    Returns:
-        The device.
-
-    Raises:
-        ValueError: a name torch does not know, CUDA or MPS on a machine or torch build
-            without it, or a CUDA index beyond the visible devices.
-    """
-    if device is None:
-        return default_device()
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"unknown torch device {str(device)!r}: use cpu, cuda, cuda:N or "
-                         f"mps") from e
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {str(device)!r}: CUDA is not available here (torch "
-                             f"{torch.__version__}); use --device cpu")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA "
-                             f"device(s) visible")
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {str(device)!r}: MPS is not available here; use --device cpu")
-    elif dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device {str(device)!r}: motionlex runs on cpu, cuda or mps")
-    return dev
 
 
 _M = TypeVar("_M", bound="PretrainedMixin")

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 
 from motionlex.core.atomic import recover_directory
-from motionlex.core.model.checkpoint import resolve_device
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import STATS_FILE, check_model_folder
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID

@@ -20,7 +20,7 @@ from typing import Any
 
 from safetensors import safe_open
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import atomic_file, recover_directory
 from motionlex.core.model.config import MotionTextConfig
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
             needs; training's intermediate folders have none).
         also: further files the folder's config calls for (``motion_encoder_config.json``).
 
+    A replacement of the folder that was interrupted (a killed ``save_pretrained``) is
+    finished or undone first (:func:`~motionlex.core.atomic.recover_directory`), so every
+    early check sees what :func:`~.factory.load_checkpoint` would.
+
     Returns:
         ``root`` as a path.
 
@@ -67,6 +71,7 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         NotAModelFolderError: ``root`` is missing, not a folder, or lacks a file (named).
     """
     root = Path(root)
+    recover_directory(root)
     need = [CONFIG_FILE, WEIGHTS_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR, *also]
     if need_stats:
         need.append(STATS_FILE)

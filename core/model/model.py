@@ -39,6 +39,7 @@ from torch import nn
 
 from motionlex.core.model.checkpoint import PretrainedMixin
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.device import to_device
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits, top_words
 from motionlex.core.model.motion_encoder import MotionEncoder, build_motion_encoder
 from motionlex.core.model.text_encoder import TextEncoder
@@ -225,10 +226,10 @@ class MotionTextModel(PretrainedMixin, nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Move ``patches (B, 3, max_frames, 80)`` (as float32) and ``row_mask (B, R)`` to the
         device (``R = max_frames // patch_size``)."""
-        p = torch.as_tensor(patches).to(self.device, non_blocking=True)
+        p = to_device(torch.as_tensor(patches), self.device)
         if p.dtype not in (torch.float32, torch.float16, torch.bfloat16):
             p = p.float()
-        return p, torch.as_tensor(row_mask).to(self.device, non_blocking=True)
+        return p, to_device(torch.as_tensor(row_mask), self.device)
 
     # -- forward -------------------------------------------------------------------------------
     def lexical_excluded(self) -> torch.Tensor:
@@ -260,19 +261,30 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         allowed = torch.zeros(v, dtype=torch.bool, device=self.lexical_allowed.device)
         allowed[ids.to(allowed.device)] = True
         self.lexical_allowed.copy_(allowed)
+        self._lexical_columns = None
 
     def lexical_columns(self) -> torch.Tensor | None:
         """``(C,)`` int64 ids of a corpus vocabulary (``lexical_vocabulary="corpus"``), else
         None. Lexical logits are computed for these ids only; every other entry is zero."""
         if self.config.lexical_vocabulary != "corpus":
             return None
-        # cached while the mask buffers are unchanged (same storage, no in-place write since):
-        # torch.nonzero would otherwise wait for the device in every forward pass
-        key = tuple((b.device, b.data_ptr(), b._version)
-                    for b in (self.vocab_excluded, self.lexical_allowed))
+        # cached while the mask buffers are unchanged (same storage, no in-place write since;
+        # set_lexical_vocabulary and moves clear it): torch.nonzero would otherwise wait for
+        # the device in every forward pass. Buffers made under inference mode keep no version
+        # counter: then nothing is cached.
+        buffers = (self.vocab_excluded, self.lexical_allowed)
+        if any(b.is_inference() for b in buffers):
+            return torch.nonzero(~self.lexical_excluded()).squeeze(1)
+        key = tuple((b.device, b.data_ptr(), b._version) for b in buffers)
         if self._lexical_columns is None or self._lexical_columns[0] != key:
-            self._lexical_columns = (key, torch.nonzero(~self.lexical_excluded()).squeeze(1))
+            with torch.inference_mode(False):  # a normal tensor, usable by a later backward
+                cols = torch.nonzero(~self.lexical_excluded()).squeeze(1)
+            self._lexical_columns = (key, cols)
         return self._lexical_columns[1]
+
+    def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), .half(): new buffers
+        self._lexical_columns = None
+        return super()._apply(fn, *args, **kwargs)
 
     def pool_lexical(
         self,
@@ -368,7 +380,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         """
         if isinstance(texts, Mapping):
             tok = {
-                k: torch.as_tensor(texts[k]).to(self.device, non_blocking=True)
+                k: to_device(torch.as_tensor(texts[k]), self.device)
                 for k in ("input_ids", "attention_mask")
             }
         else:

@@ -263,12 +263,13 @@ class MotionEncoder(nn.Module):
             )
         mask = self.token_mask(row_mask)
         # the mask is passed even when every row is real: asking would make the host wait for
-        # the device on a GPU (all-True gives the same attention; no slower on a CPU)
+        # the device on a GPU (all-True gives the same attention; no slower on a CPU). In its
+        # 4D form (True = may attend), which transformers uses as it is: from a 2D mask it
+        # would ask the device whether every entry is True.
         attn = mask
         if self.backend == "vit":
-            out = self.backbone(
-                pixel_values=patches, attention_mask=attn, bool_masked_pos=bool_masked_pos
-            )
+            out = self.backbone(pixel_values=patches, attention_mask=attn[:, None, None, :],
+                                bool_masked_pos=bool_masked_pos)
             tokens = out.last_hidden_state
         else:
             tokens = self._timm_forward(patches, attn, bool_masked_pos)

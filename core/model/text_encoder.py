@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motionlex.core.model.device import to_device
 from motionlex.core.model.vit import quiet_transformers
 
 logger = logging.getLogger(__name__)
@@ -314,7 +315,7 @@ class TextEncoder(nn.Module):
         """
         out = tokenize_captions(self.tokenizer, texts, self.max_length)
         if device is not None:
-            out = {k: v.to(device, non_blocking=True) for k, v in out.items()}
+            out = {k: to_device(v, device) for k, v in out.items()}
         return out
 
     def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -381,7 +382,10 @@ class TextEncoder(nn.Module):
         Returns:
             :class:`TextEncoderOutput`.
         """
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
+        # a 4D mask (True = may attend), used as it is: from a 2D one transformers would ask
+        # the device whether there is padding at all (a host-device sync per forward)
+        keep = attention_mask.bool()[:, None, None, :]
+        hidden = self.backbone(input_ids=input_ids, attention_mask=keep)
         hidden = hidden.last_hidden_state
         logits = self.mlm_head(hidden) if need_logits else None
         return TextEncoderOutput(tokens=hidden, token_mask=attention_mask.bool(), logits=logits)

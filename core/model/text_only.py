@@ -48,9 +48,9 @@ from motionlex.core.model.checkpoint import (
     TOKENIZER_DIR,
     WEIGHTS_FILE,
     read_config,
-    resolve_device,
 )
 from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import check_model_folder
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.model import TextOutput
@@ -278,7 +278,7 @@ def load_text_only(checkpoint: str | os.PathLike,
         NotAModelFolderError: (a ``FileNotFoundError``) the directory or one of its files is
             missing (:func:`~motionlex.core.model.folder.check_model_folder`'s message).
         ValueError: an unreadable config or weights file (named), or a bad ``device``
-            (:func:`~motionlex.core.model.checkpoint.resolve_device`).
+            (:func:`~motionlex.core.model.device.resolve_device`).
         TextOnlyUnsupported: a checkpoint outside this path (load the full model instead).
     """
     dev = resolve_device(device)  # a bad --device before anything is read

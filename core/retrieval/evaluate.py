@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.model.checkpoint import resolve_device
+from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder
 from motionlex.core.patches import PatchStats

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from motionlex.core.model.device import to_device
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.gather import distributed_world, gather_objects, gather_output
@@ -68,7 +69,7 @@ def mirrored_logits(text: torch.Tensor, mirrored: torch.Tensor, owner: torch.Ten
     out = text.new_full((text.shape[0], 1), float("-inf"), dtype=torch.float32)
     if len(owner) == 0:
         return out
-    owner = owner.to(text.device, non_blocking=True).long()
+    owner = to_device(owner, text.device).long()
     sim = (similarity(text[owner], mirrored).float().diagonal() * scale).unsqueeze(1)
     return out.index_put((owner, torch.zeros_like(owner)), sim.squeeze(1))
 
@@ -78,7 +79,7 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
     """:func:`car_pairwise_accuracy` on the chosen negative columns only (NaN when none)."""
     n = similarity.shape[0]
     chosen = chosen.cpu().bool()  # on the CPU in training: column ids without a device sync
-    cols = (n + torch.nonzero(chosen).flatten()).to(similarity.device, non_blocking=True)
+    cols = to_device(n + torch.nonzero(chosen).flatten(), similarity.device)
     sub = torch.cat([similarity[:, :n], similarity.index_select(1, cols)], dim=1)
     return car_pairwise_accuracy(sub, owner.cpu()[chosen])
 
@@ -178,7 +179,7 @@ class PairObjective(Objective):
         texts, negatives, n, t = f["texts"], f["negatives"], f["n"], f["t"]
         mask = None
         if self.false_negative_mask:
-            mask = same_text_mask(texts, texts + negatives).to(model.device, non_blocking=True)
+            mask = to_device(same_text_mask(texts, texts + negatives), model.device)
             if self.cfg.near_duplicate_threshold is not None:
                 mask |= near_duplicate_mask(t.dense, n, self.cfg.near_duplicate_threshold)
         return {**f, "mask": mask}
@@ -202,7 +203,7 @@ class PairObjective(Objective):
         if bool(side.any()):
             out["side_accuracy"] = column_accuracy(sim, owner, side)
         if extra is not None:
-            rows = f["mirrored_owner"].to(sim.device, non_blocking=True)
+            rows = to_device(f["mirrored_owner"], sim.device)
             mirrored_sim = extra[rows, 0] / scale
             out["side_motion_accuracy"] = (sim[rows, rows] > mirrored_sim).float().mean()
         return out

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from motionlex.core.model.device import to_device
 from motionlex.core.text.orders import normalize_caption
 
 __all__ = [
@@ -173,15 +174,15 @@ def side_pair_loss(
     total, count = logits.sum() * 0.0, logits.new_zeros(())
     cols = torch.nonzero(side.bool()).flatten()
     if len(cols):
-        cols = cols.to(dev, non_blocking=True)
-        owner = negative_owner.to(dev, non_blocking=True).long()[cols]
+        cols = to_device(cols, dev)
+        owner = to_device(negative_owner, dev).long()[cols]
         pair = F.softplus(logits[owner, n + cols] - pos[owner])
         keep = torch.ones_like(pair)
         if false_negatives is not None:
-            keep = (~false_negatives.to(dev, non_blocking=True).bool()[owner, n + cols]).float()
+            keep = (~to_device(false_negatives, dev).bool()[owner, n + cols]).float()
         total, count = total + (pair * keep).sum(), count + keep.sum()
     if t2m_negatives is not None:
-        neg = t2m_negatives.float().to(dev, non_blocking=True)
+        neg = to_device(t2m_negatives.float(), dev)
         used = torch.isfinite(neg)
         pair = F.softplus(torch.where(used, neg, torch.zeros_like(neg)) - pos.unsqueeze(1))
         total, count = total + (pair * used).sum(), count + used.sum()
@@ -251,7 +252,7 @@ def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor
         if int(negative_owner.min()) < 0 or int(negative_owner.max()) >= n:
             raise ValueError(
                 f"negative_owner values must lie in [0, {n}); got {negative_owner.tolist()}")
-    owner = negative_owner.to(similarity.device, non_blocking=True).long()
+    owner = to_device(negative_owner, similarity.device).long()
     sim = similarity.detach().float()
     true = sim[owner, owner]
     neg = sim[owner, n + torch.arange(k, device=sim.device)]

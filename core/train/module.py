@@ -45,8 +45,11 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     objective's decoders join ``heads``) get ``cfg.lr_text``, ``cfg.lr_mlm_head`` (else
     ``cfg.lr_heads``), ``cfg.lr_motion`` and ``cfg.lr_heads``, times ``phase.lr_scale``;
     the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``. Frozen parameters
-    are left out. On CUDA the fused AdamW kernel is used (one launch per step instead of
-    several per parameter tensor; same update).
+    are left out. On CUDA without gradient clipping (``cfg.grad_clip`` 0) the fused AdamW
+    kernel is used (one launch per step instead of several per parameter tensor; same
+    update); with clipping the multi-tensor (``foreach``) one, because Lightning refuses to
+    clip the gradients of a fused optimizer under mixed precision (it may unscale them
+    itself).
 
     Args:
         model: the model being trained.
@@ -72,8 +75,18 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     on_cuda = all(p.is_cuda for ps in params.values() for p in ps)
     return torch.optim.AdamW(
         [{"params": ps, "lr": lrs[k] * scale, "name": k} for k, ps in params.items()],
-        weight_decay=cfg.weight_decay, fused=True if on_cuda else None,
+        weight_decay=cfg.weight_decay, **adamw_kernel(on_cuda, cfg.grad_clip),
     )
+
+
+def adamw_kernel(on_cuda: bool, grad_clip: float | None) -> dict[str, bool | None]:
+    """AdamW's ``fused`` / ``foreach`` arguments (see :func:`build_optimizer`): fused on
+    CUDA without gradient clipping, multi-tensor on CUDA with it, torch's default off CUDA."""
+    if not on_cuda:
+        return {"fused": None, "foreach": None}
+    if grad_clip:
+        return {"fused": None, "foreach": True}
+    return {"fused": True, "foreach": None}
 
 
 class MotionTextModule(L.LightningModule):

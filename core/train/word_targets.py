@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
+from motionlex.core.model.device import to_device
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.text.words import content_words, word_forms
 
@@ -69,4 +70,4 @@ class CaptionWordIds:
         for row, ids in enumerate(self.ids(model, captions)):
             if ids:
                 out[row, list(ids)] = 1.0 / len(ids)
-        return out.to(model.device, non_blocking=True)
+        return to_device(out, model.device)

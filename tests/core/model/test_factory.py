@@ -141,6 +141,12 @@ def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
     model, _ = load_checkpoint(root, "cpu")
     assert isinstance(model, MotionTextModel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    # the early check of index/evaluate/search (check_model_folder) recovers it as well
+    from motionlex.core.model.folder import check_model_folder
+
+    os.replace(root, tmp_path / f".m.old-{dead}-abcd1234")
+    assert check_model_folder(root, need_stats=True) == root
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
 @pytest.mark.parametrize("device,expected", [
@@ -148,7 +154,7 @@ def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
     ("tpu", "unknown torch device|motionlex runs on cpu, cuda or mps"),
 ])
 def test_resolve_device_names_bad_devices(device, expected):
-    from motionlex.core.model.checkpoint import resolve_device
+    from motionlex.core.model.device import resolve_device
 
     with pytest.raises(ValueError, match=expected):
         resolve_device(device)
@@ -157,7 +163,7 @@ def test_resolve_device_names_bad_devices(device, expected):
 def test_resolve_device_cpu_cuda_and_default():
     import torch
 
-    from motionlex.core.model.checkpoint import default_device, resolve_device
+    from motionlex.core.model.device import default_device, resolve_device
 
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(None) == default_device()

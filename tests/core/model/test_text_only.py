@@ -140,7 +140,7 @@ def test_unsupported_checkpoints_fall_back(tmp_path: Path, tiny: MotionTextModel
 
 
 def test_missing_files_and_bad_texts_raise(tmp_path: Path, tiny: MotionTextModel) -> None:
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="is not a motionlex model folder"):
         load_text_only(tmp_path / "none", "cpu")
     tiny.save_pretrained(tmp_path / "m")
     light = load_text_only(tmp_path / "m", "cpu")

@@ -184,7 +184,7 @@ def test_searcher_errors(gallery, searcher, tmp_path):
         bare.embed_text("a person walks")
     with pytest.raises(ValueError, match="needs the model"):
         bare.embed_motion(np.zeros((10, 22, 3)), gallery.skeletons[0])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="the query is empty"):
         searcher.embed_text("  ")
     with pytest.raises(ValueError, match="22"):  # MotionFileError: joints vs skeleton
         searcher.embed_motion(np.zeros((10, 5, 3)), gallery.skeletons[0])

@@ -117,3 +117,14 @@ def test_batch_transfer_keeps_the_index_metadata_on_the_cpu(repo_root) -> None:
         assert moved[key].device.type == "cpu", key
         assert torch.equal(moved[key], batch[key])
     assert moved["texts"] == batch["texts"]
+
+
+def test_adamw_is_fused_on_cuda_only_without_gradient_clipping() -> None:
+    """Lightning refuses to clip a fused optimizer's gradients under mixed precision, and
+    the configs clip: there the multi-tensor kernel is used."""
+    from motionlex.core.train.module import adamw_kernel
+
+    assert adamw_kernel(True, 1.0) == {"fused": None, "foreach": True}
+    assert adamw_kernel(True, 0.0) == {"fused": True, "foreach": None}
+    assert adamw_kernel(True, None) == {"fused": True, "foreach": None}
+    assert adamw_kernel(False, 1.0) == {"fused": None, "foreach": None}
