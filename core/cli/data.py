@@ -24,7 +24,11 @@ def cmd_patches(args: argparse.Namespace) -> int:
     stats = PatchStats.load(args.stats) if args.stats else None
     joints = motion.joints[: args.max_frames or MAX_FRAMES]
     image = motion_patch_image(joints, matrix, stats)
-    title = args.title or f"{path.name}  ({motion.skeleton.name}, {motion.num_frames} frames)"
+    sk = motion.skeleton
+    kind = (f"BVH skeleton, {sk.num_joints} joints" if sk.name.startswith("bvh:")
+            else f"{sk.name} skeleton")
+    title = args.title or (f"{path.name}\n{kind}, {motion.num_frames} frames at "
+                           f"{motion.fps:g} fps")
     out = save_patch_figure(image, args.out, title=title, fps=motion.fps)
     print(f"wrote {out}  (image {tuple(image.shape)}, {len(joints)} frames at {motion.fps:g} fps)")
     return 0

@@ -115,8 +115,9 @@ def save_patch_figure(
     ax.set_xticks([(p + 0.5) * POINTS_PER_PART for p in range(len(PART_NAMES))])
     ax.set_xticklabels([n.replace("_", " ") for n in PART_NAMES])
     ax.set_ylabel("time (s)")
-    ax.set_title(textwrap.fill(title or "motion patches (x, y, z as R, G, B)", 48,
-                               break_long_words=True), fontsize=9)
+    lines = (title or "motion patches (x, y, z as R, G, B)").splitlines()
+    ax.set_title("\n".join(textwrap.fill(ln, 72, break_long_words=True) for ln in lines),
+                 fontsize=9)
     fig.tight_layout()
     return save_figure(fig, Path(path))
 
