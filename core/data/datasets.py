@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,9 +204,23 @@ class ScanReport:
 
 
 def bvh_files(root: str | Path) -> list[Path]:
-    """The BVH files directly in ``root`` (``.bvh`` in any letter case: ``KICK.BVH`` too),
-    sorted by name; subfolders are not read."""
-    return sorted(p for p in Path(root).iterdir() if p.suffix.lower() == ".bvh" and p.is_file())
+    """The BVH files of ``root`` and its subfolders (``.bvh`` in any letter case: ``KICK.BVH``
+    too; CMU's BVH releases keep one folder per subject), sorted by :func:`bvh_id`. Hidden
+    files and folders (a name starting with ".") are left out; links to folders are not
+    followed. Files of one id (``kick.bvh``, ``kick.BVH``) come in name order."""
+    root = Path(root)
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        found += [Path(folder) / n for n in names
+                  if n.lower().endswith(".bvh") and not n.startswith(".")]
+    return sorted((p for p in found if p.is_file()), key=lambda p: (bvh_id(root, p), p.name))
+
+
+def bvh_id(root: str | Path, path: str | Path) -> str:
+    """The motion id of a BVH file: its path below ``root`` without the suffix, with "/"
+    between folders (``"01/01_01"``; a file directly in ``root`` keeps its stem)."""
+    return Path(path).relative_to(root).with_suffix("").as_posix()
 
 
 def detect_layout(root: str | Path) -> str:
@@ -301,7 +316,16 @@ class MotionDataset:
     def _motion_files(self) -> dict[str, Path]:
         if self.layout == "joints":
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
-        return {p.stem: p for p in bvh_files(self.root)}
+        files: dict[str, Path] = {}
+        for p in bvh_files(self.root):
+            mid = bvh_id(self.root, p)
+            if mid in files:  # kick.bvh and kick.BVH: one id, the first file is read
+                self.report.skipped.append(
+                    (mid, f"{p.name}: {files[mid].name} in the same folder has this id"))
+                logger.warning("skipping %s: %s has the same id %r", p, files[mid].name, mid)
+                continue
+            files[mid] = p
+        return files
 
     def _split_ids(self, files: dict[str, Path]) -> tuple[list[str], Path | None]:
         split_file = self.root / f"{self.split}.txt"

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from motionlex.core.data.datasets import (
     MotionDataset,
     bvh_files,
+    bvh_id,
     detect_layout,
     read_captions,
     read_split,
@@ -94,14 +95,15 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
     notes, used = [], split
     if (root / f"{split}.txt").is_file():
         keep = set(read_split(root / f"{split}.txt"))
-        files = [f for f in files if f.stem in keep]
+        files = [f for f in files if bvh_id(root, f) in keep]
     elif split != "all":
         used = "all"
         notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
         logger.warning("%s", notes[-1])
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
     for f in tqdm(files, desc=f"loading {root.name}", unit="file", disable=not progress):
-        entry = index.get(f.name) or index.get(f.stem) or {}
+        mid = bvh_id(root, f)
+        entry = index.get(f.name) or index.get(f.stem) or index.get(mid) or {}
         try:
             motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
                                       name=f.stem)
@@ -126,7 +128,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             except ValueError as e:
                 logger.warning("skipping caption span: %s", e)
                 continue
-            items.append((m.joints, text, f.stem, label, m.skeleton))
+            items.append((m.joints, text, mid, label, m.skeleton))
     if not items:
         raise ValueError(f"{root}: no BVH file with a caption could be read")
     events = split_events_batch([it[1] for it in items])

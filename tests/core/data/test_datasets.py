@@ -149,3 +149,25 @@ def test_malformed_meta_json_is_a_dataset_error_naming_the_file(tmp_path, text, 
     good = tmp_path / "good.json"
     good.write_text('{"a": {"action": "run"}}')
     assert read_meta(good) == {"a": {"action": "run"}}
+
+
+def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
+    """CMU's BVH releases keep one folder per subject: ids are paths below the folder,
+    captions sit beside their file, hidden folders are skipped, and two files of one id
+    (kick.bvh, kick.BVH) keep the first and report the other."""
+    import shutil
+
+    src = shared_data / "raw_bvh"
+    (tmp_path / "07").mkdir()
+    (tmp_path / ".trash").mkdir()
+    shutil.copy(src / "cmu_07_03_daz.bvh", tmp_path / "07" / "07_03.bvh")
+    (tmp_path / "07" / "07_03.txt").write_text("a person walks forward#a/X#0.0#0.0\n")
+    shutil.copy(src / "cmu_08_01_daz.bvh", tmp_path / "walk.bvh")
+    shutil.copy(src / "cmu_08_01_daz.bvh", tmp_path / "walk.BVH")
+    shutil.copy(src / "cmu_08_01_daz.bvh", tmp_path / ".trash" / "old.bvh")
+    ds = MotionDataset(tmp_path, "all")
+    assert [r.id for r in ds.records] == ["07/07_03", "walk"]
+    assert [c.text for c in ds.records[0].captions] == ["a person walks forward"]
+    assert ds.records[1].path.name == "walk.BVH"  # sorted by id, then name: upper case first
+    assert [i for i, _ in ds.report.skipped] == ["walk"]
+    assert ds.load_motion(ds.records[0]).num_frames > 0
