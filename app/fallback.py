@@ -74,4 +74,4 @@ def checkpoint_steps(load_steps: Callable[[str | os.PathLike], Progress],
         reason = f"could not load {path}: {_first_line(e)}; using the shipped model"
         logger.warning("%s", reason)
     info = yield from load_steps(default_model_dir())
-    return dataclasses.replace(info, note=reason)
+    return dataclasses.replace(info, note=reason, substituted=True)

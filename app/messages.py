@@ -81,6 +81,9 @@ class ModelInfo:
         lexical_words: the words its lexical vectors can weigh (caption-corpus words).
         note: why this model is loaded when it is not the one asked for (the shipped
             model standing in, see :mod:`motionlex.app.fallback`); ``""`` otherwise.
+        substituted: True when a model that was asked for is not the one loaded (it failed,
+            or a gallery's own model replaced it): the window keeps the note in view. False
+            for the shipped model loaded because none was given (the documented default).
     """
 
     checkpoint: str
@@ -93,6 +96,7 @@ class ModelInfo:
     words: tuple[str, ...] = ()
     lexical_words: tuple[str, ...] = ()
     note: str = ""
+    substituted: bool = False
 
 
 @dataclass(frozen=True)

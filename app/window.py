@@ -258,8 +258,8 @@ class MainWindow(QMainWindow):
         self.device_label.setText(info.device_name)
         self.device_label.setToolTip(f"model {info.name} on {info.device}\n{info.checkpoint}"
                                      + (f"\n{info.note}" if info.note else ""))
-        self.model_notice.setText(texts.model_notice(info.note) if info.note else "")
-        self.model_notice.setVisible(bool(info.note))
+        self.model_notice.setText(texts.model_notice(info.note) if info.substituted else "")
+        self.model_notice.setVisible(info.substituted)
         self.checkpointShown.emit(info)
 
     def _on_gallery(self, info: GalleryInfo) -> None:

@@ -300,7 +300,7 @@ class RankWorker(DescribeJobs, JobDriver):
                 info = yield from self.load_checkpoint_steps(ckpt)
                 if previous and Path(previous).resolve() != Path(ckpt).resolve():
                     # the model asked for is replaced: say so where it stays visible
-                    info = dataclasses.replace(info, note=(
+                    info = dataclasses.replace(info, substituted=True, note=(
                         f"{index_path.name} was built with {ckpt}, so that model replaces "
                         f"{previous} (a gallery is searched with the model that encoded it; "
                         f"index it again with 'motionlex index --checkpoint {previous}' to "

@@ -135,6 +135,7 @@ def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
     assert info.built and info.searchable and info.size == 2
     assert w.model_info.checkpoint == str(default_model_dir().resolve())
     assert "with the shipped model" in w.statusBar().currentMessage()
+    assert not w.model_notice.isVisible()  # none given: the default, no warning banner
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         w.search("a person runs")
     assert len(blocker.args[0].hits) == 2
