@@ -44,10 +44,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     idx = rep.index
     rate = (f", {rep.added / rep.seconds:.1f} motions/s" if rep.added and rep.seconds > 0
-            else ", up to date" if not rep.added else "")
+            else ", up to date" if not rep.added and not rep.removed else "")
     resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
+    removed = f", {len(rep.removed)} removed (file gone)" if rep.removed else ""
     print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
-          f"{len(rep.replaced)} replaced, {len(rep.skipped)} skipped), "
+          f"{len(rep.replaced)} replaced{removed}, {len(rep.skipped)} skipped), "
           f"{idx.size_bytes() / 2**20:.1f} MiB{rate}")
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")

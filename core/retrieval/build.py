@@ -66,11 +66,13 @@ class BuildReport:
         index: the index written (or the unchanged existing one).
         added: motions encoded in this run.
         kept: motions carried over from the existing index.
-        replaced: ids re-encoded because their source file changed.
+        replaced: ids re-encoded because their source file or their captions changed.
         skipped: ``(id or file, reason)`` of motions left out.
         seconds: wall time of the encoding.
         resumed: of ``added``, motions restored from an interrupted build's saved work
             (:mod:`.build_work`) instead of being encoded again.
+        removed: ids dropped because their source file, inside a folder of this build, no
+            longer exists.
     """
 
     index: GalleryIndex
@@ -80,6 +82,7 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     resumed: int = 0
+    removed: list[str] = field(default_factory=list)
 
 
 def build_steps(
@@ -204,13 +207,21 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             sha = file_sha256(source)
             row = indexed.get(source)
             if row is not None:
-                if old.source_sha256[row] == sha:
+                if (old.source_sha256[row] == sha
+                        and list(old.captions[row]) == [c.text for c in rec.captions]):
                     continue
-                drop.add(row)
+                drop.add(row)  # a changed file or changed captions: encoded again
             todo.append((ds, rec, source, sha))
 
+    removed: set[int] = set()
+    if old is not None:  # files deleted from a folder of this build leave the index
+        roots = [str(Path(r).resolve()) + os.sep for r in data]
+        removed = {i for i, s in enumerate(old.sources)
+                   if any(s.startswith(r) for r in roots) and not Path(s).exists()}
+    removed_ids = [old.ids[i] for i in sorted(removed)] if old is not None else []
     new = NewItems()
     replaced = [old.ids[i] for i in sorted(drop)] if old is not None else []
+    drop |= removed
     skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)
     batch: list[tuple[Motion, Any, str, str, str]] = []
     model_hash = model_fingerprint(model) if old is None else old.model_hash
@@ -329,7 +340,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     del old
     index = GalleryIndex.load(target, verify=False)
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed)
+                       resumed, removed_ids)
 
 
 def _manifest(target: Path) -> dict | None:

@@ -134,6 +134,23 @@ def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, m
     i = idx.position("humanml3d_samples/000000")
     assert len(idx) == 17 and idx.num_frames[i] == 80
 
+    # edited captions re-encode their motion; a deleted file leaves the index, and files
+    # of folders not in this build (raw_bvh) stay
+    windows.clear()
+    (data / "texts" / "000000.txt").write_text("a person edits the caption#a/X#0.0#0.0\n")
+    gone = sorted((data / "new_joints").glob("*.npy"))[2]
+    gone.unlink()
+    split = data / "all.txt"
+    split.write_text("".join(f"{ln}\n" for ln in split.read_text().split() if ln != gone.stem))
+    rep = build_index(model, [data], out, progress=False)
+    assert rep.replaced == ["humanml3d_samples/000000"]
+    assert rep.removed == [f"humanml3d_samples/{gone.stem}"] and rep.added == 1
+    idx = GalleryIndex.load(out, model)
+    assert len(idx) == 16 and f"humanml3d_samples/{gone.stem}" not in idx.ids
+    assert idx.item(idx.position("humanml3d_samples/000000")).captions == (
+        "a person edits the caption",)
+    assert sum(1 for s in idx.sources if "raw_bvh" in s) == 10
+
 
 def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, tmp_path):
     copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
