@@ -4,7 +4,8 @@ The explorer uses the default checkpoint shipped in :mod:`motionlex.resources` w
 checkpoint is given, or the given one fails to load while no model is loaded (a mistyped
 ``--checkpoint``, a folder that is not a model). What happened travels in
 :attr:`ModelInfo.note <motionlex.app.messages.ModelInfo.note>` and is shown in the status
-bar ("could not load X: <reason>; using the shipped model"). A checkpoint opened while a
+bar ("X is not a motionlex model folder (...); using the shipped model", or "could not load
+X: <reason>; ..." when the reason does not name X). A checkpoint opened while a
 model is loaded that fails is an error, and the loaded model stays.
 """
 
@@ -71,7 +72,9 @@ def checkpoint_steps(load_steps: Callable[[str | os.PathLike], Progress],
     except LOAD_ERRORS as e:
         if have_model or _is_shipped(path):
             raise
-        reason = f"could not load {path}: {_first_line(e)}; using the shipped model"
+        first = _first_line(e)
+        said = first if first.startswith(str(path)) else f"could not load {path}: {first}"
+        reason = f"{said}; using the shipped model"
         logger.warning("%s", reason)
     info = yield from load_steps(default_model_dir())
     return dataclasses.replace(info, note=reason, substituted=True)

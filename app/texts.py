@@ -53,7 +53,6 @@ def model_notice(note: str) -> str:
     """The banner over the 3D view when the loaded model is not the one asked for
     (``ModelInfo.note``), with a link that hides it."""
     text = html.escape(note.strip())
-    text = text[0].upper() + text[1:] if text else text
     return f'<b>Model:</b> {text} &nbsp; <a href="hide">hide</a>'
 
 

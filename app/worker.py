@@ -303,8 +303,8 @@ class RankWorker(DescribeJobs, JobDriver):
                     info = dataclasses.replace(info, substituted=True, note=(
                         f"{index_path.name} was built with {ckpt}, so that model replaces "
                         f"{previous} (a gallery is searched with the model that encoded it; "
-                        f"index it again with 'motionlex index --checkpoint {previous}' to "
-                        f"search it with that one)"))
+                        f"'motionlex index --checkpoint {previous} --data DATA --out NEW.mlx' "
+                        f"indexes its data for that one)"))
                     self._model_info = info
                 self.checkpointLoaded.emit(info)
             if self._model_hash != index.model_hash:

@@ -27,8 +27,9 @@ def cmd_patches(args: argparse.Namespace) -> int:
     sk = motion.skeleton
     kind = (f"BVH skeleton, {sk.num_joints} joints" if sk.name.startswith("bvh:")
             else f"{sk.name} skeleton")
-    title = args.title or (f"{path.name}\n{kind}, {motion.num_frames} frames at "
-                           f"{motion.fps:g} fps")
+    shown = (f"{len(joints)} frames" if len(joints) == motion.num_frames
+             else f"{len(joints)} of {motion.num_frames} frames")
+    title = args.title or f"{path.name}\n{kind}, {shown} at {motion.fps:g} fps"
     out = save_patch_figure(image, args.out, title=title, fps=motion.fps)
     print(f"wrote {out}  (image {tuple(image.shape)}, {len(joints)} frames at {motion.fps:g} fps)")
     return 0
@@ -92,8 +93,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     total = len((root / "all.txt").read_text().split())
     print(f"wrote {root}: {total} synthetic motions ({splits['train']} train, {splits['val']} "
           f"val, {splits['test']} test) with captions; search them with:\n"
-          f"  motionlex index --data {root} --out demo.mlx && motionlex search "
-          f"\"a person jumps twice, then sits down\" --index demo.mlx")
+          f"  motionlex index --data {root} --out {root.name}.mlx && motionlex search "
+          f"\"a person jumps twice, then sits down\" --index {root.name}.mlx")
     return 0
 
 

@@ -118,6 +118,7 @@ def cmd_words(args: argparse.Namespace) -> int:
                                     for w, v, s in words]},
                          ensure_ascii=False))
     else:
+        print("  weight   share  word")
         for w, v, s in words:
             print(f"{v:8.4f}  {s:6.3f}  {w}")
     return 0
@@ -182,8 +183,10 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
         "words", help="the heaviest lexical words of a text or a motion file",
         description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
         "lexical words: the weight (log(1 + relu(max logit))) and the share (weight over the "
-        "vector's L2 norm, what the explorer's bars show and an index stores); 'search "
-        "--words' shows each word's part of the lexical score, query share x motion share.")
+        "vector's L2 norm: what the explorer's bars show for a text; an index keeps a "
+        "motion's 128 heaviest words and normalises over those, so its shares are a little "
+        "higher); 'search --words' shows each word's part of the lexical score, query share "
+        "x motion share.")
     s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
     s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
     s.add_argument("-k", type=int, default=20, help="number of words (default 20)")

@@ -108,7 +108,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
                                       name=f.stem)
         except ValueError as e:  # MotionFileError included
-            notes.append(f"skipped {f.name}: {e}")
+            notes.append(f"skipped {mid}{f.suffix}: {e}")
             logger.warning("%s", notes[-1])
             continue
         label = entry.get("action")
@@ -119,7 +119,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         elif label:
             caps = [(action_prompt(label, prompt), 0.0, 0.0)]
         else:
-            notes.append(f"skipped {f.name}: no caption (no {f.stem}.txt, no index.json entry)")
+            notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
             logger.warning("%s", notes[-1])
             continue
         for text, start, end in caps:

@@ -264,11 +264,17 @@ class GalleryIndex:
         """
         got, want = model_fingerprint(model), self.model_hash
         if got != want:
+            again = (f"index the data again with this model into a new --out folder (or "
+                     f"delete {self.path} first)")
+            ckpt = self.checkpoint
+            if ckpt and Path(ckpt).is_dir():
+                fix = f"{again}, or use the checkpoint it was built with ({ckpt})"
+            else:  # the model that built it is gone: indexing again is the only way
+                fix = (f"its checkpoint ({ckpt or 'not recorded'}) no longer exists, so "
+                       f"{again}")
             raise IndexMismatchError(
                 f"{self.path} was built with model {want[:16]}... but the given model is "
-                f"{got[:16]}... (another checkpoint); index the data again with this model "
-                f"into a new --out folder (or delete {self.path} first), or use the "
-                f"checkpoint it was built with ({self.checkpoint or 'not recorded'})")
+                f"{got[:16]}... (another checkpoint); {fix}")
 
     # -- accessors ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -364,7 +370,9 @@ class GalleryIndex:
         if self._position_map is None:  # built on first use (0.5 s for a million ids)
             self._position_map = {k: i for i, k in enumerate(self.ids)}
         if item_id not in self._position_map:
-            raise KeyError(f"no motion with id {item_id!r} in {self.path}")
+            near = [k for k in self._position_map if k.endswith("/" + item_id)][:3]
+            hint = f"; ids start with their folder's name: {', '.join(near)}" if near else ""
+            raise KeyError(f"no motion with id {item_id!r} in {self.path}{hint}")
         return self._position_map[item_id]
 
     def skeleton_of(self, i: int) -> Skeleton:

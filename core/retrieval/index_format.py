@@ -223,8 +223,12 @@ def _read_manifest(root: Path, verify: bool) -> dict:
     """
     mpath = root / MANIFEST
     if not mpath.is_file():
-        raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; an "
-                                "interrupted build leaves none)")
+        hint = "an interrupted build leaves none"
+        if root.is_dir() and ((root / "new_joints").is_dir() or any(
+                p.suffix.lower() == ".bvh" for p in root.iterdir() if p.is_file())):
+            hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
+                    f"--data {root} --out {root.name}.mlx'")
+        raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; {hint})")
     manifest = _load_json(mpath)
     if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
         raise GalleryIndexError(f"{mpath}: not a {INDEX_FORMAT} manifest")

@@ -122,9 +122,10 @@ def word_weights(model: Any, stats: PatchStats, *, text: str | None = None,
 
     Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
     Each word comes with two numbers: its weight in the lexical vector
-    (``log(1 + relu(max logit))``) and its share, the weight over the vector's L2 norm: what
-    an index stores for a cosine model and what the explorer's lexical bars show (the
-    lexical cosine of two vectors is the sum of their shares' products).
+    (``log(1 + relu(max logit))``) and its share, the weight over the vector's L2 norm (the
+    lexical cosine of two vectors is the sum of their shares' products; the explorer's bars
+    show a text's shares; an index keeps a motion's heaviest words only and normalises over
+    those, so its shares are slightly higher).
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.

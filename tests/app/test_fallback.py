@@ -42,12 +42,12 @@ def test_bad_checkpoint_falls_back_with_a_note(worker, tiny_as_shipped, tmp_path
     (bad / "notes.txt").write_text("hello")
     info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, bad))
     assert info.checkpoint == str(tiny_as_shipped.resolve()) and worker.model is not None
-    assert info.note.startswith(f"could not load {bad}: ")
+    assert info.note.startswith(f"{bad} is not a motionlex model folder")
     assert info.note.endswith("; using the shipped model") and "\n" not in info.note
     missing = tmp_path / "typo"
     info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, missing))
-    assert f"could not load {missing}: {missing} is not a motionlex model folder (no such " \
-           "folder); using the shipped model" == info.note
+    assert f"{missing} is not a motionlex model folder (no such folder); using the shipped " \
+           "model" == info.note
 
 
 def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_path):
@@ -94,8 +94,8 @@ def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, set
         w.open_checkpoint(tmp_path / "typo")
     info = blocker.args[0]
     msg = w.statusBar().currentMessage()
-    assert msg == f"Could not load {tmp_path / 'typo'}: {tmp_path / 'typo'} is not a motionlex " \
-                  "model folder (no such folder); using the shipped model."
+    assert msg == f"{tmp_path / 'typo'} is not a motionlex model folder (no such folder); " \
+                  "using the shipped model."
     assert info.note in w.device_label.toolTip() and w.error_box is None
     # the status bar moves on; the notice over the 3D view stays until hidden
     assert w.model_notice.isVisible() and "using the shipped model" in w.model_notice.text()

@@ -63,7 +63,8 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     assert max(ratios) - min(ratios) < 1e-4 and 0 < got["words"][0]["share"] <= 1
     f = shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy"
     assert main(["words", "--motion", str(f), "-k", "3"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    header, *lines = capsys.readouterr().out.strip().splitlines()
+    assert header.split() == ["weight", "share", "word"]
     assert len(lines) == 3 and all(float(ln.split()[0]) >= float(ln.split()[1]) > 0
                                    for ln in lines)
     bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"

@@ -125,6 +125,9 @@ def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
     assert "is a folder, not a motion file" in _one_error_line(capsys)
     assert main(["search", "walk", "--index", str(afile)]) == 2
     assert "is a file, not a gallery index" in _one_error_line(capsys)
+    assert main(["search", "walk", "--index", str(shared_data / "raw_bvh")]) == 2
+    assert "it is a dataset folder: build an index of it with 'motionlex index --data" in \
+        _one_error_line(capsys)
     one = shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy"
     assert main(["index", "--data", str(one), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
     assert "is a file, not a dataset folder" in _one_error_line(capsys)

@@ -103,6 +103,20 @@ def test_refuses_other_model(built, model):
     with pytest.raises(IndexMismatchError) as e:
         GalleryIndex.load(built[0].index.path, other)
     assert want[:16] in str(e.value) and got[:16] in str(e.value)
+    assert "or use the checkpoint it was built with" in str(e.value)  # it still exists
+
+
+def test_refuses_other_model_whose_checkpoint_is_gone(built, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy.mlx"
+    shutil.copytree(built[0].index.path, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["model"]["checkpoint"] = str(tmp_path / "deleted_model")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    torch.manual_seed(123)
+    with pytest.raises(IndexMismatchError, match="no longer exists, so index the data again"):
+        GalleryIndex.load(copy, create_model("tiny", device="cpu"), verify=False)
 
 
 def test_settings_validate():
@@ -119,6 +133,9 @@ def test_accessor_errors(built):
     idx = built[0].index
     with pytest.raises(KeyError, match="no motion with id 'nope'"):
         idx.position("nope")
+    # the id below its folder: the full ids are named
+    with pytest.raises(KeyError, match="ids start with their folder's name: raw_bvh/cmu_07_03"):
+        idx.position("cmu_07_03_daz")
     with pytest.raises(IndexError, match="out of range"):
         idx.joints(len(idx))
     with pytest.raises(IndexError, match="out of range"):
