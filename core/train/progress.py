@@ -9,10 +9,12 @@ phase, its steps, the time left and the loss. The loss is read from the device e
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
 
 class PhaseProgressBar(TQDMProgressBar):
@@ -34,6 +36,11 @@ class PhaseProgressBar(TQDMProgressBar):
         items = super().get_metrics(trainer, pl_module)
         items.pop("v_num", None)  # the CSV logger's run number: not progress
         return items
+
+    def init_train_tqdm(self) -> Tqdm:  # named and sized from the start: no "Training 0/?"
+        return Tqdm(desc=self.phase, total=self.max_steps, position=2 * self.process_position,
+                    disable=self.is_disabled, leave=True, dynamic_ncols=True, file=sys.stdout,
+                    smoothing=0, bar_format=self.BAR_FORMAT)
 
     def on_train_start(self, trainer: L.Trainer, *_: Any) -> None:
         super().on_train_start(trainer)
