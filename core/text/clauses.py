@@ -19,6 +19,7 @@ from motionlex.core.text.scan import (
     _SUBJECT_WORDS,
     _VERB,
     _WHILE,
+    _duration_end,
     _Piece,
     _skip_adverbs,
     _Tok,
@@ -197,11 +198,16 @@ def _drop_sequence_words(toks: list[_Tok]) -> list[_Tok]:
         ):
             k += 2
             continue
+        end = _duration_end(toks, k + 1) if t.low in {"after", "before"} else None
+        if end is not None and (k == 0 or end == len(toks)):  # "after a pause": a wait
+            k = end
+            continue
         if (
             t.low in _SEQ_ADVERBS
             and t.tag in {"RB", "JJ"}
-            and not (
+            and not (  # "his first step" keeps it; a sentence's "first he waves" does not
                 t.low in {"first", "firstly"} and k + 1 < len(toks) and toks[k + 1].tag in _NOUNISH
+                and not (k == 0 and toks[k + 1].tag == "PRP")
             )
         ):
             k += 1

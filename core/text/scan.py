@@ -19,6 +19,9 @@ _SEQ_ADVERBS = set(
     "then afterwards afterward finally lastly first firstly subsequently thereafter".split()
 )
 _AFTER_OBJ = {"that", "this", "which", "wards"}
+_DURATION = {"pause", "while", "moment", "second", "seconds", "bit", "break", "rest", "delay",
+             "beat", "breath", "time"}
+"""Nouns of "after a pause", "after a short while": a wait between events, not an event."""
 _WHILE = {"while", "whilst", "when", "until", "till"}
 _SIMULTANEOUS = re.compile(r"\b(at the same time|simultaneous(ly)?|meanwhile)\b", re.I)
 _CONJ = {"and", "but", ","}
@@ -131,6 +134,19 @@ def _clause_start(toks: list[_Tok], j: int) -> bool:
     return k < len(toks) and (toks[k].tag in _FINITE or toks[k].low in {"is", "was"})
 
 
+def _duration_end(toks: list[_Tok], j: int) -> int | None:
+    """End (exclusive) of a duration phrase at ``j`` ("a pause", "a few seconds", "a short
+    while"), else None."""
+    k = j
+    while k < len(toks) and k < j + 4 and toks[k].tag in {"DT", "CD", "JJ", "RB"} \
+            and toks[k].low not in _DURATION:
+        k += 1
+    if k > j and k < len(toks) and toks[k].low in _DURATION and (
+            toks[k].tag.startswith("NN") or toks[k].low == "while"):  # "a while": IN at times
+        return k + 1
+    return None
+
+
 def _verb_start(toks: list[_Tok], j: int) -> str | None:
     """Tag of the verb phrase starting at ``j`` (after adverbs), 'CL' for a clause, else None."""
     start, j = j, _skip_adverbs(toks, j)
@@ -141,7 +157,8 @@ def _verb_start(toks: list[_Tok], j: int) -> str | None:
     if j == start and (
         toks[j].tag == "IN"
         and toks[j].low not in _WHILE | {"before", "after"}
-        or (toks[j].low == "after" and j + 1 < len(toks) and toks[j + 1].tag in {"DT", "CD"})
+        or (toks[j].low == "after" and j + 1 < len(toks) and toks[j + 1].tag in {"DT", "CD"}
+            and _duration_end(toks, j + 1) is None)
     ):
         k = j + 1  # a fronted phrase: "and after a few steps turns", "and with a hop lands"
         while k < len(toks) and k < j + 6 and toks[k].tag in _NP - {"PRP"}:
@@ -203,16 +220,19 @@ def _scan(toks: list[_Tok]) -> list[_Piece]:
                 and (cur[-1].dep in {"nsubj", "nsubjpass"} or cur[-1].low in _SUBJECT_WORDS)
             )
         )  # "is then", "he then"
+        wait = _duration_end(toks, i + 1) if low == "after" and i + 1 < n else None
         if (
             started
             and not after_aux
             and (
                 low == "then"
                 or (low == "after" and i + 1 < n and toks[i + 1].low in _AFTER_OBJ and i + 2 < n)
+                or (wait is not None and wait < n and _verb_start(
+                    toks, wait + (toks[wait].low == ",")) is not None)
             )
         ):
-            step = 1 if low == "then" else 2
-            cut("main")
+            step = 1 if low == "then" else 2 if wait is None else wait - i
+            cut("main")  # "then", "after that", "after a pause" + a verb: the next event
             i += step
             continue
         if (
@@ -228,7 +248,8 @@ def _scan(toks: list[_Tok]) -> list[_Piece]:
             cut("follow" if j < n and toks[j].tag == "VBG" else "follow_np")
             i += 2
             continue
-        if low in {"before", "after"} and t.tag == "IN" and i + 1 < n:
+        if low in {"before", "after"} and t.tag == "IN" and i + 1 < n \
+                and _duration_end(toks, i + 1) is None:  # "after a pause" is no event
             vs = _verb_start(toks, i + 1)
             if vs in {"VBG", "CL"}:
                 if started:

@@ -120,6 +120,15 @@ def test_after_clause_with_its_own_subject_is_moved_first():
             "a human jumps to the left, then to the right",
             ["a human jumps to the left", "a human jumps to the right"],
         ),
+        # a wait is no event: "after a pause" orders like "then", it does not reorder
+        ("a person walks forward, then, after a pause, jumps",
+         ["a person walks forward", "a person jumps"]),
+        ("a person waves, after a short while he jumps", ["a person waves", "he jumps"]),
+        ("a person waves and after a moment jumps", ["a person waves", "a person jumps"]),
+        ("a person walks after a few seconds", ["a person walks after a few seconds"]),
+        # a sentence's leading "first" is a sequence word, "his first step" is not
+        ("first he waves, then he bows", ["he waves", "he bows"]),
+        ("his first step is a jump then he sits", ["his first step is a jump", "he sits"]),
     ],
 )
 def test_connectives_and_shared_subject(caption, expected):
