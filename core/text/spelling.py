@@ -138,11 +138,13 @@ class Speller:
 
     def is_known(self, word: str) -> bool:
         """Whether ``word`` (any case) is known: short, a known word, an inflection of one
-        (``-s``, ``-es``, ``-'s``, ``-ed``, ``-d``, ``-ing``, ``-ing`` for ``-e``) or two
-        known words of 3+ letters written as one."""
+        (``-s``, ``-es``, ``-'s``, ``-ed``, ``-d``, ``-ing``, ``-ing`` for ``-e``), two
+        known words of 3+ letters written as one, or known words joined by hyphens."""
         w = word.lower()
         if len(w) < MIN_WORD_LENGTH or w in self.known:
             return True
+        if "-" in w:  # "walk-in-place", "t-pose": known when every part is
+            return all(self.is_known(part) for part in w.split("-") if part)
         for suffix, add in _INFLECTIONS:
             base = w[: -len(suffix)] + add
             if w.endswith(suffix) and len(base) >= MIN_WORD_LENGTH and base in self.known:

@@ -50,8 +50,10 @@ def test_the_issue_query_gets_its_words_back(speller):
 def test_known_words_are_never_flagged(speller):
     # vocabulary words, inflections of known words, compounds of two known words, short words
     for query in ("A Person waves the left hand", "a person squats", "jacks kicked",
-                  "walks counterclockwise", "a b c", "", "12 3", "kicking, walked"):
+                  "walks counterclockwise", "a b c", "", "12 3", "kicking, walked",
+                  "a left-hand walk-in-hand"):
         assert speller.check(query) == [], query
+    assert [c.word for c in speller.check("a walk-in-plaec")] == ["walk-in-plaec"]
 
 
 def test_no_suggestion_for_a_far_word(speller):
