@@ -11,10 +11,25 @@ from motionlex.core.cli.types import positive_int
 
 
 class _DropTips(logging.Filter):
-    """Drops Lightning's advertising tips (e.g. "try installing litlogger")."""
+    """Drops Lightning's advertising tips (e.g. "try installing litlogger"), and its
+    per-Trainer lines after the first phase said them ("GPU available: ...", "`Trainer.fit`
+    stopped: `max_steps=N` reached": the phase bar already shows that)."""
+
+    _ONCE = ("GPU available", "TPU available", "HPU available", "LOCAL_RANK")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "Tip:" not in record.getMessage()
+        msg = record.getMessage()
+        if "Tip:" in msg or msg.startswith("`Trainer.fit` stopped"):
+            return False
+        if msg.startswith(self._ONCE):
+            if msg in self.seen:
+                return False
+            self.seen.add(msg)
+        return True
 
 
 def _quiet_lightning(quiet: bool) -> None:
@@ -51,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0  # DDP: rank 0 exported the model and says so
     print(f"model written to {out}")
     metrics = Path(args.out) / "val_metrics.json"
-    if metrics.is_file():
+    if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
         print(f"validation metrics: {metrics}")
     return 0
 

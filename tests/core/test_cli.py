@@ -307,3 +307,21 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
     assert main(["demo-data", str(busy)]) == 2
     assert "other files in it" in capsys.readouterr().err
     assert (busy / "notes.txt").read_text() == "mine"
+
+
+def test_lightning_lines_are_said_once_per_run():
+    import logging
+
+    from motionlex.core.cli.model import _DropTips
+
+    f = _DropTips()
+
+    def shown(msg: str) -> bool:
+        return f.filter(logging.LogRecord("lightning.pytorch", logging.INFO, "", 0, msg, None,
+                                          None))
+
+    assert shown("GPU available: False, used: False")
+    assert not shown("GPU available: False, used: False")  # the next phase's Trainer
+    assert not shown("`Trainer.fit` stopped: `max_steps=4` reached.")
+    assert not shown("💡 Tip: For seamless cloud logging, try installing [litlogger]")
+    assert shown("something else") and shown("something else")
