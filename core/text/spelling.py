@@ -217,7 +217,7 @@ class Speller:
 
 def apply_corrections(text: str, corrections: Sequence[Correction]) -> str:
     """``text`` with every corrected word replaced by its suggestion (words without one are
-    kept; a typed capital first letter is kept).
+    kept; a typed capital first letter, or a word typed in capitals, keeps its case).
 
     Args:
         text: the query the corrections were made for.
@@ -234,7 +234,8 @@ def apply_corrections(text: str, corrections: Sequence[Correction]) -> str:
                              f"{c.start}:{c.end} of {text!r}")
         if c.suggestion is None:
             continue
-        fix = c.suggestion.capitalize() if typed[:1].isupper() else c.suggestion
+        fix = (c.suggestion.upper() if typed.isupper() and len(typed) > 1
+               else c.suggestion.capitalize() if typed[:1].isupper() else c.suggestion)
         out.append(text[pos:c.start] + fix)
         pos = c.end
     out.append(text[pos:])

@@ -66,6 +66,7 @@ def test_apply_keeps_capitals_and_checks_spans(speller):
     query = "Persn kiks"
     found = speller.check(query)
     assert apply_corrections(query, found) == "Person kicks"
+    assert apply_corrections("PERSN KIKS", speller.check("PERSN KIKS")) == "PERSON KICKS"
     with pytest.raises(ValueError, match="does not match"):
         apply_corrections("other text", found)
 
