@@ -412,7 +412,7 @@ class MotionDataset:
         samples: list[Sample] = []
         report = ScanReport(self.root, self.split, skipped=list(self.report.skipped))
         for rec in tqdm(self.records, desc=f"loading {self.root.name}/{self.split}",
-                        disable=not progress, unit="motion"):
+                        disable=not progress or not self.records, unit="motion"):
             try:
                 samples.append(Sample(self.load_motion(rec), rec.captions, rec))
             except (MotionFileError, ValueError) as e:

@@ -101,7 +101,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
         logger.warning("%s", notes[-1])
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
-    for f in tqdm(files, desc=f"loading {root.name}", unit="file", disable=not progress):
+    for f in tqdm(files, desc=f"loading {root.name}", unit="file",
+                  disable=not progress or not files):
         mid = bvh_id(root, f)
         entry = index.get(f.name) or index.get(f.stem) or index.get(mid) or {}
         try:
