@@ -296,7 +296,10 @@ class RankWorker(DescribeJobs, JobDriver):
             ckpt = index.checkpoint
             if ckpt and Path(ckpt).is_dir():
                 self.message.emit(f"Loading the checkpoint the gallery was built with: {ckpt}")
-                previous = self._model_info.checkpoint if self._model_info else None
+                # a model the user asked for and got (no note: not the shipped one standing
+                # in, nor one loaded because none was given)
+                asked = self._model_info is not None and not self._model_info.note
+                previous = self._model_info.checkpoint if asked else None
                 info = yield from self.load_checkpoint_steps(ckpt)
                 if previous and Path(previous).resolve() != Path(ckpt).resolve():
                     # the model asked for is replaced: say so where it stays visible

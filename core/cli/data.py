@@ -85,6 +85,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} is a file; give a folder name for the dataset")
+    if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        raise ValueError(f"{args.out} is the current folder (or holds it); the demo dataset "
+                         "replaces its folder as a whole: give a new folder name")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
         raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
                               "replaces its folder as a whole: give a new or empty folder")

@@ -12,8 +12,8 @@ from motionlex.core.cli.types import positive_int
 
 class _DropTips(logging.Filter):
     """Drops Lightning's advertising tips (e.g. "try installing litlogger"), and its
-    per-Trainer lines after the first phase said them ("GPU available: ...", "`Trainer.fit`
-    stopped: `max_steps=N` reached": the phase bar already shows that)."""
+    per-Trainer lines after the first phase said them ("GPU available: ..."), and "`Trainer.fit`
+    stopped: `max_steps=N` reached" (the phase bar shows it; other stop reasons stay)."""
 
     _ONCE = ("GPU available", "TPU available", "HPU available", "LOCAL_RANK")
 
@@ -23,7 +23,7 @@ class _DropTips(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if "Tip:" in msg or msg.startswith("`Trainer.fit` stopped"):
+        if "Tip:" in msg or msg.startswith("`Trainer.fit` stopped: `max_steps="):
             return False
         if msg.startswith(self._ONCE):
             if msg in self.seen:

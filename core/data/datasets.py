@@ -319,10 +319,12 @@ class MotionDataset:
         files: dict[str, Path] = {}
         for p in bvh_files(self.root):
             mid = bvh_id(self.root, p)
-            if mid in files:  # kick.bvh and kick.BVH: one id, the first file is read
+            if mid in files:  # kick.bvh and kick.BVH: one id; the ".bvh" file is read
+                keep, other = (p, files[mid]) if p.suffix == ".bvh" else (files[mid], p)
                 self.report.skipped.append(
-                    (mid, f"{p.name}: {files[mid].name} in the same folder has this id"))
-                logger.warning("skipping %s: %s has the same id %r", p, files[mid].name, mid)
+                    (mid, f"{other.name}: {keep.name} in the same folder has this id"))
+                logger.warning("skipping %s: %s has the same id %r", other, keep.name, mid)
+                files[mid] = keep
                 continue
             files[mid] = p
         return files

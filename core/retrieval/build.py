@@ -199,11 +199,18 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     drop: set[int] = set()
     todo: list[tuple[Any, Any, str, str]] = []  # (dataset, record, source, sha)
     report_skipped: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}  # source -> the id it is read as in this build
+    names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
         ds = MotionDataset(root, split)
+        names.add(Path(ds.root).resolve().name)
         report_skipped += ds.report.skipped
         for rec in ds.records:
             source = str(Path(rec.path).resolve())
+            if source in seen:  # --data A --data A/sub: one file, one row
+                report_skipped.append((rec.id, f"the same file as {seen[source]}"))
+                continue
+            seen[source] = rec.id
             sha = file_sha256(source)
             row = indexed.get(source)
             if row is not None:
@@ -215,9 +222,10 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
 
     removed: set[int] = set()
     if old is not None:  # files deleted from a folder of this build leave the index
-        roots = [str(Path(r).resolve()) + os.sep for r in data]
-        removed = {i for i, s in enumerate(old.sources)
-                   if any(s.startswith(r) for r in roots) and not Path(s).exists()}
+        roots = [os.path.join(str(Path(r).resolve()), "") for r in data]
+        removed = {i for i, s in enumerate(old.sources) if s not in seen
+                   and (old.datasets[i] in names or any(s.startswith(r) for r in roots))
+                   and not Path(s).exists()}
     removed_ids = [old.ids[i] for i in sorted(removed)] if old is not None else []
     new = NewItems()
     replaced = [old.ids[i] for i in sorted(drop)] if old is not None else []
@@ -228,8 +236,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     work = BuildWork(target, work_key(
         model=model_hash, stats=stats_fingerprint(patch_stats), settings=settings.to_dict(),
         batch_size=batch_size, old=None if old is None else old.manifest["files"],
-        todo=[(source, sha, Path(ds.root).resolve().name, rec.id)
-              for ds, rec, source, sha in todo]))
+        todo=[(source, sha, Path(ds.root).resolve().name, rec.id,
+               [c.text for c in rec.captions]) for ds, rec, source, sha in todo]))
     load_skipped: list[tuple[str, str]] = []  # motions that could not be read
     chunk = [0, 0]  # todo range of the batch being filled, and its first load_skipped entry
 

@@ -101,10 +101,16 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
         logger.warning("%s", notes[-1])
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
+    files = sorted(files, key=lambda f: (bvh_id(root, f), f.suffix != ".bvh"))  # .bvh first
+    seen_ids: set[str] = set()
     for f in tqdm(files, desc=f"loading {root.name}", unit="file",
                   disable=not progress or not files):
         mid = bvh_id(root, f)
-        entry = index.get(f.name) or index.get(f.stem) or index.get(mid) or {}
+        if mid in seen_ids:  # kick.bvh and kick.BVH: read once, as MotionDataset does
+            continue
+        seen_ids.add(mid)
+        entry = (index.get(f"{mid}{f.suffix}") or index.get(mid)
+                 or (index.get(f.name) or index.get(f.stem) if "/" not in mid else None) or {})
         try:
             motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
                                       name=f.stem)

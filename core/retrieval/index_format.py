@@ -225,7 +225,7 @@ def _read_manifest(root: Path, verify: bool) -> dict:
     if not mpath.is_file():
         hint = "an interrupted build leaves none"
         if root.is_dir() and ((root / "new_joints").is_dir() or any(
-                p.suffix.lower() == ".bvh" for p in root.iterdir() if p.is_file())):
+                p.suffix.lower() == ".bvh" for p in root.rglob("*"))):
             hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
                     f"--data {root} --out {root.name}.mlx'")
         raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; {hint})")

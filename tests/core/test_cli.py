@@ -323,5 +323,6 @@ def test_lightning_lines_are_said_once_per_run():
     assert shown("GPU available: False, used: False")
     assert not shown("GPU available: False, used: False")  # the next phase's Trainer
     assert not shown("`Trainer.fit` stopped: `max_steps=4` reached.")
+    assert shown("`Trainer.fit` stopped: No training batches.")  # a real problem: said
     assert not shown("💡 Tip: For seamless cloud logging, try installing [litlogger]")
     assert shown("something else") and shown("something else")

@@ -153,8 +153,8 @@ def test_malformed_meta_json_is_a_dataset_error_naming_the_file(tmp_path, text, 
 
 def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
     """CMU's BVH releases keep one folder per subject: ids are paths below the folder,
-    captions sit beside their file, hidden folders are skipped, and two files of one id
-    (kick.bvh, kick.BVH) keep the first and report the other."""
+    captions sit beside their file, hidden folders are skipped, and of two files of one id
+    (kick.bvh, kick.BVH) the ".bvh" one is read and the other reported."""
     import shutil
 
     src = shared_data / "raw_bvh"
@@ -168,6 +168,6 @@ def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
     ds = MotionDataset(tmp_path, "all")
     assert [r.id for r in ds.records] == ["07/07_03", "walk"]
     assert [c.text for c in ds.records[0].captions] == ["a person walks forward"]
-    assert ds.records[1].path.name == "walk.BVH"  # sorted by id, then name: upper case first
+    assert ds.records[1].path.name == "walk.bvh"  # of one id, the ".bvh" file is read
     assert [i for i, _ in ds.report.skipped] == ["walk"]
     assert ds.load_motion(ds.records[0]).num_frames > 0

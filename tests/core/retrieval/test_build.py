@@ -365,3 +365,19 @@ def test_damaged_build_work_is_encoded_again(shared_data, model, stats, tmp_path
     rep = build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False)
     assert rep.resumed == 2 and "ignoring unusable build work" in caplog.text
     assert _data_files(out) == _data_files(whole)
+
+
+def test_a_folder_and_its_subfolder_index_each_file_once(shared_data, model, stats, tmp_path):
+    """--data A --data A/sub (BVH folders are read with their subfolders): one row per file;
+    a file deleted from the subfolder leaves the index on the next build of A."""
+    a = tmp_path / "A"
+    (a / "sub").mkdir(parents=True)
+    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", a / "walk.bvh")
+    shutil.copy(shared_data / "raw_bvh" / "cmu_08_01_daz.bvh", a / "sub" / "stroll.bvh")
+    out = tmp_path / "g.mlx"
+    rep = build_index(model, [a, a / "sub"], out, patch_stats=stats, progress=False)
+    assert list(rep.index.ids) == ["A/sub/stroll", "A/walk"]
+    assert ("stroll", "the same file as sub/stroll") in rep.skipped
+    (a / "sub" / "stroll.bvh").unlink()
+    rep = build_index(model, [a], out, progress=False)
+    assert list(rep.index.ids) == ["A/walk"] and rep.removed == ["A/sub/stroll"]
