@@ -217,6 +217,15 @@ def bvh_files(root: str | Path) -> list[Path]:
     return sorted((p for p in found if p.is_file()), key=lambda p: (bvh_id(root, p), p.name))
 
 
+def _has_bvh(root: Path) -> bool:
+    """Whether :func:`bvh_files` would find one (stops at the first, not a whole walk)."""
+    for _folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        if any(n.lower().endswith(".bvh") and not n.startswith(".") for n in names):
+            return True
+    return False
+
+
 def bvh_id(root: str | Path, path: str | Path) -> str:
     """The motion id of a BVH file: its path below ``root`` without the suffix, with "/"
     between folders (``"01/01_01"``; a file directly in ``root`` keeps its stem)."""
@@ -237,7 +246,7 @@ def detect_layout(root: str | Path) -> str:
             if root.exists() else f"dataset folder not found: {root}")
     if (root / "new_joints").is_dir():
         return "joints"
-    if bvh_files(root):
+    if _has_bvh(root):
         return "bvh"
     hint = ""
     if root.name == "new_joints" or next(root.glob("*.npy"), None) is not None:
