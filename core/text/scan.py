@@ -143,6 +143,8 @@ def _duration_end(toks: list[_Tok], j: int) -> int | None:
         k += 1
     if k > j and k < len(toks) and toks[k].low in _DURATION and (
             toks[k].tag.startswith("NN") or toks[k].low == "while"):  # "a while": IN at times
+        if k + 1 < len(toks) and toks[k + 1].tag in {"VBG", "NN", "NNS"}:
+            return None  # "after a while jumping", "after a time step": not a plain wait
         return k + 1
     return None
 

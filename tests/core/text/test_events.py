@@ -126,6 +126,7 @@ def test_after_clause_with_its_own_subject_is_moved_first():
         ("a person waves, after a short while he jumps", ["a person waves", "he jumps"]),
         ("a person waves and after a moment jumps", ["a person waves", "a person jumps"]),
         ("a person walks after a few seconds", ["a person walks after a few seconds"]),
+        ("after a while jumping he stops", ["after a while jumping he stops"]),  # as before
         # a sentence's leading "first" is a sequence word, "his first step" is not
         ("first he waves, then he bows", ["he waves", "he bows"]),
         ("his first step is a jump then he sits", ["his first step is a jump", "he sits"]),
