@@ -164,6 +164,11 @@ class Speller:
             return None
         if w in self._suggestions:
             return self._suggestions[w]
+        if "-" in w and w.strip("-"):  # part by part: "walk-in-plcae" -> "walk-in-place"
+            parts = [p if not p or self.is_known(p) else self.suggest(p) for p in w.split("-")]
+            fixed = None if any(p is None for p in parts) else "-".join(parts)
+            self._suggestions[w] = fixed
+            return fixed
         limit = max_edits(w)
         lengths = range(max(1, len(w) - limit), len(w) + limit + 1)
         best = self._closest(w, limit, [self._by_start.get((n, w[0]), []) for n in lengths])
