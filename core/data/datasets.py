@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from motionlex.core.data.bvh_folders import bvh_motion_files, has_bvh
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
@@ -203,35 +203,6 @@ class ScanReport:
         return "\n".join(lines)
 
 
-def bvh_files(root: str | Path) -> list[Path]:
-    """The BVH files of ``root`` and its subfolders (``.bvh`` in any letter case: ``KICK.BVH``
-    too; CMU's BVH releases keep one folder per subject), sorted by :func:`bvh_id`. Hidden
-    files and folders (a name starting with ".") are left out; links to folders are not
-    followed. Files of one id (``kick.bvh``, ``kick.BVH``) come in name order."""
-    root = Path(root)
-    found = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        found += [Path(folder) / n for n in names
-                  if n.lower().endswith(".bvh") and not n.startswith(".")]
-    return sorted((p for p in found if p.is_file()), key=lambda p: (bvh_id(root, p), p.name))
-
-
-def _has_bvh(root: Path) -> bool:
-    """Whether :func:`bvh_files` would find one (stops at the first, not a whole walk)."""
-    for _folder, subfolders, names in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        if any(n.lower().endswith(".bvh") and not n.startswith(".") for n in names):
-            return True
-    return False
-
-
-def bvh_id(root: str | Path, path: str | Path) -> str:
-    """The motion id of a BVH file: its path below ``root`` without the suffix, with "/"
-    between folders (``"01/01_01"``; a file directly in ``root`` keeps its stem)."""
-    return Path(path).relative_to(root).with_suffix("").as_posix()
-
-
 def detect_layout(root: str | Path) -> str:
     """``"joints"`` (HumanML3D/KIT-ML ``new_joints/``) or ``"bvh"`` (a folder of BVH files).
 
@@ -246,7 +217,7 @@ def detect_layout(root: str | Path) -> str:
             if root.exists() else f"dataset folder not found: {root}")
     if (root / "new_joints").is_dir():
         return "joints"
-    if _has_bvh(root):
+    if has_bvh(root):
         return "bvh"
     hint = ""
     if root.name == "new_joints" or next(root.glob("*.npy"), None) is not None:
@@ -325,17 +296,10 @@ class MotionDataset:
     def _motion_files(self) -> dict[str, Path]:
         if self.layout == "joints":
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
-        files: dict[str, Path] = {}
-        for p in bvh_files(self.root):
-            mid = bvh_id(self.root, p)
-            if mid in files:  # kick.bvh and kick.BVH: one id; the ".bvh" file is read
-                keep, other = (p, files[mid]) if p.suffix == ".bvh" else (files[mid], p)
-                self.report.skipped.append(
-                    (mid, f"{other.name}: {keep.name} in the same folder has this id"))
-                logger.warning("skipping %s: %s has the same id %r", other, keep.name, mid)
-                files[mid] = keep
-                continue
-            files[mid] = p
+        files, passed = bvh_motion_files(self.root)  # with subfolders; one file per id
+        for mid, why in passed:
+            logger.warning("skipping %s: %s", mid, why)
+        self.report.skipped += passed
         return files
 
     def _split_ids(self, files: dict[str, Path]) -> tuple[list[str], Path | None]:

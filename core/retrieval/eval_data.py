@@ -18,14 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.datasets import (
-    MotionDataset,
-    bvh_files,
-    bvh_id,
-    detect_layout,
-    read_captions,
-    read_split,
-)
+from motionlex.core.data.bvh_folders import bvh_motion_files
+from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
@@ -91,24 +85,18 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
 def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:
     index_path = root / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
-    files = bvh_files(root)
+    files, _ = bvh_motion_files(root)  # with subfolders; one file per id, as MotionDataset
     notes, used = [], split
     if (root / f"{split}.txt").is_file():
         keep = set(read_split(root / f"{split}.txt"))
-        files = [f for f in files if bvh_id(root, f) in keep]
+        files = {mid: f for mid, f in files.items() if mid in keep}
     elif split != "all":
         used = "all"
         notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
         logger.warning("%s", notes[-1])
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
-    files = sorted(files, key=lambda f: (bvh_id(root, f), f.suffix != ".bvh"))  # .bvh first
-    seen_ids: set[str] = set()
-    for f in tqdm(files, desc=f"loading {root.name}", unit="file",
-                  disable=not progress or not files):
-        mid = bvh_id(root, f)
-        if mid in seen_ids:  # kick.bvh and kick.BVH: read once, as MotionDataset does
-            continue
-        seen_ids.add(mid)
+    for mid, f in tqdm(files.items(), desc=f"loading {root.name}", unit="file",
+                       disable=not progress or not files):
         entry = (index.get(f"{mid}{f.suffix}") or index.get(mid)
                  or (index.get(f.name) or index.get(f.stem) if "/" not in mid else None) or {})
         try:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from motionlex.core.data.bvh_folders import has_bvh
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
@@ -224,8 +225,7 @@ def _read_manifest(root: Path, verify: bool) -> dict:
     mpath = root / MANIFEST
     if not mpath.is_file():
         hint = "an interrupted build leaves none"
-        if root.is_dir() and ((root / "new_joints").is_dir() or any(
-                p.suffix.lower() == ".bvh" for p in root.rglob("*"))):
+        if root.is_dir() and ((root / "new_joints").is_dir() or has_bvh(root)):
             hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
                     f"--data {root} --out {root.name}.mlx'")
         raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; {hint})")

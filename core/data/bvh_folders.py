@@ -1,0 +1,59 @@
+"""The BVH files of a folder and its subfolders, and the motion id of each.
+
+CMU's BVH releases keep one folder per subject, so a folder of BVH files is read with its
+subfolders: a motion's id is its path below the folder without the suffix (``"01/01_01"``;
+a file directly in the folder keeps its stem). Hidden files and folders (a name starting
+with ".") are left out and links to folders are not followed. ``.bvh`` is matched in any
+letter case; of two files of one id (``kick.bvh``, ``kick.BVH``) the ``.bvh`` one is read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for n in names:
+            if n.lower().endswith(".bvh") and not n.startswith("."):
+                yield Path(folder) / n
+
+
+def bvh_id(root: str | Path, path: str | Path) -> str:
+    """The motion id of a BVH file below ``root`` (module doc)."""
+    return Path(path).relative_to(root).with_suffix("").as_posix()
+
+
+def bvh_files(root: str | Path) -> list[Path]:
+    """Every BVH file of ``root`` and its subfolders (module doc), sorted by id, then name."""
+    root = Path(root)
+    return sorted((p for p in _walk(root) if p.is_file()), key=lambda p: (bvh_id(root, p), p.name))
+
+
+def has_bvh(root: str | Path) -> bool:
+    """Whether :func:`bvh_files` would find one (stops at the first, not a whole walk)."""
+    return next(_walk(Path(root)), None) is not None
+
+
+def bvh_motion_files(root: str | Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """One BVH file per motion id, in id order (module doc).
+
+    Returns:
+        ``({id: file}, [(id, reason), ...])``: the files read, and the other files of an id
+        already taken (``kick.BVH`` beside ``kick.bvh``) with the reason they are not.
+    """
+    root = Path(root)
+    files: dict[str, Path] = {}
+    passed: list[tuple[str, str]] = []
+    for p in bvh_files(root):
+        mid = bvh_id(root, p)
+        if mid in files:
+            keep, other = (p, files[mid]) if p.suffix == ".bvh" else (files[mid], p)
+            passed.append((mid, f"{other.name}: {keep.name} in the same folder has this id"))
+            files[mid] = keep
+        else:
+            files[mid] = p
+    return files, passed
