@@ -27,13 +27,12 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from motionlex.core.atomic import lock_steps, recover_directory
-from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.build_work import BuildWork, NewItems, work_key
+from motionlex.core.retrieval.build_work import BuildWork, NewItems, plan_build, work_key
 from motionlex.core.retrieval.embed import encode_motions
-from motionlex.core.retrieval.fingerprints import file_sha256, model_fingerprint, stats_fingerprint
+from motionlex.core.retrieval.fingerprints import model_fingerprint, stats_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
 from motionlex.core.retrieval.index import (
     MANIFEST,
@@ -102,8 +101,9 @@ def build_steps(
 
     When ``out`` already holds an index it is loaded (checksums verified) and must have been
     built by ``model`` with the same patch statistics; motions whose source file is already
-    indexed with the same SHA-256 are not encoded again, changed files are re-encoded and
-    replace their old rows, and new files are appended. The result is written atomically
+    indexed with the same SHA-256 and captions are not encoded again, changed ones are
+    re-encoded and replace their old rows, rows whose file is gone are dropped, and new
+    files are appended (:func:`~.build_work.plan_build`). The result is written atomically
     (:func:`write_index`): a failure leaves the old index untouched and no partial one.
     The whole read-modify-write holds the index's lock (:func:`lock_steps`), so a second
     build of the same index waits for the first (yielding ``(0, 0)``, a cancel point, every
@@ -194,42 +194,10 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
                          "patch_stats.json)")
     similarity = str(model.config.lexical_similarity)
 
-    indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
+    plan = plan_build(old, data, split)  # what is new, changed, gone
+    todo, drop, report_skipped = plan.todo, plan.drop, plan.skipped
     taken = set() if old is None else set(old.ids)
-    drop: set[int] = set()
-    todo: list[tuple[Any, Any, str, str]] = []  # (dataset, record, source, sha)
-    report_skipped: list[tuple[str, str]] = []
-    seen: dict[str, str] = {}  # source -> the id it is read as in this build
-    names: set[str] = set()  # the folders' names: the datasets of their rows
-    for root in data:
-        ds = MotionDataset(root, split)
-        names.add(Path(ds.root).resolve().name)
-        report_skipped += ds.report.skipped
-        for rec in ds.records:
-            source = str(Path(rec.path).resolve())
-            if source in seen:  # --data A --data A/sub: one file, one row
-                report_skipped.append((rec.id, f"the same file as {seen[source]}"))
-                continue
-            seen[source] = rec.id
-            sha = file_sha256(source)
-            row = indexed.get(source)
-            if row is not None:
-                if (old.source_sha256[row] == sha
-                        and list(old.captions[row]) == [c.text for c in rec.captions]):
-                    continue
-                drop.add(row)  # a changed file or changed captions: encoded again
-            todo.append((ds, rec, source, sha))
-
-    removed: set[int] = set()
-    if old is not None:  # files deleted from a folder of this build leave the index
-        roots = [os.path.join(str(Path(r).resolve()), "") for r in data]
-        removed = {i for i, s in enumerate(old.sources) if s not in seen
-                   and (old.datasets[i] in names or any(s.startswith(r) for r in roots))
-                   and not Path(s).exists()}
-    removed_ids = [old.ids[i] for i in sorted(removed)] if old is not None else []
     new = NewItems()
-    replaced = [old.ids[i] for i in sorted(drop)] if old is not None else []
-    drop |= removed
     skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)
     batch: list[tuple[Motion, Any, str, str, str]] = []
     model_hash = model_fingerprint(model) if old is None else old.model_hash
@@ -347,8 +315,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             work.discard()
     del old
     index = GalleryIndex.load(target, verify=False)
-    return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed, removed_ids)
+    return BuildReport(index, len(new.ids), len(keep), plan.replaced, report_skipped, seconds,
+                       resumed, plan.removed)
 
 
 def _manifest(target: Path) -> dict | None:

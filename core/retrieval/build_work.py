@@ -1,4 +1,11 @@
-"""The work of an unfinished index build, kept so that a rerun continues where it stopped.
+"""The work of an index build: what it has to encode (:func:`plan_build`), and that work kept
+while unfinished so that a rerun continues where it stopped.
+
+A rebuild of an existing index encodes the records that are new or changed (another file
+SHA-256 or other captions), drops the rows whose file was deleted from a folder of this
+build (by the row's dataset name, or its path below the folder: links resolve elsewhere),
+reads a file that two ``--data`` folders reach (``A`` and ``A/sub``) once, and keeps the
+rest, other folders' rows included.
 
 :func:`.build.build_steps` encodes motions in batches; each encoded batch is saved at once
 as a chunk file in a hidden work folder next to the index, ``.NAME.work/`` (each chunk
@@ -22,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -32,11 +40,73 @@ import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import atomic_file
+from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.retrieval.fingerprints import file_sha256
 
 logger = logging.getLogger(__name__)
 
 WORK_VERSION = 1
+
+
+@dataclass
+class BuildPlan:
+    """What a build has to do (module doc).
+
+    Attributes:
+        todo: ``(dataset, record, source, sha256)`` of each motion to encode, in order.
+        drop: rows of the existing index that leave it (re-encoded or removed).
+        replaced: ids of the rows encoded again (changed file or captions).
+        removed: ids of the rows whose file is gone.
+        skipped: ``(id, reason)`` of records left out while scanning.
+    """
+
+    todo: list[tuple[Any, Any, str, str]] = field(default_factory=list)
+    drop: set[int] = field(default_factory=set)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
+    """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
+
+    Raises:
+        FileNotFoundError / DatasetError: a folder that is not a dataset (as
+            :class:`~motionlex.core.data.datasets.MotionDataset`).
+    """
+    plan = BuildPlan()
+    indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
+    seen: dict[str, str] = {}  # source -> the id it is read as in this build
+    names: set[str] = set()  # the folders' names: the datasets of their rows
+    for root in data:
+        ds = MotionDataset(root, split)
+        names.add(Path(ds.root).resolve().name)
+        plan.skipped += ds.report.skipped
+        for rec in ds.records:
+            source = str(Path(rec.path).resolve())
+            if source in seen:  # --data A --data A/sub: one file, one row
+                plan.skipped.append((rec.id, f"the same file as {seen[source]}"))
+                continue
+            seen[source] = rec.id
+            sha = file_sha256(source)
+            row = indexed.get(source)
+            if row is not None:
+                if (old.source_sha256[row] == sha
+                        and list(old.captions[row]) == [c.text for c in rec.captions]):
+                    continue
+                plan.drop.add(row)  # a changed file or changed captions: encoded again
+            plan.todo.append((ds, rec, source, sha))
+    if old is None:
+        return plan
+    plan.replaced = [old.ids[i] for i in sorted(plan.drop)]
+    roots = [os.path.join(str(Path(r).resolve()), "") for r in data]
+    removed = {i for i, s in enumerate(old.sources) if s not in seen
+               and (old.datasets[i] in names or any(s.startswith(r) for r in roots))
+               and not Path(s).exists()}
+    plan.removed = [old.ids[i] for i in sorted(removed)]
+    plan.drop |= removed
+    return plan
 
 
 def unique_id(base: str, taken: set[str]) -> str:
