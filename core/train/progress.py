@@ -43,11 +43,9 @@ class PhaseProgressBar(TQDMProgressBar):
                     smoothing=0, bar_format=self.BAR_FORMAT)
 
     def on_train_start(self, trainer: L.Trainer, *_: Any) -> None:
-        super().on_train_start(trainer)
+        super().on_train_start(trainer)  # init_train_tqdm: named and sized
         bar = self.train_progress_bar
-        bar.reset(total=self.max_steps)
         bar.n = bar.initial = trainer.global_step  # a resumed phase starts where it stopped
-        bar.set_description(self.phase)
         bar.refresh()
 
     def on_train_epoch_start(self, trainer: L.Trainer, *_: Any) -> None:
@@ -58,8 +56,7 @@ class PhaseProgressBar(TQDMProgressBar):
         bar = self.train_progress_bar
         if bar is None or bar.disable:
             return
-        bar.n = trainer.global_step
-        step = trainer.global_step
+        bar.n = step = trainer.global_step
         if step % self.metrics_every == 0 or step >= self.max_steps:
             bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
         bar.refresh()
