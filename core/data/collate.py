@@ -12,19 +12,24 @@ A batch (the contract between data and model, see ``core/model.py``) is a dict:
   then, with ``side_negatives``, the side-swapped caption of every caption naming a side
 - ``negative_owner``: ``(K,)`` int64 tensor, the motion each negative belongs to
 - ``negative_side``: ``(K,)`` bool tensor, True for the side-swapped captions
-- ``mirrored_patches``: ``(S, 3, 224, 80)`` float32, the mirrored motions of the ``S`` pairs
-  whose caption names a side (same crop, same pipeline), text-to-motion hard negatives
-- ``mirrored_row_mask``: ``(S, 14)`` bool; ``mirrored_owner``: ``(S,)`` int64, their pair
+- ``negative_motion_patches``: ``(S, 3, 224, 80)`` float32, text-to-motion hard negatives
+  (same crop, same pipeline as their pair's motion): with ``side_negatives`` the mirrored
+  motion of every pair whose caption names a side, then with ``order_negatives`` the
+  reordered motion of every composed pair (its clips joined in another order)
+- ``negative_motion_row_mask``: ``(S, 14)`` bool; ``negative_motion_owner``: ``(S,)`` int64,
+  their pair; ``negative_motion_kind``: ``(S,)`` int64, the index of their kind in
+  :data:`NEGATIVE_MOTION_KINDS` (0 = mirrored, 1 = reordered)
 - ``motion_ids``: ``B`` dataset ids (for logging)
 
 The index metadata (:data:`CPU_KEYS`: ``text_groups``, ``negative_owner``, ``negative_side``,
-``mirrored_owner``) stay on the CPU when the batch moves to an accelerator: the objectives
-take Python decisions on them (is there a side column?) that would otherwise wait for the
-device in every step.
+``negative_motion_owner``, ``negative_motion_kind``) stay on the CPU when the batch moves to
+an accelerator: the objectives take Python decisions on them (is there a side column?) that
+would otherwise wait for the device in every step.
 
 Source: padding/mask handling after TMR (Mathux/TMR ``src/data/collate.py``); negatives after
 Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as extra motion-to-text columns); side
-negatives are the same idea applied to space (ours, ../shared/DESIGN.md "Side accuracy").
+negatives and reordered motions are the same idea applied to space and to the motion side
+(ours, ../shared/DESIGN.md "Side accuracy").
 """
 
 from __future__ import annotations
@@ -44,8 +49,11 @@ from motionlex.core.text.orders import (
     shuffled_captions,
 )
 
-CPU_KEYS = ("text_groups", "negative_owner", "negative_side", "mirrored_owner")
+CPU_KEYS = ("text_groups", "negative_owner", "negative_side", "negative_motion_owner",
+            "negative_motion_kind")
 """Batch keys that stay on the CPU when a batch moves to a device (module doc)."""
+NEGATIVE_MOTION_KINDS = ("mirrored", "reordered")
+"""Kinds of text-to-motion hard negatives; ``negative_motion_kind`` holds their index."""
 
 
 def collate_pairs(
@@ -59,6 +67,7 @@ def collate_pairs(
     random_crop: bool = True,
     event_text_p: float = 0.0,
     side_negatives: bool = False,
+    order_negatives: bool = False,
 ) -> dict:
     """Build one training batch (see the module docstring for the keys).
 
@@ -76,6 +85,8 @@ def collate_pairs(
             use, so that the true order cannot be told from its surface form alone.
         side_negatives: add, for every caption that names a side, its side-swapped caption
             as a negative column and its mirrored motion as a text-to-motion negative.
+        order_negatives: add, for every composed pair, its reordered motion
+            (:attr:`PairExample.reordered_joints`) as a text-to-motion negative.
 
     Returns:
         The batch dict.
@@ -125,15 +136,19 @@ def collate_pairs(
                 neg_owner.append(i)
                 neg_side.append(True)
                 side_rows.append(i)
-    if side_rows:
+    motion_negatives = [(i, 0, mirror_pair(examples[i]).joints) for i in side_rows]
+    if order_negatives:
+        motion_negatives += [(i, 1, e.reordered_joints) for i, e in enumerate(examples)
+                             if e.reordered_joints is not None]
+    if motion_negatives:
         mp, mr, _ = patches_from_joints(
-            [mirror_pair(examples[i]).joints for i in side_rows], matrix, stats, max_frames,
-            [starts[i] for i in side_rows],
+            [j for _, _, j in motion_negatives], matrix, stats, max_frames,
+            [min(starts[i], max(0, len(j) - max_frames)) for i, _, j in motion_negatives],
         )
-        mirrored = torch.from_numpy(mp), torch.from_numpy(mr)
+        negative_motions = torch.from_numpy(mp), torch.from_numpy(mr)
     else:
-        mirrored = (torch.zeros((0, *patches.shape[1:]), dtype=torch.float32),
-                    torch.zeros((0, row_mask.shape[1]), dtype=torch.bool))
+        negative_motions = (torch.zeros((0, *patches.shape[1:]), dtype=torch.float32),
+                            torch.zeros((0, row_mask.shape[1]), dtype=torch.bool))
     return {
         "patches": torch.from_numpy(patches),
         "row_mask": torch.from_numpy(row_mask),
@@ -143,8 +158,11 @@ def collate_pairs(
         "negative_texts": neg_texts,
         "negative_owner": torch.tensor(neg_owner, dtype=torch.long),
         "negative_side": torch.tensor(neg_side, dtype=torch.bool),
-        "mirrored_patches": mirrored[0],
-        "mirrored_row_mask": mirrored[1],
-        "mirrored_owner": torch.tensor(side_rows, dtype=torch.long),
+        "negative_motion_patches": negative_motions[0],
+        "negative_motion_row_mask": negative_motions[1],
+        "negative_motion_owner": torch.tensor([i for i, _, _ in motion_negatives],
+                                              dtype=torch.long),
+        "negative_motion_kind": torch.tensor([k for _, k, _ in motion_negatives],
+                                             dtype=torch.long),
         "motion_ids": [e.motion_id for e in examples],
     }

@@ -50,6 +50,10 @@ class PairExample:
         motion_id: dataset id of the motion.
         label: an action label when the dataset has one (Bandai ``action``), else None.
         skeleton: the motion's skeleton.
+        reordered_joints: composed pairs only: ``(T, J, 3)`` float32, the same clips (same
+            crops, same seams) joined in another order (:attr:`ComposedPair.motion_negative
+            <motionlex.core.data.compose.ComposedPair>`), a text-to-motion hard negative of
+            ``caption`` (``TrainConfig.order_negatives``); None for real clips.
     """
 
     joints: np.ndarray
@@ -58,6 +62,7 @@ class PairExample:
     motion_id: str
     label: str | None
     skeleton: Skeleton
+    reordered_joints: np.ndarray | None = None
 
 
 def load_pair_examples(
@@ -149,7 +154,8 @@ def composed_examples(
     skeleton = examples[0].skeleton
     return [
         PairExample(p.motion.motion.joints, p.caption, tuple(p.events),
-                    "composed:" + "+".join(s or "?" for s in p.motion.sources), None, skeleton)
+                    "composed:" + "+".join(s or "?" for s in p.motion.sources), None, skeleton,
+                    reordered_joints=p.motion_negative.motion.joints)
         for p in pairs
     ]
 
@@ -174,10 +180,15 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
 
 
 def mirror_pair(ex: PairExample) -> PairExample:
-    """The mirrored pair: joints mirrored (left/right swapped, x negated), side words swapped."""
-    m = mirror_motion(Motion(ex.joints, CANONICAL_FPS, ex.skeleton))
-    return replace(ex, joints=m.joints, caption=mirror_caption(ex.caption),
-                   events=tuple(mirror_caption(e) for e in ex.events))
+    """The mirrored pair: joints mirrored (left/right swapped, x negated), side words swapped
+    (a composed pair's reordered motion mirrored too)."""
+    def mirrored(joints: np.ndarray) -> np.ndarray:
+        return mirror_motion(Motion(joints, CANONICAL_FPS, ex.skeleton)).joints
+
+    reordered = None if ex.reordered_joints is None else mirrored(ex.reordered_joints)
+    return replace(ex, joints=mirrored(ex.joints), caption=mirror_caption(ex.caption),
+                   events=tuple(mirror_caption(e) for e in ex.events),
+                   reordered_joints=reordered)
 
 
 def augment(ex: PairExample, rng: np.random.Generator, mirror_p: float) -> PairExample:

@@ -7,10 +7,11 @@ belong to training: :mod:`motionlex.core.train.objectives`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +255,26 @@ def check_types(cls: type, data: Mapping[str, Any]) -> None:
     ]
     if problems:
         raise ValueError(f"wrong value types in {cls.__name__}: " + "; ".join(problems))
+
+
+def unknown_keys_error(what: str, unknown: Sequence[str], known: Iterable[str]) -> ValueError:
+    """The error for unknown config keys: each with the closest known key when one is close
+    (``lr_motoin`` -> ``lr_motion``), then the known keys.
+
+    Args:
+        what: what the keys belong to, e.g. ``"training config"``, ``"phases[0]"``.
+        unknown: the keys not understood.
+        known: every accepted key.
+
+    Returns:
+        A ``ValueError`` to raise.
+    """
+    known = sorted(known)
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
+        named.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
+    return ValueError(f"unknown {what} keys: {', '.join(named)}; known: {known}")
 
 
 def _short(value: Any, limit: int = 40) -> str:

@@ -10,17 +10,19 @@ contrastive set-up (:class:`PairObjective`):
   (``near_duplicate_threshold``, TMR's filtering);
 - hard negative columns (``negative_texts``): CAR's shuffled-event captions and, with
   ``side_negatives``, side-swapped captions, motion-to-text only;
-- hard negative motions (``mirrored_patches``): the mirrored motion of a pair whose caption
-  names a side joins that caption's text-to-motion softmax only.
+- hard negative motions (``negative_motion_patches``): the mirrored motion of a pair whose
+  caption names a side (``side_negatives``) and the reordered motion of a composed pair
+  (``order_negatives``) join that caption's text-to-motion softmax only, one slot per kind.
 
 Under DDP every rank gathers the features of the global batch (:mod:`.gather`: motions, true
-captions, CAR and side columns, mirrored motions, with gradients) and the captions, owners and
-side flags that build the masks, so that all terms above, the FLOPS regulariser and the
-diagnostics are those of the global batch; with one process nothing is gathered.
+captions, CAR and side columns, negative motions, with gradients) and the captions, owners,
+side flags and kinds that build the masks, so that all terms above, the FLOPS regulariser and
+the diagnostics are those of the global batch; with one process nothing is gathered.
 
 Diagnostics on the training batch (dense similarity): ``car_accuracy`` (shuffled columns
-scored below the true caption), ``side_accuracy`` (side columns below the true caption) and
-``side_motion_accuracy`` (mirrored motion below the true motion, for its caption).
+scored below the true caption), ``side_accuracy`` (side columns below the true caption),
+``side_motion_accuracy`` (mirrored motion below the true motion, for its caption) and
+``order_motion_accuracy`` (reordered motion below the true motion, for its caption).
 
 Sources: CAR (Fujiwara et al., ECCV 2024) eq. 3-5; TMR (Petrovich et al., ICCV 2023) Sec. 3.2;
 MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP (Luo et al., ICCV 2023) Sec. 3.3.
@@ -35,6 +37,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from motionlex.core.data.collate import NEGATIVE_MOTION_KINDS
 from motionlex.core.model.device import to_device
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
@@ -43,6 +46,7 @@ from motionlex.core.train.losses import (
     car_pairwise_accuracy,
     contrastive_loss,
     flops_loss,
+    motion_pair_loss,
     near_duplicate_mask,
     same_text_mask,
     side_pair_loss,
@@ -51,27 +55,36 @@ from motionlex.core.train.losses import (
 from motionlex.core.train.objective import Objective, ObjectiveConfig, ramped_flops_weight
 from motionlex.core.train.word_targets import CaptionWordIds
 
+MIRRORED, REORDERED = (NEGATIVE_MOTION_KINDS.index(k) for k in ("mirrored", "reordered"))
+"""Slots of :func:`negative_motion_logits`: the mirrored and the reordered motion."""
 
-def mirrored_logits(text: torch.Tensor, mirrored: torch.Tensor, owner: torch.Tensor,
-                    similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                    scale: torch.Tensor) -> torch.Tensor:
-    """``(N, 1)`` scaled logits of caption ``i`` against its own mirrored motion, ``-inf``
-    where caption ``i`` has none (the ``t2m_negatives`` of
+
+def negative_motion_logits(text: torch.Tensor, motions: torch.Tensor, owner: torch.Tensor,
+                           kind: torch.Tensor,
+                           similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                           scale: torch.Tensor) -> torch.Tensor:
+    """``(N, len(NEGATIVE_MOTION_KINDS))`` scaled logits of caption ``i`` against its own
+    negative motion of each kind (slot :data:`MIRRORED`, slot :data:`REORDERED`), ``-inf``
+    where caption ``i`` has none of that kind (the ``t2m_negatives`` of
     :func:`~motionlex.core.train.losses.contrastive_loss`).
 
     Args:
         text: ``(N, D)`` features of the true captions.
-        mirrored: ``(S, D)`` features of the mirrored motions.
-        owner: ``(S,)`` int64, the caption (row) each mirrored motion belongs to.
+        motions: ``(S, D)`` features of the negative motions.
+        owner: ``(S,)`` int64, the caption (row) each negative motion belongs to.
+        kind: ``(S,)`` int64, each one's kind (index in ``NEGATIVE_MOTION_KINDS``); a
+            caption has at most one negative motion of each kind.
         similarity: ``(A, D), (B, D) -> (A, B)`` similarity function.
         scale: scalar logit scale.
     """
-    out = text.new_full((text.shape[0], 1), float("-inf"), dtype=torch.float32)
+    out = text.new_full((text.shape[0], len(NEGATIVE_MOTION_KINDS)), float("-inf"),
+                        dtype=torch.float32)
     if len(owner) == 0:
         return out
     owner = to_device(owner, text.device).long()
-    sim = (similarity(text[owner], mirrored).float().diagonal() * scale).unsqueeze(1)
-    return out.index_put((owner, torch.zeros_like(owner)), sim.squeeze(1))
+    kind = to_device(kind, text.device).long()
+    sim = similarity(text[owner], motions).float().diagonal() * scale
+    return out.index_put((owner, kind), sim)
 
 
 def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch.Tensor
@@ -87,33 +100,34 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
 def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
     """The global batch's features (module doc) from every rank's local ones.
 
-    Motions, true captions, negative captions and mirrored motions are laid out as one
+    Motions, true captions, negative captions and negative motions are laid out as one
     process would lay out the concatenated global batch (rank 0's rows first in each
     group); owners are shifted to global rows. Every rank calls the same collectives in the
-    same order, also a rank without mirrored motions (it sends zero rows).
+    same order, also a rank without negative motions (it sends zero rows).
 
     Args:
         f: the local features: ``m``, ``t`` (true captions then negatives), ``n``,
-            ``mirrored`` (or None), ``owner``, ``side``, ``mirrored_owner``, ``texts``,
-            ``negatives``.
+            ``neg_motions`` (or None), ``owner``, ``side``, ``motion_owner``,
+            ``motion_kind``, ``texts``, ``negatives``.
 
     Returns:
-        The same keys for the global batch (``mirrored`` None when no rank has one).
+        The same keys for the global batch (``neg_motions`` None when no rank has one).
     """
     meta = gather_objects({"texts": f["texts"], "negatives": f["negatives"],
                            "owner": f["owner"].tolist(), "side": f["side"].tolist(),
-                           "mirrored_owner": f["mirrored_owner"].tolist()})
+                           "motion_owner": f["motion_owner"].tolist(),
+                           "motion_kind": f["motion_kind"].tolist()})
     rows = [len(r["texts"]) for r in meta]
     offsets = [sum(rows[:i]) for i in range(len(rows))]
     negs = [len(r["negatives"]) for r in meta]
-    mirrored_rows = [len(r["mirrored_owner"]) for r in meta]
+    motion_rows = [len(r["motion_owner"]) for r in meta]
     m = f["m"]
-    mirrored = f["mirrored"]
-    if mirrored is None:  # zero rows of the right shapes, still on the graph
-        mirrored = dataclasses.replace(m, **{k: getattr(m, k)[:0] for k in
-                                             ("dense", "lexical", "max_logits")
-                                             if getattr(m, k) is not None})
-    mirrored = gather_output(mirrored, [mirrored_rows])
+    neg_motions = f["neg_motions"]
+    if neg_motions is None:  # zero rows of the right shapes, still on the graph
+        neg_motions = dataclasses.replace(m, **{k: getattr(m, k)[:0] for k in
+                                                ("dense", "lexical", "max_logits")
+                                                if getattr(m, k) is not None})
+    neg_motions = gather_output(neg_motions, [motion_rows])
 
     def joined(key: str) -> list:
         return [v for r in meta for v in r[key]]
@@ -126,10 +140,11 @@ def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
         "m": gather_output(m, [rows]),
         "t": gather_output(f["t"], [rows, negs]),
         "n": sum(rows),
-        "mirrored": mirrored if sum(mirrored_rows) else None,
+        "neg_motions": neg_motions if sum(motion_rows) else None,
         "owner": shifted("owner"),
         "side": torch.tensor(joined("side"), dtype=torch.bool),
-        "mirrored_owner": shifted("mirrored_owner"),
+        "motion_owner": shifted("motion_owner"),
+        "motion_kind": torch.tensor(joined("motion_kind"), dtype=torch.long),
         "texts": joined("texts"),
         "negatives": joined("negatives"),
     }
@@ -152,7 +167,7 @@ class PairObjective(Objective):
         self.false_negative_mask = false_negative_mask
 
     def features(self, model: MotionTextModel, batch: Any, lexical: bool) -> dict[str, Any]:
-        """Encode the batch: motions, true + negative captions, mirrored motions, masks
+        """Encode the batch: motions, true + negative captions, negative motions, masks
         (those of the global batch under DDP, module doc)."""
         texts: list[str] = list(batch["texts"])
         negatives: list[str] = list(batch.get("negative_texts") or [])
@@ -160,10 +175,11 @@ class PairObjective(Objective):
         m = model.forward_motion(batch["patches"], batch["row_mask"], lexical=lexical)
         # captions tokenised by the data loader (phase_data), else here
         t = model.forward_text(batch.get("text_tokens") or texts + negatives, lexical=lexical)
-        mp = batch.get("mirrored_patches")
-        mirrored = None
+        mp = batch.get("negative_motion_patches")
+        neg_motions = None
         if mp is not None and len(mp):
-            mirrored = model.forward_motion(mp, batch["mirrored_row_mask"], lexical=lexical)
+            neg_motions = model.forward_motion(mp, batch["negative_motion_row_mask"],
+                                               lexical=lexical)
         # the index metadata stay on the CPU (TrainingModule.transfer_batch_to_device): the
         # decisions taken on them never wait for the device
         owner = torch.as_tensor(batch.get("negative_owner", []), dtype=torch.long).cpu()
@@ -171,9 +187,12 @@ class PairObjective(Objective):
                                dtype=torch.bool).cpu()
         if side.numel() != len(negatives):
             side = torch.zeros(len(negatives), dtype=torch.bool)
-        m_owner = torch.as_tensor(batch.get("mirrored_owner", []), dtype=torch.long).cpu()
-        f = {"m": m, "t": t, "n": n, "mirrored": mirrored, "owner": owner, "side": side,
-             "mirrored_owner": m_owner, "texts": texts, "negatives": negatives}
+        m_owner = torch.as_tensor(batch.get("negative_motion_owner", []), dtype=torch.long).cpu()
+        m_kind = torch.as_tensor(batch.get("negative_motion_kind", torch.zeros(len(m_owner))),
+                                 dtype=torch.long).cpu()
+        f = {"m": m, "t": t, "n": n, "neg_motions": neg_motions, "owner": owner, "side": side,
+             "motion_owner": m_owner, "motion_kind": m_kind, "texts": texts,
+             "negatives": negatives}
         if distributed_world()[1] > 1:
             f = gather_pair_features(f)
         texts, negatives, n, t = f["texts"], f["negatives"], f["n"], f["t"]
@@ -189,24 +208,60 @@ class PairObjective(Objective):
         n, m, t = f["n"], f["m"], f["t"]
         scale = model.dense_scale()
         sim = m.dense.float() @ t.dense.float().t()
-        extra = None
-        if f["mirrored"] is not None:
-            extra = mirrored_logits(t.dense[:n], f["mirrored"].dense, f["mirrored_owner"],
-                                    lambda a, b: a.float() @ b.float().t(), scale)
+        extra = self.motion_logits(f, t.dense[:n], lambda a, b: a.float() @ b.float().t(),
+                                   scale)
         res = contrastive_loss(scale * sim, false_negatives=f["mask"], t2m_negatives=extra)
         out = {"dense": res.loss, "dense_m2t": res.m2t, "dense_t2m": res.t2m}
+        out.update(self.pair_terms("dense", scale * sim, f, extra))
         owner, side = f["owner"], f["side"]
-        if self.cfg.side_pair_weight > 0:
-            out["dense_side_pair"] = side_pair_loss(scale * sim, owner, side, extra, f["mask"])
         if len(owner) and bool((~side).any()):
             out["car_accuracy"] = column_accuracy(sim, owner, ~side)
         if bool(side.any()):
             out["side_accuracy"] = column_accuracy(sim, owner, side)
         if extra is not None:
-            rows = to_device(f["mirrored_owner"], sim.device)
-            mirrored_sim = extra[rows, 0] / scale
-            out["side_motion_accuracy"] = (sim[rows, rows] > mirrored_sim).float().mean()
+            for name, slot in (("side_motion_accuracy", MIRRORED),
+                               ("order_motion_accuracy", REORDERED)):
+                chosen = f["motion_owner"][f["motion_kind"] == slot]  # CPU: no device sync
+                if len(chosen):
+                    rows = to_device(chosen, sim.device)
+                    out[name] = (sim[rows, rows] > extra[rows, slot] / scale).float().mean()
         return out
+
+    @staticmethod
+    def motion_logits(f: dict[str, Any], text: torch.Tensor,
+                      similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                      scale: torch.Tensor, lexical: bool = False) -> torch.Tensor | None:
+        """:func:`negative_motion_logits` of the batch's true captions (``text``), on the
+        dense or the lexical features of its negative motions; None when it has none."""
+        if f["neg_motions"] is None:
+            return None
+        motions = f["neg_motions"].lexical if lexical else f["neg_motions"].dense
+        return negative_motion_logits(text, motions, f["motion_owner"], f["motion_kind"],
+                                      similarity, scale)
+
+    def pair_terms(self, prefix: str, logits: torch.Tensor, f: dict[str, Any],
+                   extra: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """The side and order pair terms whose weight is positive (``PREFIX_side_pair``,
+        ``PREFIX_order_pair``) on scaled similarities ``logits`` and negative-motion logits
+        ``extra`` (see :func:`~motionlex.core.train.losses.side_pair_loss`,
+        :func:`~motionlex.core.train.losses.motion_pair_loss`)."""
+        out = {}
+        if self.cfg.side_pair_weight > 0:
+            mirrored = None if extra is None else extra[:, MIRRORED:MIRRORED + 1]
+            out[f"{prefix}_side_pair"] = side_pair_loss(logits, f["owner"], f["side"],
+                                                        mirrored, f["mask"])
+        if self.cfg.order_pair_weight > 0 and extra is not None:
+            out[f"{prefix}_order_pair"] = motion_pair_loss(
+                logits, extra[:, REORDERED:REORDERED + 1])
+        return out
+
+    def pair_loss(self, out: dict[str, torch.Tensor], prefix: str) -> torch.Tensor | float:
+        """``side_pair_weight * PREFIX_side_pair + order_pair_weight * PREFIX_order_pair``
+        over the terms present in ``out`` (0 when none)."""
+        return sum(weight * out[f"{prefix}_{name}"]
+                   for name, weight in (("side_pair", self.cfg.side_pair_weight),
+                                        ("order_pair", self.cfg.order_pair_weight))
+                   if f"{prefix}_{name}" in out)
 
 
 class LexCMLPObjective(PairObjective):
@@ -228,15 +283,18 @@ class LexCMLPObjective(PairObjective):
 
     With ``side_pair_weight > 0`` every side pair (caption vs its side-swapped caption, motion
     vs its mirrored motion) also gets a two-way loss of its own on both similarities
-    (:func:`~motionlex.core.train.losses.side_pair_loss`).
+    (:func:`~motionlex.core.train.losses.side_pair_loss`); with ``order_pair_weight > 0``
+    every composed caption's motion vs its reordered motion does
+    (:func:`~motionlex.core.train.losses.motion_pair_loss`).
 
     Returns (of a call): ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight *
     flops + lexical_align_weight * lexical_align + lexical_word_weight * lexical_word +
-    side_pair_weight * (dense_side_pair + lexical_loss_weight * lexical_side_pair)``),
+    side_pair_weight * (dense_side_pair + lexical_loss_weight * lexical_side_pair) +
+    order_pair_weight * (dense_order_pair + lexical_loss_weight * lexical_order_pair)``),
     ``dense``, ``dense_m2t``, ``dense_t2m``, ``lexical``, ``lexical_m2t``, ``lexical_t2m``,
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
-    ``lexical_word``, ``dense_side_pair`` / ``lexical_side_pair`` when their weight is positive,
-    and the diagnostics of the module doc.
+    ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` when their weight is positive, and
+    the diagnostics of the module doc.
     """
 
     phase = "lexcmlp"
@@ -254,10 +312,9 @@ class LexCMLPObjective(PairObjective):
         similarity = model.config.lexical_similarity
         scale = model.lexical_scale()
         lex_sim = lexical_similarity(m.lexical, t.lexical, similarity)
-        extra = None
-        if f["mirrored"] is not None:
-            extra = mirrored_logits(t.lexical[:n], f["mirrored"].lexical, f["mirrored_owner"],
-                                    lambda a, b: lexical_similarity(a, b, similarity), scale)
+        extra = self.motion_logits(f, t.lexical[:n],
+                                   lambda a, b: lexical_similarity(a, b, similarity), scale,
+                                   lexical=True)
         lexical = contrastive_loss(scale * lex_sim, false_negatives=f["mask"],
                                    t2m_negatives=extra)
         if similarity == "cosine":
@@ -267,11 +324,9 @@ class LexCMLPObjective(PairObjective):
         flops = flops_loss(wm) + flops_loss(wt)
         fw = ramped_flops_weight(step, cfg.flops_max_weight, cfg.flops_warmup_steps)
         loss = out["dense"] + cfg.lexical_loss_weight * lexical.loss + fw * flops
-        if cfg.side_pair_weight > 0:
-            pair = side_pair_loss(scale * lex_sim, f["owner"], f["side"], extra, f["mask"])
-            out["lexical_side_pair"] = pair
-            loss = loss + cfg.side_pair_weight * (out["dense_side_pair"]
-                                                  + cfg.lexical_loss_weight * pair)
+        out.update(self.pair_terms("lexical", scale * lex_sim, f, extra))
+        loss = loss + self.pair_loss(out, "dense") + (cfg.lexical_loss_weight
+                                                      * self.pair_loss(out, "lexical"))
         out.update(lexical=lexical.loss, lexical_m2t=lexical.m2t, lexical_t2m=lexical.t2m,
                    flops=flops, flops_weight=torch.tensor(fw), logit_scale=model.dense_scale(),
                    lexical_logit_scale=scale)
@@ -296,8 +351,9 @@ class DenseObjective(PairObjective):
     With the same switches as LexCMLP (false-negative mask, CAR and side negatives when the
     batch carries them), it is the baseline rung of the ablation ladder.
 
-    Returns (of a call): ``loss`` (+ ``side_pair_weight * dense_side_pair`` when that weight is
-    positive), ``dense_m2t``, ``dense_t2m`` and the diagnostics of the module doc.
+    Returns (of a call): ``loss`` (+ ``side_pair_weight * dense_side_pair + order_pair_weight *
+    dense_order_pair``, the terms whose weight is positive), ``dense_m2t``, ``dense_t2m`` and
+    the diagnostics of the module doc.
 
     Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
     """
@@ -306,8 +362,6 @@ class DenseObjective(PairObjective):
 
     def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
         out = self.dense_terms(model, self.features(model, batch, lexical=False))
-        loss = out.pop("dense")
-        if "dense_side_pair" in out:
-            loss = loss + self.cfg.side_pair_weight * out["dense_side_pair"]
+        loss = out.pop("dense") + self.pair_loss(out, "dense")
         return {"loss": loss, **out}
 

@@ -182,11 +182,45 @@ def side_pair_loss(
             keep = (~to_device(false_negatives, dev).bool()[owner, n + cols]).float()
         total, count = total + (pair * keep).sum(), count + keep.sum()
     if t2m_negatives is not None:
-        neg = to_device(t2m_negatives.float(), dev)
-        used = torch.isfinite(neg)
-        pair = F.softplus(torch.where(used, neg, torch.zeros_like(neg)) - pos.unsqueeze(1))
-        total, count = total + (pair * used).sum(), count + used.sum()
+        pair, used = _motion_pairs(pos, t2m_negatives)
+        total, count = total + pair, count + used
     return total / count.clamp(min=1)
+
+
+def _motion_pairs(pos: torch.Tensor, t2m_negatives: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum of ``softplus(E_ij - L_ii)`` over the used (finite) slots of ``t2m_negatives``,
+    and their count (both 0-d tensors on ``pos``'s device, no host synchronisation)."""
+    neg = to_device(t2m_negatives.float(), pos.device)
+    used = torch.isfinite(neg)
+    pair = F.softplus(torch.where(used, neg, torch.zeros_like(neg)) - pos.unsqueeze(1))
+    return (pair * used).sum(), used.sum()
+
+
+def motion_pair_loss(logits: torch.Tensor, t2m_negatives: torch.Tensor) -> torch.Tensor:
+    """Two-way cross entropy of each caption's motion against its extra negative motions.
+
+    The text-to-motion half of :func:`side_pair_loss` for any kind of hard negative motion:
+    with the reordered motions of composed pairs (the same clips joined in another order) it
+    is the order pair term (``ObjectiveConfig.order_pair_weight``): ``softplus(E_ij - L_ii)``
+    averaged over the used slots.
+
+    Args:
+        logits: ``(N, N + K)`` float, scaled similarities, true captions first.
+        t2m_negatives: ``(N, M)`` float, scaled logits of caption ``i`` against its extra
+            motions; ``-inf`` marks an unused slot.
+
+    Returns:
+        Scalar float32; 0 (with gradient graph) when no slot is used.
+
+    Source: ours; CAR's pairwise accuracy (Fujiwara et al., ECCV 2024, eq. 2) as a logistic
+    loss (Bradley-Terry), on the motion side.
+    """
+    n = logits.shape[0]
+    rows = torch.arange(n, device=logits.device)
+    pos = logits.float()[rows, rows]
+    total, count = _motion_pairs(pos, t2m_negatives)
+    return (total + logits.sum() * 0.0) / count.clamp(min=1)
 
 
 def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> torch.Tensor:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from motionlex.core.model.config import unknown_keys_error
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.losses import flops_weight
 from motionlex.core.train.masking import mask_tokens
@@ -59,6 +60,10 @@ class ObjectiveConfig:
             side-swapped caption, each caption's motion against its mirrored motion, on the
             dense and, in LexCMLP, the lexical similarity; 0 = side pairs are only extra
             columns of the InfoNCE).
+        order_pair_weight: weight of the order pair term (the same two-way loss on each
+            composed caption's true clips against its reordered clips, with
+            ``TrainConfig.order_negatives``; 0 = reordered motions are only extra
+            text-to-motion negatives of the InfoNCE).
         near_duplicate_threshold: also mask, as false negatives, captions whose dense
             text-text cosine to a row's caption exceeds this (TMR; None = identical only).
 
@@ -85,6 +90,7 @@ class ObjectiveConfig:
     lexical_word_weight: float = 0.0
     lexical_word_temperature: float = 1.0
     side_pair_weight: float = 0.0
+    order_pair_weight: float = 0.0
     near_duplicate_threshold: float | None = None
 
     def __post_init__(self) -> None:
@@ -98,7 +104,8 @@ class ObjectiveConfig:
             if not 0.0 < getattr(self, f) <= 1.0:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
         for f in ("mlmhead_flops_weight", "flops_max_weight", "lexical_align_weight",
-                  "lexical_word_weight", "lexmmm_uniformity_weight", "side_pair_weight"):
+                  "lexical_word_weight", "lexmmm_uniformity_weight", "side_pair_weight",
+                  "order_pair_weight"):
             if getattr(self, f) < 0:
                 problems.append(f"{f} must be >= 0, got {getattr(self, f)}")
         if self.lexmmm_bottleneck not in LEXMMM_BOTTLENECKS:
@@ -129,7 +136,7 @@ class ObjectiveConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown objective keys {unknown}; known: {sorted(known)}")
+            raise unknown_keys_error("objective", unknown, known)
         return cls(**data)
 
 

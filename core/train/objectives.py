@@ -47,22 +47,24 @@ are detached components for logging. :data:`PHASES` is the one phase list.
 
 Batch dict (the data module builds it; ``R = max_frames // patch_size``):
 
-=================  ==================================  ====================================
-key                type / shape                        meaning
-=================  ==================================  ====================================
-``patches``        ``(B, 3, max_frames, 80)`` float32  z-scored motion patch images
-``row_mask``       ``(B, R)`` bool                     True = real frame block
-``texts``          ``list[str]``, length ``B``         caption of each motion (same order)
-``negative_texts`` ``list[str]``, length ``K``         optional: CAR shuffled-event captions,
-                                                       then side-swapped captions
-``negative_owner`` ``(K,)`` int64                      row in ``[0, B)`` of the motion whose
-                                                       caption each negative shuffles/swaps
-``negative_side``  ``(K,)`` bool                       optional: True = side-swapped column
-``mirrored_*``     ``(S, 3, max_frames, 80)`` float32, optional: mirrored motions of pairs
-                   ``(S, R)`` bool, ``(S,)`` int64     naming a side, their row masks, owners
-``text_tokens``    ``input_ids`` / ``attention_mask``  optional: ``texts + negative_texts``
-                   ``(B + K, L)`` int64                tokenised by the data loader
-=================  ==================================  ====================================
+======================  ==================================  ====================================
+key                     type / shape                        meaning
+======================  ==================================  ====================================
+``patches``             ``(B, 3, max_frames, 80)`` float32  z-scored motion patch images
+``row_mask``            ``(B, R)`` bool                     True = real frame block
+``texts``               ``list[str]``, length ``B``         caption of each motion (same order)
+``negative_texts``      ``list[str]``, length ``K``         optional: CAR shuffled-event captions,
+                                                            then side-swapped captions
+``negative_owner``      ``(K,)`` int64                      row in ``[0, B)`` of the motion whose
+                                                            caption each negative shuffles/swaps
+``negative_side``       ``(K,)`` bool                       optional: True = side-swapped column
+``negative_motion_*``   ``(S, 3, max_frames, 80)`` float32, optional: mirrored motions of pairs
+                        ``(S, R)`` bool, ``(S,)`` int64,    naming a side, reordered motions of
+                        ``(S,)`` int64                      composed pairs; row masks, owners,
+                                                            kinds (0 mirrored, 1 reordered)
+``text_tokens``         ``input_ids`` / ``attention_mask``  optional: ``texts + negative_texts``
+                        ``(B + K, L)`` int64                tokenised by the data loader
+======================  ==================================  ====================================
 """
 
 from __future__ import annotations

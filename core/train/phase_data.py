@@ -145,7 +145,7 @@ class PairBatches(torch.utils.data.Dataset):
             items, self.matrix, self.stats, rng,
             negatives_per_caption=self.cfg.negatives_per_caption,
             event_text_p=self.cfg.event_text_p, max_frames=self.max_frames,
-            side_negatives=self.cfg.side_negatives,
+            side_negatives=self.cfg.side_negatives, order_negatives=self.cfg.order_negatives,
         )
         if self.tokenizer is not None:
             batch["text_tokens"] = tokenize_captions(

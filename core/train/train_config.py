@@ -13,7 +13,12 @@ from typing import Any
 
 import yaml
 
-from motionlex.core.model.config import LEGACY_LOSS_KEYS, MotionTextConfig, check_types
+from motionlex.core.model.config import (
+    LEGACY_LOSS_KEYS,
+    MotionTextConfig,
+    check_types,
+    unknown_keys_error,
+)
 from motionlex.core.train.objectives import PHASES, ObjectiveConfig
 
 logger = logging.getLogger(__name__)
@@ -72,6 +77,10 @@ class TrainConfig:
             ``normalize_caption``) to a motion's own caption are not its negatives (TMR).
         side_negatives: side-swapped captions as motion-to-text negatives and mirrored
             motions as text-to-motion negatives, for captions that name a side.
+        order_negatives: each composed pair's reordered motion (its clips joined in another
+            order) as a text-to-motion negative of its caption: CAR's shuffled captions
+            turned around, so that a caption learns to prefer its clip order (the composed
+            chronology test's "caption: true vs shuffled clips").
         event_text_p: probability of feeding a multi-event caption as its joined events.
         mirror_p: probability of the mirroring augmentation.
         compose_p: share of each pair batch replaced by composed multi-event pairs.
@@ -104,6 +113,7 @@ class TrainConfig:
     negatives_per_caption: int = 1
     false_negative_mask: bool = True
     side_negatives: bool = False
+    order_negatives: bool = False
     event_text_p: float = 0.5
     mirror_p: float = 0.5
     compose_p: float = 0.0
@@ -147,7 +157,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ValueError(f"unknown training config keys {unknown}; known: {sorted(known)}")
+            raise unknown_keys_error("training config", unknown, known)
         check_types(cls, {k: v for k, v in d.items() if k != "phases"})
         overrides = dict(d.get("model_overrides") or {})
         objective = dict(d.get("objective") or {})
@@ -159,8 +169,7 @@ class TrainConfig:
                 objective.setdefault(k, overrides.pop(k))
         arch = {f.name for f in fields(MotionTextConfig)}
         if sorted(set(overrides) - arch):
-            raise ValueError(f"unknown model_overrides keys {sorted(set(overrides) - arch)}; "
-                             f"known: {sorted(arch)}")
+            raise unknown_keys_error("model_overrides", sorted(set(overrides) - arch), arch)
         check_types(MotionTextConfig, overrides)
         check_types(ObjectiveConfig, objective)
         phases = []
@@ -196,7 +205,7 @@ def _phase(i: int, p: Any) -> PhaseConfig:
     known = {f.name for f in fields(PhaseConfig)}
     unknown = sorted(set(p) - known)
     if unknown:
-        raise ValueError(f"unknown keys {unknown} in phases[{i}]; known: {sorted(known)}")
+        raise unknown_keys_error(f"phases[{i}]", unknown, known)
     if p.get("name") not in PHASES:
         raise ValueError(f"unknown phase {p.get('name')!r} in phases[{i}]; known: "
                          f"{list(PHASES)}")

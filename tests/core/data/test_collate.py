@@ -9,7 +9,12 @@ import torch
 from motionlex.core.data.collate import collate_pairs
 from motionlex.core.data.pairs import PairExample
 from motionlex.core.motion.skeleton import SMPL22
-from motionlex.core.patches import MAX_FRAMES, PatchStats, part_resampling_matrix
+from motionlex.core.patches import (
+    MAX_FRAMES,
+    PatchStats,
+    part_resampling_matrix,
+    patches_from_joints,
+)
 
 
 def _example(n: int, caption: str, events: tuple[str, ...], mid: str) -> PairExample:
@@ -59,7 +64,7 @@ def test_side_negatives_add_swapped_captions_and_mirrored_motions(matrix):
            _example(60, "a person jumps, then sits", ("a person jumps", "a person sits"), "b"),
            _example(50, "a person turns clockwise", ("a person turns clockwise",), "c")]
     off = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0))
-    assert off["negative_side"].tolist() == [False] and off["mirrored_patches"].shape[0] == 0
+    assert off["negative_side"].tolist() == [False] and off["negative_motion_patches"].shape[0] == 0
     on = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0),
                        side_negatives=True)
     assert on["negative_texts"] == ["a person sits, then a person jumps",
@@ -67,9 +72,32 @@ def test_side_negatives_add_swapped_captions_and_mirrored_motions(matrix):
                                     "a person turns counterclockwise"]
     assert on["negative_owner"].tolist() == [1, 0, 2]
     assert on["negative_side"].tolist() == [False, True, True]
-    assert on["mirrored_owner"].tolist() == [0, 2]
-    assert on["mirrored_patches"].shape == (2, 3, MAX_FRAMES, 80)
-    torch.testing.assert_close(on["mirrored_row_mask"], on["row_mask"][[0, 2]])
+    assert on["negative_motion_owner"].tolist() == [0, 2]
+    assert on["negative_motion_patches"].shape == (2, 3, MAX_FRAMES, 80)
+    torch.testing.assert_close(on["negative_motion_row_mask"], on["row_mask"][[0, 2]])
     # the mirrored motion is another image of the same clip, through the same pipeline
-    assert not torch.equal(on["mirrored_patches"][0], on["patches"][0])
+    assert not torch.equal(on["negative_motion_patches"][0], on["patches"][0])
     torch.testing.assert_close(on["patches"], off["patches"])
+
+
+def test_order_negatives_add_the_reordered_motions_of_composed_pairs(matrix):
+    composed = _example(80, "a person waves the left hand, then walks",
+                        ("a person waves the left hand", "a person walks"), "c")
+    reordered = np.random.default_rng(9).normal(0, 0.3, composed.joints.shape).astype(np.float32)
+    from dataclasses import replace
+
+    exs = [_example(40, "a person walks", ("a person walks",), "a"),
+           replace(composed, reordered_joints=reordered)]
+    off = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0),
+                        side_negatives=True)
+    assert off["negative_motion_owner"].tolist() == [1]  # the mirrored motion only
+    assert off["negative_motion_kind"].tolist() == [0]
+    on = collate_pairs(exs, matrix, PatchStats.identity(), np.random.default_rng(0),
+                       side_negatives=True, order_negatives=True)
+    assert on["negative_motion_owner"].tolist() == [1, 1]  # mirrored, then reordered
+    assert on["negative_motion_kind"].tolist() == [0, 1]
+    assert on["negative_texts"] == off["negative_texts"]  # no new caption column
+    alone, _, _ = patches_from_joints([reordered], matrix, PatchStats.identity(), MAX_FRAMES,
+                                      [0])
+    torch.testing.assert_close(on["negative_motion_patches"][1], torch.from_numpy(alone[0]))
+    torch.testing.assert_close(on["negative_motion_row_mask"][1], on["row_mask"][1])

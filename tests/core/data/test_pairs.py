@@ -67,6 +67,23 @@ def test_composed_examples_need_three_labels(examples):
     assert composed_examples(examples, 0, rng) == []
 
 
+def test_composed_examples_carry_their_reordered_motion(shared_data):
+    """Real Bandai clips: the reordered motion holds the same clips in another order (same
+    length, other frames); mirroring the pair mirrors it too."""
+    from motionlex.core.data.pairs import mirror_pair
+
+    examples = load_pair_examples([shared_data / "bandai"], "val", progress=False)
+    composed = composed_examples(examples, 6, np.random.default_rng(3))
+    assert composed and all(e.reordered_joints is not None for e in composed)
+    for e in composed:
+        assert e.reordered_joints.shape == e.joints.shape and len(e.events) > 1
+        assert not np.allclose(e.reordered_joints, e.joints)
+        m = mirror_pair(e)
+        np.testing.assert_allclose(m.reordered_joints[:, 1, 0], -e.reordered_joints[:, 2, 0],
+                                   atol=1e-6)
+    assert all(e.reordered_joints is None for e in examples)  # real clips have none
+
+
 def _signature(pairs):
     return [(p.caption, p.text_negative, p.permutation, p.labels, p.motion.sources,
              p.motion.motion.joints.tobytes()) for p in pairs]

@@ -1,5 +1,5 @@
 """The pair objectives: false-negative mask, side negatives (captions and mirrored motions),
-diagnostics and the word term."""
+order negatives (reordered motions), diagnostics and the word term."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import math
 import torch
 
 from motionlex.core.model.model import MotionTextModel
-from motionlex.core.train.contrastive import column_accuracy, mirrored_logits
+from motionlex.core.train.contrastive import column_accuracy, negative_motion_logits
+from motionlex.core.train.losses import motion_pair_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import create_objective
 
@@ -20,9 +21,20 @@ def _side_batch(make_batch) -> dict:
     batch["negative_texts"] = batch["negative_texts"] + ["the person waves with the left hand"]
     batch["negative_owner"] = torch.tensor([0, 3])
     batch["negative_side"] = torch.tensor([False, True])
-    batch["mirrored_patches"] = torch.randn(1, 3, 224, 80, generator=g)
-    batch["mirrored_row_mask"] = batch["row_mask"][3:4].clone()
-    batch["mirrored_owner"] = torch.tensor([3])
+    batch["negative_motion_patches"] = torch.randn(1, 3, 224, 80, generator=g)
+    batch["negative_motion_row_mask"] = batch["row_mask"][3:4].clone()
+    batch["negative_motion_owner"] = torch.tensor([3])
+    batch["negative_motion_kind"] = torch.tensor([0])
+    return batch
+
+
+def _order_batch(make_batch) -> dict:
+    """Caption 2 gets a reordered motion (kind 1): its own motion's rows shifted."""
+    batch = make_batch()
+    batch["negative_motion_patches"] = batch["patches"][2:3].roll(48, dims=2).clone()
+    batch["negative_motion_row_mask"] = batch["row_mask"][2:3].clone()
+    batch["negative_motion_owner"] = torch.tensor([2])
+    batch["negative_motion_kind"] = torch.tensor([1])
     return batch
 
 
@@ -79,13 +91,17 @@ def test_side_pair_weight_adds_its_term_to_both_objectives(tiny, make_batch) -> 
     torch.testing.assert_close(a["loss"], b["loss"])
 
 
-def test_mirrored_logits_and_column_accuracy_hand_values() -> None:
+def test_negative_motion_logits_and_column_accuracy_hand_values() -> None:
     text = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
-    mirrored = torch.tensor([[0.0, 1.0]])
-    out = mirrored_logits(text, mirrored, torch.tensor([2]), lambda a, b: a @ b.t(),
-                          torch.tensor(10.0))
+    motions = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0]])
+    # caption 2: a mirrored (slot 0) and a reordered motion (slot 1); caption 0: reordered
+    out = negative_motion_logits(text, motions, torch.tensor([2, 2, 0]), torch.tensor([0, 1, 1]),
+                                 lambda a, b: a @ b.t(), torch.tensor(10.0))
+    assert out.shape == (3, 2)
     assert math.isinf(float(out[0, 0])) and math.isinf(float(out[1, 0]))
-    torch.testing.assert_close(out[2, 0], torch.tensor(8.0))
+    assert math.isinf(float(out[1, 1]))
+    torch.testing.assert_close(out[2], torch.tensor([8.0, 6.0]))
+    torch.testing.assert_close(out[0, 1], torch.tensor(0.0))
     sim = torch.tensor([[0.9, 0.1, 0.5, 0.95], [0.2, 0.8, 0.1, 0.0]])
     owner, side = torch.tensor([0, 0]), torch.tensor([False, True])
     assert float(column_accuracy(sim, owner, ~side)) == 1.0
@@ -101,3 +117,36 @@ def test_word_term(tiny: MotionTextModel, make_batch) -> None:
     grads = [p.grad for p in tiny.motion_lexical.parameters() if p.grad is not None]
     assert grads and any(float(g.abs().sum()) > 0 for g in grads)
     tiny.zero_grad()
+
+
+def test_motion_pair_loss_hand_values() -> None:
+    logits = torch.tensor([[2.0, 0.0, 5.0], [0.0, 1.0, 0.0]])  # 2 captions, 1 extra column
+    extra = torch.tensor([[0.0], [float("-inf")]])  # only caption 0 has a negative motion
+    expected = torch.nn.functional.softplus(torch.tensor(0.0 - 2.0))
+    torch.testing.assert_close(motion_pair_loss(logits, extra), expected)
+    none = torch.full((2, 1), float("-inf"))
+    assert float(motion_pair_loss(logits, none)) == 0.0
+
+
+def test_order_negatives_join_text_to_motion_with_their_pair_term(tiny, make_batch) -> None:
+    order = _order_batch(make_batch)
+    cfg = ObjectiveConfig(order_pair_weight=2.0)
+    with torch.no_grad():
+        plain = create_objective("lexcmlp", tiny)(tiny, make_batch(), step=0)
+        a = create_objective("lexcmlp", tiny)(tiny, order, step=0)
+        paired = create_objective("lexcmlp", tiny, cfg)(tiny, order, step=0)
+        dense = create_objective("dense", tiny, cfg)(tiny, order)
+    assert float(a["dense_t2m"]) > float(plain["dense_t2m"])  # reordered motion joins t2m
+    assert float(a["lexical_t2m"]) > float(plain["lexical_t2m"])
+    torch.testing.assert_close(a["dense_m2t"], plain["dense_m2t"])  # no new caption column
+    assert 0.0 <= float(a["order_motion_accuracy"]) <= 1.0
+    assert "side_motion_accuracy" not in a and "order_motion_accuracy" not in plain
+    assert "dense_order_pair" not in a
+    expected = a["loss"] + 2.0 * (paired["dense_order_pair"]
+                                  + cfg.lexical_loss_weight * paired["lexical_order_pair"])
+    torch.testing.assert_close(paired["loss"], expected)
+    torch.testing.assert_close(dense["loss"], a["dense"] + 2.0 * paired["dense_order_pair"])
+    # the loss's gradient reaches the reordered motion's patches
+    order["negative_motion_patches"].requires_grad_(True)
+    create_objective("dense", tiny, cfg)(tiny, order)["loss"].backward()
+    assert order["negative_motion_patches"].grad.abs().sum() > 0

@@ -125,7 +125,9 @@ OVERRIDES = [
     "phases.0.max_steps=1", "phases.0.batch_size=6", "phases.1.max_steps=1",
     "phases.1.batch_size=6", "phases.2.max_steps=1", "phases.2.batch_size=6",
     "phases.3.max_steps=2", "phases.3.batch_size=6", "phases.3.val_every=1",
-    "side_negatives=true", "objective.lexical_align_weight=0.5",
+    "side_negatives=true", "order_negatives=true", "compose_p=0.5",
+    "objective.side_pair_weight=0.5", "objective.order_pair_weight=0.5",
+    "objective.lexical_align_weight=0.5",
     "objective.lexical_word_weight=0.5", "objective.near_duplicate_threshold=0.95",
     "accelerator=cpu", "devices=2", "strategy=ddp", "num_workers=0",
 ]
@@ -202,7 +204,7 @@ def _global_batch(parts: list[dict]) -> dict:
     offset = 0
     for p in parts:
         for k, v in p.items():
-            if k in ("negative_owner", "mirrored_owner"):
+            if k in ("negative_owner", "negative_motion_owner"):
                 v = v + offset
             if torch.is_tensor(v):
                 out[k] = torch.cat([out[k], v]) if k in out else v
@@ -235,12 +237,14 @@ def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, 
     objective = create_objective("lexcmlp", model, cfg.objective, false_negative_mask=True)
     records = [load(f"lexcmlp-0-{r}") for r in range(WORLD)]
     batch = _global_batch([r["batch"] for r in records])
-    assert len(batch["mirrored_owner"]) and len(batch["negative_texts"])  # every column kind
+    kinds = set(batch["negative_motion_kind"].tolist())
+    assert kinds == {0, 1} and len(batch["negative_texts"])  # every column kind
     with torch.no_grad():
         single = objective(model, batch, step=0)
     for r in records:
         for key in ("loss", "dense", "lexical", "flops", "lexical_align", "lexical_word",
-                    "car_accuracy", "side_accuracy", "side_motion_accuracy"):
+                    "car_accuracy", "side_accuracy", "side_motion_accuracy",
+                    "order_motion_accuracy", "dense_side_pair", "lexical_order_pair"):
             torch.testing.assert_close(r["loss"][key], single[key], rtol=1e-5, atol=1e-6,
                                        msg=key)
     # validation ran on rank 0 alone (mid-phase and at the end), which exported the model

@@ -79,7 +79,7 @@ class DeviceTaint(TorchDispatchMode):
 
 def _batch(seed: int = 0) -> dict:
     """4 motions (14, 9, 5, 2 real rows), captions, a CAR negative, a side negative and its
-    mirrored motion, laid out as ``collate_pairs`` does."""
+    mirrored motion, a reordered motion of caption 0, laid out as ``collate_pairs`` does."""
     g = torch.Generator().manual_seed(seed)
     real = torch.tensor([14, 9, 5, 2])
     return {
@@ -92,9 +92,10 @@ def _batch(seed: int = 0) -> dict:
                            "the person waves with the left hand"],
         "negative_owner": torch.tensor([0, 3]),
         "negative_side": torch.tensor([False, True]),
-        "mirrored_patches": torch.randn(1, 3, 224, 80, generator=g),
-        "mirrored_row_mask": (torch.arange(14) < 2).unsqueeze(0),
-        "mirrored_owner": torch.tensor([3]),
+        "negative_motion_patches": torch.randn(2, 3, 224, 80, generator=g),
+        "negative_motion_row_mask": (torch.arange(14) < torch.tensor([[2], [14]])),
+        "negative_motion_owner": torch.tensor([3, 0]),
+        "negative_motion_kind": torch.tensor([0, 1]),
     }
 
 
@@ -104,7 +105,7 @@ def test_a_training_step_reads_nothing_back_from_the_device(phase, monkeypatch) 
     model = create_model("tiny", device="cpu", lexical_vocabulary="corpus")
     model.set_lexical_vocabulary(range(1996, 3000))
     model.train()
-    cfg = ObjectiveConfig(side_pair_weight=1.0, lexical_word_weight=0.5,
+    cfg = ObjectiveConfig(side_pair_weight=1.0, order_pair_weight=1.0, lexical_word_weight=0.5,
                           near_duplicate_threshold=0.95)
     objective = create_objective(phase, model, cfg)
     opt = build_optimizer(model, objective, TrainConfig())

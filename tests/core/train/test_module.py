@@ -106,14 +106,15 @@ def test_batch_transfer_keeps_the_index_metadata_on_the_cpu(repo_root) -> None:
              "texts": ["a person walks", "a person waves the left hand"],
              "text_groups": torch.arange(2), "negative_texts": ["a person waves the right hand"],
              "negative_owner": torch.tensor([1]), "negative_side": torch.tensor([True]),
-             "mirrored_patches": torch.zeros(1, 3, 224, 80),
-             "mirrored_row_mask": torch.ones(1, 14, dtype=bool),
-             "mirrored_owner": torch.tensor([1])}
+             "negative_motion_patches": torch.zeros(1, 3, 224, 80),
+             "negative_motion_row_mask": torch.ones(1, 14, dtype=bool),
+             "negative_motion_owner": torch.tensor([1]), "negative_motion_kind": torch.tensor([0])}
     moved = module.transfer_batch_to_device(batch, torch.device("meta"), 0)
     assert set(moved) == set(batch)
-    for key in ("patches", "row_mask", "mirrored_patches", "mirrored_row_mask"):
+    for key in ("patches", "row_mask", "negative_motion_patches", "negative_motion_row_mask"):
         assert moved[key].device.type == "meta", key
-    for key in ("text_groups", "negative_owner", "negative_side", "mirrored_owner"):
+    for key in ("text_groups", "negative_owner", "negative_side", "negative_motion_owner",
+                "negative_motion_kind"):
         assert moved[key].device.type == "cpu", key
         assert torch.equal(moved[key], batch[key])
     assert moved["texts"] == batch["texts"]

@@ -23,6 +23,8 @@ def test_config_overrides_and_errors(repo_root, tmp_path):
         load_train_config(repo_root / "configs" / f"{name}.yaml")
     with pytest.raises(ValueError, match="unknown training config keys"):
         load_train_config(None, ["learning_rate=1"])
+    with pytest.raises(ValueError, match="'lr_motoin' \\(did you mean 'lr_motion'\\?\\)"):
+        load_train_config(None, ["lr_motoin=1e-3"])
     with pytest.raises(ValueError, match="unknown phase"):
         TrainConfig.from_dict({"phases": ["pretrain"]})
     with pytest.raises(ValueError, match="key=value"):
@@ -65,10 +67,10 @@ def test_loss_settings_leave_the_model_overrides(repo_root, caplog):
     ("objective: {cmmm_mask_ratio: half}\n", "cmmm_mask_ratio must be float, got str"),
     ("objective: 3\n", "objective must be mapping, got int 3"),
     ("model_overrides: {embed_dim: wide}\n", "embed_dim must be int, got str 'wide'"),
-    ("model_overrides: {width: 3}\n", "unknown model_overrides keys ['width']"),
+    ("model_overrides: {width: 3}\n", "unknown model_overrides keys: 'width'"),
     ("phases: lexcmlp\n", "phases must be a list"),
     ("phases: [3]\n", "phases[0] must be a phase name or a mapping, got int 3"),
-    ("phases: [{name: cmmm, steps: 3}]\n", "unknown keys ['steps'] in phases[0]"),
+    ("phases: [{name: cmmm, steps: 3}]\n", "unknown phases[0] keys: 'steps'"),
     ("phases: [{name: cmmm, max_steps: many}]\n", "phases[0]: wrong value types"),
     ("phases: [lexmlm, {name: cmmm, batch_size: 0}]\n", "phases[1]: batch_size must be >= 1"),
     ("- a\n- b\n", "a training config must be a YAML mapping"),
