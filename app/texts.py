@@ -15,8 +15,9 @@ APP_TITLE = "motionlex explorer"
 WELCOME_TEXT = """<h2>motionlex explorer</h2>
 <p>No gallery is open.</p>
 <ol>
-<li><b>File &rsaquo; Open checkpoint&hellip;</b> (Ctrl+Shift+O): a model directory
-(<tt>config.json</tt>, <tt>model.safetensors</tt>, <tt>patch_stats.json</tt>).</li>
+<li><b>File &rsaquo; Open checkpoint&hellip;</b> (Ctrl+Shift+O), optional: a model directory
+(<tt>config.json</tt>, <tt>model.safetensors</tt>, <tt>patch_stats.json</tt>); without
+one, the shipped model is used.</li>
 <li><b>File &rsaquo; Open gallery&hellip;</b> (Ctrl+O): an index directory made by
 <tt>motionlex index</tt>, or a dataset folder (<tt>new_joints/</tt> + <tt>texts/</tt>),
 or a folder of <tt>.bvh</tt> files, which is encoded with the open model first.</li>
@@ -24,6 +25,17 @@ or a folder of <tt>.bvh</tt> files, which is encoded with the open model first.<
 </ol>
 <p>From a terminal: <tt>motionlex-explorer --checkpoint DIR --gallery PATH --query
 "a person waves"</tt></p>"""
+
+def welcome_text(error: str | None = None) -> str:
+    """The welcome page's HTML; with ``error`` (why the last gallery did not open) the page
+    says so under its title, so the reason stays in view after the status bar moves on."""
+    if not error:
+        return WELCOME_TEXT
+    reason = html.escape(error.splitlines()[0])
+    return WELCOME_TEXT.replace(
+        "<p>No gallery is open.</p>",
+        f"<p>No gallery is open: <span style='color:#b00020'>{reason}</span></p>", 1)
+
 
 DEMO_BANNER_TEXT = """<b>Synthetic demo gallery</b>: {size:,} procedural motions (SMPL-22
 walks, jumps, waves, kicks and their 2-3 event sequences), generated, not motion capture.

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(texts.APP_TITLE)
         self.setObjectName("motionlex_main_window")
         self.settings = settings if settings is not None else cfg.open_settings()
+        self._last_error: str | None = None  # the last error shown (the welcome page's)
         if client is None:
             client = WorkerClient(RankWorker(cache_dir if cache_dir is not None
                                              else cfg.default_cache_dir()))
@@ -365,6 +366,9 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, kind: str, outcome: str) -> None:
         if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
             self.job.show(False, False)
+        if kind == "gallery":  # the welcome page keeps why the last gallery did not open
+            error = self._last_error if outcome == "failed" else None
+            self._welcome.setText(texts.welcome_text(error))
         self._update_enabled()
 
     def _on_message(self, text: str) -> None:
@@ -373,6 +377,7 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """Show an error in a (non-blocking) message box and the status bar, and log it."""
         logger.warning("%s", message)
+        self._last_error = message
         self.statusBar().showMessage(message.splitlines()[0], 15000)
         self.dialogs.error(message)
         self.errorShown.emit(message)

@@ -146,8 +146,8 @@ class RankWorker(DescribeJobs, JobDriver):
         Emits ``checkpointLoaded(ModelInfo)``, or ``failed`` (e.g. not a checkpoint while
         another model is loaded, which stays).
         """
-        shown = path or "the shipped model"
-        info = self._drive("checkpoint", f"Loading checkpoint {shown}",
+        shown = f"Loading checkpoint {path}" if path else "Loading the shipped model"
+        info = self._drive("checkpoint", shown,
                            fallback.checkpoint_steps(self.load_checkpoint_steps, path or None,
                                                      have_model=self._model is not None))
         if info is not None:

@@ -184,11 +184,12 @@ class DescribePanel(QWidget):
         self._words.setText(f"Motion's heaviest words: {words}" if words else "")
         self._words.setToolTip(", ".join(w for w, _ in motion_words))
         fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
-                 f"{1 - weight:.2f} \u00d7 lexical")
+                 f"{1 - weight:.2f} \u00d7 lexical / best lexical")
         bank = f"{bank_size:,} training captions" if source else ""
         self._source.setText(" \u00b7 ".join(t for t in (fused, bank) if t))
         self._source.setToolTip(
-            (f"{fused} (lexical as a share of the best; the checkpoint's fusion weight)\n"
+            (f"{fused} (lexical as a share of the best caption's; the checkpoint's fusion "
+             "weight)\n"
              if fused else "") + (f"caption bank: {bank_size:,} captions from {source}"
                                   if source else ""))
 

@@ -45,6 +45,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.file}: nearest of {res.bank_size} captions ({res.bank_source}); "
           "retrieved, not generated")
+    w = res.weight
+    print(f"score = {w:.2f} x dense + {1 - w:.2f} x lex / the best lex over the bank")
     print(f"{'score':>6} {'dense':>6} {'lex':>6}  caption  [shared words]")
     for d in res.descriptions:
         words = ", ".join(w for w, _ in d.words)
@@ -60,7 +62,9 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
         "describe", help="describe a motion file by its nearest training captions",
         description="Retrieval-based motion captioning: encode a motion file (.bvh, .npy) and "
         "print the k captions of the checkpoint's caption bank (its training captions) "
-        "nearest to it, with fused, dense and lexical scores and the shared words. Nothing "
+        "nearest to it, with fused, dense and lexical scores and the shared words (fused = "
+        "w x dense + (1 - w) x lexical / the motion's best lexical score over the bank, w "
+        "the checkpoint's fusion weight, so a fused score can exceed both parts). Nothing "
         "is generated: a motion unlike the bank still gets its nearest captions.")
     s.add_argument("file", help="a .bvh or .npy motion file")
     s.add_argument("-k", type=int, default=5, help="captions listed (default 5)")

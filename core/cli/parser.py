@@ -21,10 +21,6 @@ from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
-INTERRUPT_HINTS = {
-    "index": " (the motions encoded so far are kept: run the same command again to continue)",
-}
-"""What Ctrl-C keeps, per command (said after "interrupted")."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.verbose:
             traceback.print_exc()
-        hint = INTERRUPT_HINTS.get(args.command, "")
+        hint = getattr(args, "interrupt_hint", "")  # what Ctrl-C keeps, once there is some
         print(f"motionlex {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly

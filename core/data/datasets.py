@@ -308,9 +308,14 @@ class MotionDataset:
             return read_split(split_file), split_file
         if self.split == "all":
             return list(files), None
-        have = sorted(p.stem for p in self.root.glob("*.txt"))
+        # in a BVH folder a .txt beside a motion file holds its captions, not a split
+        have = sorted(p.stem for p in self.root.glob("*.txt") if p.stem not in files)
+        if not have:
+            raise FileNotFoundError(
+                f"split file not found: {split_file} ({self.root} has no split files; the "
+                "split 'all', e.g. --split all, takes every motion)")
         raise FileNotFoundError(
-            f"split file not found: {split_file} (splits here: {have or 'none'}; "
+            f"split file not found: {split_file} (splits here: {have}; "
             "the split 'all', e.g. --split all, takes every motion)"
         )
 

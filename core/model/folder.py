@@ -83,6 +83,9 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         missing = [n for n in need if not (root / n).exists()]
         if not missing:
             return root
+        if CONFIG_FILE in missing:  # no model at all: every command names the same files
+            missing = [n for n in (CONFIG_FILE, WEIGHTS_FILE, STATS_FILE, TEXT_CONFIG_FILE,
+                                   TOKENIZER_DIR) if not (root / n).exists()]
         problem = f"missing {', '.join(missing)}"
         inner = root / "model"  # a training run's folder: its export is OUT/model
         if (inner / CONFIG_FILE).is_file() and (inner / WEIGHTS_FILE).is_file():

@@ -44,6 +44,11 @@ SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
 
 
+FEATURE_WIDTHS = {263: "HumanML3D's 263-d", 251: "KIT-ML's 251-d"}
+"""Widths of the redundant motion feature vectors (Guo et al., CVPR 2022) that sit beside
+the joint files in ``new_joint_vecs/`` and are no joint positions."""
+
+
 def read_joints_file(
     path: str | os.PathLike,
     *,
@@ -77,7 +82,11 @@ def read_joints_file(
         raise FileNotFoundError(not_a_motion_file(path))
     arr = read_npy(path, mmap=True)
     if arr.ndim != 3:
-        raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}")
+        hint = ""
+        if arr.ndim == 2 and arr.shape[1] in FEATURE_WIDTHS:  # HumanML3D's / KIT-ML's vectors
+            hint = (f"; this looks like {FEATURE_WIDTHS[arr.shape[1]]} feature vectors "
+                    "(new_joint_vecs/): read the joint positions in new_joints/ instead")
+        raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}{hint}")
     try:
         skeleton = skeleton or skeleton_for_joint_count(arr.shape[1])
     except ValueError as e:

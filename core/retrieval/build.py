@@ -385,13 +385,16 @@ def build_index(
         BuildCancelled: ``callback`` returned False. Others: as :func:`build_steps`.
     """
     steps = build_steps(model, data, out, **kwargs)
-    bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion", disable=not progress)
+    bar = None  # shown from the first step: a build that fails its checks draws no bar
     try:
         while True:
             try:
                 done, total = next(steps)
             except StopIteration as stop:
                 return stop.value
+            if bar is None:
+                bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion",
+                           disable=not progress)
             bar.total = total
             bar.n = done
             bar.refresh()
@@ -399,7 +402,8 @@ def build_index(
                 steps.close()
                 raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
 
 
 def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:

@@ -59,6 +59,7 @@ before the block checksums existed verify ``joints.npy`` whole at open, as they 
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import zipfile
@@ -372,6 +373,9 @@ class GalleryIndex:
         if item_id not in self._position_map:
             near = [k for k in self._position_map if k.endswith("/" + item_id)][:3]
             hint = f"; ids start with their folder's name: {', '.join(near)}" if near else ""
+            if not near and len(self.ids) <= 100_000:  # a typo (a second at most)
+                close = difflib.get_close_matches(item_id, self.ids, n=3, cutoff=0.8)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise KeyError(f"no motion with id {item_id!r} in {self.path}{hint}")
         return self._position_map[item_id]
 

@@ -149,6 +149,10 @@ def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, set
         w.client.ensure_model()
     assert w.gallery is None and w.model_info.checkpoint == str(tiny_as_shipped.resolve())
     assert w.device_label.text() != "no model"
+    # the reason stays on the welcome page after the status bar has moved on
+    welcome = w._welcome.text()
+    assert "No gallery is open: " in welcome and "no_such_gallery" in welcome
+    assert "the shipped model is used" in welcome
 
 
 def test_explorer_command_on_a_bvh_folder_without_checkpoint(qapp, gl_platform, bvh_folder,

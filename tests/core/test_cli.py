@@ -207,7 +207,8 @@ def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_pat
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     lines = r.stdout.strip().splitlines()
     assert r.returncode == 0 and lines[-1] == "0 False False False False False", r.stdout + r.stderr
-    assert len(lines) == 3 and lines[0].lstrip().startswith("1 ")
+    assert len(lines) == 4 and lines[0].split()[:2] == ["#", "fused"]
+    assert lines[1].lstrip().startswith("1 ")
     bad = tmp_path / "notes.npy"
     bad.write_text("not an array")
     r = subprocess.run([sys.executable, "-m", "motionlex.core", "search", "--index", str(idx),
@@ -260,6 +261,12 @@ def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, t
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
     assert "7 motions (7 encoded" in capsys.readouterr().out
+    # Ctrl-C while the model loads: nothing was encoded, so nothing is promised
+    import motionlex.core.model.factory as factory
+
+    monkeypatch.setattr(factory, "load_checkpoint", interrupted)
+    assert main(args) == 130
+    assert capsys.readouterr().err.strip() == "motionlex index: interrupted"
 
 
 @pytest.mark.parametrize("damage", ["empty folder", "no stats", "config type", "flipped"])

@@ -171,3 +171,7 @@ def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
     assert ds.records[1].path.name == "walk.bvh"  # of one id, the ".bvh" file is read
     assert [i for i, _ in ds.report.skipped] == ["walk"]
     assert ds.load_motion(ds.records[0]).num_frames > 0
+    # a caption file beside a motion file is no split: no split files here
+    (tmp_path / "walk.txt").write_text("a person walks#a/X#0.0#0.0\n")
+    with pytest.raises(FileNotFoundError, match="has no split files; .*--split all"):
+        MotionDataset(tmp_path, "train")

@@ -73,9 +73,18 @@ def test_check_model_folder_names_what_is_missing(tiny: MotionTextModel, tmp_pat
     assert check_model_folder(tmp_path / "c") == tmp_path / "c"
     with pytest.raises(NotAModelFolderError, match=r"\(missing patch_stats.json\)"):
         check_model_folder(tmp_path / "c", need_stats=True)
-    (tmp_path / "c" / "config.json").unlink()
-    with pytest.raises(NotAModelFolderError, match=r"\(missing config.json\)"):
+    (tmp_path / "c" / "config.json").unlink()  # no model at all: the model files missing
+    with pytest.raises(NotAModelFolderError, match=r"\(missing config.json, patch_stats.json\)"):
         check_model_folder(tmp_path / "c")
+    # a folder that is no model gets one list whatever the command needs
+    (tmp_path / "e").mkdir()
+    messages = set()
+    for kwargs in ({}, {"need_stats": True}, {"also": ("motion_encoder_config.json",)}):
+        with pytest.raises(NotAModelFolderError) as err:
+            check_model_folder(tmp_path / "e", **kwargs)
+        messages.add(str(err.value))
+    assert len(messages) == 1 and "missing config.json, model.safetensors, patch_stats.json, " \
+        "text_encoder_config.json, tokenizer" in messages.pop()
 
 
 @pytest.mark.parametrize("name,content", [

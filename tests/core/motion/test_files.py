@@ -53,6 +53,10 @@ def test_real_files_match_their_readers(shared_data):
     want = to_canonical(load_bvh(bvh, skip_frames="auto", name="bow"))
     np.testing.assert_array_equal(got.joints, want.joints)
     assert got.name == "bow" and got.fps == CANONICAL_FPS
+    # the 263-d feature vectors beside the joints are named as such
+    vecs = shared_data / "humanml3d_samples" / "new_joint_vecs" / "012314.npy"
+    with pytest.raises(MotionFileError, match=r"263-d feature vectors .*new_joints/ instead"):
+        load_motion_file(vecs)
 
 
 def test_errors_name_the_file(tmp_path):

@@ -136,6 +136,8 @@ def test_accessor_errors(built):
     # the id below its folder: the full ids are named
     with pytest.raises(KeyError, match="ids start with their folder's name: raw_bvh/cmu_07_03"):
         idx.position("cmu_07_03_daz")
+    with pytest.raises(KeyError, match="did you mean raw_bvh/cmu_07_03_daz"):  # a typo
+        idx.position("raw_bvh/cmu_07_03_dza")
     with pytest.raises(IndexError, match="out of range"):
         idx.joints(len(idx))
     with pytest.raises(IndexError, match="out of range"):

@@ -234,7 +234,8 @@ def test_cli_search_json_and_text(gallery, shared_data, capsys):
     motion = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
     assert run_cli(["search", "--motion", str(motion), "--index", idx, "--mode", "dense",
                     "-k", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "humanml3d_samples/000000" in out and out.lstrip().startswith("1")
+    head, first = capsys.readouterr().out.splitlines()[:2]
+    assert head.split() == ["#", "dense", "id", "caption", "[shared", "words]"]
+    assert "humanml3d_samples/000000" in first and first.lstrip().startswith("1 ")
     with pytest.raises(ValueError, match="exactly one"):
         run_cli(["search", "walk", "--item", gallery.ids[0], "--index", idx])

@@ -96,7 +96,7 @@ def test_no_identical_captions_in_real_bandai_batches(shared_data) -> None:
         for b in range(len(data)):
             batch = data[b]
             assert _identical_caption_pairs(batch) == 0
-            assert len(batch["mirrored_owner"]) == int(batch["negative_side"].sum())
+            assert len(batch["negative_motion_owner"]) == int(batch["negative_side"].sum())
 
 
 def test_ddp_ranks_take_disjoint_shares_of_the_global_batches(examples) -> None:
