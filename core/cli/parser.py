@@ -22,7 +22,6 @@ from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
     p = argparse.ArgumentParser(

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from motionlex.core.data.pairs import PairExample, mirror_pair
+from motionlex.core.data.pairs import PairExample, mirror_joints
 from motionlex.core.patches import MAX_FRAMES, PatchStats, patches_from_joints
 from motionlex.core.text.orders import (
     join_events,
@@ -54,6 +54,8 @@ CPU_KEYS = ("text_groups", "negative_owner", "negative_side", "negative_motion_o
 """Batch keys that stay on the CPU when a batch moves to a device (module doc)."""
 NEGATIVE_MOTION_KINDS = ("mirrored", "reordered")
 """Kinds of text-to-motion hard negatives; ``negative_motion_kind`` holds their index."""
+MIRRORED, REORDERED = range(len(NEGATIVE_MOTION_KINDS))
+"""Indices of the two kinds in :data:`NEGATIVE_MOTION_KINDS` (a caption's slot of each)."""
 
 
 def collate_pairs(
@@ -136,9 +138,10 @@ def collate_pairs(
                 neg_owner.append(i)
                 neg_side.append(True)
                 side_rows.append(i)
-    motion_negatives = [(i, 0, mirror_pair(examples[i]).joints) for i in side_rows]
+    motion_negatives = [(i, MIRRORED, mirror_joints(examples[i].joints, examples[i].skeleton))
+                        for i in side_rows]
     if order_negatives:
-        motion_negatives += [(i, 1, e.reordered_joints) for i, e in enumerate(examples)
+        motion_negatives += [(i, REORDERED, e.reordered_joints) for i, e in enumerate(examples)
                              if e.reordered_joints is not None]
     if motion_negatives:
         mp, mr, _ = patches_from_joints(

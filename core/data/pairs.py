@@ -179,14 +179,19 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
     return acc.finalize(source=source)
 
 
-def mirror_pair(ex: PairExample) -> PairExample:
-    """The mirrored pair: joints mirrored (left/right swapped, x negated), side words swapped
-    (a composed pair's reordered motion mirrored too)."""
-    def mirrored(joints: np.ndarray) -> np.ndarray:
-        return mirror_motion(Motion(joints, CANONICAL_FPS, ex.skeleton)).joints
+def mirror_joints(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(T, J, 3)`` canonical joints mirrored: left/right joints swapped, x negated
+    (:func:`~motionlex.core.motion.motion.mirror_motion`)."""
+    return mirror_motion(Motion(joints, CANONICAL_FPS, skeleton)).joints
 
-    reordered = None if ex.reordered_joints is None else mirrored(ex.reordered_joints)
-    return replace(ex, joints=mirrored(ex.joints), caption=mirror_caption(ex.caption),
+
+def mirror_pair(ex: PairExample) -> PairExample:
+    """The mirrored pair: joints mirrored (:func:`mirror_joints`), side words swapped (a
+    composed pair's reordered motion mirrored too)."""
+    reordered = (None if ex.reordered_joints is None
+                 else mirror_joints(ex.reordered_joints, ex.skeleton))
+    return replace(ex, joints=mirror_joints(ex.joints, ex.skeleton),
+                   caption=mirror_caption(ex.caption),
                    events=tuple(mirror_caption(e) for e in ex.events),
                    reordered_joints=reordered)
 

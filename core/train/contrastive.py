@@ -37,7 +37,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from motionlex.core.data.collate import NEGATIVE_MOTION_KINDS
+from motionlex.core.data.collate import MIRRORED, NEGATIVE_MOTION_KINDS, REORDERED
 from motionlex.core.model.device import to_device
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
@@ -54,9 +54,6 @@ from motionlex.core.train.losses import (
 )
 from motionlex.core.train.objective import Objective, ObjectiveConfig, ramped_flops_weight
 from motionlex.core.train.word_targets import CaptionWordIds
-
-MIRRORED, REORDERED = (NEGATIVE_MOTION_KINDS.index(k) for k in ("mirrored", "reordered"))
-"""Slots of :func:`negative_motion_logits`: the mirrored and the reordered motion."""
 
 
 def negative_motion_logits(text: torch.Tensor, motions: torch.Tensor, owner: torch.Tensor,

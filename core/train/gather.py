@@ -9,8 +9,8 @@ gradients that every rank's (identical) loss sends them (as
 exactly ``dL/dtheta`` of the single-process loss on the global batch. Every rank must call
 the same gathers in the same order, and its loss must use them the same way (decisions on
 global sizes only), or the backward collectives do not meet. Ranks may hold different
-numbers of rows (CAR and side negatives, mirrored motions): blocks are padded to the largest
-rank's size for the collective and the padding is cut away after.
+numbers of rows (CAR and side negatives, mirrored and reordered motions): blocks are padded
+to the largest rank's size for the collective and the padding is cut away after.
 
 With one process (no process group, or ``world_size == 1``) every function here returns its
 input unchanged, so single-process training does not gather at all.

@@ -71,7 +71,8 @@ def contrastive_loss(
     Row ``i`` is motion ``i``; column ``i < N`` is its true caption; columns ``N .. N+K-1``
     are extra captions that only ever appear as negatives (CAR's shuffled-event captions,
     side-swapped captions). ``t2m_negatives`` adds, per caption, extra motions that only
-    appear as text-to-motion negatives (the mirrored motion of a caption that names a side).
+    appear as text-to-motion negatives (the mirrored motion of a caption that names a side,
+    the reordered motion of a composed caption).
 
     ``m2t = mean_i -log softmax_j(L_ij)[i]`` over all ``N + K`` columns;
     ``t2m = mean_i -log softmax_j([L_ji ; E_ij])[i]`` over the ``N`` true captions and the

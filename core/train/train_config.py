@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 LEGACY_TRAIN_KEYS = frozenset({"export_phase_heads"})
 """Keys of older training configs that no longer mean anything; dropped on load."""
+RECORD_KEYS = frozenset({"data"})
+"""Keys an exported ``train_config.json`` adds as a record of the run (the ``--data``
+folders); they are no settings and are dropped on load."""
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,10 @@ class TrainConfig:
         """Build from a dict (YAML), rejecting unknown keys.
 
         Older configs (e.g. a checkpoint's ``train_config.json``) still load: loss settings
-        found in ``model_overrides`` move to ``objective``, and the retired key
-        ``export_phase_heads`` is dropped (the model no longer holds phase decoders).
+        found in ``model_overrides`` move to ``objective``, the retired key
+        ``export_phase_heads`` is dropped (the model no longer holds phase decoders), and so
+        is an exported config's record of its ``data`` folders. Settings that do nothing
+        (:meth:`idle_settings`) are logged as warnings.
 
         Raises:
             ValueError: not a mapping, unknown keys, an unknown phase name, or a value of the
@@ -151,8 +156,8 @@ class TrainConfig:
         if not isinstance(d, Mapping):
             raise ValueError(f"a training config must be a mapping, not {type(d).__name__}")
         d = dict(d)
-        for key in sorted(set(d) & LEGACY_TRAIN_KEYS):
-            logger.debug("training config: dropped legacy key %r", key)
+        for key in sorted(set(d) & (LEGACY_TRAIN_KEYS | RECORD_KEYS)):
+            logger.debug("training config: dropped key %r (legacy or a record)", key)
             del d[key]
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
@@ -189,7 +194,20 @@ class TrainConfig:
         d["data_repeat"] = repeat
         d["model_overrides"] = overrides
         d["objective"] = ObjectiveConfig.from_dict(objective)
-        return cls(**d)
+        cfg = cls(**d)
+        for problem in cfg.idle_settings():
+            logger.warning("training config: %s", problem)
+        return cfg
+
+    def idle_settings(self) -> list[str]:
+        """Settings that have no effect with the others as they are (each a sentence)."""
+        out = []
+        if self.order_negatives and self.compose_p <= 0:
+            out.append("order_negatives needs composed pairs (compose_p > 0); it does nothing")
+        if self.objective.order_pair_weight > 0 and not self.order_negatives:
+            out.append("objective.order_pair_weight acts on reordered motions, which only "
+                       "order_negatives adds; it does nothing")
+        return out
 
 
 def _phase(i: int, p: Any) -> PhaseConfig:

@@ -10,7 +10,7 @@ import torch
 
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.contrastive import column_accuracy, negative_motion_logits
-from motionlex.core.train.losses import motion_pair_loss
+from motionlex.core.train.losses import motion_pair_loss, side_pair_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import create_objective
 
@@ -150,3 +150,41 @@ def test_order_negatives_join_text_to_motion_with_their_pair_term(tiny, make_bat
     order["negative_motion_patches"].requires_grad_(True)
     create_objective("dense", tiny, cfg)(tiny, order)["loss"].backward()
     assert order["negative_motion_patches"].grad.abs().sum() > 0
+
+
+def test_a_caption_with_both_kinds_keeps_each_in_its_slot(tiny, make_batch) -> None:
+    """Caption 3 names a side and is composed: its mirrored motion feeds only the side pair
+    term and the side diagnostic, its reordered motion only the order ones (hand-built from
+    the dense features)."""
+    batch = _side_batch(make_batch)
+    g = torch.Generator().manual_seed(5)
+    mirrored = batch["negative_motion_patches"]
+    reordered = torch.randn(1, 3, 224, 80, generator=g)
+    batch["negative_motion_patches"] = torch.cat([mirrored, reordered])
+    batch["negative_motion_row_mask"] = batch["row_mask"][[3, 3]].clone()
+    batch["negative_motion_owner"] = torch.tensor([3, 3])
+    batch["negative_motion_kind"] = torch.tensor([0, 1])
+    cfg = ObjectiveConfig(side_pair_weight=1.0, order_pair_weight=1.0)
+    objective = create_objective("dense", tiny, cfg)
+    with torch.no_grad():
+        out = objective(tiny, batch)
+        m = tiny.forward_motion(batch["patches"], batch["row_mask"], lexical=False).dense
+        t = tiny.forward_text(batch["texts"] + batch["negative_texts"], lexical=False).dense
+        neg = tiny.forward_motion(batch["negative_motion_patches"],
+                                  batch["negative_motion_row_mask"], lexical=False).dense
+        scale = tiny.dense_scale()
+    n = len(batch["texts"])
+    logits = scale * (m.float() @ t.float().t())
+    slot = torch.full((n, 1), float("-inf"))
+    side_slot, order_slot = slot.clone(), slot.clone()
+    side_slot[3, 0] = scale * (t[3].float() @ neg[0].float())
+    order_slot[3, 0] = scale * (t[3].float() @ neg[1].float())
+    side = side_pair_loss(logits, batch["negative_owner"], batch["negative_side"], side_slot)
+    order = motion_pair_loss(logits, order_slot)
+    torch.testing.assert_close(out["dense_side_pair"], side, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out["dense_order_pair"], order, rtol=1e-4, atol=1e-5)
+    assert float(out["dense_order_pair"]) > 0
+    sim = logits / scale
+    expected = float(sim[3, 3] > order_slot[3, 0] / scale)
+    assert float(out["order_motion_accuracy"]) == expected
+    assert float(out["side_motion_accuracy"]) == float(sim[3, 3] > side_slot[3, 0] / scale)

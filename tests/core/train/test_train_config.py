@@ -161,3 +161,23 @@ def test_full_cpu_recipe_is_the_ladder_full_rung_with_measured_pre_phase_changes
     assert full == rung
     assert full.objective.side_pair_weight == 0.5
     assert [p.name for p in full.phases] == ["mlmhead", "lexmlm", "cmmm", "lexmmm", "lexcmlp"]
+
+
+def test_an_exported_config_loads_and_idle_settings_warn(repo_root, caplog) -> None:
+    """The shipped model's train_config.json (with its record of the --data folders) loads;
+    settings that can do nothing are named."""
+    import json
+    import logging
+
+    exported = json.loads((repo_root / "resources" / "default_model" / "train_config.json")
+                          .read_text())
+    assert "data" in exported
+    cfg = TrainConfig.from_dict(exported)
+    assert cfg.side_negatives and not cfg.order_negatives and cfg.idle_settings() == []
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.train_config"):
+        idle = TrainConfig.from_dict({"order_negatives": True, "compose_p": 0.0,
+                                      "objective": {"order_pair_weight": 0.5}})
+    assert len(idle.idle_settings()) == 1 and "compose_p > 0" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.train_config"):
+        TrainConfig.from_dict({"objective": {"order_pair_weight": 0.5}})
+    assert "only order_negatives adds" in caplog.text
