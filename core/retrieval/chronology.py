@@ -142,11 +142,48 @@ def chronology_report(score: Scorer, pairs: Sequence[Any], caption_texts: Sequen
     out: dict[str, float] = {}
     for sim, (t2m, m2t) in scored(dense, lex, weight).items():
         text_ok = m2t[cap_row, mot] > m2t[neg_row, mot]
-        motion_ok = t2m[cap_row, mot] > t2m[cap_row, mot + p]
+        motion_ok = motion_order_passed(t2m, cap_row, mot, mot + p)
         out[f"chronology/text/{sim}"] = 100.0 * float(text_ok.mean())
         out[f"chronology/motion/{sim}"] = 100.0 * float(motion_ok.mean())
         out[f"chronology/both/{sim}"] = 100.0 * float((text_ok & motion_ok).mean())
     out["chronology/n"] = float(p)
+    return out
+
+
+def motion_order_passed(t2m: np.ndarray, caption_rows: np.ndarray, motions: np.ndarray,
+                        reordered: np.ndarray) -> np.ndarray:
+    """``(P,)`` bool: caption ``caption_rows[i]`` scores its motion ``motions[i]`` strictly
+    above the same clips in another order, ``reordered[i]`` (the motion side of the
+    chronology test; a tie fails).
+
+    Args:
+        t2m: ``(N_text, N_motion)`` text-to-motion scores (one similarity of :func:`scored`).
+        caption_rows / motions / reordered: ``(P,)`` int row and column indices.
+    """
+    return t2m[caption_rows, motions] > t2m[caption_rows, reordered]
+
+
+def motion_order_report(score: Scorer, captions: Sequence[str], motions: Sequence[int],
+                        reordered: Sequence[int], num_motions: int, weight: float
+                        ) -> dict[str, float]:
+    """``chronology/motion/{dense,lexical,fused}`` (percent passed, :func:`motion_order_passed`)
+    and ``chronology/n`` for composed pairs given as columns of ``score``: the motion side of
+    :func:`chronology_report` where the true and the reordered clips are already encoded
+    (validation during training: composed val pairs carry their reordered motion).
+
+    Args:
+        score: similarity lookup over ``num_motions`` motions (fused scores normalise each
+            caption over all of them).
+        captions: the composed captions (``P``).
+        motions / reordered: their motions' and reordered motions' columns.
+        weight: fusion weight.
+    """
+    rows = np.arange(len(captions))
+    dense, lex = score(list(captions), np.arange(num_motions))
+    out = {f"chronology/motion/{sim}": 100.0 * float(motion_order_passed(
+        t2m, rows, np.asarray(motions), np.asarray(reordered)).mean())
+        for sim, (t2m, _) in scored(dense, lex, weight).items()}
+    out["chronology/n"] = float(len(captions))
     return out
 
 

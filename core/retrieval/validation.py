@@ -16,7 +16,7 @@ import torch
 
 from motionlex.core.data.pairs import PairExample
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.chronology import car_items, car_report
+from motionlex.core.retrieval.chronology import car_items, car_report, motion_order_report
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import choose_fusion_weight
 from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
@@ -55,7 +55,9 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
         R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
         similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
         when a caption has several events, the side accuracies of :func:`.side.side_report`
-        (``side/text``, ``side/motion``, per similarity, mirrored motions encoded here), the
+        (``side/text``, ``side/motion``, per similarity, mirrored motions encoded here),
+        ``chronology/motion/...`` and ``chronology/n`` when composed pairs carry their
+        reordered motion (:func:`.chronology.motion_order_report`), the
         ``words/...`` keys of :func:`.word_protocol.word_report`, ``lexical/nnz_motion``,
         ``lexical/nnz_text``.
 
@@ -67,11 +69,15 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     items = car_items([(int(owners[i]), e.caption, e.events) for i, e in enumerate(examples)],
                       car_shuffles, np.random.default_rng(seed))
     mirror_clips, mirrored = mirrored_clips(motions, texts, owners)
+    # composed val pairs carry the same clips in another order: the chronology test's
+    # motion side (a caption prefers its clip order), encoded after the mirrored clips
+    composed = [i for i, e in enumerate(examples) if e.reordered_joints is not None]
+    reordered = [(examples[i].reordered_joints, examples[i].skeleton) for i in composed]
     uniq = list(dict.fromkeys(texts + [s for it in items for s in it.shuffles]
                               + [join_events(it.events) for it in items] + side_captions(texts)))
     score = Scorer(uniq, encode_texts(model, uniq, batch_size),
                    encode_motions(model, [(m.joints, m.skeleton) for m in motions]
-                                  + mirror_clips, stats, batch_size=batch_size,
+                                  + mirror_clips + reordered, stats, batch_size=batch_size,
                                   long_clips="first"),
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(len(motions)))
@@ -86,6 +92,12 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     out.update(side_report(score, texts, owners, len(motions),
                            {m: len(motions) + k for k, m in enumerate(mirrored)},
                            out["fusion_weight"]))
+    if composed:
+        first = len(motions) + len(mirror_clips)
+        out.update(motion_order_report(
+            score, [texts[i] for i in composed], [int(owners[i]) for i in composed],
+            list(range(first, first + len(composed))), first + len(composed),
+            out["fusion_weight"]))
     if words:
         try:
             out.update(scorer_word_report(score, texts, owners, len(motions), model.vocabulary))
