@@ -67,6 +67,7 @@ class Comparer(QObject):
         records = [self.win.results_list.record(r) for r in list(rows)[:MAX_COMPARED]]
         labels = [f"#{int(r['rank'])} {float(r['score']):.2f}" for r in records]
         req = self.win.client.fetch_motions([int(r["row"]) for r in records])
+        self.win.state.motion_superseded()  # a single motion on its way must not replace it
         self._pending = (req.request_id, labels, layout)
         more = f" (the first {MAX_COMPARED} of {len(rows)})" if len(rows) > MAX_COMPARED else ""
         self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)

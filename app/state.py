@@ -279,6 +279,11 @@ class ExplorerState:
         """Event orders were asked for with this id."""
         self._latest["orders"] = request_id
 
+    def motion_superseded(self) -> None:
+        """Something else now fills the 3D view (a comparison): replies to the motion
+        requests sent so far, and their display steps still pending, are dropped."""
+        self._latest["motion"] = -1
+
     def is_current(self, data: MotionData | OrdersResult) -> bool:
         """Whether a motion or orders result answers the newest request of its kind."""
         kind = "motion" if isinstance(data, MotionData) else "orders"

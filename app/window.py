@@ -318,6 +318,8 @@ class MainWindow(QMainWindow):
             return
 
         def show_3d() -> None:
+            if not self.state.is_current(data):  # superseded since (a comparison)
+                return
             self.state.show_motion(data)
             self.skeleton_view.set_motion(data.joints, data.bones, data.fps,
                                           data.part_of_joint)

@@ -65,3 +65,17 @@ def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     assert first and second and len(blocker.args[0].motions) == 3
     qtbot.wait(200)
     assert w.skeleton_view.num_motions == 3
+
+
+def test_a_single_motion_on_its_way_does_not_replace_a_comparison(qtbot, ranked):
+    """Select one result and compare others before its motion arrives: the comparison
+    stays (the single motion's reply and its display steps are dropped)."""
+    w, rl, sv = ranked, ranked.results_list, ranked.skeleton_view
+    rl.select_row(1)  # fetch in flight, not yet shown
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
+        assert w.comparer.compare([0, 2, 3])
+    qtbot.wait(500)  # every queued reply and display step has run
+    assert sv.num_motions == 3
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):  # a new selection shows again
+        rl.select_row(2)
+    assert sv.num_motions == 1 and w.current_motion.row == w.last_result.hits[2]["row"]
