@@ -32,11 +32,11 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     capsys.readouterr()
     assert main(["search", "a person walks", "--index", str(idx), "-k", "2"]) == 0
     out = capsys.readouterr()
-    assert len(out.out.strip().splitlines()) == 2 and "note:" not in out.err
+    assert len(out.out.strip().splitlines()) == 1 + 2 and "note:" not in out.err  # header
     # typos: ranked as typed, with the closest known words on stderr (as the explorer does)
     assert main(["search", "a persn wavs the lefft hnad", "--index", str(idx), "-k", "1"]) == 0
     out = capsys.readouterr()
-    assert len(out.out.strip().splitlines()) == 1
+    assert len(out.out.strip().splitlines()) == 1 + 1
     assert "persn (did you mean 'person'?)" in out.err
     assert "try: 'a person waves the left hand'" in out.err
     # an index recording a checkpoint that is gone: the shipped model, with a note
@@ -47,5 +47,5 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     capsys.readouterr()
     assert main(["search", "a person walks", "--index", str(idx2), "-k", "2"]) == 0
     out = capsys.readouterr()
-    assert len(out.out.strip().splitlines()) == 2
+    assert len(out.out.strip().splitlines()) == 1 + 2
     assert f"its checkpoint {own} is gone; using the shipped model" in out.err
