@@ -74,7 +74,13 @@ def _search_checkpoint(args: argparse.Namespace, recorded: str | None) -> str:
 def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`)."""
-    from motionlex.core.text.spelling import WORD_PATTERN, Speller, apply_corrections, whole_words
+    from motionlex.core.text.spelling import (
+        MIN_WORD_LENGTH,
+        WORD_PATTERN,
+        Speller,
+        apply_corrections,
+        whole_words,
+    )
 
     vocabulary = whole_words(model.vocabulary)
     if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
@@ -86,6 +92,9 @@ def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)
     note = f"note: words the model does not know: {words}; ranked as typed"
+    checked = [w for w in WORD_PATTERN.findall(text) if len(w) >= MIN_WORD_LENGTH]
+    if len(corrections) == len(checked):  # no word the speller checks is known: say so
+        note += " (no word of the query is known, so these results mean little)"
     fixed = apply_corrections(text, corrections)
     if fixed != text:
         note += f"; try: {fixed!r}"

@@ -39,6 +39,10 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     assert len(out.out.strip().splitlines()) == 1 + 1
     assert "persn (did you mean 'person'?)" in out.err
     assert "try: 'a person waves the left hand'" in out.err
+    assert "no word of the query is known" not in out.err  # "the" is
+    assert main(["search", "a xyzzy qwrtp", "--index", str(idx), "-k", "1"]) == 0
+    assert "(no word of the query is known, so these results mean little)" in \
+        capsys.readouterr().err
     # an index recording a checkpoint that is gone: the shipped model, with a note
     idx2 = tmp_path / "g2.mlx"
     assert main(["index", "--checkpoint", str(own), "--data", str(data), "--out", str(idx2),
