@@ -238,11 +238,15 @@ class PairObjective(Objective):
 
     def pair_terms(self, prefix: str, logits: torch.Tensor, f: dict[str, Any],
                    extra: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """The side and order pair terms whose weight is positive (``PREFIX_side_pair``,
-        ``PREFIX_order_pair``) on scaled similarities ``logits`` and negative-motion logits
-        ``extra`` (see :func:`~motionlex.core.train.losses.side_pair_loss`,
-        :func:`~motionlex.core.train.losses.motion_pair_loss`)."""
+        """The side, order and CAR pair terms whose weight is positive (``PREFIX_side_pair``,
+        ``PREFIX_order_pair``, ``PREFIX_car_pair``) on scaled similarities ``logits`` and
+        negative-motion logits ``extra`` (see :func:`~motionlex.core.train.losses.side_pair_loss`,
+        :func:`~motionlex.core.train.losses.motion_pair_loss`; the CAR term is
+        ``side_pair_loss`` on the CAR columns, without motions)."""
         out = {}
+        if self.cfg.car_pair_weight > 0:
+            out[f"{prefix}_car_pair"] = side_pair_loss(logits, f["owner"], ~f["side"], None,
+                                                       f["mask"])
         if self.cfg.side_pair_weight > 0:
             mirrored = None if extra is None else extra[:, MIRRORED:MIRRORED + 1]
             out[f"{prefix}_side_pair"] = side_pair_loss(logits, f["owner"], f["side"],
@@ -253,11 +257,12 @@ class PairObjective(Objective):
         return out
 
     def pair_loss(self, out: dict[str, torch.Tensor], prefix: str) -> torch.Tensor | float:
-        """``side_pair_weight * PREFIX_side_pair + order_pair_weight * PREFIX_order_pair``
-        over the terms present in ``out`` (0 when none)."""
+        """``side_pair_weight * PREFIX_side_pair + order_pair_weight * PREFIX_order_pair +
+        car_pair_weight * PREFIX_car_pair`` over the terms present in ``out`` (0 when none)."""
         return sum(weight * out[f"{prefix}_{name}"]
                    for name, weight in (("side_pair", self.cfg.side_pair_weight),
-                                        ("order_pair", self.cfg.order_pair_weight))
+                                        ("order_pair", self.cfg.order_pair_weight),
+                                        ("car_pair", self.cfg.car_pair_weight))
                    if f"{prefix}_{name}" in out)
 
 
@@ -282,15 +287,18 @@ class LexCMLPObjective(PairObjective):
     vs its mirrored motion) also gets a two-way loss of its own on both similarities
     (:func:`~motionlex.core.train.losses.side_pair_loss`); with ``order_pair_weight > 0``
     every composed caption's motion vs its reordered motion does
-    (:func:`~motionlex.core.train.losses.motion_pair_loss`).
+    (:func:`~motionlex.core.train.losses.motion_pair_loss`); with ``car_pair_weight > 0``
+    every caption vs each of its shuffled-event captions does.
 
     Returns (of a call): ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight *
     flops + lexical_align_weight * lexical_align + lexical_word_weight * lexical_word +
     side_pair_weight * (dense_side_pair + lexical_loss_weight * lexical_side_pair) +
-    order_pair_weight * (dense_order_pair + lexical_loss_weight * lexical_order_pair)``),
+    order_pair_weight * (dense_order_pair + lexical_loss_weight * lexical_order_pair) +
+    car_pair_weight * (dense_car_pair + lexical_loss_weight * lexical_car_pair)``),
     ``dense``, ``dense_m2t``, ``dense_t2m``, ``lexical``, ``lexical_m2t``, ``lexical_t2m``,
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
-    ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` when their weight is positive, and
+    ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` / ``*_car_pair`` when their weight is
+    positive, and
     the diagnostics of the module doc.
     """
 

@@ -145,7 +145,8 @@ def side_pair_loss(
     Args:
         logits: ``(N, N + K)`` float, scaled similarities, true captions first.
         negative_owner: ``(K,)`` int64, the row owning each extra column.
-        side: ``(K,)`` bool, True for the side-swapped columns (the others are CAR's).
+        side: ``(K,)`` bool, True for the side-swapped columns (the others are CAR's); any
+            column selection works (the CAR pair term passes the CAR columns, ``~side``).
         t2m_negatives: ``(N, M)`` float or None, scaled logits of caption ``i`` against its
             mirrored motion(s); ``-inf`` marks an unused slot.
         false_negatives: ``(N, N + K)`` bool or None; a side column flagged here (it says

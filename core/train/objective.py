@@ -60,6 +60,9 @@ class ObjectiveConfig:
             side-swapped caption, each caption's motion against its mirrored motion, on the
             dense and, in LexCMLP, the lexical similarity; 0 = side pairs are only extra
             columns of the InfoNCE).
+        car_pair_weight: weight of the CAR pair term: the same two-way loss on each motion's
+            caption against each of its chronologically shuffled captions (the CAR columns;
+            0 = they are only extra columns of the InfoNCE).
         order_pair_weight: weight of the order pair term (the same two-way loss on each
             composed caption's true clips against its reordered clips, with
             ``TrainConfig.order_negatives``; 0 = reordered motions are only extra
@@ -91,6 +94,7 @@ class ObjectiveConfig:
     lexical_word_temperature: float = 1.0
     side_pair_weight: float = 0.0
     order_pair_weight: float = 0.0
+    car_pair_weight: float = 0.0
     near_duplicate_threshold: float | None = None
 
     def __post_init__(self) -> None:
@@ -105,7 +109,7 @@ class ObjectiveConfig:
                 problems.append(f"{f} must be in (0, 1], got {getattr(self, f)}")
         for f in ("mlmhead_flops_weight", "flops_max_weight", "lexical_align_weight",
                   "lexical_word_weight", "lexmmm_uniformity_weight", "side_pair_weight",
-                  "order_pair_weight"):
+                  "order_pair_weight", "car_pair_weight"):
             if getattr(self, f) < 0:
                 problems.append(f"{f} must be >= 0, got {getattr(self, f)}")
         if self.lexmmm_bottleneck not in LEXMMM_BOTTLENECKS:

@@ -188,3 +188,21 @@ def test_a_caption_with_both_kinds_keeps_each_in_its_slot(tiny, make_batch) -> N
     expected = float(sim[3, 3] > order_slot[3, 0] / scale)
     assert float(out["order_motion_accuracy"]) == expected
     assert float(out["side_motion_accuracy"]) == float(sim[3, 3] > side_slot[3, 0] / scale)
+
+
+def test_car_pair_term_is_the_pair_loss_of_the_car_columns(tiny, make_batch) -> None:
+    """The CAR pair term scores each caption against its shuffled-event captions only (not the
+    side columns) and adds to both objectives' losses with its weight."""
+    batch = _side_batch(make_batch)  # column 0: CAR (owner 0), column 1: side (owner 3)
+    cfg = ObjectiveConfig(car_pair_weight=2.0)
+    with torch.no_grad():
+        plain = create_objective("dense", tiny)(tiny, batch)
+        paired = create_objective("dense", tiny, cfg)(tiny, batch)
+        lex = create_objective("lexcmlp", tiny, cfg)(tiny, batch, step=0)
+        m = tiny.forward_motion(batch["patches"], batch["row_mask"], lexical=False).dense
+        t = tiny.forward_text(batch["texts"] + batch["negative_texts"], lexical=False).dense
+        logits = tiny.dense_scale() * (m.float() @ t.float().t())
+    expected = torch.nn.functional.softplus(logits[0, 4] - logits[0, 0])  # CAR column only
+    torch.testing.assert_close(paired["dense_car_pair"], expected, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(paired["loss"], plain["loss"] + 2.0 * paired["dense_car_pair"])
+    assert float(lex["lexical_car_pair"]) > 0 and "dense_side_pair" not in paired

@@ -105,7 +105,8 @@ def test_a_training_step_reads_nothing_back_from_the_device(phase, monkeypatch) 
     model = create_model("tiny", device="cpu", lexical_vocabulary="corpus")
     model.set_lexical_vocabulary(range(1996, 3000))
     model.train()
-    cfg = ObjectiveConfig(side_pair_weight=1.0, order_pair_weight=1.0, lexical_word_weight=0.5,
+    cfg = ObjectiveConfig(side_pair_weight=1.0, order_pair_weight=1.0, car_pair_weight=1.0,
+                          lexical_word_weight=0.5,
                           near_duplicate_threshold=0.95)
     objective = create_objective(phase, model, cfg)
     opt = build_optimizer(model, objective, TrainConfig())
