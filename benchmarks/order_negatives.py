@@ -17,6 +17,8 @@ the extra steps:
     order      order_negatives on, order_pair_weight 0.5 (the config as written)
     ordernp    order_negatives on, no pair term (order_pair_weight 0)
     order02    order_negatives on, a lighter pair term (order_pair_weight 0.2)
+    order+car  order, plus a pair term on the CAR columns (car_pair_weight 0.5): does it keep
+               the text side of order that the order pair term costs?
 
 Each (variant, seed) run is scored with ``motionlex evaluate`` on Bandai val (300 composed
 chronology pairs, the BVH pairs of ``raw_bvh``) and on the demo gallery's val split; the
@@ -24,7 +26,7 @@ shipped default is scored the same way. A finished run's figures are saved at on
 ``OUT/VARIANT-sSEED.json``; a restarted study skips them. ``--report`` writes the table
 (mean and standard deviation over seeds) to ``docs/order-negatives.md``.
 
-    python benchmarks/order_negatives.py                     # 4 variants x 3 seeds, ~6 min a run
+    python benchmarks/order_negatives.py                     # 5 variants x 3 seeds, ~6 min a run
     python benchmarks/order_negatives.py --variants order --seeds 0
     python benchmarks/order_negatives.py --report
 """
@@ -50,6 +52,7 @@ VARIANTS: dict[str, list[str]] = {
     "order": [],
     "ordernp": ["objective.order_pair_weight=0"],
     "order02": ["objective.order_pair_weight=0.2"],
+    "order+car": ["objective.car_pair_weight=0.5"],
 }
 """Variant -> overrides of :data:`CONFIG`."""
 
