@@ -310,14 +310,9 @@ class MotionDataset:
             return list(files), None
         # in a BVH folder a .txt beside a motion file holds its captions, not a split
         have = sorted(p.stem for p in self.root.glob("*.txt") if p.stem not in files)
-        if not have:
-            raise FileNotFoundError(
-                f"split file not found: {split_file} ({self.root} has no split files; the "
-                "split 'all', e.g. --split all, takes every motion)")
-        raise FileNotFoundError(
-            f"split file not found: {split_file} (splits here: {have}; "
-            "the split 'all', e.g. --split all, takes every motion)"
-        )
+        where = f"splits here: {have}" if have else f"{self.root} has no split files"
+        raise FileNotFoundError(f"split file not found: {split_file} ({where}; the split "
+                                "'all', e.g. --split all, takes every motion)")
 
     def _captions_for(self, mid: str, path: Path) -> tuple[Caption, ...]:
         if self.layout == "joints":

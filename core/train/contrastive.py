@@ -43,16 +43,19 @@ from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.gather import distributed_world, gather_objects, gather_output
 from motionlex.core.train.losses import (
-    car_pairwise_accuracy,
     contrastive_loss,
     flops_loss,
-    motion_pair_loss,
     near_duplicate_mask,
     same_text_mask,
-    side_pair_loss,
     word_loss,
 )
 from motionlex.core.train.objective import Objective, ObjectiveConfig, ramped_flops_weight
+from motionlex.core.train.pair_losses import (
+    car_pairwise_accuracy,
+    column_pair_loss,
+    motion_pair_loss,
+    side_pair_loss,
+)
 from motionlex.core.train.word_targets import CaptionWordIds
 
 
@@ -240,13 +243,11 @@ class PairObjective(Objective):
                    extra: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """The side, order and CAR pair terms whose weight is positive (``PREFIX_side_pair``,
         ``PREFIX_order_pair``, ``PREFIX_car_pair``) on scaled similarities ``logits`` and
-        negative-motion logits ``extra`` (see :func:`~motionlex.core.train.losses.side_pair_loss`,
-        :func:`~motionlex.core.train.losses.motion_pair_loss`; the CAR term is
-        ``side_pair_loss`` on the CAR columns, without motions)."""
+        negative-motion logits ``extra`` (:mod:`motionlex.core.train.pair_losses`)."""
         out = {}
         if self.cfg.car_pair_weight > 0:
-            out[f"{prefix}_car_pair"] = side_pair_loss(logits, f["owner"], ~f["side"], None,
-                                                       f["mask"])
+            out[f"{prefix}_car_pair"] = column_pair_loss(logits, f["owner"], ~f["side"],
+                                                         f["mask"])
         if self.cfg.side_pair_weight > 0:
             mirrored = None if extra is None else extra[:, MIRRORED:MIRRORED + 1]
             out[f"{prefix}_side_pair"] = side_pair_loss(logits, f["owner"], f["side"],
@@ -285,9 +286,9 @@ class LexCMLPObjective(PairObjective):
 
     With ``side_pair_weight > 0`` every side pair (caption vs its side-swapped caption, motion
     vs its mirrored motion) also gets a two-way loss of its own on both similarities
-    (:func:`~motionlex.core.train.losses.side_pair_loss`); with ``order_pair_weight > 0``
+    (:func:`~motionlex.core.train.pair_losses.side_pair_loss`); with ``order_pair_weight > 0``
     every composed caption's motion vs its reordered motion does
-    (:func:`~motionlex.core.train.losses.motion_pair_loss`); with ``car_pair_weight > 0``
+    (:func:`~motionlex.core.train.pair_losses.motion_pair_loss`); with ``car_pair_weight > 0``
     every caption vs each of its shuffled-event captions does.
 
     Returns (of a call): ``loss`` (= ``dense + lexical_loss_weight * lexical + flops_weight *
@@ -298,8 +299,7 @@ class LexCMLPObjective(PairObjective):
     ``dense``, ``dense_m2t``, ``dense_t2m``, ``lexical``, ``lexical_m2t``, ``lexical_t2m``,
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
     ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` / ``*_car_pair`` when their weight is
-    positive, and
-    the diagnostics of the module doc.
+    positive, and the diagnostics of the module doc.
     """
 
     phase = "lexcmlp"
@@ -357,8 +357,8 @@ class DenseObjective(PairObjective):
     batch carries them), it is the baseline rung of the ablation ladder.
 
     Returns (of a call): ``loss`` (+ ``side_pair_weight * dense_side_pair + order_pair_weight *
-    dense_order_pair``, the terms whose weight is positive), ``dense_m2t``, ``dense_t2m`` and
-    the diagnostics of the module doc.
+    dense_order_pair + car_pair_weight * dense_car_pair``, the terms whose weight is
+    positive), ``dense_m2t``, ``dense_t2m`` and the diagnostics of the module doc.
 
     Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
     """

@@ -1,5 +1,8 @@
 """Training losses: contrastive InfoNCE with false-negative masks and hard negatives, MLM/MMM.
 
+The pairwise terms on single hard negatives (side, order and CAR pairs) and CAR's accuracy
+are in :mod:`motionlex.core.train.pair_losses`.
+
 Each loss is a small pure function on tensors (style anchor: open_clip ``loss.py``). The
 temperature is learned by the model (``MotionTextModel.logit_scale``) and passed in as the
 multiplier ``scale = exp(logit_scale)``, clamped at 100. The FLOPS regulariser keeps lexical
@@ -24,12 +27,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from motionlex.core.model.device import to_device
 from motionlex.core.text.orders import normalize_caption
 
 __all__ = [
     "ContrastiveLosses",
-    "car_pairwise_accuracy",
     "contrastive_loss",
     "flops_loss",
     "flops_weight",
@@ -37,7 +38,6 @@ __all__ = [
     "masked_patch_loss",
     "near_duplicate_mask",
     "same_text_mask",
-    "side_pair_loss",
     "word_loss",
 ]
 
@@ -127,104 +127,6 @@ def contrastive_loss(
     return ContrastiveLosses(m2t=m2t, t2m=t2m, loss=(m2t + t2m) / 2)
 
 
-def side_pair_loss(
-    logits: torch.Tensor,
-    negative_owner: torch.Tensor,
-    side: torch.Tensor,
-    t2m_negatives: torch.Tensor | None = None,
-    false_negatives: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Two-way cross entropy of each side pair: a caption against its side-swapped caption
-    (for its motion), and a motion against its mirrored motion (for its caption).
-
-    Inside :func:`contrastive_loss` a side column is one negative among ``N + K``; this term
-    gives every side pair a loss of its own, ``softplus(L_neg - L_pos) = -log sigmoid(L_pos -
-    L_neg)``, averaged over the pairs present, so that telling left from right is learned at
-    a rate set by its own weight (``ObjectiveConfig.side_pair_weight``), not by the batch size.
-
-    Args:
-        logits: ``(N, N + K)`` float, scaled similarities, true captions first.
-        negative_owner: ``(K,)`` int64, the row owning each extra column.
-        side: ``(K,)`` bool, True for the side-swapped columns (the others are CAR's); any
-            column selection works (the CAR pair term passes the CAR columns, ``~side``).
-        t2m_negatives: ``(N, M)`` float or None, scaled logits of caption ``i`` against its
-            mirrored motion(s); ``-inf`` marks an unused slot.
-        false_negatives: ``(N, N + K)`` bool or None; a side column flagged here (it says
-            the same as its row's caption) is no pair.
-
-    Returns:
-        Scalar float32; 0 (with gradient graph) when the batch has no side pair.
-
-    Raises:
-        ValueError: ``negative_owner`` / ``side`` not ``(K,)``.
-
-    Source: ours; the pairwise preference is CAR's accuracy (Fujiwara et al., ECCV 2024, eq. 2)
-    turned into a logistic loss (Bradley-Terry), applied to side-swapped captions and mirrored
-    motions (DESIGN.md "Mirroring").
-    """
-    n = logits.shape[0]
-    k = logits.shape[1] - n
-    if negative_owner.shape != (k,) or side.shape != (k,):
-        raise ValueError(f"negative_owner and side must be ({k},) for {k} extra columns; got "
-                         f"{tuple(negative_owner.shape)} and {tuple(side.shape)}")
-    logits = logits.float()
-    dev = logits.device
-    rows = torch.arange(n, device=dev)
-    pos = logits[rows, rows]
-    # sums and counts instead of boolean indexing: no host-device synchronisation on a GPU
-    # (``side`` and ``negative_owner`` stay on the CPU in training)
-    total, count = logits.sum() * 0.0, logits.new_zeros(())
-    cols = torch.nonzero(side.bool()).flatten()
-    if len(cols):
-        cols = to_device(cols, dev)
-        owner = to_device(negative_owner, dev).long()[cols]
-        pair = F.softplus(logits[owner, n + cols] - pos[owner])
-        keep = torch.ones_like(pair)
-        if false_negatives is not None:
-            keep = (~to_device(false_negatives, dev).bool()[owner, n + cols]).float()
-        total, count = total + (pair * keep).sum(), count + keep.sum()
-    if t2m_negatives is not None:
-        pair, used = _motion_pairs(pos, t2m_negatives)
-        total, count = total + pair, count + used
-    return total / count.clamp(min=1)
-
-
-def _motion_pairs(pos: torch.Tensor, t2m_negatives: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sum of ``softplus(E_ij - L_ii)`` over the used (finite) slots of ``t2m_negatives``,
-    and their count (both 0-d tensors on ``pos``'s device, no host synchronisation)."""
-    neg = to_device(t2m_negatives.float(), pos.device)
-    used = torch.isfinite(neg)
-    pair = F.softplus(torch.where(used, neg, torch.zeros_like(neg)) - pos.unsqueeze(1))
-    return (pair * used).sum(), used.sum()
-
-
-def motion_pair_loss(logits: torch.Tensor, t2m_negatives: torch.Tensor) -> torch.Tensor:
-    """Two-way cross entropy of each caption's motion against its extra negative motions.
-
-    The text-to-motion half of :func:`side_pair_loss` for any kind of hard negative motion:
-    with the reordered motions of composed pairs (the same clips joined in another order) it
-    is the order pair term (``ObjectiveConfig.order_pair_weight``): ``softplus(E_ij - L_ii)``
-    averaged over the used slots.
-
-    Args:
-        logits: ``(N, N + K)`` float, scaled similarities, true captions first.
-        t2m_negatives: ``(N, M)`` float, scaled logits of caption ``i`` against its extra
-            motions; ``-inf`` marks an unused slot.
-
-    Returns:
-        Scalar float32; 0 (with gradient graph) when no slot is used.
-
-    Source: ours; CAR's pairwise accuracy (Fujiwara et al., ECCV 2024, eq. 2) as a logistic
-    loss (Bradley-Terry), on the motion side.
-    """
-    n = logits.shape[0]
-    rows = torch.arange(n, device=logits.device)
-    pos = logits.float()[rows, rows]
-    total, count = _motion_pairs(pos, t2m_negatives)
-    return (total + logits.sum() * 0.0) / count.clamp(min=1)
-
-
 def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> torch.Tensor:
     """``(R, C)`` bool: True where a column's text equals a row's text after normalisation.
 
@@ -256,43 +158,6 @@ def near_duplicate_mask(text_dense: torch.Tensor, n: int, threshold: float) -> t
     """
     emb = text_dense.detach().float()
     return (emb[:n] @ emb.t()) > threshold
-
-
-def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor) -> torch.Tensor:
-    """Training diagnostic: share of shuffled captions scored below their motion's true caption.
-
-    Args:
-        similarity: ``(N, N + K)`` motion x text similarities (true captions first).
-        negative_owner: ``(K,)`` int64, row (motion) index of each shuffled caption.
-
-    Returns:
-        Scalar float32 in ``[0, 1]`` (detached); NaN when ``K == 0``.
-
-    Raises:
-        ValueError: ``K`` differs from the number of extra columns, or an owner out of range
-            (checked when ``negative_owner`` is on the CPU, as training keeps it).
-
-    Source:
-        CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2 (eq. 2), on the training batch.
-    """
-    n = similarity.shape[0]
-    k = similarity.shape[1] - n
-    if negative_owner.dim() != 1 or negative_owner.shape[0] != k:
-        raise ValueError(
-            f"negative_owner must be ({k},) for {k} negative columns; got "
-            f"{tuple(negative_owner.shape)}"
-        )
-    if k == 0:
-        return torch.tensor(float("nan"))
-    if negative_owner.device.type == "cpu":  # training keeps owners on the CPU: no device sync
-        if int(negative_owner.min()) < 0 or int(negative_owner.max()) >= n:
-            raise ValueError(
-                f"negative_owner values must lie in [0, {n}); got {negative_owner.tolist()}")
-    owner = to_device(negative_owner, similarity.device).long()
-    sim = similarity.detach().float()
-    true = sim[owner, owner]
-    neg = sim[owner, n + torch.arange(k, device=sim.device)]
-    return (true > neg).float().mean()
 
 
 def word_loss(max_logits: torch.Tensor, targets: torch.Tensor, temperature: float = 1.0

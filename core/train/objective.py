@@ -56,7 +56,7 @@ class ObjectiveConfig:
             distributions toward the caption's content words; 0 = off).
         lexical_word_temperature: softmax temperature of the word term.
         side_pair_weight: weight of LexCMLP's / the dense objective's side pair term
-            (:func:`~motionlex.core.train.losses.side_pair_loss`: each caption against its
+            (:func:`~motionlex.core.train.pair_losses.side_pair_loss`: each caption against its
             side-swapped caption, each caption's motion against its mirrored motion, on the
             dense and, in LexCMLP, the lexical similarity; 0 = side pairs are only extra
             columns of the InfoNCE).

@@ -10,9 +10,9 @@ import torch
 
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.contrastive import column_accuracy, negative_motion_logits
-from motionlex.core.train.losses import motion_pair_loss, side_pair_loss
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.pair_losses import motion_pair_loss, side_pair_loss
 
 
 def _side_batch(make_batch) -> dict:

@@ -10,7 +10,6 @@ import torch
 
 from motionlex.core.model.factory import create_model
 from motionlex.core.train.losses import (
-    car_pairwise_accuracy,
     contrastive_loss,
     flops_loss,
     flops_weight,
@@ -18,10 +17,10 @@ from motionlex.core.train.losses import (
     masked_patch_loss,
     near_duplicate_mask,
     same_text_mask,
-    side_pair_loss,
     uniformity_loss,
     word_loss,
 )
+from motionlex.core.train.pair_losses import car_pairwise_accuracy, side_pair_loss
 
 
 def _nll(own: float, row: list[float]) -> float:
