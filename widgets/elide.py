@@ -67,6 +67,8 @@ class _ColumnFitter(QObject):
         self.needs: list[int | None] = []  # per column: width its content needs (None: stretch)
         self.max_fraction = 0.45
         view.installEventFilter(self)
+        self._viewport = view.viewport()  # resized after the view: apply again then
+        self._viewport.installEventFilter(self)
 
     def apply(self) -> None:
         hh = self.view.horizontalHeader()
@@ -77,7 +79,8 @@ class _ColumnFitter(QObject):
                 hh.resizeSection(col, min(need, cap))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self.view and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and (
+                watched is self.view or watched is self._viewport):
             self.apply()
         return False
 

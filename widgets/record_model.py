@@ -89,8 +89,10 @@ RESULT_COLUMNS: tuple[Column, ...] = (
     Column("rank", "#", str, numeric=True),
     Column("score", "score", _fmt_score, numeric=True),
     Column("caption", "caption"),
+    Column("id", "id", short=True),
 )
-"""Columns of :class:`ResultsList`; records also need an ``id``."""
+"""Columns of :class:`ResultsList`: the id tells rows with the same (or a retrieved)
+caption apart."""
 
 GALLERY_COLUMNS: tuple[Column, ...] = (
     Column("id", "id", short=True),

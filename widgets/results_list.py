@@ -10,7 +10,7 @@ thumbnails: 10,000 rows load, filter or sort in under 0.1 s, and a 1,000,000-mot
 columns (``ColumnRows``) is set in a fraction of a second (``benchmarks/browser_rows.py``).
 Typed filter text is applied after a short pause (``FILTER_DEBOUNCE_MS``).
 
-``ResultsList`` shows ranked retrieval results (rank, score, caption); ``GalleryBrowser``
+``ResultsList`` shows ranked retrieval results (rank, score, caption, id); ``GalleryBrowser``
 shows the gallery (id, caption, length). Both filter on the typed words (all must occur, any
 order, case-insensitive) and report the selected row as an index into the list they were
 given. The results list also takes a multi-row selection (Ctrl/Shift+click) and offers
@@ -60,6 +60,9 @@ FILTER_DEBOUNCE_MS = 150
 
 class _RecordBrowser(QWidget):
     """Filter box + count + table view over a :class:`RecordTableModel`."""
+
+    column_fraction = 0.45
+    """Most of the view's width one fitted (not stretched) column may take."""
 
     def __init__(
         self,
@@ -176,7 +179,8 @@ class _RecordBrowser(QWidget):
         hh, stretch = self._view.horizontalHeader(), QHeaderView.ResizeMode.Stretch
         fit_columns(self._view, [[] if hh.sectionResizeMode(c) == stretch
                                  else self._model.column_sample(c)
-                                 for c in range(len(self._model.columns))])
+                                 for c in range(len(self._model.columns))],
+                    max_fraction=self.column_fraction)
         self._update_count()
 
     def set_filter_text(self, text: str) -> None:
@@ -229,7 +233,7 @@ class _RecordBrowser(QWidget):
 
 
 class ResultsList(_RecordBrowser):
-    """Ranked retrieval results: rank, score and caption, with a word filter.
+    """Ranked retrieval results: rank, score, caption and id, with a word filter.
 
     Signals:
         resultSelected(int): the current row changed; the index into the list given to
@@ -240,6 +244,7 @@ class ResultsList(_RecordBrowser):
 
     resultSelected = Signal(int)
     compareRequested = Signal(object, str)
+    column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)

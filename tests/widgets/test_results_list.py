@@ -176,3 +176,26 @@ def test_columns_filled_while_hidden_fit_once_shown(qtbot, bandai_captions):
     fm = w.view.fontMetrics()
     widest = max(fm.horizontalAdvance(t) for t in w.model.column_texts(0))
     qtbot.waitUntil(lambda: w.view.horizontalHeader().sectionSize(0) > widest, timeout=2000)
+
+
+def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_captions):
+    # real Bandai ids that share one caption (templates): only the id column differs
+    by_caption: dict[str, list[str]] = {}
+    for mid, cap in bandai_captions:
+        by_caption.setdefault(cap, []).append(mid)
+    cap, ids = max(by_caption.items(), key=lambda kv: len(kv[1]))
+    assert len(ids) >= 2
+    rows = [{"rank": k + 1, "score": 0.5, "caption": cap, "id": f"bandai/{i}"}
+            for k, i in enumerate(ids[:5])]
+    results_list.set_results(rows)
+    m, view = results_list.model, results_list.view
+    id_col = [c.key for c in m.columns].index("id")
+    shown = [m.data(m.index(r, id_col)) for r in range(len(rows))]
+    assert shown == ids[:5]  # the shared "bandai/" prefix is left out
+    # a narrow dock: the id column is capped so the caption keeps most of the width
+    results_list.resize(300, 300)
+    hh = view.horizontalHeader()
+    cap_col = [c.key for c in m.columns].index("caption")
+    qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1,
+                    timeout=2000)
+    assert hh.sectionSize(cap_col) >= hh.sectionSize(id_col)
