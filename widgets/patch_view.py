@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 NUM_COLUMNS = POINTS_PER_PART * len(PART_NAMES)
 """Columns of a patch image: 16 sample points x 5 body parts = 80."""
 
-_AXIS_WIDTH = 46  # px: the time axis (title, tick labels, ticks) left of the image
+_WIDEST_TICK = "00.00"  # the widest tick label the axis makes room for (e.g. 12.25 s)
 _HEADER_HEIGHT = 26  # px: the row of coloured, labelled body-part blocks above the image
 _MARGINS = (2, 2, 6, 2)  # px: left, top, right, bottom around header + image
 _TICK_LEN = 5  # px
@@ -123,9 +123,16 @@ class _PatchCanvas(QWidget):
     def image_rect(self) -> QRect:
         """Where the image (and the empty plot area) is drawn, widget pixels."""
         left, top, right, bottom = _MARGINS
-        x0 = left + _AXIS_WIDTH
+        x0 = left + self.axis_width()
         y0 = top + _HEADER_HEIGHT
         return QRect(x0, y0, max(1, self.width() - x0 - right), max(1, self.height() - y0 - bottom))
+
+    def axis_width(self) -> int:
+        """Width of the time axis left of the image, pixels: the rotated title, the widest
+        tick label (:data:`_WIDEST_TICK`) and the ticks, measured in the widget's font so
+        the labels never run into the title."""
+        fm = self.fontMetrics()
+        return fm.height() + 4 + fm.horizontalAdvance(_WIDEST_TICK) + 3 + _TICK_LEN + 2
 
     def _duration(self) -> float:
         o = self._owner

@@ -184,3 +184,23 @@ def test_part_labels_fit_their_blocks_and_keep_their_start(qtbot, view):
              for i in range(5)]
     assert names == [n.replace("_", " ") for n in PART_NAMES]
     assert canvas.part_at(rect.center()) == ""
+
+
+@pytest.mark.parametrize("point_size", [8, 10, 14])
+def test_tick_labels_clear_the_axis_title(qtbot, view, patch_image, point_size):
+    # 4-5 character labels (0.25, 12.25) once ran into the rotated "time (s)" title
+    from PySide6.QtGui import QFontMetrics
+
+    from motionlex.widgets import patch_view as pv
+
+    image, valid = patch_image
+    font = view.font()
+    font.setPointSize(point_size)
+    view.setFont(font)
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    canvas = next(c for c in view.children() if hasattr(c, "axis_width"))
+    fm = QFontMetrics(canvas.font())
+    title_right = pv._MARGINS[0] + 1 + fm.height()
+    label_right = canvas.image_rect().left() - 1 - pv._TICK_LEN - 3
+    for label in ("0.25", "1.25", "12.25"):
+        assert label_right - fm.horizontalAdvance(label) >= title_right, (point_size, label)
