@@ -149,9 +149,9 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
     Args:
         motion: the motion shown in the explorer, or None.
         path: output file.
-        kind: ``"glb"`` (animated), ``"poses"`` (every 10th frame, static GLB) or
-            ``"bvh"`` (the source BVH copied when unchanged since indexing, else a BVH
-            written from the joint positions).
+        kind: ``"glb"`` (animated; nodes named by the skeleton's joints), ``"poses"``
+            (every 10th frame, static GLB) or ``"bvh"`` (the source BVH copied when
+            unchanged since indexing, else a BVH written from the joint positions).
 
     Returns:
         The path written.
@@ -162,8 +162,9 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
     m = motion
     if m is None:
         raise ValueError("no motion is shown; select a result or a gallery item first")
-    if kind == "glb":
-        return write_animated_glb(path, m.joints, m.bones, m.fps, m.part_of_joint, name=m.id)
+    if kind == "glb":  # nodes named by the skeleton's joints (SMPL-22's, the BVH's own)
+        return write_animated_glb(path, m.joints, m.bones, m.fps, m.part_of_joint, name=m.id,
+                                  joint_names=m.skeleton.joint_names)
     if kind == "poses":
         frames = list(range(0, len(m.joints), 10))
         return write_pose_sequence_glb(path, m.joints, m.bones, frames, m.part_of_joint,

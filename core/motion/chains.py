@@ -136,7 +136,11 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
 
     Each is the joint nearest the root among those whose name has the right words (head;
     side + hand/wrist; side + foot/ankle; toe* below that foot), ties going to the joint
-    with more descendants (iClone ``ToeBase`` over ``ToeBaseShareBone``).
+    with more descendants (iClone ``ToeBase`` over ``ToeBaseShareBone``). SMPL names its
+    toe joint "foot" and the joint above it "ankle" (``l_ankle``/``l_foot``, ``L_Ankle``/
+    ``L_Foot`` in SMPL-to-BVH converters and in motionlex's own BVH export): when the foot
+    found is named ankle (and not foot), a joint named foot below it is the toe, before any
+    toe* joint.
 
     Returns:
         Joint indices under ``head, left_hand, right_hand, left_foot, right_foot`` and,
@@ -156,6 +160,17 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
         cands = [i for i in range(len(joint_names)) if ok(i)]
         return min(cands, key=lambda i: (depth[i], -size[i], i)) if cands else None
 
+    def toe_below(foot: int) -> int | None:
+        def below(i: int) -> bool:
+            return pre[foot] < pre[i] <= pre[foot] + size[foot]
+
+        toe = None
+        if "ankle" in toks[foot] and "foot" not in toks[foot]:  # SMPL: ankle -> "foot" = toe
+            toe = pick(lambda i: below(i) and "foot" in toks[i])
+        if toe is None:
+            toe = pick(lambda i: below(i) and any(w.startswith("toe") for w in toks[i]))
+        return toe
+
     ends = {"head": pick(lambda i: "head" in toks[i] and sides[i] is None)}
     for s in ("left", "right"):
         ends[f"{s}_hand"] = pick(
@@ -163,8 +178,7 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
         foot = ends[f"{s}_foot"] = pick(
             lambda i, s=s: sides[i] == s and bool(toks[i] & {"foot", "ankle"}))
         if foot is not None:
-            ends[f"{s}_toe"] = pick(lambda i, f=foot: pre[f] < pre[i] <= pre[f] + size[f]
-                                    and any(w.startswith("toe") for w in toks[i]))
+            ends[f"{s}_toe"] = toe_below(foot)
     missing = [k for k in _LOOKED_FOR if ends[k] is None]
     if missing:
         raise ValueError(
@@ -184,11 +198,12 @@ def derive_chains(
     Ends (head, hands, feet, toes) come from :func:`find_end_joints`; the chains are tree
     paths between them. The pelvis is the lowest common ancestor of the head and both
     feet. Torso: pelvis to head. Arms: from the spine joint they branch from (lowest common
-    ancestor of hand and head) to the hand. Legs: pelvis to the toe, or to the foot when
-    there is no toe joint. Twist, share, finger and face bones are off these paths. With
-    ``bone_lengths``, inner chain joints on zero-length bones (CMU ``LHipJoint``, iClone
-    ``CC_Base_Pelvis``: always at their parent's place) are left out, so that the second
-    joint of a leg chain is the hip and no chain repeats a point.
+    ancestor of hand and head) to the hand. Legs: pelvis to the toe (SMPL-style names:
+    the ``foot`` under the ``ankle``), or to the foot when there is no toe joint. Twist,
+    share, finger and face bones are off these paths. With ``bone_lengths``, inner chain
+    joints on zero-length bones (CMU ``LHipJoint``, iClone ``CC_Base_Pelvis``: always at
+    their parent's place) are left out, so that the second joint of a leg chain is the hip
+    and no chain repeats a point.
 
     Args:
         joint_names: ``J`` names; Bandai, CMU 3dsMax/ASF, cgspeed Daz, iClone CC_Base and

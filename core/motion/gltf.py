@@ -8,7 +8,9 @@ from ``y = 0`` to ``y = 1``) and one node per joint holding a sphere; a glTF ani
 samples, at every frame time, each bone node's translation (parent joint), rotation (+Y onto
 the bone direction) and scale (the bone length along Y), and each joint node's translation.
 Rotations are kept in one hemisphere frame to frame, so the viewer's spherical interpolation
-takes the short way. Source: Khronos glTF 2.0 specification, Sec. 3.7 (nodes and TRS
+takes the short way. Nodes are named by the skeleton's joints when their names are given
+(joint node ``l_knee``, bone node ``l_hip-l_knee``; :func:`node_names`), else by index
+(``joint_16``, ``bone_0_1``). Source: Khronos glTF 2.0 specification, Sec. 3.7 (nodes and TRS
 transforms), 3.11 (animations), 4.4 (GLB container). Geometry comes from
 ``trimesh.creation``; the static pose sequence (:func:`write_pose_sequence_glb`) is a
 ``trimesh.Scene`` exported by trimesh.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +50,7 @@ UNASSIGNED_RGB = (0.733, 0.733, 0.733)
 BONE_RADIUS_M = 0.02
 """Stick radius, metres."""
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _GLB_MAGIC = 0x46546C67  # "glTF"
 _CHUNK_JSON = 0x4E4F534A
 _CHUNK_BIN = 0x004E4942
@@ -85,6 +89,55 @@ def _part_rgb(part: int) -> tuple[float, float, float]:
 def _part_rgba8(part: int) -> np.ndarray:
     """``(4,)`` uint8 RGBA of a body part (trimesh reads float colours as 0-1)."""
     return np.array([*(round(c * 255) for c in _part_rgb(part)), 255], np.uint8)
+
+
+def node_names(root: str, bones: np.ndarray, joint_names: Sequence[str] | None,
+               num_joints: int) -> tuple[str, list[str], list[str]]:
+    """Unique, glTF-safe names of the animated GLB's root, bone and joint nodes.
+
+    With ``joint_names``, joint node ``k`` is named ``joint_names[k]`` and the bone node of
+    ``(p, c)`` is ``"<name p>-<name c>"``; without, ``joint_<k>`` and ``bone_<p>_<c>``. Every
+    run of characters other than ASCII letters, digits, ``_`` and ``-`` becomes ``_``
+    (``mixamorig:Hips`` -> ``mixamorig_Hips``): three.js drops ``.:/[]`` from node names
+    when it binds animation tracks and Blender reads ``.001`` as a copy suffix. A name
+    already taken (joints are named first, then the root, then the bones) gets ``_2``,
+    ``_3``, ...; an empty joint name becomes ``joint_<k>``, an empty root ``motion``.
+
+    Args:
+        root: name of the root node (the motion's name).
+        bones: ``(B, 2)`` int ``(parent, child)`` joint pairs.
+        joint_names: ``J`` joint names, or None.
+        num_joints: ``J``.
+
+    Returns:
+        ``(root name, B bone node names, J joint node names)``, all distinct.
+
+    Raises:
+        ValueError: ``joint_names`` is not ``J`` names.
+    """
+    if joint_names is not None and len(joint_names) != num_joints:
+        raise ValueError(f"joint_names must have one name per joint ({num_joints}); "
+                         f"got {len(joint_names)}")
+    taken: set[str] = set()
+
+    def claim(raw: str, fallback: str) -> str:
+        base = _UNSAFE.sub("_", raw).strip("_") or fallback
+        out, n = base, 1
+        while out in taken:
+            n += 1
+            out = f"{base}_{n}"
+        taken.add(out)
+        return out
+
+    if joint_names is None:
+        joints = [claim(f"joint_{k}", f"joint_{k}") for k in range(num_joints)]
+        root_name = claim(root, "motion")
+        bone_names = [claim(f"bone_{p}_{c}", f"bone_{p}_{c}") for p, c in bones]
+    else:
+        joints = [claim(str(n), f"joint_{k}") for k, n in enumerate(joint_names)]
+        root_name = claim(root, "motion")
+        bone_names = [claim(f"{joints[p]}-{joints[c]}", f"bone_{p}_{c}") for p, c in bones]
+    return root_name, bone_names, joints
 
 
 # ---------------------------------------------------------------------------------- maths
@@ -307,6 +360,7 @@ def write_animated_glb(
     *,
     radius: float = BONE_RADIUS_M,
     name: str = "motion",
+    joint_names: Sequence[str] | None = None,
 ) -> Path:
     """Write a motion as an animated stick figure in one GLB file.
 
@@ -317,13 +371,16 @@ def write_animated_glb(
         fps: frame rate, frames per second (> 0); frame ``t`` is keyed at ``t / fps`` s.
         part_of_joint: ``(J,)`` int body part per joint (bone colour = child's part).
         radius: stick radius, metres.
-        name: the scene's and animation's name.
+        name: the scene's and animation's name (the root node's, made glTF-safe).
+        joint_names: ``J`` joint names (``Skeleton.joint_names``) that name the nodes, e.g.
+            ``l_knee`` and ``l_hip-l_knee`` (:func:`node_names`); None: ``joint_16``,
+            ``bone_0_1``.
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: bad shapes, indices or ``fps``.
+        ValueError: bad shapes, indices, ``fps`` or number of ``joint_names``.
 
     Source: glTF 2.0 specification, Sec. 3.7.3 (TRS), 3.11 (animation samplers, LINEAR
     interpolation; rotations interpolated spherically), 4.4 (GLB).
@@ -331,6 +388,7 @@ def write_animated_glb(
     j, b, parts = _check_motion(joints, bones, part_of_joint)
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
+    root_name, bone_names, joint_node_names = node_names(name, b, joint_names, j.shape[1])
     head, rot, length = bone_transforms(j, b)
     t_count = j.shape[0]
     g = _GltfBuilder()
@@ -352,7 +410,7 @@ def write_animated_glb(
 
     times = g.add(np.arange(t_count, dtype=np.float32) / np.float32(fps), "SCALAR",
                   with_bounds=True)
-    nodes: list[dict] = [{"name": name, "children": []}]
+    nodes: list[dict] = [{"name": root_name, "children": []}]
     samplers, channels = [], []
 
     def animate(node: int, path_name: str, values: np.ndarray, kind: str) -> None:
@@ -363,9 +421,9 @@ def write_animated_glb(
 
     scale = np.ones((t_count, len(b), 3))
     scale[..., 1] = np.maximum(length, 1e-6)
-    for k, (p, c) in enumerate(b):
+    for k, (_p, c) in enumerate(b):
         node = len(nodes)
-        nodes.append({"name": f"bone_{p}_{c}", "mesh": mesh_of["stick", int(parts[c])],
+        nodes.append({"name": bone_names[k], "mesh": mesh_of["stick", int(parts[c])],
                       "translation": head[0, k].tolist(), "rotation": rot[0, k].tolist(),
                       "scale": scale[0, k].tolist()})
         nodes[0]["children"].append(node)
@@ -374,7 +432,7 @@ def write_animated_glb(
         animate(node, "scale", scale[:, k], "VEC3")
     for k in range(j.shape[1]):
         node = len(nodes)
-        nodes.append({"name": f"joint_{k}", "mesh": mesh_of["ball", int(parts[k])],
+        nodes.append({"name": joint_node_names[k], "mesh": mesh_of["ball", int(parts[k])],
                       "translation": j[0, k].tolist()})
         nodes[0]["children"].append(node)
         animate(node, "translation", j[:, k], "VEC3")

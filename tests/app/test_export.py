@@ -1,10 +1,13 @@
-"""Export writers of the app on real motions: BVH copy, GIF/MP4 video."""
+"""Export writers of the app on real motions: BVH copy, GLB node names, GIF/MP4 video."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from motionlex.app.export import copy_source_bvh
+from motionlex.app.export import copy_source_bvh, export_motion, read_glb_json
+from motionlex.app.messages import MotionData
+from motionlex.core.motion.files import load_motion_file
 
 
 def test_copy_source_bvh(tmp_path, shared_data):
@@ -21,3 +24,20 @@ def test_copy_source_bvh(tmp_path, shared_data):
     with pytest.raises(ValueError, match="changed since it was indexed"):
         copy_source_bvh(src, tmp_path / "x.bvh", sha256="0" * 64)
     assert not (tmp_path / "x.bvh").exists()
+
+
+@pytest.mark.parametrize("file,expected", [
+    ("humanml3d_samples/new_joints/000000.npy", ["pelvis", "l_hip", "r_hip", "spine1"]),
+    ("raw_bvh/bandai_1_dash_normal_001.bvh", ["Hips", "UpperLeg_L", "LowerLeg_L"]),
+])
+def test_glb_export_names_nodes_by_the_skeleton(tmp_path, shared_data, file, expected):
+    """File > Export > GLB: nodes carry SMPL-22's names (.npy) or the BVH's own joint names."""
+    m = load_motion_file(shared_data / file)
+    sk = m.skeleton
+    shown = MotionData(1, 0, "gallery/" + m.name, "", [], m.source, False, "", m.fps, m.joints,
+                       sk.bones(), sk.part_of_joint(), sk, np.zeros((3, 1, 80), np.float32),
+                       [], {})
+    nodes = [n["name"] for n in read_glb_json(export_motion(shown, tmp_path / "m.glb"))["nodes"]]
+    assert nodes[-sk.num_joints:] == list(sk.joint_names)
+    assert set(expected) <= set(nodes) and len(set(nodes)) == len(nodes)
+    assert not any(n.startswith(("joint_", "bone_")) for n in nodes)

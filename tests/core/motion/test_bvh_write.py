@@ -24,6 +24,7 @@ from motionlex.core.motion.bvh_write import (
     rest_offsets,
     write_bvh,
 )
+from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
 
@@ -117,6 +118,35 @@ def test_round_trip_humanml3d_exact(shared_data, tmp_path, terminal_report):
     assert e.max() < 0.01
     terminal_report.append(f"BVH round trip, HumanML3D SMPL-22 ({len(errs)} clips): "
                            f"mean {e.mean():.5f} mm, max {e.max():.5f} mm")
+
+
+def test_exported_smpl22_loads_back_on_the_floor(shared_data, tmp_path, terminal_report):
+    """A HumanML3D clip exported to BVH and loaded by the BVH loader is its source again.
+
+    The written file names SMPL's joints (``l_ankle`` above the toe joint ``l_foot``); the
+    loader must end the legs at the toes, so that the floor is the toes' and not the
+    ankles' (was 4-5 cm too low) and the patch points fall where SMPL-22's do.
+    """
+    worst = 0.0
+    for name in ("000000", "012314"):
+        npy = shared_data / "humanml3d_samples" / "new_joints" / f"{name}.npy"
+        src = load_motion_file(npy)
+        back = load_motion_file(write_bvh(tmp_path / f"{name}.bvh", src.joints, SMPL22, src.fps))
+        order = [back.skeleton.joint_names.index(n) for n in SMPL22.joint_names]
+        assert [back.skeleton.joint_names[k] for k in back.skeleton.chains[3]][-2:] == [
+            "l_ankle", "l_foot"]
+        assert [[order.index(k) for k in c] for c in back.skeleton.chains] == [
+            list(c) for c in SMPL22.chains]
+        got = back.joints[:, order]
+        assert got.shape == src.joints.shape
+        assert got[..., 1].min() == pytest.approx(0.0, abs=1e-6)   # floor at 0
+        assert np.ptp(got[0, :, 1]) == pytest.approx(np.ptp(src.joints[0, :, 1]), abs=1e-4)
+        np.testing.assert_allclose(got, src.joints, atol=1e-4)
+        for knots, chain in zip(back.skeleton.knots, SMPL22.chains):  # SMPL's equal steps
+            np.testing.assert_allclose(knots, np.linspace(0, 1, len(chain)), atol=1e-9)
+        worst = max(worst, float(np.abs(got - src.joints).max()))
+    terminal_report.append(f"SMPL-22 -> BVH -> load_motion_file: canonical joints within "
+                           f"{worst * 1e3:.4f} mm of the source")
 
 
 def test_round_trip_cmu_kitml(shared_data, tmp_path, terminal_report):

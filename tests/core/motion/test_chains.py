@@ -145,3 +145,22 @@ def test_end_joints_on_a_deep_chain():
                     "left_foot": spine + 4, "left_toe": spine + 5, "right_foot": spine + 6}
     chains = derive_chains(names, parents)
     assert len(chains[0]) == spine + 2 and chains[3] == (0, spine + 4, spine + 5)
+
+
+@pytest.mark.parametrize("style", [
+    lambda n: n,                                                   # motionlex: l_ankle, l_foot
+    lambda n: "_".join(w.capitalize() for w in n.split("_")),      # converters: L_Ankle
+    lambda n: n.replace("l_", "left_", 1).replace("r_", "right_", 1),  # SMPL-X: left_foot
+])
+def test_smpl_names_foot_below_ankle_is_the_toe(style):
+    """SMPL's "foot" joint is the toe under the ankle: the legs end there, as SMPL-22's."""
+    names = [style(n) for n in SMPL22.joint_names]
+    ends = find_end_joints(names, SMPL22.parents)
+    assert {k: SMPL22.joint_names[v] for k, v in ends.items() if "foot" in k or "toe" in k} == {
+        "left_foot": "l_ankle", "left_toe": "l_foot",
+        "right_foot": "r_ankle", "right_toe": "r_foot"}
+    assert derive_chains(names, SMPL22.parents) == SMPL22.chains
+    # a foot-named joint below a Foot (not an ankle) is no toe; a toe* joint still is
+    mixamo = [n for n, _ in MIXAMO] + ["LeftFootPad"]
+    ends = find_end_joints(mixamo, [p for _, p in MIXAMO] + [19])
+    assert mixamo[ends["left_toe"]] == "LeftToeBase"

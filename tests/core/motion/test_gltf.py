@@ -13,6 +13,7 @@ from scipy.spatial.transform import Rotation
 from motionlex.core.motion.gltf import (
     bone_transforms,
     hemisphere_continuous,
+    node_names,
     pack_glb,
     quaternion_from_y,
     read_glb_accessor,
@@ -150,3 +151,44 @@ def test_glb_container_layout(tmp_path):
                                      + js[:8])
     with pytest.raises(ValueError, match="first chunk is not JSON"):
         read_glb_json(tmp_path / "c.glb")
+
+
+def test_nodes_are_named_by_the_joints(tmp_path, joints, shared_data):
+    """SMPL-22 names on an .npy motion, the file's own names on a BVH motion (Blender)."""
+    from motionlex.core.motion.bvh import load_bvh
+
+    bones = SMPL22.bones()
+    out = write_animated_glb(tmp_path / "m.glb", joints, bones, FPS, SMPL22.part_of_joint(),
+                             name="humanml3d_samples/000000", joint_names=SMPL22.joint_names)
+    nodes = [n["name"] for n in read_glb_json(out)["nodes"]]
+    assert nodes[0] == "humanml3d_samples_000000"  # glTF-safe: no "/" (three.js drops it)
+    assert nodes[1 + len(bones):] == list(SMPL22.joint_names)
+    assert nodes[1:4] == ["pelvis-l_hip", "pelvis-r_hip", "pelvis-spine1"]
+    assert len(set(nodes)) == len(nodes)
+    graph = trimesh.load(out).graph.nodes  # a standard reader sees the same names
+    assert {"pelvis", "l_foot", "l_knee-l_ankle"} <= set(graph)
+    # the node order, and so the animation channels, is unchanged by the names
+    plain = read_glb_json(write_animated_glb(tmp_path / "p.glb", joints, bones, FPS))
+    assert [n["name"] for n in plain["nodes"]][1:3] == ["bone_0_1", "bone_0_2"]
+    assert plain["animations"][0]["channels"] == read_glb_json(out)["animations"][0]["channels"]
+    motion = load_bvh(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh")
+    sk = motion.skeleton
+    out = write_animated_glb(tmp_path / "b.glb", motion.joints, sk.bones(), motion.fps,
+                             sk.part_of_joint(), joint_names=sk.joint_names)
+    nodes = [n["name"] for n in read_glb_json(out)["nodes"]]
+    assert nodes[1 + len(sk.bones()):] == list(sk.joint_names)
+    assert "Hips" in nodes and "Foot_L" in nodes
+
+
+def test_node_names_are_safe_and_unique():
+    names = node_names("Hips", np.array([[0, 1], [1, 2], [1, 3]]),
+                       ["Hips", "mixamorig:Spine", "a.b c", "a_b_c"], 4)
+    root, bone_nodes, joint_nodes = names
+    assert joint_nodes == ["Hips", "mixamorig_Spine", "a_b_c", "a_b_c_2"]
+    assert root == "Hips_2"
+    assert bone_nodes == ["Hips-mixamorig_Spine", "mixamorig_Spine-a_b_c",
+                          "mixamorig_Spine-a_b_c_2"]
+    assert node_names("", np.array([[0, 1]]), ["", "x"], 2) == ("motion", ["joint_0-x"],
+                                                               ["joint_0", "x"])
+    with pytest.raises(ValueError, match="one name per joint"):
+        node_names("m", np.array([[0, 1]]), ["a"], 2)
