@@ -90,7 +90,8 @@ def run_variant(name: str, seed: int, out: Path, work: Path, data: list[Path]) -
     phases = [f"{{name: {n}, max_steps: {k}, batch_size: 32, lr_scale: {r}}}" for n, k, r in pre]
     run = work / f"{name}-s{seed}"
     t0 = time.perf_counter()
-    motionlex("train", "--config", CONFIG, "--out", str(run), "-q", "--init", str(init / "model"),
+    motionlex("train", "--config", CONFIG, "--out", str(run), "-q", "--overwrite", "--init",
+              str(init / "model"),
               *[a for d in data for a in ("--data", str(d))], f"seed={seed}",
               "phases=[" + ", ".join([*phases, LEXCMLP]) + "]", *extra)
     train_s = time.perf_counter() - t0

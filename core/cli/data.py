@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from motionlex.core.cli.types import non_negative_int, positive_float, positive_int
+from motionlex.core.cli.types import frames_or_auto, positive_float, positive_int
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
@@ -112,8 +112,9 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
     s.add_argument("--fps", type=positive_float, default=None,
                    help="override the file's frame rate")
-    s.add_argument("--skip-frames", type=non_negative_int, default=0,
-                   help="drop leading frames (BVH files only: a T-pose)")
+    s.add_argument("--skip-frames", type=frames_or_auto, default=0, metavar="N|auto",
+                   help="BVH files only: drop N leading frames (a T-pose), or 'auto' to drop "
+                   "the leading rest-pose frames (default 0)")
     s.add_argument("--max-frames", type=positive_int, default=None,
                    help="frames to render (default 224)")
     s.add_argument("--title", default="", help="figure title")
@@ -121,7 +122,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("scan", help="validate a dataset folder and report skipped files")
     s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
-    s.add_argument("--split", default="all", help="split name (train, val, test, all)")
+    s.add_argument("--split", default="all",
+                   help="split name: train, val, test or all (default all)")
     s.add_argument("--skip-missing", action="store_true",
                    help="skip split ids without motion files instead of failing")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

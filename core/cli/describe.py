@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from motionlex.core.cli.types import DEVICE_HELP
+
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Describe one motion file by its nearest bank captions."""
@@ -71,5 +73,5 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
-    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_describe)

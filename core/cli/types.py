@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import math
 
+DEVICE_HELP = "torch device: cpu, cuda, cuda:1 (default: CUDA when present)"
+"""The help of every ``--device`` option (one wording everywhere)."""
+
 
 def positive_int(text: str) -> int:
     """An int >= 1 (a batch size, a frame count, ``--max-steps``).
@@ -38,6 +41,36 @@ def positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
+
+
+def unit_float(text: str) -> float:
+    """A float in [0, 1] (a fusion weight, a similarity threshold).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, or outside [0, 1].
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def frames_or_auto(text: str) -> int | str:
+    """``"auto"`` or an int >= 0 (``patches --skip-frames``: leading frames to drop).
+
+    Raises:
+        argparse.ArgumentTypeError: neither "auto" nor an int >= 0.
+    """
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _int_at_least(text, 0)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 0, got {text!r}") \
+            from None
 
 
 def _int_at_least(text: str, low: int) -> int:

@@ -269,12 +269,13 @@ class GalleryIndex:
                      f"delete {self.path} first)")
             ckpt = self.checkpoint
             if ckpt and Path(ckpt).is_dir():
-                fix = f"{again}, or use the checkpoint it was built with ({ckpt})"
+                fix = (f"{again}, or use the checkpoint it was built with ({ckpt}), unless "
+                       f"that folder was trained again since")
             else:  # the model that built it is gone: indexing again is the only way
                 fix = (f"its checkpoint ({ckpt or 'not recorded'}) no longer exists, so "
                        f"{again}")
             raise IndexMismatchError(
-                f"{self.path} was built with model {want[:16]}... but the given model is "
+                f"{self.path} was built with model {want[:16]}... but the loaded model is "
                 f"{got[:16]}... (another checkpoint); {fix}")
 
     # -- accessors ------------------------------------------------------------------------

@@ -178,9 +178,11 @@ def test_interrupt_bug_and_verbose(monkeypatch, capsys):
     monkeypatch.setattr(orders, "format_events_report", bad_input)
     assert main(["events", "walks"]) == 2
     assert _one_error_line(capsys) == "motionlex events: error: caption.txt: line 3 is empty"
-    assert main(["-v", "events", "walks"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" in err and err.strip().endswith("caption.txt: line 3 is empty")
+    for argv in (["-v", "events", "walks"], ["events", "walks", "-v"],
+                 ["events", "--verbose", "walks"]):  # -v before or after the subcommand
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" in err and err.strip().endswith("caption.txt: line 3 is empty")
 
 
 def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
@@ -269,6 +271,35 @@ def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, t
     assert capsys.readouterr().err.strip() == "motionlex index: interrupted"
 
 
+def test_resumed_index_rates_only_what_it_encoded(repo_root, shared_data, tmp_path, capsys,
+                                                  monkeypatch):
+    """Item 6: a build interrupted after 3 batches of 2 restores those 6 motions and encodes
+    1; its rate counts that 1 (it said millions of motions/s for the restored ones)."""
+    import motionlex.core.retrieval.build as build
+
+    out = tmp_path / "g.mlx"
+    args = ["index", "--checkpoint", str(repo_root / "resources" / "default_model"), "--data",
+            str(shared_data / "humanml3d_samples"), "--out", str(out), "-q", "--batch-size", "2"]
+    real, calls = build.encode_batch, []
+
+    def fourth_interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(build, "encode_batch", fourth_interrupted)
+    assert main(args) == 130
+    capsys.readouterr()
+    monkeypatch.setattr(build, "encode_batch", real)
+    assert main(args) == 0
+    line = capsys.readouterr().out.strip()
+    assert "7 motions (7 encoded, 6 of them restored from the interrupted build" in line, line
+    assert line.endswith(" motions/s (1 encoded in this run)"), line
+    rate = float(line.rsplit(", ", 1)[1].split()[0])
+    assert 0 < rate < 1000, line
+
+
 @pytest.mark.parametrize("damage", ["empty folder", "no stats", "config type", "flipped"])
 def test_bad_model_folders_give_one_line(repo_root, tmp_path, capsys, damage):
     """One line naming the file for every way a model folder can be wrong (issue 15 item 3:
@@ -333,3 +364,7 @@ def test_lightning_lines_are_said_once_per_run():
     assert shown("`Trainer.fit` stopped: No training batches.")  # a real problem: said
     assert not shown("💡 Tip: For seamless cloud logging, try installing [litlogger]")
     assert shown("something else") and shown("something else")
+    f = _DropTips(verbose=False)  # without -v: no hardware lines at all (item 7)
+    assert not shown("GPU available: False, used: False")
+    assert not shown("TPU available: False, using: 0 TPU cores")
+    assert shown("`Trainer.fit` stopped: No training batches.")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from motionlex.core.cli import main
 from motionlex.core.cli.parser import build_parser
@@ -20,6 +21,7 @@ def test_checkpoint_is_optional_everywhere():
         assert p.parse_args(argv).checkpoint is None, argv
     with_help = {a.dest: a.help for a in p._subparsers._group_actions[0].choices["index"]._actions}
     assert "shipped model" in with_help["checkpoint"]
+    assert "the index's own checkpoint when --out exists" in with_help["checkpoint"]
 
 
 def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path, capsys):
@@ -53,3 +55,55 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     out = capsys.readouterr()
     assert len(out.out.strip().splitlines()) == 1 + 2
     assert f"its checkpoint {own} is gone; using the shipped model" in out.err
+
+
+def _own_model(folder: Path) -> Path:
+    """A user's own model folder: the tiny architecture, not the shipped weights (another
+    fingerprint), with the shipped patch statistics."""
+    import torch
+
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu")
+    stats = PatchStats.load(default_model_dir() / "patch_stats.json")
+    model.save_pretrained(folder, extra_json={"patch_stats.json": stats.to_dict()})
+    return folder
+
+
+def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_subset, tmp_path,
+                                                           capsys):
+    """Item 1: ``index`` on an existing index without ``--checkpoint`` takes the checkpoint
+    recorded in it (one note), as ``search`` does; a mismatch names where the model came
+    from, never "the given model" when none was given."""
+    data = make_subset(shared_data / "bandai", tmp_path / "ds", IDS[:1])
+    more = make_subset(shared_data / "bandai", tmp_path / "more", IDS[1:])
+    own = _own_model(tmp_path / "own")
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(own), "--data", str(data), "--out", str(idx),
+                 "-q"]) == 0
+    capsys.readouterr()
+    assert main(["index", "--data", str(data), "--data", str(more), "--out", str(idx),
+                 "-q"]) == 0
+    out = capsys.readouterr()
+    assert out.err.strip() == (f"note: {idx} exists: using the checkpoint it was built with, "
+                               f"{own} (--checkpoint to choose another)")
+    assert "2 motions (1 encoded, 1 kept" in out.out
+    assert GalleryIndex.load(idx, verify=False).checkpoint == str(own)
+
+    assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
+                 "--out", str(idx), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"but the model in --checkpoint {default_model_dir()} is " in err
+    assert f"leave out --checkpoint to use the one it was built with ({own})" in err
+
+    shutil.rmtree(own)  # the recorded checkpoint is gone: the shipped model, which differs
+    for argv in (["index", "--data", str(data), "--out", str(idx), "-q"],
+                 ["search", "a person walks", "--index", str(idx)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"note: {idx}: its checkpoint {own} is gone; using the shipped model" in err
+        assert f"but the shipped model ({default_model_dir()}) is " in err
+        assert "give the model that built it with --checkpoint" in err
+        assert "the given model" not in err

@@ -1,0 +1,87 @@
+"""The options of every subcommand: ``-v`` on either side of the subcommand, defaults in the
+help, one wording for ``--device``, and bad numbers refused while parsing (no torch import)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from motionlex.core.cli import main
+from motionlex.core.cli.parser import build_parser
+from motionlex.core.cli.types import DEVICE_HELP
+
+
+def _helps(command: str) -> dict[str, str]:
+    p = build_parser()
+    sub = p._subparsers._group_actions[0].choices[command]
+    return {a.option_strings[-1] if a.option_strings else a.dest: a.help or ""
+            for a in sub._actions}
+
+
+def test_verbose_before_or_after_the_subcommand():
+    p = build_parser()
+    query = ["search", "x", "--index", "g.mlx"]
+    assert p.parse_args(["-v", *query]).verbose
+    assert p.parse_args([*query, "-v"]).verbose
+    assert p.parse_args([*query, "--verbose"]).verbose
+    assert p.parse_args(["-v", *query, "-v"]).verbose
+    assert p.parse_args(query).verbose is False
+    for command in p._subparsers._group_actions[0].choices:
+        assert "--verbose" in _helps(command), command
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("evaluate", ["--sentence-model", "--threshold", "--car-shuffles", "--chronology-pairs",
+                  "--synthetic-chronology", "--batch-size", "--seed"]),
+    ("scan", ["--split"]),
+    ("index", ["--batch-size", "--split", "--lexical-top-k", "--long-clips"]),
+    ("search", ["--words", "--query-words"]),
+    ("patches", ["--skip-frames"]),
+])
+def test_help_names_the_defaults(command, options):
+    helps = _helps(command)
+    for option in options:
+        assert "default" in helps[option], (command, option, helps[option])
+    assert "auto" in _helps("patches")["--skip-frames"]
+
+
+def test_one_wording_for_device():
+    p = build_parser()
+    found = [c for c in p._subparsers._group_actions[0].choices if "--device" in _helps(c)]
+    assert sorted(found) == ["describe", "evaluate", "index", "search", "words"]
+    assert all(_helps(c)["--device"] == DEVICE_HELP for c in found)
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--car-shuffles", "-1", "must be >= 1, got -1"),
+    ("--chronology-pairs", "-3", "must be >= 0, got -3"),
+    ("--threshold", "1.5", "must be in [0, 1], got 1.5"),
+    ("--fusion-weight", "nan", "must be in [0, 1], got nan"),
+])
+def test_bad_evaluate_numbers_are_refused_while_parsing(option, value, says, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["evaluate", "--data", "d", "--out", "o", option, value])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {says}" in err
+
+
+def test_refusing_a_bad_number_imports_no_torch():
+    code = ("import sys\nfrom motionlex.core.cli import main\n"
+            "try:\n    main(['evaluate', '--data', 'd', '--out', 'o', '--car-shuffles', '-1'])\n"
+            "except SystemExit as e:\n    print(e.code)\n"
+            "print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.split() == ["2", "False"], r.stdout + r.stderr
+
+
+def test_skip_frames_auto_on_a_real_bvh(shared_data, tmp_path, capsys):
+    bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
+    assert main(["patches", str(bvh), "--out", str(tmp_path / "p.png"),
+                 "--skip-frames", "auto"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["patches", str(bvh), "--out", str(tmp_path / "p.png"), "--skip-frames", "some"])
+    assert "must be 'auto' or an integer >= 0, got 'some'" in capsys.readouterr().err

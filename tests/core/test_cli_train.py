@@ -1,0 +1,104 @@
+"""``motionlex train`` on the command line: what a run says at its end, what it refuses to
+replace, and why a folder gave no training pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from motionlex.core.cli import main
+from motionlex.core.cli.parser import build_parser
+
+ONE_PHASE = "phases=[{name: lexcmlp, max_steps: 1, batch_size: 12, val_every: 1}]"
+
+
+@pytest.fixture(scope="module")
+def bandai_small(shared_data, make_subset, tmp_path_factory):
+    """24 real Bandai train clips and 8 val clips."""
+    src = shared_data / "bandai"
+    train = src.joinpath("train.txt").read_text().split()[::49][:24]
+    val = src.joinpath("val.txt").read_text().split()[::4][:8]
+    root = tmp_path_factory.mktemp("data") / "bandai_small"
+    return make_subset(src, root, train + val, {"train": train, "val": val})
+
+
+def _train(repo_root, data, out, *flags: str, seed: int = 0) -> int:
+    return main(["train", "--config", str(repo_root / "configs" / "tiny.yaml"), "--data",
+                 str(data), "--out", str(out), "--max-steps", "1", *flags, ONE_PHASE,
+                 f"seed={seed}"])
+
+
+@pytest.mark.slow
+def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, repo_root,
+                                                                  tmp_path, capfd):
+    """A run ends with its validation figures in one line and no Lightning hardware lines;
+    it refuses to replace its model without --overwrite; an index built with the replaced
+    model then says its checkpoint folder now holds another model (items 2 and 7)."""
+    run = tmp_path / "run"
+    assert _train(repo_root, bandai_small, run) == 0  # not --quiet: Lightning's INFO level
+    out, err = capfd.readouterr()
+    assert f"model written to {run / 'model'}" in out
+    assert "best on validation (lexcmlp, step 1): R@1 text->motion / motion->text: dense " in out
+    assert f"all figures in {run / 'val_metrics.json'}" in out
+    assert "GPU available" not in out + err and "TPU available" not in out + err
+
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(run / "model"), "--data", str(bandai_small),
+                 "--split", "val", "--out", str(idx), "-q"]) == 0
+    weights = (run / "model" / "model.safetensors").read_bytes()
+    capfd.readouterr()
+    assert _train(repo_root, bandai_small, run, "-q") == 2
+    err = capfd.readouterr().err.strip()
+    assert err == (f"motionlex train: error: {run / 'model'} already holds a trained model; "
+                   "give another --out, --resume to continue that run, or --overwrite to "
+                   "replace it (indexes built with it then need rebuilding)")
+    assert (run / "model" / "model.safetensors").read_bytes() == weights
+
+    assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
+    assert (run / "model" / "model.safetensors").read_bytes() != weights
+    capfd.readouterr()
+    for argv in (["search", "a person walks", "--index", str(idx)],
+                 ["index", "--data", str(bandai_small), "--split", "val", "--out", str(idx),
+                  "-q"]):
+        assert main(argv) == 2
+        err = capfd.readouterr().err
+        assert f"its checkpoint folder {run / 'model'} now holds another model" in err, err
+        assert f"--checkpoint {run / 'model'} --out NEW.mlx" in err
+        assert "the given model" not in err and "use the checkpoint it was built with" not in err
+
+
+def test_resume_and_overwrite_exclude_each_other(capsys):
+    p = build_parser()
+    base = ["train", "--config", "c.yaml", "--data", "d", "--out", "o"]
+    assert p.parse_args(base + ["--overwrite"]).overwrite
+    with pytest.raises(SystemExit) as e:
+        p.parse_args(base + ["--resume", "--overwrite"])
+    assert e.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_no_training_pairs_says_what_each_folder_holds(shared_data, repo_root, tmp_path,
+                                                       capsys):
+    """cmu_extra has no train.txt; the 5 train motions of humanml3d_samples have no caption
+    files (item 3)."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(repo_root / "configs" / "tiny.yaml"),
+                 "--data", str(shared_data / "cmu_extra"),
+                 "--data", str(shared_data / "humanml3d_samples"), "--out", str(out),
+                 "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("motionlex train: error: no training pairs: ")
+    assert ("cmu_extra: no train.txt (splits here: all); add train.txt and val.txt to "
+            f"{shared_data / 'cmu_extra'}, listing motion ids one a line") in err
+    assert ("humanml3d_samples: 5 train motions, 0 with captions in texts/ (add texts/ID.txt, "
+            "one caption a line)") in err
+    assert not (out / "model").exists()
+
+
+def test_headline_of_hand_built_metrics():
+    from motionlex.core.cli.model import _headline
+
+    assert _headline({}) == "" and _headline({"phase": "lexcmlp", "step": 3}) == ""
+    line = _headline({"phase": "lexcmlp", "step": 40, "t2m/dense/R@1": 12.345,
+                      "m2t/dense/R@1": 10.0, "t2m/lexical/R@1": 8.0, "fusion_weight": 0.75,
+                      "val/rsum": 250.04})
+    assert line == ("best on validation (lexcmlp, step 40): R@1 text->motion / motion->text: "
+                    "dense 12.3 / 10.0, lexical 8.0 / - (fusion weight 0.75); rsum 250.0")
