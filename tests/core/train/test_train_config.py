@@ -173,7 +173,9 @@ def test_an_exported_config_loads_and_idle_settings_warn(repo_root, caplog) -> N
                           .read_text())
     assert "data" in exported
     cfg = TrainConfig.from_dict(exported)
-    assert cfg.side_negatives and not cfg.order_negatives and cfg.idle_settings() == []
+    assert cfg.side_negatives and cfg.order_negatives  # stage 4: order negatives, pair terms
+    assert cfg.objective.order_pair_weight == cfg.objective.car_pair_weight == 0.5
+    assert cfg.idle_settings() == []
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.train_config"):
         idle = TrainConfig.from_dict({"order_negatives": True, "compose_p": 0.0,
                                       "objective": {"order_pair_weight": 0.5}})
