@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
 ELLIPSIS = "\u2026"
 """The character an elided text ends with."""
@@ -54,6 +60,16 @@ def elide_headers(view: QAbstractItemView) -> None:
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     if isinstance(view, QTableView):
         view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+class MiddleElideDelegate(QStyledItemDelegate):
+    """Cells cut in the middle ("bn2_wave-…_normal_030"): for ids, whose start is often the
+    same on every row (a collection or action name) and whose end tells them apart."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
+        """Qt override: the default options with middle elision."""
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class _ColumnFitter(QObject):

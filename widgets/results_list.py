@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.elide import fit_columns
+from motionlex.widgets.elide import MiddleElideDelegate, fit_columns
 from motionlex.widgets.record_model import (
     GALLERY_COLUMNS,
     RESULT_COLUMNS,
@@ -111,6 +111,8 @@ class _RecordBrowser(QWidget):
                 hh.setSectionResizeMode(i, QHeaderView.ResizeMode.Interactive)
                 sample = "0000000" if col.numeric else "000000000"
                 hh.resizeSection(i, self.fontMetrics().horizontalAdvance(sample) + 24)
+            if col.short:  # ids: cut in the middle, the distinguishing end stays
+                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(self._view))
         self._view.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         top = self._top = QHBoxLayout()

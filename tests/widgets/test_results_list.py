@@ -192,6 +192,12 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     id_col = [c.key for c in m.columns].index("id")
     shown = [m.data(m.index(r, id_col)) for r in range(len(rows))]
     assert shown == ids[:5]  # the shared "bandai/" prefix is left out
+    # ids that share their start (one action, several takes) are cut in the middle
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    opt = QStyleOptionViewItem()
+    view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
+    assert opt.textElideMode == Qt.TextElideMode.ElideMiddle and opt.text == ids[0]
     # a narrow dock: the id column is capped so the caption keeps most of the width
     results_list.resize(300, 300)
     hh = view.horizontalHeader()
