@@ -1,5 +1,5 @@
 """The ``motionlex`` parser, entry point and error policy. Subcommands (scan, stats, patches,
-events, train, evaluate, words, index, search) live in the sibling modules.
+events, train, evaluate, words, index, search, describe, export) live in the sibling modules.
 
 Every command imports core inside its function, so ``--help`` and argument errors start without
 torch, transformers or SciPy. An expected failure prints one line naming the file and the
@@ -18,6 +18,7 @@ import traceback
 from motionlex.core import __version__
 from motionlex.core.cli.data import add_data_commands
 from motionlex.core.cli.describe import add_describe_command
+from motionlex.core.cli.export import add_export_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_commands(sub)
     add_gallery_commands(sub)
     add_describe_command(sub)
+    add_export_command(sub)
     for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS keeps a
         command.add_argument(  # -v given before it (no default of its own to overwrite it)
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,

@@ -1,0 +1,111 @@
+"""``motionlex export``: motion files to animated GLB, pose-sequence GLB or BVH, headless.
+
+The explorer's File > Export for one shown motion, here for many files at once (a folder, a
+dataset's ``new_joints/``), through the same writers (:mod:`motionlex.core.motion.export`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from motionlex.core.cli.types import positive_float
+
+MOTION_SUFFIXES = (".bvh", ".npy")
+
+
+def motion_files(inputs: list[str]) -> list[Path]:
+    """The motion files named by ``inputs``: files as given; a folder's ``.bvh`` and ``.npy``
+    files (a dataset folder's ``new_joints/``), sorted, not recursive.
+
+    Raises:
+        FileNotFoundError: an input does not exist.
+        ValueError: a folder holds no motion files.
+    """
+    out: list[Path] = []
+    for name in inputs:
+        p = Path(name)
+        if p.is_file():
+            out.append(p)
+            continue
+        if not p.is_dir():
+            raise FileNotFoundError(f"{p}: no such file or folder")
+        folder = p / "new_joints" if (p / "new_joints").is_dir() else p
+        found = sorted(f for f in folder.iterdir()
+                       if f.is_file() and f.suffix.lower() in MOTION_SUFFIXES)
+        if not found:
+            raise ValueError(f"{folder}: no .bvh or .npy motion files in this folder")
+        out.extend(found)
+    return out
+
+
+def output_names(files: list[Path], suffix: str) -> list[str]:
+    """One output file name per input: its stem, or ``folder_stem`` where stems repeat."""
+    stems = [f.stem for f in files]
+    return [(f"{f.parent.name}_{f.stem}" if stems.count(f.stem) > 1 else f.stem) + suffix
+            for f in files]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``motionlex export``: write each input motion as ``--to`` into ``--out``."""
+    from tqdm.auto import tqdm
+
+    from motionlex.core.motion.export import EXPORT_SUFFIX, export_motion
+    from motionlex.core.motion.files import load_motion_file
+
+    files = motion_files(args.inputs)
+    suffix = EXPORT_SUFFIX[args.to]
+    out = Path(args.out)
+    single = len(files) == 1 and out.suffix.lower() in set(EXPORT_SUFFIX.values())
+    if single and out.suffix.lower() != suffix:
+        raise ValueError(f"{out}: --to {args.to} writes {suffix} files")
+    if not single:
+        if out.suffix.lower() in set(EXPORT_SUFFIX.values()) and not out.is_dir():
+            raise ValueError(f"{out}: {len(files)} motions need an output folder, not a "
+                             f"{out.suffix} file")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{out} is a file; give a folder for {len(files)} motions "
+                             f"(or one input and a {suffix} file)")
+        out.mkdir(parents=True, exist_ok=True)
+    targets = [out] if single else [out / n for n in output_names(files, suffix)]
+    failed: list[str] = []
+    bar = tqdm(zip(files, targets), total=len(files), unit="motion", desc=f"export {args.to}",
+               disable=args.quiet or len(files) < 2)
+    for src, target in bar:
+        try:
+            motion = load_motion_file(src, fps=args.fps)
+            export_motion(motion, target, args.to)
+        except (OSError, ValueError) as e:  # one bad file does not stop the others
+            message = str(e)
+            failed.append(message if str(src) in message else f"{src}: {message}")
+    for message in failed:
+        print(f"motionlex export: {message}", file=sys.stderr)
+    written = len(files) - len(failed)
+    where = out if single else f"{out}/"
+    print(f"wrote {written} {args.to} file{'s' * (written != 1)} to {where}"
+          + (f"; {len(failed)} of {len(files)} failed (above)" if failed else ""))
+    return 2 if failed else 0
+
+
+def add_export_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``motionlex export``."""
+    s = subparsers.add_parser(
+        "export", help="motion files to animated GLB, pose-sequence GLB or BVH",
+        description="Write motion files (.bvh, .npy joints; folders of them; a dataset "
+        "folder's new_joints/) as animated glTF stick figures (glb, nodes named by the "
+        "skeleton's joints), pose sequences (poses: every 10th frame side by side in one "
+        "GLB) or BVH (a BVH source is copied in its native skeleton; joint files are "
+        "written with solved rotations). Motions are brought to the canonical form first "
+        "(metres, Y up, 20 fps). Each file is written atomically; a bad file is reported "
+        "and the others are still written (exit 2 when any failed).")
+    s.add_argument("inputs", nargs="+", metavar="MOTION",
+                   help="motion file or folder (repeat for several)")
+    s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",
+                   help="what to write (default glb)")
+    s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
+                   "or .bvh file)")
+    s.add_argument("--fps", type=positive_float, default=None,
+                   help="the inputs' true frame rate (default: the BVH header; 20 for .npy)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_export)

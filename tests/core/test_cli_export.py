@@ -1,0 +1,83 @@
+"""``motionlex export`` on real motion files: GLB, pose GLB and BVH, many files at once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motionlex.core.cli import main
+from motionlex.core.cli.export import motion_files, output_names
+from motionlex.core.motion.files import load_motion_file
+from motionlex.core.motion.glb import read_glb_accessor, read_glb_json
+
+
+def test_folders_export_as_animated_glb(shared_data: Path, tmp_path: Path, capsys) -> None:
+    raw, hml = shared_data / "raw_bvh", shared_data / "humanml3d_samples"
+    files = motion_files([str(raw), str(hml)])  # a BVH folder and a dataset's new_joints/
+    assert {f.suffix for f in files} == {".bvh", ".npy"}
+    assert all(f.parent.name == "new_joints" for f in files if f.suffix == ".npy")
+    out = tmp_path / "glb"
+    assert main(["export", str(raw), str(hml), "--out", str(out), "-q"]) == 0
+    assert f"wrote {len(files)} glb files" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == sorted(f.stem + ".glb" for f in files)
+    # one SMPL-22 clip: nodes named by its joints, one key per canonical frame
+    src = next(f for f in files if f.stem == "000000")
+    motion = load_motion_file(src)
+    gltf = read_glb_json(out / "000000.glb")
+    names = {n.get("name") for n in gltf["nodes"]}
+    assert {"pelvis", "l_knee", "head", "l_hip-l_knee"} <= names
+    times = read_glb_accessor(out / "000000.glb", gltf["animations"][0]["samplers"][0]["input"])
+    assert len(times) == motion.num_frames
+    assert np.isclose(times[-1], (motion.num_frames - 1) / motion.fps, atol=1e-4)
+
+
+def test_one_joint_file_to_bvh_loads_back(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "humanml3d_samples" / "new_joints" / "012314.npy"
+    out = tmp_path / "walk.bvh"
+    assert main(["export", str(src), "--to", "bvh", "--out", str(out)]) == 0
+    back, ref = load_motion_file(out), load_motion_file(src)
+    order = [back.skeleton.joint_names.index(n) for n in ref.skeleton.joint_names]  # BVH order
+    assert back.joints[:, order].shape == ref.joints.shape
+    assert np.abs(back.joints[:, order] - ref.joints).max() < 1e-3  # metres, on the floor
+
+
+def test_a_bad_file_is_reported_and_the_others_written(shared_data: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    bad = tmp_path / "in" / "broken.npy"
+    bad.parent.mkdir()
+    bad.write_text("not a motion")
+    good = tmp_path / "in" / "wave.bvh"
+    shutil.copy(shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh", good)
+    out = tmp_path / "out"
+    assert main(["export", str(bad.parent), "--to", "poses", "--out", str(out), "-q"]) == 2
+    captured = capsys.readouterr()
+    assert "broken.npy" in captured.err and "1 of 2 failed" in captured.out
+    assert [p.name for p in out.iterdir()] == ["wave.glb"]
+    assert not list(out.glob(".*"))  # no temporary file left behind
+
+
+def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, capsys) -> None:
+    raw = shared_data / "raw_bvh"
+    assert main(["export", str(raw), "--out", str(tmp_path / "all.glb")]) == 2
+    assert "need an output folder" in capsys.readouterr().err
+    assert not (tmp_path / "all.glb").exists()
+    one = raw / "cmu_05_16_iclone.bvh"
+    assert main(["export", str(one), "--to", "bvh", "--out", str(tmp_path / "x.glb")]) == 2
+    assert "--to bvh writes .bvh files" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["export", str(empty), "--out", str(tmp_path / "o")]) == 2
+    assert "no .bvh or .npy motion files" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("paths", "names"), [
+    (["a/x.npy", "b/y.bvh"], ["x.glb", "y.glb"]),
+    (["a/x.npy", "b/x.bvh", "c/z.npy"], ["a_x.glb", "b_x.glb", "z.glb"]),
+])
+def test_output_names_never_collide(paths: list[str], names: list[str]) -> None:
+    assert output_names([Path(p) for p in paths], ".glb") == names
