@@ -10,7 +10,6 @@ file (never a ``TypeError`` from deep inside) for content it cannot use.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from typing import Any
 from safetensors import safe_open
 
 from motionlex.core.atomic import atomic_file, recover_directory
+from motionlex.core.checksums import file_sha256 as weights_sha256
 from motionlex.core.model.config import MotionTextConfig
 
 logger = logging.getLogger(__name__)
@@ -94,15 +94,6 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         f"{root} is not a motionlex model folder ({problem})",
         f"a model folder holds {CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus "
         f"{TEXT_CONFIG_FILE} and {TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)")
-
-
-def weights_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_checksums(directory: str | os.PathLike) -> Path:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlex.core.atomic import atomic_file
+from motionlex.core.checksums import file_sha256
 from motionlex.core.motion.gltf import write_animated_glb, write_pose_sequence_glb
 from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import Skeleton
@@ -68,8 +69,6 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
     if not src.is_file():
         raise FileNotFoundError(f"source BVH not found: {src}")
     if sha256 is not None:
-        from motionlex.core.retrieval.fingerprints import file_sha256
-
         got = file_sha256(src)
         if got != sha256:
             raise ValueError(f"{src} changed since it was indexed (SHA-256 {got[:12]}... vs "
@@ -89,8 +88,6 @@ def source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) -> 
     if not src.is_file():
         return f"the source BVH {src} is gone"
     if sha256:
-        from motionlex.core.retrieval.fingerprints import file_sha256
-
         if file_sha256(src) != sha256:
             return f"the source BVH {src} changed since it was indexed"
     return None

@@ -256,7 +256,10 @@ def sentence_encoder(name: str = DEFAULT_SENTENCE_MODEL, device: str = "cpu"
     else:
         raise FileNotFoundError(f"sentence model not found: {name} (expected "
                                 f"{DEFAULT_SENTENCE_MODEL!r} or a sentence-transformers folder)")
-    model = SentenceTransformer(path, device=device)
+    from motionlex.core.model.vit import quiet_transformers
+
+    with quiet_transformers():  # no "Loading weights" bar in the middle of our own output
+        model = SentenceTransformer(path, device=device)
     return lambda texts: model.encode(list(texts), batch_size=64, convert_to_numpy=True,
                                       normalize_embeddings=True, show_progress_bar=False)
 
