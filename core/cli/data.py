@@ -112,9 +112,10 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
     s.add_argument("--fps", type=positive_float, default=None,
                    help="override the file's frame rate")
-    s.add_argument("--skip-frames", type=frames_or_auto, default=0, metavar="N|auto",
-                   help="BVH files only: drop N leading frames (a T-pose), or 'auto' to drop "
-                   "the leading rest-pose frames (default 0)")
+    s.add_argument("--skip-frames", type=frames_or_auto, default="auto", metavar="N|auto",
+                   help="BVH files only: drop N leading frames (0 keeps them all), or 'auto' "
+                   "to drop the frames pasted in front of the capture, a cgspeed T-pose and "
+                   "the blend out of it (default auto, as every other command)")
     s.add_argument("--max-frames", type=positive_int, default=None,
                    help="frames to render (default 224)")
     s.add_argument("--title", default="", help="figure title")

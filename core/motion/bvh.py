@@ -50,7 +50,18 @@ FPS_RANGE, MAX_DURATION_S = (1.0, 1000.0), 3600.0
 TYPICAL_HEIGHT_M = 1.7
 PLAUSIBLE_HEIGHT_M = (1.2, 2.1)
 INSERTED_JUMP_RATIO = 5.0
-"""See :func:`first_frame_is_inserted`."""
+"""A first step this many times the clip's typical step marks frame 0 as pasted in front of
+the capture (:func:`leading_inserted_frames`)."""
+BLEND_STEP_RATIO = 3.5
+"""After a pasted frame 0, frames whose next step is still this many times the typical step
+are the blend out of it (:func:`leading_inserted_frames`)."""
+MAX_INSERTED_S = 0.25
+"""At most this much time is dropped as inserted frames (:func:`leading_inserted_frames`)."""
+LOADER_VERSION = 2
+"""Version of what :func:`load_bvh` makes of an unchanged file with its defaults. Bump it when
+that changes: a gallery index records it and re-encodes its BVH rows read by another version
+(:func:`motionlex.core.retrieval.build_work.plan_build`). 2: ``skip_frames="auto"`` is the
+default and also drops the blend after a pasted T-pose."""
 
 
 def check_timing(fps: float, num_frames: int, source: str, note: str = "") -> None:
@@ -116,26 +127,60 @@ def forward_kinematics(bvh: BvhFile) -> np.ndarray:
     return pos
 
 
-def first_frame_is_inserted(positions: np.ndarray, ratio: float = INSERTED_JUMP_RATIO) -> bool:
-    """Whether frame 0 is a pose pasted in front of the capture (cgspeed's T-pose).
+def leading_inserted_frames(
+    positions: np.ndarray,
+    fps: float,
+    *,
+    ratio: float = INSERTED_JUMP_RATIO,
+    blend_ratio: float = BLEND_STEP_RATIO,
+    max_seconds: float = MAX_INSERTED_S,
+) -> int:
+    """How many leading frames were pasted in front of the capture (cgspeed's T-pose + blend).
 
-    Rule: the largest joint displacement from frame 0 to frame 1 is more than ``ratio``
-    times the median over the clip of the largest per-frame displacement. On the cgspeed
-    Daz files here the ratio is 8-12 (the arms drop 20 cm in 1/120 s); on the Bandai and
-    iClone files it is at most 1.8. A clip that starts fast and then stays still can be
-    misjudged (it loses one frame), so :func:`load_bvh` uses this only when asked.
+    The cgspeed BVH conversions of the CMU database (B. Hahne, 2008) put a T-pose in front
+    of every take, as their readme says; the Daz-friendly files here also blend out of it
+    over the next few frames (not documented; measured: frames 0-3 of ``cmu_07_03``,
+    ``cmu_08_01`` and ``cmu_10_04``, 120 fps; the hands, 1.24 m apart in the T-pose, are at
+    the clip's usual distance from frame 4 on).
+
+    Rule, on ``step[t]``, the largest joint displacement from frame ``t`` to ``t + 1``, and
+    ``typical``, the median of ``step[1:]``:
+
+    - frame 0 is pasted in when ``step[0] > ratio * typical`` and ``step[0]`` is larger than
+      every step after the dropped frames (a real motion starting fast, a kick, has its
+      fastest steps later; the pasted jump, 24-29 m/s at 120 fps, is no human speed);
+    - then frames ``1, 2, ...`` are dropped while their step stays above
+      ``blend_ratio * typical``, for at most ``max_seconds`` in all, and never so many that
+      fewer than 2 frames are left.
+
+    Measured ``step / typical`` for steps 0-5: ``cmu_07_03`` 12.0 11.2 10.3 7.2 2.8 1.1,
+    ``cmu_08_01`` 8.3 7.2 6.4 4.4 2.0 1.2, ``cmu_10_04`` 11.0 10.8 9.5 6.7 2.6 0.3 (4 frames
+    dropped each: the last blend step is 4.4-7.2, the first captured one 2.0-2.8, hence
+    :data:`BLEND_STEP_RATIO` 3.5); the Bandai and iClone files' first step is at most 1.8
+    (nothing dropped).
 
     Args:
-        positions: ``(T, J, 3)`` joint positions (any unit), ``T >= 3``; pass body joints
-            only so that fingers do not decide.
+        positions: ``(T, J, 3)`` joint positions (any unit); pass body joints only so that
+            fingers do not decide.
+        fps: frame rate, for the ``max_seconds`` cap.
+        ratio: threshold of the first step (:data:`INSERTED_JUMP_RATIO`).
+        blend_ratio: threshold of the blend steps (:data:`BLEND_STEP_RATIO`).
+        max_seconds: most time dropped (:data:`MAX_INSERTED_S`).
 
     Returns:
-        True when frame 0 should be dropped.
+        The number of leading frames to drop (0 when frame 0 is not pasted in, or ``T < 3``).
     """
     if positions.shape[0] < 3:
-        return False
+        return 0
     step = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=1)
-    return bool(step[0] > ratio * max(float(np.median(step[1:])), 1e-9))
+    typical = max(float(np.median(step[1:])), 1e-9)
+    if not step[0] > ratio * typical:
+        return 0
+    cap = min(positions.shape[0] - 2, max(1, int(max_seconds * fps)))
+    n = 1
+    while n < cap and step[n] > blend_ratio * typical:
+        n += 1
+    return n if step[0] > step[n:].max() else 0
 
 
 # ------------------------------------------------------------------------------ loading
@@ -185,7 +230,7 @@ def load_bvh(
     *,
     scale: float | None = None,
     fps: float | None = None,
-    skip_frames: int | Literal["auto"] = 0,
+    skip_frames: int | Literal["auto"] = "auto",
     name: str | None = None,
 ) -> Motion:
     """Load a BVH file as joint positions in metres on the file's own skeleton.
@@ -196,8 +241,9 @@ def load_bvh(
             height (:func:`skeleton_height`, :func:`infer_unit_scale`) and logs the choice.
         fps: true frame rate; ``None`` uses the header (:func:`header_fps`). cgspeed CMU
             files say 120 even where the capture rate differs.
-        skip_frames: leading frames to drop, or ``"auto"`` to drop leading rest-pose frames
-            (:func:`first_frame_is_inserted`; cgspeed files start with a T-pose). Opt-in.
+        skip_frames: leading frames to drop, or ``"auto"`` (the default) to drop the frames
+            pasted in front of the capture (:func:`leading_inserted_frames`: cgspeed CMU
+            files start with a T-pose and a blend out of it; other files lose nothing).
         name: motion name; defaults to the file stem.
 
     Returns:
@@ -238,7 +284,7 @@ def load_bvh(
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})
     if skip_frames == "auto":
-        skip = int(first_frame_is_inserted(positions[:, body]))
+        skip = leading_inserted_frames(positions[:, body], rate)
     elif isinstance(skip_frames, (int, np.integer)) and 0 <= skip_frames <= bvh.num_frames - 2:
         skip = int(skip_frames)
     else:

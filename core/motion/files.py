@@ -136,7 +136,7 @@ def load_motion_file(
     path: str | os.PathLike,
     fps: float | None = None,
     *,
-    skip_frames: int | Literal["auto"] = 0,
+    skip_frames: int | Literal["auto"] = "auto",
     name: str | None = None,
     canonical: bool = True,
 ) -> Motion:
@@ -149,7 +149,9 @@ def load_motion_file(
     Args:
         path: the file.
         fps: the file's true frame rate; ``None`` = the header (BVH) or the default above.
-        skip_frames: BVH only: leading frames to drop, or ``"auto"`` (rest-pose frames).
+        skip_frames: BVH only: leading frames to drop, or ``"auto"`` (the default: the
+            frames pasted in front of the capture, a cgspeed T-pose and the blend out of it,
+            :func:`~.bvh.leading_inserted_frames`; other files lose nothing).
         name: motion name; defaults to the file stem.
         canonical: bring the motion to the canonical form (:func:`to_canonical`).
 

@@ -30,7 +30,16 @@ from motionlex.core.atomic import lock_steps, recover_directory
 from motionlex.core.motion.motion import Motion, MotionFileError
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.build_work import BuildWork, NewItems, plan_build, work_key
+from motionlex.core.retrieval.build_work import (
+    BVH_LOADER_VERSION,
+    LOADERS_KEY,
+    BuildWork,
+    NewItems,
+    bvh_loader_current,
+    is_bvh,
+    plan_build,
+    work_key,
+)
 from motionlex.core.retrieval.embed import encode_motions
 from motionlex.core.retrieval.fingerprints import model_fingerprint, stats_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
@@ -203,7 +212,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     model_hash = model_fingerprint(model) if old is None else old.model_hash
     work = BuildWork(target, work_key(
         model=model_hash, stats=stats_fingerprint(patch_stats), settings=settings.to_dict(),
-        batch_size=batch_size, old=None if old is None else old.manifest["files"],
+        batch_size=batch_size, bvh_loader=BVH_LOADER_VERSION,
+        old=None if old is None else old.manifest["files"],
         todo=[(source, sha, Path(ds.root).resolve().name, rec.id,
                [c.text for c in rec.captions]) for ds, rec, source, sha in todo]))
     load_skipped: list[tuple[str, str]] = []  # motions that could not be read
@@ -298,6 +308,12 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             old.checkpoint if old is not None else None),
     }
     before = None if old is None else old.manifest
+    # BVH rows kept from an older loader (another folder's, not rescanned): keep its version,
+    # so that a build of that folder re-encodes them
+    loaders = {"bvh": BVH_LOADER_VERSION}
+    if old is not None and not bvh_loader_current(old.manifest) \
+            and any(is_bvh(old.sources[i]) for i in keep):
+        loaders = dict(old.manifest.get(LOADERS_KEY) or {})
     try:
         write_index(
             target,
@@ -307,7 +323,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             fps=np.asarray(fps), skeleton_ids=np.asarray([remap[s] for s in skel]),
             skeletons=[skeleton_list[s] for s in used], patch_stats=patch_stats,
             vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
-            fusion_weight=fw,
+            fusion_weight=fw, loaders=loaders,
         )
     finally:  # the work is done once the new index is in place (even if the swap was
         # interrupted after its commit point); otherwise it is kept for the next build

@@ -2,10 +2,11 @@
 while unfinished so that a rerun continues where it stopped.
 
 A rebuild of an existing index encodes the records that are new or changed (another file
-SHA-256 or other captions), drops the rows whose file was deleted from a folder of this
-build (by the row's dataset name, or its path below the folder: links resolve elsewhere),
-reads a file that two ``--data`` folders reach (``A`` and ``A/sub``) once, and keeps the
-rest, other folders' rows included.
+SHA-256 or other captions, or a BVH file that the index records as read by another version of
+the BVH loader, :func:`bvh_loader_current`), drops the rows whose file was deleted from a
+folder of this build (by the row's dataset name, or its path below the folder: links resolve
+elsewhere), reads a file that two ``--data`` folders reach (``A`` and ``A/sub``) once, and
+keeps the rest, other folders' rows included.
 
 :func:`.build.build_steps` encodes motions in batches; each encoded batch is saved at once
 as a chunk file in a hidden work folder next to the index, ``.NAME.work/`` (each chunk
@@ -41,6 +42,7 @@ import scipy.sparse as sp
 
 from motionlex.core.atomic import atomic_file
 from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
 
@@ -68,8 +70,27 @@ class BuildPlan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+LOADERS_KEY = "loaders"
+"""Manifest key of the loader versions an index's rows were read with (``{"bvh": int}``)."""
+
+
+def bvh_loader_current(manifest: dict) -> bool:
+    """Whether an index's BVH rows were read by this BVH loader (:data:`~motionlex.core.
+    motion.bvh.LOADER_VERSION`); indexes written before the version was recorded were not."""
+    loaders = manifest.get(LOADERS_KEY)
+    return isinstance(loaders, dict) and loaders.get("bvh") == BVH_LOADER_VERSION
+
+
+def is_bvh(source: str) -> bool:
+    """Whether a row's source file is a BVH file."""
+    return source.lower().endswith(".bvh")
+
+
 def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
+
+    A BVH row of an index whose BVH loader is not the current one (:func:`bvh_loader_current`)
+    counts as changed: the loader reads the same file differently now.
 
     Raises:
         FileNotFoundError / DatasetError: a folder that is not a dataset (as
@@ -77,6 +98,7 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     """
     plan = BuildPlan()
     indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
+    stale_bvh = old is not None and not bvh_loader_current(old.manifest)
     seen: dict[str, str] = {}  # source -> the id it is read as in this build
     names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
@@ -93,9 +115,10 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
             row = indexed.get(source)
             if row is not None:
                 if (old.source_sha256[row] == sha
-                        and list(old.captions[row]) == [c.text for c in rec.captions]):
+                        and list(old.captions[row]) == [c.text for c in rec.captions]
+                        and not (stale_bvh and is_bvh(source))):
                     continue
-                plan.drop.add(row)  # a changed file or changed captions: encoded again
+                plan.drop.add(row)  # a changed file, captions or loader: encoded again
             plan.todo.append((ds, rec, source, sha))
     if old is None:
         return plan

@@ -61,7 +61,8 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
 
     BVH files keep their native skeleton; ``index.json`` (if present) gives ``true_fps``
     and the caption (``kitml_caption``, else ``action`` through ``prompt``) when there is no
-    sidecar ``{stem}.txt``; leading rest-pose frames are dropped (``skip_frames="auto"``).
+    sidecar ``{stem}.txt``; frames pasted in front of the capture (a cgspeed T-pose and the
+    blend out of it) are dropped (``skip_frames="auto"``, as every loader).
 
     Returns:
         :class:`EvalSet` with events split for every caption.

@@ -12,7 +12,9 @@ file                   content
 =====================  ==================================================================
 ``manifest.json``      format/version, item count, model identity (SHA-256 of config and
                        weights, :func:`model_fingerprint`), patch-statistics hash,
-                       settings, fusion weight, and ``files``: bytes + SHA-256 of each file
+                       settings, fusion weight, ``loaders`` (``{"bvh": version}`` of the
+                       BVH loader that read the rows; a rebuild re-encodes BVH rows of
+                       another or no version), and ``files``: bytes + SHA-256 of each file
 ``dense.npy``          ``(N, D)`` float16 L2-normalised dense motion embeddings
 ``lexical.npz``        ``(N, V)`` float32 CSR lexical vectors (``scipy.sparse.save_npz``),
                        pruned to ``lexical_top_k`` words per motion, L2-normalised when the

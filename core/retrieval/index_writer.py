@@ -60,6 +60,7 @@ def write_index(
     ann: bool | None = None,
     ann_nlist: int | None = None,
     ann_nprobe: int = DEFAULT_NPROBE,
+    loaders: dict[str, int] | None = None,
 ) -> Path:
     """Write a complete index directory atomically (temporary folder, then rename).
 
@@ -87,6 +88,9 @@ def write_index(
             not), True always, False never.
         ann_nlist: IVF lists (None: :func:`~.ann.default_nlist`).
         ann_nprobe: lists a query scans, recorded in the manifest.
+        loaders: versions of the file loaders that read the rows (``{"bvh": int}``,
+            :data:`~motionlex.core.motion.bvh.LOADER_VERSION`), recorded in the manifest so
+            that a rebuild re-encodes rows read by an older loader; None records none.
 
     Returns:
         The index directory.
@@ -161,6 +165,7 @@ def write_index(
             "settings": settings.to_dict(),
             "fusion_weight": float(fusion_weight),
             **({"ann": ann_info} if ann_info else {}),
+            **({"loaders": dict(loaders)} if loaders else {}),
             "sizes": {"embed_dim": int(dense.shape[1]) if dense.ndim == 2 else 0,
                       "vocab_size": len(vocabulary), "lexical_nnz": int(csr.nnz),
                       "joint_rows": int(offsets[-1]), "skeletons": len(skeletons),

@@ -85,3 +85,14 @@ def test_skip_frames_auto_on_a_real_bvh(shared_data, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["patches", str(bvh), "--out", str(tmp_path / "p.png"), "--skip-frames", "some"])
     assert "must be 'auto' or an integer >= 0, got 'some'" in capsys.readouterr().err
+
+
+def test_patches_drops_the_daz_tpose_by_default(shared_data, tmp_path, capsys):
+    """The default is "auto", as every loader's: the T-pose and its 3 blend frames (4 of
+    416 at 120 fps) go; --skip-frames 0 keeps them (canonical 20 fps: 69 vs 70 frames)."""
+    bvh = shared_data / "raw_bvh" / "cmu_07_03_daz.bvh"
+    out = str(tmp_path / "p.png")
+    assert main(["patches", str(bvh), "--out", out]) == 0
+    assert "69 frames at 20 fps" in capsys.readouterr().out
+    assert main(["patches", str(bvh), "--out", out, "--skip-frames", "0"]) == 0
+    assert "70 frames at 20 fps" in capsys.readouterr().out

@@ -10,9 +10,9 @@ import pytest
 
 from motionlex.core.motion.bvh import (
     UNIT_SCALES,
-    first_frame_is_inserted,
     forward_kinematics,
     infer_unit_scale,
+    leading_inserted_frames,
     load_bvh,
     skeleton_height,
 )
@@ -27,6 +27,8 @@ RAW_FILES = [
     "bandai_2_raise-up-both-hands_normal_001.bvh", "bandai_2_wave-right-hand_normal_001.bvh",
     "cmu_05_16_iclone.bvh", "cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh", "cmu_10_04_daz.bvh",
 ]
+INSERTED = {"cmu_07_03_daz.bvh": 4, "cmu_08_01_daz.bvh": 4, "cmu_10_04_daz.bvh": 4}
+"""Leading frames pasted in front of the capture: cgspeed's T-pose and 3 blend frames."""
 
 # Chains read off each layout's hierarchy by hand (outward from the torso).
 EXPECTED_CHAINS = {
@@ -83,7 +85,8 @@ def test_real_file_loads_in_metres_with_its_skeleton(raw, index, file):
     info = index[file]
     m = load_bvh(raw / file)
     bandai = _layout(file) == "bandai"  # its floor-level joint_Root is dropped
-    assert m.joints.shape == (info["frames"], info["n_joints"] - bandai, 3)
+    assert m.joints.shape == (info["frames"] - INSERTED.get(file, 0), info["n_joints"] - bandai,
+                              3)
     assert m.joints.dtype == np.float32
     assert m.skeleton.name == f"bvh:{file[:-4]}" and m.name == file[:-4]
     assert m.skeleton.joint_names[m.skeleton.root] == ("Hips" if bandai else info["root"])
@@ -145,13 +148,33 @@ def test_fps_override_and_skipped_frames(raw, index):
     np.testing.assert_array_equal(m.joints, full.joints[3:])
 
 
-@pytest.mark.parametrize("file,expected", [("cmu_07_03_daz.bvh", 1), ("cmu_10_04_daz.bvh", 1),
-                                           ("cmu_05_16_iclone.bvh", 0),
-                                           ("bandai_2_raise-up-both-hands_normal_001.bvh", 0),
-                                           ("bandai_1_dash_normal_001.bvh", 0)])
-def test_auto_skip_drops_only_the_cgspeed_tpose(raw, index, file, expected):
-    m = load_bvh(raw / file, skip_frames="auto")
+@pytest.mark.parametrize("file", RAW_FILES)
+def test_auto_skip_drops_only_the_cgspeed_tpose_and_its_blend(raw, index, file):
+    """The default ("auto") drops the Daz files' T-pose and the 3 frames blending out of it,
+    and nothing of the other files; an explicit 0 keeps every frame."""
+    full = load_bvh(raw / file, skip_frames=0)
+    m = load_bvh(raw / file)
+    expected = INSERTED.get(file, 0)
+    assert full.num_frames == index[file]["frames"]
     assert m.num_frames == index[file]["frames"] - expected
+    np.testing.assert_array_equal(m.joints, full.joints[expected:])
+    np.testing.assert_array_equal(load_bvh(raw / file, skip_frames="auto").joints, m.joints)
+
+
+@pytest.mark.parametrize("file", sorted(INSERTED))
+def test_first_frame_after_auto_skip_is_no_tpose(raw, file):
+    """The T-pose holds the hands 1.24 m apart; from the first kept frame on they are at
+    the clip's usual distance (measured 0.30 / 0.45 / 0.41 m vs medians 0.37 / 0.59 /
+    0.44 m; the old rule, frame 0 only, started at 1.15 m)."""
+    def hands(m):
+        ends = find_end_joints(m.skeleton.joint_names, m.skeleton.parents)
+        return np.linalg.norm(m.joints[:, ends["left_hand"]] - m.joints[:, ends["right_hand"]],
+                              axis=-1)
+
+    full = to_canonical(load_bvh(raw / file, skip_frames=0))
+    cut = to_canonical(load_bvh(raw / file))
+    assert hands(full)[0] == pytest.approx(1.24, abs=0.02)  # frame 0 is the T-pose
+    assert abs(hands(cut)[0] - np.median(hands(cut))) < 0.2
 
 
 @pytest.mark.parametrize("file,npy,skip", [
@@ -334,14 +357,24 @@ def test_infer_unit_scale_rule():
         assert infer_unit_scale(height) == (UNIT_SCALES[unit], unit)
 
 
-def test_first_frame_is_inserted():
-    t = np.linspace(0, 1, 50)
+def test_leading_inserted_frames_rule():
+    t = np.linspace(0, 1, 50)  # steps of 0.02
     walk = np.stack([np.stack([t, np.zeros_like(t), np.zeros_like(t)], -1)] * 3, axis=1)
-    assert not first_frame_is_inserted(walk)
+    assert leading_inserted_frames(walk, 20.0) == 0
     jumped = walk.copy()
     jumped[0] += 0.5
-    assert first_frame_is_inserted(jumped)
-    assert not first_frame_is_inserted(jumped[:2])
+    assert leading_inserted_frames(jumped, 20.0) == 1
+    assert leading_inserted_frames(jumped[:3], 20.0) == 1  # 2 frames are left
+    assert leading_inserted_frames(jumped[:2], 20.0) == 0
+    blend = walk.copy()  # a pasted frame, then 3 frames blending back into the motion
+    for k, off in enumerate((0.8, 0.4, 0.2, 0.1)):
+        blend[k] += off
+    assert leading_inserted_frames(blend, 20.0) == 4
+    assert leading_inserted_frames(blend, 10.0) == 2  # at most 0.25 s
+    # a fast first step that a later step outdoes is motion, not a pasted frame
+    kick = jumped.copy()
+    kick[30:] += 1.0
+    assert leading_inserted_frames(kick, 20.0) == 0
 
 
 def _corrupt(tmp_path: Path, case: str) -> Path:

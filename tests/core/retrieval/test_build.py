@@ -17,6 +17,8 @@ import scipy.sparse as sp
 
 from motionlex.core.atomic import DirectoryBusyError, directory_lock
 from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
+from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build import (
     BuildCancelled,
@@ -381,3 +383,38 @@ def test_a_folder_and_its_subfolder_index_each_file_once(shared_data, model, sta
     (a / "sub" / "stroll.bvh").unlink()
     rep = build_index(model, [a], out, progress=False)
     assert list(rep.index.ids) == ["A/walk"] and rep.removed == ["A/sub/stroll"]
+
+
+def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, stats,
+                                                           tmp_path):
+    """An index records the BVH loader version; one written before (no version: the Daz
+    files were read with their T-pose and blend frames) re-encodes its BVH rows on the next
+    build of their folder, and keeps the old version while BVH rows of a folder not rebuilt
+    may still carry it (the version is the index's, not a row's: a later build re-encodes
+    every BVH row it reaches once more)."""
+    a, b = tmp_path / "A", tmp_path / "B"
+    a.mkdir()
+    b.mkdir()
+    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", a / "walk.bvh")
+    shutil.copy(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh", b / "dash.bvh")
+    out = tmp_path / "g.mlx"
+    rep = build_index(model, [a, b], out, patch_stats=stats, progress=False)
+    current = {"bvh": BVH_LOADER_VERSION}
+    assert rep.index.manifest["loaders"] == current
+    walk = load_motion_file(a / "walk.bvh")  # the default drops the 4 inserted frames
+    assert rep.index.num_frames[rep.index.position("A/walk")] == walk.num_frames
+
+    def forget_loader():  # as an index written before the version was recorded
+        manifest = json.loads((out / "manifest.json").read_text())
+        del manifest["loaders"]
+        (out / "manifest.json").write_text(json.dumps(manifest))
+
+    forget_loader()
+    rep = build_index(model, [a], out, progress=False)
+    assert rep.replaced == ["A/walk"] and rep.kept == 1  # B/dash: not this build's folder
+    assert "loaders" not in rep.index.manifest
+    rep = build_index(model, [a, b], out, progress=False)
+    assert sorted(rep.replaced) == ["A/walk", "B/dash"]
+    assert rep.index.manifest["loaders"] == current
+    rep = build_index(model, [a, b], out, progress=False)
+    assert rep.added == 0 and rep.replaced == [] and rep.kept == 2
