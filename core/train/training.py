@@ -334,6 +334,10 @@ class TrainingRun:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)
             last_phase = phase
         final = self.out_dir / "model"
+        if resume and not ran_any:
+            logger.warning("nothing to resume in %s: all %d phases had finished; the model "
+                           "there stands (--overwrite trains again)", self.out_dir,
+                           len(self.cfg.phases))
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final
         exported = bool(np.isfinite(self.best_score))  # validation chose a model (this run

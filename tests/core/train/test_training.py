@@ -1,6 +1,7 @@
 """Training pipeline on real data: batches, negatives, phases, export, resume."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -95,7 +96,8 @@ def test_each_phase_lowers_its_loss_on_real_data(examples):
 
 
 @pytest.mark.slow
-def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, tmp_path):
+def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, tmp_path,
+                                                          caplog):
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [
         "phases.0.max_steps=2", "phases.1.max_steps=2", "phases.2.max_steps=2",
         "phases.3.max_steps=4", "phases.3.val_every=2", "phases.3.batch_size=12", "compose_p=0.25",
@@ -115,8 +117,10 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     # resume: finished phases are skipped and loaded from their exports
     assert (tmp_path / "out" / "phases" / "3-lexcmlp" / "config.json").is_file()
     run2 = TrainingRun(cfg, [small_data], tmp_path / "out", progress=False)
-    run2.fit(resume=True)
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+        run2.fit(resume=True)
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
+    assert "nothing to resume" in caplog.text and "all 4 phases had finished" in caplog.text
 
 
 def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, shared_data,
