@@ -4,12 +4,16 @@ Lightning's bars count the batches of an epoch, and a phase here is a number of 
 as many (often one-batch) epochs as it takes: its bar read "Epoch 2/-2" (``max_epochs=-1``)
 with a ``v_num`` column. This one reads ``lexcmlp: 120/300 [00:41<01:02, loss=2.31]``: the
 phase, its steps, the time left and the loss. The loss is read from the device every
-:attr:`PhaseProgressBar.metrics_every` steps only (each read waits for the device).
+:attr:`PhaseProgressBar.metrics_every` steps only (each read waits for the device). Work that
+stops the steps (validation) names itself on the bar (:func:`bar_status`): a bar at 100 %
+that does not move says "validating", not nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import lightning as L
@@ -63,3 +67,26 @@ class PhaseProgressBar(TQDMProgressBar):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Nothing: epochs are not what the bar counts."""
+
+
+@contextlib.contextmanager
+def bar_status(trainer: L.Trainer, text: str) -> Iterator[None]:
+    """Show ``text`` as the phase bar's postfix while the block runs (e.g. "validating"),
+    then the bar's metrics again. Nothing happens without a shown :class:`PhaseProgressBar`.
+
+    Args:
+        trainer: the running trainer (its progress bar callback is looked up).
+        text: what the block does, a few words.
+    """
+    cb = trainer.progress_bar_callback
+    bar = getattr(cb, "_train_progress_bar", None) if isinstance(cb, PhaseProgressBar) else None
+    if bar is None or bar.disable:
+        yield
+        return
+    before = bar.postfix
+    bar.set_postfix_str(f"{before}, {text}" if before else text, refresh=True)
+    try:
+        yield
+    finally:
+        bar.postfix = before
+        bar.refresh()

@@ -57,7 +57,7 @@ from motionlex.core.retrieval.evaluate import validation_metrics
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
-from motionlex.core.train.progress import PhaseProgressBar
+from motionlex.core.train.progress import PhaseProgressBar, bar_status
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 
 logger = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ class ValidateAndExport(L.Callback):
         if not self.run.val_examples:
             return
         if trainer.is_global_zero:
-            metrics = validation_metrics(pl_module.model, self.run.val_examples,
-                                         self.run.stats, seed=self.run.cfg.seed)
+            with bar_status(trainer, "validating"):
+                metrics = validation_metrics(pl_module.model, self.run.val_examples,
+                                             self.run.stats, seed=self.run.cfg.seed)
             pl_module.model.train()
             finite = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
             if trainer.logger is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightning as L
 import torch
 
-from motionlex.core.train.progress import PhaseProgressBar
+from motionlex.core.train.progress import PhaseProgressBar, bar_status
 
 
 class _OneBatchEpochs(L.LightningModule):
@@ -36,3 +36,28 @@ def test_the_bar_names_the_phase_and_counts_its_steps(tmp_path, capsys) -> None:
     last = out.replace("\r", "\n").strip().splitlines()[-1]
     assert last.startswith("3-lexcmlp: 100%") and "7/7" in last and "loss=" in last
     assert "Epoch" not in out and "v_num" not in out and "/-2" not in out
+
+
+class _ValidateAtEnd(L.Callback):
+    """Stands in for validation at a phase's end: records what the bar shows meanwhile."""
+
+    def __init__(self) -> None:
+        self.during: str | None = None
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        bar = trainer.progress_bar_callback.train_progress_bar
+        with bar_status(trainer, "validating"):
+            self.during = bar.postfix
+        self.after = bar.postfix
+
+
+def test_validation_names_itself_on_the_finished_bar(tmp_path, capsys) -> None:
+    probe = _ValidateAtEnd()
+    trainer = L.Trainer(max_steps=3, max_epochs=-1,
+                        callbacks=[probe, PhaseProgressBar("3-lexcmlp", 3)],
+                        logger=False, enable_model_summary=False, enable_checkpointing=False,
+                        accelerator="cpu")
+    trainer.fit(_OneBatchEpochs())
+    assert probe.during.endswith("validating") and "loss=" in probe.during
+    assert probe.after == probe.during.removesuffix(", validating")
+    assert "validating" in capsys.readouterr().out  # drawn, not only stored
