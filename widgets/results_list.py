@@ -247,6 +247,9 @@ class ResultsList(_RecordBrowser):
     resultSelected = Signal(int)
     compareRequested = Signal(object, str)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
+    ID_MIN_WIDTH = 380
+    """Below this width (pixels) the id column is hidden: the caption needs the room (the
+    caption's tooltip still ends with the id)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
@@ -265,6 +268,12 @@ class ResultsList(_RecordBrowser):
         self._top.insertWidget(1, self.compare_button)
         self._view.selectionModel().selectionChanged.connect(lambda *_: self._update_compare())
         self._update_compare()
+        self._id_column = [c.key for c in RESULT_COLUMNS].index("id")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Show the id column only when the list is wide enough for it and the caption."""
+        super().resizeEvent(event)
+        self._view.setColumnHidden(self._id_column, self.width() < self.ID_MIN_WIDTH)
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""

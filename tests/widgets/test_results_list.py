@@ -199,9 +199,15 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
     assert opt.textElideMode == Qt.TextElideMode.ElideMiddle and opt.text == ids[0]
     # a narrow dock: the id column is capped so the caption keeps most of the width
-    results_list.resize(300, 300)
+    results_list.resize(420, 300)
     hh = view.horizontalHeader()
     cap_col = [c.key for c in m.columns].index("caption")
     qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1,
                     timeout=2000)
     assert hh.sectionSize(cap_col) >= hh.sectionSize(id_col)
+    assert not view.isColumnHidden(id_col)
+    # narrower still (a 1024-pixel-wide window): the caption takes it all, the id is hidden
+    results_list.resize(300, 300)
+    qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
+    results_list.resize(500, 300)
+    qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
