@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QTabWidget, QToolBar
+from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QToolBar
 
 from motionlex.app import settings as cfg
 from motionlex.app.analysis_messages import (
@@ -96,7 +96,14 @@ class Analysis(QObject):
         self.tabs.addTab(self.describe_panel, "Describe")
         self.tabs.setTabToolTip(1, EXPLANATION)
         self.tabs.setMinimumWidth(MIN_WIDTH)
-        win.car_dock.setWidget(self.tabs)
+        # in a scroll area: long captions and many events scroll inside the dock, and the
+        # dock's minimum height never grows the window or squeezes the results list
+        scroll = QScrollArea(win)
+        scroll.setObjectName("analysis_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.tabs)
+        win.car_dock.setWidget(scroll)
         win.car_dock.setWindowTitle("Chronology and description")
         if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables
             QTimer.singleShot(0, self._first_layout)

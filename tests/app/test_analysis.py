@@ -117,3 +117,21 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     assert scores == sorted(scores, reverse=True)
     assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()
     w.save_screenshot(screenshot_dir / "app_describe.png")
+
+
+def test_long_queries_never_grow_the_window(qtbot, open_window):
+    """Many events and long captions scroll inside the chronology dock: the window keeps its
+    size and the results list its rows (the dock's minimum height once grew the window past
+    the screen and left 1-4 result rows)."""
+    pytest.importorskip("spacy")
+    w = open_window((1024, 640), LONG_WAIT_MS)
+    rows_before = w.results_list.view.viewport().height()
+    long_query = ", then ".join(["a person walks forward slowly and carefully", "jumps twice",
+                                 "turns around to the left", "raises both hands high",
+                                 "sits down on the floor"]) * 3
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search(long_query)
+    qtbot.waitUntil(lambda: _orders_shown(w), timeout=LONG_WAIT_MS)
+    qtbot.wait(200)  # let the layout settle
+    assert w.height() <= 640 and w.width() <= 1024
+    assert w.results_list.view.viewport().height() >= 0.8 * rows_before
