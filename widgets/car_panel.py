@@ -101,7 +101,9 @@ class _WrapLabel(QLabel):
 
 def order_steps(text: str, events: Sequence[str]) -> str:
     """The event numbers of an order's caption, e.g. ``"2 \u2192 1"`` (``""`` when its parts
-    are not the events, e.g. a caption typed by the user).
+    are not the events, e.g. a caption typed by the user). An event that occurs twice
+    ("jumps, then sits down, then jumps") takes its numbers in turn, so the true order
+    reads ``1 \u2192 2 \u2192 3``.
 
     Args:
         text: an order's caption, events joined with ``", then "``.
@@ -110,11 +112,31 @@ def order_steps(text: str, events: Sequence[str]) -> str:
     def key(t: str) -> str:
         return " ".join(t.lower().strip(" .!?;,").split())
 
-    number = {key(e): i for i, e in enumerate(events, start=1)}
-    parts = [number.get(key(p)) for p in text.split(", then ")]
-    if len(events) < 2 or len(parts) != len(events) or None in parts:
+    free: dict[str, list[int]] = {}  # event text -> its numbers not yet used, in order
+    for i, e in enumerate(events, start=1):
+        free.setdefault(key(e), []).append(i)
+    parts = []
+    for p in text.split(", then "):  # a repeated event takes its numbers in turn
+        left = free.get(key(p))
+        if not left:
+            return ""
+        parts.append(left.pop(0))
+    if len(events) < 2 or len(parts) != len(events):
         return ""
     return " \u2192 ".join(str(p) for p in parts)
+
+
+def distinct_orders(events: Sequence[str]) -> int:
+    """How many different orders ``events`` have: ``n!`` over the factorial of each repeated
+    event's count (``["jumps", "sits", "jumps"]``: 3)."""
+    counts: dict[str, int] = {}
+    for e in events:
+        k = " ".join(str(e).lower().strip(" .!?;,").split())
+        counts[k] = counts.get(k, 0) + 1
+    total = math.factorial(len(events))
+    for c in counts.values():
+        total //= math.factorial(c)
+    return total
 
 
 def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
@@ -287,7 +309,12 @@ class CarPanel(QWidget):
             self._events.setText(f"Events ({len(events)}): {steps}")
         else:
             self._events.setText("Events: none found")
-        self._summary.setText(self._verdict(ranked, order_name))
+        summary = self._verdict(ranked, order_name)
+        possible = distinct_orders(events)
+        if len(ranked) > 1 and possible > len(ranked):
+            many = f"{possible:,}" if possible < 10**6 else f"{float(possible):.1e}"
+            summary += f" Scored: {len(ranked)} of its {many} orders."
+        self._summary.setText(summary)
         self._fill_table()
         if not self._edit.hasFocus() or not self._edit.text():
             self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,28 @@ def test_order_steps_number_the_events():
         "3 \u2192 1 \u2192 2"
     assert order_steps("a person jumps, then sits down", events) == ""  # not these events
     assert order_steps("a person walks", events[:1]) == ""  # one event: nothing to number
+    # a repeated event ("jumps" twice) takes its numbers in turn: the true order is 1, 2, 3
+    twice = ["a person jumps", "a person sits down", "a person jumps"]
+    assert order_steps("a person jumps, then a person sits down, then a person jumps",
+                       twice) == "1 \u2192 2 \u2192 3"
+    assert order_steps("a person jumps, then a person jumps, then a person sits down",
+                       twice) == "1 \u2192 3 \u2192 2"
+    assert order_steps("a person sits down, then a person jumps, then a person jumps",
+                       twice) == "2 \u2192 1 \u2192 3"
+    assert order_steps("a person jumps, then a person jumps, then a person jumps", twice) == ""
+
+
+def test_distinct_orders_count_repeated_events_once(panel):
+    from motionlex.widgets.car_panel import distinct_orders
+
+    assert distinct_orders(["walk", "sit", "wave"]) == 6
+    assert distinct_orders(["a person jumps", "sits", "A person jumps."]) == 3
+    assert distinct_orders(["x"]) == 1 and distinct_orders([]) == 1
+    assert distinct_orders([str(i) for i in range(25)]) == math.factorial(25)
+    # five events: the worker scores 24 of their 120 orders, and the panel says so
+    events = ["walks", "jumps", "sits down", "waves", "turns"]
+    orders = _orders(events, [0.5 - i / 100 for i in range(24)])
+    panel.set_data("; ".join(events), events, orders)
+    assert panel.summary_text().endswith("Scored: 24 of its 120 orders.")
+    panel.set_data("; ".join(events[:2]), events[:2], _orders(events[:2], [0.5, 0.4]))
+    assert "Scored" not in panel.summary_text()
