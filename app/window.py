@@ -312,6 +312,16 @@ class MainWindow(QMainWindow):
         self.state.motion_requested(req.request_id)
         if self.state.select(row):
             self.analysis.motion_selected(row)
+        self._mark_shown(row)
+
+    def _mark_shown(self, row: int) -> None:
+        """Both lists highlight gallery row ``row``, the motion shown (the results list
+        nothing when it does not hold it), so no tab keeps a stale highlight."""
+        self.gallery_browser.mark_row(row)
+        hit = next((i for i in range(self.results_list.row_count())
+                    if int(self.results_list.record(i)["row"]) == row), None)
+        if hit is None or hit not in self.results_list.selected_rows():
+            self.results_list.mark_row(hit)
 
     def _on_motion(self, data: MotionData) -> None:
         if not self.state.is_current(data):

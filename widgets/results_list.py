@@ -222,6 +222,29 @@ class _RecordBrowser(QWidget):
             )
             self._view.scrollTo(idx)
 
+    def mark_row(self, row: int | None) -> None:
+        """Highlight source row ``row`` as the one shown, without emitting the selection
+        signal (the motion is already on screen, chosen in another list); ``None`` (or a row
+        the filter hides) clears the highlight, so the list never marks another motion
+        than the one shown and a click on any row shows it."""
+        self._restoring = True
+        try:
+            sel = self._view.selectionModel()
+            if row is None or not 0 <= row < self._model.source_count():
+                sel.clearSelection()
+                sel.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+                return
+            idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
+            if not idx.isValid():
+                sel.clearSelection()
+                sel.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+                return
+            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                | QItemSelectionModel.SelectionFlag.Rows)
+            self._view.scrollTo(idx)
+        finally:
+            self._restoring = False
+
     def _update_count(self) -> None:
         n, m = self._proxy.rowCount(), self._model.source_count()
         self._count.setText(f"{m:,}" if n == m else f"{n:,} of {m:,}")
