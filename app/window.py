@@ -31,6 +31,7 @@ from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResul
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import DEMO_GALLERY, RankWorker
+from motionlex.core.text.spelling import require_words
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
@@ -221,6 +222,11 @@ class MainWindow(QMainWindow):
             return False
         if self.query_edit.text().strip() != text:
             self.query_edit.setText(text)
+        try:  # "12", "?!": said in the status bar, not a message box in the middle of typing
+            require_words(text, "query")
+        except ValueError as e:
+            self.statusBar().showMessage(str(e), 8000)
+            return False
         decision = self.state.check_search(text)
         if decision == "send":
             req = self._client.rank(text, mode=self.mode)

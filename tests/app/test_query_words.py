@@ -1,0 +1,20 @@
+"""A query with no words is refused in the status bar, never with a message box (Xvfb)."""
+
+from __future__ import annotations
+
+LONG_WAIT_MS = 120000
+
+
+def test_wordless_queries_are_refused_quietly(qtbot, open_window):
+    w = open_window((1280, 820), LONG_WAIT_MS)
+    shown = w.state.selected_row
+    for text in ("12", "?!...", "  ...  "):
+        assert w.search(text) is False
+        assert w.error_box is None  # typing goes on: no modal box
+        assert "has no words" in w.statusBar().currentMessage()
+    w.query_edit.setText("12")
+    w._live_search("12")  # search-as-you-type after a pause
+    qtbot.wait(50)
+    assert w.error_box is None and w.state.selected_row == shown
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        assert w.search("a person walks") is True
