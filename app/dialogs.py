@@ -10,6 +10,7 @@ and cancel button; the outcome is a status text, a failure the error box.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
 
 logger = logging.getLogger(__name__)
+
+
+def filter_suffix(name_filter: str) -> str:
+    """The suffix of a save dialog's file type, ``"MP4 video (*.mp4)"`` -> ``".mp4"``
+    (``""`` when it names none)."""
+    m = re.search(r"\(\*(\.[A-Za-z0-9]+)", name_filter or "")
+    return m.group(1).lower() if m else ""
 
 
 class Dialogs:
@@ -116,18 +124,19 @@ class Dialogs:
 
     def ask_save(self, kind: str) -> Path | None:
         """Ask for the file of an export (:data:`~motionlex.app.export.EXPORT_DIALOGS`);
-        the default suffix is added when none is typed, and the folder is remembered."""
+        when no suffix is typed, the chosen file type's is added (else the default), and
+        the folder is remembered."""
         title, suffix, filters = export_mod.EXPORT_DIALOGS[kind]
         settings = self.win.settings
         start = Path(str(settings.value(cfg.KEY_LAST_EXPORT_DIR, str(Path.home()))))
         motion = self.win.current_motion
         name = (motion.id.replace("/", "_") if motion else "motionlex") + suffix
-        path, _ = QFileDialog.getSaveFileName(self.win, title, str(start / name), filters)
+        path, chosen = QFileDialog.getSaveFileName(self.win, title, str(start / name), filters)
         if not path:
             return None
         p = Path(path)
-        if not p.suffix:
-            p = p.with_suffix(suffix)
+        if not p.suffix:  # the chosen filter's suffix ("MP4 video (*.mp4)"), else the default
+            p = p.with_suffix(filter_suffix(chosen) or suffix)
         settings.setValue(cfg.KEY_LAST_EXPORT_DIR, str(p.parent))
         return p
 

@@ -54,10 +54,13 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Space</b></td><td>play / pause</td></tr>
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
+<tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
 <tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
-<tr><td><b>Esc</b></td><td>cancel opening a gallery</td></tr>
+<tr><td><b>Esc</b></td><td>cancel an export, or opening a gallery or a checkpoint</td></tr>
+<tr><td><b>F1</b></td><td>this list</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
 </table>"""
 
 

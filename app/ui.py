@@ -194,7 +194,7 @@ def build_actions(win: MainWindow) -> None:
     win.act_step_back = a("Step &back", lambda: win.step(-1), Qt.Key.Key_Left)
     win.act_step_fwd = a("Step &forward", lambda: win.step(1), Qt.Key.Key_Right)
     win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
-                       "Cancel opening or building a gallery")
+                       "Cancel an export, or opening a gallery or a checkpoint")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
     win.act_shortcuts = a("&Keyboard shortcuts", win.dialogs.shortcuts,
                           QKeySequence.StandardKey.HelpContents)

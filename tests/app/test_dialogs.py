@@ -70,3 +70,31 @@ def test_about_box_replaces_itself(window):
     window.dialogs.shortcuts()
     assert window.dialogs.info_box is not first
     assert "Ctrl+F" in window.dialogs.info_box.text()
+
+
+def test_the_chosen_file_type_gives_the_suffix(window, monkeypatch, tmp_path):
+    from motionlex.app.dialogs import filter_suffix
+
+    video_filters = "Animated GIF (*.gif);;MP4 video (*.mp4)"
+    assert [filter_suffix(f) for f in video_filters.split(";;")] == [".gif", ".mp4"]
+    assert filter_suffix("") == ""
+    # the MP4 type chosen, a name typed without a suffix: an .mp4 file, not the default .gif
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a: (str(tmp_path / "clip"), "MP4 video (*.mp4)"))
+    assert window.dialogs.ask_save("video") == tmp_path / "clip.mp4"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a: (str(tmp_path / "clip.gif"), "MP4 video (*.mp4)"))
+    assert window.dialogs.ask_save("video") == tmp_path / "clip.gif"  # a typed suffix wins
+
+
+def test_the_shortcuts_box_lists_every_shortcut(window):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from motionlex.app.texts import SHORTCUTS_TEXT
+
+    keys = {a.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+            for a in window.findChildren(QAction) if not a.shortcut().isEmpty()}
+    assert {"Ctrl+F", "Ctrl+D", "Ctrl+L", "Esc"} <= keys
+    missing = [k for k in keys if f"<b>{k}</b>" not in SHORTCUTS_TEXT
+               and k not in ("Left", "Right", "Space")]  # listed together, as pairs
+    assert not missing, missing
