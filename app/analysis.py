@@ -230,6 +230,11 @@ class Analysis(QObject):
             self.chronology.set_heading(f"Orders of the query's events against motion {ident}")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
+        elif result.caption and result.caption not in (query, self._own_caption(result.row)):
+            self.chronology.set_heading(f"Your caption's events against motion {ident}")
+            panel.set_caption_visible(True)
+            panel.set_data(result.caption, result.events, result.orders,
+                           order_name="your caption")
         else:
             gen = self._generated.get(result.row)
             if gen and not result.caption:
@@ -241,6 +246,12 @@ class Analysis(QObject):
             panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders)
         self.win.ordersShown.emit(result)
+
+    def _own_caption(self, row: int) -> str:
+        """The gallery's caption of ``row`` (``""`` when none or no gallery)."""
+        gallery = self.win.state.gallery
+        return gallery.captions[row] if gallery is not None and row < len(gallery.captions) \
+            else ""
 
     def _on_caption_edited(self, text: str) -> None:
         st = self.win.state

@@ -135,3 +135,21 @@ def test_long_queries_never_grow_the_window(qtbot, open_window):
     qtbot.wait(200)  # let the layout settle
     assert w.height() <= 640 and w.width() <= 1024
     assert w.results_list.view.viewport().height() >= 0.8 * rows_before
+
+
+def test_a_typed_caption_is_called_yours(qtbot, loaded):
+    """A caption typed in the panel is "your caption", neither the query nor the motion's own
+    caption (it was marked "true" under the motion's caption heading)."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search(TWO_EVENTS)
+    qtbot.waitUntil(lambda: _orders_shown(w), timeout=LONG_WAIT_MS)
+    typed = "a person walks forward, then raises both hands"
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+        w.car_panel.captionEdited.emit(typed)
+    assert got.args[0].caption == typed
+    heading = w.analysis.chronology.heading()
+    assert heading.startswith("Your caption's events") and "Caption of motion" not in heading
+    table = w.car_panel.orders_table
+    assert "your caption" in table.item(w.car_panel.true_rows()[0], 0).text()
+    assert "your caption" in w.car_panel.summary_text()
