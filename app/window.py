@@ -270,9 +270,13 @@ class MainWindow(QMainWindow):
         self.checkpointShown.emit(info)
 
     def _on_gallery(self, info: GalleryInfo) -> None:
+        last = self.state.last_result
+        asked = last.text if last is not None else ""  # a text query shown on the old gallery
         pending = self.state.gallery_opened(info)
         if pending:
             self.search(pending)
+        elif info.size and asked and info.searchable:
+            self.search(asked)  # the query of the last gallery, asked of this one
         elif info.size:
             self.gallery_dock.raise_()
             self.gallery_browser.select_row(0)

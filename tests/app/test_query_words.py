@@ -18,3 +18,16 @@ def test_wordless_queries_are_refused_quietly(qtbot, open_window):
     assert w.error_box is None and w.state.selected_row == shown
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         assert w.search("a person walks") is True
+
+
+def test_a_text_query_is_asked_again_of_a_newly_opened_gallery(qtbot, open_window,
+                                                              gallery_index):
+    """Opening another gallery with results shown re-runs the text query there (the old
+    query text and its word bars once stayed over an empty results list)."""
+    w = open_window((1280, 820), LONG_WAIT_MS)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person walks")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as again:
+        w.open_gallery(gallery_index)
+    assert again.args[0].text == "a person walks" and w.results_list.row_count() > 0
+    assert w.state.last_result is again.args[0]
