@@ -188,10 +188,12 @@ class ExplorerState:
         self._gallery = info
         self._gallery_pending = False
         self._last_result = None
-        note = f" ({len(info.skipped)} files skipped)" if info.skipped else ""
+        note = (f" ({len(info.skipped):,} files skipped: the gallery label at the bottom right "
+                "names them)" if info.skipped else "")
         built = "built and " if info.built else ""
         model_note, self._model_note = self._model_note, ""
-        self._status(f"Gallery {built}opened: {info.size:,} motions{note}. {model_note}".strip(),
+        size = f"{info.size:,} motion" + ("" if info.size == 1 else "s")
+        self._status(f"Gallery {built}opened: {size}{note}. {model_note}".strip(),
                      15000 if model_note else 8000)
         self.events.gallery.emit(info)
         pending, self._pending_query = self._pending_query, None

@@ -93,6 +93,28 @@ def about_html(model: ModelInfo | None, gallery: GalleryInfo | None) -> str:
             f"<tr><td><b>Gallery</b></td><td>{gallery_html}</td></tr></table>")
 
 
+def motions(n: int) -> str:
+    """``"1 motion"``, ``"1,200 motions"``."""
+    return f"{n:,} motion" + ("" if n == 1 else "s")
+
+
 def gallery_label(gallery: GalleryInfo) -> str:
     """Status-bar text for an open gallery."""
-    return f"gallery: {gallery.size:,} motions" + (" (synthetic demo)" if gallery.synthetic else "")
+    skipped = f", {len(gallery.skipped):,} skipped" if gallery.skipped else ""
+    return (f"gallery: {motions(gallery.size)}{skipped}"
+            + (" (synthetic demo)" if gallery.synthetic else ""))
+
+
+MAX_SKIPPED_LISTED = 20
+"""Skipped files named in the gallery label's tooltip (the rest are counted)."""
+
+
+def gallery_tooltip(gallery: GalleryInfo) -> str:
+    """The gallery label's tooltip: where it is, and each skipped file with the reason."""
+    lines = [f"{gallery.path}", f"(from {gallery.source})"]
+    if gallery.skipped:
+        lines.append(f"{len(gallery.skipped):,} files left out:")
+        lines += [f"  {f}: {why}" for f, why in gallery.skipped[:MAX_SKIPPED_LISTED]]
+        if len(gallery.skipped) > MAX_SKIPPED_LISTED:
+            lines.append(f"  ... and {len(gallery.skipped) - MAX_SKIPPED_LISTED:,} more")
+    return "\n".join(lines)

@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self.gallery_label.setText(texts.gallery_label(info))
         self.demo_banner.setText(texts.DEMO_BANNER_TEXT.format(size=info.size))
         self.demo_banner.setVisible(info.synthetic)
-        self.gallery_label.setToolTip(f"{info.path}\n(from {info.source})")
+        self.gallery_label.setToolTip(texts.gallery_tooltip(info))
         self._centre.setCurrentWidget(self.skeleton_view)
         if not info.searchable:
             self.query_edit.setPlaceholderText("open the checkpoint this gallery was built with "

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from motionlex.app.messages import GalleryInfo, ModelInfo
-from motionlex.app.texts import APP_TITLE, DEMO_BANNER_TEXT, about_html, gallery_label
+from motionlex.app.texts import (
+    APP_TITLE,
+    DEMO_BANNER_TEXT,
+    MAX_SKIPPED_LISTED,
+    about_html,
+    gallery_label,
+    gallery_tooltip,
+)
 
 
 def test_about_names_model_device_gallery():
@@ -17,3 +24,15 @@ def test_about_names_model_device_gallery():
     assert "CPU (x)" in html and "1,200 motions" in html
     assert gallery_label(g) == "gallery: 1,200 motions (synthetic demo)"
     assert "1,200 procedural motions" in DEMO_BANNER_TEXT.format(size=1200)
+
+
+def test_the_gallery_label_names_skipped_files():
+    skipped = [(f"bad_{i}.npy", "not a NumPy .npy array file") for i in range(25)]
+    g = GalleryInfo("/g.mlx", "/data", 1, [], [], np.zeros(0), True, skipped=skipped)
+    assert gallery_label(g) == "gallery: 1 motion, 25 skipped"
+    tip = gallery_tooltip(g)
+    assert "25 files left out:" in tip and "bad_0.npy: not a NumPy .npy array file" in tip
+    assert f"bad_{MAX_SKIPPED_LISTED - 1}.npy" in tip and f"bad_{MAX_SKIPPED_LISTED}.npy" not in tip
+    assert tip.endswith(f"... and {25 - MAX_SKIPPED_LISTED} more")
+    clean = GalleryInfo("/g.mlx", "/data", 2, [], [], np.zeros(0), True)
+    assert gallery_label(clean) == "gallery: 2 motions" and "left out" not in gallery_tooltip(clean)
