@@ -44,42 +44,6 @@ def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
     return str(default_model_dir()), "shipped"
 
 
-def _check_index_model(index: str | Path, want: str, model: Any, checkpoint: str,
-                       source: str, recorded: str | None) -> None:
-    """Raise unless ``model`` (loaded from ``checkpoint``, found as ``source`` says) is the
-    model whose fingerprint ``want`` the index records; the message names where the model
-    came from and how to go on.
-
-    Raises:
-        IndexMismatchError: the fingerprints differ.
-    """
-    from motionlex.core.retrieval.fingerprints import model_fingerprint
-    from motionlex.core.retrieval.index_format import IndexMismatchError
-
-    got = model_fingerprint(model)
-    if got == want:
-        return
-    new_index = f"into a new --out folder (or delete {index} first)"
-    if source == "recorded":  # e.g. 'motionlex train --overwrite' into the same --out
-        raise IndexMismatchError(
-            f"{index} was built with model {want[:16]}... but its checkpoint folder "
-            f"{checkpoint} now holds another model ({got[:16]}...; trained again since?); "
-            f"rebuild the index with it: motionlex index --data ... --checkpoint "
-            f"{checkpoint} --out NEW.mlx (or the same --out after deleting {index})")
-    whose = (f"the model in --checkpoint {checkpoint}" if source == "given"
-             else f"the shipped model ({checkpoint})")
-    if source == "given" and recorded and Path(recorded).is_dir():
-        fix = (f"leave out --checkpoint to use the one it was built with ({recorded}), or "
-               f"index the data with this model {new_index}")
-    elif source == "given":
-        fix = f"index the data with this model {new_index}"
-    else:  # the model that built it is gone (or unrecorded)
-        fix = (f"give the model that built it with --checkpoint, or index the data again "
-               f"{new_index}")
-    raise IndexMismatchError(f"{index} was built with model {want[:16]}... but {whose} is "
-                             f"{got[:16]}...; {fix}")
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
@@ -109,9 +73,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     for folder in args.data:  # the model loads and the progress bar shows
         detect_layout(folder)
     model, stats = load_checkpoint(checkpoint, args.device)
-    if recorded is not None:  # named by where the model came from, before the build's check
-        _check_index_model(out, recorded["sha256"], model, checkpoint, source,
-                           recorded.get("checkpoint"))
     if args.stats:
         stats = PatchStats.load(args.stats)
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
@@ -121,7 +82,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     rep = build_index(
         model, args.data, out, patch_stats=stats, split=args.split,
         settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
-        checkpoint=checkpoint, fusion_weight=checkpoint_fusion_weight(checkpoint),
+        checkpoint=checkpoint, checkpoint_source=source,
+        fusion_weight=checkpoint_fusion_weight(checkpoint),
         progress=not args.quiet,
     )
     idx = rep.index
@@ -195,8 +157,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             from motionlex.core.model.factory import load_checkpoint
 
             model, _ = load_checkpoint(ckpt, args.device)
-            _check_index_model(args.index, index.model_hash, model, ckpt, source,
-                               index.checkpoint)
+            index.check_model(model, loaded_from=ckpt, source=source)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     if args.item is not None:
         query = searcher.item_query(index.position(args.item))

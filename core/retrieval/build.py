@@ -103,6 +103,7 @@ def build_steps(
     settings: IndexSettings | None = None,
     batch_size: int = 32,
     checkpoint: str | os.PathLike | None = None,
+    checkpoint_source: str | None = None,
     fusion_weight: float | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> BuildSteps:
@@ -132,6 +133,7 @@ def build_steps(
         settings: encoding settings for a new index (an existing index keeps its own).
         batch_size: windows per forward pass.
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
+        checkpoint_source: how it was chosen, for a mismatch message (``model_mismatch``).
         fusion_weight: default fused-search weight to record (None: keep the existing one
             or :data:`DEFAULT_FUSION_WEIGHT`).
         lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
@@ -167,8 +169,8 @@ def build_steps(
         yield 0, 0
     try:
         recover_directory(out)
-        return (yield from _build_locked(model, data, out, patch_stats, split, settings,
-                                         batch_size, checkpoint, fusion_weight))
+        return (yield from _build_locked(model, data, out, patch_stats, split, settings, batch_size,
+                                         checkpoint, checkpoint_source, fusion_weight))
     finally:
         lock.release()
 
@@ -176,7 +178,7 @@ def build_steps(
 def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.PathLike,
                   patch_stats: PatchStats | None, split: str, settings: IndexSettings | None,
                   batch_size: int, checkpoint: str | os.PathLike | None,
-                  fusion_weight: float | None) -> BuildSteps:
+                  checkpoint_source: str | None, fusion_weight: float | None) -> BuildSteps:
     """:func:`build_steps` under the index's lock."""
     target = Path(out)
     t0 = time.perf_counter()
@@ -184,7 +186,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     if target.is_dir() and not any(target.iterdir()):
         logger.info("%s is an empty folder: building a new index there", target)
     elif target.exists():
-        old = GalleryIndex.load(target, model)
+        old = GalleryIndex.load(target, model, loaded_from=checkpoint, source=checkpoint_source)
         if settings is not None and settings != old.settings:
             raise IndexMismatchError(f"{target} was built with settings {old.settings}; "
                                      f"cannot add motions with {settings}")
@@ -430,7 +432,6 @@ def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
     """
     key = hashlib.sha256(str(dataset.resolve()).encode()).hexdigest()[:8]
     return cache_dir / f"{dataset.name or 'gallery'}-{key}-{model_hash[:8]}.mlx"
-
 
 
 def gallery_index_path(root: Path, cache_dir: Path, model_hash: str) -> tuple[Path, bool]:

@@ -98,6 +98,7 @@ from motionlex.core.retrieval.index_format import (
     _load_npy,
     _load_sparse,
     _read_manifest,
+    model_mismatch,
 )
 from motionlex.core.retrieval.item_store import (
     ITEMS_HEAD,
@@ -223,8 +224,9 @@ class GalleryIndex:
 
     # -- loading --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, model: Any = None, *,
-             verify: bool = True) -> GalleryIndex:
+    def load(cls, path: str | os.PathLike, model: Any = None, *, verify: bool = True,
+             loaded_from: str | os.PathLike | None = None,
+             source: str | None = None) -> GalleryIndex:
         """Open an index directory, checking its manifest (and model, when given).
 
         Args:
@@ -232,6 +234,8 @@ class GalleryIndex:
             model: optional :class:`~.model.MotionTextModel`; its :func:`model_fingerprint`
                 must equal the one recorded at build time.
             verify: check every file's SHA-256 (sizes are always checked).
+            loaded_from / source: where ``model`` comes from, for the mismatch message
+                (:meth:`check_model`).
 
         Returns:
             The index; ``joints.npy`` and ``dense.npy`` are memory-mapped. With ``verify``,
@@ -255,30 +259,25 @@ class GalleryIndex:
         manifest = _read_manifest(root, verify)
         index = cls(root, manifest, verify=verify)
         if model is not None:
-            index.check_model(model)
+            index.check_model(model, loaded_from=loaded_from, source=source)
         logger.info("loaded gallery index %s (%d motions)", root, len(index))
         return index
 
-    def check_model(self, model: Any) -> None:
+    def check_model(self, model: Any, *, loaded_from: str | os.PathLike | None = None,
+                    source: str | None = None) -> None:
         """Raise :class:`IndexMismatchError` unless ``model`` built this index.
+
+        Args:
+            model: the model to check.
+            loaded_from / source: where it was loaded from and how that was chosen, for the
+                message (:func:`~.index_format.model_mismatch`).
 
         Raises:
             IndexMismatchError: the fingerprints differ (both named).
         """
         got, want = model_fingerprint(model), self.model_hash
         if got != want:
-            again = (f"index the data again with this model into a new --out folder (or "
-                     f"delete {self.path} first)")
-            ckpt = self.checkpoint
-            if ckpt and Path(ckpt).is_dir():
-                fix = (f"{again}, or use the checkpoint it was built with ({ckpt}), unless "
-                       f"that folder was trained again since")
-            else:  # the model that built it is gone: indexing again is the only way
-                fix = (f"its checkpoint ({ckpt or 'not recorded'}) no longer exists, so "
-                       f"{again}")
-            raise IndexMismatchError(
-                f"{self.path} was built with model {want[:16]}... but the loaded model is "
-                f"{got[:16]}... (another checkpoint); {fix}")
+            raise model_mismatch(self.path, want, got, self.checkpoint, loaded_from, source)
 
     # -- accessors ------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -64,6 +64,50 @@ class IndexMismatchError(GalleryIndexError):
     """An index built with another model or other patch statistics than the ones given."""
 
 
+def model_mismatch(index: str | Path, want: str, got: str, recorded: str | None,
+                   loaded_from: str | Path | None = None,
+                   source: str | None = None) -> IndexMismatchError:
+    """The error for an index used with another model than the one that built it, worded by
+    where that model came from and saying how to go on (the one home of this message).
+
+    Args:
+        index: the index directory.
+        want / got: :func:`~.fingerprints.model_fingerprint` recorded / of the model given.
+        recorded: the checkpoint folder the index records (or None).
+        loaded_from: the folder the model given was loaded from (or None: unknown).
+        source: how that folder was chosen: ``"given"`` (``--checkpoint``), ``"recorded"``
+            (the index's own checkpoint, so the folder now holds another model),
+            ``"shipped"`` (the default model), or None (elsewhere, e.g. the explorer).
+    """
+    new_index = f"into a new --out folder (or delete {index} first)"
+    if source == "recorded":  # e.g. 'motionlex train --overwrite' into the same --out
+        return IndexMismatchError(
+            f"{index} was built with model {want[:16]}... but its checkpoint folder "
+            f"{loaded_from} now holds another model ({got[:16]}...; trained again since?); "
+            f"rebuild the index with it: motionlex index --data ... --checkpoint "
+            f"{loaded_from} --out NEW.mlx (or the same --out after deleting {index})")
+    recorded_there = bool(recorded) and Path(str(recorded)).is_dir()
+    if source is None:
+        again = f"index the data again with this model {new_index}"
+        fix = (f"{again}, or use the checkpoint it was built with ({recorded}), unless that "
+               f"folder was trained again since" if recorded_there else
+               f"its checkpoint ({recorded or 'not recorded'}) no longer exists, so {again}")
+        return IndexMismatchError(f"{index} was built with model {want[:16]}... but the "
+                                  f"loaded model is {got[:16]}... (another checkpoint); {fix}")
+    whose = (f"the model in --checkpoint {loaded_from}" if source == "given"
+             else f"the shipped model ({loaded_from})")
+    if source == "given" and recorded_there:
+        fix = (f"leave out --checkpoint to use the one it was built with ({recorded}), or "
+               f"index the data with this model {new_index}")
+    elif source == "given":
+        fix = f"index the data with this model {new_index}"
+    else:  # the model that built it is gone (or unrecorded)
+        fix = (f"give the model that built it with --checkpoint, or index the data again "
+               f"{new_index}")
+    return IndexMismatchError(f"{index} was built with model {want[:16]}... but {whose} is "
+                              f"{got[:16]}...; {fix}")
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     """How motions are encoded and stored (recorded in the manifest; fixed per index).
