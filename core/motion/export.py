@@ -126,10 +126,8 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
     from motionlex.core.motion.bvh_write import write_bvh
 
     problem = source_bvh_problem(source, sha256)
-    if problem is None:
-        out = Path(path)
-        with atomic_file(out) as tmp:
-            shutil.copyfile(Path(source), tmp)  # type: ignore[arg-type]
+    if problem is None:  # checked (and hashed) just now: copy without a second hash
+        out = copy_source_bvh(source, path)  # type: ignore[arg-type]
         logger.info("exported BVH %s as a copy of its source %s", out, source)
         return out
     logger.info("%s; writing BVH %s from joint positions", problem, path)
