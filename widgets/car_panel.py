@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from motionlex.core.text.orders import num_orders
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_headers
 
@@ -109,15 +110,12 @@ def order_steps(text: str, events: Sequence[str]) -> str:
         text: an order's caption, events joined with ``", then "``.
         events: the events in true order (numbered from 1).
     """
-    def key(t: str) -> str:
-        return " ".join(t.lower().strip(" .!?;,").split())
-
     free: dict[str, list[int]] = {}  # event text -> its numbers not yet used, in order
     for i, e in enumerate(events, start=1):
-        free.setdefault(key(e), []).append(i)
+        free.setdefault(_event_key(e), []).append(i)
     parts = []
     for p in text.split(", then "):  # a repeated event takes its numbers in turn
-        left = free.get(key(p))
+        left = free.get(_event_key(p))
         if not left:
             return ""
         parts.append(left.pop(0))
@@ -126,17 +124,16 @@ def order_steps(text: str, events: Sequence[str]) -> str:
     return " \u2192 ".join(str(p) for p in parts)
 
 
+def _event_key(text: str) -> str:
+    """An event as the panel compares it: lower-case, outer punctuation and extra spaces cut."""
+    return " ".join(str(text).lower().strip(" .!?;,").split())
+
+
 def distinct_orders(events: Sequence[str]) -> int:
-    """How many different orders ``events`` have: ``n!`` over the factorial of each repeated
-    event's count (``["jumps", "sits", "jumps"]``: 3)."""
-    counts: dict[str, int] = {}
-    for e in events:
-        k = " ".join(str(e).lower().strip(" .!?;,").split())
-        counts[k] = counts.get(k, 0) + 1
-    total = math.factorial(len(events))
-    for c in counts.values():
-        total //= math.factorial(c)
-    return total
+    """How many different orders ``events`` have (:func:`~motionlex.core.text.orders.
+    num_orders` of the events as the panel compares them: ``["jumps", "sits", "jumps"]``:
+    3)."""
+    return num_orders([_event_key(e) for e in events])
 
 
 def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:

@@ -92,6 +92,13 @@ def _num_distinct_orders(labels: Sequence[int]) -> int:
     return math.factorial(len(labels)) // math.prod(math.factorial(int(c)) for c in counts)
 
 
+def num_orders(events: Sequence[str]) -> int:
+    """How many distinct orders ``events`` have, ``K! / prod(m_i!)`` (``m_i``: how often each
+    string repeats; ``["jumps", "sits", "jumps"]``: 3), all of which :func:`all_orders` lists
+    when its ``limit`` allows."""
+    return _num_distinct_orders(_labels(events))
+
+
 def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
     """Distinct orders of the events as index tuples, the true order first.
 
