@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
+from motionlex.app.texts import motions
 from motionlex.widgets.record_columns import ColumnRows
 
 logger = logging.getLogger(__name__)
@@ -192,8 +193,7 @@ class ExplorerState:
                 "names them)" if info.skipped else "")
         built = "built and " if info.built else ""
         model_note, self._model_note = self._model_note, ""
-        size = f"{info.size:,} motion" + ("" if info.size == 1 else "s")
-        self._status(f"Gallery {built}opened: {size}{note}. {model_note}".strip(),
+        self._status(f"Gallery {built}opened: {motions(info.size)}{note}. {model_note}".strip(),
                      15000 if model_note else 8000)
         self.events.gallery.emit(info)
         pending, self._pending_query = self._pending_query, None
