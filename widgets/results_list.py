@@ -213,14 +213,7 @@ class _RecordBrowser(QWidget):
         n = self._model.source_count()
         if not 0 <= row < n:
             raise IndexError(f"row {row} out of range [0, {n})")
-        idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
-        if idx.isValid():
-            self._view.selectionModel().setCurrentIndex(
-                idx,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self._view.scrollTo(idx)
+        self._make_current(row)
 
     def mark_row(self, row: int | None) -> None:
         """Highlight source row ``row`` as the one shown, without emitting the selection
@@ -229,21 +222,25 @@ class _RecordBrowser(QWidget):
         than the one shown and a click on any row shows it."""
         self._restoring = True
         try:
-            sel = self._view.selectionModel()
-            if row is None or not 0 <= row < self._model.source_count():
+            ok = row is not None and 0 <= row < self._model.source_count()
+            if not (ok and self._make_current(row)):
+                sel = self._view.selectionModel()
                 sel.clearSelection()
                 sel.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
-                return
-            idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
-            if not idx.isValid():
-                sel.clearSelection()
-                sel.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
-                return
-            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
-                                | QItemSelectionModel.SelectionFlag.Rows)
-            self._view.scrollTo(idx)
         finally:
             self._restoring = False
+
+    def _make_current(self, row: int) -> bool:
+        """Select source row ``row`` alone, current and scrolled to; False when the filter
+        hides it (nothing changes then)."""
+        idx = self._proxy.mapFromSource(self._model.index(self._model.display_row(row), 0))
+        if not idx.isValid():
+            return False
+        self._view.selectionModel().setCurrentIndex(
+            idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self._view.scrollTo(idx)
+        return True
 
     def _update_count(self) -> None:
         n, m = self._proxy.rowCount(), self._model.source_count()
