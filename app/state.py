@@ -25,6 +25,7 @@ import numpy as np
 
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.texts import motions
+from motionlex.core.text.spelling import require_words
 from motionlex.widgets.record_columns import ColumnRows
 
 logger = logging.getLogger(__name__)
@@ -184,8 +185,11 @@ class ExplorerState:
         """A gallery was opened: it replaces the old one and clears the results.
 
         Returns:
-            The query that waited for it (now to be sent), or None.
+            The query to send now: the one that waited for it, else the text query whose
+            results the old gallery showed (asked of this one), or None.
         """
+        last = self._last_result
+        asked = last.text if last is not None and info.size and info.searchable else ""
         self._gallery = info
         self._gallery_pending = False
         self._last_result = None
@@ -197,7 +201,7 @@ class ExplorerState:
                      15000 if model_note else 8000)
         self.events.gallery.emit(info)
         pending, self._pending_query = self._pending_query, None
-        return pending
+        return pending or asked or None
 
     # ------------------------------------------------------------------ searching
     def check_search(self, text: str) -> str:
@@ -208,9 +212,14 @@ class ExplorerState:
 
         Returns:
             ``"send"`` (rank it now), ``"queued"`` (kept until the opening gallery is open)
-            or ``"refused"`` (no gallery, or one that cannot be searched by text; a status
-            text says why).
+            or ``"refused"`` (no word in it, no gallery, or one that cannot be searched by
+            text; a status text says why, never a message box in the middle of typing).
         """
+        try:  # "12", "?!"
+            require_words(text, "query")
+        except ValueError as e:
+            self._status(str(e), 8000)
+            return "refused"
         if self._gallery is None:
             if self._gallery_pending:
                 self._pending_query = text
@@ -223,6 +232,11 @@ class ExplorerState:
                          "(File > Open checkpoint).", 8000)
             return "refused"
         return "send"
+
+    def result_position(self, row: int) -> int | None:
+        """Where gallery row ``row`` is in the ranking shown (None: not in it)."""
+        hits = self._last_result.hits if self._last_result is not None else []
+        return next((i for i, h in enumerate(hits) if int(h["row"]) == row), None)
 
     def query_sent(self, request_id: int, label: str) -> None:
         """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``).

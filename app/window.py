@@ -31,7 +31,6 @@ from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResul
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import DEMO_GALLERY, RankWorker
-from motionlex.core.text.spelling import require_words
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
@@ -222,11 +221,6 @@ class MainWindow(QMainWindow):
             return False
         if self.query_edit.text().strip() != text:
             self.query_edit.setText(text)
-        try:  # "12", "?!": said in the status bar, not a message box in the middle of typing
-            require_words(text, "query")
-        except ValueError as e:
-            self.statusBar().showMessage(str(e), 8000)
-            return False
         decision = self.state.check_search(text)
         if decision == "send":
             req = self._client.rank(text, mode=self.mode)
@@ -270,13 +264,9 @@ class MainWindow(QMainWindow):
         self.checkpointShown.emit(info)
 
     def _on_gallery(self, info: GalleryInfo) -> None:
-        last = self.state.last_result
-        asked = last.text if last is not None else ""  # a text query shown on the old gallery
-        pending = self.state.gallery_opened(info)
+        pending = self.state.gallery_opened(info)  # also the old gallery's text query
         if pending:
             self.search(pending)
-        elif info.size and asked and info.searchable:
-            self.search(asked)  # the query of the last gallery, asked of this one
         elif info.size:
             self.gallery_dock.raise_()
             self.gallery_browser.select_row(0)
@@ -328,8 +318,7 @@ class MainWindow(QMainWindow):
         """Both lists highlight gallery row ``row``, the motion shown (the results list
         nothing when it does not hold it), so no tab keeps a stale highlight."""
         self.gallery_browser.mark_row(row)
-        hit = next((i for i in range(self.results_list.row_count())
-                    if int(self.results_list.record(i)["row"]) == row), None)
+        hit = self.state.result_position(row)
         if hit is None or hit not in self.results_list.selected_rows():
             self.results_list.mark_row(hit)
 
