@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from motionlex.app.messages import MotionsData
+from motionlex.widgets.colors import overlay_colour_name
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -83,7 +84,11 @@ class Comparer(QObject):
         view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
                          layout=layout, labels=labels)
         view.play()
-        shown = "side by side" if layout == "side" else "overlaid"
+        if layout == "side":
+            shown = "side by side", labels
+        else:  # say which colour is which motion
+            shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
+                                 for i, label in enumerate(labels)]
         self.win.statusBar().showMessage(
-            f"Comparing {len(data.motions)} motions {shown}: {', '.join(labels)}.", 10000)
+            f"Comparing {len(data.motions)} motions {shown[0]}: {', '.join(shown[1])}.", 10000)
         self.compared.emit(data)

@@ -33,6 +33,14 @@ UNASSIGNED_HEX = "#BBBBBB"
 ACCENT_HEX = "#CC79A7"
 """Okabe-Ito reddish purple: highlights that must not be confused with a body part."""
 
+OVERLAY_TINTS_HEX: tuple[str, ...] = ("#F0E442", "#CC79A7", "#FFFFFF")
+"""Okabe-Ito yellow, reddish purple, then white: one colour per overlaid motion after the
+first (which keeps its body-part colours), none of them a body part's colour; cycled when
+more motions are overlaid."""
+
+OVERLAY_TINT_NAMES: tuple[str, ...] = ("yellow", "purple", "white")
+"""Plain names of :data:`OVERLAY_TINTS_HEX`, for legends and status messages."""
+
 if len(PART_COLORS_HEX) != len(PART_NAMES):  # pragma: no cover - module consistency
     raise RuntimeError(f"{len(PART_COLORS_HEX)} part colours for {len(PART_NAMES)} parts")
 
@@ -117,6 +125,26 @@ def joint_colors(
             f"got min {parts.min()} max {parts.max()}"
         )
     return table[parts]
+
+
+def overlay_tint(index: int) -> str | None:
+    """Colour ``"#RRGGBB"`` of the ``index``-th overlaid motion (0-based), or ``None`` for
+    the first, which keeps its body-part colours.
+
+    Raises:
+        ValueError: on a negative ``index``.
+    """
+    if index < 0:
+        raise ValueError(f"overlay index must be >= 0, got {index}")
+    return None if index == 0 else OVERLAY_TINTS_HEX[(index - 1) % len(OVERLAY_TINTS_HEX)]
+
+
+def overlay_colour_name(index: int) -> str:
+    """Plain name of the ``index``-th overlaid motion's colour: ``"body-part colours"`` for
+    the first, then :data:`OVERLAY_TINT_NAMES` cycled (see :func:`overlay_tint`)."""
+    if overlay_tint(index) is None:
+        return "body-part colours"
+    return OVERLAY_TINT_NAMES[(index - 1) % len(OVERLAY_TINT_NAMES)]
 
 
 def bone_colors(bones: np.ndarray, joint_rgba: np.ndarray) -> np.ndarray:

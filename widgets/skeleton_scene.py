@@ -21,7 +21,7 @@ import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from PySide6.QtGui import QFont
 
-from motionlex.widgets.colors import bone_colors, joint_colors
+from motionlex.widgets.colors import bone_colors, hex_to_rgbaf, joint_colors, overlay_tint
 from motionlex.widgets.gl_canvas import OffscreenGLView, frame_box, place_floor, y_up_to_z_up
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay")
@@ -33,6 +33,13 @@ SIDE_GAP_M = 0.6
 LOCOMOTION_TRAVEL_M = 1.0
 """Bodies that travel farther than this (metres, horizontally, beyond their own size) are
 followed by the camera by default: framing a whole walk or run would leave a tiny figure."""
+
+LABEL_LIFT_M = 0.15
+"""Height of a motion's label above its highest joint, metres."""
+
+LABEL_STACK_M = 0.17
+"""Vertical step between the labels of overlaid motions, metres (they share one spot above
+the bodies, first motion on top, so they never print over each other)."""
 
 FOLLOW_SMOOTHING_S = 0.5
 """Width of the moving average over the followed centre, seconds (no jitter from swinging
@@ -161,7 +168,7 @@ class Track:
     lines: gl.GLLinePlotItem
     scatter: gl.GLScatterPlotItem
     label: gl.GLTextItem | None
-    label_pos: np.ndarray | None  # (T, 3) float32 label anchor per frame
+    label_pos: np.ndarray | None  # (N, 3) float32 label anchor per timeline frame
     frame_map: np.ndarray  # (N,) int: timeline frame -> this track's frame
 
     @property
@@ -208,9 +215,11 @@ class SkeletonScene:
             pts = pts + np.asarray(off, dtype=np.float32)
             segments = np.ascontiguousarray(pts[:, b].reshape(pts.shape[0], -1, 3))
             translucent = layout == "overlay" and i > 0
-            alpha = 0.45 if translucent else 1.0
             colours = rgba.copy()
-            colours[:, 3] = alpha
+            tint = overlay_tint(i) if layout == "overlay" else None
+            if tint is not None:  # overlaid: one colour per motion, so each reads apart
+                colours[:, :3] = hex_to_rgbaf(tint)[:3]
+            colours[:, 3] = 0.6 if translucent else 1.0
             lines, scatter = self._items_for(i)
             lines.setData(
                 pos=segments[0],
@@ -220,24 +229,39 @@ class SkeletonScene:
             scatter.setData(pos=pts[0], color=colours, size=8.0 if not translucent else 6.0)
             lines.setVisible(True)
             scatter.setVisible(True)
-            label, label_pos = None, None
-            if labels is not None and labels[i]:
-                label_pos = pts.mean(axis=1)  # (T, 3): above the body's centre
-                label_pos[:, 2] = pts[..., 2].max(axis=1) + 0.15
-                label = gl.GLTextItem(
-                    pos=label_pos[0],
-                    text=str(labels[i]),
-                    color=(235, 235, 235, 255),
-                    font=QFont(self.font_family, 11),
-                )
             frame_map = np.minimum(np.round(timeline_t * fps).astype(np.int64), pts.shape[0] - 1)
+            label = None
+            if labels is not None and labels[i]:
+                rgb = (235, 235, 235) if tint is None else tuple(
+                    int(round(255 * c)) for c in hex_to_rgbaf(tint)[:3])
+                label = gl.GLTextItem(text=str(labels[i]), color=(*rgb, 255),
+                                      font=QFont(self.font_family, 11))
             self.tracks.append(Track(segments, np.ascontiguousarray(pts), fps, lines, scatter,
-                                     label, label_pos, frame_map))
-            if label is not None:
-                self.view.addItem(label)
+                                     label, None, frame_map))
+        self._place_labels(layout)
         self.hide_items(len(checked))
         self._fit_scene(num_frames, timeline_fps)
         return num_frames, timeline_fps
+
+    def _place_labels(self, layout: str) -> None:
+        """Anchor each label per timeline frame: above its own body (``'side'``), or, for
+        overlaid bodies, stacked at one spot above all of them, first motion on top."""
+        tops = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
+        labelled = [i for i, t in enumerate(self.tracks) if t.label is not None]
+        if layout == "overlay":
+            centre = np.mean([p.mean(axis=1) for p in tops], axis=0)  # (N, 3)
+            top = np.max([p[..., 2].max(axis=1) for p in tops], axis=0)  # (N,)
+        for slot, i in enumerate(labelled):
+            t = self.tracks[i]
+            if layout == "overlay":
+                pos = centre.copy()
+                pos[:, 2] = top + LABEL_LIFT_M + (len(labelled) - 1 - slot) * LABEL_STACK_M
+            else:
+                pos = tops[i].mean(axis=1)
+                pos[:, 2] = tops[i][..., 2].max(axis=1) + LABEL_LIFT_M
+            t.label_pos = np.ascontiguousarray(pos, dtype=np.float32)
+            t.label.setData(pos=t.label_pos[0])
+            self.view.addItem(t.label)
 
     def clear_tracks(self) -> None:
         """Forget the tracks and remove their labels (bone and joint items are kept)."""
@@ -277,7 +301,7 @@ class SkeletonScene:
             t.lines.setData(pos=t.segments[k])
             t.scatter.setData(pos=t.points[k])
             if t.label is not None:
-                t.label.setData(pos=t.label_pos[k])
+                t.label.setData(pos=t.label_pos[frame])
         if follow and self.follow_centres is not None:
             c = self.follow_centres[frame]
             self.view.setCameraPosition(pos=pg.Vector(float(c[0]), float(c[1]), float(c[2])))

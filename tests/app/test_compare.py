@@ -41,6 +41,8 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     assert sv.num_motions == 3
     xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
     assert max(xs) - min(xs) < 0.5  # overlaid: one place
+    msg = w.statusBar().currentMessage()  # which colour is which motion
+    assert "overlaid" in msg and "(body-part colours)" in msg and "(yellow)" in msg, msg
     # one result again: the player shows it alone
     with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
         rl.select_row(1)

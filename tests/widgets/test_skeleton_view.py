@@ -123,11 +123,21 @@ def test_side_by_side_sync_and_overlay(qtbot, view, humanml3d_joints, screenshot
     qtbot.wait(50)
     view.gl_view.grabFramebuffer().save(str(screenshot_dir / "widget_skeleton_view_side.png"))
 
-    view.set_motions(specs[:2], layout="overlay")
+    view.set_motions(specs, layout="overlay", labels=["#1", "#2", "#3"])
     assert view.frame == 0 and view.num_frames == 199
     view.seek(30)
-    for pose, m in zip(view.current_poses(), motions[:2]):
+    for pose, m in zip(view.current_poses(), motions):
         np.testing.assert_allclose(pose, y_up_to_z_up(m[30]), atol=1e-6)
+    tracks = view._scene.tracks
+    # the first keeps its body-part colours, each later one is drawn in one colour of its own
+    colours = [np.unique(t.scatter.color[:, :3].round(3), axis=0) for t in tracks]
+    assert len(colours[0]) > 1 and len(colours[1]) == 1 and len(colours[2]) == 1
+    assert not np.allclose(colours[1], colours[2])
+    # their labels share one spot above the bodies, stacked top-down in rank order
+    anchors = [t.label_pos[30] for t in tracks]
+    np.testing.assert_allclose([a[:2] for a in anchors], [anchors[0][:2]] * 3, atol=1e-6)
+    assert anchors[0][2] > anchors[1][2] > anchors[2][2]
+    assert anchors[2][2] > max(float(p[:, 2].max()) for p in view.current_poses())
 
 
 def test_motions_with_different_fps_share_time(view, humanml3d_joints):
