@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, prune: tuple[str, ...] = ()) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")
+                         and not (Path(folder) == root and d in prune)]
         for n in names:
             if n.lower().endswith(".bvh") and not n.startswith("."):
                 yield Path(folder) / n
@@ -27,10 +28,12 @@ def bvh_id(root: str | Path, path: str | Path) -> str:
     return Path(path).relative_to(root).with_suffix("").as_posix()
 
 
-def bvh_files(root: str | Path) -> list[Path]:
-    """Every BVH file of ``root`` and its subfolders (module doc), sorted by id, then name."""
+def bvh_files(root: str | Path, prune: tuple[str, ...] = ()) -> list[Path]:
+    """Every BVH file of ``root`` and its subfolders (module doc), sorted by id, then name;
+    subfolders of ``root`` named in ``prune`` are not walked."""
     root = Path(root)
-    return sorted((p for p in _walk(root) if p.is_file()), key=lambda p: (bvh_id(root, p), p.name))
+    return sorted((p for p in _walk(root, prune) if p.is_file()),
+                  key=lambda p: (bvh_id(root, p), p.name))
 
 
 def has_bvh(root: str | Path) -> bool:

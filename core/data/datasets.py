@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from motionlex.core.data.bvh_folders import bvh_motion_files, has_bvh
+from motionlex.core.data.bvh_folders import bvh_files, bvh_motion_files, has_bvh
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
@@ -203,6 +203,11 @@ class ScanReport:
         return "\n".join(lines)
 
 
+STRAY_BVH_REASON = ("a BVH file in a HumanML3D/KIT-ML dataset folder, where only "
+                    "new_joints/*.npy is read: open a folder of BVH files on its own")
+"""Why a BVH file inside a joints-layout dataset folder is skipped."""
+
+
 def detect_layout(root: str | Path) -> str:
     """``"joints"`` (HumanML3D/KIT-ML ``new_joints/``) or ``"bvh"`` (a folder of BVH files).
 
@@ -295,6 +300,10 @@ class MotionDataset:
     # -- indexing -----------------------------------------------------------------------
     def _motion_files(self) -> dict[str, Path]:
         if self.layout == "joints":
+            # BVH files here are not read (the joints layout wins): say so, not nothing
+            stray = bvh_files(self.root, prune=("texts", "new_joint_vecs"))
+            self.report.skipped += [
+                (p.relative_to(self.root).as_posix(), STRAY_BVH_REASON) for p in stray]
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
         files, passed = bvh_motion_files(self.root)  # with subfolders; one file per id
         for mid, why in passed:

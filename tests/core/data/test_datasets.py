@@ -43,6 +43,23 @@ def test_humanml3d_samples_and_spans(shared_data, tmp_path):
     assert motion.num_frames == 40 and text == "a person walks"
 
 
+def test_bvh_files_in_a_joints_dataset_are_reported_not_silently_ignored(shared_data, tmp_path):
+    root = tmp_path / "h"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "extra").mkdir()
+    src = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
+    (root / "new_joints" / "a.npy").write_bytes(src.read_bytes())
+    bvh = (shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh").read_bytes()
+    (root / "bow.bvh").write_bytes(bvh)
+    (root / "extra" / "kick.BVH").write_bytes(bvh)
+    ds = MotionDataset(root, "all")
+    assert [r.id for r in ds.records] == ["a"]  # the joints layout is what is read
+    skipped = dict(ds.report.skipped)
+    assert set(skipped) == {"bow.bvh", "extra/kick.BVH"}
+    assert "only new_joints/*.npy is read" in skipped["bow.bvh"]
+    assert "2 skipped" in ds.report.summary()
+
+
 def test_cmu_sets(shared_data):
     for name, split, n in [("cmu_kitml", "train", 21), ("cmu_extra", "all", 90)]:
         samples, report = MotionDataset(shared_data / name, split).scan()
