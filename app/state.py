@@ -220,11 +220,11 @@ class ExplorerState:
         except ValueError as e:
             self._status(str(e), 8000)
             return "refused"
+        if self._gallery_pending:  # asked of the gallery that is opening, not the old one
+            self._pending_query = text
+            self._status(f"Will search “{text}” once the gallery is open.")
+            return "queued"
         if self._gallery is None:
-            if self._gallery_pending:
-                self._pending_query = text
-                self._status(f"Will search “{text}” once the gallery is open.")
-                return "queued"
             self._status("Open a gallery first (File > Open gallery).", 8000)
             return "refused"
         if not self._gallery.searchable:

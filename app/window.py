@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.patch_view.frameRequested.connect(self._on_patch_frame)
         self.query_edit.submitted.connect(self.search)
         self.query_edit.typingPaused.connect(self._live_search)
+        self.lexical_bars.wordClicked.connect(self.search)  # a word's bar: search for it
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         ev = self.state.events
         ev.status.connect(self.statusBar().showMessage)

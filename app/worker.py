@@ -289,8 +289,7 @@ class RankWorker(DescribeJobs, JobDriver):
                     note=f"no checkpoint given: encoding {root.name} with the shipped model")
                 self.checkpointLoaded.emit(info)
                 index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
-            index, skipped = yield from self._build_steps(root, index_path)
-            built = True
+            index, skipped, built = yield from self._build_steps(root, index_path)
         yield 1, 2
         if self._model is None or self._model_hash != index.model_hash:
             ckpt = index.checkpoint
@@ -332,7 +331,8 @@ class RankWorker(DescribeJobs, JobDriver):
         after the build leaves the finished index in the cache, not opened.
 
         Returns:
-            ``(index, skipped (id, reason) list)``.
+            ``(index, skipped (id, reason) list, whether motions were encoded or removed)``
+            (False: the cached index was up to date).
 
         Raises:
             JobCancelled: cancelled during or right after the build.
@@ -347,7 +347,8 @@ class RankWorker(DescribeJobs, JobDriver):
             checkpoint=self._model_info.checkpoint if self._model_info else None)
         n = len(report.index)
         yield n, n
-        return report.index, list(report.skipped)
+        changed = bool(report.added or report.replaced or report.removed)
+        return report.index, list(report.skipped), changed
 
     # -- ranking -------------------------------------------------------------------------
     @Slot(object)

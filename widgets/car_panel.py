@@ -191,6 +191,9 @@ class CarPanel(QWidget):
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setWordWrap(False)  # one line per order; the tooltip has it all
+        # display only: never holds the keyboard focus, so greying it out while busy
+        # cannot push the focus on to the caption box below it
+        self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
         elide_headers(self._table)  # headers cut on the right with "…"
         header = self._table.horizontalHeader()
@@ -325,15 +328,15 @@ class CarPanel(QWidget):
         if len(ranked) == 1:
             return "One event: no other order to compare."
         true_ranks = [i for i, o in enumerate(ranked) if o[2]]
+        order = "your caption's order" if name == "your caption" else f"the {name} order"
         if not true_ranks:
-            return f"{len(ranked)} orders; the {name} order is not among them."
+            return f"{len(ranked)} orders; {order} is not among them."
         r = true_ranks[0]
         margin = ranked[r][1] - max(o[1] for i, o in enumerate(ranked) if i != r)
         if r == 0:
-            return (f"The model prefers the {name} order ({len(ranked)} orders, margin "
-                    f"{margin:+.3f}).")
+            return f"The model prefers {order} ({len(ranked)} orders, margin {margin:+.3f})."
         return (
-            f"The {name} order ranks {r + 1} of {len(ranked)}; the model prefers "
+            f"{order[0].upper()}{order[1:]} ranks {r + 1} of {len(ranked)}; the model prefers "
             f"\u201c{ranked[0][0]}\u201d ({margin:+.3f})."
         )
 

@@ -83,6 +83,13 @@ def test_query_waits_for_the_opening_gallery(state):
     assert s.gallery_opened(_gallery()) == "a person walks"
     assert s.pending_query is None
     assert s.check_search("a person walks") == "send"
+    # a query typed while another gallery opens is asked of the new one, not the old
+    s.query_sent(1, "query: a person walks")
+    s.accept_result(_result(1, "a person walks"))
+    s.opening_gallery()
+    assert s.check_search("a person bows") == "queued"
+    assert seen["status"][-1][0] == "Will search “a person bows” once the gallery is open."
+    assert s.gallery_opened(_gallery()) == "a person bows"  # not the old "a person walks"
 
 
 def test_cancelled_gallery_drops_the_queued_query(state):

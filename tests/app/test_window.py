@@ -105,6 +105,12 @@ def test_typed_query_ranks_animates_and_explains(qtbot, loaded, screenshot_dir):
     with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
         rl.select_row(3)
     assert w.current_motion.row == result.hits[3]["row"]
+    # clicking a word's bar searches for that word
+    word = w.lexical_bars.words("result")[0][0]
+    rect = w.lexical_bars.word_rect("result", word)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
+        qtbot.mouseClick(w.lexical_bars, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args[0].text == word and w.query_edit.text() == word
 
 
 def test_worker_error_shows_message_and_app_stays_usable(qtbot, loaded, monkeypatch):
@@ -220,6 +226,11 @@ def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_
     out = window.export_motion(tmp_path / "native.bvh", "bvh")
     assert out.read_bytes() == (bvh_folder / window.current_motion.source.split("/")[-1]
                                 ).read_bytes()
+    # opened again: the cached index is up to date, nothing is built
+    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
+        window.open_gallery(bvh_folder)
+    assert not blocker.args[0].built and blocker.args[0].size == 2
+    assert window.statusBar().currentMessage().startswith("Gallery opened: 2 motions")
 
 
 def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
