@@ -35,6 +35,7 @@ from motionlex.app.analysis_messages import (
     DescribeResult,
     GalleryDescriptions,
 )
+from motionlex.app.jobs import BANK_NOTE_START
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
 from motionlex.app.state import gallery_records, result_records
 from motionlex.widgets.chronology_panel import ChronologyPanel
@@ -295,6 +296,9 @@ class Analysis(QObject):
             return
         self.describe_panel.set_busy(False)
         self._described_row = result.row
+        bar = self.win.statusBar()
+        if bar.currentMessage().startswith(BANK_NOTE_START):  # the bank is ready now
+            bar.clearMessage()
         gal = self.win.state.gallery
         ident = gal.ids[result.row] if gal is not None else str(result.row)
         cap = gal.captions[result.row] if gal is not None else ""

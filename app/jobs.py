@@ -274,6 +274,10 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
                         scores.orders)
 
 
+BANK_NOTE_START = "Preparing the caption bank"
+"""Start of the status text shown while a caption bank is prepared (cleared when done)."""
+
+
 def bank_steps(model: Any, checkpoint: str, model_hash: str | None, root: Path,
                note: Any = None) -> Progress:
     """Job step: a checkpoint's caption bank (its ``caption_bank.txt``, its training data's
@@ -291,7 +295,7 @@ def bank_steps(model: Any, checkpoint: str, model_hash: str | None, root: Path,
 
     captions, source = bank_captions(checkpoint, DEFAULT_MODEL_DIR / BANK_FILE)
     if note is not None:
-        note(f"Preparing the caption bank ({len(captions):,} captions)…")
+        note(f"{BANK_NOTE_START} ({len(captions):,} captions)…")
     return (yield from caption_bank_steps(model, captions, source, model_hash=model_hash,
                                           root=root))
 

@@ -86,7 +86,9 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         if CONFIG_FILE in missing:  # no model at all: every command names the same files
             missing = [n for n in (CONFIG_FILE, WEIGHTS_FILE, STATS_FILE, TEXT_CONFIG_FILE,
                                    TOKENIZER_DIR) if not (root / n).exists()]
-        problem = f"missing {', '.join(missing)}"
+        # all of them missing: the explanation below names them, once
+        problem = ("no model files in it" if len(missing) == 5 and CONFIG_FILE in missing
+                   else f"missing {', '.join(missing)}")
         inner = root / "model"  # a training run's folder: its export is OUT/model
         if (inner / CONFIG_FILE).is_file() and (inner / WEIGHTS_FILE).is_file():
             problem += f"; {inner} is one: give that folder"

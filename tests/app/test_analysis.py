@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from motionlex.app.analysis_messages import GENERATED_MARK
+from motionlex.app.jobs import BANK_NOTE_START
 from motionlex.app.window import MainWindow
 from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT
 
@@ -116,6 +117,7 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     scores = [c["score"] for c in res.captions]
     assert scores == sorted(scores, reverse=True)
     assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()
+    assert not w.statusBar().currentMessage().startswith(BANK_NOTE_START)  # not stale
     w.save_screenshot(screenshot_dir / "app_describe.png")
 
 

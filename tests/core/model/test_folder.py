@@ -83,8 +83,11 @@ def test_check_model_folder_names_what_is_missing(tiny: MotionTextModel, tmp_pat
         with pytest.raises(NotAModelFolderError) as err:
             check_model_folder(tmp_path / "e", **kwargs)
         messages.add(str(err.value))
-    assert len(messages) == 1 and "missing config.json, model.safetensors, patch_stats.json, " \
-        "text_encoder_config.json, tokenizer" in messages.pop()
+    message = messages.pop()
+    assert not messages and "(no model files in it): a model folder holds config.json, " \
+        "model.safetensors and patch_stats.json (plus text_encoder_config.json and " \
+        "tokenizer/)" in message
+    assert message.count("config.json,") == 1  # the files named once, not twice
 
 
 @pytest.mark.parametrize("name,content", [
