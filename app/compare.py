@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from motionlex.app.messages import MotionsData
-from motionlex.widgets.colors import overlay_colour_name
+from motionlex.widgets.colors import OVERLAY_TINTS_HEX, overlay_colour_name
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_COMPARED = 8
-"""Most motions compared at once (more would be too small to read side by side)."""
+"""Most motions compared side by side at once (more would be too small to read)."""
+
+MAX_OVERLAID = 1 + len(OVERLAY_TINTS_HEX)
+"""Most motions overlaid at once: the first in body-part colours, then one colour each
+(more bodies in one place cannot be told apart)."""
 
 
 class Comparer(QObject):
@@ -65,12 +69,13 @@ class Comparer(QObject):
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)
             return False
-        records = [self.win.results_list.record(r) for r in list(rows)[:MAX_COMPARED]]
+        most = MAX_COMPARED if layout == "side" else MAX_OVERLAID
+        records = [self.win.results_list.record(r) for r in list(rows)[:most]]
         labels = [f"#{int(r['rank'])} {float(r['score']):.2f}" for r in records]
         req = self.win.client.fetch_motions([int(r["row"]) for r in records])
         self.win.state.motion_superseded()  # a single motion on its way must not replace it
         self._pending = (req.request_id, labels, layout)
-        more = f" (the first {MAX_COMPARED} of {len(rows)})" if len(rows) > MAX_COMPARED else ""
+        more = f" (the first {most} of {len(rows)})" if len(rows) > most else ""
         self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)
         return True
 

@@ -105,7 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.reset_layout()  # a screenshot shows the default layout, whatever was saved
     window.resize(width, height)
     window.show()
-    window.query_edit.setFocus()  # typing at start goes to the query, not another box
     job = None
     default = not args.gallery and not args.empty
     if args.screenshot:

@@ -316,7 +316,8 @@ class CarPanel(QWidget):
             summary += f" Scored: {len(ranked)} of its {many} orders."
         self._summary.setText(summary)
         self._fill_table()
-        if not self._edit.hasFocus() or not self._edit.text():
+        if not (self._edit.hasFocus() and self._edit.isModified() and self._edit.text()):
+            # only text the user is typing is kept; setText clears isModified
             self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint
             self._edit.setCursorPosition(0)
         self._last_emitted = None

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 
 from motionlex.widgets.colors import bone_colors, hex_to_rgbaf, joint_colors, overlay_tint
 from motionlex.widgets.gl_canvas import OffscreenGLView, frame_box, place_floor, y_up_to_z_up
@@ -37,13 +38,29 @@ followed by the camera by default: framing a whole walk or run would leave a tin
 LABEL_LIFT_M = 0.15
 """Height of a motion's label above its highest joint, metres."""
 
-LABEL_STACK_M = 0.17
-"""Vertical step between the labels of overlaid motions, metres (they share one spot above
-the bodies, first motion on top, so they never print over each other)."""
+STAGGER_FROM = 4
+"""Side by side, this many motions or more put every second label one line higher, so
+neighbours' labels do not run into each other on a narrow view."""
 
 FOLLOW_SMOOTHING_S = 0.5
 """Width of the moving average over the followed centre, seconds (no jitter from swinging
 arms or steps)."""
+
+class LabelItem(gl.GLTextItem):
+    """A text label centred over its 3D anchor, raised by ``line`` text lines in screen
+    space (so stacked labels keep apart at any zoom; Source of the painting:
+    ``pyqtgraph/opengl/items/GLTextItem.py``, whose ``align_text`` this extends)."""
+
+    def __init__(self, line: int = 0, **kwds) -> None:
+        super().__init__(**kwds)
+        self.line = int(line)
+        self.alignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+
+    def align_text(self, pos: QPointF) -> QPointF:  # noqa: D102 - pyqtgraph override
+        pos = super().align_text(pos)
+        pos.setY(pos.y() - self.line * round(1.25 * QFontMetrics(self.font).lineSpacing()))
+        return pos
+
 
 MotionSpec = tuple  # (joints, bones, fps, part_of_joint | None)
 Checked = tuple  # (points (T, J, 3) float32 Z-up, bones (B, 2) int64, fps, rgba (J, 4))
@@ -167,7 +184,7 @@ class Track:
     fps: float
     lines: gl.GLLinePlotItem
     scatter: gl.GLScatterPlotItem
-    label: gl.GLTextItem | None
+    label: LabelItem | None
     label_pos: np.ndarray | None  # (N, 3) float32 label anchor per timeline frame
     frame_map: np.ndarray  # (N,) int: timeline frame -> this track's frame
 
@@ -234,8 +251,8 @@ class SkeletonScene:
             if labels is not None and labels[i]:
                 rgb = (235, 235, 235) if tint is None else tuple(
                     int(round(255 * c)) for c in hex_to_rgbaf(tint)[:3])
-                label = gl.GLTextItem(text=str(labels[i]), color=(*rgb, 255),
-                                      font=QFont(self.font_family, 11))
+                label = LabelItem(text=str(labels[i]), color=(*rgb, 255),
+                                  font=QFont(self.font_family, 11))
             self.tracks.append(Track(segments, np.ascontiguousarray(pts), fps, lines, scatter,
                                      label, None, frame_map))
         self._place_labels(layout)
@@ -244,21 +261,24 @@ class SkeletonScene:
         return num_frames, timeline_fps
 
     def _place_labels(self, layout: str) -> None:
-        """Anchor each label per timeline frame: above its own body (``'side'``), or, for
-        overlaid bodies, stacked at one spot above all of them, first motion on top."""
-        tops = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
+        """Anchor each label per timeline frame above its own body (``'side'``; from
+        :data:`STAGGER_FROM` motions every second label a line higher), or, for overlaid
+        bodies, as a list beside them at head height, one line each, first motion on top."""
+        poses = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
         labelled = [i for i, t in enumerate(self.tracks) if t.label is not None]
-        if layout == "overlay":
-            centre = np.mean([p.mean(axis=1) for p in tops], axis=0)  # (N, 3)
-            top = np.max([p[..., 2].max(axis=1) for p in tops], axis=0)  # (N,)
+        if layout == "overlay":  # beside the bodies at head height, a list read down
+            beside = np.mean([p.mean(axis=1) for p in poses], axis=0)  # (N, 3)
+            beside[:, 0] = np.max([p[..., 0].max(axis=1) for p in poses], axis=0) + 0.1
+            beside[:, 2] = np.max([p[..., 2].max(axis=1) for p in poses], axis=0)
         for slot, i in enumerate(labelled):
             t = self.tracks[i]
             if layout == "overlay":
-                pos = centre.copy()
-                pos[:, 2] = top + LABEL_LIFT_M + (len(labelled) - 1 - slot) * LABEL_STACK_M
+                pos, t.label.line = beside.copy(), -slot
+                t.label.alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
             else:
-                pos = tops[i].mean(axis=1)
-                pos[:, 2] = tops[i][..., 2].max(axis=1) + LABEL_LIFT_M
+                pos = poses[i].mean(axis=1)
+                pos[:, 2] = poses[i][..., 2].max(axis=1) + LABEL_LIFT_M
+                t.label.line = i % 2 if len(self.tracks) >= STAGGER_FROM else 0
             t.label_pos = np.ascontiguousarray(pos, dtype=np.float32)
             t.label.setData(pos=t.label_pos[0])
             self.view.addItem(t.label)

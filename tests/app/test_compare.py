@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from motionlex.app.compare import MAX_COMPARED
+from motionlex.app.compare import MAX_COMPARED, MAX_OVERLAID
 
 LONG_WAIT_MS = 90000
 
@@ -58,8 +58,13 @@ def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
         w.comparer.compare([0, 1], layout="grid")
     rows = list(range(min(w.results_list.row_count(), MAX_COMPARED + 2)))
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
-        assert w.comparer.compare(rows, "overlay")
+        assert w.comparer.compare(rows, "side")
     assert len(blocker.args[0].motions) == MAX_COMPARED
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
+        assert w.comparer.compare(rows, "overlay")  # one colour each: at most four
+    assert len(blocker.args[0].motions) == MAX_OVERLAID == 4
+    msg = w.statusBar().currentMessage()
+    assert "(white)" in msg and msg.count("(") == 4, msg
     # a newer comparison overtakes an older one still on its way
     first = w.comparer.compare([0, 1])
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph.opengl as gl
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics, QVector3D
 
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.widgets.colors import PART_COLORS_HEX
@@ -133,11 +133,34 @@ def test_side_by_side_sync_and_overlay(qtbot, view, humanml3d_joints, screenshot
     colours = [np.unique(t.scatter.color[:, :3].round(3), axis=0) for t in tracks]
     assert len(colours[0]) > 1 and len(colours[1]) == 1 and len(colours[2]) == 1
     assert not np.allclose(colours[1], colours[2])
-    # their labels share one spot above the bodies, stacked top-down in rank order
+    # their labels are a list beside the bodies, one line each, in rank order top-down
     anchors = [t.label_pos[30] for t in tracks]
-    np.testing.assert_allclose([a[:2] for a in anchors], [anchors[0][:2]] * 3, atol=1e-6)
-    assert anchors[0][2] > anchors[1][2] > anchors[2][2]
-    assert anchors[2][2] > max(float(p[:, 2].max()) for p in view.current_poses())
+    np.testing.assert_allclose(anchors, [anchors[0]] * 3, atol=1e-6)
+    assert [t.label.line for t in tracks] == [0, -1, -2]
+    assert anchors[0][0] > max(float(p[:, 0].max()) for p in view.current_poses())
+    assert not _overlapping_labels(view)
+
+
+def _overlapping_labels(view: SkeletonView) -> list[tuple[str, str]]:
+    """Pairs of labels whose text boxes, as painted on the view, intersect."""
+    boxes = []
+    for t in view._scene.tracks:
+        item = t.label
+        at = item.align_text(item.compute_projection().map(QVector3D(*item.pos)).toPointF())
+        box = QFontMetrics(item.font).boundingRect(item.text).translated(at.toPoint())
+        boxes.append((item.text, box))
+    return [(a, b) for k, (a, ra) in enumerate(boxes) for b, rb in boxes[k + 1:]
+            if ra.intersects(rb)]
+
+
+def test_eight_labels_side_by_side_on_a_narrow_view_stay_apart(qtbot, view, humanml3d_joints):
+    view.resize(520, 400)
+    m = humanml3d_joints["000000"]
+    specs = [(m, SMPL22.bones(), FPS, SMPL22.part_of_joint())] * 8
+    view.set_motions(specs, layout="side", labels=[f"#{k} 0.{90 - k}" for k in range(1, 9)])
+    qtbot.wait(50)
+    assert [t.label.line for t in view._scene.tracks] == [0, 1] * 4  # every second raised
+    assert not _overlapping_labels(view)
 
 
 def test_motions_with_different_fps_share_time(view, humanml3d_joints):
