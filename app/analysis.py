@@ -104,6 +104,9 @@ class Analysis(QObject):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.tabs)
+        # scrolls down only: the dock is never narrower than the panels need
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(MIN_WIDTH + scroll.verticalScrollBar().sizeHint().width())
         win.car_dock.setWidget(scroll)
         win.car_dock.setWindowTitle("Chronology and description")
         if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -64,25 +65,36 @@ def _text_colour_on(hex_color: str) -> QColor:
     return QColor("#000000") if lum > 0.18 else QColor("#FFFFFF")
 
 
-def part_label(name: str, width: float, metrics: QFontMetrics) -> str:
-    """The label that fits a body part's header block of ``width`` pixels.
-
-    The full name (``"right arm"``) when it fits, else a short one (``"R arm"``, then
-    ``"R"``), cut on the right with "…" as a last resort; the full name is in the tooltip.
-
-    Args:
-        name: a part name of ``PART_NAMES`` (``"right_arm"``).
-        width: the block's width, pixels.
-        metrics: the header font's metrics.
-    """
+def _label_levels(name: str) -> list[str]:
+    """A part's labels from longest to shortest: ``right arm``, ``R arm``, ``R``
+    (``torso``, ``torso``, ``T``)."""
     full = name.replace("_", " ")
     side, _, limb = full.partition(" ")
-    short = [f"{side[0].upper()} {limb}", side[0].upper()] if limb else [full[0].upper()]
+    if not limb:
+        return [full, full, full[0].upper()]
+    return [full, f"{side[0].upper()} {limb}", side[0].upper()]
+
+
+def part_labels(width: float, metrics: QFontMetrics,
+                names: Sequence[str] = PART_NAMES) -> list[str]:
+    """The header labels of body-part blocks of ``width`` pixels, all at one length.
+
+    The full names (``"right arm"``) when every one fits, else all short (``"R arm"``),
+    else all one letter (``"R"``), cut on the right with "…" as a last resort; the full
+    name is in the tooltip. One length for all, so no header reads "left leg" beside
+    "R leg".
+
+    Args:
+        width: a block's width, pixels.
+        metrics: the header font's metrics.
+        names: part names of ``PART_NAMES`` (``"right_arm"``).
+    """
     room = int(width) - 4
-    for label in [full, *short]:
-        if metrics.horizontalAdvance(label) <= room:
-            return label
-    return elide_right(short[-1], metrics, room)
+    levels = [_label_levels(n) for n in names]
+    for k in range(3):
+        if all(metrics.horizontalAdvance(lv[k]) <= room for lv in levels):
+            return [lv[k] for lv in levels]
+    return [elide_right(lv[-1], metrics, room) for lv in levels]
 
 
 def time_ticks(duration_s: float, height_px: float, min_spacing_px: float = 36.0) -> np.ndarray:
@@ -220,13 +232,14 @@ class _PatchCanvas(QWidget):
     def _paint_header(self, painter: QPainter, rect: QRect) -> None:
         left, top, _, _ = _MARGINS
         painter.setFont(self.font())
-        for p, (name, hex_color) in enumerate(zip(PART_NAMES, PART_COLORS_HEX)):
+        block_w = POINTS_PER_PART / NUM_COLUMNS * rect.width()
+        labels = part_labels(block_w - 1, painter.fontMetrics())  # blocks differ by < 1 px
+        for p, (label, hex_color) in enumerate(zip(labels, PART_COLORS_HEX)):
             x0 = rect.left() + p * POINTS_PER_PART / NUM_COLUMNS * rect.width()
             x1 = rect.left() + (p + 1) * POINTS_PER_PART / NUM_COLUMNS * rect.width()
             block = QRectF(x0, top, x1 - x0, _HEADER_HEIGHT - 2)
             painter.fillRect(block, QColor(hex_color))
             painter.setPen(_text_colour_on(hex_color))
-            label = part_label(name, block.width(), painter.fontMetrics())
             painter.drawText(block, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_axis(self, painter: QPainter, rect: QRect, colour: QColor) -> None:

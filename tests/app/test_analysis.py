@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QScrollArea
 
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.jobs import BANK_NOTE_START
@@ -137,6 +138,10 @@ def test_long_queries_never_grow_the_window(qtbot, open_window):
     qtbot.wait(200)  # let the layout settle
     assert w.height() <= 640 and w.width() <= 1024
     assert w.results_list.view.viewport().height() >= 0.8 * rows_before
+    # it scrolls down only: the panels get their minimum width, nothing is cut at the side
+    scroll = w.findChild(QScrollArea, "analysis_scroll")
+    assert scroll.viewport().width() >= w.analysis.tabs.minimumWidth()
+    assert not scroll.horizontalScrollBar().isVisible()
 
 
 def test_a_typed_caption_is_called_yours(qtbot, loaded):

@@ -163,17 +163,19 @@ def test_time_ticks_are_evenly_spaced_and_readable(duration, height):
 
 def test_part_labels_fit_their_blocks_and_keep_their_start(qtbot, view):
     from motionlex.core.motion.skeleton import PART_NAMES
-    from motionlex.widgets.patch_view import part_label
+    from motionlex.widgets.patch_view import part_labels
 
     fm = view.fontMetrics()
     full = fm.horizontalAdvance("right arm") + 8
-    assert part_label("right_arm", full, fm) == "right arm"
-    assert part_label("right_arm", fm.horizontalAdvance("R arm") + 6, fm) == "R arm"
-    assert part_label("left_leg", fm.horizontalAdvance("L") + 6, fm) == "L"
-    assert part_label("torso", 200, fm) == "torso"
+    assert part_labels(full, fm) == ["torso", "left arm", "right arm", "left leg", "right leg"]
+    # "left leg" would fit where "right arm" does not: all short, never a mix
+    assert part_labels(fm.horizontalAdvance("right arm") + 2, fm) == [
+        "torso", "L arm", "R arm", "L leg", "R leg"]
+    assert part_labels(fm.horizontalAdvance("L") + 6, fm) == ["T", "L", "R", "L", "R"]
     for width in (20, 40, 55, 70, 90):  # the 1024x640 window gives about 50 px per block
-        for name in PART_NAMES:
-            label = part_label(name, width, fm)
+        labels = part_labels(width, fm)
+        assert len({len(x.split()) for x in labels[1:]}) == 1, labels  # one length
+        for name, label in zip(PART_NAMES, labels):
             assert fm.horizontalAdvance(label) <= width - 4 or label in ("", "\u2026"), label
             assert label and label[0].lower() == name[0], (name, width, label)
     # the header's tooltip names the part in full
