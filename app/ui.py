@@ -39,6 +39,7 @@ from motionlex.widgets.query_edit import QueryEdit
 from motionlex.widgets.query_hint import QueryHint
 from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 from motionlex.widgets.skeleton_view import SkeletonView
+from motionlex.widgets.status_bar import ElidingStatusBar
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -127,7 +128,8 @@ def build_docks(win: MainWindow) -> None:
 
 def build_status_bar(win: MainWindow) -> None:
     """Progress bar, cancel button, latency, gallery and device labels."""
-    sb = win.statusBar()
+    sb = ElidingStatusBar(win)  # long messages end in "…", whole in the tooltip
+    win.setStatusBar(sb)
     win.job = JobProgress(win)
     win.job.cancel_button.clicked.connect(win.cancel_job)
     win._progress, win._cancel_button = win.job.bar, win.job.cancel_button

@@ -1,0 +1,92 @@
+"""A status bar whose messages end in "…" when cut, with the whole message one hover away.
+
+``QStatusBar`` paints a temporary message in the room its permanent widgets leave and clips
+it there without a mark, so a long message (a comparison's colour key, an error) silently
+lost its end. :class:`ElidingStatusBar` cuts it on the right with "…" (the explorer's one
+eliding rule, :mod:`.elide`), keeps the whole text as the bar's tooltip, and cuts it again
+when the bar is resized.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QElapsedTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from motionlex.widgets.elide import elide_right
+
+_MESSAGE_MARGIN_PX = 16  # the message's own left margin and the gap to the first widget
+
+
+class ElidingStatusBar(QStatusBar):
+    """``QStatusBar`` with elided temporary messages.
+
+    :meth:`currentMessage` returns the whole message (what was asked to be shown);
+    :meth:`shown_message` what is painted.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._shown = ""  # what this class painted for self._full
+        self._timeout_ms = 0
+        self._since = QElapsedTimer()
+        self._permanent: list[QWidget] = []
+        self.messageChanged.connect(self._on_message_changed)
+
+    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # noqa: N802
+        """Add a widget at the right (as ``QStatusBar``); messages leave room for it."""
+        super().addPermanentWidget(widget, stretch)
+        self._permanent.append(widget)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt API
+        """Show ``text`` for ``timeout`` ms (0: until replaced), cut to fit with "…"."""
+        self._full, self._timeout_ms = str(text), max(0, int(timeout))
+        self._since.start()
+        self._show(self._fit(self._full), self._timeout_ms)
+
+    def _show(self, shown: str, timeout: int) -> None:
+        self._shown = shown
+        super().showMessage(shown, timeout)
+        self.setToolTip(self._full if shown != self._full else "")
+
+    def currentMessage(self) -> str:  # noqa: N802 - Qt API
+        """The whole message shown now (``""`` when none)."""
+        return self._full if super().currentMessage() else ""
+
+    def shown_message(self) -> str:
+        """The message as painted (cut with "…" when it does not fit)."""
+        return super().currentMessage()
+
+    def message_room(self) -> int:
+        """Pixels the message may take: the bar's width less its visible permanent widgets."""
+        used = sum(w.width() + self.layout().spacing() for w in self._permanent
+                   if w.isVisible())
+        return self.width() - used - _MESSAGE_MARGIN_PX
+
+    def _fit(self, text: str) -> str:
+        return elide_right(text, self.fontMetrics(), self.message_room())
+
+    def _on_message_changed(self, text: str) -> None:
+        if not text:  # timed out or cleared
+            self._full = self._shown = ""
+            self.setToolTip("")
+        elif text != self._shown:  # shown by Qt itself (an action's status tip)
+            self._full = self._shown = text
+            self.setToolTip("")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """Cut the message shown again for the new width (its timeout keeps running)."""
+        super().resizeEvent(event)
+        shown = self.shown_message()
+        if shown and self._full and shown == self._shown:
+            fitted = self._fit(self._full)
+            if fitted != shown:  # the same message with the time it has left
+                left = 0
+                if self._timeout_ms:
+                    left = max(1, self._timeout_ms - int(self._since.elapsed()))
+                self.blockSignals(True)  # not a new message
+                try:
+                    self._show(fitted, left)
+                finally:
+                    self.blockSignals(False)
