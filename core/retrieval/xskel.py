@@ -1,9 +1,10 @@
 """Cross-skeleton agreement: a native-skeleton BVH take against its SMPL-22 conversion.
 
 A folder of native BVH takes (``raw_bvh/``) with an ``index.json`` names, per file, the id
-of its conversion in a HumanML3D-layout dataset (``bandai/``): the key ``id`` (or
-``converted_id``) when present, else the dataset entry whose ``meta.json`` has the same
-``dataset``, ``action``, ``style`` and ``take``. Both are read by THE loader
+of its conversion in a HumanML3D-layout dataset (``bandai/``, ``cmu_kitml/``): the first of
+the keys :data:`ID_KEYS` whose id the dataset holds, else the dataset entry whose
+``meta.json`` has the same ``cmu_trial``, else the same ``dataset``, ``action``, ``style``
+and ``take``. Both are read by THE loader
 (:func:`load_motion_file`, the BVH on its own skeleton) and encoded by THE encoding path
 (:mod:`.embed`, first 224 frames as every protocol). Dense similarity, motion to motion:
 
@@ -40,6 +41,9 @@ from motionlex.core.retrieval.metrics import median_rank, rank_of_first_positive
 
 logger = logging.getLogger(__name__)
 
+ID_KEYS = ("id", "converted_id", "kitml_id", "humanml3d_id")
+"""Keys of an ``index.json`` entry that may name its conversion's id, in this order."""
+
 
 def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
                     ) -> tuple[list[tuple[Path, str, str]], list[str]]:
@@ -50,7 +54,7 @@ def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
         data_root: HumanML3D-layout dataset with ``meta.json`` and ``new_joints/``.
 
     Returns:
-        ``([(bvh path, conversion id, action)], notes on takes left out)``.
+        ``([(bvh path, conversion id, action or "")], notes on takes left out)``.
 
     Raises:
         FileNotFoundError: ``index.json`` or ``meta.json`` missing.
@@ -67,17 +71,25 @@ def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     by_take = {(m.get("dataset"), m.get("action"), m.get("style"), str(m.get("take"))): i
                for i, m in meta.items()}
+    by_trial = {str(m["cmu_trial"]): i for i, m in meta.items() if m.get("cmu_trial")}
+
+    def held(cid: Any) -> bool:
+        return bool(cid) and (data_root / "new_joints" / f"{cid}.npy").is_file()
+
     pairs, notes = [], []
     for name, e in sorted(index.items()):
         path = bvh_dir / e.get("file", name)
         if path.suffix.lower() != ".bvh":
             continue
-        cid = e.get("id") or e.get("converted_id") or by_take.get(
-            (e.get("dataset"), e.get("action"), e.get("style"), str(e.get("take"))))
-        if cid is None or not (data_root / "new_joints" / f"{cid}.npy").is_file():
+        cid = next((e[k] for k in ID_KEYS if held(e.get(k))), None)
+        if cid is None:
+            cid = by_trial.get(str(e.get("cmu_trial"))) or by_take.get(
+                (e.get("dataset"), e.get("action"), e.get("style"), str(e.get("take"))))
+        if not held(cid):
             notes.append(f"{path.name}: no conversion in {data_root.name}")
             continue
-        pairs.append((path, str(cid), str(meta.get(cid, {}).get("action") or e.get("action"))))
+        action = meta.get(str(cid), {}).get("action") or e.get("action") or ""
+        pairs.append((path, str(cid), str(action)))
     return pairs, notes
 
 
@@ -148,7 +160,7 @@ def cross_skeleton_report(model: Any, stats: PatchStats, pairs: Sequence[tuple[P
             if drop is not None:
                 s[drop[i]] = -np.inf
             same = act[:g] == pairs[i][2]
-            if not np.any(same & np.isfinite(s)):
+            if not pairs[i][2] or not np.any(same & np.isfinite(s)):  # no action to find
                 continue
             hits.append(pairs[i][2] in set(act[np.argsort(-s, kind="stable")[:5]]))
         return 100.0 * float(np.mean(hits)) if hits else 0.0, float(len(hits))

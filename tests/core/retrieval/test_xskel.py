@@ -20,6 +20,16 @@ def test_bvh_conversions_match_takes_by_meta(shared_data):
     assert any("dash" in n for n in notes) and len(notes) == 5
 
 
+def test_cmu_takes_find_their_kitml_conversions(shared_data):
+    """raw_bvh/index.json names each CMU take's KIT-ML id (``kitml_id``); cmu_kitml holds
+    them. They have no action label: left out of the action figures, not "None"."""
+    pairs, notes = bvh_conversions(shared_data / "raw_bvh", shared_data / "cmu_kitml")
+    assert [(p.name, c, a) for p, c, a in pairs] == [
+        ("cmu_05_16_iclone.bvh", "02628", ""), ("cmu_07_03_daz.bvh", "02702", ""),
+        ("cmu_08_01_daz.bvh", "02715", ""), ("cmu_10_04_daz.bvh", "02831", "")]
+    assert len(notes) == 6 and all("bandai_" in n for n in notes)
+
+
 def test_bvh_conversions_take_an_explicit_id_and_fail_clearly(shared_data, tmp_path):
     (tmp_path / "index.json").write_text(json.dumps(
         {"x.bvh": {"file": "bandai_1_bow_normal_001.bvh", "id": "bn1_kick_normal_001"}}))
