@@ -85,6 +85,7 @@ from motionlex.core.retrieval.protocols import (
 )
 from motionlex.core.retrieval.report import (
     markdown_report,
+    remove_stale_reports,
     save_car_chart,
     save_confusion,
     save_recall_curves,
@@ -377,6 +378,10 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
             files.append(save_confusion(mat, classes, out_dir / f"confusion_{sim}.png",
                                         f"zero-shot ({sim}): top-1 "
                                         f"{metrics[f'zero-shot/{sim}/top1']:.1f} %"))
+    stale = remove_stale_reports(out_dir, files)
+    if stale:
+        logger.info("removed %d report file(s) of an earlier evaluation in %s: %s", len(stale),
+                    out_dir, ", ".join(p.name for p in stale))
     logger.info("evaluation written to %s", out_dir)
     yield EVAL_STAGES, EVAL_STAGES
     return EvalResult(metrics, table, files, notes, texts, owners, dense, lex)

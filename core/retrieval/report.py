@@ -377,3 +377,24 @@ def write_json(path: Path, value: Any) -> Path:
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
              for k, v in value.items()} if isinstance(value, dict) else value
     return write_text(path, json.dumps(clean, indent=1, default=str) + "\n")
+
+
+REPORT_FILES = ("metrics.json", "evaluation.json", "metrics.md", "recall_at_k.png", "car.png",
+                "zero_shot.json", "confusion_*.png")
+"""Names (glob patterns) of the files an evaluation writes into its output folder."""
+
+
+def remove_stale_reports(out_dir: Path, written: Sequence[Path]) -> list[Path]:
+    """Delete report files (:data:`REPORT_FILES`) in ``out_dir`` that this evaluation did not
+    write: an earlier run's confusion matrices or CAR chart must not pass for this run's.
+    Other files in the folder are left alone.
+
+    Returns:
+        The files removed.
+    """
+    keep = {Path(p).resolve() for p in written}
+    stale = sorted({p for pattern in REPORT_FILES for p in Path(out_dir).glob(pattern)
+                    if p.is_file() and p.resolve() not in keep})
+    for p in stale:
+        p.unlink()
+    return stale

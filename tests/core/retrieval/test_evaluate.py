@@ -228,6 +228,9 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     ckpt = tmp_path / "model"  # a checkpoint whose training chose a fusion weight on val
     shutil.copytree(checkpoint, ckpt)
     (ckpt / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.3, "CAR": 50.0}))
+    out.mkdir()  # an earlier evaluation's report here, and a file of the user's
+    (out / "confusion_walkrun.png").write_bytes(PNG)
+    (out / "notes.txt").write_text("mine")
     rc = _cli(["evaluate", "--checkpoint", str(ckpt), "--data",
                str(shared_data / "raw_bvh"), "--out", str(out), "--sentence-model", "none",
                "--chronology-pairs", "0", "-q"])
@@ -245,6 +248,9 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     info = json.loads((out / "evaluation.json").read_text())
     assert info["split"] == "all" and info["layout"] == "bvh"
     assert (out / "recall_at_k.png").read_bytes()[:8] == PNG
+    # the earlier run's report file is gone (it is not this run's); the user's file stays
+    assert not (out / "confusion_walkrun.png").exists()
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_path, capsys):
