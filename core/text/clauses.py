@@ -204,11 +204,12 @@ def _drop_sequence_words(toks: list[_Tok]) -> list[_Tok]:
             continue
         if (
             t.low in _SEQ_ADVERBS
-            and t.tag in {"RB", "JJ"}
+            and (t.tag in {"RB", "JJ"} or (t.low == "next" and t.tag == "IN"))
             and not (  # "his first step" keeps it; a sentence's "first he waves" does not
-                t.low in {"first", "firstly"} and k + 1 < len(toks) and toks[k + 1].tag in _NOUNISH
-                and not (k == 0 and toks[k + 1].tag == "PRP")
+                t.low in {"first", "firstly", "next"} and k + 1 < len(toks)
+                and toks[k + 1].tag in _NOUNISH and not (k == 0 and toks[k + 1].tag == "PRP")
             )
+            and not (t.low == "next" and k + 1 < len(toks) and toks[k + 1].low == "to")
         ):
             k += 1
             continue

@@ -13,7 +13,7 @@ offline with spaCy's tagger and dependency parser (``en_core_web_sm``) plus the 
 Rules (each event keeps the caption's words and their casing, with these changes only):
 
 - Sequence connectives split and are dropped: "then", "and then", "after that/this",
-  "afterwards", "followed by", "finally", "first", commas and "and"/"but" that join verb
+  "afterwards", "followed by", "finally", "first", "next", commas and "and"/"but" that join verb
   phrases or clauses. "and" inside a noun phrase ("arms and legs") does not split.
 - "X before Y" gives [X, Y]; "Y after X" and "after X, Y" give [X, Y]; "before X, Y" gives
   [Y, X]. The before/after clause must be a gerund or a clause ("after a few steps" is not).

@@ -16,7 +16,7 @@ _FINITE = set("VBZ VBD VBP MD".split())
 _NP = set("DT PDT JJ JJR JJS NN NNS NNP NNPS PRP PRP$ CD POS HYPH AFX".split())
 _NOUNISH = set("NN NNS NNP NNPS PRP".split())
 _SEQ_ADVERBS = set(
-    "then afterwards afterward finally lastly first firstly subsequently thereafter".split()
+    "then afterwards afterward finally lastly first firstly next subsequently thereafter".split()
 )
 _AFTER_OBJ = {"that", "this", "which", "wards"}
 _DURATION = {"pause", "while", "moment", "second", "seconds", "bit", "break", "rest", "delay",

@@ -130,6 +130,14 @@ def test_after_clause_with_its_own_subject_is_moved_first():
         # a sentence's leading "first" is a sequence word, "his first step" is not
         ("first he waves, then he bows", ["he waves", "he bows"]),
         ("his first step is a jump then he sits", ["his first step is a jump", "he sits"]),
+        # "next" is a sequence word like "then"; "next to", "the next step" are not
+        ("a person jumps, next the person runs", ["a person jumps", "the person runs"]),
+        ("first he jumps, next he runs, finally he bows", ["he jumps", "he runs", "he bows"]),
+        ("a person jumps, then next runs", ["a person jumps", "a person runs"]),
+        ("a person jumps and next sits down", ["a person jumps", "a person sits down"]),
+        ("the man walks next to a chair, then sits on it",
+         ["the man walks next to a chair", "the man sits on it"]),
+        ("he takes the next step forward", ["he takes the next step forward"]),
     ],
 )
 def test_connectives_and_shared_subject(caption, expected):
