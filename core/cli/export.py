@@ -75,7 +75,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     for src, target in bar:
         try:
             motion = load_motion_file(src, fps=args.fps)
-            export_motion(motion, target, args.to)
+            export_motion(motion, target, args.to, source_fps=args.fps)
         except (OSError, ValueError) as e:  # one bad file does not stop the others
             message = str(e)
             failed.append(message if str(src) in message else f"{src}: {message}")
@@ -106,6 +106,7 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
                    "or .bvh file)")
     s.add_argument("--fps", type=positive_float, default=None,
-                   help="the inputs' true frame rate (default: the BVH header; 20 for .npy)")
+                   help="the inputs' true frame rate (default: the BVH header; 20 for .npy); a "
+                   "BVH copied to BVH gets it as its Frame Time")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_export)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -41,12 +42,14 @@ MOTION_EXPORTS = ("glb", "poses", "bvh")
 EXPORT_SUFFIX = {"glb": ".glb", "poses": ".glb", "bvh": ".bvh"}
 """File suffix of each kind."""
 
+_FRAME_TIME = re.compile(rb"^([ \t]*Frame Time:[ \t]*)[^\r\n]*", re.MULTILINE | re.IGNORECASE)
+
 POSE_EVERY = 10
 """The pose-sequence GLB shows every ``POSE_EVERY``-th frame (0.5 s at 20 fps)."""
 
 
 def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
-                    sha256: str | None = None) -> Path:
+                    sha256: str | None = None, fps: float | None = None) -> Path:
     """Export a motion in its native skeleton by copying its source BVH file.
 
     Args:
@@ -54,6 +57,9 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
         path: output file (replaced atomically).
         sha256: the source's checksum recorded in the index; when given, a changed source is
             refused.
+        fps: the take's true frame rate when its header's is wrong (cgspeed's 120 fps
+            headers): the copy's ``Frame Time:`` line says ``1 / fps``; None copies the
+            file byte for byte.
 
     Returns:
         The path written.
@@ -74,7 +80,13 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
             raise ValueError(f"{src} changed since it was indexed (SHA-256 {got[:12]}... vs "
                              f"{sha256[:12]}...); re-open the gallery to re-index it")
     with atomic_file(path) as tmp:
-        shutil.copyfile(src, tmp)
+        if fps is None:
+            shutil.copyfile(src, tmp)
+        else:
+            text, count = _FRAME_TIME.subn(rb"\g<1>%.8g" % (1.0 / fps), src.read_bytes(), count=1)
+            if not count:
+                raise ValueError(f"{src}: no 'Frame Time:' line to set to 1/{fps:g} s")
+            Path(tmp).write_bytes(text)
     return Path(path)
 
 
@@ -95,7 +107,7 @@ def source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) -> 
 
 def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton: Skeleton,
                *, source: str | os.PathLike | None = None, sha256: str | None = None,
-               scale: float = 100.0) -> Path:
+               scale: float = 100.0, source_fps: float | None = None) -> Path:
     """Export any motion as a BVH file.
 
     A motion whose ``source`` is a BVH file that still exists and (when ``sha256`` is
@@ -113,6 +125,8 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
         sha256: the source's SHA-256 recorded in the gallery index; None or ``""`` skips
             the check.
         scale: file units per metre for a written file (100: centimetres).
+        source_fps: the source's true frame rate when its header's is wrong (written into
+            the copy's ``Frame Time:``, :func:`copy_source_bvh`); None keeps the header.
 
     Returns:
         The path written.
@@ -127,7 +141,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
 
     problem = source_bvh_problem(source, sha256)
     if problem is None:  # checked (and hashed) just now: copy without a second hash
-        out = copy_source_bvh(source, path)  # type: ignore[arg-type]
+        out = copy_source_bvh(source, path, fps=source_fps)  # type: ignore[arg-type]
         logger.info("exported BVH %s as a copy of its source %s", out, source)
         return out
     logger.info("%s; writing BVH %s from joint positions", problem, path)
@@ -135,7 +149,7 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
 
 
 def export_motion(motion: Motion, path: str | os.PathLike, kind: str = "glb", *,
-                  source_sha256: str | None = None) -> Path:
+                  source_sha256: str | None = None, source_fps: float | None = None) -> Path:
     """Write ``motion`` as ``kind`` to ``path``.
 
     Args:
@@ -145,6 +159,8 @@ def export_motion(motion: Motion, path: str | os.PathLike, kind: str = "glb", *,
         kind: one of :data:`MOTION_EXPORTS` (see the module docstring).
         source_sha256: for ``bvh``, the source's SHA-256 recorded when it was indexed (a
             changed source is then written from joints, not copied).
+        source_fps: for ``bvh``, the source's true frame rate when its header's is wrong
+            (the copy's ``Frame Time:`` is set from it); None keeps the header.
 
     Returns:
         The path written.
@@ -164,5 +180,5 @@ def export_motion(motion: Motion, path: str | os.PathLike, kind: str = "glb", *,
                                        sk.part_of_joint(), spacing_m=0.6)
     if kind == "bvh":
         return export_bvh(path, motion.joints, motion.fps, sk, source=motion.source,
-                          sha256=source_sha256 or None)
+                          sha256=source_sha256 or None, source_fps=source_fps)
     raise ValueError(f"kind must be one of {', '.join(MOTION_EXPORTS)}, got {kind!r}")

@@ -44,6 +44,20 @@ def test_one_joint_file_to_bvh_loads_back(shared_data: Path, tmp_path: Path) -> 
     assert np.abs(back.joints[:, order] - ref.joints).max() < 1e-3  # metres, on the floor
 
 
+def test_bvh_copy_takes_the_given_true_frame_rate(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "raw_bvh" / "cmu_07_03_daz.bvh"  # header: 120 fps
+    assert main(["export", str(src), "--to", "bvh", "--out", str(tmp_path / "a.bvh")]) == 0
+    assert (tmp_path / "a.bvh").read_bytes() == src.read_bytes()  # a byte copy
+    assert main(["export", str(src), "--to", "bvh", "--fps", "60",
+                 "--out", str(tmp_path / "b.bvh")]) == 0
+    lines = (tmp_path / "b.bvh").read_bytes().splitlines()
+    assert lines.count(b"Frame Time:\t0.016666667") == 1
+    assert [x for x in lines if b"Frame Time" not in x] == [
+        x for x in src.read_bytes().splitlines() if b"Frame Time" not in x]  # nothing else
+    fast, slow = load_motion_file(tmp_path / "a.bvh"), load_motion_file(tmp_path / "b.bvh")
+    assert slow.num_frames / slow.fps == pytest.approx(2 * fast.num_frames / fast.fps, rel=0.02)
+
+
 def test_a_bad_file_is_reported_and_the_others_written(shared_data: Path, tmp_path: Path,
                                                         capsys) -> None:
     bad = tmp_path / "in" / "broken.npy"
