@@ -340,7 +340,8 @@ class MotionDataset:
             if not skip_missing:
                 raise MissingIdsError(split_file or self.root, missing)
             logger.warning("%s", MissingIdsError(split_file or self.root, missing))
-            self.report.skipped += [(i, "no motion file") for i in missing]
+            listed = split_file.name if split_file is not None else "the split"
+            self.report.skipped += [(i, f"listed in {listed}, no motion file") for i in missing]
         records = []
         for mid in ids:
             if mid not in files:

@@ -102,7 +102,8 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     seen: dict[str, str] = {}  # source -> the id it is read as in this build
     names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
-        ds = MotionDataset(root, split)
+        # an id whose file was deleted is skipped (and reported), not a failed build
+        ds = MotionDataset(root, split, skip_missing=True)
         names.add(Path(ds.root).resolve().name)
         plan.skipped += ds.report.skipped
         for rec in ds.records:

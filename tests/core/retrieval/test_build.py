@@ -152,6 +152,13 @@ def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, m
     assert idx.item(idx.position("humanml3d_samples/000000")).captions == (
         "a person edits the caption",)
     assert sum(1 for s in idx.sources if "raw_bvh" in s) == 10
+    # a deleted file still listed in the split file: removed and reported, not a failure
+    listed = sorted((data / "new_joints").glob("*.npy"))[-1]
+    listed.unlink()
+    rep = build_index(model, [data], out, progress=False)
+    assert rep.removed == [f"humanml3d_samples/{listed.stem}"]
+    assert (listed.stem, "listed in all.txt, no motion file") in rep.skipped
+    assert len(rep.index) == 15
 
 
 def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, tmp_path):
