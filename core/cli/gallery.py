@@ -75,6 +75,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
         stats = PatchStats.load(args.stats)
+    elif recorded is not None and (out / "patch_stats.json").is_file():
+        own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
+        if own.to_dict() != stats.to_dict():
+            print(f"note: {out} exists: using the patch statistics it was built with "
+                  "(--stats to choose others)", file=sys.stderr)
+        stats = own
     settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
                              long_clips=args.long_clips, joints_dtype=args.joints_dtype)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
@@ -201,8 +207,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
     s.add_argument("--split", default="all",
                    help="split of each folder: train, val, test or all (default all)")
-    s.add_argument("--stats", default=None, help="patch statistics JSON (default: the "
-                   "checkpoint's patch_stats.json)")
+    s.add_argument("--stats", default=None, help="patch statistics JSON (default: an "
+                   "existing index's own, else the checkpoint's patch_stats.json)")
     s.add_argument("--batch-size", type=positive_int, default=32,
                    help="windows per forward pass (default 32)")
     s.add_argument("--lexical-top-k", type=non_negative_int, default=128,

@@ -2,6 +2,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from motionlex.core.cli import main
@@ -368,3 +369,25 @@ def test_lightning_lines_are_said_once_per_run():
     assert not shown("GPU available: False, used: False")
     assert not shown("TPU available: False, using: 0 TPU cores")
     assert shown("`Trainer.fit` stopped: No training batches.")
+
+
+def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, tmp_path,
+                                                                    capsys):
+    """Adding to an index built with ``--stats`` needs no ``--stats`` again: the index's own
+    patch statistics (what its motions were encoded with) are the default."""
+    import json
+
+    from motionlex.resources import default_model_dir
+
+    stats = json.loads((default_model_dir() / "patch_stats.json").read_text())
+    stats["mean"] = (np.asarray(stats["mean"]) * 1.01).tolist()
+    (tmp_path / "st.json").write_text(json.dumps(stats))
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--data", str(shared_data / "humanml3d_samples"), "--split", "all",
+                 "--out", str(idx), "--stats", str(tmp_path / "st.json"), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["index", "--data", str(shared_data / "raw_bvh"), "--split", "all",
+                 "--out", str(idx), "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert "using the patch statistics it was built with" in err
+    assert "17 motions (10 encoded, 7 kept" in out
