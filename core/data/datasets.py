@@ -25,7 +25,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from motionlex.core.data.bvh_folders import bvh_files, bvh_motion_files, has_bvh
+from motionlex.core.data.bvh_folders import (
+    bvh_files,
+    bvh_index_caption,
+    bvh_index_entry,
+    bvh_motion_files,
+    has_bvh,
+    read_bvh_index,
+)
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
@@ -266,11 +273,17 @@ class MotionDataset:
         canonical: bring motions to the canonical form on load (20 fps, floor at 0, root
             at origin facing +Z).
 
+    A folder of BVH files may hold an ``index.json`` (``{file name: entry}``,
+    :func:`~.bvh_folders.read_bvh_index`): a file without a sidecar ``{stem}.txt`` takes the
+    entry's ``caption`` / ``kitml_caption``, its ``true_fps`` replaces a wrong header rate, and
+    the entry is the record's ``meta`` (``action``).
+
     Raises:
         FileNotFoundError: folder or split file missing (the message lists the splits that
             exist).
         MissingIdsError: split ids without motion files (all listed), unless skip_missing.
         DatasetError: an unrecognised folder.
+        ValueError: a BVH folder's ``index.json`` that cannot be read (names it).
     """
 
     def __init__(
@@ -294,6 +307,8 @@ class MotionDataset:
         self.report = ScanReport(self.root, split)
         meta_path = self.root / "meta.json"
         self.meta: dict = read_meta(meta_path) if meta_path.is_file() else {}
+        # a BVH folder's index.json: captions, true frame rates and labels per file
+        self._bvh_index = read_bvh_index(self.root) if self.layout == "bvh" else {}
         self.records = self._index(skip_missing)
         self.report.kept = len(self.records)
 
@@ -329,7 +344,8 @@ class MotionDataset:
         else:
             tpath = path.with_suffix(".txt")
         if not tpath.is_file():
-            return ()
+            text = bvh_index_caption(bvh_index_entry(self._bvh_index, mid, path))
+            return (Caption(text),) if text else ()
         return tuple(read_captions(tpath))
 
     def _index(self, skip_missing: bool) -> list[MotionRecord]:
@@ -352,7 +368,8 @@ class MotionDataset:
                 self.report.skipped.append((mid, str(e)))
                 logger.warning("skipping %s: %s", mid, e)
                 continue
-            records.append(MotionRecord(mid, files[mid], caps, dict(self.meta.get(mid, {}))))
+            meta = self.meta.get(mid) or bvh_index_entry(self._bvh_index, mid, files[mid])
+            records.append(MotionRecord(mid, files[mid], caps, dict(meta)))
         return records
 
     # -- loading ------------------------------------------------------------------------
@@ -367,8 +384,9 @@ class MotionDataset:
         Raises:
             MotionFileError: an invalid file (names it and the problem).
         """
-        if record.path.suffix.lower() == ".bvh":
-            motion = load_bvh(record.path, name=record.id)
+        if record.path.suffix.lower() == ".bvh":  # index.json's true_fps over the header's
+            true_fps = bvh_index_entry(self._bvh_index, record.id, record.path).get("true_fps")
+            motion = load_bvh(record.path, name=record.id, fps=true_fps)
         else:
             motion = read_joints_file(record.path, skeleton=self._skeleton, fps=self._fps,
                                       scale=self._scale, name=record.id)

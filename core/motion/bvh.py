@@ -57,11 +57,13 @@ BLEND_STEP_RATIO = 3.5
 are the blend out of it (:func:`leading_inserted_frames`)."""
 MAX_INSERTED_S = 0.25
 """At most this much time is dropped as inserted frames (:func:`leading_inserted_frames`)."""
-LOADER_VERSION = 2
-"""Version of what :func:`load_bvh` makes of an unchanged file with its defaults. Bump it when
-that changes: a gallery index records it and re-encodes its BVH rows read by another version
+LOADER_VERSION = 3
+"""Version of what :func:`load_bvh` makes of an unchanged file with its defaults (and a BVH
+folder's reader with it). Bump it when that changes: a gallery index records it and
+re-encodes its BVH rows read by another version
 (:func:`motionlex.core.retrieval.build_work.plan_build`). 2: ``skip_frames="auto"`` is the
-default and also drops the blend after a pasted T-pose."""
+default and also drops the blend after a pasted T-pose. 3: a BVH folder's ``index.json``
+``true_fps`` replaces a wrong header rate when the folder is read as a dataset."""
 
 
 def check_timing(fps: float, num_frames: int, source: str, note: str = "") -> None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.bvh_folders import bvh_motion_files
+from motionlex.core.data.bvh_folders import (
+    bvh_index_caption,
+    bvh_index_entry,
+    bvh_motion_files,
+    read_bvh_index,
+)
 from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.motion.files import load_motion_file
@@ -84,8 +88,7 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
 
 
 def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:
-    index_path = root / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    index = read_bvh_index(root)
     files, _ = bvh_motion_files(root)  # with subfolders; one file per id, as MotionDataset
     notes, used = [], split
     if (root / f"{split}.txt").is_file():
@@ -98,8 +101,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
     for mid, f in tqdm(files.items(), desc=f"loading {root.name}", unit="file",
                        disable=not progress or not files):
-        entry = (index.get(f"{mid}{f.suffix}") or index.get(mid)
-                 or (index.get(f.name) or index.get(f.stem) if "/" not in mid else None) or {})
+        entry = bvh_index_entry(index, mid, f)
         try:
             motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
                                       name=f.stem)
@@ -110,8 +112,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         label = entry.get("action")
         if f.with_suffix(".txt").is_file():
             caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
-        elif entry.get("kitml_caption"):
-            caps = [(str(entry["kitml_caption"]), 0.0, 0.0)]
+        elif bvh_index_caption(entry):
+            caps = [(bvh_index_caption(entry), 0.0, 0.0)]
         elif label:
             caps = [(action_prompt(label, prompt), 0.0, 0.0)]
         else:

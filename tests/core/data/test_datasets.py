@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -192,3 +194,31 @@ def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
     (tmp_path / "walk.txt").write_text("a person walks#a/X#0.0#0.0\n")
     with pytest.raises(FileNotFoundError, match="has no split files; .*--split all"):
         MotionDataset(tmp_path, "train")
+
+
+def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data, tmp_path):
+    """raw_bvh/index.json: the CMU takes' KIT-ML captions and every take's action reach the
+    dataset (as evaluate reads them); true_fps replaces a wrong header rate; a sidecar
+    caption file wins; a broken index.json is named."""
+    raw = shared_data / "raw_bvh"
+    ds = MotionDataset(raw, "all")
+    by_id = {r.id: r for r in ds.records}
+    assert [c.text for c in by_id["cmu_07_03_daz"].captions] == ["A person walks forward."]
+    assert by_id["bandai_1_kick_normal_001"].captions == ()
+    assert by_id["bandai_1_kick_normal_001"].meta["action"] == "kick"
+    root = tmp_path / "b"
+    root.mkdir()
+    src = raw / "cmu_07_03_daz.bvh"  # header 120 fps
+    (root / "walk.bvh").write_bytes(src.read_bytes())
+    (root / "index.json").write_text(json.dumps({"walk.bvh": {"true_fps": 60.0,
+                                                              "kitml_caption": "walks"}}))
+    header = MotionDataset(raw, "all").load_motion(by_id["cmu_07_03_daz"])
+    (rec,) = MotionDataset(root, "all").records
+    slow = MotionDataset(root, "all").load_motion(rec)
+    assert slow.num_frames == pytest.approx(2 * header.num_frames, abs=2)  # twice as long
+    (root / "walk.txt").write_text("a person strolls#a/DET#0.0#0.0\n")
+    assert [c.text for c in MotionDataset(root, "all").records[0].captions] == [
+        "a person strolls"]
+    (root / "index.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="index.json: expected an object"):
+        MotionDataset(root, "all")

@@ -62,7 +62,7 @@ def test_build_real_data_contents(built, model, stats, shared_data):
                                   for k in bvh)
     smpl = [s for s in idx.skeletons if s.name == "smpl22"]
     assert len(smpl) == 1  # HumanML3D and Bandai share one stored skeleton
-    assert idx.item(idx.ids.index(bvh[0])).meta == {}
+    assert idx.item(idx.ids.index(bvh[0])).meta["action"] == "bow"  # raw_bvh/index.json
     assert idx.meta[idx.ids.index(next(k for k in idx.ids if "bandai_val" in k))]["action"]
     assert np.allclose(idx.patch_stats.mean, stats.mean) and idx.vocabulary == model.vocabulary
 
