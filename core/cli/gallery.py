@@ -152,6 +152,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     if sum(sources) != 1:
         raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
     index = GalleryIndex.load(args.index)
+    motion = None
+    if args.motion is not None:  # read (and checked) before the model loads: fails in a blink
+        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motion queries only
+
+        motion = load_motion_file(args.motion)
     model = None
     if args.item is None:
         ckpt, source = _choose_checkpoint(args, args.index, index.checkpoint)
@@ -167,11 +172,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     if args.item is not None:
         query = searcher.item_query(index.position(args.item))
-    elif args.motion is not None:
-        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motion queries only
-
-        m = load_motion_file(args.motion)
-        query = searcher.embed_motion(m.joints, m.skeleton, m.fps)
+    elif motion is not None:
+        query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
     else:
         query = searcher.embed_text(args.query)
         _warn_unknown_words(args.query, model, index)

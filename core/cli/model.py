@@ -97,6 +97,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``motionlex train``: run the config's phases; say where the model went and how it
     scored on validation."""
     _refuse_to_replace(args)  # before any import of torch or data loading
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"training config not found: {args.config}")
     from motionlex.core.train.training import train
 
     _quiet_lightning(args.quiet, getattr(args, "verbose", False))

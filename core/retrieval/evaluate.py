@@ -262,6 +262,12 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
     resolve_device(cfg.device)  # a bad --device before minutes of loading data
+    if cfg.bvh_pairs and not (Path(cfg.bvh_pairs) / "index.json").is_file():
+        where = Path(cfg.bvh_pairs)
+        raise FileNotFoundError(
+            f"cross-skeleton pairs: {'no such folder: ' if not where.exists() else ''}{where}"
+            f"{'' if not where.is_dir() else ' has no index.json'} (a folder of native BVH "
+            "takes whose index.json names each one's conversion in the data folder)")
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

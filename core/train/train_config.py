@@ -270,6 +270,12 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
         if not path.is_file():
             raise FileNotFoundError(f"training config not found: {path}")
         d = _read_yaml(path)
+    if overrides:
+        try:  # the file alone first: an error then is the file's, not an override's
+            TrainConfig.from_dict(d)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from e
+        source = f"command-line override {' '.join(overrides)}"
     for ov in overrides:
         _apply_override(d, ov)
     try:

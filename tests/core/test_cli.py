@@ -134,16 +134,18 @@ def test_missing_and_corrupt_checkpoints(tmp_path, repo_root, capsys):
     assert str(weights) in _one_error_line(capsys)
 
 
-def test_missing_ids_do_not_suggest_an_absent_option(shared_data, make_subset, tmp_path, capsys):
+def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_subset,
+                                                              tmp_path, capsys):
     data = make_subset(shared_data / "bandai", tmp_path / "ds", BANDAI_IDS)
     (data / "all.txt").write_text("\n".join(BANDAI_IDS) + "\nghost_042\n")
     from motionlex.resources import default_model_dir
 
+    # index builds what exists and names what it skipped (as for a deleted BVH file)
     assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
-                 "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
-    err = _one_error_line(capsys)
-    assert "ghost_042" in err and "all.txt" in err and "--skip-missing" not in err.split(";")[0]
-    assert "motionlex scan" in err and not (tmp_path / "g.mlx").exists()
+                 "--out", str(tmp_path / "g.mlx"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(BANDAI_IDS)} motions" in out and "1 skipped" in out
+    assert "skipped ghost_042: listed in all.txt, no motion file" in out
     assert main(["scan", str(data), "-q"]) == 2
     assert "--skip-missing" in _one_error_line(capsys)  # scan has the option
     assert main(["scan", str(data), "-q", "--skip-missing"]) == 0

@@ -31,6 +31,12 @@ def test_config_overrides_and_errors(repo_root, tmp_path):
         load_train_config(None, ["oops"])
     with pytest.raises(FileNotFoundError, match="training config not found"):
         load_train_config(tmp_path / "none.yaml")
+    # a bad key given on the command line is named as the override, not as the file's
+    with pytest.raises(ValueError, match="^command-line override bogus_key=3: unknown"):
+        load_train_config(repo_root / "configs" / "tiny.yaml", ["bogus_key=3"])
+    (tmp_path / "bad.yaml").write_text("bogus_key: 3\n")
+    with pytest.raises(ValueError, match=r"^training config .*bad.yaml: unknown"):
+        load_train_config(tmp_path / "bad.yaml", ["lr_motion=0.01"])
 
 
 def test_every_shipped_config_loads_and_round_trips(repo_root):
