@@ -108,9 +108,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
+def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     """On stderr: the query words the model does not know, with the closest known words
-    (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`)."""
+    (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
+    with an ``index``, its captions' words count as known too."""
     from motionlex.core.text.spelling import (
         MIN_WORD_LENGTH,
         WORD_PATTERN,
@@ -122,13 +123,14 @@ def _warn_unknown_words(text: str, model: Any, index: Any) -> None:
     vocabulary = whole_words(model.vocabulary)
     if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
         return
-    captions = {w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
+    captions = set() if index is None else {
+        w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
     corrections = Speller(vocabulary, captions).check(text)  # caption words known too
     if not corrections:
         return
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)
-    note = f"note: words the model does not know: {words}; ranked as typed"
+    note = f"note: words the model does not know: {words}; {'ranked' if index else 'read'} as typed"
     checked = [w for w in WORD_PATTERN.findall(text) if len(w) >= MIN_WORD_LENGTH]
     if len(corrections) == len(checked):  # no word the speller checks is known: say so
         note += " (no word of the query is known, so these results mean little)"
@@ -176,7 +178,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
     else:
         query = searcher.embed_text(args.query)
-        _warn_unknown_words(args.query, model, index)
+        warn_unknown_words(args.query, model, index)
     if args.fusion_weight is not None and args.mode != "fused":
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)

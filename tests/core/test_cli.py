@@ -55,8 +55,13 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     import json
 
     assert main(["words", "a person waves the left hand", "-k", "5", "--json"]) == 0
-    got = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    got = json.loads(out)
     assert got["query"] == "a person waves the left hand" and len(got["words"]) == 5
+    assert "does not know" not in err
+    assert main(["words", "a persn wavs the left hand", "-k", "2"]) == 0  # typos get a note
+    err = capsys.readouterr().err
+    assert "persn (did you mean 'person'?)" in err and "try: 'a person waves the left hand'" in err
     weights = [w["weight"] for w in got["words"]]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
     # the share is the weight over the whole vector's norm: one ratio for every word, <= 1
