@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from motionlex.core.cli.types import frames_or_auto, positive_float, positive_int
+from motionlex.core.cli.types import (
+    frames_or_auto,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
@@ -138,7 +143,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("events", help="split a caption into events, print a shuffled order")
     s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')
-    s.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    s.add_argument("--seed", type=non_negative_int, default=0, help="seed of the shuffled order")
     s.set_defaults(func=cmd_events)
 
     s = sub.add_parser(
@@ -148,6 +153,6 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         "layout dataset folder, to index, search, train on or evaluate. Synthetic, not motion "
         "capture.")
     s.add_argument("out", help="dataset folder to write (new, empty, or an earlier demo-data)")
-    s.add_argument("--seed", type=int, default=0, help="gallery seed (default 0: the "
+    s.add_argument("--seed", type=non_negative_int, default=0, help="gallery seed (default 0: the "
                    "explorer's)")
     s.set_defaults(func=cmd_demo_data)

@@ -250,7 +250,7 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
     s.add_argument("--batch-size", type=positive_int, default=64,
                    help="items per forward pass (default 64)")
-    s.add_argument("--seed", type=int, default=0,
+    s.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of batches, shuffles, composition (default 0)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("--bvh-pairs", default=None, metavar="DIR",

@@ -25,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from motionlex.core.data.bvh_folders import (
     bvh_files,
     bvh_index_caption,
@@ -232,8 +234,16 @@ def detect_layout(root: str | Path) -> str:
     if has_bvh(root):
         return "bvh"
     hint = ""
-    if root.name == "new_joints" or next(root.glob("*.npy"), None) is not None:
-        hint = (f"; {root} holds .npy joint files itself: give the folder above it, which "
+    first = next(root.glob("*.npy"), None)
+    if root.name == "new_joints" or first is not None:
+        what = "joint files"
+        try:  # HumanML3D's new_joint_vecs/ holds 263-wide feature vectors, not joints
+            shape = np.load(first, mmap_mode="r").shape if first is not None else ()
+            if len(shape) == 2 and shape[-1] != 3:
+                what = f"arrays of {shape[-1]} features per frame (not joints)"
+        except (OSError, ValueError):
+            pass
+        hint = (f"; {root} itself holds .npy {what}: give the folder above it, which "
                 "holds new_joints/ and texts/")
     raise DatasetError(
         f"{root}: not a motion dataset (expected a new_joints/ folder in the HumanML3D/KIT-ML "

@@ -268,7 +268,7 @@ def not_a_motion_file(path: Path) -> str:
     """The message for a motion path that is not a file: missing, or a folder."""
     if path.is_dir():
         return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
-                f"is a gallery: 'motionlex index --data {path}'")
+                f"is a gallery: 'motionlex index --data {path} --out GALLERY.mlx'")
     return f"motion file not found: {path}"
 
 

@@ -136,7 +136,15 @@ def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
     # new_joints/ itself: name the folder to give instead (before any model loads)
     joints = shared_data / "cmu_extra" / "new_joints"
     assert main(["index", "--data", str(joints), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
-    assert "holds .npy joint files itself: give the folder above it" in _one_error_line(capsys)
+    assert "itself holds .npy joint files: give the folder above it" in _one_error_line(capsys)
+    vecs = shared_data / "humanml3d_samples" / "new_joint_vecs"  # features, not joints
+    assert main(["index", "--data", str(vecs), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
+    assert "itself holds .npy arrays of 263 features per frame (not joints)" in \
+        _one_error_line(capsys)
+    with pytest.raises(SystemExit) as e:  # argparse names the option
+        main(["events", "walks, then sits", "--seed", "-5"])
+    assert e.value.code == 2
+    assert "argument --seed: must be >= 0, got -5" in capsys.readouterr().err
 
 
 def test_a_folder_without_usable_motions_says_why(tmp_path, capsys):
