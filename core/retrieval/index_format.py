@@ -23,7 +23,7 @@ from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
 from motionlex.core.retrieval.fingerprints import file_sha256
 from motionlex.core.retrieval.index_checks import manifest_problems
-from motionlex.core.retrieval.verified import BlockVerifier
+from motionlex.core.retrieval.verified import BlockVerifier, rebuild_hint
 
 INDEX_FORMAT = "motionlex-gallery"
 INDEX_VERSION = 2
@@ -243,7 +243,8 @@ def _check_sha256(path: Path, info: dict) -> None:
     if digest != info["sha256"]:
         raise GalleryIndexError(
             f"{path}: checksum {digest[:16]}... does not match the manifest's "
-            f"{info['sha256'][:16]}... (the file changed or is corrupted; rebuild the index)")
+            f"{info['sha256'][:16]}... (the file changed or is corrupted; "
+            f"{rebuild_hint(path.parent)})")
 
 
 def _block_verifier(path: Path, manifest: dict, name: str) -> BlockVerifier | None:
@@ -299,7 +300,7 @@ def _read_manifest(root: Path, verify: bool) -> dict:
         size = f.stat().st_size
         if size != info["bytes"]:
             raise GalleryIndexError(f"{f}: size {size} bytes, manifest says {info['bytes']} "
-                                    "(changed or truncated; rebuild the index)")
+                                    f"(changed or truncated; {rebuild_hint(root)})")
         later = name in DEFERRED_FILES or (name in BLOCK_CHECKED_FILES
                                            and "block_sha256" in info)
         if verify and not later:

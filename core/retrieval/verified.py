@@ -39,6 +39,12 @@ def file_digests(path: str | os.PathLike, block_bytes: int = BLOCK_BYTES) -> tup
     return whole.hexdigest(), blocks
 
 
+
+def rebuild_hint(index_dir: str | Path) -> str:
+    """How to replace a damaged gallery index (the end of every corruption message)."""
+    return (f"rebuild the index: remove {index_dir} and run 'motionlex index --data DATA "
+            f"--out {index_dir}' again")
+
 class BlockVerifier:
     """Checks byte ranges of one file against its manifest block digests, once per block.
 
@@ -98,7 +104,7 @@ class BlockVerifier:
                         f"{self.path}: checksum of block {b} (bytes {b * self.block_bytes}-"
                         f"{min((b + 1) * self.block_bytes, self.size) - 1}) {got[:16]}... does "
                         f"not match the manifest's {self.digests[b][:16]}... (the file changed "
-                        "or is corrupted; rebuild the index)")
+                        f"or is corrupted; {rebuild_hint(self.path.parent)})")
                 self._verified[b] = 1
 
     def check_all(self) -> None:

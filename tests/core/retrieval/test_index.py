@@ -79,7 +79,8 @@ def test_refuses_truncated_missing_and_foreign(built, tmp_path):
     copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
     with open(copy / "dense.npy", "ab") as f:
         f.write(b"\0")
-    with pytest.raises(GalleryIndexError, match=r"dense.npy: size \d+ bytes, manifest says"):
+    with pytest.raises(GalleryIndexError, match=r"dense.npy: size \d+ bytes, manifest says"
+                       r".*rebuild the index: remove .*g.mlx and run 'motionlex index"):
         GalleryIndex.load(copy, verify=False)
     (copy / "joints.npy").unlink()
     (copy / "dense.npy").unlink()
