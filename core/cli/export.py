@@ -58,6 +58,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = EXPORT_SUFFIX[args.to]
     out = Path(args.out)
     single = len(files) == 1 and out.suffix.lower() in set(EXPORT_SUFFIX.values())
+    created = False
     if single and out.suffix.lower() != suffix:
         raise ValueError(f"{out}: --to {args.to} writes {suffix} files")
     if not single:
@@ -67,6 +68,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out} is a file; give a folder for {len(files)} motions "
                              f"(or one input and a {suffix} file)")
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
     targets = [out] if single else [out / n for n in output_names(files, suffix)]
     failed: list[str] = []
@@ -82,6 +84,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     for message in failed:
         print(f"motionlex export: {message}", file=sys.stderr)
     written = len(files) - len(failed)
+    if not single and created and not written and not any(out.iterdir()):
+        out.rmdir()  # nothing was written: leave no empty folder behind
     where = out if single else f"{out}/"
     print(f"wrote {written} {args.to} file{'s' * (written != 1)} to {where}"
           + (f"; {len(failed)} of {len(files)} failed (above)" if failed else ""))

@@ -71,6 +71,11 @@ def test_a_bad_file_is_reported_and_the_others_written(shared_data: Path, tmp_pa
     assert "broken.npy" in captured.err and "1 of 2 failed" in captured.out
     assert [p.name for p in out.iterdir()] == ["wave.glb"]
     assert not list(out.glob(".*"))  # no temporary file left behind
+    good.unlink()
+    (bad.parent / "broken2.npy").write_text("not one either")
+    assert main(["export", str(bad.parent), "--out", str(tmp_path / "none"), "-q"]) == 2
+    assert "wrote 0 glb files" in capsys.readouterr().out
+    assert not (tmp_path / "none").exists()  # every file failed: no empty folder left
 
 
 def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, capsys) -> None:
