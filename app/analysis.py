@@ -138,7 +138,8 @@ class Analysis(QObject):
         self.act_order.setToolTip(
             "Rank multi-event queries by how much each motion prefers the query's event "
             "order to the other orders (raises the chronology test's pair accuracy, lowers "
-            "R@1: docs/chronology-ranking.md)")
+            "R@1: a motion that shows only one of the events can then rank high; "
+            "docs/chronology-ranking.md)")
         on = str(win.settings.value(KEY_ORDER_AWARE, "false")).lower() in ("true", "1")
         self.act_order.setChecked(on)
         if on:
