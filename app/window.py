@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
             return
         req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
         self.state.query_sent(req.request_id, label)
+        self.query_edit.show_other_query(f"showing {label.replace('motion ', 'motions like ')}"
+                                         " — type to search by text")
 
     # ------------------------------------------------------------------ worker results
     def _on_checkpoint(self, info: ModelInfo) -> None:

@@ -50,6 +50,21 @@ class QueryEdit(QLineEdit):
         self._pause_timer.setInterval(LIVE_SEARCH_DELAY_MS)
         self._pause_timer.timeout.connect(lambda: self.typingPaused.emit(self.text()))
         self.textEdited.connect(self._on_edited)
+        self._hint: str | None = None  # the usual placeholder while another query is shown
+        self.textChanged.connect(self._end_other_query)
+
+    def show_other_query(self, description: str) -> None:
+        """The results are not for a typed text (e.g. "motions like walk_001"): empty the
+        box and say so in its placeholder until text is typed or set again."""
+        if self._hint is None:
+            self._hint = self.placeholderText()
+        self.clear()
+        self.setPlaceholderText(description)
+
+    def _end_other_query(self, text: str) -> None:
+        if text and self._hint is not None:
+            self.setPlaceholderText(self._hint)
+            self._hint = None
 
     @property
     def history(self) -> list[str]:

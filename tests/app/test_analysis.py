@@ -61,9 +61,16 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == TWO_EVENTS,
                     timeout=LONG_WAIT_MS)
     # an item query has no events: the query view is off
+    hint = w.query_edit.placeholderText()
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search_similar()
     assert chrono.source() == "caption" and not chrono.query_available()
+    # the query box no longer shows the text query: the list is "motions like" the shown one
+    assert w.query_edit.text() == ""
+    assert w.query_edit.placeholderText().startswith(f"showing motions like {w.gallery.ids[row]}")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search(TWO_EVENTS)
+    assert w.query_edit.text() == TWO_EVENTS and w.query_edit.placeholderText() == hint
 
 
 def test_order_aware_ranking_option(qtbot, loaded):
