@@ -86,6 +86,8 @@ def _subject(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok], str | None]:
     subj = toks[:k]
     while subj and (subj[-1].tag in {"RB", "WP", "WDT"} or subj[-1].low in _SEQ_ADVERBS):
         subj = subj[:-1]
+    while subj and (subj[0].tag in {"RB", ",", ":"} or subj[0].low in _SEQ_ADVERBS | _CONJ):
+        subj = subj[1:]  # "slowly, the person sits": the subject is "the person"
     ok = (
         bool(subj)
         and subj[0].tag in _NP
@@ -128,7 +130,7 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
             toks = toks[:-1]
         if not toks:
             continue
-        if o[0] and toks[0] is o[0][0]:
+        if o[0] and any(t is o[0][0] for t in toks):  # its own subject, maybe after an adverb
             state = o
             events.append(toks)
             verb_prefix = _verb_prefix(toks)

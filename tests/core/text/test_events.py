@@ -138,6 +138,11 @@ def test_after_clause_with_its_own_subject_is_moved_first():
         ("the man walks next to a chair, then sits on it",
          ["the man walks next to a chair", "the man sits on it"]),
         ("he takes the next step forward", ["he takes the next step forward"]),
+        # a leading adverb or sequence word does not hide the subject from "after X"
+        ("finally, the person sits down after jumping",
+         ["the person jumps", "the person sits down"]),
+        ("slowly, the person sits down after jumping",
+         ["the person jumps", "slowly, the person sits down"]),
     ],
 )
 def test_connectives_and_shared_subject(caption, expected):
