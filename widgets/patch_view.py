@@ -66,13 +66,14 @@ def _text_colour_on(hex_color: str) -> QColor:
 
 
 def _label_levels(name: str) -> list[str]:
-    """A part's labels from longest to shortest: ``right arm``, ``R arm``, ``R``
-    (``torso``, ``torso``, ``T``)."""
+    """A part's labels from longest to shortest: ``right arm``, ``R arm``, ``RA``, ``R``
+    (``torso``, ``torso``, ``T``, ``T``)."""
     full = name.replace("_", " ")
     side, _, limb = full.partition(" ")
     if not limb:
-        return [full, full, full[0].upper()]
-    return [full, f"{side[0].upper()} {limb}", side[0].upper()]
+        return [full, full, full[0].upper(), full[0].upper()]
+    s = side[0].upper()
+    return [full, f"{s} {limb}", f"{s}{limb[0].upper()}", s]
 
 
 def part_labels(width: float, metrics: QFontMetrics,
@@ -80,7 +81,8 @@ def part_labels(width: float, metrics: QFontMetrics,
     """The header labels of body-part blocks of ``width`` pixels, all at one length.
 
     The full names (``"right arm"``) when every one fits, else all short (``"R arm"``),
-    else all one letter (``"R"``), cut on the right with "…" as a last resort; the full
+    else two letters (``"RA"``), else one (``"R"``), cut on the right with "…" as a last
+    resort; the full
     name is in the tooltip. One length for all, so no header reads "left leg" beside
     "R leg".
 
@@ -91,7 +93,7 @@ def part_labels(width: float, metrics: QFontMetrics,
     """
     room = int(width) - 4
     levels = [_label_levels(n) for n in names]
-    for k in range(3):
+    for k in range(len(levels[0])):
         if all(metrics.horizontalAdvance(lv[k]) <= room for lv in levels):
             return [lv[k] for lv in levels]
     return [elide_right(lv[-1], metrics, room) for lv in levels]
