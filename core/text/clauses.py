@@ -115,14 +115,15 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
     """Restore the shared subject (and auxiliary) and inflect orphan gerunds.
 
     A piece without a subject takes the subject of the nearest earlier piece that has one
-    (in surface order; pieces before the first subject take that first subject).
+    (in surface order; pieces before the first subject take that first subject); the
+    event of an "after" clause, moved before its main clause, takes that clause's subject.
     """
     own = [_subject(p.toks) for p in pieces]
     verb_prefix: list[_Tok] = []  # subject + verb of the last event, for gapped fragments
     first = next((o for o in own if o[0]), None)
     state = first if (first is not None and not carried[0]) else carried
     events = []
-    for p, o in zip(pieces, own):
+    for i, (p, o) in enumerate(zip(pieces, own)):
         toks = list(p.toks)
         while toks and (toks[0].low in _CONJ or toks[0].tag in {",", ":"}):
             toks = toks[1:]
@@ -144,6 +145,10 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
             events.append(verb_prefix + toks)  # "jumps to the right, then to the left"
             continue
         subj, aux, form = state
+        if p.kind in {"after", "intro_after"}:  # "Y after X" / "after X, Y": X is Y's doing
+            nxt = next((q for q in own[i + 1:] if q[0]), None)
+            if nxt is not None:
+                subj, aux, form = nxt
         j = _skip_adverbs(toks, 0)
         head = toks[j] if j < len(toks) else None
         if head is not None and subj and (head.tag in _VERB or _verb_start(toks, 0) in _VERB):

@@ -143,6 +143,11 @@ def test_after_clause_with_its_own_subject_is_moved_first():
          ["the person jumps", "the person sits down"]),
         ("slowly, the person sits down after jumping",
          ["the person jumps", "slowly, the person sits down"]),
+        # an "after" clause is done by its main clause's subject, not the sentence before's
+        ("a man walks. finally, the person sits down after jumping",
+         ["a man walks", "the person jumps", "the person sits down"]),
+        ("a man walks. after jumping, the woman sits down",
+         ["a man walks", "the woman jumps", "the woman sits down"]),
     ],
 )
 def test_connectives_and_shared_subject(caption, expected):
