@@ -102,6 +102,8 @@ class ExplorerState:
         self._sent_at: dict[int, float] = {}
         self._long_job: str | None = None
         self._model_note = ""
+        self._ranking = False  # a ranking request is on its way
+        self._picked_while_ranking = False  # the user chose a motion meanwhile
         self.last_latency_ms: float | None = None
 
     # ------------------------------------------------------------------ read-only views
@@ -250,6 +252,7 @@ class ExplorerState:
         self._query_label = label
         self._latest["rank"] = request_id
         self._sent_at[request_id] = self._clock()
+        self._ranking, self._picked_while_ranking = True, False
 
     def accept_result(self, result: RankResult) -> bool:
         """Take a ranking from the worker unless a newer request overtook it.
@@ -265,6 +268,7 @@ class ExplorerState:
         if sent is not None:
             self.last_latency_ms = (self._clock() - sent) * 1000.0
         self._last_result = result
+        self._ranking = False
         self._status(f"{len(result.hits)} results of {result.total:,}, ranked in "
                      f"{result.seconds * 1000:.0f} ms.", 5000)
         self.events.results.emit(result)
@@ -285,7 +289,16 @@ class ExplorerState:
         if not 0 <= int(row) < self._gallery.size:
             raise IndexError(f"row {row} out of range [0, {self._gallery.size})")
         self._selected_row = int(row)
+        if self._ranking:
+            self._picked_while_ranking = True
         return self.searchable
+
+    @property
+    def results_take_selection(self) -> bool:
+        """Whether the newest ranking should select (and show) its first result: not when
+        the user chose a motion while it was on its way (e.g. a gallery row right after
+        opening a gallery, whose re-asked query then arrives)."""
+        return not self._picked_while_ranking
 
     def motion_requested(self, request_id: int) -> None:
         """A motion was asked for with this id."""

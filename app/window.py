@@ -298,7 +298,9 @@ class MainWindow(QMainWindow):
                                           f"rank {result.total:,} motions ({result.mode})")
         self.results_list.set_results(self.analysis.result_records(result))
         self.analysis.results_shown(result)
-        self.results_dock.raise_()
+        take = self.state.results_take_selection  # not over a motion picked meanwhile
+        if take:
+            self.results_dock.raise_()
         label = self.state.query_label
 
         def show_query_words() -> None:
@@ -307,8 +309,10 @@ class MainWindow(QMainWindow):
 
         self._ranked_stage.run([show_query_words])
         self.resultsShown.emit(result)
-        if result.hits:
+        if result.hits and take:
             self.results_list.select_row(0)
+        elif self.state.selected_row is not None:
+            self._mark_shown(self.state.selected_row)
 
     def _show_gallery_row(self, row: int) -> None:
         req = self._client.fetch_motion(row)

@@ -165,3 +165,19 @@ def test_event_connect_disconnect():
     assert got == [1]
     with pytest.raises(ValueError):
         ev.disconnect(got.append)
+
+
+def test_a_motion_picked_while_ranking_keeps_the_selection(state):
+    """Opening a gallery re-asks the last query; a gallery row the user picks before its
+    results arrive must not be replaced by the first result."""
+    s, _ = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk")
+    assert s.results_take_selection
+    s.select(2)  # the user picks a gallery row while the ranking is on its way
+    assert s.accept_result(_result(1))
+    assert not s.results_take_selection and s.selected_row == 2
+    s.select(1)  # choosing a result after it arrived is no pick "meanwhile"
+    s.query_sent(2, "query: jump")
+    assert s.accept_result(_result(2, "jump")) and s.results_take_selection
+

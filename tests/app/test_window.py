@@ -199,6 +199,21 @@ def test_keyboard_shortcuts(qtbot, loaded):
     assert w.query_edit.text() == "a b" and not sv.is_playing
 
 
+def test_a_gallery_row_picked_while_ranking_stays_shown(qtbot, loaded):
+    """A gallery row chosen while a ranking is on its way (as right after opening a
+    gallery, which re-asks the last query) is not replaced by the first result."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:
+        w.search("a person bows")
+        w.gallery_browser.select_row(5)  # before the results arrive
+    _wait_motion(qtbot, w, int(w.gallery_browser.record(5)["row"]))
+    qtbot.wait(300)
+    assert w.current_motion.row == int(w.gallery_browser.record(5)["row"])
+    at = w.state.result_position(w.current_motion.row)  # the results mark it, if they hold it
+    assert w.results_list.selected_rows() == ([] if at is None else [at])
+    assert got.args[0].text == "a person bows"
+
+
 def test_search_as_you_type_sends_one_query(qtbot, loaded):
     w = loaded
     w.act_live.setChecked(True)
