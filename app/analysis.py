@@ -86,6 +86,10 @@ class Analysis(QObject):
         self._describe_id = 0
         self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
         self._described_row: int | None = None  # the row the describe panel shows
+        # the uncaptioned rows are described once the new gallery's first motion is shown:
+        # the worker runs jobs in order, and preparing a caption bank takes seconds
+        self._describe_when_shown = False
+        win.motionShown.connect(self._after_motion_shown)
         self.chronology = ChronologyPanel(win.car_panel, win)
         self.describe_panel = DescribePanel(win)
         # one dock, two tabs: tabifying a second dock before the window is shown leaves a
@@ -165,7 +169,7 @@ class Analysis(QObject):
     # ------------------------------------------------------------------ records
     def gallery_opened(self, info: GalleryInfo) -> ColumnRows:
         """A gallery was opened: forget old descriptions, ask for the uncaptioned rows'
-        ones, clear the panels.
+        ones (after its first motion is shown), clear the panels.
 
         Returns:
             The gallery browser's rows, as the gallery's columns.
@@ -173,9 +177,13 @@ class Analysis(QObject):
         self._generated, self._described_row = {}, None
         self.describe_panel.clear()
         self.chronology.set_query_available(False)
-        if info.searchable and not all(info.captions):
-            self._describeGallery.emit()
+        self._describe_when_shown = info.searchable and not all(info.captions)
         return gallery_records(info)
+
+    def _after_motion_shown(self, _data: object) -> None:
+        if self._describe_when_shown:
+            self._describe_when_shown = False
+            self._describeGallery.emit()
 
     def result_records(self, result: RankResult) -> list[dict[str, Any]]:
         """Rows for the results list, an uncaptioned motion showing its description."""
