@@ -97,6 +97,20 @@ def bvh_index_entry(index: dict[str, dict], motion_id: str, path: str | Path) ->
             or (index.get(p.name) or index.get(p.stem) if "/" not in motion_id else None) or {})
 
 
-def bvh_index_caption(entry: dict) -> str:
-    """A BVH index entry's caption (``caption``, else ``kitml_caption``; ``""``: none)."""
-    return str(entry.get("caption") or entry.get("kitml_caption") or "").strip()
+DEFAULT_PROMPT = "a person {action}"
+"""Template that turns an action label into a caption (:func:`action_prompt`)."""
+
+
+def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:
+    """Class prompt of an action label: ``"raise-up-both-hands"`` -> ``"a person raise up
+    both hands"`` (Yu et al., CVPR 2024, Sec. 5.2 use the label text as the prompt)."""
+    return template.format(action=str(action).replace("-", " ").replace("_", " ").strip())
+
+
+def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT) -> str:
+    """A BVH index entry's caption: ``caption``, else ``kitml_caption``, else its ``action``
+    label through ``prompt`` (:func:`action_prompt`); ``""`` when it has none of them."""
+    text = str(entry.get("caption") or entry.get("kitml_caption") or "").strip()
+    if not text and entry.get("action"):
+        text = action_prompt(str(entry["action"]), prompt)
+    return text

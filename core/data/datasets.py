@@ -285,8 +285,9 @@ class MotionDataset:
 
     A folder of BVH files may hold an ``index.json`` (``{file name: entry}``,
     :func:`~.bvh_folders.read_bvh_index`): a file without a sidecar ``{stem}.txt`` takes the
-    entry's ``caption`` / ``kitml_caption``, its ``true_fps`` replaces a wrong header rate, and
-    the entry is the record's ``meta`` (``action``).
+    entry's ``caption`` / ``kitml_caption``, else its ``action`` label as "a person ACTION"
+    (:func:`~.bvh_folders.bvh_index_caption`, the rule ``motionlex evaluate`` reads too); its
+    ``true_fps`` replaces a wrong header rate, and the entry is the record's ``meta``.
 
     Raises:
         FileNotFoundError: folder or split file missing (the message lists the splits that

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.bvh_folders import (
+from motionlex.core.data.bvh_folders import (  # noqa: F401 - action_prompt re-exported
+    DEFAULT_PROMPT,
+    action_prompt,
     bvh_index_caption,
     bvh_index_entry,
     bvh_motion_files,
@@ -31,8 +33,6 @@ from motionlex.core.text.events import split_events_batch
 
 logger = logging.getLogger(__name__)
 
-
-DEFAULT_PROMPT = "a person {action}"
 
 
 @dataclass
@@ -51,12 +51,6 @@ class EvalSet:
     layout: str
     split: str
     notes: list[str] = field(default_factory=list)
-
-
-def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:
-    """Class prompt of an action label: ``"raise-up-both-hands"`` -> ``"a person raise up
-    both hands"`` (Yu et al., CVPR 2024, Sec. 5.2 use the label text as the prompt)."""
-    return template.format(action=str(action).replace("-", " ").replace("_", " ").strip())
 
 
 def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
@@ -112,10 +106,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         label = entry.get("action")
         if f.with_suffix(".txt").is_file():
             caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
-        elif bvh_index_caption(entry):
-            caps = [(bvh_index_caption(entry), 0.0, 0.0)]
-        elif label:
-            caps = [(action_prompt(label, prompt), 0.0, 0.0)]
+        elif bvh_index_caption(entry, prompt):  # the dataset's rule (bvh_folders)
+            caps = [(bvh_index_caption(entry, prompt), 0.0, 0.0)]
         else:
             notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
             logger.warning("%s", notes[-1])

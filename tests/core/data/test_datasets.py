@@ -198,13 +198,14 @@ def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
 
 def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data, tmp_path):
     """raw_bvh/index.json: the CMU takes' KIT-ML captions and every take's action reach the
-    dataset (as evaluate reads them); true_fps replaces a wrong header rate; a sidecar
+    dataset (as evaluate reads them), a label-only take "a person ACTION"; true_fps replaces a wrong header rate; a sidecar
     caption file wins; a broken index.json is named."""
     raw = shared_data / "raw_bvh"
     ds = MotionDataset(raw, "all")
     by_id = {r.id: r for r in ds.records}
     assert [c.text for c in by_id["cmu_07_03_daz"].captions] == ["A person walks forward."]
-    assert by_id["bandai_1_kick_normal_001"].captions == ()
+    # a take with only an action label is captioned from it, as evaluate reads it
+    assert [c.text for c in by_id["bandai_1_kick_normal_001"].captions] == ["a person kick"]
     assert by_id["bandai_1_kick_normal_001"].meta["action"] == "kick"
     root = tmp_path / "b"
     root.mkdir()
