@@ -39,6 +39,18 @@ REQUEST_KINDS = ("rank", "motion", "orders", "compare")
 """Job kinds whose requests carry increasing ids; only the newest of each kind counts."""
 
 
+
+def failure_message(description: str, error: BaseException) -> str:
+    """``"DESCRIPTION failed: ERROR"``, naming a path once: when the error's message starts
+    with the path the description ends with ("Loading checkpoint /x" and "/x is not a
+    motionlex model folder ..."), the description drops it ("Loading checkpoint failed: /x
+    is not ...")."""
+    text = str(error)
+    head, _, tail = description.rpartition(" ")
+    if head and tail and text.startswith(tail):
+        description = head
+    return f"{description} failed: {text}"
+
 class JobCancelled(Exception):
     """Raised inside the driver when a job was cancelled or superseded (never leaves it)."""
 
@@ -150,7 +162,7 @@ class JobDriver(QObject):
                 logger.warning("%s failed: %s", description, e)
             else:
                 logger.exception("%s failed", description)
-            self.failed.emit(f"{description} failed: {e}")
+            self.failed.emit(failure_message(description, e))
             self.jobFinished.emit(kind, "failed")
             return None
         self.jobFinished.emit(kind, "done")

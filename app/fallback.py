@@ -61,8 +61,10 @@ def checkpoint_steps(load_steps: Callable[[str | os.PathLike], Progress],
         stands in ("could not load X: <reason>; using the shipped model").
 
     Raises:
-        FileNotFoundError, ValueError: ``path`` failed while a model is loaded (or ``path``
-            is the shipped model), or the shipped model itself is missing or broken.
+        ValueError: ``path`` failed while a model is loaded (the message says that model
+            stays in use).
+        FileNotFoundError, ValueError: ``path`` is the shipped model, or the shipped model
+            itself is missing or broken.
     """
     if path is None:
         info = yield from load_steps(default_model_dir())
@@ -70,7 +72,9 @@ def checkpoint_steps(load_steps: Callable[[str | os.PathLike], Progress],
     try:
         return (yield from load_steps(path))
     except LOAD_ERRORS as e:
-        if have_model or _is_shipped(path):
+        if have_model:  # say that nothing changed: the open model stays
+            raise ValueError(f"{e}\n\nThe model already open stays in use.") from e
+        if _is_shipped(path):
             raise
         first = _first_line(e)
         said = first if first.startswith(str(path)) else f"could not load {path}: {first}"

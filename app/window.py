@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.patch_view.frameRequested.connect(self._on_patch_frame)
         self.query_edit.submitted.connect(self.search)
         self.query_edit.typingPaused.connect(self._live_search)
-        self.lexical_bars.wordClicked.connect(self.search)  # a word's bar: search for it
+        self.lexical_bars.wordClicked.connect(self._search_word)
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         ev = self.state.events
         ev.status.connect(self.statusBar().showMessage)
@@ -234,6 +234,12 @@ class MainWindow(QMainWindow):
         if text:
             self.query_edit.add_history(text)
             self.search(text)
+
+    def _search_word(self, word: str) -> None:
+        """A word's bar was clicked: search for it; the query it replaces stays in the
+        history (Up in the query box)."""
+        self.query_edit.add_history(self.query_edit.text())
+        self.search(word)
 
     def _live_search(self, text: str) -> None:
         if self.state.searchable:

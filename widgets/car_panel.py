@@ -333,12 +333,13 @@ class CarPanel(QWidget):
         if not true_ranks:
             return f"{len(ranked)} orders; {order} is not among them."
         r = true_ranks[0]
-        margin = ranked[r][1] - max(o[1] for i, o in enumerate(ranked) if i != r)
-        if r == 0:
-            return f"The model prefers {order} ({len(ranked)} orders, margin {margin:+.3f})."
+        if r == 0:  # by how much the winner beats the runner-up: always a positive gap
+            gap = ranked[0][1] - ranked[1][1]
+            return f"The model prefers {order} by {gap:.3f} ({len(ranked)} orders)."
+        gap = ranked[0][1] - ranked[r][1]
         return (
-            f"{order[0].upper()}{order[1:]} ranks {r + 1} of {len(ranked)}; the model prefers "
-            f"\u201c{ranked[0][0]}\u201d ({margin:+.3f})."
+            f"{order[0].upper()}{order[1:]} ranks {r + 1} of {len(ranked)}: the model prefers "
+            f"\u201c{ranked[0][0]}\u201d by {gap:.3f}."
         )
 
     def _fill_table(self) -> None:

@@ -34,11 +34,11 @@ ACCENT_HEX = "#CC79A7"
 """Okabe-Ito reddish purple: highlights that must not be confused with a body part."""
 
 OVERLAY_TINTS_HEX: tuple[str, ...] = ("#F0E442", "#CC79A7", "#FFFFFF")
-"""Okabe-Ito yellow, reddish purple, then white: one colour per overlaid motion after the
-first (which keeps its body-part colours), none of them a body part's colour; cycled when
-more motions are overlaid."""
+"""Okabe-Ito yellow, reddish purple (it reads as pink), then white: one colour per overlaid
+motion after the first (which keeps its body-part colours), none of them a body part's
+colour; cycled when more motions are overlaid."""
 
-OVERLAY_TINT_NAMES: tuple[str, ...] = ("yellow", "purple", "white")
+OVERLAY_TINT_NAMES: tuple[str, ...] = ("yellow", "pink", "white")
 """Plain names of :data:`OVERLAY_TINTS_HEX`, for legends and status messages."""
 
 if len(PART_COLORS_HEX) != len(PART_NAMES):  # pragma: no cover - module consistency

@@ -68,7 +68,7 @@ class QueryEdit(QLineEdit):
 
     @property
     def history(self) -> list[str]:
-        """Submitted queries, oldest first (no consecutive duplicates)."""
+        """Submitted queries, oldest first, each once."""
         return list(self._history)
 
     @property
@@ -87,10 +87,10 @@ class QueryEdit(QLineEdit):
         self._pause_timer.stop()
 
     def add_history(self, text: str) -> None:
-        """Append ``text`` (stripped, non-blank) unless it repeats the newest entry."""
+        """Append ``text`` (stripped, non-blank); an earlier entry of it is dropped."""
         text = text.strip()
-        if text and (not self._history or self._history[-1] != text):
-            self._history.append(text)
+        if text:  # once: an earlier entry of the same text moves to the end
+            self._history = [h for h in self._history if h != text] + [text]
             del self._history[: -self._history_size]
         self._pos = len(self._history)
 

@@ -52,13 +52,17 @@ def test_bad_checkpoint_falls_back_with_a_note(worker, tiny_as_shipped, tmp_path
 
 def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_path):
     _run(worker.load_checkpoint_steps(tiny_as_shipped))
-    with pytest.raises(FileNotFoundError, match="is not a motionlex model folder"):
+    with pytest.raises(ValueError, match="is not a motionlex model folder(.|\n)*The model "
+                       "already open stays in use"):
         _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path / "typo",
                                        have_model=True))
     events = []
     worker.failed.connect(events.append)
     worker.load_checkpoint(str(tmp_path / "typo"))  # the slot, run here synchronously
-    assert events and "is not a motionlex model folder" in events[0]
+    assert events and events[0].startswith(f"Loading checkpoint failed: {tmp_path / 'typo'} "
+                                           "is not a motionlex model folder")
+    assert events[0].count(str(tmp_path / "typo")) == 1  # the path named once
+    assert events[0].endswith("The model already open stays in use.")
 
 
 def test_none_given_and_ensure_model(worker, tiny_as_shipped):

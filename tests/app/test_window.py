@@ -111,6 +111,7 @@ def test_typed_query_ranks_animates_and_explains(qtbot, loaded, screenshot_dir):
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         qtbot.mouseClick(w.lexical_bars, Qt.MouseButton.LeftButton, pos=rect.center())
     assert blocker.args[0].text == word and w.query_edit.text() == word
+    assert w.query_edit.history[-1] == QUERY  # the replaced query is one Up away
 
 
 def test_worker_error_shows_message_and_app_stays_usable(qtbot, loaded, monkeypatch):

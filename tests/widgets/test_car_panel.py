@@ -60,9 +60,12 @@ def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
     assert panel.true_rows() == [0] and "prefers the true order" in panel.summary_text()
     assert table.item(0, 0).text() == "\u2713 true, best"
     panel.set_data(caption, events, _orders(events, [0.52, 0.47]), order_name="your caption")
-    assert panel.summary_text().startswith("The model prefers your caption's order (2 orders")
+    assert panel.summary_text().startswith("The model prefers your caption's order by 0.050 "
+                                           "(2 orders)")
     panel.set_data(caption, events, _orders(events, [0.41, 0.47]), order_name="your caption")
-    assert panel.summary_text().startswith("Your caption's order ranks 2 of 2")
+    assert panel.summary_text().startswith("Your caption's order ranks 2 of 2: the model "
+                                           "prefers")
+    assert panel.summary_text().endswith("by 0.060.")  # the winner's gap, never negative
 
 
 def test_caption_edited_once_after_typing(qtbot, panel, caption):

@@ -25,9 +25,12 @@ def test_query_history_up_down(qtbot, qapp):
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.keyClick(edit, Qt.Key.Key_Return)  # the same query twice: one history entry
     assert sent == ["jump", "jump"] and edit.history == ["walk", "run", "jump"]
+    edit.setText("walk")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # asked again: moves to the end, kept once
+    assert edit.history == ["run", "jump", "walk"]
     edit.clear()
     qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert sent == ["jump", "jump"]  # blank queries are not sent
+    assert sent == ["jump", "jump", "walk"]  # blank queries are not sent
 
 
 def test_typing_pause_is_reported_once_and_only_when_live(qtbot):

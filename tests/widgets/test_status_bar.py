@@ -8,7 +8,7 @@ from motionlex.widgets.elide import ELLIPSIS, is_elided
 from motionlex.widgets.status_bar import ElidingStatusBar
 
 LONG = ("Comparing 4 motions overlaid: #1 0.86 (body-part colours), #2 0.84 (yellow), "
-        "#3 0.83 (purple), #4 0.80 (white).")
+        "#3 0.83 (pink), #4 0.80 (white).")
 
 
 def _window(qtbot, width: int) -> tuple[QMainWindow, ElidingStatusBar]:

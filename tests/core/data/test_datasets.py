@@ -198,8 +198,8 @@ def test_a_bvh_folder_is_read_with_its_subfolders(shared_data, tmp_path):
 
 def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data, tmp_path):
     """raw_bvh/index.json: the CMU takes' KIT-ML captions and every take's action reach the
-    dataset (as evaluate reads them), a label-only take "a person ACTION"; true_fps replaces a wrong header rate; a sidecar
-    caption file wins; a broken index.json is named."""
+    dataset (as evaluate reads them), a label-only take "a person ACTION"; true_fps replaces
+    a wrong header rate; a sidecar caption file wins; a broken index.json is named."""
     raw = shared_data / "raw_bvh"
     ds = MotionDataset(raw, "all")
     by_id = {r.id: r for r in ds.records}
