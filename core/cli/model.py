@@ -99,6 +99,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _refuse_to_replace(args)  # before any import of torch or data loading
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"training config not found: {args.config}")
+    args.interrupt_hint = (" (the same command with --resume continues from the last "
+                           "checkpoint)")  # said on Ctrl-C from here on
     from motionlex.core.train.training import train
 
     _quiet_lightning(args.quiet, getattr(args, "verbose", False))

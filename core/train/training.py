@@ -327,9 +327,16 @@ class TrainingRun:
             with warnings.catch_warnings():
                 # logging counts steps across epochs: a short epoch still logs every 10 steps
                 warnings.filterwarnings("ignore", message=r".*smaller than the logging interval")
-                trainer.fit(module, train_dataloaders=loader,
-                            ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
-                            weights_only=True)
+                try:
+                    trainer.fit(module, train_dataloaders=loader,
+                                ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
+                                weights_only=True)
+                except SystemExit:  # Lightning's graceful Ctrl-C shutdown ends in exit(1)
+                    if trainer.interrupted:
+                        raise KeyboardInterrupt from None
+                    raise
+            if trainer.interrupted:  # a Lightning that returns after the shutdown
+                raise KeyboardInterrupt
             self.model = module.model
             if trainer.is_global_zero:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)

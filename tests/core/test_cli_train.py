@@ -102,3 +102,23 @@ def test_headline_of_hand_built_metrics():
                       "val/rsum": 250.04})
     assert line == ("best on validation (lexcmlp, step 40): R@1 text->motion / motion->text: "
                     "dense 12.3 / 10.0, lexical 8.0 / - (fusion weight 0.75); rsum 250.0")
+
+
+def test_ctrl_c_during_training_is_interrupted_with_the_resume_hint(bandai_small, repo_root,
+                                                                     tmp_path, capsys,
+                                                                     monkeypatch):
+    """Lightning answers Ctrl-C with a graceful shutdown that ends in ``exit(1)``; the CLI
+    says "interrupted" (exit 130) and how to continue, as for every command."""
+    import lightning.pytorch as pl
+    from lightning.pytorch.trainer.states import TrainerStatus
+
+    def interrupted_fit(self, *args, **kwargs):
+        self.state.status = TrainerStatus.INTERRUPTED  # what Lightning sets on Ctrl-C
+        raise SystemExit(1)
+
+    monkeypatch.setattr(pl.Trainer, "fit", interrupted_fit)
+    assert _train(repo_root, bandai_small, tmp_path / "run", "-q") == 130
+    err = capsys.readouterr().err.strip()
+    assert err == ("motionlex train: interrupted (the same command with --resume continues "
+                   "from the last checkpoint)")
+    assert not (tmp_path / "run" / "model" / "config.json").exists()  # nothing exported
