@@ -89,8 +89,14 @@ def _headline(metrics: dict) -> str:
             f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')}")
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         line += f" (fusion weight {metrics['fusion_weight']:.2f})"
-    return line + "".join(f"; {name} {pct(key)}" for name, key in
-                          (("rsum", "val/rsum"), ("CAR", "CAR")) if key in metrics)
+    line += "".join(f"; {name} {pct(key)}" for name, key in
+                    (("rsum", "val/rsum"), ("CAR", "CAR")) if key in metrics)
+    if isinstance(metrics.get("n/texts"), (int, float)):  # which gallery: not evaluate's
+        composed = int(metrics.get("n/composed", 0))
+        line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "
+                 f"motions (the val splits of every --data folder"
+                 + (f" + {composed} composed pairs" if composed else "") + ")")
+    return line
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -1,8 +1,12 @@
 """Validation during training: the same protocols as ``motionlex evaluate``, cheap ones only.
 
 Protocol All (dense and lexical), CAR, side accuracy and the word metrics, through the same
-functions :func:`.evaluate.evaluate_steps` calls, so a metric name means one thing in
-``val_metrics.json`` and in ``metrics.json``.
+functions :func:`.evaluate.evaluate_steps` calls, so a metric name means one protocol in
+``val_metrics.json`` and in ``metrics.json``. The pairs differ: training validates on the
+``val`` splits of every ``--data`` folder together plus 100 composed two-event pairs (a
+larger, harder gallery), ``motionlex evaluate`` on the one folder and split it is given; both
+record their gallery as ``n/texts`` and ``n/motions``, so figures are compared only where
+those agree.
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
             content words cached per caption); skipped with a warning without spaCy's model.
 
     Returns:
-        Flat dict: ``t2m/dense/R@1`` ... ``m2t/lexical/MedR`` (All), ``val/rsum`` (dense t2m
+        Flat dict: ``n/texts``, ``n/motions`` (the All gallery's captions and motions),
+        ``n/composed`` (composed pairs among them), ``t2m/dense/R@1`` ... ``m2t/lexical/MedR``
+        (All), ``val/rsum`` (dense t2m
         R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
         similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
         when a caption has several events, the side accuracies of :func:`.side.side_report`
@@ -82,7 +88,8 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(len(motions)))
     positives = owner_positives(texts, owners, len(motions))
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"n/texts": float(len(texts)), "n/motions": float(len(motions)),
+                             "n/composed": float(len(composed))}  # the gallery, as evaluate's
     for name, sim in (("dense", dense), ("lexical", lex)):
         out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
     out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))

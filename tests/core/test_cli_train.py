@@ -102,6 +102,10 @@ def test_headline_of_hand_built_metrics():
                       "val/rsum": 250.04})
     assert line == ("best on validation (lexcmlp, step 40): R@1 text->motion / motion->text: "
                     "dense 12.3 / 10.0, lexical 8.0 / - (fusion weight 0.75); rsum 250.0")
+    line = _headline({"t2m/dense/R@1": 72.0, "n/texts": 160.0, "n/motions": 120.0,
+                      "n/composed": 100.0})  # the gallery named: not evaluate's split alone
+    assert line.endswith("; over 160 captions and 120 motions (the val splits of every --data "
+                         "folder + 100 composed pairs)")
 
 
 def test_ctrl_c_during_training_is_interrupted_with_the_resume_hint(bandai_small, repo_root,

@@ -41,7 +41,10 @@ def test_validation_scores_the_clip_order_of_composed_pairs(bandai_val, model, s
     composed = composed_examples(examples, 8, np.random.default_rng(0), test_set=True)
     assert composed and all(e.reordered_joints is not None for e in composed)
     out = validation_metrics(model, examples + composed, stats, words=False)
-    assert out["chronology/n"] == len(composed)
+    assert out["chronology/n"] == len(composed) == out["n/composed"]
+    # the gallery is recorded as evaluate records its own: captions and distinct motions
+    assert out["n/texts"] == len(examples) + len(composed)
+    assert out["n/motions"] == len({e.motion_id for e in examples + composed})
     swapped = [replace(e, joints=e.reordered_joints, reordered_joints=e.joints)
                for e in composed]
     flipped = validation_metrics(model, examples + swapped, stats, words=False)
