@@ -25,9 +25,9 @@ logger = logging.getLogger(__name__)
 
 LEGACY_TRAIN_KEYS = frozenset({"export_phase_heads"})
 """Keys of older training configs that no longer mean anything; dropped on load."""
-RECORD_KEYS = frozenset({"data"})
+RECORD_KEYS = frozenset({"data", "init"})
 """Keys an exported ``train_config.json`` adds as a record of the run (the ``--data``
-folders); they are no settings and are dropped on load."""
+folders, the ``--init`` model); they are no settings and are dropped on load."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ class TrainConfig:
         Older configs (e.g. a checkpoint's ``train_config.json``) still load: loss settings
         found in ``model_overrides`` move to ``objective``, the retired key
         ``export_phase_heads`` is dropped (the model no longer holds phase decoders), and so
-        is an exported config's record of its ``data`` folders. Settings that do nothing
-        (:meth:`idle_settings`) are logged as warnings.
+        is an exported config's record of its ``data`` folders and ``init`` model. Settings
+        that do nothing (:meth:`idle_settings`) are logged as warnings.
 
         Raises:
             ValueError: not a mapping, unknown keys, an unknown phase name, or a value of the

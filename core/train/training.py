@@ -151,8 +151,14 @@ class TrainingRun:
         self.stats = compute_patch_stats(
             self._unrepeated, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
         )
+        self.init = None if init is None else str(init)
         if init is not None:
             self.model = MotionTextModel.from_pretrained(init)
+            name = self.model.config.name
+            if name != cfg.model or cfg.model_overrides:
+                logger.warning("--init %s is a '%s' model: its architecture replaces the "
+                               "config's model '%s'%s", init, name, cfg.model,
+                               " and its model_overrides" if cfg.model_overrides else "")
         else:
             self.model = create_model(cfg.model, **cfg.model_overrides)
             if self.model.config.lexical_vocabulary == "corpus":
@@ -199,7 +205,8 @@ class TrainingRun:
     def _extra_json(self, metrics: dict[str, float], phase: str, step: int) -> dict:
         return {
             "patch_stats.json": self.stats.to_dict(),
-            "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots},
+            "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
+                                  "init": self.init},
             "val_metrics.json": {"phase": phase, "step": step, **metrics},
         }
 
@@ -398,6 +405,10 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
             or no training data.
     """
     cfg = load_train_config(config, overrides)
+    if max_steps is not None:  # recorded in train_config.json as what ran
+        cfg = replace(cfg, phases=[replace(p, max_steps=min(p.max_steps, max_steps),
+                                           val_every=min(p.val_every, max_steps))
+                                   for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
     return run.fit(max_steps=max_steps, resume=resume)

@@ -17,7 +17,7 @@ from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix
 from motionlex.core.train.objectives import create_objective
 from motionlex.core.train.train_config import load_train_config
-from motionlex.core.train.training import TrainingRun, validation_metrics
+from motionlex.core.train.training import TrainingRun, train, validation_metrics
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +193,28 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
     assert recorded == [str(second)]
     assert json.loads((out / "model" / "val_metrics.json").read_text())["step"] == 1
     assert json.loads((out / "val_metrics.json").read_text()) == {}  # not the first run's
+
+
+def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_root, tmp_path,
+                                              caplog):
+    """train_config.json is the run's provenance: --max-steps caps the recorded phases, the
+    --init model is named, and an --init model that is not the config's says so."""
+    src = shared_data / "bandai"
+    ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][:12]
+    data = make_subset(src, tmp_path / "d", ids, {"train": ids})
+    phase = "phases=[{name: lexmmm, max_steps: 5, batch_size: 8}]"
+    first = train(repo_root / "configs" / "tiny.yaml", [data], tmp_path / "a",
+                  overrides=["compose_p=0", phase], max_steps=1, progress=False)
+    recorded = json.loads((first / "train_config.json").read_text())
+    assert recorded["phases"][0]["max_steps"] == 1 and recorded["init"] is None
+    with caplog.at_level("WARNING"):
+        second = train(repo_root / "configs" / "tiny.yaml", [data], tmp_path / "b",
+                       overrides=["compose_p=0", phase, "model_overrides.embed_dim=32"],
+                       max_steps=1, init=first, progress=False)
+    assert "its architecture replaces the config's model 'tiny' and its model_overrides" \
+        in caplog.text
+    assert json.loads((second / "train_config.json").read_text())["init"] == str(first)
+    load_train_config(second / "train_config.json")  # the record still loads as a config
 
 
 @pytest.mark.slow
