@@ -126,8 +126,8 @@ READING = (
     "seeds are indicative only. With mirroring done before batches are de-duplicated, a "
     "batch holds no identical captions, so masking alone changes nothing in the dense rung; "
     "it guards the CAR and side columns. At 120 steps no rung learns left from right (side "
-    "accuracy 63-70 %, chance 50 %), and most R@1 misses are the mirrored take: the best "
-    "rung is +side (t2m R@1 fused 60.2 ± 2.0 against 57.6 ± 2.7), inside the seed spread.\n\n"
+    "accuracy 63-74 % in the rung means, chance 50 %), and most R@1 misses are the "
+    "mirrored take: the best rung is +side (t2m R@1 fused 60.2 ± 2.0 against 57.6 ± 2.7), inside the seed spread.\n\n"
     "The 300-step rows (sessions 7-10; `+mask-300` the dense baseline with masking, "
     "`full-300` = `configs/full-cpu.yaml`, the paper's four phases with LexMMM at 5 steps "
     "and a tenth of the rates and the side pair term at 0.5): with 300 contrastive steps "
@@ -253,6 +253,12 @@ def summarise(records: list[dict]) -> dict[str, dict[str, tuple[float, float, in
     return table
 
 
+def _cell(mean: float, std: float, n: int) -> str:
+    """``mean ± std``; one seed has no spread to show, so just the value."""
+    fmt = ".1f" if abs(mean) >= 1.5 else ".3f"
+    return f"{mean:{fmt}}" if n < 2 else f"{mean:{fmt}} ± {std:{fmt}}"
+
+
 def write_report(out: Path, docs: Path) -> Path:
     """docs/ablation.md and docs/ablation.png from the saved runs."""
     records = load_records(out)
@@ -267,8 +273,7 @@ def write_report(out: Path, docs: Path) -> Path:
              "|---|---:|" + "---:|" * len(cols)]
     for rung, c in table.items():
         n = max((v[2] for v in c.values()), default=0)
-        cells = [f"{c[k][0]:.1f} ± {c[k][1]:.1f}" if k in c and abs(c[k][0]) >= 1.5
-                 else (f"{c[k][0]:.3f} ± {c[k][1]:.3f}" if k in c else "–") for k in cols]
+        cells = [_cell(*c[k]) if k in c else "–" for k in cols]
         lines.append(f"| {rung} | {n} | " + " | ".join(cells) + " |")
     docs.mkdir(parents=True, exist_ok=True)
     md = docs / "ablation.md"
@@ -301,6 +306,12 @@ def write_report(out: Path, docs: Path) -> Path:
     return md
 
 
+def report_dir(out: Path, committed: Path) -> Path:
+    """Where the report goes: ``docs/`` for the committed run folder, else ``out`` itself (a
+    smoke run with another ``--out`` never rewrites the committed report)."""
+    return committed.parent if out.resolve() == committed.resolve() else out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rungs", nargs="+", default=LADDER, choices=list(RUNGS))
@@ -326,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rung} seed {seed}: {time.perf_counter() - t0:.0f} s; "
                       + ", ".join(f"{k} {v:.3g}" for k, v in m.items() if v is not None),
                       flush=True)
-    md = write_report(args.out, HERE / "docs")
+    md = write_report(args.out, report_dir(args.out, HERE / "docs" / "ablation"))
     print(md.read_text())
     return 0
 

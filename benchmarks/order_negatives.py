@@ -241,7 +241,9 @@ def main() -> int:
                 if (args.out / f"{variant}-s{seed}.json").is_file():
                     continue
                 run_one(variant, seed, args.out, args.work, args.demo, args.fresh_data)
-    write_report(args.out, HERE / "docs" / "order-negatives.md")
+    committed = HERE / "docs" / "order-negatives"  # another --out: the report stays in it
+    write_report(args.out, (committed.parent if args.out.resolve() == committed.resolve()
+                            else args.out) / "order-negatives.md")
     return 0
 
 

@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(name, seed, rec["dense_cos_std"], rec["metrics"], flush=True)
     table = report(args.out)
     print(table)
-    md = HERE / "docs" / "prephases.md"
+    committed = HERE / "docs" / "prephases"  # another --out: the report stays in it
+    md = (committed.parent if args.out.resolve() == committed.resolve() else args.out) \
+        / "prephases.md"
     md.write_text("# Motion pre-phases, paired (`python benchmarks/prephase_study.py`)\n\n"
                   + (__doc__ or "").split("\n\n")[1].replace("\n", " ") + "\n\n" + table
                   + "\n\n" + READING + "\n")
