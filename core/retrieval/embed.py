@@ -86,6 +86,7 @@ def encode_motions(
     long_clips: str = "windows",
     lexical_top_k: int | None = None,
     patches_on_device: bool | None = None,
+    progress: bool = False,
 ) -> Embeddings | TopWords:
     """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
 
@@ -111,6 +112,7 @@ def encode_motions(
             patch images are computed on the model's device (:func:`device_patch_images`,
             equal to the NumPy images to float32 round-off); ``False``: NumPy
             (:func:`~.patches.patches_from_joints`); ``None``: on the device when it is CUDA.
+        progress: a tqdm bar over the batches ("encoding motions").
 
     Returns:
         :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``), or with
@@ -172,7 +174,8 @@ def encode_motions(
     starts = list(range(0, len(clips), batch_size))
     with ThreadPoolExecutor(1, thread_name_prefix="motion-patches") as pool:
         pending = pool.submit(prepare, starts[0])
-        for k, b in enumerate(starts):
+        for k, b in enumerate(tqdm(starts, desc="encoding motions", unit="batch",
+                                   disable=not progress)):
             prepared = pending.result()
             if k + 1 < len(starts):
                 pending = pool.submit(prepare, starts[k + 1])

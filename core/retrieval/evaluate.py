@@ -300,7 +300,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     uniq = list(dict.fromkeys(all_texts))
     score = Scorer(uniq, encode_texts(model, uniq, cfg.batch_size, cfg.progress),
                    encode_motions(model, clips, stats, batch_size=cfg.batch_size,
-                                  long_clips="first"),
+                                  long_clips="first", progress=cfg.progress),
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(m_count))
     positives = owner_positives(texts, owners, m_count)
