@@ -74,7 +74,11 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
     root = Path(root)
     if detect_layout(root) == "bvh":
         return _load_bvh_set(root, split, prompt, progress)
-    MotionDataset(root, split)  # fails early, naming the missing split file
+    ds = MotionDataset(root, split)  # fails early, naming the missing split file
+    if not ds.records:  # an empty split file (cmu_kitml's val.txt) says so, not "no pair"
+        listed = root / f"{split}.txt"
+        raise ValueError(f"{listed if listed.is_file() else root} lists no motion: nothing "
+                         f"to evaluate in split '{split}' (another --split?)")
     examples = load_pair_examples([root], split, progress=progress)
     if not examples:
         raise ValueError(f"{root} [{split}]: no (motion, caption) pair to evaluate")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from motionlex.core.retrieval.eval_data import action_prompt, load_eval_set
 
 
@@ -32,3 +34,10 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
 def test_action_prompt():
     assert action_prompt("raise-up-both-hands") == "a person raise up both hands"
     assert action_prompt("walk_fast", "someone {action}") == "someone walk fast"
+
+
+def test_an_empty_split_file_is_named(shared_data):
+    """cmu_kitml's val.txt is empty: the error names it, not "no pair to evaluate"."""
+    with pytest.raises(ValueError, match=r"cmu_kitml/val.txt lists no motion: nothing to "
+                                         r"evaluate in split 'val'"):
+        load_eval_set(shared_data / "cmu_kitml", "val", progress=False)
