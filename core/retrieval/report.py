@@ -305,6 +305,7 @@ def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: in
         ax.set_xlabel("k")
         ax.set_title(f"{titles[d]} (All, gallery {gallery})", fontsize=10)
         ax.set_xlim(1, kmax)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # k is a count
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("recall@k (%)")
