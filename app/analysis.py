@@ -340,12 +340,12 @@ class Analysis(QObject):
             browser.blockSignals(False)
         if win.state.last_result is not None:
             results = win.results_list
-            keep = results.selected_row()
+            keep = results.selected_rows()  # every selected row: a comparison's too
             results.blockSignals(True)
             try:
                 results.set_results(self.result_records(win.state.last_result))
-                if keep is not None:
-                    results.select_row(keep)
+                if keep:
+                    results.select_rows(keep)
             finally:
                 results.blockSignals(False)
         if result.rows:

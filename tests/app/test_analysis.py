@@ -167,3 +167,16 @@ def test_a_typed_caption_is_called_yours(qtbot, loaded):
     table = w.car_panel.orders_table
     assert "your caption" in table.item(w.car_panel.true_rows()[0], 0).text()
     assert "your caption" in w.car_panel.summary_text()
+
+
+def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):
+    """The uncaptioned rows' descriptions refill the results list: every selected row stays
+    selected (a comparison being set up lost all but one)."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person waves")
+    w.results_list.select_rows([0, 2, 3])
+    with qtbot.waitSignal(w.analysis.galleryDescribed, timeout=LONG_WAIT_MS):
+        w.analysis._describeGallery.emit()
+    assert w.results_list.selected_rows() == [0, 2, 3]
+    assert w.results_list.compare_button.text() == "Compare 3"
