@@ -165,7 +165,9 @@ def cross_skeleton_report(model: Any, stats: PatchStats, pairs: Sequence[tuple[P
             hits.append(pairs[i][2] in set(act[np.argsort(-s, kind="stable")[:5]]))
         return 100.0 * float(np.mean(hits)) if hits else 0.0, float(len(hits))
 
-    out["xskel/action@5"], _ = action_at5(bvh_rows)
+    at5, labelled = action_at5(bvh_rows)
+    if labelled:  # no figure when no take has an action label (CMU takes: captions only)
+        out["xskel/action@5"] = at5
     others, eligible = action_at5(bvh_rows, conv)
     out["xskel/action@5/others/n"] = eligible
     if eligible:  # no figure when no take's action is elsewhere in the gallery

@@ -80,3 +80,13 @@ def test_action_at5_others_counts_only_takes_with_their_action_in_the_gallery(
     out = cross_skeleton_report(model, stats, bow, shared_data / "bandai", gallery)
     assert out["xskel/action@5/others/n"] == 0 and "xskel/action@5/others" not in out
     assert out["xskel/action@5"] == 100.0  # its own conversion is in the gallery
+
+
+def test_takes_without_action_labels_get_no_action_figure(shared_data, model, stats):
+    """The CMU takes carry captions, no action label: no "action@5" of 0 pretending to be
+    measured, the pair figures still are."""
+    pairs, _ = bvh_conversions(shared_data / "raw_bvh", shared_data / "cmu_kitml")
+    out = cross_skeleton_report(model, stats, pairs[:2], shared_data / "cmu_kitml", [])
+    assert out["xskel/n"] == 2 and "xskel/action@5" not in out
+    assert 0 <= out["xskel/bvh->npy/R@1"] <= 100
+
