@@ -80,7 +80,8 @@ def settings_file(tmp_path) -> Path:
 @pytest.fixture
 def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
     """``open_window(size=(1280, 820), timeout_ms=90000)``: a shown main window with the tiny
-    checkpoint and the test gallery open and its first motion shown."""
+    checkpoint and the test gallery open, its first motion shown and its uncaptioned rows
+    described."""
     from motionlex.app import settings as cfg
     from motionlex.app.window import MainWindow
 
@@ -94,6 +95,10 @@ def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, ga
             w.open_checkpoint(tiny_checkpoint)
             w.open_gallery(gallery_index)
         qtbot.waitUntil(lambda: w.current_motion is not None, timeout=timeout_ms)
+        # the uncaptioned (BVH) rows are described after the first motion: let that settle,
+        # so a test's own status texts and selections are not overtaken by it
+        bare = [r for r, c in enumerate(w.gallery.captions) if not c]
+        qtbot.waitUntil(lambda: all(w.analysis.generated(r) for r in bare), timeout=timeout_ms)
         return w
 
     return make

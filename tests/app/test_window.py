@@ -30,11 +30,15 @@ def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
 
 @pytest.fixture
 def loaded(qtbot, window, tiny_checkpoint, gallery_index) -> MainWindow:
-    """A window with the tiny checkpoint and the test gallery open, first item shown."""
+    """A window with the tiny checkpoint and the test gallery open, first item shown and the
+    uncaptioned rows described."""
     with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS):
         window.open_checkpoint(tiny_checkpoint)
         window.open_gallery(gallery_index)
     qtbot.waitUntil(lambda: window.current_motion is not None, timeout=LONG_WAIT_MS)
+    bare = [r for r, c in enumerate(window.gallery.captions) if not c]  # described after it
+    qtbot.waitUntil(lambda: all(window.analysis.generated(r) for r in bare),
+                    timeout=LONG_WAIT_MS)
     return window
 
 
@@ -243,10 +247,13 @@ def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_
     assert out.read_bytes() == (bvh_folder / window.current_motion.source.split("/")[-1]
                                 ).read_bytes()
     # opened again: the cached index is up to date, nothing is built
+    said: list[str] = []  # the status texts (later ones, e.g. the caption bank's, replace it)
+    window.state.events.status.connect(lambda text, _ms: said.append(text))
     with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
         window.open_gallery(bvh_folder)
     assert not blocker.args[0].built and blocker.args[0].size == 2
-    assert window.statusBar().currentMessage().startswith("Gallery opened: 2 motions")
+    assert any(t.startswith("Gallery opened: 2 motions") for t in said), said
+    assert not any(t.startswith("Gallery built") for t in said)
 
 
 def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
