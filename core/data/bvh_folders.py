@@ -9,6 +9,7 @@ letter case; of two files of one id (``kick.bvh``, ``kick.BVH``) the ``.bvh`` on
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,8 +75,6 @@ def read_bvh_index(root: str | Path) -> dict[str, dict]:
     Raises:
         ValueError: the file is not valid JSON or not an object of objects (names it).
     """
-    import json
-
     path = Path(root) / BVH_INDEX
     if not path.is_file():
         return {}

@@ -95,7 +95,11 @@ from motionlex.core.retrieval.report import (
 from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
 from motionlex.core.retrieval.validation import validation_metrics
 from motionlex.core.retrieval.word_protocol import scorer_word_report
-from motionlex.core.retrieval.xskel import bvh_conversions, cross_skeleton_report
+from motionlex.core.retrieval.xskel import (
+    bvh_conversions,
+    check_bvh_pairs_folder,
+    cross_skeleton_report,
+)
 from motionlex.core.text.orders import join_events
 
 logger = logging.getLogger(__name__)
@@ -262,12 +266,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
     resolve_device(cfg.device)  # a bad --device before minutes of loading data
-    if cfg.bvh_pairs and not (Path(cfg.bvh_pairs) / "index.json").is_file():
-        where = Path(cfg.bvh_pairs)
-        raise FileNotFoundError(
-            f"cross-skeleton pairs: {'no such folder: ' if not where.exists() else ''}{where}"
-            f"{'' if not where.is_dir() else ' has no index.json'} (a folder of native BVH "
-            "takes whose index.json names each one's conversion in the data folder)")
+    if cfg.bvh_pairs:
+        check_bvh_pairs_folder(cfg.bvh_pairs)
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.data.bvh_folders import BVH_INDEX, read_bvh_index
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import encode_motions
@@ -43,6 +44,22 @@ logger = logging.getLogger(__name__)
 
 ID_KEYS = ("id", "converted_id", "kitml_id", "humanml3d_id")
 """Keys of an ``index.json`` entry that may name its conversion's id, in this order."""
+
+
+def check_bvh_pairs_folder(bvh_dir: str | Path) -> Path:
+    """Raise unless ``bvh_dir`` is a folder with an ``index.json`` (checked before a model
+    loads, so a wrong ``--bvh-pairs`` fails in a blink).
+
+    Raises:
+        FileNotFoundError: no such folder, or no ``index.json`` in it (both named).
+    """
+    where = Path(bvh_dir)
+    if not (where / BVH_INDEX).is_file():
+        raise FileNotFoundError(
+            f"cross-skeleton pairs: {'no such folder: ' if not where.exists() else ''}{where}"
+            f"{'' if not where.is_dir() else f' has no {BVH_INDEX}'} (a folder of native BVH "
+            f"takes whose {BVH_INDEX} names each one's conversion in the data folder)")
+    return where
 
 
 def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
@@ -58,16 +75,15 @@ def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
 
     Raises:
         FileNotFoundError: ``index.json`` or ``meta.json`` missing.
-        ValueError: ``index.json`` is not a JSON object.
+        ValueError: ``index.json`` is not an object of entries
+            (:func:`~motionlex.core.data.bvh_folders.read_bvh_index`).
     """
     bvh_dir, data_root = Path(bvh_dir), Path(data_root)
-    index_path, meta_path = bvh_dir / "index.json", data_root / "meta.json"
-    for p in (index_path, meta_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"cross-skeleton pairs need {p}")
-    index = json.loads(index_path.read_text(encoding="utf-8"))
-    if not isinstance(index, dict):
-        raise ValueError(f"{index_path}: expected an object file name -> entry")
+    check_bvh_pairs_folder(bvh_dir)
+    meta_path = data_root / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"cross-skeleton pairs need {meta_path}")
+    index = read_bvh_index(bvh_dir)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     by_take = {(m.get("dataset"), m.get("action"), m.get("style"), str(m.get("take"))): i
                for i, m in meta.items()}

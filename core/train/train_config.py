@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -270,17 +271,18 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
         if not path.is_file():
             raise FileNotFoundError(f"training config not found: {path}")
         d = _read_yaml(path)
-    if overrides:
-        try:  # the file alone first: an error then is the file's, not an override's
-            TrainConfig.from_dict(d)
-        except ValueError as e:
-            raise ValueError(f"{source}: {e}") from e
-        source = f"command-line override {' '.join(overrides)}"
+    from_file = copy.deepcopy(d)  # overrides reach into nested dicts
     for ov in overrides:
         _apply_override(d, ov)
     try:
         return TrainConfig.from_dict(d)
     except ValueError as e:
+        if overrides:  # blame the overrides when the file alone is a valid config
+            try:
+                TrainConfig.from_dict(from_file)
+                source = f"command-line override {' '.join(overrides)}"
+            except ValueError:
+                pass
         raise ValueError(f"{source}: {e}") from e
 
 

@@ -411,4 +411,4 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
-    return run.fit(max_steps=max_steps, resume=resume)
+    return run.fit(resume=resume)  # the phases already carry the --max-steps cap
