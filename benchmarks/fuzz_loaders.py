@@ -272,7 +272,7 @@ def target_bvh(tmp: Path, n: int, limit: float, seed: int) -> Tally:
 
 
 def target_captions(tmp: Path, n: int, limit: float, seed: int) -> Tally:
-    from motionlex.core.data.datasets import read_captions
+    from motionlex.core.data.text_files import read_captions
 
     field_text = st.one_of(st.text(max_size=20), NUMBERS.map(str))
     line = st.one_of(

@@ -51,7 +51,8 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 import torch  # noqa: E402
 
-from motionlex.core.data.datasets import MotionDataset, read_captions  # noqa: E402
+from motionlex.core.data.datasets import MotionDataset  # noqa: E402
+from motionlex.core.data.text_files import read_captions
 from motionlex.core.model.factory import load_checkpoint  # noqa: E402
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patches import (  # noqa: E402

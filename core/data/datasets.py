@@ -12,15 +12,15 @@ root/meta.json              optional: id -> metadata (labels, source)
 ```
 
 A folder of ``.bvh`` files is a dataset too (native skeletons, captions from a sibling
-``{stem}.txt`` when present). :class:`MotionDataset` reads either, validates every file,
-brings motions to the canonical form and yields ``(motion, captions)`` pairs per split.
+``{stem}.txt`` or its ``index.json``). :class:`MotionDataset` reads either, validates every
+file, brings motions to the canonical form and yields ``(motion, captions)`` pairs per split.
+The text files (captions, splits, ``meta.json``, caption corpora) are read by
+:mod:`.text_files`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,137 +35,20 @@ from motionlex.core.data.bvh_folders import (
     has_bvh,
     read_bvh_index,
 )
+from motionlex.core.data.text_files import (
+    Caption,
+    DatasetError,
+    MissingIdsError,
+    read_captions,
+    read_meta,
+    read_split,
+)
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
-
-class DatasetError(ValueError):
-    """A dataset folder that cannot be used; the message names the path and the problem."""
-
-
-def read_meta(path: Path) -> dict[str, dict]:
-    """A dataset's ``meta.json``: an object of id -> object of metadata.
-
-    Raises:
-        DatasetError: invalid JSON or another shape (names the file and the problem).
-    """
-    try:
-        meta = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{path}: not valid JSON ({e})") from e
-    if not isinstance(meta, dict):
-        raise DatasetError(f"{path}: must be a JSON object of id -> metadata object, "
-                           f"got {type(meta).__name__}")
-    bad = [k for k, v in meta.items() if not isinstance(v, dict)]
-    if bad:
-        raise DatasetError(f"{path}: metadata of {len(bad)} ids is not a JSON object "
-                           f"(first: {bad[0]!r})")
-    return meta
-
-
-class MissingIdsError(DatasetError):
-    """A split file names ids without motion files (all of them listed in ``missing``)."""
-
-    def __init__(self, split_file: Path, missing: Sequence[str]):
-        self.split_file = split_file
-        self.missing = list(missing)
-        shown = ", ".join(self.missing[:20]) + (" ..." if len(self.missing) > 20 else "")
-        super().__init__(
-            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; remove "
-            "them from the split file ('motionlex scan DIR --skip-missing' lists them all; "
-            "from Python, MotionDataset(..., skip_missing=True) skips them)"
-        )
-
-
-@dataclass(frozen=True)
-class Caption:
-    """One caption line of a HumanML3D ``texts/{id}.txt`` file.
-
-    Attributes:
-        text: the caption.
-        tokens: the ``word/POS`` token string ("" when absent).
-        start: span start in seconds (0.0 with ``end == 0.0``: the whole clip).
-        end: span end in seconds.
-    """
-
-    text: str
-    tokens: str = ""
-    start: float = 0.0
-    end: float = 0.0
-
-    @property
-    def whole_clip(self) -> bool:
-        """True when the caption describes the whole motion."""
-        return self.start == 0.0 and self.end == 0.0
-
-
-def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Caption:
-    """Parse one ``caption#tokens#start#end`` line.
-
-    Lines with only a caption (no ``#``) are accepted as whole-clip captions. NaN spans
-    (as written by HumanML3D for some lines) mean the whole clip.
-
-    Raises:
-        DatasetError: empty caption, wrong field count, non-numeric or negative span, or
-            ``end < start`` -- naming ``source`` and ``lineno``.
-    """
-    where = f"{source}:{lineno}" if lineno else source
-    parts = line.rstrip("\n").split("#")
-    if len(parts) == 1:
-        parts = [parts[0], "", "0.0", "0.0"]
-    if len(parts) != 4:
-        raise DatasetError(
-            f"{where}: expected 'caption#tokens#start#end' (4 fields), got {len(parts)} fields"
-        )
-    text = parts[0].strip()
-    if not text:
-        raise DatasetError(f"{where}: empty caption")
-    try:
-        start, end = float(parts[2] or 0.0), float(parts[3] or 0.0)
-    except ValueError as e:
-        raise DatasetError(f"{where}: start/end are not numbers: {parts[2]!r}, {parts[3]!r}") from e
-    if math.isnan(start) or math.isnan(end):
-        start, end = 0.0, 0.0
-    if start < 0 or end < 0 or (end > 0 and end <= start):
-        raise DatasetError(f"{where}: invalid span start={start} end={end} (seconds)")
-    return Caption(text, parts[1].strip(), start, end)
-
-
-def read_captions(path: str | Path) -> list[Caption]:
-    """Read all caption lines of a ``texts/{id}.txt`` file (blank lines ignored).
-
-    Raises:
-        FileNotFoundError: no such file.
-        DatasetError: a malformed line (first one found, with its line number) or not UTF-8.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"caption file not found: {path}")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
-    return [parse_caption_line(ln, str(path), i + 1) for i, ln in enumerate(lines) if ln.strip()]
-
-
-def read_split(path: str | Path) -> list[str]:
-    """Ids of a split file, one per line, blank lines and duplicates dropped (order kept).
-
-    Raises:
-        FileNotFoundError: no such split file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"split file not found: {path}")
-    seen: dict[str, None] = {}
-    for ln in path.read_text(encoding="utf-8").splitlines():
-        if ln.strip():
-            seen.setdefault(ln.strip(), None)
-    return list(seen)
-
 
 @dataclass(frozen=True)
 class MotionRecord:
@@ -451,37 +334,3 @@ class MotionDataset:
                     yield s.motion.crop_seconds(cap.start, cap.end), cap.text
                 except ValueError as e:
                     logger.warning("skipping caption span: %s", e)
-
-
-def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]:
-    """All caption strings of a text-only corpus (for text-side training such as LexMLM).
-
-    Accepts a TMR-style ``annotations.json`` (id -> {annotations: [{text, ...}]}) or its
-    folder (optionally filtered by ``{split}.txt``), or a HumanML3D-layout folder
-    (``texts/*.txt``).
-
-    Raises:
-        FileNotFoundError: nothing readable at ``path``.
-        DatasetError: malformed annotations JSON.
-    """
-    path = Path(path)
-    ann = path if path.suffix == ".json" else path / "annotations.json"
-    if ann.is_file():
-        try:
-            data = json.loads(ann.read_text(encoding="utf-8"))
-            keep = set(read_split(ann.parent / f"{split}.txt")) if split else None
-            return [
-                a["text"].strip()
-                for k, v in data.items()
-                if keep is None or k in keep
-                for a in v["annotations"]
-                if a.get("text", "").strip()
-            ]
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-            raise DatasetError(f"{ann}: not TMR-style annotations ({e})") from e
-    texts = path / "texts"
-    if texts.is_dir():
-        ids = read_split(path / f"{split}.txt") if split else None
-        files = [texts / f"{i}.txt" for i in ids] if ids else sorted(texts.glob("*.txt"))
-        return [c.text for f in files if f.is_file() for c in read_captions(f)]
-    raise FileNotFoundError(f"no captions found at {path} (annotations.json or texts/)")

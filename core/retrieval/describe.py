@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
-from motionlex.core.data.datasets import read_caption_corpus
+from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 

@@ -25,8 +25,9 @@ from motionlex.core.data.bvh_folders import (  # noqa: F401 - action_prompt re-e
     bvh_motion_files,
     read_bvh_index,
 )
-from motionlex.core.data.datasets import MotionDataset, detect_layout, read_captions, read_split
+from motionlex.core.data.datasets import MotionDataset, detect_layout
 from motionlex.core.data.pairs import PairExample, load_pair_examples
+from motionlex.core.data.text_files import read_captions, read_split
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.text.events import split_events_batch

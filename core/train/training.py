@@ -43,13 +43,14 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import MotionDataset, read_caption_corpus
+from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.pairs import (
     PairExample,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
 )
+from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel

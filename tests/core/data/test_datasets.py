@@ -3,12 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from motionlex.core.data.datasets import (
+from motionlex.core.data.datasets import MotionDataset, detect_layout
+from motionlex.core.data.text_files import (
     Caption,
     DatasetError,
     MissingIdsError,
-    MotionDataset,
-    detect_layout,
     parse_caption_line,
     read_caption_corpus,
     read_captions,

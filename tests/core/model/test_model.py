@@ -130,7 +130,7 @@ def test_forward_motion_rejects_wrong_shapes(tiny: MotionTextModel) -> None:
 
 
 def test_corpus_vocabulary_keeps_motion_words(shared_data: Path) -> None:
-    from motionlex.core.data.datasets import read_caption_corpus
+    from motionlex.core.data.text_files import read_caption_corpus
     from motionlex.core.model.lexical import FUNCTION_WORDS, corpus_vocabulary
     from motionlex.core.model.text_encoder import TextEncoder
 
@@ -183,7 +183,7 @@ def test_corpus_vocabulary_logits_match_the_full_vocabulary_path(
 ) -> None:
     """Lexical logits computed for the corpus words only give the very same vectors as the
     full 30k-word product masked afterwards (motion and text, with padding)."""
-    from motionlex.core.data.datasets import read_caption_corpus
+    from motionlex.core.data.text_files import read_caption_corpus
     from motionlex.core.model.lexical import corpus_vocabulary
 
     torch.manual_seed(3)

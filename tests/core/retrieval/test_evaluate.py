@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from motionlex.core.cli import main
-from motionlex.core.data.datasets import DatasetError
 from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
+from motionlex.core.data.text_files import DatasetError
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats

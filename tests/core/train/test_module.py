@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from motionlex.core.data.datasets import read_caption_corpus
+from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.model.factory import create_model
 from motionlex.core.train.module import MotionTextModule, lr_factor
 from motionlex.core.train.objective import ObjectiveConfig
