@@ -118,3 +118,8 @@ def gallery_tooltip(gallery: GalleryInfo) -> str:
         if len(gallery.skipped) > MAX_SKIPPED_LISTED:
             lines.append(f"  ... and {len(gallery.skipped) - MAX_SKIPPED_LISTED:,} more")
     return "\n".join(lines)
+
+
+def similar_placeholder(motion_id: str) -> str:
+    """The query box's placeholder while it lists the motions like ``motion_id``."""
+    return f"showing motions like {motion_id} — type to search by text"

@@ -8,7 +8,9 @@ pending query and which result is current are decided by
 All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on its own thread
 (through :class:`~motionlex.app.client.WorkerClient`), so the event loop never waits for a
 model. Worker errors appear in a message box and the status bar; the window stays usable.
-The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`.
+The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`;
+searching (the query box, a clicked word, similar motions) is
+:class:`~motionlex.app.searching.SearchActions`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -28,6 +30,7 @@ from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
+from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import DEMO_GALLERY, RankWorker
@@ -36,7 +39,7 @@ from motionlex.resources import default_model_dir
 logger = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SearchActions, QMainWindow):
     """The explorer window.
 
     Args:
@@ -203,62 +206,6 @@ class MainWindow(QMainWindow):
         if self.state.long_job is not None:
             self._client.cancel()
             self.statusBar().showMessage("Cancelling…")
-
-    # ------------------------------------------------------------------ searching
-    def focus_query(self) -> None:
-        """Put the cursor in the query box with its text selected."""
-        self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.query_edit.selectAll()
-
-    def search(self, text: str) -> bool:
-        """Rank the gallery for ``text`` (queued after a gallery that is still opening).
-
-        Returns:
-            Whether a request was sent (or queued behind the opening gallery).
-        """
-        text = text.strip()
-        self.query_edit.cancel_pause()
-        if not text:
-            return False
-        if self.query_edit.text().strip() != text:
-            self.query_edit.setText(text)
-        decision = self.state.check_search(text)
-        if decision == "send":
-            req = self._client.rank(text, mode=self.mode)
-            self.state.query_sent(req.request_id, f"query: {text}")
-        return decision != "refused"
-
-    def search_from_box(self) -> None:
-        """Search the query box's text (and keep it in the history)."""
-        text = self.query_edit.text().strip()
-        if text:
-            self.query_edit.add_history(text)
-            self.search(text)
-
-    def _search_word(self, word: str) -> None:
-        """A word's bar was clicked: search for it; the query it replaces stays in the
-        history (Up in the query box)."""
-        self.query_edit.add_history(self.query_edit.text())
-        self.search(word)
-
-    def _live_search(self, text: str) -> None:
-        if self.state.searchable:
-            self.search(text)
-
-    def _on_mode_changed(self, _index: int) -> None:
-        last = self.state.last_result
-        if last is not None and last.text:
-            self.search(last.text)
-
-    def search_similar(self) -> None:
-        """Rank the gallery by the shown motion."""
-        label = self.state.similar_label()
-        if label is None:
-            return
-        req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
-        self.state.query_sent(req.request_id, label)
-        self.query_edit.show_other_query(f"showing {label.replace('motion ', 'motions like ')}"
-                                         " — type to search by text")
 
     # ------------------------------------------------------------------ worker results
     def _on_checkpoint(self, info: ModelInfo) -> None:

@@ -1,0 +1,85 @@
+"""The explorer window's searching: the query box, search as you type, a clicked word, the
+search mode, and motions like the shown one.
+
+A mixin of :class:`motionlex.app.window.MainWindow` (its widgets ``query_edit`` and
+``mode_box`` are built by :mod:`motionlex.app.ui`); whether a query is sent, queued behind an
+opening gallery or refused is decided by :meth:`ExplorerState.check_search
+<motionlex.app.state.ExplorerState.check_search>`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+from motionlex.app import texts
+
+if TYPE_CHECKING:
+    from motionlex.app.client import WorkerClient
+    from motionlex.app.state import ExplorerState
+    from motionlex.widgets.query_edit import QueryEdit
+
+
+class SearchActions:
+    """Searching for :class:`~motionlex.app.window.MainWindow` (attributes ``query_edit``,
+    ``state``, ``_client`` and the ``mode`` property)."""
+
+    query_edit: QueryEdit
+    state: ExplorerState
+    _client: WorkerClient
+    mode: str
+
+    def focus_query(self) -> None:
+        """Put the cursor in the query box with its text selected."""
+        self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.query_edit.selectAll()
+
+    def search(self, text: str) -> bool:
+        """Rank the gallery for ``text`` (queued after a gallery that is still opening).
+
+        Returns:
+            Whether a request was sent (or queued behind the opening gallery).
+        """
+        text = text.strip()
+        self.query_edit.cancel_pause()
+        if not text:
+            return False
+        if self.query_edit.text().strip() != text:
+            self.query_edit.setText(text)
+        decision = self.state.check_search(text)
+        if decision == "send":
+            req = self._client.rank(text, mode=self.mode)
+            self.state.query_sent(req.request_id, f"query: {text}")
+        return decision != "refused"
+
+    def search_from_box(self) -> None:
+        """Search the query box's text (and keep it in the history)."""
+        text = self.query_edit.text().strip()
+        if text:
+            self.query_edit.add_history(text)
+            self.search(text)
+
+    def _search_word(self, word: str) -> None:
+        """A word's bar was clicked: search for it; the query it replaces stays in the
+        history (Up in the query box)."""
+        self.query_edit.add_history(self.query_edit.text())
+        self.search(word)
+
+    def _live_search(self, text: str) -> None:
+        if self.state.searchable:
+            self.search(text)
+
+    def _on_mode_changed(self, _index: int) -> None:
+        last = self.state.last_result
+        if last is not None and last.text:
+            self.search(last.text)
+
+    def search_similar(self) -> None:
+        """Rank the gallery by the shown motion."""
+        label = self.state.similar_label()
+        if label is None:
+            return
+        req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
+        self.state.query_sent(req.request_id, label)
+        self.query_edit.show_other_query(texts.similar_placeholder(self.state.motion.id))
