@@ -264,8 +264,10 @@ class SkeletonScene:
         """Anchor each label per timeline frame above its own body (``'side'``; from
         :data:`STAGGER_FROM` motions every second label a line higher), or, for overlaid
         bodies, as a list beside them at head height, one line each, first motion on top."""
-        poses = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
         labelled = [i for i, t in enumerate(self.tracks) if t.label is not None]
+        if not labelled:  # a single shown motion: nothing to place
+            return
+        poses = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
         if layout == "overlay":  # beside the bodies at head height, a list read down
             beside = np.mean([p.mean(axis=1) for p in poses], axis=0)  # (N, 3)
             beside[:, 0] = np.max([p[..., 0].max(axis=1) for p in poses], axis=0) + 0.1
