@@ -48,6 +48,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from ablation import report_dir  # benchmarks/: another --out keeps the docs as they are
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MOTIONLEX_DATA", HERE.parent / "shared" / "data"))
@@ -241,9 +242,8 @@ def main() -> int:
                 if (args.out / f"{variant}-s{seed}.json").is_file():
                     continue
                 run_one(variant, seed, args.out, args.work, args.demo, args.fresh_data)
-    committed = HERE / "docs" / "order-negatives"  # another --out: the report stays in it
-    write_report(args.out, (committed.parent if args.out.resolve() == committed.resolve()
-                            else args.out) / "order-negatives.md")
+    write_report(args.out, report_dir(args.out, HERE / "docs" / "order-negatives")
+                 / "order-negatives.md")
     return 0
 
 

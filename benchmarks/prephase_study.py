@@ -28,7 +28,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ablation import DATA, HERE, METRICS, evaluate_val, motionlex, save_record  # benchmarks/
+from ablation import (  # benchmarks/
+    DATA,
+    HERE,
+    METRICS,
+    evaluate_val,
+    motionlex,
+    report_dir,
+    save_record,
+)
 
 CONFIG = "configs/ablation-6-full.yaml"
 INIT_PHASES = ("phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
@@ -176,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(name, seed, rec["dense_cos_std"], rec["metrics"], flush=True)
     table = report(args.out)
     print(table)
-    committed = HERE / "docs" / "prephases"  # another --out: the report stays in it
-    md = (committed.parent if args.out.resolve() == committed.resolve() else args.out) \
-        / "prephases.md"
+    md = report_dir(args.out, HERE / "docs" / "prephases") / "prephases.md"
     md.write_text("# Motion pre-phases, paired (`python benchmarks/prephase_study.py`)\n\n"
                   + (__doc__ or "").split("\n\n")[1].replace("\n", " ") + "\n\n" + table
                   + "\n\n" + READING + "\n")

@@ -210,7 +210,7 @@ class MotionDataset:
     def _motion_files(self) -> dict[str, Path]:
         if self.layout == "joints":
             # BVH files here are not read (the joints layout wins): say so, not nothing
-            stray = bvh_files(self.root, prune=("texts", "new_joint_vecs"))
+            stray = bvh_files(self.root, prune=("texts", "new_joint_vecs", "new_joints"))
             self.report.skipped += [
                 (p.relative_to(self.root).as_posix(), STRAY_BVH_REASON) for p in stray]
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
