@@ -85,7 +85,8 @@ class RankWorker(DescribeJobs, JobDriver):
         described(DescribeResult): a motion's nearest bank captions.
         galleryDescribed(GalleryDescriptions): best captions of uncaptioned gallery rows.
         jobStarted(str, str): ``(kind, description)``; kinds ``checkpoint``, ``gallery``,
-            ``rank``, ``motion``, ``compare``, ``orders``, ``describe``.
+            ``rank``, ``motion``, ``compare``, ``orders``, ``describe`` (one motion),
+            ``describe_gallery`` (the uncaptioned rows).
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
         message(str): a note for the status bar (e.g. a checkpoint switched automatically).
@@ -160,8 +161,14 @@ class RankWorker(DescribeJobs, JobDriver):
         if self._model is None:
             self.load_checkpoint("")
 
-    def load_checkpoint_steps(self, path: str | os.PathLike) -> Progress:
-        """Job: load a checkpoint and make it the model for searches.
+    def load_checkpoint_steps(self, path: str | os.PathLike, *, attach: bool = True) -> Progress:
+        """Job: load a checkpoint and make it the model for searches. The worker switches
+        to it at the end, all at once: a cancel before that keeps the model it had.
+
+        Args:
+            path: the model directory.
+            attach: rebuild the open gallery's searcher for the new model (False when the
+                caller opens another gallery next).
 
         Returns (as the generator's value):
             :class:`ModelInfo`.
@@ -197,12 +204,14 @@ class RankWorker(DescribeJobs, JobDriver):
             lexical_words=tuple(whole_words(t for t, off in zip(
                 model.vocabulary, model.lexical_excluded().tolist()) if not off)),
         )
+        yield 2, 3
+        self._warm_event_parser()
+        # the last step: model, searcher and caches change together (no yield between), so
+        # a cancel at any step leaves the worker on the old model, as the window shows it
         self._model, self._stats, self._model_hash, self._model_info = (
             model, stats, model_hash, info)
         self._orders_cache, self._bank = {}, None
-        yield 2, 3
-        self._warm_event_parser()
-        if self._index is not None:
+        if self._index is not None and attach:
             self._attach_searcher()
         logger.info("loaded checkpoint %s on %s", root, info.device_name)
         return info
@@ -299,7 +308,7 @@ class RankWorker(DescribeJobs, JobDriver):
                 # in, nor one loaded because none was given)
                 asked = self._model_info is not None and not self._model_info.note
                 previous = self._model_info.checkpoint if asked else None
-                info = yield from self.load_checkpoint_steps(ckpt)
+                info = yield from self.load_checkpoint_steps(ckpt, attach=False)
                 if previous and Path(previous).resolve() != Path(ckpt).resolve():
                     # the model asked for is replaced: say so where it stays visible
                     info = dataclasses.replace(info, substituted=True, note=(
@@ -310,6 +319,8 @@ class RankWorker(DescribeJobs, JobDriver):
                     self._model_info = info
                 self.checkpointLoaded.emit(info)
             if self._model_hash != index.model_hash:
+                if self._index is not None:  # the open gallery stays, with the new model
+                    self._attach_searcher()
                 raise ValueError(
                     f"{index_path} was built with model {index.model_hash[:12]}..., which is not "
                     f"loaded (recorded checkpoint: {ckpt or 'none'}); open that checkpoint first")
@@ -442,7 +453,7 @@ class RankWorker(DescribeJobs, JobDriver):
     def describe_gallery(self) -> None:
         """Find the best bank caption of each uncaptioned motion of the open gallery; emit
         ``galleryDescribed`` (or ``failed``)."""
-        result = self._drive("describe", "Describing the uncaptioned motions",
+        result = self._drive("describe_gallery", "Describing the uncaptioned motions",
                              self.describe_gallery_steps())
         if result is not None:
             self.galleryDescribed.emit(result)

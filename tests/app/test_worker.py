@@ -118,6 +118,30 @@ def test_cancel_takes_effect_at_next_chunk(worker):
     assert rec.of("ranked")[0][1].request_id == 2
 
 
+def test_a_cancelled_checkpoint_load_keeps_the_old_model(worker, tmp_path):
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(1)
+    other = tmp_path / "other"
+    create_model("tiny", device="cpu").save_pretrained(
+        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    old_model, old_hash = worker._model, worker._model_hash
+    n_steps = len(_run(worker.load_checkpoint_steps(other, attach=False))[0])
+    worker._model, worker._model_hash = old_model, old_hash  # as before that load
+    worker._attach_searcher()
+    for stop_at in range(1, n_steps + 1):  # cancelled after each step (generator closed)
+        gen = worker.load_checkpoint_steps(other)
+        for _ in range(stop_at):
+            next(gen)
+        gen.close()
+        assert worker._model is old_model and worker._model_hash == old_hash
+        assert worker._searcher.model is old_model  # model and searcher agree
+    _, info = _run(worker.load_checkpoint_steps(other))
+    assert worker._model_hash != old_hash and info.checkpoint == str(other.resolve())
+    assert worker._searcher.model is None  # the gallery was built with the old one
+
+
 def test_outdated_requests_dropped(worker):
     rec = Recorder(worker)
     worker.supersede("rank", 5)
@@ -293,3 +317,8 @@ def test_describe_jobs_use_the_caption_bank(worker, tmp_path):
     uncaptioned = [i for i, c in enumerate(worker.index.captions) if not c]
     assert sorted(gal.rows) == uncaptioned and gal.gallery == str(worker.index.path)
     assert gal.rows[bvh_row][0] == res.captions[0]["caption"]
+    # the whole-gallery job has a kind of its own: its end does not end a motion's describe
+    rec = Recorder(worker)
+    worker.describe_gallery()
+    assert [e[1] for e in rec.of("started")] == ["describe_gallery"]
+    assert rec.of("finished")[-1][1:] == ("describe_gallery", "done")
