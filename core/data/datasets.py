@@ -331,6 +331,7 @@ class MotionDataset:
         for s in source:
             for cap in s.captions:
                 try:
-                    yield s.motion.crop_seconds(cap.start, cap.end), cap.text
+                    yield (s.motion.crop_seconds(cap.start, cap.end, canonical=self.canonical),
+                           cap.text)
                 except ValueError as e:
                     logger.warning("skipping caption span: %s", e)

@@ -106,7 +106,7 @@ def load_pair_examples(
             label = s.record.meta.get("action")
             for cap in s.captions:
                 try:
-                    m = s.motion.crop_seconds(cap.start, cap.end)
+                    m = s.motion.crop_seconds(cap.start, cap.end, canonical=True)
                 except ValueError as e:
                     logger.warning("skipping caption span: %s", e)
                     continue
@@ -168,13 +168,15 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
     """
     acc = PatchStatsAccumulator()
     seen: set[int] = set()
-    matrices: dict[str, np.ndarray] = {}
+    matrices: dict[Skeleton, np.ndarray] = {}
     for ex in examples:
         key = id(ex.joints)
         if key in seen:
             continue
         seen.add(key)
-        mat = matrices.setdefault(ex.skeleton.name, part_resampling_matrix(ex.skeleton))
+        mat = matrices.get(ex.skeleton)
+        if mat is None:  # built once per skeleton (by value: two BVH files of one name differ)
+            mat = matrices[ex.skeleton] = part_resampling_matrix(ex.skeleton)
         acc.update(sample_points(ex.joints, mat))
     return acc.finalize(source=source)
 
@@ -222,7 +224,8 @@ def composition_pool(samples: Sequence[Any], label_key: str | None = "action"
         label = s.record.meta.get(label_key) if label_key else None
         for cap in s.captions:
             try:
-                out.append((s.motion.crop_seconds(cap.start, cap.end), cap.text, label))
+                out.append((s.motion.crop_seconds(cap.start, cap.end, canonical=True),
+                            cap.text, label))
             except ValueError as e:
                 logger.warning("skipping caption span: %s", e)
     return out

@@ -64,10 +64,18 @@ class Motion:
         """Duration in seconds, ``T / fps``."""
         return self.num_frames / self.fps
 
-    def crop_seconds(self, start: float, end: float) -> "Motion":
+    def crop_seconds(self, start: float, end: float, *, canonical: bool = False) -> "Motion":
         """Frames between ``start`` and ``end`` seconds (HumanML3D caption spans).
 
-        ``start == end == 0`` means the whole clip.
+        Args:
+            start / end: the span, seconds (``start == end == 0``: the whole clip; ``end``
+                0 or past the clip: to its end).
+            canonical: bring the crop to canonical form again (:func:`to_canonical`: pelvis
+                at XZ = 0 and facing +Z on the crop's first frame, floor at 0), for a crop
+                of a canonical motion that becomes a training or evaluation clip of its own.
+
+        Returns:
+            A new :class:`Motion` of the span's frames (``self`` for the whole clip).
 
         Raises:
             ValueError: when the span leaves fewer than 2 frames.
@@ -81,7 +89,8 @@ class Motion:
                 f"{self.source or self.name}: span {start:.2f}-{end:.2f} s keeps {b - a} "
                 f"frame(s) of {self.num_frames} at {self.fps} fps"
             )
-        return replace(self, joints=self.joints[a:b])
+        crop = replace(self, joints=self.joints[a:b])
+        return to_canonical(crop, self.fps) if canonical else crop
 
 
 def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:

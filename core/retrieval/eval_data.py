@@ -119,7 +119,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             continue
         for text, start, end in caps:
             try:
-                m = motion.crop_seconds(start, end)
+                m = motion.crop_seconds(start, end, canonical=True)
             except ValueError as e:
                 logger.warning("skipping caption span: %s", e)
                 continue

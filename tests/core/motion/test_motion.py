@@ -91,6 +91,22 @@ def test_crop_seconds(walk):
         walk.crop_seconds(5.0, 5.01)
 
 
+def test_a_caption_span_of_a_canonical_motion_is_canonical_again(shared_data):
+    m = to_canonical(load_joints_npy(
+        shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy", SMPL22))
+    plain = m.crop_seconds(1.0, 2.5)
+    assert np.abs(plain.joints[0, 0, [0, 2]]).max() > 0.05  # a dash has moved by 1 s
+    crop = m.crop_seconds(1.0, 2.5, canonical=True)
+    assert crop.num_frames == plain.num_frames == 30 and crop.fps == m.fps
+    assert np.abs(crop.joints[0, 0, [0, 2]]).max() < 1e-5  # pelvis at XZ = 0
+    fwd = facing_direction(crop.joints[0], SMPL22)
+    assert fwd[2] > 0.99  # facing +Z on the crop's first frame
+    assert abs(float(crop.joints[..., 1].min())) < 1e-5  # floor at 0
+    # the body's shape is kept: bone lengths unchanged by the rigid move
+    bone = lambda j: np.linalg.norm(j[:, 18] - j[:, 16], axis=-1)  # noqa: E731
+    assert np.allclose(bone(crop.joints), bone(plain.joints), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "arr, match",
     [
