@@ -220,11 +220,12 @@ class SkeletonScene:
         """Replace the shown motions with ``checked`` (from :func:`check_motions`).
 
         Returns:
-            ``(num_frames, fps)`` of the timeline (the longest motion's).
+            ``(num_frames, fps)`` of the timeline (the longest motion's, in seconds).
         """
         self.clear_tracks()
         offsets = layout_offsets([c[0] for c in checked], layout)
-        longest = int(np.argmax([c[0].shape[0] for c in checked]))
+        # the longest in seconds (motions at other frame rates play at their own speed)
+        longest = int(np.argmax([c[0].shape[0] / float(c[2]) for c in checked]))
         num_frames = int(checked[longest][0].shape[0])
         timeline_fps = float(checked[longest][2])
         timeline_t = np.arange(num_frames) / timeline_fps

@@ -167,8 +167,17 @@ def test_motions_with_different_fps_share_time(view, humanml3d_joints):
     m = humanml3d_joints["007005"]
     half_rate = m[::2]  # the same motion at 10 fps
     view.set_motions([(m, SMPL22.bones(), 20.0, None), (half_rate, SMPL22.bones(), 10.0, None)])
-    view.seek(40)  # 2 s
+    assert view.fps == 10.0  # the half-rate copy lasts 10 s, the original 9.95 s
+    view.seek(20)  # 2 s
     assert view.motion_frames() == [40, 20]
+    # the timeline is the longest in seconds, not in frames: a short clip at a high rate
+    # (3 s at 60 fps, more frames) does not cut a long one (T / 20 s) short
+    fast = np.repeat(m[:60], 3, axis=0)  # 180 frames, 3 s at 60 fps
+    assert len(fast) > len(m) / 2 and len(m) / 20.0 > 3.0
+    view.set_motions([(fast, SMPL22.bones(), 60.0, None), (half_rate, SMPL22.bones(), 10.0, None)])
+    assert view.num_frames == len(half_rate)  # the 10 fps motion is the longest
+    view.seek(view.num_frames - 1)
+    assert view.motion_frames() == [len(fast) - 1, len(half_rate) - 1]  # both at their ends
 
 
 def test_follow_root_moves_camera_with_body(view, humanml3d_joints):
