@@ -16,6 +16,7 @@ no hidden randomness.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -349,9 +350,45 @@ def motion_patch_image(
     return img[0] if single else img
 
 
+def clip_matrices(matrix: np.ndarray | Mapping[Skeleton, np.ndarray],
+                  skeletons: Sequence[Skeleton]) -> np.ndarray | list[np.ndarray]:
+    """The resampling matrix of each clip, for :func:`patches_from_joints`.
+
+    Args:
+        matrix: one ``(80, J)`` matrix (every clip on its skeleton), or one per skeleton.
+        skeletons: each clip's skeleton.
+
+    Returns:
+        ``matrix`` itself when it is one array, else the ``B`` matrices of ``skeletons``.
+
+    Raises:
+        ValueError: a skeleton with no matrix in the mapping.
+    """
+    if isinstance(matrix, np.ndarray):
+        return matrix
+    missing = {s.name for s in skeletons if s not in matrix}
+    if missing:
+        raise ValueError(f"no resampling matrix for skeleton(s) {', '.join(sorted(missing))}")
+    return [matrix[s] for s in skeletons]
+
+
+def part_matrices(skeletons: Iterable[Skeleton], points_per_part: int = POINTS_PER_PART
+                  ) -> np.ndarray | dict[Skeleton, np.ndarray]:
+    """Resampling matrices for clips on ``skeletons``: the one matrix when they share a
+    skeleton (the fast path of :func:`patches_from_joints`), else one per skeleton.
+
+    Raises:
+        ValueError: no skeleton given (or see :func:`part_resampling_matrix`).
+    """
+    mats = {s: part_resampling_matrix(s, points_per_part) for s in set(skeletons)}
+    if not mats:
+        raise ValueError("no skeleton to resample")
+    return next(iter(mats.values())) if len(mats) == 1 else mats
+
+
 def patches_from_joints(
     joint_list: list[np.ndarray],
-    matrix: np.ndarray,
+    matrix: np.ndarray | Sequence[np.ndarray],
     stats: PatchStats | None,
     max_frames: int = MAX_FRAMES,
     starts: list[int] | None = None,
@@ -360,8 +397,10 @@ def patches_from_joints(
 
     Args:
         joint_list: ``B`` arrays ``(T_i, J, 3)`` float, metres, all on the skeleton of
-            ``matrix``.
-        matrix: ``(80, J)`` resampling matrix.
+            ``matrix`` (or each on its own matrix's).
+        matrix: ``(80, J)`` resampling matrix, or ``B`` of them, one per clip (clips on
+            different skeletons: each is resampled to its 80 sample points first, so
+            joint counts may differ).
         stats: z-score statistics or ``None``.
         max_frames: padded length (224 = 14 patch rows).
         starts: optional first frame per clip when cropping longer clips (random crops
@@ -376,6 +415,15 @@ def patches_from_joints(
     """
     if not joint_list:
         raise ValueError("no motions to batch")
+    if not isinstance(matrix, np.ndarray):
+        mats = list(matrix)
+        if len(mats) != len(joint_list):
+            raise ValueError(f"{len(mats)} resampling matrices for {len(joint_list)} motions")
+        if all(m is mats[0] for m in mats):
+            matrix = mats[0]
+        else:  # several skeletons: sample points are the joints of one 80-point "skeleton"
+            joint_list = [sample_points(jt, m) for jt, m in zip(joint_list, mats)]
+            matrix = np.eye(mats[0].shape[0], dtype=np.float32)
     j = matrix.shape[1]
     batch = np.zeros((len(joint_list), max_frames, j, 3), np.float32)
     lengths = np.zeros(len(joint_list), np.int64)

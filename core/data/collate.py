@@ -34,13 +34,14 @@ negatives and reordered motions are the same idea applied to space and to the mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from motionlex.core.data.pairs import PairExample, mirror_joints
-from motionlex.core.patches import MAX_FRAMES, PatchStats, patches_from_joints
+from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.patches import MAX_FRAMES, PatchStats, clip_matrices, patches_from_joints
 from motionlex.core.text.orders import (
     join_events,
     mirror_caption,
@@ -60,7 +61,7 @@ MIRRORED, REORDERED = range(len(NEGATIVE_MOTION_KINDS))
 
 def collate_pairs(
     examples: Sequence[PairExample],
-    matrix: np.ndarray,
+    matrix: np.ndarray | Mapping[Skeleton, np.ndarray],
     stats: PatchStats,
     rng: np.random.Generator,
     *,
@@ -75,7 +76,8 @@ def collate_pairs(
 
     Args:
         examples: ``B`` pairs on the skeleton of ``matrix``.
-        matrix: ``(80, J)`` resampling matrix.
+        matrix: ``(80, J)`` resampling matrix, or one per skeleton when the pairs are on
+            several (:func:`~motionlex.core.patches.part_matrices`).
         stats: training-split patch statistics.
         rng: generator for crops and shuffles (seeded by the caller).
         negatives_per_caption: shuffled captions per multi-event caption (0 disables CAR
@@ -94,7 +96,7 @@ def collate_pairs(
         The batch dict.
 
     Raises:
-        ValueError: empty batch or a motion on another skeleton.
+        ValueError: empty batch or a motion on a skeleton with no matrix.
     """
     if not examples:
         raise ValueError("empty batch")
@@ -105,8 +107,8 @@ def collate_pairs(
         for e in examples
     ]
     patches, row_mask, lengths = patches_from_joints(
-        [e.joints for e in examples], matrix, stats, max_frames, starts
-    )
+        [e.joints for e in examples], clip_matrices(matrix, [e.skeleton for e in examples]),
+        stats, max_frames, starts)
     texts = [
         join_events(e.events)
         if event_text_p > 0 and len(e.events) > 1 and rng.random() < event_text_p
@@ -145,7 +147,9 @@ def collate_pairs(
                              if e.reordered_joints is not None]
     if motion_negatives:
         mp, mr, _ = patches_from_joints(
-            [j for _, _, j in motion_negatives], matrix, stats, max_frames,
+            [j for _, _, j in motion_negatives],
+            clip_matrices(matrix, [examples[i].skeleton for i, _, _ in motion_negatives]),
+            stats, max_frames,
             [min(starts[i], max(0, len(j) - max_frames)) for i, _, j in motion_negatives],
         )
         negative_motions = torch.from_numpy(mp), torch.from_numpy(mr)

@@ -29,7 +29,8 @@ from motionlex.core.patches import (
     MAX_FRAMES,
     POINTS_PER_PART,
     PatchStats,
-    part_resampling_matrix,
+    clip_matrices,
+    part_matrices,
     patches_from_joints,
 )
 from motionlex.core.text.orders import mirror_caption
@@ -88,7 +89,10 @@ class PairBatches(torch.utils.data.Dataset):
         self.cfg = cfg
         self.requested_batch_size = batch_size
         self.max_frames = max_frames
-        self.matrix = part_resampling_matrix(examples[0].skeleton, points_per_part)
+        # one matrix, or one per skeleton when the data mixes skeletons (a BVH folder
+        # beside a joints dataset): each clip is resampled on its own skeleton
+        self.matrix = part_matrices([e.skeleton for e in (*self.examples, *self.composed)],
+                                    points_per_part)
         self.epoch = 0
         self.shard(rank, world_size)
 
@@ -171,8 +175,8 @@ class MotionBatches(PairBatches):
         n = self.max_frames
         starts = [int(rng.integers(0, max(1, len(e.joints) - n + 1))) for e in items]
         patches, row_mask, lengths = patches_from_joints(
-            [e.joints for e in items], self.matrix, self.stats, n, starts
-        )
+            [e.joints for e in items], clip_matrices(self.matrix, [e.skeleton for e in items]),
+            self.stats, n, starts)
         return {"patches": torch.from_numpy(patches), "row_mask": torch.from_numpy(row_mask),
                 "lengths": torch.from_numpy(lengths)}
 

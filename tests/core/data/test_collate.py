@@ -101,3 +101,34 @@ def test_order_negatives_add_the_reordered_motions_of_composed_pairs(matrix):
                                       [0])
     torch.testing.assert_close(on["negative_motion_patches"][1], torch.from_numpy(alone[0]))
     torch.testing.assert_close(on["negative_motion_row_mask"][1], on["row_mask"][1])
+
+
+def test_a_batch_on_two_skeletons_resamples_each_clip_on_its_own(shared_data, matrix):
+    """A BVH folder trained beside a joints dataset: each clip of a batch is resampled on
+    its own skeleton (the native Bandai skeleton has 21 joints, SMPL-22 22; a skeleton of
+    the same joint count in another order would be read wrong by the other's matrix)."""
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.patches import motion_patch_image, part_matrices
+
+    bvh = load_motion_file(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh")
+    npy = load_motion_file(shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy")
+    assert (bvh.skeleton.num_joints, npy.skeleton.num_joints) == (21, 22)
+    exs = [PairExample(npy.joints, "a person dashes", ("a person dashes",), "npy", None,
+                       npy.skeleton),
+           PairExample(bvh.joints, "a person runs", ("a person runs",), "bvh", None,
+                       bvh.skeleton)]
+    mats = part_matrices([e.skeleton for e in exs])
+    assert isinstance(mats, dict) and len(mats) == 2
+    batch = collate_pairs(exs, mats, PatchStats.identity(), np.random.default_rng(0),
+                          random_crop=False)
+    for i, e in enumerate(exs):  # each clip as it would be alone on its own skeleton
+        n = min(len(e.joints), MAX_FRAMES)
+        alone = motion_patch_image(e.joints[:n], part_resampling_matrix(e.skeleton))
+        assert np.allclose(batch["patches"][i, :, :n].numpy(), alone, atol=1e-5)
+    with pytest.raises(ValueError, match="expected"):  # one matrix for both cannot work
+        patches_from_joints([e.joints for e in exs], matrix, None)
+    # one skeleton: the one-matrix fast path
+    assert isinstance(part_matrices([SMPL22, SMPL22]), np.ndarray)
+    with pytest.raises(ValueError, match="no resampling matrix for skeleton"):
+        collate_pairs(exs, {npy.skeleton: mats[npy.skeleton]}, PatchStats.identity(),
+                      np.random.default_rng(0))
