@@ -72,6 +72,21 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
             f"need rebuilding)")
 
 
+def _check_overrides(overrides: list[str]) -> None:
+    """Raise at once (before torch loads) for a positional word that is not ``key=value``;
+    a folder there was meant as another ``--data``.
+
+    Raises:
+        ValueError: naming the word and, for a folder, how to give several datasets.
+    """
+    for ov in overrides:
+        if "=" in ov:
+            continue
+        hint = (f" (to train on several dataset folders, repeat --data: --data A --data {ov})"
+                if Path(ov).exists() else "")
+        raise ValueError(f"override {ov!r} is not key=value{hint}")
+
+
 def _headline(metrics: dict) -> str:
     """One line of the chosen model's validation figures (``OUT/model/val_metrics.json``):
     its phase and step, R@1 (All protocol) in both directions, dense and lexical, the fusion
@@ -103,6 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``motionlex train``: run the config's phases; say where the model went and how it
     scored on validation."""
     _refuse_to_replace(args)  # before any import of torch or data loading
+    _check_overrides(args.overrides)
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"training config not found: {args.config}")
     args.interrupt_hint = (" (the same command with --resume continues from the last "

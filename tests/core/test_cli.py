@@ -120,6 +120,13 @@ def test_yaml_syntax_error_names_the_file_or_override(tmp_path, capsys):
     assert main(["train", "--config", str(good), "--data", str(tmp_path), "--out", str(out),
                  "lr_motion=[1,"]) == 2
     assert "override 'lr_motion=[1,'" in _one_error_line(capsys)
+    # a second folder after --data is read as an override: the message says to repeat --data
+    other = tmp_path / "more_data"
+    other.mkdir()
+    assert main(["train", "--config", str(good), "--data", str(tmp_path), str(other),
+                 "--out", str(out)]) == 2
+    err = _one_error_line(capsys)
+    assert f"override '{other}' is not key=value" in err and "repeat --data" in err
     assert not out.exists()
 
 
