@@ -50,7 +50,9 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
         path: output file.
         kind: ``"glb"`` (animated; nodes named by the skeleton's joints), ``"poses"``
             (every 10th frame, static GLB) or ``"bvh"`` (the source BVH copied when
-            unchanged since indexing, else a BVH written from the joint positions).
+            unchanged since indexing, its ``Frame Time`` set from the dataset's
+            ``true_fps`` when ``index.json`` gives one; else a BVH written from the joint
+            positions).
 
     Returns:
         The path written.
@@ -63,7 +65,11 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
         raise ValueError("no motion is shown; select a result or a gallery item first")
     shown = Motion(joints=m.joints, fps=m.fps, skeleton=m.skeleton, source=m.source or None,
                    name=m.id)
-    return core_export.export_motion(shown, path, kind, source_sha256=m.source_sha256 or None)
+    true_fps = (m.meta or {}).get("true_fps")  # the folder's index.json: a wrong header rate
+    return core_export.export_motion(
+        shown, path, kind, source_sha256=m.source_sha256 or None,
+        source_fps=float(true_fps) if isinstance(true_fps, (int, float)) and true_fps > 0
+        else None)
 
 
 def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str = "glb") -> Progress:

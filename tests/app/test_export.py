@@ -41,3 +41,30 @@ def test_glb_export_names_nodes_by_the_skeleton(tmp_path, shared_data, file, exp
     assert nodes[-sk.num_joints:] == list(sk.joint_names)
     assert set(expected) <= set(nodes) and len(set(nodes)) == len(nodes)
     assert not any(n.startswith(("joint_", "bone_")) for n in nodes)
+
+
+def test_bvh_export_takes_the_true_frame_rate_from_the_index_meta(tmp_path, shared_data):
+    """cgspeed CMU headers may state a wrong rate; a folder's ``index.json`` gives the true
+    one (``true_fps``, kept in the index's meta): the explorer's BVH copy says that rate."""
+    from motionlex.core.retrieval.fingerprints import file_sha256
+
+    src = shared_data / "raw_bvh" / "cmu_07_03_daz.bvh"  # header: 120 fps
+    m = load_motion_file(src)
+    sk = m.skeleton
+
+    def shown(meta: dict) -> MotionData:
+        return MotionData(1, 0, "raw_bvh/" + m.name, "", [], str(src), True, file_sha256(src),
+                          m.fps, m.joints, sk.bones(), sk.part_of_joint(), sk,
+                          np.zeros((3, 1, 80), np.float32), [], meta)
+
+    def frame_time(path) -> float:
+        line = next(ln for ln in path.read_text().splitlines() if ln.startswith("Frame Time"))
+        return float(line.split(":")[1])
+
+    plain = export_motion(shown({"action": "walk"}), tmp_path / "plain.bvh", "bvh")
+    assert plain.read_bytes() == src.read_bytes()  # no true rate known: a byte copy
+    assert abs(frame_time(plain) - 1 / 120) < 1e-7
+    fixed = export_motion(shown({"true_fps": 60.0}), tmp_path / "fixed.bvh", "bvh")
+    assert abs(frame_time(fixed) - 1 / 60) < 1e-7  # as if index.json said 60 fps
+    body = lambda p: p.read_text().split("Frame Time")[1].splitlines()[1:]  # noqa: E731
+    assert body(fixed) == body(plain)  # the frames themselves are copied
