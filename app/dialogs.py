@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
@@ -47,6 +47,7 @@ class Dialogs:
         self.win = win
         self.error_box: QMessageBox | None = None
         self.info_box: QMessageBox | None = None
+        self.quit_box: QMessageBox | None = None
         self.exports = Exporter(win)
         self._video = False
         ex = self.exports  # its signals are emitted on the GUI thread
@@ -54,6 +55,7 @@ class Dialogs:
         ex.finished.connect(self._export_finished)
         ex.saved.connect(self._export_saved)
         ex.failed.connect(win.show_error)
+        win.state.events.gallery.connect(self._remember_gallery)
 
     @property
     def exporting(self) -> bool:
@@ -67,6 +69,39 @@ class Dialogs:
     def stop_exports(self) -> None:
         """Cancel any export and stop the export thread (the window is closing)."""
         self.exports.stop()
+
+    def may_quit(self) -> bool:
+        """Whether the window may close now without asking: True when no export runs.
+
+        Otherwise the quit box asks (non-blocking) whether to cancel the export and quit,
+        and this returns False; its "Quit" button cancels the export (nothing half-written
+        stays) and closes the window, "Keep exporting" does nothing.
+        """
+        if not self.exporting:
+            return True
+        if self.quit_box is not None:
+            self.quit_box.raise_()
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, APP_TITLE,
+                          f"{self.exports.description or 'An export'} is still running.\n"
+                          "Quit anyway? The export is cancelled and no file is written.",
+                          QMessageBox.StandardButton.NoButton, self.win)
+        box.setObjectName("quit_box")
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            self.quit_box = None
+            if box.clickedButton() is quit_button:
+                self.stop_exports()
+                self.win.close()
+
+        box.finished.connect(answered)
+        self.quit_box = box
+        box.open()
+        return False
 
     # ------------------------------------------------------------------ boxes
     def error(self, message: str) -> None:
@@ -115,6 +150,30 @@ class Dialogs:
                                   "folder of BVH files", cfg.KEY_LAST_GALLERY)
         if path:
             self.win.open_gallery(path)
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """List the recent galleries in ``menu`` (File > Open Recent), most recent first,
+        each opening its folder (a missing one is greyed out), then "Clear Menu"."""
+        menu.clear()
+        recent = cfg.read_recent(self.win.settings)
+        for i, path in enumerate(recent, 1):
+            name = (Path(path).name or path).replace("&", "&&")  # "&" marks a shortcut key
+            act = menu.addAction(f"&{i} {name}")
+            act.setToolTip(path)
+            act.setStatusTip(path)
+            act.setData(path)
+            act.setEnabled(Path(path).exists())
+            act.triggered.connect(lambda _checked=False, p=path: self.win.open_gallery(p))
+        if not recent:
+            menu.addAction("No recent galleries").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Menu")
+        clear.setEnabled(bool(recent))
+        clear.triggered.connect(lambda: cfg.clear_recent(self.win.settings))
+
+    def _remember_gallery(self, info) -> None:
+        if not info.synthetic:  # the demo gallery has its own File menu entry
+            cfg.add_recent(self.win.settings, info.source)
 
     def ask_checkpoint(self) -> None:
         """Ask for a checkpoint directory and load it."""

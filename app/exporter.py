@@ -192,6 +192,8 @@ class Exporter(QObject):
         self.worker.saved.connect(self._on_saved)
         self.worker.failed.connect(self._on_failed)
         self._busy = False
+        self.description = ""
+        """What the running (or last) export does, e.g. ``"Rendering walk.mp4"``."""
         self.grabber: FrameGrabber | None = None
 
     @property
@@ -211,6 +213,7 @@ class Exporter(QObject):
         if not self.thread.isRunning():  # started at the first export: an idle window
             self.thread.start()          # holds no running thread
         self._busy = True
+        self.description = description
         self._run.emit(description, job)
 
     def record(self, view: SkeletonView, writer: VideoWriter) -> None:

@@ -27,12 +27,16 @@ KEY_LIVE = "query/search_as_you_type"
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
 KEY_LAST_EXPORT_DIR = "paths/export_dir"
+KEY_RECENT_GALLERIES = "paths/recent_galleries"
 
 LAYOUT_VERSION = 1
 """Bump when docks change, so an old saved layout is not restored onto new docks."""
 
 HISTORY_SIZE = 100
 """Queries remembered."""
+
+RECENT_SIZE = 8
+"""Galleries listed under File > Open Recent."""
 
 
 def open_settings(path: str | os.PathLike | None = None) -> QSettings:
@@ -70,6 +74,31 @@ def read_history(settings: QSettings) -> list[str]:
 def write_history(settings: QSettings, history: list[str]) -> None:
     """Save the query history (the last :data:`HISTORY_SIZE` entries)."""
     settings.setValue(KEY_HISTORY, list(history)[-HISTORY_SIZE:])
+
+
+def read_recent(settings: QSettings) -> list[str]:
+    """The galleries opened last (index, dataset or BVH folders), most recent first."""
+    value = settings.value(KEY_RECENT_GALLERIES, [])
+    if isinstance(value, str):  # a one-item list comes back as a lone string
+        value = [value]
+    return [str(v) for v in (value or []) if str(v).strip()][:RECENT_SIZE]
+
+
+def add_recent(settings: QSettings, path: str | os.PathLike) -> list[str]:
+    """Put ``path`` first in the recent galleries (once; at most :data:`RECENT_SIZE`).
+
+    Returns:
+        The new list, most recent first.
+    """
+    path = str(path)
+    recent = [path] + [p for p in read_recent(settings) if p != path]
+    settings.setValue(KEY_RECENT_GALLERIES, recent[:RECENT_SIZE])
+    return recent[:RECENT_SIZE]
+
+
+def clear_recent(settings: QSettings) -> None:
+    """Forget the recent galleries."""
+    settings.remove(KEY_RECENT_GALLERIES)
 
 
 def read_bool(settings: QSettings, key: str, default: bool) -> bool:

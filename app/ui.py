@@ -182,7 +182,7 @@ def build_actions(win: MainWindow) -> None:
                              "Render every frame of the 3D view to a video")
     win.act_export_png = a("&Window as PNG…", lambda: win.dialogs.export("png"), "Ctrl+Shift+S",
                            "Screenshot of this window")
-    win.act_quit = a("&Quit", win.close, QKeySequence.StandardKey.Quit)
+    win.act_quit = a("&Quit", win.request_quit, QKeySequence.StandardKey.Quit)
     win.act_search = a("&Search", win.search_from_box, None, "Rank the gallery (Enter)")
     win.act_focus_query = a("&Find…", win.focus_query, QKeySequence.StandardKey.Find,
                             "Go to the query box")
@@ -255,6 +255,10 @@ def build_menus(win: MainWindow) -> None:
     mb = win.menuBar()
     m = mb.addMenu("&File")
     m.addAction(win.act_open_gallery)
+    win.recent_menu = m.addMenu("Open &Recent")
+    win.recent_menu.setToolTipsVisible(True)
+    win.recent_menu.aboutToShow.connect(lambda: win.dialogs.fill_recent_menu(win.recent_menu))
+    win.dialogs.fill_recent_menu(win.recent_menu)
     m.addAction(win.act_open_checkpoint)
     m.addAction(win.act_open_demo)
     m.addSeparator()

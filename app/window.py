@@ -400,8 +400,18 @@ class MainWindow(SearchActions, QMainWindow):
         return p
 
     # ------------------------------------------------------------------ closing
+    def request_quit(self) -> None:
+        """Close the window, first asking whether to cancel a running export."""
+        if self.dialogs.may_quit():
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Save the layout and history, stop playback and the worker thread."""
+        """Save the layout and history, stop playback and the worker thread. A close
+        from the window manager (the title bar's button) while an export runs first asks
+        (:meth:`Dialogs.may_quit`); a programmatic :meth:`close` cancels the export."""
+        if event.spontaneous() and not self.dialogs.may_quit():
+            event.ignore()
+            return
         self.save_layout()
         self.skeleton_view.pause()
         self.dialogs.stop_exports()  # cancelled: no half-written file stays

@@ -103,3 +103,26 @@ def test_video_export_progress_and_cancel(qtbot, loaded, tmp_path):
                                                                         index=None)])
     assert len(frames) == w.skeleton_view.num_frames and _files(out) == ["m.gif"]
     assert progress[-1][0] == progress[-1][1] == w.skeleton_view.num_frames
+
+
+def test_quit_during_a_video_export_asks_first(qtbot, loaded, tmp_path):
+    w, ex = loaded, loaded.dialogs.exports
+    progress = []
+    ex.progressed.connect(lambda d, t: progress.append(d))
+    out = tmp_path / "video"
+    w.record_video(out / "m.gif")
+    qtbot.waitUntil(lambda: any(d >= 2 for d in progress), timeout=LONG_WAIT_MS)
+    w.act_quit.trigger()  # Ctrl+Q
+    box = w.dialogs.quit_box
+    assert box is not None and box.isVisible() and w.isVisible()
+    assert "Rendering m.gif is still running" in box.text()
+    keep = next(b for b in box.buttons() if b.text() == "Keep exporting")
+    keep.click()  # the export goes on
+    assert w.isVisible() and w.dialogs.exporting and w.dialogs.quit_box is None
+    w.act_quit.trigger()
+    box = w.dialogs.quit_box
+    with qtbot.waitSignal(ex.finished, timeout=LONG_WAIT_MS) as blocker:
+        next(b for b in box.buttons() if b.text() == "Quit").click()
+    assert blocker.args[0] == "cancelled"
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
+    assert _files(out) == []  # nothing half-written

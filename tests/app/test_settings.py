@@ -45,3 +45,16 @@ def test_window_layout_saved_and_restored(qtbot, tmp_path):
     w3.show()
     cfg.restore_window(w3, s2)
     assert d3.isVisible()
+
+
+def test_recent_galleries_most_recent_first_once_and_capped(tmp_path):
+    s = cfg.open_settings(tmp_path / "s.ini")
+    assert cfg.read_recent(s) == []
+    for i in range(cfg.RECENT_SIZE + 2):
+        cfg.add_recent(s, tmp_path / f"g{i}")
+    cfg.add_recent(s, tmp_path / "g5")  # opened again: moves to the top, listed once
+    recent = cfg.read_recent(cfg.open_settings(tmp_path / "s.ini"))
+    assert recent[0] == str(tmp_path / "g5") and recent.count(str(tmp_path / "g5")) == 1
+    assert len(recent) == cfg.RECENT_SIZE and str(tmp_path / "g0") not in recent
+    cfg.clear_recent(s)
+    assert cfg.read_recent(s) == []

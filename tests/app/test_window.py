@@ -158,6 +158,7 @@ def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
     assert window.error_box.isVisible() and expect in window.error_box.text()
     qtbot.waitUntil(lambda: not window.busy, timeout=5000)
     assert window.gallery is None
+    assert cfg.read_recent(window.settings) == []  # a gallery that failed is not remembered
     window.error_box.done(0)
     assert window.search("walk") is False  # still answers, nothing queued
 
@@ -246,11 +247,15 @@ def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_
     out = window.export_motion(tmp_path / "native.bvh", "bvh")
     assert out.read_bytes() == (bvh_folder / window.current_motion.source.split("/")[-1]
                                 ).read_bytes()
-    # opened again: the cached index is up to date, nothing is built
+    # opened again from File > Open Recent: the cached index is up to date, nothing is built
     said: list[str] = []  # the status texts (later ones, e.g. the caption bank's, replace it)
     window.state.events.status.connect(lambda text, _ms: said.append(text))
+    window.recent_menu.aboutToShow.emit()
+    recent = [a for a in window.recent_menu.actions() if a.data()]
+    assert [a.data() for a in recent] == [str(bvh_folder)]
+    assert recent[0].text() == f"&1 {bvh_folder.name}" and recent[0].isEnabled()
     with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
-        window.open_gallery(bvh_folder)
+        recent[0].trigger()
     assert not blocker.args[0].built and blocker.args[0].size == 2
     assert any(t.startswith("Gallery opened: 2 motions") for t in said), said
     assert not any(t.startswith("Gallery built") for t in said)
