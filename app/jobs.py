@@ -148,9 +148,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         from motionlex.core.retrieval.order_ranking import order_margins
 
         hit_rows = np.array([h.index for h in hits], np.int64)
-        dense = searcher.index.dense[hit_rows].astype(np.float32)
-        dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-        margins = order_margins(orders.dense, dense)
+        margins = order_margins(orders.dense, searcher.index.unit_dense(hit_rows))
         scores = np.array([h.score for h in hits]) + order_alpha * margins
         keep = np.lexsort((hit_rows, -scores))[:request.k]
         hits, margins = [hits[i] for i in keep], margins[keep]
@@ -268,7 +266,7 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
     yield 1, 3
     scores = event_order_scores(searcher.model,
                                 cached_orders(searcher.model, caption, orders_cache),
-                                index.dense[item.index])
+                                index.unit_dense(item.index))
     yield 2, 3
     return OrdersResult(request.request_id, item.index, caption, scores.events,
                         scores.orders)
@@ -324,8 +322,7 @@ def describe_steps(index: Any, bank: Any, request: DescribeRequest,
     row = int(request.row)
     item = index.item(row)
     lex = index.lexical.getrow(item.index)
-    dense = np.asarray(index.dense[item.index], np.float32)
-    dense = dense / max(float(np.linalg.norm(dense)), 1e-12)
+    dense = index.unit_dense(item.index)
     yield 1, 2
     res = describe_embedding(bank, dense, lex.indices, lex.data, k=request.k, weight=weight)
     return DescribeResult(
@@ -354,7 +351,6 @@ def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:
     best: list[tuple[str, float]] = []
     for start in range(0, len(rows), DESCRIBE_CHUNK):  # (chunk, B) scores at a time
         part = rows[start:start + DESCRIBE_CHUNK]
-        best += best_captions(bank, np.asarray(index.dense[part], np.float32),
-                              index.lexical[part], weight)
+        best += best_captions(bank, index.unit_dense(part), index.lexical[part], weight)
         yield start + len(part), total
     return GalleryDescriptions(str(index.path), dict(zip(rows, best)), bank.source, len(bank))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from motionlex.core.retrieval.ann import faiss_available, faiss_top_k, open_ivf
-from motionlex.core.retrieval.index import GalleryIndex
+from motionlex.core.retrieval.index import GalleryIndex, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class DenseBackend:
             x = self._rows[rows].astype(np.float32)
         else:
             x = self._rows.take(rows).astype(np.float32)
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        return unit_rows(x)
 
     def scores(self, q: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
         """``(stop - start,)`` float32 cosines of rows ``start:stop`` (exact).

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.text_files import read_caption_corpus
-from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight
+from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 
 logger = logging.getLogger(__name__)
@@ -246,9 +246,7 @@ def _bank_scores(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
     lexical scores are divided by each motion's maximum over the bank before fusing."""
     d = np.asarray(dense, np.float32).reshape(-1, bank.dense.shape[1]) @ bank.dense.T
     lex = np.asarray((lexical @ bank.lexical.T).todense(), np.float32)
-    top = lex.max(axis=1, keepdims=True)
-    fused = weight * d + (1.0 - weight) * lex / np.where(top > 0, top, 1.0)
-    return fused, d, lex
+    return fuse(d, lex, weight, axis=1), d, lex  # each motion's lexical scores / its max
 
 
 def _motion_lexical(word_ids: np.ndarray, word_weights: np.ndarray, v: int) -> sp.csr_matrix:

@@ -118,6 +118,24 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def unit_rows(dense: np.ndarray) -> np.ndarray:
+    """Rows as float32 unit vectors (a new array; a zero row stays 0).
+
+    The index stores dense embeddings as float16, whose rounding moves their norm off 1 by
+    up to about 1e-3: every reader re-normalises them this one way, so a score means the
+    same in the searcher, the explorer's analyses and the evaluation.
+
+    Args:
+        dense: ``(n, D)`` float16 or float32 embeddings.
+
+    Returns:
+        ``(n, D)`` float32.
+    """
+    x = np.array(dense, np.float32)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x
+
+
 class GalleryIndex:
     """A loaded gallery index (read with :meth:`load`, written by :func:`.build.build_index`).
 
@@ -314,9 +332,24 @@ class GalleryIndex:
         Read from disk into a new array (the float16 file is not kept mapped), so a
         searcher holds the vectors once.
         """
-        dense = _load_npy(self.path / "dense.npy").astype(np.float32)
-        dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-        return dense
+        return unit_rows(_load_npy(self.path / "dense.npy"))
+
+    def unit_dense(self, rows: Sequence[int] | np.ndarray | int) -> np.ndarray:
+        """Dense embeddings of some motions as the searcher scores them.
+
+        Args:
+            rows: gallery row indices (``(n,)``), or one row.
+
+        Returns:
+            ``(n, D)`` (or ``(D,)`` for one row) float32 unit vectors: the stored float16
+            rows re-normalised (:func:`unit_rows`).
+
+        Raises:
+            IndexError: a row outside ``[0, N)``.
+        """
+        if np.ndim(rows) == 0:
+            return unit_rows(self.dense[int(rows)][None])[0]
+        return unit_rows(self.dense[np.asarray(rows, np.int64)])
 
     @property
     def lexical(self) -> sp.csr_matrix:

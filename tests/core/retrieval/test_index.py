@@ -145,6 +145,19 @@ def test_accessor_errors(built):
         idx.item(len(idx))
 
 
+def test_unit_dense_rows_are_the_searchers_vectors(built):
+    idx = built[0].index
+    stored = np.asarray(idx.dense[:], np.float32)
+    off = np.abs(np.linalg.norm(stored, axis=1) - 1).max()
+    assert idx.dense.dtype == np.float16 and off > 1e-5  # float16 rounding moves norms
+    rows = [3, 0, len(idx) - 1]
+    unit = idx.unit_dense(rows)
+    assert unit.dtype == np.float32 and unit.shape == (3, stored.shape[1])
+    assert np.allclose(np.linalg.norm(unit, axis=1), 1, atol=1e-6)
+    assert np.array_equal(unit, idx.dense_float32()[rows])  # one rule for every reader
+    assert np.array_equal(idx.unit_dense(3), unit[0])
+
+
 def _edit_json(index_dir, name, edit) -> None:
     """Rewrite an index JSON file and, for a data file, its manifest entry (so the damage
     reaches the type checks instead of the checksum check)."""
