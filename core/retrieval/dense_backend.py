@@ -188,9 +188,17 @@ class _FileRows:
         """``(H, ...)`` new array of the given rows (int, in range), one read per row."""
         out = np.empty((len(rows), *self.shape[1:]), self.dtype)
         buf = memoryview(out.reshape(-1).view(np.uint8))
+        rows = np.asarray(rows, np.int64).tolist()
+        if not hasattr(os, "preadv"):  # Windows: a seek and a read per row
+            with open(self._path, "rb", buffering=0) as f:
+                for j, r in enumerate(rows):
+                    f.seek(self._offset + r * self._row)
+                    if f.readinto(buf[j * self._row:(j + 1) * self._row]) != self._row:
+                        raise OSError(f"{self._path}: short read at row {r}")
+            return out
         fd = os.open(self._path, os.O_RDONLY)
         try:
-            for j, r in enumerate(np.asarray(rows, np.int64).tolist()):
+            for j, r in enumerate(rows):
                 dst = buf[j * self._row:(j + 1) * self._row]
                 if os.preadv(fd, [dst], self._offset + r * self._row) != self._row:
                     raise OSError(f"{self._path}: short read at row {r}")

@@ -84,7 +84,12 @@ def test_ivf_exact_scores_of_rows(stored):
         b.top_k(np.zeros(D + 1, np.float32), 3)
 
 
-def test_file_rows_read_what_the_memory_map_holds(tmp_path):
+@pytest.mark.parametrize("preadv", [True, False], ids=["preadv", "no-preadv (Windows)"])
+def test_file_rows_read_what_the_memory_map_holds(tmp_path, monkeypatch, preadv):
+    import os
+
+    if not preadv:
+        monkeypatch.delattr(os, "preadv", raising=False)
     x = np.random.default_rng(0).normal(size=(1237, 7)).astype(np.float16)
     np.save(tmp_path / "x.npy", x)
     rows = _FileRows(np.load(tmp_path / "x.npy", mmap_mode="r"))
