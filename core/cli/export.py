@@ -7,6 +7,7 @@ dataset's ``new_joints/``), through the same writers (:mod:`motionlex.core.motio
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -41,10 +42,27 @@ def motion_files(inputs: list[str]) -> list[Path]:
 
 
 def output_names(files: list[Path], suffix: str) -> list[str]:
-    """One output file name per input: its stem, or ``folder_stem`` where stems repeat."""
-    stems = [f.stem for f in files]
-    return [(f"{f.parent.name}_{f.stem}" if stems.count(f.stem) > 1 else f.stem) + suffix
-            for f in files]
+    """One output file name per input, all different: its stem, or as many of its folders
+    before the stem as tell it apart (``folder_stem``, ``a_new_joints_stem``), or its own
+    suffix added (``stem_npy`` beside ``stem_bvh``).
+
+    Args:
+        files: distinct input files.
+        suffix: the output suffix, e.g. ``".glb"``.
+    """
+    stems = [os.path.splitext(os.path.abspath(f))[0] for f in files]
+    parts = [[*Path(st).parent.parts[1:],  # the suffix only tells m.npy from m.bvh
+              f.stem if stems.count(st) == 1 else f"{f.stem}_{f.suffix.lstrip('.').lower()}"]
+             for st, f in zip(stems, files)]
+    depth = [1] * len(files)
+    while True:
+        names = ["_".join(p[-d:]) for p, d in zip(parts, depth)]
+        repeated = {n for n in names if names.count(n) > 1}
+        grow = [i for i, n in enumerate(names) if n in repeated and depth[i] < len(parts[i])]
+        if not grow:
+            return [n + suffix for n in names]
+        for i in grow:
+            depth[i] += 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -54,10 +72,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from motionlex.core.motion.export import EXPORT_SUFFIX, export_motion
     from motionlex.core.motion.files import load_motion_file
 
-    files = motion_files(args.inputs)
+    files = list({os.path.realpath(f): f for f in motion_files(args.inputs)}.values())
     suffix = EXPORT_SUFFIX[args.to]
     out = Path(args.out)
     single = len(files) == 1 and out.suffix.lower() in set(EXPORT_SUFFIX.values())
+    if single and os.path.realpath(out) == os.path.realpath(files[0]):
+        raise ValueError(f"{out}: the output would replace its own input; give another --out")
     created = False
     if single and out.suffix.lower() != suffix:
         raise ValueError(f"{out}: --to {args.to} writes {suffix} files")

@@ -92,11 +92,34 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     empty.mkdir()
     assert main(["export", str(empty), "--out", str(tmp_path / "o")]) == 2
     assert "no .bvh or .npy motion files" in capsys.readouterr().err
+    own = tmp_path / "own.bvh"
+    own.write_bytes(one.read_bytes())
+    assert main(["export", str(own), "--to", "bvh", "--fps", "60", "--out", str(own)]) == 2
+    assert "would replace its own input" in capsys.readouterr().err
+    assert own.read_bytes() == one.read_bytes()
+
+
+def test_same_named_files_of_two_datasets_are_both_written(shared_data: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    src = shared_data / "bandai" / "new_joints"
+    for d, take in (("a", "bn1_bow_active_001"), ("b", "bn1_bow_angry_001")):
+        (tmp_path / d / "new_joints").mkdir(parents=True)
+        (tmp_path / d / "new_joints" / "m.npy").write_bytes((src / f"{take}.npy").read_bytes())
+    a, b = tmp_path / "a" / "new_joints" / "m.npy", tmp_path / "b" / "new_joints" / "m.npy"
+    out = tmp_path / "out"
+    assert main(["export", str(a), str(b), str(a), "--to", "poses", "--out", str(out),
+                 "-q"]) == 0  # the same file twice is exported once
+    assert sorted(p.name for p in out.iterdir()) == ["a_new_joints_m.glb", "b_new_joints_m.glb"]
+    assert "wrote 2 poses files" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("paths", "names"), [
     (["a/x.npy", "b/y.bvh"], ["x.glb", "y.glb"]),
     (["a/x.npy", "b/x.bvh", "c/z.npy"], ["a_x.glb", "b_x.glb", "z.glb"]),
+    # two datasets' new_joints/ folders: the folder above tells them apart
+    (["a/new_joints/m.npy", "b/new_joints/m.npy", "c/x.npy"],
+     ["a_new_joints_m.glb", "b_new_joints_m.glb", "x.glb"]),
+    (["a/m.npy", "a/m.bvh", "b/m.npy"], ["m_npy.glb", "m_bvh.glb", "m.glb"]),
 ])
 def test_output_names_never_collide(paths: list[str], names: list[str]) -> None:
     assert output_names([Path(p) for p in paths], ".glb") == names
