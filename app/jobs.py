@@ -335,11 +335,23 @@ def describe_steps(index: Any, bank: Any, request: DescribeRequest,
 def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:
     """Job: the best bank caption of every uncaptioned motion of the open gallery.
 
+    Motions whose first caption is empty are scored against the whole bank
+    (:func:`~motionlex.core.retrieval.describe.best_captions` on their stored vectors),
+    :data:`DESCRIBE_CHUNK` rows per step; each step yields ``(done, total)`` and is a
+    cancel point.
+
+    Args:
+        index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
+        bank: the model's :class:`~motionlex.core.retrieval.describe.CaptionBank` (built by
+            the gallery's model).
+        weight: fusion weight (dense share) in ``[0, 1]``; 1 = dense only.
+
     Returns (as the generator's value):
         :class:`GalleryDescriptions` (no rows when every motion has a caption).
 
     Raises:
-        ValueError: no gallery open.
+        ValueError: no gallery open, or ``weight`` outside ``[0, 1]`` (checked by
+            :func:`~motionlex.core.retrieval.fusion.fuse` once there is a row to score).
     """
     from motionlex.core.retrieval.describe import best_captions  # lazy: fast start
 

@@ -163,8 +163,27 @@ def composed_examples(
 def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> PatchStats:
     """Z-score statistics over the distinct motions of training examples (each once).
 
+    Every frame of each distinct motion (the whole clip, not a ``max_frames`` crop) is
+    resampled to its skeleton's 80 sample points (:func:`~motionlex.core.patches.sample_points`)
+    and accumulated. Motions are de-duplicated by the identity of their joint arrays,
+    ``id(ex.joints)``: the several captions of one clip share one array and count once, while
+    equal arrays that are distinct objects count separately. Mirrored copies, made per batch
+    by :func:`augment`, and ``reordered_joints`` are not counted.
+
+    Args:
+        examples: training pairs (the training split, unrepeated); ``joints`` ``(T, J, 3)``
+            float32, metres, canonical form. All must stay alive during the call, since an
+            ``id`` is only unique among live objects.
+        source: free text stored in :attr:`PatchStats.source` (e.g. ``"bandai/train"``).
+
+    Returns:
+        :class:`~motionlex.core.patches.PatchStats`: ``mean`` and ``std`` ``(80, 3)``
+        float32, metres (sample standard deviation floored at 1e-3 m), ``count`` the number
+        of frames.
+
     Raises:
-        ValueError: when ``examples`` is empty.
+        ValueError: when ``examples`` is empty (or has no frames), or a joint array does not
+            match its skeleton.
     """
     acc = PatchStatsAccumulator()
     seen: set[int] = set()

@@ -294,8 +294,32 @@ class MotionTextModel(PretrainedMixin, nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Masked max over tokens, excluded words out, ``log1p(relu)``: ``(B, V)`` each.
 
-        ``logits`` is ``(B, L, V)``, or ``(B, L, C)`` over ``columns``, scattered back into
-        the vocabulary (max logits of the other words are float32's lowest value).
+        ``w_j = log(1 + relu(max_i logit_ij))`` over the real tokens ``i``, which equals
+        ``max_i log(1 + relu(logit_ij))`` since ``log1p(relu)`` is non-decreasing.
+
+        Args:
+            logits: ``(B, L, V)`` float token logits over the vocabulary, or ``(B, L, C)``
+                over ``columns`` (scattered back into the vocabulary; max logits of the other
+                words are float32's lowest value).
+            mask: ``(B, L)`` bool, True for real tokens.
+            columns: optional ``(C,)`` int64 vocabulary ids of the logits' last axis (see
+                :meth:`lexical_columns`), on the logits' device.
+
+        Returns:
+            ``(lexical, max_logits)``, each ``(B, V)`` float32: ``lexical`` non-negative,
+            zero for excluded words (:meth:`lexical_excluded`); ``max_logits`` the masked
+            max, excluded words and rows without a real token at float32's lowest value.
+
+        Raises:
+            ValueError: ``logits`` not 3-D, ``mask`` not ``(B, L)`` or not bool (from
+                :func:`~motionlex.core.model.lexical.masked_max_logits`).
+            IndexError: from torch, ``C`` is not ``len(columns)`` or an id is out of range.
+            RuntimeError: from torch, ``V`` is not the vocabulary size (without ``columns``).
+
+        Source: Formal et al., SPLADE (SIGIR 2021) for the ``log(1 + relu)`` term weights and
+        SPLADE v2 (arXiv 2109.10086) for max instead of sum pooling over tokens; applied to
+        text and motion tokens by Lyu et al., ICLR 2025, "Methods" and Fig. 2 (the poster
+        text in ../shared/papers has no numbered sections or equations).
         """
         maxl = masked_max_logits(logits, mask)
         if columns is not None:
@@ -405,12 +429,42 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         return TextOutput(dense, lex, maxl, enc.tokens, mask, logits)
 
     def encode_motion(self, patches: torch.Tensor, row_mask: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, max_frames, 80)``, ``(B, max_frames // 16)`` bool -> ``(B, D)``
-        L2-normalised dense embedding."""
+        """Dense motion embedding (no lexical head).
+
+        Args:
+            patches: ``(B, 3, max_frames, 80)`` z-scored motion patch images (``(B, 3, 224,
+                80)`` by default), torch tensor or NumPy array; float16/bfloat16/float32 are
+                kept, other dtypes become float32. Moved to :attr:`device`.
+            row_mask: ``(B, max_frames // patch_size)`` bool (``(B, 14)`` by default), True
+                for real ``patch_size``-frame blocks (16). Moved to :attr:`device`.
+
+        Returns:
+            ``(B, D)`` embedding, ``D = config.embed_dim``, L2-normalised along ``D``, on
+            :attr:`device`, in the projection's dtype (float32 unless the model was cast or
+            autocast is on). Autograd is not disabled here.
+
+        Raises:
+            ValueError: ``patches`` or ``row_mask`` of the wrong shape, or a non-bool
+                ``row_mask``.
+        """
         return self.forward_motion(patches, row_mask, lexical=False).dense
 
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
-        """``B`` captions -> ``(B, D)`` L2-normalised dense embedding."""
+        """Dense caption embedding (no lexical head).
+
+        Args:
+            texts: ``B`` strings, tokenised here (padded to the longest, truncated to the
+                text encoder's ``max_length`` tokens) and moved to :attr:`device`.
+
+        Returns:
+            ``(B, D)`` embedding, ``D = config.embed_dim``, of the ``config.text_pooling``
+            pooled tokens, L2-normalised along ``D``, on :attr:`device`, in the projection's
+            dtype (float32 unless the model was cast or autocast is on). Autograd is not
+            disabled here.
+
+        Raises:
+            ValueError: an empty list or a non-string caption.
+        """
         return self.forward_text(texts, lexical=False).dense
 
     def lexical_motion(self, patches: torch.Tensor, row_mask: torch.Tensor) -> torch.Tensor:

@@ -152,8 +152,19 @@ def make_motion(
 ) -> Motion:
     """Validate ``joints`` and build a :class:`Motion`.
 
+    Args:
+        joints: ``(T, J, 3)`` numeric array of positions, metres, ``T >= 2``, ``J`` equal to
+            ``skeleton.num_joints`` (stored as contiguous float32).
+        fps: frame rate of ``joints``, frames per second (finite, > 0).
+        skeleton: the skeleton the joints belong to.
+        source: file the joints came from, quoted in error messages, or ``None``.
+        name: identifier such as the dataset id (quoted in errors when ``source`` is None).
+
+    Returns:
+        A new :class:`Motion` with ``fps`` as a float.
+
     Raises:
-        MotionFileError: see :func:`validate_joints`; also for ``fps <= 0``.
+        MotionFileError: see :func:`validate_joints`; also for ``fps <= 0`` or not finite.
     """
     src = source or name or "<array>"
     if not np.isfinite(fps) or fps <= 0:
@@ -219,7 +230,17 @@ def resample(motion: Motion, fps: float) -> Motion:
     """Linearly resample a motion in time to ``fps``.
 
     The output covers the same duration: ``T' = floor((T - 1) * fps / fps_in) + 1`` frames,
-    frame ``k`` taken at ``k / fps`` seconds.
+    frame ``k`` taken at ``k / fps`` seconds by linear interpolation between the two
+    neighbouring input frames (no extrapolation past the last one).
+
+    Args:
+        motion: the motion, ``joints (T, J, 3)`` float32 metres at ``fps_in = motion.fps``.
+        fps: target frame rate, frames per second (> 0).
+
+    Returns:
+        A new :class:`Motion` (same skeleton, source and name) with ``joints (T', J, 3)``
+        float32, metres, and ``fps`` as a float; ``motion`` itself when ``fps`` equals
+        ``motion.fps`` within 1e-9.
 
     Raises:
         ValueError: when ``fps <= 0`` or the result would have fewer than 2 frames.
@@ -345,7 +366,18 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
 def mirror_motion(motion: Motion) -> Motion:
     """Mirror a motion left-right: swap left/right joints and negate x.
 
-    Mirroring twice is the identity.
+    The reflection is about the world plane ``x = 0`` (a canonical motion keeps facing +Z).
+    Only the joints change: captions are not side-swapped here; the text half is
+    :func:`motionlex.core.text.orders.mirror_caption`. Mirroring twice is the identity.
+
+    Args:
+        motion: the motion, ``joints (T, J, 3)`` float32 metres; its skeleton's
+            ``mirror_pairs`` give the left/right joint pairs.
+
+    Returns:
+        A new :class:`Motion` (same fps, skeleton, source and name) with ``joints (T, J, 3)``
+        float32, metres: ``joints[:, perm]`` with x negated, ``perm`` from
+        :meth:`~motionlex.core.motion.skeleton.Skeleton.mirror_permutation`.
     """
     perm = motion.skeleton.mirror_permutation()
     j = motion.joints[:, perm, :].copy()

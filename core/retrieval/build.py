@@ -355,7 +355,11 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
 
     Args:
         model: the :class:`~.model.MotionTextModel`.
-        motions: ``(joints, skeleton)`` pairs.
+        motions: ``B`` ``(joints, skeleton)`` pairs; ``joints`` ``(T, J, 3)`` float
+            positions in metres, in canonical form (20 fps, Y up, as
+            :meth:`~motionlex.core.data.datasets.MotionDataset.load_motion` gives them), ``J``
+            equal to ``skeleton.num_joints``; clips longer than the model's ``max_frames``
+            are encoded in windows (``settings.long_clips``).
         patch_stats: the model's patch statistics.
         settings: the index's encoding settings.
         batch_size: windows per forward pass.
@@ -365,6 +369,10 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
     Returns:
         ``(dense (B, D) float32 unit rows, lexical (B, V) float32 CSR)`` as
         ``sparsify_lexical(encode_motions(...).lexical, top_k, similarity)`` gives them.
+
+    Raises:
+        ValueError: no motions, or a joint array that does not match its skeleton (as
+            :func:`encode_motions`).
     """
     similarity = str(model.config.lexical_similarity)
     top_k = settings.lexical_top_k
@@ -441,8 +449,20 @@ def gallery_index_path(root: Path, cache_dir: Path, model_hash: str) -> tuple[Pa
     a dataset, encoded into its cached index (:func:`cached_index_path`) by
     :func:`build_steps`, which re-encodes only new or changed files of an existing one.
 
+    Args:
+        root: the gallery folder (an index directory or a dataset folder).
+        cache_dir: folder of the cached indexes of dataset folders.
+        model_hash: hex fingerprint of the model that encodes a dataset (its first 8
+            characters name the cached index); unused when ``root`` is an index.
+
     Returns:
-        ``(index directory, build)``.
+        ``(index directory, build)``: ``(root, False)`` for an index, else
+        ``(cached index path, True)``.
+
+    Raises:
+        Nothing of its own: ``root`` is not checked (a missing folder or a file counts as a
+        dataset); the caller checks it, and :func:`build_steps` or
+        :meth:`~.index.GalleryIndex.load` report what is wrong.
     """
     if (root / MANIFEST).is_file():
         return root, False

@@ -392,6 +392,22 @@ class Scorer:
 
     def __call__(self, texts: Sequence[str], motions: Sequence[int] | np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Similarities between some of the encoded captions and some motions.
+
+        Args:
+            texts: ``n`` captions, each one of the ``texts`` given to the constructor
+                (exact strings; repeats allowed).
+            motions: ``m`` int motion indices into ``motion_emb`` (NumPy indexing: a
+                negative index counts from the end).
+
+        Returns:
+            ``(dense, lexical)``, each ``(n, m)`` float32: dense cosine similarities, and
+            lexical similarities in ``lexical_mode`` clipped at 0.
+
+        Raises:
+            KeyError: a caption that was not encoded (not among the constructor's ``texts``).
+            IndexError: a motion index out of range.
+        """
         ti = np.array([self.row[t] for t in texts], np.int64)
         mi = np.asarray(motions, np.int64)
         dense = self.t.dense[ti] @ self.m.dense[mi].T

@@ -205,8 +205,17 @@ class Searcher:
     def embed_text(self, text: str) -> QueryEmbedding:
         """Embed a text query.
 
+        Args:
+            text: the query in English; surrounding whitespace is stripped.
+
+        Returns:
+            :class:`QueryEmbedding` with ``kind="text"``, ``text`` the stripped query,
+            ``dense (D,)`` float32 L2-normalised, and at most ``self.query_words`` of the
+            heaviest words (``word_ids``/``word_weights (Q,)``, from :func:`sparse_query`
+            with the index's lexical similarity).
+
         Raises:
-            ValueError: empty text, a text without words, or no model.
+            ValueError: a non-string, empty text, a text without words, or no model.
         """
         text = require_words(text)
         model = self._need_model("a text query")
@@ -221,10 +230,19 @@ class Searcher:
         Args:
             joints: ``(T, J, 3)`` float, metres, Y up.
             skeleton: its skeleton.
-            fps: its frame rate.
+            fps: its frame rate, frames per second.
+
+        Returns:
+            :class:`QueryEmbedding` with ``kind="motion"``, ``dense (D,)`` float32
+            L2-normalised, and at most ``self.query_words`` of the heaviest words
+            (``word_ids``/``word_weights (Q,)``, from :func:`sparse_query`); a clip longer
+            than the model's ``max_frames`` is pooled over windows as the index's
+            ``long_clips`` setting says (:func:`~.embed.encode_motions`).
 
         Raises:
-            ValueError / MotionFileError: invalid joints or no model.
+            ValueError / MotionFileError: invalid joints or fps (:func:`make_motion`), a
+                clip too short or without a facing direction (:func:`to_canonical`), or no
+                model.
         """
         model = self._need_model("a motion query")
         m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))

@@ -74,8 +74,22 @@ def negative_motion_logits(text: torch.Tensor, motions: torch.Tensor, owner: tor
         owner: ``(S,)`` int64, the caption (row) each negative motion belongs to.
         kind: ``(S,)`` int64, each one's kind (index in ``NEGATIVE_MOTION_KINDS``); a
             caption has at most one negative motion of each kind.
-        similarity: ``(A, D), (B, D) -> (A, B)`` similarity function.
-        scale: scalar logit scale.
+        similarity: ``(A, D), (B, D) -> (A, B)`` similarity function (dense cosine, or
+            lexical similarity with ``D = V``).
+        scale: scalar logit scale (the dense or lexical learned temperature).
+
+    Returns:
+        ``(N, len(NEGATIVE_MOTION_KINDS))`` float32 on ``text.device``; all ``-inf`` when
+        ``S == 0``.
+
+    Raises:
+        IndexError: an ``owner`` outside ``[0, N)`` or a ``kind`` outside
+            ``[0, len(NEGATIVE_MOTION_KINDS))`` (from torch indexing, on the CPU).
+        RuntimeError: ``owner`` / ``kind`` not of length ``S``.
+
+    Source: the motion-side counterpart of CAR's hard negatives (Fujiwara et al., ECCV 2024,
+    Sec. 4.1, eq. 3-5, which adds shuffled-event captions only); the mirrored and reordered
+    negative motions are motionlex's extension.
     """
     out = text.new_full((text.shape[0], len(NEGATIVE_MOTION_KINDS)), float("-inf"),
                         dtype=torch.float32)
@@ -89,7 +103,22 @@ def negative_motion_logits(text: torch.Tensor, motions: torch.Tensor, owner: tor
 
 def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch.Tensor
                     ) -> torch.Tensor:
-    """:func:`car_pairwise_accuracy` on the chosen negative columns only (NaN when none)."""
+    """:func:`car_pairwise_accuracy` on the chosen negative columns only (NaN when none).
+
+    Args:
+        similarity: ``(N, N + K)`` motion x text similarities, true captions in the first
+            ``N`` columns, then ``K`` negative captions.
+        owner: ``(K,)`` int64, the row (motion) each negative column belongs to.
+        chosen: ``(K,)`` bool, the negative columns to score (e.g. CAR's, ``~side``; or the
+            side-swapped ones, ``side``); copied to the CPU.
+
+    Returns:
+        Scalar float32 in ``[0, 1]`` (detached): share of chosen columns scored below their
+        motion's true caption; NaN when none is chosen.
+
+    Raises:
+        ValueError: a chosen ``owner`` outside ``[0, N)`` (as :func:`car_pairwise_accuracy`).
+    """
     n = similarity.shape[0]
     chosen = chosen.cpu().bool()  # on the CPU in training: column ids without a device sync
     cols = to_device(n + torch.nonzero(chosen).flatten(), similarity.device)

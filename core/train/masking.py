@@ -82,6 +82,11 @@ def random_patch_mask(
 
     Raises:
         ValueError: a ratio outside ``(0, 1]`` or a non-bool mask.
+
+    Source: the patch masking of CMMM (each view's masked patches; ``cmmm_mask_ratio``) and
+    of the LexMMM decoder input (``lexmmm_decoder_mask_ratio``), Lyu et al., ICLR 2025,
+    "Methods" ii-iii and Fig. 2 (the poster text gives no section numbers or ratios); uniform
+    sampling without replacement as in He et al., MAE (CVPR 2022), Sec. 3 "Masking".
     """
     if not 0.0 < ratio <= 1.0:
         raise ValueError(f"mask ratio must be in (0, 1]; got {ratio}")

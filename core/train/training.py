@@ -401,9 +401,29 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
           init: str | Path | None = None, resume: bool = False, progress: bool = True) -> Path:
     """Train from a YAML config on dataset folders; returns the exported model directory.
 
+    Args:
+        config: YAML training config, or None for the :class:`TrainConfig` defaults.
+        data_roots: dataset folders (HumanML3D/KIT-ML layout or BVH folders); each one's
+            ``train`` split is trained on and its ``val`` split, where present, validates.
+        out_dir: output folder: the chosen model in ``out_dir/model``, plus
+            ``checkpoints/``, ``phases/``, ``logs/`` and ``val_metrics.json``.
+        overrides: ``key=value`` strings applied over the config (dotted keys reach into
+            dicts and phases: ``phases.0.max_steps=100``; see :func:`load_train_config`).
+        max_steps: cap on every phase's ``max_steps`` and ``val_every`` (quick runs);
+            recorded in the saved config.
+        init: a model directory to start from instead of ``create_model(cfg.model)``; its
+            architecture replaces the config's model.
+        resume: continue an interrupted run in ``out_dir`` (see :meth:`TrainingRun.fit`).
+        progress: progress bars.
+
+    Returns:
+        ``out_dir / "model"``.
+
     Raises:
-        FileNotFoundError: config or data folder missing. ValueError: bad config/overrides
-            or no training data.
+        FileNotFoundError: config, data folder or a ``text_corpora`` path missing.
+        ValueError: bad config/overrides, a folder that is not a dataset
+            (``DatasetError``), or no training data.
+        KeyboardInterrupt: training stopped with Ctrl-C.
     """
     cfg = load_train_config(config, overrides)
     if max_steps is not None:  # recorded in train_config.json as what ran
