@@ -243,10 +243,11 @@ def resample(motion: Motion, fps: float) -> Motion:
         ``motion.fps`` within 1e-9.
 
     Raises:
-        ValueError: when ``fps <= 0`` or the result would have fewer than 2 frames.
+        ValueError: when ``fps`` is not finite and > 0, or the result would have fewer
+            than 2 frames.
     """
-    if fps <= 0:
-        raise ValueError(f"target fps must be > 0, got {fps}")
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"target fps must be finite and > 0, got {fps}")
     if abs(fps - motion.fps) < 1e-9:
         return motion
     t_in = motion.num_frames

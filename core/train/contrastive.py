@@ -120,6 +120,9 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
         ValueError: a chosen ``owner`` outside ``[0, N)`` (as :func:`car_pairwise_accuracy`).
     """
     n = similarity.shape[0]
+    if chosen.numel() != similarity.shape[1] - n or owner.numel() != chosen.numel():
+        raise ValueError(f"chosen / owner have {chosen.numel()} / {owner.numel()} entries for "
+                         f"{similarity.shape[1] - n} negative columns")
     chosen = chosen.cpu().bool()  # on the CPU in training: column ids without a device sync
     cols = to_device(n + torch.nonzero(chosen).flatten(), similarity.device)
     sub = torch.cat([similarity[:, :n], similarity.index_select(1, cols)], dim=1)

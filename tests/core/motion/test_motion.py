@@ -71,8 +71,9 @@ def test_resample_keeps_duration(walk):
     back = resample(r, 20.0)
     assert back.fps == 20.0
     np.testing.assert_allclose(r.joints[0], walk.joints[0])
-    with pytest.raises(ValueError, match="fps must be > 0"):
-        resample(walk, 0)
+    for bad in (0, -20.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="fps must be finite and > 0"):
+            resample(walk, bad)
     with pytest.raises(ValueError, match="give"):
         resample(make_motion(walk.joints[:2], 20.0, SMPL22), 1.0)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pytest
 import torch
 
 from motionlex.core.model.model import MotionTextModel
@@ -106,6 +107,8 @@ def test_negative_motion_logits_and_column_accuracy_hand_values() -> None:
     owner, side = torch.tensor([0, 0]), torch.tensor([False, True])
     assert float(column_accuracy(sim, owner, ~side)) == 1.0
     assert float(column_accuracy(sim, owner, side)) == 0.0
+    with pytest.raises(ValueError, match="1 / 1 entries for 2 negative columns"):
+        column_accuracy(sim, owner[:1], side[:1])  # a short mask would score wrong columns
 
 
 def test_word_term(tiny: MotionTextModel, make_batch) -> None:
