@@ -45,8 +45,14 @@ from motionlex.core.data.text_files import (
 )
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.files import read_joints_file
-from motionlex.core.motion.motion import Motion, MotionFileError, to_canonical
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.motion import (
+    Motion,
+    MotionFileError,
+    is_y_up,
+    read_npy,
+    to_canonical,
+)
+from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +99,13 @@ class ScanReport:
         if len(self.skipped) > 50:
             lines.append(f"  ... and {len(self.skipped) - 50} more")
         return "\n".join(lines)
+
+
+SKELETON_SAMPLE = 64
+"""Joint files whose headers decide a joints dataset's skeleton (spread over the records)."""
+
+UPRIGHT_WARNINGS = 5
+"""Files of one dataset named in a not-upright warning (the rest at debug level)."""
 
 
 STRAY_BVH_REASON = ("a BVH file in a HumanML3D/KIT-ML dataset folder, where only "
@@ -158,8 +171,9 @@ class MotionDataset:
             ``split="all"`` means every motion file in the folder.
         skip_missing: ids in the split file without a motion file are skipped with a
             warning instead of raising :class:`MissingIdsError`.
-        skeleton: skeleton of ``.npy`` joints; default chosen by joint count (22 -> SMPL,
-            21 -> KIT-ML).
+        skeleton: skeleton of ``.npy`` joints; default: the one of the joint count most of
+            the dataset's files have (22 -> SMPL, 21 -> KIT-ML); a file of another joint
+            count is skipped with a reason (not read as another skeleton).
         fps: frame rate of ``.npy`` joints; default 20 (SMPL) or 12.5 (KIT-ML).
         scale: factor to metres for ``.npy`` joints; ``None`` = auto (KIT-ML millimetres
             are detected from the body size and scaled by 0.001).
@@ -205,6 +219,30 @@ class MotionDataset:
         self._bvh_index = read_bvh_index(self.root) if self.layout == "bvh" else {}
         self.records = self._index(skip_missing)
         self.report.kept = len(self.records)
+        self._not_upright = 0  # motions warned about (the first few each name their file)
+        if self.layout == "joints" and self._skeleton is None:
+            self._skeleton = self._joints_skeleton()
+
+    def _joints_skeleton(self) -> Skeleton | None:
+        """The skeleton of the dataset's joint files, by the joint count most of them have
+        (up to :data:`SKELETON_SAMPLE` headers read): every file is then read on it, so an
+        odd file (21 joints among SMPL-22's 22) is refused, not read as another skeleton."""
+        recs = self.records
+        step = max(1, len(recs) // SKELETON_SAMPLE)
+        counts: dict[int, int] = {}
+        for rec in recs[::step][:SKELETON_SAMPLE]:
+            try:
+                shape = read_npy(rec.path, mmap=True).shape
+            except (MotionFileError, OSError, ValueError):
+                continue  # reported when the file is loaded
+            if len(shape) == 3:
+                counts[shape[1]] = counts.get(shape[1], 0) + 1
+        if not counts:
+            return None
+        try:
+            return skeleton_for_joint_count(max(counts, key=counts.get))
+        except ValueError:
+            return None  # each file gets read_joints_file's own message
 
     # -- indexing -----------------------------------------------------------------------
     def _motion_files(self) -> dict[str, Path]:
@@ -282,9 +320,29 @@ class MotionDataset:
             true_fps = bvh_index_entry(self._bvh_index, record.id, record.path).get("true_fps")
             motion = load_bvh(record.path, name=record.id, fps=true_fps)
         else:
-            motion = read_joints_file(record.path, skeleton=self._skeleton, fps=self._fps,
-                                      scale=self._scale, name=record.id)
+            motion = self._read_joints(record)
         return to_canonical(motion) if self.canonical else motion
+
+    def _read_joints(self, record: MotionRecord) -> Motion:
+        sk = self._skeleton
+        if sk is not None:  # the dataset's skeleton: a file of another joint count is named
+            j = read_npy(record.path, mmap=True).shape
+            if len(j) == 3 and j[1] != sk.num_joints:
+                raise MotionFileError(
+                    f"{record.path}: {j[1]} joints, where this dataset's files have "
+                    f"{sk.num_joints} ({sk.name}); every file of a dataset is on one skeleton")
+        motion = read_joints_file(record.path, skeleton=sk, fps=self._fps, scale=self._scale,
+                                  name=record.id)
+        if not is_y_up(motion.joints, motion.skeleton):  # as load_motion_file warns
+            self._not_upright += 1
+            if self._not_upright <= UPRIGHT_WARNINGS:
+                logger.warning("%s: the body is not upright along +Y over most of the clip; "
+                               "motionlex expects Y up (a Z-up export must be rotated first)%s",
+                               record.path, "; further such files of this dataset are logged "
+                               "at debug level" if self._not_upright == UPRIGHT_WARNINGS else "")
+            else:
+                logger.debug("%s: not upright along +Y", record.path)
+        return motion
 
     def __len__(self) -> int:
         return len(self.records)

@@ -303,6 +303,19 @@ def not_a_motion_file(path: Path) -> str:
     return f"motion file not found: {path}"
 
 
+def is_y_up(joints: np.ndarray, skeleton: Skeleton) -> bool:
+    """Whether the median pelvis->head vector of a clip points along +Y (the body is
+    upright in motionlex's up axis over most of the clip).
+
+    Args:
+        joints: ``(T, J, 3)`` positions (any unit).
+        skeleton: their skeleton (the torso chain runs pelvis -> head).
+    """
+    torso = skeleton.chains[0]
+    spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
+    return bool(np.argmax(np.abs(spine)) == 1 and spine[1] > 0)
+
+
 def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> bool:
     """Log a warning when a file's body is not upright along +Y over most of the clip
     (motionlex's up axis, as HumanML3D's and BVH's): a Z-up export gives wrong patches and
@@ -317,10 +330,11 @@ def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> boo
     Returns:
         True when the median pelvis->head vector points along +Y.
     """
-    torso = skeleton.chains[0]
-    spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
-    upright = bool(np.argmax(np.abs(spine)) == 1 and spine[1] > 0)
+    upright = is_y_up(joints, skeleton)
     if not upright:
+        torso = skeleton.chains[0]
+        spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64),
+                          axis=0)
         logger.warning("%s: pelvis->head is %s, not along +Y; motionlex expects Y up "
                        "(a Z-up export must be rotated first)", source,
                        np.round(spine, 2).tolist())

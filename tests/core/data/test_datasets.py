@@ -133,6 +133,28 @@ def test_scan_reports_bad_files_and_keeps_going(shared_data, tmp_path):
     assert not slow and "frame rate 0.1 fps is outside" in dict(report.skipped)[ids[0]]
 
 
+def test_every_joint_file_of_a_dataset_is_read_on_its_skeleton(shared_data, tmp_path, caplog,
+                                                                make_subset):
+    """A 21-joint file among SMPL-22 files is refused (it used to be read as a KIT-ML body
+    at 12.5 fps); a Z-up file is kept with a warning, as a single file gets."""
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:6]
+    root = make_subset(src, tmp_path / "b", ids)
+    odd = root / "new_joints" / f"{ids[1]}.npy"
+    np.save(odd, np.load(odd)[:, :21])
+    zup = root / "new_joints" / f"{ids[2]}.npy"
+    np.save(zup, np.load(zup)[:, :, [0, 2, 1]])
+    with caplog.at_level("WARNING", logger="motionlex"):
+        samples, report = MotionDataset(root, "all").scan()
+    skipped = dict(report.skipped)
+    assert list(skipped) == [ids[1]] and report.kept == len(samples) == 5
+    assert (f"{ids[1]}.npy: 21 joints, where this dataset's files have 22 (smpl22)"
+            in skipped[ids[1]])
+    assert {s.motion.skeleton.name for s in samples} == {"smpl22"}
+    warned = [r.getMessage() for r in caplog.records if "not upright along +Y" in r.getMessage()]
+    assert len(warned) == 1 and f"{ids[2]}.npy" in warned[0]
+
+
 def test_layout_and_corpus_errors(shared_data, tmp_path):
     assert detect_layout(shared_data / "bandai") == "joints"
     assert detect_layout(shared_data / "raw_bvh") == "bvh"
