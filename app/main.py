@@ -31,11 +31,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from motionlex.core.cli.types import Parser
+
 logger = logging.getLogger(__name__)
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
-    p = argparse.ArgumentParser(
+    p = Parser(  # an option given twice is an error, as in motionlex's commands
         prog="motionlex-explorer",
         description="Search a gallery of 3D human motions by text: ranked results, a 3D "
         "player, motion patches, lexical evidence and event-order (CAR) checks.")

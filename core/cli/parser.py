@@ -21,13 +21,14 @@ from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.export import add_export_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
+from motionlex.core.cli.types import Parser
 
 VERBOSE_HELP = "debug logging, and a traceback with every error"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``motionlex`` (subcommands registered here)."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="motionlex",
         description="3D human motion and language: motion patches, dense and lexical "
         "embeddings, chronology-aware retrieval.",

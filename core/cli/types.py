@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 DEVICE_HELP = "torch device: cpu, cuda, cuda:1 (default: CUDA when present)"
 """The help of every ``--device`` option (one wording everywhere)."""
@@ -81,3 +82,29 @@ def _int_at_least(text: str, low: int) -> int:
     if value < low:
         raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
     return value
+
+
+class StoreOnce(argparse._StoreAction):
+    """The ``store`` action of motionlex's parsers: an option given twice is an error (it
+    used to keep the last value silently, e.g. ``evaluate --data A --data B`` evaluated B).
+    Options meant to repeat use ``action="append"``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if option_string is not None:
+            given = namespace.__dict__.setdefault("_options_given", {})
+            if self.dest in given:
+                parser.error(f"{option_string} given twice ({given[self.dest]!r} and "
+                             f"{values!r}); this command takes one")
+            given[self.dest] = values
+        super().__call__(parser, namespace, values, option_string)
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose plain options refuse to be given twice
+    (:class:`StoreOnce`); its subcommand parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, StoreOnce)
+        self.register("action", "store", StoreOnce)

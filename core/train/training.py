@@ -126,6 +126,12 @@ class TrainingRun:
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.progress = progress
+        real = [os.path.realpath(r) for r in data_roots]
+        twice = sorted({r for r in real if real.count(r) > 1})
+        if twice:  # its pairs would count twice, in training and in validation
+            logger.warning("a dataset folder given twice is read once (%s); the config's "
+                           "data_repeat oversamples a folder", ", ".join(twice))
+            data_roots = list({r: root for r, root in zip(real, data_roots)}.values())
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading

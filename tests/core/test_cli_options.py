@@ -68,6 +68,28 @@ def test_bad_evaluate_numbers_are_refused_while_parsing(option, value, says, cap
     assert f"argument {option}: {says}" in err
 
 
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--data", "A", "--data", "B", "--out", "o"],
+    ["search", "walk", "--index", "X", "--index=Y"],
+    ["words", "walk", "-k", "5", "-k", "9"],
+])
+def test_an_option_given_twice_is_refused_not_overwritten(argv, capsys):
+    """``evaluate --data A --data B`` used to evaluate B alone, silently."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    option = next(a for a in argv if a.startswith("-") and argv.count(a) > 1) if (
+        "--index=Y" not in argv) else "--index"
+    assert f"{option} given twice" in capsys.readouterr().err
+
+
+def test_repeatable_options_still_repeat():
+    from motionlex.core.cli.parser import build_parser
+
+    args = build_parser().parse_args(["index", "--data", "A", "--data", "B", "--out", "g"])
+    assert args.data == ["A", "B"]
+
+
 def test_refusing_a_bad_number_imports_no_torch():
     code = ("import sys\nfrom motionlex.core.cli import main\n"
             "try:\n    main(['evaluate', '--data', 'd', '--out', 'o', '--car-shuffles', '-1'])\n"

@@ -151,6 +151,17 @@ def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, sha
         TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
 
 
+def test_a_folder_given_twice_is_read_once(small_data, repo_root, tmp_path, caplog):
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    once = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False)
+    with caplog.at_level("WARNING", logger="motionlex"):
+        twice = TrainingRun(cfg, [small_data, str(small_data) + "/"], tmp_path / "b",
+                            progress=False)
+    assert len(twice.train_examples) == len(once.train_examples)
+    assert len(twice.val_examples) == len(once.val_examples)
+    assert any("given twice is read once" in r.getMessage() for r in caplog.records)
+
+
 def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root, tmp_path):
     """A run resumed after its last checkpoint (the phase's done-marker never written) keeps
     the model validation chose, with its metrics (fusion weight included), unless it
