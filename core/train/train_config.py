@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -196,9 +197,38 @@ class TrainConfig:
         d["model_overrides"] = overrides
         d["objective"] = ObjectiveConfig.from_dict(objective)
         cfg = cls(**d)
+        cfg.check_ranges()
         for problem in cfg.idle_settings():
             logger.warning("training config: %s", problem)
         return cfg
+
+    def check_ranges(self) -> None:
+        """Refuse values outside their meaning (a negative learning rate trains backwards,
+        a probability of 2 is no probability).
+
+        Raises:
+            ValueError: naming every key out of range, its value and the range.
+        """
+        bad = []
+        for key in ("lr_text", "lr_motion", "lr_heads", "lr_mlm_head"):
+            v = getattr(self, key)
+            if v is not None and not (math.isfinite(v) and v > 0):
+                bad.append(f"{key}={v} (must be > 0)")
+        for key in ("weight_decay", "grad_clip", "warmup_steps", "negatives_per_caption",
+                    "num_workers"):
+            v = getattr(self, key)
+            if not (math.isfinite(v) and v >= 0):
+                bad.append(f"{key}={v} (must be >= 0)")
+        for key in ("event_text_p", "mirror_p", "compose_p"):
+            v = getattr(self, key)
+            if not 0.0 <= v <= 1.0:
+                bad.append(f"{key}={v} (a probability: must be in [0, 1])")
+        if self.num_nodes < 1:
+            bad.append(f"num_nodes={self.num_nodes} (must be >= 1)")
+        if not 0 <= self.seed < 2 ** 32:
+            bad.append(f"seed={self.seed} (must be in [0, 2^32))")
+        if bad:
+            raise ValueError("training config: " + "; ".join(bad))
 
     def idle_settings(self) -> list[str]:
         """Settings that have no effect with the others as they are (each a sentence)."""
@@ -293,7 +323,7 @@ def _read_yaml(path: Path) -> dict:
         ValueError: unreadable text, a YAML syntax error (line and column) or not a mapping.
     """
     try:
-        d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise ValueError(f"training config {path}: not UTF-8 text ({e})") from e
     except yaml.YAMLError as e:
@@ -303,6 +333,9 @@ def _read_yaml(path: Path) -> dict:
         raise ValueError(f"training config {path}: invalid YAML{where}: {problem}") from e
     except RecursionError as e:
         raise ValueError(f"training config {path}: nested too deeply") from e
+    if d is None:  # an empty file (or only comments) would train on every default
+        raise ValueError(f"training config {path} is empty; give at least 'model:' and "
+                         f"'phases:' (see configs/tiny.yaml)")
     if not isinstance(d, dict):
         raise ValueError(f"{path}: a training config must be a YAML mapping")
     return d

@@ -83,6 +83,12 @@ def test_loss_settings_leave_the_model_overrides(repo_root, caplog):
     ("data_repeat: {demo: 0}\n", "data_repeat maps dataset folder names to integers >= 1"),
     ("data_repeat: {demo: 1.5}\n", "data_repeat maps dataset folder names to integers >= 1"),
     ("data_repeat: [demo]\n", "data_repeat must be mapping, got list"),
+    ("", "is empty; give at least 'model:' and 'phases:'"),  # trained on defaults, silently
+    ("# only a comment\n", "is empty"),
+    ("lr_motion: -1.0e-4\n", "lr_motion=-0.0001 (must be > 0)"),
+    ("mirror_p: 2\n", "mirror_p=2 (a probability: must be in [0, 1])"),
+    ("seed: -5\n", "seed=-5 (must be in [0, 2^32))"),
+    ("warmup_steps: -1\nnum_nodes: 0\n", "warmup_steps=-1 (must be >= 0); num_nodes=0"),
 ])
 def test_malformed_yaml_configs_are_value_errors_naming_the_file(
         tmp_path, yaml_text: str, expected: str) -> None:
