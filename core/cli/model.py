@@ -7,7 +7,13 @@ import json
 import logging
 from pathlib import Path
 
-from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
+from motionlex.core.cli.types import (
+    DEVICE_HELP,
+    non_negative_int,
+    positive_int,
+    prompt_template,
+    unit_float,
+)
 
 
 class _DropTips(logging.Filter):
@@ -271,7 +277,8 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
                    "default 50)")
     s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
                    help="zero-shot action classification (default: when labels exist)")
-    s.add_argument("--prompt", default="a person {action}", help="class prompt with {action}")
+    s.add_argument("--prompt", type=prompt_template, default="a person {action}",
+                   help="class prompt with {action} (default 'a person {action}')")
     s.add_argument("--batch-size", type=positive_int, default=64,
                    help="items per forward pass (default 64)")
     s.add_argument("--seed", type=non_negative_int, default=0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import string
 from typing import Any
 
 DEVICE_HELP = "torch device: cpu, cuda, cuda:1 (default: CUDA when present)"
@@ -82,6 +83,28 @@ def _int_at_least(text: str, low: int) -> int:
     if value < low:
         raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
     return value
+
+
+def prompt_template(text: str) -> str:
+    """An ``--prompt`` class template: text with one ``{action}`` field and no other field
+    (``"a person {action}"``; a literal brace is written ``{{`` / ``}}``).
+
+    Raises:
+        argparse.ArgumentTypeError: a template Python cannot format, or one without
+            ``{action}`` or with another field.
+    """
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a template: {e} (a literal brace "
+                                         f"is written {{{{ or }}}})") from e
+    if fields != {"action"}:
+        other = sorted(fields - {"action"})
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must hold {{action}}" + (f" and no other field (found "
+                                                f"{', '.join('{' + f + '}' for f in other)})"
+                                                if other else ""))
+    return text
 
 
 class StoreOnce(argparse._StoreAction):
