@@ -60,9 +60,10 @@ def test_one_wording_for_device():
     ("--threshold", "1.5", "must be in [0, 1], got 1.5"),
     ("--fusion-weight", "nan", "must be in [0, 1], got nan"),
     # a class prompt is checked as a template (it ended in an IndexError traceback)
-    ("--prompt", "a person {action} {0}", "must hold {action} and no other field (found {0})"),
-    ("--prompt", "a person {", "is not a template: Single '{'"),
-    ("--prompt", "a person walks", "must hold {action}"),
+    ("--prompt", "a person {action} {0}",
+     "'a person {action} {0}' must hold {action} and no other field (found {0})"),
+    ("--prompt", "a person {", "'a person {' is not a template: Single '{'"),
+    ("--prompt", "a person walks", "'a person walks' must hold {action}"),
 ])
 def test_bad_evaluate_numbers_are_refused_while_parsing(option, value, says, capsys):
     with pytest.raises(SystemExit) as e:
