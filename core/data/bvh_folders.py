@@ -79,7 +79,7 @@ def read_bvh_index(root: str | Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
+        index = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: not valid JSON ({e})") from e
     if not isinstance(index, dict) or not all(isinstance(v, dict) for v in index.values()):

@@ -27,7 +27,7 @@ def read_meta(path: Path) -> dict[str, dict]:
         DatasetError: invalid JSON or another shape (names the file and the problem).
     """
     try:
-        meta = json.loads(path.read_text())
+        meta = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as e:
         raise DatasetError(f"{path}: not valid JSON ({e})") from e
     if not isinstance(meta, dict):
@@ -119,7 +119,7 @@ def read_captions(path: str | Path) -> list[Caption]:
     if not path.is_file():
         raise FileNotFoundError(f"caption file not found: {path}")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as e:
         raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
     return [parse_caption_line(ln, str(path), i + 1) for i, ln in enumerate(lines) if ln.strip()]
@@ -130,12 +130,17 @@ def read_split(path: str | Path) -> list[str]:
 
     Raises:
         FileNotFoundError: no such split file.
+        DatasetError: not UTF-8 text (a leading byte-order mark is dropped).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"split file not found: {path}")
     seen: dict[str, None] = {}
-    for ln in path.read_text(encoding="utf-8").splitlines():
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
+    for ln in text.splitlines():
         if ln.strip():
             seen.setdefault(ln.strip(), None)
     return list(seen)
@@ -156,7 +161,7 @@ def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]
     ann = path if path.suffix == ".json" else path / "annotations.json"
     if ann.is_file():
         try:
-            data = json.loads(ann.read_text(encoding="utf-8"))
+            data = json.loads(ann.read_text(encoding="utf-8-sig"))
             keep = set(read_split(ann.parent / f"{split}.txt")) if split else None
             return [
                 a["text"].strip()

@@ -105,12 +105,16 @@ def read_bank_file(path: str | os.PathLike) -> list[str]:
     """Distinct captions of a caption bank file (blank and ``#`` lines skipped).
 
     Raises:
-        FileNotFoundError: no such file. ValueError: no caption in it.
+        FileNotFoundError: no such file. ValueError: no caption in it, or not UTF-8.
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"caption bank not found: {p}")
-    lines = (ln.strip() for ln in p.read_text(encoding="utf-8").splitlines())
+    try:  # a byte-order mark (Windows editors) is not part of the first caption
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{p}: the caption bank is not UTF-8 text ({e})") from e
+    lines = (ln.strip() for ln in text.splitlines())
     out = list(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
     if not out:
         raise ValueError(f"{p}: no captions in the caption bank")

@@ -323,7 +323,7 @@ def _read_yaml(path: Path) -> dict:
         ValueError: unreadable text, a YAML syntax error (line and column) or not a mapping.
     """
     try:
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        d = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as e:
         raise ValueError(f"training config {path}: not UTF-8 text ({e})") from e
     except yaml.YAMLError as e:

@@ -244,3 +244,21 @@ def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data,
     (root / "index.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="index.json: expected an object"):
         MotionDataset(root, "all")
+
+
+def test_a_byte_order_mark_is_not_part_of_an_id_or_a_caption(shared_data, tmp_path,
+                                                             make_subset):
+    """Files saved by Windows editors start with a UTF-8 BOM: the first split id and the
+    first caption used to keep it (an id that matched no file, a caption "\\ufeffa ...")."""
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
+    root = make_subset(src, tmp_path / "bom", ids)
+    for f in (root / "all.txt", root / "texts" / f"{ids[0]}.txt"):
+        f.write_text(f.read_text(), encoding="utf-8-sig")
+    assert (root / "all.txt").read_bytes().startswith(b"\xef\xbb\xbf")
+    samples, report = MotionDataset(root, "all").scan()
+    assert report.kept == 3 and not report.skipped
+    assert [s.record.id for s in samples] == ids
+    first = samples[0].captions[0].text
+    assert not first.startswith("\ufeff") and first == read_captions(
+        src / "texts" / f"{ids[0]}.txt")[0].text
