@@ -51,7 +51,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     frames = sum(s.motion.num_frames for s in samples)
     minutes = frames / CANONICAL_FPS / 60.0
     print(f"captions: {n_caps}; frames: {frames} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
-    return 0 if report.kept else 1
+    if not report.kept:
+        raise ValueError(f"{args.data} [{args.split}]: no usable motion"
+                         + (" (the reasons are above)" if report.skipped else
+                            f" (its {args.split}.txt lists none that has a motion file)"))
+    return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

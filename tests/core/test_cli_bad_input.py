@@ -175,3 +175,13 @@ def test_patch_figures_follow_the_suffix_and_refuse_a_folder(shared_data, tmp_pa
     assert main(["patches", src, "--out", str(tmp_path)]) == 2
     err = _one_error_line(capsys)
     assert "is a folder" in err and ".tmp" not in err and not list(tmp_path.glob(".*"))
+
+
+def test_scan_of_a_split_with_no_usable_motion_is_an_error(tmp_path, capsys):
+    root = tmp_path / "E"
+    (root / "new_joints").mkdir(parents=True)
+    (root / "all.txt").write_text("")
+    assert main(["scan", str(root), "-q"]) == 2  # was exit 1 with no error line
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("motionlex scan: error: ")
+    assert f"{root} [all]: no usable motion" in err[0] and "all.txt lists none" in err[0]
