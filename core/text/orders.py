@@ -206,7 +206,8 @@ def format_events_report(caption: str, seed: int = 0) -> str:
 
     Returns:
         Several lines: the caption, the numbered events, the canonical joined form and one
-        shuffled caption (or a note that a single event has none).
+        shuffled caption (or a note why there is none: a single event, or events that
+        all read the same).
 
     Raises:
         TypeError: if ``caption`` is not a str.
@@ -218,7 +219,9 @@ def format_events_report(caption: str, seed: int = 0) -> str:
     lines.append(f"joined:   {join_events(events)}")
     shuffled = shuffle_events(events, np.random.default_rng(seed))
     if shuffled is None:
-        lines.append("shuffled: (none: a single event has no wrong order)")
+        why = ("a single event has no wrong order" if len(events) < 2 else
+               "the events read the same, so every order is the same caption")
+        lines.append(f"shuffled: (none: {why})")
     else:
         lines.append(f"shuffled: {join_events(shuffled)}  (seed {seed})")
     return "\n".join(lines)

@@ -174,3 +174,15 @@ def test_mirror_caption_swaps_every_side_word_keeping_case():
     assert not names_side("a person walks forward")
     with pytest.raises(TypeError):
         mirror_caption(None)
+
+
+def test_events_report_says_why_there_is_no_shuffled_order():
+    from motionlex.core.text.orders import format_events_report
+
+    one = format_events_report("a person waves")
+    assert "shuffled: (none: a single event has no wrong order)" in one
+    same = format_events_report("a person jumps, then a person jumps")
+    assert "events (2):" in same and "the events read the same" in same
+    assert "a single event" not in same
+    two = format_events_report("a person jumps, then sits down")
+    assert "shuffled: " in two and "(none" not in two
