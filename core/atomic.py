@@ -25,6 +25,7 @@ incremental index build) across processes.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -166,6 +167,41 @@ def _settle(target: Path, new: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSError | None:
+    """A clearer error for a write into ``target``'s folder that failed (a full disk, a
+    read-only or forbidden folder), naming ``target`` rather than the hidden temporary
+    name; None when ``e`` is another error (kept as it is).
+
+    Args:
+        e: the error raised while creating (``tmp`` None) or writing ``tmp``.
+        target: the file or folder being written.
+        tmp: the temporary file or folder written; a permission error about another path
+            (a source file read while writing) is not ours to rename.
+    """
+    if not isinstance(e, OSError):
+        return None
+    text = str(e)
+    code = e.errno
+    if code in (errno.ENOSPC, errno.EDQUOT) or (
+            code is None and " requested and " in text and " written" in text):  # NumPy's
+        out: OSError = OSError(f"cannot write {target}: no space left on the device; "
+                               f"nothing was replaced")
+        out.errno = errno.ENOSPC
+        return out
+    name = str(e.filename or "")
+    where = Path(name)
+    if tmp is None:  # creating the temporary name in target's folder
+        ours = name != "" and (where == target.parent or target.parent in where.parents)
+    else:
+        ours = name != "" and (where in (tmp, target) or tmp in where.parents)
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) and ours:
+        out = PermissionError(f"cannot write {target}: {e.strerror or text} "
+                              f"(in {target.parent})")
+        out.errno = code
+        return out
+    return None
+
+
 @contextmanager
 def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     """Build a directory under a temporary name, then swap it in for ``target``.
@@ -185,16 +221,25 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_directory(target)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
-                                dir=target.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
+                                    dir=target.parent))
+    except OSError as e:
+        clearer = write_error(e, target)
+        if clearer is None:
+            raise
+        raise clearer from e
     new = target.parent / f".{target.name}.new-{tag}"
     old = target.parent / f".{target.name}.old-{tag}"
     try:
         os.chmod(tmp, 0o755)
         yield tmp
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        clearer = write_error(e, target, tmp)
+        if clearer is None:
+            raise
+        raise clearer from e
     try:
         os.replace(tmp, new)
         if target.exists():
@@ -293,17 +338,29 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
     Raises:
         IsADirectoryError: ``path`` is a folder.
+        OSError / PermissionError: a full disk or a folder that cannot be written,
+            naming ``path`` (:func:`write_error`).
     """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                   suffix=path.suffix)
+    except OSError as e:
+        clearer = write_error(e, path)
+        if clearer is None:
+            raise
+        raise clearer from e
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        clearer = write_error(e, path, Path(tmp))
+        if clearer is None:
+            raise
+        raise clearer from e

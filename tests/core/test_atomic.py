@@ -196,3 +196,38 @@ def test_a_lock_that_cannot_be_created_fails_at_once():
         with directory_lock("/proc/x.mlx", timeout=30):
             pass
     assert time.monotonic() - start < 5
+
+
+def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_path,
+                                                                            monkeypatch):
+    import errno
+    import tempfile
+
+    from motionlex.core.atomic import atomic_directory, atomic_file
+
+    out = tmp_path / "fig.png"
+    out.write_bytes(b"old")
+    with pytest.raises(OSError, match=f"cannot write {out}: no space left on the device"):
+        with atomic_file(out) as tmp:  # NumPy's own wording of a short write
+            raise OSError("30523 requested and 3056 written")
+    with pytest.raises(OSError, match="no space left") as e:
+        with atomic_directory(tmp_path / "g.mlx") as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "dense.npy"))
+    assert e.value.errno == errno.ENOSPC
+    assert out.read_bytes() == b"old" and not (tmp_path / "g.mlx").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]  # no temporary left
+
+    def read_only(*args, dir=None, **kwargs):  # noqa: A002 - tempfile's own name
+        raise OSError(errno.EROFS, "Read-only file system", str(Path(dir) / ".fig.x1y2.png"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(PermissionError, match=f"cannot write {out}: Read-only file system"):
+        with atomic_file(out):
+            pass
+    monkeypatch.undo()
+    # a permission error about another file (a source read while writing) is left alone
+    source = tmp_path / "elsewhere" / "src.npy"
+    with pytest.raises(PermissionError, match=r"\[Errno 13\] Permission denied") as e:
+        with atomic_file(out):
+            raise PermissionError(errno.EACCES, "Permission denied", str(source))
+    assert e.value.filename == str(source)
