@@ -70,6 +70,9 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
     Raises:
         FileExistsError: ``OUT/model`` holds a model and neither flag was given.
     """
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise NotADirectoryError(f"--out {args.out} is a file; train writes a run folder "
+                                 f"(the model lands in OUT/model): give a folder")
     model = Path(args.out) / "model"
     if (model / "config.json").is_file() and not (args.resume or args.overwrite):
         raise FileExistsError(

@@ -127,6 +127,11 @@ def test_yaml_syntax_error_names_the_file_or_override(tmp_path, capsys):
                  "--out", str(out)]) == 2
     err = _one_error_line(capsys)
     assert f"override '{other}' is not key=value" in err and "repeat --data" in err
+    afile = tmp_path / "afile.txt"
+    afile.write_text("notes")
+    assert main(["train", "--config", str(good), "--data", str(tmp_path), "--out",
+                 str(afile)]) == 2
+    assert f"--out {afile} is a file" in _one_error_line(capsys)
     assert not out.exists()
 
 
