@@ -129,6 +129,11 @@ def detect_layout(root: str | Path) -> str:
         return "joints"
     if has_bvh(root):
         return "bvh"
+    if (root / "manifest.json").is_file() and (root / "dense.npy").is_file():
+        raise DatasetError(  # the index's own dense.npy is no joint file
+            f"{root} is a gallery index (made by motionlex index), not a motion dataset: "
+            f"search it with 'motionlex search --index {root}', or give the dataset folder "
+            f"it was built from")
     hint = ""
     first = next(root.glob("*.npy"), None)
     if root.name == "new_joints" or first is not None:

@@ -298,8 +298,9 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
 def not_a_motion_file(path: Path) -> str:
     """The message for a motion path that is not a file: missing, or a folder."""
     if path.is_dir():
+        data = path.parent if path.name == "new_joints" else path  # the dataset folder
         return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
-                f"is a gallery: 'motionlex index --data {path} --out GALLERY.mlx'")
+                f"is a gallery: 'motionlex index --data {data} --out GALLERY.mlx'")
     return f"motion file not found: {path}"
 
 

@@ -262,3 +262,20 @@ def test_a_byte_order_mark_is_not_part_of_an_id_or_a_caption(shared_data, tmp_pa
     first = samples[0].captions[0].text
     assert not first.startswith("\ufeff") and first == read_captions(
         src / "texts" / f"{ids[0]}.txt")[0].text
+
+
+def test_a_gallery_index_given_as_a_dataset_is_named_as_one(tmp_path):
+    idx = tmp_path / "g.mlx"
+    idx.mkdir()
+    (idx / "manifest.json").write_text("{}")
+    np.save(idx / "dense.npy", np.zeros((3, 8), np.float16))
+    with pytest.raises(DatasetError, match="is a gallery index .*motionlex search --index"):
+        detect_layout(idx)  # it used to say: holds .npy files, give the folder above it
+
+
+def test_a_new_joints_folder_given_as_a_motion_points_to_its_dataset(shared_data):
+    from motionlex.core.motion.files import load_motion_file
+
+    with pytest.raises(FileNotFoundError) as e:
+        load_motion_file(shared_data / "bandai" / "new_joints")
+    assert f"'motionlex index --data {shared_data / 'bandai'} --out" in str(e.value)
