@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from motionlex.core.cli.types import (
@@ -103,10 +104,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     root = write_demo_dataset(out, seed=args.seed)
     splits = {s: len((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
     total = len((root / "all.txt").read_text().split())
+    data, index = shlex.quote(str(root)), shlex.quote(f"{root.name}.mlx")  # copy-pastable
     print(f"wrote {root}: {total} synthetic motions ({splits['train']} train, {splits['val']} "
           f"val, {splits['test']} test) with captions; search them with:\n"
-          f"  motionlex index --data {root} --out {root.name}.mlx && motionlex search "
-          f"\"a person jumps twice, then sits down\" --index {root.name}.mlx")
+          f"  motionlex index --data {data} --out {index} && motionlex search "
+          f"\"a person jumps twice, then sits down\" --index {index}")
     return 0
 
 

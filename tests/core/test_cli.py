@@ -1,3 +1,4 @@
+import shlex
 import shutil
 import subprocess
 import sys
@@ -365,6 +366,11 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
     assert main(["demo-data", str(busy)]) == 2
     assert "other files in it" in capsys.readouterr().err
     assert (busy / "notes.txt").read_text() == "mine"
+    spaced = tmp_path / "my demo"  # the printed next step stays one word per path
+    assert main(["demo-data", str(spaced)]) == 0
+    printed = capsys.readouterr().out.splitlines()[-1].split(" && ")[0]
+    assert shlex.split(printed) == ["motionlex", "index", "--data", str(spaced), "--out",
+                                    "my demo.mlx"]
 
 
 def test_lightning_lines_are_said_once_per_run():
