@@ -304,7 +304,10 @@ def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: in
                 label="chance")
         ax.set_xlabel("k")
         ax.set_title(f"{titles[d]} (All, gallery {gallery})", fontsize=10)
-        ax.set_xlim(1, kmax)
+        if kmax > 1:
+            ax.set_xlim(1, kmax)
+        else:  # a gallery of one motion: one k (equal limits warn)
+            ax.set_xlim(0.5, 1.5)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # k is a count
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)

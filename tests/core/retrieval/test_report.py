@@ -20,3 +20,15 @@ def test_markdown_report_rows():
     table = markdown_report(metrics, info, EvalConfig())
     assert "- a note" in table and "| dense | All | 50.00 | - | - | - | - | 1.50 |" in table
     assert "## Chronologically accurate retrieval" not in table
+
+
+def test_recall_curves_of_a_one_motion_gallery_draw_without_warnings(tmp_path):
+    import warnings
+
+    from motionlex.core.retrieval.report import SIMILARITIES, save_recall_curves
+
+    ranks = {f"{d}/{s}": np.array([1]) for d in ("t2m", "m2t") for s in SIMILARITIES}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "identical low and high xlims" leaked
+        out = save_recall_curves(ranks, tmp_path / "r.png", 10, np.ones((1, 1), bool))
+    assert out.stat().st_size > 1000
