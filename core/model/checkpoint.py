@@ -290,7 +290,18 @@ class PretrainedMixin:
         verify_weights(root)  # before the header is parsed: flipped bytes get their own message
         meta, _ = read_header(root / WEIGHTS_FILE)
         text_included = meta.get("text_encoder_included", "true") == "true"
-        tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
+        except Exception as e:  # noqa: BLE001 -- transformers raises many kinds here
+            if isinstance(e, (KeyboardInterrupt, MemoryError)):
+                raise
+            have = sorted(p.name for p in (root / TOKENIZER_DIR).iterdir()) if (
+                root / TOKENIZER_DIR).is_dir() else []
+            raise ValueError(
+                f"{root / TOKENIZER_DIR}: the model's tokenizer cannot be loaded (it holds "
+                f"{', '.join(have) or 'no files'}; a saved model's holds tokenizer.json and "
+                f"tokenizer_config.json): {type(e).__name__}: "
+                f"{' '.join(str(e).split())[:160]}") from e
         if config.motion_backend == "vit":
             mcfg = check_model_folder(root, also=(MOTION_CONFIG_FILE,)) / MOTION_CONFIG_FILE
             motion = build_from_json(mcfg, MotionEncoder.from_vit_config)

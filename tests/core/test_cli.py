@@ -150,6 +150,14 @@ def test_missing_and_corrupt_checkpoints(tmp_path, repo_root, capsys):
     weights.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}......")
     assert main(["words", "walks", "--checkpoint", str(ckpt)]) == 2
     assert str(weights) in _one_error_line(capsys)
+    emptied = tmp_path / "no_tokenizer"  # a model folder whose tokenizer/ lost its files
+    shutil.copytree(repo_root / "resources" / "default_model", emptied)
+    for f in (emptied / "tokenizer").iterdir():
+        f.unlink()
+    assert main(["words", "walks", "--checkpoint", str(emptied)]) == 2
+    err = _one_error_line(capsys)
+    assert f"{emptied / 'tokenizer'}: the model's tokenizer cannot be loaded" in err
+    assert "holds no files" in err
 
 
 def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_subset,
