@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from pathlib import Path
 
 from motionlex.core.cli.types import (
@@ -60,22 +61,42 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """``motionlex stats``: patch z-score statistics over the split of every ``--data``
+    folder; a bad motion file is skipped and named (as ``scan`` does)."""
     from tqdm.auto import tqdm
 
     from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.motion.motion import MotionFileError
     from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
 
+    out = Path(args.out)
+    if out.is_dir():  # before minutes of loading
+        raise IsADirectoryError(f"--out {out} is a folder: give a .json file name")
     acc = PatchStatsAccumulator()
-    names = []
+    names, skipped, matrices = [], [], {}
     for root in args.data:
         ds = MotionDataset(root, args.split)
         names.append(f"{Path(root).name}/{args.split}")
-        for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion"):
-            m = ds.load_motion(rec)
-            acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
+        for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion",
+                        disable=args.quiet or not ds.records):
+            try:
+                m = ds.load_motion(rec)
+            except (MotionFileError, ValueError) as e:
+                skipped.append(f"{rec.id}: {e}")
+                continue
+            if m.skeleton not in matrices:  # one matrix per skeleton, not per motion
+                matrices[m.skeleton] = part_resampling_matrix(m.skeleton)
+            acc.update(sample_points(m.joints, matrices[m.skeleton]))
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    if acc.n == 0:
+        raise ValueError(f"no usable motion in {', '.join(names)}"
+                         + (" (the reasons are above)" if skipped else
+                            f": its {args.split}.txt lists no motion with a file"))
     stats = acc.finalize(source=", ".join(names))
-    stats.save(args.out)
-    print(f"wrote {args.out}: {stats.count} frames from {stats.source}")
+    stats.save(out)
+    print(f"wrote {out}: {stats.count} frames from {stats.source}"
+          + (f"; {len(skipped)} motion(s) skipped (above)" if skipped else ""))
     return 0
 
 
@@ -145,6 +166,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("data", nargs="+", help="dataset folder(s)")
     s.add_argument("--split", default="train", help="split to compute on (default train)")
     s.add_argument("--out", required=True, help="output JSON")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_stats)
 
     s = sub.add_parser("events", help="split a caption into events, print a shuffled order")

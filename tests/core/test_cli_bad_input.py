@@ -2,6 +2,7 @@
 the file or option and the problem (exit 2), or as a warning, never a traceback or a silent
 wrong result."""
 
+import json
 import logging
 import shutil
 
@@ -185,3 +186,21 @@ def test_scan_of_a_split_with_no_usable_motion_is_an_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("motionlex scan: error: ")
     assert f"{root} [all]: no usable motion" in err[0] and "all.txt lists none" in err[0]
+
+
+def test_stats_skips_a_bad_file_and_names_an_empty_split(shared_data, make_subset, tmp_path,
+                                                         capsys):
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
+    root = make_subset(src, tmp_path / "ds", ids)
+    (root / "new_joints" / f"{ids[1]}.npy").write_text("not an array")
+    out = tmp_path / "s.json"
+    assert main(["stats", str(root), "--split", "all", "--out", str(out), "-q"]) == 0
+    io = capsys.readouterr()
+    assert f"skipped {ids[1]}: " in io.err and "1 motion(s) skipped" in io.out
+    assert json.loads(out.read_text())["count"] > 0
+    assert main(["stats", str(root), "--split", "all", "--out", str(tmp_path), "-q"]) == 2
+    assert f"--out {tmp_path} is a folder" in capsys.readouterr().err  # before any loading
+    (root / "val.txt").write_text("")
+    assert main(["stats", str(root), "--split", "val", "--out", str(out), "-q"]) == 2
+    assert "no usable motion in ds/val: its val.txt lists no motion" in capsys.readouterr().err
