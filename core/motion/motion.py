@@ -85,10 +85,9 @@ class Motion:
         a = max(0, int(np.floor(start * self.fps)))
         b = min(self.num_frames, int(np.floor(end * self.fps))) if end > 0 else self.num_frames
         if b - a < MIN_FRAMES:
-            raise ValueError(
-                f"{self.source or self.name}: span {start:.2f}-{end:.2f} s keeps {b - a} "
-                f"frame(s) of {self.num_frames} at {self.fps} fps"
-            )
+            why = (f"starts after the clip's end ({self.duration:.2f} s)" if a >= self.num_frames
+                   else f"keeps {max(0, b - a)} frame(s) of {self.num_frames} at {self.fps} fps")
+            raise ValueError(f"{self.source or self.name}: span {start:.2f}-{end:.2f} s {why}")
         crop = replace(self, joints=self.joints[a:b])
         return to_canonical(crop, self.fps) if canonical else crop
 

@@ -90,6 +90,9 @@ def test_crop_seconds(walk):
     assert walk.crop_seconds(1.0, 2.0).num_frames == 20
     with pytest.raises(ValueError, match="keeps"):
         walk.crop_seconds(5.0, 5.01)
+    with pytest.raises(ValueError, match=r"span 100.00-200.00 s starts after the clip's end "
+                                         r"\(5.80 s\)"):
+        walk.crop_seconds(100.0, 200.0)  # it said "keeps -1915 frame(s)"
 
 
 def test_a_caption_span_of_a_canonical_motion_is_canonical_again(shared_data):
