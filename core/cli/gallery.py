@@ -108,6 +108,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def warn_long_text(text: str, model: Any) -> None:
+    """On stderr: a query longer than the text encoder reads (its ``max_length`` tokens) is
+    cut there; say so rather than rank on part of it silently."""
+    encoder = getattr(model, "text", None)
+    tokenizer, limit = getattr(encoder, "tokenizer", None), getattr(encoder, "max_length", 0)
+    if tokenizer is None or not limit:
+        return
+    n = len(tokenizer(text, truncation=True, max_length=1_000_000)["input_ids"])
+    if n > limit:
+        print(f"note: the query is {n} tokens long; the model reads its first {limit} "
+              f"(about {limit * 3 // 4} words)", file=sys.stderr)
+
+
 def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
@@ -179,6 +192,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     else:
         query = searcher.embed_text(args.query)
         warn_unknown_words(args.query, model, index)
+        warn_long_text(args.query, model)
     if args.fusion_weight is not None and args.mode != "fused":
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)

@@ -208,10 +208,11 @@ def cmd_words(args: argparse.Namespace) -> int:
         m = load_motion_file(args.motion)
         words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
-        from motionlex.core.cli.gallery import warn_unknown_words
+        from motionlex.core.cli.gallery import warn_long_text, warn_unknown_words
 
         words = word_weights(model, stats, text=args.text, k=args.k)
         warn_unknown_words(args.text, model)
+        warn_long_text(args.text, model)
     if args.json:
         print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
                           "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6)}

@@ -63,6 +63,11 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     assert main(["words", "a persn wavs the left hand", "-k", "2"]) == 0  # typos get a note
     err = capsys.readouterr().err
     assert "persn (did you mean 'person'?)" in err and "try: 'a person waves the left hand'" in err
+    assert "tokens long" not in err
+    long_query = " ".join(["a person walks forward and then turns left"] * 30)
+    assert main(["words", long_query, "-k", "2"]) == 0  # cut to the encoder's length: said
+    err = capsys.readouterr().err
+    assert "note: the query is 242 tokens long; the model reads its first 64" in err
     weights = [w["weight"] for w in got["words"]]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
     # the share is the weight over the whole vector's norm: one ratio for every word, <= 1
