@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -141,6 +142,13 @@ def composed_examples(
         seen.add(e.motion_id)
         motion = Motion(e.joints, CANONICAL_FPS, e.skeleton, name=e.motion_id)
         pool.append((motion, e.caption, e.label))
+    counts = Counter(m.skeleton for m, _, _ in pool)
+    if len(counts) > 1:  # clips are joined on one skeleton: the one most motions are on
+        main = counts.most_common(1)[0][0]
+        logger.info("composed pairs from the %d motions on %s (%d on other skeletons left "
+                    "out: composition joins clips of one skeleton)", counts[main], main.name,
+                    len(pool) - counts[main])
+        pool = [item for item in pool if item[0].skeleton == main]
     if n <= 0 or len({(lab or c) for _, c, lab in pool}) < 3:
         return []
     try:
@@ -151,7 +159,7 @@ def composed_examples(
     except ValueError as err:
         logger.warning("no composed pairs: %s", err)
         return []
-    skeleton = examples[0].skeleton
+    skeleton = pool[0][0].skeleton
     return [
         PairExample(p.motion.motion.joints, p.caption, tuple(p.events),
                     "composed:" + "+".join(s or "?" for s in p.motion.sources), None, skeleton,

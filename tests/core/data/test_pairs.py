@@ -84,6 +84,22 @@ def test_composed_examples_carry_their_reordered_motion(shared_data):
     assert all(e.reordered_joints is None for e in examples)  # real clips have none
 
 
+def test_composed_examples_of_mixed_skeletons_join_clips_of_one(shared_data):
+    """Training data on two skeletons (Bandai joints beside native Bandai BVH takes):
+    composition used to fail for the whole run ("all motions must share one skeleton")."""
+    from motionlex.core.motion.files import load_motion_file
+
+    examples = load_pair_examples([shared_data / "bandai"], "val", progress=False)
+    bvh = load_motion_file(shared_data / "raw_bvh" / "bandai_1_kick_normal_001.bvh")
+    native = [PairExample(bvh.joints, "a person kicks", ("a person kicks",), "raw/kick",
+                          "kick", bvh.skeleton)]
+    composed = composed_examples(native + examples, 4, np.random.default_rng(3))
+    assert len(composed) == 4
+    assert {e.skeleton for e in composed} == {SMPL22}  # the skeleton most motions are on
+    assert all(e.joints.shape[1] == SMPL22.num_joints for e in composed)
+    assert not any("raw/kick" in e.motion_id for e in composed)
+
+
 def _signature(pairs):
     return [(p.caption, p.text_negative, p.permutation, p.labels, p.motion.sources,
              p.motion.motion.joints.tobytes()) for p in pairs]
