@@ -335,7 +335,7 @@ def test_failure_while_writing_leaves_old_file(clip, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", half_then_fail)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match=f"cannot write {out}: no space left on the device"):
         write_bvh(out, clip, SMPL22, 20.0)
     monkeypatch.undo()
     assert out.read_text() == "old content"
