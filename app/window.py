@@ -221,8 +221,9 @@ class MainWindow(SearchActions, QMainWindow):
 
     def _on_gallery(self, info: GalleryInfo) -> None:
         pending = self.state.gallery_opened(info)  # also the old gallery's text query
-        if pending:
-            self.search(pending)
+        typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
+        if typed or pending:                    # the gallery opened is never overwritten
+            self.search(typed or pending)
         elif info.size:
             self.gallery_dock.raise_()
             self.gallery_browser.select_row(0)

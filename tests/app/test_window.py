@@ -220,6 +220,21 @@ def test_a_gallery_row_picked_while_ranking_stays_shown(qtbot, loaded):
     assert got.args[0].text == "a person bows"
 
 
+def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
+                                                                  gallery_index):
+    """The old gallery's query used to replace the box's text when the new gallery
+    arrived, and the rest of the typing was appended to it ("a person wavesn kicks")."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person waves")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:
+        w.open_gallery(gallery_index)  # the gallery is answered on the worker's thread
+        w.query_edit.clear()
+        qtbot.keyClicks(w.query_edit, "a person kicks")  # typed before it is shown
+    assert w.query_edit.text() == "a person kicks"
+    assert got.args[0].text == "a person kicks"
+
+
 def test_search_as_you_type_sends_one_query(qtbot, loaded):
     w = loaded
     w.act_live.setChecked(True)
