@@ -46,8 +46,11 @@ class Comparer(QObject):
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
-        self._pending: tuple[int, list[str], str] | None = None
+        self._pending: tuple[int, list[str], str, str] | None = None
+        self.showing = False  # the player shows a comparison (not one motion)
         win.results_list.compareRequested.connect(self.compare)
+        win.results_list.selectionChanged.connect(self._on_selection)
+        win.motionShown.connect(self._on_single_motion)
         win.client.worker.motionsReady.connect(self._on_motions)  # queued: a bound slot
 
     def compare(self, rows: list[int], layout: str = "side") -> bool:
@@ -74,16 +77,35 @@ class Comparer(QObject):
         labels = [f"#{int(r['rank'])} {float(r['score']):.2f}" for r in records]
         req = self.win.client.fetch_motions([int(r["row"]) for r in records])
         self.win.state.motion_superseded()  # a single motion on its way must not replace it
-        self._pending = (req.request_id, labels, layout)
         more = f" (the first {most} of {len(rows)})" if len(rows) > most else ""
+        self._pending = (req.request_id, labels, layout, more)
         self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)
         return True
+
+    def _on_selection(self, rows: list[int]) -> None:
+        """One row left selected of a compared set, the one whose motion was shown before:
+        its current row did not change, so show it alone here."""
+        win = self.win
+        if not self.showing or len(rows) != 1 or win.current_motion is None:
+            return
+        row = int(win.results_list.record(rows[0])["row"])
+        if row == win.current_motion.row:
+            win.show_gallery_row(row)
+
+    def _on_single_motion(self, _data: object) -> None:
+        # one motion replaced the comparison in the player (a late signal of a motion shown
+        # before the comparison finds it still there): so does its status text
+        if self.showing and self.win.skeleton_view.num_motions == 1:
+            self.showing = False
+            bar = self.win.statusBar()
+            if bar.currentMessage().startswith("Comparing "):
+                bar.clearMessage()
 
     @Slot(object)
     def _on_motions(self, data: MotionsData) -> None:
         if self._pending is None or data.request_id != self._pending[0]:
             return  # an older comparison, overtaken
-        _, labels, layout = self._pending
+        _, labels, layout, more = self._pending
         self._pending = None
         view = self.win.skeleton_view
         view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
@@ -95,5 +117,7 @@ class Comparer(QObject):
             shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
                                  for i, label in enumerate(labels)]
         self.win.statusBar().showMessage(
-            f"Comparing {len(data.motions)} motions {shown[0]}: {', '.join(shown[1])}.", 10000)
+            f"Comparing {len(data.motions)} motions{more} {shown[0]}: "
+            f"{', '.join(shown[1])}.", 10000)
+        self.showing = True
         self.compared.emit(data)

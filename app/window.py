@@ -110,9 +110,9 @@ class MainWindow(SearchActions, QMainWindow):
 
     def _connect(self) -> None:
         self.results_list.resultSelected.connect(
-            lambda row: self._show_gallery_row(int(self.results_list.record(row)["row"])))
+            lambda row: self.show_gallery_row(int(self.results_list.record(row)["row"])))
         self.gallery_browser.itemSelected.connect(
-            lambda row: self._show_gallery_row(int(self.gallery_browser.record(row)["row"])))
+            lambda row: self.show_gallery_row(int(self.gallery_browser.record(row)["row"])))
         self.skeleton_view.frameChanged.connect(self.patch_view.set_frame)
         self.patch_view.frameRequested.connect(self._on_patch_frame)
         self.query_edit.submitted.connect(self.search)
@@ -268,7 +268,8 @@ class MainWindow(SearchActions, QMainWindow):
         elif self.state.selected_row is not None:
             self._mark_shown(self.state.selected_row)
 
-    def _show_gallery_row(self, row: int) -> None:
+    def show_gallery_row(self, row: int) -> None:
+        """Show gallery row ``row`` alone in every view (fetched on the worker)."""
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)
         if self.state.select(row):

@@ -262,10 +262,13 @@ class ResultsList(_RecordBrowser):
             :meth:`set_results` (use :meth:`record` for its ``id``).
         compareRequested(list, str): Compare was pressed with two or more rows selected:
             their indices (display order) and the layout, ``"side"`` or ``"overlay"``.
+        selectionChanged(list): the selected rows changed (:meth:`selected_rows`), e.g. a
+            click that leaves one of several selected rows (the current row unchanged).
     """
 
     resultSelected = Signal(int)
     compareRequested = Signal(object, str)
+    selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
     ID_MIN_WIDTH = 380
     """Below this width (pixels) the id column is hidden: the caption needs the room (the
@@ -286,7 +289,7 @@ class ResultsList(_RecordBrowser):
         self.compare_button.setMenu(menu)
         self.compare_button.clicked.connect(lambda: self.request_compare("side"))
         self._top.insertWidget(1, self.compare_button)
-        self._view.selectionModel().selectionChanged.connect(lambda *_: self._update_compare())
+        self._view.selectionModel().selectionChanged.connect(self._on_selection)
         self._update_compare()
         self._id_column = [c.key for c in RESULT_COLUMNS].index("id")
 
@@ -324,6 +327,10 @@ class ResultsList(_RecordBrowser):
         rows = self.selected_rows()
         if len(rows) >= 2:
             self.compareRequested.emit(rows, layout)
+
+    def _on_selection(self, *_args) -> None:
+        self._update_compare()
+        self.selectionChanged.emit(self.selected_rows())
 
     def _update_compare(self) -> None:
         n = len(self._view.selectionModel().selectedRows())

@@ -50,6 +50,24 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     assert not rl.compare_button.isEnabled()
 
 
+def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked):
+    """The current row does not change when one of the compared rows (the one shown
+    before) is clicked alone: the comparison used to stay, with its status text."""
+    w, rl, sv = ranked, ranked.results_list, ranked.skeleton_view
+    shown = w.current_motion.row
+    first = next(i for i in range(rl.row_count()) if int(rl.record(i)["row"]) == shown)
+    other = 1 if first == 0 else 0
+    rl.select_rows([first, other])
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
+        rl.compare_button.click()
+    assert sv.num_motions == 2 and w.comparer.showing
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        rl.select_rows([first])  # as a plain click on it
+    assert sv.num_motions == 1 and w.current_motion.row == shown
+    assert not w.comparer.showing
+    assert not w.statusBar().currentMessage().startswith("Comparing")
+
+
 def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     w = ranked
     assert w.comparer.compare([0]) is False
@@ -63,8 +81,9 @@ def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
         assert w.comparer.compare(rows, "overlay")  # one colour each: at most four
     assert len(blocker.args[0].motions) == MAX_OVERLAID == 4
-    msg = w.statusBar().currentMessage()
-    assert "(white)" in msg and msg.count("(") == 4, msg
+    msg = w.statusBar().currentMessage()  # the lasting text keeps the cap note
+    assert "(white)" in msg and msg.count("(") == 5, msg
+    assert f"Comparing 4 motions (the first 4 of {len(rows)}) overlaid" in msg
     # a newer comparison overtakes an older one still on its way
     first = w.comparer.compare([0, 1])
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
