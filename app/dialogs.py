@@ -256,6 +256,8 @@ class Dialogs:
         self.win.statusBar().showMessage(description + "…")
 
     def _export_finished(self, outcome: str) -> None:
+        if self.quit_box is not None:  # its question ("still running") no longer holds
+            self.quit_box.done(0)
         self.win.show_job_controls(False)
         if outcome != "done":
             self._video = False

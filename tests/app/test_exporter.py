@@ -119,6 +119,15 @@ def test_quit_during_a_video_export_asks_first(qtbot, loaded, tmp_path):
     keep = next(b for b in box.buttons() if b.text() == "Keep exporting")
     keep.click()  # the export goes on
     assert w.isVisible() and w.dialogs.exporting and w.dialogs.quit_box is None
+    w.act_quit.trigger()  # asked again, then the export ends: the question goes with it
+    with qtbot.waitSignal(w.videoSaved, timeout=LONG_WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: w.dialogs.quit_box is None, timeout=5000)
+    assert w.isVisible() and (out / "m.gif").is_file()
+    (out / "m.gif").unlink()
+    progress.clear()
+    w.record_video(out / "m.gif")
+    qtbot.waitUntil(lambda: any(d >= 2 for d in progress), timeout=LONG_WAIT_MS)
     w.act_quit.trigger()
     box = w.dialogs.quit_box
     with qtbot.waitSignal(ex.finished, timeout=LONG_WAIT_MS) as blocker:
