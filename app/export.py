@@ -72,6 +72,16 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
         else None)
 
 
+def bvh_export_note(motion: MotionData | None) -> str:
+    """What a BVH export of ``motion`` writes, for the status bar: ``""`` for a copy of its
+    source BVH or a joint file (written from joints, as expected); for a BVH source that
+    cannot be copied, why it is written from joint positions instead."""
+    if motion is None or Path(motion.source or "").suffix.lower() != ".bvh":
+        return ""
+    problem = core_export.source_bvh_problem(motion.source, motion.source_sha256 or None)
+    return f"written from joint positions, not copied: {problem}" if problem else ""
+
+
 def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str = "glb") -> Progress:
     """Job: :func:`export_motion` as a generator, for the export thread.
 

@@ -68,3 +68,29 @@ def test_bvh_export_takes_the_true_frame_rate_from_the_index_meta(tmp_path, shar
     assert abs(frame_time(fixed) - 1 / 60) < 1e-7  # as if index.json said 60 fps
     body = lambda p: p.read_text().split("Frame Time")[1].splitlines()[1:]  # noqa: E731
     assert body(fixed) == body(plain)  # the frames themselves are copied
+
+
+def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_data):
+    from motionlex.app.export import bvh_export_note
+    from motionlex.core.retrieval.fingerprints import file_sha256
+
+    src = tmp_path / "take.bvh"
+    src.write_bytes((shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh").read_bytes())
+    m = load_motion_file(src)
+    sk = m.skeleton
+
+    def shown(source, sha) -> MotionData:
+        return MotionData(1, 0, "t/take", "", [], str(source), True, sha, m.fps, m.joints,
+                          sk.bones(), sk.part_of_joint(), sk, np.zeros((3, 1, 80), np.float32),
+                          [], {})
+
+    sha = file_sha256(src)
+    assert bvh_export_note(shown(src, sha)) == ""  # copied as it is
+    assert bvh_export_note(shown(tmp_path / "m.npy", "")) == ""  # a joint file: as expected
+    assert bvh_export_note(None) == ""
+    src.write_bytes(src.read_bytes() + b"\n")  # edited after indexing
+    note = bvh_export_note(shown(src, sha))
+    assert note.startswith("written from joint positions, not copied: ")
+    assert "changed since it was indexed" in note
+    src.unlink()
+    assert "is gone" in bvh_export_note(shown(src, sha))
