@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.data.composition import chronology_test_set
 from motionlex.core.data.demo.gallery import chronology_pairs
-from motionlex.core.data.pairs import chronology_test_set
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
@@ -130,7 +130,7 @@ def chronology_report(score: Scorer, pairs: Sequence[Any], caption_texts: Sequen
         weight: fusion weight.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3 (CAR), applied to the motion side as in
-    :func:`~motionlex.core.data.pairs.chronology_test_set`.
+    :func:`~motionlex.core.data.composition.chronology_test_set`.
     """
     p = len(pairs)
     gallery = list(caption_texts) + [c.text_negative for c in pairs]
@@ -240,7 +240,7 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
         notes: remarks for the report (appended to).
 
     Returns:
-        ``ComposedPair`` list (:func:`motionlex.core.data.pairs.chronology_test_set`).
+        ``ComposedPair`` list (:func:`motionlex.core.data.composition.chronology_test_set`).
     """
     if n == 0:
         return []

@@ -26,7 +26,7 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
   against the same shuffles. Also motion-to-text retrieval with the shuffled captions added
   to the gallery.
 - Chronology test on composed clips
-  (:func:`~motionlex.core.data.pairs.chronology_test_set`): (motion, true caption) against
+  (:func:`~motionlex.core.data.composition.chronology_test_set`): (motion, true caption) against
   (motion, caption in another order) and against (clips in that other order, true caption).
 - Zero-shot action classification (Yu et al., CVPR 2024, Sec. 5.2) with one prompt per
   action label (``"a person {action}"``): top-1/top-5 and a confusion matrix.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from motionlex.core.data.composition import composition_pool
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.data.pairs import composition_pool
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,7 @@ from motionlex.core.data.compose import (
     concatenate_motions,
     heading_angles,
 )
-from motionlex.core.data.pairs import (
-    chronology_test_set,
-)
+from motionlex.core.data.composition import chronology_test_set
 from motionlex.core.motion.motion import resample, to_canonical
 from motionlex.core.text.orders import compose_captions, split_subject
 

@@ -8,15 +8,17 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from motionlex.core.data.pairs import (
+from motionlex.core.data.composition import (
     MIN_EVENT_SECONDS,
+    chronology_test_set,
+    sample_composed_pairs,
+)
+from motionlex.core.data.pairs import (
     PairExample,
     augment,
-    chronology_test_set,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
-    sample_composed_pairs,
 )
 from motionlex.core.motion.motion import CANONICAL_FPS
 from motionlex.core.motion.skeleton import SMPL22

@@ -16,10 +16,10 @@ import pytest
 from scipy.signal import find_peaks
 
 from motionlex.core.cache import cache_dir
+from motionlex.core.data.composition import chronology_test_set, composition_pool
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.demo import actions, captions, kinematics, synthesis
 from motionlex.core.data.demo import gallery as demo
-from motionlex.core.data.pairs import chronology_test_set, composition_pool
 from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     MotionFileError,
