@@ -262,8 +262,9 @@ def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_pat
     assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--split", "test"] + base) == 2
     err = capsys.readouterr().err
     assert "split file not found" in err and "test.txt" in err and "val" in err
-    assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--prompt", "a person"] + base) == 2
-    assert "{action}" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused while parsing, before any loading
+        _cli(["evaluate", "--checkpoint", str(checkpoint), "--prompt", "a person"] + base)
+    assert e.value.code == 2 and "'a person' must hold {action}" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
