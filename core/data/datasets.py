@@ -82,22 +82,29 @@ class ScanReport:
         split: split name.
         kept: number of usable motions.
         skipped: ``(id or file, reason)`` for every file left out.
+        spans: ``(id, reason)`` for every caption of a kept motion whose span cannot be
+            cropped from it (training and evaluation leave that caption out).
     """
 
     root: Path
     split: str
     kept: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    spans: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph for logs and the CLI."""
         head = f"{self.root} [{self.split}]: {self.kept} motion(s) usable"
-        if not self.skipped:
-            return head
-        lines = [f"{head}, {len(self.skipped)} skipped:"]
+        lines = [f"{head}, {len(self.skipped)} skipped:" if self.skipped else head]
         lines += [f"  {name}: {why}" for name, why in self.skipped[:50]]
         if len(self.skipped) > 50:
             lines.append(f"  ... and {len(self.skipped) - 50} more")
+        if self.spans:
+            lines.append(f"{len(self.spans)} caption(s) of usable motions left out (a span "
+                         f"outside its clip):")
+            lines += [f"  {name}: {why}" for name, why in self.spans[:20]]
+            if len(self.spans) > 20:
+                lines.append(f"  ... and {len(self.spans) - 20} more")
         return "\n".join(lines)
 
 
@@ -379,6 +386,13 @@ class MotionDataset:
             except (MotionFileError, ValueError) as e:
                 report.skipped.append((rec.id, str(e)))
                 logger.info("skipping %s: %s", rec.id, e)  # the report lists it
+                continue
+            for cap in rec.captions:  # a span the crop cannot take: said here, not later
+                if cap.start or cap.end:
+                    try:
+                        samples[-1].motion.crop_seconds(cap.start, cap.end)
+                    except ValueError as e:
+                        report.spans.append((rec.id, f"{cap.text!r}: {e}"))
         report.kept = len(samples)
         return samples, report
 

@@ -94,7 +94,7 @@ def load_pair_examples(
                 continue
             raise
         samples, report = ds.scan(progress=progress)
-        if report.skipped:
+        if report.skipped or report.spans:  # the summary names spans outside their clip
             logger.warning("%s", report.summary())
         for s in samples:
             label = s.record.meta.get("action")
@@ -102,7 +102,7 @@ def load_pair_examples(
                 try:
                     m = s.motion.crop_seconds(cap.start, cap.end, canonical=True)
                 except ValueError as e:
-                    logger.warning("skipping caption span: %s", e)
+                    logger.debug("skipping caption span: %s", e)
                     continue
                 examples.append((m.joints, cap.text, s.record.id, label, m.skeleton))
     if with_events and examples:

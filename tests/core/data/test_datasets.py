@@ -279,3 +279,17 @@ def test_a_new_joints_folder_given_as_a_motion_points_to_its_dataset(shared_data
     with pytest.raises(FileNotFoundError) as e:
         load_motion_file(shared_data / "bandai" / "new_joints")
     assert f"'motionlex index --data {shared_data / 'bandai'} --out" in str(e.value)
+
+
+def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make_subset):
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    root = make_subset(src, tmp_path / "spans", ids)
+    cap = root / "texts" / f"{ids[0]}.txt"
+    cap.write_text(cap.read_text() + "a person bows late#a/DET person/NOUN#100.0#200.0\n")
+    samples, report = MotionDataset(root, "all").scan()
+    assert report.kept == 2 and not report.skipped  # the motion stays usable
+    assert len(report.spans) == 1 and report.spans[0][0] == ids[0]
+    assert "'a person bows late'" in report.spans[0][1] and "after the clip's end" in (
+        report.spans[0][1])
+    assert "1 caption(s) of usable motions left out" in report.summary()
