@@ -35,7 +35,8 @@ import scipy.sparse as sp
 
 from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
-from motionlex.core.data.text_files import read_caption_corpus
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.text_files import DatasetError, read_caption_corpus
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 
@@ -121,6 +122,22 @@ def read_bank_file(path: str | os.PathLike) -> list[str]:
     return out
 
 
+def training_captions(folder: str | os.PathLike) -> list[str]:
+    """The captions of a dataset folder's train split, as training read them: a
+    HumanML3D/KIT-ML folder's ``texts/``, a BVH folder's sidecar ``ID.txt`` files or
+    ``index.json`` captions (:class:`~motionlex.core.data.datasets.MotionDataset`), else a
+    TMR-style ``annotations.json`` (:func:`~motionlex.core.data.text_files.read_caption_corpus`).
+
+    Raises:
+        FileNotFoundError / ValueError: no such folder, no train split, or no captions.
+    """
+    try:
+        ds = MotionDataset(folder, "train", skip_missing=True)
+    except (FileNotFoundError, DatasetError):  # a text-only corpus (annotations.json)
+        return read_caption_corpus(folder, "train")
+    return [c.text for rec in ds.records for c in rec.captions]
+
+
 def bank_captions(checkpoint: str | os.PathLike,
                   fallback: str | os.PathLike | Sequence[str] | None = None
                   ) -> tuple[list[str], str]:
@@ -151,10 +168,11 @@ def bank_captions(checkpoint: str | os.PathLike,
         used = []
         for d in folders:
             try:
-                caps += read_caption_corpus(d, "train")
+                caps += training_captions(d)
                 used.append(str(d))
             except (OSError, ValueError) as e:
-                logger.debug("training captions of %s not read: %s", d, e)
+                logger.warning("training captions of %s not read (the caption bank goes "
+                               "without them): %s", d, e)
         caps = list(dict.fromkeys(c.strip() for c in caps if c.strip()))
         if caps:
             return caps, "training captions of " + ", ".join(used)

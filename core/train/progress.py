@@ -43,7 +43,7 @@ class PhaseProgressBar(TQDMProgressBar):
 
     def init_train_tqdm(self) -> Tqdm:  # named and sized from the start: no "Training 0/?"
         return Tqdm(desc=self.phase, total=self.max_steps, position=2 * self.process_position,
-                    disable=self.is_disabled, leave=True, dynamic_ncols=True, file=sys.stdout,
+                    disable=self.is_disabled, leave=True, dynamic_ncols=True, file=sys.stderr,
                     smoothing=0, bar_format=self.BAR_FORMAT)
 
     def on_train_start(self, trainer: L.Trainer, *_: Any) -> None:

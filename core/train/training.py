@@ -132,6 +132,13 @@ class TrainingRun:
             logger.warning("a dataset folder given twice is read once (%s); the config's "
                            "data_repeat oversamples a folder", ", ".join(twice))
             data_roots = list({r: root for r, root in zip(real, data_roots)}.values())
+        for root in data_roots:  # a folder with neither split would be left out silently
+            if Path(root).is_dir() and not any((Path(root) / f"{sp}.txt").is_file()
+                                               for sp in ("train", "val")):
+                raise ValueError(
+                    f"{root} has no train.txt or val.txt: training reads those splits (add "
+                    f"them, one motion id a line; 'motionlex scan {root} --split all' lists "
+                    f"the motions), or leave the folder out")
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading
@@ -172,7 +179,9 @@ class TrainingRun:
                 self.model.set_lexical_vocabulary(self._corpus_vocabulary())
         self.best_score = -math.inf
         self.best_metrics: dict[str, float] = {}
-        self.data_roots = [str(r) for r in data_roots]
+        # absolute: the model's train_config.json names its data wherever it is read from
+        # (describe's caption bank looks there)
+        self.data_roots = [os.path.abspath(r) for r in data_roots]
 
     def _load_train_examples(self, data_roots: Sequence[str | Path]) -> list[PairExample]:
         """Training pairs of every folder, each repeated ``cfg.data_repeat[name]`` times.

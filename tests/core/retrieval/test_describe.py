@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,6 +48,29 @@ def test_bank_from_training_data(shared_data, tmp_path):
     (ckpt / "train_config.json").write_text(json.dumps({"data": [str(shared_data / "cmu_kitml")]}))
     caps, src = bank_captions(ckpt)
     assert len(caps) == len(set(caps)) > 5 and "cmu_kitml" in src
+
+
+def test_bank_holds_a_bvh_folders_training_captions(shared_data, tmp_path):
+    """A model trained on a BVH folder (captions from index.json): they were left out of
+    its bank, with a debug line only."""
+    import shutil
+
+    bvh = tmp_path / "bvh"
+    bvh.mkdir()
+    index = json.loads((shared_data / "raw_bvh" / "index.json").read_text())
+    takes = sorted(k for k in index if k.startswith("bandai"))[:4]
+    for name in takes:
+        shutil.copy(shared_data / "raw_bvh" / name, bvh / name)
+    (bvh / "index.json").write_text(json.dumps({k: index[k] for k in takes}))
+    (bvh / "train.txt").write_text("\n".join(Path(k).stem for k in takes[:3]) + "\n")
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "train_config.json").write_text(json.dumps(
+        {"data": [str(shared_data / "cmu_kitml"), str(bvh)]}))
+    caps, src = bank_captions(ckpt)
+    assert str(bvh) in src and "cmu_kitml" in src
+    expected = {f"a person {index[k]['action'].replace('-', ' ')}" for k in takes[:3]}
+    assert expected <= set(caps)  # the train split's takes, by their index.json labels
 
 
 def test_bank_is_cached_and_describes_a_caption_embedding(model, tmp_path):

@@ -151,9 +151,13 @@ def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, sha
         TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
 
 
-def test_a_folder_given_twice_is_read_once(small_data, repo_root, tmp_path, caplog):
+def test_a_folder_given_twice_is_read_once(small_data, repo_root, tmp_path, caplog,
+                                           monkeypatch):
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    once = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False)
+    monkeypatch.chdir(small_data.parent)  # given relative, recorded absolute
+    once = TrainingRun(cfg, [small_data.name], tmp_path / "a", progress=False)
+    assert once.data_roots == [str(small_data)]
+    monkeypatch.undo()
     with caplog.at_level("WARNING", logger="motionlex"):
         twice = TrainingRun(cfg, [small_data, str(small_data) + "/"], tmp_path / "b",
                             progress=False)
