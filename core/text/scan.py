@@ -304,6 +304,9 @@ def _scan(toks: list[_Tok]) -> list[_Piece]:
                 split = False  # "while walking, a human is pushed": one event
             if kind.startswith("intro_") and comma_only and vs is None:
                 split = True  # "after X, Y" where Y's subject the tagger missed
+            if split and cur[-1].tag in {"RB", "RBR", "RBS"} and not any(
+                    c.tag in _VERB and c.lemma not in {"be", "have", "do"} for c in cur):
+                split = False  # "is slowly and casually walking": adverbs joined, one verb
             if split:
                 stay = kind != "main" and vs == "VBG" and sub_tag == "VBG"
                 if kind.startswith("intro_") and comma_only:

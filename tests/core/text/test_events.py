@@ -163,6 +163,9 @@ def test_connectives_and_shared_subject(caption, expected):
         "A person jumps three times with both feet.",
         "a person walks and waves at the same time",
         "While walking, a human is pushed from the right side.",
+        # adverbs joined before the one verb (a cmu_kitml caption was split in two)
+        "A person is slowly and casually walking forward with swinging arms.",
+        "someone is happily and energetically dancing",
     ],
 )
 def test_single_event_captions(caption):
