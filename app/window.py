@@ -109,10 +109,11 @@ class MainWindow(SearchActions, QMainWindow):
                 self.lexical_dock)
 
     def _connect(self) -> None:
-        self.results_list.resultSelected.connect(
-            lambda row: self.show_gallery_row(int(self.results_list.record(row)["row"])))
-        self.gallery_browser.itemSelected.connect(
-            lambda row: self.show_gallery_row(int(self.gallery_browser.record(row)["row"])))
+        # a click in a list leaves that list's selection to Qt (a Ctrl+click adds its row)
+        self.results_list.resultSelected.connect(lambda row: self.show_gallery_row(
+            int(self.results_list.record(row)["row"]), clicked=self.results_list))
+        self.gallery_browser.itemSelected.connect(lambda row: self.show_gallery_row(
+            int(self.gallery_browser.record(row)["row"]), clicked=self.gallery_browser))
         self.skeleton_view.frameChanged.connect(self.patch_view.set_frame)
         self.patch_view.frameRequested.connect(self._on_patch_frame)
         self.query_edit.submitted.connect(self.search)
@@ -268,20 +269,24 @@ class MainWindow(SearchActions, QMainWindow):
         elif self.state.selected_row is not None:
             self._mark_shown(self.state.selected_row)
 
-    def show_gallery_row(self, row: int) -> None:
-        """Show gallery row ``row`` alone in every view (fetched on the worker)."""
+    def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
+        """Show gallery row ``row`` alone in every view (fetched on the worker); the list
+        ``clicked`` (where the user chose it) keeps the selection Qt gave it."""
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)
         if self.state.select(row):
             self.analysis.motion_selected(row)
-        self._mark_shown(row)
+        self._mark_shown(row, clicked)
 
-    def _mark_shown(self, row: int) -> None:
+    def _mark_shown(self, row: int, clicked: QWidget | None = None) -> None:
         """Both lists highlight gallery row ``row``, the motion shown (the results list
-        nothing when it does not hold it), so no tab keeps a stale highlight."""
-        self.gallery_browser.mark_row(row)
+        nothing when it does not hold it), so no tab keeps a stale highlight; the list the
+        user clicked is left as it is (its selection may hold more rows, to compare)."""
+        if clicked is not self.gallery_browser:
+            self.gallery_browser.mark_row(row)
         hit = self.state.result_position(row)
-        if hit is None or hit not in self.results_list.selected_rows():
+        if clicked is not self.results_list and (
+                hit is None or hit not in self.results_list.selected_rows()):
             self.results_list.mark_row(hit)
 
     def _on_motion(self, data: MotionData) -> None:

@@ -50,6 +50,31 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     assert not rl.compare_button.isEnabled()
 
 
+def test_ctrl_click_adds_rows_to_compare(qtbot, ranked):
+    """Ctrl+click with the mouse (as the README says): each click showed that row's motion
+    and then the window re-marked it alone, so Qt's toggle emptied the selection."""
+    from PySide6.QtCore import Qt
+
+    w, rl = ranked, ranked.results_list
+    view = rl._view
+
+    def click(display_row: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        rect = view.visualRect(view.model().index(display_row, 2))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+    click(0)
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        click(1, Qt.KeyboardModifier.ControlModifier)
+    click(2, Qt.KeyboardModifier.ControlModifier)
+    assert rl.selected_rows() == [0, 1, 2]
+    assert rl.compare_button.isEnabled() and rl.compare_button.text() == "Compare 3"
+    qtbot.waitUntil(lambda: w.current_motion.row == int(rl.record(2)["row"]),
+                    timeout=LONG_WAIT_MS)  # the last clicked row is shown
+    assert rl.selected_rows() == [0, 1, 2]  # and showing it kept the selection
+    click(1, Qt.KeyboardModifier.ControlModifier)  # a Ctrl+click on a selected row drops it
+    assert rl.selected_rows() == [0, 2]
+
+
 def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked):
     """The current row does not change when one of the compared rows (the one shown
     before) is clicked alone: the comparison used to stay, with its status text."""
