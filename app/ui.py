@@ -216,7 +216,6 @@ def build_toolbar(win: MainWindow) -> None:
     win.query_edit.setPlaceholderText("describe a motion, e.g. “a person waves the left "
                                       "hand, then walks forward”  (Ctrl+F)")
     win.query_edit.setMinimumWidth(360)
-    win.query_edit.setFocus()  # the window opens with the cursor in the query box
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)
     win.query_hint = QueryHint(box)

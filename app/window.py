@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -99,6 +99,9 @@ class MainWindow(SearchActions, QMainWindow):
         self.resize(1440, 900)
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
         cfg.restore_window(self, self.settings)
+        # the window opens with the cursor in the query box (set once every widget is in
+        # its place: set while building, it went to the chronology panel's caption box)
+        self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_enabled()
         if not self._client.thread.isRunning():
             self._client.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from motionlex.app import settings as cfg
 from motionlex.app.window import MainWindow
@@ -56,6 +56,9 @@ def test_empty_window_says_how_to_open(qtbot, window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Search", "Playback", "View", "Help"]
     assert not window.act_export_glb.isEnabled() and not window.act_similar.isEnabled()
+    # the cursor starts in the query box (it went to the chronology panel's caption box)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.query_edit, timeout=5000)
     # a query with nothing open is answered in the status bar, not with an exception
     qtbot.keyClicks(window.query_edit, "walk")
     qtbot.keyClick(window.query_edit, Qt.Key.Key_Return)
