@@ -213,6 +213,8 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addSeparator()
     box = QWidget(win)  # the query box with the unknown-words line under it
     win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
+    win.query_edit.pass_shortcuts([act.shortcut() for act in (  # not "end of line" etc.
+        win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)])
     win.query_edit.setPlaceholderText("describe a motion, e.g. “a person waves the left "
                                       "hand, then walks forward”  (Ctrl+F)")
     win.query_edit.setMinimumWidth(360)

@@ -206,6 +206,12 @@ def test_keyboard_shortcuts(qtbot, loaded):
     w.query_edit.clear()
     qtbot.keyClicks(w.query_edit, "a b")
     assert w.query_edit.text() == "a b" and not sv.is_playing
+    # Ctrl+E from the query box exports (a line edit took it as "end of line" on X11)
+    asked = []
+    w.dialogs.export = asked.append  # the action's slot, without the file dialog
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_Home)
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert asked == ["glb"] and w.query_edit.cursorPosition() == 0
 
 
 def test_a_gallery_row_picked_while_ranking_stays_shown(qtbot, loaded):
