@@ -55,6 +55,9 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
 <tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
+<tr><td><b>Shift+Up / Down</b></td><td>select several results (in the results list)</td></tr>
+<tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by
+side / overlaid</td></tr>
 <tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>

@@ -198,6 +198,19 @@ def build_actions(win: MainWindow) -> None:
     win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
+    win.act_compare = a("&Compare selected results", lambda: win.results_list.request_compare(
+        "side"), "Ctrl+M", "Play the selected results side by side (select several with "
+        "Shift+Up/Down or Ctrl+click)")
+    win.act_compare_overlay = a("Compare selected results &overlaid",
+                                lambda: win.results_list.request_compare("overlay"),
+                                "Ctrl+Shift+M", "Play the selected results in one place")
+
+    def compare_enabled(rows: list[int]) -> None:
+        for act in (win.act_compare, win.act_compare_overlay):
+            act.setEnabled(len(rows) >= 2)
+
+    win.results_list.selectionChanged.connect(compare_enabled)
+    compare_enabled([])
     win.act_shortcuts = a("&Keyboard shortcuts", win.dialogs.shortcuts,
                           QKeySequence.StandardKey.HelpContents)
     win.act_about = a("&About", win.dialogs.about)
@@ -271,7 +284,7 @@ def build_menus(win: MainWindow) -> None:
     m.addAction(win.act_quit)
     m = mb.addMenu("&Search")
     for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_live,
-                win.act_cancel):
+                win.act_compare, win.act_compare_overlay, win.act_cancel):
         m.addAction(act)
     m = mb.addMenu("&Playback")
     for act in (win.act_play, win.act_step_back, win.act_step_fwd):

@@ -94,6 +94,7 @@ class _RecordBrowser(QWidget):
         self._view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._view.setTabKeyNavigation(False)  # Tab leaves the list (rows: arrow keys)
         self._view.setAlternatingRowColors(True)
         self._view.setWordWrap(False)
         self._view.setTextElideMode(Qt.TextElideMode.ElideRight)

@@ -73,6 +73,26 @@ def test_ctrl_click_adds_rows_to_compare(qtbot, ranked):
     assert rl.selected_rows() == [0, 1, 2]  # and showing it kept the selection
     click(1, Qt.KeyboardModifier.ControlModifier)  # a Ctrl+click on a selected row drops it
     assert rl.selected_rows() == [0, 2]
+    # without the mouse: Search > Compare (Ctrl+M), enabled by two selected rows
+    assert w.act_compare.isEnabled() and w.act_compare_overlay.isEnabled()
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as got:
+        w.act_compare_overlay.trigger()
+    assert len(got.args[0].motions) == 2 and w.skeleton_view.num_motions == 2
+    click(0)
+    assert not w.act_compare.isEnabled()
+
+
+def test_tab_leaves_the_results_list(qtbot, ranked):
+    """Tab moved cell by cell through the table (each row crossed loaded a motion)."""
+    from PySide6.QtCore import Qt
+
+    w, rl = ranked, ranked.results_list
+    w.activateWindow()
+    rl.view.setFocus()
+    qtbot.waitUntil(rl.view.hasFocus, timeout=5000)
+    shown = w.current_motion.row
+    qtbot.keyClick(rl.view, Qt.Key.Key_Tab)
+    assert not rl.view.hasFocus() and w.current_motion.row == shown
 
 
 def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked):
