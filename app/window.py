@@ -226,10 +226,12 @@ class MainWindow(SearchActions, QMainWindow):
     def _on_gallery(self, info: GalleryInfo) -> None:
         pending = self.state.gallery_opened(info)  # also the old gallery's text query
         typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
-        if typed or pending:                    # the gallery opened is never overwritten
+        # the gallery opened is never overwritten, and searched only as typing would be
+        waiting = typed and typed != pending and not self.act_live.isChecked()
+        if (typed or pending) and not waiting:
             self.search(typed or pending)
-        elif info.size:
-            self.gallery_dock.raise_()
+        elif info.size:  # nothing to search (or unsubmitted text with search-as-you-type
+            self.gallery_dock.raise_()  # off, which waits for Enter): show the first motion
             self.gallery_browser.select_row(0)
 
     def _show_gallery(self, info: GalleryInfo) -> None:

@@ -242,6 +242,15 @@ def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
         qtbot.keyClicks(w.query_edit, "a person kicks")  # typed before it is shown
     assert w.query_edit.text() == "a person kicks"
     assert got.args[0].text == "a person kicks"
+    # with search-as-you-type off, text typed but not submitted waits for Enter
+    w.act_live.setChecked(False)
+    before = w.client.latest("rank")
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(gallery_index)
+        w.query_edit.clear()
+        qtbot.keyClicks(w.query_edit, "a person ju")
+    qtbot.wait(300)
+    assert w.query_edit.text() == "a person ju" and w.client.latest("rank") == before
 
 
 def test_search_as_you_type_sends_one_query(qtbot, loaded):
