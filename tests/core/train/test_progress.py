@@ -32,7 +32,7 @@ def test_the_bar_names_the_phase_and_counts_its_steps(tmp_path, capsys) -> None:
                         logger=L.pytorch.loggers.CSVLogger(tmp_path), enable_model_summary=False,
                         enable_checkpointing=False, accelerator="cpu", log_every_n_steps=1)
     trainer.fit(_OneBatchEpochs())
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # the bars draw on stderr, as the loading bars do
     last = out.replace("\r", "\n").strip().splitlines()[-1]
     assert last.startswith("3-lexcmlp: 100%") and "7/7" in last and "loss=" in last
     assert "Epoch" not in out and "v_num" not in out and "/-2" not in out
@@ -60,4 +60,4 @@ def test_validation_names_itself_on_the_finished_bar(tmp_path, capsys) -> None:
     trainer.fit(_OneBatchEpochs())
     assert probe.during.endswith("validating") and "loss=" in probe.during
     assert probe.after == probe.during.removesuffix(", validating")
-    assert "validating" in capsys.readouterr().out  # drawn, not only stored
+    assert "validating" in capsys.readouterr().err  # drawn, not only stored
