@@ -225,7 +225,7 @@ def _check_motions(motions: Sequence[Motion], blend_frames: int) -> None:
     first = motions[0]
     for i, m in enumerate(motions):
         name = m.name or m.source or "<motion>"
-        if m.skeleton != first.skeleton:
+        if m.skeleton.layout != first.skeleton.layout:  # one rig's files join
             raise ValueError(
                 f"motion {i} ({name}) is on skeleton {m.skeleton.name!r} "
                 f"({m.skeleton.num_joints} joints); motion 0 is on {first.skeleton.name!r} "

@@ -135,13 +135,14 @@ def composed_examples(
         seen.add(e.motion_id)
         motion = Motion(e.joints, CANONICAL_FPS, e.skeleton, name=e.motion_id)
         pool.append((motion, e.caption, e.label))
-    counts = Counter(m.skeleton for m, _, _ in pool)
+    counts = Counter(m.skeleton.layout for m, _, _ in pool)
     if len(counts) > 1:  # clips are joined on one skeleton: the one most motions are on
         main = counts.most_common(1)[0][0]
-        logger.info("composed pairs from the %d motions on %s (%d on other skeletons left "
-                    "out: composition joins clips of one skeleton)", counts[main], main.name,
-                    len(pool) - counts[main])
-        pool = [item for item in pool if item[0].skeleton == main]
+        left_out = len(pool) - counts[main]
+        pool = [item for item in pool if item[0].skeleton.layout == main]
+        logger.info("composed pairs from the %d motions on %s's skeleton (%d on other "
+                    "skeletons left out: composition joins clips of one skeleton)",
+                    len(pool), pool[0][0].name, left_out)
     if n <= 0 or len({(lab or c) for _, c, lab in pool}) < 3:
         return []
     try:

@@ -114,6 +114,15 @@ class Skeleton:
         return len(self.joint_names)
 
     @property
+    def layout(self) -> tuple:
+        """What a joint array on this skeleton means, joint by joint: the joint names, the
+        kinematic tree, the body-part chains and the mirror pairs. Not the name nor the
+        sample-point ``knots`` / ``origins``, which follow one file's bone lengths: the BVH
+        files of one rig (each its own :class:`Skeleton`) share a layout, so their clips
+        can be joined into one composed motion."""
+        return (self.joint_names, self.parents, self.chains, self.mirror_pairs)
+
+    @property
     def root(self) -> int:
         """Index of the root joint."""
         return self.parents.index(-1)

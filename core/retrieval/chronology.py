@@ -17,6 +17,7 @@ Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -231,7 +232,8 @@ def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, s
 
 def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) -> list:
     """The composed chronology test pairs of a split's distinct motions (none when ``n == 0``
-    or the motions are on several skeletons; why is appended to ``notes``).
+    or composition fails; on several skeletons, from the motions of the one most are on;
+    what was left out and why is appended to ``notes``).
 
     Args:
         motions: distinct motions (``PairExample``: ``joints`` canonical 20 fps,
@@ -244,11 +246,15 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
     """
     if n == 0:
         return []
-    skeletons = {m.skeleton for m in motions}
-    if len(skeletons) > 1:
-        notes.append(f"no composed chronology test: motions are on {len(skeletons)} different "
-                     "skeletons (composition needs one)")
-        return []
+    layouts = Counter(m.skeleton.layout for m in motions)
+    if len(layouts) > 1:  # clips are joined on one skeleton: the one most motions are on
+        main = layouts.most_common(1)[0][0]
+        kept = [m for m in motions if m.skeleton.layout == main]
+        notes.append(f"composed chronology test from the {len(kept)} motions on the skeleton "
+                     f"of {kept[0].motion_id} ({len(motions) - len(kept)} on "
+                     f"{len(layouts) - 1} other skeleton(s) left out: composition joins clips "
+                     f"of one skeleton)")
+        motions = kept
     pool = [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
             for m in motions]
     try:

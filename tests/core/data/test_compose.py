@@ -129,6 +129,12 @@ def test_concatenate_errors(val_samples, shared_data):
     bvh = to_canonical(load_bvh(shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh"))
     with pytest.raises(ValueError, match=r"motion 1 .* skeleton 'bvh:.*one skeleton"):
         concatenate_motions([walk, bvh])
+    # two files of one rig are two Skeleton objects with one layout: they join
+    kick = to_canonical(load_bvh(shared_data / "raw_bvh" / "bandai_1_kick_normal_001.bvh"))
+    assert kick.skeleton != bvh.skeleton and kick.skeleton.layout == bvh.skeleton.layout
+    joined = concatenate_motions([bvh, kick]).motion
+    assert joined.joints.shape[1] == 21 and joined.num_frames > max(bvh.num_frames,
+                                                                    kick.num_frames)
     with pytest.raises(ValueError, match=r"motion 1 .* at 30.0 fps; expected canonical 20"):
         concatenate_motions([walk, resample(wave, 30.0)])
     with pytest.raises(ValueError, match="blend_frames must be >= 1, got 0"):

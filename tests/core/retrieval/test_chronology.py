@@ -47,16 +47,25 @@ def test_car_report_counts_true_order_wins():
     assert out["m2t/CAR-orig->event/dense/R@1"] == 50.0
 
 
-def test_composed_pairs_off_or_notes():
+def test_composed_pairs_off_or_notes(shared_data):
+    """On several skeletons the test is composed from the one most motions are on (it was
+    skipped altogether: 'motions are on N different skeletons')."""
+    from motionlex.core.data.pairs import PairExample, load_pair_examples
+    from motionlex.core.motion.files import load_motion_file
+
     notes: list[str] = []
     assert composed_pairs([], 0, 0, notes) == [] and notes == []
-
-    class M:
-        def __init__(self, skeleton):
-            self.skeleton = skeleton
-
-    assert composed_pairs([M("a"), M("b")], 5, 0, notes) == []
-    assert "different skeletons" in notes[0]
+    smpl = load_pair_examples([shared_data / "bandai"], "val", with_events=False,
+                              progress=False)
+    distinct = list({e.motion_id: e for e in smpl}.values())
+    bvh = load_motion_file(shared_data / "raw_bvh" / "bandai_1_kick_normal_001.bvh")
+    native = PairExample(bvh.joints, "a person kicks", ("a person kicks",), "raw/kick",
+                         "kick", bvh.skeleton)
+    pairs = composed_pairs([native] + distinct, 5, 0, notes)
+    assert len(pairs) == 5 and all(p.motion.motion.joints.shape[1] == 22 for p in pairs)
+    assert notes == [f"composed chronology test from the {len(distinct)} motions on the "
+                     f"skeleton of {distinct[0].motion_id} (1 on 1 other skeleton(s) left "
+                     "out: composition joins clips of one skeleton)"]
 
 
 @pytest.mark.parametrize("n", [0])
