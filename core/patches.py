@@ -15,6 +15,7 @@ no hidden randomness.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,18 @@ def part_resampling_matrix(
     """
     if points_per_part < 2:
         raise ValueError(f"points_per_part must be >= 2, got {points_per_part}")
+    if rest_joints is None:  # built once per skeleton; a copy, which callers may change
+        return _skeleton_matrix(skeleton, int(points_per_part)).copy()
+    return _resampling_matrix(skeleton, points_per_part, rest_joints)
+
+
+@functools.lru_cache(maxsize=64)
+def _skeleton_matrix(skeleton: Skeleton, points_per_part: int) -> np.ndarray:
+    return _resampling_matrix(skeleton, points_per_part, None)
+
+
+def _resampling_matrix(skeleton: Skeleton, points_per_part: int,
+                       rest_joints: np.ndarray | None) -> np.ndarray:
     j = skeleton.num_joints
     if rest_joints is not None:
         rest_joints = np.asarray(rest_joints, dtype=np.float64)

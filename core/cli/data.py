@@ -73,7 +73,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if out.is_dir():  # before minutes of loading
         raise IsADirectoryError(f"--out {out} is a folder: give a .json file name")
     acc = PatchStatsAccumulator()
-    names, skipped, matrices = [], [], {}
+    names, skipped = [], []
     for root in args.data:
         ds = MotionDataset(root, args.split)
         names.append(f"{Path(root).name}/{args.split}")
@@ -84,9 +84,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             except (MotionFileError, ValueError) as e:
                 skipped.append(f"{rec.id}: {e}")
                 continue
-            if m.skeleton not in matrices:  # one matrix per skeleton, not per motion
-                matrices[m.skeleton] = part_resampling_matrix(m.skeleton)
-            acc.update(sample_points(m.joints, matrices[m.skeleton]))
+            acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     if acc.n == 0:

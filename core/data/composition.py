@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -52,6 +53,24 @@ def composition_pool(samples: Sequence[Any], label_key: str | None = "action"
             except ValueError as e:
                 logger.warning("skipping caption span: %s", e)
     return out
+
+
+def one_skeleton_pool(pool: Sequence[tuple[Motion, str, object]]
+                      ) -> tuple[list[tuple[Motion, str, object]], int, int]:
+    """The items of ``pool`` on the skeleton layout most of its motions are on
+    (:attr:`~motionlex.core.motion.skeleton.Skeleton.layout`): composition joins clips of
+    one skeleton, so on mixed data (a BVH folder beside joint files) the largest one is
+    composed and the others are left out.
+
+    Returns:
+        ``(kept items, items left out, other layouts)``; ``(pool, 0, 0)`` on one layout.
+    """
+    counts = Counter(item[0].skeleton.layout for item in pool)
+    if len(counts) <= 1:
+        return list(pool), 0, 0
+    main = counts.most_common(1)[0][0]
+    kept = [item for item in pool if item[0].skeleton.layout == main]
+    return kept, len(pool) - len(kept), len(counts) - 1
 
 
 def _label_of(caption: str, label: object) -> str:

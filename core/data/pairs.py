@@ -11,14 +11,17 @@ side words).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.data.composition import chronology_test_set, sample_composed_pairs
+from motionlex.core.data.composition import (
+    chronology_test_set,
+    one_skeleton_pool,
+    sample_composed_pairs,
+)
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import CANONICAL_FPS, Motion, mirror_motion
 from motionlex.core.motion.skeleton import Skeleton
@@ -135,11 +138,8 @@ def composed_examples(
         seen.add(e.motion_id)
         motion = Motion(e.joints, CANONICAL_FPS, e.skeleton, name=e.motion_id)
         pool.append((motion, e.caption, e.label))
-    counts = Counter(m.skeleton.layout for m, _, _ in pool)
-    if len(counts) > 1:  # clips are joined on one skeleton: the one most motions are on
-        main = counts.most_common(1)[0][0]
-        left_out = len(pool) - counts[main]
-        pool = [item for item in pool if item[0].skeleton.layout == main]
+    pool, left_out, _ = one_skeleton_pool(pool)
+    if left_out:
         logger.info("composed pairs from the %d motions on %s's skeleton (%d on other "
                     "skeletons left out: composition joins clips of one skeleton)",
                     len(pool), pool[0][0].name, left_out)
@@ -189,16 +189,12 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
     """
     acc = PatchStatsAccumulator()
     seen: set[int] = set()
-    matrices: dict[Skeleton, np.ndarray] = {}
     for ex in examples:
         key = id(ex.joints)
         if key in seen:
             continue
         seen.add(key)
-        mat = matrices.get(ex.skeleton)
-        if mat is None:  # built once per skeleton (by value: two BVH files of one name differ)
-            mat = matrices[ex.skeleton] = part_resampling_matrix(ex.skeleton)
-        acc.update(sample_points(ex.joints, mat))
+        acc.update(sample_points(ex.joints, part_resampling_matrix(ex.skeleton)))
     return acc.finalize(source=source)
 
 

@@ -17,14 +17,13 @@ Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from motionlex.core.data.composition import chronology_test_set
+from motionlex.core.data.composition import chronology_test_set, one_skeleton_pool
 from motionlex.core.data.demo.gallery import chronology_pairs
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
@@ -246,17 +245,13 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
     """
     if n == 0:
         return []
-    layouts = Counter(m.skeleton.layout for m in motions)
-    if len(layouts) > 1:  # clips are joined on one skeleton: the one most motions are on
-        main = layouts.most_common(1)[0][0]
-        kept = [m for m in motions if m.skeleton.layout == main]
-        notes.append(f"composed chronology test from the {len(kept)} motions on the skeleton "
-                     f"of {kept[0].motion_id} ({len(motions) - len(kept)} on "
-                     f"{len(layouts) - 1} other skeleton(s) left out: composition joins clips "
-                     f"of one skeleton)")
-        motions = kept
-    pool = [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
-            for m in motions]
+    pool, left_out, others = one_skeleton_pool(
+        [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
+         for m in motions])
+    if left_out:
+        notes.append(f"composed chronology test from the {len(pool)} motions on the skeleton "
+                     f"of {pool[0][0].name} ({left_out} on {others} other skeleton(s) left "
+                     f"out: composition joins clips of one skeleton)")
     try:
         return chronology_test_set(pool, n, seed)
     except ValueError as e:
