@@ -337,14 +337,17 @@ class MotionDataset:
 
     def _read_joints(self, record: MotionRecord) -> Motion:
         sk = self._skeleton
-        if sk is not None:  # the dataset's skeleton: a file of another joint count is named
-            j = read_npy(record.path, mmap=True).shape
+        try:
+            motion = read_joints_file(record.path, skeleton=sk, fps=self._fps,
+                                      scale=self._scale, name=record.id)
+        except MotionFileError as e:  # a file of another joint count: say so in these words
+            j = read_npy(record.path, mmap=True).shape if sk is not None else ()
             if len(j) == 3 and j[1] != sk.num_joints:
                 raise MotionFileError(
                     f"{record.path}: {j[1]} joints, where this dataset's files have "
-                    f"{sk.num_joints} ({sk.name}); every file of a dataset is on one skeleton")
-        motion = read_joints_file(record.path, skeleton=sk, fps=self._fps, scale=self._scale,
-                                  name=record.id)
+                    f"{sk.num_joints} ({sk.name}); every file of a dataset is on one skeleton"
+                ) from e
+            raise
         if not is_y_up(motion.joints, motion.skeleton):  # as load_motion_file warns
             self._not_upright += 1
             if self._not_upright <= UPRIGHT_WARNINGS:

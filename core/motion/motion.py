@@ -311,8 +311,16 @@ def is_y_up(joints: np.ndarray, skeleton: Skeleton) -> bool:
         joints: ``(T, J, 3)`` positions (any unit).
         skeleton: their skeleton (the torso chain runs pelvis -> head).
     """
+    return _points_up(_median_spine(joints, skeleton))
+
+
+def _median_spine(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(3,)`` float64 median over frames of the pelvis -> head vector (torso chain)."""
     torso = skeleton.chains[0]
-    spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
+    return np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
+
+
+def _points_up(spine: np.ndarray) -> bool:
     return bool(np.argmax(np.abs(spine)) == 1 and spine[1] > 0)
 
 
@@ -330,11 +338,9 @@ def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> boo
     Returns:
         True when the median pelvis->head vector points along +Y.
     """
-    upright = is_y_up(joints, skeleton)
+    spine = _median_spine(joints, skeleton)
+    upright = _points_up(spine)
     if not upright:
-        torso = skeleton.chains[0]
-        spine = np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64),
-                          axis=0)
         logger.warning("%s: pelvis->head is %s, not along +Y; motionlex expects Y up "
                        "(a Z-up export must be rotated first)", source,
                        np.round(spine, 2).tolist())
