@@ -5,7 +5,8 @@
 - Cross-skeleton (Yu et al., CVPR 2024, Sec. 5.1): a folder of BVH files is read on each
   file's native skeleton (no retargeting); its own resampling matrix maps it to the same
   80 patch columns. Captions come from a sidecar ``{stem}.txt``, else ``index.json``'s
-  ``kitml_caption``, else the prompt filled with its ``action`` (:func:`action_prompt`).
+  ``kitml_caption``, else the prompt filled with its ``action``
+(:func:`~motionlex.core.data.bvh_folders.action_prompt`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.bvh_folders import (  # noqa: F401 - action_prompt re-exported
+from motionlex.core.data.bvh_folders import (
     DEFAULT_PROMPT,
-    action_prompt,
     bvh_index_caption,
     bvh_index_entry,
     bvh_motion_files,

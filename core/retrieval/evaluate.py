@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, action_prompt
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder
@@ -67,12 +68,7 @@ from motionlex.core.retrieval.chronology import (
     synthetic_chronology_report,
 )
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
-from motionlex.core.retrieval.eval_data import (
-    DEFAULT_PROMPT,
-    EvalSet,
-    action_prompt,
-    load_eval_set,
-)
+from motionlex.core.retrieval.eval_data import EvalSet, load_eval_set
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
 from motionlex.core.retrieval.protocols import (
     DEFAULT_SENTENCE_MODEL,

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from motionlex.core.retrieval.eval_data import action_prompt, load_eval_set
+from motionlex.core.data.bvh_folders import action_prompt
+from motionlex.core.retrieval.eval_data import load_eval_set
 
 
 def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
