@@ -2,8 +2,9 @@
 
 A lexical vector has one non-negative weight per WordPiece of the text encoder's vocabulary,
 so every dimension is a word a person can read (../shared/DESIGN.md, "Lexical representation").
-Everything here is a pure function on tensors; the heads that produce the token logits live in
-:mod:`motionlex.core.model.text_encoder` and :mod:`motionlex.core.model.model`.
+Everything here is a pure function on tensors, except :class:`MotionLexicalHead`, the motion
+tokens' head onto the text's word embeddings; the text's MLM head lives in
+:mod:`motionlex.core.model.text_encoder`.
 
 Sources:
     - SPLADE pooling ``w_j = max_i log(1 + relu(logit_ij))``: Formal et al., "SPLADE v2",
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 LEXICAL_SIMILARITIES = ("cosine", "dot")
 """Allowed values of ``MotionTextConfig.lexical_similarity``."""
@@ -237,3 +239,31 @@ def top_words(
     for vals, idx in zip(values.tolist(), ids.tolist()):
         out.append([(tokens[i], float(v)) for v, i in zip(vals, idx) if v > 0.0])
     return out
+
+
+class MotionLexicalHead(nn.Module):
+    """Motion tokens -> text width (Linear, GELU, LayerNorm) -> tied word-embedding decoder.
+
+    Source: BERT MLM head layout (``BertPredictionHeadTransform``); the decoder is the text
+    encoder's word-embedding matrix, passed in at call time so it is stored only once.
+    """
+
+    def __init__(self, motion_hidden: int, text_hidden: int, vocab_size: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(motion_hidden, text_hidden)
+        self.norm = nn.LayerNorm(text_hidden, eps=1e-12)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        word_embeddings: torch.Tensor,
+        columns: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``tokens (B, P, Hm)``, ``word_embeddings (V, Ht)`` -> logits ``(B, P, V)``, or
+        ``(B, P, C)`` for the vocabulary ids ``columns (C,)`` only."""
+        h = self.norm(F.gelu(self.dense(tokens)))
+        weight, bias = word_embeddings, self.bias
+        if columns is not None:
+            weight, bias = weight[columns], bias[columns]
+        return F.linear(h, weight.to(h.dtype), bias.to(h.dtype))

@@ -2,9 +2,10 @@
 
 Public names: :class:`MotionTextModel` (``encode_motion`` / ``encode_text``, ``forward_motion``
 / ``forward_text``, the learned scales ``dense_scale`` / ``lexical_scale``, ``top_words``,
-``save_pretrained`` / ``from_pretrained`` from :mod:`.checkpoint`), :class:`MotionOutput`,
-:class:`TextOutput`. The config is :class:`~.config.MotionTextConfig`; the registry and
-``create_model`` / ``load_checkpoint`` live in :mod:`.factory`.
+``save_pretrained`` / ``from_pretrained`` from :mod:`.checkpoint`); its outputs
+:class:`~.outputs.MotionOutput` / :class:`~.outputs.TextOutput`. The config is
+:class:`~.config.MotionTextConfig`; the registry and ``create_model`` /
+``load_checkpoint`` live in :mod:`.factory`.
 
 Architecture (../shared/DESIGN.md): a ViT over motion patches (:mod:`.motion_encoder`) and a
 Hugging Face masked-LM text encoder (:mod:`.text_encoder`). Each modality gets
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,79 +40,15 @@ from torch import nn
 from motionlex.core.model.checkpoint import PretrainedMixin
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import to_device
-from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits, top_words
+from motionlex.core.model.lexical import (
+    MotionLexicalHead,
+    excluded_vocabulary_ids,
+    masked_max_logits,
+    top_words,
+)
 from motionlex.core.model.motion_encoder import MotionEncoder, build_motion_encoder
+from motionlex.core.model.outputs import MotionOutput, TextOutput
 from motionlex.core.model.text_encoder import TextEncoder
-
-
-@dataclass
-class MotionOutput:
-    """Output of :meth:`MotionTextModel.forward_motion`.
-
-    Attributes:
-        dense: ``(B, D)`` L2-normalised embedding.
-        lexical: ``(B, V)`` float32, non-negative lexical weights (None if not asked).
-        max_logits: ``(B, V)`` float32, max over real patch tokens of the vocabulary logits,
-            excluded words at the dtype minimum (None if not asked).
-        tokens: ``(B, 71, Hm)`` encoder hidden states ([CLS] + 70 patches).
-        token_mask: ``(B, 71)`` bool, True for [CLS] and real patches.
-    """
-
-    dense: torch.Tensor
-    lexical: torch.Tensor | None
-    max_logits: torch.Tensor | None
-    tokens: torch.Tensor
-    token_mask: torch.Tensor
-
-
-@dataclass
-class TextOutput:
-    """Output of :meth:`MotionTextModel.forward_text`.
-
-    Attributes:
-        dense: ``(B, D)`` L2-normalised embedding.
-        lexical: ``(B, V)`` float32, non-negative lexical weights (None if not asked).
-        max_logits: ``(B, V)`` float32 pooled logits (None if not asked).
-        tokens: ``(B, L, Ht)`` encoder hidden states.
-        token_mask: ``(B, L)`` bool, True for real tokens.
-        token_logits: ``(B, L, V)`` MLM logits per token (only with ``return_token_logits``).
-    """
-
-    dense: torch.Tensor
-    lexical: torch.Tensor | None
-    max_logits: torch.Tensor | None
-    tokens: torch.Tensor
-    token_mask: torch.Tensor
-    token_logits: torch.Tensor | None = None
-
-
-class MotionLexicalHead(nn.Module):
-    """Motion tokens -> text width (Linear, GELU, LayerNorm) -> tied word-embedding decoder.
-
-    Source: BERT MLM head layout (``BertPredictionHeadTransform``); the decoder is the text
-    encoder's word-embedding matrix, passed in at call time so it is stored only once.
-    """
-
-    def __init__(self, motion_hidden: int, text_hidden: int, vocab_size: int) -> None:
-        super().__init__()
-        self.dense = nn.Linear(motion_hidden, text_hidden)
-        self.norm = nn.LayerNorm(text_hidden, eps=1e-12)
-        self.bias = nn.Parameter(torch.zeros(vocab_size))
-
-    def forward(
-        self,
-        tokens: torch.Tensor,
-        word_embeddings: torch.Tensor,
-        columns: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """``tokens (B, P, Hm)``, ``word_embeddings (V, Ht)`` -> logits ``(B, P, V)``, or
-        ``(B, P, C)`` for the vocabulary ids ``columns (C,)`` only."""
-        h = self.norm(F.gelu(self.dense(tokens)))
-        weight, bias = word_embeddings, self.bias
-        if columns is not None:
-            weight, bias = weight[columns], bias[columns]
-        return F.linear(h, weight.to(h.dtype), bias.to(h.dtype))
-
 
 # ---------------------------------------------------------------------------------------------
 # model

@@ -53,7 +53,7 @@ from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import check_model_folder
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
-from motionlex.core.model.model import TextOutput
+from motionlex.core.model.outputs import TextOutput
 from motionlex.core.model.text_encoder import check_texts, resolve_text_source
 
 logger = logging.getLogger(__name__)
