@@ -1,51 +1,10 @@
 """The persistent gallery index: a dataset encoded once, searched many times.
 
-This module is the on-disk format and its reader. :mod:`.build` encodes dataset folders
+This module is the reader of the on-disk format. :mod:`.build` encodes dataset folders
 into an index (``motionlex index``) and writes it (:func:`.build.write_index`);
 :mod:`.search` ranks it (``motionlex search``).
 
-Index directory, format version 2 (every file JSON, ``.npy`` or ``.npz``; nothing is ever
-unpickled; version 1 indexes, with ``inverted.npz`` and ``items.json`` read whole, still open):
-
-=====================  ==================================================================
-file                   content
-=====================  ==================================================================
-``manifest.json``      format/version, item count, model identity (SHA-256 of config and
-                       weights, :func:`model_fingerprint`), patch-statistics hash,
-                       settings, fusion weight, ``loaders`` (``{"bvh": version}`` of the
-                       BVH loader that read the rows; a rebuild re-encodes BVH rows of
-                       another or no version), and ``files``: bytes + SHA-256 of each file
-``dense.npy``          ``(N, D)`` float16 L2-normalised dense motion embeddings
-``lexical.npz``        ``(N, V)`` float32 CSR lexical vectors (``scipy.sparse.save_npz``),
-                       pruned to ``lexical_top_k`` words per motion, L2-normalised when the
-                       model's ``lexical_similarity`` is ``"cosine"`` (so a sparse dot
-                       product is the cosine)
-``inverted_*.npy``     the same matrix as CSC, one posting list (motions, weights) per
-                       word: ``inverted_indptr.npy (V+1,) int64``, ``inverted_indices.npy
-                       (nnz,) int32``, ``inverted_data.npy (nnz,) float32``; the last two
-                       memory-mapped and block-checked like ``joints.npy`` (a word's list
-                       is verified when a query first reads it)
-``items_head.json``    ``ids`` and first ``captions`` of every motion (read at open)
-``items.jsonl``        one JSON object per motion and line: ``captions``, ``source``
-                       (absolute path), ``sha256``, ``dataset``, ``meta``; decoded on
-                       access (:mod:`.item_store`)
-``items.npz``          ``fps (N,) float32``, ``num_frames (N,) int64``, ``skeleton (N,)
-                       int32`` (index into ``skeletons.json``), ``joint_offsets (N+1,)
-                       int64`` (row offsets into ``joints.npy``), ``row_offsets (N+1,)
-                       int64`` (byte offsets of the rows of ``items.jsonl``)
-``joints.npy``         ``(R, 3)`` float16/32 canonical joints, metres, all motions
-                       concatenated; motion ``i`` is rows ``joint_offsets[i]:[i+1]``
-                       reshaped to ``(T_i, J_i, 3)``; memory-mapped, never read at open:
-                       its manifest entry also lists a SHA-256 per 4 MiB block, checked
-                       when a motion in that block is first fetched (:mod:`.verified`)
-``dense_ivf.npz``      only for galleries of :data:`~.ann.ANN_MIN_ITEMS` motions or more
-                       (with faiss installed): the IVF dense index, ``centroids (L, D)
-                       float32`` and ``lists (N,) int32``; ``manifest["ann"]`` records its
-                       kind, ``nlist`` and ``nprobe`` (:mod:`.ann`)
-``skeletons.json``     list of ``Skeleton.to_dict()`` (usually one shared skeleton)
-``patch_stats.json``   ``PatchStats.to_dict()`` used to encode
-``vocabulary.json``    the lexical vocabulary (WordPiece tokens in id order)
-=====================  ==================================================================
+The files of an index directory (format version 2) are listed in :mod:`.index_format`.
 
 A build (or an incremental add) writes a hidden temporary folder next to the target and
 renames it into place when complete, so an interrupted build never leaves a readable half
