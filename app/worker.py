@@ -269,7 +269,7 @@ class RankWorker(DescribeJobs, JobDriver):
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
         from motionlex.core.data.datasets import detect_layout
-        from motionlex.core.retrieval.build import gallery_index_path
+        from motionlex.core.retrieval.gallery_paths import gallery_index_path
         from motionlex.core.retrieval.index import GalleryIndex
 
         synthetic = str(path) == DEMO_GALLERY

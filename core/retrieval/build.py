@@ -7,12 +7,11 @@ is not written then). Each encoded batch is kept in a hidden work folder next to
 (:mod:`.build_work`), so a build that was interrupted or cancelled continues where it
 stopped when it is run again. :func:`.index_writer.write_index` writes the on-disk format
 of :mod:`.index`; the explorer's cache rules for indexes built from dataset folders are
-:func:`cached_index_path` and :func:`gallery_index_path`.
+:mod:`.gallery_paths`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -430,40 +429,3 @@ def build_index(
     finally:
         if bar is not None:
             bar.close()
-
-
-def cached_index_path(cache_dir: Path, dataset: Path, model_hash: str) -> Path:
-    """Where the index built from ``dataset`` by a model is cached.
-
-    Returns:
-        ``cache_dir / "<folder name>-<8 hex of its path>-<8 hex of the model>.mlx"``.
-    """
-    key = hashlib.sha256(str(dataset.resolve()).encode()).hexdigest()[:8]
-    return cache_dir / f"{dataset.name or 'gallery'}-{key}-{model_hash[:8]}.mlx"
-
-
-def gallery_index_path(root: Path, cache_dir: Path, model_hash: str) -> tuple[Path, bool]:
-    """The index a gallery folder opens, and whether it must be built (or brought up to date).
-
-    A folder holding a ``manifest.json`` is an index and opens as it is; any other folder is
-    a dataset, encoded into its cached index (:func:`cached_index_path`) by
-    :func:`build_steps`, which re-encodes only new or changed files of an existing one.
-
-    Args:
-        root: the gallery folder (an index directory or a dataset folder).
-        cache_dir: folder of the cached indexes of dataset folders.
-        model_hash: hex fingerprint of the model that encodes a dataset (its first 8
-            characters name the cached index); unused when ``root`` is an index.
-
-    Returns:
-        ``(index directory, build)``: ``(root, False)`` for an index, else
-        ``(cached index path, True)``.
-
-    Raises:
-        Nothing of its own: ``root`` is not checked (a missing folder or a file counts as a
-        dataset); the caller checks it, and :func:`build_steps` or
-        :meth:`~.index.GalleryIndex.load` report what is wrong.
-    """
-    if (root / MANIFEST).is_file():
-        return root, False
-    return cached_index_path(cache_dir, root, model_hash), True

@@ -21,8 +21,8 @@ from motionlex.app.messages import (
     RankResult,
 )
 from motionlex.app.worker import RankWorker
-from motionlex.core.retrieval.build import cached_index_path
 from motionlex.core.retrieval.fingerprints import model_fingerprint
+from motionlex.core.retrieval.gallery_paths import cached_index_path
 from motionlex.core.retrieval.index import GalleryIndex
 
 

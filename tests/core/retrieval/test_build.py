@@ -20,14 +20,9 @@ from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.build import (
-    BuildCancelled,
-    build_index,
-    build_steps,
-    cached_index_path,
-    gallery_index_path,
-)
+from motionlex.core.retrieval.build import BuildCancelled, build_index, build_steps
 from motionlex.core.retrieval.embed import clip_windows
+from motionlex.core.retrieval.gallery_paths import cached_index_path, gallery_index_path
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, IndexSettings
 
 
