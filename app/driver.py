@@ -7,6 +7,10 @@ emits ``progress`` after each step and stops at the next step once the job is ca
 (:meth:`JobDriver.supersede`, so a burst of typed queries costs one ranking, not fifty).
 Results of outdated requests are dropped. Errors are logged (with their traceback unless
 they are about the user's input) and sent to the GUI as ``failed(message)``.
+A background job the user did not ask for (describing a gallery's uncaptioned motions) gives
+way (:meth:`JobDriver._drive_giving_way`): when a request arrives, it parks its generator at
+the step it reached and resumes after the request, so a query typed meanwhile answers at once
+instead of after seconds of encoding.
 Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
 (``GeneratorWorker``: each ``yield`` is a progress report and a cancel point, because
 ``QThread.quit()`` is only a request) and ``napari/napari/napari/_qt/qthreading.py``
@@ -24,7 +28,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class JobDriver(QObject):
     jobStarted = Signal(str, str)
     jobFinished = Signal(str, str)
     message = Signal(str)
+    _resumeParked = Signal()  # internal: queued to this object's own thread
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,6 +84,9 @@ class JobDriver(QObject):
         self._epoch = 0  # bumped by cancel()
         self._closing = False  # set by shut_down(): every job from now on is cancelled
         self._latest: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
+        self._requests = 0  # requests declared so far (supersede): background jobs give way
+        self._parked: list[tuple[Any, ...]] = []  # background jobs waiting behind requests
+        self._resumeParked.connect(self._resume_parked, Qt.ConnectionType.QueuedConnection)
 
     # -- thread-safe controls (call from any thread) ------------------------------------
     @Slot()
@@ -112,6 +120,11 @@ class JobDriver(QObject):
             raise ValueError(f"kind must be one of {sorted(self._latest)}, got {kind!r}")
         with self._lock:
             self._latest[kind] = max(self._latest[kind], int(request_id))
+            self._requests += 1
+
+    def _request_count(self) -> int:
+        with self._lock:
+            return self._requests
 
     def _outdated(self, kind: str, request_id: int) -> bool:
         with self._lock:
@@ -139,10 +152,48 @@ class JobDriver(QObject):
             job.close()
             return None
         self.jobStarted.emit(kind, description)
+        return self._steps(kind, description, job, outdated, epoch, None)
+
+    def _drive_giving_way(self, kind: str, description: str, job: Progress,
+                          on_result: Callable[[Any], None],
+                          outdated: Callable[[], bool] = lambda: False) -> None:
+        """Run a background job that gives way to requests: as :meth:`_drive`, but when a
+        request (:meth:`supersede`) arrives, the job stops at its next step, its generator
+        is parked, and it resumes, where it stopped, after the requests queued by then.
+
+        Args:
+            on_result: called on the worker thread with the job's return value when it
+                finishes (not when it is cancelled, outdated or failed).
+            outdated: checked before each step, parked or not (e.g. "the gallery changed").
+        """
+        epoch = self._epoch_now()
+        if self.closing:
+            job.close()
+            return
+        self.jobStarted.emit(kind, description)
+        self._steps(kind, description, job, outdated, epoch, on_result)
+
+    @Slot()
+    def _resume_parked(self) -> None:
+        if self._parked:
+            self._steps(*self._parked.pop(0))
+
+    def _steps(self, kind: str, description: str, job: Progress,
+               outdated: Callable[[], bool], epoch: int,
+               on_result: Callable[[Any], None] | None) -> Any:
+        """Drive ``job`` from where it stands (``on_result`` set: it gives way to requests)."""
+        mark = self._request_count()
         try:
             while True:
                 if outdated() or self._stopped(epoch):
                     raise JobCancelled(kind)
+                if on_result is not None and self._request_count() != mark:
+                    # queued behind the request that just arrived (a queued signal to this
+                    # thread joins the end of its event queue)
+                    self._parked.append((kind, description, job, outdated, epoch, on_result))
+                    self._resumeParked.emit()
+                    logger.debug("%s job gives way to a request: %s", kind, description)
+                    return None
                 try:
                     done, total = next(job)
                 except StopIteration as stop:
@@ -166,4 +217,6 @@ class JobDriver(QObject):
             self.jobFinished.emit(kind, "failed")
             return None
         self.jobFinished.emit(kind, "done")
+        if on_result is not None:
+            on_result(result)
         return result

@@ -452,8 +452,9 @@ class RankWorker(DescribeJobs, JobDriver):
     @Slot()
     def describe_gallery(self) -> None:
         """Find the best bank caption of each uncaptioned motion of the open gallery; emit
-        ``galleryDescribed`` (or ``failed``)."""
-        result = self._drive("describe_gallery", "Describing the uncaptioned motions",
-                             self.describe_gallery_steps())
-        if result is not None:
-            self.galleryDescribed.emit(result)
+        ``galleryDescribed`` (or ``failed``). A background job: it gives way to searches and
+        other requests made meanwhile (caption bank encoding takes seconds at first use)."""
+        index, model = self._index, self._model  # another gallery or model: drop the job
+        self._drive_giving_way("describe_gallery", "Describing the uncaptioned motions",
+                               self.describe_gallery_steps(), self.galleryDescribed.emit,
+                               lambda: self._index is not index or self._model is not model)

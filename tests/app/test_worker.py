@@ -322,3 +322,38 @@ def test_describe_jobs_use_the_caption_bank(worker, tmp_path):
     worker.describe_gallery()
     assert [e[1] for e in rec.of("started")] == ["describe_gallery"]
     assert rec.of("finished")[-1][1:] == ("describe_gallery", "done")
+
+
+def test_gallery_describing_gives_way_to_requests(worker, qapp, gallery_index, tmp_path):
+    """The uncaptioned gallery's describe job (the caption bank's first encoding takes
+    seconds) parks when a request arrives and resumes where it stopped after it; another
+    gallery opened meanwhile drops it."""
+    rec = Recorder(worker)
+    got = []
+    worker.galleryDescribed.connect(got.append)
+    asked = []
+
+    def request_midway(done: int, total: int) -> None:
+        if total > 800 and 0 < done < total and not asked:  # encoding the caption bank
+            asked.append(done)
+            worker.supersede("rank", 1)  # as the GUI thread does before queuing a query
+
+    worker.progress.connect(request_midway)
+    worker.describe_gallery()
+    assert asked and not got and not rec.of("finished")  # parked, not finished
+    _, ranked = _run(worker.rank_steps(RankRequest(1, "a person walks", k=3)))  # runs first
+    assert len(ranked.hits) == 3
+    before = len(rec.of("progress"))
+    qapp.processEvents()  # the queued resume
+    resumed = [e[1] for e in rec.of("progress")[before:]]
+    assert resumed[0] > asked[0]  # went on from the step it had reached, not from 0
+    assert len(got) == 1 and rec.of("finished")[-1][1:] == ("describe_gallery", "done")
+    uncaptioned = [i for i, c in enumerate(worker.index.captions) if not c]
+    assert sorted(got[0].rows) == uncaptioned
+    # parked, then another gallery opens: the job ends cancelled, nothing is emitted
+    worker._bank, worker.cache_dir, asked[:] = None, tmp_path / "other-cache", []
+    worker.describe_gallery()
+    assert asked
+    _run(worker.load_steps(gallery_index))
+    qapp.processEvents()
+    assert len(got) == 1 and rec.of("finished")[-1][1:] == ("describe_gallery", "cancelled")
