@@ -145,8 +145,11 @@ def same_text_mask(row_texts: Sequence[str], column_texts: Sequence[str]) -> tor
 
 
 def near_duplicate_mask(text_dense: torch.Tensor, n: int, threshold: float) -> torch.Tensor:
-    """``(N, C)`` bool: True where a column caption's text-text cosine to row ``i``'s caption
-    exceeds ``threshold`` (TMR's near-duplicate filtering).
+    """``(N, C)`` bool: True where an in-batch caption's text-text cosine to row ``i``'s caption
+    exceeds ``threshold`` (TMR's near-duplicate filtering). Only the first ``N`` columns (the
+    batch's captions) are filtered: the extra columns are hard negatives made from the row's
+    own caption (its event-shuffled or side-swapped versions, CAR Sec. 4.1), near-duplicates
+    in wording by design, and masking them would switch them off.
 
     Args:
         text_dense: ``(C, D)`` L2-normalised caption embeddings, the ``N`` true captions first.
@@ -157,7 +160,9 @@ def near_duplicate_mask(text_dense: torch.Tensor, n: int, threshold: float) -> t
     Source: TMR (Petrovich et al., ICCV 2023), Sec. 3.2, ``InfoNCE_with_filtering``.
     """
     emb = text_dense.detach().float()
-    return (emb[:n] @ emb.t()) > threshold
+    mask = torch.zeros(n, emb.shape[0], dtype=torch.bool, device=emb.device)
+    mask[:, :n] = (emb[:n] @ emb[:n].t()) > threshold
+    return mask
 
 
 def word_loss(max_logits: torch.Tensor, targets: torch.Tensor, temperature: float = 1.0

@@ -224,6 +224,12 @@ def test_same_text_mask_uses_the_caption_key() -> None:
 def test_near_duplicate_mask_threshold() -> None:
     emb = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0]]), dim=1)
     assert near_duplicate_mask(emb, 2, 0.9).tolist() == [[True, True, False], [True, True, False]]
+    # the extra columns (a row's event-shuffled / side-swapped caption, near-identical in
+    # wording by design) are hard negatives: never filtered
+    shuffled = torch.cat([emb, emb[:1], emb[1:2] * 0.999])
+    assert near_duplicate_mask(shuffled, 3, 0.9).tolist() == [
+        [True, True, False, False, False], [True, True, False, False, False],
+        [False, False, True, False, False]]
 
 
 def test_word_loss_hand_value_and_empty_rows() -> None:
