@@ -373,7 +373,8 @@ class Searcher:
             dense[a:b] = self.dense_scores(query, a, b)
             if b < n:
                 yield SearchProgress(b, n, None)
-        scores = dense if mode == "dense" else fuse(dense[None], lex[None], weight)[0]
+        scores = dense if mode == "dense" else fuse(dense[None], _without(lex, exclude)[None],
+                                                    weight)[0]
         rows = top_k(scores, k, exclude)
         yield SearchProgress(n, n, self._hits(rows, scores[rows], query, dense, lex, words))
 
@@ -385,7 +386,8 @@ class Searcher:
         d_rows, _ = self._dense.top_k(query.dense, c, exclude, rescore=False)  # rescored below
         cand = np.union1d(d_rows, top_k(lex, c, exclude))
         dense = self._dense.row_scores(cand, query.dense)
-        top = float(lex.max()) if len(lex) else 0.0
+        rest = _without(lex, exclude)  # an excluded row (the query item) never sets the scale
+        top = float(rest.max()) if len(rest) else 0.0
         scores = weight * dense.astype(np.float64) + (1.0 - weight) * (
             lex[cand] / top if top > 0 else lex[cand])
         best = top_k(scores, k)
@@ -409,6 +411,18 @@ class Searcher:
                             self.index.sources[r], evidence[j], float(d_rows[j]),
                             float(l_rows[j])))
         return hits
+
+
+def _without(lexical: np.ndarray, exclude: Sequence[int]) -> np.ndarray:
+    """``lexical`` with the excluded rows' scores set to 0 (a copy when any are excluded),
+    so that the per-query normalisation of fused search (:func:`.fusion.normalize_lexical`)
+    is taken over the rows that can be returned: a "more like this" query's own item, which
+    scores itself highest, would otherwise shrink every other row's lexical share."""
+    if not len(exclude):
+        return lexical
+    out = np.array(lexical, copy=True)
+    out[np.asarray(exclude, np.int64)] = 0.0
+    return out
 
 
 def _check_weight(w: float) -> float:

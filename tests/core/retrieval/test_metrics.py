@@ -220,3 +220,16 @@ def test_top_k_ties_and_exclude() -> None:
     assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 3)) == [1, 2, 3]
     assert list(top_k(np.array([0.1, 0.5, 0.5, 0.2]), 9, exclude=[1])) == [2, 3, 0]
     assert list(top_k(np.array([0.3]), 2, exclude=[0])) == []
+    # ties at the k-th score keep the lowest indices, whatever argpartition picked (lexical
+    # mode: most rows score 0); NaN ranks last; excluded rows never come back
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        n = int(rng.integers(1, 40))
+        s = rng.integers(0, 4, n).astype(float)
+        s[rng.integers(0, n, int(rng.integers(0, 2)))] = np.nan
+        k, ex = int(rng.integers(1, n + 2)), sorted(set(rng.integers(0, n, 2).tolist()))
+        key = np.where(np.isnan(s), -np.inf, s)
+        ref = [i for i in np.lexsort((np.arange(n), -key)) if i not in ex][:k]
+        assert list(top_k(s, k, ex)) == ref
+    zeros = np.zeros(100_000)
+    assert list(top_k(zeros, 4, exclude=[1])) == [0, 2, 3, 4]

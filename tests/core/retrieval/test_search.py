@@ -16,6 +16,7 @@ from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import fuse
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError
+from motionlex.core.retrieval.metrics import top_k
 from motionlex.core.retrieval.search import QueryEmbedding, Searcher
 from motionlex.core.retrieval.sparse import brute_force_scores
 
@@ -135,6 +136,22 @@ def test_query_by_item_ranks_itself_first(searcher, gallery):
         assert i not in [h.index for h in searcher.search(q, 3, "dense", exclude=[i])]
     lonely = searcher.item_query(5)
     assert searcher.search(lonely, 1, "lexical")[0].index == 5  # unit vector x itself
+
+
+def test_fused_more_like_this_normalises_over_the_rows_it_can_return(searcher, gallery):
+    """An item query's own row (excluded) scores itself highest lexically; the fused score's
+    lexical normalisation is taken over the other rows, as for any query."""
+    dense = np.asarray(gallery.dense, np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    for i in (0, 9, 20):
+        q = searcher.item_query(i)
+        hits = searcher.search(q, 6, "fused", exclude=[i])
+        lex = brute_force_scores(gallery.lexical, q.word_ids, q.word_weights)
+        assert lex[i] >= lex.max() * (1 - 1e-6)  # the item tops the lexical scale itself
+        rest = np.delete(np.arange(len(gallery)), i)
+        fused = fuse((dense @ q.dense)[rest][None], lex[rest][None], 0.3)[0]
+        assert [h.index for h in hits] == [int(rest[j]) for j in top_k(fused, 6)]
+        assert np.allclose([h.score for h in hits], np.sort(fused)[::-1][:6], atol=1e-5)
 
 
 def test_query_by_motion_file(searcher, gallery, shared_data):
