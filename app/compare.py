@@ -5,7 +5,8 @@ with the motions after the first translucent) asks :class:`Comparer` to fetch th
 motions in the worker (one ``compare`` request; a newer one drops an older one) and shows
 them on one timeline in the skeleton player
 (:meth:`~motionlex.widgets.skeleton_view.SkeletonView.set_motions`), each labelled with its
-rank and score. Selecting a single result afterwards shows that motion alone again.
+rank and score. Selecting a single result afterwards, or Esc (:meth:`Comparer.leave`), shows
+one motion alone again.
 """
 
 from __future__ import annotations
@@ -74,12 +75,31 @@ class Comparer(QObject):
             return False
         most = MAX_COMPARED if layout == "side" else MAX_OVERLAID
         records = [self.win.results_list.record(r) for r in list(rows)[:most]]
-        labels = [f"#{int(r['rank'])} {float(r['score']):.2f}" for r in records]
+        labels = [f"#{int(r['rank'])} {float(r['score']):.3f}" for r in records]  # as the list
         req = self.win.client.fetch_motions([int(r["row"]) for r in records])
         self.win.state.motion_superseded()  # a single motion on its way must not replace it
         more = f" (the first {most} of {len(rows)})" if len(rows) > most else ""
         self._pending = (req.request_id, labels, layout, more)
         self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)
+        return True
+
+    def leave(self) -> bool:
+        """Leave the comparison (Esc): drop one on its way, show the motion shown before it
+        alone.
+
+        Returns:
+            Whether there was a comparison to leave.
+        """
+        win = self.win
+        if self._pending is None and not self.showing:
+            return False
+        self._pending = None
+        was_showing, self.showing = self.showing, False
+        if was_showing and win.current_motion is not None:
+            row = int(win.current_motion.row)
+            win.show_gallery_row(row)
+            win.results_list.mark_row(win.state.result_position(row))  # it alone selected
+        win.statusBar().showMessage("Comparison closed.", 3000)
         return True
 
     def _on_selection(self, rows: list[int]) -> None:

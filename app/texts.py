@@ -61,7 +61,7 @@ side / overlaid</td></tr>
 <tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
-<tr><td><b>Esc</b></td><td>cancel an export, or opening a gallery or a checkpoint</td></tr>
+<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison</td></tr>
 <tr><td><b>F1</b></td><td>this list</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
 </table>"""

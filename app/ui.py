@@ -196,7 +196,8 @@ def build_actions(win: MainWindow) -> None:
     win.act_step_back = a("Step &back", lambda: win.step(-1), Qt.Key.Key_Left)
     win.act_step_fwd = a("Step &forward", lambda: win.step(1), Qt.Key.Key_Right)
     win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
-                       "Cancel an export, or opening a gallery or a checkpoint")
+                       "Cancel an export, or opening a gallery or a checkpoint; else leave "
+                       "a comparison")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
     win.act_compare = a("&Compare selected results", lambda: win.results_list.request_compare(
         "side"), "Ctrl+M", "Play the selected results side by side (select several with "

@@ -204,12 +204,15 @@ class MainWindow(SearchActions, QMainWindow):
         self.open_gallery(DEMO_GALLERY, remember=False)
 
     def cancel_job(self) -> None:
-        """Cancel opening/building a gallery or loading a checkpoint, or a video export."""
+        """Cancel opening/building a gallery or loading a checkpoint, or a video export;
+        with none running, leave a comparison of several motions (Esc)."""
         if self.dialogs.cancel_export():
             return
         if self.state.long_job is not None:
             self._client.cancel()
             self.statusBar().showMessage("Cancelling…")
+        else:
+            self.comparer.leave()
 
     # ------------------------------------------------------------------ worker results
     def _on_checkpoint(self, info: ModelInfo) -> None:

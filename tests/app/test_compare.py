@@ -113,6 +113,30 @@ def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked)
     assert not w.statusBar().currentMessage().startswith("Comparing")
 
 
+def test_escape_leaves_a_comparison(qtbot, ranked):
+    """Esc (nothing to cancel) shows the motion shown before the comparison alone again;
+    the labels carry the list's three decimals."""
+    from PySide6.QtCore import Qt
+
+    w, rl, sv = ranked, ranked.results_list, ranked.skeleton_view
+    shown = w.current_motion.row
+    rl.select_rows([0, 1, 2])
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
+        rl.compare_button.click()
+    assert sv.num_motions == 3 and w.comparer.showing
+    score = float(rl.record(0)["score"])
+    assert f"#1 {score:.3f}" in w.statusBar().currentMessage()
+    w.activateWindow()
+    rl.view.setFocus()
+    qtbot.waitUntil(rl.view.hasFocus, timeout=5000)
+    qtbot.keyClick(rl.view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: sv.num_motions == 1, timeout=LONG_WAIT_MS)
+    assert w.current_motion.row == shown and not w.comparer.showing
+    assert [int(rl.record(r)["row"]) for r in rl.selected_rows()] == [shown]
+    assert not rl.compare_button.isEnabled()
+    assert not w.comparer.leave()  # nothing left to leave
+
+
 def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     w = ranked
     assert w.comparer.compare([0]) is False
