@@ -378,6 +378,8 @@ class MainWindow(SearchActions, QMainWindow):
         for act in (self.act_export_glb, self.act_export_poses, self.act_export_video,
                     self.act_similar, self.act_export_bvh):
             act.setEnabled(has_motion)
+        # describing needs a shown motion of a searchable gallery (its model's embedding)
+        self.analysis.act_describe.setEnabled(has_motion and self.state.searchable)
 
     # ------------------------------------------------------------------ dialogs
     def about_text(self) -> str:

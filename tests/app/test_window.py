@@ -56,6 +56,7 @@ def test_empty_window_says_how_to_open(qtbot, window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Search", "Playback", "View", "Help"]
     assert not window.act_export_glb.isEnabled() and not window.act_similar.isEnabled()
+    assert not window.analysis.act_describe.isEnabled()  # nothing to describe
     # the cursor starts in the query box (it went to the chronology panel's caption box)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.query_edit, timeout=5000)
