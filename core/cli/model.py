@@ -255,11 +255,12 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     s = subparsers.add_parser(
         "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
-        description="Retrieval (All, Small batches, Threshold; both directions; dense, "
-        "lexical and fused similarity), CAR accuracy, the composed chronology test, side "
-        "accuracy, word precision@10 and query word recall, cross-skeleton agreement "
-        "(--bvh-pairs) and zero-shot classification on a dataset folder (or BVH files on "
-        "their native skeletons). Writes metrics.json, metrics.md and PNG figures into --out.")
+        description="Retrieval (All, All with first captions as in the papers, Small batches, "
+        "Threshold; both directions; dense, lexical and fused similarity), CAR accuracy, the "
+        "composed chronology test, side accuracy, word precision@10 and query word recall, "
+        "cross-skeleton agreement (--bvh-pairs) and zero-shot classification on a dataset "
+        "folder (or BVH files on their native skeletons). Writes metrics.json, metrics.md and "
+        "PNG figures into --out.")
     s.add_argument("--checkpoint", default=None, help="model directory with patch_stats.json "
                    "(default: the shipped model)")
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")

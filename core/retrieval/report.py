@@ -122,8 +122,8 @@ def save_patch_figure(
     return save_figure(fig, Path(path))
 
 
-_PROTOCOL_LABELS = {"All": "All", "SmallBatches": "Small batches ({b})",
-                    "Threshold": "Threshold {t:g}"}
+_PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",
+                    "SmallBatches": "Small batches ({b})", "Threshold": "Threshold {t:g}"}
 
 
 _COLUMNS = tuple(f"R@{k}" for k in DEFAULT_KS) + ("MedR",)

@@ -110,7 +110,7 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
 
     # keys, ranges and monotone recall for every direction x protocol x similarity
     for d in ("t2m", "m2t"):
-        for proto in ("All", "SmallBatches"):
+        for proto in ("All", "AllFirst", "SmallBatches"):
             for sim in ("dense", "lexical", "fused"):
                 vals = [metrics[f"{d}/{proto}/{sim}/{k}"] for k in KS]
                 assert all(0 <= v <= 100 for v in vals) and vals == sorted(vals)
@@ -134,6 +134,13 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
     first = np.unique(res.text_motion, return_index=True)[1]
     small = protocol_small_batches(res.dense[first], 32, 0, positives=pos[first])
     assert metrics["m2t/SmallBatches/dense/R@5"] == pytest.approx(small["m2t"]["R@5"])
+    # the papers' protocol: each motion's first caption queries the whole split
+    paper = bidirectional_metrics(res.dense[first], pos[first])
+    assert len(first) == m < n
+    for d in ("t2m", "m2t"):
+        for k, v in paper[d].items():
+            assert metrics[f"{d}/AllFirst/dense/{k}"] == pytest.approx(v)
+    assert "| dense | All, first caption |" in (out / "metrics.md").read_text()
 
     # validation during training: the same All numbers and fusion weight as evaluate
     model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
