@@ -52,7 +52,7 @@ from motionlex.core.motion.motion import (
     read_npy,
     to_canonical,
 )
-from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
+from motionlex.core.motion.skeleton import Skeleton, side_check, skeleton_for_joint_count
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,14 @@ SKELETON_SAMPLE = 64
 
 UPRIGHT_WARNINGS = 5
 """Files of one dataset named in a not-upright warning (the rest at debug level)."""
+
+
+SIDE_SAMPLE = 32
+"""Joint files of one dataset whose left/right labels are checked on the data
+(:func:`~motionlex.core.motion.skeleton.side_check`) when they are first read."""
+
+SIDES_SWAPPED_BELOW = 0.3
+"""Median side check under which a dataset's left and right joints are reported swapped."""
 
 
 STRAY_BVH_REASON = ("a BVH file in a HumanML3D/KIT-ML dataset folder, where only "
@@ -232,6 +240,7 @@ class MotionDataset:
         self.records = self._index(skip_missing)
         self.report.kept = len(self.records)
         self._not_upright = 0  # motions warned about (the first few each name their file)
+        self._side_votes: list[float] = []  # side checks of the first SIDE_SAMPLE files read
         if self.layout == "joints" and self._skeleton is None:
             self._skeleton = self._joints_skeleton()
 
@@ -357,7 +366,27 @@ class MotionDataset:
                                "at debug level" if self._not_upright == UPRIGHT_WARNINGS else "")
             else:
                 logger.debug("%s: not upright along +Y", record.path)
+        self._check_sides(motion)
         return motion
+
+    def _check_sides(self, motion: Motion) -> None:
+        """Vote on whether the files' left joints sit on the body's left (DESIGN: sides are
+        checked on data, not assumed from joint names); after :data:`SIDE_SAMPLE` files,
+        warn once when the median vote says left and right are swapped."""
+        if len(self._side_votes) >= SIDE_SAMPLE:
+            return
+        try:
+            self._side_votes.append(side_check(motion.joints, motion.skeleton))
+        except ValueError:
+            return
+        if len(self._side_votes) == min(SIDE_SAMPLE, len(self.records)):
+            median = float(np.median(self._side_votes))
+            if median < SIDES_SWAPPED_BELOW:
+                logger.warning(
+                    "%s: left and right joints look swapped (%s side check %.2f, median of the "
+                    "first %d files; 1 = left chains on the body's left): side words in its "
+                    "captions would be learned backwards; fix the joint order of its files",
+                    self.root, motion.skeleton.name, median, len(self._side_votes))
 
     def __len__(self) -> int:
         return len(self.records)

@@ -155,6 +155,27 @@ def test_every_joint_file_of_a_dataset_is_read_on_its_skeleton(shared_data, tmp_
     assert len(warned) == 1 and f"{ids[2]}.npy" in warned[0]
 
 
+def test_swapped_left_right_joints_are_reported(shared_data, tmp_path, caplog, make_subset):
+    """DESIGN: sides are checked on data, not assumed from joint names. Real Bandai files
+    pass; the same files with left and right joints exchanged are reported once."""
+    from motionlex.core.motion.skeleton import SMPL22
+
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:8]
+    root = make_subset(src, tmp_path / "b", ids)
+    with caplog.at_level("WARNING", logger="motionlex"):
+        MotionDataset(root, "all").scan()
+    assert not [r for r in caplog.records if "look swapped" in r.getMessage()]
+    for f in (root / "new_joints").glob("*.npy"):
+        np.save(f, np.load(f)[:, SMPL22.mirror_permutation()])
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="motionlex"):
+        samples, _ = MotionDataset(root, "all").scan()
+    warned = [r.getMessage() for r in caplog.records if "look swapped" in r.getMessage()]
+    assert len(samples) == 8 and len(warned) == 1
+    assert str(root) in warned[0] and "smpl22" in warned[0] and "first 8 files" in warned[0]
+
+
 def test_layout_and_corpus_errors(shared_data, tmp_path):
     assert detect_layout(shared_data / "bandai") == "joints"
     assert detect_layout(shared_data / "raw_bvh") == "bvh"
