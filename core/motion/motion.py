@@ -71,8 +71,9 @@ class Motion:
             start / end: the span, seconds (``start == end == 0``: the whole clip; ``end``
                 0 or past the clip: to its end).
             canonical: bring the crop to canonical form again (:func:`to_canonical`: pelvis
-                at XZ = 0 and facing +Z on the crop's first frame, floor at 0), for a crop
-                of a canonical motion that becomes a training or evaluation clip of its own.
+                at XZ = 0 and facing +Z on the crop's first frame; the floor stays the whole
+                clip's, as in HumanML3D's crops), for a crop of a canonical motion that
+                becomes a training or evaluation clip of its own.
 
         Returns:
             A new :class:`Motion` of the span's frames (``self`` for the whole clip).
@@ -89,7 +90,7 @@ class Motion:
                    else f"keeps {max(0, b - a)} frame(s) of {self.num_frames} at {self.fps} fps")
             raise ValueError(f"{self.source or self.name}: span {start:.2f}-{end:.2f} s {why}")
         crop = replace(self, joints=self.joints[a:b])
-        return to_canonical(crop, self.fps) if canonical else crop
+        return to_canonical(crop, self.fps, floor=False) if canonical else crop
 
 
 def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
@@ -347,7 +348,7 @@ def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> boo
     return upright
 
 
-def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
+def to_canonical(motion: Motion, fps: float = CANONICAL_FPS, *, floor: bool = True) -> Motion:
     """Bring a motion to the canonical form of ../shared/DESIGN.md.
 
     Resample to ``fps``; put the floor (lowest body-part chain joint over the clip: not a
@@ -359,6 +360,9 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     Args:
         motion: a motion in metres, Y up.
         fps: target frame rate (20, HumanML3D).
+        floor: put the floor at y = 0 (False: keep the heights, for a crop of a canonical
+            clip, whose floor is the whole clip's: a crop spent in the air or on a step
+            stays there, as HumanML3D's caption-span crops do).
 
     Returns:
         A new :class:`Motion` (same skeleton, ``fps`` frames per second).
@@ -368,8 +372,9 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS) -> Motion:
     """
     m = resample(motion, fps)
     j = m.joints.astype(np.float64)
-    body = sorted({k for c in m.skeleton.chains for k in c})
-    j[..., 1] -= j[:, body, 1].min()
+    if floor:
+        body = sorted({k for c in m.skeleton.chains for k in c})
+        j[..., 1] -= j[:, body, 1].min()
     root0 = j[0, m.skeleton.chains[0][0]].copy()  # the pelvis (torso chain start)
     j[..., 0] -= root0[0]
     j[..., 2] -= root0[2]

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -105,7 +107,12 @@ def test_a_caption_span_of_a_canonical_motion_is_canonical_again(shared_data):
     assert np.abs(crop.joints[0, 0, [0, 2]]).max() < 1e-5  # pelvis at XZ = 0
     fwd = facing_direction(crop.joints[0], SMPL22)
     assert fwd[2] > 0.99  # facing +Z on the crop's first frame
-    assert abs(float(crop.joints[..., 1].min())) < 1e-5  # floor at 0
+    # heights are the whole clip's (HumanML3D's crops keep its floor): a crop spent in the
+    # air or on a step is not pulled down to y = 0
+    assert np.allclose(crop.joints[..., 1], plain.joints[..., 1], atol=1e-5)
+    assert float(crop.joints[..., 1].min()) >= -1e-5
+    high = replace(m, joints=m.joints + np.array([0.0, 0.4, 0.0], np.float32))  # on a step
+    assert float(high.crop_seconds(1.0, 2.5, canonical=True).joints[..., 1].min()) > 0.39
     # the body's shape is kept: bone lengths unchanged by the rigid move
     bone = lambda j: np.linalg.norm(j[:, 18] - j[:, 16], axis=-1)  # noqa: E731
     assert np.allclose(bone(crop.joints), bone(plain.joints), atol=1e-5)
