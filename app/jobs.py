@@ -163,7 +163,8 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         request_id=request.request_id, text=request.text if request.item is None else "",
         mode=request.mode, hits=rows,
         query_words=top_pairs(query.word_ids, query.word_weights, vocab),
-        total=n, seconds=time.perf_counter() - t0)
+        total=n, seconds=time.perf_counter() - t0,
+        order_weight=float(order_alpha) if orders is not None else 0.0)
 
 
 def motion_steps(index: Any, request: MotionRequest,

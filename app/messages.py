@@ -54,6 +54,9 @@ class RankResult:
         query_words: the query's heaviest ``(word, weight)`` pairs (lexical vector).
         total: gallery size.
         seconds: worker time to embed and rank, seconds.
+        order_weight: the order-agreement weight ``alpha`` of an order-aware ranking of a
+            multi-event query (each score is the mode's score ``+ alpha *`` its
+            ``order_margin``), 0 for a plain ranking.
     """
 
     request_id: int
@@ -63,6 +66,7 @@ class RankResult:
     query_words: list[tuple[str, float]]
     total: int
     seconds: float
+    order_weight: float = 0.0
 
 
 @dataclass(frozen=True)

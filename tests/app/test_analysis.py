@@ -83,6 +83,8 @@ def test_order_aware_ranking_option(qtbot, loaded):
         w.analysis.act_order.setChecked(True)  # re-ranks the shown query
     hits = aware.args[0].hits
     assert any(h["order_margin"] != 0.0 for h in hits)
+    assert plain.args[0].order_weight == 0.0 and aware.args[0].order_weight == 1.0
+    assert "order-aware (score + 1 x order margin" in w.statusBar().currentMessage()
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
     by_row = {h["row"]: h["score"] for h in plain.args[0].hits}
