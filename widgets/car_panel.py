@@ -190,7 +190,7 @@ class CarPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setWordWrap(False)  # one line per order; the tooltip has it all
+        self._table.setWordWrap(True)  # an order, then its caption wrapped under it
         # display only: never holds the keyboard focus, so greying it out while busy
         # cannot push the focus on to the caption box below it
         self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -202,6 +202,12 @@ class CarPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self._table.setColumnWidth(2, 84)
         self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
+        # a narrower or wider caption column wraps captions to other heights
+        self._rewrap = QTimer(self)
+        self._rewrap.setSingleShot(True)
+        self._rewrap.setInterval(0)  # after the layout settles (a scroll bar may come)
+        self._rewrap.timeout.connect(self._table.resizeRowsToContents)
+        header.sectionResized.connect(lambda col, _old, _new: col == 1 and self._rewrap.start())
 
         self._busy = QProgressBar(self)
         self._busy.setRange(0, 0)  # indeterminate
@@ -356,7 +362,9 @@ class CarPanel(QWidget):
             if row == 0:
                 marks.append("best")
             steps = order_steps(text, self._events_list)
-            cells = [", ".join(marks), f"{steps}   {text}" if steps else text, f"{sim:.3f}"]
+            # the order on its own line, the caption under it with the column's whole width
+            # (wrapped): four events' "4 → 1 → 2 → 3" left no room to read it
+            cells = ["\n".join(marks), f"{steps}\n{text}" if steps else text, f"{sim:.3f}"]
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 if col == 2:

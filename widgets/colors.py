@@ -147,6 +147,18 @@ def overlay_colour_name(index: int) -> str:
     return OVERLAY_TINT_NAMES[(index - 1) % len(OVERLAY_TINT_NAMES)]
 
 
+def overlay_label_hex(index: int) -> str:
+    """Colour ``"#RRGGBB"`` of the ``index``-th overlaid motion's label: its tint, and for
+    the first (drawn in body-part colours, see :func:`overlay_tint`) the torso's colour, so
+    every overlaid label names its body by colour and no two labels share one.
+
+    Raises:
+        ValueError: on a negative ``index``.
+    """
+    tint = overlay_tint(index)
+    return PART_COLORS_HEX[0] if tint is None else tint
+
+
 def bone_colors(bones: np.ndarray, joint_rgba: np.ndarray) -> np.ndarray:
     """Per-vertex RGBA for ``GLLinePlotItem(mode='lines')`` drawing of bones.
 

@@ -357,19 +357,29 @@ def place_floor(grid: gl.GLGridItem, lo: np.ndarray, hi: np.ndarray,
     grid.translate(cx, cy, floor)
 
 
-def frame_box(view: gl.GLViewWidget | OffscreenGLView, centre: np.ndarray,
-              half: np.ndarray) -> None:
-    """Point the camera at a box from a front three-quarter view (resets any orbit).
+FRAMING_ELEVATION_DEG = 12.0
+"""Camera elevation of :func:`frame_box`'s front three-quarter view, degrees."""
 
-    The distance is the smallest at which all eight box corners project inside the
-    view's horizontal and vertical field of view (plus a 6 % margin).
+FRAMING_AZIMUTH_DEG = -70.0
+"""Camera azimuth of :func:`frame_box`'s front three-quarter view, degrees."""
+
+
+def framing_distance(view: gl.GLViewWidget | OffscreenGLView, half: np.ndarray,
+                     elevation: float = FRAMING_ELEVATION_DEG,
+                     azimuth: float = FRAMING_AZIMUTH_DEG) -> float:
+    """Smallest camera distance at which a box fits the view (plus a 6 % margin).
+
+    All eight box corners project inside the view's horizontal and vertical field of view
+    when the camera looks at the box centre from ``elevation`` / ``azimuth``.
 
     Args:
-        view: the 3D canvas.
-        centre: ``(3,)`` box centre, metres, Z up.
+        view: the 3D canvas (its size and ``fov``).
         half: ``(3,)`` box half size, metres (at least 0.15 m is framed per axis).
+        elevation, azimuth: camera angles, degrees (pyqtgraph's convention).
+
+    Returns:
+        The distance, metres.
     """
-    elevation, azimuth = 12.0, -70.0
     w, h = max(view.width(), 1), max(view.height(), 1)
     half_h = math.radians(float(view.opts["fov"])) / 2.0  # pyqtgraph: horizontal fov
     tan_h = math.tan(half_h)
@@ -383,10 +393,24 @@ def frame_box(view: gl.GLViewWidget | OffscreenGLView, centre: np.ndarray,
     corners = signs * np.maximum(np.asarray(half, dtype=np.float64), 0.15)  # (8, 3)
     depth = corners @ to_cam  # towards the camera
     need = np.maximum(np.abs(corners @ right) / tan_h, np.abs(corners @ up) / tan_v) + depth
-    distance = 1.06 * float(need.max())
+    return 1.06 * float(need.max())
+
+
+def frame_box(view: gl.GLViewWidget | OffscreenGLView, centre: np.ndarray,
+              half: np.ndarray) -> None:
+    """Point the camera at a box from a front three-quarter view (resets any orbit).
+
+    The distance is the smallest at which all eight box corners project inside the
+    view's horizontal and vertical field of view (plus a 6 % margin; :func:`framing_distance`).
+
+    Args:
+        view: the 3D canvas.
+        centre: ``(3,)`` box centre, metres, Z up.
+        half: ``(3,)`` box half size, metres (at least 0.15 m is framed per axis).
+    """
     view.setCameraPosition(
         pos=pg.Vector(float(centre[0]), float(centre[1]), float(centre[2])),
-        distance=distance,
-        elevation=elevation,
-        azimuth=azimuth,
+        distance=framing_distance(view, half),
+        elevation=FRAMING_ELEVATION_DEG,
+        azimuth=FRAMING_AZIMUTH_DEG,
     )

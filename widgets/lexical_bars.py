@@ -6,6 +6,10 @@ both sides put weight on. ``LexicalBars`` draws two horizontal bar charts (query
 result right), each bar scaled to its own side's largest weight with the weight printed,
 and marks the words the two sides share (bold, accent colour, a dot). Clicking a word emits
 ``wordClicked(word)``. Custom painted: no per-row widgets.
+
+When the rows do not fit the panel's height they first shrink to :data:`MIN_ROW_PAD_PX`
+of padding, and then a vertical scroll bar appears at the right edge (the headings stay
+put), so no word, shared or not, is out of reach.
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
@@ -29,6 +41,13 @@ SIDES: tuple[str, ...] = ("query", "result")
 
 MIN_BAR_PX = 36
 """Room always kept for a bar, pixels."""
+
+ROW_PAD_PX = 6
+"""Space added to the font height for a row, pixels, when the rows fit."""
+
+MIN_ROW_PAD_PX = 2
+"""Least space added to the font height for a row, pixels: rows shrink to this before the
+panel scrolls."""
 
 _PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
 
@@ -102,6 +121,9 @@ class LexicalBars(QWidget):
         self._rows: list[_Row] = []
         self._hover: _Row | None = None
         self._hint_rows = 1  # rows sizeHint() was last computed for
+        self._scroll = QScrollBar(Qt.Orientation.Vertical, self)
+        self._scroll.hide()
+        self._scroll.valueChanged.connect(self._on_scrolled)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(240)
@@ -164,18 +186,80 @@ class LexicalBars(QWidget):
         return {w for w, _ in self._words["query"]} & {w for w, _ in self._words["result"]}
 
     def word_rect(self, side: str, word: str) -> QRect | None:
-        """Widget-coordinate rectangle of ``word``'s row on ``side``, or ``None`` if absent."""
+        """Widget-coordinate rectangle of ``word``'s row on ``side`` (as scrolled: it may lie
+        outside the shown rows, see :meth:`is_word_shown`), or ``None`` if absent."""
         for row in self._rows:
             if row.side == side and row.word == word:
                 return QRect(row.rect)
         return None
 
+    @property
+    def scroll_bar(self) -> QScrollBar:
+        """The vertical scroll bar (shown only when the rows do not fit)."""
+        return self._scroll
+
+    def is_word_shown(self, side: str, word: str) -> bool:
+        """Whether ``word``'s row on ``side`` is wholly inside the rows area (not scrolled
+        away or below the panel's bottom edge)."""
+        rect = self.word_rect(side, word)
+        return rect is not None and self._rows_area().contains(rect)
+
+    def scroll_to_word(self, side: str, word: str) -> bool:
+        """Scroll so that ``word``'s row on ``side`` is shown; returns whether it is drawn."""
+        rect = self.word_rect(side, word)
+        if rect is None:
+            return False
+        area = self._rows_area()
+        if rect.top() < area.top():
+            self._scroll.setValue(self._scroll.value() - (area.top() - rect.top()))
+        elif rect.bottom() > area.bottom():
+            self._scroll.setValue(self._scroll.value() + rect.bottom() - area.bottom())
+        return True
+
     # ------------------------------------------------------------------ geometry
     def _metrics(self) -> tuple[int, int, int]:
+        """``(row_h, header_h, margin)``: rows shrink (down to :data:`MIN_ROW_PAD_PX` of
+        padding) when they do not fit the height; the scroll bar takes the rest."""
         fm = self.fontMetrics()
-        row_h = fm.height() + 6
         header_h = fm.height() + 10
+        n = max(1, *(len(v) for v in self._words.values()))
+        room = (self.height() - header_h - 8) // n
+        row_h = max(fm.height() + MIN_ROW_PAD_PX, min(fm.height() + ROW_PAD_PX, room))
         return row_h, header_h, 8
+
+    def _content_height(self) -> int:
+        row_h, header_h, margin = self._metrics()
+        n = max(len(v) for v in self._words.values())
+        return header_h + n * row_h + margin
+
+    def _scroll_w(self) -> int:
+        """Width the scroll bar takes from the columns (0 while hidden)."""
+        return self._scroll.width() if not self._scroll.isHidden() else 0
+
+    def _rows_area(self) -> QRect:
+        """Where rows are drawn: below the headings, left of the scroll bar."""
+        header_h = self._metrics()[1]
+        return QRect(0, header_h, self.width() - self._scroll_w(),
+                     max(0, self.height() - header_h))
+
+    def _update_scroll(self) -> None:
+        """Show the scroll bar when the rows do not fit and set its range and step."""
+        row_h, header_h, _ = self._metrics()
+        overflow = self._content_height() - self.height()
+        if overflow > 0:
+            extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+            self._scroll.setGeometry(self.width() - extent, header_h, extent,
+                                     max(0, self.height() - header_h))
+            self._scroll.setRange(0, overflow)
+            self._scroll.setSingleStep(row_h)
+            self._scroll.setPageStep(max(row_h, self.height() - header_h))
+            self._scroll.show()
+        else:
+            self._scroll.hide()
+            self._scroll.setValue(0)
+
+    def _on_scrolled(self, _value: int) -> None:
+        self._relayout(rescroll=False)
 
     def _bold(self) -> QFont:
         bold = QFont(self.font())
@@ -183,7 +267,7 @@ class LexicalBars(QWidget):
         return bold
 
     def _col_w(self) -> int:
-        return max(1, (self.width() - 3 * self._metrics()[2]) // 2)
+        return max(1, (self.width() - self._scroll_w() - 3 * self._metrics()[2]) // 2)
 
     def _columns(self, col_w: int) -> tuple[int, int, int]:
         """``(word_w, value_w, dot_w)``: the word column (dot included), the weight column
@@ -203,8 +287,13 @@ class LexicalBars(QWidget):
             value_w = 0
         return max(dot_w + 8, min(need, col_w - value_w - MIN_BAR_PX)), value_w, dot_w
 
-    def _relayout(self) -> None:
+    def _relayout(self, rescroll: bool = True) -> None:
+        """Row rectangles for the current words, width and scroll position (``rescroll``:
+        first refit the scroll bar to the height)."""
         row_h, header_h, margin = self._metrics()
+        if rescroll:
+            self._update_scroll()
+        top = header_h - self._scroll.value()
         col_w = self._col_w()
         word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
@@ -213,7 +302,7 @@ class LexicalBars(QWidget):
         for c, side in enumerate(SIDES):
             x = margin + c * (col_w + margin)
             for i, (word, weight) in enumerate(self._words[side]):
-                rect = QRect(x, header_h + i * row_h, col_w, row_h)
+                rect = QRect(x, top + i * row_h, col_w, row_h)
                 fm = bold_fm if word in shared else plain_fm
                 label = elide_right(word, fm, word_w - dot_w - 8)
                 value = _value_text(weight) if value_w else ""
@@ -227,13 +316,22 @@ class LexicalBars(QWidget):
 
     def title_text(self, side: str) -> str:
         """The heading painted over ``side``'s column: its title (with the shared-word count
-        on the result side), cut on the right with "…" when it does not fit."""
-        title = self._full_title(side)
-        return elide_right(title, QFontMetrics(self._bold()), self._col_w())
+        on the result side). When it does not fit, the title is cut on the right with "…"
+        and the count is kept whole (``"motion demo_c… (3 shared)"``)."""
+        fm, col_w = QFontMetrics(self._bold()), self._col_w()
+        full, count = self._full_title(side), self._count_text(side)
+        if fm.horizontalAdvance(full) <= col_w or not count:
+            return elide_right(full, fm, col_w)
+        count = " " + count.strip()  # one space: the room goes to the title
+        title = elide_right(self._titles[side], fm, col_w - fm.horizontalAdvance(count))
+        return title + count if title else elide_right(count.strip(), fm, col_w)
+
+    def _count_text(self, side: str) -> str:
+        n = len(self.shared_words())
+        return f"  ({n} shared)" if side == "result" and n else ""
 
     def _full_title(self, side: str) -> str:
-        n = len(self.shared_words())
-        return self._titles[side] + (f"  ({n} shared)" if side == "result" and n else "")
+        return self._titles[side] + self._count_text(side)
 
     def painted_label(self, side: str, word: str) -> str | None:
         """The text painted for ``word``'s row on ``side`` (the word, cut on the right with
@@ -258,17 +356,19 @@ class LexicalBars(QWidget):
         self._relayout()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        """Enough height for the longer list."""
-        row_h, header_h, margin = self._metrics()
+        """Enough height for the longer list at full row height."""
+        _, header_h, margin = self._metrics()
         n = max(1, *(len(v) for v in self._words.values()))
-        return QSize(420, header_h + n * row_h + margin)
+        return QSize(420, header_h + n * (self.fontMetrics().height() + ROW_PAD_PX) + margin)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        """At least a header and three rows."""
-        row_h, header_h, _ = self._metrics()
-        return QSize(240, header_h + 3 * row_h)
+        """At least a header and three rows (more scroll)."""
+        _, header_h, _ = self._metrics()
+        return QSize(240, header_h + 3 * (self.fontMetrics().height() + ROW_PAD_PX))
 
     def _row_at(self, pos: QPoint) -> _Row | None:
+        if not self._rows_area().contains(pos):
+            return None  # under the headings (rows scrolled up) or on the scroll bar
         for row in self._rows:
             if row.rect.contains(pos):
                 return row
@@ -301,8 +401,12 @@ class LexicalBars(QWidget):
                 painter.setPen(pal.placeholderText().color())
                 painter.drawText(QRect(x, header_h, col_w, row_h), left_mid, "(no words)")
         top = {side: max([w for _, w in self._words[side]] or [1.0]) for side in SIDES}
+        area = self._rows_area()
+        painter.setClipRect(area)  # rows scrolled up pass under the headings
         for row in self._rows:
             r = row.rect
+            if not r.intersects(area):
+                continue
             is_shared = row.word in shared
             if is_shared:
                 bg = QColor(accent)
@@ -375,6 +479,13 @@ class LexicalBars(QWidget):
         self._hover = None
         self.update()
         super().leaveEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        """Scroll the rows (when the scroll bar is shown)."""
+        if self._scroll.isHidden():
+            super().wheelEvent(event)
+            return
+        QCoreApplication.sendEvent(self._scroll, event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         """Emit ``wordClicked`` for a left click on a word's row."""

@@ -19,21 +19,38 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont
 
-from motionlex.widgets.colors import bone_colors, hex_to_rgbaf, joint_colors, overlay_tint
-from motionlex.widgets.gl_canvas import OffscreenGLView, frame_box, place_floor, y_up_to_z_up
+from motionlex.widgets.colors import (
+    bone_colors,
+    hex_to_rgbaf,
+    joint_colors,
+    overlay_label_hex,
+    overlay_tint,
+)
+from motionlex.widgets.gl_canvas import (
+    OffscreenGLView,
+    frame_box,
+    framing_distance,
+    place_floor,
+    y_up_to_z_up,
+)
+from motionlex.widgets.skeleton_labels import LabelGroup, LabelItem
+from motionlex.widgets.skeleton_layout import (  # noqa: F401 - part of this module's API
+    FOLLOW_SMOOTHING_S,
+    LOCOMOTION_TRAVEL_M,
+    SIDE_GAP_M,
+    ZOOM_WINDOW_S,
+    in_place,
+    layout_offsets,
+    running_max,
+    side_points,
+    smooth_path,
+    travel,
+)
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay")
 """Ways :meth:`SkeletonView.set_motions` arranges several motions."""
-
-SIDE_GAP_M = 0.6
-"""Gap in metres between neighbouring motions' x extents in the ``'side'`` layout."""
-
-LOCOMOTION_TRAVEL_M = 1.0
-"""Bodies that travel farther than this (metres, horizontally, beyond their own size) are
-followed by the camera by default: framing a whole walk or run would leave a tiny figure."""
 
 LABEL_LIFT_M = 0.15
 """Height of a motion's label above its highest joint, metres."""
@@ -41,26 +58,6 @@ LABEL_LIFT_M = 0.15
 STAGGER_FROM = 4
 """Side by side, this many motions or more put every second label one line higher, so
 neighbours' labels do not run into each other on a narrow view."""
-
-FOLLOW_SMOOTHING_S = 0.5
-"""Width of the moving average over the followed centre, seconds (no jitter from swinging
-arms or steps)."""
-
-class LabelItem(gl.GLTextItem):
-    """A text label centred over its 3D anchor, raised by ``line`` text lines in screen
-    space (so stacked labels keep apart at any zoom; Source of the painting:
-    ``pyqtgraph/opengl/items/GLTextItem.py``, whose ``align_text`` this extends)."""
-
-    def __init__(self, line: int = 0, **kwds) -> None:
-        super().__init__(**kwds)
-        self.line = int(line)
-        self.alignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
-
-    def align_text(self, pos: QPointF) -> QPointF:  # noqa: D102 - pyqtgraph override
-        pos = super().align_text(pos)
-        pos.setY(pos.y() - self.line * round(1.25 * QFontMetrics(self.font).lineSpacing()))
-        return pos
-
 
 MotionSpec = tuple  # (joints, bones, fps, part_of_joint | None)
 Checked = tuple  # (points (T, J, 3) float32 Z-up, bones (B, 2) int64, fps, rgba (J, 4))
@@ -135,46 +132,6 @@ def check_motions(motions: Sequence[MotionSpec], layout: str,
     return checked
 
 
-def smooth_path(centres: np.ndarray, window: int) -> np.ndarray:
-    """Moving average of a path over ``window`` frames (centred, ends held).
-
-    Args:
-        centres: ``(N, 3)`` float positions per frame, metres.
-        window: frames averaged (``<= 1``: the path unchanged).
-
-    Returns:
-        ``(N, 3)`` float32 smoothed positions.
-    """
-    c = np.asarray(centres, dtype=np.float64)
-    if window <= 1 or len(c) < 2:
-        return c.astype(np.float32)
-    half = window // 2
-    padded = np.concatenate([np.repeat(c[:1], half, 0), c, np.repeat(c[-1:], half, 0)])
-    kernel = np.ones(2 * half + 1) / (2 * half + 1)
-    out = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(3)], axis=1)
-    return out.astype(np.float32)
-
-
-def layout_offsets(points: list[np.ndarray], layout: str) -> list[np.ndarray]:
-    """Per-motion ``(3,)`` offsets (Z-up frame, metres) for the chosen layout, the group
-    centred on x=0; ``'side'`` leaves :data:`SIDE_GAP_M` between neighbours' x extents."""
-    zero = np.zeros(3, dtype=np.float32)
-    if layout == "overlay" or len(points) == 1:
-        return [zero.copy() for _ in points]
-    offsets = []
-    cursor = 0.0
-    for pts in points:
-        lo, hi = float(pts[..., 0].min()), float(pts[..., 0].max())
-        off = zero.copy()
-        off[0] = cursor - lo
-        offsets.append(off)
-        cursor += (hi - lo) + SIDE_GAP_M
-    total = cursor - SIDE_GAP_M
-    for off in offsets:
-        off[0] -= total / 2.0
-    return offsets
-
-
 @dataclass
 class Track:
     """One motion's precomputed vertex arrays and its GL items."""
@@ -185,7 +142,7 @@ class Track:
     lines: gl.GLLinePlotItem
     scatter: gl.GLScatterPlotItem
     label: LabelItem | None
-    label_pos: np.ndarray | None  # (N, 3) float32 label anchor per timeline frame
+    label_pos: np.ndarray | None  # (N, 3) float32 label anchor (over the head) per frame
     frame_map: np.ndarray  # (N,) int: timeline frame -> this track's frame
 
     @property
@@ -214,6 +171,8 @@ class SkeletonScene:
         self._scene_centre = np.zeros(3)
         self._scene_half_extent = np.ones(3)  # metres: box of all frames, half size
         self.travel_m = 0.0  # how far the bodies travel beyond their own size, metres
+        self.follow_halves: np.ndarray | None = None  # (N, 3) per-frame zoom, or None
+        self.in_place: list[bool] = []  # per motion: its path removed (side by side)
 
     def build(self, checked: list[Checked], layout: str,
               labels: Sequence[str] | None) -> tuple[int, float]:
@@ -223,13 +182,17 @@ class SkeletonScene:
             ``(num_frames, fps)`` of the timeline (the longest motion's, in seconds).
         """
         self.clear_tracks()
-        offsets = layout_offsets([c[0] for c in checked], layout)
+        if layout == "side" and len(checked) > 1:
+            points, self.in_place = side_points(checked)
+        else:
+            points, self.in_place = [c[0] for c in checked], [False] * len(checked)
+        offsets = layout_offsets(points, layout)
         # the longest in seconds (motions at other frame rates play at their own speed)
         longest = int(np.argmax([c[0].shape[0] / float(c[2]) for c in checked]))
         num_frames = int(checked[longest][0].shape[0])
         timeline_fps = float(checked[longest][2])
         timeline_t = np.arange(num_frames) / timeline_fps
-        for i, ((pts, b, fps, rgba), off) in enumerate(zip(checked, offsets)):
+        for i, ((_, b, fps, rgba), pts, off) in enumerate(zip(checked, points, offsets)):
             pts = pts + np.asarray(off, dtype=np.float32)
             segments = np.ascontiguousarray(pts[:, b].reshape(pts.shape[0], -1, 3))
             translucent = layout == "overlay" and i > 0
@@ -250,38 +213,34 @@ class SkeletonScene:
             frame_map = np.minimum(np.round(timeline_t * fps).astype(np.int64), pts.shape[0] - 1)
             label = None
             if labels is not None and labels[i]:
-                rgb = (235, 235, 235) if tint is None else tuple(
-                    int(round(255 * c)) for c in hex_to_rgbaf(tint)[:3])
+                rgb = (235, 235, 235) if layout != "overlay" else tuple(
+                    int(round(255 * c)) for c in hex_to_rgbaf(overlay_label_hex(i))[:3])
                 label = LabelItem(text=str(labels[i]), color=(*rgb, 255),
                                   font=QFont(self.font_family, 11))
             self.tracks.append(Track(segments, np.ascontiguousarray(pts), fps, lines, scatter,
                                      label, None, frame_map))
         self._place_labels(layout)
         self.hide_items(len(checked))
-        self._fit_scene(num_frames, timeline_fps)
+        self._fit_scene(num_frames, timeline_fps, zoom=layout == "overlay" and len(checked) > 1)
         return num_frames, timeline_fps
 
     def _place_labels(self, layout: str) -> None:
-        """Anchor each label per timeline frame above its own body (``'side'``; from
-        :data:`STAGGER_FROM` motions every second label a line higher), or, for overlaid
-        bodies, as a list beside them at head height, one line each, first motion on top."""
+        """Anchor each label per timeline frame over its own body's head, so it goes where
+        the body goes. Side by side, from :data:`STAGGER_FROM` motions every second label is
+        a line higher; labels that would still meet on screen (overlaid bodies sharing a
+        place) stack, the first lowest (:class:`LabelGroup`)."""
         labelled = [i for i, t in enumerate(self.tracks) if t.label is not None]
         if not labelled:  # a single shown motion: nothing to place
             return
-        poses = [t.points[t.frame_map] for t in self.tracks]  # (N, J, 3) per track
-        if layout == "overlay":  # beside the bodies at head height, a list read down
-            beside = np.mean([p.mean(axis=1) for p in poses], axis=0)  # (N, 3)
-            beside[:, 0] = np.max([p[..., 0].max(axis=1) for p in poses], axis=0) + 0.1
-            beside[:, 2] = np.max([p[..., 2].max(axis=1) for p in poses], axis=0)
-        for slot, i in enumerate(labelled):
+        group = LabelGroup()
+        for i in labelled:
             t = self.tracks[i]
-            if layout == "overlay":
-                pos, t.label.line = beside.copy(), -slot
-                t.label.alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
-            else:
-                pos = poses[i].mean(axis=1)
-                pos[:, 2] = poses[i][..., 2].max(axis=1) + LABEL_LIFT_M
-                t.label.line = i % 2 if len(self.tracks) >= STAGGER_FROM else 0
+            pose = t.points[t.frame_map]  # (N, J, 3)
+            pos = pose.mean(axis=1)
+            pos[:, 2] = pose[..., 2].max(axis=1) + LABEL_LIFT_M
+            side_by_side = layout == "side" and len(self.tracks) >= STAGGER_FROM
+            t.label.line = i % 2 if side_by_side else 0
+            group.add(t.label)
             t.label_pos = np.ascontiguousarray(pos, dtype=np.float32)
             t.label.setData(pos=t.label_pos[0])
             self.view.addItem(t.label)
@@ -327,7 +286,14 @@ class SkeletonScene:
                 t.label.setData(pos=t.label_pos[frame])
         if follow and self.follow_centres is not None:
             c = self.follow_centres[frame]
-            self.view.setCameraPosition(pos=pg.Vector(float(c[0]), float(c[1]), float(c[2])))
+            pos = pg.Vector(float(c[0]), float(c[1]), float(c[2]))
+            if self.follow_halves is None:
+                self.view.setCameraPosition(pos=pos)
+            else:  # bodies drifting apart: zoom to hold them (keeping the user's orbit)
+                opts = self.view.opts
+                distance = framing_distance(self.view, self.follow_halves[frame],
+                                            float(opts["elevation"]), float(opts["azimuth"]))
+                self.view.setCameraPosition(pos=pos, distance=distance)
 
     @property
     def is_locomotion(self) -> bool:
@@ -335,10 +301,11 @@ class SkeletonScene:
         the camera then follows them by default."""
         return self.travel_m > LOCOMOTION_TRAVEL_M
 
-    def _fit_scene(self, num_frames: int, fps: float) -> None:
+    def _fit_scene(self, num_frames: int, fps: float, zoom: bool = False) -> None:
         """Place the floor grid and precompute camera framing for the current tracks: the
         box of all frames, and for following, a smoothed centre per frame with the half size
-        of a box around it that holds every frame's bodies."""
+        of a box around it that holds every frame's bodies; with ``zoom`` (overlaid bodies,
+        which may part) a half size per frame instead, eased over :data:`ZOOM_WINDOW_S`."""
         all_pts = np.concatenate([t.points.reshape(-1, 3) for t in self.tracks], axis=0)
         lo, hi = all_pts.min(axis=0), all_pts.max(axis=0)
         place_floor(self.grid, lo, hi)
@@ -359,6 +326,15 @@ class SkeletonScene:
         self._scene_half_extent = (hi - lo) / 2.0
         pose_size = (hi_f - lo_f).max(axis=0)
         self.travel_m = float(max(0.0, *((hi - lo) - pose_size)[:2]))
+        self.follow_halves = None
+        if zoom:  # each body's own travel decides following; the spread sets the zoom
+            self.travel_m = max(travel(t.points) for t in self.tracks)
+            need = np.maximum(hi_f - centres, centres - lo_f)
+            need[:, 2] = pose_half[2]
+            window = int(round(ZOOM_WINDOW_S * fps))
+            halves = smooth_path(running_max(need, window), window)
+            self.follow_halves = np.maximum(halves, need)  # easing never cuts a body off
+            self._pose_half_extent = self.follow_halves.max(axis=0)
 
     def fit_camera(self, follow: bool, frame: int) -> None:
         """Frame the bounding box of every frame of every motion, or, with ``follow``, the
@@ -371,6 +347,8 @@ class SkeletonScene:
             return
         if follow and self.follow_centres is not None:
             f = min(max(int(frame), 0), len(self.follow_centres) - 1)
-            frame_box(self.view, self.follow_centres[f], self._pose_half_extent)
+            halves = self.follow_halves
+            frame_box(self.view, self.follow_centres[f],
+                      self._pose_half_extent if halves is None else halves[f])
         else:
             frame_box(self.view, self._scene_centre, self._scene_half_extent)

@@ -149,9 +149,17 @@ class SkeletonView(QWidget):
 
         Returns:
             One ``(J, 3)`` float32 array per motion: metres, Z up (:func:`y_up_to_z_up`),
-            with the layout's x offset applied.
+            with the layout's x offset applied (and, side by side, the path of a motion
+            shown in place removed: see :attr:`in_place`).
         """
         return [t.points[k].copy() for t, k in zip(self._scene.tracks, self.motion_frames())]
+
+    @property
+    def in_place(self) -> list[bool]:
+        """Per shown motion, whether it walks on the spot: side by side, a motion that
+        travels more than ``LOCOMOTION_TRAVEL_M`` has its smoothed horizontal path removed
+        so that every figure gets a slot one body wide."""
+        return list(self._scene.in_place)
 
     @property
     def speed(self) -> float:
@@ -213,8 +221,12 @@ class SkeletonView(QWidget):
         The timeline is the longest motion's (most frames); its frame ``f`` shows each
         other motion at the same time ``f / fps`` (by its own fps), and shorter motions hold
         their last frame. In ``'side'`` layout the motions are shifted along x so that
-        their x extents do not overlap (first motion leftmost); in ``'overlay'`` they share
-        one place and motions after the first are drawn translucent.
+        their x extents do not overlap (first motion leftmost); motions that travel (walks,
+        runs) are shown in place (:attr:`in_place`), so all figures fit at a readable size.
+        In ``'overlay'`` they share one place, motions after the first are drawn translucent
+        in one colour each, and a travelling group is followed with the camera zooming to
+        hold every body. Each label stays over its own body's head, overlaid ones in their
+        motion's colour (:func:`~motionlex.widgets.colors.overlay_label_hex`).
 
         Args:
             motions: sequence of ``(joints, bones, fps, part_of_joint)`` tuples as in

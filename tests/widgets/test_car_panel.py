@@ -46,8 +46,8 @@ def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
     assert table.rowCount() == 2
     assert panel.best_row() == 0
     # best first, its event numbers before its caption: "2 -> 1   goes back ..., then kicks ..."
-    assert table.item(0, 1).text() == "2 \u2192 1   " + orders[1][0]
-    assert table.item(1, 1).text().startswith("1 \u2192 2   ")
+    assert table.item(0, 1).text() == "2 \u2192 1\n" + orders[1][0]
+    assert table.item(1, 1).text().startswith("1 \u2192 2\n")
     assert panel.true_rows() == [1]
     assert "true" in table.item(1, 0).text() and table.item(1, 1).font().bold()
     assert "best" in table.item(0, 0).text() and "true" not in table.item(0, 0).text()
@@ -58,7 +58,7 @@ def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
 
     panel.set_data(caption, events, _orders(events, [0.52, 0.47]))
     assert panel.true_rows() == [0] and "prefers the true order" in panel.summary_text()
-    assert table.item(0, 0).text() == "\u2713 true, best"
+    assert table.item(0, 0).text() == "\u2713 true\nbest"
     panel.set_data(caption, events, _orders(events, [0.52, 0.47]), order_name="your caption")
     assert panel.summary_text().startswith("The model prefers your caption's order by 0.050 "
                                            "(2 orders)")
@@ -167,3 +167,36 @@ def test_distinct_orders_count_repeated_events_once(panel):
     assert panel.summary_text().endswith("Scored: 24 of its 120 orders.")
     panel.set_data("; ".join(events[:2]), events[:2], _orders(events[:2], [0.5, 0.4]))
     assert "Scored" not in panel.summary_text()
+
+
+@pytest.mark.parametrize("width", [420, 300])  # the left dock at 1440x900 and at 1024x640
+def test_four_event_orders_keep_their_captions_readable(qtbot, width, screenshot_dir):
+    """Orders of 4 events showed "4 -> 1 -> 2 -> 3  a person ju..." with the caption only
+    in a tooltip: the caption now has a line (or more) of its own under the order."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QStyle
+
+    w = CarPanel()
+    w.resize(width, 520)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    events = ["a person jumps up", "walks forward", "turns around", "sits down on a chair"]
+    orders = _orders(events, [0.5 - 0.01 * k for k in range(24)])
+    w.set_data(", then ".join(events), events, orders)
+    qtbot.wait(20)
+    table = w.orders_table
+    fm = QFontMetrics(table.font())
+    for row in range(4):
+        item = table.item(row, 1)
+        steps, caption = item.text().split("\n")
+        assert steps.count("\u2192") == 3 and caption == w.shown_orders()[row][0]
+        cell = table.visualRect(table.model().index(row, 1))
+        # the whole caption, wrapped to the column's width, fits the row's height
+        margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+        need = fm.boundingRect(QRect(0, 0, cell.width() - 2 * margin, 10000),
+                               int(Qt.TextFlag.TextWordWrap), item.text()).height()
+        assert need <= table.rowHeight(row), (row, need, table.rowHeight(row))
+        assert cell.width() > 0.5 * table.viewport().width()  # the caption column is wide
+    w.grab().save(str(screenshot_dir / f"widget_car_panel_4events_{width}.png"))

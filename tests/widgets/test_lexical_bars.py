@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.lexical_bars import MIN_BAR_PX, LexicalBars
@@ -181,7 +181,9 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
     assert w.painted_label("query", "counterclockwise").startswith("cou")
     assert w.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
     assert is_elided(w.title_text("query"), query_title)
-    assert w.title_text("result").startswith("motion demo")
+    # the motion id is cut, the shared-word count never is
+    assert w.title_text("result").startswith("motion") and ELLIPSIS in w.title_text("result")
+    assert w.title_text("result").endswith("(2 shared)")
     # the full texts are one hover away
     assert w.tooltip_at(w.word_rect("query", "counterclockwise").center()).startswith(
         "counterclockwise: 0.0786")
@@ -194,3 +196,72 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
             assert w.painted_value(side, word) == f"{weight:.3f}"
     word_w, value_w, _ = w._columns((w.width() - 3 * 8) // 2)
     assert value_w >= fm.horizontalAdvance("0.079") + 4
+
+
+def _twenty(prefix: str, shared_at: int) -> list[tuple[str, float]]:
+    """20 words, heaviest first; the word at ``shared_at`` is ``"walks"`` on both sides."""
+    return [("walks" if i == shared_at else f"{prefix}{i}", 1.0 - i * 0.04) for i in range(20)]
+
+
+def test_rows_that_do_not_fit_shrink_then_scroll(qtbot):
+    """The right dock at 1440x900 holds about 15 rows: the other 5 words (a shared one
+    among them) were cut off with no scroll bar."""
+    w = LexicalBars(max_words=20)
+    w.resize(380, 280)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_query_words(_twenty("q", 19))
+    w.set_result_words(_twenty("r", 18))  # the shared word is in the last rows
+    full_row = w.fontMetrics().height() + 6
+    assert w.word_rect("query", "q0").height() < full_row  # rows shrank first...
+    assert w.word_rect("query", "q0").height() >= w.fontMetrics().height() + 2  # readable
+    assert w.scroll_bar.isVisible() and w.scroll_bar.maximum() > 0  # ...then it scrolls
+    assert not w.is_word_shown("result", "walks")
+    # the scroll bar takes its own strip: no row is painted under it
+    assert max(w.word_rect(s, "walks").right() for s in ("query", "result")) < w.scroll_bar.x()
+    # the mouse wheel scrolls to the end: every row, the shared word's too, can be reached
+    centre = QPointF(w.width() / 2, w.height() / 2)
+    for _ in range(10):
+        QApplication.sendEvent(w, QWheelEvent(
+            centre, w.mapToGlobal(centre), QPoint(0, 0), QPoint(0, -120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))
+    assert w.scroll_bar.value() == w.scroll_bar.maximum()
+    assert w.is_word_shown("result", "walks") and w.is_word_shown("query", "q17")
+    assert not w.is_word_shown("query", "q0")  # scrolled under the headings
+    # a click on a scrolled row picks that row; the headings stay put and take no clicks
+    rect = w.word_rect("result", "walks")
+    with qtbot.waitSignal(w.wordClicked) as got:
+        qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert got.args == ["walks"]
+    assert w.tooltip_at(QPoint(20, 5)) == "query"
+    # tall enough again: full rows, no scroll bar
+    w.resize(380, 700)
+    assert not w.scroll_bar.isVisible() and w.scroll_bar.value() == 0
+    assert w.word_rect("query", "q0").height() == full_row
+    assert all(w.is_word_shown(s, word) for s in ("query", "result") for word, _ in w.words(s))
+    w.resize(380, 280)
+    assert w.scroll_to_word("result", "walks") and w.is_word_shown("result", "walks")
+
+
+def test_heading_keeps_the_shared_count_and_cuts_the_motion_id(qtbot):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from motionlex.widgets.elide import ELLIPSIS
+
+    w = LexicalBars(max_words=20)
+    w.resize(330, 200)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_query_words(QUERY + [("walks", 0.3)])
+    w.set_result_words(RESULT + [("walks", 0.3)])
+    w.set_titles("query: a man kicks", "motion demo-v1/demo_c012")
+    bold = QFont(w.font())
+    bold.setBold(True)
+    title = w.title_text("result")
+    assert title.endswith("(3 shared)") and ELLIPSIS in title and title.startswith("motion")
+    assert QFontMetrics(bold).horizontalAdvance(title) <= (w.width() - 3 * 8) // 2
+    w.resize(900, 200)  # room for all of it
+    assert w.title_text("result") == "motion demo-v1/demo_c012  (3 shared)"
