@@ -15,9 +15,7 @@ put), so no word, shared or not, is out of reach.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
+from motionlex.widgets.lexical_words import Row, check_words, value_text
 
 logger = logging.getLogger(__name__)
 
@@ -50,49 +49,6 @@ MIN_ROW_PAD_PX = 2
 panel scrolls."""
 
 _PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
-
-
-def _value_text(weight: float) -> str:
-    """A weight as painted after its bar: three decimals (``0.140``, ``2.273``, so a
-    column's numbers line up and compare), three significant digits outside [0.001, 10)."""
-    return f"{weight:.3f}" if 0.001 <= abs(weight) < 9.9995 else f"{weight:.3g}"
-
-
-def _check_words(words: Sequence[tuple[str, float]], side: str) -> list[tuple[str, float]]:
-    """Validate ``(word, weight)`` pairs; return them sorted by weight, heaviest first."""
-    out: list[tuple[str, float]] = []
-    seen: set[str] = set()
-    for i, item in enumerate(words):
-        try:
-            word, weight = item
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{side} words[{i}]: expected (word, weight), got {item!r}") from e
-        if not isinstance(word, str) or not word:
-            raise ValueError(f"{side} words[{i}]: word must be a non-empty str, got {word!r}")
-        try:
-            w = float(weight)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{side} words[{i}]: weight must be a number, got {weight!r}") from e
-        if not math.isfinite(w) or w < 0:
-            raise ValueError(
-                f"{side} words[{i}] ({word!r}): weight must be finite and >= 0, got {weight!r}"
-            )
-        if word in seen:
-            raise ValueError(f"{side} words[{i}]: duplicate word {word!r}")
-        seen.add(word)
-        out.append((word, w))
-    out.sort(key=lambda p: -p[1])
-    return out
-
-
-@dataclass(frozen=True)
-class _Row:
-    side: str
-    word: str
-    weight: float
-    rect: QRect  # the whole row (word, bar and value)
-    label: str  # the word as painted (cut on the right with "…" when too long)
-    value: str  # the weight as painted
 
 
 class LexicalBars(QWidget):
@@ -118,8 +74,8 @@ class LexicalBars(QWidget):
         self._max_words = int(max_words)
         self._words: dict[str, list[tuple[str, float]]] = {s: [] for s in SIDES}
         self._titles = {"query": "query", "result": "selected result"}
-        self._rows: list[_Row] = []
-        self._hover: _Row | None = None
+        self._rows: list[Row] = []
+        self._hover: Row | None = None
         self._hint_rows = 1  # rows sizeHint() was last computed for
         self._scroll = QScrollBar(Qt.Orientation.Vertical, self)
         self._scroll.hide()
@@ -164,7 +120,7 @@ class LexicalBars(QWidget):
         self._relayout()
 
     def _set(self, side: str, words: Sequence[tuple[str, float]]) -> None:
-        checked = _check_words(words, side)[: self._max_words]
+        checked = check_words(words, side)[: self._max_words]
         if checked == self._words[side]:
             return  # nothing changed: no relayout, no repaint
         self._words[side] = checked
@@ -279,7 +235,7 @@ class LexicalBars(QWidget):
         """
         fm, bfm = self.fontMetrics(), QFontMetrics(self._bold())
         dot_w = fm.height() // 2 + 4
-        values = [_value_text(w) for side in SIDES for _, w in self._words[side]]
+        values = [value_text(w) for side in SIDES for _, w in self._words[side]]
         value_w = max([fm.horizontalAdvance(v) for v in values] or [0]) + 8
         widest = max([bfm.horizontalAdvance(w) for s in SIDES for w, _ in self._words[s]] or [40])
         need = widest + dot_w + 12
@@ -305,8 +261,8 @@ class LexicalBars(QWidget):
                 rect = QRect(x, top + i * row_h, col_w, row_h)
                 fm = bold_fm if word in shared else plain_fm
                 label = elide_right(word, fm, word_w - dot_w - 8)
-                value = _value_text(weight) if value_w else ""
-                self._rows.append(_Row(side, word, weight, rect, label, value))
+                value = value_text(weight) if value_w else ""
+                self._rows.append(Row(side, word, weight, rect, label, value))
         self._hover = None
         rows = max(1, *(len(v) for v in self._words.values()))
         if rows != self._hint_rows:  # the size hint changed: let the layout know, only then
@@ -366,7 +322,7 @@ class LexicalBars(QWidget):
         _, header_h, _ = self._metrics()
         return QSize(240, header_h + 3 * (self.fontMetrics().height() + ROW_PAD_PX))
 
-    def _row_at(self, pos: QPoint) -> _Row | None:
+    def _row_at(self, pos: QPoint) -> Row | None:
         if not self._rows_area().contains(pos):
             return None  # under the headings (rows scrolled up) or on the scroll bar
         for row in self._rows:
