@@ -132,7 +132,10 @@ class Comparer(QObject):
                          layout=layout, labels=labels)
         view.play()
         if layout == "side":
-            shown = "side by side", labels
+            moved = [label.split(" ")[0] for label, m in zip(labels, view.in_place) if m]
+            where = (f" ({', '.join(moved)} walked on the spot, paths not shown)"
+                     if moved else "")
+            shown = "side by side" + where, labels
         else:  # say which colour is which motion
             shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
                                  for i, label in enumerate(labels)]

@@ -34,6 +34,9 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
     assert xs == sorted(xs) and xs[2] - xs[0] > 0.5  # side by side, first leftmost
     assert "Comparing 3 motions side by side" in w.statusBar().currentMessage()
+    moved = [f"#{int(rl.record(i)['rank'])}" for i, m in zip((0, 2, 3), sv.in_place) if m]
+    assert (f"{', '.join(moved)} walked on the spot" in w.statusBar().currentMessage()
+            ) == bool(moved)
     qtbot.wait(300)
     w.save_screenshot(screenshot_dir / "app_compare.png")
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
