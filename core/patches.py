@@ -199,7 +199,10 @@ class PatchStats:
             raise FileNotFoundError(f"patch statistics not found: {path}")
         try:
             return cls.from_dict(json.loads(path.read_text()))
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as e:
+        except KeyError as e:
+            raise ValueError(f"{path}: not valid patch statistics (no {e} key: a file "
+                             f"written by PatchStats.save has 'mean' and 'std')") from e
+        except (json.JSONDecodeError, ValueError, TypeError) as e:
             raise ValueError(f"{path}: not valid patch statistics ({e})") from e
 
     @classmethod

@@ -222,13 +222,19 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
                   overrides=["compose_p=0", phase], max_steps=1, progress=False)
     recorded = json.loads((first / "train_config.json").read_text())
     assert recorded["phases"][0]["max_steps"] == 1 and recorded["init"] is None
-    with caplog.at_level("WARNING"):
-        second = train(repo_root / "configs" / "tiny.yaml", [data], tmp_path / "b",
+    more = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][40:52]
+    other = make_subset(src, tmp_path / "e", more, {"train": more})
+    with caplog.at_level("INFO"):
+        second = train(repo_root / "configs" / "tiny.yaml", [other], tmp_path / "b",
                        overrides=["compose_p=0", phase, "model_overrides.embed_dim=32"],
                        max_steps=1, init=first, progress=False)
     assert "its architecture replaces the config's model 'tiny' and its model_overrides" \
         in caplog.text
     assert json.loads((second / "train_config.json").read_text())["init"] == str(first)
+    # fine-tuning keeps the --init model's input normalisation, not other data's statistics
+    assert "patch statistics of --init" in caplog.text
+    kept, own = (json.loads((d / "patch_stats.json").read_text()) for d in (second, first))
+    assert kept == own and own["source"] == "d/train"
     load_train_config(second / "train_config.json")  # the record still loads as a config
 
 
