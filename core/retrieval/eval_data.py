@@ -83,7 +83,12 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
     examples = load_pair_examples([root], split, progress=progress)
     if not examples:
         raise ValueError(f"{root} [{split}]: no (motion, caption) pair to evaluate")
-    return EvalSet(examples, root, "joints", split)
+    notes = []
+    left_out = len(ds.records) - len({e.motion_id for e in examples})
+    if left_out > 0:  # uncaptioned (or unreadable) motions are not in the gallery
+        notes.append(f"{left_out} of the {len(ds.records)} motions of split '{split}' have "
+                     "no usable caption: left out of the gallery")
+    return EvalSet(examples, root, "joints", split, notes)
 
 
 def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSet:

@@ -49,7 +49,9 @@ and PNG figures. Every file is written atomically.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -277,6 +279,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if cfg.zero_shot and len(classes) < 2:
         raise ValueError(f"zero-shot classification needs >= 2 action labels ('action' in "
                          f"meta.json or index.json); {data_set.root} has {len(classes)}")
+    notes += _setting_notes(checkpoint, data_set, len(motions))
     model, stats = load_checkpoint(checkpoint, device=cfg.device)
     pairs = composed_pairs(motions, cfg.chronology_pairs, cfg.seed, notes)
     mirror_clips, mirrored = mirrored_clips(motions, texts, owners)
@@ -389,6 +392,29 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     logger.info("evaluation written to %s", out_dir)
     yield EVAL_STAGES, EVAL_STAGES
     return EvalResult(metrics, table, files, notes, texts, owners, dense, lex)
+
+
+SMALL_GALLERY = 10
+"""Galleries of at most this many motions get a note: R@10 covers them whole."""
+
+
+def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[str]:
+    """Notes on what the numbers can mean: a gallery too small to rank, or a split the
+    checkpoint was trained on (its ``train_config.json`` names its data folders)."""
+    notes = []
+    if motions <= SMALL_GALLERY:
+        notes.append(f"a gallery of {motions} motion{'s' * (motions != 1)}: R@k says little "
+                     f"here (R@{motions} and above are 100 % by construction)")
+    try:
+        trained = json.loads((checkpoint / "train_config.json").read_text()).get("data") or []
+    except (OSError, ValueError, AttributeError):
+        trained = []
+    root = os.path.realpath(data_set.root)
+    if data_set.split in ("train", "all") and any(
+            isinstance(d, str) and os.path.realpath(d) == root for d in trained):
+        notes.append(f"training-set figures: this checkpoint was trained on the train split "
+                     f"of {data_set.root} (its train_config.json); evaluate on val or test")
+    return notes
 
 
 def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,

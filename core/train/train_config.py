@@ -184,6 +184,9 @@ class TrainConfig:
         if not isinstance(listed, (list, tuple)):
             raise ValueError(f"phases must be a list of phase names or mappings, got "
                              f"{type(listed).__name__} {listed!r:.40}")
+        if not listed:  # nothing would train, and no model would be written
+            raise ValueError("phases is empty: a run needs at least one phase (e.g. "
+                             "phases: [lexcmlp]; leave the key out for that default)")
         for i, p in enumerate(listed):
             phases.append(_phase(i, p))
         d["phases"] = tuple(phases)

@@ -43,7 +43,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.datasets import MotionDataset, detect_layout
 from motionlex.core.data.pairs import (
     PairExample,
     composed_examples,
@@ -61,13 +61,13 @@ from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_obj
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar, bar_status
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
+from motionlex.core.train.trainer_settings import (  # noqa: F401 - DDP_STRATEGIES re-exported
+    DDP_STRATEGIES,
+    check_trainer_settings,
+    make_trainer,
+)
 
 logger = logging.getLogger(__name__)
-
-DDP_STRATEGIES = {"ddp": "ddp_find_unused_parameters_true"}
-"""Strategy names of the config that reach Lightning as another registered strategy: DDP
-must let parameters go unused (the text phases never touch the motion encoder)."""
-
 
 # ----------------------------------------------------------------------------------------
 # Lightning
@@ -135,6 +135,8 @@ class TrainingRun:
                            "data_repeat oversamples a folder", ", ".join(twice))
             data_roots = list({r: root for r, root in zip(real, data_roots)}.values())
         for root in data_roots:  # a folder with neither split would be left out silently
+            if Path(root).is_dir():
+                detect_layout(root)  # not a dataset at all: say that first
             if Path(root).is_dir() and not any((Path(root) / f"{sp}.txt").is_file()
                                                for sp in ("train", "val")):
                 raise ValueError(
@@ -296,24 +298,6 @@ class TrainingRun:
                              tokenizer=self.model.text.tokenizer,
                              max_length=self.model.text.max_length)
 
-    def _trainer_kwargs(self) -> dict:
-        precision = self.cfg.precision
-        if precision == "auto":
-            precision = "bf16-mixed" if torch.cuda.is_available() else "32-true"
-        strategy = DDP_STRATEGIES.get(self.cfg.strategy, self.cfg.strategy)
-        return {"accelerator": self.cfg.accelerator, "devices": self.cfg.devices,
-                "num_nodes": self.cfg.num_nodes, "strategy": strategy, "precision": precision,
-                "gradient_clip_val": self.cfg.grad_clip or None}
-
-    def _trainer(self, **kwargs) -> L.Trainer:
-        """A ``Trainer`` with the config's devices; DDP (``ddp``, or ``auto`` on several
-        devices) lets parameters go unused, as each phase leaves part of the model idle."""
-        trainer = L.Trainer(**kwargs, **self._trainer_kwargs())
-        if self.cfg.strategy == "auto" and trainer.world_size > 1:
-            trainer = L.Trainer(**kwargs, **{**self._trainer_kwargs(),
-                                             "strategy": DDP_STRATEGIES["ddp"]})
-        return trainer
-
     def fit(self, max_steps: int | None = None, resume: bool = False) -> Path:
         """Run every phase in order; returns the exported model directory.
 
@@ -353,7 +337,7 @@ class TrainingRun:
             if self.progress:
                 callbacks.append(PhaseProgressBar(tag, steps))
             # the batches shard themselves per rank (phase_data), not Lightning's sampler
-            trainer = self._trainer(
+            trainer = make_trainer(self.cfg,
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
                 callbacks=callbacks, enable_progress_bar=self.progress, log_every_n_steps=10,
                 enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
@@ -467,5 +451,6 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                            val_every=min(p.val_every, max_steps))
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    check_trainer_settings(cfg)  # before minutes of loading data
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
     return run.fit(resume=resume)  # the phases already carry the --max-steps cap

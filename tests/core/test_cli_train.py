@@ -96,6 +96,13 @@ def test_no_training_pairs_says_what_each_folder_holds(shared_data, repo_root, t
     assert ("humanml3d_samples: 5 train motions, 0 with captions in texts/ (add texts/ID.txt, "
             "one caption a line)") in err
     assert not (out / "model").exists()
+    # a folder that is no dataset at all (its texts/ folder) says so, not "no train.txt"
+    # with a hint to a scan that fails too
+    assert main(["train", "--config", str(repo_root / "configs" / "tiny.yaml"),
+                 "--data", str(shared_data / "bandai" / "texts"), "--out", str(out),
+                 "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "texts: not a motion dataset" in err and "train.txt" not in err
 
 
 def test_headline_of_hand_built_metrics():

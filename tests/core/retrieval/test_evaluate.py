@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -355,3 +356,25 @@ def test_evaluate_with_bvh_pairs_reports_cross_skeleton_agreement(checkpoint, sh
     assert 0 <= res.metrics["xskel/bvh->npy/R@1"] <= 100
     assert sum("no conversion" in n for n in res.notes) == 8
     assert "## Cross-skeleton agreement" in res.table
+
+
+def test_notes_on_what_the_numbers_can_mean(shared_data, tmp_path):
+    """A one-motion gallery (humanml3d_samples test: its other motion has no caption) and a
+    split the checkpoint trained on used to give R@k = 100 without a word."""
+    from motionlex.core.retrieval.evaluate import _setting_notes
+
+    data = load_eval_set(shared_data / "humanml3d_samples", "test", progress=False)
+    assert data.notes == ["1 of the 2 motions of split 'test' have no usable caption: left "
+                          "out of the gallery"]
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    assert "a gallery of 1 motion: R@k says little" in _setting_notes(ckpt, data, 1)[0]
+    (ckpt / "train_config.json").write_text(json.dumps(
+        {"data": [str(shared_data / "humanml3d_samples")]}))
+    assert _setting_notes(ckpt, data, 40) == []  # the test split: fine
+    train = load_eval_set(shared_data / "bandai", "val", progress=False)
+    (ckpt / "train_config.json").write_text(json.dumps({"data": [str(shared_data / "bandai")]}))
+    assert _setting_notes(ckpt, train, 70) == []  # val: the model's selection split, fine
+    notes = _setting_notes(ckpt, dataclasses.replace(train, split="train"), 70)
+    assert len(notes) == 1 and notes[0].startswith("training-set figures: this checkpoint "
+                                                   "was trained on the train split of")

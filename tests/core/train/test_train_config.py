@@ -75,6 +75,7 @@ def test_loss_settings_leave_the_model_overrides(repo_root, caplog):
     ("model_overrides: {embed_dim: wide}\n", "embed_dim must be int, got str 'wide'"),
     ("model_overrides: {width: 3}\n", "unknown model_overrides keys: 'width'"),
     ("phases: lexcmlp\n", "phases must be a list"),
+    ("phases: []\n", "phases is empty: a run needs at least one phase"),  # 'model written'
     ("phases: [3]\n", "phases[0] must be a phase name or a mapping, got int 3"),
     ("phases: [{name: cmmm, steps: 3}]\n", "unknown phases[0] keys: 'steps'"),
     ("phases: [{name: cmmm, max_steps: many}]\n", "phases[0]: wrong value types"),

@@ -320,3 +320,19 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
     assert (out / "phases" / "0-lexmmm" / "config.json").is_file()
     resumed = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert resumed["global_step"] == 4
+
+
+@pytest.mark.parametrize("setting, reason", [
+    ("devices=0", "devices=0"), ("strategy=foo", "invalid strategy name"),
+    ("precision=fp8", "Precision 'fp8' is invalid"), ("accelerator=mps", "mps"),
+])
+def test_device_settings_lightning_refuses_stop_the_run_before_loading(
+        repo_root, tmp_path, capsys, setting, reason):
+    """They ended in Lightning's traceback (exit 1) after the data had loaded; now one line
+    naming the settings, exit 2, and nothing written."""
+    out = tmp_path / "out"
+    rc = main(["train", "--config", str(repo_root / "configs" / "tiny.yaml"),
+               "--data", str(tmp_path / "not-even-read"), "--out", str(out), "-q", setting])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Lightning refuses the training config's device settings" in err
+    assert reason in err and "Traceback" not in err and not out.exists()
