@@ -417,12 +417,14 @@ def build_index(
                 done, total = next(steps)
             except StopIteration as stop:
                 return stop.value
-            if bar is None:
-                bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion",
-                           disable=not progress)
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+            if bar is None and total > 0:  # (0, 0): waiting for another build, no bar yet
+                # initial: a resumed build's rate counts the motions read now, not before
+                bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion", total=total,
+                           initial=done, disable=not progress)
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
             if callback is not None and not callback(done, total):
                 steps.close()
                 raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
