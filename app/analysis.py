@@ -240,7 +240,11 @@ class Analysis(QObject):
         ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
         query = st.last_result.text if st.last_result is not None else ""
         if self.chronology.source() == "query" and query and result.caption == query:
-            self.chronology.set_heading(f"Orders of the query's events against motion {ident}")
+            # each order is written as its events joined by ", then " (so the orders compare
+            # fairly): the query's own row is that rewrite, not the results list's score
+            self.chronology.set_heading(
+                f"Orders of the query's events against motion {ident} (each order scored as "
+                "its events joined by \", then \"; dense cosine)")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
         elif result.caption and result.caption not in (query, self._own_caption(result.row)):

@@ -44,6 +44,28 @@ def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
     return str(default_model_dir()), "shipped"
 
 
+def _note_kept_settings(out: Path, given: dict) -> None:
+    """Tell the user that an existing index keeps its encoding settings when the options
+    they gave ask for others (they used to be ignored without a word)."""
+    from motionlex.core.retrieval.index import MANIFEST
+
+    try:
+        own = json.loads((out / MANIFEST).read_text()).get("settings", {})
+    except (OSError, ValueError, AttributeError):
+        return
+    if not isinstance(own, dict):
+        return
+    flag = {"lexical_top_k": "--lexical-top-k", "long_clips": "--long-clips",
+            "joints_dtype": "--joints-dtype"}
+    want = {k: (v or None) if k == "lexical_top_k" else v for k, v in given.items()}
+    differ = [f"{flag[k]} {given[k]}" for k, v in want.items() if k in own and own[k] != v]
+    if differ:
+        kept = ", ".join(f"{k}={own[k]}" for k in flag if k in own)
+        print(f"note: {out} exists and keeps the settings it was built with ({kept}): "
+              f"{', '.join(differ)} apply to a new index (another --out, or delete {out} "
+              "first)", file=sys.stderr)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
@@ -81,8 +103,13 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"note: {out} exists: using the patch statistics it was built with "
                   "(--stats to choose others)", file=sys.stderr)
         stats = own
-    settings = IndexSettings(lexical_top_k=args.lexical_top_k or None,
-                             long_clips=args.long_clips, joints_dtype=args.joints_dtype)
+    given = {k: v for k, v in (("lexical_top_k", args.lexical_top_k),
+                               ("long_clips", args.long_clips),
+                               ("joints_dtype", args.joints_dtype)) if v is not None}
+    settings = IndexSettings(**{**IndexSettings().to_dict(), **given,
+                                "lexical_top_k": given.get("lexical_top_k", 128) or None})
+    if recorded is not None and given:  # options of a new index: say they do not apply
+        _note_kept_settings(out, given)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
                            "again to continue)")  # said on Ctrl-C from here on
     rep = build_index(
@@ -229,14 +256,14 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "existing index's own, else the checkpoint's patch_stats.json)")
     s.add_argument("--batch-size", type=positive_int, default=32,
                    help="windows per forward pass (default 32)")
-    s.add_argument("--lexical-top-k", type=non_negative_int, default=128,
+    s.add_argument("--lexical-top-k", type=non_negative_int, default=None,
                    help="words kept per motion (0 = all non-zero words; default 128); this "
                    "and the next two options apply to a new index, an existing one keeps its "
                    "own")
-    s.add_argument("--long-clips", choices=("windows", "first"), default="windows",
+    s.add_argument("--long-clips", choices=("windows", "first"), default=None,
                    help="clips over 224 frames: pool all windows or keep the first "
                    "(default windows)")
-    s.add_argument("--joints-dtype", choices=("float16", "float32"), default="float16",
+    s.add_argument("--joints-dtype", choices=("float16", "float32"), default=None,
                    help="how the playback joints are stored (default float16: half the size, "
                    "rounding of at most 0.5 mm within 2 m of the start, 4 mm at 10 m; search never "
                    "reads them)")

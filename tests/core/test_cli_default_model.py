@@ -91,6 +91,14 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
                                f"{own} (--checkpoint to choose another)")
     assert "2 motions (1 encoded, 1 kept" in out.out
     assert GalleryIndex.load(idx, verify=False).checkpoint == str(own)
+    # encoding options of a new index, given to an existing one: said, not silently ignored
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q", "--lexical-top-k",
+                 "5", "--long-clips", "windows"]) == 0
+    err = capsys.readouterr().err
+    assert (f"note: {idx} exists and keeps the settings it was built with (lexical_top_k=128, "
+            "long_clips=windows, joints_dtype=float16): --lexical-top-k 5 apply to a new "
+            "index") in err
+    assert GalleryIndex.load(idx, verify=False).settings.lexical_top_k == 128
 
     assert main(["index", "--checkpoint", str(default_model_dir()), "--data", str(data),
                  "--out", str(idx), "-q"]) == 2
