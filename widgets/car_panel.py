@@ -237,7 +237,11 @@ class CarPanel(QWidget):
         layout.addWidget(self._summary)
         layout.addWidget(self._busy)
         layout.addWidget(self._table, 1)
-        layout.addWidget(QLabel("Your caption:", self))
+        # it holds the caption analysed above (the motion's or the query): edit it to try
+        # another wording or order ("Your caption:" read as if the user had typed it)
+        self._edit_label = QLabel("Caption analysed (edit it to try your own):", self)
+        self._edit_label.setWordWrap(True)
+        layout.addWidget(self._edit_label)
         layout.addWidget(self._edit)
         self.clear()
 
