@@ -130,7 +130,8 @@ class Analysis(QObject):
         width = max(MIN_WIDTH, min(DEFAULT_WIDTH, win.width() * 2 // 7))
         win.resizeDocks([win.car_dock], [width], Qt.Orientation.Horizontal)
         h = max(400, win.height() - 120)
-        win.resizeDocks([win.results_dock, win.car_dock], [h * 9 // 20, h * 11 // 20],
+        # the chronology panel's orders wrap their captions on two lines: it gets 3/5
+        win.resizeDocks([win.results_dock, win.car_dock], [h * 2 // 5, h * 3 // 5],
                         Qt.Orientation.Vertical)
 
     def build_actions(self) -> None:
