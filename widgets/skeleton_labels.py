@@ -3,15 +3,16 @@
 A :class:`LabelItem` is a ``GLTextItem`` centred over its 3D anchor (a body's head). Labels
 of one :class:`LabelGroup` do not cover each other: when painting, each label is placed at
 its anchor, and one whose text box meets a label placed before it (earlier in rank order) is
-raised just above it, so overlaid bodies' labels stack while the bodies share a place and
-each goes back over its own head when the bodies part (Source of the painting:
+raised just above it (or, where that would leave the view's top, put beside it), so overlaid
+bodies' labels stack while the bodies share a place and each goes back over its own head
+when the bodies part (Source of the painting:
 ``pyqtgraph/opengl/items/GLTextItem.py``, whose ``align_text`` this extends).
 """
 
 from __future__ import annotations
 
 import pyqtgraph.opengl as gl
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QFontMetrics, QVector3D
 
 LABEL_GAP_PX = 2
@@ -30,27 +31,63 @@ class LabelGroup:
         item.group = self
         self.items.append(item)
 
-    def raise_px(self, item: LabelItem) -> int:
-        """How many pixels ``item`` goes up so that its text box meets no earlier label's."""
+    def offset_px(self, item: LabelItem) -> QPoint:
+        """How far ``item`` moves, view pixels, so that its text box meets no earlier
+        label's: up above them where that stays in the view, else beside them (right, then
+        left), else up anyway (overlaid bodies framed to fill the view leave no room above
+        their heads for a stack)."""
+        view = item.view()
+        if view is None:
+            return QPoint()
+        width = view.width()
         placed: list[QRect] = []
         for other in self.items:
             if not other.visible() or other.view() is None:
                 continue
             box = other.own_box()
-            lift = 0
-            moved = True
-            while moved:  # raise above every placed box it meets, lowest first
-                moved = False
-                for p in sorted(placed, key=lambda r: -r.bottom()):
-                    if box.intersects(p):
-                        step = box.bottom() - p.top() + LABEL_GAP_PX
-                        box.translate(0, -step)
-                        lift += step
-                        moved = True
+            shift = _free_spot(box, placed, width)
             if other is item:
-                return lift
-            placed.append(box)
-        return 0
+                return shift
+            placed.append(box.translated(shift))
+        return QPoint()
+
+
+def _slide(box: QRect, placed: list[QRect], dx: int, dy: int) -> QPoint:
+    """Offset that moves ``box`` along ``(dx, dy)`` (one of up, right, left) past every
+    placed box it meets, nearest first."""
+    moved, off = QRect(box), QPoint()
+    hit = True
+    while hit:
+        hit = False
+        for p in placed:
+            if moved.intersects(p):
+                if dy < 0:
+                    step = QPoint(0, -(moved.bottom() - p.top() + LABEL_GAP_PX))
+                elif dx > 0:
+                    step = QPoint(p.right() - moved.left() + LABEL_GAP_PX, 0)
+                else:
+                    step = QPoint(-(moved.right() - p.left() + LABEL_GAP_PX), 0)
+                moved.translate(step)
+                off += step
+                hit = True
+    return off
+
+
+def _free_spot(box: QRect, placed: list[QRect], width: int) -> QPoint:
+    """Where ``box`` goes so as to meet no ``placed`` box, preferring up, staying inside a
+    view ``width`` pixels wide and below its top edge where it can."""
+    if not any(box.intersects(p) for p in placed):
+        return QPoint()
+    up = _slide(box, placed, 0, -1)
+    if box.translated(up).top() >= 0:
+        return up
+    right = _slide(box, placed, 1, 0)
+    if box.translated(right).right() < width:
+        return right
+    left = _slide(box, placed, -1, 0)
+    if box.translated(left).left() >= 0:
+        return left
+    return up
 
 
 class LabelItem(gl.GLTextItem):
@@ -78,5 +115,5 @@ class LabelItem(gl.GLTextItem):
     def align_text(self, pos: QPointF) -> QPointF:  # noqa: D102 - pyqtgraph override
         pos = self._line_pos(pos)
         if self.group is not None and self.view() is not None:
-            pos.setY(pos.y() - self.group.raise_px(self))
+            pos += QPointF(self.group.offset_px(self))
         return pos

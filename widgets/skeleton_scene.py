@@ -55,6 +55,11 @@ LAYOUTS: tuple[str, ...] = ("side", "overlay")
 LABEL_LIFT_M = 0.15
 """Height of a motion's label above its highest joint, metres."""
 
+LABEL_HEADROOM_M = 0.45
+"""Room the camera framing keeps above the highest joint when motions are labelled,
+metres: the lift and about two lines of label text at a body's scale (overlaid bodies framed
+to fill the view had their labels above its top edge)."""
+
 STAGGER_FROM = 4
 """Side by side, this many motions or more put every second label one line higher, so
 neighbours' labels do not run into each other on a narrow view."""
@@ -309,6 +314,8 @@ class SkeletonScene:
         all_pts = np.concatenate([t.points.reshape(-1, 3) for t in self.tracks], axis=0)
         lo, hi = all_pts.min(axis=0), all_pts.max(axis=0)
         place_floor(self.grid, lo, hi)
+        headroom = LABEL_HEADROOM_M if any(t.label is not None for t in self.tracks) else 0.0
+        hi = hi + np.array([0.0, 0.0, headroom], np.float32)  # framed with the labels
         # per timeline frame: bounding box of every motion's current pose
         lo_f = np.full((num_frames, 3), np.inf, dtype=np.float32)
         hi_f = np.full((num_frames, 3), -np.inf, dtype=np.float32)
@@ -316,6 +323,7 @@ class SkeletonScene:
             pose = t.points[t.frame_map]  # (N, J, 3)
             lo_f = np.minimum(lo_f, pose.min(axis=1))
             hi_f = np.maximum(hi_f, pose.max(axis=1))
+        hi_f[:, 2] += headroom
         centres = smooth_path((lo_f + hi_f) / 2.0, int(round(FOLLOW_SMOOTHING_S * fps)))
         centres[:, 2] = (lo[2] + hi[2]) / 2.0
         self.follow_centres = centres

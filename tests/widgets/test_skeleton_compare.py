@@ -139,3 +139,27 @@ def test_overlaid_walks_are_followed_and_labels_go_with_their_bodies(qtbot, view
     assert min(sizes) > 0.12 and max(sizes) > 1.8 * min(sizes)
     qtbot.wait(20)
     view.gl_view.grabFramebuffer().save(str(screenshot_dir / "widget_compare_overlay_walks.png"))
+
+
+def test_labels_that_would_leave_the_top_of_the_view_go_beside_instead():
+    """Overlaid bodies framed to fill the view left their labels stacked above its top
+    edge (docs/explorer-compare.png showed half of one label and none of the others)."""
+    from PySide6.QtCore import QPoint, QRect
+
+    from motionlex.widgets.skeleton_labels import LABEL_GAP_PX, _free_spot
+
+    first = QRect(100, 40, 60, 16)
+    spot = _free_spot(QRect(100, 40, 60, 16), [first], 400)  # room above: stacked
+    assert spot.x() == 0 and -(16 + LABEL_GAP_PX) <= spot.y() < 0
+    assert not QRect(first).translated(spot).intersects(first)
+    near_top = QRect(100, 4, 60, 16)  # no room above it: beside it, inside the view
+    spot = _free_spot(QRect(110, 6, 60, 16), [near_top], 400)
+    moved = QRect(110, 6, 60, 16).translated(spot)
+    assert spot.y() == 0 and moved.left() > near_top.right() and moved.right() < 400
+    at_right = QRect(330, 4, 60, 16)  # no room right of it either: to its left
+    moved = QRect(335, 4, 60, 16).translated(_free_spot(QRect(335, 4, 60, 16), [at_right], 400))
+    assert moved.right() < at_right.left() and moved.top() == 4
+    three = [near_top, QRect(near_top).translated(60 + LABEL_GAP_PX, 0)]
+    moved = QRect(100, 4, 60, 16).translated(_free_spot(QRect(100, 4, 60, 16), three, 400))
+    assert not any(moved.intersects(p) for p in three) and moved.top() >= 0
+    assert _free_spot(QRect(0, 0, 10, 10), [], 400) == QPoint()
