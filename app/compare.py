@@ -127,10 +127,18 @@ class Comparer(QObject):
             return  # an older comparison, overtaken
         _, labels, layout, more = self._pending
         self._pending = None
-        view = self.win.skeleton_view
+        win = self.win
+        view = win.skeleton_view
         view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
                          layout=layout, labels=labels)
         view.play()
+        # the word panel explains the first compared motion (it kept the words of a motion
+        # that might be none of them)
+        first = data.motions[0]
+        win.lexical_bars.set_result_words(first.words)
+        win.lexical_bars.set_titles(
+            win.state.query_label if win.state.last_result else "query",
+            f"{labels[0].split(' ')[0]} {first.id.rsplit('/', 1)[-1]}")
         if layout == "side":
             moved = [label.split(" ")[0] for label, m in zip(labels, view.in_place) if m]
             where = (f" ({', '.join(moved)} walked on the spot, paths not shown)"

@@ -315,10 +315,11 @@ class MainWindow(SearchActions, QMainWindow):
             self.patch_view.set_frame(self.skeleton_view.frame)  # playing since show_3d
 
         def show_words() -> None:
-            self.lexical_bars.set_result_words(data.words)
-            self.lexical_bars.set_titles(
-                self.state.query_label if self.state.last_result else "query",
-                f"motion {data.id.rsplit('/', 1)[-1]}")
+            if self.skeleton_view.num_motions <= 1:  # a comparison shown since keeps its words
+                self.lexical_bars.set_result_words(data.words)
+                self.lexical_bars.set_titles(
+                    self.state.query_label if self.state.last_result else "query",
+                    f"motion {data.id.rsplit('/', 1)[-1]}")
             if not self.state.searchable:
                 self.car_panel.set_data(data.caption or "(no caption)", [], [])
             self.motionShown.emit(data)  # once every view shows this motion

@@ -29,6 +29,12 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     data = blocker.args[0]
     hits = w.last_result.hits
     assert [m.row for m in data.motions] == [hits[i]["row"] for i in (0, 2, 3)]
+    # the word panel explains the first compared motion
+    first = data.motions[0]
+    shown_words = [wd for wd, _ in w.lexical_bars.words("result")]
+    assert shown_words == [wd for wd, _ in sorted(first.words, key=lambda p: -p[1])][
+        :len(shown_words)] and shown_words
+    assert w.lexical_bars.title_text("result").startswith("#1 ")
     assert sv.num_motions == 3 and sv.is_playing
     assert sv.num_frames == max(len(m.joints) for m in data.motions)
     xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
