@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -225,7 +225,7 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addAction(win.act_open_gallery)
     tb.addAction(win.act_open_checkpoint)
     tb.addSeparator()
-    box = QWidget(win)  # the query box with the unknown-words line under it
+    box = QWidget(win)  # the query box (the unknown-words line floats under it)
     win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
     win.query_edit.pass_shortcuts([act.shortcut() for act in (  # not "end of line" etc.
         win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)])
@@ -234,13 +234,18 @@ def build_toolbar(win: MainWindow) -> None:
     win.query_edit.setMinimumWidth(360)
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)
-    win.query_hint = QueryHint(box)
+    # the line floats over the docks under the box, as a completer's popup would: in the
+    # toolbar's layout it made the toolbar taller whenever it appeared, and every panel jump
+    win.query_hint = QueryHint(win)
+    win.query_hint.setAutoFillBackground(True)
+    win.query_hint.setStyleSheet("QueryHint { background: palette(window); "
+                                 "border: 1px solid palette(mid); border-top: none; }")
     box_layout = QVBoxLayout(box)
     box_layout.setContentsMargins(0, 0, 0, 0)
     box_layout.setSpacing(0)
     box_layout.addWidget(win.query_edit)
-    box_layout.addWidget(win.query_hint)
     tb.addWidget(box)
+    win._hint_placer = HintPlacer(win.query_edit, win.query_hint, win)
     _connect_query_hint(win)
     win.mode_box = QComboBox(win)
     for mode in SEARCH_MODES:
@@ -251,6 +256,30 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addWidget(win.mode_box)
     tb.addAction(win.act_search)
     tb.addAction(win.act_similar)
+
+
+class HintPlacer(QObject):
+    """Keeps the unknown-words line under the query box, as wide as it, above the other
+    widgets of the window (placed again whenever the box or the window moves or resizes)."""
+
+    def __init__(self, edit: QWidget, hint: QWidget, win: QWidget) -> None:
+        super().__init__(win)
+        self._edit, self._hint, self._win = edit, hint, win
+        for w in (edit, win, hint):
+            w.installEventFilter(self)
+
+    def place(self) -> None:
+        """Put the line under the box now."""
+        edit, hint = self._edit, self._hint
+        hint.setGeometry(QRect(edit.mapTo(self._win, QPoint(0, edit.height())),
+                               QSize(edit.width(), hint.sizeHint().height())))
+        hint.raise_()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show,
+                            QEvent.Type.LayoutRequest):
+            self.place()
+        return False
 
 
 def _connect_query_hint(win: MainWindow) -> None:

@@ -4,7 +4,7 @@ that fits (elided on the right, full text in tooltips) at the smallest supported
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from motionlex.app.window import MainWindow
 from motionlex.widgets.elide import ELLIPSIS, is_elided
@@ -23,17 +23,24 @@ def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
     assert len(w.model_info.words) > 1000  # the worker sent the model's vocabulary
     hint = w.query_hint
     assert hint.isHidden()
+    toolbar = w.query_edit.parentWidget().parentWidget()
+    qtbot.wait(50)  # the layout settled
+    tops = (toolbar.height(), w.centralWidget().geometry().top())
     qtbot.keyClicks(w.query_edit, "a persn wavs the lefft hnad")
     qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
+    qtbot.wait(50)
+    # it floats over the docks: the toolbar keeps its height, no panel jumps down
+    assert (toolbar.height(), w.centralWidget().geometry().top()) == tops
     text = hint.shown_text()
     # a wide line names the unknown words; a narrow one (this toolbar at 1024 px) only the
     # suggestion, and its tooltip carries everything
     assert text.startswith(("unknown words: persn, wavs, lefft, hnad", "did you mean: "))
     assert "did you mean: person, wave" in text and text.endswith("left, hand")
     assert "persn, wavs, lefft, hnad" in hint.toolTip()
-    # the line sits right under the query box
-    edit_box = w.query_edit.geometry()
-    assert hint.geometry().top() >= edit_box.bottom() and hint.geometry().left() == edit_box.left()
+    # the line sits right under the query box, as wide as it
+    edit_box = w.query_edit.geometry().translated(w.query_edit.parentWidget().mapTo(w, QPoint()))
+    assert hint.geometry().top() == edit_box.bottom() + 1
+    assert (hint.geometry().left(), hint.width()) == (edit_box.left(), edit_box.width())
     # clicking the suggestion searches the corrected query
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         hint.linkActivated.emit("apply")
