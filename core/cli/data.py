@@ -38,7 +38,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
              else f"{len(joints)} of {motion.num_frames} frames")
     title = args.title or f"{path.name}\n{kind}, {shown} at {motion.fps:g} fps"
     out = save_patch_figure(image, args.out, title=title, fps=motion.fps)
-    print(f"wrote {out}  (image {tuple(image.shape)}, {len(joints)} frames at {motion.fps:g} fps)")
+    print(f"wrote {out}  (image {tuple(image.shape)}, {shown} at {motion.fps:g} fps)")
     return 0
 
 

@@ -123,3 +123,5 @@ def test_patches_drops_the_daz_tpose_by_default(shared_data, tmp_path, capsys):
     assert "69 frames at 20 fps" in capsys.readouterr().out
     assert main(["patches", str(bvh), "--out", out, "--skip-frames", "0"]) == 0
     assert "70 frames at 20 fps" in capsys.readouterr().out
+    assert main(["patches", str(bvh), "--out", out, "--max-frames", "30"]) == 0
+    assert "30 of 69 frames at 20 fps" in capsys.readouterr().out  # said "30 frames"
