@@ -330,7 +330,9 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
                                  "n/motions": float(m_count)}
     ret, ranks = retrieval_report(dense, lex, positives, weight, pair_rows, tts,
                                   small_batch_size=cfg.small_batch_size,
-                                  threshold=cfg.threshold, seed=cfg.seed)
+                                  threshold=cfg.threshold, seed=cfg.seed,
+                                  pair_order=np.argsort([str(m.motion_id) for m in motions],
+                                                        kind="stable"))
     metrics.update(ret)
     yield 3, EVAL_STAGES
     gallery_texts = texts + [c.caption for c in pairs]

@@ -291,7 +291,8 @@ def _recalls(sim: np.ndarray, positives: np.ndarray) -> dict[str, float]:
 def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarray,
                      weight: float, pair_rows: np.ndarray,
                      text_text_sim: np.ndarray | None, *, small_batch_size: int = 32,
-                     threshold: float = 0.95, seed: int = 0
+                     threshold: float = 0.95, seed: int = 0,
+                     pair_order: np.ndarray | None = None
                      ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """All, AllFirst, SmallBatches and Threshold metrics of the three similarities.
 
@@ -308,6 +309,9 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
             ``(M, M)`` pair matrix pairs it with motion ``j``.
         text_text_sim: ``(M, M)`` caption cosine similarity for Threshold, or None.
         small_batch_size / seed: Small-batches protocol. threshold: Threshold cut-off.
+        pair_order: ``(M,)`` permutation of the pairs before the Small-batches shuffle: the
+            motions sorted by id, as TMR sorts its keyids before shuffling, so that the same
+            split gives TMR's batches (None: the pairs' own order).
 
     Returns:
         ``(flat metrics, {"t2m/<sim>": ranks, "m2t/<sim>": ranks})`` (All-protocol ranks).
@@ -328,8 +332,10 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         _put(out, {"t2m": _recalls(t2m, pair_pos), "m2t": _recalls(m2t.T, pair_pos.T)},
              "AllFirst", sim)
         if m >= small_batch_size:
-            _put(out, protocol_small_batches(t2m, small_batch_size, seed,
-                                             positives=pair_pos, sim_m2t=m2t), "SmallBatches", sim)
+            o = np.ix_(*(2 * [np.arange(m) if pair_order is None else np.asarray(pair_order)]))
+            _put(out, protocol_small_batches(t2m[o], small_batch_size, seed,
+                                             positives=pair_pos[o], sim_m2t=m2t[o]),
+                 "SmallBatches", sim)
         if text_text_sim is not None:
             _put(out, protocol_threshold(t2m, text_text_sim, threshold, sim_m2t=m2t),
                  "Threshold", sim)
