@@ -238,7 +238,8 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
                    help="output folder (the chosen model lands in OUT/model)")
     s.add_argument("--max-steps", type=positive_int, default=None,
                    help="cap on each phase's steps (>= 1)")
-    s.add_argument("--init", default=None, help="start from this model directory")
+    s.add_argument("--init", default=None, help="start from this model directory (fine-tuning: "
+                   "its weights and its patch statistics, the input normalisation they know)")
     again = s.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run in OUT")
