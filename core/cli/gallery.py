@@ -62,7 +62,8 @@ def _note_kept_settings(out: Path, given: dict) -> None:
     if differ:
         kept = ", ".join(f"{k}={own[k]}" for k in flag if k in own)
         print(f"note: {out} exists and keeps the settings it was built with ({kept}): "
-              f"{', '.join(differ)} apply to a new index (another --out, or delete {out} "
+              f"{', '.join(differ)} appl{'y' if len(differ) > 1 else 'ies'} to a new index "
+              f"(another --out, or delete {out} "
               "first)", file=sys.stderr)
 
 

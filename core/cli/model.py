@@ -177,15 +177,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from motionlex.resources import default_model_dir
 
     steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)
-    with tqdm(desc="evaluate", unit="stage", disable=args.quiet) as bar:
+    bar = None  # made at the first step, with its total (it started as "0stage [...]")
+    try:
         while True:
             try:
                 done, total = next(steps)
             except StopIteration as stop:
                 result = stop.value
                 break
+            if bar is None:
+                bar = tqdm(desc="evaluate", unit="stage", total=total, disable=args.quiet)
             bar.total, bar.n = total, done
             bar.refresh()
+    finally:
+        if bar is not None:
+            bar.close()
     print(result.table)
     print(f"wrote {len(result.files)} files to {args.out}")
     return 0

@@ -146,8 +146,9 @@ class _Sampler:
         self.labels = sorted(self.groups)
         avail = len(self.labels) if distinct_labels else len(self.items)
         if avail < max(self.events):
-            what = "distinct labels" if distinct_labels else "usable clips"
-            raise ValueError(f"the pool has {avail} {what} ({len(pool)} items); "
+            what = "distinct label" if distinct_labels else "usable clip"
+            raise ValueError(f"the pool has {avail} {what}{'s' * (avail != 1)} ({len(pool)} "
+                             f"item{'s' * (len(pool) != 1)}); "
                              f"{max(self.events)} needed for events={tuple(self.events)}")
 
     def draw(self, rng: np.random.Generator) -> ComposedPair:

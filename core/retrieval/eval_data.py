@@ -86,8 +86,9 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
     notes = []
     left_out = len(ds.records) - len({e.motion_id for e in examples})
     if left_out > 0:  # uncaptioned (or unreadable) motions are not in the gallery
-        notes.append(f"{left_out} of the {len(ds.records)} motions of split '{split}' have "
-                     "no usable caption: left out of the gallery")
+        notes.append(f"{left_out} of the {len(ds.records)} motions of split '{split}' "
+                     f"{'has' if left_out == 1 else 'have'} no usable caption: left out of the "
+                     "gallery")
     return EvalSet(examples, root, "joints", split, notes)
 
 

@@ -324,7 +324,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     else:
         notes.append("Threshold protocol skipped (no sentence model)")
     if m_count < cfg.small_batch_size:
-        notes.append(f"Small batches skipped: {m_count} motions < batch size "
+        notes.append(f"Small batches skipped: {m_count} motion{'s' * (m_count != 1)} < batch size "
                      f"{cfg.small_batch_size}")
     metrics: dict[str, float] = {"fusion_weight": weight, "n/texts": float(len(texts)),
                                  "n/motions": float(m_count)}

@@ -175,10 +175,14 @@ class TrainingRun:
         if init is not None:
             self.model = MotionTextModel.from_pretrained(init)
             name = self.model.config.name
-            if name != cfg.model or cfg.model_overrides:
+            if name != cfg.model:
                 logger.warning("--init %s is a '%s' model: its architecture replaces the "
                                "config's model '%s'%s", init, name, cfg.model,
                                " and its model_overrides" if cfg.model_overrides else "")
+            elif cfg.model_overrides:
+                logger.warning("--init %s keeps its own architecture: the config's "
+                               "model_overrides %s are not applied", init,
+                               sorted(cfg.model_overrides))
         else:
             self.model = create_model(cfg.model, **cfg.model_overrides)
             if self.model.config.lexical_vocabulary == "corpus":

@@ -96,7 +96,7 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
                  "5", "--long-clips", "windows"]) == 0
     err = capsys.readouterr().err
     assert (f"note: {idx} exists and keeps the settings it was built with (lexical_top_k=128, "
-            "long_clips=windows, joints_dtype=float16): --lexical-top-k 5 apply to a new "
+            "long_clips=windows, joints_dtype=float16): --lexical-top-k 5 applies to a new "
             "index") in err
     assert GalleryIndex.load(idx, verify=False).settings.lexical_top_k == 128
 

@@ -364,7 +364,7 @@ def test_notes_on_what_the_numbers_can_mean(shared_data, tmp_path):
     from motionlex.core.retrieval.evaluate import _setting_notes
 
     data = load_eval_set(shared_data / "humanml3d_samples", "test", progress=False)
-    assert data.notes == ["1 of the 2 motions of split 'test' have no usable caption: left "
+    assert data.notes == ["1 of the 2 motions of split 'test' has no usable caption: left "
                           "out of the gallery"]
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()
