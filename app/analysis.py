@@ -287,9 +287,11 @@ class Analysis(QObject):
 
     # ------------------------------------------------------------------ describing
     def describe_selected(self) -> None:
-        """Describe the selected motion (shows the Describe tab)."""
+        """Describe the selected motion, or during a comparison the first compared one (the
+        motion the word panel explains; shows the Describe tab)."""
         st = self.win.state
-        row = st.selected_row
+        comparer = self.win.comparer
+        row = comparer.rows[0] if comparer.showing and comparer.rows else st.selected_row
         self.win.car_dock.show()
         if row is None or not st.searchable:
             self.describe_panel.clear("the selected motion: select a motion in a searchable "

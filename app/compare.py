@@ -49,6 +49,7 @@ class Comparer(QObject):
         self.win = win
         self._pending: tuple[int, list[str], str, str] | None = None
         self.showing = False  # the player shows a comparison (not one motion)
+        self.rows: list[int] = []  # the compared gallery rows, #1 first, while showing
         win.results_list.compareRequested.connect(self.compare)
         win.results_list.selectionChanged.connect(self._on_selection)
         win.motionShown.connect(self._on_single_motion)
@@ -141,8 +142,8 @@ class Comparer(QObject):
             f"{labels[0].split(' ')[0]} {first.id.rsplit('/', 1)[-1]}")
         if layout == "side":
             moved = [label.split(" ")[0] for label, m in zip(labels, view.in_place) if m]
-            where = (f" ({', '.join(moved)} walked on the spot, paths not shown)"
-                     if moved else "")
+            who = "all" if len(moved) == len(labels) else ", ".join(moved)
+            where = f" ({who} walked on the spot, paths not shown)" if moved else ""
             shown = "side by side" + where, labels
         else:  # say which colour is which motion
             shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
@@ -151,4 +152,5 @@ class Comparer(QObject):
             f"Comparing {len(data.motions)} motions{more} {shown[0]}: "
             f"{', '.join(shown[1])}.", 10000)
         self.showing = True
+        self.rows = [int(m.row) for m in data.motions]
         self.compared.emit(data)

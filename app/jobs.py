@@ -273,6 +273,10 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
                         scores.orders)
 
 
+BANK_BATCH = 16
+"""Captions per step of the caption bank's encoding in the explorer: each step is where the
+background describe job can give way to a query (64 a step held a query up to ~0.4 s)."""
+
 BANK_NOTE_START = "Preparing the caption bank"
 """Start of the status text shown while a caption bank is prepared (cleared when done)."""
 
@@ -296,7 +300,7 @@ def bank_steps(model: Any, checkpoint: str, model_hash: str | None, root: Path,
     if note is not None:
         note(f"{BANK_NOTE_START} ({len(captions):,} captions)…")
     return (yield from caption_bank_steps(model, captions, source, model_hash=model_hash,
-                                          root=root))
+                                          root=root, batch_size=BANK_BATCH))
 
 
 def describe_steps(index: Any, bank: Any, request: DescribeRequest,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -269,15 +269,27 @@ class HintPlacer(QObject):
             w.installEventFilter(self)
 
     def place(self) -> None:
-        """Put the line under the box now."""
-        edit, hint = self._edit, self._hint
-        hint.setGeometry(QRect(edit.mapTo(self._win, QPoint(0, edit.height())),
-                               QSize(edit.width(), hint.sizeHint().height())))
+        """Put the line under the box now (above it where the window has no room below, as
+        with the toolbar at the bottom); hidden while the box is (the toolbar hidden)."""
+        edit, hint, win = self._edit, self._hint, self._win
+        if not edit.isVisibleTo(win):
+            if hint.isVisible():
+                QTimer.singleShot(0, hint.hide)  # not from inside its own show event
+            return
+        h = hint.sizeHint().height()
+        at = edit.mapTo(win, QPoint(0, edit.height()))
+        bottom = win.height() - (win.statusBar().height() if win.statusBar() else 0)
+        if at.y() + h > bottom:
+            at = edit.mapTo(win, QPoint(0, -h))
+        hint.setGeometry(QRect(at, QSize(edit.width(), h)))
         hint.raise_()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show,
-                            QEvent.Type.LayoutRequest):
+        kind = event.type()
+        if obj is self._edit and kind == QEvent.Type.Show:  # the toolbar is back
+            self._hint.check(self._edit.text())
+        if kind in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide,
+                    QEvent.Type.LayoutRequest):
             self.place()
         return False
 

@@ -45,11 +45,20 @@ class LabelGroup:
             if not other.visible() or other.view() is None:
                 continue
             box = other.own_box()
-            shift = _free_spot(box, placed, width)
+            inside = _into_view(box, width)  # a label cut at the view's edge comes in
+            shift = inside + _free_spot(box.translated(inside), placed, width)
             if other is item:
                 return shift
             placed.append(box.translated(shift))
         return QPoint()
+
+
+def _into_view(box: QRect, width: int) -> QPoint:
+    """Offset that brings ``box`` inside a view ``width`` pixels wide and below its top
+    (the last of eight side-by-side labels was cut at the right edge)."""
+    dx = min(0, width - 1 - box.right())
+    dx = max(dx, -box.left())
+    return QPoint(dx, max(0, -box.top()))
 
 
 def _slide(box: QRect, placed: list[QRect], dx: int, dy: int) -> QPoint:

@@ -146,6 +146,20 @@ def test_escape_leaves_a_comparison(qtbot, ranked):
     assert not w.comparer.leave()  # nothing left to leave
 
 
+def test_describe_during_a_comparison_describes_the_first_compared_motion(qtbot, ranked):
+    """Describe used the last selected row (none of the shown motions was named), while the
+    word panel explained #1: both now refer to the first compared motion."""
+    w, rl = ranked, ranked.results_list
+    rl.select_rows([3, 1, 2])
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as got:
+        rl.compare_button.click()
+    first = got.args[0].motions[0].row
+    assert first == int(rl.record(1)["row"])  # #2 is the first of the rows selected
+    with qtbot.waitSignal(w.analysis.described, timeout=LONG_WAIT_MS) as described:
+        w.analysis.act_describe.trigger()
+    assert described.args[0].row == first
+
+
 def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     w = ranked
     assert w.comparer.compare([0]) is False

@@ -41,6 +41,21 @@ def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
     edit_box = w.query_edit.geometry().translated(w.query_edit.parentWidget().mapTo(w, QPoint()))
     assert hint.geometry().top() == edit_box.bottom() + 1
     assert (hint.geometry().left(), hint.width()) == (edit_box.left(), edit_box.width())
+    # the toolbar hidden, the line goes with the box (it floated over the Gallery dock)
+    toolbar.hide()
+    qtbot.waitUntil(hint.isHidden, timeout=5000)
+    toolbar.show()
+    qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
+    # at the bottom of the window (no room below the box) it goes above the box
+    w.addToolBar(Qt.ToolBarArea.BottomToolBarArea, toolbar)
+    toolbar.show()
+    qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
+    qtbot.wait(50)
+    edit_top = w.query_edit.mapTo(w, QPoint()).y()
+    assert hint.geometry().bottom() < edit_top
+    w.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+    toolbar.show()
+    qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
     # clicking the suggestion searches the corrected query
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         hint.linkActivated.emit("apply")

@@ -163,3 +163,14 @@ def test_labels_that_would_leave_the_top_of_the_view_go_beside_instead():
     moved = QRect(100, 4, 60, 16).translated(_free_spot(QRect(100, 4, 60, 16), three, 400))
     assert not any(moved.intersects(p) for p in three) and moved.top() >= 0
     assert _free_spot(QRect(0, 0, 10, 10), [], 400) == QPoint()
+
+
+def test_labels_at_the_edge_of_the_view_come_inside():
+    """The last of eight side-by-side labels was cut at the right edge of a narrow view."""
+    from PySide6.QtCore import QPoint, QRect
+
+    from motionlex.widgets.skeleton_labels import _into_view
+
+    assert _into_view(QRect(350, 40, 80, 16), 400) == QPoint(-30, 0)  # right edge at 399
+    assert _into_view(QRect(-12, -5, 80, 16), 400) == QPoint(12, 5)
+    assert _into_view(QRect(10, 40, 80, 16), 400) == QPoint()
