@@ -273,8 +273,8 @@ class HintPlacer(QObject):
         with the toolbar at the bottom); hidden while the box is (the toolbar hidden)."""
         edit, hint, win = self._edit, self._hint, self._win
         if not edit.isVisibleTo(win):
-            if hint.isVisible():
-                QTimer.singleShot(0, hint.hide)  # not from inside its own show event
+            if hint.isVisible():  # later, not from inside its own show event; and only if
+                QTimer.singleShot(0, self._hide_if_box_hidden)  # the box is still hidden
             return
         h = hint.sizeHint().height()
         at = edit.mapTo(win, QPoint(0, edit.height()))
@@ -283,6 +283,10 @@ class HintPlacer(QObject):
             at = edit.mapTo(win, QPoint(0, -h))
         hint.setGeometry(QRect(at, QSize(edit.width(), h)))
         hint.raise_()
+
+    def _hide_if_box_hidden(self) -> None:
+        if not self._edit.isVisibleTo(self._win):
+            self._hint.hide()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         kind = event.type()
