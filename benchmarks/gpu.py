@@ -95,7 +95,8 @@ from motionlex.core.model.factory import model_config  # noqa: E402
 from motionlex.core.model.model import MotionTextModel  # noqa: E402
 from motionlex.core.model.text_encoder import TextEncoder, tokenize_captions  # noqa: E402
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
-from motionlex.core.patches import PatchStats, part_resampling_matrix, patches_from_joints  # noqa: E402
+from motionlex.core.patch_batches import patches_from_joints  # noqa: E402
+from motionlex.core.patches import PatchStats, part_resampling_matrix  # noqa: E402
 from motionlex.core.retrieval.build import encode_batch  # noqa: E402
 from motionlex.core.retrieval.embed import _pad_joints, encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402

@@ -21,7 +21,8 @@ import torch
 
 from motionlex.core.data.pairs import load_pair_examples
 from motionlex.core.model.factory import load_checkpoint
-from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+from motionlex.core.patch_batches import patches_from_joints
+from motionlex.core.patches import part_resampling_matrix
 
 
 def _metrics(run: Path) -> dict:

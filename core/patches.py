@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -364,88 +363,3 @@ def motion_patch_image(
         pad = np.arange(t)[None, :] >= rows_end[:, None]
         img.transpose(0, 2, 1, 3)[pad] = 0.0
     return img[0] if single else img
-
-
-def clip_matrices(matrix: np.ndarray | Mapping[Skeleton, np.ndarray],
-                  skeletons: Sequence[Skeleton]) -> np.ndarray | list[np.ndarray]:
-    """The resampling matrix of each clip, for :func:`patches_from_joints`.
-
-    Args:
-        matrix: one ``(80, J)`` matrix (every clip on its skeleton), or one per skeleton.
-        skeletons: each clip's skeleton.
-
-    Returns:
-        ``matrix`` itself when it is one array, else the ``B`` matrices of ``skeletons``.
-
-    Raises:
-        ValueError: a skeleton with no matrix in the mapping.
-    """
-    if isinstance(matrix, np.ndarray):
-        return matrix
-    missing = {s.name for s in skeletons if s not in matrix}
-    if missing:
-        raise ValueError(f"no resampling matrix for skeleton(s) {', '.join(sorted(missing))}")
-    return [matrix[s] for s in skeletons]
-
-
-def part_matrices(skeletons: Iterable[Skeleton], points_per_part: int = POINTS_PER_PART
-                  ) -> np.ndarray | dict[Skeleton, np.ndarray]:
-    """Resampling matrices for clips on ``skeletons``: the one matrix when they share a
-    skeleton (the fast path of :func:`patches_from_joints`), else one per skeleton.
-
-    Raises:
-        ValueError: no skeleton given (or see :func:`part_resampling_matrix`).
-    """
-    mats = {s: part_resampling_matrix(s, points_per_part) for s in set(skeletons)}
-    if not mats:
-        raise ValueError("no skeleton to resample")
-    return next(iter(mats.values())) if len(mats) == 1 else mats
-
-
-def patches_from_joints(
-    joint_list: list[np.ndarray],
-    matrix: np.ndarray | Sequence[np.ndarray],
-    stats: PatchStats | None,
-    max_frames: int = MAX_FRAMES,
-    starts: list[int] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batch clips of different lengths into a padded patch image and its row mask.
-
-    Args:
-        joint_list: ``B`` arrays ``(T_i, J, 3)`` float, metres, all on the skeleton of
-            ``matrix`` (or each on its own matrix's).
-        matrix: ``(80, J)`` resampling matrix, or ``B`` of them, one per clip (clips on
-            different skeletons: each is resampled to its 80 sample points first, so
-            joint counts may differ).
-        stats: z-score statistics or ``None``.
-        max_frames: padded length (224 = 14 patch rows).
-        starts: optional first frame per clip when cropping longer clips (random crops
-            during training come from the caller's seeded generator); default 0.
-
-    Returns:
-        ``(patches (B, 3, max_frames, 80) float32, row_mask (B, max_frames // 16) bool,
-        lengths (B,) int64)``.
-
-    Raises:
-        ValueError: empty list or mismatched joint counts.
-    """
-    if not joint_list:
-        raise ValueError("no motions to batch")
-    if not isinstance(matrix, np.ndarray):
-        mats = list(matrix)
-        if len(mats) != len(joint_list):
-            raise ValueError(f"{len(mats)} resampling matrices for {len(joint_list)} motions")
-        if all(m is mats[0] for m in mats):
-            matrix = mats[0]
-        else:  # several skeletons: sample points are the joints of one 80-point "skeleton"
-            joint_list = [sample_points(jt, m) for jt, m in zip(joint_list, mats)]
-            matrix = np.eye(mats[0].shape[0], dtype=np.float32)
-    j = matrix.shape[1]
-    batch = np.zeros((len(joint_list), max_frames, j, 3), np.float32)
-    lengths = np.zeros(len(joint_list), np.int64)
-    for i, jt in enumerate(joint_list):
-        if jt.ndim != 3 or jt.shape[1:] != (j, 3):
-            raise ValueError(f"motion {i}: expected (T, {j}, 3), got {jt.shape}")
-        batch[i], lengths[i] = crop_or_pad(jt, max_frames, 0 if starts is None else starts[i])
-    img = motion_patch_image(batch, matrix, stats, lengths)
-    return img, patch_row_mask(lengths, PATCH_LEN, max_frames), lengths

@@ -41,7 +41,8 @@ import torch
 
 from motionlex.core.data.pairs import PairExample, mirror_joints
 from motionlex.core.motion.skeleton import Skeleton
-from motionlex.core.patches import MAX_FRAMES, PatchStats, clip_matrices, patches_from_joints
+from motionlex.core.patch_batches import clip_matrices, patches_from_joints
+from motionlex.core.patches import MAX_FRAMES, PatchStats
 from motionlex.core.text.orders import (
     join_events,
     mirror_caption,

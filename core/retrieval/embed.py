@@ -23,13 +23,8 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.motion.skeleton import Skeleton
-from motionlex.core.patches import (
-    PATCH_LEN,
-    PatchStats,
-    part_resampling_matrix,
-    patch_row_mask,
-    patches_from_joints,
-)
+from motionlex.core.patch_batches import patches_from_joints
+from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -151,20 +146,12 @@ def encode_motions(
                                 [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
                                  for p in positions], max_frames)
                     for skeleton, positions in groups.items()]
-        images = masks = None
-        for skeleton, positions in groups.items():
+        for skeleton in groups:
             if skeleton not in matrices:
                 matrices[skeleton] = part_resampling_matrix(skeleton)
-            windows = [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
-                       for p in positions]
-            img, mask, _ = patches_from_joints(windows, matrices[skeleton], stats, max_frames)
-            if len(groups) == 1:
-                images, masks = img, mask
-                break
-            if images is None:
-                images = np.empty((len(chunk),) + img.shape[1:], img.dtype)
-                masks = np.empty((len(chunk),) + mask.shape[1:], mask.dtype)
-            images[positions], masks[positions] = img, mask
+        windows = [motions[i][0][s:s + max_frames] for i, s in chunk]
+        images, masks, _ = patches_from_joints(  # one matrix product per skeleton
+            windows, [matrices[motions[i][1]] for i, _ in chunk], stats, max_frames)
         return torch.from_numpy(images), torch.from_numpy(masks)
 
     n = len(motions)

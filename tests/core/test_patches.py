@@ -5,6 +5,7 @@ from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.motion import load_joints_npy, mirror_motion, to_canonical
 from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton
+from motionlex.core.patch_batches import patches_from_joints
 from motionlex.core.patches import (
     MAX_FRAMES,
     PatchStats,
@@ -13,7 +14,6 @@ from motionlex.core.patches import (
     motion_patch_image,
     part_resampling_matrix,
     patch_row_mask,
-    patches_from_joints,
     sample_points,
 )
 

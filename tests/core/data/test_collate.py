@@ -9,12 +9,8 @@ import torch
 from motionlex.core.data.collate import collate_pairs
 from motionlex.core.data.pairs import PairExample
 from motionlex.core.motion.skeleton import SMPL22
-from motionlex.core.patches import (
-    MAX_FRAMES,
-    PatchStats,
-    part_resampling_matrix,
-    patches_from_joints,
-)
+from motionlex.core.patch_batches import patches_from_joints
+from motionlex.core.patches import MAX_FRAMES, PatchStats, part_resampling_matrix
 
 
 def _example(n: int, caption: str, events: tuple[str, ...], mid: str) -> PairExample:
@@ -108,7 +104,8 @@ def test_a_batch_on_two_skeletons_resamples_each_clip_on_its_own(shared_data, ma
     its own skeleton (the native Bandai skeleton has 21 joints, SMPL-22 22; a skeleton of
     the same joint count in another order would be read wrong by the other's matrix)."""
     from motionlex.core.motion.files import load_motion_file
-    from motionlex.core.patches import motion_patch_image, part_matrices
+    from motionlex.core.patch_batches import part_matrices
+    from motionlex.core.patches import motion_patch_image
 
     bvh = load_motion_file(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh")
     npy = load_motion_file(shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy")

@@ -72,7 +72,8 @@ def _reference_encode(model, motions, stats, batch_size=32):
     NumPy pooling of CPU copies): the batched path must give the same embeddings."""
     import torch
 
-    from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+    from motionlex.core.patch_batches import patches_from_joints
+    from motionlex.core.patches import part_resampling_matrix
 
     clips = [(i, j[s:s + 224], sk) for i, (j, sk) in enumerate(motions)
              for s in clip_windows(len(j), 224)]
@@ -174,7 +175,8 @@ def test_patch_images_on_device_equal_numpy(model, stats, mixed_motions):
     patches_from_joints' to float32 round-off, and so do the embeddings (run here on CPU)."""
     import torch
 
-    from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+    from motionlex.core.patch_batches import patches_from_joints
+    from motionlex.core.patches import part_resampling_matrix
     from motionlex.core.retrieval.embed import _pad_joints, device_patch_images
 
     for sk in {s for _, s in mixed_motions}:

@@ -27,7 +27,8 @@ from motionlex.core.motion.motion import (
     mirror_motion,
 )
 from motionlex.core.motion.skeleton import SMPL22
-from motionlex.core.patches import part_resampling_matrix, patches_from_joints
+from motionlex.core.patch_batches import patches_from_joints
+from motionlex.core.patches import part_resampling_matrix
 from motionlex.core.text.events import split_events_batch
 from motionlex.core.text.orders import mirror_caption
 
