@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from filelock import FileLock, Timeout
 
@@ -167,6 +168,14 @@ def _settle(target: Path, new: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _raise_clearer(e: BaseException, target: Path, tmp: Path | None = None) -> NoReturn:
+    """Raise :func:`write_error`'s clearer error from ``e``, or ``e`` itself."""
+    clearer = write_error(e, target, tmp)
+    if clearer is None:
+        raise e
+    raise clearer from e
+
+
 def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSError | None:
     """A clearer error for a write into ``target``'s folder that failed (a full disk, a
     read-only or forbidden folder), naming ``target`` rather than the hidden temporary
@@ -225,10 +234,7 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
                                     dir=target.parent))
     except OSError as e:
-        clearer = write_error(e, target)
-        if clearer is None:
-            raise
-        raise clearer from e
+        _raise_clearer(e, target)
     new = target.parent / f".{target.name}.new-{tag}"
     old = target.parent / f".{target.name}.old-{tag}"
     try:
@@ -236,10 +242,7 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
         yield tmp
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        clearer = write_error(e, target, tmp)
-        if clearer is None:
-            raise
-        raise clearer from e
+        _raise_clearer(e, target, tmp)
     try:
         os.replace(tmp, new)
         if target.exists():
@@ -349,10 +352,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                    suffix=path.suffix)
     except OSError as e:
-        clearer = write_error(e, path)
-        if clearer is None:
-            raise
-        raise clearer from e
+        _raise_clearer(e, path)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -360,7 +360,4 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        clearer = write_error(e, path, Path(tmp))
-        if clearer is None:
-            raise
-        raise clearer from e
+        _raise_clearer(e, path, Path(tmp))

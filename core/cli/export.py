@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from motionlex.core.cli.types import positive_float
@@ -51,13 +52,14 @@ def output_names(files: list[Path], suffix: str) -> list[str]:
         suffix: the output suffix, e.g. ``".glb"``.
     """
     stems = [os.path.splitext(os.path.abspath(f))[0] for f in files]
+    stem_count = Counter(stems)  # counted once: a 29k-file dataset folder stays fast
     parts = [[*Path(st).parent.parts[1:],  # the suffix only tells m.npy from m.bvh
-              f.stem if stems.count(st) == 1 else f"{f.stem}_{f.suffix.lstrip('.').lower()}"]
+              f.stem if stem_count[st] == 1 else f"{f.stem}_{f.suffix.lstrip('.').lower()}"]
              for st, f in zip(stems, files)]
     depth = [1] * len(files)
     while True:
         names = ["_".join(p[-d:]) for p, d in zip(parts, depth)]
-        repeated = {n for n in names if names.count(n) > 1}
+        repeated = {n for n, c in Counter(names).items() if c > 1}
         grow = [i for i, n in enumerate(names) if n in repeated and depth[i] < len(parts[i])]
         if not grow:
             return [n + suffix for n in names]

@@ -282,12 +282,6 @@ def _put(out: dict[str, float], nested: dict, protocol: str, sim: str) -> None:
         out.update(flatten_metrics(nested, protocol))
 
 
-def _recalls(sim: np.ndarray, positives: np.ndarray) -> dict[str, float]:
-    """R@k (percent) and MedR of queries ``sim`` ``(Q, G)`` with ``positives`` ``(Q, G)``."""
-    r = rank_of_first_positive(sim, positives)
-    return {**recall_at_k(r, DEFAULT_KS), "MedR": median_rank(r)}
-
-
 def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarray,
                      weight: float, pair_rows: np.ndarray,
                      text_text_sim: np.ndarray | None, *, small_batch_size: int = 32,
@@ -326,16 +320,16 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         _put(out, res, "All", sim)
     m = len(pair_rows)
     pair_pos = positives[pair_rows]
+    order = None if pair_order is None else np.ix_(pair_order, pair_order)
     for sim, (t2m, m2t) in scored(dense[pair_rows], lexical[pair_rows], weight).items():
         # the papers' test protocol: each motion's first caption only (Yu et al. Sec. 4.1
         # "for testing, we only use the first one"; TMR's test loader), whole split
-        _put(out, {"t2m": _recalls(t2m, pair_pos), "m2t": _recalls(m2t.T, pair_pos.T)},
-             "AllFirst", sim)
+        _put(out, bidirectional_metrics(t2m, pair_pos, sim_m2t=m2t), "AllFirst", sim)
         if m >= small_batch_size:
-            o = np.ix_(*(2 * [np.arange(m) if pair_order is None else np.asarray(pair_order)]))
-            _put(out, protocol_small_batches(t2m[o], small_batch_size, seed,
-                                             positives=pair_pos[o], sim_m2t=m2t[o]),
-                 "SmallBatches", sim)
+            sb = (t2m, pair_pos, m2t) if order is None else (t2m[order], pair_pos[order],
+                                                             m2t[order])
+            _put(out, protocol_small_batches(sb[0], small_batch_size, seed, positives=sb[1],
+                                             sim_m2t=sb[2]), "SmallBatches", sim)
         if text_text_sim is not None:
             _put(out, protocol_threshold(t2m, text_text_sim, threshold, sim_m2t=m2t),
                  "Threshold", sim)

@@ -52,6 +52,7 @@ from motionlex.core.data.pairs import (
 )
 from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.model.factory import create_model
+from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
@@ -61,11 +62,7 @@ from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_obj
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar, bar_status
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
-from motionlex.core.train.trainer_settings import (  # noqa: F401 - DDP_STRATEGIES re-exported
-    DDP_STRATEGIES,
-    check_trainer_settings,
-    make_trainer,
-)
+from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +132,10 @@ class TrainingRun:
                            "data_repeat oversamples a folder", ", ".join(twice))
             data_roots = list({r: root for r, root in zip(real, data_roots)}.values())
         for root in data_roots:  # a folder with neither split would be left out silently
-            if Path(root).is_dir():
-                detect_layout(root)  # not a dataset at all: say that first
-            if Path(root).is_dir() and not any((Path(root) / f"{sp}.txt").is_file()
-                                               for sp in ("train", "val")):
+            if not Path(root).is_dir():
+                continue  # the loader names a missing folder
+            detect_layout(root)  # not a dataset at all: say that first
+            if not any((Path(root) / f"{sp}.txt").is_file() for sp in ("train", "val")):
                 raise ValueError(
                     f"{root} has no train.txt or val.txt: training reads those splits (add "
                     f"them, one motion id a line; 'motionlex scan {root} --split all' lists "
@@ -200,7 +197,7 @@ class TrainingRun:
         weights cost 30 points of R@1 before any step), or None to compute them."""
         if init is None:
             return None
-        path = Path(init) / "patch_stats.json"
+        path = Path(init) / STATS_FILE
         if not path.is_file():
             logger.warning("--init %s has no patch_stats.json: the statistics are computed "
                            "on this run's training data", init)
