@@ -47,7 +47,7 @@ class Comparer(QObject):
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
-        self._pending: tuple[int, list[str], str, str] | None = None
+        self._pending: tuple[int, list[str], list[str], str, str] | None = None
         self.showing = False  # the player shows a comparison (not one motion)
         self.rows: list[int] = []  # the compared gallery rows, #1 first, while showing
         win.results_list.compareRequested.connect(self.compare)
@@ -76,11 +76,12 @@ class Comparer(QObject):
             return False
         most = MAX_COMPARED if layout == "side" else MAX_OVERLAID
         records = [self.win.results_list.record(r) for r in list(rows)[:most]]
-        labels = [f"#{int(r['rank'])} {float(r['score']):.3f}" for r in records]  # as the list
+        ranks = [f"#{int(r['rank'])}" for r in records]
+        labels = [f"{k} {float(r['score']):.3f}" for k, r in zip(ranks, records)]  # as the list
         req = self.win.client.fetch_motions([int(r["row"]) for r in records])
         self.win.state.motion_superseded()  # a single motion on its way must not replace it
         more = f" (the first {most} of {len(rows)})" if len(rows) > most else ""
-        self._pending = (req.request_id, labels, layout, more)
+        self._pending = (req.request_id, ranks, labels, layout, more)
         self.win.statusBar().showMessage(f"Comparing {len(records)} motions{more}…", 5000)
         return True
 
@@ -126,7 +127,7 @@ class Comparer(QObject):
     def _on_motions(self, data: MotionsData) -> None:
         if self._pending is None or data.request_id != self._pending[0]:
             return  # an older comparison, overtaken
-        _, labels, layout, more = self._pending
+        _, ranks, labels, layout, more = self._pending
         self._pending = None
         win = self.win
         view = win.skeleton_view
@@ -135,13 +136,9 @@ class Comparer(QObject):
         view.play()
         # the word panel explains the first compared motion (it kept the words of a motion
         # that might be none of them)
-        first = data.motions[0]
-        win.lexical_bars.set_result_words(first.words)
-        win.lexical_bars.set_titles(
-            win.state.query_label if win.state.last_result else "query",
-            f"{labels[0].split(' ')[0]} {first.id.rsplit('/', 1)[-1]}")
+        win.show_result_words(data.motions[0], ranks[0])
         if layout == "side":
-            moved = [label.split(" ")[0] for label, m in zip(labels, view.in_place) if m]
+            moved = [k for k, m in zip(ranks, view.in_place) if m]
             who = "all" if len(moved) == len(labels) else ", ".join(moved)
             where = f" ({who} walked on the spot, paths not shown)" if moved else ""
             shown = "side by side" + where, labels

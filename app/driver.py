@@ -8,7 +8,7 @@ emits ``progress`` after each step and stops at the next step once the job is ca
 Results of outdated requests are dropped. Errors are logged (with their traceback unless
 they are about the user's input) and sent to the GUI as ``failed(message)``.
 A background job the user did not ask for (describing a gallery's uncaptioned motions) gives
-way (:meth:`JobDriver._drive_giving_way`): when a request arrives, it parks its generator at
+way (:meth:`JobDriver._drive` with ``on_result``): when a request arrives, it parks its generator at
 the step it reached and resumes after the request, so a query typed meanwhile answers at once
 instead of after seconds of encoding.
 Source of the pattern: ``pyapp-kit/superqt/src/superqt/utils/_qthreading.py``
@@ -140,38 +140,27 @@ class JobDriver(QObject):
 
     # -- driver --------------------------------------------------------------------------
     def _drive(self, kind: str, description: str, job: Progress,
-               outdated: Callable[[], bool] = lambda: False) -> Any:
+               outdated: Callable[[], bool] = lambda: False, *,
+               on_result: Callable[[Any], None] | None = None) -> Any:
         """Run a job generator: progress after each step, stop when cancelled/outdated.
 
+        Args:
+            outdated: checked before each step (a newer request, another gallery...).
+            on_result: set for a background job that gives way to requests: when a request
+                (:meth:`supersede`) arrives, it stops at its next step, its generator is
+                parked and resumes, where it stopped, after the requests queued by then;
+                ``on_result`` gets its return value on the worker thread when it finishes.
+
         Returns:
-            The job's return value, or None when it was cancelled, outdated or failed (a
-            failure is logged with its traceback and emitted as ``failed``).
+            The job's return value, or None when it was cancelled, outdated, failed (a
+            failure is logged with its traceback and emitted as ``failed``) or parked.
         """
         epoch = self._epoch_now()
         if self.closing:  # queued before the owner closed: do not start it
             job.close()
             return None
         self.jobStarted.emit(kind, description)
-        return self._steps(kind, description, job, outdated, epoch, None)
-
-    def _drive_giving_way(self, kind: str, description: str, job: Progress,
-                          on_result: Callable[[Any], None],
-                          outdated: Callable[[], bool] = lambda: False) -> None:
-        """Run a background job that gives way to requests: as :meth:`_drive`, but when a
-        request (:meth:`supersede`) arrives, the job stops at its next step, its generator
-        is parked, and it resumes, where it stopped, after the requests queued by then.
-
-        Args:
-            on_result: called on the worker thread with the job's return value when it
-                finishes (not when it is cancelled, outdated or failed).
-            outdated: checked before each step, parked or not (e.g. "the gallery changed").
-        """
-        epoch = self._epoch_now()
-        if self.closing:
-            job.close()
-            return
-        self.jobStarted.emit(kind, description)
-        self._steps(kind, description, job, outdated, epoch, on_result)
+        return self._steps(kind, description, job, outdated, epoch, on_result)
 
     @Slot()
     def _resume_parked(self) -> None:

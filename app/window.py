@@ -316,16 +316,20 @@ class MainWindow(SearchActions, QMainWindow):
 
         def show_words() -> None:
             if self.skeleton_view.num_motions <= 1:  # a comparison shown since keeps its words
-                self.lexical_bars.set_result_words(data.words)
-                self.lexical_bars.set_titles(
-                    self.state.query_label if self.state.last_result else "query",
-                    f"motion {data.id.rsplit('/', 1)[-1]}")
+                self.show_result_words(data)
             if not self.state.searchable:
                 self.car_panel.set_data(data.caption or "(no caption)", [], [])
             self.motionShown.emit(data)  # once every view shows this motion
 
         # one view per event-loop turn, so that no turn repaints them all (issue #5)
         self._motion_stage.run([show_3d, show_patches, show_words])
+
+    def show_result_words(self, data: MotionData, name: str = "motion") -> None:
+        """The word panel's result side: ``data``'s heaviest words, titled ``name`` and its
+        id (``"motion ID"``; ``"#1 ID"`` for the first of a comparison)."""
+        self.lexical_bars.set_result_words(data.words)
+        self.lexical_bars.set_titles(self.state.query_label if self.state.last_result
+                                     else "query", f"{name} {data.id.rsplit('/', 1)[-1]}")
 
     def _on_patch_frame(self, frame: int) -> None:
         self.skeleton_view.pause()

@@ -455,6 +455,7 @@ class RankWorker(DescribeJobs, JobDriver):
         ``galleryDescribed`` (or ``failed``). A background job: it gives way to searches and
         other requests made meanwhile (caption bank encoding takes seconds at first use)."""
         index, model = self._index, self._model  # another gallery or model: drop the job
-        self._drive_giving_way("describe_gallery", "Describing the uncaptioned motions",
-                               self.describe_gallery_steps(), self.galleryDescribed.emit,
-                               lambda: self._index is not index or self._model is not model)
+        self._drive("describe_gallery", "Describing the uncaptioned motions",
+                    self.describe_gallery_steps(),
+                    lambda: self._index is not index or self._model is not model,
+                    on_result=self.galleryDescribed.emit)
