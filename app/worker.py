@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +48,6 @@ logger = logging.getLogger(__name__)
 DEMO_GALLERY = ":demo:"
 """Gallery path that stands for the built-in synthetic demo gallery (generated into the
 worker's cache folder at first use, then encoded like any dataset folder)."""
-
-
-def device_name(device: Any) -> str:
-    """Readable name of a torch device: the GPU's name, or ``"CPU (<processor>)"``."""
-    # imported here: loads torch on the worker thread, keeping the explorer's start fast
-    import torch
-
-    dev = torch.device(device)
-    if dev.type == "cuda" and torch.cuda.is_available():
-        return f"GPU {torch.cuda.get_device_name(dev)}"
-    proc = platform.processor() or platform.machine() or "unknown"
-    return f"CPU ({proc}, {os.cpu_count() or '?'} threads)"
 
 
 # ---------------------------------------------------------------------------------- worker
@@ -180,6 +167,7 @@ class RankWorker(DescribeJobs, JobDriver):
         # imported here: loads torch on the worker thread, keeping the explorer's start fast
         import torch
 
+        from motionlex.core.model.device import readable_device
         from motionlex.core.model.factory import load_checkpoint
         from motionlex.core.retrieval.fingerprints import model_fingerprint
         from motionlex.core.text.spelling import whole_words
@@ -196,7 +184,7 @@ class RankWorker(DescribeJobs, JobDriver):
             checkpoint=str(root.resolve()),
             name=str(model.config.name),
             device=str(model.device),
-            device_name=device_name(model.device),
+            device_name=readable_device(model.device),
             embed_dim=int(model.config.embed_dim),
             vocab_size=len(model.vocabulary),
             parameters=int(sum(p.numel() for p in model.parameters())),

@@ -6,6 +6,9 @@ host-to-device copy of the model and the training losses (non-blocking on CUDA o
 
 from __future__ import annotations
 
+import os
+import platform
+
 import torch
 
 
@@ -58,3 +61,13 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     elif dev.type not in ("cpu", "cuda", "mps"):
         raise ValueError(f"device {str(device)!r}: motionlex runs on cpu, cuda or mps")
     return dev
+
+
+def readable_device(device: str | torch.device) -> str:
+    """Readable name of a torch device: ``"GPU <name>"``, or ``"CPU (<processor>, <n>
+    threads)"``."""
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(dev)}"
+    proc = platform.processor() or platform.machine() or "unknown"
+    return f"CPU ({proc}, {os.cpu_count() or '?'} threads)"
