@@ -220,3 +220,23 @@ def augment(ex: PairExample, rng: np.random.Generator, mirror_p: float) -> PairE
     if mirror_p <= 0 or rng.random() >= mirror_p:
         return ex
     return mirror_pair(ex)
+
+
+def why_no_pairs(root: str | Path, split: str = "train") -> str:
+    """What a dataset folder that gave no training pairs holds, and how to fix it: no split
+    file (the split files it has, how to add one), or how many of the split's motions have
+    captions (and where they belong)."""
+    root = Path(root)
+    try:
+        ds = MotionDataset(root, split, skip_missing=True)
+    except FileNotFoundError:  # no split file (the data folder itself was found earlier)
+        have = [p.stem for p in sorted(root.glob("*.txt")) if not p.with_suffix(".bvh").exists()]
+        return (f"{root.name}: no {split}.txt (splits here: {', '.join(have) or 'none'}); add "
+                f"{split}.txt and val.txt to {root}, listing motion ids one a line")
+    joints = ds.layout == "joints"
+    captioned = sum(1 for r in ds.records if r.captions)
+    fix = (" (none loaded: see the warnings above)" if captioned else
+           f" (add {'texts/ID.txt' if joints else 'ID.txt beside ID.bvh'}, one caption a line)"
+           if ds.records else "")
+    return (f"{root.name}: {len(ds.records)} {split} motions, {captioned} with captions "
+            f"{'in texts/' if joints else 'beside them'}{fix}")

@@ -9,8 +9,8 @@ Conventions used by every function here:
   Small batches, Threshold, zero-shot) are :mod:`.protocols`, CAR :mod:`.chronology`, side
   accuracy :mod:`.side`, the word metrics :mod:`.word_protocol`.
 - Pairwise preferences (CAR, side accuracy) are one function, :func:`preference_accuracy`;
-  word precision/recall@k (:func:`word_precision_at_k`, :func:`word_recall_at_k`) take
-  word lists, not matrices. Zero-shot classification metrics are :mod:`.classification`.
+  word precision/recall@k, on word lists, live with the word protocol
+  (:mod:`.word_protocol`). Zero-shot classification metrics are :mod:`.classification`.
 - ``positives`` is a bool matrix of the same shape as the similarity it goes with.
 - Ranks are 1-based and may be fractional because of fair tie handling (see
   :func:`rank_of_first_positive`). ``R@k`` is the percentage of queries with rank ``<= k``;
@@ -26,7 +26,7 @@ CAR of Fujiwara et al. (ECCV 2024), Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -362,65 +362,6 @@ def car_accuracy(sim_true: np.ndarray, sim_shuffled: np.ndarray) -> float:
     Source: Fujiwara et al., ECCV 2024, Sec. 3, Eq. (2).
     """
     return preference_accuracy(sim_true, sim_shuffled)
-
-
-def word_precision_at_k(top_words: Sequence[Sequence[str]],
-                        relevant: Sequence[Collection[str]], k: int = 10) -> float:
-    """Mean share of each item's ``k`` heaviest words that are relevant (word precision@k).
-
-    Used with a motion's heaviest lexical words and the content words (by lemma) of its
-    captions (word precision@10, DESIGN.md "Retrieval protocols"). An item with fewer than
-    ``k`` non-zero words is scored on the words it has; an item with no word scores 0.
-
-    Args:
-        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
-        relevant: per item, the words that count as right.
-        k: cut-off, ``>= 1``.
-
-    Returns:
-        Mean precision in ``[0, 1]``; NaN for no items.
-
-    Raises:
-        ValueError: ``k < 1`` or lists of different lengths.
-    """
-    _check_word_lists(top_words, relevant, k)
-    scores = []
-    for words, good in zip(top_words, relevant):
-        head = list(words)[:k]
-        scores.append(sum(w in good for w in head) / len(head) if head else 0.0)
-    return float(np.mean(scores)) if scores else float("nan")
-
-
-def word_recall_at_k(top_words: Sequence[Sequence[str]],
-                     relevant: Sequence[Collection[str]], k: int = 10) -> float:
-    """Mean share of each item's relevant words found among its ``k`` heaviest words.
-
-    Used with a caption's own heaviest words and its content lemmas (query word recall).
-    Items without relevant words are left out.
-
-    Args:
-        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
-        relevant: per item, the words it should show.
-        k: cut-off, ``>= 1``.
-
-    Returns:
-        Mean recall in ``[0, 1]``; NaN when no item has a relevant word.
-
-    Raises:
-        ValueError: ``k < 1`` or lists of different lengths.
-    """
-    _check_word_lists(top_words, relevant, k)
-    scores = [len(set(good) & set(list(words)[:k])) / len(set(good))
-              for words, good in zip(top_words, relevant) if good]
-    return float(np.mean(scores)) if scores else float("nan")
-
-
-def _check_word_lists(top_words: Sequence, relevant: Sequence, k: int) -> None:
-    if k < 1:
-        raise ValueError(f"k must be >= 1; got {k}")
-    if len(top_words) != len(relevant):
-        raise ValueError(f"top_words and relevant must have one entry per item; got "
-                         f"{len(top_words)} and {len(relevant)}")
 
 
 def m2t_with_negatives(

@@ -12,12 +12,12 @@
 Content lemmas are cached per caption (:func:`content_lemmas`). Needs spaCy's English model.
 
 Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
-:func:`.metrics.word_precision_at_k` and :func:`.metrics.word_recall_at_k`.
+:func:`word_precision_at_k` and :func:`word_recall_at_k`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,67 @@ from motionlex.core.model.lexical import top_words
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
-from motionlex.core.retrieval.metrics import word_precision_at_k, word_recall_at_k
 from motionlex.core.text.spelling import require_words
 from motionlex.core.text.words import content_lemmas, lemma_hits
+
+
+def word_precision_at_k(top_words: Sequence[Sequence[str]],
+                        relevant: Sequence[Collection[str]], k: int = 10) -> float:
+    """Mean share of each item's ``k`` heaviest words that are relevant (word precision@k).
+
+    Used with a motion's heaviest lexical words and the content words (by lemma) of its
+    captions (word precision@10, DESIGN.md "Retrieval protocols"). An item with fewer than
+    ``k`` non-zero words is scored on the words it has; an item with no word scores 0.
+
+    Args:
+        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
+        relevant: per item, the words that count as right.
+        k: cut-off, ``>= 1``.
+
+    Returns:
+        Mean precision in ``[0, 1]``; NaN for no items.
+
+    Raises:
+        ValueError: ``k < 1`` or lists of different lengths.
+    """
+    _check_word_lists(top_words, relevant, k)
+    scores = []
+    for words, good in zip(top_words, relevant):
+        head = list(words)[:k]
+        scores.append(sum(w in good for w in head) / len(head) if head else 0.0)
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def word_recall_at_k(top_words: Sequence[Sequence[str]],
+                     relevant: Sequence[Collection[str]], k: int = 10) -> float:
+    """Mean share of each item's relevant words found among its ``k`` heaviest words.
+
+    Used with a caption's own heaviest words and its content lemmas (query word recall).
+    Items without relevant words are left out.
+
+    Args:
+        top_words: per item, its words heaviest first (already normalised, e.g. lemmas).
+        relevant: per item, the words it should show.
+        k: cut-off, ``>= 1``.
+
+    Returns:
+        Mean recall in ``[0, 1]``; NaN when no item has a relevant word.
+
+    Raises:
+        ValueError: ``k < 1`` or lists of different lengths.
+    """
+    _check_word_lists(top_words, relevant, k)
+    scores = [len(set(good) & set(list(words)[:k])) / len(set(good))
+              for words, good in zip(top_words, relevant) if good]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _check_word_lists(top_words: Sequence, relevant: Sequence, k: int) -> None:
+    if k < 1:
+        raise ValueError(f"k must be >= 1; got {k}")
+    if len(top_words) != len(relevant):
+        raise ValueError(f"top_words and relevant must have one entry per item; got "
+                         f"{len(top_words)} and {len(relevant)}")
 
 
 def heaviest_hits(lexical: np.ndarray, vocabulary: Sequence[str],
@@ -71,7 +129,7 @@ def word_report(motion_lexical: np.ndarray, motion_captions: Sequence[Sequence[s
         ``words/n_motions``, ``words/n_queries`` (captions with at least one content word).
 
     Raises:
-        ValueError: shape mismatches (:func:`heaviest_hits`, :func:`.metrics.word_precision_at_k`).
+        ValueError: shape mismatches (:func:`heaviest_hits`, :func:`word_precision_at_k`).
         RuntimeError: spaCy's English model is missing (:func:`content_lemmas`).
     """
     if len(motion_captions) != len(motion_lexical):

@@ -43,12 +43,13 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import MotionDataset, detect_layout
+from motionlex.core.data.datasets import detect_layout
 from motionlex.core.data.pairs import (
     PairExample,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
+    why_no_pairs,
 )
 from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.model.factory import create_model
@@ -395,26 +396,6 @@ class TrainingRun:
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
                 tmp.write_text(json.dumps(self.best_metrics, indent=1))
         return final
-
-
-def why_no_pairs(root: str | Path, split: str = "train") -> str:
-    """What a dataset folder that gave no training pairs holds, and how to fix it: no split
-    file (the split files it has, how to add one), or how many of the split's motions have
-    captions (and where they belong)."""
-    root = Path(root)
-    try:
-        ds = MotionDataset(root, split, skip_missing=True)
-    except FileNotFoundError:  # no split file (the data folder itself was found earlier)
-        have = [p.stem for p in sorted(root.glob("*.txt")) if not p.with_suffix(".bvh").exists()]
-        return (f"{root.name}: no {split}.txt (splits here: {', '.join(have) or 'none'}); add "
-                f"{split}.txt and val.txt to {root}, listing motion ids one a line")
-    joints = ds.layout == "joints"
-    captioned = sum(1 for r in ds.records if r.captions)
-    fix = (" (none loaded: see the warnings above)" if captioned else
-           f" (add {'texts/ID.txt' if joints else 'ID.txt beside ID.bvh'}, one caption a line)"
-           if ds.records else "")
-    return (f"{root.name}: {len(ds.records)} {split} motions, {captioned} with captions "
-            f"{'in texts/' if joints else 'beside them'}{fix}")
 
 
 def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: str | Path, *,

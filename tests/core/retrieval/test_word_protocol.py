@@ -6,8 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motionlex.core.retrieval.metrics import word_precision_at_k, word_recall_at_k
-from motionlex.core.retrieval.word_protocol import heaviest_hits, word_report
+from motionlex.core.retrieval.word_protocol import (
+    heaviest_hits,
+    word_precision_at_k,
+    word_recall_at_k,
+    word_report,
+)
 
 VOCAB = ["[PAD]", "waves", "left", "hand", "brings", "calls", "walking", "forward", "##s", "beam"]
 
