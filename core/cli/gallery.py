@@ -137,14 +137,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def warn_long_text(text: str, model: Any) -> None:
-    """On stderr: a query longer than the text encoder reads (its ``max_length`` tokens) is
-    cut there; say so rather than rank on part of it silently."""
-    encoder = getattr(model, "text", None)
-    tokenizer, limit = getattr(encoder, "tokenizer", None), getattr(encoder, "max_length", 0)
-    if tokenizer is None or not limit:
-        return
-    n = len(tokenizer(text, truncation=True, max_length=1_000_000)["input_ids"])
-    if n > limit:
+    """On stderr: a query longer than the text encoder reads (``max_text_length`` tokens) is
+    cut there; say so rather than rank on part of it silently (it said nothing for the
+    text-only model ``search`` loads)."""
+    n, limit = model.count_tokens(text), int(model.config.max_text_length)
+    if n > limit:  # the full model or the text-only one search loads: both count
         print(f"note: the query is {n} tokens long; the model reads its first {limit} "
               f"(about {limit * 3 // 4} words)", file=sys.stderr)
 

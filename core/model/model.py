@@ -317,6 +317,10 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         logits = self.motion_lexical(tokens, self.text.word_embeddings, cols)
         return self.pool_lexical(logits, mask, cols)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text``, not truncated (``TextEncoder.count_tokens``)."""
+        return self.text.count_tokens(text)
+
     def forward_text(
         self,
         texts: Sequence[str] | Mapping[str, torch.Tensor],

@@ -318,6 +318,11 @@ class TextEncoder(nn.Module):
             out = {k: to_device(v, device) for k, v in out.items()}
         return out
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the special tokens, not truncated (a query longer than
+        ``max_length`` is cut there by :meth:`tokenize`)."""
+        return len(self.tokenizer(text, truncation=False)["input_ids"])
+
     def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Input embeddings (word + position (+ type) + LayerNorm) of token ids, ``(B, L, H)``."""
         return self.backbone.embeddings(input_ids=input_ids)

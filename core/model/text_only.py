@@ -173,6 +173,16 @@ class TextOnlyModel:
         mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.long, device=self.device)
         return {"input_ids": ids, "attention_mask": mask}
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the special tokens, not truncated (as
+        ``TextEncoder.count_tokens``)."""
+        truncation = self.tokenizer.truncation
+        self.tokenizer.no_truncation()
+        try:
+            return len(self.tokenizer.encode(text).ids)
+        finally:
+            self.tokenizer.enable_truncation(**truncation)
+
     @torch.inference_mode()
     def forward_text(self, texts: Sequence[str], *, lexical: bool = True) -> TextOutput:
         """Encode captions as :meth:`MotionTextModel.forward_text` does (no token logits).
