@@ -33,8 +33,25 @@ TOKENIZER_DIR = "tokenizer"
 CHECKSUM_FILE = "checksums.json"
 """``{"sha256": {"model.safetensors": HEX}}``: checked on every load (older folders have none)."""
 STATS_FILE = "patch_stats.json"
+TRAIN_CONFIG_FILE = "train_config.json"
+"""The training run's config, with its ``data`` folders (written by ``motionlex train``)."""
 RESERVED_NAMES = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR,
              CHECKSUM_FILE}
+
+
+def trained_data_folders(checkpoint: str | os.PathLike) -> list[str]:
+    """The dataset folders a model was trained on (its ``train_config.json`` ``data`` list,
+    absolute since session 17); ``[]`` when the folder records none or the file cannot be
+    read (logged)."""
+    path = Path(checkpoint) / TRAIN_CONFIG_FILE
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text()).get("data") or []
+    except (OSError, ValueError, AttributeError) as e:
+        logger.warning("%s: unreadable (%s); its training data is unknown", path, e)
+        return []
+    return [d for d in data if isinstance(d, str)]
 
 
 class NotAModelFolderError(FileNotFoundError):

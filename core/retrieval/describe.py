@@ -37,6 +37,7 @@ from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.text_files import DatasetError, read_caption_corpus
+from motionlex.core.model.folder import trained_data_folders
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 
@@ -157,13 +158,8 @@ def bank_captions(checkpoint: str | os.PathLike,
     ckpt = Path(checkpoint)
     if (ckpt / BANK_FILE).is_file():
         return read_bank_file(ckpt / BANK_FILE), f"{ckpt / BANK_FILE} (training captions)"
-    cfg = ckpt / "train_config.json"
-    if cfg.is_file():
-        try:
-            folders = [Path(d) for d in json.loads(cfg.read_text()).get("data", [])]
-        except (OSError, ValueError, AttributeError) as e:
-            logger.warning("%s: unreadable (%s); no training captions from it", cfg, e)
-            folders = []
+    folders = [Path(d) for d in trained_data_folders(ckpt)]
+    if folders:
         caps: list[str] = []
         used = []
         for d in folders:

@@ -49,7 +49,6 @@ and PNG figures. Every file is written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Generator
@@ -62,7 +61,7 @@ import numpy as np
 from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, action_prompt
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
-from motionlex.core.model.folder import check_model_folder
+from motionlex.core.model.folder import check_model_folder, trained_data_folders
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
     car_items,
@@ -84,6 +83,7 @@ from motionlex.core.retrieval.protocols import (
     zero_shot_report,
 )
 from motionlex.core.retrieval.report import (
+    count,
     markdown_report,
     remove_stale_reports,
     save_car_chart,
@@ -324,7 +324,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     else:
         notes.append("Threshold protocol skipped (no sentence model)")
     if m_count < cfg.small_batch_size:
-        notes.append(f"Small batches skipped: {m_count} motion{'s' * (m_count != 1)} < batch size "
+        notes.append(f"Small batches skipped: {count(m_count, 'motion')} < batch size "
                      f"{cfg.small_batch_size}")
     metrics: dict[str, float] = {"fusion_weight": weight, "n/texts": float(len(texts)),
                                  "n/motions": float(m_count)}
@@ -405,15 +405,11 @@ def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[st
     checkpoint was trained on (its ``train_config.json`` names its data folders)."""
     notes = []
     if motions <= SMALL_GALLERY:
-        notes.append(f"a gallery of {motions} motion{'s' * (motions != 1)}: R@k says little "
+        notes.append(f"a gallery of {count(motions, 'motion')}: R@k says little "
                      f"here (R@{motions} and above are 100 % by construction)")
-    try:
-        trained = json.loads((checkpoint / "train_config.json").read_text()).get("data") or []
-    except (OSError, ValueError, AttributeError):
-        trained = []
     root = os.path.realpath(data_set.root)
     if data_set.split in ("train", "all") and any(
-            isinstance(d, str) and os.path.realpath(d) == root for d in trained):
+            os.path.realpath(d) == root for d in trained_data_folders(checkpoint)):
         notes.append(f"training-set figures: this checkpoint was trained on the train split "
                      f"of {data_set.root} (its train_config.json); evaluate on val or test")
     return notes

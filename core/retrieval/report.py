@@ -129,7 +129,7 @@ _PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",
 _COLUMNS = tuple(f"R@{k}" for k in DEFAULT_KS) + ("MedR",)
 
 
-def _count(n: float, noun: str) -> str:
+def count(n: float, noun: str) -> str:
     """``"1 motion"``, ``"21 motions"``."""
     return f"{int(n)} {noun}{'s' * (int(n) != 1)}"
 
@@ -154,7 +154,7 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
     lines = ["# motionlex evaluation", "",
              f"- checkpoint: `{info['checkpoint']}`",
              f"- data: `{info['data']}` [{info['split']}]: "
-             f"{_count(metrics['n/texts'], 'caption')}, {_count(metrics['n/motions'], 'motion')}"]
+             f"{count(metrics['n/texts'], 'caption')}, {count(metrics['n/motions'], 'motion')}"]
     lines += [f"- {n}" for n in info.get("notes", [])]
     head = "| Similarity | Protocol | " + " | ".join(_COLUMNS) + " |"
     rule = "|---|---|" + "---:|" * len(_COLUMNS)
