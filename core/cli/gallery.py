@@ -5,23 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
 
 
-def _recorded_model(index_dir: Path) -> dict | None:
-    """The ``model`` entry of an existing index's manifest (``sha256``, ``checkpoint``), read
-    without opening the index; None when there is no readable manifest (the build then says
-    what is wrong with the folder)."""
+def _manifest(index_dir: Path) -> dict:
+    """An existing index's manifest, read without opening the index; ``{}`` when there is
+    no readable one (the build then says what is wrong with the folder)."""
     from motionlex.core.retrieval.index import MANIFEST
 
     try:
-        model = json.loads((index_dir / MANIFEST).read_text())["model"]
-        return model if isinstance(model, dict) and model.get("sha256") else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        manifest = json.loads((index_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _recorded_model(manifest: dict) -> dict | None:
+    """The manifest's ``model`` entry (``sha256``, ``checkpoint``), or None."""
+    model = manifest.get("model")
+    return model if isinstance(model, dict) and model.get("sha256") else None
 
 
 def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
@@ -44,27 +50,18 @@ def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
     return str(default_model_dir()), "shipped"
 
 
-def _note_kept_settings(out: Path, given: dict) -> None:
-    """Tell the user that an existing index keeps its encoding settings when the options
-    they gave ask for others (they used to be ignored without a word)."""
-    from motionlex.core.retrieval.index import MANIFEST
-
-    try:
-        own = json.loads((out / MANIFEST).read_text()).get("settings", {})
-    except (OSError, ValueError, AttributeError):
-        return
-    if not isinstance(own, dict):
-        return
+def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None:
+    """Tell the user that an existing index keeps its encoding settings ``own`` when the
+    options they gave (``given``, as typed; ``chosen``, as settings) ask for others (they
+    used to be ignored without a word)."""
     flag = {"lexical_top_k": "--lexical-top-k", "long_clips": "--long-clips",
             "joints_dtype": "--joints-dtype"}
-    want = {k: (v or None) if k == "lexical_top_k" else v for k, v in given.items()}
-    differ = [f"{flag[k]} {given[k]}" for k, v in want.items() if k in own and own[k] != v]
+    differ = [f"{flag[k]} {given[k]}" for k, v in chosen.items() if k in own and own[k] != v]
     if differ:
         kept = ", ".join(f"{k}={own[k]}" for k in flag if k in own)
         print(f"note: {out} exists and keeps the settings it was built with ({kept}): "
               f"{', '.join(differ)} appl{'y' if len(differ) > 1 else 'ies'} to a new index "
-              f"(another --out, or delete {out} "
-              "first)", file=sys.stderr)
+              f"(another --out, or delete {out} first)", file=sys.stderr)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -84,7 +81,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.model.folder import check_model_folder
     from motionlex.resources import default_model_dir
 
-    recorded = _recorded_model(out)
+    manifest = _manifest(out)
+    recorded = _recorded_model(manifest)
     if recorded is None:
         checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
     else:
@@ -107,10 +105,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     given = {k: v for k, v in (("lexical_top_k", args.lexical_top_k),
                                ("long_clips", args.long_clips),
                                ("joints_dtype", args.joints_dtype)) if v is not None}
-    settings = IndexSettings(**{**IndexSettings().to_dict(), **given,
-                                "lexical_top_k": given.get("lexical_top_k", 128) or None})
-    if recorded is not None and given:  # options of a new index: say they do not apply
-        _note_kept_settings(out, given)
+    chosen = {k: (v or None) if k == "lexical_top_k" else v for k, v in given.items()}  # 0: all
+    settings = replace(IndexSettings(), **chosen)
+    own = manifest.get("settings")
+    if recorded is not None and chosen and isinstance(own, dict):  # options of a new index
+        _note_kept_settings(out, own, chosen, given)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
                            "again to continue)")  # said on Ctrl-C from here on
     rep = build_index(

@@ -102,10 +102,10 @@ class DenseBackend:
         if self._rows is None:
             x = np.asarray(self.index.dense[rows], np.float32)
         elif isinstance(rows, slice):
-            x = self._rows[rows].astype(np.float32)
+            x = self._rows[rows]
         else:
-            x = self._rows.take(rows).astype(np.float32)
-        return unit_rows(x)
+            x = self._rows.take(rows)
+        return unit_rows(x)  # one float32 copy, normalised in place
 
     def scores(self, q: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
         """``(stop - start,)`` float32 cosines of rows ``start:stop`` (exact).
