@@ -306,9 +306,9 @@ class RankWorker(DescribeJobs, JobDriver):
                         f"indexes its data for that one)"))
                     self._model_info = info
                 self.checkpointLoaded.emit(info)
+                if self._model_hash != index.model_hash and self._index is not None:
+                    self._attach_searcher()  # the open gallery stays, with the new model
             if self._model_hash != index.model_hash:
-                if self._index is not None:  # the open gallery stays, with the new model
-                    self._attach_searcher()
                 raise ValueError(
                     f"{index_path} was built with model {index.model_hash[:12]}..., which is not "
                     f"loaded (recorded checkpoint: {ckpt or 'none'}); open that checkpoint first")
