@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import string
 from typing import Any
 
 DEVICE_HELP = "torch device: cpu, cuda, cuda:1 (default: CUDA when present)"
@@ -86,25 +85,18 @@ def _int_at_least(text: str, low: int) -> int:
 
 
 def prompt_template(text: str) -> str:
-    """An ``--prompt`` class template: text with one ``{action}`` field and no other field
-    (``"a person {action}"``; a literal brace is written ``{{`` / ``}}``).
+    """An ``--prompt`` class template (:func:`~motionlex.core.data.bvh_folders.check_prompt`).
 
     Raises:
         argparse.ArgumentTypeError: a template Python cannot format, or one without
             ``{action}`` or with another field.
     """
+    from motionlex.core.data.bvh_folders import check_prompt
+
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        return check_prompt(text)
     except ValueError as e:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a template: {e} (a literal brace "
-                                         f"is written {{{{ or }}}})") from e
-    if fields != {"action"}:
-        other = sorted(fields - {"action"})
-        raise argparse.ArgumentTypeError(
-            f"{text!r} must hold {{action}}" + (f" and no other field (found "
-                                                f"{', '.join('{' + f + '}' for f in other)})"
-                                                if other else ""))
-    return text
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 class StoreOnce(argparse._StoreAction):

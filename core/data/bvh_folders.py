@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,28 @@ def bvh_index_entry(index: dict[str, dict], motion_id: str, path: str | Path) ->
 
 DEFAULT_PROMPT = "a person {action}"
 """Template that turns an action label into a caption (:func:`action_prompt`)."""
+
+
+def check_prompt(template: str) -> str:
+    """A class prompt template: text with one ``{action}`` field and no other field
+    (``"a person {action}"``; a literal brace is written ``{{`` / ``}}``).
+
+    Raises:
+        ValueError: a template Python cannot format, or one without ``{action}`` or with
+            another field.
+    """
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template)
+                  if name is not None}
+    except ValueError as e:
+        raise ValueError(f"{template!r} is not a template: {e} (a literal brace is written "
+                         f"{{{{ or }}}})") from e
+    if fields != {"action"}:
+        other = sorted(fields - {"action"})
+        raise ValueError(f"{template!r} must hold {{action}}" + (
+            f" and no other field (found {', '.join('{' + f + '}' for f in other)})"
+            if other else ""))
+    return template
 
 
 def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:

@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, action_prompt
+from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, action_prompt, check_prompt
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder, trained_data_folders
@@ -162,8 +162,10 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         bad = []
-        if "{action}" not in self.prompt:
-            bad.append(f"prompt must contain '{{action}}', got {self.prompt!r}")
+        try:
+            check_prompt(self.prompt)
+        except ValueError as e:
+            bad.append(f"prompt {e}")
         if self.fusion_weight is not None and not 0.0 <= self.fusion_weight <= 1.0:
             bad.append(f"fusion_weight must be in [0, 1], got {self.fusion_weight}")
         for name in ("small_batch_size", "car_shuffles", "batch_size", "max_curve_k"):
