@@ -80,6 +80,7 @@ from motionlex.core.retrieval.protocols import (
     owner_positives,
     retrieval_report,
     sentence_encoder,
+    sentence_model_path,
     zero_shot_report,
 )
 from motionlex.core.retrieval.report import (
@@ -270,6 +271,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     resolve_device(cfg.device)  # a bad --device before minutes of loading data
     if cfg.bvh_pairs:
         check_bvh_pairs_folder(cfg.bvh_pairs)
+    if cfg.sentence_model is not None:  # a mistyped --sentence-model before the encoding
+        sentence_model_path(cfg.sentence_model)
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

