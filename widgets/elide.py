@@ -62,13 +62,47 @@ def elide_headers(view: QAbstractItemView) -> None:
         view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
 
 
+def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
+    """An id (``"raw_bvh/bandai_2_wave-right-hand_normal_001"``) cut to fit ``width`` pixels:
+    its folders go first (``"…/bandai_2_wave-right-hand_normal_001"``), then the middle of
+    its name (``"bandai_2_wave…normal_001"``), so the start of the name (often the action)
+    and its distinguishing end both stay.
+
+    Args:
+        text: the full id; ``"/"`` separates folders.
+        metrics: the font (or its metrics) the id is painted with.
+        width: room in pixels (``<= 0`` gives ``""``).
+
+    Returns:
+        ``text`` when it fits, else the cut id (with "…").
+    """
+    fm = metrics if isinstance(metrics, QFontMetrics) else QFontMetrics(metrics)
+    if width <= 0:
+        return ""
+    if fm.horizontalAdvance(text) <= width:
+        return text
+    name = text.rstrip("/").rsplit("/", 1)[-1]
+    if name != text:
+        short = ELLIPSIS + "/" + name
+        if fm.horizontalAdvance(short) <= width:
+            return short
+    return fm.elidedText(name, Qt.TextElideMode.ElideMiddle, int(width))
+
+
 class MiddleElideDelegate(QStyledItemDelegate):
-    """Cells cut in the middle ("bn2_wave-…_normal_030"): for ids, whose start is often the
-    same on every row (a collection or action name) and whose end tells them apart."""
+    """Id cells cut by :func:`elide_id`: folders first, then the middle of the name
+    ("bn2_wave-…_normal_030"), because an id's start is often the same on every row (a
+    collection) and its end tells them apart."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
-        """Qt override: the default options with middle elision."""
+        """Qt override: the default options with the id cut to the cell's text room."""
         super().initStyleOption(option, index)
+        style = option.widget.style() if option.widget is not None else None
+        margin = (style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin, None,
+                                    option.widget) + 1) if style is not None else 3
+        room = option.rect.width() - 2 * margin
+        if option.text and room > 0:
+            option.text = elide_id(option.text, option.fontMetrics, room)
         option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 

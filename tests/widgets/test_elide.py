@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 from motionlex.widgets.car_panel import CarPanel
-from motionlex.widgets.elide import ELLIPSIS, elide_right, is_elided
+from motionlex.widgets.elide import ELLIPSIS, elide_id, elide_right, is_elided
 
 
 def test_elide_right_keeps_the_start(qapp):
@@ -24,6 +24,22 @@ def test_elide_right_keeps_the_start(qapp):
     room = fm.horizontalAdvance(word) - 1
     assert QFontMetrics(bold).horizontalAdvance(elide_right(word, bold, room)) <= room
     assert not is_elided(word, word) and not is_elided("out", word)
+
+
+def test_elide_id_drops_folders_then_the_middle_of_the_name(qapp):
+    fm = QFontMetrics(QFont())
+    full = "raw_bvh/bandai_2_wave-right-hand_normal_001"
+    name = "bandai_2_wave-right-hand_normal_001"
+    assert elide_id(full, fm, fm.horizontalAdvance(full)) == full
+    room = fm.horizontalAdvance(ELLIPSIS + "/" + name)
+    assert elide_id(full, fm, room) == ELLIPSIS + "/" + name  # the action stays readable
+    cut = elide_id(full, fm, fm.horizontalAdvance("bandai_2_wave-ri_001"))
+    head, tail = cut.split(ELLIPSIS)
+    assert name.startswith(head) and name.endswith(tail) and head and tail
+    assert "raw_bvh" not in cut and fm.horizontalAdvance(cut) <= fm.horizontalAdvance(
+        "bandai_2_wave-ri_001")
+    assert elide_id("000123", fm, fm.horizontalAdvance("000123")) == "000123"
+    assert elide_id(full, fm, 0) == ""
 
 
 def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):

@@ -198,6 +198,21 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     opt = QStyleOptionViewItem()
     view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
     assert opt.textElideMode == Qt.TextElideMode.ElideMiddle and opt.text == ids[0]
+    # ids from two folders (no shared prefix) in a narrow cell: the folder goes first
+    from motionlex.widgets.elide import ELLIPSIS
+
+    mixed = [{"rank": 1, "score": 0.5, "caption": "wave", "id":
+              "raw_bvh/bandai_2_wave-right-hand_normal_001"},
+             {"rank": 2, "score": 0.4, "caption": "wave", "id": f"bandai/{ids[0]}"}]
+    results_list.set_results(mixed)
+    fm = view.fontMetrics()
+    opt = QStyleOptionViewItem()
+    opt.rect.setWidth(fm.horizontalAdvance(ELLIPSIS + "/bandai_2_wave-right-hand_normal_001")
+                      + 10)
+    opt.rect.setHeight(20)
+    view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
+    assert opt.text == ELLIPSIS + "/bandai_2_wave-right-hand_normal_001"
+    results_list.set_results(rows)
     # a narrow dock: the id column is capped so the caption keeps most of the width
     results_list.resize(420, 300)
     hh = view.horizontalHeader()
