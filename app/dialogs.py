@@ -48,7 +48,6 @@ class Dialogs:
         self.error_box: QMessageBox | None = None
         self.info_box: QMessageBox | None = None
         self.quit_box: QMessageBox | None = None
-        self._saved_note = ""  # said with "Saved PATH" (a BVH written, not copied)
         self.exports = Exporter(win)
         self._video = False
         ex = self.exports  # its signals are emitted on the GUI thread
@@ -216,7 +215,6 @@ class Dialogs:
             Whether the export started (else the error box says why).
         """
         win = self.win
-        self._saved_note = ""
         try:
             if kind == "video":
                 self.record_video(path)
@@ -226,8 +224,6 @@ class Dialogs:
             else:
                 desc = f"Exporting {Path(path).name}"
                 job = export_mod.export_steps(win.current_motion, path, kind)
-                self._saved_note = (export_mod.bvh_export_note(win.current_motion)
-                                    if kind == "bvh" else "")
             self.exports.start(desc, job)
         except (ValueError, ImportError) as e:
             win.show_error(f"Export to {path} failed: {e}")
@@ -268,8 +264,7 @@ class Dialogs:
         if outcome == "cancelled":
             self.win.statusBar().showMessage("Export cancelled: no file written.", 5000)
 
-    def _export_saved(self, path: str) -> None:
-        note, self._saved_note = self._saved_note, ""
+    def _export_saved(self, path: str, note: str) -> None:
         self.win.statusBar().showMessage(f"Saved {path}" + (f" ({note})" if note else ""),
                                          12000 if note else 8000)
         if self._video:

@@ -46,7 +46,7 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
     """Export the shown motion.
 
     Args:
-        motion: the motion shown in the explorer, or None.
+        motion: the shown motion (None: nothing is shown).
         path: output file.
         kind: ``"glb"`` (animated; nodes named by the skeleton's joints), ``"poses"``
             (every 10th frame, static GLB) or ``"bvh"`` (the source BVH copied when
@@ -60,25 +60,41 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
     Raises:
         ValueError: no motion shown or an unknown kind.
     """
+    return _export(motion, path, kind)[0]
+
+
+def _export(motion: MotionData | None, path: str | os.PathLike, kind: str) -> tuple[Path, str]:
+    """:func:`export_motion` and its :func:`bvh_export_note`, the source hashed once."""
     m = motion
     if m is None:
         raise ValueError("no motion is shown; select a result or a gallery item first")
+    sha = m.source_sha256 or None
+    problem = _bvh_problem(m) if kind == "bvh" else None
+    if kind == "bvh" and problem is None:
+        sha = None  # an unchanged BVH source: checked (hashed) just now, copy it at once
     shown = Motion(joints=m.joints, fps=m.fps, skeleton=m.skeleton, source=m.source or None,
                    name=m.id)
     true_fps = (m.meta or {}).get("true_fps")  # the folder's index.json: a wrong header rate
-    return core_export.export_motion(
-        shown, path, kind, source_sha256=m.source_sha256 or None,
+    out = core_export.export_motion(
+        shown, path, kind, source_sha256=sha,
         source_fps=float(true_fps) if isinstance(true_fps, (int, float)) and true_fps > 0
         else None)
+    return out, (f"written from joint positions, not copied: {problem}" if problem else "")
+
+
+def _bvh_problem(motion: MotionData) -> str | None:
+    """Why a BVH-sourced motion's source cannot be copied (None when it can, or when its
+    source is no BVH file: written from joints, as expected)."""
+    if Path(motion.source or "").suffix.lower() != ".bvh":
+        return None
+    return core_export.source_bvh_problem(motion.source, motion.source_sha256 or None)
 
 
 def bvh_export_note(motion: MotionData | None) -> str:
     """What a BVH export of ``motion`` writes, for the status bar: ``""`` for a copy of its
     source BVH or a joint file (written from joints, as expected); for a BVH source that
     cannot be copied, why it is written from joint positions instead."""
-    if motion is None or Path(motion.source or "").suffix.lower() != ".bvh":
-        return ""
-    problem = core_export.source_bvh_problem(motion.source, motion.source_sha256 or None)
+    problem = None if motion is None else _bvh_problem(motion)
     return f"written from joint positions, not copied: {problem}" if problem else ""
 
 
@@ -92,7 +108,8 @@ def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str =
     Yields ``(0, 2)`` before writing and ``(1, 2)`` after (cancel points).
 
     Returns (as the generator's value):
-        The path written.
+        ``(path written, note)``: the note is :func:`bvh_export_note`'s (found on the export
+        thread, which hashes a BVH source once, not on the GUI thread).
 
     Raises:
         ValueError: no motion shown or an unknown kind (at once); the writers' errors at
@@ -108,6 +125,6 @@ def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str =
 def _export_steps(motion: MotionData, path: Path, kind: str) -> Progress:
     with atomic_file(path) as tmp:
         yield 0, 2
-        export_motion(motion, tmp, kind)
+        note = _export(motion, tmp, kind)[1]
         yield 1, 2
-    return path
+    return path, note

@@ -142,17 +142,20 @@ class ExportWorker(JobDriver):
     :class:`~motionlex.app.driver.JobDriver`; job kind ``export``).
 
     Signals:
-        saved(str): an export finished; the path written.
+        saved(str, str): an export finished; the path written and a note for the user
+            (``""``, or why a BVH was written from joints: jobs that return
+            ``(path, note)``).
     """
 
-    saved = Signal(str)
+    saved = Signal(str, str)
 
     @Slot(str, object)
     def run(self, description: str, job: Progress) -> None:
         """Drive one export job; emit ``saved`` when it wrote its file."""
-        path = self._drive("export", description, job)
-        if path is not None:
-            self.saved.emit(str(path))
+        done = self._drive("export", description, job)
+        if done is not None:
+            path, note = done if isinstance(done, tuple) else (done, "")
+            self.saved.emit(str(path), str(note))
 
 
 class Exporter(QObject):
@@ -167,7 +170,7 @@ class Exporter(QObject):
         started(str): an export started (its description).
         progressed(int, int): ``(done, total)`` of the running export.
         finished(str): it ended: ``done``, ``cancelled`` or ``failed``.
-        saved(str): the path written (after ``finished("done")``).
+        saved(str, str): the path written and a note (after ``finished("done")``).
         failed(str): the error message (after ``finished("failed")``).
     """
 
@@ -175,7 +178,7 @@ class Exporter(QObject):
     started = Signal(str)
     progressed = Signal(int, int)
     finished = Signal(str)
-    saved = Signal(str)
+    saved = Signal(str, str)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -262,9 +265,9 @@ class Exporter(QObject):
         self._busy = False
         self.finished.emit(outcome)
 
-    @Slot(str)
-    def _on_saved(self, path: str) -> None:
-        self.saved.emit(path)
+    @Slot(str, str)
+    def _on_saved(self, path: str, note: str) -> None:
+        self.saved.emit(path, note)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

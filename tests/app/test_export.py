@@ -70,7 +70,8 @@ def test_bvh_export_takes_the_true_frame_rate_from_the_index_meta(tmp_path, shar
     assert body(fixed) == body(plain)  # the frames themselves are copied
 
 
-def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_data):
+def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_data,
+                                                              monkeypatch):
     from motionlex.app.export import bvh_export_note
     from motionlex.core.retrieval.fingerprints import file_sha256
 
@@ -86,6 +87,28 @@ def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_d
 
     sha = file_sha256(src)
     assert bvh_export_note(shown(src, sha)) == ""  # copied as it is
+    # the export job (export thread) finds the note itself, hashing the source once
+    from motionlex.app.export import export_steps
+    from motionlex.core.motion import export as core_export
+
+    hashed = []
+    real = core_export.file_sha256
+    monkeypatch.setattr(core_export, "file_sha256", lambda p: hashed.append(p) or real(p))
+
+    def drain(job):
+        while True:
+            try:
+                next(job)
+            except StopIteration as stop:
+                return stop.value
+
+    path, note = drain(export_steps(shown(src, sha), tmp_path / "copy.bvh", "bvh"))
+    assert note == "" and path.read_bytes() == src.read_bytes() and len(hashed) == 1
+    edited = tmp_path / "edited.bvh"
+    edited.write_bytes(src.read_bytes() + b"\n")
+    path, note = drain(export_steps(shown(edited, sha), tmp_path / "joints.bvh", "bvh"))
+    assert "changed since it was indexed" in note
+    assert (tmp_path / "joints.bvh").read_bytes() != edited.read_bytes()  # written from joints
     assert bvh_export_note(shown(tmp_path / "m.npy", "")) == ""  # a joint file: as expected
     assert bvh_export_note(None) == ""
     src.write_bytes(src.read_bytes() + b"\n")  # edited after indexing
