@@ -34,7 +34,7 @@ from motionlex.core.retrieval.metrics import (
     flatten_metrics,
     m2t_with_negatives,
 )
-from motionlex.core.retrieval.protocols import owner_positives, scored
+from motionlex.core.retrieval.protocols import caption_positives, owner_positives, scored
 from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import all_orders, join_events, shuffled_captions
 
@@ -97,10 +97,13 @@ def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions:
         true_rows = np.array([row[it.caption if setting == "orig->event" else joined[it.caption]]
                               for it in items])
         pos = owner_positives(gallery, owners, num_motions)
+        # a shuffle that reads as a motion's own caption is its positive, not a negative
+        shuf_pos = caption_positives(shuffles, gallery, owners, num_motions)
         dense, lex = score(gallery + shuffles, np.arange(num_motions))
         g = len(gallery)
         for sim, (_, m2t) in scored(dense, lex, weight).items():
-            res = m2t_with_negatives(m2t[:g].T, m2t[g:].T, pos.T)
+            res = m2t_with_negatives(m2t[:g].T, m2t[g:].T, pos.T,
+                                     shuffled_positives=shuf_pos.T)
             out.update(flatten_metrics({"m2t": res}, f"CAR-{setting}/{sim}"))
             shuf = np.full((len(items), max(len(it.shuffles) for it in items)), np.nan)
             for i, it in enumerate(items):

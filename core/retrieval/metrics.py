@@ -369,8 +369,9 @@ def m2t_with_negatives(
     sim_m2shuffled: np.ndarray,
     positives: np.ndarray | None = None,
     ks: Sequence[int] = DEFAULT_KS,
+    shuffled_positives: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Motion-to-text metrics with shuffled captions added as always-negative gallery texts.
+    """Motion-to-text metrics with shuffled captions added as negative gallery texts.
 
     Args:
         sim_m2t: ``(N_motion, N_text)`` float, motions in rows (note: transposed w.r.t. the
@@ -378,6 +379,10 @@ def m2t_with_negatives(
         sim_m2shuffled: ``(N_motion, K)`` similarity of each motion to all ``K`` shuffled
             captions of the gallery (every motion against every shuffled caption).
         positives: ``(N_motion, N_text)`` bool; default the diagonal (needs square).
+        shuffled_positives: ``(N_motion, K)`` bool: shuffled captions that read as one of
+            the motion's own captions (another motion's reordering can: "sits, then walks"
+            shuffled from "walks, then sits"), which count as positives as identical
+            captions do in protocol All; default none (every shuffled caption a negative).
 
     Returns:
         :func:`retrieval_metrics` over a gallery of ``N_text + K`` texts.
@@ -397,6 +402,8 @@ def m2t_with_negatives(
             raise ValueError(f"positives=None needs a square sim_m2t, got {sim.shape}")
         positives = np.eye(sim.shape[0], dtype=bool)
     pos = _as_mask(positives, "positives", sim.shape)
-    full_pos = np.concatenate([pos, np.zeros(neg.shape, dtype=bool)], axis=1)
+    shuf_pos = (np.zeros(neg.shape, dtype=bool) if shuffled_positives is None
+                else _as_mask(shuffled_positives, "shuffled_positives", neg.shape))
+    full_pos = np.concatenate([pos, shuf_pos], axis=1)
     dtype = np.result_type(sim.dtype, neg.dtype)
     return retrieval_metrics(np.concatenate([sim, neg], axis=1).astype(dtype), full_pos, ks)

@@ -79,12 +79,28 @@ def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) 
 
     Source: Yu et al., CVPR 2024, Sec. 4.2 "All" and its footnote on mirrored duplicates.
     """
-    _, codes = np.unique(np.array([normalize_caption(t) for t in texts], dtype=object),
-                         return_inverse=True)
+    return caption_positives(texts, texts, owners, num_motions)
+
+
+def caption_positives(queries: Sequence[str], texts: Sequence[str], owners: np.ndarray,
+                      num_motions: int) -> np.ndarray:
+    """``(Q, num_motions)`` bool: motion ``j`` carries a caption equal to ``queries[i]``
+    (after :func:`normalize_caption`), its captions being the ``texts`` it owns.
+
+    Args:
+        queries: ``Q`` texts to look up (e.g. CAR's shuffled captions: one that reads as
+            another motion's own caption is that motion's positive, not a negative).
+        texts / owners / num_motions: as :func:`owner_positives`.
+
+    Returns:
+        ``(Q, num_motions)`` bool (all False for a query no motion carries).
+    """
+    norm = [normalize_caption(t) for t in list(texts) + list(queries)]
+    _, codes = np.unique(np.array(norm, dtype=object), return_inverse=True)
     codes = codes.reshape(-1)
-    has = np.zeros((codes.max() + 1, num_motions), bool)
-    has[codes, np.asarray(owners, np.int64)] = True
-    return has[codes]
+    has = np.zeros((codes.max() + 1 if codes.size else 0, num_motions), bool)
+    has[codes[:len(texts)], np.asarray(owners, np.int64)] = True
+    return has[codes[len(texts):]]
 
 
 def small_batch_indices(n: int, batch_size: int = 32, seed: int = 0) -> np.ndarray:

@@ -47,6 +47,26 @@ def test_car_report_counts_true_order_wins():
     assert out["m2t/CAR-orig->event/dense/R@1"] == 50.0
 
 
+def test_car_retrieval_counts_a_shuffle_reading_as_the_motions_own_caption_positive():
+    """Motion 1's caption is motion 0's events reordered: motion 0's shuffled caption
+    ("sits, then walks") is motion 1's own caption, so it is motion 1's positive, not a
+    negative that ties with it (R@1 was 0 for a model that gets every order right)."""
+    texts = ["walks, then sits", "sits, then walks"]
+    vecs = [[1, 0], [0, 1]]
+    score = _scorer(texts, vecs, [[1, 0], [0, 1]])
+    items = [CarItem(0, texts[0], ("walks", "sits"), [texts[1]]),
+             CarItem(1, texts[1], ("sits", "walks"), [texts[0]])]
+    out = car_report(score, texts, np.array([0, 1]), 2, items, 1.0)
+    assert out["CAR"] == 100.0
+    for setting in ("orig->event", "event->event"):
+        assert out[f"m2t/CAR-{setting}/dense/R@1"] == 100.0
+        assert out[f"m2t/CAR-{setting}/dense/MedR"] == 1.0
+    from motionlex.core.retrieval.protocols import caption_positives
+
+    got = caption_positives(["Sits, then walks.", "jumps"], texts, np.array([0, 1]), 2)
+    assert got.tolist() == [[False, True], [False, False]]
+
+
 def test_composed_pairs_off_or_notes(shared_data):
     """On several skeletons the test is composed from the one most motions are on (it was
     skipped altogether: 'motions are on N different skeletons')."""

@@ -175,6 +175,11 @@ def test_m2t_with_negatives_shuffled_columns_change_ranks() -> None:
     full = np.concatenate([sim_m2t, shuffled], axis=1)
     pos = np.concatenate([np.eye(2, dtype=bool), np.zeros((2, 2), dtype=bool)], axis=1)
     assert retrieval_metrics(full, pos) == m
+    # a shuffled caption marked as the motion's own (identical text) is a positive
+    own = np.array([[True, False], [False, False]])
+    assert m2t_with_negatives(sim_m2t, shuffled, shuffled_positives=own)["R@1"] == 100.0
+    with pytest.raises(ValueError, match="shuffled_positives must have shape"):
+        m2t_with_negatives(sim_m2t, shuffled, shuffled_positives=np.ones((2, 3), bool))
 
 
 EYE2 = np.eye(2, dtype=bool)
