@@ -54,6 +54,7 @@ class Comparer(QObject):
         win.results_list.selectionChanged.connect(self._on_selection)
         win.motionShown.connect(self._on_single_motion)
         win.client.worker.motionsReady.connect(self._on_motions)  # queued: a bound slot
+        win.state.events.gallery.connect(self._on_gallery)
 
     def compare(self, rows: list[int], layout: str = "side") -> bool:
         """Fetch and show results-list rows ``rows`` together (the first ``MAX_COMPARED``).
@@ -73,6 +74,10 @@ class Comparer(QObject):
         if len(rows) < 2:
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)
+            return False
+        if self.win.state.gallery_pending:  # the rows would be read in the opening gallery
+            self.win.statusBar().showMessage("Wait for the gallery to open, then compare "
+                                             "its results.", 5000)
             return False
         most = MAX_COMPARED if layout == "side" else MAX_OVERLAID
         records = [self.win.results_list.record(r) for r in list(rows)[:most]]
@@ -113,6 +118,10 @@ class Comparer(QObject):
         row = int(win.results_list.record(rows[0])["row"])
         if row == win.current_motion.row:
             win.show_gallery_row(row)
+
+    def _on_gallery(self, _info: object) -> None:
+        # a comparison asked before this gallery opened names rows of the old one
+        self._pending = None
 
     def _on_single_motion(self, _data: object) -> None:
         # one motion replaced the comparison in the player (a late signal of a motion shown

@@ -99,6 +99,8 @@ class ExplorerState:
         self._query_label = "query"
         self._selected_row: int | None = None
         self._latest = dict.fromkeys(REQUEST_KINDS, 0)
+        # per kind: replies to requests up to this id name rows of a gallery since replaced
+        self._stale_upto = dict.fromkeys(REQUEST_KINDS, 0)
         self._sent_at: dict[int, float] = {}
         self._long_job: str | None = None
         self._model_note = ""
@@ -192,6 +194,10 @@ class ExplorerState:
         """
         last = self._last_result
         asked = last.text if last is not None and info.size and info.searchable else ""
+        # requests sent before now (served after the load, in order) named the old
+        # gallery's rows: their replies are dropped, the text query is asked again below
+        self._stale_upto = dict(self._latest)
+        self._ranking = False
         self._gallery = info
         self._gallery_pending = False
         self._last_result = None
@@ -261,8 +267,9 @@ class ExplorerState:
             Whether it was accepted (then ``results`` and a status text are emitted and
             :attr:`last_latency_ms` is the time from sending to now).
         """
-        if result.request_id != self._latest["rank"]:
-            return False  # an older ranking overtaken by a newer request
+        if (result.request_id != self._latest["rank"]
+                or result.request_id <= self._stale_upto["rank"]):
+            return False  # an older ranking overtaken by a newer request or gallery
         sent = self._sent_at.pop(result.request_id, None)
         self._sent_at = {k: v for k, v in self._sent_at.items() if k > result.request_id}
         if sent is not None:
@@ -318,7 +325,7 @@ class ExplorerState:
     def is_current(self, data: MotionData | OrdersResult) -> bool:
         """Whether a motion or orders result answers the newest request of its kind."""
         kind = "motion" if isinstance(data, MotionData) else "orders"
-        return data.request_id == self._latest[kind]
+        return data.request_id == self._latest[kind] and data.request_id > self._stale_upto[kind]
 
     def show_motion(self, data: MotionData) -> None:
         """The 3D view now shows ``data``."""
@@ -327,9 +334,12 @@ class ExplorerState:
 
     def similar_label(self) -> str | None:
         """Query label for "motions like the selected one", or None (with a status text)
-        when no motion is shown or no gallery is open."""
+        when no motion is shown, no gallery is open or another one is opening."""
         if self._motion is None or self._gallery is None:
             self._status("Select a motion first.", 5000)
+            return None
+        if self._gallery_pending:  # its row would be read in the gallery that is opening
+            self._status("Wait for the gallery to open, then select a motion.", 5000)
             return None
         return f"motion {self._motion.id}"
 

@@ -197,3 +197,21 @@ def test_a_single_motion_on_its_way_does_not_replace_a_comparison(qtbot, ranked)
     with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):  # a new selection shows again
         rl.select_row(2)
     assert sv.num_motions == 1 and w.current_motion.row == w.last_result.hits[2]["row"]
+
+
+def test_no_comparison_of_old_rows_while_a_gallery_opens(qtbot, ranked):
+    """Rows of the shown results name the open gallery: a comparison is refused while
+    another gallery opens, and one on its way when a gallery opens is dropped (it read the
+    new gallery at the old rows)."""
+    w = ranked
+    w.state.opening_gallery()
+    assert w.comparer.compare([0, 1]) is False
+    assert "Wait for the gallery to open" in w.statusBar().currentMessage()
+    w.state.job_started("gallery", "Opening gallery")
+    w.state.job_finished("gallery", "cancelled")
+    shown = []
+    w.comparer.compared.connect(shown.append)
+    assert w.comparer.compare([0, 1])
+    w.state.events.gallery.emit(w.state.gallery)  # a gallery opened before the reply came
+    qtbot.wait(800)
+    assert shown == [] and w.skeleton_view.num_motions == 1

@@ -181,3 +181,27 @@ def test_a_motion_picked_while_ranking_keeps_the_selection(state):
     s.query_sent(2, "query: jump")
     assert s.accept_result(_result(2, "jump")) and s.results_take_selection
 
+
+
+def test_replies_to_requests_about_the_old_gallery_are_dropped(state):
+    """Requests sent before a gallery opened are served after its load (the worker keeps
+    their order) but name rows of the old gallery: their replies are dropped, and "more
+    like this" is refused while a gallery opens (it ranked the new gallery by an old row)."""
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.motion_requested(1)
+    s.show_motion(_motion(1, row=2))
+    s.opening_gallery()
+    assert s.similar_label() is None
+    assert seen["status"][-1][0].startswith("Wait for the gallery to open")
+    s.query_sent(3, "motion M2")  # e.g. sent just before the gallery was asked for
+    s.motion_requested(4)
+    s.orders_requested(2)
+    s.gallery_opened(_gallery(size=3))
+    assert not s.accept_result(_result(3)) and s.last_result is None
+    assert not s.is_current(_motion(4)) and not s.is_current(OrdersResult(2, 2, "w", ["w"], []))
+    s.query_sent(4, "query: walk")  # asked of the new gallery: taken
+    s.motion_requested(5)
+    assert s.accept_result(_result(4)) and s.is_current(_motion(5))
+    s.show_motion(_motion(5, row=1))
+    assert s.similar_label() == "motion M1"
