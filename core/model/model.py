@@ -125,12 +125,24 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         return self.text.tokenizer
 
     def dense_scale(self) -> torch.Tensor:
-        """``exp(logit_scale)`` clamped at ``logit_scale_max`` (CLIP, Radford et al. 2021)."""
-        return self.logit_scale.exp().clamp(max=self.config.logit_scale_max)
+        """``exp(logit_scale)`` clamped at ``logit_scale_max`` (CLIP, Radford et al. 2021);
+        clamped in log space, so a parameter at the cap (:meth:`clamp_logit_scales_`) still
+        has a gradient."""
+        return self.logit_scale.clamp(max=math.log(self.config.logit_scale_max)).exp()
 
     def lexical_scale(self) -> torch.Tensor:
-        """``exp(lexical_logit_scale)`` clamped at ``logit_scale_max``."""
-        return self.lexical_logit_scale.exp().clamp(max=self.config.logit_scale_max)
+        """``exp(lexical_logit_scale)`` clamped at ``logit_scale_max`` (as :meth:`dense_scale`)."""
+        return self.lexical_logit_scale.clamp(max=math.log(self.config.logit_scale_max)).exp()
+
+    @torch.no_grad()
+    def clamp_logit_scales_(self) -> None:
+        """Clamp ``logit_scale`` and ``lexical_logit_scale`` in place to
+        ``[0, log(logit_scale_max)]`` (scales 1 to ``logit_scale_max``), after each optimiser
+        step: the clamp in :meth:`dense_scale` passes no gradient above the cap, so a
+        parameter past it would stay there for good (open_clip's training loop does this)."""
+        top = math.log(self.config.logit_scale_max)
+        for p in (self.logit_scale, self.lexical_logit_scale):
+            p.clamp_(0.0, top)
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters split for per-group learning rates (Motion Patches Sec. 4.1:

@@ -123,6 +123,11 @@ class MotionTextModule(L.LightningModule):
         self.log("loss", out["loss"].detach(), batch_size=bs, prog_bar=True)
         return out["loss"]
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        """After the optimiser step: the logit scales back inside their range
+        (:meth:`MotionTextModel.clamp_logit_scales_`)."""
+        self.model.clamp_logit_scales_()
+
     def configure_optimizers(self) -> dict[str, Any]:
         opt = build_optimizer(self.model, self.objective, self.cfg, self.phase)
         total = max(1, self.phase.max_steps)

@@ -129,3 +129,23 @@ def test_adamw_is_fused_on_cuda_only_without_gradient_clipping() -> None:
     assert adamw_kernel(True, 0.0) == {"fused": True, "foreach": None}
     assert adamw_kernel(True, None) == {"fused": True, "foreach": None}
     assert adamw_kernel(False, 1.0) == {"fused": None, "foreach": None}
+
+
+def test_logit_scales_are_clamped_in_place_after_each_step(repo_root) -> None:
+    """The scales' clamp passes no gradient above the cap: a parameter pushed past it would
+    stay there for good, so the module clamps the parameters after each step (open_clip)."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml")
+    model = create_model("tiny", device="cpu")
+    module = MotionTextModule(model, create_objective("lexcmlp", model), cfg, cfg.phases[-1])
+    top = math.log(model.config.logit_scale_max)
+    with torch.no_grad():
+        model.logit_scale.fill_(top + 0.5)
+        model.lexical_logit_scale.fill_(-0.25)
+    model.dense_scale().backward()
+    assert model.logit_scale.grad.item() == 0.0  # stuck: why the clamp is needed
+    module.on_train_batch_end(None, None, 0)
+    assert model.logit_scale.item() == pytest.approx(top)
+    assert model.lexical_logit_scale.item() == 0.0  # scale >= 1
+    model.logit_scale.grad = None
+    model.dense_scale().backward()
+    assert model.logit_scale.grad.item() > 0  # trainable again at the cap
