@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -154,8 +155,15 @@ class WorkerClient(QObject):
 
     def _next(self, kind: str) -> int:
         self._ids[kind] += 1
-        self.worker.supersede(kind, self._ids[kind])
         return self._ids[kind]
+
+    def _send(self, signal: Any, kind: str, request: Any) -> None:
+        """Queue ``request`` on the worker, then declare it (:meth:`JobDriver.supersede`):
+        in this order a background job that gives way to it finds it queued ahead of its
+        own resumption (declared first, the job could park and resume before the request
+        was queued, then run on to its end while the request waited)."""
+        signal.emit(request)
+        self.worker.supersede(kind, request.request_id)
 
     def latest(self, kind: str) -> int:
         """Id of the newest request of ``kind`` (``rank``, ``motion``, ``orders``,
@@ -182,7 +190,7 @@ class WorkerClient(QObject):
             The request sent.
         """
         req = RankRequest(self._next("rank"), text, k=k, mode=mode, item=item)
-        self._rank.emit(req)
+        self._send(self._rank, "rank", req)
         return req
 
     def fetch_motion(self, row: int) -> MotionRequest:
@@ -192,7 +200,7 @@ class WorkerClient(QObject):
             The request sent.
         """
         req = MotionRequest(self._next("motion"), int(row))
-        self._fetchMotion.emit(req)
+        self._send(self._fetchMotion, "motion", req)
         return req
 
     def fetch_motions(self, rows: list[int]) -> MotionsRequest:
@@ -202,7 +210,7 @@ class WorkerClient(QObject):
             The request sent.
         """
         req = MotionsRequest(self._next("compare"), tuple(int(r) for r in rows))
-        self._fetchMotions.emit(req)
+        self._send(self._fetchMotions, "compare", req)
         return req
 
     def score_orders(self, row: int, caption: str | None = None) -> OrdersRequest:
@@ -212,7 +220,7 @@ class WorkerClient(QObject):
             The request sent.
         """
         req = OrdersRequest(self._next("orders"), int(row), caption)
-        self._scoreOrders.emit(req)
+        self._send(self._scoreOrders, "orders", req)
         return req
 
     def cancel(self) -> None:

@@ -52,3 +52,24 @@ def test_worker_thread_burst_keeps_only_newest(qtbot, tiny_checkpoint, gallery_i
     assert got[-1].text == "a person walks 29"
     assert len(got) <= 3  # the burst cost about one ranking, not thirty
     assert [r.request_id for r in got] == sorted(r.request_id for r in got)
+
+
+def test_a_request_is_queued_before_it_is_declared(tmp_path, monkeypatch):
+    """A background job gives way when a request is declared (``supersede``) and resumes
+    behind what is queued then: the request must already be queued, or the job resumes
+    ahead of it and runs to its end while the query waits."""
+    worker = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    client = WorkerClient(worker)
+    log: list[tuple[str, str, int]] = []
+    monkeypatch.setattr(worker, "supersede", lambda kind, rid: log.append(("declared", kind,
+                                                                            rid)))
+    for name, kind in (("_rank", "rank"), ("_fetchMotion", "motion"),
+                       ("_fetchMotions", "compare"), ("_scoreOrders", "orders")):
+        signal = getattr(client, name)
+        signal.connect(lambda req, kind=kind: log.append(("queued", kind, req.request_id)))
+    client.rank("a person walks")
+    client.fetch_motion(3)
+    client.fetch_motions([1, 2])
+    client.score_orders(3)
+    assert log == [(step, kind, 1) for kind in ("rank", "motion", "compare", "orders")
+                   for step in ("queued", "declared")]
