@@ -38,7 +38,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "file": str(args.file), "method": "retrieval (nearest captions of a caption bank)",
-            "bank": res.bank_source, "bank_size": res.bank_size, "fusion_weight": res.weight,
+            "bank_source": res.bank_source, "bank_size": res.bank_size, "fusion_weight": res.weight,
             "captions": [{"caption": d.caption, "score": round(d.score, 6),
                           "dense": round(d.dense, 6), "lexical": round(d.lexical, 6),
                           "words": [w for w, _ in d.words]} for d in res.descriptions],

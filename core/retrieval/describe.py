@@ -157,7 +157,7 @@ def bank_captions(checkpoint: str | os.PathLike,
     """
     ckpt = Path(checkpoint)
     if (ckpt / BANK_FILE).is_file():
-        return read_bank_file(ckpt / BANK_FILE), f"{ckpt / BANK_FILE} (training captions)"
+        return read_bank_file(ckpt / BANK_FILE), f"training captions in {ckpt / BANK_FILE}"
     folders = [Path(d) for d in trained_data_folders(ckpt)]
     if folders:
         caps: list[str] = []
@@ -173,7 +173,7 @@ def bank_captions(checkpoint: str | os.PathLike,
         if caps:
             return caps, "training captions of " + ", ".join(used)
     if isinstance(fallback, (str, os.PathLike)):
-        return read_bank_file(fallback), f"{fallback} (fallback caption bank)"
+        return read_bank_file(fallback), f"fallback caption bank {fallback}"
     if fallback:
         caps = list(dict.fromkeys(c.strip() for c in fallback if c and c.strip()))
         if caps:

@@ -14,10 +14,13 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
     assert main(["describe", str(bvh), "-k", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["method"].startswith("retrieval") and out["bank_size"] > 100
+    bank = out["bank_source"]  # a description that ends in the file, no label inside it
+    assert bank.startswith("training captions in ") and bank.endswith("caption_bank.txt")
     assert len(out["captions"]) == 3 and "wave" in out["captions"][0]["caption"]
     assert main(["describe", str(bvh), "-k", "2"]) == 0  # cached bank, table
     text = capsys.readouterr().out
     assert "retrieved, not generated" in text and "heaviest words" in text
+    assert "(training captions in " in text and "txt (" not in text
 
 
 def test_describe_errors_name_the_problem(tmp_path, capsys):

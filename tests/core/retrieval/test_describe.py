@@ -35,7 +35,7 @@ def test_bank_sources_in_order(tmp_path):
         bank_captions(ckpt)
     (ckpt / BANK_FILE).write_text("a person claps\n")
     assert bank_captions(ckpt, fallback) == (["a person claps"],
-                                             f"{ckpt / BANK_FILE} (training captions)")
+                                             f"training captions in {ckpt / BANK_FILE}")
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing\n")
     with pytest.raises(ValueError, match="no captions"):
