@@ -251,16 +251,19 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
     pool, left_out, others = one_skeleton_pool(
         [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
          for m in motions])
-    if left_out:
-        notes.append(f"composed chronology test from the {len(pool)} motions on the skeleton "
-                     f"of {pool[0][0].name} ({left_out} on {others} other skeleton(s) left "
-                     f"out: composition joins clips of one skeleton)")
+    pool_note = (f"the {len(pool)} motions on the skeleton of {pool[0][0].name} ({left_out} on "
+                 f"{others} other skeleton(s) left out: composition joins clips of one "
+                 "skeleton)") if left_out else ""
     try:
-        return chronology_test_set(pool, n, seed)
-    except ValueError as e:
-        notes.append(f"no composed chronology test: {e}")
-        logger.warning("%s", notes[-1])
+        pairs = chronology_test_set(pool, n, seed)
+    except ValueError as e:  # one note (the report's notes are printed): not a log line too
+        notes.append(f"no composed chronology test: {e}"
+                     + (f"; the pool was {pool_note}" if pool_note else ""))
+        logger.info("%s", notes[-1])
         return []
+    if pool_note:
+        notes.append(f"composed chronology test from {pool_note}")
+    return pairs
 
 
 @dataclass(frozen=True)

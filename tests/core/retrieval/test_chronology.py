@@ -86,6 +86,12 @@ def test_composed_pairs_off_or_notes(shared_data):
     assert notes == [f"composed chronology test from the {len(distinct)} motions on the "
                      f"skeleton of {distinct[0].motion_id} (1 on 1 other skeleton(s) left "
                      "out: composition joins clips of one skeleton)"]
+    # too few motions to compose from: one note says so and names the pool (it said "test
+    # from the 2 motions" and then "no composed chronology test")
+    notes.clear()
+    assert composed_pairs([native] + distinct[:2], 50, 0, notes) == []
+    assert len(notes) == 1 and notes[0].startswith("no composed chronology test: ")
+    assert "the pool was the 2 motions on the skeleton of" in notes[0]
 
 
 @pytest.mark.parametrize("n", [0])
