@@ -197,6 +197,11 @@ def shuffled_captions(
     return seen
 
 
+_CONNECTIVE_WORDS = frozenset({"then", "and", "after", "afterwards", "that", "this", "before",
+                               "finally", "next", "followed", "by", "while", "later"})
+"""Words that order events without being one (a caption of these alone has no event)."""
+
+
 def format_events_report(caption: str, seed: int = 0) -> str:
     """Human-readable report for ``motionlex events "caption"``: events and a shuffled order.
 
@@ -211,9 +216,13 @@ def format_events_report(caption: str, seed: int = 0) -> str:
 
     Raises:
         TypeError: if ``caption`` is not a str.
-        ValueError: if ``caption`` is empty or blank.
+        ValueError: if ``caption`` is empty or blank, or holds sequence connectives and
+            punctuation alone (", then": no event).
     """
     events = split_events(caption)
+    if not any(set(re.findall(r"[a-z']+", e.lower())) - _CONNECTIVE_WORDS for e in events):
+        raise ValueError(f"the caption {caption.strip()!r} has no events, only sequence "
+                         "words: describe a motion, e.g. 'a person jumps, then sits down'")
     lines = [f"caption:  {caption.strip()}", f"events ({len(events)}):"]
     lines += [f"  {i + 1}. {e}" for i, e in enumerate(events)]
     lines.append(f"joined:   {join_events(events)}")

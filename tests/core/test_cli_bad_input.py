@@ -146,6 +146,9 @@ def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
         main(["events", "walks, then sits", "--seed", "-5"])
     assert e.value.code == 2
     assert "argument --seed: must be >= 0, got -5" in capsys.readouterr().err
+    for caption in ("   ,  then ", "and then"):  # sequence words alone: no event
+        assert main(["events", caption]) == 2
+        assert "has no events, only sequence words" in _one_error_line(capsys)
 
 
 def test_a_folder_without_usable_motions_says_why(tmp_path, capsys):
