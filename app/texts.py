@@ -9,6 +9,7 @@ import html
 from importlib.metadata import PackageNotFoundError, version
 
 from motionlex.app.messages import GalleryInfo, ModelInfo
+from motionlex.core.wording import count
 
 APP_TITLE = "motionlex explorer"
 
@@ -97,8 +98,8 @@ def about_html(model: ModelInfo | None, gallery: GalleryInfo | None) -> str:
 
 
 def motions(n: int) -> str:
-    """``"1 motion"``, ``"1,200 motions"``."""
-    return f"{n:,} motion" + ("" if n == 1 else "s")
+    """``"1 motion"``, ``"1,200 motions"`` (:func:`motionlex.core.wording.count`)."""
+    return count(n, "motion")
 
 
 def gallery_label(gallery: GalleryInfo) -> str:

@@ -68,6 +68,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from motionlex.core.data.datasets import MotionDataset
     from motionlex.core.motion.motion import MotionFileError
     from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
+    from motionlex.core.wording import count
 
     out = Path(args.out)
     if out.is_dir():  # before minutes of loading
@@ -94,7 +95,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     stats = acc.finalize(source=", ".join(names))
     stats.save(out)
     print(f"wrote {out}: {stats.count} frames from {stats.source}"
-          + (f"; {len(skipped)} motion(s) skipped (above)" if skipped else ""))
+          + (f"; {count(len(skipped), 'motion')} skipped (above)" if skipped else ""))
     return 0
 
 

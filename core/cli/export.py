@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from motionlex.core.cli.types import positive_float
+from motionlex.core.wording import count
 
 MOTION_SUFFIXES = (".bvh", ".npy")
 
@@ -109,7 +110,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not single and created and not written and not any(out.iterdir()):
         out.rmdir()  # nothing was written: leave no empty folder behind
     where = out if single else f"{out}/"
-    print(f"wrote {written} {args.to} file{'s' * (written != 1)} to {where}"
+    kind = {"glb": "animated GLB file", "poses": "pose-sequence GLB file", "bvh": "BVH file"}
+    print(f"wrote {count(written, kind[args.to])} to {where}"
           + (f"; {len(failed)} of {len(files)} failed (above)" if failed else ""))
     return 2 if failed else 0
 

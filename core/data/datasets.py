@@ -53,6 +53,7 @@ from motionlex.core.motion.motion import (
     to_canonical,
 )
 from motionlex.core.motion.skeleton import Skeleton, side_check, skeleton_for_joint_count
+from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +95,13 @@ class ScanReport:
 
     def summary(self) -> str:
         """One paragraph for logs and the CLI."""
-        head = f"{self.root} [{self.split}]: {self.kept} motion(s) usable"
+        head = f"{self.root} [{self.split}]: {count(self.kept, 'usable motion')}"
         lines = [f"{head}, {len(self.skipped)} skipped:" if self.skipped else head]
         lines += [f"  {name}: {why}" for name, why in self.skipped[:50]]
         if len(self.skipped) > 50:
             lines.append(f"  ... and {len(self.skipped) - 50} more")
         if self.spans:
-            lines.append(f"{len(self.spans)} caption(s) of usable motions left out (a span "
+            lines.append(f"{count(len(self.spans), 'caption')} of usable motions left out (a span "
                          f"outside its clip):")
             lines += [f"  {name}: {why}" for name, why in self.spans[:20]]
             if len(self.spans) > 20:
@@ -287,7 +288,8 @@ class MotionDataset:
             return list(files), None
         # in a BVH folder a .txt beside a motion file holds its captions, not a split
         have = sorted(p.stem for p in self.root.glob("*.txt") if p.stem not in files)
-        where = f"splits here: {have}" if have else f"{self.root} has no split files"
+        where = (f"splits here: {', '.join(have)}" if have
+                 else f"{self.root} has no split files")
         raise FileNotFoundError(f"split file not found: {split_file} ({where}; the split "
                                 "'all', e.g. --split all, takes every motion)")
 

@@ -37,6 +37,7 @@ from motionlex.core.retrieval.metrics import (
 from motionlex.core.retrieval.protocols import caption_positives, owner_positives, scored
 from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import all_orders, join_events, shuffled_captions
+from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -251,9 +252,9 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
     pool, left_out, others = one_skeleton_pool(
         [(Motion(m.joints, 20.0, m.skeleton, name=m.motion_id), m.caption, m.label)
          for m in motions])
-    pool_note = (f"the {len(pool)} motions on the skeleton of {pool[0][0].name} ({left_out} on "
-                 f"{others} other skeleton(s) left out: composition joins clips of one "
-                 "skeleton)") if left_out else ""
+    pool_note = (f"the {count(len(pool), 'motion')} on the skeleton of {pool[0][0].name} "
+                 f"({left_out} on {count(others, 'other skeleton')} left out: composition "
+                 "joins clips of one skeleton)") if left_out else ""
     try:
         pairs = chronology_test_set(pool, n, seed)
     except ValueError as e:  # one note (the report's notes are printed): not a log line too

@@ -84,7 +84,6 @@ from motionlex.core.retrieval.protocols import (
     zero_shot_report,
 )
 from motionlex.core.retrieval.report import (
-    count,
     markdown_report,
     remove_stale_reports,
     save_car_chart,
@@ -102,6 +101,7 @@ from motionlex.core.retrieval.xskel import (
     cross_skeleton_report,
 )
 from motionlex.core.text.orders import join_events
+from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -394,8 +394,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
                                         f"{metrics[f'zero-shot/{sim}/top1']:.1f} %"))
     stale = remove_stale_reports(out_dir, files)
     if stale:
-        logger.info("removed %d report file(s) of an earlier evaluation in %s: %s", len(stale),
-                    out_dir, ", ".join(p.name for p in stale))
+        logger.info("removed %s of an earlier evaluation in %s: %s",
+                    count(len(stale), "report file"), out_dir, ", ".join(p.name for p in stale))
     logger.info("evaluation written to %s", out_dir)
     yield EVAL_STAGES, EVAL_STAGES
     return EvalResult(metrics, table, files, notes, texts, owners, dense, lex)

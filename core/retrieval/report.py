@@ -24,6 +24,7 @@ from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.skeleton import PART_NAMES
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
 from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARITIES
+from motionlex.core.wording import count
 
 
 def save_figure(fig: Any, path: Path) -> Path:
@@ -127,11 +128,6 @@ _PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",
 
 
 _COLUMNS = tuple(f"R@{k}" for k in DEFAULT_KS) + ("MedR",)
-
-
-def count(n: float, noun: str) -> str:
-    """``"1 motion"``, ``"21 motions"``."""
-    return f"{int(n)} {noun}{'s' * (int(n) != 1)}"
 
 
 def _cell(metrics: dict[str, float], key: str) -> str:

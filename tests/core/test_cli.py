@@ -36,7 +36,7 @@ def test_patches_png_with_train_stats(shared_data, tmp_path, capsys):
 
 def test_scan_and_errors(shared_data, tmp_path, capsys):
     assert main(["scan", str(shared_data / "humanml3d_samples"), "-q"]) == 0
-    assert "7 motion(s) usable" in capsys.readouterr().out
+    assert "7 usable motions" in capsys.readouterr().out
     assert main(["patches", str(tmp_path / "none.npy"), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "none.npy" in err and "error" in err

@@ -80,7 +80,7 @@ def test_upper_case_bvh_files_make_a_gallery(shared_data, tmp_path, capsys):
     shutil.copy(shared_data / BVH, folder / "DASH.BVH")
     shutil.copy(shared_data / "raw_bvh/bandai_1_bow_normal_001.bvh", folder / "bow.Bvh")
     assert main(["scan", str(folder), "-q"]) == 0
-    assert "2 motion(s) usable" in capsys.readouterr().out
+    assert "2 usable motions" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv,expected", [
@@ -200,7 +200,7 @@ def test_stats_skips_a_bad_file_and_names_an_empty_split(shared_data, make_subse
     out = tmp_path / "s.json"
     assert main(["stats", str(root), "--split", "all", "--out", str(out), "-q"]) == 0
     io = capsys.readouterr()
-    assert f"skipped {ids[1]}: " in io.err and "1 motion(s) skipped" in io.out
+    assert f"skipped {ids[1]}: " in io.err and "1 motion skipped" in io.out
     assert json.loads(out.read_text())["count"] > 0
     assert main(["stats", str(root), "--split", "all", "--out", str(tmp_path), "-q"]) == 2
     assert f"--out {tmp_path} is a folder" in capsys.readouterr().err  # before any loading

@@ -21,7 +21,7 @@ def test_folders_export_as_animated_glb(shared_data: Path, tmp_path: Path, capsy
     assert all(f.parent.name == "new_joints" for f in files if f.suffix == ".npy")
     out = tmp_path / "glb"
     assert main(["export", str(raw), str(hml), "--out", str(out), "-q"]) == 0
-    assert f"wrote {len(files)} glb files" in capsys.readouterr().out
+    assert f"wrote {len(files)} animated GLB files" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(f.stem + ".glb" for f in files)
     # one SMPL-22 clip: nodes named by its joints, one key per canonical frame
     src = next(f for f in files if f.stem == "000000")
@@ -74,7 +74,7 @@ def test_a_bad_file_is_reported_and_the_others_written(shared_data: Path, tmp_pa
     good.unlink()
     (bad.parent / "broken2.npy").write_text("not one either")
     assert main(["export", str(bad.parent), "--out", str(tmp_path / "none"), "-q"]) == 2
-    assert "wrote 0 glb files" in capsys.readouterr().out
+    assert "wrote 0 animated GLB files" in capsys.readouterr().out
     assert not (tmp_path / "none").exists()  # every file failed: no empty folder left
 
 
@@ -110,7 +110,7 @@ def test_same_named_files_of_two_datasets_are_both_written(shared_data: Path, tm
     assert main(["export", str(a), str(b), str(a), "--to", "poses", "--out", str(out),
                  "-q"]) == 0  # the same file twice is exported once
     assert sorted(p.name for p in out.iterdir()) == ["a_new_joints_m.glb", "b_new_joints_m.glb"]
-    assert "wrote 2 poses files" in capsys.readouterr().out
+    assert "wrote 2 pose-sequence GLB files" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("paths", "names"), [

@@ -313,4 +313,4 @@ def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make
     assert len(report.spans) == 1 and report.spans[0][0] == ids[0]
     assert "'a person bows late'" in report.spans[0][1] and "after the clip's end" in (
         report.spans[0][1])
-    assert "1 caption(s) of usable motions left out" in report.summary()
+    assert "1 caption of usable motions left out" in report.summary()

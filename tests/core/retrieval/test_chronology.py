@@ -84,7 +84,7 @@ def test_composed_pairs_off_or_notes(shared_data):
     pairs = composed_pairs([native] + distinct, 5, 0, notes)
     assert len(pairs) == 5 and all(p.motion.motion.joints.shape[1] == 22 for p in pairs)
     assert notes == [f"composed chronology test from the {len(distinct)} motions on the "
-                     f"skeleton of {distinct[0].motion_id} (1 on 1 other skeleton(s) left "
+                     f"skeleton of {distinct[0].motion_id} (1 on 1 other skeleton left "
                      "out: composition joins clips of one skeleton)"]
     # too few motions to compose from: one note says so and names the pool (it said "test
     # from the 2 motions" and then "no composed chronology test")
