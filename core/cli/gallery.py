@@ -248,7 +248,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="dataset folder (repeat for several)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
     s.add_argument("--split", default="all",
-                   help="split of each folder: train, val, test or all (default all)")
+                   help="split of each folder: train, val, test or all (default all; a "
+                   "folder of BVH files without that split file is read whole)")
     s.add_argument("--stats", default=None, help="patch statistics JSON (default: an "
                    "existing index's own, else the checkpoint's patch_stats.json)")
     s.add_argument("--batch-size", type=positive_int, default=32,

@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.datasets import MotionDataset, detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
@@ -86,6 +86,18 @@ def is_bvh(source: str) -> bool:
     return source.lower().endswith(".bvh")
 
 
+def split_of(root: str | os.PathLike, split: str) -> str:
+    """The split read from ``root``: ``split``, except that a folder of BVH files without
+    ``SPLIT.txt`` is read whole (``"all"``, with a warning), as ``motionlex evaluate`` reads
+    it, so ``--split val --data humanml3d --data my_bvh_takes`` indexes both."""
+    if split == "all" or (Path(root) / f"{split}.txt").is_file():
+        return split
+    if detect_layout(root) != "bvh":
+        return split  # a joints dataset without the split file: MotionDataset names it
+    logger.warning("%s has no %s.txt: every BVH file in it is indexed", Path(root).name, split)
+    return "all"
+
+
 def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
 
@@ -103,7 +115,7 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
         # an id whose file was deleted is skipped (and reported), not a failed build
-        ds = MotionDataset(root, split, skip_missing=True)
+        ds = MotionDataset(root, split_of(root, split), skip_missing=True)
         names.add(Path(ds.root).resolve().name)
         plan.skipped += ds.report.skipped
         for rec in ds.records:

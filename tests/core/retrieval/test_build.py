@@ -387,6 +387,29 @@ def test_a_folder_and_its_subfolder_index_each_file_once(shared_data, model, sta
     assert list(rep.index.ids) == ["A/walk"] and rep.removed == ["A/sub/stroll"]
 
 
+def test_a_bvh_folder_without_the_split_file_is_indexed_whole(shared_data, model, stats,
+                                                              tmp_path, caplog):
+    """--split val over a dataset and a BVH folder without val.txt: the dataset's val split
+    and every BVH file (as evaluate reads it); it failed with 'no split files'. A joints
+    dataset without the split file still fails, naming it."""
+    bvh = tmp_path / "takes"
+    bvh.mkdir()
+    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", bvh / "walk.bvh")
+    ds = tmp_path / "ds"
+    shutil.copytree(shared_data / "humanml3d_samples", ds)
+    val = sorted(p.stem for p in (ds / "new_joints").glob("*.npy"))[:2]
+    (ds / "val.txt").write_text("\n".join(val) + "\n")
+    with caplog.at_level("WARNING"):
+        rep = build_index(model, [ds, bvh], tmp_path / "g.mlx", patch_stats=stats,
+                          split="val", progress=False)
+    assert sorted(rep.index.ids) == sorted([f"ds/{v}" for v in val] + ["takes/walk"])
+    assert "takes has no val.txt: every BVH file in it is indexed" in caplog.text
+    (ds / "val.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="val.txt"):
+        build_index(model, [ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
+                    progress=False)
+
+
 def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, stats,
                                                            tmp_path):
     """An index records the BVH loader version; one written before (no version: the Daz
