@@ -97,6 +97,17 @@ def about_html(model: ModelInfo | None, gallery: GalleryInfo | None) -> str:
             f"<tr><td><b>Gallery</b></td><td>{gallery_html}</td></tr></table>")
 
 
+def score_header(order_weight: float) -> tuple[str | None, str]:
+    """Title and tooltip of the results' score column: ``(None, "")`` (the column's own,
+    a similarity) for a plain ranking; for an order-aware one, what the score adds."""
+    if not order_weight:
+        return None, ""
+    return "score+order", (f"score + {order_weight:g} \u00d7 order margin: the similarity, plus "
+                           "how much better the query's own event order fits the motion than "
+                           "its other orders (motions whose events come in the query's order "
+                           "rank higher)")
+
+
 def motions(n: int) -> str:
     """``"1 motion"``, ``"1,200 motions"`` (:func:`motionlex.core.wording.count`)."""
     return count(n, "motion")

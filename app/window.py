@@ -256,10 +256,13 @@ class MainWindow(SearchActions, QMainWindow):
 
     def _show_results(self, result: RankResult) -> None:
         if self.state.last_latency_ms is not None:
-            self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms end to end")
-            self.latency_label.setToolTip(f"worker {result.seconds * 1000:.1f} ms to embed and "
-                                          f"rank {result.total:,} motions ({result.mode})")
+            self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms")
+            self.latency_label.setToolTip(
+                f"{self.state.last_latency_ms:.0f} ms end to end (from sending the query to "
+                f"its results); the worker took {result.seconds * 1000:.1f} ms to embed it "
+                f"and rank {result.total:,} motions ({result.mode})")
         self.results_list.set_results(self.analysis.result_records(result))
+        self.results_list.model.set_title("score", *texts.score_header(result.order_weight))
         self.analysis.results_shown(result)
         take = self.state.results_take_selection  # not over a motion picked meanwhile
         if take:

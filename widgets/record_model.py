@@ -135,6 +135,7 @@ class RecordTableModel(QAbstractTableModel):
         self._search_keys = tuple(search_keys)
         self._sort_column, self._sort_desc = -1, False
         self._words: list[str] = []  # the filter's words
+        self._titles: dict[int, tuple[str, str]] = {}  # column -> (title, tooltip) shown
         self._install({}, 0, None)
 
     @property
@@ -378,14 +379,35 @@ class RecordTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
-        """Column titles; a shortened column's tooltip names the prefix it leaves out."""
+        """Column titles (:meth:`set_title` may replace one); a shortened column's tooltip
+        names the prefix it leaves out."""
         if orientation != Qt.Orientation.Horizontal:
             return None
+        title, tip = self._titles.get(section, (self._columns[section].title, ""))
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._columns[section].title
-        if role == Qt.ItemDataRole.ToolTipRole and self._prefixes[section]:
-            return f"{self._columns[section].title}s shown without {self._prefixes[section]!r}"
+            return title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if tip:
+                return tip
+            if self._prefixes[section]:
+                return f"{title}s shown without {self._prefixes[section]!r}"
         return None
+
+    def set_title(self, key: str, title: str | None = None, tooltip: str = "") -> None:
+        """Show column ``key`` under ``title`` with ``tooltip`` (None: its own title again),
+        e.g. the score of an order-aware ranking, which is not a similarity.
+
+        Raises:
+            KeyError: no column has that key.
+        """
+        col = next((i for i, c in enumerate(self._columns) if c.key == key), None)
+        if col is None:
+            raise KeyError(f"no column {key!r} (columns: {[c.key for c in self._columns]})")
+        if title is None:
+            self._titles.pop(col, None)
+        else:
+            self._titles[col] = (title, tooltip)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, col, col)
 
 
 def filter_pattern(text: str) -> str:

@@ -85,13 +85,22 @@ def test_order_aware_ranking_option(qtbot, loaded):
     hits = aware.args[0].hits
     assert any(h["order_margin"] != 0.0 for h in hits)
     assert plain.args[0].order_weight == 0.0 and aware.args[0].order_weight == 1.0
-    assert "order-aware (score + 1 x order margin" in w.statusBar().currentMessage()
+    assert "order-aware (score + 1 \u00d7 order margin" in w.statusBar().currentMessage()
+    from PySide6.QtCore import Qt
+
+    m, score_col = w.results_list.model, 1
+    head = lambda role: m.headerData(score_col, Qt.Orientation.Horizontal, role)  # noqa: E731
+    assert head(Qt.ItemDataRole.DisplayRole) == "score+order"  # not a similarity now
+    assert "order margin" in head(Qt.ItemDataRole.ToolTipRole)
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
     by_row = {h["row"]: h["score"] for h in plain.args[0].hits}
     for h in hits:  # score = plain + 1.0 * margin
         assert h["score"] == pytest.approx(by_row[h["row"]] + h["order_margin"], abs=1e-5)
     assert w.settings.value("search/order_aware") in (True, "true")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.analysis.act_order.setChecked(False)
+    assert head(Qt.ItemDataRole.DisplayRole) == "score" and not head(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
