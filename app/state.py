@@ -146,7 +146,8 @@ class ExplorerState:
 
     @property
     def query_label(self) -> str:
-        """Title of the query's word bars (``query: TEXT`` or ``motion ID``)."""
+        """Title of the query's word bars: ``query: TEXT``, or ``like ID`` for motions like
+        a shown one."""
         return self._query_label
 
     @property
@@ -333,7 +334,7 @@ class ExplorerState:
         self.events.motion.emit(data)
 
     def similar_label(self) -> str | None:
-        """Query label for "motions like the selected one", or None (with a status text)
+        """Query label ("like ID") for "motions like the selected one", or None (with a status text)
         when no motion is shown, no gallery is open or another one is opening."""
         if self._motion is None or self._gallery is None:
             self._status("Select a motion first.", 5000)
@@ -341,7 +342,7 @@ class ExplorerState:
         if self._gallery_pending:  # its row would be read in the gallery that is opening
             self._status("Wait for the gallery to open, then select a motion.", 5000)
             return None
-        return f"motion {self._motion.id}"
+        return f"like {self._motion.id.rsplit('/', 1)[-1]}"
 
     # ------------------------------------------------------------------ jobs
     def job_started(self, kind: str, description: str) -> bool:

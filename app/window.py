@@ -327,9 +327,10 @@ class MainWindow(SearchActions, QMainWindow):
         # one view per event-loop turn, so that no turn repaints them all (issue #5)
         self._motion_stage.run([show_3d, show_patches, show_words])
 
-    def show_result_words(self, data: MotionData, name: str = "motion") -> None:
+    def show_result_words(self, data: MotionData, name: str = "result") -> None:
         """The word panel's result side: ``data``'s heaviest words, titled ``name`` and its
-        id (``"motion ID"``; ``"#1 ID"`` for the first of a comparison)."""
+        id (``"result ID"``; ``"#1 ID"`` for the first of a comparison); the query side is
+        ``"query: TEXT"`` or, for motions like a shown one, ``"like ID"``."""
         self.lexical_bars.set_result_words(data.words)
         self.lexical_bars.set_titles(self.state.query_label if self.state.last_result
                                      else "query", f"{name} {data.id.rsplit('/', 1)[-1]}")

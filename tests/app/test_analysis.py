@@ -69,6 +69,11 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     # the query box no longer shows the text query: the list is "motions like" the shown one
     assert w.query_edit.text() == ""
     assert w.query_edit.placeholderText().startswith(f"showing motions like {w.gallery.ids[row]}")
+    # the word panel's two columns say which is the query motion and which the result
+    bars = w.lexical_bars
+    assert bars.title_text("query").startswith("like ")
+    qtbot.waitUntil(lambda: bars.title_text("result").startswith("result "),
+                    timeout=LONG_WAIT_MS)
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search(TWO_EVENTS)
     assert w.query_edit.text() == TWO_EVENTS and w.query_edit.placeholderText() == hint

@@ -147,7 +147,7 @@ def test_selection_and_current_motion(state):
     assert not s.is_current(OrdersResult(6, 2, "walks", ["walks"], []))
     s.show_motion(_motion(5, row=2))
     assert s.motion.row == 2 and len(seen["motion"]) == 1
-    assert s.similar_label() == "motion M2"
+    assert s.similar_label() == "like M2"
 
 
 def test_records_for_the_lists():
@@ -204,4 +204,4 @@ def test_replies_to_requests_about_the_old_gallery_are_dropped(state):
     s.motion_requested(5)
     assert s.accept_result(_result(4)) and s.is_current(_motion(5))
     s.show_motion(_motion(5, row=1))
-    assert s.similar_label() == "motion M1"
+    assert s.similar_label() == "like M1"
