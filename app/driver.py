@@ -45,13 +45,13 @@ REQUEST_KINDS = ("rank", "motion", "orders", "compare")
 
 
 def failure_message(description: str, error: BaseException) -> str:
-    """``"DESCRIPTION failed: ERROR"``, naming a path once: when the error's message starts
-    with the path the description ends with ("Loading checkpoint /x" and "/x is not a
-    motionlex model folder ..."), the description drops it ("Loading checkpoint failed: /x
-    is not ...")."""
+    """``"DESCRIPTION failed: ERROR"``, naming a path once: when the error's message names
+    the path the description ends with ("Loading checkpoint /x" and "/x is not a motionlex
+    model folder ...", "Opening gallery /g" and "gallery not found: /g"), the description
+    drops it ("Loading checkpoint failed: /x is not ...")."""
     text = str(error)
     head, _, tail = description.rpartition(" ")
-    if head and tail and text.startswith(tail):
+    if head and tail and tail in text:
         description = head
     return f"{description} failed: {text}"
 
@@ -199,7 +199,7 @@ class JobDriver(QObject):
         except Exception as e:  # noqa: BLE001 - every error reaches the GUI (napari pattern)
             job.close()
             if isinstance(e, USER_ERRORS):  # bad input, named in the message: no traceback
-                logger.warning("%s failed: %s", description, e)
+                logger.debug("%s failed: %s", description, e)  # the window logs what it shows
             else:
                 logger.exception("%s failed", description)
             self.failed.emit(failure_message(description, e))

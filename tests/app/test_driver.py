@@ -56,6 +56,18 @@ def test_errors_reach_failed(driver):
     assert events[-1] == ("finished", "motion", "failed")
 
 
+def test_failure_message_names_a_path_once():
+    from motionlex.app.driver import failure_message
+
+    assert (failure_message("Opening gallery /tmp/nope",
+                            FileNotFoundError("gallery not found: /tmp/nope"))
+            == "Opening gallery failed: gallery not found: /tmp/nope")
+    assert (failure_message("Loading checkpoint /x", ValueError("/x is not a model folder"))
+            == "Loading checkpoint failed: /x is not a model folder")
+    assert (failure_message("Opening gallery /g", ValueError("bad manifest"))
+            == "Opening gallery /g failed: bad manifest")
+
+
 def test_supersede_unknown_kind_raises(qapp):
     with pytest.raises(ValueError, match="kind must be one of"):
         JobDriver().supersede("gallery", 1)
