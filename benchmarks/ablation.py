@@ -110,6 +110,11 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
     # full-300)
     "full-300-sidepair": ("configs/full-cpu.yaml", ["objective.side_pair_weight=1.0"]),
     "full-300-sidepair0.3": ("configs/full-cpu.yaml", ["objective.side_pair_weight=0.3"]),
+    # session 19: AdamW decay of 1-D parameters (biases, norm gains, logit scales), which
+    # open_clip and timm leave undecayed: the rule before 2026-12-06 (wd1d) against the new
+    # default (wd2d), both run on the same code
+    "full-300-wd1d": ("configs/full-cpu.yaml", ["weight_decay_1d=true"]),
+    "full-300-wd2d": ("configs/full-cpu.yaml", ["weight_decay_1d=false"]),
     "full-CMMM-LexMMM": ("configs/ablation-6-full.yaml", [
         "phases=[{name: mlmhead, max_steps: 60, batch_size: 64},"
         " {name: lexmlm, max_steps: 30, batch_size: 32},"

@@ -45,7 +45,10 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     objective's decoders join ``heads``) get ``cfg.lr_text``, ``cfg.lr_mlm_head`` (else
     ``cfg.lr_heads``), ``cfg.lr_motion`` and ``cfg.lr_heads``, times ``phase.lr_scale``;
     the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``. Frozen parameters
-    are left out. On CUDA without gradient clipping (``cfg.grad_clip`` 0) the fused AdamW
+    are left out. Each group's matrices get ``cfg.weight_decay``; its 1-D parameters
+    (biases, norm gains, logit scales) a group of their own (``NAME/no_decay``) without
+    decay unless ``cfg.weight_decay_1d`` (open_clip's and timm's rule). On CUDA without
+    gradient clipping (``cfg.grad_clip`` 0) the fused AdamW
     kernel is used (one launch per step instead of several per parameter tensor; same
     update); with clipping the multi-tensor (``foreach``) one, because Lightning refuses to
     clip the gradients of a fused optimizer under mixed precision (it may unscale them
@@ -58,7 +61,8 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
         phase: the phase (None: a plain LexCMLP-like phase at scale 1).
 
     Returns:
-        ``torch.optim.AdamW`` with one named group per parameter group.
+        ``torch.optim.AdamW`` with named groups (``text``, ``text/no_decay``, ...; empty
+        ones left out).
 
     Source: Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019).
     """
@@ -73,10 +77,18 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     params = {k: [p for p in ps if p.requires_grad] for k, ps in groups.items()}
     params = {k: ps for k, ps in params.items() if ps}
     on_cuda = all(p.is_cuda for ps in params.values() for p in ps)
-    return torch.optim.AdamW(
-        [{"params": ps, "lr": lrs[k] * scale, "name": k} for k, ps in params.items()],
-        weight_decay=cfg.weight_decay, **adamw_kernel(on_cuda, cfg.grad_clip),
-    )
+    opt_groups = []
+    for k, ps in params.items():
+        if cfg.weight_decay_1d:
+            opt_groups.append({"params": ps, "lr": lrs[k] * scale, "name": k})
+            continue
+        for name, part, decay in ((k, [p for p in ps if p.ndim >= 2], cfg.weight_decay),
+                                  (f"{k}/no_decay", [p for p in ps if p.ndim < 2], 0.0)):
+            if part:
+                opt_groups.append({"params": part, "lr": lrs[k] * scale, "name": name,
+                                   "weight_decay": decay})
+    return torch.optim.AdamW(opt_groups, weight_decay=cfg.weight_decay,
+                             **adamw_kernel(on_cuda, cfg.grad_clip))
 
 
 def adamw_kernel(on_cuda: bool, grad_clip: float | None) -> dict[str, bool | None]:

@@ -73,7 +73,11 @@ class TrainConfig:
             head is fitted (or pretrained, as distilbert's), a text-like rate keeps its words
             on the caption: at ``lr_heads`` the contrastive phase drifts them to arbitrary
             vocabulary.
-        weight_decay: AdamW weight decay.
+        weight_decay: AdamW weight decay (of matrices: weights and embeddings).
+        weight_decay_1d: decay 1-D parameters too (biases, norm gains, the logit scales);
+            off, as in open_clip and timm (decay would pull a norm's gain and the learned
+            temperatures toward 0). Runs before 2026-12-06 decayed them (set it to
+            reproduce one).
         warmup_steps: linear learning-rate warm-up per phase, then cosine decay to 10 %.
         grad_clip: gradient-norm clipping.
         negatives_per_caption: CAR shuffled captions per multi-event caption (0 = none);
@@ -113,6 +117,7 @@ class TrainConfig:
     lr_heads: float = 1e-3
     lr_mlm_head: float | None = None
     weight_decay: float = 0.01
+    weight_decay_1d: bool = False
     warmup_steps: int = 20
     grad_clip: float = 1.0
     negatives_per_caption: int = 1

@@ -47,9 +47,15 @@ def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_roo
     module = MotionTextModule(model, objective, cfg, PhaseConfig("mlmhead", 20, 32))
     opt = module.configure_optimizers()["optimizer"]
     head = {id(p) for p in model.param_groups()["mlm_head"]}
-    assert [g["name"] for g in opt.param_groups] == ["mlm_head"]
-    assert {id(p) for p in opt.param_groups[0]["params"]} == head
-    assert opt.param_groups[0]["initial_lr"] == pytest.approx(cfg.lr_heads)  # not lr_mlm_head
+    assert [g["name"] for g in opt.param_groups] == ["mlm_head", "mlm_head/no_decay"]
+    assert {id(p) for g in opt.param_groups for p in g["params"]} == head
+    assert all(g["initial_lr"] == pytest.approx(cfg.lr_heads)  # not lr_mlm_head
+               for g in opt.param_groups)
+    # matrices decay; biases and norm gains do not (open_clip, timm)
+    assert all(p.ndim >= 2 for p in opt.param_groups[0]["params"])
+    assert all(p.ndim < 2 for p in opt.param_groups[1]["params"])
+    assert opt.param_groups[0]["weight_decay"] == cfg.weight_decay > 0
+    assert opt.param_groups[1]["weight_decay"] == 0.0
     backbone = {k: v.clone() for k, v in model.text.backbone.state_dict().items()}
     for g in opt.param_groups:
         g["lr"] = 1e-3  # past the warm-up
@@ -69,8 +75,8 @@ def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_roo
     lexmlm = create_objective("lexmlm", model)
     opt2 = MotionTextModule(model, lexmlm, cfg, PhaseConfig("lexmlm", 5, 8)).configure_optimizers()
     lrs = {g["name"]: g["initial_lr"] for g in opt2["optimizer"].param_groups}
-    heads = {id(p) for g in opt2["optimizer"].param_groups if g["name"] == "heads"
-             for p in g["params"]}
+    heads = {id(p) for g in opt2["optimizer"].param_groups
+             if g["name"] in ("heads", "heads/no_decay") for p in g["params"]}
     assert {id(p) for p in lexmlm.parameters()} <= heads  # the decoder trains at lr_heads
     assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)
 
@@ -91,6 +97,17 @@ def test_phase_lr_scale_multiplies_every_rate_and_is_read_from_the_config(repo_r
     assert rates[0]["motion"] == pytest.approx(0.1 * cfg.lr_motion)
     assert rates[0]["heads"] == pytest.approx(0.1 * cfg.lr_heads)
     assert rates[1]["motion"] == pytest.approx(cfg.lr_motion)
+    assert rates[0]["heads/no_decay"] == pytest.approx(0.1 * cfg.lr_heads)
+    # weight_decay_1d: one group each, every parameter decayed (the rule before 2026-12-06)
+    old = load_train_config(repo_root / "configs" / "tiny.yaml", ["weight_decay_1d=true"])
+    opt = MotionTextModule(model, create_objective("lexcmlp", model), old,
+                           old.phases[-1]).configure_optimizers()["optimizer"]
+    assert "heads/no_decay" not in {g["name"] for g in opt.param_groups}
+    assert all(g["weight_decay"] == old.weight_decay for g in opt.param_groups)
+    opt = MotionTextModule(model, create_objective("lexcmlp", model), cfg,
+                           cfg.phases[-1]).configure_optimizers()["optimizer"]
+    undecayed = {id(p) for g in opt.param_groups if g["weight_decay"] == 0 for p in g["params"]}
+    assert id(model.logit_scale) in undecayed and id(model.lexical_logit_scale) in undecayed
     with pytest.raises(ValueError, match=r"phases\[0\]: lr_scale must be > 0"):
         load_train_config(repo_root / "configs" / "tiny.yaml",
                           ["phases=[{name: cmmm, max_steps: 4, lr_scale: 0}]"])
