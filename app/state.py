@@ -277,8 +277,8 @@ class ExplorerState:
             self.last_latency_ms = (self._clock() - sent) * 1000.0
         self._last_result = result
         self._ranking = False
-        how = (f", order-aware (score + {result.order_weight:g} \u00d7 order margin; the "
-               "score column's tooltip explains)" if result.order_weight else "")
+        how = (f", order-aware (score + {result.order_weight:g} \u00d7 order margin)"
+               if result.order_weight else "")
         self._status(f"{len(result.hits)} results of {result.total:,}, ranked in "
                      f"{result.seconds * 1000:.0f} ms{how}.", 8000 if how else 5000)
         self.events.results.emit(result)

@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
-from motionlex.widgets.elide import elide_right
+from motionlex.widgets.elide import ELLIPSIS, elide_right
 from motionlex.widgets.lexical_words import Row, check_words, value_text
 
 logger = logging.getLogger(__name__)
@@ -273,14 +273,18 @@ class LexicalBars(QWidget):
     def title_text(self, side: str) -> str:
         """The heading painted over ``side``'s column: its title (with the shared-word count
         on the result side). When it does not fit, the title is cut on the right with "…"
-        and the count is kept whole (``"motion demo_c… (3 shared)"``)."""
+        and the count is kept whole (``"motion demo_c… (3 shared)"``), unless that leaves
+        fewer than six characters of the title ("r… (12 shared)"): then the title goes
+        first and the count is cut (the dots still mark the shared words)."""
         fm, col_w = QFontMetrics(self._bold()), self._col_w()
         full, count = self._full_title(side), self._count_text(side)
         if fm.horizontalAdvance(full) <= col_w or not count:
             return elide_right(full, fm, col_w)
         count = " " + count.strip()  # one space: the room goes to the title
         title = elide_right(self._titles[side], fm, col_w - fm.horizontalAdvance(count))
-        return title + count if title else elide_right(count.strip(), fm, col_w)
+        if len(title.rstrip(ELLIPSIS)) >= min(6, len(self._titles[side])):
+            return title + count
+        return elide_right(full, fm, col_w)
 
     def _count_text(self, side: str) -> str:
         n = len(self.shared_words())

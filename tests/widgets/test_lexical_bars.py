@@ -265,3 +265,8 @@ def test_heading_keeps_the_shared_count_and_cuts_the_motion_id(qtbot):
     assert QFontMetrics(bold).horizontalAdvance(title) <= (w.width() - 3 * 8) // 2
     w.resize(900, 200)  # room for all of it
     assert w.title_text("result") == "motion demo-v1/demo_c012  (3 shared)"
+    # so narrow that the count would leave the title a letter ("m… (3 shared)"): the title
+    # goes first, the count is cut
+    w.resize(8 * 3 + 2 * QFontMetrics(bold).horizontalAdvance("mo\u2026 (3 shared)"), 200)
+    title = w.title_text("result")
+    assert title.startswith("motion") and "shared" not in title and title.endswith(ELLIPSIS)
