@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,9 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         keep = np.lexsort((hit_rows, -scores))[:request.k]
         hits, margins = [hits[i] for i in keep], margins[keep]
     vocab = searcher.index.vocabulary
+    query_words = top_pairs(query.word_ids, query.word_weights, vocab)
+    query_texts = ([request.text] if request.item is None
+                   else list(searcher.index.item(int(request.item)).captions))
     rows = [{
         "rank": r, "score": float(h.score + order_alpha * g), "caption": h.caption,
         "id": h.id, "row": int(h.index), "dense_score": float(h.dense_score),
@@ -162,9 +166,26 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     return RankResult(
         request_id=request.request_id, text=request.text if request.item is None else "",
         mode=request.mode, hits=rows,
-        query_words=top_pairs(query.word_ids, query.word_weights, vocab),
-        total=n, seconds=time.perf_counter() - t0,
-        order_weight=float(order_alpha) if orders is not None else 0.0)
+        query_words=query_words, total=n, seconds=time.perf_counter() - t0,
+        order_weight=float(order_alpha) if orders is not None else 0.0,
+        query_own=text_words(query_words, query_texts))
+
+
+def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str]
+               ) -> frozenset[str] | None:
+    """Which of the ``(word, weight)`` pairs are words of ``texts``
+    (:func:`motionlex.core.text.words.own_words`), or None when there is no text or no
+    English parser (then nothing is marked)."""
+    texts = [t for t in texts if t and t.strip()]
+    if not texts:
+        return None
+    try:
+        from motionlex.core.text.words import own_words
+
+        return own_words([w for w, _ in words], texts)
+    except (ImportError, RuntimeError, OSError) as e:  # no spaCy model: words not marked
+        logger.debug("words not marked as the text's own: %s", e)
+        return None
 
 
 def motion_steps(index: Any, request: MotionRequest,
@@ -205,7 +226,7 @@ def motion_steps(index: Any, request: MotionRequest,
         joints=np.ascontiguousarray(joints, np.float32),
         bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
         skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
-        meta=dict(item.meta))
+        meta=dict(item.meta), own_words=text_words(words, list(item.captions)))
 
 
 def motions_steps(index: Any, request: MotionsRequest,

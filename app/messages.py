@@ -57,6 +57,9 @@ class RankResult:
         order_weight: the order-agreement weight ``alpha`` of an order-aware ranking of a
             multi-event query (each score is the mode's score ``+ alpha *`` its
             ``order_margin``), 0 for a plain ranking.
+        query_own: the ``query_words`` that are words of the query's text (of the query
+            motion's captions for an item query), the rest being the model's expansions;
+            None when unknown (no text, no parser).
     """
 
     request_id: int
@@ -67,6 +70,7 @@ class RankResult:
     total: int
     seconds: float
     order_weight: float = 0.0
+    query_own: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class MotionData:
         patches: ``(3, T, 80)`` float32 z-scored motion-patch image (all frames).
         words: the motion's heaviest ``(word, weight)`` lexical pairs.
         meta: dataset metadata (e.g. Bandai action and style).
+        own_words: the ``words`` that are words of its captions (the rest: the model's
+            expansions); None when it has no caption (or no parser).
     """
 
     request_id: int
@@ -174,6 +180,7 @@ class MotionData:
     patches: np.ndarray
     words: list[tuple[str, float]]
     meta: dict
+    own_words: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

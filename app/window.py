@@ -271,7 +271,7 @@ class MainWindow(SearchActions, QMainWindow):
         label = self.state.query_label
 
         def show_query_words() -> None:
-            self.lexical_bars.set_query_words(result.query_words)
+            self.lexical_bars.set_query_words(result.query_words, result.query_own)
             self.lexical_bars.set_titles(label, "selected result")
 
         self._ranked_stage.run([show_query_words])
@@ -332,7 +332,7 @@ class MainWindow(SearchActions, QMainWindow):
         """The word panel's result side: ``data``'s heaviest words, titled ``name`` and its
         id (``"result ID"``; ``"#1 ID"`` for the first of a comparison); the query side is
         ``"query: TEXT"`` or, for motions like a shown one, ``"like ID"``."""
-        self.lexical_bars.set_result_words(data.words)
+        self.lexical_bars.set_result_words(data.words, data.own_words)
         self.lexical_bars.set_titles(self.state.query_label if self.state.last_result
                                      else "query", f"{name} {data.id.rsplit('/', 1)[-1]}")
 

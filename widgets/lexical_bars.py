@@ -4,8 +4,10 @@ The lexical embedding gives every WordPiece of the vocabulary a non-negative wei
 (SPLADE form; Lyu et al., ICLR 2025, Sec. 3), so a match can be explained by the words
 both sides put weight on. ``LexicalBars`` draws two horizontal bar charts (query left,
 result right), each bar scaled to its own side's largest weight with the weight printed,
-and marks the words the two sides share (bold, accent colour, a dot). Clicking a word emits
-``wordClicked(word)``. Custom painted: no per-row widgets.
+and marks the words the two sides share (bold, accent colour, a dot). Given which words
+are the side's text's own (the query's words, a motion's caption words), the others, the
+model's expansions, are drawn in italic grey. Clicking a word emits ``wordClicked(word)``.
+Custom painted: no per-row widgets.
 
 When the rows do not fit the panel's height they first shrink to :data:`MIN_ROW_PAD_PX`
 of padding, and then a vertical scroll bar appears at the right edge (the headings stay
@@ -15,11 +17,10 @@ put), so no word, shared or not, is out of reach.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QFontMetrics,
     QMouseEvent,
@@ -29,9 +30,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
-from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import ELLIPSIS, elide_right
-from motionlex.widgets.lexical_words import Row, check_words, value_text
+from motionlex.widgets.lexical_words import (
+    Row,
+    RowPainter,
+    check_words,
+    value_text,
+    word_font,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,6 @@ MIN_ROW_PAD_PX = 2
 """Least space added to the font height for a row, pixels: rows shrink to this before the
 panel scrolls."""
 
-_PLAIN_BAR_HEX = "#8FA7BF"  # neutral grey-blue for words only one side has
 
 
 class LexicalBars(QWidget):
@@ -73,6 +78,7 @@ class LexicalBars(QWidget):
             raise ValueError(f"max_words must be >= 1, got {max_words}")
         self._max_words = int(max_words)
         self._words: dict[str, list[tuple[str, float]]] = {s: [] for s in SIDES}
+        self._own: dict[str, frozenset[str] | None] = dict.fromkeys(SIDES)
         self._titles = {"query": "query", "result": "selected result"}
         self._rows: list[Row] = []
         self._hover: Row | None = None
@@ -85,26 +91,31 @@ class LexicalBars(QWidget):
         self.setMinimumWidth(240)
 
     # ------------------------------------------------------------------ data
-    def set_query_words(self, words: Sequence[tuple[str, float]]) -> None:
+    def set_query_words(self, words: Sequence[tuple[str, float]],
+                        own: Iterable[str] | None = None) -> None:
         """Set the query's words.
 
         Args:
             words: ``(word, weight)`` pairs, weights >= 0 (lexical weights); any order, the
                 heaviest ``max_words`` are drawn, heaviest first.
+            own: the words that are the query text's own; the other words are drawn as
+                expansions (italic grey). None: not known, nothing marked.
 
         Raises:
             ValueError: on a pair that is not ``(non-empty str, finite number >= 0)`` or a
                 duplicate word (the message gives the index).
         """
-        self._set("query", words)
+        self._set("query", words, own)
 
-    def set_result_words(self, words: Sequence[tuple[str, float]]) -> None:
-        """Set the selected result's words (same rules as :meth:`set_query_words`).
+    def set_result_words(self, words: Sequence[tuple[str, float]],
+                         own: Iterable[str] | None = None) -> None:
+        """Set the selected result's words (same rules as :meth:`set_query_words`; ``own``:
+        the words of its captions).
 
         Raises:
             ValueError: as :meth:`set_query_words`.
         """
-        self._set("result", words)
+        self._set("result", words, own)
 
     def set_titles(self, query: str, result: str) -> None:
         """Set the two column headings (default ``"query"``, ``"selected result"``); no
@@ -119,12 +130,20 @@ class LexicalBars(QWidget):
         self._words = {s: [] for s in SIDES}
         self._relayout()
 
-    def _set(self, side: str, words: Sequence[tuple[str, float]]) -> None:
+    def _set(self, side: str, words: Sequence[tuple[str, float]],
+             own: Iterable[str] | None) -> None:
         checked = check_words(words, side)[: self._max_words]
-        if checked == self._words[side]:
+        mine = None if own is None else frozenset(own)
+        if checked == self._words[side] and mine == self._own[side]:
             return  # nothing changed: no relayout, no repaint
-        self._words[side] = checked
+        self._words[side], self._own[side] = checked, mine
         self._relayout()
+
+    def is_expansion(self, side: str, word: str) -> bool:
+        """Whether ``word`` on ``side`` is drawn as an expansion (not a word of the side's
+        text; False when the side's own words are not known)."""
+        own = self._own[side]
+        return own is not None and word not in own
 
     def words(self, side: str) -> list[tuple[str, float]]:
         """The drawn ``(word, weight)`` pairs of ``side`` (``'query'`` or ``'result'``),
@@ -253,16 +272,16 @@ class LexicalBars(QWidget):
         col_w = self._col_w()
         word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
-        plain_fm, bold_fm = self.fontMetrics(), QFontMetrics(self._bold())
         self._rows = []
         for c, side in enumerate(SIDES):
             x = margin + c * (col_w + margin)
             for i, (word, weight) in enumerate(self._words[side]):
                 rect = QRect(x, top + i * row_h, col_w, row_h)
-                fm = bold_fm if word in shared else plain_fm
-                label = elide_right(word, fm, word_w - dot_w - 8)
+                expansion = self.is_expansion(side, word)
+                label = elide_right(word, word_font(self.font(), word in shared, expansion),
+                                    word_w - dot_w - 8)
                 value = value_text(weight) if value_w else ""
-                self._rows.append(Row(side, word, weight, rect, label, value))
+                self._rows.append(Row(side, word, weight, rect, label, value, expansion))
         self._hover = None
         rows = max(1, *(len(v) for v in self._words.values()))
         if rows != self._hint_rows:  # the size hint changed: let the layout know, only then
@@ -345,10 +364,7 @@ class LexicalBars(QWidget):
         col_w = self._col_w()
         word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
-        accent = QColor(ACCENT_HEX)
-        plain = QColor(_PLAIN_BAR_HEX)
         bold = self._bold()
-        bold_fm = QFontMetrics(bold)
         text_colour = pal.text().color()
         left_mid = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         for c, side in enumerate(SIDES):
@@ -363,46 +379,10 @@ class LexicalBars(QWidget):
         top = {side: max([w for _, w in self._words[side]] or [1.0]) for side in SIDES}
         area = self._rows_area()
         painter.setClipRect(area)  # rows scrolled up pass under the headings
+        paint = RowPainter(painter, self.font(), pal, word_w, value_w, dot_w)
         for row in self._rows:
-            r = row.rect
-            if not r.intersects(area):
-                continue
-            is_shared = row.word in shared
-            if is_shared:
-                bg = QColor(accent)
-                bg.setAlpha(40)
-                painter.fillRect(r, bg)
-            if row is self._hover:
-                painter.fillRect(r, pal.highlight().color().lighter(170))
-            # word, right-aligned against its bar; a shared word is bold and has a dot drawn
-            # left of it (the highlight is not colour-only), outside the elided text
-            painter.setFont(bold if is_shared else self.font())
-            painter.setPen(text_colour)
-            word_rect = QRect(r.left() + dot_w, r.top(), word_w - dot_w - 8, r.height())
-            painter.drawText(word_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             row.label)
-            if is_shared:
-                fm = bold_fm
-                d = max(4, fm.height() // 3)
-                text_left = word_rect.right() + 1 - fm.horizontalAdvance(row.label)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(text_colour)
-                painter.drawEllipse(QRect(max(r.left() + 2, text_left - d - 4),
-                                          r.top() + (r.height() - d) // 2, d, d))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.setPen(text_colour)
-            # bar
-            bar_x = r.left() + word_w
-            bar_max = max(1, r.width() - word_w - value_w - 4)
-            frac = row.weight / top[row.side] if top[row.side] > 0 else 0.0
-            bar_w = max(1, int(round(frac * bar_max))) if row.weight > 0 else 0
-            painter.fillRect(
-                QRect(bar_x, r.top() + 3, bar_w, r.height() - 6), accent if is_shared else plain
-            )
-            if row.value:
-                painter.setFont(self.font())
-                painter.drawText(QRect(bar_x + bar_w + 4, r.top(), value_w, r.height()),
-                                 left_mid, row.value)
+            if row.rect.intersects(area):
+                paint(row, row.word in shared, row is self._hover, top[row.side])
         painter.end()
 
     # ------------------------------------------------------------------ mouse
@@ -412,7 +392,11 @@ class LexicalBars(QWidget):
         row = self._row_at(pos)
         if row is not None:
             shared = " (shared)" if row.word in self.shared_words() else ""
-            return f"{row.word}: {row.weight:.4g}{shared}"
+            text = "the query's" if row.side == "query" else "its captions'"
+            own = ("" if self._own[row.side] is None else
+                   f"; added by the model, not one of {text} words" if row.expansion
+                   else f"; one of {text} words")
+            return f"{row.word}: {row.weight:.4g}{shared}{own}"
         if 0 <= pos.y() < self._metrics()[1]:
             margin, col_w = self._metrics()[2], self._col_w()
             c = 0 if pos.x() < margin + col_w + margin // 2 else 1

@@ -117,3 +117,38 @@ def lemma_hits(words: Iterable[str], lemmas: frozenset[str]) -> list[str]:
     word that is a form of two lemmas maps to the first in sorted order.
     """
     return [min(word_forms(w) & lemmas, default="") for w in words]
+
+
+@lru_cache(maxsize=4096)
+def text_forms(text: str) -> frozenset[str]:
+    """Lower-case surface forms and lemmas of every alphabetic word of ``text`` (spaCy),
+    stop words and subject nouns included: what the text itself says.
+
+    Raises:
+        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+    """
+    return frozenset(f for t in load_parser()(text) if t.is_alpha
+                     for f in (t.text.lower(), t.lemma_.lower()))
+
+
+def own_words(words: Iterable[str], texts: Sequence[str]) -> frozenset[str]:
+    """The vocabulary ``words`` that are forms of a word of one of ``texts``.
+
+    A lexical vector (SPLADE form, Lyu et al., ICLR 2025, Sec. 3) weights words of its
+    text and words the model adds (expansions); the explorer tells them apart with this.
+    ``own_words(["walking", "wrong", "hands"], ["a person walks with raised hands"])`` is
+    ``{"walking", "hands"}``: a word counts when its forms (:func:`word_forms`) meet the
+    text's (:func:`text_forms`).
+
+    Args:
+        words: vocabulary words (WordPiece continuations such as ``##ing`` never count).
+        texts: the texts the vector stands for (a query; a motion's captions).
+
+    Returns:
+        The subset of ``words`` that the texts contain, in some form.
+
+    Raises:
+        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+    """
+    forms = frozenset().union(*(text_forms(t) for t in texts if t and t.strip()))
+    return frozenset(w for w in words if forms and word_forms(w) & forms)

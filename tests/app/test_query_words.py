@@ -31,3 +31,33 @@ def test_a_text_query_is_asked_again_of_a_newly_opened_gallery(qtbot, open_windo
         w.open_gallery(gallery_index)
     assert again.args[0].text == "a person walks" and w.results_list.row_count() > 0
     assert w.state.last_result is again.args[0]
+
+
+def test_the_query_and_result_words_say_which_are_their_texts_own(qtbot, open_window):
+    """The word panel draws the model's expansions apart from the text's own words: the
+    worker marks them with the English parser (the query's words; the result's captions;
+    none for an uncaptioned motion)."""
+    from motionlex.core.text.words import own_words
+
+    w = open_window((1280, 820), LONG_WAIT_MS)
+    text = "a person waves the left hand"
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as shown:
+        w.search(text)
+    result = shown.args[0]
+    words = [wd for wd, _ in result.query_words]
+    assert result.query_own == own_words(words, [text])  # the tiny model's words are random
+    bars = w.lexical_bars
+    for wd, _ in bars.words("query"):
+        assert bars.is_expansion("query", wd) == (wd not in result.query_own), wd
+    gallery = w.gallery
+    for row in (next(r for r, c in enumerate(gallery.captions) if c),
+                next(r for r, c in enumerate(gallery.captions) if not c)):
+        with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS) as got:
+            w.show_gallery_row(row)
+        motion = got.args[0]
+        if motion.caption:
+            assert motion.own_words == own_words([wd for wd, _ in motion.words],
+                                                 motion.captions)
+        else:
+            assert motion.own_words is None
+            assert not any(bars.is_expansion("result", wd) for wd, _ in motion.words)

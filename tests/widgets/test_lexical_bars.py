@@ -270,3 +270,29 @@ def test_heading_keeps_the_shared_count_and_cuts_the_motion_id(qtbot):
     w.resize(8 * 3 + 2 * QFontMetrics(bold).horizontalAdvance("mo\u2026 (3 shared)"), 200)
     title = w.title_text("result")
     assert title.startswith("motion") and "shared" not in title and title.endswith(ELLIPSIS)
+
+
+def test_expansions_are_drawn_apart_from_the_texts_own_words(qtbot, bars):
+    """Given the words of each side's text, the others (the model's expansions) are drawn
+    in italic grey, and the tooltip says which is which; without them nothing is marked."""
+    assert not any(bars.is_expansion("query", w) for w, _ in QUERY)  # not known: unmarked
+    assert "added by the model" not in bars.tooltip_at(bars.word_rect("query", "man").center())
+    bars.set_query_words(QUERY, own={"kick", "left", "leg", "man"})
+    bars.set_result_words(RESULT, own={"kick", "right", "foot"})
+    assert [w for w, _ in QUERY if bars.is_expansion("query", w)] == ["##s"]
+    assert [w for w, _ in bars.words("result") if bars.is_expansion("result", w)] == [
+        "leg", "swing"]
+    tip = bars.tooltip_at(bars.word_rect("result", "swing").center())
+    assert tip.startswith("swing: 0.6") and "added by the model, not one of its captions'" in tip
+    assert "; one of the query's words" in bars.tooltip_at(
+        bars.word_rect("query", "kick").center())
+    # painted: an expansion's word is grey (its darkest pixel mid-grey), an own word black
+    qtbot.wait(10)
+    img = bars.grab().toImage()
+
+    def darkest(rect) -> int:  # over the word's part of the row (the bar and weight follow)
+        return min(img.pixelColor(x, y).value() for y in range(rect.top(), rect.bottom())
+                   for x in range(rect.left(), rect.left() + rect.width() * 2 // 5))
+
+    assert darkest(bars.word_rect("result", "swing")) > 80
+    assert darkest(bars.word_rect("result", "foot")) < 60

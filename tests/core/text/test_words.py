@@ -29,3 +29,14 @@ def test_content_lemmas_one_lemma_per_word_cached_and_lemma_hits():
     assert content_lemmas(["someone walks forward", cap])[0] == frozenset({"walk", "forward"})
     assert lemma_hits(["waving", "left", "##s", "hands"], frozenset({"wave", "left", "hand"})) \
         == ["wave", "left", "", "hand"]
+
+
+def test_own_words_are_the_texts_words_in_any_form_the_rest_expansions():
+    from motionlex.core.text.words import own_words, text_forms
+
+    words = ["walking", "wrong", "hands", "person", "due", "##ing", "raised", "left", "the"]
+    assert own_words(words, ["A person walks with raised hands."]) == {
+        "walking", "hands", "person", "raised"}  # stop words and subjects count: said
+    assert own_words(words, ["a person walks", "someone turns left"]) >= {"walking", "left"}
+    assert own_words(words, []) == frozenset() and own_words(words, ["  "]) == frozenset()
+    assert {"walks", "walk", "person"} <= text_forms("a person walks")
