@@ -111,6 +111,24 @@ def _subject(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok], str | None]:
     return subj, [], toks[k].tag
 
 
+_SINGULAR_PRONOUNS = frozenset({"he", "she"})
+"""Subject pronouns an event takes its earlier subject for ("they" and "it" are left:
+"they" needs a plural verb, "it" may be an object's)."""
+
+_PRONOUNS = frozenset({"he", "she", "they", "it"})
+
+
+def _pronoun(subject: list[_Tok]) -> bool:
+    """Whether a subject is one singular personal pronoun ("he", "she")."""
+    return len(subject) == 1 and subject[0].low in _SINGULAR_PRONOUNS
+
+
+def _names_person(subject: list[_Tok]) -> bool:
+    """Whether a subject names the person ("a man", "the person"), not by a pronoun ("his
+    first step" names none)."""
+    return any(t.low in _SUBJECT_WORDS and t.low not in _PRONOUNS for t in subject)
+
+
 def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tuple]:
     """Restore the shared subject (and auxiliary) and inflect orphan gerunds.
 
@@ -132,7 +150,13 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
         if not toks:
             continue
         if o[0] and any(t is o[0][0] for t in toks):  # its own subject, maybe after an adverb
-            state = o
+            if _pronoun(o[0]) and _names_person(state[0]):
+                # "a person walks, then he sits": "a person sits" (an event read alone, or
+                # shuffled before the first one, names its subject)
+                k = next(i for i, t in enumerate(toks) if t is o[0][0])
+                toks = toks[:k] + list(state[0]) + toks[k + len(o[0]):]
+            else:
+                state = o
             events.append(toks)
             verb_prefix = _verb_prefix(toks)
             continue

@@ -21,7 +21,9 @@ Rules (each event keeps the caption's words and their casing, with these changes
   ("while waving and smiling") do not split.
 - Shared subjects are restored (full-clause form, used everywhere): "a person walks forward
   then sits" -> ["a person walks forward", "a person sits"]; a progressive auxiliary is
-  restored with it ("is walking ... and then turning" -> "a person is turning").
+  restored with it ("is walking ... and then turning" -> "a person is turning"); a later
+  "he" or "she" subject is named as the person it stands for ("a man walks, then he sits"
+  -> [..., "a man sits"]), so a shuffled order never opens with a pronoun.
 - A gerund that heads its own event in a finite sentence is put in the main verb's form
   ("before sitting down" -> "sits down", as ../shared/DESIGN.md asks), the one word that may
   differ from the caption.

@@ -104,8 +104,8 @@ def test_after_clause_with_its_own_subject_is_moved_first():
             "the person is walking forward and then turning left",
             ["the person is walking forward", "the person is turning left"],
         ),
-        ("a man walks, then he sits down", ["a man walks", "he sits down"]),
-        ("a person waves. after that he jumps", ["a person waves", "he jumps"]),
+        ("a man walks, then he sits down", ["a man walks", "a man sits down"]),  # named
+        ("a person waves. after that he jumps", ["a person waves", "a person jumps"]),
         ("a person waves and afterwards jumps", ["a person waves", "a person jumps"]),
         (
             "a person waves, jumps and finally sits down",
@@ -123,7 +123,7 @@ def test_after_clause_with_its_own_subject_is_moved_first():
         # a wait is no event: "after a pause" orders like "then", it does not reorder
         ("a person walks forward, then, after a pause, jumps",
          ["a person walks forward", "a person jumps"]),
-        ("a person waves, after a short while he jumps", ["a person waves", "he jumps"]),
+        ("a person waves, after a short while he jumps", ["a person waves", "a person jumps"]),
         ("a person waves and after a moment jumps", ["a person waves", "a person jumps"]),
         ("a person walks after a few seconds", ["a person walks after a few seconds"]),
         ("after a while jumping he stops", ["after a while jumping he stops"]),  # as before
