@@ -138,7 +138,8 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
     """
     own = [_subject(p.toks) for p in pieces]
     verb_prefix: list[_Tok] = []  # subject + verb of the last event, for gapped fragments
-    first = next((o for o in own if o[0]), None)
+    first = next((o for o in own if _names_person(o[0])), None) or next(
+        (o for o in own if o[0]), None)  # "... after he leans": "a person leans" first
     state = first if (first is not None and not carried[0]) else carried
     events = []
     for i, (p, o) in enumerate(zip(pieces, own)):

@@ -90,7 +90,7 @@ def test_before_after_give_chronological_order(caption):
 
 def test_after_clause_with_its_own_subject_is_moved_first():
     assert split_events("A person walks forward after he leans forward.") == [
-        "he leans forward",
+        "A person leans forward",  # "he" named as the person it stands for
         "A person walks forward",
     ]
 
