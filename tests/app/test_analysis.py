@@ -71,7 +71,8 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     assert w.query_edit.placeholderText().startswith(f"showing motions like {w.gallery.ids[row]}")
     # the word panel's two columns say which is the query motion and which the result
     bars = w.lexical_bars
-    assert bars.title_text("query").startswith("like ")
+    qtbot.waitUntil(lambda: bars.title_text("query").startswith("like "),
+                    timeout=LONG_WAIT_MS)  # the word panel is set in a later display step
     qtbot.waitUntil(lambda: bars.title_text("result").startswith("result "),
                     timeout=LONG_WAIT_MS)
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
