@@ -115,6 +115,11 @@ def build_docks(win: MainWindow) -> None:
     win.patch_dock = _dock(win, "Motion patches", "dock_patches", win.patch_view, right)
     win.lexical_dock = _dock(win, "Lexical evidence", "dock_lexical", win.lexical_bars,
                                    right)
+    win.lexical_dock.setToolTip(  # on its title bar: what the marks mean
+        "The heaviest words of the query's and the selected motion's lexical vectors, bars "
+        "scaled per side.\nBold with a dot, pink: on both sides (the match's evidence).\n"
+        "Grey italics: added by the model, not words of the query or of the motion's "
+        "captions.\nClick a word to search for it.")
     win.splitDockWidget(win.results_dock, win.car_dock, Qt.Orientation.Vertical)
     win.tabifyDockWidget(win.results_dock, win.gallery_dock)
     win.splitDockWidget(win.patch_dock, win.lexical_dock, Qt.Orientation.Vertical)

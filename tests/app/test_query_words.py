@@ -47,6 +47,7 @@ def test_the_query_and_result_words_say_which_are_their_texts_own(qtbot, open_wi
     words = [wd for wd, _ in result.query_words]
     assert result.query_own == own_words(words, [text])  # the tiny model's words are random
     bars = w.lexical_bars
+    assert "Grey italics: added by the model" in w.lexical_dock.toolTip()  # the legend
     for wd, _ in bars.words("query"):
         assert bars.is_expansion("query", wd) == (wd not in result.query_own), wd
     gallery = w.gallery
