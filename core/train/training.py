@@ -365,6 +365,13 @@ class TrainingRun:
                     if trainer.interrupted:
                         raise KeyboardInterrupt from None
                     raise
+                except ValueError as e:  # torch: the saved optimiser state has other groups
+                    if resume and "parameter group" in str(e):
+                        raise ValueError(
+                            f"{ckpt}: its optimiser state does not fit this run's parameter "
+                            f"groups ({e}); a run started before 2026-12-06 decayed biases "
+                            "and norms too: resume it with weight_decay_1d=true") from e
+                    raise
             if trainer.interrupted:  # a Lightning that returns after the shutdown
                 raise KeyboardInterrupt
             self.model = module.model

@@ -336,3 +336,21 @@ def test_device_settings_lightning_refuses_stop_the_run_before_loading(
     err = capsys.readouterr().err
     assert rc == 2 and "Lightning refuses the training config's device settings" in err
     assert reason in err and "Traceback" not in err and not out.exists()
+
+
+def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tmp_path):
+    """A run checkpointed with every parameter decayed (weight_decay_1d, the rule before
+    2026-12-06) resumed under the new rule: one message naming the checkpoint and the
+    setting that resumes it, not torch's bare optimiser error."""
+    import shutil
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    old = cfg.__class__.from_dict({**cfg.to_dict(), "weight_decay_1d": True, "phases": [
+        {"name": "lexcmlp", "max_steps": 2, "batch_size": 8}]})
+    out = tmp_path / "out"
+    TrainingRun(old, [small_data], out, progress=False).fit()
+    shutil.rmtree(out / "phases")  # as if interrupted after its last checkpoint
+    new = old.__class__.from_dict({**old.to_dict(), "weight_decay_1d": False})
+    with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
+        TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
+    TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
