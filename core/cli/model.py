@@ -15,6 +15,8 @@ from motionlex.core.cli.types import (
     unit_float,
 )
 
+logger = logging.getLogger(__name__)
+
 
 class _DropTips(logging.Filter):
     """Drops Lightning's advertising tips (e.g. "try installing litlogger"), "`Trainer.fit`
@@ -219,15 +221,27 @@ def cmd_words(args: argparse.Namespace) -> int:
         words = word_weights(model, stats, text=args.text, k=args.k)
         warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
+    own = None  # which words are the text's own (any form); the rest the model adds
+    if args.text is not None:
+        try:
+            from motionlex.core.text.words import own_words
+
+            own = own_words([w for w, _, _ in words], [args.text])
+        except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
+            logger.info("words not marked as the text's own: %s", e)
     if args.json:
         print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
-                          "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6)}
+                          "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6),
+                                     **({} if own is None else {"in_text": w in own})}
                                     for w, v, s in words]},
                          ensure_ascii=False))
     else:
         print("  weight   share  word")
         for w, v, s in words:
-            print(f"{v:8.4f}  {s:6.3f}  {w}")
+            added = "   (added)" if own is not None and w not in own else ""
+            print(f"{v:8.4f}  {s:6.3f}  {w}{added}")
+        if own is not None and any(w not in own for w, _, _ in words):
+            print("(added): not a word of the text in any form, added by the model")
     return 0
 
 

@@ -60,6 +60,14 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     got = json.loads(out)
     assert got["query"] == "a person waves the left hand" and len(got["words"]) == 5
     assert "does not know" not in err
+    # the words of the text itself are told from the ones the model adds (any form counts)
+    in_text = {w["word"]: w["in_text"] for w in got["words"]}
+    assert in_text.get("left") is True and in_text.get("waves", True) is True
+    assert main(["words", "a person waves the left hand", "-k", "12"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    added = [ln.split()[2] for ln in table[1:] if ln.endswith("(added)")]
+    assert added and not {"left", "hand", "hands", "wave", "waves"} & set(added)
+    assert table[-1].startswith("(added): not a word of the text")
     assert main(["words", "a persn wavs the left hand", "-k", "2"]) == 0  # typos get a note
     err = capsys.readouterr().err
     assert "persn (did you mean 'person'?)" in err and "try: 'a person waves the left hand'" in err
