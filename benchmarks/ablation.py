@@ -111,7 +111,7 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
     "full-300-sidepair": ("configs/full-cpu.yaml", ["objective.side_pair_weight=1.0"]),
     "full-300-sidepair0.3": ("configs/full-cpu.yaml", ["objective.side_pair_weight=0.3"]),
     # session 19: AdamW decay of 1-D parameters (biases, norm gains, logit scales), which
-    # open_clip and timm leave undecayed: the rule before 2026-12-06 (wd1d) against the new
+    # open_clip leaves undecayed: the rule before 2026-12-06 (wd1d) against the new
     # default (wd2d), both run on the same code
     "full-300-wd1d": ("configs/full-cpu.yaml", ["weight_decay_1d=true"]),
     "full-300-wd2d": ("configs/full-cpu.yaml", ["weight_decay_1d=false"]),
@@ -181,8 +181,10 @@ READING = (
     "86.4 for its dense baseline (README). Wall times were measured with two runs sharing "
     "the 2 cores.\n\n"
     "AdamW's weight decay on 1-D parameters (session 19; `full-300-wd1d`: biases, norm gains "
-    "and the two logit scales decayed, the rule before 2026-12-06; `full-300-wd2d`: matrices "
-    "only, as open_clip and timm do and the default now is; 3 seeds each, run on the same "
+    "and the two logit scales decayed, the rule before 2026-12-06; `full-300-wd2d`: 1-D "
+    "parameters undecayed, as open_clip does (by dimension; timm also exempts the ViT class "
+    "token and position embeddings by name, which decay here) and the default now is; 3 "
+    "seeds each, run on the same "
     "code): no measurable difference. t2m R@1 fused 85.7 ± 4.1 against 85.0 ± 3.6 (per "
     "seed 87.9 / 80.0 / 89.3 against 86.4 / 80.0 / 88.6: 0-2 of 140 captions), m2t 84.8 ± "
     "1.3 against 83.8 ± 3.7, side text 96.4 against 95.6, CAR 100 both, word P@10 0.738 "

@@ -136,13 +136,15 @@ class MotionTextModel(PretrainedMixin, nn.Module):
 
     @torch.no_grad()
     def clamp_logit_scales_(self) -> None:
-        """Clamp ``logit_scale`` and ``lexical_logit_scale`` in place to
-        ``[0, log(logit_scale_max)]`` (scales 1 to ``logit_scale_max``), after each optimiser
-        step: the clamp in :meth:`dense_scale` passes no gradient above the cap, so a
-        parameter past it would stay there for good (open_clip's training loop does this)."""
+        """Clamp ``logit_scale`` and ``lexical_logit_scale`` in place at
+        ``log(logit_scale_max)``, after each optimiser step: the clamp in :meth:`dense_scale`
+        passes no gradient above the cap, so a parameter past it would stay there for good
+        (open_clip's training loop clamps the same way). No lower bound: open_clip's
+        ``clamp_(0, ...)`` keeps scales >= 1, but ``lexical_similarity: dot`` compares raw
+        dot products that need scales below 1, as may ``logit_scale_init``."""
         top = math.log(self.config.logit_scale_max)
         for p in (self.logit_scale, self.lexical_logit_scale):
-            p.clamp_(0.0, top)
+            p.clamp_(max=top)
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters split for per-group learning rates (Motion Patches Sec. 4.1:

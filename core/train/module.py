@@ -47,7 +47,9 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``. Frozen parameters
     are left out. Each group's matrices get ``cfg.weight_decay``; its 1-D parameters
     (biases, norm gains, logit scales) a group of their own (``NAME/no_decay``) without
-    decay unless ``cfg.weight_decay_1d`` (open_clip's and timm's rule). On CUDA without
+    decay unless ``cfg.weight_decay_1d`` (open_clip's rule, by dimension: the ViT's class
+    and mask tokens and position embeddings are (1, n, D) tensors and decay, as open_clip's
+    2-D positional embedding does; timm exempts them by name). On CUDA without
     gradient clipping (``cfg.grad_clip`` 0) the fused AdamW
     kernel is used (one launch per step instead of several per parameter tensor; same
     update); with clipping the multi-tensor (``foreach``) one, because Lightning refuses to
@@ -136,7 +138,7 @@ class MotionTextModule(L.LightningModule):
         return out["loss"]
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        """After the optimiser step: the logit scales back inside their range
+        """After the optimiser step: the logit scales back under their cap
         (:meth:`MotionTextModel.clamp_logit_scales_`)."""
         self.model.clamp_logit_scales_()
 

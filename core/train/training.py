@@ -367,10 +367,13 @@ class TrainingRun:
                     raise
                 except ValueError as e:  # torch: the saved optimiser state has other groups
                     if resume and "parameter group" in str(e):
+                        hint = ("resume it with the config it was started with" if
+                                self.cfg.weight_decay_1d else
+                                "a run started before 2026-12-06 decayed biases and norms "
+                                "too: resume it with weight_decay_1d=true")
                         raise ValueError(
                             f"{ckpt}: its optimiser state does not fit this run's parameter "
-                            f"groups ({e}); a run started before 2026-12-06 decayed biases "
-                            "and norms too: resume it with weight_decay_1d=true") from e
+                            f"groups ({e}); {hint}") from e
                     raise
             if trainer.interrupted:  # a Lightning that returns after the shutdown
                 raise KeyboardInterrupt

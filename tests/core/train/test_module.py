@@ -162,7 +162,7 @@ def test_logit_scales_are_clamped_in_place_after_each_step(repo_root) -> None:
     assert model.logit_scale.grad.item() == 0.0  # stuck: why the clamp is needed
     module.on_train_batch_end(None, None, 0)
     assert model.logit_scale.item() == pytest.approx(top)
-    assert model.lexical_logit_scale.item() == 0.0  # scale >= 1
+    assert model.lexical_logit_scale.item() == -0.25  # a scale below 1 is left (dot mode)
     model.logit_scale.grad = None
     model.dense_scale().backward()
     assert model.logit_scale.grad.item() > 0  # trainable again at the cap

@@ -354,3 +354,8 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
     TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
+    out2 = tmp_path / "out2"  # the other way round: no advice to set what is already set
+    TrainingRun(new, [small_data], out2, progress=False).fit()
+    shutil.rmtree(out2 / "phases")
+    with pytest.raises(ValueError, match="resume it with the config it was started with"):
+        TrainingRun(old, [small_data], out2, progress=False).fit(resume=True)
