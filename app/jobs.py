@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,13 +168,20 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         mode=request.mode, hits=rows,
         query_words=query_words, total=n, seconds=time.perf_counter() - t0,
         order_weight=float(order_alpha) if orders is not None else 0.0,
-        query_own=text_words(query_words, query_texts))
+        query_own=text_words(query_words, query_texts, model_tokenize(searcher.model)))
 
 
-def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str]
+def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:
+    """The model's ``tokenizer.tokenize`` (None without a model)."""
+    return None if model is None else model.tokenizer.tokenize
+
+
+def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str],
+               tokenize: Callable[[str], Iterable[str]] | None = None
                ) -> frozenset[str] | None:
     """Which of the ``(word, weight)`` pairs are words of ``texts``
-    (:func:`motionlex.core.text.words.own_words`), or None when there is no text or no
+    (:func:`motionlex.core.text.words.own_words`; ``tokenize``: the model's tokenizer, so
+    that WordPiece pieces of the texts count), or None when there is no text or no
     English parser (then nothing is marked)."""
     texts = [t for t in texts if t and t.strip()]
     if not texts:
@@ -182,20 +189,21 @@ def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str]
     try:
         from motionlex.core.text.words import own_words
 
-        return own_words([w for w, _ in words], texts)
+        return own_words([w for w, _ in words], texts, tokenize)
     except (ImportError, RuntimeError, OSError) as e:  # no spaCy model: words not marked
         logger.debug("words not marked as the text's own: %s", e)
         return None
 
 
-def motion_steps(index: Any, request: MotionRequest,
-                 matrices: dict[Any, np.ndarray]) -> Progress:
+def motion_steps(index: Any, request: MotionRequest, matrices: dict[Any, np.ndarray],
+                 tokenize: Callable[[str], Iterable[str]] | None = None) -> Progress:
     """Job: joints, bones, patch image and top words of one gallery motion.
 
     Args:
         index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
         request: the gallery row wanted.
         matrices: cache of ``(80, J)`` part resampling matrices per skeleton, filled here.
+        tokenize: the model's tokenizer (:func:`text_words`), None without a model.
 
     Returns (as the generator's value):
         :class:`MotionData` (arrays are copies).
@@ -226,7 +234,7 @@ def motion_steps(index: Any, request: MotionRequest,
         joints=np.ascontiguousarray(joints, np.float32),
         bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
         skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
-        meta=dict(item.meta), own_words=text_words(words, list(item.captions)))
+        meta=dict(item.meta), own_words=text_words(words, list(item.captions), tokenize))
 
 
 def motions_steps(index: Any, request: MotionsRequest,

