@@ -92,14 +92,17 @@ def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions:
     motions = np.array([it.motion for it in items], np.int64)
     first_shuffle = np.cumsum([0] + [len(it.shuffles) for it in items])[:-1]
     joined = {it.caption: join_events(it.events) for it in items}
+    # a shuffle that reads as a motion's own caption is its positive, not a negative; the
+    # shuffles are joined events ("a person sits down, then a person walks"), so they are
+    # compared with the gallery's captions joined the same way, in both settings
+    shuf_pos = caption_positives(shuffles, [joined.get(t, t) for t in texts], owners,
+                                 num_motions)
     for setting in CAR_SETTINGS:
         gallery = texts if setting == "orig->event" else [joined.get(t, t) for t in texts]
         row = {t: i for i, t in reversed(list(enumerate(gallery)))}
         true_rows = np.array([row[it.caption if setting == "orig->event" else joined[it.caption]]
                               for it in items])
         pos = owner_positives(gallery, owners, num_motions)
-        # a shuffle that reads as a motion's own caption is its positive, not a negative
-        shuf_pos = caption_positives(shuffles, gallery, owners, num_motions)
         dense, lex = score(gallery + shuffles, np.arange(num_motions))
         g = len(gallery)
         for sim, (_, m2t) in scored(dense, lex, weight).items():

@@ -13,6 +13,8 @@ from motionlex.core.retrieval.chronology import (
     event_order_scores,
 )
 from motionlex.core.retrieval.embed import Embeddings, Scorer, encode_texts
+from motionlex.core.text.events import split_events
+from motionlex.core.text.orders import join_events
 
 
 def test_car_items_drop_single_events_and_draw_in_order():
@@ -65,6 +67,24 @@ def test_car_retrieval_counts_a_shuffle_reading_as_the_motions_own_caption_posit
 
     got = caption_positives(["Sits, then walks.", "jumps"], texts, np.array([0, 1]), 2)
     assert got.tolist() == [[False, True], [False, False]]
+
+
+def test_car_shuffle_positives_hold_for_parsed_captions_in_both_settings():
+    """Real captions leave the subject out of later events ("a person walks, then sits
+    down"), while a shuffle joins whole events ("a person sits down, then a person walks"):
+    the shuffle of motion 0 still reads as motion 1's caption in the orig->event gallery,
+    which holds the captions as written (it matched only in event->event)."""
+    texts = ["a person walks forward, then sits down", "a person sits down, then walks forward"]
+    events = [tuple(split_events(t)) for t in texts]
+    assert all(len(ev) == 2 for ev in events)
+    shuffled = [join_events(ev[::-1]) for ev in events]
+    assert shuffled[0] != texts[1]  # not the same string: only the joined events agree
+    score = _scorer(texts + shuffled, [[1, 0], [0, 1], [0, 1], [1, 0]], [[1, 0], [0, 1]])
+    items = [CarItem(m, texts[m], events[m], [shuffled[m]]) for m in (0, 1)]
+    out = car_report(score, texts, np.array([0, 1]), 2, items, 1.0)
+    assert out["CAR"] == 100.0
+    for setting in ("orig->event", "event->event"):
+        assert out[f"m2t/CAR-{setting}/dense/R@1"] == 100.0
 
 
 def test_composed_pairs_off_or_notes(shared_data):
