@@ -123,6 +123,52 @@ def _pronoun(subject: list[_Tok]) -> bool:
     return len(subject) == 1 and subject[0].low in _SINGULAR_PRONOUNS
 
 
+_PERSON_NOUNS = frozenset(_SUBJECT_WORDS - _PRONOUNS - {"body", "being", "figure"})
+"""Nouns that name a person ("man", "someone"): another one in a caption makes "he"/"she"
+ambiguous."""
+
+_GENDER = {"man": "he", "boy": "he", "guy": "he", "woman": "she", "girl": "she"}
+"""The pronoun a gendered person noun takes."""
+
+_OTHER = frozenset({"another", "other", "second"})
+
+
+def _stand_in(pronoun: list[_Tok], named: list[_Tok], toks: list[_Tok]) -> list[_Tok] | None:
+    """The subject a "he"/"she" ``pronoun`` stands for: ``named`` (the earlier subject,
+    "a man"), or None when that is not certain, so the pronoun stays.
+
+    Certain means: ``named`` is a short noun phrase ending in one person noun ("a man",
+    "a standing person", "someone"; not "a man with his arms"), the pronoun's gender does
+    not contradict it ("she" never stands for "a man"), and no other person is named among
+    ``toks`` (the sentence's tokens: "a man walks toward a woman, then she waves" leaves
+    "she"; "the person" again is the same person, "another person" is not).
+    """
+    if not (_pronoun(pronoun) and named and len(named) <= 3):
+        return None
+    noun = named[-1]
+    if noun.low not in _PERSON_NOUNS:
+        return None
+    if _GENDER.get(noun.low, pronoun[0].low) != pronoun[0].low:
+        return None
+    own = {id(t) for t in named}
+    for i, t in enumerate(toks):
+        if t.low in _PERSON_NOUNS and id(t) not in own and (
+                t.low != noun.low or (i > 0 and toks[i - 1].low in _OTHER)):
+            return None
+    return list(named)
+
+
+def _in_place(subject: list[_Tok], k: int) -> list[_Tok]:
+    """``subject`` put at token ``k`` of an event: lower-cased first letter past the start
+    ("so A person steps" reads "so a person steps")."""
+    first = subject[0].text if subject else ""
+    if k == 0 or not first or first == "I" or (first.isupper() and len(first) > 1):
+        return subject
+    t = subject[0]
+    return [_Tok(t.text[:1].lower() + t.text[1:], t.ws, t.low, t.tag, t.dep, t.lemma),
+            *subject[1:]]
+
+
 def _names_person(subject: list[_Tok]) -> bool:
     """Whether a subject names the person ("a man", "the person"), not by a pronoun ("his
     first step" names none)."""
@@ -141,6 +187,7 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
     first = next((o for o in own if _names_person(o[0])), None) or next(
         (o for o in own if o[0]), None)  # "... after he leans": "a person leans" first
     state = first if (first is not None and not carried[0]) else carried
+    every = [t for p in pieces for t in p.toks]  # the sentence's tokens: who else is named
     events = []
     for i, (p, o) in enumerate(zip(pieces, own)):
         toks = list(p.toks)
@@ -151,11 +198,14 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
         if not toks:
             continue
         if o[0] and any(t is o[0][0] for t in toks):  # its own subject, maybe after an adverb
-            if _pronoun(o[0]) and _names_person(state[0]):
+            named = _stand_in(o[0], state[0], every)
+            if named is not None:
                 # "a person walks, then he sits": "a person sits" (an event read alone, or
-                # shuffled before the first one, names its subject)
+                # shuffled before the first one, names its subject); the verb form is this
+                # event's ("he is turning and waving": "a person is waving")
                 k = next(i for i, t in enumerate(toks) if t is o[0][0])
-                toks = toks[:k] + list(state[0]) + toks[k + len(o[0]):]
+                toks = toks[:k] + _in_place(named, k) + toks[k + len(o[0]):]
+                state = (named, o[1], o[2])
             else:
                 state = o
             events.append(toks)
@@ -174,6 +224,8 @@ def _clauses(pieces: list[_Piece], carried: tuple) -> tuple[list[list[_Tok]], tu
             nxt = next((q for q in own[i + 1:] if q[0]), None)
             if nxt is not None:
                 subj, aux, form = nxt
+                named = _stand_in(subj, state[0], every)  # "after jumping, he sits"
+                subj = subj if named is None else named
         j = _skip_adverbs(toks, 0)
         head = toks[j] if j < len(toks) else None
         if head is not None and subj and (head.tag in _VERB or _verb_start(toks, 0) in _VERB):
