@@ -23,7 +23,9 @@ Rules (each event keeps the caption's words and their casing, with these changes
   then sits" -> ["a person walks forward", "a person sits"]; a progressive auxiliary is
   restored with it ("is walking ... and then turning" -> "a person is turning"); a later
   "he" or "she" subject is named as the person it stands for ("a man walks, then he sits"
-  -> [..., "a man sits"]), so a shuffled order never opens with a pronoun.
+  -> [..., "a man sits"]), so a shuffled order does not open with a pronoun; only when
+  that is certain (one person named in the sentence, a fitting gender, a short subject:
+  "a man walks toward a woman, then she waves" keeps "she").
 - A gerund that heads its own event in a finite sentence is put in the main verb's form
   ("before sitting down" -> "sits down", as ../shared/DESIGN.md asks), the one word that may
   differ from the caption.
