@@ -225,7 +225,7 @@ class Analysis(QObject):
         (None: the selected row)."""
         st = self.win.state
         row = st.selected_row if row is None else row
-        if row is None or not st.searchable:
+        if row is None or not st.searchable or st.gallery_pending:
             return
         query = st.last_result.text if st.last_result is not None else ""
         caption = query if self.chronology.source() == "query" and query else None
@@ -297,10 +297,14 @@ class Analysis(QObject):
             self.describe_panel.clear("the selected motion: select a motion in a searchable "
                                       "gallery first")
             return
+        if not st.may_select():  # the row is the old gallery's
+            return
         self._describe_id += 1
-        self.win.client.worker.supersede("describe", self._describe_id)
         self.describe_panel.set_busy(True)
+        # queued, then declared (as WorkerClient._send): the gallery's background
+        # describing that gives way to it finds it queued ahead of its own resumption
         self._describe.emit(DescribeRequest(self._describe_id, int(row)))
+        self.win.client.worker.supersede("describe", self._describe_id)
         self.win.car_dock.raise_()
         self.tabs.setCurrentWidget(self.describe_panel)  # busy now: the switch sends nothing
 

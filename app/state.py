@@ -303,6 +303,15 @@ class ExplorerState:
             self._picked_while_ranking = True
         return self.searchable
 
+    def may_select(self) -> bool:
+        """Whether a gallery row may be chosen now (shown, compared, described, its orders
+        scored): not while another gallery opens, whose rows a request sent now would read
+        (the status bar says so)."""
+        if self._gallery_pending:
+            self._status("Wait for the gallery to open, then select a motion.", 5000)
+            return False
+        return True
+
     @property
     def results_take_selection(self) -> bool:
         """Whether the newest ranking should select (and show) its first result: not when
@@ -339,8 +348,7 @@ class ExplorerState:
         if self._motion is None or self._gallery is None:
             self._status("Select a motion first.", 5000)
             return None
-        if self._gallery_pending:  # its row would be read in the gallery that is opening
-            self._status("Wait for the gallery to open, then select a motion.", 5000)
+        if not self.may_select():
             return None
         return f"like {self._motion.id.rsplit('/', 1)[-1]}"
 

@@ -283,7 +283,10 @@ class MainWindow(SearchActions, QMainWindow):
 
     def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
         """Show gallery row ``row`` alone in every view (fetched on the worker); the list
-        ``clicked`` (where the user chose it) keeps the selection Qt gave it."""
+        ``clicked`` (where the user chose it) keeps the selection Qt gave it. Refused while
+        another gallery opens (:meth:`ExplorerState.may_select`)."""
+        if not self.state.may_select():
+            return
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)
         if self.state.select(row):

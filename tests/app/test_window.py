@@ -254,6 +254,27 @@ def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
     assert w.query_edit.text() == "a person ju" and w.client.latest("rank") == before
 
 
+def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded, bvh_folder):
+    """A row clicked in the old gallery's lists while another gallery opens is refused
+    with a status note: sent, the worker read it in the new gallery after the load (two
+    error boxes: "item 20 out of range for 2 motions", and its event orders)."""
+    w = loaded
+    errors: list = []
+    w.errorShown.connect(errors.append)
+    row = w.gallery.size - 1
+    asked = (w.client.latest("motion"), w.client.latest("orders"), w.analysis._describe_id)
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(bvh_folder)
+        w.show_gallery_row(row)  # a click on the old gallery's browser
+        assert "Wait for the gallery to open" in w.statusBar().currentMessage()
+        w.analysis.describe_selected()
+        w.analysis.request_orders(row)
+        assert (w.client.latest("motion"), w.client.latest("orders"),
+                w.analysis._describe_id) == asked
+    qtbot.wait(1000)
+    assert errors == [] and w.gallery.size <= row
+
+
 def test_search_as_you_type_sends_one_query(qtbot, loaded):
     w = loaded
     w.act_live.setChecked(True)
