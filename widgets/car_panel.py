@@ -337,7 +337,9 @@ class CarPanel(QWidget):
         if not ranked:
             return "No event orders to compare."
         if len(ranked) == 1:
-            return "One event: no other order to compare."
+            return ("One event: no other order to compare. Events are what a caption "
+                    "joins with words such as \u201cthen\u201d or \u201cafter\u201d "
+                    "(\u201ca person waves, then sits down\u201d).")
         true_ranks = [i for i, o in enumerate(ranked) if o[2]]
         order = "your caption's order" if name == "your caption" else f"the {name} order"
         if not true_ranks:

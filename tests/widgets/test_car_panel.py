@@ -66,6 +66,10 @@ def test_marks_true_order_and_best(qtbot, panel, caption, screenshot_dir):
     assert panel.summary_text().startswith("Your caption's order ranks 2 of 2: the model "
                                            "prefers")
     assert panel.summary_text().endswith("by 0.060.")  # the winner's gap, never negative
+    one = ["a person waves the left hand"]
+    panel.set_data(one[0], one, _orders(one, [0.7]))
+    assert panel.summary_text().startswith("One event: no other order to compare.")
+    assert "then" in panel.summary_text()  # says how a caption gets several events
 
 
 def test_caption_edited_once_after_typing(qtbot, panel, caption):
