@@ -404,5 +404,8 @@ def gallery_records(info: GalleryInfo) -> ColumnRows:
 
 
 def result_records(result: RankResult) -> list[dict[str, Any]]:
-    """Rows for the results list: the hits, a missing caption shown as ``[no caption] ID``."""
-    return [{**h, "caption": h["caption"] or f"[no caption] {h['id']}"} for h in result.hits]
+    """Rows for the results list: the hits, a missing caption shown as ``[no caption] NAME``
+    (the id's file name without its folders: the id column may be hidden at narrow widths,
+    and the folders take the room)."""
+    return [{**h, "caption": h["caption"] or f"[no caption] {str(h['id']).rsplit('/', 1)[-1]}"}
+            for h in result.hits]

@@ -62,11 +62,17 @@ def elide_headers(view: QAbstractItemView) -> None:
         view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
 
 
+_ID_SEPARATORS = "_-. "
+
+
 def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
     """An id (``"raw_bvh/bandai_2_wave-right-hand_normal_001"``) cut to fit ``width`` pixels:
     its folders go first (``"…/bandai_2_wave-right-hand_normal_001"``), then the middle of
-    its name (``"bandai_2_wave…normal_001"``), so the start of the name (often the action)
-    and its distinguishing end both stay.
+    its name, keeping its last part whole (the take number: ``"bandai_2_wave-ri…_001"``)
+    and giving the rest of the room to its start, where the action usually is (an even
+    middle cut, ``"bandai_2…mal_001"``, kept only a collection prefix on every row). A
+    name without separators, or whose last part would take over half the room, is cut in
+    the middle.
 
     Args:
         text: the full id; ``"/"`` separates folders.
@@ -86,13 +92,21 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
         short = ELLIPSIS + "/" + name
         if fm.horizontalAdvance(short) <= width:
             return short
-    return fm.elidedText(name, Qt.TextElideMode.ElideMiddle, int(width))
+    cut = max(name.rfind(c) for c in _ID_SEPARATORS)
+    tail = name[cut:] if cut > 0 else ""
+    tail_w = fm.horizontalAdvance(ELLIPSIS + tail)
+    if not tail or 2 * tail_w > width:
+        return fm.elidedText(name, Qt.TextElideMode.ElideMiddle, int(width))
+    head = name[:cut]
+    while head and fm.horizontalAdvance(head) + tail_w > width:
+        head = head[:-1]
+    return head + ELLIPSIS + tail if head else fm.elidedText(
+        name, Qt.TextElideMode.ElideMiddle, int(width))
 
 
 class MiddleElideDelegate(QStyledItemDelegate):
     """Id cells cut by :func:`elide_id`: folders first, then the middle of the name
-    ("bn2_wave-…_normal_030"), because an id's start is often the same on every row (a
-    collection) and its end tells them apart."""
+    ("bn2_wave-left-h…_030"), keeping the start (the action, often) and the take number."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
         """Qt override: the default options with the id cut to the cell's text room."""

@@ -154,6 +154,9 @@ def test_records_for_the_lists():
     rows = gallery_records(_gallery())
     assert rows[1] == {"id": "M1", "caption": "[no caption]", "duration": 2.5, "row": 1}
     assert result_records(_result(1))[0]["caption"] == "[no caption] M1"
+    deep = _result(1)
+    deep.hits[0]["id"] = "raw_bvh/bandai/bandai_1_kick_normal_001"  # folders take the room
+    assert result_records(deep)[0]["caption"] == "[no caption] bandai_1_kick_normal_001"
 
 
 def test_event_connect_disconnect():

@@ -38,7 +38,13 @@ def test_elide_id_drops_folders_then_the_middle_of_the_name(qapp):
     assert name.startswith(head) and name.endswith(tail) and head and tail
     assert "raw_bvh" not in cut and fm.horizontalAdvance(cut) <= fm.horizontalAdvance(
         "bandai_2_wave-ri_001")
+    # the name's start gets the room (the action), its last part stays whole (the take)
+    for room_text in ("bandai_2_wave…_001", "bandai_2_wave-right…_001"):
+        cut = elide_id(full, fm, fm.horizontalAdvance(room_text))
+        assert cut.endswith(ELLIPSIS + "_001") and cut.startswith("bandai_2_wave")
     assert elide_id("000123", fm, fm.horizontalAdvance("000123")) == "000123"
+    narrow = elide_id("abcdefghij_0123456789", fm, fm.horizontalAdvance("abc…0123"))
+    assert ELLIPSIS in narrow and "_0123456789" not in narrow  # a long last part: middle cut
     assert elide_id(full, fm, 0) == ""
 
 
