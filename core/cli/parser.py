@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gallery_commands(sub)
     add_describe_command(sub)
     add_export_command(sub)
+    p.commands = dict(sub.choices)  # an unknown option is refused by its subcommand
     for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS keeps a
         command.add_argument(  # -v given before it (no default of its own to overwrite it)
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,

@@ -4,6 +4,7 @@ naming the option, before any model loads (no torch import here)."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 from typing import Any
 
@@ -123,3 +124,20 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.register("action", None, StoreOnce)
         self.register("action", "store", StoreOnce)
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # set by the top parser
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
+        """As argparse's, but an unknown option after a subcommand is refused by that
+        subcommand's parser (its usage, not the top-level one's) with the closest of its
+        options: ``motionlex search ... --mdoe dense`` says "did you mean --mode?"."""
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = self.commands.get(getattr(ns, "command", None) or "")
+            owner = command if command is not None else self
+            known = [o for a in owner._actions for o in a.option_strings]
+            close = [difflib.get_close_matches(x.split("=", 1)[0], known, n=1)
+                     for x in extra if x.startswith("-")]
+            hint = "; did you mean " + ", ".join(c[0] for c in close if c) + "?" if any(
+                close) else ""
+            owner.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+        return ns

@@ -32,6 +32,23 @@ def test_verbose_before_or_after_the_subcommand():
         assert "--verbose" in _helps(command), command
 
 
+def test_a_mistyped_option_is_refused_by_its_subcommand_with_the_closest(capsys):
+    """argparse refused it with the top-level usage ("usage: motionlex [-h] ... COMMAND")
+    and no hint; the subcommand's own usage and its closest option are what help."""
+    with pytest.raises(SystemExit) as e:
+        main(["search", "a person waves", "--index", "g.mlx", "--mdoe", "dense"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "usage: motionlex search" in err
+    assert "unrecognized arguments: --mdoe dense; did you mean --mode?" in err
+    with pytest.raises(SystemExit):
+        main(["index", "--data", "d", "--out", "o", "--batch-sise=8"])
+    assert "did you mean --batch-size?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--verbse"])  # no subcommand: the top-level parser refuses it
+    err = capsys.readouterr().err
+    assert "usage: motionlex [-h]" in err and "did you mean --verbose?" in err
+
+
 @pytest.mark.parametrize(("command", "options"), [
     ("evaluate", ["--sentence-model", "--threshold", "--car-shuffles", "--chronology-pairs",
                   "--synthetic-chronology", "--batch-size", "--seed"]),
