@@ -183,13 +183,15 @@ class WorkerClient(QObject):
         self._loadGallery.emit(str(path))
 
     def rank(self, text: str, *, k: int = DEFAULT_K, mode: str = "fused",
-             item: int | None = None) -> RankRequest:
-        """Queue a ranking; older queued or running rankings are dropped.
+             item: int | None = None, motion_file: str | None = None) -> RankRequest:
+        """Queue a ranking (by ``text``, a gallery ``item`` or a ``motion_file``); older
+        queued or running rankings are dropped.
 
         Returns:
             The request sent.
         """
-        req = RankRequest(self._next("rank"), text, k=k, mode=mode, item=item)
+        req = RankRequest(self._next("rank"), text, k=k, mode=mode, item=item,
+                          motion_file=motion_file)
         self._send(self._rank, "rank", req)
         return req
 

@@ -175,6 +175,16 @@ class Dialogs:
         if not info.synthetic:  # the demo gallery has its own File menu entry
             cfg.add_recent(self.win.settings, info.source)
 
+    def ask_motion_file(self) -> None:
+        """Ask for a BVH or ``.npy`` motion file and rank the gallery by it."""
+        start = str(self.win.settings.value(cfg.KEY_LAST_MOTION_FILE, str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(
+            self.win, "Search by motion file", start,
+            "Motion files (*.bvh *.npy);;BVH (*.bvh);;Joint positions (*.npy)")
+        if path:
+            self.win.settings.setValue(cfg.KEY_LAST_MOTION_FILE, path)
+            self.win.search_motion_file(path)
+
     def ask_checkpoint(self) -> None:
         """Ask for a checkpoint directory and load it."""
         path = self.ask_directory("Open checkpoint (model directory)", cfg.KEY_LAST_CHECKPOINT)

@@ -99,7 +99,8 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     Args:
         searcher: the open gallery's :class:`~motionlex.core.retrieval.search.Searcher`,
             or None when no gallery is open.
-        request: the query (text, or a gallery row for an item query), ``k``, mode, chunk.
+        request: the query (text, a gallery row for an item query, or a motion file),
+            ``k``, mode, chunk.
         order_alpha: weight of the order margin (0: plain ranking).
         orders_cache: the worker's cache of embedded event orders (:func:`cached_orders`).
 
@@ -109,8 +110,9 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         :class:`RankResult`.
 
     Raises:
-        ValueError: no gallery open, a text query without a model (or with one that did
-            not build the gallery), an empty text, or an invalid ``k``/``mode``.
+        ValueError: no gallery open, a text or motion file query without a model (or with
+            one that did not build the gallery), an empty text, an invalid ``k``/``mode``,
+            or a motion file that cannot be read (``MotionFileError``, naming it).
     """
     if searcher is None:
         raise ValueError("no gallery is open: open one first (File > Open gallery)")
@@ -120,13 +122,22 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     n = len(searcher)
     if request.item is not None:
         query = searcher.item_query(int(request.item))
+    elif request.motion_file is not None:
+        if searcher.model is None:
+            raise ValueError("motion file queries need the model that built this gallery: "
+                             "open its checkpoint (File > Open checkpoint)")
+        from motionlex.core.motion.files import load_motion_file
+
+        motion = load_motion_file(request.motion_file)  # errors name the file
+        query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
     else:
         if searcher.model is None:
             raise ValueError("text queries need the model that built this gallery: open its "
                              "checkpoint (File > Open checkpoint)")
         query = searcher.embed_text(request.text)
     orders = None
-    if order_alpha > 0 and request.item is None:
+    text_query = request.item is None and request.motion_file is None
+    if order_alpha > 0 and text_query:
         try:
             orders = cached_orders(searcher.model, request.text.strip(), orders_cache)
         except (ImportError, ValueError) as e:  # no parser, or no events: plain ranking
@@ -155,7 +166,8 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         hits, margins = [hits[i] for i in keep], margins[keep]
     vocab = searcher.index.vocabulary
     query_words = top_pairs(query.word_ids, query.word_weights, vocab)
-    query_texts = ([request.text] if request.item is None
+    query_texts = ([request.text] if text_query
+                   else [] if request.item is None
                    else list(searcher.index.item(int(request.item)).captions))
     rows = [{
         "rank": r, "score": float(h.score + order_alpha * g), "caption": h.caption,
@@ -164,7 +176,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         "words": [(str(w), float(v)) for w, v in h.words],
     } for r, (h, g) in enumerate(zip(hits, margins), 1)]
     return RankResult(
-        request_id=request.request_id, text=request.text if request.item is None else "",
+        request_id=request.request_id, text=request.text if text_query else "",
         mode=request.mode, hits=rows,
         query_words=query_words, total=n, seconds=time.perf_counter() - t0,
         order_weight=float(order_alpha) if orders is not None else 0.0,

@@ -30,6 +30,8 @@ class RankRequest:
         mode: ``"fused"``, ``"dense"`` or ``"lexical"``.
         item: rank by a gallery row as the query (no model needed) instead of text.
         chunk_size: gallery rows scored per step (a cancel point per chunk).
+        motion_file: rank by a motion file (BVH or ``.npy``, read on the worker) as the
+            query instead of text; needs the model that built the gallery.
     """
 
     request_id: int
@@ -38,6 +40,7 @@ class RankRequest:
     mode: str = "fused"
     item: int | None = None
     chunk_size: int = 4096
+    motion_file: str | None = None
 
 
 @dataclass(frozen=True)

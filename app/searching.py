@@ -9,11 +9,13 @@ opening gallery or refused is decided by :meth:`ExplorerState.check_search
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
 from motionlex.app import texts
+from motionlex.core.motion.files import motion_file_query
 
 if TYPE_CHECKING:
     from motionlex.app.client import WorkerClient
@@ -36,7 +38,9 @@ class SearchActions:
         self.query_edit.selectAll()
 
     def search(self, text: str) -> bool:
-        """Rank the gallery for ``text`` (queued after a gallery that is still opening).
+        """Rank the gallery for ``text`` (queued after a gallery that is still opening); a
+        text that is the path of a BVH or ``.npy`` file ranks by that motion
+        (:func:`~motionlex.core.motion.files.motion_file_query`).
 
         Returns:
             Whether a request was sent (or queued behind the opening gallery).
@@ -49,9 +53,22 @@ class SearchActions:
             self.query_edit.setText(text)
         decision = self.state.check_search(text)
         if decision == "send":
-            req = self._client.rank(text, mode=self.mode)
-            self.state.query_sent(req.request_id, f"query: {text}")
+            path = motion_file_query(text)
+            if path is not None:
+                req = self._client.rank("", mode=self.mode, motion_file=str(path))
+                self.state.query_sent(req.request_id, f"motion {path.name}")
+            else:
+                req = self._client.rank(text, mode=self.mode)
+                self.state.query_sent(req.request_id, f"query: {text}")
         return decision != "refused"
+
+    def search_motion_file(self, path: str | Path) -> bool:
+        """Rank the gallery by the motion in file ``path`` (BVH or ``.npy``; its path goes
+        into the query box, kept in the history)."""
+        text = str(path)
+        self.query_edit.setText(text)
+        self.query_edit.add_history(text)
+        return self.search(text)
 
     def search_from_box(self) -> None:
         """Search the query box's text (and keep it in the history)."""
@@ -67,7 +84,9 @@ class SearchActions:
         self.search(word)
 
     def _live_search(self, text: str) -> None:
-        if self.state.searchable:
+        # a path being typed is no text query: it is searched once it names a motion file
+        typing_path = any(c in text for c in "/\\") and motion_file_query(text) is None
+        if self.state.searchable and not typing_path:
             self.search(text)
 
     def _on_mode_changed(self, _index: int) -> None:

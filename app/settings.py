@@ -26,6 +26,7 @@ KEY_MODE = "query/mode"
 KEY_LIVE = "query/search_as_you_type"
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
+KEY_LAST_MOTION_FILE = "paths/motion_file"
 KEY_LAST_EXPORT_DIR = "paths/export_dir"
 KEY_RECENT_GALLERIES = "paths/recent_galleries"
 

@@ -55,6 +55,8 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Space</b></td><td>play / pause</td></tr>
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
+<tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
+into the query box)</td></tr>
 <tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
 <tr><td><b>Shift+Up / Down</b></td><td>select several results (in the results list)</td></tr>
 <tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by

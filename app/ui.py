@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.texts import DEMO_BANNER_TIP, WELCOME_TEXT
+from motionlex.core.motion.files import motion_file_query
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
@@ -194,6 +195,9 @@ def build_actions(win: MainWindow) -> None:
     win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
                         "Use the selected motion as the query")
     win.act_similar.setIconText("Similar motions")
+    win.act_search_file = a("Search by motion &file…", win.dialogs.ask_motion_file,
+                            "Ctrl+Shift+F", "Use a BVH or .npy motion file as the query (or "
+                            "type or paste its path into the query box)")
     win.act_live = QAction("Search as you &type", win)
     win.act_live.setCheckable(True)
     win.act_live.setChecked(cfg.read_bool(win.settings, cfg.KEY_LIVE, True))
@@ -307,7 +311,9 @@ def _connect_query_hint(win: MainWindow) -> None:
     """The unknown-words line checks what is typed against the loaded model's vocabulary
     and the open gallery's captions; its suggestion, clicked, is searched."""
     hint = win.query_hint
-    win.query_edit.textChanged.connect(hint.check_later)
+    # a motion file's path is no text: nothing to spell-check
+    win.query_edit.textChanged.connect(
+        lambda text: hint.check_later("" if motion_file_query(text) else text))
     win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
                                                                     info.lexical_words))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
@@ -334,7 +340,8 @@ def build_menus(win: MainWindow) -> None:
     m.addSeparator()
     m.addAction(win.act_quit)
     m = mb.addMenu("&Search")
-    for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_live,
+    for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_search_file,
+                win.act_live,
                 win.act_compare, win.act_compare_overlay, win.act_cancel):
         m.addAction(act)
     m = mb.addMenu("&Playback")

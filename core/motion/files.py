@@ -44,6 +44,31 @@ SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
 
 
+def motion_file_query(text: str) -> Path | None:
+    """The motion file a query text names, or None: an existing file with a suffix of
+    :data:`SUFFIXES`, given as a path (absolute, relative to the working folder, or with
+    ``~``), optionally in quotes or as a ``file://`` URL (as a file manager pastes it).
+
+    ``motion_file_query("~/takes/kick_001.bvh")`` is that file when it exists;
+    ``motion_file_query("a person kicks")`` is None. Nothing is read (a cheap check, run as
+    the user types).
+    """
+    s = text.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        s = s[1:-1].strip()
+    if s.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        s = unquote(urlparse(s).path)
+    if not s or Path(s).suffix.lower() not in SUFFIXES:
+        return None
+    path = Path(s).expanduser()
+    try:
+        return path if path.is_file() else None
+    except OSError:  # a name too long for the file system, say
+        return None
+
+
 FEATURE_WIDTHS = {263: "HumanML3D's 263-d", 251: "KIT-ML's 251-d"}
 """Widths of the redundant motion feature vectors (Guo et al., CVPR 2022) that sit beside
 the joint files in ``new_joint_vecs/`` and are no joint positions."""

@@ -63,6 +63,22 @@ def test_cancelled_dialogs_do_nothing(window, monkeypatch):
     assert opened == [] and window.error_box is None
 
 
+def test_search_by_motion_file_asks_for_a_file_and_remembers_it(window, monkeypatch, tmp_path):
+    from motionlex.app import settings as cfg
+
+    take = tmp_path / "take.bvh"
+    asked, searched = [], []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a: (asked.append(a[3]) or str(take), ""))
+    monkeypatch.setattr(window, "search_motion_file", searched.append)
+    window.act_search_file.trigger()
+    assert searched == [str(take)] and "*.bvh *.npy" in asked[0]
+    assert window.settings.value(cfg.KEY_LAST_MOTION_FILE) == str(take)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a: ("", ""))
+    window.dialogs.ask_motion_file()  # cancelled: nothing searched
+    assert searched == [str(take)]
+
+
 def test_about_box_replaces_itself(window):
     window.dialogs.about()
     first = window.dialogs.info_box

@@ -275,6 +275,32 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
     assert errors == [] and w.gallery.size <= row
 
 
+def test_a_motion_file_path_in_the_query_box_ranks_by_that_motion(qtbot, loaded, bvh_folder,
+                                                                   tmp_path):
+    """A BVH path typed or pasted (quoted, as file managers copy it) ranks by that motion,
+    read on the worker: the same take in the gallery comes first. It was ranked as text
+    ("unknown words: bvh"). A file that is no motion gets an error naming it; the app
+    stays up."""
+    w = loaded
+    take = sorted(bvh_folder.glob("*.bvh"))[0]
+    w.query_edit.setText(f'"{take}"')
+    qtbot.wait(400)  # the spelling line's delay: a path is not checked as words
+    assert not w.query_hint.isVisible()
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:
+        w.search_from_box()
+    result = got.args[0]
+    assert result.text == "" and result.hits[0]["id"].endswith(take.stem)
+    assert w.state.query_label == f"motion {take.name}" and result.query_own is None
+    assert w.client.latest("rank") == result.request_id
+    bad = tmp_path / "notes.bvh"
+    bad.write_text("not a motion\n")
+    with qtbot.waitSignal(w.errorShown, timeout=LONG_WAIT_MS) as err:
+        assert w.search_motion_file(bad)
+    assert "notes.bvh" in err.args[0]
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):  # still answering
+        w.search("a person waves")
+
+
 def test_search_as_you_type_sends_one_query(qtbot, loaded):
     w = loaded
     w.act_live.setChecked(True)

@@ -146,3 +146,20 @@ def test_dataset_units_detected_and_verified(tmp_path):
     loose.write_bytes((folder / "cm.npy").read_bytes())
     with pytest.raises(MotionFileError, match="implausible scale for metres"):
         load_motion_file(loose)
+
+
+def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
+    """What the explorer's query box ranks by a motion instead of text: an existing BVH or
+    .npy path, also quoted, with ~, or as a file:// URL; never a text or another file."""
+    from motionlex.core.motion.files import motion_file_query
+
+    take = tmp_path / "my take.bvh"
+    take.write_text("HIERARCHY\n")  # only the name and existence are checked here
+    (tmp_path / "notes.txt").write_text("x")
+    for text in (str(take), f'"{take}"', f"'{take}'  ", take.as_uri()):
+        assert motion_file_query(text) == take, text
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert motion_file_query("~/my take.bvh") == take
+    for text in ("a person kicks", str(tmp_path / "gone.bvh"), str(tmp_path / "notes.txt"),
+                 str(tmp_path), "", '"', "x" * 5000 + ".bvh"):
+        assert motion_file_query(text) is None, text[:40]
