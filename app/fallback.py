@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from motionlex.app.driver import Progress
-from motionlex.core.model.folder import NotAModelFolderError
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
@@ -32,6 +31,10 @@ corrupted file or a wrong config is a ``ValueError``)."""
 def _first_line(e: BaseException) -> str:
     """The status-bar reason: the message's first line (the not-a-model-folder error's
     summary, without its explanation of what a model folder holds)."""
+    # imported here: core.model imports torch, which the worker thread loads, not the
+    # window's start (importing it with the window delayed its first paint by ~1.5 s)
+    from motionlex.core.model.folder import NotAModelFolderError
+
     if isinstance(e, NotAModelFolderError):
         return e.summary
     return (str(e).strip().splitlines() or [type(e).__name__])[0]

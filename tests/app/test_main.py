@@ -123,3 +123,15 @@ def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_
     base_rate = sum("jump" in c for c in info.captions) / n
     hit_rate = sum("jump" in c for c in top) / len(top)
     assert hit_rate >= 2 * base_rate, (hit_rate, base_rate, top)
+
+
+def test_the_window_module_imports_no_torch():
+    """torch loads on the worker thread (the model load), not before the window shows:
+    imported with the window (app.fallback took an exception class from core.model), it
+    delayed the first paint by about 1.5 s on this machine."""
+    import subprocess
+    import sys
+
+    code = "import sys\nimport motionlex.app.window\nprint('torch' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.split() == ["False"], r.stdout + r.stderr
