@@ -134,7 +134,8 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
                    "or .bvh file)")
     s.add_argument("--fps", type=positive_float, default=None,
-                   help="the inputs' true frame rate (default: the BVH header; 20 for .npy); a "
-                   "BVH copied to BVH gets it as its Frame Time")
+                   help="the inputs' own frame rate, not an output rate (default: the BVH "
+                   "header; 20 for .npy): a .npy recorded at 30 fps needs --fps 30, or it "
+                   "plays 1.5x slower; a BVH copied to BVH gets it as its Frame Time")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_export)
