@@ -1,5 +1,6 @@
 """``motionlex-explorer --screenshot``: wait until the window shows the query's results, the
-selected motion and its event orders, save a PNG of the window and quit with a status."""
+selected motion, its event orders and the descriptions of uncaptioned motions, save a PNG of
+the window and quit with a status."""
 
 from __future__ import annotations
 
@@ -32,11 +33,14 @@ class ScreenshotJob:
         self.expect_query = expect_query
         self.errors: list[str] = []
         self.exit_code: int | None = None
-        self._have = {"gallery": False, "results": False, "motion": False, "orders": False}
+        self._have = {"gallery": False, "results": False, "motion": False, "orders": False,
+                      "described": True}
         window.galleryShown.connect(lambda _i: self._got("gallery"))
         window.resultsShown.connect(lambda _r: self._got("results"))
         window.motionShown.connect(lambda _m: self._got("motion"))
         window.ordersShown.connect(lambda _o: self._got("orders"))
+        # uncaptioned rows show "[no caption]" until their descriptions come ("≈ …")
+        window.analysis.galleryDescribed.connect(lambda _d: self._got("described"))
         window.errorShown.connect(self._on_error)
         self._deadline = QTimer(window)
         self._deadline.setSingleShot(True)
@@ -50,6 +54,8 @@ class ScreenshotJob:
         h = self._have
         if not h["gallery"]:
             return False
+        if not h["described"]:
+            return False
         if not self.expect_query:
             return h["motion"] or self.window.gallery.size == 0
         if not (h["results"] and h["motion"]):
@@ -60,6 +66,9 @@ class ScreenshotJob:
     def _got(self, what: str) -> None:
         self._have[what] = True
         gallery = self.window.gallery
+        if what == "gallery" and gallery is not None:
+            self._have["described"] = not (gallery.searchable and gallery.size
+                                           and not all(gallery.captions))
         if what == "gallery" and self.expect_query and gallery is not None and (
                 not gallery.searchable):
             self._on_error(f"{gallery.path} cannot be searched by text without the "

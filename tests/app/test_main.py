@@ -135,3 +135,33 @@ def test_the_window_module_imports_no_torch():
     code = "import sys\nimport motionlex.app.window\nprint('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.split() == ["False"], r.stdout + r.stderr
+
+
+def test_screenshot_waits_for_the_descriptions_of_uncaptioned_motions(
+        qtbot, monkeypatch, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
+    """The PNG showed "[no caption] ID" rows when taken before the caption bank answered:
+    it is taken once every uncaptioned motion has its "≈ …" description."""
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app.screenshot import ScreenshotJob
+
+    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+    qtbot.addWidget(w)
+    w.resize(1280, 820)
+    w.show()
+    qtbot.waitExposed(w)
+    monkeypatch.setattr(QApplication.instance(), "exit", lambda code=0: None)
+    described_at_shot = []
+
+    def save(path):
+        bare = [r for r, c in enumerate(w.gallery.captions) if not c]
+        described_at_shot.append(bool(bare) and all(w.analysis.generated(r) for r in bare))
+        return Path(path)
+
+    monkeypatch.setattr(w, "save_screenshot", save)
+    job = ScreenshotJob(w, tmp_path / "shot.png", expect_query=True, timeout_s=120)
+    w.open_checkpoint(tiny_checkpoint)
+    w.open_gallery(gallery_index)
+    w.search("a person raises both hands")
+    qtbot.waitUntil(lambda: job.exit_code is not None, timeout=120000)
+    assert job.exit_code == 0 and described_at_shot == [True], job.errors
