@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from motionlex.app.messages import MotionsData
 from motionlex.widgets.colors import OVERLAY_TINTS_HEX, overlay_colour_name
+from motionlex.widgets.results_list import MIN_COMPARED
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -71,7 +72,7 @@ class Comparer(QObject):
         """
         if layout not in ("side", "overlay"):
             raise ValueError(f"layout must be 'side' or 'overlay', got {layout!r}")
-        if len(rows) < 2:
+        if len(rows) < MIN_COMPARED:
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)
             return False

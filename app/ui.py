@@ -38,7 +38,7 @@ from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
 from motionlex.widgets.query_edit import QueryEdit
 from motionlex.widgets.query_hint import QueryHint
-from motionlex.widgets.results_list import GalleryBrowser, ResultsList
+from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, ResultsList
 from motionlex.widgets.skeleton_view import SkeletonView
 from motionlex.widgets.status_bar import ElidingStatusBar
 
@@ -217,7 +217,7 @@ def build_actions(win: MainWindow) -> None:
 
     def compare_enabled(rows: list[int]) -> None:
         for act in (win.act_compare, win.act_compare_overlay):
-            act.setEnabled(len(rows) >= 2)
+            act.setEnabled(len(rows) >= MIN_COMPARED)
 
     win.results_list.selectionChanged.connect(compare_enabled)
     compare_enabled([])

@@ -55,6 +55,9 @@ from motionlex.widgets.record_model import (
 logger = logging.getLogger(__name__)
 
 FILTER_DEBOUNCE_MS = 150
+
+MIN_COMPARED = 2
+"""Selected results a comparison needs (the Compare button, its menu and actions)."""
 """Pause after the last keystroke in the filter box before the filter runs, milliseconds."""
 
 
@@ -326,7 +329,7 @@ class ResultsList(_RecordBrowser):
     def request_compare(self, layout: str = "side") -> None:
         """Emit ``compareRequested(rows, layout)`` for the selected rows (two or more)."""
         rows = self.selected_rows()
-        if len(rows) >= 2:
+        if len(rows) >= MIN_COMPARED:
             self.compareRequested.emit(rows, layout)
 
     def _on_selection(self, *_args) -> None:
@@ -335,8 +338,8 @@ class ResultsList(_RecordBrowser):
 
     def _update_compare(self) -> None:
         n = len(self._view.selectionModel().selectedRows())
-        self.compare_button.setEnabled(n >= 2)
-        self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
+        self.compare_button.setEnabled(n >= MIN_COMPARED)
+        self.compare_button.setText(f"Compare {n}" if n >= MIN_COMPARED else "Compare")
 
     def set_results(self, results: Sequence[Mapping[str, Any]]) -> None:
         """Replace the results.
