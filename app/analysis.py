@@ -273,7 +273,7 @@ class Analysis(QObject):
 
     def _on_caption_edited(self, text: str) -> None:
         st = self.win.state
-        if st.motion is None or not st.searchable:
+        if st.motion is None or not st.searchable or not st.may_select():
             return
         self.win.car_panel.set_busy(True)
         st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
@@ -282,8 +282,8 @@ class Analysis(QObject):
         self.win.settings.setValue(KEY_ORDER_AWARE, bool(on))
         self._orderAlpha.emit(ORDER_ALPHA if on else 0.0)
         last = self.win.state.last_result
-        if last is not None and last.text:
-            self.win.search(last.text)
+        if last is not None and last.asked:
+            self.win.search(last.asked)
 
     # ------------------------------------------------------------------ describing
     def describe_selected(self) -> None:

@@ -180,7 +180,8 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         mode=request.mode, hits=rows,
         query_words=query_words, total=n, seconds=time.perf_counter() - t0,
         order_weight=float(order_alpha) if orders is not None else 0.0,
-        query_own=text_words(query_words, query_texts, model_tokenize(searcher.model)))
+        query_own=text_words(query_words, query_texts, model_tokenize(searcher.model)),
+        motion_file=request.motion_file)
 
 
 def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:

@@ -49,7 +49,7 @@ class RankResult:
 
     Attributes:
         request_id: the request's id.
-        text: the query text (``""`` for an item query).
+        text: the query text (``""`` for an item query and a motion file query).
         mode: ranking mode used.
         hits: one dict per hit, best first: ``rank`` (1-based), ``score``, ``caption``,
             ``id``, ``row`` (gallery row), ``dense_score``, ``lexical_score``, ``words``
@@ -63,6 +63,7 @@ class RankResult:
         query_own: the ``query_words`` that are words of the query's text (of the query
             motion's captions for an item query), the rest being the model's expansions;
             None when unknown (no text, no parser).
+        motion_file: the motion file of a motion file query, else None.
     """
 
     request_id: int
@@ -74,6 +75,13 @@ class RankResult:
     seconds: float
     order_weight: float = 0.0
     query_own: frozenset[str] | None = None
+    motion_file: str | None = None
+
+    @property
+    def asked(self) -> str:
+        """What the query box asks to run this query again: the text, or the motion file's
+        path (``""`` for an item query, which names a row of its gallery only)."""
+        return self.text or (self.motion_file or "")
 
 
 @dataclass(frozen=True)

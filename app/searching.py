@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from motionlex.app import texts
-from motionlex.core.motion.files import motion_file_query
+from motionlex.core.motion.files import looks_like_path, motion_file_query
 
 if TYPE_CHECKING:
     from motionlex.app.client import WorkerClient
@@ -85,14 +85,14 @@ class SearchActions:
 
     def _live_search(self, text: str) -> None:
         # a path being typed is no text query: it is searched once it names a motion file
-        typing_path = any(c in text for c in "/\\") and motion_file_query(text) is None
+        typing_path = looks_like_path(text) and motion_file_query(text) is None
         if self.state.searchable and not typing_path:
             self.search(text)
 
     def _on_mode_changed(self, _index: int) -> None:
         last = self.state.last_result
-        if last is not None and last.text:
-            self.search(last.text)
+        if last is not None and last.asked:
+            self.search(last.asked)
 
     def search_similar(self) -> None:
         """Rank the gallery by the shown motion."""

@@ -194,7 +194,7 @@ class ExplorerState:
             results the old gallery showed (asked of this one), or None.
         """
         last = self._last_result
-        asked = last.text if last is not None and info.size and info.searchable else ""
+        asked = last.asked if last is not None and info.size and info.searchable else ""
         # requests sent before now (served after the load, in order) named the old
         # gallery's rows: their replies are dropped, the text query is asked again below
         self._stale_upto = dict(self._latest)

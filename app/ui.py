@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.texts import DEMO_BANNER_TIP, WELCOME_TEXT
-from motionlex.core.motion.files import motion_file_query
+from motionlex.core.motion.files import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
@@ -311,9 +311,10 @@ def _connect_query_hint(win: MainWindow) -> None:
     """The unknown-words line checks what is typed against the loaded model's vocabulary
     and the open gallery's captions; its suggestion, clicked, is searched."""
     hint = win.query_hint
-    # a motion file's path is no text: nothing to spell-check
+    # a path (a motion file's, or one being typed) is no text: nothing to spell-check
     win.query_edit.textChanged.connect(
-        lambda text: hint.check_later("" if motion_file_query(text) else text))
+        lambda text: hint.check_later("" if looks_like_path(text) or motion_file_query(text)
+                                      else text))
     win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
                                                                     info.lexical_words))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))

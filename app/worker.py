@@ -360,7 +360,9 @@ class RankWorker(DescribeJobs, JobDriver):
         if self._outdated("rank", request.request_id):
             logger.debug("dropping outdated rank request %d", request.request_id)
             return
-        desc = f"Query {request.text!r}" if request.item is None else f"Item query {request.item}"
+        desc = (f"Item query {request.item}" if request.item is not None
+                else f"Motion file query {Path(request.motion_file).name}"
+                if request.motion_file is not None else f"Query {request.text!r}")
         result = self._drive("rank", desc, self.rank_steps(request),
                              lambda: self._outdated("rank", request.request_id))
         if result is not None:

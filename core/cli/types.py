@@ -134,10 +134,18 @@ class Parser(argparse.ArgumentParser):
         if extra:
             command = self.commands.get(getattr(ns, "command", None) or "")
             owner = command if command is not None else self
-            known = [o for a in owner._actions for o in a.option_strings]
-            close = [difflib.get_close_matches(x.split("=", 1)[0], known, n=1)
-                     for x in extra if x.startswith("-")]
-            hint = "; did you mean " + ", ".join(c[0] for c in close if c) + "?" if any(
-                close) else ""
+            known = [o for a in owner._actions for o in a.option_strings
+                     if o not in ("-h", "--help")]
+            takes_overrides = any(a.dest == "overrides" for a in owner._actions)
+            hints = []
+            for x in extra:
+                if not x.startswith("-"):
+                    continue
+                if takes_overrides and x.startswith("--") and "=" in x and not any(
+                        x.startswith(o + "=") for o in known):  # "--lr=1e-4" for "lr=1e-4"
+                    hints.append(f"{x[2:]} (settings are written without dashes)")
+                    continue
+                hints += difflib.get_close_matches(x.split("=", 1)[0], known, n=1, cutoff=0.7)
+            hint = f"; did you mean {', '.join(hints)}?" if hints else ""
             owner.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
         return ns

@@ -15,6 +15,7 @@ sets, dataset folders) goes through :func:`load_motion_file` or :func:`read_join
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +45,19 @@ SUFFIXES = (".npy", ".bvh")
 """File suffixes :func:`load_motion_file` reads."""
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a query text is typed as a file path rather than words: it starts with a
+    quote, ``file:``, ``~``, ``/``, ``./``, ``../``, ``\\`` or a drive (``C:\\``).
+    ``"a person waves at someone/something"`` is words."""
+    s = text.strip()
+    return bool(s) and (s[0] in "'\"~/\\" or s.startswith(("./", "../", ".\\", "..\\",
+                                                          "file:"))
+                        or bool(_DRIVE.match(s)))
+
+
 def motion_file_query(text: str) -> Path | None:
     """The motion file a query text names, or None: an existing file with a suffix of
     :data:`SUFFIXES`, given as a path (absolute, relative to the working folder, or with
@@ -56,10 +70,13 @@ def motion_file_query(text: str) -> Path | None:
     s = text.strip()
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
         s = s[1:-1].strip()
-    if s.startswith("file://"):
-        from urllib.parse import unquote, urlparse
+    if s.startswith("file:"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
 
-        s = unquote(urlparse(s).path)
+        url = urlparse(s)  # file:///C:/x.bvh on Windows; file://server/share/x.bvh (UNC)
+        host = url.netloc if url.netloc not in ("", "localhost") else ""
+        s = url2pathname(f"//{host}{url.path}" if host else url.path)
     if not s or Path(s).suffix.lower() not in SUFFIXES:
         return None
     path = Path(s).expanduser()

@@ -165,3 +165,47 @@ def test_screenshot_waits_for_the_descriptions_of_uncaptioned_motions(
     w.search("a person raises both hands")
     qtbot.waitUntil(lambda: job.exit_code is not None, timeout=120000)
     assert job.exit_code == 0 and described_at_shot == [True], job.errors
+
+
+def test_screenshot_is_taken_without_descriptions_that_do_not_come(qtbot, monkeypatch, tmp_path,
+                                                                   capsys):
+    """A large caption bank takes minutes at first use: after DESCRIBED_WAIT_MS with all else
+    shown, the shot is taken (exit 0, a note), not failed by the overall timeout."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app import screenshot
+
+    class Analysis(QObject):
+        galleryDescribed = Signal(object)
+
+    class Win(QObject):
+        galleryShown, resultsShown, motionShown, ordersShown = (Signal(object) for _ in "1234")
+        errorShown = Signal(str)
+
+        def __init__(self):
+            super().__init__()
+            self.analysis = Analysis()  # its galleryDescribed is never emitted
+            self.gallery = SimpleNamespace(searchable=True, size=2, captions=["walks", ""],
+                                           path="g")
+            self.saved = []
+
+        def save_screenshot(self, path):
+            self.saved.append(path)
+            return path
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(screenshot, "DESCRIBED_WAIT_MS", 200)
+    monkeypatch.setattr(QApplication.instance(), "exit", lambda code=0: None)
+    win = Win()
+    job = screenshot.ScreenshotJob(win, tmp_path / "shot.png", expect_query=True, timeout_s=60)
+    for sig in (win.galleryShown, win.resultsShown, win.motionShown, win.ordersShown):
+        sig.emit(None)
+    assert win.saved == []  # waiting for the descriptions
+    qtbot.waitUntil(lambda: job.exit_code is not None, timeout=5000)
+    assert job.exit_code == 0 and win.saved == [tmp_path / "shot.png"]
+    assert "descriptions did not come" in capsys.readouterr().err

@@ -269,6 +269,7 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
         assert "Wait for the gallery to open" in w.statusBar().currentMessage()
         w.analysis.describe_selected()
         w.analysis.request_orders(row)
+        w.car_panel.captionEdited.emit("a person walks, then sits down")  # the shown motion's
         assert (w.client.latest("motion"), w.client.latest("orders"),
                 w.analysis._describe_id) == asked
     qtbot.wait(1000)
@@ -297,8 +298,19 @@ def test_a_motion_file_path_in_the_query_box_ranks_by_that_motion(qtbot, loaded,
     with qtbot.waitSignal(w.errorShown, timeout=LONG_WAIT_MS) as err:
         assert w.search_motion_file(bad)
     assert "notes.bvh" in err.args[0]
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as again:  # mode switch
+        w.search_motion_file(take)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as again:  # re-asks the file
+        w.mode_box.setCurrentIndex(w.mode_box.findText("dense"))
+    assert again.args[0].motion_file == str(take) and again.args[0].mode == "dense"
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):  # still answering
         w.search("a person waves")
+    # live search: words with a "/" are searched; a path being typed is not
+    before = w.client.latest("rank")
+    w._live_search("a person waves at someone/something")
+    assert w.client.latest("rank") == before + 1
+    w._live_search(str(bvh_folder / "half-typ"))
+    assert w.client.latest("rank") == before + 1
 
 
 def test_search_as_you_type_sends_one_query(qtbot, loaded):

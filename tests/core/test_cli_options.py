@@ -43,6 +43,13 @@ def test_a_mistyped_option_is_refused_by_its_subcommand_with_the_closest(capsys)
     with pytest.raises(SystemExit):
         main(["index", "--data", "d", "--out", "o", "--batch-sise=8"])
     assert "did you mean --batch-size?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a training setting written as an option
+        main(["train", "--config", "c.yaml", "--data", "d", "--out", "o", "--lr=1e-4"])
+    err = capsys.readouterr().err
+    assert "did you mean lr=1e-4 (settings are written without dashes)?" in err
+    with pytest.raises(SystemExit):  # nothing close: no guess (not "--help")
+        main(["search", "q", "--index", "g.mlx", "--lr"])
+    assert "did you mean" not in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--verbse"])  # no subcommand: the top-level parser refuses it
     err = capsys.readouterr().err

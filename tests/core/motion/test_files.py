@@ -156,10 +156,21 @@ def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
     take = tmp_path / "my take.bvh"
     take.write_text("HIERARCHY\n")  # only the name and existence are checked here
     (tmp_path / "notes.txt").write_text("x")
-    for text in (str(take), f'"{take}"', f"'{take}'  ", take.as_uri()):
+    for text in (str(take), f'"{take}"', f"'{take}'  ", take.as_uri(),
+                 "file://localhost" + take.as_uri()[len("file://"):]):
         assert motion_file_query(text) == take, text
     monkeypatch.setenv("HOME", str(tmp_path))
     assert motion_file_query("~/my take.bvh") == take
     for text in ("a person kicks", str(tmp_path / "gone.bvh"), str(tmp_path / "notes.txt"),
                  str(tmp_path), "", '"', "x" * 5000 + ".bvh"):
         assert motion_file_query(text) is None, text[:40]
+
+
+def test_looks_like_path_tells_a_typed_path_from_words():
+    from motionlex.core.motion.files import looks_like_path
+
+    for text in ("/home/me/ta", "~/takes/k", '"/tmp/a b', "./k", "../k", "C:\\takes\\k",
+                 "D:/k", "file:///tmp/k", "\\\\server\\share"):
+        assert looks_like_path(text), text
+    for text in ("a person waves at someone/something", "walks", ".5 steps", ""):
+        assert not looks_like_path(text), text
