@@ -234,9 +234,12 @@ def _fusion_weight(cfg: EvalConfig, checkpoint: Path, data: EvalSet,
         return w, f"from {checkpoint / 'val_metrics.json'}"
     if data.split == "val":
         return choose(data), "chosen on this split (val): fused rows are optimistic"
-    if data.layout == "joints" and (data.root / "val.txt").is_file():
-        val = load_eval_set(data.root, "val", prompt=cfg.prompt, progress=cfg.progress)
-        return choose(val), f"chosen on {data.root.name} [val]"
+    val_file = data.root / "val.txt"
+    if data.layout == "joints" and val_file.is_file():
+        if any(line.strip() for line in val_file.read_text(errors="replace").splitlines()):
+            val = load_eval_set(data.root, "val", prompt=cfg.prompt, progress=cfg.progress)
+            return choose(val), f"chosen on {data.root.name} [val]"
+        return 0.5, f"default 0.5 (no validation split to choose it on: {val_file} is empty)"
     return 0.5, "default 0.5 (no validation split to choose it on)"
 
 
@@ -351,8 +354,12 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if pairs:
         metrics.update(chronology_report(score, pairs, gallery_texts, m_count,
                                          m_count + 2 * p, weight))
-    metrics.update(side_report(score, texts, owners, m_count,
-                               {m: m_count + 2 * p + k for k, m in enumerate(mirrored)}, weight))
+    side = side_report(score, texts, owners, m_count,
+                       {m: m_count + 2 * p + k for k, m in enumerate(mirrored)}, weight)
+    if not side:
+        notes.append("Side accuracy skipped: no caption names a side (left/right, "
+                     "clockwise/counterclockwise, ...)")
+    metrics.update(side)
     try:
         metrics.update(scorer_word_report(score, texts, owners, m_count, model.vocabulary))
     except RuntimeError as e:

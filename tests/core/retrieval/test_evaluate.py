@@ -408,3 +408,29 @@ def test_small_batches_follow_sorted_motion_ids_as_tmr():
     assert unsorted["t2m/AllFirst/R@1"] == pytest.approx(ref["t2m/AllFirst/R@1"])
     assert unsorted["t2m/SmallBatches/fused/R@1"] != ref["t2m/SmallBatches/fused/R@1"] or \
         unsorted["m2t/SmallBatches/R@2"] != ref["m2t/SmallBatches/R@2"]
+
+
+def test_fusion_weight_falls_back_to_half_when_val_txt_is_empty(shared_data, tmp_path):
+    """cmu_kitml and humanml3d_samples ship an empty val.txt: a checkpoint without a stored
+    weight evaluated on another split failed with "val.txt lists no motion" (the weight was
+    to be chosen on val) instead of using the documented default 0.5."""
+    from motionlex.core.retrieval.evaluate import EvalConfig, _fusion_weight
+
+    data = load_eval_set(shared_data / "cmu_kitml", "all", progress=False)
+    assert (shared_data / "cmu_kitml" / "val.txt").read_text().strip() == ""
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()  # no val_metrics.json: no stored weight
+    chosen = []
+    w, source = _fusion_weight(EvalConfig(progress=False), ckpt, data, chosen.append)
+    assert w == 0.5 and chosen == [] and "val.txt is empty" in source
+
+
+def test_evaluate_on_a_folder_with_an_empty_val_split(checkpoint, shared_data, tmp_path):
+    """End to end on cmu_kitml (empty val.txt, no caption naming a side): the report uses
+    the default weight and says why side accuracy is missing."""
+    cfg = EvalConfig(chronology_pairs=0, zero_shot=False, progress=False, sentence_model=None,
+                     split="all")
+    res = evaluate(checkpoint, shared_data / "cmu_kitml", tmp_path / "out", cfg)
+    assert res.metrics["fusion_weight"] == 0.5 and "val.txt is empty" in res.notes[0]
+    assert any(n.startswith("Side accuracy skipped") for n in res.notes)
+    assert not any(k.startswith("side/") for k in res.metrics)
