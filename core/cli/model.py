@@ -137,6 +137,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from motionlex.core.train.training import train
 
     _quiet_lightning(args.quiet, getattr(args, "verbose", False))
+    model_config = Path(args.out) / "model" / "config.json"
+    before = model_config.stat().st_mtime_ns if model_config.is_file() else None
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)
@@ -144,7 +146,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if rank_zero_only.rank != 0:
         return 0  # DDP: rank 0 exported the model and says so
-    print(f"model written to {out}")
+    after = model_config.stat().st_mtime_ns if model_config.is_file() else None
+    print(f"model unchanged in {out} (nothing was left to train)" if after == before
+          else f"model written to {out}")
     metrics = Path(args.out) / "val_metrics.json"
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
         try:  # the exported model's own copy names its phase and step

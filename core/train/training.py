@@ -384,7 +384,8 @@ class TrainingRun:
         final = self.out_dir / "model"
         if resume and not ran_any:
             logger.warning("nothing to resume in %s: all %d phases had finished; the model "
-                           "there stands (--overwrite trains again)", self.out_dir,
+                           "there stands, and settings given now do not extend a finished "
+                           "phase (--overwrite trains again)", self.out_dir,
                            len(self.cfg.phases))
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final

@@ -56,6 +56,11 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
     assert (run / "model" / "model.safetensors").read_bytes() != weights
     capfd.readouterr()
+    retrained = (run / "model" / "model.safetensors").read_bytes()
+    assert _train(repo_root, bandai_small, run, "--resume", "-q") == 0  # all phases done
+    out = capfd.readouterr().out
+    assert f"model unchanged in {run / 'model'}" in out and "model written" not in out
+    assert (run / "model" / "model.safetensors").read_bytes() == retrained
     for argv in (["search", "a person walks", "--index", str(idx)],
                  ["index", "--data", str(bandai_small), "--split", "val", "--out", str(idx),
                   "-q"]):

@@ -121,6 +121,7 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
         run2.fit(resume=True)
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
     assert "nothing to resume" in caplog.text and "all 4 phases had finished" in caplog.text
+    assert "settings given now do not extend a finished phase" in caplog.text
 
 
 def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, shared_data,
