@@ -351,6 +351,11 @@ class TrainingRun:
                 collate_fn=lambda b: b, persistent_workers=False,
             )
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
+            if resume and ckpt.is_file():
+                logger.warning("resuming phase %s from its last checkpoint %s", tag, ckpt)
+            elif resume:  # interrupted before its first checkpoint (every steps // 4)
+                logger.warning("phase %s starts from step 0: no checkpoint of it was saved "
+                               "(one is written every %d steps)", tag, max(1, steps // 4))
             objective = create_objective(phase.name, self.model, self.cfg.objective,
                                          false_negative_mask=self.cfg.false_negative_mask)
             module = MotionTextModule(self.model, objective, self.cfg, phase)

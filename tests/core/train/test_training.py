@@ -339,7 +339,8 @@ def test_device_settings_lightning_refuses_stop_the_run_before_loading(
     assert reason in err and "Traceback" not in err and not out.exists()
 
 
-def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tmp_path):
+def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tmp_path,
+                                                       caplog):
     """A run checkpointed with every parameter decayed (weight_decay_1d, the rule before
     2026-12-06) resumed under the new rule: one message naming the checkpoint and the
     setting that resumes it, not torch's bare optimiser error."""
@@ -354,7 +355,15 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     new = old.__class__.from_dict({**old.to_dict(), "weight_decay_1d": False})
     with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
-    TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+        TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
+    assert "resuming phase 0-lexcmlp from its last checkpoint" in caplog.text
+    shutil.rmtree(out / "phases")
+    shutil.rmtree(out / "checkpoints")  # interrupted before the phase's first checkpoint
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+        TrainingRun(old, [small_data], out, progress=False).fit(resume=True)
+    assert "phase 0-lexcmlp starts from step 0: no checkpoint of it was saved" in caplog.text
     out2 = tmp_path / "out2"  # the other way round: no advice to set what is already set
     TrainingRun(new, [small_data], out2, progress=False).fit()
     shutil.rmtree(out2 / "phases")
