@@ -222,6 +222,9 @@ class TrainingRun:
         self._unrepeated, examples = [], []
         for root in data_roots:
             loaded = load_pair_examples([root], "train", progress=self.progress)
+            if not loaded and len(data_roots) > 1:  # alone, "no training pairs" says it
+                logger.warning("%s adds no training pairs, so it takes no part in training "
+                               "(%s)", root, why_no_pairs(root))
             k = self.cfg.data_repeat.get(Path(root).resolve().name, 1)
             if k > 1:
                 logger.info("%s: %d training pairs, repeated %d times per epoch", root,

@@ -369,3 +369,16 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     shutil.rmtree(out2 / "phases")
     with pytest.raises(ValueError, match="resume it with the config it was started with"):
         TrainingRun(old, [small_data], out2, progress=False).fit(resume=True)
+
+
+def test_a_folder_without_training_pairs_beside_others_is_named(small_data, shared_data,
+                                                                 repo_root, tmp_path, caplog):
+    """humanml3d_samples' 5 train motions have no captions: next to a folder with pairs it
+    was loaded without a word and took no part in training."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+        run = TrainingRun(cfg, [small_data, shared_data / "humanml3d_samples"],
+                          tmp_path / "out", progress=False)
+    assert run.train_examples
+    assert ("humanml3d_samples adds no training pairs, so it takes no part in training "
+            "(humanml3d_samples: 5 train motions, 0 with captions") in caplog.text
