@@ -1,8 +1,9 @@
 """Benchmark: gallery index build and search latency, memory, inverted index vs brute force.
 
 1. Build: encodes real motions (../shared/data/bandai val + cmu_kitml) into an index with the
-   chosen model (default: the ``cpu-small`` architecture, untrained: same cost as a trained
-   one); prints motions/s and the index size per motion (per file).
+   chosen model (default: the shipped default model, whose architecture is ``cpu-small``;
+   ``--model NAME`` a fresh untrained one, same cost); prints motions/s and the index size
+   per motion (per file).
 2. Latency: synthetic galleries of 1k, 10k and 100k motions written and loaded through the
    real index code (galleries of ``ANN_MIN_ITEMS`` or more get the stored IVF dense index).
    ``--gallery zipf``: random unit dense vectors, lexical vectors with Zipf-distributed

@@ -169,7 +169,9 @@ class TrainingRun:
             self.stats = compute_patch_stats(
                 self._unrepeated, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
             )
-        self.init = None if init is None else str(init)
+        # absolute, as the data folders are recorded: the record holds from any folder
+        self.init = None if init is None else str(
+            Path(init).resolve() if Path(init).exists() else init)
         if init is not None:
             self.model = MotionTextModel.from_pretrained(init)
             name = self.model.config.name

@@ -212,7 +212,7 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
 
 
 def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_root, tmp_path,
-                                              caplog):
+                                              caplog, monkeypatch):
     """train_config.json is the run's provenance: --max-steps caps the recorded phases, the
     --init model is named, and an --init model that is not the config's says so."""
     src = shared_data / "bandai"
@@ -225,13 +225,15 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     assert recorded["phases"][0]["max_steps"] == 1 and recorded["init"] is None
     more = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][40:52]
     other = make_subset(src, tmp_path / "e", more, {"train": more})
+    monkeypatch.chdir(tmp_path)  # --init given relative: recorded absolute, as --data is
     with caplog.at_level("INFO"):
         second = train(repo_root / "configs" / "tiny.yaml", [other], tmp_path / "b",
                        overrides=["compose_p=0", phase, "model_overrides.embed_dim=32"],
-                       max_steps=1, init=first, progress=False)
+                       max_steps=1, init=first.relative_to(tmp_path), progress=False)
     assert "keeps its own architecture: the config's model_overrides ['embed_dim'] are not " \
         "applied" in caplog.text  # it said "'tiny' replaces the config's model 'tiny'"
-    assert json.loads((second / "train_config.json").read_text())["init"] == str(first)
+    assert json.loads((second / "train_config.json").read_text())["init"] == str(
+        first.resolve())
     # fine-tuning keeps the --init model's input normalisation, not other data's statistics
     assert "patch statistics of --init" in caplog.text
     kept, own = (json.loads((d / "patch_stats.json").read_text()) for d in (second, first))
