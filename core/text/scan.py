@@ -115,6 +115,31 @@ def _skip_adverbs(toks: list[_Tok], j: int) -> int:
     return j
 
 
+_BODY_PARTS = frozenset(
+    "arm arms elbow elbows knee knees leg legs hand hands foot feet finger fingers palm palms "
+    "wrist wrists shoulder shoulders head eyes back".split())
+"""Body parts that open an absolute phrase after a comma ("elbows bent", "arms raised")."""
+
+
+_HELD = frozenset("bent spread held outstretched stretched crossed folded clasped open "
+                  "closed apart together straight up down out".split())
+"""Words after a body part that say how it is held ("knees bent", "arms out")."""
+
+
+def _absolute_phrase(toks: list[_Tok], j: int) -> bool:
+    """A body part and how it is held at ``j``, then a comma, "then" or the end ("elbows
+    bent", "his arms raised", "arms out"): the pose during an event, not an event, though
+    the tagger reads "elbows" as a verb or "arms raised" as a clause."""
+    k = j + (1 if j < len(toks) and toks[j].tag == "PRP$" else 0)
+    if not (k + 1 < len(toks) and toks[k].low in _BODY_PARTS):
+        return False
+    held = toks[k + 1]
+    if not (held.low in _HELD or (held.tag in {"VBN", "VBD"} and held.low.endswith("ed"))):
+        return False
+    end = k + 2
+    return end == len(toks) or toks[end].tag in {",", "."} or toks[end].low in {"then", "and"}
+
+
 def _clause_start(toks: list[_Tok], j: int) -> bool:
     """A subject noun phrase at ``j`` followed by a verb ("he turns", "the man sits")."""
     k = j
@@ -300,6 +325,8 @@ def _scan(toks: list[_Tok]) -> list[_Piece]:
                 split, in_while = False, True  # participial modifier: "walks, turning left"
             if vs == "VB" and has_inf:
                 split = False
+            if comma_only and _absolute_phrase(toks, j):
+                split = False  # "raises both hands, elbows bent, then ...": no event
             if comma_only and cur[0].low in _WHILE and vs == "CL":
                 split = False  # "while walking, a human is pushed": one event
             if kind.startswith("intro_") and comma_only and vs is None:

@@ -121,6 +121,13 @@ def test_after_clause_with_its_own_subject_is_moved_first():
          ["a person walks forward", "a person jumps", "a person sits down"]),
         ("A person walks slowly, then so he makes a few steps",
          ["A person walks slowly", "so a person makes a few steps"]),  # no capital mid-event
+        # a body part and how it is held is the pose of an event, not one (KIT-ML 02525)
+        ("a person raises both hands to shoulder level, elbows bent then punches down",
+         ["a person raises both hands to shoulder level, elbows bent",
+          "a person punches down"]),
+        ("a person walks forward, arms raised, then sits down",
+         ["a person walks forward, arms raised", "a person sits down"]),
+        ("a person walks, turns left", ["a person walks", "a person turns left"]),
         ("a person waves. after that he jumps", ["a person waves", "a person jumps"]),
         ("a person waves and afterwards jumps", ["a person waves", "a person jumps"]),
         (
