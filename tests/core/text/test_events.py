@@ -121,7 +121,7 @@ def test_after_clause_with_its_own_subject_is_moved_first():
          ["a person walks forward", "a person jumps", "a person sits down"]),
         ("A person walks slowly, then so he makes a few steps",
          ["A person walks slowly", "so a person makes a few steps"]),  # no capital mid-event
-        # a body part and how it is held is the pose of an event, not one (KIT-ML 02525)
+        # a body part and how it is held is the pose of an event, not one (two KIT-ML captions)
         ("a person raises both hands to shoulder level, elbows bent then punches down",
          ["a person raises both hands to shoulder level, elbows bent",
           "a person punches down"]),
