@@ -346,7 +346,8 @@ class TrainingRun:
             # the batches shard themselves per rank (phase_data), not Lightning's sampler
             trainer = make_trainer(self.cfg,
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
-                callbacks=callbacks, enable_progress_bar=self.progress, log_every_n_steps=10,
+                callbacks=callbacks, enable_progress_bar=self.progress,
+                log_every_n_steps=max(1, min(10, steps)),  # a short phase logs too
                 enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
                 use_distributed_sampler=False,
             )

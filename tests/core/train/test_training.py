@@ -111,6 +111,9 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     val = json.loads((out / "val_metrics.json").read_text())
     for key in ("t2m/dense/R@1", "m2t/lexical/R@10", "t2m/dense/MedR", "CAR", "val/rsum"):
         assert key in val
+    for version in range(4):  # one CSV log per phase, short phases too (2-4 steps)
+        log = tmp_path / "out" / "logs" / f"version_{version}" / "metrics.csv"
+        assert log.is_file() and len(log.read_text().splitlines()) >= 2, log
     model = MotionTextModel.from_pretrained(out)
     again = validation_metrics(model, run.val_examples, run.stats, seed=cfg.seed)
     assert again["val/rsum"] == pytest.approx(val["val/rsum"], abs=1e-6)
