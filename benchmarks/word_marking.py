@@ -34,15 +34,6 @@ QUERIES = [
 ]
 
 
-def drain(job):
-    """Run a job generator to its end; its value."""
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--queries", type=int, default=40)
@@ -50,11 +41,12 @@ def main() -> int:
     from motionlex.app import jobs
     from motionlex.app.messages import MotionRequest, RankRequest
     from motionlex.app.worker import DEMO_GALLERY, RankWorker
+    from motionlex.core.steps import run_steps
     from motionlex.resources import default_model_dir
 
     worker = RankWorker(cache_dir=tempfile.mkdtemp(prefix="mlx-words-"), device="cpu")
-    drain(worker.load_checkpoint_steps(default_model_dir()))
-    drain(worker.load_steps(DEMO_GALLERY))  # the built-in synthetic demo gallery
+    run_steps(worker.load_checkpoint_steps(default_model_dir()))
+    run_steps(worker.load_steps(DEMO_GALLERY))  # the built-in synthetic demo gallery
     worker._warm_event_parser()
     real = jobs.text_words
     off = lambda *a, **k: None  # noqa: E731
@@ -66,10 +58,10 @@ def main() -> int:
         for i in range(args.queries):
             req = RankRequest(i + 1, QUERIES[i % len(QUERIES)] + " " * (i // len(QUERIES)))
             t0 = time.perf_counter()
-            res = drain(worker.rank_steps(req))
+            res = run_steps(worker.rank_steps(req))
             rank.append((time.perf_counter() - t0) * 1e3)
             t0 = time.perf_counter()
-            drain(jobs.motion_steps(worker.index, MotionRequest(i + 1, res.hits[0]["row"]),
+            run_steps(jobs.motion_steps(worker.index, MotionRequest(i + 1, res.hits[0]["row"]),
                                     {}))
             motion.append((time.perf_counter() - t0) * 1e3)
         q = lambda xs: (statistics.median(xs), sorted(xs)[int(0.9 * len(xs))])  # noqa: E731

@@ -40,6 +40,8 @@ from typing import NoReturn
 
 from filelock import FileLock, Timeout
 
+from motionlex.core.steps import run_steps
+
 logger = logging.getLogger(__name__)
 
 _STARTED = time.time()
@@ -318,13 +320,7 @@ def directory_lock(target: str | os.PathLike, timeout: float = 600.0) -> Iterato
         DirectoryBusyError: another process held the lock for ``timeout`` seconds.
         OSError: the lock file cannot be created (a read-only or special folder).
     """
-    steps = lock_steps(target, timeout)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as got:
-            lock = got.value
-            break
+    lock = run_steps(lock_steps(target, timeout))
     try:
         yield
     finally:

@@ -40,6 +40,7 @@ from motionlex.core.data.text_files import DatasetError, read_caption_corpus
 from motionlex.core.model.folder import trained_data_folders
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
+from motionlex.core.steps import run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -250,12 +251,7 @@ def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
 def load_caption_bank(model: Any, captions: Sequence[str], source: str,
                       **kwargs: Any) -> CaptionBank:
     """:func:`caption_bank_steps` drained (same arguments and errors)."""
-    steps = caption_bank_steps(model, captions, source, **kwargs)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return run_steps(caption_bank_steps(model, captions, source, **kwargs))
 
 
 def _bank_scores(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,

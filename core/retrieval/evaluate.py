@@ -100,6 +100,7 @@ from motionlex.core.retrieval.xskel import (
     check_bvh_pairs_folder,
     cross_skeleton_report,
 )
+from motionlex.core.steps import run_steps
 from motionlex.core.text.orders import join_events
 from motionlex.core.wording import count
 
@@ -430,9 +431,4 @@ def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[st
 def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,
              cfg: EvalConfig | None = None) -> EvalResult:
     """:func:`evaluate_steps` run to its end (same arguments, Returns and Raises)."""
-    steps = evaluate_steps(checkpoint, data, out_dir, cfg)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return run_steps(evaluate_steps(checkpoint, data, out_dir, cfg))

@@ -8,6 +8,7 @@ import pytest
 from motionlex.app.export import copy_source_bvh, export_motion, read_glb_json
 from motionlex.app.messages import MotionData
 from motionlex.core.motion.files import load_motion_file
+from motionlex.core.steps import run_steps
 
 
 def test_copy_source_bvh(tmp_path, shared_data):
@@ -95,18 +96,11 @@ def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_d
     real = core_export.file_sha256
     monkeypatch.setattr(core_export, "file_sha256", lambda p: hashed.append(p) or real(p))
 
-    def drain(job):
-        while True:
-            try:
-                next(job)
-            except StopIteration as stop:
-                return stop.value
-
-    path, note = drain(export_steps(shown(src, sha), tmp_path / "copy.bvh", "bvh"))
+    path, note = run_steps(export_steps(shown(src, sha), tmp_path / "copy.bvh", "bvh"))
     assert note == "" and path.read_bytes() == src.read_bytes() and len(hashed) == 1
     edited = tmp_path / "edited.bvh"
     edited.write_bytes(src.read_bytes() + b"\n")
-    path, note = drain(export_steps(shown(edited, sha), tmp_path / "joints.bvh", "bvh"))
+    path, note = run_steps(export_steps(shown(edited, sha), tmp_path / "joints.bvh", "bvh"))
     assert "changed since it was indexed" in note
     assert (tmp_path / "joints.bvh").read_bytes() != edited.read_bytes()  # written from joints
     assert bvh_export_note(shown(tmp_path / "m.npy", "")) == ""  # a joint file: as expected

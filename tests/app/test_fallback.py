@@ -11,17 +11,10 @@ from motionlex.app import fallback
 from motionlex.app import settings as cfg
 from motionlex.app.window import MainWindow
 from motionlex.app.worker import RankWorker
+from motionlex.core.steps import run_steps
 from motionlex.resources import default_model_dir
 
 LONG_WAIT_MS = 180000  # the shipped model loads and encodes on a busy 2-core machine
-
-
-def _run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.fixture
@@ -40,21 +33,21 @@ def test_bad_checkpoint_falls_back_with_a_note(worker, tiny_as_shipped, tmp_path
     bad = tmp_path / "not_a_model"
     bad.mkdir()
     (bad / "notes.txt").write_text("hello")
-    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, bad))
+    info = run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, bad))
     assert info.checkpoint == str(tiny_as_shipped.resolve()) and worker.model is not None
     assert info.note.startswith(f"{bad} is not a motionlex model folder")
     assert info.note.endswith("; using the shipped model") and "\n" not in info.note
     missing = tmp_path / "typo"
-    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, missing))
+    info = run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, missing))
     assert f"{missing} is not a motionlex model folder (no such folder); using the shipped " \
            "model" == info.note
 
 
 def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_path):
-    _run(worker.load_checkpoint_steps(tiny_as_shipped))
+    run_steps(worker.load_checkpoint_steps(tiny_as_shipped))
     with pytest.raises(ValueError, match="is not a motionlex model folder(.|\n)*The model "
                        "already open stays in use"):
-        _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path / "typo",
+        run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path / "typo",
                                        have_model=True))
     events = []
     worker.failed.connect(events.append)
@@ -66,7 +59,7 @@ def test_a_loaded_model_stays_when_another_fails(worker, tiny_as_shipped, tmp_pa
 
 
 def test_none_given_and_ensure_model(worker, tiny_as_shipped):
-    info = _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, None, note="why"))
+    info = run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, None, note="why"))
     assert info.note == "why" and info.checkpoint == str(tiny_as_shipped.resolve())
     w2 = RankWorker(cache_dir=worker.cache_dir, device="cpu")
     loaded = []
@@ -79,7 +72,7 @@ def test_none_given_and_ensure_model(worker, tiny_as_shipped):
 def test_the_shipped_model_failing_is_an_error(worker, monkeypatch, tmp_path):
     monkeypatch.setattr(fallback, "default_model_dir", lambda: tmp_path)
     with pytest.raises(FileNotFoundError):
-        _run(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path))
+        run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path))
 
 
 def _window(qtbot, settings_file, tmp_path) -> MainWindow:
