@@ -57,51 +57,15 @@ from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.evaluate import validation_metrics
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
-from motionlex.core.train.progress import PhaseProgressBar, bar_status
+from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
+from motionlex.core.train.validate_export import ValidateAndExport
 
 logger = logging.getLogger(__name__)
-
-# ----------------------------------------------------------------------------------------
-# Lightning
-
-
-class ValidateAndExport(L.Callback):
-    """Every ``val_every`` steps and at the end of a contrastive phase: validation
-    retrieval metrics, logged; the model is exported when ``monitor`` improves."""
-
-    def __init__(self, run: TrainingRun, phase: PhaseConfig):
-        self.run = run
-        self.phase = phase
-
-    def _validate(self, trainer, pl_module) -> None:
-        if not self.run.val_examples:
-            return
-        if trainer.is_global_zero:
-            with bar_status(trainer, "validating"):
-                metrics = validation_metrics(pl_module.model, self.run.val_examples,
-                                             self.run.stats, seed=self.run.cfg.seed)
-            pl_module.model.train()
-            finite = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
-            if trainer.logger is not None:
-                trainer.logger.log_metrics(finite, step=trainer.global_step)
-            self.run.consider(pl_module.model, metrics, self.phase.name,
-                              trainer.global_step)
-        trainer.strategy.barrier()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        step = trainer.global_step
-        if step > 0 and step % max(1, self.phase.val_every) == 0 and step < trainer.max_steps:
-            self._validate(trainer, pl_module)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        self._validate(trainer, pl_module)
-
 
 class TrainingRun:
     """State of one ``motionlex train`` run: data, statistics, best-model export.

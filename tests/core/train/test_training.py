@@ -15,9 +15,10 @@ from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix
+from motionlex.core.retrieval.evaluate import validation_metrics
 from motionlex.core.train.objectives import create_objective
 from motionlex.core.train.train_config import load_train_config
-from motionlex.core.train.training import TrainingRun, train, validation_metrics
+from motionlex.core.train.training import TrainingRun, train
 
 
 @pytest.fixture(scope="module")
