@@ -189,6 +189,25 @@ def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:
     return None if model is None else model.tokenizer.tokenize
 
 
+def warm_event_parser() -> str | None:
+    """Load spaCy's parser now (once per process; on the worker thread, during a model
+    load), so the first CAR request does not hold up the first query.
+
+    Returns:
+        None, or the user message for a missing parser (the CAR job that needs it reports
+        it again).
+    """
+    # imported here: loads spaCy on the worker thread, keeping the explorer's start fast
+    from motionlex.core.text.events import load_parser
+
+    try:
+        load_parser()
+    except ImportError as e:
+        logger.warning("event splitting unavailable: %s", e)
+        return f"Event splitting (CAR panel) unavailable: {e}"
+    return None
+
+
 def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str],
                tokenize: Callable[[str], Iterable[str]] | None = None
                ) -> frozenset[str] | None:

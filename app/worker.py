@@ -193,7 +193,9 @@ class RankWorker(DescribeJobs, JobDriver):
                 model.vocabulary, model.lexical_excluded().tolist()) if not off)),
         )
         yield 2, 3
-        self._warm_event_parser()
+        note = jobs.warm_event_parser()
+        if note:
+            self.message.emit(note)
         # the last step: model, searcher and caches change together (no yield between), so
         # a cancel at any step leaves the worker on the old model, as the window shows it
         self._model, self._stats, self._model_hash, self._model_info = (
@@ -203,19 +205,6 @@ class RankWorker(DescribeJobs, JobDriver):
             self._attach_searcher()
         logger.info("loaded checkpoint %s on %s", root, info.device_name)
         return info
-
-    def _warm_event_parser(self) -> None:
-        """Load spaCy's parser now (once per process), so the first CAR request does not
-        hold up the first query; a missing parser is reported, and reported again by the
-        CAR job that needs it."""
-        # imported here: loads spaCy on the worker thread, keeping the explorer's start fast
-        from motionlex.core.text.events import load_parser
-
-        try:
-            load_parser()
-        except ImportError as e:
-            logger.warning("event splitting unavailable: %s", e)
-            self.message.emit(f"Event splitting (CAR panel) unavailable: {e}")
 
     def _attach_searcher(self) -> None:
         """(Re)build the searcher for the open index with the model, if it matches."""
