@@ -19,7 +19,7 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from motionlex.core.model.factory import create_model
-from motionlex.core.train import training
+from motionlex.core.train import validate_export
 from motionlex.core.train.gather import (
     distributed_world,
     gather_blocks,
@@ -190,12 +190,12 @@ def _train_rank(rank: int, port: int, data: str, out: str, repo: str) -> None:
         (Path(out) / f"validated-by-{rank}-{len(list(Path(out).glob('validated-*')))}").touch()
         return {"val/rsum": 1.0}
 
-    real_trainer, real_validation = L.Trainer, training.validation_metrics
-    L.Trainer, training.validation_metrics = recorded, validation_metrics
+    real_trainer, real_validation = L.Trainer, validate_export.validation_metrics
+    L.Trainer, validate_export.validation_metrics = recorded, validation_metrics
     try:
         TrainingRun(cfg, [data], Path(out) / "run", progress=False).fit()
     finally:
-        L.Trainer, training.validation_metrics = real_trainer, real_validation
+        L.Trainer, validate_export.validation_metrics = real_trainer, real_validation
 
 
 def _global_batch(parts: list[dict]) -> dict:
