@@ -15,6 +15,7 @@ import torch
 from motionlex.core.data.collate import CPU_KEYS
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.objective import Objective
+from motionlex.core.train.objectives import MOTION_PHASES
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig
 
 
@@ -44,7 +45,9 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
     Groups (``model.param_groups()``) ``text``, ``mlm_head``, ``motion`` and ``heads`` (the
     objective's decoders join ``heads``) get ``cfg.lr_text``, ``cfg.lr_mlm_head`` (else
     ``cfg.lr_heads``), ``cfg.lr_motion`` and ``cfg.lr_heads``, times ``phase.lr_scale``;
-    the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``. Frozen parameters
+    the ``mlmhead`` phase trains the MLM head alone at ``cfg.lr_heads``; the motion-only
+    phases (``cmmm``, ``lexmmm``) leave the text tower out (LexMMM reads its word
+    embeddings, but a motion-only loss must not move the text vocabulary). Frozen parameters
     are left out. Each group's matrices get ``cfg.weight_decay``; its 1-D parameters
     (biases, norm gains, logit scales) a group of their own (``NAME/no_decay``) without
     decay unless ``cfg.weight_decay_1d`` (open_clip's rule, by dimension: the ViT's class
@@ -75,6 +78,11 @@ def build_optimizer(model: MotionTextModel, objective: Objective, cfg: TrainConf
            "heads": cfg.lr_heads}
     if phase is not None and phase.name == "mlmhead":  # the head alone; the encoder stays
         groups, lrs = {"mlm_head": groups["mlm_head"]}, {"mlm_head": cfg.lr_heads}
+    elif phase is not None and phase.name in MOTION_PHASES:
+        # motions alone: LexMMM's bottleneck and the motion lexical head read the text
+        # tower's word embeddings, and nothing on the text side would anchor what their
+        # gradient does to that vocabulary space; the text tower waits for a text phase
+        groups = {k: v for k, v in groups.items() if k not in ("text", "mlm_head")}
     scale = 1.0 if phase is None else phase.lr_scale
     params = {k: [p for p in ps if p.requires_grad] for k, ps in groups.items()}
     params = {k: ps for k, ps in params.items() if ps}

@@ -81,6 +81,38 @@ def test_mlmhead_phase_fits_only_the_head_on_real_captions(shared_data, repo_roo
     assert lrs["mlm_head"] == pytest.approx(1e-5) and lrs["text"] == pytest.approx(cfg.lr_text)
 
 
+def test_motion_only_phases_leave_the_text_tower_alone(repo_root, make_batch):
+    """LexMMM reads the text tower's word embeddings (its bottleneck and the motion lexical
+    head's tied decoder), so its loss has a gradient there; with a fully trainable text
+    tower a LexMMM step still leaves the text tower exactly as it was, while the motion
+    encoder moves. LexCMLP trains both."""
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu").eval()
+    assert model.config.text_trainable_layers == -1
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml")
+    names = {}
+    for name in ("cmmm", "lexmmm", "lexcmlp"):
+        opt = MotionTextModule(model, create_objective(name, model), cfg,
+                               PhaseConfig(name, 4, 4)).configure_optimizers()["optimizer"]
+        names[name] = {g["name"].split("/")[0] for g in opt.param_groups}
+    assert names["cmmm"] == names["lexmmm"] == {"motion", "heads"}
+    assert {"text", "motion", "heads"} <= names["lexcmlp"]
+
+    objective = create_objective("lexmmm", model, ObjectiveConfig(decoder_layers=1))
+    module = MotionTextModule(model, objective, cfg, PhaseConfig("lexmmm", 4, 4))
+    opt = module.configure_optimizers()["optimizer"]
+    text = {k: v.clone() for k, v in model.text.state_dict().items()}
+    motion = {k: v.clone() for k, v in model.motion.state_dict().items()}
+    out = objective(model, make_batch(), generator=torch.Generator().manual_seed(0))
+    opt.zero_grad()
+    out["loss"].backward()
+    assert model.text.word_embeddings.grad is not None  # the gradient is there...
+    opt.step()
+    for k, v in model.text.state_dict().items():  # ...and does not move the text tower
+        assert torch.equal(v, text[k]), k
+    assert any(not torch.equal(v, motion[k]) for k, v in model.motion.state_dict().items())
+
+
 def test_phase_lr_scale_multiplies_every_rate_and_is_read_from_the_config(repo_root):
     """A phase's ``lr_scale`` scales each group's rate in that phase only; 0 or a negative
     scale is refused naming the phase."""
