@@ -347,8 +347,10 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     gallery_texts = texts + [c.caption for c in pairs]
     gallery_owners = np.concatenate([owners, m_count + np.arange(p)]).astype(np.int64)
     if items:
+        first = {(int(owners[r]), texts[r]) for r in pair_rows}  # the papers' test set
         metrics.update(car_report(score, gallery_texts, gallery_owners, m_count + p, items,
-                                  weight))
+                                  weight, papers_set=np.array([(it.motion, it.caption) in first
+                                                               for it in items])))
         metrics["CAR/n_captions"] = float(sum(it.motion < m_count for it in items))
     else:
         notes.append("CAR skipped: no multi-event caption")

@@ -179,6 +179,15 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
                      else _cell(metrics, f"CAR/{s}/{sim}")
                      for s in CAR_SETTINGS for c in cols + ("CAR",)]
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+        if "CAR/first/n" in metrics:
+            per = "; ".join(f"{s} " + " / ".join(_cell(metrics, f"CAR/first/{s}/{sim}")
+                                                  for sim in SIMILARITIES)
+                            for s in CAR_SETTINGS)
+            lines += ["", f"The papers' CAR set (each motion's first caption, from the data, "
+                          f"as Fujiwara et al. Sec. 3.3 test): "
+                          f"{int(metrics['CAR/first/n'])} captions, chance "
+                          f"{metrics['CAR/first/chance']:.1f} %; CAR "
+                          f"({' / '.join(SIMILARITIES)}): {per}."]
     if "chronology/n" in metrics:
         lines += ["", "## Chronology test on composed clips", "",
                   f"{int(metrics['chronology/n'])} pairs; percent passed (chance 50 %).", "",

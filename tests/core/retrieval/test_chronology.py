@@ -47,6 +47,16 @@ def test_car_report_counts_true_order_wins():
     assert out["CAR"] == out["CAR/orig->event/dense"] == 50.0
     assert out["CAR/n"] == 2 and out["CAR/chance"] == 50.0
     assert out["m2t/CAR-orig->event/dense/R@1"] == 50.0
+    assert "CAR/first/n" not in out  # no papers' set given
+
+    # the papers' set (first captions from the data) is a subset of the same scores
+    first = car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0,
+                       papers_set=np.array([False, True]))
+    assert first["CAR/first/orig->event/dense"] == 0.0 and first["CAR/first/n"] == 1
+    assert first["CAR"] == 50.0 and first["CAR/first/chance"] == 50.0
+    with pytest.raises(ValueError, match="papers_set has 1 entries for 2 items"):
+        car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0,
+                   papers_set=np.array([True]))
 
 
 def test_car_retrieval_counts_a_shuffle_reading_as_the_motions_own_caption_positive():

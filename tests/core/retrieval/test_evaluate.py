@@ -169,6 +169,9 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
     for key in ("CAR/event->event/fused", "chronology/motion/lexical", "chronology/both/dense",
                 "m2t/CAR-event->event/dense/R@10"):
         assert 0 <= metrics[key] <= 100
+    # the papers' CAR set: each motion's first caption with two or more events, from the data
+    assert 0 < metrics["CAR/first/n"] <= min(metrics["CAR/n_captions"], m)
+    assert "The papers' CAR set" in (out / "metrics.md").read_text()
     assert metrics["chronology/both/dense"] <= min(metrics["chronology/text/dense"],
                                                     metrics["chronology/motion/dense"])
 
