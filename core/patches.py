@@ -3,11 +3,13 @@
 Source: Yu, Tanaka, Fujiwara, "Exploring Vision Transformers for 3D Human Motion-Language
 Models with Motion Patches", CVPR 2024, Sec. 3.2 and Fig. 3. For each frame, each of the five
 body parts (``skeleton.PART_NAMES``) is resampled to ``N = 16`` points by linear
-interpolation along its chain (by arc length); the five parts side by side give 80 columns,
-frames are rows and the x, y, z coordinates are the three channels. Each of the 80 sample
-points' coordinates is z-scored with statistics of the TRAINING split only, and clips are
-cropped or padded to at most 224 frames (14 patch rows) with a boolean mask of real rows
-(the reference code normalised with test-set statistics and zero-padded without a mask).
+interpolation along its chain (in equal joint-index steps, as the paper and its reference
+code do, or at the skeleton's knots where it declares them: BVH skeletons put their sample
+points where SMPL-22's fall); the five parts side by side give 80 columns, frames are rows
+and the x, y, z coordinates are the three channels. Each of the 80 sample points'
+coordinates is z-scored with statistics of the TRAINING split only, and clips are cropped
+or padded to at most 224 frames (14 patch rows) with a boolean mask of real rows (the
+reference code normalised with test-set statistics and zero-padded without a mask).
 
 Pure functions only: no I/O beyond :class:`PatchStats` (de)serialisation helpers, no models,
 no hidden randomness.

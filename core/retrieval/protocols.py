@@ -139,6 +139,9 @@ def protocol_small_batches(
         batch_size, seed: see :func:`small_batch_indices`.
         positives: optional ``(N, N)`` bool; default the diagonal (Guo et al./TMR). The
             block of each batch is used, and its diagonal is always positive.
+            :func:`retrieval_report` passes caption-equality positives (a mirrored copy
+            with the same caption is not a miss, as Yu et al.'s footnote on duplicates
+            argues), so its numbers can sit slightly above TMR's diagonal-only ones.
         sim_m2t: see :func:`bidirectional_metrics`.
         ks: recall cut-offs.
 

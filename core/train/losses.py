@@ -154,8 +154,11 @@ def near_duplicate_mask(text_dense: torch.Tensor, n: int, threshold: float) -> t
     Args:
         text_dense: ``(C, D)`` L2-normalised caption embeddings, the ``N`` true captions first.
         n: number of true captions (rows).
-        threshold: cosine threshold in ``[-1, 1]`` (TMR: 0.95 on its rescaled ``(cos+1)/2``
-            scale, i.e. cosine 0.9).
+        threshold: cosine threshold in ``[-1, 1]``. TMR trains with ``threshold_selfsim``
+            0.80 on its rescaled ``(cos+1)/2`` scale, i.e. cosine 0.6, of a frozen sentence
+            encoder's embeddings (0.95, cosine 0.9, is its evaluation threshold); here the
+            cosine is of the model's own text embeddings, detached, so the same number
+            filters differently.
 
     Source: TMR (Petrovich et al., ICCV 2023), Sec. 3.2, ``InfoNCE_with_filtering``.
     """
