@@ -124,7 +124,8 @@ def build_steps(
 
     Args:
         model: the :class:`~.model.MotionTextModel`.
-        data: dataset folders (HumanML3D/KIT-ML layout or folders of ``.bvh`` files).
+        data: dataset folders (HumanML3D/KIT-ML layout or folders of ``.bvh`` files); one
+            folder may be given alone.
         out: index directory.
         patch_stats: the model's training statistics; required for a new index, defaults to
             the existing index's.
@@ -155,6 +156,8 @@ def build_steps(
         DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
         FileExistsError: ``out`` is a file (an empty folder is fine: the index is built there).
     """
+    if isinstance(data, str | os.PathLike):  # one folder (a string is not a list of them)
+        data = [data]
     if Path(out).exists() and not Path(out).is_dir():
         raise FileExistsError(f"cannot build a gallery index at {out}: it is a file, and an "
                               "index is a folder")

@@ -22,6 +22,8 @@ import torch
 from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
+from motionlex.core.model.text_encoder import check_texts
+from motionlex.core.motion.motion import Motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import patches_from_joints
 from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask
@@ -71,10 +73,50 @@ def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") 
     return starts
 
 
+def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
+    """The ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
+
+    Args:
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects (brought to the
+            canonical form, 20 fps, by :func:`~motionlex.core.motion.motion.to_canonical`,
+            which leaves a canonical motion as it is) or ``(joints (T, J, 3), skeleton)``
+            pairs of canonical joints (NumPy or CPU torch; used as float32 metres).
+
+    Returns:
+        ``(joints (T, J, 3) float32, skeleton)`` pairs, in order.
+
+    Raises:
+        TypeError: a single motion, string or path instead of a sequence, or an item that is
+            neither a Motion nor a ``(joints, Skeleton)`` pair (naming its index).
+        ValueError: no motions, or joints whose shape does not match their skeleton.
+    """
+    if isinstance(motions, (str, bytes, Motion)) or not isinstance(motions, Sequence):
+        raise TypeError(f"motions must be a list of Motion objects or (joints, skeleton) "
+                        f"pairs, got {type(motions).__name__}")
+    if not motions:
+        raise ValueError("no motions to encode")
+    out = []
+    for i, m in enumerate(motions):
+        if isinstance(m, Motion):
+            c = to_canonical(m)
+            out.append((c.joints, c.skeleton))
+            continue
+        if not (isinstance(m, tuple | list) and len(m) == 2 and isinstance(m[1], Skeleton)):
+            raise TypeError(f"motions[{i}] is {type(m).__name__}: expected a Motion (e.g. from "
+                            f"load_motion_file) or a (joints (T, J, 3), Skeleton) pair")
+        joints = np.asarray(m[0], dtype=np.float32)
+        j = m[1].num_joints
+        if joints.ndim != 3 or joints.shape[1:] != (j, 3) or len(joints) < 1:
+            raise ValueError(f"motions[{i}]: joints must be (T, {j}, 3) for its skeleton "
+                             f"({j} joints), got {joints.shape}")
+        out.append((joints, m[1]))
+    return out
+
+
 @torch.inference_mode()
 def encode_motions(
     model: Any,
-    motions: Sequence[tuple[np.ndarray, Skeleton]],
+    motions: Sequence[Any],
     stats: PatchStats,
     *,
     batch_size: int = 32,
@@ -94,9 +136,13 @@ def encode_motions(
 
     Args:
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
-        motions: ``(joints (T, J, 3) float metres, canonical 20 fps, skeleton)`` pairs;
-            skeletons may differ between motions.
-        stats: patch z-score statistics (the model's training statistics).
+        motions: ``(joints (T, J, 3) float metres, canonical 20 fps, skeleton)`` pairs, or
+            :class:`~motionlex.core.motion.motion.Motion` objects (brought to the canonical
+            form here: :func:`motion_pairs`); skeletons may differ between motions.
+            Nothing checks that pairs are canonical (Y up, facing +Z, 20 fps): joints in
+            another frame or unit encode without error but land far from their captions.
+        stats: patch z-score statistics (the model's training statistics:
+            ``load_checkpoint`` returns them with the model).
         batch_size: windows per forward pass.
         long_clips: see :func:`clip_windows`.
         lexical_top_k: ``None``: return the full ``(n, V)`` lexical matrix. ``K``: return
@@ -114,14 +160,19 @@ def encode_motions(
         ``lexical_top_k`` a :class:`TopWords` (``dense (n, D)``, ``values``/``ids (n, K)``).
 
     Raises:
+        TypeError: ``stats`` not a :class:`PatchStats`; motions not a list of motions
+            (:func:`motion_pairs`).
         ValueError: no motions, ``lexical_top_k < 1``, or a joint array that does not match
             its skeleton.
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`~.patches.patches_from_joints`).
     """
-    if not motions:
-        raise ValueError("no motions to encode")
+    motions = motion_pairs(motions)
+    if not isinstance(stats, PatchStats):
+        raise TypeError(f"stats must be the model's PatchStats (load_checkpoint returns them; "
+                        f"or PatchStats.load(folder / 'patch_stats.json')), got "
+                        f"{type(stats).__name__}")
     if lexical_top_k is not None and lexical_top_k < 1:
         raise ValueError(f"lexical_top_k must be >= 1 or None, got {lexical_top_k}")
     model.eval()
@@ -339,13 +390,20 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
         progress: tqdm bar over batches.
 
     Returns:
-        :class:`Embeddings` with ``N`` rows.
+        :class:`Embeddings` with ``N`` rows: ``dense (N, D)`` float32, L2-normalised;
+        ``lexical (N, V)`` float32, non-negative and not normalised (compare with
+        :meth:`Scorer`, or :func:`~motionlex.core.model.lexical.lexical_similarity` in the
+        model's ``config.lexical_similarity`` mode). A blank caption is embedded as its
+        special tokens alone; searching refuses such queries
+        (:func:`~motionlex.core.text.spelling.require_words`).
 
     Raises:
-        ValueError: no texts.
+        ValueError: no texts, a single string instead of a list, or an item that is not
+            a string (:func:`~motionlex.core.model.text_encoder.check_texts`).
     """
-    if not texts:
-        raise ValueError("no texts to encode")
+    if isinstance(texts, np.ndarray):
+        texts = texts.tolist()
+    check_texts(texts)
     model.eval()
     uniq = list(dict.fromkeys(texts))
     dense, lexical = [], []

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.motion.motion import make_motion, to_canonical
+from motionlex.core.motion.motion import Motion, make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
@@ -223,14 +223,16 @@ class Searcher:
         ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "text", text)
 
-    def embed_motion(self, joints: np.ndarray, skeleton: Skeleton,
+    def embed_motion(self, joints: np.ndarray | Motion, skeleton: Skeleton | None = None,
                      fps: float = 20.0) -> QueryEmbedding:
         """Embed a motion query (brought to the canonical form first).
 
         Args:
-            joints: ``(T, J, 3)`` float, metres, Y up.
-            skeleton: its skeleton.
-            fps: its frame rate, frames per second.
+            joints: ``(T, J, 3)`` float, metres, Y up; or a :class:`Motion` (e.g. from
+                :func:`~motionlex.core.motion.files.load_motion_file`), which brings its own
+                skeleton and frame rate.
+            skeleton: the joints' skeleton (not with a :class:`Motion`).
+            fps: the joints' frame rate, frames per second (not with a :class:`Motion`).
 
         Returns:
             :class:`QueryEmbedding` with ``kind="motion"``, ``dense (D,)`` float32
@@ -240,11 +242,17 @@ class Searcher:
             ``long_clips`` setting says (:func:`~.embed.encode_motions`).
 
         Raises:
+            TypeError: joints without a skeleton.
             ValueError / MotionFileError: invalid joints or fps (:func:`make_motion`), a
                 clip too short or without a facing direction (:func:`to_canonical`), or no
                 model.
         """
         model = self._need_model("a motion query")
+        if isinstance(joints, Motion):
+            joints, fps, skeleton = joints.joints, joints.fps, joints.skeleton
+        elif skeleton is None:
+            raise TypeError("embed_motion needs the joints' skeleton (or pass a Motion, "
+                            "e.g. load_motion_file(path))")
         m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
         dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
                                     long_clips=self.index.settings.long_clips)
@@ -313,6 +321,7 @@ class Searcher:
             Hits sorted by score (ties: lower row first).
 
         Raises:
+            TypeError: ``query`` is not a :class:`QueryEmbedding` (e.g. a plain string).
             ValueError: unknown mode, ``k < 1`` or a weight outside [0, 1].
         """
         steps = list(self.search_in_chunks(query, k, mode, fusion_weight, words=words,
@@ -345,6 +354,11 @@ class Searcher:
         Raises:
             ValueError: as :meth:`search`.
         """
+        if not isinstance(query, QueryEmbedding):
+            raise TypeError(
+                f"query must be a QueryEmbedding (from embed_text, embed_motion or "
+                f"item_query), got {type(query).__name__}; for a text: "
+                f"searcher.search(searcher.embed_text({query!r:.40}))")
         if mode not in SEARCH_MODES:
             raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
         if k < 1:

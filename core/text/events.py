@@ -2,8 +2,9 @@
 
 A caption such as "a person jumps twice before sitting down" describes events in an order;
 :func:`split_events` returns them in the order they happen (``["a person jumps twice",
-"a person sits down"]``), and :func:`shuffle_events` / :func:`shuffled_captions` build the
-chronologically wrong captions that CAR uses as hard negatives.
+"a person sits down"]``); :mod:`motionlex.core.text.orders` (``shuffle_events``,
+``shuffled_captions``) builds from them the chronologically wrong captions that CAR uses as
+hard negatives.
 
 Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal Grounding of
 Motion-Language Models", ECCV 2024, Sec. 3.2 (events, shuffled descriptions) and Sec. 4.1
@@ -173,7 +174,7 @@ def split_events(caption: str) -> list[str]:
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 (event decomposition), done with spaCy
     rules instead of GPT-3.5.
     """
-    return split_events_batch([caption])[0]
+    return split_events_batch([_check_caption(caption)])[0]
 
 
 def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[list[str]]:

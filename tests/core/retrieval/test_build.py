@@ -81,7 +81,8 @@ def test_build_failure_is_atomic(shared_data, model, stats, tmp_path, monkeypatc
     assert len(calls) == 3 and not out.exists() and _files(tmp_path) == [".g.mlx.work"]
     # an existing index survives a failed incremental add unchanged
     monkeypatch.setattr(model, "forward_motion", real)
-    build_index(model, [shared_data / "humanml3d_samples"], out, patch_stats=stats,
+    # one folder as a string (it was read as a list of one-letter folders from "/")
+    build_index(model, str(shared_data / "humanml3d_samples"), out, patch_stats=stats,
                 progress=False)
     before = (out / "manifest.json").read_text()
     calls.clear()

@@ -39,6 +39,40 @@ def test_long_clips_pooled_over_windows(shared_data, model, stats):
         encode_motions(model, [], stats)
 
 
+def test_encoders_take_what_a_user_has_and_refuse_the_rest(shared_data, model, stats):
+    """Motions as the loader returns them (a Motion, brought to canonical form: a BVH read
+    at its own frame rate and pose encodes as its canonical form does), joints as torch
+    tensors, texts as a NumPy array; a bare caption, a path instead of statistics and
+    joints that do not fit their skeleton are refused with a message, never encoded."""
+    import torch
+
+    from motionlex.core.motion.files import load_motion_file
+
+    path = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
+    canon = load_motion_file(path)
+    raw = load_motion_file(path, canonical=False)
+    assert raw.fps != canon.fps
+    ref = encode_motions(model, [(canon.joints, canon.skeleton)], stats)
+    got = encode_motions(model, [raw, (torch.from_numpy(canon.joints), canon.skeleton)], stats)
+    assert np.allclose(got.dense, ref.dense[[0, 0]], atol=1e-4)
+    texts = encode_texts(model, np.array(["a person waves", "a person walks"]))
+    assert np.allclose(texts.dense[0], encode_texts(model, ["a person waves"]).dense[0],
+                       atol=1e-6)
+    with pytest.raises(ValueError, match="non-empty list of strings; got 'a person walks'"):
+        encode_texts(model, "a person walks")  # was 14 one-letter captions
+    with pytest.raises(ValueError, match=r"texts\[1\] is int"):
+        encode_texts(model, ["a person walks", 3])
+    with pytest.raises(TypeError, match="stats must be the model's PatchStats"):
+        encode_motions(model, [canon], "patch_stats.json")
+    with pytest.raises(TypeError, match="list of Motion objects"):
+        encode_motions(model, canon, stats)
+    with pytest.raises(TypeError, match=r"motions\[0\] is ndarray"):
+        encode_motions(model, [canon.joints], stats)
+    j = canon.skeleton.num_joints
+    with pytest.raises(ValueError, match=rf"motions\[0\]: joints must be \(T, {j}, 3\)"):
+        encode_motions(model, [(canon.joints[:, :5], canon.skeleton)], stats)
+
+
 def test_encode_texts_dedupes_and_keeps_order(model):
     texts = ["a person walks", "a person jumps", "a person walks"]
     emb = encode_texts(model, texts, batch_size=1)
@@ -48,7 +82,7 @@ def test_encode_texts_dedupes_and_keeps_order(model):
     np.testing.assert_allclose(np.linalg.norm(emb.dense, axis=1), 1.0, atol=1e-5)
     one = encode_texts(model, ["a person jumps"])
     np.testing.assert_allclose(one.dense[0], emb.dense[1], atol=1e-5)
-    with pytest.raises(ValueError, match="no texts"):
+    with pytest.raises(ValueError, match="non-empty list of strings"):
         encode_texts(model, [])
 
 
@@ -195,6 +229,6 @@ def test_patch_images_on_device_equal_numpy(model, stats, mixed_motions):
                                 patches_on_device=True)
         np.testing.assert_allclose(d, ref_d, rtol=0, atol=1e-5)
         np.testing.assert_allclose(lex, ref_l, rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(ValueError, match=r"joints must be \(T, 22, 3\)"):
         encode_motions(model, [(np.zeros((30, 5, 3), np.float32), mixed_motions[0][1])], stats,
                        patches_on_device=True)

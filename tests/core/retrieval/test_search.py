@@ -162,6 +162,10 @@ def test_query_by_motion_file(searcher, gallery, shared_data):
         top = searcher.search(q, 1, "dense")[0]
         assert top.source == str((shared_data / name).resolve())
         assert top.score > 0.999
+        # the loader's Motion as it is, native frame rate and pose included
+        raw = load_motion_file(shared_data / name, canonical=False)
+        again = searcher.embed_motion(raw)
+        assert float(again.dense @ q.dense) > 0.999
 
 
 def test_search_in_chunks_matches_search(searcher):
@@ -205,7 +209,11 @@ def test_searcher_errors(gallery, searcher, tmp_path):
         searcher.embed_text("  ")
     with pytest.raises(ValueError, match="22"):  # MotionFileError: joints vs skeleton
         searcher.embed_motion(np.zeros((10, 5, 3)), gallery.skeletons[0])
+    with pytest.raises(TypeError, match="needs the joints' skeleton"):
+        searcher.embed_motion(np.zeros((10, 22, 3)))
     q = searcher.item_query(0)
+    with pytest.raises(TypeError, match=r"QueryEmbedding .*embed_text\('a person walks'\)"):
+        searcher.search("a person walks")
     with pytest.raises(ValueError, match="mode"):
         searcher.search(q, 5, "hybrid")
     with pytest.raises(ValueError, match="k must be"):

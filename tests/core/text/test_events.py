@@ -236,9 +236,12 @@ def test_load_parser_raises_without_a_model(monkeypatch):
 
 
 def test_split_events_rejects_bad_input():
-    with pytest.raises(TypeError, match="must be a str"):
+    # the messages name the one caption, not the batch function's captions[0]
+    with pytest.raises(TypeError, match=r"^caption must be a str, got int"):
         split_events(42)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(TypeError, match=r"^caption must be a str, got list"):
+        split_events(["a person walks"])
+    with pytest.raises(ValueError, match=r"^caption is empty"):
         split_events("   ")
 
 
