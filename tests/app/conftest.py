@@ -77,16 +77,31 @@ def settings_file(tmp_path) -> Path:
     return tmp_path / "explorer.ini"
 
 
+@pytest.fixture(scope="session")
+def bank_cache(tmp_path_factory) -> Path:
+    """The caption-bank cache the windows of a session share: the tiny model's bank (the
+    default model's ~1,000 training captions) is encoded once, not in every window's
+    set-up (3-4 s each on this 2-core machine); everything else a window caches stays in
+    its test's own folder."""
+    return tmp_path_factory.mktemp("caption-banks")
+
+
 @pytest.fixture
-def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index):
+def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index,
+                bank_cache):
     """``open_window(size=(1280, 820), timeout_ms=90000)``: a shown main window with the tiny
     checkpoint and the test gallery open, its first motion shown and its uncaptioned rows
-    described."""
+    described (the caption banks' cache is the session's, :func:`bank_cache`)."""
     from motionlex.app import settings as cfg
     from motionlex.app.window import MainWindow
 
+    cache = tmp_path / "cache"
+    cache.mkdir(exist_ok=True)
+    if not (cache / "caption-banks").exists():
+        (cache / "caption-banks").symlink_to(bank_cache, target_is_directory=True)
+
     def make(size: tuple[int, int] = (1280, 820), timeout_ms: int = 90000) -> MainWindow:
-        w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
+        w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=cache)
         qtbot.addWidget(w)
         w.resize(*size)
         w.show()

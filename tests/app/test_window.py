@@ -29,17 +29,10 @@ def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
 
 
 @pytest.fixture
-def loaded(qtbot, window, tiny_checkpoint, gallery_index) -> MainWindow:
+def loaded(open_window) -> MainWindow:
     """A window with the tiny checkpoint and the test gallery open, first item shown and the
-    uncaptioned rows described."""
-    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS):
-        window.open_checkpoint(tiny_checkpoint)
-        window.open_gallery(gallery_index)
-    qtbot.waitUntil(lambda: window.current_motion is not None, timeout=LONG_WAIT_MS)
-    bare = [r for r, c in enumerate(window.gallery.captions) if not c]  # described after it
-    qtbot.waitUntil(lambda: all(window.analysis.generated(r) for r in bare),
-                    timeout=LONG_WAIT_MS)
-    return window
+    uncaptioned rows described (conftest's ``open_window``)."""
+    return open_window(timeout_ms=LONG_WAIT_MS)
 
 
 def _wait_motion(qtbot, window: MainWindow, row: int) -> None:
