@@ -422,17 +422,38 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         return self.forward_text(texts, lexical=False).dense
 
     def lexical_motion(self, patches: torch.Tensor, row_mask: torch.Tensor) -> torch.Tensor:
-        """``(B, V)`` non-negative lexical vectors of motions."""
+        """``(B, V)`` float32 non-negative lexical vectors of motions (with gradients).
+
+        Args / Raises: as :meth:`forward_motion` (``patches (B, 3, max_frames, 80)``,
+        ``row_mask (B, R)`` bool).
+
+        Source: SPLADE-style max-pooled ``log(1 + relu)`` of vocabulary logits (Lyu et al.,
+        ICLR 2025, the motion lexical head; Formal et al., "SPLADE v2", 2021).
+        """
         return self.forward_motion(patches, row_mask).lexical
 
     def lexical_text(self, texts: Sequence[str]) -> torch.Tensor:
-        """``(B, V)`` non-negative lexical vectors of captions."""
+        """``(B, V)`` float32 non-negative lexical vectors of captions (with gradients).
+
+        Args / Raises: as :meth:`forward_text` (a non-empty list of strings).
+
+        Source: as :meth:`lexical_motion`, over the caption's tokens.
+        """
         return self.forward_text(texts).lexical
 
     def top_words(
         self, lexical: torch.Tensor | np.ndarray, k: int = 10
     ) -> list[list[tuple[str, float]]]:
-        """The ``k`` heaviest words of ``(V,)`` or ``(B, V)`` lexical vectors, one list per vector.
+        """The ``k`` heaviest words of ``(V,)`` or ``(B, V)`` lexical vectors.
+
+        Args:
+            lexical: lexical vectors over this model's vocabulary (NumPy or torch).
+            k: words per vector (>= 1).
+
+        Returns:
+            One list per vector (a ``(V,)`` input gives a list of one list) of
+            ``(word, weight)`` pairs, heaviest first; zero weights are left out, so a list
+            can be shorter than ``k``.
 
         Raises:
             ValueError: wrong vocabulary size or ``k < 1``.

@@ -244,6 +244,11 @@ class MotionEncoder(nn.Module):
         Raises:
             ValueError: shapes that do not match the encoder.
         """
+        if patches.ndim != 4:  # the batch size would be read from the channel axis
+            raise ValueError(f"patches must be (B, {self.num_channels}, "
+                             f"{', '.join(map(str, self.image_size))}) with a batch axis; got "
+                             f"{tuple(patches.shape)} (one motion: patches[None], "
+                             f"row_mask[None])")
         b = patches.shape[0]
         expect = (b, self.num_channels, *self.image_size)
         if tuple(patches.shape) != expect:

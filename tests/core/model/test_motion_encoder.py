@@ -95,6 +95,10 @@ def test_bool_masked_pos_hides_patch_content(tiny_vit: MotionEncoder) -> None:
 def test_motion_encoder_rejects_wrong_patch_shape(tiny_vit: MotionEncoder) -> None:
     with pytest.raises(ValueError, match=r"patches must be \(2, 3, 224, 80\)"):
         tiny_vit(torch.zeros(2, 3, 200, 80), _row_mask([14, 14]))
+    # one motion without its batch axis: not "(3, 3, 224, 80)" read off the channel axis
+    with pytest.raises(ValueError, match=r"\(B, 3, 224, 80\) with a batch axis; got "
+                                         r"\(3, 224, 80\) \(one motion: patches\[None\]"):
+        tiny_vit(torch.zeros(3, 224, 80), _row_mask([14])[0])
 
 
 def test_motion_encoder_rejects_non_bool_row_mask(tiny_vit: MotionEncoder) -> None:
