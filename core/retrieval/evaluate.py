@@ -341,7 +341,9 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
                                   small_batch_size=cfg.small_batch_size,
                                   threshold=cfg.threshold, seed=cfg.seed,
                                   pair_order=np.argsort([str(m.motion_id) for m in motions],
-                                                        kind="stable"))
+                                                        kind="stable"),
+                                  pair_positives=owner_positives([texts[r] for r in pair_rows],
+                                                                 np.arange(m_count), m_count))
     metrics.update(ret)
     yield 3, EVAL_STAGES
     gallery_texts = texts + [c.caption for c in pairs]

@@ -321,14 +321,16 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
                      weight: float, pair_rows: np.ndarray,
                      text_text_sim: np.ndarray | None, *, small_batch_size: int = 32,
                      threshold: float = 0.95, seed: int = 0,
-                     pair_order: np.ndarray | None = None
+                     pair_order: np.ndarray | None = None,
+                     pair_positives: np.ndarray | None = None,
                      ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """All, AllFirst, SmallBatches and Threshold metrics of the three similarities.
 
     ``All`` queries with every caption; ``AllFirst`` (the papers' test protocol, Yu et al.,
     CVPR 2024, Sec. 4.1: "for testing, we only use the first one") with each motion's first
-    caption, over the whole split, positives by caption string as in ``All``; numbers to
-    set beside the papers' tables are ``AllFirst``'s.
+    caption, over the whole split, positives by first-caption string (the reference code's
+    rule: each motion stands for its first caption); numbers to set beside the papers'
+    tables are ``AllFirst``'s.
 
     Args:
         dense / lexical: ``(N, M)`` All-protocol similarities (captions x motions).
@@ -341,6 +343,10 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         pair_order: ``(M,)`` permutation of the pairs before the Small-batches shuffle: the
             motions sorted by id, as TMR sorts its keyids before shuffling, so that the same
             split gives TMR's batches (None: the pairs' own order).
+        pair_positives: ``(M, M)`` bool positives of the pair matrix, from the first
+            captions alone (``owner_positives(first captions, arange(M), M)``); None:
+            ``positives[pair_rows]`` (motion ``j`` positive when any of its captions equals
+            motion ``i``'s first caption).
 
     Returns:
         ``(flat metrics, {"t2m/<sim>": ranks, "m2t/<sim>": ranks})`` (All-protocol ranks).
@@ -354,7 +360,9 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
             res[d] = {**recall_at_k(r, DEFAULT_KS), "MedR": median_rank(r)}
         _put(out, res, "All", sim)
     m = len(pair_rows)
-    pair_pos = positives[pair_rows]
+    pair_pos = positives[pair_rows] if pair_positives is None else pair_positives
+    if pair_pos.shape != (m, m):
+        raise ValueError(f"pair_positives must be ({m}, {m}), got {pair_pos.shape}")
     order = None if pair_order is None else np.ix_(pair_order, pair_order)
     for sim, (t2m, m2t) in scored(dense[pair_rows], lexical[pair_rows], weight).items():
         # the papers' test protocol: each motion's first caption only (Yu et al. Sec. 4.1
