@@ -320,6 +320,10 @@ def motion_patch_image(
 ) -> np.ndarray:
     """Turn joint positions into the z-scored motion-patch image.
 
+    The image keeps every frame; the model's input is this image cropped or padded to
+    ``max_frames`` (224) with a row mask, as
+    :func:`~motionlex.core.patch_batches.patches_from_joints` makes it.
+
     Frames past a clip's valid length are set to 0 after normalisation (the mean pose);
     inside the last partial patch row the last real pose is repeated first so that the
     row the mask keeps holds no artificial jump. Batched: one matrix product for all.

@@ -114,7 +114,8 @@ def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -
     ``dot``: the raw sparse dot product (SPLADE).
 
     Args:
-        a: ``(N, V)`` non-negative lexical vectors.
+        a: ``(N, V)`` non-negative lexical vectors (torch, or NumPy as
+            ``encode_texts`` / ``encode_motions`` return them).
         b: ``(M, V)`` non-negative lexical vectors.
         mode: ``"cosine"`` or ``"dot"``.
 
@@ -126,6 +127,7 @@ def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -
     """
     if mode not in LEXICAL_SIMILARITIES:
         raise ValueError(f"lexical similarity must be one of {LEXICAL_SIMILARITIES}; got {mode!r}")
+    a, b = torch.as_tensor(a), torch.as_tensor(b)  # NumPy from encode_texts / encode_motions
     if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(
             f"lexical vectors must be (N, V) and (M, V); got {tuple(a.shape)} and {tuple(b.shape)}"

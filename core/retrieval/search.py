@@ -91,7 +91,9 @@ class Hit:
     Attributes:
         index: row in the gallery index.
         id: the item's id.
-        score: the ranking score of the chosen mode.
+        score: the ranking score of the chosen mode: dense cosine in [-1, 1]; lexical
+            similarity (cosine in [0, 1] for a ``cosine`` model); fused
+            ``w * dense + (1 - w) * lexical / max over the gallery`` (:func:`.fusion.fuse`).
         caption: its first caption (``""`` when it has none).
         source: the source file.
         words: up to ``n`` ``(word, query weight x motion weight)`` pairs, largest first.

@@ -159,6 +159,9 @@ class MLMHeadObjective(Objective):
 class LexMLMObjective(Objective):
     """LexMLM: encoder MLM + decoder MLM through the lexical bottleneck (see module doc).
 
+    Source: Lyu et al., ICLR 2025 (phase 1; the poster text names no section); Shen et al.,
+    LexMAE (ICLR 2023), Sec. 3.
+
     Returns (of a call): ``loss`` (= ``mlm_encoder + mlm_decoder``), ``mlm_encoder``,
     ``mlm_decoder``.
     """
@@ -197,6 +200,9 @@ class LexMLMObjective(Objective):
 
 class CMMMObjective(Objective):
     """CMMM: reconstruct masked patches of two views and pull the views' embeddings together.
+
+    Source: Lyu et al., ICLR 2025 (phase 2); SimMIM (Xie et al., CVPR 2022), SimCLR (Chen et
+    al., ICML 2020) for the two views (see module doc).
 
     Returns (of a call): ``loss`` (= ``reconstruction + cmmm_contrastive_weight *
     contrastive``), ``reconstruction``, ``contrastive``.
@@ -261,6 +267,9 @@ def bottleneck_weights(max_logits: torch.Tensor, kind: str = "softmax") -> torch
 
 class LexMMMObjective(Objective):
     """LexMMM: reconstruct masked patches from the motion's vocabulary bottleneck.
+
+    Source: Lyu et al., ICLR 2025 (phase 3); the LexMAE / LexLIP bottleneck (Shen et al.,
+    ICLR 2023; Luo et al., ICCV 2023) on motion patches.
 
     Returns (of a call): ``loss`` (= ``reconstruction``, plus ``lexmmm_uniformity_weight *
     uniformity`` when that weight is set), ``reconstruction`` (and ``uniformity``).
