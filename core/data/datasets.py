@@ -134,7 +134,8 @@ def detect_layout(root: str | Path) -> str:
 
     Raises:
         FileNotFoundError: the folder does not exist.
-        DatasetError: neither layout is found (names what was looked for).
+        DatasetError: neither layout is found (names what was looked for), or the folder
+            holds datasets in its subfolders (names them).
     """
     root = Path(root)
     if not root.is_dir():
@@ -143,6 +144,14 @@ def detect_layout(root: str | Path) -> str:
             if root.exists() else f"dataset folder not found: {root}")
     if (root / "new_joints").is_dir():
         return "joints"
+    nested = sorted(d.name for d in root.iterdir() if (d / "new_joints").is_dir())
+    if nested:  # a folder of datasets (e.g. ../shared/data): its BVH files alone are no answer
+        others = sorted(d.name for d in root.iterdir()
+                        if d.is_dir() and d.name not in nested and has_bvh(d))
+        names = ", ".join(nested + [f"{n} (BVH)" for n in others])
+        raise DatasetError(
+            f"{root} holds several datasets ({names}), not one: give one of them (e.g. "
+            f"{root / nested[0]}), or several as their own --data options")
     if has_bvh(root):
         return "bvh"
     if (root / "manifest.json").is_file() and (root / "dense.npy").is_file():

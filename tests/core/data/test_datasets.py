@@ -183,6 +183,10 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
         detect_layout(tmp_path / "nope")
     with pytest.raises(DatasetError, match="not a motion dataset"):
         detect_layout(tmp_path)
+    # the data root: its one BVH subfolder was read as the dataset, the rest left out silently
+    with pytest.raises(DatasetError, match=r"holds several datasets \(bandai, .*raw_bvh "
+                                           r"\(BVH\)\), not one"):
+        detect_layout(shared_data)
     with pytest.raises(FileNotFoundError, match="caption file not found"):
         read_captions(tmp_path / "x.txt")
     corpus = read_caption_corpus(shared_data / "kitml_text", "train")
