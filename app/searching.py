@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from motionlex.app import texts
-from motionlex.core.motion.files import looks_like_path, motion_file_query
+from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 
 if TYPE_CHECKING:
     from motionlex.app.client import WorkerClient
@@ -40,7 +40,7 @@ class SearchActions:
     def search(self, text: str) -> bool:
         """Rank the gallery for ``text`` (queued after a gallery that is still opening); a
         text that is the path of a BVH or ``.npy`` file ranks by that motion
-        (:func:`~motionlex.core.motion.files.motion_file_query`).
+        (:func:`~motionlex.core.motion.query_paths.motion_file_query`).
 
         Returns:
             Whether a request was sent (or queued behind the opening gallery).

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.texts import DEMO_BANNER_TIP, WELCOME_TEXT
-from motionlex.core.motion.files import looks_like_path, motion_file_query
+from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars

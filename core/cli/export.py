@@ -13,9 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from motionlex.core.cli.types import positive_float
+from motionlex.core.motion.query_paths import SUFFIXES
 from motionlex.core.wording import count
-
-MOTION_SUFFIXES = (".bvh", ".npy")
 
 
 def motion_files(inputs: list[str]) -> list[Path]:
@@ -36,7 +35,7 @@ def motion_files(inputs: list[str]) -> list[Path]:
             raise FileNotFoundError(f"{p}: no such file or folder")
         folder = p / "new_joints" if (p / "new_joints").is_dir() else p
         found = sorted(f for f in folder.iterdir()
-                       if f.is_file() and f.suffix.lower() in MOTION_SUFFIXES)
+                       if f.is_file() and f.suffix.lower() in SUFFIXES)
         if not found:
             raise ValueError(f"{folder}: no .bvh or .npy motion files in this folder")
         out.extend(found)

@@ -187,6 +187,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
 
+    if args.query is not None and args.motion is None:
+        from motionlex.core.motion.query_paths import looks_like_path, query_path_text
+
+        if looks_like_path(args.query):  # as the explorer's query box reads it
+            args.query, args.motion = None, str(Path(query_path_text(args.query)).expanduser())
+            print(f"note: the query is a path: searching by the motion in {args.motion} "
+                  f"(--motion)", file=sys.stderr)
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:
         raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")

@@ -15,7 +15,6 @@ sets, dataset folders) goes through :func:`load_motion_file` or :func:`read_join
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -40,50 +39,6 @@ KIT_FPS = 12.5
 HUMAN_EXTENT_M = (0.3, 3.0)
 """Median extent of a person's joints in one frame (largest axis), metres: a ``.npy`` whose
 units are detected must be metres or millimetres of a body in this range."""
-
-SUFFIXES = (".npy", ".bvh")
-"""File suffixes :func:`load_motion_file` reads."""
-
-
-_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-
-
-def looks_like_path(text: str) -> bool:
-    """Whether a query text is typed as a file path rather than words: it starts with a
-    quote, ``file:``, ``~``, ``/``, ``./``, ``../``, ``\\`` or a drive (``C:\\``).
-    ``"a person waves at someone/something"`` is words."""
-    s = text.strip()
-    return bool(s) and (s[0] in "'\"~/\\" or s.startswith(("./", "../", ".\\", "..\\",
-                                                          "file:"))
-                        or bool(_DRIVE.match(s)))
-
-
-def motion_file_query(text: str) -> Path | None:
-    """The motion file a query text names, or None: an existing file with a suffix of
-    :data:`SUFFIXES`, given as a path (absolute, relative to the working folder, or with
-    ``~``), optionally in quotes or as a ``file://`` URL (as a file manager pastes it).
-
-    ``motion_file_query("~/takes/kick_001.bvh")`` is that file when it exists;
-    ``motion_file_query("a person kicks")`` is None. Nothing is read (a cheap check, run as
-    the user types).
-    """
-    s = text.strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        s = s[1:-1].strip()
-    if s.startswith("file:"):
-        from urllib.parse import urlparse
-        from urllib.request import url2pathname
-
-        url = urlparse(s)  # file:///C:/x.bvh on Windows; file://server/share/x.bvh (UNC)
-        host = url.netloc if url.netloc not in ("", "localhost") else ""
-        s = url2pathname(f"//{host}{url.path}" if host else url.path)
-    if not s or Path(s).suffix.lower() not in SUFFIXES:
-        return None
-    path = Path(s).expanduser()
-    try:
-        return path if path.is_file() else None
-    except OSError:  # a name too long for the file system, say
-        return None
 
 
 FEATURE_WIDTHS = {263: "HumanML3D's 263-d", 251: "KIT-ML's 251-d"}

@@ -259,6 +259,18 @@ def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_pat
                         "--motion", str(bad)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert str(bad) in r.stderr
+    # a path as the query searches by that motion, as the explorer's query box does (it was
+    # ranked as the text "/tmp/.../bvh", with spelling suggestions for its parts)
+    take = data / "new_joints" / f"{BANDAI_IDS[0]}.npy"
+    r = subprocess.run([sys.executable, "-m", "motionlex.core", "search", f"'{take}'",
+                        "--index", str(idx), "-k", "1"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"searching by the motion in {take}" in r.stderr and "does not know" not in r.stderr
+    assert r.stdout.splitlines()[1].split()[2] == f"ds/{BANDAI_IDS[0]}"
+    r = subprocess.run([sys.executable, "-m", "motionlex.core", "search", "./no/such.bvh",
+                        "--index", str(idx)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "no/such.bvh" in r.stderr.splitlines()[-1]
 
 
 def test_train_refuses_max_steps_zero(capsys):

@@ -151,7 +151,7 @@ def test_dataset_units_detected_and_verified(tmp_path):
 def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
     """What the explorer's query box ranks by a motion instead of text: an existing BVH or
     .npy path, also quoted, with ~, or as a file:// URL; never a text or another file."""
-    from motionlex.core.motion.files import motion_file_query
+    from motionlex.core.motion.query_paths import motion_file_query
 
     take = tmp_path / "my take.bvh"
     take.write_text("HIERARCHY\n")  # only the name and existence are checked here
@@ -167,7 +167,7 @@ def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
 
 
 def test_looks_like_path_tells_a_typed_path_from_words():
-    from motionlex.core.motion.files import looks_like_path
+    from motionlex.core.motion.query_paths import looks_like_path
 
     for text in ("/home/me/ta", "~/takes/k", '"/tmp/a b', "./k", "../k", "C:\\takes\\k",
                  "D:/k", "file:///tmp/k", "\\\\server\\share"):

@@ -1,0 +1,60 @@
+"""Motion files named in a query box or a search command: what a typed or pasted text names.
+
+Standard library only: the CLI's text search and the explorer's query box check a text with
+these on every query without importing the motion loaders (:mod:`.files`, which reads them).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SUFFIXES = (".npy", ".bvh")
+"""File suffixes :func:`motionlex.core.motion.files.load_motion_file` reads."""
+
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a query text is typed as a file path rather than words: it starts with a
+    quote, ``file:``, ``~``, ``/``, ``./``, ``../``, ``\\`` or a drive (``C:\\``).
+    ``"a person waves at someone/something"`` is words."""
+    s = text.strip()
+    return bool(s) and (s[0] in "'\"~/\\" or s.startswith(("./", "../", ".\\", "..\\",
+                                                          "file:"))
+                        or bool(_DRIVE.match(s)))
+
+
+def query_path_text(text: str) -> str:
+    """The path a query text gives, as typed or pasted: without surrounding quotes, and a
+    ``file://`` URL as a local path (``~`` is left for :meth:`Path.expanduser`)."""
+    s = text.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        s = s[1:-1].strip()
+    if s.startswith("file:"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        url = urlparse(s)  # file:///C:/x.bvh on Windows; file://server/share/x.bvh (UNC)
+        host = url.netloc if url.netloc not in ("", "localhost") else ""
+        s = url2pathname(f"//{host}{url.path}" if host else url.path)
+    return s
+
+
+def motion_file_query(text: str) -> Path | None:
+    """The motion file a query text names, or None: an existing file with a suffix of
+    :data:`SUFFIXES`, given as a path (absolute, relative to the working folder, or with
+    ``~``), optionally in quotes or as a ``file://`` URL (as a file manager pastes it).
+
+    ``motion_file_query("~/takes/kick_001.bvh")`` is that file when it exists;
+    ``motion_file_query("a person kicks")`` is None. Nothing is read (a cheap check, run as
+    the user types).
+    """
+    s = query_path_text(text)
+    if not s or Path(s).suffix.lower() not in SUFFIXES:
+        return None
+    path = Path(s).expanduser()
+    try:
+        return path if path.is_file() else None
+    except OSError:  # a name too long for the file system, say
+        return None
