@@ -65,22 +65,30 @@ def _quiet_lightning(quiet: bool, verbose: bool = False) -> None:
 
 
 def _refuse_to_replace(args: argparse.Namespace) -> None:
-    """Raise unless ``OUT/model`` is free to write: it holds no trained model, or ``--resume``
-    continues its run, or ``--overwrite`` replaces it (an index built with that model records
-    the folder and would then find another model there).
+    """Raise unless ``OUT`` is free to train in: it holds no trained model and no interrupted
+    run, or ``--resume`` continues its run, or ``--overwrite`` replaces it (an index built
+    with that model records the folder and would then find another model there).
 
     Raises:
-        FileExistsError: ``OUT/model`` holds a model and neither flag was given.
+        FileExistsError: ``OUT/model`` holds a model, or ``OUT/checkpoints`` a run's phase
+            checkpoints, and neither flag was given.
     """
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise NotADirectoryError(f"--out {args.out} is a file; train writes a run folder "
                                  f"(the model lands in OUT/model): give a folder")
     model = Path(args.out) / "model"
-    if (model / "config.json").is_file() and not (args.resume or args.overwrite):
+    if args.resume or args.overwrite:
+        return
+    if (model / "config.json").is_file():
         raise FileExistsError(
             f"{model} already holds a trained model; give another --out, --resume to "
             f"continue that run, or --overwrite to replace it (indexes built with it then "
             f"need rebuilding)")
+    saved = sorted(p.name for p in (Path(args.out) / "checkpoints").glob("*.ckpt"))
+    if saved:  # an interrupted run: starting again would silently overwrite its phases
+        raise FileExistsError(
+            f"{args.out} holds an interrupted run (checkpoints {', '.join(saved)}); --resume "
+            f"to continue it, --overwrite to train again from the start, or another --out")
 
 
 def _check_overrides(overrides: list[str]) -> None:
@@ -268,8 +276,8 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run in OUT")
     again.add_argument("--overwrite", action="store_true",
-                       help="replace the trained model OUT/model already holds (without "
-                       "this or --resume, train refuses to)")
+                       help="replace the trained model or interrupted run OUT already "
+                       "holds (without this or --resume, train refuses to)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides, e.g. lr_motion=1e-4 phases.0.max_steps=10")

@@ -3,6 +3,8 @@ replace, and why a folder gave no training pairs."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from motionlex.core.cli import main
@@ -52,6 +54,15 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
                    "give another --out, --resume to continue that run, or --overwrite to "
                    "replace it (indexes built with it then need rebuilding)")
     assert (run / "model" / "model.safetensors").read_bytes() == weights
+    # an interrupted run (phase checkpoints, no model yet) is not silently trained over
+    interrupted = tmp_path / "interrupted"
+    shutil.copytree(run / "checkpoints", interrupted / "checkpoints")
+    saved = sorted(p.name for p in (interrupted / "checkpoints").glob("*.ckpt"))
+    assert saved and _train(repo_root, bandai_small, interrupted, "-q") == 2
+    assert capfd.readouterr().err.strip() == (
+        f"motionlex train: error: {interrupted} holds an interrupted run (checkpoints "
+        f"{', '.join(saved)}); --resume to continue it, --overwrite to train again from the "
+        f"start, or another --out")
 
     assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
     assert (run / "model" / "model.safetensors").read_bytes() != weights
