@@ -16,6 +16,9 @@ from motionlex.core.cli.types import positive_float
 from motionlex.core.motion.query_paths import SUFFIXES
 from motionlex.core.wording import count
 
+VIEW_SUFFIXES = (".gif", ".mp4", ".webm", ".mov", ".avi", ".png", ".jpg", ".jpeg")
+"""Outputs of the explorer's 3D view (videos, images), which a headless export cannot make."""
+
 
 def motion_files(inputs: list[str]) -> list[Path]:
     """The motion files named by ``inputs``: files as given; a folder's ``.bvh`` and ``.npy``
@@ -74,9 +77,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from motionlex.core.motion.export import EXPORT_SUFFIX, export_motion
     from motionlex.core.motion.files import load_motion_file
 
+    out = Path(args.out)
+    if out.suffix.lower() in VIEW_SUFFIXES and not out.is_dir():
+        raise ValueError(f"{out}: {out.suffix} files are the explorer's File > Export (they "
+                         f"record its 3D view); motionlex export writes .glb or .bvh files, "
+                         f"or a folder of them")
     files = list({os.path.realpath(f): f for f in motion_files(args.inputs)}.values())
     suffix = EXPORT_SUFFIX[args.to]
-    out = Path(args.out)
     single = len(files) == 1 and out.suffix.lower() in set(EXPORT_SUFFIX.values())
     if single and os.path.realpath(out) == os.path.realpath(files[0]):
         raise ValueError(f"{out}: the output would replace its own input; give another --out")
@@ -110,6 +117,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.rmdir()  # nothing was written: leave no empty folder behind
     where = out if single else f"{out}/"
     kind = {"glb": "animated GLB file", "poses": "pose-sequence GLB file", "bvh": "BVH file"}
+    if not written:
+        print(f"wrote nothing: {count(len(failed), 'file')} failed (above)")
+        return 2
     print(f"wrote {count(written, kind[args.to])} to {where}"
           + (f"; {len(failed)} of {len(files)} failed (above)" if failed else ""))
     return 2 if failed else 0
@@ -125,7 +135,9 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
         "GLB) or BVH (a BVH source is copied in its native skeleton; joint files are "
         "written with solved rotations). Motions are brought to the canonical form first "
         "(metres, Y up, 20 fps). Each file is written atomically; a bad file is reported "
-        "and the others are still written (exit 2 when any failed).")
+        "and the others are still written (exit 2 when any failed); a path that does not "
+        "exist stops the export before anything is written. GIF/MP4 videos of the 3D view "
+        "come from the explorer's File > Export.")
     s.add_argument("inputs", nargs="+", metavar="MOTION",
                    help="motion file or folder (repeat for several)")
     s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",

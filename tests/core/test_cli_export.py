@@ -74,7 +74,7 @@ def test_a_bad_file_is_reported_and_the_others_written(shared_data: Path, tmp_pa
     good.unlink()
     (bad.parent / "broken2.npy").write_text("not one either")
     assert main(["export", str(bad.parent), "--out", str(tmp_path / "none"), "-q"]) == 2
-    assert "wrote 0 animated GLB files" in capsys.readouterr().out
+    assert "wrote nothing: 2 files failed (above)" in capsys.readouterr().out
     assert not (tmp_path / "none").exists()  # every file failed: no empty folder left
 
 
@@ -86,6 +86,9 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     one = raw / "cmu_05_16_iclone.bvh"
     assert main(["export", str(one), "--to", "bvh", "--out", str(tmp_path / "x.glb")]) == 2
     assert "--to bvh writes .bvh files" in capsys.readouterr().err
+    # a video or image name: a folder of that name was created, holding a .glb
+    assert main(["export", str(one), "--out", str(tmp_path / "x.gif")]) == 2
+    assert "File > Export" in capsys.readouterr().err and not (tmp_path / "x.gif").exists()
     assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     empty = tmp_path / "empty"
