@@ -19,12 +19,17 @@ logger = logging.getLogger(__name__)
 
 
 class _DropTips(logging.Filter):
-    """Drops Lightning's advertising tips (e.g. "try installing litlogger"), "`Trainer.fit`
-    stopped: `max_steps=N` reached" (the phase bar shows it; other stop reasons stay), and its
+    """Drops Lightning's advertising tips (e.g. "try installing litlogger"), what the run says
+    itself (:attr:`_SAID_BY_US`: "`Trainer.fit` stopped: `max_steps=N` reached", other stop
+    reasons stay; its Ctrl-C and checkpoint-restoring lines), and its
     per-Trainer hardware lines ("GPU available: ...", "TPU available: ..."): with ``verbose``
     those are said once, after the first phase said them; without, never."""
 
     _HARDWARE = ("GPU available", "TPU available", "HPU available", "LOCAL_RANK")
+    # said by the run itself: the phase bar shows the step cap; the CLI says "interrupted";
+    # "resuming phase NAME from its last checkpoint PATH" says which checkpoint, once
+    _SAID_BY_US = ("`Trainer.fit` stopped: `max_steps=", "\nDetected KeyboardInterrupt",
+                   "Restoring states from the checkpoint", "Restored all states")
 
     def __init__(self, verbose: bool = True) -> None:
         super().__init__()
@@ -33,7 +38,7 @@ class _DropTips(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if "Tip:" in msg or msg.startswith("`Trainer.fit` stopped: `max_steps="):
+        if "Tip:" in msg or msg.startswith(self._SAID_BY_US):
             return False
         if msg.startswith(self._HARDWARE):
             if not self.verbose or msg in self.seen:
@@ -60,6 +65,10 @@ def _quiet_lightning(quiet: bool, verbose: bool = False) -> None:
             log.setLevel(logging.WARNING)
     # lightning's own use of a torch API torch has deprecated: nothing a user can act on
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    # a phase resumed mid-epoch replays its seeded batches from the epoch's start: the
+    # README's "close to, not bit for bit"; Lightning's warning says "unreliable results"
+    warnings.filterwarnings("ignore", message=r"You're resuming from a checkpoint that ended "
+                            r"before the epoch ended")
     # every phase checkpoints into OUT/checkpoints under its own file name
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 

@@ -422,6 +422,11 @@ def test_lightning_lines_are_said_once_per_run():
     assert not shown("`Trainer.fit` stopped: `max_steps=4` reached.")
     assert shown("`Trainer.fit` stopped: No training batches.")  # a real problem: said
     assert not shown("💡 Tip: For seamless cloud logging, try installing [litlogger]")
+    # what the run says itself (Lightning's own wording, trainer/call.py and
+    # checkpoint_connector.py): Ctrl-C and the restoring of a resumed phase
+    assert not shown("\nDetected KeyboardInterrupt, attempting graceful shutdown ...")
+    assert not shown("Restoring states from the checkpoint path at /r/checkpoints/x.ckpt")
+    assert not shown("Restored all states from the checkpoint at /r/checkpoints/x.ckpt")
     assert shown("something else") and shown("something else")
     f = _DropTips(verbose=False)  # without -v: no hardware lines at all (item 7)
     assert not shown("GPU available: False, used: False")
