@@ -45,14 +45,17 @@ def cmd_patches(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from motionlex.core.data.datasets import MotionDataset
     from motionlex.core.motion.motion import CANONICAL_FPS
+    from motionlex.core.wording import count
 
     ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
     n_caps = sum(len(s.captions) for s in samples)
+    bare = sum(not s.captions for s in samples)
     frames = sum(s.motion.num_frames for s in samples)
     minutes = frames / CANONICAL_FPS / 60.0
-    print(f"captions: {n_caps}; frames: {frames} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
+    print(f"captions: {n_caps:,}" + (f" ({count(bare, 'motion')} without one)" if bare else "")
+          + f"; frames: {frames:,} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
     if not report.kept:
         raise ValueError(f"{args.data} [{args.split}]: no usable motion"
                          + (" (the reasons are above)" if report.skipped else
@@ -152,7 +155,13 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--title", default="", help="figure title")
     s.set_defaults(func=cmd_patches)
 
-    s = sub.add_parser("scan", help="validate a dataset folder and report skipped files")
+    s = sub.add_parser(
+        "scan", help="validate a dataset folder and report skipped files",
+        description="Read every motion of a dataset folder (HumanML3D/KIT-ML layout, or a "
+        "folder of .bvh files with an optional index.json of captions) as training, "
+        "indexing and the explorer read them, and report what is usable: the motions kept, "
+        "each skipped file with its reason, captions whose time span falls outside their "
+        "clip, and the caption and frame counts. Exit 2 when nothing is usable.")
     s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
     s.add_argument("--split", default="all",
                    help="split name: train, val, test or all (default all)")

@@ -36,7 +36,12 @@ def test_patches_png_with_train_stats(shared_data, tmp_path, capsys):
 
 def test_scan_and_errors(shared_data, tmp_path, capsys):
     assert main(["scan", str(shared_data / "humanml3d_samples"), "-q"]) == 0
-    assert "7 usable motions" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "7 usable motions" in out
+    n_caps = sum(len([x for x in p.read_text().splitlines() if x.strip()]) for p in
+                 (shared_data / "humanml3d_samples" / "texts").glob("*.txt"))
+    with_caps = len(list((shared_data / "humanml3d_samples" / "texts").glob("*.txt")))
+    assert f"captions: {n_caps:,} ({7 - with_caps} motions without one); frames: " in out
     assert main(["patches", str(tmp_path / "none.npy"), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "none.npy" in err and "error" in err
@@ -173,7 +178,7 @@ def test_missing_and_corrupt_checkpoints(tmp_path, repo_root, capsys):
     assert "holds no files" in err
 
 
-def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_subset,
+def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_subset, caplog,
                                                               tmp_path, capsys):
     data = make_subset(shared_data / "bandai", tmp_path / "ds", BANDAI_IDS)
     (data / "all.txt").write_text("\n".join(BANDAI_IDS) + "\nghost_042\n")
@@ -187,7 +192,11 @@ def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_su
     assert "skipped ghost_042: listed in all.txt, no motion file" in out
     assert main(["scan", str(data), "-q"]) == 2
     assert "--skip-missing" in _one_error_line(capsys)  # scan has the option
+    caplog.clear()
     assert main(["scan", str(data), "-q", "--skip-missing"]) == 0
+    said = [r.getMessage() for r in caplog.records]  # the skip, without advice to use the flag
+    assert len(said) == 1 and said[0].endswith("1 listed id(s) without a motion file skipped: "
+                                                "ghost_042")
 
 
 def test_interrupt_bug_and_verbose(monkeypatch, capsys):
