@@ -192,10 +192,20 @@ class PatchStats:
     def load(cls, path: str | Path) -> "PatchStats":
         """Read statistics written by :meth:`save`.
 
+        Args:
+            path: the JSON file, or a model folder holding ``patch_stats.json``.
+
         Raises:
-            FileNotFoundError: no such file. ValueError: not valid statistics (names the file).
+            FileNotFoundError: no such file (or a folder without ``patch_stats.json``).
+            ValueError: not valid statistics (names the file).
         """
         path = Path(path)
+        if path.is_dir():  # a model folder: its statistics
+            if not (path / "patch_stats.json").is_file():
+                raise FileNotFoundError(f"patch statistics not found: {path} is a folder "
+                                        f"without patch_stats.json (give the .json file, or a "
+                                        f"model folder)")
+            path = path / "patch_stats.json"
         if not path.is_file():
             raise FileNotFoundError(f"patch statistics not found: {path}")
         try:

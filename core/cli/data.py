@@ -143,7 +143,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("file", help="a new_joints/*.npy file (HumanML3D/KIT-ML) or a .bvh file")
     s.add_argument("--out", required=True,
                    help="output figure; its suffix names the format (.png, .jpg, .pdf, .svg)")
-    s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') to z-score")
+    s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') or a "
+                   "model folder, to z-score")
     s.add_argument("--fps", type=positive_float, default=None,
                    help="override the file's frame rate")
     s.add_argument("--skip-frames", type=frames_or_auto, default="auto", metavar="N|auto",

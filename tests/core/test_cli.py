@@ -32,6 +32,15 @@ def test_patches_png_with_train_stats(shared_data, tmp_path, capsys):
     assert main(["patches", str(f), "--out", str(out), "--stats", str(stats)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
     assert "wrote" in capsys.readouterr().out
+    # a model folder stands for its patch_stats.json (it said "not found: FOLDER")
+    from motionlex.resources import default_model_dir
+
+    folder_png = tmp_path / "q.png"
+    assert main(["patches", str(f), "--out", str(folder_png), "--stats",
+                 str(default_model_dir())]) == 0
+    assert folder_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["patches", str(f), "--out", str(folder_png), "--stats", str(tmp_path)]) == 2
+    assert "without patch_stats.json" in capsys.readouterr().err
 
 
 def test_scan_and_errors(shared_data, tmp_path, capsys):
