@@ -185,8 +185,9 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
 
 
 def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:
-    """The model's ``tokenizer.tokenize`` (None without a model)."""
-    return None if model is None else model.tokenizer.tokenize
+    """The model's :meth:`~motionlex.core.model.model.MotionTextModel.word_pieces` (None
+    without a model)."""
+    return None if model is None else model.word_pieces
 
 
 def warm_event_parser() -> str | None:

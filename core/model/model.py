@@ -335,6 +335,11 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         """Tokens of ``text``, not truncated (``TextEncoder.count_tokens``)."""
         return self.text.count_tokens(text)
 
+    def word_pieces(self, text: str) -> list[str]:
+        """``text`` as the tokenizer's pieces (WordPiece: ``["waving", "##s"]``), without
+        special tokens or truncation: which vocabulary entries a text spells."""
+        return list(self.tokenizer.tokenize(text))
+
     def forward_text(
         self,
         texts: Sequence[str] | Mapping[str, torch.Tensor],

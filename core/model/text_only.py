@@ -104,7 +104,7 @@ class TextOnlyModel:
 
     Built by :func:`load_text_only`. Offers what text queries use of the full model:
     ``config``, ``vocabulary``, ``device``, ``eval()``, :meth:`tokenize`,
-    :meth:`forward_text` and :meth:`encode_text`.
+    :meth:`count_tokens`, :meth:`word_pieces`, :meth:`forward_text` and :meth:`encode_text`.
 
     Args:
         config: the checkpoint's config.
@@ -180,6 +180,15 @@ class TextOnlyModel:
         self.tokenizer.no_truncation()
         try:
             return len(self.tokenizer.encode(text).ids)
+        finally:
+            self.tokenizer.enable_truncation(**truncation)
+
+    def word_pieces(self, text: str) -> list[str]:
+        """``text`` as the tokenizer's pieces, as :meth:`MotionTextModel.word_pieces`."""
+        truncation = self.tokenizer.truncation
+        self.tokenizer.no_truncation()
+        try:
+            return list(self.tokenizer.encode(text, add_special_tokens=False).tokens)
         finally:
             self.tokenizer.enable_truncation(**truncation)
 

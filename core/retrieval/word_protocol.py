@@ -173,7 +173,7 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
                        vocabulary, k)
 
 
-def word_weights(model: Any, stats: PatchStats, *, text: str | None = None,
+def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = None,
                  motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
                  ) -> list[tuple[str, float, float]]:
     """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
@@ -187,7 +187,7 @@ def word_weights(model: Any, stats: PatchStats, *, text: str | None = None,
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
-        stats: its patch statistics (used for a motion).
+        stats: its patch statistics (for a motion; None will do for a text).
         text: a caption; or ``motion``: ``(joints (T, J, 3) float32 metres canonical,
             skeleton)``. Exactly one of the two.
         k: number of words, ``>= 1``.

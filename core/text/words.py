@@ -150,7 +150,7 @@ def own_words(words: Iterable[str], texts: Sequence[str],
     Args:
         words: vocabulary words.
         texts: the texts the vector stands for (a query; a motion's captions).
-        tokenize: the model's tokenizer (``tokenizer.tokenize``), for vocabularies of
+        tokenize: the model's ``word_pieces``, for vocabularies of
             WordPiece pieces (the papers' full vocabulary): the pieces a text is cut into
             ("somersaulting" -> ``so ##mers ##ault ##ing``) count as its own words. Without
             it, a continuation such as ``##ing`` never counts.

@@ -77,6 +77,16 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     # the words of the text itself are told from the ones the model adds (any form counts)
     in_text = {w["word"]: w["in_text"] for w in got["words"]}
     assert in_text.get("left") is True and in_text.get("waves", True) is True
+    # a text reads only the text tower: the full model's words and weights all the same
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.word_protocol import word_weights
+    from motionlex.resources import default_model_dir
+
+    full, stats = load_checkpoint(default_model_dir())
+    ref = word_weights(full, stats, text="a person waves the left hand", k=5)
+    assert [w["word"] for w in got["words"]] == [w for w, _, _ in ref]
+    assert [w["weight"] for w in got["words"]] == pytest.approx([v for _, v, _ in ref],
+                                                                abs=1e-5)
     assert main(["words", "a person waves the left hand", "-k", "12"]) == 0
     table = capsys.readouterr().out.splitlines()
     added = [ln.split()[2] for ln in table[1:] if ln.endswith("(added)")]

@@ -117,6 +117,11 @@ def test_default_checkpoint_matches_full_model() -> None:
     light = load_text_only(default_model_dir, "cpu")
     assert light.config.text_pooling == "mean" and light.config.lexical_vocabulary == "corpus"
     _assert_same(full, light)
+    # the pieces a text spells (which words are a query's own), as the full model's
+    # tokenizer cuts them, long texts not truncated
+    for text in ("somersaulting", "A Person WAVES, then 2 jumps", "walks " * 100):
+        assert light.word_pieces(text) == full.word_pieces(text)
+    assert len(light.word_pieces("walks " * 100)) == 100
     assert load_text_only_for(model_fingerprint(full), default_model_dir, "cpu") is not None
     assert load_text_only_for("0" * 64, default_model_dir, "cpu") is None  # another model
 
