@@ -358,10 +358,7 @@ class TrainingRun:
             last_phase = phase
         final = self.out_dir / "model"
         if resume and not ran_any:
-            logger.warning("nothing to resume in %s: all %d phases had finished; the model "
-                           "there stands, and settings given now do not extend a finished "
-                           "phase (--overwrite trains again)", self.out_dir,
-                           len(self.cfg.phases))
+            _say_nothing_to_resume(self.out_dir, len(self.cfg.phases))
         if rank_zero_only.rank != 0:  # validation and export are rank 0's
             return final
         exported = bool(np.isfinite(self.best_score))  # validation chose a model (this run
@@ -382,6 +379,12 @@ class TrainingRun:
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
                 tmp.write_text(json.dumps(self.best_metrics, indent=1))
         return final
+
+
+def _say_nothing_to_resume(out_dir: Path, phases: int) -> None:
+    logger.warning("nothing to resume in %s: all %d phases had finished; the model there "
+                   "stands, and settings given now do not extend a finished phase "
+                   "(--overwrite trains again)", out_dir, phases)
 
 
 def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: str | Path, *,
@@ -420,5 +423,11 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_trainer_settings(cfg)  # before minutes of loading data
+    out = Path(out_dir)
+    if resume and (out / "model" / "config.json").is_file() and all(
+            (out / "phases" / f"{i}-{p.name}" / "config.json").is_file()
+            for i, p in enumerate(cfg.phases)):
+        _say_nothing_to_resume(out, len(cfg.phases))
+        return out / "model"  # without loading the data (~20 s) for nothing
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
     return run.fit(resume=resume)  # the phases already carry the --max-steps cap

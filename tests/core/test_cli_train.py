@@ -31,7 +31,8 @@ def _train(repo_root, data, out, *flags: str, seed: int = 0) -> int:
 
 @pytest.mark.slow
 def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, repo_root,
-                                                                  tmp_path, capfd):
+                                                                  tmp_path, capfd,
+                                                                  monkeypatch):
     """A run ends with its validation figures in one line and no Lightning hardware lines;
     it refuses to replace its model without --overwrite; an index built with the replaced
     model then says its checkpoint folder now holds another model (items 2 and 7)."""
@@ -68,7 +69,14 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert (run / "model" / "model.safetensors").read_bytes() != weights
     capfd.readouterr()
     retrained = (run / "model" / "model.safetensors").read_bytes()
+    import motionlex.core.train.training as training
+
+    def no_data_loading(*a, **kw):
+        raise AssertionError("a finished run's resume loaded its data (~20 s) for nothing")
+
+    monkeypatch.setattr(training, "TrainingRun", no_data_loading)
     assert _train(repo_root, bandai_small, run, "--resume", "-q") == 0  # all phases done
+    monkeypatch.undo()
     out = capfd.readouterr().out
     assert f"model unchanged in {run / 'model'}" in out and "model written" not in out
     assert (run / "model" / "model.safetensors").read_bytes() == retrained
