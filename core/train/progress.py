@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,7 +73,10 @@ class PhaseProgressBar(TQDMProgressBar):
 @contextlib.contextmanager
 def bar_status(trainer: L.Trainer, text: str) -> Iterator[None]:
     """Show ``text`` as the phase bar's postfix while the block runs (e.g. "validating"),
-    then the bar's metrics again. Nothing happens without a shown :class:`PhaseProgressBar`.
+    then the bar's metrics again. The block's time is left out of the bar's clock, so its
+    rate and time left are the steps' own (after a 20 s validation, 5 steps of 3 s read
+    "<00:15", not "<02:08"); the elapsed time shown is the steps' too. Nothing happens
+    without a shown :class:`PhaseProgressBar`.
 
     Args:
         trainer: the running trainer (its progress bar callback is looked up).
@@ -85,8 +89,10 @@ def bar_status(trainer: L.Trainer, text: str) -> Iterator[None]:
         return
     before = bar.postfix
     bar.set_postfix_str(f"{before}, {text}" if before else text, refresh=True)
+    started = time.time()  # tqdm's clock
     try:
         yield
     finally:
+        bar.start_t += time.time() - started
         bar.postfix = before
         bar.refresh()

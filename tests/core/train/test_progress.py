@@ -45,10 +45,15 @@ class _ValidateAtEnd(L.Callback):
         self.during: str | None = None
 
     def on_train_end(self, trainer, pl_module) -> None:
+        import time
+
         bar = trainer.progress_bar_callback.train_progress_bar
+        self.steps_time = bar.format_dict["elapsed"]
         with bar_status(trainer, "validating"):
             self.during = bar.postfix
+            time.sleep(0.5)  # a validation that takes a while
         self.after = bar.postfix
+        self.clock_after = bar.format_dict["elapsed"]
 
 
 def test_validation_names_itself_on_the_finished_bar(tmp_path, capsys) -> None:
@@ -60,4 +65,6 @@ def test_validation_names_itself_on_the_finished_bar(tmp_path, capsys) -> None:
     trainer.fit(_OneBatchEpochs())
     assert probe.during.endswith("validating") and "loss=" in probe.during
     assert probe.after == probe.during.removesuffix(", validating")
+    # the validation's 0.5 s is not on the bar's clock: its rate and time left are the steps'
+    assert probe.clock_after - probe.steps_time < 0.25
     assert "validating" in capsys.readouterr().err  # drawn, not only stored
