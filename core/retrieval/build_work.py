@@ -121,7 +121,9 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
         for rec in ds.records:
             source = str(Path(rec.path).resolve())
             if source in seen:  # --data A --data A/sub: one file, one row
-                plan.skipped.append((rec.id, f"the same file as {seen[source]}"))
+                plan.skipped.append((rec.id, f"its file {source} is read already as "
+                                             f"{seen[source]} (a folder given twice, or one "
+                                             f"inside another)"))
                 continue
             seen[source] = rec.id
             sha = file_sha256(source)

@@ -382,7 +382,9 @@ def test_a_folder_and_its_subfolder_index_each_file_once(shared_data, model, sta
     out = tmp_path / "g.mlx"
     rep = build_index(model, [a, a / "sub"], out, patch_stats=stats, progress=False)
     assert list(rep.index.ids) == ["A/sub/stroll", "A/walk"]
-    assert ("stroll", "the same file as sub/stroll") in rep.skipped
+    stroll = (a / "sub" / "stroll.bvh").resolve()
+    assert ("stroll", f"its file {stroll} is read already as sub/stroll (a folder given "
+                      f"twice, or one inside another)") in rep.skipped
     (a / "sub" / "stroll.bvh").unlink()
     rep = build_index(model, [a], out, progress=False)
     assert list(rep.index.ids) == ["A/walk"] and rep.removed == ["A/sub/stroll"]
