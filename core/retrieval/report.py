@@ -290,7 +290,8 @@ def chance_recall(num_positives: np.ndarray, gallery: int, max_k: int) -> np.nda
 
 def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: int,
                        positives: np.ndarray) -> Path:
-    """Recall@k (percent) against k = 1..min(max_k, gallery), one panel per direction.
+    """Recall@k (percent) against k = 1..min(max_k, gallery) on a log axis (the k of R@1,
+    R@2, R@3, R@5 apart, where models differ), one panel per direction.
 
     Args:
         ranks: ``{"t2m/<sim>": (Q,) ranks, "m2t/<sim>": ...}`` (protocol All).
@@ -312,13 +313,17 @@ def save_recall_curves(ranks: dict[str, np.ndarray], path: str | Path, max_k: in
             ax.plot(ks, [100.0 * np.mean(r <= k) for k in ks], label=sim, lw=1.8)
         ax.plot(ks, chance_recall(pos.sum(axis=1), gallery, kmax), "k:", lw=1,
                 label="chance")
-        ax.set_xlabel("k")
+        ax.set_xlabel("k (log scale)" if kmax > 1 else "k")
         ax.set_title(f"{titles[d]} (All, gallery {gallery})", fontsize=10)
-        if kmax > 1:
+        if kmax > 1:  # log k: the small k where models differ get the room, not k 10-50
+            ax.set_xscale("log")
             ax.set_xlim(1, kmax)
+            ticks = [k for k in (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000) if k <= kmax]
+            ax.set_xticks(ticks, [str(k) for k in ticks])
+            ax.xaxis.set_minor_locator(plt.NullLocator())
         else:  # a gallery of one motion: one k (equal limits warn)
             ax.set_xlim(0.5, 1.5)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # k is a count
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # k is a count
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("recall@k (%)")

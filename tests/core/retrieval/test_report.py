@@ -32,3 +32,28 @@ def test_recall_curves_of_a_one_motion_gallery_draw_without_warnings(tmp_path):
         warnings.simplefilter("error")  # matplotlib's "identical low and high xlims" leaked
         out = save_recall_curves(ranks, tmp_path / "r.png", 10, np.ones((1, 1), bool))
     assert out.stat().st_size > 1000
+
+
+def test_recall_curves_put_small_k_apart_on_a_log_axis(tmp_path):
+    """k = 1, 2, 3, 5 (where models differ) sit apart, not squeezed against k = 50."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from motionlex.core.retrieval.report import SIMILARITIES, save_recall_curves
+
+    rng = np.random.default_rng(0)
+    ranks = {f"{d}/{s}": rng.integers(1, 60, 80) for d in ("t2m", "m2t") for s in SIMILARITIES}
+    made = []
+    real_close = plt.close
+    plt.close = lambda fig=None: made.append(fig)  # keep the figure to look at its axes
+    try:
+        save_recall_curves(ranks, tmp_path / "r.png", 50, np.eye(80, dtype=bool))
+    finally:
+        plt.close = real_close
+    ax = made[0].axes[0]
+    assert ax.get_xscale() == "log" and list(ax.get_xticks()) == [1, 2, 3, 5, 10, 20, 50]
+    to_px = ax.transData.transform
+    assert to_px((2, 0))[0] - to_px((1, 0))[0] > (to_px((50, 0))[0] - to_px((1, 0))[0]) / 8
+
