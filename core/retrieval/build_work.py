@@ -115,7 +115,15 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
         # an id whose file was deleted is skipped (and reported), not a failed build
-        ds = MotionDataset(root, split_of(root, split), skip_missing=True)
+        try:
+            ds = MotionDataset(root, split_of(root, split), skip_missing=True)
+        except FileNotFoundError as e:
+            if len(data) < 2 or (Path(root) / f"{split}.txt").is_file():
+                raise
+            raise FileNotFoundError(  # one split for every folder: add this one on its own
+                f"{e}; to index {root} whole beside the other folders' {split} split, build "
+                f"without it, then run index again on the same --out with --data {root} "
+                f"--split all (an index takes new folders in)") from e
         names.add(Path(ds.root).resolve().name)
         plan.skipped += ds.report.skipped
         for rec in ds.records:

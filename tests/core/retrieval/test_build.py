@@ -411,6 +411,12 @@ def test_a_bvh_folder_without_the_split_file_is_indexed_whole(shared_data, model
     with pytest.raises(FileNotFoundError, match="val.txt"):
         build_index(model, [ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
                     progress=False)
+    # beside other folders: how to add it whole (one --split is every folder's)
+    with pytest.raises(FileNotFoundError, match=rf"val.txt .*; to index {ds} whole beside the "
+                                                rf"other folders' val split, .* --data {ds} "
+                                                rf"--split all"):
+        build_index(model, [bvh, ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
+                    progress=False)
 
 
 def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, stats,
