@@ -239,10 +239,13 @@ def cmd_words(args: argparse.Namespace) -> int:
         words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
         from motionlex.core.cli.gallery import warn_long_text, warn_unknown_words
+        from motionlex.core.model.folder import check_model_folder, verify_weights
         from motionlex.core.model.text_only import TextOnlyUnsupported, load_text_only
 
+        check_model_folder(checkpoint, need_stats=True)  # what load_checkpoint would refuse
         try:  # a text needs only the text tower (~1.5 s instead of ~5 s, as search)
             model, stats = load_text_only(checkpoint, args.device), None
+            verify_weights(checkpoint)  # flipped bytes, as load_checkpoint checks (~0.1 s)
         except TextOnlyUnsupported as e:
             logger.debug("text-only loading of %s not possible (%s)", checkpoint, e)
             model, stats = load_checkpoint(checkpoint, args.device)
