@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
-from motionlex.widgets.elide import ELLIPSIS, elide_right
+from motionlex.widgets.elide import ELLIPSIS, elide_id, elide_right
 from motionlex.widgets.lexical_words import (
     Row,
     RowPainter,
@@ -54,6 +54,10 @@ MIN_ROW_PAD_PX = 2
 """Least space added to the font height for a row, pixels: rows shrink to this before the
 panel scrolls."""
 
+
+
+ID_KEPT = 12
+"""Characters of a result's id a heading keeps before it drops the name in front of it."""
 
 
 class LexicalBars(QWidget):
@@ -80,6 +84,7 @@ class LexicalBars(QWidget):
         self._words: dict[str, list[tuple[str, float]]] = {s: [] for s in SIDES}
         self._own: dict[str, frozenset[str] | None] = dict.fromkeys(SIDES)
         self._titles = {"query": "query", "result": "selected result"}
+        self._result_id = ""
         self._rows: list[Row] = []
         self._hover: Row | None = None
         self._hint_rows = 1  # rows sizeHint() was last computed for
@@ -117,12 +122,24 @@ class LexicalBars(QWidget):
         """
         self._set("result", words, own)
 
-    def set_titles(self, query: str, result: str) -> None:
+    def set_titles(self, query: str, result: str, *, result_id: str = "") -> None:
         """Set the two column headings (default ``"query"``, ``"selected result"``); no
-        repaint when they are unchanged."""
+        repaint when they are unchanged.
+
+        Args:
+            query / result: the headings.
+            result_id: the result's motion id, painted after ``result`` (``"result ID"``);
+                when the heading does not fit, the id is cut in its middle
+                (:func:`~motionlex.widgets.elide.elide_id`: its take number stays), and
+                ``result`` goes first when the id would keep fewer than :data:`ID_KEPT`
+                characters, so the column still says which motion it is.
+        """
         titles = {"query": str(query), "result": str(result)}
-        if titles != self._titles:
-            self._titles = titles
+        result_id = str(result_id)
+        if result_id:
+            titles["result"] = f"{titles['result']} {result_id}".strip()
+        if titles != self._titles or result_id != self._result_id:
+            self._titles, self._result_id = titles, result_id
             self.update(QRect(0, 0, self.width(), self._metrics()[1]))  # the heading row
 
     def clear(self) -> None:
@@ -297,7 +314,20 @@ class LexicalBars(QWidget):
         first and the count is cut (the dots still mark the shared words)."""
         fm, col_w = QFontMetrics(self._bold()), self._col_w()
         full, count = self._full_title(side), self._count_text(side)
-        if fm.horizontalAdvance(full) <= col_w or not count:
+        if fm.horizontalAdvance(full) <= col_w:
+            return full
+        if side == "result" and self._result_id:  # the id stays, before the name does
+            tail = " " + count.strip() if count else ""
+            room = col_w - fm.horizontalAdvance(tail)
+            name = self._titles["result"][: -len(self._result_id)]  # "result " or "#1 "
+            with_name = name + elide_id(self._result_id, fm, room - fm.horizontalAdvance(name))
+            if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT,
+                                                                     len(self._result_id)):
+                return with_name + tail
+            cut = elide_id(self._result_id, fm, room)
+            if len(cut.replace(ELLIPSIS, "")) >= min(6, len(self._result_id)):
+                return cut + tail
+        if not count:
             return elide_right(full, fm, col_w)
         count = " " + count.strip()  # one space: the room goes to the title
         title = elide_right(self._titles[side], fm, col_w - fm.horizontalAdvance(count))

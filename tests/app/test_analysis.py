@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QScrollArea
 
 from motionlex.app.analysis_messages import GENERATED_MARK
@@ -73,8 +74,12 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     bars = w.lexical_bars
     qtbot.waitUntil(lambda: bars.title_text("query").startswith("like "),
                     timeout=LONG_WAIT_MS)  # the word panel is set in a later display step
-    qtbot.waitUntil(lambda: bars.title_text("result").startswith("result "),
-                    timeout=LONG_WAIT_MS)
+    # the result heading names the result (its id, cut in the middle where narrow; whole
+    # in the heading's tooltip)
+    qtbot.waitUntil(lambda: bars.tooltip_at(QPoint(bars.width() - 20, 5)).startswith(
+        "result "), timeout=LONG_WAIT_MS)
+    head = bars.title_text("result").split("…")[0].split()[-1]
+    assert len(head) >= 5 and any(i.rsplit("/", 1)[-1].startswith(head) for i in w.gallery.ids)
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search(TWO_EVENTS)
     assert w.query_edit.text() == TWO_EVENTS and w.query_edit.placeholderText() == hint

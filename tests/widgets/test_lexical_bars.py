@@ -272,6 +272,35 @@ def test_heading_keeps_the_shared_count_and_cuts_the_motion_id(qtbot):
     assert title.startswith("motion") and "shared" not in title and title.endswith(ELLIPSIS)
 
 
+def test_a_result_heading_keeps_the_motion_id_not_the_word_result(qtbot):
+    """"result bn2_w… (13 shared)" said nothing: the name goes first and the id is cut in
+    its middle, keeping its take number."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from motionlex.widgets.elide import ELLIPSIS
+
+    w = LexicalBars(max_words=20)
+    w.resize(380, 200)
+    qtbot.addWidget(w)
+    w.set_query_words(QUERY + [("walks", 0.3)])
+    w.set_result_words(RESULT + [("walks", 0.3)])
+    take = "bn2_wave-right-hand_normal_013"
+    w.set_titles("query: a person waves", "result", result_id=take)
+    bold = QFont(w.font())
+    bold.setBold(True)
+    title = w.title_text("result")
+    assert not title.startswith("result") and ELLIPSIS in title, title
+    assert title.startswith("bn2_w") and title.endswith("_013 (3 shared)"), title
+    assert QFontMetrics(bold).horizontalAdvance(title) <= (w.width() - 3 * 8) // 2
+    assert w.tooltip_at(QPoint(w.width() - 20, 5)) == f"result {take}  (3 shared)"
+    w.resize(560, 200)  # room for the name and most of the id
+    title = w.title_text("result")
+    assert title.startswith("result bn2_wave") and title.endswith("_013 (3 shared)"), title
+    assert ELLIPSIS in title
+    w.resize(1000, 200)  # room for all of it
+    assert w.title_text("result") == f"result {take}  (3 shared)"
+
+
 def test_expansions_are_drawn_apart_from_the_texts_own_words(qtbot, bars):
     """Given the words of each side's text, the others (the model's expansions) are drawn
     in italic grey, and the tooltip says which is which; without them nothing is marked."""
