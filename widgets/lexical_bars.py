@@ -130,9 +130,10 @@ class LexicalBars(QWidget):
             query / result: the headings.
             result_id: the result's motion id, painted after ``result`` (``"result ID"``);
                 when the heading does not fit, the id is cut in its middle
-                (:func:`~motionlex.widgets.elide.elide_id`: its take number stays), and
+                (:func:`~motionlex.widgets.elide.elide_id`: its take number stays);
                 ``result`` goes first when the id would keep fewer than :data:`ID_KEPT`
-                characters, so the column still says which motion it is.
+                characters, then the shared-word count, so the column still says which
+                motion it is.
         """
         titles = {"query": str(query), "result": str(result)}
         result_id = str(result_id)
@@ -316,17 +317,18 @@ class LexicalBars(QWidget):
         full, count = self._full_title(side), self._count_text(side)
         if fm.horizontalAdvance(full) <= col_w:
             return full
-        if side == "result" and self._result_id:  # the id stays, before the name does
-            tail = " " + count.strip() if count else ""
+        if side == "result" and self._result_id:  # the id stays: the name goes first,
+            tail = " " + count.strip() if count else ""  # then the count
+            rid = self._result_id
             room = col_w - fm.horizontalAdvance(tail)
-            name = self._titles["result"][: -len(self._result_id)]  # "result " or "#1 "
-            with_name = name + elide_id(self._result_id, fm, room - fm.horizontalAdvance(name))
-            if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT,
-                                                                     len(self._result_id)):
+            name = self._titles["result"][: -len(rid)]  # "result " or "#1 "
+            with_name = name + elide_id(rid, fm, room - fm.horizontalAdvance(name))
+            if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT, len(rid)):
                 return with_name + tail
-            cut = elide_id(self._result_id, fm, room)
-            if len(cut.replace(ELLIPSIS, "")) >= min(6, len(self._result_id)):
-                return cut + tail
+            for t in dict.fromkeys((tail, "")):
+                cut = elide_id(rid, fm, col_w - fm.horizontalAdvance(t))
+                if len(cut.replace(ELLIPSIS, "")) >= min(6, len(rid)):
+                    return cut + t
         if not count:
             return elide_right(full, fm, col_w)
         count = " " + count.strip()  # one space: the room goes to the title

@@ -275,8 +275,9 @@ class ResultsList(_RecordBrowser):
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
     ID_MIN_WIDTH = 380
-    """Below this width (pixels) the id column is hidden: the caption needs the room (the
-    caption's tooltip still ends with the id)."""
+    """Below this width (pixels) the id column is hidden when the captions tell the results
+    apart: the caption needs the room (its tooltip still ends with the id). Results that
+    share a caption (template captions: Bandai's 20 takes of one action) keep the id."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
@@ -296,11 +297,17 @@ class ResultsList(_RecordBrowser):
         self._view.selectionModel().selectionChanged.connect(self._on_selection)
         self._update_compare()
         self._id_column = [c.key for c in RESULT_COLUMNS].index("id")
+        self._captions_repeat = False
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Show the id column only when the list is wide enough for it and the caption."""
+        """Show the id column when the list is wide enough for it and the caption, or when
+        only the ids tell the results apart."""
         super().resizeEvent(event)
-        self._view.setColumnHidden(self._id_column, self.width() < self.ID_MIN_WIDTH)
+        self._show_id_column()
+
+    def _show_id_column(self) -> None:
+        self._view.setColumnHidden(self._id_column, self.width() < self.ID_MIN_WIDTH
+                                   and not self._captions_repeat)
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""
@@ -352,6 +359,9 @@ class ResultsList(_RecordBrowser):
             ValueError: on a missing key or a non-numeric rank/score (names the row).
         """
         self._set_records(results)
+        captions = [str(r.get("caption", "")) for r in results]
+        self._captions_repeat = len(set(captions)) < len(captions)
+        self._show_id_column()
         self._update_compare()  # a model reset clears the selection without a signal
 
     def _row_selected(self, row: int) -> None:

@@ -293,6 +293,9 @@ def test_a_result_heading_keeps_the_motion_id_not_the_word_result(qtbot):
     assert title.startswith("bn2_w") and title.endswith("_013 (3 shared)"), title
     assert QFontMetrics(bold).horizontalAdvance(title) <= (w.width() - 3 * 8) // 2
     assert w.tooltip_at(QPoint(w.width() - 20, 5)) == f"result {take}  (3 shared)"
+    w.resize(250, 200)  # a 1024-pixel window's dock: the id alone ("result bn2_w…" was)
+    title = w.title_text("result")
+    assert title.startswith("bn2_") and title.endswith("_013") and ELLIPSIS in title, title
     w.resize(560, 200)  # room for the name and most of the id
     title = w.title_text("result")
     assert title.startswith("result bn2_wave") and title.endswith("_013 (3 shared)"), title
