@@ -114,7 +114,7 @@ class Analysis(QObject):
         win.car_dock.setWidget(scroll)
         win.car_dock.setWindowTitle("Chronology and description")
         if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables
-            QTimer.singleShot(0, self._first_layout)
+            QTimer.singleShot(0, self.default_sizes)
         self.chronology.sourceChanged.connect(lambda _s: self.request_orders())
         self.describe_panel.describeRequested.connect(self.describe_selected)
         self.tabs.currentChanged.connect(lambda _i: self._on_describe_visible(
@@ -125,7 +125,10 @@ class Analysis(QObject):
         worker.galleryDescribed.connect(self._on_gallery_described)
         worker.jobFinished.connect(self._on_job_finished)
 
-    def _first_layout(self) -> None:
+    def default_sizes(self) -> None:
+        """The panel's share of the window at first start and on View > Reset layout: a
+        width for its tables, and 3/5 of the left column's height (the orders wrap their
+        captions on two lines)."""
         win = self.win
         width = max(MIN_WIDTH, min(DEFAULT_WIDTH, win.width() * 2 // 7))
         win.resizeDocks([win.car_dock], [width], Qt.Orientation.Horizontal)

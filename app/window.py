@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -146,11 +146,12 @@ class MainWindow(SearchActions, QMainWindow):
                         history=self.query_edit.history)
 
     def reset_layout(self) -> None:
-        """Show every dock in its default place."""
+        """Show every dock in its default place, sized as at first start."""
         for dock in self.docks():
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, cfg.LAYOUT_VERSION)
+        QTimer.singleShot(0, self.analysis.default_sizes)  # as at first start
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -169,8 +169,14 @@ def test_layout_history_and_mode_remembered(qtbot, settings_file, tmp_path, gl_p
     w2 = _make_window(qtbot, settings_file, tmp_path, size=(1100, 700))
     assert w2.lexical_dock.isHidden() and not w2.patch_dock.isHidden()
     assert w2.query_edit.history[-1] == "a person jumps" and w2.mode == "dense"
+    w2.resizeDocks([w2.results_dock, w2.car_dock], [560, 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: w2.car_dock.height() < 150, timeout=5000)
     w2.reset_layout()
     assert w2.lexical_dock.isVisible()
+    # sized as at first start: the chronology panel gets 3/5 of the left column (its
+    # orders table was cut to one row after a reset, which kept the docks' build sizes)
+    qtbot.waitUntil(lambda: w2.car_dock.height() > 1.3 * w2.results_dock.height(),
+                    timeout=5000)
     assert w2.dockWidgetArea(w2.car_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert w2.dockWidgetArea(w2.patch_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     assert w2.tabifiedDockWidgets(w2.results_dock) == [w2.gallery_dock]
