@@ -362,6 +362,10 @@ class Analysis(QObject):
                     results.select_rows(keep)
             finally:
                 results.blockSignals(False)
+        shown = win.state.selected_row
+        if (shown is not None and shown in self._generated and not self._own_caption(shown)
+                and self.chronology.source() == "caption"):
+            self.request_orders(shown)  # its heading names the nearest caption now
         if result.rows:
             win.statusBar().showMessage(
                 f"{len(result.rows)} uncaptioned motions described by their nearest training "

@@ -56,6 +56,10 @@ _TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
 EMPTY_CAPTION_HINT = "type a caption to compare"
 """Placeholder of the caption box when the motion has no caption."""
 
+NO_CAPTION_SUMMARY = ("No caption to analyse: type one below to score its event orders "
+                      "against this motion.")
+"""The panel's verdict line for a motion without a caption."""
+
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 """Item data role of a similarity cell: its bar length in ``[0, 1]`` (the cosine, clipped:
 the same scale for every motion, so small differences between orders look small)."""
@@ -317,9 +321,11 @@ class CarPanel(QWidget):
         if events:
             steps = "  \u2192  ".join(f"{k}. {e}" for k, e in enumerate(events, start=1))
             self._events.setText(f"Events ({len(events)}): {steps}")
-        else:
-            self._events.setText("Events: none found")
-        summary = self._verdict(ranked, order_name)
+        else:  # no caption: nothing was looked for ("none found" read as a parser miss)
+            self._events.setText("Events: none found" if caption else "")
+        self._events.setVisible(bool(self._events.text()))
+        summary = (self._verdict(ranked, order_name) if caption or ranked else
+                   NO_CAPTION_SUMMARY)
         possible = distinct_orders(events)
         if len(ranked) > 1 and possible > len(ranked):
             many = f"{possible:,}" if possible < 10**6 else f"{float(possible):.1e}"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QScrollArea
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.jobs import BANK_NOTE_START
 from motionlex.app.window import MainWindow
-from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT
+from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT, NO_CAPTION_SUMMARY
 
 TWO_EVENTS = "a person raises both hands, then walks forward"
 LONG_WAIT_MS = 120000  # model, index and caption bank on a busy 2-core machine
@@ -135,6 +135,8 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     assert edit.text() == "" and edit.placeholderText() == EMPTY_CAPTION_HINT
     heading = w.analysis.chronology.heading()
     assert GENERATED_MARK.strip() in heading and not heading.endswith((".", ".,"))
+    # the panel under that heading does not contradict it ("Events: none found")
+    assert w.car_panel.summary_text() == NO_CAPTION_SUMMARY
     # Describe lists the nearest bank captions with scores
     with qtbot.waitSignal(w.analysis.described, timeout=LONG_WAIT_MS) as got:
         w.analysis.act_describe.trigger()

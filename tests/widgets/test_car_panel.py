@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from motionlex.widgets.car_panel import DEBOUNCE_MS, MAX_ORDERS, CarPanel
 
@@ -89,6 +90,25 @@ def test_caption_edited_once_after_typing(qtbot, panel, caption):
 def test_set_data_does_not_emit(qtbot, panel, caption):
     with qtbot.assertNotEmitted(panel.captionEdited, wait=DEBOUNCE_MS + 100):
         panel.set_data(caption, [], [])
+
+
+def test_a_motion_without_caption_is_told_to_type_one(qtbot, panel, caption):
+    """No caption: no "Events: none found" / "No event orders to compare" (they read as a
+    parser that failed on a caption); the verdict says how to compare, and a caption
+    shown afterwards brings its events back."""
+    from motionlex.widgets.car_panel import EMPTY_CAPTION_HINT, NO_CAPTION_SUMMARY
+
+    panel.set_data("", [], [])
+    assert panel.summary_text() == NO_CAPTION_SUMMARY
+    assert panel.caption_edit.text() == "" and panel.caption_edit.placeholderText() == \
+        EMPTY_CAPTION_HINT
+    assert all("none found" not in lab.text() for lab in panel.findChildren(QLabel)
+               if lab.isVisible())
+    events = ["a person walks forward", "a person sits down"]
+    panel.set_data(caption, events, _orders(events, [0.6, 0.4]))
+    assert panel.summary_text().startswith("The model prefers the true order")
+    assert any(lab.isVisible() and lab.text().startswith("Events (2)")
+               for lab in panel.findChildren(QLabel))
 
 
 def test_many_orders_keep_the_true_one(panel):
