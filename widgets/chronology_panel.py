@@ -34,6 +34,14 @@ _TIPS = {"query": "Every order of the query's events, scored against the selecte
          "caption": "Every order of the selected motion's own caption's events (CAR)"}
 
 
+def _mark_checked(button: QToolButton, on: bool) -> None:
+    """The chosen view's button in bold: a checked tool button differed from the other by
+    a faint grey only."""
+    font = button.font()
+    font.setBold(on)
+    button.setFont(font)
+
+
 class ChronologyPanel(QWidget):
     """A toggle between the query's and the result caption's event orders, a heading, and
     the orders view.
@@ -67,6 +75,7 @@ class ChronologyPanel(QWidget):
             self._buttons[source] = b
             bar.addWidget(b)
             b.clicked.connect(lambda _c=False, s=source: self._clicked(s))
+            b.toggled.connect(lambda on, b=b: _mark_checked(b, on))
         bar.addStretch(1)
         self._heading = QLabel(self)
         self._heading.setTextFormat(Qt.TextFormat.PlainText)

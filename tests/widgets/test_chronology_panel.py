@@ -25,10 +25,13 @@ def test_toggle_emits_only_on_user_change(qtbot, panel):
     with qtbot.waitSignal(panel.sourceChanged, timeout=1000) as got:
         panel.button("query").click()
     assert got.args == ["query"] and panel.source() == "query"
+    # the chosen view is in bold, the other not (they differed by a faint grey only)
+    assert panel.button("query").font().bold() and not panel.button("caption").font().bold()
     with qtbot.assertNotEmitted(panel.sourceChanged):
         panel.set_source("caption")  # programmatic: no echo
         panel.button("caption").click()  # already the source
     assert panel.button("caption").isChecked()
+    assert panel.button("caption").font().bold() and not panel.button("query").font().bold()
     with pytest.raises(ValueError, match="source must be one of"):
         panel.set_source("motion")
 
