@@ -91,7 +91,14 @@ def about_html(model: ModelInfo | None, gallery: GalleryInfo | None) -> str:
     model_html = (f"{m.name} ({m.parameters / 1e6:.1f} M parameters, {m.embed_dim}-d dense, "
                   f"{m.vocab_size:,} words)<br><tt>{m.checkpoint}</tt>" if m else "none loaded")
     device = m.device_name if m else "-"
-    gallery_html = (f"{g.size:,} motions<br><tt>{g.path}</tt>" if g else "none open")
+    if g is None:
+        gallery_html = "none open"
+    elif g.synthetic:  # its cache folder names nothing a user made
+        gallery_html = (f"{g.size:,} motions, the built-in synthetic demo (File > Open "
+                        f"gallery for your own)")
+    else:  # what the user opened (a dataset folder), and the index built from it
+        built = f"<br>index <tt>{g.path}</tt>" if g.source and g.source != g.path else ""
+        gallery_html = f"{g.size:,} motions<br><tt>{g.source or g.path}</tt>{built}"
     return (f"<h3>{APP_TITLE} {package_version()}</h3><p>Text-to-motion search with dense and "
             f"lexical embeddings and chronology checks.</p><table cellspacing='4'>"
             f"<tr><td><b>Model</b></td><td>{model_html}</td></tr>"

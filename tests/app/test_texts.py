@@ -23,6 +23,11 @@ def test_about_names_model_device_gallery():
     assert APP_TITLE in html and "2.5 M parameters" in html and "30,522 words" in html
     assert "CPU (x)" in html and "1,200 motions" in html
     assert gallery_label(g) == "gallery: 1,200 motions (synthetic demo)"
+    assert "synthetic demo" in html and "/g.mlx" not in html  # not its cache folder
+    real = GalleryInfo("/cache/bandai-1a2b.mlx", "/data/bandai", 3002, [], [], np.zeros(0),
+                       True)
+    html = about_html(m, real)
+    assert "<tt>/data/bandai</tt>" in html and "index <tt>/cache/bandai-1a2b.mlx</tt>" in html
     assert "1,200 procedural motions" in DEMO_BANNER_TEXT.format(size=1200)
 
 
