@@ -38,6 +38,15 @@ def welcome_text(error: str | None = None) -> str:
         f"<p>No gallery is open: <span style='color:#b00020'>{reason}</span></p>", 1)
 
 
+def opening_text(description: str, done: int = 0, total: int = 0) -> str:
+    """The welcome page while a gallery opens (it said "No gallery is open" through a
+    minute of indexing): what opens and, once known, how many of its motions are read."""
+    what = html.escape(description)
+    steps = (f"<p>Indexing: {done:,} of {total:,} motions (a dataset folder is encoded "
+             f"once, then opens from the cache).</p>" if total > 0 else "")
+    return f"<h2>{APP_TITLE}</h2><p>{what}&hellip;</p>{steps}"
+
+
 DEMO_BANNER_TEXT = """<b>Synthetic demo gallery</b>: {size:,} procedural motions (SMPL-22
 walks, jumps, waves, kicks and their 2-3 event sequences), generated, not motion capture.
 Real motions: <b>File &rsaquo; Open gallery&hellip;</b>"""

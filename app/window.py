@@ -76,6 +76,7 @@ class MainWindow(SearchActions, QMainWindow):
         self.setObjectName("motionlex_main_window")
         self.settings = settings if settings is not None else cfg.open_settings()
         self._last_error: str | None = None  # the last error shown (the welcome page's)
+        self._opening = ""  # the gallery being opened (the welcome page says so)
         if client is None:
             client = WorkerClient(RankWorker(cache_dir if cache_dir is not None
                                              else cfg.default_cache_dir()))
@@ -352,11 +353,17 @@ class MainWindow(SearchActions, QMainWindow):
     # ------------------------------------------------------------------ jobs and errors
     def _on_job_started(self, kind: str, description: str) -> None:
         if self.state.job_started(kind, description):
-            self.job.start(description.split(" ", 1)[0])
+            self.job.start(description.split(" ", 1)[0],
+                           unit="motions" if kind == "gallery" else "")
+        if kind == "gallery":  # the page in view while no gallery is, until it opens
+            self._opening = description
+            self._welcome.setText(texts.opening_text(description))
 
     def _on_progress(self, done: int, total: int) -> None:
         if self.state.long_job is not None:
             self.job.set_progress(done, total)
+            if self.state.long_job == "gallery":
+                self._welcome.setText(texts.opening_text(self._opening, done, total))
 
     def show_job_controls(self, on: bool) -> None:
         """Show the progress bar and cancel button (a recording started), or hide the bar

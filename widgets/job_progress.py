@@ -28,20 +28,29 @@ class JobProgress:
         self.cancel_button.setText("Cancel")
         self.cancel_button.setToolTip("Cancel (Esc)")
         self.cancel_button.setVisible(False)
+        self._unit = ""
 
-    def start(self, label: str) -> None:
-        """Show a busy bar titled ``label`` (percent once steps are known) and the button."""
+    def start(self, label: str, unit: str = "") -> None:
+        """Show a busy bar titled ``label`` (its steps once known) and the button.
+
+        Args:
+            label: what runs, one word (``"Opening"``).
+            unit: what the steps count, plural (``"motions"``; ``""``: steps of a job).
+        """
+        self._unit = unit
         self.bar.setRange(0, 0)
         self.bar.setFormat(label + " %p%")
         self.bar.setVisible(True)
         self.cancel_button.setVisible(True)
 
     def set_progress(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total`` steps (``total <= 0``: unknown, a busy bar)."""
+        """Show ``done`` of ``total`` steps (``total <= 0``: unknown, a busy bar), in the
+        unit given to :meth:`start` (``"1,920/3,002 motions"``)."""
         if total > 0:
             self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
-            self.bar.setFormat(f"{done:,}/{total:,}")
+            unit = f" {self._unit}" if self._unit else ""
+            self.bar.setFormat(f"{done:,}/{total:,}{unit}")
         else:
             self.bar.setRange(0, 0)
         self.bar.setVisible(True)

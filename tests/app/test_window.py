@@ -331,6 +331,8 @@ def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_
         window.open_gallery(bvh_folder)
         qtbot.waitUntil(lambda: window._progress.isVisible(), timeout=LONG_WAIT_MS)
         assert window._cancel_button.isVisible()
+        # the page in view says what is opening (it said "No gallery is open" meanwhile)
+        assert f"Opening gallery {bvh_folder}" in window._welcome.text()
     info = blocker.args[0]
     assert info.built and info.size == 2 and window.gallery_browser.row_count() == 2
     assert not window._progress.isVisible()
@@ -364,6 +366,7 @@ def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
     qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
     qtbot.waitUntil(lambda: not window.busy, timeout=5000)
     assert window.gallery is None and window.error_box is None
+    assert "No gallery is open" in window._welcome.text()  # not "Opening…" any more
     assert "cancelled" in window.statusBar().currentMessage()
 
 

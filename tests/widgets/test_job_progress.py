@@ -19,5 +19,11 @@ def test_busy_then_steps_then_hidden(qtbot):
     assert (job.bar.value(), job.bar.maximum(), job.bar.format()) == (20, 20, "30/20")
     job.set_progress(1, 0)
     assert job.bar.maximum() == 0
+    job.start("Opening", unit="motions")  # what the steps count ("1,920/3,002" said nothing)
+    job.set_progress(1920, 3002)
+    assert job.bar.format() == "1,920/3,002 motions"
+    job.start("Loading")  # a job of steps: no unit
+    job.set_progress(1, 2)
+    assert job.bar.format() == "1/2"
     job.show(False, True)
     assert not job.bar.isVisible() and job.cancel_button.isVisible()
