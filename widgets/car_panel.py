@@ -88,6 +88,9 @@ class _WrapLabel(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
+        # top-aligned: a height measured at a narrower width leaves its spare line below
+        # the text, not a blank line above it (it read as a gap between the lines)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
     def _fit(self) -> None:
@@ -98,6 +101,7 @@ class _WrapLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         super().setText(text)
         self._fit()
+        QTimer.singleShot(0, self, self._fit)  # again at the width the layout gives it
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
