@@ -178,7 +178,7 @@ class RankWorker(DescribeJobs, JobDriver):
             torch.set_num_threads(self.torch_threads)  # on the thread that runs the model
         model, stats = load_checkpoint(root, self.device)
         model.eval()
-        yield 1, 2
+        yield 0, 0  # stages, not counted steps: (done, total) > 0 are a build's motions
         model_hash = model_fingerprint(model)
         info = ModelInfo(
             checkpoint=str(root.resolve()),
@@ -192,7 +192,7 @@ class RankWorker(DescribeJobs, JobDriver):
             lexical_words=tuple(whole_words(t for t, off in zip(
                 model.vocabulary, model.lexical_excluded().tolist()) if not off)),
         )
-        yield 2, 3
+        yield 0, 0
         note = jobs.warm_event_parser()
         if note:
             self.message.emit(note)
@@ -276,7 +276,7 @@ class RankWorker(DescribeJobs, JobDriver):
                 self.checkpointLoaded.emit(info)
                 index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
             index, skipped, built = yield from self._build_steps(root, index_path)
-        yield 1, 2
+        yield 0, 0  # a cancel point; counted steps of a gallery job are its build's motions
         if self._model is None or self._model_hash != index.model_hash:
             ckpt = index.checkpoint
             if ckpt and Path(ckpt).is_dir():

@@ -348,9 +348,12 @@ def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_
     recent = [a for a in window.recent_menu.actions() if a.data()]
     assert [a.data() for a in recent] == [str(bvh_folder)]
     assert recent[0].text() == f"&1 {bvh_folder.name}" and recent[0].isEnabled()
+    pages: list[str] = []  # what the page says at each step: no "Indexing" (no build)
+    window.client.worker.progress.connect(lambda *_: pages.append(window._welcome.text()))
     with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
         recent[0].trigger()
     assert not blocker.args[0].built and blocker.args[0].size == 2
+    assert pages and not any("Indexing" in p for p in pages), pages
     assert any(t.startswith("Gallery opened: 2 motions") for t in said), said
     assert not any(t.startswith("Gallery built") for t in said)
 
