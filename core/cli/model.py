@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from motionlex.core.cli.types import (
@@ -153,6 +155,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                            "checkpoint)")  # said on Ctrl-C from here on
     from motionlex.core.train.training import train
 
+    if args.overwrite and int(os.environ.get("LOCAL_RANK", 0)) == 0 \
+            and int(os.environ.get("NODE_RANK", 0)) == 0:
+        # the old run's phase checkpoints and finished-phase exports go: a later --resume
+        # must continue this run, not skip phases with the old run's weights
+        for name in ("checkpoints", "phases"):
+            shutil.rmtree(Path(args.out) / name, ignore_errors=True)
     _quiet_lightning(args.quiet, getattr(args, "verbose", False))
     model_config = Path(args.out) / "model" / "config.json"
     before = model_config.stat().st_mtime_ns if model_config.is_file() else None

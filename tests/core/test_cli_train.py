@@ -65,8 +65,12 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
         f"{', '.join(saved)}); --resume to continue it, --overwrite to train again from the "
         f"start, or another --out")
 
+    stale = run / "checkpoints" / "9-stale-last.ckpt"  # from the run being replaced
+    stale.write_bytes(b"old run")
     assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
     assert (run / "model" / "model.safetensors").read_bytes() != weights
+    # --overwrite started over: no checkpoint of the old run is left for a --resume
+    assert not stale.exists()
     capfd.readouterr()
     retrained = (run / "model" / "model.safetensors").read_bytes()
     import motionlex.core.train.training as training
