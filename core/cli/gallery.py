@@ -188,10 +188,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.search import Searcher
 
     if args.query is not None and args.motion is None:
-        from motionlex.core.motion.query_paths import looks_like_path, query_path_text
+        from motionlex.core.motion.query_paths import names_motion_file
 
-        if looks_like_path(args.query):  # as the explorer's query box reads it
-            args.query, args.motion = None, str(Path(query_path_text(args.query)).expanduser())
+        named = names_motion_file(args.query)  # as the explorer's query box reads it
+        if named is not None:
+            args.query, args.motion = None, str(named)
             print(f"note: the query is a path: searching by the motion in {args.motion} "
                   f"(--motion)", file=sys.stderr)
     sources = [args.query is not None, args.motion is not None, args.item is not None]

@@ -53,8 +53,26 @@ def motion_file_query(text: str) -> Path | None:
     s = query_path_text(text)
     if not s or Path(s).suffix.lower() not in SUFFIXES:
         return None
-    path = Path(s).expanduser()
     try:
+        path = Path(s).expanduser()  # "~nosuchuser/x.bvh": RuntimeError
         return path if path.is_file() else None
-    except OSError:  # a name too long for the file system, say
+    except (OSError, RuntimeError):  # a name too long for the file system, say
         return None
+
+
+def names_motion_file(text: str) -> Path | None:
+    """The motion file a search command's query means, or None for words: an existing
+    file (:func:`motion_file_query`, a relative ``takes/x.bvh`` too), or a text typed as a
+    path (:func:`looks_like_path`) that ends in a motion suffix, existing or not (the load
+    then names a missing file). ``'"a person walks"'`` and ``"~ a person waves"`` are words.
+    """
+    found = motion_file_query(text)
+    if found is not None:
+        return found
+    s = query_path_text(text)
+    if not (looks_like_path(text) and Path(s).suffix.lower() in SUFFIXES):
+        return None
+    try:
+        return Path(s).expanduser()
+    except RuntimeError:  # an unknown ~user: the path as typed (not found, said so)
+        return Path(s)

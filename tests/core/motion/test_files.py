@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -162,8 +164,28 @@ def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert motion_file_query("~/my take.bvh") == take
     for text in ("a person kicks", str(tmp_path / "gone.bvh"), str(tmp_path / "notes.txt"),
-                 str(tmp_path), "", '"', "x" * 5000 + ".bvh"):
-        assert motion_file_query(text) is None, text[:40]
+                 str(tmp_path), "", '"', "x" * 5000 + ".bvh", "~nosuchuser_x/k.bvh"):
+        assert motion_file_query(text) is None, text[:40]  # never an error as one types
+
+
+def test_a_search_command_reads_paths_and_words_as_the_query_box_does(tmp_path,
+                                                                      monkeypatch):
+    """``motionlex search QUERY``: an existing motion file (relative too) or a text typed
+    as a path with a motion suffix is a motion query; quoted words, "~ a person waves"
+    and paths of other files are words."""
+    from motionlex.core.motion.query_paths import names_motion_file
+
+    (tmp_path / "takes").mkdir()
+    take = tmp_path / "takes" / "kick.bvh"
+    take.write_text("HIERARCHY\n")
+    monkeypatch.chdir(tmp_path)
+    assert names_motion_file("takes/kick.bvh") == Path("takes/kick.bvh")
+    assert names_motion_file(str(take)) == take
+    assert names_motion_file("./no/such.bvh") == Path("no/such.bvh")  # then "not found"
+    assert names_motion_file("~nosuchuser_x/k.bvh") == Path("~nosuchuser_x/k.bvh")
+    for words in ('"a person walks"', "'wave' then walk", "~ a person waves", "/tmp/notes.txt",
+                  "a person waves"):
+        assert names_motion_file(words) is None, words
 
 
 def test_looks_like_path_tells_a_typed_path_from_words():
