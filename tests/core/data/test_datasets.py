@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -187,6 +188,14 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
     with pytest.raises(DatasetError, match=r"holds several datasets \(bandai, .*raw_bvh "
                                            r"\(BVH\)\), not one"):
         detect_layout(shared_data)
+    # a BVH folder with one converted dataset inside is still a BVH folder
+    takes = tmp_path / "takes"
+    (takes / "converted" / "new_joints").mkdir(parents=True)
+    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", takes / "walk.bvh")
+    assert detect_layout(takes) == "bvh"
+    (takes / "more" / "new_joints").mkdir(parents=True)  # two: a folder of datasets
+    with pytest.raises(DatasetError, match="holds several datasets"):
+        detect_layout(takes)
     with pytest.raises(FileNotFoundError, match="caption file not found"):
         read_captions(tmp_path / "x.txt")
     corpus = read_caption_corpus(shared_data / "kitml_text", "train")
