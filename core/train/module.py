@@ -130,6 +130,25 @@ class MotionTextModule(L.LightningModule):
         self.cfg = cfg
         self.phase = phase
 
+    def setup(self, stage: str) -> None:
+        """Before the strategy wraps the model (DDP): a motion-only phase freezes the text
+        tower it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's
+        backward computes, keeps and all-reduces no gradient for it; :meth:`teardown`
+        gives it back."""
+        self._frozen_text: list[torch.nn.Parameter] = []
+        if self.phase.name in MOTION_PHASES:
+            groups = self.model.param_groups()
+            self._frozen_text = [p for k in ("text", "mlm_head") for p in groups[k]
+                                 if p.requires_grad]
+            for p in self._frozen_text:
+                p.requires_grad_(False)
+
+    def teardown(self, stage: str) -> None:
+        """The text tower trainable again after a motion-only phase (see :meth:`setup`)."""
+        for p in getattr(self, "_frozen_text", []):
+            p.requires_grad_(True)
+        self._frozen_text = []
+
     def forward(self, batch: dict, step: int | None = None) -> dict[str, torch.Tensor]:
         """The phase's loss dict on a batch (``"loss"`` with graph, detached components)."""
         return self.objective(self.model, batch, step=step)
