@@ -77,10 +77,13 @@ def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
     """The ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
 
     Args:
-        motions: :class:`~motionlex.core.motion.motion.Motion` objects (brought to the
-            canonical form, 20 fps, by :func:`~motionlex.core.motion.motion.to_canonical`,
-            which leaves a canonical motion as it is) or ``(joints (T, J, 3), skeleton)``
-            pairs of canonical joints (NumPy or CPU torch; used as float32 metres).
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects, each taken as a
+            whole clip and brought to the canonical form (20 fps, facing +Z, its lowest
+            foot on the floor) by :func:`~motionlex.core.motion.motion.to_canonical`, which
+            leaves a canonical clip as it is; or ``(joints (T, J, 3), skeleton)`` pairs of
+            canonical joints (NumPy or CPU torch; used as float32 metres), as they are. A
+            crop that keeps its whole clip's floor (``crop_seconds(..., canonical=True)``,
+            as training and evaluation make them) goes as a pair.
 
     Returns:
         ``(joints (T, J, 3) float32, skeleton)`` pairs, in order.
