@@ -118,8 +118,9 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
         try:
             ds = MotionDataset(root, split_of(root, split), skip_missing=True)
         except FileNotFoundError as e:
-            if len(data) < 2 or (Path(root) / f"{split}.txt").is_file():
-                raise
+            if (len(data) < 2 or not Path(root).is_dir()
+                    or (Path(root) / f"{split}.txt").is_file()):
+                raise  # one folder, a folder not found, or another missing file
             raise FileNotFoundError(  # one split for every folder: add this one on its own
                 f"{e}; to index {root} whole beside the other folders' {split} split, build "
                 f"without it, then run index again on the same --out with --data {root} "

@@ -417,6 +417,10 @@ def test_a_bvh_folder_without_the_split_file_is_indexed_whole(shared_data, model
                                                 rf"--split all"):
         build_index(model, [bvh, ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
                     progress=False)
+    with pytest.raises(FileNotFoundError) as missing:  # a mistyped folder: no split advice
+        build_index(model, [bvh, tmp_path / "typo"], tmp_path / "g2.mlx", patch_stats=stats,
+                    split="val", progress=False)
+    assert "not found" in str(missing.value) and "--split all" not in str(missing.value)
 
 
 def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, stats,
