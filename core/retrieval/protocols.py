@@ -328,9 +328,10 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
 
     ``All`` queries with every caption; ``AllFirst`` (the papers' test protocol, Yu et al.,
     CVPR 2024, Sec. 4.1: "for testing, we only use the first one") with each motion's first
-    caption, over the whole split, positives by first-caption string (the reference code's
-    rule: each motion stands for its first caption); numbers to set beside the papers'
-    tables are ``AllFirst``'s.
+    caption, over the whole split; numbers to set beside the papers' tables are
+    ``AllFirst``'s. Its positives, and Small batches', are ``pair_positives``: ``evaluate``
+    passes them by first-caption string (the reference code's rule: each motion stands for
+    its first caption); without them, a motion any of whose captions equals the query.
 
     Args:
         dense / lexical: ``(N, M)`` All-protocol similarities (captions x motions).
