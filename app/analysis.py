@@ -364,7 +364,8 @@ class Analysis(QObject):
                 results.blockSignals(False)
         shown = win.state.selected_row
         if (shown is not None and shown in self._generated and not self._own_caption(shown)
-                and self.chronology.source() == "caption"):
+                and self.chronology.source() == "caption"
+                and not win.car_panel.caption_edit.text().strip()):  # not over a typed one
             self.request_orders(shown)  # its heading names the nearest caption now
         if result.rows:
             win.statusBar().showMessage(
