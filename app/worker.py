@@ -245,7 +245,7 @@ class RankWorker(DescribeJobs, JobDriver):
                 with no model loaded is encoded with the shipped model.)
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
-        from motionlex.core.data.datasets import detect_layout
+        from motionlex.core.data.layout import detect_layout
         from motionlex.core.retrieval.gallery_paths import gallery_index_path
         from motionlex.core.retrieval.index import GalleryIndex
 

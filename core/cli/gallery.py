@@ -77,7 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
-    from motionlex.core.data.datasets import detect_layout
+    from motionlex.core.data.layout import detect_layout
     from motionlex.core.model.folder import check_model_folder
     from motionlex.resources import default_model_dir
 

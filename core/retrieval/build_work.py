@@ -41,7 +41,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import MotionDataset, detect_layout
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.layout import detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256

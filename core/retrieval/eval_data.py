@@ -25,7 +25,8 @@ from motionlex.core.data.bvh_folders import (
     bvh_motion_files,
     read_bvh_index,
 )
-from motionlex.core.data.datasets import MotionDataset, detect_layout
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.data.text_files import read_captions, read_split
 from motionlex.core.motion.files import load_motion_file

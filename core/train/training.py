@@ -43,7 +43,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.datasets import detect_layout
+from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import (
     PairExample,
     composed_examples,

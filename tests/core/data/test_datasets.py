@@ -4,7 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from motionlex.core.data.datasets import MotionDataset, detect_layout
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.text_files import (
     Caption,
     DatasetError,
