@@ -149,6 +149,48 @@ class _ColumnFitter(QObject):
         return False
 
 
+ID_KEPT = 12
+"""Characters of an item's id a heading keeps before it drops the name in front of it."""
+
+
+def elide_heading(title: str, count: str, metrics: QFontMetrics | QFont, width: int, *,
+                  item_id: str = "") -> str:
+    """A column heading ``title + count`` (``"result bn2_wave-right-hand_normal_001"`` and
+    ``"  (3 shared)"``) cut to fit ``width`` pixels.
+
+    With ``item_id`` (the end of ``title``, after a name such as ``"result "``), the id is
+    what stays: cut in its middle (:func:`elide_id`, its take number kept), the name goes
+    first when the id would keep fewer than :data:`ID_KEPT` characters, then the count.
+    Otherwise the title is cut on the right and the count kept whole
+    (``"motion demo_c… (3 shared)"``), unless that leaves fewer than six characters of the
+    title: then the count is cut too.
+
+    Returns:
+        ``title + count`` when it fits, else the cut heading (with "…").
+    """
+    fm = metrics if isinstance(metrics, QFontMetrics) else QFontMetrics(metrics)
+    full = title + count
+    if fm.horizontalAdvance(full) <= width:
+        return full
+    tail = " " + count.strip() if count else ""  # one space: the room goes to the title
+    if item_id:
+        name = title[: -len(item_id)]
+        room = width - fm.horizontalAdvance(tail)
+        with_name = name + elide_id(item_id, fm, room - fm.horizontalAdvance(name))
+        if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT, len(item_id)):
+            return with_name + tail
+        for t in dict.fromkeys((tail, "")):
+            cut = elide_id(item_id, fm, width - fm.horizontalAdvance(t))
+            if len(cut.replace(ELLIPSIS, "")) >= min(6, len(item_id)):
+                return cut + t
+    if not count:
+        return elide_right(full, fm, width)
+    cut = elide_right(title, fm, width - fm.horizontalAdvance(tail))
+    if len(cut.rstrip(ELLIPSIS)) >= min(6, len(title)):
+        return cut + tail
+    return elide_right(full, fm, width)
+
+
 def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
                 max_fraction: float = 0.45) -> None:
     """Size every column that is not stretched to its widest text (and header), now and

@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
 
-from motionlex.widgets.elide import ELLIPSIS, elide_id, elide_right
+from motionlex.widgets.elide import elide_heading, elide_right
 from motionlex.widgets.lexical_words import (
     Row,
     RowPainter,
@@ -54,10 +54,6 @@ MIN_ROW_PAD_PX = 2
 """Least space added to the font height for a row, pixels: rows shrink to this before the
 panel scrolls."""
 
-
-
-ID_KEPT = 12
-"""Characters of a result's id a heading keeps before it drops the name in front of it."""
 
 
 class LexicalBars(QWidget):
@@ -130,10 +126,8 @@ class LexicalBars(QWidget):
             query / result: the headings.
             result_id: the result's motion id, painted after ``result`` (``"result ID"``);
                 when the heading does not fit, the id is cut in its middle
-                (:func:`~motionlex.widgets.elide.elide_id`: its take number stays);
-                ``result`` goes first when the id would keep fewer than :data:`ID_KEPT`
-                characters, then the shared-word count, so the column still says which
-                motion it is.
+                (:func:`~motionlex.widgets.elide.elide_heading`), so the column still says
+                which motion it is.
         """
         titles = {"query": str(query), "result": str(result)}
         result_id = str(result_id)
@@ -309,33 +303,11 @@ class LexicalBars(QWidget):
 
     def title_text(self, side: str) -> str:
         """The heading painted over ``side``'s column: its title (with the shared-word count
-        on the result side). When it does not fit, the title is cut on the right with "…"
-        and the count is kept whole (``"motion demo_c… (3 shared)"``), unless that leaves
-        fewer than six characters of the title ("r… (12 shared)"): then the title goes
-        first and the count is cut (the dots still mark the shared words)."""
-        fm, col_w = QFontMetrics(self._bold()), self._col_w()
-        full, count = self._full_title(side), self._count_text(side)
-        if fm.horizontalAdvance(full) <= col_w:
-            return full
-        if side == "result" and self._result_id:  # the id stays: the name goes first,
-            tail = " " + count.strip() if count else ""  # then the count
-            rid = self._result_id
-            room = col_w - fm.horizontalAdvance(tail)
-            name = self._titles["result"][: -len(rid)]  # "result " or "#1 "
-            with_name = name + elide_id(rid, fm, room - fm.horizontalAdvance(name))
-            if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT, len(rid)):
-                return with_name + tail
-            for t in dict.fromkeys((tail, "")):
-                cut = elide_id(rid, fm, col_w - fm.horizontalAdvance(t))
-                if len(cut.replace(ELLIPSIS, "")) >= min(6, len(rid)):
-                    return cut + t
-        if not count:
-            return elide_right(full, fm, col_w)
-        count = " " + count.strip()  # one space: the room goes to the title
-        title = elide_right(self._titles[side], fm, col_w - fm.horizontalAdvance(count))
-        if len(title.rstrip(ELLIPSIS)) >= min(6, len(self._titles[side])):
-            return title + count
-        return elide_right(full, fm, col_w)
+        on the result side), cut to fit as :func:`~motionlex.widgets.elide.elide_heading`
+        cuts it (the result's id kept before its name and the count)."""
+        return elide_heading(self._titles[side], self._count_text(side),
+                             QFontMetrics(self._bold()), self._col_w(),
+                             item_id=self._result_id if side == "result" else "")
 
     def _count_text(self, side: str) -> str:
         n = len(self.shared_words())
