@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -153,10 +152,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"training config not found: {args.config}")
     args.interrupt_hint = (" (the same command with --resume continues from the last "
                            "checkpoint)")  # said on Ctrl-C from here on
+    from lightning.pytorch.utilities import rank_zero_only
+
     from motionlex.core.train.training import train
 
-    if args.overwrite and int(os.environ.get("LOCAL_RANK", 0)) == 0 \
-            and int(os.environ.get("NODE_RANK", 0)) == 0:
+    if args.overwrite and rank_zero_only.rank == 0:
         # the old run's phase checkpoints and finished-phase exports go: a later --resume
         # must continue this run, not skip phases with the old run's weights
         for name in ("checkpoints", "phases"):
@@ -167,8 +167,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
                 progress=not args.quiet)
-    from lightning.pytorch.utilities import rank_zero_only
-
     if rank_zero_only.rank != 0:
         return 0  # DDP: rank 0 exported the model and says so
     after = model_config.stat().st_mtime_ns if model_config.is_file() else None
@@ -247,13 +245,10 @@ def cmd_words(args: argparse.Namespace) -> int:
         words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=args.k)
     else:
         from motionlex.core.cli.gallery import warn_long_text, warn_unknown_words
-        from motionlex.core.model.folder import check_model_folder, verify_weights
         from motionlex.core.model.text_only import TextOnlyUnsupported, load_text_only
 
-        check_model_folder(checkpoint, need_stats=True)  # what load_checkpoint would refuse
         try:  # a text needs only the text tower (~1.5 s instead of ~5 s, as search)
-            model, stats = load_text_only(checkpoint, args.device), None
-            verify_weights(checkpoint)  # flipped bytes, as load_checkpoint checks (~0.1 s)
+            model, stats = load_text_only(checkpoint, args.device, verify=True), None
         except TextOnlyUnsupported as e:
             logger.debug("text-only loading of %s not possible (%s)", checkpoint, e)
             model, stats = load_checkpoint(checkpoint, args.device)

@@ -27,6 +27,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -51,7 +52,7 @@ from motionlex.core.model.checkpoint import (
 )
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import resolve_device
-from motionlex.core.model.folder import check_model_folder
+from motionlex.core.model.folder import check_model_folder, verify_weights
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.outputs import TextOutput
 from motionlex.core.model.text_encoder import check_texts, resolve_text_source
@@ -173,24 +174,23 @@ class TextOnlyModel:
         mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.long, device=self.device)
         return {"input_ids": ids, "attention_mask": mask}
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` with the special tokens, not truncated (as
-        ``TextEncoder.count_tokens``)."""
+    def _untruncated(self, text: str, special: bool = True) -> Any:
+        """``text`` encoded whole (the tokenizer's truncation lifted for it)."""
         truncation = self.tokenizer.truncation
         self.tokenizer.no_truncation()
         try:
-            return len(self.tokenizer.encode(text).ids)
+            return self.tokenizer.encode(text, add_special_tokens=special)
         finally:
             self.tokenizer.enable_truncation(**truncation)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the special tokens, not truncated (as
+        ``TextEncoder.count_tokens``)."""
+        return len(self._untruncated(text).ids)
+
     def word_pieces(self, text: str) -> list[str]:
         """``text`` as the tokenizer's pieces, as :meth:`MotionTextModel.word_pieces`."""
-        truncation = self.tokenizer.truncation
-        self.tokenizer.no_truncation()
-        try:
-            return list(self.tokenizer.encode(text, add_special_tokens=False).tokens)
-        finally:
-            self.tokenizer.enable_truncation(**truncation)
+        return list(self._untruncated(text, special=False).tokens)
 
     @torch.inference_mode()
     def forward_text(self, texts: Sequence[str], *, lexical: bool = True) -> TextOutput:
@@ -283,12 +283,16 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
 
 
 def load_text_only(checkpoint: str | os.PathLike,
-                   device: str | torch.device | None = None) -> TextOnlyModel:
+                   device: str | torch.device | None = None, *,
+                   verify: bool = False) -> TextOnlyModel:
     """Load the text tower of a checkpoint directory (see the module docstring).
 
     Args:
         checkpoint: a directory written by ``MotionTextModel.save_pretrained``.
         device: target device; None picks CUDA when available, else CPU.
+        verify: check the folder as :func:`~motionlex.core.model.factory.load_checkpoint`
+            does (``patch_stats.json`` present, the weights against ``checksums.json``);
+            off for :func:`load_text_only_for`, whose fingerprint check stands for it.
 
     Returns:
         The :class:`TextOnlyModel`.
@@ -302,7 +306,10 @@ def load_text_only(checkpoint: str | os.PathLike,
     """
     dev = resolve_device(device)  # a bad --device before anything is read
     root = Path(checkpoint)
-    check_model_folder(root, also=(MOTION_CONFIG_FILE,))  # the one "not a model" message
+    # the one "not a model" message
+    check_model_folder(root, need_stats=verify, also=(MOTION_CONFIG_FILE,))
+    if verify:
+        verify_weights(root)  # flipped bytes or a partial copy (~0.1 s)
     config = read_config(root / CONFIG_FILE)
     if config.motion_backend != "vit":
         raise TextOnlyUnsupported(f"motion backend {config.motion_backend!r}")
