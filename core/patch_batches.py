@@ -1,14 +1,17 @@
 """Batching clips into padded motion-patch images: one resampling matrix for clips on one
 skeleton, or one per skeleton when a batch mixes skeletons (a BVH folder beside a joints
 dataset; each group of clips sharing a skeleton is one matrix product). Built on
-:mod:`motionlex.core.patches` (the patch geometry and statistics)."""
+:mod:`motionlex.core.patches` (the patch geometry and statistics); :func:`motion_pairs`
+turns what a user passes as motions into those clips."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from motionlex.core.motion.motion import Motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import (
     MAX_FRAMES,
@@ -123,4 +126,47 @@ def _patches_by_matrix(joint_list: list[np.ndarray], mats: list[np.ndarray],
             out = tuple(np.empty((len(joint_list),) + a.shape[1:], a.dtype) for a in part)
         for whole, a in zip(out, part):
             whole[idx] = a
+    return out
+
+
+def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
+    """The ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
+
+    Args:
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects, each taken as a
+            whole clip and brought to the canonical form (20 fps, facing +Z, its lowest
+            foot on the floor) by :func:`~motionlex.core.motion.motion.to_canonical`, which
+            leaves a canonical clip as it is; or ``(joints (T, J, 3), skeleton)`` pairs of
+            canonical joints (NumPy or CPU torch; used as float32 metres), as they are. A
+            crop that keeps its whole clip's floor (``crop_seconds(..., canonical=True)``,
+            as training and evaluation make them) goes as a pair.
+
+    Returns:
+        ``(joints (T, J, 3) float32, skeleton)`` pairs, in order.
+
+    Raises:
+        TypeError: a single motion, string or path instead of a sequence, or an item that is
+            neither a Motion nor a ``(joints, Skeleton)`` pair (naming its index).
+        ValueError: no motions, or joints whose shape does not match their skeleton.
+    """
+    if isinstance(motions, (str, bytes, Motion)) or not isinstance(motions, Sequence):
+        raise TypeError(f"motions must be a list of Motion objects or (joints, skeleton) "
+                        f"pairs, got {type(motions).__name__}")
+    if not motions:
+        raise ValueError("no motions to encode")
+    out = []
+    for i, m in enumerate(motions):
+        if isinstance(m, Motion):
+            c = to_canonical(m)
+            out.append((c.joints, c.skeleton))
+            continue
+        if not (isinstance(m, tuple | list) and len(m) == 2 and isinstance(m[1], Skeleton)):
+            raise TypeError(f"motions[{i}] is {type(m).__name__}: expected a Motion (e.g. from "
+                            f"load_motion_file) or a (joints (T, J, 3), Skeleton) pair")
+        joints = np.asarray(m[0], dtype=np.float32)
+        j = m[1].num_joints
+        if joints.ndim != 3 or joints.shape[1:] != (j, 3) or len(joints) < 1:
+            raise ValueError(f"motions[{i}]: joints must be (T, {j}, 3) for its skeleton "
+                             f"({j} joints), got {joints.shape}")
+        out.append((joints, m[1]))
     return out

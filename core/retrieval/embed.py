@@ -23,9 +23,8 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.text_encoder import check_texts
-from motionlex.core.motion.motion import Motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
-from motionlex.core.patch_batches import patches_from_joints
+from motionlex.core.patch_batches import motion_pairs, patches_from_joints
 from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask
 
 LONG_CLIP_MODES = ("windows", "first")
@@ -73,49 +72,6 @@ def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") 
     return starts
 
 
-def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
-    """The ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
-
-    Args:
-        motions: :class:`~motionlex.core.motion.motion.Motion` objects, each taken as a
-            whole clip and brought to the canonical form (20 fps, facing +Z, its lowest
-            foot on the floor) by :func:`~motionlex.core.motion.motion.to_canonical`, which
-            leaves a canonical clip as it is; or ``(joints (T, J, 3), skeleton)`` pairs of
-            canonical joints (NumPy or CPU torch; used as float32 metres), as they are. A
-            crop that keeps its whole clip's floor (``crop_seconds(..., canonical=True)``,
-            as training and evaluation make them) goes as a pair.
-
-    Returns:
-        ``(joints (T, J, 3) float32, skeleton)`` pairs, in order.
-
-    Raises:
-        TypeError: a single motion, string or path instead of a sequence, or an item that is
-            neither a Motion nor a ``(joints, Skeleton)`` pair (naming its index).
-        ValueError: no motions, or joints whose shape does not match their skeleton.
-    """
-    if isinstance(motions, (str, bytes, Motion)) or not isinstance(motions, Sequence):
-        raise TypeError(f"motions must be a list of Motion objects or (joints, skeleton) "
-                        f"pairs, got {type(motions).__name__}")
-    if not motions:
-        raise ValueError("no motions to encode")
-    out = []
-    for i, m in enumerate(motions):
-        if isinstance(m, Motion):
-            c = to_canonical(m)
-            out.append((c.joints, c.skeleton))
-            continue
-        if not (isinstance(m, tuple | list) and len(m) == 2 and isinstance(m[1], Skeleton)):
-            raise TypeError(f"motions[{i}] is {type(m).__name__}: expected a Motion (e.g. from "
-                            f"load_motion_file) or a (joints (T, J, 3), Skeleton) pair")
-        joints = np.asarray(m[0], dtype=np.float32)
-        j = m[1].num_joints
-        if joints.ndim != 3 or joints.shape[1:] != (j, 3) or len(joints) < 1:
-            raise ValueError(f"motions[{i}]: joints must be (T, {j}, 3) for its skeleton "
-                             f"({j} joints), got {joints.shape}")
-        out.append((joints, m[1]))
-    return out
-
-
 @torch.inference_mode()
 def encode_motions(
     model: Any,
@@ -141,7 +97,8 @@ def encode_motions(
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
         motions: ``(joints (T, J, 3) float metres, canonical 20 fps, skeleton)`` pairs, or
             :class:`~motionlex.core.motion.motion.Motion` objects (brought to the canonical
-            form here: :func:`motion_pairs`); skeletons may differ between motions.
+            form here: :func:`~motionlex.core.patch_batches.motion_pairs`); skeletons may
+            differ between motions.
             Nothing checks that pairs are canonical (Y up, facing +Z, 20 fps): joints in
             another frame or unit encode without error but land far from their captions.
         stats: patch z-score statistics (the model's training statistics:
@@ -164,7 +121,7 @@ def encode_motions(
 
     Raises:
         TypeError: ``stats`` not a :class:`PatchStats`; motions not a list of motions
-            (:func:`motion_pairs`).
+            (:func:`~motionlex.core.patch_batches.motion_pairs`).
         ValueError: no motions, ``lexical_top_k < 1``, or a joint array that does not match
             its skeleton.
 
