@@ -41,6 +41,25 @@ def query_path_text(text: str) -> str:
     return s
 
 
+def _typed_motion_path(text: str) -> Path | None:
+    """The path a query text gives when it ends in a motion suffix (``~`` expanded where
+    it can be), else None. Nothing is read."""
+    s = query_path_text(text)
+    if not s or Path(s).suffix.lower() not in SUFFIXES:
+        return None
+    try:
+        return Path(s).expanduser()
+    except RuntimeError:  # "~nosuchuser/x.bvh": the path as typed
+        return Path(s)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, say
+        return False
+
+
 def motion_file_query(text: str) -> Path | None:
     """The motion file a query text names, or None: an existing file with a suffix of
     :data:`SUFFIXES`, given as a path (absolute, relative to the working folder, or with
@@ -50,14 +69,8 @@ def motion_file_query(text: str) -> Path | None:
     ``motion_file_query("a person kicks")`` is None. Nothing is read (a cheap check, run as
     the user types).
     """
-    s = query_path_text(text)
-    if not s or Path(s).suffix.lower() not in SUFFIXES:
-        return None
-    try:
-        path = Path(s).expanduser()  # "~nosuchuser/x.bvh": RuntimeError
-        return path if path.is_file() else None
-    except (OSError, RuntimeError):  # a name too long for the file system, say
-        return None
+    path = _typed_motion_path(text)
+    return path if path is not None and _is_file(path) else None
 
 
 def names_motion_file(text: str) -> Path | None:
@@ -66,13 +79,7 @@ def names_motion_file(text: str) -> Path | None:
     path (:func:`looks_like_path`) that ends in a motion suffix, existing or not (the load
     then names a missing file). ``'"a person walks"'`` and ``"~ a person waves"`` are words.
     """
-    found = motion_file_query(text)
-    if found is not None:
-        return found
-    s = query_path_text(text)
-    if not (looks_like_path(text) and Path(s).suffix.lower() in SUFFIXES):
+    path = _typed_motion_path(text)
+    if path is None:
         return None
-    try:
-        return Path(s).expanduser()
-    except RuntimeError:  # an unknown ~user: the path as typed (not found, said so)
-        return Path(s)
+    return path if looks_like_path(text) or _is_file(path) else None
