@@ -324,8 +324,9 @@ class MainWindow(SearchActions, QMainWindow):
             self.patch_view.set_frame(self.skeleton_view.frame)  # playing since show_3d
 
         def show_words() -> None:
-            if self.skeleton_view.num_motions <= 1:  # a comparison shown since keeps its words
-                self.show_result_words(data)
+            if self.skeleton_view.num_motions > 1 or not self.state.is_current(data):
+                return  # a comparison shown (or asked for) since keeps its words
+            self.show_result_words(data)
             if not self.state.searchable:
                 self.car_panel.set_data(data.caption or "(no caption)", [], [])
             self.motionShown.emit(data)  # once every view shows this motion

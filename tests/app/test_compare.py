@@ -108,6 +108,10 @@ def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked)
     """The current row does not change when one of the compared rows (the one shown
     before) is clicked alone: the comparison used to stay, with its status text."""
     w, rl, sv = ranked, ranked.results_list, ranked.skeleton_view
+    # motionShown means every view shows that motion alone: a display step left over from
+    # the motion shown before the comparison must not emit it over the comparison
+    players = []
+    w.motionShown.connect(lambda _m: players.append(sv.num_motions))
     shown = w.current_motion.row
     first = next(i for i in range(rl.row_count()) if int(rl.record(i)["row"]) == shown)
     other = 1 if first == 0 else 0
@@ -118,6 +122,7 @@ def test_clicking_the_shown_row_after_a_comparison_shows_it_alone(qtbot, ranked)
     with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
         rl.select_rows([first])  # as a plain click on it
     assert sv.num_motions == 1 and w.current_motion.row == shown
+    assert players and set(players) == {1}, players
     assert not w.comparer.showing
     assert not w.statusBar().currentMessage().startswith("Comparing")
 
