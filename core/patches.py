@@ -141,6 +141,10 @@ class PatchStats:
         std: ``(80, 3)`` float32, metres, standard deviation (floored at ``eps``).
         count: number of frames the statistics were computed on.
         source: free text naming the split they came from (e.g. ``"bandai/train"``).
+
+    Raises:
+        ValueError: (on construction) ``mean`` or ``std`` not ``(80, 3)``, or a ``std``
+            that is not > 0 everywhere.
     """
 
     mean: np.ndarray

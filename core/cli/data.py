@@ -16,6 +16,13 @@ from motionlex.core.cli.types import (
 
 
 def cmd_patches(args: argparse.Namespace) -> int:
+    """``motionlex patches``: save one motion file's motion-patch image as a figure.
+
+    Raises:
+        FileNotFoundError / ValueError: the motion file cannot be read (from
+            :func:`~motionlex.core.motion.files.load_motion_file`) or the statistics file
+            is not one.
+    """
     from motionlex.core.motion.files import load_motion_file
     from motionlex.core.patches import (
         MAX_FRAMES,
@@ -43,6 +50,11 @@ def cmd_patches(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    """``motionlex scan``: load a dataset split and print what it holds and what was skipped.
+
+    Raises:
+        ValueError: the split has no usable motion.
+    """
     from motionlex.core.data.datasets import MotionDataset
     from motionlex.core.motion.motion import CANONICAL_FPS
     from motionlex.core.wording import count
@@ -103,6 +115,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
+    """``motionlex events``: print a caption's events and its event-shuffled captions.
+
+    Raises:
+        ValueError: the caption has no words.
+        ImportError: spaCy's English model is missing.
+    """
     from motionlex.core.text.orders import format_events_report
     from motionlex.core.text.spelling import require_words
 

@@ -125,7 +125,7 @@ def check_prompt(template: str) -> str:
 
 def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:
     """Class prompt of an action label: ``"raise-up-both-hands"`` -> ``"a person raise up
-    both hands"`` (Yu et al., CVPR 2024, Sec. 5.2 use the label text as the prompt)."""
+    both hands"`` (Yu et al., CVPR 2024, Sec. 5.2 prompt "A person {action}")."""
     return template.format(action=str(action).replace("-", " ").replace("_", " ").strip())
 
 

@@ -1,6 +1,6 @@
 """The training batch: padding, masks and chronological negatives in one place.
 
-A batch (the contract between data and model, see ``core/model.py``) is a dict:
+A batch (the contract between data and model, see ``core/model/model.py``) is a dict:
 
 - ``patches``: ``(B, 3, 224, 80)`` float32 tensor, z-scored motion-patch images
 - ``row_mask``: ``(B, 14)`` bool tensor, True = a real 16-frame patch row
@@ -78,7 +78,7 @@ def collate_pairs(
     Args:
         examples: ``B`` pairs on the skeleton of ``matrix``.
         matrix: ``(80, J)`` resampling matrix, or one per skeleton when the pairs are on
-            several (:func:`~motionlex.core.patches.part_matrices`).
+            several (:func:`~motionlex.core.patch_batches.part_matrices`).
         stats: training-split patch statistics.
         rng: generator for crops and shuffles (seeded by the caller).
         negatives_per_caption: shuffled captions per multi-event caption (0 disables CAR

@@ -26,11 +26,13 @@ and the body does not shrink when the two headings differ:
 - pose in the body's heading frame, ``R(-th) (joints - root_xz)`` (HumanML3D's rotation-
   invariant local positions, Guo et al., CVPR 2022), with absolute heights: linear blend.
 
-At the first overlapped frame both clips share root and heading, and at the end of the
-overlap the result is the next clip itself, so the root trajectory and every joint stay
-continuous. The output has ``sum(T_i) - K * (n - 1)`` frames and is put back in canonical
-form (root at the origin facing +Z on frame 0, floor at y = 0): a rigid transform of the
-first clip when that clip was not canonical already (identity when it was).
+At the first overlapped frame both clips share root and heading; across the overlap the
+weight rises from ``w(0) > 0`` to ``w(K - 1) < 1`` (neither end is a pure copy), and the
+frames after it are the next clip's own, so the root trajectory and every joint move on
+without a jump (at most one blend step at each end of the overlap). The output has
+``sum(T_i) - K * (n - 1)`` frames and is put back in canonical form (root at the origin
+facing +Z on frame 0, floor at y = 0): a rigid transform of the first clip when that clip
+was not canonical already (identity when it was).
 
 Captions are joined by :func:`motionlex.core.text.orders.compose_captions` (one subject,
 predicates joined with ", then "), so a negative differs from the true caption only in the

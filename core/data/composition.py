@@ -239,9 +239,9 @@ def chronology_test_set(
     - Labels are always distinct within a pair; a pair whose clips (in order) repeat an
       earlier pair's is skipped and the next child generator is used.
 
-    Evaluation (CAR, Fujiwara et al., ECCV 2024, Sec. 5): a model passes a pair when it
-    scores ``(motion, caption)`` above ``(motion, text_negative)`` and above
-    ``(motion_negative, caption)``.
+    Evaluation (CAR's test, Fujiwara et al., ECCV 2024, Sec. 3.2-3.3, with a reordered-motion
+    negative added: ours): a model passes a pair when it scores ``(motion, caption)`` above
+    ``(motion, text_negative)`` and above ``(motion_negative, caption)``.
 
     Args:
         pool, events, max_frames, blend_frames: as in :func:`sample_composed_pairs`.

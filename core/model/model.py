@@ -147,7 +147,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
             p.clamp_(max=top)
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Trainable parameters split for per-group learning rates (Motion Patches Sec. 4.1:
+        """Trainable parameters split for per-group learning rates (Motion Patches Sec. 4.3,
         1e-5 text, 1e-4 motion, 1e-3 heads). Each parameter appears once (tied ones too).
 
         Returns:
@@ -291,7 +291,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
 
         Args:
             patches: ``(B, 3, max_frames, 80)`` float32 z-scored motion patches.
-            row_mask: ``(B, 14)`` bool, True for real 16-frame blocks.
+            row_mask: ``(B, 14)`` bool, True for real patch rows (16 frames).
             bool_masked_pos: optional ``(B, 70)`` bool, patches replaced by the mask token.
             lexical: also compute the lexical vector.
 
@@ -317,7 +317,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         Args:
             tokens: ``(B, 1 + P, D)`` trunk output tokens (CLS first).
             token_mask: ``(B, 1 + P)`` bool, True for real tokens.
-            row_mask: ``(B, 14)`` bool, True for real 16-frame blocks (used when
+            row_mask: ``(B, 14)`` bool, True for real patch rows (16 frames) (used when
                 ``motion_lexical_tokens == "rows"``).
 
         Returns:
@@ -395,7 +395,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
                 80)`` by default), torch tensor or NumPy array; float16/bfloat16/float32 are
                 kept, other dtypes become float32. Moved to :attr:`device`.
             row_mask: ``(B, max_frames // patch_size)`` bool (``(B, 14)`` by default), True
-                for real ``patch_size``-frame blocks (16). Moved to :attr:`device`.
+                for real patch rows (``patch_size`` frames, 16). Moved to :attr:`device`.
 
         Returns:
             ``(B, D)`` embedding, ``D = config.embed_dim``, L2-normalised along ``D``, on

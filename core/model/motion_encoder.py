@@ -2,7 +2,7 @@
 
 Motion (Yu, Tanaka, Fujiwara, "Motion Patches", CVPR 2024, Sec. 3.3): the patch image
 ``(B, 3, max_frames, 80)`` is cut into 16 x 16 patches (:mod:`.vit`), plus a [CLS] token: 71
-tokens at ``MAX_FRAMES`` frames. Padded frame blocks (``row_mask`` False) are removed from
+tokens at ``MAX_FRAMES`` frames. Padded patch rows (``row_mask`` False) are removed from
 attention, so their content never reaches a real token. Backends: transformers' ViT, or timm
 (optional).
 """
@@ -203,7 +203,11 @@ class MotionEncoder(nn.Module):
         if getattr(model, "num_prefix_tokens", 1) != 1 or getattr(model, "cls_token", None) is None:
             raise ValueError(f"timm model {name!r} must have exactly one class token")
         ps = model.patch_embed.patch_size
-        ps = ps[0] if isinstance(ps, (tuple, list)) else ps
+        if isinstance(ps, (tuple, list)):
+            if len(set(ps)) != 1:
+                raise ValueError(f"timm model {name!r} has a non-square patch size {tuple(ps)}: "
+                                 "motion patches need square ones")
+            ps = ps[0]
         return cls(
             model,
             backend="timm",
@@ -220,7 +224,7 @@ class MotionEncoder(nn.Module):
 
     # -- forward -------------------------------------------------------------------------------
     def token_mask(self, row_mask: torch.Tensor) -> torch.Tensor:
-        """``(B, 1 + P)`` bool attention mask: [CLS] plus the patches of real frame blocks."""
+        """``(B, 1 + P)`` bool attention mask: [CLS] plus the patches of real patch rows."""
         patch = row_mask_to_token_mask(row_mask, self.grid[1])
         cls = torch.ones_like(patch[:, :1])
         return torch.cat([cls, patch], dim=1)
@@ -235,7 +239,7 @@ class MotionEncoder(nn.Module):
 
         Args:
             patches: ``(B, 3, max_frames, 80)`` float32, z-scored motion patch images.
-            row_mask: ``(B, 14)`` bool, True for a real 16-frame block.
+            row_mask: ``(B, 14)`` bool, True for a real patch row (16 frames).
             bool_masked_pos: optional ``(B, 70)`` bool, patches replaced by the mask token.
 
         Returns:

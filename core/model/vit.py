@@ -2,7 +2,7 @@
 
 The patch image ``(B, 3, max_frames, 80)`` (frames as rows, 5 body parts x 16 sample points as
 columns) is cut into 16 x 16 patches, a 14 x 5 grid read row by row (token ``r * 5 + c`` is
-frame block ``r``, body part ``c``). Source: Yu, Tanaka, Fujiwara, "Motion Patches", CVPR 2024,
+patch row ``r``, body part ``c``). Source: Yu, Tanaka, Fujiwara, "Motion Patches", CVPR 2024,
 Sec. 3.3.
 """
 
@@ -46,7 +46,7 @@ def row_mask_to_token_mask(row_mask: torch.Tensor, patches_per_row: int) -> torc
     """Patch-token mask from the frame-block mask.
 
     Args:
-        row_mask: ``(B, R)`` bool, True for a real 16-frame block.
+        row_mask: ``(B, R)`` bool, True for a real patch row (16 frames).
         patches_per_row: grid columns (5 body parts).
 
     Returns:
@@ -156,6 +156,12 @@ def quiet_transformers() -> Iterator[None]:
 
 
 def import_timm() -> Any:
+    """The ``timm`` module (the optional motion backend, ``motionlex[timm]``).
+
+    Raises:
+        ImportError: timm is not installed or fails to import (e.g. a broken torchvision),
+            naming the extra to install.
+    """
     try:
         import timm  # optional dependency (motionlex[timm])
     except Exception as e:  # timm may fail with RuntimeError (e.g. a broken torchvision)

@@ -59,7 +59,8 @@ def car_items(captions: Sequence[tuple[int, str, Sequence[str]]], shuffles: int,
     Args:
         captions: ``(motion index, caption, events)``; captions with fewer than two events
             are left out, and so are those whose events admit no other order.
-        shuffles: shuffled captions per caption (:func:`.events.shuffled_captions`).
+        shuffles: shuffled captions per caption
+            (:func:`~motionlex.core.text.orders.shuffled_captions`).
         rng: the generator of the shuffles (drawn in ``captions`` order).
 
     Returns:
@@ -150,11 +151,19 @@ def chronology_report(score: Scorer, pairs: Sequence[Any], caption_texts: Sequen
     Args:
         score: similarity lookup (composed motions at ``first_motion + p``, their
             negatives at ``first_motion + P + p``; ``num_motions`` in all).
-        pairs: :class:`compose.ComposedPair` list (``P``).
+        pairs: :class:`compose.ComposedPair` list (``P``); each pair's ``caption`` must be
+            one of ``caption_texts``.
         caption_texts: every caption of the gallery (for the per-query normalisation).
-        weight: fusion weight.
+        first_motion: column of the first composed motion (``P`` composed motions, then
+            their ``P`` reordered negatives, in ``pairs`` order).
+        num_motions: number of motion columns of the whole gallery (``>= first_motion + 2P``).
+        weight: fusion weight (dense share) of the fused score.
 
-    Source: Fujiwara et al., ECCV 2024, Sec. 3 (CAR), applied to the motion side as in
+    Returns:
+        ``chronology/{text,motion,both}/{dense,lexical,fused}`` (percent of pairs passed;
+        a tie fails) and ``chronology/n`` (``P``).
+
+    Source: Fujiwara et al., ECCV 2024, Sec. 3.2-3.3 (CAR), applied to the motion side as in
     :func:`~motionlex.core.data.composition.chronology_test_set`.
     """
     p = len(pairs)
@@ -346,8 +355,9 @@ def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.
                        max_orders: int = 24) -> EventOrders:
     """Dense cosine of every order of a caption's events with a motion's embedding.
 
-    An order's caption is its events joined with ``", then "`` (:func:`.events.join_events`);
-    the true order scoring highest is what CAR accuracy counts.
+    An order's caption is its events joined with ``", then "``
+    (:func:`~motionlex.core.text.orders.join_events`); the true order scoring highest is what
+    CAR accuracy counts.
 
     Args:
         model: the :class:`~motionlex.core.model.model.MotionTextModel` of the embedding.
@@ -357,7 +367,7 @@ def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.
         max_orders: distinct orders scored at most (4 events: all 24).
 
     Returns:
-        :class:`EventOrders`; orders in :func:`.events.all_orders`'s order.
+        :class:`EventOrders`; orders in :func:`~motionlex.core.text.orders.all_orders`'s order.
 
     Raises:
         ImportError: spaCy's parser is missing (event splitting).

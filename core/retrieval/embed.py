@@ -87,7 +87,7 @@ def encode_motions(
     """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
 
     The clips (windows) are encoded ``batch_size`` at a time in their order. Each batch's
-    patch images are built with one :func:`~.patches.patches_from_joints` call per skeleton
+    patch images are built with one :func:`patches_from_joints` call per skeleton
     (or, see ``patches_on_device``, its padded joints are), on a background thread while the
     model encodes the previous batch; windows are pooled
     on the model's device (dense: sums added window by window in clip order, as a sequential
@@ -112,7 +112,7 @@ def encode_motions(
         patches_on_device: ``True``: only the padded joints are made on the CPU and the
             patch images are computed on the model's device (:func:`device_patch_images`,
             equal to the NumPy images to float32 round-off); ``False``: NumPy
-            (:func:`~.patches.patches_from_joints`); ``None``: on the device when it is CUDA.
+            (:func:`patches_from_joints`); ``None``: on the device when it is CUDA.
         progress: a tqdm bar over the batches ("encoding motions").
 
     Returns:
@@ -126,7 +126,7 @@ def encode_motions(
             its skeleton.
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
-    Sec. 3.2 (:func:`~.patches.patches_from_joints`).
+    Sec. 3.2 (:func:`patches_from_joints`).
     """
     motions = motion_pairs(motions)
     if not isinstance(stats, PatchStats):

@@ -16,7 +16,8 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
 
 - Retrieval, both directions, R@1/2/3/5/10 (percent) and MedR (Yu et al., CVPR 2024,
   Sec. 4.2; ``Mathux/TMR/retrieval.py``): ``All`` (every caption is a query, the gallery is
-  every distinct motion, positives are the motions carrying the same caption string);
+  every distinct motion, positives are the motions carrying the same caption after
+  :func:`~motionlex.core.text.orders.normalize_caption`);
   ``AllFirst`` (the same with each motion's first caption only: the papers' test protocol,
   Yu et al. Sec. 4.1, the numbers to compare with their tables); ``SmallBatches``
   (batches of 32 of a seeded shuffle) and ``Threshold`` (caption-caption

@@ -161,7 +161,8 @@ class IndexSettings:
             (Lassance and Clinchant, "An Efficiency Study for SPLADE Models", SIGIR 2022,
             Sec. 3); it bounds the index size of models that are not yet sparse.
         long_clips: ``"windows"`` (every 224-frame window, pooled) or ``"first"``.
-        joints_dtype: ``"float16"`` (about 2 mm rounding at 2 m) or ``"float32"``.
+        joints_dtype: ``"float16"`` (rounding of at most 0.5 mm within 2 m of the start, 4 mm
+            at 10 m) or ``"float32"``.
     """
 
     lexical_top_k: int | None = 128

@@ -351,6 +351,9 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
 
     Returns:
         ``(flat metrics, {"t2m/<sim>": ranks, "m2t/<sim>": ranks})`` (All-protocol ranks).
+
+    Raises:
+        ValueError: ``pair_positives`` is not ``(M, M)``.
     """
     out: dict[str, float] = {}
     ranks: dict[str, np.ndarray] = {}
@@ -392,7 +395,7 @@ def zero_shot_report(score: Scorer, prompts: Sequence[str], motions: np.ndarray,
     Returns:
         ``(metrics zero-shot/<sim>/top1|top5, {sim: (C, C) int confusion matrix})``.
 
-    Source: Yu et al., CVPR 2024, Sec. 5.2 (label text as prompt, top-1/top-5).
+    Source: Yu et al., CVPR 2024, Sec. 5.2 (prompts "A person {action}", top-1/top-5).
     """
     dense, lex = score(prompts, motions)
     c = len(prompts)

@@ -354,7 +354,7 @@ class Searcher:
             (others as :meth:`search`)
 
         Raises:
-            ValueError: as :meth:`search`.
+            TypeError / ValueError: as :meth:`search`.
         """
         if not isinstance(query, QueryEmbedding):
             raise TypeError(

@@ -130,7 +130,7 @@ def word_report(motion_lexical: np.ndarray, motion_captions: Sequence[Sequence[s
 
     Raises:
         ValueError: shape mismatches (:func:`heaviest_hits`, :func:`word_precision_at_k`).
-        RuntimeError: spaCy's English model is missing (:func:`content_lemmas`).
+        ImportError: spaCy's English model is missing (:func:`content_lemmas`).
     """
     if len(motion_captions) != len(motion_lexical):
         raise ValueError(f"motion_captions must have one entry per motion ({len(motion_lexical)}),"
@@ -163,7 +163,7 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
         k: cut-off.
 
     Raises:
-        RuntimeError: spaCy's English model is missing.
+        ImportError: spaCy's English model is missing.
     """
     captions: list[list[str]] = [[] for _ in range(num_motions)]
     for t, o in zip(texts, owners):

@@ -170,6 +170,7 @@ def split_events(caption: str) -> list[str]:
     Raises:
         TypeError: if ``caption`` is not a str.
         ValueError: if ``caption`` is empty or blank.
+        ImportError: no spaCy English model is installed (:func:`load_parser`).
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 (event decomposition), done with spaCy
     rules instead of GPT-3.5.

@@ -25,6 +25,8 @@ from motionlex.core.text.events import split_events
 
 JOIN_SEPARATOR = ", then "
 """Separator between events in :func:`join_events`."""
+CLOSING_PUNCTUATION = ".,;:!?"
+"""What an inner event loses at its end when events are joined."""
 MAX_ENUMERATED_ORDERS = 5040
 """Up to this many distinct orders (7!) are enumerated exactly; beyond it orders are sampled."""
 
@@ -40,13 +42,19 @@ def join_events(events: Sequence[str]) -> str:
     """Glue events back into one caption: ``"a, then b, then c"``.
 
     Every event after the first starts with a lower-case letter (unless its first word is
-    "I" or an all-capital acronym). One event gives that event unchanged.
+    "I" or an all-capital acronym), and every event before the last loses its closing
+    punctuation (``"walks."`` -> ``"walks"``); the last keeps its own ending, so one event
+    gives that event unchanged (:func:`~motionlex.core.text.events.split_events` gives events
+    without closing punctuation).
+
+    >>> join_events(["A person walks.", "Sits down."])
+    'A person walks, then sits down.'
 
     Args:
         events: one or more event strings.
 
     Returns:
-        The caption, without a final period.
+        The caption.
 
     Raises:
         ValueError: if ``events`` is empty.
@@ -54,7 +62,8 @@ def join_events(events: Sequence[str]) -> str:
     if len(events) == 0:
         raise ValueError("join_events needs at least one event, got an empty sequence")
     parts = [str(events[0]).strip()] + [lower_first(str(e).strip()) for e in events[1:]]
-    return JOIN_SEPARATOR.join(parts)
+    inner = [p.rstrip(CLOSING_PUNCTUATION).rstrip() for p in parts[:-1]]
+    return JOIN_SEPARATOR.join([*inner, parts[-1]])
 
 
 def lower_first(text: str) -> str:

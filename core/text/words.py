@@ -53,7 +53,7 @@ def content_words(captions: Sequence[str]) -> list[frozenset[str]]:
         One frozenset of words (lemmas and surface forms, lower-case) per caption.
 
     Raises:
-        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
     """
     nlp = load_parser()
     out = []
@@ -80,7 +80,7 @@ def content_lemmas(captions: Sequence[str]) -> list[frozenset[str]]:
         One frozenset of lemmas per caption.
 
     Raises:
-        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
     """
     todo = [c for c in dict.fromkeys(captions) if c not in _LEMMAS]
     if todo:
@@ -127,7 +127,7 @@ def text_forms(text: str) -> frozenset[str]:
     WALKS" or "A Person Walks" for proper nouns and keeps "WALKS" as its lemma.
 
     Raises:
-        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
     """
     nlp = load_parser()
     docs = [nlp(text)]
@@ -141,7 +141,7 @@ def own_words(words: Iterable[str], texts: Sequence[str],
               tokenize: Callable[[str], Iterable[str]] | None = None) -> frozenset[str]:
     """The vocabulary ``words`` that are forms of a word of one of ``texts``.
 
-    A lexical vector (SPLADE form, Lyu et al., ICLR 2025, Sec. 3) weights words of its
+    A lexical vector (SPLADE form, Lyu et al., ICLR 2025, "Methods") weights words of its
     text and words the model adds (expansions); the explorer tells them apart with this.
     ``own_words(["walking", "wrong", "hands"], ["a person walks with raised hands"])`` is
     ``{"walking", "hands"}``: a word counts when its forms (:func:`word_forms`) meet the
@@ -159,7 +159,7 @@ def own_words(words: Iterable[str], texts: Sequence[str],
         The subset of ``words`` that the texts contain, in some form.
 
     Raises:
-        RuntimeError: the spaCy English model is not installed (from :func:`load_parser`).
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
     """
     texts = [t for t in texts if t and t.strip()]
     forms = frozenset().union(*(text_forms(t) for t in texts))

@@ -392,7 +392,8 @@ class DenseObjective(PairObjective):
     dense_order_pair + car_pair_weight * dense_car_pair``, the terms whose weight is
     positive), ``dense_m2t``, ``dense_t2m`` and the diagnostics of the module doc.
 
-    Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
+    Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4, with the two directions averaged as
+    open_clip does (half the paper's sum L_m2t + L_t2m; the learning rates absorb the factor).
     """
 
     phase = "dense"

@@ -37,7 +37,8 @@ ICLR 2025, Fig. 2), as implemented here, after an optional preliminary one:
   (:mod:`motionlex.core.train.contrastive`).
 - ``dense``: the MotionPatch baseline, LexCMLP's data with the dense InfoNCE only (no lexical
   term); it takes the same mask and negatives when configured, the ablation ladder's first
-  rung. Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4.
+  rung. Source: Yu et al., CVPR 2024, Sec. 3.5, eq. 2-4 (the two directions averaged, as
+  open_clip does: half the paper's sum).
 
 The model returns features; each phase's :class:`Objective` (an ``nn.Module`` holding that
 phase's decoders, if any) computes the loss from them (open_clip's split of model and loss).
@@ -51,7 +52,7 @@ Batch dict (the data module builds it; ``R = max_frames // patch_size``):
 key                     type / shape                        meaning
 ======================  ==================================  ====================================
 ``patches``             ``(B, 3, max_frames, 80)`` float32  z-scored motion patch images
-``row_mask``            ``(B, R)`` bool                     True = real frame block
+``row_mask``            ``(B, R)`` bool                     True = real patch row
 ``texts``               ``list[str]``, length ``B``         caption of each motion (same order)
 ``negative_texts``      ``list[str]``, length ``K``         optional: CAR shuffled-event captions,
                                                             then side-swapped captions

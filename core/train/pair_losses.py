@@ -11,7 +11,7 @@ the batch size (inside the InfoNCE each is one negative among ``N + K``).
 All of them read the owners and column selections on the CPU (as training keeps them) and
 use sums and counts instead of boolean indexing: no host-device synchronisation on a GPU.
 
-Source: CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2 (eq. 2); as a logistic loss
+Source: CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2-3.3 (eq. 2); as a logistic loss
 (Bradley-Terry) on side, order and CAR pairs: ours (../shared/DESIGN.md "Mirroring").
 """
 
@@ -153,7 +153,7 @@ def car_pairwise_accuracy(similarity: torch.Tensor, negative_owner: torch.Tensor
             (checked when ``negative_owner`` is on the CPU, as training keeps it).
 
     Source:
-        CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2 (eq. 2), on the training batch.
+        CAR accuracy, Fujiwara et al. (ECCV 2024), Sec. 3.2-3.3 (eq. 2), on the training batch.
     """
     n = similarity.shape[0]
     k = similarity.shape[1] - n

@@ -1,10 +1,10 @@
 """Training with PyTorch Lightning: phases in sequence, validation retrieval, best export.
 
 ``motionlex train --config configs/NAME.yaml --data DIR ... --out DIR`` runs the phases of
-the config (any subset of LexMLM, CMMM, LexMMM, LexCMLP; Lyu et al., ICLR 2025, Sec. 3) one
-after another on one model. Each phase is a ``lightning.Trainer.fit`` with its own step
-budget; Lightning handles devices (CUDA when present), bf16 on GPU, DDP on several GPUs,
-gradient clipping, the progress bar, CSV logs and resumable ``last.ckpt`` files.
+the config (any subset of LexMLM, CMMM, LexMMM, LexCMLP; Lyu et al., ICLR 2025, "Methods"
+and Fig. 2) one after another on one model. Each phase is a ``lightning.Trainer.fit`` with
+its own step budget; Lightning handles devices (CUDA when present), bf16 on GPU, DDP on
+several GPUs, gradient clipping, the progress bar, CSV logs and resumable ``last.ckpt`` files.
 
 Several processes (``strategy: ddp``, or ``auto`` on several devices; launched by Lightning
 itself, ``torchrun`` or SLURM, which Lightning detects): each rank trains on its own share of

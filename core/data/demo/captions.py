@@ -178,5 +178,11 @@ def draw_captions(labels: Sequence[str], params: Sequence[Mapping[str, Any]],
 
 
 def caption_tokens(caption: str) -> str:
+    """The ``word/POS`` token column of a HumanML3D caption line for ``caption``: lower-cased
+    words (letters, digits, apostrophes) each tagged ``/X`` (the demo has no tagger).
+
+    >>> caption_tokens("A person waves, then sits.")
+    'a/X person/X waves/X then/X sits/X'
+    """
     words = "".join(ch if ch.isalnum() or ch in " '" else " " for ch in caption.lower()).split()
     return " ".join(f"{w}/X" for w in words)

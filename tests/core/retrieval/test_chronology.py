@@ -9,6 +9,7 @@ from motionlex.core.retrieval.chronology import (
     CarItem,
     car_items,
     car_report,
+    chronology_report,
     composed_pairs,
     event_order_scores,
 )
@@ -57,6 +58,34 @@ def test_car_report_counts_true_order_wins():
     with pytest.raises(ValueError, match="papers_set has 1 entries for 2 items"):
         car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0,
                    papers_set=np.array([True]))
+
+
+def test_chronology_report_text_and_motion_sides_on_hand_built_scores():
+    """Two composed pairs (motions at columns 0-1, their reordered clips at 2-3): pair 0
+    passes both sides; pair 1's motion prefers the reordered caption (text side fails) while
+    its caption still prefers it over the reordered clips (motion side passes). The lexical
+    scores are all zero: every comparison ties, and a tie fails."""
+    from types import SimpleNamespace
+
+    caps = ["walks, then sits", "jumps, then waves"]
+    negs = ["sits, then walks", "waves, then jumps"]
+    score = _scorer(caps + negs, [[1, 0], [0, 1], [0.6, 0.8], [0.8, 0.6]],
+                    [[1, 0], [0.9, 0.1], [0.5, 0.5], [0, 0]])
+    pairs = [SimpleNamespace(caption=c, text_negative=n) for c, n in zip(caps, negs)]
+    out = chronology_report(score, pairs, caps, first_motion=0, num_motions=4, weight=1.0)
+    # pair 0: m0.t0 = 1 > m0.t2 = 0.6; t0.m0 = 1 > t0.m2 = 0.5
+    # pair 1: m1.t1 = 0.1 < m1.t3 = 0.78 (fails); t1.m1 = 0.1 > t1.m3 = 0
+    assert out["chronology/text/dense"] == 50.0
+    assert out["chronology/motion/dense"] == 100.0
+    assert out["chronology/both/dense"] == 50.0
+    assert out["chronology/n"] == 2
+    assert out["chronology/text/lexical"] == out["chronology/motion/lexical"] == 0.0
+    # the composed block may start after the split's own motions
+    shifted = _scorer(caps + negs, [[1, 0], [0, 1], [0.6, 0.8], [0.8, 0.6]],
+                      [[0, 1], [1, 0], [0.9, 0.1], [0.5, 0.5], [0, 0]])
+    again = chronology_report(shifted, pairs, caps, first_motion=1, num_motions=5, weight=1.0)
+    assert {k: again[k] for k in out if "dense" in k} == {k: out[k] for k in out
+                                                          if "dense" in k}
 
 
 def test_car_retrieval_counts_a_shuffle_reading_as_the_motions_own_caption_positive():

@@ -30,6 +30,10 @@ def test_join_events_form():
     assert JOIN_SEPARATOR == ", then "
     assert join_events(["A person walks", "A person sits"]) == "A person walks, then a person sits"
     assert join_events(["A person walks"]) == "A person walks"
+    # inner events lose their closing punctuation; the last keeps its own ending
+    assert join_events(["A person walks.", "Sits down ;", "waves!"]) == (
+        "A person walks, then sits down, then waves!")
+    assert join_events(["A person walks."]) == "A person walks."
     assert join_events(["a man waves", "I turn", "NASA jumps"]) == (
         "a man waves, then I turn, then NASA jumps"
     )
