@@ -190,12 +190,11 @@ def test_recovery_that_cannot_write_only_warns(tmp_path, monkeypatch, caplog):
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 def test_a_lock_that_cannot_be_created_fails_at_once():
     """A folder where no lock file can be made (here /proc) is an error at once, not a wait
-    for "another process" that would last the whole timeout."""
-    start = time.monotonic()
+    for "another process" that would last the whole timeout (that wait would end in a
+    DirectoryBusyError saying another process holds it, not this message)."""
     with pytest.raises(OSError, match="cannot create the lock file /proc/.x.mlx.lock"):
         with directory_lock("/proc/x.mlx", timeout=30):
             pass
-    assert time.monotonic() - start < 5
 
 
 def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_path,

@@ -122,8 +122,26 @@ def test_stats_from_train_split_zscore(shared_data, tmp_path):
     cat = np.concatenate(all_pts)
     np.testing.assert_allclose(stats.mean, cat.mean(axis=0), atol=1e-4)
     np.testing.assert_allclose(stats.std, np.maximum(cat.std(axis=0, ddof=1), 1e-3), rtol=1e-3)
-    z = (cat - stats.mean) / stats.std
-    assert abs(z.mean()) < 1e-3 and abs(z.std() - 1) < 0.05
+    # the patch images z-score each sample point's own x, y, z: over the split every
+    # (channel, column) of the images has mean 0 and std 1 (a mean or std applied to the
+    # wrong column or channel would leave some far off)
+    imgs = np.concatenate([motion_patch_image(ds[i].motion.joints, mat, stats)
+                           for i in range(len(ds))], axis=1)  # (3, sum T, 80)
+    np.testing.assert_allclose(imgs.mean(axis=1), 0.0, atol=1e-3)
+    spread = imgs.std(axis=1, ddof=1)
+    live = stats.std.T > 1e-3  # columns whose std was floored keep a smaller spread
+    np.testing.assert_allclose(spread[live], 1.0, atol=1e-3)
+    # one pixel by hand: channel c, frame t, column p is (point p's coordinate c - mean) / std
+    j = ds[0].motion.joints
+    img = motion_patch_image(j, mat, stats)
+    t, pnt, c = 7, 41, 1
+    by_hand = (mat[pnt] @ j[t, :, c] - stats.mean[pnt, c]) / stats.std[pnt, c]
+    assert img[c, t, pnt] == pytest.approx(by_hand, abs=1e-4)
+    # past a clip's length, the rest of its last patch row repeats the last real pose and
+    # later rows are the mean pose: 0 after z-scoring
+    padded = motion_patch_image(j[None], mat, stats, lengths=[5])[0]
+    assert np.all(padded[:, 16:] == 0) and np.allclose(padded[:, :5], img[:, :5], atol=1e-5)
+    assert np.allclose(padded[:, 5:16], img[:, 4:5], atol=1e-5)
     stats.save(tmp_path / "s.json")
     back = PatchStats.load(tmp_path / "s.json")
     np.testing.assert_array_equal(back.mean, stats.mean)

@@ -106,3 +106,14 @@ def test_describe_an_uncaptioned_bvh(model, stats, shared_data, tmp_path):
     assert len(res.descriptions) == 3 and res.motion_words
     scores = [d.score for d in res.descriptions]
     assert scores == sorted(scores, reverse=True)
+    # each description's dense part is the cosine of its caption with the motion's embedding
+    from motionlex.core.retrieval.embed import encode_motions
+
+    cos = bank.dense @ encode_motions(model, [(m.joints, m.skeleton)], stats).dense[0]
+    for d in res.descriptions:
+        assert d.dense == pytest.approx(float(cos[bank.captions.index(d.caption)]), abs=1e-5)
+    # dense only: the whole bank in cosine order
+    dense_only = describe_motion(model, stats, m.joints, m.skeleton, bank, k=len(bank),
+                                 weight=1.0)
+    assert [d.caption for d in dense_only.descriptions] == [
+        bank.captions[i] for i in np.argsort(-cos, kind="stable")]

@@ -51,9 +51,21 @@ def test_report_on_synthetic_pairs(model, stats):
     from motionlex.core.data.demo.gallery import chronology_pairs
     from motionlex.core.retrieval.order_ranking import order_ranking_report
 
-    r = order_ranking_report(model, stats, chronology_pairs(seed=3, n=3), alphas=(1.0,))
+    from motionlex.core.retrieval.embed import encode_motions, encode_texts
+
+    pairs = chronology_pairs(seed=3, n=3)
+    r = order_ranking_report(model, stats, pairs, alphas=(0.0, 1.0))
     assert r["n"] == 3.0
     for k in ("plain", "order@1", "events"):
         assert 0 <= r[f"{k}/pair"] <= 100 and 1 <= r[f"{k}/mean_rank"] <= 6
+    # plain ranks each caption over the true-order clips, then the reordered ones
+    clips = ([(c.motion.motion.joints, c.motion.motion.skeleton) for c in pairs]
+             + [(c.motion_negative.motion.joints, c.motion_negative.motion.skeleton)
+                for c in pairs])
+    motions = encode_motions(model, clips, stats, long_clips="first").dense
+    plain = encode_texts(model, [c.caption for c in pairs]).dense @ motions.T
+    expected = _ranking_metrics(plain)
+    for k, v in expected.items():
+        assert r[f"plain/{k}"] == pytest.approx(v) and r[f"order@0/{k}"] == r[f"plain/{k}"]
     with pytest.raises(ValueError, match="no chronology pairs"):
         order_ranking_report(model, stats, [])

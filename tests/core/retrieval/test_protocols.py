@@ -18,6 +18,7 @@ from motionlex.core.retrieval.protocols import (
     protocol_small_batches,
     protocol_threshold,
     small_batch_indices,
+    zero_shot_report,
 )
 from motionlex.core.text.orders import mirror_caption, normalize_caption
 
@@ -78,6 +79,9 @@ def test_all_protocol_on_real_captions_with_mirrored_copies(shared_data: Path) -
     np.testing.assert_allclose(ranks, 1 + (g - 1) / 2, atol=1e-9)
 
 
+def test_owner_positives_match_normalised_captions() -> None:
+    """Caption ``i``'s positives are every motion owning a caption equal to it after
+    normalisation (case, final period), not only its own motion."""
     pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
     assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
 
@@ -187,3 +191,23 @@ def test_protocol_threshold_positives() -> None:
 def test_raises_value_error(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_zero_shot_report_classifies_motions_by_their_nearest_prompt() -> None:
+    """Three prompts, four motions (gallery columns 1-4 of five) with known nearest
+    prompts: motions query the prompts (not prompts the motions), and the confusion matrix
+    counts (true, predicted)."""
+    from motionlex.core.retrieval.embed import Embeddings, Scorer
+
+    prompts = ["a person walks", "a person jumps", "a person waves"]
+    text = Embeddings(np.eye(3, dtype=np.float32), np.zeros((3, 4), np.float32))
+    motion_vecs = np.array([[0, 0, 1],  # column 0: not asked about
+                            [1, 0, 0], [0.2, 0.9, 0], [0, 0.6, 0.5], [0.1, 0, 0.9]],
+                           np.float32)
+    score = Scorer(prompts, text, Embeddings(motion_vecs, np.zeros((5, 4), np.float32)), "dot")
+    labels = np.array([0, 1, 2, 2])  # the third motion is a wave that looks like a jump
+    out, cm = zero_shot_report(score, prompts, np.arange(1, 5), labels, weight=1.0)
+    assert out["zero-shot/dense/top1"] == 75.0
+    assert out["zero-shot/dense/top3"] == 100.0  # fewer than 5 classes: top-C
+    assert out["zero-shot/n"] == 4 and out["zero-shot/classes"] == 3
+    assert cm["dense"].tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]

@@ -35,5 +35,12 @@ def test_lexmmm_decoder_rebuilds_every_patch() -> None:
                         layers=1, heads=2).eval()
     valid = torch.ones(2, 10, dtype=torch.bool)
     visible = torch.rand(2, 10) < 0.5
-    pred = dec(torch.randn(2, 16), torch.randn(2, 10, 12), visible, valid)
+    bottleneck, values = torch.randn(2, 16), torch.randn(2, 10, 12)
+    pred = dec(bottleneck, values, visible, valid)
     assert pred.shape == (2, 10, 12) and torch.isfinite(pred).all()
+    # the masked patches' true values never reach the decoder (nothing to copy) ...
+    changed = torch.where(visible.unsqueeze(-1), values, torch.randn(2, 10, 12) * 100)
+    assert torch.equal(dec(bottleneck, changed, visible, valid), pred)
+    # ... while the visible ones and the text bottleneck do
+    assert not torch.allclose(dec(bottleneck, values + 1, visible, valid), pred)
+    assert not torch.allclose(dec(torch.randn(2, 16), values, visible, valid), pred)
