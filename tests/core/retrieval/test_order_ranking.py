@@ -49,9 +49,8 @@ def test_ranking_metrics_on_a_hand_built_matrix():
 def test_report_on_synthetic_pairs(model, stats):
     pytest.importorskip("spacy")
     from motionlex.core.data.demo.gallery import chronology_pairs
-    from motionlex.core.retrieval.order_ranking import order_ranking_report
-
     from motionlex.core.retrieval.embed import encode_motions, encode_texts
+    from motionlex.core.retrieval.order_ranking import order_ranking_report
 
     pairs = chronology_pairs(seed=3, n=3)
     r = order_ranking_report(model, stats, pairs, alphas=(0.0, 1.0))
