@@ -9,7 +9,6 @@ letter case; of two files of one id (``kick.bvh``, ``kick.BVH``) the ``.bvh`` on
 
 from __future__ import annotations
 
-import json
 import os
 import string
 from collections.abc import Iterator
@@ -62,39 +61,6 @@ def bvh_motion_files(root: str | Path) -> tuple[dict[str, Path], list[tuple[str,
         else:
             files[mid] = p
     return files, passed
-
-
-BVH_INDEX = "index.json"
-"""Optional file of a BVH folder: ``{file name: entry}``, an entry holding what the files'
-headers do not (``true_fps`` where a header's rate is wrong, a ``kitml_caption``, the
-``action``), as in ``raw_bvh/``."""
-
-
-def read_bvh_index(root: str | Path) -> dict[str, dict]:
-    """The folder's :data:`BVH_INDEX` (``{}`` when it has none).
-
-    Raises:
-        ValueError: the file is not valid JSON or not an object of objects (names it).
-    """
-    path = Path(root) / BVH_INDEX
-    if not path.is_file():
-        return {}
-    try:
-        index = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from e
-    if not isinstance(index, dict) or not all(isinstance(v, dict) for v in index.values()):
-        raise ValueError(f"{path}: expected an object file name -> entry object")
-    return index
-
-
-def bvh_index_entry(index: dict[str, dict], motion_id: str, path: str | Path) -> dict:
-    """The :data:`BVH_INDEX` entry of the file ``path`` read as ``motion_id`` (``{}``: none):
-    keyed by the id with its suffix, the id, or (for a file directly in the folder) its
-    name or stem."""
-    p = Path(path)
-    return (index.get(f"{motion_id}{p.suffix}") or index.get(motion_id)
-            or (index.get(p.name) or index.get(p.stem) if "/" not in motion_id else None) or {})
 
 
 DEFAULT_PROMPT = "a person {action}"

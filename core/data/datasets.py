@@ -27,13 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.data.bvh_folders import (
-    bvh_files,
-    bvh_index_caption,
-    bvh_index_entry,
-    bvh_motion_files,
-    read_bvh_index,
-)
+from motionlex.core.data.bvh_folders import bvh_files, bvh_index_caption, bvh_motion_files
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.text_files import (
     Caption,
@@ -44,6 +38,7 @@ from motionlex.core.data.text_files import (
     read_split,
 )
 from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.bvh_index import bvh_index_entry, read_bvh_index
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import (
     Motion,
@@ -163,10 +158,11 @@ class MotionDataset:
             at origin facing +Z).
 
     A folder of BVH files may hold an ``index.json`` (``{file name: entry}``,
-    :func:`~.bvh_folders.read_bvh_index`): a file without a sidecar ``{stem}.txt`` takes the
-    entry's ``caption`` / ``kitml_caption``, else its ``action`` label as "a person ACTION"
-    (:func:`~.bvh_folders.bvh_index_caption`, the rule ``motionlex evaluate`` reads too); its
-    ``true_fps`` replaces a wrong header rate, and the entry is the record's ``meta``.
+    :func:`~motionlex.core.motion.bvh_index.read_bvh_index`): a file without a sidecar
+    ``{stem}.txt`` takes the entry's ``caption`` / ``kitml_caption``, else its ``action``
+    label as "a person ACTION" (:func:`~.bvh_folders.bvh_index_caption`, the rule
+    ``motionlex evaluate`` reads too); its ``true_fps`` replaces a wrong header rate, and the
+    entry is the record's ``meta``.
 
     Raises:
         FileNotFoundError: folder or split file missing (the message lists the splits that

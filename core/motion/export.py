@@ -30,6 +30,7 @@ import numpy as np
 
 from motionlex.core.atomic import atomic_file
 from motionlex.core.checksums import file_sha256
+from motionlex.core.motion.bvh_index import file_true_fps
 from motionlex.core.motion.gltf import write_animated_glb, write_pose_sequence_glb
 from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import Skeleton
@@ -126,7 +127,9 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
             the check.
         scale: file units per metre for a written file (100: centimetres).
         source_fps: the source's true frame rate when its header's is wrong (written into
-            the copy's ``Frame Time:``, :func:`copy_source_bvh`); None keeps the header.
+            the copy's ``Frame Time:``, :func:`copy_source_bvh`); None: the ``true_fps`` of
+            an ``index.json`` beside the source (:func:`~.bvh_index.file_true_fps`), else
+            the header's.
 
     Returns:
         The path written.
@@ -141,6 +144,8 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
 
     problem = source_bvh_problem(source, sha256)
     if problem is None:  # checked (and hashed) just now: copy without a second hash
+        if source_fps is None:  # as load_motion_file read it
+            source_fps = file_true_fps(source)  # type: ignore[arg-type]
         out = copy_source_bvh(source, path, fps=source_fps)  # type: ignore[arg-type]
         logger.info("exported BVH %s as a copy of its source %s", out, source)
         return out

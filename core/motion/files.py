@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from motionlex.core.motion.bvh import check_timing, load_bvh
+from motionlex.core.motion.bvh_index import file_true_fps
 from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     Motion,
@@ -145,7 +146,9 @@ def load_motion_file(
 
     Args:
         path: the file.
-        fps: the file's true frame rate; ``None`` = the header (BVH) or the default above.
+        fps: the file's true frame rate; ``None`` = for a BVH file the ``true_fps`` that an
+            ``index.json`` beside it gives (:func:`~.bvh_index.file_true_fps`), else its
+            header's; for a ``.npy`` the default above.
         skip_frames: BVH only: leading frames to drop, or ``"auto"`` (the default: the
             frames pasted in front of the capture, a cgspeed T-pose and the blend out of it,
             :func:`~.bvh.leading_inserted_frames`; other files lose nothing).
@@ -165,6 +168,7 @@ def load_motion_file(
         raise FileNotFoundError(not_a_motion_file(p))
     suffix = p.suffix.lower()
     if suffix == ".bvh":
+        fps = file_true_fps(p) if fps is None else fps
         motion = load_bvh(p, fps=fps, skip_frames=skip_frames, name=name)
     elif suffix != ".npy":
         raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")

@@ -18,17 +18,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from motionlex.core.data.bvh_folders import (
-    DEFAULT_PROMPT,
-    bvh_index_caption,
-    bvh_index_entry,
-    bvh_motion_files,
-    read_bvh_index,
-)
+from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, bvh_index_caption, bvh_motion_files
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.data.text_files import read_captions, read_split
+from motionlex.core.motion.bvh_index import bvh_index_entry, read_bvh_index
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.text.events import split_events_batch

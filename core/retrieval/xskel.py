@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.data.bvh_folders import BVH_INDEX, read_bvh_index
+from motionlex.core.motion.bvh_index import BVH_INDEX, read_bvh_index
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import encode_motions
@@ -76,7 +76,7 @@ def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
     Raises:
         FileNotFoundError: ``index.json`` or ``meta.json`` missing.
         ValueError: ``index.json`` is not an object of entries
-            (:func:`~motionlex.core.data.bvh_folders.read_bvh_index`).
+            (:func:`~motionlex.core.motion.bvh_index.read_bvh_index`).
     """
     bvh_dir, data_root = Path(bvh_dir), Path(data_root)
     check_bvh_pairs_folder(bvh_dir)

@@ -196,3 +196,35 @@ def test_looks_like_path_tells_a_typed_path_from_words():
         assert looks_like_path(text), text
     for text in ("a person waves at someone/something", "walks", ".5 steps", ""):
         assert not looks_like_path(text), text
+
+
+def test_a_bvh_file_takes_the_true_fps_of_the_index_beside_it(shared_data, tmp_path, caplog):
+    """Every command reads a BVH file through load_motion_file, so the ``true_fps`` of an
+    ``index.json`` beside it replaces a wrong header rate there too (as a dataset read does),
+    unless a rate is given; another tool's ``index.json`` leaves the header's rate."""
+    import json
+    import logging
+    import shutil
+
+    src = shared_data / "raw_bvh" / "cmu_07_03_daz.bvh"
+    f = tmp_path / "walk.bvh"
+    shutil.copy(src, f)
+    header = load_motion_file(f)  # resampled to 20 fps: the frame count tells the rate
+    (tmp_path / "index.json").write_text(json.dumps({"walk.bvh": {"true_fps": 60}}))
+    m = load_motion_file(f)
+    assert m.fps == header.fps == 20.0
+    assert m.num_frames == pytest.approx(2 * header.num_frames, abs=2)  # twice as long
+    # an export copies the BVH source with the same rate in its header
+    from motionlex.core.motion.export import export_motion
+
+    out = export_motion(m, tmp_path / "out" / "walk.bvh", "bvh")
+    assert "Frame Time:\t0.016666667" in out.read_text()
+    given = load_motion_file(f, fps=120)  # a given rate wins
+    assert given.num_frames == header.num_frames
+    (tmp_path / "index.json").write_text(json.dumps({"walk.bvh": {"true_fps": "sixty"}}))
+    with pytest.raises(ValueError, match=r"index.json: true_fps of walk.bvh must be a positive"):
+        load_motion_file(f)
+    (tmp_path / "index.json").write_text(json.dumps(["not", "ours"]))
+    with caplog.at_level(logging.WARNING):
+        assert load_motion_file(f).num_frames == header.num_frames
+    assert "index.json: not read for walk.bvh's frame rate" in caplog.text

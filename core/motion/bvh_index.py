@@ -1,0 +1,75 @@
+"""A BVH folder's ``index.json``: what the files' headers do not say (a true frame rate, a
+caption, the action), read by every command that loads one of its files."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+BVH_INDEX = "index.json"
+"""Optional file of a BVH folder: ``{file name: entry}``, an entry holding what the files'
+headers do not (``true_fps`` where a header's rate is wrong, a ``kitml_caption``, the
+``action``), as in ``raw_bvh/``."""
+
+
+def read_bvh_index(root: str | Path) -> dict[str, dict]:
+    """The folder's :data:`BVH_INDEX` (``{}`` when it has none).
+
+    Raises:
+        ValueError: the file is not valid JSON or not an object of objects (names it).
+    """
+    path = Path(root) / BVH_INDEX
+    if not path.is_file():
+        return {}
+    try:
+        index = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from e
+    if not isinstance(index, dict) or not all(isinstance(v, dict) for v in index.values()):
+        raise ValueError(f"{path}: expected an object file name -> entry object")
+    return index
+
+
+def bvh_index_entry(index: dict[str, dict], motion_id: str, path: str | Path) -> dict:
+    """The :data:`BVH_INDEX` entry of the file ``path`` read as ``motion_id`` (``{}``: none):
+    keyed by the id with its suffix, the id, or (for a file directly in the folder) its
+    name or stem."""
+    p = Path(path)
+    return (index.get(f"{motion_id}{p.suffix}") or index.get(motion_id)
+            or (index.get(p.name) or index.get(p.stem) if "/" not in motion_id else None) or {})
+
+
+def file_true_fps(path: str | Path) -> float | None:
+    """The ``true_fps`` that the ``index.json`` beside the BVH file ``path`` gives it (a
+    header whose frame rate is wrong, as some cgspeed conversions have), or None.
+
+    An unreadable ``index.json`` is another tool's file as far as a single motion file is
+    concerned: it is logged and the header's rate is kept (a dataset read refuses it, with
+    :func:`read_bvh_index`'s error).
+
+    Args:
+        path: a ``.bvh`` file.
+
+    Returns:
+        The rate in frames per second (a positive number), or None: no index, no entry, or
+        no ``true_fps`` in it.
+
+    Raises:
+        ValueError: the entry's ``true_fps`` is not a positive number (names the index).
+    """
+    p = Path(path)
+    try:
+        index = read_bvh_index(p.parent)
+    except (OSError, ValueError) as e:
+        logger.warning("%s: not read for %s's frame rate (%s)", p.parent / BVH_INDEX, p.name, e)
+        return None
+    fps = bvh_index_entry(index, p.stem, p).get("true_fps")
+    if fps is None:
+        return None
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
+        raise ValueError(f"{p.parent / BVH_INDEX}: true_fps of {p.name} must be a positive "
+                         f"number, got {fps!r}")
+    return float(fps)
