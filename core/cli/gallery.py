@@ -217,8 +217,10 @@ def cmd_search(args: argparse.Namespace) -> int:
             model, _ = load_checkpoint(ckpt, args.device)
             index.check_model(model, loaded_from=ckpt, source=source)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
+    exclude: tuple[int, ...] = ()
     if args.item is not None:
-        query = searcher.item_query(index.position(args.item))
+        exclude = (index.position(args.item),)  # as the explorer's Similar motions
+        query = searcher.item_query(exclude[0])
     elif motion is not None:
         query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
     else:
@@ -229,7 +231,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
-                           words=args.words)
+                           words=args.words, exclude=exclude)
     if not args.json:
         print(f"{'#':>3}  {args.mode:>7}  id  caption" + ("  [shared words]" if args.words else ""))
     for rank, hit in enumerate(hits, 1):
@@ -295,7 +297,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--fusion-weight", type=unit_float, default=None,
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
     s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
-    s.add_argument("--item", default=None, help="query by a gallery item id")
+    s.add_argument("--item", default=None, help="query by a gallery item id (the motions "
+                   "like it: the item itself is left out, as in the explorer)")
     s.add_argument("--words", type=non_negative_int, default=5,
                    help="evidence words per hit, each with its part of the lexical score "
                    "(query share x motion share; 0 = none; default 5)")

@@ -252,10 +252,13 @@ def test_cli_search_json_and_text(gallery, shared_data, capsys):
         assert {"id", "score", "caption", "source", "words"} <= set(h)
         assert h["id"] == gallery.ids[h["index"]] and all(len(w) == 2 for w in h["words"])
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    # --item: the motions like item 3, itself left out (as the explorer's Similar motions)
     assert run_cli(["search", "--item", gallery.ids[3], "--index", idx, "--mode", "dense",
                     "-k", "2", "--json"]) == 0
-    first = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert first["id"] == gallery.ids[3]
+    got = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    searcher = Searcher(gallery)  # an item query needs no model
+    alone = searcher.search(searcher.item_query(3), k=3, mode="dense")
+    assert [h["id"] for h in got] == [h.id for h in alone if h.id != gallery.ids[3]][:2]
     motion = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
     assert run_cli(["search", "--motion", str(motion), "--index", idx, "--mode", "dense",
                     "-k", "1"]) == 0
