@@ -59,8 +59,9 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
         sha256: the source's checksum recorded in the index; when given, a changed source is
             refused.
         fps: the take's true frame rate when its header's is wrong (cgspeed's 120 fps
-            headers): the copy's ``Frame Time:`` line says ``1 / fps``; None copies the
-            file byte for byte.
+            headers): the copy's ``Frame Time:`` line says ``1 / fps``; None, or a rate
+            that the header already states (to 1 part in 10^5, its printed precision),
+            copies the file byte for byte.
 
     Returns:
         The path written.
@@ -80,15 +81,31 @@ def copy_source_bvh(source: str | os.PathLike, path: str | os.PathLike,
         if got != sha256:
             raise ValueError(f"{src} changed since it was indexed (SHA-256 {got[:12]}... vs "
                              f"{sha256[:12]}...); re-open the gallery to re-index it")
+    data = None if fps is None else src.read_bytes()
+    if data is not None and _states_frame_time(data, 1.0 / fps):
+        data = None  # the header is right already: a byte copy
     with atomic_file(path) as tmp:
-        if fps is None:
+        if data is None:
             shutil.copyfile(src, tmp)
         else:
-            text, count = _FRAME_TIME.subn(rb"\g<1>%.8g" % (1.0 / fps), src.read_bytes(), count=1)
+            text, count = _FRAME_TIME.subn(rb"\g<1>%.8g" % (1.0 / fps), data, count=1)
             if not count:
                 raise ValueError(f"{src}: no 'Frame Time:' line to set to 1/{fps:g} s")
             Path(tmp).write_bytes(text)
     return Path(path)
+
+
+def _states_frame_time(bvh: bytes, frame_time: float) -> bool:
+    """Whether the BVH text's ``Frame Time:`` line gives ``frame_time`` (seconds) to within
+    1 part in 10^5 (headers print 6 significant digits or fewer)."""
+    m = _FRAME_TIME.search(bvh)
+    if m is None:
+        return False
+    try:
+        stated = float(bvh[m.end(1):m.end()].strip())
+    except ValueError:
+        return False
+    return abs(stated - frame_time) <= 1e-5 * frame_time
 
 
 def source_bvh_problem(source: str | os.PathLike | None, sha256: str | None) -> str | None:
