@@ -95,10 +95,26 @@ def action_prompt(action: str, template: str = DEFAULT_PROMPT) -> str:
     return template.format(action=str(action).replace("-", " ").replace("_", " ").strip())
 
 
-def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT) -> str:
+def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT, where: str = "index.json"
+                      ) -> str:
     """A BVH index entry's caption: ``caption``, else ``kitml_caption``, else its ``action``
-    label through ``prompt`` (:func:`action_prompt`); ``""`` when it has none of them."""
-    text = str(entry.get("caption") or entry.get("kitml_caption") or "").strip()
-    if not text and entry.get("action"):
-        text = action_prompt(str(entry["action"]), prompt)
+    label through ``prompt`` (:func:`action_prompt`); ``""`` when it has none of them.
+
+    Args:
+        entry: the file's entry of the folder's ``index.json``.
+        prompt: the action-label template.
+        where: the index file and entry, for messages (``".../index.json (kick.bvh)"``).
+
+    Raises:
+        ValueError: a ``caption``, ``kitml_caption`` or ``action`` that is not text (a list,
+            a number: one caption per entry, as a string), naming ``where``.
+    """
+    for key in ("caption", "kitml_caption", "action"):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{where}: {key} must be text, got {type(value).__name__} "
+                             f"{value!r:.60}")
+    text = (entry.get("caption") or entry.get("kitml_caption") or "").strip()
+    if not text and (entry.get("action") or "").strip():
+        text = action_prompt(entry["action"], prompt)
     return text

@@ -38,7 +38,12 @@ from motionlex.core.data.text_files import (
     read_split,
 )
 from motionlex.core.motion.bvh import load_bvh
-from motionlex.core.motion.bvh_index import bvh_index_entry, read_bvh_index
+from motionlex.core.motion.bvh_index import (
+    BVH_INDEX,
+    bvh_index_entry,
+    entry_true_fps,
+    read_bvh_index,
+)
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import (
     Motion,
@@ -256,7 +261,8 @@ class MotionDataset:
         else:
             tpath = path.with_suffix(".txt")
         if not tpath.is_file():
-            text = bvh_index_caption(bvh_index_entry(self._bvh_index, mid, path))
+            text = bvh_index_caption(bvh_index_entry(self._bvh_index, mid, path),
+                                     where=f"{self.root / BVH_INDEX} ({path.name})")
             return (Caption(text),) if text else ()
         return tuple(read_captions(tpath))
 
@@ -299,7 +305,8 @@ class MotionDataset:
             MotionFileError: an invalid file (names it and the problem).
         """
         if record.path.suffix.lower() == ".bvh":  # index.json's true_fps over the header's
-            true_fps = bvh_index_entry(self._bvh_index, record.id, record.path).get("true_fps")
+            true_fps = entry_true_fps(bvh_index_entry(self._bvh_index, record.id, record.path),
+                                      self.root / BVH_INDEX, record.path.name)
             motion = load_bvh(record.path, name=record.id, fps=true_fps)
         else:
             motion = self._read_joints(record)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
+
+from motionlex.core.motion.motion import MotionFileError
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def file_true_fps(path: str | Path) -> float | None:
         no ``true_fps`` in it.
 
     Raises:
-        ValueError: the entry's ``true_fps`` is not a positive number (names the index).
+        MotionFileError: the entry's ``true_fps`` is not a positive number (names the index).
     """
     p = Path(path)
     try:
@@ -66,10 +69,21 @@ def file_true_fps(path: str | Path) -> float | None:
     except (OSError, ValueError) as e:
         logger.warning("%s: not read for %s's frame rate (%s)", p.parent / BVH_INDEX, p.name, e)
         return None
-    fps = bvh_index_entry(index, p.stem, p).get("true_fps")
+    return entry_true_fps(bvh_index_entry(index, p.stem, p), p.parent / BVH_INDEX, p.name)
+
+
+def entry_true_fps(entry: dict, index_path: str | Path, name: str) -> float | None:
+    """An index entry's ``true_fps`` (frames per second), or None when it gives none.
+
+    Raises:
+        MotionFileError: (a ``ValueError``) the value is not a positive finite number
+            (``true``, ``"30"``), naming ``index_path`` and the file ``name``.
+    """
+    fps = entry.get("true_fps")
     if fps is None:
         return None
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
-        raise ValueError(f"{p.parent / BVH_INDEX}: true_fps of {p.name} must be a positive "
-                         f"number, got {fps!r}")
+    if (isinstance(fps, bool) or not isinstance(fps, (int, float))
+            or not math.isfinite(fps) or not fps > 0):
+        raise MotionFileError(f"{index_path}: true_fps of {name} must be a positive number, "
+                              f"got {fps!r}")
     return float(fps)

@@ -23,7 +23,12 @@ from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import PairExample, load_pair_examples
 from motionlex.core.data.text_files import read_captions, read_split
-from motionlex.core.motion.bvh_index import bvh_index_entry, read_bvh_index
+from motionlex.core.motion.bvh_index import (
+    BVH_INDEX,
+    bvh_index_entry,
+    entry_true_fps,
+    read_bvh_index,
+)
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.text.events import split_events_batch
@@ -104,8 +109,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
                        disable=not progress or not files):
         entry = bvh_index_entry(index, mid, f)
         try:
-            motion = load_motion_file(f, fps=entry.get("true_fps"), skip_frames="auto",
-                                      name=f.stem)
+            fps = entry_true_fps(entry, root / BVH_INDEX, f.name)
+            motion = load_motion_file(f, fps=fps, skip_frames="auto", name=f.stem)
         except ValueError as e:  # MotionFileError included
             notes.append(f"skipped {mid}{f.suffix}: {e}")
             logger.warning("%s", notes[-1])
@@ -113,8 +118,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         label = entry.get("action")
         if f.with_suffix(".txt").is_file():
             caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
-        elif bvh_index_caption(entry, prompt):  # the dataset's rule (bvh_folders)
-            caps = [(bvh_index_caption(entry, prompt), 0.0, 0.0)]
+        elif text := bvh_index_caption(entry, prompt, f"{root / BVH_INDEX} ({f.name})"):
+            caps = [(text, 0.0, 0.0)]  # the dataset's rule (bvh_folders)
         else:
             notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
             logger.warning("%s", notes[-1])

@@ -279,6 +279,20 @@ def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data,
     (root / "index.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="index.json: expected an object"):
         MotionDataset(root, "all")
+    # a true_fps that is no positive number skips the file, naming the index (true read
+    # as 1 fps made the take 30 times too long; "30" ended in a TypeError)
+    (root / "walk.txt").unlink()
+    for bad in (True, "30", -5, float("inf")):
+        (root / "index.json").write_text(json.dumps({"walk.bvh": {"true_fps": bad}}))
+        samples, report = MotionDataset(root, "all").scan()
+        assert not samples and len(report.skipped) == 1
+        assert "index.json: true_fps of walk.bvh must be a positive number" in (
+            report.summary())
+    # one caption per entry, as text: a list or a number is refused, not written as "[...]"
+    for bad in (["walks", "a walk"], 5):
+        (root / "index.json").write_text(json.dumps({"walk.bvh": {"caption": bad}}))
+        with pytest.raises(ValueError, match=r"index.json \(walk.bvh\): caption must be text"):
+            MotionDataset(root, "all")
 
 
 def test_a_byte_order_mark_is_not_part_of_an_id_or_a_caption(shared_data, tmp_path,
