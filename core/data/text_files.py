@@ -83,8 +83,8 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
     (as written by HumanML3D for some lines) mean the whole clip.
 
     Raises:
-        DatasetError: empty caption, wrong field count, non-numeric or negative span, or
-            ``end < start`` -- naming ``source`` and ``lineno``.
+        DatasetError: empty caption, wrong field count, non-numeric, infinite or negative
+            span, or ``end < start`` -- naming ``source`` and ``lineno``.
     """
     where = f"{source}:{lineno}" if lineno else source
     parts = line.rstrip("\n").split("#")
@@ -103,6 +103,9 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
         raise DatasetError(f"{where}: start/end are not numbers: {parts[2]!r}, {parts[3]!r}") from e
     if math.isnan(start) or math.isnan(end):
         start, end = 0.0, 0.0
+    if math.isinf(start) or math.isinf(end):
+        raise DatasetError(f"{where}: span start={start} end={end} is not finite (seconds; "
+                           "0.0#0.0 means the whole clip)")
     if start < 0 or end < 0 or (end > 0 and end <= start):
         raise DatasetError(f"{where}: invalid span start={start} end={end} (seconds)")
     return Caption(text, parts[1].strip(), start, end)

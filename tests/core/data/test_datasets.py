@@ -75,7 +75,8 @@ def test_caption_line_parsing():
     assert parse_caption_line("just text").text == "just text"
     assert parse_caption_line("x#t#nan#nan").whole_clip
     for bad, match in [("a#b#c", "4 fields"), ("#t#0#0", "empty caption"),
-                       ("x#t#zero#1", "not numbers"), ("x#t#2.0#1.0", "invalid span")]:
+                       ("x#t#zero#1", "not numbers"), ("x#t#2.0#1.0", "invalid span"),
+                       ("x#t#1.0#inf", "not finite"), ("x#t#-inf#1", "not finite")]:
         with pytest.raises(DatasetError, match=match):
             parse_caption_line(bad, "f.txt", 3)
 
