@@ -53,6 +53,15 @@ class DirectoryBusyError(TimeoutError):
     """Another process holds a directory's lock for longer than the caller would wait."""
 
 
+def write_target(path: str | os.PathLike) -> Path:
+    """Where a write of ``path`` lands: ``path`` itself, or for a symbolic link the file or
+    folder it points to (resolved), so that the link stays a link and what it points to
+    gets the new version (a swap at the link's name would replace the link with a real
+    folder and leave its target behind, unchanged)."""
+    p = Path(path)
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
+
 def _owner_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -127,7 +136,7 @@ def recover_directory(target: str | os.PathLike) -> bool:
         True when something was restored, finished or deleted; False when nothing was
         left over or it could not be settled (logged; e.g. a read-only folder).
     """
-    target = Path(target)
+    target = write_target(target)
     left = _leftovers(target)
     if not any(left.values()):
         return False
@@ -200,11 +209,15 @@ def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSEr
         out.errno = errno.ENOSPC
         return out
     name = str(e.filename or "")
-    where = Path(name)
-    if tmp is None:  # creating the temporary name in target's folder
-        ours = name != "" and (where == target.parent or target.parent in where.parents)
+    # the OS names absolute paths; the caller's may be relative
+    where, full, tmp_full = (Path(os.path.abspath(p)) if p else None
+                             for p in (name, target, tmp))
+    if where is None or full is None:
+        ours = False
+    elif tmp_full is None:  # creating the temporary name in target's folder
+        ours = where == full.parent or full.parent in where.parents
     else:
-        ours = name != "" and (where in (tmp, target) or tmp in where.parents)
+        ours = where in (tmp_full, full) or tmp_full in where.parents
     if code in (errno.EROFS, errno.EACCES, errno.EPERM) and ours:
         out = PermissionError(f"cannot write {target}: {e.strerror or text} "
                               f"(in {target.parent})")
@@ -226,7 +239,7 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     Raises:
         FileExistsError: ``target`` exists and is not a directory.
     """
-    target = Path(target)
+    target = write_target(target)
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target} exists and is not a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -277,7 +290,7 @@ def lock_steps(target: str | os.PathLike, timeout: float = 600.0,
             the directory, the lock file and the wait).
         OSError: the lock file cannot be created (a read-only or special folder).
     """
-    target = Path(target)
+    target = write_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
     if not lock_path.exists():  # a folder where no file can be made would look like a lock
@@ -340,7 +353,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         OSError / PermissionError: a full disk or a folder that cannot be written,
             naming ``path`` (:func:`write_error`).
     """
-    path = Path(path)
+    path = write_target(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -223,6 +223,18 @@ def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_
     with pytest.raises(PermissionError, match=f"cannot write {out}: Read-only file system"):
         with atomic_file(out):
             pass
+    # a relative target: the OS names the temporary by its absolute path (as mkstemp does
+    # for a relative dir); it is still ours, named as the user gave it
+    monkeypatch.chdir(tmp_path)
+
+    def denied(*args, dir=None, **kwargs):  # noqa: A002 - tempfile's own name
+        raise PermissionError(errno.EACCES, "Permission denied",
+                              os.path.abspath(Path(dir) / ".fig.x1y2.png"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(PermissionError, match="cannot write fig.png: Permission denied"):
+        with atomic_file("fig.png"):
+            pass
     monkeypatch.undo()
     # a permission error about another file (a source read while writing) is left alone
     source = tmp_path / "elsewhere" / "src.npy"
@@ -230,3 +242,28 @@ def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_
         with atomic_file(out):
             raise PermissionError(errno.EACCES, "Permission denied", str(source))
     assert e.value.filename == str(source)
+
+
+def test_a_write_through_a_symbolic_link_updates_what_it_points_to(tmp_path):
+    """An index or file given by a link: the link stays a link and its target gets the new
+    version (the swap at the link's name used to replace the link with a real folder, leave
+    the target unchanged and a hidden ``.LINK.old-*`` link behind)."""
+    from motionlex.core.atomic import atomic_directory, atomic_file, directory_lock
+
+    real = tmp_path / "real.mlx"
+    real.mkdir()
+    (real / "a.txt").write_text("old")
+    link = tmp_path / "link.mlx"
+    link.symlink_to(real.name)
+    with directory_lock(link), atomic_directory(link) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert link.is_symlink() and (real / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".real.mlx.lock", "link.mlx",
+                                                          "real.mlx"]
+    f = tmp_path / "stats.json"
+    f.write_text("{}")
+    flink = tmp_path / "stats-link.json"
+    flink.symlink_to(f)
+    with atomic_file(flink) as tmp:
+        tmp.write_text('{"n": 1}')
+    assert flink.is_symlink() and f.read_text() == '{"n": 1}'
