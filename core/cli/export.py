@@ -90,6 +90,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     created = False
     if single and out.suffix.lower() != suffix:
         raise ValueError(f"{out}: --to {args.to} writes {suffix} files")
+    if len(files) == 1 and not single and out.suffix and not out.exists():
+        raise ValueError(f"{out}: --to {args.to} writes a {suffix} file, or into a folder; "
+                         f"give a {suffix} name (or create the folder {out} first)")
     if not single:
         if out.suffix.lower() in set(EXPORT_SUFFIX.values()) and not out.is_dir():
             raise ValueError(f"{out}: {len(files)} motions need an output folder, not a "

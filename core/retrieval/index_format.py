@@ -61,6 +61,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.data.bvh_folders import has_bvh
+from motionlex.core.model.folder import CONFIG_FILE, WEIGHTS_FILE
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.embed import LONG_CLIP_MODES
@@ -317,6 +318,9 @@ def _read_manifest(root: Path, verify: bool) -> dict:
         if root.is_dir() and ((root / "new_joints").is_dir() or has_bvh(root)):
             hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
                     f"--data {root} --out {root.name}.mlx'")
+        elif (root / CONFIG_FILE).is_file() and (root / WEIGHTS_FILE).is_file():
+            hint = (f"it is a model folder: build an index with it by 'motionlex index "
+                    f"--checkpoint {root} --data DIR --out gallery.mlx'")
         raise GalleryIndexError(f"{root}: not a gallery index (no {MANIFEST}; {hint})")
     manifest = _load_json(mpath)
     if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:

@@ -129,6 +129,11 @@ def test_wrong_kinds_of_path_are_named_as_such(shared_data, tmp_path, capsys):
     assert main(["search", "walk", "--index", str(shared_data / "raw_bvh")]) == 2
     assert "it is a dataset folder: build an index of it with 'motionlex index --data" in \
         _one_error_line(capsys)
+    from motionlex.resources import default_model_dir
+
+    assert main(["search", "walk", "--index", str(default_model_dir())]) == 2
+    assert "it is a model folder: build an index with it by 'motionlex index --checkpoint" in \
+        _one_error_line(capsys)
     one = shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy"
     assert main(["index", "--data", str(one), "--out", str(tmp_path / "g.mlx"), "-q"]) == 2
     assert "is a file, not a dataset folder" in _one_error_line(capsys)

@@ -89,6 +89,10 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     # a video or image name: a folder of that name was created, holding a .glb
     assert main(["export", str(one), "--out", str(tmp_path / "x.gif")]) == 2
     assert "File > Export" in capsys.readouterr().err and not (tmp_path / "x.gif").exists()
+    # another file name for one motion: a folder of that name was created, holding a .bvh
+    assert main(["export", str(one), "--to", "bvh", "--out", str(tmp_path / "x.txt")]) == 2
+    assert "give a .bvh name (or create the folder" in capsys.readouterr().err
+    assert not (tmp_path / "x.txt").exists()
     assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     empty = tmp_path / "empty"
