@@ -121,12 +121,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     idx = rep.index
     encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
-    rate = ", up to date" if not rep.added and not rep.removed else ""
+    rate = ", up to date" if not (rep.added or rep.removed or rep.unreadable) else ""
     if encoded and rep.seconds > 0:
         rate = f", {encoded / rep.seconds:.1f} motions/s" + (
             f" ({encoded} encoded in this run)" if rep.resumed else "")
     resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
     removed = f", {len(rep.removed)} removed (file gone)" if rep.removed else ""
+    if rep.unreadable:
+        removed += f", {len(rep.unreadable)} removed (changed, no longer readable: below)"
     print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
           f"{len(rep.replaced)} replaced{removed}, {len(rep.skipped)} skipped), "
           f"{idx.size_bytes() / 2**20:.1f} MiB{rate}")

@@ -80,6 +80,8 @@ class BuildReport:
             (:mod:`.build_work`) instead of being encoded again.
         removed: ids dropped because their source file, inside a folder of this build, no
             longer exists.
+        unreadable: ids dropped because their source file changed and no longer loads (its
+            reason is in ``skipped``); not counted in ``replaced``.
     """
 
     index: GalleryIndex
@@ -90,6 +92,7 @@ class BuildReport:
     seconds: float = 0.0
     resumed: int = 0
     removed: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
 
 def build_steps(
@@ -221,6 +224,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         todo=[(source, sha, Path(ds.root).resolve().name, rec.id,
                [c.text for c in rec.captions]) for ds, rec, source, sha in todo]))
     load_skipped: list[tuple[str, str]] = []  # motions that could not be read
+    unloaded: set[str] = set()  # their source files
     chunk = [0, 0]  # todo range of the batch being filled, and its first load_skipped entry
 
     def flush(end: int) -> None:
@@ -250,6 +254,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             motion = ds.load_motion(rec)
         except (MotionFileError, ValueError) as e:
             load_skipped.append((rec.id, str(e)))
+            unloaded.add(source)
             logger.info("skipping %s: %s", rec.path, e)  # the build report lists it
             continue
         batch.append((motion, rec, source, sha, Path(ds.root).resolve().name))
@@ -259,6 +264,9 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     yield len(todo), len(todo)
     seconds = time.perf_counter() - t0
     report_skipped += load_skipped
+    # a changed file that no longer loads lost its row: not replaced, removed
+    gone = [] if old is None else [old.ids[i] for i, s in enumerate(old.sources)
+                                   if i in drop and s in unloaded]
 
     if old is not None and not new.ids and not drop:
         logger.info("%s is up to date (%d motions)", target, len(old))
@@ -335,8 +343,9 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             work.discard()
     del old
     index = GalleryIndex.load(target, verify=False)
-    return BuildReport(index, len(new.ids), len(keep), plan.replaced, report_skipped, seconds,
-                       resumed, plan.removed)
+    return BuildReport(index, len(new.ids), len(keep),
+                       [i for i in plan.replaced if i not in set(gone)], report_skipped,
+                       seconds, resumed, plan.removed, gone)
 
 
 def _manifest(target: Path) -> dict | None:

@@ -155,6 +155,12 @@ def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, m
     assert rep.removed == [f"humanml3d_samples/{listed.stem}"]
     assert (listed.stem, "listed in all.txt, no motion file") in rep.skipped
     assert len(rep.index) == 15
+    # a file that changed and no longer loads loses its row: removed, not "replaced"
+    bad = sorted((data / "new_joints").glob("*.npy"))[-1]
+    bad.write_text("not a motion")
+    rep = build_index(model, [data], out, progress=False)
+    assert rep.replaced == [] and rep.unreadable == [f"humanml3d_samples/{bad.stem}"]
+    assert any(i == bad.stem for i, _ in rep.skipped) and len(rep.index) == 14
 
 
 def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, tmp_path):
