@@ -62,7 +62,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
-    n_caps = sum(len(s.captions) for s in samples)
+    n_caps = sum(len(s.captions) for s in samples) - len(report.spans)  # usable ones
     bare = sum(not s.captions for s in samples)
     frames = sum(s.motion.num_frames for s in samples)
     minutes = frames / CANONICAL_FPS / 60.0

@@ -331,7 +331,8 @@ def test_a_new_joints_folder_given_as_a_motion_points_to_its_dataset(shared_data
     assert f"'motionlex index --data {shared_data / 'bandai'} --out" in str(e.value)
 
 
-def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make_subset):
+def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make_subset,
+                                                     capsys):
     src = shared_data / "bandai"
     ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
     root = make_subset(src, tmp_path / "spans", ids)
@@ -343,3 +344,9 @@ def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make
     assert "'a person bows late'" in report.spans[0][1] and "after the clip's end" in (
         report.spans[0][1])
     assert "1 caption of usable motions left out" in report.summary()
+    # the scan command counts the usable captions only
+    from motionlex.core.cli import main
+
+    total = sum(len(s.captions) for s in samples)
+    assert main(["scan", str(root), "-q"]) == 0
+    assert f"captions: {total - 1};" in capsys.readouterr().out
