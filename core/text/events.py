@@ -54,6 +54,7 @@ import functools
 import importlib
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -199,7 +200,21 @@ def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[l
         )
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    texts = [_check_caption(c, f"captions[{i}]") for i, c in enumerate(captions)]
+    texts = [visible_text(_check_caption(c, f"captions[{i}]")) for i, c in enumerate(captions)]
     nlp = load_parser()
-    docs = nlp.pipe([" ".join(c.split()) for c in texts], batch_size=batch_size)
-    return [_split_doc(doc, " ".join(c.split())) for doc, c in zip(docs, texts)]
+    docs = nlp.pipe(texts, batch_size=batch_size)
+    return [_split_doc(doc, c) for doc, c in zip(docs, texts)]
+
+
+def visible_text(text: str) -> str:
+    """``text`` as a reader sees it: control characters (``\x7f``, tabs, line breaks) become
+    spaces, invisible format characters (zero-width space and joiners, soft hyphen, byte-order
+    mark) are dropped, and runs of spaces become one (``"then\u200b"`` is the word "then";
+    spaCy kept it as another token, so the event boundary was missed).
+
+    >>> visible_text("a person jumps then\x7f sits\u200b down")
+    'a person jumps then sits down'
+    """
+    kept = ("" if unicodedata.category(ch) == "Cf" else
+            " " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return " ".join("".join(kept).split())

@@ -254,3 +254,12 @@ def test_split_events_batch_rejects_bad_input():
         split_events_batch([""])
     with pytest.raises(ValueError, match="batch_size"):
         split_events_batch(["a person walks"], batch_size=0)
+
+
+@pytest.mark.parametrize("invisible", ["\x7f", "\u200b", "\u00ad", "\ufeff", "\t"])
+def test_invisible_characters_do_not_hide_an_event_boundary(invisible):
+    """A control or zero-width character pasted next to "then" made spaCy read another
+    token, and "a person jumps then sits" stayed one event."""
+    caption = f"a person jumps then{invisible} sits down"
+    assert split_events(caption) == split_events("a person jumps then sits down") == [
+        "a person jumps", "a person sits down"]
