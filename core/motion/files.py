@@ -142,7 +142,8 @@ def load_motion_file(
 
     A ``.npy`` inside a dataset's ``new_joints/`` folder is read as that dataset reads it
     (skeleton, frame rate and units detected, :func:`read_joints_file`); another ``.npy`` is
-    taken as metres at ``fps`` (default 20) on the skeleton matching its joint count.
+    read at ``fps`` (default 20) on the skeleton matching its joint count, in metres or
+    millimetres, whichever makes the body a person's size (:func:`detect_unit_scale`).
 
     Args:
         path: the file.
@@ -178,7 +179,7 @@ def load_motion_file(
     elif p.parent.name == "new_joints":
         motion = read_joints_file(p, fps=fps, name=name)
     else:
-        motion = read_joints_file(p, fps=fps or CANONICAL_FPS, scale=1.0, name=name)
+        motion = read_joints_file(p, fps=fps or CANONICAL_FPS, name=name)  # m or mm
     if suffix == ".npy":  # a single file: say so when it is not Y-up (load_bvh does too)
         warn_unless_y_up(motion.joints, motion.skeleton, str(p))
     return to_canonical(motion) if canonical else motion

@@ -134,8 +134,7 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
         raise MotionFileError(
             f"{source}: implausible scale for metres (largest |coordinate| {peak:.1f}, "
             f"median body extent {extent:.2f}); millimetres or centimetres given as metres? "
-            f"Scale them to metres (x 0.001 for mm, x 0.01 for cm; read_joints_file(path, "
-            f"scale=0.001) reads a mm .npy; a dataset's new_joints/ folder is scaled for you)"
+            f"Scale them to metres (x 0.001 for mm, x 0.01 for cm)"
         )
     if extent < MIN_BODY_EXTENT_M:
         raise MotionFileError(

@@ -144,10 +144,15 @@ def test_dataset_units_detected_and_verified(tmp_path):
     with pytest.raises(MotionFileError, match=message):
         load_motion_file(folder / "cm.npy")
     assert read_joints_file(folder / "cm.npy", scale=0.01).joints.max() < 2.0
-    loose = tmp_path / "cm.npy"
-    loose.write_bytes((folder / "cm.npy").read_bytes())
-    with pytest.raises(MotionFileError, match="implausible scale for metres"):
-        load_motion_file(loose)
+    # a loose file: the same rule (millimetres were refused with advice for Python users)
+    for name in ("m", "mm", "cm"):
+        (tmp_path / f"{name}.npy").write_bytes((folder / f"{name}.npy").read_bytes())
+    for name in ("m", "mm"):
+        np.testing.assert_allclose(load_motion_file(tmp_path / f"{name}.npy",
+                                                    canonical=False).joints, _walk(),
+                                   rtol=1e-5, atol=1e-5)
+    with pytest.raises(MotionFileError, match=message):
+        load_motion_file(tmp_path / "cm.npy")
 
 
 def test_motion_file_query_names_an_existing_motion_file(tmp_path, monkeypatch):
