@@ -46,12 +46,15 @@ def bvh_motion_files(root: str | Path) -> tuple[dict[str, Path], list[tuple[str,
     """One BVH file per motion id, in id order (module doc).
 
     Returns:
-        ``({id: file}, [(id, reason), ...])``: the files read, and the other files of an id
-        already taken (``kick.BVH`` beside ``kick.bvh``) with the reason they are not.
+        ``({id: file}, [(id, reason), ...])``: the files read, and the files passed over with
+        the reason: another file of an id already taken (``kick.BVH`` beside ``kick.bvh``),
+        or a broken link.
     """
     root = Path(root)
     files: dict[str, Path] = {}
-    passed: list[tuple[str, str]] = []
+    passed: list[tuple[str, str]] = [
+        (bvh_id(root, p), f"{p.name}: a broken link (to {os.readlink(p)})")
+        for p in sorted(_walk(root)) if p.is_symlink() and not p.exists()]
     for p in bvh_files(root):
         mid = bvh_id(root, p)
         if mid in files:

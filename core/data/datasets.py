@@ -238,7 +238,7 @@ class MotionDataset:
             return {p.stem: p for p in sorted((self.root / "new_joints").glob("*.npy"))}
         files, passed = bvh_motion_files(self.root)  # with subfolders; one file per id
         for mid, why in passed:
-            logger.warning("skipping %s: %s", mid, why)
+            logger.info("skipping %s: %s", mid, why)  # in self.report, shown by its users
         self.report.skipped += passed
         return files
 
@@ -274,7 +274,7 @@ class MotionDataset:
             if not skip_missing:
                 raise MissingIdsError(split_file or self.root, missing)
             shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
-            logger.warning("%s: %d listed id(s) without a motion file skipped: %s",
+            logger.info("%s: %d listed id(s) without a motion file skipped: %s",
                            split_file or self.root, len(missing), shown)
             listed = split_file.name if split_file is not None else "the split"
             self.report.skipped += [(i, f"listed in {listed}, no motion file") for i in missing]
@@ -286,7 +286,7 @@ class MotionDataset:
                 caps = self._captions_for(mid, files[mid])
             except DatasetError as e:
                 self.report.skipped.append((mid, str(e)))
-                logger.warning("skipping %s: %s", mid, e)
+                logger.info("skipping %s: %s", mid, e)  # the report lists it
                 continue
             meta = self.meta.get(mid) or bvh_index_entry(self._bvh_index, mid, files[mid])
             records.append(MotionRecord(mid, files[mid], caps, dict(meta)))
@@ -383,7 +383,7 @@ class MotionDataset:
                         disable=not progress or not self.records, unit="motion"):
             try:
                 samples.append(Sample(self.load_motion(rec), rec.captions, rec))
-            except (MotionFileError, ValueError) as e:
+            except (MotionFileError, ValueError, OSError) as e:  # OSError: gone, unreadable
                 report.skipped.append((rec.id, str(e)))
                 logger.info("skipping %s: %s", rec.id, e)  # the report lists it
                 continue

@@ -9,6 +9,7 @@ on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` p
 from __future__ import annotations
 
 import logging
+import os
 import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -297,7 +298,9 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
 
 
 def not_a_motion_file(path: Path) -> str:
-    """The message for a motion path that is not a file: missing, or a folder."""
+    """The message for a motion path that is not a file: missing, a broken link, or a folder."""
+    if path.is_symlink() and not path.exists():
+        return f"motion file not found: {path} is a broken link (to {os.readlink(path)})"
     if path.is_dir():
         data = path.parent if path.name == "new_joints" else path  # the dataset folder
         return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "

@@ -252,7 +252,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             yield done, len(todo)
         try:
             motion = ds.load_motion(rec)
-        except (MotionFileError, ValueError) as e:
+        except (MotionFileError, ValueError, OSError) as e:  # OSError: gone, unreadable
             load_skipped.append((rec.id, str(e)))
             unloaded.add(source)
             logger.info("skipping %s: %s", rec.path, e)  # the build report lists it

@@ -44,6 +44,7 @@ from motionlex.core.atomic import atomic_file
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
+from motionlex.core.motion.motion import not_a_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
 
@@ -135,8 +136,13 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
                                              f"{seen[source]} (a folder given twice, or one "
                                              f"inside another)"))
                 continue
+            try:
+                sha = file_sha256(source)
+            except OSError as e:  # a broken link, a file gone or unreadable since the scan
+                plan.skipped.append((rec.id, not_a_motion_file(Path(rec.path))
+                                     if not Path(rec.path).exists() else f"{rec.path}: {e}"))
+                continue  # not seen: an indexed row of it is removed below
             seen[source] = rec.id
-            sha = file_sha256(source)
             row = indexed.get(source)
             if row is not None:
                 if (old.source_sha256[row] == sha

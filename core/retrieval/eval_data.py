@@ -111,7 +111,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         try:
             fps = entry_true_fps(entry, root / BVH_INDEX, f.name)
             motion = load_motion_file(f, fps=fps, skip_frames="auto", name=f.stem)
-        except ValueError as e:  # MotionFileError included
+        except (ValueError, OSError) as e:  # MotionFileError included; a file gone
             notes.append(f"skipped {mid}{f.suffix}: {e}")
             logger.warning("%s", notes[-1])
             continue

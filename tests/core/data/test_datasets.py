@@ -350,3 +350,27 @@ def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make
     total = sum(len(s.captions) for s in samples)
     assert main(["scan", str(root), "-q"]) == 0
     assert f"captions: {total - 1};" in capsys.readouterr().out
+
+
+def test_broken_links_are_skipped_and_named(shared_data, tmp_path, make_subset):
+    """A dangling symbolic link among the motion files: the scan stopped on it ("motion
+    file not found", even with skip_missing) and a BVH folder left it out without a word;
+    now each is skipped, named as a broken link, and the other motions are read."""
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
+    root = make_subset(src, tmp_path / "links", ids)
+    f = root / "new_joints" / f"{ids[1]}.npy"
+    f.unlink()
+    f.symlink_to(tmp_path / "nowhere" / f.name)
+    samples, report = MotionDataset(root, "all").scan()
+    assert [s.record.id for s in samples] == [ids[0], ids[2]]
+    assert report.skipped == [(ids[1], f"motion file not found: {f} is a broken link (to "
+                                       f"{tmp_path / 'nowhere' / f.name})")]
+    bvh = tmp_path / "bvh"
+    bvh.mkdir()
+    (bvh / "bow.bvh").write_bytes((shared_data / "raw_bvh" /
+                                   "bandai_1_bow_normal_001.bvh").read_bytes())
+    (bvh / "kick.bvh").symlink_to("/nonexistent/kick.bvh")
+    samples, report = MotionDataset(bvh, "all").scan()
+    assert [s.record.id for s in samples] == ["bow"]
+    assert report.skipped == [("kick", "kick.bvh: a broken link (to /nonexistent/kick.bvh)")]

@@ -161,6 +161,14 @@ def test_incremental_add_encodes_only_new(shared_data, model, stats, tmp_path, m
     rep = build_index(model, [data], out, progress=False)
     assert rep.replaced == [] and rep.unreadable == [f"humanml3d_samples/{bad.stem}"]
     assert any(i == bad.stem for i, _ in rep.skipped) and len(rep.index) == 14
+    # an indexed file that became a broken link: skipped with its reason, its row removed
+    link = sorted((data / "new_joints").glob("*.npy"))[0]
+    link.unlink()
+    link.symlink_to(tmp_path / "nowhere.npy")
+    rep = build_index(model, [data], out, progress=False)
+    assert (link.stem, f"motion file not found: {link} is a broken link (to "
+                       f"{tmp_path / 'nowhere.npy'})") in rep.skipped
+    assert rep.removed == [f"humanml3d_samples/{link.stem}"] and len(rep.index) == 13
 
 
 def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, tmp_path):
