@@ -150,7 +150,10 @@ def warn_long_text(text: str, model: Any) -> None:
 def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
-    with an ``index``, its captions' words count as known too."""
+    with an ``index``, its captions' words count as known too. A query of function words
+    alone ("the a of", "a person") gets a note too: it names no motion, and its ranking
+    (confident-looking scores) means little."""
+    from motionlex.core.model.lexical import FUNCTION_WORDS
     from motionlex.core.text.spelling import (
         MIN_WORD_LENGTH,
         WORD_PATTERN,
@@ -159,6 +162,12 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
         whole_words,
     )
 
+    words = [w.lower() for w in WORD_PATTERN.findall(text)]
+    if words and all(w in FUNCTION_WORDS for w in words):
+        print(f"note: {text.strip()[:40]!r} names no motion (only words such as 'a', 'the', "
+              f"'person'), so these results mean little; describe one, e.g. 'a person walks "
+              f"forward'", file=sys.stderr)
+        return
     vocabulary = whole_words(model.vocabulary)
     if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
         return
