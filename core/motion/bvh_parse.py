@@ -191,9 +191,12 @@ def read_bvh(path: str | Path) -> BvhFile:
             f"{src}: MOTION must be followed by 'Frames: N' and 'Frame Time: dt' lines")
     n_frames = _numbers(rows[0][1][1:], 1, f"{src}, line {rows[0][0] + 1}")[0]
     frame_time = _numbers(rows[1][1][2:], 1, f"{src}, line {rows[1][0] + 1}")[0]
-    if not (np.isfinite(n_frames) and n_frames >= 1 and n_frames == int(n_frames)
-            and np.isfinite(frame_time) and frame_time > 0):
-        raise MotionFileError(f"{src}: invalid Frames: {n_frames:g} or Frame Time: {frame_time}")
+    if not (np.isfinite(n_frames) and n_frames >= 1 and n_frames == int(n_frames)):
+        raise MotionFileError(f"{src}, line {rows[0][0] + 1}: Frames: {n_frames:g} is not a "
+                              f"whole number of frames >= 1")
+    if not (np.isfinite(frame_time) and frame_time > 0):
+        raise MotionFileError(f"{src}, line {rows[1][0] + 1}: Frame Time: {frame_time:g} is "
+                              f"not a positive number of seconds (e.g. 0.0333333 for 30 fps)")
     data, n_chan = rows[2:], sum(len(c) for c in tree["channels"])
     if len(data) != int(n_frames):
         raise MotionFileError(

@@ -88,6 +88,8 @@ def test_errors_name_the_file(tmp_path):
     ("100000", None, r"frame rate 1e-05 fps \(Frame Time: 100000 s\) is outside"),
     ("0.0001", None, r"frame rate 10000 fps \(Frame Time: 0\.0001 s\) is outside"),
     ("0.008333", 5000.0, r"frame rate 5000 fps is outside \[1, 1000\] fps"),
+    ("0", None, r"slow.bvh, line \d+: Frame Time: 0 is not a positive number of seconds"),
+    ("-0.03", None, r"Frame Time: -0.03 is not a positive number of seconds"),
 ])
 def test_bvh_frame_rates_out_of_range_are_refused(shared_data, tmp_path, frame_time, fps,
                                                   message):
@@ -101,6 +103,18 @@ def test_bvh_frame_rates_out_of_range_are_refused(shared_data, tmp_path, frame_t
     with pytest.raises(MotionFileError, match=message) as e:
         load_motion_file(path, fps=fps)
     assert str(path) in str(e.value)
+
+
+def test_a_bad_frame_count_is_named_with_its_line(shared_data, tmp_path):
+    text = (shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh").read_text()
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.lower().startswith("frames:"))
+    for bad in ("0", "2.5"):
+        lines[k] = f"Frames: {bad}"
+        (tmp_path / "f.bvh").write_text("\n".join(lines) + "\n")
+        with pytest.raises(MotionFileError, match=rf"f.bvh, line {k + 1}: Frames: {bad} is not "
+                                                  r"a whole number of frames >= 1"):
+            load_motion_file(tmp_path / "f.bvh")
 
 
 def test_npy_frame_rates_and_durations_out_of_range_are_refused(tmp_path):
