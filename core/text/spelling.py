@@ -26,8 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-WORD_PATTERN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
-"""A word of a query: letters, with inner apostrophes or hyphens ("someone's", "t-pose")."""
+WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+"""A word of a query: letters of any script, with inner apostrophes or hyphens ("someone's",
+"t-pose"); a look-alike letter from another script (Cyrillic "а" in "wаlks") stays inside
+its word, which is then unknown and gets a suggestion ("walks")."""
 
 _VOCAB_WORD = re.compile(r"^[a-z][a-z'-]*$")  # a whole word token (no "##", "[unused0]")
 

@@ -13,6 +13,7 @@ from motionlex.core.text.spelling import (
     apply_corrections,
     edit_distance,
     max_edits,
+    require_words,
     whole_words,
 )
 
@@ -111,3 +112,14 @@ def test_require_words_needs_a_word(text, ok):
             require_words(text)
     else:
         assert require_words(text) == ok
+
+
+def test_a_look_alike_letter_from_another_script_stays_in_its_word(speller):
+    """A Cyrillic "а" inside "wаlks" split the word into "w" and "lks" (suggested "las");
+    now the whole word is unknown and the suggestion is "walks"."""
+    text = "a person w\u0430lks"
+    (c,) = speller.check(text)
+    assert c.word == "w\u0430lks" and c.suggestion == "walks"
+    assert apply_corrections(text, [c]) == "a person walks"
+    assert require_words("\u0447\u0435\u043b\u043e\u0432\u0435\u043a") == (
+        "\u0447\u0435\u043b\u043e\u0432\u0435\u043a")  # words of another script are words
