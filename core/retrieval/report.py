@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from motionlex.core.motion.skeleton import PART_NAMES
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
 from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARITIES
 from motionlex.core.wording import count
+
+MAX_TITLE_LINES = 6
+"""Lines of a patch figure's title (wrapped at 72 characters); a longer one is cut with "…"."""
 
 
 def save_figure(fig: Any, path: Path) -> Path:
@@ -116,11 +120,15 @@ def save_patch_figure(
     ax.set_xticks([(p + 0.5) * POINTS_PER_PART for p in range(len(PART_NAMES))])
     ax.set_xticklabels([n.replace("_", " ") for n in PART_NAMES])
     ax.set_ylabel("time (s)")
-    lines = (title or "motion patches (x, y, z as R, G, B)").splitlines()
-    ax.set_title("\n".join(textwrap.fill(ln, 72, break_long_words=True) for ln in lines),
-                 fontsize=9)
-    fig.tight_layout()
-    return save_figure(fig, Path(path))
+    lines = [w for ln in (title or "motion patches (x, y, z as R, G, B)").splitlines()
+             for w in textwrap.wrap(ln, 72, break_long_words=True) or [""]]
+    if len(lines) > MAX_TITLE_LINES:  # a title longer than the figure: cut, visibly
+        lines = lines[:MAX_TITLE_LINES - 1] + [lines[MAX_TITLE_LINES - 1][:71] + "\u2026"]
+    ax.set_title("\n".join(lines), fontsize=9)
+    with warnings.catch_warnings():  # a character the font lacks (an emoji) is drawn as a
+        warnings.filterwarnings("ignore", "Glyph .* missing from font")  # box: no warning
+        fig.tight_layout()
+        return save_figure(fig, Path(path))
 
 
 _PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",

@@ -57,3 +57,22 @@ def test_recall_curves_put_small_k_apart_on_a_log_axis(tmp_path):
     to_px = ax.transData.transform
     assert to_px((2, 0))[0] - to_px((1, 0))[0] > (to_px((50, 0))[0] - to_px((1, 0))[0]) / 8
 
+
+
+def test_a_patch_figure_title_with_an_emoji_or_of_any_length_warns_nothing(shared_data,
+                                                                          tmp_path):
+    """``motionlex patches --title`` with an emoji printed matplotlib's glyph warnings (with
+    source paths), and a very long title its tight-layout warning; the title is cut to
+    MAX_TITLE_LINES lines and an emoji is drawn as a box, silently."""
+    import warnings
+
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.patches import motion_patch_image, part_resampling_matrix
+    from motionlex.core.retrieval.report import save_patch_figure
+
+    m = load_motion_file(shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh")
+    img = motion_patch_image(m.joints, part_resampling_matrix(m.skeleton))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = save_patch_figure(img, tmp_path / "t.png", title="\U0001f3c3 " + "bows " * 3000)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
