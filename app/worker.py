@@ -335,7 +335,7 @@ class RankWorker(DescribeJobs, JobDriver):
             checkpoint=self._model_info.checkpoint if self._model_info else None)
         n = len(report.index)
         yield n, n
-        changed = bool(report.added or report.replaced or report.removed)
+        changed = bool(report.added or report.replaced or report.removed or report.unreadable)
         return report.index, list(report.skipped), changed
 
     # -- ranking -------------------------------------------------------------------------

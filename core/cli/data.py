@@ -93,11 +93,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for root in args.data:
         ds = MotionDataset(root, args.split)
         names.append(f"{Path(root).name}/{args.split}")
+        skipped += [f"{i}: {why}" for i, why in ds.report.skipped]  # passed over when listed
         for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion",
                         disable=args.quiet or not ds.records):
             try:
                 m = ds.load_motion(rec)
-            except (MotionFileError, ValueError) as e:
+            except (MotionFileError, ValueError, OSError) as e:  # OSError: gone, unreadable
                 skipped.append(f"{rec.id}: {e}")
                 continue
             acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))

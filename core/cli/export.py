@@ -90,9 +90,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     created = False
     if single and out.suffix.lower() != suffix:
         raise ValueError(f"{out}: --to {args.to} writes {suffix} files")
-    if len(files) == 1 and not single and out.suffix and not out.exists():
+    as_folder = str(args.out).endswith(("/", os.sep))  # "runs/2024.12/": a folder
+    if len(files) == 1 and not single and out.suffix and not out.exists() and not as_folder:
         raise ValueError(f"{out}: --to {args.to} writes a {suffix} file, or into a folder; "
-                         f"give a {suffix} name (or create the folder {out} first)")
+                         f"give a {suffix} name (or {out}/ for a folder of that name)")
     if not single:
         if out.suffix.lower() in set(EXPORT_SUFFIX.values()) and not out.is_dir():
             raise ValueError(f"{out}: {len(files)} motions need an output folder, not a "

@@ -126,7 +126,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         rate = f", {encoded / rep.seconds:.1f} motions/s" + (
             f" ({encoded} encoded in this run)" if rep.resumed else "")
     resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
-    removed = f", {len(rep.removed)} removed (file gone)" if rep.removed else ""
+    removed = f", {len(rep.removed)} removed (file gone or unreadable)" if rep.removed else ""
     if rep.unreadable:
         removed += f", {len(rep.unreadable)} removed (changed, no longer readable: below)"
     print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "

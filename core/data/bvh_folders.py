@@ -46,16 +46,15 @@ def bvh_motion_files(root: str | Path) -> tuple[dict[str, Path], list[tuple[str,
     """One BVH file per motion id, in id order (module doc).
 
     Returns:
-        ``({id: file}, [(id, reason), ...])``: the files read, and the files passed over with
-        the reason: another file of an id already taken (``kick.BVH`` beside ``kick.bvh``),
-        or a broken link.
+        ``({id: file}, [(id, reason), ...])``: the files read (a broken link among them: it
+        is skipped, named as one, when its split reads it), and the other files of an id
+        already taken (``kick.BVH`` beside ``kick.bvh``) with the reason they are not.
     """
     root = Path(root)
     files: dict[str, Path] = {}
-    passed: list[tuple[str, str]] = [
-        (bvh_id(root, p), f"{p.name}: a broken link (to {os.readlink(p)})")
-        for p in sorted(_walk(root)) if p.is_symlink() and not p.exists()]
-    for p in bvh_files(root):
+    passed: list[tuple[str, str]] = []
+    broken = (p for p in _walk(root) if p.is_symlink() and not p.exists())
+    for p in sorted([*bvh_files(root), *broken], key=lambda p: (bvh_id(root, p), p.name)):
         mid = bvh_id(root, p)
         if mid in files:
             keep, other = (p, files[mid]) if p.suffix == ".bvh" else (files[mid], p)

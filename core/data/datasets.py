@@ -49,6 +49,7 @@ from motionlex.core.motion.motion import (
     Motion,
     MotionFileError,
     is_y_up,
+    not_a_motion_file,
     read_npy,
     to_canonical,
 )
@@ -303,7 +304,10 @@ class MotionDataset:
 
         Raises:
             MotionFileError: an invalid file (names it and the problem).
+            FileNotFoundError: the file is gone, or a broken link (names it).
         """
+        if not record.path.is_file():
+            raise FileNotFoundError(not_a_motion_file(record.path))
         if record.path.suffix.lower() == ".bvh":  # index.json's true_fps over the header's
             true_fps = entry_true_fps(bvh_index_entry(self._bvh_index, record.id, record.path),
                                       self.root / BVH_INDEX, record.path.name)
@@ -366,8 +370,8 @@ class MotionDataset:
     def scan(self, progress: bool = False) -> tuple[list[Sample], ScanReport]:
         """Load every motion, keeping the good ones and reporting each bad one.
 
-        One bad file never stops the scan: it is listed in the report with its reason and
-        logged as a warning.
+        One bad file (invalid, unreadable, a broken link) never stops the scan: it is listed
+        in the report with its reason (and logged at INFO level: the report's users show it).
 
         Args:
             progress: show a tqdm bar.

@@ -3,6 +3,7 @@ caption, the action), read by every command that loads one of its files."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -46,8 +47,12 @@ def bvh_index_entry(index: dict[str, dict], motion_id: str, path: str | Path) ->
 
 
 def file_true_fps(path: str | Path) -> float | None:
-    """The ``true_fps`` that the ``index.json`` beside the BVH file ``path`` gives it (a
-    header whose frame rate is wrong, as some cgspeed conversions have), or None.
+    """The ``true_fps`` that a BVH folder's ``index.json`` gives the file ``path`` (a header
+    whose frame rate is wrong, as some cgspeed conversions have), or None.
+
+    The index is the nearest one up from the file (its own folder first, at most
+    :data:`INDEX_LEVELS` folders), and the file's entry is looked up as a dataset read of
+    that folder looks it up (:func:`bvh_index_entry`: by its path below the folder).
 
     An unreadable ``index.json`` is another tool's file as far as a single motion file is
     concerned: it is logged and the header's rate is kept (a dataset read refuses it, with
@@ -64,12 +69,36 @@ def file_true_fps(path: str | Path) -> float | None:
         MotionFileError: the entry's ``true_fps`` is not a positive number (names the index).
     """
     p = Path(path)
-    try:
-        index = read_bvh_index(p.parent)
-    except (OSError, ValueError) as e:
-        logger.warning("%s: not read for %s's frame rate (%s)", p.parent / BVH_INDEX, p.name, e)
-        return None
-    return entry_true_fps(bvh_index_entry(index, p.stem, p), p.parent / BVH_INDEX, p.name)
+    for folder in list(p.parents)[:INDEX_LEVELS]:
+        if not (folder / BVH_INDEX).is_file():
+            continue
+        try:
+            index = _cached_index(folder / BVH_INDEX)
+        except (OSError, ValueError) as e:
+            logger.warning("%s: not read for %s's frame rate (%s)", folder / BVH_INDEX,
+                           p.name, e)
+            return None
+        mid = p.relative_to(folder).with_suffix("").as_posix()  # the dataset read's id
+        return entry_true_fps(bvh_index_entry(index, mid, p), folder / BVH_INDEX,
+                              p.relative_to(folder).as_posix())
+    return None
+
+
+INDEX_LEVELS = 3
+"""How many folders up from a BVH file :func:`file_true_fps` looks for an ``index.json``
+(the file's own folder first: a folder of takes, or a CMU subject folder below the root)."""
+
+
+def _cached_index(path: Path) -> dict[str, dict]:
+    """:func:`read_bvh_index` of ``path``'s folder, parsed once per version of the file (a
+    folder's exports or patch figures read it for every file)."""
+    st = path.stat()
+    return _parse_index(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_index(path: str, _mtime_ns: int, _size: int) -> dict[str, dict]:
+    return read_bvh_index(Path(path).parent)
 
 
 def entry_true_fps(entry: dict, index_path: str | Path, name: str) -> float | None:

@@ -224,7 +224,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         todo=[(source, sha, Path(ds.root).resolve().name, rec.id,
                [c.text for c in rec.captions]) for ds, rec, source, sha in todo]))
     load_skipped: list[tuple[str, str]] = []  # motions that could not be read
-    unloaded: set[str] = set()  # their source files
     chunk = [0, 0]  # todo range of the batch being filled, and its first load_skipped entry
 
     def flush(end: int) -> None:
@@ -254,7 +253,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             motion = ds.load_motion(rec)
         except (MotionFileError, ValueError, OSError) as e:  # OSError: gone, unreadable
             load_skipped.append((rec.id, str(e)))
-            unloaded.add(source)
             logger.info("skipping %s: %s", rec.path, e)  # the build report lists it
             continue
         batch.append((motion, rec, source, sha, Path(ds.root).resolve().name))
@@ -264,9 +262,11 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     yield len(todo), len(todo)
     seconds = time.perf_counter() - t0
     report_skipped += load_skipped
-    # a changed file that no longer loads lost its row: not replaced, removed
-    gone = [] if old is None else [old.ids[i] for i, s in enumerate(old.sources)
-                                   if i in drop and s in unloaded]
+    # a changed file that no longer loads lost its row: not replaced, removed (said from the
+    # rows encoded, restored ones included, so a resumed build says it too)
+    encoded = set(new.sources)
+    gone = [] if old is None else [old.ids[i] for i in sorted(drop) if old.ids[i] not in
+                                   plan.removed and old.sources[i] not in encoded]
 
     if old is not None and not new.ids and not drop:
         logger.info("%s is up to date (%d motions)", target, len(old))

@@ -114,6 +114,7 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
     stale_bvh = old is not None and not bvh_loader_current(old.manifest)
     seen: dict[str, str] = {}  # source -> the id it is read as in this build
+    unreadable: set[str] = set()  # sources that could not be read (their rows go)
     names: set[str] = set()  # the folders' names: the datasets of their rows
     for root in data:
         # an id whose file was deleted is skipped (and reported), not a failed build
@@ -141,6 +142,7 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
             except OSError as e:  # a broken link, a file gone or unreadable since the scan
                 plan.skipped.append((rec.id, not_a_motion_file(Path(rec.path))
                                      if not Path(rec.path).exists() else f"{rec.path}: {e}"))
+                unreadable.add(source)
                 continue  # not seen: an indexed row of it is removed below
             seen[source] = rec.id
             row = indexed.get(source)
@@ -157,7 +159,7 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     roots = [os.path.join(str(Path(r).resolve()), "") for r in data]
     removed = {i for i, s in enumerate(old.sources) if s not in seen
                and (old.datasets[i] in names or any(s.startswith(r) for r in roots))
-               and not Path(s).exists()}
+               and (s in unreadable or not Path(s).exists())}
     plan.removed = [old.ids[i] for i in sorted(removed)]
     plan.drop |= removed
     return plan

@@ -200,7 +200,8 @@ def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[l
         )
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    texts = [visible_text(_check_caption(c, f"captions[{i}]")) for i, c in enumerate(captions)]
+    texts = [_check_caption(visible_text(_check_caption(c, f"captions[{i}]")), f"captions[{i}]")
+             for i, c in enumerate(captions)]  # checked again: invisible characters alone
     nlp = load_parser()
     docs = nlp.pipe(texts, batch_size=batch_size)
     return [_split_doc(doc, c) for doc, c in zip(docs, texts)]

@@ -373,4 +373,10 @@ def test_broken_links_are_skipped_and_named(shared_data, tmp_path, make_subset):
     (bvh / "kick.bvh").symlink_to("/nonexistent/kick.bvh")
     samples, report = MotionDataset(bvh, "all").scan()
     assert [s.record.id for s in samples] == ["bow"]
-    assert report.skipped == [("kick", "kick.bvh: a broken link (to /nonexistent/kick.bvh)")]
+    assert report.skipped == [("kick", f"motion file not found: {bvh / 'kick.bvh'} is a broken "
+                                       f"link (to /nonexistent/kick.bvh)")]
+    # a split that lists it names it once; one that does not, not at all
+    (bvh / "val.txt").write_text("bow\nkick\n")
+    (bvh / "test.txt").write_text("bow\n")
+    assert len(MotionDataset(bvh, "val").scan()[1].skipped) == 1
+    assert MotionDataset(bvh, "test").scan()[1].skipped == []

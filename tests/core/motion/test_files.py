@@ -239,6 +239,12 @@ def test_a_bvh_file_takes_the_true_fps_of_the_index_beside_it(shared_data, tmp_p
     out = export_motion(m, tmp_path / "out" / "walk.bvh", "bvh")
     assert "Frame Time:\t0.016666667" in out.read_text()
     given = load_motion_file(f, fps=120)  # a given rate wins
+    # a file in a subfolder (a CMU subject): the folder's index names it by its path below
+    sub = tmp_path / "cmu" / "07"
+    sub.mkdir(parents=True)
+    shutil.copy(src, sub / "07_03.bvh")
+    (tmp_path / "cmu" / "index.json").write_text(json.dumps({"07/07_03.bvh": {"true_fps": 60}}))
+    assert load_motion_file(sub / "07_03.bvh").num_frames == m.num_frames
     assert given.num_frames == header.num_frames
     (tmp_path / "index.json").write_text(json.dumps({"walk.bvh": {"true_fps": "sixty"}}))
     with pytest.raises(ValueError, match=r"index.json: true_fps of walk.bvh must be a positive"):

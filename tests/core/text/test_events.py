@@ -263,3 +263,5 @@ def test_invisible_characters_do_not_hide_an_event_boundary(invisible):
     caption = f"a person jumps then{invisible} sits down"
     assert split_events(caption) == split_events("a person jumps then sits down") == [
         "a person jumps", "a person sits down"]
+    with pytest.raises(ValueError, match="is empty"):  # nothing visible: no caption
+        split_events(invisible * 3)
