@@ -33,7 +33,7 @@ from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResul
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
-from motionlex.app.worker import DEMO_GALLERY, RankWorker
+from motionlex.app.worker import DEMO_GALLERY, RankWorker, gallery_label
 from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
@@ -188,8 +188,10 @@ class MainWindow(SearchActions, QMainWindow):
         if remember:
             self.settings.setValue(cfg.KEY_LAST_GALLERY, str(path))
         self.state.opening_gallery()
-        shown = "the synthetic demo gallery" if str(path) == DEMO_GALLERY else f"gallery {path}"
-        self.statusBar().showMessage(f"Opening {shown}…")
+        self._opening = f"Opening {gallery_label(path)}"
+        self.statusBar().showMessage(f"{self._opening}…")
+        if self.state.gallery is None:  # the centre page says so at once (while a model
+            self._welcome.setText(texts.opening_text(self._opening))  # loads first)
         self._client.load_gallery(str(path))
 
     def open_default(self, checkpoint: str | Path | None = None) -> None:

@@ -50,6 +50,12 @@ DEMO_GALLERY = ":demo:"
 worker's cache folder at first use, then encoded like any dataset folder)."""
 
 
+def gallery_label(path: str | os.PathLike) -> str:
+    """How messages name a gallery path: "the synthetic demo gallery" for
+    :data:`DEMO_GALLERY` (not its internal name), else "gallery PATH"."""
+    return "the synthetic demo gallery" if str(path) == DEMO_GALLERY else f"gallery {path}"
+
+
 # ---------------------------------------------------------------------------------- worker
 class RankWorker(DescribeJobs, JobDriver):
     """Owns the model and the gallery index; loads, ranks and prepares motions on request.
@@ -228,7 +234,7 @@ class RankWorker(DescribeJobs, JobDriver):
         (only new or changed files on later opens), with progress. Emits
         ``galleryLoaded(GalleryInfo)`` or ``failed``.
         """
-        info = self._drive("gallery", f"Opening gallery {path}", self.load_steps(path))
+        info = self._drive("gallery", f"Opening {gallery_label(path)}", self.load_steps(path))
         if info is not None:
             self.galleryLoaded.emit(info)
 

@@ -109,6 +109,10 @@ def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_
     qtbot.waitExposed(w)
     with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS) as blocker:
         w.open_default()
+        # from the first moment (the model loads first) the page and the status bar say
+        # what opens, in words ("No gallery is open", then the internal name ":demo:")
+        assert "Opening the synthetic demo gallery" in w._welcome.text()
+        assert w.statusBar().currentMessage() == "Opening the synthetic demo gallery…"
     info = blocker.args[0]
     n = len(demo_items())
     assert info.synthetic and info.searchable and info.size == n
