@@ -336,8 +336,11 @@ class CarPanel(QWidget):
             summary += f" Scored: {len(ranked)} of its {many} orders."
         self._summary.setText(summary)
         self._fill_table()
-        if not (self._edit.hasFocus() and self._edit.isModified() and self._edit.text()):
-            # only text the user is typing is kept; setText clears isModified
+        typing = self._edit.hasFocus() and self._edit.isModified() and self._edit.text()
+        if typing and self._edit.text().strip() == caption.strip():
+            self._edit.setModified(False)  # the typed caption's own analysis: shown now, so
+            # the next caption shown (the query's, another result's) replaces it in the box
+        elif not typing:  # only text the user is typing is kept; setText clears isModified
             self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint
             self._edit.setCursorPosition(0)
         self._last_emitted = None

@@ -87,6 +87,26 @@ def test_caption_edited_once_after_typing(qtbot, panel, caption):
     assert emitted == ["walks forward, then sits down"]
 
 
+def test_typed_caption_stays_while_analysed_then_gives_way(qtbot, panel, caption):
+    """Text being typed is not replaced by a caption shown meanwhile; once its own analysis
+    is shown, the next caption (the query's orders, another result) replaces it: the box
+    kept the typed text under the query's analysis."""
+    panel.set_data(caption, [], [])
+    edit = panel.caption_edit
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    edit.selectAll()
+    qtbot.keyClicks(edit, "a person kicks, then jumps")
+    panel.set_data("a person waves", [], [])  # another result, mid-typing: the typing stays
+    assert edit.text() == "a person kicks, then jumps"
+    panel.set_data("a person kicks, then jumps", ["a person kicks", "jumps"], [])  # its own
+    panel.set_data("a person raises both hands", [], [])  # then the query's orders
+    assert edit.text() == "a person raises both hands" and edit.hasFocus()
+
+
 def test_set_data_does_not_emit(qtbot, panel, caption):
     with qtbot.assertNotEmitted(panel.captionEdited, wait=DEBOUNCE_MS + 100):
         panel.set_data(caption, [], [])
