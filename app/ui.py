@@ -131,6 +131,7 @@ def build_docks(win: MainWindow) -> None:
                      Qt.Orientation.Vertical)
     win.resizeDocks([win.patch_dock, win.lexical_dock], [480, 370],
                      Qt.Orientation.Vertical)
+    win._dock_shares = DockShares(win)
 
 def build_status_bar(win: MainWindow) -> None:
     """Progress bar, cancel button, latency, gallery and device labels."""
@@ -265,6 +266,50 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addWidget(win.mode_box)
     tb.addAction(win.act_search)
     tb.addAction(win.act_similar)
+
+
+class DockShares(QObject):
+    """Keeps each side column of docks at its share of the window's width when the window
+    is resized (Qt gives every added pixel to the 3D view: at 1920 px the results'
+    captions stayed cut at 17 characters and the word bars lost their weights).
+
+    The shares are read before a burst of resizes (an event filter runs before the window's
+    layout) and applied once the burst settles, so a user's own splitter positions keep
+    their proportions.
+    """
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self._win = win
+        self._shares: list[tuple[QDockWidget, float]] | None = None
+        win.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self._win and event.type() == QEvent.Type.Resize:
+            old = event.oldSize().width()
+            if old > 0 and event.size().width() != old and self._shares is None:
+                self._shares = [(d, d.width() / old) for d in self._columns()]
+                QTimer.singleShot(0, self._apply)
+        return False
+
+    def _columns(self) -> list[QDockWidget]:
+        """One docked, visible dock per side area (its column's width)."""
+        win, seen, out = self._win, set(), []
+        for dock in win.docks():
+            area = win.dockWidgetArea(dock)
+            if (dock.isVisible() and not dock.isFloating() and area not in seen
+                    and area in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                                 Qt.DockWidgetArea.RightDockWidgetArea)):
+                seen.add(area)
+                out.append(dock)
+        return out
+
+    def _apply(self) -> None:
+        shares, self._shares = self._shares, None
+        if shares and self._win.isVisible():
+            width = self._win.width()
+            self._win.resizeDocks([d for d, _ in shares], [round(f * width) for _, f in shares],
+                                  Qt.Orientation.Horizontal)
 
 
 class HintPlacer(QObject):

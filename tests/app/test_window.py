@@ -410,3 +410,15 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
 def test_about_names_model_device_and_gallery(loaded):
     text = loaded.about_text()
     assert "tiny" in text and loaded.model_info.device_name in text and "26 motions" in text
+
+
+def test_side_columns_keep_their_share_when_the_window_grows(qtbot, window):
+    """Qt gave every added pixel to the 3D view: at 1920 px the results' captions stayed
+    cut at 17 characters. Each side column keeps its share of the width instead."""
+    qtbot.wait(300)  # the first layout settles
+    left, right, before = window.results_dock.width(), window.patch_dock.width(), window.width()
+    window.resize(int(before * 1.5), window.height())
+    qtbot.waitUntil(lambda: window.results_dock.width() > left * 1.3, timeout=5000)
+    grown = window.width() / before  # the screen may cap the new width
+    assert window.results_dock.width() == pytest.approx(left * grown, rel=0.05)
+    assert window.patch_dock.width() == pytest.approx(right * grown, rel=0.05)
