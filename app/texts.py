@@ -120,10 +120,10 @@ def score_header(order_weight: float) -> tuple[str | None, str]:
     a similarity) for a plain ranking; for an order-aware one, what the score adds."""
     if not order_weight:
         return None, ""
-    return "score+order", (f"score + {order_weight:g} \u00d7 order margin: the similarity, plus "
-                           "how much better the query's own event order fits the motion than "
-                           "its other orders (motions whose events come in the query's order "
-                           "rank higher)")
+    return "score*", (f"score* = score + {order_weight:g} \u00d7 order margin: the "
+                      "similarity, plus how much better the query's own event order fits the "
+                      "motion than its other orders (motions whose events come in the "
+                      "query's order rank higher)")
 
 
 def motions(n: int) -> str:

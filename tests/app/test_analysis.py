@@ -101,7 +101,7 @@ def test_order_aware_ranking_option(qtbot, loaded):
 
     m, score_col = w.results_list.model, 1
     head = lambda role: m.headerData(score_col, Qt.Orientation.Horizontal, role)  # noqa: E731
-    assert head(Qt.ItemDataRole.DisplayRole) == "score+order"  # not a similarity now
+    assert head(Qt.ItemDataRole.DisplayRole) == "score*"  # not a similarity now (tooltip)
     assert "order margin" in head(Qt.ItemDataRole.ToolTipRole)
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)

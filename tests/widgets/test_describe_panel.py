@@ -59,3 +59,15 @@ def test_narrow_panel_keeps_the_caption_readable(qtbot, panel):
     assert "shared words: hand, waving" in panel.table.item(0, 0).toolTip()
     panel.resize(900, 360)
     qtbot.waitUntil(lambda: not panel.table.isColumnHidden(4), timeout=2000)
+
+
+def test_a_long_caption_wraps_instead_of_being_cut(qtbot, panel):
+    """The retrieved captions are what the tab is for: a long one was cut with an ellipsis
+    while the table had room below; it wraps onto more lines now."""
+    long = dict(CAPTIONS[0], caption="someone jumps in place twice, then quickly kicks "
+                "forward with the right leg and finally sits down on the floor slowly")
+    panel.set_data("m", [long, CAPTIONS[1]], [])
+    t = panel.table
+    fm = t.fontMetrics()
+    assert fm.horizontalAdvance(long["caption"]) > t.columnWidth(0)  # it would not fit
+    assert t.rowHeight(0) >= 2 * fm.lineSpacing() and t.rowHeight(0) > t.rowHeight(1)
