@@ -61,6 +61,7 @@ from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
+from motionlex.core.train.run_record import check_resume_config, write_run_config
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 from motionlex.core.train.validate_export import ValidateAndExport
@@ -285,8 +286,11 @@ class TrainingRun:
             logger.warning("nothing to resume in %s (no checkpoints/ or phases/ folder): "
                            "training from the start", self.out_dir)
         if resume:  # the interrupted run's choice stands until validation beats it
+            check_resume_config(self.out_dir, self.cfg)
             self._restore_best(self.out_dir / "model" / "val_metrics.json")
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if rank_zero_only.rank == 0 and not resume:  # what a later --resume must match (a
+            write_run_config(self.out_dir, self.cfg)  # resumed run keeps its own record)
         ckpt_dir = self.out_dir / "checkpoints"
         last_phase, ran_any = None, False
         for i, phase in enumerate(self.cfg.phases):
@@ -413,7 +417,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     Raises:
         FileNotFoundError: config, data folder or a ``text_corpora`` path missing.
         ValueError: bad config/overrides, a folder that is not a dataset
-            (``DatasetError``), or no training data.
+            (``DatasetError``), no training data, or a resume with another config than
+            the run was started with (:mod:`.run_record`).
         KeyboardInterrupt: training stopped with Ctrl-C.
     """
     cfg = load_train_config(config, overrides)
@@ -424,6 +429,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_trainer_settings(cfg)  # before minutes of loading data
     out = Path(out_dir)
+    if resume:
+        check_resume_config(out, cfg)  # before the shortcut below and minutes of loading
     if resume and (out / "model" / "config.json").is_file() and all(
             (out / "phases" / f"{i}-{p.name}" / "config.json").is_file()
             for i, p in enumerate(cfg.phases)):

@@ -79,7 +79,10 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
         raise AssertionError("a finished run's resume loaded its data (~20 s) for nothing")
 
     monkeypatch.setattr(training, "TrainingRun", no_data_loading)
-    assert _train(repo_root, bandai_small, run, "--resume", "-q") == 0  # all phases done
+    # a resume with another config than the run's (its seed) is refused, naming it
+    assert _train(repo_root, bandai_small, run, "--resume", "-q") == 2
+    assert "seed: 1 (now 0)" in capfd.readouterr().err
+    assert _train(repo_root, bandai_small, run, "--resume", "-q", seed=1) == 0  # all done
     monkeypatch.undo()
     out = capfd.readouterr().out
     assert f"model unchanged in {run / 'model'}" in out and "model written" not in out

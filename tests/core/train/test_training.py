@@ -322,6 +322,14 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
         return real_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(L.Trainer, "fit", spy_fit)
+    # another step budget than the run was started with: refused before anything runs (the
+    # interrupted phase was "finished" at the new budget and its steps left were dropped)
+    other = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {**cfg.to_dict()["phases"][0], "max_steps": 2}]})
+    with pytest.raises(ValueError, match=r"another config than this one \(phases\.0\."
+                                         r"max_steps: 4 \(now 2\)"):
+        TrainingRun(other, [small_data], out, progress=False).fit(resume=True)
+    assert not seen_fit
     TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
     assert seen_fit["ckpt_path"] == str(ckpt) and seen_fit["weights_only"] is True
     assert (out / "phases" / "0-lexmmm" / "config.json").is_file()
@@ -359,6 +367,9 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     TrainingRun(old, [small_data], out, progress=False).fit()
     shutil.rmtree(out / "phases")  # as if interrupted after its last checkpoint
     new = old.__class__.from_dict({**old.to_dict(), "weight_decay_1d": False})
+    with pytest.raises(ValueError, match=r"weight_decay_1d: True \(now False\)"):
+        TrainingRun(new, [small_data], out, progress=False).fit(resume=True)  # run_config.json
+    (out / "run_config.json").unlink()  # a run from before the record: the optimiser says
     with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
@@ -373,6 +384,7 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     out2 = tmp_path / "out2"  # the other way round: no advice to set what is already set
     TrainingRun(new, [small_data], out2, progress=False).fit()
     shutil.rmtree(out2 / "phases")
+    (out2 / "run_config.json").unlink()
     with pytest.raises(ValueError, match="resume it with the config it was started with"):
         TrainingRun(old, [small_data], out2, progress=False).fit(resume=True)
 

@@ -1,0 +1,84 @@
+"""The config a training run was started with, kept in its folder so a resume can check it.
+
+``motionlex train --resume`` continues the phases of the config it is given. Given another
+config than the interrupted run's (its ``--config`` without the overrides it was started
+with, say ``phases.3.max_steps=200``), a phase interrupted at step 70 of 200 was "finished"
+at its new budget of 8 and the 130 steps left were dropped without a word. The run's own
+config is written to ``OUT/run_config.json`` when it starts; a resume with another config is
+refused, naming the settings that differ.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from motionlex.core.atomic import atomic_file
+from motionlex.core.train.train_config import TrainConfig
+
+RUN_CONFIG = "run_config.json"
+"""File in a training run's folder: the config (overrides and ``--max-steps`` applied) it
+was started with."""
+
+_SHOWN = 5  # differing settings named in the message
+
+
+def write_run_config(out_dir: str | Path, cfg: TrainConfig) -> Path:
+    """Record ``cfg`` as the config of the run in ``out_dir`` (atomically).
+
+    Raises:
+        OSError: the file cannot be written (names it).
+    """
+    path = Path(out_dir) / RUN_CONFIG
+    with atomic_file(path) as tmp:
+        Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def check_resume_config(out_dir: str | Path, cfg: TrainConfig) -> None:
+    """Refuse to resume the run in ``out_dir`` with another config than it was started with.
+
+    A folder without the record (a run from before it was kept) is not checked.
+
+    Raises:
+        ValueError: the settings differ (the first few named, with both values) or the
+            record cannot be read (names the file).
+    """
+    path = Path(out_dir) / RUN_CONFIG
+    if not path.is_file():
+        return
+    try:
+        started = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot read the config the run was started with ({e}); "
+                         f"resume needs it, or start again with --overwrite") from e
+    diffs = config_differences(started, json.loads(json.dumps(cfg.to_dict())))
+    if not diffs:
+        return
+    shown = "; ".join(diffs[:_SHOWN]) + (f"; and {len(diffs) - _SHOWN} more"
+                                         if len(diffs) > _SHOWN else "")
+    raise ValueError(
+        f"{Path(out_dir)} was started with another config than this one ({shown}): resume it "
+        f"with the --config, overrides and --max-steps it was started with ({path} holds "
+        f"them), or start again with --overwrite")
+
+
+def config_differences(started: Any, now: Any, key: str = "") -> list[str]:
+    """``"KEY: VALUE (now NEW)"`` for every setting that differs between two config dicts
+    (dotted keys, list items by index: ``phases.3.max_steps: 200 (now 8)``)."""
+    if isinstance(started, dict) and isinstance(now, dict):
+        out: list[str] = []
+        for k in sorted(set(started) | set(now), key=str):
+            sub = f"{key}.{k}" if key else str(k)
+            if k not in started:
+                out.append(f"{sub}: not set (now {now[k]!r})")
+            elif k not in now:
+                out.append(f"{sub}: {started[k]!r} (now not set)")
+            else:
+                out += config_differences(started[k], now[k], sub)
+        return out
+    if isinstance(started, list) and isinstance(now, list) and len(started) == len(now):
+        return [d for i, (a, b) in enumerate(zip(started, now))
+                for d in config_differences(a, b, f"{key}.{i}")]
+    return [] if started == now else [f"{key}: {started!r} (now {now!r})"]

@@ -1,0 +1,42 @@
+"""The config a training run was started with, and the resume check (core/train/run_record.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from motionlex.core.train.run_record import (
+    RUN_CONFIG,
+    check_resume_config,
+    config_differences,
+    write_run_config,
+)
+from motionlex.core.train.train_config import load_train_config
+
+
+def test_differences_name_dotted_keys_list_items_and_missing_settings():
+    started = {"seed": 0, "phases": [{"name": "lexmlm", "max_steps": 60},
+                                     {"name": "lexcmlp", "max_steps": 200}],
+               "objective": {"flops_max_weight": 0.003}, "old": 1}
+    now = {"seed": 0, "phases": [{"name": "lexmlm", "max_steps": 60},
+                                 {"name": "lexcmlp", "max_steps": 8}],
+           "objective": {"flops_max_weight": 0.003, "new": True}}
+    assert config_differences(started, now) == [
+        "objective.new: not set (now True)", "old: 1 (now not set)",
+        "phases.1.max_steps: 200 (now 8)"]
+    assert config_differences(started, started) == []
+    assert config_differences({"phases": [1, 2]}, {"phases": [1]}) == [
+        "phases: [1, 2] (now [1])"]
+
+
+def test_a_resume_with_another_config_is_refused(repo_root, tmp_path):
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["phases.3.max_steps=200"])
+    check_resume_config(tmp_path, cfg)  # no record (an older run): not checked
+    write_run_config(tmp_path, cfg)
+    check_resume_config(tmp_path, cfg)  # the same config: fine
+    plain = load_train_config(repo_root / "configs" / "tiny.yaml")
+    with pytest.raises(ValueError, match=r"phases\.3\.max_steps: 200 \(now \d+\).*"
+                                         r"--overwrite"):
+        check_resume_config(tmp_path, plain)
+    (tmp_path / RUN_CONFIG).write_text("{not json")
+    with pytest.raises(ValueError, match=f"{RUN_CONFIG}: cannot read the config"):
+        check_resume_config(tmp_path, cfg)
