@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.train.train_config import TrainConfig
+
+if TYPE_CHECKING:  # the command line reads RUN_CONFIG before torch loads
+    from motionlex.core.train.train_config import TrainConfig
 
 RUN_CONFIG = "run_config.json"
 """File in a training run's folder: the config (overrides and ``--max-steps`` applied) it

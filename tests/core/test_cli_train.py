@@ -65,6 +65,16 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
         f"{', '.join(saved)}); --resume to continue it, --overwrite to train again from the "
         f"start, or another --out")
 
+    # interrupted after a validation export: OUT/model holds its best model so far, and the
+    # refusal says it is an interrupted run (it read as a finished model to --overwrite)
+    shutil.copytree(run / "phases", tmp_path / "phases-kept")
+    last = sorted((run / "phases").iterdir())[-1]
+    shutil.rmtree(last)
+    assert _train(repo_root, bandai_small, run, "-q") == 2
+    err = capfd.readouterr().err
+    assert f"{run} holds an interrupted run (phase {last.name} of its " in err
+    assert f"{run / 'model'} holds its best model so far); --resume to continue it" in err
+    shutil.copytree(tmp_path / "phases-kept" / last.name, last)
     stale = run / "checkpoints" / "9-stale-last.ckpt"  # from the run being replaced
     stale.write_bytes(b"old run")
     assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
