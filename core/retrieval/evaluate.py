@@ -289,6 +289,9 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if cfg.zero_shot and len(classes) < 2:
         raise ValueError(f"zero-shot classification needs >= 2 action labels ('action' in "
                          f"meta.json or index.json); {data_set.root} has {len(classes)}")
+    if not do_zero_shot and cfg.zero_shot is None:  # said, as the other skipped tests are
+        notes.append(f"zero-shot classification skipped: {len(classes)} action label(s) "
+                     f"('action' in meta.json or index.json; 2 or more needed)")
     notes += _setting_notes(checkpoint, data_set, len(motions))
     model, stats = load_checkpoint(checkpoint, device=cfg.device)
     pairs = composed_pairs(motions, cfg.chronology_pairs, cfg.seed, notes)

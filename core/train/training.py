@@ -103,9 +103,8 @@ class TrainingRun:
             detect_layout(root)  # not a dataset at all: say that first
             if not any((Path(root) / f"{sp}.txt").is_file() for sp in ("train", "val")):
                 raise ValueError(
-                    f"{root} has no train.txt or val.txt: training reads those splits (add "
-                    f"them, one motion id a line; 'motionlex scan {root} --split all' lists "
-                    f"the motions), or leave the folder out")
+                    f"{root} has no train.txt or val.txt: training reads those splits; add "
+                    f"them, one motion id a line ({_ids_hint(root)}), or leave the folder out")
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading
@@ -383,6 +382,19 @@ class TrainingRun:
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
                 tmp.write_text(json.dumps(self.best_metrics, indent=1))
         return final
+
+
+def _ids_hint(root: str | Path) -> str:
+    """What a split file of ``root`` lists: its motions' ids, the first few of them."""
+    from motionlex.core.data.datasets import MotionDataset
+
+    try:
+        ids = [r.id for r in MotionDataset(root, "all", skip_missing=True).records]
+    except (OSError, ValueError):
+        return "the motions' ids: file names without their suffix"
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return (f"its {len(ids)} motions' ids are their file paths below the folder without the "
+            f"suffix: {shown}")
 
 
 def _say_nothing_to_resume(out_dir: Path, phases: int) -> None:

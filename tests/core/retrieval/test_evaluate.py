@@ -224,9 +224,12 @@ def test_threshold_protocol_with_real_minilm(checkpoint, shared_data, tmp_path):
     src = shared_data / "bandai"
     val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::6]
     data = _copy_split(src, tmp_path / "tiny_val", {"val": val})
-    cfg = EvalConfig(chronology_pairs=0, zero_shot=False, progress=False, fusion_weight=0.25)
+    (data / "meta.json").unlink()  # no action labels: zero-shot is skipped, and says so
+    cfg = EvalConfig(chronology_pairs=0, progress=False, fusion_weight=0.25)
     res = evaluate(checkpoint, data, tmp_path / "out", cfg)
     assert res.metrics["fusion_weight"] == 0.25 and "given" in res.notes[0]
+    assert any(n.startswith("zero-shot classification skipped: 0 action label(s)")
+               for n in res.notes) and not any(k.startswith("zero-shot/") for k in res.metrics)
     first = np.unique(res.text_motion, return_index=True)[1]
     captions = [res.texts[i] for i in first]
     tts = caption_similarity(captions, sentence_encoder())
