@@ -182,8 +182,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.overwrite and rank_zero_only.rank == 0:
         # the old run's phase checkpoints and finished-phase exports go: a later --resume
-        # must continue this run, not skip phases with the old run's weights
-        for name in ("checkpoints", "phases"):
+        # must continue this run, not skip phases with the old run's weights; its CSV logs
+        # go too (version_N folders of two runs side by side mixed them in a plot)
+        for name in ("checkpoints", "phases", "logs"):
             shutil.rmtree(Path(args.out) / name, ignore_errors=True)
     _quiet_lightning(args.quiet, getattr(args, "verbose", False))
     model_config = Path(args.out) / "model" / "config.json"
@@ -323,7 +324,8 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
                        help="continue an interrupted run in OUT")
     again.add_argument("--overwrite", action="store_true",
                        help="replace the trained model or interrupted run OUT already "
-                       "holds (without this or --resume, train refuses to)")
+                       "holds, with its checkpoints, phases and logs (without this or "
+                       "--resume, train refuses to)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides, e.g. lr_motion=1e-4 phases.0.max_steps=10")

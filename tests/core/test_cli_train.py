@@ -81,6 +81,8 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert (run / "model" / "model.safetensors").read_bytes() != weights
     # --overwrite started over: no checkpoint of the old run is left for a --resume
     assert not stale.exists()
+    # and only this run's logs: one version folder for its one phase (ONE_PHASE)
+    assert [p.name for p in (run / "logs").glob("version_*")] == ["version_0"]
     capfd.readouterr()
     retrained = (run / "model" / "model.safetensors").read_bytes()
     import motionlex.core.train.training as training
