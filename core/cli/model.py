@@ -89,7 +89,9 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
     model = Path(args.out) / "model"
     if args.resume or args.overwrite:
         return
-    unfinished = _unfinished_phases(Path(args.out))
+    from motionlex.core.train.run_record import recorded_unfinished  # no torch: json only
+
+    unfinished = recorded_unfinished(args.out)
     if unfinished:  # its model folder holds the best model so far, not a finished run's
         raise FileExistsError(
             f"{args.out} holds an interrupted run (phase {unfinished[0]} of its "
@@ -108,21 +110,6 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
         raise FileExistsError(
             f"{args.out} holds an interrupted run (checkpoints {', '.join(saved)}); --resume "
             f"to continue it, --overwrite to train again from the start, or another --out")
-
-
-def _unfinished_phases(out: Path) -> tuple[str, int] | None:
-    """``(first unfinished phase, number of phases)`` of the run in ``out`` by its
-    ``run_config.json`` (each finished phase leaves ``phases/I-NAME/config.json``); None
-    when it has no readable record or every phase finished."""
-    from motionlex.core.train.run_record import RUN_CONFIG  # no torch: json only
-
-    try:
-        phases = json.loads((out / RUN_CONFIG).read_text(encoding="utf-8"))["phases"]
-        tags = [f"{i}-{p['name']}" for i, p in enumerate(phases)]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    left = [t for t in tags if not (out / "phases" / t / "config.json").is_file()]
-    return (left[0], len(tags)) if left else None
 
 
 def _check_overrides(overrides: list[str]) -> None:

@@ -53,8 +53,9 @@ def bvh_motion_files(root: str | Path) -> tuple[dict[str, Path], list[tuple[str,
     root = Path(root)
     files: dict[str, Path] = {}
     passed: list[tuple[str, str]] = []
-    broken = (p for p in _walk(root) if p.is_symlink() and not p.exists())
-    for p in sorted([*bvh_files(root), *broken], key=lambda p: (bvh_id(root, p), p.name)):
+    found = (p for p in _walk(root)  # files, and broken links (named when read)
+             if p.is_file() or (p.is_symlink() and not p.exists()))
+    for p in sorted(found, key=lambda p: (bvh_id(root, p), p.name)):
         mid = bvh_id(root, p)
         if mid in files:
             keep, other = (p, files[mid]) if p.suffix == ".bvh" else (files[mid], p)

@@ -276,7 +276,7 @@ class MotionDataset:
                 raise MissingIdsError(split_file or self.root, missing)
             shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
             logger.info("%s: %d listed id(s) without a motion file skipped: %s",
-                           split_file or self.root, len(missing), shown)
+                        split_file or self.root, len(missing), shown)
             listed = split_file.name if split_file is not None else "the split"
             self.report.skipped += [(i, f"listed in {listed}, no motion file") for i in missing]
         records = []

@@ -240,3 +240,15 @@ def why_no_pairs(root: str | Path, split: str = "train") -> str:
            if ds.records else "")
     return (f"{root.name}: {len(ds.records)} {split} motions, {captioned} with captions "
             f"{'in texts/' if joints else 'beside them'}{fix}")
+
+
+def split_ids_hint(root: str | Path) -> str:
+    """What a split file of ``root`` lists: its motions' ids, the first few of them (for a
+    folder without ``train.txt`` / ``val.txt``)."""
+    try:
+        ids = [r.id for r in MotionDataset(root, "all", skip_missing=True).records]
+    except (OSError, ValueError):
+        return "the motions' ids: file names without their suffix"
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return (f"its {len(ids)} motions' ids are their file paths below the folder without the "
+            f"suffix: {shown}")

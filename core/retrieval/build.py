@@ -343,9 +343,10 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             work.discard()
     del old
     index = GalleryIndex.load(target, verify=False)
-    return BuildReport(index, len(new.ids), len(keep),
-                       [i for i in plan.replaced if i not in set(gone)], report_skipped,
-                       seconds, resumed, plan.removed, gone)
+    lost = set(gone)
+    replaced = [i for i in plan.replaced if i not in lost]
+    return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
+                       resumed, plan.removed, gone)
 
 
 def _manifest(target: Path) -> dict | None:

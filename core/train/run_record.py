@@ -1,4 +1,4 @@
-"""The config a training run was started with, kept in its folder so a resume can check it.
+"""A training run's folder record: the config it was started with, and which phases finished.
 
 ``motionlex train --resume`` continues the phases of the config it is given. Given another
 config than the interrupted run's (its ``--config`` without the overrides it was started
@@ -24,6 +24,30 @@ RUN_CONFIG = "run_config.json"
 was started with."""
 
 _SHOWN = 5  # differing settings named in the message
+
+
+def phase_dir(out_dir: str | Path, index: int, name: str) -> Path:
+    """``OUT/phases/I-NAME``: where phase ``index`` (``name``) exports its model when it
+    finishes (the mark ``--resume`` skips it by); ``I-NAME`` also names its checkpoint."""
+    return Path(out_dir) / "phases" / f"{index}-{name}"
+
+
+def unfinished_phases(out_dir: str | Path, names: list[str]) -> list[str]:
+    """``I-NAME`` of every phase of ``names`` (in order) that has not finished in ``out_dir``
+    (no model exported in :func:`phase_dir`)."""
+    return [d.name for d in (phase_dir(out_dir, i, n) for i, n in enumerate(names))
+            if not (d / "config.json").is_file()]
+
+
+def recorded_unfinished(out_dir: str | Path) -> tuple[str, int] | None:
+    """``(first unfinished phase, number of phases)`` of the run in ``out_dir`` by its
+    :data:`RUN_CONFIG`; None when it has no readable record or every phase finished."""
+    try:
+        phases = json.loads((Path(out_dir) / RUN_CONFIG).read_text(encoding="utf-8"))["phases"]
+        left = unfinished_phases(out_dir, [p["name"] for p in phases])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (left[0], len(phases)) if left else None
 
 
 def write_run_config(out_dir: str | Path, cfg: TrainConfig) -> Path:

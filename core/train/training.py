@@ -49,6 +49,7 @@ from motionlex.core.data.pairs import (
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
+    split_ids_hint,
     why_no_pairs,
 )
 from motionlex.core.data.text_files import read_caption_corpus
@@ -57,11 +58,11 @@ from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
+from motionlex.core.train import run_record
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
-from motionlex.core.train.run_record import check_resume_config, write_run_config
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 from motionlex.core.train.validate_export import ValidateAndExport
@@ -104,7 +105,7 @@ class TrainingRun:
             if not any((Path(root) / f"{sp}.txt").is_file() for sp in ("train", "val")):
                 raise ValueError(
                     f"{root} has no train.txt or val.txt: training reads those splits; add "
-                    f"them, one motion id a line ({_ids_hint(root)}), or leave the folder out")
+                    f"them, one motion id a line ({split_ids_hint(root)}), or leave the folder out")
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading
@@ -285,16 +286,16 @@ class TrainingRun:
             logger.warning("nothing to resume in %s (no checkpoints/ or phases/ folder): "
                            "training from the start", self.out_dir)
         if resume:  # the interrupted run's choice stands until validation beats it
-            check_resume_config(self.out_dir, self.cfg)
+            run_record.check_resume_config(self.out_dir, self.cfg)
             self._restore_best(self.out_dir / "model" / "val_metrics.json")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if rank_zero_only.rank == 0 and not resume:  # what a later --resume must match (a
-            write_run_config(self.out_dir, self.cfg)  # resumed run keeps its own record)
+        if rank_zero_only.rank == 0 and not resume:  # what a later --resume must match
+            run_record.write_run_config(self.out_dir, self.cfg)
         ckpt_dir = self.out_dir / "checkpoints"
         last_phase, ran_any = None, False
         for i, phase in enumerate(self.cfg.phases):
-            tag = f"{i}-{phase.name}"
-            done_dir = self.out_dir / "phases" / tag
+            done_dir = run_record.phase_dir(self.out_dir, i, phase.name)
+            tag = done_dir.name
             if resume and (done_dir / "config.json").is_file():
                 self.model = MotionTextModel.from_pretrained(done_dir)
                 logger.info("phase %s already done, loaded %s", tag, done_dir)
@@ -384,19 +385,6 @@ class TrainingRun:
         return final
 
 
-def _ids_hint(root: str | Path) -> str:
-    """What a split file of ``root`` lists: its motions' ids, the first few of them."""
-    from motionlex.core.data.datasets import MotionDataset
-
-    try:
-        ids = [r.id for r in MotionDataset(root, "all", skip_missing=True).records]
-    except (OSError, ValueError):
-        return "the motions' ids: file names without their suffix"
-    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-    return (f"its {len(ids)} motions' ids are their file paths below the folder without the "
-            f"suffix: {shown}")
-
-
 def _say_nothing_to_resume(out_dir: Path, phases: int) -> None:
     logger.warning("nothing to resume in %s: all %d phases had finished; the model there "
                    "stands, and settings given now do not extend a finished phase "
@@ -442,11 +430,10 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     check_trainer_settings(cfg)  # before minutes of loading data
     out = Path(out_dir)
     if resume:
-        check_resume_config(out, cfg)  # before the shortcut below and minutes of loading
-    if resume and (out / "model" / "config.json").is_file() and all(
-            (out / "phases" / f"{i}-{p.name}" / "config.json").is_file()
-            for i, p in enumerate(cfg.phases)):
-        _say_nothing_to_resume(out, len(cfg.phases))
-        return out / "model"  # without loading the data (~20 s) for nothing
+        run_record.check_resume_config(out, cfg)  # before the shortcut and the data loading
+        left = run_record.unfinished_phases(out, [p.name for p in cfg.phases])
+        if not left and (out / "model" / "config.json").is_file():
+            _say_nothing_to_resume(out, len(cfg.phases))
+            return out / "model"  # without loading the data (~20 s) for nothing
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
     return run.fit(resume=resume)  # the phases already carry the --max-steps cap
