@@ -79,8 +79,10 @@ def lower_first(text: str) -> str:
 
 
 def _labels(events: Sequence[str]) -> list[int]:
+    # events equal as captions ("A person jumps" / "a person jumps.") are one event: an
+    # order swapping them would join to the true caption, a "shuffle" that is no negative
     first: dict[str, int] = {}
-    return [first.setdefault(e, len(first)) for e in events]
+    return [first.setdefault(normalize_caption(e), len(first)) for e in events]
 
 
 def _to_indices(labels: Sequence[int], order: Sequence[int]) -> tuple[int, ...]:
@@ -103,16 +105,17 @@ def _num_distinct_orders(labels: Sequence[int]) -> int:
 
 def num_orders(events: Sequence[str]) -> int:
     """How many distinct orders ``events`` have, ``K! / prod(m_i!)`` (``m_i``: how often each
-    string repeats; ``["jumps", "sits", "jumps"]``: 3), all of which :func:`all_orders` lists
-    when its ``limit`` allows."""
+    event repeats, compared by :func:`normalize_caption`; ``["jumps", "sits", "Jumps."]``: 3),
+    all of which :func:`all_orders` lists when its ``limit`` allows."""
     return _num_distinct_orders(_labels(events))
 
 
 def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
     """Distinct orders of the events as index tuples, the true order first.
 
-    Orders that give the same list of strings (repeated events) are listed once. After the
-    identity, orders follow lexicographic order of the events' first-occurrence labels.
+    Orders that give the same list of events (repeated events, equal by
+    :func:`normalize_caption`) are listed once. After the identity, orders follow
+    lexicographic order of the events' first-occurrence labels.
 
     Args:
         events: K events in chronological order.
@@ -145,19 +148,20 @@ def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str]
 
     Returns:
         The events in a different order (as a new list), or ``None`` when ``K < 2`` or all
-        events are the same string, so that no different order exists.
+        events are the same caption (:func:`normalize_caption`), so that no different order
+        exists.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 ("shuffling the events ... to generate a
     new description with a different chronological order").
     """
     events = list(events)
-    if len(events) < 2 or len(set(events)) < 2:
+    labels = _labels(events)
+    if len(events) < 2 or len(set(labels)) < 2:
         return None
     while True:  # terminates: at least one order differs, each draw is uniform
         perm = rng.permutation(len(events))
-        shuffled = [events[int(k)] for k in perm]
-        if shuffled != events:
-            return shuffled
+        if [labels[int(k)] for k in perm] != labels:
+            return [events[int(k)] for k in perm]
 
 
 def shuffled_captions(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import (
     JOIN_SEPARATOR,
     all_orders,
@@ -17,6 +18,7 @@ from motionlex.core.text.orders import (
     join_events,
     mirror_caption,
     normalize_caption,
+    num_orders,
     shuffle_events,
     shuffled_captions,
     split_subject,
@@ -47,6 +49,21 @@ def test_shuffle_none_without_a_different_order():
     assert shuffle_events([], rng) is None
     assert shuffle_events(["a person jumps", "a person jumps"], rng) is None
     assert shuffled_captions("A person walks forward.", 5, rng) == []
+
+
+def test_events_equal_as_captions_have_no_other_order():
+    # "A person jumps. Then a person jumps." splits into events that differ only in case:
+    # swapping them joins to the true caption, which CAR would count as a "shuffle"
+    rng = np.random.default_rng(0)
+    events = split_events("A person jumps. Then a person jumps.")
+    assert len(events) == 2 and events[0] != events[1]
+    assert shuffled_captions(events, 3, rng) == []
+    assert shuffle_events(events, rng) is None
+    assert num_orders(events) == 1 and all_orders(events) == [(0, 1)]
+    assert num_orders(["jumps", "sits", "Jumps."]) == 3
+    mixed = shuffled_captions(["A person jumps", "sits down", "a person jumps."], 5, rng)
+    assert [c.split(", then ")[0] for c in mixed].count("sits down") == 1
+    assert len(mixed) == 2  # 3 orders, the true one excluded
 
 
 def test_shuffle_is_deterministic_under_a_seed():
