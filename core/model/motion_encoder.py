@@ -273,11 +273,13 @@ class MotionEncoder(nn.Module):
         mask = self.token_mask(row_mask)
         # the mask is passed even when every row is real: asking would make the host wait for
         # the device on a GPU (all-True gives the same attention; no slower on a CPU). In its
-        # 4D form (True = may attend), which transformers uses as it is: from a 2D mask it
-        # would ask the device whether every entry is True.
-        attn = mask
+        # 4D additive form (0 = may attend, float32 min = padding), which transformers uses
+        # as it is (from a 2D mask it would ask the device whether every entry is True) and
+        # which every attention kernel adds to the scores: a bool mask would be added as
+        # 0/1 by the eager kernels (transformers' "eager", timm's non-fused attention).
+        attn = additive_attention_mask(mask)
         if self.backend == "vit":
-            out = self.backbone(pixel_values=patches, attention_mask=attn[:, None, None, :],
+            out = self.backbone(pixel_values=patches, attention_mask=attn,
                                 bool_masked_pos=bool_masked_pos)
             tokens = out.last_hidden_state
         else:
@@ -297,10 +299,21 @@ class MotionEncoder(nn.Module):
         if bool_masked_pos is not None:
             x = torch.where(bool_masked_pos.unsqueeze(-1), self.mask_token.to(x.dtype), x)
         x = m.norm_pre(m.patch_drop(m._pos_embed(x)))
-        attn_mask = None if attn is None else attn[:, None, None, :]
+        attn_mask = attn
         for blk in m.blocks:
             x = blk(x) if attn_mask is None else blk(x, attn_mask=attn_mask)
         return m.norm(x)
+
+
+def additive_attention_mask(token_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, N)`` bool token mask (True = real) -> ``(B, 1, 1, N)`` float32 additive mask.
+
+    0 where a token may be attended, the float32 minimum where it is padding: the form that
+    SDPA, transformers' eager attention and timm's non-fused attention all add to the
+    attention scores (a bool mask means "may attend" to SDPA but +1/+0 to the eager kernels).
+    """
+    out = torch.zeros(token_mask.shape, dtype=torch.float32, device=token_mask.device)
+    return out.masked_fill_(~token_mask, torch.finfo(torch.float32).min)[:, None, None, :]
 
 
 def build_motion_encoder(config: MotionTextConfig) -> MotionEncoder:

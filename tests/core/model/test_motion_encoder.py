@@ -57,7 +57,18 @@ def test_motion_encoder_shapes(tiny_vit: MotionEncoder) -> None:
     assert out.token_mask.sum(1).tolist() == [71, 31, 6]
 
 
-def test_padded_rows_leave_real_tokens_unchanged(tiny_vit: MotionEncoder) -> None:
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_padded_rows_leave_real_tokens_unchanged(tiny_vit: MotionEncoder, attention: str) -> None:
+    # eager attention adds the mask to the scores: a bool mask would add 0/1 there and let
+    # padding through (output_attentions=True, or a user's config, selects it)
+    tiny_vit.backbone.config._attn_implementation = attention
+    try:
+        _check_padding_is_ignored(tiny_vit)
+    finally:
+        tiny_vit.backbone.config._attn_implementation = "sdpa"
+
+
+def _check_padding_is_ignored(tiny_vit: MotionEncoder) -> None:
     g = torch.Generator().manual_seed(1)
     lengths = [14, 6, 1]
     rm = _row_mask(lengths)
