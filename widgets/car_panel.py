@@ -94,9 +94,12 @@ class _WrapLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
     def _fit(self) -> None:
+        # QLabel's heightForWidth never answers less than the minimum height: measured with
+        # the last text's minimum in place, the label could only grow (a long query's three
+        # lines stayed for every later one-line query, pushing the table out of view)
+        self.setMinimumHeight(0)
         h = self.heightForWidth(max(1, self.width())) if self.text() else 0
-        if h != self.minimumHeight():
-            self.setMinimumHeight(h)
+        self.setMinimumHeight(h)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         super().setText(text)

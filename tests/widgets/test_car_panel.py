@@ -141,6 +141,21 @@ def test_many_orders_keep_the_true_one(panel):
     assert "ranks 120 of 120" in panel.summary_text()
 
 
+def test_text_rows_shrink_back_after_a_long_query(qtbot, panel):
+    # the events and summary lines kept the height of the longest text they ever held
+    long_events = ["a person dances happily", "bows deeply to the audience",
+                   "kicks with the right leg", "punches forward twice", "turns around"]
+    short = ["a person waves the left hand"]
+    heights = []
+    for events in (short, long_events, short):
+        caption = ", then ".join(events)
+        panel.set_data(caption, events, _orders(events, [0.5 - i / 100 for i in range(24)]))
+        qtbot.wait(30)
+        heights.append((panel._events.minimumHeight(), panel._summary.minimumHeight()))
+    (ev0, su0), (ev1, su1), (ev2, su2) = heights
+    assert ev1 > ev0 and (ev2, su2) == (ev0, su0)
+
+
 def test_busy_indicator(panel):
     assert not panel.is_busy()
     panel.set_busy(True)
