@@ -314,7 +314,10 @@ class DockShares(QObject):
 
 class HintPlacer(QObject):
     """Keeps the unknown-words line under the query box, as wide as it, above the other
-    widgets of the window (placed again whenever the box or the window moves or resizes)."""
+    widgets of the window (placed again whenever the box or the window moves or resizes).
+
+    The docks stay where they are under it; the centre's content (the demo banner, the 3D
+    view) moves out of its way while it shows, so that it hides no banner text."""
 
     def __init__(self, edit: QWidget, hint: QWidget, win: QWidget) -> None:
         super().__init__(win)
@@ -329,6 +332,7 @@ class HintPlacer(QObject):
         if not edit.isVisibleTo(win):
             if hint.isVisible():  # later, not from inside its own show event; and only if
                 QTimer.singleShot(0, self._hide_if_box_hidden)  # the box is still hidden
+            self._make_room()
             return
         h = hint.sizeHint().height()
         at = edit.mapTo(win, QPoint(0, edit.height()))
@@ -337,6 +341,27 @@ class HintPlacer(QObject):
             at = edit.mapTo(win, QPoint(0, -h))
         hint.setGeometry(QRect(at, QSize(edit.width(), h)))
         hint.raise_()
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Margin the centre's layout by the part of it the shown line covers (top or
+        bottom, as the line is under or above the box); none while the line is hidden."""
+        central = self._win.centralWidget() if hasattr(self._win, "centralWidget") else None
+        layout = central.layout() if central is not None else None
+        if layout is None:
+            return
+        top = bottom = 0
+        if self._hint.isVisible():
+            box = QRect(central.mapTo(self._win, QPoint(0, 0)), central.size())
+            cover = self._hint.geometry().intersected(box)
+            if not cover.isEmpty():
+                if cover.top() == box.top():
+                    top = cover.height()
+                else:
+                    bottom = cover.height()
+        m = layout.contentsMargins()
+        if (m.top(), m.bottom()) != (top, bottom):
+            layout.setContentsMargins(m.left(), top, m.right(), bottom)
 
     def _hide_if_box_hidden(self) -> None:
         if not self._edit.isVisibleTo(self._win):

@@ -31,6 +31,13 @@ def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
     qtbot.wait(50)
     # it floats over the docks: the toolbar keeps its height, no panel jumps down
     assert (toolbar.height(), w.centralWidget().geometry().top()) == tops
+    # ... but the centre's content (a demo banner, the 3D view) makes room: nothing hidden
+    layout = w.centralWidget().layout()
+    inner = [layout.itemAt(i).widget() for i in range(layout.count())]
+    inner = next(x for x in inner if x.isVisible())
+    inner_box = inner.geometry().translated(w.centralWidget().mapTo(w, QPoint()))
+    assert hint.geometry().intersects(w.centralWidget().geometry())  # it would cover it
+    assert not hint.geometry().intersects(inner_box)
     text = hint.shown_text()
     # a wide line names the unknown words; a narrow one (this toolbar at 1024 px) only the
     # suggestion, and its tooltip carries everything
@@ -44,6 +51,8 @@ def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
     # the toolbar hidden, the line goes with the box (it floated over the Gallery dock)
     toolbar.hide()
     qtbot.waitUntil(hint.isHidden, timeout=5000)
+    qtbot.waitUntil(lambda: w.centralWidget().layout().contentsMargins().top() == 0,
+                    timeout=5000)  # and the room it took is given back
     toolbar.show()
     qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
     # at the bottom of the window (no room below the box) it goes above the box
