@@ -129,6 +129,7 @@ class _ColumnFitter(QObject):
         super().__init__(view)
         self.view = view
         self.needs: list[int | None] = []  # per column: width its content needs (None: stretch)
+        self.stretch_need: int | None = None  # what the stretched columns need (None: all)
         self.max_fraction = 0.45
         view.installEventFilter(self)
         self._viewport = view.viewport()  # resized after the view: apply again then
@@ -138,9 +139,19 @@ class _ColumnFitter(QObject):
         hh = self.view.horizontalHeader()
         width = max(self.view.viewport().width(), self.view.width())
         cap = max(60, int(width * self.max_fraction))
+        # room the stretched columns (the caption) would leave empty goes to capped ones
+        spare = 0 if self.stretch_need is None else width - self.stretch_need - sum(
+            min(n, cap) for c, n in enumerate(self.needs)
+            if n is not None and not self.view.isColumnHidden(c))
         for col, need in enumerate(self.needs):
-            if need is not None and col < hh.count() and hh.sectionSize(col) != min(need, cap):
-                hh.resizeSection(col, min(need, cap))
+            if need is None or col >= hh.count():
+                continue
+            size = min(need, cap)
+            if need > cap and spare > 0 and not self.view.isColumnHidden(col):
+                grow = min(need - cap, spare)
+                size, spare = size + grow, spare - grow
+            if hh.sectionSize(col) != size:
+                hh.resizeSection(col, size)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and (
@@ -201,7 +212,8 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         texts: per column, the display strings of its rows (e.g.
             ``RecordTableModel.column_texts(c)``); a stretched column is left alone.
         max_fraction: no column gets more than this share of the view's width (the rest is
-            elided, the full text stays in the tooltip); at least 60 px.
+            elided, the full text stays in the tooltip); at least 60 px; more only where the
+            stretched columns' texts (when given) leave room unused.
     """
     hh = view.horizontalHeader()
     fm = view.fontMetrics()
@@ -213,16 +225,19 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
     if fitter is None:
         fitter = _ColumnFitter(view)
     fitter.max_fraction = max_fraction
-    fitter.needs = []
+    fitter.needs, fitter.stretch_need = [], 0
     for col, column_texts in enumerate(texts):
-        if hh.sectionResizeMode(col) == QHeaderView.ResizeMode.Stretch:
-            fitter.needs.append(None)
-            continue
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
         # measure only the longest strings by characters: 10,000 rows stay cheap
         sample = sorted(set(column_texts), key=len)[-_LONGEST_SAMPLE:]
         widest = max([fm.horizontalAdvance(t) for t in sample] or [0])
-        fitter.needs.append(max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX)
+        need = max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX
+        if hh.sectionResizeMode(col) != QHeaderView.ResizeMode.Stretch:
+            fitter.needs.append(need)
+            continue
+        fitter.needs.append(None)
+        if fitter.stretch_need is not None and not view.isColumnHidden(col):
+            fitter.stretch_need = None if not column_texts else fitter.stretch_need + need
     fitter.apply()
 
 

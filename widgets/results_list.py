@@ -181,10 +181,9 @@ class _RecordBrowser(QWidget):
     # actions ----------------------------------------------------------------
     def _set_records(self, records: Sequence[Mapping[str, Any]]) -> None:
         self._model.set_records(records)
-        # size columns by a sample: every row up to 10,000, else the longest values
-        hh, stretch = self._view.horizontalHeader(), QHeaderView.ResizeMode.Stretch
-        fit_columns(self._view, [[] if hh.sectionResizeMode(c) == stretch
-                                 else self._model.column_sample(c)
+        # size columns by a sample: every row up to 10,000, else the longest values (the
+        # stretched caption's too: room it leaves unused widens a capped id column)
+        fit_columns(self._view, [self._model.column_sample(c)
                                  for c in range(len(self._model.columns))],
                     max_fraction=self.column_fraction)
         self._update_count()

@@ -227,6 +227,20 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     qtbot.wait(50)
     assert not view.isColumnHidden(id_col)
     assert hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1
+    # a wide dock (1920x1080) whose captions leave room: the id column takes that room
+    # rather than stopping at its 30 % ("bn2_wave-left-hand_nor…_023" with space to spare)
+    long_rows = [{**r, "id": f"bandai/{i}_with_a_long_style_suffix"}
+                 for r, i in zip(rows, ids)]
+    results_list.set_results(long_rows)
+    results_list.resize(800, 300)
+    fm = view.fontMetrics()
+    widest_id = max(fm.horizontalAdvance(m.data(m.index(r, id_col))) for r in range(len(rows)))
+    assert widest_id > 0.3 * view.viewport().width()  # more than the cap would give
+    qtbot.waitUntil(lambda: hh.sectionSize(id_col) > widest_id, timeout=2000)
+    assert hh.sectionSize(cap_col) >= fm.horizontalAdvance(cap)  # the caption still fits
+    results_list.resize(300, 300)
+    qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1,
+                    timeout=2000)  # and back to the cap where there is no room
     # distinct captions: the caption takes it all, the id is hidden (and back when wider)
     results_list.set_results([{**r, "caption": f"{cap} ({k})"} for k, r in enumerate(rows)])
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
