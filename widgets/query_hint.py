@@ -2,7 +2,9 @@
 
 "a persn wavs the lefft hnad" shows ``unknown words: persn, wavs, lefft, hnad — did you
 mean: person, waves, left, hand``; clicking the suggestion puts the corrected query in the
-box and emits :attr:`QueryHint.correctionChosen`. The matching is
+box and emits :attr:`QueryHint.correctionChosen`. A query of function words alone ("the a
+of", "a person") gets a line too: it names no motion, so its ranking means little. The
+matching is
 :class:`motionlex.core.text.spelling.Speller` (pure Python); the app supplies the model's
 vocabulary (:meth:`QueryHint.set_vocabulary`) and the open gallery's caption words
 (:meth:`QueryHint.set_gallery_words`). Checks run after a short pause in typing.
@@ -16,7 +18,13 @@ from collections.abc import Iterable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from motionlex.core.text.spelling import WORD_PATTERN, Correction, Speller, apply_corrections
+from motionlex.core.text.spelling import (
+    WORD_PATTERN,
+    Correction,
+    Speller,
+    apply_corrections,
+    names_no_motion,
+)
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
 
@@ -27,6 +35,10 @@ _MEANT = " \u2014 did you mean: "
 
 MAX_LISTED = 5
 """Most unknown words named in the line (all are in its tooltip)."""
+
+NO_MOTION_TEXT = ("the results mean little: the query names no motion (only words such as "
+                  "'a', 'the', 'person'); describe one, e.g. 'a person walks forward'")
+"""The line for a query of function words alone."""
 
 
 def hint_text(corrections: list[Correction]) -> str:
@@ -46,7 +58,8 @@ def hint_text(corrections: list[Correction]) -> str:
 
 
 class QueryHint(QLabel):
-    """The unknown-words line; hidden while every query word is known.
+    """The unknown-words line; hidden while every query word is known (and the query names
+    a motion: :data:`NO_MOTION_TEXT` otherwise).
 
     Signals:
         correctionChosen(str): the user clicked the suggestion; the corrected query.
@@ -65,6 +78,7 @@ class QueryHint(QLabel):
         self._speller = Speller([])
         self._text = ""
         self._corrections: list[Correction] = []
+        self._no_motion = False
         self._shown = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -108,14 +122,15 @@ class QueryHint(QLabel):
         """
         self._timer.stop()
         self._text = text
-        self._corrections = self._speller.check(text)
+        self._no_motion = names_no_motion(text)
+        self._corrections = [] if self._no_motion else self._speller.check(text)
         self._render()
         return list(self._corrections)
 
     def _render(self) -> None:
         """Show the line that fits: the whole line, else only "did you mean: …" (the unknown
         words are in the box above), cut on the right with "…"; the tooltip has it all."""
-        plain = hint_text(self._corrections)
+        plain = NO_MOTION_TEXT if self._no_motion else hint_text(self._corrections)
         if not plain:
             self._shown = ""
             self.setToolTip("")
@@ -141,7 +156,7 @@ class QueryHint(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Fit the line to the new width."""
         super().resizeEvent(event)
-        if self._corrections:
+        if self._corrections or self._no_motion:
             self._render()
 
     @property

@@ -153,17 +153,16 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     with an ``index``, its captions' words count as known too. A query of function words
     alone ("the a of", "a person") gets a note too: it names no motion, and its ranking
     (confident-looking scores) means little."""
-    from motionlex.core.model.lexical import FUNCTION_WORDS
     from motionlex.core.text.spelling import (
         MIN_WORD_LENGTH,
         WORD_PATTERN,
         Speller,
         apply_corrections,
+        names_no_motion,
         whole_words,
     )
 
-    words = [w.lower() for w in WORD_PATTERN.findall(text)]
-    if words and all(w in FUNCTION_WORDS for w in words):
+    if names_no_motion(text):
         print(f"note: {text.strip()[:40]!r} names no motion (only words such as 'a', 'the', "
               f"'person'), so these results mean little; describe one, e.g. 'a person walks "
               f"forward'", file=sys.stderr)

@@ -27,24 +27,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motionlex.core.text.spelling import FUNCTION_WORDS  # noqa: F401 - re-exported
+
 LEXICAL_SIMILARITIES = ("cosine", "dot")
 """Allowed values of ``MotionTextConfig.lexical_similarity``."""
 
 _UNUSED_TOKEN = re.compile(r"^\[unused\d+\]$")
 _WHOLE_WORD = re.compile(r"^[a-z][a-z'-]+$")
 
-FUNCTION_WORDS = frozenset(
-    """a an the this that these those it its he she they them his her their him himself
-    herself themselves someone somebody person people man woman guy lady human figure subject
-    individual is are was were be been being am has have had do does did of to in on at by
-    for from with as and or but so then than while when before after into onto also just
-    very there here which who whom whose what""".split()
-)
-"""Words left out of a ``"corpus"`` lexical vocabulary: articles, pronouns, auxiliaries,
-conjunctions, the generic subjects every caption starts with ("a person", "a man") and the
-order words ("then", "before", "after"), which a bag of words cannot use. Motion words that
-general stop lists drop ("up", "down", "back", "around", "forward", "left", "right", "twice",
-"over") are kept on purpose."""
+
 
 
 def _check_logits_mask(logits: torch.Tensor, token_mask: torch.Tensor) -> None:

@@ -31,6 +31,28 @@ WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 "t-pose"); a look-alike letter from another script (Cyrillic "а" in "wаlks") stays inside
 its word, which is then unknown and gets a suggestion ("walks")."""
 
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those it its he she they them his her their him himself
+    herself themselves someone somebody person people man woman guy lady human figure subject
+    individual is are was were be been being am has have had do does did of to in on at by
+    for from with as and or but so then than while when before after into onto also just
+    very there here which who whom whose what""".split()
+)
+"""Words left out of a ``"corpus"`` lexical vocabulary: articles, pronouns, auxiliaries,
+conjunctions, the generic subjects every caption starts with ("a person", "a man") and the
+order words ("then", "before", "after"), which a bag of words cannot use. Motion words that
+general stop lists drop ("up", "down", "back", "around", "forward", "left", "right", "twice",
+"over") are kept on purpose."""
+
+
+def names_no_motion(text: str) -> bool:
+    """Whether a query has words and all of them are :data:`FUNCTION_WORDS` ("the a of",
+    "a person"): it names no motion, so its ranking (confident-looking scores) means little.
+    """
+    words = [w.lower() for w in WORD_PATTERN.findall(text)]
+    return bool(words) and all(w in FUNCTION_WORDS for w in words)
+
+
 _VOCAB_WORD = re.compile(r"^[a-z][a-z'-]*$")  # a whole word token (no "##", "[unused0]")
 
 MIN_WORD_LENGTH = 3

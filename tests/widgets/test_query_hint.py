@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from motionlex.widgets.query_hint import CHECK_DELAY_MS, QueryHint, hint_text
+from motionlex.widgets.query_hint import CHECK_DELAY_MS, NO_MOTION_TEXT, QueryHint, hint_text
 
 TOKENIZER = Path(__file__).parents[2] / "resources" / "default_model" / "tokenizer"
 
@@ -44,6 +44,21 @@ def test_known_queries_hide_the_line(hint):
     assert not hint.isHidden()
     assert hint.check("a person waves the left hand, then walks counterclockwise") == []
     assert hint.isHidden() and hint.shown_text() == ""
+
+
+def test_queries_of_function_words_are_told_they_name_no_motion(hint):
+    # "the and of" ranked 100 confident-looking results (0.61) with no word of warning
+    hint.resize(900, 24)
+    for text in ("the and of", "A person.", "someone who is there"):
+        assert hint.check(text) == []
+        assert not hint.isHidden() and hint.shown_text() == NO_MOTION_TEXT
+        assert "<a href" not in hint.text()  # nothing to click: no correction to apply
+    hint.check("a person jumps")
+    assert hint.isHidden()
+    hint.resize(200, 24)
+    hint.check("the of")
+    assert hint.shown_text().endswith("\u2026")  # cut to a narrow line, all in the tooltip
+    assert hint.toolTip() == NO_MOTION_TEXT
 
 
 def test_gallery_words_are_known_and_suggested(hint):
