@@ -247,8 +247,9 @@ class Analysis(QObject):
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
             self.chronology.set_heading(
-                f"Orders of the query's events against motion {ident} (each order scored as "
-                "its events joined by \", then \"; dense cosine)")
+                f"Orders of the query's events against motion {ident}",
+                "Each order is scored as its events joined by \", then \" (dense cosine), so "
+                "the query's own order may score other than in the results list.")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
         elif result.caption and result.caption not in (query, self._own_caption(result.row)):

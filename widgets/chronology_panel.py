@@ -122,10 +122,11 @@ class ChronologyPanel(QWidget):
         """The toggle button of ``source``."""
         return self._buttons[source]
 
-    def set_heading(self, text: str) -> None:
-        """The line above the orders (what is compared with which motion)."""
+    def set_heading(self, text: str, detail: str = "") -> None:
+        """The line above the orders (what is compared with which motion); ``detail`` (how
+        the orders are scored) goes into its tooltip, keeping the line short for the table."""
         self._heading.setText(text)
-        self._heading.setToolTip(text)
+        self._heading.setToolTip(text + (f"\n{detail}" if detail else ""))
 
     def heading(self) -> str:
         """The heading's text."""
