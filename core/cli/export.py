@@ -149,8 +149,10 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
                    "or .bvh file)")
     s.add_argument("--fps", type=positive_float, default=None,
-                   help="the inputs' own frame rate, not an output rate (default: the BVH "
-                   "header; 20 for .npy): a .npy recorded at 30 fps needs --fps 30, or it "
-                   "plays 1.5x slower; a BVH copied to BVH gets it as its Frame Time")
+                   help="the inputs' own frame rate, not an output rate (default: a BVH's "
+                   "true_fps in an index.json beside it, else its header; for .npy 20, "
+                   "12.5 for KIT-ML's 21 joints): a .npy recorded at 30 fps needs --fps "
+                   "30, or it plays 1.5x slower; a BVH copied to BVH gets it as its Frame "
+                   "Time")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_export)

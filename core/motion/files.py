@@ -4,8 +4,9 @@ Supported files:
 
 - ``.npy`` joint arrays ``(T, J, 3)`` (HumanML3D ``new_joints``: 22 joints, 20 fps, metres;
   KIT-ML: 21 joints, 12.5 fps, millimetres in the original release). Inside a dataset's
-  ``new_joints/`` folder the frame rate and units are detected as the dataset reader does
-  (:func:`read_joints_file`); a loose ``.npy`` is taken as 20 fps metres.
+  ``new_joints/`` folder or loose, the frame rate is its skeleton's (12.5 fps for KIT-ML's
+  21 joints, else 20) and the units are detected (metres or millimetres), as the dataset
+  reader does (:func:`read_joints_file`).
 - ``.bvh`` files on their own skeleton (:func:`motionlex.core.motion.bvh.load_bvh`).
 
 Every caller that opens a motion file by path (the CLI, search by motion, BVH evaluation
@@ -140,10 +141,11 @@ def load_motion_file(
 ) -> Motion:
     """A motion from a ``.bvh`` file or a ``(T, J, 3)`` ``.npy`` joint file.
 
-    A ``.npy`` inside a dataset's ``new_joints/`` folder is read as that dataset reads it
-    (skeleton, frame rate and units detected, :func:`read_joints_file`); another ``.npy`` is
-    read at ``fps`` (default 20) on the skeleton matching its joint count, in metres or
-    millimetres, whichever makes the body a person's size (:func:`detect_unit_scale`).
+    A ``.npy`` is read as a dataset reads it, inside a ``new_joints/`` folder or not
+    (:func:`read_joints_file`): on the skeleton matching its joint count, at ``fps``
+    (default: 12.5 for KIT-ML's 21 joints, else 20; the same file gets the same rate
+    wherever it lies), in metres or millimetres, whichever makes the body a person's size
+    (:func:`detect_unit_scale`).
 
     Args:
         path: the file.
@@ -176,10 +178,8 @@ def load_motion_file(
     elif skip_frames not in (0, "auto"):
         raise ValueError(f"{p}: skipping leading frames applies to BVH files only (a T-pose "
                          f"frame); a .npy joint file starts with its motion")
-    elif p.parent.name == "new_joints":
-        motion = read_joints_file(p, fps=fps, name=name)
     else:
-        motion = read_joints_file(p, fps=fps or CANONICAL_FPS, name=name)  # m or mm
+        motion = read_joints_file(p, fps=fps, name=name)  # m or mm; the skeleton's rate
     if suffix == ".npy":  # a single file: say so when it is not Y-up (load_bvh does too)
         warn_unless_y_up(motion.joints, motion.skeleton, str(p))
     return to_canonical(motion) if canonical else motion

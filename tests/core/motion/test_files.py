@@ -41,6 +41,14 @@ def test_dataset_npy_detects_kit_fps_and_millimetres(tmp_path):
     assert m.fps == KIT_FPS and m.skeleton.name == "kit21"
     np.testing.assert_allclose(m.joints, _walk(joints=21), atol=1e-4)
     assert load_motion_file(folder / "00001.npy").fps == CANONICAL_FPS  # resampled
+    # the same file outside a new_joints/ folder is read at the same rate: 185 frames
+    # became 116 or 185 by where the file lay
+    loose = tmp_path / "kit_clip.npy"
+    loose.write_bytes((folder / "00001.npy").read_bytes())
+    a = load_motion_file(folder / "00001.npy")
+    b = load_motion_file(loose)
+    assert b.joints.shape == a.joints.shape and b.duration == a.duration
+    np.testing.assert_allclose(b.joints, a.joints, atol=1e-6)
     given = read_joints_file(folder / "00001.npy", skeleton=get_skeleton("kit21"), fps=25.0,
                              scale=0.001, name="x")
     assert given.fps == 25.0 and given.name == "x"
