@@ -145,6 +145,32 @@ class Sample:
     record: MotionRecord
 
 
+def split_file_of(root: str | Path, split: str, motion_ids: Sequence[str] | dict = ()
+                  ) -> Path | None:
+    """The split file ``ROOT/SPLIT.txt`` of a dataset folder (``None`` for ``"all"`` without
+    one: every motion), checked before any motion is read.
+
+    Args:
+        root: the dataset folder.
+        split: ``"train"``, ``"val"``, ``"test"``, ``"all"`` or another split file's stem.
+        motion_ids: ids of a BVH folder's motions, whose ``.txt`` files beside them hold
+            captions, not splits (left out of the error's list of splits).
+
+    Raises:
+        FileNotFoundError: no such split file (names the splits the folder has).
+    """
+    root = Path(root)
+    split_file = root / f"{split}.txt"
+    if split_file.is_file():
+        return split_file
+    if split == "all":
+        return None
+    have = sorted(p.stem for p in root.glob("*.txt") if p.stem not in motion_ids)
+    where = f"splits here: {', '.join(have)}" if have else f"{root} has no split files"
+    raise FileNotFoundError(f"split file not found: {split_file} ({where}; the split "
+                            "'all', e.g. --split all, takes every motion)")
+
+
 class MotionDataset:
     """One split of a motion-language dataset folder.
 
@@ -244,17 +270,11 @@ class MotionDataset:
         return files
 
     def _split_ids(self, files: dict[str, Path]) -> tuple[list[str], Path | None]:
-        split_file = self.root / f"{self.split}.txt"
-        if split_file.is_file():
+        split_file = split_file_of(self.root, self.split, files)
+        if split_file is not None:
             return read_split(split_file), split_file
-        if self.split == "all":
-            return list(files), None
-        # in a BVH folder a .txt beside a motion file holds its captions, not a split
-        have = sorted(p.stem for p in self.root.glob("*.txt") if p.stem not in files)
-        where = (f"splits here: {', '.join(have)}" if have
-                 else f"{self.root} has no split files")
-        raise FileNotFoundError(f"split file not found: {split_file} ({where}; the split "
-                                "'all', e.g. --split all, takes every motion)")
+        return list(files), None
+
 
     def _captions_for(self, mid: str, path: Path) -> tuple[Caption, ...]:
         if self.layout == "joints":

@@ -60,6 +60,8 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, action_prompt, check_prompt
+from motionlex.core.data.datasets import split_file_of
+from motionlex.core.data.layout import detect_layout
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder, trained_data_folders
@@ -278,6 +280,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
         check_bvh_pairs_folder(cfg.bvh_pairs)
     if cfg.sentence_model is not None:  # a mistyped --sentence-model before the encoding
         sentence_model_path(cfg.sentence_model)
+    if detect_layout(data) == "joints":  # a missing folder or split before the first stage
+        split_file_of(data, cfg.split)  # (a BVH folder's .txt files may be captions)
     yield 0, EVAL_STAGES
     data_set = load_eval_set(data, cfg.split, prompt=cfg.prompt, progress=cfg.progress)
     notes = list(data_set.notes)

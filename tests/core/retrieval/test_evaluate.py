@@ -285,6 +285,11 @@ def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_pat
     assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--split", "test"] + base) == 2
     err = capsys.readouterr().err
     assert "split file not found" in err and "test.txt" in err and "val" in err
+    assert "stage" not in err  # one line, before any progress bar was drawn
+    assert _cli(["evaluate", "--checkpoint", str(checkpoint), "--data",
+                 str(tmp_path / "no_data"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "dataset folder not found" in err and "stage" not in err
     with pytest.raises(SystemExit) as e:  # refused while parsing, before any loading
         _cli(["evaluate", "--checkpoint", str(checkpoint), "--prompt", "a person"] + base)
     assert e.value.code == 2 and "'a person' must hold {action}" in capsys.readouterr().err
