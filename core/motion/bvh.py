@@ -14,7 +14,8 @@ A BVH file is a joint tree (``HIERARCHY``: each joint's ``OFFSET`` from its pare
   joint, equal to the offsets; Blender's importer also treats root positions as absolute
   (Meredith & Maddock add the root OFFSET; they agree when it is 0, as in every file here).
 - A joint's world position is ``p_parent + R_parent_world @ t_joint``: its own rotation
-  moves only its children. End Sites are not joints and are dropped from the output.
+  moves only its children. End Sites are not joints and are dropped from the output, but
+  for a foot without a toe joint, whose End Site is its toe (:func:`end_site_toes`).
 - Y is up (the BVH convention); a warning is logged when the spine does not point up.
 """
 
@@ -57,13 +58,14 @@ BLEND_STEP_RATIO = 3.5
 are the blend out of it (:func:`leading_inserted_frames`)."""
 MAX_INSERTED_S = 0.25
 """At most this much time is dropped as inserted frames (:func:`leading_inserted_frames`)."""
-LOADER_VERSION = 3
+LOADER_VERSION = 4
 """Version of what :func:`load_bvh` makes of an unchanged file with its defaults (and a BVH
 folder's reader with it). Bump it when that changes: a gallery index records it and
 re-encodes its BVH rows read by another version
 (:func:`motionlex.core.retrieval.build_work.plan_build`). 2: ``skip_frames="auto"`` is the
 default and also drops the blend after a pasted T-pose. 3: a BVH folder's ``index.json``
-``true_fps`` replaces a wrong header rate when the folder is read as a dataset."""
+``true_fps`` replaces a wrong header rate when the folder is read as a dataset. 4: a
+foot without a toe joint gets one at its End Site (:func:`end_site_toes`)."""
 
 
 def check_timing(fps: float, num_frames: int, source: str, note: str = "") -> None:
@@ -103,6 +105,11 @@ def forward_kinematics(bvh: BvhFile) -> np.ndarray:
     Source: Meredith & Maddock 2001, Sec. 2.2 (Euler order, composition down the tree);
     position channels replace the OFFSET (module docstring).
     """
+    return _world_poses(bvh)[0]
+
+
+def _world_poses(bvh: BvhFile) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions (T, J, 3), rotations (T, J, 3, 3))`` of every joint, world frame."""
     t_frames, n_joints = bvh.num_frames, len(bvh.joint_names)
     pos = np.zeros((t_frames, n_joints, 3))
     rot = np.zeros((t_frames, n_joints, 3, 3))
@@ -126,7 +133,58 @@ def forward_kinematics(bvh: BvhFile) -> np.ndarray:
         else:
             pos[:, j] = pos[:, p] + np.einsum("tab,tb->ta", rot[:, p], trans)
             rot[:, j] = rot[:, p] @ local
-    return pos
+    return pos, rot
+
+
+TOE_MIN_ANGLE_DEG = 45.0
+"""An ankle's End Site is read as its toe when it turns at least this far from the shin
+(a foot points forward); one that goes on along the shin (an exporter's stub) is not."""
+
+
+def end_site_toes(bvh: BvhFile, positions: np.ndarray, rotations: np.ndarray
+                  ) -> tuple[tuple[str, ...], tuple[int, ...], np.ndarray]:
+    """The skeleton with a toe joint at each foot's End Site where the tree has no toe.
+
+    cgspeed's Daz-friendly CMU files end each leg at the ankle (``lFoot``) with the toe as
+    an End Site; SMPL-22 legs end at the toe (its ``foot``). A foot with no toe joint below
+    it and one End Site that points away from the shin (:data:`TOE_MIN_ANGLE_DEG`) gets a
+    joint ``<foot>_toe`` there, so that the leg's last patch points lie along the foot, as
+    SMPL-22's do, instead of on the shin (Yu et al., CVPR 2024, Sec. 3.2: body parts sampled
+    along their kinematic chains).
+
+    Args:
+        bvh: the parsed file.
+        positions / rotations: its world joint positions ``(T, J, 3)`` and rotations
+            ``(T, J, 3, 3)`` (file units).
+
+    Returns:
+        ``(names, parents, positions)`` with the toes appended (unchanged without any).
+
+    Raises:
+        ValueError: body parts not found (:func:`~.chains.find_end_joints`).
+    """
+    names, parents = tuple(bvh.joint_names), tuple(bvh.parents)
+    ends = bodyparts.find_end_joints(names, parents)
+    has_children = set(parents)
+    extra_names, extra_parents, extra_pos = [], [], []
+    for side in ("left", "right"):
+        foot = ends[f"{side}_foot"]
+        sites = [np.asarray(o, float) for j, o in bvh.end_sites if j == foot]
+        if f"{side}_toe" in ends or foot in has_children or len(sites) != 1:
+            continue
+        shin = np.asarray(bvh.offsets[foot], float)
+        site = sites[0]
+        norm = float(np.linalg.norm(shin) * np.linalg.norm(site))
+        if norm <= 0 or np.degrees(np.arccos(np.clip(shin @ site / norm, -1.0, 1.0))) \
+                < TOE_MIN_ANGLE_DEG:
+            continue
+        extra_names.append(f"{names[foot]}_toe")
+        extra_parents.append(foot)
+        extra_pos.append(positions[:, foot] + np.einsum("tab,b->ta", rotations[:, foot], site))
+    if not extra_names:
+        return names, parents, positions
+    return (names + tuple(extra_names), parents + tuple(extra_parents),
+            np.concatenate([positions, np.stack(extra_pos, axis=1)], axis=1))
 
 
 def leading_inserted_frames(
@@ -250,7 +308,8 @@ def load_bvh(
 
     Returns:
         A validated :class:`Motion`: ``joints (T - skipped, J', 3)`` float32 metres, End
-        Sites and floor-level root markers (Bandai ``joint_Root``) excluded; skeleton
+        Sites (but a toeless foot's toe, :func:`end_site_toes`) and floor-level root
+        markers (Bandai ``joint_Root``) excluded; skeleton
         ``"bvh:<stem>"`` with chains, SMPL-matched knots and mirror pairs (:mod:`.chains`).
 
     Raises:
@@ -269,11 +328,10 @@ def load_bvh(
     rate = header_fps(bvh.frame_time) if fps is None else fps
     check_timing(rate, bvh.num_frames, src,
                  f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")
-    positions = forward_kinematics(bvh)
-    parent_pos = positions[:, [max(p, 0) for p in bvh.parents]]
-    bones = np.median(np.linalg.norm(positions - parent_pos, axis=-1), axis=0)
-    names, parents = bvh.joint_names, bvh.parents
     try:
+        names, parents, positions = end_site_toes(bvh, *_world_poses(bvh))
+        parent_pos = positions[:, [max(p, 0) for p in parents]]
+        bones = np.median(np.linalg.norm(positions - parent_pos, axis=-1), axis=0)
         chains = bodyparts.derive_chains(names, parents, bones)
         markers = bodyparts.root_markers(parents, chains[0][0])
         if markers:  # a floor-level root (Bandai joint_Root) is no body joint: drop it

@@ -43,8 +43,9 @@ EXPECTED_CHAINS = {
         ["hip", "abdomen", "chest", "neck", "head"],
         ["chest", "lCollar", "lShldr", "lForeArm", "lHand"],
         ["chest", "rCollar", "rShldr", "rForeArm", "rHand"],
-        ["hip", "lButtock", "lThigh", "lShin", "lFoot"],
-        ["hip", "rButtock", "rThigh", "rShin", "rFoot"],
+        # the toe is the foot's End Site (end_site_toes), as SMPL-22's leg ends at its toe
+        ["hip", "lButtock", "lThigh", "lShin", "lFoot", "lFoot_toe"],
+        ["hip", "rButtock", "rThigh", "rShin", "rFoot", "rFoot_toe"],
     ],
     "iclone": [
         ["CC_Base_Hip", "CC_Base_Waist", "CC_Base_Spine01", "CC_Base_Spine02",
@@ -85,8 +86,9 @@ def test_real_file_loads_in_metres_with_its_skeleton(raw, index, file):
     info = index[file]
     m = load_bvh(raw / file)
     bandai = _layout(file) == "bandai"  # its floor-level joint_Root is dropped
-    assert m.joints.shape == (info["frames"] - INSERTED.get(file, 0), info["n_joints"] - bandai,
-                              3)
+    toes = 2 * (_layout(file) == "daz")  # its feet's End Sites become toe joints
+    assert m.joints.shape == (info["frames"] - INSERTED.get(file, 0),
+                              info["n_joints"] - bandai + toes, 3)
     assert m.joints.dtype == np.float32
     assert m.skeleton.name == f"bvh:{file[:-4]}" and m.name == file[:-4]
     assert m.skeleton.joint_names[m.skeleton.root] == ("Hips" if bandai else info["root"])
@@ -98,11 +100,11 @@ def test_real_file_loads_in_metres_with_its_skeleton(raw, index, file):
     # a dash leans forward with the feet off the floor: 1.19 m (the 1.21 m measured before
     # came from the floor-level joint_Root, now dropped)
     assert (1.1 if "dash" in file else 1.2) < float(np.percentile(extent, 95)) < 2.1
-    # every sided joint is paired: Bandai 21 = 5 unsided + 2 x 8, Daz 43 = 5 + 2 x 19,
+    # every sided joint is paired: Bandai 21 = 5 unsided + 2 x 8, Daz 45 = 5 + 2 x 20,
     # iClone 100 = 16 unsided (spine, neck, face) + 2 x 42
     names = m.skeleton.joint_names
     pairs = {(names[a], names[b]) for a, b in m.skeleton.mirror_pairs}
-    n_pairs, example = {"bandai": (8, ("Hand_L", "Hand_R")), "daz": (19, ("leftEye", "rightEye")),
+    n_pairs, example = {"bandai": (8, ("Hand_L", "Hand_R")), "daz": (20, ("leftEye", "rightEye")),
                         "iclone": (42, ("CC_Base_L_Eye", "CC_Base_R_Eye"))}[_layout(file)]
     assert len(pairs) == n_pairs and example in pairs
 
@@ -290,8 +292,9 @@ for _s, _x in (("Left", 1), ("Right", -1)):
 
 
 def _write_bvh(path: Path, joints=_CMU31, unit_m: float = 0.01, frames: int = 3,
-               rename: dict | None = None) -> Path:
-    """A valid BVH of ``joints`` (offsets in cm, written in units of ``unit_m``)."""
+               rename: dict | None = None, end_site=(0, 0, 1)) -> Path:
+    """A valid BVH of ``joints`` (offsets in cm, written in units of ``unit_m``; every
+    leaf's End Site at ``end_site`` cm)."""
     rename = rename or {}
     children: dict = {}
     for name, parent, _ in joints:
@@ -310,7 +313,8 @@ def _write_bvh(path: Path, joints=_CMU31, unit_m: float = 0.01, frames: int = 3,
         for child in children.get(name, []):
             block(child, depth + 1)
         if name not in children:
-            out.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET 0 0 1", f"{pad}  }}"])
+            site = " ".join(f"{v * 0.01 / unit_m:g}" for v in end_site)
+            out.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {site}", f"{pad}  }}"])
         out.append(f"{pad}}}")
 
     block(joints[0][0], 0)
@@ -342,6 +346,31 @@ def test_cmu_31_joint_layout_and_units(tmp_path, unit):
     pairs = {(names[a], names[b]) for a, b in m.skeleton.mirror_pairs}
     assert ("LThumb", "RThumb") in pairs and ("LHipJoint", "RHipJoint") in pairs
     assert len(pairs) == 12  # 31 joints = 7 unsided (Hips, spine, neck, head) + 2 x 12
+
+
+def test_a_toeless_foot_gets_its_toe_from_its_end_site(tmp_path):
+    # cgspeed's Daz legs end at the ankle with the toe as an End Site: read as a joint, the
+    # leg's last patch points lie along the foot (SMPL-22's do), not on the shin
+    toeless = [j for j in _CMU31 if "ToeBase" not in j[0]]
+    m = load_bvh(_write_bvh(tmp_path / "toe.bvh", toeless, end_site=(0, -3, 12)))
+    names = m.skeleton.joint_names
+    assert m.joints.shape == (3, len(toeless) + 2, 3)
+    assert [_names(m, c)[-2:] for c in m.skeleton.chains[3:]] == [
+        ["LeftFoot", "LeftFoot_toe"], ["RightFoot", "RightFoot_toe"]]
+    pairs = {(names[a], names[b]) for a, b in m.skeleton.mirror_pairs}
+    assert ("LeftFoot_toe", "RightFoot_toe") in pairs
+    foot, toe = names.index("LeftFoot"), names.index("LeftFoot_toe")
+    # at the End Site's offset, turned with the foot on every frame (random rotations)
+    length = np.linalg.norm(m.joints[:, toe] - m.joints[:, foot], axis=-1)
+    np.testing.assert_allclose(length, np.hypot(3, 12) * 0.01, rtol=1e-5)
+    assert m.skeleton.knots[3][-2:] == (0.75, 1.0)  # ankle and toe where SMPL-22 has them
+    # an End Site that goes on along the shin (an exporter's stub) is no toe; nor a hand's
+    stub = load_bvh(_write_bvh(tmp_path / "stub.bvh", toeless, end_site=(0, -5, 0)))
+    assert stub.joints.shape == (3, len(toeless), 3)
+    assert _names(stub, stub.skeleton.chains[3])[-1] == "LeftFoot"
+    # a skeleton with toe joints is left as it is
+    assert load_bvh(_write_bvh(tmp_path / "cmu.bvh", end_site=(0, -3, 12))).joints.shape[1] \
+        == len(_CMU31)
 
 
 def test_explicit_scale_overrides_inference(tmp_path):

@@ -27,7 +27,7 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
     assert len(caps["cmu_08_01_daz"].events) == 2
     assert caps["bandai_1_kick_normal_001"].caption == "a person kick"  # action prompt
     assert caps["bandai_1_kick_normal_001"].label == "kick"
-    assert caps["cmu_07_03_daz"].skeleton.num_joints == 43  # native, not retargeted
+    assert caps["cmu_07_03_daz"].skeleton.num_joints == 45  # native (43 + 2 End Site toes)
     assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 21  # joint_Root dropped
     assert ev.split == "all" and any("mystery.bvh" in n for n in ev.notes)
 
