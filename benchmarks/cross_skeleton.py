@@ -16,6 +16,12 @@ read with THE loader (``load_motion_file``) and encoded with THE encoding path
 - ``patch dz``: mean absolute difference of the z-scored patch images (overlapping frames),
   the input-side gap the model sees.
 
+A second table takes the 4 CMU takes of ``raw_bvh/`` (3 cgspeed Daz walks, 43 joints
+with End Site toes; 1 iClone dance, 100 joints) against their ``cmu_kitml`` conversions
+(``kitml_id`` in ``index.json``): ``cos``, ``rank`` of the conversion among the 21
+``cmu_kitml`` motions, ``BVH nn`` the cosine of the nearest other CMU BVH take (another Daz
+walk: when it beats ``cos``, the skeleton weighs more than the take), ``patch dz``.
+
 Usage: python benchmarks/cross_skeleton.py [--model resources/default_model] [--data DIR]
        [--gallery val|all]
 Target (issue 12): rank 1 both ways for every take; top-5 holds the same action.
@@ -69,6 +75,33 @@ def full_gallery_top5(model, stats, data: Path, meta: dict, e_bvh: np.ndarray,
         held = sum(meta[i]["action"] == action for i in ids if i != own)
         out.append((sum(meta[ids[k]]["action"] == action for k in order), min(5, held)))
     return out
+
+
+def cmu_takes(model, stats, data: Path, index: dict) -> None:
+    """Print the CMU takes against their ``cmu_kitml`` conversions (module docstring)."""
+    takes = sorted(k for k, v in index.items() if k.startswith("cmu_") and v.get("kitml_id"))
+    ids = sorted(p.stem for p in (data / "cmu_kitml" / "new_joints").glob("*.npy"))
+    takes = [k for k in takes if index[k]["kitml_id"] in ids]
+    if not takes:
+        print("no CMU take with a cmu_kitml conversion")
+        return
+    conv = [load_motion_file(data / "cmu_kitml" / "new_joints" / f"{i}.npy") for i in ids]
+    bvh = [load_motion_file(data / "raw_bvh" / k) for k in takes]
+    enc = encode_motions(model, [(m.joints, m.skeleton) for m in conv + bvh], stats,
+                         long_clips="first").dense
+    e_conv, e_bvh = enc[:len(ids)], enc[len(ids):]
+    print(f"\n{'CMU take (vs cmu_kitml)':<44} {'cos':>6} {'rank':>5} {'BVH nn':>7} "
+          f"{'patch dz':>9}   (rank among {len(ids)} conversions)")
+    cos_all = []
+    for i, name in enumerate(takes):
+        own = ids.index(index[name]["kitml_id"])
+        s = e_conv @ e_bvh[i]
+        others = np.delete(e_bvh @ e_bvh[i], i)
+        cos_all.append(float(s[own]))
+        print(f"{Path(name).stem:<44} {s[own]:6.3f} {int((s > s[own]).sum()) + 1:5d} "
+              f"{others.max() if len(others) else float('nan'):7.3f} "
+              f"{patch_gap(bvh[i], conv[own], stats):9.3f}")
+    print(f"mean cosine {np.mean(cos_all):.3f}")
 
 
 def main() -> None:
@@ -128,6 +161,7 @@ def main() -> None:
           + (f"; over all Bandai {np.mean([t for t, _ in top5_full]):.2f}/5 (takes whose "
              f"action it holds that find it: {sum(t > 0 for t, h in top5_full if h)}/"
              f"{sum(h > 0 for _, h in top5_full)})" if top5_full else ""))
+    cmu_takes(model, stats, data, index)
 
 
 if __name__ == "__main__":
