@@ -105,6 +105,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         notes.append(f"{root.name} has no {split}.txt: every BVH file is evaluated")
         logger.warning("%s", notes[-1])
     items: list[tuple[np.ndarray, str, str, str | None, Skeleton]] = []
+    prompted = 0  # captions written from an action label (no caption of their own)
     for mid, f in tqdm(files.items(), desc=f"loading {root.name}", unit="file",
                        disable=not progress or not files):
         entry = bvh_index_entry(index, mid, f)
@@ -120,6 +121,7 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
         elif text := bvh_index_caption(entry, prompt, f"{root / BVH_INDEX} ({f.name})"):
             caps = [(text, 0.0, 0.0)]  # the dataset's rule (bvh_folders)
+            prompted += not (entry.get("caption") or entry.get("kitml_caption") or "").strip()
         else:
             notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
             logger.warning("%s", notes[-1])
@@ -136,6 +138,10 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
     events = split_events_batch([it[1] for it in items])
     examples = [PairExample(j, c, tuple(ev) or (c,), mid, lab, sk)
                 for (j, c, mid, lab, sk), ev in zip(items, events)]
+    if prompted:  # they read like the zero-shot prompt: say so beside the figures
+        notes.append(f"{prompted} caption(s) written from the file's action label with the "
+                     f"prompt {prompt!r} (no caption or kitml_caption in {BVH_INDEX}, no "
+                     "sidecar .txt): they share the zero-shot prompt's wording")
     joints = sorted({e.skeleton.num_joints for e in examples})
     notes.append(f"cross-skeleton: {len({e.motion_id for e in examples})} BVH motions on their "
                  f"native skeletons ({', '.join(map(str, joints))} joints), no retargeting; "

@@ -30,6 +30,9 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
     assert caps["cmu_07_03_daz"].skeleton.num_joints == 45  # native (43 + 2 End Site toes)
     assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 21  # joint_Root dropped
     assert ev.split == "all" and any("mystery.bvh" in n for n in ev.notes)
+    # the kick's caption is its action label through the prompt: the report says so
+    assert any(n.startswith("1 caption(s) written from the file's action label") for n in
+               ev.notes)
 
 
 def test_action_prompt():
