@@ -143,6 +143,25 @@ def _cell(metrics: dict[str, float], key: str) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def protocol_legend(metrics: dict[str, float], cfg: Any) -> str:
+    """One paragraph saying which captions and motions each retrieval protocol of the
+    report uses (Yu et al., CVPR 2024, Sec. 4.2; TMR's protocols), with the counts here."""
+    n = int(metrics.get("n/motions", 0))
+    parts = ["Protocols: All queries with every caption (a motion's identical captions are "
+             "one positive); All, first caption with each motion's first caption (the papers' "
+             "test protocol)"]
+    if "t2m/SmallBatches/dense/R@1" in metrics or "t2m/SmallBatches/fused/R@1" in metrics:
+        b = int(cfg.small_batch_size)
+        parts.append(f"Small batches ({b}) with first captions in seeded batches of {b}, "
+                     f"averaged, the remainder dropped ({n // b * b} of {n} motions)")
+    if any(k.startswith("t2m/Threshold/") for k in metrics):
+        parts.append(f"Threshold {cfg.threshold:g} with first captions, a motion also "
+                     f"counting when its caption's sentence similarity to the query's is at "
+                     f"least {cfg.threshold:g} on TMR's (cos + 1) / 2 scale (cosine "
+                     f"{2 * cfg.threshold - 1:g})")
+    return "; ".join(parts) + "."
+
+
 def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -> str:
     """The Markdown report: retrieval tables in the layout of Yu et al. (CVPR 2024, Tables
     2-3; rows = similarity x protocol, columns R@1 R@2 R@3 R@5 R@10 MedR, one table per
@@ -160,6 +179,7 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
              f"- data: `{info['data']}` [{info['split']}]: "
              f"{count(metrics['n/texts'], 'caption')}, {count(metrics['n/motions'], 'motion')}"]
     lines += [f"- {n}" for n in info.get("notes", [])]
+    lines += ["", protocol_legend(metrics, cfg)]
     head = "| Similarity | Protocol | " + " | ".join(_COLUMNS) + " |"
     rule = "|---|---|" + "---:|" * len(_COLUMNS)
     for d, title in (("t2m", "Text-to-motion"), ("m2t", "Motion-to-text")):
