@@ -140,12 +140,16 @@ def _headline(metrics: dict) -> str:
     where = (f" ({metrics['phase']}, step {metrics['step']})"
              if "phase" in metrics and "step" in metrics else "")
     line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
-            f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')}, lexical "
-            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')}")
+            f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
+            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %")
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         line += f" (fusion weight {metrics['fusion_weight']:.2f})"
-    line += "".join(f"; {name} {pct(key)}" for name, key in
-                    (("rsum", "val/rsum"), ("CAR", "CAR")) if key in metrics)
+    if "val/rsum" in metrics:
+        line += f"; rsum {pct('val/rsum')}"
+    if "CAR" in metrics:  # orig->event, dense: say so, and what chance is
+        chance = metrics.get("CAR/chance")
+        line += (f"; CAR {pct('CAR')} %" + (f" (chance {chance:.0f} %)"
+                                            if isinstance(chance, (int, float)) else ""))
     if isinstance(metrics.get("n/texts"), (int, float)):  # which gallery: not evaluate's
         composed = int(metrics.get("n/composed", 0))
         line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "
