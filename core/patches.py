@@ -215,8 +215,9 @@ class PatchStats:
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except KeyError as e:
-            raise ValueError(f"{path}: not valid patch statistics (no {e} key: a file "
-                             f"written by PatchStats.save has 'mean' and 'std')") from e
+            raise ValueError(f"{path}: not valid patch statistics (no {e} key: the file "
+                             f"'motionlex stats' writes, or a model folder's "
+                             f"patch_stats.json, has 'mean' and 'std')") from e
         except (json.JSONDecodeError, ValueError, TypeError) as e:
             raise ValueError(f"{path}: not valid patch statistics ({e})") from e
 

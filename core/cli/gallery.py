@@ -95,7 +95,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         detect_layout(folder)
     model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
-        stats = PatchStats.load(args.stats)
+        given_stats = PatchStats.load(args.stats)
+        if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
+            print(f"note: --stats {args.stats} differs from the statistics {checkpoint} was "
+                  "trained with; the model reads patches z-scored by its own best",
+                  file=sys.stderr)
+        stats = given_stats
     elif recorded is not None and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
         if own.to_dict() != stats.to_dict():
