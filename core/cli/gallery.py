@@ -130,13 +130,18 @@ def cmd_index(args: argparse.Namespace) -> int:
     if encoded and rep.seconds > 0:
         rate = f", {encoded / rep.seconds:.1f} motions/s" + (
             f" ({encoded} encoded in this run)" if rep.resumed else "")
-    resumed = f", {rep.resumed} of them restored from the interrupted build" if rep.resumed else ""
+    # motions = encoded + kept; what "encoded" holds is said inside it (replaced rows are
+    # re-encoded ones: "1 encoded, 18 kept, 1 replaced" did not add up)
+    of_them = "; ".join(part for part in (
+        f"{len(rep.replaced)} of them for a changed file or caption" if rep.replaced else "",
+        f"{rep.resumed} of them restored from the interrupted build" if rep.resumed else "")
+        if part)
     removed = f", {len(rep.removed)} removed (file gone or unreadable)" if rep.removed else ""
     if rep.unreadable:
         removed += f", {len(rep.unreadable)} removed (changed, no longer readable: below)"
-    print(f"{out}: {len(idx)} motions ({rep.added} encoded{resumed}, {rep.kept} kept, "
-          f"{len(rep.replaced)} replaced{removed}, {len(rep.skipped)} skipped), "
-          f"{idx.size_bytes() / 2**20:.1f} MiB{rate}")
+    print(f"{out}: {len(idx)} motions ({rep.added} encoded"
+          f"{f' ({of_them})' if of_them else ''}, {rep.kept} kept{removed}, "
+          f"{len(rep.skipped)} skipped), {idx.size_bytes() / 2**20:.1f} MiB{rate}")
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0

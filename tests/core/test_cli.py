@@ -380,7 +380,7 @@ def test_resumed_index_rates_only_what_it_encoded(repo_root, shared_data, tmp_pa
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
     line = capsys.readouterr().out.strip()
-    assert "7 motions (7 encoded, 6 of them restored from the interrupted build" in line, line
+    assert "7 motions (7 encoded (6 of them restored from the interrupted build)" in line, line
     assert line.endswith(" motions/s (1 encoded in this run)"), line
     rate = float(line.rsplit(", ", 1)[1].split()[0])
     assert 0 < rate < 1000, line
@@ -487,3 +487,22 @@ def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, t
     out, err = capsys.readouterr()
     assert "using the patch statistics it was built with" in err
     assert "17 motions (10 encoded, 7 kept" in out
+
+
+def test_reindex_summary_adds_up(shared_data, tmp_path, capsys):
+    """"1 encoded, 18 kept, 1 replaced" did not add up: a re-encoded row is one of the
+    encoded ones, and the summary says so inside that count."""
+    import shutil
+
+    data = tmp_path / "h"
+    shutil.copytree(shared_data / "humanml3d_samples", data)
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    capsys.readouterr()
+    first = sorted((data / "texts").glob("*.txt"))[0]
+    first.write_text("a person waves the left hand.#a/DET#0.0#0.0\n")
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    n = len(list((data / "new_joints").glob("*.npy")))
+    assert f"{n} motions (1 encoded (1 of them for a changed file or caption), {n - 1} kept, " \
+           "0 skipped)" in line, line
