@@ -86,6 +86,8 @@ class ScanReport:
         skipped: ``(id or file, reason)`` for every file left out.
         spans: ``(id, reason)`` for every caption of a kept motion whose span cannot be
             cropped from it (training and evaluation leave that caption out).
+        not_upright: ids of kept motions whose body is not upright along +Y over most of
+            the clip (a Z-up export, or a figure lying most of the time): kept, but named.
     """
 
     root: Path
@@ -93,6 +95,7 @@ class ScanReport:
     kept: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     spans: list[tuple[str, str]] = field(default_factory=list)
+    not_upright: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph for logs and the CLI."""
@@ -107,6 +110,12 @@ class ScanReport:
             lines += [f"  {name}: {why}" for name, why in self.spans[:20]]
             if len(self.spans) > 20:
                 lines.append(f"  ... and {len(self.spans) - 20} more")
+        if self.not_upright:
+            lines.append(f"{count(len(self.not_upright), 'usable motion')} kept but not upright "
+                         f"along +Y (motionlex expects Y up; a Z-up export must be rotated "
+                         f"first): {', '.join(self.not_upright[:20])}"
+                         + (f" ... and {len(self.not_upright) - 20} more"
+                            if len(self.not_upright) > 20 else ""))
         return "\n".join(lines)
 
 
@@ -411,6 +420,8 @@ class MotionDataset:
                 report.skipped.append((rec.id, str(e)))
                 logger.info("skipping %s: %s", rec.id, e)  # the report lists it
                 continue
+            if not is_y_up(samples[-1].motion.joints, samples[-1].motion.skeleton):
+                report.not_upright.append(rec.id)  # kept (as a single file), but named
             for cap in rec.captions:  # a span the crop cannot take: said here, not later
                 if cap.start or cap.end:
                     try:

@@ -156,6 +156,10 @@ def test_every_joint_file_of_a_dataset_is_read_on_its_skeleton(shared_data, tmp_
     assert {s.motion.skeleton.name for s in samples} == {"smpl22"}
     warned = [r.getMessage() for r in caplog.records if "not upright along +Y" in r.getMessage()]
     assert len(warned) == 1 and f"{ids[2]}.npy" in warned[0]
+    # and the report names it (a log line was easy to miss beside the progress bar)
+    assert report.not_upright == [ids[2]]
+    assert "1 usable motion kept but not upright along +Y" in report.summary()
+    assert report.summary().rstrip().endswith(ids[2])
 
 
 def test_swapped_left_right_joints_are_reported(shared_data, tmp_path, caplog, make_subset):
