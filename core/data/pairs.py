@@ -246,9 +246,12 @@ def split_ids_hint(root: str | Path) -> str:
     """What a split file of ``root`` lists: its motions' ids, the first few of them (for a
     folder without ``train.txt`` / ``val.txt``)."""
     try:
-        ids = [r.id for r in MotionDataset(root, "all", skip_missing=True).records]
+        data = MotionDataset(root, "all", skip_missing=True)
+        ids = [r.id for r in data.records]
     except (OSError, ValueError):
         return "the motions' ids: file names without their suffix"
     shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-    return (f"its {len(ids)} motions' ids are their file paths below the folder without the "
-            f"suffix: {shown}")
+    what = ("the names of its new_joints/*.npy files without the suffix"
+            if data.layout == "joints" else
+            "their file paths below the folder without the suffix")
+    return f"its {len(ids)} motions' ids are {what}: {shown}"

@@ -134,8 +134,8 @@ def test_no_training_pairs_says_what_each_folder_holds(shared_data, repo_root, t
     # what to write in them: the folder's ids, the first few named
     n = len(list((shared_data / "cmu_extra" / "new_joints").glob("*.npy")))
     first = sorted(p.stem for p in (shared_data / "cmu_extra" / "new_joints").glob("*.npy"))[0]
-    assert f"its {n} motions' ids are their file paths below the folder without the " \
-           f"suffix: {first}, " in err
+    assert f"its {n} motions' ids are the names of its new_joints/*.npy files without the " \
+           f"suffix: {first}, " in err  # a joints folder's ids, not BVH paths
     assert main(["train", "--config", str(repo_root / "configs" / "tiny.yaml"),
                  "--data", str(shared_data / "humanml3d_samples"), "--out", str(out),
                  "-q"]) == 2
