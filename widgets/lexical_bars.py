@@ -45,7 +45,11 @@ SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
 
 MIN_BAR_PX = 36
-"""Room always kept for a bar, pixels."""
+"""Room kept for a bar while the words fit beside it, pixels."""
+
+TIGHT_BAR_PX = 18
+"""Least room for a bar, pixels: in a narrow panel the bars give way to the words down to
+this (at 1024x640 "forward" was cut to "forw…" beside a 36-pixel bar)."""
 
 ROW_PAD_PX = 6
 """Space added to the font height for a row, pixels, when the rows fit."""
@@ -262,7 +266,8 @@ class LexicalBars(QWidget):
 
         Words come first: when the column cannot hold the longest word, a bar of
         :data:`MIN_BAR_PX` and the weights, the weights are left out (``value_w == 0``; the
-        tooltip still gives them) and the words get the room.
+        tooltip still gives them), then the bars narrow down to :data:`TIGHT_BAR_PX`, and
+        the words get the room.
         """
         fm, bfm = self.fontMetrics(), QFontMetrics(self._bold())
         dot_w = fm.height() // 2 + 4
@@ -272,7 +277,8 @@ class LexicalBars(QWidget):
         need = widest + dot_w + 12
         if col_w - value_w - MIN_BAR_PX < need:
             value_w = 0
-        return max(dot_w + 8, min(need, col_w - value_w - MIN_BAR_PX)), value_w, dot_w
+        bar = min(MIN_BAR_PX, max(TIGHT_BAR_PX, col_w - value_w - need))
+        return max(dot_w + 8, min(need, col_w - value_w - bar)), value_w, dot_w
 
     def _relayout(self, rescroll: bool = True) -> None:
         """Row rectangles for the current words, width and scroll position (``rescroll``:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
-from motionlex.widgets.lexical_bars import MIN_BAR_PX, LexicalBars
+from motionlex.widgets.lexical_bars import TIGHT_BAR_PX, LexicalBars
 
 # WordPieces with weights as a lexical head would give them for HumanML3D 000000's caption
 # "a man kicks something or someone with his left leg." and for a retrieved motion
@@ -174,12 +174,25 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
             label = w.painted_label(side, word)
             assert label == word or is_elided(label, word), (label, word)  # start kept
             rect = w.word_rect(side, word)
-            assert bfm.horizontalAdvance(label) <= rect.width() - MIN_BAR_PX, label
+            assert bfm.horizontalAdvance(label) <= rect.width() - TIGHT_BAR_PX, label
             assert w.painted_value(side, word) == ""  # too narrow: words first, weights
             assert f"{weight:.4g}" in w.tooltip_at(rect.center())  # in the tooltip
     assert w.painted_label("query", "counterclockwise").endswith(ELLIPSIS)
     assert w.painted_label("query", "counterclockwise").startswith("cou")
     assert w.painted_label("query", "hand") == "hand"  # shared: the dot is drawn apart
+    # the bars give way before the words: at 1024x640 (about 240 pixels) the words that
+    # read "forw…", "hand…", "walki…" beside 36-pixel bars stay whole
+    w.resize(236, 200)
+    many = [("handed", .12), ("raised", .11), ("forward", .1), ("hands", .1), ("raising", .09),
+            ("hand", .09), ("forwards", .08), ("walked", .08), ("walk", .07), ("walks", .07),
+            ("raises", .06), ("walking", .06), ("towards", .05)]
+    w.set_query_words(many)  # more rows than the height: a scroll bar takes its share
+    assert w._scroll_w() > 0
+    for word in ("handed", "forward", "forwards", "walking"):
+        assert w.painted_label("query", word) == word
+        assert w.word_rect("query", word).width() - bfm.horizontalAdvance(word) >= TIGHT_BAR_PX
+    w.set_query_words(LONG_QUERY)
+    w.resize(300, 200)
     assert is_elided(w.title_text("query"), query_title)
     # the motion id is cut, the shared-word count never is
     assert w.title_text("result").startswith("motion") and ELLIPSIS in w.title_text("result")
