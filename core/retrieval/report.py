@@ -271,7 +271,10 @@ def _trust_sections(metrics: dict[str, float]) -> list[str]:
                   f"{int(metrics['words/n_queries'])} captions |"]
     if "xskel/n" in metrics:
         lines += ["", "## Cross-skeleton agreement (native BVH vs its SMPL-22 conversion)", "",
-                  f"{int(metrics['xskel/n'])} takes; dense motion-to-motion similarity. \"Own "
+                  f"{int(metrics['xskel/n'])} takes; dense motion-to-motion similarity; the "
+                  "gallery of R@1 and MedR holds the split's motions, every conversion and "
+                  "every other BVH take (a take nearer another take of its skeleton than its "
+                  "own conversion is a miss). \"Own "
                   "conversion left out\" and npy action@5 count the "
                   f"{int(metrics.get('xskel/action@5/others/n', metrics['xskel/n']))} takes whose "
                   "action has another motion in the gallery.", "",
