@@ -277,7 +277,7 @@ class MotionEncoder(nn.Module):
         # as it is (from a 2D mask it would ask the device whether every entry is True) and
         # which every attention kernel adds to the scores: a bool mask would be added as
         # 0/1 by the eager kernels (transformers' "eager", timm's non-fused attention).
-        attn = additive_attention_mask(mask)
+        attn = additive_attention_mask(mask, patches.dtype)
         if self.backend == "vit":
             out = self.backbone(pixel_values=patches, attention_mask=attn,
                                 bool_masked_pos=bool_masked_pos)
@@ -305,15 +305,20 @@ class MotionEncoder(nn.Module):
         return m.norm(x)
 
 
-def additive_attention_mask(token_mask: torch.Tensor) -> torch.Tensor:
-    """``(B, N)`` bool token mask (True = real) -> ``(B, 1, 1, N)`` float32 additive mask.
+def additive_attention_mask(token_mask: torch.Tensor,
+                            dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``(B, N)`` bool token mask (True = real) -> ``(B, 1, 1, N)`` additive mask.
 
-    0 where a token may be attended, the float32 minimum where it is padding: the form that
+    0 where a token may be attended, ``dtype``'s minimum where it is padding: the form that
     SDPA, transformers' eager attention and timm's non-fused attention all add to the
     attention scores (a bool mask means "may attend" to SDPA but +1/+0 to the eager kernels).
+    ``dtype`` is the patches' (float32, or float16/bfloat16 for a half model: a float32 mask
+    would turn half scores into float32 before timm's ``attn @ v``).
     """
-    out = torch.zeros(token_mask.shape, dtype=torch.float32, device=token_mask.device)
-    return out.masked_fill_(~token_mask, torch.finfo(torch.float32).min)[:, None, None, :]
+    if not dtype.is_floating_point:
+        dtype = torch.float32
+    out = torch.zeros(token_mask.shape, dtype=dtype, device=token_mask.device)
+    return out.masked_fill_(~token_mask, torch.finfo(dtype).min)[:, None, None, :]
 
 
 def build_motion_encoder(config: MotionTextConfig) -> MotionEncoder:

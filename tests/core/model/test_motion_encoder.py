@@ -209,3 +209,28 @@ def test_timm_backend_padding_mask() -> None:
         a, b = enc(x, rm), enc(x2, rm)
     assert a.tokens.shape[:2] == (2, 71)
     torch.testing.assert_close(a.tokens[a.token_mask], b.tokens[b.token_mask], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_padding_mask_takes_the_patches_dtype(dtype: torch.dtype) -> None:
+    """A float32 mask added to half scores made them float32 before timm's non-fused
+    ``attn @ v`` (a dtype error); the mask now has the patches' dtype, its minimum where a
+    token is padding, and a half model's eager attention still ignores padded rows."""
+    from motionlex.core.model.motion_encoder import additive_attention_mask
+
+    mask = additive_attention_mask(torch.tensor([[True, False]]), dtype)
+    assert mask.dtype == dtype and mask.shape == (1, 1, 1, 2)
+    assert mask.flatten().tolist() == [0.0, torch.finfo(dtype).min]
+    torch.manual_seed(0)
+    cfg = build_vit_config(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64,
+                           image_size=IMAGE, patch_size=16)
+    enc = MotionEncoder.from_vit_config(cfg).eval().to(dtype)
+    enc.backbone.config._attn_implementation = "eager"
+    rm = _row_mask([4, 14])
+    x = torch.randn(2, 3, *IMAGE).to(dtype)
+    x2 = x.clone()
+    x2[0, :, 64:] = 5.0
+    with torch.no_grad():
+        a, b = enc(x, rm), enc(x2, rm)
+    assert a.tokens.dtype == dtype
+    torch.testing.assert_close(a.tokens[a.token_mask], b.tokens[b.token_mask])
