@@ -339,7 +339,8 @@ def load_bvh(
             positions, bones = positions[:, keep], bones[keep]
             chains = bodyparts.derive_chains(names, parents, bones)
         ends = bodyparts.find_end_joints(names, parents)
-        knots, origins = bodyparts.smpl_matched_knots(chains, bones, "left_toe" in ends)
+        knots, origins = bodyparts.smpl_matched_knots(  # each leg by its own toe
+            chains, bones, ("left_toe" in ends, "right_toe" in ends))
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})

@@ -275,7 +275,8 @@ def _fill(chain: Sequence[int], anchors: dict[int, float], lengths: np.ndarray
 
 
 def smpl_matched_knots(
-    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float], has_toes: bool = True
+    chains: Sequence[Sequence[int]], bone_lengths: Sequence[float],
+    has_toes: bool | tuple[bool, bool] = True,
 ) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[tuple[int, float], ...], ...]]:
     """Knots and arm origins that put a skeleton's patch sample points where SMPL-22's are.
 
@@ -293,13 +294,15 @@ def smpl_matched_knots(
       spine3); the last three joints are shoulder, elbow, hand; the joint after the
       branch, when it is not the shoulder, is the collar.
     - legs: the second joint is the hip, the ankle's parent the knee; the chain ends at the
-      toe (SMPL's foot, 1), or at the ankle, then put at 1, when the skeleton has no toe
-      joint (``has_toes``; Daz figures, whose toes are End Sites).
+      toe (SMPL's foot, 1), or at the ankle, then put at 1, when the leg has no toe joint
+      (``has_toes``; a BVH foot whose End Site is no toe: the BVH reader turns a toe-like
+      End Site into a joint, :func:`~.bvh.end_site_toes`).
 
     Args:
         chains: five joint-index chains in ``PART_NAMES`` order (:func:`derive_chains`).
         bone_lengths: ``J`` distances of each joint from its parent (any unit).
-        has_toes: whether the leg chains end at a toe joint below the ankle.
+        has_toes: whether the leg chains end at a toe joint below the ankle: one flag for
+            both legs, or ``(left, right)``.
 
     Returns:
         ``(knots, origins)`` for :class:`~motionlex.core.motion.skeleton.Skeleton`.
@@ -323,9 +326,10 @@ def smpl_matched_knots(
         m = len(arm)
         marks = {m - 3: sl["shoulder"], m - 2: sl["elbow"]} if m >= 4 else {}
         knots.append(_fill(arm, {1: sl["collar"], **marks} if m >= 5 else marks, lengths))
-    for leg in chains[3:]:
+    toes = (has_toes, has_toes) if isinstance(has_toes, bool) else tuple(has_toes)
+    for leg, toe in zip(chains[3:], toes):
         m = len(leg)
-        marks = {1: sl["hip"], m - 3: sl["knee"], m - 2: sl["ankle"]} if has_toes else {
+        marks = {1: sl["hip"], m - 3: sl["knee"], m - 2: sl["ankle"]} if toe else {
             1: sl["hip"], m - 2: sl["knee"]}
         knots.append(_fill(leg, marks if len(set(marks)) == len(marks) else {}, lengths))
     arm_origin = _segment_weights(torso, np.asarray(knots[0]), sl["spine3"])

@@ -368,6 +368,18 @@ def test_a_toeless_foot_gets_its_toe_from_its_end_site(tmp_path):
     stub = load_bvh(_write_bvh(tmp_path / "stub.bvh", toeless, end_site=(0, -5, 0)))
     assert stub.joints.shape == (3, len(toeless), 3)
     assert _names(stub, stub.skeleton.chains[3])[-1] == "LeftFoot"
+    # one real toe, one stub: each leg takes SMPL-22's slots by its own ending (the right
+    # leg's knee went to the ankle's slot when one flag served both legs)
+    text = (tmp_path / "toe.bvh").read_text().splitlines()
+    right = text.index(next(t for t in text if t.strip() == "JOINT RightFoot"))
+    site = next(k for k in range(right, len(text)) if text[k].strip() == "End Site") + 2
+    text[site] = text[site].split("OFFSET")[0] + "OFFSET 0 -5 0"
+    (tmp_path / "asym.bvh").write_text("\n".join(text) + "\n")
+    asym = load_bvh(tmp_path / "asym.bvh")
+    assert [_names(asym, c)[-1] for c in asym.skeleton.chains[3:]] == ["LeftFoot_toe",
+                                                                      "RightFoot"]
+    assert asym.skeleton.knots[3] == (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert asym.skeleton.knots[4] == (0.0, 0.25, 0.5, 1.0)  # hip, knee, then the ankle at 1
     # a skeleton with toe joints is left as it is
     assert load_bvh(_write_bvh(tmp_path / "cmu.bvh", end_site=(0, -3, 12))).joints.shape[1] \
         == len(_CMU31)
