@@ -139,8 +139,11 @@ class _ColumnFitter(QObject):
         hh = self.view.horizontalHeader()
         width = max(self.view.viewport().width(), self.view.width())
         cap = max(60, int(width * self.max_fraction))
-        # room the stretched columns (the caption) would leave empty goes to capped ones
-        spare = 0 if self.stretch_need is None else width - self.stretch_need - sum(
+        # room the stretched columns (the caption) would leave empty goes to capped ones:
+        # measured in the viewport, where the columns are (the view's width counts its
+        # scroll bar and frame, which cut the caption by as much)
+        spare = 0 if self.stretch_need is None else self.view.viewport().width() - \
+            self.stretch_need - sum(
             min(n, cap) for c, n in enumerate(self.needs)
             if n is not None and not self.view.isColumnHidden(c))
         for col, need in enumerate(self.needs):

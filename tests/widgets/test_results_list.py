@@ -229,15 +229,24 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     assert hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1
     # a wide dock (1920x1080) whose captions leave room: the id column takes that room
     # rather than stopping at its 30 % ("bn2_wave-left-hand_nor…_023" with space to spare)
-    long_rows = [{**r, "id": f"bandai/{i}_with_a_long_style_suffix"}
-                 for r, i in zip(rows, ids)]
+    from motionlex.widgets.elide import CELL_PADDING_PX
+
+    long_rows = [{**rows[0], "id": f"bandai/{ids[0]}_with_a_long_style_suffix_{k}",
+                  "rank": k + 1} for k in range(20)]  # 20 rows: a scroll bar
     results_list.set_results(long_rows)
     results_list.resize(800, 300)
     fm = view.fontMetrics()
     widest_id = max(fm.horizontalAdvance(m.data(m.index(r, id_col))) for r in range(len(rows)))
     assert widest_id > 0.3 * view.viewport().width()  # more than the cap would give
     qtbot.waitUntil(lambda: hh.sectionSize(id_col) > widest_id, timeout=2000)
-    assert hh.sectionSize(cap_col) >= fm.horizontalAdvance(cap)  # the caption still fits
+    qtbot.waitUntil(view.verticalScrollBar().isVisible, timeout=2000)
+    for width in (800, 600):  # the caption still fits whole, padding included (the scroll
+        results_list.resize(width, 300)  # bar's width was given to the id column)
+        qtbot.waitUntil(lambda: hh.sectionSize(cap_col) >= fm.horizontalAdvance(cap)
+                        + CELL_PADDING_PX, timeout=2000)
+        qtbot.wait(50)
+        assert hh.sectionSize(cap_col) >= fm.horizontalAdvance(cap) + CELL_PADDING_PX
+        assert not view.horizontalScrollBar().isVisible()
     results_list.resize(300, 300)
     qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1,
                     timeout=2000)  # and back to the cap where there is no room
