@@ -133,7 +133,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     # motions = encoded + kept; what "encoded" holds is said inside it (replaced rows are
     # re-encoded ones: "1 encoded, 18 kept, 1 replaced" did not add up)
     of_them = "; ".join(part for part in (
-        f"{len(rep.replaced)} of them for a changed file or caption" if rep.replaced else "",
+        f"{len(rep.replaced)} of them re-read (changed file or caption, or a newer BVH reader)"
+        if rep.replaced else "",
         f"{rep.resumed} of them restored from the interrupted build" if rep.resumed else "")
         if part)
     removed = f", {len(rep.removed)} removed (file gone or unreadable)" if rep.removed else ""
