@@ -112,8 +112,9 @@ class ScanReport:
                 lines.append(f"  ... and {len(self.spans) - 20} more")
         if self.not_upright:
             lines.append(f"{count(len(self.not_upright), 'usable motion')} kept but not upright "
-                         f"along +Y (motionlex expects Y up; a Z-up export must be rotated "
-                         f"first): {', '.join(self.not_upright[:20])}"
+                         f"along +Y over most of the clip (a Z-up export must be rotated "
+                         f"first; a figure lying most of the time is fine): "
+                         f"{', '.join(self.not_upright[:20])}"
                          + (f" ... and {len(self.not_upright) - 20} more"
                             if len(self.not_upright) > 20 else ""))
         return "\n".join(lines)

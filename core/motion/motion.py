@@ -325,8 +325,17 @@ def _median_spine(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
 
 
+UPRIGHT_MAX_TILT_DEG = 60.0
+"""A clip is upright when its median pelvis->head vector is within this angle of +Y: a
+Z-up export (90 degrees) or a figure lying most of the time is not; a walk bent over in
+sadness (45 degrees, Bandai's ``bn1_walk-left_sad_001``) is. The angle does not change when
+the body turns about Y (the old test, +Y the largest component, did: a 45-degree lean read
+upright as read and not once the clip faced +Z)."""
+
+
 def _points_up(spine: np.ndarray) -> bool:
-    return bool(np.argmax(np.abs(spine)) == 1 and spine[1] > 0)
+    norm = float(np.linalg.norm(spine))
+    return bool(norm > 0 and spine[1] >= np.cos(np.radians(UPRIGHT_MAX_TILT_DEG)) * norm)
 
 
 def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> bool:

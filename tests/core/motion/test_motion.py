@@ -177,3 +177,22 @@ def test_npy_with_an_unclosed_header_dict_names_the_file(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(MotionFileError, match="broken.npy"):
         read_npy(path)
+
+
+def test_upright_is_an_angle_from_y_that_turning_about_y_keeps(shared_data):
+    """Bandai's sad walk leans 45 degrees: upright as read, and (with the old test, +Y the
+    largest component) not once canonical, facing +Z, where the lean is all in z: the scan
+    named it a Z-up export. A Z-up copy and a figure lying down are not upright."""
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.motion import is_y_up
+
+    path = shared_data / "bandai" / "new_joints" / "bn1_walk-left_sad_001.npy"
+    raw = load_motion_file(path, canonical=False)
+    canonical = load_motion_file(path)
+    assert is_y_up(raw.joints, raw.skeleton) and is_y_up(canonical.joints, canonical.skeleton)
+    stand = load_motion_file(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy")
+    assert is_y_up(stand.joints, stand.skeleton)
+    zup = stand.joints[:, :, [0, 2, 1]]  # a Y-up clip as a Z-up export holds it: along +Z
+    assert not is_y_up(zup, stand.skeleton)
+    upside_down = stand.joints * np.array([1.0, -1.0, 1.0], np.float32)
+    assert not is_y_up(upside_down, stand.skeleton)
