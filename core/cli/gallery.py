@@ -98,7 +98,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         given_stats = PatchStats.load(args.stats)
         if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
             print(f"note: --stats {args.stats} differs from the statistics {checkpoint} was "
-                  "trained with; the model reads patches z-scored by its own best",
+                  "trained with; the model reads best the patches z-scored by its own",
                   file=sys.stderr)
         stats = given_stats
     elif recorded is not None and (out / "patch_stats.json").is_file():

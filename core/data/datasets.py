@@ -285,7 +285,6 @@ class MotionDataset:
             return read_split(split_file), split_file
         return list(files), None
 
-
     def _captions_for(self, mid: str, path: Path) -> tuple[Caption, ...]:
         if self.layout == "joints":
             tpath = self.root / "texts" / f"{mid}.txt"

@@ -36,8 +36,6 @@ _UNUSED_TOKEN = re.compile(r"^\[unused\d+\]$")
 _WHOLE_WORD = re.compile(r"^[a-z][a-z'-]+$")
 
 
-
-
 def _check_logits_mask(logits: torch.Tensor, token_mask: torch.Tensor) -> None:
     if logits.dim() != 3:
         raise ValueError(f"token logits must be (B, L, V); got shape {tuple(logits.shape)}")

@@ -68,8 +68,9 @@ def load_eval_set(root: str | Path, split: str, *, prompt: str = DEFAULT_PROMPT,
         :class:`EvalSet` with events split for every caption.
 
     Raises:
-        FileNotFoundError: no such folder, or no split file for ``split`` (the message lists
-            the splits that exist).
+        FileNotFoundError: no such folder, or no split file for ``split`` in a joints
+            folder (the message lists the splits that exist; a BVH folder without it is
+            evaluated whole, with a note).
         DatasetError: not a dataset folder.
         ValueError: no usable pair.
     """
