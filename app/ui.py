@@ -322,6 +322,7 @@ class HintPlacer(QObject):
     def __init__(self, edit: QWidget, hint: QWidget, win: QWidget) -> None:
         super().__init__(win)
         self._edit, self._hint, self._win = edit, hint, win
+        self._above = False  # the line sits above the box (no room under it)
         for w in (edit, win, hint):
             w.installEventFilter(self)
 
@@ -337,7 +338,8 @@ class HintPlacer(QObject):
         h = hint.sizeHint().height()
         at = edit.mapTo(win, QPoint(0, edit.height()))
         bottom = win.height() - (win.statusBar().height() if win.statusBar() else 0)
-        if at.y() + h > bottom:
+        self._above = at.y() + h > bottom
+        if self._above:
             at = edit.mapTo(win, QPoint(0, -h))
         hint.setGeometry(QRect(at, QSize(edit.width(), h)))
         hint.raise_()
@@ -354,11 +356,11 @@ class HintPlacer(QObject):
         if self._hint.isVisible():
             box = QRect(central.mapTo(self._win, QPoint(0, 0)), central.size())
             cover = self._hint.geometry().intersected(box)
-            if not cover.isEmpty():
-                if cover.top() == box.top():
-                    top = cover.height()
+            if not cover.isEmpty():  # the side the line went to (under or above the box)
+                if self._above:
+                    bottom = box.bottom() - cover.top() + 1
                 else:
-                    bottom = cover.height()
+                    top = cover.bottom() - box.top() + 1
         m = layout.contentsMargins()
         if (m.top(), m.bottom()) != (top, bottom):
             layout.setContentsMargins(m.left(), top, m.right(), bottom)

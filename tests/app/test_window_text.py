@@ -62,6 +62,10 @@ def test_typos_get_feedback_under_the_query_box(qtbot, small_window):
     qtbot.wait(50)
     edit_top = w.query_edit.mapTo(w, QPoint()).y()
     assert hint.geometry().bottom() < edit_top
+    # ... and the centre makes its room at the bottom, where the line is
+    margins = w.centralWidget().layout().contentsMargins()
+    if hint.geometry().intersects(w.centralWidget().geometry()):
+        assert margins.top() == 0 and margins.bottom() > 0
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
     toolbar.show()
     qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
