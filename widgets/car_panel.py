@@ -22,6 +22,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -250,10 +251,18 @@ class CarPanel(QWidget):
         layout.addWidget(self._table, 1)
         # it holds the caption analysed above (the motion's or the query): edit it to try
         # another wording or order ("Your caption:" read as if the user had typed it)
-        self._edit_label = QLabel("Caption analysed (edit it to try your own):", self)
-        self._edit_label.setWordWrap(True)
-        layout.addWidget(self._edit_label)
-        layout.addWidget(self._edit)
+        # on the box's own line: the table keeps a row more at 1024x640
+        self._edit_label = QLabel("Caption:", self)
+        tip = ("The caption analysed above; edit it to try your own wording or order (Enter, "
+               "or a pause in typing, scores it)")
+        self._edit_label.setToolTip(tip)
+        self._edit.setToolTip(tip)
+        self._edit_label.setBuddy(self._edit)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self._edit_label)
+        row.addWidget(self._edit, 1)
+        layout.addLayout(row)
         self.clear()
 
     # ------------------------------------------------------------------ accessors
