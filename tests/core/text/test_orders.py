@@ -197,6 +197,24 @@ def test_mirror_caption_swaps_every_side_word_keeping_case():
         mirror_caption(None)
 
 
+def test_mirror_caption_reads_split_turning_words_and_non_side_rights():
+    # KIT-ML writes "counter clockwise" apart (7 captions): it became "counter
+    # counterclockwise"; "right away" / "all right" / "a right angle" name no side
+    from motionlex.core.text.orders import mirror_caption, names_side
+
+    assert mirror_caption("walks a quarter circle counter clockwise") == (
+        "walks a quarter circle clockwise")
+    assert mirror_caption("turns Anti Clockwise") == "turns Clockwise"
+    for c in ("he sits down right away", "all right", "makes a right angle turn",
+              "stops right there"):
+        assert mirror_caption(c) == c and not names_side(c)
+    assert mirror_caption("all right, he turns left at a right angle") == (
+        "all right, he turns right at a right angle")
+    # "right before / then" is a side in KIT-ML ("stumbles to his right before ...")
+    assert mirror_caption("stumbles to his right before walking back") == (
+        "stumbles to his left before walking back")
+
+
 def test_events_report_says_why_there_is_no_shuffled_order():
     from motionlex.core.text.orders import format_events_report
 
