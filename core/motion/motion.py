@@ -47,6 +47,15 @@ class Motion:
         skeleton: the kinematic tree and body-part chains.
         source: file the motion came from (for error messages and export), or ``None``.
         name: an identifier such as the dataset id.
+
+    Construction checks the structure (a :class:`Skeleton`, ``fps`` finite and > 0, joints
+    ``(T >= 2, J, 3)``) at no cost; :func:`make_motion` also checks the values (finite,
+    plausible metres) and stores float32: use it for joints from outside.
+
+    Raises:
+        TypeError: ``skeleton`` is not a :class:`Skeleton` (a name such as ``"smpl22"``:
+            :func:`~.skeleton.get_skeleton` turns it into one).
+        ValueError: ``fps`` or the joints' shape breaks the rules above.
     """
 
     joints: np.ndarray
@@ -54,6 +63,26 @@ class Motion:
     skeleton: Skeleton
     source: str | None = None
     name: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.skeleton, Skeleton):
+            raise TypeError(f"Motion skeleton must be a Skeleton, not "
+                            f"{type(self.skeleton).__name__} {self.skeleton!r:.40} "
+                            f"(get_skeleton({self.skeleton!r:.20}) gives one by name)")
+        src = self.source or self.name or "<array>"
+        if not (isinstance(self.fps, (int, float, np.integer, np.floating))
+                and np.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"{src}: frame rate must be a number > 0, got {self.fps!r}")
+        shape = tuple(getattr(self.joints, "shape", ()))
+        if (len(shape) != 3 or shape[0] < MIN_FRAMES or shape[1] != self.skeleton.num_joints
+                or shape[2] != 3):
+            raise ValueError(f"{src}: joints must be (T >= {MIN_FRAMES}, "
+                             f"{self.skeleton.num_joints}, 3) for {self.skeleton.name}, "
+                             f"got {shape}")
+
+    def __repr__(self) -> str:
+        return (f"Motion(name={self.name!r}, T={self.num_frames}, J={self.joints.shape[1]}, "
+                f"fps={self.fps:g}, skeleton={self.skeleton.name!r}, source={self.source!r})")
 
     @property
     def num_frames(self) -> int:

@@ -196,3 +196,20 @@ def test_upright_is_an_angle_from_y_that_turning_about_y_keeps(shared_data):
     assert not is_y_up(zup, stand.skeleton)
     upside_down = stand.joints * np.array([1.0, -1.0, 1.0], np.float32)
     assert not is_y_up(upside_down, stand.skeleton)
+
+
+def test_motion_checks_its_structure_when_made(walk):
+    """Motion(raw, 20.0, "smpl22") was accepted and failed at encoding ("'str' object has no
+    attribute 'chains'"); fps 0 failed with ZeroDivisionError later."""
+    with pytest.raises(TypeError, match=r"must be a Skeleton, not str .*get_skeleton"):
+        Motion(walk.joints, 20.0, "smpl22")
+    with pytest.raises(ValueError, match="frame rate must be a number > 0, got 0.0"):
+        Motion(walk.joints, 0.0, SMPL22)
+    with pytest.raises(ValueError, match=r"joints must be \(T >= 2, 22, 3\) for smpl22, got "
+                                         r"\(1, 22, 3\)"):
+        Motion(walk.joints[:1], 20.0, SMPL22)
+    with pytest.raises(ValueError, match=r"got \(40, 21, 3\)"):
+        Motion(walk.joints[:40, :21], 20.0, SMPL22)
+    m = Motion(walk.joints, 20.0, SMPL22, name="walk")
+    assert repr(m) == (f"Motion(name='walk', T={walk.num_frames}, J=22, fps=20, "
+                       "skeleton='smpl22', source=None)")
