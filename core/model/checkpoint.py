@@ -112,7 +112,9 @@ class PretrainedMixin:
 
         Args:
             directory: target directory (replaced if it exists).
-            extra_json: file name -> JSON-serialisable object (e.g. ``{"patch_stats.json": ...}``).
+            extra_json: file name -> JSON-serialisable object, or one with ``to_dict()``
+                (e.g. ``{"patch_stats.json": stats}``: a model folder needs its patch
+                statistics to load).
             include_text_encoder: False leaves out the text backbone (including the word
                 embeddings) -- for a small checkpoint whose text weights are the unchanged base
                 model named by ``config.text_model`` (e.g. the pip package); a SHA-256 of those
@@ -130,7 +132,8 @@ class PretrainedMixin:
             FileExistsError: the target exists and is not a directory.
         """
         target = Path(directory)
-        extras = dict(extra_json or {})
+        extras = {name: value.to_dict() if hasattr(value, "to_dict") else value
+                  for name, value in (extra_json or {}).items()}  # PatchStats as it is
         for name, value in extras.items():
             if not _EXTRA_NAME.match(name) or name in RESERVED_NAMES:
                 raise ValueError(

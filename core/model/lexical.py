@@ -95,7 +95,8 @@ def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.T
     return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
 
 
-def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -> torch.Tensor:
+def lexical_similarity(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray,
+                       mode: str = "cosine") -> torch.Tensor | np.ndarray:
     """Similarity matrix between two sets of lexical vectors.
 
     ``cosine``: dot product of L2-normalised vectors (the form used for contrastive training
@@ -109,14 +110,19 @@ def lexical_similarity(a: torch.Tensor, b: torch.Tensor, mode: str = "cosine") -
         mode: ``"cosine"`` or ``"dot"``.
 
     Returns:
-        ``(N, M)`` float32 similarities.
+        ``(N, M)`` float32 similarities: a NumPy array when both inputs are NumPy (as
+        ``texts.dense @ motions.dense.T`` is), else a torch tensor (gradients flow).
 
     Raises:
         ValueError: unknown mode or vocabulary sizes that differ.
     """
     if mode not in LEXICAL_SIMILARITIES:
         raise ValueError(f"lexical similarity must be one of {LEXICAL_SIMILARITIES}; got {mode!r}")
-    a, b = torch.as_tensor(a), torch.as_tensor(b)  # NumPy from encode_texts / encode_motions
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        with torch.no_grad():
+            return lexical_similarity(torch.from_numpy(np.ascontiguousarray(a)),
+                                      torch.from_numpy(np.ascontiguousarray(b)), mode).numpy()
+    a, b = torch.as_tensor(a), torch.as_tensor(b)
     if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(
             f"lexical vectors must be (N, V) and (M, V); got {tuple(a.shape)} and {tuple(b.shape)}"

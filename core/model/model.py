@@ -452,7 +452,9 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         """The ``k`` heaviest words of ``(V,)`` or ``(B, V)`` lexical vectors.
 
         Args:
-            lexical: lexical vectors over this model's vocabulary (NumPy or torch).
+            lexical: lexical vectors over this model's vocabulary (NumPy or torch), or the
+                ``TopWords`` of ``encode_motions(..., lexical_top_k=K)`` (its ``values`` and
+                ``ids``, ids ascending, become the rows they stand for).
             k: words per vector (>= 1).
 
         Returns:
@@ -463,4 +465,9 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         Raises:
             ValueError: wrong vocabulary size or ``k < 1``.
         """
+        if all(hasattr(lexical, a) for a in ("values", "ids", "num_words")):  # TopWords
+            values, ids = np.asarray(lexical.values), np.asarray(lexical.ids)
+            rows = np.zeros((values.shape[0], int(lexical.num_words)), np.float32)
+            np.put_along_axis(rows, ids, values, axis=1)
+            lexical = rows
         return top_words(lexical, self.vocabulary, k)

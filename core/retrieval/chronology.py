@@ -371,14 +371,23 @@ def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.
 
     Raises:
         ImportError: spaCy's parser is missing (event splitting).
+        ValueError: ``motion_dense`` is not one ``(D,)`` embedding of the model's width
+            (e.g. a ``(N, D)`` batch: score one motion at a time).
 
     Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal
     Grounding of Motion-Language Models", ECCV 2024, Sec. 3-4 (shuffled-event captions,
     CAR accuracy).
     """
+    motion = np.asarray(motion_dense, np.float32)
+    width = int(model.config.embed_dim)
+    if motion.ndim == 2 and motion.shape[0] == 1:
+        motion = motion[0]
+    if motion.shape != (width,):
+        raise ValueError(f"motion_dense must be one motion's ({width},) dense embedding, got "
+                         f"shape {motion.shape}" + (" (a batch: pass one row, e.g. dense[i])"
+                                                    if motion.ndim == 2 else ""))
     q = caption if isinstance(caption, QueryOrders) else query_orders(model, caption,
                                                                       max_orders)
-    motion = np.asarray(motion_dense, np.float32)
     motion = motion / max(float(np.linalg.norm(motion)), 1e-12)
     sims = q.dense @ motion
     identity = tuple(range(len(q.events)))

@@ -416,6 +416,5 @@ class Scorer:
         ti = np.array([self.row[t] for t in texts], np.int64)
         mi = np.asarray(motions, np.int64)
         dense = self.t.dense[ti] @ self.m.dense[mi].T
-        lex = lexical_similarity(torch.from_numpy(self.t.lexical[ti]),
-                                 torch.from_numpy(self.m.lexical[mi]), self.mode).numpy()
+        lex = lexical_similarity(self.t.lexical[ti], self.m.lexical[mi], self.mode)
         return dense.astype(np.float32), np.maximum(lex, 0.0).astype(np.float32)

@@ -261,12 +261,23 @@ class Searcher:
         ids, w = sparse_query(lex[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "motion")
 
-    def item_query(self, i: int) -> QueryEmbedding:
+    def item_query(self, i: int | str) -> QueryEmbedding:
         """A gallery item as the query (its stored vectors; no model needed).
 
+        Args:
+            i: the item's row, or its id (``"bandai/bn2_wave-left-hand_normal_001"``, as
+                ``motionlex search --item`` takes it).
+
+        The item itself scores 1 and ranks first: pass ``exclude=[row]`` to
+        :meth:`search` for "motions like it" (the CLI's ``--item`` and the explorer's
+        Similar motions leave it out so).
+
         Raises:
-            IndexError: ``i`` out of range.
+            IndexError: row ``i`` out of range.
+            KeyError: unknown id (:meth:`GalleryIndex.position` names it).
         """
+        if isinstance(i, str):
+            i = self.index.position(i)
         if not 0 <= i < len(self.index):
             raise IndexError(f"item {i} out of range for {len(self.index)} motions")
         inv = self._inverted

@@ -79,6 +79,24 @@ def test_save_rejects_bad_extra_json(tiny: MotionTextModel, tmp_path: Path) -> N
     assert not (tmp_path / "a").exists()
 
 
+def test_a_model_saved_without_statistics_is_told_how(tiny: MotionTextModel,
+                                                       tmp_path: Path) -> None:
+    # load_checkpoint refused it ("missing patch_stats.json") without saying how to save
+    # them; a PatchStats passes as it is (it was "not JSON-serialisable")
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.folder import NotAModelFolderError
+    from motionlex.core.patches import PatchStats
+
+    tiny.save_pretrained(tmp_path / "bare")
+    with pytest.raises(NotAModelFolderError, match=r"missing patch_stats.json; save the model with "
+                                         r"them: model.save_pretrained\(dir, extra_json="):
+        load_checkpoint(tmp_path / "bare")
+    stats = PatchStats.identity()
+    tiny.save_pretrained(tmp_path / "full", extra_json={"patch_stats.json": stats})
+    _, loaded = load_checkpoint(tmp_path / "full")
+    assert loaded.to_dict() == stats.to_dict()
+
+
 def test_save_rejects_file_target(tiny: MotionTextModel, tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(FileExistsError, match="not a directory"):

@@ -63,9 +63,10 @@ def test_lexical_similarity_cosine_and_dot() -> None:
     b = torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
     torch.testing.assert_close(lexical_similarity(a, b, "dot"), torch.tensor([[9.0, 0.0]]))
     torch.testing.assert_close(lexical_similarity(a, b, "cosine"), torch.tensor([[0.6, 0.0]]))
-    # NumPy rows, as encode_texts / encode_motions return them
-    torch.testing.assert_close(lexical_similarity(a.numpy(), b.numpy(), "cosine"),
-                               torch.tensor([[0.6, 0.0]]))
+    # NumPy rows, as encode_texts / encode_motions return them: a NumPy matrix back
+    sim = lexical_similarity(a.numpy(), b.numpy(), "cosine")
+    assert isinstance(sim, np.ndarray) and sim.dtype == np.float32
+    np.testing.assert_allclose(sim, [[0.6, 0.0]], atol=1e-6)
 
 
 def test_lexical_similarity_rejects_unknown_mode() -> None:

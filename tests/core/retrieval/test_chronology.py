@@ -172,3 +172,7 @@ def test_event_order_scores_every_order_true_order_marked(model):
     ref = encode_texts(model, texts).dense @ motion  # the motion is re-normalised
     np.testing.assert_allclose([s for _, s, _ in res.orders], ref, atol=1e-5)
     assert len(event_order_scores(model, caption, motion, max_orders=2).orders) == 2
+    # a batch of embeddings is refused by name (it was a raw NumPy matmul error)
+    with pytest.raises(ValueError, match=r"one motion's \(\d+,\) dense embedding, got shape "
+                                         r"\(2, \d+\) \(a batch: pass one row"):
+        event_order_scores(model, caption, np.stack([motion, motion]))

@@ -179,6 +179,9 @@ def test_top_words_on_device_equal_sparsify(model, stats, mixed_motions):
             assert getattr(a, attr).dtype == getattr(b, attr).dtype
     with pytest.raises(ValueError, match="lexical_top_k"):
         encode_motions(model, mixed_motions, stats, lexical_top_k=0)
+    # the model names a TopWords' words as it names full rows' (it refused them with a
+    # shape error: only tokenizer.convert_ids_to_tokens could read them)
+    assert model.top_words(top, k=5) == model.top_words(full.lexical, k=5)
 
 
 def test_top_words_ties_go_to_lowest_ids():

@@ -201,6 +201,11 @@ def test_faiss_backend_matches_torch(gallery, searcher):
 def test_searcher_errors(gallery, searcher, tmp_path):
     bare = Searcher(gallery)  # gallery-item queries need no model
     assert bare.search(bare.item_query(2), 1, "dense")[0].index == 2
+    # by id too, as the CLI's --item takes it (it was a TypeError comparing int and str)
+    by_id = bare.item_query(gallery.ids[2])
+    assert by_id.item == 2 and np.array_equal(by_id.dense, bare.item_query(2).dense)
+    with pytest.raises(KeyError):
+        bare.item_query("no/such_item")
     with pytest.raises(ValueError, match="needs the model"):
         bare.embed_text("a person walks")
     with pytest.raises(ValueError, match="needs the model"):
