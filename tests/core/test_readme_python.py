@@ -28,5 +28,7 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     cosines = np.array([float(v) for v in re.findall(r"-?\d+\.\d+", lines[0] + lines[1])])
     assert cosines.shape == (2,) and cosines[0] > cosines[1]  # the wave caption first
     assert re.fullmatch(r"\(1, \d+\)", lines[2])
-    assert len(lines) == 6 and "walk" in lines[3].lower()
+    lexical = np.array([float(v) for v in re.findall(r"-?\d+\.\d+", lines[3] + lines[4])])
+    assert lexical.shape == (2,) and lexical[0] > lexical[1]  # by words too: the wave first
+    assert len(lines) == 8 and "walk" in lines[5].lower()
     assert (tmp_path / "my_model" / "patch_stats.json").is_file()
