@@ -9,13 +9,19 @@ opening gallery or refused is decided by :meth:`ExplorerState.check_search
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
 from motionlex.app import texts
-from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
+from motionlex.core.motion.motion import not_a_motion_file
+from motionlex.core.motion.query_paths import (
+    looks_like_path,
+    motion_file_query,
+    names_motion_file,
+)
 
 if TYPE_CHECKING:
     from motionlex.app.client import WorkerClient
@@ -29,6 +35,7 @@ class SearchActions:
 
     query_edit: QueryEdit
     state: ExplorerState
+    show_error: Callable[[str], None]
     _client: WorkerClient
     mode: str
 
@@ -42,6 +49,9 @@ class SearchActions:
         text that is the path of a BVH or ``.npy`` file ranks by that motion
         (:func:`~motionlex.core.motion.query_paths.motion_file_query`).
 
+        A text typed as a motion file's path (``takes/kick.bvh``) that names no file is
+        an error (the CLI's), not words to search.
+
         Returns:
             Whether a request was sent (or queued behind the opening gallery).
         """
@@ -51,6 +61,11 @@ class SearchActions:
             return False
         if self.query_edit.text().strip() != text:
             self.query_edit.setText(text)
+        typed = names_motion_file(text)
+        if typed is not None and motion_file_query(text) is None:  # it was searched as words
+            self.show_error(f"{not_a_motion_file(typed)} (a motion file's path in the query "
+                            "box searches by that motion)")
+            return False
         decision = self.state.check_search(text)
         if decision == "send":
             path = motion_file_query(text)

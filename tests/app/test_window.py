@@ -297,6 +297,12 @@ def test_a_motion_file_path_in_the_query_box_ranks_by_that_motion(qtbot, loaded,
     with qtbot.waitSignal(w.errorShown, timeout=LONG_WAIT_MS) as err:
         assert w.search_motion_file(bad)
     assert "notes.bvh" in err.args[0]
+    # a mistyped path is an error naming it, not words ranked ("100 results" of runs)
+    before = w.client.latest("rank")
+    with qtbot.waitSignal(w.errorShown, timeout=5000) as err:
+        assert not w.search(str(bvh_folder / "nonexistent.bvh"))
+    assert err.args[0].startswith(f"motion file not found: {bvh_folder / 'nonexistent.bvh'}")
+    assert w.client.latest("rank") == before
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as again:  # mode switch
         w.search_motion_file(take)
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as again:  # re-asks the file
