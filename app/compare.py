@@ -144,9 +144,12 @@ class Comparer(QObject):
         view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
                          layout=layout, labels=labels)
         view.play()
-        # the word panel explains the first compared motion (it kept the words of a motion
-        # that might be none of them)
-        win.show_result_words(data.motions[0], ranks[0])
+        # the word panel, the patch image and the chronology panel explain the first
+        # compared motion (they kept the motion current before, maybe none of them)
+        first = data.motions[0]
+        win.show_result_words(first, ranks[0])
+        win.patch_view.set_image(first.patches, fps=first.fps)
+        win.analysis.request_orders(int(first.row))
         if layout == "side":
             moved = [k for k, m in zip(ranks, view.in_place) if m]
             who = "all" if len(moved) == len(labels) else ", ".join(moved)

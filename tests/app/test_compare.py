@@ -220,3 +220,28 @@ def test_no_comparison_of_old_rows_while_a_gallery_opens(qtbot, ranked):
     w.state.events.gallery.emit(w.state.gallery)  # a gallery opened before the reply came
     qtbot.wait(800)
     assert shown == [] and w.skeleton_view.num_motions == 1
+
+
+def test_every_panel_explains_the_first_compared_motion(qtbot, ranked):
+    """Shift+Down twice from #1, then Ctrl+M: the words said "#1", while the patch image
+    and the chronology panel kept #3 (the current row before the comparison)."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+
+    w, rl = ranked, ranked.results_list
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        rl.select_row(0)
+    for _ in range(2):
+        qtbot.keyClick(rl.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert rl.selected_rows() == [0, 1, 2]
+    qtbot.wait(500)  # the current row's own motion and orders arrive first
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS,
+                          check_params_cb=lambda r: r.row == int(rl.record(0)["row"])):
+        with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as got:
+            rl.compare_button.click()
+    first = got.args[0].motions[0]
+    assert first.row == int(rl.record(0)["row"])
+    assert first.id.rsplit("/", 1)[-1] in w.analysis.chronology.heading()
+    want = w.patch_view.image_rgb()
+    w.patch_view.set_image(first.patches, fps=first.fps)  # what #1's image looks like
+    assert np.array_equal(want, w.patch_view.image_rgb())
