@@ -9,6 +9,7 @@ content.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -65,7 +66,21 @@ def elide_headers(view: QAbstractItemView) -> None:
 _ID_SEPARATORS = "_-. "
 
 
-def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
+def shared_name_start(names: Sequence[str]) -> str:
+    """The start every name shares, up to and including its last id separator (``_``,
+    ``-``, ``.``, space): ``"bn2_wave-left-hand_"`` for ``bn2_wave-left-hand_normal_023``
+    and ``bn2_wave-left-hand_active_017``; ``""`` when none (or one name). From the least
+    and the greatest name alone (the prefix all of them share)."""
+    names = [n for n in names if n]
+    if len(names) < 2:
+        return ""
+    lo, hi = min(names), max(names)
+    common = os.path.commonprefix([lo, hi])
+    cut = max(common.rfind(c) for c in _ID_SEPARATORS) + 1
+    return lo[:cut] if all(len(n) > cut for n in (lo, hi)) else ""
+
+
+def elide_id(text: str, metrics: QFontMetrics | QFont, width: int, shared: str = "") -> str:
     """An id (``"raw_bvh/bandai_2_wave-right-hand_normal_001"``) cut to fit ``width`` pixels:
     its folders go first (``"…/bandai_2_wave-right-hand_normal_001"``), then the middle of
     its name, keeping its last part whole (the take number: ``"bandai_2_wave-ri…_001"``)
@@ -78,6 +93,9 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
         text: the full id; ``"/"`` separates folders.
         metrics: the font (or its metrics) the id is painted with.
         width: room in pixels (``<= 0`` gives ``""``).
+        shared: the start its neighbours share (:func:`shared_name_start`), cut before the
+            middle is: "…normal_023" tells two takes of one action apart where
+            "bn2_wave-le…_023" did not.
 
     Returns:
         ``text`` when it fits, else the cut id (with "…").
@@ -92,6 +110,10 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
         short = ELLIPSIS + "/" + name
         if fm.horizontalAdvance(short) <= width:
             return short
+    if shared and name.startswith(shared) and len(name) > len(shared):
+        rest = ELLIPSIS + name[len(shared):]
+        if fm.horizontalAdvance(rest) <= width:
+            return rest
     cut = max(name.rfind(c) for c in _ID_SEPARATORS)
     tail = name[cut:] if cut > 0 else ""
     tail_w = fm.horizontalAdvance(ELLIPSIS + tail)
@@ -105,8 +127,12 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
 
 
 class MiddleElideDelegate(QStyledItemDelegate):
-    """Id cells cut by :func:`elide_id`: folders first, then the middle of the name
-    ("bn2_wave-left-h…_030"), keeping the start (the action, often) and the take number."""
+    """Id cells cut by :func:`elide_id`: folders first, then the start the column's ids
+    share ("…normal_030" among takes of one action), then the middle of the name
+    ("bn2_wave-left-h…_030"), keeping the start (the action, often) and the take number.
+
+    The shared start comes from the model's ``shared_name_start(column)`` when it has one
+    (:class:`~motionlex.widgets.record_model.RecordTableModel`), through a proxy too."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
         """Qt override: the default options with the id cut to the cell's text room."""
@@ -116,7 +142,12 @@ class MiddleElideDelegate(QStyledItemDelegate):
                                     option.widget) + 1) if style is not None else 3
         room = option.rect.width() - 2 * margin
         if option.text and room > 0:
-            option.text = elide_id(option.text, option.fontMetrics, room)
+            model = index.model()
+            while hasattr(model, "sourceModel") and model.sourceModel() is not None:
+                model = model.sourceModel()  # through proxies: same column
+            shared = (model.shared_name_start(index.column())
+                      if hasattr(model, "shared_name_start") else "")
+            option.text = elide_id(option.text, option.fontMetrics, room, shared)
         option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 

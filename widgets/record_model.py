@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from motionlex.widgets.elide import shared_name_start
 from motionlex.widgets.record_columns import (
     ColumnRows,
     check_columns,
@@ -207,6 +208,7 @@ class RecordTableModel(QAbstractTableModel):
         self._ascending: dict[int, np.ndarray] = {}  # column -> source rows in its order
         self._search: list[str] | None = None  # per source row (built on the first filter)
         self._prefixes = [self._shared_prefix(c) for c in range(len(self._columns))]
+        self._name_starts = [self._shared_name_start(c) for c in range(len(self._columns))]
         self._sorted = self._sort_rows(self._sort_column, self._sort_desc)  # kept sorted
         self._keep = self._matching(self._words)  # and filtered
         self._layout()
@@ -255,6 +257,25 @@ class RecordTableModel(QAbstractTableModel):
     def shared_prefix(self, column: int) -> str:
         """The prefix every row shares and the column leaves out (``""`` when none)."""
         return self._prefixes[column]
+
+    def shared_name_start(self, column: int) -> str:
+        """The start every shown value of a ``short`` column shares after its left-out
+        prefix, up to an id separator (``""`` when none): what a narrow id cell may cut
+        first (:func:`~motionlex.widgets.elide.shared_name_start`)."""
+        return self._name_starts[column]
+
+    def _shared_name_start(self, c: int) -> str:
+        col = self._by_col[c]
+        if not self._columns[c].short or col is None or self._n < 2:
+            return ""
+        try:  # the least and greatest values share what every value shares
+            lo, hi = min(col), max(col)
+        except TypeError:
+            return ""
+        if not isinstance(lo, str) or not isinstance(hi, str):
+            return ""
+        cut = len(self._prefixes[c])
+        return shared_name_start([lo[cut:], hi[cut:]])
 
     def record(self, row: int) -> dict:
         """A copy of source row ``row``'s record (rows given as columns: a new dict of its

@@ -255,3 +255,33 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
     results_list.resize(500, 300)
     qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
+
+
+def test_narrow_id_cells_cut_the_start_the_column_shares(qtbot, results_list, bandai_captions):
+    """Eight takes of one action read "bn2_wave-b…_027" on every row: the start they all
+    share goes first ("…normal_027"), so what tells them apart stays."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from motionlex.widgets.elide import ELLIPSIS, elide_id, shared_name_start
+
+    takes = sorted(i for i, _ in bandai_captions if i.startswith("bn2_wave-both-hands_"))
+    ids = takes[::max(1, len(takes) // 8)][:8]  # several styles (active, normal, ...)
+    assert len(ids) == 8 and len({i.split("_")[2] for i in ids}) > 1
+    start = shared_name_start(ids)
+    assert start == "bn2_wave-both-hands_"
+    assert shared_name_start(["bn1_kick_normal_001", "bn1_punch_normal_001"]) == "bn1_"
+    assert shared_name_start(["kick", "punch"]) == "" and shared_name_start(ids[:1]) == ""
+    rows = [{"rank": k + 1, "score": 0.5, "caption": "a person waves both hands.",
+             "id": f"bandai/{i}"} for k, i in enumerate(ids)]
+    results_list.set_results(rows)
+    m, view = results_list.model, results_list.view
+    id_col = [c.key for c in m.columns].index("id")
+    assert m.shared_name_start(id_col) == start  # after the left-out "bandai/"
+    fm = view.fontMetrics()
+    tail = ids[0][len(start):]  # e.g. "normal_027"
+    opt = QStyleOptionViewItem()
+    opt.rect.setWidth(fm.horizontalAdvance(ELLIPSIS + tail) + 10)
+    opt.rect.setHeight(20)
+    view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
+    assert opt.text == ELLIPSIS + tail
+    assert elide_id(ids[0], fm, fm.horizontalAdvance(ELLIPSIS + tail) + 2) != ELLIPSIS + tail
