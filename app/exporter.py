@@ -91,7 +91,8 @@ def video_steps(writer: VideoWriter, frames: queue.Queue, total: int) -> Progres
 class FrameGrabber(QObject):
     """Renders every frame of a :class:`SkeletonView` into a queue, one per event-loop turn
     (the turn is skipped while the encoder is :data:`FRAME_QUEUE` frames behind). Playback
-    is paused and the shown frame restored at the end.
+    is paused while it renders; at the end the shown frame is restored and playback goes on
+    if it was playing.
 
     Args:
         view: the 3D view (with a motion shown).
@@ -103,6 +104,7 @@ class FrameGrabber(QObject):
         super().__init__(parent)
         self.view, self.frames = view, frames
         self.total, self.next, self.start_frame = view.num_frames, 0, view.frame
+        self.was_playing = bool(view.is_playing)
         view.pause()
         self.timer = QTimer(self)
         self.timer.setInterval(0)
@@ -117,6 +119,8 @@ class FrameGrabber(QObject):
         if self.timer.isActive():
             self.timer.stop()
             self.view.seek(self.start_frame)
+            if self.was_playing:  # as it was before the export (it stayed paused)
+                self.view.play()
             if cancelled:
                 self.frames.put(JobCancelled("export"))  # the encoder ends as cancelled
 

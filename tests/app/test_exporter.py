@@ -97,8 +97,12 @@ def test_video_export_progress_and_cancel(qtbot, loaded, tmp_path):
     assert "Export cancelled" in w.statusBar().currentMessage()
     assert not w._progress.isVisible()
     # the window kept running its event loop: the next export works
+    w.skeleton_view.play()
     with qtbot.waitSignal(w.videoSaved, timeout=LONG_WAIT_MS) as blocker:
         w.record_video(out / "m.gif")
+        assert not w.skeleton_view.is_playing  # paused while its frames are rendered
+    # then it plays on, as before the export (it stayed paused)
+    qtbot.waitUntil(lambda: w.skeleton_view.is_playing, timeout=5000)
     frames = np.asarray([f for f in __import__("imageio.v3").v3.imread(blocker.args[0],
                                                                         index=None)])
     assert len(frames) == w.skeleton_view.num_frames and _files(out) == ["m.gif"]
