@@ -24,9 +24,12 @@ from motionlex.core.motion.query_paths import (
 )
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDockWidget
+
     from motionlex.app.client import WorkerClient
     from motionlex.app.state import ExplorerState
     from motionlex.widgets.query_edit import QueryEdit
+    from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 
 
 class SearchActions:
@@ -34,10 +37,29 @@ class SearchActions:
     ``state``, ``_client`` and the ``mode`` property)."""
 
     query_edit: QueryEdit
+    results_list: ResultsList
+    gallery_browser: GalleryBrowser
+    results_dock: QDockWidget
+    gallery_dock: QDockWidget
     state: ExplorerState
     show_error: Callable[[str], None]
     _client: WorkerClient
     mode: str
+
+    def focus_results(self) -> None:
+        """Down from the query box: the keyboard goes to the results list (or the gallery
+        list when no results are shown), on its selected row, so that Space plays, Left /
+        Right step and Shift+Down selects more to compare."""
+        lists = ((self.results_list, self.results_dock),
+                 (self.gallery_browser, self.gallery_dock))
+        target, dock = next(((w, d) for w, d in lists if w.row_count()), (None, None))
+        if target is None:
+            return
+        dock.show()
+        dock.raise_()
+        target.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if target.selected_row() is None:
+            target.select_row(0)
 
     def focus_query(self) -> None:
         """Put the cursor in the query box with its text selected."""

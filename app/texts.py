@@ -60,7 +60,8 @@ DEMO_BANNER_TIP = ("The synthetic demo gallery: procedural motions on an SMPL-22
 SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Ctrl+F</b></td><td>go to the query box</td></tr>
 <tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>
-<tr><td><b>Up / Down</b></td><td>query history (in the query box)</td></tr>
+<tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
+goes to the results (then Space plays, Shift+Down selects more)</td></tr>
 <tr><td><b>Space</b></td><td>play / pause</td></tr>
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>

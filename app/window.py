@@ -122,6 +122,7 @@ class MainWindow(SearchActions, QMainWindow):
         self.patch_view.frameRequested.connect(self._on_patch_frame)
         self.query_edit.submitted.connect(self.search)
         self.query_edit.typingPaused.connect(self._live_search)
+        self.query_edit.leftDown.connect(self.focus_results)
         self.lexical_bars.wordClicked.connect(self._search_word)
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         ev = self.state.events

@@ -19,7 +19,8 @@ MIN_LIVE_CHARS = 2
 
 
 class QueryEdit(QLineEdit):
-    """Query box: Enter submits, Up/Down walk the history (newest last).
+    """Query box: Enter submits, Up/Down walk the history (newest last); Down past the
+    newest (on the text being typed) leaves the box for what lists the results.
 
     Args:
         history: earlier queries, oldest first.
@@ -30,10 +31,12 @@ class QueryEdit(QLineEdit):
         submitted(str): Enter pressed on a non-blank query (already added to the history).
         typingPaused(str): with :attr:`live` on, typing paused for
             :data:`LIVE_SEARCH_DELAY_MS` on a text of at least :data:`MIN_LIVE_CHARS`.
+        leftDown(): Down pressed on the text being typed (no newer query to show).
     """
 
     submitted = Signal(str)
     typingPaused = Signal(str)
+    leftDown = Signal()
 
     def __init__(self, history: list[str] | None = None, parent: QWidget | None = None,
                  history_size: int = 100) -> None:
@@ -123,7 +126,8 @@ class QueryEdit(QLineEdit):
             self._pause_timer.stop()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        """Up: older query; Down: newer query, then back to the draft."""
+        """Up: older query; Down: newer query, then back to the draft, then
+        :attr:`leftDown`."""
         key = event.key()
         if key == Qt.Key.Key_Up and self._history:
             if self._pos == len(self._history):
@@ -131,10 +135,12 @@ class QueryEdit(QLineEdit):
             self._pos = max(0, self._pos - 1)
             self.setText(self._history[self._pos])
             return
-        if key == Qt.Key.Key_Down and self._history:
+        if key == Qt.Key.Key_Down and event.modifiers() == Qt.KeyboardModifier.NoModifier:
             if self._pos < len(self._history):
                 self._pos += 1
                 self.setText(self._draft if self._pos == len(self._history)
                              else self._history[self._pos])
+            else:  # on the draft: down to the results
+                self.leftDown.emit()
             return
         super().keyPressEvent(event)

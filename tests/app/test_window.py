@@ -212,6 +212,16 @@ def test_keyboard_shortcuts(qtbot, loaded):
     qtbot.keyClick(w.query_edit, Qt.Key.Key_Home)
     qtbot.keyClick(w.query_edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert asked == ["glb"] and w.query_edit.cursorPosition() == 0
+    # Down past the newest query leaves the box for the results: Space plays there (it
+    # typed a space into the query after Enter, 5 Tabs away from the list)
+    w.query_edit.setText(w.query_edit.history[-1] if w.query_edit.history else "")
+    w.query_edit.setFocus()
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_Down)
+    visible = w.results_list if w.results_list.row_count() else w.gallery_browser
+    assert visible.view.hasFocus() and visible.selected_row() is not None
+    text = w.query_edit.text()
+    qtbot.keyClick(visible.view, Qt.Key.Key_Space)
+    assert sv.is_playing and w.query_edit.text() == text
 
 
 def test_a_gallery_row_picked_while_ranking_stays_shown(qtbot, loaded):

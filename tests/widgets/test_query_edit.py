@@ -20,8 +20,12 @@ def test_query_history_up_down(qtbot, qapp):
     assert edit.text() == "walk"
     qtbot.keyClick(edit, Qt.Key.Key_Down)
     assert edit.text() == "run"
+    downs = []
+    edit.leftDown.connect(lambda: downs.append(edit.text()))
     qtbot.keyClick(edit, Qt.Key.Key_Down)
-    assert edit.text() == "jump"  # back to the draft
+    assert edit.text() == "jump" and downs == []  # back to the draft
+    qtbot.keyClick(edit, Qt.Key.Key_Down)  # past the draft: down to the results
+    assert downs == ["jump"] and edit.text() == "jump"
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.keyClick(edit, Qt.Key.Key_Return)  # the same query twice: one history entry
     assert sent == ["jump", "jump"] and edit.history == ["walk", "run", "jump"]
