@@ -41,6 +41,7 @@ from motionlex.widgets.query_hint import QueryHint
 from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, ResultsList
 from motionlex.widgets.skeleton_view import SkeletonView
 from motionlex.widgets.status_bar import ElidingStatusBar
+from motionlex.widgets.transport import SPEEDS
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -163,6 +164,20 @@ def _action(win: MainWindow, text: str, slot: Callable[[], object],
     return act
 
 
+def _change_speed(win: MainWindow, step: int) -> None:
+    """The next slower (``-1``) or faster (``+1``) of the speed box's speeds."""
+    view = win.skeleton_view
+    k = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - view.speed))
+    view.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, k + step))])
+    win.statusBar().showMessage(f"Playback speed {view.speed:g}x", 2000)
+
+
+def _sync_playback_checks(win: MainWindow) -> None:
+    """The Playback menu's check marks as the player's (its bar may have changed them)."""
+    win.act_loop.setChecked(win.skeleton_view.loop)
+    win.act_follow.setChecked(win.skeleton_view.follow_root)
+
+
 def build_actions(win: MainWindow) -> None:
     """Create the window's ``act_*`` actions (File, Export, Search, Playback, View, Help)."""
     def a(*args, **kwargs) -> QAction:
@@ -205,6 +220,16 @@ def build_actions(win: MainWindow) -> None:
     win.act_play = a("&Play / pause", win.skeleton_view.toggle_play, Qt.Key.Key_Space)
     win.act_step_back = a("Step &back", lambda: win.step(-1), Qt.Key.Key_Left)
     win.act_step_fwd = a("Step &forward", lambda: win.step(1), Qt.Key.Key_Right)
+    # the transport's speed box and check boxes take no focus: from the keyboard, these
+    win.act_slower = a("&Slower", lambda: _change_speed(win, -1), "[", "Play slower")
+    win.act_faster = a("F&aster", lambda: _change_speed(win, +1), "]", "Play faster")
+    view = win.skeleton_view
+    win.act_loop = a("&Loop", lambda: view.set_loop(not view.loop), None,
+                     "Start again at the end")
+    win.act_follow = a("Camera f&ollows the body", lambda: view.set_follow_root(
+        not view.follow_root), None, "Keep the moving body in frame (else the whole path)")
+    for act in (win.act_loop, win.act_follow):
+        act.setCheckable(True)
     win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")
@@ -418,8 +443,10 @@ def build_menus(win: MainWindow) -> None:
                 win.act_compare, win.act_compare_overlay, win.act_cancel):
         m.addAction(act)
     m = mb.addMenu("&Playback")
-    for act in (win.act_play, win.act_step_back, win.act_step_fwd):
+    for act in (win.act_play, win.act_step_back, win.act_step_fwd, win.act_slower,
+                win.act_faster, win.act_loop, win.act_follow):
         m.addAction(act)
+    m.aboutToShow.connect(lambda: _sync_playback_checks(win))  # set on the bar meanwhile
     m = mb.addMenu("&View")
     for dock in win.docks():
         m.addAction(dock.toggleViewAction())

@@ -199,6 +199,21 @@ def test_keyboard_shortcuts(qtbot, loaded):
     qtbot.keyClick(w.results_list.view, Qt.Key.Key_Left)
     qtbot.keyClick(w.results_list.view, Qt.Key.Key_Left)
     assert sv.frame == (f - 1) % sv.num_frames
+    # speed, loop and camera from the keyboard (the bar's boxes take no focus)
+    speed = sv.speed
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_BracketRight)
+    assert sv.speed > speed
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(w.results_list.view, Qt.Key.Key_BracketLeft)
+    assert sv.speed < speed
+    sv.set_speed(speed)
+    loop, follow = sv.loop, sv.follow_root
+    w.act_loop.trigger()
+    w.act_follow.trigger()
+    assert (sv.loop, sv.follow_root) == (not loop, not follow)
+    w.act_loop.trigger()
+    w.act_follow.trigger()
+    assert (sv.loop, sv.follow_root) == (loop, follow)
     # Ctrl+F goes to the query box, where space types a space instead of playing
     qtbot.keyClick(w.results_list.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert w.query_edit.hasFocus() and w.query_edit.selectedText() == w.query_edit.text()
