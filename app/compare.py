@@ -12,7 +12,7 @@ one motion alone again.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -51,6 +51,7 @@ class Comparer(QObject):
         self._pending: tuple[int, list[str], list[str], str, str] | None = None
         self.showing = False  # the player shows a comparison (not one motion)
         self.rows: list[int] = []  # the compared gallery rows, #1 first, while showing
+        self.first: Any = None  # the first compared motion's MotionData, while showing
         win.results_list.compareRequested.connect(self.compare)
         win.results_list.selectionChanged.connect(self._on_selection)
         win.motionShown.connect(self._on_single_motion)
@@ -163,4 +164,5 @@ class Comparer(QObject):
             f"{', '.join(shown[1])}.", 10000)
         self.showing = True
         self.rows = [int(m.row) for m in data.motions]
+        self.first = data.motions[0]
         self.compared.emit(data)

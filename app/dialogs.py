@@ -231,9 +231,11 @@ class Dialogs:
                 return True
             if kind == "png":
                 desc, job = f"Saving {Path(path).name}", image_steps(win.grab().toImage(), path)
-            else:
-                desc = f"Exporting {Path(path).name}"
-                job = export_mod.export_steps(win.current_motion, path, kind)
+            else:  # during a comparison: its first motion, as the word panel explains
+                compared = win.comparer.first if win.comparer.showing else None
+                desc = f"Exporting {Path(path).name}" + (
+                    " (#1 of the comparison)" if compared is not None else "")
+                job = export_mod.export_steps(compared or win.current_motion, path, kind)
             self.exports.start(desc, job)
         except (ValueError, ImportError) as e:
             win.show_error(f"Export to {path} failed: {e}")

@@ -245,3 +245,27 @@ def test_every_panel_explains_the_first_compared_motion(qtbot, ranked):
     want = w.patch_view.image_rgb()
     w.patch_view.set_image(first.patches, fps=first.fps)  # what #1's image looks like
     assert np.array_equal(want, w.patch_view.image_rgb())
+
+
+def test_an_export_during_a_comparison_writes_its_first_motion(qtbot, ranked, tmp_path):
+    """A GLB export while comparing wrote the motion shown before the comparison (maybe
+    none of those compared), and said nothing: it writes #1 and says so."""
+    w, rl = ranked, ranked.results_list
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        rl.select_row(3)
+    rl.select_rows([1, 2])
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as got:
+        rl.compare_button.click()
+    first = got.args[0].motions[0]
+    assert w.current_motion.row != first.row  # the motion shown before is another
+    out = tmp_path / "first.bvh"
+    with qtbot.waitSignal(w.dialogs.exports.finished, timeout=LONG_WAIT_MS):
+        assert w.dialogs.export_to(out, "bvh")
+        assert "(#1 of the comparison)" in w.statusBar().currentMessage()
+    from motionlex.core.motion.files import load_motion_file
+
+    written = load_motion_file(out).num_frames
+    assert written == pytest.approx(len(first.joints), abs=1)
+    before = len(w.current_motion.joints)
+    if abs(before - len(first.joints)) > 1:  # told apart by length: not the one before
+        assert abs(written - before) > 1
