@@ -109,13 +109,11 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
         inner = root / "model"  # a training run's folder: its export is OUT/model
         if (inner / CONFIG_FILE).is_file() and (inner / WEIGHTS_FILE).is_file():
             problem += f"; {inner} is one: give that folder"
-        elif missing == [STATS_FILE]:  # a model saved from Python without its statistics
-            problem += ("; save the model with them: model.save_pretrained(dir, extra_json="
-                        "{'patch_stats.json': stats})")
     raise NotAModelFolderError(
         f"{root} is not a motionlex model folder ({problem})",
         f"a model folder holds {CONFIG_FILE}, {WEIGHTS_FILE} and {STATS_FILE} (plus "
-        f"{TEXT_CONFIG_FILE} and {TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)")
+        f"{TEXT_CONFIG_FILE} and {TOKENIZER_DIR}/), as written by 'motionlex train' (OUT/model)"
+        f" or, from Python, by model.save_pretrained(DIR, extra_json={{'{STATS_FILE}': stats}})")
 
 
 def write_checksums(directory: str | os.PathLike) -> Path:

@@ -88,8 +88,8 @@ def test_a_model_saved_without_statistics_is_told_how(tiny: MotionTextModel,
     from motionlex.core.patches import PatchStats
 
     tiny.save_pretrained(tmp_path / "bare")
-    with pytest.raises(NotAModelFolderError, match=r"missing patch_stats.json; save the model with "
-                                         r"them: model.save_pretrained\(dir, extra_json="):
+    with pytest.raises(NotAModelFolderError, match=r"\(missing patch_stats.json\).* from "
+                       r"Python, by model.save_pretrained\(DIR, extra_json="):
         load_checkpoint(tmp_path / "bare")
     stats = PatchStats.identity()
     tiny.save_pretrained(tmp_path / "full", extra_json={"patch_stats.json": stats})
