@@ -32,3 +32,36 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     assert lexical.shape == (2,) and lexical[0] > lexical[1]  # by words too: the wave first
     assert len(lines) == 8 and "walk" in lines[5].lower()
     assert (tmp_path / "my_model" / "patch_stats.json").is_file()
+
+
+def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_path: Path,
+                                       monkeypatch) -> None:
+    """The README's second Python block ("the rest of the data path") runs as written,
+    after the first one's names (m, model, stats), and prints what its comments say."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.resources import default_model_dir
+
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python\n", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[1]
+    monkeypatch.chdir(tmp_path)  # its relative outputs: bvh.mlx, runs/eval
+    code = code.replace("../shared/data/", f"{shared_data}/")
+    model, stats = load_checkpoint(default_model_dir())
+    m = load_motion_file(shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh")
+    from motionlex.core.retrieval.embed import encode_motions
+
+    scope = {"model": model, "stats": stats, "m": m, "encode_motions": encode_motions,
+             "default_model_dir": default_model_dir}  # the first block's names
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the documented example
+    lines = out.getvalue().splitlines()
+    assert scope["image"].shape == (3, m.num_frames, 80)
+    assert "('wave'" in lines[0] or "('waves'" in lines[0]  # the wave's heaviest words
+    assert scope["events"] == ["a person jumps twice", "a person sits down"]
+    assert scope["wrong"] == ["a person sits down, then a person jumps twice"]
+    assert lines[1] == "a person waves the left hand"
+    r1, car = (float(v) for v in lines[2].split())
+    assert abs(r1 - 94.3) < 0.1 and abs(car - 96.1) < 0.1  # the figures in its comment
+    assert (tmp_path / "bvh.mlx" / "manifest.json").is_file()
