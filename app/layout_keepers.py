@@ -1,0 +1,125 @@
+"""Objects that keep the main window's layout in shape as it changes: the side columns'
+width shares on a resize (:class:`DockShares`) and the unknown-words line under the query
+box, floating over the docks (:class:`HintPlacer`). :mod:`motionlex.app.ui` installs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+if TYPE_CHECKING:
+    from motionlex.app.window import MainWindow
+
+
+class DockShares(QObject):
+    """Keeps each side column of docks at its share of the window's width when the window
+    is resized (Qt gives every added pixel to the 3D view: at 1920 px the results'
+    captions stayed cut at 17 characters and the word bars lost their weights).
+
+    The shares are read before a burst of resizes (an event filter runs before the window's
+    layout) and applied once the burst settles, so a user's own splitter positions keep
+    their proportions.
+    """
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self._win = win
+        self._shares: list[tuple[QDockWidget, float]] | None = None
+        win.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self._win and event.type() == QEvent.Type.Resize:
+            old = event.oldSize().width()
+            if old > 0 and event.size().width() != old and self._shares is None:
+                self._shares = [(d, d.width() / old) for d in self._columns()]
+                QTimer.singleShot(0, self._apply)
+        return False
+
+    def _columns(self) -> list[QDockWidget]:
+        """One docked, visible dock per side area (its column's width)."""
+        win, seen, out = self._win, set(), []
+        for dock in win.docks():
+            area = win.dockWidgetArea(dock)
+            if (dock.isVisible() and not dock.isFloating() and area not in seen
+                    and area in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                                 Qt.DockWidgetArea.RightDockWidgetArea)):
+                seen.add(area)
+                out.append(dock)
+        return out
+
+    def _apply(self) -> None:
+        shares, self._shares = self._shares, None
+        if shares and self._win.isVisible():
+            width = self._win.width()
+            self._win.resizeDocks([d for d, _ in shares], [round(f * width) for _, f in shares],
+                                  Qt.Orientation.Horizontal)
+
+
+class HintPlacer(QObject):
+    """Keeps the unknown-words line under the query box, as wide as it, above the other
+    widgets of the window (placed again whenever the box or the window moves or resizes).
+
+    The docks stay where they are under it; the centre's content (the demo banner, the 3D
+    view) moves out of its way while it shows, so that it hides no banner text."""
+
+    def __init__(self, edit: QWidget, hint: QWidget, win: QWidget) -> None:
+        super().__init__(win)
+        self._edit, self._hint, self._win = edit, hint, win
+        self._above = False  # the line sits above the box (no room under it)
+        for w in (edit, win, hint):
+            w.installEventFilter(self)
+
+    def place(self) -> None:
+        """Put the line under the box now (above it where the window has no room below, as
+        with the toolbar at the bottom); hidden while the box is (the toolbar hidden)."""
+        edit, hint, win = self._edit, self._hint, self._win
+        if not edit.isVisibleTo(win):
+            if hint.isVisible():  # later, not from inside its own show event; and only if
+                QTimer.singleShot(0, self._hide_if_box_hidden)  # the box is still hidden
+            self._make_room()
+            return
+        h = hint.sizeHint().height()
+        at = edit.mapTo(win, QPoint(0, edit.height()))
+        bottom = win.height() - (win.statusBar().height() if win.statusBar() else 0)
+        self._above = at.y() + h > bottom
+        if self._above:
+            at = edit.mapTo(win, QPoint(0, -h))
+        hint.setGeometry(QRect(at, QSize(edit.width(), h)))
+        hint.raise_()
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Margin the centre's layout by the part of it the shown line covers (top or
+        bottom, as the line is under or above the box); none while the line is hidden."""
+        central = self._win.centralWidget() if hasattr(self._win, "centralWidget") else None
+        layout = central.layout() if central is not None else None
+        if layout is None:
+            return
+        top = bottom = 0
+        if self._hint.isVisible():
+            box = QRect(central.mapTo(self._win, QPoint(0, 0)), central.size())
+            cover = self._hint.geometry().intersected(box)
+            if not cover.isEmpty():  # the side the line went to (under or above the box)
+                if self._above:
+                    bottom = box.bottom() - cover.top() + 1
+                else:
+                    top = cover.bottom() - box.top() + 1
+        m = layout.contentsMargins()
+        if (m.top(), m.bottom()) != (top, bottom):
+            layout.setContentsMargins(m.left(), top, m.right(), bottom)
+
+    def _hide_if_box_hidden(self) -> None:
+        if not self._edit.isVisibleTo(self._win):
+            self._hint.hide()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        kind = event.type()
+        if obj is self._edit and kind == QEvent.Type.Show:  # the toolbar is back
+            self._hint.check(self._edit.text())
+        if kind in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide,
+                    QEvent.Type.LayoutRequest):
+            self.place()
+        return False
