@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motionlex.core.text.spelling import FUNCTION_WORDS  # noqa: F401 - re-exported
+from motionlex.core.text.spelling import FUNCTION_WORDS  # its home; the corpus vocabulary uses it
 
 LEXICAL_SIMILARITIES = ("cosine", "dot")
 """Allowed values of ``MotionTextConfig.lexical_similarity``."""

@@ -465,9 +465,6 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         Raises:
             ValueError: wrong vocabulary size or ``k < 1``.
         """
-        if all(hasattr(lexical, a) for a in ("values", "ids", "num_words")):  # TopWords
-            values, ids = np.asarray(lexical.values), np.asarray(lexical.ids)
-            rows = np.zeros((values.shape[0], int(lexical.num_words)), np.float32)
-            np.put_along_axis(rows, ids, values, axis=1)
-            lexical = rows
+        if hasattr(lexical, "lexical_rows"):  # a TopWords (core/retrieval/embed.py)
+            lexical = lexical.lexical_rows()
         return top_words(lexical, self.vocabulary, k)

@@ -51,6 +51,13 @@ class TopWords(NamedTuple):
     ids: np.ndarray
     num_words: int
 
+    def lexical_rows(self) -> np.ndarray:
+        """``(N, V)`` float32 lexical rows holding only the kept words (zeros elsewhere),
+        e.g. for :meth:`MotionTextModel.top_words`."""
+        rows = np.zeros((self.values.shape[0], int(self.num_words)), np.float32)
+        np.put_along_axis(rows, np.asarray(self.ids), np.asarray(self.values), axis=1)
+        return rows
+
 
 def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") -> list[int]:
     """First frames of the windows a clip is encoded in.
