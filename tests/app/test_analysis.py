@@ -18,7 +18,6 @@ LONG_WAIT_MS = 120000  # model, index and caption bank on a busy 2-core machine
 
 @pytest.fixture
 def loaded(open_window):
-    pytest.importorskip("spacy")
     return open_window((1280, 820), LONG_WAIT_MS)
 
 
@@ -160,7 +159,6 @@ def test_long_queries_never_grow_the_window(qtbot, open_window):
     """Many events and long captions scroll inside the chronology dock: the window keeps its
     size and the results list its rows (the dock's minimum height once grew the window past
     the screen and left 1-4 result rows)."""
-    pytest.importorskip("spacy")
     w = open_window((1024, 640), LONG_WAIT_MS)
     rows_before = w.results_list.view.viewport().height()
     long_query = ", then ".join(["a person walks forward slowly and carefully", "jumps twice",

@@ -272,7 +272,6 @@ def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_fo
 
 
 def test_order_aware_ranking_rescores_multi_event_queries(worker):
-    pytest.importorskip("spacy")
     from motionlex.core.retrieval.order_ranking import order_margins
 
     text = "a person raises both hands, then walks forward"

@@ -6,7 +6,6 @@ from motionlex.core.cli import main
 
 
 def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monkeypatch, capsys):
-    pytest.importorskip("transformers")
     bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
     if not bvh.is_file():
         pytest.skip(f"{bvh} not found")

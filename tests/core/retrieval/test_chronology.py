@@ -162,7 +162,6 @@ def test_synthetic_chronology_needs_pairs(n):
 
 
 def test_event_order_scores_every_order_true_order_marked(model):
-    pytest.importorskip("spacy")
     caption = "a person walks forward, then jumps, then sits down"
     motion = encode_texts(model, ["a person jumps, then walks forward, then sits down"]).dense[0]
     res = event_order_scores(model, caption, 3.0 * motion, max_orders=24)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from motionlex.core.motion.files import load_motion_file
+from motionlex.core.retrieval.embed import encode_motions
 from motionlex.core.retrieval.xskel import bvh_conversions, cross_skeleton_report
 
 
@@ -53,8 +55,28 @@ def test_cross_skeleton_report_keys_and_ranges(shared_data, model, stats):
                for i, a in zip(gal_ids, ["walk", pairs[0][2]])]
     out = cross_skeleton_report(model, stats, pairs, shared_data / "bandai", gallery)
     assert out["xskel/n"] == 2
-    for k in ("bvh->npy/R@1", "npy->bvh/R@1", "mutual@1", "action@5"):
-        assert 0 <= out[f"xskel/{k}"] <= 100
+    # the same figures from one-at-a-time embeddings: rows walk, conv0, conv1, bvh0, bvh1
+    paths = [shared_data / "bandai" / "new_joints" / f"{i}.npy"
+             for i in ("bn1_walk_normal_001", pairs[0][1], pairs[1][1])] + [p for p, _, _ in pairs]
+    emb = np.concatenate([encode_motions(model, [(m.joints, m.skeleton)], stats,
+                                         long_clips="first").dense
+                          for m in map(load_motion_file, paths)])
+    sim = emb @ emb.T
+    conv, bvh = [1, 2], [3, 4]
+
+    def rank(q: int, target: int) -> int:  # 1 + others nearer than the target, self left out
+        return 1 + sum(sim[q, j] > sim[q, target] for j in range(5) if j not in (q, target))
+
+    r_bvh = [rank(b, c) for b, c in zip(bvh, conv)]
+    r_npy = [rank(c, b) for b, c in zip(bvh, conv)]
+    assert out["xskel/bvh->npy/R@1"] == pytest.approx(50.0 * sum(r == 1 for r in r_bvh))
+    assert out["xskel/npy->bvh/R@1"] == pytest.approx(50.0 * sum(r == 1 for r in r_npy))
+    assert out["xskel/mutual@1"] == pytest.approx(
+        50.0 * sum(a == 1 and b == 1 for a, b in zip(r_bvh, r_npy)))
+    assert out["xskel/bvh->npy/MedR"] == pytest.approx(float(np.median(r_bvh)))
+    assert out["xskel/cosine"] == pytest.approx(
+        float(np.mean([sim[b, c] for b, c in zip(bvh, conv)])), abs=1e-4)
+    assert 0 <= out["xskel/action@5"] <= 100
     # a bow and a kick take over a walk: no other motion of their action to find
     assert out["xskel/action@5/others/n"] == 0 and "xskel/npy_action@5" not in out
     # gallery of 3 motions (walk + 2 conversions) + 2 BVH, the query left out: rank <= 4
