@@ -339,8 +339,6 @@ class RankWorker(DescribeJobs, JobDriver):
         report = yield from build_steps(
             self._model, [dataset], out, patch_stats=self._stats,
             checkpoint=self._model_info.checkpoint if self._model_info else None)
-        n = len(report.index)
-        yield n, n
         changed = bool(report.added or report.replaced or report.removed or report.unreadable)
         return report.index, list(report.skipped), changed
 

@@ -268,6 +268,10 @@ def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_fo
     # the job's other stages are busy steps, (0, 0), not "1/2 motions"
     assert (2, 2) in steps and all(t in (0, 2) for _, t in steps) and steps[-1] == (0, 0)
     assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
+    # opened again, up to date: nothing is encoded, so no counted step ("Indexing: 2 of 2
+    # motions" on the page once said otherwise)
+    steps, info = _run(w.load_steps(bvh_folder))
+    assert not info.built and info.size == 2 and all(t == 0 for _, t in steps), steps
 
 
 
