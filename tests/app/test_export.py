@@ -1,4 +1,5 @@
-"""Export writers of the app on real motions: BVH copy, GLB node names, GIF/MP4 video."""
+"""Export writers of the app on real motions: BVH copy or rewrite, GLB node names (the
+GIF/MP4 writer: test_recording.py)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,9 @@ def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_d
     path, note = run_steps(export_steps(shown(edited, sha), tmp_path / "joints.bvh", "bvh"))
     assert "changed since it was indexed" in note
     assert (tmp_path / "joints.bvh").read_bytes() != edited.read_bytes()  # written from joints
+    back = load_motion_file(tmp_path / "joints.bvh")  # ...the shown joints, read back
+    assert back.skeleton.joint_names == sk.joint_names and back.fps == pytest.approx(m.fps)
+    np.testing.assert_allclose(back.joints, m.joints, atol=1e-3)
     assert bvh_export_note(shown(tmp_path / "m.npy", "")) == ""  # a joint file: as expected
     assert bvh_export_note(None) == ""
     src.write_bytes(src.read_bytes() + b"\n")  # edited after indexing

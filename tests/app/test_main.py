@@ -53,6 +53,13 @@ def test_empty_opens_welcome_page(qapp, gl_platform, tmp_path, capsys):
     png = tmp_path / "empty.png"
     code = main(["--empty", "--screenshot", str(png), "--settings", str(tmp_path / "s.ini")])
     assert code == 0 and png.is_file()
+    import imageio.v3 as iio
+
+    img = iio.imread(png)[..., :3]
+    assert img.shape[:2] == (900, 1440)  # the default --size
+    # the welcome page's text in the middle of the window (a blank window has none)
+    middle = img[200:700, 500:950].min(axis=-1)
+    assert (middle < 80).sum() > 1000
 
 
 def test_parser_rejects_bad_size(capsys):
@@ -98,6 +105,8 @@ def test_no_arguments_opens_the_demo_gallery(qapp, gl_platform, default_cache, t
                  "--settings", str(tmp_path / "s.ini"), "--timeout", "300"])
     assert code == 0 and png.is_file()
     assert any(p.name.startswith("demo-v") for p in default_cache.iterdir())
+    # the first gallery motion shown: skeleton, patch image (thousands of colours), words
+    assert _distinct_colours(png) > 1000
 
 
 def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_cache,

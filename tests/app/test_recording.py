@@ -36,18 +36,24 @@ def test_video_writer_errors(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_mp4_needs_imageio_ffmpeg(tmp_path):
-    try:
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="imageio-ffmpeg"):
-            VideoWriter(tmp_path / "a.mp4", fps=20)
-        assert not list(tmp_path.iterdir())
-        return
+def test_mp4_frames_size_and_rate(tmp_path):
+    """imageio-ffmpeg is a dependency: the MP4 reads back with its frames, their order, an
+    even size (H.264 4:2:0 needs one: 33 x 41 is cropped to 32 x 40) and 20 fps."""
+    import imageio.v2 as iio2
+
     w = VideoWriter(tmp_path / "a.mp4", fps=20)
-    for _ in range(5):
-        w.append(np.full((33, 41, 3), 128, np.uint8))  # odd sizes are cropped to even
-    assert w.close().stat().st_size > 0
+    levels = [20, 60, 100, 140, 180]
+    for level in levels:
+        w.append(np.full((33, 41, 3), level, np.uint8))
+    out = w.close()
+    reader = iio2.get_reader(str(out), format="FFMPEG")
+    assert reader.get_meta_data()["fps"] == pytest.approx(20.0)
+    frames = list(reader.iter_data())  # list(reader) asks len(): inf for MP4
+    reader.close()
+    assert len(frames) == 5 and frames[0].shape == (32, 40, 3)
+    # lossy, but each frame keeps its grey level (to a few units), so their order too
+    assert [abs(float(f.mean()) - lv) < 4 for f, lv in zip(frames, levels)] == [True] * 5
+    assert [q.name for q in tmp_path.iterdir()] == ["a.mp4"]
 
 
 def test_abort_keeps_the_old_file_and_a_folder_is_refused(tmp_path):

@@ -57,7 +57,10 @@ def test_create_model_checkpoint_without_weights(tmp_path: Path) -> None:
 
 
 def test_load_checkpoint_returns_model_and_stats(tiny: MotionTextModel, tmp_path: Path) -> None:
-    stats = PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
+    rng = np.random.default_rng(0)
+    saved = PatchStats(rng.normal(size=(80, 3)).astype(np.float32),
+                       rng.uniform(0.1, 1.0, (80, 3)).astype(np.float32))
+    stats = saved.to_dict()
     with pytest.raises(NotAModelFolderError, match="none is not a motionlex model folder"):
         load_checkpoint(tmp_path / "none", "cpu")
     tiny.save_pretrained(tmp_path / "c")
@@ -66,7 +69,12 @@ def test_load_checkpoint_returns_model_and_stats(tiny: MotionTextModel, tmp_path
     tiny.save_pretrained(tmp_path / "c", extra_json={"patch_stats.json": stats})
     model, got = load_checkpoint(tmp_path / "c", "cpu")
     assert isinstance(model, MotionTextModel) and not model.training
-    assert isinstance(got, PatchStats)
+    np.testing.assert_array_equal(got.mean, saved.mean)
+    np.testing.assert_array_equal(got.std, saved.std)
+    want = tiny.state_dict()
+    have = model.state_dict()
+    assert have.keys() == want.keys()
+    assert all(torch.equal(have[k].cpu(), want[k].cpu()) for k in want)
 
 
 def test_default_model_loads_and_embeds_as_its_legacy_free_copy(
@@ -132,7 +140,10 @@ def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
     """A save killed between its renames leaves the folder hidden; the next open restores it."""
     import os
 
-    stats = PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
+    rng = np.random.default_rng(0)
+    saved = PatchStats(rng.normal(size=(80, 3)).astype(np.float32),
+                       rng.uniform(0.1, 1.0, (80, 3)).astype(np.float32))
+    stats = saved.to_dict()
     root = tmp_path / "m"
     tiny.save_pretrained(root, extra_json={"patch_stats.json": stats})
     dead = 2**22 + 17  # a process id that is not running (above the usual pid_max)

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import torch
 
 from motionlex.core.model.folder import (
     CHECKSUM_FILE,
@@ -50,8 +51,11 @@ def test_folder_without_checksum_still_loads(tiny: MotionTextModel, tmp_path: Pa
     tiny.save_pretrained(tmp_path / "c")
     (tmp_path / "c" / CHECKSUM_FILE).unlink()  # as written before checksums existed
     with caplog.at_level(logging.DEBUG, logger="motionlex.core.model.folder"):
-        MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+        loaded = MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
     assert "weights not verified" in caplog.text
+    want, have = tiny.state_dict(), loaded.state_dict()
+    assert have.keys() == want.keys()
+    assert all(torch.equal(have[k].cpu(), want[k].cpu()) for k in want)
 
 
 @pytest.mark.parametrize("content", ["{not json", "[]", '{"sha256": 5}',

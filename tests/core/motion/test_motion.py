@@ -73,6 +73,13 @@ def test_resample_keeps_duration(walk):
     back = resample(r, 20.0)
     assert back.fps == 20.0
     np.testing.assert_allclose(r.joints[0], walk.joints[0])
+    # frame 3 at 12.5 fps is t = 0.24 s: source frame 4.8, linear between frames 4 and 5
+    np.testing.assert_allclose(r.joints[3], 0.2 * walk.joints[4] + 0.8 * walk.joints[5],
+                               atol=1e-5)
+    # there and back: the walk comes back (a few cm at most where a foot turns fast)
+    n = min(back.num_frames, walk.num_frames)
+    err = np.linalg.norm(back.joints[:n] - walk.joints[:n], axis=-1)
+    assert n >= walk.num_frames - 2 and np.median(err) < 0.002 and err.max() < 0.06
     for bad in (0, -20.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="fps must be finite and > 0"):
             resample(walk, bad)

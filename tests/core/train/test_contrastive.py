@@ -63,8 +63,17 @@ def test_side_negatives_in_both_directions_and_diagnostics(tiny, make_batch) -> 
     assert float(a["dense_t2m"]) > float(b["dense_t2m"])  # mirrored motion joins t2m
     assert float(a["lexical_t2m"]) > float(b["lexical_t2m"])
     assert float(a["dense_m2t"]) > float(b["dense_m2t"])  # side caption joins m2t
-    for key in ("car_accuracy", "side_accuracy", "side_motion_accuracy"):
-        assert 0.0 <= float(a[key]) <= 1.0, key
+    # one CAR column (caption 0's), one side column and one mirrored motion (caption 3's):
+    # each accuracy is whether the true pair scores above that negative
+    with torch.no_grad():
+        m = tiny.forward_motion(side["patches"], side["row_mask"], lexical=False).dense.float()
+        t = tiny.forward_text(side["texts"] + side["negative_texts"], lexical=False).dense.float()
+        mirrored = tiny.forward_motion(side["negative_motion_patches"],
+                                       side["negative_motion_row_mask"], lexical=False).dense
+    n = len(side["texts"])
+    assert float(a["car_accuracy"]) == float(m[0] @ t[0] > m[0] @ t[n])
+    assert float(a["side_accuracy"]) == float(m[3] @ t[3] > m[3] @ t[n + 1])
+    assert float(a["side_motion_accuracy"]) == float(m[3] @ t[3] > mirrored[0].float() @ t[3])
     assert "side_accuracy" not in b
     dense = create_objective("dense", tiny)
     with torch.no_grad():
@@ -142,7 +151,13 @@ def test_order_negatives_join_text_to_motion_with_their_pair_term(tiny, make_bat
     assert float(a["dense_t2m"]) > float(plain["dense_t2m"])  # reordered motion joins t2m
     assert float(a["lexical_t2m"]) > float(plain["lexical_t2m"])
     torch.testing.assert_close(a["dense_m2t"], plain["dense_m2t"])  # no new caption column
-    assert 0.0 <= float(a["order_motion_accuracy"]) <= 1.0
+    with torch.no_grad():  # caption 2's own motion above its reordered one?
+        m2 = tiny.forward_motion(order["patches"][2:3], order["row_mask"][2:3],
+                                 lexical=False).dense[0].float()
+        r2 = tiny.forward_motion(order["negative_motion_patches"],
+                                 order["negative_motion_row_mask"], lexical=False).dense[0].float()
+        t2 = tiny.forward_text(order["texts"][2:3], lexical=False).dense[0].float()
+    assert float(a["order_motion_accuracy"]) == float(m2 @ t2 > r2 @ t2)
     assert "side_motion_accuracy" not in a and "order_motion_accuracy" not in plain
     assert "dense_order_pair" not in a
     expected = a["loss"] + 2.0 * (paired["dense_order_pair"]
