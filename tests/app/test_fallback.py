@@ -71,7 +71,7 @@ def test_none_given_and_ensure_model(worker, tiny_as_shipped):
 
 def test_the_shipped_model_failing_is_an_error(worker, monkeypatch, tmp_path):
     monkeypatch.setattr(fallback, "default_model_dir", lambda: tmp_path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="is not a motionlex model folder"):
         run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path))
 
 

@@ -166,7 +166,7 @@ def test_event_connect_disconnect():
     ev.disconnect(got.append)
     ev.emit(2)
     assert got == [1]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not in list"):
         ev.disconnect(got.append)
 
 

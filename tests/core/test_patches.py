@@ -157,7 +157,7 @@ def test_stats_errors(tmp_path):
         PatchStats(np.zeros((5, 3)), np.ones((5, 3)))
     with pytest.raises(ValueError, match="> 0"):
         PatchStats(np.zeros((80, 3)), np.zeros((80, 3)))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="patch statistics not found: .*none.json"):
         PatchStats.load(tmp_path / "none.json")
     (tmp_path / "bad.json").write_text("{oops")
     with pytest.raises(ValueError, match="bad.json"):

@@ -50,7 +50,7 @@ def test_patch_stats_count_each_motion_once(examples):
     frames = sum(len(j) for j in {id(e.joints): e.joints for e in examples}.values())
     assert stats.count == frames and stats.source == "samples"
     assert stats.mean.shape == (80, 3) and (stats.std > 0).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no frames were added"):
         compute_patch_stats([])
 
 

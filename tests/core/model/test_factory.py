@@ -162,7 +162,7 @@ def test_load_checkpoint_finishes_an_interrupted_swap(tiny: MotionTextModel,
 
 @pytest.mark.parametrize("device,expected", [
     ("banana", "unknown torch device 'banana'"),
-    ("tpu", "unknown torch device|motionlex runs on cpu, cuda or mps"),
+    ("tpu", "unknown torch device 'tpu': use cpu, cuda, cuda:N or mps"),
 ])
 def test_resolve_device_names_bad_devices(device, expected):
     from motionlex.core.model.device import resolve_device

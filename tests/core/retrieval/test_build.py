@@ -184,7 +184,7 @@ def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, t
 def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
     with pytest.raises(ValueError, match="patch statistics are needed"):
         build_index(model, [shared_data / "raw_bvh"], tmp_path / "g.mlx", progress=False)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="dataset folder not found: .*none"):
         build_index(model, [tmp_path / "none"], tmp_path / "g.mlx", progress=False,
                     patch_stats=stats)
     assert not (tmp_path / "g.mlx").exists()

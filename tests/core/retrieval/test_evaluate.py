@@ -330,7 +330,7 @@ def test_documented_errors(checkpoint, shared_data, tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="sentence model not found: all-minilm-typo"):
         next(steps)
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    with pytest.raises(ImportError):
+    with pytest.raises(ImportError, match="sentence_transformers"):
         sentence_encoder()
 
 

@@ -27,14 +27,14 @@ def test_order_scores_add_the_weighted_margin():
     np.testing.assert_allclose(order_scores([0.5, 0.2], [0.1, -0.1], 0.0), [0.5, 0.2])
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: order_margins(np.zeros((0, 3)), np.zeros((2, 3))),
-    lambda: order_margins(np.zeros((2, 3)), np.zeros((2, 4))),
-    lambda: order_scores([1.0], [1.0, 2.0]),
-    lambda: order_scores([1.0], [1.0], -1.0),
+@pytest.mark.parametrize("bad, match", [
+    (lambda: order_margins(np.zeros((0, 3)), np.zeros((2, 3))), r"got \(0, 3\) and \(2, 3\)"),
+    (lambda: order_margins(np.zeros((2, 3)), np.zeros((2, 4))), "orders have 3 dims, motions 4"),
+    (lambda: order_scores([1.0], [1.0, 2.0]), r"\(1,\) and margins \(2,\) differ in shape"),
+    (lambda: order_scores([1.0], [1.0], -1.0), "alpha must be >= 0, got -1.0"),
 ])
-def test_bad_inputs_raise(bad):
-    with pytest.raises(ValueError):
+def test_bad_inputs_raise(bad, match):
+    with pytest.raises(ValueError, match=match):
         bad()
 
 

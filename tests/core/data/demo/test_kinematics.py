@@ -65,15 +65,20 @@ def test_forward_kinematics_rotates_about_parents():
     np.testing.assert_allclose(_bones(pos2), _bones(pos3), atol=1e-12)
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: kinematics.forward_kinematics(np.zeros((2, 21, 3, 3)), np.zeros((2, 3))),
-    lambda: kinematics.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((3, 3))),
-    lambda: kinematics.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((2, 3)),
-                                    rest_pose=np.zeros((21, 3))),
-    lambda: kinematics.forward_kinematics(np.zeros((2, 3, 3, 3)), np.zeros((2, 3)),
-                                    rest_pose=np.zeros((3, 3)), parents=(-1, 2, 0)),
-    lambda: kinematics.euler_to_matrix(np.zeros((4, 2))),
+@pytest.mark.parametrize("bad, match", [
+    (lambda: kinematics.forward_kinematics(np.zeros((2, 21, 3, 3)), np.zeros((2, 3))),
+     r"expected rotations \(T, 22, 3, 3\), got \(2, 21, 3, 3\)"),
+    (lambda: kinematics.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((3, 3))),
+     r"expected root_positions \(2, 3\), got \(3, 3\)"),
+    (lambda: kinematics.forward_kinematics(np.zeros((2, 22, 3, 3)), np.zeros((2, 3)),
+                                           rest_pose=np.zeros((21, 3))),
+     r"expected rest_pose \(22, 3\), got \(21, 3\)"),
+    (lambda: kinematics.forward_kinematics(np.zeros((2, 3, 3, 3)), np.zeros((2, 3)),
+                                           rest_pose=np.zeros((3, 3)), parents=(-1, 2, 0)),
+     r"every parent before its child, got \(-1, 2, 0\)"),
+    (lambda: kinematics.euler_to_matrix(np.zeros((4, 2))),
+     r"expected Euler angles \(\.\.\., 3\), got shape \(4, 2\)"),
 ])
-def test_kinematics_errors(bad):
-    with pytest.raises(ValueError, match="expected|parents"):
+def test_kinematics_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
         bad()
