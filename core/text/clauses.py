@@ -55,7 +55,10 @@ def _inflect(lemma: str, form: str, original: str) -> str:
                 word = lemma + "s"
     elif form == "VBD":
         word = _IRREGULAR_PAST.get(lemma)
-        if word is None:
+        stem = original.lower()[:-3] if original.lower().endswith("ing") else ""
+        if word is None and len(stem) > len(lemma) and stem == lemma + lemma[-1]:
+            word = stem + "ed"  # the gerund shows the doubled consonant: hugging -> hugged
+        elif word is None:
             word = (
                 lemma + "d"
                 if lemma.endswith("e")
@@ -108,7 +111,9 @@ def _subject(toks: list[_Tok]) -> tuple[list[_Tok], list[_Tok], str | None]:
     j = _skip_adverbs(toks, k + 1)
     if toks[k].lemma == "be" and j < len(toks) and toks[j].tag == "VBG":
         return subj, [toks[k]], "VBG"
-    return subj, [], toks[k].tag
+    # the first verb as a participle has no auxiliary before it: the tagger read a simple
+    # past as one ("a man nodded before tapping": "nodded" VBN), so the events are past
+    return subj, [], "VBD" if toks[k].tag == "VBN" else toks[k].tag
 
 
 _SINGULAR_PRONOUNS = frozenset({"he", "she"})

@@ -78,6 +78,16 @@ def test_inflect_puts_a_gerund_in_the_main_verbs_form(lemma, form, word):
     assert _inflect(lemma, form, lemma.capitalize() + "ing") == word.capitalize()
 
 
+@pytest.mark.parametrize(("lemma", "gerund", "past"), [
+    ("hug", "hugging", "hugged"), ("tap", "tapping", "tapped"), ("pat", "patting", "patted"),
+    ("roll", "rolling", "rolled"), ("visit", "visiting", "visited"), ("lift", "lifting", "lifted"),
+])
+def test_inflect_keeps_the_doubled_consonant_the_gerund_shows(lemma, gerund, past):
+    """Past tense from a gerund: its doubled consonant stays ("tapping" -> "tapped", not
+    "taped", another word); a double letter of the lemma itself is not doubled again."""
+    assert _inflect(lemma, "VBD", gerund) == past
+
+
 @pytest.mark.parametrize("form", ["VBN", "VBG", "MD", "NN"])
 def test_inflect_leaves_other_forms_as_written(form):
     assert _inflect("sit", form, "Sitting") == "Sitting"
@@ -107,6 +117,8 @@ def test_subject_of_a_real_caption(tag, humanml3d_caption):
     ("slowly/RB/advmod ,/,/punct the/DT/det person/NN/nsubj sits/VBZ/ROOT down/RP/prt",
      "the person", [], "VBZ"),  # a leading adverb is not part of it
     ("then/RB/advmod he/PRP/nsubj sat/VBD/ROOT/sit", "he", [], "VBD"),
+    # a first verb read as a participle has no auxiliary: a simple past ("a man nodded")
+    ("a/DT/det man/NN/nsubj nodded/VBN/ROOT/nod", "a man", [], "VBD"),
     ("a/DT/det person/NN/nsubj with/IN/prep bent/JJ/amod knees/NNS/pobj walks/VBZ/ROOT",
      "a person with bent knees", [], "VBZ"),  # a noun phrase with its prepositional phrase
     ("walks/VBZ/ROOT forward/RB/advmod", "", [], "VBZ"),  # no subject: it is shared
@@ -250,6 +262,8 @@ def test_a_gerund_takes_the_form_of_its_subjects_verb(tag, humanml3d_caption):
                       "the standing person goes back to their original stance"]
     past, _ = _events(tag, "the man walked forward before sitting down")
     assert past == ["the man walked forward", "the man sat down"]
+    tapped, _ = _events(tag, "a man walked forward before tapping his foot")
+    assert tapped == ["a man walked forward", "a man tapped his foot"]
 
 
 def test_an_after_clause_takes_its_main_clauses_subject(tag):
