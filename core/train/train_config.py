@@ -98,7 +98,8 @@ class TrainConfig:
         data_repeat: dataset folder name (the last part of a ``--data`` path) -> how many
             times its training pairs enter each epoch (an integer >= 1): oversamples a small
             folder beside a large one. Patch statistics and validation are not affected.
-        precision: Lightning precision; ``auto`` = bf16-mixed on CUDA, 32 on CPU.
+        precision: Lightning precision; ``auto`` = bf16-mixed on a CUDA GPU (16-mixed
+            before Ampere), 32 on CPU (also ``accelerator=cpu`` on a GPU machine).
         accelerator / devices / strategy: Lightning's (``auto`` picks CUDA when present;
             ``devices`` per node; ``ddp`` or ``auto`` on several devices: DDP, README
             "Several GPUs").

@@ -17,17 +17,31 @@ import torch
 
 logger = logging.getLogger(__name__)
 
-DDP_STRATEGIES = {"ddp": "ddp_find_unused_parameters_true"}
+DDP_STRATEGIES = {name: f"{name}_find_unused_parameters_true"
+                  for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")}
 """Strategy names of the config that reach Lightning as another registered strategy: DDP
-must let parameters go unused (the text phases never touch the motion encoder)."""
+(each way of starting it) must let parameters go unused (the text phases never touch the
+motion encoder)."""
+
+CUDA_ACCELERATORS = ("auto", "gpu", "cuda")
+"""``accelerator`` values that train on CUDA when it is present."""
+
+
+def auto_precision(accelerator: str) -> str:
+    """Precision ``auto``: ``bf16-mixed`` where training runs on a CUDA GPU with bfloat16
+    (Ampere or later), ``16-mixed`` on an older one, ``32-true`` elsewhere (CPU, MPS, or
+    ``accelerator=cpu`` on a GPU machine)."""
+    if str(accelerator).lower() not in CUDA_ACCELERATORS or not torch.cuda.is_available():
+        return "32-true"
+    return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
 
 
 def trainer_kwargs(cfg: Any) -> dict:
     """``L.Trainer`` keyword arguments of a :class:`~.train_config.TrainConfig`'s device
-    settings (precision ``auto``: ``bf16-mixed`` on CUDA, ``32-true`` elsewhere)."""
+    settings (precision ``auto``: :func:`auto_precision`)."""
     precision = cfg.precision
     if precision == "auto":
-        precision = "bf16-mixed" if torch.cuda.is_available() else "32-true"
+        precision = auto_precision(cfg.accelerator)
     strategy = DDP_STRATEGIES.get(cfg.strategy, cfg.strategy)
     return {"accelerator": cfg.accelerator, "devices": cfg.devices,
             "num_nodes": cfg.num_nodes, "strategy": strategy, "precision": precision,

@@ -34,8 +34,9 @@ def _no_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _cuda(monkeypatch: pytest.MonkeyPatch, available: bool) -> None:
+def _cuda(monkeypatch: pytest.MonkeyPatch, available: bool, bf16: bool = True) -> None:
     monkeypatch.setattr(trainer_settings.torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(trainer_settings.torch.cuda, "is_bf16_supported", lambda: bf16)
 
 
 # -- trainer_kwargs: the settings as Lightning receives them ----------------------------------
@@ -50,6 +51,17 @@ def test_precision_auto_is_bf16_mixed_with_cuda_and_32_true_without(monkeypatch)
     assert trainer_kwargs(cfg)["precision"] == "32-true"
 
 
+@pytest.mark.parametrize(("accelerator", "bf16", "expected"), [
+    ("cpu", True, "32-true"),  # a CPU run on a GPU machine: no bf16 autocast on the CPU
+    ("mps", True, "32-true"),
+    ("gpu", True, "bf16-mixed"), ("cuda", True, "bf16-mixed"), ("auto", True, "bf16-mixed"),
+    ("gpu", False, "16-mixed"),  # a GPU before Ampere has no bfloat16
+])
+def test_precision_auto_follows_the_accelerator(monkeypatch, accelerator, bf16, expected):
+    _cuda(monkeypatch, True, bf16)
+    assert trainer_kwargs(TrainConfig(accelerator=accelerator))["precision"] == expected
+
+
 @pytest.mark.parametrize("precision", ["32-true", "bf16-mixed", "16-mixed", "64-true"])
 @pytest.mark.parametrize("cuda", [True, False])
 def test_explicit_precision_is_passed_through(monkeypatch, precision, cuda):
@@ -57,12 +69,16 @@ def test_explicit_precision_is_passed_through(monkeypatch, precision, cuda):
     assert trainer_kwargs(TrainConfig(precision=precision))["precision"] == precision
 
 
-def test_ddp_becomes_the_find_unused_parameters_strategy():
-    assert trainer_kwargs(TrainConfig(strategy="ddp"))["strategy"] == (
-        "ddp_find_unused_parameters_true")
+@pytest.mark.parametrize("strategy", ["ddp", "ddp_spawn", "ddp_fork", "ddp_notebook"])
+def test_ddp_becomes_the_find_unused_parameters_strategy(strategy):
+    """Every way of starting DDP lets parameters go unused (a registered Lightning name)."""
+    from lightning.pytorch.strategies import StrategyRegistry
+
+    got = trainer_kwargs(TrainConfig(strategy=strategy))["strategy"]
+    assert got == f"{strategy}_find_unused_parameters_true" and got in StrategyRegistry
 
 
-@pytest.mark.parametrize("strategy", ["auto", "ddp_spawn", "ddp_find_unused_parameters_false"])
+@pytest.mark.parametrize("strategy", ["auto", "ddp_find_unused_parameters_false", "fsdp"])
 def test_other_strategies_are_passed_through(strategy):
     assert trainer_kwargs(TrainConfig(strategy=strategy))["strategy"] == strategy
 
