@@ -26,7 +26,8 @@ def smooth_path(centres: np.ndarray, window: int) -> np.ndarray:
 
     Args:
         centres: ``(N, 3)`` float positions per frame, metres.
-        window: frames averaged (``<= 1``: the path unchanged).
+        window: frames averaged, an even count rounded up to the next odd one so the
+            average stays centred (10 -> 11); ``<= 1``: the path unchanged.
 
     Returns:
         ``(N, 3)`` float32 smoothed positions.

@@ -29,11 +29,24 @@ _MODEL_REGISTRY: dict[str, Callable[[], MotionTextConfig]] = {}
 
 
 def register_model(
-    name: str,
+    name: str, *, exist_ok: bool = False,
 ) -> Callable[[Callable[[], MotionTextConfig]], Callable[[], MotionTextConfig]]:
-    """Decorator registering a config builder under ``name`` (timm ``register_model`` style)."""
+    """Decorator registering a config builder under ``name`` (timm ``register_model`` style).
+
+    Args:
+        name: the name :func:`create_model` and ``--model`` take.
+        exist_ok: replace a builder already registered under ``name`` (as transformers'
+            ``AutoConfig.register(..., exist_ok=True)``); otherwise that is an error, so a
+            plugin cannot silently change what a shipped name such as ``tiny`` builds.
+
+    Raises:
+        ValueError: (when decorating) ``name`` is registered and ``exist_ok`` is False.
+    """
 
     def deco(fn: Callable[[], MotionTextConfig]) -> Callable[[], MotionTextConfig]:
+        if name in _MODEL_REGISTRY and not exist_ok:
+            raise ValueError(f"a model named {name!r} is already registered; pass "
+                             f"register_model({name!r}, exist_ok=True) to replace it")
         _MODEL_REGISTRY[name] = fn
         return fn
 

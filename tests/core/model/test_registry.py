@@ -1,5 +1,5 @@
 """register_model, the model registry (core/model/factory.py): a registered builder is found
-by name everywhere a model is built, and registering a name again replaces its builder.
+by name everywhere a model is built; registering a name again is refused unless asked for.
 
 Each test works on a copy of the registry, so the shipped names are never changed for the
 rest of the session.
@@ -8,8 +8,6 @@ rest of the session.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import warnings
 
 import pytest
 import torch
@@ -65,24 +63,19 @@ def test_create_model_builds_a_registered_name():
     assert torch.isfinite(out.dense).all()
 
 
-def test_registering_a_name_again_replaces_its_builder_silently(caplog):
-    """Current behaviour: no error, warning or log record; the last registration wins."""
+def test_registering_a_name_again_is_an_error_unless_exist_ok():
+    """A second builder under a registered name is refused (a plugin cannot silently change
+    what ``tiny`` builds); ``exist_ok=True`` replaces it on purpose."""
     register_model("test-dup")(lambda: _tiny_with(name="test-dup", embed_dim=8))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a warning would fail here
-        with caplog.at_level(logging.DEBUG):
-            register_model("test-dup")(lambda: _tiny_with(name="test-dup", embed_dim=40))
-    assert caplog.records == []
+    with pytest.raises(ValueError, match="'test-dup' is already registered.*exist_ok=True"):
+        register_model("test-dup")(lambda: _tiny_with(name="test-dup", embed_dim=40))
+    assert model_config("test-dup").embed_dim == 8  # the first builder stays
+    with pytest.raises(ValueError, match="'tiny' is already registered"):
+        register_model("tiny")(lambda: _tiny_with(embed_dim=64))
+    assert model_config("tiny").embed_dim == TINY.embed_dim == 32
+    register_model("test-dup", exist_ok=True)(lambda: _tiny_with(name="test-dup", embed_dim=40))
     assert model_config("test-dup").embed_dim == 40
     assert list_models().count("test-dup") == 1
-
-
-def test_re_registering_a_shipped_name_changes_what_it_builds():
-    """A plugin that registers ``tiny`` again replaces the shipped tiny model for every
-    later create_model / model_config call."""
-    assert model_config("tiny").embed_dim == TINY.embed_dim == 32
-    register_model("tiny")(lambda: _tiny_with(embed_dim=64))
-    assert model_config("tiny").embed_dim == 64
 
 
 def test_unknown_names_list_the_registered_ones():
