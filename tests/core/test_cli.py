@@ -103,7 +103,8 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     long_query = " ".join(["a person walks forward and then turns left"] * 30)
     assert main(["words", long_query, "-k", "2"]) == 0  # cut to the encoder's length: said
     err = capsys.readouterr().err
-    assert "note: the query is 242 tokens long; the model reads its first 64" in err
+    n = 30 * 8 + 2  # 8 words, one WordPiece each, 30 times; [CLS] and [SEP]
+    assert f"note: the query is {n} tokens long; the model reads its first 64" in err
     weights = [w["weight"] for w in got["words"]]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
     # the share is the weight over the whole vector's norm: one ratio for every word, <= 1

@@ -124,11 +124,11 @@ def test_a_query_longer_than_the_text_encoder_reads_is_noted(capsys):
     from motionlex.core.model.model import MotionTextModel
     from motionlex.core.model.text_only import load_text_only
 
-    long_query = "a person walks forward and then turns around slowly " * 12
+    long_query = "a person walks forward and then turns around slowly " * 12  # 9 WordPieces
     for model in (load_text_only(default_model_dir()),
                   MotionTextModel.from_pretrained(default_model_dir(), device="cpu")):
         warn_long_text(long_query, model)
         assert capsys.readouterr().err.startswith(
-            "note: the query is 110 tokens long; the model reads its first 64")
+            f"note: the query is {12 * 9 + 2} tokens long; the model reads its first 64")
         warn_long_text("a person waves", model)
         assert capsys.readouterr().err == ""

@@ -141,11 +141,16 @@ def test_skip_frames_auto_on_a_real_bvh(shared_data, tmp_path, capsys):
 def test_patches_drops_the_daz_tpose_by_default(shared_data, tmp_path, capsys):
     """The default is "auto", as every loader's: the T-pose and its 3 blend frames (4 of
     416 at 120 fps) go; --skip-frames 0 keeps them (canonical 20 fps: 69 vs 70 frames)."""
+    from motionlex.core.motion.files import load_motion_file
+
     bvh = shared_data / "raw_bvh" / "cmu_07_03_daz.bvh"
+    kept = load_motion_file(bvh).num_frames  # THE loader, at 20 fps: T-pose dropped
+    whole = load_motion_file(bvh, skip_frames=0).num_frames
+    assert whole == kept + 1  # 4 source frames at 120 fps are less than one at 20
     out = str(tmp_path / "p.png")
     assert main(["patches", str(bvh), "--out", out]) == 0
-    assert "69 frames at 20 fps" in capsys.readouterr().out
+    assert f"{kept} frames at 20 fps" in capsys.readouterr().out
     assert main(["patches", str(bvh), "--out", out, "--skip-frames", "0"]) == 0
-    assert "70 frames at 20 fps" in capsys.readouterr().out
+    assert f"{whole} frames at 20 fps" in capsys.readouterr().out
     assert main(["patches", str(bvh), "--out", out, "--max-frames", "30"]) == 0
-    assert "30 of 69 frames at 20 fps" in capsys.readouterr().out  # said "30 frames"
+    assert f"30 of {kept} frames at 20 fps" in capsys.readouterr().out  # said "30 frames"

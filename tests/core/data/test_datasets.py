@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +18,20 @@ from motionlex.core.data.text_files import (
 )
 
 
+def _split_ids(root: Path, split: str) -> list[str]:
+    return [ln.strip() for ln in (root / f"{split}.txt").read_text().splitlines() if ln.strip()]
+
+
 def test_bandai_train_split(shared_data):
     ds = MotionDataset(shared_data / "bandai", "train")
-    assert len(ds) == 2932
+    assert [r.id for r in ds.records] == _split_ids(shared_data / "bandai", "train")  # 2,932
     s = ds[0]
     assert s.motion.joints.shape[1:] == (22, 3) and s.motion.fps == 20.0
     assert len(s.captions) == 2 and s.captions[0].whole_clip
     assert s.record.meta["action"] and s.record.meta["split"] == "train"
     val = MotionDataset(shared_data / "bandai", "val")
-    assert len(val) == 70 and not {r.id for r in val.records} & {r.id for r in ds.records}
+    assert [r.id for r in val.records] == _split_ids(shared_data / "bandai", "val")
+    assert not {r.id for r in val.records} & {r.id for r in ds.records}
 
 
 def test_humanml3d_samples_and_spans(shared_data, tmp_path):
@@ -206,7 +212,10 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
         read_captions(tmp_path / "x.txt")
     corpus = read_caption_corpus(shared_data / "kitml_text", "train")
     assert len(corpus) > 9000 and all(isinstance(c, str) and c for c in corpus[:100])
-    assert len(read_caption_corpus(shared_data / "bandai", "val")) == 140
+    val_lines = [ln for i in _split_ids(shared_data / "bandai", "val")
+                 for ln in (shared_data / "bandai" / "texts" / f"{i}.txt").read_text().splitlines()
+                 if ln.strip()]
+    assert len(read_caption_corpus(shared_data / "bandai", "val")) == len(val_lines)  # 140
     (tmp_path / "annotations.json").write_text('{"a": {"nope": 1}}')
     with pytest.raises(DatasetError, match="annotations"):
         read_caption_corpus(tmp_path)
