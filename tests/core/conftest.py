@@ -1,4 +1,5 @@
-"""Fixtures for tests/core: figures that tests measure, printed in pytest's terminal summary.
+"""Fixtures for tests/core: the tiny model and a small batch (model and train tests), and
+figures that tests measure, printed in pytest's terminal summary.
 
 A test asks for ``terminal_report`` (a list of str) and appends lines; they appear under a
 "motionlex figures" heading at the end of every run, including a plain ``python -m pytest``.
@@ -6,7 +7,47 @@ A test asks for ``terminal_report`` (a list of str) and appends lines; they appe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+import torch
+
+from motionlex.core.model.factory import create_model
+from motionlex.core.model.model import MotionTextModel
+
+CAPTIONS = (
+    "a person walks forward then turns around",
+    "someone jumps up twice",
+    "a man sits down on a chair",
+    "the person waves with the right hand",
+)
+LENGTHS = (14, 9, 5, 2)
+"""Real patch rows (of 14) of the batch's 4 motions."""
+
+
+def _batch(seed: int = 0) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "patches": torch.randn(4, 3, 224, 80, generator=g),
+        "row_mask": torch.arange(14).unsqueeze(0) < torch.tensor(LENGTHS).unsqueeze(1),
+        "texts": list(CAPTIONS),
+        "negative_texts": ["then turns around a person walks forward"],
+        "negative_owner": torch.tensor([0]),
+    }
+
+
+@pytest.fixture
+def make_batch() -> Callable[[int], dict]:
+    """``make_batch(seed)``: 4 random motions with 14, 9, 5 and 2 real rows, their captions,
+    and the first caption's events swapped as one CAR negative."""
+    return _batch
+
+
+@pytest.fixture(scope="module")
+def tiny() -> MotionTextModel:
+    """The ``tiny`` model (seed 0), in eval mode, one per test module."""
+    torch.manual_seed(0)
+    return create_model("tiny", device="cpu").eval()
 
 _REPORT = pytest.StashKey[list]()
 

@@ -1,4 +1,5 @@
-"""Fixtures of the model tests: the tiny model, a small 'pretrained' text model, batches."""
+"""Fixtures of the model tests: a small 'pretrained' text model, forward outputs (the tiny
+model and its batch: tests/core/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,31 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID, resolve_text_source
-
-CAPTIONS = [
-    "a person walks forward then turns around",
-    "someone jumps up twice",
-    "a man sits down on a chair",
-    "the person waves with the right hand",
-]
-LENGTHS = [14, 9, 5, 2]
-
-
-def _batch(seed: int = 0) -> dict:
-    g = torch.Generator().manual_seed(seed)
-    row_mask = torch.zeros(4, 14, dtype=torch.bool)
-    for i, n in enumerate(LENGTHS):
-        row_mask[i, :n] = True
-    return {
-        "patches": torch.randn(4, 3, 224, 80, generator=g),
-        "row_mask": row_mask,
-        "texts": list(CAPTIONS),
-        "negative_texts": ["then turns around a person walks forward"],
-        "negative_owner": torch.tensor([0]),
-    }
 
 
 def _outputs(model: MotionTextModel, batch: dict) -> list[torch.Tensor]:
@@ -43,22 +21,9 @@ def _outputs(model: MotionTextModel, batch: dict) -> list[torch.Tensor]:
 
 
 @pytest.fixture
-def make_batch() -> Callable[[int], dict]:
-    """``make_batch(seed)``: 4 random motions (14, 9, 5, 2 real rows), their captions and
-    one CAR negative of the first caption."""
-    return _batch
-
-
-@pytest.fixture
 def outputs() -> Callable[[MotionTextModel, dict], list[torch.Tensor]]:
     """``outputs(model, batch)``: motion dense/lexical and text dense/lexical, no grad."""
     return _outputs
-
-
-@pytest.fixture(scope="module")
-def tiny() -> MotionTextModel:
-    torch.manual_seed(0)
-    return create_model("tiny", device="cpu").eval()
 
 
 @pytest.fixture(scope="module")
