@@ -74,3 +74,24 @@ def gl_platform(qapp) -> str:
 def screenshot_dir() -> Path:
     """Where screenshots go (``$MOTIONLEX_SCREENSHOTS`` or the temp dir)."""
     return Path(os.environ.get("MOTIONLEX_SCREENSHOTS", tempfile.gettempdir()))
+
+
+def _save_tiny(folder: Path, seed: int = 0, stats: object = None) -> Path:
+    import torch
+
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(seed)
+    stats = PatchStats.identity() if stats is None else stats
+    create_model("tiny", device="cpu").save_pretrained(
+        folder, extra_json={"patch_stats.json": stats.to_dict()})
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def save_tiny() -> Callable[..., Path]:
+    """``save_tiny(folder, seed=0, stats=None)``: a model folder of the ``tiny`` model with
+    random weights (``torch.manual_seed(seed)``: another seed, another fingerprint) and
+    ``stats`` (identity patch statistics by default); returns ``folder``."""
+    return _save_tiny

@@ -25,18 +25,9 @@ GALLERY_BVH = ("bandai_1_dash_normal_001.bvh", "bandai_2_raise-up-both-hands_nor
 
 
 @pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory) -> Path:
+def tiny_checkpoint(tmp_path_factory, save_tiny) -> Path:
     """A tiny model directory (random weights, identity patch statistics)."""
-    import torch
-
-    from motionlex.core.model.factory import create_model
-    from motionlex.core.patches import PatchStats
-
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("app_ckpt") / "tiny"
-    create_model("tiny", device="cpu").save_pretrained(
-        d, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
-    return d
+    return save_tiny(tmp_path_factory.mktemp("app_ckpt") / "tiny")
 
 
 @pytest.fixture(scope="session")

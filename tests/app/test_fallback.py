@@ -101,16 +101,8 @@ def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, set
 
 
 def test_gallery_built_with_another_model_replaces_the_given_one_visibly(
-        qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index):
-    import torch
-
-    from motionlex.core.model.factory import create_model
-    from motionlex.core.patches import PatchStats
-
-    torch.manual_seed(1)  # another tiny model: another fingerprint
-    other = tmp_path / "other_tiny"
-    create_model("tiny", device="cpu").save_pretrained(
-        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+        qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index, save_tiny):
+    other = save_tiny(tmp_path / "other_tiny", seed=1)  # another fingerprint
     w = _window(qtbot, settings_file, tmp_path)
     with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
         w.open_checkpoint(other)

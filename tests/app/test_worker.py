@@ -118,14 +118,8 @@ def test_cancel_takes_effect_at_next_chunk(worker):
     assert rec.of("ranked")[0][1].request_id == 2
 
 
-def test_a_cancelled_checkpoint_load_keeps_the_old_model(worker, tmp_path):
-    from motionlex.core.model.factory import create_model
-    from motionlex.core.patches import PatchStats
-
-    torch.manual_seed(1)
-    other = tmp_path / "other"
-    create_model("tiny", device="cpu").save_pretrained(
-        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+def test_a_cancelled_checkpoint_load_keeps_the_old_model(worker, tmp_path, save_tiny):
+    other = save_tiny(tmp_path / "other", seed=1)
     old_model, old_hash = worker._model, worker._model_hash
     n_steps = len(_run(worker.load_checkpoint_steps(other, attach=False))[0])
     worker._model, worker._model_hash = old_model, old_hash  # as before that load
@@ -230,20 +224,14 @@ def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subse
 
 
 def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint,
-                                                 gallery_index):
-    from motionlex.core.model.factory import create_model
-    from motionlex.core.patches import PatchStats
-
+                                                 gallery_index, save_tiny):
     w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
     _run(w.load_checkpoint_steps(tiny_checkpoint))
     _run(w.load_steps(gallery_index))
     with pytest.raises(ValueError, match="mode must be one of"):
         _run(w.rank_steps(RankRequest(1, "walk", mode="bm25")))
     # another model: the gallery stays browsable but text queries are refused
-    torch.manual_seed(1)
-    other = tmp_path / "other"
-    create_model("tiny", device="cpu").save_pretrained(
-        other, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+    other = save_tiny(tmp_path / "other", seed=1)
     rec = Recorder(w)
     w.load_checkpoint(str(other))
     assert "built with another model" in rec.of("message")[0][1]

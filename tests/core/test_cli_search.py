@@ -92,20 +92,5 @@ def test_another_checkpoint_is_still_refused(small_index: Path, tiny_checkpoint:
 
 
 @pytest.fixture
-def tiny_checkpoint(tmp_path: Path) -> Path:
-    import torch
-
-    from motionlex.core.model.factory import create_model
-
-    torch.manual_seed(0)
-    model = create_model("tiny", device="cpu").eval()
-    model.save_pretrained(tmp_path / "tiny", {"patch_stats.json": _stats_dict()})
-    return tmp_path / "tiny"
-
-
-def _stats_dict() -> dict:
-    import numpy as np
-
-    from motionlex.core.patches import PatchStats
-
-    return PatchStats(np.zeros((80, 3), np.float32), np.ones((80, 3), np.float32)).to_dict()
+def tiny_checkpoint(tmp_path: Path, save_tiny) -> Path:
+    return save_tiny(tmp_path / "tiny")

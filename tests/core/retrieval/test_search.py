@@ -13,7 +13,6 @@ from motionlex.core.cli import build_parser
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.files import load_motion_file
-from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import fuse
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError
 from motionlex.core.retrieval.metrics import top_k
@@ -25,11 +24,8 @@ QUERIES = ["a person walks forward", "someone waves the right hand angrily",
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(1)
-    d = tmp_path_factory.mktemp("ckpt") / "model"
-    create_model("tiny", device="cpu").save_pretrained(
-        d, extra_json={"patch_stats.json": PatchStats.identity().to_dict()})
+def checkpoint(tmp_path_factory, save_tiny):
+    d = save_tiny(tmp_path_factory.mktemp("ckpt") / "model", seed=1)
     (d / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.3}))
     return d
 
