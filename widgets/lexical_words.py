@@ -4,6 +4,7 @@ pairs checked and ordered, weights as painted, and one painted row (:class:`RowP
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,16 +28,14 @@ def check_words(words: Sequence[tuple[str, float]], side: str) -> list[tuple[str
     out: list[tuple[str, float]] = []
     seen: set[str] = set()
     for i, item in enumerate(words):
-        try:
-            word, weight = item
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{side} words[{i}]: expected (word, weight), got {item!r}") from e
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            raise ValueError(f"{side} words[{i}]: expected (word, weight), got {item!r}")
+        word, weight = item
         if not isinstance(word, str) or not word:
             raise ValueError(f"{side} words[{i}]: word must be a non-empty str, got {word!r}")
-        try:
-            w = float(weight)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{side} words[{i}]: weight must be a number, got {weight!r}") from e
+        if isinstance(weight, (str, bytes, bool)) or not isinstance(weight, numbers.Real):
+            raise ValueError(f"{side} words[{i}]: weight must be a number, got {weight!r}")
+        w = float(weight)
         if not math.isfinite(w) or w < 0:
             raise ValueError(
                 f"{side} words[{i}] ({word!r}): weight must be finite and >= 0, got {weight!r}"

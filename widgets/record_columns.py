@@ -85,7 +85,7 @@ class ColumnRows(Sequence):
         changed: dict[str, dict[int, Any]] = {}
         for i, row in self._rows.items():
             for k, v in row.items():
-                if k not in self._columns or v != plain(self._columns[k][i]):
+                if k not in self._columns or not _same(v, plain(self._columns[k][i])):
                     changed.setdefault(k, {})[i] = v
         for k, edits in changed.items():
             col = list(cols[k]) if k in cols else [None] * self._n
@@ -93,6 +93,21 @@ class ColumnRows(Sequence):
                 col[i] = v
             cols[k] = col
         return cols
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, NaN counting as equal to NaN (a row only read is no change)."""
+    if a is b:
+        return True
+    try:
+        if a != a and b != b:  # both NaN
+            return True
+    except (TypeError, ValueError):  # values that do not compare to a bool
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def numbers(key: str, col: Any) -> np.ndarray:

@@ -56,8 +56,8 @@ def manifest_problems(manifest: Any, data_files: tuple[str, ...]) -> list[str]:
             if not name or "/" in name or "\\" in name or name.startswith("."):
                 problems.append(f"files lists {name!r}, which is not a plain file name")
             elif not (isinstance(info, dict) and _is_int(info.get("bytes"))
-                      and isinstance(info.get("sha256"), str)):
-                problems.append(f"files[{name!r}] must be {{'bytes': int, 'sha256': str}}, "
+                      and info["bytes"] >= 0 and isinstance(info.get("sha256"), str)):
+                problems.append(f"files[{name!r}] must be {{'bytes': int >= 0, 'sha256': str}}, "
                                 f"got {_kind(info)}")
     if not _is_int(manifest.get("count")) or manifest["count"] < 0:
         problems.append(f"'count' must be an integer >= 0, got {_kind(manifest.get('count'))}")
@@ -81,8 +81,8 @@ def manifest_problems(manifest: Any, data_files: tuple[str, ...]) -> list[str]:
         problems.append(f"'settings' must be an object, got {_kind(settings)}")
     else:
         top_k = settings.get("lexical_top_k", 128)
-        if top_k is not None and not _is_int(top_k):
-            problems.append(f"settings.lexical_top_k must be an integer or null, got "
+        if top_k is not None and (not _is_int(top_k) or top_k < 1):
+            problems.append(f"settings.lexical_top_k must be an integer >= 1 or null, got "
                             f"{_kind(top_k)}")
         for key in ("long_clips", "joints_dtype"):
             if key in settings and not isinstance(settings[key], str):

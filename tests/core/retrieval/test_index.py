@@ -182,7 +182,7 @@ def _set(key, value):
     ("manifest.json", lambda d: [d], "not a motionlex-gallery manifest"),
     ("manifest.json", _set("files", ["dense.npy"]), "'files' must be an object"),
     ("manifest.json", lambda d: {**d, "files": {**d["files"], "dense.npy": 5}},
-     "files['dense.npy'] must be {'bytes': int, 'sha256': str}"),
+     "files['dense.npy'] must be {'bytes': int >= 0, 'sha256': str}"),
     ("manifest.json", lambda d: {**d, "files": {**d["files"], "dense.npy": {
         "bytes": "12", "sha256": "x"}}}, "files['dense.npy'] must be"),
     ("manifest.json", lambda d: {**d, "files": {**d["files"], "../x": {
