@@ -260,6 +260,7 @@ class RankWorker(DescribeJobs, JobDriver):
             from motionlex.core.data.demo.gallery import DEMO_VERSION, ensure_demo_dataset
 
             self.message.emit("Preparing the synthetic demo gallery…")
+            cache.ensure_cache_dir(self.cache_dir)
             root = ensure_demo_dataset(self.cache_dir / f"demo-v{DEMO_VERSION}")
         else:
             root = Path(path).expanduser()
@@ -334,7 +335,7 @@ class RankWorker(DescribeJobs, JobDriver):
         from motionlex.core.retrieval.build import build_steps
 
         logger.info("gallery index %s for %s: checking it is up to date", out, dataset)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        cache.ensure_cache_dir(out.parent)
         yield 0, 0
         report = yield from build_steps(
             self._model, [dataset], out, patch_stats=self._stats,

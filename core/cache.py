@@ -33,3 +33,27 @@ def cache_dir(*parts: str) -> Path:
     root = Path(env).expanduser() if env else platformdirs.user_cache_path(APP_NAME,
                                                                             appauthor=False)
     return root.joinpath(*parts)
+
+
+def ensure_cache_dir(path: str | os.PathLike) -> Path:
+    """Create the cache folder ``path`` (and its parents) if needed.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        OSError: it cannot be created or is not a folder; the message names the folder and
+            where it came from (``$MOTIONLEX_CACHE`` when that names it) and how to choose
+            another.
+    """
+    path = Path(path)
+    env = os.environ.get(CACHE_ENV)
+    origin = f" (${CACHE_ENV})" if env and Path(env).expanduser() in (path, *path.parents) else ""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as e:  # FileExistsError: a file of that name
+        reason = "a file of that name is in the way" if isinstance(e, FileExistsError) \
+            else getattr(e, "strerror", None) or str(e)
+        raise OSError(f"cannot use the cache folder {path}{origin}: {reason}; set "
+                      f"{CACHE_ENV} (or --cache) to a folder you can write") from e
+    return path

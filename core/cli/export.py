@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from motionlex.core.atomic import write_error
 from motionlex.core.cli.types import positive_float
 from motionlex.core.motion.query_paths import SUFFIXES
 from motionlex.core.wording import count
@@ -101,9 +102,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out} is a file; give a folder for {len(files)} motions "
                              f"(or one input and a {suffix} file)")
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
     targets = [out] if single else [out / n for n in output_names(files, suffix)]
+    inputs = {os.path.realpath(f): f for f in files}
+    for target in targets:  # "--out" the inputs' own folder: a .bvh would be rewritten
+        if os.path.realpath(target) in inputs:
+            raise ValueError(f"{target}: the output would replace its own input; give "
+                             f"another --out")
+    if not single:
+        created = not out.exists()
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            clearer = write_error(e, out)
+            if clearer is None:
+                raise
+            raise clearer from e
     failed: list[str] = []
     bar = tqdm(zip(files, targets), total=len(files), unit="motion", desc=f"export {args.to}",
                disable=args.quiet or len(files) < 2)

@@ -48,6 +48,7 @@ from motionlex.core.retrieval.index import (
     IndexMismatchError,
     IndexSettings,
 )
+from motionlex.core.retrieval.index_format import foreign_entries
 from motionlex.core.retrieval.index_writer import write_index
 from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
 
@@ -155,7 +156,8 @@ def build_steps(
             dataset.
         ValueError: no patch statistics for a new index, or no usable motion at all.
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
-            by another model or with other patch statistics, or with other settings.
+            by another model or with other patch statistics, or with other settings, or that
+            holds files an index does not (an update replaces the folder: they are named).
         DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
         FileExistsError: ``out`` is a file (an empty folder is fine: the index is built there).
     """
@@ -192,6 +194,12 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         logger.info("%s is an empty folder: building a new index there", target)
     elif target.exists():
         old = GalleryIndex.load(target, model, loaded_from=checkpoint, source=checkpoint_source)
+        foreign = foreign_entries(target)
+        if foreign:  # the update replaces the whole folder: they would be deleted
+            raise IndexMismatchError(
+                f"{target} holds {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}, "
+                f"which an index does not: updating it replaces the folder, so move "
+                f"{'that' if len(foreign) == 1 else 'them'} out first")
         if settings is not None and settings != old.settings:
             raise IndexMismatchError(f"{target} was built with settings {old.settings}; "
                                      f"cannot add motions with {settings}")

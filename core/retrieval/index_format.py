@@ -100,6 +100,20 @@ DEFERRED_FILES = ("lexical.npz",)
 checksum is verified when they are first read, not when the index opens."""
 
 
+def foreign_entries(root: str | Path) -> list[str]:
+    """Names in an index folder that no index version writes (a user's notes, figures),
+    sorted, folders with a trailing ``/``: replacing the folder would delete them.
+
+    Source: motionlex (an index update swaps the whole folder, :mod:`motionlex.core.atomic`).
+    """
+    own = {MANIFEST, *OPTIONAL_FILES, *(n for v in DATA_FILES_BY_VERSION.values() for n in v)}
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir()
+                  if p.name not in own)
+
+
 class GalleryIndexError(ValueError):
     """An index directory that cannot be used (corrupted, incomplete, other format)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platformdirs
+import pytest
 
 from motionlex.core.cache import cache_dir
 
@@ -20,3 +21,21 @@ def test_platform_default(tmp_path, monkeypatch):
     assert cache_dir() == platformdirs.user_cache_path("motionlex", appauthor=False)
     monkeypatch.setenv("MOTIONLEX_CACHE", "")
     assert cache_dir("a") == platformdirs.user_cache_path("motionlex", appauthor=False) / "a"
+
+
+def test_ensure_cache_dir_creates_it_or_names_it(tmp_path, monkeypatch):
+    from motionlex.core.cache import ensure_cache_dir
+
+    made = ensure_cache_dir(tmp_path / "a" / "b")
+    assert made == tmp_path / "a" / "b" and made.is_dir()
+    assert ensure_cache_dir(made) == made  # already there: fine
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MOTIONLEX_CACHE", str(blocker))
+    with pytest.raises(OSError, match=rf"cannot use the cache folder {blocker} "
+                                      r"\(\$MOTIONLEX_CACHE\): a file of that name is in "
+                                      r"the way; set MOTIONLEX_CACHE \(or --cache\)"):
+        ensure_cache_dir(blocker)
+    monkeypatch.delenv("MOTIONLEX_CACHE")
+    with pytest.raises(OSError, match=rf"cannot use the cache folder {blocker / 'sub'}: "):
+        ensure_cache_dir(blocker / "sub")  # under a file: no such folder can exist

@@ -106,6 +106,30 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     assert main(["export", str(own), "--to", "bvh", "--fps", "60", "--out", str(own)]) == 2
     assert "would replace its own input" in capsys.readouterr().err
     assert own.read_bytes() == one.read_bytes()
+    # the inputs' own folder as --out: the .bvh written there would be the input itself
+    for inputs in ([str(own)], [str(tmp_path)]):
+        assert main(["export", *inputs, "--to", "bvh", "--fps", "60", "--out",
+                     str(tmp_path)]) == 2
+        assert f"{own}: the output would replace its own input" in capsys.readouterr().err
+        assert own.read_bytes() == one.read_bytes()
+
+
+def test_an_unwritable_output_folder_is_named(shared_data: Path, tmp_path: Path, capsys,
+                                              monkeypatch) -> None:
+    """A read-only or forbidden --out folder: "cannot write OUT: ... (in PARENT)", not the
+    OS's bare errno text."""
+    import errno
+
+    out = tmp_path / "ro" / "exp"
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["export", str(shared_data / "raw_bvh"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: Read-only file system (in {out.parent})" in err
+    assert "[Errno" not in err
 
 
 def test_same_named_files_of_two_datasets_are_both_written(shared_data: Path, tmp_path: Path,

@@ -181,6 +181,22 @@ def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, t
                     progress=False)
 
 
+def test_an_update_refuses_an_index_folder_holding_other_files(built, model, tmp_path):
+    """An update replaces the whole folder: a user's notes and figures inside it were
+    deleted without a word; now they are named and nothing changes."""
+    copy = Path(shutil.copytree(built[0].index.path, tmp_path / "g.mlx"))
+    build_index(model, built[1][:1], copy, progress=False)  # an index's own files: fine
+    (copy / "NOTES.txt").write_text("my notes")
+    (copy / "figs").mkdir()
+    (copy / "figs" / "a.png").write_bytes(b"png")
+    before = {p.name: p.stat().st_mtime_ns for p in copy.iterdir()}
+    with pytest.raises(IndexMismatchError, match=r"g.mlx holds NOTES.txt, figs/, which an "
+                                                 r"index does not: .* move them out first"):
+        build_index(model, built[1][:1], copy, progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in copy.iterdir()} == before
+    assert (copy / "NOTES.txt").read_text() == "my notes"
+
+
 def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
     with pytest.raises(ValueError, match="patch statistics are needed"):
         build_index(model, [shared_data / "raw_bvh"], tmp_path / "g.mlx", progress=False)
