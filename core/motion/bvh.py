@@ -314,7 +314,8 @@ def load_bvh(
 
     Raises:
         FileNotFoundError: the file does not exist.
-        MotionFileError: see :func:`read_bvh`; fewer than :data:`MIN_FRAMES` frames; body
+        MotionFileError: see :func:`read_bvh`; fewer than :data:`MIN_FRAMES` frames; every
+            OFFSET below the root 0 (bones of zero length: no size or units to read); body
             parts not found (which, what was looked
             for, the joint names); ``scale`` <= 0; ``skip_frames`` not "auto" or in
             ``[0, T - 2]``; a frame rate or duration out of range (:func:`check_timing`);
@@ -325,6 +326,11 @@ def load_bvh(
     if bvh.num_frames < MIN_FRAMES:
         raise MotionFileError(f"{src}: {bvh.num_frames} frame(s): a motion needs at least "
                               f"{MIN_FRAMES} frames")
+    if len(bvh.offsets) > 1 and not np.any(bvh.offsets[1:]):
+        raise MotionFileError(
+            f"{src}: every OFFSET below the root is 0 ({len(bvh.offsets) - 1} joints): the "
+            "skeleton's bones have zero length, so its size and units cannot be read (a "
+            "damaged or incomplete export?)")
     rate = header_fps(bvh.frame_time) if fps is None else fps
     check_timing(rate, bvh.num_frames, src,
                  f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")
@@ -357,8 +363,12 @@ def load_bvh(
         logger.info("%s: skeleton height %.1f file units -> %s (x%g): %.2f m",
                     src, height, unit, scale, height * scale)
         if not PLAUSIBLE_HEIGHT_M[0] <= height * scale <= PLAUSIBLE_HEIGHT_M[1]:
-            logger.warning("%s: inferred height %.2f m is not in %s m; pass scale= if the "
-                           "units are wrong", src, height * scale, PLAUSIBLE_HEIGHT_M)
+            logger.warning(
+                "%s: the skeleton is %.4g file units tall: %.2f m read as %s, the nearest of "
+                "the known units (%s), not %g-%g m; unless it is a child or a giant, rescale "
+                "the file to one of those units (from Python: load_bvh(path, "
+                "scale=FACTOR_TO_METRES))", src, height, height * scale, unit,
+                ", ".join(UNIT_SCALES), *PLAUSIBLE_HEIGHT_M)
     elif not (np.isfinite(scale) and scale > 0):
         raise MotionFileError(f"{src}: scale must be > 0, got {scale}")
     skeleton = Skeleton(name=f"bvh:{stem}", joint_names=names, parents=parents, chains=chains,

@@ -8,13 +8,14 @@ Format: Meredith & Maddock, "Motion Capture File Formats Explained", 2001, Sec. 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.motion.motion import MotionFileError
+from motionlex.core.motion.motion import MotionFileError, require_motion_file
 
 CHANNEL_NAMES: tuple[str, ...] = ("Xposition", "Yposition", "Zposition",
                                    "Xrotation", "Yrotation", "Zrotation")
@@ -22,6 +23,19 @@ CHANNEL_NAMES: tuple[str, ...] = ("Xposition", "Yposition", "Zposition",
 
 MAX_BVH_JOINTS = 1000
 """Joints a BVH tree may have (the largest rigs here have about 250)."""
+
+MAX_ABS_LENGTH = 1e7
+"""Largest ``|OFFSET|`` or position-channel value a BVH may hold, file units: 10 km in
+millimetres (the real files here reach 470, in centimetres). Beyond it a value is damage
+(``OFFSET 1e38`` was read as a body 1e38 m tall, with only a warning)."""
+MAX_ABS_ROTATION_DEG = 1e6
+"""Largest ``|rotation|`` a BVH channel may hold, degrees: 2,777 turns (the real files here
+reach 402; an unwrapped spinning root gains 360 a turn). Beyond it a value is damage
+(``1e39`` degrees in every frame gave a garbage pose, read as another action)."""
+
+_FRAMES = re.compile(r"frames\s*:\s*(.*)$", re.IGNORECASE)
+_FRAME_TIME = re.compile(r"frame\s*time\s*:\s*(.*)$", re.IGNORECASE)
+"""The two header lines after MOTION; ``Frames:358`` (no space) is read too."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,13 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
                 tree["end_sites"].append((end_parent, tuple(end_offset)))
         elif key == "OFFSET" and stack:
             values = _numbers(tok[1:], 3, where)
+            if not all(abs(v) <= MAX_ABS_LENGTH for v in values):  # NaN fails too
+                what = (repr(tree["names"][stack[-1]]) if stack[-1] >= 0
+                        else f"the End Site of {tree['names'][end_parent]!r}")
+                why = (f"beyond any plausible BVH (|value| over {MAX_ABS_LENGTH:g} file units)"
+                       if all(np.isfinite(values)) else "not a finite number")
+                raise MotionFileError(
+                    f"{where}: OFFSET {' '.join(tok[1:4])} of {what} is {why}: a damaged file?")
             if stack[-1] >= 0:
                 tree["offsets"][stack[-1]] = values
             else:
@@ -153,6 +174,29 @@ def _parse_hierarchy(lines: list[str], first: int, src: str) -> tuple[dict, int]
     raise MotionFileError(f"{src}: MOTION section missing after the hierarchy")
 
 
+def _check_magnitudes(motion: np.ndarray, names: list[str], channels: list[tuple[str, ...]],
+                      line_of: list[int], src: str) -> None:
+    """Refuse channel values beyond :data:`MAX_ABS_LENGTH` (positions) or
+    :data:`MAX_ABS_ROTATION_DEG` (rotations), naming the first one's line, frame, joint and
+    channel."""
+    columns = [(names[j], ch) for j, chans in enumerate(channels) for ch in chans]
+    if not columns:
+        return
+    limit = np.array([MAX_ABS_LENGTH if ch.endswith("position") else MAX_ABS_ROTATION_DEG
+                      for _, ch in columns])
+    over = np.abs(motion) > limit
+    if not over.any():
+        return
+    frame = int(np.argmax(over.any(axis=1)))
+    col = int(np.argmax(over[frame]))
+    joint, channel = columns[col]
+    unit = "file units" if channel.endswith("position") else "degrees"
+    raise MotionFileError(
+        f"{src}, line {line_of[frame] + 1}: {channel} of {joint!r} is {motion[frame, col]:g} "
+        f"(frame {frame}; {int(over.any(axis=1).sum())} frame(s) have such values), beyond any "
+        f"plausible BVH (|value| over {limit[col]:g} {unit}): a damaged file?")
+
+
 def read_bvh(path: str | Path) -> BvhFile:
     """Parse a BVH file without interpreting its units or body parts.
 
@@ -163,18 +207,19 @@ def read_bvh(path: str | Path) -> BvhFile:
         A :class:`BvhFile` in the file's own units.
 
     Raises:
-        FileNotFoundError: the file does not exist.
+        FileNotFoundError: the file does not exist, or is a folder.
         MotionFileError: (naming the file and line) not starting with ``HIERARCHY``; a
             truncated or malformed hierarchy (no ROOT, a joint without OFFSET, unknown
             channels, stray tokens), over :data:`MAX_BVH_JOINTS` joints; no ``MOTION``;
             ``Frames:``/``Frame Time:`` missing or invalid; data lines not ``Frames:``, or
             values not the channel count, or not numbers; NaN or inf values (the first bad
-            line named); a channel list with an axis twice in a row (``Zrotation
-            Zrotation``) or a position axis twice.
+            line named); an OFFSET or channel value beyond any plausible BVH
+            (:data:`MAX_ABS_LENGTH`, :data:`MAX_ABS_ROTATION_DEG`; the line, joint and
+            channel named); a FIFO, device or socket (never opened); a channel list with
+            an axis twice in a row (``Zrotation Zrotation``) or a position axis twice.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"BVH file not found: {path}")
+    require_motion_file(path)  # a FIFO or device is never opened
     src = str(path)
     lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
@@ -185,12 +230,18 @@ def read_bvh(path: str | Path) -> BvhFile:
         raise MotionFileError(f"{src}: {len(tree['names'])} joints in the hierarchy; motionlex "
                               f"reads trees of at most {MAX_BVH_JOINTS} joints")
     rows = [(i, lines[i].split()) for i in range(motion_ln + 1, len(lines)) if lines[i].strip()]
-    if (len(rows) < 2 or [t.lower() for t in rows[0][1][:1]] != ["frames:"]
-            or [t.lower() for t in rows[1][1][:2]] != ["frame", "time:"]):
+    if len(rows) < 2:
         raise MotionFileError(
             f"{src}: MOTION must be followed by 'Frames: N' and 'Frame Time: dt' lines")
-    n_frames = _numbers(rows[0][1][1:], 1, f"{src}, line {rows[0][0] + 1}")[0]
-    frame_time = _numbers(rows[1][1][2:], 1, f"{src}, line {rows[1][0] + 1}")[0]
+    header = []
+    for (i, _), pattern, want in ((rows[0], _FRAMES, "Frames: N"),
+                                  (rows[1], _FRAME_TIME, "Frame Time: dt")):
+        found = pattern.match(lines[i].strip())
+        if found is None:
+            raise MotionFileError(f"{src}, line {i + 1}: expected '{want}' after MOTION, got "
+                                  f"{' '.join(lines[i].split())[:60]!r}")
+        header.append(_numbers(found.group(1).split(), 1, f"{src}, line {i + 1}")[0])
+    n_frames, frame_time = header
     if not (np.isfinite(n_frames) and n_frames >= 1 and n_frames == int(n_frames)):
         raise MotionFileError(f"{src}, line {rows[0][0] + 1}: Frames: {n_frames:g} is not a "
                               f"whole number of frames >= 1")
@@ -217,6 +268,7 @@ def read_bvh(path: str | Path) -> BvhFile:
         first = int(np.argmax(bad))
         raise MotionFileError(f"{src}, line {data[first][0] + 1}: NaN or inf in the frame data "
                               f"({int(bad.sum())} frame(s), first frame {first})")
+    _check_magnitudes(motion, tree["names"], tree["channels"], [i for i, _ in data], src)
     return BvhFile(
         path=src,
         joint_names=tuple(tree["names"]),

@@ -27,9 +27,11 @@ from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     Motion,
     MotionFileError,
+    check_numeric,
+    check_zero_frames,
     load_joints_npy,
-    not_a_motion_file,
     read_npy,
+    require_motion_file,
     to_canonical,
     warn_unless_y_up,
 )
@@ -70,21 +72,25 @@ def read_joints_file(
         The motion as stored (not canonical): ``joints (T, J, 3)`` float32 metres.
 
     Raises:
-        FileNotFoundError: no such file.
-        MotionFileError: not a plain numeric array, truncated, not ``(T, J, 3)``, no
-            skeleton for its joint count, a frame rate or duration out of range
+        FileNotFoundError: no such file, or a folder.
+        MotionFileError: a FIFO, device or socket (never opened); not a plain numeric
+            array, truncated, not ``(T, J, 3)`` (axes that look transposed are named),
+            no skeleton for its joint count, frames of all zeros (padding,
+            :func:`~.motion.check_zero_frames`), a frame rate or duration out of range
             (:func:`~.bvh.check_timing`), units that are neither metres nor millimetres of
             a person (:func:`detect_unit_scale`), or invalid joints (names the file).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(not_a_motion_file(path))
+    require_motion_file(path)
     arr = read_npy(path, mmap=True)
-    if arr.ndim != 3:
+    check_numeric(arr.dtype, str(path))  # before any cast: complex, bool, datetime ...
+    if arr.ndim != 3 or arr.shape[2] != 3:
         hint = ""
         if arr.ndim == 2 and arr.shape[1] in FEATURE_WIDTHS:  # HumanML3D's / KIT-ML's vectors
             hint = (f"; this looks like {FEATURE_WIDTHS[arr.shape[1]]} feature vectors "
                     "(new_joint_vecs/): read the joint positions in new_joints/ instead")
+        elif arr.ndim == 3:
+            hint = transposed_hint(arr.shape)
         raise MotionFileError(f"{path}: expected joints (T, J, 3), got {arr.shape}{hint}")
     try:
         skeleton = skeleton or skeleton_for_joint_count(arr.shape[1])
@@ -93,9 +99,40 @@ def read_joints_file(
     note = "" if fps else f" (the default for {skeleton.name})"
     fps = fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
     check_timing(fps, arr.shape[0], str(path), note)
+    check_zero_frames(arr, str(path))  # before the units: zero frames shrink the body
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
     return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+
+
+def transposed_hint(shape: tuple[int, ...]) -> str:
+    """For a 3-d array whose last axis is not 3: how its axes look transposed, or "".
+
+    ``(22, 3, T)`` and ``(T, 3, 22)`` (joints and coordinates swapped, or frames last) are
+    named with the ``np.transpose`` axes that make them ``(T, J, 3)``, when one other axis
+    has 3 entries and one of the rest is a built-in skeleton's joint count.
+    """
+    xyz = [k for k in (0, 1) if shape[k] == 3]
+    if len(xyz) != 1:
+        return ""
+    rest = [k for k in range(3) if k != xyz[0]]
+    known = [k for k in rest if _is_joint_count(shape[k])]
+    if len(known) != 1:
+        return (f"; the coordinates (3) are on axis {xyz[0]}: the axes look transposed "
+                "(reorder them to frames, joints, xyz)")
+    joints = known[0]
+    frames = next(k for k in rest if k != joints)
+    order = (frames, joints, xyz[0])
+    return (f"; the axes look transposed ({shape[joints]} joints on axis {joints}, xyz on axis "
+            f"{xyz[0]}): reorder them, e.g. np.transpose(a, {order})")
+
+
+def _is_joint_count(n: int) -> bool:
+    try:
+        skeleton_for_joint_count(n)
+    except ValueError:
+        return False
+    return True
 
 
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:
@@ -163,12 +200,11 @@ def load_motion_file(
 
     Raises:
         FileNotFoundError: no such file, or a folder.
-        MotionFileError / ValueError: unreadable or invalid motion, another extension, or
-            ``skip_frames`` for a ``.npy`` file.
+        MotionFileError / ValueError: unreadable or invalid motion, a FIFO, device or socket
+            (never opened), another extension, or ``skip_frames`` for a ``.npy`` file.
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(not_a_motion_file(p))
+    require_motion_file(p)
     suffix = p.suffix.lower()
     if suffix == ".bvh":
         fps = file_true_fps(p) if fps is None else fps

@@ -9,6 +9,7 @@ on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` p
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tokenize
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlex.core.checksums import not_regular_file_message, special_file_kind
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,86 @@ MAX_BODY_EXTENT_M = 4.0
 
 class MotionFileError(ValueError):
     """A motion file that cannot be used; the message names the file and the problem."""
+
+
+def require_motion_file(path: Path) -> None:
+    """Check that a motion path is a regular file before anything opens it.
+
+    A FIFO, device or socket (also behind a link: ``x.npy -> /dev/zero``) is never opened:
+    reading a FIFO blocks until a writer comes, and ``/dev/zero`` never ends.
+
+    Raises:
+        MotionFileError: ``path`` is a FIFO, device or socket (names it and its kind).
+        FileNotFoundError: no such file, a broken link, or a folder
+            (:func:`not_a_motion_file`).
+    """
+    kind = special_file_kind(path)
+    if kind is not None:
+        raise MotionFileError(not_regular_file_message(path, kind))
+    if not path.is_file():
+        raise FileNotFoundError(not_a_motion_file(path))
+
+
+def check_numeric(dtype: np.dtype, source: str) -> None:
+    """Refuse joint data that is not real numbers (bool, complex, datetime, text, records).
+
+    Checked before any conversion, so that NumPy warns of nothing (a complex array cast to
+    float gave a ``ComplexWarning`` with a source path before the error).
+
+    Raises:
+        MotionFileError: naming ``source`` and the dtype.
+    """
+    if dtype.kind not in "fiu":
+        raise MotionFileError(f"{source}: joint data is not numeric (dtype {dtype}); "
+                              "expected float or integer coordinates")
+
+
+MAX_RANGES_NAMED = 4
+"""Frame ranges named in a message (:func:`check_zero_frames`); more are counted."""
+
+
+def frame_ranges(frames: np.ndarray) -> list[tuple[int, int]]:
+    """``[(first, last), ...]`` of the runs of consecutive indices in sorted ``frames``."""
+    if not len(frames):
+        return []
+    breaks = np.nonzero(np.diff(frames) > 1)[0]
+    starts = np.concatenate([[frames[0]], frames[breaks + 1]])
+    ends = np.concatenate([frames[breaks], [frames[-1]]])
+    return [(int(a), int(b)) for a, b in zip(starts, ends)]
+
+
+def check_zero_frames(joints: np.ndarray, source: str) -> None:
+    """Refuse frames in which every joint is exactly at ``(0, 0, 0)``.
+
+    No pose puts every joint at one point: such frames are padding (arrays of clips cut to
+    one length and filled with zeros) or a dropped capture. At the end they were read as
+    the body collapsing to a point (a squat), at the start as no facing direction.
+
+    Args:
+        joints: ``(T, J, 3)`` numeric positions (may be memory-mapped; read in blocks).
+        source: the file, for the message.
+
+    Raises:
+        MotionFileError: naming ``source``, the frame range(s) (0-based) and the count.
+    """
+    total = int(joints.shape[0])
+    block = 4096
+    zero = np.concatenate([
+        ~np.asarray(joints[i:i + block]).reshape(min(block, total - i), -1).any(axis=1)
+        for i in range(0, total, block)]) if total else np.zeros(0, bool)
+    if not zero.any():
+        return
+    if zero.all():
+        raise MotionFileError(f"{source}: all {total} frames are all zeros (every joint at "
+                              "0): no motion data")
+    runs = frame_ranges(np.nonzero(zero)[0])
+    named = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:MAX_RANGES_NAMED])
+    if len(runs) > MAX_RANGES_NAMED:
+        named += f" and {len(runs) - MAX_RANGES_NAMED} more run(s)"
+    count = int(zero.sum())
+    what = f"frame {named} of {total} is" if count == 1 else f"frames {named} of {total} are"
+    raise MotionFileError(f"{source}: {what} all zeros (every joint at 0; padding?): cut "
+                          f"{'it' if count == 1 else 'them'} off first")
 
 
 @dataclass(frozen=True)
@@ -136,12 +218,12 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
 
     Raises:
         MotionFileError: wrong rank, joint count or last axis; non-numeric data; fewer than
-            2 frames; NaN or inf; coordinates or body size that are not plausible metres
-            (millimetres or centimetres given as metres, or a collapsed body).
+            2 frames; NaN or inf; frames of all zeros (:func:`check_zero_frames`);
+            coordinates or body size that are not plausible metres (millimetres or
+            centimetres given as metres, or a collapsed body).
     """
     arr = np.asarray(joints)
-    if arr.dtype.kind not in "fiu":
-        raise MotionFileError(f"{source}: joint data is not numeric (dtype {arr.dtype})")
+    check_numeric(arr.dtype, source)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise MotionFileError(f"{source}: expected joints of shape (T, J, 3), got {arr.shape}")
     if arr.shape[1] != skeleton.num_joints:
@@ -158,6 +240,7 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
         raise MotionFileError(
             f"{source}: NaN or inf in {len(bad_frames)} frame(s), first at frame {bad_frames[0]}"
         )
+    check_zero_frames(arr, source)
     peak = float(np.abs(arr).max())
     extent = float(np.median(np.ptp(arr, axis=1).max(axis=-1)))
     if peak > MAX_ABS_COORD_M or extent > MAX_BODY_EXTENT_M:
@@ -208,8 +291,12 @@ def read_npy(path: Path, mmap: bool = False) -> np.ndarray:
 
     Raises:
         MotionFileError: the file is not a NumPy ``.npy`` array (a text or pickle file with
-            that suffix, an object array) or is truncated; the message names the file.
+            that suffix, an object array), is truncated (its data shorter than its header
+            says), or is a FIFO, device or socket (never opened); the message names the file.
     """
+    kind = special_file_kind(path)
+    if kind is not None:  # open() of a FIFO blocks; /dev/zero never ends
+        raise MotionFileError(not_regular_file_message(path, kind))
     try:
         with open(path, "rb") as f:
             magic = f.read(6)
@@ -221,10 +308,39 @@ def read_npy(path: Path, mmap: bool = False) -> np.ndarray:
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, SyntaxError, tokenize.TokenError) as e:  # object arrays or a bad header
+        short = _npy_data_shortfall(path)
+        if short is not None:  # a good header, cut data: NumPy says "cannot reshape" / "mmap"
+            shape, dtype, have, want = short
+            raise MotionFileError(
+                f"{path}: truncated .npy file: its header says {shape} {dtype} ({want:,} bytes "
+                f"of data), the file holds {have:,} bytes of data") from e
         raise MotionFileError(f"{path}: not a plain numeric .npy array (object arrays and "
                               "corrupt headers are refused)") from e
     except (EOFError, OSError) as e:
         raise MotionFileError(f"{path}: truncated or unreadable .npy file ({e})") from e
+
+
+def _npy_data_shortfall(path: Path) -> tuple[tuple, np.dtype, int, int] | None:
+    """``(shape, dtype, bytes of data, bytes the header asks for)`` of a ``.npy`` file whose
+    header is readable and whose data is shorter than the header says; else None."""
+    from numpy.lib import format as npy_format
+
+    try:
+        with open(path, "rb") as f:
+            version = npy_format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = npy_format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = npy_format.read_array_header_2_0(f)
+            else:
+                return None
+            have = os.fstat(f.fileno()).st_size - f.tell()
+    except (OSError, ValueError, SyntaxError, tokenize.TokenError):
+        return None
+    if dtype.hasobject:
+        return None
+    want = math.prod(shape) * dtype.itemsize
+    return (tuple(shape), dtype, have, want) if have < want else None
 
 
 def load_joints_npy(
@@ -245,14 +361,13 @@ def load_joints_npy(
 
     Raises:
         FileNotFoundError: the file does not exist.
-        MotionFileError: truncated, pickled or non-numeric file, or invalid joints.
+        MotionFileError: truncated, pickled or non-numeric file, a FIFO, device or socket,
+            or invalid joints.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(not_a_motion_file(path))
+    require_motion_file(path)
     arr = read_npy(path)
-    if arr.dtype.kind not in "fiu":
-        raise MotionFileError(f"{path}: joint data is not numeric (dtype {arr.dtype})")
+    check_numeric(arr.dtype, str(path))
     return make_motion(arr.astype(np.float32) * np.float32(scale), fps, skeleton, str(path),
                        name or path.stem)
 
@@ -327,7 +442,11 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
 
 
 def not_a_motion_file(path: Path) -> str:
-    """The message for a motion path that is not a file: missing, a broken link, or a folder."""
+    """The message for a motion path that is not a file: missing, a broken link, a folder, or
+    a FIFO, device or socket (:func:`require_motion_file`)."""
+    kind = special_file_kind(path)
+    if kind is not None:
+        return not_regular_file_message(path, kind)
     if path.is_symlink() and not path.exists():
         return f"motion file not found: {path} is a broken link (to {os.readlink(path)})"
     if path.is_dir():

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from motionlex.core import checksums
-from motionlex.core.checksums import BLOCK_BYTES, file_sha256
+from motionlex.core.checksums import (
+    BLOCK_BYTES,
+    SpecialFileError,
+    file_sha256,
+    special_file_kind,
+)
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 """SHA-256 of zero bytes (FIPS 180-4 test value)."""
@@ -76,3 +84,44 @@ def test_one_byte_changes_the_digest(tmp_path):
     b.write_bytes(b"\x00" * BLOCK_BYTES + b"\x01" + b"\x00" * 9)  # differs in block 2 only
     assert file_sha256(a) != file_sha256(b)
     assert file_sha256(Path(a)) == hashlib.sha256(a.read_bytes()).hexdigest()
+
+
+class Hung(Exception):
+    """file_sha256 did not return in time."""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                    reason="needs os.mkfifo and /dev/zero (POSIX)")
+def test_fifos_and_devices_are_refused_without_being_read(shared_data, tmp_path):
+    """D34b: a link to /dev/zero in a dataset's new_joints/ made ``index`` hash it forever at
+    100 % CPU (a FIFO would block in open()). Now an OSError (the builders skip the file with
+    it) naming the path and its kind, at once; a real file still hashes."""
+    fifo = tmp_path / "f.npy"
+    os.mkfifo(fifo)
+    link = tmp_path / "z.npy"
+    link.symlink_to("/dev/zero")
+    real = tmp_path / "real.npy"  # a copy of a real joint file, and a link to it
+    real.write_bytes((shared_data / "humanml3d_samples/new_joints/000000.npy").read_bytes())
+    (tmp_path / "to_real.npy").symlink_to(real)
+
+    def _raise(signum, frame):
+        raise Hung("no answer within 1 s")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    start = time.perf_counter()
+    try:
+        for path, kind in ((fifo, "a FIFO"), (link, "a character device, via a link to "
+                                                   "/dev/zero"), (Path("/dev/zero"),
+                                                                  "a character device")):
+            with pytest.raises(SpecialFileError) as e:
+                file_sha256(path)
+            assert isinstance(e.value, OSError)
+            assert str(e.value).startswith(f"{path} is not a regular file ({kind})")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.perf_counter() - start < 1.0
+    assert file_sha256(tmp_path / "to_real.npy") == hashlib.sha256(real.read_bytes()).hexdigest()
+    assert special_file_kind(real) is None and special_file_kind(tmp_path) is None
+    assert special_file_kind(tmp_path / "missing") is None
