@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from motionlex.core.atomic import write_error
+from motionlex.core.checksums import not_regular_file_message, special_file_kind
 from motionlex.core.cli.types import positive_float
 from motionlex.core.motion.query_paths import SUFFIXES
 from motionlex.core.wording import count
@@ -36,6 +37,9 @@ def motion_files(inputs: list[str]) -> list[Path]:
             out.append(p)
             continue
         if not p.is_dir():
+            kind = special_file_kind(p)  # a FIFO or device: never opened
+            if kind is not None:
+                raise ValueError(not_regular_file_message(p, kind))
             raise FileNotFoundError(f"{p}: no such file or folder")
         folder = p / "new_joints" if (p / "new_joints").is_dir() else p
         found = sorted(f for f in folder.iterdir()

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import atomic_file
+from motionlex.core.checksums import SpecialFileError
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
@@ -141,7 +142,8 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
                 sha = file_sha256(source)
             except OSError as e:  # a broken link, a file gone or unreadable since the scan
                 plan.skipped.append((rec.id, not_a_motion_file(Path(rec.path))
-                                     if not Path(rec.path).exists() else f"{rec.path}: {e}"))
+                                     if not Path(rec.path).exists() or isinstance(
+                                         e, SpecialFileError) else f"{rec.path}: {e}"))
                 unreadable.add(source)
                 continue  # not seen: an indexed row of it is removed below
             seen[source] = rec.id

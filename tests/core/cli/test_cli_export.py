@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     assert [p.name for p in (tmp_path / "2024.12").iterdir()] == ["cmu_05_16_iclone.bvh"]
     assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+    fifo = tmp_path / "pipe.npy"
+    os.mkfifo(fifo)  # never opened: reading it would wait for a writer forever
+    assert main(["export", str(fifo), "--out", str(tmp_path / "o")]) == 2
+    assert f"{fifo} is not a regular file (a FIFO)" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["export", str(empty), "--out", str(tmp_path / "o")]) == 2
