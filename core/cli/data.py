@@ -24,6 +24,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
             is not one.
     """
     from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.motion import MotionFileError
     from motionlex.core.patches import (
         MAX_FRAMES,
         PatchStats,
@@ -33,7 +34,13 @@ def cmd_patches(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.report import save_patch_figure
 
     path = Path(args.file)
-    motion = load_motion_file(path, fps=args.fps, skip_frames=args.skip_frames)
+    try:
+        motion = load_motion_file(path, fps=args.fps, skip_frames=args.skip_frames)
+    except MotionFileError as e:  # the option as typed, not the Python argument's name
+        if args.skip_frames == "auto" or "skip_frames must be" not in str(e):
+            raise
+        raise MotionFileError(str(e).replace("skip_frames must be", "--skip-frames must be",
+                                             1)) from e
     matrix = part_resampling_matrix(motion.skeleton)
     stats = PatchStats.load(args.stats) if args.stats else None
     joints = motion.joints[: args.max_frames or MAX_FRAMES]
@@ -88,14 +95,30 @@ def cmd_stats(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():  # before minutes of loading
         raise IsADirectoryError(f"--out {out} is a folder: give a .json file name")
+    if out.suffix.lower() != ".json":  # stats writes JSON: never over a caption or a figure
+        raise ValueError(f"--out {out}: stats writes JSON; give a file name ending in .json "
+                         "(e.g. patch_stats.json)")
     acc = PatchStatsAccumulator()
     names, skipped = [], []
+    folders: dict[Path, str] = {}  # resolved folder -> as given first
+    files: set[Path] = set()  # motion files counted (one inside another: counted once)
+    again = 0
     for root in args.data:
+        if Path(root).resolve() in folders:  # as index: a folder given twice is read once
+            print(f"note: {root} is given twice (as {folders[Path(root).resolve()]}): read "
+                  "once", file=sys.stderr)
+            continue
+        folders[Path(root).resolve()] = root
         ds = MotionDataset(root, args.split)
         names.append(f"{Path(root).name}/{args.split}")
         skipped += [f"{i}: {why}" for i, why in ds.report.skipped]  # passed over when listed
         for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion",
                         disable=args.quiet or not ds.records):
+            source = rec.path.resolve()
+            if source in files:  # --data A --data A/sub: one file, counted once
+                again += 1
+                continue
+            files.add(source)
             try:
                 m = ds.load_motion(rec)
             except (MotionFileError, ValueError, OSError) as e:  # OSError: gone, unreadable
@@ -104,6 +127,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
             acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
+    if again:
+        print(f"note: {count(again, 'motion file')} of one --data folder read already from "
+              "another (one folder inside another): counted once", file=sys.stderr)
     if acc.n == 0:
         raise ValueError(f"no usable motion in {', '.join(names)}"
                          + (" (the reasons are above)" if skipped else
@@ -138,7 +164,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} is a file; give a folder name for the dataset")
     if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-        raise ValueError(f"{args.out} is the current folder (or holds it); the demo dataset "
+        raise ValueError(f"{args.out!r} is the current folder (or holds it); the demo dataset "
                          "replaces its folder as a whole: give a new folder name")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
         raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
@@ -193,7 +219,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("stats", help="compute patch z-score statistics on a training split")
     s.add_argument("data", nargs="+", help="dataset folder(s)")
     s.add_argument("--split", default="train", help="split to compute on (default train)")
-    s.add_argument("--out", required=True, help="output JSON")
+    s.add_argument("--out", required=True, help="output JSON file (a name ending in .json)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_stats)
 

@@ -163,6 +163,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     scored on validation."""
     _refuse_to_replace(args)  # before any import of torch or data loading
     _check_overrides(args.overrides)
+    if args.config is not None and Path(args.config).is_dir():  # as load_train_config
+        held = sorted(Path(args.config).glob("*.yaml"))
+        tiny = Path(args.config) / "tiny.yaml"
+        example = (f"{tiny if tiny in held else held[0]} (one of its {len(held)} .yaml files)"
+                   if held else "configs/tiny.yaml")
+        raise IsADirectoryError(f"--config {args.config} is a folder, not a training config: "
+                                f"give a YAML file, e.g. {example}")
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"training config not found: {args.config}")
     args.interrupt_hint = (" (the same command with --resume continues from the last "
@@ -198,6 +205,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_captions_folder(data: str, split: str) -> None:
+    """Raise at once for a HumanML3D/KIT-ML folder without ``texts/``: nothing to evaluate,
+    said as train says it (:func:`~motionlex.core.data.pairs.why_no_pairs`), not "no
+    (motion, caption) pair" after the model has loaded. Any other problem of the folder is
+    left to the evaluation's own checks.
+
+    Raises:
+        ValueError: ``data`` holds ``new_joints/`` and the split file, but no ``texts/``.
+    """
+    from motionlex.core.data.datasets import split_file_of
+    from motionlex.core.data.pairs import why_no_pairs
+
+    root = Path(data)
+    if not (root / "new_joints").is_dir() or (root / "texts").is_dir():
+        return
+    try:
+        split_file_of(root, split)
+    except FileNotFoundError:
+        return  # evaluate names the missing split file, and the splits there are
+    raise ValueError(f"no (motion, caption) pair to evaluate: {why_no_pairs(root, split)}")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``motionlex evaluate``: run the protocols, print the table, write the files."""
     from tqdm.auto import tqdm
@@ -211,6 +240,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ValueError(f"--out {args.out} is a file; evaluate writes a folder (metrics.json, "
                          f"metrics.md, figures)")
+    _check_captions_folder(args.data, args.split)
     cfg = EvalConfig(
         split=args.split, fusion_weight=args.fusion_weight,
         sentence_model=None if str(args.sentence_model).lower() == "none"

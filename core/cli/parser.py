@@ -4,7 +4,8 @@ events, train, evaluate, words, index, search, describe, export) live in the sib
 Every command imports core inside its function, so ``--help`` and argument errors start without
 torch, transformers or SciPy. An expected failure prints one line naming the file and the
 problem (exit 2), Ctrl-C prints "interrupted" (exit 130); only a bug prints a traceback (and,
-with ``-v``, every failure).
+with ``-v``, every failure). A reader of stdout that goes away early (``| head -1``) ends
+every command quietly with exit 0.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import select
 import sys
 import traceback
 
@@ -52,7 +54,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``motionlex`` console script."""
+    """Entry point of the ``motionlex`` console script.
+
+    Returns:
+        0 done (also when the reader of stdout went away early, ``| head -1``: the rest of
+        the output is dropped without a word, as when it had fitted into the pipe), 2 an
+        expected failure, 130 Ctrl-C.
+    """
+    code = 0
+    try:
+        try:
+            code = _run(argv)
+        finally:  # --help and --version (SystemExit) too
+            sys.stdout.flush()  # here, not at exit: a reader gone away is caught below
+    except BrokenPipeError:  # while parsing (--help | head -1) or flushing
+        if not _stdout_closed():
+            raise
+        _stdout_gone()
+    return code
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of stdout has gone away (a pipe whose read end is closed), so a
+    ``BrokenPipeError`` came from stdout, not from another pipe (a data-loader worker's)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no file behind it (a test's capture)
+        return False
+    if not hasattr(select, "poll"):  # Windows: no way to ask; stdout is the usual pipe
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+
+
+def _stdout_gone() -> int:
+    """Stop quietly when stdout's reader went away: what is still buffered goes to devnull
+    (else Python's exit flush reports the broken pipe again); exit 0, as every command."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a test's capture)
+        pass
+    return 0
+
+
+def _run(argv: list[str] | None) -> int:
+    """Parse ``argv`` and run its command under the error policy (module doc)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -68,10 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         hint = getattr(args, "interrupt_hint", "")  # what Ctrl-C keeps, once there is some
         print(f"motionlex {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
     except Exception as e:
+        if isinstance(e, BrokenPipeError) and _stdout_closed():  # ``| head``: stop quietly
+            return _stdout_gone()
         message = expected_failure(e, args)
         if message is None:  # a bug: Python prints the traceback
             raise

@@ -14,6 +14,9 @@ import string
 from collections.abc import Iterator
 from pathlib import Path
 
+from motionlex.core.data.text_files import DatasetError
+from motionlex.core.text.spelling import WORD_PATTERN
+
 
 def _walk(root: Path, prune: tuple[str, ...] = ()) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(root):
@@ -111,6 +114,8 @@ def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT, where: str = "i
     Raises:
         ValueError: a ``caption``, ``kitml_caption`` or ``action`` that is not text (a list,
             a number: one caption per entry, as a string), naming ``where``.
+        DatasetError: a caption without a word (``"...!!!"``), naming ``where``: that
+            motion is skipped, as for such a line in a caption file.
     """
     for key in ("caption", "kitml_caption", "action"):
         value = entry.get(key)
@@ -120,4 +125,7 @@ def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT, where: str = "i
     text = (entry.get("caption") or entry.get("kitml_caption") or "").strip()
     if not text and (entry.get("action") or "").strip():
         text = action_prompt(entry["action"], prompt)
+    if text and not WORD_PATTERN.search(text):  # "...!!!": as a caption line of a text file
+        raise DatasetError(f"{where}: caption {text[:40]!r} has no words (a caption describes "
+                           "the motion in English, e.g. 'a person walks forward')")
     return text

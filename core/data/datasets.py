@@ -33,6 +33,7 @@ from motionlex.core.data.text_files import (
     Caption,
     DatasetError,
     MissingIdsError,
+    not_a_caption_file,
     read_captions,
     read_meta,
     read_split,
@@ -291,6 +292,9 @@ class MotionDataset:
         else:
             tpath = path.with_suffix(".txt")
         if not tpath.is_file():
+            problem = not_a_caption_file(tpath)  # a folder texts/ID.txt: said, not "no caption"
+            if problem:
+                raise DatasetError(problem)
             text = bvh_index_caption(bvh_index_entry(self._bvh_index, mid, path),
                                      where=f"{self.root / BVH_INDEX} ({path.name})")
             return (Caption(text),) if text else ()

@@ -235,6 +235,9 @@ def why_no_pairs(root: str | Path, split: str = "train") -> str:
                 f"{split}.txt and val.txt to {root}, listing motion ids one a line")
     joints = ds.layout == "joints"
     captioned = sum(1 for r in ds.records if r.captions)
+    if joints and not (root / "texts").is_dir():  # the usual cause: the folder not copied
+        return (f"{root.name}: {len(ds.records)} {split} motions, none with captions: "
+                f"{root / 'texts'} is missing (add texts/ID.txt, one caption a line)")
     fix = (" (none loaded: see the warnings above)" if captioned else
            f" (add {'texts/ID.txt' if joints else 'ID.txt beside ID.bvh'}, one caption a line)"
            if ds.records else "")

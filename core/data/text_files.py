@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from motionlex.core.text.spelling import WORD_PATTERN
 
 
 class DatasetError(ValueError):
@@ -83,8 +86,10 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
     (as written by HumanML3D for some lines) mean the whole clip.
 
     Raises:
-        DatasetError: empty caption, wrong field count, non-numeric, infinite or negative
-            span, or ``end < start`` -- naming ``source`` and ``lineno``.
+        DatasetError: empty caption or one without a word (punctuation or digits alone:
+            a query of it is refused too, :func:`~motionlex.core.text.spelling.require_words`),
+            wrong field count, non-numeric, infinite or negative span, or ``end < start`` --
+            naming ``source`` and ``lineno``.
     """
     where = f"{source}:{lineno}" if lineno else source
     parts = line.rstrip("\n").split("#")
@@ -97,6 +102,9 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
     text = parts[0].strip()
     if not text:
         raise DatasetError(f"{where}: empty caption")
+    if not WORD_PATTERN.search(text):  # "...!!!": no word to learn or to search by
+        raise DatasetError(f"{where}: caption {text[:40]!r} has no words (a caption describes "
+                           "the motion in English, e.g. 'a person walks forward')")
     try:
         start, end = float(parts[2] or 0.0), float(parts[3] or 0.0)
     except ValueError as e:
@@ -111,15 +119,32 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
     return Caption(text, parts[1].strip(), start, end)
 
 
+def not_a_caption_file(path: Path) -> str | None:
+    """Why ``path``, where a caption file belongs, is none: a folder, a broken link or
+    another kind of entry (a FIFO, a device); ``None`` for a file or nothing there."""
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a broken link (to {os.readlink(path)}), not a caption file"
+    if path.is_dir():
+        return (f"{path} is a folder, not a caption file (one 'caption#tokens#start#end' "
+                "line per caption)")
+    if path.exists() and not path.is_file():
+        return f"{path} is not a regular file, so no caption file"
+    return None
+
+
 def read_captions(path: str | Path) -> list[Caption]:
     """Read all caption lines of a ``texts/{id}.txt`` file (blank lines ignored).
 
     Raises:
         FileNotFoundError: no such file.
-        DatasetError: a malformed line (first one found, with its line number) or not UTF-8.
+        DatasetError: a folder or another non-file there (:func:`not_a_caption_file`), a
+            malformed line (first one found, with its line number) or not UTF-8.
     """
     path = Path(path)
     if not path.is_file():
+        problem = not_a_caption_file(path)
+        if problem:
+            raise DatasetError(problem)
         raise FileNotFoundError(f"caption file not found: {path}")
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
@@ -171,7 +196,7 @@ def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]
                 for k, v in data.items()
                 if keep is None or k in keep
                 for a in v["annotations"]
-                if a.get("text", "").strip()
+                if WORD_PATTERN.search(a.get("text", ""))  # as empty, a text without words
             ]
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
             raise DatasetError(f"{ann}: not TMR-style annotations ({e})") from e

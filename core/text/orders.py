@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from more_itertools import distinct_permutations
 
-from motionlex.core.text.events import split_events
+from motionlex.core.text.events import _check_caption, split_events
 
 JOIN_SEPARATOR = ", then "
 """Separator between events in :func:`join_events`."""
@@ -229,9 +229,14 @@ def format_events_report(caption: str, seed: int = 0) -> str:
 
     Raises:
         TypeError: if ``caption`` is not a str.
-        ValueError: if ``caption`` is empty or blank, or holds sequence connectives and
-            punctuation alone (", then": no event).
+        ValueError: if ``caption`` is empty or blank, has no English (Latin-letter) word
+            (``"一个人走路，然后坐下"``), or holds sequence connectives and punctuation alone
+            (", then": no event).
     """
+    if not re.search(r"[a-z]", _check_caption(caption).lower()):  # 一个人走路: no English
+        raise ValueError(f"the caption {caption.strip()[:40]!r} has no English words: events "
+                         "are split on English words such as 'then' and 'after'; describe the "
+                         "motion in English, e.g. 'a person jumps, then sits down'")
     events = split_events(caption)
     if not any(set(re.findall(r"[a-z']+", e.lower())) - _CONNECTIVE_WORDS for e in events):
         raise ValueError(f"the caption {caption.strip()!r} has no events, only sequence "

@@ -298,7 +298,7 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
     ``objective.flops_max_weight=0.01``); ``phases.N.key`` into the N-th phase.
 
     Raises:
-        FileNotFoundError: no such config file.
+        FileNotFoundError: no such config file (``IsADirectoryError``: a folder).
         ValueError: a YAML syntax error (file, line and column named), a malformed override,
             or a bad key or value (see :meth:`TrainConfig.from_dict`; the file is named).
     """
@@ -307,6 +307,9 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
     if path is not None:
         path = Path(path)
         source = f"training config {path}"
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder, not a training config: give a YAML "
+                                    f"file, e.g. configs/tiny.yaml")
         if not path.is_file():
             raise FileNotFoundError(f"training config not found: {path}")
         d = _read_yaml(path)
@@ -367,13 +370,34 @@ def _apply_override(d: dict, ov: str) -> None:
         problem = getattr(e, "problem", None) or e
         raise ValueError(f"override {ov!r}: invalid YAML value: {problem}") from e
     try:
-        for p in parts[:-1]:
-            target = target[int(p)] if isinstance(target, list) else target.setdefault(p, {})
+        for i, p in enumerate(parts[:-1]):
+            target = (target[_list_index(target, p, parts[:i])] if isinstance(target, list)
+                      else target.setdefault(p, {}))
         if isinstance(target, list):
-            target[int(parts[-1])] = parsed
+            target[_list_index(target, parts[-1], parts[:-1])] = parsed
         elif isinstance(target, dict):
             target[parts[-1]] = parsed
         else:
             raise TypeError(f"{type(target).__name__} {target!r:.40} has no keys")
     except (ValueError, IndexError, TypeError, AttributeError) as e:
         raise ValueError(f"override {ov!r} does not fit the config: {e}") from e
+
+
+def _list_index(items: list, part: str, where: Sequence[str]) -> int:
+    """The entry ``part`` of an override's key names in the list ``items`` (at the dotted
+    key ``where``, e.g. ``phases``): an index 0..N-1.
+
+    Raises:
+        ValueError: ``part`` is not such an index (the list's entries named).
+    """
+    name = ".".join(where) or "the config"
+    entries = (f"{name} is empty" if not items else
+               f"{name} has {len(items)} entr{'y' if len(items) == 1 else 'ies'}, "
+               f"{name}.0" + (f" to {name}.{len(items) - 1}" if len(items) > 1 else ""))
+    try:
+        index = int(part)
+    except ValueError:
+        raise ValueError(f"{part!r} is not an entry of the list {name} ({entries})") from None
+    if not 0 <= index < len(items):
+        raise ValueError(f"no entry {index} in {name} ({entries})")
+    return index

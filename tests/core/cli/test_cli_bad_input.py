@@ -212,3 +212,156 @@ def test_stats_skips_a_bad_file_and_names_an_empty_split(shared_data, make_subse
     (root / "val.txt").write_text("")
     assert main(["stats", str(root), "--split", "val", "--out", str(out), "-q"]) == 2
     assert "no usable motion in ds/val: its val.txt lists no motion" in capsys.readouterr().err
+
+
+def test_stats_reads_a_folder_given_twice_once(shared_data, make_subset, tmp_path, capsys):
+    """Probe S04: 'stats DIR DIR' counted every frame twice (as index --data DIR --data DIR
+    does not); a folder inside another given too counted its files twice."""
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    root = make_subset(src, tmp_path / "ds", ids, {"train": ids})
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    assert main(["stats", str(root), "--out", str(once), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["stats", str(root), f"{root}/", "--out", str(twice), "-q"]) == 0
+    io = capsys.readouterr()
+    assert f"note: {root}/ is given twice (as {root}): read once" in io.err
+    assert "from ds/train\n" in io.out  # the source listed once
+    assert json.loads(twice.read_text()) == json.loads(once.read_text())
+    # another dataset folder whose files are links to this one's: each file counted once
+    (tmp_path / "outer").mkdir()
+    shutil.copytree(root, tmp_path / "outer" / "ds2", symlinks=True)
+    for f in (tmp_path / "outer" / "ds2" / "new_joints").iterdir():
+        f.unlink()
+        f.symlink_to(root / "new_joints" / f.name)
+    assert main(["stats", str(root), str(tmp_path / "outer" / "ds2"), "--out", str(twice),
+                 "-q"]) == 0
+    assert "note: 2 motion files of one --data folder read already from another" in (
+        capsys.readouterr().err)
+    assert json.loads(twice.read_text())["count"] == json.loads(once.read_text())["count"]
+
+
+def test_stats_refuses_an_out_that_is_not_json(shared_data, make_subset, tmp_path, capsys):
+    """Probe S05 (data loss): 'stats --out keep.txt' wrote JSON over a caption file."""
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    root = make_subset(src, tmp_path / "ds", ids, {"train": ids})
+    caption = root / "texts" / f"{ids[0]}.txt"
+    before = caption.read_bytes()
+    assert main(["stats", str(root), "--out", str(caption), "-q"]) == 2
+    assert (f"--out {caption}: stats writes JSON; give a file name ending in .json"
+            in _one_error_line(capsys))
+    assert caption.read_bytes() == before
+    assert main(["stats", str(root), "--out", str(tmp_path / "S.JSON"), "-q"]) == 0
+
+
+def test_evaluate_on_a_folder_without_texts_says_so(shared_data, tmp_path, capsys):
+    """Probe L08: 'no (motion, caption) pair to evaluate' did not say that texts/ is
+    missing, as train on the same data does (pairs.why_no_pairs)."""
+    root = tmp_path / "e"
+    (root / "new_joints").mkdir(parents=True)
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    for i in ids:
+        shutil.copy(src / "new_joints" / f"{i}.npy", root / "new_joints")
+    (root / "val.txt").write_text("\n".join(ids) + "\n")
+    assert main(["evaluate", "--data", str(root), "--split", "val", "--out",
+                 str(tmp_path / "ev"), "--sentence-model", "none"]) == 2
+    err = _one_error_line(capsys)
+    assert err == (f"motionlex evaluate: error: no (motion, caption) pair to evaluate: e: 2 val "
+                   f"motions, none with captions: {root / 'texts'} is missing (add "
+                   "texts/ID.txt, one caption a line)")
+    assert not (tmp_path / "ev").exists()
+    # a split that is not there is still named as such
+    assert main(["evaluate", "--data", str(root), "--split", "test", "--out",
+                 str(tmp_path / "ev"), "--sentence-model", "none"]) == 2
+    assert "split file not found" in _one_error_line(capsys)
+
+
+def test_train_names_a_config_folder_and_a_phase_that_is_not_there(repo_root, tmp_path, capsys):
+    """Probes T14 and T02: '--config FOLDER' said "training config not found";
+    'phases.99.max_steps=1' said "list index out of range"."""
+    configs = repo_root / "configs"
+    assert main(["train", "--config", str(configs), "--data", "d", "--out",
+                 str(tmp_path / "t")]) == 2
+    assert (f"--config {configs} is a folder, not a training config: give a YAML file, e.g. "
+            f"{configs / 'tiny.yaml'} (one of its ") in _one_error_line(capsys)
+    assert main(["train", "--config", str(configs / "tiny.yaml"), "--data", "d", "--out",
+                 str(tmp_path / "t"), "phases.99.max_steps=1"]) == 2
+    assert ("override 'phases.99.max_steps=1' does not fit the config: no entry 99 in phases "
+            "(phases has 4 entries, phases.0 to phases.3)") in _one_error_line(capsys)
+
+
+def test_demo_data_quotes_an_empty_name(tmp_path, capsys, monkeypatch):
+    """Probe M04: "error:  is the current folder" (the empty name unquoted)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo-data", ""]) == 2
+    assert "error: '' is the current folder (or holds it)" in _one_error_line(capsys)
+    assert not list(tmp_path.iterdir())
+
+
+def test_events_of_a_caption_without_english_words(capsys):
+    """Probe V06: a Chinese caption had "no events, only sequence words"."""
+    assert main(["events", "一个人走路，然后坐下"]) == 2
+    err = _one_error_line(capsys)
+    assert "'一个人走路，然后坐下' has no English words" in err and "sequence" not in err
+
+
+def test_patches_names_the_skip_frames_option(shared_data, tmp_path, capsys):
+    """Probe P06: "skip_frames must be ..." named the Python argument."""
+    src = str(shared_data / BVH)
+    assert main(["patches", src, "--skip-frames", "100000", "--out",
+                 str(tmp_path / "p.png")]) == 2
+    err = _one_error_line(capsys)
+    assert f"{src}: --skip-frames must be 'auto' or an int in [0, " in err
+    assert "got 100000" in err and " skip_frames" not in err
+
+
+def _with_closed_stdout(argv: list[str]) -> tuple[int, str]:
+    """Run ``motionlex ARGV`` with its stdout a pipe whose reader has gone (``| true``):
+    exit status and stderr."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from motionlex.core.cli import main; "
+             "sys.exit(main(sys.argv[1:]))", *argv],
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write)
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_closed_stdout_ends_every_command_quietly(shared_data, make_subset, tmp_path,
+                                                    unbuffered, monkeypatch):
+    """Probe V07: 'events ... | true' (and scan, search) exited 1 with nothing on stderr,
+    or 120 with Python's "Exception ignored ... BrokenPipeError" when stdout was buffered;
+    'words | head -1' exited 0. Now every command ends with 0 and nothing said."""
+    monkeypatch.setenv("PYTHONUNBUFFERED", unbuffered)
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    root = make_subset(src, tmp_path / "ds", ids)
+    for argv in (["events", "a person walks, then sits"], ["scan", str(root), "-q"],
+                 ["--help"], ["scan", "--help"]):
+        assert _with_closed_stdout(argv) == (0, ""), argv
+    # an error is still one, with stdout closed or not
+    code, err = _with_closed_stdout(["events", ""])
+    assert code == 2 and "the caption is empty" in err
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_an_error(capfd, monkeypatch):
+    """A BrokenPipeError from another pipe (a data-loader worker's) while stdout is fine
+    is a failure (exit 2, said), not a reader that went away."""
+    import motionlex.core.cli.data as data
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(data, "cmd_events", broken)
+    assert main(["events", "a person walks"]) == 2
+    assert "motionlex events: error: [Errno 32] Broken pipe" in capfd.readouterr().err

@@ -94,3 +94,28 @@ def test_another_checkpoint_is_still_refused(small_index: Path, tiny_checkpoint:
 @pytest.fixture
 def tiny_checkpoint(tmp_path: Path, save_tiny) -> Path:
     return save_tiny(tmp_path / "tiny")
+
+
+@pytest.mark.parametrize("query", ["jump.npy", "takes/N20_statik.npy", "my takes/kick 01.BVH"])
+def test_a_missing_relative_motion_path_is_not_searched_as_words(small_index: Path, capsys,
+                                                                 tmp_path, monkeypatch,
+                                                                 query: str) -> None:
+    """Probes Q10/Q10b: a mistyped relative path was searched as words ("did you mean
+    'np'?", hits, exit 0); an absolute one said "motion file not found" (Q10c). Both say
+    that now, in one line, before any model loads."""
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["search", query, "--index", str(small_index), "-k", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"motionlex search: error: motion file not found: {query}"
+    assert main(["search", str(tmp_path / query), "--index", str(small_index), "-k", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"motionlex search: error: motion file not found: {tmp_path / query}")
+
+
+def test_words_ending_like_a_file_are_still_words() -> None:
+    from motionlex.core.cli.gallery import typed_motion_path
+
+    for text in ("a person jumps.", "a person walks to the file.bvh", "walk", "npy"):
+        assert typed_motion_path(text) is None, text
+    assert typed_motion_path("'kick.bvh'") == Path("kick.bvh")

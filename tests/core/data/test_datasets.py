@@ -393,3 +393,84 @@ def test_broken_links_are_skipped_and_named(shared_data, tmp_path, make_subset):
     (bvh / "test.txt").write_text("bow\n")
     assert len(MotionDataset(bvh, "val").scan()[1].skipped) == 1
     assert MotionDataset(bvh, "test").scan()[1].skipped == []
+
+
+def test_a_caption_without_words_is_left_out_as_an_empty_one(shared_data, tmp_path, make_subset,
+                                                             capsys):
+    """Probe D05/T09: a caption of punctuation alone ("...!!!") was a training and
+    evaluation caption (scan: 4 usable motions, 7 captions; train: no note), while the same
+    text as a query is refused. It is now refused as an empty caption is: its motion is
+    skipped, named in the scan report with the file and line."""
+    from motionlex.core.cli import main
+    from motionlex.core.data.pairs import load_pair_examples
+
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
+    root = make_subset(src, tmp_path / "words", ids, {"train": ids})
+    cap = root / "texts" / f"{ids[0]}.txt"
+    cap.write_text("...!!!#a/X#0.0#0.0\n")
+    with pytest.raises(DatasetError, match=r"f.txt:3: caption '\.\.\.!!!' has no words"):
+        parse_caption_line("...!!!#a/X#0.0#0.0", "f.txt", 3)
+    with pytest.raises(DatasetError, match="has no words"):
+        parse_caption_line("42 ?!")  # digits are no words either
+    samples, report = MotionDataset(root, "all").scan()
+    assert [s.record.id for s in samples] == ids[1:]
+    assert report.skipped == [(ids[0], f"{cap}:1: caption '...!!!' has no words (a caption "
+                                       "describes the motion in English, e.g. 'a person walks "
+                                       "forward')")]
+    assert main(["scan", str(root), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "2 usable motions, 1 skipped:" in out and f"{ids[0]}: {cap}:1: caption" in out
+    assert "captions: 4;" in out  # the other two motions' two captions each
+    # training reads the same dataset: no pair of "...!!!"
+    pairs = load_pair_examples([root], "train", progress=False)
+    assert pairs and all(p.caption != "...!!!" for p in pairs)
+    assert {p.motion_id for p in pairs} == set(ids[1:])
+    # a text corpus (annotations.json) drops it as it drops an empty text
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "annotations.json").write_text(json.dumps(
+        {"a": {"annotations": [{"text": "...!!!"}, {"text": "a person waves"}, {"text": " "}]}}))
+    assert read_caption_corpus(tmp_path / "corpus") == ["a person waves"]
+
+
+def test_a_bvh_index_caption_without_words_skips_its_take(shared_data, tmp_path):
+    root = tmp_path / "b"
+    root.mkdir()
+    for name in ("bow", "kick"):
+        shutil.copy(shared_data / "raw_bvh" / f"bandai_1_{name}_normal_001.bvh",
+                    root / f"{name}.bvh")
+    (root / "index.json").write_text(json.dumps({"bow.bvh": {"caption": "!!!"},
+                                                 "kick.bvh": {"caption": "a person kicks"}}))
+    ds = MotionDataset(root, "all")
+    assert [r.id for r in ds.records] == ["kick"]
+    assert ds.report.skipped == [("bow", f"{root / 'index.json'} (bow.bvh): caption '!!!' has "
+                                         "no words (a caption describes the motion in English, "
+                                         "e.g. 'a person walks forward')")]
+
+
+def test_a_caption_path_that_is_a_folder_is_reported(shared_data, tmp_path, make_subset, capsys):
+    """Probe D09: texts/ID.txt made a folder was read as "no caption" without a word (a
+    folder at new_joints/ID.npy is reported); now the motion is skipped with the reason."""
+    from motionlex.core.cli import main
+
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
+    root = make_subset(src, tmp_path / "dirs", ids)
+    cap = root / "texts" / f"{ids[0]}.txt"
+    cap.unlink()
+    cap.mkdir()
+    why = (f"{cap} is a folder, not a caption file (one 'caption#tokens#start#end' line per "
+           "caption)")
+    samples, report = MotionDataset(root, "all").scan()
+    assert [s.record.id for s in samples] == ids[1:] and report.skipped == [(ids[0], why)]
+    assert main(["scan", str(root), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert f"  {ids[0]}: {why}" in out and "without one" not in out
+    with pytest.raises(DatasetError, match="is a folder, not a caption file"):
+        read_captions(cap)
+    cap.rmdir()  # a broken link there is named too, not "no caption"
+    cap.symlink_to(tmp_path / "gone.txt")
+    assert MotionDataset(root, "all").report.skipped == [
+        (ids[0], f"{cap} is a broken link (to {tmp_path / 'gone.txt'}), not a caption file")]
+    cap.unlink()  # no caption file at all: a motion without captions, as before
+    assert [r.id for r in MotionDataset(root, "all").records] == ids

@@ -141,6 +141,14 @@ def test_format_events_report():
         format_events_report(None)
 
 
+def test_events_of_a_caption_without_english_words_say_so():
+    """Probe V06: a Chinese caption "has no events, only sequence words"."""
+    with pytest.raises(ValueError, match="'一个人走路，然后坐下' has no English words"):
+        format_events_report("一个人走路，然后坐下")
+    with pytest.raises(ValueError, match="only sequence words"):  # English, but no event
+        format_events_report("and then")
+
+
 def test_mirror_caption_swaps_left_and_right_keeping_case():
     assert mirror_caption("A person waves the Left hand then the right.") == (
         "A person waves the Right hand then the left."

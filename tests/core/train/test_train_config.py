@@ -31,6 +31,9 @@ def test_config_overrides_and_errors(repo_root, tmp_path):
         load_train_config(None, ["oops"])
     with pytest.raises(FileNotFoundError, match="training config not found"):
         load_train_config(tmp_path / "none.yaml")
+    with pytest.raises(IsADirectoryError, match=re.escape(  # probe T14: "not found"
+            f"{repo_root / 'configs'} is a folder, not a training config: give a YAML file")):
+        load_train_config(repo_root / "configs")
     # a bad key given on the command line is named as the override, not as the file's
     with pytest.raises(ValueError, match="^command-line override bogus_key=3: unknown"):
         load_train_config(repo_root / "configs" / "tiny.yaml", ["bogus_key=3"])
@@ -114,13 +117,19 @@ def test_yaml_syntax_error_names_the_file_line_and_column(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("override,expected", [
-    ("phases.7.max_steps=3", "does not fit the config"),
-    ("phases.x.max_steps=3", "does not fit the config"),
+    # probe T02: "list index out of range"
+    ("phases.7.max_steps=3", "does not fit the config: no entry 7 in phases"),
+    ("phases.99.max_steps=1", "no entry 99 in phases (phases has 4 entries, phases.0 to "
+                              "phases.3)"),
+    ("phases.x.max_steps=3", "'x' is not an entry of the list phases (phases has 4 entries"),
+    ("phases.-1.max_steps=3", "no entry -1 in phases"),
+    ("phases.4=cmmm", "no entry 4 in phases"),
     ("lr_text.value=3", "does not fit the config"),
     ("lr_text=[1,", "invalid YAML value"),
 ])
 def test_bad_overrides_are_value_errors(repo_root, override: str, expected: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(f"override {override!r}") + ".*" + expected):
+    with pytest.raises(ValueError,
+                       match=re.escape(f"override {override!r}") + ".*" + re.escape(expected)):
         load_train_config(repo_root / "configs" / "tiny.yaml", ["lr_text=0.1", override])
 
 
