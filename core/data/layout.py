@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from motionlex.core.data.bvh_folders import has_bvh
 from motionlex.core.data.text_files import DatasetError
+from motionlex.core.motion.motion import read_npy
 
 
 def _entries(root: Path, *, dirs: bool) -> list[Path]:
@@ -86,7 +85,8 @@ def detect_layout(root: str | Path) -> str:
     if root.name == "new_joints" or first is not None:
         what = "joint files"
         try:  # HumanML3D's new_joint_vecs/ holds 263-wide feature vectors, not joints
-            shape = np.load(first, mmap_mode="r").shape if first is not None else ()
+            shape = read_npy(first, mmap=True).shape if first is not None else ()  # a FIFO:
+            # refused, never opened
             if len(shape) == 2 and shape[-1] != 3:
                 what = f"arrays of {shape[-1]} features per frame (not joints)"
         except (OSError, ValueError):
