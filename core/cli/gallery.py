@@ -198,23 +198,6 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     print(note, file=sys.stderr)
 
 
-def typed_motion_path(text: str) -> Path | None:
-    """The motion file a query typed as a relative path means, existing or not: one word
-    (no space) or a text with a ``/`` or ``\\``, ending in a motion suffix (``jump.npy``,
-    ``ds/new_joints/aa.npy``, ``my takes/kick 01.bvh``); else None (``a person jumps.`` and
-    ``a person walks to the file.bvh`` are words). A missing one is then "motion file not
-    found", as an absolute path is (:func:`~motionlex.core.motion.query_paths.names_motion_file`
-    takes only those and existing files), not words searched with "did you mean 'np'?"."""
-    from motionlex.core.motion.query_paths import SUFFIXES, query_path_text
-
-    s = query_path_text(text)
-    if Path(s).suffix.lower() not in SUFFIXES or Path(s).stem.strip() == "":
-        return None
-    if "/" in s or "\\" in s or not any(c.isspace() for c in s):
-        return Path(s)
-    return None
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item.
 
@@ -228,7 +211,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.query is not None and args.motion is None:
         from motionlex.core.motion.query_paths import names_motion_file
 
-        named = names_motion_file(args.query) or typed_motion_path(args.query)
+        named = names_motion_file(args.query)
         if named is not None:  # as the explorer's query box reads it
             args.query, args.motion = None, str(named)
             if named.is_file():  # else the load names the missing file, in one line

@@ -74,12 +74,16 @@ def motion_file_query(text: str) -> Path | None:
 
 
 def names_motion_file(text: str) -> Path | None:
-    """The motion file a search command's query means, or None for words: an existing
-    file (:func:`motion_file_query`, a relative ``takes/x.bvh`` too), or a text typed as a
-    path (:func:`looks_like_path`) that ends in a motion suffix, existing or not (the load
-    then names a missing file). ``'"a person walks"'`` and ``"~ a person waves"`` are words.
+    """The motion file a query means (the CLI's search and the explorer's query box), or
+    None for words: an existing file (:func:`motion_file_query`, a relative ``takes/x.bvh``
+    too), or a text typed as a path that ends in a motion suffix, existing or not (the load
+    then names a missing file): :func:`looks_like_path`, one word (``jump.npy``) or a text
+    with a ``/`` or ``\\`` (``my takes/kick 01.bvh``). ``"a person walks to the file.bvh"``,
+    ``'"a person walks"'`` and ``"~ a person waves"`` are words.
     """
     path = _typed_motion_path(text)
     if path is None:
         return None
-    return path if looks_like_path(text) or _is_file(path) else None
+    s = query_path_text(text)
+    typed = looks_like_path(text) or "/" in s or "\\" in s or not any(c.isspace() for c in s)
+    return path if typed or _is_file(path) else None

@@ -113,9 +113,10 @@ def test_a_missing_relative_motion_path_is_not_searched_as_words(small_index: Pa
         f"motionlex search: error: motion file not found: {tmp_path / query}")
 
 
-def test_words_ending_like_a_file_are_still_words() -> None:
-    from motionlex.core.cli.gallery import typed_motion_path
+def test_words_ending_like_a_file_are_still_words(tmp_path, monkeypatch) -> None:
+    from motionlex.core.motion.query_paths import names_motion_file
 
+    monkeypatch.chdir(tmp_path)
     for text in ("a person jumps.", "a person walks to the file.bvh", "walk", "npy"):
-        assert typed_motion_path(text) is None, text
-    assert typed_motion_path("'kick.bvh'") == Path("kick.bvh")
+        assert names_motion_file(text) is None, text
+    assert names_motion_file("'kick.bvh'") == Path("kick.bvh")

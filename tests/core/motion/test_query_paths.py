@@ -103,12 +103,14 @@ def test_other_files_and_folders_are_not_motion_files(takes):
 
 
 def test_names_motion_file_of_missing_files(tmp_path, monkeypatch):
-    """A missing file counts when the text is typed as a path (quoted, a URL, ~), not when
-    it is a bare relative name (that is words, or a file that does not exist)."""
+    """A missing file counts when the text is typed as a path (quoted, a URL, ~, one word, a
+    text with a slash), not when words end in a motion suffix."""
     gone = tmp_path / "gone.bvh"
     monkeypatch.chdir(tmp_path)
     assert names_motion_file(f"'{gone}'") == gone
     assert names_motion_file(gone.as_uri()) == gone
-    assert names_motion_file("gone.bvh") is None
+    assert names_motion_file("gone.bvh") == Path("gone.bvh")  # one word: a mistyped name
+    assert names_motion_file("my takes/kick 01.bvh") == Path("my takes/kick 01.bvh")
+    assert names_motion_file("a person walks to the file.bvh") is None
     assert names_motion_file("~/gone.npy") == Path("~/gone.npy").expanduser()
     assert motion_file_query(str(gone)) is None
