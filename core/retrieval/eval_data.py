@@ -22,7 +22,7 @@ from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, bvh_index_caption, b
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import PairExample, load_pair_examples
-from motionlex.core.data.text_files import read_captions, read_split
+from motionlex.core.data.text_files import DatasetError, read_captions, read_split
 from motionlex.core.motion.bvh_index import (
     BVH_INDEX,
     bvh_index_entry,
@@ -118,12 +118,22 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             logger.warning("%s", notes[-1])
             continue
         label = entry.get("action")
-        if f.with_suffix(".txt").is_file():
-            caps = [(c.text, c.start, c.end) for c in read_captions(f.with_suffix(".txt"))]
-        elif text := bvh_index_caption(entry, prompt, f"{root / BVH_INDEX} ({f.name})"):
+        try:  # one bad caption (a wordless line, an unreadable sidecar) skips its take only
+            if f.with_suffix(".txt").is_file():
+                caps = [(c.text, c.start, c.end)
+                        for c in read_captions(f.with_suffix(".txt"))]
+                text = None
+            else:
+                caps = []
+                text = bvh_index_caption(entry, prompt, f"{root / BVH_INDEX} ({f.name})")
+        except (DatasetError, OSError) as e:
+            notes.append(f"skipped {mid}{f.suffix}: {e}")
+            logger.warning("%s", notes[-1])
+            continue
+        if text:
             caps = [(text, 0.0, 0.0)]  # the dataset's rule (bvh_folders)
             prompted += not (entry.get("caption") or entry.get("kitml_caption") or "").strip()
-        else:
+        if not caps:
             notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
             logger.warning("%s", notes[-1])
             continue

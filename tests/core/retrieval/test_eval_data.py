@@ -35,6 +35,22 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
                ev.notes)
 
 
+def test_a_bad_sidecar_caption_skips_its_take_only(shared_data, tmp_path):
+    """One wordless sidecar line (a DatasetError) stopped the whole evaluation; now its take
+    is skipped with the reason and the others are evaluated."""
+    raw = shared_data / "raw_bvh"
+    folder = tmp_path / "bvh"
+    folder.mkdir()
+    for name in ("cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh"):
+        shutil.copy(raw / name, folder)
+    shutil.copy(raw / "index.json", folder)
+    (folder / "cmu_08_01_daz.txt").write_text("...!!!#x#0.0#0.0\n")
+    ev = load_eval_set(folder, "all", progress=False)
+    assert {e.motion_id for e in ev.examples} == {"cmu_07_03_daz"}
+    (note,) = [n for n in ev.notes if "cmu_08_01_daz" in n]
+    assert note.startswith("skipped cmu_08_01_daz.bvh: ") and "no words" in note
+
+
 def test_action_prompt():
     assert action_prompt("raise-up-both-hands") == "a person raise up both hands"
     assert action_prompt("walk_fast", "someone {action}") == "someone walk fast"
