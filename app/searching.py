@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from motionlex.app import texts
-from motionlex.core.motion.motion import not_a_motion_file
+from motionlex.core.motion.file_checks import not_a_motion_file
 from motionlex.core.motion.query_paths import (
     looks_like_path,
     motion_file_query,

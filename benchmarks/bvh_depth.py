@@ -24,7 +24,7 @@ import numpy as np
 
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.bvh_parse import MAX_BVH_JOINTS
-from motionlex.core.motion.motion import MotionFileError
+from motionlex.core.motion.file_checks import MotionFileError
 
 SIDES = {"Left": 9.0, "Right": -9.0}
 """x offset of each side's hip, cm."""

@@ -23,8 +23,8 @@ def cmd_patches(args: argparse.Namespace) -> int:
             :func:`~motionlex.core.motion.files.load_motion_file`) or the statistics file
             is not one.
     """
+    from motionlex.core.motion.file_checks import MotionFileError
     from motionlex.core.motion.files import load_motion_file
-    from motionlex.core.motion.motion import MotionFileError
     from motionlex.core.patches import (
         MAX_FRAMES,
         PatchStats,
@@ -88,7 +88,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from motionlex.core.data.datasets import MotionDataset
-    from motionlex.core.motion.motion import MotionFileError
+    from motionlex.core.motion.file_checks import MotionFileError
     from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
     from motionlex.core.wording import count
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from motionlex.core.data.bvh_folders import has_bvh
 from motionlex.core.data.text_files import DatasetError
-from motionlex.core.motion.motion import read_npy
+from motionlex.core.motion.file_checks import read_npy
 
 
 def _entries(root: Path, *, dirs: bool) -> list[Path]:

@@ -9,7 +9,7 @@ import logging
 import math
 from pathlib import Path
 
-from motionlex.core.motion.motion import MotionFileError
+from motionlex.core.motion.file_checks import MotionFileError
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.motion.motion import MotionFileError, require_motion_file
+from motionlex.core.motion.file_checks import MotionFileError, require_motion_file
 
 CHANNEL_NAMES: tuple[str, ...] = ("Xposition", "Yposition", "Zposition",
                                    "Xrotation", "Yrotation", "Zrotation")

@@ -23,15 +23,17 @@ import numpy as np
 
 from motionlex.core.motion.bvh import check_timing, load_bvh
 from motionlex.core.motion.bvh_index import file_true_fps
-from motionlex.core.motion.motion import (
-    CANONICAL_FPS,
-    Motion,
+from motionlex.core.motion.file_checks import (
     MotionFileError,
     check_numeric,
     check_zero_frames,
-    load_joints_npy,
     read_npy,
     require_motion_file,
+)
+from motionlex.core.motion.motion import (
+    CANONICAL_FPS,
+    Motion,
+    load_joints_npy,
     to_canonical,
     warn_unless_y_up,
 )

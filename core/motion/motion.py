@@ -9,15 +9,18 @@ on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` p
 from __future__ import annotations
 
 import logging
-import math
-import os
-import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.checksums import not_regular_file_message, special_file_kind
+from motionlex.core.motion.file_checks import (
+    MotionFileError,
+    check_numeric,
+    check_zero_frames,
+    read_npy,
+    require_motion_file,
+)
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -33,89 +36,6 @@ MIN_BODY_EXTENT_M = 0.05
 MAX_BODY_EXTENT_M = 4.0
 """A single body whose joints span more than this in one frame is a unit error."""
 
-
-class MotionFileError(ValueError):
-    """A motion file that cannot be used; the message names the file and the problem."""
-
-
-def require_motion_file(path: Path) -> None:
-    """Check that a motion path is a regular file before anything opens it.
-
-    A FIFO, device or socket (also behind a link: ``x.npy -> /dev/zero``) is never opened:
-    reading a FIFO blocks until a writer comes, and ``/dev/zero`` never ends.
-
-    Raises:
-        MotionFileError: ``path`` is a FIFO, device or socket (names it and its kind).
-        FileNotFoundError: no such file, a broken link, or a folder
-            (:func:`not_a_motion_file`).
-    """
-    kind = special_file_kind(path)
-    if kind is not None:
-        raise MotionFileError(not_regular_file_message(path, kind))
-    if not path.is_file():
-        raise FileNotFoundError(not_a_motion_file(path))
-
-
-def check_numeric(dtype: np.dtype, source: str) -> None:
-    """Refuse joint data that is not real numbers (bool, complex, datetime, text, records).
-
-    Checked before any conversion, so that NumPy warns of nothing (a complex array cast to
-    float gave a ``ComplexWarning`` with a source path before the error).
-
-    Raises:
-        MotionFileError: naming ``source`` and the dtype.
-    """
-    if dtype.kind not in "fiu":
-        raise MotionFileError(f"{source}: joint data is not numeric (dtype {dtype}); "
-                              "expected float or integer coordinates")
-
-
-MAX_RANGES_NAMED = 4
-"""Frame ranges named in a message (:func:`check_zero_frames`); more are counted."""
-
-
-def frame_ranges(frames: np.ndarray) -> list[tuple[int, int]]:
-    """``[(first, last), ...]`` of the runs of consecutive indices in sorted ``frames``."""
-    if not len(frames):
-        return []
-    breaks = np.nonzero(np.diff(frames) > 1)[0]
-    starts = np.concatenate([[frames[0]], frames[breaks + 1]])
-    ends = np.concatenate([frames[breaks], [frames[-1]]])
-    return [(int(a), int(b)) for a, b in zip(starts, ends)]
-
-
-def check_zero_frames(joints: np.ndarray, source: str) -> None:
-    """Refuse frames in which every joint is exactly at ``(0, 0, 0)``.
-
-    No pose puts every joint at one point: such frames are padding (arrays of clips cut to
-    one length and filled with zeros) or a dropped capture. At the end they were read as
-    the body collapsing to a point (a squat), at the start as no facing direction.
-
-    Args:
-        joints: ``(T, J, 3)`` numeric positions (may be memory-mapped; read in blocks).
-        source: the file, for the message.
-
-    Raises:
-        MotionFileError: naming ``source``, the frame range(s) (0-based) and the count.
-    """
-    total = int(joints.shape[0])
-    block = 4096
-    zero = np.concatenate([
-        ~np.asarray(joints[i:i + block]).reshape(min(block, total - i), -1).any(axis=1)
-        for i in range(0, total, block)]) if total else np.zeros(0, bool)
-    if not zero.any():
-        return
-    if zero.all():
-        raise MotionFileError(f"{source}: all {total} frames are all zeros (every joint at "
-                              "0): no motion data")
-    runs = frame_ranges(np.nonzero(zero)[0])
-    named = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:MAX_RANGES_NAMED])
-    if len(runs) > MAX_RANGES_NAMED:
-        named += f" and {len(runs) - MAX_RANGES_NAMED} more run(s)"
-    count = int(zero.sum())
-    what = f"frame {named} of {total} is" if count == 1 else f"frames {named} of {total} are"
-    raise MotionFileError(f"{source}: {what} all zeros (every joint at 0; padding?): cut "
-                          f"{'it' if count == 1 else 'them'} off first")
 
 
 @dataclass(frozen=True)
@@ -286,62 +206,6 @@ def make_motion(
     return Motion(validate_joints(joints, skeleton, src), float(fps), skeleton, source, name)
 
 
-def read_npy(path: Path, mmap: bool = False) -> np.ndarray:
-    """The raw array of a ``.npy`` file, never unpickling (THE ``.npy`` reader of motions).
-
-    Raises:
-        MotionFileError: the file is not a NumPy ``.npy`` array (a text or pickle file with
-            that suffix, an object array), is truncated (its data shorter than its header
-            says), or is a FIFO, device or socket (never opened); the message names the file.
-    """
-    kind = special_file_kind(path)
-    if kind is not None:  # open() of a FIFO blocks; /dev/zero never ends
-        raise MotionFileError(not_regular_file_message(path, kind))
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(6)
-    except OSError as e:
-        raise MotionFileError(f"{path}: cannot read the file ({e})") from e
-    if magic != b"\x93NUMPY":
-        raise MotionFileError(f"{path}: not a NumPy .npy array file (no .npy header; a text, "
-                              "pickle or other file with a .npy name?)")
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, SyntaxError, tokenize.TokenError) as e:  # object arrays or a bad header
-        short = _npy_data_shortfall(path)
-        if short is not None:  # a good header, cut data: NumPy says "cannot reshape" / "mmap"
-            shape, dtype, have, want = short
-            raise MotionFileError(
-                f"{path}: truncated .npy file: its header says {shape} {dtype} ({want:,} bytes "
-                f"of data), the file holds {have:,} bytes of data") from e
-        raise MotionFileError(f"{path}: not a plain numeric .npy array (object arrays and "
-                              "corrupt headers are refused)") from e
-    except (EOFError, OSError) as e:
-        raise MotionFileError(f"{path}: truncated or unreadable .npy file ({e})") from e
-
-
-def _npy_data_shortfall(path: Path) -> tuple[tuple, np.dtype, int, int] | None:
-    """``(shape, dtype, bytes of data, bytes the header asks for)`` of a ``.npy`` file whose
-    header is readable and whose data is shorter than the header says; else None."""
-    from numpy.lib import format as npy_format
-
-    try:
-        with open(path, "rb") as f:
-            version = npy_format.read_magic(f)
-            if version == (1, 0):
-                shape, _, dtype = npy_format.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, _, dtype = npy_format.read_array_header_2_0(f)
-            else:
-                return None
-            have = os.fstat(f.fileno()).st_size - f.tell()
-    except (OSError, ValueError, SyntaxError, tokenize.TokenError):
-        return None
-    if dtype.hasobject:
-        return None
-    want = math.prod(shape) * dtype.itemsize
-    return (tuple(shape), dtype, have, want) if have < want else None
-
 
 def load_joints_npy(
     path: str | Path,
@@ -440,20 +304,6 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     forward = np.cross(np.array([0.0, 1.0, 0.0]), across / n)
     return forward / np.linalg.norm(forward)
 
-
-def not_a_motion_file(path: Path) -> str:
-    """The message for a motion path that is not a file: missing, a broken link, a folder, or
-    a FIFO, device or socket (:func:`require_motion_file`)."""
-    kind = special_file_kind(path)
-    if kind is not None:
-        return not_regular_file_message(path, kind)
-    if path.is_symlink() and not path.exists():
-        return f"motion file not found: {path} is a broken link (to {os.readlink(path)})"
-    if path.is_dir():
-        data = path.parent if path.name == "new_joints" else path  # the dataset folder
-        return (f"{path} is a folder, not a motion file (.npy or .bvh); a folder of motions "
-                f"is a gallery: 'motionlex index --data {data} --out GALLERY.mlx'")
-    return f"motion file not found: {path}"
 
 
 def is_y_up(joints: np.ndarray, skeleton: Skeleton) -> bool:

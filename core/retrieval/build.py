@@ -26,7 +26,8 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from motionlex.core.atomic import lock_steps, recover_directory
-from motionlex.core.motion.motion import Motion, MotionFileError
+from motionlex.core.motion.file_checks import MotionFileError
+from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build_work import (

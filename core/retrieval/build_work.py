@@ -45,7 +45,7 @@ from motionlex.core.checksums import SpecialFileError
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
-from motionlex.core.motion.motion import not_a_motion_file
+from motionlex.core.motion.file_checks import not_a_motion_file
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
 

@@ -18,7 +18,8 @@ from motionlex.core.motion.bvh import (
 )
 from motionlex.core.motion.bvh_parse import read_bvh
 from motionlex.core.motion.chains import find_end_joints
-from motionlex.core.motion.motion import MotionFileError, to_canonical
+from motionlex.core.motion.file_checks import MotionFileError
+from motionlex.core.motion.motion import to_canonical
 from motionlex.core.motion.skeleton import side_check
 
 RAW_FILES = [

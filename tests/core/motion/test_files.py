@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from motionlex.core.motion.bvh import load_bvh
+from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.files import KIT_FPS, load_motion_file, read_joints_file
-from motionlex.core.motion.motion import CANONICAL_FPS, MotionFileError, to_canonical
+from motionlex.core.motion.motion import CANONICAL_FPS, to_canonical
 from motionlex.core.motion.skeleton import get_skeleton
 
 

@@ -3,9 +3,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.motion import (
     Motion,
-    MotionFileError,
     facing_direction,
     load_joints_npy,
     make_motion,
@@ -173,7 +173,7 @@ def test_npy_with_an_unclosed_header_dict_names_the_file(tmp_path):
     tokenize.TokenError; now a MotionFileError naming the file."""
     import io
 
-    from motionlex.core.motion.motion import MotionFileError, read_npy
+    from motionlex.core.motion.file_checks import MotionFileError, read_npy
 
     buf = io.BytesIO()
     np.save(buf, np.zeros((4, 22, 3), np.float32))

@@ -20,12 +20,8 @@ from motionlex.core.data.composition import chronology_test_set, composition_poo
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.demo import actions, captions, kinematics, synthesis
 from motionlex.core.data.demo import gallery as demo
-from motionlex.core.motion.motion import (
-    CANONICAL_FPS,
-    MotionFileError,
-    facing_direction,
-    mirror_motion,
-)
+from motionlex.core.motion.file_checks import MotionFileError
+from motionlex.core.motion.motion import CANONICAL_FPS, facing_direction, mirror_motion
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patch_batches import patches_from_joints
 from motionlex.core.patches import part_resampling_matrix
