@@ -77,6 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
+    from motionlex.core.data.datasets import split_file_of
     from motionlex.core.data.layout import detect_layout
     from motionlex.core.model.folder import check_model_folder
     from motionlex.resources import default_model_dir
@@ -92,7 +93,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                   "(--checkpoint to choose another)", file=sys.stderr)
     check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
     for folder in args.data:  # the model loads and the progress bar shows
-        detect_layout(folder)
+        if detect_layout(folder) == "joints":  # a mistyped --split too (a BVH folder
+            split_file_of(folder, args.split)  # without it is indexed whole)
     model, stats = load_checkpoint(checkpoint, args.device)
     if args.stats:
         given_stats = PatchStats.load(args.stats)

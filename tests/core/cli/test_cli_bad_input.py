@@ -365,3 +365,19 @@ def test_a_broken_pipe_that_is_not_stdout_is_an_error(capfd, monkeypatch):
     monkeypatch.setattr(data, "cmd_events", broken)
     assert main(["events", "a person walks"]) == 2
     assert "motionlex events: error: [Errno 32] Broken pipe" in capfd.readouterr().err
+
+
+def test_index_names_a_missing_split_before_the_model_loads(shared_data, tmp_path, capsys,
+                                                            monkeypatch):
+    """A mistyped --split failed only after 7-10 s of model loading."""
+    import motionlex.core.model.factory as factory
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the model was loaded before the split was checked")
+
+    monkeypatch.setattr(factory, "load_checkpoint", no_load)
+    assert main(["index", "--data", str(shared_data / "bandai"), "--split", "nosuch",
+                 "--out", str(tmp_path / "g.mlx")]) == 2
+    err = capsys.readouterr().err
+    assert "split file not found: " in err and "nosuch.txt (splits here: all, train, val" in err
+    assert not (tmp_path / "g.mlx").exists()
