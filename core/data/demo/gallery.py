@@ -256,8 +256,8 @@ def write_demo_dataset(root: str | os.PathLike, items: Sequence[DemoItem] | None
 
     Raises:
         ValueError: no items, duplicate ids, or an id that is not a plain file name.
-        motionlex.core.motion.file_checks.MotionFileError: an item's joints are not valid SMPL-22 metres
-            (nothing is written).
+        motionlex.core.motion.file_checks.MotionFileError: an item's joints are not valid
+            SMPL-22 metres (nothing is written).
         FileExistsError: ``root`` exists and is not a folder.
     """
     root = Path(root)
