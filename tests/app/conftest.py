@@ -78,25 +78,39 @@ def bank_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def open_window(qtbot, settings_file, tmp_path, gl_platform, tiny_checkpoint, gallery_index,
+def make_window(qtbot, settings_file, tmp_path):
+    """``make_window(size=(1280, 820), cache_dir=None)``: a shown, exposed main window with
+    nothing open (its cache ``tmp_path/cache`` unless given; closed by qtbot)."""
+    from motionlex.app import settings as cfg
+    from motionlex.app.window import MainWindow
+
+    def make(size: tuple[int, int] | None = (1280, 820), cache_dir: Path | None = None
+             ) -> MainWindow:
+        w = MainWindow(settings=cfg.open_settings(settings_file),
+                       cache_dir=tmp_path / "cache" if cache_dir is None else cache_dir)
+        qtbot.addWidget(w)
+        if size is not None:
+            w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    return make
+
+
+@pytest.fixture
+def open_window(qtbot, make_window, tmp_path, gl_platform, tiny_checkpoint, gallery_index,
                 bank_cache):
     """``open_window(size=(1280, 820), timeout_ms=90000)``: a shown main window with the tiny
     checkpoint and the test gallery open, its first motion shown and its uncaptioned rows
     described (the caption banks' cache is the session's, :func:`bank_cache`)."""
-    from motionlex.app import settings as cfg
-    from motionlex.app.window import MainWindow
-
     cache = tmp_path / "cache"
     cache.mkdir(exist_ok=True)
     if not (cache / "caption-banks").exists():
         (cache / "caption-banks").symlink_to(bank_cache, target_is_directory=True)
 
-    def make(size: tuple[int, int] = (1280, 820), timeout_ms: int = 90000) -> MainWindow:
-        w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=cache)
-        qtbot.addWidget(w)
-        w.resize(*size)
-        w.show()
-        qtbot.waitExposed(w)
+    def make(size: tuple[int, int] = (1280, 820), timeout_ms: int = 90000):
+        w = make_window(size, cache)
         with qtbot.waitSignal(w.galleryShown, timeout=timeout_ms):
             w.open_checkpoint(tiny_checkpoint)
             w.open_gallery(gallery_index)

@@ -12,12 +12,8 @@ from motionlex.app.window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(make_window, gl_platform) -> MainWindow:
+    return make_window(size=None)  # the window's own default size
 
 
 def _answer_save(monkeypatch, path) -> list[tuple]:

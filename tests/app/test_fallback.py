@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from motionlex.app import fallback
-from motionlex.app import settings as cfg
-from motionlex.app.window import MainWindow
 from motionlex.app.worker import RankWorker
 from motionlex.core.steps import run_steps
 from motionlex.resources import default_model_dir
@@ -75,18 +73,9 @@ def test_the_shipped_model_failing_is_an_error(worker, monkeypatch, tmp_path):
         run_steps(fallback.checkpoint_steps(worker.load_checkpoint_steps, tmp_path))
 
 
-def _window(qtbot, settings_file, tmp_path) -> MainWindow:
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, settings_file,
+def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, make_window,
                                                          tmp_path, tiny_as_shipped):
-    w = _window(qtbot, settings_file, tmp_path)
+    w = make_window((1280, 800))
     with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS) as blocker:
         w.open_checkpoint(tmp_path / "typo")
     info = blocker.args[0]
@@ -101,9 +90,9 @@ def test_window_bad_checkpoint_says_so_in_the_status_bar(qtbot, gl_platform, set
 
 
 def test_gallery_built_with_another_model_replaces_the_given_one_visibly(
-        qtbot, gl_platform, settings_file, tmp_path, tiny_checkpoint, gallery_index, save_tiny):
+        qtbot, gl_platform, make_window, tmp_path, tiny_checkpoint, gallery_index, save_tiny):
     other = save_tiny(tmp_path / "other_tiny", seed=1)  # another fingerprint
-    w = _window(qtbot, settings_file, tmp_path)
+    w = make_window((1280, 800))
     with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
         w.open_checkpoint(other)
     assert not w.model_notice.isVisible()
@@ -116,8 +105,8 @@ def test_gallery_built_with_another_model_replaces_the_given_one_visibly(
 
 
 def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
-        qtbot, gl_platform, settings_file, tmp_path, bvh_folder):
-    w = _window(qtbot, settings_file, tmp_path)
+        qtbot, gl_platform, make_window, tmp_path, bvh_folder):
+    w = make_window((1280, 800))
     with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS) as blocker:
         w.open_gallery(bvh_folder)
     info = blocker.args[0]
@@ -130,9 +119,9 @@ def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
     assert len(blocker.args[0].hits) == 2
 
 
-def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, settings_file,
+def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, make_window,
                                                           tmp_path, tiny_as_shipped):
-    w = _window(qtbot, settings_file, tmp_path)
+    w = make_window((1280, 800))
     with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
         w.open_gallery(tmp_path / "no_such_gallery")  # what main() does without --checkpoint
         w.client.ensure_model()

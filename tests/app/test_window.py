@@ -14,18 +14,9 @@ QUERY = "a person waves the right hand"
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
 
 
-def _make_window(qtbot, settings_file, tmp_path, size=(1280, 820)) -> MainWindow:
-    w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=tmp_path / "cache")
-    qtbot.addWidget(w)
-    w.resize(*size)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
 @pytest.fixture
-def window(qtbot, settings_file, tmp_path, gl_platform) -> MainWindow:
-    return _make_window(qtbot, settings_file, tmp_path)
+def window(make_window, gl_platform) -> MainWindow:
+    return make_window()
 
 
 @pytest.fixture
@@ -160,13 +151,13 @@ def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
     assert window.search("walk") is False  # still answers, nothing queued
 
 
-def test_layout_history_and_mode_remembered(qtbot, settings_file, tmp_path, gl_platform):
-    w1 = _make_window(qtbot, settings_file, tmp_path, size=(1100, 700))
+def test_layout_history_and_mode_remembered(qtbot, make_window, gl_platform):
+    w1 = make_window((1100, 700))
     w1.lexical_dock.hide()
     w1.query_edit.add_history("a person jumps")
     w1.mode_box.setCurrentIndex(w1.mode_box.findData("dense"))
     w1.close()
-    w2 = _make_window(qtbot, settings_file, tmp_path, size=(1100, 700))
+    w2 = make_window((1100, 700))
     assert w2.lexical_dock.isHidden() and not w2.patch_dock.isHidden()
     assert w2.query_edit.history[-1] == "a person jumps" and w2.mode == "dense"
     w2.resizeDocks([w2.results_dock, w2.car_dock], [560, 60], Qt.Orientation.Vertical)
