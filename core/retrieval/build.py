@@ -158,7 +158,7 @@ def build_steps(
         ValueError: no patch statistics for a new index, or no usable motion at all.
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
             by another model or with other patch statistics, or with other settings, or that
-            holds files an index does not (an update replaces the folder: they are named).
+            holds files an index does not while it needs rewriting (they are named).
         DirectoryBusyError: another build held the index for ``lock_timeout`` seconds.
         FileExistsError: ``out`` is a file (an empty folder is fine: the index is built there).
     """
@@ -195,12 +195,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         logger.info("%s is an empty folder: building a new index there", target)
     elif target.exists():
         old = GalleryIndex.load(target, model, loaded_from=checkpoint, source=checkpoint_source)
-        foreign = foreign_entries(target)
-        if foreign:  # the update replaces the whole folder: they would be deleted
-            raise IndexMismatchError(
-                f"{target} holds {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}, "
-                f"which an index does not: updating it replaces the folder, so move "
-                f"{'that' if len(foreign) == 1 else 'them'} out first")
         if settings is not None and settings != old.settings:
             raise IndexMismatchError(f"{target} was built with settings {old.settings}; "
                                      f"cannot add motions with {settings}")
@@ -221,6 +215,13 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
 
     plan = plan_build(old, data, split)  # what is new, changed, gone
     todo, drop, report_skipped = plan.todo, plan.drop, plan.skipped
+    foreign = foreign_entries(target) if old is not None and (todo or drop) else []
+    if foreign:  # the update replaces the whole folder: they would be deleted (an index
+        # that is up to date is not rewritten, so it may hold them)
+        raise IndexMismatchError(
+            f"{target} holds {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}, "
+            f"which an index does not: updating it replaces the folder, so move "
+            f"{'that' if len(foreign) == 1 else 'them'} out first")
     taken = set() if old is None else set(old.ids)
     new = NewItems()
     skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)

@@ -100,18 +100,25 @@ DEFERRED_FILES = ("lexical.npz",)
 checksum is verified when they are first read, not when the index opens."""
 
 
+OS_LITTER = (".DS_Store", "Thumbs.db", "desktop.ini")
+"""Files a file manager leaves in any folder it shows (and ``._*`` AppleDouble files): not a
+user's, so an index update may replace them with the folder."""
+
+
 def foreign_entries(root: str | Path) -> list[str]:
     """Names in an index folder that no index version writes (a user's notes, figures),
-    sorted, folders with a trailing ``/``: replacing the folder would delete them.
+    sorted, folders with a trailing ``/``: replacing the folder would delete them. A file
+    manager's :data:`OS_LITTER` does not count.
 
     Source: motionlex (an index update swaps the whole folder, :mod:`motionlex.core.atomic`).
     """
-    own = {MANIFEST, *OPTIONAL_FILES, *(n for v in DATA_FILES_BY_VERSION.values() for n in v)}
+    own = {MANIFEST, *OPTIONAL_FILES, *OS_LITTER,
+           *(n for v in DATA_FILES_BY_VERSION.values() for n in v)}
     root = Path(root)
     if not root.is_dir():
         return []
     return sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir()
-                  if p.name not in own)
+                  if p.name not in own and not p.name.startswith("._"))
 
 
 class GalleryIndexError(ValueError):

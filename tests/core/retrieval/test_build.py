@@ -181,20 +181,31 @@ def test_incremental_add_refuses_other_stats_and_settings(built, stats, model, t
                     progress=False)
 
 
-def test_an_update_refuses_an_index_folder_holding_other_files(built, model, tmp_path):
+def test_an_update_refuses_an_index_folder_holding_other_files(built, model, tmp_path,
+                                                               shared_data):
     """An update replaces the whole folder: a user's notes and figures inside it were
-    deleted without a word; now they are named and nothing changes."""
+    deleted without a word; now they are named and nothing changes. An index that is up to
+    date is not rewritten (nothing to refuse), and a file manager's litter does not count."""
     copy = Path(shutil.copytree(built[0].index.path, tmp_path / "g.mlx"))
-    build_index(model, built[1][:1], copy, progress=False)  # an index's own files: fine
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    for name in ("bandai_1_bow_normal_001.bvh", "bandai_1_kick_normal_001.bvh"):
+        shutil.copy(shared_data / "raw_bvh" / name, takes / f"new_{name}")
     (copy / "NOTES.txt").write_text("my notes")
     (copy / "figs").mkdir()
     (copy / "figs" / "a.png").write_bytes(b"png")
     before = {p.name: p.stat().st_mtime_ns for p in copy.iterdir()}
     with pytest.raises(IndexMismatchError, match=r"g.mlx holds NOTES.txt, figs/, which an "
                                                  r"index does not: .* move them out first"):
-        build_index(model, built[1][:1], copy, progress=False)
+        build_index(model, [takes], copy, progress=False)
     assert {p.name: p.stat().st_mtime_ns for p in copy.iterdir()} == before
     assert (copy / "NOTES.txt").read_text() == "my notes"
+    rep = build_index(model, built[1][:1], copy, progress=False)  # up to date: not rewritten
+    assert rep.added == 0 and (copy / "NOTES.txt").is_file()
+    shutil.rmtree(copy / "figs")
+    (copy / "NOTES.txt").unlink()
+    (copy / ".DS_Store").write_bytes(b"\0")
+    assert build_index(model, [takes], copy, progress=False).added == 2
 
 
 def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
