@@ -310,7 +310,7 @@ def load_bvh(
     Raises:
         FileNotFoundError: the file does not exist.
         MotionFileError: see :func:`read_bvh`; fewer than :data:`MIN_FRAMES` frames; every
-            OFFSET below the root 0 (bones of zero length: no size or units to read); body
+            bone below the root of zero length (no size or units to read); body
             parts not found (which, what was looked
             for, the joint names); ``scale`` <= 0; ``skip_frames`` not "auto" or in
             ``[0, T - 2]``; a frame rate or duration out of range (:func:`check_timing`);
@@ -321,11 +321,6 @@ def load_bvh(
     if bvh.num_frames < MIN_FRAMES:
         raise MotionFileError(f"{src}: {bvh.num_frames} frame(s): a motion needs at least "
                               f"{MIN_FRAMES} frames")
-    if len(bvh.offsets) > 1 and not np.any(bvh.offsets[1:]):
-        raise MotionFileError(
-            f"{src}: every OFFSET below the root is 0 ({len(bvh.offsets) - 1} joints): the "
-            "skeleton's bones have zero length, so its size and units cannot be read (a "
-            "damaged or incomplete export?)")
     rate = header_fps(bvh.frame_time) if fps is None else fps
     check_timing(rate, bvh.num_frames, src,
                  f" (Frame Time: {bvh.frame_time:g} s)" if fps is None else "")
@@ -333,6 +328,11 @@ def load_bvh(
         names, parents, positions = end_site_toes(bvh, *_world_poses(bvh))
         parent_pos = positions[:, [max(p, 0) for p in parents]]
         bones = np.median(np.linalg.norm(positions - parent_pos, axis=-1), axis=0)
+        if len(bones) > 1 and not np.any(bones[1:] > 0):  # OFFSETs (and any position
+            raise MotionFileError(  # channels) all 0: a damaged or incomplete export
+                f"{src}: every bone below the root has zero length ({len(bones) - 1} "
+                "joints: OFFSETs 0 and no position channel moves them), so the skeleton's "
+                "size and units cannot be read (a damaged or incomplete export?)")
         chains = bodyparts.derive_chains(names, parents, bones)
         markers = bodyparts.root_markers(parents, chains[0][0])
         if markers:  # a floor-level root (Bandai joint_Root) is no body joint: drop it
@@ -342,6 +342,8 @@ def load_bvh(
         ends = bodyparts.find_end_joints(names, parents)
         knots, origins = bodyparts.smpl_matched_knots(  # each leg by its own toe
             chains, bones, ("left_toe" in ends, "right_toe" in ends))
+    except MotionFileError:  # already names the file
+        raise
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})

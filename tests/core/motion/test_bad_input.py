@@ -216,8 +216,8 @@ def test_truncated_npy_data_is_named_as_such(shared_data, tmp_path, mmap):
 # ------------------------------------------------------------------------------ BVH
 
 def _edited_bvh(shared_data: Path, tmp_path: Path, edit: Callable[[list[str]], None],
-                name: str = "edited.bvh") -> Path:
-    lines = (shared_data / KICK).read_text().splitlines()
+                name: str = "edited.bvh", source: str = KICK) -> Path:
+    lines = (shared_data / source).read_text().splitlines()
     edit(lines)
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n")
@@ -275,19 +275,33 @@ def test_many_turns_of_rotation_are_still_a_motion(shared_data, tmp_path):
     np.testing.assert_allclose(got.joints, want.joints, atol=1e-3)
 
 
-def test_zero_offsets_say_the_bones_have_zero_length(shared_data, tmp_path):
-    """B17: all OFFSETs 0 warned "inferred height 0.00 m ... pass scale=" and then said the
-    units were millimetres or centimetres given as metres."""
-    def edit(lines):
-        for i, ln in enumerate(lines):
-            if ln.strip().startswith("OFFSET"):
-                lines[i] = ln[:ln.index("OFFSET")] + "OFFSET 0 0 0"
+def _zero_offsets(lines):
+    for i, ln in enumerate(lines):
+        if ln.strip().startswith("OFFSET"):
+            lines[i] = ln[:ln.index("OFFSET")] + "OFFSET 0 0 0"
 
-    path = _edited_bvh(shared_data, tmp_path, edit)
+
+def test_zero_offsets_say_the_bones_have_zero_length(shared_data, tmp_path):
+    """B17: all OFFSETs 0 (a CMU take: rotation channels only below the root) warned
+    "inferred height 0.00 m ... pass scale=" and then said the units were millimetres or
+    centimetres given as metres."""
+    path = _edited_bvh(shared_data, tmp_path, _zero_offsets, source="raw_bvh/cmu_07_03_daz.bvh")
     with pytest.raises(MotionFileError) as e:
         load_motion_file(path)
-    assert str(e.value).startswith(f"{path}: every OFFSET below the root is 0")
-    assert "bones have zero length" in str(e.value) and "millimetres" not in str(e.value)
+    assert str(e.value).startswith(f"{path}: every bone below the root has zero length")
+    assert str(e.value).count(str(path)) == 1
+    assert "OFFSETs 0" in str(e.value) and "millimetres" not in str(e.value)
+
+
+def test_zero_offsets_with_position_channels_still_read(shared_data, tmp_path):
+    """Bandai takes carry position channels on every joint, which replace OFFSET: zero
+    OFFSETs there leave the bones as they are (the check measures bones, not OFFSETs)."""
+    from motionlex.core.motion.bvh import load_bvh
+
+    path = _edited_bvh(shared_data, tmp_path, _zero_offsets)
+    got = load_bvh(path, scale=0.01)
+    want = load_bvh(shared_data / KICK, scale=0.01)
+    np.testing.assert_allclose(got.joints, want.joints, atol=1e-6)
 
 
 def test_the_height_warning_names_what_a_command_line_user_can_do(shared_data, tmp_path,
