@@ -33,7 +33,9 @@ def auto_precision(accelerator: str) -> str:
     ``accelerator=cpu`` on a GPU machine)."""
     if str(accelerator).lower() not in CUDA_ACCELERATORS or not torch.cuda.is_available():
         return "32-true"
-    return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    # native bfloat16 only: by default torch also answers True where it is emulated (slowly)
+    return "bf16-mixed" if torch.cuda.is_bf16_supported(including_emulation=False) \
+        else "16-mixed"
 
 
 def trainer_kwargs(cfg: Any) -> dict:

@@ -36,7 +36,11 @@ def _no_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _cuda(monkeypatch: pytest.MonkeyPatch, available: bool, bf16: bool = True) -> None:
     monkeypatch.setattr(trainer_settings.torch.cuda, "is_available", lambda: available)
-    monkeypatch.setattr(trainer_settings.torch.cuda, "is_bf16_supported", lambda: bf16)
+    def native_bf16(including_emulation: bool = True) -> bool:
+        assert not including_emulation, "emulated bf16 (a T4, a V100) is slow: ask for native"
+        return bf16
+
+    monkeypatch.setattr(trainer_settings.torch.cuda, "is_bf16_supported", native_bf16)
 
 
 # -- trainer_kwargs: the settings as Lightning receives them ----------------------------------
