@@ -14,7 +14,6 @@ import string
 from collections.abc import Iterator
 from pathlib import Path
 
-from motionlex.core.data.text_files import DatasetError
 from motionlex.core.text.spelling import WORD_PATTERN
 
 
@@ -114,18 +113,17 @@ def bvh_index_caption(entry: dict, prompt: str = DEFAULT_PROMPT, where: str = "i
     Raises:
         ValueError: a ``caption``, ``kitml_caption`` or ``action`` that is not text (a list,
             a number: one caption per entry, as a string), naming ``where``.
-        DatasetError: a caption without a word (``"...!!!"``), naming ``where``: that
-            motion is skipped, as for such a line in a caption file.
+
+    A caption without a word (``"...!!!"``) counts as none, as an empty one: the next key
+    is read.
     """
     for key in ("caption", "kitml_caption", "action"):
         value = entry.get(key)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{where}: {key} must be text, got {type(value).__name__} "
                              f"{value!r:.60}")
-    text = (entry.get("caption") or entry.get("kitml_caption") or "").strip()
-    if not text and (entry.get("action") or "").strip():
+    text = next((v.strip() for v in (entry.get("caption"), entry.get("kitml_caption"))
+                 if v and WORD_PATTERN.search(v)), "")  # "...!!!" is no caption
+    if not text and WORD_PATTERN.search(entry.get("action") or ""):
         text = action_prompt(entry["action"], prompt)
-    if text and not WORD_PATTERN.search(text):  # "...!!!": as a caption line of a text file
-        raise DatasetError(f"{where}: caption {text[:40]!r} has no words (a caption describes "
-                           "the motion in English, e.g. 'a person walks forward')")
     return text

@@ -83,6 +83,8 @@ class ScanReport:
             cropped from it (training and evaluation leave that caption out).
         not_upright: ids of kept motions whose body is not upright along +Y over most of
             the clip (a Z-up export, or a figure lying most of the time): kept, but named.
+        wordless: ``(id, reason)`` for every caption line left out for having no word
+            (empty, ``"...!!!"``); the motion keeps its other captions.
     """
 
     root: Path
@@ -91,6 +93,7 @@ class ScanReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     spans: list[tuple[str, str]] = field(default_factory=list)
     not_upright: list[str] = field(default_factory=list)
+    wordless: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph for logs and the CLI."""
@@ -105,6 +108,12 @@ class ScanReport:
             lines += [f"  {name}: {why}" for name, why in self.spans[:20]]
             if len(self.spans) > 20:
                 lines.append(f"  ... and {len(self.spans) - 20} more")
+        if self.wordless:
+            lines.append(f"{count(len(self.wordless), 'caption')} left out (no words; the "
+                         f"motions keep their other captions):")
+            lines += [f"  {name}: {why}" for name, why in self.wordless[:20]]
+            if len(self.wordless) > 20:
+                lines.append(f"  ... and {len(self.wordless) - 20} more")
         if self.not_upright:
             lines.append(f"{count(len(self.not_upright), 'usable motion')} kept but not upright "
                          f"along +Y over most of the clip (a Z-up export must be rotated "
@@ -292,7 +301,10 @@ class MotionDataset:
             text = bvh_index_caption(bvh_index_entry(self._bvh_index, mid, path),
                                      where=f"{self.root / BVH_INDEX} ({path.name})")
             return (Caption(text),) if text else ()
-        return tuple(read_captions(tpath))
+        dropped: list[str] = []
+        caps = tuple(read_captions(tpath, dropped))
+        self.report.wordless += [(mid, why) for why in dropped]
+        return caps
 
     def _index(self, skip_missing: bool) -> list[MotionRecord]:
         files = self._motion_files()
@@ -409,7 +421,8 @@ class MotionDataset:
         from tqdm.auto import tqdm
 
         samples: list[Sample] = []
-        report = ScanReport(self.root, self.split, skipped=list(self.report.skipped))
+        report = ScanReport(self.root, self.split, skipped=list(self.report.skipped),
+                            wordless=list(self.report.wordless))
         for rec in tqdm(self.records, desc=f"loading {self.root.name}/{self.split}",
                         disable=not progress or not self.records, unit="motion"):
             try:

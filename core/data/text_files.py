@@ -10,6 +10,7 @@ files here.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from motionlex.core.text.spelling import WORD_PATTERN
+
+logger = logging.getLogger(__name__)
 
 
 class DatasetError(ValueError):
@@ -79,6 +82,11 @@ class Caption:
         return self.start == 0.0 and self.end == 0.0
 
 
+class WordlessCaptionError(DatasetError):
+    """A caption line that is empty or holds no word (``"...!!!"``): left out of its file,
+    the file's other captions kept (:func:`read_captions`)."""
+
+
 def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Caption:
     """Parse one ``caption#tokens#start#end`` line.
 
@@ -86,10 +94,11 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
     (as written by HumanML3D for some lines) mean the whole clip.
 
     Raises:
-        DatasetError: empty caption or one without a word (punctuation or digits alone:
-            a query of it is refused too, :func:`~motionlex.core.text.spelling.require_words`),
-            wrong field count, non-numeric, infinite or negative span, or ``end < start`` --
-            naming ``source`` and ``lineno``.
+        WordlessCaptionError: an empty caption or one without a word (punctuation or digits
+            alone: a query of it is refused too,
+            :func:`~motionlex.core.text.spelling.require_words`).
+        DatasetError: wrong field count, non-numeric, infinite or negative span, or
+            ``end < start``. Each names ``source`` and ``lineno``.
     """
     where = f"{source}:{lineno}" if lineno else source
     parts = line.rstrip("\n").split("#")
@@ -101,10 +110,11 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
         )
     text = parts[0].strip()
     if not text:
-        raise DatasetError(f"{where}: empty caption")
+        raise WordlessCaptionError(f"{where}: empty caption")
     if not WORD_PATTERN.search(text):  # "...!!!": no word to learn or to search by
-        raise DatasetError(f"{where}: caption {text[:40]!r} has no words (a caption describes "
-                           "the motion in English, e.g. 'a person walks forward')")
+        raise WordlessCaptionError(f"{where}: caption {text[:40]!r} has no words (a caption "
+                                   "describes the motion in English, e.g. 'a person walks "
+                                   "forward')")
     try:
         start, end = float(parts[2] or 0.0), float(parts[3] or 0.0)
     except ValueError as e:
@@ -132,8 +142,14 @@ def not_a_caption_file(path: Path) -> str | None:
     return None
 
 
-def read_captions(path: str | Path) -> list[Caption]:
+def read_captions(path: str | Path, dropped: list[str] | None = None) -> list[Caption]:
     """Read all caption lines of a ``texts/{id}.txt`` file (blank lines ignored).
+
+    Args:
+        path: the caption file.
+        dropped: collects why a line was left out: an empty caption or one without a word
+            (:class:`WordlessCaptionError`; the file's other captions are kept). Without it
+            such lines are logged at info level.
 
     Raises:
         FileNotFoundError: no such file.
@@ -150,7 +166,18 @@ def read_captions(path: str | Path) -> list[Caption]:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as e:
         raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
-    return [parse_caption_line(ln, str(path), i + 1) for i, ln in enumerate(lines) if ln.strip()]
+    out = []
+    for i, ln in enumerate(lines):
+        if not ln.strip():
+            continue
+        try:
+            out.append(parse_caption_line(ln, str(path), i + 1))
+        except WordlessCaptionError as e:
+            if dropped is None:
+                logger.info("caption left out: %s", e)
+            else:
+                dropped.append(str(e))
+    return out
 
 
 def read_split(path: str | Path) -> list[str]:

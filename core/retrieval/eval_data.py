@@ -118,10 +118,11 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
             logger.warning("%s", notes[-1])
             continue
         label = entry.get("action")
-        try:  # one bad caption (a wordless line, an unreadable sidecar) skips its take only
-            if f.with_suffix(".txt").is_file():
-                caps = [(c.text, c.start, c.end)
-                        for c in read_captions(f.with_suffix(".txt"))]
+        sidecar = f.with_suffix(".txt")
+        dropped: list[str] = []
+        try:  # one bad caption file (malformed, unreadable) skips its take only
+            if sidecar.is_file():
+                caps = [(c.text, c.start, c.end) for c in read_captions(sidecar, dropped)]
                 text = None
             else:
                 caps = []
@@ -133,8 +134,11 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         if text:
             caps = [(text, 0.0, 0.0)]  # the dataset's rule (bvh_folders)
             prompted += not (entry.get("caption") or entry.get("kitml_caption") or "").strip()
+        notes += [f"caption left out: {why}" for why in dropped]
         if not caps:
-            notes.append(f"skipped {mid}{f.suffix}: no caption (no {mid}.txt, no index.json entry)")
+            why = (f"{sidecar.name} holds no caption" if sidecar.is_file()
+                   else f"no caption (no {mid}.txt, no index.json entry)")
+            notes.append(f"skipped {mid}{f.suffix}: {why}")
             logger.warning("%s", notes[-1])
             continue
         for text, start, end in caps:

@@ -34,7 +34,10 @@ _IRREGULAR_PAST = dict(
         "make:made fall:fell throw:threw catch:caught come:came lie:lay bend:bent kneel:knelt "
         "hold:held put:put swing:swung spin:spun rise:rose lean:leaned begin:began keep:kept "
         "leave:left give:gave swim:swam stop:stopped step:stepped hop:hopped jog:jogged "
-        "drop:dropped clap:clapped skip:skipped grab:grabbed slip:slipped"
+        "drop:dropped clap:clapped skip:skipped grab:grabbed slip:slipped hit:hit cut:cut "
+        "shut:shut set:set let:let quit:quit bet:bet split:split spread:spread cast:cast "
+        "win:won forget:forgot dig:dug shake:shook wake:woke draw:drew fly:flew stick:stuck "
+        "sling:slung fling:flung creep:crept sweep:swept sneak:snuck tear:tore wear:wore"
     ).split()
 )
 

@@ -11,6 +11,7 @@ from motionlex.core.data.text_files import (
     Caption,
     DatasetError,
     MissingIdsError,
+    WordlessCaptionError,
     parse_caption_line,
     read_caption_corpus,
     read_captions,
@@ -395,12 +396,12 @@ def test_broken_links_are_skipped_and_named(shared_data, tmp_path, make_subset):
     assert MotionDataset(bvh, "test").scan()[1].skipped == []
 
 
-def test_a_caption_without_words_is_left_out_as_an_empty_one(shared_data, tmp_path, make_subset,
-                                                             capsys):
+def test_a_caption_without_words_is_left_out_and_named(shared_data, tmp_path, make_subset,
+                                                       capsys):
     """Probe D05/T09: a caption of punctuation alone ("...!!!") was a training and
-    evaluation caption (scan: 4 usable motions, 7 captions; train: no note), while the same
-    text as a query is refused. It is now refused as an empty caption is: its motion is
-    skipped, named in the scan report with the file and line."""
+    evaluation caption, while the same text as a query is refused. Now such a line (or an
+    empty one) is left out and named in the scan report; its motion keeps its other
+    captions, and a caption corpus drops it too (it once refused the whole corpus)."""
     from motionlex.core.cli import main
     from motionlex.core.data.pairs import load_pair_examples
 
@@ -408,44 +409,47 @@ def test_a_caption_without_words_is_left_out_as_an_empty_one(shared_data, tmp_pa
     ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:3]
     root = make_subset(src, tmp_path / "words", ids, {"train": ids})
     cap = root / "texts" / f"{ids[0]}.txt"
-    cap.write_text("...!!!#a/X#0.0#0.0\n")
-    with pytest.raises(DatasetError, match=r"f.txt:3: caption '\.\.\.!!!' has no words"):
+    kept = cap.read_text().splitlines()
+    cap.write_text("...!!!#a/X#0.0#0.0\n" + "\n".join(kept) + "\n")
+    with pytest.raises(WordlessCaptionError, match=r"f.txt:3: caption '\.\.\.!!!' has no words"):
         parse_caption_line("...!!!#a/X#0.0#0.0", "f.txt", 3)
-    with pytest.raises(DatasetError, match="has no words"):
+    with pytest.raises(WordlessCaptionError, match="has no words"):
         parse_caption_line("42 ?!")  # digits are no words either
+    why = (f"{cap}:1: caption '...!!!' has no words (a caption describes the motion in "
+           "English, e.g. 'a person walks forward')")
     samples, report = MotionDataset(root, "all").scan()
-    assert [s.record.id for s in samples] == ids[1:]
-    assert report.skipped == [(ids[0], f"{cap}:1: caption '...!!!' has no words (a caption "
-                                       "describes the motion in English, e.g. 'a person walks "
-                                       "forward')")]
+    assert [s.record.id for s in samples] == ids and report.skipped == []
+    assert [c.text for c in samples[0].captions] == [ln.split("#")[0] for ln in kept]
+    assert report.wordless == [(ids[0], why)]
     assert main(["scan", str(root), "-q"]) == 0
     out = capsys.readouterr().out
-    assert "2 usable motions, 1 skipped:" in out and f"{ids[0]}: {cap}:1: caption" in out
-    assert "captions: 4;" in out  # the other two motions' two captions each
-    # training reads the same dataset: no pair of "...!!!"
+    assert "3 usable motions" in out and f"  {ids[0]}: {why}" in out
+    assert "1 caption left out (no words" in out
+    # training reads the same dataset: no pair of "...!!!", the motion's others are there
     pairs = load_pair_examples([root], "train", progress=False)
-    assert pairs and all(p.caption != "...!!!" for p in pairs)
-    assert {p.motion_id for p in pairs} == set(ids[1:])
-    # a text corpus (annotations.json) drops it as it drops an empty text
+    assert all(p.caption != "...!!!" for p in pairs) and {p.motion_id for p in pairs} == set(ids)
+    # text corpora drop it as they drop an empty text: a texts/ folder and annotations.json
+    assert "...!!!" not in read_caption_corpus(root, "train")
+    assert len(read_caption_corpus(root, "train")) == 2 * len(ids)
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "annotations.json").write_text(json.dumps(
         {"a": {"annotations": [{"text": "...!!!"}, {"text": "a person waves"}, {"text": " "}]}}))
     assert read_caption_corpus(tmp_path / "corpus") == ["a person waves"]
 
 
-def test_a_bvh_index_caption_without_words_skips_its_take(shared_data, tmp_path):
+def test_a_bvh_index_caption_without_words_counts_as_none(shared_data, tmp_path):
+    """As an empty caption: the next key is read (the action label through the prompt)."""
     root = tmp_path / "b"
     root.mkdir()
     for name in ("bow", "kick"):
         shutil.copy(shared_data / "raw_bvh" / f"bandai_1_{name}_normal_001.bvh",
                     root / f"{name}.bvh")
-    (root / "index.json").write_text(json.dumps({"bow.bvh": {"caption": "!!!"},
-                                                 "kick.bvh": {"caption": "a person kicks"}}))
+    (root / "index.json").write_text(json.dumps({
+        "bow.bvh": {"caption": "!!!", "action": "bow"},
+        "kick.bvh": {"caption": "...", "kitml_caption": "a person kicks"}}))
     ds = MotionDataset(root, "all")
-    assert [r.id for r in ds.records] == ["kick"]
-    assert ds.report.skipped == [("bow", f"{root / 'index.json'} (bow.bvh): caption '!!!' has "
-                                         "no words (a caption describes the motion in English, "
-                                         "e.g. 'a person walks forward')")]
+    caps = {r.id: [c.text for c in r.captions] for r in ds.records}
+    assert caps == {"bow": ["a person bow"], "kick": ["a person kicks"]}
 
 
 def test_a_caption_path_that_is_a_folder_is_reported(shared_data, tmp_path, make_subset, capsys):

@@ -36,8 +36,8 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
 
 
 def test_a_bad_sidecar_caption_skips_its_take_only(shared_data, tmp_path):
-    """One wordless sidecar line (a DatasetError) stopped the whole evaluation; now its take
-    is skipped with the reason and the others are evaluated."""
+    """A wordless sidecar line once stopped the whole evaluation; now the line is left out
+    (a note), and a take left with no caption is skipped, saying its sidecar holds none."""
     raw = shared_data / "raw_bvh"
     folder = tmp_path / "bvh"
     folder.mkdir()
@@ -47,8 +47,9 @@ def test_a_bad_sidecar_caption_skips_its_take_only(shared_data, tmp_path):
     (folder / "cmu_08_01_daz.txt").write_text("...!!!#x#0.0#0.0\n")
     ev = load_eval_set(folder, "all", progress=False)
     assert {e.motion_id for e in ev.examples} == {"cmu_07_03_daz"}
-    (note,) = [n for n in ev.notes if "cmu_08_01_daz" in n]
-    assert note.startswith("skipped cmu_08_01_daz.bvh: ") and "no words" in note
+    left, skipped = [n for n in ev.notes if "cmu_08_01_daz" in n]
+    assert left.startswith("caption left out: ") and "has no words" in left
+    assert skipped == "skipped cmu_08_01_daz.bvh: cmu_08_01_daz.txt holds no caption"
 
 
 def test_action_prompt():

@@ -81,6 +81,9 @@ def test_inflect_puts_a_gerund_in_the_main_verbs_form(lemma, form, word):
 @pytest.mark.parametrize(("lemma", "gerund", "past"), [
     ("hug", "hugging", "hugged"), ("tap", "tapping", "tapped"), ("pat", "patting", "patted"),
     ("roll", "rolling", "rolled"), ("visit", "visiting", "visited"), ("lift", "lifting", "lifted"),
+    # irregular pasts win over the doubled consonant: not "hitted", "cutted", "shutted"
+    ("hit", "hitting", "hit"), ("cut", "cutting", "cut"), ("shut", "shutting", "shut"),
+    ("swim", "swimming", "swam"), ("win", "winning", "won"),
 ])
 def test_inflect_keeps_the_doubled_consonant_the_gerund_shows(lemma, gerund, past):
     """Past tense from a gerund: its doubled consonant stays ("tapping" -> "tapped", not
