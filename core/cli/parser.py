@@ -61,17 +61,27 @@ def main(argv: list[str] | None = None) -> int:
         the output is dropped without a word, as when it had fitted into the pipe), 2 an
         expected failure, 130 Ctrl-C.
     """
-    code = 0
     try:
-        try:
-            code = _run(argv)
-        finally:  # --help and --version (SystemExit) too
-            sys.stdout.flush()  # here, not at exit: a reader gone away is caught below
-    except BrokenPipeError:  # while parsing (--help | head -1) or flushing
+        code = _run(argv)
+    except SystemExit:  # --help and --version
+        _flush_stdout()
+        raise
+    except BrokenPipeError:  # while parsing (--help | head -1); a bug's error propagates
+        if not _stdout_closed():
+            raise
+        return _stdout_gone()
+    _flush_stdout()  # here, not at exit, where a reader gone away is reported again
+    return code
+
+
+def _flush_stdout() -> None:
+    """Flush stdout; a reader that went away (``| head -1``) ends quietly."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
         if not _stdout_closed():
             raise
         _stdout_gone()
-    return code
 
 
 def _stdout_closed() -> bool:
@@ -81,8 +91,8 @@ def _stdout_closed() -> bool:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # no file behind it (a test's capture)
         return False
-    if not hasattr(select, "poll"):  # Windows: no way to ask; stdout is the usual pipe
-        return True
+    if not hasattr(select, "poll"):  # Windows: no way to ask, so the error is shown
+        return False
     poller = select.poll()
     poller.register(fd, select.POLLOUT)
     return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))

@@ -354,6 +354,32 @@ def test_a_closed_stdout_ends_every_command_quietly(shared_data, make_subset, tm
     assert code == 2 and "the caption is empty" in err
 
 
+def test_a_bug_after_output_with_stdout_closed_still_fails():
+    """A command that printed, then hit a bug, exited 0 when stdout's reader had gone: the
+    final flush's BrokenPipeError replaced the bug's exception."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, motionlex.core.cli.data as d\n"
+            "def bug(args):\n"
+            "    print('some output')\n"
+            "    raise RuntimeError('a real bug')\n"
+            "d.cmd_events = bug\n"
+            "from motionlex.core.cli import main\n"
+            "sys.exit(main(['events', 'a person walks']))\n")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-c", code], stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120,
+                              env={**os.environ, "PYTHONUNBUFFERED": ""})  # print buffered
+    finally:
+        os.close(write)
+    # Python's own exit status for an uncaught error (1; 120 when its exit flush fails too)
+    assert done.returncode in (1, 120) and "RuntimeError: a real bug" in done.stderr
+
+
 def test_a_broken_pipe_that_is_not_stdout_is_an_error(capfd, monkeypatch):
     """A BrokenPipeError from another pipe (a data-loader worker's) while stdout is fine
     is a failure (exit 2, said), not a reader that went away."""
