@@ -50,6 +50,7 @@ from motionlex.core.model.folder import (
 )
 from motionlex.core.model.motion_encoder import MotionEncoder
 from motionlex.core.model.text_encoder import TextEncoder
+from motionlex.core.patches import PatchStats
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class PretrainedMixin:
         old directory (if any) untouched and no partial one.
 
         Args:
-            directory: target directory (replaced if it exists).
+            directory: target directory: a new or empty folder, or a model folder (replaced);
+                a folder holding anything else is refused (its files would be deleted).
             extra_json: file name -> JSON-serialisable object, or one with ``to_dict()``
                 (e.g. ``{"patch_stats.json": stats}``: a model folder needs its patch
                 statistics to load).
@@ -127,13 +129,23 @@ class PretrainedMixin:
             The directory path.
 
         Raises:
-            ValueError: a bad extra file name or non-JSON value, or ``include_text_encoder=False``
-                with a randomly initialised text model (it could not be rebuilt).
-            FileExistsError: the target exists and is not a directory.
+            ValueError: a bad extra file name or non-JSON value, ``patch_stats.json`` that is
+                not patch statistics, or ``include_text_encoder=False`` with a randomly
+                initialised text model (it could not be rebuilt).
+            FileExistsError: the target exists and is not a directory, or is a folder that
+                holds files but no model (named).
         """
         target = Path(directory)
         extras = {name: value.to_dict() if hasattr(value, "to_dict") else value
                   for name, value in (extra_json or {}).items()}  # PatchStats as it is
+        if "patch_stats.json" in extras:  # a path or a bare array made a folder that failed
+            try:  # to load later ("string indices must be integers")
+                PatchStats.from_dict(extras["patch_stats.json"])
+            except (TypeError, ValueError, KeyError, AttributeError) as e:
+                raise ValueError(
+                    f"extra_json['patch_stats.json'] must be patch statistics (a PatchStats "
+                    f"or its to_dict()), got {type(extras['patch_stats.json']).__name__} "
+                    f"({e}); PatchStats.load(path) reads a file") from e
         for name, value in extras.items():
             if not _EXTRA_NAME.match(name) or name in RESERVED_NAMES:
                 raise ValueError(
@@ -156,6 +168,12 @@ class PretrainedMixin:
             )
         if target.exists() and not target.is_dir():
             raise FileExistsError(f"cannot save model: {target} exists and is not a directory")
+        others = _not_a_model_folder(target)
+        if others:  # saving replaces the folder: a user's files would be deleted
+            raise FileExistsError(
+                f"cannot save model: {target} is a folder that holds no model ({others}); "
+                f"saving replaces the whole folder, so give a new or empty folder (or an "
+                f"earlier model folder), or move its files out first")
         state, text_keys = self._key_groups()
         if include_text_encoder == "trainable":
             trainable = {n for n, p in self.named_parameters() if p.requires_grad}
@@ -329,3 +347,16 @@ def _listing(items: Sequence[str], limit: int = 20) -> str:
         return "none"
     more = f" ... and {len(items) - limit} more" if len(items) > limit else ""
     return f"{len(items)} {list(items[:limit])}{more}"
+
+
+def _not_a_model_folder(target: Path) -> str:
+    """What a non-empty folder that holds no model holds (a few names), "" for a missing
+    or empty folder or a model folder (``config.json`` and ``model.safetensors``), which
+    :meth:`PretrainedMixin.save_pretrained` may replace."""
+    if not target.is_dir():
+        return ""
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
+    if not names or {CONFIG_FILE, WEIGHTS_FILE} <= set(names):
+        return ""
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return shown

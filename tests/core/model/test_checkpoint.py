@@ -31,7 +31,9 @@ def test_save_load_round_trip_is_bit_identical(
     tiny: MotionTextModel, tmp_path: Path, make_batch, outputs
 ) -> None:
     target = tmp_path / "ckpt"
-    stats = {"mean": [0.0, 1.0], "std": [1.0, 2.0]}
+    from motionlex.core.patches import PatchStats
+
+    stats = PatchStats.identity().to_dict()
     tiny.save_pretrained(target, extra_json={"patch_stats.json": stats})
     names = {p.name for p in target.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer", "patch_stats.json"} <= names
@@ -101,6 +103,36 @@ def test_save_rejects_file_target(tiny: MotionTextModel, tmp_path: Path) -> None
     (tmp_path / "f").write_text("x")
     with pytest.raises(FileExistsError, match="not a directory"):
         tiny.save_pretrained(tmp_path / "f")
+
+
+def test_save_refuses_a_folder_of_other_files(tiny: MotionTextModel, tmp_path: Path) -> None:
+    """Saving replaces the folder: a folder of a user's files (a thesis, a dataset) was
+    deleted without a word. A new, empty or model folder is fine."""
+    from motionlex.core.patches import PatchStats
+
+    stats = {"patch_stats.json": PatchStats.identity()}
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    (work / "thesis.tex").write_text("chapter 1")
+    (work / "sub" / "data.csv").write_text("1,2")
+    with pytest.raises(FileExistsError, match=r"work is a folder that holds no model \(sub/, "
+                                              r"thesis.tex\); saving replaces the whole folder"):
+        tiny.save_pretrained(work, extra_json=stats)
+    assert (work / "thesis.tex").read_text() == "chapter 1"
+    assert (work / "sub" / "data.csv").is_file()
+    (tmp_path / "empty").mkdir()
+    tiny.save_pretrained(tmp_path / "empty", extra_json=stats)
+    tiny.save_pretrained(tmp_path / "empty", extra_json=stats)  # a model folder: replaced
+    assert (tmp_path / "empty" / "model.safetensors").is_file()
+
+
+def test_save_refuses_patch_statistics_that_are_not(tiny: MotionTextModel, tmp_path: Path) -> None:
+    """A path given for the statistics wrote a folder that failed only when loaded."""
+    for bad in ("stats/patch_stats.json", [[0.0, 1.0]], {"mean": [0.0]}):
+        with pytest.raises(ValueError, match=r"extra_json\['patch_stats.json'\] must be patch "
+                                             r"statistics \(a PatchStats or its to_dict\(\)\)"):
+            tiny.save_pretrained(tmp_path / "m", extra_json={"patch_stats.json": bad})
+    assert not (tmp_path / "m").exists()
 
 
 def test_save_without_random_text_encoder_is_refused(tiny: MotionTextModel, tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def test_one_message_for_not_a_model_folder(tiny: MotionTextModel, tmp_path: Pat
     elif what == "empty":
         root.mkdir()
     elif what != "missing":
-        tiny.save_pretrained(root, extra_json={"patch_stats.json": {}})
+        tiny.save_pretrained(root, extra_json={"patch_stats.json": PatchStats.identity()})
         (root / ("model.safetensors" if what == "no weights" else "patch_stats.json")).unlink()
     with pytest.raises(NotAModelFolderError) as err:
         load_checkpoint(root, "cpu")
