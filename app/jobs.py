@@ -181,7 +181,9 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         query_words=query_words, total=n, seconds=time.perf_counter() - t0,
         order_weight=float(order_alpha) if orders is not None else 0.0,
         query_own=text_words(query_words, query_texts, model_tokenize(searcher.model)),
-        motion_file=request.motion_file)
+        motion_file=request.motion_file,
+        query_tokens=searcher.model.count_tokens(request.text) if text_query else 0,
+        max_tokens=int(searcher.model.config.max_text_length) if text_query else 0)
 
 
 def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:

@@ -64,6 +64,9 @@ class RankResult:
             motion's captions for an item query), the rest being the model's expansions;
             None when unknown (no text, no parser).
         motion_file: the motion file of a motion file query, else None.
+        query_tokens: tokens of a text query (with the special ones), 0 otherwise.
+        max_tokens: tokens the model reads of a text (its ``max_text_length``; a longer
+            query is cut there), 0 when unknown.
     """
 
     request_id: int
@@ -76,6 +79,13 @@ class RankResult:
     order_weight: float = 0.0
     query_own: frozenset[str] | None = None
     motion_file: str | None = None
+    query_tokens: int = 0
+    max_tokens: int = 0
+
+    @property
+    def cut(self) -> bool:
+        """Whether the text query was longer than the model reads (its end was cut)."""
+        return 0 < self.max_tokens < self.query_tokens
 
     @property
     def asked(self) -> str:

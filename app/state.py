@@ -279,8 +279,11 @@ class ExplorerState:
         self._ranking = False
         how = (f", order-aware (score + {result.order_weight:g} \u00d7 order margin)"
                if result.order_weight else "")
+        cut = (f" The query is {result.query_tokens} tokens long: the model reads its first "
+               f"{result.max_tokens}, the rest is left out." if result.cut else "")
         self._status(f"{len(result.hits)} results of {result.total:,}, ranked in "
-                     f"{result.seconds * 1000:.0f} ms{how}.", 8000 if how else 5000)
+                     f"{result.seconds * 1000:.0f} ms{how}.{cut}",
+                     15000 if cut else 8000 if how else 5000)
         self.events.results.emit(result)
         return True
 

@@ -131,6 +131,24 @@ def test_outdated_result_is_dropped(state):
         s.query_sent(2, "query: again")
 
 
+def test_a_query_longer_than_the_model_reads_is_said(state):
+    """The model reads the first 64 tokens of a text: a longer query's end was left out
+    without a word in the explorer (the CLI said so)."""
+    from dataclasses import replace
+
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: a long one")
+    long = replace(_result(1), query_tokens=110, max_tokens=64)
+    assert long.cut and s.accept_result(long)
+    text, ms = seen["status"][-1]
+    assert text == ("1 results of 3, ranked in 10 ms. The query is 110 tokens long: the "
+                    "model reads its first 64, the rest is left out.") and ms == 15000
+    s.query_sent(2, "query: short")
+    assert s.accept_result(replace(_result(2), query_tokens=8, max_tokens=64))
+    assert seen["status"][-1] == ("1 results of 3, ranked in 10 ms.", 5000)
+
+
 def test_selection_and_current_motion(state):
     s, seen = state
     assert s.similar_label() is None  # nothing shown yet

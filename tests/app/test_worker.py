@@ -104,6 +104,12 @@ def test_rank_steps_real_ranking(worker, tiny_checkpoint):
     assert 0 < len(words) <= 20 and len(set(words)) == len(words)
     weights = [v for _, v in result.query_words]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
+    # 6 WordPieces and [CLS], [SEP]: within what the model reads
+    assert (result.query_tokens, result.max_tokens, result.cut) == (
+        8, worker.model.config.max_text_length, False)
+    long = " ".join(["a person walks forward and then turns left"] * 10)  # 80 words
+    _, cut = _run(worker.rank_steps(RankRequest(2, long, k=3)))
+    assert cut.query_tokens == 10 * 8 + 2 and cut.cut
 
 
 def test_cancel_takes_effect_at_next_chunk(worker):
