@@ -81,6 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from motionlex.app.platform_check import xcb_problem
 
+    if args.settings is not None:  # checked before Qt starts, as --size
+        from pathlib import Path
+
+        settings_path = Path(args.settings)
+        if settings_path.suffix.lower() != ".ini" or settings_path.is_dir():
+            print(f"error: --settings {settings_path}: give an .ini file (the explorer "
+                  f"rewrites the whole file)", file=sys.stderr)
+            return 2
+
     problem = xcb_problem()
     if problem:  # before Qt: a missing xcb library would abort the process (exit 134)
         print(problem, file=sys.stderr)

@@ -7,6 +7,7 @@ from dataset folders go to :func:`default_cache_dir` (``$MOTIONLEX_CACHE`` overr
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from motionlex.core.cache import cache_dir
+
+logger = logging.getLogger(__name__)
 
 ORGANIZATION = "motionlex"
 APPLICATION = "explorer"
@@ -48,8 +51,18 @@ def open_settings(path: str | os.PathLike | None = None) -> QSettings:
 
     Returns:
         A ``QSettings``.
+
+    Raises:
+        ValueError: ``path`` does not end in ``.ini``, or is a folder: the store rewrites the
+            whole file, so a model's ``config.json`` given by mistake was replaced.
     """
     if path is not None:
+        p = Path(path)
+        if p.suffix.lower() != ".ini":
+            raise ValueError(f"--settings {p}: a settings file ends in .ini (the explorer "
+                             "rewrites the whole file)")
+        if p.is_dir():
+            raise ValueError(f"--settings {p} is a folder; give an .ini file")
         return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APPLICATION)
 
@@ -64,12 +77,22 @@ def default_cache_dir() -> Path:
     return cache_dir()
 
 
+def _text_list(settings: QSettings, key: str) -> list[str]:
+    """A stored list of texts; a lone string is a one-item list (QSettings returns it so),
+    and anything else an edited or damaged store holds (a rectangle, bytes) is none."""
+    value = settings.value(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        logger.warning("settings %s: %s is %s, not a list of texts: ignored",
+                       settings.fileName(), key, type(value).__name__)
+        return []
+    return [v for v in value if isinstance(v, str) and v.strip()]
+
+
 def read_history(settings: QSettings) -> list[str]:
     """The saved query history, oldest first (at most :data:`HISTORY_SIZE`)."""
-    value = settings.value(KEY_HISTORY, [])
-    if isinstance(value, str):  # QSettings returns a lone string for a one-item list
-        value = [value]
-    return [str(v) for v in (value or []) if str(v).strip()][-HISTORY_SIZE:]
+    return _text_list(settings, KEY_HISTORY)[-HISTORY_SIZE:]
 
 
 def write_history(settings: QSettings, history: list[str]) -> None:
@@ -79,10 +102,7 @@ def write_history(settings: QSettings, history: list[str]) -> None:
 
 def read_recent(settings: QSettings) -> list[str]:
     """The galleries opened last (index, dataset or BVH folders), most recent first."""
-    value = settings.value(KEY_RECENT_GALLERIES, [])
-    if isinstance(value, str):  # a one-item list comes back as a lone string
-        value = [value]
-    return [str(v) for v in (value or []) if str(v).strip()][:RECENT_SIZE]
+    return _text_list(settings, KEY_RECENT_GALLERIES)[:RECENT_SIZE]
 
 
 def add_recent(settings: QSettings, path: str | os.PathLike) -> list[str]:

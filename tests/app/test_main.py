@@ -62,9 +62,13 @@ def test_empty_opens_welcome_page(qapp, gl_platform, tmp_path, capsys):
     assert (middle < 80).sum() > 1000
 
 
-def test_parser_rejects_bad_size(capsys):
+def test_parser_rejects_bad_size(capsys, tmp_path):
     assert main(["--size", "big"]) == 2
     assert "--size must look like" in capsys.readouterr().err
+    victim = tmp_path / "config.json"  # a model's config given as --settings by mistake
+    victim.write_text("{}")
+    assert main(["--settings", str(victim), "--empty"]) == 2
+    assert "give an .ini file" in capsys.readouterr().err and victim.read_text() == "{}"
     args = build_parser().parse_args(["--gallery", "g", "--query", "q", "--mode", "dense"])
     assert (args.gallery, args.query, args.mode, args.checkpoint) == ("g", "q", "dense", None)
     with pytest.raises(SystemExit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
@@ -58,3 +59,29 @@ def test_recent_galleries_most_recent_first_once_and_capped(tmp_path):
     assert len(recent) == cfg.RECENT_SIZE and str(tmp_path / "g0") not in recent
     cfg.clear_recent(s)
     assert cfg.read_recent(s) == []
+
+
+def test_a_settings_path_that_is_no_ini_file_is_refused(tmp_path):
+    """The store rewrites its whole file: --settings a model's config.json replaced it."""
+    victim = tmp_path / "config.json"
+    victim.write_text('{"embed_dim": 32}')
+    with pytest.raises(ValueError, match=r"config.json: a settings file ends in .ini"):
+        cfg.open_settings(victim)
+    (tmp_path / "d.ini").mkdir()
+    with pytest.raises(ValueError, match=r"d.ini is a folder; give an .ini file"):
+        cfg.open_settings(tmp_path / "d.ini")
+    assert victim.read_text() == '{"embed_dim": 32}'
+
+
+def test_stored_lists_of_another_type_are_ignored(tmp_path):
+    """An edited or damaged store (a rectangle, bytes where the history and the recent
+    galleries are kept) stopped the explorer at start with a TypeError."""
+    from PySide6.QtCore import QByteArray, QRect, QSize
+
+    s = cfg.open_settings(tmp_path / "s.ini")
+    s.setValue(cfg.KEY_RECENT_GALLERIES, QRect(1, 2, 3, 4))
+    s.setValue(cfg.KEY_HISTORY, QSize(3, 4))
+    assert cfg.read_recent(s) == [] and cfg.read_history(s) == []
+    s.setValue(cfg.KEY_RECENT_GALLERIES, QByteArray(b"xyz"))  # was listed as b'x', b'y', b'z'
+    s.setValue(cfg.KEY_HISTORY, ["a person walks", 5, "", "jumps"])
+    assert cfg.read_recent(s) == [] and cfg.read_history(s) == ["a person walks", "jumps"]
