@@ -40,6 +40,7 @@ from typing import NoReturn
 
 from filelock import FileLock, Timeout
 
+from motionlex.core.checksums import special_file_kind
 from motionlex.core.steps import run_steps
 
 logger = logging.getLogger(__name__)
@@ -350,12 +351,16 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
     Raises:
         IsADirectoryError: ``path`` is a folder.
+        FileExistsError: ``path`` is a FIFO, device or socket (never replaced).
         OSError / PermissionError: a full disk or a folder that cannot be written,
             naming ``path`` (:func:`write_error`).
     """
     path = write_target(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder: give a file name inside it")
+    kind = special_file_kind(path)
+    if kind is not None:  # the rename would replace a FIFO or a device node (/dev/full)
+        raise FileExistsError(f"{path} is {kind}, not a file: give a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",

@@ -5,6 +5,7 @@ leftovers; stale temporary folders are removed; the directory lock serialises wr
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -267,3 +268,16 @@ def test_a_write_through_a_symbolic_link_updates_what_it_points_to(tmp_path):
     with atomic_file(flink) as tmp:
         tmp.write_text('{"n": 1}')
     assert flink.is_symlink() and f.read_text() == '{"n": 1}'
+
+
+def test_atomic_file_never_replaces_a_fifo_or_device(tmp_path):
+    """The rename replaced a FIFO (and, as root, /dev/full) with a regular file."""
+    from motionlex.core.atomic import atomic_file
+
+    fifo = tmp_path / "pipe.glb"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match=r"pipe.glb is a FIFO, not a file"):
+        with atomic_file(fifo) as tmp:
+            tmp.write_bytes(b"glb")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and sorted(tmp_path.iterdir()) == [fifo]
+    # (a device node is refused the same way; not tried here: a failure would replace it)
