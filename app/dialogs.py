@@ -237,7 +237,7 @@ class Dialogs:
                     " (#1 of the comparison)" if compared is not None else "")
                 job = export_mod.export_steps(compared or win.current_motion, path, kind)
             self.exports.start(desc, job)
-        except (ValueError, ImportError) as e:
+        except (ValueError, ImportError, OSError) as e:  # OSError: a folder, a read-only one
             win.show_error(f"Export to {path} failed: {e}")
             return False
         self._export_started(desc)
@@ -251,6 +251,7 @@ class Dialogs:
         Raises:
             ValueError: no motion shown, another export running, or a bad extension.
             ImportError: MP4 without ``imageio-ffmpeg``.
+            OSError: the file cannot be written there (a folder, a read-only folder).
         """
         win, view = self.win, self.win.skeleton_view
         if win.current_motion is None or view.num_frames == 0:

@@ -433,6 +433,11 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
     assert np.any(frames[0] != frames[len(frames) // 2])  # the figure moves
     png = w.save_screenshot(tmp_path / "w.png")
     assert iio.imread(png).shape[:2] == (w.height(), w.width())
+    # a video onto a folder: said in the error box (it escaped, the status said "Saved")
+    (tmp_path / "v.gif").mkdir()
+    assert not w.dialogs.export_to(tmp_path / "v.gif", "video")
+    assert "Export to" in w.error_box.text() and "is a folder" in w.error_box.text()
+    w.error_box.done(0)
 
 
 def test_about_names_model_device_and_gallery(loaded):
