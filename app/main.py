@@ -81,6 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from motionlex.app.platform_check import xcb_problem
 
+    if args.query and args.screenshot:  # a query with no word is refused: say it now, not
+        from motionlex.core.motion.query_paths import names_motion_file  # after --timeout
+        from motionlex.core.text.spelling import require_words
+
+        if names_motion_file(args.query) is None:
+            try:
+                require_words(args.query, "query")
+            except ValueError as e:
+                print(f"error: --query: {e}", file=sys.stderr)
+                return 2
     if args.settings is not None:  # checked before Qt starts, as --size
         from pathlib import Path
 

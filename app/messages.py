@@ -113,6 +113,8 @@ class ModelInfo:
         substituted: True when a model that was asked for is not the one loaded (it failed,
             or a gallery's own model replaced it): the window keeps the note in view. False
             for the shipped model loaded because none was given (the documented default).
+        gallery_searchable: whether the gallery open when it loaded can be searched by text
+            with it (it built that gallery); None when no gallery was open.
     """
 
     checkpoint: str
@@ -126,6 +128,7 @@ class ModelInfo:
     lexical_words: tuple[str, ...] = ()
     note: str = ""
     substituted: bool = False
+    gallery_searchable: bool | None = None
 
 
 @dataclass(frozen=True)

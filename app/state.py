@@ -16,6 +16,7 @@ kind (an older ranking overtaken by a newer request is dropped).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -177,6 +178,10 @@ class ExplorerState:
         """A checkpoint was loaded in the worker; its note (the shipped model standing in
         for one that failed) is the status text, and is repeated when the gallery opens."""
         self._model = info
+        if self._gallery is not None and info.gallery_searchable is not None:
+            # another model for the open gallery: its text queries follow that model
+            self._gallery = dataclasses.replace(self._gallery,
+                                                searchable=info.gallery_searchable)
         self._model_note = _sentence(info.note)
         self._status(self._model_note or f"Checkpoint {info.name} loaded on "
                      f"{info.device_name}.", 15000 if info.note else 5000)

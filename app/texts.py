@@ -13,6 +13,13 @@ from motionlex.core.wording import count
 
 APP_TITLE = "motionlex explorer"
 
+QUERY_PLACEHOLDER = ("describe a motion, e.g. \u201ca person waves the left hand, then walks "
+                     "forward\u201d  (Ctrl+F)")
+"""The empty query box's text."""
+
+NOT_SEARCHABLE_PLACEHOLDER = "open the checkpoint this gallery was built with to search by text"
+"""The empty query box's text while the open gallery cannot be searched by text."""
+
 WELCOME_TEXT = """<h2>motionlex explorer</h2>
 <p>No gallery is open.</p>
 <ol>

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.layout_keepers import DockShares, HintPlacer
-from motionlex.app.texts import DEMO_BANNER_TIP, WELCOME_TEXT
+from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
@@ -265,8 +265,7 @@ def build_toolbar(win: MainWindow) -> None:
     win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
     win.query_edit.pass_shortcuts([act.shortcut() for act in (  # not "end of line" etc.
         win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)])
-    win.query_edit.setPlaceholderText("describe a motion, e.g. “a person waves the left "
-                                      "hand, then walks forward”  (Ctrl+F)")
+    win.query_edit.setPlaceholderText(QUERY_PLACEHOLDER)
     win.query_edit.setMinimumWidth(360)
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)

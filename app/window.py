@@ -229,6 +229,10 @@ class MainWindow(SearchActions, QMainWindow):
                                      + (f"\n{info.note}" if info.note else ""))
         self.model_notice.setText(texts.model_notice(info.note) if info.substituted else "")
         self.model_notice.setVisible(info.substituted)
+        if self.state.gallery is not None:  # the open gallery's text queries follow the model
+            self.query_edit.setPlaceholderText(texts.QUERY_PLACEHOLDER if self.state.searchable
+                                               else texts.NOT_SEARCHABLE_PLACEHOLDER)
+            self._update_enabled()
         self.checkpointShown.emit(info)
 
     def _on_gallery(self, info: GalleryInfo) -> None:
@@ -236,10 +240,10 @@ class MainWindow(SearchActions, QMainWindow):
         typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
         # the gallery opened is never overwritten, and searched only as typing would be
         waiting = typed and typed != pending and not self.act_live.isChecked()
-        if (typed or pending) and not waiting:
-            self.search(typed or pending)
-        elif info.size:  # nothing to search (or unsubmitted text with search-as-you-type
-            self.gallery_dock.raise_()  # off, which waits for Enter): show the first motion
+        sent = bool(typed or pending) and not waiting and self.search(typed or pending)
+        if not sent and info.size:  # nothing to search (unsubmitted text with search-as-
+            # you-type off waits for Enter; a query refused, "?!", says why): first motion
+            self.gallery_dock.raise_()
             self.gallery_browser.select_row(0)
 
     def _show_gallery(self, info: GalleryInfo) -> None:
@@ -250,9 +254,8 @@ class MainWindow(SearchActions, QMainWindow):
         self.demo_banner.setVisible(info.synthetic)
         self.gallery_label.setToolTip(texts.gallery_tooltip(info))
         self._centre.setCurrentWidget(self.skeleton_view)
-        if not info.searchable:
-            self.query_edit.setPlaceholderText("open the checkpoint this gallery was built with "
-                                               "to search by text")
+        self.query_edit.setPlaceholderText(texts.QUERY_PLACEHOLDER if info.searchable
+                                           else texts.NOT_SEARCHABLE_PLACEHOLDER)
         self._update_enabled()
         self.galleryShown.emit(info)
 

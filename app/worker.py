@@ -145,6 +145,9 @@ class RankWorker(DescribeJobs, JobDriver):
                            fallback.checkpoint_steps(self.load_checkpoint_steps, path or None,
                                                      have_model=self._model is not None))
         if info is not None:
+            if self._index is not None and self._searcher is not None:  # the open gallery
+                info = dataclasses.replace(  # with this model: text queries on or off
+                    info, gallery_searchable=self._searcher.model is not None)
             self.checkpointLoaded.emit(info)
 
     @Slot()

@@ -69,6 +69,9 @@ def test_parser_rejects_bad_size(capsys, tmp_path):
     victim.write_text("{}")
     assert main(["--settings", str(victim), "--empty"]) == 2
     assert "give an .ini file" in capsys.readouterr().err and victim.read_text() == "{}"
+    # a query with no word and a screenshot: said at once (it waited the whole --timeout)
+    assert main(["--query", "?!", "--screenshot", str(tmp_path / "s.png")]) == 2
+    assert "error: --query: the query '?!' has no words" in capsys.readouterr().err
     args = build_parser().parse_args(["--gallery", "g", "--query", "q", "--mode", "dense"])
     assert (args.gallery, args.query, args.mode, args.checkpoint) == ("g", "q", "dense", None)
     with pytest.raises(SystemExit):

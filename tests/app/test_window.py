@@ -455,3 +455,37 @@ def test_side_columns_keep_their_share_when_the_window_grows(qtbot, window):
     grown = window.width() / before  # the screen may cap the new width
     assert window.results_dock.width() == pytest.approx(left * grown, rel=0.05)
     assert window.patch_dock.width() == pytest.approx(right * grown, rel=0.05)
+
+
+def test_another_checkpoint_turns_text_queries_of_the_open_gallery_off_and_on(
+        qtbot, loaded, save_tiny, tiny_checkpoint, tmp_path):
+    """Another model for the open gallery: the status said "text queries are off" but the
+    window still took the gallery as searchable (Describe enabled, every typed query an
+    error). Its own checkpoint again turns them back on."""
+    from motionlex.app import texts
+
+    w = loaded
+    assert w.state.searchable and w.analysis.act_describe.isEnabled()
+    other = save_tiny(tmp_path / "other", seed=1)
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(other)
+    assert not w.state.searchable and not w.analysis.act_describe.isEnabled()
+    assert w.query_edit.placeholderText() == texts.NOT_SEARCHABLE_PLACEHOLDER
+    assert w.search("a person walks") is False  # refused with a status, no error box
+    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+    assert w.state.searchable and w.analysis.act_describe.isEnabled()
+    assert w.query_edit.placeholderText() == texts.QUERY_PLACEHOLDER
+
+
+def test_a_wordless_query_in_the_box_when_a_gallery_opens_still_shows_a_motion(
+        qtbot, make_window, gl_platform, tiny_checkpoint, gallery_index):
+    """"?!" in the query box is refused (a status says why); the gallery opened with no
+    motion shown, Similar and Describe disabled."""
+    w = make_window()
+    w.query_edit.setText("?!")
+    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
+        w.open_checkpoint(tiny_checkpoint)
+        w.open_gallery(gallery_index)
+    assert w.current_motion is not None and w.act_similar.isEnabled()
+    assert w.state.last_result is None  # nothing was ranked for "?!"
