@@ -386,6 +386,9 @@ class ExplorerState:
             self._pending_query = None
             if outcome == "cancelled":
                 self._status("Opening the gallery was cancelled.", 5000)
+        elif kind == "checkpoint" and outcome == "cancelled":  # "Cancelling…" stayed
+            model = f" ({self._model.name} stays)" if self._model is not None else ""
+            self._status(f"Loading the checkpoint was cancelled{model}.", 5000)
         return hide
 
 

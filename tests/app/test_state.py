@@ -103,6 +103,10 @@ def test_cancelled_gallery_drops_the_queued_query(state):
     assert seen["status"][-1] == ("Opening the gallery was cancelled.", 5000)
     s.job_started("gallery", "Opening gallery")
     assert not s.job_finished("gallery", "done", recording=True)  # the recording keeps the bar
+    # a cancelled checkpoint load says so ("Cancelling…" stayed in the status bar)
+    assert s.job_started("checkpoint", "Loading checkpoint x")
+    assert s.job_finished("checkpoint", "cancelled")
+    assert seen["status"][-1] == ("Loading the checkpoint was cancelled.", 5000)
 
 
 def test_unsearchable_gallery_refuses_text(state):
