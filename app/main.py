@@ -31,7 +31,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from motionlex.core.cli.types import Parser
+from motionlex.core.cli.types import Parser, positive_float
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ranking mode (default: the last one used)")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window once the "
                    "query's results are shown, then exit")
-    p.add_argument("--timeout", type=float, default=180.0, metavar="S",
+    p.add_argument("--timeout", type=positive_float, default=180.0, metavar="S",
                    help="longest wait for --screenshot, seconds (default 180)")
     p.add_argument("--size", default="1440x900", metavar="WxH", help="window size")
     p.add_argument("--settings", metavar="INI", help="keep settings in this INI file instead "

@@ -76,6 +76,8 @@ def test_parser_rejects_bad_size(capsys, tmp_path):
     assert (args.gallery, args.query, args.mode, args.checkpoint) == ("g", "q", "dense", None)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--mode", "bm25"])
+    with pytest.raises(SystemExit):  # a negative wait was accepted
+        build_parser().parse_args(["--timeout", "-5"])
 
 
 # ---------------------------------------------------------------- the built-in default
