@@ -308,9 +308,14 @@ class RankWorker(DescribeJobs, JobDriver):
                 if self._model_hash != index.model_hash and self._index is not None:
                     self._attach_searcher()  # the open gallery stays, with the new model
             if self._model_hash != index.model_hash:
+                gone = ("none recorded" if not ckpt
+                        else f"{ckpt}, which now holds another model" if Path(ckpt).is_dir()
+                        else f"{ckpt}, which no longer exists")
                 raise ValueError(
                     f"{index_path} was built with model {index.model_hash[:12]}..., which is not "
-                    f"loaded (recorded checkpoint: {ckpt or 'none'}); open that checkpoint first")
+                    f"loaded (its checkpoint: {gone}); open that model's folder (File > Open "
+                    f"checkpoint), or build the gallery again with the open model "
+                    f"('motionlex index --data FOLDER --out NEW.mlx')")
         self._index = index
         self._matrices = {}
         self._attach_searcher()

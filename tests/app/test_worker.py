@@ -356,3 +356,23 @@ def test_gallery_describing_gives_way_to_requests(worker, qapp, gallery_index, t
     _run(worker.load_steps(gallery_index))
     qapp.processEvents()
     assert len(got) == 1 and rec.of("finished")[-1][1:] == ("describe_gallery", "cancelled")
+
+
+def test_a_gallery_whose_checkpoint_is_gone_says_so(qapp, tmp_path, save_tiny, bvh_folder,
+                                                    tiny_checkpoint):
+    """The message said "open that checkpoint first" of a folder that no longer exists."""
+    import shutil
+
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.build import build_index
+
+    own = save_tiny(tmp_path / "own", seed=3)
+    model, stats = load_checkpoint(own, "cpu")
+    index = build_index(model, [bvh_folder], tmp_path / "g.mlx", patch_stats=stats,
+                        checkpoint=own, progress=False).index
+    shutil.rmtree(own)
+    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    _run(w.load_checkpoint_steps(tiny_checkpoint))  # another model
+    with pytest.raises(ValueError, match=rf"its checkpoint: {own}, which no longer exists\); "
+                                         r"open that model's folder"):
+        _run(w.load_steps(index.path))
