@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlex.core.atomic import atomic_file
+from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import PART_NAMES, Skeleton
 
 POINTS_PER_PART = 16
@@ -59,11 +60,15 @@ def part_resampling_matrix(
         sample points of frame ``t``. Rows sum to 1.
 
     Raises:
+        TypeError: ``skeleton`` is not a :class:`Skeleton` (a name: ``get_skeleton(name)``).
         ValueError: ``points_per_part < 2`` or ``rest_joints`` not ``(J, 3)``.
 
     Source: Yu et al., CVPR 2024, Sec. 3.2 ("interpolate between joints in each body part to
     obtain N sample points").
     """
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"skeleton must be a Skeleton (get_skeleton({skeleton!r:.20}) gives a "
+                        f"built-in one by name), got {type(skeleton).__name__}")
     if points_per_part < 2:
         raise ValueError(f"points_per_part must be >= 2, got {points_per_part}")
     if rest_joints is None:  # built once per skeleton; a copy, which callers may change
@@ -143,8 +148,9 @@ class PatchStats:
         source: free text naming the split they came from (e.g. ``"bandai/train"``).
 
     Raises:
-        ValueError: (on construction) ``mean`` or ``std`` not ``(80, 3)``, or a ``std``
-            that is not > 0 everywhere.
+        ValueError: (on construction) ``mean`` or ``std`` not ``(80, 3)``, NaN or inf in
+            either (a NaN mean makes every patch NaN, an infinite std every patch 0), or a
+            ``std`` that is not > 0 everywhere.
     """
 
     mean: np.ndarray
@@ -159,6 +165,13 @@ class PatchStats:
                 raise ValueError(
                     f"PatchStats.{name} must be ({NUM_COLUMNS}, 3), got {np.asarray(a).shape}"
                 )
+        for name in ("mean", "std"):
+            bad = ~np.isfinite(np.asarray(getattr(self, name), np.float64))
+            if bad.any():
+                row, col = (int(k) for k in np.argwhere(bad)[0])
+                raise ValueError(f"PatchStats.{name} must be finite: {int(bad.sum())} NaN or inf "
+                                 f"value(s), first at [{row}, {col}] (sample point {row}, "
+                                 f"{'xyz'[col]})")
         if not (np.asarray(self.std) > 0).all():
             raise ValueError("PatchStats.std must be > 0 everywhere")
 
@@ -201,7 +214,8 @@ class PatchStats:
 
         Raises:
             FileNotFoundError: no such file (or a folder without ``patch_stats.json``).
-            ValueError: not valid statistics (names the file).
+            ValueError: not valid statistics, NaN or inf among them included (names the
+                file).
         """
         path = Path(path)
         if path.is_dir():  # a model folder: its statistics
@@ -353,10 +367,23 @@ def motion_patch_image(
         ``(B, 3, T, 80)`` (or ``(3, T, 80)`` for unbatched input) float32.
 
     Raises:
-        ValueError: on a joint axis that does not match ``matrix``.
+        TypeError: ``joints`` is a Motion (pass ``motion.joints``), ``matrix`` not an array
+            (a Skeleton: :func:`part_resampling_matrix` makes its matrix), ``stats`` not a
+            :class:`PatchStats` (nor None).
+        ValueError: on a joint axis that does not match ``matrix``, no frames, or a length
+            below 1 (as :func:`patch_row_mask`; lengths over ``T`` count as ``T``).
 
     Source: Yu et al., CVPR 2024, Sec. 3.2 and Fig. 4 (coordinates as RGB channels).
     """
+    if isinstance(joints, Motion):
+        raise TypeError("motion_patch_image expects a joint array (T, J, 3), got a "
+                        f"{type(joints).__name__}: pass motion.joints")
+    if not isinstance(matrix, np.ndarray):
+        raise TypeError(f"matrix must be the (80, J) array of part_resampling_matrix(skeleton), "
+                        f"got {type(matrix).__name__}")
+    if stats is not None and not isinstance(stats, PatchStats):
+        raise TypeError(f"stats must be a PatchStats or None (PatchStats.load(path) reads "
+                        f"one), got {type(stats).__name__}")
     joints = np.asarray(joints, dtype=np.float32)
     single = joints.ndim == 3
     if single:
@@ -367,10 +394,16 @@ def motion_patch_image(
             f"this matrix, got {joints.shape}"
         )
     b, t, j, _ = joints.shape
+    if t == 0:
+        raise ValueError(f"joints have no frames (shape {joints.shape}); a clip needs at "
+                         "least one")
     if lengths is not None:
         lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
         if lengths.shape[0] != b:
             raise ValueError(f"lengths has {lengths.shape[0]} entries for a batch of {b}")
+        if (lengths < 1).any():
+            raise ValueError(f"lengths must be >= 1 (valid frames of each clip), got "
+                             f"{lengths.tolist()}")
         frame_idx = np.minimum(np.arange(t)[None, :], np.maximum(lengths, 1)[:, None] - 1)
         joints = np.take_along_axis(joints, frame_idx[:, :, None, None], axis=1)
     # one GEMM: (B*3*T, J) @ (J, 80), channels first so the result is already (B, 3, T, 80)

@@ -31,7 +31,13 @@ from scipy.spatial.transform import Rotation
 from motionlex.core.motion import chains as bodyparts
 from motionlex.core.motion.bvh_parse import BvhFile, read_bvh
 from motionlex.core.motion.file_checks import MotionFileError
-from motionlex.core.motion.motion import MIN_FRAMES, Motion, make_motion, warn_unless_y_up
+from motionlex.core.motion.motion import (
+    FPS_RANGE,
+    MIN_FRAMES,
+    Motion,
+    make_motion,
+    warn_unless_y_up,
+)
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -41,8 +47,9 @@ UNIT_SCALES: dict[str, float] = {"metres": 1.0, "centimetres": 0.01, "millimetre
 """Candidate file units and their factor to metres. CMU's ASF files declare ``length
 0.45`` in inches, so one unit is 1/0.45 inch = 0.056444 m (CMU mocap ASF/AMC notes)."""
 
-FPS_RANGE, MAX_DURATION_S = (1.0, 1000.0), 3600.0
-"""Frame rates and clip lengths a motion file may have (beyond: a wrong header)."""
+MAX_DURATION_S = 3600.0
+"""Clip length a motion file may have (beyond: a wrong header); its frame rates are
+:data:`~.motion.FPS_RANGE`."""
 TYPICAL_HEIGHT_M = 1.7
 PLAUSIBLE_HEIGHT_M = (1.2, 2.1)
 INSERTED_JUMP_RATIO = 5.0

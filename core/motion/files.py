@@ -33,6 +33,7 @@ from motionlex.core.motion.file_checks import (
 from motionlex.core.motion.motion import (
     CANONICAL_FPS,
     Motion,
+    check_fps_type,
     load_joints_npy,
     to_canonical,
     warn_unless_y_up,
@@ -74,6 +75,7 @@ def read_joints_file(
         The motion as stored (not canonical): ``joints (T, J, 3)`` float32 metres.
 
     Raises:
+        TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``).
         FileNotFoundError: no such file, or a folder.
         MotionFileError: a FIFO, device or socket (never opened); not a plain numeric
             array, truncated, not ``(T, J, 3)`` (axes that look transposed are named),
@@ -82,6 +84,8 @@ def read_joints_file(
             (:func:`~.bvh.check_timing`), units that are neither metres nor millimetres of
             a person (:func:`detect_unit_scale`), or invalid joints (names the file).
     """
+    if fps is not None:
+        check_fps_type(fps, "fps")
     path = Path(path)
     require_motion_file(path)
     arr = read_npy(path, mmap=True)
@@ -98,8 +102,9 @@ def read_joints_file(
         skeleton = skeleton or skeleton_for_joint_count(arr.shape[1])
     except ValueError as e:
         raise MotionFileError(f"{path}: {e}") from e
-    note = "" if fps else f" (the default for {skeleton.name})"
-    fps = fps or (KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS)
+    note = "" if fps is not None else f" (the default for {skeleton.name})"
+    if fps is None:
+        fps = KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
     check_timing(fps, arr.shape[0], str(path), note)
     check_zero_frames(arr, str(path))  # before the units: zero frames shrink the body
     if scale is None:
@@ -201,10 +206,14 @@ def load_motion_file(
         A validated :class:`Motion`, canonical unless ``canonical=False``.
 
     Raises:
+        TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``).
         FileNotFoundError: no such file, or a folder.
         MotionFileError / ValueError: unreadable or invalid motion, a FIFO, device or socket
-            (never opened), another extension, or ``skip_frames`` for a ``.npy`` file.
+            (never opened), another extension, ``skip_frames`` for a ``.npy`` file, or an
+            ``fps`` outside [1, 1000] (0 included: it is no default).
     """
+    if fps is not None:
+        check_fps_type(fps, "fps")
     p = Path(path)
     require_motion_file(p)
     suffix = p.suffix.lower()

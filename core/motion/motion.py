@@ -21,7 +21,7 @@ from motionlex.core.motion.file_checks import (
     read_npy,
     require_motion_file,
 )
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import BUILTIN_SKELETONS, Skeleton, get_skeleton
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,27 @@ MIN_BODY_EXTENT_M = 0.05
 """A body whose joints span less than this (metres) is taken as a unit error."""
 MAX_BODY_EXTENT_M = 4.0
 """A single body whose joints span more than this in one frame is a unit error."""
+FPS_RANGE = (1.0, 1000.0)
+"""Frame rates a motion file may have (beyond: a wrong header), and the highest rate
+:func:`resample` makes (a million frames per second would be gigabytes of joints)."""
+
+
+def check_fps_type(fps: object, what: str = "fps") -> None:
+    """Refuse a frame rate that is not a real number (``True``, ``"20"``, ``None``).
+
+    Raises:
+        TypeError: naming ``what``, the expected type and the value given.
+    """
+    if isinstance(fps, bool | np.bool_) or not isinstance(
+            fps, int | float | np.integer | np.floating):
+        raise TypeError(f"{what} must be a number (frames per second), got "
+                        f"{type(fps).__name__} {fps!r:.40}")
+
+
+def _require_motion(motion: object, what: str) -> None:
+    if not isinstance(motion, Motion):
+        raise TypeError(f"{what} expected a Motion (make_motion(joints, fps, skeleton) builds "
+                        f"one), got {type(motion).__name__}")
 
 
 
@@ -51,13 +72,16 @@ class Motion:
         name: an identifier such as the dataset id.
 
     Construction checks the structure (a :class:`Skeleton`, ``fps`` finite and > 0, joints
-    ``(T >= 2, J, 3)``) at no cost; :func:`make_motion` also checks the values (finite,
-    plausible metres) and stores float32: use it for joints from outside.
+    ``(T >= 2, J, 3)``) and that every coordinate is finite (one vectorised pass, about
+    0.3 ms per 1,000 frames of 22 joints); :func:`make_motion` also checks that the values
+    are plausible metres and stores float32: use it for joints from outside.
 
     Raises:
         TypeError: ``skeleton`` is not a :class:`Skeleton` (a name such as ``"smpl22"``:
-            :func:`~.skeleton.get_skeleton` turns it into one).
-        ValueError: ``fps`` or the joints' shape breaks the rules above.
+            :func:`~.skeleton.get_skeleton` turns it into one); ``fps`` is not a number
+            (``True``, ``"20"``); ``joints`` is not an array (a list) or not numeric.
+        ValueError: ``fps`` or the joints' shape breaks the rules above; NaN or inf in the
+            joints (naming the first bad frame and joint).
     """
 
     joints: np.ndarray
@@ -72,15 +96,20 @@ class Motion:
                             f"{type(self.skeleton).__name__} {self.skeleton!r:.40} "
                             f"(get_skeleton({self.skeleton!r:.20}) gives one by name)")
         src = self.source or self.name or "<array>"
-        if not (isinstance(self.fps, (int, float, np.integer, np.floating))
-                and np.isfinite(self.fps) and self.fps > 0):
+        check_fps_type(self.fps, f"{src}: frame rate")
+        if not (np.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"{src}: frame rate must be a number > 0, got {self.fps!r}")
-        shape = tuple(getattr(self.joints, "shape", ()))
+        if not hasattr(self.joints, "shape"):
+            raise TypeError(f"{src}: joints must be an array (T, {self.skeleton.num_joints}, 3), "
+                            f"got {type(self.joints).__name__} (make_motion(joints, fps, "
+                            f"skeleton) converts one)")
+        shape = tuple(self.joints.shape)
         if (len(shape) != 3 or shape[0] < MIN_FRAMES or shape[1] != self.skeleton.num_joints
                 or shape[2] != 3):
             raise ValueError(f"{src}: joints must be (T >= {MIN_FRAMES}, "
                              f"{self.skeleton.num_joints}, 3) for {self.skeleton.name}, "
                              f"got {shape}")
+        check_finite_joints(self.joints, self.skeleton, src)
 
     def __repr__(self) -> str:
         return (f"Motion(name={self.name!r}, T={self.num_frames}, J={self.joints.shape[1]}, "
@@ -111,8 +140,13 @@ class Motion:
             A new :class:`Motion` of the span's frames (``self`` for the whole clip).
 
         Raises:
-            ValueError: when the span leaves fewer than 2 frames.
+            ValueError: a negative or non-finite ``start`` or ``end``, or a span that leaves
+                fewer than 2 frames.
         """
+        for what, t in (("start", start), ("end", end)):
+            if not (np.isfinite(t) and t >= 0):
+                raise ValueError(f"{self.source or self.name}: crop {what} must be a finite "
+                                 f"number of seconds >= 0, got {t}")
         if start == 0.0 and end == 0.0:
             return self
         a = max(0, int(np.floor(start * self.fps)))
@@ -123,6 +157,33 @@ class Motion:
             raise ValueError(f"{self.source or self.name}: span {start:.2f}-{end:.2f} s {why}")
         crop = replace(self, joints=self.joints[a:b])
         return to_canonical(crop, self.fps, floor=False) if canonical else crop
+
+
+def check_finite_joints(joints: np.ndarray, skeleton: Skeleton, src: str) -> None:
+    """Refuse NaN or inf joints (a NaN spreads to a whole clip in :func:`to_canonical`'s
+    floor and to every dense dimension of an embedding).
+
+    Args:
+        joints: ``(T, J, 3)`` numeric array (NumPy, memory-mapped or CPU torch).
+        skeleton: their skeleton (the bad joint is named).
+        src: prefix of the message (file, name, or ``motions[i]``).
+
+    Raises:
+        TypeError: a non-numeric array (dtype object, str ...).
+        ValueError: NaN or inf, naming how many frames hold one and the first frame and joint.
+    """
+    arr = np.asarray(joints)
+    if arr.dtype.kind in "iub":  # integers and booleans hold no NaN
+        return
+    if arr.dtype.kind not in "fc":
+        raise TypeError(f"{src}: joints must be numeric (float metres), got dtype {arr.dtype}")
+    finite = np.isfinite(arr).all(axis=2)
+    if not finite.all():
+        frame, joint = (int(k) for k in np.argwhere(~finite)[0])
+        frames = int((~finite.all(axis=1)).sum())
+        raise ValueError(f"{src}: NaN or inf joints in {frames} frame(s), first at frame "
+                         f"{frame}, joint {joint} ({skeleton.joint_names[joint]}); every "
+                         f"coordinate must be a finite number of metres")
 
 
 def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
@@ -190,7 +251,8 @@ def make_motion(
         joints: ``(T, J, 3)`` numeric array of positions, metres, ``T >= 2``, ``J`` equal to
             ``skeleton.num_joints`` (stored as contiguous float32).
         fps: frame rate of ``joints``, frames per second (finite, > 0).
-        skeleton: the skeleton the joints belong to.
+        skeleton: the skeleton the joints belong to, or a built-in skeleton's name
+            (``"smpl22"``, ``"kit21"``: :func:`~.skeleton.get_skeleton`).
         source: file the joints came from, quoted in error messages, or ``None``.
         name: identifier such as the dataset id (quoted in errors when ``source`` is None).
 
@@ -198,9 +260,21 @@ def make_motion(
         A new :class:`Motion` with ``fps`` as a float.
 
     Raises:
+        TypeError: ``fps`` is not a number, or ``skeleton`` neither a :class:`Skeleton` nor
+            a name.
+        ValueError: ``skeleton`` names no built-in skeleton.
         MotionFileError: see :func:`validate_joints`; also for ``fps <= 0`` or not finite.
     """
     src = source or name or "<array>"
+    if isinstance(skeleton, str):
+        if skeleton not in BUILTIN_SKELETONS:
+            raise ValueError(f"{src}: unknown skeleton {skeleton!r}; built-in skeletons: "
+                             f"{sorted(BUILTIN_SKELETONS)} (or pass a Skeleton)")
+        skeleton = get_skeleton(skeleton)
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"{src}: skeleton must be a Skeleton or a built-in skeleton's name "
+                        f"{sorted(BUILTIN_SKELETONS)}, got {type(skeleton).__name__}")
+    check_fps_type(fps, f"{src}: frame rate")
     if not np.isfinite(fps) or fps <= 0:
         raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")
     return Motion(validate_joints(joints, skeleton, src), float(fps), skeleton, source, name)
@@ -245,7 +319,7 @@ def resample(motion: Motion, fps: float) -> Motion:
 
     Args:
         motion: the motion, ``joints (T, J, 3)`` float32 metres at ``fps_in = motion.fps``.
-        fps: target frame rate, frames per second (> 0).
+        fps: target frame rate, frames per second (> 0, at most ``FPS_RANGE[1]``, 1000).
 
     Returns:
         A new :class:`Motion` (same skeleton, source and name) with ``joints (T', J, 3)``
@@ -253,11 +327,21 @@ def resample(motion: Motion, fps: float) -> Motion:
         ``motion.fps`` within 1e-9.
 
     Raises:
-        ValueError: when ``fps`` is not finite and > 0, or the result would have fewer
-            than 2 frames.
+        TypeError: ``motion`` is not a :class:`Motion` (an array: :func:`make_motion` makes
+            one), or ``fps`` is not a number.
+        ValueError: when ``fps`` is not finite and > 0, above 1000 fps (the highest rate a
+            motion file may have, :data:`FPS_RANGE`), or the result would have fewer than
+            2 frames.
     """
+    _require_motion(motion, "resample")
+    check_fps_type(fps, "target fps")
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"target fps must be finite and > 0, got {fps}")
+    if fps > FPS_RANGE[1]:
+        raise ValueError(f"target fps {fps:g} is above {FPS_RANGE[1]:g} fps, the highest frame "
+                         f"rate motionlex reads or makes ({motion.num_frames} frames at "
+                         f"{motion.fps:g} fps would become about "
+                         f"{motion.duration * fps:.3g} frames)")
     if abs(fps - motion.fps) < 1e-9:
         return motion
     t_in = motion.num_frames
@@ -379,8 +463,10 @@ def to_canonical(motion: Motion, fps: float = CANONICAL_FPS, *, floor: bool = Tr
         A new :class:`Motion` (same skeleton, ``fps`` frames per second).
 
     Raises:
+        TypeError: ``motion`` is not a :class:`Motion` or ``fps`` not a number.
         ValueError: see :func:`resample` and :func:`facing_direction`.
     """
+    _require_motion(motion, "to_canonical")
     m = resample(motion, fps)
     j = m.joints.astype(np.float64)
     if floor:
@@ -415,7 +501,11 @@ def mirror_motion(motion: Motion) -> Motion:
         A new :class:`Motion` (same fps, skeleton, source and name) with ``joints (T, J, 3)``
         float32, metres: ``joints[:, perm]`` with x negated, ``perm`` from
         :meth:`~motionlex.core.motion.skeleton.Skeleton.mirror_permutation`.
+
+    Raises:
+        TypeError: ``motion`` is not a :class:`Motion`.
     """
+    _require_motion(motion, "mirror_motion")
     perm = motion.skeleton.mirror_permutation()
     j = motion.joints[:, perm, :].copy()
     j[..., 0] *= -1.0

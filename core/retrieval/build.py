@@ -40,9 +40,13 @@ from motionlex.core.retrieval.build_work import (
     plan_build,
     work_key,
 )
-from motionlex.core.retrieval.embed import encode_motions
-from motionlex.core.retrieval.fingerprints import model_fingerprint, stats_fingerprint
-from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
+from motionlex.core.retrieval.embed import check_batch_size, encode_motions
+from motionlex.core.retrieval.fingerprints import (
+    model_fingerprint,
+    require_model,
+    stats_fingerprint,
+)
+from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, check_fusion_weight
 from motionlex.core.retrieval.index import (
     MANIFEST,
     GalleryIndex,
@@ -153,9 +157,12 @@ def build_steps(
         A :class:`BuildReport` (the generator's value).
 
     Raises:
+        TypeError: ``model`` not a model, ``patch_stats`` neither a :class:`PatchStats` nor
+            None, ``batch_size`` not an int, ``fusion_weight`` not a number.
         FileNotFoundError / DatasetError: a data folder that does not exist or is not a
             dataset.
-        ValueError: no patch statistics for a new index, or no usable motion at all.
+        ValueError: no data folders, ``batch_size < 1``, ``fusion_weight`` outside [0, 1],
+            no patch statistics for a new index, or no usable motion at all.
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
             by another model or with other patch statistics, or with other settings, or that
             holds files an index does not while it needs rewriting (they are named).
@@ -164,6 +171,16 @@ def build_steps(
     """
     if isinstance(data, str | os.PathLike):  # one folder (a string is not a list of them)
         data = [data]
+    require_model(model, "forward_motion")
+    if not data:
+        raise ValueError("no data folders given: build_index(model, [folder, ...], out) needs "
+                         "at least one dataset folder")
+    if patch_stats is not None and not isinstance(patch_stats, PatchStats):
+        raise TypeError(f"patch_stats must be a PatchStats or None (PatchStats.load(path) "
+                        f"reads one), got {type(patch_stats).__name__}")
+    check_batch_size(batch_size)
+    if fusion_weight is not None:
+        fusion_weight = check_fusion_weight(fusion_weight)
     if Path(out).exists() and not Path(out).is_dir():
         raise FileExistsError(f"cannot build a gallery index at {out}: it is a file, and an "
                               "index is a folder")

@@ -23,9 +23,11 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.text_encoder import check_texts
+from motionlex.core.motion.motion import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
 from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask
+from motionlex.core.retrieval.fingerprints import require_model
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -59,6 +61,30 @@ class TopWords(NamedTuple):
         return rows
 
 
+def check_long_clips(long_clips: object) -> None:
+    """Refuse a ``long_clips`` mode other than :data:`LONG_CLIP_MODES` (a typo, e.g.
+    ``"frist"``, would otherwise encode every window).
+
+    Raises:
+        ValueError: naming the allowed values and the value given.
+    """
+    if not isinstance(long_clips, str) or long_clips not in LONG_CLIP_MODES:
+        raise ValueError(f"long_clips must be one of {LONG_CLIP_MODES}, got {long_clips!r}")
+
+
+def check_batch_size(batch_size: object, what: str = "batch_size") -> None:
+    """Refuse a batch size that is not an int >= 1 (``0``, ``-1``, ``2.5``, ``True``).
+
+    Raises:
+        TypeError: not an int. ValueError: below 1.
+    """
+    if isinstance(batch_size, bool | np.bool_) or not isinstance(batch_size, int | np.integer):
+        raise TypeError(f"{what} must be an int >= 1, got {type(batch_size).__name__} "
+                        f"{batch_size!r:.40}")
+    if batch_size < 1:
+        raise ValueError(f"{what} must be >= 1, got {batch_size}")
+
+
 def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") -> list[int]:
     """First frames of the windows a clip is encoded in.
 
@@ -70,7 +96,11 @@ def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") 
 
     Returns:
         Sorted start frames; ``[0]`` when ``T <= max_frames``.
+
+    Raises:
+        ValueError: an unknown ``long_clips`` (:func:`check_long_clips`).
     """
+    check_long_clips(long_clips)
     if num_frames <= max_frames or long_clips == "first":
         return [0]
     starts = list(range(0, num_frames - max_frames + 1, max_frames))
@@ -127,14 +157,17 @@ def encode_motions(
         ``lexical_top_k`` a :class:`TopWords` (``dense (n, D)``, ``values``/``ids (n, K)``).
 
     Raises:
-        TypeError: ``stats`` not a :class:`PatchStats`; motions not a list of motions
-            (:func:`~motionlex.core.patch_batches.motion_pairs`).
-        ValueError: no motions, ``lexical_top_k < 1``, or a joint array that does not match
-            its skeleton.
+        TypeError: ``model`` not a model; ``stats`` not a :class:`PatchStats`; motions not a
+            list of motions (:func:`~motionlex.core.patch_batches.motion_pairs`);
+            ``batch_size`` not an int.
+        ValueError: no motions, ``lexical_top_k < 1``, ``batch_size < 1``, an unknown
+            ``long_clips``, a joint array that does not match its skeleton, or NaN or inf
+            joints (naming the motion, frame and joint).
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`patches_from_joints`).
     """
+    require_model(model, "forward_motion")
     motions = motion_pairs(motions)
     if not isinstance(stats, PatchStats):
         raise TypeError(f"stats must be the model's PatchStats (load_checkpoint returns them; "
@@ -142,6 +175,10 @@ def encode_motions(
                         f"{type(stats).__name__}")
     if lexical_top_k is not None and lexical_top_k < 1:
         raise ValueError(f"lexical_top_k must be >= 1 or None, got {lexical_top_k}")
+    check_batch_size(batch_size)
+    check_long_clips(long_clips)
+    for i, (joints, skeleton) in enumerate(motions):  # a NaN makes the whole embedding NaN
+        check_finite_joints(joints, skeleton, f"motions[{i}]")
     model.eval()
     max_frames = int(model.config.max_frames)
     clips: list[tuple[int, int]] = []  # (motion, first frame)
@@ -365,12 +402,20 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
         (:func:`~motionlex.core.text.spelling.require_words`).
 
     Raises:
-        ValueError: no texts, a single string instead of a list, or an item that is not
-            a string (:func:`~motionlex.core.model.text_encoder.check_texts`).
+        TypeError: ``model`` is not a model (None, or the arguments swapped);
+            ``batch_size`` not an int.
+        ValueError: no texts (``[]``, ``None``), a single string or a generator instead of
+            a list, an item that is not a string
+            (:func:`~motionlex.core.model.text_encoder.check_texts`), or ``batch_size < 1``.
     """
+    require_model(model, "forward_text")
     if isinstance(texts, np.ndarray):
         texts = texts.tolist()
+    if not hasattr(texts, "__len__"):  # None, a generator: check_texts needs len()
+        raise ValueError(f"texts must be a non-empty list of strings; got "
+                         f"{type(texts).__name__}")
     check_texts(texts)
+    check_batch_size(batch_size)
     model.eval()
     uniq = list(dict.fromkeys(texts))
     dense, lexical = [], []

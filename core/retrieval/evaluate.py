@@ -117,6 +117,18 @@ EVAL_STAGES = 6
 zero-shot, files."""
 
 
+_INT_FIELDS = ("small_batch_size", "seed", "car_shuffles", "chronology_pairs",
+               "synthetic_chronology", "batch_size", "max_curve_k")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
+def _is_number(v: object) -> bool:
+    return _is_int(v) or isinstance(v, float | np.floating)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Settings of one evaluation (saved in ``evaluation.json``).
@@ -145,7 +157,10 @@ class EvalConfig:
             conversion in the evaluated dataset (cross-skeleton agreement, :mod:`.xskel`).
 
     Raises:
-        ValueError: (on construction) values out of range or a prompt without ``{action}``.
+        TypeError: (on construction) a count, size or ``seed`` that is not an int, or a
+            ``threshold`` / ``fusion_weight`` that is not a number (every such field named).
+        ValueError: (on construction) values out of range (``seed`` < 0 included) or a
+            prompt without ``{action}``.
     """
 
     split: str = "val"
@@ -166,6 +181,14 @@ class EvalConfig:
     bvh_pairs: str | None = None
 
     def __post_init__(self) -> None:
+        wrong = [f"{name} must be an int, got {type(v).__name__} {v!r:.20}"
+                 for name in _INT_FIELDS if not _is_int(v := getattr(self, name))]
+        wrong += [f"{name} must be a number, got {type(v).__name__} {v!r:.20}"
+                  for name in ("threshold", "fusion_weight")
+                  if not _is_number(v := getattr(self, name))
+                  and not (name == "fusion_weight" and v is None)]
+        if wrong:
+            raise TypeError("invalid evaluation settings: " + "; ".join(wrong))
         bad = []
         try:
             check_prompt(self.prompt)
@@ -182,6 +205,8 @@ class EvalConfig:
             bad.append(f"synthetic_chronology must be >= 0, got {self.synthetic_chronology}")
         if self.chronology_pairs < 0:
             bad.append(f"chronology_pairs must be >= 0, got {self.chronology_pairs}")
+        if self.seed < 0:
+            bad.append(f"seed must be >= 0, got {self.seed}")
         if bad:
             raise ValueError("invalid evaluation settings: " + "; ".join(bad))
 
@@ -265,15 +290,23 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
         :class:`EvalResult` (the generator's value).
 
     Raises:
+        TypeError: ``cfg`` is not an :class:`EvalConfig`.
         FileNotFoundError: checkpoint folder, its ``patch_stats.json``, the data folder or
             the split file missing.
+        FileExistsError: ``out_dir`` is a file (said before any work).
         ValueError: a bad folder or checkpoint, no usable pairs, or ``zero_shot=True`` on
             data with fewer than two action labels.
         ImportError: the sentence model's packages are missing (pass
             ``sentence_model=None`` to skip the Threshold protocol).
     """
-    cfg = cfg or EvalConfig()
+    cfg = EvalConfig() if cfg is None else cfg
+    if not isinstance(cfg, EvalConfig):
+        raise TypeError(f"cfg must be an EvalConfig (EvalConfig(**settings) makes one from a "
+                        f"dict), got {type(cfg).__name__}")
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"cannot write the evaluation report to {out_dir}: it is a file, "
+                              "and the report is a folder (give a folder name)")
     check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
     resolve_device(cfg.device)  # a bad --device before minutes of loading data
     if cfg.bvh_pairs:

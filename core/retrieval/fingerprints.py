@@ -16,6 +16,21 @@ from motionlex.core.checksums import file_sha256 as file_sha256
 from motionlex.core.patches import PatchStats
 
 
+def require_model(model: object, method: str) -> None:
+    """Refuse what is not a model (None, a path, the arguments swapped) with one message.
+
+    Args:
+        model: what was given as the model.
+        method: the model method the caller needs (``"forward_text"``, ``"state_dict"``).
+
+    Raises:
+        TypeError: ``model`` has no such method (names its type).
+    """
+    if not callable(getattr(model, method, None)):
+        raise TypeError(f"model must be a MotionTextModel (load_checkpoint(folder) returns it "
+                        f"with its PatchStats), got {type(model).__name__} {model!r:.40}")
+
+
 def model_fingerprint(model: torch.nn.Module) -> str:
     """Identity of a :class:`~.model.MotionTextModel`: SHA-256 of its config and weights.
 
@@ -27,7 +42,11 @@ def model_fingerprint(model: torch.nn.Module) -> str:
 
     Returns:
         64 hex characters.
+
+    Raises:
+        TypeError: ``model`` is not a model (:func:`require_model`).
     """
+    require_model(model, "state_dict")
     h = hashlib.sha256()
     h.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())
     seen: set[tuple[int, tuple[int, ...], torch.dtype]] = set()

@@ -25,6 +25,29 @@ DEFAULT_FUSION_WEIGHT = 0.5
 """Dense weight of fused scores when no validation run recorded one."""
 
 
+def check_fusion_weight(weight: object) -> float:
+    """The dense weight of fused scores as a float in ``[0, 1]``.
+
+    Args:
+        weight: a number (a numeric string such as ``"0.5"`` is read as one).
+
+    Raises:
+        TypeError: not a number (``None``, a list, ``True``).
+        ValueError: outside ``[0, 1]`` or NaN, or a string that is no number.
+    """
+    if isinstance(weight, bool | np.bool_) or not isinstance(
+            weight, int | float | str | np.integer | np.floating):
+        raise TypeError(f"fusion weight must be a number in [0, 1], got "
+                        f"{type(weight).__name__} {weight!r:.40}")
+    try:
+        w = float(weight)
+    except ValueError:
+        raise ValueError(f"fusion weight must be a number in [0, 1], got {weight!r:.40}") from None
+    if not 0.0 <= w <= 1.0:
+        raise ValueError(f"fusion weight must be in [0, 1], got {weight}")
+    return w
+
+
 def normalize_lexical(lexical: np.ndarray, axis: int = 1) -> np.ndarray:
     """Divide each query's lexical scores by that query's maximum, into ``[0, 1]``.
 

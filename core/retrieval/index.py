@@ -226,6 +226,7 @@ class GalleryIndex:
                 (named, expected vs actual), or arrays of inconsistent sizes.
             IndexMismatchError: ``model`` is not the model the index was built with (both
                 hashes named).
+            TypeError: ``model`` is not a model (:func:`~.fingerprints.require_model`).
         """
         root = Path(path)
         recover_directory(root)  # a swap interrupted by a killed build
@@ -250,6 +251,7 @@ class GalleryIndex:
                 message (:func:`~.index_format.model_mismatch`).
 
         Raises:
+            TypeError: ``model`` is not a model (a path, a name).
             IndexMismatchError: the fingerprints differ (both named).
         """
         got, want = model_fingerprint(model), self.model_hash
@@ -360,8 +362,12 @@ class GalleryIndex:
         """Row of an item id.
 
         Raises:
+            TypeError: ``item_id`` is not a str (a row is already a position).
             KeyError: unknown id (names it and the index).
         """
+        if not isinstance(item_id, str):
+            raise TypeError(f"position takes an item id (str), got {type(item_id).__name__} "
+                            f"{item_id!r:.40}")
         if self._position_map is None:  # built on first use (0.5 s for a million ids)
             self._position_map = {k: i for i, k in enumerate(self.ids)}
         if item_id not in self._position_map:

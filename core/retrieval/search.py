@@ -32,7 +32,7 @@ Efficiency Study for SPLADE Models", SIGIR 2022, Sec. 3.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
-from motionlex.core.retrieval.fusion import fuse
+from motionlex.core.retrieval.fusion import check_fusion_weight, fuse
 from motionlex.core.retrieval.index import GalleryIndex
 from motionlex.core.retrieval.metrics import top_k
 from motionlex.core.retrieval.sparse import (
@@ -153,6 +153,8 @@ class Searcher:
             caller already did, e.g. ``GalleryIndex.load(path, model)``).
 
     Raises:
+        TypeError: ``index`` is not a :class:`~.index.GalleryIndex` (a path:
+            ``GalleryIndex.load(path)`` opens it), or ``model`` is not a model.
         IndexMismatchError: the model did not build the index.
         ValueError: ``fusion_weight`` outside [0, 1], ``query_words < 1`` or an unknown
             backend. ImportError: ``dense_backend="faiss"`` without ``faiss`` installed.
@@ -170,6 +172,10 @@ class Searcher:
         verify_model: bool = True,
         nprobe: int | None = None,
     ) -> None:
+        if not isinstance(index, GalleryIndex):
+            raise TypeError(f"index must be a GalleryIndex: pass GalleryIndex.load(path) "
+                            f"(with the model: Searcher(GalleryIndex.load(path), model)), got "
+                            f"{type(index).__name__} {index!r:.60}")
         if model is not None and verify_model:
             index.check_model(model)
         self.index = index
@@ -273,11 +279,15 @@ class Searcher:
         Similar motions leave it out so).
 
         Raises:
+            TypeError: ``i`` neither an int nor a str (``1.0``, ``True``, ``None``).
             IndexError: row ``i`` out of range.
             KeyError: unknown id (:meth:`GalleryIndex.position` names it).
         """
         if isinstance(i, str):
             i = self.index.position(i)
+        elif isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+            raise TypeError(f"item must be a gallery row (int) or an item id (str), got "
+                            f"{type(i).__name__} {i!r:.40}")
         if not 0 <= i < len(self.index):
             raise IndexError(f"item {i} out of range for {len(self.index)} motions")
         inv = self._inverted
@@ -327,15 +337,19 @@ class Searcher:
             mode: ``"dense"``, ``"lexical"`` or ``"fused"``.
             fusion_weight: dense weight for ``"fused"`` (None: the searcher's default).
             words: evidence words per hit.
-            exclude: gallery rows left out (e.g. the query item).
+            exclude: gallery rows left out (e.g. the query item): ints in ``[0, N)``
+                (an id's row is ``index.position(id)``).
             lexical_method: ``"inverted"`` or ``"brute"`` (same scores).
 
         Returns:
             Hits sorted by score (ties: lower row first).
 
         Raises:
-            TypeError: ``query`` is not a :class:`QueryEmbedding` (e.g. a plain string).
-            ValueError: unknown mode, ``k < 1`` or a weight outside [0, 1].
+            TypeError: ``query`` is not a :class:`QueryEmbedding` (e.g. a plain string);
+                ``k`` not an int (``2.7``, ``True``, ``"3"``); ``exclude`` not a list of
+                ints (ids included).
+            ValueError: unknown mode, ``k < 1``, a weight outside [0, 1], or an
+                ``exclude`` row outside ``[0, N)`` (a negative row included).
         """
         steps = list(self.search_in_chunks(query, k, mode, fusion_weight, words=words,
                                            exclude=exclude, chunk_size=None,
@@ -374,8 +388,12 @@ class Searcher:
                 f"searcher.search(searcher.embed_text({query!r:.40}))")
         if mode not in SEARCH_MODES:
             raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
+        if isinstance(k, bool | np.bool_) or not isinstance(k, int | np.integer):
+            raise TypeError(f"k must be an int >= 1 (hits wanted), got {type(k).__name__} "
+                            f"{k!r:.40}")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
+        exclude = _check_exclude(exclude, len(self.index))
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
         weight = self.fusion_weight if fusion_weight is None else _check_weight(fusion_weight)
@@ -452,7 +470,25 @@ def _without(lexical: np.ndarray, exclude: Sequence[int]) -> np.ndarray:
     return out
 
 
+def _check_exclude(exclude: Sequence[int], n: int) -> tuple[int, ...]:
+    """``exclude`` as a tuple of rows, each an int in ``[0, n)`` (a negative row would
+    silently drop a row counted from the end, a float or id fail deep in NumPy)."""
+    if isinstance(exclude, str | bytes) or not isinstance(exclude, Iterable):
+        raise TypeError(f"exclude must be a list of gallery rows (ints), got "
+                        f"{type(exclude).__name__} {exclude!r:.40}")
+    rows = list(exclude)
+    odd = [r for r in rows if isinstance(r, bool | np.bool_)
+           or not isinstance(r, int | np.integer)]
+    if odd:
+        hint = " (an id's row is index.position(id))" if isinstance(odd[0], str) else ""
+        raise TypeError(f"exclude must hold gallery rows (ints in [0, {n})), got "
+                        f"{type(odd[0]).__name__} {odd[0]!r:.40}{hint}")
+    out = [r for r in rows if not 0 <= r < n]
+    if out:
+        raise ValueError(f"exclude rows must be in [0, {n}) for {n} motions, got "
+                         f"{[int(r) for r in out[:5]]}")
+    return tuple(int(r) for r in rows)
+
+
 def _check_weight(w: float) -> float:
-    if not 0.0 <= float(w) <= 1.0:
-        raise ValueError(f"fusion weight must be in [0, 1], got {w}")
-    return float(w)
+    return check_fusion_weight(w)

@@ -68,6 +68,7 @@ from motionlex.core.text.scan import (
     _Tok,
     _tokens,
 )
+from motionlex.core.text.spelling import WORD_PATTERN
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -156,6 +157,13 @@ def _check_caption(caption: object, where: str = "caption") -> str:
     return caption
 
 
+def _check_words(text: str, where: str) -> str:
+    if not WORD_PATTERN.search(text):  # "...": the one event would be "" once stripped
+        raise ValueError(f"{where} {text.strip()[:40]!r} has no words (punctuation or symbols "
+                         "alone); expected a caption such as 'a person walks, then sits down'")
+    return text
+
+
 def split_events(caption: str) -> list[str]:
     """Split one caption into its events, in the order they happen.
 
@@ -170,13 +178,16 @@ def split_events(caption: str) -> list[str]:
 
     Raises:
         TypeError: if ``caption`` is not a str.
-        ValueError: if ``caption`` is empty or blank.
+        ValueError: if ``caption`` is empty or blank, or has no word
+            (:data:`~.spelling.WORD_PATTERN`: ``"..."``, emoji alone), as a dataset caption
+            or a search query must have one.
         ImportError: no spaCy English model is installed (:func:`load_parser`).
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 (event decomposition), done with spaCy
     rules instead of GPT-3.5.
     """
-    return split_events_batch([_check_caption(caption)])[0]
+    _check_words(_check_caption(visible_text(_check_caption(caption))), "caption")
+    return split_events_batch([caption])[0]
 
 
 def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[list[str]]:
@@ -191,7 +202,8 @@ def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[l
 
     Raises:
         TypeError: if ``captions`` is a single str or an item is not a str.
-        ValueError: if an item is empty or blank, or ``batch_size < 1``.
+        ValueError: if an item is empty or blank or has no word (as :func:`split_events`),
+            or ``batch_size < 1``.
     """
     if isinstance(captions, str):
         raise TypeError(
@@ -200,7 +212,8 @@ def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[l
         )
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    texts = [_check_caption(visible_text(_check_caption(c, f"captions[{i}]")), f"captions[{i}]")
+    texts = [_check_words(_check_caption(visible_text(_check_caption(c, f"captions[{i}]")),
+                                         f"captions[{i}]"), f"captions[{i}]")
              for i, c in enumerate(captions)]  # checked again: invisible characters alone
     nlp = load_parser()
     docs = nlp.pipe(texts, batch_size=batch_size)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from more_itertools import distinct_permutations
@@ -38,6 +38,19 @@ _SUBJECT = re.compile(
 _TRAILING = re.compile(r"[\s.!?;,]+$")
 
 
+def _check_events(events: object, func: str) -> None:
+    """Refuse a caption string (iterated, it is a list of characters) or a non-iterable
+    where a list of events is expected."""
+    if isinstance(events, str | bytes):
+        raise TypeError(f"{func} expects a list of event strings, got a {type(events).__name__} "
+                        f"{events[:40]!r}: split a caption into its events first, "
+                        "split_events(caption) (shuffled_captions takes a caption and splits it "
+                        "itself)")
+    if not isinstance(events, Iterable):
+        raise TypeError(f"{func} expects a list of event strings, got "
+                        f"{type(events).__name__}")
+
+
 def join_events(events: Sequence[str]) -> str:
     """Glue events back into one caption: ``"a, then b, then c"``.
 
@@ -57,8 +70,11 @@ def join_events(events: Sequence[str]) -> str:
         The caption.
 
     Raises:
+        TypeError: ``events`` is a single string (a caption: :func:`split_events` splits it)
+            or not a sequence.
         ValueError: if ``events`` is empty.
     """
+    _check_events(events, "join_events")
     if len(events) == 0:
         raise ValueError("join_events needs at least one event, got an empty sequence")
     parts = [str(events[0]).strip()] + [lower_first(str(e).strip()) for e in events[1:]]
@@ -106,7 +122,12 @@ def _num_distinct_orders(labels: Sequence[int]) -> int:
 def num_orders(events: Sequence[str]) -> int:
     """How many distinct orders ``events`` have, ``K! / prod(m_i!)`` (``m_i``: how often each
     event repeats, compared by :func:`normalize_caption`; ``["jumps", "sits", "Jumps."]``: 3),
-    all of which :func:`all_orders` lists when its ``limit`` allows."""
+    all of which :func:`all_orders` lists when its ``limit`` allows.
+
+    Raises:
+        TypeError: ``events`` is a single string or not iterable (as :func:`all_orders`).
+    """
+    _check_events(events, "num_orders")
     return _num_distinct_orders(_labels(events))
 
 
@@ -125,8 +146,11 @@ def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
         ``min(limit, K! / prod(m_i!))`` tuples of length K (``m_i``: multiplicities).
 
     Raises:
+        TypeError: ``events`` is a single string (a caption: :func:`split_events` gives its
+            events) or not iterable.
         ValueError: if ``limit < 1``.
     """
+    _check_events(events, "all_orders")
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     labels = _labels(events)
@@ -151,9 +175,14 @@ def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str]
         events are the same caption (:func:`normalize_caption`), so that no different order
         exists.
 
+    Raises:
+        TypeError: ``events`` is a single string (a caption: :func:`split_events` gives its
+            events) or not iterable.
+
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 ("shuffling the events ... to generate a
     new description with a different chronological order").
     """
+    _check_events(events, "shuffle_events")
     events = list(events)
     labels = _labels(events)
     if len(events) < 2 or len(set(labels)) < 2:

@@ -1,0 +1,97 @@
+"""Misuse of the patch API from Python (audit 25y): non-finite statistics, a Motion or a
+Skeleton where an array is expected, lengths of 0. Statistics and joints are real
+(humanml3d_samples in ../shared/data); valid calls give what they gave."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from motionlex.core.data.datasets import MotionDataset
+from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.patches import (
+    PatchStats,
+    PatchStatsAccumulator,
+    motion_patch_image,
+    part_resampling_matrix,
+    sample_points,
+)
+
+
+@pytest.fixture(scope="module")
+def motions(shared_data):
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    return [ds[i].motion for i in range(len(ds))]
+
+
+@pytest.fixture(scope="module")
+def stats(motions) -> PatchStats:
+    acc = PatchStatsAccumulator()
+    for m in motions:
+        acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
+    return acc.finalize("humanml3d_samples")
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("mean", np.nan, "mean"), ("mean", np.inf, "mean"), ("std", np.inf, "std"),
+    ("std", np.nan, "std")])
+def test_non_finite_statistics_are_refused(stats, field, value, where):
+    """A NaN mean made every patch NaN, an infinite std every z-scored patch 0."""
+    arr = np.array(getattr(stats, field))
+    arr[7, 1] = value
+    args = {"mean": stats.mean, "std": stats.std, field: arr}
+    with pytest.raises(ValueError, match=rf"PatchStats\.{where} must be finite: 1 NaN or inf "
+                                         r"value\(s\), first at \[7, 1\] \(sample point 7, y\)"):
+        PatchStats(args["mean"], args["std"])
+
+
+def test_loaded_statistics_with_nan_name_the_file(stats, tmp_path):
+    """A JSON NaN in "mean" loaded (one in "std" was refused)."""
+    d = stats.to_dict()
+    d["mean"][3][0] = float("nan")
+    path = tmp_path / "patch_stats.json"
+    path.write_text(json.dumps(d))  # Python's json writes and reads NaN
+    with pytest.raises(ValueError, match=rf"{path}: not valid patch statistics \(PatchStats"
+                                         r"\.mean must be finite"):
+        PatchStats.load(path)
+    stats.save(path)
+    again = PatchStats.load(tmp_path)  # a folder holding it, as a model folder
+    np.testing.assert_array_equal(again.mean, stats.mean)
+
+
+def test_motion_patch_image_names_what_it_expects(motions, stats):
+    """A Motion failed in float(), a Skeleton as matrix with "no attribute 'shape'", a dict as
+    stats with "no attribute 'mean'"."""
+    m = motions[0]
+    mat = part_resampling_matrix(m.skeleton)
+    with pytest.raises(TypeError, match=r"expects a joint array \(T, J, 3\), got a Motion: "
+                                        r"pass motion\.joints"):
+        motion_patch_image(m, mat, stats)
+    with pytest.raises(TypeError, match=r"matrix must be the \(80, J\) array of "
+                                        r"part_resampling_matrix\(skeleton\), got Skeleton"):
+        motion_patch_image(m.joints, m.skeleton, stats)
+    with pytest.raises(TypeError, match="stats must be a PatchStats or None .*got dict"):
+        motion_patch_image(m.joints, mat, stats.to_dict())
+    with pytest.raises(TypeError, match=r"skeleton must be a Skeleton \(get_skeleton\('smpl22'\)"
+                                        r".*got str"):
+        part_resampling_matrix("smpl22")
+    img = motion_patch_image(m.joints, mat, stats)
+    assert img.shape == (3, m.num_frames, 80) and np.isfinite(img).all()
+    np.testing.assert_array_equal(motion_patch_image(list(m.joints), mat, stats), img)
+
+
+def test_lengths_below_one_and_empty_clips_are_refused(motions, stats):
+    """lengths=[0] gave an all-zero image (patch_row_mask refuses 0); 0 frames failed in
+    reshape."""
+    j = motions[0].joints
+    mat = part_resampling_matrix(SMPL22)
+    for bad in ([0], [-5]):
+        with pytest.raises(ValueError, match=rf"lengths must be >= 1 .*got \[{bad[0]}\]"):
+            motion_patch_image(j[None], mat, stats, bad)
+    with pytest.raises(ValueError, match=r"joints have no frames \(shape \(1, 0, 22, 3\)\)"):
+        motion_patch_image(j[:0], mat, stats)
+    full = motion_patch_image(j[None], mat, stats)
+    np.testing.assert_array_equal(motion_patch_image(j[None], mat, stats, [len(j)]), full)
+    np.testing.assert_array_equal(motion_patch_image(j[None], mat, stats, [10 ** 6]), full)
