@@ -45,9 +45,9 @@ from motionlex.core.motion.bvh_index import (
     entry_true_fps,
     read_bvh_index,
 )
-from motionlex.core.motion.file_checks import MotionFileError, not_a_motion_file, read_npy
+from motionlex.core.motion.file_checks import MotionFileError, is_y_up, not_a_motion_file, read_npy
 from motionlex.core.motion.files import read_joints_file
-from motionlex.core.motion.motion import Motion, is_y_up, to_canonical
+from motionlex.core.motion.motion import Motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, side_check, skeleton_for_joint_count
 from motionlex.core.wording import count
 

@@ -30,14 +30,8 @@ from scipy.spatial.transform import Rotation
 
 from motionlex.core.motion import chains as bodyparts
 from motionlex.core.motion.bvh_parse import BvhFile, read_bvh
-from motionlex.core.motion.file_checks import MotionFileError
-from motionlex.core.motion.motion import (
-    FPS_RANGE,
-    MIN_FRAMES,
-    Motion,
-    make_motion,
-    warn_unless_y_up,
-)
+from motionlex.core.motion.file_checks import FPS_RANGE, MotionFileError, warn_unless_y_up
+from motionlex.core.motion.motion import MIN_FRAMES, Motion, make_motion
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)

@@ -25,19 +25,14 @@ from motionlex.core.motion.bvh import check_timing, load_bvh
 from motionlex.core.motion.bvh_index import file_true_fps
 from motionlex.core.motion.file_checks import (
     MotionFileError,
+    check_fps_type,
     check_numeric,
     check_zero_frames,
     read_npy,
     require_motion_file,
-)
-from motionlex.core.motion.motion import (
-    CANONICAL_FPS,
-    Motion,
-    check_fps_type,
-    load_joints_npy,
-    to_canonical,
     warn_unless_y_up,
 )
+from motionlex.core.motion.motion import CANONICAL_FPS, Motion, load_joints_npy, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
 
 KIT_FPS = 12.5

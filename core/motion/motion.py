@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from motionlex.core.motion.file_checks import (
+    FPS_RANGE,
     MotionFileError,
+    check_finite_joints,
+    check_fps_type,
     check_numeric,
     check_zero_frames,
     read_npy,
@@ -35,22 +38,6 @@ MIN_BODY_EXTENT_M = 0.05
 """A body whose joints span less than this (metres) is taken as a unit error."""
 MAX_BODY_EXTENT_M = 4.0
 """A single body whose joints span more than this in one frame is a unit error."""
-FPS_RANGE = (1.0, 1000.0)
-"""Frame rates a motion file may have (beyond: a wrong header), and the highest rate
-:func:`resample` makes (a million frames per second would be gigabytes of joints)."""
-
-
-def check_fps_type(fps: object, what: str = "fps") -> None:
-    """Refuse a frame rate that is not a real number (``True``, ``"20"``, ``None``).
-
-    Raises:
-        TypeError: naming ``what``, the expected type and the value given.
-    """
-    if isinstance(fps, bool | np.bool_) or not isinstance(
-            fps, int | float | np.integer | np.floating):
-        raise TypeError(f"{what} must be a number (frames per second), got "
-                        f"{type(fps).__name__} {fps!r:.40}")
-
 
 def _require_motion(motion: object, what: str) -> None:
     if not isinstance(motion, Motion):
@@ -158,32 +145,6 @@ class Motion:
         crop = replace(self, joints=self.joints[a:b])
         return to_canonical(crop, self.fps, floor=False) if canonical else crop
 
-
-def check_finite_joints(joints: np.ndarray, skeleton: Skeleton, src: str) -> None:
-    """Refuse NaN or inf joints (a NaN spreads to a whole clip in :func:`to_canonical`'s
-    floor and to every dense dimension of an embedding).
-
-    Args:
-        joints: ``(T, J, 3)`` numeric array (NumPy, memory-mapped or CPU torch).
-        skeleton: their skeleton (the bad joint is named).
-        src: prefix of the message (file, name, or ``motions[i]``).
-
-    Raises:
-        TypeError: a non-numeric array (dtype object, str ...).
-        ValueError: NaN or inf, naming how many frames hold one and the first frame and joint.
-    """
-    arr = np.asarray(joints)
-    if arr.dtype.kind in "iub":  # integers and booleans hold no NaN
-        return
-    if arr.dtype.kind not in "fc":
-        raise TypeError(f"{src}: joints must be numeric (float metres), got dtype {arr.dtype}")
-    finite = np.isfinite(arr).all(axis=2)
-    if not finite.all():
-        frame, joint = (int(k) for k in np.argwhere(~finite)[0])
-        frames = int((~finite.all(axis=1)).sum())
-        raise ValueError(f"{src}: NaN or inf joints in {frames} frame(s), first at frame "
-                         f"{frame}, joint {joint} ({skeleton.joint_names[joint]}); every "
-                         f"coordinate must be a finite number of metres")
 
 
 def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
@@ -389,58 +350,6 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return forward / np.linalg.norm(forward)
 
 
-
-def is_y_up(joints: np.ndarray, skeleton: Skeleton) -> bool:
-    """Whether the median pelvis->head vector of a clip points along +Y (the body is
-    upright in motionlex's up axis over most of the clip).
-
-    Args:
-        joints: ``(T, J, 3)`` positions (any unit).
-        skeleton: their skeleton (the torso chain runs pelvis -> head).
-    """
-    return _points_up(_median_spine(joints, skeleton))
-
-
-def _median_spine(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
-    """``(3,)`` float64 median over frames of the pelvis -> head vector (torso chain)."""
-    torso = skeleton.chains[0]
-    return np.median(np.asarray(joints[:, torso[-1]] - joints[:, torso[0]], np.float64), axis=0)
-
-
-UPRIGHT_MAX_TILT_DEG = 60.0
-"""A clip is upright when its median pelvis->head vector is within this angle of +Y: a
-Z-up export (90 degrees) or a figure lying most of the time is not; a walk bent over in
-sadness (45 degrees, Bandai's ``bn1_walk-left_sad_001``) is. The angle does not change when
-the body turns about Y (the old test, +Y the largest component, did: a 45-degree lean read
-upright as read and not once the clip faced +Z)."""
-
-
-def _points_up(spine: np.ndarray) -> bool:
-    norm = float(np.linalg.norm(spine))
-    return bool(norm > 0 and spine[1] >= np.cos(np.radians(UPRIGHT_MAX_TILT_DEG)) * norm)
-
-
-def warn_unless_y_up(joints: np.ndarray, skeleton: Skeleton, source: str) -> bool:
-    """Log a warning when a file's body is not upright along +Y over most of the clip
-    (motionlex's up axis, as HumanML3D's and BVH's): a Z-up export gives wrong patches and
-    results. A Y-up clip of a figure lying most of the time warns too, so this is a warning
-    for single files (``load_motion_file``, ``load_bvh``), not a refusal.
-
-    Args:
-        joints: ``(T, J, 3)`` positions as read (any unit).
-        skeleton: their skeleton (the torso chain runs pelvis -> head).
-        source: the file, for the message.
-
-    Returns:
-        True when the median pelvis->head vector points along +Y.
-    """
-    spine = _median_spine(joints, skeleton)
-    upright = _points_up(spine)
-    if not upright:
-        logger.warning("%s: pelvis->head is %s, not along +Y; motionlex expects Y up "
-                       "(a Z-up export must be rotated first)", source,
-                       np.round(spine, 2).tolist())
-    return upright
 
 
 def to_canonical(motion: Motion, fps: float = CANONICAL_FPS, *, floor: bool = True) -> Motion:

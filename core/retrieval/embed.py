@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.text_encoder import check_texts
-from motionlex.core.motion.motion import check_finite_joints
+from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
 from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask

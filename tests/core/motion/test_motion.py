@@ -190,8 +190,8 @@ def test_upright_is_an_angle_from_y_that_turning_about_y_keeps(shared_data):
     """Bandai's sad walk leans 45 degrees: upright as read, and (with the old test, +Y the
     largest component) not once canonical, facing +Z, where the lean is all in z: the scan
     named it a Z-up export. A Z-up copy and a figure lying down are not upright."""
+    from motionlex.core.motion.file_checks import is_y_up
     from motionlex.core.motion.files import load_motion_file
-    from motionlex.core.motion.motion import is_y_up
 
     path = shared_data / "bandai" / "new_joints" / "bn1_walk-left_sad_001.npy"
     raw = load_motion_file(path, canonical=False)
