@@ -69,6 +69,15 @@ from motionlex.core.retrieval.item_store import (
 )
 from motionlex.core.retrieval.verified import BlockVerifier
 
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """``(size, inode, modification time ns)`` of a file; None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_ino, st.st_mtime_ns
+
 __all__ = [
     "DATA_FILES", "INDEX_FORMAT", "INDEX_VERSION", "MANIFEST", "OPTIONAL_FILES", "GalleryIndex",
     "GalleryIndexError", "GalleryItem", "IndexMismatchError", "IndexSettings",
@@ -166,6 +175,9 @@ class GalleryIndex:
             raise GalleryIndexError(f"{path}: malformed index ({type(e).__name__}: {e})") from e
         self._joint_rows = _load_npy(path / "joints.npy", mmap=True)
         self._joint_blocks = _block_verifier(path, manifest, "joints.npy") if verify else None
+        mapped = ("dense.npy", "joints.npy",
+                  *(INVERTED_ARRAYS if self.version >= 2 else ()))
+        self._mapped = {name: _file_identity(path / name) for name in mapped}
         self._position_map: dict[str, int] | None = None
         if check:
             self._check_shapes()
@@ -391,6 +403,7 @@ class GalleryIndex:
         """
         if not -len(self) <= i < len(self):
             raise IndexError(f"item {i} out of range for {len(self)} motions")
+        self.check_unchanged(("joints.npy",))
         i = i % len(self)
         a, b = int(self.joint_offsets[i]), int(self.joint_offsets[i + 1])
         if self._joint_blocks is not None:
@@ -408,8 +421,10 @@ class GalleryIndex:
         opened with ``verify=False``.
 
         Raises:
-            GalleryIndexError: a block's checksum differs from the manifest.
+            GalleryIndexError: a block's checksum differs from the manifest, or a mapped
+                file changed on disk since the index was opened (:meth:`check_unchanged`).
         """
+        self.check_unchanged()
         if not any(self._posting_blocks):
             return
         indptr = self.inverted.indptr
@@ -425,6 +440,21 @@ class GalleryIndex:
                 a, b = int(indptr[j]), int(indptr[j + 1])
                 if b > a:
                     verifier.check(base + 4 * a, base + 4 * b)
+
+    def check_unchanged(self, names: Sequence[str] | None = None) -> None:
+        """Refuse to read memory-mapped files (``names``; None: all of them) that changed on
+        disk since the index was opened: a file cut short under its map kills the process
+        (SIGBUS) at the next read, and one rebuilt in place reads as corrupted.
+
+        Raises:
+            GalleryIndexError: a file is gone, or its size, inode or modification time
+                differ; the message says to open the gallery again.
+        """
+        for name in self._mapped if names is None else names:
+            if _file_identity(self.path / name) != self._mapped[name]:
+                raise GalleryIndexError(
+                    f"{self.path / name} changed on disk since the gallery was opened "
+                    f"(rebuilt, replaced, cut short or removed): open the gallery again")
 
     @property
     def _joints(self) -> np.ndarray:

@@ -305,7 +305,9 @@ class Searcher:
 
         Raises:
             ValueError: query dimension differs from the index's.
+            GalleryIndexError: ``dense.npy`` changed on disk since the index was opened.
         """
+        self.index.check_unchanged(("dense.npy",))  # a file cut short under its map: SIGBUS
         return self._dense.scores(query.dense, start, stop)
 
     def lexical_scores(self, query: QueryEmbedding, method: str = "inverted") -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -268,3 +269,34 @@ def test_cli_search_json_and_text(gallery, shared_data, capsys):
     assert "humanml3d_samples/000000" in first and first.lstrip().startswith("1 ")
     with pytest.raises(ValueError, match="exactly one"):
         run_cli(["search", "walk", "--item", gallery.ids[0], "--index", idx])
+
+
+def test_a_gallery_changed_on_disk_after_opening_is_refused_not_read(gallery, model, tmp_path):
+    """A file cut short under its memory map killed the process (SIGBUS) at the next read;
+    one rebuilt in place read as corrupted ("rebuild the index: remove ..."). Each read now
+    checks the mapped files first and says to open the gallery again."""
+    import shutil
+
+    from motionlex.core.retrieval.index import GalleryIndex, GalleryIndexError
+
+    reads = {"joints.npy": lambda idx, s, q: idx.joints(0),
+             "dense.npy": lambda idx, s, q: s.search(q, k=3, mode="dense"),
+             "inverted_data.npy": lambda idx, s, q: s.search(q, k=3, mode="lexical")}
+    for name, read in reads.items():
+        copy = Path(shutil.copytree(gallery.path, tmp_path / name / "g.mlx"))
+        index = GalleryIndex.load(copy, model, verify=True)
+        s = Searcher(index, model)
+        q = s.embed_text("a person walks forward")
+        assert len(read(index, s, q))  # reads fine as opened
+        path = copy / name
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])  # cut short in place (same inode)
+        with pytest.raises(GalleryIndexError, match=rf"{name} changed on disk since the "
+                                                    r"gallery was opened .* open the gallery "
+                                                    r"again"):
+            read(index, s, q)
+        path.write_bytes(data)  # back as it was, but its modification time moved on
+        with pytest.raises(GalleryIndexError, match="changed on disk"):
+            read(index, s, q)
+        fresh = GalleryIndex.load(copy, model, verify=True)  # opened again: reads fine
+        assert len(read(fresh, Searcher(fresh, model), q))
