@@ -99,21 +99,15 @@ class ScanReport:
         """One paragraph for logs and the CLI."""
         head = f"{self.root} [{self.split}]: {count(self.kept, 'usable motion')}"
         lines = [f"{head}, {len(self.skipped)} skipped:" if self.skipped else head]
-        lines += [f"  {name}: {why}" for name, why in self.skipped[:50]]
-        if len(self.skipped) > 50:
-            lines.append(f"  ... and {len(self.skipped) - 50} more")
+        lines += _named(self.skipped, 50)
         if self.spans:
             lines.append(f"{count(len(self.spans), 'caption')} of usable motions left out (a span "
                          f"outside its clip):")
-            lines += [f"  {name}: {why}" for name, why in self.spans[:20]]
-            if len(self.spans) > 20:
-                lines.append(f"  ... and {len(self.spans) - 20} more")
+            lines += _named(self.spans, 20)
         if self.wordless:
             lines.append(f"{count(len(self.wordless), 'caption')} left out (no words; the "
                          f"motions keep their other captions):")
-            lines += [f"  {name}: {why}" for name, why in self.wordless[:20]]
-            if len(self.wordless) > 20:
-                lines.append(f"  ... and {len(self.wordless) - 20} more")
+            lines += _named(self.wordless, 20)
         if self.not_upright:
             lines.append(f"{count(len(self.not_upright), 'usable motion')} kept but not upright "
                          f"along +Y over most of the clip (a Z-up export must be rotated "
@@ -122,6 +116,14 @@ class ScanReport:
                          + (f" ... and {len(self.not_upright) - 20} more"
                             if len(self.not_upright) > 20 else ""))
         return "\n".join(lines)
+
+
+def _named(items: list[tuple[str, str]], limit: int) -> list[str]:
+    """``"  name: why"`` lines of a report, the first ``limit`` of them, then a count."""
+    lines = [f"  {name}: {why}" for name, why in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return lines
 
 
 SKELETON_SAMPLE = 64
