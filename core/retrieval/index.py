@@ -421,10 +421,10 @@ class GalleryIndex:
         opened with ``verify=False``.
 
         Raises:
-            GalleryIndexError: a block's checksum differs from the manifest, or a mapped
-                file changed on disk since the index was opened (:meth:`check_unchanged`).
+            GalleryIndexError: a block's checksum differs from the manifest, or the posting
+                files changed on disk since the index was opened (:meth:`check_unchanged`).
         """
-        self.check_unchanged()
+        self.check_unchanged([n for n in INVERTED_ARRAYS if n in self._mapped])
         if not any(self._posting_blocks):
             return
         indptr = self.inverted.indptr
