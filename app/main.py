@@ -91,15 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as e:
                 print(f"error: --query: {e}", file=sys.stderr)
                 return 2
-    if args.settings is not None:  # checked before Qt starts, as --size
-        from pathlib import Path
-
-        settings_path = Path(args.settings)
-        if settings_path.suffix.lower() != ".ini" or settings_path.is_dir():
-            print(f"error: --settings {settings_path}: give an .ini file (the explorer "
-                  f"rewrites the whole file)", file=sys.stderr)
-            return 2
-
     problem = xcb_problem()
     if problem:  # before Qt: a missing xcb library would abort the process (exit 134)
         print(problem, file=sys.stderr)
@@ -119,7 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(cfg.APPLICATION)
     app.setOrganizationName(cfg.ORGANIZATION)
-    window = MainWindow(settings=cfg.open_settings(args.settings), cache_dir=args.cache)
+    try:
+        settings = cfg.open_settings(args.settings)
+    except ValueError as e:  # not an .ini file: never overwritten
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    window = MainWindow(settings=settings, cache_dir=args.cache)
     if args.mode:
         window.mode_box.setCurrentIndex(window.mode_box.findData(args.mode))
     if args.screenshot:

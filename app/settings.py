@@ -60,7 +60,7 @@ def open_settings(path: str | os.PathLike | None = None) -> QSettings:
         p = Path(path)
         if p.suffix.lower() != ".ini":
             raise ValueError(f"--settings {p}: a settings file ends in .ini (the explorer "
-                             "rewrites the whole file)")
+                             "rewrites the whole file): give an .ini file")
         if p.is_dir():
             raise ValueError(f"--settings {p} is a folder; give an .ini file")
         return QSettings(str(path), QSettings.Format.IniFormat)
