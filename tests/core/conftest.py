@@ -43,6 +43,26 @@ def make_batch() -> Callable[[int], dict]:
     return _batch
 
 
+@pytest.fixture(scope="session")
+def samples_motions(shared_data) -> list:
+    """The motions of ``humanml3d_samples`` (all split), as the dataset loads them."""
+    from motionlex.core.data.datasets import MotionDataset
+
+    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
+    return [ds.load_motion(rec) for rec in ds.records]
+
+
+@pytest.fixture(scope="session")
+def samples_stats(samples_motions):
+    """Patch statistics of :func:`samples_motions` (``source="humanml3d_samples"``)."""
+    from motionlex.core.patches import PatchStatsAccumulator, part_resampling_matrix, sample_points
+
+    acc = PatchStatsAccumulator()
+    for m in samples_motions:
+        acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
+    return acc.finalize("humanml3d_samples")
+
+
 @pytest.fixture(scope="module")
 def tiny() -> MotionTextModel:
     """The ``tiny`` model (seed 0), in eval mode, one per test module."""

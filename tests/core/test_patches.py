@@ -19,9 +19,8 @@ from motionlex.core.patches import (
 
 
 @pytest.fixture(scope="module")
-def motions(shared_data):
-    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
-    return [ds[i].motion for i in range(len(ds))]
+def motions(samples_motions):
+    return samples_motions
 
 
 def test_matrix_is_linear_interpolation_along_chains():

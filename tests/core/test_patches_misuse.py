@@ -9,29 +9,22 @@ import json
 import numpy as np
 import pytest
 
-from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import (
     PatchStats,
-    PatchStatsAccumulator,
     motion_patch_image,
     part_resampling_matrix,
-    sample_points,
 )
 
 
 @pytest.fixture(scope="module")
-def motions(shared_data):
-    ds = MotionDataset(shared_data / "humanml3d_samples", "all")
-    return [ds[i].motion for i in range(len(ds))]
+def motions(samples_motions):
+    return samples_motions
 
 
 @pytest.fixture(scope="module")
-def stats(motions) -> PatchStats:
-    acc = PatchStatsAccumulator()
-    for m in motions:
-        acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
-    return acc.finalize("humanml3d_samples")
+def stats(samples_stats) -> PatchStats:
+    return samples_stats
 
 
 @pytest.mark.parametrize("field, value, where", [

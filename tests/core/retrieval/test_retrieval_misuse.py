@@ -11,12 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.patches import (
     PatchStats,
-    PatchStatsAccumulator,
-    part_resampling_matrix,
-    sample_points,
 )
 from motionlex.core.retrieval.build import build_index
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
@@ -31,17 +27,13 @@ def samples(shared_data) -> Path:
 
 
 @pytest.fixture(scope="module")
-def motions(samples):
-    ds = MotionDataset(samples, "all")
-    return [ds.load_motion(rec) for rec in ds.records]
+def motions(samples_motions):
+    return samples_motions
 
 
 @pytest.fixture(scope="module")
-def stats(motions) -> PatchStats:
-    acc = PatchStatsAccumulator()
-    for m in motions:
-        acc.update(sample_points(m.joints, part_resampling_matrix(m.skeleton)))
-    return acc.finalize("humanml3d_samples")
+def stats(samples_stats) -> PatchStats:
+    return samples_stats
 
 
 @pytest.fixture(scope="module")
