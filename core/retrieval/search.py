@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,6 +45,7 @@ from motionlex.core.retrieval.embed import encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import check_fusion_weight, fuse
 from motionlex.core.retrieval.index import GalleryIndex
 from motionlex.core.retrieval.metrics import top_k
+from motionlex.core.retrieval.search_types import Hit, QueryEmbedding, SearchProgress
 from motionlex.core.retrieval.sparse import (
     DEFAULT_QUERY_WORDS,
     brute_force_scores,
@@ -60,77 +60,6 @@ logger = logging.getLogger(__name__)
 SEARCH_MODES = ("dense", "lexical", "fused")
 FUSED_CANDIDATES = 1000
 """Candidates per similarity for fused search over an IVF index (see the module doc)."""
-
-
-@dataclass(frozen=True)
-class QueryEmbedding:
-    """A query in the index's space.
-
-    Attributes:
-        dense: ``(D,)`` float32, L2-normalised.
-        word_ids: ``(Q,)`` int64 vocabulary ids of the query's words, ascending.
-        word_weights: ``(Q,)`` float32 weights (> 0) of those words, normalised as the
-            index's vectors are (see :func:`sparse_query`).
-        kind: ``"text"``, ``"motion"`` or ``"item"``.
-        text: the query text (``kind == "text"``).
-        item: the gallery row (``kind == "item"``).
-    """
-
-    dense: np.ndarray
-    word_ids: np.ndarray
-    word_weights: np.ndarray
-    kind: str = "text"
-    text: str = ""
-    item: int | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result.
-
-    Attributes:
-        index: row in the gallery index.
-        id: the item's id.
-        score: the ranking score of the chosen mode: dense cosine in [-1, 1]; lexical
-            similarity (cosine in [0, 1] for a ``cosine`` model); fused
-            ``w * dense + (1 - w) * lexical / max over the gallery`` (:func:`.fusion.fuse`).
-        caption: its first caption (``""`` when it has none).
-        source: the source file.
-        words: up to ``n`` ``(word, query weight x motion weight)`` pairs, largest first.
-        dense_score: dense cosine of the hit.
-        lexical_score: lexical similarity of the hit (over the query's kept words).
-    """
-
-    index: int
-    id: str
-    score: float
-    caption: str
-    source: str
-    words: list[tuple[str, float]]
-    dense_score: float = 0.0
-    lexical_score: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (words as ``[word, contribution]`` pairs)."""
-        return {"id": self.id, "index": self.index, "score": self.score,
-                "caption": self.caption, "source": self.source,
-                "words": [[w, v] for w, v in self.words], "dense_score": self.dense_score,
-                "lexical_score": self.lexical_score}
-
-
-@dataclass(frozen=True)
-class SearchProgress:
-    """One step of :meth:`Searcher.search_in_chunks`.
-
-    Attributes:
-        done: gallery items scored so far.
-        total: gallery size.
-        hits: the final ranked hits on the last step, None before.
-    """
-
-    done: int
-    total: int
-    hits: list[Hit] | None = None
 
 
 class Searcher:
@@ -180,7 +109,7 @@ class Searcher:
             index.check_model(model)
         self.index = index
         self.model = model
-        self.fusion_weight = _check_weight(
+        self.fusion_weight = check_fusion_weight(
             index.fusion_weight if fusion_weight is None else fusion_weight)
         if query_words is not None and query_words < 1:
             raise ValueError(f"query_words must be >= 1 or None, got {query_words}")
@@ -398,7 +327,7 @@ class Searcher:
         exclude = _check_exclude(exclude, len(self.index))
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
-        weight = self.fusion_weight if fusion_weight is None else _check_weight(fusion_weight)
+        weight = self.fusion_weight if fusion_weight is None else check_fusion_weight(fusion_weight)
         n = len(self.index)
         lex = self.lexical_scores(query, lexical_method) if mode != "dense" else None
         if mode == "lexical":
@@ -491,6 +420,3 @@ def _check_exclude(exclude: Sequence[int], n: int) -> tuple[int, ...]:
                          f"{[int(r) for r in out[:5]]}")
     return tuple(int(r) for r in rows)
 
-
-def _check_weight(w: float) -> float:
-    return check_fusion_weight(w)

@@ -1,0 +1,80 @@
+"""What a search takes and returns: a query in the index's space, one hit, one progress
+step (:class:`~.search.Searcher`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class QueryEmbedding:
+    """A query in the index's space.
+
+    Attributes:
+        dense: ``(D,)`` float32, L2-normalised.
+        word_ids: ``(Q,)`` int64 vocabulary ids of the query's words, ascending.
+        word_weights: ``(Q,)`` float32 weights (> 0) of those words, normalised as the
+            index's vectors are (see :func:`sparse_query`).
+        kind: ``"text"``, ``"motion"`` or ``"item"``.
+        text: the query text (``kind == "text"``).
+        item: the gallery row (``kind == "item"``).
+    """
+
+    dense: np.ndarray
+    word_ids: np.ndarray
+    word_weights: np.ndarray
+    kind: str = "text"
+    text: str = ""
+    item: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result.
+
+    Attributes:
+        index: row in the gallery index.
+        id: the item's id.
+        score: the ranking score of the chosen mode: dense cosine in [-1, 1]; lexical
+            similarity (cosine in [0, 1] for a ``cosine`` model); fused
+            ``w * dense + (1 - w) * lexical / max over the gallery`` (:func:`.fusion.fuse`).
+        caption: its first caption (``""`` when it has none).
+        source: the source file.
+        words: up to ``n`` ``(word, query weight x motion weight)`` pairs, largest first.
+        dense_score: dense cosine of the hit.
+        lexical_score: lexical similarity of the hit (over the query's kept words).
+    """
+
+    index: int
+    id: str
+    score: float
+    caption: str
+    source: str
+    words: list[tuple[str, float]]
+    dense_score: float = 0.0
+    lexical_score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (words as ``[word, contribution]`` pairs)."""
+        return {"id": self.id, "index": self.index, "score": self.score,
+                "caption": self.caption, "source": self.source,
+                "words": [[w, v] for w, v in self.words], "dense_score": self.dense_score,
+                "lexical_score": self.lexical_score}
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """One step of :meth:`Searcher.search_in_chunks`.
+
+    Attributes:
+        done: gallery items scored so far.
+        total: gallery size.
+        hits: the final ranked hits on the last step, None before.
+    """
+
+    done: int
+    total: int
+    hits: list[Hit] | None = None
