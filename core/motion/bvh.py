@@ -43,7 +43,7 @@ UNIT_SCALES: dict[str, float] = {"metres": 1.0, "centimetres": 0.01, "millimetre
 
 MAX_DURATION_S = 3600.0
 """Clip length a motion file may have (beyond: a wrong header); its frame rates are
-:data:`~.motion.FPS_RANGE`."""
+:data:`~.file_checks.FPS_RANGE`."""
 TYPICAL_HEIGHT_M = 1.7
 PLAUSIBLE_HEIGHT_M = (1.2, 2.1)
 INSERTED_JUMP_RATIO = 5.0

@@ -75,7 +75,7 @@ def read_joints_file(
         MotionFileError: a FIFO, device or socket (never opened); not a plain numeric
             array, truncated, not ``(T, J, 3)`` (axes that look transposed are named),
             no skeleton for its joint count, frames of all zeros (padding,
-            :func:`~.motion.check_zero_frames`), a frame rate or duration out of range
+            :func:`~.file_checks.check_zero_frames`), a frame rate or duration out of range
             (:func:`~.bvh.check_timing`), units that are neither metres nor millimetres of
             a person (:func:`detect_unit_scale`), or invalid joints (names the file).
     """
