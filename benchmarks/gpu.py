@@ -98,7 +98,8 @@ from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patch_batches import patches_from_joints  # noqa: E402
 from motionlex.core.patches import PatchStats, part_resampling_matrix  # noqa: E402
 from motionlex.core.retrieval.build import encode_batch  # noqa: E402
-from motionlex.core.retrieval.embed import _pad_joints, encode_motions, encode_texts  # noqa: E402
+from motionlex.core.retrieval.device_patches import pad_joints  # noqa: E402
+from motionlex.core.retrieval.embed import encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
 from motionlex.core.train.module import build_optimizer  # noqa: E402
@@ -349,7 +350,7 @@ def bench_index(model: MotionTextModel, args, device, rng) -> list[dict]:
     cpu_ms = 1e3 * (time.perf_counter() - t0) / len(sample)
     t0 = time.perf_counter()
     for b in range(0, len(sample), bs):
-        _pad_joints(SMPL22, [], [j for j, _ in sample[b:b + bs]], model.config.max_frames)
+        pad_joints(SMPL22, [], [j for j, _ in sample[b:b + bs]], model.config.max_frames)
     pad_ms = 1e3 * (time.perf_counter() - t0) / len(sample)
     batch = synthetic_batch(rng, bs, model.config, device)
     reps = 3 if args.smoke else 10

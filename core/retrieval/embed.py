@@ -26,7 +26,8 @@ from motionlex.core.model.text_encoder import check_texts
 from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
-from motionlex.core.patches import PATCH_LEN, PatchStats, part_resampling_matrix, patch_row_mask
+from motionlex.core.patches import PatchStats, part_resampling_matrix
+from motionlex.core.retrieval.device_patches import JointGroup, device_patches, pad_joints
 from motionlex.core.retrieval.fingerprints import require_model
 
 LONG_CLIP_MODES = ("windows", "first")
@@ -147,8 +148,9 @@ def encode_motions(
             model's device by :func:`top_words` (the selection
             :func:`~.sparse.sparsify_lexical` makes), so no ``(n, V)`` matrix is copied.
         patches_on_device: ``True``: only the padded joints are made on the CPU and the
-            patch images are computed on the model's device (:func:`device_patch_images`,
-            equal to the NumPy images to float32 round-off); ``False``: NumPy
+            patch images are computed on the model's device
+            (:func:`.device_patches.device_patch_images`, equal to the NumPy images to
+            float32 round-off); ``False``: NumPy
             (:func:`patches_from_joints`); ``None``: on the device when it is CUDA.
         progress: a tqdm bar over the batches ("encoding motions").
 
@@ -189,7 +191,7 @@ def encode_motions(
     model_device = torch.device(getattr(model, "device", "cpu"))
     on_device = model_device.type == "cuda" if patches_on_device is None else patches_on_device
 
-    def prepare(b: int) -> tuple[torch.Tensor, torch.Tensor] | list[_JointGroup]:
+    def prepare(b: int) -> tuple[torch.Tensor, torch.Tensor] | list[JointGroup]:
         """Patch images and row masks of clips ``b .. b + batch_size``, one call per skeleton
         (on the device: the padded joints per skeleton, made into images by the caller)."""
         chunk = clips[b:b + batch_size]
@@ -197,7 +199,7 @@ def encode_motions(
         for pos, (i, _) in enumerate(chunk):
             groups.setdefault(motions[i][1], []).append(pos)
         if on_device:
-            return [_pad_joints(skeleton, positions,
+            return [pad_joints(skeleton, positions,
                                 [motions[chunk[p][0]][0][chunk[p][1]:chunk[p][1] + max_frames]
                                  for p in positions], max_frames)
                     for skeleton, positions in groups.items()]
@@ -222,7 +224,7 @@ def encode_motions(
             if k + 1 < len(starts):
                 pending = pool.submit(prepare, starts[k + 1])
             if on_device:
-                out = model.forward_motion(*_device_patches(prepared, stats, model_device,
+                out = model.forward_motion(*device_patches(prepared, stats, model_device,
                                                             matrices))
             else:
                 out = model.forward_motion(*prepared)
@@ -301,85 +303,6 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
         raise ValueError("lexical weights must be finite (NaN in a lexical vector)")
     ids = ids.reshape(b, k)
     return torch.gather(lexical, 1, ids), ids
-
-
-class _JointGroup(NamedTuple):
-    """One skeleton's clips of a batch: their positions, padded joints and lengths."""
-
-    skeleton: Skeleton
-    positions: list[int]
-    joints: np.ndarray  # (b, max_frames, J, 3) float32, zeros after each clip's end
-    lengths: np.ndarray  # (b,) int64
-
-
-def _pad_joints(skeleton: Skeleton, positions: list[int], windows: list[np.ndarray],
-                max_frames: int) -> _JointGroup:
-    j = skeleton.num_joints
-    joints = np.zeros((len(windows), max_frames, j, 3), np.float32)
-    lengths = np.zeros(len(windows), np.int64)
-    for k, w in enumerate(windows):
-        if w.ndim != 3 or w.shape[1:] != (j, 3):
-            raise ValueError(f"motion {k}: expected (T, {j}, 3), got {w.shape}")
-        joints[k, :len(w)] = w[:max_frames]
-        lengths[k] = min(len(w), max_frames)
-    return _JointGroup(skeleton, positions, joints, lengths)
-
-
-def device_patch_images(joints: torch.Tensor, lengths: torch.Tensor, matrix: torch.Tensor,
-                        stats: PatchStats | None) -> torch.Tensor:
-    """:func:`~.patches.motion_patch_image` on a torch device (the build's GPU path).
-
-    The same operations in the same order (last real pose repeated into the last partial
-    patch row, z-score as subtract-then-multiply, zeros past the kept rows); the resampling
-    product is computed in float64 (no TF32 or bf16 autocast can touch it) and rounded to
-    float32, so the images equal the NumPy ones to float32 round-off.
-
-    Args:
-        joints: ``(B, T, J, 3)`` float32 padded joints, metres.
-        lengths: ``(B,)`` int64 valid frame counts (``1 .. T``).
-        matrix: ``(80, J)`` resampling matrix.
-        stats: z-score statistics or ``None`` (metres).
-
-    Returns:
-        ``(B, 3, T, 80)`` float32 on ``joints.device``.
-    """
-    dev = joints.device
-    with torch.autocast(dev.type, enabled=False):
-        b, t = joints.shape[:2]
-        frames = torch.arange(t, device=dev)
-        idx = torch.minimum(frames[None, :], lengths.clamp(min=1)[:, None] - 1)
-        joints = joints[torch.arange(b, device=dev)[:, None], idx]  # (B, T, J, 3)
-        img = (joints.permute(0, 3, 1, 2).double() @ matrix.T.double()).float()
-        if stats is not None:
-            mean = torch.as_tensor(np.asarray(stats.mean, np.float32).T, device=dev)
-            inv = torch.as_tensor((1.0 / np.asarray(stats.std, np.float32)).T, device=dev)
-            img = (img - mean[None, :, None, :]) * inv[None, :, None, :]
-        rows_end = torch.clamp(-(-lengths // PATCH_LEN) * PATCH_LEN, max=t)
-        pad = frames[None, :] >= rows_end[:, None]
-        return img.masked_fill(pad[:, None, :, None], 0.0)
-
-
-def _device_patches(groups: list[_JointGroup], stats: PatchStats, device: torch.device,
-                    matrices: dict[Skeleton, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch's patch images (on ``device``) and row masks from its padded joint groups."""
-    n = sum(len(g.positions) for g in groups)
-    images = masks = None
-    for g in groups:
-        if g.skeleton not in matrices:
-            matrices[g.skeleton] = torch.from_numpy(part_resampling_matrix(g.skeleton)).to(device)
-        img = device_patch_images(torch.from_numpy(g.joints).to(device),
-                                  torch.from_numpy(g.lengths).to(device),
-                                  matrices[g.skeleton], stats)
-        mask = torch.from_numpy(patch_row_mask(g.lengths, PATCH_LEN, g.joints.shape[1]))
-        if len(groups) == 1:
-            return img, mask
-        if images is None:
-            images = torch.empty((n,) + img.shape[1:], dtype=img.dtype, device=device)
-            masks = torch.empty((n,) + mask.shape[1:], dtype=mask.dtype)
-        pos = torch.as_tensor(g.positions)
-        images[pos.to(device)] = img
-        masks[pos] = mask
-    return images, masks
 
 
 @torch.inference_mode()

@@ -214,13 +214,13 @@ def test_patch_images_on_device_equal_numpy(model, stats, mixed_motions):
 
     from motionlex.core.patch_batches import patches_from_joints
     from motionlex.core.patches import part_resampling_matrix
-    from motionlex.core.retrieval.embed import _pad_joints, device_patch_images
+    from motionlex.core.retrieval.device_patches import device_patch_images, pad_joints
 
     for sk in {s for _, s in mixed_motions}:
         windows = [j[:224] for j, s in mixed_motions if s == sk]
         mat = part_resampling_matrix(sk)
         ref, _, _ = patches_from_joints(windows, mat, stats, 224)
-        g = _pad_joints(sk, list(range(len(windows))), windows, 224)
+        g = pad_joints(sk, list(range(len(windows))), windows, 224)
         img = device_patch_images(torch.from_numpy(g.joints), torch.from_numpy(g.lengths),
                                   torch.from_numpy(mat), stats).numpy()
         assert img.dtype == np.float32 and img.shape == ref.shape
