@@ -35,7 +35,7 @@ def composition_pool(samples: Sequence[Any], label_key: str | None = "action"
     """``(motion, caption, label)`` items from loaded dataset samples.
 
     Args:
-        samples: :class:`motionlex.core.data.datasets.Sample` objects (``motion``, ``captions``,
+        samples: :class:`motionlex.core.data.records.Sample` objects (``motion``, ``captions``,
             ``record.meta``), e.g. from ``MotionDataset(...).scan()[0]``.
         label_key: key of ``record.meta`` holding the action label (Bandai: ``"action"``);
             ``None``, or a sample without it, gives label ``None`` (caption used as label).
