@@ -341,15 +341,20 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
     check_batch_size(batch_size)
     model.eval()
     uniq = list(dict.fromkeys(texts))
-    dense, lexical = [], []
+    dense = lexical = None  # filled batch by batch: one (n, V) array, never a second copy
     for i in tqdm(range(0, len(uniq), batch_size), desc="encoding texts", unit="batch",
                   disable=not progress):
         out = model.forward_text(uniq[i:i + batch_size])
-        dense.append(out.dense.float().cpu().numpy())
-        lexical.append(out.lexical.float().cpu().numpy())
+        d, lex = out.dense.float().cpu().numpy(), out.lexical.float().cpu().numpy()
+        if dense is None:
+            dense = np.empty((len(uniq), d.shape[1]), np.float32)
+            lexical = np.empty((len(uniq), lex.shape[1]), np.float32)
+        dense[i:i + len(d)], lexical[i:i + len(lex)] = d, lex
+    if len(uniq) == len(texts):  # distinct captions (the evaluation's case): rows in order
+        return Embeddings(dense, lexical)
     row = {t: k for k, t in enumerate(uniq)}
     idx = np.array([row[t] for t in texts], np.int64)
-    return Embeddings(np.concatenate(dense)[idx], np.concatenate(lexical)[idx])
+    return Embeddings(dense[idx], lexical[idx])
 
 
 class Scorer:
