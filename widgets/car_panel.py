@@ -15,7 +15,6 @@ here a restarted single-shot ``QTimer``).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
@@ -36,9 +35,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.core.text.orders import num_orders
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_headers
+from motionlex.widgets.order_text import (
+    check_orders,
+    distinct_orders,
+    order_steps,
+    order_verdict,
+    scored_note,
+    tied_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,63 +116,6 @@ class _WrapLabel(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self._fit()
-
-
-def order_steps(text: str, events: Sequence[str]) -> str:
-    """The event numbers of an order's caption, e.g. ``"2 \u2192 1"`` (``""`` when its parts
-    are not the events, e.g. a caption typed by the user). An event that occurs twice
-    ("jumps, then sits down, then jumps") takes its numbers in turn, so the true order
-    reads ``1 \u2192 2 \u2192 3``.
-
-    Args:
-        text: an order's caption, events joined with ``", then "``.
-        events: the events in true order (numbered from 1).
-    """
-    free: dict[str, list[int]] = {}  # event text -> its numbers not yet used, in order
-    for i, e in enumerate(events, start=1):
-        free.setdefault(_event_key(e), []).append(i)
-    parts = []
-    for p in text.split(", then "):  # a repeated event takes its numbers in turn
-        left = free.get(_event_key(p))
-        if not left:
-            return ""
-        parts.append(left.pop(0))
-    if len(events) < 2 or len(parts) != len(events):
-        return ""
-    return " \u2192 ".join(str(p) for p in parts)
-
-
-def _event_key(text: str) -> str:
-    """An event as the panel compares it: lower-case, outer punctuation and extra spaces cut."""
-    return " ".join(str(text).lower().strip(" .!?;,").split())
-
-
-def distinct_orders(events: Sequence[str]) -> int:
-    """How many different orders ``events`` have (:func:`~motionlex.core.text.orders.
-    num_orders` of the events as the panel compares them: ``["jumps", "sits", "jumps"]``:
-    3)."""
-    return num_orders([_event_key(e) for e in events])
-
-
-def _check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
-    out = []
-    for i, item in enumerate(orders):
-        try:
-            text, sim, is_true = item
-        except (TypeError, ValueError) as e:
-            raise ValueError(
-                f"orders[{i}]: expected (caption, similarity, is_true_order), got {item!r}"
-            ) from e
-        if not isinstance(text, str):
-            raise ValueError(f"orders[{i}]: caption must be a str, got {type(text).__name__}")
-        try:
-            s = float(sim)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"orders[{i}]: similarity must be a number, got {sim!r}") from e
-        if not math.isfinite(s):
-            raise ValueError(f"orders[{i}]: similarity must be finite, got {sim!r}")
-        out.append((text, s, bool(is_true)))
-    return out
 
 
 class CarPanel(QWidget):
@@ -322,7 +271,7 @@ class CarPanel(QWidget):
         for i, ev in enumerate(events):
             if not isinstance(ev, str):
                 raise ValueError(f"events[{i}]: expected a str, got {type(ev).__name__}")
-        checked = _check_orders(orders)
+        checked = check_orders(orders)
         ranked = sorted(checked, key=lambda o: -o[1])
         shown = ranked[:MAX_ORDERS]
         missing_true = [o for o in ranked[MAX_ORDERS:] if o[2]]
@@ -340,12 +289,9 @@ class CarPanel(QWidget):
         else:  # no caption: nothing was looked for ("none found" read as a parser miss)
             self._events.setText("Events: none found" if caption else "")
         self._events.setVisible(bool(self._events.text()))
-        summary = (self._verdict(ranked, order_name) if caption or ranked else
+        summary = (order_verdict(ranked, order_name) if caption or ranked else
                    NO_CAPTION_SUMMARY)
-        possible = distinct_orders(events)
-        if len(ranked) > 1 and possible > len(ranked):
-            many = f"{possible:,}" if possible < 10**6 else f"{float(possible):.1e}"
-            summary += f" Scored: {len(ranked)} of its {many} orders."
+        summary += scored_note(len(ranked), distinct_orders(events))
         self._summary.setText(summary)
         self._fill_table()
         typing = self._edit.hasFocus() and self._edit.isModified() and self._edit.text()
@@ -357,28 +303,6 @@ class CarPanel(QWidget):
             self._edit.setCursorPosition(0)
         self._last_emitted = None
 
-    @staticmethod
-    def _verdict(ranked: list[tuple[str, float, bool]], name: str = "true") -> str:
-        if not ranked:
-            return "No event orders to compare."
-        if len(ranked) == 1:
-            return ("One event: no other order to compare. Events are what a caption "
-                    "joins with words such as \u201cthen\u201d or \u201cafter\u201d "
-                    "(\u201ca person waves, then sits down\u201d).")
-        true_ranks = [i for i, o in enumerate(ranked) if o[2]]
-        order = "your caption's order" if name == "your caption" else f"the {name} order"
-        if not true_ranks:
-            return f"{len(ranked)} orders; {order} is not among them."
-        r = true_ranks[0]
-        if r == 0:  # by how much the winner beats the runner-up: always a positive gap
-            gap = ranked[0][1] - ranked[1][1]
-            return f"The model prefers {order} by {gap:.3f} ({len(ranked)} orders)."
-        gap = ranked[0][1] - ranked[r][1]
-        return (
-            f"{order[0].upper()}{order[1:]} ranks {r + 1} of {len(ranked)}: the model prefers "
-            f"\u201c{ranked[0][0]}\u201d by {gap:.3f}."
-        )
-
     def _fill_table(self) -> None:
         self._table.setRowCount(len(self._orders))
         bold = QFont(self._table.font())
@@ -386,12 +310,13 @@ class CarPanel(QWidget):
         best_bg = QColor(ACCENT_HEX)
         best_bg.setAlpha(60)
         true_fg = QColor(_TRUE_HEX)
+        tied = tied_rows(self._orders)  # equal best scores: no one order is "best"
         for row, (text, sim, is_true) in enumerate(self._orders):
             marks = []
             if is_true:
                 marks.append(f"\u2713 {self._order_name}")
-            if row == 0:
-                marks.append("best")
+            if row < tied:
+                marks.append("best" if tied == 1 else "tied")
             steps = order_steps(text, self._events_list)
             # the order on its own line, the caption under it with the column's whole width
             # (wrapped): four events' "4 → 1 → 2 → 3" left no room to read it
@@ -410,7 +335,7 @@ class CarPanel(QWidget):
                     item.setFont(bold)
                     if col == 0:
                         item.setForeground(QBrush(true_fg))
-                if row == 0:
+                if row < tied:
                     item.setBackground(QBrush(best_bg))
                 self._table.setItem(row, col, item)
         self._table.resizeRowsToContents()

@@ -131,16 +131,22 @@ def num_orders(events: Sequence[str]) -> int:
     return _num_distinct_orders(_labels(events))
 
 
-def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
+def all_orders(events: Sequence[str], limit: int = 24, seed: int = 0
+               ) -> list[tuple[int, ...]]:
     """Distinct orders of the events as index tuples, the true order first.
 
     Orders that give the same list of events (repeated events, equal by
-    :func:`normalize_caption`) are listed once. After the identity, orders follow
-    lexicographic order of the events' first-occurrence labels.
+    :func:`normalize_caption`) are listed once. When all of them fit in ``limit``, every
+    order is listed, after the identity in lexicographic order of the events'
+    first-occurrence labels. When there are more (5 events have 120), the identity is
+    followed by a uniform random sample of the others (seeded, so the same events give the
+    same sample), listed in lexicographic order: the first ``limit`` orders in lexicographic
+    order would all keep the leading events in place and only reorder the last few.
 
     Args:
         events: K events in chronological order.
         limit: at most this many orders (>= 1); e.g. 24 = 4! for a panel.
+        seed: seed of the sample taken when there are more than ``limit`` orders.
 
     Returns:
         ``min(limit, K! / prod(m_i!))`` tuples of length K (``m_i``: multiplicities).
@@ -155,9 +161,17 @@ def all_orders(events: Sequence[str], limit: int = 24) -> list[tuple[int, ...]]:
         raise ValueError(f"limit must be >= 1, got {limit}")
     labels = _labels(events)
     out = [tuple(range(len(labels)))]
+    if _num_distinct_orders(labels) > limit:
+        rng = np.random.default_rng(seed)
+        seen = {tuple(labels)}
+        sample: list[tuple[int, ...]] = []
+        while len(sample) < limit - 1:  # terminates: more than limit distinct orders exist
+            seq = tuple(labels[int(k)] for k in rng.permutation(len(labels)))
+            if seq not in seen:
+                seen.add(seq)
+                sample.append(seq)
+        return out + [_to_indices(labels, seq) for seq in sorted(sample)]
     for seq in distinct_permutations(labels):  # lexicographic: labels are ints
-        if len(out) >= limit:
-            break
         if list(seq) != labels:
             out.append(_to_indices(labels, seq))
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from pathlib import Path
 
 import pytest
@@ -191,41 +190,25 @@ def test_rejects_bad_data(panel, events, orders, match):
         panel.set_data("a", events, orders)
 
 
-def test_order_steps_number_the_events():
-    from motionlex.widgets.car_panel import order_steps
-
-    events = ["A person walks.", "sits down", "waves"]
-    assert order_steps("a person walks, then sits down, then waves", events) == \
-        "1 \u2192 2 \u2192 3"
-    assert order_steps("Waves, then a person walks, then sits down", events) == \
-        "3 \u2192 1 \u2192 2"
-    assert order_steps("a person jumps, then sits down", events) == ""  # not these events
-    assert order_steps("a person walks", events[:1]) == ""  # one event: nothing to number
-    # a repeated event ("jumps" twice) takes its numbers in turn: the true order is 1, 2, 3
-    twice = ["a person jumps", "a person sits down", "a person jumps"]
-    assert order_steps("a person jumps, then a person sits down, then a person jumps",
-                       twice) == "1 \u2192 2 \u2192 3"
-    assert order_steps("a person jumps, then a person jumps, then a person sits down",
-                       twice) == "1 \u2192 3 \u2192 2"
-    assert order_steps("a person sits down, then a person jumps, then a person jumps",
-                       twice) == "2 \u2192 1 \u2192 3"
-    assert order_steps("a person jumps, then a person jumps, then a person jumps", twice) == ""
-
-
-def test_distinct_orders_count_repeated_events_once(panel):
-    from motionlex.widgets.car_panel import distinct_orders
-
-    assert distinct_orders(["walk", "sit", "wave"]) == 6
-    assert distinct_orders(["a person jumps", "sits", "A person jumps."]) == 3
-    assert distinct_orders(["x"]) == 1 and distinct_orders([]) == 1
-    assert distinct_orders([str(i) for i in range(25)]) == math.factorial(25)
+def test_a_sample_of_orders_is_named_and_ties_are_not_called_a_preference(panel):
     # five events: the worker scores 24 of their 120 orders, and the panel says so
     events = ["walks", "jumps", "sits down", "waves", "turns"]
     orders = _orders(events, [0.5 - i / 100 for i in range(24)])
     panel.set_data("; ".join(events), events, orders)
-    assert panel.summary_text().endswith("Scored: 24 of its 120 orders.")
+    assert panel.summary_text().endswith("Scored: a sample of 24 of its 120 orders.")
     panel.set_data("; ".join(events[:2]), events[:2], _orders(events[:2], [0.5, 0.4]))
     assert "Scored" not in panel.summary_text()
+    # every order scores the same (events past the 64 tokens read): no "best", no preference
+    panel.set_data("; ".join(events), events, _orders(events, [0.455] * 24))
+    assert panel.summary_text().startswith("The model cannot tell these 24 orders apart")
+    marks = [panel.orders_table.item(r, 0).text() for r in range(panel.orders_table.rowCount())]
+    assert not any("best" in m for m in marks) and sum("tied" in m for m in marks) == 24
+    # two orders share the best score: both are marked tied, the rest are not
+    panel.set_data("; ".join(events), events, _orders(events, [0.5, 0.5] + [0.4] * 22))
+    marks = [panel.orders_table.item(r, 0).text() for r in range(panel.orders_table.rowCount())]
+    assert [("tied" in m) for m in marks] == [True, True] + [False] * 22
+    assert panel.summary_text().startswith("No clear preference: the true order and 1 other "
+                                           "order score 0.500, the best of 24.")
 
 
 @pytest.mark.parametrize("width", [420, 300])  # the left dock at 1440x900 and at 1024x640

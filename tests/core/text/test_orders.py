@@ -105,8 +105,29 @@ def test_shuffled_captions_distinct_and_wrong():
 def test_all_orders_are_stable_and_lexicographic():
     assert all_orders(["a", "b", "c"]) == [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1),
                                            (2, 1, 0)]
-    assert all_orders(["b", "a", "c"], limit=3) == [(0, 1, 2), (0, 2, 1), (1, 0, 2)]
+    cut = all_orders(["b", "a", "c"], limit=3)  # 6 orders, 3 listed: the true one first
+    assert cut[0] == (0, 1, 2) and len(set(cut)) == 3 and cut[1:] == sorted(cut[1:])
     assert all_orders(["a", "b", "a"]) == [(0, 1, 2), (0, 2, 1), (1, 0, 2)]
+
+
+def test_a_sample_of_many_orders_moves_every_event():
+    """Seven events have 5,040 orders: the 24 listed are the true one and a seeded sample
+    that moves the leading events too (the first 23 in lexicographic order all began
+    0, 1, 2 and only reordered the last four events)."""
+    seven = all_orders(list("abcdefg"), limit=24)
+    assert seven[0] == tuple(range(7)) and len(seven) == 24 == len(set(seven))
+    assert all(sorted(o) == list(range(7)) for o in seven)
+    assert {o[0] for o in seven[1:]} >= {1, 2, 3}  # other events lead
+    assert seven[1:] == sorted(seven[1:])  # listed in lexicographic order
+    assert all_orders(list("abcdefg"), limit=24) == seven  # the same events, the same sample
+    assert all_orders(list("abcdefg"), limit=24, seed=1) != seven
+    # with repeats, the sample holds distinct event lists and never the true one again
+    rep = all_orders(list("abcabca"), limit=24)
+    lists = {tuple("abcabca"[i] for i in o) for o in rep}
+    assert len(lists) == 24 and len(rep) == 24
+    # limit just under the count: a sample, still distinct; at the count: every order
+    assert len(set(all_orders(list("abcd"), limit=23))) == 23
+    assert len(all_orders(list("abcd"), limit=24)) == 24
 
 
 def test_all_orders_count_and_limit():
