@@ -81,6 +81,8 @@ def _text_list(settings: QSettings, key: str) -> list[str]:
     """A stored list of texts; a lone string is a one-item list (QSettings returns it so),
     and anything else an edited or damaged store holds (a rectangle, bytes) is none."""
     value = settings.value(key, [])
+    if value is None:  # "@Invalid()": how QSettings stored an empty list (before 2026-12)
+        return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
@@ -96,7 +98,11 @@ def read_history(settings: QSettings) -> list[str]:
 
 
 def write_history(settings: QSettings, history: list[str]) -> None:
-    """Save the query history (the last :data:`HISTORY_SIZE` entries)."""
+    """Save the query history (the last :data:`HISTORY_SIZE` entries; none: the key goes,
+    as QSettings writes an empty list as ``@Invalid()``, which reads back as None)."""
+    if not history:
+        settings.remove(KEY_HISTORY)
+        return
     settings.setValue(KEY_HISTORY, list(history)[-HISTORY_SIZE:])
 
 

@@ -21,6 +21,22 @@ def test_history_and_bool_round_trip(tmp_path):
     assert cfg.read_bool(s2, "missing/key", True) is True
 
 
+def test_an_empty_history_reads_back_without_a_warning(tmp_path, caplog):
+    """QSettings stored an empty list as ``@Invalid()``, which read back as None: every
+    start after a session without a typed query warned about the explorer's own file."""
+    path = tmp_path / "s.ini"
+    s = cfg.open_settings(path)
+    cfg.write_history(s, ["a person waves"])
+    cfg.write_history(s, [])
+    s.setValue(cfg.KEY_LIVE, True)
+    s.sync()
+    assert "history" not in path.read_text()  # the key is gone, not "@Invalid()"
+    path.write_text("[query]\nhistory=@Invalid()\n")  # a file written before the fix
+    with caplog.at_level("WARNING"):
+        assert cfg.read_history(cfg.open_settings(path)) == []
+    assert not caplog.records
+
+
 def test_window_layout_saved_and_restored(qtbot, tmp_path):
     def make() -> tuple[QMainWindow, QDockWidget]:
         w = QMainWindow()
