@@ -29,6 +29,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from motionlex.core.cli.types import Parser, positive_float
@@ -51,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", metavar="TEXT", help="search this once the gallery is open")
     p.add_argument("--mode", choices=("fused", "dense", "lexical"), default=None,
                    help="ranking mode (default: the last one used)")
-    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window once the "
-                   "query's results are shown, then exit")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window (default "
+                   "layout) once the query's results are shown, then exit; the saved settings "
+                   "are left as they were")
     p.add_argument("--timeout", type=positive_float, default=180.0, metavar="S",
                    help="longest wait for --screenshot, seconds (default 180)")
     p.add_argument("--size", default="1440x900", metavar="WxH", help="window size")
@@ -115,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:  # not an .ini file: never overwritten
         print(f"error: {e}", file=sys.stderr)
         return 2
+    scratch = None
+    if args.screenshot:  # a scripted picture reads the settings but never changes them
+        scratch = tempfile.TemporaryDirectory(prefix="motionlex-settings-")
+        settings = cfg.scratch_copy(settings, scratch.name)
     window = MainWindow(settings=settings, cache_dir=args.cache)
     if args.mode:
         window.mode_box.setCurrentIndex(window.mode_box.findData(args.mode))
@@ -152,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.close()
         window.client.stop()
         exit_now_if_busy(code)  # wait for a step still running; never destroy it running
+        if scratch is not None:
+            scratch.cleanup()
     return code
 
 

@@ -67,6 +67,24 @@ def open_settings(path: str | os.PathLike | None = None) -> QSettings:
     return QSettings(ORGANIZATION, APPLICATION)
 
 
+def scratch_copy(settings: QSettings, folder: str | os.PathLike) -> QSettings:
+    """A copy of ``settings`` in ``folder/scratch.ini``: what a scripted run
+    (``--screenshot``) reads and writes, so it leaves the user's layout, mode, history and
+    recent galleries as they were.
+
+    Args:
+        settings: the store to copy (the platform's or an ``--settings`` file).
+        folder: an existing folder the caller removes afterwards.
+
+    Returns:
+        An INI-format ``QSettings`` holding every key of ``settings``.
+    """
+    copy = QSettings(str(Path(folder) / "scratch.ini"), QSettings.Format.IniFormat)
+    for key in settings.allKeys():
+        copy.setValue(key, settings.value(key))
+    return copy
+
+
 def default_cache_dir() -> Path:
     """Folder for indexes built from dataset folders.
 

@@ -62,6 +62,26 @@ def test_empty_opens_welcome_page(qapp, gl_platform, tmp_path, capsys):
     assert (middle < 80).sum() > 1000
 
 
+def test_a_screenshot_run_leaves_the_saved_settings_alone(qapp, gl_platform, tmp_path):
+    """A --screenshot run resets the docks for its picture and saved that default layout
+    (and its --mode, --query) over the user's on close: hidden docks came back."""
+    from PySide6.QtCore import QSettings
+
+    from motionlex.app import settings as cfg
+
+    ini = tmp_path / "mine.ini"
+    s = QSettings(str(ini), QSettings.Format.IniFormat)
+    s.setValue(cfg.KEY_MODE, "dense")
+    s.setValue(cfg.KEY_HISTORY, ["a person bows"])
+    s.setValue("layout/custom", "kept")
+    s.sync()
+    before = ini.read_bytes()
+    code = main(["--empty", "--mode", "lexical", "--query", "a person waves", "--screenshot",
+                 str(tmp_path / "s.png"), "--settings", str(ini)])
+    assert code == 0 and (tmp_path / "s.png").is_file()
+    assert ini.read_bytes() == before
+
+
 def test_parser_rejects_bad_size(capsys, tmp_path):
     assert main(["--size", "big"]) == 2
     assert "--size must look like" in capsys.readouterr().err
