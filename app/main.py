@@ -28,9 +28,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from motionlex.core.cli.types import Parser, positive_float
 
@@ -64,6 +67,39 @@ def build_parser() -> argparse.ArgumentParser:
                    "folders (default: $MOTIONLEX_CACHE or the platform's cache folder)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
+
+
+def close_on_signals(window: Any, app: Any) -> Callable[[], None]:
+    """Ctrl-C (SIGINT) and SIGTERM close the window as Ctrl+Q does (layout and history
+    saved, worker stopped, a running export cancelled) and end the event loop with
+    ``128 + signal`` (130 for Ctrl-C, as motionlex's commands). Python runs signal handlers
+    only between bytecodes, so a timer wakes the interpreter while Qt's loop waits.
+
+    Returns:
+        A function that puts the previous handlers back and stops the timer.
+    """
+    from PySide6.QtCore import QTimer
+
+    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
+        return lambda: None
+
+    def stop(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT:
+            print("interrupted", file=sys.stderr)
+        window.close()
+        app.exit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+    def restore() -> None:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,10 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     quit_on_close = app.quitOnLastWindowClosed()
     if job is not None:  # the job ends the loop with its own status; closing must not
         app.setQuitOnLastWindowClosed(False)
+    restore = close_on_signals(window, app)
     code = 1
     try:
         code = int(app.exec())
     finally:
+        restore()
         app.setQuitOnLastWindowClosed(quit_on_close)
         if window.isVisible():  # the loop ended without closing it (QApplication.quit())
             window.close()

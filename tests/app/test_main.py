@@ -4,6 +4,8 @@ encoded into the cache at first start)."""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +69,6 @@ def test_a_screenshot_run_leaves_the_saved_settings_alone(qapp, gl_platform, tmp
     (and its --mode, --query) over the user's on close: hidden docks came back."""
     from PySide6.QtCore import QSettings
 
-    from motionlex.app import settings as cfg
 
     ini = tmp_path / "mine.ini"
     s = QSettings(str(ini), QSettings.Format.IniFormat)
@@ -80,6 +81,24 @@ def test_a_screenshot_run_leaves_the_saved_settings_alone(qapp, gl_platform, tmp
                  str(tmp_path / "s.png"), "--settings", str(ini)])
     assert code == 0 and (tmp_path / "s.png").is_file()
     assert ini.read_bytes() == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_close_the_explorer_cleanly(qapp, gl_platform, tmp_path, capsys,
+                                                       signum):
+    """Ctrl-C in the terminal did nothing and SIGTERM killed the explorer without saving:
+    both now close it as Ctrl+Q does (the layout is saved) with status 128 + signal."""
+    from PySide6.QtCore import QTimer
+
+
+    ini = tmp_path / "s.ini"
+    previous = signal.getsignal(signum)
+    QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signum))  # runs in main()'s loop
+    assert main(["--empty", "--settings", str(ini)]) == 128 + signum
+    assert signal.getsignal(signum) is previous  # pytest's own handler is back
+    saved = cfg.open_settings(ini)
+    assert saved.value(cfg.KEY_STATE) is not None  # closeEvent saved the layout
+    assert ("interrupted" in capsys.readouterr().err) == (signum == signal.SIGINT)
 
 
 def test_parser_rejects_bad_size(capsys, tmp_path):
