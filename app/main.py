@@ -119,8 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from motionlex.app.platform_check import xcb_problem
 
-    if args.query and args.screenshot:  # a query with no word is refused: say it now, not
-        from motionlex.core.motion.query_paths import names_motion_file  # after --timeout
+    if args.query is not None and args.screenshot:  # a query with no word ("", "?!") is refused:
+        from motionlex.core.motion.query_paths import names_motion_file  # now, not after --timeout
         from motionlex.core.text.spelling import require_words
 
         if names_motion_file(args.query) is None:

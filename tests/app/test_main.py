@@ -111,6 +111,9 @@ def test_parser_rejects_bad_size(capsys, tmp_path):
     # a query with no word and a screenshot: said at once (it waited the whole --timeout)
     assert main(["--query", "?!", "--screenshot", str(tmp_path / "s.png")]) == 2
     assert "error: --query: the query '?!' has no words" in capsys.readouterr().err
+    for blank in ("", "   "):  # "" was taken as no query, "   " refused: both refused now
+        assert main(["--query", blank, "--screenshot", str(tmp_path / "s.png")]) == 2
+        assert "error: --query: the query is empty" in capsys.readouterr().err
     args = build_parser().parse_args(["--gallery", "g", "--query", "q", "--mode", "dense"])
     assert (args.gallery, args.query, args.mode, args.checkpoint) == ("g", "q", "dense", None)
     with pytest.raises(SystemExit):
