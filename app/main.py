@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "of the platform's store")
     p.add_argument("--cache", metavar="DIR", help="folder for indexes built from dataset "
                    "folders (default: $MOTIONLEX_CACHE or the platform's cache folder)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens to the "
+                   "terminal (debug level); without it only warnings and errors are printed, "
+                   "the window's status bar says the rest")
     return p
 
 
@@ -105,10 +107,8 @@ def close_on_signals(window: Any, app: Any) -> Callable[[], None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the explorer; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:  # expected states of libraries are not news at start
-        logging.getLogger("OpenGL").setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:

@@ -31,6 +31,8 @@ one, the shipped model is used.</li>
 or a folder of <tt>.bvh</tt> files, which is encoded with the open model first.</li>
 <li>Type a description of a motion in the query box and press Enter.</li>
 </ol>
+<p>Or <b>File &rsaquo; Open demo gallery</b>: 200 synthetic motions and the shipped model,
+ready to search.</p>
 <p>From a terminal: <tt>motionlex-explorer --checkpoint DIR --gallery PATH --query
 "a person waves"</tt></p>"""
 

@@ -50,6 +50,9 @@ _WIDEST_TICK = "00.00"  # the widest tick label the axis makes room for (e.g. 12
 _HEADER_HEIGHT = 26  # px: the row of coloured, labelled body-part blocks above the image
 _MARGINS = (2, 2, 6, 2)  # px: left, top, right, bottom around header + image
 _TICK_LEN = 5  # px
+EMPTY_HINT = "Select a motion to see its motion-patch image (time down, body parts across)."
+"""What the empty view says where the image goes."""
+
 _CURSOR_HALO = 5  # px: dark halo under the cursor, readable on any image colour
 _TICK_STEPS_S = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
@@ -208,8 +211,11 @@ class _PatchCanvas(QWidget):
             self._paint_header(painter, rect)
             self._paint_axis(painter, rect, pal.windowText().color())
         pixmap = self._scaled_pixmap(rect)
-        if pixmap is None:
+        if pixmap is None:  # no motion: say what appears here, not an empty 0..1 s plot
             painter.fillRect(rect.intersected(clip), pal.window())
+            painter.setPen(pal.placeholderText().color())
+            painter.drawText(rect.adjusted(8, 0, -8, 0),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_HINT)
         else:
             painter.drawPixmap(rect.topLeft(), pixmap)
             row_pen = QPen(QColor(255, 255, 255, 90), 1, Qt.PenStyle.CustomDashLine)
@@ -219,11 +225,10 @@ class _PatchCanvas(QWidget):
                 y = self.time_to_y(r / o.fps)
                 if clip.top() - 1 <= y <= clip.bottom() + 1:
                     painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() + 1, y))
-        painter.setPen(QPen(QColor("white"), 1.5))
-        for p in range(1, len(PART_NAMES)):  # part separators
-            x = rect.left() + p * POINTS_PER_PART / NUM_COLUMNS * rect.width()
-            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom() + 1))
-        if pixmap is not None:
+            painter.setPen(QPen(QColor("white"), 1.5))
+            for p in range(1, len(PART_NAMES)):  # part separators
+                x = rect.left() + p * POINTS_PER_PART / NUM_COLUMNS * rect.width()
+                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom() + 1))
             y = self.time_to_y(o.cursor_time())
             painter.setPen(QPen(QColor(0, 0, 0, 200), _CURSOR_HALO))
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() + 1, y))
@@ -245,6 +250,8 @@ class _PatchCanvas(QWidget):
             painter.drawText(block, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_axis(self, painter: QPainter, rect: QRect, colour: QColor) -> None:
+        if not self._owner.valid_frames:  # no motion: no time to measure
+            return
         painter.setFont(self.font())
         painter.setPen(QPen(colour, 1))
         x = rect.left() - 1

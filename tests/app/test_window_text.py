@@ -95,3 +95,17 @@ def test_text_fits_at_1024x640(qtbot, small_window):
     shown = model.data(model.index(0, 0))
     assert full.endswith(shown)
     assert full in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_welcome_page_names_menu_entries_that_exist(make_window):
+    """The welcome page's steps name File menu entries by their text; the quickest way back
+    to something to try (the demo gallery) was missing from it."""
+    import re
+
+    w = make_window()
+    welcome = w._welcome.text()
+    named = re.findall(r"File &rsaquo; ([^<&]+)", welcome)
+    assert "Open demo gallery" in named and len(named) == 3
+    menu = {a.text().replace("&", "").rstrip(".\u2026") for a in w.menuBar().actions()[0]
+            .menu().actions()}
+    assert all(n.strip().rstrip(".\u2026") in menu for n in named), (named, menu)

@@ -79,6 +79,26 @@ def test_clear_hides_image(view, patch_image):
         view.frame_position(0)
 
 
+def test_an_empty_view_says_what_appears_there(qtbot, view, patch_image, screenshot_dir):
+    """With no motion the view drew an empty 0-1.0 s time axis: now a hint, in the middle
+    of where the image goes, and no tick labels."""
+    def dark_pixels(x0: int, x1: int, y0: int, y1: int) -> int:
+        shot = view.grab().toImage()
+        return sum(1 for x in range(x0, x1, 2) for y in range(y0, y1, 2)
+                   if max(shot.pixelColor(x, y).getRgb()[:3]) < 170)
+
+    w, h = view.width(), view.height()
+    axis = (0, 40, 40, h - 10)  # the tick labels' column, left of the image
+    middle = (60, w - 20, h // 2 - 40, h // 2 + 40)
+    qtbot.wait(20)
+    assert dark_pixels(*middle) > 20 and dark_pixels(*axis) == 0
+    view.grab().save(str(screenshot_dir / "widget_patch_view_empty.png"))
+    image, valid = patch_image
+    view.set_image(image, valid_frames=valid, fps=FPS)
+    qtbot.wait(20)
+    assert dark_pixels(*axis) > 20  # the tick labels are back
+
+
 @pytest.mark.parametrize(
     ("make", "kwargs", "match"),
     [
