@@ -89,6 +89,8 @@ class Analysis(QObject):
         # the uncaptioned rows are described once the new gallery's first motion is shown:
         # the worker runs jobs in order, and preparing a caption bank takes seconds
         self._describe_when_shown = False
+        self._typed: str | None = None  # a caption typed in the panel: scored against every
+        # motion selected next, until cleared, a source button is clicked or a new query runs
         win.motionShown.connect(self._after_motion_shown)
         self.chronology = ChronologyPanel(win.car_panel, win)
         self.describe_panel = DescribePanel(win)
@@ -115,7 +117,7 @@ class Analysis(QObject):
         win.car_dock.setWindowTitle("Chronology and description")
         if win.settings.value(cfg.KEY_STATE) is None:  # first start: room for the tables
             QTimer.singleShot(0, self.default_sizes)
-        self.chronology.sourceChanged.connect(lambda _s: self.request_orders())
+        self.chronology.sourceClicked.connect(self._on_source_clicked)
         self.describe_panel.describeRequested.connect(self.describe_selected)
         self.tabs.currentChanged.connect(lambda _i: self._on_describe_visible(
             self.tabs.currentWidget() is self.describe_panel))
@@ -203,6 +205,7 @@ class Analysis(QObject):
     def results_shown(self, result: RankResult) -> None:
         """A ranking was shown: a text query switches the chronology panel to its orders."""
         text = bool(result.text)
+        self._typed = None
         self.chronology.set_query_available(text, "" if text else
                                             "a motion query has no events to reorder")
         self.chronology.set_source("query" if text else "caption")
@@ -232,6 +235,8 @@ class Analysis(QObject):
             return
         query = st.last_result.text if st.last_result is not None else ""
         caption = query if self.chronology.source() == "query" and query else None
+        if self._typed:
+            caption = self._typed
         self.win.car_panel.set_busy(True)
         st.orders_requested(self.win.client.score_orders(row, caption).request_id)
 
@@ -275,10 +280,17 @@ class Analysis(QObject):
         return gallery.captions[row] if gallery is not None and row < len(gallery.captions) \
             else ""
 
+    def _on_source_clicked(self, _source: str) -> None:
+        self._typed = None  # the user chose the query's or the result's caption
+        self.request_orders()
+
     def _on_caption_edited(self, text: str) -> None:
         st = self.win.state
         if st.motion is None or not st.searchable or not st.may_select():
             return
+        query = st.last_result.text if st.last_result is not None else ""
+        own = text.strip() in ("", query.strip(), self._own_caption(st.motion.row).strip())
+        self._typed = None if own else text  # cleared or back to a shown caption: not sticky
         self.win.car_panel.set_busy(True)
         st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
 

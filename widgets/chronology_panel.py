@@ -52,9 +52,12 @@ class ChronologyPanel(QWidget):
 
     Signals:
         sourceChanged(str): the user switched the toggle (``"query"`` or ``"caption"``).
+        sourceClicked(str): the user clicked a toggle button, also the one already shown
+            (which leaves a caption typed in the panel for that source's orders).
     """
 
     sourceChanged = Signal(str)
+    sourceClicked = Signal(str)
 
     def __init__(self, car_panel: CarPanel | None = None,
                  parent: QWidget | None = None) -> None:
@@ -136,3 +139,4 @@ class ChronologyPanel(QWidget):
         if source != self._source:
             self._source = source
             self.sourceChanged.emit(source)
+        self.sourceClicked.emit(source)

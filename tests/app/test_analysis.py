@@ -192,6 +192,21 @@ def test_a_typed_caption_is_called_yours(qtbot, loaded):
     table = w.car_panel.orders_table
     assert "your caption" in table.item(w.car_panel.true_rows()[0], 0).text()
     assert "your caption" in w.car_panel.summary_text()
+    # stepping to another result scores the same typed caption against that motion (it was
+    # replaced by the query, so one caption could not be tried on several motions)
+    first = w.state.selected_row
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+        w.results_list.select_row(1)
+    assert got.args[0].caption == typed and got.args[0].row != first
+    assert w.car_panel.caption_edit.text() == typed
+    assert w.analysis.chronology.heading().startswith("Your caption's events")
+    # the query button brings the query's orders back, and they stay on the next result
+    w.analysis.chronology.button("query").click()
+    qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == TWO_EVENTS,
+                    timeout=LONG_WAIT_MS)
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+        w.results_list.select_row(0)
+    assert got.args[0].caption == TWO_EVENTS
 
 
 def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):

@@ -29,7 +29,9 @@ def test_toggle_emits_only_on_user_change(qtbot, panel):
     assert panel.button("query").font().bold() and not panel.button("caption").font().bold()
     with qtbot.assertNotEmitted(panel.sourceChanged):
         panel.set_source("caption")  # programmatic: no echo
-        panel.button("caption").click()  # already the source
+        with qtbot.waitSignal(panel.sourceClicked, timeout=1000) as clicked:
+            panel.button("caption").click()  # already the source: clicked, not changed
+    assert clicked.args == ["caption"]
     assert panel.button("caption").isChecked()
     assert panel.button("caption").font().bold() and not panel.button("query").font().bold()
     with pytest.raises(ValueError, match="source must be one of"):
