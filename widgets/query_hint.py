@@ -36,8 +36,8 @@ _MEANT = " \u2014 did you mean: "
 MAX_LISTED = 5
 """Most unknown words named in the line (all are in its tooltip)."""
 
-NO_MOTION_TEXT = ("the results mean little: the query names no motion (only words such as "
-                  "'a', 'the', 'person'); describe one, e.g. 'a person walks forward'")
+NO_MOTION_TEXT = ("the query names no motion, so its results mean little: describe one, "
+                  "e.g. 'a person walks forward'")
 """The line for a query of function words alone."""
 
 
