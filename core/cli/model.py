@@ -172,6 +172,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                                 f"give a YAML file, e.g. {example}")
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"training config not found: {args.config}")
+    if args.init is not None:  # now, not after the data has loaded (11 s on Bandai)
+        from motionlex.core.model.folder import check_model_folder
+
+        check_model_folder(args.init)
     args.interrupt_hint = (" (the same command with --resume continues from the last "
                            "checkpoint)")  # said on Ctrl-C from here on
     from lightning.pytorch.utilities import rank_zero_only
