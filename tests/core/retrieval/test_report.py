@@ -88,3 +88,26 @@ def test_a_patch_figure_title_with_an_emoji_or_of_any_length_warns_nothing(share
         warnings.simplefilter("error")
         out = save_patch_figure(img, tmp_path / "t.png", title="\U0001f3c3 " + "bows " * 3000)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chronology_columns_name_the_side_their_keys_measure():
+    """The column titled "motion: true vs shuffled caption" held chronology/text (the motion
+    choosing between captions: the text side) and read as the motion side."""
+    metrics = {"n/texts": 2.0, "n/motions": 2.0, "chronology/n": 300.0,
+               "synthetic_chronology/n": 50.0}
+    for sim, base in (("dense", 10.0), ("lexical", 20.0), ("fused", 30.0)):
+        for key, add in (("text", 1.0), ("motion", 2.0), ("both", 3.0)):
+            metrics[f"chronology/{key}/{sim}"] = base + add
+            metrics[f"synthetic_chronology/{key}/{sim}"] = base + add + 50.0
+    table = markdown_report(metrics, {"checkpoint": "c", "data": "d", "split": "val"},
+                            EvalConfig()).splitlines()
+    for title, offset in (("## Chronology test on composed clips", 0.0),
+                          ("## Synthetic chronology test", 50.0)):
+        at = next(i for i, ln in enumerate(table) if ln.startswith(title))
+        head = next(ln for ln in table[at:] if ln.startswith("| Similarity"))
+        cols = [c.strip() for c in head.strip("|").split("|")]
+        assert cols[1].startswith("text side: the motion picks")
+        assert cols[2].startswith("motion side: the caption picks") and cols[3] == "both"
+        dense = next(ln for ln in table[at:] if ln.startswith("| dense |"))
+        assert [float(c) for c in dense.strip("|").split("|")[1:]] == [
+            11.0 + offset, 12.0 + offset, 13.0 + offset]
