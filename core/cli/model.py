@@ -314,7 +314,8 @@ def cmd_words(args: argparse.Namespace) -> int:
         except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
             logger.info("words not marked as the text's own: %s", e)
     if args.json:
-        print(json.dumps({"query": args.text if args.motion is None else str(args.motion),
+        print(json.dumps({**({"query": args.text} if args.motion is None
+                             else {"motion": str(args.motion)}),
                           "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6),
                                      **({} if own is None else {"in_text": w in own})}
                                     for w, v, s in words]},

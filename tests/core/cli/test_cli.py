@@ -118,7 +118,8 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
                                    for ln in lines)
     bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
     assert main(["words", "--motion", str(bvh), "-k", "2", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)["words"]) == 2
+    got = json.loads(capsys.readouterr().out)  # a motion is named as one, not as "query"
+    assert got["motion"] == str(bvh) and "query" not in got and len(got["words"]) == 2
 
 
 def test_words_errors(tmp_path, capsys):

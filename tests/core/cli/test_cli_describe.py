@@ -16,6 +16,11 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
     bank = out["bank_source"]  # a description that ends in the file, no label inside it
     assert bank.startswith("training captions in ") and bank.endswith("caption_bank.txt")
     assert len(out["captions"]) == 3 and "wave" in out["captions"][0]["caption"]
+    # the motion's words carry a share, as 'words --json' does (it said "weight", a name
+    # 'words' gives the raw weight, ten times larger): shares of a unit vector
+    shares = [w["share"] for w in out["motion_words"]]
+    assert shares == sorted(shares, reverse=True) and 0 < shares[0] <= 1
+    assert sum(s * s for s in shares) <= 1 + 1e-5 and "weight" not in out["motion_words"][0]
     assert main(["describe", str(bvh), "-k", "2"]) == 0  # cached bank, table
     text = capsys.readouterr().out
     assert "retrieved, not generated" in text and "heaviest words" in text
