@@ -104,8 +104,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise ValueError(f"{out}: {len(files)} motions need an output folder, not a "
                              f"{out.suffix} file")
         if out.exists() and not out.is_dir():
-            raise ValueError(f"{out} is a file; give a folder for {len(files)} motions "
-                             f"(or one input and a {suffix} file)")
+            if len(files) == 1:  # one motion onto an existing file of another kind
+                raise ValueError(f"{out} is an existing file, not a {suffix} file: --to "
+                                 f"{args.to} writes a {suffix} file, or into a folder; give a "
+                                 f"{suffix} name or a folder")
+            raise ValueError(f"{out} is a file; {len(files)} motions need an output folder")
     targets = [out] if single else [out / n for n in output_names(files, suffix)]
     inputs = {os.path.realpath(f): f for f in files}
     for target in targets:  # "--out" the inputs' own folder: a .bvh would be rewritten

@@ -94,6 +94,16 @@ def test_clear_errors_and_nothing_written(shared_data: Path, tmp_path: Path, cap
     assert main(["export", str(one), "--to", "bvh", "--out", str(tmp_path / "x.txt")]) == 2
     assert "give a .bvh name (or " in capsys.readouterr().err
     assert not (tmp_path / "x.txt").exists()
+    # ... and an existing file of another kind: named as such ("give a folder for 1 motions
+    # (or one input and a .glb file)" read as if one input were missing), left as it was
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert main(["export", str(one), "--out", str(notes)]) == 2
+    assert (f"{notes} is an existing file, not a .glb file: --to glb writes a .glb file, or "
+            "into a folder; give a .glb name or a folder") in capsys.readouterr().err
+    assert notes.read_text() == "mine"
+    assert main(["export", str(one), str(raw / "cmu_07_03_daz.bvh"), "--out", str(notes)]) == 2
+    assert f"{notes} is a file; 2 motions need an output folder" in capsys.readouterr().err
     assert main(["export", str(one), "--to", "bvh", "--out", f"{tmp_path / '2024.12'}/"]) == 0
     assert [p.name for p in (tmp_path / "2024.12").iterdir()] == ["cmu_05_16_iclone.bvh"]
     assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
