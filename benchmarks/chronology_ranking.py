@@ -35,8 +35,8 @@ ALPHAS = (0.5, 1.0, 2.0)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--data", default=str(Path(os.environ.get("MOTIONLEX_DATA", "../shared/data"))
-                                          / "bandai"))
+    ap.add_argument("--data", default=str(Path(os.environ.get(  # beside the repository
+        "MOTIONLEX_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "bandai"))
     ap.add_argument("--split", default="val")
     ap.add_argument("--pairs", type=int, default=100)
     ap.add_argument("--synthetic", type=int, default=50)

@@ -43,6 +43,7 @@ from motionlex.core.model.factory import load_checkpoint  # noqa: E402
 from motionlex.core.motion.files import load_motion_file  # noqa: E402
 from motionlex.core.patches import motion_patch_image, part_resampling_matrix  # noqa: E402
 from motionlex.core.retrieval.embed import encode_motions  # noqa: E402
+from motionlex.resources import default_model_dir  # noqa: E402
 
 
 def conversion_id(bvh_name: str) -> str:
@@ -106,8 +107,9 @@ def cmu_takes(model, stats, data: Path, index: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="resources/default_model")
-    ap.add_argument("--data", default=os.environ.get("MOTIONLEX_DATA", "../shared/data"))
+    ap.add_argument("--model", default=str(default_model_dir()))
+    ap.add_argument("--data", default=os.environ.get(  # beside the repository, from any folder
+        "MOTIONLEX_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     ap.add_argument("--gallery", choices=("val", "all"), default="val",
                     help="'all' adds top-5 over every Bandai clip (about 1 min on 1 core)")
     args = ap.parse_args()
