@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from motionlex.core.cli.types import DEVICE_HELP
+from motionlex.core.cli.types import DEVICE_HELP, positive_int
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -26,8 +26,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
     )
     from motionlex.resources import default_model_dir
 
-    if args.k < 1:
-        raise ValueError(f"-k must be >= 1, got {args.k}")
     motion = load_motion_file(args.file)  # fails early, naming the file
     checkpoint = args.checkpoint or default_model_dir()
     model, stats = load_checkpoint(checkpoint, args.device)
@@ -72,7 +70,7 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
         "the checkpoint's fusion weight, so a fused score can exceed both parts). Nothing "
         "is generated: a motion unlike the bank still gets its nearest captions.")
     s.add_argument("file", help="a .bvh or .npy motion file")
-    s.add_argument("-k", type=int, default=5, help="captions listed (default 5)")
+    s.add_argument("-k", type=positive_int, default=5, help="captions listed (default 5)")
     s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")

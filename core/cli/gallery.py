@@ -312,7 +312,7 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the one recorded in the index, else the "
                    "shipped model)")
-    s.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    s.add_argument("-k", type=positive_int, default=10, help="number of hits (default 10)")
     s.add_argument("--mode", choices=("dense", "lexical", "fused"), default="fused",
                    help="score of each hit (the second column): dense = cosine of the "
                    "embeddings; lexical = dot product of word weights; fused (default) = w x "

@@ -284,8 +284,6 @@ def cmd_words(args: argparse.Namespace) -> int:
 
     if (args.text is None) == (args.motion is None):
         raise ValueError("give exactly one of: a TEXT, --motion FILE")
-    if args.k < 1:
-        raise ValueError(f"-k must be >= 1, got {args.k}")
     checkpoint = args.checkpoint or default_model_dir()
     if args.motion is not None:
         from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
@@ -412,7 +410,7 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
         "x motion share.")
     s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
     s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
-    s.add_argument("-k", type=int, default=20, help="number of words (default 20)")
+    s.add_argument("-k", type=positive_int, default=20, help="number of words (default 20)")
     s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-from typing import Any
+from typing import Any, NoReturn
 
 DEVICE_HELP = "torch device: cpu, cuda, cuda:1 (default: CUDA when present)"
 """The help of every ``--device`` option (one wording everywhere)."""
@@ -125,6 +125,15 @@ class Parser(argparse.ArgumentParser):
         self.register("action", None, StoreOnce)
         self.register("action", "store", StoreOnce)
         self.commands: dict[str, argparse.ArgumentParser] = {}  # set by the top parser
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``message``. A bad value of a known option (``argument --to:
+        invalid choice: 'fbx' ...``, ``argument --fusion-weight: must be in [0, 1] ...``) is one
+        line, as every other expected failure; a mistyped, missing or extra argument also
+        shows the command's usage, which is what helps there."""
+        if message.startswith("argument "):
+            self.exit(2, f"{self.prog}: error: {message}\n")
+        super().error(message)
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
         """As argparse's, but an unknown option after a subcommand is refused by that

@@ -126,7 +126,13 @@ def test_words_errors(tmp_path, capsys):
     assert main(["words"]) == 2
     assert "exactly one" in capsys.readouterr().err
     assert main(["words", "walks", "--motion", "x.npy"]) == 2
-    assert main(["words", "walks", "-k", "0"]) == 2
+    capsys.readouterr()
+    for command in (["words", "walks"], ["describe", "x.bvh"], ["search", "q", "--index", "g"]):
+        with pytest.raises(SystemExit) as e:  # a bad value: one line, the same for all three
+            main([*command, "-k", "0"])
+        assert e.value.code == 2
+        assert capsys.readouterr().err == (f"motionlex {command[0]}: error: argument -k: must be "
+                                           ">= 1, got 0\n")
     assert main(["words", "walks", "--checkpoint", str(tmp_path / "none")]) == 2
     assert "none is not a motionlex model folder (no such folder)" in capsys.readouterr().err
 

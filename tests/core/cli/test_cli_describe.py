@@ -30,5 +30,3 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
 def test_describe_errors_name_the_problem(tmp_path, capsys):
     assert main(["describe", str(tmp_path / "none.bvh")]) == 2
     assert "none.bvh" in capsys.readouterr().err
-    assert main(["describe", str(tmp_path / "none.bvh"), "-k", "0"]) == 2
-    assert "-k must be" in capsys.readouterr().err

@@ -154,3 +154,20 @@ def test_patches_drops_the_daz_tpose_by_default(shared_data, tmp_path, capsys):
     assert f"{whole} frames at 20 fps" in capsys.readouterr().out
     assert main(["patches", str(bvh), "--out", out, "--max-frames", "30"]) == 0
     assert f"30 of {kept} frames at 20 fps" in capsys.readouterr().out  # said "30 frames"
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["search", "q", "--index", "g", "--fusion-weight", "2"],
+     "motionlex search: error: argument --fusion-weight: must be in [0, 1], got 2"),
+    (["export", "x.bvh", "--out", "o", "--to", "fbx"],
+     "motionlex export: error: argument --to: invalid choice: 'fbx' (choose from 'glb', "
+     "'poses', 'bvh')"),
+    (["train", "--config", "c", "--data", "d", "--out", "o", "--max-steps", "0"],
+     "motionlex train: error: argument --max-steps: must be >= 1, got 0"),
+])
+def test_a_bad_option_value_is_one_line(argv, line, capsys):
+    """A bad value printed the command's 4-8 line usage before the error; a mistyped or
+    missing argument still shows the usage (test above)."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and capsys.readouterr().err == line + "\n"
