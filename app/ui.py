@@ -266,7 +266,7 @@ def build_toolbar(win: MainWindow) -> None:
     win.query_edit.pass_shortcuts([act.shortcut() for act in (  # not "end of line" etc.
         win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)])
     win.query_edit.setPlaceholderText(QUERY_PLACEHOLDER)
-    win.query_edit.setMinimumWidth(360)
+    win.query_edit.setMinimumWidth(300)  # the whole toolbar fits a 1024-wide window
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)
     # the line floats over the docks under the box, as a completer's popup would: in the

@@ -95,6 +95,15 @@ def test_text_fits_at_1024x640(qtbot, small_window):
     shown = model.data(model.index(0, 0))
     assert full.endswith(shown)
     assert full in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    # every toolbar button is on the toolbar, none behind its "»" overflow (Describe was)
+    from PySide6.QtWidgets import QToolBar
+
+    for tb in w.findChildren(QToolBar):
+        if not tb.isVisible():
+            continue
+        hidden = [a.iconText() for a in tb.actions() if not a.isSeparator()
+                  and tb.widgetForAction(a) is not None and not tb.widgetForAction(a).isVisible()]
+        assert not hidden, (tb.objectName(), hidden)
 
 
 def test_the_welcome_page_names_menu_entries_that_exist(make_window):
