@@ -125,15 +125,31 @@ class Parser(argparse.ArgumentParser):
         self.register("action", None, StoreOnce)
         self.register("action", "store", StoreOnce)
         self.commands: dict[str, argparse.ArgumentParser] = {}  # set by the top parser
+        self._bad_value = False  # the error being reported is a bad option value
 
     def error(self, message: str) -> NoReturn:
         """Exit 2 with ``message``. A bad value of a known option (``argument --to:
-        invalid choice: 'fbx' ...``, ``argument --fusion-weight: must be in [0, 1] ...``) is one
-        line, as every other expected failure; a mistyped, missing or extra argument also
-        shows the command's usage, which is what helps there."""
-        if message.startswith("argument "):
+        invalid choice: 'fbx' ...``, ``argument --fusion-weight: must be in [0, 1] ...``,
+        ``argument -k: invalid int value: 'x'``) is one line, as every other expected
+        failure; a mistyped command or option, a missing value, a missing or extra argument
+        also show the command's usage, which is what helps there."""
+        if self._bad_value:
             self.exit(2, f"{self.prog}: error: {message}\n")
         super().error(message)
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        try:  # the option's type= refused the value (argparse's own hook)
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError:
+            self._bad_value = True
+            raise
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:  # a value outside the option's choices; a mistyped command keeps the usage
+            super()._check_value(action, value)
+        except argparse.ArgumentError:
+            self._bad_value = not isinstance(action, argparse._SubParsersAction)
+            raise
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
         """As argparse's, but an unknown option after a subcommand is refused by that

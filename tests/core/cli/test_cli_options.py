@@ -171,3 +171,18 @@ def test_a_bad_option_value_is_one_line(argv, line, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 2 and capsys.readouterr().err == line + "\n"
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["serch", "q"], "motionlex: error: argument COMMAND: invalid choice: 'serch'"),
+    (["search", "q", "--index"], "motionlex search: error: argument --index: expected one "
+                                 "argument"),
+    (["search", "q", "--index", "g", "--json=1"],
+     "motionlex search: error: argument --json: ignored explicit argument '1'"),
+])
+def test_a_mistyped_command_or_missing_value_keeps_the_usage(argv, line, capsys):
+    """These also begin "argument ...": the one-line form is for bad values only."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.startswith("usage: motionlex") and line in err
