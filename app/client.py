@@ -54,6 +54,11 @@ def keep_busy_thread(thread: QThread, worker: QObject) -> None:
         _BUSY_THREADS.append((thread, worker))
 
 
+def busy_threads() -> int:
+    """How many stopped workers' threads are still finishing a step."""
+    return len(_BUSY_THREADS)
+
+
 def join_busy_threads(timeout_s: float = JOIN_WAIT_S) -> bool:
     """Wait for the worker threads that were still busy when their clients stopped.
 

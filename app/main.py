@@ -74,22 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
 def close_on_signals(window: Any, app: Any) -> Callable[[], None]:
     """Ctrl-C (SIGINT) and SIGTERM close the window as Ctrl+Q does (layout and history
     saved, worker stopped, a running export cancelled) and end the event loop with
-    ``128 + signal`` (130 for Ctrl-C, as motionlex's commands). Python runs signal handlers
-    only between bytecodes, so a timer wakes the interpreter while Qt's loop waits.
+    ``128 + signal`` (130 for Ctrl-C, as motionlex's commands); a second signal, while the
+    explorer still closes or waits for its worker, ends the process at once. The close runs
+    from the event loop (never inside whatever Python code the signal interrupted), and a
+    timer wakes the interpreter while Qt's loop waits, as Python runs signal handlers only
+    between bytecodes.
 
     Returns:
-        A function that puts the previous handlers back and stops the timer.
+        A function that puts the previous handlers back and stops the timer (call it when
+        nothing is left to clean up: until then a second signal still quits at once).
     """
     from PySide6.QtCore import QTimer
 
     if threading.current_thread() is not threading.main_thread():  # signals: main thread only
         return lambda: None
+    got: list[int] = []
 
     def stop(signum: int, _frame: object) -> None:
+        if got:  # a second Ctrl-C: the user does not want to wait for the clean close
+            print("interrupted again: quitting now", file=sys.stderr, flush=True)
+            os._exit(128 + got[0])
+        got.append(signum)
         if signum == signal.SIGINT:
-            print("interrupted", file=sys.stderr)
-        window.close()
-        app.exit(128 + signum)
+            print("interrupted", file=sys.stderr, flush=True)
+        QTimer.singleShot(0, lambda: (window.close(), app.exit(128 + signum)))
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer()
@@ -139,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from motionlex.app import settings as cfg
-    from motionlex.app.client import exit_now_if_busy
+    from motionlex.app.client import JOIN_WAIT_S, busy_threads, exit_now_if_busy
     from motionlex.app.screenshot import ScreenshotJob
     from motionlex.app.window import MainWindow
     from motionlex.widgets.gl_canvas import enable_shared_gl_contexts
@@ -190,14 +198,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = int(app.exec())
     finally:
-        restore()
         app.setQuitOnLastWindowClosed(quit_on_close)
         if window.isVisible():  # the loop ended without closing it (QApplication.quit())
             window.close()
         window.client.stop()
-        exit_now_if_busy(code)  # wait for a step still running; never destroy it running
-        if scratch is not None:
+        if scratch is not None:  # before the wait below, which may end the process
+            settings.sync()
             scratch.cleanup()
+        if busy_threads():
+            print(f"waiting for the worker to finish its step (at most {JOIN_WAIT_S:.0f} s; "
+                  f"Ctrl-C quits at once)", file=sys.stderr, flush=True)
+        exit_now_if_busy(code)  # wait for a step still running; never destroy it running
+        restore()
     return code
 
 

@@ -93,8 +93,14 @@ def test_ctrl_c_and_sigterm_close_the_explorer_cleanly(qapp, gl_platform, tmp_pa
 
     ini = tmp_path / "s.ini"
     previous = signal.getsignal(signum)
-    QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signum))  # runs in main()'s loop
-    assert main(["--empty", "--settings", str(ini)]) == 128 + signum
+    kill = QTimer()  # fires in main()'s loop; stopped after it, whatever main() did
+    kill.setSingleShot(True)
+    kill.timeout.connect(lambda: os.kill(os.getpid(), signum))
+    kill.start(1500)
+    try:
+        assert main(["--empty", "--settings", str(ini)]) == 128 + signum
+    finally:
+        kill.stop()
     assert signal.getsignal(signum) is previous  # pytest's own handler is back
     saved = cfg.open_settings(ini)
     assert saved.value(cfg.KEY_STATE) is not None  # closeEvent saved the layout
