@@ -90,7 +90,9 @@ class Analysis(QObject):
         # the worker runs jobs in order, and preparing a caption bank takes seconds
         self._describe_when_shown = False
         self._typed: str | None = None  # a caption typed in the panel: scored against every
-        # motion selected next, until cleared, a source button is clicked or a new query runs
+        # motion selected next, until cleared, a source button is clicked, another query
+        # runs or another gallery opens (the same query ranked again in another mode keeps it)
+        self._typed_query = ""  # the query shown when it was typed
         win.motionShown.connect(self._after_motion_shown)
         self.chronology = ChronologyPanel(win.car_panel, win)
         self.describe_panel = DescribePanel(win)
@@ -181,6 +183,7 @@ class Analysis(QObject):
             The gallery browser's rows, as the gallery's columns.
         """
         self._generated, self._described_row = {}, None
+        self._typed = None
         self.describe_panel.clear()
         self.chronology.set_query_available(False)
         self._describe_when_shown = info.searchable and not all(info.captions)
@@ -205,7 +208,8 @@ class Analysis(QObject):
     def results_shown(self, result: RankResult) -> None:
         """A ranking was shown: a text query switches the chronology panel to its orders."""
         text = bool(result.text)
-        self._typed = None
+        if result.text != self._typed_query:  # another query (not the same one re-ranked)
+            self._typed = None
         self.chronology.set_query_available(text, "" if text else
                                             "a motion query has no events to reorder")
         self.chronology.set_source("query" if text else "caption")
@@ -291,6 +295,7 @@ class Analysis(QObject):
         query = st.last_result.text if st.last_result is not None else ""
         own = text.strip() in ("", query.strip(), self._own_caption(st.motion.row).strip())
         self._typed = None if own else text  # cleared or back to a shown caption: not sticky
+        self._typed_query = query
         self.win.car_panel.set_busy(True)
         st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
 

@@ -200,13 +200,23 @@ def test_a_typed_caption_is_called_yours(qtbot, loaded):
     assert got.args[0].caption == typed and got.args[0].row != first
     assert w.car_panel.caption_edit.text() == typed
     assert w.analysis.chronology.heading().startswith("Your caption's events")
+    # the same query ranked in another mode keeps it (a mode switch searches again)
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+        w.mode_box.setCurrentIndex(w.mode_box.findData("dense"))
+    assert got.args[0].caption == typed
     # the query button brings the query's orders back, and they stay on the next result
     w.analysis.chronology.button("query").click()
     qtbot.waitUntil(lambda: _orders_shown(w) and w.car_panel.caption_edit.text() == TWO_EVENTS,
                     timeout=LONG_WAIT_MS)
     with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
-        w.results_list.select_row(0)
+        w.results_list.select_row(2)  # (the re-ranked list selected its first row)
     assert got.args[0].caption == TWO_EVENTS
+    # typed again, then another query: the new query's orders, not the typed caption
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        w.car_panel.captionEdited.emit(typed)
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+        w.search("a person walks forward, then sits down")
+    assert got.args[0].caption == "a person walks forward, then sits down"
 
 
 def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):
