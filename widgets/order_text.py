@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 from motionlex.core.text.orders import num_orders
 
-TIE = 5e-4
-"""Scores closer than this to the best are a tie (the panel shows three decimals)."""
+DECIMALS = 3
+"""Decimals of the table's scores; orders whose scores read the same there are a tie, and
+every gap the verdict names is a difference of the scores as shown."""
 
 
 def order_steps(text: str, events: Sequence[str]) -> str:
@@ -75,16 +76,21 @@ def check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, f
     return out
 
 
+def shown(score: float) -> float:
+    """A score as the table shows it (:data:`DECIMALS` decimals)."""
+    return round(float(score), DECIMALS)
+
+
 def tied_rows(ranked: Sequence[tuple[str, float, bool]]) -> int:
-    """How many of the ``ranked`` orders (best first) score within :data:`TIE` of the best
-    (1: the best stands alone; 0: no orders)."""
+    """How many of the ``ranked`` orders (best first) show the best score (1: the best
+    stands alone; 0: no orders)."""
     if not ranked:
         return 0
-    return sum(1 for o in ranked if ranked[0][1] - o[1] < TIE)
+    return sum(1 for o in ranked if shown(o[1]) == shown(ranked[0][1]))
 
 
 def order_verdict(ranked: Sequence[tuple[str, float, bool]], name: str = "true") -> str:
-    """The verdict above the panel's table.
+    """The verdict above the panel's table, in the scores as the table shows them.
 
     Args:
         ranked: ``(caption, similarity, is_true_order)`` per order, best first.
@@ -104,24 +110,26 @@ def order_verdict(ranked: Sequence[tuple[str, float, bool]], name: str = "true")
     order = "your caption's order" if name == "your caption" else f"the {name} order"
     if not true_ranks:
         return f"{len(ranked)} orders; {order} is not among them."
-    r = true_ranks[0]
+    r, n = true_ranks[0], len(ranked)
     tied = tied_rows(ranked)
+    best = shown(ranked[0][1])
     if r < tied and tied > 1:  # the caption's order is among equal best scores
-        if tied == len(ranked):
-            return (f"The model cannot tell these {len(ranked)} orders apart: all score "
-                    f"{ranked[0][1]:.3f} (events past the tokens the model reads, or too "
-                    f"alike for it, change nothing).")
+        if tied == n:
+            return (f"The model cannot tell these {n} orders apart: all score {best:.3f} "
+                    f"(events past the tokens the model reads, or too alike for it, change "
+                    f"nothing).")
         return (f"No clear preference: {order} and {tied - 1} other "
-                f"order{'s' if tied > 2 else ''} score {ranked[0][1]:.3f}, the best of "
-                f"{len(ranked)}.")
-    if r == 0:  # by how much the winner beats the runner-up: always a positive gap
-        gap = ranked[0][1] - ranked[1][1]
-        return f"The model prefers {order} by {gap:.3f} ({len(ranked)} orders)."
-    gap = ranked[0][1] - ranked[r][1]
-    return (
-        f"{order[0].upper()}{order[1:]} ranks {r + 1} of {len(ranked)}: the model prefers "
-        f"\u201c{ranked[0][0]}\u201d by {gap:.3f}."
-    )
+                f"order{'s' if tied > 2 else ''} score {best:.3f}, the best of {n}.")
+    if r == 0:  # by how much the winner beats the runner-up, as shown: at least 0.001
+        return (f"The model prefers {order} by {best - shown(ranked[1][1]):.3f} ({n} "
+                f"orders).")
+    gap = best - shown(ranked[r][1])
+    upper = f"{order[0].upper()}{order[1:]}"
+    if tied > 1:  # several orders share the best score: none of them is "the" preferred
+        return (f"{upper} ranks {r + 1} of {n}: {tied} orders share the best score, "
+                f"{best:.3f}, {gap:.3f} above it.")
+    return (f"{upper} ranks {r + 1} of {n}: the model prefers \u201c{ranked[0][0]}\u201d "
+            f"by {gap:.3f}.")
 
 
 def scored_note(scored: int, possible: int) -> str:

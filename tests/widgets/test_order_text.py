@@ -55,6 +55,14 @@ def test_verdict_prefers_ranks_and_ties():
         assert order_verdict(tie) == "The model cannot tell these 2 orders apart: all score " \
             f"{tie[0][1]:.3f} (events past the tokens the model reads, or too alike for it, " \
             "change nothing)."
+    # ties and gaps are those of the scores as the table shows them (three decimals)
+    assert order_verdict([("a", 0.5004, True), ("b", 0.4996, False)]).startswith(
+        "The model cannot tell these 2 orders apart: all score 0.500")
+    assert order_verdict([("a", 0.5006, True), ("b", 0.5002, False)]) == (
+        "The model prefers the true order by 0.001 (2 orders).")
+    below = [("c", 0.7, False), ("b", 0.7, False), ("a", 0.6, True)]
+    assert order_verdict(below) == ("The true order ranks 3 of 3: 2 orders share the best "
+                                    "score, 0.700, 0.100 above it.")
     three = [("c", 0.7, False), ("a", 0.7, True), ("b", 0.6, False)]
     assert order_verdict(three, "your caption") == (
         "No clear preference: your caption's order and 1 other order score 0.700, the best "
