@@ -40,8 +40,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
             "captions": [{"caption": d.caption, "score": round(d.score, 6),
                           "dense": round(d.dense, 6), "lexical": round(d.lexical, 6),
                           "words": [w for w, _ in d.words]} for d in res.descriptions],
-            # a share, as in 'motionlex words': the word's weight over the norm of the
-            # motion's lexical vector (its 128 heaviest words, as scored against the bank)
+            # the word's weight in the lexical row scored against the bank: its 128
+            # heaviest words over their norm (cosine models; dot models: the raw weight)
             "motion_words": [{"word": w, "share": round(v, 6)} for w, v in res.motion_words],
         }, ensure_ascii=False))
         return 0
