@@ -301,8 +301,8 @@ def motions_steps(index: Any, request: MotionsRequest,
 
 def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
                  orders_cache: dict | None = None) -> Progress:
-    """Job: events of the caption, every distinct order, dense cosine with the motion
-    (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
+    """Job: events of the caption, every distinct order (a sample past 24), dense cosine
+    with the motion (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
     stored dense embedding).
 
     Args:

@@ -104,7 +104,8 @@ def run_once(app, bvh: Path, give_way: bool) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bvh", type=Path, default=Path("../shared/data/raw_bvh"))
+    ap.add_argument("--bvh", type=Path, default=Path(os.environ.get(  # from any folder
+        "MOTIONLEX_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "raw_bvh")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-give-way", dest="give_way", action="store_false")
     args = ap.parse_args()

@@ -153,7 +153,7 @@ class _PatchCanvas(QWidget):
 
     def _duration(self) -> float:
         o = self._owner
-        return o.valid_frames / o.fps if o.valid_frames else 1.0  # empty: a 0..1 s axis
+        return o.valid_frames / o.fps if o.valid_frames else 1.0  # empty: no axis is drawn
 
     def time_to_y(self, t: float) -> float:
         """Widget y of time ``t`` seconds (time runs down)."""
@@ -428,7 +428,7 @@ class PatchView(QWidget):
         self._qimage = None
         self._valid_frames = 0
         self._frame = 0
-        self._canvas.drop_cache()  # an empty view shows a 0..1 s axis
+        self._canvas.drop_cache()  # an empty view shows EMPTY_HINT, no time axis
 
     def set_frame(self, frame: int) -> int:
         """Move the cursor to ``frame``, clamped to the real frames.

@@ -299,7 +299,8 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
 
 @dataclass(frozen=True)
 class QueryOrders:
-    """A caption's events and every distinct order of them, embedded once.
+    """A caption's events and every distinct order of them (past ``max_orders``: the true
+    order and a seeded sample, :func:`all_orders`), embedded once.
 
     Attributes:
         caption: the caption split.
@@ -317,12 +318,14 @@ class QueryOrders:
 
 
 def query_orders(model: Any, caption: str, max_orders: int = 24) -> QueryOrders:
-    """Split a caption into events and embed every distinct order of them (true first).
+    """Split a caption into events and embed every distinct order of them, true first (past
+    ``max_orders``, the true order and a seeded uniform sample of the others).
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
         caption: the caption (a query or a motion's caption).
-        max_orders: distinct orders embedded at most (4 events: all 24).
+        max_orders: distinct orders embedded at most (4 events: all 24; 5 or more: a
+            sample).
 
     Raises:
         ImportError: spaCy's parser is missing (event splitting).

@@ -4,7 +4,8 @@ Events come from :func:`motionlex.core.text.events.split_events` in chronologica
 :func:`join_events` glues them as ``"a, then b, then c"`` (every boundary gets the same
 marker, so a shuffled caption has the same surface pattern as the true one);
 :func:`shuffle_events` / :func:`shuffled_captions` build the chronologically wrong captions
-that CAR uses as hard negatives; :func:`all_orders` lists every distinct order.
+that CAR uses as hard negatives; :func:`all_orders` lists every distinct order (or, past a limit,
+the true one and a seeded uniform sample of the others).
 :func:`mirror_caption` is the text half of mirroring (left <-> right).
 
 Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal Grounding of

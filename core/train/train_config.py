@@ -89,7 +89,7 @@ class TrainConfig:
         order_negatives: each composed pair's reordered motion (its clips joined in another
             order) as a text-to-motion negative of its caption: CAR's shuffled captions
             turned around, so that a caption learns to prefer its clip order (the composed
-            chronology test's "caption: true vs shuffled clips").
+            chronology test's motion side: "the caption picks its true-order clip").
         event_text_p: probability of feeding a multi-event caption as its joined events.
         mirror_p: probability of the mirroring augmentation.
         compose_p: share of each pair batch replaced by composed multi-event pairs.
