@@ -5,8 +5,8 @@ toggle:
 
 - **Query**: the query's events (split by the same parser as ``motionlex events``), every
   order of them (past 24, the true one and a sample) and, for the selected motion, the
-  similarity of each order with the query's own order marked, so a user sees at a glance whether the motion matches
-  "raise, then walk" or "walk, then raise".
+  similarity of each order with the query's own order marked, so a user sees at a glance
+  whether the motion matches "raise, then walk" or "walk, then raise".
 - **Result caption**: the same for the selected motion's own caption (CAR on one example).
 
 The widget only shows what it is given; the scores come from the worker.
