@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.motion.motion import Motion, to_canonical
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.patches import (
     MAX_FRAMES,
     PATCH_LEN,
@@ -137,7 +137,8 @@ def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
             whole clip and brought to the canonical form (20 fps, facing +Z, its lowest
             foot on the floor) by :func:`~motionlex.core.motion.motion.to_canonical`, which
             leaves a canonical clip as it is; or ``(joints (T, J, 3), skeleton)`` pairs of
-            canonical joints (NumPy or CPU torch; used as float32 metres), as they are. A
+            canonical joints (NumPy or CPU torch; used as float32 metres; the skeleton or a
+            built-in skeleton's name, ``"smpl22"``), as they are. A
             crop that keeps its whole clip's floor (``crop_seconds(..., canonical=True)``,
             as training and evaluation make them) goes as a pair.
 
@@ -146,8 +147,9 @@ def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
 
     Raises:
         TypeError: a single motion, string or path instead of a sequence, or an item that is
-            neither a Motion nor a ``(joints, Skeleton)`` pair (naming its index).
-        ValueError: no motions, or joints whose shape does not match their skeleton.
+            neither a Motion nor a ``(joints, skeleton)`` pair (naming its index).
+        ValueError: no motions, joints whose shape does not match their skeleton, or a
+            skeleton name that is not built in.
     """
     if isinstance(motions, (str, bytes, Motion)) or not isinstance(motions, Sequence):
         raise TypeError(f"motions must be a list of Motion objects or (joints, skeleton) "
@@ -160,13 +162,14 @@ def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
             c = to_canonical(m)
             out.append((c.joints, c.skeleton))
             continue
-        if not (isinstance(m, tuple | list) and len(m) == 2 and isinstance(m[1], Skeleton)):
+        if not (isinstance(m, tuple | list) and len(m) == 2):
             raise TypeError(f"motions[{i}] is {type(m).__name__}: expected a Motion (e.g. from "
                             f"load_motion_file) or a (joints (T, J, 3), Skeleton) pair")
+        skeleton = as_skeleton(m[1], f"motions[{i}]")  # a Skeleton, or "smpl22" / "kit21"
         joints = np.asarray(m[0], dtype=np.float32)
-        j = m[1].num_joints
+        j = skeleton.num_joints
         if joints.ndim != 3 or joints.shape[1:] != (j, 3) or len(joints) < 1:
             raise ValueError(f"motions[{i}]: joints must be (T, {j}, 3) for its skeleton "
                              f"({j} joints), got {joints.shape}")
-        out.append((joints, m[1]))
+        out.append((joints, skeleton))
     return out

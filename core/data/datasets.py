@@ -48,7 +48,12 @@ from motionlex.core.motion.bvh_index import (
 from motionlex.core.motion.file_checks import MotionFileError, is_y_up, not_a_motion_file, read_npy
 from motionlex.core.motion.files import read_joints_file
 from motionlex.core.motion.motion import Motion, to_canonical
-from motionlex.core.motion.skeleton import Skeleton, side_check, skeleton_for_joint_count
+from motionlex.core.motion.skeleton import (
+    Skeleton,
+    as_skeleton,
+    side_check,
+    skeleton_for_joint_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +112,8 @@ class MotionDataset:
             ``split="all"`` means every motion file in the folder.
         skip_missing: ids in the split file without a motion file are skipped with a
             warning instead of raising :class:`MissingIdsError`.
-        skeleton: skeleton of ``.npy`` joints; default: the one of the joint count most of
+        skeleton: skeleton of ``.npy`` joints (or a built-in one's name, ``"smpl22"``);
+            default: the one of the joint count most of
             the dataset's files have (22 -> SMPL, 21 -> KIT-ML); a file of another joint
             count is skipped with a reason (not read as another skeleton).
         fps: frame rate of ``.npy`` joints; default 20 (SMPL) or 12.5 (KIT-ML).
@@ -137,12 +143,14 @@ class MotionDataset:
         split: str = "train",
         *,
         skip_missing: bool = False,
-        skeleton: Skeleton | None = None,
+        skeleton: Skeleton | str | None = None,
         fps: float | None = None,
         scale: float | None = None,
         canonical: bool = True,
     ) -> None:
         self.root = Path(root)
+        if skeleton is not None:  # a name ("smpl22") as make_motion takes it
+            skeleton = as_skeleton(skeleton, str(self.root))
         self.split = split
         self.layout = detect_layout(self.root)
         self.canonical = canonical

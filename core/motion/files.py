@@ -33,7 +33,7 @@ from motionlex.core.motion.file_checks import (
     warn_unless_y_up,
 )
 from motionlex.core.motion.motion import CANONICAL_FPS, Motion, load_joints_npy, to_canonical
-from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton, skeleton_for_joint_count
 
 KIT_FPS = 12.5
 """Frame rate of KIT-ML's processed joints."""
@@ -51,7 +51,7 @@ the joint files in ``new_joint_vecs/`` and are no joint positions."""
 def read_joints_file(
     path: str | os.PathLike,
     *,
-    skeleton: Skeleton | None = None,
+    skeleton: Skeleton | str | None = None,
     fps: float | None = None,
     scale: float | None = None,
     name: str | None = None,
@@ -60,7 +60,8 @@ def read_joints_file(
 
     Args:
         path: the ``.npy`` file.
-        skeleton: skeleton of the joints; default by joint count (22 -> SMPL, 21 -> KIT-ML).
+        skeleton: skeleton of the joints, or a built-in skeleton's name (``"smpl22"``);
+            default by joint count (22 -> SMPL, 21 -> KIT-ML).
         fps: frame rate; default 12.5 (KIT-ML) or 20 (any other skeleton).
         scale: factor to metres; ``None`` = 1 or 0.001 (KIT-ML's millimetres), whichever
             makes the body a person's size (:func:`detect_unit_scale`).
@@ -70,7 +71,9 @@ def read_joints_file(
         The motion as stored (not canonical): ``joints (T, J, 3)`` float32 metres.
 
     Raises:
-        TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``).
+        TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``); ``skeleton``
+            neither a skeleton nor a name.
+        ValueError: ``skeleton`` names no built-in skeleton.
         FileNotFoundError: no such file, or a folder.
         MotionFileError: a FIFO, device or socket (never opened); not a plain numeric
             array, truncated, not ``(T, J, 3)`` (axes that look transposed are named),
@@ -82,6 +85,8 @@ def read_joints_file(
     if fps is not None:
         check_fps_type(fps, "fps")
     path = Path(path)
+    if skeleton is not None:
+        skeleton = as_skeleton(skeleton, str(path))
     require_motion_file(path)
     arr = read_npy(path, mmap=True)
     check_numeric(arr.dtype, str(path))  # before any cast: complex, bool, datetime ...

@@ -24,7 +24,7 @@ from motionlex.core.motion.file_checks import (
     read_npy,
     require_motion_file,
 )
-from motionlex.core.motion.skeleton import BUILTIN_SKELETONS, Skeleton, get_skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 
 logger = logging.getLogger(__name__)
 
@@ -227,14 +227,7 @@ def make_motion(
         MotionFileError: see :func:`validate_joints`; also for ``fps <= 0`` or not finite.
     """
     src = source or name or "<array>"
-    if isinstance(skeleton, str):
-        if skeleton not in BUILTIN_SKELETONS:
-            raise ValueError(f"{src}: unknown skeleton {skeleton!r}; built-in skeletons: "
-                             f"{sorted(BUILTIN_SKELETONS)} (or pass a Skeleton)")
-        skeleton = get_skeleton(skeleton)
-    if not isinstance(skeleton, Skeleton):
-        raise TypeError(f"{src}: skeleton must be a Skeleton or a built-in skeleton's name "
-                        f"{sorted(BUILTIN_SKELETONS)}, got {type(skeleton).__name__}")
+    skeleton = as_skeleton(skeleton, src)
     check_fps_type(fps, f"{src}: frame rate")
     if not np.isfinite(fps) or fps <= 0:
         raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")

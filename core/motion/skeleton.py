@@ -252,6 +252,29 @@ def get_skeleton(name: str) -> Skeleton:
         raise KeyError(f"unknown skeleton {name!r}; known: {sorted(BUILTIN_SKELETONS)}") from None
 
 
+def as_skeleton(skeleton: object, where: str = "<array>") -> Skeleton:
+    """A :class:`Skeleton`, or a built-in skeleton's name made one (what every function that
+    takes a skeleton accepts).
+
+    Args:
+        skeleton: a :class:`Skeleton` or ``"smpl22"`` / ``"kit21"``.
+        where: what the skeleton belongs to, for messages (a file, ``"motions[3]"``).
+
+    Raises:
+        ValueError: a name of no built-in skeleton.
+        TypeError: neither a :class:`Skeleton` nor a string.
+    """
+    if isinstance(skeleton, str):
+        if skeleton not in BUILTIN_SKELETONS:
+            raise ValueError(f"{where}: unknown skeleton {skeleton!r}; built-in skeletons: "
+                             f"{sorted(BUILTIN_SKELETONS)} (or pass a Skeleton)")
+        return BUILTIN_SKELETONS[skeleton]
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"{where}: skeleton must be a Skeleton or a built-in skeleton's name "
+                        f"{sorted(BUILTIN_SKELETONS)}, got {type(skeleton).__name__}")
+    return skeleton
+
+
 def skeleton_for_joint_count(num_joints: int) -> Skeleton:
     """The built-in skeleton with ``num_joints`` joints (22 -> SMPL, 21 -> KIT-ML).
 

@@ -129,6 +129,29 @@ def test_make_motion_takes_a_built_in_skeleton_name(walk):
         make_motion(walk.joints, 20, 22)
 
 
+def test_every_skeleton_argument_takes_a_built_in_name(walk, shared_data):
+    """read_joints_file(..., skeleton="smpl22") and MotionDataset(..., skeleton="smpl22")
+    failed with "'str' object has no attribute 'name'", and (joints, "smpl22") given to the
+    encoders was called "a tuple"; make_motion already took the name."""
+    from motionlex.core.data.datasets import MotionDataset
+    from motionlex.core.motion.files import read_joints_file
+    from motionlex.core.patch_batches import motion_pairs
+
+    f = shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"
+    assert read_joints_file(f, skeleton="smpl22").skeleton is SMPL22
+    np.testing.assert_array_equal(read_joints_file(f, skeleton="smpl22").joints,
+                                  read_joints_file(f, skeleton=SMPL22).joints)
+    ds = MotionDataset(shared_data / "bandai", "val", skeleton="smpl22")
+    assert ds.load_motion(ds.records[0]).skeleton is SMPL22
+    assert motion_pairs([(walk.joints, "smpl22")])[0][1] is SMPL22
+    with pytest.raises(ValueError, match=r"motions\[0\]: unknown skeleton 'smpl24'"):
+        motion_pairs([(walk.joints, "smpl24")])
+    with pytest.raises(TypeError, match=r"motions\[0\]: skeleton must be a Skeleton"):
+        motion_pairs([(walk.joints, 22)])
+    with pytest.raises(ValueError, match=rf"{f}: unknown skeleton 'kit'"):
+        read_joints_file(f, skeleton="kit")
+
+
 def test_crop_seconds_refuses_negative_or_non_finite_times(walk):
     """crop_seconds(-5, -1) returned the whole clip."""
     for start, end, what in ((-5.0, -1.0, "start"), (1.0, -1.0, "end"),
