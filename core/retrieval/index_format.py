@@ -154,9 +154,14 @@ def model_mismatch(index: str | Path, want: str, got: str, recorded: str | None,
     recorded_there = bool(recorded) and Path(str(recorded)).is_dir()
     if source is None:
         again = f"index the data again with this model {new_index}"
-        fix = (f"{again}, or use the checkpoint it was built with ({recorded}), unless that "
-               f"folder was trained again since" if recorded_there else
-               f"its checkpoint ({recorded or 'not recorded'}) no longer exists, so {again}")
+        if recorded_there:
+            fix = (f"{again}, or use the checkpoint it was built with ({recorded}), unless "
+                   f"that folder was trained again since")
+        elif recorded:
+            fix = f"its checkpoint ({recorded}) no longer exists, so {again}"
+        else:  # built from Python without checkpoint=: no folder to point at
+            fix = (f"it records no checkpoint (build_index(..., checkpoint=DIR) records it): "
+                   f"use the model that built it, or {again}")
         return IndexMismatchError(f"{index} was built with model {want[:16]}... but the "
                                   f"loaded model is {got[:16]}... (another checkpoint); {fix}")
     whose = (f"the model in --checkpoint {loaded_from}" if source == "given"
