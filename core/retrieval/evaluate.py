@@ -196,7 +196,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
         :class:`EvalResult` (the generator's value).
 
     Raises:
-        TypeError: ``cfg`` is not an :class:`EvalConfig`.
+        TypeError: ``cfg`` is not an :class:`EvalConfig`; ``checkpoint`` is not a path (a
+            loaded model: save it with ``save_pretrained`` first).
         FileNotFoundError: checkpoint folder, its ``patch_stats.json``, the data folder or
             the split file missing.
         FileExistsError: ``out_dir`` is a file (said before any work).
@@ -209,6 +210,11 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if not isinstance(cfg, EvalConfig):
         raise TypeError(f"cfg must be an EvalConfig (EvalConfig(**settings) makes one from a "
                         f"dict), got {type(cfg).__name__}")
+    if not isinstance(checkpoint, (str, os.PathLike)):  # a model object from a notebook
+        raise TypeError(f"checkpoint must be a model folder (a path), got "
+                        f"{type(checkpoint).__name__}: save a model first, "
+                        f"model.save_pretrained(DIR, extra_json={{'patch_stats.json': stats}}), "
+                        f"and pass DIR")
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"cannot write the evaluation report to {out_dir}: it is a file, "

@@ -209,3 +209,12 @@ def test_evaluate_refuses_a_file_as_out_dir_and_a_dict_as_cfg(samples, tmp_path)
     with pytest.raises(TypeError, match=r"cfg must be an EvalConfig \(EvalConfig\(\*\*settings"
                                         r"\) makes one from a dict\), got dict"):
         evaluate(tmp_path / "no_model_here", samples, tmp_path / "out", {"split": "all"})
+
+
+def test_evaluate_given_a_model_object_says_to_save_it(tiny, samples, tmp_path):
+    """A model from a notebook failed in pathlib: "expected str, bytes or os.PathLike"."""
+    with pytest.raises(TypeError, match=r"checkpoint must be a model folder \(a path\), got "
+                                        r"MotionTextModel: save a model first, "
+                                        r"model.save_pretrained\(DIR"):
+        evaluate(tiny, samples, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
