@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlex.core.checksums import not_regular_file_message, special_file_kind
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton, skeleton_for_joint_count
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +221,36 @@ def check_finite_joints(joints: np.ndarray, skeleton: Skeleton, src: str) -> Non
         raise ValueError(f"{src}: NaN or inf joints in {frames} frame(s), first at frame "
                          f"{frame}, joint {joint} ({skeleton.joint_names[joint]}); every "
                          f"coordinate must be a finite number of metres")
+
+
+def transposed_hint(shape: tuple[int, ...]) -> str:
+    """For a 3-d array whose last axis is not 3: how its axes look transposed, or "".
+
+    ``(22, 3, T)`` and ``(T, 3, 22)`` (joints and coordinates swapped, or frames last) are
+    named with the ``np.transpose`` axes that make them ``(T, J, 3)``, when one other axis
+    has 3 entries and one of the rest is a built-in skeleton's joint count.
+    """
+    xyz = [k for k in (0, 1) if shape[k] == 3]
+    if len(xyz) != 1:
+        return ""
+    rest = [k for k in range(3) if k != xyz[0]]
+    known = [k for k in rest if _is_joint_count(shape[k])]
+    if len(known) != 1:
+        return (f"; the coordinates (3) are on axis {xyz[0]}: the axes look transposed "
+                "(reorder them to frames, joints, xyz)")
+    joints = known[0]
+    frames = next(k for k in rest if k != joints)
+    order = (frames, joints, xyz[0])
+    return (f"; the axes look transposed ({shape[joints]} joints on axis {joints}, xyz on axis "
+            f"{xyz[0]}): reorder them, e.g. np.transpose(a, {order})")
+
+
+def _is_joint_count(n: int) -> bool:
+    try:
+        skeleton_for_joint_count(n)
+    except ValueError:
+        return False
+    return True
 
 
 def is_y_up(joints: np.ndarray, skeleton: Skeleton) -> bool:

@@ -30,6 +30,7 @@ from motionlex.core.motion.file_checks import (
     check_zero_frames,
     read_npy,
     require_motion_file,
+    transposed_hint,
     warn_unless_y_up,
 )
 from motionlex.core.motion.motion import CANONICAL_FPS, Motion, load_joints_npy, to_canonical
@@ -110,36 +111,6 @@ def read_joints_file(
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
     return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
-
-
-def transposed_hint(shape: tuple[int, ...]) -> str:
-    """For a 3-d array whose last axis is not 3: how its axes look transposed, or "".
-
-    ``(22, 3, T)`` and ``(T, 3, 22)`` (joints and coordinates swapped, or frames last) are
-    named with the ``np.transpose`` axes that make them ``(T, J, 3)``, when one other axis
-    has 3 entries and one of the rest is a built-in skeleton's joint count.
-    """
-    xyz = [k for k in (0, 1) if shape[k] == 3]
-    if len(xyz) != 1:
-        return ""
-    rest = [k for k in range(3) if k != xyz[0]]
-    known = [k for k in rest if _is_joint_count(shape[k])]
-    if len(known) != 1:
-        return (f"; the coordinates (3) are on axis {xyz[0]}: the axes look transposed "
-                "(reorder them to frames, joints, xyz)")
-    joints = known[0]
-    frames = next(k for k in rest if k != joints)
-    order = (frames, joints, xyz[0])
-    return (f"; the axes look transposed ({shape[joints]} joints on axis {joints}, xyz on axis "
-            f"{xyz[0]}): reorder them, e.g. np.transpose(a, {order})")
-
-
-def _is_joint_count(n: int) -> bool:
-    try:
-        skeleton_for_joint_count(n)
-    except ValueError:
-        return False
-    return True
 
 
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:

@@ -23,6 +23,8 @@ from motionlex.core.motion.file_checks import (
     check_zero_frames,
     read_npy,
     require_motion_file,
+    transposed_hint,
+    warn_unless_y_up,
 )
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 
@@ -167,7 +169,9 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
     arr = np.asarray(joints)
     check_numeric(arr.dtype, source)
     if arr.ndim != 3 or arr.shape[2] != 3:
-        raise MotionFileError(f"{source}: expected joints of shape (T, J, 3), got {arr.shape}")
+        hint = transposed_hint(arr.shape) if arr.ndim == 3 else ""
+        raise MotionFileError(f"{source}: expected joints of shape (T, J, 3), got "
+                              f"{arr.shape}{hint}")
     if arr.shape[1] != skeleton.num_joints:
         raise MotionFileError(
             f"{source}: skeleton {skeleton.name!r} has {skeleton.num_joints} joints, "
@@ -225,13 +229,20 @@ def make_motion(
             a name.
         ValueError: ``skeleton`` names no built-in skeleton.
         MotionFileError: see :func:`validate_joints`; also for ``fps <= 0`` or not finite.
+
+    An array whose body is not upright along +Y over most of the clip (a Z-up export) is
+    logged as a warning (:func:`~.file_checks.warn_unless_y_up`), as the file loaders do:
+    motionlex expects Y up, and a Z-up clip gets wrong patches and results.
     """
     src = source or name or "<array>"
     skeleton = as_skeleton(skeleton, src)
     check_fps_type(fps, f"{src}: frame rate")
     if not np.isfinite(fps) or fps <= 0:
         raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")
-    return Motion(validate_joints(joints, skeleton, src), float(fps), skeleton, source, name)
+    arr = validate_joints(joints, skeleton, src)
+    if source is None:  # an array from the caller (the file loaders warn for files)
+        warn_unless_y_up(arr, skeleton, src)
+    return Motion(arr, float(fps), skeleton, source, name)
 
 
 

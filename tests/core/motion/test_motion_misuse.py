@@ -152,6 +152,22 @@ def test_every_skeleton_argument_takes_a_built_in_name(walk, shared_data):
         read_joints_file(f, skeleton="kit")
 
 
+def test_an_array_says_what_the_file_loader_says(walk, caplog):
+    """A Z-up array and a (J, 3, T) array: the file loader warned about the one and named the
+    transpose for the other; make_motion took the first silently and gave no hint."""
+    with caplog.at_level("WARNING"):
+        make_motion(walk.joints, 20, "smpl22")
+    assert not caplog.records  # upright: nothing said
+    with caplog.at_level("WARNING"):
+        make_motion(np.ascontiguousarray(walk.joints[..., [0, 2, 1]]), 20, "smpl22")
+    assert [r.getMessage().split(": pelvis->head")[0] for r in caplog.records] == ["<array>"]
+    assert "not along +Y" in caplog.records[0].getMessage()
+    with pytest.raises(MotionFileError, match=r"got \(22, 3, \d+\); the axes look transposed "
+                                              r"\(22 joints on axis 0, xyz on axis 1\): "
+                                              r"reorder them, e.g. np.transpose\(a, \(2, 0, 1\)\)"):
+        make_motion(walk.joints.transpose(1, 2, 0), 20, "smpl22")
+
+
 def test_crop_seconds_refuses_negative_or_non_finite_times(walk):
     """crop_seconds(-5, -1) returned the whole clip."""
     for start, end, what in ((-5.0, -1.0, "start"), (1.0, -1.0, "end"),
