@@ -26,7 +26,7 @@ import numpy as np
 
 from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.motion import Motion
-from motionlex.core.motion.skeleton import PART_NAMES, Skeleton
+from motionlex.core.motion.skeleton import PART_NAMES, Skeleton, as_skeleton
 
 POINTS_PER_PART = 16
 PATCH_LEN = 16
@@ -60,15 +60,14 @@ def part_resampling_matrix(
         sample points of frame ``t``. Rows sum to 1.
 
     Raises:
-        TypeError: ``skeleton`` is not a :class:`Skeleton` (a name: ``get_skeleton(name)``).
-        ValueError: ``points_per_part < 2`` or ``rest_joints`` not ``(J, 3)``.
+        TypeError: ``skeleton`` is neither a :class:`Skeleton` nor a built-in one's name.
+        ValueError: an unknown skeleton name; ``points_per_part < 2`` or ``rest_joints`` not
+            ``(J, 3)``.
 
     Source: Yu et al., CVPR 2024, Sec. 3.2 ("interpolate between joints in each body part to
     obtain N sample points").
     """
-    if not isinstance(skeleton, Skeleton):
-        raise TypeError(f"skeleton must be a Skeleton (get_skeleton({skeleton!r:.20}) gives a "
-                        f"built-in one by name), got {type(skeleton).__name__}")
+    skeleton = as_skeleton(skeleton, "part_resampling_matrix")  # or "smpl22", "kit21"
     if points_per_part < 2:
         raise ValueError(f"points_per_part must be >= 2, got {points_per_part}")
     if rest_joints is None:  # built once per skeleton; a copy, which callers may change
@@ -385,14 +384,21 @@ def motion_patch_image(
         raise TypeError(f"stats must be a PatchStats or None (PatchStats.load(path) reads "
                         f"one), got {type(stats).__name__}")
     joints = np.asarray(joints, dtype=np.float32)
+    given = joints.shape
     single = joints.ndim == 3
     if single:
         joints = joints[None]
     if joints.ndim != 4 or joints.shape[-1] != 3 or joints.shape[2] != matrix.shape[1]:
         raise ValueError(
             f"expected joints (B, T, {matrix.shape[1]}, 3) or (T, {matrix.shape[1]}, 3) for "
-            f"this matrix, got {joints.shape}"
+            f"this matrix ({matrix.shape[1]} joints), got {given}"
         )
+    if stats is not None and np.shape(stats.mean)[0] != matrix.shape[0]:
+        raise ValueError(
+            f"the patch statistics have {np.shape(stats.mean)[0]} columns and the matrix "
+            f"{matrix.shape[0]} ({matrix.shape[0] // len(PART_NAMES)} points per part): "
+            f"compute statistics on sample_points of this matrix, or use the matrix of "
+            f"{np.shape(stats.mean)[0] // len(PART_NAMES)} points per part they were made with")
     b, t, j, _ = joints.shape
     if t == 0:
         raise ValueError(f"joints have no frames (shape {joints.shape}); a clip needs at "

@@ -67,9 +67,17 @@ def test_motion_patch_image_names_what_it_expects(motions, stats):
         motion_patch_image(m.joints, m.skeleton, stats)
     with pytest.raises(TypeError, match="stats must be a PatchStats or None .*got dict"):
         motion_patch_image(m.joints, mat, stats.to_dict())
-    with pytest.raises(TypeError, match=r"skeleton must be a Skeleton \(get_skeleton\('smpl22'\)"
-                                        r".*got str"):
-        part_resampling_matrix("smpl22")
+    # a built-in skeleton's name is taken, as everywhere; anything else is named
+    np.testing.assert_array_equal(part_resampling_matrix("smpl22"), mat)
+    with pytest.raises(TypeError, match=r"part_resampling_matrix: skeleton must be a Skeleton "
+                                        r"or a built-in skeleton's name .*got int"):
+        part_resampling_matrix(22)
+    # statistics of another geometry (8 points per part) and joints of another skeleton
+    with pytest.raises(ValueError, match=r"the patch statistics have 80 columns and the matrix "
+                                         r"40 \(8 points per part\)"):
+        motion_patch_image(m.joints, part_resampling_matrix(m.skeleton, 8), stats)
+    with pytest.raises(ValueError, match=r"for this matrix \(21 joints\), got \(\d+, 22, 3\)"):
+        motion_patch_image(m.joints, part_resampling_matrix("kit21"), stats)  # not (1, T, ...)
     img = motion_patch_image(m.joints, mat, stats)
     assert img.shape == (3, m.num_frames, 80) and np.isfinite(img).all()
     np.testing.assert_array_equal(motion_patch_image(list(m.joints), mat, stats), img)
