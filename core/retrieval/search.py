@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.motion.motion import Motion, make_motion, to_canonical
+from motionlex.core.motion.motion import CANONICAL_FPS, Motion, make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
@@ -160,16 +160,18 @@ class Searcher:
         ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "text", text)
 
-    def embed_motion(self, joints: np.ndarray | Motion, skeleton: Skeleton | None = None,
-                     fps: float = 20.0) -> QueryEmbedding:
+    def embed_motion(self, joints: np.ndarray | Motion, skeleton: Skeleton | str | None = None,
+                     fps: float | None = None) -> QueryEmbedding:
         """Embed a motion query (brought to the canonical form first).
 
         Args:
             joints: ``(T, J, 3)`` float, metres, Y up; or a :class:`Motion` (e.g. from
                 :func:`~motionlex.core.motion.files.load_motion_file`), which brings its own
                 skeleton and frame rate.
-            skeleton: the joints' skeleton (not with a :class:`Motion`).
-            fps: the joints' frame rate, frames per second (not with a :class:`Motion`).
+            skeleton: the joints' skeleton or a built-in one's name (not with a
+                :class:`Motion`).
+            fps: the joints' frame rate, frames per second (not with a :class:`Motion`);
+                default 20, the canonical rate (HumanML3D's).
 
         Returns:
             :class:`QueryEmbedding` with ``kind="motion"``, ``dense (D,)`` float32
@@ -180,16 +182,22 @@ class Searcher:
 
         Raises:
             TypeError: joints without a skeleton.
+            ValueError: a :class:`Motion` with a skeleton or fps too (it brings its own).
             ValueError / MotionFileError: invalid joints or fps (:func:`make_motion`), a
                 clip too short or without a facing direction (:func:`to_canonical`), or no
                 model.
         """
         model = self._need_model("a motion query")
         if isinstance(joints, Motion):
+            if skeleton is not None or fps is not None:  # ignored, it was: say so
+                raise ValueError(f"a Motion brings its own skeleton and frame rate "
+                                 f"({joints.skeleton.name}, {joints.fps:g} fps): pass it "
+                                 f"alone, or its joints with the skeleton and fps to use")
             joints, fps, skeleton = joints.joints, joints.fps, joints.skeleton
         elif skeleton is None:
             raise TypeError("embed_motion needs the joints' skeleton (or pass a Motion, "
                             "e.g. load_motion_file(path))")
+        fps = CANONICAL_FPS if fps is None else fps
         m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
         dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
                                     long_clips=self.index.settings.long_clips)
@@ -324,6 +332,10 @@ class Searcher:
                             f"{k!r:.40}")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
+        if isinstance(words, bool | np.bool_) or not isinstance(words, int | np.integer) or (
+                words < 0):
+            raise ValueError(f"words must be an int >= 0 (evidence words per hit), got "
+                             f"{words!r:.40}")
         exclude = _check_exclude(exclude, len(self.index))
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")

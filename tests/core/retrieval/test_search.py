@@ -163,6 +163,13 @@ def test_query_by_motion_file(searcher, gallery, shared_data):
         raw = load_motion_file(shared_data / name, canonical=False)
         again = searcher.embed_motion(raw)
         assert float(again.dense @ q.dense) > 0.999
+        # its own fps is what counts: another one given beside it was ignored without a word
+        with pytest.raises(ValueError, match=r"a Motion brings its own skeleton and frame rate"):
+            searcher.embed_motion(raw, fps=30)
+        # bare joints of a built-in skeleton by name, at the canonical 20 fps by default
+        by_name = searcher.embed_motion(m.joints, m.skeleton.name if m.skeleton.name in (
+            "smpl22", "kit21") else m.skeleton)
+        assert float(by_name.dense @ q.dense) > 0.999
 
 
 def test_search_in_chunks_matches_search(searcher):
@@ -220,6 +227,9 @@ def test_searcher_errors(gallery, searcher, tmp_path):
         searcher.search(q, 5, "hybrid")
     with pytest.raises(ValueError, match="k must be"):
         searcher.search(q, 0)
+    for bad in (-1, 2.5, True):  # -1 was taken (no words); the CLI's --words refuses it
+        with pytest.raises(ValueError, match=r"words must be an int >= 0 \(evidence words"):
+            searcher.search(q, 3, words=bad)
     with pytest.raises(ValueError, match=r"fusion weight must be in \[0, 1\]"):
         searcher.search(q, 5, "fused", fusion_weight=1.5)
     with pytest.raises(ValueError, match="method"):
