@@ -178,12 +178,24 @@ def all_orders(events: Sequence[str], limit: int = 24, seed: int = 0
     return out
 
 
-def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str] | None:
+def _generator(rng: np.random.Generator | int) -> np.random.Generator:
+    """``rng`` itself, or a generator seeded with it (an int seed, as ``--seed`` gives)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+        raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)) or an "
+                        f"int seed, got {type(rng).__name__}")
+    return np.random.default_rng(int(rng))
+
+
+def shuffle_events(events: Sequence[str], rng: np.random.Generator | int
+                   ) -> list[str] | None:
     """One random order of the events that differs from the true order.
 
     Args:
         events: K events in chronological order.
-        rng: source of randomness (results are deterministic for a seeded generator).
+        rng: source of randomness (results are deterministic for a seeded generator), or
+            an int seed.
 
     Returns:
         The events in a different order (as a new list), or ``None`` when ``K < 2`` or all
@@ -198,6 +210,7 @@ def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str]
     new description with a different chronological order").
     """
     _check_events(events, "shuffle_events")
+    rng = _generator(rng)
     events = list(events)
     labels = _labels(events)
     if len(events) < 2 or len(set(labels)) < 2:
@@ -209,14 +222,14 @@ def shuffle_events(events: Sequence[str], rng: np.random.Generator) -> list[str]
 
 
 def shuffled_captions(
-    caption_or_events: str | Sequence[str], k: int, rng: np.random.Generator
+    caption_or_events: str | Sequence[str], k: int, rng: np.random.Generator | int
 ) -> list[str]:
     """Up to ``k`` distinct chronologically wrong captions, each joined by :func:`join_events`.
 
     Args:
         caption_or_events: a caption (split with :func:`split_events`) or its events.
         k: how many negatives to draw (>= 0).
-        rng: source of randomness.
+        rng: source of randomness, or an int seed.
 
     Returns:
         ``min(k, number of distinct wrong orders)`` captions in random order; ``[]`` for a
@@ -230,6 +243,7 @@ def shuffled_captions(
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
+    rng = _generator(rng)
     events = (
         split_events(caption_or_events)
         if isinstance(caption_or_events, str)
@@ -264,7 +278,7 @@ def format_events_report(caption: str, seed: int = 0) -> str:
 
     Args:
         caption: the caption to split.
-        seed: seed of the ``np.random.default_rng`` used for the shuffle.
+        seed: seed of the shuffle (as :func:`shuffled_captions` draws CAR's negatives).
 
     Returns:
         Several lines: the caption, the numbered events, the canonical joined form and one
@@ -288,13 +302,15 @@ def format_events_report(caption: str, seed: int = 0) -> str:
     lines = [f"caption:  {caption.strip()}", f"events ({len(events)}):"]
     lines += [f"  {i + 1}. {e}" for i, e in enumerate(events)]
     lines.append(f"joined:   {join_events(events)}")
-    shuffled = shuffle_events(events, np.random.default_rng(seed))
-    if shuffled is None:
+    # the CAR negative training draws, so "--seed 0" prints what shuffled_captions(events,
+    # 1, 0) gives (the README's example)
+    shuffled = shuffled_captions(events, 1, seed)
+    if not shuffled:
         why = ("a single event has no wrong order" if len(events) < 2 else
                "the events read the same, so every order is the same caption")
         lines.append(f"shuffled: (none: {why})")
     else:
-        lines.append(f"shuffled: {join_events(shuffled)}  (seed {seed})")
+        lines.append(f"shuffled: {shuffled[0]}  (seed {seed})")
     return "\n".join(lines)
 
 

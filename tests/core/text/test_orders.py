@@ -156,6 +156,18 @@ def test_format_events_report():
         and "walks forward, then a person turns around, then" not in shuffled_line
     )
     assert "none: a single event" in format_events_report("A person walks forward.")
+    # the report's shuffle is the one shuffled_captions draws with that seed (the README's
+    # example), an int seed or a generator alike; anything else is named
+    events = ["A person walks forward", "a person turns around", "a person walks back"]
+    for seed in range(4):
+        line = next(ln for ln in format_events_report(". ".join(events), seed=seed).splitlines()
+                    if ln.startswith("shuffled:"))
+        assert line == f"shuffled: {shuffled_captions(events, 1, seed)[0]}  (seed {seed})"
+        assert shuffled_captions(events, 1, seed) == shuffled_captions(
+            events, 1, np.random.default_rng(seed))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator .* or an int seed, "
+                                        "got str"):
+        shuffled_captions(events, 1, "0")
     with pytest.raises(ValueError, match="empty"):
         format_events_report("")
     with pytest.raises(TypeError, match="must be a str"):
