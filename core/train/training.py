@@ -63,6 +63,7 @@ from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
+from motionlex.core.train.quiet import quiet_lightning
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 from motionlex.core.train.validate_export import ValidateAndExport
@@ -409,10 +410,15 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
         init: a model directory to start from instead of ``create_model(cfg.model)``; its
             architecture replaces the config's model, its patch statistics are kept.
         resume: continue an interrupted run in ``out_dir`` (see :meth:`TrainingRun.fit`).
-        progress: progress bars.
+        progress: progress bars; ``False`` also keeps Lightning to its warnings, without
+            its tips and hardware lines (:func:`~.quiet.quiet_lightning`, as
+            ``motionlex train -q`` does).
 
     Returns:
         ``out_dir / "model"``.
+
+    A trained model already in ``out_dir/model`` is replaced (with a warning); ``motionlex
+    train`` refuses that without ``--overwrite``, which also clears the old run's logs.
 
     Raises:
         FileNotFoundError: config, data folder or a ``text_corpora`` path missing.
@@ -427,6 +433,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                            val_every=min(p.val_every, max_steps))
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not progress:  # a script or notebook asked for quiet: not 26 lines of Lightning
+        quiet_lightning(True)
     check_trainer_settings(cfg)  # before minutes of loading data
     out = Path(out_dir)
     if resume:

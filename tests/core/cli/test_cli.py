@@ -449,9 +449,9 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
 def test_lightning_lines_are_said_once_per_run():
     import logging
 
-    from motionlex.core.cli.model import _DropTips
+    from motionlex.core.train.quiet import DropTips
 
-    f = _DropTips()
+    f = DropTips()
 
     def shown(msg: str) -> bool:
         return f.filter(logging.LogRecord("lightning.pytorch", logging.INFO, "", 0, msg, None,
@@ -468,7 +468,7 @@ def test_lightning_lines_are_said_once_per_run():
     assert not shown("Restoring states from the checkpoint path at /r/checkpoints/x.ckpt")
     assert not shown("Restored all states from the checkpoint at /r/checkpoints/x.ckpt")
     assert shown("something else") and shown("something else")
-    f = _DropTips(verbose=False)  # without -v: no hardware lines at all (item 7)
+    f = DropTips(verbose=False)  # without -v: no hardware lines at all (item 7)
     assert not shown("GPU available: False, used: False")
     assert not shown("TPU available: False, using: 0 TPU cores")
     assert shown("`Trainer.fit` stopped: No training batches.")

@@ -216,15 +216,21 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
 
 
 def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_root, tmp_path,
-                                              caplog, monkeypatch):
+                                              caplog, monkeypatch, capfd):
     """train_config.json is the run's provenance: --max-steps caps the recorded phases, the
     --init model is named, and an --init model that is not the config's says so."""
     src = shared_data / "bandai"
     ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][:12]
     data = make_subset(src, tmp_path / "d", ids, {"train": ids})
     phase = "phases=[{name: lexmmm, max_steps: 5, batch_size: 8}]"
-    first = train(repo_root / "configs" / "tiny.yaml", [data], tmp_path / "a",
-                  overrides=["compose_p=0", phase], max_steps=1, progress=False)
+    with caplog.at_level("INFO"):
+        first = train(repo_root / "configs" / "tiny.yaml", [data], tmp_path / "a",
+                      overrides=["compose_p=0", phase], max_steps=1, progress=False)
+    out, err = capfd.readouterr()  # progress=False from Python: no Lightning chatter either
+    said = out + err + caplog.text
+    assert not any(s in said for s in ("Tip:", "GPU available", "litlogger",
+                                       "exists and is not empty")), said
+    caplog.clear()
     recorded = json.loads((first / "train_config.json").read_text())
     assert recorded["phases"][0]["max_steps"] == 1 and recorded["init"] is None
     more = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][40:52]
