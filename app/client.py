@@ -73,10 +73,11 @@ def join_busy_threads(timeout_s: float = JOIN_WAIT_S) -> bool:
     deadline = time.monotonic() + timeout_s
     while _BUSY_THREADS:
         thread, _worker = _BUSY_THREADS[0]
-        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-        if not thread.wait(left_ms):
-            logger.error("worker thread still busy after %.0f s", timeout_s)
-            return False
+        # in slices: Python runs a signal handler (Ctrl-C: quit now) only between them
+        while not thread.wait(min(100, max(0, int((deadline - time.monotonic()) * 1000)))):
+            if time.monotonic() >= deadline:
+                logger.error("worker thread still busy after %.0f s", timeout_s)
+                return False
         _BUSY_THREADS.pop(0)
     return True
 

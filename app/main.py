@@ -32,7 +32,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from motionlex.core.cli.types import Parser, positive_float
@@ -71,45 +71,57 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def close_on_signals(window: Any, app: Any) -> Callable[[], None]:
+class SignalCloser:
     """Ctrl-C (SIGINT) and SIGTERM close the window as Ctrl+Q does (layout and history
     saved, worker stopped, a running export cancelled) and end the event loop with
-    ``128 + signal`` (130 for Ctrl-C, as motionlex's commands); a second signal, while the
-    explorer still closes or waits for its worker, ends the process at once. The close runs
-    from the event loop (never inside whatever Python code the signal interrupted), and a
-    timer wakes the interpreter while Qt's loop waits, as Python runs signal handlers only
-    between bytecodes.
-
-    Returns:
-        A function that puts the previous handlers back and stops the timer (call it when
-        nothing is left to clean up: until then a second signal still quits at once).
+    ``128 + signal`` (130 for Ctrl-C, as motionlex's commands). Once the loop has ended
+    (:meth:`loop_ended`: the explorer is closing or waits for its worker), a signal ends the
+    process at once, as does a second one. The close runs from the event loop (never inside
+    whatever Python code the signal interrupted), and a timer wakes the interpreter while
+    Qt's loop waits, as Python runs signal handlers only between bytecodes.
+    Installed only on the main thread (elsewhere it does nothing).
     """
-    from PySide6.QtCore import QTimer
 
-    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
-        return lambda: None
-    got: list[int] = []
+    def __init__(self, window: Any, app: Any) -> None:
+        from PySide6.QtCore import QTimer
 
-    def stop(signum: int, _frame: object) -> None:
-        if got:  # a second Ctrl-C: the user does not want to wait for the clean close
-            print("interrupted again: quitting now", file=sys.stderr, flush=True)
-            os._exit(128 + got[0])
-        got.append(signum)
+        self._window, self._app = window, app
+        self._got: int | None = None
+        self._looping = True
+        self._previous: dict[int, Any] = {}
+        self._wake = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._previous = {sig: signal.signal(sig, self._on_signal)
+                          for sig in (signal.SIGINT, signal.SIGTERM)}
+        self._wake = QTimer()
+        self._wake.timeout.connect(lambda: None)
+        self._wake.start(200)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        from PySide6.QtCore import QTimer
+
+        if self._got is not None or not self._looping:  # again, or while closing: now
+            print("interrupted again: quitting now" if self._got is not None else
+                  "interrupted: quitting now", file=sys.stderr, flush=True)
+            os._exit(128 + (self._got if self._got is not None else signum))
+        self._got = signum
         if signum == signal.SIGINT:
             print("interrupted", file=sys.stderr, flush=True)
-        QTimer.singleShot(0, lambda: (window.close(), app.exit(128 + signum)))
+        QTimer.singleShot(0, lambda: (self._window.close(), self._app.exit(128 + signum)))
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(200)
+    def loop_ended(self) -> None:
+        """The event loop returned: from now on a signal ends the process at once (nothing
+        would run a queued close)."""
+        self._looping = False
 
-    def restore() -> None:
-        wake.stop()
-        for sig, handler in previous.items():
+    def restore(self) -> None:
+        """Put the previous handlers back and stop the wake-up timer."""
+        if self._wake is not None:
+            self._wake.stop()
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-
-    return restore
+        self._previous = {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,23 +205,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     quit_on_close = app.quitOnLastWindowClosed()
     if job is not None:  # the job ends the loop with its own status; closing must not
         app.setQuitOnLastWindowClosed(False)
-    restore = close_on_signals(window, app)
+    signals = SignalCloser(window, app)
     code = 1
     try:
         code = int(app.exec())
     finally:
-        app.setQuitOnLastWindowClosed(quit_on_close)
-        if window.isVisible():  # the loop ended without closing it (QApplication.quit())
-            window.close()
-        window.client.stop()
-        if scratch is not None:  # before the wait below, which may end the process
-            settings.sync()
-            scratch.cleanup()
-        if busy_threads():
-            print(f"waiting for the worker to finish its step (at most {JOIN_WAIT_S:.0f} s; "
-                  f"Ctrl-C quits at once)", file=sys.stderr, flush=True)
-        exit_now_if_busy(code)  # wait for a step still running; never destroy it running
-        restore()
+        signals.loop_ended()
+        try:
+            app.setQuitOnLastWindowClosed(quit_on_close)
+            if window.isVisible():  # the loop ended without closing it (QApplication.quit())
+                window.close()
+            window.client.stop()
+            if scratch is not None:  # before the wait below, which may end the process
+                settings.sync()
+                scratch.cleanup()
+            if busy_threads():
+                print(f"waiting for the worker to finish its step (at most {JOIN_WAIT_S:.0f} "
+                      f"s; Ctrl-C quits at once)", file=sys.stderr, flush=True)
+            exit_now_if_busy(code)  # wait for a step still running; never destroy it running
+        finally:
+            signals.restore()
     return code
 
 

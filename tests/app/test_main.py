@@ -107,6 +107,40 @@ def test_ctrl_c_and_sigterm_close_the_explorer_cleanly(qapp, gl_platform, tmp_pa
     assert ("interrupted" in capsys.readouterr().err) == (signum == signal.SIGINT)
 
 
+def test_a_signal_while_closing_or_a_second_one_quits_at_once(make_window, qapp, monkeypatch,
+                                                              capsys):
+    """After the event loop (closing, waiting for the worker) nothing runs a queued close: a
+    Ctrl-C there, or a second one, ends the process at once (os._exit, faked here)."""
+    from motionlex.app.main import SignalCloser
+
+    def fake_exit(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    w = make_window()
+    closing = SignalCloser(w, qapp)
+    try:
+        closing.loop_ended()
+        with pytest.raises(SystemExit) as e:
+            os.kill(os.getpid(), signal.SIGINT)
+        assert e.value.code == 130
+        assert capsys.readouterr().err == "interrupted: quitting now\n"
+    finally:
+        closing.restore()
+    twice = SignalCloser(w, qapp)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # the first: a close queued for the loop
+        assert capsys.readouterr().err == ""
+        with pytest.raises(SystemExit) as e:
+            os.kill(os.getpid(), signal.SIGINT)
+        assert e.value.code == 128 + signal.SIGTERM
+        assert capsys.readouterr().err == "interrupted again: quitting now\n"
+    finally:
+        twice.restore()
+        qapp.processEvents()  # the queued close runs now, outside any event loop
+    assert signal.getsignal(signal.SIGINT) is not twice._on_signal
+
+
 def test_parser_rejects_bad_size(capsys, tmp_path):
     assert main(["--size", "big"]) == 2
     assert "--size must look like" in capsys.readouterr().err
