@@ -208,8 +208,8 @@ class Analysis(QObject):
     def results_shown(self, result: RankResult) -> None:
         """A ranking was shown: a text query switches the chronology panel to its orders."""
         text = bool(result.text)
-        if result.text != self._typed_query:  # another query (not the same one re-ranked)
-            self._typed = None
+        if not result.text or result.text != self._typed_query:  # another query (not the
+            self._typed = None  # same text re-ranked; a motion or item query always is)
         self.chronology.set_query_available(text, "" if text else
                                             "a motion query has no events to reorder")
         self.chronology.set_source("query" if text else "caption")

@@ -217,6 +217,14 @@ def test_a_typed_caption_is_called_yours(qtbot, loaded):
     with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
         w.search("a person walks forward, then sits down")
     assert got.args[0].caption == "a person walks forward, then sits down"
+    # a motion query ("Similar motions") has no text: a typed caption goes there too (two
+    # of them in a row both had "" as their query and kept it)
+    for _ in range(2):
+        with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+            w.car_panel.captionEdited.emit(typed)
+        with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS) as got:
+            w.search_similar()
+        assert got.args[0].caption != typed
 
 
 def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):
