@@ -6,6 +6,22 @@ use it."""
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
+"""The loggers Lightning writes through."""
+
+_WARNINGS = (
+    # lightning's own use of a torch API torch has deprecated: nothing a user can act on
+    r".*isinstance\(treespec, LeafSpec\)",
+    # a phase resumed mid-epoch replays its seeded batches from the epoch's start: the
+    # README's "close to, not bit for bit"; Lightning's warning says "unreliable results"
+    r"You're resuming from a checkpoint that ended before the epoch ended",
+    # every phase checkpoints into OUT/checkpoints under its own file name
+    r"Checkpoint directory .* exists and is not empty",
+)
 
 
 class DropTips(logging.Filter):
@@ -39,13 +55,12 @@ class DropTips(logging.Filter):
 
 def quiet_lightning(quiet: bool, verbose: bool = False) -> None:
     """Lightning's log lines once each (its own handler only, not also through the root
-    handler), without its tips or (unless ``-v``) its hardware lines, and only warnings
-    with ``--quiet``."""
-    import warnings
-
+    handler), without its tips or (unless ``verbose``) its hardware lines, and only warnings
+    with ``quiet``: for the process (``motionlex train``; a library caller uses
+    :func:`lightning_quieted`, which puts everything back)."""
     import lightning.pytorch  # noqa: F401  (installs Lightning's handler)
 
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+    for name in LIGHTNING_LOGGERS:
         log = logging.getLogger(name)
         if log.handlers:  # Lightning prints through its own handler: not again through root
             log.propagate = False
@@ -55,11 +70,39 @@ def quiet_lightning(quiet: bool, verbose: bool = False) -> None:
                 handler.addFilter(DropTips(verbose))
         if quiet and not verbose:
             log.setLevel(logging.WARNING)
-    # lightning's own use of a torch API torch has deprecated: nothing a user can act on
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
-    # a phase resumed mid-epoch replays its seeded batches from the epoch's start: the
-    # README's "close to, not bit for bit"; Lightning's warning says "unreliable results"
-    warnings.filterwarnings("ignore", message=r"You're resuming from a checkpoint that ended "
-                            r"before the epoch ended")
-    # every phase checkpoints into OUT/checkpoints under its own file name
-    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+    for message in _WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+    _SET_UP.append(True)
+
+
+_SET_UP: list[bool] = []  # quiet_lightning ran in this process (motionlex train did)
+
+
+def _configured() -> bool:
+    """Whether :func:`quiet_lightning` already set Lightning's output up (the CLI did: its
+    ``-q``/``-v`` stand)."""
+    return bool(_SET_UP)
+
+
+@contextmanager
+def lightning_quieted() -> Iterator[None]:
+    """Lightning at warnings only, its chatter warnings ignored, for the ``with`` block
+    alone (``train(progress=False)`` from a script or notebook). Output that
+    :func:`quiet_lightning` set up (``motionlex train -q``/``-v``) is left as it is."""
+    if _configured():
+        yield
+        return
+    import lightning.pytorch  # noqa: F401  (its loggers exist)
+
+    logs = [logging.getLogger(name) for name in LIGHTNING_LOGGERS]
+    levels = [log.level for log in logs]
+    try:
+        with warnings.catch_warnings():
+            for message in _WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
+            for log in logs:
+                log.setLevel(logging.WARNING)
+            yield
+    finally:
+        for log, level in zip(logs, levels):
+            log.setLevel(level)

@@ -26,6 +26,7 @@ The configuration is :mod:`.train_config`, the batches :mod:`.phase_data`, the L
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -63,7 +64,7 @@ from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
-from motionlex.core.train.quiet import quiet_lightning
+from motionlex.core.train.quiet import lightning_quieted
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 from motionlex.core.train.validate_export import ValidateAndExport
@@ -410,9 +411,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
         init: a model directory to start from instead of ``create_model(cfg.model)``; its
             architecture replaces the config's model, its patch statistics are kept.
         resume: continue an interrupted run in ``out_dir`` (see :meth:`TrainingRun.fit`).
-        progress: progress bars; ``False`` also keeps Lightning to its warnings, without
-            its tips and hardware lines (:func:`~.quiet.quiet_lightning`, as
-            ``motionlex train -q`` does).
+        progress: progress bars; ``False`` also keeps Lightning to its warnings for the
+            run (:func:`~.quiet.lightning_quieted`; output ``motionlex train`` set up stays).
 
     Returns:
         ``out_dir / "model"``.
@@ -433,8 +433,13 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                            val_every=min(p.val_every, max_steps))
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if not progress:  # a script or notebook asked for quiet: not 26 lines of Lightning
-        quiet_lightning(True)
+    # progress=False from a script or notebook: not 26 lines of Lightning (for this run only)
+    with lightning_quieted() if not progress else contextlib.nullcontext():
+        return _train(cfg, data_roots, out_dir, init, resume, progress)
+
+
+def _train(cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Path,
+           init: str | Path | None, resume: bool, progress: bool) -> Path:
     check_trainer_settings(cfg)  # before minutes of loading data
     out = Path(out_dir)
     if resume:
