@@ -129,7 +129,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         from motionlex.core.motion.files import load_motion_file
 
         motion = load_motion_file(request.motion_file)  # errors name the file
-        query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
+        query = searcher.embed_motion(motion)  # the loader warned already, if it is Z-up
     else:
         if searcher.model is None:
             raise ValueError("text queries need the model that built this gallery: open its "

@@ -246,7 +246,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         exclude = (index.position(args.item),)  # as the explorer's Similar motions
         query = searcher.item_query(exclude[0])
     elif motion is not None:
-        query = searcher.embed_motion(motion.joints, motion.skeleton, motion.fps)
+        query = searcher.embed_motion(motion)  # the loader warned already, if it is Z-up
     else:
         query = searcher.embed_text(args.query)
         warn_unknown_words(args.query, model, index)

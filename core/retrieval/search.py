@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.motion.files import KIT_FPS
 from motionlex.core.motion.motion import CANONICAL_FPS, Motion, make_motion, to_canonical
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
@@ -171,7 +172,7 @@ class Searcher:
             skeleton: the joints' skeleton or a built-in one's name (not with a
                 :class:`Motion`).
             fps: the joints' frame rate, frames per second (not with a :class:`Motion`);
-                default 20, the canonical rate (HumanML3D's).
+                default as the loaders read a joint file: 12.5 for ``kit21``, else 20.
 
         Returns:
             :class:`QueryEmbedding` with ``kind="motion"``, ``dense (D,)`` float32
@@ -193,12 +194,15 @@ class Searcher:
                 raise ValueError(f"a Motion brings its own skeleton and frame rate "
                                  f"({joints.skeleton.name}, {joints.fps:g} fps): pass it "
                                  f"alone, or its joints with the skeleton and fps to use")
-            joints, fps, skeleton = joints.joints, joints.fps, joints.skeleton
+            m = to_canonical(joints)  # checked when it was made (and warned about, if Z-up)
         elif skeleton is None:
             raise TypeError("embed_motion needs the joints' skeleton (or pass a Motion, "
                             "e.g. load_motion_file(path))")
-        fps = CANONICAL_FPS if fps is None else fps
-        m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
+        else:
+            skeleton = as_skeleton(skeleton, "embed_motion")
+            if fps is None:  # the loaders' default for the skeleton
+                fps = KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
+            m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
         dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
                                     long_clips=self.index.settings.long_clips)
         ids, w = sparse_query(lex[0], self.index.lexical_similarity, self.query_words)
@@ -285,10 +289,10 @@ class Searcher:
 
         Raises:
             TypeError: ``query`` is not a :class:`QueryEmbedding` (e.g. a plain string);
-                ``k`` not an int (``2.7``, ``True``, ``"3"``); ``exclude`` not a list of
-                ints (ids included).
-            ValueError: unknown mode, ``k < 1``, a weight outside [0, 1], or an
-                ``exclude`` row outside ``[0, N)`` (a negative row included).
+                ``k`` or ``words`` not an int (``2.7``, ``True``, ``"3"``); ``exclude``
+                not a list of ints (ids included).
+            ValueError: unknown mode, ``k < 1``, ``words < 0``, a weight outside [0, 1], or
+                an ``exclude`` row outside ``[0, N)`` (a negative row included).
         """
         steps = list(self.search_in_chunks(query, k, mode, fusion_weight, words=words,
                                            exclude=exclude, chunk_size=None,
@@ -332,10 +336,11 @@ class Searcher:
                             f"{k!r:.40}")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        if isinstance(words, bool | np.bool_) or not isinstance(words, int | np.integer) or (
-                words < 0):
-            raise ValueError(f"words must be an int >= 0 (evidence words per hit), got "
-                             f"{words!r:.40}")
+        if isinstance(words, bool | np.bool_) or not isinstance(words, int | np.integer):
+            raise TypeError(f"words must be an int >= 0 (evidence words per hit), got "
+                            f"{type(words).__name__} {words!r:.40}")
+        if words < 0:
+            raise ValueError(f"words must be >= 0, got {words}")
         exclude = _check_exclude(exclude, len(self.index))
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")

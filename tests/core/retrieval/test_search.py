@@ -166,10 +166,15 @@ def test_query_by_motion_file(searcher, gallery, shared_data):
         # its own fps is what counts: another one given beside it was ignored without a word
         with pytest.raises(ValueError, match=r"a Motion brings its own skeleton and frame rate"):
             searcher.embed_motion(raw, fps=30)
-        # bare joints of a built-in skeleton by name, at the canonical 20 fps by default
-        by_name = searcher.embed_motion(m.joints, m.skeleton.name if m.skeleton.name in (
-            "smpl22", "kit21") else m.skeleton)
+        # bare joints of a built-in skeleton by name, at 20 fps by default (the clip is at 20
+        # fps: the same embedding as fps=20 given, another than at 40 fps)
+        sk = m.skeleton.name if m.skeleton.name in ("smpl22", "kit21") else m.skeleton
+        by_name = searcher.embed_motion(m.joints, sk)
         assert float(by_name.dense @ q.dense) > 0.999
+        np.testing.assert_array_equal(by_name.dense,
+                                      searcher.embed_motion(m.joints, sk, fps=20).dense)
+        at_40 = searcher.embed_motion(m.joints, sk, fps=40).dense  # resampled: another vector
+        assert np.abs(at_40 - by_name.dense).max() > 1e-3
 
 
 def test_search_in_chunks_matches_search(searcher):
@@ -227,8 +232,10 @@ def test_searcher_errors(gallery, searcher, tmp_path):
         searcher.search(q, 5, "hybrid")
     with pytest.raises(ValueError, match="k must be"):
         searcher.search(q, 0)
-    for bad in (-1, 2.5, True):  # -1 was taken (no words); the CLI's --words refuses it
-        with pytest.raises(ValueError, match=r"words must be an int >= 0 \(evidence words"):
+    with pytest.raises(ValueError, match=r"words must be >= 0, got -1"):  # it was taken
+        searcher.search(q, 3, words=-1)
+    for bad in (2.5, True):
+        with pytest.raises(TypeError, match=r"words must be an int >= 0 \(evidence words"):
             searcher.search(q, 3, words=bad)
     with pytest.raises(ValueError, match=r"fusion weight must be in \[0, 1\]"):
         searcher.search(q, 5, "fused", fusion_weight=1.5)
