@@ -24,7 +24,7 @@ from motionlex.core.data.composition import (
 )
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.motion import CANONICAL_FPS, Motion, mirror_motion
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.patches import (
     PatchStats,
     PatchStatsAccumulator,
@@ -200,8 +200,10 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
 
 def mirror_joints(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     """``(T, J, 3)`` canonical joints mirrored: left/right joints swapped, x negated
-    (:func:`~motionlex.core.motion.motion.mirror_motion`)."""
-    return mirror_motion(Motion(joints, CANONICAL_FPS, skeleton)).joints
+    (:func:`~motionlex.core.motion.motion.mirror_motion`); ``skeleton`` may be a built-in
+    one's name."""
+    return mirror_motion(Motion(joints, CANONICAL_FPS,
+                                as_skeleton(skeleton, "mirror_joints"))).joints
 
 
 def mirror_pair(ex: PairExample) -> PairExample:

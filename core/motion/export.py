@@ -33,7 +33,7 @@ from motionlex.core.checksums import file_sha256
 from motionlex.core.motion.bvh_index import file_true_fps
 from motionlex.core.motion.gltf import write_animated_glb, write_pose_sequence_glb
 from motionlex.core.motion.motion import Motion
-from motionlex.core.motion.skeleton import Skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
         joints: ``(T, J, 3)`` float joint positions, metres, Y up (the shown, canonical
             motion); used only when the source is not copied.
         fps: frames per second of ``joints`` (> 0).
-        skeleton: the skeleton of ``joints`` (``J`` joints; names become BVH joint names).
+        skeleton: the skeleton of ``joints`` (``J`` joints; names become BVH joint names),
+            or a built-in skeleton's name.
         source: the motion's source file, or None.
         sha256: the source's SHA-256 recorded in the gallery index; None or ``""`` skips
             the check.
@@ -158,6 +159,8 @@ def export_bvh(path: str | os.PathLike, joints: np.ndarray, fps: float, skeleton
     """
     # imported here: scipy.spatial costs 0.3 s of the explorer's start
     from motionlex.core.motion.bvh_write import write_bvh
+
+    skeleton = as_skeleton(skeleton, str(path))  # or a built-in one's name, "smpl22"
 
     problem = source_bvh_problem(source, sha256)
     if problem is None:  # checked (and hashed) just now: copy without a second hash

@@ -333,7 +333,7 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     Args:
         joints0: ``(J, 3)`` one pose, metres.
         skeleton: hips are the second joint of each leg chain, shoulders the third joint
-            from the end of each arm chain (shoulder, elbow, wrist).
+            from the end of each arm chain (shoulder, elbow, wrist); or a built-in one's name.
 
     Returns:
         ``(3,)`` float64 unit vector with zero Y.
@@ -341,7 +341,7 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     Raises:
         ValueError: when the pose has no horizontal left-right extent.
     """
-    c = skeleton.chains
+    c = as_skeleton(skeleton, "facing_direction").chains
     l_hip, r_hip = c[3][1], c[4][1]
     l_sh, r_sh = c[1][max(-3, -len(c[1]))], c[2][max(-3, -len(c[2]))]
     across = (joints0[r_hip] - joints0[l_hip]) + (joints0[r_sh] - joints0[l_sh])

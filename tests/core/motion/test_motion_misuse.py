@@ -129,7 +129,7 @@ def test_make_motion_takes_a_built_in_skeleton_name(walk):
         make_motion(walk.joints, 20, 22)
 
 
-def test_every_skeleton_argument_takes_a_built_in_name(walk, shared_data):
+def test_every_skeleton_argument_takes_a_built_in_name(walk, shared_data, tmp_path):
     """read_joints_file(..., skeleton="smpl22") and MotionDataset(..., skeleton="smpl22")
     failed with "'str' object has no attribute 'name'", and (joints, "smpl22") given to the
     encoders was called "a tuple"; make_motion already took the name."""
@@ -150,6 +150,18 @@ def test_every_skeleton_argument_takes_a_built_in_name(walk, shared_data):
         motion_pairs([(walk.joints, 22)])
     with pytest.raises(ValueError, match=rf"{f}: unknown skeleton 'kit'"):
         read_joints_file(f, skeleton="kit")
+    # ... and the exporters and pose helpers ("'str' object has no attribute 'num_joints'")
+    from motionlex.core.data.pairs import mirror_joints
+    from motionlex.core.motion.export import export_bvh
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.motion import facing_direction
+
+    np.testing.assert_array_equal(mirror_joints(walk.joints, "smpl22"),
+                                  mirror_joints(walk.joints, SMPL22))
+    np.testing.assert_array_equal(facing_direction(walk.joints[0], "smpl22"),
+                                  facing_direction(walk.joints[0], SMPL22))
+    out = export_bvh(tmp_path / "w.bvh", walk.joints, 20, "smpl22")
+    assert load_motion_file(out).num_frames == walk.num_frames
 
 
 def test_an_array_says_what_the_file_loader_says(walk, caplog):
