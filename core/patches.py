@@ -396,9 +396,9 @@ def motion_patch_image(
     if stats is not None and np.shape(stats.mean)[0] != matrix.shape[0]:
         raise ValueError(
             f"the patch statistics have {np.shape(stats.mean)[0]} columns and the matrix "
-            f"{matrix.shape[0]} ({matrix.shape[0] // len(PART_NAMES)} points per part): "
-            f"compute statistics on sample_points of this matrix, or use the matrix of "
-            f"{np.shape(stats.mean)[0] // len(PART_NAMES)} points per part they were made with")
+            f"{matrix.shape[0]} ({matrix.shape[0] // len(PART_NAMES)} points per part): use "
+            f"the matrix of {np.shape(stats.mean)[0] // len(PART_NAMES)} points per part they "
+            f"were made with (part_resampling_matrix(skeleton)), or stats=None for metres")
     b, t, j, _ = joints.shape
     if t == 0:
         raise ValueError(f"joints have no frames (shape {joints.shape}); a clip needs at "

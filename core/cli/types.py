@@ -130,12 +130,17 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Exit 2 with ``message``. A bad value of a known option (``argument --to:
         invalid choice: 'fbx' ...``, ``argument --fusion-weight: must be in [0, 1] ...``,
-        ``argument -k: invalid int value: 'x'``) is one line, as every other expected
+        ``argument -k: not an integer: 'x'``) is one line, as every other expected
         failure; a mistyped command or option, a missing value, a missing or extra argument
         also show the command's usage, which is what helps there."""
         if self._bad_value:
             self.exit(2, f"{self.prog}: error: {message}\n")
         super().error(message)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse's; each parse starts without a bad value noted."""
+        self._bad_value = False
+        return super().parse_known_args(args, namespace)
 
     def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
         try:  # the option's type= refused the value (argparse's own hook)

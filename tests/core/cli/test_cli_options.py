@@ -186,3 +186,15 @@ def test_a_mistyped_command_or_missing_value_keeps_the_usage(argv, line, capsys)
         main(argv)
     err = capsys.readouterr().err
     assert e.value.code == 2 and err.startswith("usage: motionlex") and line in err
+
+
+def test_one_parser_used_twice_keeps_each_errors_form(capsys):
+    """The bad-value mark stayed set: a later missing value on the same parser printed one
+    line without the usage."""
+    p = build_parser()
+    with pytest.raises(SystemExit):
+        p.parse_args(["search", "q", "--index", "g", "-k", "0"])
+    assert not capsys.readouterr().err.startswith("usage:")
+    with pytest.raises(SystemExit):
+        p.parse_args(["search", "q", "--index"])
+    assert capsys.readouterr().err.startswith("usage: motionlex search")
