@@ -43,6 +43,7 @@ from motionlex.widgets.order_text import (
     order_steps,
     order_verdict,
     scored_note,
+    shown,
     tied_rows,
 )
 
@@ -320,7 +321,7 @@ class CarPanel(QWidget):
             steps = order_steps(text, self._events_list)
             # the order on its own line, the caption under it with the column's whole width
             # (wrapped): four events' "4 → 1 → 2 → 3" left no room to read it
-            cells = ["\n".join(marks), f"{steps}\n{text}" if steps else text, f"{sim:.3f}"]
+            cells = ["\n".join(marks), f"{steps}\n{text}" if steps else text, f"{shown(sim):.3f}"]
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 if col == 2:

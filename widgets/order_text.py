@@ -77,8 +77,8 @@ def check_orders(orders: Sequence[tuple[str, float, bool]]) -> list[tuple[str, f
 
 
 def shown(score: float) -> float:
-    """A score as the table shows it (:data:`DECIMALS` decimals)."""
-    return round(float(score), DECIMALS)
+    """A score as the table shows it (:data:`DECIMALS` decimals; ``-0.0`` reads ``0.0``)."""
+    return round(float(score), DECIMALS) + 0.0
 
 
 def tied_rows(ranked: Sequence[tuple[str, float, bool]]) -> int:
@@ -124,6 +124,7 @@ def order_verdict(ranked: Sequence[tuple[str, float, bool]], name: str = "true")
         return (f"The model prefers {order} by {best - shown(ranked[1][1]):.3f} ({n} "
                 f"orders).")
     gap = best - shown(ranked[r][1])
+    r = sum(1 for o in ranked if shown(o[1]) > shown(ranked[r][1]))  # as shown: equal, equal
     upper = f"{order[0].upper()}{order[1:]}"
     if tied > 1:  # several orders share the best score: none of them is "the" preferred
         return (f"{upper} ranks {r + 1} of {n}: {tied} orders share the best score, "

@@ -12,6 +12,7 @@ from motionlex.widgets.order_text import (
     order_steps,
     order_verdict,
     scored_note,
+    shown,
     tied_rows,
 )
 
@@ -63,6 +64,13 @@ def test_verdict_prefers_ranks_and_ties():
     below = [("c", 0.7, False), ("b", 0.7, False), ("a", 0.6, True)]
     assert order_verdict(below) == ("The true order ranks 3 of 3: 2 orders share the best "
                                     "score, 0.700, 0.100 above it.")
+    # ranks as shown too: equal to the order above it is not below it; -0.000 reads 0.000
+    second = [("c", 0.8, False), ("b", 0.7001, False), ("a", 0.6999, True)]
+    assert order_verdict(second) == ("The true order ranks 2 of 3: the model prefers "
+                                     "\u201cc\u201d by 0.100.")
+    assert order_verdict([("a", 0.0001, True), ("b", -0.0001, False)]).startswith(
+        "The model cannot tell these 2 orders apart: all score 0.000")
+    assert f"{shown(-0.0001):.3f}" == "0.000"
     three = [("c", 0.7, False), ("a", 0.7, True), ("b", 0.6, False)]
     assert order_verdict(three, "your caption") == (
         "No clear preference: your caption's order and 1 other order score 0.700, the best "
