@@ -33,11 +33,14 @@ from motionlex.core.motion.file_checks import (
     transposed_hint,
     warn_unless_y_up,
 )
-from motionlex.core.motion.motion import CANONICAL_FPS, Motion, load_joints_npy, to_canonical
+from motionlex.core.motion.motion import (  # noqa: F401  (KIT_FPS: its old home)
+    KIT_FPS,
+    Motion,
+    joints_fps,
+    load_joints_npy,
+    to_canonical,
+)
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton, skeleton_for_joint_count
-
-KIT_FPS = 12.5
-"""Frame rate of KIT-ML's processed joints."""
 
 HUMAN_EXTENT_M = (0.3, 3.0)
 """Median extent of a person's joints in one frame (largest axis), metres: a ``.npy`` whose
@@ -105,7 +108,7 @@ def read_joints_file(
         raise MotionFileError(f"{path}: {e}") from e
     note = "" if fps is not None else f" (the default for {skeleton.name})"
     if fps is None:
-        fps = KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
+        fps = joints_fps(skeleton)
     check_timing(fps, arr.shape[0], str(path), note)
     check_zero_frames(arr, str(path))  # before the units: zero frames shrink the body
     if scale is None:

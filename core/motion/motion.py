@@ -33,6 +33,15 @@ logger = logging.getLogger(__name__)
 CANONICAL_FPS = 20.0
 """Frame rate of the canonical form (HumanML3D)."""
 
+KIT_FPS = 12.5
+"""Frame rate of KIT-ML's processed joints."""
+
+
+def joints_fps(skeleton: Skeleton) -> float:
+    """The frame rate a joint array of ``skeleton`` is read at when none is given: 12.5 for
+    KIT-ML's ``kit21``, else the canonical 20 (HumanML3D's)."""
+    return KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
+
 MIN_FRAMES = 2
 MAX_ABS_COORD_M = 100.0
 """Coordinates beyond this many metres are taken as a unit error (e.g. millimetres)."""

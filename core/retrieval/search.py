@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.motion.motion import CANONICAL_FPS, Motion, make_motion, to_canonical
+from motionlex.core.motion.motion import Motion, joints_fps, make_motion, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend
@@ -200,9 +200,7 @@ class Searcher:
         else:
             skeleton = as_skeleton(skeleton, "embed_motion")
             if fps is None:  # the loaders' default for the skeleton
-                from motionlex.core.motion.files import KIT_FPS  # motion-file code: lazily
-
-                fps = KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
+                fps = joints_fps(skeleton)
             m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
         dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
                                     long_clips=self.index.settings.long_clips)
