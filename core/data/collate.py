@@ -45,11 +45,10 @@ from motionlex.core.patch_batches import clip_matrices, patches_from_joints
 from motionlex.core.patches import MAX_FRAMES, PatchStats
 from motionlex.core.text.orders import (
     join_events,
-    mirror_caption,
-    names_side,
     normalize_caption,
     shuffled_captions,
 )
+from motionlex.core.text.sides import mirror_caption, names_side
 
 CPU_KEYS = ("text_groups", "negative_owner", "negative_side", "negative_motion_owner",
             "negative_motion_kind")

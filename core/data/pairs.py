@@ -32,7 +32,7 @@ from motionlex.core.patches import (
     sample_points,
 )
 from motionlex.core.text.events import split_events_batch
-from motionlex.core.text.orders import mirror_caption
+from motionlex.core.text.sides import mirror_caption
 
 logger = logging.getLogger(__name__)
 

@@ -413,7 +413,7 @@ def mirror_motion(motion: Motion) -> Motion:
 
     The reflection is about the world plane ``x = 0`` (a canonical motion keeps facing +Z).
     Only the joints change: captions are not side-swapped here; the text half is
-    :func:`motionlex.core.text.orders.mirror_caption`. Mirroring twice is the identity.
+    :func:`motionlex.core.text.sides.mirror_caption`. Mirroring twice is the identity.
 
     Args:
         motion: the motion, ``joints (T, J, 3)`` float32 metres; its skeleton's

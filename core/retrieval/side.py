@@ -28,7 +28,7 @@ from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.embed import Scorer
 from motionlex.core.retrieval.metrics import preference_accuracy
 from motionlex.core.retrieval.protocols import scored
-from motionlex.core.text.orders import mirror_caption, names_side
+from motionlex.core.text.sides import mirror_caption, names_side
 
 
 def side_captions(texts: Sequence[str]) -> list[str]:

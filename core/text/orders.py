@@ -6,7 +6,7 @@ marker, so a shuffled caption has the same surface pattern as the true one);
 :func:`shuffle_events` / :func:`shuffled_captions` build the chronologically wrong captions
 that CAR uses as hard negatives; :func:`all_orders` lists every distinct order (or, past a limit,
 the true one and a seeded uniform sample of the others).
-:func:`mirror_caption` is the text half of mirroring (left <-> right).
+The side swap of words (:func:`~.sides.mirror_caption`) is :mod:`.sides`.
 
 Source: Fujiwara, Tanaka, Yu, "Chronologically Accurate Retrieval for Temporal Grounding of
 Motion-Language Models", ECCV 2024, Sec. 3.2 (shuffled descriptions) and Sec. 4.1 (shuffled
@@ -312,87 +312,6 @@ def format_events_report(caption: str, seed: int = 0) -> str:
     else:
         lines.append(f"shuffled: {shuffled[0]}  (seed {seed})")
     return "\n".join(lines)
-
-
-_SIDE_SWAPS: dict[str, str] = {
-    "left": "right",
-    "right": "left",
-    "leftward": "rightward",
-    "rightward": "leftward",
-    "leftwards": "rightwards",
-    "rightwards": "leftwards",
-    "clockwise": "counterclockwise",
-    "counterclockwise": "clockwise",
-    "anticlockwise": "clockwise",
-    "counter-clockwise": "clockwise",
-    "anti-clockwise": "clockwise",
-    "counter clockwise": "clockwise",  # KIT-ML writes it apart too (7 captions)
-    "anti clockwise": "clockwise",
-}
-"""Words that name a side or a turning sense, and the word of the mirrored motion."""
-
-_SIDE_WORD = re.compile(
-    r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _SIDE_SWAPS), key=len, reverse=True))
-    .replace(r"\ ", r"\s+") + r")(?!\w)",
-    re.IGNORECASE,
-)
-
-_NOT_A_SIDE = re.compile(
-    r"(?<=\ball\s)right\b|\bright(?=\s+(?:away|now|here|there|angles?)\b)", re.IGNORECASE)
-""""right" that names no side: "all right", "right away / now / here / there", "a right
-angle". ("right before / after / then" stays a side: in KIT-ML it is nearly always "to the
-right, then ..." or "stumbles to his right before ...".)"""
-
-
-def _side_words(caption: str) -> list[re.Match]:
-    """The side words of a caption, as regex matches (left to right)."""
-    skip = {m.start() for m in _NOT_A_SIDE.finditer(caption)}
-    return [m for m in _SIDE_WORD.finditer(caption) if m.start() not in skip]
-
-
-def _same_case(word: str, like: str) -> str:
-    if like.isupper():
-        return word.upper()
-    if like[:1].isupper():
-        return word.capitalize()
-    return word
-
-
-def mirror_caption(caption: str) -> str:
-    """The caption of the mirrored motion: swap every side word, keeping its case.
-
-    left <-> right, leftward(s) <-> rightward(s), clockwise <-> counterclockwise
-    (anticlockwise, counter(-| )clockwise and anti(-| )clockwise become clockwise); a
-    "right" that names no side ("all right", "right away", "a right angle") is kept. The
-    text half of
-    mirroring (:func:`motionlex.core.motion.motion.mirror_motion` is the motion half); a
-    caption without side words comes back unchanged.
-
-    Args:
-        caption: English text.
-
-    Returns:
-        The side-swapped caption.
-
-    Raises:
-        TypeError: ``caption`` is not a str.
-
-    >>> mirror_caption("turns Left, then walks clockwise")
-    'turns Right, then walks counterclockwise'
-    """
-    if not isinstance(caption, str):
-        raise TypeError(f"caption must be a str, not {type(caption).__name__}")
-    out, end = [], 0
-    for m in _side_words(caption):
-        word = " ".join(m.group(0).lower().split())
-        out += [caption[end:m.start()], _same_case(_SIDE_SWAPS[word], m.group(0))]
-        end = m.end()
-    return "".join(out) + caption[end:]
-
-
-def names_side(caption: str) -> bool:
-    """Whether a caption names a side or a turning sense (its mirror has another caption)."""
-    return bool(_side_words(caption))
 
 
 def normalize_caption(text: str) -> str:

@@ -27,7 +27,7 @@ from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.text_encoder import tokenize_captions
 from motionlex.core.patch_batches import clip_matrices, part_matrices, patches_from_joints
 from motionlex.core.patches import MAX_FRAMES, POINTS_PER_PART, PatchStats
-from motionlex.core.text.orders import mirror_caption
+from motionlex.core.text.sides import mirror_caption
 from motionlex.core.train.objectives import MOTION_PHASES, TEXT_PHASES
 from motionlex.core.train.train_config import TrainConfig
 

@@ -20,7 +20,8 @@ from motionlex.core.retrieval.protocols import (
     small_batch_indices,
     zero_shot_report,
 )
-from motionlex.core.text.orders import mirror_caption, normalize_caption
+from motionlex.core.text.orders import normalize_caption
+from motionlex.core.text.sides import mirror_caption
 
 SIM2 = np.array([[0.9, 0.1], [0.2, 0.8]])
 

@@ -8,7 +8,7 @@ import pytest
 
 from motionlex.core.data.pairs import load_pair_examples
 from motionlex.core.retrieval.validation import validation_metrics
-from motionlex.core.text.orders import names_side
+from motionlex.core.text.sides import names_side
 
 
 def test_validation_metrics_side_and_word_keys(bandai_val, model, stats):

@@ -16,13 +16,13 @@ from motionlex.core.text.orders import (
     compose_captions,
     format_events_report,
     join_events,
-    mirror_caption,
     normalize_caption,
     num_orders,
     shuffle_events,
     shuffled_captions,
     split_subject,
 )
+from motionlex.core.text.sides import mirror_caption
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "data" / "events_kitml.json"
 CASES = json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
@@ -217,44 +217,6 @@ def test_caption_join_in_order():
         compose_captions([])
     with pytest.raises(ValueError, match="empty caption"):
         compose_captions(["a person walks", " . "])
-
-
-def test_mirror_caption_swaps_every_side_word_keeping_case():
-    from motionlex.core.text.orders import mirror_caption, names_side
-
-    assert mirror_caption("waves the Left hand, then the right") == (
-        "waves the Right hand, then the left")
-    assert mirror_caption("turns counter-clockwise, then walks leftwards") == (
-        "turns clockwise, then walks rightwards")
-    assert mirror_caption("CLOCKWISE") == "COUNTERCLOCKWISE"
-    assert mirror_caption("a right-handed throw") == "a left-handed throw"
-    assert mirror_caption("the leftover bread") == "the leftover bread"
-    for c in ("walks leftward", "kicks with the right foot"):
-        assert names_side(c) and mirror_caption(c) != c and mirror_caption(mirror_caption(c)) == c
-    # "anticlockwise" mirrors to "clockwise", whose mirror is the common "counterclockwise"
-    assert names_side("spins anticlockwise")
-    assert mirror_caption(mirror_caption("spins anticlockwise")) == "spins counterclockwise"
-    assert not names_side("a person walks forward")
-    with pytest.raises(TypeError):
-        mirror_caption(None)
-
-
-def test_mirror_caption_reads_split_turning_words_and_non_side_rights():
-    # KIT-ML writes "counter clockwise" apart (7 captions): it became "counter
-    # counterclockwise"; "right away" / "all right" / "a right angle" name no side
-    from motionlex.core.text.orders import mirror_caption, names_side
-
-    assert mirror_caption("walks a quarter circle counter clockwise") == (
-        "walks a quarter circle clockwise")
-    assert mirror_caption("turns Anti Clockwise") == "turns Clockwise"
-    for c in ("he sits down right away", "all right", "makes a right angle turn",
-              "stops right there"):
-        assert mirror_caption(c) == c and not names_side(c)
-    assert mirror_caption("all right, he turns left at a right angle") == (
-        "all right, he turns right at a right angle")
-    # "right before / then" is a side in KIT-ML ("stumbles to his right before ...")
-    assert mirror_caption("stumbles to his right before walking back") == (
-        "stumbles to his left before walking back")
 
 
 def test_events_report_says_why_there_is_no_shuffled_order():

@@ -26,7 +26,7 @@ from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patch_batches import patches_from_joints
 from motionlex.core.patches import part_resampling_matrix
 from motionlex.core.text.events import split_events_batch
-from motionlex.core.text.orders import mirror_caption
+from motionlex.core.text.sides import mirror_caption
 
 PARENTS = list(SMPL22.parents[1:])
 HEAD, L_WRIST, R_WRIST, L_ANKLE, R_ANKLE = 15, 20, 21, 7, 8
