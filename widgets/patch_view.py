@@ -2,7 +2,7 @@
 
 Shown as the motion-patch paper shows it (Yu, Tanaka, Fujiwara, CVPR 2024, Fig. 4): the x, y,
 z coordinates of the 80 sample points as R, G, B (each channel min-max scaled over the real
-frames, :func:`motionlex.core.retrieval.report.patch_image_rgb`), frames as rows with time running
+frames, :func:`motionlex.core.retrieval.figures.patch_image_rgb`), frames as rows with time running
 down, and one labelled column block of 16 points per body part, coloured like the bones in
 :class:`~motionlex.widgets.skeleton_view.SkeletonView`. Padded frames are not drawn. A
 horizontal cursor marks the frame the skeleton view shows; clicking (or dragging on) a row
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from motionlex.core.motion.skeleton import PART_NAMES
 from motionlex.core.patches import PATCH_LEN, POINTS_PER_PART
-from motionlex.core.retrieval.report import patch_image_rgb
+from motionlex.core.retrieval.figures import patch_image_rgb
 from motionlex.widgets.colors import PART_COLORS_HEX
 from motionlex.widgets.elide import elide_right
 

@@ -31,7 +31,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
         motion_patch_image,
         part_resampling_matrix,
     )
-    from motionlex.core.retrieval.report import save_patch_figure
+    from motionlex.core.retrieval.figures import save_patch_figure
 
     path = Path(args.file)
     try:

@@ -76,6 +76,7 @@ from motionlex.core.retrieval.chronology import (
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.eval_config import EvalConfig
 from motionlex.core.retrieval.eval_data import EvalSet, load_eval_set
+from motionlex.core.retrieval.figures import save_car_chart, save_confusion, save_recall_curves
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
@@ -89,9 +90,6 @@ from motionlex.core.retrieval.protocols import (
 from motionlex.core.retrieval.report import (
     markdown_report,
     remove_stale_reports,
-    save_car_chart,
-    save_confusion,
-    save_recall_curves,
     write_json,
     write_text,
 )

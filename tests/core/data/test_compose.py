@@ -189,7 +189,7 @@ def test_compose_pair_negatives(val_samples):
 
 def test_patch_figure_of_a_composed_motion(pool, tmp_path):
     from motionlex.core.patches import motion_patch_image, part_resampling_matrix
-    from motionlex.core.retrieval.report import save_patch_figure
+    from motionlex.core.retrieval.figures import save_patch_figure
 
     pair = chronology_test_set(pool, 1, 0, events=(3,))[0]
     m = pair.motion.motion
