@@ -10,10 +10,12 @@ side words).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -162,20 +164,51 @@ def composed_examples(
     ]
 
 
+def distinct_motions(examples: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """Distinct motions (same id and same frames) of pairs: the All protocol's gallery
+    (:mod:`motionlex.core.retrieval.protocols`) and the motions patch statistics count.
+
+    Two pairs share a motion when they have the same ``motion_id`` and equal joint arrays
+    (compared by content, so two captions of one clip with the same time span, each cropped
+    into its own array, are one gallery motion, not an exact copy of each other's positive).
+
+    Args:
+        examples: ``(motion, caption)`` pairs (``PairExample``: ``motion_id``, ``joints``
+            ``(T, J, 3)``).
+
+    Returns:
+        ``(one example per distinct motion, (N,) int64 motion index of each example)``.
+    """
+    index: dict[tuple, int] = {}
+    digests: dict[tuple, bytes] = {}  # by array layout: a shared array is hashed once
+    motions: list[Any] = []
+    owners = []
+    for e in examples:
+        layout = (e.joints.__array_interface__["data"][0], e.joints.shape, e.joints.strides)
+        if layout not in digests:
+            digests[layout] = hashlib.blake2b(np.ascontiguousarray(e.joints).tobytes(),
+                                              digest_size=16).digest()
+        key = (e.motion_id, e.joints.shape, digests[layout])
+        if key not in index:
+            index[key] = len(motions)
+            motions.append(e)
+        owners.append(index[key])
+    return motions, np.array(owners, np.int64)
+
+
 def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> PatchStats:
     """Z-score statistics over the distinct motions of training examples (each once).
 
     Every frame of each distinct motion (the whole clip, not a ``max_frames`` crop) is
     resampled to its skeleton's 80 sample points (:func:`~motionlex.core.patches.sample_points`)
-    and accumulated. Motions are de-duplicated by the identity of their joint arrays,
-    ``id(ex.joints)``: the several captions of one clip share one array and count once, while
-    equal arrays that are distinct objects count separately. Mirrored copies, made per batch
-    by :func:`augment`, and ``reordered_joints`` are not counted.
+    and accumulated. Motions are de-duplicated as :func:`distinct_motions` does (same id,
+    equal frames): the several captions of one clip, or of one time span of it, count once.
+    Mirrored copies, made per batch by :func:`augment`, and ``reordered_joints`` are not
+    counted.
 
     Args:
         examples: training pairs (the training split, unrepeated); ``joints`` ``(T, J, 3)``
-            float32, metres, canonical form. All must stay alive during the call, since an
-            ``id`` is only unique among live objects.
+            float32, metres, canonical form.
         source: free text stored in :attr:`PatchStats.source` (e.g. ``"bandai/train"``).
 
     Returns:
@@ -188,12 +221,7 @@ def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> Pa
             match its skeleton.
     """
     acc = PatchStatsAccumulator()
-    seen: set[int] = set()
-    for ex in examples:
-        key = id(ex.joints)
-        if key in seen:
-            continue
-        seen.add(key)
+    for ex in distinct_motions(examples)[0]:
         acc.update(sample_points(ex.joints, part_resampling_matrix(ex.skeleton)))
     return acc.finalize(source=source)
 

@@ -62,6 +62,7 @@ import numpy as np
 from motionlex.core.data.bvh_folders import action_prompt
 from motionlex.core.data.datasets import split_file_of
 from motionlex.core.data.layout import detect_layout
+from motionlex.core.data.pairs import distinct_motions
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder, trained_data_folders
@@ -80,7 +81,6 @@ from motionlex.core.retrieval.figures import save_car_chart, save_confusion, sav
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
-    distinct_motions,
     owner_positives,
     retrieval_report,
     sentence_encoder,

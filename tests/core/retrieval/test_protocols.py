@@ -13,7 +13,6 @@ import pytest
 from motionlex.core.retrieval.metrics import bidirectional_metrics, rank_of_first_positive
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
-    distinct_motions,
     owner_positives,
     protocol_small_batches,
     protocol_threshold,
@@ -85,18 +84,6 @@ def test_owner_positives_match_normalised_captions() -> None:
     normalisation (case, final period), not only its own motion."""
     pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
     assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
-
-
-def test_distinct_motions_by_id_and_frames():
-    class Ex:
-        def __init__(self, motion_id, joints):
-            self.motion_id, self.joints = motion_id, joints
-
-    a, b = np.zeros((10, 22, 3)), np.zeros((12, 22, 3))
-    exs = [Ex("m0", a), Ex("m0", a), Ex("m1", b), Ex("m0", a[:5])]
-    motions, owners = distinct_motions(exs)
-    assert [m.motion_id for m in motions] == ["m0", "m1", "m0"]
-    np.testing.assert_array_equal(owners, [0, 0, 1, 2])
 
 
 def test_small_batch_indices_seeded_and_remainder_dropped() -> None:
