@@ -4,7 +4,7 @@
 (:func:`pad_joints`) and, when the model sits on an accelerator, builds their patch images
 there (:func:`device_patches`) rather than with NumPy on the host; the images equal
 :func:`~motionlex.core.patches.motion_patch_image` to float32 round-off (MotionPatch,
-Yu et al. 2024, Sec. 3.1, for the patch construction itself).
+Yu et al. 2024, Sec. 3.2, for the patch construction itself).
 """
 
 from __future__ import annotations

@@ -159,7 +159,11 @@ def recall_at_k(ranks: np.ndarray, ks: Sequence[int] = DEFAULT_KS) -> dict[str, 
         ValueError: if ``ranks`` is not a non-empty 1-D array of finite values ``>= 1`` or
             ``ks`` holds something other than integers ``>= 1``.
 
-    Source: Recall@k as in ``Mathux/TMR/src/model/metrics.py`` (``cols2metrics``).
+    Source: Recall@k as in ``Mathux/TMR/src/model/metrics.py`` (``cols2metrics``), which
+    gives the same figures when no scores tie. With ties TMR is more lenient: it compares
+    its 0-based averaged column with ``< k``, so a positive tied with one negative for the
+    top (rank 1.5 here, column 0.5 there) counts in its R@1; here it counts from R@2 on.
+    Ties are rare in dense scores; lexical scores tie at 0 for motions sharing no word.
     """
     r = _as_ranks(ranks)
     return {f"R@{k}": 100.0 * float(np.count_nonzero(r <= k)) / r.size for k in _check_ks(ks)}

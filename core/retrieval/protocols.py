@@ -106,6 +106,7 @@ def protocol_small_batches(
     positives: np.ndarray | None = None,
     sim_m2t: np.ndarray | None = None,
     ks: Sequence[int] = DEFAULT_KS,
+    block_scores: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """The "Small batches" protocol: metrics in batches of 32 pairs, averaged over batches.
 
@@ -123,6 +124,10 @@ def protocol_small_batches(
             argues), so its numbers can sit slightly above TMR's diagonal-only ones.
         sim_m2t: see :func:`bidirectional_metrics`.
         ks: recall cut-offs.
+        block_scores: ``block_scores(idx) -> (t2m, m2t)``, each ``(B, B)``: the scores of
+            the batch of pairs ``idx`` ``(B,)`` int64, for scores that depend on the gallery
+            (fused scores scale each query's lexical scores by its maximum over the batch,
+            as a search of that batch would); default ``sim`` and ``sim_m2t``'s blocks.
 
     Returns:
         ``{"t2m": metrics, "m2t": metrics}``, averaged over ``N // batch_size`` batches.
@@ -145,7 +150,8 @@ def protocol_small_batches(
     for idx in small_batch_indices(n, batch_size, seed):
         block = np.ix_(idx, idx)
         bpos = pos[block] | np.eye(batch_size, dtype=bool)
-        results.append(bidirectional_metrics(sim[block], bpos, sim_m2t=other[block], ks=ks))
+        t2m, m2t = (sim[block], other[block]) if block_scores is None else block_scores(idx)
+        results.append(bidirectional_metrics(t2m, bpos, sim_m2t=m2t, ks=ks))
     return {
         d: {key: float(np.mean([r[d][key] for r in results])) for key in results[0][d]}
         for d in ("t2m", "m2t")
@@ -197,7 +203,10 @@ def protocol_threshold(
     ``scale="tmr"`` compares ``s = (cos + 1) / 2`` as TMR does (its ``real_threshold =
     2 * threshold - 1``), so the default 0.95 means cosine ``>= 0.9``; ``scale="cosine"``
     compares the cosine itself. TMR uses ``>`` where this uses ``>=`` (equal only on exact
-    float equality).
+    float equality). The positives depend on the sentence model: TMR's are from
+    ``all-mpnet-base-v2``; ``motionlex evaluate`` uses the offline all-MiniLM-L6-v2
+    (:data:`DEFAULT_SENTENCE_MODEL`) unless told another, so its Threshold figures sit
+    beside TMR's as the same rule, not the same positive sets.
 
     Args:
         sim: ``(N, N)`` float, text ``i`` paired with motion ``i``.
@@ -346,16 +355,22 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
     pair_pos = positives[pair_rows] if pair_positives is None else pair_positives
     if pair_pos.shape != (m, m):
         raise ValueError(f"pair_positives must be ({m}, {m}), got {pair_pos.shape}")
-    order = None if pair_order is None else np.ix_(pair_order, pair_order)
-    for sim, (t2m, m2t) in scored(dense[pair_rows], lexical[pair_rows], weight).items():
+    order = np.arange(m) if pair_order is None else np.asarray(pair_order)
+    pair_dense, pair_lexical = dense[pair_rows], lexical[pair_rows]
+    sb_dense, sb_lexical = pair_dense[np.ix_(order, order)], pair_lexical[np.ix_(order, order)]
+    for sim, (t2m, m2t) in scored(pair_dense, pair_lexical, weight).items():
         # the papers' test protocol: each motion's first caption only (Yu et al. Sec. 4.1
         # "for testing, we only use the first one"; TMR's test loader), whole split
         _put(out, bidirectional_metrics(t2m, pair_pos, sim_m2t=m2t), "AllFirst", sim)
         if m >= small_batch_size:
-            sb = (t2m, pair_pos, m2t) if order is None else (t2m[order], pair_pos[order],
-                                                             m2t[order])
-            _put(out, protocol_small_batches(sb[0], small_batch_size, seed, positives=sb[1],
-                                             sim_m2t=sb[2]), "SmallBatches", sim)
+            def batch(idx: np.ndarray, sim: str = sim) -> tuple[np.ndarray, np.ndarray]:
+                # each batch is the gallery: fused scores scale lexical within it
+                block = np.ix_(idx, idx)
+                return scored(sb_dense[block], sb_lexical[block], weight)[sim]
+
+            _put(out, protocol_small_batches(t2m[np.ix_(order, order)], small_batch_size, seed,
+                                             positives=pair_pos[np.ix_(order, order)],
+                                             block_scores=batch), "SmallBatches", sim)
         if text_text_sim is not None:
             _put(out, protocol_threshold(t2m, text_text_sim, threshold, sim_m2t=m2t),
                  "Threshold", sim)

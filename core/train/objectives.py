@@ -22,8 +22,9 @@ ICLR 2025, Fig. 2), as implemented here, after an optional preliminary one:
 - ``cmmm``: two random patch maskings of each motion; a linear head reconstructs the masked
   patches of each view (MSE), and the dense embeddings of the two views are pulled together
   by InfoNCE at a fixed temperature (over the global batch under DDP: :mod:`.gather`).
-  Sources: SimMIM (Xie et al., CVPR 2022) for the mask token and linear head; SimCLR
-  (Chen et al., ICML 2020) for the two-view loss.
+  Sources: SimMIM (Xie et al., CVPR 2022) for the mask token and linear head; the two-view
+  loss is CLIP's symmetric cross-view InfoNCE (each view's embedding against the other
+  view's of every motion), not SimCLR's NT-Xent, which also contrasts views of one side.
 - ``lexmmm``: masked motion modelling through the motion's lexical bottleneck: the motion
   encoder sees the whole motion; ``b = softmax(max_i motion logits_i) @ word_embeddings`` is
   the first token of a 2-layer decoder that sees 25 % of the patches (raw values, its own
@@ -202,8 +203,8 @@ class LexMLMObjective(Objective):
 class CMMMObjective(Objective):
     """CMMM: reconstruct masked patches of two views and pull the views' embeddings together.
 
-    Source: Lyu et al., ICLR 2025 (phase 2); SimMIM (Xie et al., CVPR 2022), SimCLR (Chen et
-    al., ICML 2020) for the two views (see module doc).
+    Source: Lyu et al., ICLR 2025 (phase 2); SimMIM (Xie et al., CVPR 2022); a CLIP-style
+    cross-view InfoNCE between the two views (see module doc).
 
     Returns (of a call): ``loss`` (= ``reconstruction + cmmm_contrastive_weight *
     contrastive``), ``reconstruction``, ``contrastive``.

@@ -126,6 +126,34 @@ def test_protocol_small_batches_average_and_dropped_pairs() -> None:
     assert protocol_small_batches(sim2)["t2m"]["R@1"] == pytest.approx(98.4375)
 
 
+def test_small_batches_fuse_within_each_batch() -> None:
+    """Fused Small-batches scores scaled each query's lexical scores by its maximum over the
+    whole split (motions outside the batch), not over the batch it is ranked in."""
+    from motionlex.core.retrieval.fusion import fuse
+    from motionlex.core.retrieval.protocols import retrieval_report
+
+    rng = np.random.default_rng(3)
+    m, w = 64, 0.5
+    dense = rng.normal(0.2, 0.1, (m, m)).astype(np.float32) + 0.15 * np.eye(m, dtype=np.float32)
+    lexical = rng.gamma(1.0, 1.0, (m, m)).astype(np.float32) + 0.5 * np.eye(m, dtype=np.float32)
+    pos = np.eye(m, dtype=bool)
+    out, _ = retrieval_report(dense, lexical, pos, w, np.arange(m), None)
+
+    def by_batch(scale_in_batch: bool) -> float:
+        whole = fuse(dense, lexical, w, axis=1)
+        r1 = []
+        for idx in small_batch_indices(m, 32, 0):
+            block = np.ix_(idx, idx)
+            t2m = fuse(dense[block], lexical[block], w, axis=1) if scale_in_batch else whole[block]
+            r1.append(bidirectional_metrics(t2m, np.eye(32, dtype=bool))["t2m"]["R@1"])
+        return float(np.mean(r1))
+
+    assert out["t2m/SmallBatches/fused/R@1"] == pytest.approx(by_batch(True))
+    assert by_batch(True) != pytest.approx(by_batch(False))  # the two scalings differ here
+    assert out["t2m/SmallBatches/dense/R@1"] == pytest.approx(protocol_small_batches(
+        dense, 32, 0)["t2m"]["R@1"])
+
+
 def test_caption_similarity_dedupes_and_normalises() -> None:
     calls = []
     table = {"walk": [3.0, 4.0], "run": [0.0, 2.0]}
