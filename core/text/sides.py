@@ -82,6 +82,42 @@ def mirror_caption(caption: str) -> str:
     return "".join(out) + caption[end:]
 
 
+_BOTH_JOIN = re.compile(r"\s*(?:,\s*)?(?:and|or|&|/|,)\s*(?:(?:the|his|her|their|its)\s+)?",
+                        re.IGNORECASE)
+_NOUN_JOIN = re.compile(r"\s+([a-z]+)" + _BOTH_JOIN.pattern, re.IGNORECASE)
+
+
+def _canonical_side(match: re.Match) -> str:
+    word = " ".join(match.group(0).lower().split())
+    return _SIDE_SWAPS[_SIDE_SWAPS[word]]  # "anticlockwise" -> "counterclockwise"
+
+
+def _both_sides(caption: str, a: re.Match, b: re.Match) -> bool:
+    """``a`` and ``b`` are opposite sides joined into one symmetric phrase: "left and
+    right", "to the right or left", "his left and right hand", "left arm and right arm"."""
+    if _SIDE_SWAPS[_canonical_side(a)] != _canonical_side(b):
+        return False
+    between = caption[a.end():b.start()]
+    if _BOTH_JOIN.fullmatch(between):
+        return True
+    noun = _NOUN_JOIN.fullmatch(between)  # the same noun after both: "left arm and right arm"
+    return bool(noun and re.match(r"\s+" + noun.group(1) + r"\b", caption[b.end():],
+                                  re.IGNORECASE))
+
+
 def names_side(caption: str) -> bool:
-    """Whether a caption names a side or a turning sense (its mirror has another caption)."""
-    return bool(_side_words(caption))
+    """Whether a caption names a side or a turning sense, so that the mirrored motion has
+    another caption (a side-swapped caption is then a true negative of its motion).
+
+    Side words inside a symmetric phrase ("waves left and right", "holding his left and
+    right arm", "clockwise and counterclockwise") name no side: the phrase fits the
+    mirrored motion too. A caption naming a side elsewhere still does ("waves left and
+    right with his left hand"); "from left to right" names a direction, which the mirror
+    reverses.
+    """
+    words = _side_words(caption)
+    both = set()
+    for i in range(len(words) - 1):
+        if _both_sides(caption, words[i], words[i + 1]):
+            both.update((i, i + 1))
+    return len(both) < len(words)
