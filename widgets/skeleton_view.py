@@ -79,6 +79,7 @@ class SkeletonView(QWidget):
         self._follow_root = False
         self.auto_follow = True  # a new motion sets follow from how far it travels
         self._play_origin_frame = 0
+        self._held = False  # playback paused by a scrub drag, resumed at its release
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -91,7 +92,9 @@ class SkeletonView(QWidget):
 
         self._bar = TransportBar(self, self._loop)
         self._bar.play_button.clicked.connect(self.toggle_play)
-        self._bar.slider.valueChanged.connect(self.seek)
+        self._bar.slider.valueChanged.connect(self._on_scrub)
+        self._bar.slider.sliderPressed.connect(self._hold_playback)
+        self._bar.slider.sliderReleased.connect(self._release_playback)
         self._bar.speed_box.currentIndexChanged.connect(
             lambda i: self.set_speed(float(self._bar.speed_box.itemData(i)))
         )
@@ -183,8 +186,8 @@ class SkeletonView(QWidget):
 
     @property
     def is_playing(self) -> bool:
-        """Whether playback is running."""
-        return self._timer.isActive()
+        """Whether playback is running (held during a drag of the scrub slider included)."""
+        return self._timer.isActive() or self._held
 
     # ------------------------------------------------------------------ data
     def set_motion(
@@ -335,6 +338,7 @@ class SkeletonView(QWidget):
         """Stop playback, keeping the current frame."""
         if not self.is_playing:
             return
+        self._held = False
         self._timer.stop()
         self._update_controls()
         self.playingChanged.emit(False)
@@ -372,6 +376,26 @@ class SkeletonView(QWidget):
         self._follow_root = bool(follow)
         self._bar.show_checks(self._loop, self._follow_root)
         self.fit_camera()
+
+    def _on_scrub(self, frame: int) -> None:
+        """The slider moved (a click, a drag, a key): show that frame, and let playback go
+        on from it rather than from where the clock would have put it."""
+        self.seek(frame)
+        if self.is_playing:
+            self._restart_clock()
+
+    def _hold_playback(self) -> None:
+        """A drag of the slider's handle starts: playback waits until it is released."""
+        if self.is_playing:
+            self._timer.stop()
+            self._held = True
+
+    def _release_playback(self) -> None:
+        if self._held:
+            self._held = False
+            if self._num_frames > 1:
+                self._restart_clock()
+                self._timer.start(self._tick_interval_ms())
 
     def _restart_clock(self) -> None:
         self._play_origin_frame = self._frame
@@ -438,5 +462,6 @@ class SkeletonView(QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Stop the playback timer."""
+        self._held = False
         self._timer.stop()
         super().closeEvent(event)

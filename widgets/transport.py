@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QWidget,
 )
@@ -34,6 +35,27 @@ def _time_text(frame: int, num_frames: int, fps: float) -> str:
     return f"{frame + 1}/{num_frames}  {frame / fps:.2f} s"
 
 
+class ScrubSlider(QSlider):
+    """A slider whose groove, clicked with the left button, jumps to the frame under the
+    pointer (a plain :class:`QSlider` steps a page of 10 frames towards it), then drags
+    from there: the scrub bar of video players."""
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                 QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                     QStyle.SubControl.SC_SliderGroove, self)
+                span = max(1, groove.width() - handle.width())
+                x = int(event.position().x()) - groove.x() - handle.width() // 2
+                self.setValue(QStyle.sliderValueFromPosition(
+                    self.minimum(), self.maximum(), x, span, opt.upsideDown))
+        super().mousePressEvent(event)  # on the handle now: a drag starts from here
+
+
 class TransportBar:
     """The player's controls, children of ``parent``, laid out in :attr:`layout`.
 
@@ -47,7 +69,7 @@ class TransportBar:
         self.play_button = QToolButton(parent)
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.setToolTip("Play / pause (space)")
-        self.slider = QSlider(Qt.Orientation.Horizontal, parent)
+        self.slider = ScrubSlider(Qt.Orientation.Horizontal, parent)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Scrub (left/right arrows step one frame)")
         self.slider.setMinimumWidth(MIN_SLIDER_WIDTH)

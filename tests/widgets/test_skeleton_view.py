@@ -96,6 +96,47 @@ def test_playback_stops_at_end_without_loop(qtbot, view, humanml3d_joints):
     assert view.frame == 11 and not view.is_playing
 
 
+def test_scrubbing_while_playing_moves_playback_there(qtbot, view, humanml3d_joints):
+    """The slider did nothing while the motion played (the next tick put back the frame the
+    clock said), and a click on its groove stepped 10 frames instead of jumping there."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    _show(view, humanml3d_joints["000000"])
+    n = view.num_frames
+    slider = view.findChild(type(view._bar.slider))
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+
+    def handle():
+        slider.initStyleOption(opt)
+        return slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                             QStyle.SubControl.SC_SliderHandle, slider)
+
+    y = slider.height() // 2
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(slider.width() * 0.8), y))
+    assert abs(view.frame - 0.8 * n) < 0.1 * n  # paused: the click jumps there
+    view.seek(5)
+    view.play()
+    qtbot.wait(100)
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(slider.width() * 0.6), y))
+    qtbot.wait(150)  # playing on from about 60 %, not from where the clock was (~frame 8)
+    assert view.is_playing and 0.5 * n < view.frame < 0.75 * n
+    # a drag holds playback at the dragged frame until the release, then plays on
+    start = handle().center()
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    target = QPoint(int(slider.width() * 0.25), y)
+    qtbot.mouseMove(slider, target)
+    held = view.frame
+    qtbot.wait(300)
+    assert view.frame == held and abs(held - 0.25 * n) < 0.12 * n
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=target)
+    qtbot.waitUntil(lambda: view.frame > held, timeout=2000)
+    assert view.is_playing and view.frame < held + 0.2 * n
+    view.pause()
+    assert not view.is_playing
+
+
 def test_keyboard_space_and_arrows(qtbot, view, humanml3d_joints):
     _show(view, humanml3d_joints["000000"])
     qtbot.keyClick(view.gl_view, Qt.Key.Key_Right)
