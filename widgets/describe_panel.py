@@ -84,6 +84,7 @@ class DescribePanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setTabKeyNavigation(False)  # Tab leaves the table (rows: arrow keys)
         # the captions are what this panel is for: they wrap (rows as tall as they need)
         self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self._table.setWordWrap(True)

@@ -71,3 +71,28 @@ def test_a_long_caption_wraps_instead_of_being_cut(qtbot, panel):
     fm = t.fontMetrics()
     assert fm.horizontalAdvance(long["caption"]) > t.columnWidth(0)  # it would not fit
     assert t.rowHeight(0) >= 2 * fm.lineSpacing() and t.rowHeight(0) > t.rowHeight(1)
+
+
+def test_tab_leaves_the_caption_table(qtbot):
+    """Tab cycled through the table's cells forever (30 presses never left it)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    box = QVBoxLayout(host)
+    panel = DescribePanel(host)
+    box.addWidget(panel)
+    after = QLineEdit(host)
+    box.addWidget(after)
+    host.show()
+    qtbot.waitExposed(host)
+    panel.set_data("m (no caption)", CAPTIONS, [], "bank.txt", 2)
+    host.activateWindow()
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus, timeout=5000)
+    for _ in range(2 * panel.table.rowCount() * panel.table.columnCount() + 2):
+        if not panel.table.hasFocus():
+            break
+        qtbot.keyClick(host.focusWidget(), Qt.Key.Key_Tab)
+    assert not panel.table.hasFocus()
