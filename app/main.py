@@ -39,6 +39,10 @@ from motionlex.core.cli.types import Parser, positive_float
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_SIZE = (1440, 900)
+"""The window's size the first time it opens, and in a ``--screenshot`` (pixels)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     p = Parser(  # an option given twice is an error, as in motionlex's commands
@@ -60,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "are left as they were")
     p.add_argument("--timeout", type=positive_float, default=180.0, metavar="S",
                    help="longest wait for --screenshot, seconds (default 180)")
-    p.add_argument("--size", default="1440x900", metavar="WxH", help="window size")
+    p.add_argument("--size", default=None, metavar="WxH", help="window size (default: the "
+                   "size it was closed at; the first time 1440x900, or the screen where "
+                   "smaller; 1440x900 with --screenshot)")
     p.add_argument("--settings", metavar="INI", help="keep settings in this INI file instead "
                    "of the platform's store")
     p.add_argument("--cache", metavar="DIR", help="folder for indexes built from dataset "
@@ -131,11 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        print(f"error: --size must look like 1440x900, got {args.size!r}", file=sys.stderr)
-        return 2
+    size = None
+    if args.size is not None:
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"error: --size must look like 1440x900, got {args.size!r}", file=sys.stderr)
+            return 2
+        size = (width, height)
 
     from motionlex.app.platform_check import xcb_problem
 
@@ -182,7 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.mode_box.setCurrentIndex(window.mode_box.findData(args.mode))
     if args.screenshot:
         window.reset_layout()  # a screenshot shows the default layout, whatever was saved
-    window.resize(width, height)
+    if size is None and (args.screenshot or not cfg.has_saved_geometry(settings)):
+        size = DEFAULT_SIZE  # else the size restored from the settings stays
+        screen = app.primaryScreen()
+        if screen is not None and not args.screenshot:  # a laptop screen smaller than that
+            room = screen.availableGeometry()
+            size = (min(size[0], room.width()), min(size[1], room.height()))
+    if size is not None:
+        window.resize(*size)
     window.show()
     job = None
     default = not args.gallery and not args.empty

@@ -154,6 +154,12 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
+def has_saved_geometry(settings: QSettings) -> bool:
+    """Whether the settings hold a window geometry (the window was closed once before)."""
+    geometry = settings.value(KEY_GEOMETRY)
+    return isinstance(geometry, QByteArray) and not geometry.isEmpty()
+
+
 def restore_window(window: QMainWindow, settings: QSettings) -> None:
     """Restore a main window's geometry and dock layout (a layout saved under another
     :data:`LAYOUT_VERSION` is ignored)."""

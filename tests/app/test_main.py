@@ -107,6 +107,42 @@ def test_ctrl_c_and_sigterm_close_the_explorer_cleanly(qapp, gl_platform, tmp_pa
     assert ("interrupted" in capsys.readouterr().err) == (signum == signal.SIGINT)
 
 
+def test_the_window_opens_at_the_size_it_was_closed_at(qapp, gl_platform, tmp_path):
+    """``--size`` defaulted to 1440x900 and was applied after the saved geometry, so the
+    size a user left the window at was never used."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app.window import MainWindow
+
+    ini = tmp_path / "s.ini"
+
+    def run(*extra: str) -> tuple[int, int]:
+        seen = []
+
+        def close() -> None:
+            w = next(w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible())  # not an earlier run's
+            seen.append((w.width(), w.height()))
+            w.close()  # saves the layout
+            QApplication.quit()
+
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(close)
+        timer.start(1500)
+        try:
+            assert main(["--empty", "--settings", str(ini), *extra]) == 0
+        finally:
+            timer.stop()
+        return seen[0]
+
+    assert run() == (1440, 900)  # the first time (Xvfb's screen is larger)
+    assert run("--size", "1200x760") == (1200, 760)
+    assert run() == (1200, 760)  # as it was closed
+    assert run("--size", "1100x700") == (1100, 700)  # --size still wins
+
+
 def test_a_signal_while_closing_or_a_second_one_quits_at_once(make_window, qapp, monkeypatch,
                                                               capsys):
     """After the event loop (closing, waiting for the worker) nothing runs a queued close: a
