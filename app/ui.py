@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -43,6 +44,7 @@ from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, Results
 from motionlex.widgets.skeleton_view import SkeletonView
 from motionlex.widgets.status_bar import ElidingStatusBar
 from motionlex.widgets.transport import SPEEDS
+from motionlex.widgets.window_keys import WindowKeys
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -263,8 +265,6 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addSeparator()
     box = QWidget(win)  # the query box (the unknown-words line floats under it)
     win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
-    win.query_edit.pass_shortcuts([act.shortcut() for act in (  # not "end of line" etc.
-        win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)])
     win.query_edit.setPlaceholderText(QUERY_PLACEHOLDER)
     win.query_edit.setMinimumWidth(300)  # the whole toolbar fits a 1024-wide window
     win.query_edit.set_live(win.act_live.isChecked())
@@ -306,6 +306,14 @@ def _connect_query_hint(win: MainWindow) -> None:
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())
+
+
+def pass_window_keys(win: MainWindow) -> None:
+    """Every text box of the window leaves the window's shortcuts to it (a line edit took
+    Ctrl+E as "end of line": File > Export did nothing from the caption or filter boxes)."""
+    keys = [act.shortcut() for act in (  # those a line edit takes (not Space, Ctrl+C, ...)
+        win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)]
+    WindowKeys(keys, win).watch(*win.findChildren(QLineEdit))
 
 
 def build_menus(win: MainWindow) -> None:

@@ -93,6 +93,7 @@ class MainWindow(SearchActions, QMainWindow):
         ui.build_menus(self)
         self.analysis.build_actions()
         ui.build_status_bar(self)
+        ui.pass_window_keys(self)
         self._ranked_stage = Stager(self)
         self._motion_stage = Stager(self)
         self._connect()

@@ -7,8 +7,8 @@ single-shot timer, and only its timeout emits :attr:`QueryEdit.typingPaused`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 LIVE_SEARCH_DELAY_MS = 250
@@ -55,21 +55,6 @@ class QueryEdit(QLineEdit):
         self.textEdited.connect(self._on_edited)
         self._hint: str | None = None  # the usual placeholder while another query is shown
         self.textChanged.connect(self._end_other_query)
-        self._window_keys: set[str] = set()
-
-    def pass_shortcuts(self, sequences: list[QKeySequence]) -> None:
-        """Leave these key sequences to the window's actions while the box has focus (a
-        line edit takes e.g. Ctrl+E as "end of line" on X11, so File > Export's Ctrl+E did
-        nothing from the query box, where the cursor is after every search)."""
-        self._window_keys = {QKeySequence(s).toString() for s in sequences if not s.isEmpty()}
-
-    def event(self, e: QEvent) -> bool:  # noqa: D401 - Qt override
-        """Qt override: a shortcut of :meth:`pass_shortcuts` goes to the window."""
-        if (e.type() == QEvent.Type.ShortcutOverride and self._window_keys
-                and QKeySequence(e.keyCombination()).toString() in self._window_keys):
-            e.ignore()
-            return True
-        return super().event(e)
 
     def show_other_query(self, description: str) -> None:
         """The results are not for a typed text (e.g. "motions like walk_001"): empty the

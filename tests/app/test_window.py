@@ -218,6 +218,19 @@ def test_keyboard_shortcuts(qtbot, loaded):
     qtbot.keyClick(w.query_edit, Qt.Key.Key_Home)
     qtbot.keyClick(w.query_edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert asked == ["glb"] and w.query_edit.cursorPosition() == 0
+    # ... and from every other text box (the filters, the chronology caption box)
+    from PySide6.QtWidgets import QLineEdit
+
+    edits = [e for e in w.findChildren(QLineEdit) if e is not w.query_edit]
+    assert len(edits) >= 3
+    for edit in edits:
+        edit.setText("abc")
+        edit.setCursorPosition(0)
+        qtbot.keyClick(edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        assert edit.cursorPosition() == 0, edit.objectName()
+    assert asked == ["glb"] * (1 + len(edits))
+    for edit in edits:
+        edit.clear()
     # Down past the newest query leaves the box for the results: Space plays there (it
     # typed a space into the query after Enter, 5 Tabs away from the list)
     w.query_edit.setText(w.query_edit.history[-1] if w.query_edit.history else "")
