@@ -27,6 +27,7 @@ import numpy as np
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.texts import motions
 from motionlex.core.text.spelling import require_words
+from motionlex.core.wording import count
 from motionlex.widgets.record_columns import ColumnRows
 
 logger = logging.getLogger(__name__)
@@ -207,8 +208,8 @@ class ExplorerState:
         self._gallery = info
         self._gallery_pending = False
         self._last_result = None
-        note = (f" ({len(info.skipped):,} files skipped: the gallery label at the bottom right "
-                "names them)" if info.skipped else "")
+        note = (f" ({count(len(info.skipped), 'file')} skipped: the gallery label at the "
+                "bottom right names them)" if info.skipped else "")
         built = "built and " if info.built else ""
         model_note, self._model_note = self._model_note, ""
         self._status(f"Gallery {built}opened: {motions(info.size)}{note}. {model_note}".strip(),

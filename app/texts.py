@@ -158,7 +158,7 @@ def gallery_tooltip(gallery: GalleryInfo) -> str:
     """The gallery label's tooltip: where it is, and each skipped file with the reason."""
     lines = [f"{gallery.path}", f"(from {gallery.source})"]
     if gallery.skipped:
-        lines.append(f"{len(gallery.skipped):,} files left out:")
+        lines.append(f"{count(len(gallery.skipped), 'file')} left out:")
         lines += [f"  {f}: {why}" for f, why in gallery.skipped[:MAX_SKIPPED_LISTED]]
         if len(gallery.skipped) > MAX_SKIPPED_LISTED:
             lines.append(f"  ... and {len(gallery.skipped) - MAX_SKIPPED_LISTED:,} more")

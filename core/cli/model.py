@@ -15,6 +15,7 @@ from motionlex.core.cli.types import (
     prompt_template,
     unit_float,
 )
+from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     print(result.table)
-    print(f"wrote {len(result.files)} files to {args.out}")
+    print(f"wrote {count(len(result.files), 'file')} to {args.out}")
     return 0
 
 

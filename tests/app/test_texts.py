@@ -41,3 +41,5 @@ def test_the_gallery_label_names_skipped_files():
     assert tip.endswith(f"... and {25 - MAX_SKIPPED_LISTED} more")
     clean = GalleryInfo("/g.mlx", "/data", 2, [], [], np.zeros(0), True)
     assert gallery_label(clean) == "gallery: 2 motions" and "left out" not in gallery_tooltip(clean)
+    one = GalleryInfo("/g.mlx", "/data", 1, [], [], np.zeros(0), True, skipped=skipped[:1])
+    assert "\n1 file left out:" in gallery_tooltip(one)  # it read "1 files left out"
