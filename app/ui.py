@@ -18,12 +18,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
     QLineEdit,
+    QMenu,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -214,7 +215,7 @@ def build_actions(win: MainWindow) -> None:
     win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
                         "Use the selected motion as the query")
     win.act_similar.setIconText("Similar motions")
-    win.act_search_file = a("Search by motion &file…", win.dialogs.ask_motion_file,
+    win.act_search_file = a("Search by &motion file…", win.dialogs.ask_motion_file,
                             "Ctrl+Shift+F", "Use a BVH or .npy motion file as the query (or "
                             "type or paste its path into the query box)")
     win.act_live = QAction("Search as you &type", win)
@@ -233,7 +234,7 @@ def build_actions(win: MainWindow) -> None:
         not view.follow_root), None, "Keep the moving body in frame (else the whole path)")
     for act in (win.act_loop, win.act_follow):
         act.setCheckable(True)
-    win.act_cancel = a("&Cancel", win.cancel_job, Qt.Key.Key_Escape,
+    win.act_cancel = a("Ca&ncel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
@@ -288,6 +289,10 @@ def build_toolbar(win: MainWindow) -> None:
     win.mode_box.setToolTip("Ranking: fused (dense + lexical), dense only, lexical only")
     saved = str(win.settings.value(cfg.KEY_MODE, "fused"))
     win.mode_box.setCurrentIndex(max(0, win.mode_box.findData(saved)))
+    # not in the Tab chain: one Tab from the query box landed here, where the Down that
+    # leaves the box for the results silently switched the ranking (Search > Ranking and
+    # Ctrl+1/2/3 set it from the keyboard)
+    win.mode_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
     tb.addWidget(win.mode_box)
     tb.addAction(win.act_search)
     tb.addAction(win.act_similar)
@@ -316,6 +321,34 @@ def pass_window_keys(win: MainWindow) -> None:
     WindowKeys(keys, win).watch(*win.findChildren(QLineEdit))
 
 
+RANKING_LABELS = {"fused": "&Fused (dense + lexical)", "dense": "&Dense only",
+                  "lexical": "&Lexical only"}
+"""Search > Ranking's items, one per :data:`~motionlex.app.jobs.SEARCH_MODES` mode."""
+
+
+def _ranking_menu(win: MainWindow, menu: QMenu) -> None:
+    """Search > Ranking: the ranking modes as radio items (Ctrl+1, Ctrl+2, Ctrl+3), kept in
+    step with the toolbar's mode box (the box is the one state)."""
+    group = QActionGroup(menu)
+    win.act_modes = {}
+    for i, mode in enumerate(SEARCH_MODES):
+        act = _action(win, RANKING_LABELS.get(mode, mode),
+                      lambda m=mode: win.mode_box.setCurrentIndex(win.mode_box.findData(m)),
+                      f"Ctrl+{i + 1}", f"Rank the gallery by {mode} similarity")
+        act.setCheckable(True)
+        group.addAction(act)
+        menu.addAction(act)
+        win.act_modes[mode] = act
+
+    def show_mode() -> None:
+        act = win.act_modes.get(win.mode)
+        if act is not None:
+            act.setChecked(True)
+
+    win.mode_box.currentIndexChanged.connect(lambda _i: show_mode())
+    show_mode()
+
+
 def build_menus(win: MainWindow) -> None:
     """File, Search, Playback, View and Help menus."""
     mb = win.menuBar()
@@ -336,8 +369,10 @@ def build_menus(win: MainWindow) -> None:
     m.addAction(win.act_quit)
     m = mb.addMenu("&Search")
     for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_search_file,
-                win.act_live,
-                win.act_compare, win.act_compare_overlay, win.act_cancel):
+                win.act_live):
+        m.addAction(act)
+    _ranking_menu(win, m.addMenu("&Ranking"))
+    for act in (win.act_compare, win.act_compare_overlay, win.act_cancel):
         m.addAction(act)
     m = mb.addMenu("&Playback")
     for act in (win.act_play, win.act_step_back, win.act_step_fwd, win.act_slower,

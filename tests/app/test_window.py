@@ -205,6 +205,16 @@ def test_keyboard_shortcuts(qtbot, loaded):
     w.act_loop.trigger()
     w.act_follow.trigger()
     assert (sv.loop, sv.follow_root) == (loop, follow)
+    # Ctrl+2 / Ctrl+3 / Ctrl+1 set the ranking (the Search menu's radio items follow the
+    # box); the box itself is out of the Tab chain (Down there switched the ranking)
+    for key, mode in ((Qt.Key.Key_2, "dense"), (Qt.Key.Key_3, "lexical"),
+                      (Qt.Key.Key_1, "fused")):
+        qtbot.keyClick(w.results_list.view, key, Qt.KeyboardModifier.ControlModifier)
+        assert w.mode == mode and w.act_modes[mode].isChecked()
+    w.mode_box.setCurrentIndex(w.mode_box.findData("dense"))
+    assert w.act_modes["dense"].isChecked() and not w.act_modes["fused"].isChecked()
+    w.mode_box.setCurrentIndex(w.mode_box.findData("fused"))
+    assert w.mode_box.focusPolicy() == Qt.FocusPolicy.ClickFocus
     # Ctrl+F goes to the query box, where space types a space instead of playing
     qtbot.keyClick(w.results_list.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert w.query_edit.hasFocus() and w.query_edit.selectedText() == w.query_edit.text()
