@@ -19,23 +19,39 @@ class DockShares(QObject):
     is resized (Qt gives every added pixel to the 3D view: at 1920 px the results'
     captions stayed cut at 17 characters and the word bars lost their weights).
 
-    The shares are read before a burst of resizes (an event filter runs before the window's
-    layout) and applied once the burst settles, so a user's own splitter positions keep
-    their proportions.
+    The shares are those of the columns' widths once the last resize settled, and they
+    change only when a column changes width while the window does not (the user moved a
+    splitter, or the layout was reset): by the time the window's resize event arrives, a
+    shrinking window has already pushed its columns to their minimum widths, and shares
+    read then drifted by 60-90 px per round trip through 1024 px (the word weights went).
     """
 
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self._win = win
         self._shares: list[tuple[QDockWidget, float]] | None = None
+        self._settled: tuple[int, list[tuple[QDockWidget, int]]] | None = None  # (window
+        self._pending = False                                     # width, column widths)
         win.installEventFilter(self)
+        for dock in win.docks():
+            dock.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if obj is self._win and event.type() == QEvent.Type.Resize:
+        if event.type() != QEvent.Type.Resize or self._pending:
+            return False
+        if obj is self._win:
             old = event.oldSize().width()
-            if old > 0 and event.size().width() != old and self._shares is None:
-                self._shares = [(d, d.width() / old) for d in self._columns()]
+            if old > 0 and event.size().width() != old:
+                if self._shares is None:
+                    base = self._settled or (old, [(d, d.width()) for d in self._columns()])
+                    self._shares = [(d, w / base[0]) for d, w in base[1]]
+                self._pending = True
                 QTimer.singleShot(0, self._apply)
+        elif (self._settled is not None and self._win.width() == self._settled[0]
+              and event.oldSize().width() > 0
+              and event.size().width() != event.oldSize().width()):
+            self._shares = None  # a column moved while the window did not: new shares
+            QTimer.singleShot(0, self._note_settled)
         return False
 
     def _columns(self) -> list[QDockWidget]:
@@ -51,11 +67,16 @@ class DockShares(QObject):
         return out
 
     def _apply(self) -> None:
-        shares, self._shares = self._shares, None
+        shares = self._shares
         if shares and self._win.isVisible():
             width = self._win.width()
             self._win.resizeDocks([d for d, _ in shares], [round(f * width) for _, f in shares],
                                   Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self._note_settled)  # once the layout has placed them
+
+    def _note_settled(self) -> None:
+        self._pending = False
+        self._settled = (self._win.width(), [(d, d.width()) for d in self._columns()])
 
 
 class HintPlacer(QObject):

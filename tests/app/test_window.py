@@ -480,6 +480,27 @@ def test_side_columns_keep_their_share_when_the_window_grows(qtbot, window):
     assert window.patch_dock.width() == pytest.approx(right * grown, rel=0.05)
 
 
+def test_side_columns_come_back_after_a_small_window(qtbot, window):
+    """1440 -> 1024 -> 1440 left the right column 60 px narrower (its word weights gone):
+    at 1024 the columns stop at their minimum widths, and those widths became the shares."""
+    window.resize(1440, 900)
+    qtbot.wait(300)
+    left, right = window.results_dock.width(), window.patch_dock.width()
+    for size in ((1024, 640), (1440, 900), (900, 600), (1440, 900)):
+        window.resize(*size)
+        qtbot.wait(200)
+    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - right) <= 8, timeout=5000)
+    assert window.results_dock.width() == pytest.approx(left, abs=8)
+    # a splitter moved by hand is the new share
+    window.resizeDocks([window.patch_dock], [right - 60], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - (right - 60)) <= 8, timeout=5000)
+    moved = window.patch_dock.width()
+    window.resize(1200, 900)
+    window.resize(1440, 900)
+    qtbot.wait(300)
+    assert window.patch_dock.width() == pytest.approx(moved, abs=8)
+
+
 def test_another_checkpoint_turns_text_queries_of_the_open_gallery_off_and_on(
         qtbot, loaded, save_tiny, tiny_checkpoint, tmp_path):
     """Another model for the open gallery: the status said "text queries are off" but the
