@@ -1,6 +1,8 @@
 """Objects that keep the main window's layout in shape as it changes: the side columns'
 width shares on a resize (:class:`DockShares`) and the unknown-words line under the query
-box, floating over the docks (:class:`HintPlacer`). :mod:`motionlex.app.ui` installs them.
+box, floating over the docks (:class:`HintPlacer`), and a tabbed-away dock brought to the
+front when the keyboard focus enters it (:class:`FocusedDockRaiser`). :mod:`motionlex.app.ui`
+installs them.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -144,3 +146,22 @@ class HintPlacer(QObject):
                     QEvent.Type.LayoutRequest):
             self.place()
         return False
+
+
+class FocusedDockRaiser(QObject):
+    """Brings a tabbed-away dock to the front when the keyboard focus enters it (Tab went
+    into the hidden Gallery tab: typing filtered an invisible list, and Down changed the
+    motion shown from a list nobody could see)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self._win = win
+        QApplication.instance().focusChanged.connect(self._on_focus)
+
+    def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        w = new
+        while w is not None and not isinstance(w, QDockWidget):
+            w = w.parentWidget()
+        if (w is not None and w.window() is self._win and not w.isFloating()
+                and w.visibleRegion().isEmpty() and self._win.tabifiedDockWidgets(w)):
+            w.raise_()

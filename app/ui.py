@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
-from motionlex.app.layout_keepers import DockShares, HintPlacer
+from motionlex.app.layout_keepers import DockShares, FocusedDockRaiser, HintPlacer
 from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
@@ -137,6 +137,7 @@ def build_docks(win: MainWindow) -> None:
     win.resizeDocks([win.patch_dock, win.lexical_dock], [480, 370],
                      Qt.Orientation.Vertical)
     win._dock_shares = DockShares(win)
+    win._dock_raiser = FocusedDockRaiser(win)
 
 def build_status_bar(win: MainWindow) -> None:
     """Progress bar, cancel button, latency, gallery and device labels."""

@@ -501,6 +501,19 @@ def test_side_columns_come_back_after_a_small_window(qtbot, window):
     assert window.patch_dock.width() == pytest.approx(moved, abs=8)
 
 
+def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):
+    """Tab went into the hidden Gallery tab: typing filtered a list nobody could see."""
+    from PySide6.QtWidgets import QLineEdit
+
+    window.activateWindow()
+    window.results_dock.raise_()
+    qtbot.waitUntil(lambda: window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
+    edit = window.gallery_browser.findChild(QLineEdit)
+    edit.setFocus()
+    qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
+    assert window.results_dock.visibleRegion().isEmpty()  # the other tab went behind
+
+
 def test_another_checkpoint_turns_text_queries_of_the_open_gallery_off_and_on(
         qtbot, loaded, save_tiny, tiny_checkpoint, tmp_path):
     """Another model for the open gallery: the status said "text queries are off" but the
