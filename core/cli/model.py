@@ -19,6 +19,9 @@ from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
+SMALL_VALIDATION = 30
+"""A validation gallery of at most this many motions gets a note under the headline."""
+
 
 def _refuse_to_replace(args: argparse.Namespace) -> None:
     """Raise unless ``OUT`` is free to train in: it holds no trained model and no interrupted
@@ -101,6 +104,10 @@ def _headline(metrics: dict) -> str:
         line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "
                  f"motions (the val splits of every --data folder"
                  + (f" + {composed} composed pairs" if composed else "") + ")")
+        if int(metrics["n/motions"]) <= SMALL_VALIDATION:
+            line += (f"\nnote: validation on {count(int(metrics['n/motions']), 'motion')} says "
+                     "little: the chosen step and the fusion weight rest on it (give --data "
+                     "folders with larger val splits)")
     return line
 
 

@@ -106,8 +106,10 @@ def choose_fusion_weight(
 ) -> float:
     """Fusion weight maximising ``mean(R@1, R@5, R@10)`` on the validation split.
 
-    The criterion is averaged over the chosen direction(s); on a tie the first weight of
-    ``grid`` wins (default grid ``0, 0.05, ..., 1``).
+    The criterion is averaged over the chosen direction(s); on a tie the weight nearest
+    0.5 (an even mix) wins, then the smaller one (default grid ``0, 0.05, ..., 1``). A
+    saturated validation set (every query right at R@1) ties every weight: it once chose
+    0.0, lexical only, which index, search and evaluate then used by default.
 
     Args:
         dense_val / lexical_val: ``(N_text, N_motion)`` validation similarities.
@@ -134,7 +136,8 @@ def choose_fusion_weight(
         )
         scores.append(np.mean([res[d][f"R@{k}"] for d in dirs for k in (1, 5, 10)]))
         logger.debug("fusion weight %.3f: criterion %.3f", w, scores[-1])
-    best = int(np.argmax(scores))
+    top = np.flatnonzero(np.isclose(scores, np.max(scores), rtol=0.0, atol=1e-9))
+    best = int(min(top, key=lambda i: (abs(weights[i] - 0.5), weights[i])))
     logger.info("chosen fusion weight %.3f (criterion %.3f)", weights[best], scores[best])
     return float(weights[best])
 

@@ -168,6 +168,10 @@ def test_headline_of_hand_built_metrics():
                       "n/composed": 100.0})  # the gallery named: not evaluate's split alone
     assert line.endswith("; over 160 captions and 120 motions (the val splits of every --data "
                          "folder + 100 composed pairs)")
+    small = _headline({"t2m/dense/R@1": 100.0, "n/texts": 1.0, "n/motions": 1.0,
+                       "fusion_weight": 0.5})  # a 1-motion val split: R@1 100 % by itself
+    assert small.endswith("\nnote: validation on 1 motion says little: the chosen step and the "
+                          "fusion weight rest on it (give --data folders with larger val splits)")
 
 
 def test_ctrl_c_during_training_is_interrupted_with_the_resume_hint(bandai_small, repo_root,

@@ -38,8 +38,14 @@ def test_choose_fusion_weight() -> None:
     # text0 right iff 0.9w + 0.5(1-w) > 0.1w + (1-w)  <=> w > 5/13 = 0.385
     # text1 right iff 0.5w + (1-w) > 0.6w              <=> w < 10/11 = 0.909
     assert choose_fusion_weight(dense, lex, pos, grid=[0.0, 0.5, 1.0]) == 0.5
-    assert choose_fusion_weight(dense, lex, pos) == pytest.approx(0.4)  # first grid w > 0.385
-    assert choose_fusion_weight(dense, lex, pos, direction="both") == pytest.approx(0.4)
+    # every w in (0.385, 0.909) ties: the one nearest an even mix wins (it was the first, 0.4)
+    assert choose_fusion_weight(dense, lex, pos) == pytest.approx(0.5)
+    assert choose_fusion_weight(dense, lex, pos, direction="both") == pytest.approx(0.5)
+    # a saturated validation set ties every weight: 0.5, not 0.0 (lexical only)
+    assert choose_fusion_weight(np.eye(3), np.eye(3), np.eye(3, dtype=bool)) == 0.5
+    # a tied range that leaves 0.5 out: its end nearest 0.5
+    assert choose_fusion_weight(dense, lex, pos, grid=[0.0, 0.45, 0.4, 0.95]) == 0.45
+    assert choose_fusion_weight(dense, lex, pos, grid=[0.95, 1.0]) == 0.95  # both wrong once
 
 
 def test_checkpoint_fusion_weight(tmp_path):
