@@ -51,9 +51,8 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
               "another --out")
     if (model / "config.json").is_file():
         raise FileExistsError(
-            f"{model} already holds a trained model; give another --out, --resume to "
-            f"continue that run, or --overwrite to replace it (indexes built with it then "
-            f"need rebuilding)")
+            f"{model} already holds a trained model (a finished run); give another --out, "
+            f"or --overwrite to replace it (indexes built with it then need rebuilding)")
     saved = sorted(p.name for p in (Path(args.out) / "checkpoints").glob("*.ckpt"))
     if saved:  # an interrupted run: starting again would silently overwrite its phases
         raise FileExistsError(

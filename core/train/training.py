@@ -284,9 +284,11 @@ class TrainingRun:
         if not resume and (self.out_dir / "model" / "config.json").is_file():
             logger.warning("%s already holds a trained model: this run replaces it (--resume "
                            "continues that run instead)", self.out_dir / "model")
-        if resume and not any((self.out_dir / d).is_dir() for d in ("checkpoints", "phases")):
-            logger.warning("nothing to resume in %s (no checkpoints/ or phases/ folder): "
-                           "training from the start", self.out_dir)
+        if resume and not any((self.out_dir / d).is_dir() for d in ("checkpoints", "phases")
+                              ) and not (self.out_dir / "run_config.json").is_file():
+            logger.warning("nothing to resume in %s (no run was started there): training "
+                           "from the start", self.out_dir)
+            resume = False  # a fresh run: no phase "starts from step 0" warnings
         if resume:  # the interrupted run's choice stands until validation beats it
             run_record.check_resume_config(self.out_dir, self.cfg)
             self._restore_best(self.out_dir / "model" / "val_metrics.json")
@@ -361,6 +363,11 @@ class TrainingRun:
             self.model = module.model
             if trainer.is_global_zero:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)
+                # its model is in phases/ now (what --resume reads): the Lightning checkpoint,
+                # 5-6x the model's size with the optimiser state, serves nothing any more
+                ckpt.unlink(missing_ok=True)
+                if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
+                    ckpt_dir.rmdir()
             last_phase = phase
         final = self.out_dir / "model"
         if resume and not ran_any:

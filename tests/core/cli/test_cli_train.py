@@ -51,13 +51,15 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     capfd.readouterr()
     assert _train(repo_root, bandai_small, run, "-q") == 2
     err = capfd.readouterr().err.strip()
-    assert err == (f"motionlex train: error: {run / 'model'} already holds a trained model; "
-                   "give another --out, --resume to continue that run, or --overwrite to "
-                   "replace it (indexes built with it then need rebuilding)")
+    assert err == (f"motionlex train: error: {run / 'model'} already holds a trained model "
+                   "(a finished run); give another --out, or --overwrite to replace it "
+                   "(indexes built with it then need rebuilding)")  # --resume: nothing to do
+    assert not (run / "checkpoints").exists()  # finished phases keep no Lightning checkpoint
     assert (run / "model" / "model.safetensors").read_bytes() == weights
     # an interrupted run (phase checkpoints, no model yet) is not silently trained over
-    interrupted = tmp_path / "interrupted"
-    shutil.copytree(run / "checkpoints", interrupted / "checkpoints")
+    interrupted = tmp_path / "interrupted"  # (a phase's checkpoint, as Lightning names it)
+    (interrupted / "checkpoints").mkdir(parents=True)
+    (interrupted / "checkpoints" / "0-lexcmlp-last.ckpt").write_bytes(b"not read")
     saved = sorted(p.name for p in (interrupted / "checkpoints").glob("*.ckpt"))
     assert saved and _train(repo_root, bandai_small, interrupted, "-q") == 2
     assert capfd.readouterr().err.strip() == (
@@ -76,6 +78,7 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert f"{run / 'model'} holds its best model so far); --resume to continue it" in err
     shutil.copytree(tmp_path / "phases-kept" / last.name, last)
     stale = run / "checkpoints" / "9-stale-last.ckpt"  # from the run being replaced
+    stale.parent.mkdir()
     stale.write_bytes(b"old run")
     assert _train(repo_root, bandai_small, run, "--overwrite", "-q", seed=1) == 0
     assert (run / "model" / "model.safetensors").read_bytes() != weights

@@ -16,6 +16,7 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import part_resampling_matrix
 from motionlex.core.retrieval.evaluate import validation_metrics
+from motionlex.core.train import run_record
 from motionlex.core.train.objectives import create_objective
 from motionlex.core.train.train_config import load_train_config
 from motionlex.core.train.training import TrainingRun, train
@@ -126,6 +127,12 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     assert not list((tmp_path / "out" / "logs").glob("version_4"))  # no phase was re-run
     assert "nothing to resume" in caplog.text and "all 4 phases had finished" in caplog.text
     assert "settings given now do not extend a finished phase" in caplog.text
+    assert not (tmp_path / "out" / "checkpoints").exists()  # each deleted as its phase ended
+    caplog.clear()  # --resume on a folder where no run started: one note, not one per phase
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+        TrainingRun(cfg, [small_data], tmp_path / "fresh", progress=False).fit(max_steps=1,
+                                                                              resume=True)
+    assert "nothing to resume" in caplog.text and "starts from step 0" not in caplog.text
 
 
 def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, shared_data,
@@ -331,7 +338,9 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
 
     def spy_fit(self, *args, **kwargs):
         seen_fit.update(kwargs)
-        return real_fit(self, *args, **kwargs)
+        out = real_fit(self, *args, **kwargs)
+        seen_fit["global_step"] = self.global_step
+        return out
 
     monkeypatch.setattr(L.Trainer, "fit", spy_fit)
     # another step budget than the run was started with: refused before anything runs (the
@@ -345,8 +354,10 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
     TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
     assert seen_fit["ckpt_path"] == str(ckpt) and seen_fit["weights_only"] is True
     assert (out / "phases" / "0-lexmmm" / "config.json").is_file()
-    resumed = torch.load(ckpt, map_location="cpu", weights_only=True)
-    assert resumed["global_step"] == 4
+    assert seen_fit["global_step"] == 4  # from step 2 to the budget's end
+    # the finished phase's checkpoint (model + optimiser state) is gone: its model is in
+    # phases/, and a finished run kept hundreds of MB of them
+    assert not ckpt.exists() and not (out / "checkpoints").exists()
 
 
 @pytest.mark.parametrize("setting, reason", [
@@ -365,8 +376,31 @@ def test_device_settings_lightning_refuses_stop_the_run_before_loading(
     assert reason in err and "Traceback" not in err and not out.exists()
 
 
+def _fit_interrupted(cfg, data, out, monkeypatch) -> None:
+    """A run that fails at its last step, after the checkpoint of the step before (a
+    finished phase deletes its checkpoint)."""
+    import lightning as L
+
+    class Interrupt(L.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step == trainer.max_steps:  # checkpoints run after this
+                raise RuntimeError("interrupted")
+
+    real_trainer = L.Trainer
+
+    def trainer_with_interrupt(*args, **kwargs):
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Interrupt()]
+        return real_trainer(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(L, "Trainer", trainer_with_interrupt)
+        with pytest.raises(RuntimeError, match="interrupted"):
+            TrainingRun(cfg, [data], out, progress=False).fit()
+    assert list((out / "checkpoints").glob("*.ckpt")) and not (out / "phases").exists()
+
+
 def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tmp_path,
-                                                       caplog):
+                                                       caplog, monkeypatch):
     """A run checkpointed with every parameter decayed (weight_decay_1d, the rule before
     2026-12-06) resumed under the new rule: one message naming the checkpoint and the
     setting that resumes it, not torch's bare optimiser error."""
@@ -376,8 +410,7 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     old = cfg.__class__.from_dict({**cfg.to_dict(), "weight_decay_1d": True, "phases": [
         {"name": "lexcmlp", "max_steps": 2, "batch_size": 8}]})
     out = tmp_path / "out"
-    TrainingRun(old, [small_data], out, progress=False).fit()
-    shutil.rmtree(out / "phases")  # as if interrupted after its last checkpoint
+    _fit_interrupted(old, small_data, out, monkeypatch)  # after a checkpoint
     new = old.__class__.from_dict({**old.to_dict(), "weight_decay_1d": False})
     with pytest.raises(ValueError, match=r"weight_decay_1d: True \(now False\)"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)  # run_config.json
@@ -387,15 +420,15 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
         TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
     assert "resuming phase 0-lexcmlp from its last checkpoint" in caplog.text
-    shutil.rmtree(out / "phases")
-    shutil.rmtree(out / "checkpoints")  # interrupted before the phase's first checkpoint
+    assert not (out / "checkpoints").exists()  # the phase finished: its checkpoint is gone
+    shutil.rmtree(out / "phases")  # interrupted before the phase's first checkpoint, in a
+    run_record.write_run_config(out, old)  # recorded run (without a record: a fresh run)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
         TrainingRun(old, [small_data], out, progress=False).fit(resume=True)
     assert "phase 0-lexcmlp starts from step 0: no checkpoint of it was saved" in caplog.text
     out2 = tmp_path / "out2"  # the other way round: no advice to set what is already set
-    TrainingRun(new, [small_data], out2, progress=False).fit()
-    shutil.rmtree(out2 / "phases")
+    _fit_interrupted(new, small_data, out2, monkeypatch)
     (out2 / "run_config.json").unlink()
     with pytest.raises(ValueError, match="resume it with the config it was started with"):
         TrainingRun(old, [small_data], out2, progress=False).fit(resume=True)
