@@ -131,6 +131,12 @@ def tree_path(parents: Sequence[int], top: int, end: int) -> tuple[int, ...]:
     return tuple(reversed(up[: up.index(top) + 1]))
 
 
+_KIT_ENDS = {"head": "BUN", "left_hand": "LW", "right_hand": "RW", "left_foot": "LA",
+             "right_foot": "RA", "left_toe": "LF", "right_toe": "RF"}
+"""The KIT-ML (MMM) skeleton's abbreviated names of its ends: upper neck, wrists, ankles,
+foot tips (``KIT21`` in :mod:`.skeleton`; the names motionlex's own BVH export writes)."""
+
+
 def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[str, int]:
     """Head, hands, feet and toes of a skeleton, from the tree and the joint names.
 
@@ -140,7 +146,8 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
     toe joint "foot" and the joint above it "ankle" (``l_ankle``/``l_foot``, ``L_Ankle``/
     ``L_Foot`` in SMPL-to-BVH converters and in motionlex's own BVH export): when the foot
     found is named ankle (and not foot), a joint named foot below it is the toe, before any
-    toe* joint.
+    toe* joint. KIT-ML's MMM abbreviations (``BUN``, ``LW``/``RW``, ``LA``/``RA``,
+    ``LF``/``RF``: the names of a KIT-21 BVH export) fill what the words do not find.
 
     Returns:
         Joint indices under ``head, left_hand, right_hand, left_foot, right_foot`` and,
@@ -179,6 +186,10 @@ def find_end_joints(joint_names: Sequence[str], parents: Sequence[int]) -> dict[
             lambda i, s=s: sides[i] == s and bool(toks[i] & {"foot", "ankle"}))
         if foot is not None:
             ends[f"{s}_toe"] = toe_below(foot)
+    if any(v is None for v in ends.values()) and set(_KIT_ENDS.values()) <= set(joint_names):
+        for key, name in _KIT_ENDS.items():  # KIT-ML's MMM names ("BUN", "LW", "LA", "LF")
+            if ends.get(key) is None:
+                ends[key] = list(joint_names).index(name)
     missing = [k for k in _LOOKED_FOR if ends[k] is None]
     if missing:
         raise ValueError(

@@ -193,6 +193,14 @@ def test_round_trip_kit21(shared_data, tmp_path, terminal_report):
                            f"hang from BLN, not rigidly): mean {e.mean():.2f} mm, "
                            f"max {e.max():.2f} mm; re-written: "
                            f"{np.abs(again - back).max() * 1e3:.5f} mm")
+    # motionlex opens what it wrote: the body parts of KIT's MMM names are found (a KIT-21
+    # export failed with "cannot find body part(s) ['torso', 'left_arm', ...]")
+    from motionlex.core.motion.files import load_motion_file
+
+    m = load_motion_file(out)
+    names = m.skeleton.joint_names
+    assert [[names[j] for j in c] for c in m.skeleton.chains] == [
+        [KIT21.joint_names[j] for j in c] for c in KIT21.chains]
     # T-pose: right arm along -X, left leg down, left foot forward
     off = rest_offsets(x, KIT21)
     names = KIT21.joint_names
