@@ -87,6 +87,8 @@ def _headline(metrics: dict) -> str:
         return ""
     where = (f" ({metrics['phase']}, step {metrics['step']})"
              if "phase" in metrics and "step" in metrics else "")
+    if metrics.get("phase") == "init":  # no step of the run beat its starting point
+        where = " (the --init model itself: no step of this run beat it)"
     line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
             f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
             f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %")

@@ -247,6 +247,19 @@ class TrainingRun:
                     step, self.out_dir / "model")
         return True
 
+    def _consider_init(self) -> None:
+        """Validate the ``--init`` model before any step and make it the first candidate:
+        a fine-tune that only made it worse (4 stage-4 steps: rsum 499 -> 485, unsaid)
+        exports the starting model, as phase ``init``, step 0."""
+        from motionlex.core.retrieval.validation import validation_metrics
+
+        metrics = validation_metrics(self.model, self.val_examples, self.stats,
+                                     seed=self.cfg.seed)
+        self.model.train()
+        logger.info("the --init model on validation: %s=%.3f (this run must beat it)",
+                    self.cfg.monitor, metrics.get(self.cfg.monitor, float("nan")))
+        self.consider(self.model, metrics, "init", 0)
+
     def _restore_best(self, path: Path) -> None:
         """Take the best validation score of an interrupted run's exported model, so that a
         resumed run replaces that model only with a better one."""
@@ -295,6 +308,9 @@ class TrainingRun:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if rank_zero_only.rank == 0 and not resume:  # what a later --resume must match
             run_record.write_run_config(self.out_dir, self.cfg)
+        if (self.init is not None and not resume and rank_zero_only.rank == 0
+                and self.val_examples and any(p.name in PAIR_PHASES for p in self.cfg.phases)):
+            self._consider_init()
         ckpt_dir = self.out_dir / "checkpoints"
         last_phase, ran_any = None, False
         for i, phase in enumerate(self.cfg.phases):

@@ -264,6 +264,35 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     load_train_config(second / "train_config.json")  # the record still loads as a config
 
 
+def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, tmp_path,
+                                                          caplog):
+    """A fine-tune from --init that only made the model worse exported its best step
+    anyway (4 stage-4 steps: rsum 499 -> 485, unsaid): the --init model, validated before
+    step 1, is the first candidate."""
+    from safetensors.numpy import load_file
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    one = [{"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 4}]
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": one})
+    first = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False).fit()
+    wreck = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [  # steps that only harm
+        {**one[0], "max_steps": 2, "val_every": 2, "lr_scale": 3000.0}]})
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
+        out = TrainingRun(wreck, [small_data], tmp_path / "b", init=first,
+                          progress=False).fit()
+    assert "the --init model on validation" in caplog.text
+    val = json.loads((out / "val_metrics.json").read_text())
+    assert (val["phase"], val["step"]) == ("init", 0)
+    assert val["val/rsum"] == pytest.approx(
+        json.loads((first / "val_metrics.json").read_text())["val/rsum"], abs=1e-6)
+    mine, theirs = (load_file(d / "model.safetensors") for d in (out, first))
+    assert all(np.array_equal(mine[k], theirs[k]) for k in theirs)
+    from motionlex.core.cli.model import _headline
+
+    assert _headline(val).startswith("best on validation (the --init model itself: no step "
+                                     "of this run beat it)")
+
+
 @pytest.mark.slow
 def test_dense_baseline_phase_trains_and_exports(small_data, repo_root, tmp_path):
     """The MotionPatch baseline (phase ``dense``) runs through Lightning and exports a model
