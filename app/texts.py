@@ -75,8 +75,8 @@ goes to the results (then Space plays, Shift+Down selects more)</td></tr>
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
 <tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
 and camera follows)</td></tr>
-<tr><td><b>Ctrl+1</b> / <b>2</b> / <b>3</b></td><td>rank by fused / dense / lexical
-similarity (Search &gt; Ranking)</td></tr>
+<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /
+lexical similarity (Search &gt; Ranking)</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
 into the query box)</td></tr>

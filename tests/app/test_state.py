@@ -69,7 +69,7 @@ def test_open_model_then_gallery(state):
     assert s.busy and s.gallery_pending
     assert s.gallery_opened(_gallery()) is None  # no query waited
     assert not s.busy and s.searchable and len(seen["gallery"]) == 1
-    assert seen["status"][-1] == ("Gallery opened: 3 motions (1 files skipped: the gallery "
+    assert seen["status"][-1] == ("Gallery opened: 3 motions (1 file skipped: the gallery "
                                   "label at the bottom right names them).", 8000)
 
 
