@@ -51,6 +51,7 @@ from motionlex.widgets.record_model import (
     Column,
     RecordTableModel,
 )
+from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +93,15 @@ class _RecordBrowser(QWidget):
         self._count.setMinimumWidth(self.fontMetrics().horizontalAdvance("000,000 of 000,000"))
         self._count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        self._view = QTableView(self)
+        self._view = RowTableView(self)  # Home / End: first / last row
         self._view.setModel(self._proxy)
         self._view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._view.setTabKeyNavigation(False)  # Tab leaves the list (rows: arrow keys)
+        self._filter.installEventFilter(FilterKeys(  # Down: into the list, filtered now
+            self._view, lambda: self._filter_timer.isActive() and self.set_filter_text(
+                self._filter.text()), self))
         self._view.setAlternatingRowColors(True)
         self._view.setWordWrap(False)
         self._view.setTextElideMode(Qt.TextElideMode.ElideRight)

@@ -86,6 +86,37 @@ def test_selection_reports_source_row_after_sort_and_filter(qtbot, results_list,
     assert results_list.record(199)["rank"] == 200
 
 
+def test_home_end_and_the_filter_box_keys(qtbot, results_list, results):
+    """Home / End stayed on the current row (a table view's first / last column), and Down
+    or Enter in the filter box did nothing: the user had to Tab into the list."""
+    results_list.set_results(results[:50])
+    results_list.select_row(3)
+    qtbot.keyClick(results_list.view, Qt.Key.Key_End)
+    assert results_list.selected_row() == 49
+    qtbot.keyClick(results_list.view, Qt.Key.Key_Home)
+    assert results_list.selected_row() == 0
+    results_list.set_results(results[50:60])  # new results: no current row
+    results_list.activateWindow()
+    results_list.filter_edit.setFocus()
+    qtbot.waitUntil(results_list.filter_edit.hasFocus, timeout=5000)
+    with qtbot.waitSignal(results_list.resultSelected, timeout=1000) as picked:
+        qtbot.keyClick(results_list.filter_edit, Qt.Key.Key_Down)
+    assert results_list.view.hasFocus() and picked.args == [0]
+    results_list.select_row(4)
+    results_list.filter_edit.setFocus()
+    qtbot.waitUntil(results_list.filter_edit.hasFocus, timeout=5000)
+    qtbot.keyClick(results_list.filter_edit, Qt.Key.Key_Return)  # the current row stays
+    assert results_list.view.hasFocus() and results_list.selected_row() == 4
+    results_list.filter_edit.setFocus()
+    qtbot.waitUntil(results_list.filter_edit.hasFocus, timeout=5000)
+    word = max(results[55]["caption"].split(), key=len)
+    qtbot.keyClicks(results_list.filter_edit, word)
+    qtbot.keyClick(results_list.filter_edit, Qt.Key.Key_Down)  # filtered now, not after
+    assert 0 < results_list.visible_count() < 10 and results_list.view.hasFocus()  # the
+    assert all(word in results_list.record(r)["caption"]  # debounce
+               for r in results_list.visible_rows())
+
+
 def test_gallery_filters_by_id_or_caption(qtbot, bandai_captions):
     w = GalleryBrowser()
     qtbot.addWidget(w)
