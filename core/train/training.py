@@ -183,7 +183,12 @@ class TrainingRun:
         Raises:
             ValueError: a ``data_repeat`` key that names none of the folders.
         """
-        names = [Path(r).resolve().name for r in data_roots]
+        def folder_names(root: str | Path) -> list[str]:
+            """The name the --data path gives, then the folder's own (a link resolved)."""
+            return list(dict.fromkeys(n for n in (Path(root).name, Path(root).resolve().name)
+                                      if n))
+
+        names = [n for r in data_roots for n in folder_names(r)]
         unknown = sorted(set(self.cfg.data_repeat) - set(names))
         if unknown:
             raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
@@ -194,7 +199,8 @@ class TrainingRun:
             if not loaded and len(data_roots) > 1:  # alone, "no training pairs" says it
                 logger.warning("%s adds no training pairs, so it takes no part in training "
                                "(%s)", root, why_no_pairs(root))
-            k = self.cfg.data_repeat.get(Path(root).resolve().name, 1)
+            k = next((self.cfg.data_repeat[n] for n in folder_names(root)
+                      if n in self.cfg.data_repeat), 1)
             if k > 1:
                 logger.info("%s: %d training pairs, repeated %d times per epoch", root,
                             len(loaded), k)

@@ -161,6 +161,14 @@ def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, sha
     wrong = load_train_config(repo_root / "configs" / "tiny.yaml", ["data_repeat={bandai: 2}"])
     with pytest.raises(ValueError, match=r"data_repeat names \['bandai'\].*bandai_small"):
         TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
+    # a link to the folder: keyed by the name the --data path gives (README), or the
+    # folder's own (the link's name was refused: only the resolved name counted)
+    link = tmp_path / "linked"
+    link.symlink_to(other)
+    by_link = load_train_config(repo_root / "configs" / "tiny.yaml",
+                                ["compose_p=0", "data_repeat={linked: 3}"])
+    linked = TrainingRun(by_link, [small_data, link], tmp_path / "d", progress=False)
+    assert len(linked.train_examples) == n_small + 3 * n_other
 
 
 def test_a_folder_given_twice_is_read_once(small_data, repo_root, tmp_path, caplog,
