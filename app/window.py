@@ -293,8 +293,12 @@ class MainWindow(SearchActions, QMainWindow):
     def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
         """Show gallery row ``row`` alone in every view (fetched on the worker); the list
         ``clicked`` (where the user chose it) keeps the selection Qt gave it. Refused while
-        another gallery opens (:meth:`ExplorerState.may_select`)."""
+        another gallery opens (:meth:`ExplorerState.may_select`): the highlight then goes back
+        to the motion shown (it stayed on the refused row, unlike every view)."""
         if not self.state.may_select():
+            shown = self.state.selected_row
+            if shown is not None:  # after Qt has finished moving the selection
+                QTimer.singleShot(0, lambda: self._mark_shown(shown))
             return
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)

@@ -301,10 +301,14 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
     w.errorShown.connect(errors.append)
     row = w.gallery.size - 1
     asked = (w.client.latest("motion"), w.client.latest("orders"), w.analysis._describe_id)
+    shown = w.state.selected_row
+    assert shown is not None and shown != row
     with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
         w.open_gallery(bvh_folder)
-        w.show_gallery_row(row)  # a click on the old gallery's browser
+        w.gallery_browser.select_row(row)  # a click on the old gallery's browser
         assert "Wait for the gallery to open" in w.statusBar().currentMessage()
+        QApplication.processEvents()  # the highlight goes back to the motion shown (it
+        assert w.gallery_browser.selected_row() == shown  # stayed on the refused row)
         w.analysis.describe_selected()
         w.analysis.request_orders(row)
         w.car_panel.captionEdited.emit("a person walks, then sits down")  # the shown motion's
