@@ -145,6 +145,8 @@ class GalleryInfo:
         built: whether the index was (re)built in this load.
         skipped: ``(file, reason)`` of motions a build left out.
         synthetic: whether this is the built-in synthetic demo gallery.
+        not_upright: ids of motions the build read not upright along +Y (a Z-up export):
+            kept, but named in the status bar and the gallery label's tooltip.
     """
 
     path: str
@@ -157,6 +159,7 @@ class GalleryInfo:
     built: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
     synthetic: bool = False
+    not_upright: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

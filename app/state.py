@@ -210,6 +210,9 @@ class ExplorerState:
         self._last_result = None
         note = (f" ({count(len(info.skipped), 'file')} skipped: the gallery label at the "
                 "bottom right names them)" if info.skipped else "")
+        if info.not_upright:  # a Z-up export: its skeletons lie, its results mean little
+            note += (f" ({count(len(info.not_upright), 'motion')} not upright along +Y: a Z-up "
+                     "export must be rotated first; the gallery label names them)")
         built = "built and " if info.built else ""
         model_note, self._model_note = self._model_note, ""
         self._status(f"Gallery {built}opened: {motions(info.size)}{note}. {model_note}".strip(),

@@ -148,6 +148,8 @@ def motions(n: int) -> str:
 def gallery_label(gallery: GalleryInfo) -> str:
     """Status-bar text for an open gallery."""
     skipped = f", {len(gallery.skipped):,} skipped" if gallery.skipped else ""
+    if gallery.not_upright:
+        skipped += f", {len(gallery.not_upright):,} not upright"
     return (f"gallery: {motions(gallery.size)}{skipped}"
             + (" (synthetic demo)" if gallery.synthetic else ""))
 
@@ -157,13 +159,20 @@ MAX_SKIPPED_LISTED = 20
 
 
 def gallery_tooltip(gallery: GalleryInfo) -> str:
-    """The gallery label's tooltip: where it is, and each skipped file with the reason."""
+    """The gallery label's tooltip: where it is, each skipped file with the reason, and the
+    motions kept but not upright."""
     lines = [f"{gallery.path}", f"(from {gallery.source})"]
     if gallery.skipped:
         lines.append(f"{count(len(gallery.skipped), 'file')} left out:")
         lines += [f"  {f}: {why}" for f, why in gallery.skipped[:MAX_SKIPPED_LISTED]]
         if len(gallery.skipped) > MAX_SKIPPED_LISTED:
             lines.append(f"  ... and {len(gallery.skipped) - MAX_SKIPPED_LISTED:,} more")
+    if gallery.not_upright:
+        lying = gallery.not_upright
+        lines.append(f"{count(len(lying), 'motion')} kept but not upright along +Y (a Z-up "
+                     "export must be rotated first): " + ", ".join(lying[:MAX_SKIPPED_LISTED])
+                     + (f" ... and {len(lying) - MAX_SKIPPED_LISTED:,} more"
+                        if len(lying) > MAX_SKIPPED_LISTED else ""))
     return "\n".join(lines)
 
 

@@ -273,7 +273,7 @@ class RankWorker(DescribeJobs, JobDriver):
             raise ValueError(f"{root} is a file; a gallery is an index directory, a dataset "
                              "folder (new_joints/ + texts/) or a folder of .bvh files")
         yield 0, 0
-        built, skipped = False, []
+        built, skipped, lying = False, [], []
         index_path, build = gallery_index_path(root, self.cache_dir, self._model_hash or "")
         if not build:
             index = GalleryIndex.load(index_path, verify=True)
@@ -285,7 +285,7 @@ class RankWorker(DescribeJobs, JobDriver):
                     note=f"no checkpoint given: encoding {root.name} with the shipped model")
                 self.checkpointLoaded.emit(info)
                 index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
-            index, skipped, built = yield from self._build_steps(root, index_path)
+            index, skipped, built, lying = yield from self._build_steps(root, index_path)
         yield 0, 0  # a cancel point; counted steps of a gallery job are its build's motions
         if self._model is None or self._model_hash != index.model_hash:
             ckpt = index.checkpoint
@@ -324,7 +324,7 @@ class RankWorker(DescribeJobs, JobDriver):
         return GalleryInfo(
             path=str(index_path), source=str(root), size=len(index), ids=list(index.ids),
             captions=captions, durations=durations, searchable=self._searcher.model is not None,
-            built=built, skipped=list(skipped), synthetic=synthetic)
+            built=built, skipped=list(skipped), synthetic=synthetic, not_upright=list(lying))
 
     def _build_steps(self, dataset: Path, out: Path) -> Progress:
         """Job step: encode ``dataset`` into the index ``out`` (incremental when it exists).
@@ -334,8 +334,8 @@ class RankWorker(DescribeJobs, JobDriver):
         after the build leaves the finished index in the cache, not opened.
 
         Returns:
-            ``(index, skipped (id, reason) list, whether motions were encoded or removed)``
-            (False: the cached index was up to date).
+            ``(index, skipped (id, reason) list, whether motions were encoded or removed
+            (False: the cached index was up to date), ids read not upright)``.
 
         Raises:
             JobCancelled: cancelled during or right after the build.
@@ -349,7 +349,7 @@ class RankWorker(DescribeJobs, JobDriver):
             self._model, [dataset], out, patch_stats=self._stats,
             checkpoint=self._model_info.checkpoint if self._model_info else None)
         changed = bool(report.added or report.replaced or report.removed or report.unreadable)
-        return report.index, list(report.skipped), changed
+        return report.index, list(report.skipped), changed, list(report.not_upright)
 
     # -- ranking -------------------------------------------------------------------------
     @Slot(object)

@@ -165,6 +165,7 @@ class MotionDataset:
         self.records = self._index(skip_missing)
         self.report.kept = len(self.records)
         self._not_upright = 0  # motions warned about (the first few each name their file)
+        self.not_upright_ids: list[str] = []  # ids of the joint files read not upright
         self._side_votes: list[float] = []  # side checks of the first SIDE_SAMPLE files read
         if self.layout == "joints" and self._skeleton is None:
             self._skeleton = self._joints_skeleton()
@@ -291,6 +292,7 @@ class MotionDataset:
             raise
         if not is_y_up(motion.joints, motion.skeleton):  # as load_motion_file warns
             self._not_upright += 1
+            self.not_upright_ids.append(record.id)
             if self._not_upright <= UPRIGHT_WARNINGS:
                 logger.warning("%s: the body is not upright along +Y over most of the clip; "
                                "motionlex expects Y up (a Z-up export must be rotated first)%s",

@@ -88,6 +88,8 @@ class BuildReport:
             longer exists.
         unreadable: ids dropped because their source file changed and no longer loads (its
             reason is in ``skipped``); not counted in ``replaced``.
+        not_upright: ids of motions read in this build whose body is not upright along +Y
+            (a Z-up export: kept, but their results mean little until it is rotated).
     """
 
     index: GalleryIndex
@@ -99,6 +101,7 @@ class BuildReport:
     resumed: int = 0
     removed: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    not_upright: list[str] = field(default_factory=list)
 
 
 def build_steps(
@@ -372,8 +375,10 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     index = GalleryIndex.load(target, verify=False)
     lost = set(gone)
     replaced = [i for i in plan.replaced if i not in lost]
+    read = {id(t[0]): t[0] for t in todo}.values()  # the datasets the motions came from
+    lying = sorted({i for ds in read for i in getattr(ds, "not_upright_ids", ())})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed, plan.removed, gone)
+                       resumed, plan.removed, gone, lying)
 
 
 def _manifest(target: Path) -> dict | None:

@@ -73,6 +73,26 @@ def test_open_model_then_gallery(state):
                                   "label at the bottom right names them).", 8000)
 
 
+def test_a_gallery_read_not_upright_says_so(state):
+    """A Z-up dataset opened with "Gallery built and opened: 5 motions" and skeletons lying
+    down: the status now names it, and the gallery label counts them."""
+    from dataclasses import replace
+
+    from motionlex.app.texts import gallery_label, gallery_tooltip
+
+    s, seen = state
+    s.model_loaded(_model())
+    s.opening_gallery()
+    lying = replace(_gallery(), skipped=[], not_upright=["M0", "M2"])
+    s.gallery_opened(lying)
+    assert seen["status"][-1][0] == (
+        "Gallery opened: 3 motions (2 motions not upright along +Y: a Z-up export must be "
+        "rotated first; the gallery label names them).")
+    assert gallery_label(lying) == "gallery: 3 motions, 2 not upright"
+    assert gallery_tooltip(lying).endswith("2 motions kept but not upright along +Y (a Z-up "
+                                           "export must be rotated first): M0, M2")
+
+
 def test_query_waits_for_the_opening_gallery(state):
     s, seen = state
     assert s.check_search("walk") == "refused"  # nothing open, nothing opening

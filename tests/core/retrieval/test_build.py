@@ -217,6 +217,20 @@ def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
     assert not (tmp_path / "g.mlx").exists()
 
 
+def test_the_build_names_motions_read_not_upright(shared_data, model, stats, tmp_path,
+                                                 make_subset):
+    """A Z-up export indexed without a word in the window (the warning went to the
+    terminal only): the build report names the motions read lying down."""
+    src = shared_data / "bandai"
+    ids = (src / "val.txt").read_text().split()[:3]
+    data = make_subset(src, tmp_path / "d", ids, {"all": ids})
+    path = data / "new_joints" / f"{ids[1]}.npy"
+    y_up = np.load(path)
+    np.save(path, np.stack([y_up[..., 0], -y_up[..., 2], y_up[..., 1]], axis=-1))  # Z up
+    report = build_index(model, [data], tmp_path / "g.mlx", progress=False, patch_stats=stats)
+    assert report.not_upright == [ids[1]] and report.added == 3  # kept, but named
+
+
 def test_build_progress_callback_and_cancel(shared_data, model, stats, tmp_path):
     seen = []
     out = tmp_path / "g.mlx"
