@@ -48,6 +48,32 @@ def test_choose_fusion_weight() -> None:
     assert choose_fusion_weight(dense, lex, pos, grid=[0.95, 1.0]) == 0.95  # both wrong once
 
 
+def test_motion_to_text_weight_scales_lexical_per_motion() -> None:
+    """m2t fuses with each motion's (column's) lexical maximum, as a motion query would see
+    its gallery of captions: checked against the weights ranked by hand, on a matrix where
+    the per-caption scaling would choose another weight."""
+    from motionlex.core.retrieval.metrics import bidirectional_metrics as metrics
+
+    rng = np.random.default_rng(7)
+    grid = np.linspace(0, 1, 11)
+    for _ in range(50):
+        dense = rng.normal(0.3, 0.2, (12, 12)) + 0.25 * np.eye(12)
+        lex = rng.gamma(0.6, 1.0, (12, 12)) * rng.gamma(2.0, 1.0, (1, 12)) + np.eye(12)
+        pos = np.eye(12, dtype=bool)
+
+        def by_hand(axis: int, dense=dense, lex=lex, pos=pos) -> float:
+            crit = [np.mean([metrics(fuse(dense, lex, w, axis=axis).T, pos.T, ks=(1, 5, 10))[
+                "t2m"][f"R@{k}"] for k in (1, 5, 10)]) for w in grid]
+            best = np.flatnonzero(np.isclose(crit, max(crit), rtol=0.0, atol=1e-9))
+            return float(min(grid[best], key=lambda w: (abs(w - 0.5), w)))
+
+        if by_hand(0) != by_hand(1):
+            break
+    else:
+        pytest.fail("no matrix where the two scalings choose different weights")
+    assert choose_fusion_weight(dense, lex, pos, grid, direction="m2t") == by_hand(0)
+
+
 def test_checkpoint_fusion_weight(tmp_path):
     assert checkpoint_fusion_weight(tmp_path) is None
     (tmp_path / "val_metrics.json").write_text(json.dumps({"fusion/weight": 0.35}))
