@@ -48,6 +48,13 @@ def test_identical_captions_are_not_negatives(tiny: MotionTextModel, make_batch)
         a, b = masked(tiny, batch), plain(tiny, batch)
     assert float(a["dense_m2t"]) < float(b["dense_m2t"])
     assert float(a["dense_t2m"]) < float(b["dense_t2m"])
+    # the lexical terms of LexCMLP are masked too (only the dense ones were checked)
+    lex_masked = create_objective("lexcmlp", tiny)
+    lex_plain = create_objective("lexcmlp", tiny, false_negative_mask=False)
+    with torch.no_grad():
+        la, lb = lex_masked(tiny, batch, step=0), lex_plain(tiny, batch, step=0)
+    assert float(la["lexical_m2t"]) < float(lb["lexical_m2t"])
+    assert float(la["lexical_t2m"]) < float(lb["lexical_t2m"])
     # without duplicates the mask changes nothing
     with torch.no_grad():
         c, d = masked(tiny, make_batch()), plain(tiny, make_batch())
