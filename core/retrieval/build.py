@@ -376,7 +376,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     lost = set(gone)
     replaced = [i for i in plan.replaced if i not in lost]
     read = {id(t[0]): t[0] for t in todo}.values()  # the datasets the motions came from
-    lying = sorted({i for ds in read for i in getattr(ds, "not_upright_ids", ())})
+    lying = sorted({i for ds in read for i in ds.not_upright_ids})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
                        resumed, plan.removed, gone, lying)
 

@@ -59,6 +59,7 @@ from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.validation import validation_metrics
 from motionlex.core.train import run_record
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
@@ -257,8 +258,6 @@ class TrainingRun:
         """Validate the ``--init`` model before any step and make it the first candidate:
         a fine-tune that only made it worse (4 stage-4 steps: rsum 499 -> 485, unsaid)
         exports the starting model, as phase ``init``, step 0."""
-        from motionlex.core.retrieval.validation import validation_metrics
-
         metrics = validation_metrics(self.model, self.val_examples, self.stats,
                                      seed=self.cfg.seed)
         self.model.train()
