@@ -175,3 +175,105 @@ def test_event_order_scores_every_order_true_order_marked(model):
     with pytest.raises(ValueError, match=r"one motion's \(\d+,\) dense embedding, got shape "
                                          r"\(2, \d+\) \(a batch: pass one row"):
         event_order_scores(model, caption, np.stack([motion, motion]))
+
+
+def _matrix_scorer(texts, dense, lexical):
+    """A scorer over given ``(len(texts), M)`` dense and lexical matrices (rows by caption)."""
+    row = {t: i for i, t in enumerate(texts)}
+
+    def score(captions, motions):
+        ix = np.ix_([row[t] for t in captions], np.asarray(motions, np.int64))
+        return dense[ix], lexical[ix]
+    return score
+
+
+def _fused_by_hand(dense, lexical, w, over):
+    """``w * dense + (1 - w) * lexical / its max over ``over`` (0: texts, m2t; 1: motions)``."""
+    top = lexical.max(axis=over, keepdims=True)
+    return w * dense + (1 - w) * lexical / np.where(top > 0, top, 1)
+
+
+def test_car_reads_each_items_own_motion_and_its_fused_scores_per_motion():
+    """Items whose motion is not their index (motions 1 and 4 have one-event captions, so
+    they have no item), random dense and lexical scores, and every CAR value checked against
+    a loop written here: the shuffle is read at the item's motion, and the fused m2t score
+    normalises the lexical scores over the texts each motion is compared with. Swapping
+    every true caption with its shuffle turns CAR into 100 - CAR (no ties)."""
+    rng = np.random.default_rng(3)
+    verbs = ["walks", "sits", "jumps", "waves", "bows", "runs", "kicks", "turns"]
+    gallery, owners, items = [], [], []
+    for m in range(12):
+        if m % 3 == 1:
+            gallery.append(f"a person {verbs[m % 8]}")
+        else:
+            ev = (f"{verbs[m % 8]} {m} times", f"{verbs[(m + 3) % 8]}")  # distinct captions
+            gallery.append(join_events(ev))
+            items.append(CarItem(m, gallery[-1], ev, [join_events(ev[::-1])]))
+        owners.append(m)
+    assert [it.motion for it in items] != list(range(len(items)))
+    shuffles = [it.shuffles[0] for it in items]
+    texts = gallery + shuffles
+    dense = rng.normal(size=(len(texts), 12)).astype(np.float32)
+    lexical = rng.gamma(1.0, size=(len(texts), 12)).astype(np.float32)
+    w = 0.4
+    out = car_report(_matrix_scorer(texts, dense, lexical), gallery, np.array(owners), 12,
+                     items, w)
+    fused = _fused_by_hand(dense, lexical, w, over=0)
+    true_rows = [gallery.index(it.caption) for it in items]
+    shuffle_rows = [len(gallery) + i for i in range(len(items))]
+    motions = [it.motion for it in items]
+    for sim, s in (("dense", dense), ("lexical", lexical), ("fused", fused)):
+        wins = s[true_rows, motions] > s[shuffle_rows, motions]
+        assert out[f"CAR/orig->event/{sim}"] == pytest.approx(100 * wins.mean()), sim
+    assert 0 < out["CAR/orig->event/dense"] < 100
+
+    swapped = dense.copy()
+    swapped[true_rows + shuffle_rows] = dense[shuffle_rows + true_rows]
+    flipped = car_report(_matrix_scorer(texts, swapped, lexical), gallery, np.array(owners),
+                         12, items, w)
+    assert flipped["CAR/orig->event/dense"] == pytest.approx(100 - out["CAR/orig->event/dense"])
+
+
+def test_car_chance_of_the_papers_set_counts_only_its_items():
+    """One item has one shuffle (chance 1/2), the other two (chance 1/3): the papers' set
+    (the first item) has chance 50 and the whole set 41.7."""
+    texts = ["walks, then sits", "jumps, then waves, then bows"]
+    shuf = ["sits, then walks", "waves, then jumps, then bows", "bows, then waves, then jumps"]
+    rows = texts + shuf
+    dense = np.array([[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]], np.float32)
+    items = [CarItem(0, texts[0], ("walks", "sits"), shuf[:1]),
+             CarItem(1, texts[1], ("jumps", "waves", "bows"), shuf[1:])]
+    out = car_report(_matrix_scorer(rows, dense, np.zeros_like(dense)), texts,
+                     np.array([0, 1]), 2, items, 1.0, papers_set=np.array([True, False]))
+    assert out["CAR/first/chance"] == pytest.approx(50.0)
+    assert out["CAR/chance"] == pytest.approx(100 * (1 / 2 + 1 / 3) / 2)
+    assert out["CAR/first/n"] == 1 and out["CAR"] == 100.0
+
+
+def test_chronology_fused_scores_normalise_per_query_of_each_side():
+    """Random scores for 30 composed pairs: the text side (does the motion prefer its caption
+    to the reordered caption?) ranks texts for a motion, so its fused lexical part is
+    normalised over texts; the motion side ranks motions for a caption, normalised over
+    motions. Both are checked against scores fused here."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(5)
+    p = 30
+    caps = [f"caption {i}" for i in range(p)]
+    negs = [f"reordered {i}" for i in range(p)]
+    texts = caps + negs
+    dense = rng.normal(size=(2 * p, 2 * p)).astype(np.float32)
+    lexical = rng.gamma(1.0, size=(2 * p, 2 * p)).astype(np.float32)
+    pairs = [SimpleNamespace(caption=c, text_negative=n) for c, n in zip(caps, negs)]
+    w = 0.3
+    out = chronology_report(_matrix_scorer(texts, dense, lexical), pairs, caps,
+                            first_motion=0, num_motions=2 * p, weight=w)
+    i = np.arange(p)
+    m2t, t2m = _fused_by_hand(dense, lexical, w, 0), _fused_by_hand(dense, lexical, w, 1)
+    text_ok = m2t[i, i] > m2t[p + i, i]
+    motion_ok = t2m[i, i] > t2m[i, p + i]
+    assert out["chronology/text/fused"] == pytest.approx(100 * text_ok.mean())
+    assert out["chronology/motion/fused"] == pytest.approx(100 * motion_ok.mean())
+    assert out["chronology/both/fused"] == pytest.approx(100 * (text_ok & motion_ok).mean())
+    # the other normalisation would give other answers on these scores
+    assert ((t2m[i, i] > t2m[p + i, i]) != text_ok).any()
