@@ -62,3 +62,46 @@ def test_side_captions_and_mirrored_clips():
     joints, skel = clips[0]
     assert skel is SMPL22 and joints.shape == (4, 22, 3)
     np.testing.assert_allclose(joints[..., 0], -1.0)  # x negated
+
+
+def test_side_fused_scores_normalise_per_query_of_each_side():
+    """Random scores for 40 motions (every other one has a side caption) and their mirrored
+    copies, each side checked against scores fused here: the text side ranks texts (the
+    captions and their swapped versions) for a motion, so the lexical part is normalised over
+    those texts; the motion side ranks the gallery and the mirrored copies for a caption."""
+    from motionlex.core.text.sides import mirror_caption
+
+    rng = np.random.default_rng(11)
+    n = 40
+    texts = [f"a person waves the left hand {i} times" if i % 2 else f"a person walks {i} steps"
+             for i in range(n)]
+    side = [i for i in range(n) if i % 2]
+    swapped = [mirror_caption(texts[i]) for i in side]
+    rows = texts + swapped
+    mirror_rows = {m: n + k for k, m in enumerate(side)}
+    dense = rng.normal(size=(len(rows), n + len(side))).astype(np.float32)
+    lexical = rng.gamma(1.0, size=dense.shape).astype(np.float32)
+
+    def score(captions, motions):
+        ix = np.ix_([rows.index(t) for t in captions], np.asarray(motions, np.int64))
+        return dense[ix], lexical[ix]
+
+    w = 0.3
+    out = side_report(score, texts, np.arange(n), n, mirror_rows, w)
+
+    def fused(d, lex, over):
+        return w * d + (1 - w) * lex / lex.max(axis=over, keepdims=True)
+
+    m2t = fused(dense[:, :n], lexical[:, :n], 0)
+    text_ok = m2t[side, side] > m2t[n + np.arange(len(side)), side]
+    t2m = fused(dense[side], lexical[side], 1)
+    k = np.arange(len(side))
+    motion_ok = t2m[k, side] > t2m[k, n + k]
+    assert out["side/text/fused"] == pytest.approx(100 * text_ok.mean())
+    assert out["side/motion/fused"] == pytest.approx(100 * motion_ok.mean())
+    assert out["side/text/n"] == len(side)
+    # the other normalisation gives other answers on these scores
+    other = fused(dense[side], lexical[side], 0)
+    assert (motion_ok != (other[k, side] > other[k, n + k])).any()
+    other = fused(dense[:, :n], lexical[:, :n], 1)
+    assert (text_ok != (other[side, side] > other[n + k, side])).any()
