@@ -407,8 +407,9 @@ def test_notes_on_what_the_numbers_can_mean(shared_data, tmp_path):
 
 def test_small_batches_follow_sorted_motion_ids_as_tmr():
     """TMR sorts its keyids before the seeded shuffle: a split listed in another order gives
-    the same batches (and numbers) once ``pair_order`` sorts it; the other protocols do not
-    depend on the order."""
+    the same batches (and numbers) once ``pair_order`` sorts it, positives included (some
+    pairs share a caption, so the positives are not an identity that any order keeps); the
+    other protocols do not depend on the order."""
     from motionlex.core.retrieval.protocols import retrieval_report
 
     rng = np.random.default_rng(3)
@@ -416,6 +417,8 @@ def test_small_batches_follow_sorted_motion_ids_as_tmr():
     dense = rng.standard_normal((m, m)).astype(np.float32) + 3 * np.eye(m, dtype=np.float32)
     lex = np.abs(rng.standard_normal((m, m))).astype(np.float32)
     pos = np.eye(m, dtype=bool)
+    for k in range(0, m - 1, 5):  # duplicate captions: pairs that are each other's positives
+        pos[k, k + 1] = pos[k + 1, k] = True
     ids = [f"id{k:03d}" for k in range(m)]
     ref, _ = retrieval_report(dense, lex, pos, 0.5, np.arange(m), None)
     perm = rng.permutation(m)  # the same pairs listed in another order

@@ -227,3 +227,58 @@ def test_zero_shot_report_classifies_motions_by_their_nearest_prompt() -> None:
     assert out["zero-shot/dense/top3"] == 100.0  # fewer than 5 classes: top-C
     assert out["zero-shot/n"] == 4 and out["zero-shot/classes"] == 3
     assert cm["dense"].tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+def test_zero_shot_fused_normalises_each_motions_lexical_scores_over_the_prompts() -> None:
+    """Random scores for 6 prompts and 80 motions: fused top-1 is the share of motions whose
+    best prompt under ``w * dense + (1 - w) * lexical / (the motion's max over prompts)`` is
+    their class (motions are the queries), computed here; normalising per prompt instead
+    would answer differently on these scores."""
+    rng = np.random.default_rng(2)
+    prompts = [f"a person does action {c}" for c in range(6)]
+    dense = rng.normal(size=(6, 80)).astype(np.float32)
+    lexical = rng.gamma(1.0, size=(6, 80)).astype(np.float32)
+    labels = rng.integers(0, 6, 80)
+
+    def score(captions, motions):
+        return dense[:, motions], lexical[:, motions]
+
+    w = 0.3
+    out, cm = zero_shot_report(score, prompts, np.arange(80), labels, weight=w)
+
+    def top1(over):
+        fused = w * dense + (1 - w) * lexical / lexical.max(axis=over, keepdims=True)
+        return fused.argmax(axis=0)
+
+    pred = top1(0)
+    assert out["zero-shot/fused/top1"] == pytest.approx(100 * (pred == labels).mean())
+    assert (top1(1) != pred).any()
+    assert np.trace(cm["fused"]) == (pred == labels).sum()
+    assert out["zero-shot/lexical/top1"] == pytest.approx(
+        100 * (lexical.argmax(axis=0) == labels).mean())
+
+
+def test_threshold_fused_m2t_normalises_each_motions_lexical_scores_over_the_texts() -> None:
+    """Threshold in :func:`retrieval_report` against the protocol called here on scores fused
+    by hand: t2m with lexical scores scaled per caption, m2t per motion."""
+    from motionlex.core.retrieval.protocols import protocol_threshold, retrieval_report
+
+    rng = np.random.default_rng(8)
+    m, w = 40, 0.3
+    dense = rng.normal(size=(m, m)).astype(np.float32) + np.eye(m, dtype=np.float32)
+    lexical = rng.gamma(1.0, size=(m, m)).astype(np.float32)
+    tts = rng.uniform(0.5, 1.0, (m, m)).astype(np.float32)
+    tts = (tts + tts.T) / 2
+    np.fill_diagonal(tts, 1.0)
+    out, _ = retrieval_report(dense, lexical, np.eye(m, dtype=bool), w, np.arange(m), tts,
+                              threshold=0.9)
+
+    def fused(over):
+        return w * dense + (1 - w) * lexical / lexical.max(axis=over, keepdims=True)
+
+    want = protocol_threshold(fused(1), tts, 0.9, sim_m2t=fused(0))
+    other = protocol_threshold(fused(1), tts, 0.9, sim_m2t=fused(1))
+    for key in ("R@1", "R@5", "MedR"):
+        assert out[f"m2t/Threshold/fused/{key}"] == pytest.approx(want["m2t"][key]), key
+        assert out[f"t2m/Threshold/fused/{key}"] == pytest.approx(want["t2m"][key]), key
+    assert any(want["m2t"][k] != pytest.approx(other["m2t"][k]) for k in ("R@1", "R@5", "MedR"))
