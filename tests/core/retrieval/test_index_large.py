@@ -170,3 +170,21 @@ def test_float32_posting_accumulation_ranks_as_float64():
         b = inverted_scores(m, ids, w, float32=True)
         assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-6, atol=1e-6)
         assert list(top_k(a, 10)) == list(top_k(b, 10))
+
+
+def test_ivf_fused_more_like_this_scales_lexical_over_the_rows_it_can_return(tmp_path, stats):
+    """The IVF path's fused search with the lexically best row excluded (an item's own row
+    in "more like this"): the lexical scale is the best of the other rows, as on the exact
+    path, so with every list probed both return the same hits and scores."""
+    pytest.importorskip("faiss", reason="faiss-cpu not installed (the optional 'faiss' extra)")
+    path, seeds = _write(tmp_path / "g.mlx", stats, n=1000, ann=True, ann_nlist=16)
+    idx = GalleryIndex.load(path)
+    ivf = Searcher(idx, None, verify_model=False, nprobe=16)  # every list probed
+    exact = Searcher(idx, None, verify_model=False, dense_backend="torch")
+    assert ivf.dense_kind == "ivf"
+    for q in _queries(seeds, 5):
+        best = int(np.argmax(exact.lexical_scores(q)))
+        got = ivf.search(q, 10, "fused", 0.3, exclude=[best], words=0)
+        want = exact.search(q, 10, "fused", 0.3, exclude=[best], words=0)
+        assert [h.index for h in got] == [h.index for h in want]
+        assert np.allclose([h.score for h in got], [h.score for h in want], atol=1e-5)
