@@ -231,3 +231,46 @@ def test_car_pair_term_is_the_pair_loss_of_the_car_columns(tiny, make_batch) -> 
     torch.testing.assert_close(paired["dense_car_pair"], expected, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(paired["loss"], plain["loss"] + 2.0 * paired["dense_car_pair"])
     assert float(lex["lexical_car_pair"]) > 0 and "dense_side_pair" not in paired
+
+
+def test_lexcmlp_loss_is_dense_plus_weighted_lexical_and_flops_of_normalised_vectors(
+        tiny, make_batch) -> None:
+    """The LexCMLP total with a lexical weight that is not 1 and FLOPS at full weight:
+    ``dense + w * lexical + fw * flops``, where FLOPS is taken on the L2-normalised lexical
+    vectors that the cosine lexical similarity compares (Sec. 3.2 of LexLIP; SPLADE's
+    regulariser on the vectors the score uses)."""
+    import torch.nn.functional as F
+
+    from motionlex.core.train.losses import flops_loss
+
+    assert tiny.config.lexical_similarity == "cosine"
+    batch = make_batch()
+    cfg = ObjectiveConfig(lexical_loss_weight=0.25, flops_max_weight=0.5)
+    with torch.no_grad():
+        out = create_objective("lexcmlp", tiny, cfg)(tiny, batch, step=None)
+        m = tiny.forward_motion(batch["patches"], batch["row_mask"], lexical=True).lexical
+        t = tiny.forward_text(batch["texts"], lexical=True).lexical
+    flops = flops_loss(F.normalize(m.float(), dim=-1)) + flops_loss(F.normalize(t.float(), dim=-1))
+    torch.testing.assert_close(out["flops"], flops)
+    assert float(out["flops_weight"]) == 0.5
+    torch.testing.assert_close(out["loss"], out["dense"] + 0.25 * out["lexical"] + 0.5 * flops)
+    assert not torch.allclose(flops, flops_loss(m) + flops_loss(t))  # normalising matters
+
+
+def test_near_duplicate_threshold_masks_similar_captions_in_both_terms(tiny, make_batch) -> None:
+    """TMR's filtering wired into the objective: at threshold -1 every other caption of the
+    batch counts as a duplicate, so a caption's only candidate is its own motion (the
+    text-to-motion losses, which have no extra columns here, are 0); at 1 nothing is masked
+    beyond identical captions."""
+    batch = make_batch()
+    with torch.no_grad():
+        plain = create_objective("lexcmlp", tiny)(tiny, batch, step=0)
+        everything = create_objective("lexcmlp", tiny, ObjectiveConfig(
+            near_duplicate_threshold=-1.0))(tiny, batch, step=0)
+        nothing = create_objective("lexcmlp", tiny, ObjectiveConfig(
+            near_duplicate_threshold=1.0))(tiny, batch, step=0)
+    assert float(plain["dense_t2m"]) > 0.1 and float(plain["lexical_t2m"]) > 0.1
+    assert float(everything["dense_t2m"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(everything["lexical_t2m"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(everything["dense_m2t"]) < float(plain["dense_m2t"])
+    torch.testing.assert_close(nothing["loss"], plain["loss"])
