@@ -129,3 +129,33 @@ def test_a_batch_on_two_skeletons_resamples_each_clip_on_its_own(shared_data, ma
     with pytest.raises(ValueError, match="no resampling matrix for skeleton"):
         collate_pairs(exs, {npy.skeleton: mats[npy.skeleton]}, PatchStats.identity(),
                       np.random.default_rng(0))
+
+
+def test_negative_motions_of_a_long_clip_share_its_random_crop(matrix):
+    """A 500-frame clip is cropped to 224 frames at a random start: its mirrored and its
+    reordered negatives are cut at that same start, so they differ from the clip only in side
+    or order, never in which seconds of it were shown (a negative from another time window
+    would let the model tell them apart by content)."""
+    from dataclasses import replace
+
+    from motionlex.core.data.pairs import mirror_joints
+
+    ex = _example(500, "a person waves the left hand, then walks",
+                  ("a person waves the left hand", "a person walks"), "long")
+    reordered = np.roll(ex.joints, 250, axis=0)
+    ex = replace(ex, reordered_joints=reordered)
+    stats = PatchStats.identity()
+    batch = collate_pairs([ex], matrix, stats, np.random.default_rng(4), side_negatives=True,
+                          order_negatives=True)
+
+    def image(joints, start):
+        return torch.from_numpy(patches_from_joints([joints], matrix, stats, MAX_FRAMES,
+                                                     [start])[0][0])
+
+    starts = [s for s in range(500 - MAX_FRAMES + 1)
+              if torch.equal(image(ex.joints, s), batch["patches"][0])]
+    assert len(starts) == 1 and starts[0] > 0  # a random crop, found again
+    assert batch["negative_motion_kind"].tolist() == [0, 1]
+    torch.testing.assert_close(batch["negative_motion_patches"][0],
+                               image(mirror_joints(ex.joints, SMPL22), starts[0]))
+    torch.testing.assert_close(batch["negative_motion_patches"][1], image(reordered, starts[0]))
