@@ -457,3 +457,31 @@ def test_evaluate_on_a_folder_with_an_empty_val_split(checkpoint, shared_data, t
     assert res.metrics["fusion_weight"] == 0.5 and "val.txt is empty" in res.notes[0]
     assert any(n.startswith("Side accuracy skipped") for n in res.notes)
     assert not any(k.startswith("side/") for k in res.metrics)
+
+
+def test_test_split_takes_the_fusion_weight_chosen_on_the_folders_val_split(
+        checkpoint, shared_data, tmp_path, make_subset):
+    """The papers' evaluation: ``--split test`` of a folder with a val split and a checkpoint
+    that recorded no weight. The weight is chosen on val (encoded on its own, apart from the
+    split evaluated), never on test, and equals the weight an evaluation of val itself
+    chooses from its own scores."""
+    src = shared_data / "bandai"
+    ids = [ln.strip() for ln in (src / "val.txt").read_text().splitlines() if ln.strip()]
+    val, test = ids[20:30], ids[30:40]  # this model's best weights differ on the two
+    folder = make_subset(src, tmp_path / "bandai_vt", val + test,
+                         splits={"val": val, "test": test})
+    assert not (checkpoint / "val_metrics.json").exists()
+    cfg = EvalConfig(sentence_model=None, chronology_pairs=0, progress=False, car_shuffles=1)
+    on_test = evaluate(checkpoint, folder, tmp_path / "test", dataclasses.replace(cfg,
+                                                                                   split="test"))
+    on_val = evaluate(checkpoint, folder, tmp_path / "val", dataclasses.replace(cfg, split="val"))
+    assert on_test.notes[0].startswith(
+        f"fusion weight {on_test.metrics['fusion_weight']:.2f}: chosen on bandai_vt [val]")
+    assert on_test.metrics["n/motions"] == 10
+    assert on_test.metrics["fusion_weight"] == on_val.metrics["fusion_weight"]
+    chosen_on_test = choose_fusion_weight(on_test.dense, on_test.lexical,
+                                          on_test.text_motion[:, None] == np.arange(10),
+                                          direction="both")
+    assert "chosen on this split (val)" in on_val.notes[0]
+    assert on_test.metrics["fusion_weight"] != 0.5  # not the default either
+    assert chosen_on_test != on_test.metrics["fusion_weight"]
