@@ -482,3 +482,34 @@ def test_a_folder_without_training_pairs_beside_others_is_named(small_data, shar
     assert run.train_examples
     assert ("humanml3d_samples adds no training pairs, so it takes no part in training "
             "(humanml3d_samples: 5 train motions, 0 with captions") in caplog.text
+
+
+def test_a_corpus_vocabulary_run_allows_the_words_of_its_captions_and_text_corpora(
+        small_data, shared_data, repo_root, tmp_path, caplog):
+    """Every shipped config trains with ``lexical_vocabulary: corpus``: the run limits the
+    lexical vectors to the words of its training captions plus its ``text_corpora`` (KIT-ML
+    captions here), so a motion word that only the corpus has is allowed, and a word in
+    neither is not."""
+    from motionlex.core.data.text_files import read_caption_corpus
+    from motionlex.core.model.lexical import corpus_vocabulary
+
+    corpus = shared_data / "kitml_text"
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml")
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(),
+                                   "model_overrides": {"lexical_vocabulary": "corpus"},
+                                   "text_corpora": [str(corpus)]})
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
+        run = TrainingRun(cfg, [small_data], tmp_path / "out", progress=False)
+    own = [e.caption for e in load_pair_examples([small_data], "train", progress=False)]
+    extra = read_caption_corpus(corpus, "train")
+    tok = run.model.tokenizer
+    want = corpus_vocabulary(own + extra, tok)
+    allowed = torch.nonzero(run.model.lexical_allowed).flatten().tolist()
+    assert allowed == want
+    assert torch.equal(run.model.lexical_columns(), torch.tensor(want))
+    words_of = lambda caps: {w for c in caps for w in tok.tokenize(c.lower())}  # noqa: E731
+    only_corpus = sorted(tok.convert_tokens_to_ids(w) for w in
+                         words_of(extra) - words_of(own) if w.isalpha())
+    assert set(only_corpus) & set(allowed)  # words the KIT-ML captions bring
+    assert tok.convert_tokens_to_ids("banana") not in allowed
+    assert f"lexical vocabulary: {len(want)} caption words" in caplog.text
