@@ -77,6 +77,44 @@ def test_swap_interrupted_at_each_step(tmp_path, monkeypatch, step, fault):
     assert content == ("old" if step == 1 else "new") and hidden == []
 
 
+def test_a_swap_that_cannot_finish_rolls_back_to_the_old_version(tmp_path, monkeypatch):
+    """The committed new version cannot be moved to NAME at all (every such rename fails, in
+    the swap and again when it is settled): the old version is put back, whole, and nothing
+    hidden is left; the error reaches the caller."""
+    target = tmp_path / "idx"
+    _write(target, "old")
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == target and ".new-" in Path(src).name:
+            raise OSError("injected: NAME cannot be written")
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(OSError, match="injected"):
+        _write(target, "new")
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert _state(target) == ("old", [])
+
+
+def test_recovery_swaps_in_the_newest_of_several_committed_versions(tmp_path):
+    """Two killed writers each committed a version: the newer one (by write time) wins and
+    the other is removed."""
+    target = tmp_path / "idx"
+    _write(target, "current")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(gone.stdout)  # a writer that is no longer running
+    for k, text in enumerate(["older", "newer"]):
+        d = tmp_path / f".idx.new-{pid}-{'ba'[k]}{k}"
+        d.mkdir()
+        (d / "a.txt").write_text(text)
+        (d / "b.txt").write_text(text)
+        os.utime(d, (time.time() - 100 + 50 * k,) * 2)
+    assert recover_directory(target)
+    assert _state(target) == ("newer", [])
+
+
 _KILL = """
 import os, sys
 from pathlib import Path
