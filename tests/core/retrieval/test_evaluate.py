@@ -355,14 +355,23 @@ def test_evaluate_steps_yield_stages_and_cancel_writes_nothing(checkpoint, banda
     assert (out / "metrics.json").is_file() and "t2m/All/dense/R@1" in result.metrics
 
 
-def test_validation_car_is_evaluate_car(checkpoint, bandai_slice):
-    """``CAR`` of validation = ``CAR/orig->event/dense`` on the same captions, shuffles and
-    seed; more shuffles make it stricter (each must be beaten)."""
+def test_validation_car_is_evaluate_car(checkpoint, bandai_slice, tmp_path):
+    """Every CAR number of validation during training equals ``motionlex evaluate``'s on the
+    same split, captions, shuffles and seed (evaluate without composed pairs, whose captions
+    would join its gallery), fused included (both choose the weight on this split); more
+    shuffles make it stricter (each must be beaten)."""
     model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
     stats = PatchStats.load(checkpoint / "patch_stats.json")
     examples = load_pair_examples([bandai_slice], "val", progress=False)
     one = validation_metrics(model, examples, stats)
     assert one["CAR"] == one["CAR/orig->event/dense"] and one["CAR/chance"] == 50.0
+    ev = evaluate(checkpoint, bandai_slice, tmp_path / "eval", EvalConfig(
+        sentence_model=None, chronology_pairs=0, synthetic_chronology=0, zero_shot=False,
+        progress=False)).metrics
+    car = {k: v for k, v in one.items() if k.startswith(("CAR", "m2t/CAR"))}
+    assert len(car) > 20 and one["CAR/n"] > 5
+    assert {k: ev[k] for k in car} == pytest.approx(car)
+    assert ev["fusion_weight"] == one["fusion_weight"]
     five = validation_metrics(model, examples, stats, car_shuffles=5)
     assert five["CAR/n"] == one["CAR/n"] and five["CAR/chance"] <= one["CAR/chance"]
 
