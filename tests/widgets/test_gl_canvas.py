@@ -42,6 +42,13 @@ def test_render_mode_choice(monkeypatch, gl_platform):
     assert resolve_render_mode("widget") == "widget"
     expected = "offscreen" if is_software_renderer(gl_renderer()) else "widget"
     assert resolve_render_mode("auto") == expected
+    import motionlex.widgets.gl_canvas as gl_canvas
+
+    for renderer, mode in (("llvmpipe (LLVM 15.0.6, 256 bits)", "offscreen"),
+                           ("NVIDIA GeForce RTX 4090/PCIe/SSE2", "widget")):
+        monkeypatch.setattr(gl_canvas, "gl_renderer", lambda r=renderer: r)
+        assert resolve_render_mode("auto") == mode, renderer
+    monkeypatch.undo()
     monkeypatch.setenv(RENDER_MODE_ENV, "widget")
     assert resolve_render_mode() == "widget"
     monkeypatch.setenv(RENDER_MODE_ENV, "vulkan")
