@@ -172,8 +172,20 @@ def test_a_verified_fingerprint_is_cached_per_unchanged_files(
     calls = []
     real = TextOnlyModel.fingerprint
     monkeypatch.setattr(TextOnlyModel, "fingerprint", lambda self: calls.append(1) or real(self))
-    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    cached = load_text_only_for(fp, tmp_path / "m", "cpu")
     assert calls == []  # answered from the cache
+    _assert_same(tiny, cached)  # and it is this folder's model
+    torch.manual_seed(1)
+    other = create_model("tiny", device="cpu").eval()  # another model in another folder
+    other.save_pretrained(tmp_path / "other")
+    assert load_text_only_for(fp, tmp_path / "other", "cpu") is None  # not tiny's answer
+    calls.clear()
+    light = load_text_only_for(model_fingerprint(other), tmp_path / "other", "cpu")
+    assert calls == [1]  # verified, not taken from tiny's entry
+    _assert_same(other, light)
+    calls.clear()
+    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert calls == []  # each folder keeps its own entry
     assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # another hash: computed
     assert calls == [1]
     w = tmp_path / "m" / "model.safetensors"
