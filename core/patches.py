@@ -274,7 +274,8 @@ class PatchStatsAccumulator:
         self.n = n
 
     def finalize(self, source: str = "", eps: float = 1e-3) -> PatchStats:
-        """Statistics so far; ``std`` floored at ``eps`` metres.
+        """Statistics so far: the mean and the sample standard deviation (``n - 1``) of
+        every sample point's x, y, z over all frames added, ``std`` floored at ``eps`` metres.
 
         Raises:
             ValueError: when no frame was added.

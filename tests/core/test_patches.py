@@ -108,6 +108,21 @@ def test_crop_or_pad():
     assert n == 10 and out[10:].sum() == 0
 
 
+def test_stats_accumulate_the_sample_std_exactly_over_uneven_updates():
+    """Three updates of 1, 2 and 4 frames (the streaming merge of Chan et al.) give the
+    mean and the sample standard deviation (n - 1) of all 7 frames, to float32 rounding."""
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(1.0, 0.5, (k, 80, 3)) for k in (1, 2, 4)]
+    acc = PatchStatsAccumulator()
+    for p in parts:
+        acc.update(p)
+    stats = acc.finalize(eps=1e-9)
+    cat = np.concatenate(parts)
+    assert stats.count == 7
+    np.testing.assert_allclose(stats.mean, cat.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(stats.std, cat.std(axis=0, ddof=1), rtol=1e-6)
+
+
 def test_stats_from_train_split_zscore(shared_data, tmp_path):
     ds = MotionDataset(shared_data / "cmu_kitml", "train")
     mat = part_resampling_matrix(SMPL22)
