@@ -166,6 +166,11 @@ class GalleryIndex:
                 raise TypeError(problem)
             self.vocabulary: list[str] = vocabulary
             if self.version >= 2:  # the CSC matrix over the mapped arrays (no copy)
+                if len(indptr) != len(vocabulary) + 1:
+                    raise GalleryIndexError(
+                        f"{path}: inconsistent index: vocabulary.json has "
+                        f"{len(vocabulary)} words but the inverted index has "
+                        f"{len(indptr) - 1} posting lists")
                 self.inverted = sp.csc_matrix((data, indices, indptr), copy=False, shape=(
                     int(manifest.get("count", 0)), len(vocabulary)))
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError,

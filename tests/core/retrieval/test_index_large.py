@@ -188,3 +188,62 @@ def test_ivf_fused_more_like_this_scales_lexical_over_the_rows_it_can_return(tmp
         want = exact.search(q, 10, "fused", 0.3, exclude=[best], words=0)
         assert [h.index for h in got] == [h.index for h in want]
         assert np.allclose([h.score for h in got], [h.score for h in want], atol=1e-5)
+
+
+def _restamp(path, name):
+    """Record ``name``'s new size and checksum in the manifest (a consistent-looking edit)."""
+    from motionlex.core.retrieval.fingerprints import file_sha256
+
+    man = json.loads((path / "manifest.json").read_text())
+    man["files"][name].update(bytes=(path / name).stat().st_size,
+                              sha256=file_sha256(path / name))
+    (path / "manifest.json").write_text(json.dumps(man))
+
+
+def _edit_npz(path, **changes):
+    z = dict(np.load(path / "items.npz"))
+    for key, fn in changes.items():
+        z[key] = fn(z[key])
+    np.savez(path / "items.npz", **z)
+    _restamp(path, "items.npz")
+
+
+def _edit_head(path, key, fn):
+    head = json.loads((path / "items_head.json").read_text())
+    head[key] = fn(head[key])
+    (path / "items_head.json").write_text(json.dumps(head))
+    _restamp(path, "items_head.json")
+
+
+def _edit_dense(path):
+    np.save(path / "dense.npy", np.load(path / "dense.npy")[:-1])
+    _restamp(path, "dense.npy")
+
+
+def _edit_vocabulary(path):
+    (path / "vocabulary.json").write_text(json.dumps(
+        json.loads((path / "vocabulary.json").read_text())[:-1]))
+    _restamp(path, "vocabulary.json")
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (_edit_dense, r"dense\.npy is \(19, 32\), expected \(20, D\)"),
+    (_edit_vocabulary, "vocabulary.json has 199 words but the inverted index has 200 posting "
+                       "lists"),
+    (lambda p: _edit_npz(p, fps=lambda a: a[:-1]), "fps has 19 entries, expected 20"),
+    (lambda p: _edit_npz(p, skeleton=lambda a: a + 3), "skeleton ids out of range"),
+    (lambda p: _edit_npz(p, joint_offsets=lambda a: a[:-1]),
+     r"joint_offsets \(20\) do not match 20 items"),
+    (lambda p: _edit_head(p, "ids", lambda ids: ids[:1] * 2 + ids[2:]), "ids are not unique"),
+    (lambda p: _edit_npz(p, num_frames=lambda a: a[:-1]),
+     "num_frames has 19 entries, expected 20"),
+], ids=["dense", "vocabulary", "fps", "skeleton", "joint-offsets", "duplicate-ids", "num-frames"])
+def test_arrays_that_disagree_with_each_other_are_refused(tmp_path, stats, edit, problem):
+    """Files whose checksums are in order (a tool rewrote them and the manifest) but whose
+    arrays disagree with the item count: the index is refused, naming the problem, rather
+    than serving results for the wrong rows."""
+    path, _ = _write(tmp_path / "g.mlx", stats, n=20)
+    GalleryIndex.load(path)  # consistent as written
+    edit(path)
+    with pytest.raises(GalleryIndexError, match=f"g.mlx: inconsistent index: .*{problem}"):
+        GalleryIndex.load(path)
