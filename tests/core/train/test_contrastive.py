@@ -274,3 +274,24 @@ def test_near_duplicate_threshold_masks_similar_captions_in_both_terms(tiny, mak
     assert float(everything["lexical_t2m"]) == pytest.approx(0.0, abs=1e-6)
     assert float(everything["dense_m2t"]) < float(plain["dense_m2t"])
     torch.testing.assert_close(nothing["loss"], plain["loss"])
+
+
+def test_lexcmlp_with_dot_lexical_similarity_regularises_the_raw_vectors(make_batch) -> None:
+    """``lexical_similarity: dot`` (SPLADE's own score): FLOPS acts on the un-normalised
+    vectors that the dot product compares, and the lexical InfoNCE is finite and trains
+    (a gradient reaches its temperature)."""
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.train.losses import flops_loss
+
+    torch.manual_seed(0)
+    model = create_model("tiny", device="cpu", lexical_similarity="dot").eval()
+    batch = make_batch()
+    objective = create_objective("lexcmlp", model, ObjectiveConfig(flops_max_weight=0.5))
+    out = objective(model, batch, step=None)
+    with torch.no_grad():
+        m = model.forward_motion(batch["patches"], batch["row_mask"], lexical=True).lexical
+        t = model.forward_text(batch["texts"], lexical=True).lexical
+    torch.testing.assert_close(out["flops"].detach(), flops_loss(m) + flops_loss(t))
+    assert math.isfinite(float(out["lexical"]))
+    out["loss"].backward()
+    assert float(model.lexical_logit_scale.grad.abs()) > 0  # only the lexical term uses it
