@@ -193,3 +193,44 @@ def test_a_verified_fingerprint_is_cached_per_unchanged_files(
     os.utime(w, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a changed file misses
     assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
     assert calls == [1, 1]
+
+
+def test_weights_the_text_path_cannot_use_are_refused_by_name(tmp_path: Path,
+                                                              tiny: MotionTextModel) -> None:
+    """A weights file with a tensor the text path does not know, or without one it needs
+    (outside the base text backbone), or whose left-out backbone is nowhere to be found: each
+    is refused with the tensor or file named, so the caller loads the full model instead of a
+    text tower that silently differs."""
+    from safetensors.torch import load_file, save_file
+
+    tiny.save_pretrained(tmp_path / "m")
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+
+    def variant(name: str, tensors: dict, config: dict | None = None) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "m", folder)
+        save_file(tensors, folder / "model.safetensors")
+        if config is not None:
+            (folder / "config.json").write_text(json.dumps(config))
+        return folder
+
+    extra = variant("extra", {**weights, "text.surprise": torch.zeros(2)})
+    with pytest.raises(TextOnlyUnsupported, match=r"unexpected tensors \['text.surprise'\]"):
+        load_text_only(extra, "cpu", verify=False)
+    head = next(k for k in weights if not k.startswith("text.mlm.bert."))
+    lacks = variant("lacks", {k: v for k, v in weights.items() if k != head})
+    with pytest.raises(TextOnlyUnsupported, match=f"lacks \\['{head}'\\]"):
+        load_text_only(lacks, "cpu", verify=False)
+    backbone = [k for k in weights if k.startswith("text.mlm.bert.")]
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    no_base = variant("no_base", {k: v for k, v in weights.items() if k not in backbone},
+                      {**cfg, "text_model": str(tmp_path / "gone")})
+    with pytest.raises(TextOnlyUnsupported, match="base text weights .*gone.* not found"):
+        load_text_only(no_base, "cpu", verify=False)
+    other = tmp_path / "other_base"  # a folder whose weights are not a BERT backbone
+    other.mkdir()
+    save_file({"classifier.weight": torch.zeros(2, 2)}, other / "model.safetensors")
+    wrong_base = variant("wrong_base", {k: v for k, v in weights.items() if k not in backbone},
+                         {**cfg, "text_model": str(other)})
+    with pytest.raises(TextOnlyUnsupported, match="other_base/model.safetensors lacks "):
+        load_text_only(wrong_base, "cpu", verify=False)
