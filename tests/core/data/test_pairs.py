@@ -46,6 +46,32 @@ def test_missing_split_is_skipped(shared_data):
                               progress=False) == []
 
 
+def test_a_caption_span_outside_its_clip_is_left_out_and_named(shared_data, tmp_path,
+                                                                make_subset, caplog):
+    """A 1.6 s Bandai clip given one caption for 10-12 s and one for 0.5-1.5 s: the first
+    is left out (said once, naming the clip and the span), the second is a pair of the
+    cropped frames, and the clip's whole-clip captions stay."""
+    import logging
+
+    src = shared_data / "bandai"
+    mid = (src / "val.txt").read_text().split()[0]
+    root = make_subset(src, tmp_path / "spans", [mid], {"val": [mid]})
+    texts = root / "texts" / f"{mid}.txt"
+    whole = texts.read_text().splitlines()
+    texts.write_text("\n".join(whole + ["a person waves late.#a/X#10.0#12.0",
+                                        "a person raises the arms.#a/X#0.5#1.5"]) + "\n")
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.data.pairs"):
+        got = load_pair_examples([root], "val", progress=False)
+    caps = [e.caption for e in got]
+    assert "a person waves late." not in caps and len(got) == len(whole) + 1
+    cropped = got[caps.index("a person raises the arms.")]
+    assert len(cropped.joints) == round(1.0 * CANONICAL_FPS)  # 0.5-1.5 s at 20 fps
+    assert len(got[0].joints) == 32  # a whole-clip caption keeps all 1.6 s
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and mid in warned[0] and "'a person waves late.'" in warned[0]
+    assert "span 10.00-12.00 s starts after the clip's end" in warned[0]
+
+
 def test_patch_stats_count_each_motion_once(examples):
     stats = compute_patch_stats(examples, source="samples")
     frames = sum(len(j) for j in {id(e.joints): e.joints for e in examples}.values())
