@@ -144,8 +144,9 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
         for text, start, end in caps:
             try:
                 m = motion.crop_seconds(start, end, canonical=True)
-            except ValueError as e:
-                logger.warning("skipping caption span: %s", e)
+            except ValueError as e:  # in the report's notes, as the other captions left out
+                notes.append(f"caption left out: {text!r}: {e}")
+                logger.warning("%s", notes[-1])
                 continue
             items.append((m.joints, text, mid, label, m.skeleton))
     if not items:

@@ -52,6 +52,40 @@ def test_a_bad_sidecar_caption_skips_its_take_only(shared_data, tmp_path):
     assert skipped == "skipped cmu_08_01_daz.bvh: cmu_08_01_daz.txt holds no caption"
 
 
+def test_a_bvh_split_file_a_broken_take_and_a_span_past_the_end(shared_data, tmp_path, caplog):
+    """A BVH folder with ``test.txt``: only the takes it lists are read; a listed take whose
+    file is broken is skipped with a note naming it; a sidecar caption whose span lies past
+    the end of its take is left out (a note of the report, and warned), the take's other
+    caption kept."""
+    import logging
+
+    raw = shared_data / "raw_bvh"
+    folder = tmp_path / "bvh"
+    folder.mkdir()
+    for name in ("cmu_07_03_daz.bvh", "cmu_08_01_daz.bvh", "bandai_1_kick_normal_001.bvh"):
+        shutil.copy(raw / name, folder)
+    shutil.copy(raw / "index.json", folder)
+    text = (raw / "bandai_1_bow_normal_001.bvh").read_text()
+    (folder / "bandai_1_bow_normal_001.bvh").write_text(text[: len(text) // 3])  # cut short
+    (folder / "test.txt").write_text("cmu_08_01_daz\nbandai_1_bow_normal_001\n"
+                                     "bandai_1_kick_normal_001\n")
+    (folder / "cmu_08_01_daz.txt").write_text("a man walks forward.#x#0.0#0.0\n"
+                                              "a man dances.#x#500.0#510.0\n")
+    with caplog.at_level(logging.WARNING):
+        ev = load_eval_set(folder, "test", progress=False)
+    assert ev.split == "test"
+    assert sorted(e.motion_id for e in ev.examples) == ["bandai_1_kick_normal_001",
+                                                        "cmu_08_01_daz"]  # not cmu_07_03
+    assert [e.caption for e in ev.examples if e.motion_id == "cmu_08_01_daz"] == [
+        "a man walks forward."]
+    broken = [n for n in ev.notes if "bandai_1_bow_normal_001" in n]
+    assert len(broken) == 1 and broken[0].startswith("skipped bandai_1_bow_normal_001.bvh: ")
+    span = [n for n in ev.notes if "'a man dances.'" in n]  # in the report, and warned
+    assert len(span) == 1 and span[0].startswith("caption left out: 'a man dances.': ")
+    assert "span 500.00-510.00 s starts after the clip's end" in span[0]
+    assert any(span[0] in r.getMessage() for r in caplog.records)
+
+
 def test_action_prompt():
     assert action_prompt("raise-up-both-hands") == "a person raise up both hands"
     assert action_prompt("walk_fast", "someone {action}") == "someone walk fast"
