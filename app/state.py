@@ -386,10 +386,17 @@ class ExplorerState:
         if hide:
             self._long_job = None
         if kind == "gallery" and outcome != "done":
+            pending = self._pending_query
             self._gallery_pending = False
             self._pending_query = None
-            if outcome == "cancelled":
-                self._status("Opening the gallery was cancelled.", 5000)
+            if outcome == "cancelled":  # a query typed meanwhile is said, not dropped unseen
+                if pending is None:
+                    self._status("Opening the gallery was cancelled.", 5000)
+                else:
+                    where = ("press Enter to search the gallery that is open"
+                             if self.searchable else "nothing searchable is open")
+                    self._status(f"Opening the gallery was cancelled: “{pending}” was not "
+                                 f"searched ({where}).", 10000)
         elif kind == "checkpoint" and outcome == "cancelled":  # "Cancelling…" stayed
             model = f" ({self._model.name} stays)" if self._model is not None else ""
             self._status(f"Loading the checkpoint was cancelled{model}.", 5000)

@@ -112,7 +112,7 @@ def test_query_waits_for_the_opening_gallery(state):
     assert s.gallery_opened(_gallery()) == "a person bows"  # not the old "a person walks"
 
 
-def test_cancelled_gallery_drops_the_queued_query(state):
+def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     s, seen = state
     s.opening_gallery()
     s.check_search("walk")
@@ -120,13 +120,26 @@ def test_cancelled_gallery_drops_the_queued_query(state):
     assert not s.job_started("rank", "Ranking")  # not a long job
     assert s.job_finished("gallery", "cancelled")
     assert s.pending_query is None and not s.busy
+    assert seen["status"][-1] == ("Opening the gallery was cancelled: “walk” was not searched "
+                                  "(nothing searchable is open).", 10000)
+    # with a gallery still open, the user is told how to search it; without a query waiting,
+    # the cancellation alone is said
+    s.model_loaded(_model())
+    s.gallery_opened(_gallery())
+    s.opening_gallery()
+    s.check_search("a person bows")
+    s.job_finished("gallery", "cancelled")
+    assert seen["status"][-1][0].endswith("“a person bows” was not searched (press Enter to "
+                                          "search the gallery that is open).")
+    s.opening_gallery()
+    s.job_finished("gallery", "cancelled")
     assert seen["status"][-1] == ("Opening the gallery was cancelled.", 5000)
     s.job_started("gallery", "Opening gallery")
     assert not s.job_finished("gallery", "done", recording=True)  # the recording keeps the bar
     # a cancelled checkpoint load says so ("Cancelling…" stayed in the status bar)
     assert s.job_started("checkpoint", "Loading checkpoint x")
     assert s.job_finished("checkpoint", "cancelled")
-    assert seen["status"][-1] == ("Loading the checkpoint was cancelled.", 5000)
+    assert seen["status"][-1] == ("Loading the checkpoint was cancelled (tiny stays).", 5000)
 
 
 def test_unsearchable_gallery_refuses_text(state):
