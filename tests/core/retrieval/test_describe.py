@@ -117,3 +117,33 @@ def test_describe_an_uncaptioned_bvh(model, stats, shared_data, tmp_path):
                                  weight=1.0)
     assert [d.caption for d in dense_only.descriptions] == [
         bank.captions[i] for i in np.argsort(-cos, kind="stable")]
+
+
+def test_describe_embedding_fuses_each_motions_lexical_scores_over_the_bank():
+    """A bank of 30 captions with random embeddings: the captions returned are the best by
+    ``w * dense + (1 - w) * lexical / (the motion's best lexical score over the bank)``,
+    computed here, with their three scores; ties keep bank order."""
+    import scipy.sparse as sp
+
+    from motionlex.core.retrieval.describe import CaptionBank
+
+    rng = np.random.default_rng(4)
+    b, d, v = 30, 16, 50
+    dense = rng.normal(size=(b, d)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    lex = sp.random(b, v, density=0.2, format="csr", random_state=1, dtype=np.float32)
+    bank = CaptionBank([f"caption {i}" for i in range(b)], "test", dense, lex, "dot",
+                       [f"w{i}" for i in range(v)])
+    q = rng.normal(size=d).astype(np.float32)
+    q /= np.linalg.norm(q)
+    ids = np.array([1, 4, 9, 20, 33], np.int64)
+    weights = rng.uniform(0.2, 1.0, 5).astype(np.float32)
+    out = describe_embedding(bank, q, ids, weights, k=6, weight=0.3)
+    ds = dense @ q
+    ls = np.asarray(lex[:, ids] @ weights).ravel()
+    fused = 0.3 * ds + 0.7 * ls / ls.max()
+    best = np.lexsort((np.arange(b), -fused))[:6]
+    assert [o.caption for o in out.descriptions] == [f"caption {i}" for i in best]
+    np.testing.assert_allclose([o.score for o in out.descriptions], fused[best], rtol=1e-5)
+    np.testing.assert_allclose([o.lexical for o in out.descriptions], ls[best], rtol=1e-5)
+    np.testing.assert_allclose([o.dense for o in out.descriptions], ds[best], rtol=1e-5)
