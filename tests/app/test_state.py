@@ -263,3 +263,55 @@ def test_replies_to_requests_about_the_old_gallery_are_dropped(state):
     assert s.accept_result(_result(4)) and s.is_current(_motion(5))
     s.show_motion(_motion(5, row=1))
     assert s.similar_label() == "like M1"
+
+
+def test_a_failed_gallery_open_ends_the_wait(state):
+    """A gallery that failed to open (the error box says why): queries and selections are
+    no longer held for it, and the query typed meanwhile is not kept for a later gallery."""
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.opening_gallery()
+    assert s.check_search("a person bows") == "queued" and not s.may_select()
+    s.job_started("gallery", "Opening gallery")
+    assert s.job_finished("gallery", "failed")
+    assert not s.gallery_pending and s.pending_query is None and not s.busy
+    assert s.may_select() and s.check_search("a person bows") == "send"
+
+
+def test_a_new_gallery_that_cannot_be_searched_by_text_is_not_asked_the_old_query(state):
+    s, _ = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk")
+    s.accept_result(_result(1, "walk"))
+    assert s.gallery_opened(_gallery(searchable=False)) is None
+    s.gallery_opened(_gallery())  # no result shown now: nothing to ask again
+    assert s.gallery_opened(_gallery()) is None
+
+
+def test_a_ranking_in_flight_when_a_gallery_opens_does_not_hold_back_selection(state):
+    """The ranking sent before a gallery opened is stale (its reply is dropped): choosing a
+    motion in the new gallery is not a choice made while that ranking was on its way."""
+    s, _ = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk")  # on its way ...
+    s.opening_gallery()
+    s.gallery_opened(_gallery())  # ... when another gallery opens
+    s.select(2)
+    assert s.results_take_selection
+    assert not s.accept_result(_result(1, "walk"))  # the stale reply is dropped
+
+
+def test_a_model_that_cannot_search_the_open_gallery_marks_it_unsearchable(state):
+    """Another checkpoint loaded over an open gallery built with a different model: text
+    queries are refused (a status says which checkpoint is needed), and a model that can
+    search it makes it searchable again."""
+    from dataclasses import replace
+
+    s, seen = state
+    s.gallery_opened(_gallery())
+    assert s.searchable
+    s.model_loaded(replace(_model(), gallery_searchable=False))
+    assert not s.searchable and s.check_search("a person walks") == "refused"
+    assert seen["status"][-1][0].startswith("Text search needs the checkpoint")
+    s.model_loaded(replace(_model(), gallery_searchable=True))
+    assert s.searchable and s.check_search("a person walks") == "send"
