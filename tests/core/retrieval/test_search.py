@@ -151,6 +151,20 @@ def test_fused_more_like_this_normalises_over_the_rows_it_can_return(searcher, g
         assert np.allclose([h.score for h in hits], np.sort(fused)[::-1][:6], atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["dense", "lexical", "fused"])
+def test_more_like_this_never_returns_the_item_itself_in_any_mode(searcher, mode):
+    """"Similar motions" (an item's own embedding as the query, its row excluded): every mode
+    leaves the item out and still returns k hits, the item's nearest others first."""
+    for i in (0, 9, 20):
+        q = searcher.item_query(i)
+        hits = searcher.search(q, 5, mode, exclude=[i])
+        assert i not in [h.index for h in hits] and len(hits) == 5
+        every = searcher.search(q, 6, mode)  # without the exclusion the item leads
+        assert every[0].index == i or every[0].score == pytest.approx(every[1].score)
+        if mode != "fused":  # (fused scales lexical over the rows it can return)
+            assert [h.index for h in hits] == [h.index for h in every if h.index != i][:5]
+
+
 def test_query_by_motion_file(searcher, gallery, shared_data):
     for name in ("humanml3d_samples/new_joints/012314.npy", "raw_bvh/bandai_1_bow_normal_001.bvh"):
         m = load_motion_file(shared_data / name)
