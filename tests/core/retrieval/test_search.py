@@ -151,6 +151,15 @@ def test_fused_more_like_this_normalises_over_the_rows_it_can_return(searcher, g
         assert np.allclose([h.score for h in hits], np.sort(fused)[::-1][:6], atol=1e-5)
 
 
+def test_bare_kit21_joints_are_read_at_kit_mls_frame_rate(searcher, shared_data):
+    """Joints named as KIT-ML's ``kit21`` without a frame rate are read at its 12.5 fps (the
+    clip keeps its duration), not the 20 fps of HumanML3D arrays."""
+    j = np.load(shared_data / "humanml3d_samples" / "new_joints" / "012314.npy")[:, :21]
+    bare = searcher.embed_motion(j, "kit21").dense
+    np.testing.assert_array_equal(bare, searcher.embed_motion(j, "kit21", fps=12.5).dense)
+    assert np.abs(bare - searcher.embed_motion(j, "kit21", fps=20).dense).max() > 1e-3
+
+
 @pytest.mark.parametrize("mode", ["dense", "lexical", "fused"])
 def test_more_like_this_never_returns_the_item_itself_in_any_mode(searcher, mode):
     """"Similar motions" (an item's own embedding as the query, its row excluded): every mode
