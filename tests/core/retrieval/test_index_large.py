@@ -247,3 +247,22 @@ def test_arrays_that_disagree_with_each_other_are_refused(tmp_path, stats, edit,
     edit(path)
     with pytest.raises(GalleryIndexError, match=f"g.mlx: inconsistent index: .*{problem}"):
         GalleryIndex.load(path)
+
+
+@pytest.mark.parametrize("name", ["joints.npy", "inverted_indices.npy"])
+def test_files_of_an_index_without_block_checksums_are_hashed_whole_at_open(tmp_path, stats,
+                                                                            name):
+    """An index written before block checksums lists its memory-mapped files with one
+    SHA-256 each: a flipped byte (same size) is caught when the index opens, as for every
+    other file, rather than served."""
+    path, _ = _write(tmp_path / "g.mlx", stats, n=20)
+    man = json.loads((path / "manifest.json").read_text())
+    for key in ("block_sha256", "block_bytes"):
+        del man["files"][name][key]
+    (path / "manifest.json").write_text(json.dumps(man))
+    GalleryIndex.load(path)  # intact: opens
+    raw = bytearray((path / name).read_bytes())
+    raw[len(raw) - 9] ^= 0xFF  # in the data, not the header
+    (path / name).write_bytes(bytes(raw))
+    with pytest.raises(GalleryIndexError, match=f"{name}: checksum"):
+        GalleryIndex.load(path)
