@@ -220,3 +220,20 @@ def test_motion_checks_its_structure_when_made(walk):
     m = Motion(walk.joints, 20.0, SMPL22, name="walk")
     assert repr(m) == (f"Motion(name='walk', T={walk.num_frames}, J=22, fps=20, "
                        "skeleton='smpl22', source=None)")
+
+
+def test_canonical_centres_the_pelvis_not_a_marker_at_the_tree_root(shared_data):
+    """A rig whose tree root is a marker 3 m aside (kept as a joint, parent of the pelvis):
+    the canonical form puts the pelvis, the torso chain's first joint, at XZ = 0 on frame
+    0, as for any skeleton, not the marker."""
+    j = np.load(shared_data / "humanml3d_samples" / "new_joints" / "012314.npy")
+    shift = lambda chain: tuple(k + 1 for k in chain)  # noqa: E731
+    rig = Skeleton("marker23", ("Marker", *SMPL22.joint_names),
+                   (-1, *(0 if p < 0 else p + 1 for p in SMPL22.parents)),
+                   tuple(shift(c) for c in SMPL22.chains),
+                   tuple(shift(p) for p in SMPL22.mirror_pairs))
+    marker = np.zeros((len(j), 1, 3), np.float32)
+    marker[..., 0] = j[:1, 0, 0] + 3.0
+    m = to_canonical(make_motion(np.concatenate([marker, j], axis=1), 20.0, rig))
+    np.testing.assert_allclose(m.joints[0, 1, [0, 2]], 0.0, atol=1e-5)
+    assert np.linalg.norm(m.joints[0, 0, [0, 2]]) == pytest.approx(3.0, abs=1e-3)

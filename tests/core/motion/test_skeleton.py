@@ -96,3 +96,15 @@ def test_smpl_sides_verified_on_real_walks(shared_data):
 def test_side_check_rejects_bad_shape():
     with pytest.raises(ValueError, match="expected joints"):
         side_check(np.zeros((4, 21, 3)), SMPL22)
+
+
+def test_a_joint_of_several_chains_belongs_to_the_first_the_torso():
+    """SMPL-22's pelvis starts the torso and both legs, its spine3 starts both arms: they are
+    torso joints (colours, glTF part labels), and the others are their own chain's."""
+    from motionlex.core.motion.skeleton import PART_NAMES
+
+    part = SMPL22.part_of_joint()
+    torso, left_leg, right_arm = (PART_NAMES.index(p) for p in ("torso", "left_leg",
+                                                                  "right_arm"))
+    assert part[0] == part[9] == torso  # pelvis, spine3
+    assert part[1] == left_leg and part[17] == right_arm  # left hip, right shoulder
