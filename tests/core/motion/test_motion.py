@@ -237,3 +237,13 @@ def test_canonical_centres_the_pelvis_not_a_marker_at_the_tree_root(shared_data)
     m = to_canonical(make_motion(np.concatenate([marker, j], axis=1), 20.0, rig))
     np.testing.assert_allclose(m.joints[0, 1, [0, 2]], 0.0, atol=1e-5)
     assert np.linalg.norm(m.joints[0, 0, [0, 2]]) == pytest.approx(3.0, abs=1e-3)
+
+
+def test_a_caption_span_starts_at_the_frame_its_start_time_falls_in(shared_data):
+    """0.52-2.0 s of a 20 fps clip: frames 10 (0.50-0.55 s, where 0.52 s falls) to 39, as
+    HumanML3D's ``int(start * fps)`` crops."""
+    j = np.load(shared_data / "humanml3d_samples" / "new_joints" / "012314.npy")[:60]
+    m = make_motion(j, 20.0, SMPL22)
+    c = m.crop_seconds(0.52, 2.0)
+    assert c.num_frames == 30
+    np.testing.assert_array_equal(c.joints, m.joints[10:40])

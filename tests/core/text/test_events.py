@@ -265,3 +265,10 @@ def test_invisible_characters_do_not_hide_an_event_boundary(invisible):
         "a person jumps", "a person sits down"]
     with pytest.raises(ValueError, match="is empty"):  # nothing visible: no caption
         split_events(invisible * 3)
+
+
+def test_tabs_and_line_breaks_separate_words_and_events():
+    """A caption pasted over two lines keeps its words apart and its two events."""
+    assert ev.visible_text("walks\tthen\nsits") == "walks then sits"
+    assert split_events("a person walks forward\nthen sits down") == [
+        "a person walks forward", "a person sits down"]

@@ -229,3 +229,19 @@ def test_events_report_says_why_there_is_no_shuffled_order():
     assert "a single event" not in same
     two = format_events_report("a person jumps, then sits down")
     assert "shuffled: " in two and "(none" not in two
+
+
+def test_a_shuffle_of_repeated_events_never_reads_as_the_true_order():
+    """"jumps, sits, jumps": swapping the two jumps is another permutation but the same
+    caption, never a negative; every shuffle drawn reads differently from the truth."""
+    ev = ["a person jumps", "a person sits", "a person jumps"]
+    drawn = {join_events(shuffle_events(ev, seed)) for seed in range(100)}
+    assert join_events(ev) not in drawn
+    assert drawn == {join_events(["a person sits", "a person jumps", "a person jumps"]),
+                     join_events(["a person jumps", "a person jumps", "a person sits"])}
+
+
+@pytest.mark.parametrize("variant", ["a person walks .", "A person walks. ", "a person  walks..",
+                                     "a person walks"])
+def test_captions_that_differ_in_case_spaces_and_final_dots_are_one_caption(variant):
+    assert normalize_caption(variant) == "a person walks"
