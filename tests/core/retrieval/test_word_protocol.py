@@ -64,3 +64,31 @@ def test_word_report_motions_and_queries():
     assert out["words/n_motions"] == 2 and out["words/n_queries"] == 2
     with pytest.raises(ValueError, match="one entry per motion"):
         word_report(motion_lex, caps[:1], text_lex, texts, VOCAB)
+
+
+def test_every_caption_of_a_motion_names_its_words_and_wordless_captions_are_not_queries():
+    """A motion captioned "a person waves" and "someone walks forward" has both captions'
+    content words as its own (HumanML3D gives three captions a motion): its top words wave
+    and walk, forward are all right. A caption with no content word ("he does it") is no
+    query of the recall count."""
+    caps = [["a person waves", "someone walks forward"]]
+    motion_lex = np.stack([_vec({"waves": 3, "walking": 2, "forward": 1})])
+    texts = ["a person waves", "he does it"]
+    text_lex = np.stack([_vec({"waves": 1}), _vec({"beam": 1})])
+    out = word_report(motion_lex, caps, text_lex, texts, VOCAB, k=10)
+    assert out["words/precision@10"] == pytest.approx(1.0)
+    assert out["words/n_queries"] == 1 and out["words/query_recall@10"] == pytest.approx(1.0)
+
+
+def test_word_shares_are_weights_over_the_vectors_norm(model):
+    """``motionlex words`` lists each word's weight and share, the weight over the whole
+    vector's L2 norm (so shares multiply into the lexical cosine), not over the words shown."""
+    from motionlex.core.retrieval.embed import encode_texts
+    from motionlex.core.retrieval.word_protocol import word_weights
+
+    out = word_weights(model, None, text="a person waves the left hand", k=5)
+    vec = encode_texts(model, ["a person waves the left hand"]).lexical[0]
+    assert len(out) == 5
+    for _, weight, share in out:
+        assert share == pytest.approx(weight / np.linalg.norm(vec), rel=1e-5)
+    assert sum(s for _, _, s in out) < 1.0
