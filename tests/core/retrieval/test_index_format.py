@@ -24,3 +24,27 @@ def test_a_recorded_checkpoint_is_named_whether_or_not_it_is_there(tmp_path):
     there.mkdir()
     assert f"use the checkpoint it was built with ({there})" in str(
         model_mismatch(tmp_path / "g.mlx", WANT, GOT, str(there)))
+
+
+def test_a_file_managers_litter_is_not_a_users_file(tmp_path):
+    """An index folder shown in Finder or Explorer gets ``.DS_Store``, ``._*`` AppleDouble
+    and ``Thumbs.db`` files: an update may replace the folder with them; a user's own notes
+    and folders are named (they would be lost)."""
+    from motionlex.core.retrieval.index_format import foreign_entries
+
+    for name in (".DS_Store", "._dense.npy", "Thumbs.db", "dense.npy", "manifest.json"):
+        (tmp_path / name).write_text("x")
+    assert foreign_entries(tmp_path) == []
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "figures").mkdir()
+    assert foreign_entries(tmp_path) == ["figures/", "notes.txt"]
+
+
+def test_settings_of_a_manifest_written_before_a_setting_existed_are_the_old_defaults():
+    """A manifest without ``settings`` keys reads as the settings such indexes were built
+    with (128 words per motion, windows, float16 joints), not as "keep every word"."""
+    from motionlex.core.retrieval.index_format import IndexSettings
+
+    old = IndexSettings.from_dict({})
+    assert old == IndexSettings() and old.lexical_top_k == 128
+    assert IndexSettings.from_dict({"lexical_top_k": None}).lexical_top_k is None

@@ -266,3 +266,17 @@ def test_files_of_an_index_without_block_checksums_are_hashed_whole_at_open(tmp_
     (path / name).write_bytes(bytes(raw))
     with pytest.raises(GalleryIndexError, match=f"{name}: checksum"):
         GalleryIndex.load(path)
+
+
+def test_posting_list_offsets_that_go_down_are_refused(tmp_path, stats):
+    """Offsets into the posting lists must not go down: one past the others (the first and
+    last kept, the checksums re-stamped) would hand words other words' motions."""
+    path, _ = _write(tmp_path / "g.mlx", stats, n=20)
+    name = "inverted_indptr.npy"
+    indptr = np.load(path / name)
+    assert indptr[2] < indptr[-1]
+    indptr[1] = indptr[-1]  # the second word's list would start after the last one's end
+    np.save(path / name, indptr)
+    _restamp(path, name)
+    with pytest.raises(GalleryIndexError, match="posting-list offsets do not fit"):
+        GalleryIndex.load(path)
