@@ -60,3 +60,10 @@ def test_capitals_numbers_and_wordpiece_pieces_are_the_texts_own_words():
     assert own_words(pieces + ["waves"], ["a person does a somersaulting jump"],
                      tok.tokenize) == set(pieces)
     assert not any(p.startswith("##") for p in own_words(pieces, ["somersaulting"]))
+
+
+def test_a_word_that_is_a_form_of_two_lemmas_maps_to_the_first():
+    from motionlex.core.text.words import lemma_hits
+
+    assert lemma_hits(["leaves", "waving", "##s"], frozenset({"leave", "leaf", "wave"})) == [
+        "leaf", "wave", ""]
