@@ -83,7 +83,8 @@ def test_caption_line_parsing():
     assert parse_caption_line("x#t#nan#nan").whole_clip
     for bad, match in [("a#b#c", "4 fields"), ("#t#0#0", "empty caption"),
                        ("x#t#zero#1", "not numbers"), ("x#t#2.0#1.0", "invalid span"),
-                       ("x#t#1.0#inf", "not finite"), ("x#t#-inf#1", "not finite")]:
+                       ("x#t#1.0#inf", "not finite"), ("x#t#-inf#1", "not finite"),
+                       ("x#t#2.0#2.0", "invalid span")]:  # no frame between start and end
         with pytest.raises(DatasetError, match=match):
             parse_caption_line(bad, "f.txt", 3)
 
@@ -213,6 +214,15 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
         read_captions(tmp_path / "x.txt")
     corpus = read_caption_corpus(shared_data / "kitml_text", "train")
     assert len(corpus) > 9000 and all(isinstance(c, str) and c for c in corpus[:100])
+    # the split file filters a TMR annotations.json: no validation caption trains the text
+    ann = json.loads((shared_data / "kitml_text" / "annotations.json").read_text())
+    train = set(_split_ids(shared_data / "kitml_text", "train"))
+    assert len(corpus) == sum(len(v["annotations"]) for k, v in ann.items() if k in train)
+    val_only = ({a["text"].strip() for k, v in ann.items() if k not in train
+                 for a in v["annotations"]}
+                - {a["text"].strip() for k, v in ann.items() if k in train
+                   for a in v["annotations"]})
+    assert val_only and not val_only & set(corpus)
     val_lines = [ln for i in _split_ids(shared_data / "bandai", "val")
                  for ln in (shared_data / "bandai" / "texts" / f"{i}.txt").read_text().splitlines()
                  if ln.strip()]
