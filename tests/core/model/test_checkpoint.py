@@ -330,9 +330,10 @@ def test_nan_weights_are_refused_naming_the_file(repo_root, tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(repo_root / "resources" / "default_model", bad)
     tensors = load_file(str(bad / "model.safetensors"))
-    name = next(k for k, v in tensors.items() if v.is_floating_point())
+    # one NaN among many finite values (a tensor wholly NaN is the easy case)
+    name = next(k for k, v in tensors.items() if v.is_floating_point() and v.numel() > 100)
     tensors[name] = tensors[name].clone()
-    tensors[name].view(-1)[0] = float("nan")
+    tensors[name].view(-1)[7] = float("nan")
     from safetensors import safe_open
 
     with safe_open(str(repo_root / "resources" / "default_model" / "model.safetensors"),
