@@ -288,9 +288,17 @@ def test_order_aware_ranking_rescores_multi_event_queries(worker):
                                atol=1e-5)
     scores = [h["score"] for h in aware.hits]
     assert scores == sorted(scores, reverse=True)
-    # a one-event query ranks plainly; alpha 0 switches the option off
+    # the top 3 are re-ranked from a larger pool: a motion below the plain top 3 can rise
+    worker.set_order_alpha(50.0)  # the order margin decides
+    _, top3 = _run(worker.rank_steps(RankRequest(5, text, k=3)))
+    _, whole = _run(worker.rank_steps(RankRequest(6, text, k=26)))
+    assert [h["row"] for h in top3.hits] == [h["row"] for h in whole.hits[:3]]
+    assert {h["row"] for h in top3.hits} != {h["row"] for h in plain.hits[:3]}
+    worker.set_order_alpha(2.0)
+    # a one-event query ranks plainly (and is not called order-aware); alpha 0 switches the
+    # option off
     _, single = _run(worker.rank_steps(RankRequest(3, "a person waves", k=5)))
-    assert all(h["order_margin"] == 0.0 for h in single.hits)
+    assert all(h["order_margin"] == 0.0 for h in single.hits) and single.order_weight == 0.0
     worker.set_order_alpha(0.0)
     _, off = _run(worker.rank_steps(RankRequest(4, text, k=26)))
     assert [h["row"] for h in off.hits] == [h["row"] for h in plain.hits]
