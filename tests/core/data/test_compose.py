@@ -103,6 +103,10 @@ def test_root_alignment_rigid_segments_floor_and_boundaries(val_samples):
     assert abs(heading_angles(j[:1], cm.motion)[0]) < 1e-4
     np.testing.assert_allclose(j[:lengths[0] - K], clips[0].joints[:lengths[0] - K], atol=1e-4)
     _check_segments(cm, clips)
+    # the frames that are a clip's own, seams left out: only inner edges lose K frames
+    assert cm.segments(core=True) == [
+        (0, lengths[0] - K), (cm.boundaries[1] + K, cm.boundaries[1] + lengths[1] - K),
+        (cm.boundaries[2] + K, cm.motion.num_frames)]
     root = clips[0].skeleton.root
     for i in (1, 2):
         b = cm.boundaries[i]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 
 import numpy as np
 import pytest
@@ -160,9 +161,17 @@ def test_the_smallest_frame_budget_for_the_events(pool):
                               max_frames=need - 1)
     pairs = sample_composed_pairs(pool, 8, np.random.default_rng(0), events=(3,),
                                   max_frames=need)
+    frames = {m.name: m.num_frames for m, _, _ in pool}
     for p in pairs:
         assert p.motion.motion.num_frames <= need
         assert all(t >= min_len for t in p.motion.lengths)  # Bandai clips are >= 30 frames
+        for source, t in zip(p.motion.sources, p.motion.lengths):
+            crop = re.fullmatch(r"(.+)\[(\d+):(\d+)\]", source)
+            if crop is None:  # short enough to be whole
+                assert frames[source] == t
+                continue
+            name, a, b = crop[1], int(crop[2]), int(crop[3])  # a long clip's central part
+            assert b - a == t < frames[name] and a == (frames[name] - t) // 2
     assert any(p.motion.motion.num_frames == need for p in pairs)
     # two events need less: 2 * 30 - 8 = 52
     two = sample_composed_pairs(pool, 4, np.random.default_rng(0), events=(2,), max_frames=52)

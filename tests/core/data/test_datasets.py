@@ -361,19 +361,22 @@ def test_scan_names_caption_spans_outside_their_clip(shared_data, tmp_path, make
     ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
     root = make_subset(src, tmp_path / "spans", ids)
     cap = root / "texts" / f"{ids[0]}.txt"
-    cap.write_text(cap.read_text() + "a person bows late#a/DET person/NOUN#100.0#200.0\n")
+    cap.write_text(cap.read_text() + "a person bows late#a/DET person/NOUN#100.0#200.0\n"
+                   "a person twitches#a/DET person/NOUN#0.0#0.05\n")  # 1 frame from the start
     samples, report = MotionDataset(root, "all").scan()
     assert report.kept == 2 and not report.skipped  # the motion stays usable
-    assert len(report.spans) == 1 and report.spans[0][0] == ids[0]
+    assert len(report.spans) == 2 and {r[0] for r in report.spans} == {ids[0]}
     assert "'a person bows late'" in report.spans[0][1] and "after the clip's end" in (
         report.spans[0][1])
-    assert "1 caption of usable motions left out" in report.summary()
+    assert "'a person twitches'" in report.spans[1][1] and "keeps 1 frame(s)" in (
+        report.spans[1][1])
+    assert "2 captions of usable motions left out" in report.summary()
     # the scan command counts the usable captions only
     from motionlex.core.cli import main
 
     total = sum(len(s.captions) for s in samples)
     assert main(["scan", str(root), "-q"]) == 0
-    assert f"captions: {total - 1};" in capsys.readouterr().out
+    assert f"captions: {total - 2};" in capsys.readouterr().out
 
 
 def test_broken_links_are_skipped_and_named(shared_data, tmp_path, make_subset):
