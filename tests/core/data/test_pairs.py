@@ -233,3 +233,26 @@ def test_two_captions_of_one_span_are_one_gallery_motion(shared_data, tmp_path):
     assert owners[0] == owners[1] != owners[2]  # same span: one motion; a shorter one: two
     assert len(motions) == 2 + len(set(owners[3:].tolist()))
     assert all(m.motion_id == ids[1] for m in motions[2:])
+
+
+def test_a_composition_pool_holds_each_motion_once_with_its_first_caption(
+        shared_data, tmp_path, make_subset, monkeypatch):
+    """Bandai motions have two captions each: the pool that composed pairs are drawn from
+    holds each motion once, with its first caption, so a motion with more captions is not
+    drawn more often."""
+    import motionlex.core.data.pairs as pairs_module
+
+    src = shared_data / "bandai"
+    ids = (src / "val.txt").read_text().split()[::6][:12]
+    examples = load_pair_examples([make_subset(src, tmp_path / "b", ids)], "all",
+                                  progress=False)
+    assert len(examples) > len(ids)  # several captions per motion
+    seen = []
+    real = pairs_module.sample_composed_pairs
+    monkeypatch.setattr(pairs_module, "sample_composed_pairs",
+                        lambda pool, n, rng: seen.append(pool) or real(pool, n, rng))
+    assert composed_examples(examples, 2, np.random.default_rng(0))
+    first = {}
+    for e in examples:
+        first.setdefault(e.motion_id, e.caption)
+    assert sorted((m.name, c) for m, c, _ in seen[0]) == sorted(first.items())
