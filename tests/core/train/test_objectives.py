@@ -244,3 +244,66 @@ def test_lexmmm_lexical_bottleneck_loss_goes_down(make_batch) -> None:
         opt.step()
     last = objective(model, batch, generator=torch.Generator().manual_seed(1))["loss"].item()
     assert last < 0.95 * first
+
+
+def test_lexmlm_decoder_reads_its_own_more_masked_caption(tiny: MotionTextModel, make_batch,
+                                                          monkeypatch) -> None:
+    """LexMAE's two masks (Shen et al., Sec. 3): the encoder reads the caption masked at
+    ``lexmlm_encoder_mask_prob`` (30 %), the decoder a second copy masked at
+    ``lexmlm_decoder_mask_prob`` (50 %), so it must take the missing words from the lexical
+    bottleneck; each MLM loss is scored on its own copy's masked tokens."""
+    import motionlex.core.train.objectives as objectives
+
+    masks, embedded, scored = [], [], []
+    real_mask, real_loss = objectives.mask_caption, objectives.masked_lm_loss
+
+    def mask_caption(model, ids, eligible, probability, generator):
+        masks.append((probability, *real_mask(model, ids, eligible, probability, generator)))
+        return masks[-1][1:]
+
+    monkeypatch.setattr(objectives, "mask_caption", mask_caption)
+    monkeypatch.setattr(objectives, "masked_lm_loss",
+                        lambda logits, labels: scored.append(labels) or real_loss(logits, labels))
+    real_embed = tiny.text.embed_tokens
+    monkeypatch.setattr(tiny.text, "embed_tokens", lambda ids: embedded.append(ids)
+                        or real_embed(ids))
+    cfg = ObjectiveConfig(decoder_layers=1)
+    with torch.no_grad():
+        create_objective("lexmlm", tiny, cfg)(tiny, make_batch(),
+                                              generator=torch.Generator().manual_seed(0))
+    (enc_p, enc_ids, enc_labels), (dec_p, dec_ids, dec_labels) = masks
+    assert (enc_p, dec_p) == (cfg.lexmlm_encoder_mask_prob, cfg.lexmlm_decoder_mask_prob)
+    assert any(torch.equal(e, dec_ids) for e in embedded)  # the decoder's input
+    assert not torch.equal(enc_ids, dec_ids)
+    assert torch.equal(scored[0], enc_labels) and torch.equal(scored[1], dec_labels)
+
+
+def test_lexmmm_decoder_sees_the_visible_patches_and_is_scored_on_the_hidden(
+        tiny: MotionTextModel, make_batch, monkeypatch) -> None:
+    """LexMMM (masked motion modelling through the bottleneck): the decoder is given the
+    real patches that are not hidden (75 % of them are), and the reconstruction loss counts
+    the hidden ones only, never padding."""
+    import motionlex.core.train.objectives as objectives
+
+    seen: dict = {}
+    real_mask, real_loss = objectives.random_patch_mask, objectives.masked_patch_loss
+
+    def random_patch_mask(valid, ratio, generator):
+        seen["valid"], seen["ratio"] = valid, ratio
+        seen["hidden"] = real_mask(valid, ratio, generator)
+        return seen["hidden"]
+
+    monkeypatch.setattr(objectives, "random_patch_mask", random_patch_mask)
+    monkeypatch.setattr(objectives, "masked_patch_loss", lambda pred, target, mask: seen.update(
+        scored=mask) or real_loss(pred, target, mask))
+    cfg = ObjectiveConfig(decoder_layers=1)
+    objective = create_objective("lexmmm", tiny, cfg)
+    objective.decoder.register_forward_pre_hook(
+        lambda module, args: seen.update(visible=args[2], decoder_valid=args[3]))
+    with torch.no_grad():
+        objective(tiny, make_batch(), generator=torch.Generator().manual_seed(0))
+    valid, hidden = seen["valid"], seen["hidden"]
+    assert seen["ratio"] == cfg.lexmmm_decoder_mask_ratio and bool((~valid).any())
+    assert torch.equal(seen["visible"], valid & ~hidden)
+    assert torch.equal(seen["decoder_valid"], valid)
+    assert torch.equal(seen["scored"], hidden) and not bool((hidden & ~valid).any())
