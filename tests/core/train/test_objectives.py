@@ -307,3 +307,35 @@ def test_lexmmm_decoder_sees_the_visible_patches_and_is_scored_on_the_hidden(
     assert torch.equal(seen["visible"], valid & ~hidden)
     assert torch.equal(seen["decoder_valid"], valid)
     assert torch.equal(seen["scored"], hidden) and not bool((hidden & ~valid).any())
+
+
+def test_cmmm_averages_both_views_reconstructions_and_contrasts_them_at_its_temperature(
+        tiny: MotionTextModel, make_batch, monkeypatch) -> None:
+    """CMMM: two views with different random masks; ``reconstruction`` is the mean of their
+    masked-patch losses, ``contrastive`` the InfoNCE of view 1 against view 2 at
+    ``cmmm_temperature`` (logits divided by it), and the total weighs it by
+    ``cmmm_contrastive_weight``."""
+    import motionlex.core.train.objectives as objectives
+    from motionlex.core.train.losses import contrastive_loss
+
+    views, losses = [], []
+    real_forward, real_loss = tiny.forward_motion, objectives.masked_patch_loss
+
+    def forward_motion(*args, **kwargs):
+        out = real_forward(*args, **kwargs)
+        views.append((kwargs["bool_masked_pos"], out.dense))
+        return out
+
+    monkeypatch.setattr(tiny, "forward_motion", forward_motion)
+    monkeypatch.setattr(objectives, "masked_patch_loss", lambda pred, target, mask: losses.append(
+        real_loss(pred, target, mask)) or losses[-1])
+    cfg = ObjectiveConfig(decoder_layers=1, cmmm_temperature=0.2, cmmm_contrastive_weight=0.3)
+    with torch.no_grad():
+        out = create_objective("cmmm", tiny, cfg)(tiny, make_batch(),
+                                                  generator=torch.Generator().manual_seed(0))
+    (mask1, d1), (mask2, d2) = views
+    assert not torch.equal(mask1, mask2) and len(losses) == 2
+    torch.testing.assert_close(out["reconstruction"], (losses[0] + losses[1]) / 2)
+    con = contrastive_loss((d1.float() @ d2.float().t()) / 0.2).loss
+    torch.testing.assert_close(out["contrastive"], con)
+    torch.testing.assert_close(out["loss"], out["reconstruction"] + 0.3 * con)
