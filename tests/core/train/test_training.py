@@ -200,10 +200,19 @@ def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root,
     before = json.loads((out / "model" / "val_metrics.json").read_text())
     assert "fusion_weight" in before
     shutil.rmtree(out / "phases")
-    TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    # the exported model validated better than anything the resumed steps can reach (rsum
+    # is at most 600): it must stay, weights and metrics
+    before["val/rsum"] = 10_000.0
+    (out / "model" / "val_metrics.json").write_text(json.dumps(before))
+    weights = (out / "model" / "model.safetensors").read_bytes()
+    run = TrainingRun(cfg, [small_data], out, progress=False)
+    run.fit(resume=True)
     after = json.loads((out / "model" / "val_metrics.json").read_text())
-    assert "fusion_weight" in after and after["val/rsum"] >= before["val/rsum"]
+    assert after == before and (out / "model" / "model.safetensors").read_bytes() == weights
     assert json.loads((out / "val_metrics.json").read_text())["val/rsum"] == after["val/rsum"]
+    # a validation that gives NaN (a diverged model) never replaces a model
+    assert not run.consider(run.model, {"val/rsum": float("nan")}, "lexcmlp", 9)
+    assert json.loads((out / "model" / "val_metrics.json").read_text()) == before
 
 
 def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, make_subset,
