@@ -465,6 +465,16 @@ def test_a_bvh_index_caption_without_words_counts_as_none(shared_data, tmp_path)
     assert caps == {"bow": ["a person bow"], "kick": ["a person kicks"]}
 
 
+def test_a_bvh_index_entry_whose_action_is_not_text_is_refused_by_name():
+    from motionlex.core.data.bvh_folders import bvh_index_caption
+
+    with pytest.raises(ValueError, match=r"index.json \(kick.bvh\): action must be text, "
+                                         r"got list"):
+        bvh_index_caption({"action": ["kick", "punch"]}, "a person {action}",
+                          "index.json (kick.bvh)")
+    assert bvh_index_caption({"action": "kick"}, "a person {action}", "x") == "a person kick"
+
+
 def test_a_caption_path_that_is_a_folder_is_reported(shared_data, tmp_path, make_subset, capsys):
     """Probe D09: texts/ID.txt made a folder was read as "no caption" without a word (a
     folder at new_joints/ID.npy is reported); now the motion is skipped with the reason."""

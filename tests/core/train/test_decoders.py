@@ -27,6 +27,11 @@ def test_lexmlm_decoder_puts_the_bottleneck_first_and_ignores_padding() -> None:
     torch.testing.assert_close(dec(b, noisy, mask)[0, :4], out[0, :4], atol=1e-5, rtol=0)
     other = dec(torch.randn(2, 16), emb, mask)  # position 0 is the bottleneck, not [CLS]
     assert not torch.allclose(other, out)
+    seen = []  # what the layers read: the bottleneck, then each token at its own position
+    dec.decoder.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    dec(b, emb, mask)
+    torch.testing.assert_close(seen[0][:, 0], b)
+    torch.testing.assert_close(seen[0][:, 1:], emb[:, 1:])
 
 
 def test_lexmmm_decoder_rebuilds_every_patch() -> None:

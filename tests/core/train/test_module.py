@@ -204,3 +204,15 @@ def test_logit_scales_are_clamped_in_place_after_each_step(repo_root) -> None:
     model.logit_scale.grad = None
     model.dense_scale().backward()
     assert model.logit_scale.grad.item() > 0  # trainable again at the cap
+
+
+def test_a_phase_shorter_than_the_warm_up_warms_up_over_half_its_steps(tiny, repo_root) -> None:
+    """``warmup_steps: 2000`` with a 10-step phase: the learning rate peaks at step 5 (half
+    the phase) and decays after, rather than spending every step warming up."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["warmup_steps=2000"])
+    module = MotionTextModule(tiny, create_objective("dense", tiny), cfg,
+                              PhaseConfig("dense", 10, 8))
+    sched = module.configure_optimizers()["lr_scheduler"]["scheduler"]
+    factors = [sched.lr_lambdas[0](s) for s in range(10)]
+    assert factors[5] == pytest.approx(1.0) and factors[4] == pytest.approx(5 / 6)
+    assert factors[9] < factors[5]

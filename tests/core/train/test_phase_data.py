@@ -172,3 +172,23 @@ def test_pair_batches_carry_their_captions_tokenised_as_the_model_would(examples
     bad = {**batch, "text_tokens": {k: v[:-1] for k, v in batch["text_tokens"].items()}}
     with pytest.raises(ValueError, match="text_tokens must hold"):
         objective(model, bad, step=0)
+
+
+def test_motion_batches_crop_any_window_of_a_long_clip_the_last_included(monkeypatch) -> None:
+    """Clips one frame longer than the crop can start at frame 0 or 1: over the epochs both
+    windows are drawn (the last window of every clip is trainable, as in collate_pairs)."""
+    import motionlex.core.train.phase_data as phase_data
+
+    rng = np.random.default_rng(1)
+    examples = [PairExample(rng.normal(size=(225, 22, 3)).astype(np.float32), f"moves {i}",
+                            (f"moves {i}",), f"m{i}", None, SMPL22) for i in range(4)]
+    data = MotionBatches(examples, compute_patch_stats(examples), 4, TrainConfig(mirror_p=0.0))
+    starts = []
+    real = phase_data.patches_from_joints
+    monkeypatch.setattr(phase_data, "patches_from_joints",
+                        lambda joints, m, stats, n, s: starts.extend(s) or real(joints, m,
+                                                                                 stats, n, s))
+    for epoch in range(8):
+        data.set_epoch(epoch)
+        data[0]
+    assert set(starts) == {0, 1}

@@ -40,3 +40,17 @@ def test_a_resume_with_another_config_is_refused(repo_root, tmp_path):
     (tmp_path / RUN_CONFIG).write_text("{not json")
     with pytest.raises(ValueError, match=f"{RUN_CONFIG}: cannot read the config"):
         check_resume_config(tmp_path, cfg)
+
+
+def test_a_phase_folder_without_its_exported_model_is_unfinished(tmp_path):
+    """A phase counts as finished only when its model was exported into its folder (its
+    config.json written last): a folder a killed export left half-written is run again."""
+    from motionlex.core.train.run_record import phase_dir, unfinished_phases
+
+    names = ["lexmlm", "lexcmlp"]
+    assert unfinished_phases(tmp_path, names) == ["0-lexmlm", "1-lexcmlp"]
+    phase_dir(tmp_path, 0, "lexmlm").mkdir(parents=True)
+    (phase_dir(tmp_path, 0, "lexmlm") / "model.safetensors").write_bytes(b"half")
+    assert unfinished_phases(tmp_path, names) == ["0-lexmlm", "1-lexcmlp"]
+    (phase_dir(tmp_path, 0, "lexmlm") / "config.json").write_text("{}")
+    assert unfinished_phases(tmp_path, names) == ["1-lexcmlp"]
