@@ -19,6 +19,14 @@ def test_config_overrides_and_errors(repo_root, tmp_path):
     assert cfg.lr_motion == 0.01 and cfg.phases[0].max_steps == 2
     assert cfg.model_overrides["embed_dim"] == 32
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    # values are read as YAML: 1e-5 (a string to YAML 1.1) is a number, true a boolean,
+    # [a, b] a list, a word a string
+    typed = load_train_config(repo_root / "configs" / "tiny.yaml", [
+        "lr_text=1e-5", "side_negatives=true", "text_corpora=[a, b]",
+        "model_overrides.lexical_vocabulary=corpus"])
+    assert typed.lr_text == 1e-5 and isinstance(typed.lr_text, float)
+    assert typed.side_negatives is True and typed.text_corpora == ("a", "b")
+    assert typed.model_overrides["lexical_vocabulary"] == "corpus"
     for name in ("cpu-small", "paper-base", "dense-baseline-cpu"):
         load_train_config(repo_root / "configs" / f"{name}.yaml")
     with pytest.raises(ValueError, match="unknown training config keys"):
