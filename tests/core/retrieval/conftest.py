@@ -1,8 +1,10 @@
-"""Shared fixtures of the retrieval tests: a tiny checkpoint with real patch statistics and
-a gallery index built from real data (humanml3d_samples, raw_bvh, 10 Bandai val clips)."""
+"""Shared fixtures of the retrieval tests: a tiny checkpoint with real patch statistics, a
+gallery index built from real data (humanml3d_samples, raw_bvh, 10 Bandai val clips), and
+hand-made scores (a scorer over given matrices, fused scores computed without the library)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -58,3 +60,32 @@ def built(shared_data, bandai_val, model, stats, checkpoint, tmp_path_factory):
     rep = build_index(model, data, out, patch_stats=stats, progress=False,
                       checkpoint=checkpoint)
     return rep, data
+
+
+def _matrix_scorer(texts, dense, lexical):
+    """A scorer over given ``(len(texts), M)`` dense and lexical matrices (rows by caption)."""
+    row = {t: i for i, t in enumerate(texts)}
+
+    def score(captions, motions):
+        ix = np.ix_([row[t] for t in captions], np.asarray(motions, np.int64))
+        return dense[ix], lexical[ix]
+    return score
+
+
+def _fused_by_hand(dense, lexical, w, over):
+    """``w * dense + (1 - w) * lexical / its max over ``over`` (0: texts, m2t; 1: motions)``,
+    written here rather than taken from :func:`~motionlex.core.retrieval.fusion.fuse`."""
+    top = lexical.max(axis=over, keepdims=True)
+    return w * dense + (1 - w) * lexical / np.where(top > 0, top, 1)
+
+
+@pytest.fixture
+def matrix_scorer():
+    """``matrix_scorer(texts, dense, lexical)``: a scorer over given matrices."""
+    return _matrix_scorer
+
+
+@pytest.fixture
+def fused_by_hand():
+    """``fused_by_hand(dense, lexical, w, over)``: fused scores computed in the test."""
+    return _fused_by_hand

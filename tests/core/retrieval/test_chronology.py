@@ -177,23 +177,8 @@ def test_event_order_scores_every_order_true_order_marked(model):
         event_order_scores(model, caption, np.stack([motion, motion]))
 
 
-def _matrix_scorer(texts, dense, lexical):
-    """A scorer over given ``(len(texts), M)`` dense and lexical matrices (rows by caption)."""
-    row = {t: i for i, t in enumerate(texts)}
-
-    def score(captions, motions):
-        ix = np.ix_([row[t] for t in captions], np.asarray(motions, np.int64))
-        return dense[ix], lexical[ix]
-    return score
-
-
-def _fused_by_hand(dense, lexical, w, over):
-    """``w * dense + (1 - w) * lexical / its max over ``over`` (0: texts, m2t; 1: motions)``."""
-    top = lexical.max(axis=over, keepdims=True)
-    return w * dense + (1 - w) * lexical / np.where(top > 0, top, 1)
-
-
-def test_car_reads_each_items_own_motion_and_its_fused_scores_per_motion():
+def test_car_reads_each_items_own_motion_and_its_fused_scores_per_motion(
+        matrix_scorer, fused_by_hand):
     """Items whose motion is not their index (motions 1 and 4 have one-event captions, so
     they have no item), random dense and lexical scores, and every CAR value checked against
     a loop written here: the shuffle is read at the item's motion, and the fused m2t score
@@ -216,9 +201,9 @@ def test_car_reads_each_items_own_motion_and_its_fused_scores_per_motion():
     dense = rng.normal(size=(len(texts), 12)).astype(np.float32)
     lexical = rng.gamma(1.0, size=(len(texts), 12)).astype(np.float32)
     w = 0.4
-    out = car_report(_matrix_scorer(texts, dense, lexical), gallery, np.array(owners), 12,
+    out = car_report(matrix_scorer(texts, dense, lexical), gallery, np.array(owners), 12,
                      items, w)
-    fused = _fused_by_hand(dense, lexical, w, over=0)
+    fused = fused_by_hand(dense, lexical, w, over=0)
     true_rows = [gallery.index(it.caption) for it in items]
     shuffle_rows = [len(gallery) + i for i in range(len(items))]
     motions = [it.motion for it in items]
@@ -229,12 +214,12 @@ def test_car_reads_each_items_own_motion_and_its_fused_scores_per_motion():
 
     swapped = dense.copy()
     swapped[true_rows + shuffle_rows] = dense[shuffle_rows + true_rows]
-    flipped = car_report(_matrix_scorer(texts, swapped, lexical), gallery, np.array(owners),
+    flipped = car_report(matrix_scorer(texts, swapped, lexical), gallery, np.array(owners),
                          12, items, w)
     assert flipped["CAR/orig->event/dense"] == pytest.approx(100 - out["CAR/orig->event/dense"])
 
 
-def test_car_chance_of_the_papers_set_counts_only_its_items():
+def test_car_chance_of_the_papers_set_counts_only_its_items(matrix_scorer):
     """One item has one shuffle (chance 1/2), the other two (chance 1/3): the papers' set
     (the first item) has chance 50 and the whole set 41.7."""
     texts = ["walks, then sits", "jumps, then waves, then bows"]
@@ -243,14 +228,15 @@ def test_car_chance_of_the_papers_set_counts_only_its_items():
     dense = np.array([[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]], np.float32)
     items = [CarItem(0, texts[0], ("walks", "sits"), shuf[:1]),
              CarItem(1, texts[1], ("jumps", "waves", "bows"), shuf[1:])]
-    out = car_report(_matrix_scorer(rows, dense, np.zeros_like(dense)), texts,
+    out = car_report(matrix_scorer(rows, dense, np.zeros_like(dense)), texts,
                      np.array([0, 1]), 2, items, 1.0, papers_set=np.array([True, False]))
     assert out["CAR/first/chance"] == pytest.approx(50.0)
     assert out["CAR/chance"] == pytest.approx(100 * (1 / 2 + 1 / 3) / 2)
     assert out["CAR/first/n"] == 1 and out["CAR"] == 100.0
 
 
-def test_chronology_fused_scores_normalise_per_query_of_each_side():
+def test_chronology_fused_scores_normalise_per_query_of_each_side(matrix_scorer,
+                                                                  fused_by_hand):
     """Random scores for 30 composed pairs: the text side (does the motion prefer its caption
     to the reordered caption?) ranks texts for a motion, so its fused lexical part is
     normalised over texts; the motion side ranks motions for a caption, normalised over
@@ -266,10 +252,10 @@ def test_chronology_fused_scores_normalise_per_query_of_each_side():
     lexical = rng.gamma(1.0, size=(2 * p, 2 * p)).astype(np.float32)
     pairs = [SimpleNamespace(caption=c, text_negative=n) for c, n in zip(caps, negs)]
     w = 0.3
-    out = chronology_report(_matrix_scorer(texts, dense, lexical), pairs, caps,
+    out = chronology_report(matrix_scorer(texts, dense, lexical), pairs, caps,
                             first_motion=0, num_motions=2 * p, weight=w)
     i = np.arange(p)
-    m2t, t2m = _fused_by_hand(dense, lexical, w, 0), _fused_by_hand(dense, lexical, w, 1)
+    m2t, t2m = fused_by_hand(dense, lexical, w, 0), fused_by_hand(dense, lexical, w, 1)
     text_ok = m2t[i, i] > m2t[p + i, i]
     motion_ok = t2m[i, i] > t2m[i, p + i]
     assert out["chronology/text/fused"] == pytest.approx(100 * text_ok.mean())

@@ -229,7 +229,8 @@ def test_zero_shot_report_classifies_motions_by_their_nearest_prompt() -> None:
     assert cm["dense"].tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
 
 
-def test_zero_shot_fused_normalises_each_motions_lexical_scores_over_the_prompts() -> None:
+def test_zero_shot_fused_normalises_each_motions_lexical_scores_over_the_prompts(
+        matrix_scorer, fused_by_hand) -> None:
     """Random scores for 6 prompts and 80 motions: fused top-1 is the share of motions whose
     best prompt under ``w * dense + (1 - w) * lexical / (the motion's max over prompts)`` is
     their class (motions are the queries), computed here; normalising per prompt instead
@@ -239,16 +240,12 @@ def test_zero_shot_fused_normalises_each_motions_lexical_scores_over_the_prompts
     dense = rng.normal(size=(6, 80)).astype(np.float32)
     lexical = rng.gamma(1.0, size=(6, 80)).astype(np.float32)
     labels = rng.integers(0, 6, 80)
-
-    def score(captions, motions):
-        return dense[:, motions], lexical[:, motions]
-
     w = 0.3
-    out, cm = zero_shot_report(score, prompts, np.arange(80), labels, weight=w)
+    out, cm = zero_shot_report(matrix_scorer(prompts, dense, lexical), prompts, np.arange(80),
+                               labels, weight=w)
 
     def top1(over):
-        fused = w * dense + (1 - w) * lexical / lexical.max(axis=over, keepdims=True)
-        return fused.argmax(axis=0)
+        return fused_by_hand(dense, lexical, w, over).argmax(axis=0)
 
     pred = top1(0)
     assert out["zero-shot/fused/top1"] == pytest.approx(100 * (pred == labels).mean())
@@ -258,7 +255,8 @@ def test_zero_shot_fused_normalises_each_motions_lexical_scores_over_the_prompts
         100 * (lexical.argmax(axis=0) == labels).mean())
 
 
-def test_threshold_fused_m2t_normalises_each_motions_lexical_scores_over_the_texts() -> None:
+def test_threshold_fused_m2t_normalises_each_motions_lexical_scores_over_the_texts(
+        fused_by_hand) -> None:
     """Threshold in :func:`retrieval_report` against the protocol called here on scores fused
     by hand: t2m with lexical scores scaled per caption, m2t per motion."""
     from motionlex.core.retrieval.protocols import protocol_threshold, retrieval_report
@@ -274,7 +272,7 @@ def test_threshold_fused_m2t_normalises_each_motions_lexical_scores_over_the_tex
                               threshold=0.9)
 
     def fused(over):
-        return w * dense + (1 - w) * lexical / lexical.max(axis=over, keepdims=True)
+        return fused_by_hand(dense, lexical, w, over)
 
     want = protocol_threshold(fused(1), tts, 0.9, sim_m2t=fused(0))
     other = protocol_threshold(fused(1), tts, 0.9, sim_m2t=fused(1))

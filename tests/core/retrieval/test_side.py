@@ -64,7 +64,7 @@ def test_side_captions_and_mirrored_clips():
     np.testing.assert_allclose(joints[..., 0], -1.0)  # x negated
 
 
-def test_side_fused_scores_normalise_per_query_of_each_side():
+def test_side_fused_scores_normalise_per_query_of_each_side(matrix_scorer, fused_by_hand):
     """Random scores for 40 motions (every other one has a side caption) and their mirrored
     copies, each side checked against scores fused here: the text side ranks texts (the
     captions and their swapped versions) for a motion, so the lexical part is normalised over
@@ -81,16 +81,12 @@ def test_side_fused_scores_normalise_per_query_of_each_side():
     mirror_rows = {m: n + k for k, m in enumerate(side)}
     dense = rng.normal(size=(len(rows), n + len(side))).astype(np.float32)
     lexical = rng.gamma(1.0, size=dense.shape).astype(np.float32)
-
-    def score(captions, motions):
-        ix = np.ix_([rows.index(t) for t in captions], np.asarray(motions, np.int64))
-        return dense[ix], lexical[ix]
-
     w = 0.3
-    out = side_report(score, texts, np.arange(n), n, mirror_rows, w)
+    out = side_report(matrix_scorer(rows, dense, lexical), texts, np.arange(n), n,
+                      mirror_rows, w)
 
     def fused(d, lex, over):
-        return w * d + (1 - w) * lex / lex.max(axis=over, keepdims=True)
+        return fused_by_hand(d, lex, w, over)
 
     m2t = fused(dense[:, :n], lexical[:, :n], 0)
     text_ok = m2t[side, side] > m2t[n + np.arange(len(side)), side]
