@@ -151,7 +151,9 @@ class _Sampler:
                              f"item{'s' * (len(pool) != 1)}); "
                              f"{max(self.events)} needed for events={tuple(self.events)}")
 
-    def draw(self, rng: np.random.Generator) -> ComposedPair:
+    def pick(self, rng: np.random.Generator) -> tuple[list[int], list[tuple[Motion, str]]]:
+        """The pool items of one pair and their (centrally cropped) clips with captions, not
+        yet composed; :meth:`compose` continues with the same generator."""
         k = self.events[int(rng.integers(len(self.events)))]
         for _ in range(100):
             if self.distinct:
@@ -168,8 +170,16 @@ class _Sampler:
         budget = self.max_frames + self.blend_frames * (k - 1)
         lengths = _crop_lengths([self.items[i][0].num_frames for i in idx], budget)
         samples = [(_central(self.items[i][0], t), self.items[i][1]) for i, t in zip(idx, lengths)]
+        return idx, samples
+
+    def compose(self, idx: list[int], samples: list[tuple[Motion, str]],
+                rng: np.random.Generator) -> ComposedPair:
+        """The pair of :meth:`pick`'s clips (``rng``: the generator that picked them)."""
         pair = compose_pair(samples, rng, self.blend_frames)
         return replace(pair, labels=tuple(self.items[i][2] for i in idx))
+
+    def draw(self, rng: np.random.Generator) -> ComposedPair:
+        return self.compose(*self.pick(rng), rng)
 
 
 def sample_composed_pairs(
@@ -265,11 +275,13 @@ def chronology_test_set(
     for _ in range(max(50 * n, 1)):
         if len(out) == n:
             break
-        pair = sampler.draw(np.random.default_rng(ss.spawn(1)[0]))
-        key = pair.motion.sources + tuple(pair.motion.captions)
+        gen = np.random.default_rng(ss.spawn(1)[0])
+        idx, samples = sampler.pick(gen)
+        # the composed motion's (sources, captions), known before the costly composition
+        key = tuple(m.name for m, _ in samples) + tuple(str(c) for _, c in samples)
         if key not in seen:
             seen.add(key)
-            out.append(pair)
+            out.append(sampler.compose(idx, samples, gen))
     if len(out) < n:
         raise ValueError(f"only {len(out)} distinct pairs in {50 * n} draws from a pool of "
                          f"{len(pool)} items; {n} requested")
