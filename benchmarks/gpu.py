@@ -9,7 +9,10 @@ weights, so no hub, no data files and no spaCy are needed):
    (template sentences, about half of them multi-event ", then" captions whose event-shuffled
    copies are the CAR negatives, built by a plain string shuffle), tokenised beforehand as
    the data loader does. Warm-up steps, then timed steps between ``synchronize`` calls:
-   pairs/s, peak GPU memory and the host-device syncs left in one step.
+   pairs/s, peak GPU memory and the host-device syncs left in one step. Last, the same with
+   the towers compiled as the training config's ``compile`` does (``--compile``, default
+   ``inductor``; ``core/train/compile.py``): the warm-up covers every batch shape twice
+   (the second shape compiles again with dynamic sizes) and its seconds are reported.
 2. Index build: what ``build_steps`` does per batch of motions (``build.encode_batch``:
    ``encode_motions`` with the top words selected on the device, then the CSR rows) on
    random-walk SMPL-22 joint sequences of 60-224 frames, in bf16 autocast, without file
@@ -63,7 +66,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = {("paper-base", "train"): 2000.0, ("paper-base", "index build"): 5000.0}
+TARGETS = {("paper-base", "train"): 2000.0, ("paper-base", "compiled train"): 2000.0,
+           ("paper-base", "index build"): 5000.0}
 
 
 def ensure_motionlex() -> str:
@@ -102,6 +106,7 @@ from motionlex.core.retrieval.device_patches import pad_joints  # noqa: E402
 from motionlex.core.retrieval.embed import encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
+from motionlex.core.train.compile import compile_towers, uncompile  # noqa: E402
 from motionlex.core.train.module import build_optimizer  # noqa: E402
 from motionlex.core.train.objectives import create_objective  # noqa: E402
 from motionlex.core.train.train_config import TrainConfig  # noqa: E402
@@ -242,8 +247,18 @@ def train_step(model, objective, opt, batch: dict, step: int, amp: bool) -> torc
     return out["loss"].detach()
 
 
-def bench_train(model: MotionTextModel, args, device, rng) -> dict:
-    """LexCMLP forward (autocast) + backward + AdamW step: pairs/s and peak memory."""
+def bench_train(model: MotionTextModel, args, device, rng, compile_backend: str | None = None
+                ) -> dict:
+    """LexCMLP forward (autocast) + backward + AdamW step: pairs/s and peak memory (the
+    towers compiled with ``compile_backend``, if given)."""
+    compiled = compile_towers(model, compile_backend)
+    try:
+        return _bench_train(model, args, device, rng, bool(compiled))
+    finally:
+        uncompile(compiled)
+
+
+def _bench_train(model: MotionTextModel, args, device, rng, compiled: bool) -> dict:
     model.train()
     objective = create_objective("lexcmlp", model)
     opt = build_optimizer(model, objective, TrainConfig())  # as training builds it
@@ -253,12 +268,15 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
                                    model.text.max_length)
         b["text_tokens"] = {k: v.to(device) for k, v in tokens.items()}
     reset_peak(device)
-    total = args.warmup + args.steps
+    warmup = max(args.warmup, 2 * len(batches)) if compiled else args.warmup
+    total = warmup + args.steps
     losses = []
+    t_warm = time.perf_counter()
     for i in range(total):
-        if i == args.warmup:
+        if i == warmup:
             sync(device)
             t0 = time.perf_counter()
+            warm_s = t0 - t_warm
         losses.append(train_step(model, objective, opt, batches[i % len(batches)], i, args.amp))
     sync(device)
     dt = time.perf_counter() - t0
@@ -270,7 +288,8 @@ def bench_train(model: MotionTextModel, args, device, rng) -> dict:
     result = {
         "value": args.batch * args.steps / dt, "unit": "pairs/s",
         "step_ms": 1e3 * dt / args.steps, "batch": args.batch, "car_negatives": float(negs),
-        "warmup_steps": args.warmup, "timed_steps": args.steps, "peak_gib": peak_gib(device),
+        "warmup_steps": warmup, "warmup_s": round(warm_s, 1), "timed_steps": args.steps,
+        "peak_gib": peak_gib(device),
         "loss_first_last": [round(loss[0], 3), round(loss[-1], 3)],
         "host_syncs_per_step": syncs,
     }
@@ -451,6 +470,9 @@ def run_model(name: str, tokenizer, args, device, t_start: float) -> list[dict]:
         return time.perf_counter() - t_start > args.budget_s
 
     steps = [("train", bench_train), ("index build", bench_index), ("query", bench_query)]
+    if args.compile not in ("none", ""):
+        steps.append(("compiled train",
+                      lambda *a: bench_train(*a, compile_backend=args.compile)))
     for measure, fn in steps:
         if measure.split()[0] in args.skip:
             continue
@@ -460,7 +482,7 @@ def run_model(name: str, tokenizer, args, device, t_start: float) -> list[dict]:
             continue
         try:
             out = fn(model, args, device, rng)
-            if measure == "train":
+            if measure.endswith("train"):
                 rows.append({"measure": measure, **out})
             else:
                 rows.extend(out)
@@ -507,7 +529,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--smoke", action="store_true", help="shrunk towers and sizes (CPU check)")
     p.add_argument("--models", nargs="+", default=["paper-base", "cpu-small"],
                    choices=sorted(TEXT_TOWERS))
-    p.add_argument("--skip", nargs="*", default=[], choices=["train", "index", "query"])
+    p.add_argument("--skip", nargs="*", default=[],
+                   choices=["train", "index", "query", "compiled"])
+    p.add_argument("--compile", default="inductor",
+                   help="torch.compile backend of the compiled-towers training row (inductor; "
+                        "none: no such row)")
     p.add_argument("--batch", type=int, default=None, help="training batch (128)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (5)")
     p.add_argument("--steps", type=int, default=None, help="timed steps (20)")
@@ -519,12 +545,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="gallery sizes (100000 1000000)")
     p.add_argument("--queries", type=int, default=None, help="queries per gallery (200)")
     p.add_argument("--budget-s", type=float, default=None,
-                   help="skip measurements that would start after this many seconds (200)")
+                   help="skip measurements that would start after this many seconds (300)")
     p.add_argument("--no-amp", dest="amp", action="store_false", help="float32, no bf16")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     full = dict(batch=128, warmup=5, steps=20, motions=20000, index_batch=256,
-                index_seconds=30.0, gallery=[100_000, 1_000_000], queries=200, budget_s=200.0)
+                index_seconds=30.0, gallery=[100_000, 1_000_000], queries=200, budget_s=300.0)
     smoke = dict(batch=8, warmup=1, steps=2, motions=48, index_batch=16, index_seconds=10.0,
                  gallery=[10_000, 100_000], queries=20, budget_s=50.0)
     for k, v in (smoke if args.smoke else full).items():

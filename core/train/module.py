@@ -14,6 +14,7 @@ import torch
 
 from motionlex.core.data.collate import CPU_KEYS
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.train.compile import compile_towers, uncompile
 from motionlex.core.train.objective import Objective
 from motionlex.core.train.objectives import MOTION_PHASES
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig
@@ -133,8 +134,10 @@ class MotionTextModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         """Before the strategy wraps the model (DDP): a motion-only phase freezes the text
         tower it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's
-        backward computes, keeps and all-reduces no gradient for it; :meth:`teardown`
-        gives it back."""
+        backward computes, keeps and all-reduces no gradient for it; the towers are
+        compiled when the config asks (``compile``, :func:`~.compile.compile_towers`).
+        :meth:`teardown` undoes both."""
+        self._compiled = compile_towers(self.model, self.cfg.compile)
         self._frozen_text: list[torch.nn.Parameter] = []
         if self.phase.name in MOTION_PHASES:
             groups = self.model.param_groups()
@@ -144,10 +147,13 @@ class MotionTextModule(L.LightningModule):
                 p.requires_grad_(False)
 
     def teardown(self, stage: str) -> None:
-        """The text tower trainable again after a motion-only phase (see :meth:`setup`)."""
+        """The text tower trainable again after a motion-only phase, the towers eager again
+        (see :meth:`setup`)."""
         for p in getattr(self, "_frozen_text", []):
             p.requires_grad_(True)
         self._frozen_text = []
+        uncompile(getattr(self, "_compiled", []))
+        self._compiled = []
 
     def forward(self, batch: dict, step: int | None = None) -> dict[str, torch.Tensor]:
         """The phase's loss dict on a batch (``"loss"`` with graph, detached components)."""

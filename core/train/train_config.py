@@ -107,6 +107,11 @@ class TrainConfig:
         num_workers: DataLoader workers.
         seed: global seed (Lightning ``seed_everything``).
         monitor: validation metric that chooses the exported model (higher is better).
+        compile: ``torch.compile`` backend for the two towers while training (``inductor``
+            on a GPU, where an eager step is bound by the host's kernel launches; None =
+            eager, the default). The first steps of each phase compile (tens of seconds);
+            the exported model and checkpoints are those of an eager run
+            (:mod:`motionlex.core.train.compile`).
     """
 
     model: str = "tiny"
@@ -138,6 +143,7 @@ class TrainConfig:
     num_workers: int = 0
     seed: int = 0
     monitor: str = "val/rsum"
+    compile: str | None = None
 
     def to_dict(self) -> dict:
         """JSON/YAML-ready dict."""

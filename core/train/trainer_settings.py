@@ -15,6 +15,8 @@ from typing import Any
 import lightning as L
 import torch
 
+from motionlex.core.train.compile import check_compile_backend
+
 logger = logging.getLogger(__name__)
 
 DDP_STRATEGIES = {name: f"{name}_find_unused_parameters_true"
@@ -69,10 +71,13 @@ def check_trainer_settings(cfg: Any) -> None:
     """Build (and drop) the config's ``Trainer`` now, so a device setting Lightning refuses
     stops the run before its data is loaded.
 
+    Also checks ``compile`` (:func:`~.compile.check_compile_backend`).
+
     Raises:
-        ValueError: Lightning refused the settings; the message names them and quotes
-            Lightning's reason.
+        ValueError: Lightning refused the settings (the message names them and quotes
+            Lightning's reason), or ``compile`` names no ``torch.compile`` backend.
     """
+    check_compile_backend(cfg.compile)
     try:
         make_trainer(cfg, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                      enable_model_summary=False)
