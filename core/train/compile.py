@@ -22,6 +22,13 @@ from torch import nn
 COMPILE_OFF = (None, "", "none")
 """``compile`` values that leave training eager (the default)."""
 
+RECOMPILE_LIMIT = 64
+"""Graphs torch may keep per compiled function (its default, 8, is too few here): the ViT's
+and BERT's ``forward`` share one transformers wrapper function, and each phase (CMMM's masked
+patches, the text-only LexMLM), training and validation, and the switch to dynamic sizes
+compile their own graph; a tiny 4-phase run already needs 6. Past the limit torch falls
+back to eager calls for the rest of the run."""
+
 
 def compile_backends(debug: bool = True) -> list[str]:
     """Backend names ``torch.compile`` accepts here, ``inductor`` first (``debug``: with the
@@ -66,6 +73,7 @@ def compile_towers(model: nn.Module, backend: str | None) -> list[nn.Module]:
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
         backend: a ``torch.compile`` backend (``inductor`` on a GPU); None/``none``: nothing.
+            Raises torch's recompile limit to :data:`RECOMPILE_LIMIT` (a process setting).
 
     Returns:
         The compiled modules (for :func:`uncompile`); ``[]`` when ``backend`` is off.
@@ -76,6 +84,11 @@ def compile_towers(model: nn.Module, backend: str | None) -> list[nn.Module]:
     if backend in COMPILE_OFF:
         return []
     check_compile_backend(backend)
+    import torch._dynamo.config as dynamo_config  # noqa: PLC0415 - loaded by the check
+
+    name = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else \
+        "cache_size_limit"  # torch < 2.6
+    setattr(dynamo_config, name, max(getattr(dynamo_config, name), RECOMPILE_LIMIT))
     modules = tower_modules(model)
     for module in modules:
         module.compile(backend=backend)

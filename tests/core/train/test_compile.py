@@ -12,7 +12,12 @@ from safetensors.torch import load_file
 from motionlex.core.cli import main
 from motionlex.core.model.factory import create_model
 from motionlex.core.train import module as module_py
-from motionlex.core.train.compile import compile_towers, tower_modules, uncompile
+from motionlex.core.train.compile import (
+    RECOMPILE_LIMIT,
+    compile_towers,
+    tower_modules,
+    uncompile,
+)
 from motionlex.core.train.train_config import PhaseConfig, load_train_config
 from motionlex.core.train.training import TrainingRun
 
@@ -75,6 +80,9 @@ def test_compile_towers_in_place_and_back():
     assert compile_towers(model, None) == [] and compile_towers(model, "none") == []
     modules = compile_towers(model, "eager")
     assert modules == tower_modules(model) and len(modules) == 2
+    import torch._dynamo.config as dynamo_config
+
+    assert dynamo_config.recompile_limit >= RECOMPILE_LIMIT  # 8 would end a 4-phase run eager
     assert all(m._compiled_call_impl is not None for m in modules)
     assert list(model.state_dict()) == keys  # in place: no "_orig_mod." in the names
     uncompile(modules)
