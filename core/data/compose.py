@@ -43,13 +43,12 @@ chronology test set) is in :mod:`motionlex.core.data.pairs`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from motionlex.core.motion.motion import CANONICAL_FPS, Motion, facing_direction, to_canonical
+from motionlex.core.motion.motion import CANONICAL_FPS, Motion, facing_directions, to_canonical
 from motionlex.core.text.orders import compose_captions
 
 logger = logging.getLogger(__name__)
@@ -175,17 +174,14 @@ def heading_angles(joints: np.ndarray, motion: Motion) -> np.ndarray:
         ValueError: when a frame has no horizontal hip/shoulder extent (names the frame).
 
     Source: facing from hips and shoulders as in
-    :func:`motionlex.core.motion.motion.facing_direction`
+    :func:`motionlex.core.motion.motion.facing_directions`
     (HumanML3D ``motion_representation``, Guo et al., CVPR 2022).
     """
-    out = np.empty(len(joints), dtype=np.float64)
-    for t, pose in enumerate(joints):
-        try:
-            f = facing_direction(pose, motion.skeleton)
-        except ValueError as e:
-            raise ValueError(f"{motion.name or '<motion>'}: frame {t}: {e}") from e
-        out[t] = math.atan2(f[0], f[2])
-    return out
+    try:
+        f = facing_directions(joints, motion.skeleton)
+    except ValueError as e:
+        raise ValueError(f"{motion.name or '<motion>'}: {e}") from e
+    return np.arctan2(f[:, 0], f[:, 2])
 
 
 def _wrap(a: np.ndarray) -> np.ndarray:

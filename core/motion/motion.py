@@ -350,19 +350,37 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     Raises:
         ValueError: when the pose has no horizontal left-right extent.
     """
-    c = as_skeleton(skeleton, "facing_direction").chains
+    return facing_directions(np.asarray(joints0)[None], skeleton, _single=True)[0]
+
+
+def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool = False
+                      ) -> np.ndarray:
+    """:func:`facing_direction` of every frame at once.
+
+    Args:
+        joints: ``(T, J, 3)`` poses, metres.
+        skeleton: as in :func:`facing_direction`.
+
+    Returns:
+        ``(T, 3)`` float64 unit vectors with zero Y.
+
+    Raises:
+        ValueError: when a frame has no horizontal left-right extent (the first such frame
+            is named).
+    """
+    c = as_skeleton(skeleton, "facing_direction" if _single else "facing_directions").chains
     l_hip, r_hip = c[3][1], c[4][1]
     l_sh, r_sh = c[1][max(-3, -len(c[1]))], c[2][max(-3, -len(c[2]))]
-    across = (joints0[r_hip] - joints0[l_hip]) + (joints0[r_sh] - joints0[l_sh])
+    across = (joints[:, r_hip] - joints[:, l_hip]) + (joints[:, r_sh] - joints[:, l_sh])
     across = np.asarray(across, dtype=np.float64)
-    across[1] = 0.0
-    n = np.linalg.norm(across)
-    if n < 1e-8:
-        raise ValueError("cannot find a facing direction: hips and shoulders coincide")
-    forward = np.cross(np.array([0.0, 1.0, 0.0]), across / n)
-    return forward / np.linalg.norm(forward)
-
-
+    across[:, 1] = 0.0
+    n = np.linalg.norm(across, axis=-1)
+    flat = np.flatnonzero(~(n >= 1e-8))
+    if flat.size:
+        where = "" if _single else f"frame {flat[0]}: "
+        raise ValueError(f"{where}cannot find a facing direction: hips and shoulders coincide")
+    forward = np.cross(np.array([0.0, 1.0, 0.0]), across / n[:, None])
+    return forward / np.linalg.norm(forward, axis=-1, keepdims=True)
 
 
 def to_canonical(motion: Motion, fps: float = CANONICAL_FPS, *, floor: bool = True) -> Motion:

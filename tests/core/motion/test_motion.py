@@ -7,6 +7,7 @@ from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.motion import (
     Motion,
     facing_direction,
+    facing_directions,
     load_joints_npy,
     make_motion,
     mirror_motion,
@@ -24,6 +25,24 @@ def walk(shared_data) -> Motion:
 def test_load_real_humanml3d(walk):
     assert walk.joints.dtype == np.float32 and walk.joints.shape == (116, 22, 3)
     assert walk.fps == 20.0 and walk.name == "000000"
+
+
+def test_facing_directions_of_every_frame_are_each_frames_facing_direction(shared_data):
+    """A dash that turns: the vectorised facing of all frames is the one-pose function's,
+    frame by frame, bit for bit; a frame without hip/shoulder extent is named."""
+    m = load_joints_npy(shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy", SMPL22)
+    every = facing_directions(m.joints, SMPL22)
+    assert every.shape == (m.num_frames, 3) and every.dtype == np.float64
+    for t in range(m.num_frames):
+        np.testing.assert_array_equal(every[t], facing_direction(m.joints[t], SMPL22))
+    yaw = np.unwrap(np.arctan2(every[:, 0], every[:, 2]))
+    assert np.ptp(yaw) > 0.5  # the clip turns: frames face different ways
+    broken = m.joints.copy()
+    broken[7:] = broken[7:, :1]  # every joint on the root from frame 7 on
+    with pytest.raises(ValueError, match=r"^frame 7: cannot find a facing direction"):
+        facing_directions(broken, SMPL22)
+    with pytest.raises(ValueError, match=r"^cannot find a facing direction"):
+        facing_direction(broken[9], SMPL22)
 
 
 def test_canonical_form_properties(shared_data):
