@@ -147,10 +147,12 @@ class TrainingRun:
                 logger.warning("--init %s is a '%s' model: its architecture replaces the "
                                "config's model '%s'%s", init, name, cfg.model,
                                " and its model_overrides" if cfg.model_overrides else "")
-            elif cfg.model_overrides:
-                logger.warning("--init %s keeps its own architecture: the config's "
-                               "model_overrides %s are not applied", init,
-                               sorted(cfg.model_overrides))
+            else:  # overrides the --init model already has are not worth a word
+                unused = sorted(k for k, v in cfg.model_overrides.items()
+                                if getattr(self.model.config, k, None) != v)
+                if unused:
+                    logger.warning("--init %s keeps its own architecture: the config's "
+                                   "model_overrides %s are not applied", init, unused)
         else:
             self.model = create_model(cfg.model, **cfg.model_overrides)
             if self.model.config.lexical_vocabulary == "corpus":

@@ -231,8 +231,8 @@ def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, 
     # (b) each rank's gathered loss is one process's loss on the concatenated global batch
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml", OVERRIDES)
     torch.manual_seed(0)
-    model = create_model("tiny", device="cpu")
-    load_model(model, str(tmp_path / "weights.safetensors"))
+    model = create_model(cfg.model, device="cpu", **cfg.model_overrides)
+    load_model(model, str(tmp_path / "weights.safetensors"))  # the corpus vocabulary too
     model.eval()
     objective = create_objective("lexcmlp", model, cfg.objective, false_negative_mask=True)
     records = [load(f"lexcmlp-0-{r}") for r in range(WORLD)]

@@ -268,10 +268,12 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     monkeypatch.chdir(tmp_path)  # --init given relative: recorded absolute, as --data is
     with caplog.at_level("INFO"):
         second = train(repo_root / "configs" / "tiny.yaml", [other], tmp_path / "b",
-                       overrides=["compose_p=0", phase, "model_overrides.embed_dim=32"],
+                       overrides=["compose_p=0", phase, "model_overrides.embed_dim=48"],
                        max_steps=1, init=first.relative_to(tmp_path), progress=False)
+    # it said "'tiny' replaces the config's model 'tiny'"; the config's lexical_vocabulary
+    # (corpus, as --init's) goes unnamed
     assert "keeps its own architecture: the config's model_overrides ['embed_dim'] are not " \
-        "applied" in caplog.text  # it said "'tiny' replaces the config's model 'tiny'"
+        "applied" in caplog.text
     assert json.loads((second / "train_config.json").read_text())["init"] == str(
         first.resolve())
     # fine-tuning keeps the --init model's input normalisation, not other data's statistics
