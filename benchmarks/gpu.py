@@ -531,9 +531,10 @@ def main(argv: list[str] | None = None) -> int:
                    choices=sorted(TEXT_TOWERS))
     p.add_argument("--skip", nargs="*", default=[],
                    choices=["train", "index", "query", "compiled"])
-    p.add_argument("--compile", default="inductor",
+    p.add_argument("--compile", default=None,
                    help="torch.compile backend of the compiled-towers training row (inductor; "
-                        "none: no such row)")
+                        "with --smoke aot_eager, which traces without minutes of CPU code "
+                        "generation; none: no such row)")
     p.add_argument("--batch", type=int, default=None, help="training batch (128)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (5)")
     p.add_argument("--steps", type=int, default=None, help="timed steps (20)")
@@ -553,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
                 index_seconds=30.0, gallery=[100_000, 1_000_000], queries=200, budget_s=300.0)
     smoke = dict(batch=8, warmup=1, steps=2, motions=48, index_batch=16, index_seconds=10.0,
                  gallery=[10_000, 100_000], queries=20, budget_s=50.0)
+    if args.compile is None:
+        args.compile = "aot_eager" if args.smoke else "inductor"
     for k, v in (smoke if args.smoke else full).items():
         if getattr(args, k) is None:
             setattr(args, k, v)

@@ -365,8 +365,8 @@ def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool =
         ``(T, 3)`` float64 unit vectors with zero Y.
 
     Raises:
-        ValueError: when a frame has no horizontal left-right extent (the first such frame
-            is named).
+        ValueError: when a frame has no horizontal left-right extent or non-finite hips or
+            shoulders (the first such frame is named).
     """
     c = as_skeleton(skeleton, "facing_direction" if _single else "facing_directions").chains
     l_hip, r_hip = c[3][1], c[4][1]
@@ -375,10 +375,12 @@ def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool =
     across = np.asarray(across, dtype=np.float64)
     across[:, 1] = 0.0
     n = np.linalg.norm(across, axis=-1)
-    flat = np.flatnonzero(~(n >= 1e-8))
-    if flat.size:
-        where = "" if _single else f"frame {flat[0]}: "
-        raise ValueError(f"{where}cannot find a facing direction: hips and shoulders coincide")
+    bad = np.flatnonzero(~(n >= 1e-8))
+    if bad.size:
+        where = "" if _single else f"frame {bad[0]}: "
+        why = "hips and shoulders coincide" if np.isfinite(n[bad[0]]) else \
+            "hip or shoulder positions are not finite"
+        raise ValueError(f"{where}cannot find a facing direction: {why}")
     forward = np.cross(np.array([0.0, 1.0, 0.0]), across / n[:, None])
     return forward / np.linalg.norm(forward, axis=-1, keepdims=True)
 

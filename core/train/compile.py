@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from torch import nn
 
-COMPILE_OFF = (None, "", "none")
-"""``compile`` values that leave training eager (the default)."""
+
+def compile_off(backend: str | None) -> bool:
+    """Whether a ``compile`` value leaves training eager: None (the default), ``""`` or
+    ``none`` in any case."""
+    return backend is None or str(backend).strip().lower() in ("", "none")
 
 RECOMPILE_LIMIT = 64
 """Graphs torch may keep per compiled function (its default, 8, is too few here): the ViT's
@@ -47,7 +50,7 @@ def check_compile_backend(backend: str | None) -> None:
     Raises:
         ValueError: not a registered backend (the message lists those that are).
     """
-    if backend in COMPILE_OFF:
+    if compile_off(backend):
         return
     if backend not in compile_backends():
         raise ValueError(f"compile={backend!r} is not a torch.compile backend; use none, "
@@ -81,13 +84,13 @@ def compile_towers(model: nn.Module, backend: str | None) -> list[nn.Module]:
     Raises:
         ValueError: an unknown backend (:func:`check_compile_backend`).
     """
-    if backend in COMPILE_OFF:
+    if compile_off(backend):
         return []
     check_compile_backend(backend)
     import torch._dynamo.config as dynamo_config  # noqa: PLC0415 - loaded by the check
 
     name = "recompile_limit" if hasattr(dynamo_config, "recompile_limit") else \
-        "cache_size_limit"  # torch < 2.6
+        "cache_size_limit"  # torch < 2.7 (an alias of recompile_limit since)
     setattr(dynamo_config, name, max(getattr(dynamo_config, name), RECOMPILE_LIMIT))
     modules = tower_modules(model)
     for module in modules:

@@ -25,6 +25,10 @@ was started with."""
 
 _SHOWN = 5  # differing settings named in the message
 
+RESUME_FREE = frozenset({"compile"})
+"""Settings a resumed run may change: they change how fast it computes, not what (the towers
+compiled or not give the same steps)."""
+
 
 def phase_dir(out_dir: str | Path, index: int, name: str) -> Path:
     """``OUT/phases/I-NAME``: where phase ``index`` (``name``) exports its model when it
@@ -65,7 +69,9 @@ def write_run_config(out_dir: str | Path, cfg: TrainConfig) -> Path:
 def check_resume_config(out_dir: str | Path, cfg: TrainConfig) -> None:
     """Refuse to resume the run in ``out_dir`` with another config than it was started with.
 
-    A folder without the record (a run from before it was kept) is not checked.
+    A folder without the record (a run from before it was kept) is not checked. Settings
+    added since the record was written count at their defaults (the record is read with
+    :meth:`TrainConfig.from_dict`); :data:`RESUME_FREE` settings are not compared.
 
     Raises:
         ValueError: the settings differ (the first few named, with both values) or the
@@ -79,7 +85,19 @@ def check_resume_config(out_dir: str | Path, cfg: TrainConfig) -> None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: cannot read the config the run was started with ({e}); "
                          f"resume needs it, or start again with --overwrite") from e
-    diffs = config_differences(started, json.loads(json.dumps(cfg.to_dict())))
+    from motionlex.core.train.train_config import TrainConfig  # noqa: PLC0415 - this module stays torch-free
+
+    try:  # keys added since the record was written: at their defaults
+        started = TrainConfig.from_dict(started).to_dict()
+    except ValueError:  # compared as it is: its differences are named below
+        pass
+    now = json.loads(json.dumps(cfg.to_dict()))
+    started = json.loads(json.dumps(started))
+    for record in (started, now):
+        if isinstance(record, dict):
+            for key in RESUME_FREE:
+                record.pop(key, None)
+    diffs = config_differences(started, now)
     if not diffs:
         return
     shown = "; ".join(diffs[:_SHOWN]) + (f"; and {len(diffs) - _SHOWN} more"

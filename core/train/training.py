@@ -149,7 +149,7 @@ class TrainingRun:
                                " and its model_overrides" if cfg.model_overrides else "")
             else:  # overrides the --init model already has are not worth a word
                 unused = sorted(k for k, v in cfg.model_overrides.items()
-                                if getattr(self.model.config, k, None) != v)
+                                if v is not None and getattr(self.model.config, k, None) != v)
                 if unused:
                     logger.warning("--init %s keeps its own architecture: the config's "
                                    "model_overrides %s are not applied", init, unused)
@@ -381,6 +381,8 @@ class TrainingRun:
                             f"{ckpt}: its optimiser state does not fit this run's parameter "
                             f"groups ({e}); {hint}") from e
                     raise
+                finally:  # Lightning skips the module's teardown when fit raises: the towers
+                    module.teardown("fit")  # eager, the text tower trainable again (idempotent)
             if trainer.interrupted:  # a Lightning that returns after the shutdown
                 raise KeyboardInterrupt
             self.model = module.model

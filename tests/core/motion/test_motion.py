@@ -43,6 +43,10 @@ def test_facing_directions_of_every_frame_are_each_frames_facing_direction(share
         facing_directions(broken, SMPL22)
     with pytest.raises(ValueError, match=r"^cannot find a facing direction"):
         facing_direction(broken[9], SMPL22)
+    holed = m.joints.copy()
+    holed[3, 16] = np.nan  # a left shoulder lost in frame 3 (a raw array: Motion refuses NaN)
+    with pytest.raises(ValueError, match=r"^frame 3: .* positions are not finite"):
+        facing_directions(holed, SMPL22)
 
 
 def test_canonical_form_properties(shared_data):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from motionlex.core.train.run_record import (
@@ -37,6 +40,14 @@ def test_a_resume_with_another_config_is_refused(repo_root, tmp_path):
     with pytest.raises(ValueError, match=r"phases\.3\.max_steps: 200 \(now \d+\).*"
                                          r"--overwrite"):
         check_resume_config(tmp_path, plain)
+    # a record from before a setting existed: it counts at its default; compile may change
+    record = json.loads((tmp_path / RUN_CONFIG).read_text())
+    del record["compile"], record["weight_decay_1d"]
+    (tmp_path / RUN_CONFIG).write_text(json.dumps(record))
+    check_resume_config(tmp_path, cfg)
+    check_resume_config(tmp_path, dataclasses.replace(cfg, compile="inductor"))
+    with pytest.raises(ValueError, match=r"weight_decay_1d: False \(now True\)"):
+        check_resume_config(tmp_path, dataclasses.replace(cfg, weight_decay_1d=True))
     (tmp_path / RUN_CONFIG).write_text("{not json")
     with pytest.raises(ValueError, match=f"{RUN_CONFIG}: cannot read the config"):
         check_resume_config(tmp_path, cfg)
