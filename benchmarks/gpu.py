@@ -106,7 +106,7 @@ from motionlex.core.retrieval.device_patches import pad_joints  # noqa: E402
 from motionlex.core.retrieval.embed import encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
 from motionlex.core.retrieval.sparse import sparsify_lexical  # noqa: E402
-from motionlex.core.train.compile import compile_towers, uncompile  # noqa: E402
+from motionlex.core.train.compile import compile_off, compile_towers, uncompile  # noqa: E402
 from motionlex.core.train.module import build_optimizer  # noqa: E402
 from motionlex.core.train.objectives import create_objective  # noqa: E402
 from motionlex.core.train.train_config import TrainConfig  # noqa: E402
@@ -470,7 +470,7 @@ def run_model(name: str, tokenizer, args, device, t_start: float) -> list[dict]:
         return time.perf_counter() - t_start > args.budget_s
 
     steps = [("train", bench_train), ("index build", bench_index), ("query", bench_query)]
-    if args.compile not in ("none", ""):
+    if not compile_off(args.compile):
         steps.append(("compiled train",
                       lambda *a: bench_train(*a, compile_backend=args.compile)))
     for measure, fn in steps:

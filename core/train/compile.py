@@ -25,6 +25,7 @@ def compile_off(backend: str | None) -> bool:
     ``none`` in any case."""
     return backend is None or str(backend).strip().lower() in ("", "none")
 
+
 RECOMPILE_LIMIT = 64
 """Graphs torch may keep per compiled function (its default, 8, is too few here): the ViT's
 and BERT's ``forward`` share one transformers wrapper function, and each phase (CMMM's masked

@@ -85,19 +85,19 @@ def check_resume_config(out_dir: str | Path, cfg: TrainConfig) -> None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: cannot read the config the run was started with ({e}); "
                          f"resume needs it, or start again with --overwrite") from e
-    from motionlex.core.train.train_config import TrainConfig  # noqa: PLC0415 - this module stays torch-free
+    from motionlex.core.train.train_config import TrainConfig  # noqa: PLC0415 - torch
 
     try:  # keys added since the record was written: at their defaults
         started = TrainConfig.from_dict(started).to_dict()
     except ValueError:  # compared as it is: its differences are named below
         pass
-    now = json.loads(json.dumps(cfg.to_dict()))
-    started = json.loads(json.dumps(started))
-    for record in (started, now):
-        if isinstance(record, dict):
-            for key in RESUME_FREE:
-                record.pop(key, None)
-    diffs = config_differences(started, now)
+
+    def compared(record: Any) -> Any:  # as JSON holds it, RESUME_FREE settings left out
+        record = json.loads(json.dumps(record))
+        return {k: v for k, v in record.items() if k not in RESUME_FREE} \
+            if isinstance(record, dict) else record
+
+    diffs = config_differences(compared(started), compared(cfg.to_dict()))
     if not diffs:
         return
     shown = "; ".join(diffs[:_SHOWN]) + (f"; and {len(diffs) - _SHOWN} more"
