@@ -5,8 +5,9 @@
 2. Times, as separate processes (what a user waits for, interpreter start included):
    ``python -m motionlex.core --help`` and ``python -m motionlex.core search "a person waves"
    --index IDX`` (a one-off text query on the default checkpoint, which loads only the text
-   tower: ``core/model/text_only.py``), and the same query through the full model (what
+   tower: ``core/model/lite.py``), and the same query through the full model (what
    ``search`` did before: ``load_checkpoint`` builds the motion ViT and transformers' BERT),
+   and ``search --motion`` with the first BVH file of ``raw_bvh/`` (the lite towers as well),
    and prints the median wall and CPU time of ``--runs`` runs each (CPU time is steadier when
    other jobs share the cores; the load average is printed with it).
    The text search runs twice: with the fingerprint cache the CLI keeps (a second query on
@@ -64,19 +65,19 @@ path, idx, query = sys.argv[1:4]
 from motionlex.core.retrieval.index import GalleryIndex
 from motionlex.core.retrieval.search import Searcher
 if path == "text":
-    from motionlex.core.model.text_only import load_text_only, load_text_only_for
+    from motionlex.core.model.lite import load_lite, load_lite_for
 else:
     from motionlex.core.model.factory import load_checkpoint
 t.append(time.perf_counter())
 index = GalleryIndex.load(idx)
 t.append(time.perf_counter())
 if path == "text":
-    model = load_text_only(index.checkpoint)
+    model = load_lite(index.checkpoint)
 else:
     model, _ = load_checkpoint(index.checkpoint)
 t.append(time.perf_counter())
 if path == "text":  # as the CLI: the fingerprint cache, else the ~100 MB hash
-    assert load_text_only_for(index.model_hash, index.checkpoint) is not None
+    assert load_lite_for(index.model_hash, index.checkpoint) is not None
 else:
     index.check_model(model)
 t.append(time.perf_counter())
@@ -155,6 +156,11 @@ def main() -> None:
         for i in range(args.runs):  # an empty fingerprint cache: the first query on a model
             cold.append(_run(search, dict(env, MOTIONLEX_CACHE=str(Path(tmp) / f"cache{i}"))))
         _report("the same, cold fingerprint cache", cold, 3.0)
+        bvh = sorted((Path(args.data) / "raw_bvh").glob("*.bvh"))[:1]  # a native skeleton
+        if bvh:  # a motion query: the lite towers too (was the full model: ~6 s)
+            by_motion = cli + ["search", "--motion", str(bvh[0]), "--index", str(idx), "-k", "5"]
+            _report(f"motionlex search --motion {bvh[0].name}",
+                    [_run(by_motion, env) for _ in range(args.runs)], 3.0)
         full = [sys.executable, "-c", PROBE, "full", str(idx), "a person waves"]
         _report("the same query, full model (before)",
                 [_run(full, env) for _ in range(args.runs)], None)

@@ -203,9 +203,10 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item.
 
-    A text query loads only the checkpoint's text tower (:mod:`motionlex.core.model.text_only`,
-    ~1.5 s instead of ~4.5 s of CPU) once its fingerprint equals the index's; a motion query,
-    or a checkpoint outside that path, loads the full model.
+    A text or motion query loads the checkpoint's towers in plain torch
+    (:mod:`motionlex.core.model.lite`: no ``transformers`` import, ~1.5 s instead of ~4.5 s of
+    CPU) once its fingerprint equals the index's; a checkpoint outside that path loads the full
+    model.
     """
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
@@ -231,10 +232,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     model = None
     if args.item is None:
         ckpt, source = _choose_checkpoint(args, args.index, index.checkpoint)
-        if args.query is not None:  # a text query needs only the text tower (issue 13)
-            from motionlex.core.model.text_only import load_text_only_for
+        from motionlex.core.model.lite import load_lite_for  # a query needs no training code
 
-            model = load_text_only_for(index.model_hash, ckpt, args.device)
+        model = load_lite_for(index.model_hash, ckpt, args.device)
         if model is None:
             from motionlex.core.model.factory import load_checkpoint
 

@@ -5,7 +5,7 @@ forward: embeddings (word + token type 0 + absolute position, LayerNorm), then p
 self-attention (scaled dot product, padded keys masked), output projection, residual and
 LayerNorm, GELU feed-forward, residual and LayerNorm (post-norm). Weights are the tensors of a
 ``BertForMaskedLM`` state dict (``bert.embeddings.word_embeddings.weight`` ...), so no name
-mapping is needed. :mod:`.text_only` uses it; tests check it against ``BertModel`` to 1e-5.
+mapping is needed. :mod:`.lite` uses it; tests check it against ``BertModel`` to 1e-5.
 Source: Devlin et al., "BERT", NAACL 2019, Sec. 3; ``transformers``
 ``models/bert/modeling_bert.py`` (``BertEmbeddings``, ``BertSelfAttention``, ``BertLayer``).
 """

@@ -1,5 +1,5 @@
 """What the encoders return: :class:`MotionOutput` and :class:`TextOutput` (shared by
-:class:`~.model.MotionTextModel` and the text-only tower of :mod:`.text_only`)."""
+:class:`~.model.MotionTextModel` and the plain-torch query towers of :mod:`.lite`)."""
 
 from __future__ import annotations
 

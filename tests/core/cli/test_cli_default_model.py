@@ -118,14 +118,14 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
 
 
 def test_a_query_longer_than_the_text_encoder_reads_is_noted(capsys):
-    """``search`` loads the text-only model, where the note used to be skipped silently;
-    ``words`` loads the full model: both count the same tokens."""
+    """``search`` loads the lite model, where the note used to be skipped silently;
+    the full model (a checkpoint outside the lite path) counts the same tokens."""
     from motionlex.core.cli.gallery import warn_long_text
+    from motionlex.core.model.lite import load_lite
     from motionlex.core.model.model import MotionTextModel
-    from motionlex.core.model.text_only import load_text_only
 
     long_query = "a person walks forward and then turns around slowly " * 12  # 9 WordPieces
-    for model in (load_text_only(default_model_dir()),
+    for model in (load_lite(default_model_dir()),
                   MotionTextModel.from_pretrained(default_model_dir(), device="cpu")):
         warn_long_text(long_query, model)
         assert capsys.readouterr().err.startswith(

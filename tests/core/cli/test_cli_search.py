@@ -1,5 +1,5 @@
-"""``motionlex search`` by text loads only the text tower and ranks exactly as the full model
-does (issue 13, fast CLI)."""
+"""``motionlex search`` by text or motion loads the lite towers (no transformers) and ranks
+exactly as the full model does (issue 13, fast CLI)."""
 
 from __future__ import annotations
 
@@ -72,14 +72,43 @@ def test_text_search_uses_the_text_tower_and_matches_the_full_model(
         _assert_same(got, want[q])
 
 
+def test_motion_search_uses_the_lite_towers_and_matches_the_full_model(
+        small_index: Path, shared_data: Path, capsys, monkeypatch) -> None:
+    import motionlex.core.model.factory as factory
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.core.retrieval.search import Searcher
+
+    bvh = sorted((shared_data / "raw_bvh").glob("*.bvh"))[0]  # native skeleton, 30+ fps
+    npy = sorted((shared_data / "bandai" / "new_joints").glob("*.npy"))[-1]
+    index = GalleryIndex.load(small_index)
+    model, _ = load_checkpoint(index.checkpoint, "cpu")
+    searcher = Searcher(GalleryIndex.load(small_index, model), model)
+    want = {f: searcher.search(searcher.embed_motion(load_motion_file(f)), k=10, mode="fused")
+            for f in (bvh, npy)}
+
+    def no_full_model(*args, **kwargs):
+        raise AssertionError("a motion query loaded the full model")
+
+    monkeypatch.setattr(factory, "load_checkpoint", no_full_model)
+    for f in (bvh, npy):
+        capsys.readouterr()
+        assert main(["search", "--motion", str(f), "--index", str(small_index), "-k", "10",
+                     "--json"]) == 0
+        got = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(got) == 10
+        _assert_same(got, want[f])
+
+
 def test_unsupported_checkpoint_falls_back_to_the_full_model(
         small_index: Path, capsys, monkeypatch) -> None:
-    import motionlex.core.model.text_only as text_only
+    import motionlex.core.model.lite as lite
 
     def unsupported(*args, **kwargs):
-        raise text_only.TextOnlyUnsupported("not covered")
+        raise lite.LiteUnsupported("not covered")
 
-    monkeypatch.setattr(text_only, "load_text_only", unsupported)
+    monkeypatch.setattr(lite, "load_lite", unsupported)
     _assert_same(_cli_hits(capsys, small_index, QUERIES[0], "fused"),
                  _full_hits(small_index, QUERIES[0], "fused"))
 

@@ -1,4 +1,4 @@
-"""The text-only loader and the plain-torch BERT match the full model (issue 13, fast CLI)."""
+"""The lite loader (both towers in plain torch) matches the full model (issue 13, fast CLI)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import torch
 
 from motionlex.core.model.bert_lite import bert_config_problems, bert_forward
 from motionlex.core.model.factory import create_model, load_checkpoint
-from motionlex.core.model.model import MotionTextModel
-from motionlex.core.model.text_only import (
-    TextOnlyUnsupported,
-    load_text_only,
-    load_text_only_for,
+from motionlex.core.model.lite import (
+    LiteUnsupported,
+    load_lite,
+    load_lite_for,
     state_order,
 )
+from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.fingerprints import model_fingerprint
 
 TEXTS = [
@@ -54,6 +54,32 @@ def _assert_same(full: MotionTextModel, light, texts=TEXTS) -> None:
     torch.testing.assert_close(light.encode_text(texts[:1]), full.encode_text(texts[:1]),
                                atol=1e-5, rtol=0)
     assert light.fingerprint() == model_fingerprint(full)
+    _assert_same_motion(full, light)
+
+
+def _assert_same_motion(full: MotionTextModel, light) -> None:
+    """Motion dense and lexical vectors of padded patch images equal the full model's."""
+    g = torch.Generator().manual_seed(1)
+    rows = full.motion.grid[0]
+    patches = torch.randn(3, 3, *full.config.image_size, generator=g)
+    row_mask = torch.ones(3, rows, dtype=torch.bool)
+    row_mask[1, 5:] = False  # a short clip: padded rows never reach a real token
+    row_mask[2, 1:] = False
+    patches[~row_mask.repeat_interleave(full.config.patch_size, 1)[:, None, :, None]
+            .expand_as(patches)] = 1e3  # the padding's content must not matter
+    with torch.no_grad():
+        a = full.forward_motion(patches, row_mask)
+    b = light.forward_motion(patches.numpy(), row_mask.numpy())
+    torch.testing.assert_close(b.dense, a.dense, atol=1e-5, rtol=0)
+    torch.testing.assert_close(b.lexical, a.lexical, atol=1e-5, rtol=0)
+    assert torch.equal(b.token_mask, a.token_mask)
+    keep = a.token_mask
+    torch.testing.assert_close(b.tokens[keep], a.tokens[keep], atol=1e-4, rtol=0)
+    assert light.forward_motion(patches[:1], row_mask[:1], lexical=False).lexical is None
+    with pytest.raises(ValueError, match="row_mask must be bool"):
+        light.forward_motion(patches, row_mask[:, :3])
+    with pytest.raises(ValueError, match="patches must be"):
+        light.forward_motion(patches[0], row_mask)
 
 
 def test_bert_forward_matches_transformers_with_padding() -> None:
@@ -78,9 +104,38 @@ def test_bert_forward_matches_transformers_with_padding() -> None:
         "model_type 'distilbert'", "hidden_act 'relu'"]
 
 
+def test_vit_forward_matches_transformers_with_padding() -> None:
+    from transformers import ViTConfig, ViTModel
+
+    from motionlex.core.model.motion_encoder import additive_attention_mask
+    from motionlex.core.model.vit_lite import vit_config_problems, vit_forward, vit_keys
+
+    torch.manual_seed(0)
+    cfg = ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=64, image_size=(64, 80), patch_size=16)
+    vit = ViTModel(cfg, add_pooling_layer=False, use_mask_token=True).eval()
+    pixels = torch.randn(2, 3, 64, 80)
+    mask = torch.ones(2, 1 + 20, dtype=torch.bool)
+    mask[1, 11:] = False  # the last two patch rows of the second image are padding
+    attn = additive_attention_mask(mask)
+    with torch.no_grad():
+        want = vit(pixel_values=pixels, attention_mask=attn).last_hidden_state
+        weights = {f"m.{k}": v for k, v in vit.state_dict().items()}
+        got = vit_forward(weights, cfg.to_dict(), pixels, attn, prefix="m.")
+    torch.testing.assert_close(got[mask], want[mask], atol=1e-5, rtol=0)
+    assert list(weights) == vit_keys(2, "m.")
+    assert vit_config_problems(cfg.to_dict()) == []
+    assert vit_config_problems({"model_type": "deit", "hidden_act": "relu", "qkv_bias": False,
+                                "hidden_size": 30, "num_attention_heads": 4}) == [
+        "model_type 'deit'", "hidden_act 'relu'", "q/k/v without biases",
+        "hidden_size 30 / num_attention_heads 4"]
+    with pytest.raises(ValueError, match="the position table has 20"):
+        vit_forward(weights, cfg.to_dict(), torch.randn(1, 3, 80, 80), attn[:1], prefix="m.")
+
+
 @pytest.mark.parametrize("overrides", [
     {},
-    {"text_pooling": "cls", "lexical_vocabulary": "corpus"},
+    {"text_pooling": "cls", "lexical_vocabulary": "corpus", "motion_lexical_tokens": "rows"},
 ])
 def test_tiny_checkpoint_matches_full_model(tmp_path: Path, overrides: dict) -> None:
     torch.manual_seed(0)
@@ -89,7 +144,7 @@ def test_tiny_checkpoint_matches_full_model(tmp_path: Path, overrides: dict) -> 
         model.set_lexical_vocabulary(range(1000, 3000))
     model.save_pretrained(tmp_path / "m")
     full = MotionTextModel.from_pretrained(tmp_path / "m", device="cpu")
-    light = load_text_only(tmp_path / "m", device="cpu")
+    light = load_lite(tmp_path / "m", device="cpu")
     assert state_order(full.config, 2, 2) == _state_names(full)
     _assert_same(full, light)
 
@@ -105,7 +160,29 @@ def test_partial_checkpoint_reads_the_base_layers(tiny_text_source: Path, tmp_pa
     model.save_pretrained(tmp_path / "partial", include_text_encoder="trainable")
     for name in ("partial", "small"):
         full = MotionTextModel.from_pretrained(tmp_path / name, device="cpu")
-        _assert_same(full, load_text_only(tmp_path / name, device="cpu"))
+        _assert_same(full, load_lite(tmp_path / name, device="cpu"))
+
+
+def test_a_changed_base_text_model_is_refused_as_the_full_loader_does(
+        tiny_text_source: Path, tmp_path: Path) -> None:
+    """A checkpoint without its text backbone reads it from ``config.text_model``; when that
+    folder changed since the save, both loaders refuse with one message (was: the lite loader
+    gave other vectors, silently)."""
+    from safetensors.torch import load_file, save_file
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_text_source, base)
+    model = create_model("tiny", device="cpu", text_pretrained=True, text_model=str(base))
+    model.save_pretrained(tmp_path / "m", include_text_encoder=False)
+    load_lite(tmp_path / "m", "cpu")  # unchanged: loads
+    weights = load_file(base / "model.safetensors")
+    key = next(k for k in weights if k.endswith("encoder.layer.0.output.dense.weight"))
+    weights[key] = weights[key] + 1e-3
+    save_file(weights, base / "model.safetensors", metadata={"format": "pt"})
+    for load in (load_lite, lambda m, d: MotionTextModel.from_pretrained(m, device=d)):
+        with pytest.raises(ValueError, match=r"base text weights from .*base.* differ from the "
+                                             r"ones .*m was saved with \(sha256 "):
+            load(tmp_path / "m", "cpu")
 
 
 def test_default_checkpoint_matches_full_model() -> None:
@@ -113,7 +190,7 @@ def test_default_checkpoint_matches_full_model() -> None:
 
     default_model_dir = default_dir()
     full, _ = load_checkpoint(default_model_dir, "cpu")
-    light = load_text_only(default_model_dir, "cpu")
+    light = load_lite(default_model_dir, "cpu")
     assert light.config.text_pooling == "mean" and light.config.lexical_vocabulary == "corpus"
     _assert_same(full, light)
     # the pieces a text spells (which words are a query's own), as the full model's
@@ -121,77 +198,77 @@ def test_default_checkpoint_matches_full_model() -> None:
     for text in ("somersaulting", "A Person WAVES, then 2 jumps", "walks " * 100):
         assert light.word_pieces(text) == full.word_pieces(text)
     assert len(light.word_pieces("walks " * 100)) == 100
-    assert load_text_only_for(model_fingerprint(full), default_model_dir, "cpu") is not None
-    assert load_text_only_for("0" * 64, default_model_dir, "cpu") is None  # another model
+    assert load_lite_for(model_fingerprint(full), default_model_dir, "cpu") is not None
+    assert load_lite_for("0" * 64, default_model_dir, "cpu") is None  # another model
 
 
 def test_unsupported_checkpoints_fall_back(tmp_path: Path, tiny: MotionTextModel) -> None:
     tiny.save_pretrained(tmp_path / "m")
     fp = model_fingerprint(tiny)
-    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert load_lite_for(fp, tmp_path / "m", "cpu") is not None
     bad = tmp_path / "distil"
     shutil.copytree(tmp_path / "m", bad)
     cfg = json.loads((bad / "text_encoder_config.json").read_text())
     (bad / "text_encoder_config.json").write_text(json.dumps({**cfg, "model_type": "distilbert"}))
-    with pytest.raises(TextOnlyUnsupported, match="model_type 'distilbert'"):
-        load_text_only(bad, "cpu")
-    assert load_text_only_for(fp, bad, "cpu") is None
+    with pytest.raises(LiteUnsupported, match="model_type 'distilbert'"):
+        load_lite(bad, "cpu")
+    assert load_lite_for(fp, bad, "cpu") is None
     notok = tmp_path / "notok"
     shutil.copytree(tmp_path / "m", notok)
     (notok / "tokenizer" / "tokenizer.json").unlink()
-    with pytest.raises(TextOnlyUnsupported, match="no tokenizer.json"):
-        load_text_only(notok, "cpu")
+    with pytest.raises(LiteUnsupported, match="no tokenizer.json"):
+        load_lite(notok, "cpu")
 
 
 def test_missing_files_and_bad_texts_raise(tmp_path: Path, tiny: MotionTextModel) -> None:
     with pytest.raises(FileNotFoundError, match="is not a motionlex model folder"):
-        load_text_only(tmp_path / "none", "cpu")
+        load_lite(tmp_path / "none", "cpu")
     tiny.save_pretrained(tmp_path / "m")
-    light = load_text_only(tmp_path / "m", "cpu")
+    light = load_lite(tmp_path / "m", "cpu")
     with pytest.raises(ValueError, match="non-empty list"):
         light.forward_text([])
     with pytest.raises(ValueError, match=r"texts\[1\] is int"):
         light.tokenize(["a", 3])
     (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ValueError, match="cannot read model weights"):
-        load_text_only(tmp_path / "m", "cpu")
+        load_lite(tmp_path / "m", "cpu")
 
 
 def test_a_verified_fingerprint_is_cached_per_unchanged_files(
         tmp_path: Path, tiny: MotionTextModel, monkeypatch) -> None:
     import os
 
-    from motionlex.core.model.text_only import TextOnlyModel
+    from motionlex.core.model.lite import LiteModel
 
     monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
     tiny.save_pretrained(tmp_path / "m")
     fp = model_fingerprint(tiny)
-    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # nothing cached
+    assert load_lite_for("0" * 64, tmp_path / "m", "cpu") is None  # nothing cached
     assert not (tmp_path / "cache").exists()
-    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None  # verified: cached
+    assert load_lite_for(fp, tmp_path / "m", "cpu") is not None  # verified: cached
     calls = []
-    real = TextOnlyModel.fingerprint
-    monkeypatch.setattr(TextOnlyModel, "fingerprint", lambda self: calls.append(1) or real(self))
-    cached = load_text_only_for(fp, tmp_path / "m", "cpu")
+    real = LiteModel.fingerprint
+    monkeypatch.setattr(LiteModel, "fingerprint", lambda self: calls.append(1) or real(self))
+    cached = load_lite_for(fp, tmp_path / "m", "cpu")
     assert calls == []  # answered from the cache
     _assert_same(tiny, cached)  # and it is this folder's model
     torch.manual_seed(1)
     other = create_model("tiny", device="cpu").eval()  # another model in another folder
     other.save_pretrained(tmp_path / "other")
-    assert load_text_only_for(fp, tmp_path / "other", "cpu") is None  # not tiny's answer
+    assert load_lite_for(fp, tmp_path / "other", "cpu") is None  # not tiny's answer
     calls.clear()
-    light = load_text_only_for(model_fingerprint(other), tmp_path / "other", "cpu")
+    light = load_lite_for(model_fingerprint(other), tmp_path / "other", "cpu")
     assert calls == [1]  # verified, not taken from tiny's entry
     _assert_same(other, light)
     calls.clear()
-    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert load_lite_for(fp, tmp_path / "m", "cpu") is not None
     assert calls == []  # each folder keeps its own entry
-    assert load_text_only_for("0" * 64, tmp_path / "m", "cpu") is None  # another hash: computed
+    assert load_lite_for("0" * 64, tmp_path / "m", "cpu") is None  # another hash: computed
     assert calls == [1]
     w = tmp_path / "m" / "model.safetensors"
     st = w.stat()
     os.utime(w, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a changed file misses
-    assert load_text_only_for(fp, tmp_path / "m", "cpu") is not None
+    assert load_lite_for(fp, tmp_path / "m", "cpu") is not None
     assert calls == [1, 1]
 
 
@@ -215,22 +292,22 @@ def test_weights_the_text_path_cannot_use_are_refused_by_name(tmp_path: Path,
         return folder
 
     extra = variant("extra", {**weights, "text.surprise": torch.zeros(2)})
-    with pytest.raises(TextOnlyUnsupported, match=r"unexpected tensors \['text.surprise'\]"):
-        load_text_only(extra, "cpu", verify=False)
+    with pytest.raises(LiteUnsupported, match=r"unexpected tensors \['text.surprise'\]"):
+        load_lite(extra, "cpu", verify=False)
     head = next(k for k in weights if not k.startswith("text.mlm.bert."))
     lacks = variant("lacks", {k: v for k, v in weights.items() if k != head})
-    with pytest.raises(TextOnlyUnsupported, match=f"lacks \\['{head}'\\]"):
-        load_text_only(lacks, "cpu", verify=False)
+    with pytest.raises(LiteUnsupported, match=f"lacks \\['{head}'\\]"):
+        load_lite(lacks, "cpu", verify=False)
     backbone = [k for k in weights if k.startswith("text.mlm.bert.")]
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     no_base = variant("no_base", {k: v for k, v in weights.items() if k not in backbone},
                       {**cfg, "text_model": str(tmp_path / "gone")})
-    with pytest.raises(TextOnlyUnsupported, match="base text weights .*gone.* not found"):
-        load_text_only(no_base, "cpu", verify=False)
+    with pytest.raises(LiteUnsupported, match="base text weights .*gone.* not found"):
+        load_lite(no_base, "cpu", verify=False)
     other = tmp_path / "other_base"  # a folder whose weights are not a BERT backbone
     other.mkdir()
     save_file({"classifier.weight": torch.zeros(2, 2)}, other / "model.safetensors")
     wrong_base = variant("wrong_base", {k: v for k, v in weights.items() if k not in backbone},
                          {**cfg, "text_model": str(other)})
-    with pytest.raises(TextOnlyUnsupported, match="other_base/model.safetensors lacks "):
-        load_text_only(wrong_base, "cpu", verify=False)
+    with pytest.raises(LiteUnsupported, match="other_base/model.safetensors lacks "):
+        load_lite(wrong_base, "cpu", verify=False)

@@ -1,22 +1,25 @@
-"""Text-only loading of a checkpoint: what a text query needs, nothing else (issue 13).
+"""Loading the towers a query needs, without ``transformers`` (issue 13).
 
-A one-off ``motionlex search "..."`` needs the tokenizer, the BERT text backbone, its MLM head,
-the text projection and the lexical vocabulary mask, not the motion ViT. :func:`load_text_only`
-reads just those: the tokenizer with the ``tokenizers`` library (no ``transformers`` import),
-the text tensors with safetensors' lazy ``safe_open`` (plus the unchanged base layers a
-``"partial"``/``"false"`` checkpoint left out, from ``config.text_model``), and runs BERT in
-plain torch (:mod:`.bert_lite`). Its :meth:`TextOnlyModel.forward_text` gives the same dense
-and lexical vectors as :meth:`MotionTextModel.forward_text` (tests: to 1e-5), so it drops into
-:func:`motionlex.core.retrieval.embed.encode_texts` and the ``Searcher``.
+A one-off ``motionlex search`` needs one tower: a text query the tokenizer, the BERT text
+backbone, its MLM head, the text projection and the lexical vocabulary mask; a motion query the
+motion ViT, its projection and the motion lexical head (decoded with the text word
+embeddings). Importing ``transformers``' model code costs seconds, so :func:`load_lite` reads
+the checkpoint's tensors with safetensors' lazy ``safe_open`` (plus the unchanged base layers
+a ``"partial"``/``"false"`` checkpoint left out, from ``config.text_model``), the tokenizer
+with the ``tokenizers`` library, and runs both encoders in plain torch (:mod:`.bert_lite`,
+:mod:`.vit_lite`). Its :meth:`LiteModel.forward_text` and :meth:`LiteModel.forward_motion` give
+the same dense and lexical vectors as those of :class:`MotionTextModel` (tests: to 1e-5), so it
+drops into :func:`motionlex.core.retrieval.embed.encode_texts`, :func:`~motionlex.core.
+retrieval.embed.encode_motions` and the ``Searcher``.
 
-Identity: :meth:`TextOnlyModel.fingerprint` is :func:`~motionlex.core.retrieval.fingerprints.
+Identity: :meth:`LiteModel.fingerprint` is :func:`~motionlex.core.retrieval.fingerprints.
 model_fingerprint` of the full model, computed from the files in the full model's state-dict
-order (:func:`state_order`). It reads every tensor once (motion ones included), so a gallery
-index is still searched only with the model that built it (:func:`load_text_only_for`
-remembers a verified fingerprint per unchanged set of files). Anything outside this path (a timm
-motion backend, a non-BERT text model, a hub id, unexpected tensors) raises
-:class:`TextOnlyUnsupported`: callers then load the full model with
-:func:`~motionlex.core.model.factory.load_checkpoint`, which stays the one full loader.
+order (:func:`state_order`). It reads every tensor once, so a gallery index is still searched
+only with the model that built it (:func:`load_lite_for` remembers a verified fingerprint per
+unchanged set of files). Anything outside this path (a timm motion backend, a non-BERT text
+model, a hub id, unexpected tensors) raises :class:`LiteUnsupported`: callers then load the
+full model with :func:`~motionlex.core.model.factory.load_checkpoint`, which stays the one full
+loader.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import atomic_file, recover_directory
 from motionlex.core.cache import cache_dir
 from motionlex.core.model.bert_lite import (
     BERT_PREFIX,
@@ -52,26 +56,25 @@ from motionlex.core.model.checkpoint import (
 )
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import resolve_device
-from motionlex.core.model.folder import check_model_folder, verify_weights
+from motionlex.core.model.folder import STATS_FILE, check_model_folder, verify_weights
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
-from motionlex.core.model.outputs import TextOutput
+from motionlex.core.model.motion_encoder import additive_attention_mask
+from motionlex.core.model.outputs import MotionOutput, TextOutput
 from motionlex.core.model.text_encoder import check_texts, resolve_text_source
+from motionlex.core.model.vit import row_mask_to_token_mask
+from motionlex.core.model.vit_lite import vit_config_problems, vit_forward, vit_keys
+from motionlex.core.patches import PatchStats
 
 logger = logging.getLogger(__name__)
 
 TEXT_PREFIX = "text.mlm."
+MOTION_PREFIX = "motion.backbone."
 HEAD_KEYS = ("cls.predictions.bias", "cls.predictions.transform.dense.weight",
              "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight",
              "cls.predictions.transform.LayerNorm.bias")
-_VIT_LAYER = ("attention.q_proj.weight", "attention.q_proj.bias", "attention.k_proj.weight",
-              "attention.k_proj.bias", "attention.v_proj.weight", "attention.v_proj.bias",
-              "attention.o_proj.weight", "attention.o_proj.bias", "layernorm_before.weight",
-              "layernorm_before.bias", "layernorm_after.weight", "layernorm_after.bias",
-              "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias")
 
-
-class TextOnlyUnsupported(ValueError):
-    """A checkpoint the text-only path does not cover; load the full model instead."""
+class LiteUnsupported(ValueError):
+    """A checkpoint the lite path does not cover; load the full model instead."""
 
 
 def state_order(config: MotionTextConfig, motion_layers: int, text_layers: int) -> list[str]:
@@ -87,12 +90,7 @@ def state_order(config: MotionTextConfig, motion_layers: int, text_layers: int) 
     own = ["logit_scale", "lexical_logit_scale"]
     if config.lexical_vocabulary == "corpus":
         own.append("lexical_allowed")
-    vit = "motion.backbone."
-    motion = [f"{vit}embeddings.{k}" for k in ("cls_token", "mask_token", "position_embeddings",
-                                                 "patch_embeddings.projection.weight",
-                                                 "patch_embeddings.projection.bias")]
-    motion += [f"{vit}layers.{i}.{k}" for i in range(motion_layers) for k in _VIT_LAYER]
-    motion += [f"{vit}layernorm.weight", f"{vit}layernorm.bias"]
+    motion = vit_keys(motion_layers, MOTION_PREFIX)
     text = [TEXT_PREFIX + k for k in bert_keys(text_layers) + list(HEAD_KEYS)]
     heads = ["motion_proj.weight", "text_proj.weight", "motion_lexical.bias",
              "motion_lexical.dense.weight", "motion_lexical.dense.bias",
@@ -100,40 +98,44 @@ def state_order(config: MotionTextConfig, motion_layers: int, text_layers: int) 
     return own + motion + text + heads
 
 
-class TextOnlyModel:
-    """The text tower of a :class:`MotionTextModel`: tokenizer, BERT, MLM head, projection.
+class LiteModel:
+    """Both towers of a :class:`MotionTextModel` in plain torch, for queries (no training).
 
-    Built by :func:`load_text_only`. Offers what text queries use of the full model:
-    ``config``, ``vocabulary``, ``device``, ``eval()``, :meth:`tokenize`,
-    :meth:`count_tokens`, :meth:`word_pieces`, :meth:`forward_text` and :meth:`encode_text`.
+    Built by :func:`load_lite`. Offers what queries use of the full model: ``config``,
+    ``vocabulary``, ``device``, ``eval()``, :meth:`tokenize`, :meth:`count_tokens`,
+    :meth:`word_pieces`, :meth:`forward_text`, :meth:`encode_text` and
+    :meth:`forward_motion`. The motion tensors move to ``device`` at the first motion forward
+    (a text query never uses them).
 
     Args:
         config: the checkpoint's config.
         bert_config: the text backbone's ``transformers`` config dict.
+        vit_config: the motion backbone's ``transformers`` ViT config dict.
         tokenizer: a ``tokenizers.Tokenizer`` with truncation and batch padding set.
         special_ids: the tokenizer's special token ids.
-        tensors: every tensor of the full model by state-dict name (motion ones included, for
-            :meth:`fingerprint`); the text ones are used on ``device``.
+        tensors: every tensor of the full model by state-dict name (for :meth:`fingerprint`).
         device: where to compute.
         files: the files the config and tensors were read from (keys of the fingerprint
-            cache of :func:`load_text_only_for`).
+            cache of :func:`load_lite_for`).
     """
 
-    def __init__(self, config: MotionTextConfig, bert_config: dict, tokenizer: object,
-                 special_ids: Sequence[int], tensors: dict[str, torch.Tensor],
+    def __init__(self, config: MotionTextConfig, bert_config: dict, vit_config: dict,
+                 tokenizer: object, special_ids: Sequence[int], tensors: dict[str, torch.Tensor],
                  device: torch.device, files: Sequence[Path] = ()) -> None:
         self.config = config
         self.files = [Path(f) for f in files]
         self.bert_config = bert_config
+        self.vit_config = vit_config
         self.tokenizer = tokenizer
         self._tensors = tensors
         self.device = device
         self.text = {k[len(TEXT_PREFIX):]: t.to(device) for k, t in tensors.items()
                      if k.startswith(TEXT_PREFIX)}
         self.text_proj = tensors["text_proj.weight"].to(device)
+        self._motion: dict[str, torch.Tensor] | None = None  # see _motion_tensors
         v = self.text[f"{BERT_PREFIX}embeddings.word_embeddings.weight"].shape[0]
         if tokenizer.get_vocab_size(with_added_tokens=True) != v:
-            raise TextOnlyUnsupported(
+            raise LiteUnsupported(
                 f"tokenizer has {tokenizer.get_vocab_size(with_added_tokens=True)} tokens but "
                 f"the text model's vocabulary has {v}")
         self.vocabulary: list[str] = [tokenizer.id_to_token(i) or "" for i in range(v)]
@@ -146,7 +148,7 @@ class TextOnlyModel:
         self._columns = (torch.nonzero(~self._excluded).squeeze(1)
                          if config.lexical_vocabulary == "corpus" else None)
 
-    def eval(self) -> TextOnlyModel:
+    def eval(self) -> LiteModel:
         """No-op (inference only), for callers written for ``nn.Module``."""
         return self
 
@@ -221,13 +223,20 @@ class TextOnlyModel:
 
     def _lexical(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor,
                                                                           torch.Tensor]:
-        """MLM head over the allowed columns, masked max, ``log1p(relu)``: ``(B, V)`` each."""
+        """Text MLM head over the allowed columns, then :meth:`_pool`: ``(B, V)`` each."""
         t, eps = self.text, float(self.bert_config.get("layer_norm_eps", 1e-12))
         p = "cls.predictions."
         h = F.gelu(F.linear(hidden, t[p + "transform.dense.weight"], t[p + "transform.dense.bias"]))
         h = F.layer_norm(h, h.shape[-1:], t[p + "transform.LayerNorm.weight"],
                          t[p + "transform.LayerNorm.bias"], eps)
-        weight, bias = t[f"{BERT_PREFIX}embeddings.word_embeddings.weight"], t[p + "bias"]
+        return self._pool(h, t[p + "bias"], mask)
+
+    def _pool(self, h: torch.Tensor, bias: torch.Tensor, mask: torch.Tensor) -> tuple[
+            torch.Tensor, torch.Tensor]:
+        """Tokens at text width ``(B, L, Ht)`` -> tied word-embedding logits over the allowed
+        columns, masked max, excluded words out, ``log1p(relu)``: ``(B, V)`` each (as
+        :meth:`MotionTextModel.pool_lexical`)."""
+        weight = self.text[f"{BERT_PREFIX}embeddings.word_embeddings.weight"]
         cols = self._columns
         if cols is not None:
             weight, bias = weight[cols], bias[cols]
@@ -238,6 +247,64 @@ class TextOnlyModel:
                 1, cols, maxl)
         maxl = maxl.masked_fill(self._excluded, torch.finfo(maxl.dtype).min)
         return torch.log1p(torch.relu(maxl)), maxl
+
+    def _motion_tensors(self) -> dict[str, torch.Tensor]:
+        """The motion ViT and head tensors on the device (moved at the first call)."""
+        if self._motion is None:
+            self._motion = {k: t.to(self.device) for k, t in self._tensors.items()
+                            if k.startswith((MOTION_PREFIX, "motion_proj.", "motion_lexical."))}
+        return self._motion
+
+    @torch.inference_mode()
+    def forward_motion(self, patches: torch.Tensor | np.ndarray,
+                       row_mask: torch.Tensor | np.ndarray, *,
+                       lexical: bool = True) -> MotionOutput:
+        """Encode motions as :meth:`MotionTextModel.forward_motion` does (no masked patches).
+
+        Args:
+            patches: ``(B, 3, max_frames, 80)`` float z-scored motion patch images.
+            row_mask: ``(B, R)`` bool, True for real patch rows (``R = max_frames //
+                patch_size``).
+            lexical: also compute the lexical vector.
+
+        Returns:
+            :class:`MotionOutput`: ``dense (B, D)`` L2-normalised, ``lexical``/``max_logits``
+            ``(B, V)`` float32 (None when ``lexical`` is False), ``tokens (B, 1 + P, Hm)``,
+            ``token_mask (B, 1 + P)`` bool.
+
+        Raises:
+            ValueError: patches or a row mask of another shape or dtype.
+        """
+        m = self._motion_tensors()
+        patches = torch.as_tensor(patches).to(self.device, torch.float32)
+        row_mask = torch.as_tensor(row_mask).to(self.device)
+        size = tuple(self.vit_config["image_size"])
+        ps = int(self.vit_config["patch_size"])
+        grid = (size[0] // ps, size[1] // ps)
+        b = patches.shape[0] if patches.ndim == 4 else -1
+        if tuple(patches.shape) != (b, int(self.vit_config["num_channels"]), *size):
+            raise ValueError(f"patches must be (B, {self.vit_config['num_channels']}, "
+                             f"{size[0]}, {size[1]}); got {tuple(patches.shape)}")
+        if tuple(row_mask.shape) != (b, grid[0]) or row_mask.dtype != torch.bool:
+            raise ValueError(f"row_mask must be bool ({b}, {grid[0]}); got {row_mask.dtype} "
+                             f"{tuple(row_mask.shape)}")
+        patch_mask = row_mask_to_token_mask(row_mask, grid[1])
+        mask = torch.cat([torch.ones_like(patch_mask[:, :1]), patch_mask], dim=1)
+        tokens = vit_forward(m, self.vit_config, patches,
+                             additive_attention_mask(mask, patches.dtype), MOTION_PREFIX)
+        dense = F.normalize(F.linear(tokens[:, 0], m["motion_proj.weight"]), dim=-1)
+        lex = maxl = None
+        if lexical:
+            t, t_mask = tokens[:, 1:], mask[:, 1:]
+            if self.config.motion_lexical_tokens == "rows":
+                t, t_mask = t.reshape(b, grid[0], grid[1], -1).mean(2), row_mask
+            h = F.layer_norm(F.gelu(F.linear(t, m["motion_lexical.dense.weight"],
+                                             m["motion_lexical.dense.bias"])),
+                             (m["motion_lexical.norm.weight"].shape[0],),
+                             m["motion_lexical.norm.weight"], m["motion_lexical.norm.bias"],
+                             1e-12)
+            lex, maxl = self._pool(h, m["motion_lexical.bias"], t_mask)
+        return MotionOutput(dense, lex, maxl, tokens, mask)
 
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
         """``B`` captions -> ``(B, D)`` L2-normalised dense embedding."""
@@ -255,18 +322,27 @@ def _read_tensors(path: Path, keys: Sequence[str] | None = None) -> dict[str, to
         raise ValueError(f"cannot read model weights {path}: {e}") from e
 
 
+def _weights_metadata(path: Path) -> dict[str, str]:
+    """The string metadata of a safetensors file (empty when it has none)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except Exception as e:  # safetensors raises its own SafetensorError
+        raise ValueError(f"cannot read model weights {path}: {e}") from e
+
+
 def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     """The checkpoint's ``tokenizer.json`` as a ``tokenizers.Tokenizer`` and its special ids.
 
     Raises:
-        TextOnlyUnsupported: no ``tokenizer.json``, or special tokens named in
+        LiteUnsupported: no ``tokenizer.json``, or special tokens named in
             ``tokenizer_config.json`` that differ from the file's special added tokens.
     """
     from tokenizers import Tokenizer  # the Rust tokenizer alone: no transformers import
 
     tdir = root / TOKENIZER_DIR
     if not (tdir / "tokenizer.json").is_file():
-        raise TextOnlyUnsupported(f"{tdir} has no tokenizer.json")
+        raise LiteUnsupported(f"{tdir} has no tokenizer.json")
     tok = Tokenizer.from_file(str(tdir / "tokenizer.json"))
     cfg_path = tdir / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
@@ -274,7 +350,7 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     named_ids = {tok.token_to_id(t) for t in named}
     special = {i for i, t in tok.get_added_tokens_decoder().items() if t.special}
     if not named or None in named_ids or named_ids != special:
-        raise TextOnlyUnsupported(f"{tdir}: special tokens {sorted(named)} do not match the "
+        raise LiteUnsupported(f"{tdir}: special tokens {sorted(named)} do not match the "
                                   f"tokenizer's special tokens {sorted(special)}")
     pad = cfg.get("pad_token", "[PAD]")
     tok.enable_truncation(max_length=max_length)
@@ -282,66 +358,100 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     return tok, sorted(special)
 
 
-def load_text_only(checkpoint: str | os.PathLike,
+def load_lite(checkpoint: str | os.PathLike,
                    device: str | torch.device | None = None, *,
-                   verify: bool = False) -> TextOnlyModel:
-    """Load the text tower of a checkpoint directory (see the module docstring).
+                   verify: bool = False) -> LiteModel:
+    """Load the query towers of a checkpoint directory (see the module docstring).
 
     Args:
         checkpoint: a directory written by ``MotionTextModel.save_pretrained``.
         device: target device; None picks CUDA when available, else CPU.
         verify: check the folder as :func:`~motionlex.core.model.factory.load_checkpoint`
             does (``patch_stats.json`` present, the weights against ``checksums.json``);
-            off for :func:`load_text_only_for`, whose fingerprint check stands for it.
+            off for :func:`load_lite_for`, whose fingerprint check stands for it.
 
     Returns:
-        The :class:`TextOnlyModel`.
+        The :class:`LiteModel`.
 
     Raises:
         NotAModelFolderError: (a ``FileNotFoundError``) the directory or one of its files is
             missing (:func:`~motionlex.core.model.folder.check_model_folder`'s message).
         ValueError: an unreadable config or weights file (named), or a bad ``device``
             (:func:`~motionlex.core.model.device.resolve_device`).
-        TextOnlyUnsupported: a checkpoint outside this path (load the full model instead).
+        LiteUnsupported: a checkpoint outside this path (load the full model instead).
     """
     dev = resolve_device(device)  # a bad --device before anything is read
     root = Path(checkpoint)
+    recover_directory(root)  # an interrupted save of the folder, as load_checkpoint does
     # the one "not a model" message
     check_model_folder(root, need_stats=verify, also=(MOTION_CONFIG_FILE,))
     if verify:
         verify_weights(root)  # flipped bytes or a partial copy (~0.1 s)
     config = read_config(root / CONFIG_FILE)
     if config.motion_backend != "vit":
-        raise TextOnlyUnsupported(f"motion backend {config.motion_backend!r}")
+        raise LiteUnsupported(f"motion backend {config.motion_backend!r}")
     bert_config = json.loads((root / TEXT_CONFIG_FILE).read_text())
     problems = bert_config_problems(bert_config)
     if problems:
-        raise TextOnlyUnsupported(f"{root / TEXT_CONFIG_FILE}: " + ", ".join(problems))
-    motion_layers = int(json.loads((root / MOTION_CONFIG_FILE).read_text())["num_hidden_layers"])
-    order = state_order(config, motion_layers, int(bert_config["num_hidden_layers"]))
+        raise LiteUnsupported(f"{root / TEXT_CONFIG_FILE}: " + ", ".join(problems))
+    vit_config = json.loads((root / MOTION_CONFIG_FILE).read_text())
+    problems = vit_config_problems(vit_config)
+    if problems:
+        raise LiteUnsupported(f"{root / MOTION_CONFIG_FILE}: " + ", ".join(problems))
+    order = state_order(config, int(vit_config["num_hidden_layers"]),
+                        int(bert_config["num_hidden_layers"]))
     tensors = {k: v for k, v in _read_tensors(root / WEIGHTS_FILE).items()
                if not k.startswith(LEGACY_HEAD_PREFIX)}
     missing = [k for k in order if k not in tensors]
     if missing and not all(k.startswith(TEXT_PREFIX + BERT_PREFIX) for k in missing):
-        raise TextOnlyUnsupported(f"{root / WEIGHTS_FILE} lacks {missing[:5]}")
+        raise LiteUnsupported(f"{root / WEIGHTS_FILE} lacks {missing[:5]}")
     files = [root / CONFIG_FILE, root / WEIGHTS_FILE]
     if missing:  # the unchanged base backbone, left out of the checkpoint
         base = Path(resolve_text_source(config.text_model)) / WEIGHTS_FILE
         files.append(base)
         if not base.is_file():
-            raise TextOnlyUnsupported(f"base text weights {base} not found")
+            raise LiteUnsupported(f"base text weights {base} not found")
         names = {k: k[len(TEXT_PREFIX + BERT_PREFIX):] for k in missing}
         got = _read_tensors(base, list(names.values()) + [BERT_PREFIX + n for n in names.values()])
         for k, n in names.items():
             t = got.get(n, got.get(BERT_PREFIX + n))
             if t is None:
-                raise TextOnlyUnsupported(f"{base} lacks {n}")
+                raise LiteUnsupported(f"{base} lacks {n}")
             tensors[k] = t.float()
+        want = _weights_metadata(root / WEIGHTS_FILE).get("text_encoder_sha256")
+        h = hashlib.sha256()  # as MotionTextModel.load_weights checks the base layers
+        for k in sorted(missing):
+            h.update(k.encode())
+            h.update(tensors[k].contiguous().numpy().reshape(-1))
+        if want != h.hexdigest():
+            raise ValueError(f"base text weights from {config.text_model!r} differ from the "
+                             f"ones {root} was saved with (sha256 {h.hexdigest()[:12]} != "
+                             f"{str(want)[:12]})")
     if set(tensors) != set(order):
-        raise TextOnlyUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")
+        raise LiteUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")
     tokenizer, special = _tokenizer(root, config.max_text_length)
-    return TextOnlyModel(config, bert_config, tokenizer, special,
+    return LiteModel(config, bert_config, vit_config, tokenizer, special,
                          {k: tensors[k] for k in order}, dev, files)
+
+
+def load_for_queries(checkpoint: str | os.PathLike, device: str | torch.device | None = None,
+                     ) -> tuple[LiteModel | Any, PatchStats]:
+    """A model folder for queries without a gallery index (``motionlex words``): the
+    :class:`LiteModel` checked as :func:`~motionlex.core.model.factory.load_checkpoint` checks
+    a folder (weights against ``checksums.json``), or the full model where the lite path does
+    not cover the checkpoint; with its patch statistics.
+
+    Raises:
+        NotAModelFolderError / ValueError: as :func:`load_lite` and ``load_checkpoint``.
+    """
+    try:
+        model = load_lite(checkpoint, device, verify=True)
+    except LiteUnsupported as e:
+        from motionlex.core.model.factory import load_checkpoint
+
+        logger.debug("lite loading of %s not possible (%s); use the full model", checkpoint, e)
+        return load_checkpoint(checkpoint, device)
+    return model, PatchStats.load(Path(checkpoint) / STATS_FILE)
 
 
 def _cache_file(files: Sequence[Path]) -> Path:
@@ -353,24 +463,24 @@ def _cache_file(files: Sequence[Path]) -> Path:
     return cache_dir("fingerprints", f"{h.hexdigest()[:32]}.txt")
 
 
-def load_text_only_for(model_hash: str, checkpoint: str | os.PathLike,
-                       device: str | torch.device | None = None) -> TextOnlyModel | None:
+def load_lite_for(model_hash: str, checkpoint: str | os.PathLike,
+                       device: str | torch.device | None = None) -> LiteModel | None:
     """The text tower of ``checkpoint`` if it is the model whose fingerprint is ``model_hash``
     (a gallery index's ``model_hash``), else None.
 
-    None also when the checkpoint is outside the text-only path: the caller then loads the
+    None also when the checkpoint is outside the lite path: the caller then loads the
     full model with :func:`~motionlex.core.model.factory.load_checkpoint`, whose index check
     names a real mismatch. A verified fingerprint is remembered in the cache folder under the
     identity (path, size, mtime, inode) of the files it was computed from, so the next query
     on unchanged files skips hashing ~100 MB of weights (~0.3 s); any change of a file misses.
 
     Raises:
-        FileNotFoundError / ValueError: as :func:`load_text_only`.
+        FileNotFoundError / ValueError: as :func:`load_lite`.
     """
     try:
-        model = load_text_only(checkpoint, device)
-    except TextOnlyUnsupported as e:
-        logger.debug("text-only loading of %s not possible (%s); use the full model",
+        model = load_lite(checkpoint, device)
+    except LiteUnsupported as e:
+        logger.debug("lite loading of %s not possible (%s); use the full model",
                      checkpoint, e)
         return None
     entry = _cache_file(model.files)
@@ -380,7 +490,7 @@ def load_text_only_for(model_hash: str, checkpoint: str | os.PathLike,
     except OSError:
         pass  # not cached yet
     if model.fingerprint() != model_hash:
-        logger.debug("text-only fingerprint of %s differs from %s; use the full model",
+        logger.debug("lite fingerprint of %s differs from %s; use the full model",
                      checkpoint, model_hash[:16])
         return None
     try:
