@@ -18,9 +18,9 @@ from typing import Any
 import torch
 
 from motionlex.core.atomic import recover_directory
-from motionlex.core.model.config import MotionTextConfig
+from motionlex.core.model.config import MotionTextConfig, check_types, unknown_keys_error
 from motionlex.core.model.device import resolve_device
-from motionlex.core.model.folder import STATS_FILE, check_model_folder
+from motionlex.core.model.folder import CONFIG_FILE, STATS_FILE, check_model_folder, read_config
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.model.text_encoder import MINILM_PACKAGE_ID
 from motionlex.core.patches import PatchStats
@@ -106,16 +106,30 @@ def list_models() -> list[str]:
 def model_config(name: str, **overrides: Any) -> MotionTextConfig:
     """The config of a registered model with ``overrides`` applied (None values dropped).
 
+    A ``text_model`` or ``motion_pretrained`` that names a local folder by a relative path is
+    stored as its absolute path (a model saved without its text backbone reads it from there).
+
     Raises:
-        ValueError: unknown name (the message lists the known ones) or unknown override keys.
+        ValueError: unknown name (the message lists the known ones), unknown override keys
+            (each with the closest known one), ``version`` (fixed by this motionlex), values
+            of the wrong type (:func:`~.config.check_types`: a model that saved but would not
+            load again), or inconsistent values.
     """
     if name not in _MODEL_REGISTRY:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    known = {f.name for f in dataclasses.fields(MotionTextConfig)}
+    if "version" in overrides:
+        raise ValueError(f"version is not a model setting: this motionlex writes config version "
+                         f"{MotionTextConfig.version} (got {overrides['version']!r})")
+    known = {f.name for f in dataclasses.fields(MotionTextConfig)} - {"version"}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown config fields {unknown}; known fields: {sorted(known)}")
+        raise unknown_keys_error("model overrides", unknown, known)
+    check_types(MotionTextConfig, overrides)
+    for key in ("text_model", "motion_pretrained"):  # a folder, not a hub id: stored absolute,
+        value = overrides.get(key)  # so a saved model that reads it loads from anywhere
+        if isinstance(value, str) and not Path(value).is_absolute() and Path(value).is_dir():
+            overrides[key] = str(Path(value).resolve())
     return dataclasses.replace(_MODEL_REGISTRY[name](), **overrides)
 
 
@@ -139,12 +153,25 @@ def create_model(
         The model (train mode), pretrained backbone weights loaded as configured.
 
     Raises:
-        ValueError: unknown name or override keys, inconsistent values, or a checkpoint whose
-            tensors do not fit (see :meth:`MotionTextModel.load_weights`).
+        ValueError: unknown name or override keys, inconsistent values, a checkpoint whose
+            ``config.json`` differs from the built config in any setting but ``name`` (listed),
+            or whose tensors do not fit (see :meth:`MotionTextModel.load_weights`).
         FileNotFoundError: ``checkpoint_path`` has no weights file.
     """
     target = resolve_device(device)
-    model = MotionTextModel(model_config(name, **overrides))
+    config = model_config(name, **overrides)
+    if checkpoint_path is not None:  # before seconds of building: settings that do not change
+        saved = Path(checkpoint_path) / CONFIG_FILE  # a shape would go unnoticed otherwise
+        if saved.is_file():
+            want, got = read_config(saved).to_dict(), config.to_dict()
+            differ = [f"{k}: saved {want[k]!r}, built {got[k]!r}" for k in sorted(want)
+                      if k != "name" and want[k] != got.get(k)]
+            if differ:
+                raise ValueError(
+                    f"{saved} describes another model than create_model({name!r}) builds ("
+                    f"{'; '.join(differ)}): pass those settings as overrides, or load the "
+                    f"folder as it is with load_checkpoint")
+    model = MotionTextModel(config)
     if checkpoint_path is not None:
         model.load_weights(checkpoint_path)
     return model.to(target)

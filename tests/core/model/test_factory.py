@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,24 @@ def test_create_model_rejects_unknown_name() -> None:
 
 
 def test_create_model_rejects_unknown_override() -> None:
-    with pytest.raises(ValueError, match=r"unknown config fields \['widht'\]"):
-        create_model("tiny", widht=3)
+    with pytest.raises(ValueError, match=r"unknown model overrides keys: 'embed_dimm' \(did you "
+                                         r"mean 'embed_dim'\?\)"):
+        create_model("tiny", embed_dimm=3)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"max_text_length": True}, "max_text_length must be int, got bool True"),
+    ({"lexical_exclude_special": 0}, "lexical_exclude_special must be bool, got int 0"),
+    ({"logit_scale_init": "14"}, "logit_scale_init must be float, got str '14'"),
+    ({"version": 2}, "version is not a model setting"),
+])
+def test_overrides_of_the_wrong_type_are_refused_before_a_model_is_saved(
+        override: dict, message: str) -> None:
+    """Probe: such a model built and saved, then its own config.json was refused on load
+    (or a bare TypeError came from deep inside)."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model_config("tiny", **override)
+    assert model_config("tiny", logit_scale_init=14).logit_scale_init == 14  # an int is a float
 
 
 def test_create_model_loads_checkpoint_after_building(
@@ -47,6 +64,13 @@ def test_create_model_loads_checkpoint_after_building(
     batch = make_batch()
     for x, y in zip(outputs(tiny, batch), outputs(again, batch)):
         assert torch.equal(x, y)
+    # settings that change no shape were followed silently (probe): the config is compared
+    for override, said in (({"embed_dim": 64}, "embed_dim: saved 32, built 64"),
+                           ({"text_pooling": "cls"}, "text_pooling: saved 'mean', built 'cls'")):
+        with pytest.raises(ValueError, match=r"c/config.json describes another model than "
+                                             r"create_model\('tiny'\) builds \(" + re.escape(said)):
+            create_model("tiny", device="cpu", checkpoint_path=tmp_path / "c", **override)
+    (tmp_path / "c" / "config.json").unlink()  # weights alone: their shapes are still checked
     with pytest.raises(ValueError, match="shape mismatches 2 .*motion_proj.weight"):
         create_model("tiny", device="cpu", embed_dim=64, checkpoint_path=tmp_path / "c")
 
@@ -185,3 +209,15 @@ def test_resolve_device_cpu_cuda_and_default():
     else:
         with pytest.raises(ValueError, match="CUDA is not available here"):
             resolve_device("cuda")
+
+
+def test_a_relative_text_model_folder_is_stored_absolute(tmp_path: Path, monkeypatch) -> None:
+    """Probe: a model saved without its text backbone, built with ``text_model="base"``,
+    failed to load from any other working folder ("no hub access")."""
+    (tmp_path / "base").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert model_config("tiny", text_model="base").text_model == str(tmp_path / "base")
+    assert model_config("tiny", text_model="distilbert-base-uncased").text_model == (
+        "distilbert-base-uncased")  # a hub id (no such folder) as it is
+    assert model_config("tiny", motion_pretrained="base").motion_pretrained == str(
+        tmp_path / "base")
