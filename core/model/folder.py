@@ -213,6 +213,33 @@ def build_from_json(path: Path, build: Callable[[dict], Any]) -> Any:
                          f"{' '.join(str(e).split())}") from e
 
 
+def check_motion_backbone(root: Path, config: MotionTextConfig, vit: dict[str, Any]) -> None:
+    """Refuse a ``config.json`` whose motion sizes differ from ``motion_encoder_config.json``.
+
+    The ViT is built from the backbone file, so an edited or mixed-up ``config.json`` would
+    otherwise load a model other than the one it describes, silently.
+
+    Args:
+        root: the model folder (for the message).
+        config: its ``config.json``.
+        vit: its ``motion_encoder_config.json`` (a ``transformers`` ViT config dict).
+
+    Raises:
+        ValueError: the sizes that differ, naming both files.
+    """
+    size = vit.get("image_size")
+    pairs = {"motion_hidden_size": "hidden_size", "motion_layers": "num_hidden_layers",
+             "motion_heads": "num_attention_heads",
+             "motion_intermediate_size": "intermediate_size", "patch_size": "patch_size"}
+    differ = [f"{k} {getattr(config, k)!r} vs {v} {vit.get(v)!r}" for k, v in pairs.items()
+              if vit.get(v) != getattr(config, k)]
+    if not isinstance(size, (list, tuple)) or list(size) != list(config.image_size):
+        differ.append(f"image_size {list(config.image_size)} vs image_size {size!r}")
+    if differ:
+        raise ValueError(f"{root / CONFIG_FILE} does not describe the motion encoder in "
+                         f"{root / MOTION_CONFIG_FILE}: " + "; ".join(differ))
+
+
 def write_json(path: Path, value: Any) -> None:
     """Write ``value`` as indented, key-sorted JSON to ``path`` (not atomic: callers write
     into a temporary model folder that is swapped in whole)."""

@@ -56,7 +56,13 @@ from motionlex.core.model.checkpoint import (
 )
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import resolve_device
-from motionlex.core.model.folder import STATS_FILE, check_model_folder, verify_weights
+from motionlex.core.model.folder import (
+    STATS_FILE,
+    build_from_json,
+    check_model_folder,
+    check_motion_backbone,
+    verify_weights,
+)
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.motion_encoder import additive_attention_mask
 from motionlex.core.model.outputs import MotionOutput, TextOutput
@@ -390,11 +396,12 @@ def load_lite(checkpoint: str | os.PathLike,
     config = read_config(root / CONFIG_FILE)
     if config.motion_backend != "vit":
         raise LiteUnsupported(f"motion backend {config.motion_backend!r}")
-    bert_config = json.loads((root / TEXT_CONFIG_FILE).read_text())
+    bert_config = build_from_json(root / TEXT_CONFIG_FILE, dict)  # a bad file named
     problems = bert_config_problems(bert_config)
     if problems:
         raise LiteUnsupported(f"{root / TEXT_CONFIG_FILE}: " + ", ".join(problems))
-    vit_config = json.loads((root / MOTION_CONFIG_FILE).read_text())
+    vit_config = build_from_json(root / MOTION_CONFIG_FILE, dict)
+    check_motion_backbone(root, config, vit_config)
     problems = vit_config_problems(vit_config)
     if problems:
         raise LiteUnsupported(f"{root / MOTION_CONFIG_FILE}: " + ", ".join(problems))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -311,3 +312,22 @@ def test_weights_the_text_path_cannot_use_are_refused_by_name(tmp_path: Path,
                          {**cfg, "text_model": str(other)})
     with pytest.raises(LiteUnsupported, match="other_base/model.safetensors lacks "):
         load_lite(wrong_base, "cpu", verify=False)
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("motion_layers", 9, "motion_layers 9 vs num_hidden_layers 2"),
+    ("motion_hidden_size", 768, "motion_hidden_size 768 vs hidden_size 32"),
+    ("max_frames", 112, "image_size [112, 80] vs image_size [224, 80]"),
+])
+def test_a_config_that_does_not_describe_its_motion_encoder_is_refused(
+        tmp_path: Path, key: str, value: int, said: str) -> None:
+    """Probe: a config.json saying 9 layers / 768 wide loaded a 2-layer, 32-wide ViT (built
+    from motion_encoder_config.json), silently; both loaders now name the two files."""
+    create_model("tiny", device="cpu").save_pretrained(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["motion_layers"] == 2 and cfg["motion_hidden_size"] == 32  # what tiny is
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**cfg, key: value}))
+    for load in (load_lite, lambda m, d: MotionTextModel.from_pretrained(m, device=d)):
+        with pytest.raises(ValueError, match=r"config.json does not describe the motion "
+                           r"encoder in .*motion_encoder_config.json: " + re.escape(said)):
+            load(tmp_path / "m", "cpu")
