@@ -42,6 +42,7 @@ from motionlex.core.model.folder import (
     WEIGHTS_FILE,
     build_from_json,
     check_model_folder,
+    check_motion_backbone,
     read_config,
     read_header,
     verify_weights,
@@ -112,8 +113,11 @@ class PretrainedMixin:
         old directory (if any) untouched and no partial one.
 
         Args:
-            directory: target directory: a new or empty folder, or a model folder (replaced);
-                a folder holding anything else is refused (its files would be deleted).
+            directory: target directory: a new or empty folder, or a model folder (replaced
+                whole: files of the old model that this save does not write, such as its
+                ``val_metrics.json`` or ``caption_bank.txt``, are removed with it, and a
+                warning names them); a folder holding anything else is refused (its files would
+                be deleted).
             extra_json: file name -> JSON-serialisable object, or one with ``to_dict()``
                 (e.g. ``{"patch_stats.json": stats}``: a model folder needs its patch
                 statistics to load).
@@ -130,8 +134,9 @@ class PretrainedMixin:
 
         Raises:
             ValueError: a bad extra file name or non-JSON value, ``patch_stats.json`` that is
-                not patch statistics, or ``include_text_encoder=False`` with a randomly
-                initialised text model (it could not be rebuilt).
+                not patch statistics, ``include_text_encoder=False`` with a randomly
+                initialised text model (it could not be rebuilt), or a half-precision text
+                backbone left out (it would load as the float32 base).
             FileExistsError: the target exists and is not a directory, or is a folder that
                 holds files but no model (named).
         """
@@ -174,6 +179,13 @@ class PretrainedMixin:
                 f"cannot save model: {target} is a folder that holds no model ({others}); "
                 f"saving replaces the whole folder, so give a new or empty folder (or an "
                 f"earlier model folder), or move its files out first")
+        dropped = sorted(p.name for p in target.iterdir()
+                         if p.name not in RESERVED_NAMES and p.name not in extras
+                         and not p.name.startswith(".")) if target.is_dir() else []
+        if dropped:  # they describe the old weights (statistics, metrics, model card): they go
+            logger.warning("replacing the model in %s: its %s go with the old model (pass the "
+                           "ones that still hold as extra_json, or copy them back)", target,
+                           ", ".join(dropped))
         state, text_keys = self._key_groups()
         if include_text_encoder == "trainable":
             trainable = {n for n, p in self.named_parameters() if p.requires_grad}
@@ -181,6 +193,13 @@ class PretrainedMixin:
         else:
             text_dropped = set() if include_text_encoder else text_keys
         drop = text_dropped
+        half = sorted({str(state[k].dtype) for k in drop if state[k].dtype != torch.float32})
+        if half:  # its fingerprint would be of rounded weights; a load reads the float32 base
+            raise ValueError(
+                f"a model whose text backbone is {', '.join(half)} cannot leave it out of the "
+                f"checkpoint (include_text_encoder={include_text_encoder!r}): loading reads the "
+                f"float32 base weights from {self.config.text_model!r}, not these; save with "
+                f"include_text_encoder=True, or cast the model to float32 first")
         tensors = {
             k: t.detach().cpu().clone().contiguous() for k, t in state.items() if k not in drop
         }
@@ -326,6 +345,7 @@ class PretrainedMixin:
         if config.motion_backend == "vit":
             mcfg = check_model_folder(root, also=(MOTION_CONFIG_FILE,)) / MOTION_CONFIG_FILE
             motion = build_from_json(mcfg, MotionEncoder.from_vit_config)
+            check_motion_backbone(root, config, motion.backbone.config.to_dict())
         else:
             motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size)
         if text_included:

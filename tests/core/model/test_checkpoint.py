@@ -126,6 +126,25 @@ def test_save_refuses_a_folder_of_other_files(tiny: MotionTextModel, tmp_path: P
     assert (tmp_path / "empty" / "model.safetensors").is_file()
 
 
+def test_replacing_a_model_folder_names_the_old_models_files_it_removes(
+        tiny: MotionTextModel, tmp_path: Path, caplog) -> None:
+    """Probe: re-saving onto a copy of the shipped model removed its README.md,
+    caption_bank.txt and val_metrics.json without a word."""
+    from motionlex.core.patches import PatchStats
+
+    stats = {"patch_stats.json": PatchStats.identity()}
+    tiny.save_pretrained(tmp_path / "m", extra_json={**stats, "val_metrics.json": {"a": 1}})
+    (tmp_path / "m" / "caption_bank.txt").write_text("a person waves\n")
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.model.checkpoint"):
+        tiny.save_pretrained(tmp_path / "m", extra_json=stats)
+    assert "its caption_bank.txt, val_metrics.json go with the old model" in caplog.text
+    assert not (tmp_path / "m" / "caption_bank.txt").exists()  # they described the old weights
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.model.checkpoint"):
+        tiny.save_pretrained(tmp_path / "m", extra_json=stats)  # writes all it held: no word
+    assert "go with the old model" not in caplog.text
+
+
 def test_save_refuses_patch_statistics_that_are_not(tiny: MotionTextModel, tmp_path: Path) -> None:
     """A path given for the statistics wrote a folder that failed only when loaded."""
     for bad in ("stats/patch_stats.json", [[0.0, 1.0]], {"mean": [0.0]}):
@@ -219,6 +238,24 @@ def test_save_without_text_encoder(
     batch = make_batch()
     for x, y in zip(outputs(model, batch), outputs(loaded, batch)):
         assert torch.equal(x, y)
+
+
+def test_a_half_precision_model_keeps_its_text_backbone_in_the_checkpoint(
+        tiny_text_source: Path, tmp_path: Path) -> None:
+    """Probe: a bf16 model saved without its text backbone could not be loaded again ("base
+    text weights ... differ": its fingerprint was of the rounded weights)."""
+    model = create_model("tiny", device="cpu", text_pretrained=True,
+                         text_model=str(tiny_text_source),
+                         text_trainable_layers=1).to(torch.bfloat16)  # "trainable" drops layer 0
+    for mode in (False, "trainable"):
+        with pytest.raises(ValueError, match=r"text backbone is torch.bfloat16 cannot leave it "
+                                             r"out of the checkpoint"):
+            model.save_pretrained(tmp_path / "small", include_text_encoder=mode)
+    assert not (tmp_path / "small").exists()
+    model.save_pretrained(tmp_path / "full")  # the whole model: loads (as float32, exact)
+    loaded = MotionTextModel.from_pretrained(tmp_path / "full", device="cpu")
+    a = next(iter(model.text.parameters()))
+    assert torch.equal(next(iter(loaded.text.parameters())), a.float())
 
 
 def test_load_without_text_encoder_detects_changed_base(
