@@ -20,7 +20,9 @@ the directory is written or opened: it finishes a committed swap, restores a hid
 version, and deletes unfinished temporary folders. It touches only names whose writer is
 no longer running, so a live writer's work is never taken from it. :func:`directory_lock`
 (or its generator form :func:`lock_steps`) serialises read-modify-write cycles (an
-incremental index build) across processes.
+incremental index build) across processes. Contents are flushed to the disk (``fsync``)
+before the rename that publishes them, and the folder after it, so a power loss cannot leave
+a final name pointing at an empty file.
 """
 
 from __future__ import annotations
@@ -227,6 +229,30 @@ def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSEr
     return None
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's contents to the disk (best effort: some file systems
+    refuse ``fsync`` on a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """:func:`_fsync` every file and folder under ``root`` (``root`` last), so a rename that
+    publishes it never points at data still in the page cache after a power loss."""
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
 @contextmanager
 def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     """Build a directory under a temporary name, then swap it in for ``target``.
@@ -260,10 +286,12 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         _raise_clearer(e, target, tmp)
     try:
+        _fsync_tree(tmp)  # the contents are on the disk before any name points at them
         os.replace(tmp, new)
         if target.exists():
             os.replace(target, old)
         os.replace(new, target)
+        _fsync(target.parent)  # and the renames too
         shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -371,7 +399,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
+        _fsync(Path(tmp))  # on the disk before the name points at it (a power loss)
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         _raise_clearer(e, path, Path(tmp))

@@ -319,3 +319,30 @@ def test_atomic_file_never_replaces_a_fifo_or_device(tmp_path):
             tmp.write_bytes(b"glb")
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and sorted(tmp_path.iterdir()) == [fifo]
     # (a device node is refused the same way; not tried here: a failure would replace it)
+
+
+def test_contents_reach_the_disk_before_the_rename_that_publishes_them(tmp_path, monkeypatch):
+    """A power loss after a rename must not leave a final name pointing at data that was
+    still in the page cache: each file and folder is fsynced before its rename, the parent
+    folder after it."""
+    import motionlex.core.atomic as atomic
+
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (
+        events.append("sync " + Path(os.readlink(f"/proc/self/fd/{fd}")).name), real_fsync(fd)))
+    monkeypatch.setattr(atomic.os, "replace", lambda a, b: (
+        events.append(f"rename {Path(a).name[:9]} -> {Path(b).name[:9]}"), real_replace(a, b)))
+    with atomic.atomic_directory(tmp_path / "idx") as tmp:
+        (tmp / "a.npy").write_bytes(b"a")
+        (tmp / "sub").mkdir()
+        (tmp / "sub" / "b.json").write_text("{}")
+    first_rename = next(i for i, e in enumerate(events) if e.startswith("rename"))
+    synced = {e[5:] for e in events[:first_rename]}
+    assert {"a.npy", "b.json", "sub"} <= synced
+    assert events[-1] == f"sync {tmp_path.name}"  # the renames themselves
+    events.clear()
+    with atomic.atomic_file(tmp_path / "stats.json") as f:
+        f.write_text("{}")
+    assert events[0].startswith("sync .stats.") and events[1].startswith("rename .stats.")
+    assert events[2] == f"sync {tmp_path.name}"
