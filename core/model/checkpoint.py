@@ -347,7 +347,8 @@ class PretrainedMixin:
             motion = build_from_json(mcfg, MotionEncoder.from_vit_config)
             check_motion_backbone(root, config, motion.backbone.config.to_dict())
         else:
-            motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size)
+            motion = MotionEncoder.from_timm(config.motion_timm_name, image_size=config.image_size,
+                                             dropout=config.motion_dropout)  # as it trained
         if text_included:
             text = build_from_json(root / TEXT_CONFIG_FILE, lambda d: TextEncoder.from_config_dict(
                 d, tokenizer, max_length=config.max_text_length))
