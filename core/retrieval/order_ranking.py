@@ -33,6 +33,7 @@ import numpy as np
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import QueryOrders, query_orders
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
+from motionlex.core.retrieval.metrics import rank_of_first_positive, recall_at_k
 
 ORDER_RANKINGS = ("plain", "order")
 """Ranking options of multi-event queries: plain similarity, or plus the order margin."""
@@ -90,13 +91,18 @@ def order_scores(plain: np.ndarray, margins: np.ndarray,
 
 def _ranking_metrics(scores: np.ndarray) -> dict[str, float]:
     """``scores (P, 2P)``: caption ``i``'s true clip is column ``i``, its reordered clip
-    ``P + i``. Pair accuracy (true clip above reordered), R@1 and mean rank of the true clip."""
+    ``P + i``. Pair accuracy (true clip strictly above reordered), R@1 and mean rank of the
+    true clip, ties ranked as every retrieval metric ranks them
+    (:func:`~.metrics.rank_of_first_positive`: the expected rank under random tie breaking;
+    they used to go to the true clip)."""
     p = len(scores)
     rows = np.arange(p)
     true = scores[rows, rows]
-    rank = 1 + (scores > true[:, None]).sum(axis=1)
+    positives = np.zeros(scores.shape, bool)
+    positives[rows, rows] = True
+    rank = rank_of_first_positive(scores, positives)
     return {"pair": 100.0 * float((true > scores[rows, p + rows]).mean()),
-            "R@1": 100.0 * float((rank == 1).mean()), "mean_rank": float(rank.mean())}
+            "R@1": recall_at_k(rank, (1,))["R@1"], "mean_rank": float(rank.mean())}
 
 
 def order_ranking_report(model: Any, stats: PatchStats, pairs: Sequence[Any], *,

@@ -44,6 +44,9 @@ def test_ranking_metrics_on_a_hand_built_matrix():
                   [0.3, 0.4, 0.1, 0.6]])   # its reordered clip (col 3) wins
     m = _ranking_metrics(s)
     assert m["pair"] == 50.0 and m["R@1"] == 50.0 and m["mean_rank"] == 1.5
+    # a tie with the reordered clip is no win: the expected rank of the tied pair (was 1)
+    tied = _ranking_metrics(np.array([[0.9, 0.1, 0.9, 0.2], [0.3, 0.4, 0.1, 0.4]]))
+    assert tied["pair"] == 0.0 and tied["R@1"] == 0.0 and tied["mean_rank"] == 1.5
 
 
 def test_report_on_synthetic_pairs(model, stats):
