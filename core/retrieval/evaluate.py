@@ -376,10 +376,15 @@ def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[st
         notes.append(f"a gallery of {count(motions, 'motion')}: R@k says little "
                      f"here (R@{motions} and above are 100 % by construction)")
     root = os.path.realpath(data_set.root)
-    if data_set.split in ("train", "all") and any(
-            os.path.realpath(d) == root for d in trained_data_folders(checkpoint)):
+    trained_here = any(os.path.realpath(d) == root for d in trained_data_folders(checkpoint))
+    if data_set.split in ("train", "all") and trained_here:
         notes.append(f"training-set figures: this checkpoint was trained on the train split "
                      f"of {data_set.root} (its train_config.json); evaluate on val or test")
+    elif data_set.split == "val" and trained_here:
+        notes.append(f"selection-split figures: this checkpoint (and the fusion weight in its "
+                     f"val_metrics.json) was chosen on the val split of {data_set.root} during "
+                     f"training, so these figures are somewhat optimistic next to a held-out "
+                     f"test split")
     return notes
 
 
