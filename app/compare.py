@@ -122,8 +122,11 @@ class Comparer(QObject):
             win.show_gallery_row(row)
 
     def _on_gallery(self, _info: object) -> None:
-        # a comparison asked before this gallery opened names rows of the old one
+        # a comparison asked or shown before this gallery opened names rows of the old one:
+        # leaving it (Esc), describing its first motion or scoring its orders would ask the
+        # new gallery for them
         self._pending = None
+        self.showing, self.rows, self.first = False, [], None
 
     def _on_single_motion(self, _data: object) -> None:
         # one motion replaced the comparison in the player (a late signal of a motion shown
