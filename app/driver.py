@@ -65,6 +65,8 @@ class JobDriver(QObject):
     Signals:
         progress(int, int): ``(done, total)`` of the running job (``total == 0``: unknown).
         failed(str): a job raised; the message names the job and the error.
+        jobFailed(str, str): ``(kind, message)``, emitted just before ``failed`` (the GUI
+            tells a job the user asked for from an automatic one).
         jobStarted(str, str): ``(kind, description)``.
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
@@ -73,6 +75,7 @@ class JobDriver(QObject):
 
     progress = Signal(int, int)
     failed = Signal(str)
+    jobFailed = Signal(str, str)
     jobStarted = Signal(str, str)
     jobFinished = Signal(str, str)
     message = Signal(str)
@@ -120,6 +123,12 @@ class JobDriver(QObject):
             raise ValueError(f"kind must be one of {sorted(self._latest)}, got {kind!r}")
         with self._lock:
             self._latest[kind] = max(self._latest[kind], int(request_id))
+            self._requests += 1
+
+    def request_queued(self) -> None:
+        """Declare a request without an id queued (a checkpoint load): a background job
+        gives way to it as to :meth:`supersede`'s requests (thread-safe)."""
+        with self._lock:
             self._requests += 1
 
     def _request_count(self) -> int:
@@ -202,7 +211,9 @@ class JobDriver(QObject):
                 logger.debug("%s failed: %s", description, e)  # the window logs what it shows
             else:
                 logger.exception("%s failed", description)
-            self.failed.emit(failure_message(description, e))
+            message = failure_message(description, e)
+            self.jobFailed.emit(kind, message)
+            self.failed.emit(message)
             self.jobFinished.emit(kind, "failed")
             return None
         self.jobFinished.emit(kind, "done")
