@@ -38,6 +38,7 @@ from motionlex.app.analysis_messages import (
 from motionlex.app.jobs import BANK_NOTE_START
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
 from motionlex.app.state import gallery_records, result_records
+from motionlex.core.text.spelling import require_words
 from motionlex.widgets.chronology_panel import ChronologyPanel
 from motionlex.widgets.describe_panel import EXPLANATION, DescribePanel
 
@@ -84,6 +85,14 @@ class Analysis(QObject):
         self._describeGallery.connect(worker.describe_gallery)
         self._orderAlpha.connect(worker.set_order_alpha)
         self._describe_id = 0
+        # the row the chronology panel analyses (its newest orders request): the selected
+        # row, or during a comparison the first compared one; a typed caption is scored
+        # against it, and the source buttons ask again for it
+        self._panel_row: int | None = None
+        # the newest orders request and what it scores, said when it is asked (a reply
+        # arriving after another query was ranked is still labelled by what it scored):
+        # "query", "typed" (a caption typed in the panel) or "caption" (the motion's own)
+        self._orders_asked: tuple[int, str] = (0, "caption")
         self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
         self._described_row: int | None = None  # the row the describe panel shows
         # the uncaptioned rows are described once the new gallery's first motion is shown:
@@ -127,7 +136,7 @@ class Analysis(QObject):
         worker.ordersReady.connect(self._on_orders)
         worker.described.connect(self._on_described)
         worker.galleryDescribed.connect(self._on_gallery_described)
-        worker.jobFinished.connect(self._on_job_finished)
+        worker.requestUnanswered.connect(self._on_unanswered)
 
     def default_sizes(self) -> None:
         """The panel's share of the window at first start and on View > Reset layout: a
@@ -184,6 +193,9 @@ class Analysis(QObject):
         """
         self._generated, self._described_row = {}, None
         self._typed = None
+        self._panel_row = None  # replies still on their way name the old gallery's rows
+        self.win.car_panel.set_busy(False)  # (the state drops them)
+        self.describe_panel.set_busy(False)
         self.describe_panel.clear()
         self.chronology.set_query_available(False)
         self._describe_when_shown = info.searchable and not all(info.captions)
@@ -230,19 +242,41 @@ class Analysis(QObject):
         if self.describe_shown():
             self.describe_selected()
 
+    @property
+    def panel_row(self) -> int | None:
+        """The gallery row the chronology panel analyses (None: none yet)."""
+        return self._panel_row
+
     def request_orders(self, row: int | None = None) -> None:
         """Ask for the event orders of the chosen source (query or caption) for ``row``
-        (None: the selected row)."""
+        (None: the row the panel analyses, else the selected row)."""
         st = self.win.state
-        row = st.selected_row if row is None else row
+        if row is None:
+            row = self._panel_row if self._panel_row is not None else st.selected_row
         if row is None or not st.searchable or st.gallery_pending:
             return
         query = st.last_result.text if st.last_result is not None else ""
         caption = query if self.chronology.source() == "query" and query else None
         if self._typed:
             caption = self._typed
+        self._send_orders(row, caption)
+
+    def _send_orders(self, row: int, caption: str | None) -> None:
+        """Ask for ``caption``'s event orders (None: the motion's own) against ``row``,
+        remembering the row and what the reply will show."""
+        st = self.win.state
+        query = st.last_result.text if st.last_result is not None else ""
+        if self.chronology.source() == "query" and query and caption == query:
+            kind = "query"
+        elif caption and caption not in (query, self._own_caption(row)):
+            kind = "typed"
+        else:
+            kind = "caption"
+        self._panel_row = int(row)
         self.win.car_panel.set_busy(True)
-        st.orders_requested(self.win.client.score_orders(row, caption).request_id)
+        request_id = self.win.client.score_orders(row, caption).request_id
+        st.orders_requested(request_id)
+        self._orders_asked = (request_id, kind)
 
     def _on_orders(self, result: OrdersResult) -> None:
         st = self.win.state
@@ -251,8 +285,15 @@ class Analysis(QObject):
         panel = self.win.car_panel
         panel.set_busy(False)
         ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
-        query = st.last_result.text if st.last_result is not None else ""
-        if self.chronology.source() == "query" and query and result.caption == query:
+        asked_id, kind = self._orders_asked
+        if asked_id != result.request_id:  # not asked through this panel: said by content
+            query = st.last_result.text if st.last_result is not None else ""
+            kind = ("query" if self.chronology.source() == "query" and query
+                    and result.caption == query
+                    else "typed" if result.caption
+                    and result.caption not in (query, self._own_caption(result.row))
+                    else "caption")
+        if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
             self.chronology.set_heading(
@@ -261,7 +302,7 @@ class Analysis(QObject):
                 "the query's own order may score other than in the results list.")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
-        elif result.caption and result.caption not in (query, self._own_caption(result.row)):
+        elif kind == "typed":
             self.chronology.set_heading(f"Your caption's events against motion {ident}")
             panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders,
@@ -290,14 +331,23 @@ class Analysis(QObject):
 
     def _on_caption_edited(self, text: str) -> None:
         st = self.win.state
-        if st.motion is None or not st.searchable or not st.may_select():
+        # the row the panel analyses: during a comparison the first compared motion, right
+        # after a selection the new row (the motion shown may still be the one before)
+        row = self._panel_row if self._panel_row is not None else st.selected_row
+        if row is None or not st.searchable or not st.may_select():
             return
         query = st.last_result.text if st.last_result is not None else ""
-        own = text.strip() in ("", query.strip(), self._own_caption(st.motion.row).strip())
+        own = text.strip() in ("", query.strip(), self._own_caption(row).strip())
+        if not own:
+            try:  # "?!": said here, not by an error box from the worker mid-typing
+                require_words(text, "caption")
+            except ValueError as e:
+                self.chronology.set_heading(f"{str(e)[0].upper()}{str(e)[1:]}.")
+                self.win.statusBar().showMessage(str(e), 8000)
+                return
         self._typed = None if own else text  # cleared or back to a shown caption: not sticky
         self._typed_query = query
-        self.win.car_panel.set_busy(True)
-        st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
+        self._send_orders(row, text)
 
     def _on_order_toggled(self, on: bool) -> None:
         self.win.settings.setValue(KEY_ORDER_AWARE, bool(on))
@@ -321,6 +371,7 @@ class Analysis(QObject):
         if not st.may_select():  # the row is the old gallery's
             return
         self._describe_id += 1
+        st.describe_requested(self._describe_id)
         self.describe_panel.set_busy(True)
         # queued, then declared (as WorkerClient._send): the gallery's background
         # describing that gives way to it finds it queued ahead of its own resumption
@@ -336,8 +387,8 @@ class Analysis(QObject):
             self.describe_selected()
 
     def _on_described(self, result: DescribeResult) -> None:
-        if result.request_id != self._describe_id:
-            return
+        if result.request_id != self._describe_id or not self.win.state.is_current(result):
+            return  # overtaken, or about a row of the gallery open before
         self.describe_panel.set_busy(False)
         self._described_row = result.row
         bar = self.win.statusBar()
@@ -391,10 +442,10 @@ class Analysis(QObject):
                 f"caption ({GENERATED_MARK.strip()} = retrieved, not generated)", 8000)
         self.galleryDescribed.emit(result)
 
-    def _on_job_finished(self, kind: str, outcome: str) -> None:
-        if outcome == "done":
-            return
-        if kind == "orders":
+    def _on_unanswered(self, kind: str, request_id: int) -> None:
+        """A request ended without a result: the busy mark ends only when it was the newest
+        (an older one superseded by a newer request leaves the newer one's mark)."""
+        if kind == "orders" and request_id == self.win.state.latest("orders"):
             self.win.car_panel.set_busy(False)
-        elif kind == "describe":
+        elif kind == "describe" and request_id == self._describe_id:
             self.describe_panel.set_busy(False)
