@@ -62,6 +62,12 @@ class Dialogs:
         """Whether an export (file or video) is queued or running."""
         return self.exports.busy
 
+    @property
+    def recording(self) -> bool:
+        """Whether a video's frames are being rendered from the 3D view (the window holds
+        other motions back meanwhile)."""
+        return self.exports.grabbing
+
     def cancel_export(self) -> bool:
         """Cancel the running export; returns whether one was running."""
         return self.exports.cancel()

@@ -94,11 +94,21 @@ class FrameGrabber(QObject):
     is paused while it renders; at the end the shown frame is restored and playback goes on
     if it was playing.
 
+    The view must keep its motion until every frame is rendered (the window holds back other
+    motions meanwhile). Should it be given others anyway, the recording fails, saying so,
+    instead of writing a file that mixes two motions.
+
     Args:
         view: the 3D view (with a motion shown).
         frames: the queue :func:`video_steps` reads.
         parent: Qt parent.
+
+    Signals:
+        stopped(): rendering ended (every frame rendered, cancelled or failed): the view is
+            free for other motions.
     """
+
+    stopped = Signal()
 
     def __init__(self, view: SkeletonView, frames: queue.Queue, parent: QObject) -> None:
         super().__init__(parent)
@@ -109,20 +119,38 @@ class FrameGrabber(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(0)
         self.timer.timeout.connect(self._tick)
+        view.motionsChanged.connect(self._on_motions_changed)
+
+    @property
+    def active(self) -> bool:
+        """Whether frames are still being rendered."""
+        return self.timer.isActive()
 
     def start(self) -> None:
         """Start rendering at the next event-loop turn."""
         self.timer.start()
 
-    def stop(self, cancelled: bool = True) -> None:
-        """Stop rendering (a cancel also ends the encoder's wait)."""
+    def stop(self, cancelled: bool = True, restore: bool = True) -> None:
+        """Stop rendering (a cancel also ends the encoder's wait; ``restore``: the shown
+        frame and playback as before the recording)."""
         if self.timer.isActive():
             self.timer.stop()
-            self.view.seek(self.start_frame)
-            if self.was_playing:  # as it was before the export (it stayed paused)
-                self.view.play()
+            self.view.motionsChanged.disconnect(self._on_motions_changed)
+            if restore:
+                self.view.seek(self.start_frame)
+                if self.was_playing:  # as it was before the export (it stayed paused)
+                    self.view.play()
             if cancelled:
                 self.frames.put(JobCancelled("export"))  # the encoder ends as cancelled
+            self.stopped.emit()
+
+    def _on_motions_changed(self) -> None:
+        if self.timer.isActive():  # the frames so far show another motion: no mixed file
+            self.frames.put(RuntimeError(
+                f"the 3D view was given another motion after {self.next} of {self.total} "
+                "frames; the video would mix two motions, so nothing was written (record "
+                "it again)"))
+            self.stop(cancelled=False, restore=False)
 
     def _tick(self) -> None:
         if self.frames.qsize() >= FRAME_QUEUE:
@@ -176,6 +204,8 @@ class Exporter(QObject):
         finished(str): it ended: ``done``, ``cancelled`` or ``failed``.
         saved(str, str): the path written and a note (after ``finished("done")``).
         failed(str): the error message (after ``finished("failed")``).
+        grabbed(): a video's frames are all rendered (or the rendering stopped): the 3D
+            view may show other motions again; the encoding may still run.
     """
 
     _run = Signal(str, object)
@@ -184,6 +214,7 @@ class Exporter(QObject):
     finished = Signal(str)
     saved = Signal(str, str)
     failed = Signal(str)
+    grabbed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -207,6 +238,12 @@ class Exporter(QObject):
     def busy(self) -> bool:
         """Whether an export is queued or running."""
         return self._busy
+
+    @property
+    def grabbing(self) -> bool:
+        """Whether a video's frames are being rendered from the 3D view (it must keep its
+        motion meanwhile)."""
+        return self.grabber is not None and self.grabber.active
 
     def start(self, description: str, job: Progress) -> None:
         """Run ``job`` on the export thread.
@@ -238,6 +275,7 @@ class Exporter(QObject):
             writer.abort()
             raise
         self.grabber = FrameGrabber(view, frames, self)
+        self.grabber.stopped.connect(self.grabbed)
         self.grabber.start()
 
     def cancel(self) -> bool:

@@ -139,3 +139,51 @@ def test_quit_during_a_video_export_asks_first(qtbot, loaded, tmp_path):
     assert blocker.args[0] == "cancelled"
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
     assert _files(out) == []  # nothing half-written
+
+
+class _TaggingWriter:
+    """A video writer that keeps each frame's tag (its first pixel) and writes nothing."""
+
+    def __init__(self, path) -> None:
+        self.path, self.frames, self.aborted = path, [], False
+
+    def append(self, frame) -> None:
+        self.frames.append(int(frame[0, 0, 0]))
+
+    def close(self):
+        return self.path
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_a_recording_whose_view_gets_another_motion_fails_unmixed(qtbot, gl_platform, tmp_path):
+    """The recording seeks the live 3D view: a motion shown there mid-recording (a click on
+    another result) went into the same file. It now fails, saying why, and writes nothing."""
+    from motionlex.app.exporter import Exporter
+    from motionlex.widgets.skeleton_view import SkeletonView
+
+    def motion(frames: int):
+        j = np.zeros((frames, 3, 3), np.float32)
+        j[:, 1, 1], j[:, 2, 1] = 1.0, 2.0
+        return j, np.array([[0, 1], [1, 2]]), 20.0
+
+    view = SkeletonView()
+    qtbot.addWidget(view)
+    view.resize(200, 200)
+    view.show()
+    view.grab_frame = lambda: np.full((2, 2, 4), view.num_frames, np.uint8)  # tag: length
+    view.set_motion(*motion(60))
+    ex, writer = Exporter(), _TaggingWriter(tmp_path / "m.gif")
+    failed, grabbed = [], []
+    ex.failed.connect(failed.append)
+    ex.grabbed.connect(lambda: grabbed.append(True))
+    with qtbot.waitSignal(ex.finished, timeout=30000) as blocker:
+        ex.record(view, writer)
+        assert ex.grabbing
+        qtbot.waitUntil(lambda: len(writer.frames) >= 5, timeout=30000)
+        view.set_motion(*motion(25))  # another motion shown mid-recording
+    ex.stop()
+    assert blocker.args[0] == "failed" and writer.aborted and grabbed and not ex.grabbing
+    assert set(writer.frames) == {60}  # no frame of the other motion
+    assert "would mix two motions" in failed[0]

@@ -229,3 +229,30 @@ def test_a_superseded_request_keeps_the_busy_marks(qtbot, fake):
     assert win.analysis.describe_panel.is_busy()
     worker.requestUnanswered.emit("describe", win.analysis._describe_id)
     assert not win.analysis.describe_panel.is_busy()
+
+
+def test_a_motion_chosen_while_a_video_is_recorded_is_shown_after_it(qtbot, fake, tmp_path):
+    """A click on another result (or search-as-you-type selecting one) during a video export
+    put the other motion into the file: it is now held back, said in the status bar, and
+    shown once the frames are rendered."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])
+    qtbot.waitUntil(lambda: win.skeleton_view.num_frames == 20)
+    frames = []
+    real_grab = win.skeleton_view.grab_frame
+    win.skeleton_view.grab_frame = lambda: (frames.append(win.skeleton_view.num_frames),
+                                            real_grab())[1]
+    late = rec.last(MotionRequest)  # a reply still on its way when the recording starts
+    n = len(rec.all(MotionRequest))
+    with qtbot.waitSignal(win.videoSaved, timeout=60000):
+        win.record_video(tmp_path / "m.gif")
+        assert win.dialogs.recording
+        win.gallery_browser.select_row(4)  # a click during the recording
+        assert len(rec.all(MotionRequest)) == n  # held back
+        assert "motion A4 is shown once the video's frames are rendered" in \
+            win.statusBar().currentMessage()
+        win._on_motion(motion(late.request_id, late.row, frames=30))  # not shown either
+        assert win.comparer.compare([0, 1]) is False
+        qtbot.waitUntil(lambda: not win.dialogs.recording, timeout=60000)
+        assert rec.last(MotionRequest).row == 4  # shown now
+    assert set(frames) == {20} and len(frames) == 20
