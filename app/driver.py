@@ -98,6 +98,11 @@ class JobDriver(QObject):
         with self._lock:
             self._epoch += 1
 
+    def cancels(self) -> int:
+        """How many cancels so far (thread-safe): a job queued with this count is
+        cancelled by a cancel made before it starts (:meth:`_drive`'s ``epoch``)."""
+        return self._epoch_now()
+
     def shut_down(self) -> None:
         """Cancel the running job and every job after it (thread-safe): the owner is
         closing. Jobs still queued on the thread then end at their first step instead of
@@ -150,7 +155,8 @@ class JobDriver(QObject):
     # -- driver --------------------------------------------------------------------------
     def _drive(self, kind: str, description: str, job: Progress,
                outdated: Callable[[], bool] = lambda: False, *,
-               on_result: Callable[[Any], None] | None = None) -> Any:
+               on_result: Callable[[Any], None] | None = None,
+               epoch: int | None = None) -> Any:
         """Run a job generator: progress after each step, stop when cancelled/outdated.
 
         Args:
@@ -159,12 +165,14 @@ class JobDriver(QObject):
                 (:meth:`supersede`) arrives, it stops at its next step, its generator is
                 parked and resumes, where it stopped, after the requests queued by then;
                 ``on_result`` gets its return value on the worker thread when it finishes.
+            epoch: :meth:`cancels` when the job was queued (None: when it starts), so that
+                a cancel made while it waited in the queue stops it at its first step.
 
         Returns:
             The job's return value, or None when it was cancelled, outdated, failed (a
             failure is logged with its traceback and emitted as ``failed``) or parked.
         """
-        epoch = self._epoch_now()
+        epoch = self._epoch_now() if epoch is None else epoch
         if self.closing:  # queued before the owner closed: do not start it
             job.close()
             return None

@@ -181,10 +181,12 @@ class ExportWorker(JobDriver):
 
     saved = Signal(str, str)
 
-    @Slot(str, object)
-    def run(self, description: str, job: Progress) -> None:
-        """Drive one export job; emit ``saved`` when it wrote its file."""
-        done = self._drive("export", description, job)
+    @Slot(str, object, int)
+    def run(self, description: str, job: Progress, epoch: int | None = None) -> None:
+        """Drive one export job; emit ``saved`` when it wrote its file. ``epoch``:
+        :meth:`~motionlex.app.driver.JobDriver.cancels` when it was queued (a cancel made
+        before it started then stops it)."""
+        done = self._drive("export", description, job, epoch=epoch)
         if done is not None:
             path, note = done if isinstance(done, tuple) else (done, "")
             self.saved.emit(str(path), str(note))
@@ -208,7 +210,7 @@ class Exporter(QObject):
             view may show other motions again; the encoding may still run.
     """
 
-    _run = Signal(str, object)
+    _run = Signal(str, object, int)
     started = Signal(str)
     progressed = Signal(int, int)
     finished = Signal(str)
@@ -258,7 +260,8 @@ class Exporter(QObject):
             self.thread.start()          # holds no running thread
         self._busy = True
         self.description = description
-        self._run.emit(description, job)
+        # the cancel count now: Esc pressed before the export thread starts it still counts
+        self._run.emit(description, job, self.worker.cancels())
 
     def record(self, view: SkeletonView, writer: VideoWriter) -> None:
         """Render every frame of ``view`` on the GUI thread and encode them into ``writer``

@@ -187,3 +187,21 @@ def test_a_recording_whose_view_gets_another_motion_fails_unmixed(qtbot, gl_plat
     assert blocker.args[0] == "failed" and writer.aborted and grabbed and not ex.grabbing
     assert set(writer.frames) == {60}  # no frame of the other motion
     assert "would mix two motions" in failed[0]
+
+
+def test_a_cancel_right_after_the_start_is_not_lost(qtbot, tmp_path):
+    """Esc pressed before the export thread picked the job up was lost (the job read the
+    cancel count when it started, and wrote its file): the count is taken when it is
+    queued now."""
+    from PySide6.QtGui import QImage
+
+    from motionlex.app.exporter import Exporter, image_steps
+
+    ex = Exporter()
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(0)
+    with qtbot.waitSignal(ex.finished, timeout=30000) as blocker:
+        ex.start("Saving w.png", image_steps(image, tmp_path / "w.png"))
+        assert ex.cancel()  # at once: the job is still queued
+    ex.stop()
+    assert blocker.args[0] == "cancelled" and _files(tmp_path) == []
