@@ -193,6 +193,9 @@ def test_a_cancel_right_after_the_start_is_not_lost(qtbot, tmp_path):
     """Esc pressed before the export thread picked the job up was lost (the job read the
     cancel count when it started, and wrote its file): the count is taken when it is
     queued now."""
+    import threading
+
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QImage
 
     from motionlex.app.exporter import Exporter, image_steps
@@ -200,8 +203,18 @@ def test_a_cancel_right_after_the_start_is_not_lost(qtbot, tmp_path):
     ex = Exporter()
     image = QImage(8, 8, QImage.Format.Format_RGB32)
     image.fill(0)
+    gate, busy = threading.Event(), threading.Event()
+    ex.thread.start()
+
+    def hold() -> None:  # keeps the export thread busy: the export waits in its queue
+        busy.set()
+        gate.wait(30)
+
+    QTimer.singleShot(0, ex.worker, hold)
+    assert busy.wait(30)
     with qtbot.waitSignal(ex.finished, timeout=30000) as blocker:
         ex.start("Saving w.png", image_steps(image, tmp_path / "w.png"))
-        assert ex.cancel()  # at once: the job is still queued
+        assert ex.cancel()  # the job is still queued
+        gate.set()
     ex.stop()
     assert blocker.args[0] == "cancelled" and _files(tmp_path) == []
