@@ -13,7 +13,8 @@ Both are tabs of the window's chronology dock (``car_dock``).
   open gallery's uncaptioned motions get their best description in the gallery and results
   lists, marked as retrieved ("≈ a person waves").
 
-It also holds the "order-aware ranking" option of multi-event queries
+The Describe tab's requests and replies are :class:`~motionlex.app.describing.DescribeActions`
+(a mixin). It also holds the "order-aware ranking" option of multi-event queries
 (:mod:`motionlex.core.retrieval.order_ranking`; off by default: plain ranking measured better
 on R@1, docs/chronology-ranking.md). All scores come from the worker
 (:class:`~motionlex.app.worker.RankWorker`); this module only sends requests and shows
@@ -29,13 +30,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QToolBar
 
 from motionlex.app import settings as cfg
-from motionlex.app.analysis_messages import (
-    GENERATED_MARK,
-    DescribeRequest,
-    DescribeResult,
-    GalleryDescriptions,
-)
-from motionlex.app.jobs import BANK_NOTE_START
+from motionlex.app.analysis_messages import GENERATED_MARK
+from motionlex.app.describing import DescribeActions
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
 from motionlex.app.state import gallery_records, result_records
 from motionlex.core.text.spelling import require_words
@@ -60,7 +56,7 @@ DEFAULT_WIDTH = 560
 ``MIN_WIDTH``), pixels."""
 
 
-class Analysis(QObject):
+class Analysis(DescribeActions, QObject):
     """Chronology and describe tabs of a :class:`MainWindow`, and their worker requests.
 
     Builds the tabs at once (after the window's docks) and the actions with
@@ -231,11 +227,6 @@ class Analysis(QObject):
         return self._generated.get(int(row))
 
     # ------------------------------------------------------------------ chronology
-    def describe_shown(self) -> bool:
-        """Whether the Describe tab is on screen."""
-        return (self.tabs.currentWidget() is self.describe_panel
-                and self.win.car_dock.isVisible())
-
     def motion_selected(self, row: int) -> None:
         """A gallery row was selected: score its orders (and describe it if shown)."""
         self.request_orders(row)
@@ -285,14 +276,9 @@ class Analysis(QObject):
         panel = self.win.car_panel
         panel.set_busy(False)
         ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
-        asked_id, kind = self._orders_asked
-        if asked_id != result.request_id:  # not asked through this panel: said by content
-            query = st.last_result.text if st.last_result is not None else ""
-            kind = ("query" if self.chronology.source() == "query" and query
-                    and result.caption == query
-                    else "typed" if result.caption
-                    and result.caption not in (query, self._own_caption(result.row))
-                    else "caption")
+        asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
+        if asked_id != result.request_id:  # not asked by this panel: its own caption
+            kind = "caption"
         if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
@@ -355,92 +341,6 @@ class Analysis(QObject):
         last = self.win.state.last_result
         if last is not None and last.asked:
             self.win.search(last.asked)
-
-    # ------------------------------------------------------------------ describing
-    def describe_selected(self) -> None:
-        """Describe the selected motion, or during a comparison the first compared one (the
-        motion the word panel explains; shows the Describe tab)."""
-        st = self.win.state
-        comparer = self.win.comparer
-        row = comparer.rows[0] if comparer.showing and comparer.rows else st.selected_row
-        self.win.car_dock.show()
-        if row is None or not st.searchable:
-            self.describe_panel.clear("the selected motion: select a motion in a searchable "
-                                      "gallery first")
-            return
-        if not st.may_select():  # the row is the old gallery's
-            return
-        self._describe_id += 1
-        st.describe_requested(self._describe_id)
-        self.describe_panel.set_busy(True)
-        # queued, then declared (as WorkerClient._send): the gallery's background
-        # describing that gives way to it finds it queued ahead of its own resumption
-        self._describe.emit(DescribeRequest(self._describe_id, int(row)))
-        self.win.client.worker.supersede("describe", self._describe_id)
-        self.win.car_dock.raise_()
-        self.tabs.setCurrentWidget(self.describe_panel)  # busy now: the switch sends nothing
-
-    def _on_describe_visible(self, visible: bool) -> None:
-        row = self.win.state.selected_row
-        if (visible and row is not None and row != self._described_row
-                and not self.describe_panel.is_busy()):
-            self.describe_selected()
-
-    def _on_described(self, result: DescribeResult) -> None:
-        if result.request_id != self._describe_id or not self.win.state.is_current(result):
-            return  # overtaken, or about a row of the gallery open before
-        self.describe_panel.set_busy(False)
-        self._described_row = result.row
-        bar = self.win.statusBar()
-        if bar.currentMessage().startswith(BANK_NOTE_START):  # the bank is ready now
-            bar.clearMessage()
-        gal = self.win.state.gallery
-        ident = gal.ids[result.row] if gal is not None else str(result.row)
-        cap = gal.captions[result.row] if gal is not None else ""
-        title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
-        self.describe_panel.set_data(title, result.captions, result.motion_words,
-                                     result.bank_source, result.bank_size, result.weight)
-        self.described.emit(result)
-
-    def _on_gallery_described(self, result: GalleryDescriptions) -> None:
-        win = self.win
-        if win.state.gallery is None or result.gallery != win.state.gallery.path:
-            return
-        self._generated = {int(r): c for r, (c, _s) in result.rows.items()}
-        browser = win.gallery_browser
-        keep = browser.selected_row()
-        browser.blockSignals(True)
-        try:
-            rows = gallery_records(win.state.gallery)
-            for r in rows:
-                gen = self._generated.get(int(r["row"]))
-                if gen is not None:
-                    r["caption"] = GENERATED_MARK + gen
-            browser.set_items(rows)
-            if keep is not None:
-                browser.select_row(keep)
-        finally:
-            browser.blockSignals(False)
-        if win.state.last_result is not None:
-            results = win.results_list
-            keep = results.selected_rows()  # every selected row: a comparison's too
-            results.blockSignals(True)
-            try:
-                results.set_results(self.result_records(win.state.last_result))
-                if keep:
-                    results.select_rows(keep)
-            finally:
-                results.blockSignals(False)
-        shown = win.state.selected_row
-        if (shown is not None and shown in self._generated and not self._own_caption(shown)
-                and self.chronology.source() == "caption"
-                and not win.car_panel.caption_edit.text().strip()):  # not over a typed one
-            self.request_orders(shown)  # its heading names the nearest caption now
-        if result.rows:
-            win.statusBar().showMessage(
-                f"{len(result.rows)} uncaptioned motions described by their nearest training "
-                f"caption ({GENERATED_MARK.strip()} = retrieved, not generated)", 8000)
-        self.galleryDescribed.emit(result)
 
     def _on_unanswered(self, kind: str, request_id: int) -> None:
         """A request ended without a result: the busy mark ends only when it was the newest
