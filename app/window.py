@@ -82,8 +82,6 @@ class MainWindow(SearchActions, QMainWindow):
         self.settings = settings if settings is not None else cfg.open_settings()
         self._last_error: str | None = None  # the last error shown (the welcome page's)
         self._opening = ""  # the gallery being opened (the welcome page says so)
-        # the gallery row chosen while a video's frames were rendered: shown after them
-        self._after_recording: int | None = None
         if client is None:
             client = WorkerClient(RankWorker(cache_dir if cache_dir is not None
                                              else cfg.default_cache_dir()))
@@ -112,7 +110,6 @@ class MainWindow(SearchActions, QMainWindow):
         # its place: set while building, it went to the chronology panel's caption box)
         self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_enabled()
-        self.dialogs.exports.grabbed.connect(self._after_frames_rendered)
         if not self._client.thread.isRunning():
             self._client.start()
 
@@ -258,7 +255,6 @@ class MainWindow(SearchActions, QMainWindow):
             self.gallery_browser.select_row(0)
 
     def _show_gallery(self, info: GalleryInfo) -> None:
-        self._after_recording = None  # a row chosen during a recording names the old gallery
         self.gallery_browser.set_items(self.analysis.gallery_opened(info))
         self.results_list.set_results([])
         self.gallery_label.setText(texts.gallery_label(info))
@@ -312,7 +308,7 @@ class MainWindow(SearchActions, QMainWindow):
         another gallery opens (:meth:`ExplorerState.may_select`): the highlight then goes back
         to the motion shown (it stayed on the refused row, unlike every view)."""
         if self.dialogs.recording:  # the 3D view keeps the recorded motion: this one after
-            self._hold_for_recording(row)
+            self.dialogs.hold_row(row)
             return
         if not self.state.may_select():
             shown = self.state.selected_row
@@ -324,27 +320,6 @@ class MainWindow(SearchActions, QMainWindow):
         if self.state.select(row):
             self.analysis.motion_selected(row)
         self._mark_shown(row, clicked)
-
-    def _hold_for_recording(self, row: int) -> None:
-        """A video is being rendered from the 3D view: gallery row ``row`` is shown once its
-        frames are (a click, or a result selected by search-as-you-type, would otherwise
-        put another motion into the file); Esc cancels the recording."""
-        self._after_recording = int(row)
-        gallery = self.state.gallery
-        name = gallery.ids[row] if gallery is not None and 0 <= row < gallery.size else row
-        self.statusBar().showMessage(
-            f"{self.dialogs.exports.description}: motion {name} is shown once the video's "
-            "frames are rendered (Esc cancels the recording).", 8000)
-        motion = self.state.motion
-        shown = motion.row if motion is not None else self.state.selected_row
-        if shown is not None:  # the lists go back to the motion recorded
-            QTimer.singleShot(0, lambda: self._mark_shown(shown))
-
-    def _after_frames_rendered(self) -> None:
-        row, self._after_recording = self._after_recording, None
-        gallery = self.state.gallery
-        if row is not None and gallery is not None and row < gallery.size:
-            self.show_gallery_row(row)
 
     def _mark_shown(self, row: int, clicked: QWidget | None = None) -> None:
         """Both lists highlight gallery row ``row``, the motion shown (the results list
@@ -365,8 +340,7 @@ class MainWindow(SearchActions, QMainWindow):
             if not self.state.is_current(data):  # superseded since (a comparison)
                 return
             if self.dialogs.recording:  # asked before the recording started: shown after it
-                held = self._after_recording  # unless a row was chosen since
-                self._hold_for_recording(data.row if held is None else held)
+                self.dialogs.hold_row(data.row, replace=False)  # (a row chosen since wins)
                 return
             self.state.show_motion(data)
             self.skeleton_view.set_motion(data.joints, data.bones, data.fps,
@@ -375,8 +349,8 @@ class MainWindow(SearchActions, QMainWindow):
             self._update_enabled()  # the export actions follow current_motion at once
 
         def show_patches() -> None:
-            if self.state.motion is not data:  # not shown in 3D (superseded, or held back)
-                return
+            if self.state.motion is not data or not self.state.is_current(data):
+                return  # not shown in 3D (held back), or superseded since (a comparison)
             self.patch_view.set_image(data.patches, fps=data.fps)
             self.patch_view.set_frame(self.skeleton_view.frame)  # playing since show_3d
 
