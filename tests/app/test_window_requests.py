@@ -256,3 +256,13 @@ def test_a_motion_chosen_while_a_video_is_recorded_is_shown_after_it(qtbot, fake
         qtbot.waitUntil(lambda: not win.dialogs.recording, timeout=60000)
         assert rec.last(MotionRequest).row == 4  # shown now
     assert set(frames) == {20} and len(frames) == 20
+
+
+def test_the_chronology_follows_a_ranking_whose_first_result_is_filtered_out(qtbot, fake):
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown, Q1's orders asked
+    win.results_list.set_filter_text("cap 3")  # hides the next ranking's first result
+    win.search(Q2)
+    win._on_ranked(ranked(rec.last(RankRequest), [1, 3]))  # "cap 1" filtered out
+    req = rec.last(OrdersRequest)
+    assert (req.row, req.caption) == (2, Q2)  # the motion shown, against the new query
