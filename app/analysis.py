@@ -89,6 +89,7 @@ class Analysis(DescribeActions, QObject):
         # arriving after another query was ranked is still labelled by what it scored):
         # "query", "typed" (a caption typed in the panel) or "caption" (the motion's own)
         self._orders_asked: tuple[int, str] = (0, "caption")
+        self._orders_error = ""  # why the last orders job failed (the panel says it)
         self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
         self._described_row: int | None = None  # the row the describe panel shows
         # the uncaptioned rows are described once the new gallery's first motion is shown:
@@ -133,6 +134,7 @@ class Analysis(DescribeActions, QObject):
         worker.described.connect(self._on_described)
         worker.galleryDescribed.connect(self._on_gallery_described)
         worker.requestUnanswered.connect(self._on_unanswered)
+        worker.jobFailed.connect(self._on_job_failed)
 
     def default_sizes(self) -> None:
         """The panel's share of the window at first start and on View > Reset layout: a
@@ -264,6 +266,7 @@ class Analysis(DescribeActions, QObject):
         else:
             kind = "caption"
         self._panel_row = int(row)
+        self._orders_error = ""
         self.win.car_panel.set_busy(True)
         request_id = self.win.client.score_orders(row, caption).request_id
         st.orders_requested(request_id)
@@ -347,5 +350,12 @@ class Analysis(DescribeActions, QObject):
         (an older one superseded by a newer request leaves the newer one's mark)."""
         if kind == "orders" and request_id == self.win.state.latest("orders"):
             self.win.car_panel.set_busy(False)
+            if self._orders_error:  # in the panel, not a message box (the status bar too)
+                self.chronology.set_heading(f"No event orders: {self._orders_error}")
+                self._orders_error = ""
         elif kind == "describe" and request_id == self._describe_id:
             self.describe_panel.set_busy(False)
+
+    def _on_job_failed(self, kind: str, message: str) -> None:
+        if kind == "orders":  # said by the panel once the newest request is known to fail
+            self._orders_error = message

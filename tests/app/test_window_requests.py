@@ -266,3 +266,14 @@ def test_the_chronology_follows_a_ranking_whose_first_result_is_filtered_out(qtb
     win._on_ranked(ranked(rec.last(RankRequest), [1, 3]))  # "cap 1" filtered out
     req = rec.last(OrdersRequest)
     assert (req.row, req.caption) == (2, Q2)  # the motion shown, against the new query
+
+
+def test_a_failed_orders_request_is_said_in_the_panel(qtbot, fake):
+    win, rec = fake
+    open_and_search(qtbot, win, rec)
+    worker = win.client.worker
+    worker.jobFailed.emit("orders", "Scoring event orders of motion 2 failed: no events")
+    worker.requestUnanswered.emit("orders", rec.last(OrdersRequest).request_id)
+    assert win.error_box is None and not win.car_panel.is_busy()
+    assert win.analysis.chronology.heading() == ("No event orders: Scoring event orders of "
+                                                 "motion 2 failed: no events")
