@@ -13,7 +13,8 @@ Both are tabs of the window's chronology dock (``car_dock``).
   open gallery's uncaptioned motions get their best description in the gallery and results
   lists, marked as retrieved ("≈ a person waves").
 
-It also holds the "order-aware ranking" option of multi-event queries
+The Describe tab's requests and replies are :class:`~motionlex.app.describing.DescribeActions`
+(a mixin). It also holds the "order-aware ranking" option of multi-event queries
 (:mod:`motionlex.core.retrieval.order_ranking`; off by default: plain ranking measured better
 on R@1, docs/chronology-ranking.md). All scores come from the worker
 (:class:`~motionlex.app.worker.RankWorker`); this module only sends requests and shows
@@ -29,15 +30,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QToolBar
 
 from motionlex.app import settings as cfg
-from motionlex.app.analysis_messages import (
-    GENERATED_MARK,
-    DescribeRequest,
-    DescribeResult,
-    GalleryDescriptions,
-)
-from motionlex.app.jobs import BANK_NOTE_START
+from motionlex.app.analysis_messages import GENERATED_MARK
+from motionlex.app.describing import DescribeActions
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
 from motionlex.app.state import gallery_records, result_records
+from motionlex.core.text.spelling import require_words
 from motionlex.widgets.chronology_panel import ChronologyPanel
 from motionlex.widgets.describe_panel import EXPLANATION, DescribePanel
 
@@ -59,7 +56,7 @@ DEFAULT_WIDTH = 560
 ``MIN_WIDTH``), pixels."""
 
 
-class Analysis(QObject):
+class Analysis(DescribeActions, QObject):
     """Chronology and describe tabs of a :class:`MainWindow`, and their worker requests.
 
     Builds the tabs at once (after the window's docks) and the actions with
@@ -84,6 +81,15 @@ class Analysis(QObject):
         self._describeGallery.connect(worker.describe_gallery)
         self._orderAlpha.connect(worker.set_order_alpha)
         self._describe_id = 0
+        # the row the chronology panel analyses (its newest orders request): the selected
+        # row, or during a comparison the first compared one; a typed caption is scored
+        # against it, and the source buttons ask again for it
+        self._panel_row: int | None = None
+        # the newest orders request and what it scores, said when it is asked (a reply
+        # arriving after another query was ranked is still labelled by what it scored):
+        # "query", "typed" (a caption typed in the panel) or "caption" (the motion's own)
+        self._orders_asked: tuple[int, str] = (0, "caption")
+        self._orders_error = ""  # why the last orders job failed (the panel says it)
         self._generated: dict[int, str] = {}  # uncaptioned gallery row -> description
         self._described_row: int | None = None  # the row the describe panel shows
         # the uncaptioned rows are described once the new gallery's first motion is shown:
@@ -127,7 +133,8 @@ class Analysis(QObject):
         worker.ordersReady.connect(self._on_orders)
         worker.described.connect(self._on_described)
         worker.galleryDescribed.connect(self._on_gallery_described)
-        worker.jobFinished.connect(self._on_job_finished)
+        worker.requestUnanswered.connect(self._on_unanswered)
+        worker.jobFailed.connect(self._on_job_failed)
 
     def default_sizes(self) -> None:
         """The panel's share of the window at first start and on View > Reset layout: a
@@ -184,6 +191,9 @@ class Analysis(QObject):
         """
         self._generated, self._described_row = {}, None
         self._typed = None
+        self._panel_row = None  # replies still on their way name the old gallery's rows
+        self.win.car_panel.set_busy(False)  # (the state drops them)
+        self.describe_panel.set_busy(False)
         self.describe_panel.clear()
         self.chronology.set_query_available(False)
         self._describe_when_shown = info.searchable and not all(info.captions)
@@ -219,30 +229,48 @@ class Analysis(QObject):
         return self._generated.get(int(row))
 
     # ------------------------------------------------------------------ chronology
-    def describe_shown(self) -> bool:
-        """Whether the Describe tab is on screen."""
-        return (self.tabs.currentWidget() is self.describe_panel
-                and self.win.car_dock.isVisible())
-
     def motion_selected(self, row: int) -> None:
         """A gallery row was selected: score its orders (and describe it if shown)."""
         self.request_orders(row)
         if self.describe_shown():
             self.describe_selected()
 
+    @property
+    def panel_row(self) -> int | None:
+        """The gallery row the chronology panel analyses (None: none yet)."""
+        return self._panel_row
+
     def request_orders(self, row: int | None = None) -> None:
         """Ask for the event orders of the chosen source (query or caption) for ``row``
-        (None: the selected row)."""
+        (None: the row the panel analyses, else the selected row)."""
         st = self.win.state
-        row = st.selected_row if row is None else row
+        if row is None:
+            row = self._panel_row if self._panel_row is not None else st.selected_row
         if row is None or not st.searchable or st.gallery_pending:
             return
         query = st.last_result.text if st.last_result is not None else ""
         caption = query if self.chronology.source() == "query" and query else None
         if self._typed:
             caption = self._typed
+        self._send_orders(row, caption)
+
+    def _send_orders(self, row: int, caption: str | None) -> None:
+        """Ask for ``caption``'s event orders (None: the motion's own) against ``row``,
+        remembering the row and what the reply will show."""
+        st = self.win.state
+        query = st.last_result.text if st.last_result is not None else ""
+        if self.chronology.source() == "query" and query and caption == query:
+            kind = "query"
+        elif caption and caption not in (query, self._own_caption(row)):
+            kind = "typed"
+        else:
+            kind = "caption"
+        self._panel_row = int(row)
+        self._orders_error = ""
         self.win.car_panel.set_busy(True)
-        st.orders_requested(self.win.client.score_orders(row, caption).request_id)
+        request_id = self.win.client.score_orders(row, caption).request_id
+        st.orders_requested(request_id)
+        self._orders_asked = (request_id, kind)
 
     def _on_orders(self, result: OrdersResult) -> None:
         st = self.win.state
@@ -251,8 +279,10 @@ class Analysis(QObject):
         panel = self.win.car_panel
         panel.set_busy(False)
         ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
-        query = st.last_result.text if st.last_result is not None else ""
-        if self.chronology.source() == "query" and query and result.caption == query:
+        asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
+        if asked_id != result.request_id:  # not asked by this panel: its own caption
+            kind = "caption"
+        if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
             self.chronology.set_heading(
@@ -261,7 +291,7 @@ class Analysis(QObject):
                 "the query's own order may score other than in the results list.")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
-        elif result.caption and result.caption not in (query, self._own_caption(result.row)):
+        elif kind == "typed":
             self.chronology.set_heading(f"Your caption's events against motion {ident}")
             panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders,
@@ -290,14 +320,23 @@ class Analysis(QObject):
 
     def _on_caption_edited(self, text: str) -> None:
         st = self.win.state
-        if st.motion is None or not st.searchable or not st.may_select():
+        # the row the panel analyses: during a comparison the first compared motion, right
+        # after a selection the new row (the motion shown may still be the one before)
+        row = self._panel_row if self._panel_row is not None else st.selected_row
+        if row is None or not st.searchable or not st.may_select():
             return
         query = st.last_result.text if st.last_result is not None else ""
-        own = text.strip() in ("", query.strip(), self._own_caption(st.motion.row).strip())
+        own = text.strip() in ("", query.strip(), self._own_caption(row).strip())
+        if not own:
+            try:  # "?!": said here, not by an error box from the worker mid-typing
+                require_words(text, "caption")
+            except ValueError as e:
+                self.chronology.set_heading(f"{str(e)[0].upper()}{str(e)[1:]}.")
+                self.win.statusBar().showMessage(str(e), 8000)
+                return
         self._typed = None if own else text  # cleared or back to a shown caption: not sticky
         self._typed_query = query
-        self.win.car_panel.set_busy(True)
-        st.orders_requested(self.win.client.score_orders(st.motion.row, text).request_id)
+        self._send_orders(row, text)
 
     def _on_order_toggled(self, on: bool) -> None:
         self.win.settings.setValue(KEY_ORDER_AWARE, bool(on))
@@ -306,95 +345,17 @@ class Analysis(QObject):
         if last is not None and last.asked:
             self.win.search(last.asked)
 
-    # ------------------------------------------------------------------ describing
-    def describe_selected(self) -> None:
-        """Describe the selected motion, or during a comparison the first compared one (the
-        motion the word panel explains; shows the Describe tab)."""
-        st = self.win.state
-        comparer = self.win.comparer
-        row = comparer.rows[0] if comparer.showing and comparer.rows else st.selected_row
-        self.win.car_dock.show()
-        if row is None or not st.searchable:
-            self.describe_panel.clear("the selected motion: select a motion in a searchable "
-                                      "gallery first")
-            return
-        if not st.may_select():  # the row is the old gallery's
-            return
-        self._describe_id += 1
-        self.describe_panel.set_busy(True)
-        # queued, then declared (as WorkerClient._send): the gallery's background
-        # describing that gives way to it finds it queued ahead of its own resumption
-        self._describe.emit(DescribeRequest(self._describe_id, int(row)))
-        self.win.client.worker.supersede("describe", self._describe_id)
-        self.win.car_dock.raise_()
-        self.tabs.setCurrentWidget(self.describe_panel)  # busy now: the switch sends nothing
-
-    def _on_describe_visible(self, visible: bool) -> None:
-        row = self.win.state.selected_row
-        if (visible and row is not None and row != self._described_row
-                and not self.describe_panel.is_busy()):
-            self.describe_selected()
-
-    def _on_described(self, result: DescribeResult) -> None:
-        if result.request_id != self._describe_id:
-            return
-        self.describe_panel.set_busy(False)
-        self._described_row = result.row
-        bar = self.win.statusBar()
-        if bar.currentMessage().startswith(BANK_NOTE_START):  # the bank is ready now
-            bar.clearMessage()
-        gal = self.win.state.gallery
-        ident = gal.ids[result.row] if gal is not None else str(result.row)
-        cap = gal.captions[result.row] if gal is not None else ""
-        title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
-        self.describe_panel.set_data(title, result.captions, result.motion_words,
-                                     result.bank_source, result.bank_size, result.weight)
-        self.described.emit(result)
-
-    def _on_gallery_described(self, result: GalleryDescriptions) -> None:
-        win = self.win
-        if win.state.gallery is None or result.gallery != win.state.gallery.path:
-            return
-        self._generated = {int(r): c for r, (c, _s) in result.rows.items()}
-        browser = win.gallery_browser
-        keep = browser.selected_row()
-        browser.blockSignals(True)
-        try:
-            rows = gallery_records(win.state.gallery)
-            for r in rows:
-                gen = self._generated.get(int(r["row"]))
-                if gen is not None:
-                    r["caption"] = GENERATED_MARK + gen
-            browser.set_items(rows)
-            if keep is not None:
-                browser.select_row(keep)
-        finally:
-            browser.blockSignals(False)
-        if win.state.last_result is not None:
-            results = win.results_list
-            keep = results.selected_rows()  # every selected row: a comparison's too
-            results.blockSignals(True)
-            try:
-                results.set_results(self.result_records(win.state.last_result))
-                if keep:
-                    results.select_rows(keep)
-            finally:
-                results.blockSignals(False)
-        shown = win.state.selected_row
-        if (shown is not None and shown in self._generated and not self._own_caption(shown)
-                and self.chronology.source() == "caption"
-                and not win.car_panel.caption_edit.text().strip()):  # not over a typed one
-            self.request_orders(shown)  # its heading names the nearest caption now
-        if result.rows:
-            win.statusBar().showMessage(
-                f"{len(result.rows)} uncaptioned motions described by their nearest training "
-                f"caption ({GENERATED_MARK.strip()} = retrieved, not generated)", 8000)
-        self.galleryDescribed.emit(result)
-
-    def _on_job_finished(self, kind: str, outcome: str) -> None:
-        if outcome == "done":
-            return
-        if kind == "orders":
+    def _on_unanswered(self, kind: str, request_id: int) -> None:
+        """A request ended without a result: the busy mark ends only when it was the newest
+        (an older one superseded by a newer request leaves the newer one's mark)."""
+        if kind == "orders" and request_id == self.win.state.latest("orders"):
             self.win.car_panel.set_busy(False)
-        elif kind == "describe":
+            if self._orders_error:  # in the panel, not a message box (the status bar too)
+                self.chronology.set_heading(f"No event orders: {self._orders_error}")
+                self._orders_error = ""
+        elif kind == "describe" and request_id == self._describe_id:
             self.describe_panel.set_busy(False)
+
+    def _on_job_failed(self, kind: str, message: str) -> None:
+        if kind == "orders":  # said by the panel once the newest request is known to fail
+            self._orders_error = message

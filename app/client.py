@@ -135,7 +135,7 @@ class WorkerClient(QObject):
         self._fetchMotion.connect(worker.fetch_motion)
         self._fetchMotions.connect(worker.fetch_motions)
         self._scoreOrders.connect(worker.score_orders)
-        self._ids = {"rank": 0, "motion": 0, "orders": 0, "compare": 0}
+        self._ids = {"rank": 0, "motion": 0, "orders": 0, "compare": 0, "gallery": 0}
 
     def start(self) -> None:
         """Start the worker thread."""
@@ -177,16 +177,21 @@ class WorkerClient(QObject):
         return self._ids[kind]
 
     def load_checkpoint(self, path: str | None) -> None:
-        """Queue loading a checkpoint directory (None or ``""``: the shipped model)."""
+        """Queue loading a checkpoint directory (None or ``""``: the shipped model); the
+        background describing of a gallery gives way to it."""
         self._loadCheckpoint.emit(str(path or ""))
+        self.worker.request_queued()
 
     def ensure_model(self) -> None:
         """Queue loading the shipped model unless a model is loaded by then."""
         self._ensureModel.emit()
 
     def load_gallery(self, path: str) -> None:
-        """Queue opening a gallery (index, dataset folder or BVH folder)."""
+        """Queue opening a gallery (index, dataset folder or BVH folder). A gallery load
+        still running or queued is given up (it opens no gallery anyone waits for), and the
+        background describing of the open gallery gives way."""
         self._loadGallery.emit(str(path))
+        self.worker.supersede("gallery", self._next("gallery"))
 
     def rank(self, text: str, *, k: int = DEFAULT_K, mode: str = "fused",
              item: int | None = None, motion_file: str | None = None) -> RankRequest:

@@ -77,6 +77,10 @@ class Comparer(QObject):
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)
             return False
+        if self.win.dialogs.recording:  # the 3D view keeps the recorded motion
+            self.win.statusBar().showMessage("A video is being recorded from the 3D view: "
+                                             "compare once it is (Esc cancels it).", 5000)
+            return False
         if self.win.state.gallery_pending:  # the rows would be read in the opening gallery
             self.win.statusBar().showMessage("Wait for the gallery to open, then compare "
                                              "its results.", 5000)
@@ -122,8 +126,11 @@ class Comparer(QObject):
             win.show_gallery_row(row)
 
     def _on_gallery(self, _info: object) -> None:
-        # a comparison asked before this gallery opened names rows of the old one
+        # a comparison asked or shown before this gallery opened names rows of the old one:
+        # leaving it (Esc), describing its first motion or scoring its orders would ask the
+        # new gallery for them
         self._pending = None
+        self.showing, self.rows, self.first = False, [], None
 
     def _on_single_motion(self, _data: object) -> None:
         # one motion replaced the comparison in the player (a late signal of a motion shown
@@ -141,6 +148,10 @@ class Comparer(QObject):
         _, ranks, labels, layout, more = self._pending
         self._pending = None
         win = self.win
+        if win.dialogs.recording:  # asked just before a recording started: not over it
+            win.statusBar().showMessage("Comparison not shown: a video is being recorded "
+                                        "from the 3D view.", 5000)
+            return
         view = win.skeleton_view
         view.set_motions([(m.joints, m.bones, m.fps, m.part_of_joint) for m in data.motions],
                          layout=layout, labels=labels)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from motionlex.app import export as export_mod
@@ -50,17 +50,51 @@ class Dialogs:
         self.quit_box: QMessageBox | None = None
         self.exports = Exporter(win)
         self._video = False
+        self.held_row: int | None = None
+        """The gallery row chosen while a video's frames were rendered (shown after them)."""
         ex = self.exports  # its signals are emitted on the GUI thread
         ex.progressed.connect(lambda done, total: win.job.set_progress(done, total))
         ex.finished.connect(self._export_finished)
         ex.saved.connect(self._export_saved)
         ex.failed.connect(win.show_error)
+        ex.grabbed.connect(self._show_held_row)
         win.state.events.gallery.connect(self._remember_gallery)
 
     @property
     def exporting(self) -> bool:
         """Whether an export (file or video) is queued or running."""
         return self.exports.busy
+
+    @property
+    def recording(self) -> bool:
+        """Whether a video's frames are being rendered from the 3D view (the window holds
+        other motions back meanwhile)."""
+        return self.exports.grabbing
+
+    def hold_row(self, row: int, replace: bool = True) -> None:
+        """A video is being rendered from the 3D view: gallery row ``row`` is shown once its
+        frames are (a click, or a result selected by search-as-you-type, would otherwise put
+        another motion into the file; Esc cancels the recording). ``replace=False``: a row
+        held already stays (a reply to an older request does not replace the user's pick).
+        """
+        if replace or self.held_row is None:
+            self.held_row = int(row)
+        win = self.win
+        gallery, row = win.state.gallery, self.held_row
+        name = gallery.ids[row] if gallery is not None and 0 <= row < gallery.size else row
+        win.statusBar().showMessage(
+            f"{self.exports.description}: motion {name} is shown once the video's frames "
+            "are rendered (Esc cancels the recording).", 8000)
+        motion = win.state.motion
+        shown = motion.row if motion is not None else win.state.selected_row
+        if shown is not None:  # the lists go back to the motion recorded
+            QTimer.singleShot(0, lambda: win._mark_shown(shown))
+
+    def _show_held_row(self) -> None:
+        row, self.held_row = self.held_row, None
+        gallery = self.win.state.gallery
+        if row is not None and gallery is not None and row < gallery.size:
+            self.win.show_gallery_row(row)
 
     def cancel_export(self) -> bool:
         """Cancel the running export; returns whether one was running."""
@@ -172,6 +206,7 @@ class Dialogs:
         clear.triggered.connect(lambda: cfg.clear_recent(self.win.settings))
 
     def _remember_gallery(self, info) -> None:
+        self.held_row = None  # a row held during a recording names the old gallery
         if not info.synthetic:  # the demo gallery has its own File menu entry
             cfg.add_recent(self.win.settings, info.source)
 

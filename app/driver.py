@@ -65,6 +65,8 @@ class JobDriver(QObject):
     Signals:
         progress(int, int): ``(done, total)`` of the running job (``total == 0``: unknown).
         failed(str): a job raised; the message names the job and the error.
+        jobFailed(str, str): ``(kind, message)``, emitted just before ``failed`` (the GUI
+            tells a job the user asked for from an automatic one).
         jobStarted(str, str): ``(kind, description)``.
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
@@ -73,6 +75,7 @@ class JobDriver(QObject):
 
     progress = Signal(int, int)
     failed = Signal(str)
+    jobFailed = Signal(str, str)
     jobStarted = Signal(str, str)
     jobFinished = Signal(str, str)
     message = Signal(str)
@@ -94,6 +97,11 @@ class JobDriver(QObject):
         """Stop the running job at its next step (thread-safe; acts while a job runs)."""
         with self._lock:
             self._epoch += 1
+
+    def cancels(self) -> int:
+        """How many cancels so far (thread-safe): a job queued with this count is
+        cancelled by a cancel made before it starts (:meth:`_drive`'s ``epoch``)."""
+        return self._epoch_now()
 
     def shut_down(self) -> None:
         """Cancel the running job and every job after it (thread-safe): the owner is
@@ -122,6 +130,12 @@ class JobDriver(QObject):
             self._latest[kind] = max(self._latest[kind], int(request_id))
             self._requests += 1
 
+    def request_queued(self) -> None:
+        """Declare a request without an id queued (a checkpoint load): a background job
+        gives way to it as to :meth:`supersede`'s requests (thread-safe)."""
+        with self._lock:
+            self._requests += 1
+
     def _request_count(self) -> int:
         with self._lock:
             return self._requests
@@ -141,7 +155,8 @@ class JobDriver(QObject):
     # -- driver --------------------------------------------------------------------------
     def _drive(self, kind: str, description: str, job: Progress,
                outdated: Callable[[], bool] = lambda: False, *,
-               on_result: Callable[[Any], None] | None = None) -> Any:
+               on_result: Callable[[Any], None] | None = None,
+               epoch: int | None = None) -> Any:
         """Run a job generator: progress after each step, stop when cancelled/outdated.
 
         Args:
@@ -150,12 +165,14 @@ class JobDriver(QObject):
                 (:meth:`supersede`) arrives, it stops at its next step, its generator is
                 parked and resumes, where it stopped, after the requests queued by then;
                 ``on_result`` gets its return value on the worker thread when it finishes.
+            epoch: :meth:`cancels` when the job was queued (None: when it starts), so that
+                a cancel made while it waited in the queue stops it at its first step.
 
         Returns:
             The job's return value, or None when it was cancelled, outdated, failed (a
             failure is logged with its traceback and emitted as ``failed``) or parked.
         """
-        epoch = self._epoch_now()
+        epoch = self._epoch_now() if epoch is None else epoch
         if self.closing:  # queued before the owner closed: do not start it
             job.close()
             return None
@@ -202,7 +219,9 @@ class JobDriver(QObject):
                 logger.debug("%s failed: %s", description, e)  # the window logs what it shows
             else:
                 logger.exception("%s failed", description)
-            self.failed.emit(failure_message(description, e))
+            message = failure_message(description, e)
+            self.jobFailed.emit(kind, message)
+            self.failed.emit(message)
             self.jobFinished.emit(kind, "failed")
             return None
         self.jobFinished.emit(kind, "done")

@@ -94,11 +94,21 @@ class FrameGrabber(QObject):
     is paused while it renders; at the end the shown frame is restored and playback goes on
     if it was playing.
 
+    The view must keep its motion until every frame is rendered (the window holds back other
+    motions meanwhile). Should it be given others anyway, the recording fails, saying so,
+    instead of writing a file that mixes two motions.
+
     Args:
         view: the 3D view (with a motion shown).
         frames: the queue :func:`video_steps` reads.
         parent: Qt parent.
+
+    Signals:
+        stopped(): rendering ended (every frame rendered, cancelled or failed): the view is
+            free for other motions.
     """
+
+    stopped = Signal()
 
     def __init__(self, view: SkeletonView, frames: queue.Queue, parent: QObject) -> None:
         super().__init__(parent)
@@ -109,20 +119,38 @@ class FrameGrabber(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(0)
         self.timer.timeout.connect(self._tick)
+        view.motionsChanged.connect(self._on_motions_changed)
+
+    @property
+    def active(self) -> bool:
+        """Whether frames are still being rendered."""
+        return self.timer.isActive()
 
     def start(self) -> None:
         """Start rendering at the next event-loop turn."""
         self.timer.start()
 
-    def stop(self, cancelled: bool = True) -> None:
-        """Stop rendering (a cancel also ends the encoder's wait)."""
+    def stop(self, cancelled: bool = True, restore: bool = True) -> None:
+        """Stop rendering (a cancel also ends the encoder's wait; ``restore``: the shown
+        frame and playback as before the recording)."""
         if self.timer.isActive():
             self.timer.stop()
-            self.view.seek(self.start_frame)
-            if self.was_playing:  # as it was before the export (it stayed paused)
-                self.view.play()
+            self.view.motionsChanged.disconnect(self._on_motions_changed)
+            if restore:
+                self.view.seek(self.start_frame)
+                if self.was_playing:  # as it was before the export (it stayed paused)
+                    self.view.play()
             if cancelled:
                 self.frames.put(JobCancelled("export"))  # the encoder ends as cancelled
+            self.stopped.emit()
+
+    def _on_motions_changed(self) -> None:
+        if self.timer.isActive():  # the frames so far show another motion: no mixed file
+            self.frames.put(RuntimeError(
+                f"the 3D view was given another motion after {self.next} of {self.total} "
+                "frames; the video would mix two motions, so nothing was written (record "
+                "it again)"))
+            self.stop(cancelled=False, restore=False)
 
     def _tick(self) -> None:
         if self.frames.qsize() >= FRAME_QUEUE:
@@ -153,10 +181,12 @@ class ExportWorker(JobDriver):
 
     saved = Signal(str, str)
 
-    @Slot(str, object)
-    def run(self, description: str, job: Progress) -> None:
-        """Drive one export job; emit ``saved`` when it wrote its file."""
-        done = self._drive("export", description, job)
+    @Slot(str, object, int)
+    def run(self, description: str, job: Progress, epoch: int | None = None) -> None:
+        """Drive one export job; emit ``saved`` when it wrote its file. ``epoch``:
+        :meth:`~motionlex.app.driver.JobDriver.cancels` when it was queued (a cancel made
+        before it started then stops it)."""
+        done = self._drive("export", description, job, epoch=epoch)
         if done is not None:
             path, note = done if isinstance(done, tuple) else (done, "")
             self.saved.emit(str(path), str(note))
@@ -176,14 +206,17 @@ class Exporter(QObject):
         finished(str): it ended: ``done``, ``cancelled`` or ``failed``.
         saved(str, str): the path written and a note (after ``finished("done")``).
         failed(str): the error message (after ``finished("failed")``).
+        grabbed(): a video's frames are all rendered (or the rendering stopped): the 3D
+            view may show other motions again; the encoding may still run.
     """
 
-    _run = Signal(str, object)
+    _run = Signal(str, object, int)
     started = Signal(str)
     progressed = Signal(int, int)
     finished = Signal(str)
     saved = Signal(str, str)
     failed = Signal(str)
+    grabbed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -208,6 +241,12 @@ class Exporter(QObject):
         """Whether an export is queued or running."""
         return self._busy
 
+    @property
+    def grabbing(self) -> bool:
+        """Whether a video's frames are being rendered from the 3D view (it must keep its
+        motion meanwhile)."""
+        return self.grabber is not None and self.grabber.active
+
     def start(self, description: str, job: Progress) -> None:
         """Run ``job`` on the export thread.
 
@@ -221,7 +260,8 @@ class Exporter(QObject):
             self.thread.start()          # holds no running thread
         self._busy = True
         self.description = description
-        self._run.emit(description, job)
+        # the cancel count now: Esc pressed before the export thread starts it still counts
+        self._run.emit(description, job, self.worker.cancels())
 
     def record(self, view: SkeletonView, writer: VideoWriter) -> None:
         """Render every frame of ``view`` on the GUI thread and encode them into ``writer``
@@ -238,6 +278,7 @@ class Exporter(QObject):
             writer.abort()
             raise
         self.grabber = FrameGrabber(view, frames, self)
+        self.grabber.stopped.connect(self.grabbed)
         self.grabber.start()
 
     def cancel(self) -> bool:

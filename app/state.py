@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.app.analysis_messages import DescribeResult
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.texts import motions
 from motionlex.core.text.spelling import require_words
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 LONG_JOBS = ("checkpoint", "gallery")
 """Worker jobs that show the progress bar and the cancel button."""
 
-REQUEST_KINDS = ("rank", "motion", "orders")
+REQUEST_KINDS = ("rank", "motion", "orders", "describe")
 """Kinds of request whose results are matched to the newest request id."""
 
 
@@ -94,7 +95,7 @@ class ExplorerState:
         self._clock = clock
         self._model: ModelInfo | None = None
         self._gallery: GalleryInfo | None = None
-        self._gallery_pending = False
+        self._galleries_pending = 0  # galleries asked for and not yet opened or given up
         self._pending_query: str | None = None
         self._last_result: RankResult | None = None
         self._motion: MotionData | None = None
@@ -128,8 +129,9 @@ class ExplorerState:
 
     @property
     def gallery_pending(self) -> bool:
-        """Whether a gallery is being opened."""
-        return self._gallery_pending
+        """Whether a gallery is being opened (any of those asked for: opening A then B
+        waits for B after A opens)."""
+        return self._galleries_pending > 0
 
     @property
     def pending_query(self) -> str | None:
@@ -165,7 +167,7 @@ class ExplorerState:
     @property
     def busy(self) -> bool:
         """Whether a gallery or checkpoint is being opened."""
-        return self._gallery_pending or self._long_job is not None
+        return self.gallery_pending or self._long_job is not None
 
     def latest(self, kind: str) -> int:
         """The newest request id of ``kind`` told to the state (0: none yet)."""
@@ -189,25 +191,30 @@ class ExplorerState:
         self.events.model.emit(info)
 
     def opening_gallery(self) -> None:
-        """A gallery was asked for; queries now wait for it."""
-        self._gallery_pending = True
+        """A gallery was asked for; queries now wait for it (counted: each one asked
+        ends in :meth:`gallery_opened` or in :meth:`job_finished` without ``done``)."""
+        self._galleries_pending += 1
 
     def gallery_opened(self, info: GalleryInfo) -> str | None:
-        """A gallery was opened: it replaces the old one and clears the results.
+        """A gallery was opened: it replaces the old one and clears the results, the
+        selection and the shown motion (they name the old gallery's rows).
 
         Returns:
             The query to send now: the one that waited for it, else the text query whose
-            results the old gallery showed (asked of this one), or None.
+            results the old gallery showed (asked of this one), or None. None too while
+            another gallery asked for later is still opening: the query waits for that one.
         """
         last = self._last_result
         asked = last.asked if last is not None and info.size and info.searchable else ""
         # requests sent before now (served after the load, in order) named the old
         # gallery's rows: their replies are dropped, the text query is asked again below
         self._stale_upto = dict(self._latest)
-        self._ranking = False
+        self._ranking = self._picked_while_ranking = False
         self._gallery = info
-        self._gallery_pending = False
+        self._galleries_pending = max(0, self._galleries_pending - 1)
         self._last_result = None
+        self._selected_row = None
+        self._motion = None
         note = (f" ({count(len(info.skipped), 'file')} skipped: the gallery label at the "
                 "bottom right names them)" if info.skipped else "")
         if info.not_upright:  # a Z-up export: its skeletons lie, its results mean little
@@ -218,6 +225,10 @@ class ExplorerState:
         self._status(f"Gallery {built}opened: {motions(info.size)}{note}. {model_note}".strip(),
                      15000 if model_note else 8000)
         self.events.gallery.emit(info)
+        if self.gallery_pending:  # a later gallery is still opening: the query waits for it
+            if self._pending_query is None and asked:
+                self._pending_query = asked
+            return None
         pending, self._pending_query = self._pending_query, None
         return pending or asked or None
 
@@ -238,7 +249,7 @@ class ExplorerState:
         except ValueError as e:
             self._status(str(e), 8000)
             return "refused"
-        if self._gallery_pending:  # asked of the gallery that is opening, not the old one
+        if self.gallery_pending:  # asked of the gallery that is opening, not the old one
             self._pending_query = text
             self._status(f"Will search “{text}” once the gallery is open.")
             return "queued"
@@ -319,7 +330,7 @@ class ExplorerState:
         """Whether a gallery row may be chosen now (shown, compared, described, its orders
         scored): not while another gallery opens, whose rows a request sent now would read
         (the status bar says so)."""
-        if self._gallery_pending:
+        if self.gallery_pending:
             self._status("Wait for the gallery to open, then select a motion.", 5000)
             return False
         return True
@@ -339,14 +350,20 @@ class ExplorerState:
         """Event orders were asked for with this id."""
         self._latest["orders"] = request_id
 
+    def describe_requested(self, request_id: int) -> None:
+        """A description was asked for with this id."""
+        self._latest["describe"] = request_id
+
     def motion_superseded(self) -> None:
         """Something else now fills the 3D view (a comparison): replies to the motion
         requests sent so far, and their display steps still pending, are dropped."""
         self._latest["motion"] = -1
 
-    def is_current(self, data: MotionData | OrdersResult) -> bool:
-        """Whether a motion or orders result answers the newest request of its kind."""
-        kind = "motion" if isinstance(data, MotionData) else "orders"
+    def is_current(self, data: MotionData | OrdersResult | DescribeResult) -> bool:
+        """Whether a motion, orders or describe result answers the newest request of its
+        kind, asked of the gallery open now."""
+        kind = ("motion" if isinstance(data, MotionData)
+                else "describe" if isinstance(data, DescribeResult) else "orders")
         return data.request_id == self._latest[kind] and data.request_id > self._stale_upto[kind]
 
     def show_motion(self, data: MotionData) -> None:
@@ -377,17 +394,20 @@ class ExplorerState:
         """A worker job ended (``outcome``: ``done``, ``cancelled`` or ``failed``).
 
         Args:
-            recording: a video recording is running (it keeps the progress bar).
+            recording: a video recording is running (it keeps the progress bar; the job
+                is over all the same, so Esc no longer cancels worker jobs).
 
         Returns:
             Whether the progress bar and cancel button should be hidden.
         """
         hide = kind in LONG_JOBS and not recording
-        if hide:
+        if kind in LONG_JOBS:
             self._long_job = None
         if kind == "gallery" and outcome != "done":
+            self._galleries_pending = max(0, self._galleries_pending - 1)
+            if self.gallery_pending:  # given up for a gallery asked later: the query waits
+                return hide           # for that one, and the cancel is no news
             pending = self._pending_query
-            self._gallery_pending = False
             self._pending_query = None
             if outcome == "cancelled":  # a query typed meanwhile is said, not dropped unseen
                 if pending is None:

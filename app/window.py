@@ -38,6 +38,11 @@ from motionlex.resources import default_model_dir
 
 logger = logging.getLogger(__name__)
 
+AUTOMATIC_JOBS = ("orders", "describe_gallery")
+"""Worker jobs the window runs on its own (a selection's event orders, a caption typed in the
+chronology panel, the gallery's background describing): their errors go to the status bar
+and the log, never a window-modal box that takes the keyboard from the user mid-typing."""
+
 
 class MainWindow(SearchActions, QMainWindow):
     """The explorer window.
@@ -134,7 +139,7 @@ class MainWindow(SearchActions, QMainWindow):
         w = self._client.worker
         w.ranked.connect(self._on_ranked)
         w.progress.connect(self._on_progress)
-        w.failed.connect(self.show_error)
+        w.jobFailed.connect(self._on_job_failed)
         w.checkpointLoaded.connect(self._on_checkpoint)
         w.galleryLoaded.connect(self._on_gallery)
         w.motionReady.connect(self._on_motion)
@@ -238,6 +243,8 @@ class MainWindow(SearchActions, QMainWindow):
 
     def _on_gallery(self, info: GalleryInfo) -> None:
         pending = self.state.gallery_opened(info)  # also the old gallery's text query
+        if self.state.gallery_pending:  # a gallery asked for since is still opening: the
+            return  # query and the first motion wait for that one
         typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
         # the gallery opened is never overwritten, and searched only as typing would be
         waiting = typed and typed != pending and not self.act_live.isChecked()
@@ -285,16 +292,24 @@ class MainWindow(SearchActions, QMainWindow):
 
         self._ranked_stage.run([show_query_words])
         self.resultsShown.emit(result)
+        asked = self.state.latest("orders")
         if result.hits and take:
             self.results_list.select_row(0)
         elif self.state.selected_row is not None:
             self._mark_shown(self.state.selected_row)
+        if self.state.latest("orders") == asked:  # no result selected (a motion picked
+            # meanwhile stays, the filter hides the first): the chronology panel follows
+            # the new query for the row it analyses
+            self.analysis.request_orders()
 
     def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
         """Show gallery row ``row`` alone in every view (fetched on the worker); the list
         ``clicked`` (where the user chose it) keeps the selection Qt gave it. Refused while
         another gallery opens (:meth:`ExplorerState.may_select`): the highlight then goes back
         to the motion shown (it stayed on the refused row, unlike every view)."""
+        if self.dialogs.recording:  # the 3D view keeps the recorded motion: this one after
+            self.dialogs.hold_row(row)
+            return
         if not self.state.may_select():
             shown = self.state.selected_row
             if shown is not None:  # after Qt has finished moving the selection
@@ -324,6 +339,9 @@ class MainWindow(SearchActions, QMainWindow):
         def show_3d() -> None:
             if not self.state.is_current(data):  # superseded since (a comparison)
                 return
+            if self.dialogs.recording:  # asked before the recording started: shown after it
+                self.dialogs.hold_row(data.row, replace=False)  # (a row chosen since wins)
+                return
             self.state.show_motion(data)
             self.skeleton_view.set_motion(data.joints, data.bones, data.fps,
                                           data.part_of_joint)
@@ -331,11 +349,14 @@ class MainWindow(SearchActions, QMainWindow):
             self._update_enabled()  # the export actions follow current_motion at once
 
         def show_patches() -> None:
+            if self.state.motion is not data or not self.state.is_current(data):
+                return  # not shown in 3D (held back), or superseded since (a comparison)
             self.patch_view.set_image(data.patches, fps=data.fps)
             self.patch_view.set_frame(self.skeleton_view.frame)  # playing since show_3d
 
         def show_words() -> None:
-            if self.skeleton_view.num_motions > 1 or not self.state.is_current(data):
+            if (self.skeleton_view.num_motions > 1 or not self.state.is_current(data)
+                    or self.state.motion is not data):
                 return  # a comparison shown (or asked for) since keeps its words
             self.show_result_words(data)
             if not self.state.searchable:
@@ -385,10 +406,19 @@ class MainWindow(SearchActions, QMainWindow):
     def _on_job_finished(self, kind: str, outcome: str) -> None:
         if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
             self.job.show(False, False)
-        if kind == "gallery":  # the welcome page keeps why the last gallery did not open
+        if kind == "gallery" and not self.state.gallery_pending:  # the welcome page keeps
+            # why the last gallery did not open (one given up for a later one: it opens)
             error = self._last_error if outcome == "failed" else None
             self._welcome.setText(texts.welcome_text(error))
         self._update_enabled()
+
+    def _on_job_failed(self, kind: str, message: str) -> None:
+        if kind not in AUTOMATIC_JOBS:
+            self.show_error(message)
+            return
+        logger.warning("%s", message)  # a job the user did not start: no message box
+        self.statusBar().showMessage(message.splitlines()[0], 15000)
+        self.errorShown.emit(message)
 
     def _on_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -83,6 +83,9 @@ class RankWorker(DescribeJobs, JobDriver):
         jobFinished(str, str): ``(kind, outcome)``; outcomes ``done``, ``cancelled``,
             ``failed``.
         message(str): a note for the status bar (e.g. a checkpoint switched automatically).
+        requestUnanswered(str, int): ``(kind, request_id)`` of an ``orders`` or ``describe``
+            request that ended without a result (superseded, cancelled or failed), so the
+            GUI ends its busy mark only when the newest request will not answer.
     """
 
     ranked = Signal(object)
@@ -93,6 +96,7 @@ class RankWorker(DescribeJobs, JobDriver):
     ordersReady = Signal(object)
     described = Signal(object)
     galleryDescribed = Signal(object)
+    requestUnanswered = Signal(str, int)
 
     def __init__(self, cache_dir: str | os.PathLike | None = None,
                  device: str | None = None, torch_threads: int | None = None) -> None:
@@ -113,6 +117,11 @@ class RankWorker(DescribeJobs, JobDriver):
         self._order_alpha = 0.0  # > 0: rank multi-event queries by order agreement
         self._bank: Any = None  # the model's caption bank, built at first use
         self._latest.setdefault("describe", 0)
+        # galleries asked for (WorkerClient.load_gallery declares each one): a load with a
+        # later one queued behind it is given up at its next step (a build is not finished
+        # for a gallery nobody waits for)
+        self._latest.setdefault("gallery", 0)
+        self._loads = 0  # loads started on this thread (the n-th is the n-th asked for)
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -235,9 +244,21 @@ class RankWorker(DescribeJobs, JobDriver):
 
         A folder that is not an index is encoded with the loaded model into a cached index
         (only new or changed files on later opens), with progress. Emits
-        ``galleryLoaded(GalleryInfo)`` or ``failed``.
+        ``galleryLoaded(GalleryInfo)`` or ``failed``. A load with another one asked for
+        behind it (:meth:`~motionlex.app.driver.JobDriver.supersede` ``("gallery", n)``) is
+        cancelled at its next step; once its steps are done it is opened all the same (the
+        worker switched to it already), and the next load replaces it.
         """
-        info = self._drive("gallery", f"Opening {gallery_label(path)}", self.load_steps(path))
+        self._loads += 1
+        ticket, ended = self._loads, []
+
+        def steps() -> Progress:
+            info = yield from self.load_steps(path)
+            ended.append(True)  # the worker holds this gallery now: it must be reported
+            return info
+
+        info = self._drive("gallery", f"Opening {gallery_label(path)}", steps(),
+                           lambda: not ended and self._outdated("gallery", ticket))
         if info is not None:
             self.galleryLoaded.emit(info)
 
@@ -419,12 +440,15 @@ class RankWorker(DescribeJobs, JobDriver):
     def score_orders(self, request: OrdersRequest) -> None:
         """Split a caption into events and score its event orders; emit ``ordersReady``."""
         if self._outdated("orders", request.request_id):
+            self.requestUnanswered.emit("orders", request.request_id)
             return
         result = self._drive("orders", f"Scoring event orders of motion {request.row}",
                              self.orders_steps(request),
                              lambda: self._outdated("orders", request.request_id))
         if result is not None:
             self.ordersReady.emit(result)
+        else:
+            self.requestUnanswered.emit("orders", request.request_id)
 
     def orders_steps(self, request: OrdersRequest) -> Progress:
         """Job: event-order scores of a caption (:func:`motionlex.app.jobs.orders_steps`)."""
@@ -436,12 +460,15 @@ class RankWorker(DescribeJobs, JobDriver):
         """Describe gallery row ``request.row`` by its nearest bank captions; emit
         ``described`` (or ``failed``)."""
         if self._outdated("describe", request.request_id):
+            self.requestUnanswered.emit("describe", request.request_id)
             return
         result = self._drive("describe", f"Describing motion {request.row}",
                              self.describe_steps(request),
                              lambda: self._outdated("describe", request.request_id))
         if result is not None:
             self.described.emit(result)
+        else:
+            self.requestUnanswered.emit("describe", request.request_id)
 
     @Slot()
     def describe_gallery(self) -> None:

@@ -47,6 +47,7 @@ class SkeletonView(QWidget):
         frameChanged(int): the timeline frame changed (after :meth:`seek`, :meth:`step`,
             a playback tick or a new motion, which starts at frame 0).
         playingChanged(bool): playback started (``True``) or stopped (``False``).
+        motionsChanged(): other motions are shown (:meth:`set_motions`, :meth:`clear`).
 
     Keyboard (when the view or its 3D canvas has focus): space toggles play/pause,
     left/right step one frame (wrapping).
@@ -62,6 +63,7 @@ class SkeletonView(QWidget):
 
     frameChanged = Signal(int)
     playingChanged = Signal(bool)
+    motionsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None, render_mode: str | None = None) -> None:
         mode = resolve_render_mode(render_mode)
@@ -253,6 +255,7 @@ class SkeletonView(QWidget):
         self._update_controls()
         self._frame = -1  # force a redraw and a frameChanged(0)
         self._bar.set_range(self._num_frames, self._fps)
+        self.motionsChanged.emit()
         self.seek(0)
         logger.debug(
             "showing %d motion(s), %d frames at %.3g fps, layout %s",
@@ -273,6 +276,7 @@ class SkeletonView(QWidget):
         self._frame = 0
         self._scene.follow_centres = None
         self._update_controls()
+        self.motionsChanged.emit()
 
     # ------------------------------------------------------------------ camera
     def fit_camera(self) -> None:

@@ -73,3 +73,21 @@ def test_a_request_is_queued_before_it_is_declared(tmp_path, monkeypatch):
     client.score_orders(3)
     assert log == [(step, kind, 1) for kind in ("rank", "motion", "compare", "orders")
                    for step in ("queued", "declared")]
+
+
+def test_loads_make_the_background_describing_give_way(tmp_path, monkeypatch):
+    """A gallery or checkpoint load asked for while the gallery's uncaptioned motions are
+    described waited behind the whole describe job; each load is now declared, after it
+    is queued, and a second gallery asked for gives up the first one's load."""
+    worker = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
+    client = WorkerClient(worker)
+    log: list[tuple] = []
+    client._loadGallery.connect(lambda path: log.append(("queued", path)))
+    client._loadCheckpoint.connect(lambda path: log.append(("queued", path)))
+    monkeypatch.setattr(worker, "supersede", lambda kind, rid: log.append((kind, rid)))
+    monkeypatch.setattr(worker, "request_queued", lambda: log.append(("declared",)))
+    client.load_checkpoint("/c")
+    client.load_gallery("/a")
+    client.load_gallery("/b")
+    assert log == [("queued", "/c"), ("declared",), ("queued", "/a"), ("gallery", 1),
+                   ("queued", "/b"), ("gallery", 2)]

@@ -71,3 +71,23 @@ def test_failure_message_names_a_path_once():
 def test_supersede_unknown_kind_raises(qapp):
     with pytest.raises(ValueError, match="kind must be one of"):
         JobDriver().supersede("gallery", 1)
+
+
+def test_failures_name_their_job_kind(driver):
+    d, _ = driver
+    kinds = []
+    d.jobFailed.connect(lambda k, m: kinds.append((k, m)))
+    d._drive("orders", "Scoring", _job(3, fail_at=0))
+    assert kinds == [("orders", "Scoring failed: bad step 0")]
+
+
+def test_a_background_job_gives_way_to_a_request_without_an_id(driver, qapp):
+    """A checkpoint load (no request id) queued while the gallery's describing runs: the
+    describing parks at its next step, as for a query."""
+    d, events = driver
+    d.progress.connect(lambda done, total: d.request_queued() if done == 1 else None)
+    got = []
+    assert d._drive("describe_gallery", "bg", _job(3), on_result=got.append) is None
+    assert not got and not [e for e in events if e[0] == "finished"]  # parked
+    qapp.processEvents()  # resumed
+    assert got == ["result"]

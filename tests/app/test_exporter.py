@@ -139,3 +139,82 @@ def test_quit_during_a_video_export_asks_first(qtbot, loaded, tmp_path):
     assert blocker.args[0] == "cancelled"
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
     assert _files(out) == []  # nothing half-written
+
+
+class _TaggingWriter:
+    """A video writer that keeps each frame's tag (its first pixel) and writes nothing."""
+
+    def __init__(self, path) -> None:
+        self.path, self.frames, self.aborted = path, [], False
+
+    def append(self, frame) -> None:
+        self.frames.append(int(frame[0, 0, 0]))
+
+    def close(self):
+        return self.path
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_a_recording_whose_view_gets_another_motion_fails_unmixed(qtbot, gl_platform, tmp_path):
+    """The recording seeks the live 3D view: a motion shown there mid-recording (a click on
+    another result) went into the same file. It now fails, saying why, and writes nothing."""
+    from motionlex.app.exporter import Exporter
+    from motionlex.widgets.skeleton_view import SkeletonView
+
+    def motion(frames: int):
+        j = np.zeros((frames, 3, 3), np.float32)
+        j[:, 1, 1], j[:, 2, 1] = 1.0, 2.0
+        return j, np.array([[0, 1], [1, 2]]), 20.0
+
+    view = SkeletonView()
+    qtbot.addWidget(view)
+    view.resize(200, 200)
+    view.show()
+    view.grab_frame = lambda: np.full((2, 2, 4), view.num_frames, np.uint8)  # tag: length
+    view.set_motion(*motion(60))
+    ex, writer = Exporter(), _TaggingWriter(tmp_path / "m.gif")
+    failed, grabbed = [], []
+    ex.failed.connect(failed.append)
+    ex.grabbed.connect(lambda: grabbed.append(True))
+    with qtbot.waitSignal(ex.finished, timeout=30000) as blocker:
+        ex.record(view, writer)
+        assert ex.grabbing
+        qtbot.waitUntil(lambda: len(writer.frames) >= 5, timeout=30000)
+        view.set_motion(*motion(25))  # another motion shown mid-recording
+    ex.stop()
+    assert blocker.args[0] == "failed" and writer.aborted and grabbed and not ex.grabbing
+    assert set(writer.frames) == {60}  # no frame of the other motion
+    assert "would mix two motions" in failed[0]
+
+
+def test_a_cancel_right_after_the_start_is_not_lost(qtbot, tmp_path):
+    """Esc pressed before the export thread picked the job up was lost (the job read the
+    cancel count when it started, and wrote its file): the count is taken when it is
+    queued now."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QImage
+
+    from motionlex.app.exporter import Exporter, image_steps
+
+    ex = Exporter()
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(0)
+    gate, busy = threading.Event(), threading.Event()
+    ex.thread.start()
+
+    def hold() -> None:  # keeps the export thread busy: the export waits in its queue
+        busy.set()
+        gate.wait(30)
+
+    QTimer.singleShot(0, ex.worker, hold)
+    assert busy.wait(30)
+    with qtbot.waitSignal(ex.finished, timeout=30000) as blocker:
+        ex.start("Saving w.png", image_steps(image, tmp_path / "w.png"))
+        assert ex.cancel()  # the job is still queued
+        gate.set()
+    ex.stop()
+    assert blocker.args[0] == "cancelled" and _files(tmp_path) == []

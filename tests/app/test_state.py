@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from motionlex.app.analysis_messages import DescribeResult
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.state import Event, ExplorerState, gallery_records, result_records
 from motionlex.core.motion.skeleton import SMPL22
@@ -315,3 +316,70 @@ def test_a_model_that_cannot_search_the_open_gallery_marks_it_unsearchable(state
     assert seen["status"][-1][0].startswith("Text search needs the checkpoint")
     s.model_loaded(replace(_model(), gallery_searchable=True))
     assert s.searchable and s.check_search("a person walks") == "send"
+
+
+def test_a_new_gallery_clears_the_selection_and_the_shown_motion(state):
+    """Row 900 of a 1,000-motion gallery stayed selected (and shown) after a 50-motion
+    gallery opened: Similar, Describe and the chronology then asked for that row."""
+    s, _ = state
+    s.gallery_opened(_gallery(size=3))
+    s.select(2)
+    s.motion_requested(1)
+    s.show_motion(_motion(1, row=2))
+    s.opening_gallery()
+    s.gallery_opened(_gallery(size=2))
+    assert s.selected_row is None and s.motion is None
+    assert s.similar_label() is None  # "Select a motion first."
+    s.select(1)
+    assert s.selected_row == 1
+
+
+def test_two_galleries_asked_in_a_row_wait_for_the_last(state):
+    """Open A (a slow build), then B: A opening (or being given up) does not end the wait
+    for B; the query typed meanwhile is asked of B."""
+    s, seen = state
+    s.opening_gallery()  # A
+    assert s.check_search("a person bows") == "queued"
+    s.opening_gallery()  # B
+    assert s.gallery_opened(_gallery(size=3)) is None  # A: the query waits for B
+    assert s.gallery_pending and s.busy and not s.may_select()
+    assert s.pending_query == "a person bows"
+    assert s.gallery_opened(_gallery(size=2)) == "a person bows"  # B
+    assert not s.gallery_pending and s.may_select()
+    # A given up for B (its build cancelled): no "cancelled" news, B is still awaited
+    s.opening_gallery()
+    s.opening_gallery()
+    assert s.check_search("a person sits") == "queued"
+    s.job_started("gallery", "Opening gallery A")
+    n = len(seen["status"])
+    assert s.job_finished("gallery", "cancelled")
+    assert len(seen["status"]) == n and s.gallery_pending
+    assert s.pending_query == "a person sits"
+    assert s.gallery_opened(_gallery()) == "a person sits"
+    assert not s.gallery_pending
+
+
+def test_a_long_job_that_ends_during_a_recording_is_over(state):
+    """A gallery opened during a video recording: the recording keeps the progress bar, but
+    the job is over (busy was left true, and Esc then cancelled unrelated worker jobs)."""
+    s, _ = state
+    s.opening_gallery()
+    assert s.job_started("gallery", "Opening gallery A")
+    assert not s.job_finished("gallery", "done", recording=True)  # the bar stays
+    s.gallery_opened(_gallery())
+    assert s.long_job is None and not s.busy
+    assert s.job_started("checkpoint", "Loading checkpoint /c")
+    assert not s.job_finished("checkpoint", "cancelled", recording=True)
+    assert s.long_job is None and not s.busy
+
+
+def test_describe_replies_follow_the_newest_request_of_the_open_gallery(state):
+    s, _ = state
+    s.gallery_opened(_gallery())
+    s.describe_requested(1)
+    s.describe_requested(2)
+    assert not s.is_current(DescribeResult(1, 2, [], [], "bank", 10, 0.5))
+    assert s.is_current(DescribeResult(2, 2, [], [], "bank", 10, 0.5))
+    s.opening_gallery()
+    s.gallery_opened(_gallery(size=2))  # a reply about the old gallery's row: dropped
+    assert not s.is_current(DescribeResult(2, 2, [], [], "bank", 10, 0.5))

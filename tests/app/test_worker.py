@@ -384,3 +384,28 @@ def test_a_gallery_whose_checkpoint_is_gone_says_so(qapp, tmp_path, save_tiny, b
     with pytest.raises(ValueError, match=rf"its checkpoint: {own}, which no longer exists\); "
                                          r"open that model's folder"):
         _run(w.load_steps(index.path))
+
+
+def test_a_gallery_load_with_another_asked_behind_it_is_given_up(worker, gallery_index):
+    """Open A (a slow build), then B: A's load stops at its next step instead of finishing
+    a build for a gallery nobody waits for; B's opens."""
+    rec = Recorder(worker)
+    worker.supersede("gallery", 2)  # the GUI asked for a second gallery behind this one
+    worker.load(str(gallery_index))
+    assert rec.of("galleryLoaded") == [] and rec.of("finished")[-1][1:] == ("gallery",
+                                                                           "cancelled")
+    worker.load(str(gallery_index))  # the second one asked for
+    assert len(rec.of("galleryLoaded")) == 1 and rec.of("finished")[-1][1:] == ("gallery",
+                                                                                "done")
+
+
+def test_orders_requests_without_a_result_are_named(worker):
+    """The chronology panel's busy mark ends only when the newest request will not answer:
+    the worker names every orders request that ended without a result."""
+    unanswered = []
+    worker.requestUnanswered.connect(lambda k, i: unanswered.append((k, i)))
+    worker.supersede("orders", 3)
+    worker.score_orders(OrdersRequest(2, 0, None))  # overtaken before it started
+    assert unanswered == [("orders", 2)]
+    worker.score_orders(OrdersRequest(3, 10_000, None))  # fails: no such row
+    assert unanswered == [("orders", 2), ("orders", 3)]
