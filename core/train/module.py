@@ -17,6 +17,7 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.compile import compile_towers, uncompile
 from motionlex.core.train.objective import Objective
 from motionlex.core.train.objectives import MOTION_PHASES
+from motionlex.core.train.phase_data import PhaseLoader
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig
 
 
@@ -119,17 +120,21 @@ class MotionTextModule(L.LightningModule):
         model: the model being trained (shared across phases).
         objective: the phase's loss and decoders (fresh per phase; saved in the phase's
             Lightning checkpoint, so a resumed phase continues with its decoders).
-        cfg: the training config (learning rates, warm-up).
+        cfg: the training config (learning rates, warm-up, ``num_workers``).
         phase: the phase being trained.
+        batches: the phase's batches (:func:`~.phase_data.phase_dataset`), which
+            :meth:`train_dataloader` loads (:class:`~.phase_data.PhaseLoader`); None:
+            ``Trainer.fit`` is given a loader.
     """
 
     def __init__(self, model: MotionTextModel, objective: Objective, cfg: TrainConfig,
-                 phase: PhaseConfig) -> None:
+                 phase: PhaseConfig, batches: torch.utils.data.Dataset | None = None) -> None:
         super().__init__()
         self.model = model
         self.objective = objective
         self.cfg = cfg
         self.phase = phase
+        self.batches = batches
 
     def setup(self, stage: str) -> None:
         """Before the strategy wraps the model (DDP): a motion-only phase freezes the text
@@ -195,13 +200,31 @@ class MotionTextModule(L.LightningModule):
         self.model.train()  # from_pretrained / validation leave the model in eval mode
         self.objective.train()
 
+    def train_dataloader(self) -> PhaseLoader:
+        """The phase's batches, resumable mid-epoch.
+
+        Raises:
+            ValueError: the module was built without ``batches``.
+        """
+        if self.batches is None:
+            raise ValueError("MotionTextModule was built without batches: pass batches= "
+                             "or give Trainer.fit a train_dataloaders")
+        return PhaseLoader(self.batches, num_workers=self.cfg.num_workers)
+
     def on_train_epoch_start(self) -> None:
         """Next epoch's batches; under DDP this rank's share of them (a dataset pickled into
-        spawned processes learns its rank here)."""
-        loader = self.trainer.train_dataloader
-        ds = getattr(loader, "dataset", None)
+        spawned processes learns its rank here). A run resumed mid-epoch skips this hook:
+        its loader's state holds the epoch (:class:`~.phase_data.PhaseLoader`)."""
+        ds = getattr(self.trainer.train_dataloader, "dataset", None)
         rank, world = self.global_rank, self.trainer.world_size
         if hasattr(ds, "shard") and (ds.rank, ds.world_size) != (rank, world):
             ds.shard(rank, world)
         if hasattr(ds, "set_epoch"):
             ds.set_epoch(self.current_epoch)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """Where a checkpoint written after this batch resumes
+        (:meth:`~.phase_data.PhaseLoader.mark`)."""
+        loader = self.trainer.train_dataloader
+        if isinstance(loader, PhaseLoader):
+            loader.mark(self.current_epoch, batch_idx)
