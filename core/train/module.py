@@ -122,9 +122,9 @@ class MotionTextModule(L.LightningModule):
             Lightning checkpoint, so a resumed phase continues with its decoders).
         cfg: the training config (learning rates, warm-up, ``num_workers``).
         phase: the phase being trained.
-        batches: the phase's batches (:func:`~.phase_data.phase_dataset`), which
-            :meth:`train_dataloader` loads (:class:`~.phase_data.PhaseLoader`); None:
-            ``Trainer.fit`` is given a loader.
+        batches: the phase's batches (:func:`~.phase_data.phase_dataset`): :meth:`setup`
+            gives them this process's rank, :meth:`train_dataloader` loads them
+            (:class:`~.phase_data.PhaseLoader`); None: ``Trainer.fit`` is given a loader.
     """
 
     def __init__(self, model: MotionTextModel, objective: Objective, cfg: TrainConfig,
@@ -137,11 +137,17 @@ class MotionTextModule(L.LightningModule):
         self.batches = batches
 
     def setup(self, stage: str) -> None:
-        """Before the strategy wraps the model (DDP): a motion-only phase freezes the text
-        tower it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's
-        backward computes, keeps and all-reduces no gradient for it; the towers are
-        compiled when the config asks (``compile``, :func:`~.compile.compile_towers`).
-        :meth:`teardown` undoes both."""
+        """In each launched process, before the strategy wraps the model (DDP): the
+        batches take this rank's share (a process started by ``ddp_spawn`` or ``ddp_fork``
+        learns its rank only here). A motion-only phase freezes the text tower it leaves
+        out of the optimiser (:func:`build_optimizer`), so LexMMM's backward computes,
+        keeps and all-reduces no gradient for it; the towers are compiled when the config
+        asks (``compile``, :func:`~.compile.compile_towers`). :meth:`teardown` undoes the
+        last two."""
+        rank, world = self.global_rank, self.trainer.world_size
+        if self.batches is not None and (self.batches.rank, self.batches.world_size) != (
+                rank, world):
+            self.batches.shard(rank, world)
         self._compiled = compile_towers(self.model, self.cfg.compile)
         self._frozen_text: list[torch.nn.Parameter] = []
         if self.phase.name in MOTION_PHASES:
@@ -201,7 +207,8 @@ class MotionTextModule(L.LightningModule):
         self.objective.train()
 
     def train_dataloader(self) -> PhaseLoader:
-        """The phase's batches, resumable mid-epoch.
+        """The phase's batches, loaded in each launched process (after :meth:`setup`, so
+        DataLoader workers copy this rank's share) and resumable mid-epoch.
 
         Raises:
             ValueError: the module was built without ``batches``.
@@ -212,13 +219,9 @@ class MotionTextModule(L.LightningModule):
         return PhaseLoader(self.batches, num_workers=self.cfg.num_workers)
 
     def on_train_epoch_start(self) -> None:
-        """Next epoch's batches; under DDP this rank's share of them (a dataset pickled into
-        spawned processes learns its rank here). A run resumed mid-epoch skips this hook:
-        its loader's state holds the epoch (:class:`~.phase_data.PhaseLoader`)."""
+        """Next epoch's batches (a run resumed mid-epoch skips this hook: its loader's
+        state holds the epoch, :class:`~.phase_data.PhaseLoader`)."""
         ds = getattr(self.trainer.train_dataloader, "dataset", None)
-        rank, world = self.global_rank, self.trainer.world_size
-        if hasattr(ds, "shard") and (ds.rank, ds.world_size) != (rank, world):
-            ds.shard(rank, world)
         if hasattr(ds, "set_epoch"):
             ds.set_epoch(self.current_epoch)
 

@@ -338,7 +338,8 @@ class TrainingRun:
                 callbacks.append(ValidateAndExport(self, phase))
             if self.progress:
                 callbacks.append(PhaseProgressBar(tag, steps))
-            # the batches shard themselves per rank (phase_data), not Lightning's sampler
+            # the batches shard themselves per rank (phase_data; the module gives them the
+            # rank of each launched process), not Lightning's sampler
             trainer = make_trainer(self.cfg,
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
                 callbacks=callbacks, enable_progress_bar=self.progress,

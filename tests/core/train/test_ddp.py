@@ -28,6 +28,7 @@ from motionlex.core.train.gather import (
     gather_rows,
 )
 from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.phase_data import TextBatches
 from motionlex.core.train.train_config import load_train_config
 from motionlex.core.train.training import TrainingRun
 
@@ -106,6 +107,40 @@ def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
         torch.testing.assert_close(got["loss"], loss.detach())
         torch.testing.assert_close(got["grad"], weight.grad)
         assert int(got["sizes"]) == 1 + 2
+
+
+# -- ranks launched by Lightning itself (fork): shares and random streams -----------------
+
+
+def test_forked_ranks_take_their_own_share(batch_recorder, tmp_path) -> None:
+    """``ddp_fork`` with a DataLoader worker: each rank trains on its own share of the
+    global batches from the first step (its loader is built after the launch, from batches
+    given the rank in ``setup``)."""
+    captions = [f"caption number {i}" for i in range(16)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # no OpenMP pool across the fork
+    try:
+        trainer = L.Trainer(accelerator="cpu", devices=WORLD, strategy="ddp_fork",
+                            max_steps=2, max_epochs=-1, logger=False,
+                            enable_progress_bar=False, enable_model_summary=False,
+                            enable_checkpointing=False, use_distributed_sampler=False)
+        # built as training.py builds them: the rank before the launch is 0
+        batches = TextBatches(captions, 2, 0, rank=trainer.global_rank,
+                              world_size=trainer.world_size)
+        module = batch_recorder(batches, num_workers=1, out=tmp_path)
+        L.seed_everything(0, verbose=False)
+        trainer.fit(module)
+        alone = batch_recorder(TextBatches(captions, 2 * WORLD, 0), num_workers=1)
+        L.seed_everything(0, verbose=False)
+        L.Trainer(accelerator="cpu", devices=1, max_steps=2, max_epochs=-1, logger=False,
+                  enable_progress_bar=False, enable_model_summary=False,
+                  enable_checkpointing=False, use_distributed_sampler=False).fit(alone)
+    finally:
+        torch.set_num_threads(threads)
+    for step in range(2):
+        ranks = [json.loads((tmp_path / f"step{step}-rank{r}.json").read_text())
+                 for r in range(WORLD)]
+        assert ranks[0]["texts"] + ranks[1]["texts"] == alone.seen[step]["texts"]
 
 
 # -- a whole training run ---------------------------------------------------------------
