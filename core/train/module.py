@@ -7,9 +7,11 @@ The model returns features, the objective (with its decoders) turns them into th
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 
 from motionlex.core.data.collate import CPU_KEYS
@@ -113,6 +115,15 @@ def adamw_kernel(on_cuda: bool, grad_clip: float | None) -> dict[str, bool | Non
     return {"fused": True, "foreach": None}
 
 
+def seed_rank(seed: int, rank: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators (CUDA's too) with
+    ``seed + rank``: each DDP rank its own stream of dropout and mask draws, rank 0 the base
+    seed (open_clip's ``random_seed(seed, rank)``, ``open_clip_train/main.py``)."""
+    random.seed(seed + rank)
+    np.random.seed(seed + rank)
+    torch.manual_seed(seed + rank)
+
+
 class MotionTextModule(L.LightningModule):
     """Wraps a :class:`MotionTextModel` and one phase's :class:`Objective` for ``Trainer``.
 
@@ -120,7 +131,7 @@ class MotionTextModule(L.LightningModule):
         model: the model being trained (shared across phases).
         objective: the phase's loss and decoders (fresh per phase; saved in the phase's
             Lightning checkpoint, so a resumed phase continues with its decoders).
-        cfg: the training config (learning rates, warm-up, ``num_workers``).
+        cfg: the training config (learning rates, warm-up, seed, ``num_workers``).
         phase: the phase being trained.
         batches: the phase's batches (:func:`~.phase_data.phase_dataset`): :meth:`setup`
             gives them this process's rank, :meth:`train_dataloader` loads them
@@ -137,17 +148,22 @@ class MotionTextModule(L.LightningModule):
         self.batches = batches
 
     def setup(self, stage: str) -> None:
-        """In each launched process, before the strategy wraps the model (DDP): the
-        batches take this rank's share (a process started by ``ddp_spawn`` or ``ddp_fork``
-        learns its rank only here). A motion-only phase freezes the text tower it leaves
-        out of the optimiser (:func:`build_optimizer`), so LexMMM's backward computes,
-        keeps and all-reduces no gradient for it; the towers are compiled when the config
-        asks (``compile``, :func:`~.compile.compile_towers`). :meth:`teardown` undoes the
-        last two."""
+        """In each launched process, after DDP is set up and before the strategy wraps the
+        model: the batches take this rank's share (a process started by ``ddp_spawn`` or
+        ``ddp_fork`` learns its rank only here); under DDP each rank draws its own random
+        stream, ``seed + rank`` (:func:`seed_rank`: Lightning reseeds every rank with one
+        seed, so dropout and masks were the same draws on all ranks; rank 0 keeps the base
+        seed, one process its stream untouched). A motion-only phase freezes the text tower
+        it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's backward
+        computes, keeps and all-reduces no gradient for it; the towers are compiled when
+        the config asks (``compile``, :func:`~.compile.compile_towers`). :meth:`teardown`
+        undoes the last two."""
         rank, world = self.global_rank, self.trainer.world_size
         if self.batches is not None and (self.batches.rank, self.batches.world_size) != (
                 rank, world):
             self.batches.shard(rank, world)
+        if world > 1:
+            seed_rank(self.cfg.seed, rank)
         self._compiled = compile_towers(self.model, self.cfg.compile)
         self._frozen_text: list[torch.nn.Parameter] = []
         if self.phase.name in MOTION_PHASES:

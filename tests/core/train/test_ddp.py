@@ -112,10 +112,11 @@ def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
 # -- ranks launched by Lightning itself (fork): shares and random streams -----------------
 
 
-def test_forked_ranks_take_their_own_share(batch_recorder, tmp_path) -> None:
+def test_forked_ranks_take_their_own_share_and_random_stream(batch_recorder, tmp_path) -> None:
     """``ddp_fork`` with a DataLoader worker: each rank trains on its own share of the
     global batches from the first step (its loader is built after the launch, from batches
-    given the rank in ``setup``)."""
+    given the rank in ``setup``) and draws its own masks (``seed + rank``), rank 0 those of
+    one process on the same seed."""
     captions = [f"caption number {i}" for i in range(16)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # no OpenMP pool across the fork
@@ -141,6 +142,8 @@ def test_forked_ranks_take_their_own_share(batch_recorder, tmp_path) -> None:
         ranks = [json.loads((tmp_path / f"step{step}-rank{r}.json").read_text())
                  for r in range(WORLD)]
         assert ranks[0]["texts"] + ranks[1]["texts"] == alone.seen[step]["texts"]
+        assert ranks[0]["mask"] != ranks[1]["mask"]
+        assert ranks[0]["mask"] == alone.seen[step]["mask"]
 
 
 # -- a whole training run ---------------------------------------------------------------
