@@ -17,6 +17,7 @@ import torch
 from motionlex.core.data.collate import CPU_KEYS
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.compile import compile_towers, uncompile
+from motionlex.core.train.gather import distributed_world
 from motionlex.core.train.objective import Objective
 from motionlex.core.train.objectives import MOTION_PHASES
 from motionlex.core.train.phase_data import PhaseLoader
@@ -158,7 +159,7 @@ class MotionTextModule(L.LightningModule):
         computes, keeps and all-reduces no gradient for it; the towers are compiled when
         the config asks (``compile``, :func:`~.compile.compile_towers`). :meth:`teardown`
         undoes the last two."""
-        rank, world = self.global_rank, self.trainer.world_size
+        rank, world = distributed_world()  # the gathers' ranks; (0, 1) without DDP
         if self.batches is not None and (self.batches.rank, self.batches.world_size) != (
                 rank, world):
             self.batches.shard(rank, world)
