@@ -129,18 +129,28 @@ def column_accuracy(similarity: torch.Tensor, owner: torch.Tensor, chosen: torch
     return car_pairwise_accuracy(sub, owner.cpu()[chosen])
 
 
-def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
+FEATURE_FIELDS = ("dense", "lexical", "max_logits")
+"""The fields of a model output the pair objectives may read (``MotionOutput`` /
+``TextOutput``)."""
+
+
+def gather_pair_features(f: dict[str, Any],
+                         fields: tuple[str, ...] = FEATURE_FIELDS) -> dict[str, Any]:
     """The global batch's features (module doc) from every rank's local ones.
 
     Motions, true captions, negative captions and negative motions are laid out as one
     process would lay out the concatenated global batch (rank 0's rows first in each
     group); owners are shifted to global rows. Every rank calls the same collectives in the
-    same order, also a rank without negative motions (it sends zero rows).
+    same order, also a rank without negative motions (it sends zero rows). Only ``fields``
+    travel (each a ``(B, V)`` all-gather for ``lexical`` and ``max_logits``); the others
+    come back None, never as local rows beside global ones.
 
     Args:
         f: the local features: ``m``, ``t`` (true captions then negatives), ``n``,
             ``neg_motions`` (or None), ``owner``, ``side``, ``motion_owner``,
             ``motion_kind``, ``texts``, ``negatives``.
+        fields: the output fields the objective reads (of :data:`FEATURE_FIELDS`); the
+            negative motions' ``max_logits`` never travel (no term reads them).
 
     Returns:
         The same keys for the global batch (``neg_motions`` None when no rank has one).
@@ -153,13 +163,13 @@ def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
     offsets = [sum(rows[:i]) for i in range(len(rows))]
     negs = [len(r["negatives"]) for r in meta]
     motion_rows = [len(r["motion_owner"]) for r in meta]
-    m = f["m"]
+    neg_fields = tuple(k for k in fields if k != "max_logits")
+    m, t = _only(f["m"], fields), _only(f["t"], fields)
     neg_motions = f["neg_motions"]
     if neg_motions is None:  # zero rows of the right shapes, still on the graph
-        neg_motions = dataclasses.replace(m, **{k: getattr(m, k)[:0] for k in
-                                                ("dense", "lexical", "max_logits")
+        neg_motions = dataclasses.replace(m, **{k: getattr(m, k)[:0] for k in neg_fields
                                                 if getattr(m, k) is not None})
-    neg_motions = gather_output(neg_motions, [motion_rows])
+    neg_motions = gather_output(_only(neg_motions, neg_fields), [motion_rows], neg_fields)
 
     def joined(key: str) -> list:
         return [v for r in meta for v in r[key]]
@@ -169,8 +179,8 @@ def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
                             dtype=torch.long)
 
     return {
-        "m": gather_output(m, [rows]),
-        "t": gather_output(f["t"], [rows, negs]),
+        "m": gather_output(m, [rows], fields),
+        "t": gather_output(t, [rows, negs], fields),
         "n": sum(rows),
         "neg_motions": neg_motions if sum(motion_rows) else None,
         "owner": shifted("owner"),
@@ -180,6 +190,11 @@ def gather_pair_features(f: dict[str, Any]) -> dict[str, Any]:
         "texts": joined("texts"),
         "negatives": joined("negatives"),
     }
+
+
+def _only(out: Any, fields: tuple[str, ...]) -> Any:
+    """A copy of a model output with the :data:`FEATURE_FIELDS` not in ``fields`` None."""
+    return dataclasses.replace(out, **{k: None for k in FEATURE_FIELDS if k not in fields})
 
 
 class PairObjective(Objective):
@@ -226,7 +241,7 @@ class PairObjective(Objective):
              "motion_owner": m_owner, "motion_kind": m_kind, "texts": texts,
              "negatives": negatives}
         if distributed_world()[1] > 1:
-            f = gather_pair_features(f)
+            f = gather_pair_features(f, self.gathered_fields())
         texts, negatives, n, t = f["texts"], f["negatives"], f["n"], f["t"]
         mask = None
         if self.false_negative_mask:
@@ -234,6 +249,12 @@ class PairObjective(Objective):
             if self.cfg.near_duplicate_threshold is not None:
                 mask |= near_duplicate_mask(t.dense, n, self.cfg.near_duplicate_threshold)
         return {**f, "mask": mask}
+
+    def gathered_fields(self) -> tuple[str, ...]:
+        """The output fields this objective reads, gathered under DDP
+        (:func:`gather_pair_features`): dense and lexical features (None in a dense-only
+        batch)."""
+        return ("dense", "lexical")
 
     def dense_terms(self, model: MotionTextModel, f: dict[str, Any]) -> dict[str, torch.Tensor]:
         """Dense contrastive loss and the training diagnostics."""
@@ -340,6 +361,11 @@ class LexCMLPObjective(PairObjective):
                  false_negative_mask: bool = True) -> None:
         super().__init__(model, cfg, false_negative_mask=false_negative_mask)
         self.word_ids = CaptionWordIds()
+
+    def gathered_fields(self) -> tuple[str, ...]:
+        """Also the max logits when the word term reads them (``lexical_word_weight > 0``)."""
+        return ("dense", "lexical", "max_logits") if self.cfg.lexical_word_weight > 0 else \
+            ("dense", "lexical")
 
     def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
         cfg = self.cfg

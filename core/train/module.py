@@ -7,16 +7,20 @@ The model returns features, the objective (with its decoders) turns them into th
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 
 from motionlex.core.data.collate import CPU_KEYS
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.train.compile import compile_towers, uncompile
+from motionlex.core.train.gather import distributed_world
 from motionlex.core.train.objective import Objective
 from motionlex.core.train.objectives import MOTION_PHASES
+from motionlex.core.train.phase_data import PhaseLoader
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig
 
 
@@ -112,6 +116,15 @@ def adamw_kernel(on_cuda: bool, grad_clip: float | None) -> dict[str, bool | Non
     return {"fused": True, "foreach": None}
 
 
+def seed_rank(seed: int, rank: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators (CUDA's too) with
+    ``seed + rank``: each DDP rank its own stream of dropout and mask draws, rank 0 the base
+    seed (open_clip's ``random_seed(seed, rank)``, ``open_clip_train/main.py``)."""
+    random.seed(seed + rank)
+    np.random.seed(seed + rank)
+    torch.manual_seed(seed + rank)
+
+
 class MotionTextModule(L.LightningModule):
     """Wraps a :class:`MotionTextModel` and one phase's :class:`Objective` for ``Trainer``.
 
@@ -119,24 +132,39 @@ class MotionTextModule(L.LightningModule):
         model: the model being trained (shared across phases).
         objective: the phase's loss and decoders (fresh per phase; saved in the phase's
             Lightning checkpoint, so a resumed phase continues with its decoders).
-        cfg: the training config (learning rates, warm-up).
+        cfg: the training config (learning rates, warm-up, seed, ``num_workers``).
         phase: the phase being trained.
+        batches: the phase's batches (:func:`~.phase_data.phase_dataset`): :meth:`setup`
+            gives them this process's rank, :meth:`train_dataloader` loads them
+            (:class:`~.phase_data.PhaseLoader`); None: ``Trainer.fit`` is given a loader.
     """
 
     def __init__(self, model: MotionTextModel, objective: Objective, cfg: TrainConfig,
-                 phase: PhaseConfig) -> None:
+                 phase: PhaseConfig, batches: torch.utils.data.Dataset | None = None) -> None:
         super().__init__()
         self.model = model
         self.objective = objective
         self.cfg = cfg
         self.phase = phase
+        self.batches = batches
 
     def setup(self, stage: str) -> None:
-        """Before the strategy wraps the model (DDP): a motion-only phase freezes the text
-        tower it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's
-        backward computes, keeps and all-reduces no gradient for it; the towers are
-        compiled when the config asks (``compile``, :func:`~.compile.compile_towers`).
-        :meth:`teardown` undoes both."""
+        """In each launched process, after DDP is set up and before the strategy wraps the
+        model: the batches take this rank's share (a process started by ``ddp_spawn`` or
+        ``ddp_fork`` learns its rank only here); under DDP each rank draws its own random
+        stream, ``seed + rank`` (:func:`seed_rank`: Lightning reseeds every rank with one
+        seed, so dropout and masks were the same draws on all ranks; rank 0 keeps the base
+        seed, one process its stream untouched). A motion-only phase freezes the text tower
+        it leaves out of the optimiser (:func:`build_optimizer`), so LexMMM's backward
+        computes, keeps and all-reduces no gradient for it; the towers are compiled when
+        the config asks (``compile``, :func:`~.compile.compile_towers`). :meth:`teardown`
+        undoes the last two."""
+        rank, world = distributed_world()  # the gathers' ranks; (0, 1) without DDP
+        if self.batches is not None and (self.batches.rank, self.batches.world_size) != (
+                rank, world):
+            self.batches.shard(rank, world)
+        if world > 1:
+            seed_rank(self.cfg.seed, rank)
         self._compiled = compile_towers(self.model, self.cfg.compile)
         self._frozen_text: list[torch.nn.Parameter] = []
         if self.phase.name in MOTION_PHASES:
@@ -195,13 +223,28 @@ class MotionTextModule(L.LightningModule):
         self.model.train()  # from_pretrained / validation leave the model in eval mode
         self.objective.train()
 
+    def train_dataloader(self) -> PhaseLoader:
+        """The phase's batches, loaded in each launched process (after :meth:`setup`, so
+        DataLoader workers copy this rank's share) and resumable mid-epoch.
+
+        Raises:
+            ValueError: the module was built without ``batches``.
+        """
+        if self.batches is None:
+            raise ValueError("MotionTextModule was built without batches: pass batches= "
+                             "or give Trainer.fit a train_dataloaders")
+        return PhaseLoader(self.batches, num_workers=self.cfg.num_workers)
+
     def on_train_epoch_start(self) -> None:
-        """Next epoch's batches; under DDP this rank's share of them (a dataset pickled into
-        spawned processes learns its rank here)."""
-        loader = self.trainer.train_dataloader
-        ds = getattr(loader, "dataset", None)
-        rank, world = self.global_rank, self.trainer.world_size
-        if hasattr(ds, "shard") and (ds.rank, ds.world_size) != (rank, world):
-            ds.shard(rank, world)
+        """Next epoch's batches (a run resumed mid-epoch skips this hook: its loader's
+        state holds the epoch, :class:`~.phase_data.PhaseLoader`)."""
+        ds = getattr(self.trainer.train_dataloader, "dataset", None)
         if hasattr(ds, "set_epoch"):
             ds.set_epoch(self.current_epoch)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """Where a checkpoint written after this batch resumes
+        (:meth:`~.phase_data.PhaseLoader.mark`)."""
+        loader = self.trainer.train_dataloader
+        if isinstance(loader, PhaseLoader):
+            loader.mark(self.current_epoch, batch_idx)

@@ -218,6 +218,75 @@ class TextBatches(torch.utils.data.Dataset):
         return {"texts": [self.captions[i] for i in self.batches[b]]}
 
 
+def _whole(batch: dict) -> dict:
+    """The loader's collate: a phase dataset's item is already a whole collated batch."""
+    return batch
+
+
+class _EpochOrder(torch.utils.data.Sampler[int]):
+    """Batch indices ``0 .. len - 1`` of the dataset's current epoch; from ``start`` in the
+    epoch a resumed run stopped in (keyed by that epoch, not consumed by ``iter``: a
+    multi-worker DataLoader iterates its sampler twice as it starts)."""
+
+    def __init__(self, batches: torch.utils.data.Dataset):
+        self.batches = batches
+        self.length = len(batches)  # what Lightning counted as the epoch (see PhaseLoader)
+        self.resume_at = (-1, 0)  # (epoch, first batch)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        epoch, start = self.resume_at
+        return iter(range(start if epoch == self.batches.epoch else 0, len(self.batches)))
+
+
+class PhaseLoader(torch.utils.data.DataLoader):
+    """THE DataLoader of a phase's batches (:class:`PairBatches`, :class:`MotionBatches`,
+    :class:`TextBatches`: one collated batch per item), resumable mid-epoch.
+
+    Lightning stores :meth:`state_dict` in each checkpoint and, resuming, hands it to
+    :meth:`load_state_dict` before it first iterates the loader: the resumed run then trains
+    on exactly the batches the uninterrupted run would have, the rest of the same epoch
+    (same shuffle, this rank's share) and the epochs after it. The trainer reports the
+    position with :meth:`mark` before each batch (``MotionTextModule.on_train_batch_start``).
+    ``len()`` stays the first epoch's, the number of batches per epoch Lightning counted
+    before loading the state (and keeps for the whole fit); Lightning skips the batches
+    already trained on in its own count.
+
+    Args:
+        batches: a phase dataset (``epoch`` attribute and ``set_epoch``).
+        num_workers: DataLoader worker processes (they copy ``batches`` when the loader is
+            iterated, i.e. at each epoch's start).
+    """
+
+    def __init__(self, batches: torch.utils.data.Dataset, num_workers: int = 0):
+        self._order = _EpochOrder(batches)
+        super().__init__(batches, batch_size=None, sampler=self._order,
+                         num_workers=num_workers, collate_fn=_whole, persistent_workers=False)
+        self._position = (batches.epoch, 0)  # (epoch, batches of it trained on)
+
+    def mark(self, epoch: int, batch_idx: int) -> None:
+        """Batch ``batch_idx`` of epoch ``epoch`` is being trained on: a checkpoint written
+        after it resumes at ``batch_idx + 1``."""
+        self._position = (int(epoch), int(batch_idx) + 1)
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch": E, "next_batch": B}``: where training goes on (B may be the epoch's
+        length: the next epoch then starts). The same on every rank (no rank in it)."""
+        return {"epoch": self._position[0], "next_batch": self._position[1]}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Continue at ``state`` (:meth:`state_dict`): that epoch's batches from
+        ``next_batch`` on, or the next epoch from its start after the epoch's last batch."""
+        epoch, start = int(state["epoch"]), int(state["next_batch"])
+        self.dataset.set_epoch(epoch)
+        if start >= min(len(self._order), len(self.dataset)):  # that epoch was done
+            epoch, start = epoch + 1, 0
+            self.dataset.set_epoch(epoch)
+        self._order.resume_at = self._position = (epoch, start)
+
+
 def phase_dataset(phase: str, cfg: TrainConfig, model_config: MotionTextConfig, *,
                   examples: Sequence[PairExample], stats: PatchStats, captions: Sequence[str],
                   batch_size: int, composed: Sequence[PairExample] = (), rank: int = 0,

@@ -338,7 +338,8 @@ class TrainingRun:
                 callbacks.append(ValidateAndExport(self, phase))
             if self.progress:
                 callbacks.append(PhaseProgressBar(tag, steps))
-            # the batches shard themselves per rank (phase_data), not Lightning's sampler
+            # the batches shard themselves per rank (phase_data; the module gives them the
+            # rank of each launched process), not Lightning's sampler
             trainer = make_trainer(self.cfg,
                 max_steps=steps, max_epochs=-1, logger=CSVLogger(self.out_dir, name="logs"),
                 callbacks=callbacks, enable_progress_bar=self.progress,
@@ -347,10 +348,6 @@ class TrainingRun:
                 use_distributed_sampler=False,
             )
             data = self._dataset(phase, trainer.global_rank, trainer.world_size)
-            loader = torch.utils.data.DataLoader(
-                data, batch_size=None, shuffle=False, num_workers=self.cfg.num_workers,
-                collate_fn=lambda b: b, persistent_workers=False,
-            )
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
             if resume and ckpt.is_file():
                 logger.warning("resuming phase %s from its last checkpoint %s", tag, ckpt)
@@ -359,13 +356,12 @@ class TrainingRun:
                                "(one is written every %d steps)", tag, max(1, steps // 4))
             objective = create_objective(phase.name, self.model, self.cfg.objective,
                                          false_negative_mask=self.cfg.false_negative_mask)
-            module = MotionTextModule(self.model, objective, self.cfg, phase)
+            module = MotionTextModule(self.model, objective, self.cfg, phase, batches=data)
             with warnings.catch_warnings():
                 # logging counts steps across epochs: a short epoch still logs every 10 steps
                 warnings.filterwarnings("ignore", message=r".*smaller than the logging interval")
                 try:
-                    trainer.fit(module, train_dataloaders=loader,
-                                ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
+                    trainer.fit(module, ckpt_path=str(ckpt) if resume and ckpt.is_file() else None,
                                 weights_only=True)
                 except SystemExit:  # Lightning's graceful Ctrl-C shutdown ends in exit(1)
                     if trainer.interrupted:

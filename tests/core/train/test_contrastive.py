@@ -136,6 +136,10 @@ def test_word_term(tiny: MotionTextModel, make_batch) -> None:
     grads = [p.grad for p in tiny.motion_lexical.parameters() if p.grad is not None]
     assert grads and any(float(g.abs().sum()) > 0 for g in grads)
     tiny.zero_grad()
+    # under DDP the (B, V) max logits are gathered for this term alone
+    assert objective.gathered_fields() == ("dense", "lexical", "max_logits")
+    assert create_objective("lexcmlp", tiny).gathered_fields() == ("dense", "lexical")
+    assert create_objective("dense", tiny).gathered_fields() == ("dense", "lexical")
 
 
 def test_motion_pair_loss_hand_values() -> None:

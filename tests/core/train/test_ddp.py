@@ -19,7 +19,9 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from motionlex.core.model.factory import create_model
+from motionlex.core.model.outputs import MotionOutput, TextOutput
 from motionlex.core.train import validate_export
+from motionlex.core.train.contrastive import FEATURE_FIELDS, gather_pair_features
 from motionlex.core.train.gather import (
     distributed_world,
     gather_blocks,
@@ -28,6 +30,7 @@ from motionlex.core.train.gather import (
     gather_rows,
 )
 from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.phase_data import TextBatches
 from motionlex.core.train.train_config import load_train_config
 from motionlex.core.train.training import TrainingRun
 
@@ -106,6 +109,97 @@ def test_gather_matches_one_process_values_and_gradients(tmp_path) -> None:
         torch.testing.assert_close(got["loss"], loss.detach())
         torch.testing.assert_close(got["grad"], weight.grad)
         assert int(got["sizes"]) == 1 + 2
+
+
+def _local_features(rank: int) -> dict:
+    """Rank ``rank``'s pair features: 2 motions, 2 true captions + 1 negative, and a
+    negative motion on rank 1 only; fields of 4 dense and 5 vocabulary columns."""
+    g = torch.Generator().manual_seed(rank)
+
+    def output(cls, rows):
+        return cls(dense=torch.randn(rows, 4, generator=g),
+                   lexical=torch.rand(rows, 5, generator=g),
+                   max_logits=torch.randn(rows, 5, generator=g), tokens=torch.zeros(rows, 3, 2),
+                   token_mask=torch.ones(rows, 3, dtype=torch.bool))
+
+    k = rank  # negative motions
+    return {"m": output(MotionOutput, 2), "t": output(TextOutput, 3), "n": 2,
+            "neg_motions": output(MotionOutput, 1) if k else None,
+            "owner": torch.tensor([0]), "side": torch.tensor([False]),
+            "motion_owner": torch.tensor([1] * k), "motion_kind": torch.tensor([0] * k),
+            "texts": [f"caption {rank}-{i}" for i in range(2)], "negatives": [f"neg {rank}"]}
+
+
+def _pair_features_rank(rank: int, port: int, out: str) -> None:
+    _as_torchrun(rank, port)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    for name, fields in (("all", FEATURE_FIELDS), ("no-max", ("dense", "lexical"))):
+        f = gather_pair_features(_local_features(rank), fields)
+        got = {f"{part}.{k}": getattr(f[part], k) for part in ("m", "t", "neg_motions")
+               for k in FEATURE_FIELDS if getattr(f[part], k) is not None}
+        save_file({k: v.contiguous() for k, v in got.items()},
+                  Path(out) / f"{name}-{rank}.safetensors")
+    dist.destroy_process_group()
+
+
+def test_pair_features_gather_only_the_fields_the_objective_reads(tmp_path) -> None:
+    """The (B, V) max logits travel only when asked (LexCMLP's word term), never those of
+    negative motions; what travels is the global batch, rank 0's rows first."""
+    _spawn(_pair_features_rank, str(tmp_path))
+    local = [_local_features(r) for r in range(WORLD)]
+
+    def joined(part, k, take=slice(None)):
+        return torch.cat([getattr(f[part], k)[take] for f in local if f[part] is not None])
+
+    for rank in range(WORLD):
+        full = load_file(tmp_path / f"all-{rank}.safetensors")
+        assert sorted(full) == ["m.dense", "m.lexical", "m.max_logits", "neg_motions.dense",
+                                "neg_motions.lexical", "t.dense", "t.lexical", "t.max_logits"]
+        torch.testing.assert_close(full["m.max_logits"], joined("m", "max_logits"))
+        torch.testing.assert_close(full["t.max_logits"], torch.cat([
+            joined("t", "max_logits", slice(0, 2)), joined("t", "max_logits", slice(2, 3))]))
+        torch.testing.assert_close(full["neg_motions.lexical"], joined("neg_motions", "lexical"))
+        lean = load_file(tmp_path / f"no-max-{rank}.safetensors")
+        assert sorted(lean) == [k for k in sorted(full) if not k.endswith("max_logits")]
+        for k, v in lean.items():
+            torch.testing.assert_close(v, full[k])
+
+
+# -- ranks launched by Lightning itself (fork): shares and random streams -----------------
+
+
+def test_forked_ranks_take_their_own_share_and_random_stream(batch_recorder, tmp_path) -> None:
+    """``ddp_fork`` with a DataLoader worker: each rank trains on its own share of the
+    global batches from the first step (its loader is built after the launch, from batches
+    given the rank in ``setup``) and draws its own masks (``seed + rank``), rank 0 those of
+    one process on the same seed."""
+    captions = [f"caption number {i}" for i in range(16)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # no OpenMP pool across the fork
+    try:
+        trainer = L.Trainer(accelerator="cpu", devices=WORLD, strategy="ddp_fork",
+                            max_steps=2, max_epochs=-1, logger=False,
+                            enable_progress_bar=False, enable_model_summary=False,
+                            enable_checkpointing=False, use_distributed_sampler=False)
+        # built as training.py builds them: the rank before the launch is 0
+        batches = TextBatches(captions, 2, 0, rank=trainer.global_rank,
+                              world_size=trainer.world_size)
+        module = batch_recorder(batches, num_workers=1, out=tmp_path)
+        L.seed_everything(0, verbose=False)
+        trainer.fit(module)
+        alone = batch_recorder(TextBatches(captions, 2 * WORLD, 0), num_workers=1)
+        L.seed_everything(0, verbose=False)
+        L.Trainer(accelerator="cpu", devices=1, max_steps=2, max_epochs=-1, logger=False,
+                  enable_progress_bar=False, enable_model_summary=False,
+                  enable_checkpointing=False, use_distributed_sampler=False).fit(alone)
+    finally:
+        torch.set_num_threads(threads)
+    for step in range(2):
+        ranks = [json.loads((tmp_path / f"step{step}-rank{r}.json").read_text())
+                 for r in range(WORLD)]
+        assert ranks[0]["texts"] + ranks[1]["texts"] == alone.seen[step]["texts"]
+        assert ranks[0]["mask"] != ranks[1]["mask"]
+        assert ranks[0]["mask"] == alone.seen[step]["mask"]
 
 
 # -- a whole training run ---------------------------------------------------------------

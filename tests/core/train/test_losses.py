@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from motionlex.core.model.factory import create_model
+from motionlex.core.text.orders import normalize_caption
 from motionlex.core.train.losses import (
     contrastive_loss,
     flops_loss,
@@ -219,6 +221,19 @@ def test_same_text_mask_uses_the_caption_key() -> None:
                           ["a person walks", "a person waves the left hand",
                            "a  person walks ", "a person waves the right hand"])
     assert mask.tolist() == [[True, False, True, False], [False, True, False, False]]
+
+
+def test_same_text_mask_is_every_pair_of_caption_keys_compared() -> None:
+    """The tensor comparison of caption ids equals comparing every (row, column) pair of
+    keys, repeated captions and empty sides included."""
+    rng = np.random.default_rng(0)
+    pool = ["A person walks.", "a person walks", "someone jumps", "Someone jumps!", "sits"]
+    rows = [pool[i] for i in rng.integers(0, len(pool), 40)]
+    cols = rows + [pool[i] for i in rng.integers(0, len(pool), 25)]
+    pairs = [[normalize_caption(r) == normalize_caption(c) for c in cols] for r in rows]
+    assert same_text_mask(rows, cols).tolist() == pairs
+    assert same_text_mask([], cols).shape == (0, 65)
+    assert same_text_mask(rows, []).shape == (40, 0)
 
 
 def test_near_duplicate_mask_threshold() -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 
+import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from motionlex.core.data.text_files import read_caption_corpus
 from motionlex.core.model.factory import create_model
 from motionlex.core.train.module import MotionTextModule, lr_factor
 from motionlex.core.train.objective import ObjectiveConfig
 from motionlex.core.train.objectives import create_objective
+from motionlex.core.train.phase_data import TextBatches
 from motionlex.core.train.train_config import PhaseConfig, load_train_config
 
 
@@ -216,3 +219,35 @@ def test_a_phase_shorter_than_the_warm_up_warms_up_over_half_its_steps(tiny, rep
     factors = [sched.lr_lambdas[0](s) for s in range(10)]
     assert factors[5] == pytest.approx(1.0) and factors[4] == pytest.approx(5 / 6)
     assert factors[9] < factors[5]
+
+
+@pytest.mark.parametrize("stop", [6, 8])  # mid-epoch 1; after epoch 1's last batch
+def test_a_run_resumed_from_its_checkpoint_trains_on_the_batches_it_would_have(
+        batch_recorder, tmp_path, stop) -> None:
+    """Interrupted after ``stop`` steps (4 batches an epoch) and resumed from the checkpoint
+    written then, a run trains steps ``stop..9`` on the batches the uninterrupted run did:
+    the same epoch's shuffle and the batches left in it (Lightning calls no
+    on_train_epoch_start on a mid-epoch restart, so only the loader's state knows)."""
+    captions = [f"caption number {i}" for i in range(16)]
+
+    def run(max_steps: int, ckpt_dir: str, ckpt_path: str | None = None) -> list[dict]:
+        module = batch_recorder(TextBatches(captions, 4, 0))
+        trainer = L.Trainer(
+            accelerator="cpu", devices=1, max_steps=max_steps, max_epochs=-1, logger=False,
+            enable_progress_bar=False, enable_model_summary=False,
+            use_distributed_sampler=False,
+            callbacks=[ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None,
+                                       every_n_train_steps=stop, save_top_k=1,
+                                       enable_version_counter=False)])
+        trainer.fit(module, ckpt_path=ckpt_path, weights_only=True)
+        return module.seen
+
+    full = run(10, str(tmp_path / "a"))
+    run(stop, str(tmp_path / "b"))
+    state = torch.load(tmp_path / "b" / "last.ckpt", weights_only=True)
+    assert state["loops"]["fit_loop"]["state_dict"]["combined_loader"] == [
+        {"epoch": 1, "next_batch": stop - 4}]
+    resumed = run(10, str(tmp_path / "b"), str(tmp_path / "b" / "last.ckpt"))
+    assert [r["step"] for r in resumed] == list(range(stop, 10))
+    assert [(r["epoch"], r["texts"]) for r in resumed] == [
+        (r["epoch"], r["texts"]) for r in full[stop:]]

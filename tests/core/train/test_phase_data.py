@@ -11,7 +11,12 @@ import torch
 from motionlex.core.data.pairs import PairExample, compute_patch_stats
 from motionlex.core.model.factory import model_config
 from motionlex.core.motion.skeleton import SMPL22
-from motionlex.core.train.phase_data import MotionBatches, TextBatches, phase_dataset
+from motionlex.core.train.phase_data import (
+    MotionBatches,
+    PhaseLoader,
+    TextBatches,
+    phase_dataset,
+)
 from motionlex.core.train.train_config import TrainConfig
 
 
@@ -192,3 +197,32 @@ def test_motion_batches_crop_any_window_of_a_long_clip_the_last_included(monkeyp
         data.set_epoch(epoch)
         data[0]
     assert set(starts) == {0, 1}
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_the_loader_resumes_in_the_epoch_and_at_the_batch_it_stopped(workers) -> None:
+    """A loader given the state of one that stopped mid-epoch yields the rest of that
+    epoch's batches (its shuffle, not epoch 0's), then whole epochs; after an epoch's last
+    batch it starts the next epoch; its length stays the epoch's (Lightning's count). With
+    a worker too (a multi-worker DataLoader iterates its sampler twice as it starts)."""
+    captions = [f"caption number {i}" for i in range(16)]
+    data = TextBatches(captions, 4, 0)
+    epochs = []
+    for e in range(3):
+        data.set_epoch(e)
+        epochs.append([data[b]["texts"] for b in range(len(data))])
+    assert len(data) == 4 and epochs[1] != epochs[0]
+    stopped = PhaseLoader(TextBatches(captions, 4, 0), num_workers=workers)
+    assert stopped.state_dict() == {"epoch": 0, "next_batch": 0}
+    stopped.mark(1, 1)  # batch 1 of epoch 1 trained on
+    assert stopped.state_dict() == {"epoch": 1, "next_batch": 2}
+    resumed = PhaseLoader(TextBatches(captions, 4, 0), num_workers=workers)
+    resumed.load_state_dict(stopped.state_dict())
+    assert len(resumed) == 4
+    assert [b["texts"] for b in resumed] == epochs[1][2:]
+    resumed.dataset.set_epoch(2)  # Lightning's next epoch: from its first batch
+    assert [b["texts"] for b in resumed] == epochs[2]
+    after_last = PhaseLoader(TextBatches(captions, 4, 0), num_workers=workers)
+    after_last.load_state_dict({"epoch": 0, "next_batch": 4})
+    assert [b["texts"] for b in after_last] == epochs[1]
+    assert after_last.state_dict() == {"epoch": 1, "next_batch": 0}

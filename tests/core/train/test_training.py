@@ -378,6 +378,9 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
     assert ckpt.is_file() and not (out / "phases" / "0-lexmmm").exists()
     state = torch.load(ckpt, map_location="cpu", weights_only=True)  # no pickled objects
     assert state["global_step"] == 2
+    # where its batches resume: epoch 0 after its first 2 batches (phase_data.PhaseLoader)
+    assert state["loops"]["fit_loop"]["state_dict"]["combined_loader"] == [
+        {"epoch": 0, "next_batch": 2}]
     assert any(k.startswith("objective.decoder.") for k in state["state_dict"])
     monkeypatch.setattr(L, "Trainer", real_trainer)
 
