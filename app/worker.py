@@ -126,7 +126,9 @@ class RankWorker(DescribeJobs, JobDriver):
     # -- state ---------------------------------------------------------------------------
     @property
     def model(self) -> Any:
-        """The loaded :class:`~motionlex.core.model.model.MotionTextModel`, or None."""
+        """The loaded model, or None: a :class:`~motionlex.core.model.lite.LiteModel` (both
+        towers in plain torch), or the full :class:`~motionlex.core.model.model.MotionTextModel`
+        for a checkpoint the lite path does not cover."""
         return self._model
 
     @property
@@ -186,7 +188,7 @@ class RankWorker(DescribeJobs, JobDriver):
         import torch
 
         from motionlex.core.model.device import readable_device
-        from motionlex.core.model.factory import load_checkpoint
+        from motionlex.core.model.lite import load_for_queries
         from motionlex.core.retrieval.fingerprints import model_fingerprint
         from motionlex.core.text.spelling import whole_words
 
@@ -194,7 +196,9 @@ class RankWorker(DescribeJobs, JobDriver):
         yield 0, 0
         if torch.get_num_threads() != self.torch_threads:
             torch.set_num_threads(self.torch_threads)  # on the thread that runs the model
-        model, stats = load_checkpoint(root, self.device)
+        # both towers in plain torch (no transformers import: ~5 s less on this machine),
+        # the full model for a checkpoint the lite path does not cover
+        model, stats = load_for_queries(root, self.device)
         model.eval()
         yield 0, 0  # stages, not counted steps: (done, total) > 0 are a build's motions
         model_hash = model_fingerprint(model)

@@ -15,7 +15,7 @@ from motionlex.core.cli.types import DEVICE_HELP, positive_int
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Describe one motion file by its nearest bank captions."""
-    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.lite import load_for_queries
     from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.describe import (
         BANK_FILE,
@@ -28,7 +28,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
     motion = load_motion_file(args.file)  # fails early, naming the file
     checkpoint = args.checkpoint or default_model_dir()
-    model, stats = load_checkpoint(checkpoint, args.device)
+    model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
     captions, source = bank_captions(checkpoint, default_model_dir() / BANK_FILE)
     bank = load_caption_bank(model, captions, source)
     res = describe_motion(model, stats, motion.joints, motion.skeleton, bank, k=args.k,

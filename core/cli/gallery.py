@@ -67,7 +67,7 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
-    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.lite import load_for_queries
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
     from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
@@ -95,7 +95,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     for folder in args.data:  # the model loads and the progress bar shows
         if detect_layout(folder) == "joints":  # a mistyped --split too (a BVH folder
             split_file_of(folder, args.split)  # without it is indexed whole)
-    model, stats = load_checkpoint(checkpoint, args.device)
+    model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
     if args.stats:
         given_stats = PatchStats.load(args.stats)
         if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:

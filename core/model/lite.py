@@ -107,10 +107,12 @@ def state_order(config: MotionTextConfig, motion_layers: int, text_layers: int) 
 class LiteModel:
     """Both towers of a :class:`MotionTextModel` in plain torch, for queries (no training).
 
-    Built by :func:`load_lite`. Offers what queries use of the full model: ``config``,
-    ``vocabulary``, ``device``, ``eval()``, :meth:`tokenize`, :meth:`count_tokens`,
-    :meth:`word_pieces`, :meth:`forward_text`, :meth:`encode_text` and
-    :meth:`forward_motion`. The motion tensors move to ``device`` at the first motion forward
+    Built by :func:`load_lite`. Offers what queries, gallery builds and the explorer use of the
+    full model: ``config``, ``vocabulary``, ``device``, ``eval()``, :meth:`tokenize`,
+    :meth:`count_tokens`, :meth:`word_pieces`, :meth:`forward_text`, :meth:`encode_text`,
+    :meth:`forward_motion`, :meth:`lexical_excluded`, :meth:`parameters` and
+    :meth:`fingerprint` (:func:`~motionlex.core.retrieval.fingerprints.model_fingerprint` uses
+    it). The motion tensors move to ``device`` at the first motion forward
     (a text query never uses them).
 
     Args:
@@ -157,6 +159,17 @@ class LiteModel:
     def eval(self) -> LiteModel:
         """No-op (inference only), for callers written for ``nn.Module``."""
         return self
+
+    def lexical_excluded(self) -> torch.Tensor:
+        """``(V,)`` bool: vocabulary entries forced to zero in every lexical vector (as
+        :meth:`MotionTextModel.lexical_excluded`)."""
+        return self._excluded
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The full model's parameters (its float tensors but the ``lexical_allowed`` buffer,
+        each tied tensor once, on the CPU), for counting as ``nn.Module.parameters()``."""
+        return [t for k, t in self._tensors.items()
+                if k != "lexical_allowed" and t.is_floating_point()]
 
     def fingerprint(self) -> str:
         """:func:`model_fingerprint` of the full model (64 hex chars): config JSON, then each

@@ -34,6 +34,10 @@ def require_model(model: object, method: str) -> None:
 def model_fingerprint(model: torch.nn.Module) -> str:
     """Identity of a :class:`~.model.MotionTextModel`: SHA-256 of its config and weights.
 
+    A :class:`~motionlex.core.model.lite.LiteModel` answers with its own
+    :meth:`~motionlex.core.model.lite.LiteModel.fingerprint`, the same hash of the same
+    checkpoint.
+
     Hashes the config (sorted JSON) and every tensor of the state dict as float32 bytes, each
     tied tensor once, in state-dict order. The training-only phase decoders
     (``phase_heads.*``) are left out: an inference checkpoint re-initialises them on load
@@ -46,6 +50,8 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     Raises:
         TypeError: ``model`` is not a model (:func:`require_model`).
     """
+    if callable(getattr(model, "fingerprint", None)):  # the lite towers hash the same bytes
+        return model.fingerprint()
     require_model(model, "state_dict")
     h = hashlib.sha256()
     h.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())

@@ -69,6 +69,14 @@ def test_load_checkpoint_and_gallery_infos(qapp, tmp_path, tiny_checkpoint, gall
     want = "cuda" if torch.cuda.is_available() else "cpu"  # CUDA used when present
     assert w.model.device.type == want and info.device.startswith(want)
     assert info.device_name.startswith("GPU" if want == "cuda" else "CPU")
+    # both towers in plain torch (no transformers import), counted as the full model
+    from motionlex.core.model.lite import LiteModel
+    from motionlex.core.model.model import MotionTextModel
+
+    full = MotionTextModel.from_pretrained(tiny_checkpoint, device="cpu")
+    assert isinstance(w.model, LiteModel)
+    assert info.parameters == sum(p.numel() for p in full.parameters())
+    assert info.vocab_size == len(full.vocabulary)
     w.load(str(gallery_index))
     g = rec.of("galleryLoaded")[0][1]
     index = GalleryIndex.load(gallery_index, verify=False)

@@ -415,12 +415,12 @@ def test_a_broken_pipe_that_is_not_stdout_is_an_error(capfd, monkeypatch):
 def test_index_names_a_missing_split_before_the_model_loads(shared_data, tmp_path, capsys,
                                                             monkeypatch):
     """A mistyped --split failed only after 7-10 s of model loading."""
-    import motionlex.core.model.factory as factory
+    import motionlex.core.model.lite as lite
 
     def no_load(*args, **kwargs):
         raise AssertionError("the model was loaded before the split was checked")
 
-    monkeypatch.setattr(factory, "load_checkpoint", no_load)
+    monkeypatch.setattr(lite, "load_for_queries", no_load)
     assert main(["index", "--data", str(shared_data / "bandai"), "--split", "nosuch",
                  "--out", str(tmp_path / "g.mlx")]) == 2
     err = capsys.readouterr().err

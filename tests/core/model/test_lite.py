@@ -54,7 +54,10 @@ def _assert_same(full: MotionTextModel, light, texts=TEXTS) -> None:
     assert light.vocabulary == full.vocabulary
     torch.testing.assert_close(light.encode_text(texts[:1]), full.encode_text(texts[:1]),
                                atol=1e-5, rtol=0)
-    assert light.fingerprint() == model_fingerprint(full)
+    assert light.fingerprint() == model_fingerprint(full) == model_fingerprint(light)
+    assert torch.equal(light.lexical_excluded(), full.lexical_excluded())
+    assert sum(p.numel() for p in light.parameters()) == sum(
+        p.numel() for p in full.parameters())  # the explorer's "parameters" figure
     _assert_same_motion(full, light)
 
 
