@@ -42,8 +42,11 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     (:func:`~motionlex.core.data.pairs.distinct_motions`),
     its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
     first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
-    captions per multi-event caption drawn from ``default_rng(seed)``), so ``CAR`` here is
-    ``motionlex evaluate``'s ``CAR`` on the split's own captions.
+    captions per multi-event caption drawn from ``default_rng(seed)``). ``CAR`` is the same
+    metric as ``motionlex evaluate``'s, over other items: here the split's captions and the
+    composed val pairs among ``examples`` (made by the training data), there the split's
+    captions and the composed pairs evaluate draws itself (``chronology_pairs``, its seed);
+    the two figures agree only where no composed pair is among them.
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
