@@ -32,7 +32,9 @@ This script at load 8.3-9.0: search
 5.41 s wall / 1.62 s CPU median (cold cache 5.77 / 1.74), full model 14.0 / 4.50; breakdown
 (ms, text tower vs full model): imports 3105 vs 2670, index open 22 vs 20, model load 85 vs
 4891, identity check 94 vs 310, query encode 44 vs 45, search 1 vs 1, interpreter start and
-exit 1073 vs 2728. The rest is torch's import (~1.0 s CPU, needed by retrieval/) and SciPy's
+exit 1073 vs 2728. On 2026-12-07 (load 0.9-1.1, the lite towers: text and motion queries):
+--help 0.12 s, search 2.37 s wall (cold cache 2.30), search --motion BVH 2.29-2.39 s, full
+model 5.94 s. The rest is torch's import (~1.0 s CPU, needed by retrieval/) and SciPy's
 sparse matrices (~0.2 s).
 """
 
