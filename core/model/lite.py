@@ -196,7 +196,9 @@ class LiteModel:
         return {"input_ids": ids, "attention_mask": mask}
 
     def _untruncated(self, text: str, special: bool = True) -> Any:
-        """``text`` encoded whole (the tokenizer's truncation lifted for it)."""
+        """``text`` encoded whole (the tokenizer's truncation lifted for it; the tokenizer is
+        shared, so a model is used from one thread at a time, as the explorer's worker and
+        the CLI do)."""
         truncation = self.tokenizer.truncation
         self.tokenizer.no_truncation()
         try:
@@ -371,10 +373,30 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     if not named or None in named_ids or named_ids != special:
         raise LiteUnsupported(f"{tdir}: special tokens {sorted(named)} do not match the "
                                   f"tokenizer's special tokens {sorted(special)}")
+    sides = {k: cfg[k] for k in ("padding_side", "truncation_side")
+             if cfg.get(k, "right") != "right"}
+    if sides:  # BERT positions would move: the full tokenizer honours these
+        raise LiteUnsupported(f"{cfg_path}: {sides}")
     pad = cfg.get("pad_token", "[PAD]")
     tok.enable_truncation(max_length=max_length)
     tok.enable_padding(pad_id=tok.token_to_id(pad), pad_token=pad)
     return tok, sorted(special)
+
+
+def _weight_problems(config: MotionTextConfig, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """What the full loader would refuse in these weights: NaN or inf values, or heads whose
+    shapes do not fit the config (an edited ``embed_dim``)."""
+    problems = [f"{k} has NaN or inf values" for k, t in tensors.items()
+                if t.is_floating_point() and not bool(t.isfinite().all())]
+    words = tensors[TEXT_PREFIX + BERT_PREFIX + "embeddings.word_embeddings.weight"]
+    vocab, text_width = words.shape
+    want = {"motion_proj.weight": (config.embed_dim, config.motion_hidden_size),
+            "text_proj.weight": (config.embed_dim, text_width),
+            "motion_lexical.dense.weight": (text_width, config.motion_hidden_size),
+            "motion_lexical.bias": (vocab,)}
+    problems += [f"{k} is {tuple(tensors[k].shape)}, the config asks {shape}"
+                 for k, shape in want.items() if tuple(tensors[k].shape) != shape]
+    return problems
 
 
 def load_lite(checkpoint: str | os.PathLike,
@@ -403,12 +425,13 @@ def load_lite(checkpoint: str | os.PathLike,
     root = Path(checkpoint)
     recover_directory(root)  # an interrupted save of the folder, as load_checkpoint does
     # the one "not a model" message
-    check_model_folder(root, need_stats=verify, also=(MOTION_CONFIG_FILE,))
+    check_model_folder(root, need_stats=verify)
+    config = read_config(root / CONFIG_FILE)
+    if config.motion_backend != "vit":  # a timm folder has no motion_encoder_config.json
+        raise LiteUnsupported(f"motion backend {config.motion_backend!r}")
+    check_model_folder(root, also=(MOTION_CONFIG_FILE,))
     if verify:
         verify_weights(root)  # flipped bytes or a partial copy (~0.1 s)
-    config = read_config(root / CONFIG_FILE)
-    if config.motion_backend != "vit":
-        raise LiteUnsupported(f"motion backend {config.motion_backend!r}")
     bert_config = build_from_json(root / TEXT_CONFIG_FILE, dict)  # a bad file named
     problems = bert_config_problems(bert_config)
     if problems:
@@ -420,11 +443,17 @@ def load_lite(checkpoint: str | os.PathLike,
         raise LiteUnsupported(f"{root / MOTION_CONFIG_FILE}: " + ", ".join(problems))
     order = state_order(config, int(vit_config["num_hidden_layers"]),
                         int(bert_config["num_hidden_layers"]))
-    tensors = {k: v for k, v in _read_tensors(root / WEIGHTS_FILE).items()
+    # float32 as the full model holds them (a half-precision save is upcast on load there)
+    tensors = {k: v.float() if v.is_floating_point() else v
+               for k, v in _read_tensors(root / WEIGHTS_FILE).items()
                if not k.startswith(LEGACY_HEAD_PREFIX)}
     missing = [k for k in order if k not in tensors]
     if missing and not all(k.startswith(TEXT_PREFIX + BERT_PREFIX) for k in missing):
         raise LiteUnsupported(f"{root / WEIGHTS_FILE} lacks {missing[:5]}")
+    included = _weights_metadata(root / WEIGHTS_FILE).get("text_encoder_included", "true")
+    if (included == "true") == bool(missing):  # the full loader names the mismatch
+        raise LiteUnsupported(f"{root / WEIGHTS_FILE}: text_encoder_included {included!r} "
+                              f"with {len(missing)} backbone tensors left out")
     files = [root / CONFIG_FILE, root / WEIGHTS_FILE]
     if missing:  # the unchanged base backbone, left out of the checkpoint
         base = Path(resolve_text_source(config.text_model)) / WEIGHTS_FILE
@@ -449,6 +478,9 @@ def load_lite(checkpoint: str | os.PathLike,
                              f"{str(want)[:12]})")
     if set(tensors) != set(order):
         raise LiteUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")
+    problems = _weight_problems(config, tensors)
+    if problems:  # the full loader refuses them, naming the file: it is the one to say so
+        raise LiteUnsupported(f"{root / WEIGHTS_FILE}: " + "; ".join(problems))
     tokenizer, special = _tokenizer(root, config.max_text_length)
     return LiteModel(config, bert_config, vit_config, tokenizer, special,
                          {k: tensors[k] for k in order}, dev, files)

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -290,7 +291,10 @@ def test_weights_the_text_path_cannot_use_are_refused_by_name(tmp_path: Path,
     def variant(name: str, tensors: dict, config: dict | None = None) -> Path:
         folder = tmp_path / name
         shutil.copytree(tmp_path / "m", folder)
-        save_file(tensors, folder / "model.safetensors")
+        dropped = any(k.startswith("text.mlm.bert.") for k in weights) and not any(
+            k.startswith("text.mlm.bert.") for k in tensors)  # as such a save says
+        save_file(tensors, folder / "model.safetensors",
+                  metadata={"text_encoder_included": "false"} if dropped else None)
         if config is not None:
             (folder / "config.json").write_text(json.dumps(config))
         return folder
@@ -334,3 +338,59 @@ def test_a_config_that_does_not_describe_its_motion_encoder_is_refused(
         with pytest.raises(ValueError, match=r"config.json does not describe the motion "
                            r"encoder in .*motion_encoder_config.json: " + re.escape(said)):
             load(tmp_path / "m", "cpu")
+
+
+def test_what_the_full_loader_refuses_or_converts_takes_the_full_path(tmp_path: Path) -> None:
+    """Review: the lite path loaded NaN weights and an edited embed_dim that the full loader
+    refuses, kept a half-precision save in half (other vectors, motion queries crashed), and
+    called a timm checkpoint "not a model folder" (it has no motion_encoder_config.json), so
+    the explorer swapped in the shipped model. Each now goes to the full loader, which loads
+    it or names the problem."""
+    from safetensors.torch import load_file, save_file
+
+    from motionlex.core.model.lite import load_for_queries
+    from motionlex.core.patches import PatchStats
+
+    torch.manual_seed(0)
+    stats = {"patch_stats.json": PatchStats.identity()}
+    model = create_model("tiny", device="cpu").eval()
+    model.save_pretrained(tmp_path / "m", extra_json=stats)
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+
+    def variant(name: str, tensors: dict | None = None, config: dict | None = None) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "m", folder)
+        if tensors is not None:
+            save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+            (folder / "checksums.json").unlink()
+        if config is not None:
+            (folder / "config.json").write_text(json.dumps(config))
+        return folder
+
+    nan = variant("nan", {**weights, "text_proj.weight": weights["text_proj.weight"] * np.nan})
+    with pytest.raises(LiteUnsupported, match="text_proj.weight has NaN or inf values"):
+        load_lite(nan, "cpu")
+    with pytest.raises(ValueError, match="weights with NaN or inf values: 1 .*text_proj"):
+        load_for_queries(nan, "cpu")  # the full loader's own message
+    wide = variant("wide", config={**cfg, "embed_dim": 64})
+    with pytest.raises(LiteUnsupported, match=r"motion_proj.weight is \(32, 32\), the config "
+                                              r"asks \(64, 32\)"):
+        load_lite(wide, "cpu")
+    half = variant("half", {k: v.half() if v.is_floating_point() else v
+                            for k, v in weights.items()})
+    light = load_lite(half, "cpu")
+    full = MotionTextModel.from_pretrained(half, device="cpu")
+    assert light.text_proj.dtype == torch.float32
+    _assert_same(full, light, TEXTS[:2])  # text and motion vectors, the fingerprint
+    timm = variant("timm", config={**cfg, "motion_backend": "timm",
+                                   "motion_timm_name": "vit_tiny_patch16_224"})
+    (timm / "motion_encoder_config.json").unlink()  # as save_pretrained writes a timm model
+    with pytest.raises(LiteUnsupported, match="motion backend 'timm'"):
+        load_lite(timm, "cpu")
+    left = variant("left")
+    tok_cfg = json.loads((left / "tokenizer" / "tokenizer_config.json").read_text())
+    (left / "tokenizer" / "tokenizer_config.json").write_text(
+        json.dumps({**tok_cfg, "padding_side": "left"}))
+    with pytest.raises(LiteUnsupported, match="padding_side"):
+        load_lite(left, "cpu")
