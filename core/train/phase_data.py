@@ -281,7 +281,11 @@ class PhaseLoader(torch.utils.data.DataLoader):
         ``next_batch`` on, or the next epoch from its start after the epoch's last batch."""
         epoch, start = int(state["epoch"]), int(state["next_batch"])
         self.dataset.set_epoch(epoch)
-        if start >= min(len(self._order), len(self.dataset)):  # that epoch was done
+        # done only when Lightning counts it done too: it counts every epoch at the first
+        # one's length, and a shorter epoch (fewer unique-caption batches) that ended early
+        # is finished by an empty rest, after which Lightning starts the next epoch itself
+        # (moving on here trained the next epoch's batches twice)
+        if start >= len(self._order):
             epoch, start = epoch + 1, 0
             self.dataset.set_epoch(epoch)
         self._order.resume_at = self._position = (epoch, start)

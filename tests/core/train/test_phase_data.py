@@ -226,3 +226,35 @@ def test_the_loader_resumes_in_the_epoch_and_at_the_batch_it_stopped(workers) ->
     after_last.load_state_dict({"epoch": 0, "next_batch": 4})
     assert [b["texts"] for b in after_last] == epochs[1]
     assert after_last.state_dict() == {"epoch": 1, "next_batch": 0}
+
+
+class _ShortSecondEpoch(torch.utils.data.Dataset):
+    """Batches whose count varies by epoch, as unique-caption batches may: epoch 1 has 3,
+    the others 4 (Lightning counts every epoch at the first one's length)."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return 3 if self.epoch == 1 else 4
+
+    def __getitem__(self, b: int) -> dict:
+        return {"texts": [f"e{self.epoch}b{b}"]}
+
+
+def test_a_resume_after_a_short_epochs_last_batch_stays_in_that_epoch() -> None:
+    """Review: a checkpoint on the last batch of a shorter epoch moved the loader to the next
+    epoch while Lightning still counted the old one unfinished: the next epoch's batches
+    were trained as its rest, then again from its first. The loader now yields nothing more
+    of the short epoch; Lightning ends it and starts the next one itself."""
+    resumed = PhaseLoader(_ShortSecondEpoch())
+    resumed.load_state_dict({"epoch": 1, "next_batch": 3})
+    assert len(resumed) == 4 and list(resumed) == [] and resumed.dataset.epoch == 1
+    resumed.dataset.set_epoch(2)  # Lightning's next epoch
+    assert [b["texts"][0] for b in resumed] == ["e2b0", "e2b1", "e2b2", "e2b3"]
+    done = PhaseLoader(_ShortSecondEpoch())
+    done.load_state_dict({"epoch": 0, "next_batch": 4})  # a full-length epoch: the next one
+    assert [b["texts"][0] for b in done] == ["e1b0", "e1b1", "e1b2"]
