@@ -232,8 +232,8 @@ def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSEr
 def _fsync(path: Path) -> None:
     """Flush a file's or a folder's contents to the disk (best effort: some file systems
     refuse ``fsync`` on a folder)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # a file opened for writing: Windows flushes only those (and no folders)
+        fd = os.open(path, os.O_RDONLY if path.is_dir() else os.O_RDWR)
     except OSError:
         return
     try:

@@ -126,11 +126,21 @@ def model_config(name: str, **overrides: Any) -> MotionTextConfig:
     if unknown:
         raise unknown_keys_error("model overrides", unknown, known)
     check_types(MotionTextConfig, overrides)
-    for key in ("text_model", "motion_pretrained"):  # a folder, not a hub id: stored absolute,
-        value = overrides.get(key)  # so a saved model that reads it loads from anywhere
-        if isinstance(value, str) and not Path(value).is_absolute() and Path(value).is_dir():
-            overrides[key] = str(Path(value).resolve())
+    for key in _SOURCE_KEYS:  # a folder, not a hub id: stored absolute, so a saved model
+        if key in overrides:  # that reads it loads from anywhere
+            overrides[key] = _absolute_folder(overrides[key])
     return dataclasses.replace(_MODEL_REGISTRY[name](), **overrides)
+
+
+_SOURCE_KEYS = ("text_model", "motion_pretrained")
+"""Config fields that name where weights come from: a hub id or a local folder."""
+
+
+def _absolute_folder(value: Any) -> Any:
+    """A relative path naming an existing folder as its absolute path; anything else as is."""
+    if isinstance(value, str) and not Path(value).is_absolute() and Path(value).is_dir():
+        return str(Path(value).resolve())
+    return value
 
 
 def create_model(
@@ -164,6 +174,7 @@ def create_model(
         saved = Path(checkpoint_path) / CONFIG_FILE  # a shape would go unnoticed otherwise
         if saved.is_file():
             want, got = read_config(saved).to_dict(), config.to_dict()
+            want.update({k: _absolute_folder(want[k]) for k in _SOURCE_KEYS})  # as saved then
             differ = [f"{k}: saved {want[k]!r}, built {got[k]!r}" for k in sorted(want)
                       if k != "name" and want[k] != got.get(k)]
             if differ:
