@@ -188,7 +188,7 @@ class RankWorker(DescribeJobs, JobDriver):
         import torch
 
         from motionlex.core.model.device import readable_device
-        from motionlex.core.model.lite import load_for_queries
+        from motionlex.core.model.lite_load import load_for_queries
         from motionlex.core.retrieval.fingerprints import model_fingerprint
         from motionlex.core.text.spelling import whole_words
 

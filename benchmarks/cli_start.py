@@ -67,7 +67,7 @@ path, idx, query = sys.argv[1:4]
 from motionlex.core.retrieval.index import GalleryIndex
 from motionlex.core.retrieval.search import Searcher
 if path == "text":
-    from motionlex.core.model.lite import load_lite, load_lite_for
+    from motionlex.core.model.lite_load import load_lite, load_lite_for
 else:
     from motionlex.core.model.factory import load_checkpoint
 t.append(time.perf_counter())

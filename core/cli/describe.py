@@ -15,7 +15,7 @@ from motionlex.core.cli.types import DEVICE_HELP, positive_int
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Describe one motion file by its nearest bank captions."""
-    from motionlex.core.model.lite import load_for_queries
+    from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.describe import (
         BANK_FILE,

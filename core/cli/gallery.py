@@ -67,7 +67,7 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
-    from motionlex.core.model.lite import load_for_queries
+    from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
     from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
@@ -204,9 +204,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     """``motionlex search``: rank an index for a text, a motion file or a gallery item.
 
     A text or motion query loads the checkpoint's towers in plain torch
-    (:mod:`motionlex.core.model.lite`: no ``transformers`` import, ~1.5 s instead of ~4.5 s of
-    CPU) once its fingerprint equals the index's; a checkpoint outside that path loads the full
-    model.
+    (:mod:`motionlex.core.model.lite`, loaded by :mod:`~motionlex.core.model.lite_load`: no
+    ``transformers`` import, ~1.5 s instead of ~4.5 s of CPU) once its fingerprint equals the
+    index's; a checkpoint outside that path loads the full model.
     """
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
@@ -232,7 +232,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     model = None
     if args.item is None:
         ckpt, source = _choose_checkpoint(args, args.index, index.checkpoint)
-        from motionlex.core.model.lite import load_lite_for  # a query needs no training code
+        from motionlex.core.model.lite_load import load_lite_for  # a query needs no training code
 
         model = load_lite_for(index.model_hash, ckpt, args.device)
         if model is None:

@@ -233,7 +233,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_words(args: argparse.Namespace) -> int:
     """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
-    from motionlex.core.model.lite import load_for_queries
+    from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.retrieval.word_protocol import word_weights
     from motionlex.resources import default_model_dir
 

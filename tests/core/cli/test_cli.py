@@ -326,7 +326,7 @@ def test_train_refuses_max_steps_zero(capsys):
 def test_index_out_pointing_at_a_file_is_one_line(repo_root, shared_data, tmp_path, capsys,
                                                   monkeypatch):
     """Issue 15: ``--out`` naming an existing regular file said 'gallery index not found'."""
-    import motionlex.core.model.lite as lite
+    import motionlex.core.model.lite_load as lite
 
     monkeypatch.setattr(lite, "load_for_queries", lambda *a: pytest.fail("model loaded"))
     out = tmp_path / "notes.txt"
@@ -358,7 +358,7 @@ def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, t
     assert main(args) == 0
     assert "7 motions (7 encoded" in capsys.readouterr().out
     # Ctrl-C while the model loads: nothing was encoded, so nothing is promised
-    import motionlex.core.model.lite as lite
+    import motionlex.core.model.lite_load as lite
 
     monkeypatch.setattr(lite, "load_for_queries", interrupted)
     assert main(args) == 130

@@ -415,7 +415,7 @@ def test_a_broken_pipe_that_is_not_stdout_is_an_error(capfd, monkeypatch):
 def test_index_names_a_missing_split_before_the_model_loads(shared_data, tmp_path, capsys,
                                                             monkeypatch):
     """A mistyped --split failed only after 7-10 s of model loading."""
-    import motionlex.core.model.lite as lite
+    import motionlex.core.model.lite_load as lite
 
     def no_load(*args, **kwargs):
         raise AssertionError("the model was loaded before the split was checked")

@@ -103,7 +103,7 @@ def test_motion_search_uses_the_lite_towers_and_matches_the_full_model(
 
 def test_unsupported_checkpoint_falls_back_to_the_full_model(
         small_index: Path, capsys, monkeypatch) -> None:
-    import motionlex.core.model.lite as lite
+    import motionlex.core.model.lite_load as lite
 
     def unsupported(*args, **kwargs):
         raise lite.LiteUnsupported("not covered")

@@ -13,12 +13,8 @@ import torch
 
 from motionlex.core.model.bert_lite import bert_config_problems, bert_forward
 from motionlex.core.model.factory import create_model, load_checkpoint
-from motionlex.core.model.lite import (
-    LiteUnsupported,
-    load_lite,
-    load_lite_for,
-    state_order,
-)
+from motionlex.core.model.lite import LiteUnsupported, state_order
+from motionlex.core.model.lite_load import load_lite, load_lite_for
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.fingerprints import model_fingerprint
 
@@ -348,7 +344,7 @@ def test_what_the_full_loader_refuses_or_converts_takes_the_full_path(tmp_path: 
     it or names the problem."""
     from safetensors.torch import load_file, save_file
 
-    from motionlex.core.model.lite import load_for_queries
+    from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.patches import PatchStats
 
     torch.manual_seed(0)
