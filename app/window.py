@@ -10,17 +10,17 @@ All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on it
 model. Worker errors appear in a message box and the status bar; the window stays usable.
 The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`;
 searching (the query box, a clicked word, similar motions) is
-:class:`~motionlex.app.searching.SearchActions`.
+:class:`~motionlex.app.searching.SearchActions`; worker jobs' progress, cancel and errors
+:class:`~motionlex.app.job_status.JobStatus`.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
@@ -29,6 +29,7 @@ from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
+from motionlex.app.job_status import JobStatus
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
@@ -36,15 +37,8 @@ from motionlex.app.state import ExplorerState
 from motionlex.app.worker import DEMO_GALLERY, RankWorker, gallery_label
 from motionlex.resources import default_model_dir
 
-logger = logging.getLogger(__name__)
 
-AUTOMATIC_JOBS = ("orders", "describe_gallery")
-"""Worker jobs the window runs on its own (a selection's event orders, a caption typed in the
-chronology panel, the gallery's background describing): their errors go to the status bar
-and the log, never a window-modal box that takes the keyboard from the user mid-typing."""
-
-
-class MainWindow(SearchActions, QMainWindow):
+class MainWindow(SearchActions, JobStatus, QMainWindow):
     """The explorer window.
 
     Args:
@@ -214,17 +208,6 @@ class MainWindow(SearchActions, QMainWindow):
         self.open_checkpoint(checkpoint)
         self.open_gallery(DEMO_GALLERY, remember=False)
 
-    def cancel_job(self) -> None:
-        """Cancel opening/building a gallery or loading a checkpoint, or a video export;
-        with none running, leave a comparison of several motions (Esc)."""
-        if self.dialogs.cancel_export():
-            return
-        if self.state.long_job is not None:
-            self._client.cancel()
-            self.statusBar().showMessage("Cancelling…")
-        else:
-            self.comparer.leave()
-
     # ------------------------------------------------------------------ worker results
     def _on_checkpoint(self, info: ModelInfo) -> None:
         self.state.model_loaded(info)  # a window slot: runs on the GUI thread
@@ -382,59 +365,6 @@ class MainWindow(SearchActions, QMainWindow):
         """Pause and step the 3D view ``delta`` frames (wrapping)."""
         self.skeleton_view.pause()
         self.skeleton_view.step(delta)
-
-    # ------------------------------------------------------------------ jobs and errors
-    def _on_job_started(self, kind: str, description: str) -> None:
-        if self.state.job_started(kind, description):
-            self.job.start(description.split(" ", 1)[0],
-                           unit="motions" if kind == "gallery" else "")
-        if kind == "gallery":  # the page in view while no gallery is, until it opens
-            self._opening = description
-            self._welcome.setText(texts.opening_text(description))
-
-    def _on_progress(self, done: int, total: int) -> None:
-        if self.state.long_job is not None:
-            self.job.set_progress(done, total)
-            if self.state.long_job == "gallery":
-                self._welcome.setText(texts.opening_text(self._opening, done, total))
-
-    def show_job_controls(self, on: bool) -> None:
-        """Show the progress bar and cancel button (a recording started), or hide the bar
-        and keep the cancel button only while a long worker job runs."""
-        self.job.show(on, on or self.state.long_job is not None)
-
-    def _on_job_finished(self, kind: str, outcome: str) -> None:
-        if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
-            self.job.show(False, False)
-        if kind == "gallery" and not self.state.gallery_pending:  # the welcome page keeps
-            # why the last gallery did not open (one given up for a later one: it opens)
-            error = self._last_error if outcome == "failed" else None
-            self._welcome.setText(texts.welcome_text(error))
-        self._update_enabled()
-
-    def _on_job_failed(self, kind: str, message: str) -> None:
-        if kind not in AUTOMATIC_JOBS:
-            self.show_error(message)
-            return
-        logger.warning("%s", message)  # a job the user did not start: no message box
-        self.statusBar().showMessage(message.splitlines()[0], 15000)
-        self.errorShown.emit(message)
-
-    def _on_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
-
-    def show_error(self, message: str) -> None:
-        """Show an error in a (non-blocking) message box and the status bar, and log it."""
-        logger.warning("%s", message)
-        self._last_error = message
-        self.statusBar().showMessage(message.splitlines()[0], 15000)
-        self.dialogs.error(message)
-        self.errorShown.emit(message)
-
-    @property
-    def error_box(self) -> QMessageBox | None:
-        """The error message box while it is shown."""
-        return self.dialogs.error_box
 
     def _update_enabled(self) -> None:
         has_motion = self.state.motion is not None
