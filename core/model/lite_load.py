@@ -85,8 +85,10 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     """The checkpoint's ``tokenizer.json`` as a ``tokenizers.Tokenizer`` and its special ids.
 
     Raises:
-        LiteUnsupported: no ``tokenizer.json``, or special tokens named in
-            ``tokenizer_config.json`` that differ from the file's special added tokens.
+        LiteUnsupported: no ``tokenizer.json``; special tokens named in
+            ``tokenizer_config.json`` that differ from the file's special added tokens; left
+            padding or truncation; or lower-casing, accent or Chinese-character settings that
+            differ from the file's BERT normalizer (transformers would apply the config's).
     """
     from tokenizers import Tokenizer  # the Rust tokenizer alone: no transformers import
 
@@ -101,11 +103,19 @@ def _tokenizer(root: Path, max_length: int) -> tuple[object, list[int]]:
     special = {i for i, t in tok.get_added_tokens_decoder().items() if t.special}
     if not named or None in named_ids or named_ids != special:
         raise LiteUnsupported(f"{tdir}: special tokens {sorted(named)} do not match the "
-                                  f"tokenizer's special tokens {sorted(special)}")
+                              f"tokenizer's special tokens {sorted(special)}")
     sides = {k: cfg[k] for k in ("padding_side", "truncation_side")
              if cfg.get(k, "right") != "right"}
     if sides:  # BERT positions would move: the full tokenizer honours these
         raise LiteUnsupported(f"{cfg_path}: {sides}")
+    norm = json.loads((tdir / "tokenizer.json").read_text()).get("normalizer") or {}
+    if norm.get("type") == "BertNormalizer":  # transformers' BERT tokenizer rebuilds the
+        pairs = {"do_lower_case": "lowercase", "strip_accents": "strip_accents",  # normalizer
+                 "tokenize_chinese_chars": "handle_chinese_chars"}  # from these: other pieces
+        differ = {k: cfg[k] for k, n in pairs.items() if k in cfg and cfg[k] != norm.get(n)}
+        if differ:
+            raise LiteUnsupported(f"{cfg_path}: {differ} differ from tokenizer.json's "
+                                  f"normalizer")
     pad = cfg.get("pad_token", "[PAD]")
     tok.enable_truncation(max_length=max_length)
     tok.enable_padding(pad_id=tok.token_to_id(pad), pad_token=pad)

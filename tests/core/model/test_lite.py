@@ -390,3 +390,11 @@ def test_what_the_full_loader_refuses_or_converts_takes_the_full_path(tmp_path: 
         json.dumps({**tok_cfg, "padding_side": "left"}))
     with pytest.raises(LiteUnsupported, match="padding_side"):
         load_lite(left, "cpu")
+    cased = variant("cased")  # tokenizer.json lower-cases, its config says not to
+    (cased / "tokenizer" / "tokenizer_config.json").write_text(
+        json.dumps({**tok_cfg, "do_lower_case": False}))
+    with pytest.raises(LiteUnsupported, match=r"\{'do_lower_case': False\} differ from "
+                                              r"tokenizer.json's normalizer"):
+        load_lite(cased, "cpu")
+    full = MotionTextModel.from_pretrained(cased, device="cpu")  # which honours the config
+    assert full.word_pieces("Waves") != load_lite(tmp_path / "m", "cpu").word_pieces("Waves")
