@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,12 +90,7 @@ class PretrainedMixin:
 
     def _text_fingerprint(self, keys: set[str] | None = None) -> str:
         state, text_keys = self._key_groups()
-        h = hashlib.sha256()
-        for k in sorted(text_keys if keys is None else keys):
-            h.update(k.encode())
-            # the float32 bytes, hashed in place (no ``tobytes`` copy of ~60 MB of weights)
-            h.update(state[k].detach().float().cpu().contiguous().numpy().reshape(-1))
-        return h.hexdigest()
+        return text_weights_sha256(state, text_keys if keys is None else keys)
 
     def save_pretrained(
         self,
@@ -361,6 +356,37 @@ class PretrainedMixin:
         model.load_weights(root, text_source=text_source, verify=False)
         model.to(target)
         return model.eval()
+
+
+def _float32_bytes(t: torch.Tensor) -> Any:
+    """A tensor's float32 values as a flat NumPy view, for hashing in place (``tobytes``
+    would copy ~100 MB of weights)."""
+    return t.detach().to("cpu", torch.float32).contiguous().numpy().reshape(-1)
+
+
+def text_weights_sha256(tensors: Mapping[str, torch.Tensor], keys: Iterable[str]) -> str:
+    """SHA-256 of the text-backbone tensors ``keys`` (sorted; each name, then its float32
+    values): the ``text_encoder_sha256`` a checkpoint that leaves them out stores, checked
+    against the base model they are read from on load (full and lite loaders)."""
+    h = hashlib.sha256()
+    for k in sorted(keys):
+        h.update(k.encode())
+        h.update(_float32_bytes(tensors[k]))
+    return h.hexdigest()
+
+
+def state_fingerprint(config: MotionTextConfig,
+                      tensors: Iterable[tuple[str, torch.Tensor]]) -> str:
+    """Identity of a model: SHA-256 of its config (sorted JSON), then each tensor's
+    ``name:shape`` and float32 values, in the order given (a model's state-dict order,
+    each tied tensor once). :func:`~motionlex.core.retrieval.fingerprints.model_fingerprint`
+    and :meth:`~.lite.LiteModel.fingerprint` both hash through it."""
+    h = hashlib.sha256()
+    h.update(json.dumps(config.to_dict(), sort_keys=True, default=str).encode())
+    for name, t in tensors:
+        h.update(f"{name}:{tuple(t.shape)}".encode())
+        h.update(_float32_bytes(t))
+    return h.hexdigest()
 
 
 def _listing(items: Sequence[str], limit: int = 20) -> str:

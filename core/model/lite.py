@@ -19,8 +19,6 @@ built it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +33,7 @@ from motionlex.core.model.bert_lite import (
     bert_forward,
     bert_keys,
 )
+from motionlex.core.model.checkpoint import state_fingerprint
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
 from motionlex.core.model.motion_encoder import additive_attention_mask
@@ -146,13 +145,7 @@ class LiteModel:
     def fingerprint(self) -> str:
         """:func:`model_fingerprint` of the full model (64 hex chars): config JSON, then each
         tensor's ``name:shape`` and float32 bytes in :func:`state_order`."""
-        h = hashlib.sha256()
-        h.update(json.dumps(self.config.to_dict(), sort_keys=True, default=str).encode())
-        for name, t in self._tensors.items():
-            h.update(f"{name}:{tuple(t.shape)}".encode())
-            # the float32 bytes, hashed in place (``tobytes`` would copy ~100 MB)
-            h.update(t.to("cpu", torch.float32).contiguous().numpy().reshape(-1))
-        return h.hexdigest()
+        return state_fingerprint(self.config, self._tensors.items())
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         """``B`` strings -> ``input_ids`` and ``attention_mask`` ``(B, L)`` int64 on the device,

@@ -38,6 +38,7 @@ from motionlex.core.model.checkpoint import (
     TOKENIZER_DIR,
     WEIGHTS_FILE,
     read_config,
+    text_weights_sha256,
 )
 from motionlex.core.model.config import MotionTextConfig
 from motionlex.core.model.device import resolve_device
@@ -46,6 +47,7 @@ from motionlex.core.model.folder import (
     build_from_json,
     check_model_folder,
     check_motion_backbone,
+    read_header,
     verify_weights,
 )
 from motionlex.core.model.lite import (
@@ -68,15 +70,6 @@ def _read_tensors(path: Path, keys: Sequence[str] | None = None) -> dict[str, to
             names = set(f.keys())
             wanted = names if keys is None else [k for k in keys if k in names]
             return {k: f.get_tensor(k) for k in wanted}
-    except Exception as e:  # safetensors raises its own SafetensorError
-        raise ValueError(f"cannot read model weights {path}: {e}") from e
-
-
-def _weights_metadata(path: Path) -> dict[str, str]:
-    """The string metadata of a safetensors file (empty when it has none)."""
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
     except Exception as e:  # safetensors raises its own SafetensorError
         raise ValueError(f"cannot read model weights {path}: {e}") from e
 
@@ -189,7 +182,8 @@ def load_lite(checkpoint: str | os.PathLike,
     missing = [k for k in order if k not in tensors]
     if missing and not all(k.startswith(TEXT_PREFIX + BERT_PREFIX) for k in missing):
         raise LiteUnsupported(f"{root / WEIGHTS_FILE} lacks {missing[:5]}")
-    included = _weights_metadata(root / WEIGHTS_FILE).get("text_encoder_included", "true")
+    meta, _ = read_header(root / WEIGHTS_FILE)
+    included = meta.get("text_encoder_included", "true")
     if (included == "true") == bool(missing):  # the full loader names the mismatch
         raise LiteUnsupported(f"{root / WEIGHTS_FILE}: text_encoder_included {included!r} "
                               f"with {len(missing)} backbone tensors left out")
@@ -206,14 +200,11 @@ def load_lite(checkpoint: str | os.PathLike,
             if t is None:
                 raise LiteUnsupported(f"{base} lacks {n}")
             tensors[k] = t.float()
-        want = _weights_metadata(root / WEIGHTS_FILE).get("text_encoder_sha256")
-        h = hashlib.sha256()  # as MotionTextModel.load_weights checks the base layers
-        for k in sorted(missing):
-            h.update(k.encode())
-            h.update(tensors[k].contiguous().numpy().reshape(-1))
-        if want != h.hexdigest():
+        want = meta.get("text_encoder_sha256")  # as MotionTextModel.load_weights checks
+        got = text_weights_sha256(tensors, missing)
+        if want != got:
             raise ValueError(f"base text weights from {config.text_model!r} differ from the "
-                             f"ones {root} was saved with (sha256 {h.hexdigest()[:12]} != "
+                             f"ones {root} was saved with (sha256 {got[:12]} != "
                              f"{str(want)[:12]})")
     if set(tensors) != set(order):
         raise LiteUnsupported(f"unexpected tensors {sorted(set(tensors) - set(order))[:5]}")

@@ -7,12 +7,12 @@ never searched with another model or other patch statistics than the ones that b
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import torch
 
 from motionlex.core.checksums import file_sha256 as file_sha256
+from motionlex.core.model.checkpoint import state_fingerprint
 from motionlex.core.patches import PatchStats
 
 
@@ -53,19 +53,16 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     if callable(getattr(model, "fingerprint", None)):  # the lite towers hash the same bytes
         return model.fingerprint()
     require_model(model, "state_dict")
-    h = hashlib.sha256()
-    h.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())
     seen: set[tuple[int, tuple[int, ...], torch.dtype]] = set()
-    for name, t in model.state_dict().items():
-        if name.startswith("phase_heads."):
-            continue
-        ident = (t.data_ptr(), tuple(t.shape), t.dtype)
-        if ident in seen:
-            continue
-        seen.add(ident)
-        h.update(f"{name}:{tuple(t.shape)}".encode())
-        h.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
+
+    def tensors():
+        for name, t in model.state_dict().items():
+            ident = (t.data_ptr(), tuple(t.shape), t.dtype)
+            if not name.startswith("phase_heads.") and ident not in seen:
+                seen.add(ident)
+                yield name, t
+
+    return state_fingerprint(model.config, tensors())
 
 
 def stats_fingerprint(stats: PatchStats) -> str:
