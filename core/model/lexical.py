@@ -95,6 +95,37 @@ def masked_max_logits(logits: torch.Tensor, token_mask: torch.Tensor) -> torch.T
     return pooled.masked_fill(~token_mask.any(dim=1, keepdim=True), torch.finfo(torch.float32).min)
 
 
+def pool_vocabulary(logits: torch.Tensor, token_mask: torch.Tensor, excluded: torch.Tensor,
+                    columns: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token logits -> lexical vector: masked max over the real tokens
+    (:func:`masked_max_logits`), excluded words out, ``log1p(relu)``.
+
+    Args:
+        logits: ``(B, L, V)`` float token logits over the vocabulary, or ``(B, L, C)`` over
+            ``columns`` (scattered back into the vocabulary; the max logits of the other
+            words are float32's lowest value).
+        token_mask: ``(B, L)`` bool, True for real tokens.
+        excluded: ``(V,)`` bool, words forced to zero.
+        columns: optional ``(C,)`` int64 vocabulary ids of the logits' last axis.
+
+    Returns:
+        ``(lexical, max_logits)``, each ``(B, V)`` float32.
+
+    Raises:
+        ValueError: as :func:`masked_max_logits`.
+
+    Source: Formal et al., SPLADE (SIGIR 2021) for the ``log(1 + relu)`` term weights and
+    SPLADE v2 (arXiv 2109.10086) for max pooling over tokens.
+    """
+    maxl = masked_max_logits(logits, token_mask)
+    low = torch.finfo(maxl.dtype).min
+    if columns is not None:
+        maxl = maxl.new_full((maxl.shape[0], excluded.shape[0]), low).index_copy(
+            1, columns, maxl)
+    maxl = maxl.masked_fill(excluded, low)
+    return torch.log1p(torch.relu(maxl)), maxl
+
+
 def lexical_similarity(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray,
                        mode: str = "cosine") -> torch.Tensor | np.ndarray:
     """Similarity matrix between two sets of lexical vectors.

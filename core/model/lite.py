@@ -35,7 +35,7 @@ from motionlex.core.model.bert_lite import (
 )
 from motionlex.core.model.checkpoint import state_fingerprint
 from motionlex.core.model.config import MotionTextConfig
-from motionlex.core.model.lexical import excluded_vocabulary_ids, masked_max_logits
+from motionlex.core.model.lexical import excluded_vocabulary_ids, pool_vocabulary
 from motionlex.core.model.motion_encoder import additive_attention_mask
 from motionlex.core.model.outputs import MotionOutput, TextOutput
 from motionlex.core.model.text_encoder import check_texts
@@ -226,13 +226,7 @@ class LiteModel:
         cols = self._columns
         if cols is not None:
             weight, bias = weight[cols], bias[cols]
-        maxl = masked_max_logits(F.linear(h, weight, bias), mask)
-        if cols is not None:
-            low = torch.finfo(maxl.dtype).min
-            maxl = maxl.new_full((maxl.shape[0], len(self.vocabulary)), low).index_copy(
-                1, cols, maxl)
-        maxl = maxl.masked_fill(self._excluded, torch.finfo(maxl.dtype).min)
-        return torch.log1p(torch.relu(maxl)), maxl
+        return pool_vocabulary(F.linear(h, weight, bias), mask, self._excluded, cols)
 
     def _motion_tensors(self) -> dict[str, torch.Tensor]:
         """The motion ViT and head tensors on the device (moved at the first call)."""

@@ -43,7 +43,7 @@ from motionlex.core.model.device import to_device
 from motionlex.core.model.lexical import (
     MotionLexicalHead,
     excluded_vocabulary_ids,
-    masked_max_logits,
+    pool_vocabulary,
     top_words,
 )
 from motionlex.core.model.motion_encoder import MotionEncoder, build_motion_encoder
@@ -271,13 +271,7 @@ class MotionTextModel(PretrainedMixin, nn.Module):
         text and motion tokens by Lyu et al., ICLR 2025, "Methods" and Fig. 2 (the poster
         text in ../shared/papers has no numbered sections or equations).
         """
-        maxl = masked_max_logits(logits, mask)
-        if columns is not None:
-            low = torch.finfo(maxl.dtype).min
-            full = maxl.new_full((maxl.shape[0], len(self.vocabulary)), low)
-            maxl = full.index_copy(1, columns, maxl)
-        maxl = maxl.masked_fill(self.lexical_excluded(), torch.finfo(maxl.dtype).min)
-        return torch.log1p(torch.relu(maxl)), maxl
+        return pool_vocabulary(logits, mask, self.lexical_excluded(), columns)
 
     def forward_motion(
         self,
