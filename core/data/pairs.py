@@ -196,6 +196,29 @@ def distinct_motions(examples: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     return motions, np.array(owners, np.int64)
 
 
+def first_caption_rows(examples: Sequence[Any]) -> np.ndarray:
+    """Each motion id's first caption: the papers' test set.
+
+    Yu et al. (CVPR 2024) Sec. 4.1: "for testing, we only use the first one"; TMR's test
+    loader takes annotation 0 of each id, cropped to its time span. A dataset whose captions
+    carry spans gives several cropped motions per id (:func:`distinct_motions`); this keeps
+    one per id, the crop of its first caption.
+
+    Args:
+        examples: pairs with ``motion_id``, in dataset order (each id's captions in file order).
+
+    Returns:
+        ``(K,)`` int64 index into ``examples`` of each id's first caption, in first-seen order.
+    """
+    seen: set = set()
+    rows = []
+    for i, e in enumerate(examples):
+        if e.motion_id not in seen:
+            seen.add(e.motion_id)
+            rows.append(i)
+    return np.array(rows, np.int64)
+
+
 def compute_patch_stats(examples: Sequence[PairExample], source: str = "") -> PatchStats:
     """Z-score statistics over the distinct motions of training examples (each once).
 

@@ -18,8 +18,9 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
   Sec. 4.2; ``Mathux/TMR/retrieval.py``): ``All`` (every caption is a query, the gallery is
   every distinct motion, positives are the motions carrying the same caption after
   :func:`~motionlex.core.text.orders.normalize_caption`);
-  ``AllFirst`` (the same with each motion's first caption only: the papers' test protocol,
-  Yu et al. Sec. 4.1, the numbers to compare with their tables); ``SmallBatches``
+  ``AllFirst`` (each motion id's first caption only, over the crops those captions cut:
+  the papers' test protocol, Yu et al. Sec. 4.1, the numbers to compare with their tables;
+  with time-spanned captions its gallery is one motion per id); ``SmallBatches``
   (batches of 32 of a seeded shuffle) and ``Threshold`` (caption-caption
   similarity >= 0.95 on TMR's scale, from a sentence model, default the offline MiniLM)
   on one caption per motion, its first, as TMR's test set does.
@@ -62,7 +63,7 @@ import numpy as np
 from motionlex.core.data.bvh_folders import action_prompt
 from motionlex.core.data.datasets import split_file_of
 from motionlex.core.data.layout import detect_layout
-from motionlex.core.data.pairs import distinct_motions
+from motionlex.core.data.pairs import distinct_motions, first_caption_rows
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.factory import load_checkpoint
 from motionlex.core.model.folder import check_model_folder, trained_data_folders
@@ -276,25 +277,29 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     yield 2, EVAL_STAGES
     notes.insert(0, f"fusion weight {weight:.2f}: {weight_source}")
     # --- measurements
-    pair_rows = np.unique(owners, return_index=True)[1]  # each motion's first caption
+    pair_rows = first_caption_rows(data_set.examples)  # each motion id's first caption
+    pair_motions = owners[pair_rows]  # ... and its crop: the papers' test gallery
     tts = None
     if cfg.sentence_model is not None:
         tts = caption_similarity([texts[i] for i in pair_rows],
                                  sentence_encoder(cfg.sentence_model))
     else:
         notes.append("Threshold protocol skipped (no sentence model)")
-    if m_count < cfg.small_batch_size:
-        notes.append(f"Small batches skipped: {count(m_count, 'motion')} < batch size "
+    if len(pair_rows) < cfg.small_batch_size:
+        notes.append(f"Small batches skipped: {count(len(pair_rows), 'motion')} < batch size "
                      f"{cfg.small_batch_size}")
     metrics: dict[str, float] = {"fusion_weight": weight, "n/texts": float(len(texts)),
-                                 "n/motions": float(m_count)}
+                                 "n/motions": float(m_count),
+                                 "n/first_captions": float(len(pair_rows))}
     ret, ranks = retrieval_report(dense, lex, positives, weight, pair_rows, tts,
                                   small_batch_size=cfg.small_batch_size,
                                   threshold=cfg.threshold, seed=cfg.seed,
-                                  pair_order=np.argsort([str(m.motion_id) for m in motions],
-                                                        kind="stable"),
+                                  pair_order=np.argsort([str(motions[j].motion_id)
+                                                         for j in pair_motions], kind="stable"),
                                   pair_positives=owner_positives([texts[r] for r in pair_rows],
-                                                                 np.arange(m_count), m_count))
+                                                                 np.arange(len(pair_rows)),
+                                                                 len(pair_rows)),
+                                  pair_motions=pair_motions)
     metrics.update(ret)
     yield 3, EVAL_STAGES
     gallery_texts = texts + [c.caption for c in pairs]

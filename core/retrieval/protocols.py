@@ -311,6 +311,7 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
                      threshold: float = 0.95, seed: int = 0,
                      pair_order: np.ndarray | None = None,
                      pair_positives: np.ndarray | None = None,
+                     pair_motions: np.ndarray | None = None,
                      ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """All, AllFirst, SmallBatches and Threshold metrics of the three similarities.
 
@@ -325,23 +326,28 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         dense / lexical: ``(N, M)`` All-protocol similarities (captions x motions).
         positives: ``(N, M)`` bool from :func:`owner_positives`.
         weight: fusion weight.
-        pair_rows: ``(M,)`` caption index of each motion's first caption; row ``j`` of the
-            ``(M, M)`` pair matrix pairs it with motion ``j``.
-        text_text_sim: ``(M, M)`` caption cosine similarity for Threshold, or None.
+        pair_rows: ``(K,)`` caption index of each motion's first caption; row ``j`` of the
+            ``(K, K)`` pair matrix pairs it with motion ``pair_motions[j]``.
+        text_text_sim: ``(K, K)`` caption cosine similarity for Threshold, or None.
         small_batch_size / seed: Small-batches protocol. threshold: Threshold cut-off.
-        pair_order: ``(M,)`` permutation of the pairs before the Small-batches shuffle: the
+        pair_order: ``(K,)`` permutation of the pairs before the Small-batches shuffle: the
             motions sorted by id, as TMR sorts its keyids before shuffling, so that the same
             split gives TMR's batches (None: the pairs' own order).
-        pair_positives: ``(M, M)`` bool positives of the pair matrix, from the first
-            captions alone (``owner_positives(first captions, arange(M), M)``); None:
-            ``positives[pair_rows]`` (motion ``j`` positive when any of its captions equals
-            motion ``i``'s first caption).
+        pair_positives: ``(K, K)`` bool positives of the pair matrix, from the first
+            captions alone (``owner_positives(first captions, arange(K), K)``); None:
+            ``positives[pair_rows][:, pair_motions]`` (motion ``j`` positive when any of its
+            captions equals motion ``i``'s first caption).
+        pair_motions: ``(K,)`` column (motion) of each pair: the gallery of AllFirst, Small
+            batches and Threshold. A dataset whose captions carry time spans has several
+            cropped motions per motion id, and the papers' test set keeps one per id, the
+            crop of its first caption (TMR's test loader: annotation 0). None:
+            ``arange(M)``, every motion (then ``K == M``).
 
     Returns:
         ``(flat metrics, {"t2m/<sim>": ranks, "m2t/<sim>": ranks})`` (All-protocol ranks).
 
     Raises:
-        ValueError: ``pair_positives`` is not ``(M, M)``.
+        ValueError: ``pair_positives`` is not ``(K, K)``, or ``pair_motions`` not ``(K,)``.
     """
     out: dict[str, float] = {}
     ranks: dict[str, np.ndarray] = {}
@@ -352,11 +358,15 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
             res[d] = {**recall_at_k(r, DEFAULT_KS), "MedR": median_rank(r)}
         _put(out, res, "All", sim)
     m = len(pair_rows)
-    pair_pos = positives[pair_rows] if pair_positives is None else pair_positives
+    cols = np.arange(dense.shape[1]) if pair_motions is None else np.asarray(pair_motions)
+    if cols.shape != (m,):
+        raise ValueError(f"pair_motions must be ({m},), got {cols.shape}")
+    block = np.ix_(np.asarray(pair_rows), cols)
+    pair_pos = positives[block] if pair_positives is None else pair_positives
     if pair_pos.shape != (m, m):
         raise ValueError(f"pair_positives must be ({m}, {m}), got {pair_pos.shape}")
     order = np.arange(m) if pair_order is None else np.asarray(pair_order)
-    pair_dense, pair_lexical = dense[pair_rows], lexical[pair_rows]
+    pair_dense, pair_lexical = dense[block], lexical[block]
     sb_dense, sb_lexical = pair_dense[np.ix_(order, order)], pair_lexical[np.ix_(order, order)]
     for sim, (t2m, m2t) in scored(pair_dense, pair_lexical, weight).items():
         # the papers' test protocol: each motion's first caption only (Yu et al. Sec. 4.1

@@ -33,10 +33,15 @@ def _cell(metrics: dict[str, float], key: str) -> str:
 def protocol_legend(metrics: dict[str, float], cfg: Any) -> str:
     """One paragraph saying which captions and motions each retrieval protocol of the
     report uses (Yu et al., CVPR 2024, Sec. 4.2; TMR's protocols), with the counts here."""
-    n = int(metrics.get("n/motions", 0))
+    n_all = int(metrics.get("n/motions", 0))
+    n = int(metrics.get("n/first_captions", n_all))
+    first = ("All, first caption with each motion's first caption (the papers' test "
+             "protocol)")
+    if n != n_all:
+        first += (f", over the {n} crops those captions cut (one per motion id; All's "
+                  f"gallery holds every caption's crop, {n_all})")
     parts = ["Protocols: All queries with every caption (a motion's identical captions are "
-             "one positive); All, first caption with each motion's first caption (the papers' "
-             "test protocol)"]
+             "one positive); " + first]
     if "t2m/SmallBatches/dense/R@1" in metrics or "t2m/SmallBatches/fused/R@1" in metrics:
         b = int(cfg.small_batch_size)
         parts.append(f"Small batches ({b}) with first captions in seeded batches of {b}, "

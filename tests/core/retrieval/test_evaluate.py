@@ -499,3 +499,36 @@ def test_test_split_takes_the_fusion_weight_chosen_on_the_folders_val_split(
     assert "chosen on this split (val)" in on_val.notes[0]
     assert on_test.metrics["fusion_weight"] != 0.5  # not the default either
     assert chosen_on_test != on_test.metrics["fusion_weight"]
+
+
+def test_all_first_keeps_one_crop_per_motion_id_when_captions_carry_spans(
+        checkpoint, shared_data, tmp_path):
+    """HumanML3D captions carry time spans, each cut into its own gallery motion (All). The
+    papers' test set keeps one entry per motion id, its first caption and that caption's
+    crop (Yu et al. Sec. 4.1; TMR's annotation 0): AllFirst once queried the first caption
+    of every crop, over every crop (auditor's finding)."""
+    src = shared_data / "bandai"
+    ids = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::7][:8]
+    root = _copy_split(src, tmp_path / "spans", {"val": ids})
+    for k, i in enumerate(ids):  # line 1: whole clip; line 2: a span (every other id)
+        first, second = (root / "texts" / f"{i}.txt").read_text().splitlines()[:2]
+        if k % 2:
+            second = second.rsplit("#", 2)[0] + "#0.5#2.0"
+        (root / "texts" / f"{i}.txt").write_text(first + "\n" + second + "\n")
+    cfg = EvalConfig(chronology_pairs=0, zero_shot=False, progress=False, sentence_model=None,
+                     split="val")
+    res = evaluate(checkpoint, root, tmp_path / "out", cfg)
+    metrics = res.metrics
+    assert (metrics["n/texts"], metrics["n/motions"], metrics["n/first_captions"]) == (16, 12, 8)
+    # independently: each id's first line queries the crops of the first lines alone
+    first_rows = [2 * k for k in range(8)]  # two captions per id, in file order
+    texts = [res.texts[r] for r in first_rows]
+    assert texts == [(root / "texts" / f"{i}.txt").read_text().split("#")[0] for i in ids]
+    cols = res.text_motion[first_rows]
+    assert len(set(cols.tolist())) == 8
+    ref = bidirectional_metrics(res.dense[np.ix_(first_rows, cols)],
+                                _positives(texts, np.arange(8), 8))
+    for d in ("t2m", "m2t"):
+        for k, v in ref[d].items():
+            assert metrics[f"{d}/AllFirst/dense/{k}"] == pytest.approx(v)
+    assert "over the 8 crops those captions cut" in res.table
