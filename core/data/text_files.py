@@ -206,10 +206,11 @@ def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]
 
     Accepts a TMR-style ``annotations.json`` (id -> {annotations: [{text, ...}]}) or its
     folder (optionally filtered by ``{split}.txt``), or a HumanML3D-layout folder
-    (``texts/*.txt``).
+    (``texts/*.txt``, filtered the same way). With ``split``, only that split's captions:
+    an empty ``{split}.txt`` gives none.
 
     Raises:
-        FileNotFoundError: nothing readable at ``path``.
+        FileNotFoundError: nothing readable at ``path``, or ``{split}.txt`` missing.
         DatasetError: malformed annotations JSON.
     """
     path = Path(path)
@@ -230,6 +231,9 @@ def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]
     texts = path / "texts"
     if texts.is_dir():
         ids = read_split(path / f"{split}.txt") if split else None
-        files = [texts / f"{i}.txt" for i in ids] if ids else sorted(texts.glob("*.txt"))
+        # an empty split file keeps nothing (as annotations.json does): falling back to
+        # every file would put val and test captions into a training corpus
+        files = [texts / f"{i}.txt" for i in ids] if ids is not None else sorted(
+            texts.glob("*.txt"))
         return [c.text for f in files if f.is_file() for c in read_captions(f)]
     raise FileNotFoundError(f"no captions found at {path} (annotations.json or texts/)")

@@ -214,7 +214,11 @@ class TrainingRun:
     def _training_captions(self) -> list[str]:
         caps = [e.caption for e in self._unrepeated]
         for c in self.cfg.text_corpora:
-            caps += read_caption_corpus(c, "train")
+            got = read_caption_corpus(c, "train")
+            if not got:
+                logger.warning("text corpus %s: its train split holds no caption; it adds "
+                               "nothing", c)
+            caps += got
         return caps
 
     def _corpus_vocabulary(self) -> list[int]:

@@ -227,6 +227,11 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
                  for ln in (shared_data / "bandai" / "texts" / f"{i}.txt").read_text().splitlines()
                  if ln.strip()]
     assert len(read_caption_corpus(shared_data / "bandai", "val")) == len(val_lines)  # 140
+    # an empty split file keeps nothing in a HumanML3D layout too (it used to fall back to
+    # every texts/*.txt, val and test captions included: auditor's finding)
+    assert (shared_data / "cmu_kitml" / "val.txt").read_text().strip() == ""
+    assert read_caption_corpus(shared_data / "cmu_kitml", "val") == []
+    assert len(read_caption_corpus(shared_data / "cmu_kitml")) == 21
     (tmp_path / "annotations.json").write_text('{"a": {"nope": 1}}')
     with pytest.raises(DatasetError, match="annotations"):
         read_caption_corpus(tmp_path)
