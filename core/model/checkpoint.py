@@ -260,6 +260,7 @@ class PretrainedMixin:
             tensors = load_file(str(path))
         except Exception as e:  # safetensors raises its own SafetensorError
             raise ValueError(f"cannot read model weights {path}: {e}") from e
+        tensors = _current_vit_names(tensors, expected)
         legacy = sorted(k for k in tensors if k.startswith(LEGACY_HEAD_PREFIX))
         if legacy:
             logger.debug("%s: ignored %d legacy phase-decoder tensors", path, len(legacy))
@@ -387,6 +388,19 @@ def state_fingerprint(config: MotionTextConfig,
         h.update(f"{name}:{tuple(t.shape)}".encode())
         h.update(_float32_bytes(t))
     return h.hexdigest()
+
+
+def _current_vit_names(tensors: dict[str, torch.Tensor],
+                       expected: set[str]) -> dict[str, torch.Tensor]:
+    """``tensors`` with a transformers < 5.9 motion ViT's names renamed to this model's,
+    when the model expects the new names (checkpoints saved before the rename still load)."""
+    from motionlex.core.model.vit_lite import current_vit_name
+
+    prefix = "motion.backbone."
+    if not any(k.startswith(prefix + "encoder.layer.") for k in tensors) or \
+            not any(k.startswith(prefix + "layers.") for k in expected):
+        return tensors
+    return {current_vit_name(k, prefix): v for k, v in tensors.items()}
 
 
 def _listing(items: Sequence[str], limit: int = 20) -> str:

@@ -51,13 +51,14 @@ from motionlex.core.model.folder import (
     verify_weights,
 )
 from motionlex.core.model.lite import (
+    MOTION_PREFIX,
     TEXT_PREFIX,
     LiteModel,
     LiteUnsupported,
     state_order,
 )
 from motionlex.core.model.text_encoder import resolve_text_source
-from motionlex.core.model.vit_lite import vit_config_problems
+from motionlex.core.model.vit_lite import current_vit_name, vit_config_problems
 from motionlex.core.patches import PatchStats
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,10 @@ def _read_tensors(path: Path, keys: Sequence[str] | None = None) -> dict[str, to
     """Tensors of a safetensors file (all, or those of ``keys`` it holds), read lazily."""
     try:
         with safe_open(str(path), framework="pt") as f:
-            names = set(f.keys())
-            wanted = names if keys is None else [k for k in keys if k in names]
-            return {k: f.get_tensor(k) for k in wanted}
+            # a transformers < 5.9 motion ViT's names, read under today's (vit_lite's)
+            stored = {current_vit_name(k, MOTION_PREFIX): k for k in f.keys()}
+            wanted = stored if keys is None else [k for k in keys if k in stored]
+            return {k: f.get_tensor(stored[k]) for k in wanted}
     except Exception as e:  # safetensors raises its own SafetensorError
         raise ValueError(f"cannot read model weights {path}: {e}") from e
 

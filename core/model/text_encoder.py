@@ -387,9 +387,14 @@ class TextEncoder(nn.Module):
         Returns:
             :class:`TextEncoderOutput`.
         """
-        # a 4D mask (True = may attend), used as it is: from a 2D one transformers would ask
-        # the device whether there is padding at all (a host-device sync per forward)
+        # a 4D mask, used as it is: from a 2D one transformers would ask the device whether
+        # there is padding at all (a host-device sync per forward). SDPA reads a bool mask
+        # (True = may attend); eager attention adds the mask to the scores, so it gets the
+        # additive form (a bool one would add 0/1 and let real tokens attend to padding)
         keep = attention_mask.bool()[:, None, None, :]
+        if getattr(self.backbone.config, "_attn_implementation", "sdpa") == "eager":
+            keep = torch.zeros(keep.shape, device=keep.device).masked_fill(
+                ~keep, torch.finfo(torch.float32).min)
         hidden = self.backbone(input_ids=input_ids, attention_mask=keep)
         hidden = hidden.last_hidden_state
         logits = self.mlm_head(hidden) if need_logits else None

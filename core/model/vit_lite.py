@@ -37,6 +37,34 @@ def vit_keys(num_layers: int, prefix: str = "") -> list[str]:
     return keys + [f"{prefix}layernorm.weight", f"{prefix}layernorm.bias"]
 
 
+# transformers 5.9 renamed ViTModel's tensors (its conversion_mapping.py, "ViTModel"):
+# older checkpoints hold encoder.layer.N.attention.attention.query ... under the same prefix
+_OLD_LAYER_NAMES = (("attention.attention.query.", "attention.q_proj."),
+                    ("attention.attention.key.", "attention.k_proj."),
+                    ("attention.attention.value.", "attention.v_proj."),
+                    ("attention.output.dense.", "attention.o_proj."),
+                    ("intermediate.dense.", "mlp.fc1."),
+                    ("output.dense.", "mlp.fc2."))
+
+
+def current_vit_name(name: str, prefix: str) -> str:
+    """A ``ViTModel`` tensor name under ``prefix`` as transformers >= 5.9 spells it.
+
+    ``{prefix}encoder.layer.3.attention.attention.query.weight`` (transformers < 5.9) becomes
+    ``{prefix}layers.3.attention.q_proj.weight``; every other name is returned unchanged.
+    Source: transformers' ``conversion_mapping.py`` (``"ViTModel"`` renamings).
+    """
+    head = prefix + "encoder.layer."
+    if not name.startswith(head):
+        return name
+    index, _, rest = name[len(head):].partition(".")
+    for old, new in _OLD_LAYER_NAMES:
+        if rest.startswith(old):
+            rest = new + rest[len(old):]
+            break
+    return f"{prefix}layers.{index}.{rest}"
+
+
 def vit_config_problems(config: dict[str, Any]) -> list[str]:
     """What of a ``transformers`` ViT config dict this forward does not reproduce (empty: none).
 

@@ -398,3 +398,46 @@ def test_what_the_full_loader_refuses_or_converts_takes_the_full_path(tmp_path: 
         load_lite(cased, "cpu")
     full = MotionTextModel.from_pretrained(cased, device="cpu")  # which honours the config
     assert full.word_pieces("Waves") != load_lite(tmp_path / "m", "cpu").word_pieces("Waves")
+
+
+def _old_vit_name(name: str, prefix: str = "motion.backbone.") -> str:
+    """The transformers < 5.9 ViTModel spelling of a tensor name (its conversion_mapping's
+    "ViTModel" renamings, inverted), written independently of the loaders' mapping."""
+    m = re.fullmatch(re.escape(prefix) + r"layers\.(\d+)\.(.*)", name)
+    if not m:
+        return name
+    rest = m.group(2)
+    for new, old in (("attention.q_proj.", "attention.attention.query."),
+                     ("attention.k_proj.", "attention.attention.key."),
+                     ("attention.v_proj.", "attention.attention.value."),
+                     ("attention.o_proj.", "attention.output.dense."),
+                     ("mlp.fc1.", "intermediate.dense."), ("mlp.fc2.", "output.dense.")):
+        rest = rest.replace(new, old)
+    return f"{prefix}encoder.layer.{m.group(1)}.{rest}"
+
+
+def test_a_checkpoint_saved_with_transformers_before_5_9_vit_names_loads(
+        tmp_path: Path, tiny: MotionTextModel) -> None:
+    """transformers 5.9 renamed ViTModel's tensors (encoder.layer.N.attention.attention.query
+    -> layers.N.attention.q_proj): a checkpoint saved before must load in both loaders, with
+    the same outputs and fingerprint as under the new names (its index stays usable)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from motionlex.core.model.folder import write_checksums
+
+    tiny.save_pretrained(tmp_path / "new")
+    shutil.copytree(tmp_path / "new", tmp_path / "old")
+    weights = tmp_path / "old" / "model.safetensors"
+    with safe_open(str(weights), framework="pt") as f:
+        meta = f.metadata()
+        tensors = {_old_vit_name(k): f.get_tensor(k) for k in f.keys()}
+    renamed = [k for k in tensors if k.startswith("motion.backbone.encoder.layer.")]
+    assert len(renamed) == 32 and not any(k.startswith("motion.backbone.layers.") for k in tensors)
+    save_file(tensors, str(weights), metadata=meta)
+    write_checksums(tmp_path / "old")
+    full = MotionTextModel.from_pretrained(tmp_path / "old", device="cpu")
+    ref = MotionTextModel.from_pretrained(tmp_path / "new", device="cpu")
+    light = load_lite(tmp_path / "old", device="cpu")
+    _assert_same(full, light)
+    assert model_fingerprint(full) == model_fingerprint(ref)

@@ -127,3 +127,22 @@ def test_cpu_small_assembles_with_packaged_minilm(minilm: TextEncoder) -> None:
     assert model.text.mlm.get_output_embeddings().weight.data_ptr() == (
         model.text.word_embeddings.data_ptr()
     )
+
+
+@pytest.mark.parametrize("impl", ["sdpa", "eager"])
+def test_padding_never_reaches_real_tokens_in_either_attention(minilm: TextEncoder,
+                                                               impl: str) -> None:
+    """A caption batched with a longer one encodes as it does alone. Eager attention adds
+    the mask to the scores: the bool mask SDPA reads added 0/1 there and moved a short
+    caption's tokens by 0.05 (auditor's finding with the shipped model)."""
+    short, long = "a person walks", "a person walks forward slowly, then turns and sits down"
+    minilm.backbone.config._attn_implementation = impl
+    try:
+        with torch.no_grad():
+            alone = minilm(**minilm.tokenize([short]), need_logits=False).tokens
+            both = minilm(**minilm.tokenize([short, long]), need_logits=False).tokens
+    finally:
+        minilm.backbone.config._attn_implementation = "sdpa"
+    n = alone.shape[1]
+    assert both.shape[1] > n
+    torch.testing.assert_close(both[0, :n], alone[0], atol=1e-5, rtol=0)
