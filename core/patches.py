@@ -1,17 +1,17 @@
 """Motion patches: skeleton motion as an RGB-like image of 16 x 16 patches.
 
-Source: Yu, Tanaka, Fujiwara, "Exploring Vision Transformers for 3D Human Motion-Language
-Models with Motion Patches", CVPR 2024, Sec. 3.2 and Fig. 3. For each frame, each of the five
-body parts (``skeleton.PART_NAMES``) is resampled to ``N = 16`` points by linear
-interpolation along its chain (in equal joint-index steps from its first joint to its last,
-as the paper's text and DESIGN.md describe, or at the skeleton's knots where it declares
-them: BVH skeletons put their sample points where SMPL-22's fall; the paper's reference code
-resizes with OpenCV's half-pixel-aligned linear interpolation instead, which repeats each
-chain's end joints and samples 3-6 cm away from these points); the five parts side by
-side give 80 columns, frames are rows and the x, y, z coordinates are the three channels. Each of the 80 sample points'
-coordinates is z-scored with statistics of the TRAINING split only, and clips are cropped
-or padded to at most 224 frames (14 patch rows) with a boolean mask of real rows (the
-reference code normalised with test-set statistics and zero-padded without a mask).
+Source: Yu, Tanaka, Fujiwara, "Exploring Vision Transformers for 3D Human Motion-Language Models
+with Motion Patches", CVPR 2024, Sec. 3.2 and Fig. 3. For each frame, each of the five body
+parts (``skeleton.PART_NAMES``) is resampled to ``N = 16`` points by linear interpolation along
+its chain (in equal joint-index steps from its first joint to its last, as the paper's text and
+DESIGN.md describe, or at the skeleton's knots where it declares them: BVH skeletons put their
+sample points where SMPL-22's fall; the paper's reference code resizes with OpenCV's half-pixel-
+aligned linear interpolation instead, which repeats each chain's end joints and samples 3-6 cm
+away from these points); the five parts side by side give 80 columns, frames are rows and the x,
+y, z coordinates are the three channels. Each of the 80 sample points' coordinates is z-scored
+with statistics of the TRAINING split only, and clips are cropped or padded to at most 224
+frames (14 patch rows) with a boolean mask of real rows (the reference code normalised with
+test-set statistics and zero-padded without a mask).
 
 Pure functions only: no I/O beyond :class:`PatchStats` (de)serialisation helpers, no models,
 no hidden randomness.
@@ -51,7 +51,8 @@ def part_resampling_matrix(
     ``knots`` when it has them (BVH skeletons: where SMPL-22's points fall), else equal in
     joint index from the first joint to the last (SMPL-22, KIT-21: the paper's Sec. 3.2;
     not its reference code's ``cv2.resize``, whose half-pixel grid repeats the end joints).
-    A skeleton's ``origins`` replace a chain's first joint by a weighted point (arms starting on the torso at SMPL's spine3).
+    A skeleton's ``origins`` replace a chain's first joint by a weighted point (arms
+    starting on the torso at SMPL's spine3).
 
     Args:
         skeleton: skeleton whose ``chains`` (in ``PART_NAMES`` order) are resampled.
