@@ -151,6 +151,9 @@ def main() -> None:
         print(f"built {idx.name} (bandai val) in {t:.1f} s")
         _report("motionlex --help", [_run(cli + ["--help"], env) for _ in range(args.runs)],
                 0.5)
+        _report('motionlex events "a person jumps twice, then sits down"',
+                [_run(cli + ["events", "a person jumps twice, then sits down"], env)
+                 for _ in range(args.runs)], 2.0)
         search = cli + ["search", "a person waves", "--index", str(idx), "-k", "5"]
         _report('motionlex search "a person waves"',
                 [_run(search, env) for _ in range(args.runs)], 3.0)

@@ -50,12 +50,14 @@ token scan is :mod:`motionlex.core.text.scan`, the clause building
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
 import re
+import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from motionlex.core.text.clauses import _clauses, _drop_sequence_words, _text
@@ -81,6 +83,27 @@ _DISABLED_PIPES = ("ner",)
 
 
 # ----------------------------------------------------------------------------- parser
+@contextlib.contextmanager
+def torch_hidden() -> Iterator[None]:
+    """Hide torch from imports made inside the block, when nothing imported it yet.
+
+    spaCy's thinc imports torch when it can (about 2 s of a text-only command's 5 s on 2
+    CPU cores) and uses it only for its own PyTorch layers, which the English pipeline does
+    not have. For single-threaded, text-only commands (``motionlex events``): another thread
+    importing torch meanwhile would fail. The block removes the entry it put there, so torch
+    imports normally afterwards.
+    """
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes "import torch" fail
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 @functools.lru_cache(maxsize=1)
 def load_parser() -> Language:
     """Load spaCy's small English pipeline once (cached), without the pipes events do not use.

@@ -109,3 +109,20 @@ def test_one_event_has_no_shuffled_order(capsys):
     assert report["joined"] == "a person waves both hands"
     assert report["shuffled"] is None
     assert report["shuffled_line"] == "shuffled: (none: a single event has no wrong order)"
+
+
+def test_events_runs_without_importing_torch_and_torch_imports_after() -> None:
+    """spaCy's thinc imports torch when it can (2 of the command's 5 s on 2 cores): the
+    text-only command hides it while spaCy loads, and gives it back afterwards."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from motionlex.core.cli import main; "
+            "rc = main(['events', 'a person jumps twice, then sits down']); "
+            "print('torch loaded:', 'torch' in sys.modules); import torch; "
+            "print('torch after:', torch.ones(2).sum().item()); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "  2. a person sits down" in out.stdout
+    assert "torch loaded: False" in out.stdout and "torch after: 2.0" in out.stdout
