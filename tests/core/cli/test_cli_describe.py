@@ -11,7 +11,11 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
         pytest.skip(f"{bvh} not found")
     monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
     assert main(["describe", str(bvh), "-k", "3", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    first = capsys.readouterr()
+    out = json.loads(first.out)
+    # the first describe with a model encodes its bank (tens of seconds): a bar says so
+    assert "encoding the caption bank (once per model): 100%" in first.err
+    assert f"{out['bank_size']}/{out['bank_size']}" in first.err
     assert out["method"].startswith("retrieval") and out["bank_size"] > 100
     bank = out["bank_source"]  # a description that ends in the file, no label inside it
     assert bank.startswith("training captions in ") and bank.endswith("caption_bank.txt")
@@ -22,7 +26,9 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
     assert shares == sorted(shares, reverse=True) and 0 < shares[0] <= 1
     assert sum(s * s for s in shares) <= 1 + 1e-5 and "weight" not in out["motion_words"][0]
     assert main(["describe", str(bvh), "-k", "2"]) == 0  # cached bank, table
-    text = capsys.readouterr().out
+    second = capsys.readouterr()
+    text = second.out
+    assert "caption bank" not in second.err  # cached: no bar
     assert "retrieved, not generated" in text and "heaviest words" in text
     assert "(training captions in " in text and "txt (" not in text
 
