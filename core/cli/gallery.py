@@ -258,9 +258,13 @@ def cmd_search(args: argparse.Namespace) -> int:
                            words=args.words, exclude=exclude)
     if not args.json:
         print(f"{'#':>3}  {args.mode:>7}  id  caption" + ("  [shared words]" if args.words else ""))
+    scored = {"mode": args.mode}  # what "score" is, on every JSON line
+    if args.mode == "fused":
+        scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
+                                   else args.fusion_weight)
     for rank, hit in enumerate(hits, 1):
         if args.json:
-            print(json.dumps({"rank": rank, **hit.to_dict()}, ensure_ascii=False))
+            print(json.dumps({"rank": rank, **hit.to_dict(), **scored}, ensure_ascii=False))
         else:
             words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
             shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
@@ -328,6 +332,7 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "(query share x motion share; 0 = none; default 5)")
     s.add_argument("--query-words", type=non_negative_int, default=64,
                    help="heaviest query words used (0 = all non-zero words; default 64)")
-    s.add_argument("--json", action="store_true", help="one JSON object per hit")
+    s.add_argument("--json", action="store_true", help="one JSON object per hit (with the mode, and for fused the "
+                   "fusion weight, that its score is)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_search)

@@ -46,8 +46,13 @@ def _full_hits(idx: Path, query: str, mode: str) -> list:
     return searcher.search(searcher.embed_text(query), k=10, mode=mode)
 
 
-def _assert_same(got: list[dict], want: list) -> None:
+def _assert_same(got: list[dict], want: list, mode: str = "fused") -> None:
     assert [h["id"] for h in got] == [h.id for h in want]
+    # every line says what its score is (a user read a fused 0.68 as a good match)
+    assert {h["mode"] for h in got} == {mode}
+    assert all(("fusion_weight" in h) == (mode == "fused") for h in got)
+    if mode == "fused":
+        assert all(0 <= h["fusion_weight"] <= 1 for h in got)
     for g, w in zip(got, want):
         assert g["score"] == pytest.approx(w.score, abs=1e-5)
         assert g["dense_score"] == pytest.approx(w.dense_score, abs=1e-5)
@@ -69,7 +74,7 @@ def test_text_search_uses_the_text_tower_and_matches_the_full_model(
     for q in QUERIES:
         got = _cli_hits(capsys, small_index, q, mode)
         assert len(got) == 10
-        _assert_same(got, want[q])
+        _assert_same(got, want[q], mode)
 
 
 def test_motion_search_uses_the_lite_towers_and_matches_the_full_model(
