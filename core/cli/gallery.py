@@ -332,7 +332,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "(query share x motion share; 0 = none; default 5)")
     s.add_argument("--query-words", type=non_negative_int, default=64,
                    help="heaviest query words used (0 = all non-zero words; default 64)")
-    s.add_argument("--json", action="store_true", help="one JSON object per hit (with the mode, and for fused the "
-                   "fusion weight, that its score is)")
+    s.add_argument("--json", action="store_true",
+                   help="one JSON object per hit (with the mode, and for fused the fusion "
+                   "weight, that its score is)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_search)
