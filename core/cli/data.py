@@ -46,7 +46,7 @@ def cmd_patches(args: argparse.Namespace) -> int:
     joints = motion.joints[: args.max_frames or MAX_FRAMES]
     image = motion_patch_image(joints, matrix, stats)
     sk = motion.skeleton
-    kind = (f"BVH skeleton, {sk.num_joints} joints" if sk.name.startswith("bvh:")
+    kind = (f"BVH skeleton, {sk.num_joints} joints as read" if sk.name.startswith("bvh:")
             else f"{sk.name} skeleton")
     shown = (f"{len(joints)} frames" if len(joints) == motion.num_frames
              else f"{len(joints)} of {motion.num_frames} frames")

@@ -160,6 +160,8 @@ def _load_bvh_set(root: Path, split: str, prompt: str, progress: bool) -> EvalSe
                      "sidecar .txt): they share the zero-shot prompt's wording")
     joints = sorted({e.skeleton.num_joints for e in examples})
     notes.append(f"cross-skeleton: {len({e.motion_id for e in examples})} BVH motions on their "
-                 f"native skeletons ({', '.join(map(str, joints))} joints), no retargeting; "
+                 f"native skeletons ({', '.join(map(str, joints))} joints as read: a "
+                 "floor-marker root dropped, a toeless foot's End Site added as its toe), no "
+                 "retargeting; "
                  "so few motions make every R@k step large")
     return EvalSet(examples, root, "bvh", used, notes)

@@ -260,6 +260,7 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     assert rc == 0
     printed = capsys.readouterr().out
     assert "| dense | All |" in printed and "cross-skeleton: 10 BVH motions" in printed
+    assert "joints as read: a floor-marker root dropped" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n/motions"] == 10 and metrics["n/texts"] == 10
     assert metrics["fusion_weight"] == 0.3 and "val_metrics.json" in printed
