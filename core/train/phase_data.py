@@ -163,6 +163,16 @@ class MotionBatches(PairBatches):
         super().__init__(list(seen.values()), stats, batch_size, cfg, max_frames=max_frames,
                          points_per_part=points_per_part, rank=rank, world_size=world_size)
 
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch's batches of distinct motions; captions play no part (mirroring is
+        drawn per item in :meth:`__getitem__`), so no unique-caption rule thins them."""
+        self.epoch = epoch
+        self.mirrored = np.zeros(len(self.examples), bool)
+        rng = np.random.default_rng([self.cfg.seed, epoch])
+        batches = unique_batches(self.examples, self.batch_size * self.world_size, rng,
+                                 distinct_captions=False)
+        self.batches = rank_share(batches, self.rank, self.world_size)
+
     def __getitem__(self, b: int) -> dict:
         rng = np.random.default_rng(self._rank_seed(self.cfg.seed, self.epoch, b, 2))
         items = [augment(self.examples[i], rng, self.cfg.mirror_p) for i in self.batches[b]]

@@ -258,3 +258,26 @@ def test_a_resume_after_a_short_epochs_last_batch_stays_in_that_epoch() -> None:
     done = PhaseLoader(_ShortSecondEpoch())
     done.load_state_dict({"epoch": 0, "next_batch": 4})  # a full-length epoch: the next one
     assert [b["texts"][0] for b in done] == ["e1b0", "e1b1", "e1b2"]
+
+
+def test_motion_phase_batches_use_every_motion_whatever_their_captions(shared_data) -> None:
+    """A motion phase reads no caption: Bandai's template captions (30 clips and more share
+    one) kept the unique-caption rule's batches of 128 to 256 of the 2,932 training motions
+    per epoch (auditor's finding); every full batch's worth is used now, each motion once."""
+    from motionlex.core.data.batches import unique_batches
+
+    root = shared_data / "bandai"
+    ids = [ln.strip() for ln in (root / "train.txt").read_text().splitlines() if ln.strip()]
+    joints = np.zeros((40, 22, 3), np.float32)
+    examples = []
+    for i in ids:
+        caption = (root / "texts" / f"{i}.txt").read_text().split("#", 1)[0]
+        examples.append(PairExample(joints, caption, (caption,), i, None, SMPL22))
+    captioned = unique_batches(examples, 128, np.random.default_rng(0))
+    assert sum(map(len, captioned)) < len(ids) // 4  # the pair phases' rule: few motions
+    stats = compute_patch_stats(examples[:8])
+    data = MotionBatches(examples, stats, 128, TrainConfig())
+    used = [i for b in data.batches for i in b]
+    assert len(used) == len(set(used)) == len(ids) // 128 * 128
+    data.set_epoch(1)
+    assert [i for b in data.batches for i in b] != used  # reshuffled per epoch
