@@ -18,6 +18,8 @@ Rules (each event keeps the caption's words and their casing, with these changes
   phrases or clauses. "and" inside a noun phrase ("arms and legs") does not split.
 - "X before Y" gives [X, Y]; "Y after X" and "after X, Y" give [X, Y]; "before X, Y" gives
   [Y, X]. The before/after clause must be a gerund or a clause ("after a few steps" is not).
+  Between commas after the subject it moves in front ("a person, after walking, sits" reads
+  as "after walking, a person sits"); another phrase there just loses its commas.
 - "while", "when", "until" keep their clause in the event; conjoined gerunds inside them
   ("while waving and smiling") do not split.
 - Shared subjects are restored (full-clause form, used everywhere): "a person walks forward
@@ -65,6 +67,7 @@ from motionlex.core.text.scan import (
     _SENT_END,
     _SIMULTANEOUS,
     _VERB,
+    _front_parenthetical,
     _reorder,
     _scan,
     _Tok,
@@ -153,6 +156,7 @@ def _split_doc(doc, caption: str) -> list[str]:
             cur.append(t)
     if cur:
         sentences.append(cur)
+    sentences = [_front_parenthetical(s) for s in sentences]
     all_pieces = [_reorder(_scan(s)) for s in sentences]
     if sum(len(p) for p in all_pieces) < 2:
         return single

@@ -362,3 +362,37 @@ def _reorder(pieces: list[_Piece]) -> list[_Piece]:
             out = out[:k] + [out[end + 1]] + out[k : end + 1] + out[end + 2 :]
         k = end + 1
     return out
+
+
+
+def _spaced(tok: _Tok) -> _Tok:
+    return _Tok(tok.text, " ", tok.low, tok.tag, tok.dep, tok.lemma)
+
+
+def _front_parenthetical(toks: list[_Tok]) -> list[_Tok]:
+    """A phrase set off by commas between a verbless subject and its finite verb: a
+    before/after gerund clause moves in front ("a person, after walking forward, sits down"
+    read as "after walking forward, a person sits down", where :func:`_scan` reads an intro
+    clause); any other phrase without a finite verb loses its commas ("a person, slowly,
+    walks", "a person, after a pause, sits down"). In place, the subject alone became an
+    event. Other sentences come back unchanged."""
+    if len(toks) < 5 or toks[0].tag in _VERB:
+        return toks
+    k = next((i for i, t in enumerate(toks) if t.text == ","), None)
+    if k is None or k == 0 or any(t.tag in _VERB for t in toks[:k]) or k + 2 >= len(toks):
+        return toks
+    if not any(t.dep in {"nsubj", "nsubjpass"} or t.low in _SUBJECT_WORDS for t in toks[:k]):
+        return toks
+    m = next((i for i in range(k + 2, len(toks)) if toks[i].text == ","), None)
+    if m is None or m == len(toks) - 1:
+        return toks
+    j = _skip_adverbs(toks, m + 1)
+    if j >= len(toks) or toks[j].tag not in _FINITE:
+        return toks
+    subject, inner = toks[:k], toks[k + 1:m]
+    subject[-1] = _spaced(subject[-1])
+    if inner[0].low in {"after", "before"} and _verb_start(toks, k + 2) == "VBG":
+        return inner + [toks[m]] + subject + toks[m + 1:]
+    if any(t.tag in _FINITE for t in inner):
+        return toks
+    return subject + inner[:-1] + [_spaced(inner[-1])] + toks[m + 1:]

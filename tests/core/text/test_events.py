@@ -272,3 +272,20 @@ def test_tabs_and_line_breaks_separate_words_and_events():
     assert ev.visible_text("walks\tthen\nsits") == "walks then sits"
     assert split_events("a person walks forward\nthen sits down") == [
         "a person walks forward", "a person sits down"]
+
+
+@pytest.mark.parametrize("caption,expected", [
+    # a before/after gerund clause between the subject and its verb (auditor's finding:
+    # the subject alone became an event, ['walking forward', 'a person', 'sits down'])
+    ("a person, after walking forward, sits down.",
+     ["a person walks forward", "a person sits down"]),
+    ("A man, before sitting down, jumps twice and claps.",
+     ["A man jumps twice", "A man claps", "A man sits down"]),
+    ("a person, after walking forward, sits down, then stands up",
+     ["a person walks forward", "a person sits down", "a person stands up"]),
+    # any other commaed phrase without a finite verb: no event of its own
+    ("a person, slowly, walks then sits", ["a person slowly walks", "a person sits"]),
+    ("a person, after a pause, sits down", ["a person, after a pause, sits down"]),
+])
+def test_a_phrase_between_commas_after_the_subject(caption, expected):
+    assert split_events(caption) == expected
