@@ -61,7 +61,8 @@ def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_p
     assert "('wave'" in lines[0] or "('waves'" in lines[0]  # the wave's heaviest words
     assert scope["events"] == ["a person jumps twice", "a person sits down"]
     assert scope["wrong"] == ["a person sits down, then a person jumps twice"]
-    assert lines[1] == "a person waves the left hand"
-    r1, car = (float(v) for v in lines[2].split())
+    assert lines[1] == str(scope["events"]) and lines[2] == str(scope["wrong"])  # as printed
+    assert lines[3] == "a person waves the left hand"
+    r1, car = (float(v) for v in lines[4].split())
     assert abs(r1 - 94.3) < 0.1 and abs(car - 96.1) < 0.1  # the figures in its comment
     assert (tmp_path / "bvh.mlx" / "manifest.json").is_file()
