@@ -256,8 +256,10 @@ def cmd_search(args: argparse.Namespace) -> int:
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words, exclude=exclude)
-    if not args.json:
-        print(f"{'#':>3}  {args.mode:>7}  id  caption" + ("  [shared words]" if args.words else ""))
+    both = args.mode == "fused"  # a fused score is relative to the query's best lexical
+    if not args.json:  # score: the dense cosine beside it says how close a hit really is
+        print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
+              + ("  [shared words]" if args.words else ""))
     scored = {"mode": args.mode}  # what "score" is, on every JSON line
     if args.mode == "fused":
         scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
@@ -268,7 +270,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
             shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
-            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}{shown}")
+            dense = f"  {hit.dense_score:6.3f}" if both else ""
+            print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  {hit.caption or '-'}{shown}")
     return 0
 
 
