@@ -13,10 +13,12 @@ import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -80,7 +82,10 @@ def shared_name_start(names: Sequence[str]) -> str:
     return lo[:cut] if all(len(n) > cut for n in (lo, hi)) else ""
 
 
-def elide_id(text: str, metrics: QFontMetrics | QFont, width: int, shared: str = "") -> str:
+Metrics = QFontMetrics | QFontMetricsF
+
+
+def elide_id(text: str, metrics: Metrics | QFont, width: float, shared: str = "") -> str:
     """An id (``"raw_bvh/bandai_2_wave-right-hand_normal_001"``) cut to fit ``width`` pixels:
     its folders go first (``"…/bandai_2_wave-right-hand_normal_001"``), then the middle of
     its name, keeping its last part whole (the take number: ``"bandai_2_wave-ri…_001"``)
@@ -91,7 +96,9 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int, shared: str =
 
     Args:
         text: the full id; ``"/"`` separates folders.
-        metrics: the font (or its metrics) the id is painted with.
+        metrics: the font (or its metrics) the id is painted with; float metrics
+            (``QFontMetricsF``) measure as Qt's item views do, which cut again a text
+            rounded down to fit.
         width: room in pixels (``<= 0`` gives ``""``).
         shared: the start its neighbours share (:func:`shared_name_start`), cut before the
             middle is: "…normal_023" tells two takes of one action apart where
@@ -100,7 +107,7 @@ def elide_id(text: str, metrics: QFontMetrics | QFont, width: int, shared: str =
     Returns:
         ``text`` when it fits, else the cut id (with "…").
     """
-    fm = metrics if isinstance(metrics, QFontMetrics) else QFontMetrics(metrics)
+    fm = metrics if isinstance(metrics, QFontMetrics | QFontMetricsF) else QFontMetrics(metrics)
     if width <= 0:
         return ""
     if fm.horizontalAdvance(text) <= width:
@@ -132,23 +139,36 @@ class MiddleElideDelegate(QStyledItemDelegate):
     ("bn2_wave-left-h…_030"), keeping the start (the action, often) and the take number.
 
     The shared start comes from the model's ``shared_name_start(column)`` when it has one
-    (:class:`~motionlex.widgets.record_model.RecordTableModel`), through a proxy too."""
+    (:class:`~motionlex.widgets.record_model.RecordTableModel`), through a proxy too. The
+    room is the cell's text rectangle as the style lays it out, less the margins Qt's
+    item views keep inside it, measured in float pixels: a cut a pixel too wide was cut
+    again by Qt ("…walk_e…rly_016")."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
         """Qt override: the default options with the id cut to the cell's text room."""
         super().initStyleOption(option, index)
-        style = option.widget.style() if option.widget is not None else None
-        margin = (style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin, None,
-                                    option.widget) + 1) if style is not None else 3
-        room = option.rect.width() - 2 * margin
-        if option.text and room > 0:
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        if not option.text:
+            return
+        room = text_room(option)
+        if room > 0:
             model = index.model()
             while hasattr(model, "sourceModel") and model.sourceModel() is not None:
                 model = model.sourceModel()  # through proxies: same column
             shared = (model.shared_name_start(index.column())
                       if hasattr(model, "shared_name_start") else "")
-            option.text = elide_id(option.text, option.fontMetrics, room, shared)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
+            option.text = elide_id(option.text, QFontMetricsF(option.font), room, shared)
+
+
+def text_room(option: QStyleOptionViewItem) -> int:
+    """Pixels an item view paints a cell's text in: the style's text rectangle
+    (``SE_ItemViewItemText``: the cell less its check box and icon) less the focus-frame
+    margin Qt's item views keep on each side of it (``qcommonstyle.cpp``, viewItemDrawText)."""
+    widget = option.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    return rect.width() - 2 * margin
 
 
 class _ColumnFitter(QObject):
