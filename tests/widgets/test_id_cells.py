@@ -1,5 +1,5 @@
-"""Id cells of the results list, as painted: a cut id fits the text rectangle Qt paints it
-in (Qt cut a text too wide a second time)."""
+"""Id cells of the results list, as painted: a cut id still tells its row from the others,
+and fits the text rectangle Qt paints it in (Qt cut a text too wide a second time)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QFontMetricsF, QTextLayout
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
-from motionlex.widgets.elide import MiddleElideDelegate
+from motionlex.widgets.elide import ELLIPSIS, MiddleElideDelegate
 from motionlex.widgets.results_list import ResultsList
 
 
@@ -56,6 +56,24 @@ def painted(qtbot, val_ids):
         return [rec.painted[r] for r in range(len(val_ids))]
 
     return paint
+
+
+def test_cut_ids_keep_what_tells_two_takes_apart(painted, val_ids):
+    """At 1920 px the id column (about 130 px) read "bn2_wave-l…_027" for both the elderly
+    and the masculine take: only the start the whole column shares ("bn2_") was left out,
+    then the end was cut. Every cut keeps the take number, and ids that differ read
+    differently wherever a cut can tell them apart."""
+    names = [i.split("/", 1)[1] for i in val_ids]
+    elderly, masculine = (names.index(f"bn2_wave-left-hand_{s}_027")
+                          for s in ("elderly", "masculine"))
+    for width in range(116, 260, 6):
+        texts = [o.text for o in painted(width)]
+        assert len(set(texts)) == len(texts), (width, texts)
+        assert texts[elderly] != texts[masculine]
+        for text, name in zip(texts, names):
+            assert text.endswith(name[name.rfind("_"):]), (width, text)  # the take
+            if ELLIPSIS not in text:
+                assert text == name
 
 
 def _natural_width(text: str, option: QStyleOptionViewItem) -> float:
