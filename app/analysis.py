@@ -282,6 +282,7 @@ class Analysis(DescribeActions, QObject):
         asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
         if asked_id != result.request_id:  # not asked by this panel: its own caption
             kind = "caption"
+        self.chronology.mark_shown(kind)  # the toggle says what is shown ("typed": neither)
         if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
