@@ -309,6 +309,17 @@ class Analysis(DescribeActions, QObject):
             panel.set_data(result.caption, result.events, result.orders)
         self.win.ordersShown.emit(result)
 
+    def motion_cleared(self, why: str) -> None:
+        """No motion is shown (:meth:`ExplorerState.results_hidden
+        <motionlex.app.state.ExplorerState.results_hidden>`): both panels empty, the
+        chronology heading saying ``why``."""
+        self._panel_row = self._described_row = None
+        self.win.car_panel.set_busy(False)
+        self.win.car_panel.clear()
+        self.chronology.set_heading(why)
+        self.describe_panel.set_busy(False)
+        self.describe_panel.clear()
+
     def _own_caption(self, row: int) -> str:
         """The gallery's caption of ``row`` (``""`` when none or no gallery)."""
         gallery = self.win.state.gallery

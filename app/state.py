@@ -342,6 +342,24 @@ class ExplorerState:
         opening a gallery, whose re-asked query then arrives)."""
         return not self._picked_while_ranking
 
+    def results_hidden(self, count_hidden: int, filter_text: str) -> str:
+        """The results filter hides every result of the newest ranking: nothing is selected
+        or shown (not a motion the list no longer holds), replies to the motion, orders and
+        describe requests sent before are dropped, and the status bar says why.
+
+        Returns:
+            Why nothing is shown, for the panels (``"The filter “elderly” hides all 10
+            results: …"``).
+        """
+        self._selected_row = None
+        self._motion = None
+        for kind in ("motion", "orders", "describe"):
+            self._latest[kind] = -1
+        why = (f"The results filter \u201c{filter_text.strip()}\u201d hides all "
+               f"{count(count_hidden, 'result')} of this query: clear it to see them.")
+        self._status(why, 15000)
+        return why
+
     def motion_requested(self, request_id: int) -> None:
         """A motion was asked for with this id."""
         self._latest["motion"] = request_id

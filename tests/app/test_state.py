@@ -206,6 +206,28 @@ def test_selection_and_current_motion(state):
     assert s.similar_label() == "like M2"
 
 
+def test_results_all_hidden_by_the_filter_show_nothing(state):
+    """A new ranking whose results the filter hides all: no motion stays selected or shown
+    (the views kept the previous one), replies still on their way are dropped, and the
+    status bar says why."""
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.select(2)
+    s.motion_requested(5)
+    s.orders_requested(7)
+    s.show_motion(_motion(5, row=2))
+    why = s.results_hidden(10, " elderly ")
+    assert why == ("The results filter \u201celderly\u201d hides all 10 results of this query: "
+                   "clear it to see them.")
+    assert seen["status"][-1] == (why, 15000)
+    assert s.motion is None and s.selected_row is None and s.similar_label() is None
+    assert not s.is_current(_motion(5, row=2))
+    assert not s.is_current(OrdersResult(7, 2, "walks", ["walks"], []))
+    s.select(1)  # a row clicked afterwards is shown as ever
+    s.motion_requested(8)
+    assert s.is_current(_motion(8)) and s.selected_row == 1
+
+
 def test_records_for_the_lists():
     rows = gallery_records(_gallery())
     assert rows[1] == {"id": "M1", "caption": "[no caption]", "duration": 2.5, "row": 1}
