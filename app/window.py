@@ -99,7 +99,8 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self.comparer = Comparer(self)  # results list: select rows -> Compare
         self.resize(1440, 900)
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
-        cfg.restore_window(self, self.settings)
+        if cfg.restore_window(self, self.settings):  # its docks keep their shares when
+            self._dock_shares.expect_width(self.width())  # shown at another size
         # the window opens with the cursor in the query box (set once every widget is in
         # its place: set while building, it went to the chronology panel's caption box)
         self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -153,6 +154,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, cfg.LAYOUT_VERSION)
+        self._dock_shares.expect_width(None)  # sized for the window shown, not scaled
         QTimer.singleShot(0, self.analysis.default_sizes)  # as at first start
 
     # ------------------------------------------------------------------ accessors

@@ -505,6 +505,26 @@ def test_side_columns_come_back_after_a_small_window(qtbot, window):
     assert window.patch_dock.width() == pytest.approx(moved, abs=8)
 
 
+def test_a_layout_saved_small_keeps_its_shares_in_a_larger_window(qtbot, make_window,
+                                                                  gl_platform):
+    """Closed at 1024x640, then started with ``--size 1920x1080``: the docks stayed 354 and
+    247 px (the restored layout's pixels) and the 3D view took the rest; captions were cut
+    at 17 characters and the word weights were not drawn. They keep their shares instead,
+    as when a shown window is resized."""
+    small = make_window((1024, 640))
+    qtbot.wait(300)  # the first layout settles
+    shares = [d.width() / small.width() for d in (small.results_dock, small.patch_dock)]
+    small.close()
+    big = make_window((1920, 1080))  # as main() does: restored, resized, shown
+    qtbot.waitUntil(lambda: big.results_dock.width() > 1.3 * shares[0] * 1024, timeout=5000)
+    qtbot.wait(200)
+    for dock, share in zip((big.results_dock, big.patch_dock), shares):
+        assert dock.width() == pytest.approx(share * big.width(), rel=0.05)
+    big.resize(1440, 900)  # and the shares hold on a resize afterwards
+    qtbot.waitUntil(lambda: abs(big.results_dock.width() - shares[0] * big.width()) < 0.05
+                    * shares[0] * big.width(), timeout=5000)
+
+
 def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):
     """Tab went into the hidden Gallery tab: typing filtered a list nobody could see."""
     from PySide6.QtWidgets import QLineEdit
