@@ -110,6 +110,9 @@ class ExplorerState:
         self._ranking = False  # a ranking request is on its way
         self._picked_while_ranking = False  # the user chose a motion meanwhile
         self.last_latency_ms: float | None = None
+        self.not_searched: str | None = None
+        """The query that waited for the gallery whose opening just ended without it (the
+        last :meth:`job_finished`), or None: the query box goes back to the results' own."""
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -416,9 +419,11 @@ class ExplorerState:
                 is over all the same, so Esc no longer cancels worker jobs).
 
         Returns:
-            Whether the progress bar and cancel button should be hidden.
+            Whether the progress bar and cancel button should be hidden. A query that waited
+            for a gallery whose opening was cancelled or failed is :attr:`not_searched`.
         """
         hide = kind in LONG_JOBS and not recording
+        self.not_searched = None
         if kind in LONG_JOBS:
             self._long_job = None
         if kind == "gallery" and outcome != "done":
@@ -426,15 +431,18 @@ class ExplorerState:
             if self.gallery_pending:  # given up for a gallery asked later: the query waits
                 return hide           # for that one, and the cancel is no news
             pending = self._pending_query
-            self._pending_query = None
+            self._pending_query, self.not_searched = None, pending
             if outcome == "cancelled":  # a query typed meanwhile is said, not dropped unseen
                 if pending is None:
                     self._status("Opening the gallery was cancelled.", 5000)
                 else:
-                    where = ("press Enter to search the gallery that is open"
-                             if self.searchable else "nothing searchable is open")
+                    asked = self._last_result.asked if self._last_result is not None else ""
+                    where = (f"the results shown are for “{asked}”" if asked else
+                             "Enter searches the gallery that is open" if self.searchable
+                             else "nothing searchable is open")
                     self._status(f"Opening the gallery was cancelled: “{pending}” was not "
-                                 f"searched ({where}).", 10000)
+                                 f"searched ({where}; Up in the query box brings it back).",
+                                 10000)
         elif kind == "checkpoint" and outcome == "cancelled":  # "Cancelling…" stayed
             model = f" ({self._model.name} stays)" if self._model is not None else ""
             self._status(f"Loading the checkpoint was cancelled{model}.", 5000)

@@ -122,7 +122,9 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     assert s.job_finished("gallery", "cancelled")
     assert s.pending_query is None and not s.busy
     assert seen["status"][-1] == ("Opening the gallery was cancelled: “walk” was not searched "
-                                  "(nothing searchable is open).", 10000)
+                                  "(nothing searchable is open; Up in the query box brings it "
+                                  "back).", 10000)
+    assert s.not_searched == "walk"  # the query box goes back to the results' query
     # with a gallery still open, the user is told how to search it; without a query waiting,
     # the cancellation alone is said
     s.model_loaded(_model())
@@ -130,11 +132,22 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     s.opening_gallery()
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
-    assert seen["status"][-1][0].endswith("“a person bows” was not searched (press Enter to "
-                                          "search the gallery that is open).")
+    assert seen["status"][-1][0].endswith("“a person bows” was not searched (Enter searches "
+                                          "the gallery that is open; Up in the query box "
+                                          "brings it back).")
+    s.query_sent(1, "query: walk")  # with results shown, the status names their query
+    s.accept_result(_result(1, "walk"))
+    s.opening_gallery()
+    s.check_search("a person bows")
+    s.job_finished("gallery", "cancelled")
+    assert seen["status"][-1][0].endswith("“a person bows” was not searched (the results "
+                                          "shown are for “walk”; Up in the query box brings "
+                                          "it back).")
+    assert s.not_searched == "a person bows"
     s.opening_gallery()
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1] == ("Opening the gallery was cancelled.", 5000)
+    assert s.not_searched is None
     s.job_started("gallery", "Opening gallery")
     assert not s.job_finished("gallery", "done", recording=True)  # the recording keeps the bar
     # a cancelled checkpoint load says so ("Cancelling…" stayed in the status bar)

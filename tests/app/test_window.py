@@ -428,6 +428,30 @@ def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
     assert "cancelled" in window.statusBar().currentMessage()
 
 
+def test_a_cancelled_gallery_puts_the_results_query_back_in_the_box(qtbot, loaded,
+                                                                     bandai_subset):
+    """A query typed while another gallery was being built, then Cancel: the box showed that
+    query, never run, over the results of the one before. The box shows the results' query
+    again, and Up brings the typed one back."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person kicks")
+    outcomes = []
+    w.client.worker.jobFinished.connect(lambda k, o: outcomes.append((k, o)))
+    w.client.worker.jobStarted.connect(
+        lambda k, d: w.client.cancel() if k == "gallery" else None)
+    w.open_gallery(bandai_subset)
+    w.query_edit.setText("a person jumps")
+    w.search_from_box()  # waits for the gallery that is opening
+    assert w.state.pending_query == "a person jumps"
+    qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: not w.busy, timeout=5000)
+    assert w.query_edit.text() == w.last_result.text == "a person kicks"
+    assert w.query_edit.history[-1] == "a person jumps"
+    message = w.statusBar().currentMessage()
+    assert "“a person jumps” was not searched" in message and "“a person kicks”" in message
+
+
 def test_exports_from_window(qtbot, loaded, tmp_path):
     import imageio.v3 as iio
     import trimesh
