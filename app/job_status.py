@@ -101,8 +101,9 @@ class JobStatus:
         self.statusBar().showMessage(text, 8000)
 
     def show_error(self, message: str) -> None:
-        """Show an error in a (non-blocking) message box and the status bar, and log it."""
-        logger.warning("%s", message)
+        """Show an error in a (non-blocking) message box and the status bar, and log it (at
+        INFO: the box says it, stderr does not repeat it as a warning)."""
+        logger.info("%s", message)
         self._last_error = message
         self.statusBar().showMessage(message.splitlines()[0], 15000)
         self.dialogs.error(message)
