@@ -157,14 +157,20 @@ def _fit_head(text: str, suffix: str, fm: Metrics, width: float) -> str:
     return text[:n]
 
 
+_MIDDLE_KEPT = 3
+"""Characters a stretch of an id's middle keeps before a cut that keeps fewer (``"…w…"``)
+is tried."""
+
+
 def _distinct_cut(name: str, fm: Metrics, width: float, shared: str,
                   names: DistinctNames) -> str | None:
     """A cut of ``name`` that fits and tells it apart from every other name of ``names``,
     the first of: its start and a longer end kept whole from a separator on
     (``"bn2_wave-l…_masculine_027"``); a stretch of its middle from a separator after the
     start every name shares, and such an end (``"…wave-b…_masculine_027"``,
-    ``"…left-hand…_041"`` where only "left" tells two takes apart); its start and an end
-    cut anywhere; a stretch from anywhere (narrow cells). None when none fits."""
+    ``"…left-hand…_041"`` where only "left" tells two takes apart), of at least
+    :data:`_MIDDLE_KEPT` characters, then shorter; its start and an end cut anywhere; a
+    stretch from anywhere (narrow cells). None when none fits."""
     last = _last_part(name)
     stop = len(name) - len(last)  # where the last part starts
     ends = [name[i:] for i in range(stop, 0, -1) if name[i] in _ID_SEPARATORS]
@@ -174,9 +180,10 @@ def _distinct_cut(name: str, fm: Metrics, width: float, shared: str,
             return head + ELLIPSIS + tail
     first = max(1, len(shared))
     words = [i for i in range(first, stop) if i == len(shared) or name[i - 1] in _ID_SEPARATORS]
-    cut = _middle_cut(name, words, ends, fm, width, names)
-    if cut is not None:
-        return cut
+    for kept in (_MIDDLE_KEPT, 1):
+        cut = _middle_cut(name, words, ends, fm, width, names, kept)
+        if cut is not None:
+            return cut
     for n in range(len(last) + 1, len(name)):  # the shortest end that tells it apart
         tail = name[-n:]
         if fm.horizontalAdvance(ELLIPSIS + tail) > width:
@@ -184,20 +191,21 @@ def _distinct_cut(name: str, fm: Metrics, width: float, shared: str,
         head = _fit_head(name[:-n], ELLIPSIS + tail, fm, width)
         if names.tells_apart(name, head, tail):
             return head + ELLIPSIS + tail
-    return _middle_cut(name, range(first, stop), ends[:2], fm, width, names)
+    return _middle_cut(name, range(first, stop), ends[:2], fm, width, names, 1)
 
 
 def _middle_cut(name: str, starts: Iterable[int], ends: list[str], fm: Metrics,
-                width: float, names: DistinctNames) -> str | None:
-    """The first ``…middle…tail`` that fits and tells ``name`` apart, its middle starting
-    at one of ``starts`` (tried in order, each with every end of ``ends``)."""
+                width: float, names: DistinctNames, kept: int) -> str | None:
+    """The first ``…middle…tail`` that fits and tells ``name`` apart, its middle (at least
+    ``kept`` characters) starting at one of ``starts`` (tried in order, each with every
+    end of ``ends``)."""
     room = width - fm.horizontalAdvance(ELLIPSIS)
     for i in starts:
         for tail in ends:
             if i >= len(name) - len(tail):
                 break
             middle = _fit_head(name[i: len(name) - len(tail)], ELLIPSIS + tail, fm, room)
-            if middle and names.middle_tells_apart(name, middle, tail):
+            if len(middle) >= kept and names.middle_tells_apart(name, middle, tail):
                 return ELLIPSIS + middle + ELLIPSIS + tail
     return None
 
