@@ -282,6 +282,7 @@ class Analysis(DescribeActions, QObject):
         asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
         if asked_id != result.request_id:  # not asked by this panel: its own caption
             kind = "caption"
+        self.chronology.mark_shown(kind)  # the toggle says what is shown ("typed": neither)
         if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
             # fairly): the query's own row is that rewrite, not the results list's score
@@ -307,6 +308,17 @@ class Analysis(DescribeActions, QObject):
             panel.set_caption_visible(True)
             panel.set_data(result.caption, result.events, result.orders)
         self.win.ordersShown.emit(result)
+
+    def motion_cleared(self, why: str) -> None:
+        """No motion is shown (:meth:`ExplorerState.results_hidden
+        <motionlex.app.state.ExplorerState.results_hidden>`): both panels empty, the
+        chronology heading saying ``why``."""
+        self._panel_row = self._described_row = None
+        self.win.car_panel.set_busy(False)
+        self.win.car_panel.clear()
+        self.chronology.set_heading(why)
+        self.describe_panel.set_busy(False)
+        self.describe_panel.clear()
 
     def _own_caption(self, row: int) -> str:
         """The gallery's caption of ``row`` (``""`` when none or no gallery)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from motionlex.app.compare import Comparer
     from motionlex.app.dialogs import Dialogs
     from motionlex.app.state import ExplorerState
+    from motionlex.widgets.query_edit import QueryEdit
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class JobStatus:
     state: ExplorerState
     dialogs: Dialogs
     comparer: Comparer
+    query_edit: QueryEdit
     _client: WorkerClient
 
     def cancel_job(self) -> None:
@@ -74,6 +76,13 @@ class JobStatus:
     def _on_job_finished(self, kind: str, outcome: str) -> None:
         if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
             self.job.show(False, False)
+        dropped = self.state.not_searched
+        if dropped is not None and self.query_edit.text().strip() == dropped:
+            # the box showed a query never run over another one's results: theirs again,
+            # the dropped one a press of Up away
+            self.query_edit.add_history(dropped)
+            last = self.state.last_result
+            self.query_edit.setText(last.asked if last is not None else "")
         if kind == "gallery" and not self.state.gallery_pending:  # the welcome page keeps
             # why the last gallery did not open (one given up for a later one: it opens)
             error = self._last_error if outcome == "failed" else None
@@ -92,8 +101,9 @@ class JobStatus:
         self.statusBar().showMessage(text, 8000)
 
     def show_error(self, message: str) -> None:
-        """Show an error in a (non-blocking) message box and the status bar, and log it."""
-        logger.warning("%s", message)
+        """Show an error in a (non-blocking) message box and the status bar, and log it (at
+        INFO: the box says it, stderr does not repeat it as a warning)."""
+        logger.info("%s", message)
         self._last_error = message
         self.statusBar().showMessage(message.splitlines()[0], 15000)
         self.dialogs.error(message)

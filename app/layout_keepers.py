@@ -26,6 +26,10 @@ class DockShares(QObject):
     splitter, or the layout was reset): by the time the window's resize event arrives, a
     shrinking window has already pushed its columns to their minimum widths, and shares
     read then drifted by 60-90 px per round trip through 1024 px (the word weights went).
+
+    A layout restored from the settings holds the columns' widths in pixels for the width
+    the window was closed at (:meth:`expect_width`): shown at another width (``--size``),
+    the columns are scaled to it once the layout has placed them, as on a resize.
     """
 
     def __init__(self, win: MainWindow) -> None:
@@ -34,11 +38,33 @@ class DockShares(QObject):
         self._shares: list[tuple[QDockWidget, float]] | None = None
         self._settled: tuple[int, list[tuple[QDockWidget, int]]] | None = None  # (window
         self._pending = False                                     # width, column widths)
+        self._restored: int | None = None  # the width a restored layout was saved at
         win.installEventFilter(self)
         for dock in win.docks():
             dock.installEventFilter(self)
 
+    def expect_width(self, width: int | None) -> None:
+        """The columns' widths now set (a restored layout) are for a window ``width``
+        pixels wide: when the window is first shown at another width, they keep their
+        shares of it (restored at 1024 px and shown at 1920 px, they stayed 354 and 247 px:
+        captions cut at 17 characters, word weights gone). None: they are not (the layout
+        was reset to the default one, sized for the window shown)."""
+        self._restored = width
+
+    def _scale_restored(self) -> None:
+        restored, self._restored = self._restored, None
+        width = self._win.width()
+        if restored and width != restored and self._win.isVisible():
+            columns = [(d, d.width()) for d in self._columns()]
+            self._win.resizeDocks([d for d, _ in columns],
+                                  [round(w * width / restored) for _, w in columns],
+                                  Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self._note_settled)  # once the layout has placed them
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self._win and event.type() == QEvent.Type.Show and self._restored:
+            self._pending = True  # the layout places the restored columns first
+            QTimer.singleShot(0, self._scale_restored)
         if event.type() != QEvent.Type.Resize or self._pending:
             return False
         if obj is self._win:

@@ -160,9 +160,14 @@ def has_saved_geometry(settings: QSettings) -> bool:
     return isinstance(geometry, QByteArray) and not geometry.isEmpty()
 
 
-def restore_window(window: QMainWindow, settings: QSettings) -> None:
+def restore_window(window: QMainWindow, settings: QSettings) -> bool:
     """Restore a main window's geometry and dock layout (a layout saved under another
-    :data:`LAYOUT_VERSION` is ignored)."""
+    :data:`LAYOUT_VERSION` is ignored).
+
+    Returns:
+        Whether a dock layout was restored (its docks sized for the window's restored
+        width).
+    """
     geometry = settings.value(KEY_GEOMETRY)
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
         window.restoreGeometry(geometry)
@@ -170,7 +175,8 @@ def restore_window(window: QMainWindow, settings: QSettings) -> None:
     state = settings.value(KEY_STATE)
     if (isinstance(state, QByteArray) and not state.isEmpty()
             and str(version) == str(LAYOUT_VERSION)):
-        window.restoreState(state, LAYOUT_VERSION)
+        return bool(window.restoreState(state, LAYOUT_VERSION))
+    return False
 
 
 def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,

@@ -110,6 +110,9 @@ class ExplorerState:
         self._ranking = False  # a ranking request is on its way
         self._picked_while_ranking = False  # the user chose a motion meanwhile
         self.last_latency_ms: float | None = None
+        self.not_searched: str | None = None
+        """The query that waited for the gallery whose opening just ended without it (the
+        last :meth:`job_finished`), or None: the query box goes back to the results' own."""
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -342,6 +345,24 @@ class ExplorerState:
         opening a gallery, whose re-asked query then arrives)."""
         return not self._picked_while_ranking
 
+    def results_hidden(self, count_hidden: int, filter_text: str) -> str:
+        """The results filter hides every result of the newest ranking: nothing is selected
+        or shown (not a motion the list no longer holds), replies to the motion, orders and
+        describe requests sent before are dropped, and the status bar says why.
+
+        Returns:
+            Why nothing is shown, for the panels (``"The filter “elderly” hides all 10
+            results: …"``).
+        """
+        self._selected_row = None
+        self._motion = None
+        for kind in ("motion", "orders", "describe"):
+            self._latest[kind] = -1
+        why = (f"The results filter \u201c{filter_text.strip()}\u201d hides all "
+               f"{count(count_hidden, 'result')} of this query: clear it to see them.")
+        self._status(why, 15000)
+        return why
+
     def motion_requested(self, request_id: int) -> None:
         """A motion was asked for with this id."""
         self._latest["motion"] = request_id
@@ -398,9 +419,11 @@ class ExplorerState:
                 is over all the same, so Esc no longer cancels worker jobs).
 
         Returns:
-            Whether the progress bar and cancel button should be hidden.
+            Whether the progress bar and cancel button should be hidden. A query that waited
+            for a gallery whose opening was cancelled or failed is :attr:`not_searched`.
         """
         hide = kind in LONG_JOBS and not recording
+        self.not_searched = None
         if kind in LONG_JOBS:
             self._long_job = None
         if kind == "gallery" and outcome != "done":
@@ -408,15 +431,18 @@ class ExplorerState:
             if self.gallery_pending:  # given up for a gallery asked later: the query waits
                 return hide           # for that one, and the cancel is no news
             pending = self._pending_query
-            self._pending_query = None
+            self._pending_query, self.not_searched = None, pending
             if outcome == "cancelled":  # a query typed meanwhile is said, not dropped unseen
                 if pending is None:
                     self._status("Opening the gallery was cancelled.", 5000)
                 else:
-                    where = ("press Enter to search the gallery that is open"
-                             if self.searchable else "nothing searchable is open")
+                    asked = self._last_result.asked if self._last_result is not None else ""
+                    where = (f"the results shown are for “{asked}”" if asked else
+                             "Enter searches the gallery that is open" if self.searchable
+                             else "nothing searchable is open")
                     self._status(f"Opening the gallery was cancelled: “{pending}” was not "
-                                 f"searched ({where}).", 10000)
+                                 f"searched ({where}; Up in the query box brings it back).",
+                                 10000)
         elif kind == "checkpoint" and outcome == "cancelled":  # "Cancelling…" stayed
             model = f" ({self._model.name} stays)" if self._model is not None else ""
             self._status(f"Loading the checkpoint was cancelled{model}.", 5000)

@@ -99,7 +99,8 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self.comparer = Comparer(self)  # results list: select rows -> Compare
         self.resize(1440, 900)
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
-        cfg.restore_window(self, self.settings)
+        if cfg.restore_window(self, self.settings):  # its docks keep their shares when
+            self._dock_shares.expect_width(self.width())  # shown at another size
         # the window opens with the cursor in the query box (set once every widget is in
         # its place: set while building, it went to the chronology panel's caption box)
         self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -153,6 +154,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, cfg.LAYOUT_VERSION)
+        self._dock_shares.expect_width(None)  # sized for the window shown, not scaled
         QTimer.singleShot(0, self.analysis.default_sizes)  # as at first start
 
     # ------------------------------------------------------------------ accessors
@@ -276,14 +278,27 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self._ranked_stage.run([show_query_words])
         self.resultsShown.emit(result)
         asked = self.state.latest("orders")
-        if result.hits and take:
-            self.results_list.select_row(0)
+        shown = self.results_list.visible_rows()  # the results filter may hide the first
+        if result.hits and take and shown:
+            self.results_list.select_row(shown[0])
+        elif result.hits and take:  # it hides them all: the views follow the empty list
+            self._show_no_motion(self.state.results_hidden(len(result.hits),
+                                                           self.results_list.filter_edit.text()))
         elif self.state.selected_row is not None:
             self._mark_shown(self.state.selected_row)
         if self.state.latest("orders") == asked:  # no result selected (a motion picked
-            # meanwhile stays, the filter hides the first): the chronology panel follows
-            # the new query for the row it analyses
+            # meanwhile stays): the chronology panel follows the new query for its row
             self.analysis.request_orders()
+
+    def _show_no_motion(self, why: str) -> None:
+        """Every view empty, the chronology panel saying ``why`` (the results filter hid
+        every result: they kept showing a motion the list no longer held)."""
+        self.skeleton_view.clear()
+        self.patch_view.clear()
+        self.lexical_bars.set_result_words([])
+        self.gallery_browser.mark_row(None)
+        self.analysis.motion_cleared(why)
+        self._update_enabled()
 
     def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
         """Show gallery row ``row`` alone in every view (fetched on the worker); the list

@@ -192,8 +192,9 @@ def _raise_clearer(e: BaseException, target: Path, tmp: Path | None = None) -> N
 
 def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSError | None:
     """A clearer error for a write into ``target``'s folder that failed (a full disk, a
-    read-only or forbidden folder), naming ``target`` rather than the hidden temporary
-    name; None when ``e`` is another error (kept as it is).
+    read-only or forbidden folder, a folder that takes no new files such as ``/proc``),
+    naming ``target`` rather than the hidden temporary name; None when ``e`` is another
+    error (kept as it is).
 
     Args:
         e: the error raised while creating (``tmp`` None) or writing ``tmp``.
@@ -221,12 +222,19 @@ def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSEr
         ours = where == full.parent or full.parent in where.parents
     else:
         ours = where in (tmp_full, full) or tmp_full in where.parents
-    if code in (errno.EROFS, errno.EACCES, errno.EPERM) and ours:
+    if not ours:
+        return None
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
         out = PermissionError(f"cannot write {target}: {e.strerror or text} "
                               f"(in {target.parent})")
-        out.errno = code
-        return out
-    return None
+    elif code == errno.ENOENT and tmp_full is None and full.parent.is_dir():
+        # the folder is there but refuses a new file (/proc, /sys): the OS says ENOENT
+        out = OSError(f"cannot write {target}: the folder {target.parent} does not accept "
+                      f"new files (not a writable folder)")
+    else:  # any other failure of the temporary file is the target's, by the user's name
+        out = OSError(f"cannot write {target}: {e.strerror or text}")
+    out.errno = code
+    return out
 
 
 def _fsync(path: Path) -> None:

@@ -111,6 +111,15 @@ class ChronologyPanel(QWidget):
         self._source = source
         self._buttons[source].setChecked(True)
 
+    def mark_shown(self, shown: str) -> None:
+        """Press the button of what the orders below show (``"query"`` or ``"caption"``),
+        or neither for anything else (``"typed"``: a caption typed in the panel, which
+        "Result caption" stayed pressed over), without changing :meth:`source`."""
+        self._group.setExclusive(False)  # an exclusive group keeps one button pressed
+        for source, b in self._buttons.items():
+            b.setChecked(source == shown)
+        self._group.setExclusive(True)
+
     def set_query_available(self, available: bool, reason: str = "") -> None:
         """Enable the query view (a text query is shown) or disable it with a tooltip."""
         b = self._buttons["query"]

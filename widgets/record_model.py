@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from motionlex.widgets.elide import shared_name_start
+from motionlex.widgets.elide import DistinctNames, shared_name_start
 from motionlex.widgets.record_columns import (
     ColumnRows,
     check_columns,
@@ -209,6 +209,7 @@ class RecordTableModel(QAbstractTableModel):
         self._search: list[str] | None = None  # per source row (built on the first filter)
         self._prefixes = [self._shared_prefix(c) for c in range(len(self._columns))]
         self._name_starts = [self._shared_name_start(c) for c in range(len(self._columns))]
+        self._distinct: dict[int, DistinctNames | None] = {}  # column -> (built lazily)
         self._sorted = self._sort_rows(self._sort_column, self._sort_desc)  # kept sorted
         self._keep = self._matching(self._words)  # and filtered
         self._layout()
@@ -263,6 +264,19 @@ class RecordTableModel(QAbstractTableModel):
         prefix, up to an id separator (``""`` when none): what a narrow id cell may cut
         first (:func:`~motionlex.widgets.elide.shared_name_start`)."""
         return self._name_starts[column]
+
+    def distinct_names(self, column: int) -> DistinctNames | None:
+        """The names (display texts without folders) of a ``short`` column, so that a cut
+        id still tells its row from every other (:class:`~motionlex.widgets.elide.
+        DistinctNames`); None for another column or over ``SAMPLE_ALL`` rows (a pass over
+        every row). Built at the first call after the rows change."""
+        if column not in self._distinct:
+            names = None
+            if self._columns[column].short and 0 < self._n <= SAMPLE_ALL:
+                names = DistinctNames(t.rstrip("/").rsplit("/", 1)[-1]
+                                      for t in self.column_texts(column))
+            self._distinct[column] = names
+        return self._distinct[column]
 
     def _shared_name_start(self, c: int) -> str:
         col = self._by_col[c]

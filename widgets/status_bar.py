@@ -4,18 +4,23 @@
 it there without a mark, so a long message (a comparison's colour key, an error) silently
 lost its end. :class:`ElidingStatusBar` cuts it on the right with "…" (the explorer's one
 eliding rule, :mod:`.elide`), keeps the whole text as the bar's tooltip, and cuts it again
-when the bar is resized.
+when the bar is resized or a permanent widget moves (a label whose text grew).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QStatusBar, QWidget
+from PySide6.QtWidgets import QSizeGrip, QStatusBar, QWidget
 
 from motionlex.widgets.elide import elide_right
 
-_MESSAGE_MARGIN_PX = 16  # the message's own left margin and the gap to the first widget
+# QStatusBarPrivate::messageRect (qstatusbar.cpp): the message is painted from x = 6 up to
+# 2 px before the first visible permanent widget (or 12 px before the bar's right end, or
+# the size grip)
+_MESSAGE_LEFT_PX = 6
+_MESSAGE_GAP_PX = 2
+_MESSAGE_RIGHT_PX = 12
 
 
 class ElidingStatusBar(QStatusBar):
@@ -38,6 +43,7 @@ class ElidingStatusBar(QStatusBar):
         """Add a widget at the right (as ``QStatusBar``); messages leave room for it."""
         super().addPermanentWidget(widget, stretch)
         self._permanent.append(widget)
+        widget.installEventFilter(self)  # moved or resized: the room changed
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt API
         """Show ``text`` for ``timeout`` ms (0: until replaced), cut to fit with "…"."""
@@ -59,10 +65,17 @@ class ElidingStatusBar(QStatusBar):
         return super().currentMessage()
 
     def message_room(self) -> int:
-        """Pixels the message may take: the bar's width less its visible permanent widgets."""
-        used = sum(w.width() + self.layout().spacing() for w in self._permanent
-                   if w.isVisible())
-        return self.width() - used - _MESSAGE_MARGIN_PX
+        """Pixels the message may take: Qt paints it from its left margin up to just before
+        the leftmost visible permanent widget (the size grip, or the bar's right margin,
+        when none is visible)."""
+        right = self.width() - _MESSAGE_RIGHT_PX
+        grip = self.findChild(QSizeGrip)
+        # a widget just shown and not yet placed (at x 0) is left out: its move event cuts
+        # the message again once the layout has placed it
+        for w, gap in [(grip, 0)] + [(w, _MESSAGE_GAP_PX) for w in self._permanent]:
+            if w is not None and w.isVisible() and w.x() > _MESSAGE_LEFT_PX:
+                right = min(right, w.x() - gap)
+        return right - _MESSAGE_LEFT_PX
 
     def _fit(self, text: str) -> str:
         return elide_right(text, self.fontMetrics(), self.message_room())
@@ -78,6 +91,18 @@ class ElidingStatusBar(QStatusBar):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         """Cut the message shown again for the new width (its timeout keeps running)."""
         super().resizeEvent(event)
+        self._refit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """A permanent widget moved, resized, shown or hidden: cut the message again (a
+        label whose text grew after the message was shown covered its end)."""
+        if watched in self._permanent and event.type() in (
+                QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide):
+            self._refit()
+        return False
+
+    def _refit(self) -> None:
+        """The message shown, cut again for the room it has now."""
         shown = self.shown_message()
         if shown and self._full and shown == self._shown:
             fitted = self._fit(self._full)

@@ -246,9 +246,9 @@ class BuildWork:
                         break
                     resume, self.count = end, self.count + 1
                 if self.count:
-                    logger.warning("continuing an interrupted build: %d encoded batches (%d "
-                                   "motions) restored from %s", self.count, len(new.ids),
-                                   self.dir)
+                    logger.info("continuing an interrupted build: %d encoded batches (%d "
+                                "motions) restored from %s", self.count, len(new.ids),
+                                self.dir)  # as asked: the report says so, no warning
                 return resume
             if self.dir.exists():
                 logger.info("discarding the work of another build in %s", self.dir)

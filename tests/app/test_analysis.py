@@ -227,6 +227,32 @@ def test_a_typed_caption_is_called_yours(qtbot, loaded):
         assert got.args[0].caption != typed
 
 
+def test_the_chronology_toggle_shows_what_the_panel_shows(qtbot, loaded):
+    """After a caption was typed in the panel, "Result caption" stayed pressed over "Your
+    caption's events": the toggle presses the button of what is shown, neither for a typed
+    caption, and a click on either brings its orders back."""
+    w = loaded
+    chron = w.analysis.chronology
+    pressed = lambda: [s for s in ("query", "caption") if chron.button(s).isChecked()]  # noqa: E731
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search(TWO_EVENTS)
+    qtbot.waitUntil(lambda: _orders_shown(w), timeout=LONG_WAIT_MS)
+    assert pressed() == ["query"]
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        chron.button("caption").click()
+    assert pressed() == ["caption"] and chron.heading().startswith("Caption of motion")
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        w.car_panel.captionEdited.emit("a person walks forward, then raises both hands")
+    assert chron.heading().startswith("Your caption's events")
+    assert pressed() == []
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        w.results_list.select_row(1)  # the typed caption against the next result
+    assert chron.heading().startswith("Your caption's events") and pressed() == []
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        chron.button("caption").click()  # the source shown before the caption was typed
+    assert pressed() == ["caption"] and chron.heading().startswith("Caption of motion")
+
+
 def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):
     """The uncaptioned rows' descriptions refill the results list: every selected row stays
     selected (a comparison being set up lost all but one)."""

@@ -49,6 +49,24 @@ def test_motion_export_without_motion_is_an_error(window, monkeypatch, tmp_path)
     assert not (tmp_path / "m.glb").exists()
 
 
+def test_an_export_error_names_the_chosen_file_and_the_reason(qtbot, window, monkeypatch,
+                                                               caplog):
+    """Saving to /proc/forbidden.png said "[Errno 2] No such file or directory:
+    '/proc/.forbidden.piptu8b0.png'" (a hidden temporary name, the wrong reason), and every
+    error box was repeated on stderr as a WARNING."""
+    _answer_save(monkeypatch, "/proc/forbidden.png")
+    errors = []
+    window.errorShown.connect(errors.append)
+    with caplog.at_level("INFO"), qtbot.waitSignal(window.errorShown, timeout=30000):
+        window.dialogs.export("png")  # on the export thread
+    assert len(errors) == 1 and "cannot write /proc/forbidden.png: the folder /proc does " \
+        "not accept new files (not a writable folder)" in errors[0], errors
+    assert ".forbidden." not in errors[0] and "Errno" not in errors[0]
+    assert errors[0] in window.error_box.text()
+    said = [r for r in caplog.records if r.getMessage() == errors[0]]
+    assert said and all(r.levelname == "INFO" for r in said)  # logged, not warned
+
+
 def test_cancelled_dialogs_do_nothing(window, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: ("", ""))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: "")

@@ -122,7 +122,9 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     assert s.job_finished("gallery", "cancelled")
     assert s.pending_query is None and not s.busy
     assert seen["status"][-1] == ("Opening the gallery was cancelled: “walk” was not searched "
-                                  "(nothing searchable is open).", 10000)
+                                  "(nothing searchable is open; Up in the query box brings it "
+                                  "back).", 10000)
+    assert s.not_searched == "walk"  # the query box goes back to the results' query
     # with a gallery still open, the user is told how to search it; without a query waiting,
     # the cancellation alone is said
     s.model_loaded(_model())
@@ -130,11 +132,22 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     s.opening_gallery()
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
-    assert seen["status"][-1][0].endswith("“a person bows” was not searched (press Enter to "
-                                          "search the gallery that is open).")
+    assert seen["status"][-1][0].endswith("“a person bows” was not searched (Enter searches "
+                                          "the gallery that is open; Up in the query box "
+                                          "brings it back).")
+    s.query_sent(1, "query: walk")  # with results shown, the status names their query
+    s.accept_result(_result(1, "walk"))
+    s.opening_gallery()
+    s.check_search("a person bows")
+    s.job_finished("gallery", "cancelled")
+    assert seen["status"][-1][0].endswith("“a person bows” was not searched (the results "
+                                          "shown are for “walk”; Up in the query box brings "
+                                          "it back).")
+    assert s.not_searched == "a person bows"
     s.opening_gallery()
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1] == ("Opening the gallery was cancelled.", 5000)
+    assert s.not_searched is None
     s.job_started("gallery", "Opening gallery")
     assert not s.job_finished("gallery", "done", recording=True)  # the recording keeps the bar
     # a cancelled checkpoint load says so ("Cancelling…" stayed in the status bar)
@@ -204,6 +217,28 @@ def test_selection_and_current_motion(state):
     s.show_motion(_motion(5, row=2))
     assert s.motion.row == 2 and len(seen["motion"]) == 1
     assert s.similar_label() == "like M2"
+
+
+def test_results_all_hidden_by_the_filter_show_nothing(state):
+    """A new ranking whose results the filter hides all: no motion stays selected or shown
+    (the views kept the previous one), replies still on their way are dropped, and the
+    status bar says why."""
+    s, seen = state
+    s.gallery_opened(_gallery())
+    s.select(2)
+    s.motion_requested(5)
+    s.orders_requested(7)
+    s.show_motion(_motion(5, row=2))
+    why = s.results_hidden(10, " elderly ")
+    assert why == ("The results filter \u201celderly\u201d hides all 10 results of this query: "
+                   "clear it to see them.")
+    assert seen["status"][-1] == (why, 15000)
+    assert s.motion is None and s.selected_row is None and s.similar_label() is None
+    assert not s.is_current(_motion(5, row=2))
+    assert not s.is_current(OrdersResult(7, 2, "walks", ["walks"], []))
+    s.select(1)  # a row clicked afterwards is shown as ever
+    s.motion_requested(8)
+    assert s.is_current(_motion(8)) and s.selected_row == 1
 
 
 def test_records_for_the_lists():

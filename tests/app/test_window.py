@@ -428,6 +428,30 @@ def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
     assert "cancelled" in window.statusBar().currentMessage()
 
 
+def test_a_cancelled_gallery_puts_the_results_query_back_in_the_box(qtbot, loaded,
+                                                                     bandai_subset):
+    """A query typed while another gallery was being built, then Cancel: the box showed that
+    query, never run, over the results of the one before. The box shows the results' query
+    again, and Up brings the typed one back."""
+    w = loaded
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person kicks")
+    outcomes = []
+    w.client.worker.jobFinished.connect(lambda k, o: outcomes.append((k, o)))
+    w.client.worker.jobStarted.connect(
+        lambda k, d: w.client.cancel() if k == "gallery" else None)
+    w.open_gallery(bandai_subset)
+    w.query_edit.setText("a person jumps")
+    w.search_from_box()  # waits for the gallery that is opening
+    assert w.state.pending_query == "a person jumps"
+    qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: not w.busy, timeout=5000)
+    assert w.query_edit.text() == w.last_result.text == "a person kicks"
+    assert w.query_edit.history[-1] == "a person jumps"
+    message = w.statusBar().currentMessage()
+    assert "“a person jumps” was not searched" in message and "“a person kicks”" in message
+
+
 def test_exports_from_window(qtbot, loaded, tmp_path):
     import imageio.v3 as iio
     import trimesh
@@ -503,6 +527,26 @@ def test_side_columns_come_back_after_a_small_window(qtbot, window):
     window.resize(1440, 900)
     qtbot.wait(300)
     assert window.patch_dock.width() == pytest.approx(moved, abs=8)
+
+
+def test_a_layout_saved_small_keeps_its_shares_in_a_larger_window(qtbot, make_window,
+                                                                  gl_platform):
+    """Closed at 1024x640, then started with ``--size 1920x1080``: the docks stayed 354 and
+    247 px (the restored layout's pixels) and the 3D view took the rest; captions were cut
+    at 17 characters and the word weights were not drawn. They keep their shares instead,
+    as when a shown window is resized."""
+    small = make_window((1024, 640))
+    qtbot.wait(300)  # the first layout settles
+    shares = [d.width() / small.width() for d in (small.results_dock, small.patch_dock)]
+    small.close()
+    big = make_window((1920, 1080))  # as main() does: restored, resized, shown
+    qtbot.waitUntil(lambda: big.results_dock.width() > 1.3 * shares[0] * 1024, timeout=5000)
+    qtbot.wait(200)
+    for dock, share in zip((big.results_dock, big.patch_dock), shares):
+        assert dock.width() == pytest.approx(share * big.width(), rel=0.05)
+    big.resize(1440, 900)  # and the shares hold on a resize afterwards
+    qtbot.waitUntil(lambda: abs(big.results_dock.width() - shares[0] * big.width()) < 0.05
+                    * shares[0] * big.width(), timeout=5000)
 
 
 def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):

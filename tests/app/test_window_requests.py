@@ -259,13 +259,17 @@ def test_a_motion_chosen_while_a_video_is_recorded_is_shown_after_it(qtbot, fake
 
 
 def test_the_chronology_follows_a_ranking_whose_first_result_is_filtered_out(qtbot, fake):
+    """The views follow the list: the first result the filter shows is selected and
+    analysed (the motion shown before, no longer in the list, was kept and scored)."""
     win, rec = fake
     open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown, Q1's orders asked
     win.results_list.set_filter_text("cap 3")  # hides the next ranking's first result
     win.search(Q2)
     win._on_ranked(ranked(rec.last(RankRequest), [1, 3]))  # "cap 1" filtered out
+    assert win.results_list.selected_row() == 1 and win.state.selected_row == 3
+    assert rec.last(MotionRequest).row == 3
     req = rec.last(OrdersRequest)
-    assert (req.row, req.caption) == (2, Q2)  # the motion shown, against the new query
+    assert (req.row, req.caption) == (3, Q2)  # the first result shown, against the query
 
 
 def test_a_failed_orders_request_is_said_in_the_panel(qtbot, fake):

@@ -283,6 +283,41 @@ def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_
     assert e.value.filename == str(source)
 
 
+def test_a_folder_that_takes_no_new_file_is_named_with_the_reason(tmp_path, monkeypatch):
+    """Exporting to /proc/forbidden.glb said "[Errno 2] No such file or directory:
+    '/proc/.forbidden.piptu8b0.glb'": a hidden name the user never gave, and the wrong
+    reason. The error names the target and says the folder takes no new file; any other
+    failure of the temporary file is named by the target too."""
+    import errno
+    import tempfile
+
+    from motionlex.core.atomic import atomic_directory, atomic_file
+
+    for make, target in ((atomic_file, "/proc/forbidden.glb"),
+                         (atomic_directory, "/proc/forbidden.mlx")):
+        with pytest.raises(OSError) as e:
+            with make(target):
+                pass
+        assert str(e.value) == (f"cannot write {target}: the folder /proc does not accept "
+                                "new files (not a writable folder)")
+        assert e.value.errno == errno.ENOENT and ".forbidden." not in str(e.value)
+    out = tmp_path / "m.glb"
+    with pytest.raises(OSError, match=rf"^cannot write {out}: Input/output error$"):
+        with atomic_file(out) as tmp:
+            raise OSError(errno.EIO, "Input/output error", str(tmp))
+    assert list(tmp_path.iterdir()) == []
+
+    def gone(*args, dir=None, **kwargs):  # noqa: A002 - the folder removed meanwhile
+        Path(dir).rmdir()
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory",
+                                str(Path(dir) / ".m.x1y2.glb"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", gone)
+    with pytest.raises(OSError, match=rf"^cannot write {out}: No such file or directory$"):
+        with atomic_file(out):
+            pass
+
+
 def test_a_write_through_a_symbolic_link_updates_what_it_points_to(tmp_path):
     """An index or file given by a link: the link stays a link and its target gets the new
     version (the swap at the link's name used to replace the link with a real folder, leave

@@ -63,3 +63,19 @@ def test_empty_caption_leaves_a_hint_in_the_box(panel):
     panel.car_panel.set_data("", [], [])
     edit = panel.car_panel.caption_edit
     assert edit.text() == "" and edit.placeholderText() == "type a caption to compare"
+
+
+def test_a_typed_caption_presses_neither_button(qtbot, panel):
+    """A caption typed in the panel is neither the query's nor the result's: neither button
+    is pressed (nor bold), the source stays, and a click on one presses it again."""
+    panel.set_query_available(True)
+    panel.set_source("caption")
+    panel.mark_shown("typed")
+    for source in ("query", "caption"):
+        assert not panel.button(source).isChecked() and not panel.button(source).font().bold()
+    assert panel.source() == "caption"
+    with qtbot.waitSignal(panel.sourceClicked, timeout=1000) as clicked:
+        panel.button("caption").click()
+    assert clicked.args == ["caption"] and panel.button("caption").isChecked()
+    panel.mark_shown("query")
+    assert panel.button("query").isChecked() and not panel.button("caption").isChecked()

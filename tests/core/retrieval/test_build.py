@@ -363,7 +363,7 @@ def _data_files(index_dir) -> dict[str, str]:
 
 
 def test_interrupted_build_continues_and_equals_an_uninterrupted_one(
-        shared_data, model, stats, tmp_path, monkeypatch):
+        shared_data, model, stats, tmp_path, monkeypatch, caplog):
     """Issue 15 defect 9: Ctrl-C threw all encoded batches away. Interrupt after N batches
     (a KeyboardInterrupt raised by the progress callback), rerun, compare with a build that
     was never interrupted."""
@@ -391,10 +391,14 @@ def test_interrupted_build_continues_and_equals_an_uninterrupted_one(
             _seen.append(len(motions))
             return _real(m, motions, *a, **k)
 
-        with monkeypatch.context() as patched:
+        caplog.clear()
+        with monkeypatch.context() as patched, caplog.at_level("INFO"):
             patched.setattr(build_mod, "encode_batch", counting)
             rep = build_index(model, data, out, patch_stats=stats, batch_size=3,
                               progress=False)
+        # continuing is what was asked for: said, not warned about (the explorer's stderr)
+        said = [r for r in caplog.records if "continuing an interrupted build" in r.message]
+        assert [r.levelname for r in said] == ["INFO"]
         assert rep.resumed == 3 * n_batches and sum(encoded) == 17 - 3 * n_batches
         assert rep.added == 17 and not work.exists()
         assert _data_files(out) == _data_files(whole)  # byte-identical data files
