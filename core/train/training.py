@@ -457,6 +457,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
         ValueError: bad config/overrides, a folder that is not a dataset
             (``DatasetError``), no training data, or a resume with another config than
             the run was started with (:mod:`.run_record`).
+        DirectoryBusyError: another training run holds ``out_dir``
+            (:func:`~.run_record.run_folder_lock`).
         KeyboardInterrupt: training stopped with Ctrl-C.
     """
     cfg = load_train_config(config, overrides)
@@ -466,7 +468,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # progress=False from a script or notebook: not 26 lines of Lightning (for this run only)
-    with lightning_quieted() if not progress else contextlib.nullcontext():
+    with (lightning_quieted() if not progress else contextlib.nullcontext(),
+          run_record.run_folder_lock(out_dir)):  # a second run into it refuses at once
         return _train(cfg, data_roots, out_dir, init, resume, progress)
 
 
