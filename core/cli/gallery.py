@@ -124,7 +124,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
         checkpoint=checkpoint, checkpoint_source=source,
         fusion_weight=checkpoint_fusion_weight(checkpoint),
-        progress=not args.quiet,
+        progress=not args.quiet, prune=args.prune,
     )
     idx = rep.index
     encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
@@ -303,6 +303,10 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="how the playback joints are stored (default float16: half the size, "
                    "rounding of at most 0.5 mm within 2 m of the start, 4 mm at 10 m; search never "
                    "reads them)")
+    s.add_argument("--prune", action="store_true",
+                   help="also drop the motions whose files are gone from folders not given "
+                   "here (a renamed or deleted data folder; without it they are kept, with a "
+                   "warning); those of the --data folders are dropped anyway")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_index)
