@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.data.text_files import DatasetError, read_caption_corpus
+from motionlex.core.data.text_files import DatasetError, read_caption_corpus, text_lines
 from motionlex.core.model.folder import trained_data_folders
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
@@ -117,7 +117,7 @@ def read_bank_file(path: str | os.PathLike) -> list[str]:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise ValueError(f"{p}: the caption bank is not UTF-8 text ({e})") from e
-    lines = (ln.strip() for ln in text.splitlines())
+    lines = (ln.strip() for ln in text_lines(text))
     out = list(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
     if not out:
         raise ValueError(f"{p}: no captions in the caption bank")
