@@ -258,6 +258,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                            words=args.words, exclude=exclude)
     if not args.json:
         print(f"{'#':>3}  {args.mode:>7}  id  caption" + ("  [shared words]" if args.words else ""))
+        from motionlex.core.text.events import visible_text  # a caption's escape codes inert
     scored = {"mode": args.mode}  # what "score" is, on every JSON line
     if args.mode == "fused":
         scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
@@ -268,7 +269,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
             shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
-            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  {hit.caption or '-'}{shown}")
+            print(f"{rank:3d}  {hit.score:7.4f}  {hit.id}  "
+                  f"{visible_text(hit.caption or '') or '-'}{shown}")
     return 0
 
 
