@@ -212,6 +212,27 @@ def read_split(path: str | Path) -> list[str]:
     return list(seen)
 
 
+def warn_shared_split_ids(root: str | os.PathLike, a: str = "train",
+                          b: str = "val") -> list[str]:
+    """Ids that a folder's ``{a}.txt`` and ``{b}.txt`` both list (in ``{b}.txt``'s order),
+    with a warning naming the folder and their count; ``[]`` (and no warning) when none is
+    shared or either file is missing or unreadable. A model chosen on a val split that
+    shares ids with its train split is chosen on motions it trained on (``train.txt`` equal
+    to ``val.txt`` passed silently)."""
+    try:
+        first = set(read_split(Path(root) / f"{a}.txt"))
+        later = read_split(Path(root) / f"{b}.txt")
+    except (FileNotFoundError, DatasetError):
+        return []
+    shared = [i for i in later if i in first]
+    if shared:
+        logger.warning("%s: %s.txt and %s.txt share %d of its %d %s ids (e.g. %s): the model "
+                       "is chosen on motions it trains on, so validation figures are "
+                       "optimistic; give %s.txt ids of its own", root, a, b, len(shared),
+                       len(later), b, ", ".join(shared[:3]), b)
+    return shared
+
+
 def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]:
     """All caption strings of a text-only corpus (for text-side training such as LexMLM).
 

@@ -53,7 +53,7 @@ from motionlex.core.data.pairs import (
     split_ids_hint,
     why_no_pairs,
 )
-from motionlex.core.data.text_files import read_caption_corpus
+from motionlex.core.data.text_files import read_caption_corpus, warn_shared_split_ids
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
@@ -109,6 +109,7 @@ class TrainingRun:
                 raise ValueError(
                     f"{root} has no train.txt or val.txt: training reads those splits; add "
                     f"them, one motion id a line ({split_ids_hint(root)}), or leave the folder out")
+            warn_shared_split_ids(root)  # validation on motions it trains on: said
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading

@@ -225,3 +225,18 @@ def test_a_second_run_into_one_out_refuses_at_once(bandai_small, repo_root, tmp_
     finally:
         holder.communicate("")
     assert holder.returncode == 0
+
+
+def test_a_val_split_equal_to_the_train_split_is_named(bandai_small, repo_root, tmp_path,
+                                                       caplog):
+    """Probe: train.txt == val.txt trained and chose its model on its training motions
+    without a word."""
+    import logging
+
+    data = tmp_path / "same"
+    shutil.copytree(bandai_small, data)
+    shutil.copy(data / "train.txt", data / "val.txt")
+    n = len(data.joinpath("train.txt").read_text().split())
+    with caplog.at_level(logging.WARNING):
+        assert _train(repo_root, data, tmp_path / "run", "-q") == 0
+    assert (f"{data}: train.txt and val.txt share {n} of its {n} val ids (e.g. ") in caplog.text

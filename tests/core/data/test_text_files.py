@@ -42,3 +42,24 @@ def test_split_and_bank_files_break_at_newlines_only(tmp_path):
     bank.write_text("# mine\na person waves\x1cthen sits\r\na person walks\n", encoding="utf-8")
     assert read_bank_file(bank) == ["a person waves\x1cthen sits", "a person walks"]
     assert text_lines("a\r\nb\rc\nd\u2028e\x85f") == ["a", "b", "c", "d\u2028e\x85f"]
+
+
+def test_train_and_val_splits_that_share_ids_are_named(shared_data, tmp_path, make_subset,
+                                                       caplog):
+    """Probe: ``train.txt`` equal to ``val.txt`` passed silently (the model chosen on its own
+    training motions)."""
+    import logging
+
+    from motionlex.core.data.text_files import warn_shared_split_ids
+
+    assert warn_shared_split_ids(shared_data / "bandai") == []  # the real splits: disjoint
+    assert warn_shared_split_ids(shared_data / "cmu_extra") == []  # no split files: nothing
+    src = shared_data / "bandai"
+    train = src.joinpath("train.txt").read_text().split()[:4]
+    val = src.joinpath("val.txt").read_text().split()[:2]
+    root = make_subset(src, tmp_path / "ds", train + val,
+                       {"train": train, "val": val + train[:3]})
+    with caplog.at_level(logging.WARNING, logger="motionlex.core.data.text_files"):
+        assert warn_shared_split_ids(root) == train[:3]
+    assert (f"{root}: train.txt and val.txt share 3 of its 5 val ids (e.g. "
+            f"{', '.join(train[:3])}): the model is chosen on motions it trains on") in caplog.text
