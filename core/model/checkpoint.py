@@ -327,8 +327,16 @@ class PretrainedMixin:
         verify_weights(root)  # before the header is parsed: flipped bytes get their own message
         meta, _ = read_header(root / WEIGHTS_FILE)
         text_included = meta.get("text_encoder_included", "true") == "true"
+        tdir = root / TOKENIZER_DIR
+        if tdir.is_dir() and not any(any(tdir.glob(n)) for n in (
+                "tokenizer.json", "vocab.txt", "vocab.json", "*.model")):  # no vocabulary:
+            raise ValueError(  # transformers made a 5-token tokenizer of the config alone
+                f"{tdir / 'tokenizer.json'} is missing: the model's tokenizer cannot be loaded "
+                f"without its vocabulary ({tdir} holds "
+                f"{', '.join(sorted(p.name for p in tdir.iterdir())) or 'no files'}); copy "
+                f"the model folder again")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
+            tokenizer = AutoTokenizer.from_pretrained(str(tdir))
         except Exception as e:  # noqa: BLE001 -- transformers raises many kinds here
             if isinstance(e, (KeyboardInterrupt, MemoryError)):
                 raise

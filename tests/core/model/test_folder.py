@@ -167,3 +167,21 @@ def test_missing_motion_encoder_config_is_the_folder_message(tiny: MotionTextMod
     (tmp_path / "c" / "motion_encoder_config.json").unlink()
     with pytest.raises(NotAModelFolderError, match=r"\(missing motion_encoder_config.json\)"):
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_a_tokenizer_without_its_vocabulary_names_the_missing_file(tmp_path: Path,
+                                                                   save_tiny) -> None:
+    """Probe: ``tokenizer/tokenizer.json`` deleted gave "tokenizer has 5 tokens but the text
+    model's vocabulary has 30522" (transformers built a tokenizer of its config alone),
+    naming no file."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.lite_load import load_for_queries
+
+    root = save_tiny(tmp_path / "m")
+    (root / "tokenizer" / "tokenizer.json").unlink()
+    said = (rf"{root / 'tokenizer' / 'tokenizer.json'} is missing: the model's tokenizer "
+            rf"cannot be loaded without its vocabulary \({root / 'tokenizer'} holds "
+            r"tokenizer_config.json\); copy the model folder again")
+    for load in (load_checkpoint, load_for_queries):
+        with pytest.raises(ValueError, match=said):
+            load(root, "cpu")
