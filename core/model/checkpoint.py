@@ -328,13 +328,13 @@ class PretrainedMixin:
         meta, _ = read_header(root / WEIGHTS_FILE)
         text_included = meta.get("text_encoder_included", "true") == "true"
         tdir = root / TOKENIZER_DIR
-        if tdir.is_dir() and not any(any(tdir.glob(n)) for n in (
+        held = sorted(p.name for p in tdir.iterdir()) if tdir.is_dir() else []
+        if held and not any(any(tdir.glob(n)) for n in (
                 "tokenizer.json", "vocab.txt", "vocab.json", "*.model")):  # no vocabulary:
             raise ValueError(  # transformers made a 5-token tokenizer of the config alone
                 f"{tdir / 'tokenizer.json'} is missing: the model's tokenizer cannot be loaded "
-                f"without its vocabulary ({tdir} holds "
-                f"{', '.join(sorted(p.name for p in tdir.iterdir())) or 'no files'}); copy "
-                f"the model folder again")
+                f"without its vocabulary ({tdir} holds {', '.join(held)}); copy the model "
+                f"folder again")
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(tdir))
         except Exception as e:  # noqa: BLE001 -- transformers raises many kinds here
