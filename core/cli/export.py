@@ -53,7 +53,9 @@ def motion_files(inputs: list[str]) -> list[Path]:
 def output_names(files: list[Path], suffix: str) -> list[str]:
     """One output file name per input, all different: its stem, or as many of its folders
     before the stem as tell it apart (``folder_stem``, ``a_new_joints_stem``), or its own
-    suffix added (``stem_npy`` beside ``stem_bvh``).
+    suffix added (``stem_npy`` beside ``stem_bvh``). Names that still agree (``a/clip.npy``
+    and ``a_clip.npy`` both read ``a_clip``; growing further never tells them apart) keep
+    the first in input order as it is and number the others: ``a_clip~2``.
 
     Args:
         files: distinct input files.
@@ -67,12 +69,32 @@ def output_names(files: list[Path], suffix: str) -> list[str]:
     depth = [1] * len(files)
     while True:
         names = ["_".join(p[-d:]) for p, d in zip(parts, depth)]
+        shown = [tuple(p[-d:]) for p, d in zip(parts, depth)]
         repeated = {n for n, c in Counter(names).items() if c > 1}
-        grow = [i for i, n in enumerate(names) if n in repeated and depth[i] < len(parts[i])]
+        paths: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        for i, n in enumerate(names):
+            if n in repeated:
+                paths.setdefault(shown[i], set()).add(tuple(parts[i]))
+        # a folder more tells apart only names shown from the same parts of other paths
+        grow = [i for i, n in enumerate(names)
+                if n in repeated and len(paths[shown[i]]) > 1 and depth[i] < len(parts[i])]
         if not grow:
-            return [n + suffix for n in names]
+            break
         for i in grow:
             depth[i] += 1
+    taken, out = set(names), []
+    first: set[str] = set()
+    for n in names:
+        if n not in first:
+            first.add(n)
+            out.append(n)
+            continue
+        k = 2
+        while f"{n}~{k}" in taken:
+            k += 1
+        taken.add(f"{n}~{k}")
+        out.append(f"{n}~{k}")
+    return [n + suffix for n in out]
 
 
 def cmd_export(args: argparse.Namespace) -> int:

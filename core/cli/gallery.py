@@ -124,7 +124,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
         checkpoint=checkpoint, checkpoint_source=source,
         fusion_weight=checkpoint_fusion_weight(checkpoint),
-        progress=not args.quiet,
+        progress=not args.quiet, prune=args.prune,
     )
     idx = rep.index
     encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
@@ -260,6 +260,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.json:  # score: the dense cosine beside it says how close a hit really is
         print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
               + ("  [shared words]" if args.words else ""))
+        from motionlex.core.text.events import visible_text  # a caption's escape codes inert
     scored = {"mode": args.mode}  # what "score" is, on every JSON line
     if args.mode == "fused":
         scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
@@ -271,7 +272,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
             shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
             dense = f"  {hit.dense_score:6.3f}" if both else ""
-            print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  {hit.caption or '-'}{shown}")
+            print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
+                  f"{visible_text(hit.caption or '') or '-'}{shown}")
     return 0
 
 
@@ -306,6 +308,10 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="how the playback joints are stored (default float16: half the size, "
                    "rounding of at most 0.5 mm within 2 m of the start, 4 mm at 10 m; search never "
                    "reads them)")
+    s.add_argument("--prune", action="store_true",
+                   help="also drop the motions whose files are gone from folders not given "
+                   "here (a renamed or deleted data folder; without it they are kept, with a "
+                   "warning); those of the --data folders are dropped anyway")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_index)

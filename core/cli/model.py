@@ -32,9 +32,6 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
         FileExistsError: ``OUT/model`` holds a model, or ``OUT/checkpoints`` a run's phase
             checkpoints, and neither flag was given.
     """
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise NotADirectoryError(f"--out {args.out} is a file; train writes a run folder "
-                                 f"(the model lands in OUT/model): give a folder")
     model = Path(args.out) / "model"
     if args.resume or args.overwrite:
         return
@@ -114,7 +111,19 @@ def _headline(metrics: dict) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``motionlex train``: run the config's phases; say where the model went and how it
-    scored on validation."""
+    scored on validation. The run holds OUT's lock from the start (another run into it
+    refuses at once, before its checks could read this run's half-made folder)."""
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise NotADirectoryError(f"--out {args.out} is a file; train writes a run folder "
+                                 f"(the model lands in OUT/model): give a folder")
+    from motionlex.core.train.run_record import run_folder_lock  # no torch
+
+    with run_folder_lock(args.out):
+        return _train_in(args)
+
+
+def _train_in(args: argparse.Namespace) -> int:
+    """:func:`cmd_train` with OUT's lock held."""
     _refuse_to_replace(args)  # before any import of torch or data loading
     _check_overrides(args.overrides)
     if args.config is not None and Path(args.config).is_dir():  # as load_train_config

@@ -3,19 +3,25 @@ events, train, evaluate, words, index, search, describe, export) live in the sib
 
 Every command imports core inside its function, so ``--help`` and argument errors start without
 torch, transformers or SciPy. An expected failure prints one line naming the file and the
-problem (exit 2), Ctrl-C prints "interrupted" (exit 130); only a bug prints a traceback (and,
-with ``-v``, every failure). A reader of stdout that goes away early (``| head -1``) ends
+problem (exit 2), Ctrl-C prints "interrupted" (exit 130) and SIGTERM (``kill``, a scheduler's
+stop) "terminated" (exit 143), each keeping what a Ctrl-C keeps; only a bug prints a traceback
+(and, with ``-v``, every failure). A reader of stdout that goes away early (``| head -1``) ends
 every command quietly with exit 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import select
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from motionlex.core import __version__
 from motionlex.core.cli.data import add_data_commands
@@ -26,6 +32,11 @@ from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 from motionlex.core.cli.types import Parser
 
 VERBOSE_HELP = "debug logging, and a traceback with every error"
+
+_FULL = {errno.EFBIG: "a file grew past the size limit (ulimit -f, or the file system's "
+                      "largest file)",
+         errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is used up"}
+"""Write errors that the libraries writing a file (NumPy, fsspec) raise without its name."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,14 +128,17 @@ def _run(argv: list[str] | None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    terminated: list[int] = []
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_as_interrupt(terminated):
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         if args.verbose:
             traceback.print_exc()
         hint = getattr(args, "interrupt_hint", "")  # what Ctrl-C keeps, once there is some
-        print(f"motionlex {args.command}: interrupted{hint}", file=sys.stderr)
-        return 130
+        said = "terminated" if terminated else "interrupted"
+        print(f"motionlex {args.command}: {said}{hint}", file=sys.stderr)
+        return 143 if terminated else 130
     except Exception as e:
         if isinstance(e, BrokenPipeError) and _stdout_closed():  # ``| head``: stop quietly
             return _stdout_gone()
@@ -135,6 +149,26 @@ def _run(argv: list[str] | None) -> int:
             traceback.print_exc()
         print(f"motionlex {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+@contextmanager
+def _sigterm_as_interrupt(terminated: list[int]) -> Iterator[None]:
+    """While the command runs, SIGTERM stops it as Ctrl-C does (a ``KeyboardInterrupt``: an
+    index keeps its encoded motions, training its checkpoints; Lightning's own handler runs
+    first during a fit), noted in ``terminated``; the handler before is restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
@@ -156,6 +190,11 @@ def expected_failure(e: BaseException, args: argparse.Namespace) -> str | None:
     if isinstance(e, KeyError):  # a sentence raised as KeyError reads as itself
         arg = e.args[0] if e.args else ""
         text = arg if isinstance(arg, str) and " " in arg.strip() else f"missing key {e}"
+    elif (isinstance(e, OSError) and e.errno in _FULL and not e.filename
+          and "cannot write" not in str(e)):  # "[Errno 27] File too large", naming no file
+        out = getattr(args, "out", None)
+        text = (f"cannot write {out}: {_FULL[e.errno]} ({e.strerror})" if out else
+                f"a file could not be written: {_FULL[e.errno]} ({e.strerror})")
     else:
         text = str(e)
     return " ".join(text.split()) or type(e).__name__

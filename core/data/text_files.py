@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,16 @@ from pathlib import Path
 from motionlex.core.text.spelling import WORD_PATTERN
 
 logger = logging.getLogger(__name__)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a caption, split or caption bank file: split at ``\n``, ``\r\n`` and
+    ``\r`` only. ``str.splitlines`` also splits at U+2028, U+2029, ``\x85``, form feed,
+    vertical tab and ``\x1c``-``\x1e``, so one caption holding one of them was read as two."""
+    return _LINE_BREAK.split(text)
 
 
 class DatasetError(ValueError):
@@ -163,7 +174,7 @@ def read_captions(path: str | Path, dropped: list[str] | None = None) -> list[Ca
             raise DatasetError(problem)
         raise FileNotFoundError(f"caption file not found: {path}")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = text_lines(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as e:
         raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
     out = []
@@ -195,10 +206,31 @@ def read_split(path: str | Path) -> list[str]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise DatasetError(f"{path}: not UTF-8 text ({e})") from e
-    for ln in text.splitlines():
+    for ln in text_lines(text):
         if ln.strip():
             seen.setdefault(ln.strip(), None)
     return list(seen)
+
+
+def warn_shared_split_ids(root: str | os.PathLike, a: str = "train",
+                          b: str = "val") -> list[str]:
+    """Ids that a folder's ``{a}.txt`` and ``{b}.txt`` both list (in ``{b}.txt``'s order),
+    with a warning naming the folder and their count; ``[]`` (and no warning) when none is
+    shared or either file is missing or unreadable. A model chosen on a val split that
+    shares ids with its train split is chosen on motions it trained on (``train.txt`` equal
+    to ``val.txt`` passed silently)."""
+    try:
+        first = set(read_split(Path(root) / f"{a}.txt"))
+        later = read_split(Path(root) / f"{b}.txt")
+    except (FileNotFoundError, DatasetError):
+        return []
+    shared = [i for i in later if i in first]
+    if shared:
+        logger.warning("%s: %s.txt and %s.txt share %d of its %d %s ids (e.g. %s): the model "
+                       "is chosen on motions it trains on, so validation figures are "
+                       "optimistic; give %s.txt ids of its own", root, a, b, len(shared),
+                       len(later), b, ", ".join(shared[:3]), b)
+    return shared
 
 
 def read_caption_corpus(path: str | Path, split: str | None = None) -> list[str]:

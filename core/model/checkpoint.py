@@ -2,7 +2,8 @@
 
 Directory layout (file names and readers in :mod:`.folder`): ``config.json``
 (:class:`~.config.MotionTextConfig`), ``model.safetensors`` (tied weights once; safetensors
-metadata says whether the text backbone is included), ``checksums.json`` (its SHA-256),
+metadata says whether the text backbone is included), ``checksums.json`` (SHA-256 of the
+weights, ``config.json`` and ``patch_stats.json``),
 ``motion_encoder_config.json`` / ``text_encoder_config.json`` (backbone architectures, so
 loading needs no hub), ``tokenizer/``, and any extra JSON files (e.g. ``patch_stats.json``).
 With ``include_text_encoder=False`` the text backbone is left out and re-read on load from
@@ -216,10 +217,10 @@ class PretrainedMixin:
             write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
             save_file(tensors, str(tmp / WEIGHTS_FILE), metadata=meta)
             os.chmod(tmp / WEIGHTS_FILE, 0o644)  # safetensors writes 0600: others could not read
-            write_checksums(tmp)
             self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
             for name, value in extras.items():
                 write_json(tmp / name, value)
+            write_checksums(tmp)  # last: it covers patch_stats.json of the extras too
         size = (target / WEIGHTS_FILE).stat().st_size / 2**20
         logger.info("saved model to %s (%d tensors, %.1f MiB)", target, len(tensors), size)
         return target
@@ -326,8 +327,16 @@ class PretrainedMixin:
         verify_weights(root)  # before the header is parsed: flipped bytes get their own message
         meta, _ = read_header(root / WEIGHTS_FILE)
         text_included = meta.get("text_encoder_included", "true") == "true"
+        tdir = root / TOKENIZER_DIR
+        held = sorted(p.name for p in tdir.iterdir()) if tdir.is_dir() else []
+        if held and not any(any(tdir.glob(n)) for n in (
+                "tokenizer.json", "vocab.txt", "vocab.json", "*.model")):  # no vocabulary:
+            raise ValueError(  # transformers made a 5-token tokenizer of the config alone
+                f"{tdir / 'tokenizer.json'} is missing: the model's tokenizer cannot be loaded "
+                f"without its vocabulary ({tdir} holds {', '.join(held)}); copy the model "
+                f"folder again")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER_DIR))
+            tokenizer = AutoTokenizer.from_pretrained(str(tdir))
         except Exception as e:  # noqa: BLE001 -- transformers raises many kinds here
             if isinstance(e, (KeyboardInterrupt, MemoryError)):
                 raise

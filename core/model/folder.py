@@ -2,8 +2,10 @@
 
 A model folder (written by :meth:`~.checkpoint.PretrainedMixin.save_pretrained`, opened by
 :func:`~.factory.load_checkpoint`) holds ``config.json``, ``model.safetensors``,
-``checksums.json`` (SHA-256 of the weights, checked on every load; folders written before it
-existed have none and still load), ``motion_encoder_config.json``, ``text_encoder_config.json``,
+``checksums.json`` (SHA-256 of the weights, ``config.json`` and ``patch_stats.json``, checked
+on every load; folders written before it existed have none, those written before it covered
+the other two record the weights alone, and both still load), ``motion_encoder_config.json``,
+``text_encoder_config.json``,
 ``tokenizer/`` and ``patch_stats.json``. Every reader here raises a ``ValueError`` naming the
 file (never a ``TypeError`` from deep inside) for content it cannot use.
 """
@@ -31,12 +33,16 @@ MOTION_CONFIG_FILE = "motion_encoder_config.json"
 TEXT_CONFIG_FILE = "text_encoder_config.json"
 TOKENIZER_DIR = "tokenizer"
 CHECKSUM_FILE = "checksums.json"
-"""``{"sha256": {"model.safetensors": HEX}}``: checked on every load (older folders have none)."""
+"""``{"sha256": {"model.safetensors": HEX, "config.json": HEX, "patch_stats.json": HEX}}``:
+checked on every load (older folders have none, or the weights' alone)."""
 STATS_FILE = "patch_stats.json"
 TRAIN_CONFIG_FILE = "train_config.json"
 """The training run's config, with its ``data`` folders (written by ``motionlex train``)."""
 RESERVED_NAMES = {CONFIG_FILE, WEIGHTS_FILE, MOTION_CONFIG_FILE, TEXT_CONFIG_FILE, TOKENIZER_DIR,
              CHECKSUM_FILE}
+CHECKED_FILES = (WEIGHTS_FILE, CONFIG_FILE, STATS_FILE)
+"""The files ``checksums.json`` covers (each when the folder has it): a ``patch_stats.json`` or
+``config.json`` copied from another model loaded silently (other words for every motion)."""
 
 
 def trained_data_folders(checkpoint: str | os.PathLike) -> list[str]:
@@ -117,29 +123,37 @@ def check_model_folder(root: str | os.PathLike, *, need_stats: bool = False,
 
 
 def write_checksums(directory: str | os.PathLike) -> Path:
-    """Write ``checksums.json`` (SHA-256 of ``model.safetensors``) into a model folder.
+    """Write ``checksums.json`` (SHA-256 of each of :data:`CHECKED_FILES` in the folder) into
+    a model folder.
 
-    :meth:`PretrainedMixin.save_pretrained` calls it inside its atomic write; call it
-    directly only to give an existing folder its checksum (the weights are not touched).
+    :meth:`PretrainedMixin.save_pretrained` calls it inside its atomic write, after the
+    other files; call it directly only to give an existing folder its checksums (nothing
+    else is touched), e.g. after an edit its writer meant.
 
     Returns:
         The checksum file's path.
     """
     root = Path(directory)
+    sums = {name: weights_sha256(root / name) for name in CHECKED_FILES
+            if name == WEIGHTS_FILE or (root / name).is_file()}
     with atomic_file(root / CHECKSUM_FILE) as tmp:
-        write_json(tmp, {"sha256": {WEIGHTS_FILE: weights_sha256(root / WEIGHTS_FILE)}})
+        write_json(tmp, {"sha256": sums})
     return root / CHECKSUM_FILE
 
 
 def verify_weights(directory: str | os.PathLike) -> bool:
-    """Check ``model.safetensors`` against the folder's ``checksums.json``.
+    """Check a model folder's files against its ``checksums.json``: ``model.safetensors``,
+    and ``config.json`` and ``patch_stats.json`` where it records them (folders written
+    before it did record the weights alone; a recorded file that is missing is left to
+    :func:`check_model_folder`).
 
     Returns:
         True when checked, False for an older folder without a checksum file.
 
     Raises:
-        ValueError: an unreadable checksum file, or weights whose SHA-256 differs (both
-            files named: flipped bytes, a partial copy or an edited file).
+        ValueError: an unreadable checksum file, or a file whose SHA-256 differs (both
+            files named: flipped bytes, a partial copy, an edited file, or one copied from
+            another model).
     """
     root = Path(directory)
     sums = root / CHECKSUM_FILE
@@ -148,17 +162,29 @@ def verify_weights(directory: str | os.PathLike) -> bool:
                      root, CHECKSUM_FILE)
         return False
     try:
-        want = json.loads(sums.read_text())["sha256"][WEIGHTS_FILE]
-        if not isinstance(want, str):
-            raise TypeError(f"the checksum is a {type(want).__name__}, not a string")
+        recorded = json.loads(sums.read_text())["sha256"]
+        want = {name: recorded[name] for name in CHECKED_FILES
+                if name == WEIGHTS_FILE or name in recorded}
+        bad = [name for name, v in want.items() if not isinstance(v, str)]
+        if bad:
+            raise TypeError(f"the checksum of {bad[0]} is a {type(want[bad[0]]).__name__}, "
+                            f"not a string")
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
         raise ValueError(f"cannot read weight checksums {sums}: {e!r}") from e
-    got = weights_sha256(root / WEIGHTS_FILE)
-    if got != want:
-        raise ValueError(
-            f"{root / WEIGHTS_FILE}: SHA-256 {got[:16]}... does not match {sums} "
-            f"({want[:16]}...): the weights changed or are corrupted (copy the model folder "
-            "again)")
+    for name, hexdigest in want.items():
+        path = root / name
+        if name != WEIGHTS_FILE and not path.is_file():
+            continue
+        got = weights_sha256(path)
+        if got == hexdigest:
+            continue
+        if name == WEIGHTS_FILE:
+            why = "the weights changed or are corrupted (copy the model folder again)"
+        else:
+            why = (f"the file changed since the model was saved, or was copied from another "
+                   f"model: {name} belongs with these weights (copy the model folder again)")
+        raise ValueError(f"{path}: SHA-256 {got[:16]}... does not match {sums} "
+                         f"({hexdigest[:16]}...): {why}")
     return True
 
 

@@ -122,8 +122,10 @@ class TextEncoder(nn.Module):
         self.max_length = int(max_length)
         vocab = mlm.get_input_embeddings().weight.shape[0]
         if len(tokenizer) != vocab:
+            source = getattr(tokenizer, "name_or_path", "")  # the folder it was read from
             raise ValueError(
-                f"tokenizer has {len(tokenizer)} tokens but the text model's vocabulary has {vocab}"
+                f"tokenizer{f' {source}' if source else ''} has {len(tokenizer)} tokens but "
+                f"the text model's vocabulary has {vocab}"
             )
         self._head_kind = self._detect_head(mlm)
 

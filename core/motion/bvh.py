@@ -30,7 +30,12 @@ from scipy.spatial.transform import Rotation
 
 from motionlex.core.motion import chains as bodyparts
 from motionlex.core.motion.bvh_parse import BvhFile, read_bvh
-from motionlex.core.motion.file_checks import FPS_RANGE, MotionFileError, warn_unless_y_up
+from motionlex.core.motion.file_checks import (
+    FPS_RANGE,
+    MotionFileError,
+    warn_if_sides_swapped,
+    warn_unless_y_up,
+)
 from motionlex.core.motion.motion import MIN_FRAMES, Motion, make_motion
 from motionlex.core.motion.skeleton import Skeleton
 
@@ -373,7 +378,8 @@ def load_bvh(
                         mirror_pairs=bodyparts.mirror_pairs_from_names(names), knots=knots,
                         origins=origins)
     joints = positions[skip:] * scale
-    warn_unless_y_up(joints, skeleton, src)
+    if warn_unless_y_up(joints, skeleton, src):  # (a Z-up file's sides cannot be judged)
+        warn_if_sides_swapped(joints, skeleton, src)  # named from the viewer's side?
     logger.debug("%s: %d joints, %d frames (%d skipped), %g fps", src,
                  len(bvh.joint_names), len(joints), skip, rate)
     return make_motion(joints, rate, skeleton, src, name or stem)

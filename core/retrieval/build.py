@@ -56,6 +56,7 @@ from motionlex.core.retrieval.index import (
 from motionlex.core.retrieval.index_format import foreign_entries
 from motionlex.core.retrieval.index_writer import write_index
 from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
+from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class BuildReport:
             reason is in ``skipped``); not counted in ``replaced``.
         not_upright: ids of motions read in this build whose body is not upright along +Y
             (a Z-up export: kept, but their results mean little until it is rotated).
+        vanished: ``{folder: rows}`` kept although their files are gone, from folders not
+            given to this build (a renamed or deleted data folder; logged as a warning;
+            ``prune=True`` drops them into ``removed``).
     """
 
     index: GalleryIndex
@@ -102,6 +106,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     not_upright: list[str] = field(default_factory=list)
+    vanished: dict[str, int] = field(default_factory=dict)
 
 
 def build_steps(
@@ -117,6 +122,7 @@ def build_steps(
     checkpoint_source: str | None = None,
     fusion_weight: float | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
+    prune: bool = False,
 ) -> BuildSteps:
     """Encode dataset folders into an index, or add their new motions to an existing one.
 
@@ -149,6 +155,10 @@ def build_steps(
         fusion_weight: default fused-search weight to record (None: keep the existing one
             or :data:`DEFAULT_FUSION_WEIGHT`).
         lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
+        prune: also drop the rows whose files are gone from folders not given here (a
+            renamed or deleted data folder); without it they are kept and named in a warning
+            (``BuildReport.vanished``). Rows of the ``data`` folders whose files are gone
+            are dropped either way.
 
     Yields:
         ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
@@ -198,7 +208,7 @@ def build_steps(
     try:
         recover_directory(out)
         return (yield from _build_locked(model, data, out, patch_stats, split, settings, batch_size,
-                                         checkpoint, checkpoint_source, fusion_weight))
+                                         checkpoint, checkpoint_source, fusion_weight, prune))
     finally:
         lock.release()
 
@@ -206,7 +216,8 @@ def build_steps(
 def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.PathLike,
                   patch_stats: PatchStats | None, split: str, settings: IndexSettings | None,
                   batch_size: int, checkpoint: str | os.PathLike | None,
-                  checkpoint_source: str | None, fusion_weight: float | None) -> BuildSteps:
+                  checkpoint_source: str | None, fusion_weight: float | None,
+                  prune: bool) -> BuildSteps:
     """:func:`build_steps` under the index's lock."""
     target = Path(out)
     t0 = time.perf_counter()
@@ -233,8 +244,13 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
                          "patch_stats.json)")
     similarity = str(model.config.lexical_similarity)
 
-    plan = plan_build(old, data, split)  # what is new, changed, gone
+    plan = plan_build(old, data, split, prune)  # what is new, changed, gone
     todo, drop, report_skipped = plan.todo, plan.drop, plan.skipped
+    for folder, rows in list(plan.vanished.items())[:5]:  # a renamed data folder: each twice
+        where = (f"whose files are gone from {folder}" if Path(folder).is_dir()
+                 else f"of {folder}, which no longer exists")
+        logger.warning("%s keeps %s %s: index again with --prune (prune=True) to drop them",
+                       target, count(rows, "motion"), where)
     foreign = foreign_entries(target) if old is not None and (todo or drop) else []
     if foreign:  # the update replaces the whole folder: they would be deleted (an index
         # that is up to date is not rewritten, so it may hold them)
@@ -301,7 +317,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     if old is not None and not new.ids and not drop:
         logger.info("%s is up to date (%d motions)", target, len(old))
         work.discard()
-        return BuildReport(old, 0, len(old), [], report_skipped, seconds)
+        return BuildReport(old, 0, len(old), [], report_skipped, seconds,
+                           vanished=plan.vanished)
     keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
     if not keep and not new.ids:
         work.discard()
@@ -378,7 +395,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     read = {id(t[0]): t[0] for t in todo}.values()  # the datasets the motions came from
     lying = sorted({i for ds in read for i in ds.not_upright_ids})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed, plan.removed, gone, lying)
+                       resumed, plan.removed, gone, lying, plan.vanished)
 
 
 def _manifest(target: Path) -> dict | None:

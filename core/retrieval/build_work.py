@@ -6,7 +6,9 @@ SHA-256 or other captions, or a BVH file that the index records as read by anoth
 the BVH loader, :func:`bvh_loader_current`), drops the rows whose file was deleted from a
 folder of this build (by the row's dataset name, or its path below the folder: links resolve
 elsewhere), reads a file that two ``--data`` folders reach (``A`` and ``A/sub``) once, and
-keeps the rest, other folders' rows included.
+keeps the rest, other folders' rows included. Rows of other folders whose files are gone (a
+data folder renamed or deleted: indexing it again under its new name doubled every motion,
+silently) are named by their vanished folder and kept, or dropped with ``prune``.
 
 :func:`.build.build_steps` encodes motions in batches; each encoded batch is saved at once
 as a chunk file in a hidden work folder next to the index, ``.NAME.work/`` (each chunk
@@ -64,6 +66,9 @@ class BuildPlan:
         replaced: ids of the rows encoded again (changed file or captions).
         removed: ids of the rows whose file is gone.
         skipped: ``(id, reason)`` of records left out while scanning.
+        vanished: ``{folder: row count}`` of the rows kept although their files are gone,
+            from folders not given to this build (:func:`vanished_folder`; ``prune`` drops
+            them into ``removed``).
     """
 
     todo: list[tuple[Any, Any, str, str]] = field(default_factory=list)
@@ -71,6 +76,7 @@ class BuildPlan:
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    vanished: dict[str, int] = field(default_factory=dict)
 
 
 LOADERS_KEY = "loaders"
@@ -101,11 +107,13 @@ def split_of(root: str | os.PathLike, split: str) -> str:
     return "all"
 
 
-def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
+def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPlan:
     """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
 
     A BVH row of an index whose BVH loader is not the current one (:func:`bvh_loader_current`)
-    counts as changed: the loader reads the same file differently now.
+    counts as changed: the loader reads the same file differently now. Rows of other
+    folders whose files are gone are counted by folder in ``vanished``, or with ``prune``
+    dropped (``removed``).
 
     Raises:
         FileNotFoundError / DatasetError: a folder that is not a dataset (as
@@ -162,9 +170,30 @@ def plan_build(old: Any, data: Any, split: str) -> BuildPlan:
     removed = {i for i, s in enumerate(old.sources) if s not in seen
                and (old.datasets[i] in names or any(s.startswith(r) for r in roots))
                and (s in unreadable or not Path(s).exists())}
+    gone = {i for i, s in enumerate(old.sources)
+            if i not in removed and i not in plan.drop and s not in seen and not Path(s).exists()}
+    if prune:
+        removed |= gone
+    else:
+        named: dict[str, str] = {}  # a file's folder -> the folder named (stat each once)
+        for i in sorted(gone):
+            parent = os.path.dirname(old.sources[i])
+            if parent not in named:
+                named[parent] = vanished_folder(old.sources[i])
+            plan.vanished[named[parent]] = plan.vanished.get(named[parent], 0) + 1
     plan.removed = [old.ids[i] for i in sorted(removed)]
     plan.drop |= removed
     return plan
+
+
+def vanished_folder(source: str) -> str:
+    """The folder to name for an indexed file that is gone: the outermost of its folders
+    that no longer exists (a renamed or deleted data folder), else the file's own folder
+    (the file alone deleted)."""
+    folder, top = Path(source).parent, None
+    while folder != folder.parent and not folder.exists():
+        folder, top = folder.parent, folder
+    return str(top if top is not None else Path(source).parent)
 
 
 def unique_id(base: str, taken: set[str]) -> str:

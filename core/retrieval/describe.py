@@ -36,11 +36,12 @@ import scipy.sparse as sp
 from motionlex.core import cache
 from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.data.text_files import DatasetError, read_caption_corpus
+from motionlex.core.data.text_files import DatasetError, read_caption_corpus, text_lines
 from motionlex.core.model.folder import trained_data_folders
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 from motionlex.core.steps import run_steps
+from motionlex.core.text.spelling import WORD_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class MotionDescription:
 
 
 def read_bank_file(path: str | os.PathLike) -> list[str]:
-    """Distinct captions of a caption bank file (blank and ``#`` lines skipped).
+    """Distinct captions of a caption bank file (blank, wordless and ``#`` lines skipped).
 
     Raises:
         FileNotFoundError: no such file. ValueError: no caption in it, or not UTF-8.
@@ -117,8 +118,9 @@ def read_bank_file(path: str | os.PathLike) -> list[str]:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise ValueError(f"{p}: the caption bank is not UTF-8 text ({e})") from e
-    lines = (ln.strip() for ln in text.splitlines())
-    out = list(dict.fromkeys(ln for ln in lines if ln and not ln.startswith("#")))
+    lines = (ln.strip() for ln in text_lines(text))  # a line without a word is no caption
+    out = list(dict.fromkeys(ln for ln in lines if WORD_PATTERN.search(ln)
+                             and not ln.startswith("#")))
     if not out:
         raise ValueError(f"{p}: no captions in the caption bank")
     return out

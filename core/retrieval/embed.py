@@ -29,6 +29,7 @@ from motionlex.core.patch_batches import motion_pairs, patches_from_joints
 from motionlex.core.patches import PatchStats, part_resampling_matrix
 from motionlex.core.retrieval.device_patches import JointGroup, device_patches, pad_joints
 from motionlex.core.retrieval.fingerprints import require_model
+from motionlex.core.text.spelling import require_words
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -320,16 +321,17 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
         :class:`Embeddings` with ``N`` rows: ``dense (N, D)`` float32, L2-normalised;
         ``lexical (N, V)`` float32, non-negative and not normalised (compare with
         :meth:`Scorer`, or :func:`~motionlex.core.model.lexical.lexical_similarity` in the
-        model's ``config.lexical_similarity`` mode). A blank caption is embedded as its
-        special tokens alone; searching refuses such queries
-        (:func:`~motionlex.core.text.spelling.require_words`).
+        model's ``config.lexical_similarity`` mode).
 
     Raises:
         TypeError: ``model`` is not a model (None, or the arguments swapped);
             ``batch_size`` not an int.
         ValueError: no texts (``[]``, ``None``), a single string or a generator instead of
             a list, an item that is not a string
-            (:func:`~motionlex.core.model.text_encoder.check_texts`), or ``batch_size < 1``.
+            (:func:`~motionlex.core.model.text_encoder.check_texts`), an empty text or
+            one without a word (``""``, ``"?!"``: it was embedded as its special tokens
+            alone; the message is the command line's, :func:`~motionlex.core.text.spelling.
+            require_words`, after the text's position), or ``batch_size < 1``.
     """
     require_model(model, "forward_text")
     if isinstance(texts, np.ndarray):
@@ -338,6 +340,11 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
         raise ValueError(f"texts must be a non-empty list of strings; got "
                          f"{type(texts).__name__}")
     check_texts(texts)
+    for i, text in enumerate(texts):
+        try:
+            require_words(text, "text")
+        except ValueError as e:
+            raise ValueError(f"texts[{i}]: {e}") from None
     check_batch_size(batch_size)
     model.eval()
     uniq = list(dict.fromkeys(texts))

@@ -89,6 +89,8 @@ from motionlex.core.retrieval.protocols import (
     zero_shot_report,
 )
 from motionlex.core.retrieval.report import (
+    REPORT_RECORD,
+    check_report_folder,
     markdown_report,
     remove_stale_reports,
     write_json,
@@ -199,7 +201,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
             loaded model: save it with ``save_pretrained`` first).
         FileNotFoundError: checkpoint folder, its ``patch_stats.json``, the data folder or
             the split file missing.
-        FileExistsError: ``out_dir`` is a file (said before any work).
+        FileExistsError: ``out_dir`` is a file, or a folder of other files than an earlier
+            evaluation's report (said before any work; :func:`.report.check_report_folder`).
         ValueError: a bad folder or checkpoint, no usable pairs, or ``zero_shot=True`` on
             data with fewer than two action labels.
         ImportError: the sentence model's packages are missing (pass
@@ -218,6 +221,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"cannot write the evaluation report to {out_dir}: it is a file, "
                               "and the report is a folder (give a folder name)")
+    check_report_folder(out_dir)  # a folder of the user's own files (their metrics.md)
     check_model_folder(checkpoint, need_stats=True)  # the one "not a model folder" message
     resolve_device(cfg.device)  # a bad --device before minutes of loading data
     if cfg.bvh_pairs:
@@ -345,8 +349,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     info = {"checkpoint": str(checkpoint), "data": str(data_set.root), "split": data_set.split,
             "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
     table = markdown_report(metrics, info, cfg)
-    files = [write_json(out_dir / "metrics.json", metrics),
-             write_json(out_dir / "evaluation.json", info),
+    files = [write_json(out_dir / REPORT_RECORD, info),  # first: it marks the folder as ours
+             write_json(out_dir / "metrics.json", metrics),
              write_text(out_dir / "metrics.md", table),
              save_recall_curves(ranks, out_dir / "recall_at_k.png", cfg.max_curve_k,
                                 positives)]

@@ -4,6 +4,8 @@ writes (no Qt, no torch; the PNG figures are in :mod:`.figures`).
 - :func:`markdown_report`: ``motionlex evaluate``'s ``metrics.md``.
 - :func:`write_text`, :func:`write_json`: files written atomically.
 - :func:`remove_stale_reports`: an earlier run's report files this run did not write.
+- :func:`check_report_folder`: refuse an output folder of other files (a user's own
+  ``metrics.md`` was replaced without a word).
 """
 
 from __future__ import annotations
@@ -198,6 +200,42 @@ def write_json(path: Path, value: Any) -> Path:
 REPORT_FILES = ("metrics.json", "evaluation.json", "metrics.md", "recall_at_k.png", "car.png",
                 "zero_shot.json", "confusion_*.png")
 """Names (glob patterns) of the files an evaluation writes into its output folder."""
+
+
+REPORT_RECORD = "evaluation.json"
+"""The file that marks a folder as an evaluation's report (written first, so a report cut
+short by a full disk is still recognised); its keys :data:`_RECORD_KEYS`."""
+
+_RECORD_KEYS = ("checkpoint", "data", "split", "config")
+
+
+def check_report_folder(out_dir: str | Path) -> None:
+    """Refuse to write an evaluation report into a folder of other files: ``out_dir`` must
+    be missing, empty or an earlier evaluation's report
+    (its :data:`REPORT_RECORD` names checkpoint, data, split and config); other files of
+    such a folder are left alone, as :func:`remove_stale_reports` says.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds files and no earlier evaluation's record (the
+            first few named).
+    """
+    root = Path(out_dir)
+    if not root.is_dir():
+        return
+    try:
+        record = json.loads((root / REPORT_RECORD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        record = None
+    if isinstance(record, dict) and all(k in record for k in _RECORD_KEYS):
+        return
+    held = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
+    if held:
+        raise FileExistsError(
+            f"cannot write the evaluation report to {root}: it holds {', '.join(held[:4])}"
+            f"{f' and {len(held) - 4} more' if len(held) > 4 else ''} and no earlier "
+            f"evaluation ({REPORT_RECORD}); the report's files (metrics.md, metrics.json, "
+            f"figures) would replace files of the same name: give a new or empty folder, or "
+            f"an earlier evaluation's --out")
 
 
 def remove_stale_reports(out_dir: Path, written: Sequence[Path]) -> list[Path]:

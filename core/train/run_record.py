@@ -6,15 +6,23 @@ with, say ``phases.3.max_steps=200``), a phase interrupted at step 70 of 200 was
 at its new budget of 8 and the 130 steps left were dropped without a word. The run's own
 config is written to ``OUT/run_config.json`` when it starts; a resume with another config is
 refused, naming the settings that differ.
+
+Two runs into one ``OUT`` mixed their phase checkpoints and logs, and the later export
+silently replaced the other run's model; a run now holds the folder's lock
+(:func:`run_folder_lock`, the lock an index build takes) and a second run refuses at once.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import DirectoryBusyError, atomic_file, directory_lock, write_target
 
 if TYPE_CHECKING:  # the command line reads RUN_CONFIG before torch loads
     from motionlex.core.train.train_config import TrainConfig
@@ -24,6 +32,15 @@ RUN_CONFIG = "run_config.json"
 was started with."""
 
 _SHOWN = 5  # differing settings named in the message
+
+_HELD: dict[str, int] = {}
+"""Run folders whose lock this process holds (real path -> depth): the command line takes it
+before its own checks and ``train`` again inside; a second ``flock`` of this process on
+another descriptor would refuse the first."""
+
+_RANK_VARIABLES = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK")
+"""Where a launched process finds its rank, as Lightning reads it (``rank_zero_only.rank``),
+read here without importing torch."""
 
 RESUME_FREE = frozenset({"compile"})
 """Settings a resumed run may change: they change how fast it computes, not what (the towers
@@ -52,6 +69,66 @@ def recorded_unfinished(out_dir: str | Path) -> tuple[str, int] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return (left[0], len(phases)) if left else None
+
+
+def _launched_rank() -> int:
+    for key in _RANK_VARIABLES:
+        value = os.environ.get(key)
+        if value is not None and value.strip().lstrip("-").isdigit():
+            return int(value)
+    return 0
+
+
+class _NoWaitNote(logging.Filter):
+    """Hides :func:`~motionlex.core.atomic.lock_steps`' "waiting for" note: a run does not
+    wait for another, it refuses with one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("waiting for another")
+
+
+@contextmanager
+def run_folder_lock(out_dir: str | Path) -> Iterator[None]:
+    """Hold ``OUT``'s lock (``.OUT.lock`` next to it, as an index build holds its folder's)
+    for a training run, or refuse at once. Re-entrant within the process; the ranks other
+    than 0 of a launched DDP run (which write nothing of the folder's) take none.
+
+    Raises:
+        DirectoryBusyError: another process (another ``motionlex train``) holds it; names
+            the folder and the lock file.
+        OSError: the lock file cannot be created (a read-only folder).
+    """
+    key = os.path.realpath(out_dir)
+    if _launched_rank() != 0:
+        yield
+        return
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    note = _NoWaitNote()
+    atomic_logger = logging.getLogger(directory_lock.__module__)
+    atomic_logger.addFilter(note)
+    lock = directory_lock(out_dir, timeout=0)
+    try:
+        lock.__enter__()
+    except DirectoryBusyError as e:
+        target = write_target(out_dir)
+        raise DirectoryBusyError(
+            f"{out_dir} is in use by another training run (it holds the lock "
+            f"{target.parent / f'.{target.name}.lock'}): wait for that run to finish, or give "
+            f"another --out") from e
+    finally:
+        atomic_logger.removeFilter(note)
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        lock.__exit__(None, None, None)
 
 
 def write_run_config(out_dir: str | Path, cfg: TrainConfig) -> Path:

@@ -53,7 +53,7 @@ from motionlex.core.data.pairs import (
     split_ids_hint,
     why_no_pairs,
 )
-from motionlex.core.data.text_files import read_caption_corpus
+from motionlex.core.data.text_files import read_caption_corpus, warn_shared_split_ids
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
@@ -109,6 +109,7 @@ class TrainingRun:
                 raise ValueError(
                     f"{root} has no train.txt or val.txt: training reads those splits; add "
                     f"them, one motion id a line ({split_ids_hint(root)}), or leave the folder out")
+            warn_shared_split_ids(root)  # validation on motions it trains on: said
         reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
         missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
         if missing:  # before minutes of loading
@@ -457,6 +458,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
         ValueError: bad config/overrides, a folder that is not a dataset
             (``DatasetError``), no training data, or a resume with another config than
             the run was started with (:mod:`.run_record`).
+        DirectoryBusyError: another training run holds ``out_dir``
+            (:func:`~.run_record.run_folder_lock`).
         KeyboardInterrupt: training stopped with Ctrl-C.
     """
     cfg = load_train_config(config, overrides)
@@ -466,7 +469,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
                                    for p in cfg.phases])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # progress=False from a script or notebook: not 26 lines of Lightning (for this run only)
-    with lightning_quieted() if not progress else contextlib.nullcontext():
+    with (lightning_quieted() if not progress else contextlib.nullcontext(),
+          run_record.run_folder_lock(out_dir)):  # a second run into it refuses at once
         return _train(cfg, data_roots, out_dir, init, resume, progress)
 
 

@@ -36,3 +36,22 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
 def test_describe_errors_name_the_problem(tmp_path, capsys):
     assert main(["describe", str(tmp_path / "none.bvh")]) == 2
     assert "none.bvh" in capsys.readouterr().err
+
+
+def test_describe_shows_a_bank_caption_without_its_escape_codes(shared_data, tmp_path,
+                                                                monkeypatch, capsys):
+    """A caption bank line holding terminal escape codes is printed as a reader sees it."""
+    import shutil
+
+    from motionlex.resources import default_model_dir
+
+    model = tmp_path / "model"
+    shutil.copytree(default_model_dir(), model)
+    (model / "caption_bank.txt").write_text(
+        "a person \x1b[2J\x1b[31mwaves\x1b[0m the right hand\na person walks\n",
+        encoding="utf-8")
+    monkeypatch.setenv("MOTIONLEX_CACHE", str(tmp_path / "cache"))
+    bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
+    assert main(["describe", str(bvh), "-k", "2", "--checkpoint", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "a person [2J [31mwaves [0m the right hand" in out

@@ -168,6 +168,32 @@ def test_same_named_files_of_two_datasets_are_both_written(shared_data: Path, tm
     (["a/new_joints/m.npy", "b/new_joints/m.npy", "c/x.npy"],
      ["a_new_joints_m.glb", "b_new_joints_m.glb", "x.glb"]),
     (["a/m.npy", "a/m.bvh", "b/m.npy"], ["m_npy.glb", "m_bvh.glb", "m.glb"]),
+    # "_" joins [a, clip] and [a_clip] alike, at any depth: the later one is numbered (its
+    # output overwrote a/clip's, while the count said 3 files were written)
+    (["a/clip.npy", "b/clip.npy", "a_clip.npy"], ["a_clip.glb", "b_clip.glb", "a_clip~2.glb"]),
+    (["a_clip.npy", "a/clip.npy", "b/clip.npy"], ["a_clip.glb", "a_clip~2.glb", "b_clip.glb"]),
+    (["a/clip.npy", "a_clip.npy", "b/clip.npy", "x/a_clip~2.npy"],
+     ["a_clip.glb", "a_clip~3.glb", "b_clip.glb", "a_clip~2.glb"]),
+    # two suffixes of one stem that the folder cannot tell apart (a case-sensitive disk)
+    (["a/m.NPY", "a/m.npy"], ["m_npy.glb", "m_npy~2.glb"]),
 ])
 def test_output_names_never_collide(paths: list[str], names: list[str]) -> None:
     assert output_names([Path(p) for p in paths], ".glb") == names
+
+
+def test_inputs_whose_joined_names_agree_are_all_written(shared_data: Path, tmp_path: Path,
+                                                         capsys, monkeypatch) -> None:
+    """``a/clip.npy b/clip.npy a_clip.npy``: "wrote 3" but 2 files, a/clip's output lost."""
+    src = shared_data / "bandai" / "new_joints"
+    takes = ("bn1_bow_active_001", "bn1_bow_angry_001", "bn1_bow_happy_001")
+    inputs = [tmp_path / "a" / "clip.npy", tmp_path / "b" / "clip.npy", tmp_path / "a_clip.npy"]
+    for take, f in zip(takes, inputs):
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes((src / f"{take}.npy").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "a/clip.npy", "b/clip.npy", "a_clip.npy", "--to", "poses",
+                 "--out", "out", "-q"]) == 0
+    assert "wrote 3 pose-sequence GLB files" in capsys.readouterr().out
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["a_clip.glb", "a_clip~2.glb", "b_clip.glb"]
+    assert len({(tmp_path / "out" / n).read_bytes() for n in written}) == 3

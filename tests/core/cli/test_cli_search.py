@@ -154,3 +154,29 @@ def test_words_ending_like_a_file_are_still_words(tmp_path, monkeypatch) -> None
     for text in ("a person jumps.", "a person walks to the file.bvh", "walk", "npy"):
         assert names_motion_file(text) is None, text
     assert names_motion_file("'kick.bvh'") == Path("kick.bvh")
+
+
+ESCAPED = "a person \x1b[2J\x1b[31mRAISES\x1b[0m both hands\u202e"
+
+
+def test_escape_codes_of_a_caption_do_not_reach_the_terminal(shared_data: Path, make_subset,
+                                                             tmp_path: Path, capsys) -> None:
+    """Probe: ``search`` printed a caption's ``ESC[2J ESC[31m`` raw, so a dataset could clear
+    the screen or recolour and hide text. The table shows the caption as a reader sees it
+    (:func:`~motionlex.core.text.events.visible_text`, as query notes are); ``--json`` keeps
+    it, escaped by JSON."""
+    src = shared_data / "bandai"
+    ids = [i for i in (src / "val.txt").read_text().split() if i][:3]
+    data = make_subset(src, tmp_path / "ds", ids)
+    for i in ids:
+        (data / "texts" / f"{i}.txt").write_text(f"{ESCAPED}#x#0.0#0.0\n", encoding="utf-8")
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", "raises both hands", "--index", str(idx), "-k", "3",
+                 "--words", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert out.count("a person [2J [31mRAISES [0m both hands\n") == 3
+    assert main(["search", "raises both hands", "--index", str(idx), "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["caption"] == ESCAPED

@@ -195,3 +195,48 @@ def test_ctrl_c_during_training_is_interrupted_with_the_resume_hint(bandai_small
     assert err == ("motionlex train: interrupted (the same command with --resume continues "
                    "from the last checkpoint)")
     assert not (tmp_path / "run" / "model" / "config.json").exists()  # nothing exported
+
+
+def test_a_second_run_into_one_out_refuses_at_once(bandai_small, repo_root, tmp_path, capsys):
+    """Two runs into one OUT both exited 0 and the later export silently replaced the other
+    run's model (their checkpoints and logs mixed). A run holds OUT's lock (as an index build
+    holds its folder's): another process holding it makes this run refuse at once, with one
+    line naming the folder, whatever the flags (--overwrite would delete the live run's
+    checkpoints)."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from motionlex.core.atomic import directory_lock\n"
+         f"with directory_lock({str(run)!r}):\n"
+         "    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for flags in ((), ("--overwrite",), ("--resume",)):
+            assert _train(repo_root, bandai_small, run, "-q", *flags) == 2
+            err = capsys.readouterr().err.strip()
+            assert err == (f"motionlex train: error: {run} is in use by another training run "
+                           f"(it holds the lock {tmp_path / '.run.lock'}): wait for that run to "
+                           "finish, or give another --out"), err
+        assert not run.exists() or not any(run.iterdir())
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+
+
+def test_a_val_split_equal_to_the_train_split_is_named(bandai_small, repo_root, tmp_path,
+                                                       caplog):
+    """Probe: train.txt == val.txt trained and chose its model on its training motions
+    without a word."""
+    import logging
+
+    data = tmp_path / "same"
+    shutil.copytree(bandai_small, data)
+    shutil.copy(data / "train.txt", data / "val.txt")
+    n = len(data.joinpath("train.txt").read_text().split())
+    with caplog.at_level(logging.WARNING):
+        assert _train(repo_root, data, tmp_path / "run", "-q") == 0
+    assert (f"{data}: train.txt and val.txt share {n} of its {n} val ids (e.g. ") in caplog.text

@@ -329,10 +329,10 @@ def test_legacy_phase_decoder_tensors_are_ignored_on_load(
         t["phase_heads.cmmm.weight"] = torch.zeros(768, 32)
         t["phase_heads.lexmlm.decoder.layers.0.norm1.bias"] = torch.zeros(32)
 
-    _rewrite_weights(tmp_path / "c" / "model.safetensors", edit)
     cfg = json.loads((tmp_path / "c" / "config.json").read_text())
     cfg.update(decoder_layers=1, flops_max_weight=0.002)  # legacy loss keys
     (tmp_path / "c" / "config.json").write_text(json.dumps(cfg))
+    _rewrite_weights(tmp_path / "c" / "model.safetensors", edit)  # checksums follow both
     with caplog.at_level(logging.DEBUG, logger="motionlex.core.model"):
         loaded = MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
     assert "ignored 2 legacy phase-decoder tensors" in caplog.text

@@ -123,6 +123,9 @@ def test_default_model_loads_and_embeds_as_its_legacy_free_copy(
     cfg.update({k: v for k, v in legacy_values.items() if k in LEGACY_LOSS_KEYS})
     assert set(cfg) & LEGACY_LOSS_KEYS
     (src / "config.json").write_text(json.dumps(cfg))
+    sums = json.loads((src / "checksums.json").read_text())  # as such a folder records them:
+    (src / "checksums.json").write_text(json.dumps(  # the weights' checksum alone
+        {"sha256": {"model.safetensors": sums["sha256"]["model.safetensors"]}}))
     legacy, stats = load_checkpoint(src, "cpu")
     new = MotionTextModel.from_pretrained(clean, device="cpu")
     assert legacy.config == new.config and stats.mean.shape == (80, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,10 @@ from motionlex.core.model.folder import (
     check_model_folder,
     verify_weights,
     weights_sha256,
+    write_checksums,
 )
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.patches import PatchStats
 
 
 def _flip_byte(path: Path, offset: int) -> None:
@@ -29,9 +32,56 @@ def _flip_byte(path: Path, offset: int) -> None:
 def test_save_writes_the_weights_checksum(tiny: MotionTextModel, tmp_path: Path) -> None:
     tiny.save_pretrained(tmp_path / "c")
     sums = json.loads((tmp_path / "c" / CHECKSUM_FILE).read_text())
-    assert sums == {"sha256": {"model.safetensors": weights_sha256(tmp_path / "c" /
-                                                                   "model.safetensors")}}
+    assert sums == {"sha256": {name: weights_sha256(tmp_path / "c" / name)
+                               for name in ("model.safetensors", "config.json")}}
     assert verify_weights(tmp_path / "c") is True
+    tiny.save_pretrained(tmp_path / "s", extra_json={"patch_stats.json": PatchStats.identity()})
+    sums = json.loads((tmp_path / "s" / CHECKSUM_FILE).read_text())["sha256"]
+    assert sorted(sums) == ["config.json", "model.safetensors", "patch_stats.json"]
+    assert sums["patch_stats.json"] == weights_sha256(tmp_path / "s" / "patch_stats.json")
+
+
+def test_files_copied_from_another_model_are_refused_naming_the_file(
+        tmp_path: Path, save_tiny, samples_stats) -> None:
+    """A ``patch_stats.json`` (or ``config.json``) copied from another model loaded silently:
+    other words for every motion. ``checksums.json`` covers them; every loader refuses,
+    naming the file; re-saving (or :func:`write_checksums`, an edit its writer meant) makes
+    the folder load again."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.lite_load import load_for_queries
+
+    mine, other = save_tiny(tmp_path / "mine"), save_tiny(tmp_path / "other", seed=1,
+                                                           stats=samples_stats)
+    shutil.copy(other / "patch_stats.json", mine / "patch_stats.json")
+    said = (rf"{mine / 'patch_stats.json'}: SHA-256 .* does not match .*checksums.json .*: "
+            r"the file changed since the model was saved, or was copied from another model")
+    for load in (load_checkpoint, load_for_queries):
+        with pytest.raises(ValueError, match=said):
+            load(mine, "cpu")
+    write_checksums(mine)
+    assert load_checkpoint(mine, "cpu")[1].to_dict() == samples_stats.to_dict()
+    cfg = json.loads((mine / "config.json").read_text())
+    (mine / "config.json").write_text(json.dumps({**cfg, "name": "someone else's"}))
+    with pytest.raises(ValueError, match=rf"{mine / 'config.json'}: SHA-256 .* does not match"):
+        MotionTextModel.from_pretrained(mine, device="cpu")
+
+
+def test_a_folder_whose_checksums_cover_the_weights_alone_still_loads(
+        tmp_path: Path, save_tiny, samples_stats) -> None:
+    """Folders saved before the statistics and config were covered record the weights'
+    checksum alone: their other files are not checked, the weights still are."""
+    from motionlex.core.model.factory import load_checkpoint
+
+    root = save_tiny(tmp_path / "old")
+    sums = root / CHECKSUM_FILE
+    sums.write_text(json.dumps({"sha256": {"model.safetensors": weights_sha256(
+        root / "model.safetensors")}}))
+    (root / "patch_stats.json").write_text(json.dumps(samples_stats.to_dict()))
+    assert verify_weights(root) is True
+    assert load_checkpoint(root, "cpu")[1].to_dict() == samples_stats.to_dict()
+    _flip_byte(root / "model.safetensors", 100)
+    with pytest.raises(ValueError, match="model.safetensors: SHA-256"):
+        load_checkpoint(root, "cpu")
 
 
 @pytest.mark.parametrize("where", ["header", "tensor data", "last byte"])
@@ -69,7 +119,10 @@ def test_malformed_checksum_file_is_named(tiny: MotionTextModel, tmp_path: Path,
 
 
 def test_shipped_default_model_has_its_checksum(repo_root: Path) -> None:
-    assert verify_weights(repo_root / "resources" / "default_model") is True
+    root = repo_root / "resources" / "default_model"
+    assert verify_weights(root) is True
+    sums = json.loads((root / CHECKSUM_FILE).read_text())["sha256"]  # write_checksums' own
+    assert sorted(sums) == ["config.json", "model.safetensors", "patch_stats.json"]
 
 
 def test_check_model_folder_names_what_is_missing(tiny: MotionTextModel, tmp_path: Path) -> None:
@@ -114,3 +167,21 @@ def test_missing_motion_encoder_config_is_the_folder_message(tiny: MotionTextMod
     (tmp_path / "c" / "motion_encoder_config.json").unlink()
     with pytest.raises(NotAModelFolderError, match=r"\(missing motion_encoder_config.json\)"):
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+
+
+def test_a_tokenizer_without_its_vocabulary_names_the_missing_file(tmp_path: Path,
+                                                                   save_tiny) -> None:
+    """Probe: ``tokenizer/tokenizer.json`` deleted gave "tokenizer has 5 tokens but the text
+    model's vocabulary has 30522" (transformers built a tokenizer of its config alone),
+    naming no file."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.model.lite_load import load_for_queries
+
+    root = save_tiny(tmp_path / "m")
+    (root / "tokenizer" / "tokenizer.json").unlink()
+    said = (rf"{root / 'tokenizer' / 'tokenizer.json'} is missing: the model's tokenizer "
+            rf"cannot be loaded without its vocabulary \({root / 'tokenizer'} holds "
+            r"tokenizer_config.json\); copy the model folder again")
+    for load in (load_checkpoint, load_for_queries):
+        with pytest.raises(ValueError, match=said):
+            load(root, "cpu")

@@ -13,6 +13,7 @@ import torch
 
 from motionlex.core.model.bert_lite import bert_config_problems, bert_forward
 from motionlex.core.model.factory import create_model, load_checkpoint
+from motionlex.core.model.folder import write_checksums
 from motionlex.core.model.lite import LiteUnsupported, state_order
 from motionlex.core.model.lite_load import load_lite, load_lite_for
 from motionlex.core.model.model import MotionTextModel
@@ -330,6 +331,7 @@ def test_a_config_that_does_not_describe_its_motion_encoder_is_refused(
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     assert cfg["motion_layers"] == 2 and cfg["motion_hidden_size"] == 32  # what tiny is
     (tmp_path / "m" / "config.json").write_text(json.dumps({**cfg, key: value}))
+    write_checksums(tmp_path / "m")  # as if saved so (else its checksum refuses it first)
     for load in (load_lite, lambda m, d: MotionTextModel.from_pretrained(m, device=d)):
         with pytest.raises(ValueError, match=r"config.json does not describe the motion "
                            r"encoder in .*motion_encoder_config.json: " + re.escape(said)):

@@ -252,6 +252,8 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     shutil.copytree(checkpoint, ckpt)
     (ckpt / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.3, "CAR": 50.0}))
     out.mkdir()  # an earlier evaluation's report here, and a file of the user's
+    (out / "evaluation.json").write_text(json.dumps(
+        {"checkpoint": "m", "data": "walkrun", "split": "val", "config": {}}))
     (out / "confusion_walkrun.png").write_bytes(PNG)
     (out / "notes.txt").write_text("mine")
     rc = _cli(["evaluate", "--checkpoint", str(ckpt), "--data",
@@ -275,6 +277,39 @@ def test_bvh_folder_cross_skeleton_through_cli(checkpoint, shared_data, tmp_path
     # the earlier run's report file is gone (it is not this run's); the user's file stays
     assert not (out / "confusion_walkrun.png").exists()
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_of_the_users_own_files_is_refused(checkpoint, bandai_slice, tmp_path,
+                                                    capsys):
+    """``evaluate --out DIR`` replaced a user's own ``metrics.md`` in DIR without a word
+    (index, stats and save_pretrained refuse such folders): refused before any work, naming
+    the files; its own earlier report is written over (the user's other files kept)."""
+    mine = tmp_path / "myproject"
+    mine.mkdir()
+    (mine / "metrics.md").write_text("# my hand-written notes\n")
+    (mine / "data.csv").write_text("1,2\n")
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(bandai_slice),
+            "--split", "val", "--out", str(mine), "--sentence-model", "none",
+            "--chronology-pairs", "0", "--car-shuffles", "1", "-q"]
+    assert _cli(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"motionlex evaluate: error: cannot write the evaluation report to {mine}: "
+                   "it holds data.csv, metrics.md and no earlier evaluation (evaluation.json); "
+                   "the report's files (metrics.md, metrics.json, figures) would replace files "
+                   "of the same name: give a new or empty folder, or an earlier evaluation's "
+                   "--out")
+    assert (mine / "metrics.md").read_text() == "# my hand-written notes\n"
+    with pytest.raises(FileExistsError, match="holds data.csv, metrics.md and no earlier"):
+        evaluate(checkpoint, bandai_slice, mine, EvalConfig(progress=False))
+    ours = tmp_path / "ours"
+    ours.mkdir()  # an empty folder is fine, and so is the report folder a second time
+    argv[argv.index(str(mine))] = str(ours)
+    assert _cli(argv) == 0
+    first = json.loads((ours / "metrics.json").read_text())
+    (ours / "notes.txt").write_text("mine")
+    assert _cli(argv) == 0
+    assert json.loads((ours / "metrics.json").read_text()) == first
+    assert (ours / "notes.txt").read_text() == "mine"
 
 
 def test_cli_errors_exit_2_with_clear_messages(checkpoint, bandai_slice, tmp_path, capsys):

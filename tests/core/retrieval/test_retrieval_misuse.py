@@ -100,6 +100,30 @@ def test_encode_texts_none_model_and_batch_size(tiny):
                                encode_texts(tiny, texts).dense, atol=1e-5)
 
 
+@pytest.mark.parametrize(("texts", "bad"), [([""], 0), (["a person walks", "   "], 1),
+                                          (["?!"], 0)])
+def test_encode_texts_refuses_texts_without_words(tiny, texts, bad):
+    """``encode_texts(model, [""])`` returned an embedding (its special tokens alone); the
+    command line, ``embed_text`` and ``Searcher`` refuse such a text: the same message,
+    after the text's position."""
+    from motionlex.core.text.spelling import require_words
+
+    with pytest.raises(ValueError) as err:
+        encode_texts(tiny, texts)
+    with pytest.raises(ValueError) as cli:
+        require_words(texts[bad], "text")
+    assert str(err.value) == f"texts[{bad}]: {cli.value}"
+    assert "describe a motion in English, e.g. 'a person walks forward'" in str(err.value)
+
+
+def test_a_caption_bank_line_without_words_is_no_caption(tmp_path):
+    from motionlex.core.retrieval.describe import read_bank_file
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text("...!!!\na person walks\n?\n", encoding="utf-8")
+    assert read_bank_file(bank) == ["a person walks"]
+
+
 def test_build_index_checks_its_arguments_before_any_work(tiny, samples, stats, tmp_path):
     """fusion_weight=2.0 was recorded, and Searcher then refused the index; patch_stats as
     a Path failed with AttributeError; [] said "no usable motion in  (split 'all')"."""

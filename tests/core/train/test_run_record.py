@@ -65,3 +65,43 @@ def test_a_phase_folder_without_its_exported_model_is_unfinished(tmp_path):
     assert unfinished_phases(tmp_path, names) == ["0-lexmlm", "1-lexcmlp"]
     (phase_dir(tmp_path, 0, "lexmlm") / "config.json").write_text("{}")
     assert unfinished_phases(tmp_path, names) == ["1-lexcmlp"]
+
+
+def test_a_run_folder_lock_refuses_another_holder_at_once(tmp_path, monkeypatch, caplog):
+    """``train`` holds OUT's lock (the one an index build takes, :func:`directory_lock`): a
+    second run refuses at once, naming the folder and the lock; the command line's lock and
+    ``train``'s own nest in one process; DDP ranks other than 0 take none."""
+    import threading
+
+    from motionlex.core.atomic import DirectoryBusyError, directory_lock
+    from motionlex.core.train.run_record import run_folder_lock
+    from motionlex.core.train.training import train
+
+    out = tmp_path / "run"
+    with run_folder_lock(out), run_folder_lock(out):  # the CLI, then train() inside
+        pass
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:  # another process's run (a thread: its own flock descriptor)
+        with directory_lock(out):
+            held.set()
+            release.wait()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    try:
+        busy = (rf"{out} is in use by another training run \(it holds the lock "
+                rf"{tmp_path / '.run.lock'}\): wait for that run to finish")
+        with pytest.raises(DirectoryBusyError, match=busy):
+            with run_folder_lock(out):
+                pass
+        with pytest.raises(DirectoryBusyError, match=busy):  # before any data is read
+            train(None, [tmp_path / "no data"], out)
+        assert "waiting for another" not in caplog.text  # it does not wait: one line
+        monkeypatch.setenv("LOCAL_RANK", "1")  # a launched rank writes nothing of OUT's
+        with run_folder_lock(out):
+            pass
+    finally:
+        release.set()
+        t.join()
