@@ -212,6 +212,12 @@ def write_error(e: BaseException, target: Path, tmp: Path | None = None) -> OSEr
                                f"nothing was replaced")
         out.errno = errno.ENOSPC
         return out
+    if code == errno.EFBIG:  # 'File too large' names no file: a ulimit -f or the file system
+        out = OSError(f"cannot write {target}: a file grew past the largest size allowed "
+                      f"(a file-size limit such as ulimit -f, or the file system's); nothing "
+                      f"was replaced")
+        out.errno = code
+        return out
     name = str(e.filename or "")
     # the OS names absolute paths; the caller's may be relative
     where, full, tmp_full = (Path(os.path.abspath(p)) if p else None

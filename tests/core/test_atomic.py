@@ -252,6 +252,12 @@ def test_a_full_disk_or_read_only_folder_names_the_target_not_the_temporary(tmp_
         with atomic_directory(tmp_path / "g.mlx") as tmp:
             raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "dense.npy"))
     assert e.value.errno == errno.ENOSPC
+    # a file-size limit (ulimit -f) says "[Errno 27] File too large" and names no file
+    with pytest.raises(OSError, match=f"cannot write {tmp_path / 'g.mlx'}: a file grew past "
+                                      "the largest size allowed") as e:
+        with atomic_directory(tmp_path / "g.mlx") as tmp:
+            raise OSError(errno.EFBIG, "File too large")
+    assert e.value.errno == errno.EFBIG
     assert out.read_bytes() == b"old" and not (tmp_path / "g.mlx").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]  # no temporary left
 
