@@ -33,8 +33,9 @@ or a folder of <tt>.bvh</tt> files, which is encoded with the open model first.<
 </ol>
 <p>Or <b>File &rsaquo; Open demo gallery</b>: 200 synthetic motions and the shipped model,
 ready to search.</p>
-<p>From a terminal: <tt>motionlex-explorer --checkpoint DIR --gallery PATH --query
-"a person waves"</tt></p>"""
+<p>From a terminal:</p>
+<pre>motionlex-explorer --checkpoint DIR \\
+    --gallery PATH --query "a person waves"</pre>"""
 
 def welcome_text(error: str | None = None) -> str:
     """The welcome page's HTML; with ``error`` (why the last gallery did not open) the page

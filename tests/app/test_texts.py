@@ -43,3 +43,18 @@ def test_the_gallery_label_names_skipped_files():
     assert gallery_label(clean) == "gallery: 2 motions" and "left out" not in gallery_tooltip(clean)
     one = GalleryInfo("/g.mlx", "/data", 1, [], [], np.zeros(0), True, skipped=skipped[:1])
     assert "\n1 file left out:" in gallery_tooltip(one)  # it read "1 files left out"
+
+
+def test_the_welcome_pages_terminal_command_pastes_as_it_reads() -> None:
+    """The command was a wrapped paragraph: Qt broke it after "--" ("--" / "checkpoint DIR"
+    on two lines). In a <pre> block each option stays whole and the line break is a shell
+    continuation, so the two lines paste as one command."""
+    import re
+    import shlex
+
+    from motionlex.app.texts import welcome_text
+
+    block = re.search(r"<pre>(.*?)</pre>", welcome_text(), re.S).group(1)
+    command = block.replace("\\\n", " ")
+    assert shlex.split(command) == ["motionlex-explorer", "--checkpoint", "DIR", "--gallery",
+                                    "PATH", "--query", "a person waves"]
