@@ -64,11 +64,18 @@ class MissingIdsError(DatasetError):
         self.split_file = split_file
         self.missing = list(missing)
         shown = ", ".join(self.missing[:20]) + (" ..." if len(self.missing) > 20 else "")
+        # "new_joints/x.npy" for "x": a file path where an id (a file stem) is meant
+        stems = [m for m in self.missing if Path(m).stem and (
+            "/" in m or "\\" in m or m.lower().endswith((".npy", ".bvh", ".txt")))]
+        if stems and len(stems) == len(self.missing):
+            hint = (f"a split file lists ids, the motion files' names without folder or "
+                    f"extension: write {Path(stems[0]).stem}, not {stems[0]}")
+        else:
+            hint = ("remove them from the split file ('motionlex scan DIR --skip-missing' "
+                    "lists them all; from Python, MotionDataset(..., skip_missing=True) skips "
+                    "them)")
         super().__init__(
-            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; remove "
-            "them from the split file ('motionlex scan DIR --skip-missing' lists them all; "
-            "from Python, MotionDataset(..., skip_missing=True) skips them)"
-        )
+            f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; {hint}")
 
 
 @dataclass(frozen=True)

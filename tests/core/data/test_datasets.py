@@ -112,6 +112,10 @@ def test_missing_ids_all_reported_or_skipped(shared_data, tmp_path):
     assert len(ds) == 3 and [n for n, _ in ds.report.skipped] == ["ghost1", "ghost2"]
     with pytest.raises(FileNotFoundError, match="splits here: .*train"):
         MotionDataset(root, "val")
+    # file names where ids are meant: say what an id is (the message said "remove them")
+    (root / "train.txt").write_text("\n".join(f"new_joints/{i}.npy" for i in ids) + "\n")
+    with pytest.raises(MissingIdsError, match=f"write {ids[0]}, not new_joints/{ids[0]}.npy"):
+        MotionDataset(root, "train")
 
 
 def test_scan_reports_bad_files_and_keeps_going(shared_data, tmp_path):
