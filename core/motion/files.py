@@ -143,10 +143,15 @@ def detect_unit_scale(joints: np.ndarray, source: str) -> float:
     for scale in (1.0, 0.001):
         if HUMAN_EXTENT_M[0] <= extent * scale <= HUMAN_EXTENT_M[1]:
             return scale
+    units = [f"{name} (x {f:g})" for name, f in (("centimetres", 0.01), ("inches", 0.0254))
+             if HUMAN_EXTENT_M[0] <= f * extent <= HUMAN_EXTENT_M[1]]
+    guess = (" or ".join(units) + "?" if units else
+             f"x {1.7 / extent:.3g} would give a 1.7 m person." if extent > 0 else
+             "every joint is at one point.")
     raise MotionFileError(
         f"{source}: the body spans {extent:.4g} file units, neither metres nor millimetres "
-        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); centimetres? convert the "
-        "file to metres (x 0.01; from Python, read_joints_file(..., scale=0.01))")
+        f"of a person ({HUMAN_EXTENT_M[0]:g}-{HUMAN_EXTENT_M[1]:g} m); {guess} Convert the "
+        "file to metres (from Python, read_joints_file(..., scale=FACTOR))")
 
 
 def load_motion_file(

@@ -198,6 +198,12 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
     check_zero_frames(arr, source)
     peak = float(np.abs(arr).max())
     extent = float(np.median(np.ptp(arr, axis=1).max(axis=-1)))
+    if peak > MAX_ABS_COORD_M and MIN_BODY_EXTENT_M <= extent <= MAX_BODY_EXTENT_M:
+        raise MotionFileError(  # a person's size far from the origin: not a unit problem
+            f"{source}: coordinates reach {peak:.1f} m from the origin while the body spans "
+            f"{extent:.2f} m: a world offset of the whole clip? Subtract it (e.g. the root's "
+            f"first position) so the motion lies within {MAX_ABS_COORD_M:g} m of the origin"
+        )
     if peak > MAX_ABS_COORD_M or extent > MAX_BODY_EXTENT_M:
         raise MotionFileError(
             f"{source}: implausible scale for metres (largest |coordinate| {peak:.1f}, "

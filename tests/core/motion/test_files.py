@@ -163,10 +163,20 @@ def test_dataset_units_detected_and_verified(tmp_path):
         np.testing.assert_allclose(read_joints_file(folder / f"{name}.npy").joints, _walk(),
                                    rtol=1e-5, atol=1e-5)
     message = (r"cm.npy: the body spans 1\d\d\.?\d* file units, neither metres nor "
-               r"millimetres of a person .*centimetres\?")
+               r"millimetres of a person .*centimetres \(x 0\.01\)\?")
     with pytest.raises(MotionFileError, match=message):
         load_motion_file(folder / "cm.npy")
     assert read_joints_file(folder / "cm.npy", scale=0.01).joints.max() < 2.0
+    # inches read as centimetres would be a child: both are named (the probe's inch file
+    # was told "centimetres?"), and a person far from the origin is no unit problem
+    np.save(folder / "inch.npy", _walk(scale=1 / 0.0254))
+    with pytest.raises(MotionFileError, match=r"centimetres \(x 0\.01\) or inches "
+                                              r"\(x 0\.0254\)\?"):
+        load_motion_file(folder / "inch.npy")
+    np.save(tmp_path / "far.npy", _walk() + np.float32([5000.0, 0.0, 0.0]))
+    with pytest.raises(MotionFileError, match=r"coordinates reach 50\d\d\.\d m from the origin "
+                                              r"while the body spans 1\.\d\d m: a world offset"):
+        load_motion_file(tmp_path / "far.npy")
     # a loose file: the same rule (millimetres were refused with advice for Python users)
     for name in ("m", "mm", "cm"):
         (tmp_path / f"{name}.npy").write_bytes((folder / f"{name}.npy").read_bytes())
