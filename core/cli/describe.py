@@ -24,13 +24,17 @@ def cmd_describe(args: argparse.Namespace) -> int:
         checkpoint_weight,
         describe_motion,
     )
+    from motionlex.core.steps import run_steps_with_bar
     from motionlex.resources import default_model_dir
 
     motion = load_motion_file(args.file)  # fails early, naming the file
     checkpoint = args.checkpoint or default_model_dir()
     model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
     captions, source = bank_captions(checkpoint, default_model_dir() / BANK_FILE)
-    bank = _bank_with_bar(caption_bank_steps(model, captions, source))
+    # the first describe with a model encodes its whole bank (886 captions for the shipped
+    # model: tens of seconds on 2 CPU cores), which looked like a hang without a bar
+    bank = run_steps_with_bar(caption_bank_steps(model, captions, source),
+                              desc="encoding the caption bank (once per model)", unit="caption")
     res = describe_motion(model, stats, motion.joints, motion.skeleton, bank, k=args.k,
                           weight=checkpoint_weight(checkpoint))
     if args.json:
@@ -58,28 +62,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
               + (f"  [{words}]" if words else ""))
     print("motion's heaviest words: " + ", ".join(w for w, _ in res.motion_words[:12]))
     return 0
-
-
-def _bank_with_bar(steps):
-    """Drain :func:`caption_bank_steps` with a progress bar on stderr: the first describe
-    with a model encodes its whole bank (886 captions for the shipped model: tens of
-    seconds on 2 CPU cores), which looked like a hang without one; a cached bank shows none."""
-    from tqdm.auto import tqdm
-
-    bar = None
-    try:
-        while True:
-            try:
-                done, total = next(steps)
-            except StopIteration as stop:
-                return stop.value
-            if bar is None:
-                bar = tqdm(total=total, desc="encoding the caption bank (once per model)",
-                           unit="caption")
-            bar.update(done - bar.n)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def add_describe_command(sub: argparse._SubParsersAction) -> None:

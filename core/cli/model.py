@@ -197,9 +197,8 @@ def _check_captions_folder(data: str, split: str) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``motionlex evaluate``: run the protocols, print the table, write the files."""
-    from tqdm.auto import tqdm
-
     from motionlex.core.retrieval.evaluate import EvalConfig, evaluate_steps
+    from motionlex.core.steps import run_steps_with_bar
 
     if args.quiet:  # transformers' own "Loading weights" bars
         from transformers.utils import logging as hf_logging
@@ -220,21 +219,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from motionlex.resources import default_model_dir
 
     steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)
-    bar = None  # made at the first step, with its total (it started as "0stage [...]")
-    try:
-        while True:
-            try:
-                done, total = next(steps)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if bar is None:
-                bar = tqdm(desc="evaluate", unit="stage", total=total, disable=args.quiet)
-            bar.total, bar.n = total, done
-            bar.refresh()
-    finally:
-        if bar is not None:
-            bar.close()
+    result = run_steps_with_bar(steps, desc="evaluate", unit="stage", disable=args.quiet)
     print(result.table)
     print(f"wrote {count(len(result.files), 'file')} to {args.out}")
     return 0

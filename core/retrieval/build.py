@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from motionlex.core.atomic import lock_steps, recover_directory
 from motionlex.core.motion.file_checks import MotionFileError
@@ -56,6 +55,7 @@ from motionlex.core.retrieval.index import (
 from motionlex.core.retrieval.index_format import foreign_entries
 from motionlex.core.retrieval.index_writer import write_index
 from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
+from motionlex.core.steps import run_steps_with_bar
 from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
@@ -471,25 +471,12 @@ def build_index(
     Raises:
         BuildCancelled: ``callback`` returned False. Others: as :func:`build_steps`.
     """
-    steps = build_steps(model, data, out, **kwargs)
-    bar = None  # shown from the first step: a build that fails its checks draws no bar
-    try:
-        while True:
-            try:
-                done, total = next(steps)
-            except StopIteration as stop:
-                return stop.value
-            if bar is None and total > 0:  # (0, 0): waiting for another build, no bar yet
-                # initial: a resumed build's rate counts the motions read now, not before
-                bar = tqdm(desc=f"indexing {Path(out).name}", unit="motion", total=total,
-                           initial=done, disable=not progress)
-            if bar is not None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-            if callback is not None and not callback(done, total):
-                steps.close()
-                raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
-    finally:
-        if bar is not None:
-            bar.close()
+    def cancel_on_request(done: int, total: int) -> None:
+        if callback is not None and not callback(done, total):
+            raise BuildCancelled(f"index build of {out} cancelled at {done}/{total}")
+
+    # no bar before the first counted step: a build that fails its checks, or waits for
+    # another build with (0, 0), draws none; a resumed build's rate counts what it reads now
+    return run_steps_with_bar(build_steps(model, data, out, **kwargs),
+                              desc=f"indexing {Path(out).name}", unit="motion",
+                              disable=not progress, on_step=cancel_on_request)

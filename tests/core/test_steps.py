@@ -88,3 +88,32 @@ def test_real_lock_job(tmp_path):
         assert waits and all(w >= 0 for w in waits)
     finally:
         other.release()
+
+
+def test_the_bar_form_returns_the_value_and_an_on_step_error_closes_the_job(capsys):
+    """``run_steps_with_bar``: the one drain with a progress bar (index, evaluate, describe)."""
+    from motionlex.core.steps import run_steps_with_bar
+
+    closed: list[bool] = []
+
+    def job():
+        try:
+            yield 0, 0  # waiting: no bar yet
+            for i in range(1, 4):
+                yield i, 3
+            return "done"
+        finally:
+            closed.append(True)
+
+    assert run_steps_with_bar(job(), desc="work", unit="item") == "done"
+    err = capsys.readouterr().err
+    assert "work: 100%" in err and "3/3" in err
+
+    def stop(done, total):
+        if done == 2:
+            raise KeyError("stopped")
+
+    closed.clear()
+    with pytest.raises(KeyError, match="stopped"):
+        run_steps_with_bar(job(), desc="work", unit="item", on_step=stop)
+    assert closed == [True]  # the job cleaned up, as on any error
