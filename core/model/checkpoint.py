@@ -403,9 +403,9 @@ def _current_vit_names(tensors: dict[str, torch.Tensor],
                        expected: set[str]) -> dict[str, torch.Tensor]:
     """``tensors`` with a transformers < 5.9 motion ViT's names renamed to this model's,
     when the model expects the new names (checkpoints saved before the rename still load)."""
+    from motionlex.core.model.lite import MOTION_PREFIX as prefix  # lite imports this module
     from motionlex.core.model.vit_lite import current_vit_name
 
-    prefix = "motion.backbone."
     if not any(k.startswith(prefix + "encoder.layer.") for k in tensors) or \
             not any(k.startswith(prefix + "layers.") for k in expected):
         return tensors
