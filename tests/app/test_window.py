@@ -15,18 +15,6 @@ QUERY = "a person waves the right hand"
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
 
 
-@pytest.fixture
-def window(make_window, gl_platform) -> MainWindow:
-    return make_window()
-
-
-@pytest.fixture
-def loaded(open_window) -> MainWindow:
-    """A window with the tiny checkpoint and the test gallery open, first item shown and the
-    uncaptioned rows described (conftest's ``open_window``)."""
-    return open_window(timeout_ms=LONG_WAIT_MS)
-
-
 def _wait_motion(qtbot, window: MainWindow, row: int) -> None:
     qtbot.waitUntil(lambda: window.current_motion is not None
                     and window.current_motion.row == row, timeout=LONG_WAIT_MS)

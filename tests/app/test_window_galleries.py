@@ -8,21 +8,8 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from motionlex.app import settings as cfg
-from motionlex.app.window import MainWindow
 
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
-
-
-@pytest.fixture
-def window(make_window, gl_platform) -> MainWindow:
-    return make_window()
-
-
-@pytest.fixture
-def loaded(open_window) -> MainWindow:
-    """A window with the tiny checkpoint and the test gallery open, first item shown and the
-    uncaptioned rows described (conftest's ``open_window``)."""
-    return open_window(timeout_ms=LONG_WAIT_MS)
 
 
 @pytest.mark.parametrize("kind", ["missing", "file", "not_a_dataset"])

@@ -6,13 +6,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from motionlex.app.window import MainWindow
-
-
-@pytest.fixture
-def window(make_window, gl_platform) -> MainWindow:
-    return make_window()
-
 
 def test_layout_history_and_mode_remembered(qtbot, make_window, gl_platform):
     w1 = make_window((1100, 700))
