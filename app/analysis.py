@@ -32,8 +32,8 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QToolBar
 from motionlex.app import settings as cfg
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.describing import DescribeActions
+from motionlex.app.list_records import gallery_records, result_records
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
-from motionlex.app.state import gallery_records, result_records
 from motionlex.core.text.spelling import require_words
 from motionlex.widgets.chronology_panel import ChronologyPanel
 from motionlex.widgets.describe_panel import EXPLANATION, DescribePanel

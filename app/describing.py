@@ -17,7 +17,7 @@ from motionlex.app.analysis_messages import (
     GalleryDescriptions,
 )
 from motionlex.app.jobs import BANK_NOTE_START
-from motionlex.app.state import gallery_records
+from motionlex.app.list_records import gallery_records
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget

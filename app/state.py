@@ -1,5 +1,7 @@
 """The explorer's state and decisions as plain Python: what is open, the pending query, the
-current results and selection, and the status texts. No Qt.
+current results and selection, and the status texts. No Qt. Its events are
+:mod:`motionlex.app.state_events`; the longer status texts are composed in
+:mod:`motionlex.app.status_texts`.
 
 :class:`ExplorerState` is napari's layer idea applied to the whole window (Source:
 ``napari/napari/napari/layers/base/base.py``): plain data with checked changes and events.
@@ -20,16 +22,18 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
-
-import numpy as np
 
 from motionlex.app.analysis_messages import DescribeResult
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
-from motionlex.app.texts import motions
+from motionlex.app.state_events import StateEvents
+from motionlex.app.status_texts import (
+    gallery_opened_text,
+    not_searched_text,
+    ranking_text,
+    sentence,
+)
 from motionlex.core.text.spelling import require_words
 from motionlex.core.wording import count
-from motionlex.widgets.record_columns import ColumnRows
 
 logger = logging.getLogger(__name__)
 
@@ -38,49 +42,6 @@ LONG_JOBS = ("checkpoint", "gallery")
 
 REQUEST_KINDS = ("rank", "motion", "orders", "describe")
 """Kinds of request whose results are matched to the newest request id."""
-
-
-class Event:
-    """A list of callbacks called in order with the event's arguments (no Qt)."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[..., Any]] = []
-
-    def connect(self, callback: Callable[..., Any]) -> None:
-        """Call ``callback(*args)`` on every :meth:`emit`."""
-        self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable[..., Any]) -> None:
-        """Stop calling ``callback``.
-
-        Raises:
-            ValueError: ``callback`` is not connected.
-        """
-        self._callbacks.remove(callback)
-
-    def emit(self, *args: Any) -> None:
-        """Call every connected callback with ``args``."""
-        for cb in list(self._callbacks):
-            cb(*args)
-
-
-class StateEvents:
-    """The events of an :class:`ExplorerState`.
-
-    Attributes:
-        model(ModelInfo): a checkpoint was loaded.
-        gallery(GalleryInfo): a gallery was opened (results cleared).
-        results(RankResult): a ranking for the newest query arrived.
-        motion(MotionData): the shown motion changed.
-        status(str, int): a status text and how long to show it, ms (0: until replaced).
-    """
-
-    def __init__(self) -> None:
-        self.model = Event()
-        self.gallery = Event()
-        self.results = Event()
-        self.motion = Event()
-        self.status = Event()
 
 
 class ExplorerState:
@@ -188,7 +149,7 @@ class ExplorerState:
             # another model for the open gallery: its text queries follow that model
             self._gallery = dataclasses.replace(self._gallery,
                                                 searchable=info.gallery_searchable)
-        self._model_note = _sentence(info.note)
+        self._model_note = sentence(info.note)
         self._status(self._model_note or f"Checkpoint {info.name} loaded on "
                      f"{info.device_name}.", 15000 if info.note else 5000)
         self.events.model.emit(info)
@@ -218,15 +179,8 @@ class ExplorerState:
         self._last_result = None
         self._selected_row = None
         self._motion = None
-        note = (f" ({count(len(info.skipped), 'file')} skipped: the gallery label at the "
-                "bottom right names them)" if info.skipped else "")
-        if info.not_upright:  # a Z-up export: its skeletons lie, its results mean little
-            note += (f" ({count(len(info.not_upright), 'motion')} not upright along +Y: a Z-up "
-                     "export must be rotated first; the gallery label names them)")
-        built = "built and " if info.built else ""
         model_note, self._model_note = self._model_note, ""
-        self._status(f"Gallery {built}opened: {motions(info.size)}{note}. {model_note}".strip(),
-                     15000 if model_note else 8000)
+        self._status(gallery_opened_text(info, model_note), 15000 if model_note else 8000)
         self.events.gallery.emit(info)
         if self.gallery_pending:  # a later gallery is still opening: the query waits for it
             if self._pending_query is None and asked:
@@ -300,13 +254,8 @@ class ExplorerState:
             self.last_latency_ms = (self._clock() - sent) * 1000.0
         self._last_result = result
         self._ranking = False
-        how = (f", order-aware (score + {result.order_weight:g} \u00d7 order margin)"
-               if result.order_weight else "")
-        cut = (f" The query is {result.query_tokens} tokens long: the model reads its first "
-               f"{result.max_tokens}, the rest is left out." if result.cut else "")
-        self._status(f"{len(result.hits)} results of {result.total:,}, ranked in "
-                     f"{result.seconds * 1000:.0f} ms{how}.{cut}",
-                     15000 if cut else 8000 if how else 5000)
+        self._status(ranking_text(result),
+                     15000 if result.cut else 8000 if result.order_weight else 5000)
         self.events.results.emit(result)
         return True
 
@@ -437,43 +386,8 @@ class ExplorerState:
                     self._status("Opening the gallery was cancelled.", 5000)
                 else:
                     asked = self._last_result.asked if self._last_result is not None else ""
-                    where = (f"the results shown are for “{asked}”" if asked else
-                             "Enter searches the gallery that is open" if self.searchable
-                             else "nothing searchable is open")
-                    self._status(f"Opening the gallery was cancelled: “{pending}” was not "
-                                 f"searched ({where}; Up in the query box brings it back).",
-                                 10000)
+                    self._status(not_searched_text(pending, asked, self.searchable), 10000)
         elif kind == "checkpoint" and outcome == "cancelled":  # "Cancelling…" stayed
             model = f" ({self._model.name} stays)" if self._model is not None else ""
             self._status(f"Loading the checkpoint was cancelled{model}.", 5000)
         return hide
-
-
-def _sentence(text: str) -> str:
-    """``text`` with a capital first letter and a final full stop (``""`` stays ``""``)."""
-    text = text.strip()
-    if not text:
-        return ""
-    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def gallery_records(info: GalleryInfo) -> ColumnRows:
-    """Rows for the gallery browser: ``id``, ``caption`` (``"[no caption]"`` when empty),
-    ``duration`` (s), ``row``, kept as the gallery's columns (``rows[i]`` is a dict).
-
-    Raises:
-        ValueError: when the gallery's columns differ in length (names the column).
-    """
-    captions = info.captions
-    if not all(captions):  # copy only when some caption is empty
-        captions = [c or "[no caption]" for c in captions]
-    return ColumnRows({"id": info.ids, "caption": captions,
-                       "duration": np.asarray(info.durations), "row": range(len(info.ids))})
-
-
-def result_records(result: RankResult) -> list[dict[str, Any]]:
-    """Rows for the results list: the hits, a missing caption shown as ``[no caption] NAME``
-    (the id's file name without its folders: the id column may be hidden at narrow widths,
-    and the folders take the room)."""
-    return [{**h, "caption": h["caption"] or f"[no caption] {str(h['id']).rsplit('/', 1)[-1]}"}
-            for h in result.hits]

@@ -29,12 +29,13 @@ from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
+from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
-from motionlex.app.worker import DEMO_GALLERY, RankWorker, gallery_label
+from motionlex.app.worker import RankWorker
 from motionlex.resources import default_model_dir
 
 

@@ -3,8 +3,10 @@
 :class:`RankWorker` is a ``QObject`` that lives on a worker ``QThread`` (see
 :class:`~motionlex.app.client.WorkerClient`). It loads a checkpoint and a gallery (an index
 directory, or a dataset folder / folder of BVH files that it first encodes into a cached
-index) and holds them; ranking, motion display data and event-order scores are the read-only
-jobs of :mod:`motionlex.app.jobs`, run on that state. It never touches a widget and sends only
+index) and holds them (opening a gallery is the job of :mod:`motionlex.app.gallery_jobs`);
+ranking, motion display data and event-order scores are the read-only jobs of
+:mod:`motionlex.app.jobs`, and describing those of :mod:`motionlex.app.describe_jobs`, run on
+that state. It never touches a widget and sends only
 plain Python values and NumPy copies (never tensors) to the GUI.
 
 Every job is a generator of ``(done, total)`` progress driven by
@@ -33,8 +35,8 @@ from motionlex.app import fallback, jobs
 from motionlex.app.analysis_messages import DescribeRequest
 from motionlex.app.describe_jobs import DescribeJobs
 from motionlex.app.driver import JobDriver, Progress
+from motionlex.app.gallery_jobs import GalleryJobs, gallery_label
 from motionlex.app.messages import (
-    GalleryInfo,
     ModelInfo,
     MotionRequest,
     MotionsRequest,
@@ -45,19 +47,9 @@ from motionlex.core import cache
 
 logger = logging.getLogger(__name__)
 
-DEMO_GALLERY = ":demo:"
-"""Gallery path that stands for the built-in synthetic demo gallery (generated into the
-worker's cache folder at first use, then encoded like any dataset folder)."""
-
-
-def gallery_label(path: str | os.PathLike) -> str:
-    """How messages name a gallery path: "the synthetic demo gallery" for
-    :data:`DEMO_GALLERY` (not its internal name), else "gallery PATH"."""
-    return "the synthetic demo gallery" if str(path) == DEMO_GALLERY else f"gallery {path}"
-
 
 # ---------------------------------------------------------------------------------- worker
-class RankWorker(DescribeJobs, JobDriver):
+class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
     """Owns the model and the gallery index; loads, ranks and prepares motions on request.
 
     Args:
@@ -247,7 +239,8 @@ class RankWorker(DescribeJobs, JobDriver):
         """Open a gallery: an index directory, a dataset folder or a folder of BVH files.
 
         A folder that is not an index is encoded with the loaded model into a cached index
-        (only new or changed files on later opens), with progress. Emits
+        (only new or changed files on later opens), with progress
+        (:meth:`~motionlex.app.gallery_jobs.GalleryJobs.load_steps`). Emits
         ``galleryLoaded(GalleryInfo)`` or ``failed``. A load with another one asked for
         behind it (:meth:`~motionlex.app.driver.JobDriver.supersede` ``("gallery", n)``) is
         cancelled at its next step; once its steps are done it is opened all the same (the
@@ -265,116 +258,6 @@ class RankWorker(DescribeJobs, JobDriver):
                            lambda: not ended and self._outdated("gallery", ticket))
         if info is not None:
             self.galleryLoaded.emit(info)
-
-    def load_steps(self, path: str | os.PathLike) -> Progress:
-        """Job: open (or build, then open) a gallery.
-
-        Returns (as the generator's value):
-            :class:`GalleryInfo`.
-
-        Raises:
-            FileNotFoundError: the path does not exist.
-            ValueError: a file instead of a folder, a folder that is neither an index nor
-                a dataset, or an index whose model cannot be found. (A dataset folder opened
-                with no model loaded is encoded with the shipped model.)
-            GalleryIndexError: a corrupted index (the file and the problem named).
-        """
-        from motionlex.core.data.layout import detect_layout
-        from motionlex.core.retrieval.gallery_paths import gallery_index_path
-        from motionlex.core.retrieval.index import GalleryIndex
-
-        synthetic = str(path) == DEMO_GALLERY
-        if synthetic:
-            from motionlex.core.data.demo.gallery import DEMO_VERSION, ensure_demo_dataset
-
-            self.message.emit("Preparing the synthetic demo gallery…")
-            cache.ensure_cache_dir(self.cache_dir)
-            root = ensure_demo_dataset(self.cache_dir / f"demo-v{DEMO_VERSION}")
-        else:
-            root = Path(path).expanduser()
-        if not root.exists():
-            raise FileNotFoundError(f"gallery not found: {root}")
-        if not root.is_dir():
-            raise ValueError(f"{root} is a file; a gallery is an index directory, a dataset "
-                             "folder (new_joints/ + texts/) or a folder of .bvh files")
-        yield 0, 0
-        built, skipped, lying = False, [], []
-        index_path, build = gallery_index_path(root, self.cache_dir, self._model_hash or "")
-        if not build:
-            index = GalleryIndex.load(index_path, verify=True)
-        else:
-            detect_layout(root)  # raises DatasetError naming what was looked for
-            if self._model is None:  # no model given: encode with the shipped one
-                info = yield from fallback.checkpoint_steps(
-                    self.load_checkpoint_steps, None,
-                    note=f"no checkpoint given: encoding {root.name} with the shipped model")
-                self.checkpointLoaded.emit(info)
-                index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
-            index, skipped, built, lying = yield from self._build_steps(root, index_path)
-        yield 0, 0  # a cancel point; counted steps of a gallery job are its build's motions
-        if self._model is None or self._model_hash != index.model_hash:
-            ckpt = index.checkpoint
-            if ckpt and Path(ckpt).is_dir():
-                self.message.emit(f"Loading the checkpoint the gallery was built with: {ckpt}")
-                # a model the user asked for and got (no note: not the shipped one standing
-                # in, nor one loaded because none was given)
-                asked = self._model_info is not None and not self._model_info.note
-                previous = self._model_info.checkpoint if asked else None
-                info = yield from self.load_checkpoint_steps(ckpt, attach=False)
-                if previous and Path(previous).resolve() != Path(ckpt).resolve():
-                    # the model asked for is replaced: say so where it stays visible
-                    info = dataclasses.replace(info, substituted=True, note=(
-                        f"{index_path.name} was built with {ckpt}, so that model replaces "
-                        f"{previous} (a gallery is searched with the model that encoded it; "
-                        f"'motionlex index --checkpoint {previous} --data DATA --out NEW.mlx' "
-                        f"indexes its data for that one)"))
-                    self._model_info = info
-                self.checkpointLoaded.emit(info)
-                if self._model_hash != index.model_hash and self._index is not None:
-                    self._attach_searcher()  # the open gallery stays, with the new model
-            if self._model_hash != index.model_hash:
-                gone = ("none recorded" if not ckpt
-                        else f"{ckpt}, which now holds another model" if Path(ckpt).is_dir()
-                        else f"{ckpt}, which no longer exists")
-                raise ValueError(
-                    f"{index_path} was built with model {index.model_hash[:12]}..., which is not "
-                    f"loaded (its checkpoint: {gone}); open that model's folder (File > Open "
-                    f"checkpoint), or build the gallery again with the open model "
-                    f"('motionlex index --data FOLDER --out NEW.mlx')")
-        self._index = index
-        self._matrices = {}
-        self._attach_searcher()
-        captions = list(index.first_captions)
-        durations = (index.num_frames / np.maximum(index.fps, 1e-6)).astype(np.float32)
-        return GalleryInfo(
-            path=str(index_path), source=str(root), size=len(index), ids=list(index.ids),
-            captions=captions, durations=durations, searchable=self._searcher.model is not None,
-            built=built, skipped=list(skipped), synthetic=synthetic, not_upright=list(lying))
-
-    def _build_steps(self, dataset: Path, out: Path) -> Progress:
-        """Job step: encode ``dataset`` into the index ``out`` (incremental when it exists).
-
-        Drives core's build generator: its ``(done, total)`` steps are this job's steps, so
-        a cancel closes the build at the next batch and nothing is written; a cancel right
-        after the build leaves the finished index in the cache, not opened.
-
-        Returns:
-            ``(index, skipped (id, reason) list, whether motions were encoded or removed
-            (False: the cached index was up to date), ids read not upright)``.
-
-        Raises:
-            JobCancelled: cancelled during or right after the build.
-        """
-        from motionlex.core.retrieval.build import build_steps
-
-        logger.info("gallery index %s for %s: checking it is up to date", out, dataset)
-        cache.ensure_cache_dir(out.parent)
-        yield 0, 0
-        report = yield from build_steps(
-            self._model, [dataset], out, patch_stats=self._stats,
-            checkpoint=self._model_info.checkpoint if self._model_info else None)
-        changed = bool(report.added or report.replaced or report.removed or report.unreadable)
-        return report.index, list(report.skipped), changed, list(report.not_upright)
 
     # -- ranking -------------------------------------------------------------------------
     @Slot(object)

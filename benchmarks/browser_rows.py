@@ -21,8 +21,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from motionlex.app.list_records import gallery_records  # noqa: E402
 from motionlex.app.messages import GalleryInfo  # noqa: E402
-from motionlex.app.state import gallery_records  # noqa: E402
 from motionlex.widgets.results_list import GalleryBrowser  # noqa: E402
 
 WORDS = ("walks", "left", "angrily", "jumps", "turns", "right", "slowly", "waves", "sits")

@@ -39,8 +39,9 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=40)
     args = ap.parse_args()
     from motionlex.app import jobs
+    from motionlex.app.gallery_jobs import DEMO_GALLERY
     from motionlex.app.messages import MotionRequest, RankRequest
-    from motionlex.app.worker import DEMO_GALLERY, RankWorker
+    from motionlex.app.worker import RankWorker
     from motionlex.core.steps import run_steps
     from motionlex.resources import default_model_dir
 

@@ -392,7 +392,7 @@ class GalleryBrowser(_RecordBrowser):
         Args:
             items: dicts with ``id`` and ``caption`` (str); optional ``duration`` (s); or a
                 :class:`~motionlex.widgets.record_columns.ColumnRows` (e.g.
-                ``app.state.gallery_records``), taken as columns without a loop over rows.
+                ``app.list_records.gallery_records``), taken as columns without a loop over rows.
 
         Raises:
             ValueError: on a missing key or a non-numeric duration (names the row), or a

@@ -122,3 +122,16 @@ def open_window(qtbot, make_window, tmp_path, gl_platform, tiny_checkpoint, gall
         return w
 
     return make
+
+
+@pytest.fixture
+def window(make_window, gl_platform):
+    """A shown main window with nothing open, at ``make_window``'s default size."""
+    return make_window()
+
+
+@pytest.fixture
+def loaded(open_window):
+    """A window with the tiny checkpoint and the test gallery open, first item shown and the
+    uncaptioned rows described (:func:`open_window` with its 90 s wait)."""
+    return open_window()

@@ -10,7 +10,7 @@ import pytest
 
 from motionlex.app.analysis_messages import DescribeResult
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
-from motionlex.app.state import Event, ExplorerState, gallery_records, result_records
+from motionlex.app.state import ExplorerState
 from motionlex.core.motion.skeleton import SMPL22
 
 
@@ -239,26 +239,6 @@ def test_results_all_hidden_by_the_filter_show_nothing(state):
     s.select(1)  # a row clicked afterwards is shown as ever
     s.motion_requested(8)
     assert s.is_current(_motion(8)) and s.selected_row == 1
-
-
-def test_records_for_the_lists():
-    rows = gallery_records(_gallery())
-    assert rows[1] == {"id": "M1", "caption": "[no caption]", "duration": 2.5, "row": 1}
-    assert result_records(_result(1))[0]["caption"] == "[no caption] M1"
-    deep = _result(1)
-    deep.hits[0]["id"] = "raw_bvh/bandai/bandai_1_kick_normal_001"  # folders take the room
-    assert result_records(deep)[0]["caption"] == "[no caption] bandai_1_kick_normal_001"
-
-
-def test_event_connect_disconnect():
-    ev, got = Event(), []
-    ev.connect(got.append)
-    ev.emit(1)
-    ev.disconnect(got.append)
-    ev.emit(2)
-    assert got == [1]
-    with pytest.raises(ValueError, match="not in list"):
-        ev.disconnect(got.append)
 
 
 def test_a_motion_picked_while_ranking_keeps_the_selection(state):

@@ -1,4 +1,6 @@
-"""The explorer window under Xvfb with a real tiny model and a real index."""
+"""The explorer window under Xvfb with a real tiny model and a real index: searching, results,
+playback keys, worker errors and exports (opening galleries: test_window_galleries.py; the
+layout: test_window_layout.py)."""
 
 from __future__ import annotations
 
@@ -7,23 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from motionlex.app import settings as cfg
 from motionlex.app.window import MainWindow
 
 QUERY = "a person waves the right hand"
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
-
-
-@pytest.fixture
-def window(make_window, gl_platform) -> MainWindow:
-    return make_window()
-
-
-@pytest.fixture
-def loaded(open_window) -> MainWindow:
-    """A window with the tiny checkpoint and the test gallery open, first item shown and the
-    uncaptioned rows described (conftest's ``open_window``)."""
-    return open_window(timeout_ms=LONG_WAIT_MS)
 
 
 def _wait_motion(qtbot, window: MainWindow, row: int) -> None:
@@ -128,51 +117,6 @@ def test_worker_error_shows_message_and_app_stays_usable(qtbot, loaded, monkeypa
     assert len(blocker.args[0].hits) == 26
 
 
-@pytest.mark.parametrize("kind", ["missing", "file", "not_a_dataset"])
-def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
-    path = tmp_path / kind
-    if kind == "file":
-        path.write_text("not a gallery")
-    elif kind == "not_a_dataset":
-        path.mkdir()
-        (path / "notes.txt").write_text("hello")
-    with qtbot.waitSignal(window.errorShown, timeout=LONG_WAIT_MS) as blocker:
-        window.open_gallery(path)
-    msg = blocker.args[0]
-    assert str(path) in msg
-    expect = {"missing": "gallery not found", "file": "is a file",
-              "not_a_dataset": "not a motion dataset"}[kind]
-    assert expect in msg and "Traceback" not in msg
-    assert window.error_box.isVisible() and expect in window.error_box.text()
-    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
-    assert window.gallery is None
-    assert cfg.read_recent(window.settings) == []  # a gallery that failed is not remembered
-    window.error_box.done(0)
-    assert window.search("walk") is False  # still answers, nothing queued
-
-
-def test_layout_history_and_mode_remembered(qtbot, make_window, gl_platform):
-    w1 = make_window((1100, 700))
-    w1.lexical_dock.hide()
-    w1.query_edit.add_history("a person jumps")
-    w1.mode_box.setCurrentIndex(w1.mode_box.findData("dense"))
-    w1.close()
-    w2 = make_window((1100, 700))
-    assert w2.lexical_dock.isHidden() and not w2.patch_dock.isHidden()
-    assert w2.query_edit.history[-1] == "a person jumps" and w2.mode == "dense"
-    w2.resizeDocks([w2.results_dock, w2.car_dock], [560, 60], Qt.Orientation.Vertical)
-    qtbot.waitUntil(lambda: w2.car_dock.height() < 150, timeout=5000)
-    w2.reset_layout()
-    assert w2.lexical_dock.isVisible()
-    # sized as at first start: the chronology panel gets 3/5 of the left column (its
-    # orders table was cut to one row after a reset, which kept the docks' build sizes)
-    qtbot.waitUntil(lambda: w2.car_dock.height() > 1.3 * w2.results_dock.height(),
-                    timeout=5000)
-    assert w2.dockWidgetArea(w2.car_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert w2.dockWidgetArea(w2.patch_dock) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert w2.tabifiedDockWidgets(w2.results_dock) == [w2.gallery_dock]
-
-
 def test_keyboard_shortcuts(qtbot, loaded):
     w, sv = loaded, loaded.skeleton_view
     w.activateWindow()
@@ -268,56 +212,6 @@ def test_a_gallery_row_picked_while_ranking_stays_shown(qtbot, loaded):
     assert got.args[0].text == "a person bows"
 
 
-def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
-                                                                  gallery_index):
-    """The old gallery's query used to replace the box's text when the new gallery
-    arrived, and the rest of the typing was appended to it ("a person wavesn kicks")."""
-    w = loaded
-    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
-        w.search("a person waves")
-    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:
-        w.open_gallery(gallery_index)  # the gallery is answered on the worker's thread
-        w.query_edit.clear()
-        qtbot.keyClicks(w.query_edit, "a person kicks")  # typed before it is shown
-    assert w.query_edit.text() == "a person kicks"
-    assert got.args[0].text == "a person kicks"
-    # with search-as-you-type off, text typed but not submitted waits for Enter
-    w.act_live.setChecked(False)
-    before = w.client.latest("rank")
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_gallery(gallery_index)
-        w.query_edit.clear()
-        qtbot.keyClicks(w.query_edit, "a person ju")
-    qtbot.wait(300)
-    assert w.query_edit.text() == "a person ju" and w.client.latest("rank") == before
-
-
-def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded, bvh_folder):
-    """A row clicked in the old gallery's lists while another gallery opens is refused
-    with a status note: sent, the worker read it in the new gallery after the load (two
-    error boxes: "item 20 out of range for 2 motions", and its event orders)."""
-    w = loaded
-    errors: list = []
-    w.errorShown.connect(errors.append)
-    row = w.gallery.size - 1
-    asked = (w.client.latest("motion"), w.client.latest("orders"), w.analysis._describe_id)
-    shown = w.state.selected_row
-    assert shown is not None and shown != row
-    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
-        w.open_gallery(bvh_folder)
-        w.gallery_browser.select_row(row)  # a click on the old gallery's browser
-        assert "Wait for the gallery to open" in w.statusBar().currentMessage()
-        QApplication.processEvents()  # the highlight goes back to the motion shown (it
-        assert w.gallery_browser.selected_row() == shown  # stayed on the refused row)
-        w.analysis.describe_selected()
-        w.analysis.request_orders(row)
-        w.car_panel.captionEdited.emit("a person walks, then sits down")  # the shown motion's
-        assert (w.client.latest("motion"), w.client.latest("orders"),
-                w.analysis._describe_id) == asked
-    qtbot.wait(1000)
-    assert errors == [] and w.gallery.size <= row
-
-
 def test_a_motion_file_path_in_the_query_box_ranks_by_that_motion(qtbot, loaded, bvh_folder,
                                                                    tmp_path):
     """A BVH path typed or pasted (quoted, as file managers copy it) ranks by that motion,
@@ -372,86 +266,6 @@ def test_search_as_you_type_sends_one_query(qtbot, loaded):
     assert w.client.latest("rank") == before + 1  # debounced: one request for 13 keys
 
 
-def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_checkpoint,
-                                                            bvh_folder, tmp_path):
-    with qtbot.waitSignal(window.checkpointShown, timeout=LONG_WAIT_MS):
-        window.open_checkpoint(tiny_checkpoint)
-    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
-        window.open_gallery(bvh_folder)
-        qtbot.waitUntil(lambda: window._progress.isVisible(), timeout=LONG_WAIT_MS)
-        assert window._cancel_button.isVisible()
-        # the page in view says what is opening (it said "No gallery is open" meanwhile)
-        assert f"Opening gallery {bvh_folder}" in window._welcome.text()
-    info = blocker.args[0]
-    assert info.built and info.size == 2 and window.gallery_browser.row_count() == 2
-    assert not window._progress.isVisible()
-    _wait_motion(qtbot, window, 0)
-    assert window.current_motion.has_bvh and window.act_export_bvh.isEnabled()
-    out = window.export_motion(tmp_path / "native.bvh", "bvh")
-    assert out.read_bytes() == (bvh_folder / window.current_motion.source.split("/")[-1]
-                                ).read_bytes()
-    # opened again from File > Open Recent: the cached index is up to date, nothing is built
-    said: list[str] = []  # the status texts (later ones, e.g. the caption bank's, replace it)
-    window.state.events.status.connect(lambda text, _ms: said.append(text))
-    window.recent_menu.aboutToShow.emit()
-    recent = [a for a in window.recent_menu.actions() if a.data()]
-    assert [a.data() for a in recent] == [str(bvh_folder)]
-    assert recent[0].text() == f"&1 {bvh_folder.name}" and recent[0].isEnabled()
-    pages: list[str] = []  # what the page says at each step: no "Indexing" (no build)
-    # the gallery job's steps only (jobs run one at a time, their signals in order): on a
-    # busy machine the first open's caption bank still reported progress here, over the
-    # page the first build had left behind
-    job = [""]
-    window.client.worker.jobStarted.connect(lambda kind, _what: job.__setitem__(0, kind))
-    window.client.worker.progress.connect(
-        lambda *_: pages.append(window._welcome.text()) if job[0] == "gallery" else None)
-    with qtbot.waitSignal(window.galleryShown, timeout=LONG_WAIT_MS) as blocker:
-        recent[0].trigger()
-    assert not blocker.args[0].built and blocker.args[0].size == 2
-    assert pages and not any("Indexing" in p for p in pages), pages
-    assert any(t.startswith("Gallery opened: 2 motions") for t in said), said
-    assert not any(t.startswith("Gallery built") for t in said)
-
-
-def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
-    with qtbot.waitSignal(window.checkpointShown, timeout=LONG_WAIT_MS):
-        window.open_checkpoint(tiny_checkpoint)
-    outcomes = []
-    window.client.worker.jobFinished.connect(lambda k, o: outcomes.append((k, o)))
-    window.client.worker.jobStarted.connect(
-        lambda k, d: window.client.cancel() if k == "gallery" else None)
-    window.open_gallery(bandai_subset)
-    qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
-    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
-    assert window.gallery is None and window.error_box is None
-    assert "No gallery is open" in window._welcome.text()  # not "Opening…" any more
-    assert "cancelled" in window.statusBar().currentMessage()
-
-
-def test_a_cancelled_gallery_puts_the_results_query_back_in_the_box(qtbot, loaded,
-                                                                     bandai_subset):
-    """A query typed while another gallery was being built, then Cancel: the box showed that
-    query, never run, over the results of the one before. The box shows the results' query
-    again, and Up brings the typed one back."""
-    w = loaded
-    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
-        w.search("a person kicks")
-    outcomes = []
-    w.client.worker.jobFinished.connect(lambda k, o: outcomes.append((k, o)))
-    w.client.worker.jobStarted.connect(
-        lambda k, d: w.client.cancel() if k == "gallery" else None)
-    w.open_gallery(bandai_subset)
-    w.query_edit.setText("a person jumps")
-    w.search_from_box()  # waits for the gallery that is opening
-    assert w.state.pending_query == "a person jumps"
-    qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
-    qtbot.waitUntil(lambda: not w.busy, timeout=5000)
-    assert w.query_edit.text() == w.last_result.text == "a person kicks"
-    assert w.query_edit.history[-1] == "a person jumps"
-    message = w.statusBar().currentMessage()
-    assert "“a person jumps” was not searched" in message and "“a person kicks”" in message
-
-
 def test_exports_from_window(qtbot, loaded, tmp_path):
     import imageio.v3 as iio
     import trimesh
@@ -494,103 +308,3 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
 def test_about_names_model_device_and_gallery(loaded):
     text = loaded.about_text()
     assert "tiny" in text and loaded.model_info.device_name in text and "26 motions" in text
-
-
-def test_side_columns_keep_their_share_when_the_window_grows(qtbot, window):
-    """Qt gave every added pixel to the 3D view: at 1920 px the results' captions stayed
-    cut at 17 characters. Each side column keeps its share of the width instead."""
-    qtbot.wait(300)  # the first layout settles
-    left, right, before = window.results_dock.width(), window.patch_dock.width(), window.width()
-    window.resize(int(before * 1.5), window.height())
-    qtbot.waitUntil(lambda: window.results_dock.width() > left * 1.3, timeout=5000)
-    grown = window.width() / before  # the screen may cap the new width
-    assert window.results_dock.width() == pytest.approx(left * grown, rel=0.05)
-    assert window.patch_dock.width() == pytest.approx(right * grown, rel=0.05)
-
-
-def test_side_columns_come_back_after_a_small_window(qtbot, window):
-    """1440 -> 1024 -> 1440 left the right column 60 px narrower (its word weights gone):
-    at 1024 the columns stop at their minimum widths, and those widths became the shares."""
-    window.resize(1440, 900)
-    qtbot.wait(300)
-    left, right = window.results_dock.width(), window.patch_dock.width()
-    for size in ((1024, 640), (1440, 900), (900, 600), (1440, 900)):
-        window.resize(*size)
-        qtbot.wait(200)
-    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - right) <= 8, timeout=5000)
-    assert window.results_dock.width() == pytest.approx(left, abs=8)
-    # a splitter moved by hand is the new share
-    window.resizeDocks([window.patch_dock], [right - 60], Qt.Orientation.Horizontal)
-    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - (right - 60)) <= 8, timeout=5000)
-    moved = window.patch_dock.width()
-    window.resize(1200, 900)
-    window.resize(1440, 900)
-    qtbot.wait(300)
-    assert window.patch_dock.width() == pytest.approx(moved, abs=8)
-
-
-def test_a_layout_saved_small_keeps_its_shares_in_a_larger_window(qtbot, make_window,
-                                                                  gl_platform):
-    """Closed at 1024x640, then started with ``--size 1920x1080``: the docks stayed 354 and
-    247 px (the restored layout's pixels) and the 3D view took the rest; captions were cut
-    at 17 characters and the word weights were not drawn. They keep their shares instead,
-    as when a shown window is resized."""
-    small = make_window((1024, 640))
-    qtbot.wait(300)  # the first layout settles
-    shares = [d.width() / small.width() for d in (small.results_dock, small.patch_dock)]
-    small.close()
-    big = make_window((1920, 1080))  # as main() does: restored, resized, shown
-    qtbot.waitUntil(lambda: big.results_dock.width() > 1.3 * shares[0] * 1024, timeout=5000)
-    qtbot.wait(200)
-    for dock, share in zip((big.results_dock, big.patch_dock), shares):
-        assert dock.width() == pytest.approx(share * big.width(), rel=0.05)
-    big.resize(1440, 900)  # and the shares hold on a resize afterwards
-    qtbot.waitUntil(lambda: abs(big.results_dock.width() - shares[0] * big.width()) < 0.05
-                    * shares[0] * big.width(), timeout=5000)
-
-
-def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):
-    """Tab went into the hidden Gallery tab: typing filtered a list nobody could see."""
-    from PySide6.QtWidgets import QLineEdit
-
-    window.activateWindow()
-    window.results_dock.raise_()
-    qtbot.waitUntil(lambda: window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
-    edit = window.gallery_browser.findChild(QLineEdit)
-    edit.setFocus()
-    qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
-    assert window.results_dock.visibleRegion().isEmpty()  # the other tab went behind
-
-
-def test_another_checkpoint_turns_text_queries_of_the_open_gallery_off_and_on(
-        qtbot, loaded, save_tiny, tiny_checkpoint, tmp_path):
-    """Another model for the open gallery: the status said "text queries are off" but the
-    window still took the gallery as searchable (Describe enabled, every typed query an
-    error). Its own checkpoint again turns them back on."""
-    from motionlex.app import texts
-
-    w = loaded
-    assert w.state.searchable and w.analysis.act_describe.isEnabled()
-    other = save_tiny(tmp_path / "other", seed=1)
-    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(other)
-    assert not w.state.searchable and not w.analysis.act_describe.isEnabled()
-    assert w.query_edit.placeholderText() == texts.NOT_SEARCHABLE_PLACEHOLDER
-    assert w.search("a person walks") is False  # refused with a status, no error box
-    with qtbot.waitSignal(w.checkpointShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-    assert w.state.searchable and w.analysis.act_describe.isEnabled()
-    assert w.query_edit.placeholderText() == texts.QUERY_PLACEHOLDER
-
-
-def test_a_wordless_query_in_the_box_when_a_gallery_opens_still_shows_a_motion(
-        qtbot, make_window, gl_platform, tiny_checkpoint, gallery_index):
-    """"?!" in the query box is refused (a status says why); the gallery opened with no
-    motion shown, Similar and Describe disabled."""
-    w = make_window()
-    w.query_edit.setText("?!")
-    with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS):
-        w.open_checkpoint(tiny_checkpoint)
-        w.open_gallery(gallery_index)
-    assert w.current_motion is not None and w.act_similar.isEnabled()
-    assert w.state.last_result is None  # nothing was ranked for "?!"

@@ -21,8 +21,6 @@ from motionlex.app.messages import (
     RankResult,
 )
 from motionlex.app.worker import RankWorker
-from motionlex.core.retrieval.fingerprints import model_fingerprint
-from motionlex.core.retrieval.gallery_paths import cached_index_path
 from motionlex.core.retrieval.index import GalleryIndex
 
 
@@ -259,24 +257,6 @@ def test_text_query_needs_model_and_mode_checked(qapp, tmp_path, tiny_checkpoint
     assert w.model_info.checkpoint == str(tiny_checkpoint.resolve())
 
 
-def test_dataset_folder_built_into_cache(qapp, tmp_path, tiny_checkpoint, bvh_folder):
-    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
-    _run(w.load_checkpoint_steps(tiny_checkpoint))
-    steps, info = _run(w.load_steps(bvh_folder))
-    assert info.built and info.size == 2 and info.searchable
-    expect = cached_index_path(tmp_path / "cache", bvh_folder, model_fingerprint(w.model))
-    assert info.path == str(expect) and (expect / "manifest.json").is_file()
-    # counted steps are the build's motions (the window says "Indexing: 2 of 2 motions");
-    # the job's other stages are busy steps, (0, 0), not "1/2 motions"
-    assert (2, 2) in steps and all(t in (0, 2) for _, t in steps) and steps[-1] == (0, 0)
-    assert sorted(info.ids) == sorted(f"bvh_clips/{p.stem}" for p in bvh_folder.glob("*.bvh"))
-    # opened again, up to date: nothing is encoded, so no counted step ("Indexing: 2 of 2
-    # motions" on the page once said otherwise)
-    steps, info = _run(w.load_steps(bvh_folder))
-    assert not info.built and info.size == 2 and all(t == 0 for _, t in steps), steps
-
-
-
 def test_order_aware_ranking_rescores_multi_event_queries(worker):
     from motionlex.core.retrieval.order_ranking import order_margins
 
@@ -372,26 +352,6 @@ def test_gallery_describing_gives_way_to_requests(worker, qapp, gallery_index, t
     _run(worker.load_steps(gallery_index))
     qapp.processEvents()
     assert len(got) == 1 and rec.of("finished")[-1][1:] == ("describe_gallery", "cancelled")
-
-
-def test_a_gallery_whose_checkpoint_is_gone_says_so(qapp, tmp_path, save_tiny, bvh_folder,
-                                                    tiny_checkpoint):
-    """The message said "open that checkpoint first" of a folder that no longer exists."""
-    import shutil
-
-    from motionlex.core.model.factory import load_checkpoint
-    from motionlex.core.retrieval.build import build_index
-
-    own = save_tiny(tmp_path / "own", seed=3)
-    model, stats = load_checkpoint(own, "cpu")
-    index = build_index(model, [bvh_folder], tmp_path / "g.mlx", patch_stats=stats,
-                        checkpoint=own, progress=False).index
-    shutil.rmtree(own)
-    w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
-    _run(w.load_checkpoint_steps(tiny_checkpoint))  # another model
-    with pytest.raises(ValueError, match=rf"its checkpoint: {own}, which no longer exists\); "
-                                         r"open that model's folder"):
-        _run(w.load_steps(index.path))
 
 
 def test_a_gallery_load_with_another_asked_behind_it_is_given_up(worker, gallery_index):

@@ -22,7 +22,7 @@ CAPTIONS = ("a person walks left", "", "Jumps twice", "walks LEFT slowly", "wave
 
 
 def _gallery(n: int = 40) -> dict:
-    """Columns as ``app.state.gallery_records`` gives them (ties in every column)."""
+    """Columns as ``app.list_records.gallery_records`` gives them (ties in every column)."""
     caps = [CAPTIONS[k % len(CAPTIONS)] or "[no caption]" for k in range(n)]
     return {"id": [f"demo-v1/demo_s{(k * 7) % n:03d}" for k in range(n)], "caption": caps,
             "duration": np.array([(k % 5) * 1.5 for k in range(n)], dtype=np.float32),

@@ -1,0 +1,95 @@
+"""The explorer window's layout under Xvfb: docks, their shares of the width when the window
+is resized, what is remembered between runs, and a tabbed-away dock that takes the focus."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+
+def test_layout_history_and_mode_remembered(qtbot, make_window, gl_platform):
+    w1 = make_window((1100, 700))
+    w1.lexical_dock.hide()
+    w1.query_edit.add_history("a person jumps")
+    w1.mode_box.setCurrentIndex(w1.mode_box.findData("dense"))
+    w1.close()
+    w2 = make_window((1100, 700))
+    assert w2.lexical_dock.isHidden() and not w2.patch_dock.isHidden()
+    assert w2.query_edit.history[-1] == "a person jumps" and w2.mode == "dense"
+    w2.resizeDocks([w2.results_dock, w2.car_dock], [560, 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: w2.car_dock.height() < 150, timeout=5000)
+    w2.reset_layout()
+    assert w2.lexical_dock.isVisible()
+    # sized as at first start: the chronology panel gets 3/5 of the left column (its
+    # orders table was cut to one row after a reset, which kept the docks' build sizes)
+    qtbot.waitUntil(lambda: w2.car_dock.height() > 1.3 * w2.results_dock.height(),
+                    timeout=5000)
+    assert w2.dockWidgetArea(w2.car_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert w2.dockWidgetArea(w2.patch_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert w2.tabifiedDockWidgets(w2.results_dock) == [w2.gallery_dock]
+
+
+def test_side_columns_keep_their_share_when_the_window_grows(qtbot, window):
+    """Qt gave every added pixel to the 3D view: at 1920 px the results' captions stayed
+    cut at 17 characters. Each side column keeps its share of the width instead."""
+    qtbot.wait(300)  # the first layout settles
+    left, right, before = window.results_dock.width(), window.patch_dock.width(), window.width()
+    window.resize(int(before * 1.5), window.height())
+    qtbot.waitUntil(lambda: window.results_dock.width() > left * 1.3, timeout=5000)
+    grown = window.width() / before  # the screen may cap the new width
+    assert window.results_dock.width() == pytest.approx(left * grown, rel=0.05)
+    assert window.patch_dock.width() == pytest.approx(right * grown, rel=0.05)
+
+
+def test_side_columns_come_back_after_a_small_window(qtbot, window):
+    """1440 -> 1024 -> 1440 left the right column 60 px narrower (its word weights gone):
+    at 1024 the columns stop at their minimum widths, and those widths became the shares."""
+    window.resize(1440, 900)
+    qtbot.wait(300)
+    left, right = window.results_dock.width(), window.patch_dock.width()
+    for size in ((1024, 640), (1440, 900), (900, 600), (1440, 900)):
+        window.resize(*size)
+        qtbot.wait(200)
+    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - right) <= 8, timeout=5000)
+    assert window.results_dock.width() == pytest.approx(left, abs=8)
+    # a splitter moved by hand is the new share
+    window.resizeDocks([window.patch_dock], [right - 60], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: abs(window.patch_dock.width() - (right - 60)) <= 8, timeout=5000)
+    moved = window.patch_dock.width()
+    window.resize(1200, 900)
+    window.resize(1440, 900)
+    qtbot.wait(300)
+    assert window.patch_dock.width() == pytest.approx(moved, abs=8)
+
+
+def test_a_layout_saved_small_keeps_its_shares_in_a_larger_window(qtbot, make_window,
+                                                                  gl_platform):
+    """Closed at 1024x640, then started with ``--size 1920x1080``: the docks stayed 354 and
+    247 px (the restored layout's pixels) and the 3D view took the rest; captions were cut
+    at 17 characters and the word weights were not drawn. They keep their shares instead,
+    as when a shown window is resized."""
+    small = make_window((1024, 640))
+    qtbot.wait(300)  # the first layout settles
+    shares = [d.width() / small.width() for d in (small.results_dock, small.patch_dock)]
+    small.close()
+    big = make_window((1920, 1080))  # as main() does: restored, resized, shown
+    qtbot.waitUntil(lambda: big.results_dock.width() > 1.3 * shares[0] * 1024, timeout=5000)
+    qtbot.wait(200)
+    for dock, share in zip((big.results_dock, big.patch_dock), shares):
+        assert dock.width() == pytest.approx(share * big.width(), rel=0.05)
+    big.resize(1440, 900)  # and the shares hold on a resize afterwards
+    qtbot.waitUntil(lambda: abs(big.results_dock.width() - shares[0] * big.width()) < 0.05
+                    * shares[0] * big.width(), timeout=5000)
+
+
+def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):
+    """Tab went into the hidden Gallery tab: typing filtered a list nobody could see."""
+    from PySide6.QtWidgets import QLineEdit
+
+    window.activateWindow()
+    window.results_dock.raise_()
+    qtbot.waitUntil(lambda: window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
+    edit = window.gallery_browser.findChild(QLineEdit)
+    edit.setFocus()
+    qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
+    assert window.results_dock.visibleRegion().isEmpty()  # the other tab went behind
