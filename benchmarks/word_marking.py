@@ -48,7 +48,7 @@ def main() -> int:
     worker = RankWorker(cache_dir=tempfile.mkdtemp(prefix="mlx-words-"), device="cpu")
     run_steps(worker.load_checkpoint_steps(default_model_dir()))
     run_steps(worker.load_steps(DEMO_GALLERY))  # the built-in synthetic demo gallery
-    worker._warm_event_parser()
+    jobs.warm_event_parser()
     real = jobs.text_words
     off = lambda *a, **k: None  # noqa: E731
     # interleaved, twice: warm-up and cache effects fall on both
