@@ -44,7 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.elide import MiddleElideDelegate, fit_columns
+from motionlex.widgets.column_fit import fit_columns
+from motionlex.widgets.elide import MiddleElideDelegate
 from motionlex.widgets.record_model import (
     GALLERY_COLUMNS,
     RESULT_COLUMNS,
