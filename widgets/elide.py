@@ -3,8 +3,8 @@
 One rule for every view of the explorer: a text that does not fit its cell keeps its
 beginning and ends in "…" (``Qt.ElideRight``), and the full text is one hover away. The
 helpers here give custom-painted widgets the elided string to paint (so tests can read what
-is painted) and give table views headers that elide on the right and columns sized to their
-content.
+is painted) and give table views headers that elide on the right. Columns sized to their
+content are :mod:`motionlex.widgets.column_fit`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -27,11 +26,6 @@ from PySide6.QtWidgets import (
 
 ELLIPSIS = "\u2026"
 """The character an elided text ends with."""
-
-_LONGEST_SAMPLE = 64  # strings measured per column (the longest by character count)
-
-CELL_PADDING_PX = 16
-"""Width added to a column's widest text: the cell's margins and the sort arrow's room."""
 
 
 def elide_right(text: str, metrics: QFontMetrics | QFont, width: int) -> str:
@@ -312,49 +306,6 @@ def text_room(option: QStyleOptionViewItem) -> int:
     return rect.width() - 2 * margin
 
 
-class _ColumnFitter(QObject):
-    """Keeps a table's columns at their content widths, capped by the view's width, and
-    applies the cap again whenever the view is resized or shown (a tabbed dock's table is
-    filled while hidden, at no real width)."""
-
-    def __init__(self, view: QTableView) -> None:
-        super().__init__(view)
-        self.view = view
-        self.needs: list[int | None] = []  # per column: width its content needs (None: stretch)
-        self.stretch_need: int | None = None  # what the stretched columns need (None: all)
-        self.max_fraction = 0.45
-        view.installEventFilter(self)
-        self._viewport = view.viewport()  # resized after the view: apply again then
-        self._viewport.installEventFilter(self)
-
-    def apply(self) -> None:
-        hh = self.view.horizontalHeader()
-        width = max(self.view.viewport().width(), self.view.width())
-        cap = max(60, int(width * self.max_fraction))
-        # room the stretched columns (the caption) would leave empty goes to capped ones:
-        # measured in the viewport, where the columns are (the view's width counts its
-        # scroll bar and frame, which cut the caption by as much)
-        spare = 0 if self.stretch_need is None else self.view.viewport().width() - \
-            self.stretch_need - sum(
-            min(n, cap) for c, n in enumerate(self.needs)
-            if n is not None and not self.view.isColumnHidden(c))
-        for col, need in enumerate(self.needs):
-            if need is None or col >= hh.count():
-                continue
-            size = min(need, cap)
-            if need > cap and spare > 0 and not self.view.isColumnHidden(col):
-                grow = min(need - cap, spare)
-                size, spare = size + grow, spare - grow
-            if hh.sectionSize(col) != size:
-                hh.resizeSection(col, size)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and (
-                watched is self.view or watched is self._viewport):
-            self.apply()
-        return False
-
-
 ID_KEPT = 12
 """Characters of an item's id a heading keeps before it drops the name in front of it."""
 
@@ -396,44 +347,6 @@ def elide_heading(title: str, count: str, metrics: QFontMetrics | QFont, width: 
         return cut + tail
     return elide_right(full, fm, width)
 
-
-def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
-                max_fraction: float = 0.45) -> None:
-    """Size every column that is not stretched to its widest text (and header), now and
-    whenever the view is resized or shown.
-
-    Args:
-        view: the table view.
-        texts: per column, the display strings of its rows (e.g.
-            ``RecordTableModel.column_texts(c)``); a stretched column is left alone.
-        max_fraction: no column gets more than this share of the view's width (the rest is
-            elided, the full text stays in the tooltip); at least 60 px; more only where the
-            stretched columns' texts (when given) leave room unused.
-    """
-    hh = view.horizontalHeader()
-    fm = view.fontMetrics()
-    bold = QFont(hh.font())
-    bold.setBold(True)  # some styles draw header labels bold: measure the wider
-    hfm = QFontMetrics(bold)
-    model = view.model()
-    fitter = view.findChild(_ColumnFitter)
-    if fitter is None:
-        fitter = _ColumnFitter(view)
-    fitter.max_fraction = max_fraction
-    fitter.needs, fitter.stretch_need = [], 0
-    for col, column_texts in enumerate(texts):
-        title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
-        # measure only the longest strings by characters: 10,000 rows stay cheap
-        sample = sorted(set(column_texts), key=len)[-_LONGEST_SAMPLE:]
-        widest = max([fm.horizontalAdvance(t) for t in sample] or [0])
-        need = max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX
-        if hh.sectionResizeMode(col) != QHeaderView.ResizeMode.Stretch:
-            fitter.needs.append(need)
-            continue
-        fitter.needs.append(None)
-        if fitter.stretch_need is not None and not view.isColumnHidden(col):
-            fitter.stretch_need = None if not column_texts else fitter.stretch_need + need
-    fitter.apply()
 
 
 def common_path_prefix(values: Sequence[str], sep: str = "/") -> str:

@@ -9,9 +9,11 @@ are the side's text's own (the query's words, a motion's caption words), the oth
 model's expansions, are drawn in italic grey. Clicking a word emits ``wordClicked(word)``.
 Custom painted: no per-row widgets.
 
-When the rows do not fit the panel's height they first shrink to :data:`MIN_ROW_PAD_PX`
-of padding, and then a vertical scroll bar appears at the right edge (the headings stay
-put), so no word, shared or not, is out of reach.
+When the rows do not fit the panel's height they first shrink to
+:data:`~motionlex.widgets.lexical_geometry.MIN_ROW_PAD_PX` of padding, and then a vertical
+scroll bar appears at the right edge (the headings stay put), so no word, shared or not, is
+out of reach. Row heights, column widths and the scroll bar are
+:mod:`motionlex.widgets.lexical_geometry`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -28,9 +30,15 @@ from PySide6.QtGui import (
     QPaintEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QScrollBar, QSizePolicy, QStyle, QWidget
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QWidget
 
 from motionlex.widgets.elide import elide_heading, elide_right
+from motionlex.widgets.lexical_geometry import (
+    ROW_PAD_PX,
+    RowScroll,
+    column_widths,
+    row_metrics,
+)
 from motionlex.widgets.lexical_words import (
     Row,
     RowPainter,
@@ -43,21 +51,6 @@ logger = logging.getLogger(__name__)
 
 SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
-
-MIN_BAR_PX = 36
-"""Room kept for a bar while the words fit beside it, pixels."""
-
-TIGHT_BAR_PX = 18
-"""Least room for a bar, pixels: in a narrow panel the bars give way to the words down to
-this (at 1024x640 "forward" was cut to "forw…" beside a 36-pixel bar)."""
-
-ROW_PAD_PX = 6
-"""Space added to the font height for a row, pixels, when the rows fit."""
-
-MIN_ROW_PAD_PX = 2
-"""Least space added to the font height for a row, pixels: rows shrink to this before the
-panel scrolls."""
-
 
 
 class LexicalBars(QWidget):
@@ -88,9 +81,8 @@ class LexicalBars(QWidget):
         self._rows: list[Row] = []
         self._hover: Row | None = None
         self._hint_rows = 1  # rows sizeHint() was last computed for
-        self._scroll = QScrollBar(Qt.Orientation.Vertical, self)
-        self._scroll.hide()
-        self._scroll.valueChanged.connect(self._on_scrolled)
+        self._scroll = RowScroll(self)
+        self._scroll.bar.valueChanged.connect(self._on_scrolled)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(240)
@@ -179,15 +171,17 @@ class LexicalBars(QWidget):
     def word_rect(self, side: str, word: str) -> QRect | None:
         """Widget-coordinate rectangle of ``word``'s row on ``side`` (as scrolled: it may lie
         outside the shown rows, see :meth:`is_word_shown`), or ``None`` if absent."""
-        for row in self._rows:
-            if row.side == side and row.word == word:
-                return QRect(row.rect)
-        return None
+        row = self._row(side, word)
+        return None if row is None else QRect(row.rect)
+
+    def _row(self, side: str, word: str) -> Row | None:
+        """``word``'s row on ``side``, or ``None`` when the word is not drawn."""
+        return next((r for r in self._rows if r.side == side and r.word == word), None)
 
     @property
     def scroll_bar(self) -> QScrollBar:
         """The vertical scroll bar (shown only when the rows do not fit)."""
-        return self._scroll
+        return self._scroll.bar
 
     def is_word_shown(self, side: str, word: str) -> bool:
         """Whether ``word``'s row on ``side`` is wholly inside the rows area (not scrolled
@@ -200,54 +194,30 @@ class LexicalBars(QWidget):
         rect = self.word_rect(side, word)
         if rect is None:
             return False
-        area = self._rows_area()
-        if rect.top() < area.top():
-            self._scroll.setValue(self._scroll.value() - (area.top() - rect.top()))
-        elif rect.bottom() > area.bottom():
-            self._scroll.setValue(self._scroll.value() + rect.bottom() - area.bottom())
+        self._scroll.reveal(rect, self._rows_area())
         return True
 
     # ------------------------------------------------------------------ geometry
     def _metrics(self) -> tuple[int, int, int]:
-        """``(row_h, header_h, margin)``: rows shrink (down to :data:`MIN_ROW_PAD_PX` of
-        padding) when they do not fit the height; the scroll bar takes the rest."""
-        fm = self.fontMetrics()
-        header_h = fm.height() + 10
-        n = max(1, *(len(v) for v in self._words.values()))
-        room = (self.height() - header_h - 8) // n
-        row_h = max(fm.height() + MIN_ROW_PAD_PX, min(fm.height() + ROW_PAD_PX, room))
-        return row_h, header_h, 8
+        """``(row_h, header_h, margin)`` for the current height (:func:`row_metrics`)."""
+        return row_metrics(self.fontMetrics().height(), self.height(),
+                           max(len(v) for v in self._words.values()))
 
     def _content_height(self) -> int:
         row_h, header_h, margin = self._metrics()
         n = max(len(v) for v in self._words.values())
         return header_h + n * row_h + margin
 
-    def _scroll_w(self) -> int:
-        """Width the scroll bar takes from the columns (0 while hidden)."""
-        return self._scroll.width() if not self._scroll.isHidden() else 0
-
     def _rows_area(self) -> QRect:
         """Where rows are drawn: below the headings, left of the scroll bar."""
         header_h = self._metrics()[1]
-        return QRect(0, header_h, self.width() - self._scroll_w(),
+        return QRect(0, header_h, self.width() - self._scroll.width(),
                      max(0, self.height() - header_h))
 
     def _update_scroll(self) -> None:
         """Show the scroll bar when the rows do not fit and set its range and step."""
         row_h, header_h, _ = self._metrics()
-        overflow = self._content_height() - self.height()
-        if overflow > 0:
-            extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
-            self._scroll.setGeometry(self.width() - extent, header_h, extent,
-                                     max(0, self.height() - header_h))
-            self._scroll.setRange(0, overflow)
-            self._scroll.setSingleStep(row_h)
-            self._scroll.setPageStep(max(row_h, self.height() - header_h))
-            self._scroll.show()
-        else:
-            self._scroll.hide()
-            self._scroll.setValue(0)
+        self._scroll.fit(self._content_height() - self.height(), header_h, row_h)
 
     def _on_scrolled(self, _value: int) -> None:
         self._relayout(rescroll=False)
@@ -258,27 +228,13 @@ class LexicalBars(QWidget):
         return bold
 
     def _col_w(self) -> int:
-        return max(1, (self.width() - self._scroll_w() - 3 * self._metrics()[2]) // 2)
+        return max(1, (self.width() - self._scroll.width() - 3 * self._metrics()[2]) // 2)
 
     def _columns(self, col_w: int) -> tuple[int, int, int]:
-        """``(word_w, value_w, dot_w)``: the word column (dot included), the weight column
-        and the room kept for the shared-word dot, pixels.
-
-        Words come first: when the column cannot hold the longest word, a bar of
-        :data:`MIN_BAR_PX` and the weights, the weights are left out (``value_w == 0``; the
-        tooltip still gives them), then the bars narrow down to :data:`TIGHT_BAR_PX`, and
-        the words get the room.
-        """
-        fm, bfm = self.fontMetrics(), QFontMetrics(self._bold())
-        dot_w = fm.height() // 2 + 4
-        values = [value_text(w) for side in SIDES for _, w in self._words[side]]
-        value_w = max([fm.horizontalAdvance(v) for v in values] or [0]) + 8
-        widest = max([bfm.horizontalAdvance(w) for s in SIDES for w, _ in self._words[s]] or [40])
-        need = widest + dot_w + 12
-        if col_w - value_w - MIN_BAR_PX < need:
-            value_w = 0
-        bar = min(MIN_BAR_PX, max(TIGHT_BAR_PX, col_w - value_w - need))
-        return max(dot_w + 8, min(need, col_w - value_w - bar)), value_w, dot_w
+        """``(word_w, value_w, dot_w)`` of a column ``col_w`` pixels wide
+        (:func:`column_widths`)."""
+        return column_widths(col_w, self._words, self.fontMetrics(),
+                             QFontMetrics(self._bold()))
 
     def _relayout(self, rescroll: bool = True) -> None:
         """Row rectangles for the current words, width and scroll position (``rescroll``:
@@ -286,7 +242,7 @@ class LexicalBars(QWidget):
         row_h, header_h, margin = self._metrics()
         if rescroll:
             self._update_scroll()
-        top = header_h - self._scroll.value()
+        top = header_h - self._scroll.bar.value()
         col_w = self._col_w()
         word_w, value_w, dot_w = self._columns(col_w)
         shared = self.shared_words()
@@ -326,18 +282,14 @@ class LexicalBars(QWidget):
         """The text painted for ``word``'s row on ``side`` (the word, cut on the right with
         "…" when the word column is too narrow; the dot of a shared word is drawn apart), or
         ``None`` when the word is not drawn."""
-        for row in self._rows:
-            if row.side == side and row.word == word:
-                return row.label
-        return None
+        row = self._row(side, word)
+        return None if row is None else row.label
 
     def painted_value(self, side: str, word: str) -> str | None:
         """The weight text painted for ``word``'s row on ``side`` (``""`` when the column is
         too narrow for weights, ``None`` when the word is not drawn)."""
-        for row in self._rows:
-            if row.side == side and row.word == word:
-                return row.value
-        return None
+        row = self._row(side, word)
+        return None if row is None else row.value
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Recompute row rectangles for the new width."""
@@ -436,10 +388,8 @@ class LexicalBars(QWidget):
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         """Scroll the rows (when the scroll bar is shown)."""
-        if self._scroll.isHidden():
+        if not self._scroll.wheel(event):
             super().wheelEvent(event)
-            return
-        QCoreApplication.sendEvent(self._scroll, event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         """Emit ``wordClicked`` for a left click on a word's row."""

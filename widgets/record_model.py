@@ -6,14 +6,14 @@ row that is shown, sorted or filtered, so a 1,000,000-motion gallery is set with
 over its rows (Source of the model/view split:
 ``napari/napari/napari/_qt/containers/_base_item_model.py``). The model filters itself
 (:meth:`RecordTableModel.set_filter_text`); :func:`filter_pattern` is the same rule as a
-regular expression, for a ``QSortFilterProxyModel`` over this model.
+regular expression, for a ``QSortFilterProxyModel`` over this model. What each column shows,
+and the check of rows against the columns, is :mod:`motionlex.widgets.column_specs`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,13 +24,12 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from motionlex.widgets.column_specs import Column, check_column_values, records_to_columns
 from motionlex.widgets.elide import DistinctNames, shared_name_start
 from motionlex.widgets.record_columns import (
     ColumnRows,
-    check_columns,
     likely_widest,
     matching_rows,
-    numbers,
     plain,
     search_texts,
     shared_path_prefix,
@@ -54,53 +53,6 @@ SAMPLE_ALL = 10_000
 _SERVED_ROLES = frozenset(
     {_DISPLAY, _TOOLTIP, _ALIGN, int(ID_ROLE), int(SORT_ROLE), int(SEARCH_ROLE)}
 )  # every other role (font, colours, decoration, check state) is None
-
-
-@dataclass(frozen=True)
-class Column:
-    """One table column.
-
-    Attributes:
-        key: the record key shown.
-        title: header text.
-        fmt: value -> display string.
-        numeric: right-aligned, sorted as a number.
-        required: the key must be in every record (else ``""`` is shown when missing).
-        short: show each value without the path prefix all rows share (ids such as
-            ``demo-v1/demo_s117`` show ``demo_s117``; the full value is in the tooltip).
-    """
-
-    key: str
-    title: str
-    fmt: Callable[[Any], str] = str
-    numeric: bool = False
-    required: bool = True
-    short: bool = False
-
-
-def _fmt_score(v: Any) -> str:
-    return f"{float(v):.3f}"
-
-
-def _fmt_seconds(v: Any) -> str:
-    return f"{float(v):.1f}"
-
-
-RESULT_COLUMNS: tuple[Column, ...] = (
-    Column("rank", "#", str, numeric=True),
-    Column("score", "score", _fmt_score, numeric=True),
-    Column("caption", "caption"),
-    Column("id", "id", short=True),
-)
-"""Columns of :class:`ResultsList`: the id tells rows with the same (or a retrieved)
-caption apart."""
-
-GALLERY_COLUMNS: tuple[Column, ...] = (
-    Column("id", "id", short=True),
-    Column("caption", "caption"),
-    Column("duration", "length (s)", _fmt_seconds, numeric=True, required=False),
-)
-"""Columns of :class:`GalleryBrowser` (``duration`` in seconds is optional)."""
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -159,23 +111,7 @@ class RecordTableModel(QAbstractTableModel):
         if isinstance(records, ColumnRows):
             self.set_columns(records.columns())
             return
-        needed = {"id"} | {c.key for c in self._columns if c.required}
-        kept = []
-        for i, rec in enumerate(records):
-            if not isinstance(rec, Mapping):
-                raise ValueError(f"row {i}: expected a dict, got {type(rec).__name__}")
-            missing = sorted(needed - set(rec))
-            if missing:
-                raise ValueError(f"row {i}: missing key(s) {missing}; got keys {sorted(rec)}")
-            for c in self._columns:
-                v = rec.get(c.key)
-                try:
-                    _ = None if v is None else (c.fmt(v), float(v) if c.numeric else 0)
-                except (TypeError, ValueError) as e:
-                    raise ValueError(f"row {i}: bad {c.key!r} value {v!r}: {e}") from e
-            kept.append(dict(rec))
-        keys = {"id", *self._search_keys, *(c.key for c in self._columns)}
-        cols = {k: [rec.get(k) for rec in kept] for k in keys}
+        cols, kept = records_to_columns(records, self._columns, self._search_keys)
         self._install(cols, len(kept), kept)
 
     def set_columns(self, columns: Mapping[str, Any]) -> None:
@@ -190,14 +126,7 @@ class RecordTableModel(QAbstractTableModel):
             ValueError: when a column is missing, not a sequence, of another length than the
                 others, or (numeric column) not numbers; the message names the column.
         """
-        needed = {"id"} | {c.key for c in self._columns if c.required}
-        missing = sorted(needed - set(columns))
-        if missing:
-            raise ValueError(f"missing column(s) {missing}; got columns {sorted(columns)}")
-        n = check_columns(columns)
-        for c in self._columns:
-            if c.numeric and c.key in columns:
-                numbers(c.key, columns[c.key])  # raises before anything changes
+        n = check_column_values(columns, self._columns)  # raises before anything changes
         self._install(dict(columns), n, None)
 
     def _install(self, cols: dict[str, Any], n: int, records: list[dict] | None) -> None:

@@ -44,13 +44,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.elide import MiddleElideDelegate, fit_columns
-from motionlex.widgets.record_model import (
-    GALLERY_COLUMNS,
-    RESULT_COLUMNS,
-    Column,
-    RecordTableModel,
-)
+from motionlex.widgets.column_fit import fit_columns
+from motionlex.widgets.column_specs import GALLERY_COLUMNS, RESULT_COLUMNS, Column
+from motionlex.widgets.elide import MiddleElideDelegate
+from motionlex.widgets.record_model import RecordTableModel
 from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
 logger = logging.getLogger(__name__)

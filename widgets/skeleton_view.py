@@ -5,7 +5,9 @@ with a transport bar (play/pause, scrub slider, frame/time read-out, speed 0.25x
 follow-root). It takes plain NumPy arrays: joints ``(T, J, 3)`` in metres with Y up (the
 project's canonical form) and a bone list ``(B, 2)``; it never reads files and never calls a
 model. What is drawn (GL items built once, precomputed frames, floor, camera) is
-:class:`~motionlex.widgets.skeleton_scene.SkeletonScene`; this module is the player.
+:class:`~motionlex.widgets.skeleton_scene.SkeletonScene`, the real-time timing of playback
+is :class:`~motionlex.widgets.playback_clock.PlaybackClock` and the keys are
+:class:`~motionlex.widgets.player_keys.PlayerKeys`; this module is the player.
 
 Frame semantics follow aitviewer's ``Node``: setting a frame clamps it to the valid range,
 stepping wraps around (Source: ``eth-ait/aitviewer/aitviewer/scene/node.py``,
@@ -19,15 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph.opengl as gl
-from PySide6.QtCore import (
-    QCoreApplication,
-    QElapsedTimer,
-    QEvent,
-    QObject,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QVBoxLayout,
@@ -35,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from motionlex.widgets.gl_canvas import OffscreenGLView, new_gl_view, resolve_render_mode
+from motionlex.widgets.playback_clock import PlaybackClock
+from motionlex.widgets.player_keys import PlayerKeys
 from motionlex.widgets.skeleton_scene import MotionSpec, SkeletonScene, check_motions
 from motionlex.widgets.transport import SPEEDS, TransportBar
 
@@ -76,27 +72,23 @@ class SkeletonView(QWidget):
         self._frame = 0
         self._num_frames = 0
         self._fps = 20.0
-        self._speed = 1.0
-        self._loop = True
         self._follow_root = False
         self.auto_follow = True  # a new motion sets follow from how far it travels
-        self._play_origin_frame = 0
-        self._held = False  # playback paused by a scrub drag, resumed at its release
-        self._clock = QElapsedTimer()
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._on_tick)
+        self._playback = PlaybackClock(self)
+        self._playback.frameDue.connect(self._on_frame_due)
+        self._playback.ended.connect(self._on_playback_ended)
 
         self._render_mode = mode
         self._view, grid = new_gl_view(mode, self)
-        self._view.installEventFilter(self)
+        self._keys = PlayerKeys(self.toggle_play, self.pause, self.step, self)
+        self._view.installEventFilter(self._keys)
         self._scene = SkeletonScene(self._view, grid, self.font().family())
 
-        self._bar = TransportBar(self, self._loop)
+        self._bar = TransportBar(self, self._playback.loop)
         self._bar.play_button.clicked.connect(self.toggle_play)
         self._bar.slider.valueChanged.connect(self._on_scrub)
-        self._bar.slider.sliderPressed.connect(self._hold_playback)
-        self._bar.slider.sliderReleased.connect(self._release_playback)
+        self._bar.slider.sliderPressed.connect(self._playback.hold)
+        self._bar.slider.sliderReleased.connect(lambda: self._playback.release(self._frame))
         self._bar.speed_box.currentIndexChanged.connect(
             lambda i: self.set_speed(float(self._bar.speed_box.itemData(i)))
         )
@@ -169,12 +161,12 @@ class SkeletonView(QWidget):
     @property
     def speed(self) -> float:
         """Playback speed, multiple of real time."""
-        return self._speed
+        return self._playback.speed
 
     @property
     def loop(self) -> bool:
         """Whether playback wraps to frame 0 at the end (else it stops)."""
-        return self._loop
+        return self._playback.loop
 
     @property
     def follow_root(self) -> bool:
@@ -189,7 +181,7 @@ class SkeletonView(QWidget):
     @property
     def is_playing(self) -> bool:
         """Whether playback is running (held during a drag of the scrub slider included)."""
-        return self._timer.isActive() or self._held
+        return self._playback.is_running
 
     # ------------------------------------------------------------------ data
     def set_motion(
@@ -250,7 +242,7 @@ class SkeletonView(QWidget):
         self._num_frames, self._fps = self._scene.build(checked, layout, labels)
         if self.auto_follow:
             self._follow_root = self._scene.is_locomotion
-            self._bar.show_checks(self._loop, self._follow_root)
+            self._bar.show_checks(self._playback.loop, self._follow_root)
         self.fit_camera()
         self._update_controls()
         self._frame = -1  # force a redraw and a frameChanged(0)
@@ -333,8 +325,7 @@ class SkeletonView(QWidget):
             return
         if self._frame >= self._num_frames - 1:
             self.seek(0)
-        self._restart_clock()
-        self._timer.start(self._tick_interval_ms())
+        self._playback.start(self._frame, self._num_frames, self._fps)
         self._update_controls()
         self.playingChanged.emit(True)
 
@@ -342,8 +333,7 @@ class SkeletonView(QWidget):
         """Stop playback, keeping the current frame."""
         if not self.is_playing:
             return
-        self._held = False
-        self._timer.stop()
+        self._playback.stop()
         self._update_controls()
         self.playingChanged.emit(False)
 
@@ -363,22 +353,19 @@ class SkeletonView(QWidget):
         s = float(speed)
         if not SPEEDS[0] <= s <= SPEEDS[-1]:
             raise ValueError(f"speed must be in [{SPEEDS[0]}, {SPEEDS[-1]}], got {speed!r}")
-        self._speed = s
+        self._playback.set_speed(s, self._frame)
         self._bar.show_speed(s)
-        if self.is_playing:
-            self._restart_clock()
-            self._timer.setInterval(self._tick_interval_ms())
 
     def set_loop(self, loop: bool) -> None:
         """Wrap to frame 0 at the end (``True``) or stop there (``False``)."""
-        self._loop = bool(loop)
-        self._bar.show_checks(self._loop, self._follow_root)
+        self._playback.loop = bool(loop)
+        self._bar.show_checks(self._playback.loop, self._follow_root)
 
     def set_follow_root(self, follow: bool) -> None:
         """Let the camera centre follow the bodies (``True``) or frame the whole path, for
         the motion shown (see :attr:`follow_root`)."""
         self._follow_root = bool(follow)
-        self._bar.show_checks(self._loop, self._follow_root)
+        self._bar.show_checks(self._playback.loop, self._follow_root)
         self.fit_camera()
 
     def _on_scrub(self, frame: int) -> None:
@@ -386,72 +373,27 @@ class SkeletonView(QWidget):
         on from it rather than from where the clock would have put it."""
         self.seek(frame)
         if self.is_playing:
-            self._restart_clock()
+            self._playback.restart(self._frame)
 
-    def _hold_playback(self) -> None:
-        """A drag of the slider's handle starts: playback waits until it is released."""
-        if self.is_playing:
-            self._timer.stop()
-            self._held = True
+    def _on_frame_due(self, frame: int) -> None:
+        """A playback tick: show the frame the clock says is due."""
+        if frame != self._frame:
+            self.seek(frame)
 
-    def _release_playback(self) -> None:
-        if self._held:
-            self._held = False
-            if self._num_frames > 1:
-                self._restart_clock()
-                self._timer.start(self._tick_interval_ms())
-
-    def _restart_clock(self) -> None:
-        self._play_origin_frame = self._frame
-        self._clock.start()
-
-    def _tick_interval_ms(self) -> int:
-        # tick at about twice the displayed frame rate, at most ~30 Hz apart
-        return int(max(5, min(33, 500.0 / (self._fps * self._speed))))
-
-    def _on_tick(self) -> None:
-        """Advance by wall-clock time (real-time playback even when ticks are late)."""
-        elapsed_s = self._clock.elapsed() / 1000.0
-        target = self._play_origin_frame + int(elapsed_s * self._fps * self._speed)
-        if target >= self._num_frames:
-            if self._loop:
-                target %= self._num_frames
-                self._play_origin_frame = target
-                self._clock.start()
-            else:
-                self.seek(self._num_frames - 1)
-                self.pause()
-                return
-        if target != self._frame:
-            self.seek(target)
+    def _on_playback_ended(self) -> None:
+        """Playback reached the end without looping: stay on the last frame."""
+        self.seek(self._num_frames - 1)
+        self.pause()
 
     # ------------------------------------------------------------------ UI
     def _update_controls(self) -> None:
         self._bar.show_playing(self.is_playing, self._num_frames > 0)
         self._bar.show_time(self._frame, self._num_frames, self._fps)
 
-    def _handle_key(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        if key == Qt.Key.Key_Space:
-            if not event.isAutoRepeat():
-                self.toggle_play()
-            return True
-        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            self.pause()
-            self.step(1 if key == Qt.Key.Key_Right else -1)
-            return True
-        return False
-
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Space: play/pause; left/right: step one frame."""
-        if not self._handle_key(event):
+        if not self._keys.handle_key(event):
             super().keyPressEvent(event)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Take space/left/right from the 3D canvas (which would otherwise orbit)."""
-        if watched is self._view and event.type() == QEvent.Type.KeyPress:
-            return self._handle_key(event)  # type: ignore[arg-type]
-        return super().eventFilter(watched, event)
 
     def grab_frame(self) -> np.ndarray:
         """Render the 3D canvas and return it as an image.
@@ -466,6 +408,5 @@ class SkeletonView(QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Stop the playback timer."""
-        self._held = False
-        self._timer.stop()
+        self._playback.stop()
         super().closeEvent(event)

@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 
 from motionlex.widgets.gl_canvas import enable_shared_gl_contexts  # noqa: E402
+from motionlex.widgets.skeleton_view import SkeletonView  # noqa: E402
 
 # every SkeletonView of the session draws in its own GL context: share them (pyqtgraph
 # caches shader programs per item class), before pytest-qt creates the QApplication
@@ -30,3 +31,23 @@ def humanml3d_joints(shared_data: Path) -> dict[str, np.ndarray]:
     """Real HumanML3D SMPL-22 motions: id -> (T, 22, 3) float32 metres, Y up, 20 fps."""
     root = shared_data / "humanml3d_samples" / "new_joints"
     return {i: np.load(root / f"{i}.npy").astype(np.float32) for i in HUMANML3D_IDS}
+
+
+@pytest.fixture
+def make_skeleton_view(qtbot, gl_platform):
+    """Factory of shown :class:`SkeletonView` players, closed with the test.
+
+    ``make_skeleton_view(render_mode=None, size=(640, 480))`` returns the player, shown and
+    exposed, ``size`` in pixels.
+    """
+
+    def make(render_mode: str | None = None, size: tuple[int, int] = (640, 480)
+             ) -> SkeletonView:
+        w = SkeletonView(render_mode=render_mode)
+        w.resize(*size)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    return make

@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from motionlex.widgets.colors import ACCENT_HEX
-from motionlex.widgets.lexical_bars import TIGHT_BAR_PX, LexicalBars
+from motionlex.widgets.lexical_bars import LexicalBars
+from motionlex.widgets.lexical_geometry import TIGHT_BAR_PX
 
 # WordPieces with weights as a lexical head would give them for HumanML3D 000000's caption
 # "a man kicks something or someone with his left leg." and for a retrieved motion
@@ -187,7 +188,7 @@ def test_long_words_and_headings_elide_on_the_right(qtbot):
             ("hand", .09), ("forwards", .08), ("walked", .08), ("walk", .07), ("walks", .07),
             ("raises", .06), ("walking", .06), ("towards", .05)]
     w.set_query_words(many)  # more rows than the height: a scroll bar takes its share
-    assert w._scroll_w() > 0
+    assert not w.scroll_bar.isHidden() and w.scroll_bar.width() > 0
     for word in ("handed", "forward", "forwards", "walking"):
         assert w.painted_label("query", word) == word
         assert w.word_rect("query", word).width() - bfm.horizontalAdvance(word) >= TIGHT_BAR_PX

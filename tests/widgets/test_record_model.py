@@ -7,8 +7,8 @@ import math
 import pytest
 from PySide6.QtCore import Qt
 
+from motionlex.widgets.column_specs import GALLERY_COLUMNS
 from motionlex.widgets.record_model import (
-    GALLERY_COLUMNS,
     ID_ROLE,
     SEARCH_ROLE,
     SORT_ROLE,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel, Qt
 
+from motionlex.widgets.column_specs import GALLERY_COLUMNS
 from motionlex.widgets.record_columns import ColumnRows, shared_path_prefix
 from motionlex.widgets.record_model import (
-    GALLERY_COLUMNS,
     SAMPLE_ALL,
     SEARCH_ROLE,
     SORT_ROLE,

@@ -260,7 +260,7 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     assert hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1
     # a wide dock (1920x1080) whose captions leave room: the id column takes that room
     # rather than stopping at its 30 % ("bn2_wave-left-hand_nor…_023" with space to spare)
-    from motionlex.widgets.elide import CELL_PADDING_PX
+    from motionlex.widgets.column_fit import CELL_PADDING_PX
 
     long_rows = [{**rows[0], "id": f"bandai/{ids[0]}_with_a_long_style_suffix_{k}",
                   "rank": k + 1} for k in range(20)]  # 20 rows: a scroll bar
