@@ -72,10 +72,10 @@ class QueryHint(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._vocabulary: tuple[str, ...] = ()
         self._lexical: tuple[str, ...] = ()
         self._gallery: frozenset[str] = frozenset()
-        self._speller = Speller([])
+        self._model_speller = Speller([])  # the model's vocabulary, read once per model
+        self._speller = self._model_speller
         self._text = ""
         self._corrections: list[Correction] = []
         self._no_motion = False
@@ -95,7 +95,8 @@ class QueryHint(QLabel):
     def set_vocabulary(self, words: Iterable[str], lexical_words: Iterable[str] = ()) -> None:
         """The model's known words: the whole words of its vocabulary, and the words its
         lexical vectors can weigh (preferred as suggestions). Rechecks the last text."""
-        self._vocabulary, self._lexical = tuple(words), tuple(lexical_words)
+        self._lexical = tuple(lexical_words)
+        self._model_speller = Speller(words)
         self._rebuild()
 
     def set_gallery_words(self, captions: Iterable[str]) -> None:
@@ -104,7 +105,7 @@ class QueryHint(QLabel):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self._speller = Speller(self._vocabulary, (*self._lexical, *self._gallery))
+        self._speller = self._model_speller.with_preferred((*self._lexical, *self._gallery))
         self.check(self._text)
 
     # ------------------------------------------------------------------ checking

@@ -148,17 +148,43 @@ class Speller:
     """
 
     def __init__(self, vocabulary: Iterable[str], preferred: Iterable[str] = ()) -> None:
+        self._vocabulary = frozenset(whole_words(w.lower() for w in vocabulary))
+        self._set_preferred(preferred)
+
+    def _set_preferred(self, preferred: Iterable[str]) -> None:
         self.preferred = frozenset(whole_words(w.lower() for w in preferred))
-        self.known = frozenset(whole_words(w.lower() for w in vocabulary)) | self.preferred
-        self._by_length: dict[int, list[str]] = {}
-        self._by_start: dict[tuple[int, str], list[str]] = {}
-        for w in sorted(self.known):
-            self._by_length.setdefault(len(w), []).append(w)
-            self._by_start.setdefault((len(w), w[0]), []).append(w)
+        self.known = self._vocabulary | self.preferred
+        # the words grouped by length and first letter, built by the first suggestion (a
+        # check of known words, the usual case, never needs them)
+        self._groups: tuple[dict[int, list[str]], dict[tuple[int, str], list[str]]] | None = None
         self._suggestions: dict[str, str | None] = {}  # typed word -> suggestion (memo)
+
+    def with_preferred(self, preferred: Iterable[str]) -> Speller:
+        """A speller with this one's vocabulary and other preferred words (e.g. the next
+        gallery's caption words), without reading the vocabulary again: the explorer
+        builds one per model and derives one per gallery.
+
+        Args:
+            preferred: the new preferred words (they replace this speller's).
+        """
+        out = object.__new__(Speller)
+        out._vocabulary = self._vocabulary
+        out._set_preferred(preferred)
+        return out
 
     def __len__(self) -> int:
         return len(self.known)
+
+    def _word_groups(self) -> tuple[dict[int, list[str]], dict[tuple[int, str], list[str]]]:
+        """The known words by length and by (length, first letter), alphabetical."""
+        if self._groups is None:
+            by_length: dict[int, list[str]] = {}
+            by_start: dict[tuple[int, str], list[str]] = {}
+            for w in sorted(self.known):
+                by_length.setdefault(len(w), []).append(w)
+                by_start.setdefault((len(w), w[0]), []).append(w)
+            self._groups = by_length, by_start
+        return self._groups
 
     def is_known(self, word: str) -> bool:
         """Whether ``word`` (any case) is known: short, a known word, an inflection of one
@@ -195,9 +221,10 @@ class Speller:
             return fixed
         limit = max_edits(w)
         lengths = range(max(1, len(w) - limit), len(w) + limit + 1)
-        best = self._closest(w, limit, [self._by_start.get((n, w[0]), []) for n in lengths])
+        by_length, by_start = self._word_groups()
+        best = self._closest(w, limit, [by_start.get((n, w[0]), []) for n in lengths])
         if best is None:
-            best = self._closest(w, limit, [self._by_length.get(n, []) for n in lengths])
+            best = self._closest(w, limit, [by_length.get(n, []) for n in lengths])
         if len(self._suggestions) > 4096:
             self._suggestions.clear()
         self._suggestions[w] = best

@@ -95,6 +95,20 @@ def test_real_vocabulary_of_the_shipped_model():
     assert speller.check("a person walks forward then sits down") == []
 
 
+def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
+    """The explorer reads a model's vocabulary once and derives a speller per gallery."""
+    base = Speller(VOCAB)
+    gallery = base.with_preferred(["cartwheel", *LEXICAL])
+    fresh = Speller(VOCAB, ["cartwheel", *LEXICAL])
+    assert gallery.known == fresh.known and gallery.preferred == fresh.preferred
+    assert gallery.is_known("cartwheels") and not base.is_known("cartwheels")
+    for typo in ("cartwhel", "persn", "wavs", "lefft", "hnad"):
+        assert gallery.suggest(typo) == fresh.suggest(typo), typo
+    assert gallery.suggest("cartwhel") == "cartwheel" and base.suggest("cartwhel") is None
+    # the next gallery replaces the preferred words, it does not add to them
+    assert not gallery.with_preferred(["jump"]).is_known("cartwheel")
+
+
 def test_a_swap_beats_another_single_edit():
     speller = Speller(["had", "hand", "hard"])  # no preferred words: a model's full vocabulary
     assert speller.suggest("hnad") == "hand"
