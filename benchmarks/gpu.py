@@ -13,7 +13,7 @@ weights, so no hub, no data files and no spaCy are needed):
    the towers compiled as the training config's ``compile`` does (``--compile``, default
    ``inductor``; ``core/train/compile.py``): the warm-up covers every batch shape twice
    (the second shape compiles again with dynamic sizes) and its seconds are reported.
-2. Index build: what ``build_steps`` does per batch of motions (``build.encode_batch``:
+2. Index build: what ``build_steps`` does per batch of motions (``build_rows.encode_batch``:
    ``encode_motions`` with the top words selected on the device, then the CSR rows) on
    random-walk SMPL-22 joint sequences of 60-224 frames, in bf16 autocast, without file
    reading or writing: motions/s (on CUDA the patch images are made on the device from the
@@ -101,7 +101,7 @@ from motionlex.core.model.text_encoder import TextEncoder, tokenize_captions  # 
 from motionlex.core.motion.skeleton import SMPL22  # noqa: E402
 from motionlex.core.patch_batches import patches_from_joints  # noqa: E402
 from motionlex.core.patches import PatchStats, part_resampling_matrix  # noqa: E402
-from motionlex.core.retrieval.build import encode_batch  # noqa: E402
+from motionlex.core.retrieval.build_rows import encode_batch  # noqa: E402
 from motionlex.core.retrieval.device_patches import pad_joints  # noqa: E402
 from motionlex.core.retrieval.embed import encode_motions, encode_texts  # noqa: E402
 from motionlex.core.retrieval.index import IndexSettings  # noqa: E402
@@ -311,7 +311,7 @@ def random_walk_motions(rng: np.random.Generator, n: int) -> list[tuple[np.ndarr
 
 
 def bench_index(model: MotionTextModel, args, device, rng) -> list[dict]:
-    """``build_steps``' per-batch work (``build.encode_batch``: encode_motions with the top
+    """``build_steps``' per-batch work (``build_rows.encode_batch``: encode_motions with the top
     words selected on the device, then the CSR rows) per batch; on a few batches the same
     with NumPy patch images, and the old path (NumPy patches, full lexical copied and
     sparsified in NumPy); then the parts."""

@@ -5,9 +5,9 @@ read so far): the CLI drains it with a tqdm bar (:func:`build_index`), the explo
 drives it on its thread and cancels it by closing the generator between batches (the index
 is not written then). Each encoded batch is kept in a hidden work folder next to the index
 (:mod:`.build_work`), so a build that was interrupted or cancelled continues where it
-stopped when it is run again. :func:`.index_writer.write_index` writes the on-disk format
-of :mod:`.index`; the explorer's cache rules for indexes built from dataset folders are
-:mod:`.gallery_paths`.
+stopped when it is run again. :mod:`.build_rows` encodes each batch and lays out the rows of
+the new index; :func:`.index_writer.write_index` writes the on-disk format of :mod:`.index`;
+the explorer's cache rules for indexes built from dataset folders are :mod:`.gallery_paths`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
 from motionlex.core.atomic import lock_steps, recover_directory
 from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.motion import Motion
-from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.build_rows import encode_batch, merge_rows
 from motionlex.core.retrieval.build_work import (
     BVH_LOADER_VERSION,
     LOADERS_KEY,
@@ -39,7 +36,7 @@ from motionlex.core.retrieval.build_work import (
     plan_build,
     work_key,
 )
-from motionlex.core.retrieval.embed import check_batch_size, encode_motions
+from motionlex.core.retrieval.embed import check_batch_size
 from motionlex.core.retrieval.fingerprints import (
     model_fingerprint,
     require_model,
@@ -54,7 +51,6 @@ from motionlex.core.retrieval.index import (
 )
 from motionlex.core.retrieval.index_format import foreign_entries
 from motionlex.core.retrieval.index_writer import write_index
-from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
 from motionlex.core.steps import run_steps_with_bar
 from motionlex.core.wording import count
 
@@ -260,7 +256,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             f"{'that' if len(foreign) == 1 else 'them'} out first")
     taken = set() if old is None else set(old.ids)
     new = NewItems()
-    skeleton_list: list[Skeleton] = [] if old is None else list(old.skeletons)
     batch: list[tuple[Motion, Any, str, str, str]] = []
     model_hash = model_fingerprint(model) if old is None else old.model_hash
     work = BuildWork(target, work_key(
@@ -328,34 +323,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         raise ValueError(f"no usable motion in {folders} (split {split!r})"
                          + (f": {why}{more}" if why else "; 'motionlex scan' lists what it holds"))
 
-    sk_ids = {s: i for i, s in enumerate(skeleton_list)}
-    for s in new.skeletons:
-        if s not in sk_ids:
-            sk_ids[s] = len(skeleton_list)
-            skeleton_list.append(s)
-    jdtype = np.dtype(settings.joints_dtype)
-    dense_parts = [np.asarray(old.dense[keep], np.float32)] if old is not None else []
-    lex_parts = [old.lexical[keep]] if old is not None else []
-    items: dict[str, list] = {k: [] for k in
-                              ("ids", "captions", "sources", "source_sha256", "datasets", "meta")}
-    joints: list[np.ndarray] = []
-    num_frames, fps, skel = [], [], []
-    for i in keep:
-        for k in items:
-            items[k].append(getattr(old, k)[i])
-        joints.append(old._joints[old.joint_offsets[i]:old.joint_offsets[i + 1]])
-        num_frames.append(int(old.num_frames[i]))
-        fps.append(float(old.fps[i]))
-        skel.append(int(old.skeleton_ids[i]))
-    for j in range(len(new.ids)):
-        for k in items:
-            items[k].append(getattr(new, k)[j])
-        joints.append(new.joints[j].astype(jdtype))
-        num_frames.append(len(new.joints[j]))
-        fps.append(new.fps[j])
-        skel.append(sk_ids[new.skeletons[j]])
-    used = sorted(set(skel))  # drop skeletons no longer referenced
-    remap = {s: i for i, s in enumerate(used)}
     fw = fusion_weight if fusion_weight is not None else (
         old.fusion_weight if old is not None else DEFAULT_FUSION_WEIGHT)
     model_info = {
@@ -373,14 +340,12 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     if old is not None and not bvh_loader_current(old.manifest) \
             and any(is_bvh(old.sources[i]) for i in keep):
         loaders = dict(old.manifest.get(LOADERS_KEY) or {})
+    rows = merge_rows(old, keep, new, settings.joints_dtype)
     try:
         write_index(
-            target,
-            dense=np.concatenate(dense_parts + new.dense),
-            lexical=sp.vstack(lex_parts + new.lexical, format="csr"),
-            items=items, joints=joints, num_frames=np.asarray(num_frames),
-            fps=np.asarray(fps), skeleton_ids=np.asarray([remap[s] for s in skel]),
-            skeletons=[skeleton_list[s] for s in used], patch_stats=patch_stats,
+            target, dense=rows.dense, lexical=rows.lexical, items=rows.items,
+            joints=rows.joints, num_frames=rows.num_frames, fps=rows.fps,
+            skeleton_ids=rows.skeleton_ids, skeletons=rows.skeletons, patch_stats=patch_stats,
             vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
             fusion_weight=fw, loaders=loaders,
         )
@@ -403,49 +368,6 @@ def _manifest(target: Path) -> dict | None:
         return json.loads((target / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-
-
-def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
-                 patch_stats: PatchStats, settings: IndexSettings, batch_size: int = 32,
-                 patches_on_device: bool | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
-    """The rows :func:`build_steps` stores for a batch of motions (its per-batch work).
-
-    With ``settings.lexical_top_k`` the heaviest words are selected on the model's device
-    (:func:`encode_motions` with ``lexical_top_k``) and only they are copied to the CPU;
-    without it the full lexical vectors are copied and kept whole.
-
-    Args:
-        model: the :class:`~.model.MotionTextModel`.
-        motions: ``B`` ``(joints, skeleton)`` pairs; ``joints`` ``(T, J, 3)`` float
-            positions in metres, in canonical form (20 fps, Y up, as
-            :meth:`~motionlex.core.data.datasets.MotionDataset.load_motion` gives them), ``J``
-            equal to ``skeleton.num_joints``; clips longer than the model's ``max_frames``
-            are encoded in windows (``settings.long_clips``).
-        patch_stats: the model's patch statistics.
-        settings: the index's encoding settings.
-        batch_size: windows per forward pass.
-        patches_on_device: see :func:`encode_motions` (``None``: on the device when it is
-            CUDA).
-
-    Returns:
-        ``(dense (B, D) float32 unit rows, lexical (B, V) float32 CSR)`` as
-        ``sparsify_lexical(encode_motions(...).lexical, top_k, similarity)`` gives them.
-
-    Raises:
-        ValueError: no motions, or a joint array that does not match its skeleton (as
-            :func:`encode_motions`).
-    """
-    similarity = str(model.config.lexical_similarity)
-    top_k = settings.lexical_top_k
-    if top_k is None:
-        d, lex = encode_motions(model, motions, patch_stats, batch_size=batch_size,
-                                long_clips=settings.long_clips,
-                                patches_on_device=patches_on_device)
-        return d, sparsify_lexical(lex, None, similarity)
-    emb = encode_motions(model, motions, patch_stats, batch_size=batch_size,
-                         long_clips=settings.long_clips, lexical_top_k=top_k,
-                         patches_on_device=patches_on_device)
-    return emb.dense, sparse_from_top_words(emb.values, emb.ids, emb.num_words, similarity)
 
 
 def build_index(

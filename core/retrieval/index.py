@@ -1,7 +1,7 @@
 """The persistent gallery index: a dataset encoded once, searched many times.
 
 This module is the reader of the on-disk format. :mod:`.build` encodes dataset folders
-into an index (``motionlex index``) and writes it (:func:`.build.write_index`);
+into an index (``motionlex index``) and writes it (:func:`.index_writer.write_index`);
 :mod:`.search` ranks it (``motionlex search``).
 
 The files of an index directory (format version 2) are listed in :mod:`.index_format`.
@@ -14,8 +14,9 @@ wait for each other (:func:`~motionlex.core.atomic.directory_lock`). :meth:`Gall
 checks every file's size and checksum and, given a model, that the model is the one the index
 was built with. The playback joints and the posting lists are checked block by block as they
 are read (an index of a million motions opens without reading them), and ``lexical.npz`` (needed
-only for brute-force scores and incremental builds) when it is first read. Indexes written
-before the block checksums existed verify ``joints.npy`` whole at open, as they always did.
+only for brute-force scores and incremental builds) when it is first read
+(:mod:`.mapped_checks`). Indexes written before the block checksums existed verify
+``joints.npy`` whole at open, as they always did.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import ANN_FILE
 from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT
-from motionlex.core.retrieval.index_checks import string_list_problem
+from motionlex.core.retrieval.index_checks import shape_problems, string_list_problem
 from motionlex.core.retrieval.index_format import (
     DATA_FILES,
     DEFERRED_FILES,
@@ -51,7 +52,6 @@ from motionlex.core.retrieval.index_format import (
     IndexMismatchError,
     IndexSettings,
     _block_verifier,
-    _check_sha256,
     _load_inverted,
     _load_json,
     _load_npy,
@@ -67,16 +67,8 @@ from motionlex.core.retrieval.item_store import (
     read_items_head,
     read_items_json,
 )
+from motionlex.core.retrieval.mapped_checks import MappedFileChecks
 from motionlex.core.retrieval.verified import BlockVerifier
-
-
-def _file_identity(path: Path) -> tuple[int, int, int] | None:
-    """``(size, inode, modification time ns)`` of a file; None when it is gone."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_ino, st.st_mtime_ns
 
 __all__ = [
     "DATA_FILES", "INDEX_FORMAT", "INDEX_VERSION", "MANIFEST", "OPTIONAL_FILES", "GalleryIndex",
@@ -104,7 +96,7 @@ def unit_rows(dense: np.ndarray) -> np.ndarray:
     return x
 
 
-class GalleryIndex:
+class GalleryIndex(MappedFileChecks):
     """A loaded gallery index (read with :meth:`load`, written by :func:`.build.build_index`).
 
     Attributes:
@@ -115,6 +107,9 @@ class GalleryIndex:
         ids / captions / sources / source_sha256 / datasets / meta: per-item columns.
         fps / num_frames / skeleton_ids / joint_offsets: ``(N,)``/``(N+1,)`` arrays.
         skeletons: distinct skeletons; vocabulary: the lexical vocabulary; patch_stats.
+
+    The checks before a memory-mapped file is read (:meth:`check_unchanged`,
+    :meth:`check_postings`) come from :class:`~.mapped_checks.MappedFileChecks`.
     """
 
     def __init__(self, path: Path, manifest: dict, *, check: bool = True,
@@ -182,37 +177,9 @@ class GalleryIndex:
         self._joint_blocks = _block_verifier(path, manifest, "joints.npy") if verify else None
         mapped = ("dense.npy", "joints.npy",
                   *(INVERTED_ARRAYS if self.version >= 2 else ()))
-        self._mapped = {name: _file_identity(path / name) for name in mapped}
+        self._watch_mapped(mapped)
         self._position_map: dict[str, int] | None = None
-        if check:
-            self._check_shapes()
-
-    def _check_shapes(self) -> None:
-        n = int(self.manifest.get("count", -1))
-        problems = []
-        if self.dense.ndim != 2 or self.dense.shape[0] != n:
-            problems.append(f"dense.npy is {self.dense.shape}, expected ({n}, D)")
-        if self.inverted.shape != (n, len(self.vocabulary)):
-            problems.append(f"inverted.npz is {self.inverted.shape}, expected "
-                            f"({n}, {len(self.vocabulary)})")
-        cols = {"ids": self.ids, "captions": self.captions, "sources": self.sources,
-                "source_sha256": self.source_sha256, "datasets": self.datasets,
-                "meta": self.meta, "fps": self.fps, "num_frames": self.num_frames,
-                "skeleton": self.skeleton_ids}
-        problems += [f"{k} has {len(v)} entries, expected {n}" for k, v in cols.items()
-                     if len(v) != n]
-        jr = self._joint_rows
-        if len(self.joint_offsets) != n + 1 or (n and self.joint_offsets[-1] != len(jr)):
-            problems.append(f"joint_offsets ({len(self.joint_offsets)}) do not match {n} items "
-                            f"and joints.npy {jr.shape}")
-        if jr.ndim != 2 or jr.shape[1:] != (3,) or jr.dtype != np.dtype(
-                self.settings.joints_dtype):
-            problems.append(f"joints.npy is {jr.shape} {jr.dtype}, expected (R, 3) "
-                            f"{self.settings.joints_dtype}")
-        if n and (self.skeleton_ids.min() < 0 or self.skeleton_ids.max() >= len(self.skeletons)):
-            problems.append("skeleton ids out of range")
-        if len(self.ids) == n and len(set(self.ids)) != n:
-            problems.append("ids are not unique")
+        problems = shape_problems(self, self._joint_rows) if check else []
         if problems:
             raise GalleryIndexError(f"{self.path}: inconsistent index: " + "; ".join(problems))
 
@@ -337,11 +304,6 @@ class GalleryIndex:
             self._lexical = _load_sparse(self.path / "lexical.npz", "csr")
         return self._lexical
 
-    def _verify_deferred(self, name: str) -> None:
-        if name in self._unverified:
-            _check_sha256(self.path / name, self.manifest["files"][name])
-            self._unverified.discard(name)
-
     @property
     def ann(self) -> dict | None:
         """``manifest["ann"]`` (``kind``, ``nlist``, ``nprobe``) when the index stores an IVF
@@ -411,63 +373,9 @@ class GalleryIndex:
         self.check_unchanged(("joints.npy",))
         i = i % len(self)
         a, b = int(self.joint_offsets[i]), int(self.joint_offsets[i + 1])
-        if self._joint_blocks is not None:
-            row = 3 * self._joint_rows.dtype.itemsize
-            start = self._joint_rows.offset + a * row
-            self._joint_blocks.check(start, start + (b - a) * row)
+        self._check_joint_rows(a, b)
         return np.asarray(self._joint_rows[a:b], np.float32).reshape(
             int(self.num_frames[i]), -1, 3)
-
-    def check_postings(self, word_ids: Sequence[int] | np.ndarray | None = None) -> None:
-        """Verify the posting lists of ``word_ids`` (None: all) before they are read.
-
-        Version 2 indexes check their memory-mapped inverted index block by block, once per
-        block (:mod:`.verified`); a no-op for version 1 (read whole at open) and for indexes
-        opened with ``verify=False``.
-
-        Raises:
-            GalleryIndexError: a block's checksum differs from the manifest, or the posting
-                files changed on disk since the index was opened (:meth:`check_unchanged`).
-        """
-        self.check_unchanged([n for n in INVERTED_ARRAYS if n in self._mapped])
-        if not any(self._posting_blocks):
-            return
-        indptr = self.inverted.indptr
-        words = None if word_ids is None else np.asarray(word_ids, np.int64).tolist()
-        # (verifier, byte offset of the array in its file): indices and data, 4 bytes a posting
-        for verifier, base in zip(self._posting_blocks, self._posting_offsets):
-            if verifier is None:
-                continue
-            if words is None:
-                verifier.check_all()
-                continue
-            for j in words:
-                a, b = int(indptr[j]), int(indptr[j + 1])
-                if b > a:
-                    verifier.check(base + 4 * a, base + 4 * b)
-
-    def check_unchanged(self, names: Sequence[str] | None = None) -> None:
-        """Refuse to read memory-mapped files (``names``; None: all of them) that changed on
-        disk since the index was opened: a file cut short under its map kills the process
-        (SIGBUS) at the next read, and one rebuilt in place reads as corrupted.
-
-        Raises:
-            GalleryIndexError: a file is gone, or its size, inode or modification time
-                differ; the message says to open the gallery again.
-        """
-        for name in self._mapped if names is None else names:
-            if _file_identity(self.path / name) != self._mapped[name]:
-                raise GalleryIndexError(
-                    f"{self.path / name} changed on disk since the gallery was opened "
-                    f"(rebuilt, replaced, cut short or removed): open the gallery again")
-
-    @property
-    def _joints(self) -> np.ndarray:
-        """``(R, 3)`` all joint rows, memory-mapped, every block verified first (for
-        :func:`.build.build_steps`, which copies an old index's motions into a new one)."""
-        if self._joint_blocks is not None:
-            self._joint_blocks.check_all()
-        return self._joint_rows
 
     def item(self, i: int) -> GalleryItem:
         """Metadata of item ``i``.

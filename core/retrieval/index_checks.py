@@ -1,15 +1,19 @@
-"""Type checks of a gallery index's JSON files (``manifest.json``, ``items.json``) on read.
+"""Checks of a gallery index on read: the types in its JSON files (``manifest.json``,
+``items.json``) and the sizes of its arrays.
 
 The reader (:class:`~.index.GalleryIndex`) turns every problem listed here into a
 ``GalleryIndexError`` naming the file, so a hand-edited or foreign index is refused with a
 message instead of a ``TypeError`` or ``AttributeError`` at first use. The checksums in the
 manifest guard the data files; these checks guard the manifest itself and the item columns
-(which a checksum cannot, when the manifest was edited along with them).
+(which a checksum cannot, when the manifest was edited along with them), and that the files,
+each intact, agree with each other (:func:`shape_problems`).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 ITEM_COLUMNS: dict[str, str] = {
     "ids": "str", "captions": "list of str", "sources": "str", "source_sha256": "str",
@@ -121,3 +125,44 @@ def string_list_problem(value: Any, what: str) -> str | None:
         return f"{what} must be a list of strings, got {_kind(value)}"
     bad = next((i for i, v in enumerate(value) if not isinstance(v, str)), None)
     return None if bad is None else f"{what}[{bad}] must be a string, got {_kind(value[bad])}"
+
+
+def shape_problems(index: Any, joint_rows: np.ndarray) -> list[str]:
+    """What does not fit in an opened index: array shapes, column lengths, offsets, ids.
+
+    Args:
+        index: the :class:`~.index.GalleryIndex` as opened (its ``manifest``, ``dense``,
+            ``inverted``, ``vocabulary``, per-item columns, ``joint_offsets``, ``skeletons``
+            and ``settings``).
+        joint_rows: its ``(R, 3)`` memory-mapped ``joints.npy``.
+
+    Returns:
+        One line per problem (empty when every file agrees with ``manifest["count"]`` and
+        with each other).
+    """
+    n = int(index.manifest.get("count", -1))
+    problems = []
+    if index.dense.ndim != 2 or index.dense.shape[0] != n:
+        problems.append(f"dense.npy is {index.dense.shape}, expected ({n}, D)")
+    if index.inverted.shape != (n, len(index.vocabulary)):
+        problems.append(f"inverted.npz is {index.inverted.shape}, expected "
+                        f"({n}, {len(index.vocabulary)})")
+    cols = {"ids": index.ids, "captions": index.captions, "sources": index.sources,
+            "source_sha256": index.source_sha256, "datasets": index.datasets,
+            "meta": index.meta, "fps": index.fps, "num_frames": index.num_frames,
+            "skeleton": index.skeleton_ids}
+    problems += [f"{k} has {len(v)} entries, expected {n}" for k, v in cols.items()
+                 if len(v) != n]
+    jr = joint_rows
+    if len(index.joint_offsets) != n + 1 or (n and index.joint_offsets[-1] != len(jr)):
+        problems.append(f"joint_offsets ({len(index.joint_offsets)}) do not match {n} items "
+                        f"and joints.npy {jr.shape}")
+    if jr.ndim != 2 or jr.shape[1:] != (3,) or jr.dtype != np.dtype(
+            index.settings.joints_dtype):
+        problems.append(f"joints.npy is {jr.shape} {jr.dtype}, expected (R, 3) "
+                        f"{index.settings.joints_dtype}")
+    if n and (index.skeleton_ids.min() < 0 or index.skeleton_ids.max() >= len(index.skeletons)):
+        problems.append("skeleton ids out of range")
+    if len(index.ids) == n and len(set(index.ids)) != n:
+        problems.append("ids are not unique")
+    return problems

@@ -1,9 +1,9 @@
 """Building a gallery index on real data: contents, atomicity, incremental add, progress and
-cancel (the generator and its drained form), the explorer's cache rules."""
+cancel (the generator and its drained form), builds of one index waiting for each other (what
+a build plans and the batches it keeps for a rerun are in test_build_work.py)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -17,12 +17,9 @@ import scipy.sparse as sp
 
 from motionlex.core.atomic import DirectoryBusyError, directory_lock
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
-from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build import BuildCancelled, build_index, build_steps
 from motionlex.core.retrieval.embed import clip_windows
-from motionlex.core.retrieval.gallery_paths import cached_index_path, gallery_index_path
 from motionlex.core.retrieval.index import GalleryIndex, IndexMismatchError, IndexSettings
 
 
@@ -342,176 +339,3 @@ def test_index_left_hidden_by_a_killed_build_is_restored(built, model, tmp_path)
     (tmp_path / f".g.mlx.tmp-{dead}-x1y2").mkdir()  # an unfinished new one
     assert len(GalleryIndex.load(out, model)) == len(built[0].index)
     assert _files(tmp_path) == ["g.mlx"]
-
-
-def test_cache_rules(tmp_path, built):
-    data = tmp_path / "my data"
-    data.mkdir()
-    path = cached_index_path(tmp_path / "cache", data, "ab" * 32)
-    assert path.parent == tmp_path / "cache" and path.name.startswith("my data-")
-    assert path.name.endswith("-abababab.mlx")
-    assert path == cached_index_path(tmp_path / "cache", data / ".." / "my data", "ab" * 32)
-    assert path != cached_index_path(tmp_path / "cache", data, "cd" * 32)
-    assert gallery_index_path(data, tmp_path / "cache", "ab" * 32) == (path, True)
-    idx = built[0].index.path
-    assert gallery_index_path(idx, tmp_path / "cache", "ab" * 32) == (idx, False)
-
-
-def _data_files(index_dir) -> dict[str, str]:
-    man = json.loads((index_dir / "manifest.json").read_text())
-    return {name: info["sha256"] for name, info in man["files"].items()}
-
-
-def test_interrupted_build_continues_and_equals_an_uninterrupted_one(
-        shared_data, model, stats, tmp_path, monkeypatch, caplog):
-    """Issue 15 defect 9: Ctrl-C threw all encoded batches away. Interrupt after N batches
-    (a KeyboardInterrupt raised by the progress callback), rerun, compare with a build that
-    was never interrupted."""
-    import motionlex.core.retrieval.build as build_mod
-
-    data = [shared_data / "humanml3d_samples", shared_data / "raw_bvh"]
-    whole = tmp_path / "whole" / "g.mlx"
-    build_index(model, data, whole, patch_stats=stats, batch_size=3, progress=False)
-    for n_batches in (1, 4):
-        out = tmp_path / f"cut{n_batches}" / "g.mlx"
-
-        def interrupt(done, total, n=n_batches):
-            if done >= 3 * n:
-                raise KeyboardInterrupt
-            return True
-
-        with pytest.raises(KeyboardInterrupt):
-            build_index(model, data, out, patch_stats=stats, batch_size=3, progress=False,
-                        callback=interrupt)
-        work = out.parent / ".g.mlx.work"
-        assert not out.exists() and len(list(work.glob("chunk-*.npz"))) == n_batches
-        encoded: list[int] = []
-
-        def counting(m, motions, *a, _real=build_mod.encode_batch, _seen=encoded, **k):
-            _seen.append(len(motions))
-            return _real(m, motions, *a, **k)
-
-        caplog.clear()
-        with monkeypatch.context() as patched, caplog.at_level("INFO"):
-            patched.setattr(build_mod, "encode_batch", counting)
-            rep = build_index(model, data, out, patch_stats=stats, batch_size=3,
-                              progress=False)
-        # continuing is what was asked for: said, not warned about (the explorer's stderr)
-        said = [r for r in caplog.records if "continuing an interrupted build" in r.message]
-        assert [r.levelname for r in said] == ["INFO"]
-        assert rep.resumed == 3 * n_batches and sum(encoded) == 17 - 3 * n_batches
-        assert rep.added == 17 and not work.exists()
-        assert _data_files(out) == _data_files(whole)  # byte-identical data files
-
-
-def test_build_work_of_another_build_is_discarded(shared_data, model, stats, tmp_path):
-    data = [shared_data / "humanml3d_samples"]
-    out = tmp_path / "g.mlx"
-    with pytest.raises(BuildCancelled):
-        build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False,
-                    callback=lambda d, t: d < 4)
-    # another batch size: the kept batches would not match, so they are not used
-    rep = build_index(model, data, out, patch_stats=stats, batch_size=3, progress=False)
-    assert rep.resumed == 0 and rep.added == 7 and _files(tmp_path) == ["g.mlx"]
-
-
-def test_damaged_build_work_is_encoded_again(shared_data, model, stats, tmp_path, caplog):
-    data = [shared_data / "humanml3d_samples"]
-    whole = tmp_path / "whole" / "g.mlx"
-    build_index(model, data, whole, patch_stats=stats, batch_size=2, progress=False)
-    out = tmp_path / "g.mlx"
-    with pytest.raises(BuildCancelled):
-        build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False,
-                    callback=lambda d, t: d < 6)
-    chunks = sorted((tmp_path / ".g.mlx.work").glob("chunk-*.npz"))
-    assert len(chunks) == 3
-    chunks[1].write_bytes(chunks[1].read_bytes()[:100])  # truncated by a crash
-    rep = build_index(model, data, out, patch_stats=stats, batch_size=2, progress=False)
-    assert rep.resumed == 2 and "ignoring unusable build work" in caplog.text
-    assert _data_files(out) == _data_files(whole)
-
-
-def test_a_folder_and_its_subfolder_index_each_file_once(shared_data, model, stats, tmp_path):
-    """--data A --data A/sub (BVH folders are read with their subfolders): one row per file;
-    a file deleted from the subfolder leaves the index on the next build of A."""
-    a = tmp_path / "A"
-    (a / "sub").mkdir(parents=True)
-    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", a / "walk.bvh")
-    shutil.copy(shared_data / "raw_bvh" / "cmu_08_01_daz.bvh", a / "sub" / "stroll.bvh")
-    out = tmp_path / "g.mlx"
-    rep = build_index(model, [a, a / "sub"], out, patch_stats=stats, progress=False)
-    assert list(rep.index.ids) == ["A/sub/stroll", "A/walk"]
-    stroll = (a / "sub" / "stroll.bvh").resolve()
-    assert ("stroll", f"its file {stroll} is read already as sub/stroll (a folder given "
-                      f"twice, or one inside another)") in rep.skipped
-    (a / "sub" / "stroll.bvh").unlink()
-    rep = build_index(model, [a], out, progress=False)
-    assert list(rep.index.ids) == ["A/walk"] and rep.removed == ["A/sub/stroll"]
-
-
-def test_a_bvh_folder_without_the_split_file_is_indexed_whole(shared_data, model, stats,
-                                                              tmp_path, caplog):
-    """--split val over a dataset and a BVH folder without val.txt: the dataset's val split
-    and every BVH file (as evaluate reads it); it failed with 'no split files'. A joints
-    dataset without the split file still fails, naming it."""
-    bvh = tmp_path / "takes"
-    bvh.mkdir()
-    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", bvh / "walk.bvh")
-    ds = tmp_path / "ds"
-    shutil.copytree(shared_data / "humanml3d_samples", ds)
-    val = sorted(p.stem for p in (ds / "new_joints").glob("*.npy"))[:2]
-    (ds / "val.txt").write_text("\n".join(val) + "\n")
-    with caplog.at_level("WARNING"):
-        rep = build_index(model, [ds, bvh], tmp_path / "g.mlx", patch_stats=stats,
-                          split="val", progress=False)
-    assert sorted(rep.index.ids) == sorted([f"ds/{v}" for v in val] + ["takes/walk"])
-    assert "takes has no val.txt: every BVH file in it is indexed" in caplog.text
-    (ds / "val.txt").unlink()
-    with pytest.raises(FileNotFoundError, match="val.txt"):
-        build_index(model, [ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
-                    progress=False)
-    # beside other folders: how to add it whole (one --split is every folder's)
-    with pytest.raises(FileNotFoundError, match=rf"val.txt .*; to index {ds} whole beside the "
-                                                rf"other folders' val split, .* --data {ds} "
-                                                rf"--split all"):
-        build_index(model, [bvh, ds], tmp_path / "g2.mlx", patch_stats=stats, split="val",
-                    progress=False)
-    with pytest.raises(FileNotFoundError) as missing:  # a mistyped folder: no split advice
-        build_index(model, [bvh, tmp_path / "typo"], tmp_path / "g2.mlx", patch_stats=stats,
-                    split="val", progress=False)
-    assert "not found" in str(missing.value) and "--split all" not in str(missing.value)
-
-
-def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, stats,
-                                                           tmp_path):
-    """An index records the BVH loader version; one written before (no version: the Daz
-    files were read with their T-pose and blend frames) re-encodes its BVH rows on the next
-    build of their folder, and keeps the old version while BVH rows of a folder not rebuilt
-    may still carry it (the version is the index's, not a row's: a later build re-encodes
-    every BVH row it reaches once more)."""
-    a, b = tmp_path / "A", tmp_path / "B"
-    a.mkdir()
-    b.mkdir()
-    shutil.copy(shared_data / "raw_bvh" / "cmu_07_03_daz.bvh", a / "walk.bvh")
-    shutil.copy(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh", b / "dash.bvh")
-    out = tmp_path / "g.mlx"
-    rep = build_index(model, [a, b], out, patch_stats=stats, progress=False)
-    current = {"bvh": BVH_LOADER_VERSION}
-    assert rep.index.manifest["loaders"] == current
-    walk = load_motion_file(a / "walk.bvh")  # the default drops the 4 inserted frames
-    assert rep.index.num_frames[rep.index.position("A/walk")] == walk.num_frames
-
-    def forget_loader():  # as an index written before the version was recorded
-        manifest = json.loads((out / "manifest.json").read_text())
-        del manifest["loaders"]
-        (out / "manifest.json").write_text(json.dumps(manifest))
-
-    forget_loader()
-    rep = build_index(model, [a], out, progress=False)
-    assert rep.replaced == ["A/walk"] and rep.kept == 1  # B/dash: not this build's folder
-    assert "loaders" not in rep.index.manifest
-    rep = build_index(model, [a, b], out, progress=False)
-    assert sorted(rep.replaced) == ["A/walk", "B/dash"]
-    assert rep.index.manifest["loaders"] == current
-    rep = build_index(model, [a, b], out, progress=False)
-    assert rep.added == 0 and rep.replaced == [] and rep.kept == 2

@@ -455,34 +455,6 @@ def test_notes_on_what_the_numbers_can_mean(shared_data, tmp_path):
                                                    "was trained on the train split of")
 
 
-def test_small_batches_follow_sorted_motion_ids_as_tmr():
-    """TMR sorts its keyids before the seeded shuffle: a split listed in another order gives
-    the same batches (and numbers) once ``pair_order`` sorts it, positives included (some
-    pairs share a caption, so the positives are not an identity that any order keeps); the
-    other protocols do not depend on the order."""
-    from motionlex.core.retrieval.protocols import retrieval_report
-
-    rng = np.random.default_rng(3)
-    m = 70
-    dense = rng.standard_normal((m, m)).astype(np.float32) + 3 * np.eye(m, dtype=np.float32)
-    lex = np.abs(rng.standard_normal((m, m))).astype(np.float32)
-    pos = np.eye(m, dtype=bool)
-    for k in range(0, m - 1, 5):  # duplicate captions: pairs that are each other's positives
-        pos[k, k + 1] = pos[k + 1, k] = True
-    ids = [f"id{k:03d}" for k in range(m)]
-    ref, _ = retrieval_report(dense, lex, pos, 0.5, np.arange(m), None)
-    perm = rng.permutation(m)  # the same pairs listed in another order
-    shuffled = np.ix_(perm, perm)
-    got, _ = retrieval_report(dense[shuffled], lex[shuffled], pos[shuffled], 0.5, np.arange(m),
-                              None, pair_order=np.argsort([ids[k] for k in perm]))
-    assert got == pytest.approx(ref)
-    unsorted, _ = retrieval_report(dense[shuffled], lex[shuffled], pos[shuffled], 0.5,
-                                   np.arange(m), None)
-    assert unsorted["t2m/AllFirst/R@1"] == pytest.approx(ref["t2m/AllFirst/R@1"])
-    assert unsorted["t2m/SmallBatches/fused/R@1"] != ref["t2m/SmallBatches/fused/R@1"] or \
-        unsorted["m2t/SmallBatches/R@2"] != ref["m2t/SmallBatches/R@2"]
-
-
 def test_fusion_weight_falls_back_to_half_when_val_txt_is_empty(shared_data, tmp_path):
     """cmu_kitml and humanml3d_samples ship an empty val.txt: a checkpoint without a stored
     weight evaluated on another split failed with "val.txt lists no motion" (the weight was

@@ -1,5 +1,5 @@
 """core/retrieval/gallery_paths.py: which index a gallery folder opens, and where a dataset
-folder's index is cached (edge cases; the basic rules are in test_build.py)."""
+folder's index is cached (the basic rules with a real index, then edge cases)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,19 @@ MODEL = "0123456789abcdef" * 4  # a 64-hex fingerprint
 
 def _path_key(folder: Path) -> str:
     return hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
+
+
+def test_cache_rules(tmp_path, built):
+    data = tmp_path / "my data"
+    data.mkdir()
+    path = cached_index_path(tmp_path / "cache", data, "ab" * 32)
+    assert path.parent == tmp_path / "cache" and path.name.startswith("my data-")
+    assert path.name.endswith("-abababab.mlx")
+    assert path == cached_index_path(tmp_path / "cache", data / ".." / "my data", "ab" * 32)
+    assert path != cached_index_path(tmp_path / "cache", data, "cd" * 32)
+    assert gallery_index_path(data, tmp_path / "cache", "ab" * 32) == (path, True)
+    idx = built[0].index.path
+    assert gallery_index_path(idx, tmp_path / "cache", "ab" * 32) == (idx, False)
 
 
 def test_cached_name_is_folder_name_path_hash_and_model_prefix(shared_data, tmp_path):

@@ -1,5 +1,6 @@
 """The gallery index format: manifest checksums, refusal of damaged or foreign indexes,
-settings, accessors (index built by the shared ``built`` fixture)."""
+settings, accessors (index built by the shared ``built`` fixture; the checks of mapped files
+as they are read are in test_mapped_checks.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from motionlex.core.retrieval.index import (
     IndexMismatchError,
     IndexSettings,
 )
-from motionlex.core.retrieval.search import QueryEmbedding, Searcher
 
 
 def test_manifest_checksums_and_sizes(built, model):
@@ -51,28 +51,6 @@ def test_refuses_flipped_byte(built, tmp_path, name):
         GalleryIndex.load(copy, verify=False)
     except GalleryIndexError as e:
         assert str(copy) in str(e)
-
-
-def test_flipped_joints_byte_found_when_its_motion_is_fetched(built, tmp_path):
-    """joints.npy is checked block by block as motions are read, not at open."""
-    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
-    f = copy / "joints.npy"
-    data = bytearray(f.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    f.write_bytes(bytes(data))
-    idx = GalleryIndex.load(copy)  # opens: the joints are not read
-    with pytest.raises(GalleryIndexError, match=r"joints.npy: checksum of block \d+ .* does "
-                       "not match"):
-        for i in range(len(idx)):
-            idx.joints(i)
-    for name in ("lexical.npz",):  # read on first use, checked then
-        g = copy / name
-        raw = bytearray(g.read_bytes())
-        raw[len(raw) // 2] ^= 0xFF
-        g.write_bytes(bytes(raw))
-    idx = GalleryIndex.load(copy)
-    with pytest.raises(GalleryIndexError, match="lexical.npz: checksum .* does not match"):
-        _ = idx.lexical
 
 
 def test_refuses_truncated_missing_and_foreign(built, tmp_path):
@@ -245,27 +223,6 @@ def test_item_rows_are_decoded_on_access_and_checked(built, tmp_path):
     _rewrite(copy, "items.jsonl", b"\n".join(lines[:-2]) + b"\n")  # a row short
     with pytest.raises(GalleryIndexError, match="items.jsonl: row offsets do not fit"):
         GalleryIndex.load(copy)
-
-
-def test_posting_lists_are_checked_when_a_query_reads_them(built, tmp_path):
-    """The memory-mapped inverted index is verified per block on first read, not at open."""
-    copy = shutil.copytree(built[0].index.path, tmp_path / "g.mlx")
-    idx = GalleryIndex.load(copy)
-    word = int(np.argmax(np.diff(idx.inverted.indptr)))  # the longest posting list
-    a = int(idx.inverted.indptr[word])
-    f = copy / "inverted_data.npy"
-    data = bytearray(f.read_bytes())
-    at = idx._posting_offsets[1] + 4 * a  # its first weight
-    data[at] ^= 0xFF
-    f.write_bytes(bytes(data))
-    idx = GalleryIndex.load(copy)  # opens: posting lists are not read at open
-    with pytest.raises(GalleryIndexError, match=r"inverted_data.npy: checksum of block 0 .* "
-                       "does not match"):
-        idx.check_postings([word])
-    query = QueryEmbedding(np.asarray(idx.dense[0], np.float32), np.array([word]),
-                           np.array([1.0], np.float32))
-    with pytest.raises(GalleryIndexError, match="inverted_data.npy: checksum"):
-        Searcher(GalleryIndex.load(copy)).search(query, 3, "lexical")
 
 
 def test_version_1_index_still_opens(built, tmp_path):

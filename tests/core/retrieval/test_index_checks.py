@@ -1,6 +1,7 @@
-"""core/retrieval/index_checks.py: type checks of an index's JSON files, called directly on
-a real index's manifest, columns and vocabulary (the reader's error wrapping, one problem at a
-time, is in test_index.py)."""
+"""core/retrieval/index_checks.py: type checks of an index's JSON files and size checks of its
+arrays, called directly on a real index's manifest, columns, vocabulary and opened arrays (the
+reader's error wrapping, one problem at a time, is in test_index.py and, for the arrays,
+test_index_large.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import shutil
 import pytest
 import torch
 
+from motionlex.core.retrieval.index import GalleryIndex
 from motionlex.core.retrieval.index_checks import (
     ITEM_COLUMNS,
     items_problems,
     manifest_problems,
+    shape_problems,
     string_list_problem,
 )
 from motionlex.core.retrieval.index_format import DATA_FILES_BY_VERSION
@@ -210,3 +213,25 @@ def test_string_list_problem(real_index):
     bad = vocab[:5] + [None] + vocab[5:7] + [3]
     assert string_list_problem(bad, "vocabulary.json") == (
         "vocabulary.json[5] must be a string, got NoneType None")
+
+
+def test_shape_problems_of_a_real_index_and_of_its_count_changed(real_index):
+    """Every array and column agrees with ``count`` as built; with another count each
+    disagreeing one is a line, and joints not in rows of 3 are named with their dtype."""
+    idx = GalleryIndex.load(real_index)
+    joints = idx._joint_rows
+    assert shape_problems(idx, joints) == []
+    idx.manifest = {**idx.manifest, "count": 3}
+    problems = shape_problems(idx, joints)
+    assert problems[:2] == [f"dense.npy is {idx.dense.shape}, expected (3, D)",
+                            f"inverted.npz is {idx.inverted.shape}, expected "
+                            f"(3, {len(idx.vocabulary)})"]
+    assert [p for p in problems if p.endswith(" entries, expected 3")] == [
+        f"{col} has 2 entries, expected 3" for col in (*ITEM_COLUMNS, "fps", "num_frames",
+                                                       "skeleton")]
+    assert problems[-1] == f"joint_offsets (3) do not match 3 items and joints.npy {joints.shape}"
+    idx.manifest = {**idx.manifest, "count": 2}
+    flat = joints.reshape(-1)
+    assert shape_problems(idx, flat) == [
+        f"joint_offsets (3) do not match 2 items and joints.npy {flat.shape}",
+        f"joints.npy is {flat.shape} float16, expected (R, 3) float16"]
