@@ -36,7 +36,8 @@ from motionlex.core.motion.file_checks import (
     warn_if_sides_swapped,
     warn_unless_y_up,
 )
-from motionlex.core.motion.motion import MIN_FRAMES, Motion, make_motion
+from motionlex.core.motion.joint_arrays import make_motion
+from motionlex.core.motion.motion import MIN_FRAMES, Motion
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)

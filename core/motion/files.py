@@ -33,11 +33,11 @@ from motionlex.core.motion.file_checks import (
     transposed_hint,
     warn_unless_y_up,
 )
+from motionlex.core.motion.joint_arrays import load_joints_npy
 from motionlex.core.motion.motion import (  # noqa: F401  (KIT_FPS: its old home)
     KIT_FPS,
     Motion,
     joints_fps,
-    load_joints_npy,
     to_canonical,
 )
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton, skeleton_for_joint_count
@@ -119,7 +119,7 @@ def read_joints_file(
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:
     """1 (metres) or 0.001 (millimetres): the unit that makes ``joints`` a person's size.
 
-    The statistic is :func:`~.motion.validate_joints`'s, the median over frames of the
+    The statistic is :func:`~.joint_arrays.validate_joints`'s, the median over frames of the
     largest per-axis extent of the joints, on the first 64 frames; it must fall in
     :data:`HUMAN_EXTENT_M` in one of the two units. A centimetre file (a 1.7 m body spans
     170 units) is neither, and is refused rather than read as a 17 cm person.

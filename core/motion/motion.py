@@ -4,27 +4,21 @@ The one data path of motionlex starts here (../shared/DESIGN.md): any file becom
 :class:`Motion` with ``joints (T, J, 3)`` in metres, then :func:`to_canonical` brings it to
 the HumanML3D convention: 20 fps, Y up, floor at y = 0, root XZ at the origin and facing +Z
 on the first frame (Guo et al., CVPR 2022, HumanML3D ``motion_representation`` pipeline).
+Joints from outside are checked as plausible metres by :mod:`.joint_arrays`
+(``make_motion``, ``validate_joints``, ``load_joints_npy``).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from motionlex.core.motion.file_checks import (
     FPS_RANGE,
-    MotionFileError,
     check_finite_joints,
     check_fps_type,
-    check_numeric,
-    check_zero_frames,
-    read_npy,
-    require_motion_file,
-    transposed_hint,
-    warn_unless_y_up,
 )
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 
@@ -43,12 +37,6 @@ def joints_fps(skeleton: Skeleton) -> float:
     return KIT_FPS if skeleton.name == "kit21" else CANONICAL_FPS
 
 MIN_FRAMES = 2
-MAX_ABS_COORD_M = 100.0
-"""Coordinates beyond this many metres are taken as a unit error (e.g. millimetres)."""
-MIN_BODY_EXTENT_M = 0.05
-"""A body whose joints span less than this (metres) is taken as a unit error."""
-MAX_BODY_EXTENT_M = 4.0
-"""A single body whose joints span more than this in one frame is a unit error."""
 
 def _require_motion(motion: object, what: str) -> None:
     if not isinstance(motion, Motion):
@@ -71,8 +59,8 @@ class Motion:
 
     Construction checks the structure (a :class:`Skeleton`, ``fps`` finite and > 0, joints
     ``(T >= 2, J, 3)``) and that every coordinate is finite (one vectorised pass, about
-    0.3 ms per 1,000 frames of 22 joints); :func:`make_motion` also checks that the values
-    are plausible metres and stores float32: use it for joints from outside.
+    0.3 ms per 1,000 frames of 22 joints); :func:`~.joint_arrays.make_motion` also checks
+    that the values are plausible metres and stores float32: use it for joints from outside.
 
     Raises:
         TypeError: ``skeleton`` is not a :class:`Skeleton` (a name such as ``"smpl22"``:
@@ -157,139 +145,6 @@ class Motion:
         return to_canonical(crop, self.fps, floor=False) if canonical else crop
 
 
-
-def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
-    """Check a joint array and return it as contiguous float32.
-
-    Args:
-        joints: ``(T, J, 3)`` array of positions in metres.
-        skeleton: the skeleton the joints must match.
-        source: file name quoted in error messages.
-
-    Returns:
-        ``(T, J, 3)`` float32 array.
-
-    Raises:
-        MotionFileError: wrong rank, joint count or last axis; non-numeric data; fewer than
-            2 frames; NaN or inf; frames of all zeros (:func:`check_zero_frames`);
-            coordinates or body size that are not plausible metres (millimetres or
-            centimetres given as metres, or a collapsed body).
-    """
-    arr = np.asarray(joints)
-    check_numeric(arr.dtype, source)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        hint = transposed_hint(arr.shape) if arr.ndim == 3 else ""
-        raise MotionFileError(f"{source}: expected joints of shape (T, J, 3), got "
-                              f"{arr.shape}{hint}")
-    if arr.shape[1] != skeleton.num_joints:
-        raise MotionFileError(
-            f"{source}: skeleton {skeleton.name!r} has {skeleton.num_joints} joints, "
-            f"the file has {arr.shape[1]}"
-        )
-    if arr.shape[0] < MIN_FRAMES:
-        raise MotionFileError(f"{source}: {arr.shape[0]} frame(s); at least {MIN_FRAMES} needed")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad_frames = np.unique(np.nonzero(~finite.all(axis=(1, 2)))[0])
-        raise MotionFileError(
-            f"{source}: NaN or inf in {len(bad_frames)} frame(s), first at frame {bad_frames[0]}"
-        )
-    check_zero_frames(arr, source)
-    peak = float(np.abs(arr).max())
-    extent = float(np.median(np.ptp(arr, axis=1).max(axis=-1)))
-    if peak > MAX_ABS_COORD_M and MIN_BODY_EXTENT_M <= extent <= MAX_BODY_EXTENT_M:
-        raise MotionFileError(  # a person's size far from the origin: not a unit problem
-            f"{source}: coordinates reach {peak:.1f} m from the origin while the body spans "
-            f"{extent:.2f} m: a world offset of the whole clip? Subtract it (e.g. the root's "
-            f"first position) so the motion lies within {MAX_ABS_COORD_M:g} m of the origin"
-        )
-    if peak > MAX_ABS_COORD_M or extent > MAX_BODY_EXTENT_M:
-        raise MotionFileError(
-            f"{source}: implausible scale for metres (largest |coordinate| {peak:.1f}, "
-            f"median body extent {extent:.2f}); millimetres or centimetres given as metres? "
-            f"Scale them to metres (x 0.001 for mm, x 0.01 for cm)"
-        )
-    if extent < MIN_BODY_EXTENT_M:
-        raise MotionFileError(
-            f"{source}: implausible scale for metres (median body extent {extent:.4f} m); "
-            "collapsed skeleton or wrong units?"
-        )
-    return arr
-
-
-def make_motion(
-    joints: np.ndarray,
-    fps: float,
-    skeleton: Skeleton,
-    source: str | None = None,
-    name: str = "",
-) -> Motion:
-    """Validate ``joints`` and build a :class:`Motion`.
-
-    Args:
-        joints: ``(T, J, 3)`` numeric array of positions, metres, ``T >= 2``, ``J`` equal to
-            ``skeleton.num_joints`` (stored as contiguous float32).
-        fps: frame rate of ``joints``, frames per second (finite, > 0).
-        skeleton: the skeleton the joints belong to, or a built-in skeleton's name
-            (``"smpl22"``, ``"kit21"``: :func:`~.skeleton.get_skeleton`).
-        source: file the joints came from, quoted in error messages, or ``None``.
-        name: identifier such as the dataset id (quoted in errors when ``source`` is None).
-
-    Returns:
-        A new :class:`Motion` with ``fps`` as a float.
-
-    Raises:
-        TypeError: ``fps`` is not a number, or ``skeleton`` neither a :class:`Skeleton` nor
-            a name.
-        ValueError: ``skeleton`` names no built-in skeleton.
-        MotionFileError: see :func:`validate_joints`; also for ``fps <= 0`` or not finite.
-
-    An array whose body is not upright along +Y over most of the clip (a Z-up export) is
-    logged as a warning (:func:`~.file_checks.warn_unless_y_up`), as the file loaders do:
-    motionlex expects Y up, and a Z-up clip gets wrong patches and results.
-    """
-    src = source or name or "<array>"
-    skeleton = as_skeleton(skeleton, src)
-    check_fps_type(fps, f"{src}: frame rate")
-    if not np.isfinite(fps) or fps <= 0:
-        raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")
-    arr = validate_joints(joints, skeleton, src)
-    if source is None:  # an array from the caller (the file loaders warn for files)
-        warn_unless_y_up(arr, skeleton, src)
-    return Motion(arr, float(fps), skeleton, source, name)
-
-
-
-def load_joints_npy(
-    path: str | Path,
-    skeleton: Skeleton,
-    fps: float = CANONICAL_FPS,
-    scale: float = 1.0,
-    name: str | None = None,
-) -> Motion:
-    """Read a ``(T, J, 3)`` joint array from a ``.npy`` file (HumanML3D ``new_joints``).
-
-    Args:
-        path: the ``.npy`` file.
-        skeleton: skeleton of the file's joints.
-        fps: the file's frame rate (20 for HumanML3D, 12.5 for KIT-ML).
-        scale: factor to metres (0.001 for KIT-ML's millimetre release).
-        name: identifier; defaults to the file stem.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        MotionFileError: truncated, pickled or non-numeric file, a FIFO, device or socket,
-            or invalid joints.
-    """
-    path = Path(path)
-    require_motion_file(path)
-    arr = read_npy(path)
-    check_numeric(arr.dtype, str(path))
-    return make_motion(arr.astype(np.float32) * np.float32(scale), fps, skeleton, str(path),
-                       name or path.stem)
-
-
 def resample(motion: Motion, fps: float) -> Motion:
     """Linearly resample a motion in time to ``fps``.
 
@@ -307,8 +162,8 @@ def resample(motion: Motion, fps: float) -> Motion:
         ``motion.fps`` within 1e-9.
 
     Raises:
-        TypeError: ``motion`` is not a :class:`Motion` (an array: :func:`make_motion` makes
-            one), or ``fps`` is not a number.
+        TypeError: ``motion`` is not a :class:`Motion` (an array:
+            :func:`~.joint_arrays.make_motion` makes one), or ``fps`` is not a number.
         ValueError: when ``fps`` is not finite and > 0, above 1000 fps (the highest rate a
             motion file may have, :data:`FPS_RANGE`), or the result would have fewer than
             2 frames.

@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.motion.motion import Motion, joints_fps, make_motion, to_canonical
+from motionlex.core.motion.joint_arrays import make_motion
+from motionlex.core.motion.motion import Motion, joints_fps, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.retrieval.ann import ANN_MIN_ITEMS
 from motionlex.core.retrieval.dense_backend import FAISS_MIN_ITEMS, DenseBackend

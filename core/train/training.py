@@ -20,8 +20,9 @@ written and read only by this run, loaded with ``weights_only=True``; distribute
 never ``.ckpt`` files). Each phase's objective (:mod:`.objectives`) holds that phase's decoders;
 they live in the phase's Lightning checkpoint, never in an exported model.
 
-The configuration is :mod:`.train_config`, the batches :mod:`.phase_data`, the LightningModule
-:mod:`.module`.
+The configuration is :mod:`.train_config`, the dataset folders and training pairs
+:mod:`.run_data`, the batches :mod:`.phase_data`, the LightningModule :mod:`.module`, the
+choice of the exported model :mod:`.best_model`.
 """
 
 from __future__ import annotations
@@ -44,35 +45,37 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from motionlex.core.atomic import atomic_file
-from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import (
-    PairExample,
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
-    split_ids_hint,
     why_no_pairs,
 )
-from motionlex.core.data.text_files import read_caption_corpus, warn_shared_split_ids
 from motionlex.core.model.factory import create_model
-from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
-from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.validation import validation_metrics
 from motionlex.core.train import run_record
+from motionlex.core.train.best_model import BestModelExport
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.quiet import lightning_quieted
+from motionlex.core.train.run_data import (
+    check_data_folders,
+    check_text_corpora,
+    distinct_data_roots,
+    init_patch_stats,
+    load_train_examples,
+    training_captions,
+)
 from motionlex.core.train.train_config import PhaseConfig, TrainConfig, load_train_config
 from motionlex.core.train.trainer_settings import check_trainer_settings, make_trainer
 from motionlex.core.train.validate_export import ValidateAndExport
 
 logger = logging.getLogger(__name__)
 
-class TrainingRun:
+class TrainingRun(BestModelExport):
     """State of one ``motionlex train`` run: data, statistics, best-model export.
 
     Args:
@@ -95,31 +98,13 @@ class TrainingRun:
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.progress = progress
-        real = [os.path.realpath(r) for r in data_roots]
-        twice = sorted({r for r in real if real.count(r) > 1})
-        if twice:  # its pairs would count twice, in training and in validation
-            logger.warning("a dataset folder given twice is read once (%s); the config's "
-                           "data_repeat oversamples a folder", ", ".join(twice))
-            data_roots = list({r: root for r, root in zip(real, data_roots)}.values())
-        for root in data_roots:  # a folder with neither split would be left out silently
-            if not Path(root).is_dir():
-                continue  # the loader names a missing folder
-            detect_layout(root)  # not a dataset at all: say that first
-            if not any((Path(root) / f"{sp}.txt").is_file() for sp in ("train", "val")):
-                raise ValueError(
-                    f"{root} has no train.txt or val.txt: training reads those splits; add "
-                    f"them, one motion id a line ({split_ids_hint(root)}), or leave the folder out")
-            warn_shared_split_ids(root)  # validation on motions it trains on: said
-        reads_corpora = init is None or any(p.name in TEXT_PHASES for p in cfg.phases)
-        missing = [c for c in cfg.text_corpora if not Path(c).exists()] if reads_corpora else []
-        if missing:  # before minutes of loading
-            raise FileNotFoundError(
-                f"text_corpora {missing} of the training config not found from the current "
-                f"folder {Path.cwd()} (relative paths in a config are read from where "
-                f"motionlex runs: the shipped configs from the repository root; or override "
-                f"text_corpora=[PATH])")
+        data_roots = distinct_data_roots(data_roots)
+        check_data_folders(data_roots)
+        if init is None or any(p.name in TEXT_PHASES for p in cfg.phases):
+            check_text_corpora(cfg.text_corpora)  # read by a text phase or the vocabulary
         L.seed_everything(cfg.seed, workers=True, verbose=False)
-        self.train_examples = self._load_train_examples(data_roots)
+        self._unrepeated, self.train_examples = load_train_examples(
+            data_roots, cfg.data_repeat, progress=progress)
         if not self.train_examples:
             raise ValueError("no training pairs: " + "; ".join(map(why_no_pairs, data_roots)))
         self.val_examples = load_pair_examples(data_roots, "val", progress=progress)
@@ -133,7 +118,7 @@ class TrainingRun:
         if self.val_examples:
             # a real chronology test: val clips composed in a known order (motion side)
             self.val_examples += composed_examples(self.val_examples, 100, rng, test_set=True)
-        self.stats = self._init_stats(init)
+        self.stats = init_patch_stats(init)
         if self.stats is None:
             self.stats = compute_patch_stats(
                 self._unrepeated, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
@@ -164,127 +149,14 @@ class TrainingRun:
         # (describe's caption bank looks there)
         self.data_roots = [os.path.abspath(r) for r in data_roots]
 
-    @staticmethod
-    def _init_stats(init: str | Path | None) -> PatchStats | None:
-        """The ``--init`` model's patch statistics (fine-tuning keeps the normalisation its
-        weights were trained on: the demo split's statistics under the default model's
-        weights cost 30 points of R@1 before any step), or None to compute them."""
-        if init is None:
-            return None
-        path = Path(init) / STATS_FILE
-        if not path.is_file():
-            logger.warning("--init %s has no patch_stats.json: the statistics are computed "
-                           "on this run's training data", init)
-            return None
-        stats = PatchStats.load(path)
-        logger.info("patch statistics of --init %s kept (%s, %d frames)", init,
-                    stats.source or "source not recorded", stats.count)
-        return stats
-
-    def _load_train_examples(self, data_roots: Sequence[str | Path]) -> list[PairExample]:
-        """Training pairs of every folder, each repeated ``cfg.data_repeat[name]`` times.
-
-        Raises:
-            ValueError: a ``data_repeat`` key that names none of the folders.
-        """
-        def folder_names(root: str | Path) -> list[str]:
-            """The name the --data path gives, then the folder's own (a link resolved)."""
-            return list(dict.fromkeys(n for n in (Path(root).name, Path(root).resolve().name)
-                                      if n))
-
-        names = [n for r in data_roots for n in folder_names(r)]
-        unknown = sorted(set(self.cfg.data_repeat) - set(names))
-        if unknown:
-            raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
-                             f"folders {names}")
-        self._unrepeated, examples = [], []
-        for root in data_roots:
-            loaded = load_pair_examples([root], "train", progress=self.progress)
-            if not loaded and len(data_roots) > 1:  # alone, "no training pairs" says it
-                logger.warning("%s adds no training pairs, so it takes no part in training "
-                               "(%s)", root, why_no_pairs(root))
-            k = next((self.cfg.data_repeat[n] for n in folder_names(root)
-                      if n in self.cfg.data_repeat), 1)
-            if k > 1:
-                logger.info("%s: %d training pairs, repeated %d times per epoch", root,
-                            len(loaded), k)
-            self._unrepeated += loaded
-            examples += loaded * k
-        return examples
-
     def _training_captions(self) -> list[str]:
-        caps = [e.caption for e in self._unrepeated]
-        for c in self.cfg.text_corpora:
-            got = read_caption_corpus(c, "train")
-            if not got:
-                logger.warning("text corpus %s: its train split holds no caption; it adds "
-                               "nothing", c)
-            caps += got
-        return caps
+        return training_captions(self._unrepeated, self.cfg.text_corpora)
 
     def _corpus_vocabulary(self) -> list[int]:
         ids = corpus_vocabulary(self._training_captions(), self.model.tokenizer)
         logger.info("lexical vocabulary: %d caption words of %d WordPieces", len(ids),
                     len(self.model.vocabulary))
         return ids
-
-    # -- export -------------------------------------------------------------------------
-    def _extra_json(self, metrics: dict[str, float], phase: str, step: int) -> dict:
-        return {
-            "patch_stats.json": self.stats.to_dict(),
-            "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
-                                  "init": self.init},
-            "val_metrics.json": {"phase": phase, "step": step, **metrics},
-        }
-
-    def export(self, model: MotionTextModel, path: Path, metrics: dict[str, float], phase: str,
-               step: int) -> None:
-        """Save a loadable model directory (atomic: a failed save leaves the old one).
-
-        A model with ``text_trainable_layers >= 0`` stores only its trainable text layers.
-        """
-        partial_text = model.config.text_trainable_layers >= 0 and model.config.text_pretrained
-        model.save_pretrained(
-            path, extra_json=self._extra_json(metrics, phase, step),
-            include_text_encoder="trainable" if partial_text else True,
-        )
-
-    def consider(self, model, metrics: dict[str, float], phase: str, step: int) -> bool:
-        """Export the model when ``cfg.monitor`` improved; returns whether it did."""
-        score = metrics.get(self.cfg.monitor, -math.inf)
-        if not np.isfinite(score) or score <= self.best_score:
-            logger.info("validation %s=%.3f (best %.3f)", self.cfg.monitor, score, self.best_score)
-            return False
-        self.best_score, self.best_metrics = float(score), dict(metrics)
-        self.export(model, self.out_dir / "model", metrics, phase, step)
-        logger.info("new best %s=%.3f at %s step %d -> %s", self.cfg.monitor, score, phase,
-                    step, self.out_dir / "model")
-        return True
-
-    def _consider_init(self) -> None:
-        """Validate the ``--init`` model before any step and make it the first candidate:
-        a fine-tune that only made it worse (4 stage-4 steps: rsum 499 -> 485, unsaid)
-        exports the starting model, as phase ``init``, step 0."""
-        metrics = validation_metrics(self.model, self.val_examples, self.stats,
-                                     seed=self.cfg.seed)
-        self.model.train()
-        logger.info("the --init model on validation: %s=%.3f (this run must beat it)",
-                    self.cfg.monitor, metrics.get(self.cfg.monitor, float("nan")))
-        self.consider(self.model, metrics, "init", 0)
-
-    def _restore_best(self, path: Path) -> None:
-        """Take the best validation score of an interrupted run's exported model, so that a
-        resumed run replaces that model only with a better one."""
-        try:
-            metrics = json.loads(path.read_text())
-            score = float(metrics[self.cfg.monitor])
-        except (OSError, ValueError, KeyError, TypeError):
-            return  # no validated export to keep
-        if np.isfinite(score):
-            self.best_score = score
-            self.best_metrics = {k: v for k, v in metrics.items() if k not in ("phase", "step")}
-            logger.info("resuming: the exported model's %s=%.3f stands until beaten",
-                        self.cfg.monitor, score)
 
     # -- phases -------------------------------------------------------------------------
     def _dataset(self, phase: PhaseConfig, rank: int = 0,

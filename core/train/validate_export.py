@@ -1,7 +1,7 @@
 """The Lightning callback that validates a contrastive phase and exports the best model:
 every ``val_every`` steps and at the phase's end, retrieval metrics on the run's validation
 split (rank 0 alone; the other ranks wait), logged and handed to the run, which exports the
-model when its monitored figure improves (:meth:`.training.TrainingRun.consider`)."""
+model when its monitored figure improves (:meth:`.best_model.BestModelExport.consider`)."""
 
 from __future__ import annotations
 

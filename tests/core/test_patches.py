@@ -3,7 +3,8 @@ import pytest
 
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.motion.files import load_motion_file
-from motionlex.core.motion.motion import load_joints_npy, mirror_motion, to_canonical
+from motionlex.core.motion.joint_arrays import load_joints_npy
+from motionlex.core.motion.motion import mirror_motion, to_canonical
 from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton
 from motionlex.core.patch_batches import patches_from_joints
 from motionlex.core.patches import (

@@ -41,10 +41,8 @@ from motionlex.core.data.demo.actions import ACTIONS, GENERATORS, STANDING
 from motionlex.core.data.demo.captions import caption_tokens, draw_captions
 from motionlex.core.data.demo.kinematics import FPS, restore_bone_lengths
 from motionlex.core.data.demo.synthesis import realise, sample_params
-from motionlex.core.motion.motion import (
-    Motion,
-    validate_joints,
-)
+from motionlex.core.motion.joint_arrays import validate_joints
+from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.core.patches import MAX_FRAMES
 

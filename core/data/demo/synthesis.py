@@ -37,9 +37,9 @@ from motionlex.core.data.demo.kinematics import (
     forward_kinematics,
     lock_feet,
 )
+from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import (
     Motion,
-    make_motion,
     to_canonical,
 )
 from motionlex.core.motion.skeleton import SMPL22

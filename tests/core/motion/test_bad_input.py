@@ -21,7 +21,7 @@ from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.bvh_parse import MAX_ABS_ROTATION_DEG, read_bvh
 from motionlex.core.motion.file_checks import MotionFileError, check_zero_frames, read_npy
 from motionlex.core.motion.files import load_motion_file, read_joints_file
-from motionlex.core.motion.motion import load_joints_npy, make_motion
+from motionlex.core.motion.joint_arrays import load_joints_npy, make_motion
 from motionlex.core.motion.skeleton import get_skeleton
 
 NPY = "bandai/new_joints/bn2_raise-up-both-hands_active_101.npy"

@@ -11,9 +11,9 @@ import pytest
 
 from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.files import load_motion_file
+from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import (
     Motion,
-    make_motion,
     mirror_motion,
     resample,
     to_canonical,

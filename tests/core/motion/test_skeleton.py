@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from motionlex.core.motion.motion import load_joints_npy, mirror_motion
+from motionlex.core.motion.joint_arrays import load_joints_npy
+from motionlex.core.motion.motion import mirror_motion
 from motionlex.core.motion.skeleton import (
     KIT21,
     PART_NAMES,

@@ -1,6 +1,6 @@
 """Fixtures for tests/core/train: the phase module on a one-parameter model, for tests of
 what Lightning does with the module's batches, ranks and random streams (seconds, no
-encoder)."""
+encoder); a small real dataset for tests of whole training runs."""
 
 from __future__ import annotations
 
@@ -49,3 +49,13 @@ class BatchRecorder(MotionTextModule):
 @pytest.fixture
 def batch_recorder() -> type[BatchRecorder]:
     return BatchRecorder
+
+
+@pytest.fixture(scope="module")
+def small_data(shared_data, tmp_path_factory, make_subset):
+    """A small real dataset: 60 Bandai train clips (many actions) and 16 val clips."""
+    src = shared_data / "bandai"
+    train = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][::49][:60]
+    val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::4][:16]
+    root = tmp_path_factory.mktemp("data") / "bandai_small"
+    return make_subset(src, root, train + val, {"train": train, "val": val})

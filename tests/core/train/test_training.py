@@ -23,16 +23,6 @@ from motionlex.core.train.training import TrainingRun, train
 
 
 @pytest.fixture(scope="module")
-def small_data(shared_data, tmp_path_factory, make_subset):
-    """A small real dataset: 60 Bandai train clips (many actions) and 16 val clips."""
-    src = shared_data / "bandai"
-    train = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][::49][:60]
-    val = [ln.strip() for ln in (src / "val.txt").read_text().splitlines()][::4][:16]
-    root = tmp_path_factory.mktemp("data") / "bandai_small"
-    return make_subset(src, root, train + val, {"train": train, "val": val})
-
-
-@pytest.fixture(scope="module")
 def examples(small_data):
     return load_pair_examples([small_data], "train", progress=False)
 
@@ -135,86 +125,6 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     assert "nothing to resume" in caplog.text and "starts from step 0" not in caplog.text
 
 
-def test_data_repeat_oversamples_one_folder_and_keeps_statistics(small_data, shared_data,
-                                                                 make_subset, repo_root,
-                                                                 tmp_path):
-    """``data_repeat`` repeats one folder's training pairs per epoch and leaves the other
-    folder's alone; the patch statistics, the caption vocabulary and validation stay those
-    of the unrepeated data."""
-    src = shared_data / "bandai"
-    ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][5::97][:8]
-    other = make_subset(src, tmp_path / "other", ids, {"train": ids})
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    plain = TrainingRun(cfg, [small_data, other], tmp_path / "a", progress=False)
-    cfg3 = load_train_config(repo_root / "configs" / "tiny.yaml",
-                             ["compose_p=0", "data_repeat={other: 3}"])
-    tripled = TrainingRun(cfg3, [small_data, other], tmp_path / "b", progress=False)
-    n_small = len(load_pair_examples([small_data], "train", with_events=False, progress=False))
-    n_other = len(plain.train_examples) - n_small
-    assert n_other > 0 and len(tripled.train_examples) == n_small + 3 * n_other
-    ids_of = [e.motion_id for e in tripled.train_examples]
-    assert ids_of[:n_small] == [e.motion_id for e in plain.train_examples[:n_small]]
-    assert ids_of[n_small:] == 3 * [e.motion_id for e in plain.train_examples[n_small:]]
-    assert len(tripled.val_examples) == len(plain.val_examples)
-    np.testing.assert_allclose(tripled.stats.mean, plain.stats.mean)
-    assert sorted(tripled._training_captions()) == sorted(plain._training_captions())
-    wrong = load_train_config(repo_root / "configs" / "tiny.yaml", ["data_repeat={bandai: 2}"])
-    with pytest.raises(ValueError, match=r"data_repeat names \['bandai'\].*bandai_small"):
-        TrainingRun(wrong, [small_data], tmp_path / "c", progress=False)
-    # a link to the folder: keyed by the name the --data path gives (README), or the
-    # folder's own (the link's name was refused: only the resolved name counted)
-    link = tmp_path / "linked"
-    link.symlink_to(other)
-    by_link = load_train_config(repo_root / "configs" / "tiny.yaml",
-                                ["compose_p=0", "data_repeat={linked: 3}"])
-    linked = TrainingRun(by_link, [small_data, link], tmp_path / "d", progress=False)
-    assert len(linked.train_examples) == n_small + 3 * n_other
-
-
-def test_a_folder_given_twice_is_read_once(small_data, repo_root, tmp_path, caplog,
-                                           monkeypatch):
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    monkeypatch.chdir(small_data.parent)  # given relative, recorded absolute
-    once = TrainingRun(cfg, [small_data.name], tmp_path / "a", progress=False)
-    assert once.data_roots == [str(small_data)]
-    monkeypatch.undo()
-    with caplog.at_level("WARNING", logger="motionlex"):
-        twice = TrainingRun(cfg, [small_data, str(small_data) + "/"], tmp_path / "b",
-                            progress=False)
-    assert len(twice.train_examples) == len(once.train_examples)
-    assert len(twice.val_examples) == len(once.val_examples)
-    assert any("given twice is read once" in r.getMessage() for r in caplog.records)
-
-
-def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root, tmp_path):
-    """A run resumed after its last checkpoint (the phase's done-marker never written) keeps
-    the model validation chose, with its metrics (fusion weight included), unless it
-    validates a better one; it never puts an unvalidated last model in its place."""
-    import shutil
-
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
-        {"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 2}]})
-    out = tmp_path / "out"
-    TrainingRun(cfg, [small_data], out, progress=False).fit()
-    before = json.loads((out / "model" / "val_metrics.json").read_text())
-    assert "fusion_weight" in before
-    shutil.rmtree(out / "phases")
-    # the exported model validated better than anything the resumed steps can reach (rsum
-    # is at most 600): it must stay, weights and metrics
-    before["val/rsum"] = 10_000.0
-    (out / "model" / "val_metrics.json").write_text(json.dumps(before))
-    weights = (out / "model" / "model.safetensors").read_bytes()
-    run = TrainingRun(cfg, [small_data], out, progress=False)
-    run.fit(resume=True)
-    after = json.loads((out / "model" / "val_metrics.json").read_text())
-    assert after == before and (out / "model" / "model.safetensors").read_bytes() == weights
-    assert json.loads((out / "val_metrics.json").read_text())["val/rsum"] == after["val/rsum"]
-    # a validation that gives NaN (a diverged model) never replaces a model
-    assert not run.consider(run.model, {"val/rsum": float("nan")}, "lexcmlp", 9)
-    assert json.loads((out / "model" / "val_metrics.json").read_text()) == before
-
-
 def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, make_subset,
                                                                   repo_root, tmp_path, caplog):
     """Without a validation split the last model is exported, also over an earlier run's
@@ -281,35 +191,6 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     kept, own = (json.loads((d / "patch_stats.json").read_text()) for d in (second, first))
     assert kept == own and own["source"] == "d/train"
     load_train_config(second / "train_config.json")  # the record still loads as a config
-
-
-def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, tmp_path,
-                                                          caplog):
-    """A fine-tune from --init that only made the model worse exported its best step
-    anyway (4 stage-4 steps: rsum 499 -> 485, unsaid): the --init model, validated before
-    step 1, is the first candidate."""
-    from safetensors.numpy import load_file
-
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    one = [{"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 4}]
-    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": one})
-    first = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False).fit()
-    wreck = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [  # steps that only harm
-        {**one[0], "max_steps": 2, "val_every": 2, "lr_scale": 3000.0}]})
-    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
-        out = TrainingRun(wreck, [small_data], tmp_path / "b", init=first,
-                          progress=False).fit()
-    assert "the --init model on validation" in caplog.text
-    val = json.loads((out / "val_metrics.json").read_text())
-    assert (val["phase"], val["step"]) == ("init", 0)
-    assert val["val/rsum"] == pytest.approx(
-        json.loads((first / "val_metrics.json").read_text())["val/rsum"], abs=1e-6)
-    mine, theirs = (load_file(d / "model.safetensors") for d in (out, first))
-    assert all(np.array_equal(mine[k], theirs[k]) for k in theirs)
-    from motionlex.core.cli.model import _headline
-
-    assert _headline(val).startswith("best on validation (the --init model itself: no step "
-                                     "of this run beat it)")
 
 
 @pytest.mark.slow
@@ -483,19 +364,6 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     (out2 / "run_config.json").unlink()
     with pytest.raises(ValueError, match="resume it with the config it was started with"):
         TrainingRun(old, [small_data], out2, progress=False).fit(resume=True)
-
-
-def test_a_folder_without_training_pairs_beside_others_is_named(small_data, shared_data,
-                                                                 repo_root, tmp_path, caplog):
-    """humanml3d_samples' 5 train motions have no captions: next to a folder with pairs it
-    was loaded without a word and took no part in training."""
-    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
-    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
-        run = TrainingRun(cfg, [small_data, shared_data / "humanml3d_samples"],
-                          tmp_path / "out", progress=False)
-    assert run.train_examples
-    assert ("humanml3d_samples adds no training pairs, so it takes no part in training "
-            "(humanml3d_samples: 5 train motions, 0 with captions") in caplog.text
 
 
 def test_a_corpus_vocabulary_run_allows_the_words_of_its_captions_and_text_corpora(

@@ -1,0 +1,69 @@
+"""The model a training run exports (core/train/best_model.py): validation's choice kept
+on resume, and an --init model no step beats."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from motionlex.core.train.train_config import load_train_config
+from motionlex.core.train.training import TrainingRun
+
+
+def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root, tmp_path):
+    """A run resumed after its last checkpoint (the phase's done-marker never written) keeps
+    the model validation chose, with its metrics (fusion weight included), unless it
+    validates a better one; it never puts an unvalidated last model in its place."""
+    import shutil
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 2}]})
+    out = tmp_path / "out"
+    TrainingRun(cfg, [small_data], out, progress=False).fit()
+    before = json.loads((out / "model" / "val_metrics.json").read_text())
+    assert "fusion_weight" in before
+    shutil.rmtree(out / "phases")
+    # the exported model validated better than anything the resumed steps can reach (rsum
+    # is at most 600): it must stay, weights and metrics
+    before["val/rsum"] = 10_000.0
+    (out / "model" / "val_metrics.json").write_text(json.dumps(before))
+    weights = (out / "model" / "model.safetensors").read_bytes()
+    run = TrainingRun(cfg, [small_data], out, progress=False)
+    run.fit(resume=True)
+    after = json.loads((out / "model" / "val_metrics.json").read_text())
+    assert after == before and (out / "model" / "model.safetensors").read_bytes() == weights
+    assert json.loads((out / "val_metrics.json").read_text())["val/rsum"] == after["val/rsum"]
+    # a validation that gives NaN (a diverged model) never replaces a model
+    assert not run.consider(run.model, {"val/rsum": float("nan")}, "lexcmlp", 9)
+    assert json.loads((out / "model" / "val_metrics.json").read_text()) == before
+
+
+def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, tmp_path,
+                                                          caplog):
+    """A fine-tune from --init that only made the model worse exported its best step
+    anyway (4 stage-4 steps: rsum 499 -> 485, unsaid): the --init model, validated before
+    step 1, is the first candidate."""
+    from safetensors.numpy import load_file
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    one = [{"name": "lexcmlp", "max_steps": 4, "batch_size": 8, "val_every": 4}]
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": one})
+    first = TrainingRun(cfg, [small_data], tmp_path / "a", progress=False).fit()
+    wreck = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [  # steps that only harm
+        {**one[0], "max_steps": 2, "val_every": 2, "lr_scale": 3000.0}]})
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.best_model"):
+        out = TrainingRun(wreck, [small_data], tmp_path / "b", init=first,
+                          progress=False).fit()
+    assert "the --init model on validation" in caplog.text
+    val = json.loads((out / "val_metrics.json").read_text())
+    assert (val["phase"], val["step"]) == ("init", 0)
+    assert val["val/rsum"] == pytest.approx(
+        json.loads((first / "val_metrics.json").read_text())["val/rsum"], abs=1e-6)
+    mine, theirs = (load_file(d / "model.safetensors") for d in (out, first))
+    assert all(np.array_equal(mine[k], theirs[k]) for k in theirs)
+    from motionlex.core.cli.model import _headline
+
+    assert _headline(val).startswith("best on validation (the --init model itself: no step "
+                                     "of this run beat it)")
