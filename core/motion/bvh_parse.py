@@ -250,8 +250,12 @@ def read_bvh(path: str | Path) -> BvhFile:
                               f"not a positive number of seconds (e.g. 0.0333333 for 30 fps)")
     data, n_chan = rows[2:], sum(len(c) for c in tree["channels"])
     if len(data) != int(n_frames):
-        raise MotionFileError(
-            f"{src}: header says Frames: {int(n_frames)} but the file has {len(data)} data lines")
+        # a note or a second take after the frames: name the first line that is no frame
+        odd = next(((i, tok) for i, tok in data if len(tok) != n_chan), None)
+        where = "" if odd is None else (f"; line {odd[0] + 1} is not a frame of {n_chan} "
+                                        f"values: {' '.join(odd[1])[:60]!r}")
+        raise MotionFileError(f"{src}: header says Frames: {int(n_frames)} but the file has "
+                              f"{len(data)} data lines{where}")
     for i, tok in data:
         if len(tok) != n_chan:
             raise MotionFileError(f"{src}, line {i + 1}: expected {n_chan} values (one per "

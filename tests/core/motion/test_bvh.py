@@ -431,6 +431,8 @@ def _corrupt(tmp_path: Path, case: str) -> Path:
         text = "\n".join(lines[:motion])
     elif case == "frames":
         text = good.replace("Frames: 3", "Frames: 4")
+    elif case == "trailing_note":
+        text = good.rstrip("\n") + "\nexported by a tool, 3 frames\n"
     elif case == "values":
         text = "\n".join(lines[:-1] + [" ".join(lines[-1].split()[:-1])])
     elif case == "non_numeric":
@@ -457,6 +459,8 @@ def _corrupt(tmp_path: Path, case: str) -> Path:
     ("truncated", r"truncated hierarchy: \d+ block\(s\) never closed"),
     ("no_motion", "MOTION section missing"),
     ("frames", "header says Frames: 4 but the file has 3 data lines"),
+    ("trailing_note", r"header says Frames: 3 but the file has 4 data lines; line \d+ is not "
+                      r"a frame of 96 values: 'exported by a tool, 3 frames'"),
     ("values", r"line \d+: expected 96 values .* got 95"),
     ("non_numeric", r"line \d+: non-numeric value 'abc' \(value 8 of 96\)"),
     ("channel", r"unknown channel name\(s\) \['Wrotation'\]"),
