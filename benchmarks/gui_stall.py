@@ -16,10 +16,11 @@ Two phases, both while the skeleton player animates:
   (request to results shown) too.
 
 The gallery is synthetic in its embeddings (random unit dense vectors and random sparse
-lexical vectors of 128 words, written with ``core.index.write_index``) and real in its motions
-(Bandai val clips, cropped to 100 frames, repeated): ranking cost and GUI work are those of a
-real 10k index, without encoding 10k motions on a CPU first. The model is ``cpu-small``
-(pretrained all-MiniLM-L6-v2 text encoder, random motion encoder) unless ``--model tiny``.
+lexical vectors of 128 words, written with ``core.retrieval.index_writer.write_index``) and
+real in its motions (Bandai val clips, cropped to 100 frames, repeated): ranking cost and GUI
+work are those of a real 10k index, without encoding 10k motions on a CPU first. The model is
+``cpu-small`` (pretrained all-MiniLM-L6-v2 text encoder, random motion encoder) unless
+``--model tiny``.
 
 ``--breakdown`` also times every event the GUI thread dispatches (a ``QApplication`` whose
 ``notify`` is timed, nested dispatches included: the repaint of each widget inside a window

@@ -1,1 +1,2 @@
-"""motionlex.core.model.model."""
+"""motionlex.core.model: the motion-text model (configs, encoders, lexical head), its model
+folders and checkpoint loaders, and the plain-torch lite towers for one-off queries."""

@@ -78,7 +78,7 @@ class MotionTextConfig:
     -1 fine-tunes the whole text backbone; ``k >= 0`` freezes it except its top ``k`` layers
     (see :meth:`TextEncoder.freeze_lower_layers`).
     Architecture only: loss weights, mask ratios and the phase decoders' depth are training
-    settings (:class:`motionlex.core.train.objectives.ObjectiveConfig`); :meth:`from_dict`
+    settings (:class:`motionlex.core.train.objective.ObjectiveConfig`); :meth:`from_dict`
     drops them from old ``config.json`` files (:data:`LEGACY_LOSS_KEYS`).
 
     Raises:

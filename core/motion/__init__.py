@@ -1,1 +1,2 @@
-"""motionlex.core.motion.motion."""
+"""motionlex.core.motion: skeletons, the Motion type and its canonical form, and the motion
+file readers and writers (joint arrays, BVH, GLB)."""

@@ -1,1 +1,2 @@
-"""motionlex.core.retrieval.metrics."""
+"""motionlex.core.retrieval: embedding, gallery indexes (building, reading, searching),
+metrics, evaluation protocols and reports."""

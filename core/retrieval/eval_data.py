@@ -1,7 +1,7 @@
 """The pairs an evaluation reads: a dataset split, or a folder of BVH files (cross-skeleton).
 
 - HumanML3D/KIT-ML layout: the split's ``(motion, caption)`` pairs
-  (:func:`motionlex.core.data.collate.load_pair_examples`).
+  (:func:`motionlex.core.data.pairs.load_pair_examples`).
 - Cross-skeleton (Yu et al., CVPR 2024, Sec. 5.1): a folder of BVH files is read on each
   file's native skeleton (no retargeting); its own resampling matrix maps it to the same
   80 patch columns. Captions come from a sidecar ``{stem}.txt``, else ``index.json``'s

@@ -66,7 +66,7 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
     Args:
         metrics: the flat metrics of :func:`evaluate`.
         info: ``checkpoint``, ``data``, ``split``, ``notes``.
-        cfg: the :class:`.evaluate.EvalConfig` (protocol labels, shuffles, prompt).
+        cfg: the :class:`.eval_config.EvalConfig` (protocol labels, shuffles, prompt).
     """
     lines = ["# motionlex evaluation", "",
              f"- checkpoint: `{info['checkpoint']}`",

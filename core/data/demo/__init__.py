@@ -1,1 +1,2 @@
-"""motionlex.core.data.datasets.demo."""
+"""motionlex.core.data.demo: the built-in procedural demo gallery (seeded SMPL-22 motions with
+captions from their parameters)."""

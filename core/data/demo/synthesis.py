@@ -10,7 +10,7 @@ Per frame:
   action's flight velocity (a jump in place lands where it took off); gait roots are then
   averaged over one step, as a pelvis moves at a nearly steady speed;
 - a foot that stays on the floor is held in place by two-bone leg IK
-  (:func:`motionlex.core.data.demo.kinematics._lock_feet`).
+  (:func:`motionlex.core.data.demo.kinematics.lock_feet`).
 
 :func:`synthesize` is the public entry: an action label and its parameters -> a canonical
 SMPL-22 :class:`~motionlex.core.motion.motion.Motion` at 20 fps.

@@ -1,4 +1,4 @@
-"""BVH writing from joint positions, read back with the project's own parser (core/bvh.py).
+"""BVH writing from joint positions, read back with the project's own parser (core/motion/bvh.py).
 
 Round trips run on every real motion in ../shared/data/humanml3d_samples (HumanML3D,
 SMPL-22) and ../shared/data/cmu_kitml (CMU trials converted to SMPL-22 from several BVH

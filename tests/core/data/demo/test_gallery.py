@@ -227,7 +227,7 @@ def test_gallery_shape_and_coverage(gallery):
 
 
 def test_captions_split_into_the_labelled_events(gallery):
-    """core.events reads every caption back as one event per label, in order."""
+    """core.text.events reads every caption back as one event per label, in order."""
     items, _ = gallery
     caps = [(it, c) for it in items for c in it.captions]
     events = split_events_batch([c for _, c in caps])
