@@ -232,7 +232,7 @@ def _check_motions(motions: Sequence[Motion], blend_frames: int) -> None:
         if abs(m.fps - CANONICAL_FPS) > 1e-6:
             raise ValueError(
                 f"motion {i} ({name}) is at {m.fps} fps; expected canonical {CANONICAL_FPS} "
-                "fps (bring it to canonical form with core.motion.to_canonical)"
+                "fps (bring it to canonical form with motionlex.core.motion.motion.to_canonical)"
             )
         need = blend_frames + 1 if i in (0, len(motions) - 1) else 2 * blend_frames + 1
         if m.num_frames < need:
