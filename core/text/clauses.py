@@ -73,6 +73,8 @@ def _inflect(lemma: str, form: str, original: str) -> str:
         word = lemma
     else:
         return original
+    if original.isupper() and len(original) > 1:  # "SITTING" -> "SITS"
+        return word.upper()
     return word.capitalize() if original[:1].isupper() else word
 
 

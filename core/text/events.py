@@ -35,6 +35,8 @@ Rules (each event keeps the caption's words and their casing, with these changes
 - A gapped fragment after a connective takes the subject and verb of the event before it
   ("jumps to the right, then to the left" -> [..., "a person jumps to the left"]), except
   after "followed by" ("walks followed by a jump" -> [..., "a jump"]).
+- Words in capitals are parsed in lower case ("JUMP!!! then SIT" -> ["JUMP", "SIT"]; the
+  small tagger reads a shouted verb as a name), and keep their capitals in the events.
 - A comma followed by a participle in a finite sentence is a manner phrase, not an event
   ("walks forward, slowly turning left"); a second finite verb with no connective starts
   one ("walks forward turns around").
@@ -141,8 +143,25 @@ def load_parser() -> Language:
     )
 
 
+_SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def parse_form(caption: str) -> str:
+    """The text the parser reads: words in capitals ("JUMP!!! then SIT") lower-cased, since
+    the small tagger reads a shouted verb as a proper noun and finds no second event; the
+    same length and offsets as ``caption`` (unchanged where lower-casing would move them),
+    so the events keep the caption's own casing."""
+    if not _SHOUTED.search(caption):
+        return caption
+    quiet = _SHOUTED.sub(lambda m: m.group(0).lower(), caption)
+    return quiet if len(quiet) == len(caption) else caption
+
+
 def _split_doc(doc, caption: str) -> list[str]:
     toks = _tokens(doc)
+    if doc.text != caption:  # parsed lower-cased (parse_form): the caption's own words back
+        for t, spacy_tok in zip(toks, doc):
+            t.text = caption[spacy_tok.idx:spacy_tok.idx + len(spacy_tok.text)]
     single = [re.sub(r"[\s.!?;,:]+$", "", caption.strip())]
     if _SIMULTANEOUS.search(caption):
         return single
@@ -243,7 +262,7 @@ def split_events_batch(captions: Sequence[str], batch_size: int = 256) -> list[l
                                          f"captions[{i}]"), f"captions[{i}]")
              for i, c in enumerate(captions)]  # checked again: invisible characters alone
     nlp = load_parser()
-    docs = nlp.pipe(texts, batch_size=batch_size)
+    docs = nlp.pipe([parse_form(t) for t in texts], batch_size=batch_size)
     return [_split_doc(doc, c) for doc, c in zip(docs, texts)]
 
 

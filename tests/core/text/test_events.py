@@ -88,6 +88,20 @@ def test_before_after_give_chronological_order(caption):
     assert split_events(caption) == ["a person jumps twice", "a person sits down"]
 
 
+@pytest.mark.parametrize(("caption", "events"), [
+    ("JUMP!!! then SIT", ["JUMP", "SIT"]),
+    ("a person JUMPS, then SITS DOWN", ["a person JUMPS", "a person SITS DOWN"]),
+    ("A PERSON WALKS FORWARD BEFORE SITTING DOWN",
+     ["A PERSON WALKS FORWARD", "A PERSON SITS DOWN"]),
+    ("a person does the YMCA dance then bows", ["a person does the YMCA dance", "a person bows"]),
+])
+def test_words_in_capitals_split_like_lower_case_and_keep_their_capitals(caption, events):
+    """A shouted query ("JUMP!!! then SIT", audit 32) was one event: the tagger reads a
+    capitalised verb as a name. Parsed lower-cased, the events keep the caption's capitals."""
+    assert split_events(caption) == events
+    assert len(split_events(caption.lower())) == len(events)
+
+
 def test_after_clause_with_its_own_subject_is_moved_first():
     assert split_events("A person walks forward after he leans forward.") == [
         "A person leans forward",  # "he" named as the person it stands for
