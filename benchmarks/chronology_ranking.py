@@ -22,11 +22,11 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from motionlex.core.data.demo.gallery import chronology_pairs  # noqa: E402
+from motionlex.core.data.pairs import distinct_motions  # noqa: E402
 from motionlex.core.model.factory import load_checkpoint  # noqa: E402
 from motionlex.core.retrieval.chronology import composed_pairs  # noqa: E402
 from motionlex.core.retrieval.eval_data import load_eval_set  # noqa: E402
 from motionlex.core.retrieval.order_ranking import order_ranking_report  # noqa: E402
-from motionlex.core.retrieval.protocols import distinct_motions  # noqa: E402
 from motionlex.resources import default_model_dir  # noqa: E402
 
 ALPHAS = (0.5, 1.0, 2.0)

@@ -92,8 +92,9 @@ def run_variant(name: str, seed: int, out: Path, work: Path, data: list[Path]) -
     """Train (from the seed's shared initial model) and evaluate one variant."""
     init = work / f"init-s{seed}"
     if not (init / "model" / "config.json").is_file():
-        motionlex("train", "--config", CONFIG, "--out", str(init), "-q", f"seed={seed}",
-                  *[a for d in data for a in ("--data", str(d))], INIT_PHASES)
+        # key=value overrides last, together: argparse takes one run of them after the options
+        motionlex("train", "--config", CONFIG, "--out", str(init), "-q",
+                  *[a for d in data for a in ("--data", str(d))], f"seed={seed}", INIT_PHASES)
     pre, extra = VARIANTS[name]
     phases = [f"{{name: {n}, max_steps: {k}, batch_size: 32, lr_scale: {r}}}" for n, k, r in pre]
     run = work / f"{name}-s{seed}"

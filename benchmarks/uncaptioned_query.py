@@ -111,6 +111,10 @@ def main() -> None:
     args = ap.parse_args()
     from PySide6.QtWidgets import QApplication
 
+    from motionlex.widgets.gl_canvas import enable_shared_gl_contexts
+
+    if QApplication.instance() is None:  # as the explorer's main(): every window's GL view
+        enable_shared_gl_contexts()  # draws (--repeats opens a window per run)
     app = QApplication.instance() or QApplication([])
     runs = [run_once(app, args.bvh, args.give_way) for _ in range(args.repeats)]
     print(json.dumps({"bvh": str(args.bvh), "give_way": args.give_way, "runs": runs},
