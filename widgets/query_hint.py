@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
@@ -24,6 +25,7 @@ from motionlex.core.text.spelling import (
     Speller,
     apply_corrections,
     names_no_motion,
+    reads_as_english,
 )
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
@@ -39,6 +41,12 @@ MAX_LISTED = 5
 NO_MOTION_TEXT = ("the query names no motion, so its results mean little: describe one, "
                   "e.g. 'a person walks forward'")
 """The line for a query of function words alone."""
+
+NOT_ENGLISH_TEXT = ("the model reads English: most words of this query are unknown to it, "
+                    "so its results mean little")
+"""The line for a query in another language
+(:func:`~motionlex.core.text.spelling.reads_as_english`): suggestions would be unrelated
+English words."""
 
 
 def hint_text(corrections: list[Correction]) -> str:
@@ -79,6 +87,7 @@ class QueryHint(QLabel):
         self._text = ""
         self._corrections: list[Correction] = []
         self._no_motion = False
+        self._not_english = False
         self._shown = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -125,13 +134,18 @@ class QueryHint(QLabel):
         self._text = text
         self._no_motion = names_no_motion(text)
         self._corrections = [] if self._no_motion else self._speller.check(text)
+        self._not_english = bool(self._corrections) and not reads_as_english(
+            text, self._corrections)
+        if self._not_english:  # no suggestions: they would be unrelated English words
+            self._corrections = [replace(c, suggestion=None) for c in self._corrections]
         self._render()
         return list(self._corrections)
 
     def _render(self) -> None:
         """Show the line that fits: the whole line, else only "did you mean: …" (the unknown
         words are in the box above), cut on the right with "…"; the tooltip has it all."""
-        plain = NO_MOTION_TEXT if self._no_motion else hint_text(self._corrections)
+        plain = (NO_MOTION_TEXT if self._no_motion else NOT_ENGLISH_TEXT if self._not_english
+                 else hint_text(self._corrections))
         if not plain:
             self._shown = ""
             self.setToolTip("")

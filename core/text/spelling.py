@@ -22,6 +22,7 @@ alignment recurrence is the restricted Damerau-Levenshtein distance.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -87,6 +88,43 @@ def require_words(text: object, what: str = "query") -> str:
         raise ValueError(f"the {what} {text.strip()[:40]!r} has no words: describe a motion "
                          f"in English, e.g. 'a person walks forward'")
     return text.strip()
+
+
+ENGLISH_MARKERS = frozenset(
+    """a an the and then with his her their its of to from into onto while after before
+    someone somebody he she they them this that is are was were""".split()
+)
+"""Grammatical English words: a query with none of them and mostly unknown words reads as
+another language, not as English with typos (which keeps its "a", "the", "then")."""
+
+
+def _latin_share(word: str) -> float:
+    letters = [ch for ch in word if ch.isalpha()]
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    return latin / len(letters) if letters else 1.0
+
+
+def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
+    """Whether a query reads as English (typos included) rather than another language.
+
+    Not English: a word written mostly in another script ("一个人跳", "человек"; a single
+    look-alike letter in "wаlks" is a typo), or at least 3 words of
+    :data:`MIN_WORD_LENGTH`+ letters, more than half of them unknown, and no
+    :data:`ENGLISH_MARKERS` ("eine Person springt zweimal und setzt sich dann hin").
+    Suggestions for such a query are unrelated English words ("sprint, weimar"), so the
+    explorer says the model reads English instead of offering them.
+
+    Args:
+        text: the query as typed.
+        unknown: :meth:`Speller.check`'s corrections for ``text``.
+    """
+    words = [w.lower() for w in WORD_PATTERN.findall(text)]
+    if any(_latin_share(w) < 0.5 for w in words):
+        return False
+    long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
+    if len(long_words) < 3 or 2 * len(unknown) <= len(long_words):
+        return True
+    return any(w in ENGLISH_MARKERS for w in words)
 
 
 @dataclass(frozen=True)

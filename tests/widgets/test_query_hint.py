@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from motionlex.widgets.query_hint import CHECK_DELAY_MS, NO_MOTION_TEXT, QueryHint, hint_text
+from motionlex.widgets.query_hint import (
+    CHECK_DELAY_MS,
+    NO_MOTION_TEXT,
+    NOT_ENGLISH_TEXT,
+    QueryHint,
+    hint_text,
+)
 
 TOKENIZER = Path(__file__).parents[2] / "resources" / "default_model" / "tokenizer"
 
@@ -59,6 +65,20 @@ def test_queries_of_function_words_are_told_they_name_no_motion(hint):
     hint.check("the of")
     assert hint.shown_text().endswith("\u2026")  # cut to a narrow line, all in the tooltip
     assert hint.toolTip() == NO_MOTION_TEXT
+
+
+@pytest.mark.parametrize("text", ["eine Person springt zweimal und setzt sich dann hin",
+                                  "\u4e00\u4e2a\u4eba\u8df3\u4e24\u6b21\u7136\u540e\u5750\u4e0b"])
+def test_another_language_is_told_the_model_reads_english(qtbot, hint, text):
+    """Audit 32: a German query got "did you mean: sprint, weimar, sic, danny", and a click
+    searched that; the line now says the model reads English and offers nothing to click."""
+    hint.resize(900, 24)
+    found = hint.check(text)
+    assert found and all(c.suggestion is None for c in found)
+    assert hint.shown_text() == NOT_ENGLISH_TEXT and "<a href" not in hint.text()
+    assert hint.corrected_text() == text  # nothing to apply
+    hint.check("a persn wavs the lefft hnad")  # English with typos keeps its suggestions
+    assert "did you mean: person, waves, left, hand" in hint.shown_text()
 
 
 def test_gallery_words_are_known_and_suggested(hint):

@@ -13,6 +13,7 @@ from motionlex.core.text.spelling import (
     apply_corrections,
     edit_distance,
     max_edits,
+    reads_as_english,
     require_words,
     whole_words,
 )
@@ -107,6 +108,22 @@ def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
     assert gallery.suggest("cartwhel") == "cartwheel" and base.suggest("cartwhel") is None
     # the next gallery replaces the preferred words, it does not add to them
     assert not gallery.with_preferred(["jump"]).is_known("cartwheel")
+
+
+@pytest.mark.parametrize(("text", "english"), [
+    ("a persn wavs the lefft hnad", True),  # typos, with "a" and "the"
+    ("a person w\u0430lks", True),  # one Cyrillic look-alike letter: a typo
+    ("jmup twcie", True),  # too short to call another language
+    ("kick punch block", True),
+    ("eine Person springt zweimal und setzt sich dann hin", False),
+    ("una persona salta dos veces y luego se sienta", False),
+    ("человек прыгает", False),
+    ("一个人跳两次", False),
+])
+def test_reads_as_english(text, english):
+    tok = Path(__file__).parents[3] / "resources" / "default_model" / "tokenizer" / "tokenizer.json"
+    speller = Speller(list(json.loads(tok.read_text())["model"]["vocab"]))
+    assert reads_as_english(text, speller.check(text)) is english
 
 
 def test_a_swap_beats_another_single_edit():
