@@ -172,6 +172,7 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
         Speller,
         apply_corrections,
         names_no_motion,
+        reads_as_english,
         whole_words,
     )
 
@@ -187,6 +188,10 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
         w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
     corrections = Speller(vocabulary, captions).check(text)  # caption words known too
     if not corrections:
+        return
+    if not reads_as_english(text, corrections):  # suggestions would be unrelated English words
+        print(f"note: the model reads English: most words of {text.strip()[:40]!r} are unknown "
+              f"to it, so these results mean little", file=sys.stderr)
         return
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)
