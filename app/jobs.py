@@ -267,7 +267,7 @@ def motion_steps(index: Any, request: MotionRequest, matrices: dict[Any, np.ndar
         has_bvh=source.suffix.lower() == ".bvh" and source.is_file(),
         source_sha256=str(index.source_sha256[item.index]), fps=item.fps,
         joints=np.ascontiguousarray(joints, np.float32),
-        bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint().copy(),
+        bones=skeleton.bones().copy(), part_of_joint=skeleton.part_of_joint(inherit=True),
         skeleton=skeleton, patches=np.ascontiguousarray(patches, np.float32), words=words,
         meta=dict(item.meta), own_words=text_words(words, list(item.captions), tokenize))
 

@@ -197,12 +197,12 @@ def export_motion(motion: Motion, path: str | os.PathLike, kind: str = "glb", *,
     sk = motion.skeleton
     if kind == "glb":  # nodes named by the skeleton's joints (SMPL-22's, the BVH's own)
         return write_animated_glb(path, motion.joints, sk.bones(), motion.fps,
-                                  sk.part_of_joint(), name=motion.name,
+                                  sk.part_of_joint(inherit=True), name=motion.name,
                                   joint_names=sk.joint_names)
     if kind == "poses":
         frames = list(range(0, motion.num_frames, POSE_EVERY))
         return write_pose_sequence_glb(path, motion.joints, sk.bones(), frames,
-                                       sk.part_of_joint(), spacing_m=0.6)
+                                       sk.part_of_joint(inherit=True), spacing_m=0.6)
     if kind == "bvh":
         return export_bvh(path, motion.joints, motion.fps, sk, source=motion.source,
                           sha256=source_sha256 or None, source_fps=source_fps)

@@ -137,11 +137,17 @@ class Skeleton:
         pairs = [(p, c) for c, p in enumerate(self.parents) if p >= 0]
         return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
-    def part_of_joint(self) -> np.ndarray:
+    def part_of_joint(self, *, inherit: bool = False) -> np.ndarray:
         """Body part index (into ``PART_NAMES``) of every joint, ``-1`` if in no chain.
 
         A joint shared by several chains (e.g. the chest that starts both arms) gets the
         first part that lists it, so the torso wins.
+
+        Args:
+            inherit: a joint in no chain takes the part of its nearest ancestor in one (for
+                drawing: a native skeleton's twist bones, fingers, toes and face joints are
+                coloured as the limb or head they hang from, not grey); ``-1`` only where no
+                ancestor is in a chain.
 
         Returns:
             ``(J,)`` int64 array.
@@ -151,6 +157,15 @@ class Skeleton:
             for k in chain:
                 if out[k] < 0:
                     out[k] = p
+        if inherit:
+            for j in range(self.num_joints):
+                path, k = [], j
+                while k >= 0 and out[k] < 0 and len(path) <= self.num_joints:
+                    path.append(k)
+                    k = self.parents[k]
+                part = out[k] if k >= 0 else -1
+                for q in path:  # every joint on the way up shares the answer (linear)
+                    out[q] = part
         return out
 
     def mirror_permutation(self) -> np.ndarray:

@@ -109,3 +109,22 @@ def test_a_joint_of_several_chains_belongs_to_the_first_the_torso():
                                                                   "right_arm"))
     assert part[0] == part[9] == torso  # pelvis, spine3
     assert part[1] == left_leg and part[17] == right_arm  # left hip, right shoulder
+
+
+def test_inherited_parts_colour_helper_joints_as_the_limb_they_hang_from(shared_data):
+    """Audit 32: on the 100-joint iClone figure 77 joints were in no chain and drawn grey
+    (twist bones mid-limb, fingers, toes, eyes, breast bones). ``inherit=True`` gives each
+    the part of its nearest chained ancestor; chained joints keep theirs."""
+    from motionlex.core.motion.bvh import load_bvh
+    from motionlex.core.motion.skeleton import PART_NAMES
+
+    sk = load_bvh(shared_data / "raw_bvh" / "cmu_05_16_iclone.bvh").skeleton
+    own, drawn = sk.part_of_joint(), sk.part_of_joint(inherit=True)
+    assert (own < 0).sum() > 50 and (drawn >= 0).all()
+    assert (drawn[own >= 0] == own[own >= 0]).all()
+    name = {n: i for i, n in enumerate(sk.joint_names)}
+    for joint, part in (("CC_Base_L_ThighTwist01", "left_leg"), ("CC_Base_R_Index2", "right_arm"),
+                        ("CC_Base_L_Eye", "torso"), ("CC_Base_R_ForearmTwist01", "right_arm")):
+        assert PART_NAMES[drawn[name[joint]]] == part, joint
+    # SMPL-22 has every joint in a chain: nothing to inherit
+    assert (SMPL22.part_of_joint(inherit=True) == SMPL22.part_of_joint()).all()
