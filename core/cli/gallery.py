@@ -160,12 +160,17 @@ def warn_long_text(text: str, model: Any) -> None:
               f"(about {limit * 3 // 4} words)", file=sys.stderr)
 
 
-def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
+def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
     with an ``index``, its captions' words count as known too. A query of function words
     alone ("the a of", "a person") gets a note too: it names no motion, and its ranking
-    (confident-looking scores) means little."""
+    (confident-looking scores) means little.
+
+    Returns:
+        the :class:`~motionlex.core.text.spelling.Correction` s said (``[]``: none), for
+        ``--json``'s ``unknown_words``.
+    """
     from motionlex.core.text.spelling import (
         MIN_WORD_LENGTH,
         WORD_PATTERN,
@@ -179,15 +184,15 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
         print(f"note: {text.strip()[:40]!r} names no motion (only words such as 'a', 'the', "
               f"'person'), so these results mean little; describe one, e.g. 'a person walks "
               f"forward'", file=sys.stderr)
-        return
+        return []
     vocabulary = whole_words(model.vocabulary)
     if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
-        return
+        return []
     captions = set() if index is None else {
         w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
     corrections = Speller(vocabulary, captions).check(text)  # caption words known too
     if not corrections:
-        return
+        return []
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)
     note = f"note: words the model does not know: {words}; {'ranked' if index else 'read'} as typed"
@@ -198,6 +203,7 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     if fixed != text:
         note += f"; try: {fixed!r}"
     print(note, file=sys.stderr)
+    return list(corrections)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -242,6 +248,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             index.check_model(model, loaded_from=ckpt, source=source)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     exclude: tuple[int, ...] = ()
+    unknown: list[Any] = []
     if args.item is not None:
         exclude = (index.position(args.item),)  # as the explorer's Similar motions
         query = searcher.item_query(exclude[0])
@@ -249,31 +256,37 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = searcher.embed_motion(motion)  # the loader warned already, if it is Z-up
     else:
         query = searcher.embed_text(args.query)
-        warn_unknown_words(args.query, model, index)
+        unknown = warn_unknown_words(args.query, model, index)
         warn_long_text(args.query, model)
     if args.fusion_weight is not None and args.mode != "fused":
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words, exclude=exclude)
+    if args.json:  # one document (README "JSON output"; json_output's field names)
+        from motionlex.core.cli.json_output import hit_json, print_json, unknown_words
+
+        weight = None  # what "score" is: the mode, and for fused its dense weight
+        if args.mode == "fused":
+            weight = (searcher.fusion_weight if args.fusion_weight is None
+                      else args.fusion_weight)
+        print_json({"query": args.query, "file": args.motion, "item": args.item,
+                    "mode": args.mode, "fusion_weight": weight,
+                    "unknown_words": unknown_words(unknown),
+                    "hits": [hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]})
+        return 0
     both = args.mode == "fused"  # a fused score is relative to the query's best lexical
-    if not args.json:  # score: the dense cosine beside it says how close a hit really is
-        print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
-              + ("  [shared words]" if args.words else ""))
-        from motionlex.core.text.events import visible_text  # a caption's escape codes inert
-    scored = {"mode": args.mode}  # what "score" is, on every JSON line
-    if args.mode == "fused":
-        scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
-                                   else args.fusion_weight)
+    # score: the dense cosine beside it says how close a hit really is
+    print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
+          + ("  [shared words]" if args.words else ""))
+    from motionlex.core.text.events import visible_text  # a caption's escape codes inert
+
     for rank, hit in enumerate(hits, 1):
-        if args.json:
-            print(json.dumps({"rank": rank, **hit.to_dict(), **scored}, ensure_ascii=False))
-        else:
-            words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
-            shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
-            dense = f"  {hit.dense_score:6.3f}" if both else ""
-            print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
-                  f"{visible_text(hit.caption or '') or '-'}{shown}")
+        words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
+        shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
+        dense = f"  {hit.dense_score:6.3f}" if both else ""
+        print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
+              f"{visible_text(hit.caption or '') or '-'}{shown}")
     return 0
 
 
@@ -342,7 +355,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--query-words", type=non_negative_int, default=64,
                    help="heaviest query words used (0 = all non-zero words; default 64)")
     s.add_argument("--json", action="store_true",
-                   help="one JSON object per hit (with the mode, and for fused the fusion "
-                   "weight, that its score is)")
+                   help="print one JSON document instead of the table: query, file, item, "
+                   "mode, fusion_weight, unknown_words and hits (rank, id, index, file, "
+                   "caption, score, dense, lexical, words); README's 'JSON output'")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_search)

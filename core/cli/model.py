@@ -234,6 +234,7 @@ def cmd_words(args: argparse.Namespace) -> int:
     if (args.text is None) == (args.motion is None):
         raise ValueError("give exactly one of: a TEXT, --motion FILE")
     checkpoint = args.checkpoint or default_model_dir()
+    unknown: list = []
     if args.motion is not None:
         from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
 
@@ -246,7 +247,7 @@ def cmd_words(args: argparse.Namespace) -> int:
 
         model, stats = load_for_queries(checkpoint, args.device)
         words = word_weights(model, stats, text=args.text, k=args.k)
-        warn_unknown_words(args.text, model)
+        unknown = warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
     own = None  # which words are the text's own (any form); the rest the model adds
     if args.text is not None:
@@ -256,13 +257,14 @@ def cmd_words(args: argparse.Namespace) -> int:
             own = own_words([w for w, _, _ in words], [args.text], model.word_pieces)
         except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
             logger.info("words not marked as the text's own: %s", e)
-    if args.json:
-        print(json.dumps({**({"query": args.text} if args.motion is None
-                             else {"motion": str(args.motion)}),
-                          "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6),
-                                     **({} if own is None else {"in_text": w in own})}
-                                    for w, v, s in words]},
-                         ensure_ascii=False))
+    if args.json:  # one document (README "JSON output"; json_output's field names)
+        from motionlex.core.cli.json_output import print_json, unknown_words
+
+        print_json({"query": args.text, "file": args.motion,
+                    "unknown_words": unknown_words(unknown),
+                    "words": [{"word": w, "weight": v, "share": s,
+                               "in_text": None if own is None else w in own}
+                              for w, v, s in words]})
     else:
         print("  weight   share  word")
         for w, v, s in words:
@@ -356,7 +358,9 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
     s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
     s.add_argument("-k", type=positive_int, default=20, help="number of words (default 20)")
-    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    s.add_argument("--json", action="store_true", help="print one JSON document instead of "
+                   "the table: query, file, unknown_words and words (word, weight, share, "
+                   "in_text); README's 'JSON output'")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     assert "persn (did you mean 'person'?)" in out.err
     assert "try: 'a person waves the left hand'" in out.err
     assert "no word of the query is known" not in out.err  # "the" is
+    # --json: one document, the unknown words in it too (they were on stderr only)
+    assert main(["search", "a persn wavs", "--index", str(idx), "-k", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"word": "persn", "suggestion": "person"} in doc["unknown_words"]
+    assert len(doc["hits"]) == 1
     assert main(["search", "a xyzzy qwrtp", "--index", str(idx), "-k", "1"]) == 0
     assert "(no word of the query is known, so these results mean little)" in \
         capsys.readouterr().err

@@ -287,17 +287,19 @@ def test_cli_search_json_and_text(gallery, shared_data, capsys):
     idx = str(gallery.path)
     capsys.readouterr()
     assert run_cli(["search", "a person waves", "--index", idx, "-k", "4", "--json"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    hits = [json.loads(ln) for ln in lines]
+    hits = json.loads(capsys.readouterr().out)["hits"]  # one document (json.load reads it)
     assert len(hits) == 4 and [h["rank"] for h in hits] == [1, 2, 3, 4]
     for h in hits:
-        assert {"id", "score", "caption", "source", "words"} <= set(h)
-        assert h["id"] == gallery.ids[h["index"]] and all(len(w) == 2 for w in h["words"])
+        assert {"id", "score", "dense", "lexical", "caption", "file", "words"} <= set(h)
+        assert h["id"] == gallery.ids[h["index"]]
+        assert all(set(w) == {"word", "contribution"} for w in h["words"])
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     # --item: the motions like item 3, itself left out (as the explorer's Similar motions)
     assert run_cli(["search", "--item", gallery.ids[3], "--index", idx, "--mode", "dense",
                     "-k", "2", "--json"]) == 0
-    got = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["item"] == gallery.ids[3] and doc["query"] is None and doc["unknown_words"] == []
+    got = doc["hits"]
     searcher = Searcher(gallery)  # an item query needs no model
     alone = searcher.search(searcher.item_query(3), k=3, mode="dense")
     assert [h["id"] for h in got] == [h.id for h in alone if h.id != gallery.ids[3]][:2]
