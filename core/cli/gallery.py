@@ -9,7 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
+from motionlex.core.cli.types import (
+    DEVICE_HELP,
+    UsageError,
+    non_negative_int,
+    positive_int,
+    unit_float,
+)
 
 
 def _manifest(index_dir: Path) -> dict:
@@ -228,7 +234,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                       f"(--motion)", file=sys.stderr)
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:
-        raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
+        raise UsageError("give exactly one of: a text query, --motion FILE, --item ID")
     index = GalleryIndex.load(args.index)
     motion = None
     if args.motion is not None:  # read (and checked) before the model loads: fails in a blink

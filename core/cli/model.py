@@ -6,10 +6,12 @@ import argparse
 import json
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 from motionlex.core.cli.types import (
     DEVICE_HELP,
+    UsageError,
     non_negative_int,
     positive_int,
     prompt_template,
@@ -220,8 +222,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)
     result = run_steps_with_bar(steps, desc="evaluate", unit="stage", disable=args.quiet)
-    print(result.table)
-    print(f"wrote {count(len(result.files), 'file')} to {args.out}")
+    print(result.table)  # stdout is the report only (``> report.md``)
+    print(f"wrote {count(len(result.files), 'file')} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -232,7 +234,7 @@ def cmd_words(args: argparse.Namespace) -> int:
     from motionlex.resources import default_model_dir
 
     if (args.text is None) == (args.motion is None):
-        raise ValueError("give exactly one of: a TEXT, --motion FILE")
+        raise UsageError("give exactly one of: a TEXT, --motion FILE")
     checkpoint = args.checkpoint or default_model_dir()
     unknown: list = []
     if args.motion is not None:

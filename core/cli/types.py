@@ -100,6 +100,12 @@ def prompt_template(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from e
 
 
+class UsageError(ValueError):
+    """A command given the wrong mix of arguments (``words`` with neither a text nor
+    ``--motion``): reported as argparse reports a missing argument, with the command's
+    usage (exit 2)."""
+
+
 class StoreOnce(argparse._StoreAction):
     """The ``store`` action of motionlex's parsers: an option given twice is an error (it
     used to keep the last value silently, e.g. ``evaluate --data A --data B`` evaluated B).
