@@ -70,6 +70,27 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
               f"(another --out, or delete {out} first)", file=sys.stderr)
 
 
+def _refuse_another_model(out: Path, model: Any, checkpoint: str, recorded: dict) -> None:
+    """Raise when ``--checkpoint`` names another model than the one the existing index
+    ``out`` was built with (a copy of that model is fine): its motions cannot be mixed.
+
+    Raises:
+        IndexMismatchError: the fingerprints differ; the message says what to do instead.
+    """
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
+    from motionlex.core.retrieval.index import IndexMismatchError
+
+    own, given = str(recorded["sha256"]), model_fingerprint(model)
+    if given == own:
+        return
+    was = recorded.get("checkpoint")
+    raise IndexMismatchError(
+        f"{out} was built with model {own[:16]}... but the model in --checkpoint {checkpoint} "
+        f"is {given[:16]}... (an index holds one model's encodings): leave out --checkpoint "
+        f"to add to it with its own model{f' ({was})' if was else ''}, or index with this "
+        f"model into a new --out folder (or delete {out} first)")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
@@ -94,14 +115,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
     else:
         checkpoint, source = _choose_checkpoint(args, out, recorded.get("checkpoint"))
-        if source == "recorded":
-            print(f"note: {out} exists: using the checkpoint it was built with, {checkpoint} "
-                  "(--checkpoint to choose another)", file=sys.stderr)
+        if source == "recorded":  # another model is refused (IndexMismatchError): say so
+            print(f"note: {out} exists: adding to it with the model it was built with, "
+                  f"{checkpoint} (an index holds one model's encodings: to index with another "
+                  "model, give a new --out)", file=sys.stderr)
     check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
     for folder in args.data:  # the model loads and the progress bar shows
         if detect_layout(folder) == "joints":  # a mistyped --split too (a BVH folder
             split_file_of(folder, args.split)  # without it is indexed whole)
     model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
+    if recorded is not None and source == "given":  # before notes on its statistics
+        _refuse_another_model(out, model, checkpoint, recorded)
     if args.stats:
         given_stats = PatchStats.load(args.stats)
         if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
@@ -112,8 +136,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     elif recorded is not None and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
         if own.to_dict() != stats.to_dict():
-            print(f"note: {out} exists: using the patch statistics it was built with "
-                  "(--stats to choose others)", file=sys.stderr)
+            print(f"note: {out} exists: using the patch statistics it was built with (its "
+                  "motions were encoded with them; other statistics need a new --out)",
+                  file=sys.stderr)
         stats = own
     given = {k: v for k, v in (("lexical_top_k", args.lexical_top_k),
                                ("long_clips", args.long_clips),

@@ -496,6 +496,7 @@ def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, t
                  "--out", str(idx), "-q"]) == 0
     out, err = capsys.readouterr()
     assert "using the patch statistics it was built with" in err
+    assert "--stats to choose" not in err and "other statistics need a new --out" in err
     assert "17 motions (10 encoded, 7 kept" in out
 
 
