@@ -33,7 +33,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     # the first describe with a model encodes its whole bank (886 captions for the shipped
     # model: tens of seconds on 2 CPU cores), which looked like a hang without a bar
     bank = run_steps_with_bar(caption_bank_steps(model, captions, source),
-                              desc="encoding the caption bank (once per model)", unit="caption")
+                              desc="encoding the caption bank (once per model)", unit="caption",
+                              disable=args.quiet)
     res = describe_motion(model, stats, motion.joints, motion.skeleton, bank, k=args.k,
                           weight=checkpoint_weight(checkpoint))
     if args.json:  # one document (README "JSON output"; json_output's field names)
@@ -85,4 +86,5 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_describe)

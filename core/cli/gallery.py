@@ -12,6 +12,7 @@ from typing import Any
 from motionlex.core.cli.types import (
     DEVICE_HELP,
     UsageError,
+    examples,
     non_negative_int,
     positive_int,
     unit_float,
@@ -327,7 +328,12 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         "index", help="encode a dataset into a searchable gallery index",
         description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
         "files) with a trained model into an index directory. Run again on an existing index "
-        "to add only new or changed motions.")
+        "to add only new or changed motions.",
+        epilog=examples("motionlex index --data DATA/bandai --split val --out bandai_val.mlx",
+                        "motionlex index --data DATA/raw_bvh --data DATA/cmu_extra "
+                        "--out gallery.mlx",
+                        "motionlex index --checkpoint runs/tiny/model --data DATA/bandai "
+                        "--out tiny.mlx"))
     s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
                    "model.safetensors, patch_stats.json; default: the index's own checkpoint "
                    "when --out exists, else the shipped model)")
@@ -363,7 +369,13 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "search", help="search a gallery index by text, motion file or gallery item",
         description="Rank the motions of an index; each hit lists the words that contributed "
-        "most (query weight x motion weight).")
+        "most (query weight x motion weight).",
+        epilog=examples('motionlex search "a person jumps twice, then sits down" '
+                        "--index gallery.mlx -k 5",
+                        "motionlex search --motion walk.bvh --index gallery.mlx --mode dense",
+                        "motionlex search --item bandai/bn2_wave-right-hand_normal_001 "
+                        "--index gallery.mlx",
+                        'motionlex search "a person waves" --index gallery.mlx --json'))
     s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
     s.add_argument("--index", required=True, help="index directory")
     s.add_argument("--checkpoint", default=None,
@@ -377,7 +389,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "gallery, so a fused score can exceed both parts")
     s.add_argument("--fusion-weight", type=unit_float, default=None,
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
-    s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
+    s.add_argument("--motion", default=None, metavar="FILE",
+                   help="query by a motion file (.npy or .bvh)")
     s.add_argument("--item", default=None, help="query by a gallery item id (the motions "
                    "like it: the item itself is left out, as in the explorer)")
     s.add_argument("--words", type=non_negative_int, default=5,
