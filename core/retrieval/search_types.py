@@ -30,6 +30,13 @@ class QueryEmbedding:
     text: str = ""
     item: int | None = None
 
+    def __repr__(self) -> str:
+        """The kind, the text or item, and shapes: not the arrays."""
+        what = (f"text={self.text!r:.60}" if self.kind == "text"
+                else f"item={self.item}" if self.kind == "item" else "")
+        return (f"QueryEmbedding(kind={self.kind!r}{', ' + what if what else ''}, "
+                f"dense={tuple(self.dense.shape)}, words={len(self.word_ids)})")
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -342,3 +342,26 @@ def test_a_gallery_changed_on_disk_after_opening_is_refused_not_read(gallery, mo
             read(index, s, q)
         fresh = GalleryIndex.load(copy, model, verify=True)  # opened again: reads fine
         assert len(read(fresh, Searcher(fresh, model), q))
+
+
+def test_reprs_show_shapes_not_arrays(searcher, gallery):
+    from motionlex.core.retrieval.embed import Embeddings
+
+    n = len(gallery)
+    assert repr(gallery) == (f"GalleryIndex({str(gallery.path)!r}, {n} motions, dense "
+                             f"{tuple(gallery.dense.shape)}, {len(gallery.vocabulary)} words, "
+                             f"checkpoint {gallery.checkpoint!r})")
+    assert repr(searcher).startswith(f"Searcher({gallery!r}, MotionTextModel, fusion_weight=")
+    q = searcher.embed_text("a person waves")
+    assert repr(q).startswith("QueryEmbedding(kind='text', text='a person waves', dense=(")
+    emb = Embeddings(np.zeros((3, 8), np.float32), np.zeros((3, 5), np.float32))
+    assert repr(emb) == "Embeddings(dense=(3, 8) float32, lexical=(3, 5) float32)"
+    assert all(len(repr(x)) < 400 for x in (gallery, searcher, q, emb))
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import motionlex.core
+
+    assert motionlex.core.__version__ == version("motionlex")
