@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from motionlex.core.cli.types import (
+    examples,
     frames_or_auto,
     non_negative_int,
     positive_float,
@@ -192,16 +193,18 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True,
                    help="output figure; its suffix names the format (.png, .jpg, .pdf, .svg)")
     s.add_argument("--stats", help="patch statistics JSON (from 'motionlex stats') or a "
-                   "model folder, to z-score")
+                   "model folder, to z-score (default: none, the image shows metres)")
     s.add_argument("--fps", type=positive_float, default=None,
-                   help="override the file's frame rate")
+                   help="override the file's frame rate (default: the file's own, as every "
+                   "command reads it)")
     s.add_argument("--skip-frames", type=frames_or_auto, default="auto", metavar="N|auto",
                    help="BVH files only: drop N leading frames (0 keeps them all), or 'auto' "
                    "to drop the frames pasted in front of the capture, a cgspeed T-pose and "
                    "the blend out of it (default auto, as every other command)")
     s.add_argument("--max-frames", type=positive_int, default=None,
                    help="frames to render (default 224)")
-    s.add_argument("--title", default="", help="figure title")
+    s.add_argument("--title", default="", help="figure title (default: the file name, its "
+                   "skeleton, frames and frame rate)")
     s.set_defaults(func=cmd_patches)
 
     s = sub.add_parser(
@@ -219,16 +222,28 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_scan)
 
-    s = sub.add_parser("stats", help="compute patch z-score statistics on a training split")
+    s = sub.add_parser(
+        "stats", help="compute patch z-score statistics on a training split",
+        description="Compute the per-channel mean and standard deviation of the motion-patch "
+        "points over the split of one or more dataset folders, and write them as JSON: the "
+        "statistics that z-score the patches (for index --stats and patches --stats; train "
+        "computes its own). A bad motion file is skipped and named.")
     s.add_argument("data", nargs="+", help="dataset folder(s)")
     s.add_argument("--split", default="train", help="split to compute on (default train)")
     s.add_argument("--out", required=True, help="output JSON file (a name ending in .json)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_stats)
 
-    s = sub.add_parser("events", help="split a caption into events, print a shuffled order")
+    s = sub.add_parser(
+        "events", help="split a caption into events, print a shuffled order",
+        description="Split a caption into its events (spaCy and connective rules: then, "
+        "after, before, while, first ... finally) and print them with the caption rebuilt in "
+        "a shuffled order of events, as CAR and the order negatives of training use it.",
+        epilog=examples('motionlex events "a person jumps twice, then sits down"',
+                        'motionlex events "after waving, a person walks away" --seed 3'))
     s.add_argument("caption", help='e.g. "a person jumps twice, then sits down"')
-    s.add_argument("--seed", type=non_negative_int, default=0, help="seed of the shuffled order")
+    s.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the shuffled order (default 0)")
     s.set_defaults(func=cmd_events)
 
     s = sub.add_parser(

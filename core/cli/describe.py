@@ -8,7 +8,6 @@ printed with their scores and the words that carry the lexical match.
 from __future__ import annotations
 
 import argparse
-import json
 
 from motionlex.core.cli.types import DEVICE_HELP, positive_int
 
@@ -34,20 +33,23 @@ def cmd_describe(args: argparse.Namespace) -> int:
     # the first describe with a model encodes its whole bank (886 captions for the shipped
     # model: tens of seconds on 2 CPU cores), which looked like a hang without a bar
     bank = run_steps_with_bar(caption_bank_steps(model, captions, source),
-                              desc="encoding the caption bank (once per model)", unit="caption")
+                              desc="encoding the caption bank (once per model)", unit="caption",
+                              disable=args.quiet)
     res = describe_motion(model, stats, motion.joints, motion.skeleton, bank, k=args.k,
                           weight=checkpoint_weight(checkpoint))
-    if args.json:
-        print(json.dumps({
+    if args.json:  # one document (README "JSON output"; json_output's field names)
+        from motionlex.core.cli.json_output import print_json, word_contributions
+
+        print_json({
             "file": str(args.file), "method": "retrieval (nearest captions of a caption bank)",
             "bank_source": res.bank_source, "bank_size": res.bank_size, "fusion_weight": res.weight,
-            "captions": [{"caption": d.caption, "score": round(d.score, 6),
-                          "dense": round(d.dense, 6), "lexical": round(d.lexical, 6),
-                          "words": [w for w, _ in d.words]} for d in res.descriptions],
+            "captions": [{"caption": d.caption, "score": d.score, "dense": d.dense,
+                          "lexical": d.lexical, "words": word_contributions(d.words)}
+                         for d in res.descriptions],
             # the word's weight in the lexical row scored against the bank: its 128
             # heaviest words over their norm (cosine models; dot models: the raw weight)
-            "motion_words": [{"word": w, "share": round(v, 6)} for w, v in res.motion_words],
-        }, ensure_ascii=False))
+            "motion_words": [{"word": w, "share": v} for w, v in res.motion_words],
+        })
         return 0
     print(f"{args.file}: nearest of {res.bank_size} captions ({res.bank_source}); "
           "retrieved, not generated")
@@ -77,8 +79,12 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
         "is generated: a motion unlike the bank still gets its nearest captions.")
     s.add_argument("file", help="a .bvh or .npy motion file")
     s.add_argument("-k", type=positive_int, default=5, help="captions listed (default 5)")
-    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    s.add_argument("--json", action="store_true", help="print one JSON document instead of "
+                   "the table: file, method, bank_source, bank_size, fusion_weight, captions "
+                   "(caption, score, dense, lexical, words) and motion_words (word, share); "
+                   "README's 'JSON output'")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_describe)

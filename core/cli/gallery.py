@@ -9,7 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.cli.types import DEVICE_HELP, non_negative_int, positive_int, unit_float
+from motionlex.core.cli.types import (
+    DEVICE_HELP,
+    UsageError,
+    examples,
+    non_negative_int,
+    positive_int,
+    unit_float,
+)
 
 
 def _manifest(index_dir: Path) -> dict:
@@ -64,6 +71,27 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
               f"(another --out, or delete {out} first)", file=sys.stderr)
 
 
+def _refuse_another_model(out: Path, model: Any, checkpoint: str, recorded: dict) -> None:
+    """Raise when ``--checkpoint`` names another model than the one the existing index
+    ``out`` was built with (a copy of that model is fine): its motions cannot be mixed.
+
+    Raises:
+        IndexMismatchError: the fingerprints differ; the message says what to do instead.
+    """
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
+    from motionlex.core.retrieval.index import IndexMismatchError
+
+    own, given = str(recorded["sha256"]), model_fingerprint(model)
+    if given == own:
+        return
+    was = recorded.get("checkpoint")
+    raise IndexMismatchError(
+        f"{out} was built with model {own[:16]}... but the model in --checkpoint {checkpoint} "
+        f"is {given[:16]}... (an index holds one model's encodings): leave out --checkpoint "
+        f"to add to it with its own model{f' ({was})' if was else ''}, or index with this "
+        f"model into a new --out folder (or delete {out} first)")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
     ``--checkpoint``, with the checkpoint it records)."""
@@ -88,14 +116,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
     else:
         checkpoint, source = _choose_checkpoint(args, out, recorded.get("checkpoint"))
-        if source == "recorded":
-            print(f"note: {out} exists: using the checkpoint it was built with, {checkpoint} "
-                  "(--checkpoint to choose another)", file=sys.stderr)
+        if source == "recorded":  # another model is refused (IndexMismatchError): say so
+            print(f"note: {out} exists: adding to it with the model it was built with, "
+                  f"{checkpoint} (an index holds one model's encodings: to index with another "
+                  "model, give a new --out)", file=sys.stderr)
     check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
     for folder in args.data:  # the model loads and the progress bar shows
         if detect_layout(folder) == "joints":  # a mistyped --split too (a BVH folder
             split_file_of(folder, args.split)  # without it is indexed whole)
     model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
+    if recorded is not None and source == "given":  # before notes on its statistics
+        _refuse_another_model(out, model, checkpoint, recorded)
     if args.stats:
         given_stats = PatchStats.load(args.stats)
         if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
@@ -106,8 +137,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     elif recorded is not None and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
         if own.to_dict() != stats.to_dict():
-            print(f"note: {out} exists: using the patch statistics it was built with "
-                  "(--stats to choose others)", file=sys.stderr)
+            print(f"note: {out} exists: using the patch statistics it was built with (its "
+                  "motions were encoded with them; other statistics need a new --out)",
+                  file=sys.stderr)
         stats = own
     given = {k: v for k, v in (("lexical_top_k", args.lexical_top_k),
                                ("long_clips", args.long_clips),
@@ -160,12 +192,17 @@ def warn_long_text(text: str, model: Any) -> None:
               f"(about {limit * 3 // 4} words)", file=sys.stderr)
 
 
-def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
+def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
     with an ``index``, its captions' words count as known too. A query of function words
     alone ("the a of", "a person") gets a note too: it names no motion, and its ranking
-    (confident-looking scores) means little."""
+    (confident-looking scores) means little.
+
+    Returns:
+        the :class:`~motionlex.core.text.spelling.Correction` s said (``[]``: none), for
+        ``--json``'s ``unknown_words``.
+    """
     from motionlex.core.text.spelling import (
         MIN_WORD_LENGTH,
         WORD_PATTERN,
@@ -180,19 +217,19 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
         print(f"note: {text.strip()[:40]!r} names no motion (only words such as 'a', 'the', "
               f"'person'), so these results mean little; describe one, e.g. 'a person walks "
               f"forward'", file=sys.stderr)
-        return
+        return []
     vocabulary = whole_words(model.vocabulary)
     if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
-        return
+        return []
     captions = set() if index is None else {
         w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
     corrections = Speller(vocabulary, captions).check(text)  # caption words known too
     if not corrections:
-        return
+        return []
     if not reads_as_english(text, corrections):  # suggestions would be unrelated English words
         print(f"note: the model reads English: most words of {text.strip()[:40]!r} are unknown "
               f"to it, so these results mean little", file=sys.stderr)
-        return
+        return [replace(c, suggestion=None) for c in corrections]
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)
     note = f"note: words the model does not know: {words}; {'ranked' if index else 'read'} as typed"
@@ -203,6 +240,7 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> None:
     if fixed != text:
         note += f"; try: {fixed!r}"
     print(note, file=sys.stderr)
+    return list(corrections)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -227,7 +265,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                       f"(--motion)", file=sys.stderr)
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:
-        raise ValueError("give exactly one of: a text query, --motion FILE, --item ID")
+        raise UsageError("give exactly one of: a text query, --motion FILE, --item ID")
     index = GalleryIndex.load(args.index)
     motion = None
     if args.motion is not None:  # read (and checked) before the model loads: fails in a blink
@@ -247,6 +285,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             index.check_model(model, loaded_from=ckpt, source=source)
     searcher = Searcher(index, model, query_words=args.query_words or None, verify_model=False)
     exclude: tuple[int, ...] = ()
+    unknown: list[Any] = []
     if args.item is not None:
         exclude = (index.position(args.item),)  # as the explorer's Similar motions
         query = searcher.item_query(exclude[0])
@@ -254,31 +293,37 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = searcher.embed_motion(motion)  # the loader warned already, if it is Z-up
     else:
         query = searcher.embed_text(args.query)
-        warn_unknown_words(args.query, model, index)
+        unknown = warn_unknown_words(args.query, model, index)
         warn_long_text(args.query, model)
     if args.fusion_weight is not None and args.mode != "fused":
         print(f"note: --fusion-weight applies to --mode fused; ignored with --mode {args.mode}",
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words, exclude=exclude)
+    if args.json:  # one document (README "JSON output"; json_output's field names)
+        from motionlex.core.cli.json_output import hit_json, print_json, unknown_words
+
+        weight = None  # what "score" is: the mode, and for fused its dense weight
+        if args.mode == "fused":
+            weight = (searcher.fusion_weight if args.fusion_weight is None
+                      else args.fusion_weight)
+        print_json({"query": args.query, "file": args.motion, "item": args.item,
+                    "mode": args.mode, "fusion_weight": weight,
+                    "unknown_words": unknown_words(unknown),
+                    "hits": [hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]})
+        return 0
     both = args.mode == "fused"  # a fused score is relative to the query's best lexical
-    if not args.json:  # score: the dense cosine beside it says how close a hit really is
-        print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
-              + ("  [shared words]" if args.words else ""))
-        from motionlex.core.text.events import visible_text  # a caption's escape codes inert
-    scored = {"mode": args.mode}  # what "score" is, on every JSON line
-    if args.mode == "fused":
-        scored["fusion_weight"] = (searcher.fusion_weight if args.fusion_weight is None
-                                   else args.fusion_weight)
+    # score: the dense cosine beside it says how close a hit really is
+    print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
+          + ("  [shared words]" if args.words else ""))
+    from motionlex.core.text.events import visible_text  # a caption's escape codes inert
+
     for rank, hit in enumerate(hits, 1):
-        if args.json:
-            print(json.dumps({"rank": rank, **hit.to_dict(), **scored}, ensure_ascii=False))
-        else:
-            words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
-            shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
-            dense = f"  {hit.dense_score:6.3f}" if both else ""
-            print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
-                  f"{visible_text(hit.caption or '') or '-'}{shown}")
+        words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
+        shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
+        dense = f"  {hit.dense_score:6.3f}" if both else ""
+        print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
+              f"{visible_text(hit.caption or '') or '-'}{shown}")
     return 0
 
 
@@ -288,7 +333,12 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         "index", help="encode a dataset into a searchable gallery index",
         description="Encode every motion of dataset folders (HumanML3D/KIT-ML layout or BVH "
         "files) with a trained model into an index directory. Run again on an existing index "
-        "to add only new or changed motions.")
+        "to add only new or changed motions.",
+        epilog=examples("motionlex index --data DATA/bandai --split val --out bandai_val.mlx",
+                        "motionlex index --data DATA/raw_bvh --data DATA/cmu_extra "
+                        "--out gallery.mlx",
+                        "motionlex index --checkpoint runs/tiny/model --data DATA/bandai "
+                        "--out tiny.mlx"))
     s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
                    "model.safetensors, patch_stats.json; default: the index's own checkpoint "
                    "when --out exists, else the shipped model)")
@@ -324,7 +374,13 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "search", help="search a gallery index by text, motion file or gallery item",
         description="Rank the motions of an index; each hit lists the words that contributed "
-        "most (query weight x motion weight).")
+        "most (query weight x motion weight).",
+        epilog=examples('motionlex search "a person jumps twice, then sits down" '
+                        "--index gallery.mlx -k 5",
+                        "motionlex search --motion walk.bvh --index gallery.mlx --mode dense",
+                        "motionlex search --item bandai/bn2_wave-right-hand_normal_001 "
+                        "--index gallery.mlx",
+                        'motionlex search "a person waves" --index gallery.mlx --json'))
     s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')
     s.add_argument("--index", required=True, help="index directory")
     s.add_argument("--checkpoint", default=None,
@@ -338,7 +394,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "gallery, so a fused score can exceed both parts")
     s.add_argument("--fusion-weight", type=unit_float, default=None,
                    help="dense weight of fused scores in [0, 1] (default: the index's)")
-    s.add_argument("--motion", default=None, help="query by a motion file (.npy or .bvh)")
+    s.add_argument("--motion", default=None, metavar="FILE",
+                   help="query by a motion file (.npy or .bvh)")
     s.add_argument("--item", default=None, help="query by a gallery item id (the motions "
                    "like it: the item itself is left out, as in the explorer)")
     s.add_argument("--words", type=non_negative_int, default=5,
@@ -347,7 +404,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--query-words", type=non_negative_int, default=64,
                    help="heaviest query words used (0 = all non-zero words; default 64)")
     s.add_argument("--json", action="store_true",
-                   help="one JSON object per hit (with the mode, and for fused the fusion "
-                   "weight, that its score is)")
+                   help="print one JSON document instead of the table: query, file, item, "
+                   "mode, fusion_weight, unknown_words and hits (rank, id, index, file, "
+                   "caption, score, dense, lexical, words); README's 'JSON output'")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.set_defaults(func=cmd_search)

@@ -6,13 +6,17 @@ import argparse
 import json
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 from motionlex.core.cli.types import (
     DEVICE_HELP,
+    UsageError,
+    examples,
     non_negative_int,
     positive_int,
     prompt_template,
+    train_device,
     unit_float,
 )
 from motionlex.core.wording import count
@@ -134,7 +138,15 @@ def _train_in(args: argparse.Namespace) -> int:
         raise IsADirectoryError(f"--config {args.config} is a folder, not a training config: "
                                 f"give a YAML file, e.g. {example}")
     if args.config is not None and not Path(args.config).is_file():
-        raise FileNotFoundError(f"training config not found: {args.config}")
+        from motionlex.core.cli.configs import resolve_config
+
+        args.config = resolve_config(args.config)  # a shipped config's name: its file
+    if args.device is not None:  # the accelerator=/devices= overrides, said shorter
+        keys = {ov.split("=", 1)[0] for ov in args.device}
+        if any(ov.split("=", 1)[0].strip() in keys for ov in args.overrides):
+            raise UsageError(f"--device and the {' / '.join(f'{k}=' for k in sorted(keys))} "
+                             "override both given; give one")
+        args.overrides = [*args.overrides, *args.device]
     if args.init is not None:  # now, not after the data has loaded (11 s on Bandai)
         from motionlex.core.model.folder import check_model_folder
 
@@ -220,8 +232,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)
     result = run_steps_with_bar(steps, desc="evaluate", unit="stage", disable=args.quiet)
-    print(result.table)
-    print(f"wrote {count(len(result.files), 'file')} to {args.out}")
+    print(result.table)  # stdout is the report only (``> report.md``)
+    print(f"wrote {count(len(result.files), 'file')} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -232,8 +244,9 @@ def cmd_words(args: argparse.Namespace) -> int:
     from motionlex.resources import default_model_dir
 
     if (args.text is None) == (args.motion is None):
-        raise ValueError("give exactly one of: a TEXT, --motion FILE")
+        raise UsageError("give exactly one of: a TEXT, --motion FILE")
     checkpoint = args.checkpoint or default_model_dir()
+    unknown: list = []
     if args.motion is not None:
         from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
 
@@ -246,7 +259,7 @@ def cmd_words(args: argparse.Namespace) -> int:
 
         model, stats = load_for_queries(checkpoint, args.device)
         words = word_weights(model, stats, text=args.text, k=args.k)
-        warn_unknown_words(args.text, model)
+        unknown = warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
     own = None  # which words are the text's own (any form); the rest the model adds
     if args.text is not None:
@@ -256,13 +269,14 @@ def cmd_words(args: argparse.Namespace) -> int:
             own = own_words([w for w, _, _ in words], [args.text], model.word_pieces)
         except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
             logger.info("words not marked as the text's own: %s", e)
-    if args.json:
-        print(json.dumps({**({"query": args.text} if args.motion is None
-                             else {"motion": str(args.motion)}),
-                          "words": [{"word": w, "weight": round(v, 6), "share": round(s, 6),
-                                     **({} if own is None else {"in_text": w in own})}
-                                    for w, v, s in words]},
-                         ensure_ascii=False))
+    if args.json:  # one document (README "JSON output"; json_output's field names)
+        from motionlex.core.cli.json_output import print_json, unknown_words
+
+        print_json({"query": args.text, "file": args.motion,
+                    "unknown_words": unknown_words(unknown),
+                    "words": [{"word": w, "weight": v, "share": s,
+                               "in_text": None if own is None else w in own}
+                              for w, v, s in words]})
     else:
         print("  weight   share  word")
         for w, v, s in words:
@@ -278,16 +292,32 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("train", help="train a motion-language model (Lightning)",
                        description="Train the phases of a YAML config on dataset folders; the "
                        "model chosen on the validation split lands in OUT/model as a loadable "
-                       "directory (config.json + model.safetensors).")
-    s.add_argument("--config", required=True, help="YAML config, e.g. configs/cpu-small.yaml")
+                       "directory (config.json + model.safetensors). --config takes a YAML "
+                       "file or the name of a shipped config (tiny, cpu-small, default ...).",
+                       epilog=examples(
+                           "motionlex train --config tiny --data DATA/bandai --out runs/tiny",
+                           "motionlex train --config cpu-small --data DATA/bandai --data "
+                           "DATA/cmu_kitml --out runs/small --max-steps 50",
+                           "motionlex train --config tiny --data DATA/bandai --out runs/tiny "
+                           "--resume",
+                           "motionlex train --config tiny --data DATA/bandai --out runs/cpu "
+                           "accelerator=cpu lr_motion=1e-4"))
+    s.add_argument("--config", required=True, help="YAML config file, or the name of a "
+                   "shipped one: tiny, cpu-small, default ... (configs/*.yaml)")
     s.add_argument("--data", action="append", required=True,
                    help="dataset folder (repeat for several); train/val splits are read")
     s.add_argument("--out", required=True,
                    help="output folder (the chosen model lands in OUT/model)")
     s.add_argument("--max-steps", type=positive_int, default=None,
-                   help="cap on each phase's steps (>= 1)")
+                   help="cap on each phase's steps (>= 1; default: each phase's own "
+                   "max_steps in the config)")
     s.add_argument("--init", default=None, help="start from this model directory (fine-tuning: "
-                   "its weights and its patch statistics, the input normalisation they know)")
+                   "its weights and its patch statistics, the input normalisation they know; "
+                   "default: the config's starting weights)")
+    s.add_argument("--device", type=train_device, default=None, metavar="DEVICE",
+                   help="cpu, cuda or cuda:N: shorthand for the accelerator= (and devices=) "
+                   "overrides (default: the config's accelerator, CUDA when present); "
+                   "several GPUs: devices=4")
     again = s.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run in OUT")
@@ -310,7 +340,12 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
         "composed chronology test, side accuracy, word precision@10 and query word recall, "
         "cross-skeleton agreement (--bvh-pairs) and zero-shot classification on a dataset "
         "folder (or BVH files on their native skeletons). Writes metrics.json, metrics.md and "
-        "PNG figures into --out.")
+        "PNG figures into --out; the Markdown report goes to stdout.",
+        epilog=examples("motionlex evaluate --data DATA/bandai --split val --out eval_default",
+                        "motionlex evaluate --checkpoint runs/tiny/model --data DATA/bandai "
+                        "--out eval_tiny > report.md",
+                        "motionlex evaluate --data DATA/bandai --split val --bvh-pairs "
+                        "DATA/raw_bvh --out eval_xskel"))
     s.add_argument("--checkpoint", default=None, help="model directory with patch_stats.json "
                    "(default: the shipped model)")
     s.add_argument("--data", required=True, help="dataset folder (HumanML3D/KIT-ML or BVH)")
@@ -341,7 +376,7 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--device", default=None, help=DEVICE_HELP)
     s.add_argument("--bvh-pairs", default=None, metavar="DIR",
                    help="native BVH takes with index.json naming their conversions in --data "
-                   "(cross-skeleton agreement, xskel/...)")
+                   "(cross-skeleton agreement, xskel/...; default: none, no such check)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_evaluate)
 
@@ -352,11 +387,16 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
         "vector's L2 norm: what the explorer's bars show for a text; an index keeps a "
         "motion's 128 heaviest words and normalises over those, so its shares are a little "
         "higher); 'search --words' shows each word's part of the lexical score, query share "
-        "x motion share.")
+        "x motion share.",
+        epilog=examples('motionlex words "a person waves the left hand"',
+                        "motionlex words --motion walk.bvh -k 10",
+                        'motionlex words "a person jumps" --json'))
     s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
     s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
     s.add_argument("-k", type=positive_int, default=20, help="number of words (default 20)")
-    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    s.add_argument("--json", action="store_true", help="print one JSON document instead of "
+                   "the table: query, file, unknown_words and words (word, weight, share, "
+                   "in_text); README's 'JSON output'")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)

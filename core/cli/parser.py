@@ -29,7 +29,7 @@ from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.export import add_export_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
-from motionlex.core.cli.types import Parser
+from motionlex.core.cli.types import Parser, UsageError
 
 VERBOSE_HELP = "debug logging, and a traceback with every error"
 
@@ -125,9 +125,11 @@ def _run(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2
+        parser.print_help(sys.stderr)
+        print("motionlex: error: give a COMMAND (motionlex COMMAND --help for its options)",
+              file=sys.stderr)
+        return 2
     terminated: list[int] = []
     try:
         with _sigterm_as_interrupt(terminated):
@@ -139,6 +141,10 @@ def _run(argv: list[str] | None) -> int:
         said = "terminated" if terminated else "interrupted"
         print(f"motionlex {args.command}: {said}{hint}", file=sys.stderr)
         return 143 if terminated else 130
+    except UsageError as e:  # a missing argument: the command's usage, as argparse says it
+        parser.commands[args.command].print_usage(sys.stderr)
+        print(f"motionlex {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except Exception as e:
         if isinstance(e, BrokenPipeError) and _stdout_closed():  # ``| head``: stop quietly
             return _stdout_gone()

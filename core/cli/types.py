@@ -100,6 +100,54 @@ def prompt_template(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from e
 
 
+def train_device(text: str) -> list[str]:
+    """``train --device``: ``cpu``, ``cuda`` / ``gpu`` or ``cuda:N`` as the training-config
+    overrides they stand for (``accelerator=cpu``; ``accelerator=gpu``, ``devices=[N]``).
+
+    Raises:
+        argparse.ArgumentTypeError: another value.
+    """
+    name, _, number = text.strip().lower().partition(":")
+    if name == "cpu" and not number:
+        return ["accelerator=cpu"]
+    if name in ("cuda", "gpu") and (not number or number.isdigit()):
+        return ["accelerator=gpu"] + ([f"devices=[{int(number)}]"] if number else [])
+    raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r} (other "
+                                     "Lightning settings: the accelerator= and devices= "
+                                     "overrides)")
+
+
+def examples(*commands: str) -> str:
+    """A subcommand's ``epilog``: "Examples:" and each command on its own indented line
+    (:class:`HelpFormatter` keeps indented lines as written)."""
+    return "Examples:\n" + "\n".join(f"  {c}" for c in commands)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, except that a description's or epilog's indented lines (the
+    commands of :func:`examples`) are kept as written; the rest is wrapped as usual."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        prose: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line.strip() and not line.startswith(" "):
+                prose.append(line)
+                continue
+            if prose:
+                out.append(super()._fill_text(" ".join(prose), width, indent))
+                prose = []
+            if line.strip():
+                out.append(indent + line)
+        return "\n".join(out)
+
+
+class UsageError(ValueError):
+    """A command given the wrong mix of arguments (``words`` with neither a text nor
+    ``--motion``): reported as argparse reports a missing argument, with the command's
+    usage (exit 2)."""
+
+
 class StoreOnce(argparse._StoreAction):
     """The ``store`` action of motionlex's parsers: an option given twice is an error (it
     used to keep the last value silently, e.g. ``evaluate --data A --data B`` evaluated B).
@@ -121,6 +169,7 @@ class Parser(argparse.ArgumentParser):
     (:class:`StoreOnce`); its subcommand parsers are of this class too."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
         self.register("action", None, StoreOnce)
         self.register("action", "store", StoreOnce)

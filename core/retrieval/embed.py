@@ -42,6 +42,15 @@ class Embeddings(NamedTuple):
     dense: np.ndarray
     lexical: np.ndarray
 
+    def __repr__(self) -> str:
+        """Shapes and dtypes, not the arrays (a print of 10 captions filled the screen)."""
+        return (f"Embeddings(dense={_shape(self.dense)}, lexical={_shape(self.lexical)})")
+
+
+def _shape(a: object) -> str:
+    """``(N, D) float32`` of an array (or a sparse matrix), for reprs."""
+    return f"{tuple(getattr(a, 'shape', ()))} {getattr(a, 'dtype', type(a).__name__)}"
+
 
 class TopWords(NamedTuple):
     """Dense ``(N, D)`` float32 L2-normalised embeddings and each row's ``K`` heaviest lexical

@@ -246,6 +246,13 @@ class GalleryIndex(MappedFileChecks):
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __repr__(self) -> str:
+        """Folder, size and shapes: ``GalleryIndex('g.mlx', 90 motions, dense (90, 256),
+        30522 words, checkpoint '...')``."""
+        return (f"GalleryIndex({str(self.path)!r}, {len(self)} motions, "
+                f"dense {tuple(self.dense.shape)}, {len(self.vocabulary)} words, "
+                f"checkpoint {self.checkpoint!r})")
+
     @property
     def model_hash(self) -> str:
         """:func:`model_fingerprint` of the model that built the index."""

@@ -120,6 +120,11 @@ class Searcher:
         self._dense = DenseBackend(index, dense_backend, faiss_min_items=faiss_min_items,
                                    nprobe=nprobe)
 
+    def __repr__(self) -> str:
+        """The index (its own short repr), the model's kind and the fusion weight."""
+        model = "no model" if self.model is None else type(self.model).__name__
+        return f"Searcher({self.index!r}, {model}, fusion_weight={self.fusion_weight:g})"
+
     def __len__(self) -> int:
         return len(self.index)
 

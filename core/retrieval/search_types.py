@@ -30,6 +30,13 @@ class QueryEmbedding:
     text: str = ""
     item: int | None = None
 
+    def __repr__(self) -> str:
+        """The kind, the text or item, and shapes: not the arrays."""
+        what = (f"text={self.text!r:.60}" if self.kind == "text"
+                else f"item={self.item}" if self.kind == "item" else "")
+        return (f"QueryEmbedding(kind={self.kind!r}{', ' + what if what else ''}, "
+                f"dense={tuple(self.dense.shape)}, words={len(self.word_ids)})")
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -58,11 +65,14 @@ class Hit:
     lexical_score: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (words as ``[word, contribution]`` pairs)."""
-        return {"id": self.id, "index": self.index, "score": self.score,
-                "caption": self.caption, "source": self.source,
-                "words": [[w, v] for w, v in self.words], "dense_score": self.dense_score,
-                "lexical_score": self.lexical_score}
+        """JSON-ready dict, in the field names of every ``--json`` output
+        (:mod:`motionlex.core.cli.json_output`): ``id``, ``index``, ``file`` (the source),
+        ``caption``, ``score``, ``dense``, ``lexical`` and ``words`` as
+        ``[{"word", "contribution"}]``."""
+        return {"id": self.id, "index": self.index, "file": self.source,
+                "caption": self.caption, "score": float(self.score),
+                "dense": float(self.dense_score), "lexical": float(self.lexical_score),
+                "words": [{"word": w, "contribution": float(v)} for w, v in self.words]}
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     out, err = capsys.readouterr()
     got = json.loads(out)
     assert got["query"] == "a person waves the left hand" and len(got["words"]) == 5
+    assert got["file"] is None and got["unknown_words"] == []
     assert "does not know" not in err
     # the words of the text itself are told from the ones the model adds (any form counts)
     in_text = {w["word"]: w["in_text"] for w in got["words"]}
@@ -121,8 +122,9 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
                                    for ln in lines)
     bvh = shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh"
     assert main(["words", "--motion", str(bvh), "-k", "2", "--json"]) == 0
-    got = json.loads(capsys.readouterr().out)  # a motion is named as one, not as "query"
-    assert got["motion"] == str(bvh) and "query" not in got and len(got["words"]) == 2
+    got = json.loads(capsys.readouterr().out)  # a motion is its file, as in search/describe
+    assert got["file"] == str(bvh) and got["query"] is None and len(got["words"]) == 2
+    assert all(w["in_text"] is None for w in got["words"])  # a motion has no text
 
 
 def test_words_errors(tmp_path, capsys):
@@ -497,6 +499,7 @@ def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, t
                  "--out", str(idx), "-q"]) == 0
     out, err = capsys.readouterr()
     assert "using the patch statistics it was built with" in err
+    assert "--stats to choose" not in err and "other statistics need a new --out" in err
     assert "17 motions (10 encoded, 7 kept" in out
 
 

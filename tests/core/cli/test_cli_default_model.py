@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     assert "persn (did you mean 'person'?)" in out.err
     assert "try: 'a person waves the left hand'" in out.err
     assert "no word of the query is known" not in out.err  # "the" is
+    # --json: one document, the unknown words in it too (they were on stderr only)
+    assert main(["search", "a persn wavs", "--index", str(idx), "-k", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"word": "persn", "suggestion": "person"} in doc["unknown_words"]
+    assert len(doc["hits"]) == 1
     assert main(["search", "a xyzzy qwrtp", "--index", str(idx), "-k", "1"]) == 0
     assert "(no word of the query is known, so these results mean little)" in \
         capsys.readouterr().err
@@ -87,8 +93,10 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
     assert main(["index", "--data", str(data), "--data", str(more), "--out", str(idx),
                  "-q"]) == 0
     out = capsys.readouterr()
-    assert out.err.strip() == (f"note: {idx} exists: using the checkpoint it was built with, "
-                               f"{own} (--checkpoint to choose another)")
+    # never "--checkpoint to choose another": another model is refused (below)
+    assert out.err.strip() == (f"note: {idx} exists: adding to it with the model it was built "
+                               f"with, {own} (an index holds one model's encodings: to index "
+                               "with another model, give a new --out)")
     assert "2 motions (1 encoded, 1 kept" in out.out
     assert GalleryIndex.load(idx, verify=False).checkpoint == str(own)
     # encoding options of a new index, given to an existing one: said, not silently ignored
@@ -104,7 +112,14 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
                  "--out", str(idx), "-q"]) == 2
     err = capsys.readouterr().err
     assert f"but the model in --checkpoint {default_model_dir()} is " in err
-    assert f"leave out --checkpoint to use the one it was built with ({own})" in err
+    assert f"leave out --checkpoint to add to it with its own model ({own})" in err
+    assert "or index with this model into a new --out folder" in err
+    assert "note:" not in err  # refused before any note on statistics (--stats is no way out)
+    copy = tmp_path / "copy"  # a copy of the index's own model is that model: accepted
+    shutil.copytree(own, copy)
+    assert main(["index", "--checkpoint", str(copy), "--data", str(data), "--out", str(idx),
+                 "-q"]) == 0
+    capsys.readouterr()
 
     shutil.rmtree(own)  # the recorded checkpoint is gone: the shipped model, which differs
     for argv in (["index", "--data", str(data), "--out", str(idx), "-q"],

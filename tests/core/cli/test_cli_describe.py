@@ -20,6 +20,10 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
     bank = out["bank_source"]  # a description that ends in the file, no label inside it
     assert bank.startswith("training captions in ") and bank.endswith("caption_bank.txt")
     assert len(out["captions"]) == 3 and "wave" in out["captions"][0]["caption"]
+    # the words of a caption as those of a search hit: {word, contribution}
+    first = out["captions"][0]
+    assert {"score", "dense", "lexical"} <= set(first)
+    assert all(set(w) == {"word", "contribution"} for w in first["words"])
     # the motion's words carry a share, as 'words --json' does (it said "weight", a name
     # 'words' gives the raw weight, ten times larger): shares of a unit vector
     shares = [w["share"] for w in out["motion_words"]]

@@ -32,7 +32,11 @@ def _cli_hits(capsys, idx: Path, query: str, mode: str) -> list[dict]:
     capsys.readouterr()
     assert main(["search", query, "--index", str(idx), "-k", "10", "--mode", mode,
                  "--json"]) == 0
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    doc = json.loads(capsys.readouterr().out)  # one document: json.load reads it
+    assert doc["query"] == query and doc["file"] is None and doc["item"] is None
+    assert doc["mode"] == mode and (doc["fusion_weight"] is None) == (mode != "fused")
+    return [{**h, "mode": doc["mode"], "fusion_weight": doc["fusion_weight"]}
+            for h in doc["hits"]]
 
 
 def _full_hits(idx: Path, query: str, mode: str) -> list:
@@ -50,14 +54,14 @@ def _assert_same(got: list[dict], want: list, mode: str = "fused") -> None:
     assert [h["id"] for h in got] == [h.id for h in want]
     # every line says what its score is (a user read a fused 0.68 as a good match)
     assert {h["mode"] for h in got} == {mode}
-    assert all(("fusion_weight" in h) == (mode == "fused") for h in got)
+    assert all((h["fusion_weight"] is not None) == (mode == "fused") for h in got)
     if mode == "fused":
         assert all(0 <= h["fusion_weight"] <= 1 for h in got)
     for g, w in zip(got, want):
         assert g["score"] == pytest.approx(w.score, abs=1e-5)
-        assert g["dense_score"] == pytest.approx(w.dense_score, abs=1e-5)
-        assert g["lexical_score"] == pytest.approx(w.lexical_score, abs=1e-5)
-        assert [x[0] for x in g["words"]] == [x[0] for x in w.words]
+        assert g["dense"] == pytest.approx(w.dense_score, abs=1e-5)
+        assert g["lexical"] == pytest.approx(w.lexical_score, abs=1e-5)
+        assert [x["word"] for x in g["words"]] == [x[0] for x in w.words]
 
 
 @pytest.mark.parametrize("mode", ["fused", "dense", "lexical"])
@@ -101,7 +105,10 @@ def test_motion_search_uses_the_lite_towers_and_matches_the_full_model(
         capsys.readouterr()
         assert main(["search", "--motion", str(f), "--index", str(small_index), "-k", "10",
                      "--json"]) == 0
-        got = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["file"] == str(f) and doc["query"] is None
+        got = [{**h, "mode": doc["mode"], "fusion_weight": doc["fusion_weight"]}
+               for h in doc["hits"]]
         assert len(got) == 10
         _assert_same(got, want[f])
 
@@ -179,4 +186,4 @@ def test_escape_codes_of_a_caption_do_not_reach_the_terminal(shared_data: Path, 
     assert "\x1b" not in out and "\u202e" not in out
     assert out.count("a person [2J [31mRAISES [0m both hands\n") == 3
     assert main(["search", "raises both hands", "--index", str(idx), "-k", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["caption"] == ESCAPED
+    assert json.loads(capsys.readouterr().out)["hits"][0]["caption"] == ESCAPED

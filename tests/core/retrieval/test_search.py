@@ -287,17 +287,19 @@ def test_cli_search_json_and_text(gallery, shared_data, capsys):
     idx = str(gallery.path)
     capsys.readouterr()
     assert run_cli(["search", "a person waves", "--index", idx, "-k", "4", "--json"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    hits = [json.loads(ln) for ln in lines]
+    hits = json.loads(capsys.readouterr().out)["hits"]  # one document (json.load reads it)
     assert len(hits) == 4 and [h["rank"] for h in hits] == [1, 2, 3, 4]
     for h in hits:
-        assert {"id", "score", "caption", "source", "words"} <= set(h)
-        assert h["id"] == gallery.ids[h["index"]] and all(len(w) == 2 for w in h["words"])
+        assert {"id", "score", "dense", "lexical", "caption", "file", "words"} <= set(h)
+        assert h["id"] == gallery.ids[h["index"]]
+        assert all(set(w) == {"word", "contribution"} for w in h["words"])
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     # --item: the motions like item 3, itself left out (as the explorer's Similar motions)
     assert run_cli(["search", "--item", gallery.ids[3], "--index", idx, "--mode", "dense",
                     "-k", "2", "--json"]) == 0
-    got = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["item"] == gallery.ids[3] and doc["query"] is None and doc["unknown_words"] == []
+    got = doc["hits"]
     searcher = Searcher(gallery)  # an item query needs no model
     alone = searcher.search(searcher.item_query(3), k=3, mode="dense")
     assert [h["id"] for h in got] == [h.id for h in alone if h.id != gallery.ids[3]][:2]
@@ -340,3 +342,26 @@ def test_a_gallery_changed_on_disk_after_opening_is_refused_not_read(gallery, mo
             read(index, s, q)
         fresh = GalleryIndex.load(copy, model, verify=True)  # opened again: reads fine
         assert len(read(fresh, Searcher(fresh, model), q))
+
+
+def test_reprs_show_shapes_not_arrays(searcher, gallery):
+    from motionlex.core.retrieval.embed import Embeddings
+
+    n = len(gallery)
+    assert repr(gallery) == (f"GalleryIndex({str(gallery.path)!r}, {n} motions, dense "
+                             f"{tuple(gallery.dense.shape)}, {len(gallery.vocabulary)} words, "
+                             f"checkpoint {gallery.checkpoint!r})")
+    assert repr(searcher).startswith(f"Searcher({gallery!r}, MotionTextModel, fusion_weight=")
+    q = searcher.embed_text("a person waves")
+    assert repr(q).startswith("QueryEmbedding(kind='text', text='a person waves', dense=(")
+    emb = Embeddings(np.zeros((3, 8), np.float32), np.zeros((3, 5), np.float32))
+    assert repr(emb) == "Embeddings(dense=(3, 8) float32, lexical=(3, 5) float32)"
+    assert all(len(repr(x)) < 400 for x in (gallery, searcher, q, emb))
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import motionlex.core
+
+    assert motionlex.core.__version__ == version("motionlex")
