@@ -64,6 +64,8 @@ class _RecordBrowser(QWidget):
 
     column_fraction = 0.45
     """Most of the view's width one fitted (not stretched) column may take."""
+    neighbour_ids = False
+    """Whether an id cell also cuts the start it shares with the row above or below."""
 
     def __init__(
         self,
@@ -117,7 +119,8 @@ class _RecordBrowser(QWidget):
                 sample = "0000000" if col.numeric else "000000000"
                 hh.resizeSection(i, self.fontMetrics().horizontalAdvance(sample) + 24)
             if col.short:  # ids: cut in the middle, the distinguishing end stays
-                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(self._view))
+                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(
+                    self._view, neighbours=self.neighbour_ids))
         self._view.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         top = self._top = QHBoxLayout()
@@ -278,6 +281,7 @@ class ResultsList(_RecordBrowser):
     compareRequested = Signal(object, str)
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
+    neighbour_ids = True  # takes of one action come together: "…elderly_027"
     CAPTION_KEPT = 12
     """Characters (its start) the caption keeps before the id column narrows below its
     share; then the id narrows down to its last :data:`~motionlex.widgets.elide.ID_KEPT`

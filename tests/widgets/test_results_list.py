@@ -337,7 +337,8 @@ class _PaintedIds:
                 super().initStyleOption(option, index)
                 texts[index.row()] = option.text
 
-        self.delegate = Recording(view)  # kept: its Python override must live
+        neighbours = view.itemDelegateForColumn(col).neighbours  # as the list set it
+        self.delegate = Recording(view, neighbours=neighbours)  # kept: its override lives
         view.setItemDelegateForColumn(col, self.delegate)
         self.view, self.texts = view, texts
 
@@ -381,8 +382,9 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
         texts = painted()
         cut = [texts[r] for r in range(len(waves))]
         assert len(set(cut)) == len(cut), cut  # the takes read differently
-        for text, take in zip(cut, waves):  # each keeps its take number
-            assert text.endswith(take[take.rfind("_"):]), (text, take)
+        for text, take in zip(cut, waves):  # each keeps its style and take number
+            style_take = take[take.rfind("_", 0, take.rfind("_")) + 1:]  # "elderly_027"
+            assert text.endswith(style_take), (text, take)  # the action is in the caption
     # too narrow for the caption's start and the id's end: the caption yields first, down
     # to its least width; then the id column goes, and the row's tooltip names the id
     cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
