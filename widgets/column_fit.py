@@ -6,15 +6,23 @@ text is elided in its cell and whole in its tooltip (:mod:`motionlex.widgets.eli
 the stretched columns (the caption) leave unused goes to the capped ones. The widths are
 applied again whenever the view is resized or shown (a tabbed dock's table is filled while
 hidden, at no real width).
+
+Columns given a least width (``least`` of :func:`fit_columns`, e.g. :func:`kept_width`)
+give way in this order as the view narrows: the stretched columns shrink to their least
+widths first, then the fitted columns listed shrink from their share to their least
+widths, and only then is such a fitted column hidden (the results list's id: the caption
+yields room before the id goes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHeaderView, QTableView
+
+from motionlex.widgets.elide import ELLIPSIS
 
 _LONGEST_SAMPLE = 64  # strings measured per column (the longest by character count)
 
@@ -33,27 +41,40 @@ class _ColumnFitter(QObject):
         self.needs: list[int | None] = []  # per column: width its content needs (None: stretch)
         self.stretch_need: int | None = None  # what the stretched columns need (None: all)
         self.max_fraction = 0.45
+        self.least: dict[int, int] = {}  # fitted column -> least width (hidden below it)
+        self.stretch_least = 0  # least width of the stretched columns together
         view.installEventFilter(self)
         self._viewport = view.viewport()  # resized after the view: apply again then
         self._viewport.installEventFilter(self)
 
     def apply(self) -> None:
-        hh = self.view.horizontalHeader()
-        width = max(self.view.viewport().width(), self.view.width())
+        view, hh = self.view, self.view.horizontalHeader()
+        width = max(view.viewport().width(), view.width())
         cap = max(60, int(width * self.max_fraction))
+        room = view.viewport().width()  # where the columns are (no scroll bar, no frame)
+        sizes = {col: max(min(need, cap), self.least.get(col, 0))
+                 for col, need in enumerate(self.needs) if need is not None and col < hh.count()}
+        # the columns with a least width give way after the stretched ones reach theirs:
+        # narrowed down to their least width, then hidden
+        avail = room - self.stretch_least - sum(
+            size for col, size in sizes.items()
+            if col not in self.least and not view.isColumnHidden(col))
+        for col in sorted(c for c in self.least if c in sizes):
+            fits = avail >= self.least[col]
+            if view.isColumnHidden(col) == fits:
+                view.setColumnHidden(col, not fits)
+            if fits:
+                sizes[col] = min(sizes[col], avail)
+                avail -= sizes[col]
         # room the stretched columns (the caption) would leave empty goes to capped ones:
         # measured in the viewport, where the columns are (the view's width counts its
         # scroll bar and frame, which cut the caption by as much)
-        spare = 0 if self.stretch_need is None else self.view.viewport().width() - \
-            self.stretch_need - sum(
-            min(n, cap) for c, n in enumerate(self.needs)
-            if n is not None and not self.view.isColumnHidden(c))
-        for col, need in enumerate(self.needs):
-            if need is None or col >= hh.count():
-                continue
-            size = min(need, cap)
-            if need > cap and spare > 0 and not self.view.isColumnHidden(col):
-                grow = min(need - cap, spare)
+        spare = 0 if self.stretch_need is None else room - self.stretch_need - sum(
+            size for col, size in sizes.items() if not view.isColumnHidden(col))
+        for col, size in sizes.items():
+            need = self.needs[col]
+            if need > size and spare > 0 and not view.isColumnHidden(col):
+                grow = min(need - size, spare)
                 size, spare = size + grow, spare - grow
             if hh.sectionSize(col) != size:
                 hh.resizeSection(col, size)
@@ -65,7 +86,7 @@ class _ColumnFitter(QObject):
         return False
 
 def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
-                max_fraction: float = 0.45) -> None:
+                max_fraction: float = 0.45, least: Mapping[int, int] | None = None) -> None:
     """Size every column that is not stretched to its widest text (and header), now and
     whenever the view is resized or shown.
 
@@ -76,6 +97,10 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         max_fraction: no column gets more than this share of the view's width (the rest is
             elided, the full text stays in the tooltip); at least 60 px; more only where the
             stretched columns' texts (when given) leave room unused.
+        least: column -> least width, pixels (never more than the column needs). A
+            stretched column listed keeps it before a fitted column listed is narrowed
+            below its share of the width; a fitted column listed is shown at least that
+            wide, or hidden when the view is too narrow for it beside the other columns.
     """
     hh = view.horizontalHeader()
     fm = view.fontMetrics()
@@ -88,6 +113,8 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         fitter = _ColumnFitter(view)
     fitter.max_fraction = max_fraction
     fitter.needs, fitter.stretch_need = [], 0
+    fitter.least, fitter.stretch_least = {}, 0
+    least = least or {}
     for col, column_texts in enumerate(texts):
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
         # measure only the longest strings by characters: 10,000 rows stay cheap
@@ -96,8 +123,34 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         need = max(widest, hfm.horizontalAdvance(title) + 12) + CELL_PADDING_PX
         if hh.sectionResizeMode(col) != QHeaderView.ResizeMode.Stretch:
             fitter.needs.append(need)
+            if col in least:
+                fitter.least[col] = min(need, least[col])
             continue
         fitter.needs.append(None)
+        if not view.isColumnHidden(col):
+            fitter.stretch_least += min(need, least.get(col, 0))
         if fitter.stretch_need is not None and not view.isColumnHidden(col):
             fitter.stretch_need = None if not column_texts else fitter.stretch_need + need
     fitter.apply()
+
+
+def kept_width(view: QTableView, texts: Sequence[str], kept: int, *, end: bool = False) -> int:
+    """Width of a column of ``view`` that shows ``kept`` characters of its widest text and
+    "…": its start (``"a person waves t…"``), or with ``end`` its end (``"…_normal_030"``,
+    the part of an id that tells takes apart), padding included; the whole text's width
+    when it has no more than ``kept`` characters; 0 for no texts.
+
+    Args:
+        view: the table view (its font).
+        texts: the column's display strings (a sample: the longest are measured).
+        kept: characters kept.
+        end: keep the end instead of the start.
+    """
+    fm = view.fontMetrics()
+    sample = sorted(set(texts), key=len)[-_LONGEST_SAMPLE:]
+    if not sample:
+        return 0
+    widest = max(sample, key=fm.horizontalAdvance)
+    shown = widest if len(widest) <= kept else (
+        ELLIPSIS + widest[-kept:] if end else widest[:kept] + ELLIPSIS)
+    return fm.horizontalAdvance(shown) + CELL_PADDING_PX

@@ -267,7 +267,19 @@ class MiddleElideDelegate(QStyledItemDelegate):
     (:class:`~motionlex.widgets.record_model.RecordTableModel`), through a proxy too. The
     room is the cell's text rectangle as the style lays it out, less the margins Qt's
     item views keep inside it, measured in float pixels: a cut a pixel too wide was cut
-    again by Qt ("…walk_e…rly_016")."""
+    again by Qt ("…walk_e…rly_016").
+
+    Args:
+        parent: the view.
+        neighbours: also cut the start an id shares with the row above or below
+            (:func:`neighbour_start`): in a ranked list, takes of one action come together
+            and read "…elderly_027", "…normal_030" (their caption says the action) where
+            "bn2_wave…_027" kept only the action every one of them shows.
+    """
+
+    def __init__(self, parent=None, *, neighbours: bool = False) -> None:
+        super().__init__(parent)
+        self.neighbours = neighbours
 
     def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
         """Qt override: the default options with the id cut to the cell's text room."""
@@ -284,6 +296,8 @@ class MiddleElideDelegate(QStyledItemDelegate):
             shared = model.shared_name_start(col) if hasattr(model, "shared_name_start") \
                 else ""
             names = model.distinct_names(col) if hasattr(model, "distinct_names") else None
+            if self.neighbours:
+                shared = max(shared, neighbour_start(index, option.text), key=len)
             key = (option.text, room, option.font.key(), shared)
             cut = names.cuts.get(key) if names is not None else None
             if cut is None:
@@ -293,6 +307,19 @@ class MiddleElideDelegate(QStyledItemDelegate):
                         names.cuts.clear()
                     names.cuts[key] = cut
             option.text = cut
+
+
+def neighbour_start(index, text: str) -> str:
+    """The longest start (:func:`shared_name_start`) the name of ``text`` (the display text
+    of ``index``, folders dropped) shares with the name of the row above or below it, up to
+    its last two parts, which stay ("…active_001", not "…001", beside "…active_017")."""
+    name = text.rstrip("/").rsplit("/", 1)[-1]
+    last = max(name.rfind(c) for c in _ID_SEPARATORS)
+    keep = max(name.rfind(c, 0, last) for c in _ID_SEPARATORS) + 1  # the last two parts
+    starts = [shared_name_start([name, str(other.data()).rstrip("/").rsplit("/", 1)[-1]])
+              for other in (index.siblingAtRow(index.row() - 1),
+                            index.siblingAtRow(index.row() + 1)) if other.isValid()]
+    return max(starts, key=len, default="")[:max(0, keep)]
 
 
 def text_room(option: QStyleOptionViewItem) -> int:

@@ -4,13 +4,27 @@ fit.
 
 Rows keep :data:`ROW_PAD_PX` of padding while they fit the panel's height, shrink down to
 :data:`MIN_ROW_PAD_PX`, and then :class:`RowScroll` shows a vertical scroll bar at the right
-edge (the headings stay put). In a column, words come first: the weights are left out
-before a word is cut, and the bars narrow from :data:`MIN_BAR_PX` down to
-:data:`TIGHT_BAR_PX`. No painting here.
+edge (the headings stay put).
+
+A column's width goes, in this order (:func:`column_widths`), to:
+
+1. the words, up to the median word (of both lists, measured bold with the shared-word dot);
+2. the bars, up to :data:`TIGHT_BAR_PX`;
+3. the weights, all or none (the widest as painted): they are the panel's point for a
+   researcher, so they stay while the median word and a bar fit beside them;
+4. the words, up to the :data:`TYPICAL_WORD_QUANTILE` word (typical lengths: one long word
+   such as "immediately" among 40 no longer takes the weights away);
+5. the bars, up to :data:`MIN_BAR_PX` (room for bars of visibly different lengths);
+6. the words, up to the longest word;
+7. the bars, the rest.
+
+A word wider than its room is cut on the right with "…" (the tooltip gives it whole, with its
+weight). No painting here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QCoreApplication, QRect, Qt
@@ -20,11 +34,16 @@ from PySide6.QtWidgets import QScrollBar, QStyle, QWidget
 from motionlex.widgets.lexical_words import value_text
 
 MIN_BAR_PX = 36
-"""Room kept for a bar while the words fit beside it, pixels."""
+"""Room a bar gets before the words longer than the typical word, pixels: bars of weights a
+third apart still differ visibly."""
 
 TIGHT_BAR_PX = 18
-"""Least room for a bar, pixels: in a narrow panel the bars give way to the words down to
-this (at 1024x640 "forward" was cut to "forw…" beside a 36-pixel bar)."""
+"""Room a bar gets before the weights and the words longer than the median, pixels (at
+1024x640 "forward" was cut to "forw…" beside a 36-pixel bar)."""
+
+TYPICAL_WORD_QUANTILE = 0.9
+"""The word length (as a quantile of both lists' words) a column makes room for before its
+bars reach :data:`MIN_BAR_PX`; longer words are cut when the column is narrow."""
 
 ROW_PAD_PX = 6
 """Space added to the font height for a row, pixels, when the rows fit."""
@@ -54,15 +73,21 @@ def row_metrics(font_h: int, height: int, most_words: int) -> tuple[int, int, in
     return row_h, header_h, MARGIN_PX
 
 
+def _quantile(sorted_widths: Sequence[int], q: float) -> int:
+    """The nearest-rank ``q`` quantile of ascending ``sorted_widths`` (not empty)."""
+    return sorted_widths[max(0, math.ceil(q * len(sorted_widths)) - 1)]
+
+
 def column_widths(col_w: int, words: Mapping[str, Sequence[tuple[str, float]]],
                   fm: QFontMetrics, bold: QFontMetrics) -> tuple[int, int, int]:
     """``(word_w, value_w, dot_w)``: the word column (dot included), the weight column and
-    the room kept for the shared-word dot, pixels.
+    the room kept for the shared-word dot, pixels; the bar gets ``col_w - word_w - value_w``.
 
-    Words come first: when the column cannot hold the longest word, a bar of
-    :data:`MIN_BAR_PX` and the weights, the weights are left out (``value_w == 0``; the
-    tooltip still gives them), then the bars narrow down to :data:`TIGHT_BAR_PX`, and the
-    words get the room.
+    The room goes to words, bars and weights in the order the module docstring gives: the
+    weights are left out (``value_w == 0``; the tooltip still gives them) only when the
+    median word and a :data:`TIGHT_BAR_PX` bar leave no room for them, and words longer
+    than the :data:`TYPICAL_WORD_QUANTILE` word are cut before the bars go below
+    :data:`MIN_BAR_PX`.
 
     Args:
         col_w: a column's width, pixels.
@@ -73,13 +98,26 @@ def column_widths(col_w: int, words: Mapping[str, Sequence[tuple[str, float]]],
     dot_w = fm.height() // 2 + 4
     values = [value_text(w) for pairs in words.values() for _, w in pairs]
     value_w = max([fm.horizontalAdvance(v) for v in values] or [0]) + 8
-    widest = max([bold.horizontalAdvance(w) for pairs in words.values() for w, _ in pairs]
-                 or [40])
-    need = widest + dot_w + 12
-    if col_w - value_w - MIN_BAR_PX < need:
+    needs = sorted(bold.horizontalAdvance(w) + dot_w + 12
+                   for pairs in words.values() for w, _ in pairs) or [40 + dot_w + 12]
+    room = col_w
+
+    def take(want: int) -> int:
+        nonlocal room
+        got = max(0, min(want, room))
+        room -= got
+        return got
+
+    word_w = take(_quantile(needs, 0.5))
+    bar = take(TIGHT_BAR_PX)
+    if room >= value_w:
+        room -= value_w
+    else:
         value_w = 0
-    bar = min(MIN_BAR_PX, max(TIGHT_BAR_PX, col_w - value_w - need))
-    return max(dot_w + 8, min(need, col_w - value_w - bar)), value_w, dot_w
+    word_w += take(_quantile(needs, TYPICAL_WORD_QUANTILE) - word_w)
+    take(MIN_BAR_PX - bar)
+    word_w += take(needs[-1] - word_w)
+    return max(dot_w + 8, word_w), value_w, dot_w
 
 
 class RowScroll:

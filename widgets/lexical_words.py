@@ -111,7 +111,8 @@ class RowPainter:
             p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(text)
         bar_x = r.left() + self.word_w
-        bar_max = max(1, r.width() - self.word_w - self.value_w - 4)
+        # without weights the bar may run to the column's end (the margin follows)
+        bar_max = max(1, r.width() - self.word_w - (self.value_w + 4 if self.value_w else 0))
         frac = row.weight / top if top > 0 else 0.0
         bar_w = max(1, int(round(frac * bar_max))) if row.weight > 0 else 0
         p.fillRect(QRect(bar_x, r.top() + 3, bar_w, r.height() - 6),

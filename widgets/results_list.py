@@ -44,19 +44,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.column_fit import fit_columns
+from motionlex.widgets.column_fit import fit_columns, kept_width
 from motionlex.widgets.column_specs import GALLERY_COLUMNS, RESULT_COLUMNS, Column
-from motionlex.widgets.elide import MiddleElideDelegate
+from motionlex.widgets.elide import ID_KEPT, MiddleElideDelegate
 from motionlex.widgets.record_model import RecordTableModel
 from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
 logger = logging.getLogger(__name__)
 
 FILTER_DEBOUNCE_MS = 150
+"""Pause after the last keystroke in the filter box before the filter runs, milliseconds."""
 
 MIN_COMPARED = 2
 """Selected results a comparison needs (the Compare button, its menu and actions)."""
-"""Pause after the last keystroke in the filter box before the filter runs, milliseconds."""
 
 
 class _RecordBrowser(QWidget):
@@ -64,6 +64,8 @@ class _RecordBrowser(QWidget):
 
     column_fraction = 0.45
     """Most of the view's width one fitted (not stretched) column may take."""
+    neighbour_ids = False
+    """Whether an id cell also cuts the start it shares with the row above or below."""
 
     def __init__(
         self,
@@ -117,7 +119,8 @@ class _RecordBrowser(QWidget):
                 sample = "0000000" if col.numeric else "000000000"
                 hh.resizeSection(i, self.fontMetrics().horizontalAdvance(sample) + 24)
             if col.short:  # ids: cut in the middle, the distinguishing end stays
-                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(self._view))
+                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(
+                    self._view, neighbours=self.neighbour_ids))
         self._view.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         top = self._top = QHBoxLayout()
@@ -184,10 +187,14 @@ class _RecordBrowser(QWidget):
         self._model.set_records(records)
         # size columns by a sample: every row up to 10,000, else the longest values (the
         # stretched caption's too: room it leaves unused widens a capped id column)
-        fit_columns(self._view, [self._model.column_sample(c)
-                                 for c in range(len(self._model.columns))],
-                    max_fraction=self.column_fraction)
+        texts = [self._model.column_sample(c) for c in range(len(self._model.columns))]
+        fit_columns(self._view, texts, max_fraction=self.column_fraction,
+                    least=self._least_widths(texts))
         self._update_count()
+
+    def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
+        """Column -> least width, pixels, for :func:`fit_columns` (none here)."""
+        return {}
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose searchable text contains every word of ``text`` (now,
@@ -274,10 +281,11 @@ class ResultsList(_RecordBrowser):
     compareRequested = Signal(object, str)
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
-    ID_MIN_WIDTH = 380
-    """Below this width (pixels) the id column is hidden when the captions tell the results
-    apart: the caption needs the room (its tooltip still ends with the id). Results that
-    share a caption (template captions: Bandai's 20 takes of one action) keep the id."""
+    neighbour_ids = True  # takes of one action come together: "…elderly_027"
+    CAPTION_KEPT = 12
+    """Characters (its start) the caption keeps before the id column narrows below its
+    share; then the id narrows down to its last :data:`~motionlex.widgets.elide.ID_KEPT`
+    characters' width, and only then is it hidden (a row's tooltip still ends with its id)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
@@ -296,18 +304,15 @@ class ResultsList(_RecordBrowser):
         self._top.insertWidget(1, self.compare_button)
         self._view.selectionModel().selectionChanged.connect(self._on_selection)
         self._update_compare()
-        self._id_column = [c.key for c in RESULT_COLUMNS].index("id")
-        self._captions_repeat = False
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Show the id column when the list is wide enough for it and the caption, or when
-        only the ids tell the results apart."""
-        super().resizeEvent(event)
-        self._show_id_column()
-
-    def _show_id_column(self) -> None:
-        self._view.setColumnHidden(self._id_column, self.width() < self.ID_MIN_WIDTH
-                                   and not self._captions_repeat)
+    def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
+        """The caption's start and the id's end (:data:`CAPTION_KEPT`): the caption yields
+        room first, then the id narrows, then it is hidden (:func:`fit_columns`)."""
+        keys = [c.key for c in RESULT_COLUMNS]
+        cap, ids = keys.index("caption"), keys.index("id")
+        repeat = len(set(texts[cap])) < len(texts[cap])  # only the ids tell those apart
+        return {cap: 0 if repeat else kept_width(self._view, texts[cap], self.CAPTION_KEPT),
+                ids: kept_width(self._view, texts[ids], ID_KEPT, end=True)}
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""
@@ -359,9 +364,6 @@ class ResultsList(_RecordBrowser):
             ValueError: on a missing key or a non-numeric rank/score (names the row).
         """
         self._set_records(results)
-        captions = [str(r.get("caption", "")) for r in results]
-        self._captions_repeat = len(set(captions)) < len(captions)
-        self._show_id_column()
         self._update_compare()  # a model reset clears the selection without a signal
 
     def _row_selected(self, row: int) -> None:

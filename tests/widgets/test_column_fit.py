@@ -49,3 +49,39 @@ def test_a_long_column_is_capped_and_follows_the_view_width(qtbot):
     qtbot.waitUntil(lambda: hh.sectionSize(0) == max(
         60, int(max(view.viewport().width(), view.width()) * 0.3)), timeout=2000)
     assert hh.sectionSize(0) > 200
+
+
+def test_a_column_with_a_least_width_outlasts_the_stretched_ones_then_hides(qtbot):
+    """The caption (stretched) yields room down to its least width first; then the id
+    narrows from its share down to its least width; only then is the id hidden."""
+    from motionlex.widgets.column_fit import kept_width
+
+    ids = ["bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_normal_030"]
+    captions = ["a person waves the left hand like an elderly person.",
+                "a person waves the left hand."]
+    view = _table(qtbot, [ids, captions], ["id", "caption"])
+    view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+    id_least, cap_least = kept_width(view, ids, 12, end=True), kept_width(view, captions, 12)
+    fm = view.fontMetrics()
+    widest = max(ids, key=fm.horizontalAdvance)  # its end: "…_normal_030"
+    assert id_least == fm.horizontalAdvance("\u2026" + widest[-12:]) + CELL_PADDING_PX
+    assert cap_least == fm.horizontalAdvance(captions[0][:12] + "\u2026") + CELL_PADDING_PX
+    assert kept_width(view, ["demo_s117"], 12, end=True) == fm.horizontalAdvance(
+        "demo_s117") + CELL_PADDING_PX and kept_width(view, [], 12) == 0
+    fit_columns(view, [ids, captions], max_fraction=0.3, least={0: id_least, 1: cap_least})
+    hh, frame = view.horizontalHeader(), view.width() - view.viewport().width()
+
+    def at(viewport_w: int) -> tuple[bool, int, int]:
+        view.resize(viewport_w + frame, 300)
+        qtbot.waitUntil(lambda: view.viewport().width() == viewport_w, timeout=2000)
+        return view.isColumnHidden(0), hh.sectionSize(0), hh.sectionSize(1)
+
+    low = id_least + cap_least
+    assert 0.3 * (low + 40 + frame) < id_least  # its share alone would cut the id more
+    for extra in (40, 20, 5, 0):  # the caption yields, the id keeps its least width
+        assert at(low + extra) == (False, id_least, cap_least + extra)
+    hidden, _, caption_w = at(low - 1)  # too narrow for both: the id goes
+    assert hidden and caption_w == low - 1
+    assert at(low + 10)[:2] == (False, id_least)  # and comes back
+    fit_columns(view, [ids, captions], max_fraction=0.3)  # no least widths: never hidden
+    assert at(low - 30)[0] is False

@@ -54,3 +54,28 @@ def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):
     table = panel.orders_table
     assert table.textElideMode() == Qt.TextElideMode.ElideRight
     assert table.horizontalHeader().textElideMode() == Qt.TextElideMode.ElideRight
+
+
+def test_neighbour_start_is_what_a_row_shares_with_the_row_above_or_below(qapp):
+    """Takes of one action together in a ranked list: each cuts the start it shares with a
+    neighbour, but keeps its last two parts (the style and the take)."""
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+
+    from motionlex.widgets.elide import neighbour_start
+
+    names = ["bn2_raise-up-both-hands_normal_057", "bn2_wave-left-hand_active_035",
+             "bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_elderly_031",
+             "demo_s117", "demo_s118", "000123"]
+    model = QStandardItemModel()
+    for n in names:
+        model.appendRow(QStandardItem(f"bandai/{n}"))
+
+    def start(row: int) -> str:
+        index = model.index(row, 0)
+        return neighbour_start(index, index.data())
+
+    assert start(0) == "bn2_"  # shares only the collection with the row below
+    assert start(1) == "bn2_wave-left-hand_"  # with the row below
+    assert start(2) == start(3) == "bn2_wave-left-hand_"  # not "…_elderly_": style stays
+    assert start(4) == start(5) == ""  # one separator: the name stays whole
+    assert start(6) == ""

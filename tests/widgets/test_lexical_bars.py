@@ -342,3 +342,56 @@ def test_expansions_are_drawn_apart_from_the_texts_own_words(qtbot, bars):
 
     assert darkest(bars.word_rect("result", "swing")) > 80
     assert darkest(bars.word_rect("result", "foot")) < 60
+
+
+# the panel's words for "a person immediately jumps" on Bandai (audit 32 #1): one word of 11
+# letters among 40 took every weight away at 1440x900
+JUMPS_QUERY = [("jumps", .144), ("jump", .144), ("jumping", .143), ("quickly", .121),
+               ("climbing", .116), ("rising", .115), ("leap", .112), ("immediately", .111),
+               ("heights", .106), ("hop", .105), ("climbs", .105), ("hopping", .103),
+               ("raising", .1), ("raises", .098), ("brings", .097), ("initially", .095),
+               ("moving", .094), ("sky", .094), ("flying", .093), ("raised", .091)]
+JUMPS_RESULT = [("raises", .24), ("raising", .239), ("handed", .238), ("hand", .238),
+                ("raised", .238), ("hands", .238), ("right", .226), ("left", .167),
+                ("due", .166), ("up", .15), ("wrong", .146), ("greater", .142), ("pot", .137),
+                ("more", .13), ("next", .127), ("risen", .12), ("because", .117),
+                ("brings", .111), ("under", .109), ("tapping", .105)]
+
+
+def _bar_px(w: LexicalBars, side: str, word: str) -> int:
+    """Pixels of the plain bar colour painted on the middle line of ``word``'s row."""
+    from motionlex.widgets.lexical_words import PLAIN_BAR_HEX
+
+    img, rect, bar = w.grab().toImage(), w.word_rect(side, word), QColor(PLAIN_BAR_HEX)
+    y = rect.center().y()
+    return sum(img.pixelColor(x, y) == bar for x in range(rect.left(), rect.right() + 1))
+
+
+def test_one_long_word_keeps_the_weights_and_bars_keep_their_lengths(qtbot):
+    from motionlex.widgets.elide import is_elided
+
+    w = LexicalBars(max_words=20)
+    w.resize(400, 330)  # the right dock at 1440x900: 20 rows scroll
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_query_words(JUMPS_QUERY)
+    w.set_result_words(JUMPS_RESULT)
+    assert w.scroll_bar.isVisible()
+    for side, words in (("query", JUMPS_QUERY), ("result", JUMPS_RESULT)):
+        for word, weight in words:  # every weight painted, three decimals
+            assert w.painted_value(side, word) == f"{weight:.3f}", (side, word)
+    label = w.painted_label("query", "immediately")  # whole, or cut with its start kept
+    assert label == "immediately" or is_elided(label, "immediately"), label
+    tip = w.tooltip_at(w.word_rect("query", "immediately").center())
+    assert tip.startswith("immediately: 0.111")
+    # the bars scale with the weight: the lightest plain word's bar is visibly shorter
+    assert _bar_px(w, "query", "jumps") - _bar_px(w, "query", "flying") >= 6
+    # the right dock at 1024x640: too narrow for the weights; the bars, the only measure
+    # left, get the room the weights had (they were squares as long as the row was high)
+    w.resize(247, 360)
+    assert w.painted_value("query", "jumps") == ""
+    assert _bar_px(w, "query", "jumps") >= TIGHT_BAR_PX
+    assert _bar_px(w, "query", "jumps") > _bar_px(w, "query", "flying")
+    for word in ("jumping", "climbing", "raising"):  # typical words stay whole
+        assert w.painted_label("query", word) == word

@@ -1,5 +1,6 @@
-"""lexical_geometry: rows shrink before the panel scrolls, words before weights before bars,
-and the scroll bar shown only while the rows overflow."""
+"""lexical_geometry: rows shrink before the panel scrolls; a column's room goes to the
+median word, a bar, the weights, the typical word, a longer bar, then the longest word;
+the scroll bar shown only while the rows overflow."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from motionlex.widgets.lexical_geometry import (
     column_widths,
     row_metrics,
 )
+from motionlex.widgets.lexical_words import value_text
 
 
 def test_rows_keep_their_padding_then_shrink_to_the_least():
@@ -28,20 +30,48 @@ def test_rows_keep_their_padding_then_shrink_to_the_least():
     assert row_metrics(16, 100, 0) == row_metrics(16, 100, 1)
 
 
-def test_words_come_before_weights_and_bars(qapp):
+def _metrics(qapp) -> tuple[QFontMetrics, QFontMetrics]:
     font = QFont()
     bold = QFont(font)
     bold.setBold(True)
-    fm, bfm = QFontMetrics(font), QFontMetrics(bold)
-    words = {"query": [("counterclockwise", 0.0786), ("walks", 0.5)], "result": [("walks", 1.2)]}
-    need = bfm.horizontalAdvance("counterclockwise") + fm.height() // 2 + 4 + 12
-    word_w, value_w, dot_w = column_widths(1000, words, fm, bfm)
-    assert (word_w, dot_w) == (need, fm.height() // 2 + 4)
-    assert value_w == fm.horizontalAdvance("0.079") + 8  # the widest weight as painted
-    word_w, value_w, _ = column_widths(need + MIN_BAR_PX + 10, words, fm, bfm)
-    assert value_w == 0 and word_w == need  # no room for the weights: left out first
-    word_w, value_w, _ = column_widths(need + TIGHT_BAR_PX - 5, words, fm, bfm)
-    assert value_w == 0 and word_w == need + TIGHT_BAR_PX - 5 - TIGHT_BAR_PX  # word cut
+    return QFontMetrics(font), QFontMetrics(bold)
+
+
+# ten words of everyday lengths, then one long one (the 11th: "immediately" took every
+# weight of the panel away at 1440x900, audit 32 #1)
+TYPICAL = ["up", "hop", "walk", "jumps", "raises", "jumping", "climbing", "backwards",
+           "forwards", "sitting"]
+
+
+def test_weights_stay_beside_typical_words_and_the_long_word_is_cut(qapp):
+    fm, bfm = _metrics(qapp)
+    words = {"query": [(w, 0.1 + k / 100) for k, w in enumerate(TYPICAL)],
+             "result": [("counterclockwise", 0.0786)]}
+    dot_w = fm.height() // 2 + 4
+    needs = sorted(bfm.horizontalAdvance(w) + dot_w + 12 for pairs in words.values()
+                   for w, _ in pairs)
+    median, typical, longest = needs[5], needs[9], needs[10]  # nearest ranks of 11 words
+    assert longest == bfm.horizontalAdvance("counterclockwise") + dot_w + 12 > typical
+    value = max(fm.horizontalAdvance(value_text(w)) for pairs in words.values()
+                for _, w in pairs) + 8
+    # wide: every word whole, the weights, and the rest to the bars
+    word_w, value_w, dot = column_widths(longest + value + MIN_BAR_PX + 50, words, fm, bfm)
+    assert (word_w, value_w, dot) == (longest, value, dot_w)
+    # room for the typical word, the weights and a MIN_BAR_PX bar, not for the long word:
+    # the weights stay (they were left out for the long word) and the long word is cut
+    col = typical + value + MIN_BAR_PX + 3
+    assert col < longest + value + MIN_BAR_PX
+    word_w, value_w, _ = column_widths(col, words, fm, bfm)
+    assert value_w == value and word_w == typical + 3 and col - word_w - value_w == MIN_BAR_PX
+    # narrower: the bars give way down to TIGHT_BAR_PX, then the words above the median
+    col = typical + value + TIGHT_BAR_PX
+    assert column_widths(col, words, fm, bfm)[:2] == (typical, value)
+    col = median + value + TIGHT_BAR_PX
+    assert column_widths(col, words, fm, bfm)[:2] == (median, value)
+    # too narrow for the median word, a bar and the weights: the weights go, and the room
+    # goes back to the words (up to the typical one) and a bar of at least TIGHT_BAR_PX
+    word_w, value_w, _ = column_widths(col - 1, words, fm, bfm)
+    assert value_w == 0 and word_w == min(typical, col - 1 - TIGHT_BAR_PX) > median
     assert column_widths(200, {"query": [], "result": []}, fm, bfm)[1] == 8
 
 

@@ -100,7 +100,7 @@ MID = H // 2
 TEXT, PLACEHOLDER, HIGHLIGHT = QColor(0, 0, 0), QColor(0, 160, 0), QColor(40, 90, 200)
 
 
-def _paint(row_kw: dict, shared=False, hovered=False, top=2.0) -> QImage:
+def _paint(row_kw: dict, shared=False, hovered=False, top=2.0, value_w=VALUE_W) -> QImage:
     img = QImage(W, H, QImage.Format.Format_RGB32)
     img.fill(QColor("white"))
     pal = QPalette()
@@ -111,7 +111,7 @@ def _paint(row_kw: dict, shared=False, hovered=False, top=2.0) -> QImage:
           **row_kw}
     p = QPainter(img)
     try:
-        RowPainter(p, QFont("DejaVu Sans", 10), pal, WORD_W, VALUE_W, DOT_W)(
+        RowPainter(p, QFont("DejaVu Sans", 10), pal, WORD_W, value_w, DOT_W)(
             Row(rect=QRect(0, 0, W, H), **kw), shared, hovered, top)
     finally:
         p.end()
@@ -153,6 +153,16 @@ def _dark(img: QImage, x0: int, x1: int, level: int = 120) -> list[int]:
 def test_bar_length_is_the_weight_over_the_heaviest(qapp, weight, top, width):
     got, colour = _bar(_paint({"weight": weight}, top=top))
     assert got == width and colour == _hex_rgb(PLAIN_BAR_HEX)
+
+
+def test_without_weights_the_heaviest_bar_runs_to_the_row_end(qapp):
+    """A column too narrow for the weights gives their room to the bars."""
+    def bar_px(weight: float) -> int:
+        img = _paint({"weight": weight, "value": ""}, value_w=0)
+        return sum(_rgb(img, x, MID) == _hex_rgb(PLAIN_BAR_HEX) for x in range(W))
+
+    assert bar_px(2.0) == W - WORD_W > BAR_MAX + VALUE_W  # was BAR_MAX, as with weights
+    assert bar_px(1.0) == round(0.5 * (W - WORD_W))
 
 
 def test_a_zero_weight_has_no_bar(qapp):

@@ -253,11 +253,16 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     assert hh.sectionSize(cap_col) >= hh.sectionSize(id_col)
     assert not view.isColumnHidden(id_col)
     # narrower still (a 1024-pixel-wide window): rows that share their caption keep the
-    # id (it alone tells them apart: every row read "a person waves the left hand.")
+    # id (it alone tells them apart: every row read "a person waves the left hand."), at
+    # least as wide as the end of an id that tells takes apart
+    from motionlex.widgets.column_fit import kept_width
+    from motionlex.widgets.elide import ID_KEPT
+
+    id_least = kept_width(view, shown, ID_KEPT, end=True)
     results_list.resize(300, 300)
     qtbot.wait(50)
     assert not view.isColumnHidden(id_col)
-    assert hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1
+    assert id_least <= hh.sectionSize(id_col) <= max(60, 0.3 * view.width(), id_least) + 1
     # a wide dock (1920x1080) whose captions leave room: the id column takes that room
     # rather than stopping at its 30 % ("bn2_wave-left-hand_nor…_023" with space to spare)
     from motionlex.widgets.column_fit import CELL_PADDING_PX
@@ -279,9 +284,10 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
         assert hh.sectionSize(cap_col) >= fm.horizontalAdvance(cap) + CELL_PADDING_PX
         assert not view.horizontalScrollBar().isVisible()
     results_list.resize(300, 300)
-    qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width()) + 1,
-                    timeout=2000)  # and back to the cap where there is no room
-    # distinct captions: the caption takes it all, the id is hidden (and back when wider)
+    qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width(), id_least)
+                    + 1, timeout=2000)  # and back to the cap where there is no room
+    # distinct captions too long for both at 300 px: the caption takes it all, the id is
+    # hidden (and back when wider)
     results_list.set_results([{**r, "caption": f"{cap} ({k})"} for k, r in enumerate(rows)])
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
     results_list.resize(500, 300)
@@ -316,3 +322,81 @@ def test_narrow_id_cells_cut_the_start_the_column_shares(qtbot, results_list, ba
     view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
     assert opt.text == ELLIPSIS + tail
     assert elide_id(ids[0], fm, fm.horizontalAdvance(ELLIPSIS + tail) + 2) != ELLIPSIS + tail
+
+
+class _PaintedIds:
+    """The id column's delegate, keeping the text it painted per row."""
+
+    def __init__(self, view, col: int) -> None:
+        from motionlex.widgets.elide import MiddleElideDelegate
+
+        texts: dict[int, str] = {}
+
+        class Recording(MiddleElideDelegate):
+            def initStyleOption(self, option, index) -> None:  # noqa: N802 - Qt override
+                super().initStyleOption(option, index)
+                texts[index.row()] = option.text
+
+        neighbours = view.itemDelegateForColumn(col).neighbours  # as the list set it
+        self.delegate = Recording(view, neighbours=neighbours)  # kept: its override lives
+        view.setItemDelegateForColumn(col, self.delegate)
+        self.view, self.texts = view, texts
+
+    def __call__(self) -> dict[int, str]:
+        self.texts.clear()
+        self.view.viewport().grab()  # paints every visible cell
+        return dict(self.texts)
+
+
+def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_data,
+                                                                  bandai_captions):
+    """Below 380 px the id column was hidden whenever the captions differed, so takes of one
+    action read alike: "a person waves the left hand in a y…" (audit 32 #11)."""
+    from motionlex.widgets.column_fit import kept_width
+    from motionlex.widgets.elide import ID_KEPT
+
+    caption = dict(bandai_captions)
+    val = [ln.strip() for ln in (shared_data / "bandai" / "val.txt").read_text().splitlines()
+           if ln.strip()]
+    val.sort(key=lambda i: "wave-left-hand" not in i)  # the takes of one action first
+    waves = [i for i in val if "wave-left-hand" in i]
+    assert len(waves) >= 3 and len({caption[i] for i in val}) == len(val)  # captions differ
+    w = ResultsList()
+    qtbot.addWidget(w)
+    w.resize(354, 300)  # the results dock at 1024x640 (365 at 1280x800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_results([{"rank": k + 1, "score": 0.9 - k / 100, "caption": caption[i],
+                    "id": f"bandai/{i}"} for k, i in enumerate(val)])
+    m, view = w.model, w.view
+    hh = view.horizontalHeader()
+    keys = [c.key for c in m.columns]
+    id_col, cap_col = keys.index("id"), keys.index("caption")
+    id_least = kept_width(view, m.column_texts(id_col), ID_KEPT, end=True)
+    painted = _PaintedIds(view, id_col)
+    for width in (354, 365):
+        w.resize(width, 300)
+        qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
+        assert hh.sectionSize(id_col) >= id_least
+        assert not view.horizontalScrollBar().isVisible()
+        texts = painted()
+        cut = [texts[r] for r in range(len(waves))]
+        assert len(set(cut)) == len(cut), cut  # the takes read differently
+        for text, take in zip(cut, waves):  # each keeps its style and take number
+            style_take = take[take.rfind("_", 0, take.rfind("_")) + 1:]  # "elderly_027"
+            assert text.endswith(style_take), (text, take)  # the action is in the caption
+    # too narrow for the caption's start and the id's end: the caption yields first, down
+    # to its least width; then the id column goes, and the row's tooltip names the id
+    cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
+    assert hh.sectionSize(cap_col) >= cap_least
+    fixed = sum(hh.sectionSize(c) for c in range(len(keys)) if c not in (id_col, cap_col))
+    frame = w.width() - view.viewport().width()
+    w.resize(fixed + cap_least + id_least + frame, 300)
+    qtbot.waitUntil(lambda: view.viewport().width() == fixed + cap_least + id_least,
+                    timeout=2000)
+    assert not view.isColumnHidden(id_col) and hh.sectionSize(id_col) == id_least
+    assert hh.sectionSize(cap_col) == cap_least
+    w.resize(w.width() - 1, 300)
+    qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
+    tip = m.data(m.index(0, cap_col), Qt.ItemDataRole.ToolTipRole)
+    assert tip.endswith(f"[bandai/{val[0]}]"), tip
