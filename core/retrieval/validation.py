@@ -5,8 +5,11 @@ functions :func:`.evaluate.evaluate_steps` calls, so a metric name means one pro
 ``val_metrics.json`` and in ``metrics.json``. The pairs differ: training validates on the
 ``val`` splits of every ``--data`` folder together plus 100 composed two-event pairs (a
 larger, harder gallery), ``motionlex evaluate`` on the one folder and split it is given; both
-record their gallery as ``n/texts`` and ``n/motions``, so figures are compared only where
-those agree.
+record their gallery as ``n/texts`` and ``n/motions``, so retrieval figures are compared only
+where those agree. The composed pairs and the CAR shuffles are the same in both
+(:func:`.chronology.composed_test_examples`, seed :data:`.chronology.PROTOCOL_SEED`): on one
+folder's val split, ``CAR/...`` and ``chronology/motion/dense`` of a checkpoint are the same
+numbers in ``val_metrics.json`` and in ``evaluate``'s ``metrics.json`` (default ``--seed``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ import torch
 
 from motionlex.core.data.pairs import PairExample, distinct_motions
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.chronology import car_items, car_report, motion_order_report
+from motionlex.core.retrieval.chronology import (
+    PROTOCOL_SEED,
+    car_items,
+    car_report,
+    motion_order_report,
+)
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import choose_fusion_weight
 from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
@@ -34,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 @torch.inference_mode()
 def validation_metrics(model: Any, examples: Sequence[PairExample], stats: PatchStats,
-                       car_shuffles: int = 1, seed: int = 0, batch_size: int = 64,
+                       car_shuffles: int = 1, seed: int = PROTOCOL_SEED, batch_size: int = 64,
                        words: bool = True) -> dict[str, float]:
     """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
 
@@ -43,17 +51,17 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
     first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
     captions per multi-event caption drawn from ``default_rng(seed)``). ``CAR`` is the same
-    metric as ``motionlex evaluate``'s, over other items: here the split's captions and the
-    composed val pairs among ``examples`` (made by the training data), there the split's
-    captions and the composed pairs evaluate draws itself (``chronology_pairs``, its seed);
-    the two figures agree only where no composed pair is among them.
+    metric over the same items as ``motionlex evaluate``'s on one folder's split: the split's
+    captions and its composed pairs (:func:`.chronology.composed_test_examples`, appended to
+    ``examples`` by the training run), shuffled with the same ``seed`` (evaluate's default).
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
         examples: validation ``(motion, caption)`` pairs.
         stats: the training split's patch statistics.
         car_shuffles: shuffled captions per multi-event caption (evaluate's default 1).
-        seed: seed of the shuffles.
+        seed: seed of the shuffles (:data:`.chronology.PROTOCOL_SEED`, as evaluate's
+            default; not the training seed).
         batch_size: motions or captions per forward pass.
         words: also word precision@10 and query word recall (:mod:`.word_protocol`; spaCy,
             content words cached per caption); skipped with a warning without spaCy's model.

@@ -54,6 +54,7 @@ from motionlex.core.data.pairs import (
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.retrieval.chronology import composed_test_examples
 from motionlex.core.train import run_record
 from motionlex.core.train.best_model import BestModelExport
 from motionlex.core.train.module import MotionTextModule
@@ -116,8 +117,9 @@ class TrainingRun(BestModelExport):
             composed_examples(self.train_examples, 2000, rng) if cfg.compose_p > 0 else []
         )
         if self.val_examples:
-            # a real chronology test: val clips composed in a known order (motion side)
-            self.val_examples += composed_examples(self.val_examples, 100, rng, test_set=True)
+            # a real chronology test: val clips composed in a known order (motion side), the
+            # pairs `motionlex evaluate` draws on this split (one seed, the protocol's)
+            self.val_examples += composed_test_examples(self.val_examples)
         self.stats = init_patch_stats(init)
         if self.stats is None:
             self.stats = compute_patch_stats(
