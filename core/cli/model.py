@@ -93,10 +93,13 @@ def _headline(metrics: dict) -> str:
         line += f" (fusion weight {metrics['fusion_weight']:.2f})"
     if "val/rsum" in metrics:
         line += f"; rsum {pct('val/rsum')}"
-    if "CAR" in metrics:  # orig->event, dense: say so, and what chance is
+    if "CAR" in metrics:  # orig->event, dense: what it compares, beside the order-only figure
         chance = metrics.get("CAR/chance")
-        line += (f"; CAR {pct('CAR')} %" + (f" (chance {chance:.0f} %)"
-                                            if isinstance(chance, (int, float)) else ""))
+        line += (f"; CAR {pct('CAR')} % (original caption vs its shuffled events, whose "
+                 f"wording differs too; order alone, event->event: "
+                 f"{pct('CAR/event->event/dense')} %"
+                 + (f"; chance {chance:.0f} %" if isinstance(chance, (int, float)) else "")
+                 + ")")
     if isinstance(metrics.get("n/texts"), (int, float)):  # which gallery: not evaluate's
         composed = int(metrics.get("n/composed", 0))
         line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "
