@@ -88,7 +88,9 @@ def _headline(metrics: dict) -> str:
         where = " (the --init model itself: no step of this run beat it)"
     line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
             f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
-            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %")
+            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
+            + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
+               if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         line += f" (fusion weight {metrics['fusion_weight']:.2f})"
     if "val/rsum" in metrics:

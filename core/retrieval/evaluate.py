@@ -80,6 +80,7 @@ from motionlex.core.retrieval.eval_config import EvalConfig
 from motionlex.core.retrieval.eval_data import EvalSet, load_eval_set
 from motionlex.core.retrieval.figures import save_car_chart, save_confusion, save_recall_curves
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
+from motionlex.core.retrieval.metrics import integer_counts
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
     owner_positives,
@@ -346,6 +347,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     yield 5, EVAL_STAGES
     # --- outputs
     out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = integer_counts(metrics)
     info = {"checkpoint": str(checkpoint), "data": str(data_set.root), "split": data_set.split,
             "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
     table = markdown_report(metrics, info, cfg)

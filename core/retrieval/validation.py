@@ -31,8 +31,12 @@ from motionlex.core.retrieval.chronology import (
 )
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import choose_fusion_weight
-from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
-from motionlex.core.retrieval.protocols import owner_positives
+from motionlex.core.retrieval.metrics import (
+    bidirectional_metrics,
+    flatten_metrics,
+    integer_counts,
+)
+from motionlex.core.retrieval.protocols import owner_positives, scored
 from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
 from motionlex.core.retrieval.word_protocol import scorer_word_report
 from motionlex.core.text.orders import join_events
@@ -68,8 +72,9 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
 
     Returns:
         Flat dict: ``n/texts``, ``n/motions`` (the All gallery's captions and motions),
-        ``n/composed`` (composed pairs among them), ``t2m/dense/R@1`` ... ``m2t/lexical/MedR``
-        (All), ``val/rsum`` (dense t2m
+        ``n/composed`` (composed pairs among them), ``t2m/dense/R@1`` ... ``m2t/fused/MedR``
+        (All; fused with the weight below, as evaluate's ``t2m/All/fused/...``), ``val/rsum``
+        (dense t2m
         R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
         similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
         when a caption has several events, the side accuracies of :func:`.side.side_report`
@@ -77,7 +82,7 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
         ``chronology/motion/...`` and ``chronology/n`` when composed pairs carry their
         reordered motion (:func:`.chronology.motion_order_report`), the
         ``words/...`` keys of :func:`.word_protocol.word_report`, ``lexical/nnz_motion``,
-        ``lexical/nnz_text``.
+        ``lexical/nnz_text``. Counts are ints (:func:`.metrics.integer_counts`).
 
     Raises:
         ValueError: no examples.
@@ -100,12 +105,13 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(len(motions)))
     positives = owner_positives(texts, owners, len(motions))
-    out: dict[str, float] = {"n/texts": float(len(texts)), "n/motions": float(len(motions)),
-                             "n/composed": float(len(composed))}  # the gallery, as evaluate's
-    for name, sim in (("dense", dense), ("lexical", lex)):
-        out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
+    out: dict[str, float] = {"n/texts": len(texts), "n/motions": len(motions),
+                             "n/composed": len(composed)}  # the gallery, as evaluate's
+    weight = float(choose_fusion_weight(dense, lex, positives, direction="both"))
+    for name, (t2m, m2t) in scored(dense, lex, weight).items():  # fused as evaluate's All
+        out.update(flatten_metrics(bidirectional_metrics(t2m, positives, sim_m2t=m2t), name))
     out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
-    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
+    out["fusion_weight"] = weight
     if items:
         out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"]))
     out.update(side_report(score, texts, owners, len(motions),
@@ -125,4 +131,4 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     text_rows = [score.row[t] for t in texts]
     out["lexical/nnz_motion"] = float((score.m.lexical > 0).sum(axis=1).mean())
     out["lexical/nnz_text"] = float((score.t.lexical[text_rows] > 0).sum(axis=1).mean())
-    return out
+    return integer_counts(out)

@@ -289,8 +289,10 @@ class TrainingRun(BestModelExport):
                         last_phase.max_steps, final, "" if validates else ": no validation")
             self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
         if exported or last_wanted or not (self.out_dir / "val_metrics.json").is_file():
+            chosen = final / "val_metrics.json"  # the same file: phase, step and figures
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
-                tmp.write_text(json.dumps(self.best_metrics, indent=1))
+                tmp.write_text(chosen.read_text() if exported and chosen.is_file()
+                               else json.dumps(self.best_metrics, indent=1))
         return final
 
 

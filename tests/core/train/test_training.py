@@ -101,13 +101,18 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     stats = json.loads((out / "patch_stats.json").read_text())
     assert "bandai_small/train" in stats["source"]
     val = json.loads((out / "val_metrics.json").read_text())
-    for key in ("t2m/dense/R@1", "m2t/lexical/R@10", "t2m/dense/MedR", "CAR", "val/rsum"):
+    for key in ("t2m/dense/R@1", "m2t/lexical/R@10", "t2m/dense/MedR", "CAR", "val/rsum",
+                "t2m/fused/R@1", "m2t/fused/MedR", "fusion_weight"):
         assert key in val
+    # audit 32: the run folder's copy is the model's (phase and step included), counts ints
+    assert (tmp_path / "out" / "val_metrics.json").read_text() == \
+        (out / "val_metrics.json").read_text()
+    assert type(val["n/texts"]) is int and type(val["CAR/n"]) is int
     for version in range(4):  # one CSV log per phase, short phases too (2-4 steps)
         log = tmp_path / "out" / "logs" / f"version_{version}" / "metrics.csv"
         assert log.is_file() and len(log.read_text().splitlines()) >= 2, log
     model = MotionTextModel.from_pretrained(out)
-    again = validation_metrics(model, run.val_examples, run.stats, seed=cfg.seed)
+    again = validation_metrics(model, run.val_examples, run.stats)
     assert again["val/rsum"] == pytest.approx(val["val/rsum"], abs=1e-6)
     # resume: finished phases are skipped and loaded from their exports
     assert (tmp_path / "out" / "phases" / "3-lexcmlp" / "config.json").is_file()
