@@ -54,7 +54,8 @@ def test_car_paragraph_says_what_the_headline_compares():
     """The headline CAR (orig->event) differs from its shuffles in wording too: the report
     says so and gives the form-matched event->event figure beside it (audit 32: a barely
     trained model scored 85 % orig->event and 52 % event->event)."""
-    metrics = {"n/texts": 140.0, "n/motions": 70.0, "CAR/n": 128.0, "CAR/n_captions": 28.0, "CAR/chance": 50.0, "CAR": 85.16,
+    metrics = {"n/texts": 140.0, "n/motions": 70.0, "CAR/n": 128.0, "CAR/n_captions": 28.0,
+               "CAR/chance": 50.0, "CAR": 85.16,
                "CAR/orig->event/dense": 85.16, "CAR/event->event/dense": 52.34}
     table = markdown_report(metrics, {"checkpoint": "c", "data": "d", "split": "val"},
                             EvalConfig())
