@@ -198,6 +198,18 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     load_train_config(second / "train_config.json")  # the record still loads as a config
 
 
+def test_setup_shows_a_bar_between_loading_and_the_first_phase(small_data, repo_root,
+                                                              capsys):
+    """Audit 32: 20-45 s of silence after the loading bars (spaCy parsing the captions,
+    composition, statistics, the vocabulary): each now has a bar on stderr."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [])
+    TrainingRun(cfg, [small_data], "unused-out", progress=True)
+    err = capsys.readouterr().err
+    for step in ("parsing captions", "preparing: composed pairs", "preparing: patch statistics",
+                 "preparing: model and caption vocabulary"):
+        assert step in err, step
+
+
 @pytest.mark.slow
 def test_dense_baseline_phase_trains_and_exports(small_data, repo_root, tmp_path):
     """The MotionPatch baseline (phase ``dense``) runs through Lightning and exports a model
@@ -354,9 +366,11 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     (out / "run_config.json").unlink()  # a run from before the record: the optimiser says
     with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
-    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
         TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
-    assert "resuming phase 0-lexcmlp from its last checkpoint" in caplog.text
+    # asked for: said at INFO, not as a WARNING (audit 32)
+    said = [r for r in caplog.records if "resuming phase 0-lexcmlp from its last" in r.message]
+    assert said and all(r.levelno == logging.INFO for r in said)
     assert not (out / "checkpoints").exists()  # the phase finished: its checkpoint is gone
     shutil.rmtree(out / "phases")  # interrupted before the phase's first checkpoint, in a
     run_record.write_run_config(out, old)  # recorded run (without a record: a fresh run)
