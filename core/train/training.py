@@ -59,6 +59,7 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
 from motionlex.core.train import run_record
 from motionlex.core.train.best_model import BestModelExport
+from motionlex.core.train.interrupt import CheckpointOnInterrupt
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
@@ -223,7 +224,8 @@ class TrainingRun(BestModelExport):
             ran_any = True
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
-                                         save_top_k=1, monitor=None, enable_version_counter=False)]
+                                         save_top_k=1, monitor=None, enable_version_counter=False),
+                         CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt")]
             if phase.name in PAIR_PHASES:
                 callbacks.append(ValidateAndExport(self, phase))
             if self.progress:

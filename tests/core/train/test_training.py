@@ -309,6 +309,43 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
     assert not ckpt.exists() and not (out / "checkpoints").exists()
 
 
+def test_ctrl_c_saves_a_checkpoint_at_the_step_reached(small_data, repo_root, tmp_path,
+                                                      monkeypatch):
+    """Audit 32: Ctrl-C / SIGTERM kept only the last quarter-phase checkpoint (step 6 of 7,
+    12 of 15). A KeyboardInterrupt (the CLI's SIGTERM too) now saves the step reached, and
+    ``--resume`` continues from it to the phase's end."""
+    import lightning as L
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexmmm", "max_steps": 8, "batch_size": 8}]})  # periodic: every 2 steps
+
+    class CtrlC(L.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step == 3:  # before the periodic checkpoints run (step 2 kept)
+                raise KeyboardInterrupt
+
+    real_trainer = L.Trainer
+    monkeypatch.setattr(L, "Trainer", lambda *a, **kw: real_trainer(
+        *a, **{**kw, "callbacks": [*kw.get("callbacks", []), CtrlC()]}))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        TrainingRun(cfg, [small_data], out, progress=False).fit()
+    ckpt = out / "checkpoints" / "0-lexmmm-last.ckpt"
+    assert torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"] == 3
+    monkeypatch.setattr(L, "Trainer", real_trainer)
+    steps = []
+    real_fit = L.Trainer.fit
+
+    def spy_fit(self, *args, **kwargs):
+        real_fit(self, *args, **kwargs)
+        steps.append(self.global_step)
+
+    monkeypatch.setattr(L.Trainer, "fit", spy_fit)
+    TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    assert steps == [8] and (out / "phases" / "0-lexmmm" / "config.json").is_file()
+
+
 @pytest.mark.parametrize("setting, reason", [
     ("devices=0", "devices=0"), ("strategy=foo", "invalid strategy name"),
     ("precision=fp8", "Precision 'fp8' is invalid"), ("accelerator=mps", "mps"),
