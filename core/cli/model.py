@@ -92,15 +92,20 @@ def _headline(metrics: dict) -> str:
         where = " (the --init model itself: no step of this run beat it)"
     line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
             f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
-            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %")
+            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
+            + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
+               if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         line += f" (fusion weight {metrics['fusion_weight']:.2f})"
     if "val/rsum" in metrics:
         line += f"; rsum {pct('val/rsum')}"
-    if "CAR" in metrics:  # orig->event, dense: say so, and what chance is
+    if "CAR" in metrics:  # orig->event, dense: what it compares, beside the order-only figure
         chance = metrics.get("CAR/chance")
-        line += (f"; CAR {pct('CAR')} %" + (f" (chance {chance:.0f} %)"
-                                            if isinstance(chance, (int, float)) else ""))
+        line += (f"; CAR {pct('CAR')} % (original caption vs its shuffled events, whose "
+                 f"wording differs too; order alone, event->event: "
+                 f"{pct('CAR/event->event/dense')} %"
+                 + (f"; chance {chance:.0f} %" if isinstance(chance, (int, float)) else "")
+                 + ")")
     if isinstance(metrics.get("n/texts"), (int, float)):  # which gallery: not evaluate's
         composed = int(metrics.get("n/composed", 0))
         line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from motionlex.core.data.composition import (
     chronology_test_set,
@@ -37,6 +38,9 @@ from motionlex.core.text.events import split_events_batch
 from motionlex.core.text.sides import mirror_caption
 
 logger = logging.getLogger(__name__)
+
+_PARSE_CHUNK = 1024
+"""Captions parsed per step of the "parsing captions" bar."""
 
 @dataclass(frozen=True)
 class PairExample:
@@ -110,8 +114,14 @@ def load_pair_examples(
                     logger.debug("skipping caption span: %s", e)
                     continue
                 examples.append((m.joints, cap.text, s.record.id, label, m.skeleton))
-    if with_events and examples:
-        events = split_events_batch([e[1] for e in examples])
+    if with_events and examples:  # spaCy: loading and parsing take a while, said by a bar
+        caps = [e[1] for e in examples]
+        events = []
+        with tqdm(total=len(caps), desc="parsing captions", unit="caption",
+                  disable=not progress) as bar:
+            for i in range(0, len(caps), _PARSE_CHUNK):
+                events += split_events_batch(caps[i:i + _PARSE_CHUNK])
+                bar.update(len(caps[i:i + _PARSE_CHUNK]))
     else:
         events = [[e[1]] for e in examples]
     return [

@@ -25,6 +25,7 @@ import numpy as np
 
 from motionlex.core.data.composition import chronology_test_set, one_skeleton_pool
 from motionlex.core.data.demo.gallery import chronology_pairs
+from motionlex.core.data.pairs import PairExample, distinct_motions
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
@@ -40,6 +41,15 @@ from motionlex.core.text.orders import all_orders, join_events, shuffled_caption
 from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
+
+PROTOCOL_SEED = 0
+"""Seed of the composed chronology test pairs and of the CAR shuffles: validation during
+training and ``motionlex evaluate`` (its default ``--seed``) draw the same ones for a split,
+so ``CAR`` and ``chronology/...`` of one checkpoint agree in ``val_metrics.json`` and
+``metrics.json`` (the training seed does not move them)."""
+
+CHRONOLOGY_PAIRS = 100
+"""Composed chronology test pairs drawn from a split (validation and evaluate's default)."""
 
 
 @dataclass
@@ -295,6 +305,31 @@ def composed_pairs(motions: Sequence[Any], n: int, seed: int, notes: list[str]) 
     if pool_note:
         notes.append(f"composed chronology test from {pool_note}")
     return pairs
+
+
+def composed_test_examples(examples: Sequence[PairExample], n: int = CHRONOLOGY_PAIRS,
+                           seed: int = PROTOCOL_SEED) -> list[PairExample]:
+    """The composed chronology test pairs of a split as ``(motion, caption)`` pairs: the same
+    pairs as :func:`composed_pairs` on the split's :func:`distinct_motions` (what
+    ``motionlex evaluate`` draws with the same ``seed``), each carrying its reordered motion
+    (``reordered_joints``) for validation during training.
+
+    Args:
+        examples: the split's pairs (several skeletons: the one most motions are on).
+        n: pairs wanted. seed: composition seed.
+
+    Returns:
+        Up to ``n`` :class:`PairExample` (``motion_id`` ``composed:<sources>``, no label);
+        none when composition fails (logged).
+    """
+    notes: list[str] = []
+    pairs = composed_pairs(distinct_motions(examples)[0], n, seed, notes)
+    if pairs and notes:  # the pool left motions out (a failure composed_pairs logs itself)
+        logger.info("%s", notes[-1])
+    return [PairExample(p.motion.motion.joints, p.caption, tuple(p.events),
+                        "composed:" + "+".join(s or "?" for s in p.motion.sources), None,
+                        p.motion.motion.skeleton, reordered_joints=p.motion_negative.motion.joints)
+            for p in pairs]
 
 
 @dataclass(frozen=True)

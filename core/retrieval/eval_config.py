@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, check_prompt
+from motionlex.core.retrieval.chronology import CHRONOLOGY_PAIRS, PROTOCOL_SEED
 from motionlex.core.retrieval.protocols import DEFAULT_SENTENCE_MODEL
 
 _INT_FIELDS = ("small_batch_size", "seed", "car_shuffles", "chronology_pairs",
@@ -33,7 +34,8 @@ class EvalConfig:
             local sentence-transformers folder) or ``None`` to skip that protocol.
         threshold: Threshold protocol cut-off on TMR's ``(cos + 1) / 2`` scale.
         small_batch_size / seed: Small-batches protocol (and the seed of CAR shuffles and
-            the composed test set).
+            the composed test set; the default is validation's, so ``CAR`` and
+            ``chronology/...`` match a checkpoint's ``val_metrics.json`` on its val split).
         car_shuffles: shuffled captions per multi-event caption (1 as in CAR's Table 1).
         chronology_pairs: composed test pairs (0 = none).
         synthetic_chronology: pairs of the synthetic motion-side chronology test
@@ -60,9 +62,9 @@ class EvalConfig:
     sentence_model: str | None = DEFAULT_SENTENCE_MODEL
     threshold: float = 0.95
     small_batch_size: int = 32
-    seed: int = 0
+    seed: int = PROTOCOL_SEED
     car_shuffles: int = 1
-    chronology_pairs: int = 100
+    chronology_pairs: int = CHRONOLOGY_PAIRS
     synthetic_chronology: int = 50
     zero_shot: bool | None = None
     prompt: str = DEFAULT_PROMPT

@@ -45,7 +45,9 @@ embeddings; ``lexical``: ``model.config.lexical_similarity`` of the lexical vect
 Outputs in ``--out``: ``metrics.json`` (flat, e.g. ``t2m/All/fused/R@1``; keys without a
 similarity, e.g. ``t2m/All/R@1``, are the dense ones, the published methods' number; ``CAR``
 is orig->event with dense similarity), ``metrics.md`` (tables in the papers' layout),
-``evaluation.json`` (settings and notes), ``zero_shot.json`` (classes, confusion matrices)
+``evaluation.json`` (the checkpoint's absolute path and ``model_sha256``
+(:func:`.fingerprints.model_fingerprint`, as an index's manifest), ``motionlex_version``,
+``date``, settings and notes), ``zero_shot.json`` (classes, confusion matrices)
 and PNG figures. Every file is written atomically.
 """
 
@@ -53,6 +55,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core import __version__
 from motionlex.core.data.bvh_folders import action_prompt
 from motionlex.core.data.datasets import split_file_of
 from motionlex.core.data.layout import detect_layout
@@ -79,7 +83,9 @@ from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.eval_config import EvalConfig
 from motionlex.core.retrieval.eval_data import EvalSet, load_eval_set
 from motionlex.core.retrieval.figures import save_car_chart, save_confusion, save_recall_curves
+from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.fusion import checkpoint_fusion_weight, choose_fusion_weight
+from motionlex.core.retrieval.metrics import integer_counts
 from motionlex.core.retrieval.protocols import (
     caption_similarity,
     owner_positives,
@@ -346,7 +352,11 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     yield 5, EVAL_STAGES
     # --- outputs
     out_dir.mkdir(parents=True, exist_ok=True)
-    info = {"checkpoint": str(checkpoint), "data": str(data_set.root), "split": data_set.split,
+    metrics = integer_counts(metrics)
+    info = {"checkpoint": str(checkpoint.resolve()),  # where it was, from any folder
+            "model_sha256": model_fingerprint(model), "motionlex_version": __version__,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),  # as an index manifest's "created"
+            "data": str(data_set.root), "split": data_set.split,
             "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
     table = markdown_report(metrics, info, cfg)
     files = [write_json(out_dir / REPORT_RECORD, info),  # first: it marks the folder as ours

@@ -411,3 +411,18 @@ def m2t_with_negatives(
     full_pos = np.concatenate([pos, shuf_pos], axis=1)
     dtype = np.result_type(sim.dtype, neg.dtype)
     return retrieval_metrics(np.concatenate([sim, neg], axis=1).astype(dtype), full_pos, ks)
+
+
+def is_count_key(key: str) -> bool:
+    """Whether a flat metric key names a count (``n/texts``, ``CAR/n``, ``words/n_motions``,
+    ``zero-shot/classes``) rather than a percent, rank or score."""
+    parts = key.split("/")
+    return (parts[0] == "n" or parts[-1] == "n" or parts[-1].startswith("n_")
+            or key == "zero-shot/classes")
+
+
+def integer_counts(metrics: dict[str, float]) -> dict[str, float]:
+    """``metrics`` with every whole-numbered count (:func:`is_count_key`) as an ``int``, so
+    that ``metrics.json`` and ``val_metrics.json`` store ``"n/texts": 140``, not ``140.0``."""
+    return {k: int(v) if is_count_key(k) and float(v).is_integer() else v
+            for k, v in metrics.items()}

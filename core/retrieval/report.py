@@ -92,7 +92,13 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
                   f"({int(metrics.get('CAR/n_captions', 0))} from the data, "
                   f"{int(metrics['CAR/n'] - metrics.get('CAR/n_captions', 0))} composed), "
                   f"{cfg.car_shuffles} shuffled version(s) each, added to the motion-to-text "
-                  f"gallery; chance CAR {metrics['CAR/chance']:.1f} %.", "",
+                  f"gallery; chance CAR {metrics['CAR/chance']:.1f} %. The headline `CAR` is "
+                  f"orig->event, dense ({_cell(metrics, 'CAR')} %): the original caption "
+                  "against its events shuffled and joined, so the two differ in wording as "
+                  "well as in order and a model can beat chance on wording alone; "
+                  "event->event (the events joined in the true order against the same "
+                  f"shuffles, dense {_cell(metrics, 'CAR/event->event/dense')} %) compares "
+                  "order alone.", "",
                   "| Similarity | " + " | ".join(
                       f"{s} {c}" for s in CAR_SETTINGS for c in cols + ("CAR",)) + " |",
                   "|---|" + "---:|" * (2 * len(cols) + 2)]

@@ -5,8 +5,11 @@ functions :func:`.evaluate.evaluate_steps` calls, so a metric name means one pro
 ``val_metrics.json`` and in ``metrics.json``. The pairs differ: training validates on the
 ``val`` splits of every ``--data`` folder together plus 100 composed two-event pairs (a
 larger, harder gallery), ``motionlex evaluate`` on the one folder and split it is given; both
-record their gallery as ``n/texts`` and ``n/motions``, so figures are compared only where
-those agree.
+record their gallery as ``n/texts`` and ``n/motions``, so retrieval figures are compared only
+where those agree. The composed pairs and the CAR shuffles are the same in both
+(:func:`.chronology.composed_test_examples`, seed :data:`.chronology.PROTOCOL_SEED`): on one
+folder's val split, ``CAR/...`` and ``chronology/motion/dense`` of a checkpoint are the same
+numbers in ``val_metrics.json`` and in ``evaluate``'s ``metrics.json`` (default ``--seed``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,20 @@ import torch
 
 from motionlex.core.data.pairs import PairExample, distinct_motions
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.chronology import car_items, car_report, motion_order_report
+from motionlex.core.retrieval.chronology import (
+    PROTOCOL_SEED,
+    car_items,
+    car_report,
+    motion_order_report,
+)
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
 from motionlex.core.retrieval.fusion import choose_fusion_weight
-from motionlex.core.retrieval.metrics import bidirectional_metrics, flatten_metrics
-from motionlex.core.retrieval.protocols import owner_positives
+from motionlex.core.retrieval.metrics import (
+    bidirectional_metrics,
+    flatten_metrics,
+    integer_counts,
+)
+from motionlex.core.retrieval.protocols import owner_positives, scored
 from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
 from motionlex.core.retrieval.word_protocol import scorer_word_report
 from motionlex.core.text.orders import join_events
@@ -34,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 @torch.inference_mode()
 def validation_metrics(model: Any, examples: Sequence[PairExample], stats: PatchStats,
-                       car_shuffles: int = 1, seed: int = 0, batch_size: int = 64,
+                       car_shuffles: int = 1, seed: int = PROTOCOL_SEED, batch_size: int = 64,
                        words: bool = True) -> dict[str, float]:
     """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
 
@@ -43,25 +55,26 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     its positives (:func:`.protocols.owner_positives`), the encoding (:mod:`.embed`,
     first 224 frames) and CAR (:func:`.chronology.car_report`, ``car_shuffles`` shuffled
     captions per multi-event caption drawn from ``default_rng(seed)``). ``CAR`` is the same
-    metric as ``motionlex evaluate``'s, over other items: here the split's captions and the
-    composed val pairs among ``examples`` (made by the training data), there the split's
-    captions and the composed pairs evaluate draws itself (``chronology_pairs``, its seed);
-    the two figures agree only where no composed pair is among them.
+    metric over the same items as ``motionlex evaluate``'s on one folder's split: the split's
+    captions and its composed pairs (:func:`.chronology.composed_test_examples`, appended to
+    ``examples`` by the training run), shuffled with the same ``seed`` (evaluate's default).
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
         examples: validation ``(motion, caption)`` pairs.
         stats: the training split's patch statistics.
         car_shuffles: shuffled captions per multi-event caption (evaluate's default 1).
-        seed: seed of the shuffles.
+        seed: seed of the shuffles (:data:`.chronology.PROTOCOL_SEED`, as evaluate's
+            default; not the training seed).
         batch_size: motions or captions per forward pass.
         words: also word precision@10 and query word recall (:mod:`.word_protocol`; spaCy,
             content words cached per caption); skipped with a warning without spaCy's model.
 
     Returns:
         Flat dict: ``n/texts``, ``n/motions`` (the All gallery's captions and motions),
-        ``n/composed`` (composed pairs among them), ``t2m/dense/R@1`` ... ``m2t/lexical/MedR``
-        (All), ``val/rsum`` (dense t2m
+        ``n/composed`` (composed pairs among them), ``t2m/dense/R@1`` ... ``m2t/fused/MedR``
+        (All; fused with the weight below, as evaluate's ``t2m/All/fused/...``), ``val/rsum``
+        (dense t2m
         R@1+R@5+R@10 + m2t R@1+R@5+R@10), ``fusion_weight`` (dense weight of the fused
         similarity chosen on these pairs), the ``CAR`` keys of :func:`.chronology.car_report`
         when a caption has several events, the side accuracies of :func:`.side.side_report`
@@ -69,7 +82,7 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
         ``chronology/motion/...`` and ``chronology/n`` when composed pairs carry their
         reordered motion (:func:`.chronology.motion_order_report`), the
         ``words/...`` keys of :func:`.word_protocol.word_report`, ``lexical/nnz_motion``,
-        ``lexical/nnz_text``.
+        ``lexical/nnz_text``. Counts are ints (:func:`.metrics.integer_counts`).
 
     Raises:
         ValueError: no examples.
@@ -92,12 +105,13 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(len(motions)))
     positives = owner_positives(texts, owners, len(motions))
-    out: dict[str, float] = {"n/texts": float(len(texts)), "n/motions": float(len(motions)),
-                             "n/composed": float(len(composed))}  # the gallery, as evaluate's
-    for name, sim in (("dense", dense), ("lexical", lex)):
-        out.update(flatten_metrics(bidirectional_metrics(sim, positives), name))
+    out: dict[str, float] = {"n/texts": len(texts), "n/motions": len(motions),
+                             "n/composed": len(composed)}  # the gallery, as evaluate's
+    weight = float(choose_fusion_weight(dense, lex, positives, direction="both"))
+    for name, (t2m, m2t) in scored(dense, lex, weight).items():  # fused as evaluate's All
+        out.update(flatten_metrics(bidirectional_metrics(t2m, positives, sim_m2t=m2t), name))
     out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
-    out["fusion_weight"] = float(choose_fusion_weight(dense, lex, positives, direction="both"))
+    out["fusion_weight"] = weight
     if items:
         out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"]))
     out.update(side_report(score, texts, owners, len(motions),
@@ -117,4 +131,4 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     text_rows = [score.row[t] for t in texts]
     out["lexical/nnz_motion"] = float((score.m.lexical > 0).sum(axis=1).mean())
     out["lexical/nnz_text"] = float((score.t.lexical[text_rows] > 0).sum(axis=1).mean())
-    return out
+    return integer_counts(out)

@@ -83,8 +83,7 @@ class BestModelExport:
         """Validate the ``--init`` model before any step and make it the first candidate:
         a fine-tune that only made it worse (4 stage-4 steps: rsum 499 -> 485, unsaid)
         exports the starting model, as phase ``init``, step 0."""
-        metrics = validation_metrics(self.model, self.val_examples, self.stats,
-                                     seed=self.cfg.seed)
+        metrics = validation_metrics(self.model, self.val_examples, self.stats)
         self.model.train()
         logger.info("the --init model on validation: %s=%.3f (this run must beat it)",
                     self.cfg.monitor, metrics.get(self.cfg.monitor, float("nan")))

@@ -36,6 +36,8 @@ class DropTips(logging.Filter):
     # "resuming phase NAME from its last checkpoint PATH" says which checkpoint, once
     _SAID_BY_US = ("`Trainer.fit` stopped: `max_steps=", "\nDetected KeyboardInterrupt",
                    "Restoring states from the checkpoint", "Restored all states")
+    # "[rank: 0] Received SIGTERM: 15": the CLI says "terminated" itself
+    _SIGNAL = "Received SIGTERM"
 
     def __init__(self, verbose: bool = True) -> None:
         super().__init__()
@@ -44,7 +46,7 @@ class DropTips(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if "Tip:" in msg or msg.startswith(self._SAID_BY_US):
+        if "Tip:" in msg or msg.startswith(self._SAID_BY_US) or self._SIGNAL in msg:
             return False
         if msg.startswith(self._HARDWARE):
             if not self.verbose or msg in self.seen:

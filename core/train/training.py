@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -43,6 +44,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
+from tqdm.auto import tqdm
 
 from motionlex.core.atomic import atomic_file
 from motionlex.core.data.pairs import (
@@ -54,8 +56,10 @@ from motionlex.core.data.pairs import (
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
+from motionlex.core.retrieval.chronology import composed_test_examples
 from motionlex.core.train import run_record
 from motionlex.core.train.best_model import BestModelExport
+from motionlex.core.train.interrupt import CheckpointOnInterrupt
 from motionlex.core.train.module import MotionTextModule
 from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_objective
 from motionlex.core.train.phase_data import phase_dataset
@@ -111,38 +115,48 @@ class TrainingRun(BestModelExport):
         if not self.val_examples:
             logger.warning("no validation split in %s: the last model is exported",
                            [str(r) for r in data_roots])
-        rng = np.random.default_rng([cfg.seed, 7])
-        self.composed = (
-            composed_examples(self.train_examples, 2000, rng) if cfg.compose_p > 0 else []
-        )
-        if self.val_examples:
-            # a real chronology test: val clips composed in a known order (motion side)
-            self.val_examples += composed_examples(self.val_examples, 100, rng, test_set=True)
-        self.stats = init_patch_stats(init)
-        if self.stats is None:
-            self.stats = compute_patch_stats(
-                self._unrepeated, source=", ".join(f"{Path(r).name}/train" for r in data_roots)
+        # minutes of quiet on a large corpus without it: composition, statistics, vocabulary
+        with tqdm(total=3, desc="preparing: composed pairs", unit="step", leave=False,
+                  disable=not progress) as prep:
+            rng = np.random.default_rng([cfg.seed, 7])
+            self.composed = (
+                composed_examples(self.train_examples, 2000, rng) if cfg.compose_p > 0 else []
             )
-        # absolute, as the data folders are recorded: the record holds from any folder
-        self.init = None if init is None else str(
-            Path(init).resolve() if Path(init).exists() else init)
-        if init is not None:
-            self.model = MotionTextModel.from_pretrained(init)
-            name = self.model.config.name
-            if name != cfg.model:
-                logger.warning("--init %s is a '%s' model: its architecture replaces the "
-                               "config's model '%s'%s", init, name, cfg.model,
-                               " and its model_overrides" if cfg.model_overrides else "")
-            else:  # overrides the --init model already has are not worth a word
-                unused = sorted(k for k, v in cfg.model_overrides.items()
-                                if v is not None and getattr(self.model.config, k, None) != v)
-                if unused:
-                    logger.warning("--init %s keeps its own architecture: the config's "
-                                   "model_overrides %s are not applied", init, unused)
-        else:
-            self.model = create_model(cfg.model, **cfg.model_overrides)
-            if self.model.config.lexical_vocabulary == "corpus":
-                self.model.set_lexical_vocabulary(self._corpus_vocabulary())
+            if self.val_examples:
+                # a real chronology test: val clips composed in a known order (motion side),
+                # the pairs `motionlex evaluate` draws on this split (one seed, the protocol's)
+                self.val_examples += composed_test_examples(self.val_examples)
+            prep.update()
+            prep.set_description_str("preparing: patch statistics")
+            self.stats = init_patch_stats(init)
+            if self.stats is None:
+                self.stats = compute_patch_stats(self._unrepeated, source=", ".join(
+                    f"{Path(r).name}/train" for r in data_roots))
+            prep.update()
+            prep.set_description_str("preparing: model" + (
+                "" if init is not None else " and caption vocabulary"))
+            # absolute, as the data folders are recorded: the record holds from any folder
+            self.init = None if init is None else str(
+                Path(init).resolve() if Path(init).exists() else init)
+            if init is not None:
+                self.model = MotionTextModel.from_pretrained(init)
+                name = self.model.config.name
+                if name != cfg.model:
+                    logger.warning("--init %s is a '%s' model: its architecture replaces the "
+                                   "config's model '%s'%s", init, name, cfg.model,
+                                   " and its model_overrides" if cfg.model_overrides else "")
+                else:  # overrides the --init model already has are not worth a word
+                    unused = sorted(
+                        k for k, v in cfg.model_overrides.items()
+                        if v is not None and getattr(self.model.config, k, None) != v)
+                    if unused:
+                        logger.warning("--init %s keeps its own architecture: the config's "
+                                       "model_overrides %s are not applied", init, unused)
+            else:
+                self.model = create_model(cfg.model, **cfg.model_overrides)
+                if self.model.config.lexical_vocabulary == "corpus":
+                    self.model.set_lexical_vocabulary(self._corpus_vocabulary())
+            prep.update()
         self.best_score = -math.inf
         self.best_metrics: dict[str, float] = {}
         # absolute: the model's train_config.json names its data wherever it is read from
@@ -210,7 +224,8 @@ class TrainingRun(BestModelExport):
             ran_any = True
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
-                                         save_top_k=1, monitor=None, enable_version_counter=False)]
+                                         save_top_k=1, monitor=None, enable_version_counter=False),
+                         CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt")]
             if phase.name in PAIR_PHASES:
                 callbacks.append(ValidateAndExport(self, phase))
             if self.progress:
@@ -227,7 +242,11 @@ class TrainingRun(BestModelExport):
             data = self._dataset(phase, trainer.global_rank, trainer.world_size)
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
             if resume and ckpt.is_file():
-                logger.warning("resuming phase %s from its last checkpoint %s", tag, ckpt)
+                # asked for (--resume): a status line, not a warning
+                logger.info("resuming phase %s from its last checkpoint %s", tag, ckpt)
+                if self.progress:
+                    tqdm.write(f"resuming phase {tag} from its last checkpoint {ckpt}",
+                               file=sys.stderr)
             elif resume:  # interrupted before its first checkpoint (every steps // 4)
                 logger.warning("phase %s starts from step 0: no checkpoint of it was saved "
                                "(one is written every %d steps)", tag, max(1, steps // 4))
@@ -287,8 +306,10 @@ class TrainingRun(BestModelExport):
                         last_phase.max_steps, final, "" if validates else ": no validation")
             self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
         if exported or last_wanted or not (self.out_dir / "val_metrics.json").is_file():
+            chosen = final / "val_metrics.json"  # the same file: phase, step and figures
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
-                tmp.write_text(json.dumps(self.best_metrics, indent=1))
+                tmp.write_text(chosen.read_text() if exported and chosen.is_file()
+                               else json.dumps(self.best_metrics, indent=1))
         return final
 
 

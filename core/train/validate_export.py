@@ -32,7 +32,7 @@ class ValidateAndExport(L.Callback):
         if trainer.is_global_zero:
             with bar_status(trainer, "validating"):
                 metrics = validation_metrics(pl_module.model, self.run.val_examples,
-                                             self.run.stats, seed=self.run.cfg.seed)
+                                             self.run.stats)
             pl_module.model.train()
             finite = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
             if trainer.logger is not None:

@@ -6,17 +6,20 @@ import dataclasses
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from motionlex.core import __version__
 from motionlex.core.cli import main
 from motionlex.core.data.pairs import compute_patch_stats, load_pair_examples
 from motionlex.core.data.text_files import DatasetError
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.patches import PatchStats
+from motionlex.core.retrieval.chronology import composed_test_examples
 from motionlex.core.retrieval.embed import encode_motions
 from motionlex.core.retrieval.eval_data import load_eval_set
 from motionlex.core.retrieval.evaluate import (
@@ -26,6 +29,7 @@ from motionlex.core.retrieval.evaluate import (
     evaluate_steps,
     validation_metrics,
 )
+from motionlex.core.retrieval.fingerprints import model_fingerprint
 from motionlex.core.retrieval.fusion import choose_fusion_weight, fuse
 from motionlex.core.retrieval.metrics import bidirectional_metrics
 from motionlex.core.retrieval.protocols import (
@@ -410,6 +414,37 @@ def test_validation_car_is_evaluate_car(checkpoint, bandai_slice, tmp_path):
     assert ev["fusion_weight"] == one["fusion_weight"]
     five = validation_metrics(model, examples, stats, car_shuffles=5)
     assert five["CAR/n"] == one["CAR/n"] and five["CAR/chance"] <= one["CAR/chance"]
+
+
+def test_training_validation_draws_evaluates_composed_pairs(checkpoint, bandai_slice,
+                                                           tmp_path, monkeypatch):
+    """The run's val pairs (the split plus :func:`composed_test_examples`, as
+    ``TrainingRun`` builds them) give the same CAR and chronology numbers as ``motionlex
+    evaluate`` on that split: the same composed pairs and shuffles, drawn from one seed
+    (audit 32: CAR 81.25 in val_metrics.json against 85.16 in evaluate, both over 128)."""
+    model = MotionTextModel.from_pretrained(checkpoint, device="cpu")
+    stats = PatchStats.load(checkpoint / "patch_stats.json")
+    examples = load_pair_examples([bandai_slice], "val", progress=False)
+    composed = composed_test_examples(examples, 20)
+    again = composed_test_examples(examples, 20)
+    assert len(composed) == 20 and [e.caption for e in again] == [e.caption for e in composed]
+    val = validation_metrics(model, examples + composed, stats, words=False)
+    monkeypatch.chdir(checkpoint.parent)  # the checkpoint given as typed, relative
+    ev = evaluate(Path(checkpoint.name), bandai_slice, tmp_path / "eval", EvalConfig(
+        sentence_model=None, chronology_pairs=20, synthetic_chronology=0, zero_shot=False,
+        progress=False)).metrics
+    # evaluation.json: where the checkpoint is from anywhere, which weights, which motionlex
+    info = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert info["checkpoint"] == str(checkpoint.resolve())
+    assert info["model_sha256"] == model_fingerprint(model)
+    assert info["motionlex_version"] == __version__ and info["date"][:2] == "20"
+    assert type(ev["CAR/n"]) is int and type(ev["n/texts"]) is int  # counts stored as ints
+    assert val["CAR/n"] == ev["CAR/n"] > ev["CAR/n_captions"]  # composed captions counted
+    assert val["chronology/n"] == ev["chronology/n"] == 20
+    same = [k for k in val if k.startswith(("CAR", "m2t/CAR", "chronology/motion"))
+            and "/fused" not in k]  # fused: each chooses its weight on its own gallery
+    assert len(same) > 20 and "CAR" in same and "chronology/motion/dense" in same
+    assert {k: ev[k] for k in same} == pytest.approx({k: val[k] for k in same})
 
 
 def test_evaluate_with_bvh_pairs_reports_cross_skeleton_agreement(checkpoint, shared_data,

@@ -101,13 +101,18 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     stats = json.loads((out / "patch_stats.json").read_text())
     assert "bandai_small/train" in stats["source"]
     val = json.loads((out / "val_metrics.json").read_text())
-    for key in ("t2m/dense/R@1", "m2t/lexical/R@10", "t2m/dense/MedR", "CAR", "val/rsum"):
+    for key in ("t2m/dense/R@1", "m2t/lexical/R@10", "t2m/dense/MedR", "CAR", "val/rsum",
+                "t2m/fused/R@1", "m2t/fused/MedR", "fusion_weight"):
         assert key in val
+    # audit 32: the run folder's copy is the model's (phase and step included), counts ints
+    assert (tmp_path / "out" / "val_metrics.json").read_text() == \
+        (out / "val_metrics.json").read_text()
+    assert type(val["n/texts"]) is int and type(val["CAR/n"]) is int
     for version in range(4):  # one CSV log per phase, short phases too (2-4 steps)
         log = tmp_path / "out" / "logs" / f"version_{version}" / "metrics.csv"
         assert log.is_file() and len(log.read_text().splitlines()) >= 2, log
     model = MotionTextModel.from_pretrained(out)
-    again = validation_metrics(model, run.val_examples, run.stats, seed=cfg.seed)
+    again = validation_metrics(model, run.val_examples, run.stats)
     assert again["val/rsum"] == pytest.approx(val["val/rsum"], abs=1e-6)
     # resume: finished phases are skipped and loaded from their exports
     assert (tmp_path / "out" / "phases" / "3-lexcmlp" / "config.json").is_file()
@@ -191,6 +196,18 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     kept, own = (json.loads((d / "patch_stats.json").read_text()) for d in (second, first))
     assert kept == own and own["source"] == "d/train"
     load_train_config(second / "train_config.json")  # the record still loads as a config
+
+
+def test_setup_shows_a_bar_between_loading_and_the_first_phase(small_data, repo_root,
+                                                              capsys):
+    """Audit 32: 20-45 s of silence after the loading bars (spaCy parsing the captions,
+    composition, statistics, the vocabulary): each now has a bar on stderr."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", [])
+    TrainingRun(cfg, [small_data], "unused-out", progress=True)
+    err = capsys.readouterr().err
+    for step in ("parsing captions", "preparing: composed pairs", "preparing: patch statistics",
+                 "preparing: model and caption vocabulary"):
+        assert step in err, step
 
 
 @pytest.mark.slow
@@ -292,6 +309,43 @@ def test_resume_continues_a_phase_from_its_lightning_checkpoint(
     assert not ckpt.exists() and not (out / "checkpoints").exists()
 
 
+def test_ctrl_c_saves_a_checkpoint_at_the_step_reached(small_data, repo_root, tmp_path,
+                                                      monkeypatch):
+    """Audit 32: Ctrl-C / SIGTERM kept only the last quarter-phase checkpoint (step 6 of 7,
+    12 of 15). A KeyboardInterrupt (the CLI's SIGTERM too) now saves the step reached, and
+    ``--resume`` continues from it to the phase's end."""
+    import lightning as L
+
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexmmm", "max_steps": 8, "batch_size": 8}]})  # periodic: every 2 steps
+
+    class CtrlC(L.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step == 3:  # before the periodic checkpoints run (step 2 kept)
+                raise KeyboardInterrupt
+
+    real_trainer = L.Trainer
+    monkeypatch.setattr(L, "Trainer", lambda *a, **kw: real_trainer(
+        *a, **{**kw, "callbacks": [*kw.get("callbacks", []), CtrlC()]}))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        TrainingRun(cfg, [small_data], out, progress=False).fit()
+    ckpt = out / "checkpoints" / "0-lexmmm-last.ckpt"
+    assert torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"] == 3
+    monkeypatch.setattr(L, "Trainer", real_trainer)
+    steps = []
+    real_fit = L.Trainer.fit
+
+    def spy_fit(self, *args, **kwargs):
+        real_fit(self, *args, **kwargs)
+        steps.append(self.global_step)
+
+    monkeypatch.setattr(L.Trainer, "fit", spy_fit)
+    TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    assert steps == [8] and (out / "phases" / "0-lexmmm" / "config.json").is_file()
+
+
 @pytest.mark.parametrize("setting, reason", [
     ("devices=0", "devices=0"), ("strategy=foo", "invalid strategy name"),
     ("precision=fp8", "Precision 'fp8' is invalid"), ("accelerator=mps", "mps"),
@@ -349,9 +403,11 @@ def test_resuming_with_other_optimiser_groups_says_how(small_data, repo_root, tm
     (out / "run_config.json").unlink()  # a run from before the record: the optimiser says
     with pytest.raises(ValueError, match="resume it with weight_decay_1d=true"):
         TrainingRun(new, [small_data], out, progress=False).fit(resume=True)
-    with caplog.at_level(logging.WARNING, logger="motionlex.core.train.training"):
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
         TrainingRun(old, [small_data], out, progress=False).fit(resume=True)  # as it was: fine
-    assert "resuming phase 0-lexcmlp from its last checkpoint" in caplog.text
+    # asked for: said at INFO, not as a WARNING (audit 32)
+    said = [r for r in caplog.records if "resuming phase 0-lexcmlp from its last" in r.message]
+    assert said and all(r.levelno == logging.INFO for r in said)
     assert not (out / "checkpoints").exists()  # the phase finished: its checkpoint is gone
     shutil.rmtree(out / "phases")  # interrupted before the phase's first checkpoint, in a
     run_record.write_run_config(out, old)  # recorded run (without a record: a fresh run)
