@@ -11,8 +11,9 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from motionlex.core.cache import cache_dir
 
@@ -177,6 +178,35 @@ def restore_window(window: QMainWindow, settings: QSettings) -> bool:
             and str(version) == str(LAYOUT_VERSION)):
         return bool(window.restoreState(state, LAYOUT_VERSION))
     return False
+
+
+def fit_to_screen(window: QWidget) -> QRect:
+    """Shrink and move ``window`` so that its frame lies on its screen's available area (a
+    geometry saved at scale 1 came back 1440x900 on a 960x600 screen at scale 2, a third
+    of it off-screen). Never smaller than the window's minimum size; a maximized or full
+    screen window is left alone.
+
+    Returns:
+        The window's new geometry (without the frame), in logical pixels.
+    """
+    states = Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
+    screen = (QGuiApplication.screenAt(window.geometry().center()) or window.screen()
+              or QGuiApplication.primaryScreen())
+    if screen is None or window.windowState() & states:
+        return window.geometry()
+    room = screen.availableGeometry()
+    inner, outer = window.geometry(), window.frameGeometry()
+    extra_w, extra_h = outer.width() - inner.width(), outer.height() - inner.height()
+    least = window.minimumSize().expandedTo(window.minimumSizeHint())
+    width = max(least.width(), min(inner.width(), room.width() - extra_w))
+    height = max(least.height(), min(inner.height(), room.height() - extra_h))
+    x = max(room.left(), min(outer.x(), room.right() + 1 - width - extra_w))
+    y = max(room.top(), min(outer.y(), room.bottom() + 1 - height - extra_h))
+    if (width, height) != (inner.width(), inner.height()):
+        window.resize(width, height)
+    if (x, y) != (outer.x(), outer.y()):
+        window.move(x, y)  # move() places the frame
+    return window.geometry()
 
 
 def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,

@@ -65,10 +65,10 @@ def build_views(win: MainWindow) -> None:
     win._welcome.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     win._welcome.setTextFormat(Qt.TextFormat.RichText)
     win._welcome.setMaximumWidth(560)
-    win._welcome.setMinimumWidth(300)
-    welcome_page = QWidget(win)
+    win._welcome.setMinimumWidth(200)  # with its margins no wider than the 3D view's
+    welcome_page = QWidget(win)  # minimum (MIN_BAR_WIDTH): the window fits 800 px
     page_layout = QVBoxLayout(welcome_page)
-    page_layout.setContentsMargins(24, 24, 24, 24)
+    page_layout.setContentsMargins(20, 24, 20, 24)
     page_layout.addWidget(win._welcome, 0, Qt.AlignmentFlag.AlignCenter)
     win._centre = QStackedWidget(win)
     win._centre.addWidget(welcome_page)

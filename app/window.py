@@ -102,6 +102,8 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
         if cfg.restore_window(self, self.settings):  # its docks keep their shares when
             self._dock_shares.expect_width(self.width())  # shown at another size
+        if cfg.has_saved_geometry(self.settings):  # saved on a larger screen or scale
+            cfg.fit_to_screen(self)
         # the window opens with the cursor in the query box (set once every widget is in
         # its place: set while building, it went to the chronology panel's caption box)
         self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)

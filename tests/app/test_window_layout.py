@@ -93,3 +93,29 @@ def test_focus_in_a_tabbed_away_dock_brings_it_to_the_front(qtbot, window):
     edit.setFocus()
     qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
     assert window.results_dock.visibleRegion().isEmpty()  # the other tab went behind
+
+
+def test_the_window_fits_800x600(qtbot, window):
+    """The chronology dock (354 px), the 3D view (411 px) and the word dock (240 px) held
+    the window at 1017 px or more: ``--size 800x600`` gave 1017x600, and at scale 2 a
+    1920x1200 screen (960 logical px) cut off its right side."""
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=5000)
+    assert window.height() == 600 and window.minimumSizeHint().width() <= 800
+    for dock in window.docks():
+        assert dock.minimumSizeHint().width() <= 250, dock.objectName()
+    assert window.skeleton_view.minimumWidth() <= 250
+    assert window.centralWidget().minimumSizeHint().width() <= 250
+    # the 3D view's transport keeps its slider, read-out and play button; speed, loop
+    # and follow (in the Playback menu) go when they do not fit, and come back
+    view = window.skeleton_view
+    window._centre.setCurrentWidget(view)  # as when a gallery is open
+    qtbot.waitUntil(lambda: view.isVisible() and view.width() < 320, timeout=5000)
+    bar = view._bar
+    assert bar.slider.isVisible() and bar.time_label.isVisible() and not bar.follow_box.isVisible()
+    inside = view.rect()
+    for w in (bar.play_button, bar.slider, bar.time_label):
+        assert inside.contains(w.geometry()), w
+    window.resize(1440, 900)
+    qtbot.waitUntil(lambda: bar.follow_box.isVisible() and bar.loop_box.isVisible(), timeout=5000)
+
