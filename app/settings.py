@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from motionlex.app.layout_keepers import restore_dock_state
 from motionlex.core.cache import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def restore_window(window: QMainWindow, settings: QSettings) -> bool:
     state = settings.value(KEY_STATE)
     if (isinstance(state, QByteArray) and not state.isEmpty()
             and str(version) == str(LAYOUT_VERSION)):
-        return bool(window.restoreState(state, LAYOUT_VERSION))
+        return restore_dock_state(window, state, LAYOUT_VERSION)
     return False
 
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
-from motionlex.app.layout_keepers import DockShares, FocusedDockRaiser, HintPlacer
+from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRaiser, HintPlacer
 from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
@@ -134,7 +134,7 @@ def build_docks(win: MainWindow) -> None:
                      Qt.Orientation.Horizontal)
     win.resizeDocks([win.results_dock, win.car_dock], [520, 330],
                      Qt.Orientation.Vertical)
-    win.resizeDocks([win.patch_dock, win.lexical_dock], [480, 370],
+    win.resizeDocks([win.patch_dock, win.lexical_dock], list(RIGHT_SPLIT),
                      Qt.Orientation.Vertical)
     win._dock_shares = DockShares(win)
     win._dock_raiser = FocusedDockRaiser(win)

@@ -31,6 +31,7 @@ from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
+from motionlex.app.layout_keepers import restore_dock_state, split_right_column
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
@@ -156,9 +157,10 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         for dock in self.docks():
             dock.setFloating(False)
             dock.show()
-        self.restoreState(self._default_state, cfg.LAYOUT_VERSION)
+        restore_dock_state(self, self._default_state, cfg.LAYOUT_VERSION)  # no stale bars
         self._dock_shares.expect_width(None)  # sized for the window shown, not scaled
-        QTimer.singleShot(0, self.analysis.default_sizes)  # as at first start
+        QTimer.singleShot(0, lambda: (self.analysis.default_sizes(),  # as at first start
+                                      split_right_column(self)))
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -119,3 +119,55 @@ def test_the_window_fits_800x600(qtbot, window):
     window.resize(1440, 900)
     qtbot.waitUntil(lambda: bar.follow_box.isVisible() and bar.loop_box.isVisible(), timeout=5000)
 
+
+
+def _layout(w) -> dict:
+    """Each dock's area, visibility and geometry (on screen), and the shown dock tab bars'
+    tabs and geometries."""
+    from motionlex.app.layout_keepers import dock_tab_bars
+
+    docks = {d.objectName(): (w.dockWidgetArea(d), d.isVisible(), d.isFloating(),
+                              None if d.visibleRegion().isEmpty()  # a tab behind another
+                              else d.geometry().getRect()) for d in w.docks()}
+    bars = sorted((b.geometry().getRect(), tuple(b.tabText(i) for i in range(b.count())))
+                  for b in dock_tab_bars(w))
+    return {"docks": docks, "bars": bars}
+
+
+def test_reset_layout_gives_the_first_start_layout(qtbot, window):
+    """View > Reset layout split the right column 368/370 px where a first start gives
+    417/321 (the default sizes were set on the hidden window at build), and Qt's
+    restoreState left the old "Results | Gallery" tab bar on screen until its deferred
+    deletion (a second bar over the first, or one over the chronology panel whose tabs did
+    nothing, in a script driving the window). A reset now gives the first start's layout."""
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app.layout_keepers import dock_tab_bars
+
+    qtbot.wait(400)  # the first start's sizes (set once shown) settle
+    first = _layout(window)
+    assert len(first["bars"]) == 1 and first["bars"][0][1] == ("Results", "Gallery")
+
+    def moved_right() -> None:  # the user drags the chronology dock to the right
+        window.removeDockWidget(window.car_dock)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.car_dock)
+        window.car_dock.show()
+
+    def floated_and_closed() -> None:
+        window.gallery_dock.setFloating(True)
+        window.lexical_dock.close()
+
+    for change in (lambda: None, moved_right, floated_and_closed):
+        change()
+        qtbot.wait(300)
+        window.act_reset_layout.trigger()
+        for _ in range(20):  # as a script does: events, but no deferred deletion
+            QApplication.processEvents()
+        assert len(dock_tab_bars(window)) == 1
+        qtbot.wait(400)
+        assert _layout(window) == first
+    # the one bar left works: its Gallery tab brings the gallery to the front
+    (bar,) = dock_tab_bars(window)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+    qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
+    assert window.results_dock.visibleRegion().isEmpty()
