@@ -72,8 +72,9 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>
 <tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
 goes to the results (then Space plays, Shift+Down selects more)</td></tr>
-<tr><td><b>Space</b></td><td>play / pause</td></tr>
-<tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
+<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it)</td></tr>
+<tr><td><b>Left / Right</b></td><td>step one frame back / forward (on a focused button or tab
+bar: the previous / next one)</td></tr>
 <tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
 and camera follows)</td></tr>
 <tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /

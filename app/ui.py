@@ -39,6 +39,7 @@ from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
+from motionlex.widgets.player_keys import FocusedWidgetKeys
 from motionlex.widgets.query_edit import QueryEdit
 from motionlex.widgets.query_hint import QueryHint
 from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, ResultsList
@@ -316,10 +317,15 @@ def _connect_query_hint(win: MainWindow) -> None:
 
 def pass_window_keys(win: MainWindow) -> None:
     """Every text box of the window leaves the window's shortcuts to it (a line edit took
-    Ctrl+E as "end of line": File > Export did nothing from the caption or filter boxes)."""
+    Ctrl+E as "end of line": File > Export did nothing from the caption or filter boxes),
+    and the playback shortcuts leave Space, Left and Right to a focused widget that uses
+    them (:class:`~motionlex.widgets.player_keys.FocusedWidgetKeys`)."""
     keys = [act.shortcut() for act in (  # those a line edit takes (not Space, Ctrl+C, ...)
         win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)]
     WindowKeys(keys, win).watch(*win.findChildren(QLineEdit))
+    # ... and the playback keys go to the focused widget when it uses them (Space on a
+    # button presses it, Right on a tab bar switches the tab)
+    win._focus_keys = FocusedWidgetKeys(win)
 
 
 RANKING_LABELS = {"fused": "&Fused (dense + lexical)", "dense": "&Dense only",
