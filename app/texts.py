@@ -70,6 +70,8 @@ DEMO_BANNER_TIP = ("The synthetic demo gallery: procedural motions on an SMPL-22
 SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Ctrl+F</b></td><td>go to the query box</td></tr>
 <tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>
+<tr><td><b>Ctrl+Return</b> (Ctrl+Enter)</td><td>search with the words the "did you mean"
+line suggests</td></tr>
 <tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
 goes to the results (then Space plays, Shift+Down selects more)</td></tr>
 <tr><td><b>Space</b></td><td>play / pause (on a focused button: press it)</td></tr>
@@ -89,7 +91,8 @@ side / overlaid</td></tr>
 <tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
-<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison</td></tr>
+<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison (in
+a results or gallery filter box: clear it)</td></tr>
 <tr><td><b>F1</b></td><td>this list</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
 </table>"""

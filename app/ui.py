@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
-    QLineEdit,
     QMenu,
     QStackedWidget,
     QVBoxLayout,
@@ -39,14 +38,12 @@ from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
-from motionlex.widgets.player_keys import FocusedWidgetKeys
 from motionlex.widgets.query_edit import QueryEdit
 from motionlex.widgets.query_hint import QueryHint
 from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, ResultsList
 from motionlex.widgets.skeleton_view import SkeletonView
 from motionlex.widgets.status_bar import ElidingStatusBar
 from motionlex.widgets.transport import SPEEDS
-from motionlex.widgets.window_keys import WindowKeys
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -212,6 +209,12 @@ def build_actions(win: MainWindow) -> None:
                            "Screenshot of this window")
     win.act_quit = a("&Quit", win.request_quit, QKeySequence.StandardKey.Quit)
     win.act_search = a("&Search", win.search_from_box, None, "Rank the gallery (Enter)")
+    win.act_use_suggestion = a("&Use the suggested spelling", lambda: win.query_hint.apply(),
+                               "Ctrl+Return", "Search the query with the words the \"did you "
+                               "mean\" line under the query box suggests")
+    win.act_use_suggestion.setShortcuts([QKeySequence("Ctrl+Return"),
+                                         QKeySequence("Ctrl+Enter")])  # (the keypad's)
+    win.act_use_suggestion.setEnabled(False)  # until the line suggests words
     win.act_focus_query = a("&Find…", win.focus_query, QKeySequence.StandardKey.Find,
                             "Go to the query box")
     win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
@@ -313,19 +316,8 @@ def _connect_query_hint(win: MainWindow) -> None:
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())
-
-
-def pass_window_keys(win: MainWindow) -> None:
-    """Every text box of the window leaves the window's shortcuts to it (a line edit took
-    Ctrl+E as "end of line": File > Export did nothing from the caption or filter boxes),
-    and the playback shortcuts leave Space, Left and Right to a focused widget that uses
-    them (:class:`~motionlex.widgets.player_keys.FocusedWidgetKeys`)."""
-    keys = [act.shortcut() for act in (  # those a line edit takes (not Space, Ctrl+C, ...)
-        win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)]
-    WindowKeys(keys, win).watch(*win.findChildren(QLineEdit))
-    # ... and the playback keys go to the focused widget when it uses them (Space on a
-    # button presses it, Right on a tab bar switches the tab)
-    win._focus_keys = FocusedWidgetKeys(win)
+    hint.suggestionChanged.connect(win.act_use_suggestion.setEnabled)  # Ctrl+Enter
+    hint.set_accept_keys("Ctrl+Enter")
 
 
 RANKING_LABELS = {"fused": "&Fused (dense + lexical)", "dense": "&Dense only",
@@ -375,8 +367,8 @@ def build_menus(win: MainWindow) -> None:
     m.addSeparator()
     m.addAction(win.act_quit)
     m = mb.addMenu("&Search")
-    for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_search_file,
-                win.act_live):
+    for act in (win.act_focus_query, win.act_search, win.act_use_suggestion, win.act_similar,
+                win.act_search_file, win.act_live):
         m.addAction(act)
     _ranking_menu(win, m.addMenu("&Ranking"))
     for act in (win.act_compare, win.act_compare_overlay, win.act_cancel):

@@ -23,8 +23,8 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from motionlex.app import export as export_mod
+from motionlex.app import keyboard, texts, ui
 from motionlex.app import settings as cfg
-from motionlex.app import texts, ui
 from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
@@ -94,7 +94,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         ui.build_menus(self)
         self.analysis.build_actions()
         ui.build_status_bar(self)
-        ui.pass_window_keys(self)
+        keyboard.set_up_keys(self)
         self._ranked_stage = Stager(self)
         self._motion_stage = Stager(self)
         self._connect()
