@@ -83,7 +83,7 @@ and camera follows)</td></tr>
 lexical similarity (Search &gt; Ranking)</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
-into the query box)</td></tr>
+into the query box, or drop the file on the window)</td></tr>
 <tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
 <tr><td><b>Shift+Up / Down</b></td><td>select several results (in the results list)</td></tr>
 <tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by

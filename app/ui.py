@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QMenu,
     QStackedWidget,
     QVBoxLayout,
@@ -35,6 +36,7 @@ from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRai
 from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.file_drops import FileDrops
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
@@ -222,7 +224,8 @@ def build_actions(win: MainWindow) -> None:
     win.act_similar.setIconText("Similar motions")
     win.act_search_file = a("Search by &motion file…", win.dialogs.ask_motion_file,
                             "Ctrl+Shift+F", "Use a BVH or .npy motion file as the query (or "
-                            "type or paste its path into the query box)")
+                            "type or paste its path into the query box, or drop the file "
+                            "on the window)")
     win.act_live = QAction("Search as you &type", win)
     win.act_live.setCheckable(True)
     win.act_live.setChecked(cfg.read_bool(win.settings, cfg.KEY_LIVE, True))
@@ -288,6 +291,12 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addWidget(box)
     win._hint_placer = HintPlacer(win.query_edit, win.query_hint, win)
     _connect_query_hint(win)
+    # a BVH or .npy file dropped on the window (its views and lists) or a text box is
+    # searched, the query it replaces kept in the history (it went into the query's text)
+    win.file_drops = FileDrops(lambda text: str(motion_file_query(text) or "") or None, win)
+    win.file_drops.watch(win, win.skeleton_view, win.results_list.view.viewport(),
+                         win.gallery_browser.view.viewport(), *win.findChildren(QLineEdit))
+    win.file_drops.dropped.connect(win.search_dropped_file)
     win.mode_box = QComboBox(win)
     for mode in SEARCH_MODES:
         win.mode_box.addItem(mode, mode)
