@@ -31,6 +31,18 @@ def split_right_column(win: MainWindow) -> None:
                     Qt.Orientation.Vertical)
 
 
+def reset_docks(win: MainWindow, default_state: QByteArray, version: int) -> None:
+    """View > Reset layout: every dock docked, shown and placed as in ``default_state`` (the
+    layout built at start, saved as ``version``), sized as at first start (the chronology
+    panel's share and :func:`split_right_column`, once the layout has placed them)."""
+    for dock in win.docks():
+        dock.setFloating(False)
+        dock.show()
+    restore_dock_state(win, default_state, version)  # without stale tab bars
+    win._dock_shares.expect_width(None)  # sized for the window shown, not scaled
+    QTimer.singleShot(0, lambda: (win.analysis.default_sizes(), split_right_column(win)))
+
+
 def dock_tab_bars(window: QMainWindow) -> list[QTabBar]:
     """The tab bars of the window's tabbed docks that are not hidden (Qt makes them children
     of the window itself)."""

@@ -1,4 +1,5 @@
-"""Persistent explorer settings (``QSettings``): window layout, query history, recent paths.
+"""Persistent explorer settings (``QSettings``): window layout, query history, playback speed
+and loop, recent paths.
 
 Keys are named here once. The default store is the platform's (organisation ``motionlex``,
 application ``explorer``); tests and ``--settings`` pass an INI file instead. Indexes built
@@ -29,6 +30,8 @@ KEY_STATE_VERSION = "window/state_version"
 KEY_HISTORY = "query/history"
 KEY_MODE = "query/mode"
 KEY_LIVE = "query/search_as_you_type"
+KEY_SPEED = "playback/speed"
+KEY_LOOP = "playback/loop"
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
 KEY_LAST_MOTION_FILE = "paths/motion_file"
@@ -156,6 +159,29 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
+def read_playback(settings: QSettings, speeds: tuple[float, ...]) -> tuple[float, bool]:
+    """The saved playback speed and loop option.
+
+    Args:
+        settings: the store.
+        speeds: the speeds the player offers (multiples of real time); a saved speed that
+            is none of them (an edited or damaged store) reads as 1.0, with a warning.
+
+    Returns:
+        ``(speed, loop)``: 1.0 and True when nothing was saved.
+    """
+    raw = settings.value(KEY_SPEED, 1.0)
+    try:
+        speed = float(raw)
+    except (TypeError, ValueError):
+        speed = None
+    if speed not in speeds:
+        logger.warning("settings %s: %s is %r, not one of %s: 1x", settings.fileName(),
+                       KEY_SPEED, raw, ", ".join(f"{v:g}" for v in speeds))
+        speed = 1.0
+    return speed, read_bool(settings, KEY_LOOP, True)
+
+
 def has_saved_geometry(settings: QSettings) -> bool:
     """Whether the settings hold a window geometry (the window was closed once before)."""
     geometry = settings.value(KEY_GEOMETRY)
@@ -211,13 +237,17 @@ def fit_to_screen(window: QWidget) -> QRect:
 
 
 def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,
-                history: list[str]) -> None:
+                history: list[str], playback: tuple[float, bool] | None = None) -> None:
     """Write a main window's geometry and dock layout, the ranking mode, the
-    search-as-you-type option and the query history, and sync the store."""
+    search-as-you-type option, the query history and the playback ``(speed, loop)`` (when
+    given; :func:`read_playback` reads it back), and sync the store."""
     settings.setValue(KEY_GEOMETRY, window.saveGeometry())
     settings.setValue(KEY_STATE, window.saveState(LAYOUT_VERSION))
     settings.setValue(KEY_STATE_VERSION, LAYOUT_VERSION)
     settings.setValue(KEY_MODE, mode)
     settings.setValue(KEY_LIVE, live)
+    if playback is not None:
+        settings.setValue(KEY_SPEED, float(playback[0]))
+        settings.setValue(KEY_LOOP, bool(playback[1]))
     write_history(settings, history)
     settings.sync()

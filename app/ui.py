@@ -242,6 +242,9 @@ def build_actions(win: MainWindow) -> None:
         not view.follow_root), None, "Keep the moving body in frame (else the whole path)")
     for act in (win.act_loop, win.act_follow):
         act.setCheckable(True)
+    speed, loop = cfg.read_playback(win.settings, SPEEDS)  # as the last session left them
+    view.set_speed(speed)
+    view.set_loop(loop)
     win.act_cancel = a("Ca&ncel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")

@@ -31,7 +31,7 @@ from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
-from motionlex.app.layout_keepers import restore_dock_state, split_right_column
+from motionlex.app.layout_keepers import reset_docks
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
@@ -148,19 +148,15 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def save_layout(self) -> None:
-        """Write geometry, dock layout, history and options to the settings store."""
+        """Write geometry, dock layout, history, options and the playback speed and loop
+        to the settings store."""
+        view = self.skeleton_view
         cfg.save_window(self, self.settings, mode=self.mode, live=self.act_live.isChecked(),
-                        history=self.query_edit.history)
+                        history=self.query_edit.history, playback=(view.speed, view.loop))
 
     def reset_layout(self) -> None:
         """Show every dock in its default place, sized as at first start."""
-        for dock in self.docks():
-            dock.setFloating(False)
-            dock.show()
-        restore_dock_state(self, self._default_state, cfg.LAYOUT_VERSION)  # no stale bars
-        self._dock_shares.expect_width(None)  # sized for the window shown, not scaled
-        QTimer.singleShot(0, lambda: (self.analysis.default_sizes(),  # as at first start
-                                      split_right_column(self)))
+        reset_docks(self, self._default_state, cfg.LAYOUT_VERSION)
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -122,3 +122,18 @@ def test_a_window_larger_than_its_screen_is_fitted_to_it(qtbot):
     w.setGeometry(small)
     qtbot.wait(100)
     assert cfg.fit_to_screen(w) == small
+
+
+def test_playback_round_trip_and_a_damaged_speed(tmp_path, qtbot, caplog):
+    speeds = (0.25, 0.5, 1.0, 2.0, 4.0)
+    s = cfg.open_settings(tmp_path / "s.ini")
+    assert cfg.read_playback(s, speeds) == (1.0, True)  # nothing saved yet
+    w = QMainWindow()
+    qtbot.addWidget(w)
+    cfg.save_window(w, s, mode="fused", live=True, history=[], playback=(0.5, False))
+    assert cfg.read_playback(cfg.open_settings(tmp_path / "s.ini"), speeds) == (0.5, False)
+    for bad in ("fast", 3.0, "nan"):
+        s.setValue(cfg.KEY_SPEED, bad)
+        with caplog.at_level("WARNING"):
+            assert cfg.read_playback(s, speeds) == (1.0, False)
+        assert cfg.KEY_SPEED in caplog.text

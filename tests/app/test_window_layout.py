@@ -171,3 +171,16 @@ def test_reset_layout_gives_the_first_start_layout(qtbot, window):
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
     qtbot.waitUntil(lambda: not window.gallery_dock.visibleRegion().isEmpty(), timeout=3000)
     assert window.results_dock.visibleRegion().isEmpty()
+
+
+def test_playback_speed_and_loop_are_remembered(qtbot, make_window, gl_platform):
+    """A restart brought back 1x and loop on after 2x and loop off had been chosen."""
+    first = make_window()
+    first.act_faster.trigger()  # 1x -> 2x
+    first.act_loop.trigger()  # loop off
+    assert (first.skeleton_view.speed, first.skeleton_view.loop) == (2.0, False)
+    first.close()
+    again = make_window()
+    view = again.skeleton_view
+    assert (view.speed, view.loop) == (2.0, False)
+    assert view._bar.speed_box.currentData() == 2.0 and not view._bar.loop_box.isChecked()
