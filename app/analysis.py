@@ -48,8 +48,10 @@ ORDER_ALPHA = 1.0
 KEY_ORDER_AWARE = "search/order_aware"
 """Settings key of the order-aware ranking option."""
 
-MIN_WIDTH = 340
-"""Narrowest the chronology / describe dock gets, pixels (its tables stay readable)."""
+MIN_WIDTH = 220
+"""Narrowest the chronology / describe dock gets, pixels: its buttons and tables still fit,
+and the window fits 800 px (at 340 px, with the 3D view and the word dock, it could not be
+narrower than 1017 px)."""
 
 DEFAULT_WIDTH = 560
 """Widest the left docks start (at the first start: 2/7 of the window, at least

@@ -2,18 +2,71 @@
 width shares on a resize (:class:`DockShares`) and the unknown-words line under the query
 box, floating over the docks (:class:`HintPlacer`), and a tabbed-away dock brought to the
 front when the keyboard focus enters it (:class:`FocusedDockRaiser`). :mod:`motionlex.app.ui`
-installs them.
+installs them. :func:`restore_dock_state` restores a dock layout without Qt's stale tab bars.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QTabBar, QWidget
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
+
+
+RIGHT_SPLIT = (480, 370)
+"""The motion patches' and the word panel's shares of the right column's height at first
+start and after View > Reset layout."""
+
+
+def split_right_column(win: MainWindow) -> None:
+    """Share the right column's height between the motion patches and the word panel as
+    at first start (:data:`RIGHT_SPLIT`; the first start's sizes are set before the window
+    is shown, and Qt scales them to the column)."""
+    total = win.patch_dock.height() + win.lexical_dock.height()
+    top = round(total * RIGHT_SPLIT[0] / sum(RIGHT_SPLIT))
+    win.resizeDocks([win.patch_dock, win.lexical_dock], [top, total - top],
+                    Qt.Orientation.Vertical)
+
+
+def reset_docks(win: MainWindow, default_state: QByteArray, version: int) -> None:
+    """View > Reset layout: every dock docked, shown and placed as in ``default_state`` (the
+    layout built at start, saved as ``version``), sized as at first start (the chronology
+    panel's share and :func:`split_right_column`, once the layout has placed them)."""
+    for dock in win.docks():
+        dock.setFloating(False)
+        dock.show()
+    restore_dock_state(win, default_state, version)  # without stale tab bars
+    win._dock_shares.expect_width(None)  # sized for the window shown, not scaled
+    QTimer.singleShot(0, lambda: (win.analysis.default_sizes(), split_right_column(win)))
+
+
+def dock_tab_bars(window: QMainWindow) -> list[QTabBar]:
+    """The tab bars of the window's tabbed docks that are not hidden (Qt makes them children
+    of the window itself)."""
+    return [bar for bar in window.findChildren(QTabBar)
+            if bar.parentWidget() is window and not bar.isHidden()]
+
+
+def restore_dock_state(window: QMainWindow, state: QByteArray, version: int) -> bool:
+    """``window.restoreState(state, version)``, then hide the tab bars of the layout it
+    replaced: Qt 6.11 gives the restored tabbed docks new bars and leaves the old ones on
+    screen, tabs and all, until its deferred deletion runs (the next return to the event
+    loop; never, in a script that drives the window with ``processEvents``, where View >
+    Reset layout stacked "Results | Gallery" bars, or left one over the chronology panel
+    whose tabs did nothing).
+
+    Returns:
+        Whether the layout was restored (else nothing changed).
+    """
+    old = dock_tab_bars(window)
+    if not window.restoreState(state, version):
+        return False
+    for bar in old:  # a restored layout never reuses a bar in use: these are orphans
+        bar.hide()
+    return True
 
 
 class DockShares(QObject):

@@ -107,6 +107,12 @@ class SearchActions:
         self.query_edit.add_history(text)
         return self.search(text)
 
+    def search_dropped_file(self, path: str) -> bool:
+        """A motion file was dropped on the window: rank by it (as
+        :meth:`search_motion_file`), the query it replaces kept in the history."""
+        self.query_edit.add_history(self.query_edit.text())
+        return self.search_motion_file(path)
+
     def search_from_box(self) -> None:
         """Search the query box's text (and keep it in the history)."""
         text = self.query_edit.text().strip()

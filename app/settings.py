@@ -1,4 +1,5 @@
-"""Persistent explorer settings (``QSettings``): window layout, query history, recent paths.
+"""Persistent explorer settings (``QSettings``): window layout, query history, playback speed
+and loop, recent paths.
 
 Keys are named here once. The default store is the platform's (organisation ``motionlex``,
 application ``explorer``); tests and ``--settings`` pass an INI file instead. Indexes built
@@ -11,9 +12,11 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMainWindow, QWidget
 
+from motionlex.app.layout_keepers import restore_dock_state
 from motionlex.core.cache import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ KEY_STATE_VERSION = "window/state_version"
 KEY_HISTORY = "query/history"
 KEY_MODE = "query/mode"
 KEY_LIVE = "query/search_as_you_type"
+KEY_SPEED = "playback/speed"
+KEY_LOOP = "playback/loop"
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
 KEY_LAST_MOTION_FILE = "paths/motion_file"
@@ -154,6 +159,29 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
+def read_playback(settings: QSettings, speeds: tuple[float, ...]) -> tuple[float, bool]:
+    """The saved playback speed and loop option.
+
+    Args:
+        settings: the store.
+        speeds: the speeds the player offers (multiples of real time); a saved speed that
+            is none of them (an edited or damaged store) reads as 1.0, with a warning.
+
+    Returns:
+        ``(speed, loop)``: 1.0 and True when nothing was saved.
+    """
+    raw = settings.value(KEY_SPEED, 1.0)
+    try:
+        speed = float(raw)
+    except (TypeError, ValueError):
+        speed = None
+    if speed not in speeds:
+        logger.warning("settings %s: %s is %r, not one of %s: 1x", settings.fileName(),
+                       KEY_SPEED, raw, ", ".join(f"{v:g}" for v in speeds))
+        speed = 1.0
+    return speed, read_bool(settings, KEY_LOOP, True)
+
+
 def has_saved_geometry(settings: QSettings) -> bool:
     """Whether the settings hold a window geometry (the window was closed once before)."""
     geometry = settings.value(KEY_GEOMETRY)
@@ -175,18 +203,51 @@ def restore_window(window: QMainWindow, settings: QSettings) -> bool:
     state = settings.value(KEY_STATE)
     if (isinstance(state, QByteArray) and not state.isEmpty()
             and str(version) == str(LAYOUT_VERSION)):
-        return bool(window.restoreState(state, LAYOUT_VERSION))
+        return restore_dock_state(window, state, LAYOUT_VERSION)
     return False
 
 
+def fit_to_screen(window: QWidget) -> QRect:
+    """Shrink and move ``window`` so that its frame lies on its screen's available area (a
+    geometry saved at scale 1 came back 1440x900 on a 960x600 screen at scale 2, a third
+    of it off-screen). Never smaller than the window's minimum size; a maximized or full
+    screen window is left alone.
+
+    Returns:
+        The window's new geometry (without the frame), in logical pixels.
+    """
+    states = Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
+    screen = (QGuiApplication.screenAt(window.geometry().center()) or window.screen()
+              or QGuiApplication.primaryScreen())
+    if screen is None or window.windowState() & states:
+        return window.geometry()
+    room = screen.availableGeometry()
+    inner, outer = window.geometry(), window.frameGeometry()
+    extra_w, extra_h = outer.width() - inner.width(), outer.height() - inner.height()
+    least = window.minimumSize().expandedTo(window.minimumSizeHint())
+    width = max(least.width(), min(inner.width(), room.width() - extra_w))
+    height = max(least.height(), min(inner.height(), room.height() - extra_h))
+    x = max(room.left(), min(outer.x(), room.right() + 1 - width - extra_w))
+    y = max(room.top(), min(outer.y(), room.bottom() + 1 - height - extra_h))
+    if (width, height) != (inner.width(), inner.height()):
+        window.resize(width, height)
+    if (x, y) != (outer.x(), outer.y()):
+        window.move(x, y)  # move() places the frame
+    return window.geometry()
+
+
 def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,
-                history: list[str]) -> None:
+                history: list[str], playback: tuple[float, bool] | None = None) -> None:
     """Write a main window's geometry and dock layout, the ranking mode, the
-    search-as-you-type option and the query history, and sync the store."""
+    search-as-you-type option, the query history and the playback ``(speed, loop)`` (when
+    given; :func:`read_playback` reads it back), and sync the store."""
     settings.setValue(KEY_GEOMETRY, window.saveGeometry())
     settings.setValue(KEY_STATE, window.saveState(LAYOUT_VERSION))
     settings.setValue(KEY_STATE_VERSION, LAYOUT_VERSION)
     settings.setValue(KEY_MODE, mode)
     settings.setValue(KEY_LIVE, live)
+    if playback is not None:
+        settings.setValue(KEY_SPEED, float(playback[0]))
+        settings.setValue(KEY_LOOP, bool(playback[1]))
     write_history(settings, history)
     settings.sync()

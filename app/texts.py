@@ -70,17 +70,20 @@ DEMO_BANNER_TIP = ("The synthetic demo gallery: procedural motions on an SMPL-22
 SHORTCUTS_TEXT = """<table cellspacing="6">
 <tr><td><b>Ctrl+F</b></td><td>go to the query box</td></tr>
 <tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>
+<tr><td><b>Ctrl+Return</b> (Ctrl+Enter)</td><td>search with the words the "did you mean"
+line suggests</td></tr>
 <tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
 goes to the results (then Space plays, Shift+Down selects more)</td></tr>
-<tr><td><b>Space</b></td><td>play / pause</td></tr>
-<tr><td><b>Left / Right</b></td><td>step one frame back / forward</td></tr>
+<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it)</td></tr>
+<tr><td><b>Left / Right</b></td><td>step one frame back / forward (on a focused button or tab
+bar: the previous / next one)</td></tr>
 <tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
 and camera follows)</td></tr>
 <tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /
 lexical similarity (Search &gt; Ranking)</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
 <tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
-into the query box)</td></tr>
+into the query box, or drop the file on the window)</td></tr>
 <tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
 <tr><td><b>Shift+Up / Down</b></td><td>select several results (in the results list)</td></tr>
 <tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by
@@ -88,7 +91,8 @@ side / overlaid</td></tr>
 <tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
-<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison</td></tr>
+<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison (in
+a results or gallery filter box: clear it)</td></tr>
 <tr><td><b>F1</b></td><td>this list</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
 </table>"""

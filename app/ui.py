@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
-from motionlex.app.layout_keepers import DockShares, FocusedDockRaiser, HintPlacer
+from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRaiser, HintPlacer
 from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.file_drops import FileDrops
 from motionlex.widgets.job_progress import JobProgress
 from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.patch_view import PatchView
@@ -45,7 +46,6 @@ from motionlex.widgets.results_list import MIN_COMPARED, GalleryBrowser, Results
 from motionlex.widgets.skeleton_view import SkeletonView
 from motionlex.widgets.status_bar import ElidingStatusBar
 from motionlex.widgets.transport import SPEEDS
-from motionlex.widgets.window_keys import WindowKeys
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -65,10 +65,10 @@ def build_views(win: MainWindow) -> None:
     win._welcome.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     win._welcome.setTextFormat(Qt.TextFormat.RichText)
     win._welcome.setMaximumWidth(560)
-    win._welcome.setMinimumWidth(300)
-    welcome_page = QWidget(win)
+    win._welcome.setMinimumWidth(200)  # with its margins no wider than the 3D view's
+    welcome_page = QWidget(win)  # minimum (MIN_BAR_WIDTH): the window fits 800 px
     page_layout = QVBoxLayout(welcome_page)
-    page_layout.setContentsMargins(24, 24, 24, 24)
+    page_layout.setContentsMargins(20, 24, 20, 24)
     page_layout.addWidget(win._welcome, 0, Qt.AlignmentFlag.AlignCenter)
     win._centre = QStackedWidget(win)
     win._centre.addWidget(welcome_page)
@@ -134,7 +134,7 @@ def build_docks(win: MainWindow) -> None:
                      Qt.Orientation.Horizontal)
     win.resizeDocks([win.results_dock, win.car_dock], [520, 330],
                      Qt.Orientation.Vertical)
-    win.resizeDocks([win.patch_dock, win.lexical_dock], [480, 370],
+    win.resizeDocks([win.patch_dock, win.lexical_dock], list(RIGHT_SPLIT),
                      Qt.Orientation.Vertical)
     win._dock_shares = DockShares(win)
     win._dock_raiser = FocusedDockRaiser(win)
@@ -211,6 +211,12 @@ def build_actions(win: MainWindow) -> None:
                            "Screenshot of this window")
     win.act_quit = a("&Quit", win.request_quit, QKeySequence.StandardKey.Quit)
     win.act_search = a("&Search", win.search_from_box, None, "Rank the gallery (Enter)")
+    win.act_use_suggestion = a("&Use the suggested spelling", lambda: win.query_hint.apply(),
+                               "Ctrl+Return", "Search the query with the words the \"did you "
+                               "mean\" line under the query box suggests")
+    win.act_use_suggestion.setShortcuts([QKeySequence("Ctrl+Return"),
+                                         QKeySequence("Ctrl+Enter")])  # (the keypad's)
+    win.act_use_suggestion.setEnabled(False)  # until the line suggests words
     win.act_focus_query = a("&Find…", win.focus_query, QKeySequence.StandardKey.Find,
                             "Go to the query box")
     win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
@@ -218,7 +224,8 @@ def build_actions(win: MainWindow) -> None:
     win.act_similar.setIconText("Similar motions")
     win.act_search_file = a("Search by &motion file…", win.dialogs.ask_motion_file,
                             "Ctrl+Shift+F", "Use a BVH or .npy motion file as the query (or "
-                            "type or paste its path into the query box)")
+                            "type or paste its path into the query box, or drop the file "
+                            "on the window)")
     win.act_live = QAction("Search as you &type", win)
     win.act_live.setCheckable(True)
     win.act_live.setChecked(cfg.read_bool(win.settings, cfg.KEY_LIVE, True))
@@ -235,6 +242,9 @@ def build_actions(win: MainWindow) -> None:
         not view.follow_root), None, "Keep the moving body in frame (else the whole path)")
     for act in (win.act_loop, win.act_follow):
         act.setCheckable(True)
+    speed, loop = cfg.read_playback(win.settings, SPEEDS)  # as the last session left them
+    view.set_speed(speed)
+    view.set_loop(loop)
     win.act_cancel = a("Ca&ncel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")
@@ -284,6 +294,12 @@ def build_toolbar(win: MainWindow) -> None:
     tb.addWidget(box)
     win._hint_placer = HintPlacer(win.query_edit, win.query_hint, win)
     _connect_query_hint(win)
+    # a BVH or .npy file dropped on the window (its views and lists) or a text box is
+    # searched, the query it replaces kept in the history (it went into the query's text)
+    win.file_drops = FileDrops(lambda text: str(motion_file_query(text) or "") or None, win)
+    win.file_drops.watch(win, win.skeleton_view, win.results_list.view.viewport(),
+                         win.gallery_browser.view.viewport(), *win.findChildren(QLineEdit))
+    win.file_drops.dropped.connect(win.search_dropped_file)
     win.mode_box = QComboBox(win)
     for mode in SEARCH_MODES:
         win.mode_box.addItem(mode, mode)
@@ -312,14 +328,8 @@ def _connect_query_hint(win: MainWindow) -> None:
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())
-
-
-def pass_window_keys(win: MainWindow) -> None:
-    """Every text box of the window leaves the window's shortcuts to it (a line edit took
-    Ctrl+E as "end of line": File > Export did nothing from the caption or filter boxes)."""
-    keys = [act.shortcut() for act in (  # those a line edit takes (not Space, Ctrl+C, ...)
-        win.act_export_glb, win.act_similar, win.act_export_png, win.act_open_checkpoint)]
-    WindowKeys(keys, win).watch(*win.findChildren(QLineEdit))
+    hint.suggestionChanged.connect(win.act_use_suggestion.setEnabled)  # Ctrl+Enter
+    hint.set_accept_keys("Ctrl+Enter")
 
 
 RANKING_LABELS = {"fused": "&Fused (dense + lexical)", "dense": "&Dense only",
@@ -369,8 +379,8 @@ def build_menus(win: MainWindow) -> None:
     m.addSeparator()
     m.addAction(win.act_quit)
     m = mb.addMenu("&Search")
-    for act in (win.act_focus_query, win.act_search, win.act_similar, win.act_search_file,
-                win.act_live):
+    for act in (win.act_focus_query, win.act_search, win.act_use_suggestion, win.act_similar,
+                win.act_search_file, win.act_live):
         m.addAction(act)
     _ranking_menu(win, m.addMenu("&Ranking"))
     for act in (win.act_compare, win.act_compare_overlay, win.act_cancel):

@@ -23,14 +23,15 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from motionlex.app import export as export_mod
+from motionlex.app import keyboard, texts, ui
 from motionlex.app import settings as cfg
-from motionlex.app import texts, ui
 from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
 from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
+from motionlex.app.layout_keepers import reset_docks
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
@@ -93,7 +94,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         ui.build_menus(self)
         self.analysis.build_actions()
         ui.build_status_bar(self)
-        ui.pass_window_keys(self)
+        keyboard.set_up_keys(self)
         self._ranked_stage = Stager(self)
         self._motion_stage = Stager(self)
         self._connect()
@@ -102,6 +103,8 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self._default_state = self.saveState(cfg.LAYOUT_VERSION)
         if cfg.restore_window(self, self.settings):  # its docks keep their shares when
             self._dock_shares.expect_width(self.width())  # shown at another size
+        if cfg.has_saved_geometry(self.settings):  # saved on a larger screen or scale
+            cfg.fit_to_screen(self)
         # the window opens with the cursor in the query box (set once every widget is in
         # its place: set while building, it went to the chronology panel's caption box)
         self.query_edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -145,18 +148,15 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def save_layout(self) -> None:
-        """Write geometry, dock layout, history and options to the settings store."""
+        """Write geometry, dock layout, history, options and the playback speed and loop
+        to the settings store."""
+        view = self.skeleton_view
         cfg.save_window(self, self.settings, mode=self.mode, live=self.act_live.isChecked(),
-                        history=self.query_edit.history)
+                        history=self.query_edit.history, playback=(view.speed, view.loop))
 
     def reset_layout(self) -> None:
         """Show every dock in its default place, sized as at first start."""
-        for dock in self.docks():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, cfg.LAYOUT_VERSION)
-        self._dock_shares.expect_width(None)  # sized for the window shown, not scaled
-        QTimer.singleShot(0, self.analysis.default_sizes)  # as at first start
+        reset_docks(self, self._default_state, cfg.LAYOUT_VERSION)
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QToolButton,
@@ -63,8 +62,8 @@ class ChronologyPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.car_panel = car_panel if car_panel is not None else CarPanel(self)
-        self._group = QButtonGroup(self)
-        self._group.setExclusive(True)
+        # no QButtonGroup: Tab skips a group's unpressed buttons ("Result caption" could
+        # not be reached from the keyboard); the panel presses one button itself
         self._buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 6, 6, 0)
@@ -74,7 +73,6 @@ class ChronologyPanel(QWidget):
             b.setToolTip(_TIPS[source])
             b.setCheckable(True)
             b.setAutoRaise(False)
-            self._group.addButton(b)
             self._buttons[source] = b
             bar.addWidget(b)
             b.clicked.connect(lambda _c=False, s=source: self._clicked(s))
@@ -109,16 +107,14 @@ class ChronologyPanel(QWidget):
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
         self._source = source
-        self._buttons[source].setChecked(True)
+        self.mark_shown(source)
 
     def mark_shown(self, shown: str) -> None:
         """Press the button of what the orders below show (``"query"`` or ``"caption"``),
         or neither for anything else (``"typed"``: a caption typed in the panel, which
         "Result caption" stayed pressed over), without changing :meth:`source`."""
-        self._group.setExclusive(False)  # an exclusive group keeps one button pressed
         for source, b in self._buttons.items():
             b.setChecked(source == shown)
-        self._group.setExclusive(True)
 
     def set_query_available(self, available: bool, reason: str = "") -> None:
         """Enable the query view (a text query is shown) or disable it with a tooltip."""
@@ -145,6 +141,7 @@ class ChronologyPanel(QWidget):
         return self._heading.text()
 
     def _clicked(self, source: str) -> None:
+        self.mark_shown(source)  # a click on the pressed button leaves it pressed
         if source != self._source:
             self._source = source
             self.sourceChanged.emit(source)

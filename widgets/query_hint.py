@@ -70,13 +70,17 @@ class QueryHint(QLabel):
     a motion: :data:`NO_MOTION_TEXT` otherwise).
 
     Signals:
-        correctionChosen(str): the user clicked the suggestion; the corrected query.
+        correctionChosen(str): the user clicked the suggestion (or :meth:`apply` was
+            called: the window's Search > Use the suggested spelling, Ctrl+Enter); the
+            corrected query.
+        suggestionChanged(bool): a suggestion is now offered (``True``) or no longer.
 
     Args:
         parent: Qt parent.
     """
 
     correctionChosen = Signal(str)
+    suggestionChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +93,8 @@ class QueryHint(QLabel):
         self._no_motion = False
         self._not_english = False
         self._shown = ""
+        self._suggesting = False  # a suggestion is shown
+        self._accept_keys = ""  # the keys that accept it, named in the tooltip
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHECK_DELAY_MS)
@@ -146,6 +152,7 @@ class QueryHint(QLabel):
         words are in the box above), cut on the right with "…"; the tooltip has it all."""
         plain = (NO_MOTION_TEXT if self._no_motion else NOT_ENGLISH_TEXT if self._not_english
                  else hint_text(self._corrections))
+        self._set_suggesting(_MEANT in plain)
         if not plain:
             self._shown = ""
             self.setToolTip("")
@@ -164,9 +171,25 @@ class QueryHint(QLabel):
         rich = html.escape(head) + html.escape(sep)
         if fixes:
             rich += f"<a href='apply' style='color:{ACCENT_HEX}'>{html.escape(fixes)}</a>"
-        self.setToolTip(plain + ("\n(click the suggestion to use it)" if fixes else ""))
+        keys = f" or press {self._accept_keys}" if self._accept_keys else ""
+        self.setToolTip(plain + (f"\n(click the suggestion{keys} to use it)" if fixes else ""))
         self.setText(rich)
         self.show()
+
+    def _set_suggesting(self, on: bool) -> None:
+        if on != self._suggesting:
+            self._suggesting = on
+            self.suggestionChanged.emit(on)
+
+    def has_suggestion(self) -> bool:
+        """Whether the line offers corrected words (:meth:`apply` would use them)."""
+        return self._suggesting
+
+    def set_accept_keys(self, keys: str) -> None:
+        """Name ``keys`` (e.g. ``"Ctrl+Enter"``) in the tooltip as a way to accept the
+        suggestion (the window owns the shortcut)."""
+        self._accept_keys = keys
+        self._render()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Fit the line to the new width."""

@@ -3,7 +3,8 @@
 - :class:`RowTableView`: Home and End go to the first and last row (a table view moves to
   the first and last *column* of the current row, which in a list of rows does nothing).
 - :class:`FilterKeys`: Down, Enter or Return in a list's filter box go into the list, on its
-  current row or else its first (the user had to Tab there).
+  current row or else its first (the user had to Tab there); Esc clears a filter box that
+  holds text (the window's Esc, Cancel, took it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTableView
 
 
 class RowTableView(QTableView):
@@ -32,7 +33,8 @@ class RowTableView(QTableView):
 
 class FilterKeys(QObject):
     """Event filter on a filter box: Down, Enter and Return move the focus into ``view``
-    (its current row, else its first row becomes current).
+    (its current row, else its first row becomes current); Esc clears the box when it
+    holds text (it claims the key from a window shortcut on Esc), else goes to the window.
 
     Args:
         view: the list.
@@ -47,6 +49,14 @@ class FilterKeys(QObject):
         self._flush = flush
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        kind = event.type()
+        if (kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and event.key() == Qt.Key.Key_Escape and isinstance(obj, QLineEdit)
+                and obj.text()):
+            if kind == QEvent.Type.KeyPress:
+                obj.clear()
+            event.accept()  # a ShortcutOverride accepted: the key comes to the box
+            return True
         if event.type() == QEvent.Type.KeyPress and event.key() in (
                 Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self._flush is not None:

@@ -32,7 +32,7 @@ from motionlex.widgets.gl_canvas import OffscreenGLView, new_gl_view, resolve_re
 from motionlex.widgets.playback_clock import PlaybackClock
 from motionlex.widgets.player_keys import PlayerKeys
 from motionlex.widgets.skeleton_scene import MotionSpec, SkeletonScene, check_motions
-from motionlex.widgets.transport import SPEEDS, TransportBar
+from motionlex.widgets.transport import MIN_BAR_WIDTH, SPEEDS, TransportBar
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,9 @@ class SkeletonView(QWidget):
         layout.addWidget(self._view, 1)
         layout.addLayout(self._bar.layout)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # the bar drops its speed, loop and follow boxes when narrow (resizeEvent): its
+        # every control held the 3D view, and so the window, at 411 px and more
+        self.setMinimumWidth(MIN_BAR_WIDTH)
         self._update_controls()
 
     # ------------------------------------------------------------------ properties
@@ -283,8 +286,10 @@ class SkeletonView(QWidget):
         self._scene.fit_camera(self._follow_root, self._frame)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Refit the camera distance when the aspect ratio changes."""
+        """Refit the camera distance when the aspect ratio changes; the transport bar
+        keeps the controls that fit."""
         super().resizeEvent(event)
+        self._bar.fit(self.width())
         if self._scene.tracks:
             self.fit_camera()
 

@@ -27,6 +27,11 @@ SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 MIN_SLIDER_WIDTH = 80
 """The scrub slider never gets narrower than this, pixels (at 1024x640 it had none left)."""
 
+MIN_BAR_WIDTH = 240
+"""Narrowest the bar (and so the 3D view) gets, pixels: below the width its every control
+needs, the speed box and the loop and follow boxes go (the Playback menu and ``[`` / ``]``
+have them), so that the window fits 800 px (the bar held the 3D view at 411 px)."""
+
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 
 
@@ -96,12 +101,35 @@ class TransportBar:
 
         self.layout = QHBoxLayout()
         self.layout.setContentsMargins(4, 2, 4, 2)
+        self.layout.setSpacing(4)  # the same inside the player as on its own (fit)
         self.layout.addWidget(self.play_button)
         self.layout.addWidget(self.slider, 1)
         self.layout.addWidget(self.time_label)
         self.layout.addWidget(self.speed_box)
         self.layout.addWidget(self.loop_box)
         self.layout.addWidget(self.follow_box)
+        # dropped right to left when the bar is narrow (fit), kept in the Playback menu
+        self._optional = (self.speed_box, self.loop_box, self.follow_box)
+
+    def fit(self, width: int) -> None:
+        """Show the optional controls (speed, loop, follow, in that order) that fit in a bar
+        ``width`` pixels wide beside the play button, the slider at
+        :data:`MIN_SLIDER_WIDTH` and the read-out; hide the others. With none left, the
+        slider gives up to half its minimum so that the bar fits :data:`MIN_BAR_WIDTH`
+        (the read-out of a long motion is wider)."""
+        margins = self.layout.contentsMargins()
+        gap = max(0, self.layout.spacing())
+        fixed = (margins.left() + margins.right() + self.play_button.sizeHint().width()
+                 + self.time_label.width() + 2 * gap)
+        used, room = fixed + MIN_SLIDER_WIDTH, True
+        for w in self._optional:
+            used += gap + w.sizeHint().width()
+            room = room and used <= width
+            if w.isHidden() == room:  # only a change: a hide or show asks for a layout
+                w.setVisible(room)
+        slider = max(MIN_SLIDER_WIDTH // 2, min(MIN_SLIDER_WIDTH, width - fixed))
+        if slider != self.slider.minimumWidth():
+            self.slider.setMinimumWidth(slider)
 
     def set_range(self, num_frames: int, fps: float = 20.0) -> None:
         """Slider range for a timeline of ``num_frames`` frames (no signal); the read-out

@@ -101,3 +101,39 @@ def test_stored_lists_of_another_type_are_ignored(tmp_path):
     s.setValue(cfg.KEY_RECENT_GALLERIES, QByteArray(b"xyz"))  # was listed as b'x', b'y', b'z'
     s.setValue(cfg.KEY_HISTORY, ["a person walks", 5, "", "jumps"])
     assert cfg.read_recent(s) == [] and cfg.read_history(s) == ["a person walks", "jumps"]
+
+
+def test_a_window_larger_than_its_screen_is_fitted_to_it(qtbot):
+    """A geometry saved at scale 1 and restored at scale 2 stayed 1440x900 on a 960x600
+    screen (Qt refuses a geometry saved on a screen of another width, and the window kept
+    its own size): :func:`fit_to_screen` shrinks and moves it onto the screen."""
+    w = QMainWindow()
+    qtbot.addWidget(w)
+    w.setCentralWidget(QLabel("centre"))
+    room = w.screen().availableGeometry()
+    w.setGeometry(room.x() + 300, room.y() + 200, room.width() + 300, room.height() + 200)
+    w.show()
+    qtbot.waitExposed(w)
+    got = cfg.fit_to_screen(w)
+    qtbot.wait(100)
+    assert room.contains(w.frameGeometry()), (w.frameGeometry().getRect(), room.getRect())
+    assert got == w.geometry() and w.width() >= room.width() - 40
+    small = w.geometry().adjusted(20, 20, -200, -200)  # already on screen: left alone
+    w.setGeometry(small)
+    qtbot.wait(100)
+    assert cfg.fit_to_screen(w) == small
+
+
+def test_playback_round_trip_and_a_damaged_speed(tmp_path, qtbot, caplog):
+    speeds = (0.25, 0.5, 1.0, 2.0, 4.0)
+    s = cfg.open_settings(tmp_path / "s.ini")
+    assert cfg.read_playback(s, speeds) == (1.0, True)  # nothing saved yet
+    w = QMainWindow()
+    qtbot.addWidget(w)
+    cfg.save_window(w, s, mode="fused", live=True, history=[], playback=(0.5, False))
+    assert cfg.read_playback(cfg.open_settings(tmp_path / "s.ini"), speeds) == (0.5, False)
+    for bad in ("fast", 3.0, "nan"):
+        s.setValue(cfg.KEY_SPEED, bad)
+        with caplog.at_level("WARNING"):
+            assert cfg.read_playback(s, speeds) == (1.0, False)
+        assert cfg.KEY_SPEED in caplog.text

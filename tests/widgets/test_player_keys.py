@@ -40,3 +40,70 @@ def test_as_an_event_filter_it_takes_only_the_players_keys(qtbot):
     qtbot.keyClick(box, Qt.Key.Key_Space)
     qtbot.keyClick(box, Qt.Key.Key_Left)
     assert box.text() == "ab" and calls == ["toggle", "pause", ("step", -1)]
+
+
+def test_playback_shortcuts_leave_their_keys_to_a_focused_widget_that_uses_them(qtbot):
+    """Space on a focused button paused playback instead of pressing it, and Right on a
+    tab bar stepped a frame instead of switching the tab: the window's shortcuts took the
+    keys. A list of whole rows still leaves them to playback (Space plays there)."""
+    from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
+    from PySide6.QtWidgets import (
+        QAbstractItemView,
+        QComboBox,
+        QMainWindow,
+        QTabBar,
+        QTableView,
+        QToolButton,
+        QVBoxLayout,
+        QWidget,
+    )
+
+    from motionlex.widgets.player_keys import FocusedWidgetKeys, focus_uses_key
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    fired: list[str] = []
+    for key in ("Space", "Left", "Right"):
+        act = QAction(key, win)
+        act.setShortcut(QKeySequence(key))
+        act.triggered.connect(lambda _c=False, k=key: fired.append(k))
+        win.addAction(act)
+    centre = QWidget()
+    layout = QVBoxLayout(centre)
+    button = QToolButton()
+    button.setText("Query orders")
+    button.setCheckable(True)
+    tabs = QTabBar()
+    tabs.addTab("Chronology")
+    tabs.addTab("Describe")
+    rows = QTableView()
+    rows.setModel(QStandardItemModel(3, 2, rows))
+    rows.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    for w in (button, tabs, rows, QComboBox()):
+        layout.addWidget(w)
+    win.setCentralWidget(centre)
+    FocusedWidgetKeys(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+
+    def press(widget, key) -> None:
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus, timeout=2000)
+        qtbot.keyClick(widget, key)
+
+    press(button, Qt.Key.Key_Space)
+    assert button.isChecked() and fired == []
+    press(tabs, Qt.Key.Key_Right)
+    assert tabs.currentIndex() == 1 and fired == []
+    press(tabs, Qt.Key.Key_Space)  # a tab bar has no use for Space: playback has it
+    assert fired == ["Space"]
+    press(rows, Qt.Key.Key_Space)
+    press(rows, Qt.Key.Key_Right)
+    assert fired == ["Space", "Space", "Right"]
+    assert focus_uses_key(QComboBox(), Qt.Key.Key_Space)
+    assert not focus_uses_key(None, Qt.Key.Key_Space)
+    cells = QTableView()  # a table of cells moves between them with the arrows
+    cells.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+    assert focus_uses_key(cells, Qt.Key.Key_Right)

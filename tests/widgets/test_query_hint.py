@@ -123,3 +123,19 @@ def test_a_narrow_line_keeps_the_suggestions(qtbot, hint):
     assert "lefft" in hint.toolTip() and "left, hand" in hint.toolTip()  # all of it
     hint.resize(900, 24)  # room again: the whole line
     assert hint.shown_text().startswith("unknown words: persn")
+
+
+def test_it_says_when_a_suggestion_is_offered_and_which_keys_accept_it(qtbot, hint):
+    """The line was mouse-only: the window now offers Ctrl+Enter while it suggests words,
+    and the line says so in its tooltip."""
+    seen: list[bool] = []
+    hint.suggestionChanged.connect(seen.append)
+    hint.set_accept_keys("Ctrl+Enter")
+    hint.check("a persn wavs")
+    assert hint.has_suggestion() and seen == [True]
+    assert "press Ctrl+Enter" in hint.toolTip()
+    hint.check("a person waves")  # every word known: nothing to accept
+    assert not hint.has_suggestion() and seen == [True, False]
+    hint.check("the a of")  # a line (it names no motion), but no words to accept
+    assert hint.toolTip().startswith(NO_MOTION_TEXT)
+    assert not hint.has_suggestion() and seen == [True, False]

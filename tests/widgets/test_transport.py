@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from motionlex.widgets.transport import SPEEDS, TransportBar
+from motionlex.widgets.transport import MIN_BAR_WIDTH, MIN_SLIDER_WIDTH, SPEEDS, TransportBar
 
 
 def test_shows_frame_time_speed_and_checks_without_signals(qtbot):
@@ -31,3 +31,26 @@ def test_shows_frame_time_speed_and_checks_without_signals(qtbot):
     bar.show_playing(False, enabled=False)
     assert not bar.slider.isEnabled() and bar.loop_box.isEnabled()
     assert bar.speed_box.count() == len(SPEEDS)
+
+
+def test_a_narrow_bar_drops_speed_loop_and_follow_first(qtbot):
+    """The bar held the 3D view at 411 px (and the window at 1017 px): narrow, it keeps
+    the play button, the slider and the read-out, and drops the controls the Playback menu
+    has, right to left."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    bar = TransportBar(parent, loop=True)
+    parent.setLayout(bar.layout)
+    optional = (bar.speed_box, bar.loop_box, bar.follow_box)
+    bar.fit(2000)
+    assert not any(w.isHidden() for w in optional)
+    parent.resize(MIN_BAR_WIDTH, 40)
+    bar.set_range(3000, 20.0)  # a long motion's read-out: "3000/3000  149.95 s"
+    bar.fit(MIN_BAR_WIDTH)
+    assert all(w.isHidden() for w in optional)
+    assert parent.layout().minimumSize().width() <= MIN_BAR_WIDTH
+    assert not any(w.isHidden() for w in (bar.play_button, bar.slider, bar.time_label))
+    needed = bar.play_button.sizeHint().width() + MIN_SLIDER_WIDTH + bar.time_label.width()
+    bar.fit(needed + bar.speed_box.sizeHint().width() + 40)  # room for the speed box only
+    assert not bar.speed_box.isHidden() and bar.follow_box.isHidden()
+    assert bar.slider.minimumWidth() == MIN_SLIDER_WIDTH

@@ -1,0 +1,108 @@
+"""The explorer window's keyboard: playback keys that give way to the focused widget."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+
+def _focus(qtbot, widget) -> None:
+    widget.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(widget.hasFocus, timeout=3000)
+
+
+def test_space_and_arrows_go_to_the_focused_toggle_and_tab_bar(qtbot, window):
+    """Tabbed to "Query orders", Space paused playback instead of pressing the button;
+    "Result caption" could not be reached from the keyboard (Tab skips a button group's
+    unpressed buttons); Right on the Chronology | Describe tabs stepped a frame."""
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    played: list[str] = []
+    for act, name in ((w.act_play, "play"), (w.act_step_fwd, "step"),
+                      (w.act_step_back, "back")):
+        act.triggered.connect(lambda _c=False, n=name: played.append(n))
+    chron = w.analysis.chronology
+    chron.set_query_available(True)
+    chron.set_source("query")
+    query, caption = chron.button("query"), chron.button("caption")
+    assert caption.focusPolicy() & Qt.FocusPolicy.TabFocus
+    _focus(qtbot, query)
+    qtbot.keyClick(query, Qt.Key.Key_Tab)  # the next stop is the other toggle
+    assert caption.hasFocus()
+    with qtbot.waitSignal(chron.sourceClicked) as clicked:
+        qtbot.keyClick(caption, Qt.Key.Key_Space)
+    assert clicked.args == ["caption"] and chron.source() == "caption" and played == []
+    qtbot.keyClick(caption, Qt.Key.Key_Left)  # the arrows move between the buttons
+    assert query.hasFocus() and played == []
+    tabs = w.analysis.tabs.tabBar()
+    _focus(qtbot, tabs)
+    qtbot.keyClick(tabs, Qt.Key.Key_Right)
+    assert w.analysis.tabs.currentIndex() == 1 and played == []
+    qtbot.keyClick(tabs, Qt.Key.Key_Left)
+    assert w.analysis.tabs.currentIndex() == 0 and played == []
+    qtbot.keyClick(tabs, Qt.Key.Key_Space)  # unused by a tab bar: play / pause
+    assert played == ["play"]
+    _focus(qtbot, w.results_list.view)  # the results list leaves all three to playback
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
+        qtbot.keyClick(w.results_list.view, key)
+    assert played == ["play", "play", "step", "back"]
+
+
+def test_tab_goes_from_the_query_box_to_the_results(qtbot, window):
+    """Tab went from the query box to the 3D view and the chronology panel's caption box,
+    the results last; the scroll area around the chronology panel was a stop of its own."""
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    from motionlex.app.keyboard import tab_order
+
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    w._centre.setCurrentWidget(w.skeleton_view)  # as when a gallery is open
+    _focus(qtbot, w.query_edit)
+    expected = [w.results_list.view, w.results_list.filter_edit, w.skeleton_view,
+                w.analysis.tabs.tabBar(), w.analysis.chronology.button("query")]
+    w.analysis.chronology.set_query_available(True)
+    for want in expected:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is want, QApplication.focusWidget()
+    assert tab_order(w)[:2] == [w.query_edit, w.results_list.view]
+    scroll = w.findChild(QScrollArea, "analysis_scroll")
+    assert not scroll.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+def test_the_did_you_mean_line_is_accepted_with_ctrl_enter(qtbot, window):
+    """The suggestion was mouse-only: Ctrl+Enter (Search > Use the suggested spelling)
+    puts it in the box and searches it."""
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    assert not w.act_use_suggestion.isEnabled()
+    assert w.act_use_suggestion in w.menuBar().actions()[1].menu().actions()  # Search
+    w.query_hint.set_vocabulary(["a", "person", "waves", "the", "left", "hand"])
+    searched: list[str] = []
+    w.search = lambda text: searched.append(text) or True
+    _focus(qtbot, w.query_edit)
+    qtbot.keyClicks(w.query_edit, "a persn wavs")
+    qtbot.waitUntil(w.act_use_suggestion.isEnabled, timeout=3000)
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert w.query_edit.text() == "a person waves" and searched[-1] == "a person waves"
+    qtbot.waitUntil(lambda: not w.act_use_suggestion.isEnabled(), timeout=3000)
+
+
+def test_esc_clears_a_filter_box_before_it_cancels(qtbot, window):
+    """Esc in the results or gallery filter box did nothing to the box (the window's Esc,
+    Cancel, took it); it clears a box that holds text, and is Cancel again once empty."""
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    cancels: list[bool] = []
+    w.act_cancel.triggered.connect(lambda _c=False: cancels.append(True))
+    for box in (w.results_list.filter_edit, w.gallery_browser.filter_edit):
+        _focus(qtbot, box)
+        qtbot.keyClicks(box, "jump")
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+        assert box.text() == "" and box.hasFocus() and cancels == []
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+        assert cancels == [True]
+        cancels.clear()
