@@ -42,6 +42,12 @@ NO_MOTION_TEXT = ("the query names no motion, so its results mean little: descri
                   "e.g. 'a person walks forward'")
 """The line for a query of function words alone."""
 
+NO_WORDS_TEXT = ("the query has no words, so it is not searched: describe a motion in "
+                 "English, e.g. 'a person walks forward'")
+"""The line for a query of digits or symbols alone ("12345", "?!"): the search refuses it,
+and the line stays while the box holds it (the status bar's message went after 8 s, over
+the previous query's results)."""
+
 NOT_ENGLISH_TEXT = ("the model reads English: most words of this query are unknown to it, "
                     "so its results mean little")
 """The line for a query in another language
@@ -91,6 +97,7 @@ class QueryHint(QLabel):
         self._text = ""
         self._corrections: list[Correction] = []
         self._no_motion = False
+        self._no_words = False
         self._not_english = False
         self._shown = ""
         self._suggesting = False  # a suggestion is shown
@@ -138,7 +145,8 @@ class QueryHint(QLabel):
         """
         self._timer.stop()
         self._text = text
-        self._no_motion = names_no_motion(text)
+        self._no_words = bool(text.strip()) and not WORD_PATTERN.search(text)
+        self._no_motion = self._no_words or names_no_motion(text)
         self._corrections = [] if self._no_motion else self._speller.check(text)
         self._not_english = bool(self._corrections) and not reads_as_english(
             text, self._corrections)
@@ -150,8 +158,8 @@ class QueryHint(QLabel):
     def _render(self) -> None:
         """Show the line that fits: the whole line, else only "did you mean: …" (the unknown
         words are in the box above), cut on the right with "…"; the tooltip has it all."""
-        plain = (NO_MOTION_TEXT if self._no_motion else NOT_ENGLISH_TEXT if self._not_english
-                 else hint_text(self._corrections))
+        plain = (NO_WORDS_TEXT if self._no_words else NO_MOTION_TEXT if self._no_motion
+                 else NOT_ENGLISH_TEXT if self._not_english else hint_text(self._corrections))
         self._set_suggesting(_MEANT in plain)
         if not plain:
             self._shown = ""

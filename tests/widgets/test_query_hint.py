@@ -10,6 +10,7 @@ import pytest
 from motionlex.widgets.query_hint import (
     CHECK_DELAY_MS,
     NO_MOTION_TEXT,
+    NO_WORDS_TEXT,
     NOT_ENGLISH_TEXT,
     QueryHint,
     hint_text,
@@ -79,6 +80,17 @@ def test_another_language_is_told_the_model_reads_english(qtbot, hint, text):
     assert hint.corrected_text() == text  # nothing to apply
     hint.check("a persn wavs the lefft hnad")  # English with typos keeps its suggestions
     assert "did you mean: person, waves, left, hand" in hint.shown_text()
+
+
+def test_a_query_without_words_is_told_it_is_not_searched(hint):
+    """Audit 32: "12345" was refused by an 8-second status message while the box kept it
+    over the previous query's results; the line now stays while the box holds it."""
+    hint.resize(900, 24)
+    for text in ("12345", "?!", "  42 "):
+        assert hint.check(text) == []
+        assert not hint.isHidden() and hint.shown_text() == NO_WORDS_TEXT, text
+    hint.check("")
+    assert hint.isHidden()  # an empty box is no query
 
 
 def test_gallery_words_are_known_and_suggested(hint):
