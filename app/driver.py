@@ -23,6 +23,7 @@ runs on the worker thread.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Generator
@@ -41,6 +42,29 @@ Progress = Generator[tuple[int, int], None, Any]
 
 REQUEST_KINDS = ("rank", "motion", "orders", "compare")
 """Job kinds whose requests carry increasing ids; only the newest of each kind counts."""
+
+LOADING_KINDS = ("checkpoint", "gallery")
+"""Job kinds after which what is alive is frozen out of the cyclic garbage collector
+(:func:`freeze_loaded_objects`)."""
+
+
+def freeze_loaded_objects() -> None:
+    """Move every object alive now to the garbage collector's permanent generation
+    (:func:`gc.freeze`), after a model or a gallery has loaded.
+
+    A loaded model, tokenizer, spaCy pipeline and gallery index are millions of objects that
+    each full (generation-2) collection walks again; those collections grew to 300 ms here,
+    and as a collection holds the interpreter lock, each one froze the window in the middle
+    of a query (``benchmarks/gui_stall.py``, sequential phase: one 278-325 ms gap with no
+    GUI event in it). Frozen objects are still freed by reference counting when dropped;
+    reference cycles among them (a previous gallery's, a replaced model's) wait for the next
+    load, which gives them back to the collector and collects once before freezing again
+    (one pause per load, while the load is shown, instead of one per query).
+    """
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 
@@ -224,6 +248,8 @@ class JobDriver(QObject):
             self.failed.emit(message)
             self.jobFinished.emit(kind, "failed")
             return None
+        if kind in LOADING_KINDS:
+            freeze_loaded_objects()
         self.jobFinished.emit(kind, "done")
         if on_result is not None:
             on_result(result)

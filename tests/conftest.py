@@ -17,6 +17,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _collector_unfrozen():
+    """The explorer's worker freezes live objects out of the garbage collector after a load
+    (``app.driver.freeze_loaded_objects``); a test process opens hundreds of windows, so
+    each test gives them back to the collector (cycles of closed windows are freed)."""
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
 def _data_root() -> Path:
     env = os.environ.get("MOTIONLEX_DATA")
     return Path(env) if env else REPO_ROOT.parent / "shared" / "data"

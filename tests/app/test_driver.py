@@ -91,3 +91,33 @@ def test_a_background_job_gives_way_to_a_request_without_an_id(driver, qapp):
     assert not got and not [e for e in events if e[0] == "finished"]  # parked
     qapp.processEvents()  # resumed
     assert got == ["result"]
+
+
+def test_a_finished_load_freezes_what_is_alive_out_of_the_collector(driver):
+    """A full garbage collection over a loaded model and gallery took ~300 ms and froze the
+    window mid-query (gui_stall's sequential phase); after a checkpoint or gallery load the
+    live objects go to the permanent generation. Requests and failed loads leave it."""
+    import gc
+    import weakref
+
+    d, _ = driver
+    gc.unfreeze()
+    try:
+        assert d._drive("rank", "job", _job(2)) == "result"
+        assert d._drive("gallery", "Opening", _job(2, fail_at=1)) is None
+        assert gc.get_freeze_count() == 0
+        class Node:
+            pass
+
+        cycle = Node()
+        cycle.me = cycle  # alive at the load: frozen with it
+        alive = weakref.ref(cycle)
+        assert d._drive("gallery", "Opening", _job(2)) == "result"
+        assert gc.get_freeze_count() > 0
+        del cycle
+        gc.collect()
+        assert alive() is not None  # a frozen cycle waits ...
+        assert d._drive("checkpoint", "Loading", _job(2)) == "result"
+        assert alive() is None and gc.get_freeze_count() > 0  # ... for the next load
+    finally:
+        gc.unfreeze()
