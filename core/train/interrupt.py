@@ -3,7 +3,9 @@ reached rather than from the last quarter-phase checkpoint (up to a quarter of a
 
 Lightning calls every callback's ``on_exception`` in its graceful shutdown of a
 ``KeyboardInterrupt`` (the CLI turns SIGTERM into one); the checkpoint is written over the
-phase's periodic one (``OUT/checkpoints/<phase>-last.ckpt``), which ``--resume`` reads.
+phase's periodic one (``OUT/checkpoints/<phase>-last.ckpt``), which ``--resume`` reads,
+under a temporary name first (:func:`~motionlex.core.atomic.atomic_file`), so that an
+interrupted write never replaces the good periodic checkpoint.
 Other exceptions save nothing: a crashed step's state (a NaN loss, a full disk) is not one to
 continue from.
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+
+from motionlex.core.atomic import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,11 @@ class CheckpointOnInterrupt(L.Callback):
         if not isinstance(exception, KeyboardInterrupt) or trainer.global_step == 0:
             return  # a crash, or nothing done yet that a checkpoint would keep
         try:
-            trainer.save_checkpoint(self.path)
+            if trainer.is_global_zero:  # a second signal mid-write keeps the periodic one
+                with atomic_file(self.path) as tmp:
+                    trainer.save_checkpoint(tmp)
+            else:  # the other ranks join the save's barrier; only rank 0 writes
+                trainer.save_checkpoint(self.path)
         except Exception as e:  # the interrupt stands; the periodic checkpoint stays
             logger.warning("no checkpoint saved at the interrupt (%s): --resume continues "
                            "from the last periodic one", e)
