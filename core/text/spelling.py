@@ -21,6 +21,7 @@ alignment recurrence is the restricted Damerau-Levenshtein distance.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -205,8 +206,7 @@ class Speller:
         Args:
             preferred: the new preferred words (they replace this speller's).
         """
-        out = object.__new__(Speller)
-        out._vocabulary = self._vocabulary
+        out = copy.copy(self)  # shares the vocabulary set; the rest is set anew
         out._set_preferred(preferred)
         return out
 
