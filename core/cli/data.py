@@ -198,9 +198,10 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
                    help="override the file's frame rate (default: the file's own, as every "
                    "command reads it)")
     s.add_argument("--skip-frames", type=frames_or_auto, default="auto", metavar="N|auto",
-                   help="BVH files only: drop N leading frames (0 keeps them all), or 'auto' "
-                   "to drop the frames pasted in front of the capture, a cgspeed T-pose and "
-                   "the blend out of it (default auto, as every other command)")
+                   help="drop N leading frames (0 keeps them all), or 'auto' to drop the "
+                   "frames pasted in front of the capture: a BVH file's cgspeed T-pose and "
+                   "the blend out of it, a .npy file's resampled T-pose frame 0 (default "
+                   "auto, as every other command)")
     s.add_argument("--max-frames", type=positive_int, default=None,
                    help="frames to render (default 224)")
     s.add_argument("--title", default="", help="figure title (default: the file name, its "

@@ -260,8 +260,9 @@ class MotionDataset:
 
         The same checks as :func:`~.files.load_motion_file`: :func:`~.bvh.load_bvh` and
         :func:`~.files.read_joints_file` (units detected and verified, frame rate and
-        duration in range); a BVH file loses the frames pasted in front of its capture
-        (``skip_frames="auto"``, :func:`~.bvh.leading_inserted_frames`).
+        duration in range); a file loses the frames pasted in front of its capture
+        (``skip_frames="auto"``: :func:`~.pasted_frames.leading_inserted_frames` for BVH,
+        :func:`~.pasted_frames.pasted_first_frame` for ``.npy``).
 
         Raises:
             MotionFileError: an invalid file (names it and the problem).

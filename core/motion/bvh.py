@@ -38,6 +38,7 @@ from motionlex.core.motion.file_checks import (
 )
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import MIN_FRAMES, Motion
+from motionlex.core.motion.pasted_frames import leading_inserted_frames
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -52,14 +53,6 @@ MAX_DURATION_S = 3600.0
 :data:`~.file_checks.FPS_RANGE`."""
 TYPICAL_HEIGHT_M = 1.7
 PLAUSIBLE_HEIGHT_M = (1.2, 2.1)
-INSERTED_JUMP_RATIO = 5.0
-"""A first step this many times the clip's typical step marks frame 0 as pasted in front of
-the capture (:func:`leading_inserted_frames`)."""
-BLEND_STEP_RATIO = 3.5
-"""After a pasted frame 0, frames whose next step is still this many times the typical step
-are the blend out of it (:func:`leading_inserted_frames`)."""
-MAX_INSERTED_S = 0.25
-"""At most this much time is dropped as inserted frames (:func:`leading_inserted_frames`)."""
 LOADER_VERSION = 4
 """Version of what :func:`load_bvh` makes of an unchanged file with its defaults (and a BVH
 folder's reader with it). Bump it when that changes: a gallery index records it and
@@ -187,62 +180,6 @@ def end_site_toes(bvh: BvhFile, positions: np.ndarray, rotations: np.ndarray
         return names, parents, positions
     return (names + tuple(extra_names), parents + tuple(extra_parents),
             np.concatenate([positions, np.stack(extra_pos, axis=1)], axis=1))
-
-
-def leading_inserted_frames(
-    positions: np.ndarray,
-    fps: float,
-    *,
-    ratio: float = INSERTED_JUMP_RATIO,
-    blend_ratio: float = BLEND_STEP_RATIO,
-    max_seconds: float = MAX_INSERTED_S,
-) -> int:
-    """How many leading frames were pasted in front of the capture (cgspeed's T-pose + blend).
-
-    The cgspeed BVH conversions of the CMU database (B. Hahne, 2008) put a T-pose in front
-    of every take, as their readme says; the Daz-friendly files here also blend out of it
-    over the next few frames (not documented; measured: frames 0-3 of ``cmu_07_03``,
-    ``cmu_08_01`` and ``cmu_10_04``, 120 fps; the hands, 1.24 m apart in the T-pose, are at
-    the clip's usual distance from frame 4 on).
-
-    Rule, on ``step[t]``, the largest joint displacement from frame ``t`` to ``t + 1``, and
-    ``typical``, the median of ``step[1:]``:
-
-    - frame 0 is pasted in when ``step[0] > ratio * typical`` and ``step[0]`` is larger than
-      every step after the dropped frames (a real motion starting fast, a kick, has its
-      fastest steps later; the pasted jump, 24-29 m/s at 120 fps, is no human speed);
-    - then frames ``1, 2, ...`` are dropped while their step stays above
-      ``blend_ratio * typical``, for at most ``max_seconds`` in all, and never so many that
-      fewer than 2 frames are left.
-
-    Measured ``step / typical`` for steps 0-5: ``cmu_07_03`` 12.0 11.2 10.3 7.2 2.8 1.1,
-    ``cmu_08_01`` 8.3 7.2 6.4 4.4 2.0 1.2, ``cmu_10_04`` 11.0 10.8 9.5 6.7 2.6 0.3 (4 frames
-    dropped each: the last blend step is 4.4-7.2, the first captured one 2.0-2.8, hence
-    :data:`BLEND_STEP_RATIO` 3.5); the Bandai and iClone files' first step is at most 1.8
-    (nothing dropped).
-
-    Args:
-        positions: ``(T, J, 3)`` joint positions (any unit); pass body joints only so that
-            fingers do not decide.
-        fps: frame rate, for the ``max_seconds`` cap.
-        ratio: threshold of the first step (:data:`INSERTED_JUMP_RATIO`).
-        blend_ratio: threshold of the blend steps (:data:`BLEND_STEP_RATIO`).
-        max_seconds: most time dropped (:data:`MAX_INSERTED_S`).
-
-    Returns:
-        The number of leading frames to drop (0 when frame 0 is not pasted in, or ``T < 3``).
-    """
-    if positions.shape[0] < 3:
-        return 0
-    step = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=1)
-    typical = max(float(np.median(step[1:])), 1e-9)
-    if not step[0] > ratio * typical:
-        return 0
-    cap = min(positions.shape[0] - 2, max(1, int(max_seconds * fps)))
-    n = 1
-    while n < cap and step[n] > blend_ratio * typical:
-        n += 1
-    return n if step[0] > step[n:].max() else 0
 
 
 # ------------------------------------------------------------------------------ loading

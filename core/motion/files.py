@@ -6,7 +6,8 @@ Supported files:
   KIT-ML: 21 joints, 12.5 fps, millimetres in the original release). Inside a dataset's
   ``new_joints/`` folder or loose, the frame rate is its skeleton's (12.5 fps for KIT-ML's
   21 joints, else 20) and the units are detected (metres or millimetres), as the dataset
-  reader does (:func:`read_joints_file`).
+  reader does (:func:`read_joints_file`); a frame 0 pasted in front of the capture (a
+  resampled T-pose) is dropped (:func:`~.pasted_frames.pasted_first_frame`).
 - ``.bvh`` files on their own skeleton (:func:`motionlex.core.motion.bvh.load_bvh`).
 
 Every caller that opens a motion file by path (the CLI, search by motion, BVH evaluation
@@ -15,7 +16,9 @@ sets, dataset folders) goes through :func:`load_motion_file` or :func:`read_join
 
 from __future__ import annotations
 
+import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -36,15 +39,26 @@ from motionlex.core.motion.file_checks import (
 from motionlex.core.motion.joint_arrays import load_joints_npy
 from motionlex.core.motion.motion import (  # noqa: F401  (KIT_FPS: its old home)
     KIT_FPS,
+    MIN_FRAMES,
     Motion,
     joints_fps,
     to_canonical,
 )
+from motionlex.core.motion.pasted_frames import pasted_first_frame
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton, skeleton_for_joint_count
+
+logger = logging.getLogger(__name__)
 
 HUMAN_EXTENT_M = (0.3, 3.0)
 """Median extent of a person's joints in one frame (largest axis), metres: a ``.npy`` whose
 units are detected must be metres or millimetres of a body in this range."""
+
+
+JOINTS_LOADER_VERSION = 2
+"""Version of what :func:`read_joints_file` makes of an unchanged ``.npy`` with its defaults
+(the joint-file counterpart of :data:`~.bvh.LOADER_VERSION`; a gallery index records both
+and re-encodes rows read by another version). 2: ``skip_frames="auto"`` drops a pasted
+frame 0 (:func:`~.pasted_frames.pasted_first_frame`)."""
 
 
 FEATURE_WIDTHS = {263: "HumanML3D's 263-d", 251: "KIT-ML's 251-d"}
@@ -59,6 +73,7 @@ def read_joints_file(
     fps: float | None = None,
     scale: float | None = None,
     name: str | None = None,
+    skip_frames: int | Literal["auto"] = "auto",
 ) -> Motion:
     """Read a dataset's ``(T, J, 3)`` ``.npy`` joint file, detecting what is not given.
 
@@ -70,9 +85,13 @@ def read_joints_file(
         scale: factor to metres; ``None`` = 1 or 0.001 (KIT-ML's millimetres), whichever
             makes the body a person's size (:func:`detect_unit_scale`).
         name: motion name; defaults to the file stem.
+        skip_frames: leading frames to drop, or ``"auto"`` (the default): a frame 0 pasted
+            in front of the capture, as a resampled T-pose is
+            (:func:`~.pasted_frames.pasted_first_frame`; logged); other files lose nothing.
 
     Returns:
-        The motion as stored (not canonical): ``joints (T, J, 3)`` float32 metres.
+        The motion as stored (not canonical), less skipped frames: ``joints (T, J, 3)``
+        float32 metres.
 
     Raises:
         TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``); ``skeleton``
@@ -84,7 +103,8 @@ def read_joints_file(
             no skeleton for its joint count, frames of all zeros (padding,
             :func:`~.file_checks.check_zero_frames`), a frame rate or duration out of range
             (:func:`~.bvh.check_timing`), units that are neither metres nor millimetres of
-            a person (:func:`detect_unit_scale`), or invalid joints (names the file).
+            a person (:func:`detect_unit_scale`), invalid joints (names the file), or
+            ``skip_frames`` neither ``"auto"`` nor an int leaving at least 2 frames.
     """
     if fps is not None:
         check_fps_type(fps, "fps")
@@ -113,7 +133,20 @@ def read_joints_file(
     check_zero_frames(arr, str(path))  # before the units: zero frames shrink the body
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
-    return load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+    motion = load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
+    if skip_frames == "auto":
+        body = sorted({j for chain in motion.skeleton.chains for j in chain})
+        skip = pasted_first_frame(motion.joints[:, body])
+        if skip:
+            logger.info("%s: frame 0 is pasted in front of the capture (the body jumps from "
+                        "it to its first captured pose, a resampled T-pose): dropped", path)
+    elif (isinstance(skip_frames, (int, np.integer)) and not isinstance(skip_frames, bool)
+          and 0 <= skip_frames <= motion.num_frames - MIN_FRAMES):
+        skip = int(skip_frames)
+    else:
+        raise MotionFileError(f"{path}: skip_frames must be 'auto' or an int in "
+                              f"[0, {motion.num_frames - MIN_FRAMES}], got {skip_frames!r}")
+    return replace(motion, joints=motion.joints[skip:]) if skip else motion
 
 
 def detect_unit_scale(joints: np.ndarray, source: str) -> float:
@@ -175,9 +208,11 @@ def load_motion_file(
         fps: the file's true frame rate; ``None`` = for a BVH file the ``true_fps`` that an
             ``index.json`` beside it gives (:func:`~.bvh_index.file_true_fps`), else its
             header's; for a ``.npy`` the default above.
-        skip_frames: BVH only: leading frames to drop, or ``"auto"`` (the default: the
-            frames pasted in front of the capture, a cgspeed T-pose and the blend out of it,
-            :func:`~.bvh.leading_inserted_frames`; other files lose nothing).
+        skip_frames: leading frames to drop, or ``"auto"`` (the default: the frames pasted
+            in front of the capture: in a BVH file a cgspeed T-pose and the blend out of it,
+            :func:`~.pasted_frames.leading_inserted_frames`; in a ``.npy`` a resampled
+            T-pose frame 0, :func:`~.pasted_frames.pasted_first_frame`; other files lose
+            nothing).
         name: motion name; defaults to the file stem.
         canonical: bring the motion to the canonical form (:func:`to_canonical`).
 
@@ -188,8 +223,9 @@ def load_motion_file(
         TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``).
         FileNotFoundError: no such file, or a folder.
         MotionFileError / ValueError: unreadable or invalid motion, a FIFO, device or socket
-            (never opened), another extension, ``skip_frames`` for a ``.npy`` file, or an
-            ``fps`` outside [1, 1000] (0 included: it is no default).
+            (never opened), another extension, a ``skip_frames`` that is neither ``"auto"``
+            nor an int leaving 2 frames, or an ``fps`` outside [1, 1000] (0 included: it is
+            no default).
     """
     if fps is not None:
         check_fps_type(fps, "fps")
@@ -201,11 +237,8 @@ def load_motion_file(
         motion = load_bvh(p, fps=fps, skip_frames=skip_frames, name=name)
     elif suffix != ".npy":
         raise ValueError(f"{p}: expected a .npy joint file or a .bvh file")
-    elif skip_frames not in (0, "auto"):
-        raise ValueError(f"{p}: skipping leading frames applies to BVH files only (a T-pose "
-                         f"frame); a .npy joint file starts with its motion")
-    else:
-        motion = read_joints_file(p, fps=fps, name=name)  # m or mm; the skeleton's rate
+    else:  # m or mm; the skeleton's rate
+        motion = read_joints_file(p, fps=fps, name=name, skip_frames=skip_frames)
     if suffix == ".npy":  # a single file: say so when it is not Y-up (load_bvh does too)
         warn_unless_y_up(motion.joints, motion.skeleton, str(p))
     return to_canonical(motion) if canonical else motion

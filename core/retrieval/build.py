@@ -27,13 +27,12 @@ from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build_rows import encode_batch, merge_rows
 from motionlex.core.retrieval.build_work import (
-    BVH_LOADER_VERSION,
-    LOADERS_KEY,
+    LOADER_VERSIONS,
     BuildWork,
     NewItems,
-    bvh_loader_current,
-    is_bvh,
+    loader_kind,
     plan_build,
+    recorded_loaders,
     work_key,
 )
 from motionlex.core.retrieval.embed import check_batch_size
@@ -260,7 +259,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     model_hash = model_fingerprint(model) if old is None else old.model_hash
     work = BuildWork(target, work_key(
         model=model_hash, stats=stats_fingerprint(patch_stats), settings=settings.to_dict(),
-        batch_size=batch_size, bvh_loader=BVH_LOADER_VERSION,
+        batch_size=batch_size, loaders=LOADER_VERSIONS,
         old=None if old is None else old.manifest["files"],
         todo=[(source, sha, Path(ds.root).resolve().name, rec.id,
                [c.text for c in rec.captions]) for ds, rec, source, sha in todo]))
@@ -334,12 +333,10 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             old.checkpoint if old is not None else None),
     }
     before = None if old is None else old.manifest
-    # BVH rows kept from an older loader (another folder's, not rescanned): keep its version,
-    # so that a build of that folder re-encodes them
-    loaders = {"bvh": BVH_LOADER_VERSION}
-    if old is not None and not bvh_loader_current(old.manifest) \
-            and any(is_bvh(old.sources[i]) for i in keep):
-        loaders = dict(old.manifest.get(LOADERS_KEY) or {})
+    # rows kept from an older loader (another folder's, not rescanned) keep its version, so
+    # that a build of that folder re-encodes them
+    loaders = recorded_loaders(None if old is None else old.manifest,
+                               {loader_kind(old.sources[i]) for i in keep})
     rows = merge_rows(old, keep, new, settings.joints_dtype)
     try:
         write_index(

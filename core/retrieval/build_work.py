@@ -2,8 +2,8 @@
 while unfinished so that a rerun continues where it stopped.
 
 A rebuild of an existing index encodes the records that are new or changed (another file
-SHA-256 or other captions, or a BVH file that the index records as read by another version of
-the BVH loader, :func:`bvh_loader_current`), drops the rows whose file was deleted from a
+SHA-256 or other captions, or a file that the index records as read by another version of
+its loader, :func:`stale_loaders`), drops the rows whose file was deleted from a
 folder of this build (by the row's dataset name, or its path below the folder: links resolve
 elsewhere), reads a file that two ``--data`` folders reach (``A`` and ``A/sub``) once, and
 keeps the rest, other folders' rows included. Rows of other folders whose files are gone (a
@@ -48,6 +48,7 @@ from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.file_checks import not_a_motion_file
+from motionlex.core.motion.files import JOINTS_LOADER_VERSION
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.retrieval.fingerprints import file_sha256
 
@@ -80,19 +81,45 @@ class BuildPlan:
 
 
 LOADERS_KEY = "loaders"
-"""Manifest key of the loader versions an index's rows were read with (``{"bvh": int}``)."""
+"""Manifest key of the loader versions an index's rows were read with
+(:data:`LOADER_VERSIONS`)."""
+
+LOADER_VERSIONS: dict[str, int] = {"bvh": BVH_LOADER_VERSION, "npy": JOINTS_LOADER_VERSION}
+"""The current file loaders' versions, by kind of file (:func:`loader_kind`):
+:data:`motionlex.core.motion.bvh.LOADER_VERSION` and
+:data:`motionlex.core.motion.files.JOINTS_LOADER_VERSION`."""
 
 
-def bvh_loader_current(manifest: dict) -> bool:
-    """Whether an index's BVH rows were read by this BVH loader (:data:`~motionlex.core.
-    motion.bvh.LOADER_VERSION`); indexes written before the version was recorded were not."""
+def loader_kind(source: str) -> str:
+    """The loader that reads a row's source file: ``"bvh"`` or ``"npy"``."""
+    return "bvh" if source.lower().endswith(".bvh") else "npy"
+
+
+def stale_loaders(manifest: dict) -> set[str]:
+    """Kinds of file whose rows in an index were read by another loader than the current
+    one (a kind the manifest records no version for counts: indexes written before the
+    version was recorded)."""
     loaders = manifest.get(LOADERS_KEY)
-    return isinstance(loaders, dict) and loaders.get("bvh") == BVH_LOADER_VERSION
+    loaders = loaders if isinstance(loaders, dict) else {}
+    return {kind for kind, version in LOADER_VERSIONS.items() if loaders.get(kind) != version}
 
 
-def is_bvh(source: str) -> bool:
-    """Whether a row's source file is a BVH file."""
-    return source.lower().endswith(".bvh")
+def recorded_loaders(manifest: dict | None, kept_kinds: set[str]) -> dict[str, int]:
+    """The loader versions to record in an index written from ``manifest``'s kept rows
+    (kinds in ``kept_kinds``) and new ones: the current version of each kind, except a kind
+    whose kept rows a stale loader read, which keeps its old version (or none), so that a
+    later build of their folder re-encodes them."""
+    loaders = dict(LOADER_VERSIONS)
+    if manifest is None:
+        return loaders
+    old = manifest.get(LOADERS_KEY)
+    old = old if isinstance(old, dict) else {}
+    for kind in stale_loaders(manifest) & kept_kinds:
+        if isinstance(old.get(kind), int):
+            loaders[kind] = old[kind]
+        else:
+            del loaders[kind]
+    return loaders
 
 
 def split_of(root: str | os.PathLike, split: str) -> str:
@@ -110,8 +137,9 @@ def split_of(root: str | os.PathLike, split: str) -> str:
 def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPlan:
     """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
 
-    A BVH row of an index whose BVH loader is not the current one (:func:`bvh_loader_current`)
-    counts as changed: the loader reads the same file differently now. Rows of other
+    A row of an index whose loader for that kind of file is not the current one
+    (:func:`stale_loaders`) counts as changed: the loader reads the same file differently
+    now. Rows of other
     folders whose files are gone are counted by folder in ``vanished``, or with ``prune``
     dropped (``removed``).
 
@@ -121,7 +149,7 @@ def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPla
     """
     plan = BuildPlan()
     indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
-    stale_bvh = old is not None and not bvh_loader_current(old.manifest)
+    stale = set() if old is None else stale_loaders(old.manifest)
     seen: dict[str, str] = {}  # source -> the id it is read as in this build
     unreadable: set[str] = set()  # sources that could not be read (their rows go)
     names: set[str] = set()  # the folders' names: the datasets of their rows
@@ -159,7 +187,7 @@ def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPla
             if row is not None:
                 if (old.source_sha256[row] == sha
                         and list(old.captions[row]) == [c.text for c in rec.captions]
-                        and not (stale_bvh and is_bvh(source))):
+                        and loader_kind(source) not in stale):
                     continue
                 plan.drop.add(row)  # a changed file, captions or loader: encoded again
             plan.todo.append((ds, rec, source, sha))

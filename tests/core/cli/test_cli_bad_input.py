@@ -95,10 +95,11 @@ def test_bad_numbers_are_refused_while_parsing(capsys, argv, expected):
     assert e.value.code == 2 and expected in capsys.readouterr().err
 
 
-def test_skip_frames_on_a_joint_file_is_refused(shared_data, tmp_path, capsys):
+def test_skip_frames_beyond_a_joint_file_is_refused(shared_data, tmp_path, capsys):
     npy = str(shared_data / "cmu_extra" / "new_joints" / "cmu_01_02.npy")
-    assert main(["patches", npy, "--out", str(tmp_path / "x.png"), "--skip-frames", "5"]) == 2
-    assert "applies to BVH files only" in _one_error_line(capsys)
+    assert main(["patches", npy, "--out", str(tmp_path / "x.png"), "--skip-frames", "99999"]) == 2
+    line = _one_error_line(capsys)
+    assert "cmu_01_02.npy" in line and "--skip-frames must be 'auto' or an int in [0, " in line
 
 
 @pytest.mark.parametrize("device,expected", [

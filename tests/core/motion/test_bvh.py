@@ -12,7 +12,6 @@ from motionlex.core.motion.bvh import (
     UNIT_SCALES,
     forward_kinematics,
     infer_unit_scale,
-    leading_inserted_frames,
     load_bvh,
     skeleton_height,
 )
@@ -397,26 +396,6 @@ def test_infer_unit_scale_rule():
                          (50, "inches"), (30, "CMU ASF units"), (1.7, "metres"),
                          (1800, "millimetres")]:
         assert infer_unit_scale(height) == (UNIT_SCALES[unit], unit)
-
-
-def test_leading_inserted_frames_rule():
-    t = np.linspace(0, 1, 50)  # steps of 0.02
-    walk = np.stack([np.stack([t, np.zeros_like(t), np.zeros_like(t)], -1)] * 3, axis=1)
-    assert leading_inserted_frames(walk, 20.0) == 0
-    jumped = walk.copy()
-    jumped[0] += 0.5
-    assert leading_inserted_frames(jumped, 20.0) == 1
-    assert leading_inserted_frames(jumped[:3], 20.0) == 1  # 2 frames are left
-    assert leading_inserted_frames(jumped[:2], 20.0) == 0
-    blend = walk.copy()  # a pasted frame, then 3 frames blending back into the motion
-    for k, off in enumerate((0.8, 0.4, 0.2, 0.1)):
-        blend[k] += off
-    assert leading_inserted_frames(blend, 20.0) == 4
-    assert leading_inserted_frames(blend, 10.0) == 2  # at most 0.25 s
-    # a fast first step that a later step outdoes is motion, not a pasted frame
-    kick = jumped.copy()
-    kick[30:] += 1.0
-    assert leading_inserted_frames(kick, 20.0) == 0
 
 
 def _corrupt(tmp_path: Path, case: str) -> Path:

@@ -1,8 +1,8 @@
 """core/retrieval/build_work.py, through real builds: what an index build has to do
 (plan_build: rows of files that are gone, where a renamed or deleted data folder is named with
 its count and ``prune`` (``index --prune``) drops its rows; a file two folders reach; a BVH
-folder without the split file; rows of an older BVH loader), and the encoded batches kept
-while the build is unfinished (a rerun continues an interrupted build)."""
+folder without the split file; rows of an older BVH or joint-file loader), and the encoded batches
+kept while the build is unfinished (a rerun continues an interrupted build)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import json
 import logging
 import shutil
 
+import numpy as np
 import pytest
 
 from motionlex.core.cli import main
-from motionlex.core.motion.bvh import LOADER_VERSION as BVH_LOADER_VERSION
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.retrieval.build import BuildCancelled, build_index
-from motionlex.core.retrieval.build_work import vanished_folder
+from motionlex.core.retrieval.build_work import LOADER_VERSIONS, vanished_folder
 from motionlex.core.retrieval.index import GalleryIndex
 
 
@@ -208,8 +208,8 @@ def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, s
     shutil.copy(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh", b / "dash.bvh")
     out = tmp_path / "g.mlx"
     rep = build_index(model, [a, b], out, patch_stats=stats, progress=False)
-    current = {"bvh": BVH_LOADER_VERSION}
-    assert rep.index.manifest["loaders"] == current
+    current = dict(LOADER_VERSIONS)
+    assert rep.index.manifest["loaders"] == current == {"bvh": 4, "npy": 2}
     walk = load_motion_file(a / "walk.bvh")  # the default drops the 4 inserted frames
     assert rep.index.num_frames[rep.index.position("A/walk")] == walk.num_frames
 
@@ -221,9 +221,33 @@ def test_bvh_rows_of_an_older_bvh_loader_are_encoded_again(shared_data, model, s
     forget_loader()
     rep = build_index(model, [a], out, progress=False)
     assert rep.replaced == ["A/walk"] and rep.kept == 1  # B/dash: not this build's folder
-    assert "loaders" not in rep.index.manifest
+    assert rep.index.manifest["loaders"] == {"npy": LOADER_VERSIONS["npy"]}  # no bvh: stale
     rep = build_index(model, [a, b], out, progress=False)
     assert sorted(rep.replaced) == ["A/walk", "B/dash"]
     assert rep.index.manifest["loaders"] == current
     rep = build_index(model, [a, b], out, progress=False)
     assert rep.added == 0 and rep.replaced == [] and rep.kept == 2
+
+
+def test_joint_file_rows_of_an_older_joints_loader_are_encoded_again(shared_data, model,
+                                                                     stats, tmp_path,
+                                                                     make_subset):
+    """The .npy loader's version is recorded beside the BVH loader's: an index whose npy
+    rows were read before a pasted frame 0 was dropped (version 1) re-encodes them, BVH rows
+    untouched, and the Daz conversion's row loses that frame."""
+    data = make_subset(shared_data / "cmu_kitml", tmp_path / "cmu", ["02702", "02628"])
+    bvh = tmp_path / "B"
+    bvh.mkdir()
+    shutil.copy(shared_data / "raw_bvh" / "bandai_1_dash_normal_001.bvh", bvh / "dash.bvh")
+    out = tmp_path / "g.mlx"
+    rep = build_index(model, [data, bvh], out, patch_stats=stats, progress=False)
+    stored = np.load(data / "new_joints" / "02702.npy")
+    assert rep.index.num_frames[rep.index.position("cmu/02702")] == len(stored) - 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["loaders"]["npy"] = 1
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    rep = build_index(model, [bvh], out, progress=False)  # npy rows kept: version 1 kept
+    assert rep.replaced == [] and rep.index.manifest["loaders"]["npy"] == 1
+    rep = build_index(model, [data, bvh], out, progress=False)
+    assert sorted(rep.replaced) == ["cmu/02628", "cmu/02702"]
+    assert rep.index.manifest["loaders"] == LOADER_VERSIONS
