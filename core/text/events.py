@@ -157,8 +157,31 @@ def parse_form(caption: str) -> str:
     return quiet if len(quiet) == len(caption) else caption
 
 
+def _verb_lemmas(doc, toks: list) -> None:
+    """Lemmas for the -ing words the small tagger read as nouns and :func:`~.scan._tokens`
+    reads as verbs ("after clapping, ...": clapping -> clap, not clapping), by spaCy's own
+    rule lemmatizer with its verb rules (dancing -> dance, kissing -> kiss)."""
+    lemmatizer = None
+    for t, spacy_tok in zip(toks, doc):
+        if t.tag != "VBG" or spacy_tok.tag_ == "VBG":
+            continue
+        if lemmatizer is None:
+            nlp = load_parser()
+            if "lemmatizer" not in nlp.pipe_names:
+                return
+            lemmatizer = nlp.get_pipe("lemmatizer")
+        spacy_tok.pos_ = "VERB"
+        try:
+            lemmas = lemmatizer.rule_lemmatize(spacy_tok)
+        except (KeyError, ValueError, AttributeError):  # another pipeline's lemmatizer
+            continue
+        if lemmas:
+            t.lemma = lemmas[0].lower()
+
+
 def _split_doc(doc, caption: str) -> list[str]:
     toks = _tokens(doc)
+    _verb_lemmas(doc, toks)
     if doc.text != caption:  # parsed lower-cased (parse_form): the caption's own words back
         for t, spacy_tok in zip(toks, doc):
             t.text = caption[spacy_tok.idx:spacy_tok.idx + len(spacy_tok.text)]

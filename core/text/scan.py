@@ -100,7 +100,7 @@ def _tokens(doc) -> list[_Tok]:
             t.tag in {"NN", "JJ"}
             and t.low.endswith("ing")
             and len(t.low) > 4
-            and after_subject
+            and (after_subject or prev.low in {"before", "after"})  # "after clapping, ..."
             and not t.low.endswith("thing")
             and t.low not in _ING_NOUNS
         ):

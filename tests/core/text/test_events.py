@@ -89,6 +89,21 @@ def test_before_after_give_chronological_order(caption):
 
 
 @pytest.mark.parametrize(("caption", "events"), [
+    ("after clapping, a person bows", ["a person claps", "a person bows"]),
+    ("a person bows after clapping", ["a person claps", "a person bows"]),
+    ("before dancing, a person bows", ["a person bows", "a person dances"]),
+    ("after rolling on the floor, a person stands up",
+     ["a person rolls on the floor", "a person stands up"]),
+    ("after morning, a person walks", ["after morning, a person walks"]),  # no action
+])
+def test_before_after_a_gerund_the_tagger_reads_as_a_noun(caption, events):
+    """"after clapping, a person bows" was one event (audit 33): the small tagger reads
+    "clapping" (and "dancing", "rolling") after "after" as a noun; read as a verb, and
+    lemmatised as one (claps, not clappings)."""
+    assert split_events(caption) == events
+
+
+@pytest.mark.parametrize(("caption", "events"), [
     ("JUMP!!! then SIT", ["JUMP", "SIT"]),
     ("a person JUMPS, then SITS DOWN", ["a person JUMPS", "a person SITS DOWN"]),
     ("A PERSON WALKS FORWARD BEFORE SITTING DOWN",
