@@ -26,6 +26,7 @@ from motionlex.core.text.spelling import (
     apply_corrections,
     names_no_motion,
     reads_as_english,
+    unknown_words_note,
 )
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
@@ -48,8 +49,7 @@ NO_WORDS_TEXT = ("the query has no words, so it is not searched: describe a moti
 and the line stays while the box holds it (the status bar's message went after 8 s, over
 the previous query's results)."""
 
-NOT_ENGLISH_TEXT = ("the model reads English: most words of this query are unknown to it, "
-                    "so its results mean little")
+NOT_ENGLISH_TEXT = unknown_words_note()
 """The line for a query in another language
 (:func:`~motionlex.core.text.spelling.reads_as_english`): suggestions would be unrelated
 English words."""

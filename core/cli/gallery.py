@@ -210,6 +210,7 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
         apply_corrections,
         names_no_motion,
         reads_as_english,
+        unknown_words_note,
         whole_words,
     )
 
@@ -227,8 +228,9 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
     if not corrections:
         return []
     if not reads_as_english(text, corrections):  # suggestions would be unrelated English words
-        print(f"note: the model reads English: most words of {text.strip()[:40]!r} are unknown "
-              f"to it, so these results mean little", file=sys.stderr)
+        shown = text.strip()  # cut at a word, not inside one
+        shown = shown if len(shown) <= 60 else shown[:57].rsplit(" ", 1)[0] + " ..."
+        print(f"note: {unknown_words_note(repr(shown))}", file=sys.stderr)
         return [replace(c, suggestion=None) for c in corrections]
     words = ", ".join(f"{c.word} (did you mean {c.suggestion!r}?)" if c.suggestion else c.word
                       for c in corrections)

@@ -128,6 +128,19 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     return any(w in ENGLISH_MARKERS for w in words)
 
 
+def unknown_words_note(subject: str = "this query") -> str:
+    """The one wording, in the explorer and on the command line, for a query that does not
+    read as English (:func:`reads_as_english`): another language or keyboard mash
+    ("asdf qwerty zzz") alike, so it names what is known (the words are unknown to the
+    model) before why (it reads English).
+
+    Args:
+        subject: what is unknown ("this query", or the query quoted).
+    """
+    return (f"most words of {subject} are unknown to the model, which reads English: "
+            "its results mean little")
+
+
 @dataclass(frozen=True)
 class Correction:
     """One query word the model does not know.

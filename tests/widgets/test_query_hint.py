@@ -69,14 +69,18 @@ def test_queries_of_function_words_are_told_they_name_no_motion(hint):
 
 
 @pytest.mark.parametrize("text", ["eine Person springt zweimal und setzt sich dann hin",
-                                  "\u4e00\u4e2a\u4eba\u8df3\u4e24\u6b21\u7136\u540e\u5750\u4e0b"])
+                                  "\u4e00\u4e2a\u4eba\u8df3\u4e24\u6b21\u7136\u540e\u5750\u4e0b",
+                                  "asdf qwerty zzz"])
 def test_another_language_is_told_the_model_reads_english(qtbot, hint, text):
     """Audit 32: a German query got "did you mean: sprint, weimar, sic, danny", and a click
-    searched that; the line now says the model reads English and offers nothing to click."""
+    searched that; the line now says the model reads English and offers nothing to click.
+    Audit 33: keyboard mash was told "the model reads English" first, as if written in
+    another language; the one line now says the words are unknown to the model first."""
     hint.resize(900, 24)
     found = hint.check(text)
     assert found and all(c.suggestion is None for c in found)
     assert hint.shown_text() == NOT_ENGLISH_TEXT and "<a href" not in hint.text()
+    assert NOT_ENGLISH_TEXT.startswith("most words of this query are unknown to the model")
     assert hint.corrected_text() == text  # nothing to apply
     hint.check("a persn wavs the lefft hnad")  # English with typos keeps its suggestions
     assert "did you mean: person, waves, left, hand" in hint.shown_text()
