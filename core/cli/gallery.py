@@ -380,7 +380,7 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=examples('motionlex search "a person jumps twice, then sits down" '
                         "--index gallery.mlx -k 5",
                         "motionlex search --motion walk.bvh --index gallery.mlx --mode dense",
-                        "motionlex search --item bandai/bn2_wave-right-hand_normal_001 "
+                        "motionlex search --item bandai/bn2_wave-right-hand_normal_029 "
                         "--index gallery.mlx",
                         'motionlex search "a person waves" --index gallery.mlx --json'))
     s.add_argument("query", nargs="?", default=None, help='text, e.g. "a person waves"')

@@ -232,7 +232,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         threshold=args.threshold, seed=args.seed, car_shuffles=args.car_shuffles,
         chronology_pairs=args.chronology_pairs, synthetic_chronology=args.synthetic_chronology,
         zero_shot=args.zero_shot, prompt=args.prompt, batch_size=args.batch_size,
-        device=args.device, progress=not args.quiet, bvh_pairs=args.bvh_pairs)
+        device=args.device, progress=not args.quiet, bvh_pairs=args.bvh_pairs,
+        command=getattr(args, "command_line", None))
     from motionlex.resources import default_model_dir
 
     steps = evaluate_steps(args.checkpoint or default_model_dir(), args.data, args.out, cfg)

@@ -16,6 +16,7 @@ import errno
 import logging
 import os
 import select
+import shlex
 import signal
 import sys
 import threading
@@ -123,6 +124,7 @@ def _run(argv: list[str] | None) -> int:
     """Parse ``argv`` and run its command under the error policy (module doc)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["motionlex", *(sys.argv[1:] if argv is None else argv)])
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2

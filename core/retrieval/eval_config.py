@@ -49,6 +49,8 @@ class EvalConfig:
         max_curve_k: largest k of the recall curves.
         bvh_pairs: folder of native BVH takes with ``index.json`` naming each one's
             conversion in the evaluated dataset (cross-skeleton agreement, :mod:`.xskel`).
+        command: the command line that ran the evaluation (``motionlex evaluate ...``), for
+            the report's header; ``None`` when run from Python.
 
     Raises:
         TypeError: (on construction) a count, size or ``seed`` that is not an int, or a
@@ -73,6 +75,7 @@ class EvalConfig:
     progress: bool = True
     max_curve_k: int = 50
     bvh_pairs: str | None = None
+    command: str | None = None
 
     def __post_init__(self) -> None:
         wrong = [f"{name} must be an int, got {type(v).__name__} {v!r:.20}"

@@ -68,7 +68,9 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
         info: ``checkpoint``, ``data``, ``split``, ``notes``.
         cfg: the :class:`.eval_config.EvalConfig` (protocol labels, shuffles, prompt).
     """
+    command = getattr(cfg, "command", None)
     lines = ["# motionlex evaluation", "",
+             *([f"- command: `{command}`"] if command else []),
              f"- checkpoint: `{info['checkpoint']}`",
              f"- data: `{info['data']}` [{info['split']}]: "
              f"{count(metrics['n/texts'], 'caption')}, {count(metrics['n/motions'], 'motion')}"]

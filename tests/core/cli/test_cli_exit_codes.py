@@ -40,3 +40,7 @@ def test_evaluate_prints_only_the_report_on_stdout(save_tiny, shared_data, tmp_p
     assert "| dense | All |" in got.out and "wrote" not in got.out
     n = sum(1 for p in out.iterdir() if p.is_file())
     assert f"wrote {n} files to {out}" in got.err
+    # the report names the command that made it (audit 33: docs/eval-*.md did not)
+    command = f"- command: `motionlex evaluate --checkpoint {ckpt} --data "
+    assert command in got.out and command in (out / "metrics.md").read_text()
+    assert "--sentence-model none" in (out / "metrics.md").read_text()
