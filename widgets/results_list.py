@@ -72,6 +72,7 @@ class _RecordBrowser(QWidget):
         columns: Sequence[Column],
         search_keys: Sequence[str],
         placeholder: str,
+        tooltip: str,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -82,6 +83,7 @@ class _RecordBrowser(QWidget):
 
         self._filter = QLineEdit(self)
         self._filter.setPlaceholderText(placeholder)
+        self._filter.setToolTip(tooltip)
         self._filter.setClearButtonEnabled(True)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -295,7 +297,9 @@ class ResultsList(_RecordBrowser):
     whole id (audit 33 #4)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
+        super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…",
+                         "Show only the results whose caption or id holds every word typed "
+                         "(any order, any case); Down goes to the list", parent)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.compare_button = QToolButton(self)
         self.compare_button.setText("Compare")
@@ -398,8 +402,9 @@ class GalleryBrowser(_RecordBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
-            GALLERY_COLUMNS, ("id", "caption"), "filter gallery by id or words…", parent
-        )
+            GALLERY_COLUMNS, ("id", "caption"), "filter gallery by id or words…",
+            "Show only the motions whose id or caption holds every word typed (any order, "
+            "any case); Down goes to the list", parent)
 
     def set_items(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Replace the gallery listing.
