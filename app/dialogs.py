@@ -229,12 +229,14 @@ class Dialogs:
     def ask_save(self, kind: str) -> Path | None:
         """Ask for the file of an export (:data:`~motionlex.app.export.EXPORT_DIALOGS`);
         when no suffix is typed, the chosen file type's is added (else the default), and
-        the folder is remembered."""
+        the folder is remembered. The name offered is the motion's id with the kind's
+        :data:`~motionlex.app.export.EXPORT_NAME_ENDS` (``<id>_poses.glb``)."""
         title, suffix, filters = export_mod.EXPORT_DIALOGS[kind]
         settings = self.win.settings
         start = Path(str(settings.value(cfg.KEY_LAST_EXPORT_DIR, str(Path.home()))))
         motion = self.win.current_motion
-        name = (motion.id.replace("/", "_") if motion else "motionlex") + suffix
+        name = ((motion.id.replace("/", "_") if motion else "motionlex")
+                + export_mod.EXPORT_NAME_ENDS.get(kind, "") + suffix)
         path, chosen = QFileDialog.getSaveFileName(self.win, title, str(start / name), filters)
         if not path:
             return None

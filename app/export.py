@@ -41,6 +41,11 @@ EXPORT_DIALOGS: dict[str, tuple[str, str, str]] = {
 }
 """Save-dialog title, default suffix and file filters of each export action."""
 
+EXPORT_NAME_ENDS: dict[str, str] = {"poses": "_poses"}
+"""What a suggested file name adds after the motion's id, where two exports share a suffix
+(the animated GLB and the pose sequence were both offered ``<id>.glb``: saving both in one
+folder replaced the first)."""
+
 
 def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str = "glb") -> Path:
     """Export the shown motion.

@@ -17,6 +17,11 @@ QUERY_PLACEHOLDER = ("describe a motion, e.g. \u201ca person waves the left hand
                      "forward\u201d  (Ctrl+F)")
 """The empty query box's text."""
 
+QUERY_TIP = ("Describe a motion in English and press Enter (or pause typing, with Search as "
+             "you type on); Up/Down recall earlier queries, Down from a new one goes to the "
+             "results. A BVH or .npy file's path searches by that motion (Ctrl+F: here)")
+"""The query box's tooltip."""
+
 NOT_SEARCHABLE_PLACEHOLDER = "open the checkpoint this gallery was built with to search by text"
 """The empty query box's text while the open gallery cannot be searched by text."""
 
@@ -134,15 +139,30 @@ def about_html(model: ModelInfo | None, gallery: GalleryInfo | None) -> str:
             f"<tr><td><b>Gallery</b></td><td>{gallery_html}</td></tr></table>")
 
 
-def score_header(order_weight: float) -> tuple[str | None, str]:
-    """Title and tooltip of the results' score column: ``(None, "")`` (the column's own,
-    a similarity) for a plain ranking; for an order-aware one, what the score adds."""
+SCORE_MEANINGS: dict[str, str] = {
+    "fused": ("fused score: a weighted sum of the dense cosine (query and motion embeddings) "
+              "and the lexical similarity (shared words, scaled so the best motion's is 1); "
+              "the chronology panel's \u201cdense cosine\u201d is the dense part alone"),
+    "dense": ("dense cosine: the cosine of the query's and the motion's embeddings, the "
+              "similarity the chronology panel shows"),
+    "lexical": ("lexical score: the similarity of the query's and the motion's weighted words "
+                "(Lexical evidence), not the chronology panel's dense cosine"),
+}
+"""Per ranking mode, what the results' score column holds (its header's tooltip)."""
+
+
+def score_header(order_weight: float, mode: str = "fused") -> tuple[str, str]:
+    """Title and tooltip of the results' score column: for a plain ranking, ``"score"`` and
+    which similarity it is in ranking mode ``mode`` (:data:`SCORE_MEANINGS`; the fused
+    score sat beside the chronology panel's dense cosine unexplained); for an order-aware
+    one, ``"score*"`` and what the score adds."""
+    meaning = SCORE_MEANINGS.get(mode, f"{mode} score")
     if not order_weight:
-        return None, ""
+        return "score", meaning
     return "score*", (f"score* = score + {order_weight:g} \u00d7 order margin: the "
                       "similarity, plus how much better the query's own event order fits the "
                       "motion than its other orders (motions whose events come in the "
-                      "query's order rank higher)")
+                      f"query's order rank higher). The score is the {meaning}")
 
 
 def motions(n: int) -> str:

@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 from motionlex.app import settings as cfg
 from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRaiser, HintPlacer
-from motionlex.app.texts import DEMO_BANNER_TIP, QUERY_PLACEHOLDER, WELCOME_TEXT
+from motionlex.app.texts import (
+    DEMO_BANNER_TIP,
+    QUERY_PLACEHOLDER,
+    QUERY_TIP,
+    WELCOME_TEXT,
+    score_header,
+)
 from motionlex.core.motion.query_paths import looks_like_path, motion_file_query
 from motionlex.widgets.car_panel import CarPanel
 from motionlex.widgets.file_drops import FileDrops
@@ -278,6 +284,7 @@ def build_toolbar(win: MainWindow) -> None:
     box = QWidget(win)  # the query box (the unknown-words line floats under it)
     win.query_edit = QueryEdit(cfg.read_history(win.settings), box, cfg.HISTORY_SIZE)
     win.query_edit.setPlaceholderText(QUERY_PLACEHOLDER)
+    win.query_edit.setToolTip(QUERY_TIP)
     win.query_edit.setMinimumWidth(300)  # the whole toolbar fits a 1024-wide window
     win.query_edit.set_live(win.act_live.isChecked())
     win.act_live.toggled.connect(win.query_edit.set_live)
@@ -306,6 +313,13 @@ def build_toolbar(win: MainWindow) -> None:
     win.mode_box.setToolTip("Ranking: fused (dense + lexical), dense only, lexical only")
     saved = str(win.settings.value(cfg.KEY_MODE, "fused"))
     win.mode_box.setCurrentIndex(max(0, win.mode_box.findData(saved)))
+
+    def score_meaning() -> None:  # until a ranking is shown (then its own mode: window)
+        if not win.results_list.row_count():
+            win.results_list.model.set_title("score", *score_header(0.0, win.mode))
+
+    score_meaning()
+    win.mode_box.currentIndexChanged.connect(lambda _i: score_meaning())
     # not in the Tab chain: one Tab from the query box landed here, where the Down that
     # leaves the box for the results silently switched the ranking (Search > Ranking and
     # Ctrl+1/2/3 set it from the keyboard)

@@ -264,7 +264,8 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
                 f"its results); the worker took {result.seconds * 1000:.1f} ms to embed it "
                 f"and rank {result.total:,} motions ({result.mode})")
         # the title first: the columns are fitted to their headers with the rows
-        self.results_list.model.set_title("score", *texts.score_header(result.order_weight))
+        self.results_list.model.set_title("score", *texts.score_header(result.order_weight,
+                                                                      result.mode))
         self.results_list.set_results(self.analysis.result_records(result))
         self.analysis.results_shown(result)
         take = self.state.results_take_selection  # not over a motion picked meanwhile

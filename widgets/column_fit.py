@@ -11,7 +11,9 @@ Columns given a least width (``least`` of :func:`fit_columns`, e.g. :func:`kept_
 give way in this order as the view narrows: the stretched columns shrink to their least
 widths first, then the fitted columns listed shrink from their share to their least
 widths, and only then is such a fitted column hidden (the results list's id: the caption
-yields room before the id goes).
+yields room before the id goes). Fitted columns given a floor (``floor``, e.g. the results
+list's score) narrow down to it, never hidden, as far as the others need: to keep a least
+width column shown at its least width, else to keep the stretched columns at theirs.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class _ColumnFitter(QObject):
         self.max_fraction = 0.45
         self.least: dict[int, int] = {}  # fitted column -> least width (hidden below it)
         self.stretch_least = 0  # least width of the stretched columns together
+        self.floor: dict[int, int] = {}  # fitted column -> width it may narrow to (shown)
         view.installEventFilter(self)
         self._viewport = view.viewport()  # resized after the view: apply again then
         self._viewport.installEventFilter(self)
@@ -59,13 +62,20 @@ class _ColumnFitter(QObject):
         avail = room - self.stretch_least - sum(
             size for col, size in sizes.items()
             if col not in self.least and not view.isColumnHidden(col))
+        floors = {col: min(self.floor[col], sizes[col]) for col in self.floor
+                  if col in sizes and col not in self.least and not view.isColumnHidden(col)}
+        slack = sum(sizes[col] - floor for col, floor in floors.items())
         for col in sorted(c for c in self.least if c in sizes):
-            fits = avail >= self.least[col]
+            fits = avail + slack >= self.least[col]  # the floored columns narrowed
             if view.isColumnHidden(col) == fits:
                 view.setColumnHidden(col, not fits)
             if fits:
-                sizes[col] = min(sizes[col], avail)
+                sizes[col] = min(sizes[col], max(avail, self.least[col]))
                 avail -= sizes[col]
+        # the floored columns narrow as far as the rest needs (avail < 0), down to floor
+        for col, floor in floors.items():
+            cut = min(max(0, -avail), sizes[col] - floor)
+            sizes[col], avail = sizes[col] - cut, avail + cut
         # room the stretched columns (the caption) would leave empty goes to capped ones:
         # measured in the viewport, where the columns are (the view's width counts its
         # scroll bar and frame, which cut the caption by as much)
@@ -86,7 +96,8 @@ class _ColumnFitter(QObject):
         return False
 
 def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
-                max_fraction: float = 0.45, least: Mapping[int, int] | None = None) -> None:
+                max_fraction: float = 0.45, least: Mapping[int, int] | None = None,
+                floor: Mapping[int, int] | None = None) -> None:
     """Size every column that is not stretched to its widest text (and header), now and
     whenever the view is resized or shown.
 
@@ -101,6 +112,8 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
             stretched column listed keeps it before a fitted column listed is narrowed
             below its share of the width; a fitted column listed is shown at least that
             wide, or hidden when the view is too narrow for it beside the other columns.
+        floor: fitted column -> width, pixels, it may narrow to (never hidden, its header
+            elided) where the view is too narrow for the least widths beside it.
     """
     hh = view.horizontalHeader()
     fm = view.fontMetrics()
@@ -114,6 +127,7 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
     fitter.max_fraction = max_fraction
     fitter.needs, fitter.stretch_need = [], 0
     fitter.least, fitter.stretch_least = {}, 0
+    fitter.floor = dict(floor or {})
     least = least or {}
     for col, column_texts in enumerate(texts):
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""

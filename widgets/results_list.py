@@ -72,6 +72,7 @@ class _RecordBrowser(QWidget):
         columns: Sequence[Column],
         search_keys: Sequence[str],
         placeholder: str,
+        tooltip: str,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -82,6 +83,7 @@ class _RecordBrowser(QWidget):
 
         self._filter = QLineEdit(self)
         self._filter.setPlaceholderText(placeholder)
+        self._filter.setToolTip(tooltip)
         self._filter.setClearButtonEnabled(True)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -189,11 +191,16 @@ class _RecordBrowser(QWidget):
         # stretched caption's too: room it leaves unused widens a capped id column)
         texts = [self._model.column_sample(c) for c in range(len(self._model.columns))]
         fit_columns(self._view, texts, max_fraction=self.column_fraction,
-                    least=self._least_widths(texts))
+                    least=self._least_widths(texts), floor=self._floor_widths(texts))
         self._update_count()
 
     def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
         """Column -> least width, pixels, for :func:`fit_columns` (none here)."""
+        return {}
+
+    def _floor_widths(self, texts: list[list[str]]) -> dict[int, int]:
+        """Column -> width a fitted column may narrow to, for :func:`fit_columns` (none
+        here)."""
         return {}
 
     def set_filter_text(self, text: str) -> None:
@@ -282,13 +289,17 @@ class ResultsList(_RecordBrowser):
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
     neighbour_ids = True  # takes of one action come together: "…elderly_027"
-    CAPTION_KEPT = 12
+    CAPTION_KEPT = 16
     """Characters (its start) the caption keeps before the id column narrows below its
     share; then the id narrows down to its last :data:`~motionlex.widgets.elide.ID_KEPT`
-    characters' width, and only then is it hidden (a row's tooltip still ends with its id)."""
+    characters' width (the score to its numbers' width), and only then is it hidden (a
+    row's tooltip still ends with its id). At 800x600 the caption read "a …" beside a
+    whole id (audit 33 #4)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…", parent)
+        super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…",
+                         "Show only the results whose caption or id holds every word typed "
+                         "(any order, any case); Down goes to the list", parent)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.compare_button = QToolButton(self)
         self.compare_button.setText("Compare")
@@ -307,12 +318,21 @@ class ResultsList(_RecordBrowser):
 
     def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
         """The caption's start and the id's end (:data:`CAPTION_KEPT`): the caption yields
-        room first, then the id narrows, then it is hidden (:func:`fit_columns`)."""
+        room first, then the id narrows, then it is hidden (:func:`fit_columns`). Where
+        most rows share their caption, only the ids tell them apart: the caption yields
+        it all."""
         keys = [c.key for c in RESULT_COLUMNS]
         cap, ids = keys.index("caption"), keys.index("id")
-        repeat = len(set(texts[cap])) < len(texts[cap])  # only the ids tell those apart
+        repeat = 2 * len(set(texts[cap])) <= len(texts[cap])  # a few repeats keep it
         return {cap: 0 if repeat else kept_width(self._view, texts[cap], self.CAPTION_KEPT),
                 ids: kept_width(self._view, texts[ids], ID_KEPT, end=True)}
+
+    def _floor_widths(self, texts: list[list[str]]) -> dict[int, int]:
+        """The score's numbers, whole (its header may be cut): it narrows to them before
+        the id is hidden, or the caption cut below :data:`CAPTION_KEPT`."""
+        score = [c.key for c in RESULT_COLUMNS].index("score")
+        return {score: kept_width(self._view, texts[score], max(map(len, texts[score]),
+                                                                 default=0))}
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""
@@ -382,8 +402,9 @@ class GalleryBrowser(_RecordBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
-            GALLERY_COLUMNS, ("id", "caption"), "filter gallery by id or words…", parent
-        )
+            GALLERY_COLUMNS, ("id", "caption"), "filter gallery by id or words…",
+            "Show only the motions whose id or caption holds every word typed (any order, "
+            "any case); Down goes to the list", parent)
 
     def set_items(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Replace the gallery listing.

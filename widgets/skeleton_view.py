@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from motionlex.widgets.focus_frame import FocusFrame
 from motionlex.widgets.gl_canvas import OffscreenGLView, new_gl_view, resolve_render_mode
 from motionlex.widgets.playback_clock import PlaybackClock
 from motionlex.widgets.player_keys import PlayerKeys
@@ -45,8 +46,9 @@ class SkeletonView(QWidget):
         playingChanged(bool): playback started (``True``) or stopped (``False``).
         motionsChanged(): other motions are shown (:meth:`set_motions`, :meth:`clear`).
 
-    Keyboard (when the view or its 3D canvas has focus): space toggles play/pause,
-    left/right step one frame (wrapping).
+    Keyboard (when the view or its 3D canvas has focus, which a highlight-coloured frame
+    over the canvas shows: :attr:`focus_frame`): space toggles play/pause, left/right step
+    one frame (wrapping).
 
     Args:
         parent: parent widget.
@@ -101,6 +103,8 @@ class SkeletonView(QWidget):
         layout.addWidget(self._view, 1)
         layout.addLayout(self._bar.layout)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Space and the arrows come here when focused: a frame over the 3D view says so
+        self.focus_frame = FocusFrame(self._view, (self, self._view))
         # the bar drops its speed, loop and follow boxes when narrow (resizeEvent): its
         # every control held the 3D view, and so the window, at 411 px and more
         self.setMinimumWidth(MIN_BAR_WIDTH)

@@ -93,6 +93,8 @@ class TransportBar:
         self.loop_box = QCheckBox("loop", parent)
         self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loop_box.setChecked(loop)
+        self.loop_box.setToolTip("Start again from the first frame at the end (else "
+                                 "playback stops on the last frame)")
         self.follow_box = QCheckBox("follow", parent)
         self.follow_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.follow_box.setToolTip("Camera follows the body instead of framing the whole "
@@ -178,5 +180,7 @@ class TransportBar:
         """The loop and follow boxes (no signal)."""
         with QSignalBlocker(self.loop_box):
             self.loop_box.setChecked(loop)
+        self.loop_box.setToolTip("Start again from the first frame at the end (else "
+                                 "playback stops on the last frame)")
         with QSignalBlocker(self.follow_box):
             self.follow_box.setChecked(follow)

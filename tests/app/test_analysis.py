@@ -112,7 +112,12 @@ def test_order_aware_ranking_option(qtbot, loaded):
     assert w.settings.value("search/order_aware") in (True, "true")
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.analysis.act_order.setChecked(False)
-    assert head(Qt.ItemDataRole.DisplayRole) == "score" and not head(Qt.ItemDataRole.ToolTipRole)
+    assert head(Qt.ItemDataRole.DisplayRole) == "score"
+    assert head(Qt.ItemDataRole.ToolTipRole).startswith(f"{w.mode} score:")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as lexical:
+        w.mode_box.setCurrentIndex(w.mode_box.findData("lexical"))  # re-ranks the query
+    assert lexical.args[0].mode == "lexical"  # the header follows the ranking shown
+    assert head(Qt.ItemDataRole.ToolTipRole).startswith("lexical score:")
 
 
 def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):

@@ -4,6 +4,8 @@ the About box."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
@@ -128,3 +130,21 @@ def test_the_shortcuts_box_lists_every_shortcut(window):
     missing = [k for k in keys if f"<b>{k}</b>" not in SHORTCUTS_TEXT
                and k not in ("Left", "Right", "Space")]  # listed together, as pairs
     assert not missing, missing
+
+
+def test_the_pose_sequence_offers_its_own_file_name(window, monkeypatch, tmp_path):
+    """The animated GLB and the GLB pose sequence both offered "<id>.glb", so saving both in
+    one folder replaced the first (audit 33 #7)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(type(window), "current_motion",
+                        property(lambda self: SimpleNamespace(id="demo-v1/demo_s081")))
+    window.settings.setValue(cfg.KEY_LAST_EXPORT_DIR, str(tmp_path))
+    offered = {}
+    for kind in ("glb", "poses", "bvh"):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            lambda _p, _t, start, _f, k=kind: (offered.setdefault(k, start), ""))
+        assert window.dialogs.ask_save(kind) == Path(offered[kind])
+    assert offered == {"glb": str(tmp_path / "demo-v1_demo_s081.glb"),
+                       "poses": str(tmp_path / "demo-v1_demo_s081_poses.glb"),
+                       "bvh": str(tmp_path / "demo-v1_demo_s081.bvh")}

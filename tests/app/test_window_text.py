@@ -121,3 +121,26 @@ def test_the_welcome_page_names_menu_entries_that_exist(make_window):
     menu = {a.text().replace("&", "").rstrip(".\u2026") for a in w.menuBar().actions()[0]
             .menu().actions()}
     assert all(n.strip().rstrip(".\u2026") in menu for n in named), (named, menu)
+
+
+def test_the_unlabelled_boxes_have_tooltips_and_the_score_says_which_it_is(window):
+    """The loop box, the query box and both filter boxes had no tooltip, and nothing said
+    that the results' score (fused) is not the chronology panel's dense cosine (audit 33
+    #8): the score header's tooltip names the similarity of the ranking mode."""
+    from PySide6.QtWidgets import QCheckBox
+
+    boxes = {b.text(): b for b in window.skeleton_view.findChildren(QCheckBox)}
+    assert "first frame" in boxes["loop"].toolTip() and boxes["follow"].toolTip()
+    assert "Enter" in window.query_edit.toolTip()
+    assert "every word" in window.results_list.filter_edit.toolTip()
+    assert "every word" in window.gallery_browser.filter_edit.toolTip()
+    m, score_col = window.results_list.model, 1
+    head = lambda role: m.headerData(score_col, Qt.Orientation.Horizontal, role)  # noqa: E731
+    tips = {}
+    for mode in ("lexical", "dense", "fused"):  # no results shown: the mode box's
+        window.mode_box.setCurrentIndex(window.mode_box.findData(mode))
+        assert head(Qt.ItemDataRole.DisplayRole) == "score"
+        tips[mode] = head(Qt.ItemDataRole.ToolTipRole)
+    assert tips["fused"].startswith("fused score:") and "dense cosine" in tips["fused"]
+    assert tips["dense"].startswith("dense cosine:")
+    assert tips["lexical"].startswith("lexical score:")

@@ -85,3 +85,41 @@ def test_a_column_with_a_least_width_outlasts_the_stretched_ones_then_hides(qtbo
     assert at(low + 10)[:2] == (False, id_least)  # and comes back
     fit_columns(view, [ids, captions], max_fraction=0.3)  # no least widths: never hidden
     assert at(low - 30)[0] is False
+
+
+def test_a_column_with_a_floor_narrows_before_a_least_column_hides(qtbot):
+    """A floored column (the results list's score) narrows to its floor, never hidden, as
+    far as needed to keep a least-width column (the id) shown; once that one is hidden it
+    narrows again only as far as the stretched column's least width needs."""
+    from motionlex.widgets.column_fit import kept_width
+
+    scores = ["0.905", "0.842"]
+    ids = ["bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_normal_030"]
+    captions = ["a person waves the left hand like an elderly person.",
+                "a person waves the left hand."]
+    view = _table(qtbot, [scores, ids, captions], ["a long score title", "id", "caption"])
+    hh = view.horizontalHeader()
+    for col in (0, 1):
+        hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+    hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    id_least, cap_least = kept_width(view, ids, 12, end=True), kept_width(view, captions, 12)
+    floor = kept_width(view, scores, 5)
+    fit_columns(view, [scores, ids, captions], max_fraction=0.9,
+                least={1: id_least, 2: cap_least}, floor={0: floor})
+    frame = view.width() - view.viewport().width()
+
+    def at(viewport_w: int) -> tuple[int, bool, int]:
+        view.resize(viewport_w + frame, 300)
+        qtbot.waitUntil(lambda: view.viewport().width() == viewport_w, timeout=2000)
+        return hh.sectionSize(0), view.isColumnHidden(1), hh.sectionSize(2)
+
+    full = at(1000)[0]
+    assert full > floor + 20  # the title makes it wider than its numbers
+    low = full + id_least + cap_least
+    assert at(low) == (full, False, cap_least)
+    assert at(low - 20) == (full - 20, False, cap_least)  # the score gives way, not the id
+    assert at(low - (full - floor)) == (floor, False, cap_least)
+    assert hh.sectionSize(1) == id_least
+    assert at(low - (full - floor) - 1)[1]  # too narrow even so: the id goes, and the
+    assert at(full + cap_least - 10) == (full - 10, True, cap_least)  # score narrows for
+    assert at(floor + cap_least - 10) == (floor, True, cap_least - 10)  # the caption

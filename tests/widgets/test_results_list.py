@@ -396,7 +396,50 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
                     timeout=2000)
     assert not view.isColumnHidden(id_col) and hh.sectionSize(id_col) == id_least
     assert hh.sectionSize(cap_col) == cap_least
+    # narrower: the score narrows to its numbers' width before the id goes
+    score_col = keys.index("score")
+    scores = m.column_texts(score_col)
+    score_full = hh.sectionSize(score_col)
+    score_floor = kept_width(view, scores, max(map(len, scores)))
+    assert score_floor < score_full
+    w.resize(w.width() - (score_full - score_floor), 300)
+    qtbot.waitUntil(lambda: hh.sectionSize(score_col) == score_floor, timeout=2000)
+    assert not view.isColumnHidden(id_col) and hh.sectionSize(id_col) == id_least
+    assert hh.sectionSize(cap_col) == cap_least
     w.resize(w.width() - 1, 300)
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
+    assert hh.sectionSize(cap_col) >= cap_least
     tip = m.data(m.index(0, cap_col), Qt.ItemDataRole.ToolTipRole)
     assert tip.endswith(f"[bandai/{val[0]}]"), tip
+
+
+def test_a_small_window_keeps_the_caption_readable(qtbot, bandai_captions):
+    """At 800x600 (a 241-pixel results dock) the caption column read "a \u2026" beside a
+    whole id, because five repeated captions among 100 gave the caption no least width
+    (audit 33 #4): the id goes, the score narrows to its numbers, the caption keeps
+    :data:`ResultsList.CAPTION_KEPT` characters."""
+    from motionlex.widgets.column_fit import kept_width
+
+    caps = [cap for _, cap in bandai_captions]
+    rows = [{"rank": k + 1, "score": 0.9 - k / 1000, "caption": caps[k % 95],
+             "id": f"demo-v1/demo_s{k:03d}"} for k in range(100)]  # 5 captions repeat
+    w = ResultsList()
+    qtbot.addWidget(w)
+    w.resize(241, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_results(rows)
+    m, view = w.model, w.view
+    hh = view.horizontalHeader()
+    keys = [c.key for c in m.columns]
+    cap_col, id_col, score_col = keys.index("caption"), keys.index("id"), keys.index("score")
+    cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
+    qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
+    qtbot.wait(50)
+    assert hh.sectionSize(cap_col) >= cap_least
+    assert hh.sectionSize(score_col) >= kept_width(view, m.column_texts(score_col), 5)
+    assert not view.horizontalScrollBar().isVisible()
+    # wider (a 1920-pixel window's dock): every column is back, the id whole
+    w.resize(560, 300)
+    qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
+    assert hh.sectionSize(id_col) >= kept_width(view, m.column_texts(id_col), 12, end=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics, QVector3D
+from PySide6.QtGui import QFontMetrics, QImage, QVector3D
 
 from motionlex.core.motion.skeleton import SMPL22
 from motionlex.widgets.gl_canvas import y_up_to_z_up
@@ -291,3 +291,39 @@ def test_walk_stays_in_view_and_a_good_size(view, shared_data):
     _show(view, np.load(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"))
     assert not view.follow_root
     assert view._bar.follow_box.isChecked() is False
+
+
+@pytest.mark.parametrize("mode", ["offscreen", "widget"])
+def test_a_focus_frame_is_drawn_over_the_3d_view_while_it_has_focus(qtbot, make_skeleton_view,
+                                                                    humanml3d_joints, mode):
+    """Space and the arrows go to the focused 3D view, which showed no sign of the focus
+    (audit 33 #6): a highlight frame lies over the canvas while the player or its canvas
+    has the focus, and not while a transport button has it."""
+    view = make_skeleton_view(render_mode=mode)
+    _show(view, humanml3d_joints["000000"])
+    view.activateWindow()
+    qtbot.waitActive(view)
+    frame, canvas = view.focus_frame, view.gl_view
+
+    def edge() -> np.ndarray:  # the canvas's top-left corner and top edge, as drawn
+        qtbot.wait(30)
+        img = view.grab(canvas.geometry()).toImage().convertToFormat(
+            QImage.Format.Format_RGB32)
+        return np.array([[img.pixel(x, y) for x in range(0, 60)] for y in range(4)])
+
+    view._bar.play_button.setFocus()
+    qtbot.waitUntil(lambda: view._bar.play_button.hasFocus(), timeout=2000)
+    assert not frame.shown
+    before = edge()
+    view.setFocus()
+    qtbot.waitUntil(lambda: frame.shown, timeout=2000)
+    assert frame.geometry() == canvas.geometry() and frame.isVisible()
+    focused = edge()
+    assert (focused[:2] != before[:2]).all()  # a border over the top two rows
+    assert (focused[:, :2] != before[:, :2]).all()  # and the left two columns
+    assert (focused[2:, 2:] == before[2:, 2:]).all()  # 2 px wide: inside, the scene
+    view._bar.play_button.setFocus()  # a button: Space presses it, the frame goes
+    qtbot.waitUntil(lambda: not frame.shown, timeout=2000)
+    assert (edge() == before).all()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
+    qtbot.waitUntil(lambda: frame.shown, timeout=2000)  # the canvas itself counts too
