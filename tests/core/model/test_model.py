@@ -134,6 +134,13 @@ def test_corpus_vocabulary_keeps_motion_words(shared_data: Path) -> None:
     assert 300 < len(ids) < 5000  # a caption vocabulary, far below the 30,522 WordPieces
     # a first piece of a longer word is no word: "cartwheel" -> "cart", "##wheel"
     assert tok.tokenize("cartwheel")[1].startswith("##") and "cart" not in words
+    # a stem that WordPiece splits off an inflection is a word: "claps" -> "clap", "##s"
+    assert tok.tokenize("claps") == ["clap", "##s"] and tok.tokenize("dashes")[1] == "##es"
+    stems = set(tok.convert_ids_to_tokens(corpus_vocabulary(
+        ["a person claps", "someone claps twice", "he dashes", "she dashes", "cartwheels",
+         "cartwheels", "he lunges", "she lunges"], tok)))
+    assert tok.tokenize("lunges") == ["lung", "##es"]  # "lunge" + "s": "lung" is no stem
+    assert {"clap", "dash"} <= stems and not stems & {"cart", "cl", "lung"}
     with pytest.raises(ValueError, match="at least one caption"):
         corpus_vocabulary([], tok)
     with pytest.raises(ValueError, match="no vocabulary word occurs"):
