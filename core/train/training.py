@@ -133,8 +133,7 @@ class TrainingRun(BestModelExport):
                 self.stats = compute_patch_stats(self._unrepeated, source=", ".join(
                     f"{Path(r).name}/train" for r in data_roots))
             prep.update()
-            prep.set_description_str("preparing: model" + (
-                "" if init is not None else " and caption vocabulary"))
+            prep.set_description_str("preparing: model and caption vocabulary")
             # absolute, as the data folders are recorded: the record holds from any folder
             self.init = None if init is None else str(
                 Path(init).resolve() if Path(init).exists() else init)
@@ -152,6 +151,8 @@ class TrainingRun(BestModelExport):
                     if unused:
                         logger.warning("--init %s keeps its own architecture: the config's "
                                        "model_overrides %s are not applied", init, unused)
+                if self.model.config.lexical_vocabulary == "corpus":
+                    self._extend_vocabulary()
             else:
                 self.model = create_model(cfg.model, **cfg.model_overrides)
                 if self.model.config.lexical_vocabulary == "corpus":
@@ -165,6 +166,21 @@ class TrainingRun(BestModelExport):
 
     def _training_captions(self) -> list[str]:
         return training_captions(self._unrepeated, self.cfg.text_corpora)
+
+    def _extend_vocabulary(self) -> None:
+        """A fine-tune (``--init``) keeps its model's lexical words and adds this run's caption
+        words to them (:func:`corpus_vocabulary`): the words of new data, and words the
+        vocabulary rule once missed (the inflection stems, "clap" of "claps"), can then be
+        learned; a word the model had stays, whatever this run's captions hold."""
+        had = self.model.lexical_allowed.cpu().numpy()
+        ids = sorted(set(np.flatnonzero(had).tolist()) | set(self._corpus_vocabulary()))
+        added = len(ids) - int(had.sum())
+        if added:
+            self.model.set_lexical_vocabulary(ids)
+            new = [self.model.vocabulary[i] for i in ids if not had[i]]
+            logger.info("lexical vocabulary: %d caption words join the --init model's %d: %s",
+                        added, int(had.sum()), ", ".join(new[:20]) + (
+                            " ..." if added > 20 else ""))
 
     def _corpus_vocabulary(self) -> list[int]:
         ids = corpus_vocabulary(self._training_captions(), self.model.tokenizer)

@@ -67,3 +67,28 @@ def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, 
 
     assert _headline(val).startswith("best on validation (the --init model itself: no step "
                                      "of this run beat it)")
+
+
+def test_a_fine_tune_adds_its_caption_words_to_the_init_vocabulary(small_data, repo_root,
+                                                                    tmp_path, caplog):
+    """--init kept the init model's lexical words only: "clap" and "dash", which the
+    vocabulary rule once missed (WordPiece splits "claps" into "clap", "##s"), could never be
+    learned by continuing training. A fine-tune keeps every word its model had and adds its
+    own captions' words."""
+    from motionlex.core.model.factory import create_model
+    from motionlex.core.model.lexical import corpus_vocabulary
+    from motionlex.core.patches import PatchStats
+
+    model = create_model("tiny", lexical_vocabulary="corpus")
+    had = [model.vocabulary.index(w) for w in ("walks", "zebra")]
+    model.set_lexical_vocabulary(had)
+    init = model.save_pretrained(tmp_path / "init", extra_json={
+        "patch_stats.json": PatchStats.identity().to_dict()})
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
+        run = TrainingRun(cfg, [small_data], tmp_path / "out", init=init, progress=False)
+    allowed = set(np.flatnonzero(run.model.lexical_allowed.numpy()).tolist())
+    own = set(corpus_vocabulary(run._training_captions(), run.model.tokenizer))
+    assert allowed == own | set(had)  # "zebra" (no Bandai caption has it) stays
+    assert run.model.vocabulary.index("dash") in allowed  # Bandai's "dashes": a stem
+    assert f"caption words join the --init model's {len(had)}" in caplog.text
