@@ -46,7 +46,11 @@ def test_a_new_query_whose_first_result_the_filter_hides_shows_the_first_shown(
     results.set_filter_text(second["id"])
     with qtbot.waitSignal(w.motionShown, timeout=LONG_WAIT_MS) as shown:
         w.search(query)
-    assert results.visible_rows() == [1] and results.selected_row() == 1
+    # the filter keeps that one result, and it is the one selected (its rank is not the
+    # point: a CI run under load once found it at rank 6, not 2, with the tiny model)
+    shown_rows = results.visible_rows()
+    assert [results.record(r)["id"] for r in shown_rows] == [second["id"]]
+    assert results.selected_row() == shown_rows[0]
     assert shown.args[0].row == second["row"] == w.state.selected_row
     assert w.current_motion.id == second["id"]
     qtbot.waitUntil(lambda: w.analysis.panel_row == second["row"]
