@@ -180,7 +180,5 @@ class TransportBar:
         """The loop and follow boxes (no signal)."""
         with QSignalBlocker(self.loop_box):
             self.loop_box.setChecked(loop)
-        self.loop_box.setToolTip("Start again from the first frame at the end (else "
-                                 "playback stops on the last frame)")
         with QSignalBlocker(self.follow_box):
             self.follow_box.setChecked(follow)

@@ -232,11 +232,7 @@ def corpus_vocabulary(
     vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     piece = np.array([t.startswith("##") for t in vocab] + [False])
     counts: dict[int, int] = {}
-    inflection = np.zeros(len(vocab) + 1, dtype=bool)
-    for t in INFLECTION_PIECES:
-        i = tokenizer.convert_tokens_to_ids(t)
-        if isinstance(i, int) and 0 <= i < len(vocab) and vocab[i] == t:
-            inflection[i] = True
+    inflection = np.array([t in INFLECTION_PIECES for t in vocab] + [False])
     for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
         ends = [*ids[1:], len(vocab), len(vocab)]
         for i, nxt, after in zip(ids, ends, ends[1:]):

@@ -38,7 +38,7 @@ from motionlex.core.motion.file_checks import (
 )
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import MIN_FRAMES, Motion
-from motionlex.core.motion.pasted_frames import leading_inserted_frames
+from motionlex.core.motion.pasted_frames import frames_to_skip, leading_inserted_frames
 from motionlex.core.motion.skeleton import Skeleton
 
 logger = logging.getLogger(__name__)
@@ -291,13 +291,8 @@ def load_bvh(
     except ValueError as e:
         raise MotionFileError(f"{src}: {e}") from e
     body = sorted({k for c in chains for k in c})
-    if skip_frames == "auto":
-        skip = leading_inserted_frames(positions[:, body], rate)
-    elif isinstance(skip_frames, (int, np.integer)) and 0 <= skip_frames <= bvh.num_frames - 2:
-        skip = int(skip_frames)
-    else:
-        raise MotionFileError(f"{src}: skip_frames must be 'auto' or an int in "
-                              f"[0, {bvh.num_frames - 2}], got {skip_frames!r}")
+    skip = frames_to_skip(skip_frames, positions[:, body], src,
+                          lambda p: leading_inserted_frames(p, rate))
     if scale is None:
         height = skeleton_height(bvh)
         scale, unit = infer_unit_scale(height)

@@ -39,12 +39,11 @@ from motionlex.core.motion.file_checks import (
 from motionlex.core.motion.joint_arrays import load_joints_npy
 from motionlex.core.motion.motion import (  # noqa: F401  (KIT_FPS: its old home)
     KIT_FPS,
-    MIN_FRAMES,
     Motion,
     joints_fps,
     to_canonical,
 )
-from motionlex.core.motion.pasted_frames import pasted_first_frame
+from motionlex.core.motion.pasted_frames import frames_to_skip, pasted_first_frame
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton, skeleton_for_joint_count
 
 logger = logging.getLogger(__name__)
@@ -134,18 +133,11 @@ def read_joints_file(
     if scale is None:
         scale = detect_unit_scale(arr, str(path))
     motion = load_joints_npy(path, skeleton, fps=fps, scale=scale, name=name)
-    if skip_frames == "auto":
-        body = sorted({j for chain in motion.skeleton.chains for j in chain})
-        skip = pasted_first_frame(motion.joints[:, body])
-        if skip:
-            logger.info("%s: frame 0 is pasted in front of the capture (the body jumps from "
-                        "it to its first captured pose, a resampled T-pose): dropped", path)
-    elif (isinstance(skip_frames, (int, np.integer)) and not isinstance(skip_frames, bool)
-          and 0 <= skip_frames <= motion.num_frames - MIN_FRAMES):
-        skip = int(skip_frames)
-    else:
-        raise MotionFileError(f"{path}: skip_frames must be 'auto' or an int in "
-                              f"[0, {motion.num_frames - MIN_FRAMES}], got {skip_frames!r}")
+    body = sorted({j for chain in motion.skeleton.chains for j in chain})
+    skip = frames_to_skip(skip_frames, motion.joints[:, body], str(path), pasted_first_frame)
+    if skip and skip_frames == "auto":
+        logger.info("%s: frame 0 is pasted in front of the capture (the body jumps from it "
+                    "to its first captured pose, a resampled T-pose): dropped", path)
     return replace(motion, joints=motion.joints[skip:]) if skip else motion
 
 

@@ -17,7 +17,12 @@ A wrongly dropped frame costs 1/20 s; a pasted frame kept moves the whole canoni
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+from motionlex.core.motion.file_checks import MotionFileError
+from motionlex.core.motion.motion import MIN_FRAMES
 
 INSERTED_JUMP_RATIO = 5.0
 """A first step this many times the clip's typical step marks frame 0 as pasted in front of
@@ -130,3 +135,28 @@ def pasted_first_frame(
     after = max(float(step[1]), float(step[2]), 1e-9)
     return int(bool(step[0] > spike * after and step[0] > jump * typical
                     and step[0] >= step[1:].max()))
+
+
+def frames_to_skip(skip_frames: object, positions: np.ndarray, source: str,
+                   auto: Callable[[np.ndarray], int]) -> int:
+    """The leading frames a loader drops: ``auto(positions)`` for ``"auto"`` (the loader's
+    rule: :func:`leading_inserted_frames`, :func:`pasted_first_frame`), else the int given.
+
+    Args:
+        skip_frames: ``"auto"`` or an int (not a bool).
+        positions: ``(T, J, 3)`` body joint positions of the file.
+        source: the file, for the message.
+        auto: the rule for ``"auto"``.
+
+    Raises:
+        MotionFileError: an int that would leave fewer than :data:`MIN_FRAMES` frames, or
+            anything else (names the file).
+    """
+    last = positions.shape[0] - MIN_FRAMES
+    if isinstance(skip_frames, str) and skip_frames == "auto":
+        return auto(positions)
+    if (isinstance(skip_frames, (int, np.integer)) and not isinstance(skip_frames, bool)
+            and 0 <= skip_frames <= last):
+        return int(skip_frames)
+    raise MotionFileError(f"{source}: skip_frames must be 'auto' or an int in [0, {last}], "
+                          f"got {skip_frames!r}")

@@ -95,12 +95,17 @@ def loader_kind(source: str) -> str:
     return "bvh" if source.lower().endswith(".bvh") else "npy"
 
 
+def _loaders_of(manifest: dict) -> dict:
+    """The loader versions an index's manifest records (``{}``: none, or not a mapping)."""
+    loaders = manifest.get(LOADERS_KEY)
+    return loaders if isinstance(loaders, dict) else {}
+
+
 def stale_loaders(manifest: dict) -> set[str]:
     """Kinds of file whose rows in an index were read by another loader than the current
     one (a kind the manifest records no version for counts: indexes written before the
     version was recorded)."""
-    loaders = manifest.get(LOADERS_KEY)
-    loaders = loaders if isinstance(loaders, dict) else {}
+    loaders = _loaders_of(manifest)
     return {kind for kind, version in LOADER_VERSIONS.items() if loaders.get(kind) != version}
 
 
@@ -112,8 +117,7 @@ def recorded_loaders(manifest: dict | None, kept_kinds: set[str]) -> dict[str, i
     loaders = dict(LOADER_VERSIONS)
     if manifest is None:
         return loaders
-    old = manifest.get(LOADERS_KEY)
-    old = old if isinstance(old, dict) else {}
+    old = _loaders_of(manifest)
     for kind in stale_loaders(manifest) & kept_kinds:
         if isinstance(old.get(kind), int):
             loaders[kind] = old[kind]

@@ -151,12 +151,10 @@ class TrainingRun(BestModelExport):
                     if unused:
                         logger.warning("--init %s keeps its own architecture: the config's "
                                        "model_overrides %s are not applied", init, unused)
-                if self.model.config.lexical_vocabulary == "corpus":
-                    self._extend_vocabulary()
             else:
                 self.model = create_model(cfg.model, **cfg.model_overrides)
-                if self.model.config.lexical_vocabulary == "corpus":
-                    self.model.set_lexical_vocabulary(self._corpus_vocabulary())
+            if self.model.config.lexical_vocabulary == "corpus":
+                self._extend_vocabulary()
             prep.update()
         self.best_score = -math.inf
         self.best_metrics: dict[str, float] = {}
@@ -168,10 +166,13 @@ class TrainingRun(BestModelExport):
         return training_captions(self._unrepeated, self.cfg.text_corpora)
 
     def _extend_vocabulary(self) -> None:
-        """A fine-tune (``--init``) keeps its model's lexical words and adds this run's caption
-        words to them (:func:`corpus_vocabulary`): the words of new data, and words the
+        """The lexical words: this run's caption words (:func:`corpus_vocabulary`), and for a
+        fine-tune (``--init``) its model's words too: the words of new data, and words the
         vocabulary rule once missed (the inflection stems, "clap" of "claps"), can then be
         learned; a word the model had stays, whatever this run's captions hold."""
+        if self.init is None:  # a new model (every word allowed until set)
+            self.model.set_lexical_vocabulary(self._corpus_vocabulary())
+            return
         had = self.model.lexical_allowed.cpu().numpy()
         ids = sorted(set(np.flatnonzero(had).tolist()) | set(self._corpus_vocabulary()))
         added = len(ids) - int(had.sum())
