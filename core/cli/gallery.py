@@ -98,7 +98,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
-    from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
     from motionlex.core.retrieval.index import MANIFEST, IndexSettings
 
     out = Path(args.out)
@@ -155,7 +154,6 @@ def cmd_index(args: argparse.Namespace) -> int:
         model, args.data, out, patch_stats=stats, split=args.split,
         settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
         checkpoint=checkpoint, checkpoint_source=source,
-        fusion_weight=checkpoint_fusion_weight(checkpoint),
         progress=not args.quiet, prune=args.prune,
     )
     idx = rep.index

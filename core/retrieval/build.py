@@ -41,7 +41,11 @@ from motionlex.core.retrieval.fingerprints import (
     require_model,
     stats_fingerprint,
 )
-from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, check_fusion_weight
+from motionlex.core.retrieval.fusion import (
+    DEFAULT_FUSION_WEIGHT,
+    check_fusion_weight,
+    checkpoint_fusion_weight,
+)
 from motionlex.core.retrieval.index import (
     MANIFEST,
     GalleryIndex,
@@ -147,8 +151,10 @@ def build_steps(
         batch_size: windows per forward pass.
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
         checkpoint_source: how it was chosen, for a mismatch message (``model_mismatch``).
-        fusion_weight: default fused-search weight to record (None: keep the existing one
-            or :data:`DEFAULT_FUSION_WEIGHT`).
+        fusion_weight: default fused-search weight to record (None: the one chosen on
+            validation in ``checkpoint``'s ``val_metrics.json``, else the existing index's,
+            else :data:`DEFAULT_FUSION_WEIGHT`), so ``motionlex index`` and the explorer's
+            galleries rank with the checkpoint's weight.
         lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
         prune: also drop the rows whose files are gone from folders not given here (a
             renamed or deleted data folder); without it they are kept and named in a warning
@@ -187,6 +193,8 @@ def build_steps(
         raise TypeError(f"patch_stats must be a PatchStats or None (PatchStats.load(path) "
                         f"reads one), got {type(patch_stats).__name__}")
     check_batch_size(batch_size)
+    if fusion_weight is None and checkpoint is not None:
+        fusion_weight = checkpoint_fusion_weight(checkpoint)  # None: no val_metrics.json
     if fusion_weight is not None:
         fusion_weight = check_fusion_weight(fusion_weight)
     if Path(out).exists() and not Path(out).is_dir():

@@ -205,6 +205,27 @@ def test_an_update_refuses_an_index_folder_holding_other_files(built, model, tmp
     assert build_index(model, [takes], copy, progress=False).added == 2
 
 
+def test_a_new_index_ranks_with_its_checkpoints_fusion_weight(model, stats, checkpoint,
+                                                               bandai_val, tmp_path):
+    """The weight chosen on validation (the checkpoint's val_metrics.json) is recorded for
+    every caller that names the checkpoint (the explorer's galleries as ``motionlex index``);
+    a given weight wins; without either the index keeps its own weight."""
+    import json
+
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(checkpoint, ckpt)
+    (ckpt / "val_metrics.json").write_text(json.dumps({"fusion_weight": 0.7}))
+    a = build_index(model, [bandai_val], tmp_path / "a.mlx", patch_stats=stats,
+                    progress=False, checkpoint=ckpt).index
+    assert a.fusion_weight == pytest.approx(0.7)
+    b = build_index(model, [bandai_val], tmp_path / "b.mlx", patch_stats=stats,
+                    progress=False, checkpoint=ckpt, fusion_weight=0.2).index
+    assert b.fusion_weight == pytest.approx(0.2)
+    c = build_index(model, [bandai_val], tmp_path / "c.mlx", patch_stats=stats,
+                    progress=False, checkpoint=checkpoint).index  # no val_metrics.json
+    assert c.fusion_weight == pytest.approx(0.5)
+
+
 def test_build_needs_stats_and_data(model, stats, tmp_path, shared_data):
     with pytest.raises(ValueError, match="patch statistics are needed"):
         build_index(model, [shared_data / "raw_bvh"], tmp_path / "g.mlx", progress=False)
