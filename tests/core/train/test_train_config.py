@@ -203,7 +203,7 @@ def test_an_exported_config_loads_and_idle_settings_warn(repo_root, caplog) -> N
                           .read_text())
     assert "data" in exported
     cfg = TrainConfig.from_dict(exported)
-    assert cfg.side_negatives and cfg.order_negatives  # stage 4: order negatives, pair terms
+    assert cfg.side_negatives and cfg.order_negatives  # stages 4-5: order negatives, pair terms
     assert cfg.objective.order_pair_weight == cfg.objective.car_pair_weight == 0.5
     assert cfg.idle_settings() == []
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.train_config"):
