@@ -139,7 +139,7 @@ def test_a_click_makes_the_word_current(qtbot, bars):
 def test_the_current_word_survives_new_lists_that_keep_it(qtbot, bars):
     """A new result (or a re-ranked query) must not throw the user back to the top."""
     bars.set_current_word("result", "foot")
-    bars.set_result_words([("foot", 2.0), ("walk", 1.0), ("kick", 0.5)])  # foot moved up
+    bars.set_result_words([("walk", 2.0), ("foot", 1.5), ("kick", 0.5)])  # foot moved up
     assert bars.current_word() == ("result", "foot")
     bars.set_query_words([("walk", 1.0)])  # the other column changing leaves it be
     assert bars.current_word() == ("result", "foot")
@@ -208,6 +208,7 @@ def test_cursor_moves_without_a_widget():
     assert first_word(words, "result") == ("result", "x")
     assert first_word({"query": [], "result": []}) is None
     assert kept_cursor(None, words) == ("query", "a")
+    assert kept_cursor(("query", "b"), words) == ("query", "b")
     assert kept_cursor(("result", "gone"), words) == ("result", "x")
     assert moved_cursor(("query", "c"), Qt.Key.Key_Right, words) == ("result", "x")
     assert moved_cursor(("result", "x"), Qt.Key.Key_Left, words) == ("query", "a")
