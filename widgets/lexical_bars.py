@@ -244,7 +244,8 @@ class LexicalBars(QWidget):
 
         It is framed while the panel has the focus; Enter, Return or Space emit
         ``wordClicked`` for it. It stays on its word when the lists are set again and the
-        word's column still has it, else it goes to that column's first word.
+        word's column still has it, else it goes back to the first word (the query's first,
+        or the result's when the query has none).
         """
         return self._cursor
 

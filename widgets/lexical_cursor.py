@@ -37,28 +37,20 @@ def is_cursor_key(event: QKeyEvent) -> bool:
             and event.modifiers() in PLAIN_MODIFIERS)
 
 
-def first_word(words: Mapping[str, Sequence[str]], side: str | None = None) -> Cursor | None:
-    """The first word of ``side`` (the first column when None), else of the first column
-    that has words; ``None`` when every column is empty.
+def first_word(words: Mapping[str, Sequence[str]]) -> Cursor | None:
+    """The panel's first word: the top word of the leftmost column that has words;
+    ``None`` when every column is empty.
 
     Args:
         words: side -> its words as drawn, top to bottom (the columns left to right).
-        side: the column to look in first.
     """
-    order = list(words)
-    if side in words:
-        order.remove(side)
-        order.insert(0, side)
-    for s in order:
-        if words[s]:
-            return s, words[s][0]
-    return None
+    return next(((s, ws[0]) for s, ws in words.items() if ws), None)
 
 
 def kept_cursor(cursor: Cursor | None, words: Mapping[str, Sequence[str]]) -> Cursor | None:
     """Where the cursor goes when the word lists change: it stays on its word when its
-    column still has it, else it goes to its column's first word (the first word of the
-    other column when its own is empty, ``None`` when both are).
+    column still has it, else it goes back to the panel's first word (:func:`first_word`;
+    ``None`` when both columns are empty).
 
     Args:
         cursor: the cursor before the change (None: none yet).
@@ -66,7 +58,7 @@ def kept_cursor(cursor: Cursor | None, words: Mapping[str, Sequence[str]]) -> Cu
     """
     if cursor is not None and cursor[0] in words and cursor[1] in words[cursor[0]]:
         return cursor
-    return first_word(words, None if cursor is None else cursor[0])
+    return first_word(words)
 
 
 def moved_cursor(cursor: Cursor, key: int, words: Mapping[str, Sequence[str]]

@@ -143,12 +143,20 @@ def test_the_current_word_survives_new_lists_that_keep_it(qtbot, bars):
     assert bars.current_word() == ("result", "foot")
     bars.set_query_words([("walk", 1.0)])  # the other column changing leaves it be
     assert bars.current_word() == ("result", "foot")
-    bars.set_result_words([("run", 1.0), ("jog", 0.9)])  # gone: its column's first word
-    assert bars.current_word() == ("result", "run")
-    bars.set_result_words([])  # its column empty: the other column's first
+    bars.set_result_words([("run", 1.0), ("jog", 0.9)])  # gone: the panel's first word
+    assert bars.current_word() == ("query", "walk")
+    bars.set_current_word("result", "jog")
+    bars.set_query_words([])
+    bars.set_result_words([("jog", 2.0), ("run", 1.0)])  # kept, though now on top
+    assert bars.current_word() == ("result", "jog")
+    bars.set_result_words([("hop", 1.0)])  # no query words: the result's first
+    assert bars.current_word() == ("result", "hop")
+    bars.set_query_words([("walk", 1.0)])
+    assert bars.current_word() == ("result", "hop")
+    bars.set_result_words([("skip", 1.0)])
     assert bars.current_word() == ("query", "walk")
     with pytest.raises(ValueError, match="not a drawn word"):
-        bars.set_current_word("result", "run")
+        bars.set_current_word("result", "walk")  # a query word, not the result's
     with pytest.raises(ValueError, match="side must be"):
         bars.set_current_word("motion", "walk")
 
@@ -205,11 +213,12 @@ def test_the_panel_says_its_name_and_its_keys(qtbot, bars):
 def test_cursor_moves_without_a_widget():
     words = {"query": ["a", "b", "c"], "result": ["x"]}
     assert first_word(words) == ("query", "a")
-    assert first_word(words, "result") == ("result", "x")
+    assert first_word({"query": [], "result": ["x"]}) == ("result", "x")
     assert first_word({"query": [], "result": []}) is None
     assert kept_cursor(None, words) == ("query", "a")
     assert kept_cursor(("query", "b"), words) == ("query", "b")
-    assert kept_cursor(("result", "gone"), words) == ("result", "x")
+    assert kept_cursor(("result", "x"), words) == ("result", "x")
+    assert kept_cursor(("result", "gone"), words) == ("query", "a")
     assert moved_cursor(("query", "c"), Qt.Key.Key_Right, words) == ("result", "x")
     assert moved_cursor(("result", "x"), Qt.Key.Key_Left, words) == ("query", "a")
     assert moved_cursor(("query", "b"), Qt.Key.Key_Right, {"query": ["a", "b"], "result": []}
