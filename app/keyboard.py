@@ -6,10 +6,12 @@ window's shortcuts leave to the focused widget, and the order Tab visits the wid
   the caption or filter boxes).
 - The playback shortcuts leave Space, Left and Right to a focused widget that uses them
   (:class:`~motionlex.widgets.player_keys.FocusedWidgetKeys`: Space presses a button,
-  Right switches a tab bar's tab).
+  Right switches a tab bar's tab; the lexical evidence panel claims its keys itself, as a
+  text box does).
 - Tab goes from the query box to what the user wants next, the results, then the 3D view,
-  the chronology and describe panels and the gallery (it went to the 3D view and the
-  chronology panel's caption box first, the results last).
+  the lexical evidence panel, the chronology and describe panels and the gallery (it went
+  to the 3D view and the chronology panel's caption box first, the results last; the
+  lexical evidence panel was out of reach).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def tab_order(win: MainWindow) -> list[QWidget]:
     panels' tab widget stands for its tab bar, its focus proxy)."""
     chron, describe = win.analysis.chronology, win.analysis.describe_panel
     return [win.query_edit, win.results_list.view, win.results_list.filter_edit,
-            win.skeleton_view, win.analysis.tabs, chron.button("query"),
+            win.skeleton_view, win.lexical_bars, win.analysis.tabs, chron.button("query"),
             chron.button("caption"), win.car_panel.caption_edit, describe.describe_button,
             win.gallery_browser.filter_edit, win.gallery_browser.view]
 

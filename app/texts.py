@@ -79,9 +79,16 @@ SHORTCUTS_TEXT = """<table cellspacing="6">
 line suggests</td></tr>
 <tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
 goes to the results (then Space plays, Shift+Down selects more)</td></tr>
-<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it)</td></tr>
+<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it; in the lexical
+evidence panel: search the current word)</td></tr>
 <tr><td><b>Left / Right</b></td><td>step one frame back / forward (on a focused button or tab
-bar: the previous / next one)</td></tr>
+bar: the previous / next one; in the lexical evidence panel: the query / result
+column)</td></tr>
+<tr><td><b>Tab</b></td><td>query box, results, 3D view, lexical evidence, chronology and
+describe panels, gallery</td></tr>
+<tr><td><b>Up / Down</b>, <b>Home / End</b></td><td>in the lexical evidence panel: the
+previous / next word, the first / last word; <b>Enter</b> searches it (as a click
+does)</td></tr>
 <tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
 and camera follows)</td></tr>
 <tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /

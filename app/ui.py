@@ -131,7 +131,8 @@ def build_docks(win: MainWindow) -> None:
         "The heaviest words of the query's and the selected motion's lexical vectors, bars "
         "scaled per side.\nBold with a dot, pink: on both sides (the match's evidence).\n"
         "Grey italics: added by the model, not words of the query or of the motion's "
-        "captions.\nClick a word to search for it.")
+        "captions.\nClick a word to search for it (or Tab to the panel, choose a word with "
+        "the arrows and press Enter).")
     win.splitDockWidget(win.results_dock, win.car_dock, Qt.Orientation.Vertical)
     win.tabifyDockWidget(win.results_dock, win.gallery_dock)
     win.splitDockWidget(win.patch_dock, win.lexical_dock, Qt.Orientation.Vertical)

@@ -78,7 +78,8 @@ def focus_uses_key(widget: QWidget | None, key: int) -> bool:
     """Whether ``widget``, focused, acts on ``key`` (Space, Left or Right) itself, so that
     the window's playback shortcuts must leave it the key: buttons (Space presses, the
     arrows move the focus), tab bars and sliders (the arrows), combo boxes (Space opens)
-    and item views that move between cells. Text boxes claim their keys themselves; a
+    and item views that move between cells. Text boxes and the lexical evidence panel
+    (:class:`~motionlex.widgets.lexical_bars.LexicalBars`) claim their keys themselves; a
     list of whole rows (the results, the gallery) leaves all three to playback (Down from
     the query box goes there to play, step and select).
     """

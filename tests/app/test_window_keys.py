@@ -61,14 +61,62 @@ def test_tab_goes_from_the_query_box_to_the_results(qtbot, window):
     w._centre.setCurrentWidget(w.skeleton_view)  # as when a gallery is open
     _focus(qtbot, w.query_edit)
     expected = [w.results_list.view, w.results_list.filter_edit, w.skeleton_view,
-                w.analysis.tabs.tabBar(), w.analysis.chronology.button("query")]
+                w.lexical_bars, w.analysis.tabs.tabBar(),
+                w.analysis.chronology.button("query")]
     w.analysis.chronology.set_query_available(True)
     for want in expected:
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is want, QApplication.focusWidget()
     assert tab_order(w)[:2] == [w.query_edit, w.results_list.view]
+    assert tab_order(w)[3:5] == [w.skeleton_view, w.lexical_bars]
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)  # and back again
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)
+    assert QApplication.focusWidget() is w.lexical_bars
     scroll = w.findChild(QScrollArea, "analysis_scroll")
     assert not scroll.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+def test_the_word_panel_takes_space_and_the_arrows_only_while_focused(qtbot, window):
+    """The lexical evidence panel could not be reached from the keyboard; tabbed to, its
+    arrows and Space must choose and search a word, not step or play the motion, and
+    elsewhere (and on an empty panel) they still step and play."""
+    from PySide6.QtWidgets import QApplication
+
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    w._centre.setCurrentWidget(w.skeleton_view)  # as when a gallery is open
+    played: list[str] = []
+    for act, name in ((w.act_play, "play"), (w.act_step_fwd, "step"),
+                      (w.act_step_back, "back")):
+        act.triggered.connect(lambda _c=False, n=name: played.append(n))
+    searched: list[str] = []
+    w.search = lambda text: searched.append(text) or True
+    bars = w.lexical_bars
+    bars.set_query_words([("kick", 2.1), ("left", 1.7), ("leg", 1.5)])
+    bars.set_result_words([("kick", 1.9), ("leg", 1.2), ("right", 1.1), ("foot", 0.8)])
+    assert bars.accessibleName() == "Lexical evidence"
+    _focus(qtbot, w.skeleton_view)
+    qtbot.keyClick(w.skeleton_view, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is bars
+    for key in (Qt.Key.Key_Down, Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Left,
+                Qt.Key.Key_Right):
+        qtbot.keyClick(bars, key)
+    assert bars.current_word() == ("result", "right") and played == []
+    qtbot.keyClick(bars, Qt.Key.Key_Space)
+    qtbot.keyClick(bars, Qt.Key.Key_Up)
+    qtbot.keyClick(bars, Qt.Key.Key_Return)
+    assert searched == ["right", "leg"] and played == []
+    bars.clear()  # an empty panel leaves the keys to playback
+    qtbot.keyClick(bars, Qt.Key.Key_Space)
+    qtbot.keyClick(bars, Qt.Key.Key_Right)
+    assert played == ["play", "step"] and searched == ["right", "leg"]
+    bars.set_query_words([("kick", 2.1)])
+    _focus(qtbot, w.results_list.view)  # elsewhere the arrows and Space play and step
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left):
+        qtbot.keyClick(w.results_list.view, key)
+    assert played == ["play", "step", "play", "step", "back"]
+    assert searched == ["right", "leg"]
 
 
 def test_the_did_you_mean_line_is_accepted_with_ctrl_enter(qtbot, window):
