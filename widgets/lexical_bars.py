@@ -9,13 +9,8 @@ are the side's text's own (the query's words, a motion's caption words), the oth
 model's expansions, are drawn in italic grey. Clicking a word emits ``wordClicked(word)``.
 Custom painted: no per-row widgets.
 
-The panel is used from the keyboard as an item view is: it takes the focus by Tab and click,
-and has a current word (:mod:`~motionlex.widgets.lexical_cursor`), framed in the palette's
-highlight colour while the panel has the focus. Up and Down move it within a column, Left
-and Right switch columns, Home and End go to the column's first and last word (scrolling it
-into view), and Enter, Return or Space emit ``wordClicked`` for it as a click does. The panel
-claims these keys from the window's shortcuts (Space plays, the arrows step) the way a text
-box claims its own, only while it has words: an empty panel leaves them to the window.
+The panel is used from the keyboard as an item view is (a current word, the arrows,
+Enter or Space to search it): :mod:`~motionlex.widgets.lexical_keys`.
 
 When the rows do not fit the panel's height they first shrink to
 :data:`~motionlex.widgets.lexical_geometry.MIN_ROW_PAD_PX` of padding, and then a vertical
@@ -29,35 +24,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QFocusEvent,
     QFont,
     QFontMetrics,
-    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QWidget
 
 from motionlex.widgets.elide import elide_heading, elide_right
-from motionlex.widgets.focus_frame import FOCUS_FRAME_PX
-from motionlex.widgets.lexical_cursor import (
-    ACTIVATE_KEYS,
-    Cursor,
-    is_cursor_key,
-    kept_cursor,
-    moved_cursor,
-)
+from motionlex.widgets.lexical_cursor import kept_cursor
 from motionlex.widgets.lexical_geometry import (
     ROW_PAD_PX,
     RowScroll,
     column_widths,
     row_metrics,
 )
+from motionlex.widgets.lexical_keys import KEYS_TIP, WordCursorKeys
 from motionlex.widgets.lexical_words import (
     Row,
     RowPainter,
@@ -71,16 +57,7 @@ logger = logging.getLogger(__name__)
 SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
 
-ACCESSIBLE_NAME = "Lexical evidence"
-"""The panel's accessible name (as its dock's title)."""
-
-KEYS_TIP = ("Click a word to search for it. From the keyboard: Tab to the panel, Up / Down "
-            "choose a word, Left / Right switch between the query and result columns, Home / "
-            "End go to the first / last word, Enter or Space searches the word.")
-"""The panel's status tip and accessible description (and its tooltip away from the words)."""
-
-
-class LexicalBars(QWidget):
+class LexicalBars(WordCursorKeys, QWidget):
     """Two bar charts of weighted words with the shared words highlighted.
 
     Args:
@@ -108,16 +85,11 @@ class LexicalBars(QWidget):
         self._result_id = ""
         self._rows: list[Row] = []
         self._hover: Row | None = None
-        self._cursor: Cursor | None = None  # the current word, (side, word)
         self._hint_rows = 1  # rows sizeHint() was last computed for
         self._scroll = RowScroll(self)
         self._scroll.bar.valueChanged.connect(self._on_scrolled)
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setAccessibleName(ACCESSIBLE_NAME)
-        self.setAccessibleDescription(KEYS_TIP)
-        self.setStatusTip(KEYS_TIP)
-        self.setToolTip(KEYS_TIP)
+        self._init_keys()  # focus, tips, the current word (lexical_keys)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(240)
 
@@ -236,36 +208,6 @@ class LexicalBars(QWidget):
             return False
         self._scroll.reveal(rect, self._rows_area())
         return True
-
-    # ------------------------------------------------------------------ keyboard cursor
-    def current_word(self) -> Cursor | None:
-        """The current word (the keyboard's cursor) as ``(side, word)``, ``side`` being
-        ``'query'`` or ``'result'``; ``None`` while both lists are empty.
-
-        It is framed while the panel has the focus; Enter, Return or Space emit
-        ``wordClicked`` for it. It stays on its word when the lists are set again and the
-        word's column still has it, else it goes back to the first word (the query's first,
-        or the result's when the query has none).
-        """
-        return self._cursor
-
-    def set_current_word(self, side: str, word: str) -> None:
-        """Make ``word`` of ``side`` the current word and scroll it into view.
-
-        Raises:
-            ValueError: on an unknown side or a word that ``side``'s column does not draw.
-        """
-        if side not in SIDES:
-            raise ValueError(f"side must be one of {SIDES}, got {side!r}")
-        if self._row(side, word) is None:
-            raise ValueError(f"{word!r} is not a drawn word of the {side} column")
-        self._move_cursor((side, word))
-
-    def _move_cursor(self, cursor: Cursor) -> None:
-        if cursor != self._cursor:
-            self._cursor = cursor
-            self.update()
-        self.scroll_to_word(*cursor)
 
     # ------------------------------------------------------------------ geometry
     def _metrics(self) -> tuple[int, int, int]:
@@ -415,24 +357,8 @@ class LexicalBars(QWidget):
         for row in self._rows:
             if row.rect.intersects(area):
                 paint(row, row.word in shared, row is self._hover, top[row.side])
-        cursor = self.cursor_rect()
-        if cursor is not None and cursor.intersects(area):
-            pen = QPen(pal.highlight().color(), FOCUS_FRAME_PX)
-            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            half = FOCUS_FRAME_PX / 2
-            painter.drawRect(cursor.toRectF().adjusted(half, half, -half, -half))
+        self._paint_cursor(painter, area)
         painter.end()
-
-    def cursor_rect(self) -> QRect | None:
-        """Where the current word's frame is painted (its row, widget coordinates, as
-        scrolled), or ``None`` when none is painted: no current word, or the panel does not
-        have the focus (unfocused, the panel looks as it did without a cursor)."""
-        if self._cursor is None or not self.hasFocus():
-            return None
-        return self.word_rect(*self._cursor)
 
     # ------------------------------------------------------------------ mouse
     def tooltip_at(self, pos: QPoint) -> str:
@@ -487,43 +413,3 @@ class LexicalBars(QWidget):
                 self.wordClicked.emit(row.word)
                 return
         super().mouseReleaseEvent(event)
-
-    # ------------------------------------------------------------------ keyboard
-    def event(self, event: QEvent) -> bool:
-        """Claim the cursor keys (Space and the arrows among them) from the window's
-        shortcuts while the panel has words: Qt offers a focused widget a
-        ``ShortcutOverride`` before it runs a shortcut, and an accepted one sends the key
-        to the widget (as a text box claims its keys). Empty, the panel leaves them to the
-        window (Space plays, the arrows step)."""
-        if (event.type() == QEvent.Type.ShortcutOverride and self._cursor is not None
-                and is_cursor_key(event)):  # type: ignore[arg-type]
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        """Move the current word (Up, Down, Left, Right, Home, End) or search it (Enter,
-        Return, Space: ``wordClicked``, once per press, not on auto-repeat); other keys,
-        and every key while the panel is empty, go on to the parent."""
-        if self._cursor is not None and is_cursor_key(event):
-            if event.key() in ACTIVATE_KEYS:
-                if not event.isAutoRepeat():
-                    self.wordClicked.emit(self._cursor[1])
-            else:
-                self._move_cursor(moved_cursor(self._cursor, event.key(), self._word_lists()))
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
-        """Frame the current word; by Tab, also scroll it into view."""
-        super().focusInEvent(event)
-        if self._cursor is not None and event.reason() in (
-                Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
-            self.scroll_to_word(*self._cursor)
-        self.update()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
-        """Drop the current word's frame."""
-        super().focusOutEvent(event)
-        self.update()

@@ -7,8 +7,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from motionlex.widgets.lexical_bars import ACCESSIBLE_NAME, LexicalBars
+from motionlex.widgets.lexical_bars import LexicalBars
 from motionlex.widgets.lexical_cursor import first_word, kept_cursor, moved_cursor
+from motionlex.widgets.lexical_keys import ACCESSIBLE_NAME
 
 # as in test_lexical_bars.py: a HumanML3D query's WordPieces and a retrieved motion's
 QUERY = [("kick", 2.1), ("left", 1.7), ("leg", 1.5), ("man", 0.4), ("##s", 0.2)]
