@@ -11,12 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 FOCUS_FRAME_PX = 2
 """Width of the focus frame, pixels."""
+
+
+def draw_focus_frame(painter: QPainter, rect: QRect, palette: QPalette) -> None:
+    """Draw the focus border, :data:`FOCUS_FRAME_PX` wide in ``palette``'s highlight
+    colour, inside ``rect`` (square corners, no fill); the painter's pen, brush and
+    antialiasing are left changed."""
+    pen = QPen(palette.highlight().color(), FOCUS_FRAME_PX)
+    pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    half = FOCUS_FRAME_PX / 2
+    painter.drawRect(rect.toRectF().adjusted(half, half, -half, -half))
 
 
 class FocusFrame(QWidget):
@@ -61,9 +74,5 @@ class FocusFrame(QWidget):
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         """The border, inside the frame's rectangle."""
         p = QPainter(self)
-        pen = QPen(self.palette().highlight().color(), FOCUS_FRAME_PX)
-        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        p.setPen(pen)
-        half = FOCUS_FRAME_PX / 2
-        p.drawRect(self.rect().toRectF().adjusted(half, half, -half, -half))
+        draw_focus_frame(p, self.rect(), self.palette())
         p.end()

@@ -14,9 +14,9 @@ overrides come first); where each key moves the cursor is :mod:`.lexical_cursor`
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QPainter
 
-from motionlex.widgets.focus_frame import FOCUS_FRAME_PX
+from motionlex.widgets.focus_frame import draw_focus_frame
 from motionlex.widgets.lexical_cursor import ACTIVATE_KEYS, Cursor, is_cursor_key, moved_cursor
 
 ACCESSIBLE_NAME = "Lexical evidence"
@@ -85,15 +85,8 @@ class WordCursorKeys:
     def _paint_cursor(self, painter: QPainter, area: QRect) -> None:
         """Frame the current word's row (when :meth:`cursor_rect` is inside ``area``)."""
         cursor = self.cursor_rect()
-        if cursor is None or not cursor.intersects(area):
-            return
-        pen = QPen(self.palette().highlight().color(), FOCUS_FRAME_PX)
-        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        half = FOCUS_FRAME_PX / 2
-        painter.drawRect(cursor.toRectF().adjusted(half, half, -half, -half))
+        if cursor is not None and cursor.intersects(area):
+            draw_focus_frame(painter, cursor, self.palette())
 
     def event(self, event: QEvent) -> bool:
         """Claim the cursor keys (Space and the arrows among them) from the window's
