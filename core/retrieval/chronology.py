@@ -84,25 +84,35 @@ def car_items(captions: Sequence[tuple[int, str, Sequence[str]]], shuffles: int,
 
 def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions: int,
                items: Sequence[CarItem], weight: float,
-               papers_set: np.ndarray | None = None) -> dict[str, float]:
+               papers_set: np.ndarray | None = None,
+               queries: np.ndarray | None = None) -> dict[str, float]:
     """CAR accuracy and motion-to-text retrieval with shuffled captions (both settings).
 
     Args:
         score: similarity lookup.
         texts / owners: every caption of the gallery (split and composed) and its motion.
-        num_motions: motions queried (split and composed).
+        num_motions: motions of the gallery (split and composed).
         items: multi-event captions with their shuffled versions.
         weight: fusion weight.
         papers_set: optional ``(len(items),)`` bool, the items of the papers' test set
             (each test motion's first caption, from the data, not composed: Fujiwara et al.
             Sec. 3.3 "the first one for testing"); their CAR is reported as
             ``CAR/first/<setting>/<sim>`` with ``CAR/first/n`` and ``CAR/first/chance``.
+        queries: optional ``(num_motions,)`` bool, the motions the retrieval rows
+            (``m2t/CAR-...``) query: the split's own motions, as Fujiwara et al. Table 1
+            (the test motions against the test captions plus their shuffled versions);
+            their gallery holds these motions' captions and their own items' shuffles, so
+            composed clips are neither queries nor gallery there. Default every motion.
+            CAR accuracy counts every item either way.
 
     Returns:
-        ``CAR/<setting>/<sim>``, ``m2t/CAR-<setting>/<sim>/<metric>``, counts and chance.
+        ``CAR/<setting>/<sim>``, ``m2t/CAR-<setting>/<sim>/<metric>`` (left out when no
+        queried motion has an item), ``m2t/CAR/n_motions`` and ``m2t/CAR/n_shuffles`` (the
+        retrieval rows' queries and shuffled gallery texts), counts and chance.
 
     Raises:
-        ValueError: if ``papers_set`` does not have one entry per item.
+        ValueError: if ``papers_set`` does not have one entry per item, or ``queries`` one
+            entry per motion.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3 Eq. (2) and Table 1.
     """
@@ -110,9 +120,18 @@ def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions:
     if papers_set is not None and len(papers_set) != len(items):
         raise ValueError(f"papers_set has {len(papers_set)} entries for {len(items)} items")
     first = np.zeros(len(items), bool) if papers_set is None else np.asarray(papers_set, bool)
+    queried = np.ones(num_motions, bool) if queries is None else np.asarray(queries, bool)
+    if queried.shape != (num_motions,):
+        raise ValueError(f"queries has shape {queried.shape} for {num_motions} motions")
     shuffles = [s for it in items for s in it.shuffles]
     motions = np.array([it.motion for it in items], np.int64)
     first_shuffle = np.cumsum([0] + [len(it.shuffles) for it in items])[:-1]
+    # the retrieval rows' sub-gallery: the queried motions' captions and their items' shuffles
+    q_cols = np.flatnonzero(queried)
+    q_texts = np.flatnonzero(queried[owners])
+    q_shuffles = np.array([first_shuffle[i] + j for i, it in enumerate(items)
+                           if queried[it.motion] for j in range(len(it.shuffles))], np.int64)
+    q_owners = (np.cumsum(queried) - 1)[owners[q_texts]]
     joined = {it.caption: join_events(it.events) for it in items}
     # a shuffle that reads as a motion's own caption is its positive, not a negative; the
     # shuffles are joined events ("a person sits down, then a person walks"), so they are
@@ -124,13 +143,19 @@ def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions:
         row = {t: i for i, t in reversed(list(enumerate(gallery)))}
         true_rows = np.array([row[it.caption if setting == "orig->event" else joined[it.caption]]
                               for it in items])
-        pos = owner_positives(gallery, owners, num_motions)
         dense, lex = score(gallery + shuffles, np.arange(num_motions))
         g = len(gallery)
+        if len(q_shuffles):
+            rows = np.concatenate([q_texts, g + q_shuffles])
+            pos = owner_positives([gallery[i] for i in q_texts], q_owners, len(q_cols))
+            sub = np.ix_(rows, q_cols)
+            for sim, (_, m2t) in scored(dense[sub], lex[sub], weight).items():
+                t = len(q_texts)
+                res = m2t_with_negatives(m2t[:t].T, m2t[t:].T, pos.T,
+                                         shuffled_positives=shuf_pos[np.ix_(q_shuffles,
+                                                                            q_cols)].T)
+                out.update(flatten_metrics({"m2t": res}, f"CAR-{setting}/{sim}"))
         for sim, (_, m2t) in scored(dense, lex, weight).items():
-            res = m2t_with_negatives(m2t[:g].T, m2t[g:].T, pos.T,
-                                     shuffled_positives=shuf_pos.T)
-            out.update(flatten_metrics({"m2t": res}, f"CAR-{setting}/{sim}"))
             shuf = np.full((len(items), max(len(it.shuffles) for it in items)), np.nan)
             for i, it in enumerate(items):
                 shuf[i, :len(it.shuffles)] = m2t[g + first_shuffle[i]:
@@ -142,6 +167,8 @@ def car_report(score: Scorer, texts: list[str], owners: np.ndarray, num_motions:
                 out[f"CAR/first/{setting}/{sim}"] = car_accuracy(true_sim[first], shuf[first])
     out["CAR"] = out["CAR/orig->event/dense"]
     out["CAR/n"] = float(len(items))
+    out["m2t/CAR/n_motions"] = float(len(q_cols))
+    out["m2t/CAR/n_shuffles"] = float(len(q_shuffles))
     chance = np.array([1.0 / (1 + len(it.shuffles)) for it in items])
     out["CAR/chance"] = 100.0 * float(np.mean(chance))
     if first.any():

@@ -113,7 +113,10 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     out["val/rsum"] = sum(out[f"{d}/dense/R@{k}"] for d in ("t2m", "m2t") for k in (1, 5, 10))
     out["fusion_weight"] = weight
     if items:
-        out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"]))
+        own = np.ones(len(motions), bool)  # the retrieval rows query the split's motions
+        own[owners[composed]] = False
+        out.update(car_report(score, texts, owners, len(motions), items, out["fusion_weight"],
+                              queries=own))
     out.update(side_report(score, texts, owners, len(motions),
                            {m: len(motions) + k for k, m in enumerate(mirrored)},
                            out["fusion_weight"]))

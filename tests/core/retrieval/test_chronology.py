@@ -60,6 +60,36 @@ def test_car_report_counts_true_order_wins():
                    papers_set=np.array([True]))
 
 
+def test_car_retrieval_rows_query_the_splits_own_motions_only():
+    """Fujiwara et al. Table 1: the split's motions against its captions plus their
+    shuffles. A composed clip (motion 1) that misses its caption drags CAR accuracy down,
+    but it is neither a query nor a gallery text of the retrieval rows once ``queries``
+    marks the split's motions; the rows then equal a report on the split alone."""
+    texts = ["walks, then sits", "sits, then walks", "jumps, then waves", "waves, then jumps"]
+    vecs = [[1, 0], [0.6, 0.8], [0.8, 0.6], [0, 1]]
+    score = _scorer(texts, vecs, [[1, 0], [0, 1]])
+    items = [CarItem(0, texts[0], ("walks", "sits"), [texts[1]]),
+             CarItem(1, texts[2], ("jumps", "waves"), [texts[3]])]
+    both = car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0)
+    own = car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items, 1.0,
+                     queries=np.array([True, False]))
+    alone = car_report(score, [texts[0]], np.array([0]), 1, items[:1], 1.0)
+    assert both["m2t/CAR-orig->event/dense/R@1"] == 50.0  # the composed clip's miss
+    assert own["CAR"] == both["CAR"] == 50.0  # accuracy still counts every caption
+    rows = [k for k in own if k.startswith("m2t/CAR-")]
+    assert rows and {k: own[k] for k in rows} == {k: alone[k] for k in rows}
+    assert own["m2t/CAR-orig->event/dense/R@1"] == 100.0
+    assert (own["m2t/CAR/n_motions"], own["m2t/CAR/n_shuffles"]) == (1, 1)
+    assert (both["m2t/CAR/n_motions"], both["m2t/CAR/n_shuffles"]) == (2, 2)
+    # no queried motion with shuffles: the rows are left out, the accuracy stays
+    none = car_report(score, [texts[0], texts[2]], np.array([0, 1]), 2, items[1:], 1.0,
+                      queries=np.array([True, False]))
+    assert not [k for k in none if k.startswith("m2t/CAR-")] and none["CAR"] == 0.0
+    with pytest.raises(ValueError, match="queries has shape"):
+        car_report(score, [texts[0]], np.array([0]), 1, items[:1], 1.0,
+                   queries=np.array([True, False]))
+
+
 def test_chronology_report_text_and_motion_sides_on_hand_built_scores():
     """Two composed pairs (motions at columns 0-1, their reordered clips at 2-3): pair 0
     passes both sides; pair 1's motion prefers the reordered caption (text side fails) while
