@@ -6,6 +6,10 @@
   caption (:func:`content_lemmas`), so "waving" counts for "waves".
 - ``words/query_recall@10``: for each distinct caption, the share of its content lemmas
   found among its own 10 heaviest lexical words.
+- ``words/motion_recall@10``: for each gallery motion, the share of its captions' content
+  lemmas found among its 10 heaviest words, each lemma once. Precision counts every form
+  ("raised", "raises", "raising" are three hits of "raise"), so a motion whose bars spend
+  their rows on one word's forms scores high there and low here.
 
 ``motionlex evaluate`` and validation during training both call :func:`word_report`;
 ``motionlex words`` prints :func:`word_weights`.
@@ -125,7 +129,8 @@ def word_report(motion_lexical: np.ndarray, motion_captions: Sequence[Sequence[s
         k: cut-off (10 in the keys' names of the default).
 
     Returns:
-        ``words/precision@k``, ``words/query_recall@k`` (shares in ``[0, 1]``) and the counts
+        ``words/precision@k``, ``words/motion_recall@k``, ``words/query_recall@k`` (shares
+        in ``[0, 1]``; see the module's docstring) and the counts
         ``words/n_motions``, ``words/n_queries`` (captions with at least one content word).
 
     Raises:
@@ -136,8 +141,9 @@ def word_report(motion_lexical: np.ndarray, motion_captions: Sequence[Sequence[s
         raise ValueError(f"motion_captions must have one entry per motion ({len(motion_lexical)}),"
                          f" got {len(motion_captions)}")
     relevant = [frozenset().union(*content_lemmas(list(caps))) for caps in motion_captions]
-    out = {f"words/precision@{k}": word_precision_at_k(
-        heaviest_hits(motion_lexical, vocabulary, relevant, k), relevant, k)}
+    motion_hits = heaviest_hits(motion_lexical, vocabulary, relevant, k)
+    out = {f"words/precision@{k}": word_precision_at_k(motion_hits, relevant, k),
+           f"words/motion_recall@{k}": word_recall_at_k(motion_hits, relevant, k)}
     first = {t: i for i, t in reversed(list(enumerate(texts)))}
     uniq = list(first)
     lemmas = content_lemmas(uniq)

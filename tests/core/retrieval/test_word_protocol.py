@@ -60,6 +60,8 @@ def test_word_report_motions_and_queries():
                          _vec({"waves": 2, "left": 1})])
     out = word_report(motion_lex, caps, text_lex, texts, VOCAB, k=10)
     assert out["words/precision@10"] == pytest.approx((0.5 + 0.0) / 2)
+    # motion 0 shows wave and hand of wave/left/hand; motion 1 neither walk nor forward
+    assert out["words/motion_recall@10"] == pytest.approx((2 / 3 + 0.0) / 2)
     assert out["words/query_recall@10"] == pytest.approx((2 / 3 + 1.0) / 2)
     assert out["words/n_motions"] == 2 and out["words/n_queries"] == 2
     with pytest.raises(ValueError, match="one entry per motion"):
@@ -92,3 +94,16 @@ def test_word_shares_are_weights_over_the_vectors_norm(model):
     for _, weight, share in out:
         assert share == pytest.approx(weight / np.linalg.norm(vec), rel=1e-5)
     assert sum(s for _, _, s in out) < 1.0
+
+
+def test_motion_recall_counts_a_lemma_once_where_precision_counts_each_form():
+    """The default model's "raises both hands" motion showed raised, raises, raising at the
+    top: three precision hits for one caption word (CLI/science audit 35)."""
+    vocab = ["[PAD]", "raised", "raises", "raising", "hands", "both", "left"]
+    lex = np.zeros((1, len(vocab)), np.float32)
+    lex[0, 1:4] = [3, 2.9, 2.8]
+    lex[0, 6] = 1  # "left": no word of the caption
+    caps = [["a person raises both hands"]]
+    out = word_report(lex, caps, lex, ["a person raises both hands"], vocab, k=4)
+    assert out["words/precision@4"] == pytest.approx(3 / 4)
+    assert out["words/motion_recall@4"] == pytest.approx(1 / 2)  # raise of raise, hand
