@@ -97,6 +97,7 @@ from motionlex.core.retrieval.protocols import (
 from motionlex.core.retrieval.report import (
     REPORT_RECORD,
     check_report_folder,
+    classification_title,
     markdown_report,
     remove_stale_reports,
     write_json,
@@ -318,7 +319,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
         first = {(int(owners[r]), texts[r]) for r in pair_rows}  # the papers' test set
         metrics.update(car_report(score, gallery_texts, gallery_owners, m_count + p, items,
                                   weight, papers_set=np.array([(it.motion, it.caption) in first
-                                                               for it in items])))
+                                                               for it in items]),
+                                  queries=np.arange(m_count + p) < m_count))
         metrics["CAR/n_captions"] = float(sum(it.motion < m_count for it in items))
     else:
         notes.append("CAR skipped: no multi-event caption")
@@ -358,6 +360,8 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),  # as an index manifest's "created"
             "data": str(data_set.root), "split": data_set.split,
             "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
+    if do_zero_shot:  # a dataset the checkpoint was trained on: its captions name the classes
+        info["classes_seen_in_training"] = _trained_on(checkpoint, data_set)
     table = markdown_report(metrics, info, cfg)
     files = [write_json(out_dir / REPORT_RECORD, info),  # first: it marks the folder as ours
              write_json(out_dir / "metrics.json", metrics),
@@ -372,7 +376,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
             "confusion": {k: v.tolist() for k, v in confusion.items()}}))
         for sim, mat in confusion.items():
             files.append(save_confusion(mat, classes, out_dir / f"confusion_{sim}.png",
-                                        f"zero-shot ({sim}): top-1 "
+                                        f"{classification_title(info)} ({sim}): top-1 "
                                         f"{metrics[f'zero-shot/{sim}/top1']:.1f} %"))
     stale = remove_stale_reports(out_dir, files)
     if stale:
@@ -394,8 +398,7 @@ def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[st
     if motions <= SMALL_GALLERY:
         notes.append(f"a gallery of {count(motions, 'motion')}: R@k says little "
                      f"here (R@{motions} and above are 100 % by construction)")
-    root = os.path.realpath(data_set.root)
-    trained_here = any(os.path.realpath(d) == root for d in trained_data_folders(checkpoint))
+    trained_here = _trained_on(checkpoint, data_set)
     if data_set.split in ("train", "all") and trained_here:
         notes.append(f"training-set figures: this checkpoint was trained on the train split "
                      f"of {data_set.root} (its train_config.json); evaluate on val or test")
@@ -405,6 +408,15 @@ def _setting_notes(checkpoint: Path, data_set: EvalSet, motions: int) -> list[st
                      f"training, so these figures are somewhat optimistic next to a held-out "
                      f"test split")
     return notes
+
+
+def _trained_on(checkpoint: Path, data_set: EvalSet) -> bool:
+    """Whether the checkpoint was trained on ``data_set``'s folder: its ``train_config.json``
+    names the folder, or, for a bare folder name (a shipped model records a folder of the
+    machine it was trained on by name: the default model's ``demo-data``), one of that name."""
+    root = os.path.realpath(data_set.root)
+    return any(os.path.realpath(d) == root if os.path.isabs(d) else
+               Path(d).name == Path(root).name for d in trained_data_folders(checkpoint))
 
 
 def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,

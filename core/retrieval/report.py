@@ -93,8 +93,9 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
                   f"{int(metrics['CAR/n'])} multi-event captions "
                   f"({int(metrics.get('CAR/n_captions', 0))} from the data, "
                   f"{int(metrics['CAR/n'] - metrics.get('CAR/n_captions', 0))} composed), "
-                  f"{cfg.car_shuffles} shuffled version(s) each, added to the motion-to-text "
-                  f"gallery; chance CAR {metrics['CAR/chance']:.1f} %. The headline `CAR` is "
+                  f"{cfg.car_shuffles} shuffled version(s) each; chance CAR "
+                  f"{metrics['CAR/chance']:.1f} %. {_car_retrieval_rows(metrics)} "
+                  "The headline `CAR` is "
                   f"orig->event, dense ({_cell(metrics, 'CAR')} %): the original caption "
                   "against its events shuffled and joined, so the two differ in wording as "
                   "well as in order and a model can beat chance on wording alone; "
@@ -142,14 +143,46 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
     lines += _trust_sections(metrics)
     if "zero-shot/n" in metrics:
         keys = sorted({k.rsplit("/", 1)[1] for k in metrics if k.startswith("zero-shot/dense/")})
-        lines += ["", "## Zero-shot action classification", "",
-                  f"{int(metrics['zero-shot/n'])} motions, "
-                  f"{int(metrics['zero-shot/classes'])} classes, prompt `{cfg.prompt}`.", "",
+        classes = int(metrics["zero-shot/classes"])
+        seen = ("" if not info.get("classes_seen_in_training") else
+                " Not zero-shot: the checkpoint was trained on this dataset (its "
+                "train_config.json), whose captions name these actions; zero-shot means "
+                "classes and data the model never trained on (Yu et al., CVPR 2024, Sec. 5.2).")
+        lines += ["", f"## {classification_title(info)[:1].upper()}"
+                      f"{classification_title(info)[1:]}", "",
+                  f"{int(metrics['zero-shot/n'])} motions, {classes} classes, prompt "
+                  f"`{cfg.prompt}`; chance is k / {classes}.{seen}", "",
                   "| Similarity | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
         for sim in SIMILARITIES:
             cells = [_cell(metrics, f"zero-shot/{sim}/{k}") for k in keys]
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
+        chance = [f"{100.0 * min(int(k[3:]), classes) / classes:.2f}" for k in keys]
+        lines.append("| chance | " + " | ".join(chance) + " |")
     return "\n".join(lines) + "\n"
+
+
+def classification_title(info: dict[str, Any]) -> str:
+    """What the action classification of an evaluation is: zero-shot, or by prompt over
+    classes the checkpoint's training captions name (``info["classes_seen_in_training"]``,
+    set by :func:`.evaluate.evaluate_steps` when the data folder is one it trained on)."""
+    return ("action classification by prompt (classes seen in training)"
+            if info.get("classes_seen_in_training") else "zero-shot action classification")
+
+
+def _car_retrieval_rows(metrics: dict[str, float]) -> str:
+    """The sentence saying what the CAR table's retrieval columns query (Fujiwara et al.,
+    ECCV 2024, Table 1: the split's motions against its captions plus their shuffles)."""
+    if "m2t/CAR/n_motions" not in metrics:  # a metrics.json of an earlier version
+        return ("Retrieval columns: every motion against the gallery with the shuffled "
+                "versions added.")
+    n, k = int(metrics["m2t/CAR/n_motions"]), int(metrics["m2t/CAR/n_shuffles"])
+    if not k:
+        return ("Retrieval columns left out: none of the split's own captions has "
+                "events to shuffle (only composed ones).")
+    return (f"Retrieval columns (R@k, MedR; Fujiwara et al. Table 1): the split's "
+            f"{count(n, 'motion')} query its captions plus the {count(k, 'shuffled version')} "
+            "of its own multi-event captions (composed clips are neither queries nor "
+            "gallery there); the CAR columns count every caption.")
 
 
 def _trust_sections(metrics: dict[str, float]) -> list[str]:
@@ -168,8 +201,14 @@ def _trust_sections(metrics: dict[str, float]) -> list[str]:
         lines += ["", "## Lexical words", "",
                   "| Measure | Value | Items |", "|---|---:|---:|",
                   f"| word precision@10 (motion's 10 heaviest words that are its captions' "
-                  f"content lemmas) | {_cell(metrics, 'words/precision@10')} | "
+                  f"content lemmas; each form counts: raised, raises, raising are three) | "
+                  f"{_cell(metrics, 'words/precision@10')} | "
                   f"{int(metrics['words/n_motions'])} motions |",
+                  *([f"| motion word recall@10 (its captions' content lemmas among its 10 "
+                     f"heaviest words, each lemma once) | "
+                     f"{_cell(metrics, 'words/motion_recall@10')} | "
+                     f"{int(metrics['words/n_motions'])} motions |"]
+                    if "words/motion_recall@10" in metrics else []),
                   f"| query word recall@10 (caption's content lemmas among its 10 heaviest "
                   f"words) | {_cell(metrics, 'words/query_recall@10')} | "
                   f"{int(metrics['words/n_queries'])} captions |"]

@@ -488,6 +488,14 @@ def test_notes_on_what_the_numbers_can_mean(shared_data, tmp_path):
     notes = _setting_notes(ckpt, dataclasses.replace(train, split="train"), 70)
     assert len(notes) == 1 and notes[0].startswith("training-set figures: this checkpoint "
                                                    "was trained on the train split of")
+    # a shipped model records a folder of its training machine by name (the default
+    # model's "demo-data"): a folder of that name is the one it was trained on
+    from motionlex.core.retrieval.evaluate import _trained_on
+
+    (ckpt / "train_config.json").write_text(json.dumps({"data": ["bandai"]}))
+    assert _trained_on(ckpt, train) and len(_setting_notes(ckpt, train, 70)) == 1
+    (ckpt / "train_config.json").write_text(json.dumps({"data": ["/elsewhere/bandai"]}))
+    assert not _trained_on(ckpt, train)  # an absolute path is compared as a path
 
 
 def test_fusion_weight_falls_back_to_half_when_val_txt_is_empty(shared_data, tmp_path):
