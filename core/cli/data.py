@@ -225,9 +225,10 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser(
         "stats", help="compute patch z-score statistics on a training split",
-        description="Compute the per-channel mean and standard deviation of the motion-patch "
-        "points over the split of one or more dataset folders, and write them as JSON: the "
-        "statistics that z-score the patches (for index --stats and patches --stats; train "
+        description="Compute the mean and standard deviation of each motion-patch sample "
+        "point's x, y and z (80 points x 3 by default; absolute positions, as Yu et al.) over "
+        "the split of one or more dataset folders, and write them as JSON: the statistics "
+        "that z-score the patches (for index --stats and patches --stats; train "
         "computes its own). A bad motion file is skipped and named.")
     s.add_argument("data", nargs="+", help="dataset folder(s)")
     s.add_argument("--split", default="train", help="split to compute on (default train)")
@@ -238,7 +239,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "events", help="split a caption into events, print a shuffled order",
         description="Split a caption into its events (spaCy and connective rules: then, "
-        "after, before, while, first ... finally) and print them with the caption rebuilt in "
+        "after, before, first ... finally split; while, when, until keep simultaneous actions "
+        "in one event) and print them with the caption rebuilt in "
         "a shuffled order of events, as CAR and the order negatives of training use it.",
         epilog=examples('motionlex events "a person jumps twice, then sits down"',
                         'motionlex events "after waving, a person walks away" --seed 3'))

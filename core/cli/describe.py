@@ -54,13 +54,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print(f"{args.file}: nearest of {res.bank_size} captions ({res.bank_source}); "
           "retrieved, not generated")
     w = res.weight
-    print(f"score = {w:.2f} x dense + {1 - w:.2f} x lex / the best lex over the bank")
-    print(f"{'score':>6} {'dense':>6} {'lex':>6}  caption  [shared words]")
+    print(f"fused = {w:.2f} x dense + {1 - w:.2f} x lexical / the best lexical over the bank")
+    print(f"{'fused':>6} {'dense':>6} {'lexical':>7}  caption  [shared words]")
     from motionlex.core.text.events import visible_text  # a caption's escape codes inert
 
     for d in res.descriptions:
         words = ", ".join(w for w, _ in d.words)
-        print(f"{d.score:6.3f} {d.dense:6.3f} {d.lexical:6.3f}  {visible_text(d.caption)}"
+        print(f"{d.score:6.3f} {d.dense:6.3f} {d.lexical:7.3f}  {visible_text(d.caption)}"
               + (f"  [{words}]" if words else ""))
     print("motion's heaviest words: " + ", ".join(w for w, _ in res.motion_words[:12]))
     return 0

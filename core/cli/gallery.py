@@ -313,15 +313,16 @@ def cmd_search(args: argparse.Namespace) -> int:
                     "hits": [hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]})
         return 0
     both = args.mode == "fused"  # a fused score is relative to the query's best lexical
-    # score: the dense cosine beside it says how close a hit really is
-    print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}" if both else "") + "  id  caption"
-          + ("  [shared words]" if args.words else ""))
+    # score: the dense cosine and the lexical score beside it say how close a hit really is
+    # (the columns of `describe` and of --json)
+    print(f"{'#':>3}  {args.mode:>7}" + (f"  {'dense':>6}  {'lexical':>7}" if both else "")
+          + "  id  caption" + ("  [shared words]" if args.words else ""))
     from motionlex.core.text.events import visible_text  # a caption's escape codes inert
 
     for rank, hit in enumerate(hits, 1):
         words = ", ".join(f"{w} {v:.3f}" for w, v in hit.words)
         shown = f"  [{words}]" if args.words else ""  # --words 0: no evidence column
-        dense = f"  {hit.dense_score:6.3f}" if both else ""
+        dense = f"  {hit.dense_score:6.3f}  {hit.lexical_score:7.3f}" if both else ""
         print(f"{rank:3d}  {hit.score:7.4f}{dense}  {hit.id}  "
               f"{visible_text(hit.caption or '') or '-'}{shown}")
     return 0

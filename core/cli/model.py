@@ -90,13 +90,15 @@ def _headline(metrics: dict) -> str:
              if "phase" in metrics and "step" in metrics else "")
     if metrics.get("phase") == "init":  # no step of the run beat its starting point
         where = " (the --init model itself: no step of this run beat it)"
-    line = (f"best on validation{where}: R@1 text->motion / motion->text: dense "
+    line = (f"best on validation{where}: R@1 t2m / m2t: dense "
             f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
             f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
             + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
                if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
-        line += f" (fusion weight {metrics['fusion_weight']:.2f})"
+        w = float(metrics["fusion_weight"])
+        line += (f" (fusion weight {w:.2f}: fused = {w:.2f} dense + {1 - w:.2f} lexical"
+                 + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "") + ")")
     if "val/rsum" in metrics:
         line += f"; rsum {pct('val/rsum')}"
     if "CAR" in metrics:  # orig->event, dense: what it compares, beside the order-only figure
@@ -372,7 +374,8 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="pairs of the synthetic motion-side chronology test (0 = skip; "
                    "default 50)")
     s.add_argument("--zero-shot", action=argparse.BooleanOptionalAction, default=None,
-                   help="zero-shot action classification (default: when labels exist)")
+                   help="action classification by prompt, titled zero-shot when the "
+                   "checkpoint never trained on the data (default: when labels exist)")
     s.add_argument("--prompt", type=prompt_template, default="a person {action}",
                    help="class prompt with {action} (default 'a person {action}')")
     s.add_argument("--batch-size", type=positive_int, default=64,

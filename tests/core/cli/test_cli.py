@@ -297,7 +297,7 @@ def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_pat
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     lines = r.stdout.strip().splitlines()
     assert r.returncode == 0 and lines[-1] == "0 False False False False False", r.stdout + r.stderr
-    assert len(lines) == 4 and lines[0].split()[:3] == ["#", "fused", "dense"]
+    assert len(lines) == 4 and lines[0].split()[:4] == ["#", "fused", "dense", "lexical"]
     assert lines[1].lstrip().startswith("1 ")
     bad = tmp_path / "notes.npy"
     bad.write_text("not an array")
@@ -313,7 +313,7 @@ def test_text_search_loads_no_motion_file_code(shared_data, make_subset, tmp_pat
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert f"searching by the motion in {take}" in r.stderr and "does not know" not in r.stderr
-    assert r.stdout.splitlines()[1].split()[3] == f"ds/{BANDAI_IDS[0]}"  # # fused dense id
+    assert r.stdout.splitlines()[1].split()[4] == f"ds/{BANDAI_IDS[0]}"  # # fused dense lex id
     r = subprocess.run([sys.executable, "-m", "motionlex.core", "search", "./no/such.bvh",
                         "--index", str(idx)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "no/such.bvh" in r.stderr.splitlines()[-1]

@@ -40,7 +40,7 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert _train(repo_root, bandai_small, run) == 0  # not --quiet: Lightning's INFO level
     out, err = capfd.readouterr()
     assert f"model written to {run / 'model'}" in out
-    assert "best on validation (lexcmlp, step 1): R@1 text->motion / motion->text: dense " in out
+    assert "best on validation (lexcmlp, step 1): R@1 t2m / m2t: dense " in out
     assert f"all figures in {run / 'val_metrics.json'}" in out
     assert "GPU available" not in out + err and "TPU available" not in out + err
 
@@ -163,8 +163,12 @@ def test_headline_of_hand_built_metrics():
     line = _headline({"phase": "lexcmlp", "step": 40, "t2m/dense/R@1": 12.345,
                       "m2t/dense/R@1": 10.0, "t2m/lexical/R@1": 8.0, "fusion_weight": 0.75,
                       "val/rsum": 250.04})
-    assert line == ("best on validation (lexcmlp, step 40): R@1 text->motion / motion->text: "
-                    "dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75); rsum 250.0")
+    assert line == ("best on validation (lexcmlp, step 40): R@1 t2m / m2t: "
+                    "dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75: fused = 0.75 "
+                    "dense + 0.25 lexical); rsum 250.0")
+    # a weight of 1 read as a fused figure of its own (CLI/science audit 35)
+    assert "(fusion weight 1.00: fused = 1.00 dense + 0.00 lexical, dense alone)" in _headline(
+        {"t2m/dense/R@1": 1.0, "fusion_weight": 1.0})
     line = _headline({"t2m/dense/R@1": 50.0, "CAR": 33.9, "CAR/chance": 50.0,
                       "CAR/event->event/dense": 52.3})
     # what the headline compares, beside the form-matched figure (audit 32: 85 % vs 52 %)
