@@ -99,6 +99,21 @@ ENGLISH_MARKERS = frozenset(
 another language, not as English with typos (which keeps its "a", "the", "then")."""
 
 
+OTHER_LANGUAGE_MARKERS = frozenset(
+    """der das und mit eine einen einer ein sich ist nach dann zu auf dem des
+    une les avec puis est sur dans pour
+    los las una con luego del por
+    gli poi della nella
+    het een naar
+    uma com depois""".split()
+)
+"""Grammatical words of German, French, Spanish, Italian, Dutch and Portuguese that are no
+English words: BERT's vocabulary holds many of them ("eine", "mit", "der"), so a query such
+as "eine Person winkt mit der linken Hand" has few unknown words and was taken for English
+with one typo ("did you mean: wink"). Two of them and no :data:`ENGLISH_MARKERS` read as
+another language."""
+
+
 def _latin_share(word: str) -> float:
     letters = [ch for ch in word if ch.isalpha()]
     latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
@@ -109,9 +124,11 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     """Whether a query reads as English (typos included) rather than another language.
 
     Not English: a word written mostly in another script ("一个人跳", "человек"; a single
-    look-alike letter in "wаlks" is a typo), or at least 3 words of
-    :data:`MIN_WORD_LENGTH`+ letters, more than half of them unknown, and no
-    :data:`ENGLISH_MARKERS` ("eine Person springt zweimal und setzt sich dann hin").
+    look-alike letter in "wаlks" is a typo); or no :data:`ENGLISH_MARKERS` and either at
+    least 3 words of :data:`MIN_WORD_LENGTH`+ letters, more than half of them unknown
+    ("eine Person springt zweimal und setzt sich dann hin"), or two distinct
+    :data:`OTHER_LANGUAGE_MARKERS` ("eine Person winkt mit der linken Hand", whose words
+    but one are in the vocabulary).
     Suggestions for such a query are unrelated English words ("sprint, weimar"), so the
     explorer says the model reads English instead of offering them.
 
@@ -122,10 +139,12 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     words = [w.lower() for w in WORD_PATTERN.findall(text)]
     if any(_latin_share(w) < 0.5 for w in words):
         return False
-    long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
-    if len(long_words) < 3 or 2 * len(unknown) <= len(long_words):
+    if any(w in ENGLISH_MARKERS for w in words):
         return True
-    return any(w in ENGLISH_MARKERS for w in words)
+    if len(OTHER_LANGUAGE_MARKERS.intersection(words)) >= 2:
+        return False
+    long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
+    return len(long_words) < 3 or 2 * len(unknown) <= len(long_words)
 
 
 def unknown_words_note(subject: str = "this query") -> str:

@@ -117,6 +117,11 @@ def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
     ("kick punch block", True),
     ("eine Person springt zweimal und setzt sich dann hin", False),
     ("una persona salta dos veces y luego se sienta", False),
+    # every word but "winkt" is in BERT's vocabulary: "did you mean: wink" (GUI audit 35)
+    ("eine Person winkt mit der linken Hand", False),
+    ("une personne saute puis s'assoit avec les bras levés", False),
+    ("a person walks with the left hand on the hip, then waves", True),
+    ("person walks und jumps", True),  # one marker word is no other language
     ("человек прыгает", False),
     ("一个人跳两次", False),
 ])
