@@ -53,7 +53,9 @@ def protocol_legend(metrics: dict[str, float], cfg: Any) -> str:
                      f"counting when its caption's sentence similarity to the query's is at "
                      f"least {cfg.threshold:g} on TMR's (cos + 1) / 2 scale (cosine "
                      f"{2 * cfg.threshold - 1:g})")
-    return "; ".join(parts) + "."
+    return ("; ".join(parts) + ". Identical captions are one positive in every protocol "
+            "(TMR's first-caption protocols count only the pair's own motion, so templated "
+            "captions can score higher here).")
 
 
 def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -> str:
