@@ -55,9 +55,9 @@ RERANK_POOL = 400
 
 
 def cached_orders(model: Any, caption: str, cache: dict | None) -> Any:
-    """:func:`~motionlex.core.retrieval.chronology.query_orders` of ``caption``, kept in
+    """:func:`~motionlex.core.retrieval.event_orders.query_orders` of ``caption``, kept in
     ``cache`` (at most :data:`ORDERS_CACHED` captions; the oldest dropped first)."""
-    from motionlex.core.retrieval.chronology import query_orders  # lazy: fast start
+    from motionlex.core.retrieval.event_orders import query_orders  # lazy: fast start
 
     if cache is not None and caption in cache:
         return cache[caption]
@@ -302,8 +302,8 @@ def motions_steps(index: Any, request: MotionsRequest,
 def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
                  orders_cache: dict | None = None) -> Progress:
     """Job: events of the caption, every distinct order (a sample past 24), dense cosine
-    with the motion (:func:`motionlex.core.retrieval.chronology.event_order_scores` on the motion's
-    stored dense embedding).
+    with the motion (:func:`motionlex.core.retrieval.event_orders.event_order_scores` on the
+    motion's stored dense embedding).
 
     Args:
         index: the open :class:`~motionlex.core.retrieval.index.GalleryIndex`, or None.
@@ -318,7 +318,7 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
     Raises:
         ValueError: no gallery open or no matching model.
     """
-    from motionlex.core.retrieval.chronology import event_order_scores  # lazy: fast start
+    from motionlex.core.retrieval.event_orders import event_order_scores  # lazy: fast start
 
     if index is None:
         raise ValueError("no gallery is open")

@@ -9,7 +9,7 @@ order to the best other order of the same events (CAR's per-motion margin):
     score(m)  = plain(m) + alpha * margin(m)
 
 with ``s_o`` the dense cosine of the order's joined caption (events joined with
-``", then "``, :func:`~.chronology.query_orders`). A single-event query has no other order:
+``", then "``, :func:`~.event_orders.query_orders`). A single-event query has no other order:
 its margin is 0 and the ranking is plain. Event-wise similarity (the mean of the events'
 cosines, order-blind) is measured beside them for reference.
 
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.patches import PatchStats
-from motionlex.core.retrieval.chronology import QueryOrders, query_orders
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
+from motionlex.core.retrieval.event_orders import QueryOrders, query_orders
 from motionlex.core.retrieval.metrics import rank_of_first_positive, recall_at_k
 
 ORDER_RANKINGS = ("plain", "order")

@@ -11,9 +11,9 @@ from motionlex.core.retrieval.chronology import (
     car_report,
     chronology_report,
     composed_pairs,
-    event_order_scores,
 )
 from motionlex.core.retrieval.embed import Embeddings, Scorer, encode_texts
+from motionlex.core.retrieval.event_orders import event_order_scores
 from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import join_events
 

@@ -51,8 +51,8 @@ def test_ranking_metrics_on_a_hand_built_matrix():
 
 def test_report_on_synthetic_pairs(model, stats):
     from motionlex.core.data.demo.gallery import chronology_pairs
-    from motionlex.core.retrieval.chronology import query_orders
     from motionlex.core.retrieval.embed import encode_motions, encode_texts
+    from motionlex.core.retrieval.event_orders import query_orders
     from motionlex.core.retrieval.order_ranking import order_ranking_report
 
     pairs = chronology_pairs(seed=3, n=3)
