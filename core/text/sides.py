@@ -36,6 +36,12 @@ angle". ("right before / after / then" stays a side: in KIT-ML it is nearly alwa
 right, then ..." or "stumbles to his right before ...".)"""
 
 
+def is_side_word(word: str) -> bool:
+    """Whether ``word`` (any case) names a side or a turning sense ("left", "clockwise",
+    "leftwards"): a word with its own lexical row and its own training target."""
+    return word.lower() in _SIDE_SWAPS
+
+
 def _side_words(caption: str) -> list[re.Match]:
     """The side words of a caption, as regex matches (left to right)."""
     skip = {m.start() for m in _NOT_A_SIDE.finditer(caption)}
