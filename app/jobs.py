@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 SEARCH_MODES = ("fused", "dense", "lexical")
 """Ranking modes offered (see :class:`motionlex.core.retrieval.search.Searcher`)."""
 
-QUERY_WORDS_SHOWN = 20
-"""Heaviest query / motion words sent for the lexical bars."""
+QUERY_WORDS_SHOWN = 60
+"""Heaviest query / motion words sent for the lexical bars: they draw 20 rows, and 60 words
+fill 20 rows of words whose forms are summed into one (:mod:`motionlex.widgets.lexical_groups`)."""
 
 MAX_EVENT_ORDERS = 24
 """Event orders scored per caption in the chronology panel (4 events: all 24)."""

@@ -108,6 +108,9 @@ class ModelInfo:
         parameters: number of parameters.
         words: the whole words of its vocabulary (query spelling feedback).
         lexical_words: the words its lexical vectors can weigh (caption-corpus words).
+        word_groups: form -> the word it is a form of, over ``lexical_words`` ("raised" ->
+            "raise"; :func:`motionlex.core.text.word_groups.word_groups`): the lexical
+            panel's rows.
         note: why this model is loaded when it is not the one asked for (the shipped
             model standing in, see :mod:`motionlex.app.fallback`); ``""`` otherwise.
         substituted: True when a model that was asked for is not the one loaded (it failed,
@@ -126,6 +129,7 @@ class ModelInfo:
     parameters: int
     words: tuple[str, ...] = ()
     lexical_words: tuple[str, ...] = ()
+    word_groups: dict[str, str] = field(default_factory=dict, hash=False)
     note: str = ""
     substituted: bool = False
     gallery_searchable: bool | None = None

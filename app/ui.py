@@ -256,6 +256,15 @@ def build_actions(win: MainWindow) -> None:
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
+    win.act_group_words = a("&Group word forms", lambda: None, None,
+                            "Lexical evidence: one row per word, its forms summed (raised, "
+                            "raises, raising under raise); off: one row per vocabulary word")
+    win.act_group_words.setCheckable(True)
+    win.act_group_words.setChecked(cfg.read_bool(win.settings, cfg.KEY_GROUP_WORDS, True))
+    win.lexical_bars.set_grouped(win.act_group_words.isChecked())
+    win.act_group_words.toggled.connect(win.lexical_bars.set_grouped)
+    win.act_group_words.toggled.connect(
+        lambda on: win.settings.setValue(cfg.KEY_GROUP_WORDS, bool(on)))
     win.act_compare = a("&Compare selected results", lambda: win.results_list.request_compare(
         "side"), "Ctrl+M", "Play the selected results side by side (select several with "
         "Shift+Up/Down or Ctrl+click)")
@@ -340,6 +349,8 @@ def _connect_query_hint(win: MainWindow) -> None:
                                       else text))
     win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
                                                                     info.lexical_words))
+    win.state.events.model.connect(lambda info: win.lexical_bars.set_word_groups(
+        info.word_groups))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())
@@ -409,6 +420,7 @@ def build_menus(win: MainWindow) -> None:
     for dock in win.docks():
         m.addAction(dock.toggleViewAction())
     m.addSeparator()
+    m.addAction(win.act_group_words)
     m.addAction(win.act_reset_layout)
     m = mb.addMenu("&Help")
     m.addAction(win.act_shortcuts)

@@ -183,6 +183,7 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
         from motionlex.core.model.lite_load import load_for_queries
         from motionlex.core.retrieval.fingerprints import model_fingerprint
         from motionlex.core.text.spelling import whole_words
+        from motionlex.core.text.word_groups import word_groups
 
         root = Path(path).expanduser()
         yield 0, 0
@@ -205,7 +206,9 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
             words=tuple(whole_words(model.vocabulary)),
             lexical_words=tuple(whole_words(t for t, off in zip(
                 model.vocabulary, model.lexical_excluded().tolist()) if not off)),
-        )
+        )  # the lexical panel's rows: one per word, its forms summed
+        info = dataclasses.replace(info, word_groups=word_groups(info.lexical_words,
+                                                                 info.words))
         yield 0, 0
         note = jobs.warm_event_parser()
         if note:

@@ -10,7 +10,9 @@ model's expansions, are drawn in italic grey. Clicking a word emits ``wordClicke
 Custom painted: no per-row widgets.
 
 The panel is used from the keyboard as an item view is (a current word, the arrows,
-Enter or Space to search it): :mod:`~motionlex.widgets.lexical_keys`.
+Enter or Space to search it): :mod:`~motionlex.widgets.lexical_keys`. Given the model's
+word groups (:meth:`LexicalBars.set_word_groups`), the forms of one word ("raised, raises,
+raising") are one row, their weights summed (:mod:`~motionlex.widgets.lexical_groups`).
 
 When the rows do not fit the panel's height they first shrink to
 :data:`~motionlex.widgets.lexical_geometry.MIN_ROW_PAD_PX` of padding, and then a vertical
@@ -36,13 +38,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QWidget
 
 from motionlex.widgets.elide import elide_heading, elide_right
-from motionlex.widgets.lexical_cursor import kept_cursor
 from motionlex.widgets.lexical_geometry import (
     ROW_PAD_PX,
     RowScroll,
     column_widths,
     row_metrics,
 )
+from motionlex.widgets.lexical_groups import GroupedWords, forms_tip
 from motionlex.widgets.lexical_keys import KEYS_TIP, WordCursorKeys
 from motionlex.widgets.lexical_words import (
     Row,
@@ -57,7 +59,7 @@ logger = logging.getLogger(__name__)
 SIDES: tuple[str, ...] = ("query", "result")
 """The two word lists, left to right."""
 
-class LexicalBars(WordCursorKeys, QWidget):
+class LexicalBars(GroupedWords, WordCursorKeys, QWidget):
     """Two bar charts of weighted words with the shared words highlighted.
 
     Args:
@@ -81,6 +83,7 @@ class LexicalBars(WordCursorKeys, QWidget):
         self._max_words = int(max_words)
         self._words: dict[str, list[tuple[str, float]]] = {s: [] for s in SIDES}
         self._own: dict[str, frozenset[str] | None] = dict.fromkeys(SIDES)
+        self._init_groups(SIDES)  # words as given, drawn grouped by word or not
         self._titles = {"query": "query", "result": "selected result"}
         self._result_id = ""
         self._rows: list[Row] = []
@@ -142,18 +145,14 @@ class LexicalBars(WordCursorKeys, QWidget):
     def clear(self) -> None:
         """Remove both word lists (and the current word)."""
         self._words = {s: [] for s in SIDES}
+        self._given = {s: ([], None) for s in self._given}
         self._cursor = None
         self._relayout()
 
     def _set(self, side: str, words: Sequence[tuple[str, float]],
              own: Iterable[str] | None) -> None:
-        checked = check_words(words, side)[: self._max_words]
-        mine = None if own is None else frozenset(own)
-        if checked == self._words[side] and mine == self._own[side]:
-            return  # nothing changed: no relayout, no repaint
-        self._words[side], self._own[side] = checked, mine
-        self._cursor = kept_cursor(self._cursor, self._word_lists())
-        self._relayout()
+        self._given[side] = (check_words(words, side), own)
+        self._redraw((side,))
 
     def _word_lists(self) -> dict[str, list[str]]:
         """side -> its drawn words, top to bottom (the columns left to right)."""
@@ -371,7 +370,8 @@ class LexicalBars(WordCursorKeys, QWidget):
             own = ("" if self._own[row.side] is None else
                    f"; added by the model, not one of {text} words" if row.expansion
                    else f"; one of {text} words")
-            return f"{row.word}: {row.weight:.4g}{shared}{own}"
+            forms = forms_tip(self._forms[row.side].get(row.word, ()))
+            return f"{row.word}: {row.weight:.4g}{forms}{shared}{own}"
         if 0 <= pos.y() < self._metrics()[1]:
             margin, col_w = self._metrics()[2], self._col_w()
             c = 0 if pos.x() < margin + col_w + margin // 2 else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from motionlex.app.compare import MAX_COMPARED, MAX_OVERLAID
+from motionlex.widgets.lexical_groups import drawn_words
 
 LONG_WAIT_MS = 90000
 
@@ -31,9 +32,10 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     assert [m.row for m in data.motions] == [hits[i]["row"] for i in (0, 2, 3)]
     # the word panel explains the first compared motion
     first = data.motions[0]
-    shown_words = [wd for wd, _ in w.lexical_bars.words("result")]
-    assert shown_words == [wd for wd, _ in sorted(first.words, key=lambda p: -p[1])][
-        :len(shown_words)] and shown_words
+    bars = w.lexical_bars  # its words as drawn: one row per word (forms summed)
+    assert bars.words("result") == drawn_words(sorted(first.words, key=lambda p: -p[1]),
+                                               None, bars.word_groups(), 20).pairs
+    assert bars.words("result")
     assert w.lexical_bars.title_text("result").startswith("#1 ")
     assert sv.num_motions == 3 and sv.is_playing
     assert sv.num_frames == max(len(m.joints) for m in data.motions)

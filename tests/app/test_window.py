@@ -9,7 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from motionlex.app import settings as cfg
 from motionlex.app.window import MainWindow
+from motionlex.widgets.lexical_groups import drawn_words
 
 QUERY = "a person waves the right hand"
 LONG_WAIT_MS = 90000  # model and index loads on a busy 2-core machine
@@ -73,8 +75,15 @@ def test_typed_query_ranks_animates_and_explains(qtbot, loaded, screenshot_dir):
     pv = w.patch_view
     assert pv.valid_frames == len(m.joints) and pv.image_rgb().shape == (len(m.joints), 80, 3)
     qtbot.waitUntil(lambda: pv.frame == sv.frame or not sv.is_playing, timeout=2000)
-    assert w.lexical_bars.words("query") == result.query_words[:20]
-    assert w.lexical_bars.words("result") == m.words[:20]
+    bars = w.lexical_bars  # one row per word, its forms summed (the model's word groups)
+    assert bars.is_grouped() and bars.word_groups() == w.state.model.word_groups
+    assert bars.words("query") == drawn_words(result.query_words, None, bars.word_groups(),
+                                              20).pairs
+    assert bars.words("result") == drawn_words(m.words, None, bars.word_groups(), 20).pairs
+    w.act_group_words.setChecked(False)  # View > Group word forms, remembered
+    assert bars.words("query") == result.query_words[:20] and not bars.is_grouped()
+    assert w.settings.value(cfg.KEY_GROUP_WORDS) in (False, "false")
+    w.act_group_words.setChecked(True)
     # the chronology panel scores event orders for the selected motion
     qtbot.waitUntil(lambda: bool(w.car_panel.shown_orders()) and not w.car_panel.is_busy(),
                     timeout=LONG_WAIT_MS)
@@ -308,3 +317,16 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
 def test_about_names_model_device_and_gallery(loaded):
     text = loaded.about_text()
     assert "tiny" in text and loaded.model_info.device_name in text and "26 motions" in text
+
+
+def test_group_word_forms_is_read_from_the_settings(qtbot, make_window, settings_file):
+    s = cfg.open_settings(settings_file)
+    s.setValue(cfg.KEY_GROUP_WORDS, False)
+    s.sync()
+    w = make_window()
+    assert not w.act_group_words.isChecked()
+    w.lexical_bars.set_word_groups({"hands": "hand", "hand": "hand"})
+    w.lexical_bars.set_query_words([("hands", 0.5), ("hand", 0.4)])
+    assert [x for x, _ in w.lexical_bars.words("query")] == ["hands", "hand"]
+    w.act_group_words.setChecked(True)
+    assert w.lexical_bars.words("query") == [("hand", 0.9)]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from motionlex.app import jobs
 from motionlex.app.messages import (
     GalleryInfo,
     ModelInfo,
@@ -107,7 +108,7 @@ def test_rank_steps_real_ranking(worker, tiny_checkpoint):
     for h in result.hits:
         assert all(not isinstance(v, torch.Tensor) for v in h.values())
     words = [w for w, _ in result.query_words]
-    assert 0 < len(words) <= 20 and len(set(words)) == len(words)
+    assert 0 < len(words) <= jobs.QUERY_WORDS_SHOWN and len(set(words)) == len(words)
     weights = [v for _, v in result.query_words]
     assert weights == sorted(weights, reverse=True) and weights[-1] > 0
     # 6 WordPieces and [CLS], [SEP]: within what the model reads
