@@ -245,56 +245,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_words(args: argparse.Namespace) -> int:
-    """``motionlex words``: print the heaviest lexical words of a text or a motion file."""
-    from motionlex.core.model.lite_load import load_for_queries
-    from motionlex.core.retrieval.word_protocol import word_weights
-    from motionlex.resources import default_model_dir
-
-    if (args.text is None) == (args.motion is None):
-        raise UsageError("give exactly one of: a TEXT, --motion FILE")
-    checkpoint = args.checkpoint or default_model_dir()
-    unknown: list = []
-    if args.motion is not None:
-        from motionlex.core.motion.files import load_motion_file  # BVH/SciPy: motions only
-
-        m = load_motion_file(args.motion)  # read (and checked) before the model loads
-        # the towers in plain torch (~1.5 s instead of ~5 s, as search)
-        model, stats = load_for_queries(checkpoint, args.device)
-        words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=args.k)
-    else:
-        from motionlex.core.cli.gallery import warn_long_text, warn_unknown_words
-
-        model, stats = load_for_queries(checkpoint, args.device)
-        words = word_weights(model, stats, text=args.text, k=args.k)
-        unknown = warn_unknown_words(args.text, model)
-        warn_long_text(args.text, model)
-    own = None  # which words are the text's own (any form); the rest the model adds
-    if args.text is not None:
-        try:
-            from motionlex.core.text.words import own_words
-
-            own = own_words([w for w, _, _ in words], [args.text], model.word_pieces)
-        except (ImportError, RuntimeError, OSError) as e:  # no English parser: unmarked
-            logger.info("words not marked as the text's own: %s", e)
-    if args.json:  # one document (README "JSON output"; json_output's field names)
-        from motionlex.core.cli.json_output import print_json, unknown_words
-
-        print_json({"query": args.text, "file": args.motion,
-                    "unknown_words": unknown_words(unknown),
-                    "words": [{"word": w, "weight": v, "share": s,
-                               "in_text": None if own is None else w in own}
-                              for w, v, s in words]})
-    else:
-        print("  weight   share  word")
-        for w, v, s in words:
-            added = "   (added)" if own is not None and w not in own else ""
-            print(f"{v:8.4f}  {s:6.3f}  {w}{added}")
-        if own is not None and any(w not in own for w, _, _ in words):
-            print("(added): not a word of the text in any form, added by the model")
-    return 0
-
-
 def add_train_command(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` subcommand."""
     s = sub.add_parser("train", help="train a motion-language model (Lightning)",
@@ -342,11 +292,13 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
 def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     s = subparsers.add_parser(
-        "evaluate", help="evaluate a model: retrieval protocols, CAR, zero-shot, figures",
+        "evaluate", help="evaluate a model: retrieval protocols, CAR, side, words, action "
+        "classification, figures",
         description="Retrieval (All, All with first captions as in the papers, Small batches, "
         "Threshold; both directions; dense, lexical and fused similarity), CAR accuracy, the "
-        "composed chronology test, side accuracy, word precision@10 and query word recall, "
-        "cross-skeleton agreement (--bvh-pairs) and zero-shot classification on a dataset "
+        "composed chronology test, side accuracy, word precision@10, motion and query word "
+        "recall, cross-skeleton agreement (--bvh-pairs) and action classification by prompt "
+        "(zero-shot when the checkpoint never trained on the data) on a dataset "
         "folder (or BVH files on their native skeletons). Writes metrics.json, metrics.md and "
         "PNG figures into --out; the Markdown report goes to stdout.",
         epilog=examples("motionlex evaluate --data DATA/bandai --split val --out eval_default",
@@ -388,25 +340,3 @@ def add_evaluate_commands(subparsers: argparse._SubParsersAction) -> None:
                    "(cross-skeleton agreement, xskel/...; default: none, no such check)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_evaluate)
-
-    s = subparsers.add_parser(
-        "words", help="the heaviest lexical words of a text or a motion file",
-        description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
-        "lexical words: the weight (log(1 + relu(max logit))) and the share (weight over the "
-        "vector's L2 norm: what the explorer's bars show for a text; an index keeps a "
-        "motion's 128 heaviest words and normalises over those, so its shares are a little "
-        "higher); 'search --words' shows each word's part of the lexical score, query share "
-        "x motion share.",
-        epilog=examples('motionlex words "a person waves the left hand"',
-                        "motionlex words --motion walk.bvh -k 10",
-                        'motionlex words "a person jumps" --json'))
-    s.add_argument("text", nargs="?", default=None, help="a caption (or give --motion)")
-    s.add_argument("--motion", default=None, metavar="FILE", help="a .npy or .bvh motion file")
-    s.add_argument("-k", type=positive_int, default=20, help="number of words (default 20)")
-    s.add_argument("--json", action="store_true", help="print one JSON document instead of "
-                   "the table: query, file, unknown_words and words (word, weight, share, "
-                   "in_text); README's 'JSON output'")
-    s.add_argument("--checkpoint", default=None,
-                   help="model directory (default: the shipped resources/default_model)")
-    s.add_argument("--device", default=None, help=DEVICE_HELP)
-    s.set_defaults(func=cmd_words)

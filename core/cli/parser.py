@@ -31,6 +31,7 @@ from motionlex.core.cli.export import add_export_command
 from motionlex.core.cli.gallery import add_gallery_commands
 from motionlex.core.cli.model import add_evaluate_commands, add_train_command
 from motionlex.core.cli.types import Parser, UsageError
+from motionlex.core.cli.words import add_words_command
 
 VERBOSE_HELP = "debug logging, and a traceback with every error"
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(sub)
     add_train_command(sub)
     add_evaluate_commands(sub)
+    add_words_command(sub)
     add_gallery_commands(sub)
     add_describe_command(sub)
     add_export_command(sub)

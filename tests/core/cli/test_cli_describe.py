@@ -59,3 +59,20 @@ def test_describe_shows_a_bank_caption_without_its_escape_codes(shared_data, tmp
     assert main(["describe", str(bvh), "-k", "2", "--checkpoint", str(model)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "a person [2J [31mwaves [0m the right hand" in out
+
+
+def test_words_group_forms_sums_each_words_forms(capsys):
+    """`words --group-forms` prints one row per word as the explorer's panel does: the
+    default model spreads "raises" over raised, raises, raising (three rows without it)."""
+    from motionlex.core.cli import main
+
+    assert main(["words", "a person raises both hands", "-k", "8"]) == 0
+    plain = [ln.split()[2] for ln in capsys.readouterr().out.splitlines()[1:9]]
+    assert {"raised", "raises", "raising"} <= set(plain)
+    assert main(["words", "a person raises both hands", "-k", "8", "--group-forms"]) == 0
+    rows = [ln.split() for ln in capsys.readouterr().out.splitlines()[1:9]]
+    words = [r[2] for r in rows]
+    assert len(words) == 8 == len(set(words)) and {"raise", "hand"} <= set(words)
+    assert not {"raised", "raises", "raising", "hands", "handed"} & set(words)
+    weights = [float(r[0]) for r in rows]
+    assert weights == sorted(weights, reverse=True)
