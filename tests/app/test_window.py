@@ -338,6 +338,21 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
     assert not w.dialogs.export_to(tmp_path / "v.gif", "video")
     assert "Export to" in w.error_box.text() and "is a folder" in w.error_box.text()
     w.error_box.done(0)
+    # a motion export to a suffix its kind does not write is refused as a video's is (a
+    # GLB named wave.txt was written silently, audit 35 #5)
+    for name, kind, said in (("wave.txt", "glb", "GLB export writes .glb, not .txt"),
+                             ("wave.bvh", "poses", "pose-sequence export writes .glb, not "
+                                                   ".bvh"),
+                             ("wave.glb", "bvh", "BVH export writes .bvh, not .glb"),
+                             ("wave.avi", "video", "video export writes .gif or .mp4, not "
+                                                   ".avi"),
+                             ("wave.jpg", "png", "window PNG export writes .png, not .jpg")):
+        assert not w.dialogs.export_to(tmp_path / name, kind)
+        assert f"{tmp_path / name}: {said}" in w.error_box.text()
+        w.error_box.done(0)
+        assert not (tmp_path / name).exists()
+    assert w.dialogs.export_to(tmp_path / "WAVE.GLB", "glb")  # any case
+    qtbot.waitUntil(lambda: (tmp_path / "WAVE.GLB").is_file(), timeout=LONG_WAIT_MS)
 
 
 def test_about_names_model_device_and_gallery(loaded):
