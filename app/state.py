@@ -77,7 +77,8 @@ class ExplorerState:
         self.last_latency_ms: float | None = None
         self.not_searched: str | None = None
         """The query that waited for the gallery whose opening just ended without it (the
-        last :meth:`job_finished`), or None: the query box goes back to the results' own."""
+        last :meth:`job_finished`), or None: it stays in the query box, unsearched (the
+        status bar says what the results shown are), and enters the history."""
 
     # ------------------------------------------------------------------ read-only views
     @property

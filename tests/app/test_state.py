@@ -122,9 +122,9 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     assert s.job_finished("gallery", "cancelled")
     assert s.pending_query is None and not s.busy
     assert seen["status"][-1] == ("Opening the gallery was cancelled: “walk” was not searched "
-                                  "(nothing searchable is open; Up in the query box brings it "
-                                  "back).", 10000)
-    assert s.not_searched == "walk"  # the query box goes back to the results' query
+                                  "(nothing searchable is open; it stays in the query box).",
+                                  10000)
+    assert s.not_searched == "walk"  # it stays in the query box (audit 35 #6)
     # with a gallery still open, the user is told how to search it; without a query waiting,
     # the cancellation alone is said
     s.model_loaded(_model())
@@ -133,16 +133,16 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1][0].endswith("“a person bows” was not searched (Enter searches "
-                                          "the gallery that is open; Up in the query box "
-                                          "brings it back).")
+                                          "the gallery that is open; it stays in the query "
+                                          "box).")
     s.query_sent(1, "query: walk")  # with results shown, the status names their query
     s.accept_result(_result(1, "walk"))
     s.opening_gallery()
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1][0].endswith("“a person bows” was not searched (the results "
-                                          "shown are for “walk”; Up in the query box brings "
-                                          "it back).")
+                                          "shown are for “walk”; it stays in the query "
+                                          "box).")
     assert s.not_searched == "a person bows"
     s.opening_gallery()
     s.job_finished("gallery", "cancelled")
