@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from motionlex.app.client import WorkerClient
     from motionlex.app.state import ExplorerState
+    from motionlex.widgets.lexical_bars import LexicalBars
     from motionlex.widgets.query_edit import QueryEdit
     from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 
@@ -37,6 +38,7 @@ class SearchActions:
     ``state``, ``_client`` and the ``mode`` property)."""
 
     query_edit: QueryEdit
+    lexical_bars: LexicalBars
     results_list: ResultsList
     gallery_browser: GalleryBrowser
     results_dock: QDockWidget
@@ -91,6 +93,8 @@ class SearchActions:
                             "box searches by that motion)")
             return False
         decision = self.state.check_search(text)
+        if decision == "refused" and self.state.last_result is not None:  # they stay, so
+            self.lexical_bars.set_query_title(self.state.query_label)  # marked as before
         if decision == "send":
             path = motion_file_query(text)
             if path is not None:

@@ -120,7 +120,8 @@ class ExplorerState:
     @property
     def query_label(self) -> str:
         """Title of the query's word bars: ``query: TEXT``, or ``like ID`` for motions like
-        a shown one."""
+        a shown one; ``previous query: TEXT`` (``previous: like ID``) once a query was
+        refused over those results."""
         return self._query_label
 
     @property
@@ -210,6 +211,7 @@ class ExplorerState:
             require_words(text, "query")
         except ValueError as e:
             self._status(str(e), 8000)
+            self._mark_previous()
             return "refused"
         if self.gallery_pending:  # asked of the gallery that is opening, not the old one
             self._pending_query = text
@@ -223,6 +225,15 @@ class ExplorerState:
                          "(File > Open checkpoint).", 8000)
             return "refused"
         return "send"
+
+    def _mark_previous(self) -> None:
+        """A query was refused over the results of the one before: they stay, and the
+        word panel's query title says whose they are ("previous query: walk"), not "query:
+        walk" under "?!" in the box (audit 35 #7)."""
+        label = self._query_label
+        if self._last_result is not None and not label.startswith("previous"):
+            self._query_label = ("previous " if label.startswith("query:") else "previous: ") \
+                + label
 
     def result_position(self, row: int) -> int | None:
         """Where gallery row ``row`` is in the ranking shown (None: not in it)."""

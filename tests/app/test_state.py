@@ -398,3 +398,21 @@ def test_describe_replies_follow_the_newest_request_of_the_open_gallery(state):
     s.opening_gallery()
     s.gallery_opened(_gallery(size=2))  # a reply about the old gallery's row: dropped
     assert not s.is_current(DescribeResult(2, 2, [], [], "bank", 10, 0.5))
+
+
+def test_a_refused_query_marks_the_results_as_the_previous_querys(state):
+    """Audit 35 #7: the word panel titled "query: asdkjh…" under "?!" in the box."""
+    s, _seen = state
+    assert s.check_search("?!") == "refused" and s.query_label == "query"  # nothing shown
+    s.model_loaded(_model())
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk", "walk")
+    s.accept_result(_result(1, "walk"))
+    assert s.check_search("?!") == "refused" and s.check_search("12") == "refused"
+    assert s.query_label == "previous query: walk"
+    s.query_sent(2, "like M1")
+    s.accept_result(_result(2, ""))
+    assert s.check_search("...") == "refused" and s.query_label == "previous: like M1"
+    assert s.check_search("jump") == "send"
+    s.query_sent(3, "query: jump", "jump")
+    assert s.query_label == "query: jump"
