@@ -259,7 +259,8 @@ class Dialogs:
         """Start exporting to ``path`` on the export thread (see :meth:`export`).
 
         Returns:
-            Whether the export started (else the error box says why).
+            Whether the export started (else the error box says why: no motion shown, a
+            suffix the kind does not write, :func:`~motionlex.app.export.check_export_suffix`).
         """
         win = self.win
         try:
@@ -267,7 +268,8 @@ class Dialogs:
                 self.record_video(path)
                 return True
             if kind == "png":
-                desc, job = f"Saving {Path(path).name}", image_steps(win.grab().toImage(), path)
+                png = export_mod.check_export_suffix(path, "png")  # as every export checks
+                desc, job = f"Saving {png.name}", image_steps(win.grab().toImage(), png)
             else:  # during a comparison: its first motion, as the word panel explains
                 compared = win.comparer.first if win.comparer.showing else None
                 desc = f"Exporting {Path(path).name}" + (

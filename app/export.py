@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from motionlex.app.driver import Progress
 from motionlex.app.messages import MotionData
 from motionlex.core.atomic import atomic_file
 from motionlex.core.motion import export as core_export
@@ -27,6 +28,9 @@ from motionlex.core.motion.export import copy_source_bvh as copy_source_bvh
 from motionlex.core.motion.export import export_bvh as export_bvh
 from motionlex.core.motion.gltf import read_glb_json as read_glb_json
 from motionlex.core.motion.motion import Motion
+
+if TYPE_CHECKING:  # no Qt here: the video writer (no Qt) checks its suffix by this module
+    from motionlex.app.driver import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,41 @@ EXPORT_DIALOGS: dict[str, tuple[str, str, str]] = {
     "png": ("Save window as PNG", ".png", "PNG image (*.png)"),
 }
 """Save-dialog title, default suffix and file filters of each export action."""
+
+EXPORT_NAMES: dict[str, str] = {"glb": "GLB export", "poses": "pose-sequence export",
+                                "bvh": "BVH export", "video": "video export",
+                                "png": "window PNG export"}
+"""What an error calls each export action."""
+
+
+def export_suffixes(kind: str) -> tuple[str, ...]:
+    """The suffixes an export of ``kind`` writes, from its save dialog's file types
+    (:data:`EXPORT_DIALOGS`): ``(".gif", ".mp4")`` for ``"video"``.
+
+    Raises:
+        KeyError: an unknown kind.
+    """
+    return tuple(re.findall(r"\*(\.[A-Za-z0-9]+)", EXPORT_DIALOGS[kind][2]))
+
+
+def check_export_suffix(path: str | os.PathLike, kind: str) -> Path:
+    """``path`` when its suffix (any case) is one an export of ``kind`` writes.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: another suffix, or none ("wave.txt: GLB export writes .glb, not
+            .txt"): a GLB named ``.txt`` was written silently (audit 35 #5).
+        KeyError: an unknown kind.
+    """
+    p = Path(path)
+    ok = export_suffixes(kind)
+    if p.suffix.lower() not in ok:
+        raise ValueError(f"{p}: {EXPORT_NAMES[kind]} writes {' or '.join(ok)}, not "
+                         f"{p.suffix or '(no extension)'}")
+    return p
+
 
 EXPORT_NAME_ENDS: dict[str, str] = {"poses": "_poses"}
 """What a suggested file name adds after the motion's id, where two exports share a suffix
@@ -63,8 +102,11 @@ def export_motion(motion: MotionData | None, path: str | os.PathLike, kind: str 
         The path written.
 
     Raises:
-        ValueError: no motion shown or an unknown kind.
+        ValueError: no motion shown, an unknown kind or a suffix the kind does not write
+            (:func:`check_export_suffix`).
     """
+    if motion is not None and kind in MOTION_EXPORTS:
+        path = check_export_suffix(path, kind)
     return _export(motion, path, kind)[0]
 
 
@@ -117,14 +159,14 @@ def export_steps(motion: MotionData | None, path: str | os.PathLike, kind: str =
         thread, which hashes a BVH source once, not on the GUI thread).
 
     Raises:
-        ValueError: no motion shown or an unknown kind (at once); the writers' errors at
-            the second step.
+        ValueError: no motion shown, an unknown kind or a suffix the kind does not write
+            (at once); the writers' errors at the second step.
     """
     if motion is None:
         raise ValueError("no motion is shown; select a result or a gallery item first")
     if kind not in MOTION_EXPORTS:
         raise ValueError(f"kind must be 'glb', 'poses' or 'bvh', got {kind!r}")
-    return _export_steps(motion, Path(path), kind)
+    return _export_steps(motion, check_export_suffix(path, kind), kind)
 
 
 def _export_steps(motion: MotionData, path: Path, kind: str) -> Progress:

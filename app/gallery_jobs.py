@@ -87,10 +87,12 @@ class GalleryJobs:
             index = GalleryIndex.load(index_path, verify=True)
         else:
             detect_layout(root)  # raises DatasetError naming what was looked for
-            if self._model is None:  # no model given: encode with the shipped one
+            if self._model is None:  # no model given: encode with the shipped one (or
+                # open its cached index: nothing encoded, so the note says neither, audit
+                # 35 #9; "Gallery built and opened" says when it was encoded)
                 info = yield from fallback.checkpoint_steps(
                     self.load_checkpoint_steps, None,
-                    note=f"no checkpoint given: encoding {root.name} with the shipped model")
+                    note=f"no checkpoint given: {root.name} is searched with the shipped model")
                 self.checkpointLoaded.emit(info)
                 index_path, _ = gallery_index_path(root, self.cache_dir, self._model_hash)
             index, skipped, built, lying = yield from self._build_steps(root, index_path)

@@ -77,12 +77,8 @@ class JobStatus:
         if self.state.job_finished(kind, outcome, recording=self.dialogs.exporting):
             self.job.show(False, False)
         dropped = self.state.not_searched
-        if dropped is not None and self.query_edit.text().strip() == dropped:
-            # the box showed a query never run over another one's results: theirs again,
-            # the dropped one a press of Up away
-            self.query_edit.add_history(dropped)
-            last = self.state.last_result
-            self.query_edit.setText(last.asked if last is not None else "")
+        if dropped is not None:  # it stays in the box, ready for Enter (or the next gallery:
+            self.query_edit.add_history(dropped)  # audit 35 #6), and Up brings it back
         if kind == "gallery" and not self.state.gallery_pending:  # the welcome page keeps
             # why the last gallery did not open (one given up for a later one: it opens)
             error = self._last_error if outcome == "failed" else None

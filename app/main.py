@@ -144,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError:
             print(f"error: --size must look like 1440x900, got {args.size!r}", file=sys.stderr)
             return 2
+        if width <= 0 or height <= 0:  # "0x0" opened a 737x358 window, cut off
+            print(f"error: --size must be positive, like 1440x900, got {args.size!r}",
+                  file=sys.stderr)
+            return 2
         size = (width, height)
 
     from motionlex.app.platform_check import xcb_problem

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.app.export import check_export_suffix
 from motionlex.core.atomic import atomic_file
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,7 @@ class VideoWriter:
         self.fps = float(fps)
         if not np.isfinite(self.fps) or self.fps <= 0:
             raise ValueError(f"fps must be a positive number, got {fps!r}")
-        self.kind = self.path.suffix.lower().lstrip(".")
-        if self.kind not in ("gif", "mp4"):
-            raise ValueError(f"{self.path}: video export writes .gif or .mp4, not "
-                             f".{self.kind or '(no extension)'}")
+        self.kind = check_export_suffix(self.path, "video").suffix.lower().lstrip(".")
         # THE atomic write: a temporary file beside the target, renamed onto it by close()
         self._file = ExitStack()
         self._tmp = self._file.enter_context(atomic_file(self.path))

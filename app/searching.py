@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from motionlex.app.client import WorkerClient
     from motionlex.app.state import ExplorerState
+    from motionlex.widgets.lexical_bars import LexicalBars
     from motionlex.widgets.query_edit import QueryEdit
     from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 
@@ -37,6 +38,7 @@ class SearchActions:
     ``state``, ``_client`` and the ``mode`` property)."""
 
     query_edit: QueryEdit
+    lexical_bars: LexicalBars
     results_list: ResultsList
     gallery_browser: GalleryBrowser
     results_dock: QDockWidget
@@ -66,13 +68,15 @@ class SearchActions:
         self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.query_edit.selectAll()
 
-    def search(self, text: str) -> bool:
+    def search(self, text: str, *, live: bool = False) -> bool:
         """Rank the gallery for ``text`` (queued after a gallery that is still opening); a
         text that is the path of a BVH or ``.npy`` file ranks by that motion
         (:func:`~motionlex.core.motion.query_paths.motion_file_query`).
 
         A text typed as a motion file's path (``takes/kick.bvh``) that names no file is
-        an error (the CLI's), not words to search.
+        an error (the CLI's), not words to search. With ``live`` (search as you type) the
+        text enters the history once the user moves on from its results
+        (:mod:`motionlex.app.live_queries`).
 
         Returns:
             Whether a request was sent (or queued behind the opening gallery).
@@ -89,15 +93,35 @@ class SearchActions:
                             "box searches by that motion)")
             return False
         decision = self.state.check_search(text)
+        if decision == "refused" and self.state.last_result is not None:  # they stay, so
+            self.lexical_bars.set_query_title(self.state.query_label)  # marked as before
         if decision == "send":
             path = motion_file_query(text)
             if path is not None:
                 req = self._client.rank("", mode=self.mode, motion_file=str(path))
-                self.state.query_sent(req.request_id, f"motion {path.name}")
+                kept = self.state.query_sent(req.request_id, f"motion {path.name}")
             else:
                 req = self._client.rank(text, mode=self.mode)
-                self.state.query_sent(req.request_id, f"query: {text}")
+                kept = self.state.query_sent(req.request_id, f"query: {text}", text, live)
+            self._keep_replaced(kept, text)
         return decision != "refused"
+
+    def _keep_replaced(self, kept: str | None, text: str) -> None:
+        """Keep ``kept``, a live query read and replaced by ``text``, in the history, before
+        ``text`` when that was just submitted (the newest entry stays the newest)."""
+        if not kept:
+            return
+        newest = self.query_edit.history[-1:] == [text]
+        self.query_edit.add_history(kept)
+        if newest:
+            self.query_edit.add_history(text)
+
+    def keep_live_query(self) -> None:
+        """The user moved on from the results (left the query box, closed the window): a
+        search-as-you-type query they came from goes into the history (Up brings it back)."""
+        kept = self.state.results_left()
+        if kept:
+            self.query_edit.add_history(kept)
 
     def search_motion_file(self, path: str | Path) -> bool:
         """Rank the gallery by the motion in file ``path`` (BVH or ``.npy``; its path goes
@@ -130,7 +154,7 @@ class SearchActions:
         # a path being typed is no text query: it is searched once it names a motion file
         typing_path = looks_like_path(text) and motion_file_query(text) is None
         if self.state.searchable and not typing_path:
-            self.search(text)
+            self.search(text, live=True)
 
     def _on_mode_changed(self, _index: int) -> None:
         last = self.state.last_result
@@ -143,5 +167,5 @@ class SearchActions:
         if label is None:
             return
         req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
-        self.state.query_sent(req.request_id, label)
+        self._keep_replaced(self.state.query_sent(req.request_id, label), "")
         self.query_edit.show_other_query(texts.similar_placeholder(self.state.motion.id))

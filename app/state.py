@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 from motionlex.app.analysis_messages import DescribeResult
+from motionlex.app.live_queries import LiveQueries
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, OrdersResult, RankResult
 from motionlex.app.state_events import StateEvents
 from motionlex.app.status_texts import (
@@ -70,10 +71,14 @@ class ExplorerState:
         self._model_note = ""
         self._ranking = False  # a ranking request is on its way
         self._picked_while_ranking = False  # the user chose a motion meanwhile
+        self.live = LiveQueries()
+        """Which search-as-you-type queries the history keeps (:meth:`query_sent`,
+        :meth:`results_left`)."""
         self.last_latency_ms: float | None = None
         self.not_searched: str | None = None
         """The query that waited for the gallery whose opening just ended without it (the
-        last :meth:`job_finished`), or None: the query box goes back to the results' own."""
+        last :meth:`job_finished`), or None: it stays in the query box, unsearched (the
+        status bar says what the results shown are), and enters the history."""
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -115,7 +120,8 @@ class ExplorerState:
     @property
     def query_label(self) -> str:
         """Title of the query's word bars: ``query: TEXT``, or ``like ID`` for motions like
-        a shown one."""
+        a shown one; ``previous query: TEXT`` (``previous: like ID``) once a query was
+        refused over those results."""
         return self._query_label
 
     @property
@@ -205,6 +211,7 @@ class ExplorerState:
             require_words(text, "query")
         except ValueError as e:
             self._status(str(e), 8000)
+            self._mark_previous()
             return "refused"
         if self.gallery_pending:  # asked of the gallery that is opening, not the old one
             self._pending_query = text
@@ -219,13 +226,28 @@ class ExplorerState:
             return "refused"
         return "send"
 
+    def _mark_previous(self) -> None:
+        """A query was refused over the results of the one before: they stay, and the
+        word panel's query title says whose they are ("previous query: walk"), not "query:
+        walk" under "?!" in the box (audit 35 #7)."""
+        label = self._query_label
+        if self._last_result is not None and not label.startswith("previous"):
+            self._query_label = ("previous " if label.startswith("query:") else "previous: ") \
+                + label
+
     def result_position(self, row: int) -> int | None:
         """Where gallery row ``row`` is in the ranking shown (None: not in it)."""
         hits = self._last_result.hits if self._last_result is not None else []
         return next((i for i, h in enumerate(hits) if int(h["row"]) == row), None)
 
-    def query_sent(self, request_id: int, label: str) -> None:
-        """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``).
+    def query_sent(self, request_id: int, label: str, text: str | None = None,
+                   live: bool = False) -> str | None:
+        """A ranking request was sent (``label``: ``query: TEXT`` or ``motion ID``; ``text``:
+        the query's words, None for a motion; ``live``: sent by a pause in typing).
+
+        Returns:
+            A search-as-you-type query it replaces after its results were read, for the
+            history (:meth:`LiveQueries.sent <motionlex.app.live_queries.LiveQueries.sent>`).
 
         Raises:
             ValueError: ``request_id`` is not newer than the last one sent.
@@ -235,8 +257,17 @@ class ExplorerState:
                              f"{self._latest['rank']}")
         self._query_label = label
         self._latest["rank"] = request_id
-        self._sent_at[request_id] = self._clock()
+        self._sent_at[request_id] = now = self._clock()
         self._ranking, self._picked_while_ranking = True, False
+        return self.live.sent(text, live, now)
+
+    def results_left(self) -> str | None:
+        """The user moved on from the results shown (left the query box, closed the window).
+
+        Returns:
+            The search-as-you-type query whose results they are, for the history, or None.
+        """
+        return self.live.used()
 
     def accept_result(self, result: RankResult) -> bool:
         """Take a ranking from the worker unless a newer request overtook it.
@@ -254,6 +285,7 @@ class ExplorerState:
             self.last_latency_ms = (self._clock() - sent) * 1000.0
         self._last_result = result
         self._ranking = False
+        self.live.shown(self._clock())
         self._status(ranking_text(result),
                      15000 if result.cut else 8000 if result.order_weight else 5000)
         self.events.results.emit(result)

@@ -61,4 +61,4 @@ def not_searched_text(pending: str, asked: str, searchable: bool) -> str:
              "Enter searches the gallery that is open" if searchable
              else "nothing searchable is open")
     return (f"Opening the gallery was cancelled: “{pending}” was not "
-            f"searched ({where}; Up in the query box brings it back).")
+            f"searched ({where}; it stays in the query box).")

@@ -128,6 +128,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self.query_edit.submitted.connect(self.search)
         self.query_edit.typingPaused.connect(self._live_search)
         self.query_edit.leftDown.connect(self.focus_results)
+        self.query_edit.focusLeft.connect(self.keep_live_query)
         self.lexical_bars.wordClicked.connect(self._search_word)
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         ev = self.state.events
@@ -439,6 +440,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         if event.spontaneous() and not self.dialogs.may_quit():
             event.ignore()
             return
+        self.keep_live_query()  # the results shown: their live query is kept
         self.save_layout()
         self.skeleton_view.pause()
         self.dialogs.stop_exports()  # cancelled: no half-written file stays

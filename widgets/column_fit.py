@@ -148,6 +148,17 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
     fitter.apply()
 
 
+def header_width(view: QTableView, col: int) -> int:
+    """Width of column ``col`` of ``view`` that shows its header title whole (measured
+    bold, as some styles draw it), padding included; a least width or floor below it clips
+    the title mid-word ("ptic" for "caption", audit 35 #1)."""
+    model = view.model()
+    title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
+    bold = QFont(view.horizontalHeader().font())
+    bold.setBold(True)
+    return QFontMetrics(bold).horizontalAdvance(title) + CELL_PADDING_PX
+
+
 def kept_width(view: QTableView, texts: Sequence[str], kept: int, *, end: bool = False) -> int:
     """Width of a column of ``view`` that shows ``kept`` characters of its widest text and
     "…": its start (``"a person waves t…"``), or with ``end`` its end (``"…_normal_030"``,

@@ -142,6 +142,13 @@ class LexicalBars(GroupedWords, WordCursorKeys, QWidget):
             self._titles, self._result_id = titles, result_id
             self.update(QRect(0, 0, self.width(), self._metrics()[1]))  # the heading row
 
+    def set_query_title(self, query: str) -> None:
+        """Set the query column's heading alone (the result's stays); no repaint when it is
+        unchanged."""
+        if self._titles["query"] != str(query):
+            self._titles = {**self._titles, "query": str(query)}
+            self.update(QRect(0, 0, self.width(), self._metrics()[1]))  # the heading row
+
     def clear(self) -> None:
         """Remove both word lists (and the current word)."""
         self._words = {s: [] for s in SIDES}

@@ -8,7 +8,7 @@ single-shot timer, and only its timeout emits :attr:`QueryEdit.typingPaused`.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 LIVE_SEARCH_DELAY_MS = 250
@@ -32,11 +32,14 @@ class QueryEdit(QLineEdit):
         typingPaused(str): with :attr:`live` on, typing paused for
             :data:`LIVE_SEARCH_DELAY_MS` on a text of at least :data:`MIN_LIVE_CHARS`.
         leftDown(): Down pressed on the text being typed (no newer query to show).
+        focusLeft(): the keyboard focus left the box (for a list, a button, another
+            window; not for a popup menu over it).
     """
 
     submitted = Signal(str)
     typingPaused = Signal(str)
     leftDown = Signal()
+    focusLeft = Signal()
 
     def __init__(self, history: list[str] | None = None, parent: QWidget | None = None,
                  history_size: int = 100) -> None:
@@ -109,6 +112,13 @@ class QueryEdit(QLineEdit):
             self._pause_timer.start()
         else:
             self._pause_timer.stop()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        """Qt override: emit :attr:`focusLeft` unless a popup (a context menu) took the
+        focus."""
+        super().focusOutEvent(event)
+        if event.reason() != Qt.FocusReason.PopupFocusReason:
+            self.focusLeft.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Up: older query; Down: newer query, then back to the draft, then

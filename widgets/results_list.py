@@ -44,9 +44,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.column_fit import fit_columns, kept_width
+from motionlex.widgets.column_fit import fit_columns, header_width, kept_width
 from motionlex.widgets.column_specs import GALLERY_COLUMNS, RESULT_COLUMNS, Column
-from motionlex.widgets.elide import ID_KEPT, MiddleElideDelegate
+from motionlex.widgets.elide import ID_KEPT, MiddleElideDelegate, elide_headers
 from motionlex.widgets.record_model import RecordTableModel
 from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
@@ -105,7 +105,7 @@ class _RecordBrowser(QWidget):
                 self._filter.text()), self))
         self._view.setAlternatingRowColors(True)
         self._view.setWordWrap(False)
-        self._view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        elide_headers(self._view)  # a header narrower than its title reads "sco…"
         self._view.setSortingEnabled(True)
         self._view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep the given order
         vh = self._view.verticalHeader()
@@ -317,22 +317,24 @@ class ResultsList(_RecordBrowser):
         self._update_compare()
 
     def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """The caption's start and the id's end (:data:`CAPTION_KEPT`): the caption yields
-        room first, then the id narrows, then it is hidden (:func:`fit_columns`). Where
-        most rows share their caption, only the ids tell them apart: the caption yields
-        it all."""
+        """The caption's start (:data:`CAPTION_KEPT`) and the id's end: the caption yields
+        room down to its start, then the id narrows, then it is hidden
+        (:func:`fit_columns`). The caption keeps its start even where most rows share it
+        (Bandai's templates): at 800x600 those rows read "…" beside a clipped id and a
+        horizontal scroll bar (audit 35 #1); the row's tooltip still names its id."""
         keys = [c.key for c in RESULT_COLUMNS]
         cap, ids = keys.index("caption"), keys.index("id")
-        repeat = 2 * len(set(texts[cap])) <= len(texts[cap])  # a few repeats keep it
-        return {cap: 0 if repeat else kept_width(self._view, texts[cap], self.CAPTION_KEPT),
-                ids: kept_width(self._view, texts[ids], ID_KEPT, end=True)}
+        return {col: max(kept_width(self._view, texts[col], kept, end=col == ids),
+                         header_width(self._view, col))
+                for col, kept in ((cap, self.CAPTION_KEPT), (ids, ID_KEPT))}
 
     def _floor_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """The score's numbers, whole (its header may be cut): it narrows to them before
-        the id is hidden, or the caption cut below :data:`CAPTION_KEPT`."""
+        """The score's numbers and its header title, whole (the header's sort arrow may
+        go): it narrows to them before the id is hidden, or the caption cut below
+        :data:`CAPTION_KEPT`."""
         score = [c.key for c in RESULT_COLUMNS].index("score")
-        return {score: kept_width(self._view, texts[score], max(map(len, texts[score]),
-                                                                 default=0))}
+        return {score: max(header_width(self._view, score), kept_width(
+            self._view, texts[score], max(map(len, texts[score]), default=0)))}
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""

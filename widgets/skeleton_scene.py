@@ -233,12 +233,13 @@ class SkeletonScene:
         """Anchor each label per timeline frame over its own body's head, so it goes where
         the body goes. Side by side, from :data:`STAGGER_FROM` motions every second label is
         a line higher; labels that would still meet on screen (overlaid bodies sharing a
-        place) stack, the first lowest (:class:`LabelGroup`)."""
+        place) stack in rank order read top down, the last lowest (:class:`LabelGroup`
+        places them last first: "#2" stood over "#1")."""
         labelled = [i for i, t in enumerate(self.tracks) if t.label is not None]
         if not labelled:  # a single shown motion: nothing to place
             return
         group = LabelGroup()
-        for i in labelled:
+        for i in reversed(labelled):
             t = self.tracks[i]
             pose = t.points[t.frame_map]  # (N, J, 3)
             pos = pose.mean(axis=1)

@@ -3,8 +3,9 @@
 ``QStatusBar`` paints a temporary message in the room its permanent widgets leave and clips
 it there without a mark, so a long message (a comparison's colour key, an error) silently
 lost its end. :class:`ElidingStatusBar` cuts it on the right with "…" (the explorer's one
-eliding rule, :mod:`.elide`), keeps the whole text as the bar's tooltip, and cuts it again
-when the bar is resized or a permanent widget moves (a label whose text grew).
+eliding rule, :mod:`.elide`), a status tip that Qt shows itself as well, keeps the whole
+text as the bar's tooltip, and cuts it again when the bar is resized or a permanent widget
+moves (a label whose text grew).
 """
 
 from __future__ import annotations
@@ -84,9 +85,14 @@ class ElidingStatusBar(QStatusBar):
         if not text:  # timed out or cleared
             self._full = self._shown = ""
             self.setToolTip("")
-        elif text != self._shown:  # shown by Qt itself (an action's status tip)
-            self._full = self._shown = text
-            self.setToolTip("")
+        elif text != self._shown:  # shown by Qt itself (a status tip), past showMessage:
+            self._full, self._timeout_ms = text, 0  # cut it as well (it ran under the
+            self._since.start()  # permanent labels, audit 35 #3); shown until replaced
+            self.blockSignals(True)  # the same message, cut
+            try:
+                self._show(self._fit(text), 0)
+            finally:
+                self.blockSignals(False)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         """Cut the message shown again for the new width (its timeout keeps running)."""

@@ -115,3 +115,36 @@ def test_bvh_export_note_says_when_a_bvh_source_is_not_copied(tmp_path, shared_d
     assert "changed since it was indexed" in note
     src.unlink()
     assert "is gone" in bvh_export_note(shown(src, sha))
+
+
+def test_each_export_names_the_suffixes_it_writes(tmp_path, shared_data):
+    """Audit 35 #5: a GLB export to ``wave.txt`` wrote a GLB named .txt; only the video
+    export refused another suffix. One rule, from the save dialogs' file types."""
+    from motionlex.app.export import (
+        EXPORT_DIALOGS,
+        check_export_suffix,
+        export_steps,
+        export_suffixes,
+    )
+
+    assert {k: export_suffixes(k) for k in EXPORT_DIALOGS} == {
+        "glb": (".glb",), "poses": (".glb",), "bvh": (".bvh",), "video": (".gif", ".mp4"),
+        "png": (".png",)}
+    assert check_export_suffix(tmp_path / "a.GLB", "glb") == tmp_path / "a.GLB"
+    with pytest.raises(ValueError, match=r"a\.txt: GLB export writes \.glb, not \.txt$"):
+        check_export_suffix(tmp_path / "a.txt", "glb")
+    with pytest.raises(ValueError, match=r"BVH export writes \.bvh, not \(no extension\)"):
+        check_export_suffix(tmp_path / "a", "bvh")
+    with pytest.raises(ValueError, match=r"writes \.png, not \.jpg"):
+        check_export_suffix("shot.jpg", "png")
+    m = load_motion_file(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy")
+    sk = m.skeleton
+    shown = MotionData(1, 0, "gallery/" + m.name, "", [], m.source, False, "", m.fps, m.joints,
+                       sk.bones(), sk.part_of_joint(), sk, np.zeros((3, 1, 80), np.float32),
+                       [], {})
+    with pytest.raises(ValueError, match="pose-sequence export writes .glb, not .bvh"):
+        export_steps(shown, tmp_path / "p.bvh", "poses")  # at once, before it is queued
+    with pytest.raises(ValueError, match="GLB export writes .glb, not .txt"):
+        export_motion(shown, tmp_path / "wave.txt", "glb")
+    assert list(tmp_path.iterdir()) == []
+    assert run_steps(export_steps(shown, tmp_path / "p.glb", "poses"))[0].is_file()

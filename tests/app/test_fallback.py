@@ -117,6 +117,17 @@ def test_dataset_folder_without_checkpoint_opens_on_the_shipped_model(
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
         w.search("a person runs")
     assert len(blocker.args[0].hits) == 2
+    assert w.statusBar().currentMessage() != ""
+    w.close()
+    # again, its index cached: nothing is encoded, and the status bar does not say it was
+    # ("No checkpoint given: encoding … with the shipped model", audit 35 #9)
+    again = make_window((1280, 800), tmp_path / "cache")
+    with qtbot.waitSignal(again.galleryShown, timeout=LONG_WAIT_MS) as blocker:
+        again.open_gallery(bvh_folder)
+    assert not blocker.args[0].built
+    said = again.statusBar().currentMessage()
+    assert said == (f"Gallery opened: 2 motions. No checkpoint given: {bvh_folder.name} is "
+                    "searched with the shipped model."), said
 
 
 def test_mistyped_gallery_still_leaves_the_shipped_model(qtbot, gl_platform, make_window,

@@ -182,6 +182,10 @@ def test_a_signal_while_closing_or_a_second_one_quits_at_once(make_window, qapp,
 def test_parser_rejects_bad_size(capsys, tmp_path):
     assert main(["--size", "big"]) == 2
     assert "--size must look like" in capsys.readouterr().err
+    for bad in ("0x0", "-800x600", "800x0"):  # audit 35 #8: "0x0" was taken silently
+        assert main([f"--size={bad}", "--empty"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: --size must be positive, like 1440x900, got {bad!r}\n", err
     victim = tmp_path / "config.json"  # a model's config given as --settings by mistake
     victim.write_text("{}")
     assert main(["--settings", str(victim), "--empty"]) == 2

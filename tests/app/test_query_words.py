@@ -20,6 +20,35 @@ def test_wordless_queries_are_refused_quietly(qtbot, open_window):
         assert w.search("a person walks") is True
 
 
+def test_a_refused_query_leaves_the_results_marked_as_the_previous_querys(qtbot, open_window):
+    """Audit 35 #7: "?!" after "asdkjh qwpoeiru zxmcnv" left the word panel titled "query:
+    asdkjh…" over that query's words, under "?!" in the box. The results and words stay,
+    titled as the previous query's, until another query is searched."""
+    w = open_window((1280, 820), LONG_WAIT_MS)
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("asdkjh qwpoeiru zxmcnv")
+    bars = w.lexical_bars
+    qtbot.waitUntil(lambda: bars._full_title("query") == "query: asdkjh qwpoeiru zxmcnv",
+                    timeout=5000)
+    rows = w.results_list.row_count()
+    w.query_edit.setText("?!")
+    w._live_search("?!")  # search-as-you-type after a pause
+    assert bars._full_title("query") == "previous query: asdkjh qwpoeiru zxmcnv"
+    assert w.results_list.row_count() == rows  # kept: the box tells why none are new
+    assert w.search("12") is False  # said once
+    assert bars._full_title("query") == "previous query: asdkjh qwpoeiru zxmcnv"
+    w.skeleton_view.setFocus()
+    w.results_list.select_row(1)  # another result: the query column keeps the mark
+    qtbot.waitUntil(lambda: w.state.motion is not None and w.state.motion.row
+                    == int(w.results_list.record(1)["row"]), timeout=LONG_WAIT_MS)
+    qtbot.wait(100)
+    assert bars._full_title("query").startswith("previous query: ")
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search("a person walks")
+    qtbot.waitUntil(lambda: bars._full_title("query") == "query: a person walks",
+                    timeout=5000)
+
+
 def test_a_text_query_is_asked_again_of_a_newly_opened_gallery(qtbot, open_window,
                                                               gallery_index):
     """Opening another gallery with results shown re-runs the text query there (the old

@@ -122,9 +122,9 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     assert s.job_finished("gallery", "cancelled")
     assert s.pending_query is None and not s.busy
     assert seen["status"][-1] == ("Opening the gallery was cancelled: “walk” was not searched "
-                                  "(nothing searchable is open; Up in the query box brings it "
-                                  "back).", 10000)
-    assert s.not_searched == "walk"  # the query box goes back to the results' query
+                                  "(nothing searchable is open; it stays in the query box).",
+                                  10000)
+    assert s.not_searched == "walk"  # it stays in the query box (audit 35 #6)
     # with a gallery still open, the user is told how to search it; without a query waiting,
     # the cancellation alone is said
     s.model_loaded(_model())
@@ -133,16 +133,16 @@ def test_cancelled_gallery_says_the_queued_query_was_not_searched(state):
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1][0].endswith("“a person bows” was not searched (Enter searches "
-                                          "the gallery that is open; Up in the query box "
-                                          "brings it back).")
+                                          "the gallery that is open; it stays in the query "
+                                          "box).")
     s.query_sent(1, "query: walk")  # with results shown, the status names their query
     s.accept_result(_result(1, "walk"))
     s.opening_gallery()
     s.check_search("a person bows")
     s.job_finished("gallery", "cancelled")
     assert seen["status"][-1][0].endswith("“a person bows” was not searched (the results "
-                                          "shown are for “walk”; Up in the query box brings "
-                                          "it back).")
+                                          "shown are for “walk”; it stays in the query "
+                                          "box).")
     assert s.not_searched == "a person bows"
     s.opening_gallery()
     s.job_finished("gallery", "cancelled")
@@ -398,3 +398,21 @@ def test_describe_replies_follow_the_newest_request_of_the_open_gallery(state):
     s.opening_gallery()
     s.gallery_opened(_gallery(size=2))  # a reply about the old gallery's row: dropped
     assert not s.is_current(DescribeResult(2, 2, [], [], "bank", 10, 0.5))
+
+
+def test_a_refused_query_marks_the_results_as_the_previous_querys(state):
+    """Audit 35 #7: the word panel titled "query: asdkjh…" under "?!" in the box."""
+    s, _seen = state
+    assert s.check_search("?!") == "refused" and s.query_label == "query"  # nothing shown
+    s.model_loaded(_model())
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk", "walk")
+    s.accept_result(_result(1, "walk"))
+    assert s.check_search("?!") == "refused" and s.check_search("12") == "refused"
+    assert s.query_label == "previous query: walk"
+    s.query_sent(2, "like M1")
+    s.accept_result(_result(2, ""))
+    assert s.check_search("...") == "refused" and s.query_label == "previous: like M1"
+    assert s.check_search("jump") == "send"
+    s.query_sent(3, "query: jump", "jump")
+    assert s.query_label == "query: jump"

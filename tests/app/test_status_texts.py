@@ -23,4 +23,4 @@ def test_an_order_aware_ranking_names_its_weight():
 def test_a_query_not_searched_says_what_is_shown_instead():
     assert not_searched_text("jump", "", searchable=False) == (
         "Opening the gallery was cancelled: “jump” was not searched (nothing searchable is "
-        "open; Up in the query box brings it back).")
+        "open; it stays in the query box).")

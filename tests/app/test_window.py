@@ -275,6 +275,41 @@ def test_search_as_you_type_sends_one_query(qtbot, loaded):
     assert w.client.latest("rank") == before + 1  # debounced: one request for 13 keys
 
 
+def test_a_query_searched_as_typed_enters_the_history_once_used(qtbot, loaded, monkeypatch):
+    """Audit 35 #2: a query searched as it was typed, whose results were then browsed
+    (Down, Shift+Down, compare), was not brought back by Up: only Enter kept a query. It
+    is kept once the user moves on from its results, and the prefixes typed on the way are
+    not."""
+    w = loaded
+    w.act_live.setChecked(True)
+    w.activateWindow()
+    w.focus_query()
+    qtbot.waitUntil(w.query_edit.hasFocus, timeout=5000)
+    w.query_edit.clear()
+    for part in ("a pers", "on claps"):  # a pause in typing: each is searched
+        with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+            qtbot.keyClicks(w.query_edit, part)
+    assert "a person claps" not in w.query_edit.history  # still in the box, being read
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_Down)  # into the results: moved on
+    qtbot.waitUntil(lambda: not w.query_edit.hasFocus(), timeout=5000)
+    assert w.query_edit.history[-1] == "a person claps"
+    assert "a pers" not in w.query_edit.history
+    # a live query replaced by another once its results were read is kept too
+    from motionlex.app import live_queries
+
+    monkeypatch.setattr(live_queries, "READ_AFTER_S", 0.0)
+    for query in ("a person bows", "a person jumps"):
+        w.focus_query()  # the text selected: typing replaces it
+        with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+            qtbot.keyClicks(w.query_edit, query)
+    assert w.query_edit.history[-2:] == ["a person claps", "a person bows"]
+    w.query_edit.clear()
+    qtbot.keyClick(w.query_edit, Qt.Key.Key_Up)
+    assert w.query_edit.text() == "a person bows"
+    w.close()  # closing keeps the one shown
+    assert w.query_edit.history[-1] == "a person jumps"
+
+
 def test_exports_from_window(qtbot, loaded, tmp_path):
     import imageio.v3 as iio
     import trimesh
@@ -312,6 +347,21 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
     assert not w.dialogs.export_to(tmp_path / "v.gif", "video")
     assert "Export to" in w.error_box.text() and "is a folder" in w.error_box.text()
     w.error_box.done(0)
+    # a motion export to a suffix its kind does not write is refused as a video's is (a
+    # GLB named wave.txt was written silently, audit 35 #5)
+    for name, kind, said in (("wave.txt", "glb", "GLB export writes .glb, not .txt"),
+                             ("wave.bvh", "poses", "pose-sequence export writes .glb, not "
+                                                   ".bvh"),
+                             ("wave.glb", "bvh", "BVH export writes .bvh, not .glb"),
+                             ("wave.avi", "video", "video export writes .gif or .mp4, not "
+                                                   ".avi"),
+                             ("wave.jpg", "png", "window PNG export writes .png, not .jpg")):
+        assert not w.dialogs.export_to(tmp_path / name, kind)
+        assert f"{tmp_path / name}: {said}" in w.error_box.text()
+        w.error_box.done(0)
+        assert not (tmp_path / name).exists()
+    assert w.dialogs.export_to(tmp_path / "WAVE.GLB", "glb")  # any case
+    qtbot.waitUntil(lambda: (tmp_path / "WAVE.GLB").is_file(), timeout=LONG_WAIT_MS)
 
 
 def test_about_names_model_device_and_gallery(loaded):

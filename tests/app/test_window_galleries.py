@@ -5,6 +5,7 @@ rows picked while a gallery opens, and another checkpoint for the open gallery."
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from motionlex.app import settings as cfg
@@ -142,11 +143,21 @@ def test_cancel_gallery_build(qtbot, window, tiny_checkpoint, bandai_subset):
     assert "cancelled" in window.statusBar().currentMessage()
 
 
-def test_a_cancelled_gallery_puts_the_results_query_back_in_the_box(qtbot, loaded,
-                                                                     bandai_subset):
-    """A query typed while another gallery was being built, then Cancel: the box showed that
-    query, never run, over the results of the one before. The box shows the results' query
-    again, and Up brings the typed one back."""
+def test_a_gallery_that_fails_to_open_leaves_the_query_in_the_box(qtbot, window, tmp_path):
+    """Audit 35 #6: ``--gallery nonexistent --query "a person waves"`` said why the gallery
+    did not open, and emptied the query box: the query stays there, ready for Enter."""
+    with qtbot.waitSignal(window.errorShown, timeout=LONG_WAIT_MS):
+        window.open_gallery(tmp_path / "nonexistent")
+        assert window.search("a person waves")  # queued behind the opening gallery
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.query_edit.text() == "a person waves"
+    assert window.query_edit.history[-1] == "a person waves"
+
+
+def test_a_cancelled_gallery_leaves_the_typed_query_in_the_box(qtbot, loaded, bandai_subset):
+    """A query typed while another gallery was being built, then Cancel: the box was
+    emptied or showed the results' query again (audit 35 #6). The typed query stays in the
+    box, unsearched, and the status bar says which query the results shown are for."""
     w = loaded
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search("a person kicks")
@@ -160,10 +171,14 @@ def test_a_cancelled_gallery_puts_the_results_query_back_in_the_box(qtbot, loade
     assert w.state.pending_query == "a person jumps"
     qtbot.waitUntil(lambda: ("gallery", "cancelled") in outcomes, timeout=LONG_WAIT_MS)
     qtbot.waitUntil(lambda: not w.busy, timeout=5000)
-    assert w.query_edit.text() == w.last_result.text == "a person kicks"
+    assert w.query_edit.text() == "a person jumps" and w.last_result.text == "a person kicks"
     assert w.query_edit.history[-1] == "a person jumps"
     message = w.statusBar().currentMessage()
     assert "“a person jumps” was not searched" in message and "“a person kicks”" in message
+    assert "stays in the query box" in message
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as got:  # Enter searches it
+        qtbot.keyClick(w.query_edit, Qt.Key.Key_Return)
+    assert got.args[0].text == "a person jumps"
 
 
 def test_another_checkpoint_turns_text_queries_of_the_open_gallery_off_and_on(

@@ -184,3 +184,35 @@ def test_playback_speed_and_loop_are_remembered(qtbot, make_window, gl_platform)
     view = again.skeleton_view
     assert (view.speed, view.loop) == (2.0, False)
     assert view._bar.speed_box.currentData() == 2.0 and not view._bar.loop_box.isChecked()
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1024, 640)])
+def test_small_windows_keep_the_results_captions_readable(qtbot, make_window, gl_platform,
+                                                           shared_data, size):
+    """Audit 35 #1: Bandai's 100 results for "a person waves the left hand" share 4
+    captions; at 800x600 each caption cell read "…" under a header clipped to "ptic", beside
+    a clipped id and a horizontal scroll bar (1024x640: "a pers…"). The caption keeps its
+    start; the id column gives way first."""
+    from motionlex.widgets.column_fit import kept_width
+    from motionlex.widgets.results_list import ResultsList
+
+    texts = sorted((shared_data / "bandai" / "texts").glob("*wave-left-hand*.txt"))[:100]
+    rows = [{"rank": k + 1, "score": 0.916 - k / 1000, "id": f"bandai/{p.stem}",
+             "caption": p.read_text().splitlines()[0].split("#")[0]}
+            for k, p in enumerate(texts)]
+    window = make_window(size)
+    window._centre.setCurrentWidget(window.skeleton_view)  # as when a gallery is open
+    window.results_list.set_results(rows)
+    view = window.results_list.view
+    hh = view.horizontalHeader()
+    cap = [c.key for c in window.results_list.model.columns].index("caption")
+    least = kept_width(view, [r["caption"] for r in rows], ResultsList.CAPTION_KEPT)
+    qtbot.waitUntil(lambda: hh.sectionSize(cap) >= least, timeout=5000)
+    qtbot.wait(200)  # the layout settles
+    assert hh.sectionSize(cap) >= least and not view.horizontalScrollBar().isVisible()
+    shown = [c for c in range(hh.count()) if not view.isColumnHidden(c)]
+    assert sum(hh.sectionSize(c) for c in shown) <= view.viewport().width()
+    fm = hh.fontMetrics()
+    for col in shown:  # no title clipped mid-word
+        title = str(view.model().headerData(col, Qt.Orientation.Horizontal))
+        assert hh.sectionSize(col) >= fm.horizontalAdvance(title) + 8, title

@@ -252,16 +252,19 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
                     timeout=2000)
     assert hh.sectionSize(cap_col) >= hh.sectionSize(id_col)
     assert not view.isColumnHidden(id_col)
-    # narrower still (a 1024-pixel-wide window): rows that share their caption keep the
-    # id (it alone tells them apart: every row read "a person waves the left hand."), at
-    # least as wide as the end of an id that tells takes apart
+    # narrower still: rows that share their caption keep the caption's start, not the id
+    # (at 800x600 they read "…" beside a clipped id, audit 35 #1): the id column goes
+    # first, and each row's tooltip names its id
     from motionlex.widgets.column_fit import kept_width
     from motionlex.widgets.elide import ID_KEPT
 
     id_least = kept_width(view, shown, ID_KEPT, end=True)
     results_list.resize(300, 300)
-    qtbot.wait(50)
-    assert not view.isColumnHidden(id_col)
+    qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
+    assert hh.sectionSize(cap_col) >= kept_width(view, [cap], ResultsList.CAPTION_KEPT)
+    assert m.data(m.index(0, cap_col), Qt.ItemDataRole.ToolTipRole).endswith(f"[{rows[0]['id']}]")
+    results_list.resize(420, 300)  # and back where both fit
+    qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
     assert id_least <= hh.sectionSize(id_col) <= max(60, 0.3 * view.width(), id_least) + 1
     # a wide dock (1920x1080) whose captions leave room: the id column takes that room
     # rather than stopping at its 30 % ("bn2_wave-left-hand_nor…_023" with space to spare)
@@ -396,11 +399,14 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
                     timeout=2000)
     assert not view.isColumnHidden(id_col) and hh.sectionSize(id_col) == id_least
     assert hh.sectionSize(cap_col) == cap_least
-    # narrower: the score narrows to its numbers' width before the id goes
+    # narrower: the score narrows to its numbers' (and its title's) width before the id goes
+    from motionlex.widgets.column_fit import header_width
+
     score_col = keys.index("score")
     scores = m.column_texts(score_col)
     score_full = hh.sectionSize(score_col)
-    score_floor = kept_width(view, scores, max(map(len, scores)))
+    score_floor = max(kept_width(view, scores, max(map(len, scores))),
+                      header_width(view, score_col))
     assert score_floor < score_full
     w.resize(w.width() - (score_full - score_floor), 300)
     qtbot.waitUntil(lambda: hh.sectionSize(score_col) == score_floor, timeout=2000)
@@ -443,3 +449,45 @@ def test_a_small_window_keeps_the_caption_readable(qtbot, bandai_captions):
     w.resize(560, 300)
     qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
     assert hh.sectionSize(id_col) >= kept_width(view, m.column_texts(id_col), 12, end=True)
+
+
+def _bold_title_width(view, col: int) -> int:
+    """The header title of ``col`` measured bold, as some styles draw it."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    bold = QFont(view.horizontalHeader().font())
+    bold.setBold(True)
+    return QFontMetrics(bold).horizontalAdvance(
+        str(view.model().headerData(col, Qt.Orientation.Horizontal)))
+
+
+def test_rows_sharing_their_caption_keep_it_at_800_and_1024(qtbot, bandai_captions):
+    """Audit 35 #1: "a person waves the left hand" on Bandai gives 100 rows with 4 captions
+    (templates); at 800x600 (a 241-pixel dock) every caption cell read "…", its header
+    "ptic", and a horizontal scroll bar came up beside a clipped id. The caption keeps
+    :data:`ResultsList.CAPTION_KEPT` characters, the id gives way, no title is clipped."""
+    from motionlex.widgets.column_fit import kept_width
+
+    waves = [(i, c) for i, c in bandai_captions if "wave-left-hand" in i][:100]
+    assert len(waves) == 100 and 2 * len({c for _, c in waves}) <= len(waves)
+    w = ResultsList()
+    qtbot.addWidget(w)
+    w.resize(241, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_results([{"rank": k + 1, "score": 0.916 - k / 1000, "caption": c,
+                    "id": f"bandai/{i}"} for k, (i, c) in enumerate(waves)])
+    m, view = w.model, w.view
+    hh = view.horizontalHeader()
+    cap_col = [c.key for c in m.columns].index("caption")
+    cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
+    for width in (241, 354, 300):  # the docks at 800x600 and 1024x640, and between
+        w.resize(width, 300)
+        qtbot.waitUntil(lambda: hh.sectionSize(cap_col) >= cap_least, timeout=2000)
+        qtbot.wait(50)
+        assert hh.sectionSize(cap_col) >= cap_least, width
+        assert not view.horizontalScrollBar().isVisible(), width
+        shown = [c for c in range(hh.count()) if not view.isColumnHidden(c)]
+        assert sum(hh.sectionSize(c) for c in shown) <= view.viewport().width(), width
+        for col in shown:  # each title whole: "caption", not "ptic"
+            assert hh.sectionSize(col) >= _bold_title_width(view, col) + 8, (width, col)

@@ -125,6 +125,10 @@ def test_overlaid_walks_are_followed_and_labels_go_with_their_bodies(qtbot, view
     painted = [_painted_box(t.label) for t in tracks]
     assert not [(a, b) for a in range(4) for b in range(a + 1, 4)
                 if painted[a].intersects(painted[b])]  # ...so they are painted stacked
+    # in rank order, read top down: "#1" over "#2" (it read "#2 0.913" over "#1 0.916",
+    # audit 35)
+    met = [(a, b) for a in range(4) for b in range(a + 1, 4) if boxes[a].intersects(boxes[b])]
+    assert met and all(painted[a].bottom() < painted[b].top() for a, b in met), (met, painted)
     sizes = []
     for f in range(0, view.num_frames, 5):
         view.seek(f)

@@ -87,3 +87,31 @@ def test_the_ellipsis_is_not_hidden_under_the_first_permanent_label(qtbot):
     qtbot.waitUntil(lambda: bar.shown_message() != before, timeout=2000)
     assert 6 + fm.horizontalAdvance(bar.shown_message()) <= _message_rect_right(bar)
     assert bar.shown_message().endswith(ELLIPSIS) and bar.currentMessage() == message
+
+
+def test_a_status_tip_qt_shows_itself_is_cut_too(qtbot):
+    """Audit 35 #3: the pointer resting on the lexical panel showed its keyboard tip
+    uncut, under the permanent labels ("…Left / Riglast query 506 ms"): Qt shows a status
+    tip through ``QStatusBar.showMessage`` in C++, past this class's override."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    win, bar = _window(qtbot, 640)
+    panel = QLabel("words", win)
+    panel.setStatusTip(LONG)
+    win.setCentralWidget(panel)
+    qtbot.waitUntil(panel.isVisible, timeout=2000)
+    for _ in range(3):  # Qt sends the tip on the pointer's entry
+        qtbot.mouseMove(win, QPoint(5, 5))
+        qtbot.mouseMove(panel, panel.rect().center())
+        QApplication.processEvents()
+        if bar.currentMessage():
+            break
+    assert bar.currentMessage() == LONG  # the whole tip, what was asked
+    shown = bar.shown_message()
+    assert shown.endswith(ELLIPSIS) and is_elided(shown, LONG)
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_room()
+    assert 6 + bar.fontMetrics().horizontalAdvance(shown) <= _message_rect_right(bar)
+    assert bar.toolTip() == LONG
+    win.resize(1900, 300)  # room enough: whole again
+    qtbot.waitUntil(lambda: bar.shown_message() == LONG, timeout=2000)
