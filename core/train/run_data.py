@@ -103,7 +103,9 @@ def load_train_examples(data_roots: Sequence[str | Path], data_repeat: Mapping[s
     unknown = sorted(set(data_repeat) - set(names))
     if unknown:
         raise ValueError(f"data_repeat names {unknown}, which are not among the --data "
-                         f"folders {names}")
+                         f"folders {names}: add those folders with --data (the shipped "
+                         f"stage configs repeat 'demo-data', made by 'motionlex demo-data "
+                         f"DIR'), or override 'data_repeat={{}}'")
     unrepeated: list[PairExample] = []
     examples: list[PairExample] = []
     for root in data_roots:
