@@ -89,7 +89,12 @@ def _headline(metrics: dict) -> str:
     where = (f" ({metrics['phase']}, step {metrics['step']})"
              if "phase" in metrics and "step" in metrics else "")
     if metrics.get("phase") == "init":  # no step of the run beat its starting point
-        where = " (the --init model itself: no step of this run beat it)"
+        best = metrics.get("best_step")
+        near = (f"; its best step, {best['phase']} step {best['step']}, scored "
+                f"{best.get('monitor', 'val/rsum')} {best['score']:.1f}"
+                if isinstance(best, dict) and isinstance(best.get("score"), (int, float))
+                else "")
+        where = f" (the --init model itself: no step of this run beat it{near})"
     line = (f"best on validation{where}: R@1 t2m / m2t: dense "
             f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
             f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
@@ -97,10 +102,17 @@ def _headline(metrics: dict) -> str:
                if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         w = float(metrics["fusion_weight"])
+        before = metrics.get("init_fusion_weight")
+        again = (f"; the weights are the --init model's, the fusion weight chosen again on "
+                 f"this run's validation, {before:.2f} before" if metrics.get("phase") == "init"
+                 and isinstance(before, (int, float)) and before != w else "")
         line += (f" (fusion weight {w:.2f}: fused = {w:.2f} dense + {1 - w:.2f} lexical"
-                 + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "") + ")")
+                 + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "")
+                 + again + ")")
     if "val/rsum" in metrics:
         line += f"; rsum {pct('val/rsum')}"
+    if isinstance(metrics.get("seed"), int):
+        line += f"; seed {metrics['seed']}"
     if "CAR" in metrics:  # orig->event, dense: what it compares, beside the order-only figure
         chance = metrics.get("CAR/chance")
         line += (f"; CAR {pct('CAR')} % (original caption vs its shuffled events, whose "
@@ -158,8 +170,16 @@ def _train_in(args: argparse.Namespace) -> int:
         from motionlex.core.model.folder import check_model_folder
 
         check_model_folder(args.init)
-    args.interrupt_hint = (" (the same command with --resume continues from the last "
-                           "checkpoint)")  # said on Ctrl-C from here on
+    run_dir = Path(args.out)
+
+    def interrupt_hint() -> str:  # said on Ctrl-C from here on, from what is on disk then
+        saved = any((run_dir / d).is_dir() and any((run_dir / d).iterdir())
+                    for d in ("checkpoints", "phases"))
+        return (" (the same command with --resume continues from the last checkpoint)"
+                if saved else " (before the first step: nothing was saved; run the same "
+                "command again)")
+
+    args.interrupt_hint = interrupt_hint
     from lightning.pytorch.utilities import rank_zero_only
 
     from motionlex.core.train.quiet import quiet_lightning
@@ -184,8 +204,9 @@ def _train_in(args: argparse.Namespace) -> int:
           else f"model written to {out}")
     metrics = Path(args.out) / "val_metrics.json"
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
-        try:  # the exported model's own copy names its phase and step
-            line = _headline(json.loads((Path(out) / "val_metrics.json").read_text()))
+        try:  # the exported model's figures, phase and step, with the run's seed (and,
+            # when the --init model stayed, how near the run's best step came)
+            line = _headline(json.loads(metrics.read_text()))
         except (OSError, ValueError):
             line = ""
         print(f"{line}; all figures in {metrics}" if line else f"validation metrics: {metrics}")

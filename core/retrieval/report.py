@@ -73,7 +73,9 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
     command = getattr(cfg, "command", None)
     lines = ["# motionlex evaluation", "",
              *([f"- command: `{command}`"] if command else []),
-             f"- checkpoint: `{info['checkpoint']}`",
+             f"- checkpoint: `{info['checkpoint']}`"
+             + (f" (weights sha256 {info['model_sha256'][:12]})"
+                if info.get("model_sha256") else ""),
              f"- data: `{info['data']}` [{info['split']}]: "
              f"{count(metrics['n/texts'], 'caption')}, {count(metrics['n/motions'], 'motion')}"]
     lines += [f"- {n}" for n in info.get("notes", [])]

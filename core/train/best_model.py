@@ -52,7 +52,8 @@ class BestModelExport:
             "patch_stats.json": self.stats.to_dict(),
             "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
                                   "init": self.init},
-            "val_metrics.json": {"phase": phase, "step": step, **metrics},
+            "val_metrics.json": {"phase": phase, "step": step, "seed": self.cfg.seed,
+                                 **metrics},
         }
 
     def export(self, model: MotionTextModel, path: Path, metrics: dict[str, float], phase: str,
@@ -68,8 +69,14 @@ class BestModelExport:
         )
 
     def consider(self, model, metrics: dict[str, float], phase: str, step: int) -> bool:
-        """Export the model when ``cfg.monitor`` improved; returns whether it did."""
+        """Export the model when ``cfg.monitor`` improved; returns whether it did. The best
+        trained step is kept as well (:attr:`best_step`), exported or not: a fine-tune whose
+        steps never beat its ``--init`` model says how near they came."""
         score = metrics.get(self.cfg.monitor, -math.inf)
+        if phase != "init" and np.isfinite(score) and (
+                getattr(self, "best_step", None) is None or score > self.best_step["score"]):
+            self.best_step = {"phase": phase, "step": int(step), "score": float(score),
+                              "monitor": self.cfg.monitor}
         if not np.isfinite(score) or score <= self.best_score:
             logger.info("validation %s=%.3f (best %.3f)", self.cfg.monitor, score, self.best_score)
             return False
@@ -85,6 +92,9 @@ class BestModelExport:
         exports the starting model, as phase ``init``, step 0."""
         metrics = validation_metrics(self.model, self.val_examples, self.stats)
         self.model.train()
+        before = _recorded_fusion_weight(Path(str(self.init)) / "val_metrics.json")
+        if before is not None:  # the same weights, the fusion weight chosen on this run's val
+            metrics["init_fusion_weight"] = before
         logger.info("the --init model on validation: %s=%.3f (this run must beat it)",
                     self.cfg.monitor, metrics.get(self.cfg.monitor, float("nan")))
         self.consider(self.model, metrics, "init", 0)
@@ -102,3 +112,12 @@ class BestModelExport:
             self.best_metrics = {k: v for k, v in metrics.items() if k not in ("phase", "step")}
             logger.info("resuming: the exported model's %s=%.3f stands until beaten",
                         self.cfg.monitor, score)
+
+
+def _recorded_fusion_weight(path: Path) -> float | None:
+    """The fusion weight a model folder's ``val_metrics.json`` records, or None."""
+    try:
+        value = json.loads(path.read_text()).get("fusion_weight")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None

@@ -157,6 +157,7 @@ class TrainingRun(BestModelExport):
                 self._extend_vocabulary()
             prep.update()
         self.best_score = -math.inf
+        self.best_step: dict | None = None  # the best trained step's validation, exported or not
         self.best_metrics: dict[str, float] = {}
         # absolute: the model's train_config.json names its data wherever it is read from
         # (describe's caption bank looks there)
@@ -243,10 +244,10 @@ class TrainingRun(BestModelExport):
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False),
                          CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt")]
+            if self.progress:  # before validation: the bar shows the step it validates
+                callbacks.append(PhaseProgressBar(tag, steps))
             if phase.name in PAIR_PHASES:
                 callbacks.append(ValidateAndExport(self, phase))
-            if self.progress:
-                callbacks.append(PhaseProgressBar(tag, steps))
             # the batches shard themselves per rank (phase_data; the module gives them the
             # rank of each launched process), not Lightning's sampler
             trainer = make_trainer(self.cfg,
@@ -324,9 +325,14 @@ class TrainingRun(BestModelExport):
             self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
         if exported or last_wanted or not (self.out_dir / "val_metrics.json").is_file():
             chosen = final / "val_metrics.json"  # the same file: phase, step and figures
+            text = (chosen.read_text() if exported and chosen.is_file()
+                    else json.dumps(self.best_metrics, indent=1))
+            record = json.loads(text) if exported and self.best_step is not None else {}
+            if record.get("phase") == "init":  # how near this run's steps came to --init
+                text = json.dumps({**record, "best_step": self.best_step}, indent=2,
+                                  sort_keys=True, default=str) + "\n"
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
-                tmp.write_text(chosen.read_text() if exported and chosen.is_file()
-                               else json.dumps(self.best_metrics, indent=1))
+                tmp.write_text(text)
         return final
 
 

@@ -67,6 +67,20 @@ def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, 
 
     assert _headline(val).startswith("best on validation (the --init model itself: no step "
                                      "of this run beat it)")
+    # the run's own file says how near its best step came; the seed and the fusion weight
+    # the --init model had ride along (training audit 35: the same weights evaluated
+    # differently, the fusion weight chosen again on this run's validation, unsaid)
+    run_level = json.loads((tmp_path / "b" / "val_metrics.json").read_text())
+    best = run_level["best_step"]
+    assert (best["phase"], best["step"], best["monitor"]) == ("lexcmlp", 2, "val/rsum")
+    assert best["score"] < val["val/rsum"] and run_level["seed"] == cfg.seed == val["seed"]
+    assert val["init_fusion_weight"] == json.loads(
+        (first / "val_metrics.json").read_text())["fusion_weight"]
+    line = _headline({**run_level, "fusion_weight": 0.75, "init_fusion_weight": 0.6})
+    assert (f"no step of this run beat it; its best step, lexcmlp step 2, scored val/rsum "
+            f"{best['score']:.1f})") in line
+    assert ("the weights are the --init model's, the fusion weight chosen again on this "
+            "run's validation, 0.60 before)") in line and f"; seed {cfg.seed}" in line
 
 
 def test_a_fine_tune_adds_its_caption_words_to_the_init_vocabulary(small_data, repo_root,
