@@ -142,6 +142,7 @@ def _run(argv: list[str] | None) -> int:
         if args.verbose:
             traceback.print_exc()
         hint = getattr(args, "interrupt_hint", "")  # what Ctrl-C keeps, once there is some
+        hint = hint() if callable(hint) else hint  # (said from what is on disk now)
         said = "terminated" if terminated else "interrupted"
         print(f"motionlex {args.command}: {said}{hint}", file=sys.stderr)
         return 143 if terminated else 130

@@ -39,10 +39,10 @@ class CheckpointOnInterrupt(L.Callback):
             return  # a crash, or nothing done yet that a checkpoint would keep
         try:
             if trainer.is_global_zero:  # a second signal mid-write keeps the periodic one
-                with atomic_file(self.path) as tmp:
-                    trainer.save_checkpoint(tmp)
+                with atomic_file(self.path) as tmp:  # the whole state: resume needs it
+                    trainer.save_checkpoint(tmp, weights_only=False)
             else:  # the other ranks join the save's barrier; only rank 0 writes
-                trainer.save_checkpoint(self.path)
+                trainer.save_checkpoint(self.path, weights_only=False)
         except Exception as e:  # the interrupt stands; the periodic checkpoint stays
             logger.warning("no checkpoint saved at the interrupt (%s): --resume continues "
                            "from the last periodic one", e)

@@ -199,9 +199,22 @@ def test_ctrl_c_during_training_is_interrupted_with_the_resume_hint(bandai_small
     monkeypatch.setattr(pl.Trainer, "fit", interrupted_fit)
     assert _train(repo_root, bandai_small, tmp_path / "run", "-q") == 130
     err = capsys.readouterr().err.strip()
-    assert err == ("motionlex train: interrupted (the same command with --resume continues "
-                   "from the last checkpoint)")
+    # before the first step nothing is saved: no --resume promised (training audit 35 D7)
+    assert err == ("motionlex train: interrupted (before the first step: nothing was saved; "
+                   "run the same command again)")
     assert not (tmp_path / "run" / "model" / "config.json").exists()  # nothing exported
+
+    def interrupted_after_a_checkpoint(self, *args, **kwargs):
+        ckpt = tmp_path / "run2" / "checkpoints"
+        ckpt.mkdir(parents=True, exist_ok=True)
+        (ckpt / "1-lexcmlp-last.ckpt").write_bytes(b"state")  # what the callback writes
+        return interrupted_fit(self)
+
+    monkeypatch.setattr(pl.Trainer, "fit", interrupted_after_a_checkpoint)
+    assert _train(repo_root, bandai_small, tmp_path / "run2", "-q") == 130
+    assert capsys.readouterr().err.strip() == (
+        "motionlex train: interrupted (the same command with --resume continues from the "
+        "last checkpoint)")
 
 
 def test_a_second_run_into_one_out_refuses_at_once(bandai_small, repo_root, tmp_path, capsys):

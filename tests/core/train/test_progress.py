@@ -68,3 +68,27 @@ def test_validation_names_itself_on_the_finished_bar(tmp_path, capsys) -> None:
     # the validation's 0.5 s is not on the bar's clock: its rate and time left are the steps'
     assert probe.clock_after - probe.steps_time < 0.25
     assert "validating" in capsys.readouterr().err  # drawn, not only stored
+
+
+class _ValidateAtStep(L.Callback):
+    """Stands in for validation every 2 steps (ValidateAndExport): records the bar's count."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[int, int]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % 2 == 0:
+            bar = trainer.progress_bar_callback.train_progress_bar
+            self.shown.append((trainer.global_step, bar.n))
+
+
+def test_a_validation_after_the_bar_in_the_callbacks_sees_its_own_step(tmp_path) -> None:
+    """Validation listed before the bar ran first and showed 'validating' at 3/8 for step 4
+    (training audit 35); training.py lists the bar first, so the bar shows the step."""
+    probe = _ValidateAtStep()
+    trainer = L.Trainer(max_steps=6, max_epochs=-1,
+                        callbacks=[PhaseProgressBar("3-lexcmlp", 6), probe],
+                        logger=False, enable_model_summary=False, enable_checkpointing=False,
+                        accelerator="cpu")
+    trainer.fit(_OneBatchEpochs())
+    assert probe.shown == [(2, 2), (4, 4), (6, 6)]
