@@ -41,7 +41,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 from tqdm.auto import tqdm
@@ -243,7 +243,10 @@ class TrainingRun(BestModelExport):
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False),
-                         CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt")]
+                         CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt"),
+                         # each parameter group's learning rate in the CSV log (lr-AdamW/text,
+                         # ...): the warm-up and schedule beside the losses
+                         LearningRateMonitor(logging_interval="step")]
             if self.progress:  # before validation: the bar shows the step it validates
                 callbacks.append(PhaseProgressBar(tag, steps))
             if phase.name in PAIR_PHASES:

@@ -111,6 +111,8 @@ def test_training_run_exports_loadable_model_and_resumes(small_data, repo_root, 
     for version in range(4):  # one CSV log per phase, short phases too (2-4 steps)
         log = tmp_path / "out" / "logs" / f"version_{version}" / "metrics.csv"
         assert log.is_file() and len(log.read_text().splitlines()) >= 2, log
+    head = log.read_text().splitlines()[0].split(",")  # the last phase: LexCMLP's groups
+    assert {"lr-AdamW/text", "lr-AdamW/motion", "lr-AdamW/heads"} <= set(head), head
     model = MotionTextModel.from_pretrained(out)
     again = validation_metrics(model, run.val_examples, run.stats)
     assert again["val/rsum"] == pytest.approx(val["val/rsum"], abs=1e-6)
