@@ -265,6 +265,8 @@ def build_actions(win: MainWindow) -> None:
     win.act_group_words.toggled.connect(win.lexical_bars.set_grouped)
     win.act_group_words.toggled.connect(
         lambda on: win.settings.setValue(cfg.KEY_GROUP_WORDS, bool(on)))
+    win.state.events.model.connect(lambda info: win.lexical_bars.set_word_groups(
+        info.word_groups))  # each model's own word forms
     win.act_compare = a("&Compare selected results", lambda: win.results_list.request_compare(
         "side"), "Ctrl+M", "Play the selected results side by side (select several with "
         "Shift+Up/Down or Ctrl+click)")
@@ -349,8 +351,6 @@ def _connect_query_hint(win: MainWindow) -> None:
                                       else text))
     win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
                                                                     info.lexical_words))
-    win.state.events.model.connect(lambda info: win.lexical_bars.set_word_groups(
-        info.word_groups))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())

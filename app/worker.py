@@ -182,7 +182,7 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
         from motionlex.core.model.device import readable_device
         from motionlex.core.model.lite_load import load_for_queries
         from motionlex.core.retrieval.fingerprints import model_fingerprint
-        from motionlex.core.text.spelling import whole_words
+        from motionlex.core.text.spelling import lexical_whole_words, whole_words
         from motionlex.core.text.word_groups import word_groups
 
         root = Path(path).expanduser()
@@ -195,6 +195,8 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
         model.eval()
         yield 0, 0  # stages, not counted steps: (done, total) > 0 are a build's motions
         model_hash = model_fingerprint(model)
+        words = whole_words(model.vocabulary)
+        lexical = lexical_whole_words(model.vocabulary, model.lexical_excluded().tolist())
         info = ModelInfo(
             checkpoint=str(root.resolve()),
             name=str(model.config.name),
@@ -203,12 +205,10 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
             embed_dim=int(model.config.embed_dim),
             vocab_size=len(model.vocabulary),
             parameters=int(sum(p.numel() for p in model.parameters())),
-            words=tuple(whole_words(model.vocabulary)),
-            lexical_words=tuple(whole_words(t for t, off in zip(
-                model.vocabulary, model.lexical_excluded().tolist()) if not off)),
-        )  # the lexical panel's rows: one per word, its forms summed
-        info = dataclasses.replace(info, word_groups=word_groups(info.lexical_words,
-                                                                 info.words))
+            words=tuple(words),
+            lexical_words=tuple(lexical),
+            word_groups=word_groups(lexical, words),  # the lexical panel's rows
+        )
         yield 0, 0
         note = jobs.warm_event_parser()
         if note:

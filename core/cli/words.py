@@ -27,12 +27,12 @@ def grouped_word_weights(model: Any, words: list[tuple[str, float, float]]
             words and the lexical ones define the groups).
         words: :func:`~motionlex.core.retrieval.word_protocol.word_weights` rows.
     """
-    from motionlex.core.text.spelling import whole_words
+    from motionlex.core.text.spelling import lexical_whole_words, whole_words
     from motionlex.core.text.word_groups import group_weights, word_groups
 
-    lexical = whole_words(t for t, off in zip(model.vocabulary,
-                                              model.lexical_excluded().tolist()) if not off)
-    groups = word_groups(lexical, whole_words(model.vocabulary))
+    groups = word_groups(lexical_whole_words(model.vocabulary,
+                                             model.lexical_excluded().tolist()),
+                         whole_words(model.vocabulary))
     share = {w: s for w, _, s in words}
     return [(g, v, sum(share[f] for f in forms))
             for g, v, forms in group_weights([(w, v) for w, v, _ in words], groups)]

@@ -152,8 +152,7 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
                 " Not zero-shot: the checkpoint was trained on this dataset (its "
                 "train_config.json), whose captions name these actions; zero-shot means "
                 "classes and data the model never trained on (Yu et al., CVPR 2024, Sec. 5.2).")
-        lines += ["", f"## {classification_title(info)[:1].upper()}"
-                      f"{classification_title(info)[1:]}", "",
+        lines += ["", f"## {classification_title(info).capitalize()}", "",
                   f"{int(metrics['zero-shot/n'])} motions, {classes} classes, prompt "
                   f"`{cfg.prompt}`; chance is k / {classes}.{seen}", "",
                   "| Similarity | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]

@@ -208,6 +208,12 @@ def whole_words(tokens: Iterable[str]) -> list[str]:
     return [t for t in tokens if _VOCAB_WORD.match(t)]
 
 
+def lexical_whole_words(vocabulary: Iterable[str], excluded: Iterable[bool]) -> list[str]:
+    """The :func:`whole_words` a model's lexical vectors can weigh: ``vocabulary``'s entries
+    whose ``excluded`` flag (``model.lexical_excluded().tolist()``) is False."""
+    return whole_words(t for t, off in zip(vocabulary, excluded) if not off)
+
+
 class Speller:
     """Known words of a model, and the closest of them to an unknown word.
 

@@ -110,9 +110,9 @@ def word_groups(words: Iterable[str], known: Iterable[str] = ()) -> dict[str, st
     pending: dict[str, list[str]] = {}  # forms whose bases are not vocabulary words
     for w in sorted(vocab):
         cands = base_candidates(w)
-        known = next((b for b in cands if b in vocab and b != w), None)
-        if known is not None:
-            base[w] = known
+        in_vocab = next((b for b in cands if b in vocab and b != w), None)
+        if in_vocab is not None:
+            base[w] = in_vocab
         elif cands:
             pending[w] = cands
     # forms sharing a base that is no vocabulary word: the first candidate two forms share

@@ -33,8 +33,9 @@ class BestModelExport:
     """Mixin of :class:`~.training.TrainingRun`: which model lands in ``OUT/model``.
 
     It reads the run's ``cfg``, ``out_dir``, ``stats``, ``data_roots``, ``init``, ``model``
-    and ``val_examples``, and keeps ``best_score`` (``-inf`` until a model is exported) and
-    ``best_metrics`` (the exported model's validation figures).
+    and ``val_examples``, and keeps ``best_score`` (``-inf`` until a model is exported),
+    ``best_metrics`` (the exported model's validation figures) and ``best_step`` (the best
+    trained step's phase, step and score, exported or not; None until one is validated).
     """
 
     cfg: TrainConfig
@@ -46,6 +47,7 @@ class BestModelExport:
     val_examples: list[PairExample]
     best_score: float
     best_metrics: dict[str, float]
+    best_step: dict | None
 
     def _extra_json(self, metrics: dict[str, float], phase: str, step: int) -> dict:
         return {
@@ -74,7 +76,7 @@ class BestModelExport:
         steps never beat its ``--init`` model says how near they came."""
         score = metrics.get(self.cfg.monitor, -math.inf)
         if phase != "init" and np.isfinite(score) and (
-                getattr(self, "best_step", None) is None or score > self.best_step["score"]):
+                self.best_step is None or score > self.best_step["score"]):
             self.best_step = {"phase": phase, "step": int(step), "score": float(score),
                               "monitor": self.cfg.monitor}
         if not np.isfinite(score) or score <= self.best_score:

@@ -54,6 +54,7 @@ from motionlex.core.data.pairs import (
     why_no_pairs,
 )
 from motionlex.core.model.factory import create_model
+from motionlex.core.model.folder import write_json
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
@@ -331,11 +332,11 @@ class TrainingRun(BestModelExport):
             text = (chosen.read_text() if exported and chosen.is_file()
                     else json.dumps(self.best_metrics, indent=1))
             record = json.loads(text) if exported and self.best_step is not None else {}
-            if record.get("phase") == "init":  # how near this run's steps came to --init
-                text = json.dumps({**record, "best_step": self.best_step}, indent=2,
-                                  sort_keys=True, default=str) + "\n"
             with atomic_file(self.out_dir / "val_metrics.json") as tmp:
-                tmp.write_text(text)
+                if record.get("phase") == "init":  # how near this run's steps came to --init
+                    write_json(tmp, {**record, "best_step": self.best_step})
+                else:
+                    tmp.write_text(text)
         return final
 
 
