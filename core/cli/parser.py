@@ -1,5 +1,6 @@
 """The ``motionlex`` parser, entry point and error policy. Subcommands (scan, stats, patches,
-events, train, evaluate, words, index, search, describe, export) live in the sibling modules.
+events, train, evaluate, words, index, search, describe, compare, export) live in the sibling
+modules.
 
 Every command imports core inside its function, so ``--help`` and argument errors start without
 torch, transformers or SciPy. An expected failure prints one line naming the file and the
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from motionlex.core import __version__
+from motionlex.core.cli.compare import add_compare_command
 from motionlex.core.cli.data import add_data_commands
 from motionlex.core.cli.describe import add_describe_command
 from motionlex.core.cli.export import add_export_command
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_words_command(sub)
     add_gallery_commands(sub)
     add_describe_command(sub)
+    add_compare_command(sub)
     add_export_command(sub)
     p.commands = dict(sub.choices)  # an unknown option is refused by its subcommand
     for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS keeps a

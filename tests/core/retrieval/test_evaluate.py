@@ -412,6 +412,13 @@ def test_validation_car_is_evaluate_car(checkpoint, bandai_slice, tmp_path):
     assert len(car) > 20 and one["CAR/n"] > 5
     assert {k: ev[k] for k in car} == pytest.approx(car)
     assert ev["fusion_weight"] == one["fusion_weight"]
+    # one name for one metric: compare reads validation's t2m/dense/R@1 as evaluate's All key
+    from motionlex.core.retrieval.compare import canonical_metrics
+
+    named = canonical_metrics(one)
+    all_keys = [k for k in named if k.startswith(("t2m/All/", "m2t/All/"))]
+    assert len(all_keys) == 36 and {k: ev[k] for k in all_keys} == pytest.approx(
+        {k: named[k] for k in all_keys})
     five = validation_metrics(model, examples, stats, car_shuffles=5)
     assert five["CAR/n"] == one["CAR/n"] and five["CAR/chance"] <= one["CAR/chance"]
 

@@ -1,0 +1,152 @@
+"""motionlex compare: runs and seeds side by side, one metric name for validation and evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from motionlex.core.cli import main
+from motionlex.core.retrieval.compare import (
+    canonical_metrics,
+    check_comparable,
+    comparison_json,
+    comparison_table,
+    parse_column,
+    read_columns,
+    select_metrics,
+)
+
+
+def _write(folder, metrics, record=None, name="metrics.json"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(metrics))
+    if record is not None:
+        (folder / "evaluation.json").write_text(json.dumps(record))
+    return folder
+
+
+def _row(table: str, metric: str) -> list[str]:
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0].split(" (")[0] == metric:
+            return cells[1:]
+    raise AssertionError(f"{metric} not in\n{table}")
+
+
+def test_validation_keys_read_as_protocol_all_and_evaluates_own_key_wins():
+    m = canonical_metrics({"t2m/dense/R@1": 40.0, "m2t/fused/MedR": 3, "CAR": 75.0,
+                           "note": "text", "flag": True, "bad": float("nan")})
+    assert m == {"t2m/All/dense/R@1": 40.0, "m2t/All/fused/MedR": 3.0, "CAR": 75.0}
+    both = canonical_metrics({"t2m/All/dense/R@1": 50.0, "t2m/dense/R@1": 40.0})
+    assert both == {"t2m/All/dense/R@1": 50.0}
+    both = canonical_metrics({"t2m/dense/R@1": 40.0, "t2m/All/dense/R@1": 50.0})
+    assert both == {"t2m/All/dense/R@1": 50.0}
+
+
+def test_seeds_give_mean_std_and_the_difference_from_the_first_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    base = [float(x) for x in rng.uniform(40, 60, 3)]
+    full = [float(x) for x in rng.uniform(50, 70, 3)]
+    for s, (b, f) in enumerate(zip(base, full)):
+        _write(tmp_path / f"base-s{s}", {"t2m/dense/R@1": b, "words/precision@10": 0.25 + s / 10,
+                                         "m2t/dense/MedR": 2.0 + s, "CAR/n": 28})
+        _write(tmp_path / f"full-s{s}" / "model", {"t2m/dense/R@1": f, "CAR/n": 28},
+               name="val_metrics.json")
+    code = main(["compare", f"base={tmp_path}/base-s*",
+                 f"full={tmp_path}/full-s0,{tmp_path}/full-s1,{tmp_path}/full-s2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    head = out.splitlines()[0]
+    assert "base (n=3)" in head and "full (n=3)" in head and "full - base" in head
+    r1 = _row(out, "t2m/All/dense/R@1")
+    assert r1[0] == f"{np.mean(base):.1f} ± {np.std(base):.1f}"
+    assert r1[1] == f"{np.mean(full):.1f} ± {np.std(full):.1f}"
+    assert r1[2] == f"{np.mean(full) - np.mean(base):+.1f}"
+    assert _row(out, "words/precision@10") == ["0.350 ± 0.082", "-", "-"]  # a share: 3 decimals
+    assert _row(out, "m2t/All/dense/MedR")[0] == "3.0 ± 0.8"
+    assert "(lower is better)" in next(ln for ln in out.splitlines() if "MedR" in ln)
+
+    # --metrics: patterns in the order given; counts print as integers
+    main(["compare", f"{tmp_path}/base-s0", f"{tmp_path}/base-s1", "--metrics", "CAR/*", "t2m/*"])
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("| ") and "metric" not in ln]
+    assert [ln.split("|")[1].strip() for ln in lines] == ["CAR/n", "t2m/All/dense/R@1"]
+    assert _row(out, "CAR/n") == ["28", "28", "+0"]
+    assert "single runs" in out
+
+
+def test_json_document_holds_each_runs_value(tmp_path, capsys):
+    for s in range(2):
+        _write(tmp_path / f"a{s}", {"t2m/All/dense/R@1": 10.0 + s, "side/text": 80.0})
+    _write(tmp_path / "b", {"t2m/All/dense/R@1": 20.0})
+    assert main(["compare", f"a={tmp_path}/a0,{tmp_path}/a1", f"b={tmp_path}/b", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["label"] for c in doc["columns"]] == ["a", "b"]
+    rows = {r["metric"]: r for r in doc["rows"]}
+    r1 = rows["t2m/All/dense/R@1"]
+    assert r1["values"][0] == {"mean": 10.5, "std": 0.5, "n": 2, "runs": [10.0, 11.0]}
+    assert r1["difference"] == [pytest.approx(9.5)]
+    assert rows["side/text"]["values"][1] is None and rows["side/text"]["difference"] == [None]
+
+
+def test_reports_of_different_data_are_refused_unless_allowed(tmp_path, capsys):
+    a = _write(tmp_path / "a", {"CAR": 90.0}, {"data": "DATA/bandai", "split": "val"})
+    b = _write(tmp_path / "b", {"CAR": 80.0}, {"data": "DATA/bandai", "split": "test"})
+    c = _write(tmp_path / "c", {"CAR": 70.0}, {"data": "DATA/bandai", "split": "val"})
+    check_comparable(read_columns([str(a), str(c)]))
+    with pytest.raises(ValueError, match=r"not comparable: .*a/metrics.json evaluated "
+                       r"DATA/bandai \(split val\), .*b/metrics.json .*split test"):
+        check_comparable(read_columns([str(a), str(b)]))
+    assert main(["compare", str(a), str(b)]) == 2
+    assert "--allow-mixed" in capsys.readouterr().err
+    assert main(["compare", str(a), str(b), "--allow-mixed"]) == 0
+
+
+def test_bad_runs_get_one_line_naming_the_file(tmp_path, capsys):
+    (tmp_path / "notes.json").write_text("not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "words.json").write_text('{"a": "b"}')
+    (tmp_path / "empty").mkdir()
+    cases = {str(tmp_path / "notes.json"): "notes.json: not a JSON metrics file",
+             str(tmp_path / "list.json"): "list.json: a metrics file is a JSON object of "
+                                          "numbers, found list",
+             str(tmp_path / "words.json"): "words.json: holds no metric values",
+             str(tmp_path / "empty"): "empty: no metrics here (looked for metrics.json",
+             str(tmp_path / "missing"): "missing: no such file or folder",
+             f"x={tmp_path}/nothing*": "nothing*: matches no file or folder"}
+    for spec, message in cases.items():
+        assert main(["compare", spec]) == 2, spec
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+    good = _write(tmp_path / "good", {"CAR": 1.0})
+    assert main(["compare", str(good), "--metrics", "zzz*"]) == 2
+    assert "no metric matches zzz*" in capsys.readouterr().err
+    assert main(["compare", f"a={good}", f"a={good}"]) == 2
+    assert "column label given twice: a" in capsys.readouterr().err
+
+
+def test_label_parsing_keeps_paths_with_equals_signs(tmp_path):
+    odd = _write(tmp_path / "lr=0.1", {"CAR": 1.0})
+    assert parse_column(str(odd)) == (None, [str(odd)])
+    assert parse_column("x=a,b") == ("x", ["a", "b"])
+    assert read_columns([str(odd)])[0].label == "lr=0.1"
+
+
+def test_ablation_runs_of_the_repo_as_seed_columns(repo_root):
+    """The ablation ladder's saved runs (docs/ablation/, benchmarks/ablation.py's JSON with
+    ``all_metrics``) compare as seed columns: the means are those docs/ablation.md reports."""
+    runs = sorted((repo_root / "docs" / "ablation").glob("dense-s*.json"))
+    assert len(runs) >= 3, "the ablation runs moved"
+    cols = read_columns([f"dense={','.join(map(str, runs))}",
+                         f"full={repo_root}/docs/ablation/full-s*.json"])
+    keys = select_metrics(cols)
+    assert keys[:2] == ["t2m/All/dense/R@1", "t2m/All/dense/R@5"]
+    vals = [json.loads(p.read_text())["all_metrics"]["t2m/All/fused/R@1"] for p in runs]
+    mean, std, n = cols[0].summary("t2m/All/fused/R@1")
+    assert (mean, std, n) == (pytest.approx(np.mean(vals)), pytest.approx(np.std(vals)), len(runs))
+    table = comparison_table(cols, keys)
+    assert f"{np.mean(vals):.1f} ± {np.std(vals):.1f}" in _row(table, "t2m/All/fused/R@1")[0]
+    assert "not checked" in table  # no evaluation.json beside ablation runs
+    assert comparison_json(cols, keys)["columns"][1]["records"][0] == {}
