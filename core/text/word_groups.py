@@ -17,7 +17,12 @@ Rules, kept conservative (a wrong group misleads more than a missing one):
   side accuracy rests on them; :mod:`.sides`);
 - a form joins the base that is itself a vocabulary word; when the base is not one
   ("raise" missing, "raised" and "raising" present), forms that share the same base join
-  under it.
+  under it (a base of 4+ letters: "fled" and "fling" share no "fle"); when a dictionary of
+  known words is given and does not know that base either ("annoye" or "annoy"?), the
+  group is named by its shortest form ("annoyed"), never by a non-word;
+- a word is no form of a shorter one by the letters alone: "need", "speed", "seed",
+  "shed" (each with forms of its own) are not nee-d, spee-d, see-d, she-d; "being" is no
+  bee-ing.
 
 NumPy-free, spaCy-free: the widgets may call it.
 """
@@ -69,11 +74,13 @@ def base_candidates(word: str) -> list[str]:
         out.append(w[:-1])
     if w.endswith("ied"):
         out.append(w[:-3] + "y")
+    elif w.endswith("eed"):  # agree-d, free-d; "need", "speed", "seed" are words of their own,
+        out.append(w[:-1])  # which word_groups keeps (their own forms, the base's forms)
     elif w.endswith("ed"):
         out += [w[:-1], w[:-2]] + _undoubled(w[:-2])
     if w.endswith("ing"):
-        stem = w[:-3]
-        out += [stem + "e", stem] + _undoubled(stem)
+        stem = w[:-3]  # raise -> raising; but be-ing is no bee-ing, see-ing no seee-ing
+        out += ([] if stem.endswith("e") else [stem + "e"]) + [stem] + _undoubled(stem)
     return [b for b in out if len(b) >= MIN_BASE_LENGTH and not is_side_word(b)
             and any(c in _VOWELS or c == "y" for c in b)]
 
@@ -99,17 +106,20 @@ def word_groups(words: Iterable[str], known: Iterable[str] = ()) -> dict[str, st
         ``{form: base}`` for every word that joins a group of 2 or more words, the base
         included (``{"raised": "raise", "raises": "raise", "raise": "raise"}``); words of
         no group are absent. A base that is no vocabulary word itself names the group of
-        the forms that share it.
+        the forms that share it when it is a ``known`` word or no ``known`` words are
+        given; otherwise the group's shortest form names it.
 
     Example: ``word_groups(["hand", "hands", "handed", "left", "leaves"])`` is
     ``{"hand": "hand", "hands": "hand", "handed": "hand"}``.
     """
     vocab = {w.lower() for w in words if w.isalpha()}
-    english = vocab | {w.lower() for w in known}
+    known_words = {w.lower() for w in known}
+    known_given = bool(known_words)
+    english = vocab | known_words
     base: dict[str, str] = {}
     pending: dict[str, list[str]] = {}  # forms whose bases are not vocabulary words
     for w in sorted(vocab):
-        cands = base_candidates(w)
+        cands = [b for b in base_candidates(w) if _may_be_form(w, b, english)]
         in_vocab = next((b for b in cands if b in vocab and b != w), None)
         if in_vocab is not None:
             base[w] = in_vocab
@@ -120,11 +130,21 @@ def word_groups(words: Iterable[str], known: Iterable[str] = ()) -> dict[str, st
     for cands in pending.values():
         for b in set(cands):
             counts[b] = counts.get(b, 0) + 1
+    guessed: dict[str, list[str]] = {}  # a shared base no known word: its forms
     for w, cands in pending.items():
         shared = next((b for b in cands if counts[b] >= 2 and b in english),
-                      next((b for b in cands if counts[b] >= 2), None))
+                      next((b for b in cands if counts[b] >= 2 and len(b) > MIN_BASE_LENGTH),
+                           None))  # fl-ed and fl-ing share no 3-letter "fle"
         if shared is not None:
             base[w] = shared
+            if shared not in english:
+                guessed.setdefault(shared, []).append(w)
+    if known_given:  # a dictionary was given and does not know the guessed base
+        # ("annoye" or "annoy"?): the group is named by its shortest form, a real word
+        for forms in guessed.values():
+            name = min(forms, key=lambda f: (len(f), f))
+            for f in forms:
+                base[f] = name
     roots = {w: _root(w, base) for w in base}
     members: dict[str, int] = {}
     for r in roots.values():
@@ -132,6 +152,20 @@ def word_groups(words: Iterable[str], known: Iterable[str] = ()) -> dict[str, st
     out = {w: r for w, r in roots.items() if members[r] + (r in vocab and r not in roots) >= 2}
     out.update({r: r for r in set(out.values()) if r in vocab})
     return out
+
+
+def _may_be_form(word: str, base: str, english: set[str]) -> bool:
+    """Whether ``word`` may be a form of ``base`` given the words known: not a ``-d`` word
+    with regular forms of its own ("shed" has "sheds": no form of "she"; "need" "needs"),
+    and not a ``-d`` after ``ee`` unless ``base`` has 4+ letters and forms of its own
+    ("agreed": "agrees"; "seed" is no see-d, "need" no nee-d)."""
+    if not word.endswith("d"):  # "standing" stays a form of stand beside "standings"
+        return True
+    if any(f in english for f in (word + "s", word + "ing")):
+        return False  # a "-d" word with forms of its own is a base ("sheds", "needing")
+    if word.endswith("eed") and base == word[:-1]:  # agree-d, free-d; see-d and nee-d no
+        return len(base) >= 4 and any(f in english for f in (base + "s", base + "ing"))
+    return True
 
 
 def _root(word: str, base: Mapping[str, str]) -> str:
