@@ -99,7 +99,9 @@ def _paper_base() -> MotionTextConfig:
 
 
 def list_models() -> list[str]:
-    """Registered model names, sorted."""
+    """Registered model names, sorted: the built-in ``tiny``, ``cpu-small`` and
+    ``paper-base`` (``configs/*.yaml`` hold the training recipes that use them) and any added
+    with :func:`register_model`."""
     return sorted(_MODEL_REGISTRY)
 
 

@@ -294,10 +294,19 @@ def top_words(
 
 
 class MotionLexicalHead(nn.Module):
-    """Motion tokens -> text width (Linear, GELU, LayerNorm) -> tied word-embedding decoder.
+    """Motion tokens -> text width (Linear, GELU, LayerNorm) -> tied word-embedding decoder:
+    the motion side's vocabulary logits, which the lexical pooling turns into a motion's
+    lexical representation.
 
-    Source: BERT MLM head layout (``BertPredictionHeadTransform``); the decoder is the text
-    encoder's word-embedding matrix, passed in at call time so it is stored only once.
+    Args:
+        motion_hidden: width ``Hm`` of the motion encoder's tokens.
+        text_hidden: width ``Ht`` of the text encoder's word embeddings.
+        vocab_size: ``V``, the text vocabulary's size (the bias has one entry per word).
+
+    Source: Lyu et al., ICLR 2025, "Methods" and Fig. 2 (a vocabulary head on the motion
+    tokens as on the text tokens); the layout is BERT's MLM head
+    (``BertPredictionHeadTransform``); the decoder is the text encoder's word-embedding
+    matrix, passed in at call time so it is stored only once.
     """
 
     def __init__(self, motion_hidden: int, text_hidden: int, vocab_size: int) -> None:
@@ -313,7 +322,11 @@ class MotionLexicalHead(nn.Module):
         columns: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``tokens (B, P, Hm)``, ``word_embeddings (V, Ht)`` -> logits ``(B, P, V)``, or
-        ``(B, P, C)`` for the vocabulary ids ``columns (C,)`` only."""
+        ``(B, P, C)`` for the vocabulary ids ``columns (C,)`` (int64) only; in the tokens'
+        dtype (float32, or bf16/fp16 under autocast).
+
+        Raises:
+            RuntimeError: (torch) widths that do not match ``Hm`` / ``Ht``."""
         h = self.norm(F.gelu(self.dense(tokens)))
         weight, bias = word_embeddings, self.bias
         if columns is not None:

@@ -130,7 +130,17 @@ class EvalResult:
     """What :func:`evaluate` measured and wrote.
 
     Attributes:
-        metrics: the flat ``metrics.json`` dict (percent and ranks).
+        metrics: the flat ``metrics.json`` dict. Keys name direction / protocol /
+            similarity / measure: ``t2m/All/dense/R@1`` (recall at k in percent, 0-100),
+            ``m2t/AllFirst/fused/MedR`` (median rank, 1-based), protocols ``All``,
+            ``AllFirst``, ``SmallBatches``, ``Threshold`` (TMR, Petrovich et al. 2023,
+            Sec. 4) and ``CAR-orig->event`` / ``CAR-event->event`` (m2t with the shuffled
+            captions in the gallery); ``CAR`` and ``CAR/...`` (accuracy in percent, chance
+            ``CAR/chance``; Fujiwara et al. 2024, Sec. 3.3), ``side/text``, ``side/motion``
+            (percent), ``words/precision@10``, ``words/motion_recall@10``,
+            ``words/query_recall@10`` (shares in [0, 1]), ``chronology/...``,
+            ``synthetic_chronology/...``, ``zero-shot/...`` (percent), ``xskel/...``,
+            ``fusion_weight`` (dense weight in [0, 1]) and counts ``n/...``, ``.../n``.
         table: the Markdown report.
         files: paths written.
         notes: remarks (fusion-weight source, skipped tests, small counts).
@@ -421,5 +431,19 @@ def _trained_on(checkpoint: Path, data_set: EvalSet) -> bool:
 
 def evaluate(checkpoint: str | Path, data: str | Path, out_dir: str | Path,
              cfg: EvalConfig | None = None) -> EvalResult:
-    """:func:`evaluate_steps` run to its end (same arguments, Returns and Raises)."""
+    """Evaluate a model folder on a dataset split and write the report (metrics.json,
+    metrics.md, figures) into ``out_dir``: :func:`evaluate_steps` run to its end.
+
+    Args (as :func:`evaluate_steps`): ``checkpoint`` a model folder with
+    ``patch_stats.json``; ``data`` a dataset or BVH folder; ``out_dir`` the report folder;
+    ``cfg`` an :class:`EvalConfig` (split, protocols, CAR shuffles, seed, device).
+
+    Returns:
+        :class:`EvalResult`: ``metrics`` (keys and units in its docstring), the Markdown
+        table, files, notes and the All protocol's ``(N, M)`` float32 similarities.
+
+    Raises:
+        TypeError, FileNotFoundError, FileExistsError, ValueError, ImportError: as
+            :func:`evaluate_steps`.
+    """
     return run_steps(evaluate_steps(checkpoint, data, out_dir, cfg))

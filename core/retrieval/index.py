@@ -385,7 +385,11 @@ class GalleryIndex(MappedFileChecks):
             int(self.num_frames[i]), -1, 3)
 
     def item(self, i: int) -> GalleryItem:
-        """Metadata of item ``i``.
+        """Metadata of item ``i`` (negative counts from the end).
+
+        Returns:
+            :class:`GalleryItem`: its row, id, captions (may be empty: an uncaptioned
+            BVH), source file, frame rate (20 fps), frame count, skeleton and metadata.
 
         Raises:
             IndexError: ``i`` out of range.

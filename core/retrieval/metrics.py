@@ -170,7 +170,14 @@ def recall_at_k(ranks: np.ndarray, ks: Sequence[int] = DEFAULT_KS) -> dict[str, 
 
 
 def median_rank(ranks: np.ndarray) -> float:
-    """Median of the ranks (an even count gives the mean of the two middle values).
+    """MedR: the median rank of the first positive (TMR's MedR, Petrovich et al. 2023).
+
+    Args:
+        ranks: ``(Q,)`` 1-based ranks, one per query (:func:`rank_of_first_positive`),
+            any integer or float dtype.
+
+    Returns:
+        The median as a float (an even count gives the mean of the two middle values).
 
     Raises:
         ValueError: if ``ranks`` is not a non-empty 1-D array of finite values ``>= 1``.
@@ -358,7 +365,10 @@ def car_accuracy(sim_true: np.ndarray, sim_shuffled: np.ndarray) -> float:
     Args:
         sim_true: ``(N,)`` similarity of each motion to its true caption.
         sim_shuffled: ``(N,)`` or ``(N, K)`` similarity to its shuffled caption(s), NaN for
-            a missing one.
+            a missing one (float16/32/64; integers are cast).
+
+    Returns:
+        The share of motions whose true caption beats every shuffled one, in percent.
 
     Raises:
         ValueError: as :func:`preference_accuracy`.

@@ -290,7 +290,8 @@ class Searcher:
             lexical_method: ``"inverted"`` or ``"brute"`` (same scores).
 
         Returns:
-            Hits sorted by score (ties: lower row first).
+            Up to ``k`` :class:`~.search_types.Hit` s sorted by score, highest first (ties:
+            lower row first); each score's scale per mode is in :class:`Hit`'s ``score``.
 
         Raises:
             TypeError: ``query`` is not a :class:`QueryEmbedding` (e.g. a plain string);

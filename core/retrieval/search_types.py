@@ -50,7 +50,8 @@ class Hit:
             ``w * dense + (1 - w) * lexical / max over the gallery`` (:func:`.fusion.fuse`).
         caption: its first caption (``""`` when it has none).
         source: the source file.
-        words: up to ``n`` ``(word, query weight x motion weight)`` pairs, largest first.
+        words: up to ``words`` (the argument of :meth:`.search.Searcher.search`)
+            ``(word, query weight x motion weight)`` pairs, largest first.
         dense_score: dense cosine of the hit.
         lexical_score: lexical similarity of the hit (over the query's kept words).
     """

@@ -204,7 +204,7 @@ def shuffle_events(events: Sequence[str], rng: np.random.Generator | int
 
     Raises:
         TypeError: ``events`` is a single string (a caption: :func:`split_events` gives its
-            events) or not iterable.
+            events) or not iterable; ``rng`` is neither a Generator nor an int.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 3.2 ("shuffling the events ... to generate a
     new description with a different chronological order").
@@ -236,7 +236,10 @@ def shuffled_captions(
         single-event caption.
 
     Raises:
-        ValueError: if ``k < 0``.
+        ValueError: if ``k < 0``; a caption that :func:`split_events` refuses (blank, no
+            word).
+        TypeError: ``rng`` is neither a Generator nor an int; a caption not a str.
+        ImportError: a caption given and no spaCy English model installed.
 
     Source: Fujiwara et al., ECCV 2024, Sec. 4.1 (shuffled events as hard negatives; with
     several per caption for the N x (N + K) similarity matrix).

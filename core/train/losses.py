@@ -47,7 +47,9 @@ IGNORE_INDEX = -100
 
 @dataclass(frozen=True)
 class ContrastiveLosses:
-    """Both directions of a contrastive loss.
+    """Both directions of a contrastive loss (CLIP's symmetric InfoNCE, Radford et al.
+    2021, laid out as open_clip's ``ClipLoss``; CAR's extra text columns, Fujiwara et al.
+    2024, Sec. 3.2).
 
     Attributes:
         m2t: scalar, motion-to-text cross entropy over ``N + K`` text columns.
