@@ -100,17 +100,18 @@ another language, not as English with typos (which keeps its "a", "the", "then")
 
 
 OTHER_LANGUAGE_MARKERS = frozenset(
-    """der das und mit eine einen einer ein sich ist nach dann zu auf dem des
-    une les avec puis est sur dans pour
-    los las una con luego del por
-    gli poi della nella
+    """der das und mit eine einen einer ein sich ist nach dann zu auf dem des zum zur beim
+    une les avec puis est sur dans pour vers
+    los las una con luego del por hacia mientras
+    gli poi della nella verso
     het een naar
     uma com depois""".split()
 )
 """Grammatical words of German, French, Spanish, Italian, Dutch and Portuguese that are no
 English words: BERT's vocabulary holds many of them ("eine", "mit", "der"), so a query such
 as "eine Person winkt mit der linken Hand" has few unknown words and was taken for English
-with one typo ("did you mean: wink"). Two of them and no :data:`ENGLISH_MARKERS` read as
+with one typo ("did you mean: wink"). Two of them, or one and two unknown words ("una persona
+camina hacia adelante": "did you mean: adelaide"), and no :data:`ENGLISH_MARKERS` read as
 another language."""
 
 
@@ -128,7 +129,8 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     least 3 words of :data:`MIN_WORD_LENGTH`+ letters, more than half of them unknown
     ("eine Person springt zweimal und setzt sich dann hin"), or two distinct
     :data:`OTHER_LANGUAGE_MARKERS` ("eine Person winkt mit der linken Hand", whose words
-    but one are in the vocabulary).
+    but one are in the vocabulary), or one and two unknown words ("una persona camina
+    hacia adelante").
     Suggestions for such a query are unrelated English words ("sprint, weimar"), so the
     explorer says the model reads English instead of offering them.
 
@@ -141,7 +143,8 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
         return False
     if any(w in ENGLISH_MARKERS for w in words):
         return True
-    if len(OTHER_LANGUAGE_MARKERS.intersection(words)) >= 2:
+    markers = len(OTHER_LANGUAGE_MARKERS.intersection(words))
+    if markers >= 2 or (markers and len(unknown) >= 2):
         return False
     long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
     return len(long_words) < 3 or 2 * len(unknown) <= len(long_words)

@@ -122,6 +122,9 @@ def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
     ("une personne saute puis s'assoit avec les bras levés", False),
     ("a person walks with the left hand on the hip, then waves", True),
     ("person walks und jumps", True),  # one marker word is no other language
+    ("person walks und jumsp", True),  # ... with a typo
+    # one marker and two unknown words: "did you mean: adelaide" (GUI audit 36 #5)
+    ("una persona camina hacia adelante", False),
     ("человек прыгает", False),
     ("一个人跳两次", False),
 ])
