@@ -86,8 +86,14 @@ def _tokens(doc) -> list[_Tok]:
             continue
         if prev.tag in {"RB"} and k > 1 and toks[k - 2].low in _SUBJECT_WORDS:
             prev = toks[k - 2]  # "a person slowly walks"
-        after_subject = prev.low in _SUBJECT_WORDS or prev.low in _CONJ or prev.low == "then"
-        strong = prev.low in _SUBJECT_WORDS or prev.low == "then"
+        # "then", or another sequence adverb ("finally waves"; "and next waves", "and
+        # afterwards waves", which the tagger reads as adjectives; not "the next steps")
+        # starts a verb phrase as a subject does
+        seq = prev.low == "then" or prev.low in _SEQ_ADVERBS and (
+            prev.tag == "RB" or (k > 1 and toks[k - 2].low in _CONJ)) and not (
+            k + 1 < len(toks) and toks[k + 1].tag in _FINITE)  # "next steps are": a noun
+        after_subject = prev.low in _SUBJECT_WORDS or prev.low in _CONJ or seq
+        strong = prev.low in _SUBJECT_WORDS or seq
         if (
             t.tag == "NNS"
             and t.low.endswith("s")

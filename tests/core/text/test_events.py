@@ -190,6 +190,16 @@ def test_after_clause_with_its_own_subject_is_moved_first():
         ("the man walks next to a chair, then sits on it",
          ["the man walks next to a chair", "the man sits on it"]),
         ("he takes the next step forward", ["he takes the next step forward"]),
+        # a sequence word before a verb the tagger reads as a plural noun (CLI audit 36 B1)
+        ("a person jumps twice then sits down and finally waves",
+         ["a person jumps twice", "a person sits down", "a person waves"]),
+        ("first a person walks, then sits, finally waves",
+         ["a person walks", "a person sits", "a person waves"]),
+        ("a person sits down and afterwards waves", ["a person sits down", "a person waves"]),
+        ("a person sits down and next waves", ["a person sits down", "a person waves"]),
+        ("a person takes the next steps forward", ["a person takes the next steps forward"]),
+        ("the first steps are slow and next steps are fast",
+         ["the first steps are slow", "next steps are fast"]),
         # a leading adverb or sequence word does not hide the subject from "after X"
         ("finally, the person sits down after jumping",
          ["the person jumps", "the person sits down"]),
