@@ -18,7 +18,7 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     section = text.split("## Python\n", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert main(["index", "--data", str(shared_data / "raw_bvh"), "--split", "all",
-                 "--out", str(tmp_path / "gallery.mlx"), "-q"]) == 0
+                 "--out", str(tmp_path / "runs" / "gallery.mlx"), "-q"]) == 0
     monkeypatch.chdir(tmp_path)  # the example's relative paths: the index, the saved model
     code = code.replace("../shared/data/", f"{shared_data}/")
     out = io.StringIO()
@@ -31,7 +31,7 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     lexical = np.array([float(v) for v in re.findall(r"-?\d+\.\d+", lines[3] + lines[4])])
     assert lexical.shape == (2,) and lexical[0] > lexical[1]  # by words too: the wave first
     assert len(lines) == 8 and "walk" in lines[5].lower()
-    assert (tmp_path / "my_model" / "patch_stats.json").is_file()
+    assert (tmp_path / "runs" / "my_model" / "patch_stats.json").is_file()
 
 
 def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_path: Path,
@@ -45,7 +45,7 @@ def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_p
     text = (repo_root / "README.md").read_text(encoding="utf-8")
     section = text.split("## Python\n", 1)[1].split("\n## ", 1)[0]
     code = re.findall(r"```python\n(.*?)```", section, re.S)[1]
-    monkeypatch.chdir(tmp_path)  # its relative outputs: bvh.mlx, runs/eval
+    monkeypatch.chdir(tmp_path)  # its relative outputs: runs/bvh.mlx, runs/eval-readme
     code = code.replace("../shared/data/", f"{shared_data}/")
     model, stats = load_checkpoint(default_model_dir())
     m = load_motion_file(shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh")
@@ -67,4 +67,4 @@ def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_p
     said = re.search(r'result\.metrics\["CAR"\]\)\s+#\s*([\d.]+)\s+([\d.]+)', code)
     assert said, "the README's evaluate example names its figures in a comment"
     assert abs(r1 - float(said[1])) < 0.1 and abs(car - float(said[2])) < 0.1  # as it says
-    assert (tmp_path / "bvh.mlx" / "manifest.json").is_file()
+    assert (tmp_path / "runs" / "bvh.mlx" / "manifest.json").is_file()
