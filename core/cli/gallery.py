@@ -128,14 +128,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         _refuse_another_model(out, model, checkpoint, recorded)
     if args.stats:
         given_stats = PatchStats.load(args.stats)
-        if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
+        if given_stats != stats:  # allowed (a study), but never silent:
             print(f"note: --stats {args.stats} differs from the statistics {checkpoint} was "
                   "trained with; the model reads best the patches z-scored by its own",
                   file=sys.stderr)
         stats = given_stats
     elif recorded is not None and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
-        if own.to_dict() != stats.to_dict():
+        if own != stats:
             print(f"note: {out} exists: using the patch statistics it was built with (its "
                   "motions were encoded with them; other statistics need a new --out)",
                   file=sys.stderr)

@@ -55,7 +55,7 @@ BANK_FORMAT = 1
 """Version of the cached bank's files."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CaptionBank:
     """Captions with their embeddings.
 

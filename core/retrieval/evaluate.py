@@ -125,7 +125,7 @@ EVAL_STAGES = 6
 zero-shot, files."""
 
 
-@dataclass
+@dataclass(eq=False)
 class EvalResult:
     """What :func:`evaluate` measured and wrote.
 
