@@ -135,7 +135,7 @@ class ModelInfo:
     gallery_searchable: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GalleryInfo:
     """An opened gallery, as the GUI lists it.
 
@@ -174,7 +174,7 @@ class MotionRequest:
     row: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MotionData:
     """One gallery motion, ready for the views.
 

@@ -29,6 +29,7 @@ from motionlex.app.analysis import Analysis
 from motionlex.app.client import WorkerClient
 from motionlex.app.compare import Comparer
 from motionlex.app.dialogs import Dialogs
+from motionlex.app.exporter import image_steps
 from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
 from motionlex.app.layout_keepers import reset_docks
@@ -37,6 +38,7 @@ from motionlex.app.searching import SearchActions
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import RankWorker
+from motionlex.core.steps import run_steps
 from motionlex.resources import default_model_dir
 
 
@@ -416,16 +418,14 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         self.dialogs.record_video(path)
 
     def save_screenshot(self, path: str | Path) -> Path:
-        """Save the window (3D view included) as a PNG.
+        """Save the window (3D view included) as a PNG, written as the "Window as PNG"
+        export writes it (:func:`~.exporter.image_steps`: under a temporary name, then moved
+        into place, so a failed write leaves ``path`` as it was).
 
         Raises:
             OSError: the image could not be written.
         """
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if not self.grab().save(str(p), "PNG"):
-            raise OSError(f"could not write the screenshot {p}")
-        return p
+        return run_steps(image_steps(self.grab().toImage(), path))
 
     # ------------------------------------------------------------------ closing
     def request_quit(self) -> None:

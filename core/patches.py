@@ -140,7 +140,7 @@ def sample_points(joints: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return np.einsum("pj,...jc->...pc", matrix, joints, optimize=True).astype(np.float32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PatchStats:
     """Per-sample-point z-score statistics of motion patches.
 
@@ -154,6 +154,10 @@ class PatchStats:
         ValueError: (on construction) ``mean`` or ``std`` not ``(80, 3)``, NaN or inf in
             either (a NaN mean makes every patch NaN, an infinite std every patch 0), or a
             ``std`` that is not > 0 everywhere.
+
+    Two statistics are equal (``==``) when their ``mean`` and ``std`` hold the same values
+    (any dtype) and their ``count`` and ``source`` match; the hash uses ``count`` and
+    ``source`` only, so equal statistics hash alike.
     """
 
     mean: np.ndarray
@@ -177,6 +181,16 @@ class PatchStats:
                                  f"{'xyz'[col]})")
         if not (np.asarray(self.std) > 0).all():
             raise ValueError("PatchStats.std must be > 0 everywhere")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PatchStats):
+            return NotImplemented
+        return (int(self.count) == int(other.count) and self.source == other.source
+                and np.array_equal(self.mean, other.mean)
+                and np.array_equal(self.std, other.std))
+
+    def __hash__(self) -> int:
+        return hash((int(self.count), self.source))
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""

@@ -137,7 +137,7 @@ def check_motions(motions: Sequence[MotionSpec], layout: str,
     return checked
 
 
-@dataclass
+@dataclass(eq=False)
 class Track:
     """One motion's precomputed vertex arrays and its GL items."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,18 +16,6 @@ from motionlex.core.cli.types import (
     positive_int,
     unit_float,
 )
-
-
-def _manifest(index_dir: Path) -> dict:
-    """An existing index's manifest, read without opening the index; ``{}`` when there is
-    no readable one (the build then says what is wrong with the folder)."""
-    from motionlex.core.retrieval.index import MANIFEST
-
-    try:
-        manifest = json.loads((index_dir / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
 
 
 def _recorded_model(manifest: dict) -> dict | None:
@@ -107,9 +94,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     from motionlex.core.data.datasets import split_file_of
     from motionlex.core.data.layout import detect_layout
     from motionlex.core.model.folder import check_model_folder
+    from motionlex.core.retrieval.index_format import read_manifest
     from motionlex.resources import default_model_dir
 
-    manifest = _manifest(out)
+    manifest = read_manifest(out) or {}  # none readable: the build says what is wrong
     recorded = _recorded_model(manifest)
     if recorded is None:
         checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
@@ -128,14 +116,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         _refuse_another_model(out, model, checkpoint, recorded)
     if args.stats:
         given_stats = PatchStats.load(args.stats)
-        if given_stats.to_dict() != stats.to_dict():  # allowed (a study), but never silent:
+        if given_stats != stats:  # allowed (a study), but never silent:
             print(f"note: --stats {args.stats} differs from the statistics {checkpoint} was "
                   "trained with; the model reads best the patches z-scored by its own",
                   file=sys.stderr)
         stats = given_stats
     elif recorded is not None and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
-        if own.to_dict() != stats.to_dict():
+        if own != stats:
             print(f"note: {out} exists: using the patch statistics it was built with (its "
                   "motions were encoded with them; other statistics need a new --out)",
                   file=sys.stderr)

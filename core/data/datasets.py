@@ -358,7 +358,7 @@ class MotionDataset:
             if not is_y_up(samples[-1].motion.joints, samples[-1].motion.skeleton):
                 report.not_upright.append(rec.id)  # kept (as a single file), but named
             for cap in rec.captions:  # a span the crop cannot take: said here, not later
-                if cap.start or cap.end:
+                if not cap.whole_clip:
                     try:
                         samples[-1].motion.crop_seconds(cap.start, cap.end)
                     except ValueError as e:

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 _PARSE_CHUNK = 1024
 """Captions parsed per step of the "parsing captions" bar."""
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PairExample:
     """One (motion, caption) training pair.
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import torch
 from safetensors.torch import load_file, save_file
 
-from motionlex.core.atomic import atomic_directory
+from motionlex.core.atomic import atomic_directory, write_json
 from motionlex.core.model.config import CONFIG_VERSION, MotionTextConfig
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import (
@@ -48,7 +48,6 @@ from motionlex.core.model.folder import (
     read_header,
     verify_weights,
     write_checksums,
-    write_json,
 )
 from motionlex.core.model.motion_encoder import MotionEncoder
 from motionlex.core.model.text_encoder import TextEncoder
@@ -210,16 +209,16 @@ class PretrainedMixin:
         if text_dropped:
             meta["text_encoder_sha256"] = self._text_fingerprint(text_dropped)
         with atomic_directory(target) as tmp:
-            write_json(tmp / CONFIG_FILE, self.config.to_dict())
+            write_json(tmp / CONFIG_FILE, self.config.to_dict(), sort_keys=True)
             motion_cfg = self.motion.backbone_config()
             if motion_cfg is not None:
-                write_json(tmp / MOTION_CONFIG_FILE, motion_cfg)
-            write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config())
+                write_json(tmp / MOTION_CONFIG_FILE, motion_cfg, sort_keys=True)
+            write_json(tmp / TEXT_CONFIG_FILE, self.text.backbone_config(), sort_keys=True)
             save_file(tensors, str(tmp / WEIGHTS_FILE), metadata=meta)
             os.chmod(tmp / WEIGHTS_FILE, 0o644)  # safetensors writes 0600: others could not read
             self.text.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
             for name, value in extras.items():
-                write_json(tmp / name, value)
+                write_json(tmp / name, value, sort_keys=True)
             write_checksums(tmp)  # last: it covers patch_stats.json of the extras too
         size = (target / WEIGHTS_FILE).stat().st_size / 2**20
         logger.info("saved model to %s (%d tensors, %.1f MiB)", target, len(tensors), size)

@@ -21,7 +21,7 @@ from typing import Any
 
 from safetensors import safe_open
 
-from motionlex.core.atomic import atomic_file, recover_directory
+from motionlex.core.atomic import recover_directory, write_json
 from motionlex.core.checksums import file_sha256 as weights_sha256
 from motionlex.core.model.config import MotionTextConfig
 
@@ -136,9 +136,7 @@ def write_checksums(directory: str | os.PathLike) -> Path:
     root = Path(directory)
     sums = {name: weights_sha256(root / name) for name in CHECKED_FILES
             if name == WEIGHTS_FILE or (root / name).is_file()}
-    with atomic_file(root / CHECKSUM_FILE) as tmp:
-        write_json(tmp, {"sha256": sums})
-    return root / CHECKSUM_FILE
+    return write_json(root / CHECKSUM_FILE, {"sha256": sums}, sort_keys=True)
 
 
 def verify_weights(directory: str | os.PathLike) -> bool:
@@ -265,8 +263,3 @@ def check_motion_backbone(root: Path, config: MotionTextConfig, vit: dict[str, A
         raise ValueError(f"{root / CONFIG_FILE} does not describe the motion encoder in "
                          f"{root / MOTION_CONFIG_FILE}: " + "; ".join(differ))
 
-
-def write_json(path: Path, value: Any) -> None:
-    """Write ``value`` as indented, key-sorted JSON to ``path`` (not atomic: callers write
-    into a temporary model folder that is swapped in whole)."""
-    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")

@@ -324,12 +324,3 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
         ICLR 2025, the motion lexical head; Formal et al., "SPLADE v2", 2021).
         """
         return self.forward_motion(patches, row_mask).lexical
-
-    def lexical_text(self, texts: Sequence[str]) -> torch.Tensor:
-        """``(B, V)`` float32 non-negative lexical vectors of captions (with gradients).
-
-        Args / Raises: as :meth:`forward_text` (a non-empty list of strings).
-
-        Source: as :meth:`lexical_motion`, over the caption's tokens.
-        """
-        return self.forward_text(texts).lexical

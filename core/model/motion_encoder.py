@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class MotionEncoderOutput:
     """Output of :class:`MotionEncoder`.
 

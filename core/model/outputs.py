@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 
 
-@dataclass
+@dataclass(eq=False)
 class MotionOutput:
     """Output of :meth:`MotionTextModel.forward_motion`.
 
@@ -28,7 +28,7 @@ class MotionOutput:
     token_mask: torch.Tensor
 
 
-@dataclass
+@dataclass(eq=False)
 class TextOutput:
     """Output of :meth:`MotionTextModel.forward_text`.
 

@@ -64,7 +64,7 @@ def check_texts(texts: Sequence[str]) -> None:
         raise ValueError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
 
 
-@dataclass
+@dataclass(eq=False)
 class TextEncoderOutput:
     """Output of :class:`TextEncoder`.
 

@@ -38,7 +38,7 @@ _FRAME_TIME = re.compile(r"frame\s*time\s*:\s*(.*)$", re.IGNORECASE)
 """The two header lines after MOTION; ``Frames:358`` (no space) is read too."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BvhFile:
     """The raw content of a BVH file, in the file's own units.
 

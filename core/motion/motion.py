@@ -45,7 +45,7 @@ def _require_motion(motion: object, what: str) -> None:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Motion:
     """Joint positions of one motion on one skeleton.
 

@@ -12,7 +12,6 @@ the explorer's cache rules for indexes built from dataset folders are :mod:`.gal
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -47,12 +46,11 @@ from motionlex.core.retrieval.fusion import (
     checkpoint_fusion_weight,
 )
 from motionlex.core.retrieval.index import (
-    MANIFEST,
     GalleryIndex,
     IndexMismatchError,
     IndexSettings,
 )
-from motionlex.core.retrieval.index_format import foreign_entries
+from motionlex.core.retrieval.index_format import foreign_entries, read_manifest
 from motionlex.core.retrieval.index_writer import write_index
 from motionlex.core.steps import run_steps_with_bar
 from motionlex.core.wording import count
@@ -356,7 +354,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         )
     finally:  # the work is done once the new index is in place (even if the swap was
         # interrupted after its commit point); otherwise it is kept for the next build
-        if _manifest(target) != before:
+        if read_manifest(target) != before:
             work.discard()
     del old
     index = GalleryIndex.load(target, verify=False)
@@ -366,13 +364,6 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     lying = sorted({i for ds in read for i in ds.not_upright_ids})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
                        resumed, plan.removed, gone, lying, plan.vanished)
-
-
-def _manifest(target: Path) -> dict | None:
-    try:
-        return json.loads((target / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def build_index(

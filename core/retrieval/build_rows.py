@@ -69,7 +69,7 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
     return emb.dense, sparse_from_top_words(emb.values, emb.ids, emb.num_words, similarity)
 
 
-@dataclass
+@dataclass(eq=False)
 class MergedRows:
     """The rows of the index a build writes (the arrays :func:`~.index_writer.write_index`
     takes), ``N`` motions: the kept rows of the old index, then the new ones.

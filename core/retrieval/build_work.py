@@ -237,7 +237,7 @@ def unique_id(base: str, taken: set[str]) -> str:
     return item_id
 
 
-@dataclass
+@dataclass(eq=False)
 class NewItems:
     """Encoded motions waiting to be written (in the order they were encoded)."""
 

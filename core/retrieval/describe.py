@@ -55,7 +55,7 @@ BANK_FORMAT = 1
 """Version of the cached bank's files."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CaptionBank:
     """Captions with their embeddings.
 
@@ -126,7 +126,7 @@ def read_bank_file(path: str | os.PathLike) -> list[str]:
     return out
 
 
-def training_captions(folder: str | os.PathLike) -> list[str]:
+def train_split_captions(folder: str | os.PathLike) -> list[str]:
     """The captions of a dataset folder's train split, as training read them: a
     HumanML3D/KIT-ML folder's ``texts/``, a BVH folder's sidecar ``ID.txt`` files or
     ``index.json`` captions (:class:`~motionlex.core.data.datasets.MotionDataset`), else a
@@ -167,7 +167,7 @@ def bank_captions(checkpoint: str | os.PathLike,
         used = []
         for d in folders:
             try:
-                caps += training_captions(d)
+                caps += train_split_captions(d)
                 used.append(str(d))
             except (OSError, ValueError) as e:
                 logger.warning("training captions of %s not read (the caption bank goes "

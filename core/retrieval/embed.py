@@ -297,9 +297,13 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
         ``(values (B, k) same dtype, ids (B, k) int64)``, ids ascending within each row.
 
     Raises:
-        ValueError: NaN weights.
+        ValueError: NaN or inf weights (the message of :func:`~.sparse.check_finite_rows`).
     """
     b, v = lexical.shape
+    bad = torch.nonzero(~torch.isfinite(lexical).all(dim=1))[:, 0]
+    if bad.numel():
+        raise ValueError(f"lexical weights must be finite: NaN or inf in {bad.numel()} "
+                         f"row(s), first row {int(bad[0])}")
     k = min(int(k), v)
     if b == 0:
         return lexical[:, :k], torch.zeros((0, k), dtype=torch.int64, device=lexical.device)
@@ -308,10 +312,7 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
     tied = lexical == thr
     need = k - above.sum(dim=1, keepdim=True)
     keep = above | (tied & (torch.cumsum(tied, dim=1) <= need))
-    ids = torch.nonzero(keep)[:, 1]
-    if ids.numel() != b * k:
-        raise ValueError("lexical weights must be finite (NaN in a lexical vector)")
-    ids = ids.reshape(b, k)
+    ids = torch.nonzero(keep)[:, 1].reshape(b, k)
     return torch.gather(lexical, 1, ids), ids
 
 

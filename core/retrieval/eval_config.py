@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from motionlex.core.data.bvh_folders import DEFAULT_PROMPT, check_prompt
 from motionlex.core.retrieval.chronology import CHRONOLOGY_PAIRS, PROTOCOL_SEED
 from motionlex.core.retrieval.protocols import DEFAULT_SENTENCE_MODEL
+from motionlex.core.value_checks import is_int, is_number
 
 _INT_FIELDS = ("small_batch_size", "seed", "car_shuffles", "chronology_pairs",
                "synthetic_chronology", "batch_size", "max_curve_k")
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
-
-
-def _is_number(v: object) -> bool:
-    return _is_int(v) or isinstance(v, float | np.floating)
 
 
 @dataclass(frozen=True)
@@ -79,10 +70,10 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         wrong = [f"{name} must be an int, got {type(v).__name__} {v!r:.20}"
-                 for name in _INT_FIELDS if not _is_int(v := getattr(self, name))]
+                 for name in _INT_FIELDS if not is_int(v := getattr(self, name))]
         wrong += [f"{name} must be a number, got {type(v).__name__} {v!r:.20}"
                   for name in ("threshold", "fusion_weight")
-                  if not _is_number(v := getattr(self, name))
+                  if not is_number(v := getattr(self, name))
                   and not (name == "fusion_weight" and v is None)]
         if wrong:
             raise TypeError("invalid evaluation settings: " + "; ".join(wrong))

@@ -100,7 +100,7 @@ from motionlex.core.retrieval.report import (
     classification_title,
     markdown_report,
     remove_stale_reports,
-    write_json,
+    write_report_json,
     write_text,
 )
 from motionlex.core.retrieval.side import mirrored_clips, side_captions, side_report
@@ -125,7 +125,7 @@ EVAL_STAGES = 6
 zero-shot, files."""
 
 
-@dataclass
+@dataclass(eq=False)
 class EvalResult:
     """What :func:`evaluate` measured and wrote.
 
@@ -373,15 +373,15 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     if do_zero_shot:  # a dataset the checkpoint was trained on: its captions name the classes
         info["classes_seen_in_training"] = _trained_on(checkpoint, data_set)
     table = markdown_report(metrics, info, cfg)
-    files = [write_json(out_dir / REPORT_RECORD, info),  # first: it marks the folder as ours
-             write_json(out_dir / "metrics.json", metrics),
+    files = [write_report_json(out_dir / REPORT_RECORD, info),  # first: it marks the folder as ours
+             write_report_json(out_dir / "metrics.json", metrics),
              write_text(out_dir / "metrics.md", table),
              save_recall_curves(ranks, out_dir / "recall_at_k.png", cfg.max_curve_k,
                                 positives)]
     if items or pairs:
         files.append(save_car_chart(metrics, out_dir / "car.png"))
     if confusion:
-        files.append(write_json(out_dir / "zero_shot.json", {
+        files.append(write_report_json(out_dir / "zero_shot.json", {
             "classes": classes, "prompts": prompts, "prompt_template": cfg.prompt,
             "confusion": {k: v.tolist() for k, v in confusion.items()}}))
         for sim, mat in confusion.items():

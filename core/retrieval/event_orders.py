@@ -20,7 +20,7 @@ from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import all_orders, join_events
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QueryOrders:
     """A caption's events and every distinct order of them (past ``max_orders``: the true
     order and a seeded sample, :func:`all_orders`), embedded once.

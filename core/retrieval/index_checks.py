@@ -15,19 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.value_checks import is_int, is_number
+
 ITEM_COLUMNS: dict[str, str] = {
     "ids": "str", "captions": "list of str", "sources": "str", "source_sha256": "str",
     "datasets": "str", "meta": "object",
 }
 """The per-motion columns of ``items.json`` and the type of each entry."""
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _kind(v: Any) -> str:
@@ -59,11 +53,11 @@ def manifest_problems(manifest: Any, data_files: tuple[str, ...]) -> list[str]:
         for name, info in sorted(files.items()):
             if not name or "/" in name or "\\" in name or name.startswith("."):
                 problems.append(f"files lists {name!r}, which is not a plain file name")
-            elif not (isinstance(info, dict) and _is_int(info.get("bytes"))
+            elif not (isinstance(info, dict) and is_int(info.get("bytes"))
                       and info["bytes"] >= 0 and isinstance(info.get("sha256"), str)):
                 problems.append(f"files[{name!r}] must be {{'bytes': int >= 0, 'sha256': str}}, "
                                 f"got {_kind(info)}")
-    if not _is_int(manifest.get("count")) or manifest["count"] < 0:
+    if not is_int(manifest.get("count")) or manifest["count"] < 0:
         problems.append(f"'count' must be an integer >= 0, got {_kind(manifest.get('count'))}")
     model = manifest.get("model")
     if not isinstance(model, dict):
@@ -78,14 +72,14 @@ def manifest_problems(manifest: Any, data_files: tuple[str, ...]) -> list[str]:
     if not isinstance(manifest.get("patch_stats_sha256"), str):
         problems.append(f"'patch_stats_sha256' must be a string, got "
                         f"{_kind(manifest.get('patch_stats_sha256'))}")
-    if "fusion_weight" in manifest and not _is_number(manifest["fusion_weight"]):
+    if "fusion_weight" in manifest and not is_number(manifest["fusion_weight"]):
         problems.append(f"'fusion_weight' must be a number, got {_kind(manifest['fusion_weight'])}")
     settings = manifest.get("settings", {})
     if not isinstance(settings, dict):
         problems.append(f"'settings' must be an object, got {_kind(settings)}")
     else:
         top_k = settings.get("lexical_top_k", 128)
-        if top_k is not None and (not _is_int(top_k) or top_k < 1):
+        if top_k is not None and (not is_int(top_k) or top_k < 1):
             problems.append(f"settings.lexical_top_k must be an integer >= 1 or null, got "
                             f"{_kind(top_k)}")
         for key in ("long_clips", "joints_dtype"):

@@ -331,6 +331,21 @@ def _block_verifier(path: Path, manifest: dict, name: str) -> BlockVerifier | No
         raise GalleryIndexError(f"{path / name}: unusable block checksums ({e})") from e
 
 
+def read_manifest(root: str | Path) -> dict | None:
+    """An index folder's ``manifest.json`` as it is, read without opening the index or
+    checking it (what an interrupted or concurrent build left, say).
+
+    Returns:
+        The parsed JSON object; None when there is no such file or it is unreadable, not
+        UTF-8 JSON or not a JSON object (nothing is raised).
+    """
+    try:
+        manifest = json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def _read_manifest(root: Path, verify: bool) -> dict:
     """The checked ``manifest.json`` of an index folder, after checking each file's size and
     (``verify``) the SHA-256 of the files read whole at open (:meth:`.index.GalleryIndex.load`).

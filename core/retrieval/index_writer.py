@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from motionlex.core.atomic import atomic_directory
+from motionlex.core.atomic import atomic_directory, write_json
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import (
@@ -150,9 +149,9 @@ def write_index(
                  num_frames=np.asarray(num_frames, np.int64),
                  skeleton=np.asarray(skeleton_ids, np.int32), joint_offsets=offsets,
                  row_offsets=row_offsets)
-        _write_json(tmp / "skeletons.json", [s.to_dict() for s in skeletons])
-        _write_json(tmp / "patch_stats.json", patch_stats.to_dict())
-        _write_json(tmp / "vocabulary.json", list(vocabulary))
+        write_json(tmp / "skeletons.json", [s.to_dict() for s in skeletons], compact=True)
+        write_json(tmp / "patch_stats.json", patch_stats.to_dict(), compact=True)
+        write_json(tmp / "vocabulary.json", list(vocabulary), compact=True)
         names = DATA_FILES + ((ANN_FILE,) if ann_info else ())
         files = {name: _file_entry(tmp / name, name in BLOCK_CHECKED_FILES) for name in names}
         manifest = {
@@ -172,7 +171,7 @@ def write_index(
                       "total_bytes": sum(f["bytes"] for f in files.values())},
             "files": files,
         }
-        _write_json(tmp / MANIFEST, manifest)
+        write_json(tmp / MANIFEST, manifest, compact=True)
     logger.info("wrote gallery index %s (%d motions, %.1f MiB)", target, n,
                 manifest["sizes"]["total_bytes"] / 2**20)
     return target
@@ -185,7 +184,3 @@ def _file_entry(path: Path, blocks: bool) -> dict[str, Any]:
     whole, parts = file_digests(path, BLOCK_BYTES)
     return {"bytes": path.stat().st_size, "sha256": whole, "block_bytes": BLOCK_BYTES,
             "block_sha256": parts}
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -131,17 +131,20 @@ class ItemRows:
         if size:
             with open(self.path, "rb") as f:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self._last: tuple[int, dict] | None = None  # rows are often read column by column
+        # rows are often read column by column: the last row's checked JSON text is kept
+        self._last: tuple[int, str] | None = None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def row(self, i: int) -> dict[str, Any]:
-        """Row ``i`` as a dict with the keys of :data:`ROW_KEYS`' values.
+        """Row ``i`` as a dict with the keys of :data:`ROW_KEYS`' values: a new dict on each
+        call (a caller that changes it, or a list in it, changes no other caller's row).
 
         Raises:
             IndexError: ``i`` out of range. The ``error`` class: the row is not valid JSON
-                or a value has the wrong type (file and row named).
+                or a value has the wrong type (file and row named), or the file has no
+                bytes mapped for it.
         """
         n = len(self)
         if not -n <= i < n:
@@ -149,18 +152,20 @@ class ItemRows:
         i %= n
         last = self._last
         if last is not None and last[0] == i:
-            return last[1]
-        assert self._map is not None
+            return json.loads(last[1])  # checked already: a fresh copy of the cached row
+        if self._map is None:  # only an empty file is not mapped, and it has no rows
+            raise self._error(f"{self.path}: row {i} asked of an empty file")
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         raw = self._map[a:b]  # a slice of the map: a copy, no file position involved
         try:
-            row = json.loads(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            row = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise self._error(f"{self.path}: row {i} is not valid JSON ({e})") from e
         problem = _row_problem(row)
         if problem:
             raise self._error(f"{self.path}: row {i}: {problem}")
-        self._last = (i, row)
+        self._last = (i, text)
         return row
 
 

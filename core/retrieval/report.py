@@ -2,7 +2,7 @@
 writes (no Qt, no torch; the PNG figures are in :mod:`.figures`).
 
 - :func:`markdown_report`: ``motionlex evaluate``'s ``metrics.md``.
-- :func:`write_text`, :func:`write_json`: files written atomically.
+- :func:`write_text`, :func:`write_report_json`: files written atomically.
 - :func:`remove_stale_reports`: an earlier run's report files this run did not write.
 - :func:`check_report_folder`: refuse an output folder of other files (a user's own
   ``metrics.md`` was replaced without a word).
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import atomic_file, write_json
 from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARITIES
 from motionlex.core.wording import count
 
@@ -240,11 +240,17 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def write_json(path: Path, value: Any) -> Path:
-    """Write ``value`` as indented JSON atomically (non-finite floats become null)."""
+def write_report_json(path: Path, value: Any) -> Path:
+    """Write a report's JSON file atomically, indented by one space
+    (:func:`~motionlex.core.atomic.write_json`); the non-finite floats of a dict's values
+    (a metric with nothing to measure) become null, which JSON can hold.
+
+    Raises:
+        OSError: as :func:`~motionlex.core.atomic.write_json`.
+    """
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
              for k, v in value.items()} if isinstance(value, dict) else value
-    return write_text(path, json.dumps(clean, indent=1, default=str) + "\n")
+    return write_json(path, clean, indent=1)
 
 
 REPORT_FILES = ("metrics.json", "evaluation.json", "metrics.md", "recall_at_k.png", "car.png",

@@ -35,12 +35,14 @@ def sparsify_lexical(lexical: np.ndarray, top_k: int | None, similarity: str) ->
         ``(B, V)`` float32 CSR matrix with sorted indices and no explicit zeros.
 
     Raises:
-        ValueError: ``lexical`` not 2-D, negative weights, or an unknown similarity.
+        ValueError: ``lexical`` not 2-D, NaN or inf, negative weights, or an unknown
+            similarity.
     """
     lex = np.asarray(lexical, np.float32)
     if lex.ndim != 2:
         raise ValueError(f"lexical must be (B, V), got shape {lex.shape}")
     _check_similarity(similarity)
+    check_finite_rows(lex)
     if lex.size and lex.min() < 0:
         raise ValueError(f"lexical weights must be >= 0, min {lex.min()}")
     if top_k is not None and top_k < lex.shape[1]:
@@ -64,9 +66,13 @@ def top_words_np(lexical: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns:
         ``(values (B, k) float32, ids (B, k) int64)``, ids ascending within each row.
+
+    Raises:
+        ValueError: NaN or inf weights (:func:`check_finite_rows`), as the torch twin.
     """
     lex = np.asarray(lexical, np.float32)
     b, v = lex.shape
+    check_finite_rows(lex)
     k = min(int(k), v)
     if b == 0 or k == 0:
         return np.zeros((b, k), np.float32), np.zeros((b, k), np.int64)
@@ -80,6 +86,21 @@ def top_words_np(lexical: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         keep[over] = (sub > thr[over]) | (tied & (np.cumsum(tied, axis=1) <= need))
     ids = np.nonzero(keep)[1].reshape(b, k).astype(np.int64)
     return np.take_along_axis(lex, ids, axis=1), ids
+
+
+def check_finite_rows(lexical: np.ndarray) -> None:
+    """Refuse lexical vectors holding NaN or inf (no word can be ranked against a NaN).
+
+    Args:
+        lexical: ``(B, V)`` float array.
+
+    Raises:
+        ValueError: NaN or inf in a row (the count of such rows and the first named).
+    """
+    bad = np.flatnonzero(~np.isfinite(lexical).all(axis=1))
+    if len(bad):
+        raise ValueError(f"lexical weights must be finite: NaN or inf in {len(bad)} row(s), "
+                         f"first row {int(bad[0])}")
 
 
 def sparse_from_top_words(values: np.ndarray, ids: np.ndarray, num_words: int,

@@ -45,7 +45,7 @@ IGNORE_INDEX = -100
 """Label of tokens that are not predicted (PyTorch ``cross_entropy`` default)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ContrastiveLosses:
     """Both directions of a contrastive loss (CLIP's symmetric InfoNCE, Radford et al.
     2021, laid out as open_clip's ``ClipLoss``; CAR's extra text columns, Fujiwara et al.

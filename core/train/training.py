@@ -46,7 +46,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 from tqdm.auto import tqdm
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import atomic_file, write_json
 from motionlex.core.data.pairs import (
     composed_examples,
     compute_patch_stats,
@@ -54,7 +54,6 @@ from motionlex.core.data.pairs import (
     why_no_pairs,
 )
 from motionlex.core.model.factory import create_model
-from motionlex.core.model.folder import write_json
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
@@ -332,10 +331,11 @@ class TrainingRun(BestModelExport):
             text = (chosen.read_text() if exported and chosen.is_file()
                     else json.dumps(self.best_metrics, indent=1))
             record = json.loads(text) if exported and self.best_step is not None else {}
-            with atomic_file(self.out_dir / "val_metrics.json") as tmp:
-                if record.get("phase") == "init":  # how near this run's steps came to --init
-                    write_json(tmp, {**record, "best_step": self.best_step})
-                else:
+            target = self.out_dir / "val_metrics.json"
+            if record.get("phase") == "init":  # how near this run's steps came to --init
+                write_json(target, {**record, "best_step": self.best_step}, sort_keys=True)
+            else:  # the chosen model's record as it is
+                with atomic_file(target) as tmp:
                     tmp.write_text(text)
         return final
 

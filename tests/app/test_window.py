@@ -380,3 +380,27 @@ def test_group_word_forms_is_read_from_the_settings(qtbot, make_window, settings
     assert [x for x, _ in w.lexical_bars.words("query")] == ["hands", "hand"]
     w.act_group_words.setChecked(True)
     assert w.lexical_bars.words("query") == [("hand", 0.9)]
+
+
+def test_a_failed_screenshot_leaves_the_file_there_as_it_was(qtbot, window, tmp_path,
+                                                              monkeypatch):
+    """The screenshot goes through the exporter's PNG path (a temporary name, then moved
+    into place): it was saved straight onto the final name, so a failing write left half a
+    PNG there (code review 36 F4)."""
+    import imageio.v3 as iio
+    from PySide6.QtGui import QImage, QPixmap
+
+    png = window.save_screenshot(tmp_path / "shots" / "w.png")  # the folder is made
+    assert iio.imread(png).shape[:2] == (window.height(), window.width())
+    before = png.read_bytes()
+
+    def half_written(self, name, *args) -> bool:  # a full disk: part written, then False
+        with open(name, "wb") as f:
+            f.write(b"\x89PNG half")
+        return False
+
+    monkeypatch.setattr(QImage, "save", half_written)
+    monkeypatch.setattr(QPixmap, "save", half_written)
+    with pytest.raises(OSError, match="w.png"):
+        window.save_screenshot(png)
+    assert png.read_bytes() == before and sorted(png.parent.iterdir()) == [png]

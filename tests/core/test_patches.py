@@ -261,3 +261,24 @@ def test_native_skeleton_patches_match_its_smpl22_conversion(shared_data, repo_r
     zb = motion_patch_image(conv.joints[:t], part_resampling_matrix(SMPL22), stats)
     gap = np.abs(za - zb).mean(axis=(0, 1)).reshape(5, 16).mean(axis=1)  # per body part
     assert float(np.abs(za - zb).mean()) < bound and float(gap.max()) < 1.2 * bound, gap
+
+
+def test_patch_stats_compare_by_value_and_hash_alike(repo_root, tmp_path):
+    """``==`` compares the values (the generated ``__eq__`` of a frozen dataclass over NumPy
+    arrays raised "truth value of an array is ambiguous", and ``hash`` raised TypeError:
+    code review 36 F2); equal statistics hash alike, so they work in a set."""
+    path = repo_root / "resources" / "default_model" / "patch_stats.json"
+    a, b = PatchStats.load(path), PatchStats.load(path)
+    assert a is not b and a == b and hash(a) == hash(b) and len({a, b}) == 1
+    a.save(tmp_path / "s.json")  # a round trip through JSON keeps every value
+    assert PatchStats.load(tmp_path / "s.json") == a
+    as64 = PatchStats(a.mean.astype(np.float64), a.std.astype(np.float64), a.count, a.source)
+    assert as64 == a and hash(as64) == hash(a)  # the values count, not the dtype
+    std = a.std.copy()
+    std[3, 1] *= 1.5
+    for other in (PatchStats(a.mean, std, a.count, a.source),
+                  PatchStats(a.mean + 0.01, a.std, a.count, a.source),
+                  PatchStats(a.mean, a.std, a.count + 1, a.source),
+                  PatchStats(a.mean, a.std, a.count, a.source + "/other")):
+        assert other != a and not (other == a)
+    assert PatchStats.identity() != a and a != a.to_dict()  # another type: not equal

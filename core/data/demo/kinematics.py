@@ -200,7 +200,7 @@ def periodic_curve(phase: np.ndarray, keys: Sequence[tuple[float, float]]) -> np
             + (-2 * s3 + 3 * s2) * v1 + (s3 - s2) * h * m1)
 
 
-@dataclass
+@dataclass(eq=False)
 class Track:
     """Joint-angle channels (degrees) and root controls of one action, over its frames."""
 

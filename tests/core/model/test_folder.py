@@ -41,6 +41,18 @@ def test_save_writes_the_weights_checksum(tiny: MotionTextModel, tmp_path: Path)
     assert sums["patch_stats.json"] == weights_sha256(tmp_path / "s" / "patch_stats.json")
 
 
+def test_a_model_folders_json_files_are_indented_and_key_sorted(tiny: MotionTextModel,
+                                                                tmp_path: Path) -> None:
+    """The one JSON writer (code review 36 F6) keeps a model folder's form: two-space indent,
+    sorted keys, a final newline; no temporary file is left in the folder."""
+    tiny.save_pretrained(tmp_path / "s", extra_json={"patch_stats.json": PatchStats.identity()})
+    names = ("config.json", "text_encoder_config.json", "patch_stats.json", CHECKSUM_FILE)
+    for name in names:
+        text = (tmp_path / "s" / name).read_text()
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n", name
+    assert not [p.name for p in (tmp_path / "s").iterdir() if p.name.startswith(".")]
+
+
 def test_files_copied_from_another_model_are_refused_naming_the_file(
         tmp_path: Path, save_tiny, samples_stats) -> None:
     """A ``patch_stats.json`` (or ``config.json``) copied from another model loaded silently:

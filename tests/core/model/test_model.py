@@ -26,7 +26,6 @@ def test_output_shapes_norms_and_non_negativity(tiny: MotionTextModel, make_batc
     with torch.no_grad():
         torch.testing.assert_close(tiny.encode_motion(batch["patches"], batch["row_mask"]), dm)
         torch.testing.assert_close(tiny.encode_text(batch["texts"]), dt)
-        torch.testing.assert_close(tiny.lexical_text(batch["texts"]), lt)
         torch.testing.assert_close(tiny.lexical_motion(batch["patches"], batch["row_mask"]), lm)
 
 

@@ -223,3 +223,12 @@ def test_a_caption_span_starts_at_the_frame_its_start_time_falls_in(shared_data)
     c = m.crop_seconds(0.52, 2.0)
     assert c.num_frames == 30
     np.testing.assert_array_equal(c.joints, m.joints[10:40])
+
+
+def test_motions_compare_by_identity_and_hash(walk):
+    """A Motion (a frozen dataclass over a joints array) compares by identity: the generated
+    ``__eq__`` raised "truth value of an array is ambiguous" and ``hash`` raised TypeError
+    (code review 36 F2). Equal joints are compared with ``np.array_equal``, as here."""
+    copy = replace(walk, joints=walk.joints.copy())
+    assert walk == walk and walk != copy and len({walk, copy, walk}) == 2
+    assert np.array_equal(walk.joints, copy.joints)

@@ -360,3 +360,22 @@ def test_index_left_hidden_by_a_killed_build_is_restored(built, model, tmp_path)
     (tmp_path / f".g.mlx.tmp-{dead}-x1y2").mkdir()  # an unfinished new one
     assert len(GalleryIndex.load(out, model)) == len(built[0].index)
     assert _files(tmp_path) == ["g.mlx"]
+
+
+def test_an_index_keeps_its_json_files_compact_and_its_manifest_reads_back(built, model,
+                                                                            stats):
+    """The index's JSON files, written by the one JSON writer (code review 36 F6), keep the
+    index's form: one line each, in UTF-8; the one manifest reader gives what was written."""
+    import json
+
+    from motionlex.core.retrieval.index_format import read_manifest
+
+    rep, _ = built
+    root = rep.index.path
+    for name in ("manifest.json", "skeletons.json", "patch_stats.json", "vocabulary.json"):
+        text = (root / name).read_text(encoding="utf-8")
+        assert text.endswith("\n") and text.count("\n") == 1, name
+        assert text == json.dumps(json.loads(text), ensure_ascii=False) + "\n", name
+    assert json.loads((root / "vocabulary.json").read_text()) == list(model.vocabulary)
+    assert PatchStats.load(root / "patch_stats.json") == stats
+    assert read_manifest(root) == GalleryIndex.load(root, model).manifest

@@ -12,6 +12,7 @@ from motionlex.core.retrieval.describe import (
     describe_motion,
     load_caption_bank,
     read_bank_file,
+    train_split_captions,
 )
 from motionlex.core.retrieval.embed import encode_texts
 
@@ -71,6 +72,9 @@ def test_bank_holds_a_bvh_folders_training_captions(shared_data, tmp_path):
     assert str(bvh) in src and "cmu_kitml" in src
     expected = {f"a person {index[k]['action'].replace('-', ' ')}" for k in takes[:3]}
     assert expected <= set(caps)  # the train split's takes, by their index.json labels
+    # one folder's train split (renamed from training_captions, which in core/train reads
+    # a run's pairs: code review 36 F7)
+    assert expected <= set(train_split_captions(bvh)) <= set(caps)
 
 
 def test_bank_is_cached_and_describes_a_caption_embedding(model, tmp_path):

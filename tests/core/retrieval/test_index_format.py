@@ -48,3 +48,19 @@ def test_settings_of_a_manifest_written_before_a_setting_existed_are_the_old_def
     old = IndexSettings.from_dict({})
     assert old == IndexSettings() and old.lexical_top_k == 128
     assert IndexSettings.from_dict({"lexical_top_k": None}).lexical_top_k is None
+
+
+def test_read_manifest_gives_the_object_or_none(tmp_path):
+    """One reader of an index's manifest as it is (code review 36 F6: the build and the CLI
+    each had one); anything but a readable JSON object is None."""
+    from motionlex.core.retrieval.index_format import MANIFEST, read_manifest
+
+    assert read_manifest(tmp_path) is None and read_manifest(tmp_path / "gone") is None
+    for bad in (b"{oops", b"[1, 2]", b'"text"', b"\xff\xfe{}"):
+        (tmp_path / MANIFEST).write_bytes(bad)
+        assert read_manifest(tmp_path) is None, bad
+    (tmp_path / MANIFEST).write_text('{"format": "x", "caption": "wälk"}\n', encoding="utf-8")
+    assert read_manifest(str(tmp_path)) == {"format": "x", "caption": "wälk"}
+    (tmp_path / MANIFEST).unlink()
+    (tmp_path / MANIFEST).mkdir()  # a folder of that name: unreadable
+    assert read_manifest(tmp_path) is None

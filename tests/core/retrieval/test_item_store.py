@@ -243,3 +243,30 @@ def test_items_head_errors_name_the_file(tmp_path, head, message):
     with pytest.raises(StoreError, match=message) as err:
         read_items_head(path, StoreError)
     assert str(err.value).startswith(f"{path}: ")
+
+
+def test_a_row_is_the_callers_own_to_change(items, written):
+    """Rows read column by column come from a one-row cache; it handed out its own dict, so
+    a caller that changed a row changed it for every later reader (code review 36 F12)."""
+    folder, offsets = written
+    rows = ItemRows(folder / ITEMS_ROWS, offsets, StoreError)
+    captions, meta = ItemColumn(rows, "captions"), ItemColumn(rows, "meta")
+    first = rows.row(0)
+    first["captions"].append("changed")
+    first["meta"]["added"] = 1
+    first.clear()
+    again = rows.row(0)  # the cached row
+    assert again is not first and again["captions"] == items["captions"][0]
+    assert captions[0] == items["captions"][0] and meta[0] == items["meta"][0]
+    meta[0]["added"] = 1  # a column's value too
+    assert meta[0] == items["meta"][0] and rows.row(1)["meta"] == items["meta"][1]
+
+
+def test_a_row_of_an_unmapped_file_is_an_error_naming_it(written):
+    """No ``assert`` stands for the check (it vanishes under ``python -O``, leaving a
+    TypeError): a row asked of a file with no bytes mapped is the reader's error."""
+    folder, offsets = written
+    rows = ItemRows(folder / ITEMS_ROWS, offsets, StoreError)
+    rows._map = None  # what only an empty file has
+    with pytest.raises(StoreError, match=rf"{ITEMS_ROWS}: row 1 asked of an empty file"):
+        rows.row(1)

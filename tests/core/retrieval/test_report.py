@@ -96,3 +96,19 @@ def test_action_classification_says_whether_it_is_zero_shot_and_gives_chance():
     assert "## Action classification by prompt (classes seen in training)" in seen
     assert "Not zero-shot: the checkpoint was trained on this dataset" in seen
     assert "## Zero-shot" not in seen
+
+
+def test_a_report_json_writes_a_metric_with_nothing_to_measure_as_null(tmp_path):
+    """JSON holds no NaN: a report's non-finite figures become null; one-space indent, via
+    the one JSON writer (code review 36 F6), atomically."""
+    import json
+    import math
+
+    from motionlex.core.retrieval.report import write_report_json
+
+    metrics = {"t2m/All/dense/R@1": 50.0, "t2m/Threshold/dense/R@1": math.nan,
+               "t2m/All/dense/MedR": math.inf, "n/motions": 2}
+    path = write_report_json(tmp_path / "metrics.json", metrics)
+    assert path.read_text() == json.dumps({**metrics, "t2m/Threshold/dense/R@1": None,
+                                           "t2m/All/dense/MedR": None}, indent=1) + "\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]

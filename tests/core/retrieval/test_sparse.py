@@ -112,3 +112,44 @@ def test_sparse_from_top_words_equals_sparsify():
         sparse_from_top_words(vals, ids[:, :3], 300, "dot")
     with pytest.raises(ValueError, match=">= 0"):
         sparse_from_top_words(-vals - 1, ids, 300, "dot")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_both_top_words_twins_refuse_a_row_that_is_not_finite(bad):
+    """The NumPy twin skipped a NaN word silently (``[[1, nan, .5]]`` gave ids ``[0, 2]``)
+    where the torch twin raised (code review 36 F9): both refuse any NaN or inf, naming the
+    row, and so does sparsify_lexical with or without a word limit."""
+    import torch
+
+    from motionlex.core.retrieval.embed import top_words
+    from motionlex.core.retrieval.sparse import top_words_np
+
+    lex = np.array([[0.2, 0.0, 0.4], [1.0, bad, 0.5]], np.float32)
+    said = r"lexical weights must be finite: NaN or inf in 1 row\(s\), first row 1"
+    for k in (1, 2, 3):
+        with pytest.raises(ValueError, match=said):
+            top_words_np(lex, k)
+        with pytest.raises(ValueError, match=said):
+            top_words(torch.from_numpy(lex), k)
+    for k in (1, None):
+        with pytest.raises(ValueError, match=said):
+            sparsify_lexical(lex, k, "dot")
+
+
+def test_the_top_words_twins_select_the_same_words_on_ties():
+    """The twins agree on finite rows, ties at the k-th weight going to the lowest ids."""
+    import torch
+
+    from motionlex.core.retrieval.embed import top_words
+    from motionlex.core.retrieval.sparse import top_words_np
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        b, v = (int(x) for x in rng.integers(1, 6, 2) * (1, 4))
+        lex = rng.integers(0, 3, (b, v)).astype(np.float32)
+        lex[0, 0] = np.float32(3.4e38)  # the largest float32 is finite
+        for k in (1, int(rng.integers(1, v + 1)), v + 2):
+            vals, ids = top_words_np(lex, k)
+            t_vals, t_ids = top_words(torch.from_numpy(lex), k)
+            np.testing.assert_array_equal(ids, t_ids.numpy())
+            np.testing.assert_array_equal(vals, t_vals.numpy())
