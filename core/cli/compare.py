@@ -9,6 +9,7 @@ column's difference from the first (:mod:`motionlex.core.retrieval.compare`). No
 from __future__ import annotations
 
 import argparse
+import sys
 
 from motionlex.core.cli.types import examples
 
@@ -19,6 +20,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         check_comparable,
         comparison_json,
         comparison_table,
+        gallery_mismatch,
         read_columns,
         select_metrics,
     )
@@ -27,6 +29,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not args.allow_mixed:
         check_comparable(columns)
     keys = select_metrics(columns, args.metrics, every=args.all)
+    mismatch = gallery_mismatch(columns)
+    if mismatch:  # on stderr too: --json readers see it in the document's "warning"
+        print(f"motionlex compare: warning: {mismatch}", file=sys.stderr)
     if args.json:
         from motionlex.core.cli.json_output import print_json
 

@@ -32,7 +32,11 @@ METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
 RECORD_FILE = "evaluation.json"
 """The evaluate report's record (checkpoint, data, split) beside its ``metrics.json``."""
 
+GALLERY_KEYS = ("n/texts", "n/motions")
+"""The All gallery's size: R@k and MedR of runs whose sizes differ are not comparable."""
+
 HEADLINE = (
+    *GALLERY_KEYS,
     *(f"{d}/All/{s}/{m}" for s in ("dense", "fused", "lexical") for d in ("t2m", "m2t")
       for m in ("R@1", "R@5", "R@10", "MedR")),
     "t2m/AllFirst/dense/R@1", "m2t/AllFirst/dense/R@1",
@@ -272,6 +276,25 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
     return rows
 
 
+def gallery_mismatch(columns: Sequence[Column]) -> str | None:
+    """A warning when the runs' All galleries differ in size (:data:`GALLERY_KEYS`): their
+    R@k and MedR rank among different numbers of items. None when they agree or are
+    unknown."""
+    for key in GALLERY_KEYS:
+        sizes = {}
+        for col in columns:
+            for path, run in zip(col.paths, col.runs):
+                if key in run:
+                    sizes.setdefault(int(run[key]), str(path))
+        if len(sizes) > 1:
+            shown = ", ".join(f"{n} in {p}" for n, p in sorted(sizes.items()))
+            return (f"the runs' galleries differ ({key}: {shown}): their R@k and MedR are not "
+                    "comparable (validation during training scores the run's own validation "
+                    "pairs, composed pairs included; evaluate the runs on the same --data and "
+                    "--split)")
+    return None
+
+
 def lower_is_better(key: str) -> bool:
     """Whether a smaller value of metric ``key`` is better (MedR)."""
     return key.endswith(LOWER_IS_BETTER)
@@ -322,9 +345,13 @@ def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
         legend.append("- runs without an evaluation.json (validation during training, "
                       "ablation runs): their evaluation data is not checked against the "
                       "others'; validation scores the run's own validation pairs")
+    mismatch = gallery_mismatch(columns)
+    if mismatch:
+        legend.append(f"- WARNING: {mismatch}")
     if any(len(c.runs) == 1 for c in columns):
-        legend.append("- single runs: one seed on ~140 queries moves R@1 by about 4 points; "
-                      "give seeds as LABEL=RUN1,RUN2,RUN3 for mean ± std")
+        legend.append("- single runs: one seed on ~140 queries moves R@1 by about 4 points "
+                      "(the noise grows as the query count falls); give seeds as "
+                      "LABEL=RUN1,RUN2,RUN3 for mean ± std")
     return "\n".join(lines + [""] + legend)
 
 
@@ -347,4 +374,4 @@ def comparison_json(columns: Sequence[Column], keys: Sequence[str]) -> dict[str,
                      "values": values, "difference": diffs})
     return {"columns": [{"label": c.label, "files": [str(p) for p in c.paths],
                          "records": c.records} for c in columns],
-            "rows": rows}
+            "rows": rows, "warning": gallery_mismatch(columns)}

@@ -104,6 +104,24 @@ def test_reports_of_different_data_are_refused_unless_allowed(tmp_path, capsys):
     assert main(["compare", str(a), str(b), "--allow-mixed"]) == 0
 
 
+def test_runs_of_different_gallery_sizes_are_flagged(tmp_path, capsys):
+    """A validation run (its own pairs, composed ones included) beside an evaluate report of
+    another gallery: R@k rank among different counts, so compare says so (CLI audit 36 U3)."""
+    a = _write(tmp_path / "eval", {"n/texts": 140, "n/motions": 70, "t2m/All/dense/R@1": 5.0})
+    _write(tmp_path / "run" / "model", {"n/texts": 240, "n/motions": 170,
+                                        "t2m/dense/R@1": 2.9}, name="val_metrics.json")
+    assert main(["compare", str(a), str(tmp_path / "run")]) == 0
+    cap = capsys.readouterr()
+    assert "galleries differ (n/texts: 140 in" in cap.err and "240 in" in cap.err
+    assert _row(cap.out, "n/texts") == ["140", "240", "+100"] and "WARNING" in cap.out
+    assert main(["compare", str(a), str(tmp_path / "run"), "--json"]) == 0
+    assert "n/texts" in json.loads(capsys.readouterr().out)["warning"]
+    c = _write(tmp_path / "eval2", {"n/texts": 140, "n/motions": 70, "CAR": 1.0})
+    assert main(["compare", str(a), str(c)]) == 0
+    cap = capsys.readouterr()
+    assert "differ" not in cap.err and "WARNING" not in cap.out
+
+
 def test_bad_runs_get_one_line_naming_the_file(tmp_path, capsys):
     (tmp_path / "notes.json").write_text("not json")
     (tmp_path / "list.json").write_text("[1, 2]")
@@ -142,7 +160,7 @@ def test_ablation_runs_of_the_repo_as_seed_columns(repo_root):
     cols = read_columns([f"dense={','.join(map(str, runs))}",
                          f"full={repo_root}/docs/ablation/full-s*.json"])
     keys = select_metrics(cols)
-    assert keys[:2] == ["t2m/All/dense/R@1", "t2m/All/dense/R@5"]
+    assert keys[:4] == ["n/texts", "n/motions", "t2m/All/dense/R@1", "t2m/All/dense/R@5"]
     vals = [json.loads(p.read_text())["all_metrics"]["t2m/All/fused/R@1"] for p in runs]
     mean, std, n = cols[0].summary("t2m/All/fused/R@1")
     assert (mean, std, n) == (pytest.approx(np.mean(vals)), pytest.approx(np.std(vals)), len(runs))
