@@ -77,9 +77,10 @@ def _check_overrides(overrides: list[str]) -> None:
 
 
 def _headline(metrics: dict) -> str:
-    """One line of the chosen model's validation figures (``OUT/model/val_metrics.json``):
-    its phase and step, R@1 (All protocol) in both directions, dense and lexical, the fusion
-    weight chosen on val, the summed recall and CAR; '' when there are none."""
+    """The chosen model's validation figures (``OUT/model/val_metrics.json``), one idea per
+    line: its phase and step; R@1 (All protocol) in both directions, dense, lexical and fused
+    with the fusion weight chosen on val; rsum (what chose the step) and the seed; CAR; the
+    validation gallery. '' when there are none."""
     def pct(key: str) -> str:
         value = metrics.get(key)
         return "-" if not isinstance(value, (int, float)) else f"{value:.1f}"
@@ -95,41 +96,46 @@ def _headline(metrics: dict) -> str:
                 if isinstance(best, dict) and isinstance(best.get("score"), (int, float))
                 else "")
         where = f" (the --init model itself: no step of this run beat it{near})"
-    line = (f"best on validation{where}: R@1 t2m / m2t: dense "
-            f"{pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, lexical "
-            f"{pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
-            + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
-               if "t2m/fused/R@1" in metrics else ""))
+    lines = [f"best on validation{where}:"]
+    r1 = (f"  R@1 t2m / m2t: dense {pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, "
+          f"lexical {pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
+          + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
+             if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         w = float(metrics["fusion_weight"])
         before = metrics.get("init_fusion_weight")
         again = (f"; the weights are the --init model's, the fusion weight chosen again on "
                  f"this run's validation, {before:.2f} before" if metrics.get("phase") == "init"
                  and isinstance(before, (int, float)) and before != w else "")
-        line += (f" (fusion weight {w:.2f}: fused = {w:.2f} dense + {1 - w:.2f} lexical"
-                 + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "")
-                 + again + ")")
-    if "val/rsum" in metrics:
-        line += f"; rsum {pct('val/rsum')}"
+        r1 += (f" (fusion weight {w:.2f}: fused = {w:.2f} dense + {1 - w:.2f} lexical"
+               + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "")
+               + again + ")")
+    lines.append(r1)
+    chosen = []
+    if "val/rsum" in metrics:  # the default monitor: what chose the exported step
+        chosen.append(f"rsum {pct('val/rsum')} (dense R@1 + R@5 + R@10 of t2m and m2t, "
+                      "train's default monitor, which picks the exported step)")
     if isinstance(metrics.get("seed"), int):
-        line += f"; seed {metrics['seed']}"
+        chosen.append(f"seed {metrics['seed']}")
+    if chosen:
+        lines.append("  " + "; ".join(chosen))
     if "CAR" in metrics:  # orig->event, dense: what it compares, beside the order-only figure
         chance = metrics.get("CAR/chance")
-        line += (f"; CAR {pct('CAR')} % (original caption vs its shuffled events, whose "
-                 f"wording differs too; order alone, event->event: "
-                 f"{pct('CAR/event->event/dense')} %"
-                 + (f"; chance {chance:.0f} %" if isinstance(chance, (int, float)) else "")
-                 + ")")
+        lines.append(f"  CAR {pct('CAR')} % (original caption vs its shuffled events, whose "
+                     f"wording differs too; order alone, event->event: "
+                     f"{pct('CAR/event->event/dense')} %"
+                     + (f"; chance {chance:.0f} %" if isinstance(chance, (int, float)) else "")
+                     + ")")
     if isinstance(metrics.get("n/texts"), (int, float)):  # which gallery: not evaluate's
         composed = int(metrics.get("n/composed", 0))
-        line += (f"; over {int(metrics['n/texts'])} captions and {int(metrics['n/motions'])} "
-                 f"motions (the val splits of every --data folder"
-                 + (f" + {composed} composed pairs" if composed else "") + ")")
+        lines.append(f"  over {int(metrics['n/texts'])} captions and "
+                     f"{int(metrics['n/motions'])} motions (the val splits of every --data "
+                     "folder" + (f" + {composed} composed pairs" if composed else "") + ")")
         if int(metrics["n/motions"]) <= SMALL_VALIDATION:
-            line += (f"\nnote: validation on {count(int(metrics['n/motions']), 'motion')} says "
-                     "little: the chosen step and the fusion weight rest on it (give --data "
-                     "folders with larger val splits)")
-    return line
+            lines.append(f"note: validation on {count(int(metrics['n/motions']), 'motion')} "
+                         "says little: the chosen step and the fusion weight rest on it (give "
+                         "--data folders with larger val splits)")
+    return "\n".join(lines)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -209,7 +215,8 @@ def _train_in(args: argparse.Namespace) -> int:
             line = _headline(json.loads(metrics.read_text()))
         except (OSError, ValueError):
             line = ""
-        print(f"{line}; all figures in {metrics}" if line else f"validation metrics: {metrics}")
+        print(f"{line}\n  all figures in {metrics}" if line
+              else f"validation metrics: {metrics}")
     return 0
 
 

@@ -40,7 +40,7 @@ def test_train_headline_refusal_and_a_retrained_index_checkpoint(bandai_small, r
     assert _train(repo_root, bandai_small, run) == 0  # not --quiet: Lightning's INFO level
     out, err = capfd.readouterr()
     assert f"model written to {run / 'model'}" in out
-    assert "best on validation (lexcmlp, step 1): R@1 t2m / m2t: dense " in out
+    assert "best on validation (lexcmlp, step 1):\n  R@1 t2m / m2t: dense " in out
     assert f"all figures in {run / 'val_metrics.json'}" in out
     assert "GPU available" not in out + err and "TPU available" not in out + err
 
@@ -163,21 +163,25 @@ def test_headline_of_hand_built_metrics():
     line = _headline({"phase": "lexcmlp", "step": 40, "t2m/dense/R@1": 12.345,
                       "m2t/dense/R@1": 10.0, "t2m/lexical/R@1": 8.0, "fusion_weight": 0.75,
                       "val/rsum": 250.04})
-    assert line == ("best on validation (lexcmlp, step 40): R@1 t2m / m2t: "
-                    "dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75: fused = 0.75 "
-                    "dense + 0.25 lexical); rsum 250.0")
+    # one idea per line, rsum said (CLI audit 36 U1, P5: a 600-character line before)
+    assert line.splitlines() == [
+        "best on validation (lexcmlp, step 40):",
+        "  R@1 t2m / m2t: dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75: "
+        "fused = 0.75 dense + 0.25 lexical)",
+        "  rsum 250.0 (dense R@1 + R@5 + R@10 of t2m and m2t, train's default monitor, which "
+        "picks the exported step)"]
     # a weight of 1 read as a fused figure of its own (CLI/science audit 35)
     assert "(fusion weight 1.00: fused = 1.00 dense + 0.00 lexical, dense alone)" in _headline(
         {"t2m/dense/R@1": 1.0, "fusion_weight": 1.0})
     line = _headline({"t2m/dense/R@1": 50.0, "CAR": 33.9, "CAR/chance": 50.0,
                       "CAR/event->event/dense": 52.3})
     # what the headline compares, beside the form-matched figure (audit 32: 85 % vs 52 %)
-    assert ("; CAR 33.9 % (original caption vs its shuffled events, whose wording differs "
+    assert ("\n  CAR 33.9 % (original caption vs its shuffled events, whose wording differs "
             "too; order alone, event->event: 52.3 %; chance 50 %)") in line
     line = _headline({"t2m/dense/R@1": 72.0, "n/texts": 160.0, "n/motions": 120.0,
                       "n/composed": 100.0})  # the gallery named: not evaluate's split alone
-    assert line.endswith("; over 160 captions and 120 motions (the val splits of every --data "
-                         "folder + 100 composed pairs)")
+    assert line.endswith("\n  over 160 captions and 120 motions (the val splits of every "
+                         "--data folder + 100 composed pairs)")
     small = _headline({"t2m/dense/R@1": 100.0, "n/texts": 1.0, "n/motions": 1.0,
                        "fusion_weight": 0.5})  # a 1-motion val split: R@1 100 % by itself
     assert small.endswith("\nnote: validation on 1 motion says little: the chosen step and the "
