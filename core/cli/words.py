@@ -19,13 +19,17 @@ FORMS_PER_WORD = 3
 
 
 def grouped_word_weights(model: Any, words: list[tuple[str, float, float]]
-                         ) -> list[tuple[str, float, float]]:
-    """``(word, weight, share)`` rows summed by word group, heaviest first.
+                         ) -> list[tuple[str, float, float, tuple[str, ...]]]:
+    """``(word, weight, share, forms)`` rows summed by word group, heaviest first.
 
     Args:
         model: the :class:`~motionlex.core.model.model.MotionTextModel` (its vocabulary's
             words and the lexical ones define the groups).
         words: :func:`~motionlex.core.retrieval.word_protocol.word_weights` rows.
+
+    Returns:
+        One row per group: its name, the summed weight and share of its forms, and the
+        forms summed (those among ``words``, heaviest first).
     """
     from motionlex.core.text.spelling import lexical_whole_words, whole_words
     from motionlex.core.text.word_groups import group_weights, word_groups
@@ -34,7 +38,7 @@ def grouped_word_weights(model: Any, words: list[tuple[str, float, float]]
                                              model.lexical_excluded().tolist()),
                          whole_words(model.vocabulary))
     share = {w: s for w, _, s in words}
-    return [(g, v, sum(share[f] for f in forms))
+    return [(g, v, sum(share[f] for f in forms), forms)
             for g, v, forms in group_weights([(w, v) for w, v, _ in words], groups)]
 
 
@@ -63,8 +67,11 @@ def cmd_words(args: argparse.Namespace) -> int:
         words = word_weights(model, stats, text=args.text, k=k)
         unknown = warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
+    forms: dict[str, tuple[str, ...]] = {}  # --group-forms: the forms each row sums
     if args.group_forms:
-        words = grouped_word_weights(model, words)[: args.k]
+        grouped = grouped_word_weights(model, words)[: args.k]
+        words = [(w, v, s) for w, v, s, _ in grouped]
+        forms = {w: f for w, _, _, f in grouped}
     own = None  # which words are the text's own (any form); the rest the model adds
     if args.text is not None:
         try:
@@ -79,13 +86,16 @@ def cmd_words(args: argparse.Namespace) -> int:
         print_json({"query": args.text, "file": args.motion,
                     "unknown_words": unknown_words(unknown),
                     "words": [{"word": w, "weight": v, "share": s,
-                               "in_text": None if own is None else w in own}
+                               "in_text": None if own is None else w in own,
+                               **({"forms": list(forms[w])} if args.group_forms else {})}
                               for w, v, s in words]})
     else:
         print("  weight   share  word")
         for w, v, s in words:
             added = "   (added)" if own is not None and w not in own else ""
-            print(f"{v:8.4f}  {s:6.3f}  {w}{added}")
+            summed = (f"   [{', '.join(forms[w])}]" if len(forms.get(w, ())) > 1
+                      or forms.get(w, (w,)) != (w,) else "")
+            print(f"{v:8.4f}  {s:6.3f}  {w}{summed}{added}")
         if own is not None and any(w not in own for w, _, _ in words):
             print("(added): not a word of the text in any form, added by the model")
     return 0
@@ -109,10 +119,11 @@ def add_words_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("-k", type=positive_int, default=20, help="number of words (default 20)")
     s.add_argument("--json", action="store_true", help="print one JSON document instead of "
                    "the table: query, file, unknown_words and words (word, weight, share, "
-                   "in_text); README's 'JSON output'")
+                   "in_text; with --group-forms also forms); README's 'JSON output'")
     s.add_argument("--group-forms", action="store_true",
                    help="one row per word, the weights and shares of its forms summed "
-                   "(raised, raises, raising as raise), as the explorer's lexical panel")
+                   "(raised, raises, raising as raise), as the explorer's lexical panel; "
+                   "each row lists the forms it sums")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")
     s.add_argument("--device", default=None, help=DEVICE_HELP)

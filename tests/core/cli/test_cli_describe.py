@@ -70,9 +70,22 @@ def test_words_group_forms_sums_each_words_forms(capsys):
     plain = [ln.split()[2] for ln in capsys.readouterr().out.splitlines()[1:9]]
     assert {"raised", "raises", "raising"} <= set(plain)
     assert main(["words", "a person raises both hands", "-k", "8", "--group-forms"]) == 0
-    rows = [ln.split() for ln in capsys.readouterr().out.splitlines()[1:9]]
+    lines = capsys.readouterr().out.splitlines()[1:9]
+    rows = [ln.split() for ln in lines]
     words = [r[2] for r in rows]
     assert len(words) == 8 == len(set(words)) and {"raise", "hand"} <= set(words)
     assert not {"raised", "raises", "raising", "hands", "handed"} & set(words)
     weights = [float(r[0]) for r in rows]
     assert weights == sorted(weights, reverse=True)
+    # each row lists the forms it sums, in the table and the JSON (CLI audit 36 D3)
+    raise_row = next(ln for ln in lines if ln.split()[2] == "raise")
+    assert "[" in raise_row and {"raised", "raises", "raising"} <= set(
+        raise_row.split("[", 1)[1].split("]")[0].replace(",", " ").split())
+    import json
+
+    assert main(["words", "a person raises both hands", "-k", "3", "--group-forms",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    raise_json = next(w for w in doc["words"] if w["word"] == "raise")
+    assert {"raised", "raises", "raising"} <= set(raise_json["forms"])
+
