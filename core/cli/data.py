@@ -77,7 +77,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     print(f"captions: {n_caps:,}" + (f" ({count(bare, 'motion')} without one)" if bare else "")
           + f"; frames: {frames:,} ({minutes:.1f} min at {CANONICAL_FPS:g} fps)")
     if not report.kept:
-        raise ValueError(f"{args.data} [{args.split}]: no usable motion"
+        listed = Path(args.data) / f"{args.split}.txt"
+        empty = listed.is_file() and not listed.read_text(errors="replace").split()
+        raise ValueError(f"{listed} lists no motion (another --split?)" if empty else
+                         f"{args.data} [{args.split}]: no usable motion"
                          + (" (the reasons are above)" if report.skipped else
                             f" (its {args.split}.txt lists none that has a motion file)"))
     return 0
@@ -174,6 +177,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
                               "replaces its folder as a whole: give a new or empty folder")
     root = write_demo_dataset(out, seed=args.seed)
+    if args.quiet:
+        return 0
     splits = {s: len((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
     total = len((root / "all.txt").read_text().split())
     data, index = shlex.quote(str(root)), shlex.quote(f"{root.name}.mlx")  # copy-pastable
@@ -258,4 +263,6 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("out", help="dataset folder to write (new, empty, or an earlier demo-data)")
     s.add_argument("--seed", type=non_negative_int, default=0, help="gallery seed (default 0: the "
                    "explorer's)")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing when it worked (errors still go to stderr)")
     s.set_defaults(func=cmd_demo_data)

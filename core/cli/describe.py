@@ -8,12 +8,15 @@ printed with their scores and the words that carry the lexical match.
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from motionlex.core.cli.types import DEVICE_HELP, positive_int
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Describe one motion file by its nearest bank captions."""
+    from pathlib import Path
+
     from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.motion.files import load_motion_file
     from motionlex.core.retrieval.describe import (
@@ -26,6 +29,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from motionlex.core.steps import run_steps_with_bar
     from motionlex.resources import default_model_dir
 
+    if not Path(args.file).exists() and " " in args.file.strip() and Path(
+            args.file).suffix.lower() not in (".bvh", ".npy"):  # a caption, not a file
+        raise FileNotFoundError(
+            f"describe takes a motion file (.bvh, .npy), not a text: {args.file!r}; for a "
+            f"text's lexical words, motionlex words {shlex.quote(args.file)}")
     motion = load_motion_file(args.file)  # fails early, naming the file
     checkpoint = args.checkpoint or default_model_dir()
     model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers

@@ -211,8 +211,10 @@ class TrainingRun(BestModelExport):
                 phases already finished (marked by ``OUT/phases/<phase>/``).
         """
         if not resume and (self.out_dir / "model" / "config.json").is_file():
-            logger.warning("%s already holds a trained model: this run replaces it (--resume "
-                           "continues that run instead)", self.out_dir / "model")
+            logger.warning("%s already holds a trained model: this run replaces it%s",
+                           self.out_dir / "model", " (--resume continues that run instead)"
+                           if run_record.recorded_unfinished(self.out_dir) else "")
+            # (a finished run has nothing to resume: --resume would only say so)
         if resume and not any((self.out_dir / d).is_dir() for d in ("checkpoints", "phases")
                               ) and not (self.out_dir / "run_config.json").is_file():
             logger.warning("nothing to resume in %s (no run was started there): training "

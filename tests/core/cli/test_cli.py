@@ -445,6 +445,8 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
     assert main(["demo-data", str(busy)]) == 2
     assert "other files in it" in capsys.readouterr().err
     assert (busy / "notes.txt").read_text() == "mine"
+    assert main(["demo-data", str(tmp_path / "quiet"), "-q"]) == 0  # as every long command
+    assert capsys.readouterr().out == "" and (tmp_path / "quiet" / "val.txt").is_file()
     spaced = tmp_path / "my demo"  # the printed next step stays one word per path
     assert main(["demo-data", str(spaced)]) == 0
     printed = capsys.readouterr().out.splitlines()[-1].split(" && ")[0]

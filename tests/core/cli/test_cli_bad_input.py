@@ -213,6 +213,9 @@ def test_stats_skips_a_bad_file_and_names_an_empty_split(shared_data, make_subse
     (root / "val.txt").write_text("")
     assert main(["stats", str(root), "--split", "val", "--out", str(out), "-q"]) == 2
     assert "no usable motion in ds/val: its val.txt lists no motion" in capsys.readouterr().err
+    # scan says the same of an empty split file (CLI audit 36 U7: "lists none that has a file")
+    assert main(["scan", str(root), "--split", "val", "-q"]) == 2
+    assert f"{root / 'val.txt'} lists no motion (another --split?)" in capsys.readouterr().err
 
 
 def test_stats_reads_a_folder_given_twice_once(shared_data, make_subset, tmp_path, capsys):

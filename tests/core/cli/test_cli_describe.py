@@ -40,6 +40,11 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
 def test_describe_errors_name_the_problem(tmp_path, capsys):
     assert main(["describe", str(tmp_path / "none.bvh")]) == 2
     assert "none.bvh" in capsys.readouterr().err
+    # a caption given as the file: what describe takes, and the command for a text's words
+    assert main(["describe", "a person waves"]) == 2
+    err = capsys.readouterr().err
+    assert "takes a motion file (.bvh, .npy), not a text" in err
+    assert "motionlex words 'a person waves'" in err
 
 
 def test_describe_shows_a_bank_caption_without_its_escape_codes(shared_data, tmp_path,

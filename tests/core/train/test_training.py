@@ -150,6 +150,8 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
     with caplog.at_level("WARNING"):
         TrainingRun(cfg, [second], out, progress=False).fit()
     assert "already holds a trained model" in caplog.text
+    # the first run had finished: --resume would only say so (CLI audit 36 U5)
+    assert "--resume continues" not in caplog.text
     recorded = json.loads((out / "model" / "train_config.json").read_text())["data"]
     assert recorded == [str(second)]
     assert json.loads((out / "model" / "val_metrics.json").read_text())["step"] == 1
