@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from motionlex.core.atomic import atomic_file, write_json
-from motionlex.core.retrieval.metrics import CAR_SETTINGS, DEFAULT_KS, SIMILARITIES
+from motionlex.core.retrieval.metrics import (
+    CAR_SETTINGS,
+    DEFAULT_KS,
+    SIMILARITIES,
+    stored_metrics,
+)
 from motionlex.core.wording import count
 
 _PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",
@@ -161,7 +166,39 @@ def markdown_report(metrics: dict[str, float], info: dict[str, Any], cfg: Any) -
             lines.append(f"| {sim} | " + " | ".join(cells) + " |")
         chance = [f"{100.0 * min(int(k[3:]), classes) / classes:.2f}" for k in keys]
         lines.append("| chance | " + " | ".join(chance) + " |")
+    lines += ["", "## Keys of metrics.json", "", "| key | what it is |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in KEY_GLOSSARY]
     return "\n".join(lines) + "\n"
+
+
+KEY_GLOSSARY = (
+    ("{t2m,m2t}/PROTOCOL/{dense,lexical,fused}/{R@k,MedR}", "recall at k in percent and "
+     "median rank (1-based) of text-to-motion / motion-to-text retrieval; PROTOCOL `All` "
+     "(every caption), `AllFirst` (the table's \"All, first caption\"), `SmallBatches`, "
+     "`Threshold`; without the similarity, the dense figure"),
+    ("m2t/CAR-{orig,event}->event/SIM/...", "motion-to-text retrieval with the shuffled "
+     "captions added to the gallery (the CAR table's retrieval columns)"),
+    ("CAR, CAR/{orig,event}->event/SIM", "CAR accuracy in percent: a motion prefers its "
+     "caption (orig) or its events joined in order (event) to every shuffle; `CAR` is "
+     "orig->event, dense; `CAR/first/...` on each motion's first caption"),
+    ("chronology/{text,motion,both}/SIM", "composed clips: the motion picks its true-order "
+     "caption (text), the caption its true-order clip (motion), both"),
+    ("side/text, side/motion (/SIM)", "side accuracy in percent; text: a motion prefers "
+     "its caption to the side-swapped caption (the choice is among texts); motion: a "
+     "caption prefers its motion to the mirrored motion"),
+    ("words/precision@10, words/motion_recall@10, words/query_recall@10", "shares in "
+     "[0, 1] of a motion's 10 heaviest words that are its captions' content words; of its "
+     "captions' words among them; of a caption's own words among its 10 heaviest"),
+    ("zero-shot/SIM/top{1,5}", "action classification by prompt in percent (the key keeps "
+     "its name when the checkpoint trained on the data; evaluation.json's "
+     "`classes_seen_in_training` says so)"),
+    ("xskel/...", "cross-skeleton agreement of native BVH takes and their conversions"),
+    ("fusion_weight", "dense weight w of the fused score, w x dense + (1 - w) x lexical / "
+     "its maximum, chosen on the val split"),
+    ("n/..., .../n, .../n_...", "counts: the gallery's captions and motions, items per test"),
+)
+"""What each family of ``metrics.json`` keys measures: the report's last section, so that a
+reader of the JSON finds the table's label and the unit of a key."""
 
 
 def classification_title(info: dict[str, Any]) -> str:
@@ -242,14 +279,15 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_report_json(path: Path, value: Any) -> Path:
     """Write a report's JSON file atomically, indented by one space
-    (:func:`~motionlex.core.atomic.write_json`); the non-finite floats of a dict's values
-    (a metric with nothing to measure) become null, which JSON can hold.
+    (:func:`~motionlex.core.atomic.write_json`); a dict's floats are rounded to 6 decimals
+    (:func:`~.metrics.stored_metrics`) and its non-finite ones (a metric with nothing to
+    measure) become null, which JSON can hold.
 
     Raises:
         OSError: as :func:`~motionlex.core.atomic.write_json`.
     """
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in value.items()} if isinstance(value, dict) else value
+             for k, v in stored_metrics(value).items()} if isinstance(value, dict) else value
     return write_json(path, clean, indent=1)
 
 

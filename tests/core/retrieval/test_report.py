@@ -112,3 +112,22 @@ def test_a_report_json_writes_a_metric_with_nothing_to_measure_as_null(tmp_path)
     assert path.read_text() == json.dumps({**metrics, "t2m/Threshold/dense/R@1": None,
                                            "t2m/All/dense/MedR": None}, indent=1) + "\n"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_report_json_rounds_float_noise_and_the_report_explains_its_keys(tmp_path):
+    """metrics.json held 0.6000000000000001 and 56.99999999999999 (CLI audit 36 P1), and no
+    key was explained: 'side/text' reads like the other column (U2)."""
+    import json
+
+    from motionlex.core.retrieval.report import KEY_GLOSSARY, write_report_json
+
+    path = write_report_json(tmp_path / "metrics.json", {"fusion_weight": 0.1 + 0.5,
+                                                         "CAR": 57 - 1e-14, "n/texts": 140})
+    assert json.loads(path.read_text()) == {"fusion_weight": 0.6, "CAR": 57.0, "n/texts": 140}
+    table = markdown_report({"n/texts": 4, "n/motions": 2, "side/text": 50.0},
+                            {"checkpoint": "c", "data": "d", "split": "val"}, EvalConfig())
+    keys = table.split("## Keys of metrics.json", 1)[1]
+    assert keys.count("\n| `") == len(KEY_GLOSSARY)
+    assert "`side/text, side/motion (/SIM)` | side accuracy in percent; text: a motion " \
+           "prefers its caption to the side-swapped caption" in keys
+    assert "`AllFirst` (the table's \"All, first caption\")" in keys
