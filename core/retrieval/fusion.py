@@ -120,7 +120,9 @@ def choose_fusion_weight(
     Raises:
         ValueError: on an empty grid, unknown direction, or as :func:`fuse`.
     """
-    weights = np.linspace(0.0, 1.0, 21) if grid is None else np.asarray(grid, dtype=np.float64)
+    # the default grid as the decimals it means (linspace gives 0.7000000000000001)
+    weights = (np.round(np.linspace(0.0, 1.0, 21), 2) if grid is None
+               else np.asarray(grid, dtype=np.float64))
     if weights.ndim != 1 or weights.size == 0:
         raise ValueError(f"grid must be a non-empty 1-D sequence, got shape {weights.shape}")
     dirs = {"t2m": ("t2m",), "m2t": ("m2t",), "both": ("t2m", "m2t")}.get(direction)
