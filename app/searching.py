@@ -158,14 +158,21 @@ class SearchActions:
 
     def _on_mode_changed(self, _index: int) -> None:
         last = self.state.last_result
-        if last is not None and last.asked:
+        if last is not None and last.item is not None:  # motions like a row: asked again
+            label = self.state.similar_label(last.item)  # (the box shows no text for it)
+            if label is not None:
+                self._rank_like(last.item, label)
+        elif last is not None and last.asked:
             self.search(last.asked)
 
     def search_similar(self) -> None:
         """Rank the gallery by the shown motion."""
         label = self.state.similar_label()
-        if label is None:
-            return
-        req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
+        if label is not None:
+            self._rank_like(self.state.motion.row, label)
+
+    def _rank_like(self, row: int, label: str) -> None:
+        """Rank the gallery by its row ``row`` in the mode chosen (``label``: "like ID")."""
+        req = self._client.rank("", mode=self.mode, item=row)
         self._keep_replaced(self.state.query_sent(req.request_id, label), "")
-        self.query_edit.show_other_query(texts.similar_placeholder(self.state.motion.id))
+        self.query_edit.show_other_query(texts.similar_placeholder(self.state.gallery.ids[row]))

@@ -373,15 +373,17 @@ class ExplorerState:
         self._motion = data
         self.events.motion.emit(data)
 
-    def similar_label(self) -> str | None:
-        """Query label ("like ID") for "motions like the selected one", or None (with a status text)
+    def similar_label(self, row: int | None = None) -> str | None:
+        """Query label ("like ID") for "motions like the selected one" (or like gallery row
+        ``row``: an item query asked again in another mode), or None (with a status text)
         when no motion is shown, no gallery is open or another one is opening."""
-        if self._motion is None or self._gallery is None:
+        if self._gallery is None or (row is None and self._motion is None):
             self._status("Select a motion first.", 5000)
             return None
         if not self.may_select():
             return None
-        return f"like {self._motion.id.rsplit('/', 1)[-1]}"
+        ident = self._motion.id if row is None else self._gallery.ids[row]
+        return f"like {ident.rsplit('/', 1)[-1]}"
 
     # ------------------------------------------------------------------ jobs
     def job_started(self, kind: str, description: str) -> bool:

@@ -281,3 +281,20 @@ def test_a_failed_orders_request_is_said_in_the_panel(qtbot, fake):
     assert win.error_box is None and not win.car_panel.is_busy()
     assert win.analysis.chronology.heading() == ("No event orders: Scoring event orders of "
                                                  "motion 2 failed: no events")
+
+
+def test_a_mode_change_ranks_motions_like_a_row_again(qtbot, fake):
+    """After "Similar motions" the mode box changed and nothing was asked: the list kept
+    the fused scores under "lexical" (GUI audit 36 #1)."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown
+    win.search_similar()
+    like = rec.last(RankRequest)
+    assert like.item == 2 and like.text == ""
+    reply = ranked(like, [3, 5])
+    win._on_ranked(RankResult(**{**reply.__dict__, "text": "", "item": 2}))
+    win.mode_box.setCurrentIndex(win.mode_box.findData("lexical"))
+    again = rec.last(RankRequest)
+    assert again is not like
+    assert (again.item, again.mode, again.text) == (2, "lexical", "")
+    assert win.state.query_label == "like A2"
