@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 
 
+def unfinished_path(text: str) -> bool:
+    """Whether ``text`` is a path that names no motion file (yet): searched neither as words
+    nor by a pause in typing, nor again when another gallery opens (its error was said once,
+    when it was submitted)."""
+    return looks_like_path(text) and motion_file_query(text) is None
+
+
 class SearchActions:
     """Searching for :class:`~motionlex.app.window.MainWindow` (attributes ``query_edit``,
     ``state``, ``_client`` and the ``mode`` property)."""
@@ -152,8 +159,7 @@ class SearchActions:
 
     def _live_search(self, text: str) -> None:
         # a path being typed is no text query: it is searched once it names a motion file
-        typing_path = looks_like_path(text) and motion_file_query(text) is None
-        if self.state.searchable and not typing_path:
+        if self.state.searchable and not unfinished_path(text):
             self.search(text, live=True)
 
     def _on_mode_changed(self, _index: int) -> None:

@@ -35,7 +35,7 @@ from motionlex.app.job_status import JobStatus
 from motionlex.app.layout_keepers import reset_docks
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
 from motionlex.app.results_shown import ResultsShown
-from motionlex.app.searching import SearchActions
+from motionlex.app.searching import SearchActions, unfinished_path
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import RankWorker
@@ -235,8 +235,10 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         if self.state.gallery_pending:  # a gallery asked for since is still opening: the
             return  # query and the first motion wait for that one
         typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
-        # the gallery opened is never overwritten, and searched only as typing would be
-        waiting = typed and typed != pending and not self.act_live.isChecked()
+        # the gallery opened is never overwritten, and searched only as typing would be (a
+        # path that names no file was said once, when submitted: not again, audit 36 #2)
+        waiting = typed and typed != pending and (not self.act_live.isChecked()
+                                                  or unfinished_path(typed))
         sent = bool(typed or pending) and not waiting and self.search(typed or pending)
         if not sent and info.size:  # nothing to search (unsubmitted text with search-as-
             # you-type off waits for Enter; a query refused, "?!", says why): first motion

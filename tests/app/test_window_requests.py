@@ -298,3 +298,25 @@ def test_a_mode_change_ranks_motions_like_a_row_again(qtbot, fake):
     assert again is not like
     assert (again.item, again.mode, again.text) == (2, "lexical", "")
     assert win.state.query_label == "like A2"
+
+
+def test_a_missing_motion_file_is_said_once_not_again_when_a_gallery_opens(qtbot, fake):
+    """Enter on a path that names no file showed its error box, and opening another gallery
+    searched the box's text again: a second box, and an empty results list (GUI audit 36
+    #2). Now the path stays in the box, unsearched, and the new gallery's first motion is
+    shown."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec)
+    shown = []
+    win.errorShown.connect(shown.append)
+    win.query_edit.setText("/tmp/nope/missing.bvh")
+    assert win.search("/tmp/nope/missing.bvh") is False
+    assert len(shown) == 1 and "not found" in shown[0]
+    win.error_box.done(0)
+    n = len(rec.all(RankRequest))
+    win.open_gallery("/g/B", remember=False)
+    win._on_gallery(gallery("B", 3))
+    assert len(shown) == 1 and win.error_box is None
+    assert len(rec.all(RankRequest)) == n  # nothing searched
+    assert rec.last(MotionRequest).row == 0  # the new gallery's first motion
+    assert win.query_edit.text() == "/tmp/nope/missing.bvh"
