@@ -1,5 +1,6 @@
 """The explorer window's results: a ranking shown in the results list, the views following
-its first result (the one the results filter shows), and both lists marking the motion shown.
+its first result (the one the results filter shows, also when the filter changes), and both
+lists marking the motion shown.
 
 A mixin of :class:`motionlex.app.window.MainWindow` (its ``results_list``, ``gallery_browser``
 and the other views are built by :mod:`motionlex.app.ui`); which result is selected is decided
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
     from motionlex.app.analysis import Analysis
+    from motionlex.app.compare import Comparer
+    from motionlex.app.dialogs import Dialogs
     from motionlex.app.messages import RankResult
     from motionlex.app.stager import Stager
     from motionlex.app.state import ExplorerState
@@ -33,6 +36,8 @@ class ResultsShown:
 
     state: ExplorerState
     analysis: Analysis
+    comparer: Comparer
+    dialogs: Dialogs
     results_list: ResultsList
     gallery_browser: GalleryBrowser
     results_dock: QDockWidget
@@ -77,6 +82,20 @@ class ResultsShown:
         if self.state.latest("orders") == asked:  # no result selected (a motion picked
             # meanwhile stays): the chronology panel follows the new query for its row
             self.analysis.request_orders()
+
+    def _on_results_filtered(self, text: str) -> None:
+        """The results filter changed: a motion shown that it hides gives way to the first
+        result it lists, or to nothing, with the reason (as for a new ranking). A comparison
+        and a recording keep their motions."""
+        if self.comparer.showing or self.dialogs.recording:
+            return
+        listed = self.results_list.visible_rows()
+        follow = self.state.filtered(listed)
+        if follow == "first":
+            self.results_list.select_row(listed[0])
+        elif follow == "none":
+            self._show_no_motion(self.state.results_hidden(len(self.state.last_result.hits),
+                                                           text))
 
     def _show_no_motion(self, why: str) -> None:
         """Every view empty, the chronology panel saying ``why`` (the results filter hid

@@ -344,6 +344,22 @@ class ExplorerState:
         self._status(why, 15000)
         return why
 
+    def filtered(self, listed: list[int]) -> str:
+        """The results filter changed; the list now shows the ranking's hits ``listed``.
+
+        Returns:
+            ``"keep"`` (the motion shown is listed, or was chosen in the gallery list),
+            ``"first"`` (show the first result listed, as a new ranking does) or ``"none"``
+            (it hides every result: :meth:`results_hidden`); the views followed a motion
+            the list no longer held (GUI audit 36 #3).
+        """
+        if self._last_result is None or not self._last_result.hits:
+            return "keep"
+        row = self._selected_row
+        if row is not None and self.result_position(row) in (None, *listed):
+            return "keep"
+        return "first" if listed else "none"
+
     def motion_requested(self, request_id: int) -> None:
         """A motion was asked for with this id."""
         self._latest["motion"] = request_id

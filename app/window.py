@@ -123,6 +123,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         # a click in a list leaves that list's selection to Qt (a Ctrl+click adds its row)
         self.results_list.resultSelected.connect(lambda row: self.show_gallery_row(
             int(self.results_list.record(row)["row"]), clicked=self.results_list))
+        self.results_list.filterApplied.connect(self._on_results_filtered)
         self.gallery_browser.itemSelected.connect(lambda row: self.show_gallery_row(
             int(self.gallery_browser.record(row)["row"]), clicked=self.gallery_browser))
         self.skeleton_view.frameChanged.connect(self.patch_view.set_frame)

@@ -60,7 +60,13 @@ MIN_COMPARED = 2
 
 
 class _RecordBrowser(QWidget):
-    """Filter box + count + table view over a :class:`RecordTableModel`."""
+    """Filter box + count + table view over a :class:`RecordTableModel`.
+
+    Signals:
+        filterApplied(str): the filter's text was applied (the rows shown changed).
+    """
+
+    filterApplied = Signal(str)
 
     column_fraction = 0.45
     """Most of the view's width one fitted (not stretched) column may take."""
@@ -220,6 +226,7 @@ class _RecordBrowser(QWidget):
             finally:
                 self._restoring = False
         self._update_count()
+        self.filterApplied.emit(text)
 
     def select_row(self, row: int) -> None:
         """Make source row ``row`` current (emits the selection signal if it passes the

@@ -320,3 +320,22 @@ def test_a_missing_motion_file_is_said_once_not_again_when_a_gallery_opens(qtbot
     assert len(rec.all(RankRequest)) == n  # nothing searched
     assert rec.last(MotionRequest).row == 0  # the new gallery's first motion
     assert win.query_edit.text() == "/tmp/nope/missing.bvh"
+
+
+def test_a_filter_that_hides_the_motion_shown_moves_the_views(qtbot, fake):
+    """With "zzzz" in the results filter the list said "0 of 3" while every view kept the
+    motion shown; with a filter listing others, none was selected (GUI audit 36 #3)."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown
+    n = len(rec.all(MotionRequest))
+    win.results_list.set_filter_text("cap")  # still lists it: nothing changes
+    assert len(rec.all(MotionRequest)) == n and win.current_motion.row == 2
+    win.results_list.set_filter_text("zzzz")
+    assert win.current_motion is None and win.skeleton_view.num_motions == 0
+    assert "hides all 3 results" in win.analysis.chronology.heading()
+    assert "hides all 3 results" in win.statusBar().currentMessage()
+    assert not win.act_export_glb.isEnabled()
+    win.results_list.set_filter_text("cap 5")  # lists #3 only: it is shown
+    assert win.results_list.selected_row() == 2 and rec.last(MotionRequest).row == 5
+    win.results_list.set_filter_text("cap 3")  # hides it: the first listed instead
+    assert rec.last(MotionRequest).row == 3 and win.state.selected_row == 3
