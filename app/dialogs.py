@@ -81,6 +81,8 @@ class Dialogs:
             self.held_row = int(row)
         win = self.win
         gallery, row = win.state.gallery, self.held_row
+        win.gallery_browser.mark_pending(row)  # the row chosen in italics, the highlight on
+        win.results_list.mark_pending(win.state.result_position(row))  # the one recorded
         name = gallery.ids[row] if gallery is not None and 0 <= row < gallery.size else row
         win.statusBar().showMessage(
             f"{self.exports.description}: motion {name} is shown once the video's frames "
@@ -92,6 +94,8 @@ class Dialogs:
 
     def _show_held_row(self) -> None:
         row, self.held_row = self.held_row, None
+        self.win.gallery_browser.mark_pending(None)
+        self.win.results_list.mark_pending(None)
         gallery = self.win.state.gallery
         if row is not None and gallery is not None and row < gallery.size:
             self.win.show_gallery_row(row)

@@ -255,6 +255,11 @@ class _RecordBrowser(QWidget):
         finally:
             self._restoring = False
 
+    def mark_pending(self, row: int | None) -> None:
+        """Show source row ``row`` in italics: chosen, shown once a video's frames are
+        rendered (None: no row; new rows have none)."""
+        self._model.set_pending_row(row)
+
     def _make_current(self, row: int) -> bool:
         """Select source row ``row`` alone, current and scrolled to; False when the filter
         hides it (nothing changes then)."""

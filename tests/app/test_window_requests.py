@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from motionlex.app import settings as cfg
 from motionlex.app.messages import (
@@ -251,11 +252,22 @@ def test_a_motion_chosen_while_a_video_is_recorded_is_shown_after_it(qtbot, fake
         assert len(rec.all(MotionRequest)) == n  # held back
         assert "motion A4 is shown once the video's frames are rendered" in \
             win.statusBar().currentMessage()
+        assert italic(win.gallery_browser, 4) and not italic(win.gallery_browser, 2)
+        win.results_list.select_row(1)  # #2 (row 3) chosen instead: marked in both lists
+        assert italic(win.results_list, 1) and italic(win.gallery_browser, 3)
+        assert not italic(win.gallery_browser, 4) and not italic(win.results_list, 0)
         win._on_motion(motion(late.request_id, late.row, frames=30))  # not shown either
         assert win.comparer.compare([0, 1]) is False
         qtbot.waitUntil(lambda: not win.dialogs.recording, timeout=60000)
-        assert rec.last(MotionRequest).row == 4  # shown now
+        assert rec.last(MotionRequest).row == 3  # shown now
+        assert not italic(win.results_list, 1) and not italic(win.gallery_browser, 3)
     assert set(frames) == {20} and len(frames) == 20
+
+
+def italic(browser, row: int) -> bool:
+    """Whether a list shows its source row ``row`` in italics (pending: GUI audit 36 #10)."""
+    font = browser.proxy.index(browser.model.display_row(row), 0).data(Qt.ItemDataRole.FontRole)
+    return font is not None and font.italic()
 
 
 def test_the_chronology_follows_a_ranking_whose_first_result_is_filtered_out(qtbot, fake):
