@@ -152,11 +152,12 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def save_layout(self) -> None:
-        """Write geometry, dock layout, history, options and the playback speed and loop
-        to the settings store."""
+        """Write geometry, dock layout, history, options and the playback speed, loop and
+        camera follow to the settings store."""
         view = self.skeleton_view
         cfg.save_window(self, self.settings, mode=self.mode, live=self.act_live.isChecked(),
-                        history=self.query_edit.history, playback=(view.speed, view.loop))
+                        history=self.query_edit.history,
+                        playback=(view.speed, view.loop, view.auto_follow))
 
     def reset_layout(self) -> None:
         """Show every dock in its default place, sized as at first start."""
