@@ -351,3 +351,16 @@ def test_a_filter_that_hides_the_motion_shown_moves_the_views(qtbot, fake):
     assert win.results_list.selected_row() == 2 and rec.last(MotionRequest).row == 5
     win.results_list.set_filter_text("cap 3")  # hides it: the first listed instead
     assert rec.last(MotionRequest).row == 3 and win.state.selected_row == 3
+
+
+def test_the_chronology_heading_names_the_motion_without_its_folder(qtbot, fake):
+    """"…against motion demo-v1/demo_c065" wrapped at the "/" (GUI audit 36 #20)."""
+    win, rec = fake
+    win.open_gallery("/g/A", remember=False)
+    info = gallery("A", 6)
+    win._on_gallery(GalleryInfo(**{**info.__dict__, "ids": [f"demo-v1/A{i}" for i in range(6)]}))
+    win.search(Q1)
+    win._on_ranked(ranked(rec.last(RankRequest), [2, 3]))
+    win.analysis._on_orders(orders(rec.last(OrdersRequest)))
+    heading = win.analysis.chronology.heading()
+    assert heading.startswith("Orders of the query's events against motion A2"), heading
