@@ -42,6 +42,7 @@ from motionlex.widgets.order_text import (
     distinct_orders,
     order_steps,
     order_verdict,
+    poor_note,
     scored_note,
     shown,
     tied_rows,
@@ -60,6 +61,9 @@ COLUMNS: tuple[str, ...] = ("", "event order", "dense cosine")
 score); the results list ranks by its own mode (fused by default), hence other numbers."""
 
 _TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
+_NEGATIVE_HEX = "#D55E00"  # Okabe-Ito vermillion: a negative cosine's bar
+NEGATIVE_TIP = ("a negative cosine: this order's caption points away from the motion (its bar "
+                "grows from the right, in red)")
 
 EMPTY_CAPTION_HINT = "type a caption to compare"
 """Placeholder of the caption box when the motion has no caption."""
@@ -69,23 +73,28 @@ NO_CAPTION_SUMMARY = ("No caption to analyse: type one below to score its event 
 """The panel's verdict line for a motion without a caption."""
 
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-"""Item data role of a similarity cell: its bar length in ``[0, 1]`` (the cosine, clipped:
+"""Item data role of a similarity cell: its bar length in ``[-1, 1]`` (the cosine, clipped:
 the same scale for every motion, so small differences between orders look small)."""
 
 
 class _BarDelegate(QStyledItemDelegate):
     """Draws a similarity cell's bar (its :data:`BAR_ROLE` share of the cell) behind the
-    number, so the orders' similarities compare at a glance."""
+    number, so the orders' similarities compare at a glance; a negative cosine's bar grows
+    from the right edge in vermillion (it had none: the column read as bars that failed to
+    draw, GUI audit 36 #15)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         share = index.data(BAR_ROLE)
-        if isinstance(share, float) and share > 0:
+        if isinstance(share, float) and share != 0:
             r = option.rect.adjusted(2, 3, -2, -3)
-            color = QColor(_TRUE_HEX if index.data(BAR_ROLE + 1) else "#999999")
+            hue = _NEGATIVE_HEX if share < 0 else _TRUE_HEX if index.data(BAR_ROLE + 1) \
+                else "#999999"
+            color = QColor(hue)
             color.setAlpha(90)
-            painter.fillRect(QRect(r.left(), r.top(), int(r.width() * min(share, 1.0)),
-                                   r.height()), color)
+            width = int(r.width() * min(abs(share), 1.0))
+            left = r.right() + 1 - width if share < 0 else r.left()
+            painter.fillRect(QRect(left, r.top(), width, r.height()), color)
         super().paint(painter, option, index)
 
 
@@ -292,7 +301,7 @@ class CarPanel(QWidget):
         self._events.setVisible(bool(self._events.text()))
         summary = (order_verdict(ranked, order_name) if caption or ranked else
                    NO_CAPTION_SUMMARY)
-        summary += scored_note(len(ranked), distinct_orders(events))
+        summary += poor_note(ranked) + scored_note(len(ranked), distinct_orders(events))
         self._summary.setText(summary)
         self._fill_table()
         typing = self._edit.hasFocus() and self._edit.isModified() and self._edit.text()
@@ -328,8 +337,10 @@ class CarPanel(QWidget):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                    item.setData(BAR_ROLE, float(min(max(sim, 0.0), 1.0)))
+                    item.setData(BAR_ROLE, float(min(max(sim, -1.0), 1.0)))
                     item.setData(BAR_ROLE + 1, bool(is_true))
+                    if sim < 0:
+                        item.setToolTip(NEGATIVE_TIP)
                 if col == 1:
                     item.setToolTip(text)
                 if is_true:

@@ -251,3 +251,31 @@ def test_four_event_orders_keep_their_captions_readable(qtbot, width, screenshot
         cell = table.visualRect(table.model().index(row, 1))
         assert cell.width() > 0.5 * table.viewport().width()  # the caption column is wide
     w.grab().save(str(screenshot_dir / f"widget_car_panel_4events_{width}.png"))
+
+
+def test_negative_cosines_get_a_bar_and_poor_orders_are_said(qtbot, panel, screenshot_dir):
+    """Four events on a walk scored -0.37 for all 24 orders: the cosine column was bare
+    numbers, read as bars that failed to draw, and nothing said every order matched badly
+    (GUI audit 36 #15)."""
+    from PySide6.QtGui import QColor
+
+    from motionlex.widgets.car_panel import BAR_ROLE
+
+    events = ["walks", "jumps", "sits down", "waves"]
+    panel.set_data(", then ".join(events), events,
+                   _orders(events, [-0.37 - i / 1000 for i in range(24)]))
+    table = panel.orders_table
+    assert table.item(0, 2).data(BAR_ROLE) == pytest.approx(-0.37)
+    assert "negative" in table.item(0, 2).toolTip()
+    assert "Every order matches this motion poorly (best -0.370)" in panel.summary_text()
+    qtbot.wait(50)
+    image = table.viewport().grab().toImage()
+    rect = table.visualItemRect(table.item(0, 2))
+    right = QColor(image.pixel(rect.right() - 6, rect.center().y()))
+    left = QColor(image.pixel(rect.left() + 4, rect.center().y()))
+    assert right.red() > right.blue() + 40  # vermillion bar from the right edge
+    assert abs(left.red() - left.blue()) < 30  # nothing on the left
+    panel.grab().save(str(screenshot_dir / "car_panel_negative.png"))
+    panel.set_data(", then ".join(events[:2]), events[:2], _orders(events[:2], [0.45, 0.4]))
+    assert "poorly" not in panel.summary_text()
+    assert table.item(0, 2).toolTip() == ""
