@@ -161,7 +161,7 @@ class CarPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setWordWrap(True)  # an order, then its caption wrapped under it
+        self._table.setWordWrap(True)  # an order, then its caption wrapped (see _fit_rows)
         # display only: never holds the keyboard focus, so greying it out while busy
         # cannot push the focus on to the caption box below it
         self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -173,11 +173,11 @@ class CarPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self._table.setColumnWidth(2, 84)
         self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
-        # a narrower or wider caption column wraps captions to other heights
+        # a narrower or wider caption column, or a lower table: rows fitted again
         self._rewrap = QTimer(self)
         self._rewrap.setSingleShot(True)
         self._rewrap.setInterval(0)  # after the layout settles (a scroll bar may come)
-        self._rewrap.timeout.connect(self._table.resizeRowsToContents)
+        self._rewrap.timeout.connect(self._fit_rows)
         header.sectionResized.connect(lambda col, _old, _new: col == 1 and self._rewrap.start())
 
         self._busy = QProgressBar(self)
@@ -350,7 +350,29 @@ class CarPanel(QWidget):
                 if row < tied:
                     item.setBackground(QBrush(best_bg))
                 self._table.setItem(row, col, item)
-        self._table.resizeRowsToContents()
+        self._fit_rows()
+        self._rewrap.start()  # again once the layout settles
+
+    def _fit_rows(self) -> None:
+        """Rows fitted to their text, each caption wrapped whole under its order; when the
+        rows down to the (first) true order's would not fit the table so, each row is two
+        lines (the order, then the caption cut with "…", whole in its tooltip). The true
+        order's row is scrolled into view: at 1024x640 the best row took 4 lines and hid
+        the query's own order, the one the user asked about (GUI audit 36 #8)."""
+        t = self._table
+        true = self.true_rows()
+        t.setWordWrap(True)
+        t.resizeRowsToContents()
+        if true and sum(t.rowHeight(r) for r in range(true[0] + 1)) > t.viewport().height():
+            t.setWordWrap(False)
+            t.resizeRowsToContents()
+        if true and t.item(true[0], 0) is not None:
+            t.scrollToItem(t.item(true[0], 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """A lower or higher panel fits its rows again (:meth:`_fit_rows`)."""
+        super().resizeEvent(event)
+        self._rewrap.start()
 
     def clear(self) -> None:
         """Show an empty panel."""

@@ -279,3 +279,23 @@ def test_negative_cosines_get_a_bar_and_poor_orders_are_said(qtbot, panel, scree
     panel.set_data(", then ".join(events[:2]), events[:2], _orders(events[:2], [0.45, 0.4]))
     assert "poorly" not in panel.summary_text()
     assert table.item(0, 2).toolTip() == ""
+
+
+def test_the_true_orders_row_stays_in_view_in_a_short_panel(qtbot, panel):
+    """At 1024x640 the best row wrapped to 4 lines and the query's own row was cut at the
+    bottom: rows are two lines (the order, then the caption cut with "…", whole in the
+    tooltip) and the true order's row is scrolled into view (GUI audit 36 #8)."""
+    panel.resize(290, 260)
+    qtbot.wait(50)
+    events = ["a person raises both hands", "a person walks forward", "turns around",
+              "sits down"]
+    sims = [0.26 + i / 100 for i in range(24)]  # the true order (first permutation) last
+    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    table = panel.orders_table
+    (row,) = panel.true_rows()
+    assert row == 23
+    lines = table.fontMetrics().lineSpacing()
+    assert all(table.rowHeight(r) < 3 * lines for r in range(table.rowCount()))
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(
+        table.visualItemRect(table.item(row, 1))), timeout=2000)
+    assert table.item(row, 1).toolTip() == ", then ".join(events)
