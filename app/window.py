@@ -340,6 +340,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
             act.setEnabled(has_motion)
         # describing needs a shown motion of a searchable gallery (its model's embedding)
         self.analysis.act_describe.setEnabled(has_motion and self.state.searchable)
+        self.analysis.act_order.setEnabled(self.state.searchable)  # nothing to rank else
 
     # ------------------------------------------------------------------ dialogs
     def about_text(self) -> str:
