@@ -280,7 +280,8 @@ class Analysis(DescribeActions, QObject):
             return
         panel = self.win.car_panel
         panel.set_busy(False)
-        ident = st.gallery.ids[result.row] if st.gallery is not None else str(result.row)
+        ident = (st.gallery.ids[result.row].rsplit("/", 1)[-1] if st.gallery is not None
+                 else str(result.row))  # no gallery folder, as everywhere else (audit 36 #20)
         asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
         if asked_id != result.request_id:  # not asked by this panel: its own caption
             kind = "caption"

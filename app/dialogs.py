@@ -21,6 +21,7 @@ from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
 from motionlex.app.exporter import Exporter, image_steps
 from motionlex.app.recording import VideoWriter
+from motionlex.app.text_box import TextBox
 from motionlex.app.texts import APP_TITLE, SHORTCUTS_TEXT
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class Dialogs:
     def __init__(self, win: MainWindow) -> None:
         self.win = win
         self.error_box: QMessageBox | None = None
-        self.info_box: QMessageBox | None = None
+        self.info_box: QMessageBox | TextBox | None = None
         self.quit_box: QMessageBox | None = None
         self.exports = Exporter(win)
         self._video = False
@@ -81,6 +82,8 @@ class Dialogs:
             self.held_row = int(row)
         win = self.win
         gallery, row = win.state.gallery, self.held_row
+        win.gallery_browser.mark_pending(row)  # the row chosen in italics, the highlight on
+        win.results_list.mark_pending(win.state.result_position(row))  # the one recorded
         name = gallery.ids[row] if gallery is not None and 0 <= row < gallery.size else row
         win.statusBar().showMessage(
             f"{self.exports.description}: motion {name} is shown once the video's frames "
@@ -92,6 +95,8 @@ class Dialogs:
 
     def _show_held_row(self) -> None:
         row, self.held_row = self.held_row, None
+        self.win.gallery_browser.mark_pending(None)
+        self.win.results_list.mark_pending(None)
         gallery = self.win.state.gallery
         if row is not None and gallery is not None and row < gallery.size:
             self.win.show_gallery_row(row)
@@ -151,13 +156,17 @@ class Dialogs:
         else:
             self.error_box.setText(self.error_box.text() + "\n\n" + message)
 
-    def info(self, title: str, html: str) -> None:
-        """Show an information box (replacing one that is open)."""
+    def info(self, title: str, html: str, *, scroll: bool = False) -> None:
+        """Show an information box (replacing one that is open); ``scroll``: a long text,
+        in a box that scrolls and fits the screen (:class:`~motionlex.app.text_box.TextBox`)."""
         if self.info_box is not None:
             self.info_box.close()
-        box = QMessageBox(QMessageBox.Icon.Information, title, html,
-                          QMessageBox.StandardButton.Ok, self.win)
-        box.setTextFormat(Qt.TextFormat.RichText)
+        if scroll:
+            box = TextBox(title, html, self.win)
+        else:
+            box = QMessageBox(QMessageBox.Icon.Information, title, html,
+                              QMessageBox.StandardButton.Ok, self.win)
+            box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _r: setattr(self, "info_box", None))
         self.info_box = box
@@ -169,7 +178,7 @@ class Dialogs:
 
     def shortcuts(self) -> None:
         """The keyboard shortcuts box."""
-        self.info("Keyboard shortcuts", SHORTCUTS_TEXT)
+        self.info("Keyboard shortcuts", SHORTCUTS_TEXT, scroll=True)
 
     # ------------------------------------------------------------------ files
     def ask_directory(self, title: str, key: str) -> str | None:

@@ -184,7 +184,8 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         query_own=text_words(query_words, query_texts, model_tokenize(searcher.model)),
         motion_file=request.motion_file,
         query_tokens=searcher.model.count_tokens(request.text) if text_query else 0,
-        max_tokens=int(searcher.model.config.max_text_length) if text_query else 0)
+        max_tokens=int(searcher.model.config.max_text_length) if text_query else 0,
+        item=None if request.item is None else int(request.item))
 
 
 def model_tokenize(model: Any) -> Callable[[str], Iterable[str]] | None:

@@ -67,6 +67,7 @@ class RankResult:
         query_tokens: tokens of a text query (with the special ones), 0 otherwise.
         max_tokens: tokens the model reads of a text (its ``max_text_length``; a longer
             query is cut there), 0 when unknown.
+        item: the gallery row of an item query ("motions like this one"), else None.
     """
 
     request_id: int
@@ -81,6 +82,7 @@ class RankResult:
     motion_file: str | None = None
     query_tokens: int = 0
     max_tokens: int = 0
+    item: int | None = None
 
     @property
     def cut(self) -> bool:

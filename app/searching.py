@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from motionlex.widgets.results_list import GalleryBrowser, ResultsList
 
 
+def unfinished_path(text: str) -> bool:
+    """Whether ``text`` is a path that names no motion file (yet): searched neither as words
+    nor by a pause in typing, nor again when another gallery opens (its error was said once,
+    when it was submitted)."""
+    return looks_like_path(text) and motion_file_query(text) is None
+
+
 class SearchActions:
     """Searching for :class:`~motionlex.app.window.MainWindow` (attributes ``query_edit``,
     ``state``, ``_client`` and the ``mode`` property)."""
@@ -152,20 +159,26 @@ class SearchActions:
 
     def _live_search(self, text: str) -> None:
         # a path being typed is no text query: it is searched once it names a motion file
-        typing_path = looks_like_path(text) and motion_file_query(text) is None
-        if self.state.searchable and not typing_path:
+        if self.state.searchable and not unfinished_path(text):
             self.search(text, live=True)
 
     def _on_mode_changed(self, _index: int) -> None:
         last = self.state.last_result
-        if last is not None and last.asked:
+        if last is not None and last.item is not None:  # motions like a row: asked again
+            label = self.state.similar_label(last.item)  # (the box shows no text for it)
+            if label is not None:
+                self._rank_like(last.item, label)
+        elif last is not None and last.asked:
             self.search(last.asked)
 
     def search_similar(self) -> None:
         """Rank the gallery by the shown motion."""
         label = self.state.similar_label()
-        if label is None:
-            return
-        req = self._client.rank("", mode=self.mode, item=self.state.motion.row)
+        if label is not None:
+            self._rank_like(self.state.motion.row, label)
+
+    def _rank_like(self, row: int, label: str) -> None:
+        """Rank the gallery by its row ``row`` in the mode chosen (``label``: "like ID")."""
+        req = self._client.rank("", mode=self.mode, item=row)
         self._keep_replaced(self.state.query_sent(req.request_id, label), "")
-        self.query_edit.show_other_query(texts.similar_placeholder(self.state.motion.id))
+        self.query_edit.show_other_query(texts.similar_placeholder(self.state.gallery.ids[row]))

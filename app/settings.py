@@ -1,5 +1,5 @@
-"""Persistent explorer settings (``QSettings``): window layout, query history, playback speed
-and loop, recent paths.
+"""Persistent explorer settings (``QSettings``): window layout, query history, playback speed,
+loop and camera follow, recent paths.
 
 Keys are named here once. The default store is the platform's (organisation ``motionlex``,
 application ``explorer``); tests and ``--settings`` pass an INI file instead. Indexes built
@@ -32,6 +32,7 @@ KEY_MODE = "query/mode"
 KEY_LIVE = "query/search_as_you_type"
 KEY_SPEED = "playback/speed"
 KEY_LOOP = "playback/loop"
+KEY_FOLLOW = "playback/follow"  # the camera follows walks and runs (else never)
 KEY_GROUP_WORDS = "lexical/group_word_forms"
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
@@ -160,6 +161,12 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
+def read_follow(settings: QSettings) -> bool:
+    """Whether the camera follows walks and runs (the 3D view's "follow", True when nothing
+    was saved; False: the user turned it off, and it stays off for every motion)."""
+    return read_bool(settings, KEY_FOLLOW, True)
+
+
 def read_playback(settings: QSettings, speeds: tuple[float, ...]) -> tuple[float, bool]:
     """The saved playback speed and loop option.
 
@@ -238,10 +245,11 @@ def fit_to_screen(window: QWidget) -> QRect:
 
 
 def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bool,
-                history: list[str], playback: tuple[float, bool] | None = None) -> None:
+                history: list[str], playback: tuple[float, bool, bool] | None = None) -> None:
     """Write a main window's geometry and dock layout, the ranking mode, the
-    search-as-you-type option, the query history and the playback ``(speed, loop)`` (when
-    given; :func:`read_playback` reads it back), and sync the store."""
+    search-as-you-type option, the query history and the playback ``(speed, loop, follow)``
+    (when given; :func:`read_playback` and :func:`read_follow` read it back), and sync the
+    store."""
     settings.setValue(KEY_GEOMETRY, window.saveGeometry())
     settings.setValue(KEY_STATE, window.saveState(LAYOUT_VERSION))
     settings.setValue(KEY_STATE_VERSION, LAYOUT_VERSION)
@@ -250,5 +258,6 @@ def save_window(window: QMainWindow, settings: QSettings, *, mode: str, live: bo
     if playback is not None:
         settings.setValue(KEY_SPEED, float(playback[0]))
         settings.setValue(KEY_LOOP, bool(playback[1]))
+        settings.setValue(KEY_FOLLOW, bool(playback[2]))
     write_history(settings, history)
     settings.sync()

@@ -344,6 +344,22 @@ class ExplorerState:
         self._status(why, 15000)
         return why
 
+    def filtered(self, listed: list[int]) -> str:
+        """The results filter changed; the list now shows the ranking's hits ``listed``.
+
+        Returns:
+            ``"keep"`` (the motion shown is listed, or was chosen in the gallery list),
+            ``"first"`` (show the first result listed, as a new ranking does) or ``"none"``
+            (it hides every result: :meth:`results_hidden`); the views followed a motion
+            the list no longer held (GUI audit 36 #3).
+        """
+        if self._last_result is None or not self._last_result.hits:
+            return "keep"
+        row = self._selected_row
+        if row is not None and self.result_position(row) in (None, *listed):
+            return "keep"
+        return "first" if listed else "none"
+
     def motion_requested(self, request_id: int) -> None:
         """A motion was asked for with this id."""
         self._latest["motion"] = request_id
@@ -373,15 +389,17 @@ class ExplorerState:
         self._motion = data
         self.events.motion.emit(data)
 
-    def similar_label(self) -> str | None:
-        """Query label ("like ID") for "motions like the selected one", or None (with a status text)
+    def similar_label(self, row: int | None = None) -> str | None:
+        """Query label ("like ID") for "motions like the selected one" (or like gallery row
+        ``row``: an item query asked again in another mode), or None (with a status text)
         when no motion is shown, no gallery is open or another one is opening."""
-        if self._motion is None or self._gallery is None:
+        if self._gallery is None or (row is None and self._motion is None):
             self._status("Select a motion first.", 5000)
             return None
         if not self.may_select():
             return None
-        return f"like {self._motion.id.rsplit('/', 1)[-1]}"
+        ident = self._motion.id if row is None else self._gallery.ids[row]
+        return f"like {ident.rsplit('/', 1)[-1]}"
 
     # ------------------------------------------------------------------ jobs
     def job_started(self, kind: str, description: str) -> bool:

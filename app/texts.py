@@ -72,42 +72,53 @@ DEMO_BANNER_TIP = ("The synthetic demo gallery: procedural motions on an SMPL-22
                    "real motions, open an index from 'motionlex index', a HumanML3D / KIT-ML "
                    "dataset folder or a folder of .bvh files (File > Open gallery...).")
 
-SHORTCUTS_TEXT = """<table cellspacing="6">
-<tr><td><b>Ctrl+F</b></td><td>go to the query box</td></tr>
-<tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>
-<tr><td><b>Ctrl+Return</b> (Ctrl+Enter)</td><td>search with the words the "did you mean"
-line suggests</td></tr>
-<tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
-goes to the results (then Space plays, Shift+Down selects more)</td></tr>
-<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it; in the lexical
-evidence panel: search the current word)</td></tr>
-<tr><td><b>Left / Right</b></td><td>step one frame back / forward (on a focused button or tab
+_SHORTCUT_ROWS = (
+    """<tr><td><b>Ctrl+F</b></td><td>go to the query box</td></tr>""",
+    """<tr><td><b>Enter</b></td><td>search (in the query box)</td></tr>""",
+    """<tr><td><b>Ctrl+Return</b> (Ctrl+Enter)</td><td>search with the words the "did you mean"
+line suggests</td></tr>""",
+    """<tr><td><b>Up / Down</b></td><td>query history (in the query box); Down past the newest
+goes to the results (then Space plays, Shift+Down selects more)</td></tr>""",
+    """<tr><td><b>Space</b></td><td>play / pause (on a focused button: press it; in the lexical
+evidence panel: search the current word)</td></tr>""",
+    """<tr><td><b>Left / Right</b></td><td>step one frame back / forward (on a focused button or tab
 bar: the previous / next one; in the lexical evidence panel: the query / result
-column)</td></tr>
-<tr><td><b>Tab</b></td><td>query box, results, 3D view, lexical evidence, chronology and
-describe panels, gallery</td></tr>
-<tr><td><b>Up / Down</b>, <b>Home / End</b></td><td>in the lexical evidence panel: the
+column)</td></tr>""",
+    """<tr><td><b>Tab</b></td><td>query box, results, 3D view, lexical evidence, chronology and
+describe panels, gallery</td></tr>""",
+    """<tr><td><b>Up / Down</b>, <b>Home / End</b></td><td>in the lexical evidence panel: the
 previous / next word, the first / last word; <b>Enter</b> searches it (as a click
-does)</td></tr>
-<tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
-and camera follows)</td></tr>
-<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /
-lexical similarity (Search &gt; Ranking)</td></tr>
-<tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>
-<tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
-into the query box, or drop the file on the window)</td></tr>
-<tr><td><b>Ctrl+D</b></td><td>describe the selected motion (nearest training captions)</td></tr>
-<tr><td><b>Shift+Up / Down</b></td><td>select several results (in the results list)</td></tr>
-<tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by
-side / overlaid</td></tr>
-<tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td><td>open a gallery / a checkpoint</td></tr>
-<tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>
-<tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>
-<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison (in
-a results or gallery filter box: clear it)</td></tr>
-<tr><td><b>F1</b></td><td>this list</td></tr>
-<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
-</table>"""
+does)</td></tr>""",
+    """<tr><td><b>[</b> / <b>]</b></td><td>play slower / faster (the Playback menu also has loop
+and camera follows)</td></tr>""",
+    """<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /
+lexical similarity (Search &gt; Ranking)</td></tr>""",
+    """<tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>""",
+    """<tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
+into the query box, or drop the file on the window)</td></tr>""",
+    """<tr><td><b>Ctrl+D</b></td>
+<td>describe the selected motion (nearest training captions)</td></tr>""",
+    """<tr><td><b>Shift+Up / Down</b></td>
+<td>select several results (in the results list)</td></tr>""",
+    """<tr><td><b>Ctrl+M</b> / <b>Ctrl+Shift+M</b></td><td>compare the selected results side by
+side / overlaid</td></tr>""",
+    """<tr><td><b>Ctrl+O</b> / <b>Ctrl+Shift+O</b></td>
+<td>open a gallery / a checkpoint</td></tr>""",
+    """<tr><td><b>Ctrl+E</b></td><td>export the selected motion (GLB)</td></tr>""",
+    """<tr><td><b>Ctrl+Shift+S</b></td><td>save the window as PNG</td></tr>""",
+    """<tr><td><b>Esc</b></td><td>cancel an export or an opening; else leave a comparison (in
+a results or gallery filter box: clear it)</td></tr>""",
+    """<tr><td><b>F1</b></td><td>this list</td></tr>""",
+    """<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>""",
+)
+
+_HALF = len(_SHORTCUT_ROWS) // 2  # the first rows are the longer ones
+SHORTCUTS_TEXT = ('<table cellspacing="0"><tr><td valign="top"><table cellspacing="6">'
+                  + "\n".join(_SHORTCUT_ROWS[:_HALF])
+                  + '</table></td><td width="16"></td><td valign="top"><table cellspacing="6">'
+                  + "\n".join(_SHORTCUT_ROWS[_HALF:]) + "</table></td></tr></table>")
+"""The F1 box: two columns of shortcuts (one column was 834 px tall: its OK button was off a
+1366x768 screen, GUI audit 36 #14)."""
 
 
 def model_notice(note: str) -> str:

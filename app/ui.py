@@ -252,6 +252,7 @@ def build_actions(win: MainWindow) -> None:
     speed, loop = cfg.read_playback(win.settings, SPEEDS)  # as the last session left them
     view.set_speed(speed)
     view.set_loop(loop)
+    view.auto_follow = cfg.read_follow(win.settings)  # "follow": saved with them
     win.act_cancel = a("Ca&ncel", win.cancel_job, Qt.Key.Key_Escape,
                        "Cancel an export, or opening a gallery or a checkpoint; else leave "
                        "a comparison")

@@ -10,8 +10,9 @@ All model and index work runs in :class:`~motionlex.app.worker.RankWorker` on it
 model. Worker errors appear in a message box and the status bar; the window stays usable.
 The chronology and describe panels are driven by :class:`~motionlex.app.analysis.Analysis`;
 searching (the query box, a clicked word, similar motions) is
-:class:`~motionlex.app.searching.SearchActions`; worker jobs' progress, cancel and errors
-:class:`~motionlex.app.job_status.JobStatus`.
+:class:`~motionlex.app.searching.SearchActions`; a ranking shown in the results list (and
+the list's filter) :class:`~motionlex.app.results_shown.ResultsShown`; worker jobs' progress,
+cancel and errors :class:`~motionlex.app.job_status.JobStatus`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
 from motionlex.app.layout_keepers import reset_docks
 from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
-from motionlex.app.searching import SearchActions
+from motionlex.app.results_shown import ResultsShown
+from motionlex.app.searching import SearchActions, unfinished_path
 from motionlex.app.stager import Stager
 from motionlex.app.state import ExplorerState
 from motionlex.app.worker import RankWorker
@@ -42,7 +44,7 @@ from motionlex.core.steps import run_steps
 from motionlex.resources import default_model_dir
 
 
-class MainWindow(SearchActions, JobStatus, QMainWindow):
+class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
     """The explorer window.
 
     Args:
@@ -123,6 +125,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         # a click in a list leaves that list's selection to Qt (a Ctrl+click adds its row)
         self.results_list.resultSelected.connect(lambda row: self.show_gallery_row(
             int(self.results_list.record(row)["row"]), clicked=self.results_list))
+        self.results_list.filterApplied.connect(self._on_results_filtered)
         self.gallery_browser.itemSelected.connect(lambda row: self.show_gallery_row(
             int(self.gallery_browser.record(row)["row"]), clicked=self.gallery_browser))
         self.skeleton_view.frameChanged.connect(self.patch_view.set_frame)
@@ -151,11 +154,12 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def save_layout(self) -> None:
-        """Write geometry, dock layout, history, options and the playback speed and loop
-        to the settings store."""
+        """Write geometry, dock layout, history, options and the playback speed, loop and
+        camera follow to the settings store."""
         view = self.skeleton_view
         cfg.save_window(self, self.settings, mode=self.mode, live=self.act_live.isChecked(),
-                        history=self.query_edit.history, playback=(view.speed, view.loop))
+                        history=self.query_edit.history,
+                        playback=(view.speed, view.loop, view.auto_follow))
 
     def reset_layout(self) -> None:
         """Show every dock in its default place, sized as at first start."""
@@ -235,8 +239,10 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         if self.state.gallery_pending:  # a gallery asked for since is still opening: the
             return  # query and the first motion wait for that one
         typed = self.query_edit.text().strip()  # what the box shows wins: text typed while
-        # the gallery opened is never overwritten, and searched only as typing would be
-        waiting = typed and typed != pending and not self.act_live.isChecked()
+        # the gallery opened is never overwritten, and searched only as typing would be (a
+        # path that names no file was said once, when submitted: not again, audit 36 #2)
+        waiting = typed and typed != pending and (not self.act_live.isChecked()
+                                                  or unfinished_path(typed))
         sent = bool(typed or pending) and not waiting and self.search(typed or pending)
         if not sent and info.size:  # nothing to search (unsubmitted text with search-as-
             # you-type off waits for Enter; a query refused, "?!", says why): first motion
@@ -259,52 +265,6 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
     def _on_ranked(self, result: RankResult) -> None:
         self.state.accept_result(result)  # an outdated ranking is dropped there
 
-    def _show_results(self, result: RankResult) -> None:
-        if self.state.last_latency_ms is not None:
-            self.latency_label.setText(f"last query {self.state.last_latency_ms:.0f} ms")
-            self.latency_label.setToolTip(
-                f"{self.state.last_latency_ms:.0f} ms end to end (from sending the query to "
-                f"its results); the worker took {result.seconds * 1000:.1f} ms to embed it "
-                f"and rank {result.total:,} motions ({result.mode})")
-        # the title first: the columns are fitted to their headers with the rows
-        self.results_list.model.set_title("score", *texts.score_header(result.order_weight,
-                                                                      result.mode))
-        self.results_list.set_results(self.analysis.result_records(result))
-        self.analysis.results_shown(result)
-        take = self.state.results_take_selection  # not over a motion picked meanwhile
-        if take:
-            self.results_dock.raise_()
-        label = self.state.query_label
-
-        def show_query_words() -> None:
-            self.lexical_bars.set_query_words(result.query_words, result.query_own)
-            self.lexical_bars.set_titles(label, "selected result")
-
-        self._ranked_stage.run([show_query_words])
-        self.resultsShown.emit(result)
-        asked = self.state.latest("orders")
-        shown = self.results_list.visible_rows()  # the results filter may hide the first
-        if result.hits and take and shown:
-            self.results_list.select_row(shown[0])
-        elif result.hits and take:  # it hides them all: the views follow the empty list
-            self._show_no_motion(self.state.results_hidden(len(result.hits),
-                                                           self.results_list.filter_edit.text()))
-        elif self.state.selected_row is not None:
-            self._mark_shown(self.state.selected_row)
-        if self.state.latest("orders") == asked:  # no result selected (a motion picked
-            # meanwhile stays): the chronology panel follows the new query for its row
-            self.analysis.request_orders()
-
-    def _show_no_motion(self, why: str) -> None:
-        """Every view empty, the chronology panel saying ``why`` (the results filter hid
-        every result: they kept showing a motion the list no longer held)."""
-        self.skeleton_view.clear()
-        self.patch_view.clear()
-        self.lexical_bars.set_result_words([])
-        self.gallery_browser.mark_row(None)
-        self.analysis.motion_cleared(why)
-        self._update_enabled()
-
     def show_gallery_row(self, row: int, clicked: QWidget | None = None) -> None:
         """Show gallery row ``row`` alone in every view (fetched on the worker); the list
         ``clicked`` (where the user chose it) keeps the selection Qt gave it. Refused while
@@ -323,17 +283,6 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
         if self.state.select(row):
             self.analysis.motion_selected(row)
         self._mark_shown(row, clicked)
-
-    def _mark_shown(self, row: int, clicked: QWidget | None = None) -> None:
-        """Both lists highlight gallery row ``row``, the motion shown (the results list
-        nothing when it does not hold it), so no tab keeps a stale highlight; the list the
-        user clicked is left as it is (its selection may hold more rows, to compare)."""
-        if clicked is not self.gallery_browser:
-            self.gallery_browser.mark_row(row)
-        hit = self.state.result_position(row)
-        if clicked is not self.results_list and (
-                hit is None or hit not in self.results_list.selected_rows()):
-            self.results_list.mark_row(hit)
 
     def _on_motion(self, data: MotionData) -> None:
         if not self.state.is_current(data):
@@ -393,6 +342,7 @@ class MainWindow(SearchActions, JobStatus, QMainWindow):
             act.setEnabled(has_motion)
         # describing needs a shown motion of a searchable gallery (its model's embedding)
         self.analysis.act_describe.setEnabled(has_motion and self.state.searchable)
+        self.analysis.act_order.setEnabled(self.state.searchable)  # nothing to rank else
 
     # ------------------------------------------------------------------ dialogs
     def about_text(self) -> str:

@@ -42,6 +42,7 @@ from motionlex.widgets.order_text import (
     distinct_orders,
     order_steps,
     order_verdict,
+    poor_note,
     scored_note,
     shown,
     tied_rows,
@@ -60,6 +61,9 @@ COLUMNS: tuple[str, ...] = ("", "event order", "dense cosine")
 score); the results list ranks by its own mode (fused by default), hence other numbers."""
 
 _TRUE_HEX = "#009E73"  # Okabe-Ito bluish green: the true order's mark
+_NEGATIVE_HEX = "#D55E00"  # Okabe-Ito vermillion: a negative cosine's bar
+NEGATIVE_TIP = ("a negative cosine: this order's caption points away from the motion (its bar "
+                "grows from the right, in red)")
 
 EMPTY_CAPTION_HINT = "type a caption to compare"
 """Placeholder of the caption box when the motion has no caption."""
@@ -69,23 +73,28 @@ NO_CAPTION_SUMMARY = ("No caption to analyse: type one below to score its event 
 """The panel's verdict line for a motion without a caption."""
 
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-"""Item data role of a similarity cell: its bar length in ``[0, 1]`` (the cosine, clipped:
+"""Item data role of a similarity cell: its bar length in ``[-1, 1]`` (the cosine, clipped:
 the same scale for every motion, so small differences between orders look small)."""
 
 
 class _BarDelegate(QStyledItemDelegate):
     """Draws a similarity cell's bar (its :data:`BAR_ROLE` share of the cell) behind the
-    number, so the orders' similarities compare at a glance."""
+    number, so the orders' similarities compare at a glance; a negative cosine's bar grows
+    from the right edge in vermillion (it had none: the column read as bars that failed to
+    draw, GUI audit 36 #15)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         share = index.data(BAR_ROLE)
-        if isinstance(share, float) and share > 0:
+        if isinstance(share, float) and share != 0:
             r = option.rect.adjusted(2, 3, -2, -3)
-            color = QColor(_TRUE_HEX if index.data(BAR_ROLE + 1) else "#999999")
+            hue = _NEGATIVE_HEX if share < 0 else _TRUE_HEX if index.data(BAR_ROLE + 1) \
+                else "#999999"
+            color = QColor(hue)
             color.setAlpha(90)
-            painter.fillRect(QRect(r.left(), r.top(), int(r.width() * min(share, 1.0)),
-                                   r.height()), color)
+            width = int(r.width() * min(abs(share), 1.0))
+            left = r.right() + 1 - width if share < 0 else r.left()
+            painter.fillRect(QRect(left, r.top(), width, r.height()), color)
         super().paint(painter, option, index)
 
 
@@ -152,7 +161,7 @@ class CarPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setWordWrap(True)  # an order, then its caption wrapped under it
+        self._table.setWordWrap(True)  # an order, then its caption wrapped (see _fit_rows)
         # display only: never holds the keyboard focus, so greying it out while busy
         # cannot push the focus on to the caption box below it
         self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -164,11 +173,11 @@ class CarPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self._table.setColumnWidth(2, 84)
         self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
-        # a narrower or wider caption column wraps captions to other heights
+        # a narrower or wider caption column, or a lower table: rows fitted again
         self._rewrap = QTimer(self)
         self._rewrap.setSingleShot(True)
         self._rewrap.setInterval(0)  # after the layout settles (a scroll bar may come)
-        self._rewrap.timeout.connect(self._table.resizeRowsToContents)
+        self._rewrap.timeout.connect(self._fit_rows)
         header.sectionResized.connect(lambda col, _old, _new: col == 1 and self._rewrap.start())
 
         self._busy = QProgressBar(self)
@@ -292,7 +301,7 @@ class CarPanel(QWidget):
         self._events.setVisible(bool(self._events.text()))
         summary = (order_verdict(ranked, order_name) if caption or ranked else
                    NO_CAPTION_SUMMARY)
-        summary += scored_note(len(ranked), distinct_orders(events))
+        summary += poor_note(ranked) + scored_note(len(ranked), distinct_orders(events))
         self._summary.setText(summary)
         self._fill_table()
         typing = self._edit.hasFocus() and self._edit.isModified() and self._edit.text()
@@ -328,8 +337,10 @@ class CarPanel(QWidget):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                    item.setData(BAR_ROLE, float(min(max(sim, 0.0), 1.0)))
+                    item.setData(BAR_ROLE, float(min(max(sim, -1.0), 1.0)))
                     item.setData(BAR_ROLE + 1, bool(is_true))
+                    if sim < 0:
+                        item.setToolTip(NEGATIVE_TIP)
                 if col == 1:
                     item.setToolTip(text)
                 if is_true:
@@ -339,7 +350,29 @@ class CarPanel(QWidget):
                 if row < tied:
                     item.setBackground(QBrush(best_bg))
                 self._table.setItem(row, col, item)
-        self._table.resizeRowsToContents()
+        self._fit_rows()
+        self._rewrap.start()  # again once the layout settles
+
+    def _fit_rows(self) -> None:
+        """Rows fitted to their text, each caption wrapped whole under its order; when the
+        rows down to the (first) true order's would not fit the table so, each row is two
+        lines (the order, then the caption cut with "…", whole in its tooltip). The true
+        order's row is scrolled into view: at 1024x640 the best row took 4 lines and hid
+        the query's own order, the one the user asked about (GUI audit 36 #8)."""
+        t = self._table
+        true = self.true_rows()
+        t.setWordWrap(True)
+        t.resizeRowsToContents()
+        if true and sum(t.rowHeight(r) for r in range(true[0] + 1)) > t.viewport().height():
+            t.setWordWrap(False)
+            t.resizeRowsToContents()
+        if true and t.item(true[0], 0) is not None:
+            t.scrollToItem(t.item(true[0], 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """A lower or higher panel fits its rows again (:meth:`_fit_rows`)."""
+        super().resizeEvent(event)
+        self._rewrap.start()
 
     def clear(self) -> None:
         """Show an empty panel."""

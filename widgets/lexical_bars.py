@@ -258,6 +258,9 @@ class LexicalBars(GroupedWords, WordCursorKeys, QWidget):
         """Row rectangles for the current words, width and scroll position (``rescroll``:
         first refit the scroll bar to the height)."""
         row_h, header_h, margin = self._metrics()
+        # the keys' hint in the status bar only with words to click (an empty window showed
+        # it as its only message, GUI audit 36 #19)
+        self.setStatusTip(KEYS_TIP if any(self._words[s] for s in SIDES) else "")
         if rescroll:
             self._update_scroll()
         top = header_h - self._scroll.bar.value()

@@ -41,7 +41,7 @@ class WordCursorKeys:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName(ACCESSIBLE_NAME)
         self.setAccessibleDescription(KEYS_TIP)
-        self.setStatusTip(KEYS_TIP)
+        self.setStatusTip("")  # the keys' hint once there are words (_relayout)
         self.setToolTip(KEYS_TIP)
 
     def current_word(self) -> Cursor | None:

@@ -140,3 +140,17 @@ def scored_note(scored: int, possible: int) -> str:
         return ""
     many = f"{possible:,}" if possible < 10**12 else "over a trillion"
     return f" Scored: a sample of {scored} of its {many} orders."
+
+
+POOR_COSINE = 0.1
+"""Dense cosine below which an order matches the motion poorly: when even the best order
+does, ranking the orders says little (a 4-event caption on a walk scored -0.37 for all 24)."""
+
+
+def poor_note(ranked: Sequence[tuple[str, float, bool]]) -> str:
+    """A sentence for the verdict when every order (``ranked``, best first) scores below
+    :data:`POOR_COSINE`, else ``""``."""
+    if not ranked or shown(ranked[0][1]) >= POOR_COSINE:
+        return ""
+    return (f" Every order matches this motion poorly (best {shown(ranked[0][1]):.3f}): the "
+            "caption hardly describes it, so the order ranking says little.")

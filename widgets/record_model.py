@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QFont
 
 from motionlex.widgets.column_specs import Column, check_column_values, records_to_columns
 from motionlex.widgets.elide import DistinctNames, shared_name_start
@@ -47,12 +48,13 @@ SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
 _ALIGN_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 SAMPLE_ALL = 10_000
 """Up to this many rows :meth:`RecordTableModel.column_sample` gives every row's text."""
 _SERVED_ROLES = frozenset(
-    {_DISPLAY, _TOOLTIP, _ALIGN, int(ID_ROLE), int(SORT_ROLE), int(SEARCH_ROLE)}
-)  # every other role (font, colours, decoration, check state) is None
+    {_DISPLAY, _TOOLTIP, _ALIGN, _FONT, int(ID_ROLE), int(SORT_ROLE), int(SEARCH_ROLE)}
+)  # every other role (colours, decoration, check state) is None
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -74,7 +76,8 @@ class RecordTableModel(QAbstractTableModel):
         parent: Qt parent.
 
     Roles: ``DisplayRole`` (formatted string), ``ToolTipRole`` (caption),
-    ``TextAlignmentRole``, :data:`ID_ROLE`, :data:`SORT_ROLE`, :data:`SEARCH_ROLE`.
+    ``TextAlignmentRole``, ``FontRole`` (italic: the pending row, :meth:`set_pending_row`),
+    :data:`ID_ROLE`, :data:`SORT_ROLE`, :data:`SEARCH_ROLE`.
     """
 
     def __init__(
@@ -89,6 +92,8 @@ class RecordTableModel(QAbstractTableModel):
         self._sort_column, self._sort_desc = -1, False
         self._words: list[str] = []  # the filter's words
         self._titles: dict[int, tuple[str, str]] = {}  # column -> (title, tooltip) shown
+        self._italic = QFont()
+        self._italic.setItalic(True)
         self._install({}, 0, None)
 
     @property
@@ -129,8 +134,19 @@ class RecordTableModel(QAbstractTableModel):
         n = check_column_values(columns, self._columns)  # raises before anything changes
         self._install(dict(columns), n, None)
 
+    def set_pending_row(self, row: int | None) -> None:
+        """Show source row ``row`` in italics, as chosen but not yet shown (a video is being
+        recorded from the motion shown); None: no row."""
+        old, self._pending = self._pending, row
+        for r in {old, row} - {None}:
+            d = self.display_row(r) if 0 <= r < self._n else -1
+            if d >= 0:
+                self.dataChanged.emit(self.index(d, 0), self.index(d, len(self._columns) - 1),
+                                      [Qt.ItemDataRole.FontRole])
+
     def _install(self, cols: dict[str, Any], n: int, records: list[dict] | None) -> None:
         self.beginResetModel()
+        self._pending: int | None = None  # new rows: none is pending
         self._cols, self._n, self._records = cols, n, records
         self._by_col = [cols.get(c.key) for c in self._columns]
         self._keys: dict[int, Any] = {}  # column -> sort keys per source row (built lazily)
@@ -333,6 +349,8 @@ class RecordTableModel(QAbstractTableModel):
             return self._search_text(g)
         if role == ID_ROLE:
             return self._cols["id"][g]
+        if role == _FONT:
+            return self._italic if g == self._pending else None
         if role == _TOOLTIP:
             cap = self._cols.get("caption")
             return f"{'' if cap is None or cap[g] is None else cap[g]}\n[{self._cols['id'][g]}]"

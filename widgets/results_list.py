@@ -60,7 +60,13 @@ MIN_COMPARED = 2
 
 
 class _RecordBrowser(QWidget):
-    """Filter box + count + table view over a :class:`RecordTableModel`."""
+    """Filter box + count + table view over a :class:`RecordTableModel`.
+
+    Signals:
+        filterApplied(str): the filter's text was applied (the rows shown changed).
+    """
+
+    filterApplied = Signal(str)
 
     column_fraction = 0.45
     """Most of the view's width one fitted (not stretched) column may take."""
@@ -220,6 +226,7 @@ class _RecordBrowser(QWidget):
             finally:
                 self._restoring = False
         self._update_count()
+        self.filterApplied.emit(text)
 
     def select_row(self, row: int) -> None:
         """Make source row ``row`` current (emits the selection signal if it passes the
@@ -247,6 +254,11 @@ class _RecordBrowser(QWidget):
                 sel.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
         finally:
             self._restoring = False
+
+    def mark_pending(self, row: int | None) -> None:
+        """Show source row ``row`` in italics: chosen, shown once a video's frames are
+        rendered (None: no row; new rows have none)."""
+        self._model.set_pending_row(row)
 
     def _make_current(self, row: int) -> bool:
         """Select source row ``row`` alone, current and scrolled to; False when the filter
@@ -314,7 +326,9 @@ class ResultsList(_RecordBrowser):
         self.compare_button.clicked.connect(lambda: self.request_compare("side"))
         self._top.insertWidget(1, self.compare_button)
         self._view.selectionModel().selectionChanged.connect(self._on_selection)
-        self._update_compare()
+        # no results yet: the columns fitted to their titles, the caption given the room
+        # (the empty table read "cap…" between a wide "#" and "score", GUI audit 36 #19)
+        self.set_results([])
 
     def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
         """The caption's start (:data:`CAPTION_KEPT`) and the id's end: the caption yields

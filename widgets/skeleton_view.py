@@ -372,8 +372,10 @@ class SkeletonView(QWidget):
 
     def set_follow_root(self, follow: bool) -> None:
         """Let the camera centre follow the bodies (``True``) or frame the whole path, for
-        the motion shown (see :attr:`follow_root`)."""
-        self._follow_root = bool(follow)
+        the motion shown (see :attr:`follow_root`). Off also stops :attr:`auto_follow`
+        (later walks are not followed either: the user's "follow" setting, which the
+        explorer saves); on turns it back on."""
+        self._follow_root = self.auto_follow = bool(follow)
         self._bar.show_checks(self._playback.loop, self._follow_root)
         self.fit_camera()
 

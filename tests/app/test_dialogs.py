@@ -104,6 +104,23 @@ def test_about_box_replaces_itself(window):
     assert "Ctrl+F" in window.dialogs.info_box.text()
 
 
+def test_the_shortcuts_box_fits_a_laptop_screen(qtbot, window):
+    """The F1 box was 834 px tall and did not scroll: its OK button was off a 1366x768
+    screen (GUI audit 36 #14). Two columns, in a box that scrolls within the screen."""
+    from PySide6.QtWidgets import QDialogButtonBox, QScrollArea
+
+    window.dialogs.shortcuts()
+    box = window.dialogs.info_box
+    qtbot.waitExposed(box)
+    assert box.height() < 768 - 80 and box.width() <= 1366  # with a title bar and a panel
+    assert box.findChild(QScrollArea) is not None
+    ok = box.findChild(QDialogButtonBox)
+    assert ok is not None and ok.isVisible()
+    assert "Ctrl+Q" in box.text()
+    box.accept()
+    qtbot.waitUntil(lambda: window.dialogs.info_box is None, timeout=2000)
+
+
 def test_the_chosen_file_type_gives_the_suffix(window, monkeypatch, tmp_path):
     from motionlex.app.dialogs import filter_suffix
 

@@ -130,8 +130,10 @@ def test_playback_round_trip_and_a_damaged_speed(tmp_path, qtbot, caplog):
     assert cfg.read_playback(s, speeds) == (1.0, True)  # nothing saved yet
     w = QMainWindow()
     qtbot.addWidget(w)
-    cfg.save_window(w, s, mode="fused", live=True, history=[], playback=(0.5, False))
+    assert cfg.read_follow(s)  # walks followed until the user turns "follow" off
+    cfg.save_window(w, s, mode="fused", live=True, history=[], playback=(0.5, False, False))
     assert cfg.read_playback(cfg.open_settings(tmp_path / "s.ini"), speeds) == (0.5, False)
+    assert not cfg.read_follow(cfg.open_settings(tmp_path / "s.ini"))  # GUI audit 36 #11
     for bad in ("fast", 3.0, "nan"):
         s.setValue(cfg.KEY_SPEED, bad)
         with caplog.at_level("WARNING"):

@@ -241,6 +241,24 @@ def test_results_all_hidden_by_the_filter_show_nothing(state):
     assert s.is_current(_motion(8)) and s.selected_row == 1
 
 
+def test_a_filter_that_hides_the_motion_shown_moves_the_views(state):
+    """A filter change that hid the result shown left it in every view (GUI audit 36 #3):
+    the first result listed is shown, or nothing when none is; a motion chosen in the
+    gallery list (not a result) stays."""
+    s, _ = state
+    assert s.filtered([]) == "keep"  # no ranking
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk", "walk")
+    s.accept_result(_result(1))  # one hit: row 1
+    s.select(1)
+    assert s.filtered([0]) == "keep"  # still listed
+    assert s.filtered([]) == "none"  # hidden, nothing else listed
+    s.results_hidden(1, "zzzz")
+    assert s.filtered([]) == "none" and s.filtered([0]) == "first"  # listed again
+    s.select(2)  # from the gallery list: not a result
+    assert s.filtered([]) == "keep"
+
+
 def test_a_motion_picked_while_ranking_keeps_the_selection(state):
     """Opening a gallery re-asks the last query; a gallery row the user picks before its
     results arrive must not be replaced by the first result."""

@@ -173,16 +173,20 @@ def test_reset_layout_gives_the_first_start_layout(qtbot, window):
     assert window.results_dock.visibleRegion().isEmpty()
 
 
-def test_playback_speed_and_loop_are_remembered(qtbot, make_window, gl_platform):
-    """A restart brought back 1x and loop on after 2x and loop off had been chosen."""
+def test_playback_speed_loop_and_follow_are_remembered(qtbot, make_window, gl_platform):
+    """A restart brought back 1x and loop on after 2x and loop off had been chosen, and
+    the camera following walks after "follow" had been turned off (GUI audit 36 #11)."""
     first = make_window()
+    assert first.skeleton_view.auto_follow
     first.act_faster.trigger()  # 1x -> 2x
     first.act_loop.trigger()  # loop off
+    first.act_follow.trigger()  # follow on (nothing shown: off by default)
+    first.act_follow.trigger()  # and off: later walks are not followed either
     assert (first.skeleton_view.speed, first.skeleton_view.loop) == (2.0, False)
     first.close()
     again = make_window()
     view = again.skeleton_view
-    assert (view.speed, view.loop) == (2.0, False)
+    assert (view.speed, view.loop, view.auto_follow) == (2.0, False, False)
     assert view._bar.speed_box.currentData() == 2.0 and not view._bar.loop_box.isChecked()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from motionlex.app import settings as cfg
 from motionlex.app.messages import (
@@ -251,11 +252,22 @@ def test_a_motion_chosen_while_a_video_is_recorded_is_shown_after_it(qtbot, fake
         assert len(rec.all(MotionRequest)) == n  # held back
         assert "motion A4 is shown once the video's frames are rendered" in \
             win.statusBar().currentMessage()
+        assert italic(win.gallery_browser, 4) and not italic(win.gallery_browser, 2)
+        win.results_list.select_row(1)  # #2 (row 3) chosen instead: marked in both lists
+        assert italic(win.results_list, 1) and italic(win.gallery_browser, 3)
+        assert not italic(win.gallery_browser, 4) and not italic(win.results_list, 0)
         win._on_motion(motion(late.request_id, late.row, frames=30))  # not shown either
         assert win.comparer.compare([0, 1]) is False
         qtbot.waitUntil(lambda: not win.dialogs.recording, timeout=60000)
-        assert rec.last(MotionRequest).row == 4  # shown now
+        assert rec.last(MotionRequest).row == 3  # shown now
+        assert not italic(win.results_list, 1) and not italic(win.gallery_browser, 3)
     assert set(frames) == {20} and len(frames) == 20
+
+
+def italic(browser, row: int) -> bool:
+    """Whether a list shows its source row ``row`` in italics (pending: GUI audit 36 #10)."""
+    font = browser.proxy.index(browser.model.display_row(row), 0).data(Qt.ItemDataRole.FontRole)
+    return font is not None and font.italic()
 
 
 def test_the_chronology_follows_a_ranking_whose_first_result_is_filtered_out(qtbot, fake):
@@ -281,3 +293,74 @@ def test_a_failed_orders_request_is_said_in_the_panel(qtbot, fake):
     assert win.error_box is None and not win.car_panel.is_busy()
     assert win.analysis.chronology.heading() == ("No event orders: Scoring event orders of "
                                                  "motion 2 failed: no events")
+
+
+def test_a_mode_change_ranks_motions_like_a_row_again(qtbot, fake):
+    """After "Similar motions" the mode box changed and nothing was asked: the list kept
+    the fused scores under "lexical" (GUI audit 36 #1)."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown
+    win.search_similar()
+    like = rec.last(RankRequest)
+    assert like.item == 2 and like.text == ""
+    reply = ranked(like, [3, 5])
+    win._on_ranked(RankResult(**{**reply.__dict__, "text": "", "item": 2}))
+    win.mode_box.setCurrentIndex(win.mode_box.findData("lexical"))
+    again = rec.last(RankRequest)
+    assert again is not like
+    assert (again.item, again.mode, again.text) == (2, "lexical", "")
+    assert win.state.query_label == "like A2"
+
+
+def test_a_missing_motion_file_is_said_once_not_again_when_a_gallery_opens(qtbot, fake):
+    """Enter on a path that names no file showed its error box, and opening another gallery
+    searched the box's text again: a second box, and an empty results list (GUI audit 36
+    #2). Now the path stays in the box, unsearched, and the new gallery's first motion is
+    shown."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec)
+    shown = []
+    win.errorShown.connect(shown.append)
+    win.query_edit.setText("/tmp/nope/missing.bvh")
+    assert win.search("/tmp/nope/missing.bvh") is False
+    assert len(shown) == 1 and "not found" in shown[0]
+    win.error_box.done(0)
+    n = len(rec.all(RankRequest))
+    win.open_gallery("/g/B", remember=False)
+    win._on_gallery(gallery("B", 3))
+    assert len(shown) == 1 and win.error_box is None
+    assert len(rec.all(RankRequest)) == n  # nothing searched
+    assert rec.last(MotionRequest).row == 0  # the new gallery's first motion
+    assert win.query_edit.text() == "/tmp/nope/missing.bvh"
+
+
+def test_a_filter_that_hides_the_motion_shown_moves_the_views(qtbot, fake):
+    """With "zzzz" in the results filter the list said "0 of 3" while every view kept the
+    motion shown; with a filter listing others, none was selected (GUI audit 36 #3)."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown
+    n = len(rec.all(MotionRequest))
+    win.results_list.set_filter_text("cap")  # still lists it: nothing changes
+    assert len(rec.all(MotionRequest)) == n and win.current_motion.row == 2
+    win.results_list.set_filter_text("zzzz")
+    assert win.current_motion is None and win.skeleton_view.num_motions == 0
+    assert "hides all 3 results" in win.analysis.chronology.heading()
+    assert "hides all 3 results" in win.statusBar().currentMessage()
+    assert not win.act_export_glb.isEnabled()
+    win.results_list.set_filter_text("cap 5")  # lists #3 only: it is shown
+    assert win.results_list.selected_row() == 2 and rec.last(MotionRequest).row == 5
+    win.results_list.set_filter_text("cap 3")  # hides it: the first listed instead
+    assert rec.last(MotionRequest).row == 3 and win.state.selected_row == 3
+
+
+def test_the_chronology_heading_names_the_motion_without_its_folder(qtbot, fake):
+    """"…against motion demo-v1/demo_c065" wrapped at the "/" (GUI audit 36 #20)."""
+    win, rec = fake
+    win.open_gallery("/g/A", remember=False)
+    info = gallery("A", 6)
+    win._on_gallery(GalleryInfo(**{**info.__dict__, "ids": [f"demo-v1/A{i}" for i in range(6)]}))
+    win.search(Q1)
+    win._on_ranked(ranked(rec.last(RankRequest), [2, 3]))
+    win.analysis._on_orders(orders(rec.last(OrdersRequest)))
+    heading = win.analysis.chronology.heading()
+    assert heading.startswith("Orders of the query's events against motion A2"), heading

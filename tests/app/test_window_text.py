@@ -145,3 +145,14 @@ def test_the_unlabelled_boxes_have_tooltips_and_the_score_says_which_it_is(windo
     assert tips["fused"].startswith("fused score:") and "dense cosine" in tips["fused"]
     assert tips["dense"].startswith("dense cosine:")
     assert tips["lexical"].startswith("lexical score:")
+
+
+def test_an_empty_window_shows_no_word_keys_and_offers_nothing_to_rank(
+        qtbot, make_window, gl_platform):
+    """The empty window's status bar's only message was the word panel's keyboard hint;
+    "Order-aware ranking" was on offer with nothing to rank (GUI audit 36 #19)."""
+    w = make_window(size=(1024, 640))
+    assert w.lexical_bars.statusTip() == ""  # hovering the empty panel says nothing
+    assert not w.analysis.act_order.isEnabled()
+    w.lexical_bars.set_query_words([("walk", 0.5)], frozenset({"walk"}))
+    assert "Click a word" in w.lexical_bars.statusTip()

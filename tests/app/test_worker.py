@@ -168,6 +168,7 @@ def test_item_query_excludes_itself(worker):
     _, result = _run(worker.rank_steps(RankRequest(1, "", k=5, item=3)))
     rows = [h["row"] for h in result.hits]
     assert 3 not in rows and len(rows) == 5 and result.text == ""
+    assert result.item == 3  # a mode change asks the same row again (GUI audit 36 #1)
 
 
 def test_motion_steps_views_data(worker):

@@ -251,3 +251,51 @@ def test_four_event_orders_keep_their_captions_readable(qtbot, width, screenshot
         cell = table.visualRect(table.model().index(row, 1))
         assert cell.width() > 0.5 * table.viewport().width()  # the caption column is wide
     w.grab().save(str(screenshot_dir / f"widget_car_panel_4events_{width}.png"))
+
+
+def test_negative_cosines_get_a_bar_and_poor_orders_are_said(qtbot, panel, screenshot_dir):
+    """Four events on a walk scored -0.37 for all 24 orders: the cosine column was bare
+    numbers, read as bars that failed to draw, and nothing said every order matched badly
+    (GUI audit 36 #15)."""
+    from PySide6.QtGui import QColor
+
+    from motionlex.widgets.car_panel import BAR_ROLE
+
+    events = ["walks", "jumps", "sits down", "waves"]
+    panel.set_data(", then ".join(events), events,
+                   _orders(events, [-0.37 - i / 1000 for i in range(24)]))
+    table = panel.orders_table
+    assert table.item(0, 2).data(BAR_ROLE) == pytest.approx(-0.37)
+    assert "negative" in table.item(0, 2).toolTip()
+    assert "Every order matches this motion poorly (best -0.370)" in panel.summary_text()
+    qtbot.wait(50)
+    image = table.viewport().grab().toImage()
+    rect = table.visualItemRect(table.item(0, 2))
+    right = QColor(image.pixel(rect.right() - 6, rect.center().y()))
+    left = QColor(image.pixel(rect.left() + 4, rect.center().y()))
+    assert right.red() > right.blue() + 40  # vermillion bar from the right edge
+    assert abs(left.red() - left.blue()) < 30  # nothing on the left
+    panel.grab().save(str(screenshot_dir / "car_panel_negative.png"))
+    panel.set_data(", then ".join(events[:2]), events[:2], _orders(events[:2], [0.45, 0.4]))
+    assert "poorly" not in panel.summary_text()
+    assert table.item(0, 2).toolTip() == ""
+
+
+def test_the_true_orders_row_stays_in_view_in_a_short_panel(qtbot, panel):
+    """At 1024x640 the best row wrapped to 4 lines and the query's own row was cut at the
+    bottom: rows are two lines (the order, then the caption cut with "…", whole in the
+    tooltip) and the true order's row is scrolled into view (GUI audit 36 #8)."""
+    panel.resize(290, 260)
+    qtbot.wait(50)
+    events = ["a person raises both hands", "a person walks forward", "turns around",
+              "sits down"]
+    sims = [0.26 + i / 100 for i in range(24)]  # the true order (first permutation) last
+    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    table = panel.orders_table
+    (row,) = panel.true_rows()
+    assert row == 23
+    lines = table.fontMetrics().lineSpacing()
+    assert all(table.rowHeight(r) < 3 * lines for r in range(table.rowCount()))
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(
+        table.visualItemRect(table.item(row, 1))), timeout=2000)
+    assert table.item(row, 1).toolTip() == ", then ".join(events)

@@ -38,6 +38,25 @@ def test_rows_are_precomputed_lookups(qapp):
     assert m.record(0)["caption"] == "A person Walks"
 
 
+def test_a_pending_row_is_italic_until_cleared_or_replaced(qapp):
+    """The row chosen during a recording, shown after it, is marked (GUI audit 36 #10)."""
+    m = RecordTableModel(GALLERY_COLUMNS, search_keys=("id", "caption"))
+    m.set_records([{"id": "M1", "caption": "walks"}, {"id": "M2", "caption": "jumps"}])
+    font = Qt.ItemDataRole.FontRole
+    changed = []
+    m.dataChanged.connect(lambda a, b, roles: changed.append((a.row(), b.column())))
+    m.set_pending_row(1)
+    assert m.data(m.index(1, 1), font).italic() and m.data(m.index(0, 1), font) is None
+    assert changed == [(1, 2)]  # the whole row repainted
+    m.set_filter_text("jumps")  # it moves with its row
+    assert m.data(m.index(0, 0), font).italic()
+    m.set_pending_row(None)
+    assert m.data(m.index(0, 0), font) is None
+    m.set_pending_row(0)  # hidden by the filter: nothing to repaint, no error
+    m.set_records([{"id": "M3", "caption": "sits"}])  # new rows: none pending
+    assert m.data(m.index(0, 0), font) is None
+
+
 def test_bad_rows_are_refused_and_nothing_changes(qapp):
     m = RecordTableModel(GALLERY_COLUMNS)
     m.set_records([{"id": "M1", "caption": "x"}])

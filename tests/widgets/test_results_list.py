@@ -65,9 +65,12 @@ def test_ten_thousand_rows_load_and_filter(qtbot, results_list, results, screens
 
 def test_typed_filter_is_debounced(qtbot, results_list, results):
     results_list.set_results(results[:500])
+    applied = []
+    results_list.filterApplied.connect(applied.append)  # the window follows it (audit 36 #3)
     qtbot.keyClicks(results_list.filter_edit, "bows")
-    assert results_list.visible_count() == 500  # not applied while typing
+    assert results_list.visible_count() == 500 and applied == []  # not applied while typing
     qtbot.waitUntil(lambda: results_list.visible_count() < 500, timeout=FILTER_DEBOUNCE_MS + 1000)
+    assert applied == ["bows"]
     assert all("bows" in results_list.record(r)["caption"] for r in results_list.visible_rows())
 
 

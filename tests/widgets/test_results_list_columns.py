@@ -99,3 +99,25 @@ def test_a_million_rows_are_set_as_columns(qtbot):
     assert blocker.args == [n - 1]
     w.set_filter_text("no caption")
     assert w.visible_rows() == [n - 1] and w.selected_row() == n - 1
+
+
+def test_an_empty_results_table_gives_the_caption_the_room(qtbot):
+    """With no results yet, "#" and "score" kept their sample widths and "caption" read
+    "cap…" in a 290 px dock (GUI audit 36 #19): the columns fit their titles."""
+    from PySide6.QtCore import Qt as _Qt
+
+    from motionlex.widgets.results_list import ResultsList
+
+    w = ResultsList()
+    w.resize(290, 300)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    view = w.view
+    keys = [c.key for c in w.model.columns]
+    widths = {k: view.columnWidth(c) for c, k in enumerate(keys)}
+    assert widths["caption"] > max(v for k, v in widths.items() if k != "caption"), widths
+    fm = view.horizontalHeader().fontMetrics()
+    for c, k in enumerate(keys):  # every title whole
+        title = str(view.model().headerData(c, _Qt.Orientation.Horizontal))
+        assert widths[k] >= fm.horizontalAdvance(title), title

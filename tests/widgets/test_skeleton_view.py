@@ -291,6 +291,15 @@ def test_walk_stays_in_view_and_a_good_size(view, shared_data):
     _show(view, np.load(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"))
     assert not view.follow_root
     assert view._bar.follow_box.isChecked() is False
+    # "follow" turned off stays off for a later walk (the setting the explorer saves); on
+    # again, walks are followed by default again (GUI audit 36 #11)
+    _show(view, joints)
+    assert not view.follow_root and not view.auto_follow
+    view.set_follow_root(True)
+    _show(view, np.load(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy"))
+    assert not view.follow_root  # in place: framed whole
+    _show(view, joints)
+    assert view.follow_root and view.auto_follow
 
 
 @pytest.mark.parametrize("mode", ["offscreen", "widget"])
