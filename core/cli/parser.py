@@ -125,11 +125,28 @@ def _stdout_gone() -> int:
     return 0
 
 
+LOG_BAR_INTERVAL = "30"
+"""Seconds between progress-bar updates when stderr is a file or pipe (a SLURM log, ``2>
+log``): each update there is a new line, so an index of 3,002 motions wrote ~100 of them."""
+
+
+def _slow_bars_in_logs() -> None:
+    """Progress bars on a stderr that is no terminal update every :data:`LOG_BAR_INTERVAL`
+    seconds (tqdm's ``TQDM_MININTERVAL``; a value the user set is kept)."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no file behind it (closed, a test's capture)
+        tty = False
+    if not tty:
+        os.environ.setdefault("TQDM_MININTERVAL", LOG_BAR_INTERVAL)
+
+
 def _run(argv: list[str] | None) -> int:
     """Parse ``argv`` and run its command under the error policy (module doc)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["motionlex", *(sys.argv[1:] if argv is None else argv)])
+    _slow_bars_in_logs()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2

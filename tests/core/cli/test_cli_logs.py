@@ -1,0 +1,33 @@
+"""Progress bars in a log file (SLURM, ``2> log``): few lines, not one per update."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_bars_written_to_a_file_update_rarely(shared_data, tmp_path):
+    """CLI audit 36 P3: `index` of Bandai left ~100 bar lines in a redirected log, `scan` 60+;
+    with stderr a file, a bar draws its start and its end (TQDM_MININTERVAL 30 s)."""
+    log = tmp_path / "err.txt"
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_MININTERVAL"}
+    with log.open("w") as err:
+        subprocess.run([sys.executable, "-m", "motionlex.core", "scan",
+                        str(shared_data / "bandai")], env=env,
+                       stderr=err, stdout=subprocess.DEVNULL, check=True, timeout=300)
+    updates = log.read_text().replace("\r", "\n").splitlines()
+    bars = [ln for ln in updates if "/3002" in ln]
+    assert 1 <= len(bars) <= 3, updates  # 3,002 motions in ~8 s: 46 lines before
+
+
+def test_a_users_own_interval_is_kept(monkeypatch):
+    from motionlex.core.cli.parser import LOG_BAR_INTERVAL, _slow_bars_in_logs
+
+    monkeypatch.delenv("TQDM_MININTERVAL", raising=False)
+    monkeypatch.setattr(sys, "stderr", open(__file__))  # a file: no terminal
+    _slow_bars_in_logs()
+    assert os.environ["TQDM_MININTERVAL"] == LOG_BAR_INTERVAL
+    monkeypatch.setenv("TQDM_MININTERVAL", "2")
+    _slow_bars_in_logs()
+    assert os.environ["TQDM_MININTERVAL"] == "2"
