@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ def test_a_users_own_interval_is_kept(monkeypatch):
     from motionlex.core.cli.parser import LOG_BAR_INTERVAL, _slow_bars_in_logs
 
     monkeypatch.delenv("TQDM_MININTERVAL", raising=False)
-    monkeypatch.setattr(sys, "stderr", open(__file__))  # a file: no terminal
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # no terminal
     _slow_bars_in_logs()
     assert os.environ["TQDM_MININTERVAL"] == LOG_BAR_INTERVAL
     monkeypatch.setenv("TQDM_MININTERVAL", "2")
