@@ -40,7 +40,7 @@ def _choose_checkpoint(args: argparse.Namespace, index: str | Path,
     if recorded and Path(recorded).is_dir():
         return recorded, "recorded"
     why = f"its checkpoint {recorded} is gone" if recorded else "it records no checkpoint"
-    print(f"note: {index}: {why}; using the shipped model", file=sys.stderr)
+    print(f"note: {index}: {why}; trying the shipped model", file=sys.stderr)
     return str(default_model_dir()), "shipped"
 
 

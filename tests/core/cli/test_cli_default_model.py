@@ -60,7 +60,7 @@ def test_index_and_search_without_checkpoint(shared_data, make_subset, tmp_path,
     assert main(["search", "a person walks", "--index", str(idx2), "-k", "2"]) == 0
     out = capsys.readouterr()
     assert len(out.out.strip().splitlines()) == 1 + 2
-    assert f"its checkpoint {own} is gone; using the shipped model" in out.err
+    assert f"its checkpoint {own} is gone; trying the shipped model" in out.err
 
 
 def _own_model(folder: Path) -> Path:
@@ -126,7 +126,7 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
                  ["search", "a person walks", "--index", str(idx)]):
         assert main(argv) == 2
         err = capsys.readouterr().err
-        assert f"note: {idx}: its checkpoint {own} is gone; using the shipped model" in err
+        assert f"note: {idx}: its checkpoint {own} is gone; trying the shipped model" in err
         assert f"but the shipped model ({default_model_dir()}) is " in err
         assert "give the model that built it with --checkpoint" in err
         assert "the given model" not in err
