@@ -160,9 +160,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     removed = f", {len(rep.removed)} removed (file gone or unreadable)" if rep.removed else ""
     if rep.unreadable:
         removed += f", {len(rep.unreadable)} removed (changed, no longer readable: below)"
-    print(f"{out}: {len(idx)} motions ({rep.added} encoded"
-          f"{f' ({of_them})' if of_them else ''}, {rep.kept} kept{removed}, "
-          f"{len(rep.skipped)} skipped), {idx.size_bytes() / 2**20:.1f} MiB{rate}")
+    print(f"{out}: {len(idx):,} motions ({rep.added:,} encoded"  # thousands as scan says them
+          f"{f' ({of_them})' if of_them else ''}, {rep.kept:,} kept{removed}, "
+          f"{len(rep.skipped):,} skipped), {idx.size_bytes() / 2**20:.1f} MiB{rate}")
     for name, why in rep.skipped[:20]:
         print(f"  skipped {name}: {why}")
     return 0
