@@ -87,6 +87,8 @@ def build_views(win: MainWindow) -> None:
     win.demo_banner.setStyleSheet(
         "QLabel#demoBanner { background: #fff4ce; color: #3d3000; padding: 6px 10px; "
         "border-bottom: 1px solid #e0c860; }")
+    win.demo_banner.linkActivated.connect(
+        lambda link: win.act_open_gallery.trigger() if link == "open" else win.demo_banner.hide())
     win.demo_banner.hide()
     # why the loaded model is not the one asked for (ModelInfo.note): stays until dismissed
     win.model_notice = QLabel(win)

@@ -260,6 +260,8 @@ def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_
     assert info.synthetic and info.searchable and info.size == n
     assert w.demo_banner.isVisible() and "Synthetic demo gallery" in w.demo_banner.text()
     assert "File &rsaquo; Open" in w.demo_banner.text()
+    w.demo_banner.linkActivated.emit("hide")  # it can be put away (GUI audit 36 #17)
+    assert not w.demo_banner.isVisible()
     assert "synthetic" in w.gallery_label.text()
     # the trained default model finds jumps among 200 synthetic motions far above chance
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS) as blocker:
