@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import re
 from pathlib import Path
 
 from motionlex.core.model.lite_load import load_for_queries
@@ -34,6 +35,11 @@ from motionlex.core.steps import run_steps
 from motionlex.resources import default_model_dir
 
 HERE = Path(__file__).resolve().parents[1]
+
+
+def words(caption: str) -> list[str]:
+    """A caption's lower-case words ("a person bows." -> a, person, bows)."""
+    return re.findall(r"[a-z]+", caption.lower())
 
 
 def main() -> None:
@@ -59,7 +65,7 @@ def main() -> None:
                 own = (root / "texts" / f"{i}.txt").read_text().split("#")[0]
                 top = describe_motion(model, stats, m.joints, m.skeleton, bank, k=1,
                                       weight=checkpoint_weight(ck)).descriptions[0].caption
-                ok = own.split()[2] in top.split()
+                ok = words(own)[2] in words(top)  # the verb, punctuation apart
                 hits += ok
                 if not ok:
                     misses.append(f"  {i}: {own!r} -> {top!r}")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.atomic import write_json
 from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import PART_NAMES, Skeleton, as_skeleton
 
@@ -218,9 +218,8 @@ class PatchStats:
         )
 
     def save(self, path: str | Path) -> None:
-        """Write JSON atomically (temporary file in the same folder, then rename)."""
-        with atomic_file(path) as tmp:
-            tmp.write_text(json.dumps(self.to_dict()))
+        """Write JSON atomically (:func:`~motionlex.core.atomic.write_json`, one line)."""
+        write_json(path, self.to_dict(), compact=True)
 
     @classmethod
     def load(cls, path: str | Path) -> "PatchStats":
@@ -244,7 +243,7 @@ class PatchStats:
         if not path.is_file():
             raise FileNotFoundError(f"patch statistics not found: {path}")
         try:
-            return cls.from_dict(json.loads(path.read_text()))
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except KeyError as e:
             raise ValueError(f"{path}: not valid patch statistics (no {e} key: the file "
                              f"'motionlex stats' writes, or a model folder's "

@@ -58,10 +58,11 @@ def add_compare_command(sub: argparse._SubParsersAction) -> None:
                         "motionlex compare eval_a eval_b --metrics 'side/*' 'words/*'"))
     s.add_argument("runs", nargs="+", metavar="RUN",
                    help="[LABEL=]PATH[,PATH...]: one column (several paths: seeds)")
-    s.add_argument("--metrics", nargs="+", metavar="PATTERN", default=None,
-                   help="metric names or fnmatch patterns ('t2m/All/*/R@1', 'side/*'; "
-                   "default: the headline metrics)")
-    s.add_argument("--all", action="store_true", help="every metric any run holds")
+    rows = s.add_mutually_exclusive_group()
+    rows.add_argument("--metrics", nargs="+", metavar="PATTERN", default=None,
+                      help="metric names or fnmatch patterns ('t2m/All/*/R@1', 'side/*'; "
+                      "default: the headline metrics)")
+    rows.add_argument("--all", action="store_true", help="every metric any run holds")
     s.add_argument("--allow-mixed", action="store_true",
                    help="compare evaluate reports of different data or splits")
     s.add_argument("--json", action="store_true", help="print one JSON document: columns "

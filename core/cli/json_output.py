@@ -1,4 +1,5 @@
-"""The one format of every ``--json`` output (``search``, ``words``, ``describe``).
+"""The one format of every ``--json`` output (``search``, ``words``, ``describe``;
+``compare`` prints its table's document with the same rounding).
 
 Each command prints ONE JSON document (``json.load`` reads it; ``search`` used to print one
 object per hit), and the same idea has the same name in all three:

@@ -114,7 +114,8 @@ def _headline(metrics: dict) -> str:
     chosen = []
     if "val/rsum" in metrics:  # the default monitor: what chose the exported step
         chosen.append(f"rsum {pct('val/rsum')} (dense R@1 + R@5 + R@10 of t2m and m2t, "
-                      "train's default monitor, which picks the exported step)")
+                      "train's default monitor, which picks the exported step unless the "
+                      "config's monitor= names another)")
     if isinstance(metrics.get("seed"), int):
         chosen.append(f"seed {metrics['seed']}")
     if chosen:

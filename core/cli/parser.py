@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         the output is dropped without a word, as when it had fitted into the pipe), 2 an
         expected failure, 130 Ctrl-C.
     """
+    slowed = _slow_bars_in_logs()
     try:
         code = _run(argv)
     except SystemExit:  # --help and --version
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         if not _stdout_closed():
             raise
         return _stdout_gone()
+    finally:  # main() called in-process (a notebook, a test) leaves the environment as it was
+        if slowed:
+            os.environ.pop("TQDM_MININTERVAL", None)
     _flush_stdout()  # here, not at exit, where a reader gone away is reported again
     return code
 
@@ -130,15 +134,23 @@ LOG_BAR_INTERVAL = "30"
 log``): each update there is a new line, so an index of 3,002 motions wrote ~100 of them."""
 
 
-def _slow_bars_in_logs() -> None:
+def _slow_bars_in_logs() -> bool:
     """Progress bars on a stderr that is no terminal update every :data:`LOG_BAR_INTERVAL`
-    seconds (tqdm's ``TQDM_MININTERVAL``; a value the user set is kept)."""
+    seconds: tqdm's ``TQDM_MININTERVAL`` (a value the user set is kept), which tqdm reads
+    when it is imported, so this works for the ``motionlex`` process (tqdm is imported by
+    the commands, after this), not for an interpreter that imported tqdm before ``main``.
+
+    Returns:
+        Whether it set the variable (:func:`main` removes it again at the end).
+    """
     try:
         tty = sys.stderr.isatty()
     except (AttributeError, ValueError):  # no file behind it (closed, a test's capture)
         tty = False
-    if not tty:
-        os.environ.setdefault("TQDM_MININTERVAL", LOG_BAR_INTERVAL)
+    if tty or "TQDM_MININTERVAL" in os.environ:
+        return False
+    os.environ["TQDM_MININTERVAL"] = LOG_BAR_INTERVAL
+    return True
 
 
 def _run(argv: list[str] | None) -> int:
@@ -146,7 +158,6 @@ def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["motionlex", *(sys.argv[1:] if argv is None else argv)])
-    _slow_bars_in_logs()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2

@@ -50,6 +50,9 @@ HEADLINE = (
 )
 """The default rows, in this order (rows no column holds are left out)."""
 
+SHARE_KEYS = ("words/", "fusion_weight", "init_fusion_weight")
+"""Metric names (prefixes) whose values are shares in [0, 1], not percentages."""
+
 LOWER_IS_BETTER = ("MedR",)
 """Metric name endings where a smaller value is the better one."""
 
@@ -91,8 +94,7 @@ def canonical_metrics(raw: dict[str, Any]) -> dict[str, float]:
         ``{name: float}`` of the finite numbers (bools and other values dropped), with
         ``t2m/dense/R@1``-style keys as ``t2m/All/dense/R@1`` (kept when both are present).
     """
-    numbers = {k: float(v) for k, v in raw.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    numbers = {k: f for k, f in ((k, _as_float(v)) for k, v in raw.items()) if f is not None}
     out: dict[str, float] = {}
     for key, value in numbers.items():
         m = _VALIDATION_KEY.match(key)
@@ -102,6 +104,18 @@ def canonical_metrics(raw: dict[str, Any]) -> dict[str, float]:
             out.setdefault(f"{m[1]}/All/{m[2]}/{m[3]}",
                            numbers.get(f"{m[1]}/All/{m[2]}/{m[3]}", value))
     return out
+
+
+def _as_float(value: Any) -> float | None:
+    """A JSON number as a finite float; None for other values, bools, NaN, inf and integers
+    too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        f = float(value)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
 
 
 def metrics_file(path: str | Path) -> Path:
@@ -171,17 +185,20 @@ def parse_column(spec: str) -> tuple[str | None, list[str]]:
         ValueError: an empty label or path, or a glob that matches nothing.
     """
     label: str | None = None
+    given = spec
     head, sep, tail = spec.partition("=")
-    if sep and "/" not in head and not Path(spec).exists():
+    # LABEL=...: unless the whole is a path or a glob of paths ("lr=0.1", "lr=0.1-s*")
+    if sep and "/" not in head and not Path(spec).exists() and not (
+            glob.has_magic(spec) and glob.glob(spec)):
         label, spec = head.strip(), tail
         if not label:
-            raise ValueError(f"{spec!r}: empty column label before '='")
+            raise ValueError(f"{given!r}: empty column label before '='")
     paths: list[str] = []
     for part in spec.split(","):
         part = part.strip()
         if not part:
-            raise ValueError(f"{spec!r}: an empty path (LABEL=PATH[,PATH...])")
-        if glob.has_magic(part):
+            raise ValueError(f"{given!r}: an empty path (LABEL=PATH[,PATH...])")
+        if glob.has_magic(part) and not Path(part).exists():  # "run[1]" may be a folder
             found = sorted(glob.glob(part))
             if not found:
                 raise ValueError(f"{part}: matches no file or folder")
@@ -202,9 +219,11 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
     columns: list[Column] = []
     for spec in specs:
         label, paths = parse_column(spec)
-        col = Column(label or _default_label(paths), [])
+        col = Column((label or _default_label(paths)).replace("|", "/"), [])
         for p in paths:
             file, metrics, record = read_run(p)
+            if any(file.resolve() == q.resolve() for q in col.paths):
+                continue  # one run named twice ("a-s*,a-s0") is one seed
             col.paths.append(file)
             col.runs.append(metrics)
             col.records.append(record)
@@ -217,16 +236,24 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
 
 
 def _default_label(paths: Sequence[str]) -> str:
-    p = Path(paths[0])
-    name = p.parent.name if p.is_file() else p.name
+    """A column's name without ``LABEL=``: a run folder's name (``runs/x`` and
+    ``runs/x/model/val_metrics.json`` are "x"), or a metrics file's own stem
+    (``dense-s0.json``: "dense-s0")."""
+    p = Path(paths[0]).resolve()
+    if p.is_file() and p.name in ("metrics.json", "val_metrics.json"):
+        p = p.parent.parent if p.parent.name == "model" else p.parent
+    name = p.stem if p.is_file() else p.name
     return name if len(paths) == 1 else f"{name} (+{len(paths) - 1})"
 
 
 def check_comparable(columns: Sequence[Column]) -> None:
     """Refuse evaluate reports of different data or splits in one comparison.
 
+    The data is compared as the resolved path the record holds (``data_path``, since
+    2026-12-07), else as the path typed (``data``).
+
     Raises:
-        ValueError: two runs' ``evaluation.json`` name different ``data`` or ``split`` (both
+        ValueError: two runs' ``evaluation.json`` name different data or ``split`` (both
             files named); runs without a record (validation, ablation) are not checked.
     """
     seen: tuple[str, tuple[str, str]] | None = None
@@ -234,7 +261,7 @@ def check_comparable(columns: Sequence[Column]) -> None:
         for path, rec in zip(col.paths, col.records):
             if not rec:
                 continue
-            key = (str(rec.get("data")), str(rec.get("split")))
+            key = (str(rec.get("data_path") or rec.get("data")), str(rec.get("split")))
             if seen is None:
                 seen = (str(path), key)
             elif key != seen[1]:
@@ -269,11 +296,11 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
     if patterns is None:
         return [k for k in HEADLINE if k in held]
     pats = list(patterns)
-    rows = list(dict.fromkeys(k for p in pats for k in held if fnmatch.fnmatchcase(k, p)))
-    if not rows:
-        raise ValueError(f"no metric matches {', '.join(pats)} (names look like "
+    unmatched = [p for p in pats if not any(fnmatch.fnmatchcase(k, p) for k in held)]
+    if unmatched:  # a typo is said, not dropped beside the patterns that matched
+        raise ValueError(f"no metric matches {', '.join(unmatched)} (names look like "
                          f"{', '.join(list(held)[:4])}; --all lists every one)")
-    return rows
+    return list(dict.fromkeys(k for p in pats for k in held if fnmatch.fnmatchcase(k, p)))
 
 
 def gallery_mismatch(columns: Sequence[Column]) -> str | None:
@@ -301,14 +328,15 @@ def lower_is_better(key: str) -> bool:
 
 
 def _formatter(key: str, stats: Sequence[tuple[float, float, int] | None]) -> str:
-    """One format per row: counts as integers, shares in [0, 1] (word metrics, a fusion
-    weight) with 3 decimals, percentages and ranks with 1."""
+    """One format per row, by what the metric is: counts as integers, shares in [0, 1]
+    (:data:`SHARE_KEYS`: word metrics, the fusion weight) with 3 decimals, percentages and
+    ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
     means = [abs(s[0]) for s in stats if s is not None]
     last = key.rsplit("/", 1)[-1]
     if (key.startswith("n/") or last == "n" or last.startswith("n_") or last == "classes") \
             and all(m == int(m) for m in means):
         return ".0f"  # counts
-    return ".3f" if not lower_is_better(key) and means and max(means) <= 1.0 else ".1f"
+    return ".3f" if key.startswith(SHARE_KEYS) else ".1f"
 
 
 def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
@@ -326,20 +354,25 @@ def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
                         for c in columns)]
     head += [f"{c.label} - {columns[0].label}" for c in columns[1:]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+    partial_rows = False
     for key in keys:
         cells = [key + (" (lower is better)" if lower_is_better(key) else "")]
         stats = [c.summary(key) for c in columns]
         fmt = _formatter(key, stats)
-        for s in stats:
+        partial = False
+        for c, s in zip(columns, stats):
             if s is None:
                 cells.append("-")
             else:
                 mean, std, n = s
-                cells.append(f"{mean:{fmt}}" + (f" ± {std:{fmt}}" if n > 1 else ""))
+                cells.append(f"{mean:{fmt}}" + (f" ± {std:{fmt}}" if n > 1 else "")
+                             + (f" ({n} of {len(c.runs)})" if n < len(c.runs) else ""))
+                partial |= n < len(c.runs)
         ref = stats[0]
         for s in stats[1:]:
             cells.append("-" if ref is None or s is None else f"{s[0] - ref[0]:+{fmt}}")
         lines.append("| " + " | ".join(cells) + " |")
+        partial_rows |= partial
     legend = [f"- {c.label}: " + ", ".join(str(p) for p in c.paths) for c in columns]
     if any(not rec for c in columns for rec in c.records):
         legend.append("- runs without an evaluation.json (validation during training, "
@@ -348,16 +381,22 @@ def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
     mismatch = gallery_mismatch(columns)
     if mismatch:
         legend.append(f"- WARNING: {mismatch}")
+    if partial_rows:
+        legend.append("- (k of n): the metric is held by k of the column's n runs; the mean "
+                      "is theirs")
     if any(len(c.runs) == 1 for c in columns):
-        legend.append("- single runs: one seed on ~140 queries moves R@1 by about 4 points "
-                      "(the noise grows as the query count falls); give seeds as "
-                      "LABEL=RUN1,RUN2,RUN3 for mean ± std")
+        queries = sorted({int(r["n/texts"]) for c in columns for r in c.runs if "n/texts" in r})
+        said = f"{'/'.join(map(str, queries))} queries" if queries else "~140 queries"
+        legend.append(f"- single runs: one seed on ~140 queries moves R@1 by about 4 points "
+                      f"(here {said}; the noise grows as the query count falls); give seeds "
+                      "as LABEL=RUN1,RUN2,RUN3 for mean ± std")
     return "\n".join(lines + [""] + legend)
 
 
 def comparison_json(columns: Sequence[Column], keys: Sequence[str]) -> dict[str, Any]:
     """The comparison as one JSON-ready document: ``columns`` (label, files, records) and
-    ``rows`` (``metric``, per column ``mean``/``std``/``n``/``runs`` or null, and
+    ``rows`` (``metric``, per column ``mean``/``std`` (null for one run)/``n``/``runs`` or
+    null, and
     ``difference`` from the first column per later column)."""
     rows = []
     for key in keys:
@@ -365,7 +404,7 @@ def comparison_json(columns: Sequence[Column], keys: Sequence[str]) -> dict[str,
         for c in columns:
             s = c.summary(key)
             values.append(None if s is None else {
-                "mean": s[0], "std": s[1], "n": s[2],
+                "mean": s[0], "std": s[1] if s[2] > 1 else None, "n": s[2],
                 "runs": [r.get(key) for r in c.runs]})
         ref = values[0]
         diffs = [None if ref is None or v is None else v["mean"] - ref["mean"]

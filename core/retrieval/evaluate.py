@@ -368,8 +368,9 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     info = {"checkpoint": str(checkpoint.resolve()),  # where it was, from any folder
             "model_sha256": model_fingerprint(model), "motionlex_version": __version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),  # as an index manifest's "created"
-            "data": str(data_set.root), "split": data_set.split,
-            "layout": data_set.layout, "notes": notes, "config": asdict(cfg)}
+            "data": str(data_set.root), "data_path": str(data_set.root.resolve()),  # compare
+            "split": data_set.split, "layout": data_set.layout, "notes": notes,
+            "config": asdict(cfg)}
     if do_zero_shot:  # a dataset the checkpoint was trained on: its captions name the classes
         info["classes_seen_in_training"] = _trained_on(checkpoint, data_set)
     table = markdown_report(metrics, info, cfg)

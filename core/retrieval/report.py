@@ -181,17 +181,19 @@ KEY_GLOSSARY = (
     ("CAR, CAR/{orig,event}->event/SIM", "CAR accuracy in percent: a motion prefers its "
      "caption (orig) or its events joined in order (event) to every shuffle; `CAR` is "
      "orig->event, dense; `CAR/first/...` on each motion's first caption"),
-    ("chronology/{text,motion,both}/SIM", "composed clips: the motion picks its true-order "
-     "caption (text), the caption its true-order clip (motion), both"),
+    ("chronology/{text,motion,both}/SIM, synthetic_chronology/...", "percent of composed "
+     "(or procedural) pairs passed: the motion picks its true-order caption (text), the "
+     "caption its true-order clip (motion), both; chance 50"),
+    ("CAR/chance, CAR/first/chance", "CAR's chance level in percent (1 / (shuffles + 1))"),
     ("side/text, side/motion (/SIM)", "side accuracy in percent; text: a motion prefers "
      "its caption to the side-swapped caption (the choice is among texts); motion: a "
      "caption prefers its motion to the mirrored motion"),
     ("words/precision@10, words/motion_recall@10, words/query_recall@10", "shares in "
      "[0, 1] of a motion's 10 heaviest words that are its captions' content words; of its "
      "captions' words among them; of a caption's own words among its 10 heaviest"),
-    ("zero-shot/SIM/top{1,5}", "action classification by prompt in percent (the key keeps "
-     "its name when the checkpoint trained on the data; evaluation.json's "
-     "`classes_seen_in_training` says so)"),
+    ("zero-shot/SIM/top{1,5}, zero-shot/classes", "action classification by prompt in "
+     "percent, over `classes` actions (the key keeps its name when the checkpoint trained on "
+     "the data; evaluation.json's `classes_seen_in_training` says so)"),
     ("xskel/...", "cross-skeleton agreement of native BVH takes and their conversions"),
     ("fusion_weight", "dense weight w of the fused score, w x dense + (1 - w) x lexical / "
      "its maximum, chosen on the val split"),

@@ -115,6 +115,11 @@ camina hacia adelante": "did you mean: adelaide"), and no :data:`ENGLISH_MARKERS
 another language."""
 
 
+MARKERS_ALSO_ENGLISH = frozenset("pour con sur des vers verso".split())
+"""Markers that an English query may hold ("person pour watr in glas"): two of them still
+read as another language, one with typos does not."""
+
+
 def _latin_share(word: str) -> float:
     letters = [ch for ch in word if ch.isalpha()]
     latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
@@ -143,8 +148,8 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
         return False
     if any(w in ENGLISH_MARKERS for w in words):
         return True
-    markers = len(OTHER_LANGUAGE_MARKERS.intersection(words))
-    if markers >= 2 or (markers and len(unknown) >= 2):
+    markers = OTHER_LANGUAGE_MARKERS.intersection(words)
+    if len(markers) >= 2 or (markers - MARKERS_ALSO_ENGLISH and len(unknown) >= 2):
         return False
     long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
     return len(long_words) < 3 or 2 * len(unknown) <= len(long_words)

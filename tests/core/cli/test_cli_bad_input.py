@@ -194,7 +194,12 @@ def test_scan_of_a_split_with_no_usable_motion_is_an_error(tmp_path, capsys):
     assert main(["scan", str(root), "-q"]) == 2  # was exit 1 with no error line
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("motionlex scan: error: ")
-    assert f"{root} [all]: no usable motion" in err[0] and "all.txt lists none" in err[0]
+    # an empty split file says so (CLI audit 36 U7; "lists none that has a motion file")
+    assert err[0].endswith(f"{root / 'all.txt'} lists no motion (another --split?)")
+    (root / "all.txt").write_text("m1\n")  # listed, but no motion file: the old wording
+    assert main(["scan", str(root), "-q", "--skip-missing"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{root} [all]: no usable motion" in err
 
 
 def test_stats_skips_a_bad_file_and_names_an_empty_split(shared_data, make_subset, tmp_path,

@@ -169,7 +169,7 @@ def test_headline_of_hand_built_metrics():
         "  R@1 t2m / m2t: dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75: "
         "fused = 0.75 dense + 0.25 lexical)",
         "  rsum 250.0 (dense R@1 + R@5 + R@10 of t2m and m2t, train's default monitor, which "
-        "picks the exported step)"]
+        "picks the exported step unless the config's monitor= names another)"]
     # a weight of 1 read as a fused figure of its own (CLI/science audit 35)
     assert "(fusion weight 1.00: fused = 1.00 dense + 0.00 lexical, dense alone)" in _headline(
         {"t2m/dense/R@1": 1.0, "fusion_weight": 1.0})

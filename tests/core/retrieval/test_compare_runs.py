@@ -145,11 +145,70 @@ def test_bad_runs_get_one_line_naming_the_file(tmp_path, capsys):
     assert "column label given twice: a" in capsys.readouterr().err
 
 
-def test_label_parsing_keeps_paths_with_equals_signs(tmp_path):
-    odd = _write(tmp_path / "lr=0.1", {"CAR": 1.0})
-    assert parse_column(str(odd)) == (None, [str(odd)])
+def test_label_parsing_keeps_paths_with_equals_signs_and_brackets(tmp_path, monkeypatch):
+    """A relative path or glob with "=" is no label ("lr=0.1", "lr=0.1-s*"), a folder named
+    like a glob is a folder ("run[1]"), an error names what was typed (review 36 #8, #18,
+    #21)."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "lr=0.1", {"CAR": 1.0})
+    for s in (0, 1):
+        _write(tmp_path / f"lr=0.1-s{s}", {"CAR": 2.0 + s})
+    assert parse_column("lr=0.1") == (None, ["lr=0.1"])
+    assert parse_column("lr=0.1-s*") == (None, ["lr=0.1-s0", "lr=0.1-s1"])
     assert parse_column("x=a,b") == ("x", ["a", "b"])
-    assert read_columns([str(odd)])[0].label == "lr=0.1"
+    assert read_columns(["lr=0.1"])[0].label == "lr=0.1"
+    _write(tmp_path / "run[1]", {"CAR": 3.0})
+    assert parse_column("run[1]") == (None, ["run[1]"])
+    with pytest.raises(ValueError, match=r"'=runs/x': empty column label"):
+        parse_column("=runs/x")
+    with pytest.raises(ValueError, match=r"'base=': an empty path"):
+        parse_column("base=")
+
+
+def test_default_labels_seeds_named_twice_partial_rows_and_formats(tmp_path, capsys):
+    """Files of one folder are named by their stems (two ablation runs collided as
+    "ablation"); a run named twice in a column is one seed; a metric held by some seeds
+    says so; a 0.7 % R@1 stays a percentage; one run has no std (review 36 #2, #5, #9,
+    #10, #12, #24)."""
+    for s in (0, 1, 2):
+        (tmp_path / f"dense-s{s}.json").write_text(json.dumps(
+            {"t2m/All/dense/R@1": 0.7 + s, "n/texts": 140, **({"CAR": 50.0} if s == 0 else {})}))
+    cols = read_columns([str(tmp_path / "dense-s0.json"), str(tmp_path / "dense-s1.json")])
+    assert [c.label for c in cols] == ["dense-s0", "dense-s1"]
+    _write(tmp_path / "run" / "model", {"CAR": 1.0}, name="val_metrics.json")
+    assert read_columns([str(tmp_path / "run" / "model" / "val_metrics.json")])[0].label == "run"
+    col = read_columns([f"a={tmp_path}/dense-s*.json,{tmp_path}/dense-s0.json"])[0]
+    assert len(col.runs) == 3  # dense-s0 once
+    table = comparison_table([col], select_metrics([col], ["CAR", "t2m/*"]))
+    assert _row(table, "CAR") == ["50.0 (1 of 3)"] and "(k of n)" in table
+    assert _row(table, "t2m/All/dense/R@1") == ["1.7 ± 0.8"]  # percent, not "1.700"
+    single = read_columns([str(tmp_path / "dense-s0.json")])
+    doc = comparison_json(single, ["t2m/All/dense/R@1"])
+    assert doc["rows"][0]["values"][0]["std"] is None and doc["rows"][0]["values"][0]["n"] == 1
+    assert "(here 140 queries;" in comparison_table(single, ["t2m/All/dense/R@1"])
+    assert main(["compare", f"a|b={tmp_path}/dense-s0.json"]) == 0  # no broken table
+    assert capsys.readouterr().out.splitlines()[0] == "| metric | a/b |"
+    (tmp_path / "huge.json").write_text('{"CAR": 1' + "0" * 400 + ', "side/text": 9.0}')
+    assert canonical_metrics(json.loads((tmp_path / "huge.json").read_text())) == {
+        "side/text": 9.0}
+
+
+def test_every_pattern_must_match_and_data_compare_resolved(tmp_path, capsys, monkeypatch):
+    """A typo among --metrics patterns is said, not dropped; --all and --metrics exclude
+    each other; the same data typed relatively and absolutely is one data (review 36 #3,
+    #23)."""
+    a = _write(tmp_path / "a", {"CAR": 1.0, "side/text": 2.0},
+               {"data": "../data/bandai", "data_path": str(tmp_path / "data" / "bandai"),
+                "split": "val"})
+    b = _write(tmp_path / "b", {"CAR": 3.0},
+               {"data": str(tmp_path / "data" / "bandai"),
+                "data_path": str(tmp_path / "data" / "bandai"), "split": "val"})
+    check_comparable(read_columns([str(a), str(b)]))
+    assert main(["compare", str(a), "--metrics", "CAR", "sied/*"]) == 2
+    assert "no metric matches sied/*" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # argparse's own refusal
+        main(["compare", str(a), "--metrics", "CAR", "--all"])
+    assert exited.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
 
 
 def test_ablation_runs_of_the_repo_as_seed_columns(repo_root):

@@ -125,6 +125,8 @@ def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
     ("person walks und jumsp", True),  # ... with a typo
     # one marker and two unknown words: "did you mean: adelaide" (GUI audit 36 #5)
     ("una persona camina hacia adelante", False),
+    # ... but not a marker that is an English word too, with two typos (review 36 #1)
+    ("person pour watr in glas", True),
     ("человек прыгает", False),
     ("一个人跳两次", False),
 ])
