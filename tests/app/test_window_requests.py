@@ -378,3 +378,21 @@ def test_the_chronology_heading_names_the_motion_without_its_folder(qtbot, fake)
     win.analysis._on_orders(orders(rec.last(OrdersRequest)))
     heading = win.analysis.chronology.heading()
     assert heading.startswith("Orders of the query's events against motion A2"), heading
+
+
+def test_a_hidden_demo_banner_comes_back_with_the_next_demo_gallery(qtbot, fake):
+    """"hide" lasts until the next demo gallery opens, as DEMO_BANNER_TEXT's docstring says
+    (review 36 #25): another gallery keeps it hidden, a demo gallery shows it again."""
+    win, _rec = fake
+    demo = GalleryInfo(**{**gallery("A", 6).__dict__, "synthetic": True})
+    win.open_gallery("/g/A", remember=False)
+    win._on_gallery(demo)
+    assert win.demo_banner.isVisible()
+    win.demo_banner.linkActivated.emit("hide")
+    assert not win.demo_banner.isVisible()
+    win.open_gallery("/g/B", remember=False)
+    win._on_gallery(gallery("B", 3))
+    assert not win.demo_banner.isVisible()
+    win.open_gallery("/g/A", remember=False)
+    win._on_gallery(demo)
+    assert win.demo_banner.isVisible()
