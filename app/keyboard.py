@@ -8,8 +8,9 @@ window's shortcuts leave to the focused widget, and the order Tab visits the wid
   (:class:`~motionlex.widgets.player_keys.FocusedWidgetKeys`: Space presses a button,
   Right switches a tab bar's tab; the lexical evidence panel claims its keys itself, as a
   text box does).
-- Tab goes from the query box to what the user wants next, the results, then the 3D view,
-  the lexical evidence panel, the chronology and describe panels and the gallery (it went
+- Tab goes from the query box to what the user wants next, the results, then the notes
+  over the 3D view when shown (their links: Tab again, Return), the 3D view, the lexical
+  evidence panel, the chronology and describe panels and the gallery (it went
   to the 3D view and the chronology panel's caption box first, the results last; the
   lexical evidence panel was out of reach).
 """
@@ -43,8 +44,9 @@ def tab_order(win: MainWindow) -> list[QWidget]:
     panels' tab widget stands for its tab bar, its focus proxy)."""
     chron, describe = win.analysis.chronology, win.analysis.describe_panel
     return [win.query_edit, win.results_list.view, win.results_list.filter_edit,
-            win.skeleton_view, win.lexical_bars, win.analysis.tabs, chron.button("query"),
-            chron.button("caption"), win.car_panel.caption_edit, describe.describe_button,
+            win.demo_banner, win.model_notice, win.skeleton_view, win.lexical_bars,
+            win.analysis.tabs, chron.button("query"), chron.button("caption"),
+            win.car_panel.caption_edit, describe.describe_button,
             win.gallery_browser.filter_edit, win.gallery_browser.view]
 
 

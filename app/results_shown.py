@@ -85,8 +85,8 @@ class ResultsShown:
 
     def _on_results_filtered(self, text: str) -> None:
         """The results filter changed: a motion shown that it hides gives way to the first
-        result it lists, or to nothing, with the reason (as for a new ranking). A comparison
-        and a recording keep their motions."""
+        result it lists, or to nothing, with the reason (as for a new ranking). A motion
+        chosen in the gallery list, a comparison and a recording keep their motions."""
         if self.comparer.showing or self.dialogs.recording:
             return
         listed = self.results_list.visible_rows()

@@ -63,6 +63,7 @@ class ExplorerState:
         self._motion: MotionData | None = None
         self._query_label = "query"
         self._selected_row: int | None = None
+        self._picked_in_gallery = False  # the selected row was chosen in the gallery list
         self._latest = dict.fromkeys(REQUEST_KINDS, 0)
         # per kind: replies to requests up to this id name rows of a gallery since replaced
         self._stale_upto = dict.fromkeys(REQUEST_KINDS, 0)
@@ -292,8 +293,9 @@ class ExplorerState:
         return True
 
     # ------------------------------------------------------------------ selection
-    def select(self, row: int) -> bool:
-        """A gallery row was selected (in the results or the gallery browser).
+    def select(self, row: int, from_gallery: bool = False) -> bool:
+        """A gallery row was selected (in the results, or in the gallery browser:
+        ``from_gallery``, kept by :meth:`filtered` also when it is a result).
 
         Returns:
             Whether its event orders should be scored too (the gallery is searchable).
@@ -305,7 +307,7 @@ class ExplorerState:
             raise ValueError(f"cannot select row {row}: no gallery is open")
         if not 0 <= int(row) < self._gallery.size:
             raise IndexError(f"row {row} out of range [0, {self._gallery.size})")
-        self._selected_row = int(row)
+        self._selected_row, self._picked_in_gallery = int(row), from_gallery
         if self._ranking:
             self._picked_while_ranking = True
         return self.searchable
@@ -356,7 +358,8 @@ class ExplorerState:
         if self._last_result is None or not self._last_result.hits:
             return "keep"
         row = self._selected_row
-        if row is not None and self.result_position(row) in (None, *listed):
+        if row is not None and (self._picked_in_gallery
+                                or self.result_position(row) in (None, *listed)):
             return "keep"
         return "first" if listed else "none"
 

@@ -87,6 +87,9 @@ def build_views(win: MainWindow) -> None:
     win.demo_banner.setStyleSheet(
         "QLabel#demoBanner { background: #fff4ce; color: #3d3000; padding: 6px 10px; "
         "border-bottom: 1px solid #e0c860; }")
+    links = Qt.TextInteractionFlag.LinksAccessibleByMouse \
+        | Qt.TextInteractionFlag.LinksAccessibleByKeyboard  # Tab to a link, Return follows it
+    win.demo_banner.setTextInteractionFlags(links)  # (review 36 #25)
     win.demo_banner.linkActivated.connect(
         lambda link: win.act_open_gallery.trigger() if link == "open" else win.demo_banner.hide())
     win.demo_banner.hide()
@@ -98,6 +101,7 @@ def build_views(win: MainWindow) -> None:
     win.model_notice.setStyleSheet(
         "QLabel#modelNotice { background: #fde2e1; color: #4a0d0b; padding: 6px 10px; "
         "border-bottom: 1px solid #e0a09c; }")
+    win.model_notice.setTextInteractionFlags(links)
     win.model_notice.linkActivated.connect(lambda _link: win.model_notice.hide())
     win.model_notice.hide()
     central = QWidget(win)

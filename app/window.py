@@ -280,7 +280,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
             return
         req = self._client.fetch_motion(row)
         self.state.motion_requested(req.request_id)
-        if self.state.select(row):
+        if self.state.select(row, from_gallery=clicked is self.gallery_browser):
             self.analysis.motion_selected(row)
         self._mark_shown(row, clicked)
 

@@ -177,7 +177,8 @@ class CarPanel(QWidget):
         self._rewrap = QTimer(self)
         self._rewrap.setSingleShot(True)
         self._rewrap.setInterval(0)  # after the layout settles (a scroll bar may come)
-        self._rewrap.timeout.connect(self._fit_rows)
+        self._rewrap.timeout.connect(self._refit)
+        self._reveal_true = False  # new data: the settled fit scrolls to the true order
         header.sectionResized.connect(lambda col, _old, _new: col == 1 and self._rewrap.start())
 
         self._busy = QProgressBar(self)
@@ -351,14 +352,15 @@ class CarPanel(QWidget):
                     item.setBackground(QBrush(best_bg))
                 self._table.setItem(row, col, item)
         self._fit_rows()
+        self._show_true_row()  # only for new data: not on a resize (review 36 #11)
+        self._reveal_true = True
         self._rewrap.start()  # again once the layout settles
 
     def _fit_rows(self) -> None:
         """Rows fitted to their text, each caption wrapped whole under its order; when the
         rows down to the (first) true order's would not fit the table so, each row is two
-        lines (the order, then the caption cut with "…", whole in its tooltip). The true
-        order's row is scrolled into view: at 1024x640 the best row took 4 lines and hid
-        the query's own order, the one the user asked about (GUI audit 36 #8)."""
+        lines (the order, then the caption cut with "…", whole in its tooltip): at 1024x640
+        the best row took 4 lines and hid the query's own order (GUI audit 36 #8)."""
         t = self._table
         true = self.true_rows()
         t.setWordWrap(True)
@@ -366,13 +368,34 @@ class CarPanel(QWidget):
         if true and sum(t.rowHeight(r) for r in range(true[0] + 1)) > t.viewport().height():
             t.setWordWrap(False)
             t.resizeRowsToContents()
-        if true and t.item(true[0], 0) is not None:
-            t.scrollToItem(t.item(true[0], 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _show_true_row(self) -> None:
+        """Scroll the (first) true order's row into view, the one the user asked about."""
+        true = self.true_rows()
+        if true and self._table.item(true[0], 0) is not None:
+            self._table.scrollToItem(self._table.item(true[0], 0),
+                                     QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _refit(self) -> None:
+        """Rows fitted again once the layout settled, or after a resize or a caption column
+        drag; only new data (:meth:`_fill_table`) scrolls to the true order, so a user who
+        scrolled to read other orders keeps them (review 36 #11)."""
+        self._fit_rows()
+        if self._reveal_true and self.isVisible():  # a hidden panel waits for showEvent
+            self._reveal_true = False
+            self._show_true_row()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """A lower or higher panel fits its rows again (:meth:`_fit_rows`)."""
+        """A lower or higher panel fits its rows again (:meth:`_refit`)."""
         super().resizeEvent(event)
         self._rewrap.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """New data set while the panel was hidden (a tabbed dock) is fitted and scrolled
+        to its true order when the panel shows."""
+        super().showEvent(event)
+        if self._reveal_true:
+            self._rewrap.start()
 
     def clear(self) -> None:
         """Show an empty panel."""

@@ -149,8 +149,12 @@ does, ranking the orders says little (a 4-event caption on a walk scored -0.37 f
 
 def poor_note(ranked: Sequence[tuple[str, float, bool]]) -> str:
     """A sentence for the verdict when every order (``ranked``, best first) scores below
-    :data:`POOR_COSINE`, else ``""``."""
+    :data:`POOR_COSINE`, else ``""``; of the caption when only one order was scored (it
+    said "Every order" for a one-event caption, review 36 #26)."""
     if not ranked or shown(ranked[0][1]) >= POOR_COSINE:
         return ""
+    if len(ranked) == 1:
+        return (f" The caption matches this motion poorly ({shown(ranked[0][1]):.3f}): it "
+                "hardly describes it.")
     return (f" Every order matches this motion poorly (best {shown(ranked[0][1]):.3f}): the "
             "caption hardly describes it, so the order ranking says little.")

@@ -181,8 +181,10 @@ class SkeletonView(QWidget):
 
         With :attr:`auto_follow` (the default) every new motion turns it on when the bodies
         travel more than ``LOCOMOTION_TRAVEL_M`` (a walk or a run, which framed whole would
-        leave a tiny figure) and off otherwise; :meth:`set_follow_root` (the "follow" box)
-        overrides it for the motion shown."""
+        leave a tiny figure) and off otherwise. :meth:`set_follow_root` (the "follow" box)
+        sets it for the motion shown and sets :attr:`auto_follow` with it: off, no later
+        motion is followed either (the user's setting, which the explorer saves); on, every
+        later motion is followed again when it travels."""
         return self._follow_root
 
     @property

@@ -243,7 +243,7 @@ def test_no_arguments_opens_the_demo_gallery(qapp, gl_platform, default_cache, t
 
 
 def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_cache,
-                                                    settings_file) -> None:
+                                                    settings_file, monkeypatch) -> None:
     w = MainWindow(settings=cfg.open_settings(settings_file), cache_dir=default_cache)
     qtbot.addWidget(w)
     w.resize(1280, 820)
@@ -260,7 +260,12 @@ def test_default_window_says_synthetic_and_searches(qtbot, gl_platform, default_
     assert info.synthetic and info.searchable and info.size == n
     assert w.demo_banner.isVisible() and "Synthetic demo gallery" in w.demo_banner.text()
     assert "File &rsaquo; Open" in w.demo_banner.text()
+    opened: list[bool] = []  # its "open" link opens a gallery (review 36 #20)
+    monkeypatch.setattr(w.act_open_gallery, "trigger", lambda: opened.append(True))
+    w.demo_banner.linkActivated.emit("open")
+    assert opened == [True] and w.demo_banner.isVisible()
     w.demo_banner.linkActivated.emit("hide")  # it can be put away (GUI audit 36 #17)
+    assert opened == [True]
     assert not w.demo_banner.isVisible()
     assert "synthetic" in w.gallery_label.text()
     # the trained default model finds jumps among 200 synthetic motions far above chance

@@ -259,6 +259,29 @@ def test_a_filter_that_hides_the_motion_shown_moves_the_views(state):
     assert s.filtered([]) == "keep"
 
 
+def test_a_gallery_pick_that_is_also_a_hidden_result_stays(state):
+    """A motion chosen in the gallery list that is also a result gave way to the first
+    result listed, or to nothing, when the results filter hid it (review 36 #4): the state
+    knew only the row, not the list it was chosen in."""
+    s, _ = state
+    s.gallery_opened(_gallery())
+    s.query_sent(1, "query: walk", "walk")
+    hits = [{"rank": i + 1, "score": 0.9, "caption": "", "id": f"M{r}", "row": r}
+            for i, r in enumerate([0, 1])]
+    s.accept_result(RankResult(1, "walk", "fused", hits, [("walk", 1.0)], total=3,
+                               seconds=0.01))
+    s.select(1, from_gallery=True)  # M1, result #2, picked in the gallery tab
+    assert s.filtered([0]) == "keep" and s.filtered([]) == "keep"
+    s.select(1)  # the same motion chosen in the results list follows the filter
+    assert s.filtered([0]) == "first" and s.filtered([]) == "none"
+    s.select(1, from_gallery=True)
+    s.query_sent(2, "query: walk", "walk")  # a new ranking selects its first result
+    s.accept_result(RankResult(2, "walk", "fused", hits, [("walk", 1.0)], total=3,
+                               seconds=0.01))
+    s.select(0)
+    assert s.filtered([1]) == "first"
+
+
 def test_a_motion_picked_while_ranking_keeps_the_selection(state):
     """Opening a gallery re-asks the last query; a gallery row the user picks before its
     results arrive must not be replaced by the first result."""

@@ -58,3 +58,18 @@ def test_the_welcome_pages_terminal_command_pastes_as_it_reads() -> None:
     command = block.replace("\\\n", " ")
     assert shlex.split(command) == ["motionlex-explorer", "--checkpoint", "DIR", "--gallery",
                                     "PATH", "--query", "a person waves"]
+
+
+def test_the_demo_banner_text_says_how_long_hide_lasts():
+    """"hide" puts the banner away until the next demo gallery opens (the window shows it
+    for every synthetic gallery): its docstring says so (review 36 #25)."""
+    import ast
+    from pathlib import Path
+
+    from motionlex.app import texts
+
+    body = ast.parse(Path(texts.__file__).read_text(encoding="utf-8")).body
+    at = next(i for i, node in enumerate(body) if isinstance(node, ast.Assign)
+              and getattr(node.targets[0], "id", None) == "DEMO_BANNER_TEXT")
+    doc = " ".join(body[at + 1].value.value.split())
+    assert "until the next demo gallery opens" in doc, doc

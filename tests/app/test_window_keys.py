@@ -68,7 +68,7 @@ def test_tab_goes_from_the_query_box_to_the_results(qtbot, window):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is want, QApplication.focusWidget()
     assert tab_order(w)[:2] == [w.query_edit, w.results_list.view]
-    assert tab_order(w)[3:5] == [w.skeleton_view, w.lexical_bars]
+    assert tab_order(w)[5:7] == [w.skeleton_view, w.lexical_bars]
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)  # and back again
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)
     assert QApplication.focusWidget() is w.lexical_bars
@@ -154,3 +154,32 @@ def test_esc_clears_a_filter_box_before_it_cancels(qtbot, window):
         qtbot.keyClick(box, Qt.Key.Key_Escape)
         assert cancels == [True]
         cancels.clear()
+
+
+def test_the_demo_banner_links_are_reached_from_the_keyboard(qtbot, window, monkeypatch):
+    """The synthetic-demo banner's "File > Open gallery…" and "hide" links took only the
+    mouse (review 36 #25): Tab reaches the banner after the results filter, Tab again
+    each link, and Return follows it."""
+    from PySide6.QtWidgets import QApplication
+
+    from motionlex.app.texts import DEMO_BANNER_TEXT
+
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    w._centre.setCurrentWidget(w.skeleton_view)  # as when a gallery is open
+    opened: list[bool] = []
+    monkeypatch.setattr(w.act_open_gallery, "trigger", lambda: opened.append(True))
+    banner = w.demo_banner
+    banner.setText(DEMO_BANNER_TEXT.format(size=200))
+    banner.show()  # as when the demo gallery opens
+    assert banner.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+    _focus(qtbot, w.results_list.filter_edit)
+    qtbot.keyClick(w.results_list.filter_edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is banner
+    qtbot.keyClick(banner, Qt.Key.Key_Tab)  # the first link
+    qtbot.keyClick(banner, Qt.Key.Key_Return)
+    assert opened == [True] and banner.isVisible()
+    qtbot.keyClick(banner, Qt.Key.Key_Tab)  # "hide"
+    qtbot.keyClick(banner, Qt.Key.Key_Return)
+    assert not banner.isVisible() and opened == [True]

@@ -353,6 +353,20 @@ def test_a_filter_that_hides_the_motion_shown_moves_the_views(qtbot, fake):
     assert rec.last(MotionRequest).row == 3 and win.state.selected_row == 3
 
 
+def test_a_gallery_pick_that_the_filter_hides_as_a_result_stays(qtbot, fake):
+    """Row 3 picked in the gallery list, also result #2: a results filter hiding #2 showed
+    result #3 in its place, or nothing (review 36 #4)."""
+    win, rec = fake
+    open_and_search(qtbot, win, rec, rows=[2, 3, 5])  # row 2 shown
+    win.gallery_browser.select_row(3)
+    assert rec.last(MotionRequest).row == 3
+    n = len(rec.all(MotionRequest))
+    win.results_list.set_filter_text("cap 5")  # lists #3 only
+    win.results_list.set_filter_text("zzzz")  # lists none
+    assert len(rec.all(MotionRequest)) == n and win.state.selected_row == 3
+    assert "hides all" not in win.analysis.chronology.heading()
+
+
 def test_the_chronology_heading_names_the_motion_without_its_folder(qtbot, fake):
     """"…against motion demo-v1/demo_c065" wrapped at the "/" (GUI audit 36 #20)."""
     win, rec = fake
@@ -364,3 +378,21 @@ def test_the_chronology_heading_names_the_motion_without_its_folder(qtbot, fake)
     win.analysis._on_orders(orders(rec.last(OrdersRequest)))
     heading = win.analysis.chronology.heading()
     assert heading.startswith("Orders of the query's events against motion A2"), heading
+
+
+def test_a_hidden_demo_banner_comes_back_with_the_next_demo_gallery(qtbot, fake):
+    """"hide" lasts until the next demo gallery opens, as DEMO_BANNER_TEXT's docstring says
+    (review 36 #25): another gallery keeps it hidden, a demo gallery shows it again."""
+    win, _rec = fake
+    demo = GalleryInfo(**{**gallery("A", 6).__dict__, "synthetic": True})
+    win.open_gallery("/g/A", remember=False)
+    win._on_gallery(demo)
+    assert win.demo_banner.isVisible()
+    win.demo_banner.linkActivated.emit("hide")
+    assert not win.demo_banner.isVisible()
+    win.open_gallery("/g/B", remember=False)
+    win._on_gallery(gallery("B", 3))
+    assert not win.demo_banner.isVisible()
+    win.open_gallery("/g/A", remember=False)
+    win._on_gallery(demo)
+    assert win.demo_banner.isVisible()

@@ -299,3 +299,43 @@ def test_the_true_orders_row_stays_in_view_in_a_short_panel(qtbot, panel):
     qtbot.waitUntil(lambda: table.viewport().rect().contains(
         table.visualItemRect(table.item(row, 1))), timeout=2000)
     assert table.item(row, 1).toolTip() == ", then ".join(events)
+
+
+def test_a_resize_keeps_the_rows_the_user_scrolled_to(qtbot, panel):
+    """Every resize of the panel (a window or dock resized) and every width change of the
+    caption column scrolled back to the true order: a user reading other orders lost them
+    (review 36 #11). Only new data scrolls to it."""
+    panel.resize(290, 260)
+    qtbot.wait(50)
+    events = ["a person raises both hands", "a person walks forward", "turns around",
+              "sits down"]
+    sims = [0.26 + i / 100 for i in range(24)]  # the true order (first permutation) last
+    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    bar = panel.orders_table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=2000)  # new data: the true row shown
+    qtbot.wait(50)
+    bar.setValue(0)  # the user scrolls up to the best orders
+    panel.resize(300, 280)
+    qtbot.wait(50)
+    panel.resize(310, 270)
+    qtbot.wait(50)
+    assert bar.value() == 0
+    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=2000)
+
+
+def test_data_set_while_hidden_shows_its_true_order_when_shown(qtbot, panel):
+    """New data set in a hidden panel (a tabbed dock) is scrolled to the true order when
+    the panel shows, not before (review 36 #11)."""
+    panel.resize(290, 260)
+    panel.hide()
+    events = ["a person raises both hands", "a person walks forward", "turns around",
+              "sits down"]
+    sims = [0.26 + i / 100 for i in range(24)]
+    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    qtbot.wait(50)
+    panel.show()
+    qtbot.waitExposed(panel)
+    table, (row,) = panel.orders_table, panel.true_rows()
+    qtbot.waitUntil(lambda: table.viewport().rect().contains(
+        table.visualItemRect(table.item(row, 1))), timeout=2000)

@@ -11,6 +11,7 @@ from motionlex.widgets.order_text import (
     distinct_orders,
     order_steps,
     order_verdict,
+    poor_note,
     scored_note,
     shown,
     tied_rows,
@@ -93,3 +94,14 @@ def test_check_orders_names_the_bad_item():
     assert check_orders([("a", 1, 0)]) == [("a", 1.0, False)]
     with pytest.raises(ValueError, match=r"orders\[1\]: similarity must be finite"):
         check_orders([("a", 0.5, True), ("b", float("nan"), False)])
+
+
+def test_poor_note_for_one_order_speaks_of_the_caption():
+    """A single scored order (a one-event caption) was said as "Every order matches this
+    motion poorly" (review 36 #26)."""
+    one = poor_note([("walks", -0.2, True)])
+    assert one.startswith(" The caption matches this motion poorly (-0.200)"), one
+    assert "order" not in one
+    two = poor_note([("a, then b", 0.05, True), ("b, then a", 0.01, False)])
+    assert two.startswith(" Every order matches this motion poorly (best 0.050)"), two
+    assert poor_note([("walks", 0.3, True)]) == "" and poor_note([]) == ""

@@ -336,3 +336,12 @@ def test_a_focus_frame_is_drawn_over_the_3d_view_while_it_has_focus(qtbot, make_
     assert (edge() == before).all()
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
     qtbot.waitUntil(lambda: frame.shown, timeout=2000)  # the canvas itself counts too
+
+
+def test_the_follow_root_docstring_says_the_box_sets_auto_follow():
+    """follow_root's docstring said set_follow_root "overrides it for the motion shown";
+    since GUI audit 36 #11 it also sets auto_follow for every later motion (review 36 #15)."""
+    doc = " ".join(SkeletonView.follow_root.__doc__.split())
+    assert "overrides it for the motion shown" not in doc
+    assert ":attr:`auto_follow`" in doc.split(":meth:`set_follow_root`")[1]
+    assert "later motion" in doc
