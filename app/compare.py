@@ -63,7 +63,8 @@ class Comparer(QObject):
 
         Args:
             rows: indices into the shown results (as :meth:`ResultsList.record` takes).
-            layout: ``"side"`` (side by side) or ``"overlay"``.
+            layout: ``"side"`` (side by side, travelling motions on the spot), ``"paths"``
+                (side by side, paths kept) or ``"overlay"``.
 
         Returns:
             Whether a request was sent (at least two rows; a status text says otherwise).
@@ -71,8 +72,8 @@ class Comparer(QObject):
         Raises:
             ValueError: an unknown layout.
         """
-        if layout not in ("side", "overlay"):
-            raise ValueError(f"layout must be 'side' or 'overlay', got {layout!r}")
+        if layout not in ("side", "paths", "overlay"):
+            raise ValueError(f"layout must be 'side', 'paths' or 'overlay', got {layout!r}")
         if len(rows) < MIN_COMPARED:
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)
@@ -85,7 +86,7 @@ class Comparer(QObject):
             self.win.statusBar().showMessage("Wait for the gallery to open, then compare "
                                              "its results.", 5000)
             return False
-        most = MAX_COMPARED if layout == "side" else MAX_OVERLAID
+        most = MAX_OVERLAID if layout == "overlay" else MAX_COMPARED
         records = [self.win.results_list.record(r) for r in list(rows)[:most]]
         ranks = [f"#{int(r['rank'])}" for r in records]
         labels = [f"{k} {float(r['score']):.3f}" for k, r in zip(ranks, records)]  # as the list
@@ -165,8 +166,11 @@ class Comparer(QObject):
         if layout == "side":
             moved = [k for k, m in zip(ranks, view.in_place) if m]
             who = "all" if len(moved) == len(labels) else ", ".join(moved)
-            where = f" ({who} walked on the spot, paths not shown)" if moved else ""
+            where = (f" ({who} walked on the spot, paths not shown: Compare > Side by side, "
+                     "with their paths keeps them)" if moved else "")
             shown = "side by side" + where, labels
+        elif layout == "paths":
+            shown = "side by side with their paths", labels
         else:  # say which colour is which motion
             shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
                                  for i, label in enumerate(labels)]

@@ -280,9 +280,12 @@ def build_actions(win: MainWindow) -> None:
     win.act_compare_overlay = a("Compare selected results &overlaid",
                                 lambda: win.results_list.request_compare("overlay"),
                                 "Ctrl+Shift+M", "Play the selected results in one place")
+    win.act_compare_paths = a("Compare side by side with their &paths",
+                              lambda: win.results_list.request_compare("paths"), None,
+                              "Side by side, walks and jumps keeping how far they go")
 
     def compare_enabled(rows: list[int]) -> None:
-        for act in (win.act_compare, win.act_compare_overlay):
+        for act in (win.act_compare, win.act_compare_paths, win.act_compare_overlay):
             act.setEnabled(len(rows) >= MIN_COMPARED)
 
     win.results_list.selectionChanged.connect(compare_enabled)
@@ -416,7 +419,8 @@ def build_menus(win: MainWindow) -> None:
                 win.act_search_file, win.act_live):
         m.addAction(act)
     _ranking_menu(win, m.addMenu("&Ranking"))
-    for act in (win.act_compare, win.act_compare_overlay, win.act_cancel):
+    for act in (win.act_compare, win.act_compare_paths, win.act_compare_overlay,
+                win.act_cancel):
         m.addAction(act)
     m = mb.addMenu("&Playback")
     for act in (win.act_play, win.act_step_back, win.act_step_fwd, win.act_slower,

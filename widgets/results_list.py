@@ -321,6 +321,8 @@ class ResultsList(_RecordBrowser):
         menu = QMenu(self.compare_button)
         self.compare_side = menu.addAction("Side by side",
                                            lambda: self.request_compare("side"))
+        self.compare_paths = menu.addAction("Side by side, with their paths",
+                                            lambda: self.request_compare("paths"))
         self.compare_overlay = menu.addAction("Overlaid", lambda: self.request_compare("overlay"))
         self.compare_button.setMenu(menu)
         self.compare_button.clicked.connect(lambda: self.request_compare("side"))

@@ -106,7 +106,8 @@ def running_max(values: np.ndarray, window: int) -> np.ndarray:
 
 def layout_offsets(points: list[np.ndarray], layout: str) -> list[np.ndarray]:
     """Per-motion ``(3,)`` offsets (Z-up frame, metres) for the chosen layout, the group
-    centred on x=0; ``'side'`` leaves :data:`SIDE_GAP_M` between neighbours' x extents."""
+    centred on x=0; ``'side'`` and ``'paths'`` leave :data:`SIDE_GAP_M` between neighbours'
+    x extents (of all frames: a path across x widens its slot)."""
     zero = np.zeros(3, dtype=np.float32)
     if layout == "overlay" or len(points) == 1:
         return [zero.copy() for _ in points]

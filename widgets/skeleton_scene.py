@@ -49,8 +49,10 @@ from motionlex.widgets.skeleton_layout import (  # noqa: F401 - part of this mod
     travel,
 )
 
-LAYOUTS: tuple[str, ...] = ("side", "overlay")
-"""Ways :meth:`SkeletonView.set_motions` arranges several motions."""
+LAYOUTS: tuple[str, ...] = ("side", "paths", "overlay")
+"""Ways :meth:`SkeletonView.set_motions` arranges several motions: side by side (travelling
+motions walked on the spot), side by side with every path kept (``"paths"``: how far a jump
+or a walk goes), or overlaid."""
 
 LABEL_LIFT_M = 0.15
 """Height of a motion's label above its highest joint, metres."""
@@ -244,7 +246,7 @@ class SkeletonScene:
             pose = t.points[t.frame_map]  # (N, J, 3)
             pos = pose.mean(axis=1)
             pos[:, 2] = pose[..., 2].max(axis=1) + LABEL_LIFT_M
-            side_by_side = layout == "side" and len(self.tracks) >= STAGGER_FROM
+            side_by_side = layout != "overlay" and len(self.tracks) >= STAGGER_FROM
             t.label.line = i % 2 if side_by_side else 0
             group.add(t.label)
             t.label_pos = np.ascontiguousarray(pos, dtype=np.float32)

@@ -228,7 +228,8 @@ class SkeletonView(QWidget):
         other motion at the same time ``f / fps`` (by its own fps), and shorter motions hold
         their last frame. In ``'side'`` layout the motions are shifted along x so that
         their x extents do not overlap (first motion leftmost); motions that travel (walks,
-        runs) are shown in place (:attr:`in_place`), so all figures fit at a readable size.
+        runs) are shown in place (:attr:`in_place`), so all figures fit at a readable size;
+        ``'paths'`` is the same row with every path kept (how far each goes).
         In ``'overlay'`` they share one place, motions after the first are drawn translucent
         in one colour each, and a travelling group is followed with the camera zooming to
         hold every body. Each label stays over its own body's head, overlaid ones in their
@@ -237,7 +238,7 @@ class SkeletonView(QWidget):
         Args:
             motions: sequence of ``(joints, bones, fps, part_of_joint)`` tuples as in
                 :meth:`set_motion` (``part_of_joint`` may be ``None``).
-            layout: ``'side'`` or ``'overlay'``.
+            layout: ``'side'``, ``'paths'`` or ``'overlay'``.
             labels: optional text per motion (e.g. ``"#1 0.83"``), drawn above it.
 
         Raises:

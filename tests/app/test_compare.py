@@ -47,6 +47,11 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
             ) == bool(moved)
     qtbot.wait(300)
     w.save_screenshot(screenshot_dir / "app_compare.png")
+    with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):  # paths kept
+        rl.compare_paths.trigger()
+    assert sv.num_motions == 3 and sv.in_place == [False] * 3
+    assert "Comparing 3 motions side by side with their paths" in \
+        w.statusBar().currentMessage()
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
         rl.compare_overlay.trigger()
     assert sv.num_motions == 3

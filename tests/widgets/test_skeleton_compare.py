@@ -91,6 +91,24 @@ def test_side_by_side_walks_fit_evenly_and_large(view, walks, screenshot_dir):
     view.gl_view.grabFramebuffer().save(str(screenshot_dir / "widget_compare_side_walks.png"))
 
 
+def test_side_by_side_with_paths_keeps_how_far_each_goes(view, walks):
+    """An animator comparing forward jumps saw them jump on the spot (GUI audit 36 #7): the
+    'paths' layout keeps every path, still side by side, the group followed and in view."""
+    view.set_motions(_specs(walks), layout="paths", labels=LABELS)
+    assert view.in_place == [False] * 4
+    assert view.follow_root  # the bodies travel: the camera goes with them
+    shown = [t.points for t in view._scene.tracks]
+    for pts, m in zip(shown, walks):  # each path as recorded, only shifted into its slot
+        z_up_travel = travel(pts)
+        assert z_up_travel == pytest.approx(travel(m[:, :, [0, 2, 1]]), rel=1e-4)
+        assert z_up_travel > 3.0
+    starts = [float(p[0, :, 0].mean()) for p in shown]
+    assert starts == sorted(starts)  # first motion leftmost
+    for f in range(0, view.num_frames, 10):
+        view.seek(f)
+        assert max(r for r, _, _ in _figures(view)) <= 1.0, f"a body left the view at {f}"
+
+
 def test_in_place_keeps_steps_and_removes_the_path(walks):
     m = walks[0][:, :, [0, 2, 1]] * np.array([1.0, -1.0, 1.0], dtype=np.float32)  # Z up
     shown = in_place(m, FPS)
