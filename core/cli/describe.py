@@ -79,7 +79,8 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "describe", help="describe a motion file by its nearest captions of a caption bank",
         description="Retrieval-based motion captioning: encode a motion file (.bvh, .npy) and "
-        "print the k captions of the checkpoint's caption bank (its training captions; for "
+        "print the k captions (near-identical wordings, cosine >= 0.9, only when fewer than "
+        "k others are left) of the checkpoint's caption bank (its training captions; for "
         "a model without them, the shipped model's, and the output says so) "
         "nearest to it, with fused, dense and lexical scores and the shared words (fused = "
         "w x dense + (1 - w) x lexical / the motion's best lexical score over the bank, w "

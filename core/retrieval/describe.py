@@ -51,6 +51,12 @@ BANK_FILE = "caption_bank.txt"
 BANK_WORDS = 128
 """Heaviest lexical words kept per bank caption (the index keeps as many per motion)."""
 
+DISTINCT_COSINE = 0.9
+"""Captions of one description differ this much at least (dense cosine of the captions,
+below this): "a person guides someone with an arm gesture sadly / wearily / proudly" (0.92
+to 0.99 for the shipped model) are one line, "a person dashes forward energetically" and
+"a person runs energetically" (0.89) two, the left-hand and right-hand wave (0.41) two."""
+
 BANK_FORMAT = 1
 """Version of the cached bank's files."""
 
@@ -273,9 +279,15 @@ def _motion_lexical(word_ids: np.ndarray, word_weights: np.ndarray, v: int) -> s
 
 def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarray,
                        word_weights: np.ndarray, *, k: int = 5,
-                       weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5
-                       ) -> MotionDescription:
-    """The ``k`` bank captions nearest to one motion embedding.
+                       weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5,
+                       distinct: float | None = DISTINCT_COSINE) -> MotionDescription:
+    """The ``k`` bank captions nearest to one motion embedding, near-duplicates left out.
+
+    A caption whose dense embedding is within ``distinct`` cosine of a better one already
+    chosen is chosen only when fewer than ``k`` others are left (the bank's near-identical
+    wordings of one caption, "a person ... sadly" / "someone ... sadly", filled lines):
+    Maximal Marginal Relevance's idea (Carbonell & Goldstein, SIGIR 1998) as a hard
+    threshold. The chosen captions are listed best first.
 
     Args:
         bank: the caption bank (the motion's model).
@@ -285,6 +297,8 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
         k: captions returned (``>= 1``; at most the bank's size).
         weight: fusion weight (dense share) in ``[0, 1]``.
         words: words listed per caption and (x4) for the motion.
+        distinct: the cosine at or above which a caption counts as a near-duplicate of
+            one listed before it; None lists the nearest captions as they come.
 
     Raises:
         ValueError: ``k < 1``, a weight outside ``[0, 1]`` or a dense size that differs.
@@ -298,7 +312,20 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
         raise ValueError(f"dense embedding must be ({bank.dense.shape[1]},), got {d.shape}")
     row = _motion_lexical(word_ids, word_weights, bank.lexical.shape[1])
     fused, dsc, lsc = (a[0] for a in _bank_scores(bank, d, row, weight))
-    best = np.lexsort((np.arange(len(bank)), -fused))[:k]
+    order = np.lexsort((np.arange(len(bank)), -fused))
+    if distinct is None:
+        best = order[:k]
+    else:  # walk down the ranking, near-duplicates of the captions kept put last
+        best, later = [], []
+        for b in order:
+            if best and float((bank.dense[best] @ bank.dense[b]).max()) >= distinct:
+                later.append(int(b))
+                continue
+            best.append(int(b))
+            if len(best) == k:
+                break
+        best += later[: k - len(best)]  # a bank of few distinct captions still gives k
+        best.sort(key=lambda b: (-fused[b], b))  # listed best first, as without it
     out = []
     for b in best:
         contrib = bank.lexical.getrow(int(b)).multiply(row).tocsr()
@@ -331,7 +358,8 @@ def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
 
 def describe_motion(model: Any, stats: Any, joints: np.ndarray, skeleton: Any,
                     bank: CaptionBank, *, k: int = 5, weight: float = DEFAULT_FUSION_WEIGHT,
-                    words: int = 5) -> MotionDescription:
+                    words: int = 5, distinct: float | None = DISTINCT_COSINE
+                    ) -> MotionDescription:
     """Encode a canonical motion and describe it (:func:`describe_embedding`).
 
     Args:
@@ -343,7 +371,7 @@ def describe_motion(model: Any, stats: Any, joints: np.ndarray, skeleton: Any,
     emb = encode_motions(model, [(joints, skeleton)], stats)
     row = sparsify_lexical(emb.lexical, BANK_WORDS, bank.similarity)  # as an index row
     return describe_embedding(bank, emb.dense[0], row.indices, row.data, k=k, weight=weight,
-                              words=words)
+                              words=words, distinct=distinct)
 
 
 def checkpoint_weight(checkpoint: str | os.PathLike) -> float:

@@ -151,3 +151,31 @@ def test_describe_embedding_fuses_each_motions_lexical_scores_over_the_bank():
     np.testing.assert_allclose([o.score for o in out.descriptions], fused[best], rtol=1e-5)
     np.testing.assert_allclose([o.lexical for o in out.descriptions], ls[best], rtol=1e-5)
     np.testing.assert_allclose([o.dense for o in out.descriptions], ds[best], rtol=1e-5)
+
+
+def test_near_duplicate_captions_go_after_distinct_ones():
+    """Five style variants of one caption filled a description (a Bandai bow described as
+    "guides someone with an arm gesture sadly / wearily / ..." five times, GUI audit 36 #9):
+    variants within the cosine threshold of a caption listed before go last."""
+    import scipy.sparse as sp
+
+    from motionlex.core.retrieval.describe import DISTINCT_COSINE, CaptionBank
+
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    variant = np.array([0.99, 0.0, np.sqrt(1 - 0.99**2)])  # cosine 0.99 with a
+    dense = np.stack([a, variant, b, np.array([0.0, 0.0, 1.0])]).astype(np.float32)
+    bank = CaptionBank(["guides sadly", "guides wearily", "bows", "sits"], "test", dense,
+                       sp.csr_matrix((4, 2), dtype=np.float32), "cosine", ["x", "y"])
+    motion = np.array([0.9, 0.35, -0.2], np.float32)
+    motion /= np.linalg.norm(motion)  # nearest: a, then its variant, then b, then the last
+    none = np.zeros(0, np.int64), np.zeros(0, np.float32)
+    plain = describe_embedding(bank, motion, *none, k=3, weight=1.0, distinct=None)
+    assert [d.caption for d in plain.descriptions] == ["guides sadly", "guides wearily", "bows"]
+    kept = describe_embedding(bank, motion, *none, k=3, weight=1.0)
+    assert DISTINCT_COSINE < 0.99
+    assert [d.caption for d in kept.descriptions] == ["guides sadly", "bows", "sits"]
+    four = describe_embedding(bank, motion, *none, k=4, weight=1.0)  # no other left: in
+    assert [d.caption for d in four.descriptions] == [d.caption for d in plain.descriptions] + [
+        "sits"]  # listed best first
+    scores = [d.score for d in kept.descriptions]
+    assert scores == sorted(scores, reverse=True)
