@@ -68,8 +68,9 @@ def main() -> None:
     pick = next((i for i, h in enumerate(hits) if ", then" in h["caption"]
                  and "walk" in h["caption"]), 0)
     w.results_list.select_row(pick)
+    name = hits[pick]["id"].rsplit("/", 1)[-1]  # the heading names it without its folder
     wait(app, lambda: w.state.selected_row == hits[pick]["row"] and not car.is_busy()
-         and w.analysis.chronology.heading().endswith(hits[pick]["id"].rsplit("/", 1)[-1]), "the pick's orders")
+         and w.analysis.chronology.heading().endswith(name), "the pick's orders")
     w.car_dock.raise_()
     settle(app, 1.5)
     print("saved", w.save_screenshot(out / "chronology-panel.png"))
