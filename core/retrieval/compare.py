@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.retrieval.metrics import is_count_key
+
 METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
 """Looked for, in this order, in a folder given to :func:`read_run`."""
 
@@ -332,9 +334,7 @@ def _formatter(key: str, stats: Sequence[tuple[float, float, int] | None]) -> st
     (:data:`SHARE_KEYS`: word metrics, the fusion weight) with 3 decimals, percentages and
     ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
     means = [abs(s[0]) for s in stats if s is not None]
-    last = key.rsplit("/", 1)[-1]
-    if (key.startswith("n/") or last == "n" or last.startswith("n_") or last == "classes") \
-            and all(m == int(m) for m in means):
+    if is_count_key(key) and all(m == int(m) for m in means):
         return ".0f"  # counts
     return ".3f" if key.startswith(SHARE_KEYS) else ".1f"
 
