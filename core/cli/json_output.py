@@ -25,19 +25,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-DECIMALS = 6
+from motionlex.core.value_checks import DECIMALS, rounded
 
-
-def rounded(value: Any) -> Any:
-    """``value`` with every float (in nested dicts and lists) rounded to :data:`DECIMALS`."""
-    if isinstance(value, float):
-        return round(value, DECIMALS)
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(v) for v in value]
-    return value
-
+__all__ = ["DECIMALS", "hit_json", "print_json", "rounded", "unknown_words",
+           "word_contributions"]
 
 def print_json(doc: dict[str, Any]) -> None:
     """Print ``doc`` as one JSON document on stdout (non-ASCII kept as is)."""

@@ -26,9 +26,7 @@ CAR of Fujiwara et al. (ECCV 2024), Sec. 3 Eq. (2) and Table 1.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -439,10 +437,3 @@ def integer_counts(metrics: dict[str, float]) -> dict[str, float]:
     return {k: int(v) if is_count_key(k) and float(v).is_integer() else v
             for k, v in metrics.items()}
 
-
-def stored_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """``metrics`` as ``metrics.json`` and ``val_metrics.json`` store them: finite floats
-    rounded to 6 decimals (``0.6000000000000001`` -> ``0.6``, ``56.99999999999999`` -> ``57.0``,
-    as the CLI's ``--json``); other values as they are."""
-    return {k: round(v, 6) if isinstance(v, float) and math.isfinite(v) else v
-            for k, v in metrics.items()}

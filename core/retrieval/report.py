@@ -21,8 +21,8 @@ from motionlex.core.retrieval.metrics import (
     CAR_SETTINGS,
     DEFAULT_KS,
     SIMILARITIES,
-    stored_metrics,
 )
+from motionlex.core.value_checks import rounded
 from motionlex.core.wording import count
 
 _PROTOCOL_LABELS = {"All": "All", "AllFirst": "All, first caption",
@@ -282,14 +282,14 @@ def write_text(path: Path, text: str) -> Path:
 def write_report_json(path: Path, value: Any) -> Path:
     """Write a report's JSON file atomically, indented by one space
     (:func:`~motionlex.core.atomic.write_json`); a dict's floats are rounded to 6 decimals
-    (:func:`~.metrics.stored_metrics`) and its non-finite ones (a metric with nothing to
+    (:func:`~motionlex.core.value_checks.rounded`) and its non-finite ones (a metric with nothing to
     measure) become null, which JSON can hold.
 
     Raises:
         OSError: as :func:`~motionlex.core.atomic.write_json`.
     """
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in stored_metrics(value).items()} if isinstance(value, dict) else value
+             for k, v in rounded(value).items()} if isinstance(value, dict) else value
     return write_json(path, clean, indent=1)
 
 

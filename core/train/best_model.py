@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from motionlex.core.retrieval.metrics import stored_metrics
 from motionlex.core.retrieval.validation import validation_metrics
+from motionlex.core.value_checks import rounded
 
 if TYPE_CHECKING:
     from motionlex.core.data.pairs import PairExample
@@ -56,7 +56,7 @@ class BestModelExport:
             "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
                                   "init": self.init},
             "val_metrics.json": {"phase": phase, "step": step, "seed": self.cfg.seed,
-                                 **stored_metrics(metrics)},
+                                 **rounded(metrics)},
         }
 
     def export(self, model: MotionTextModel, path: Path, metrics: dict[str, float], phase: str,

@@ -106,7 +106,7 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
     assert metrics["synthetic_chronology/n"] == 6
     for sim in ("dense", "lexical", "fused"):
         t, mo, b = (metrics[f"synthetic_chronology/{k}/{sim}"] for k in ("text", "motion", "both"))
-        # multiples of 100/6 as stored: 6 decimals (metrics.stored_metrics)
+        # multiples of 100/6 as stored: 6 decimals (value_checks.rounded)
         assert all(min(abs(v - 100 * i / 6) for i in range(7)) < 1e-6 for v in (t, mo, b))
         assert b <= min(t, mo)
     assert "Synthetic chronology test" in (out / "metrics.md").read_text()
