@@ -281,16 +281,23 @@ def test_negative_cosines_get_a_bar_and_poor_orders_are_said(qtbot, panel, scree
     assert table.item(0, 2).toolTip() == ""
 
 
-def test_the_true_orders_row_stays_in_view_in_a_short_panel(qtbot, panel):
-    """At 1024x640 the best row wrapped to 4 lines and the query's own row was cut at the
-    bottom: rows are two lines (the order, then the caption cut with "…", whole in the
-    tooltip) and the true order's row is scrolled into view (GUI audit 36 #8)."""
+def _short_panel_of_24_orders(qtbot, panel) -> tuple[list[str], list]:
+    """The panel at 1024x640's size holding a 4-event query's 24 orders, the true order
+    (the first permutation) ranked last; returns the events and the orders."""
     panel.resize(290, 260)
     qtbot.wait(50)
     events = ["a person raises both hands", "a person walks forward", "turns around",
               "sits down"]
-    sims = [0.26 + i / 100 for i in range(24)]  # the true order (first permutation) last
-    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    orders = _orders(events, [0.26 + i / 100 for i in range(24)])
+    panel.set_data(", then ".join(events), events, orders, order_name="query")
+    return events, orders
+
+
+def test_the_true_orders_row_stays_in_view_in_a_short_panel(qtbot, panel):
+    """At 1024x640 the best row wrapped to 4 lines and the query's own row was cut at the
+    bottom: rows are two lines (the order, then the caption cut with "…", whole in the
+    tooltip) and the true order's row is scrolled into view (GUI audit 36 #8)."""
+    events, _ = _short_panel_of_24_orders(qtbot, panel)
     table = panel.orders_table
     (row,) = panel.true_rows()
     assert row == 23
@@ -305,12 +312,7 @@ def test_a_resize_keeps_the_rows_the_user_scrolled_to(qtbot, panel):
     """Every resize of the panel (a window or dock resized) and every width change of the
     caption column scrolled back to the true order: a user reading other orders lost them
     (review 36 #11). Only new data scrolls to it."""
-    panel.resize(290, 260)
-    qtbot.wait(50)
-    events = ["a person raises both hands", "a person walks forward", "turns around",
-              "sits down"]
-    sims = [0.26 + i / 100 for i in range(24)]  # the true order (first permutation) last
-    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    events, orders = _short_panel_of_24_orders(qtbot, panel)
     bar = panel.orders_table.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=2000)  # new data: the true row shown
     qtbot.wait(50)
@@ -320,7 +322,7 @@ def test_a_resize_keeps_the_rows_the_user_scrolled_to(qtbot, panel):
     panel.resize(310, 270)
     qtbot.wait(50)
     assert bar.value() == 0
-    panel.set_data(", then ".join(events), events, _orders(events, sims), order_name="query")
+    panel.set_data(", then ".join(events), events, orders, order_name="query")
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=2000)
 
 
