@@ -9,10 +9,13 @@ adjective is one of the caption's content lemmas or forms.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from motionlex.core.text.events import load_parser
+
+logger = logging.getLogger(__name__)
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM"})
 """Universal POS tags of content words."""
@@ -87,6 +90,33 @@ def content_lemmas(captions: Sequence[str]) -> list[frozenset[str]]:
         for c, doc in zip(todo, load_parser().pipe(todo)):
             _LEMMAS[c] = frozenset(t.lemma_.lower() for t in doc if _is_content(t))
     return [_LEMMAS[c] for c in captions]
+
+
+@lru_cache(maxsize=1)
+def dictionary_lemmas() -> frozenset[str]:
+    """The English lemmas spaCy's rule lemmatizer knows: a dictionary of real words.
+
+    The small English pipeline carries WordNet's lemma lists (nouns, verbs, adjectives,
+    adverbs; about 80k lower-case entries) as the ``lemma_index`` table of its lemmatizer.
+    :func:`motionlex.core.model.lexical.corpus_vocabulary` asks it whether a WordPiece stem
+    split off an inflection is a word ("clap" of "claps") or a typo's fragment ("wal" of
+    "wals", "ste" of "stes").
+
+    Returns:
+        Lower-case lemmas; empty when the loaded pipeline has no such table (a warning is
+        logged, and callers then skip the check).
+
+    Raises:
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
+    """
+    nlp = load_parser()
+    lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
+    tables = getattr(getattr(lemmatizer, "lookups", None), "tables", ())
+    if "lemma_index" not in tables:
+        logger.warning("the spaCy pipeline has no lemma_index table: no dictionary of words")
+        return frozenset()
+    index = lemmatizer.lookups.get_table("lemma_index")
+    return frozenset(w.lower() for words in index.values() for w in words)
 
 
 @lru_cache(maxsize=65536)
