@@ -6,6 +6,7 @@ listed in :mod:`motionlex.core.text.events`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -270,11 +271,13 @@ def _verb_prefix(toks: list[_Tok]) -> list[_Tok]:
     if k + 1 < len(toks) and toks[k + 1].tag == "RP":
         k += 1
     first = next(j for j, t in enumerate(toks) if t.tag in _VERB)
-    return toks[:first] + [
+    out = toks[:first] + [
         t
         for t in toks[first : k + 1]
         if t.tag not in {"RB", "RBR", "RBS"} and t.low not in _SEQ_ADVERBS
     ]
+    # words follow the prefix: its last token's space ("spins," had none before the comma)
+    return out[:-1] + [dataclasses.replace(out[-1], ws=" ")] if out else out
 
 
 def _drop_sequence_words(toks: list[_Tok]) -> list[_Tok]:

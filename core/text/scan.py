@@ -89,9 +89,11 @@ def _tokens(doc) -> list[_Tok]:
         # "then", or another sequence adverb ("finally waves"; "and next waves", "and
         # afterwards waves", which the tagger reads as adjectives; not "the next steps")
         # starts a verb phrase as a subject does
-        seq = prev.low == "then" or prev.low in _SEQ_ADVERBS and (
-            prev.tag == "RB" or (k > 1 and toks[k - 2].low in _CONJ)) and not (
-            k + 1 < len(toks) and toks[k + 1].tag in _FINITE)  # "next steps are": a noun
+        seq = prev.low == "then" or (
+            prev.low in _SEQ_ADVERBS
+            and (prev.tag == "RB" or (k > 1 and toks[k - 2].low in _CONJ | {"then"}))
+            and not (k + 1 < len(toks) and toks[k + 1].tag in _FINITE)  # "next steps are"
+        )
         after_subject = prev.low in _SUBJECT_WORDS or prev.low in _CONJ or seq
         strong = prev.low in _SUBJECT_WORDS or seq
         if (

@@ -172,6 +172,9 @@ def test_after_clause_with_its_own_subject_is_moved_first():
             "a human jumps to the left, then to the right",
             ["a human jumps to the left", "a human jumps to the right"],
         ),
+        # a verb before a comma lends the next fragment a space ("spinstwice" before)
+        ("a person spins, then twice more", ["a person spins", "a person spins twice more"]),
+        ("a person kicks, then next punches", ["a person kicks", "a person punches"]),
         # a wait is no event: "after a pause" orders like "then", it does not reorder
         ("a person walks forward, then, after a pause, jumps",
          ["a person walks forward", "a person jumps"]),
