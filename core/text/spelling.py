@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from motionlex.core.text.word_groups import base_candidates
+
 WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 """A word of a query: letters of any script, with inner apostrophes or hyphens ("someone's",
 "t-pose"); a look-alike letter from another script (Cyrillic "а" in "wаlks") stays inside
@@ -59,9 +61,6 @@ _VOCAB_WORD = re.compile(r"^[a-z][a-z'-]*$")  # a whole word token (no "##", "[u
 
 MIN_WORD_LENGTH = 3
 """Shorter query words are never flagged (too many real short words are not tokens)."""
-
-_INFLECTIONS = (("'s", ""), ("s", ""), ("es", ""), ("ed", ""), ("d", ""), ("ing", ""),
-                ("ing", "e"))  # (suffix, what the base gets back)
 
 MIN_RATIO = 0.6
 """Least ``difflib`` similarity ratio of a suggestion to the typed word."""
@@ -271,18 +270,20 @@ class Speller:
         return self._groups
 
     def is_known(self, word: str) -> bool:
-        """Whether ``word`` (any case) is known: short, a known word, an inflection of one
-        (``-s``, ``-es``, ``-'s``, ``-ed``, ``-d``, ``-ing``, ``-ing`` for ``-e``), two
-        known words of 3+ letters written as one, or known words joined by hyphens."""
+        """Whether ``word`` (any case) is known: short, a known word, a regular inflection
+        of one (``-'s`` and the rules of :func:`~.word_groups.base_candidates`: ``-s``,
+        ``-es``, ``-ies``, ``-ed``, ``-ied``, ``-ing``, with a dropped ``e`` or a doubled
+        consonant: "hurries", "flapped", "shrugging"), two known words of 3+ letters written
+        as one, or known words joined by hyphens."""
         w = word.lower()
         if len(w) < MIN_WORD_LENGTH or w in self.known:
             return True
         if "-" in w:  # "walk-in-place", "t-pose": known when every part is
             return all(self.is_known(part) for part in w.split("-") if part)
-        for suffix, add in _INFLECTIONS:
-            base = w[: -len(suffix)] + add
-            if w.endswith(suffix) and len(base) >= MIN_WORD_LENGTH and base in self.known:
-                return True
+        if w.endswith("'s") and w[:-2] in self.known:
+            return True
+        if any(base in self.known for base in base_candidates(w)):
+            return True
         return any(w[:i] in self.known and w[i:] in self.known
                    for i in range(MIN_WORD_LENGTH, len(w) - MIN_WORD_LENGTH + 1))
 

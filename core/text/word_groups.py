@@ -78,9 +78,15 @@ def base_candidates(word: str) -> list[str]:
         out.append(w[:-1])  # which word_groups keeps (their own forms, the base's forms)
     elif w.endswith("ed"):
         out += [w[:-1], w[:-2]] + _undoubled(w[:-2])
-    if w.endswith("ing"):
-        stem = w[:-3]  # raise -> raising; but be-ing is no bee-ing, see-ing no seee-ing
-        out += ([] if stem.endswith("e") else [stem + "e"]) + [stem] + _undoubled(stem)
+    if len(w) == 5 and w.endswith("ying") and w[0] not in _VOWELS:
+        out.append(w[0] + "ie")  # die -> dying, lie -> lying, tie -> tying (not dye, lye)
+    elif w.endswith("ing"):
+        stem = w[:-3]  # raise -> raising; but be-ing is no bee-ing, see-ing no seee-ing,
+        # th-ing no the-ing, br-ing no bre-ing (a 2-letter stem takes an "e" back only
+        # after a vowel: us-ing, ag-ing, ic-ing)
+        e_base = [stem + "e"] if not stem.endswith("e") and (
+            len(stem) >= MIN_BASE_LENGTH or stem[:1] in _VOWELS) else []
+        out += e_base + [stem] + _undoubled(stem)
     return [b for b in out if len(b) >= MIN_BASE_LENGTH and not is_side_word(b)
             and any(c in _VOWELS or c == "y" for c in b)]
 

@@ -94,6 +94,8 @@ def test_real_vocabulary_of_the_shipped_model():
     assert [c.suggestion for c in found] == ["person", "waves", "left", "hand"]
     assert speller.check("a man kiks with his rigth leg")[0].suggestion == "kicks"
     assert speller.check("a person walks forward then sits down") == []
+    # doubled consonants and -ies are inflections, not typos of other words
+    assert speller.check("he flapped and shrugging hurries, stepped and cried") == []
 
 
 def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():

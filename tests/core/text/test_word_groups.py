@@ -60,6 +60,11 @@ def test_words_that_only_look_like_forms_keep_their_own_rows():
         assert word.startswith(base), (word, base)  # its own group (or none)
     assert all(b in set(words) for b in full.values())  # every group named by a word
     assert full["annoyed"] == full["annoying"] == "annoyed"  # "annoye" or "annoy": unknown
+    # th-ing is no the-ing, br-ing no bre-ing; dying is a form of die, not of dye
+    assert full.get("thing") != "the" and full.get("bring", "bring") == "bring"
+    assert word_groups(["the", "thing", "things"]) == {"thing": "thing", "things": "thing"}
+    assert word_groups(["dying", "dyed", "die", "dye"]) == {
+        "dying": "die", "die": "die", "dyed": "dye", "dye": "dye"}
 
 
 def test_the_shipped_vocabulary_groups_its_forms():
