@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.retrieval.metrics import is_count_key
+from motionlex.core.retrieval.report import REPORT_RECORD
+from motionlex.core.value_checks import is_number
 
 METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
 """Looked for, in this order, in a folder given to :func:`read_run`."""
-
-RECORD_FILE = "evaluation.json"
-"""The evaluate report's record (checkpoint, data, split) beside its ``metrics.json``."""
 
 GALLERY_KEYS = ("n/texts", "n/motions")
 """The All gallery's size: R@k and MedR of runs whose sizes differ are not comparable."""
@@ -109,9 +108,9 @@ def canonical_metrics(raw: dict[str, Any]) -> dict[str, float]:
 
 
 def _as_float(value: Any) -> float | None:
-    """A JSON number as a finite float; None for other values, bools, NaN, inf and integers
-    too large for a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A JSON number (:func:`~motionlex.core.value_checks.is_number`) as a finite float; None
+    for other values, bools, NaN, inf and integers too large for a float."""
+    if not is_number(value):
         return None
     try:
         f = float(value)
@@ -169,7 +168,7 @@ def read_run(path: str | Path) -> tuple[Path, dict[str, float], dict[str, Any]]:
     if not metrics:
         raise ValueError(f"{file}: holds no metric values")
     record: dict[str, Any] = {}
-    rec = file.parent / RECORD_FILE
+    rec = file.parent / REPORT_RECORD  # evaluate's record
     if file.name == "metrics.json" and rec.is_file():
         try:
             loaded = json.loads(rec.read_text(encoding="utf-8"))
