@@ -51,8 +51,9 @@ HEADLINE = (
 )
 """The default rows, in this order (rows no column holds are left out)."""
 
-SHARE_KEYS = ("words/", "fusion_weight", "init_fusion_weight")
-"""Metric names (prefixes) whose values are shares in [0, 1], not percentages."""
+SHARE_KEYS = ("words/", "fusion_weight", "init_fusion_weight", "xskel/cosine")
+"""Metric names (prefixes) whose values are shares in [0, 1] or cosines in [-1, 1], not
+percentages: printed with 3 decimals."""
 
 LOWER_IS_BETTER = ("MedR",)
 """Metric name endings where a smaller value is the better one."""
@@ -329,9 +330,9 @@ def lower_is_better(key: str) -> bool:
 
 
 def _formatter(key: str, stats: Sequence[tuple[float, float, int] | None]) -> str:
-    """One format per row, by what the metric is: counts as integers, shares in [0, 1]
-    (:data:`SHARE_KEYS`: word metrics, the fusion weight) with 3 decimals, percentages and
-    ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
+    """One format per row, by what the metric is: counts as integers, shares and cosines
+    (:data:`SHARE_KEYS`: word metrics, the fusion weight, xskel's cosine) with 3 decimals,
+    percentages and ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
     means = [abs(s[0]) for s in stats if s is not None]
     if is_count_key(key) and all(m == int(m) for m in means):
         return ".0f"  # counts

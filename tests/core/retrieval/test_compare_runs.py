@@ -182,6 +182,8 @@ def test_default_labels_seeds_named_twice_partial_rows_and_formats(tmp_path, cap
     table = comparison_table([col], select_metrics([col], ["CAR", "t2m/*"]))
     assert _row(table, "CAR") == ["50.0 (1 of 3)"] and "(k of n)" in table
     assert _row(table, "t2m/All/dense/R@1") == ["1.7 ± 0.8"]  # percent, not "1.700"
+    cos = read_columns([str(_write(tmp_path / "xs", {"xskel/cosine": 0.8123}))])
+    assert _row(comparison_table(cos, ["xskel/cosine"]), "xskel/cosine") == ["0.812"]
     single = read_columns([str(tmp_path / "dense-s0.json")])
     doc = comparison_json(single, ["t2m/All/dense/R@1"])
     assert doc["rows"][0]["values"][0]["std"] is None and doc["rows"][0]["values"][0]["n"] == 1
