@@ -221,7 +221,7 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
     columns: list[Column] = []
     for spec in specs:
         label, paths = parse_column(spec)
-        col = Column((label or _default_label(paths)).replace("|", "/"), [])
+        col = Column("", [])
         for p in paths:
             file, metrics, record = read_run(p)
             if any(file.resolve() == q.resolve() for q in col.paths):
@@ -229,6 +229,7 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
             col.paths.append(file)
             col.runs.append(metrics)
             col.records.append(record)
+        col.label = (label or _default_label(col.paths)).replace("|", "/")
         columns.append(col)
     labels = [c.label for c in columns]
     twice = sorted({x for x in labels if labels.count(x) > 1})
@@ -237,15 +238,18 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
     return columns
 
 
-def _default_label(paths: Sequence[str]) -> str:
-    """A column's name without ``LABEL=``: a run folder's name (``runs/x`` and
-    ``runs/x/model/val_metrics.json`` are "x"), or a metrics file's own stem
-    (``dense-s0.json``: "dense-s0")."""
-    p = Path(paths[0]).resolve()
-    if p.is_file() and p.name in ("metrics.json", "val_metrics.json"):
+def _default_label(files: Sequence[Path]) -> str:
+    """A column's name without ``LABEL=``, from the metrics files read (one per run): a run
+    folder's name (``runs/x``, ``runs/x/model`` and ``runs/x/model/val_metrics.json`` are
+    "x": a model folder is named by its run), or a metrics file's own stem
+    (``dense-s0.json``: "dense-s0"); "(+N)" counts the column's other runs."""
+    p = files[0].resolve()
+    if p.name in ("metrics.json", "val_metrics.json"):
         p = p.parent.parent if p.parent.name == "model" else p.parent
-    name = p.stem if p.is_file() else p.name
-    return name if len(paths) == 1 else f"{name} (+{len(paths) - 1})"
+        name = p.name
+    else:
+        name = p.stem
+    return name if len(files) == 1 else f"{name} (+{len(files) - 1})"
 
 
 def check_comparable(columns: Sequence[Column]) -> None:

@@ -229,3 +229,17 @@ def test_ablation_runs_of_the_repo_as_seed_columns(repo_root):
     assert f"{np.mean(vals):.1f} ± {np.std(vals):.1f}" in _row(table, "t2m/All/fused/R@1")[0]
     assert "not checked" in table  # no evaluation.json beside ablation runs
     assert comparison_json(cols, keys)["columns"][1]["records"][0] == {}
+
+
+def test_default_labels_of_model_folders_and_seeds_named_twice(tmp_path, monkeypatch):
+    """A model folder (a training run's OUT/model) is named by its run, so two of them are
+    not both "model"; a column's "(+N)" counts its runs once each."""
+    monkeypatch.chdir(tmp_path)
+    for run in ("a", "b"):
+        _write(tmp_path / "runs" / run / "model", {"CAR": 1.0}, name="val_metrics.json")
+    cols = read_columns(["runs/a/model", f"{tmp_path}/runs/b/model/"])
+    assert [c.label for c in cols] == ["a", "b"]
+    _write(tmp_path / "s" / "a-s0", {"CAR": 1.0})
+    _write(tmp_path / "s" / "a-s1", {"CAR": 2.0})
+    assert [(c.label, len(c.runs)) for c in read_columns(["s/a-s0*,s/a-s0"])] == [("a-s0", 1)]
+    assert read_columns(["s/a-s*,s/a-s0"])[0].label == "a-s0 (+1)"
