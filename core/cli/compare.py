@@ -17,21 +17,21 @@ from motionlex.core.cli.types import examples
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print the comparison table (or JSON) of ``args.runs``."""
     from motionlex.core.retrieval.compare import (
-        check_comparable,
         comparison_json,
         comparison_table,
-        gallery_mismatch,
         read_columns,
         select_metrics,
     )
+    from motionlex.core.retrieval.compare_checks import check_comparable, gallery_mismatch
 
     columns = read_columns(args.runs)
-    if not args.allow_mixed:
-        check_comparable(columns)
+    warnings = [] if args.allow_mixed else check_comparable(columns)
     keys = select_metrics(columns, args.metrics, every=args.all)
     mismatch = gallery_mismatch(columns)
     if mismatch:  # on stderr too: --json readers see it in the document's "warning"
-        print(f"motionlex compare: warning: {mismatch}", file=sys.stderr)
+        warnings.append(mismatch)
+    for warning in warnings:
+        print(f"motionlex compare: warning: {warning}", file=sys.stderr)
     if args.json:
         from motionlex.core.cli.json_output import print_json
 

@@ -9,7 +9,8 @@ names protocol All's keys without the protocol (``t2m/dense/R@1``); they are rea
 evaluate's ``t2m/All/dense/R@1``, the same definition (:mod:`.validation`).
 
 The columns must describe the same evaluation data: two evaluate reports of different
-``--data``/``--split`` are refused unless the caller allows it (:func:`check_comparable`).
+``--data``/``--split`` are refused unless the caller allows it
+(:func:`~.compare_checks.check_comparable`).
 """
 
 from __future__ import annotations
@@ -26,15 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.retrieval.compare_checks import GALLERY_KEYS, gallery_mismatch
 from motionlex.core.retrieval.metrics import is_count_key
 from motionlex.core.retrieval.report import REPORT_RECORD
 from motionlex.core.value_checks import is_number
 
 METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
 """Looked for, in this order, in a folder given to :func:`read_run`."""
-
-GALLERY_KEYS = ("n/texts", "n/motions")
-"""The All gallery's size: R@k and MedR of runs whose sizes differ are not comparable."""
 
 HEADLINE = (
     *GALLERY_KEYS,
@@ -252,31 +251,6 @@ def _default_label(files: Sequence[Path]) -> str:
     return name if len(files) == 1 else f"{name} (+{len(files) - 1})"
 
 
-def check_comparable(columns: Sequence[Column]) -> None:
-    """Refuse evaluate reports of different data or splits in one comparison.
-
-    The data is compared as the resolved path the record holds (``data_path``, since
-    2026-12-07), else as the path typed (``data``).
-
-    Raises:
-        ValueError: two runs' ``evaluation.json`` name different data or ``split`` (both
-            files named); runs without a record (validation, ablation) are not checked.
-    """
-    seen: tuple[str, tuple[str, str]] | None = None
-    for col in columns:
-        for path, rec in zip(col.paths, col.records):
-            if not rec:
-                continue
-            key = (str(rec.get("data_path") or rec.get("data")), str(rec.get("split")))
-            if seen is None:
-                seen = (str(path), key)
-            elif key != seen[1]:
-                raise ValueError(
-                    f"not comparable: {seen[0]} evaluated {seen[1][0]} (split {seen[1][1]}), "
-                    f"{path} evaluated {key[0]} (split {key[1]}); pass --allow-mixed to "
-                    "compare anyway")
-
-
 def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = None,
                    every: bool = False) -> list[str]:
     """The rows of a comparison.
@@ -307,25 +281,6 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
         raise ValueError(f"no metric matches {', '.join(unmatched)} (names look like "
                          f"{', '.join(list(held)[:4])}; --all lists every one)")
     return list(dict.fromkeys(k for p in pats for k in held if fnmatch.fnmatchcase(k, p)))
-
-
-def gallery_mismatch(columns: Sequence[Column]) -> str | None:
-    """A warning when the runs' All galleries differ in size (:data:`GALLERY_KEYS`): their
-    R@k and MedR rank among different numbers of items. None when they agree or are
-    unknown."""
-    for key in GALLERY_KEYS:
-        sizes = {}
-        for col in columns:
-            for path, run in zip(col.paths, col.runs):
-                if key in run:
-                    sizes.setdefault(int(run[key]), str(path))
-        if len(sizes) > 1:
-            shown = ", ".join(f"{n} in {p}" for n, p in sorted(sizes.items()))
-            return (f"the runs' galleries differ ({key}: {shown}): their R@k and MedR are not "
-                    "comparable (validation during training scores the run's own validation "
-                    "pairs, composed pairs included; evaluate the runs on the same --data and "
-                    "--split)")
-    return None
 
 
 def lower_is_better(key: str) -> bool:

@@ -10,13 +10,13 @@ import pytest
 from motionlex.core.cli import main
 from motionlex.core.retrieval.compare import (
     canonical_metrics,
-    check_comparable,
     comparison_json,
     comparison_table,
     parse_column,
     read_columns,
     select_metrics,
 )
+from motionlex.core.retrieval.compare_checks import check_comparable
 
 
 def _write(folder, metrics, record=None, name="metrics.json"):
@@ -243,3 +243,26 @@ def test_default_labels_of_model_folders_and_seeds_named_twice(tmp_path, monkeyp
     _write(tmp_path / "s" / "a-s1", {"CAR": 2.0})
     assert [(c.label, len(c.runs)) for c in read_columns(["s/a-s0*,s/a-s0"])] == [("a-s0", 1)]
     assert read_columns(["s/a-s*,s/a-s0"])[0].label == "a-s0 (+1)"
+
+
+def test_a_record_older_than_data_path_compares_by_the_typed_data(tmp_path, capsys):
+    """A record written before data_path (the typed data alone) beside a newer one: the typed
+    data are compared, and typed data that differ (one resolved, one relative) but name the
+    same folder are taken as the same data with a warning, not refused."""
+    old = _write(tmp_path / "old", {"CAR": 1.0}, {"data": "data/h", "split": "test"})
+    new = _write(tmp_path / "new", {"CAR": 2.0}, {"data": "data/h", "split": "test",
+                                                  "data_path": str(tmp_path / "data" / "h")})
+    assert check_comparable(read_columns([str(old), str(new)])) == []
+    moved = _write(tmp_path / "moved", {"CAR": 3.0}, {"data": "../data/h", "split": "test",
+                                                      "data_path": "/elsewhere/data/h"})
+    said = check_comparable(read_columns([f"x={old}", str(moved), f"y={old}"]))  # said once
+    assert len(said) == 1 and "old/metrics.json evaluated data/h" in said[0]
+    assert "moved/metrics.json evaluated ../data/h" in said[0] and "folder name 'h'" in said[0]
+    assert main(["compare", str(old), str(moved)]) == 0
+    assert "warning: " in capsys.readouterr().err
+    other = _write(tmp_path / "other", {"CAR": 4.0}, {"data": "data/k", "split": "test",
+                                                      "data_path": str(tmp_path / "data" / "k")})
+    with pytest.raises(ValueError, match=r"not comparable: .*old/metrics.json evaluated data/h"):
+        check_comparable(read_columns([str(old), str(other)]))
+    with pytest.raises(ValueError, match=r"not comparable: .*new/metrics.json evaluated /"):
+        check_comparable(read_columns([str(new), str(moved)]))  # both resolved: they differ
