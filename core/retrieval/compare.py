@@ -345,10 +345,10 @@ def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
                       "is theirs")
     if any(len(c.runs) == 1 for c in columns):
         queries = sorted({int(r["n/texts"]) for c in columns for r in c.runs if "n/texts" in r})
-        said = f"{'/'.join(map(str, queries))} queries" if queries else "~140 queries"
-        legend.append(f"- single runs: one seed on ~140 queries moves R@1 by about 4 points "
-                      f"(here {said}; the noise grows as the query count falls); give seeds "
-                      "as LABEL=RUN1,RUN2,RUN3 for mean ± std")
+        here = f"here {'/'.join(map(str, queries))} queries; " if queries else ""
+        legend.append("- single runs: one seed on 140 queries moves R@1 by about 4 points "
+                      f"(docs/ablation.md; {here}the noise grows as the query count falls); "
+                      "give seeds as LABEL=RUN1,RUN2,RUN3 for mean ± std")
     return "\n".join(lines + [""] + legend)
 
 

@@ -187,7 +187,9 @@ def test_default_labels_seeds_named_twice_partial_rows_and_formats(tmp_path, cap
     single = read_columns([str(tmp_path / "dense-s0.json")])
     doc = comparison_json(single, ["t2m/All/dense/R@1"])
     assert doc["rows"][0]["values"][0]["std"] is None and doc["rows"][0]["values"][0]["n"] == 1
-    assert "(here 140 queries;" in comparison_table(single, ["t2m/All/dense/R@1"])
+    assert "(docs/ablation.md; here 140 queries;" in comparison_table(single, ["t2m/All/dense/R@1"])
+    unknown = comparison_table(cos, ["xskel/cosine"])  # no n/texts: no guessed count
+    assert "about 4 points (docs/ablation.md; the noise grows" in unknown and "here" not in unknown
     assert main(["compare", f"a|b={tmp_path}/dense-s0.json"]) == 0  # no broken table
     assert capsys.readouterr().out.splitlines()[0] == "| metric | a/b |"
     (tmp_path / "huge.json").write_text('{"CAR": 1' + "0" * 400 + ', "side/text": 9.0}')
