@@ -265,7 +265,8 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
         Metric names held by at least one run.
 
     Raises:
-        ValueError: patterns that match no metric (named, with a few names that exist).
+        ValueError: patterns that match no metric (named, with a few names that exist), or
+            runs holding none of :data:`HEADLINE` when no patterns are given.
     """
     held: dict[str, None] = {}
     for col in columns:
@@ -274,7 +275,12 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
     if every:
         return list(held)
     if patterns is None:
-        return [k for k in HEADLINE if k in held]
+        keys = [k for k in HEADLINE if k in held]
+        if not keys:  # said, not an empty table
+            raise ValueError(f"none of the headline metrics is held by these runs (they hold "
+                             f"{', '.join(list(held)[:4])}): --all lists every metric, "
+                             "--metrics PATTERN picks some")
+        return keys
     pats = list(patterns)
     unmatched = [p for p in pats if not any(fnmatch.fnmatchcase(k, p) for k in held)]
     if unmatched:  # a typo is said, not dropped beside the patterns that matched

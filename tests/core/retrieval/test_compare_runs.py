@@ -268,3 +268,16 @@ def test_a_record_older_than_data_path_compares_by_the_typed_data(tmp_path, caps
         check_comparable(read_columns([str(old), str(other)]))
     with pytest.raises(ValueError, match=r"not comparable: .*new/metrics.json evaluated /"):
         check_comparable(read_columns([str(new), str(moved)]))  # both resolved: they differ
+
+
+def test_runs_without_a_headline_metric_say_so(tmp_path, capsys):
+    """Runs that hold none of the headline metrics (a custom benchmark's names) get one line
+    pointing to --all and --metrics, not an empty table."""
+    run = _write(tmp_path / "custom", {"mine/score": 0.5, "mine/n": 3})
+    with pytest.raises(ValueError, match=r"none of the headline metrics .* --all"):
+        select_metrics(read_columns([str(run)]))
+    assert main(["compare", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "none of the headline metrics" in err and "mine/score" in err and "--metrics" in err
+    assert main(["compare", str(run), "--all"]) == 0
+    assert _row(capsys.readouterr().out, "mine/score") == ["0.5"]
