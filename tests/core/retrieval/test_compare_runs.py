@@ -69,7 +69,7 @@ def test_seeds_give_mean_std_and_the_difference_from_the_first_column(tmp_path, 
     assert "(lower is better)" in next(ln for ln in out.splitlines() if "MedR" in ln)
 
     # --metrics: patterns in the order given; counts print as integers
-    main(["compare", f"{tmp_path}/base-s0", f"{tmp_path}/base-s1", "--metrics", "CAR/*", "t2m/*"])
+    main(["compare", f"{tmp_path}/base-s0", f"{tmp_path}/base-s1", "--metrics", "CAR/*,t2m/*"])
     out = capsys.readouterr().out
     lines = [ln for ln in out.splitlines() if ln.startswith("| ") and "metric" not in ln]
     assert [ln.split("|")[1].strip() for ln in lines] == ["CAR/n", "t2m/All/dense/R@1"]
@@ -208,7 +208,7 @@ def test_every_pattern_must_match_and_data_compare_resolved(tmp_path, capsys, mo
                {"data": str(tmp_path / "data" / "bandai"),
                 "data_path": str(tmp_path / "data" / "bandai"), "split": "val"})
     check_comparable(read_columns([str(a), str(b)]))
-    assert main(["compare", str(a), "--metrics", "CAR", "sied/*"]) == 2
+    assert main(["compare", str(a), "--metrics", "CAR", "--metrics", "sied/*"]) == 2
     assert "no metric matches sied/*" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:  # argparse's own refusal
         main(["compare", str(a), "--metrics", "CAR", "--all"])
@@ -281,3 +281,25 @@ def test_runs_without_a_headline_metric_say_so(tmp_path, capsys):
     assert "none of the headline metrics" in err and "mine/score" in err and "--metrics" in err
     assert main(["compare", str(run), "--all"]) == 0
     assert _row(capsys.readouterr().out, "mine/score") == ["0.5"]
+
+
+def test_metrics_takes_one_value_so_runs_may_follow(tmp_path, capsys):
+    """--metrics takes one value (patterns comma-separated, the option repeatable): the runs
+    after it are runs, not patterns; the former 'PATTERN PATTERN' spelling is refused."""
+    a = _write(tmp_path / "a", {"CAR": 1.0, "side/text": 2.0, "words/precision@10": 0.5})
+    b = _write(tmp_path / "b", {"CAR": 3.0, "side/text": 4.0})
+    assert main(["compare", "--metrics", "side/*", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert _row(out, "side/text") == ["2.0", "4.0", "+2.0"] and "| CAR |" not in out
+    for given in (["--metrics", "CAR, words/*"], ["--metrics", "CAR", "--metrics", "words/*"]):
+        assert main(["compare", str(a), str(b), *given]) == 0
+        rows = [ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("| ") and "metric" not in ln]
+        assert rows == ["CAR", "words/precision@10"]
+    with pytest.raises(SystemExit) as exited:  # argparse's own refusal, with the usage
+        main(["compare", str(a), "--metrics", "CAR", "side/*"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "unrecognized arguments: side/*" in err
+    assert "--metrics PATTERN[,PATTERN...]" in err
+    assert main(["compare", str(a), "--metrics", "CAR,,side/*"]) == 2
+    assert "an empty pattern" in capsys.readouterr().err
