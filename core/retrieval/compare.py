@@ -9,7 +9,8 @@ names protocol All's keys without the protocol (``t2m/dense/R@1``); they are rea
 evaluate's ``t2m/All/dense/R@1``, the same definition (:mod:`.validation`).
 
 The columns must describe the same evaluation data: two evaluate reports of different
-``--data``/``--split`` are refused unless the caller allows it (:func:`check_comparable`).
+``--data``/``--split`` are refused unless the caller allows it
+(:func:`~.compare_checks.check_comparable`).
 """
 
 from __future__ import annotations
@@ -26,16 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.retrieval.compare_checks import GALLERY_KEYS, gallery_mismatch
 from motionlex.core.retrieval.metrics import is_count_key
+from motionlex.core.retrieval.report import REPORT_RECORD
+from motionlex.core.value_checks import is_number
 
 METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
 """Looked for, in this order, in a folder given to :func:`read_run`."""
-
-RECORD_FILE = "evaluation.json"
-"""The evaluate report's record (checkpoint, data, split) beside its ``metrics.json``."""
-
-GALLERY_KEYS = ("n/texts", "n/motions")
-"""The All gallery's size: R@k and MedR of runs whose sizes differ are not comparable."""
 
 HEADLINE = (
     *GALLERY_KEYS,
@@ -52,8 +50,9 @@ HEADLINE = (
 )
 """The default rows, in this order (rows no column holds are left out)."""
 
-SHARE_KEYS = ("words/", "fusion_weight", "init_fusion_weight")
-"""Metric names (prefixes) whose values are shares in [0, 1], not percentages."""
+SHARE_KEYS = ("words/", "fusion_weight", "init_fusion_weight", "xskel/cosine")
+"""Metric names (prefixes) whose values are shares in [0, 1] or cosines in [-1, 1], not
+percentages: printed with 3 decimals."""
 
 LOWER_IS_BETTER = ("MedR",)
 """Metric name endings where a smaller value is the better one."""
@@ -109,9 +108,9 @@ def canonical_metrics(raw: dict[str, Any]) -> dict[str, float]:
 
 
 def _as_float(value: Any) -> float | None:
-    """A JSON number as a finite float; None for other values, bools, NaN, inf and integers
-    too large for a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A JSON number (:func:`~motionlex.core.value_checks.is_number`) as a finite float; None
+    for other values, bools, NaN, inf and integers too large for a float."""
+    if not is_number(value):
         return None
     try:
         f = float(value)
@@ -169,7 +168,7 @@ def read_run(path: str | Path) -> tuple[Path, dict[str, float], dict[str, Any]]:
     if not metrics:
         raise ValueError(f"{file}: holds no metric values")
     record: dict[str, Any] = {}
-    rec = file.parent / RECORD_FILE
+    rec = file.parent / REPORT_RECORD  # evaluate's record
     if file.name == "metrics.json" and rec.is_file():
         try:
             loaded = json.loads(rec.read_text(encoding="utf-8"))
@@ -221,7 +220,7 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
     columns: list[Column] = []
     for spec in specs:
         label, paths = parse_column(spec)
-        col = Column((label or _default_label(paths)).replace("|", "/"), [])
+        col = Column("", [])
         for p in paths:
             file, metrics, record = read_run(p)
             if any(file.resolve() == q.resolve() for q in col.paths):
@@ -229,6 +228,7 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
             col.paths.append(file)
             col.runs.append(metrics)
             col.records.append(record)
+        col.label = (label or _default_label(col.paths)).replace("|", "/")
         columns.append(col)
     labels = [c.label for c in columns]
     twice = sorted({x for x in labels if labels.count(x) > 1})
@@ -237,40 +237,18 @@ def read_columns(specs: Sequence[str]) -> list[Column]:
     return columns
 
 
-def _default_label(paths: Sequence[str]) -> str:
-    """A column's name without ``LABEL=``: a run folder's name (``runs/x`` and
-    ``runs/x/model/val_metrics.json`` are "x"), or a metrics file's own stem
-    (``dense-s0.json``: "dense-s0")."""
-    p = Path(paths[0]).resolve()
-    if p.is_file() and p.name in ("metrics.json", "val_metrics.json"):
+def _default_label(files: Sequence[Path]) -> str:
+    """A column's name without ``LABEL=``, from the metrics files read (one per run): a run
+    folder's name (``runs/x``, ``runs/x/model`` and ``runs/x/model/val_metrics.json`` are
+    "x": a model folder is named by its run), or a metrics file's own stem
+    (``dense-s0.json``: "dense-s0"); "(+N)" counts the column's other runs."""
+    p = files[0].resolve()
+    if p.name in ("metrics.json", "val_metrics.json"):
         p = p.parent.parent if p.parent.name == "model" else p.parent
-    name = p.stem if p.is_file() else p.name
-    return name if len(paths) == 1 else f"{name} (+{len(paths) - 1})"
-
-
-def check_comparable(columns: Sequence[Column]) -> None:
-    """Refuse evaluate reports of different data or splits in one comparison.
-
-    The data is compared as the resolved path the record holds (``data_path``, since
-    2026-12-07), else as the path typed (``data``).
-
-    Raises:
-        ValueError: two runs' ``evaluation.json`` name different data or ``split`` (both
-            files named); runs without a record (validation, ablation) are not checked.
-    """
-    seen: tuple[str, tuple[str, str]] | None = None
-    for col in columns:
-        for path, rec in zip(col.paths, col.records):
-            if not rec:
-                continue
-            key = (str(rec.get("data_path") or rec.get("data")), str(rec.get("split")))
-            if seen is None:
-                seen = (str(path), key)
-            elif key != seen[1]:
-                raise ValueError(
-                    f"not comparable: {seen[0]} evaluated {seen[1][0]} (split {seen[1][1]}), "
-                    f"{path} evaluated {key[0]} (split {key[1]}); pass --allow-mixed to "
-                    "compare anyway")
+        name = p.name
+    else:
+        name = p.stem
+    return name if len(files) == 1 else f"{name} (+{len(files) - 1})"
 
 
 def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = None,
@@ -287,7 +265,8 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
         Metric names held by at least one run.
 
     Raises:
-        ValueError: patterns that match no metric (named, with a few names that exist).
+        ValueError: patterns that match no metric (named, with a few names that exist), or
+            runs holding none of :data:`HEADLINE` when no patterns are given.
     """
     held: dict[str, None] = {}
     for col in columns:
@@ -296,7 +275,12 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
     if every:
         return list(held)
     if patterns is None:
-        return [k for k in HEADLINE if k in held]
+        keys = [k for k in HEADLINE if k in held]
+        if not keys:  # said, not an empty table
+            raise ValueError(f"none of the headline metrics is held by these runs (they hold "
+                             f"{', '.join(list(held)[:4])}): --all lists every metric, "
+                             "--metrics PATTERN picks some")
+        return keys
     pats = list(patterns)
     unmatched = [p for p in pats if not any(fnmatch.fnmatchcase(k, p) for k in held)]
     if unmatched:  # a typo is said, not dropped beside the patterns that matched
@@ -305,34 +289,15 @@ def select_metrics(columns: Sequence[Column], patterns: Iterable[str] | None = N
     return list(dict.fromkeys(k for p in pats for k in held if fnmatch.fnmatchcase(k, p)))
 
 
-def gallery_mismatch(columns: Sequence[Column]) -> str | None:
-    """A warning when the runs' All galleries differ in size (:data:`GALLERY_KEYS`): their
-    R@k and MedR rank among different numbers of items. None when they agree or are
-    unknown."""
-    for key in GALLERY_KEYS:
-        sizes = {}
-        for col in columns:
-            for path, run in zip(col.paths, col.runs):
-                if key in run:
-                    sizes.setdefault(int(run[key]), str(path))
-        if len(sizes) > 1:
-            shown = ", ".join(f"{n} in {p}" for n, p in sorted(sizes.items()))
-            return (f"the runs' galleries differ ({key}: {shown}): their R@k and MedR are not "
-                    "comparable (validation during training scores the run's own validation "
-                    "pairs, composed pairs included; evaluate the runs on the same --data and "
-                    "--split)")
-    return None
-
-
 def lower_is_better(key: str) -> bool:
     """Whether a smaller value of metric ``key`` is better (MedR)."""
     return key.endswith(LOWER_IS_BETTER)
 
 
 def _formatter(key: str, stats: Sequence[tuple[float, float, int] | None]) -> str:
-    """One format per row, by what the metric is: counts as integers, shares in [0, 1]
-    (:data:`SHARE_KEYS`: word metrics, the fusion weight) with 3 decimals, percentages and
-    ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
+    """One format per row, by what the metric is: counts as integers, shares and cosines
+    (:data:`SHARE_KEYS`: word metrics, the fusion weight, xskel's cosine) with 3 decimals,
+    percentages and ranks with 1 (a 0.7 % R@1 stays "0.7", not a share's "0.700")."""
     means = [abs(s[0]) for s in stats if s is not None]
     if is_count_key(key) and all(m == int(m) for m in means):
         return ".0f"  # counts
@@ -386,10 +351,10 @@ def comparison_table(columns: Sequence[Column], keys: Sequence[str]) -> str:
                       "is theirs")
     if any(len(c.runs) == 1 for c in columns):
         queries = sorted({int(r["n/texts"]) for c in columns for r in c.runs if "n/texts" in r})
-        said = f"{'/'.join(map(str, queries))} queries" if queries else "~140 queries"
-        legend.append(f"- single runs: one seed on ~140 queries moves R@1 by about 4 points "
-                      f"(here {said}; the noise grows as the query count falls); give seeds "
-                      "as LABEL=RUN1,RUN2,RUN3 for mean ± std")
+        here = f"here {'/'.join(map(str, queries))} queries; " if queries else ""
+        legend.append("- single runs: one seed on 140 queries moves R@1 by about 4 points "
+                      f"(docs/ablation.md; {here}the noise grows as the query count falls); "
+                      "give seeds as LABEL=RUN1,RUN2,RUN3 for mean ± std")
     return "\n".join(lines + [""] + legend)
 
 

@@ -10,13 +10,13 @@ import pytest
 from motionlex.core.cli import main
 from motionlex.core.retrieval.compare import (
     canonical_metrics,
-    check_comparable,
     comparison_json,
     comparison_table,
     parse_column,
     read_columns,
     select_metrics,
 )
+from motionlex.core.retrieval.compare_checks import check_comparable
 
 
 def _write(folder, metrics, record=None, name="metrics.json"):
@@ -69,7 +69,7 @@ def test_seeds_give_mean_std_and_the_difference_from_the_first_column(tmp_path, 
     assert "(lower is better)" in next(ln for ln in out.splitlines() if "MedR" in ln)
 
     # --metrics: patterns in the order given; counts print as integers
-    main(["compare", f"{tmp_path}/base-s0", f"{tmp_path}/base-s1", "--metrics", "CAR/*", "t2m/*"])
+    main(["compare", f"{tmp_path}/base-s0", f"{tmp_path}/base-s1", "--metrics", "CAR/*,t2m/*"])
     out = capsys.readouterr().out
     lines = [ln for ln in out.splitlines() if ln.startswith("| ") and "metric" not in ln]
     assert [ln.split("|")[1].strip() for ln in lines] == ["CAR/n", "t2m/All/dense/R@1"]
@@ -182,10 +182,14 @@ def test_default_labels_seeds_named_twice_partial_rows_and_formats(tmp_path, cap
     table = comparison_table([col], select_metrics([col], ["CAR", "t2m/*"]))
     assert _row(table, "CAR") == ["50.0 (1 of 3)"] and "(k of n)" in table
     assert _row(table, "t2m/All/dense/R@1") == ["1.7 ± 0.8"]  # percent, not "1.700"
+    cos = read_columns([str(_write(tmp_path / "xs", {"xskel/cosine": 0.8123}))])
+    assert _row(comparison_table(cos, ["xskel/cosine"]), "xskel/cosine") == ["0.812"]
     single = read_columns([str(tmp_path / "dense-s0.json")])
     doc = comparison_json(single, ["t2m/All/dense/R@1"])
     assert doc["rows"][0]["values"][0]["std"] is None and doc["rows"][0]["values"][0]["n"] == 1
-    assert "(here 140 queries;" in comparison_table(single, ["t2m/All/dense/R@1"])
+    assert "(docs/ablation.md; here 140 queries;" in comparison_table(single, ["t2m/All/dense/R@1"])
+    unknown = comparison_table(cos, ["xskel/cosine"])  # no n/texts: no guessed count
+    assert "about 4 points (docs/ablation.md; the noise grows" in unknown and "here" not in unknown
     assert main(["compare", f"a|b={tmp_path}/dense-s0.json"]) == 0  # no broken table
     assert capsys.readouterr().out.splitlines()[0] == "| metric | a/b |"
     (tmp_path / "huge.json").write_text('{"CAR": 1' + "0" * 400 + ', "side/text": 9.0}')
@@ -204,7 +208,7 @@ def test_every_pattern_must_match_and_data_compare_resolved(tmp_path, capsys, mo
                {"data": str(tmp_path / "data" / "bandai"),
                 "data_path": str(tmp_path / "data" / "bandai"), "split": "val"})
     check_comparable(read_columns([str(a), str(b)]))
-    assert main(["compare", str(a), "--metrics", "CAR", "sied/*"]) == 2
+    assert main(["compare", str(a), "--metrics", "CAR", "--metrics", "sied/*"]) == 2
     assert "no metric matches sied/*" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:  # argparse's own refusal
         main(["compare", str(a), "--metrics", "CAR", "--all"])
@@ -227,3 +231,75 @@ def test_ablation_runs_of_the_repo_as_seed_columns(repo_root):
     assert f"{np.mean(vals):.1f} ± {np.std(vals):.1f}" in _row(table, "t2m/All/fused/R@1")[0]
     assert "not checked" in table  # no evaluation.json beside ablation runs
     assert comparison_json(cols, keys)["columns"][1]["records"][0] == {}
+
+
+def test_default_labels_of_model_folders_and_seeds_named_twice(tmp_path, monkeypatch):
+    """A model folder (a training run's OUT/model) is named by its run, so two of them are
+    not both "model"; a column's "(+N)" counts its runs once each."""
+    monkeypatch.chdir(tmp_path)
+    for run in ("a", "b"):
+        _write(tmp_path / "runs" / run / "model", {"CAR": 1.0}, name="val_metrics.json")
+    cols = read_columns(["runs/a/model", f"{tmp_path}/runs/b/model/"])
+    assert [c.label for c in cols] == ["a", "b"]
+    _write(tmp_path / "s" / "a-s0", {"CAR": 1.0})
+    _write(tmp_path / "s" / "a-s1", {"CAR": 2.0})
+    assert [(c.label, len(c.runs)) for c in read_columns(["s/a-s0*,s/a-s0"])] == [("a-s0", 1)]
+    assert read_columns(["s/a-s*,s/a-s0"])[0].label == "a-s0 (+1)"
+
+
+def test_a_record_older_than_data_path_compares_by_the_typed_data(tmp_path, capsys):
+    """A record written before data_path (the typed data alone) beside a newer one: the typed
+    data are compared, and typed data that differ (one resolved, one relative) but name the
+    same folder are taken as the same data with a warning, not refused."""
+    old = _write(tmp_path / "old", {"CAR": 1.0}, {"data": "data/h", "split": "test"})
+    new = _write(tmp_path / "new", {"CAR": 2.0}, {"data": "data/h", "split": "test",
+                                                  "data_path": str(tmp_path / "data" / "h")})
+    assert check_comparable(read_columns([str(old), str(new)])) == []
+    moved = _write(tmp_path / "moved", {"CAR": 3.0}, {"data": "../data/h", "split": "test",
+                                                      "data_path": "/elsewhere/data/h"})
+    said = check_comparable(read_columns([f"x={old}", str(moved), f"y={old}"]))  # said once
+    assert len(said) == 1 and "old/metrics.json evaluated data/h" in said[0]
+    assert "moved/metrics.json evaluated ../data/h" in said[0] and "folder name 'h'" in said[0]
+    assert main(["compare", str(old), str(moved)]) == 0
+    assert "warning: " in capsys.readouterr().err
+    other = _write(tmp_path / "other", {"CAR": 4.0}, {"data": "data/k", "split": "test",
+                                                      "data_path": str(tmp_path / "data" / "k")})
+    with pytest.raises(ValueError, match=r"not comparable: .*old/metrics.json evaluated data/h"):
+        check_comparable(read_columns([str(old), str(other)]))
+    with pytest.raises(ValueError, match=r"not comparable: .*new/metrics.json evaluated /"):
+        check_comparable(read_columns([str(new), str(moved)]))  # both resolved: they differ
+
+
+def test_runs_without_a_headline_metric_say_so(tmp_path, capsys):
+    """Runs that hold none of the headline metrics (a custom benchmark's names) get one line
+    pointing to --all and --metrics, not an empty table."""
+    run = _write(tmp_path / "custom", {"mine/score": 0.5, "mine/n": 3})
+    with pytest.raises(ValueError, match=r"none of the headline metrics .* --all"):
+        select_metrics(read_columns([str(run)]))
+    assert main(["compare", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "none of the headline metrics" in err and "mine/score" in err and "--metrics" in err
+    assert main(["compare", str(run), "--all"]) == 0
+    assert _row(capsys.readouterr().out, "mine/score") == ["0.5"]
+
+
+def test_metrics_takes_one_value_so_runs_may_follow(tmp_path, capsys):
+    """--metrics takes one value (patterns comma-separated, the option repeatable): the runs
+    after it are runs, not patterns; the former 'PATTERN PATTERN' spelling is refused."""
+    a = _write(tmp_path / "a", {"CAR": 1.0, "side/text": 2.0, "words/precision@10": 0.5})
+    b = _write(tmp_path / "b", {"CAR": 3.0, "side/text": 4.0})
+    assert main(["compare", "--metrics", "side/*", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert _row(out, "side/text") == ["2.0", "4.0", "+2.0"] and "| CAR |" not in out
+    for given in (["--metrics", "CAR, words/*"], ["--metrics", "CAR", "--metrics", "words/*"]):
+        assert main(["compare", str(a), str(b), *given]) == 0
+        rows = [ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("| ") and "metric" not in ln]
+        assert rows == ["CAR", "words/precision@10"]
+    with pytest.raises(SystemExit) as exited:  # argparse's own refusal, with the usage
+        main(["compare", str(a), "--metrics", "CAR", "side/*"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "unrecognized arguments: side/*" in err
+    assert "--metrics PATTERN[,PATTERN...]" in err
+    assert main(["compare", str(a), "--metrics", "CAR,,side/*"]) == 2
+    assert "an empty pattern" in capsys.readouterr().err
