@@ -28,7 +28,6 @@ a final name pointing at an empty file.
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import re
@@ -39,7 +38,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from filelock import FileLock, Timeout
 
@@ -420,29 +419,3 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         _raise_clearer(e, path, Path(tmp))
-
-
-def write_json(path: str | os.PathLike, value: Any, *, compact: bool = False, indent: int = 2,
-               sort_keys: bool = False) -> Path:
-    """Write ``value`` as JSON and a newline to ``path`` (UTF-8) atomically
-    (:func:`atomic_file`): the one JSON writer of motionlex.
-
-    Args:
-        path / value: the file (its folder is made) and a JSON-ready value.
-        compact: one line, non-ASCII characters as they are (a gallery index's files), and
-            a value JSON cannot hold raises; otherwise indented by ``indent`` spaces,
-            non-ASCII escaped (``\\uXXXX``) and other values written as ``str`` (a Path).
-        sort_keys: object keys sorted.
-
-    Returns:
-        ``path`` as a :class:`~pathlib.Path`.
-
-    Raises:
-        TypeError: (``compact``) a value JSON cannot hold; nothing is written.
-        OSError / PermissionError / IsADirectoryError: as :func:`atomic_file`.
-    """
-    text = (json.dumps(value, ensure_ascii=False, sort_keys=sort_keys) if compact else
-            json.dumps(value, indent=indent, sort_keys=sort_keys, default=str))
-    with atomic_file(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
-    return Path(path)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.atomic import write_json
+from motionlex.core.json_io import write_json
 from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import PART_NAMES, Skeleton, as_skeleton
 
@@ -218,7 +218,7 @@ class PatchStats:
         )
 
     def save(self, path: str | Path) -> None:
-        """Write JSON atomically (:func:`~motionlex.core.atomic.write_json`, one line)."""
+        """Write JSON atomically (:func:`~motionlex.core.json_io.write_json`, one line)."""
         write_json(path, self.to_dict(), compact=True)
 
     @classmethod

@@ -8,6 +8,7 @@ Below every folder of ``core`` (like :mod:`motionlex.core.atomic`), so any of th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,25 @@ def is_number(v: object) -> bool:
     return is_int(v) or isinstance(v, float | np.floating)
 
 
-def rounded(value: Any) -> Any:
-    """``value`` with every float (in nested dicts and lists) rounded to :data:`DECIMALS`;
-    other values (ints, strings, None) as they are."""
-    if isinstance(value, float):
-        return round(value, DECIMALS)
+def rounded(value: Any, *, nonfinite_to_null: bool = False) -> Any:
+    """``value`` with every float (in nested dicts, lists and tuples, NumPy's included)
+    rounded to :data:`DECIMALS` (a Python float; ``-0.0`` written as ``0.0``), NumPy integers
+    as Python ints, other values (ints, strings, None) as they are.
+
+    Args:
+        value: a JSON-ready value, possibly nested.
+        nonfinite_to_null: NaN and infinities become None (JSON's null) at any depth, for
+            files that strict JSON readers open; otherwise they stay as they are.
+    """
+    if is_number(value) and not is_int(value):
+        v = float(value)
+        if not math.isfinite(v):
+            return None if nonfinite_to_null else v
+        return round(v, DECIMALS) + 0.0
+    if is_int(value):
+        return int(value)
     if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(v) for v in value]
+        return {k: rounded(v, nonfinite_to_null=nonfinite_to_null) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, nonfinite_to_null=nonfinite_to_null) for v in value]
     return value

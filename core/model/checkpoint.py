@@ -31,7 +31,8 @@ from typing import Any, TypeVar
 import torch
 from safetensors.torch import load_file, save_file
 
-from motionlex.core.atomic import atomic_directory, write_json
+from motionlex.core.atomic import atomic_directory
+from motionlex.core.json_io import write_json
 from motionlex.core.model.config import CONFIG_VERSION, MotionTextConfig
 from motionlex.core.model.device import resolve_device
 from motionlex.core.model.folder import (

@@ -21,8 +21,9 @@ from typing import Any
 
 from safetensors import safe_open
 
-from motionlex.core.atomic import recover_directory, write_json
+from motionlex.core.atomic import recover_directory
 from motionlex.core.checksums import file_sha256 as weights_sha256
+from motionlex.core.json_io import write_json
 from motionlex.core.model.config import MotionTextConfig
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from motionlex.core.atomic import atomic_directory, write_json
+from motionlex.core.atomic import atomic_directory
+from motionlex.core.json_io import write_json
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import (

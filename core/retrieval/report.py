@@ -11,12 +11,12 @@ writes (no Qt, no torch; the PNG figures are in :mod:`.figures`).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.atomic import atomic_file, write_json
+from motionlex.core.atomic import atomic_file
+from motionlex.core.json_io import write_json
 from motionlex.core.retrieval.metrics import (
     CAR_SETTINGS,
     DEFAULT_KS,
@@ -281,16 +281,14 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_report_json(path: Path, value: Any) -> Path:
     """Write a report's JSON file atomically, indented by one space
-    (:func:`~motionlex.core.atomic.write_json`); a dict's floats are rounded to 6 decimals
-    (:func:`~motionlex.core.value_checks.rounded`) and its non-finite ones (a metric with nothing to
-    measure) become null, which JSON can hold.
+    (:func:`~motionlex.core.json_io.write_json`); its floats, at any depth, are rounded to 6
+    decimals (:func:`~motionlex.core.value_checks.rounded`) and its non-finite ones (a metric
+    with nothing to measure) become null, which JSON can hold.
 
     Raises:
-        OSError: as :func:`~motionlex.core.atomic.write_json`.
+        OSError: as :func:`~motionlex.core.json_io.write_json`.
     """
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in rounded(value).items()} if isinstance(value, dict) else value
-    return write_json(path, clean, indent=1)
+    return write_json(path, rounded(value, nonfinite_to_null=True), indent=1)
 
 
 REPORT_FILES = ("metrics.json", "evaluation.json", "metrics.md", "recall_at_k.png", "car.png",

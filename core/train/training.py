@@ -46,13 +46,14 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 from tqdm.auto import tqdm
 
-from motionlex.core.atomic import atomic_file, write_json
+from motionlex.core.atomic import atomic_file
 from motionlex.core.data.pairs import (
     composed_examples,
     compute_patch_stats,
     load_pair_examples,
     why_no_pairs,
 )
+from motionlex.core.json_io import write_json
 from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel

@@ -21,7 +21,6 @@ from motionlex.core.atomic import (
     atomic_file,
     directory_lock,
     recover_directory,
-    write_json,
 )
 
 
@@ -389,31 +388,3 @@ def test_contents_reach_the_disk_before_the_rename_that_publishes_them(tmp_path,
     assert events[0].startswith("sync .stats.") and events[1].startswith("rename .stats.")
     assert events[2] == f"sync {tmp_path.name}"
 
-
-def test_write_json_writes_one_of_two_forms_atomically(tmp_path, monkeypatch):
-    """The one JSON writer (code review 36 F6: a model folder's, a report's and an index's
-    writers were three, one of them not atomic): indented (and, asked, key-sorted) with
-    non-ASCII escaped and a Path written as text, or compact on one line in UTF-8."""
-    import json
-
-    value = {"b": 1.5, "a": [1, "wälk"], "p": Path("x") / "y"}
-    path = write_json(tmp_path / "sub" / "v.json", value, sort_keys=True)
-    assert path == tmp_path / "sub" / "v.json"
-    p_text = json.dumps(str(value["p"]))
-    assert path.read_text() == ('{\n  "a": [\n    1,\n    "w\\u00e4lk"\n  ],\n  "b": 1.5,\n'
-                                f'  "p": {p_text}\n}}\n')
-    write_json(path, value, indent=1)
-    assert path.read_text() == json.dumps(value, indent=1, default=str) + "\n"
-    write_json(path, value["a"], compact=True)
-    assert path.read_bytes() == '[1, "wälk"]\n'.encode()
-    with pytest.raises(TypeError, match="PosixPath|WindowsPath"):  # the index takes no str()
-        write_json(path, value, compact=True)
-
-    def refuse(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(atomic.os, "replace", refuse)
-    with pytest.raises(OSError, match="v.json: no space left"):
-        write_json(path, {"new": 1})
-    assert path.read_bytes() == '[1, "wälk"]\n'.encode()  # nothing half-written, no leftovers
-    assert [p.name for p in path.parent.iterdir()] == ["v.json"]
