@@ -334,8 +334,8 @@ class ExplorerState:
         describe requests sent before are dropped, and the status bar says why.
 
         Returns:
-            Why nothing is shown, for the panels (``"The filter “elderly” hides all 10
-            results: …"``).
+            Why nothing is shown, for the panels (``"The results filter “elderly” hides
+            all 10 results of this query: clear it to see them."``).
         """
         self._selected_row = None
         self._motion = None

@@ -297,14 +297,18 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
         k: captions returned (``>= 1``; at most the bank's size).
         weight: fusion weight (dense share) in ``[0, 1]``.
         words: words listed per caption and (x4) for the motion.
-        distinct: the cosine at or above which a caption counts as a near-duplicate of
-            one listed before it; None lists the nearest captions as they come.
+        distinct: the cosine in ``[-1, 1]`` at or above which a caption counts as a
+            near-duplicate of one listed before it; None lists the nearest captions as
+            they come.
 
     Raises:
-        ValueError: ``k < 1``, a weight outside ``[0, 1]`` or a dense size that differs.
+        ValueError: ``k < 1``, a weight outside ``[0, 1]``, ``distinct`` outside
+            ``[-1, 1]`` or a dense size that differs.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if distinct is not None and not -1.0 <= distinct <= 1.0:
+        raise ValueError(f"distinct must be a cosine in [-1, 1] or None, got {distinct}")
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be in [0, 1], got {weight}")
     d = np.asarray(dense, np.float32)
@@ -364,7 +368,11 @@ def describe_motion(model: Any, stats: Any, joints: np.ndarray, skeleton: Any,
 
     Args:
         joints: ``(T, J, 3)`` float32 canonical joints, metres, 20 fps. skeleton: its
-            skeleton. stats: the model's patch statistics.
+            skeleton. stats: the model's patch statistics. The others: as
+            :func:`describe_embedding`.
+
+    Raises:
+        ValueError: as :func:`describe_embedding`, or joints the encoder cannot take.
     """
     from motionlex.core.retrieval.embed import encode_motions  # torch: lazily
 

@@ -133,8 +133,9 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     least 3 words of :data:`MIN_WORD_LENGTH`+ letters, more than half of them unknown
     ("eine Person springt zweimal und setzt sich dann hin"), or two distinct
     :data:`OTHER_LANGUAGE_MARKERS` ("eine Person winkt mit der linken Hand", whose words
-    but one are in the vocabulary), or one and two unknown words ("una persona camina
-    hacia adelante").
+    but one are in the vocabulary), or one that is not also an English word (not in
+    :data:`MARKERS_ALSO_ENGLISH`: "pour", "con", ...) and two unknown words ("una persona
+    camina hacia adelante").
     Suggestions for such a query are unrelated English words ("sprint, weimar"), so the
     explorer says the model reads English instead of offering them.
 
@@ -217,8 +218,16 @@ def whole_words(tokens: Iterable[str]) -> list[str]:
 
 def lexical_whole_words(vocabulary: Iterable[str], excluded: Iterable[bool]) -> list[str]:
     """The :func:`whole_words` a model's lexical vectors can weigh: ``vocabulary``'s entries
-    whose ``excluded`` flag (``model.lexical_excluded().tolist()``) is False."""
-    return whole_words(t for t, off in zip(vocabulary, excluded) if not off)
+    whose ``excluded`` flag (``model.lexical_excluded().tolist()``) is False.
+
+    Raises:
+        ValueError: a vocabulary and flags of different lengths.
+    """
+    vocabulary, excluded = list(vocabulary), list(excluded)
+    if len(vocabulary) != len(excluded):
+        raise ValueError(f"{len(vocabulary)} vocabulary entries but {len(excluded)} "
+                         "excluded flags: they must be one per entry")
+    return whole_words(t for t, off in zip(vocabulary, excluded, strict=True) if not off)
 
 
 class Speller:

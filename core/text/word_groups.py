@@ -110,10 +110,12 @@ def word_groups(words: Iterable[str], known: Iterable[str] = ()) -> dict[str, st
 
     Returns:
         ``{form: base}`` for every word that joins a group of 2 or more words, the base
-        included (``{"raised": "raise", "raises": "raise", "raise": "raise"}``); words of
-        no group are absent. A base that is no vocabulary word itself names the group of
-        the forms that share it when it is a ``known`` word or no ``known`` words are
-        given; otherwise the group's shortest form names it.
+        included when it is a word of ``words`` (``{"raised": "raise", "raises": "raise",
+        "raise": "raise"}``; ``word_groups(["raised", "raising"])`` has only the two
+        forms, under ``"raise"``); words of no group are absent. A base that is no
+        vocabulary word itself names the group of the forms that share it when it is a
+        ``known`` word or no ``known`` words are given; otherwise the group's shortest form
+        names it.
 
     Example: ``word_groups(["hand", "hands", "handed", "left", "leaves"])`` is
     ``{"hand": "hand", "hands": "hand", "handed": "hand"}``.

@@ -179,3 +179,6 @@ def test_near_duplicate_captions_go_after_distinct_ones():
         "sits"]  # listed best first
     scores = [d.score for d in kept.descriptions]
     assert scores == sorted(scores, reverse=True)
+    for bad in (-1.5, 1.01):  # not a cosine: everything, or nothing, a near-duplicate
+        with pytest.raises(ValueError, match=r"distinct must be a cosine in \[-1, 1\]"):
+            describe_embedding(bank, motion, *none, k=3, distinct=bad)

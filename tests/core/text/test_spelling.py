@@ -12,6 +12,7 @@ from motionlex.core.text.spelling import (
     Speller,
     apply_corrections,
     edit_distance,
+    lexical_whole_words,
     max_edits,
     reads_as_english,
     require_words,
@@ -83,6 +84,9 @@ def test_whole_words_drop_pieces_and_special_tokens():
     assert whole_words(VOCAB)[:3] == ["a", "the", "was"]
     assert "##s" not in whole_words(VOCAB) and "[PAD]" not in whole_words(VOCAB)
     assert "123" not in whole_words(VOCAB)
+    assert lexical_whole_words(["walk", "##s", "jump"], [False, False, True]) == ["walk"]
+    with pytest.raises(ValueError, match="3 vocabulary entries but 2 excluded flags"):
+        lexical_whole_words(["walk", "##s", "jump"], [False, True])  # zip cut "jump" off
 
 
 def test_real_vocabulary_of_the_shipped_model():
