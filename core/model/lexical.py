@@ -19,7 +19,7 @@ Sources:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -199,7 +199,7 @@ def corpus_vocabulary(
     *,
     min_count: int = 2,
     exclude: frozenset[str] = FUNCTION_WORDS,
-    known_stems: Collection[str] | None = None,
+    known_inflection: Callable[[str, str], bool] | None = None,
 ) -> list[int]:
     """Vocabulary ids that occur in a caption corpus: the readable words of a lexical space.
 
@@ -210,10 +210,10 @@ def corpus_vocabulary(
     or more lower-case letters (no ``##`` pieces, digits, punctuation or special tokens) and is
     not in ``exclude``. Without the stems, "clap" and "dash", actions of the demo gallery and
     of Bandai, had no word (a first piece of a longer word, "cart" of "cartwheel", still is
-    none). With ``known_stems`` (a dictionary,
-    :func:`motionlex.core.text.words.dictionary_lemmas`), a word that stands as a whole word
-    fewer than ``min_count`` times needs to be in it: the typos "wals" and "stes" of KIT-ML
-    no longer add the fragments "wal" and "ste". Restricting SPLADE-style vectors to an
+    none). With ``known_inflection`` (a dictionary's test,
+    :func:`motionlex.core.text.words.dictionary_inflection`), a stem and its inflection
+    count only when they are a word's inflection: KIT-ML's typos "wals", "stes" and "beeing"
+    no longer add the fragments "wal" and "ste" or a "bee". Restricting SPLADE-style vectors to an
     in-domain vocabulary keeps the words a user reads (the explorer's bars) on motion
     language; a motion vector can no longer spend weight on rare sub-words of the 30k
     vocabulary.
@@ -223,7 +223,9 @@ def corpus_vocabulary(
         tokenizer: a ``transformers`` tokenizer of the lexical vocabulary.
         min_count: minimum number of occurrences, ``>= 1``.
         exclude: words never kept (default :data:`FUNCTION_WORDS`).
-        known_stems: lower-case dictionary words; ``None`` keeps every stem.
+        known_inflection: ``(stem, suffix) -> bool`` ("clap", "s"; the suffix without
+            ``##``): whether a stem and inflection piece are a word's regular form;
+            ``None`` counts every one.
 
     Returns:
         Sorted list of vocabulary ids.
@@ -238,17 +240,16 @@ def corpus_vocabulary(
     vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     piece = np.array([t.startswith("##") for t in vocab] + [False])
     counts: dict[int, int] = {}
-    whole: dict[int, int] = {}  # occurrences as a complete word
     inflection = np.array([t in INFLECTION_PIECES for t in vocab] + [False])
     for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
         ends = [*ids[1:], len(vocab), len(vocab)]
         for i, nxt, after in zip(ids, ends, ends[1:]):
             # a complete word, or a stem and one inflection ("clap" "##s"), not the first
             # piece of a longer word
-            if not piece[nxt]:
-                whole[i] = whole.get(i, 0) + 1
-                counts[i] = counts.get(i, 0) + 1
-            elif inflection[nxt] and not piece[after] and _inflects(vocab[i], vocab[nxt]):
+            if not piece[nxt] or (
+                inflection[nxt] and not piece[after] and _inflects(vocab[i], vocab[nxt])
+                and (known_inflection is None or known_inflection(vocab[i], vocab[nxt][2:]))
+            ):
                 counts[i] = counts.get(i, 0) + 1
     special = set(getattr(tokenizer, "all_special_ids", ()))
     keep = []
@@ -256,8 +257,6 @@ def corpus_vocabulary(
         if n < min_count or i in special:
             continue
         tok = vocab[i]
-        if known_stems is not None and whole.get(i, 0) < min_count and tok not in known_stems:
-            continue  # kept for its inflections alone, and no word: a typo's fragment
         if _WHOLE_WORD.match(tok) and tok not in exclude:
             keep.append(int(i))
     if not keep:

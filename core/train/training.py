@@ -58,7 +58,7 @@ from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
-from motionlex.core.text.words import dictionary_lemmas
+from motionlex.core.text.words import dictionary_inflection, dictionary_lemmas
 from motionlex.core.train import run_record
 from motionlex.core.train.best_model import BestModelExport
 from motionlex.core.train.interrupt import CheckpointOnInterrupt
@@ -188,7 +188,8 @@ class TrainingRun(BestModelExport):
 
     def _corpus_vocabulary(self) -> list[int]:
         ids = corpus_vocabulary(self._training_captions(), self.model.tokenizer,
-                                known_stems=dictionary_lemmas() or None)
+                                known_inflection=dictionary_inflection if dictionary_lemmas()
+                                else None)
         logger.info("lexical vocabulary: %d caption words of %d WordPieces", len(ids),
                     len(self.model.vocabulary))
         return ids

@@ -149,22 +149,25 @@ def test_corpus_vocabulary_keeps_motion_words(shared_data: Path) -> None:
 
 
 def test_corpus_vocabulary_drops_typo_fragments_with_a_dictionary(shared_data: Path) -> None:
-    """KIT-ML's typos "wals" and "stes" (``wal ##s``, ``ste ##s``) made the fragments "wal"
-    and "ste" words of the vocabulary; a dictionary of lemmas keeps the real stems only."""
+    """KIT-ML's typos "wals", "stes" and "beeing" (``wal ##s``, ``ste ##s``, ``bee ##ing``)
+    made "wal", "ste" and "bee" words of the vocabulary; a dictionary's inflection test
+    keeps the real stems only."""
     from motionlex.core.data.text_files import read_caption_corpus
     from motionlex.core.model.lexical import corpus_vocabulary
     from motionlex.core.model.text_encoder import TextEncoder
-    from motionlex.core.text.words import dictionary_lemmas
+    from motionlex.core.text.words import dictionary_inflection, dictionary_lemmas
 
     tok = TextEncoder.from_pretrained(MINILM_PACKAGE_ID).tokenizer
     captions = read_caption_corpus(shared_data / "kitml_text")
     lemmas = dictionary_lemmas()
-    assert {"clap", "walk", "crouch", "salute"} <= lemmas and not lemmas & {"wal", "ste"}
+    assert {"clap", "crouch", "salute"} <= lemmas["verb"] and "bee" in lemmas["noun"]
+    assert not any({"wal", "ste"} & words for words in lemmas.values())
     loose = set(tok.convert_ids_to_tokens(corpus_vocabulary(captions, tok)))
     strict = set(tok.convert_ids_to_tokens(
-        corpus_vocabulary(captions, tok, known_stems=lemmas)))
-    assert {"wal", "ste"} <= loose - strict
-    assert {"clap", "crouch", "walks", "left"} <= strict  # real stems and whole words stay
-    # a whole word is never asked for: a dictionary without it keeps it
-    assert "walks" in tok.convert_ids_to_tokens(
-        corpus_vocabulary(["he walks", "she walks"], tok, known_stems=frozenset()))
+        corpus_vocabulary(captions, tok, known_inflection=dictionary_inflection)))
+    assert {"wal", "ste", "bee"} <= loose - strict
+    # real stems (a verb's -ing, a noun's -s, a form that is a word: "outwards") and whole
+    # words stay
+    assert {"clap", "crouch", "staircase", "outward", "walks", "left"} <= strict
+    assert "walks" in tok.convert_ids_to_tokens(corpus_vocabulary(
+        ["he walks", "she walks"], tok, known_inflection=lambda stem, suffix: False))
