@@ -172,6 +172,11 @@ def _train_in(args: argparse.Namespace) -> int:
         if any(ov.split("=", 1)[0].strip() in keys for ov in args.overrides):
             raise UsageError(f"--device and the {' / '.join(f'{k}=' for k in sorted(keys))} "
                              "override both given; give one")
+        if args.device[0] == "accelerator=gpu":  # checked as every command's --device is
+            from motionlex.core.model.device import resolve_device  # (not in Lightning's words)
+
+            number = args.device[1][len("devices=["):-1] if len(args.device) > 1 else ""
+            resolve_device("cuda" + (f":{number}" if number else ""))
         args.overrides = [*args.overrides, *args.device]
     if args.init is not None:  # now, not after the data has loaded (11 s on Bandai)
         from motionlex.core.model.folder import check_model_folder

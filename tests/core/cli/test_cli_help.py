@@ -63,6 +63,22 @@ def test_train_device_errors(tmp_path, capsys) -> None:
     assert "--device and the accelerator= override both given" in capsys.readouterr().err
 
 
+def test_train_device_without_cuda_says_so_as_every_command(tmp_path, monkeypatch,
+                                                             capsys) -> None:
+    """CLI audit 37 D3: on a machine without CUDA, ``train --device cuda`` gave Lightning's
+    "refuses the training config's device settings (accelerator=gpu ...)"; now the one line
+    ``words``/``search`` give, before any data loads."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for given in ("cuda", "cuda:1"):
+        assert main(["train", "--config", "tiny", "--data", "d", "--out",
+                     str(tmp_path / "o"), "--device", given]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"motionlex train: error: device {given!r}: CUDA is not available "
+                       f"here (torch {torch.__version__}); use --device cpu"), err
+
+
 def test_a_shipped_config_is_found_by_name_from_any_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # no configs/ here
     shipped = shipped_configs()
