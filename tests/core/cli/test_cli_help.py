@@ -29,7 +29,8 @@ def test_every_command_has_a_description_and_states_its_defaults() -> None:
             assert "default" in (a.help or ""), f"{name} {a.option_strings}: no default stated"
 
 
-@pytest.mark.parametrize("name", ["search", "index", "train", "evaluate", "words", "events"])
+@pytest.mark.parametrize("name", ["search", "index", "train", "evaluate", "words", "events",
+                                  "describe", "export", "compare"])
 def test_main_commands_show_examples_as_written(name: str) -> None:
     text = _commands()[name].format_help()
     examples = text.split("Examples:\n", 1)[1].splitlines()
