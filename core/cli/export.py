@@ -191,8 +191,10 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
                         "motionlex export capture_30fps.npy --fps 30 --out exports"))
     s.add_argument("inputs", nargs="+", metavar="MOTION",
                    help="motion file or folder (repeat for several)")
-    s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",
-                   help="what to write (default glb)")
+    to = s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",
+                        help="what to write (default glb)")
+    video = "GIF and MP4 videos come from the explorer's File > Export (motionlex-explorer)"
+    to.choice_hints = {"gif": video, "mp4": video}  # said after "invalid choice: 'gif'"
     s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
                    "or .bvh file)")
     s.add_argument("--fps", type=positive_float, default=None,
