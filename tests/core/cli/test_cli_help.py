@@ -98,3 +98,9 @@ def test_an_unknown_config_lists_the_shipped_ones(tmp_path, monkeypatch, capsys)
     assert err.startswith("motionlex train: error: training config not found: tny (not a "
                           "file, nor the name of a shipped config: ")
     assert "tiny" in err and "cpu-small" in err and not (tmp_path / "o").exists()
+    assert err.endswith("; did you mean tiny?")  # CLI audit 37 N5: listed, not suggested
+    for typed, meant in (("tyni", "tiny"), ("cpu-smal", "cpu-small"), ("Default", "default")):
+        assert main(["train", "--config", typed, "--data", "d", "--out", "o"]) == 2
+        assert capsys.readouterr().err.strip().endswith(f"; did you mean {meant}?")
+    assert main(["train", "--config", "xyzzy", "--data", "d", "--out", "o"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
