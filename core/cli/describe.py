@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from motionlex.core.cli.types import DEVICE_HELP, positive_int
+from motionlex.core.cli.types import DEVICE_HELP, examples, positive_int
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -79,13 +79,18 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "describe", help="describe a motion file by its nearest captions of a caption bank",
         description="Retrieval-based motion captioning: encode a motion file (.bvh, .npy) and "
-        "print the k captions (near-identical wordings, cosine >= 0.9, only when fewer than "
-        "k others are left) of the checkpoint's caption bank (its training captions; for "
-        "a model without them, the shipped model's, and the output says so) "
-        "nearest to it, with fused, dense and lexical scores and the shared words (fused = "
-        "w x dense + (1 - w) x lexical / the motion's best lexical score over the bank, w "
-        "the checkpoint's fusion weight, so a fused score can exceed both parts). Nothing "
-        "is generated: a motion unlike the bank still gets its nearest captions.")
+        "print the k captions of the checkpoint's caption bank nearest to it, with fused, "
+        "dense and lexical scores and the shared words. The caption bank is the model's "
+        "training captions (for a model without them, the shipped model's, and the output "
+        "says so). Near-duplicates of a better caption (cosine >= 0.9) are listed only "
+        "when fewer than k others remain. fused = w x dense + (1 - w) x "
+        "lexical / the motion's best lexical score over the bank, w the checkpoint's fusion "
+        "weight, so a fused score can exceed both parts. Nothing is generated: a motion "
+        "unlike the bank still gets its nearest captions.",
+        epilog=examples("motionlex describe DATA/raw_bvh/bandai_2_wave-right-hand_normal_001.bvh",
+                        "motionlex describe DATA/bandai/new_joints/bn1_kick_normal_001.npy "
+                        "-k 10",
+                        "motionlex describe walk.bvh --checkpoint runs/tiny/model --json"))
     s.add_argument("file", help="a .bvh or .npy motion file")
     s.add_argument("-k", type=positive_int, default=5, help="captions listed (default 5)")
     s.add_argument("--json", action="store_true", help="print one JSON document instead of "

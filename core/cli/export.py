@@ -14,7 +14,7 @@ from pathlib import Path
 
 from motionlex.core.atomic import write_error
 from motionlex.core.checksums import not_regular_file_message, special_file_kind
-from motionlex.core.cli.types import positive_float
+from motionlex.core.cli.types import examples, positive_float
 from motionlex.core.motion.query_paths import SUFFIXES
 from motionlex.core.wording import count
 
@@ -183,11 +183,18 @@ def add_export_command(subparsers: argparse._SubParsersAction) -> None:
         "(metres, Y up, 20 fps). Each file is written atomically; a bad file is reported "
         "and the others are still written (exit 2 when any failed); a path that does not "
         "exist stops the export before anything is written. GIF/MP4 videos of the 3D view "
-        "come from the explorer's File > Export.")
+        "come from the explorer's File > Export.",
+        epilog=examples("motionlex export DATA/raw_bvh --out exports",
+                        "motionlex export walk.bvh --to poses --out walk_poses.glb",
+                        "motionlex export DATA/bandai/new_joints/bn1_kick_normal_001.npy "
+                        "--to bvh --out exports",
+                        "motionlex export capture_30fps.npy --fps 30 --out exports"))
     s.add_argument("inputs", nargs="+", metavar="MOTION",
                    help="motion file or folder (repeat for several)")
-    s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",
-                   help="what to write (default glb)")
+    to = s.add_argument("--to", choices=("glb", "poses", "bvh"), default="glb",
+                        help="what to write (default glb)")
+    video = "GIF and MP4 videos come from the explorer's File > Export (motionlex-explorer)"
+    to.choice_hints = {"gif": video, "mp4": video}  # said after "invalid choice: 'gif'"
     s.add_argument("--out", required=True, help="output folder (or, for one input, a .glb "
                    "or .bvh file)")
     s.add_argument("--fps", type=positive_float, default=None,

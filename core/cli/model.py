@@ -76,11 +76,12 @@ def _check_overrides(overrides: list[str]) -> None:
         raise ValueError(f"override {ov!r} is not key=value{hint}")
 
 
-def _headline(metrics: dict) -> str:
+def _headline(metrics: dict, monitor: str = "val/rsum") -> str:
     """The chosen model's validation figures (``OUT/model/val_metrics.json``), one idea per
     line: its phase and step; R@1 (All protocol) in both directions, dense, lexical and fused
-    with the fusion weight chosen on val; rsum (what chose the step) and the seed; CAR; the
-    validation gallery. '' when there are none."""
+    with the fusion weight chosen on val (fused defined as ``search`` and ``describe``
+    define it); rsum and whether it chose the model (``monitor``, the run config's
+    ``monitor=``), and the seed; CAR; the validation gallery. '' when there are none."""
     def pct(key: str) -> str:
         value = metrics.get(key)
         return "-" if not isinstance(value, (int, float)) else f"{value:.1f}"
@@ -97,25 +98,25 @@ def _headline(metrics: dict) -> str:
                 else "")
         where = f" (the --init model itself: no step of this run beat it{near})"
     lines = [f"best on validation{where}:"]
-    r1 = (f"  R@1 t2m / m2t: dense {pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, "
-          f"lexical {pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
-          + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
-             if "t2m/fused/R@1" in metrics else ""))
+    lines.append(f"  R@1 t2m / m2t: dense {pct('t2m/dense/R@1')} / {pct('m2t/dense/R@1')} %, "
+                 f"lexical {pct('t2m/lexical/R@1')} / {pct('m2t/lexical/R@1')} %"
+                 + (f", fused {pct('t2m/fused/R@1')} / {pct('m2t/fused/R@1')} %"
+                    if "t2m/fused/R@1" in metrics else ""))
     if isinstance(metrics.get("fusion_weight"), (int, float)):
         w = float(metrics["fusion_weight"])
         before = metrics.get("init_fusion_weight")
-        again = (f"; the weights are the --init model's, the fusion weight chosen again on "
-                 f"this run's validation, {before:.2f} before" if metrics.get("phase") == "init"
-                 and isinstance(before, (int, float)) and before != w else "")
-        r1 += (f" (fusion weight {w:.2f}: fused = {w:.2f} dense + {1 - w:.2f} lexical"
-               + (", dense alone" if w == 1 else ", lexical alone" if w == 0 else "")
-               + again + ")")
-    lines.append(r1)
+        again = (f" (the weights are the --init model's, the fusion weight chosen again on "
+                 f"this run's validation, {before:.2f} before)" if metrics.get("phase") ==
+                 "init" and isinstance(before, (int, float)) and before != w else "")
+        lines.append(f"  fusion weight {w:.2f}: fused = {w:.2f} x dense + {1 - w:.2f} x "
+                     "lexical / the query's best lexical score"
+                     + (" (dense alone)" if w == 1 else " (lexical alone)" if w == 0 else "")
+                     + again)
     chosen = []
     if "val/rsum" in metrics:  # the default monitor: what chose the exported step
-        chosen.append(f"rsum {pct('val/rsum')} (dense R@1 + R@5 + R@10 of t2m and m2t, "
-                      "train's default monitor, which picks the exported step unless the "
-                      "config's monitor= names another)")
+        chosen.append(f"rsum {pct('val/rsum')} (dense R@1 + R@5 + R@10 of t2m and m2t"
+                      + ("), which chose this model" if monitor == "val/rsum" else
+                         f"; the config's monitor={monitor} chose this model)"))
     if isinstance(metrics.get("seed"), int):
         chosen.append(f"seed {metrics['seed']}")
     if chosen:
@@ -172,6 +173,11 @@ def _train_in(args: argparse.Namespace) -> int:
         if any(ov.split("=", 1)[0].strip() in keys for ov in args.overrides):
             raise UsageError(f"--device and the {' / '.join(f'{k}=' for k in sorted(keys))} "
                              "override both given; give one")
+        if args.device[0] == "accelerator=gpu":  # checked as every command's --device is
+            from motionlex.core.model.device import resolve_device  # (not in Lightning's words)
+
+            number = args.device[1][len("devices=["):-1] if len(args.device) > 1 else ""
+            resolve_device("cuda" + (f":{number}" if number else ""))
         args.overrides = [*args.overrides, *args.device]
     if args.init is not None:  # now, not after the data has loaded (11 s on Bandai)
         from motionlex.core.model.folder import check_model_folder
@@ -213,12 +219,24 @@ def _train_in(args: argparse.Namespace) -> int:
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
         try:  # the exported model's figures, phase and step, with the run's seed (and,
             # when the --init model stayed, how near the run's best step came)
-            line = _headline(json.loads(metrics.read_text()))
+            line = _headline(json.loads(metrics.read_text()), _monitor(Path(args.out)))
         except (OSError, ValueError):
             line = ""
         print(f"{line}\n  all figures in {metrics}" if line
               else f"validation metrics: {metrics}")
     return 0
+
+
+def _monitor(out: Path) -> str:
+    """The figure that chose the run's model: its ``run_config.json`` ``monitor`` (the
+    config's ``monitor=``), ``val/rsum`` (the default) when the record says none."""
+    from motionlex.core.train.run_record import RUN_CONFIG
+
+    try:
+        monitor = json.loads((out / RUN_CONFIG).read_text(encoding="utf-8")).get("monitor")
+    except (OSError, ValueError, AttributeError):
+        return "val/rsum"
+    return monitor if isinstance(monitor, str) and monitor else "val/rsum"
 
 
 def _check_captions_folder(data: str, split: str) -> None:

@@ -158,8 +158,11 @@ def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["motionlex", *(sys.argv[1:] if argv is None else argv)])
+    handler = logging.StreamHandler()  # stderr, as logging.basicConfig's
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s")
+                         if args.verbose else UserLogFormatter(args.command))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+                        handlers=[handler])
     if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2
         parser.print_help(sys.stderr)
         print("motionlex: error: give a COMMAND (motionlex COMMAND --help for its options)",
@@ -191,6 +194,23 @@ def _run(argv: list[str] | None) -> int:
             traceback.print_exc()
         print(f"motionlex {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+class UserLogFormatter(logging.Formatter):
+    """Without ``-v``, a warning that motionlex logs reads as the CLI's other warnings,
+    ``motionlex index: warning: MESSAGE`` (``motionlex compare: warning: ...``), not as a
+    log line with a module path (``WARNING motionlex.core.retrieval.build: ...``); another
+    library's keeps its logger's name, which says where it comes from. ``-v`` keeps the
+    log format (level and logger of each line)."""
+
+    def __init__(self, command: str | None) -> None:
+        super().__init__()
+        self.prog = f"motionlex {command}" if command else "motionlex"
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        """``motionlex COMMAND: warning: MESSAGE`` (``error:`` for an error, ...)."""
+        source = "" if record.name.split(".")[0] == "motionlex" else f"{record.name}: "
+        return f"{self.prog}: {record.levelname.lower()}: {source}{record.getMessage()}"
 
 
 @contextmanager

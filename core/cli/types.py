@@ -199,10 +199,21 @@ class Parser(argparse.ArgumentParser):
             raise
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """As argparse's, with a hint: the closest command to a mistyped one (``motionlex
+        serach`` says "did you mean search?"), or the option's ``choice_hints`` entry for a
+        value it refuses (``export --to gif``: where GIFs come from)."""
         try:  # a value outside the option's choices; a mistyped command keeps the usage
             super()._check_value(action, value)
-        except argparse.ArgumentError:
-            self._bad_value = not isinstance(action, argparse._SubParsersAction)
+        except argparse.ArgumentError as e:
+            command = isinstance(action, argparse._SubParsersAction)
+            self._bad_value = not command
+            if command and isinstance(value, str):
+                close = difflib.get_close_matches(value, list(action.choices), n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]}?" if close else ""
+            else:
+                hint = getattr(action, "choice_hints", {}).get(str(value).lower(), "")
+            if hint:
+                raise argparse.ArgumentError(action, f"{e.message}; {hint}") from None
             raise
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
@@ -226,5 +237,28 @@ class Parser(argparse.ArgumentParser):
                     continue
                 hints += difflib.get_close_matches(x.split("=", 1)[0], known, n=1, cutoff=0.7)
             hint = f"; did you mean {', '.join(hints)}?" if hints else ""
-            owner.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+            owner.error(f"unrecognized arguments: {' '.join(extra)}{hint}"
+                        + _quote_hint(owner, ns, extra))
         return ns
+
+
+TEXT_ARGUMENTS = {"query": "query", "text": "text", "caption": "caption"}
+"""The positional arguments that take a sentence (``search``'s query, ``words``' text,
+``events``' caption), by dest, with the word that names them."""
+
+
+def _quote_hint(parser: argparse.ArgumentParser, ns: argparse.Namespace,
+                extra: list[str]) -> str:
+    """" (quote a query of several words: "a person waves")" when ``extra`` holds plain
+    words and the command takes a sentence given unquoted (``motionlex search a person
+    waves``: argparse took "a" as the query and refuses "person waves"); else ''."""
+    dest = next((a.dest for a in parser._actions
+                 if not a.option_strings and a.dest in TEXT_ARGUMENTS), None)
+    given = getattr(ns, dest, None) if dest else None
+    words = [x for x, before in zip(extra, ["", *extra])  # not a mistyped option's value
+             if not x.startswith("-") and not (before.startswith("-") and "=" not in before)]
+    if not isinstance(given, str) or not words or not all(
+            x.strip(",.;:!?'\"").replace("'", "").replace("-", "").isalpha() for x in words):
+        return ""
+    return (f' (quote a {TEXT_ARGUMENTS[dest]} of several words: '
+            f'"{" ".join([given, *words])}")')

@@ -29,7 +29,8 @@ def test_every_command_has_a_description_and_states_its_defaults() -> None:
             assert "default" in (a.help or ""), f"{name} {a.option_strings}: no default stated"
 
 
-@pytest.mark.parametrize("name", ["search", "index", "train", "evaluate", "words", "events"])
+@pytest.mark.parametrize("name", ["search", "index", "train", "evaluate", "words", "events",
+                                  "describe", "export", "compare"])
 def test_main_commands_show_examples_as_written(name: str) -> None:
     text = _commands()[name].format_help()
     examples = text.split("Examples:\n", 1)[1].splitlines()
@@ -63,6 +64,22 @@ def test_train_device_errors(tmp_path, capsys) -> None:
     assert "--device and the accelerator= override both given" in capsys.readouterr().err
 
 
+def test_train_device_without_cuda_says_so_as_every_command(tmp_path, monkeypatch,
+                                                             capsys) -> None:
+    """CLI audit 37 D3: on a machine without CUDA, ``train --device cuda`` gave Lightning's
+    "refuses the training config's device settings (accelerator=gpu ...)"; now the one line
+    ``words``/``search`` give, before any data loads."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for given in ("cuda", "cuda:1"):
+        assert main(["train", "--config", "tiny", "--data", "d", "--out",
+                     str(tmp_path / "o"), "--device", given]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"motionlex train: error: device {given!r}: CUDA is not available "
+                       f"here (torch {torch.__version__}); use --device cpu"), err
+
+
 def test_a_shipped_config_is_found_by_name_from_any_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # no configs/ here
     shipped = shipped_configs()
@@ -81,3 +98,9 @@ def test_an_unknown_config_lists_the_shipped_ones(tmp_path, monkeypatch, capsys)
     assert err.startswith("motionlex train: error: training config not found: tny (not a "
                           "file, nor the name of a shipped config: ")
     assert "tiny" in err and "cpu-small" in err and not (tmp_path / "o").exists()
+    assert err.endswith("; did you mean tiny?")  # CLI audit 37 N5: listed, not suggested
+    for typed, meant in (("tyni", "tiny"), ("cpu-smal", "cpu-small"), ("Default", "default")):
+        assert main(["train", "--config", typed, "--data", "d", "--out", "o"]) == 2
+        assert capsys.readouterr().err.strip().endswith(f"; did you mean {meant}?")
+    assert main(["train", "--config", "xyzzy", "--data", "d", "--out", "o"]) == 2
+    assert "did you mean" not in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -36,3 +37,32 @@ def test_a_users_own_interval_is_kept_and_main_leaves_the_environment(monkeypatc
     assert "TQDM_MININTERVAL" not in os.environ
     monkeypatch.setenv("TQDM_MININTERVAL", "2")
     assert not _slow_bars_in_logs() and os.environ["TQDM_MININTERVAL"] == "2"
+
+
+def test_a_logged_warning_reads_as_the_clis_other_warnings(tmp_path):
+    """CLI audit 37 D4: a warning that core logs reached the user as a log line with its
+    module path ("WARNING motionlex.core.train.train_config: ..."); without -v it reads
+    "motionlex train: warning: ...", as compare's warnings do."""
+    run = subprocess.run(
+        [sys.executable, "-m", "motionlex.core", "train", "--config", "tiny", "--data",
+         str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "order_negatives=true",
+         "compose_p=0"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.splitlines() == [
+        "motionlex train: warning: training config: order_negatives needs composed pairs "
+        "(compose_p > 0); it does nothing",
+        f"motionlex train: error: dataset folder not found: {tmp_path / 'missing'}"]
+
+
+def test_another_librarys_warning_keeps_its_name():
+    """Only motionlex's own logger names are left out (theirs say where a warning is from)."""
+    from motionlex.core.cli.parser import UserLogFormatter
+
+    def line(name: str, level: int = logging.WARNING) -> str:
+        record = logging.LogRecord(name, level, __file__, 1, "a %s", ("thing",), None)
+        return UserLogFormatter("index").format(record)
+
+    assert line("motionlex.core.retrieval.build") == "motionlex index: warning: a thing"
+    assert line("transformers.x") == "motionlex index: warning: transformers.x: a thing"
+    assert line("motionlex.app", logging.ERROR) == "motionlex index: error: a thing"
+    assert UserLogFormatter(None).format(logging.LogRecord(
+        "motionlex", logging.WARNING, __file__, 1, "m", (), None)) == "motionlex: warning: m"

@@ -164,6 +164,10 @@ def test_patches_drops_the_daz_tpose_by_default(shared_data, tmp_path, capsys):
     (["export", "x.bvh", "--out", "o", "--to", "fbx"],
      "motionlex export: error: argument --to: invalid choice: 'fbx' (choose from 'glb', "
      "'poses', 'bvh')"),
+    (["export", "x.bvh", "--out", "o", "--to", "gif"],  # CLI audit 37 N13: where GIFs come from
+     "motionlex export: error: argument --to: invalid choice: 'gif' (choose from 'glb', "
+     "'poses', 'bvh'); GIF and MP4 videos come from the explorer's File > Export "
+     "(motionlex-explorer)"),
     (["train", "--config", "c", "--data", "d", "--out", "o", "--max-steps", "0"],
      "motionlex train: error: argument --max-steps: must be >= 1, got 0"),
 ])
@@ -200,3 +204,41 @@ def test_one_parser_used_twice_keeps_each_errors_form(capsys):
     with pytest.raises(SystemExit):
         p.parse_args(["search", "q", "--index"])
     assert capsys.readouterr().err.startswith("usage: motionlex search")
+
+
+def test_a_mistyped_command_gets_the_closest(capsys):
+    """CLI audit 37 N4: options had "did you mean --seed?", commands nothing."""
+    for argv, hint in ((["serach", "q"], "; did you mean search?\n"),
+                       (["demodata", "d"], "; did you mean demo-data?\n"),
+                       (["xyzzy"], "'export')\n")):  # nothing close: no guess
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.startswith("usage: motionlex") and err.endswith(hint)
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["search", "a", "person", "waves", "--index", "x.mlx"],
+     'unrecognized arguments: person waves (quote a query of several words: '
+     '"a person waves")'),
+    (["words", "a", "person", "waves"],
+     'unrecognized arguments: person waves (quote a text of several words: '
+     '"a person waves")'),
+    (["events", "a", "person", "walks,", "then", "sits"],
+     'unrecognized arguments: person walks, then sits (quote a caption of several words: '
+     '"a person walks, then sits")'),
+    (["search", "a", "person", "--index", "x.mlx", "--mdoe", "dense"],  # not dense
+     'unrecognized arguments: person --mdoe dense; did you mean --mode? (quote a query of '
+     'several words: "a person")'),
+    (["search", "a person", "--index", "x.mlx", "walk.bvh"],  # a path is no word
+     "unrecognized arguments: walk.bvh\n"),
+    (["export", "a.bvh", "--out", "o", "bvh"],  # export takes no sentence
+     "unrecognized arguments: bvh\n"),
+])
+def test_an_unquoted_sentence_is_named(argv, line, capsys):
+    """CLI audit 37 N3: `search a person waves` said only "unrecognized arguments: person
+    waves"; the command takes one argument, which is the sentence quoted."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and f"motionlex {argv[0]}: error: {line}" in \
+        capsys.readouterr().err

@@ -166,13 +166,17 @@ def test_headline_of_hand_built_metrics():
     # one idea per line, rsum said (CLI audit 36 U1, P5: a 600-character line before)
     assert line.splitlines() == [
         "best on validation (lexcmlp, step 40):",
-        "  R@1 t2m / m2t: dense 12.3 / 10.0 %, lexical 8.0 / - % (fusion weight 0.75: "
-        "fused = 0.75 dense + 0.25 lexical)",
-        "  rsum 250.0 (dense R@1 + R@5 + R@10 of t2m and m2t, train's default monitor, which "
-        "picks the exported step unless the config's monitor= names another)"]
+        "  R@1 t2m / m2t: dense 12.3 / 10.0 %, lexical 8.0 / - %",
+        "  fusion weight 0.75: fused = 0.75 x dense + 0.25 x lexical / the query's best "
+        "lexical score",
+        "  rsum 250.0 (dense R@1 + R@5 + R@10 of t2m and m2t), which chose this model"]
+    # fused as search and describe define it (CLI audit 37 N9: "0.75 dense + 0.25 lexical")
+    assert _headline({"t2m/dense/R@1": 1.0, "val/rsum": 3.0}, "val/t2m/dense/R@1").endswith(
+        "\n  rsum 3.0 (dense R@1 + R@5 + R@10 of t2m and m2t; the config's "
+        "monitor=val/t2m/dense/R@1 chose this model)")
     # a weight of 1 read as a fused figure of its own (CLI/science audit 35)
-    assert "(fusion weight 1.00: fused = 1.00 dense + 0.00 lexical, dense alone)" in _headline(
-        {"t2m/dense/R@1": 1.0, "fusion_weight": 1.0})
+    assert _headline({"t2m/dense/R@1": 1.0, "fusion_weight": 1.0}).endswith(
+        "fused = 1.00 x dense + 0.00 x lexical / the query's best lexical score (dense alone)")
     line = _headline({"t2m/dense/R@1": 50.0, "CAR": 33.9, "CAR/chance": 50.0,
                       "CAR/event->event/dense": 52.3})
     # what the headline compares, beside the form-matched figure (audit 32: 85 % vs 52 %)
