@@ -67,7 +67,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from motionlex.core.motion.motion import CANONICAL_FPS
     from motionlex.core.wording import count
 
-    ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
+    ds = MotionDataset(args.data, args.split, skip_missing=True)  # listed, not refused
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
     n_caps = sum(len(s.captions) for s in samples) - len(report.spans)  # usable ones
@@ -219,12 +219,14 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         "folder of .bvh files with an optional index.json of captions) as training, "
         "indexing and the explorer read them, and report what is usable: the motions kept, "
         "each skipped file with its reason, captions whose time span falls outside their "
-        "clip, and the caption and frame counts. Exit 2 when nothing is usable.")
+        "clip, and the caption and frame counts (ids of the split file without a motion "
+        "file among the skipped). Exit 2 when nothing is usable.")
     s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
     s.add_argument("--split", default="all",
                    help="split name: train, val, test or all (default all)")
     s.add_argument("--skip-missing", action="store_true",
-                   help="skip split ids without motion files instead of failing")
+                   help="accepted for older scripts; scan always lists split ids without "
+                   "a motion file among the skipped files")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_scan)
 

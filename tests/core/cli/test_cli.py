@@ -227,13 +227,23 @@ def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_su
     out = capsys.readouterr().out
     assert f"{len(BANDAI_IDS)} motions" in out and "1 skipped" in out
     assert "skipped ghost_042: listed in all.txt, no motion file" in out
-    assert main(["scan", str(data), "-q"]) == 2
-    assert "--skip-missing" in _one_error_line(capsys)  # scan has the option
-    caplog.clear()
-    assert main(["scan", str(data), "-q", "--skip-missing"]) == 0
-    # the skip, in the report, once (no WARNING line beside it), without advice to use the flag
-    assert "  ghost_042: listed in all.txt, no motion file" in capsys.readouterr().out
-    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    # scan reports them (it stopped on them, hiding the other skipped files: CLI audit D1);
+    # --skip-missing is still accepted, and changes nothing
+    (data / "new_joints" / "bad1.npy").write_text("not an array")
+    (data / "all.txt").write_text("\n".join(BANDAI_IDS) + "\nghost_042\nbad1\n")
+    for flag in ([], ["--skip-missing"]):
+        caplog.clear()
+        assert main(["scan", str(data), "-q", *flag]) == 0
+        out = capsys.readouterr().out
+        # the skip, in the report, once (no WARNING line beside it), beside the bad file
+        assert "  ghost_042: listed in all.txt, no motion file" in out
+        assert "  bad1: " in out and "2 skipped" in out
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    # a command that refuses them points to scan, with no Python in the CLI's line
+    assert main(["stats", str(data), "--split", "all", "--out", str(tmp_path / "s.json"),
+                 "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert f"'motionlex scan {data}' lists them" in err and "skip_missing" not in err
 
 
 def test_interrupt_bug_and_verbose(monkeypatch, capsys):
