@@ -372,7 +372,7 @@ def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, t
     assert "interrupted (the motions encoded so far are kept" in capsys.readouterr().err
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
-    assert "7 motions (7 encoded" in capsys.readouterr().out
+    assert "7 motions, " in (got := capsys.readouterr().out) and "(7 encoded, 0 kept)" in got
     # Ctrl-C while the model loads: nothing was encoded, so nothing is promised
     import motionlex.core.model.lite_load as lite
 
@@ -403,9 +403,11 @@ def test_resumed_index_rates_only_what_it_encoded(repo_root, shared_data, tmp_pa
     capsys.readouterr()
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
-    line = capsys.readouterr().out.strip()
-    assert "7 motions (7 encoded (6 of them restored from the interrupted build)" in line, line
-    assert line.endswith(" motions/s (1 encoded in this run)"), line
+    line, *parts = capsys.readouterr().out.strip().splitlines()
+    assert "7 motions, " in line and "(7 encoded, 0 kept)" in line, line
+    assert parts == ["  6 of the encoded restored from the interrupted build, 1 encoded in "
+                     "this run"], parts  # one line each: no nested parentheses (audit N8)
+    assert line.endswith(" motions/s"), line
     rate = float(line.rsplit(", ", 1)[1].split()[0])
     assert 0 < rate < 1000, line
 
@@ -513,7 +515,7 @@ def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, t
     out, err = capsys.readouterr()
     assert "using the patch statistics it was built with" in err
     assert "--stats to choose" not in err and "other statistics need a new --out" in err
-    assert "17 motions (10 encoded, 7 kept" in out
+    assert "17 motions, " in out and "(10 encoded, 7 kept)" in out
 
 
 def test_reindex_summary_adds_up(shared_data, tmp_path, capsys):
@@ -529,8 +531,16 @@ def test_reindex_summary_adds_up(shared_data, tmp_path, capsys):
     first = sorted((data / "texts").glob("*.txt"))[0]
     first.write_text("a person waves the left hand.#a/DET#0.0#0.0\n")
     assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
-    line = capsys.readouterr().out.splitlines()[0]
+    line, part = capsys.readouterr().out.splitlines()
     n = len(list((data / "new_joints").glob("*.npy")))
-    want = (f"{n} motions (1 encoded (1 of them re-read (changed file or caption, or a "
-            f"newer BVH reader)), {n - 1} kept, 0 skipped)")
-    assert want in line, line
+    assert f"{n} motions, " in line and f"(1 encoded, {n - 1} kept)" in line, line
+    assert part == "  1 of the encoded re-read: changed file or caption, or a newer BVH reader"
+    # a deleted motion its split file still lists: once, as removed (it was also "1 skipped")
+    gone = sorted((data / "new_joints").glob("*.npy"))[-1]
+    gone.unlink()
+    (data / "all.txt").write_text("\n".join(p.stem for p in sorted(
+        (data / "new_joints").glob("*.npy"))) + f"\n{gone.stem}\n")
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    line, part = capsys.readouterr().out.splitlines()
+    assert f"(0 encoded, {n - 1} kept, 1 removed)" in line and "skipped" not in line, line
+    assert part == f"  removed 1 motion whose file is gone or unreadable: h/{gone.stem}"
