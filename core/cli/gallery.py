@@ -294,6 +294,12 @@ def cmd_search(args: argparse.Namespace) -> int:
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words, exclude=exclude)
+    if len(hits) < args.k:  # -k 1000 of 70 motions: say why there are fewer rows
+        from motionlex.core.wording import count
+
+        print(f"note: the gallery holds {count(len(index), 'motion')}"
+              + (" (the query item left out)" if exclude else "")
+              + f": {count(len(hits), 'hit')}, not {args.k:,}", file=sys.stderr)
     if args.json:  # one document (README "JSON output"; json_output's field names)
         from motionlex.core.cli.json_output import hit_json, print_json, unknown_words
 

@@ -55,6 +55,7 @@ import shlex
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -368,7 +369,13 @@ def _read_manifest(root: Path, verify: bool) -> dict:
     """
     mpath = root / MANIFEST
     if not mpath.is_file():
-        hint = "an interrupted build leaves none"
+        work = [p for p in (root.parent / f".{root.name}.work",
+                            *root.parent.glob(f".{glob_escape(root.name)}.tmp-*")) if p.exists()]
+        empty = root.is_dir() and not any(root.iterdir())
+        hint = (f"an interrupted build left {work[0]}: run the same 'motionlex index' command "
+                f"again to finish it" if work else
+                f"build one with 'motionlex index --data DIR --out "
+                f"{root if empty else 'gallery.mlx'}'")
         if root.is_dir() and ((root / "new_joints").is_dir() or has_bvh(root)):
             hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
                     f"--data {root} --out {root.name}.mlx'")
