@@ -88,7 +88,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """``motionlex stats``: patch z-score statistics over the split of every ``--data``
-    folder; a bad motion file is skipped and named (as ``scan`` does)."""
+    folder; a bad motion file is skipped and named (as ``scan`` does).
+
+    Raises:
+        FileNotFoundError / DatasetError: a folder or its split file missing (every folder
+            is checked before the first motion is read).
+        ValueError: ``--out`` not a .json file name, or no usable motion.
+    """
     from tqdm.auto import tqdm
 
     from motionlex.core.data.datasets import MotionDataset
@@ -107,13 +113,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     folders: dict[Path, str] = {}  # resolved folder -> as given first
     files: set[Path] = set()  # motion files counted (one inside another: counted once)
     again = 0
-    for root in args.data:
+    datasets = []  # every folder's split read before any motion is: a missing split file of
+    for root in args.data:  # the last folder fails in a blink, not after the first's work
         if Path(root).resolve() in folders:  # as index: a folder given twice is read once
             print(f"note: {root} is given twice (as {folders[Path(root).resolve()]}): read "
                   "once", file=sys.stderr)
             continue
         folders[Path(root).resolve()] = root
-        ds = MotionDataset(root, args.split)
+        datasets.append((root, MotionDataset(root, args.split)))
+    for root, ds in datasets:
         names.append(f"{Path(root).name}/{args.split}")
         skipped += [f"{i}: {why}" for i, why in ds.report.skipped]  # passed over when listed
         for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion",
