@@ -171,6 +171,17 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_seed(manifest: Path) -> int | None:
+    """The seed an earlier ``demo-data`` folder's manifest records (None: none, unreadable)."""
+    import json
+
+    try:
+        seed = json.loads(manifest.read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, AttributeError):  # none, not JSON, not an object
+        return None
+    return seed if isinstance(seed, int) else None
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     """``motionlex demo-data``: write the explorer's synthetic demo gallery as a dataset."""
     from motionlex.core.data.demo.gallery import MANIFEST_NAME, write_demo_dataset
@@ -184,9 +195,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
         raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
                               "replaces its folder as a whole: give a new or empty folder")
+    before = _demo_seed(out / MANIFEST_NAME)  # another seed's gallery: replaced, and said
     root = write_demo_dataset(out, seed=args.seed)
     if args.quiet:
         return 0
+    if before is not None and before != args.seed:
+        print(f"note: replaced the seed-{before} gallery in {root} with the seed-{args.seed} "
+              "one", file=sys.stderr)
     splits = {s: len((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
     total = len((root / "all.txt").read_text().split())
     data, index = shlex.quote(str(root)), shlex.quote(f"{root.name}.mlx")  # copy-pastable

@@ -451,6 +451,10 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
     val = MotionDataset(out, split="val")
     assert len(val) == 20
     assert main(["demo-data", str(out)]) == 0  # an earlier demo-data folder is replaced
+    assert "note:" not in capsys.readouterr().err  # by the same gallery: nothing to say
+    assert main(["demo-data", str(out), "--seed", "7"]) == 0  # by another: said (audit N12)
+    assert capsys.readouterr().err.strip() == (
+        f"note: replaced the seed-0 gallery in {out} with the seed-7 one")
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
