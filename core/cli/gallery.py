@@ -339,7 +339,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                         "motionlex index --data DATA/raw_bvh --data DATA/cmu_extra "
                         "--out gallery.mlx",
                         "motionlex index --checkpoint runs/tiny/model --data DATA/bandai "
-                        "--out tiny.mlx"))
+                        "--out tiny.mlx",
+                        "motionlex index --out bandai_val.mlx --rebuild"))
     s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
                    "model.safetensors, patch_stats.json; default: the index's own checkpoint "
                    "when --out exists, else the shipped model)")
