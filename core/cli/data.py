@@ -67,7 +67,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from motionlex.core.motion.motion import CANONICAL_FPS
     from motionlex.core.wording import count
 
-    ds = MotionDataset(args.data, args.split, skip_missing=args.skip_missing)
+    ds = MotionDataset(args.data, args.split, skip_missing=True)  # listed, not refused
     samples, report = ds.scan(progress=not args.quiet)
     print(report.summary())
     n_caps = sum(len(s.captions) for s in samples) - len(report.spans)  # usable ones
@@ -88,7 +88,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """``motionlex stats``: patch z-score statistics over the split of every ``--data``
-    folder; a bad motion file is skipped and named (as ``scan`` does)."""
+    folder; a bad motion file is skipped and named (as ``scan`` does).
+
+    Raises:
+        FileNotFoundError / DatasetError: a folder or its split file missing (every folder
+            is checked before the first motion is read).
+        ValueError: ``--out`` not a .json file name, or no usable motion.
+    """
     from tqdm.auto import tqdm
 
     from motionlex.core.data.datasets import MotionDataset
@@ -107,13 +113,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     folders: dict[Path, str] = {}  # resolved folder -> as given first
     files: set[Path] = set()  # motion files counted (one inside another: counted once)
     again = 0
-    for root in args.data:
+    datasets = []  # every folder's split read before any motion is: a missing split file of
+    for root in args.data:  # the last folder fails in a blink, not after the first's work
         if Path(root).resolve() in folders:  # as index: a folder given twice is read once
             print(f"note: {root} is given twice (as {folders[Path(root).resolve()]}): read "
                   "once", file=sys.stderr)
             continue
         folders[Path(root).resolve()] = root
-        ds = MotionDataset(root, args.split)
+        datasets.append((root, MotionDataset(root, args.split)))
+    for root, ds in datasets:
         names.append(f"{Path(root).name}/{args.split}")
         skipped += [f"{i}: {why}" for i, why in ds.report.skipped]  # passed over when listed
         for rec in tqdm(ds.records, desc=f"stats {Path(root).name}", unit="motion",
@@ -163,6 +171,17 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_seed(manifest: Path) -> int | None:
+    """The seed an earlier ``demo-data`` folder's manifest records (None: none, unreadable)."""
+    import json
+
+    try:
+        seed = json.loads(manifest.read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, AttributeError):  # none, not JSON, not an object
+        return None
+    return seed if isinstance(seed, int) else None
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     """``motionlex demo-data``: write the explorer's synthetic demo gallery as a dataset."""
     from motionlex.core.data.demo.gallery import MANIFEST_NAME, write_demo_dataset
@@ -176,9 +195,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
         raise FileExistsError(f"{out} is a folder with other files in it; the demo dataset "
                               "replaces its folder as a whole: give a new or empty folder")
+    before = _demo_seed(out / MANIFEST_NAME)  # another seed's gallery: replaced, and said
     root = write_demo_dataset(out, seed=args.seed)
     if args.quiet:
         return 0
+    if before is not None and before != args.seed:
+        print(f"note: replaced the seed-{before} gallery in {root} with the seed-{args.seed} "
+              "one", file=sys.stderr)
     splits = {s: len((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
     total = len((root / "all.txt").read_text().split())
     data, index = shlex.quote(str(root)), shlex.quote(f"{root.name}.mlx")  # copy-pastable
@@ -219,12 +242,14 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         "folder of .bvh files with an optional index.json of captions) as training, "
         "indexing and the explorer read them, and report what is usable: the motions kept, "
         "each skipped file with its reason, captions whose time span falls outside their "
-        "clip, and the caption and frame counts. Exit 2 when nothing is usable.")
+        "clip, and the caption and frame counts (ids of the split file without a motion "
+        "file among the skipped). Exit 2 when nothing is usable.")
     s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
     s.add_argument("--split", default="all",
                    help="split name: train, val, test or all (default all)")
     s.add_argument("--skip-missing", action="store_true",
-                   help="skip split ids without motion files instead of failing")
+                   help="accepted for older scripts; scan always lists split ids without "
+                   "a motion file among the skipped files")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_scan)
 

@@ -75,26 +75,46 @@ def _refuse_another_model(out: Path, model: Any, checkpoint: str, recorded: dict
     raise IndexMismatchError(
         f"{out} was built with model {own[:16]}... but the model in --checkpoint {checkpoint} "
         f"is {given[:16]}... (an index holds one model's encodings): leave out --checkpoint "
-        f"to add to it with its own model{f' ({was})' if was else ''}, or index with this "
-        f"model into a new --out folder (or delete {out} first)")
+        f"to add to it with its own model{f' ({was})' if was else ''}, re-encode its motions "
+        f"with this model (--rebuild), or index with this model into a new --out folder")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``motionlex index``: build or extend a gallery index (an existing one, without
-    ``--checkpoint``, with the checkpoint it records)."""
+    ``--checkpoint``, with the checkpoint it records), or ``--rebuild`` one: every motion of
+    it encoded again with the model (its checkpoint's current one, or ``--checkpoint``), from
+    the folders it records, replacing it once the new index is written.
+
+    Raises:
+        UsageError: no ``--data`` (without ``--rebuild``), or ``--data`` with ``--rebuild``.
+        FileNotFoundError: ``--rebuild`` of a folder that is not an index. Others: as
+            :func:`~motionlex.core.retrieval.build.build_steps`.
+    """
     from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.patches import PatchStats
     from motionlex.core.retrieval.build import build_index
+    from motionlex.core.retrieval.fingerprints import model_fingerprint
     from motionlex.core.retrieval.index import MANIFEST, IndexSettings
+    from motionlex.core.retrieval.index_format import read_manifest
 
+    if not args.data and not args.rebuild:
+        raise UsageError("the following arguments are required: --data (or --rebuild, for an "
+                         "existing index)")
+    if args.data and args.rebuild:
+        raise UsageError("--rebuild re-encodes the motions of --out from the folders it "
+                         "records: give no --data (add folders with another run after it)")
     out = Path(args.out)
+    if args.rebuild and read_manifest(out) is None:
+        raise FileNotFoundError(f"--rebuild: {out} is not a gallery index (no readable "
+                                f"manifest.json: nothing to rebuild); build one with: "
+                                f"motionlex index --data DIR --out "
+                                f"{out}")
     if out.exists() and not out.is_dir():  # before the model loads: fail in a blink
         raise FileExistsError(f"--out {out} is a file; an index is a folder: give a new "
                               "folder name (e.g. gallery.mlx) or an existing index")
     from motionlex.core.data.datasets import split_file_of
     from motionlex.core.data.layout import detect_layout
     from motionlex.core.model.folder import check_model_folder
-    from motionlex.core.retrieval.index_format import read_manifest
     from motionlex.resources import default_model_dir
 
     manifest = read_manifest(out) or {}  # none readable: the build says what is wrong
@@ -103,17 +123,18 @@ def cmd_index(args: argparse.Namespace) -> int:
         checkpoint, source = args.checkpoint or str(default_model_dir()), "given"
     else:
         checkpoint, source = _choose_checkpoint(args, out, recorded.get("checkpoint"))
-        if source == "recorded":  # another model is refused (IndexMismatchError): say so
-            print(f"note: {out} exists: adding to it with the model it was built with, "
-                  f"{checkpoint} (an index holds one model's encodings: to index with another "
-                  "model, give a new --out)", file=sys.stderr)
     check_model_folder(checkpoint, need_stats=True)  # wrong paths fail in a blink, before
-    for folder in args.data:  # the model loads and the progress bar shows
+    for folder in args.data or ():  # the model loads and the progress bar shows
         if detect_layout(folder) == "joints":  # a mistyped --split too (a BVH folder
             split_file_of(folder, args.split)  # without it is indexed whole)
     model, stats = load_for_queries(checkpoint, args.device)  # plain torch: no transformers
-    if recorded is not None and source == "given":  # before notes on its statistics
-        _refuse_another_model(out, model, checkpoint, recorded)
+    same = recorded is not None and model_fingerprint(model) == recorded["sha256"]
+    if recorded is not None and source == "given" and not args.rebuild:  # before notes on
+        _refuse_another_model(out, model, checkpoint, recorded)  # its statistics
+    if same and source == "recorded" and not args.rebuild and not args.quiet:  # (another
+        print(f"note: {out} exists: adding to it with the model it was built with, "  # is
+              f"{checkpoint} (an index holds one model's encodings: to index with another "
+              "model, give a new --out)", file=sys.stderr)  # refused: no note then)
     if args.stats:
         given_stats = PatchStats.load(args.stats)
         if given_stats != stats:  # allowed (a study), but never silent:
@@ -121,7 +142,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                   "trained with; the model reads best the patches z-scored by its own",
                   file=sys.stderr)
         stats = given_stats
-    elif recorded is not None and (out / "patch_stats.json").is_file():
+    elif recorded is not None and not args.rebuild and (out / "patch_stats.json").is_file():
         own = PatchStats.load(out / "patch_stats.json")  # what its motions were encoded with
         if own != stats:
             print(f"note: {out} exists: using the patch statistics it was built with (its "
@@ -134,37 +155,22 @@ def cmd_index(args: argparse.Namespace) -> int:
     chosen = {k: (v or None) if k == "lexical_top_k" else v for k, v in given.items()}  # 0: all
     settings = replace(IndexSettings(), **chosen)
     own = manifest.get("settings")
-    if recorded is not None and chosen and isinstance(own, dict):  # options of a new index
+    if args.rebuild:  # a rebuild takes the options given, else keeps its own settings
+        settings = replace(IndexSettings.from_dict(own), **chosen) if isinstance(own, dict) \
+            and chosen else None
+    elif recorded is not None and chosen and isinstance(own, dict):  # a new index's options
         _note_kept_settings(out, own, chosen, given)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
                            "again to continue)")  # said on Ctrl-C from here on
     rep = build_index(
-        model, args.data, out, patch_stats=stats, split=args.split,
-        settings=None if (out / MANIFEST).is_file() else settings, batch_size=args.batch_size,
-        checkpoint=checkpoint, checkpoint_source=source,
-        progress=not args.quiet, prune=args.prune,
+        model, args.data or [], out, patch_stats=stats, split=args.split,
+        settings=settings if args.rebuild or not (out / MANIFEST).is_file() else None,
+        batch_size=args.batch_size, checkpoint=checkpoint, checkpoint_source=source,
+        progress=not args.quiet, prune=args.prune, rebuild=args.rebuild,
     )
-    idx = rep.index
-    encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
-    rate = ", up to date" if not (rep.added or rep.removed or rep.unreadable) else ""
-    if encoded and rep.seconds > 0:
-        rate = f", {encoded / rep.seconds:.1f} motions/s" + (
-            f" ({encoded} encoded in this run)" if rep.resumed else "")
-    # motions = encoded + kept; what "encoded" holds is said inside it (replaced rows are
-    # re-encoded ones: "1 encoded, 18 kept, 1 replaced" did not add up)
-    of_them = "; ".join(part for part in (
-        f"{len(rep.replaced)} of them re-read (changed file or caption, or a newer BVH reader)"
-        if rep.replaced else "",
-        f"{rep.resumed} of them restored from the interrupted build" if rep.resumed else "")
-        if part)
-    removed = f", {len(rep.removed)} removed (file gone or unreadable)" if rep.removed else ""
-    if rep.unreadable:
-        removed += f", {len(rep.unreadable)} removed (changed, no longer readable: below)"
-    print(f"{out}: {len(idx):,} motions ({rep.added:,} encoded"  # thousands as scan says them
-          f"{f' ({of_them})' if of_them else ''}, {rep.kept:,} kept{removed}, "
-          f"{len(rep.skipped):,} skipped), {idx.size_bytes() / 2**20:.1f} MiB{rate}")
-    for name, why in rep.skipped[:20]:
-        print(f"  skipped {name}: {why}")
+    from motionlex.core.cli.index_report import index_summary
+
+    print("\n".join(index_summary(out, rep)))
     return 0
 
 
@@ -288,6 +294,12 @@ def cmd_search(args: argparse.Namespace) -> int:
               file=sys.stderr)
     hits = searcher.search(query, k=args.k, mode=args.mode, fusion_weight=args.fusion_weight,
                            words=args.words, exclude=exclude)
+    if len(hits) < args.k:  # -k 1000 of 70 motions: say why there are fewer rows
+        from motionlex.core.wording import count
+
+        print(f"note: the gallery holds {count(len(index), 'motion')}"
+              + (" (the query item left out)" if exclude else "")
+              + f": {count(len(hits), 'hit')}, not {args.k:,}", file=sys.stderr)
     if args.json:  # one document (README "JSON output"; json_output's field names)
         from motionlex.core.cli.json_output import hit_json, print_json, unknown_words
 
@@ -327,12 +339,13 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                         "motionlex index --data DATA/raw_bvh --data DATA/cmu_extra "
                         "--out gallery.mlx",
                         "motionlex index --checkpoint runs/tiny/model --data DATA/bandai "
-                        "--out tiny.mlx"))
+                        "--out tiny.mlx",
+                        "motionlex index --out bandai_val.mlx --rebuild"))
     s.add_argument("--checkpoint", default=None, help="model directory (config.json, "
                    "model.safetensors, patch_stats.json; default: the index's own checkpoint "
                    "when --out exists, else the shipped model)")
-    s.add_argument("--data", action="append", required=True,
-                   help="dataset folder (repeat for several)")
+    s.add_argument("--data", action="append", default=None,
+                   help="dataset folder (repeat for several; required unless --rebuild)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
     s.add_argument("--split", default="all",
                    help="split of each folder: train, val, test or all (default all; a "
@@ -356,8 +369,14 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="also drop the motions whose files are gone from folders not given "
                    "here (a renamed or deleted data folder; without it they are kept, with a "
                    "warning); those of the --data folders are dropped anyway")
+    s.add_argument("--rebuild", action="store_true",
+                   help="encode every motion of the existing index --out again, from the "
+                   "folders it records, with the current model of its checkpoint (or "
+                   "--checkpoint): after the shipped model was updated or a model trained "
+                   "again; the old index is replaced only once the new one is complete")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no note on "
+                   "adding to an existing index")
     s.set_defaults(func=cmd_index)
 
     s = subparsers.add_parser(

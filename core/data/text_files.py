@@ -58,7 +58,12 @@ def read_meta(path: Path) -> dict[str, dict]:
 
 
 class MissingIdsError(DatasetError):
-    """A split file names ids without motion files (all of them listed in ``missing``)."""
+    """A split file names ids without motion files (all of them listed in ``missing``).
+
+    The message is the same for the command line and for Python; the Python way to skip
+    them (``MotionDataset(..., skip_missing=True)``) is a note on the exception (PEP 678,
+    shown with a Python traceback, not in ``str(e)``, which the CLI prints).
+    """
 
     def __init__(self, split_file: Path, missing: Sequence[str]):
         self.split_file = split_file
@@ -71,11 +76,15 @@ class MissingIdsError(DatasetError):
             hint = (f"a split file lists ids, the motion files' names without folder or "
                     f"extension: write {Path(stems[0]).stem}, not {stems[0]}")
         else:
-            hint = ("remove them from the split file ('motionlex scan DIR --skip-missing' "
-                    "lists them all; from Python, MotionDataset(..., skip_missing=True) skips "
-                    "them)")
+            folder, split = ((split_file.parent, split_file.stem) if split_file.suffix == ".txt"
+                             else (split_file, "all"))
+            scan = f"motionlex scan {folder}" + ("" if split == "all" else f" --split {split}")
+            hint = (f"remove them from the split file ('{scan}' lists them with every other "
+                    "file it skips)")
         super().__init__(
             f"{split_file}: {len(self.missing)} id(s) have no motion file: {shown}; {hint}")
+        if hasattr(self, "add_note"):  # Python 3.11+: for Python users, not the CLI's line
+            self.add_note("from Python, MotionDataset(..., skip_missing=True) skips them")
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,14 @@ from motionlex.core.retrieval.fusion import (
     checkpoint_fusion_weight,
 )
 from motionlex.core.retrieval.index import (
+    MANIFEST,
     GalleryIndex,
     IndexMismatchError,
     IndexSettings,
 )
 from motionlex.core.retrieval.index_format import foreign_entries, read_manifest
 from motionlex.core.retrieval.index_writer import write_index
+from motionlex.core.retrieval.rebuild import rebuild_plan
 from motionlex.core.steps import run_steps_with_bar
 from motionlex.core.wording import count
 
@@ -91,6 +93,8 @@ class BuildReport:
         vanished: ``{folder: rows}`` kept although their files are gone, from folders not
             given to this build (a renamed or deleted data folder; logged as a warning;
             ``prune=True`` drops them into ``removed``).
+        rebuilt: a rebuild (``rebuild=True``): every motion encoded again (``added``), none
+            kept; ``removed`` the rows whose file is gone.
     """
 
     index: GalleryIndex
@@ -104,6 +108,7 @@ class BuildReport:
     unreadable: list[str] = field(default_factory=list)
     not_upright: list[str] = field(default_factory=list)
     vanished: dict[str, int] = field(default_factory=dict)
+    rebuilt: bool = False
 
 
 def build_steps(
@@ -120,6 +125,7 @@ def build_steps(
     fusion_weight: float | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
     prune: bool = False,
+    rebuild: bool = False,
 ) -> BuildSteps:
     """Encode dataset folders into an index, or add their new motions to an existing one.
 
@@ -158,6 +164,11 @@ def build_steps(
             renamed or deleted data folder); without it they are kept and named in a warning
             (``BuildReport.vanished``). Rows of the ``data`` folders whose files are gone
             are dropped either way.
+        rebuild: encode every motion of the existing index ``out`` again with ``model`` (the
+            model that built it is not required: that is the point), read from the folders
+            its rows record (:func:`~.rebuild.rebuild_plan`; ``data`` must be empty), with
+            ``patch_stats`` (required) and its settings unless ``settings`` is given; the new
+            index replaces it only once it is written.
 
     Yields:
         ``(done, total)`` motions read, before each batch of ``batch_size`` motions and once
@@ -173,8 +184,10 @@ def build_steps(
             None, ``batch_size`` not an int, ``fusion_weight`` not a number.
         FileNotFoundError / DatasetError: a data folder that does not exist or is not a
             dataset.
-        ValueError: no data folders, ``batch_size < 1``, ``fusion_weight`` outside [0, 1],
-            no patch statistics for a new index, or no usable motion at all.
+        ValueError: no data folders (or, with ``rebuild``, some), ``batch_size < 1``,
+            ``fusion_weight`` outside [0, 1], no patch statistics for a new index or a
+            rebuild, or no usable motion at all.
+        FileNotFoundError: ``rebuild`` of an ``out`` that is not an index.
         GalleryIndexError / IndexMismatchError: an existing index that is corrupted, was built
             by another model or with other patch statistics, or with other settings, or that
             holds files an index does not while it needs rewriting (they are named).
@@ -184,7 +197,10 @@ def build_steps(
     if isinstance(data, str | os.PathLike):  # one folder (a string is not a list of them)
         data = [data]
     require_model(model, "forward_motion")
-    if not data:
+    if rebuild and data:
+        raise ValueError("a rebuild reads the folders the index records: give no data folders "
+                         "(add other folders with a build after it)")
+    if not data and not rebuild:
         raise ValueError("no data folders given: build_index(model, [folder, ...], out) needs "
                          "at least one dataset folder")
     if patch_stats is not None and not isinstance(patch_stats, PatchStats):
@@ -209,7 +225,8 @@ def build_steps(
     try:
         recover_directory(out)
         return (yield from _build_locked(model, data, out, patch_stats, split, settings, batch_size,
-                                         checkpoint, checkpoint_source, fusion_weight, prune))
+                                         checkpoint, checkpoint_source, fusion_weight, prune,
+                                         rebuild))
     finally:
         lock.release()
 
@@ -218,12 +235,23 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
                   patch_stats: PatchStats | None, split: str, settings: IndexSettings | None,
                   batch_size: int, checkpoint: str | os.PathLike | None,
                   checkpoint_source: str | None, fusion_weight: float | None,
-                  prune: bool) -> BuildSteps:
+                  prune: bool, rebuild: bool) -> BuildSteps:
     """:func:`build_steps` under the index's lock."""
     target = Path(out)
     t0 = time.perf_counter()
     old: GalleryIndex | None = None
-    if target.is_dir() and not any(target.iterdir()):
+    previous: GalleryIndex | None = None  # the index a rebuild replaces
+    if rebuild:
+        if not (target / MANIFEST).is_file():
+            raise FileNotFoundError(f"nothing to rebuild: {target} is not a gallery index "
+                                    f"(build one with --data)")
+        previous = GalleryIndex.load(target)  # its rows and settings, not its model
+        settings = settings or previous.settings
+        fusion_weight = previous.fusion_weight if fusion_weight is None else fusion_weight
+        if patch_stats is None:
+            raise ValueError("a rebuild needs the patch statistics of the model it encodes "
+                             "with (its patch_stats.json)")
+    elif target.is_dir() and not any(target.iterdir()):
         logger.info("%s is an empty folder: building a new index there", target)
     elif target.exists():
         old = GalleryIndex.load(target, model, loaded_from=checkpoint, source=checkpoint_source)
@@ -245,14 +273,17 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
                          "patch_stats.json)")
     similarity = str(model.config.lexical_similarity)
 
-    plan = plan_build(old, data, split, prune)  # what is new, changed, gone
+    # what is new, changed, gone (a rebuild: every motion of ``previous``, in a new index)
+    plan = (rebuild_plan(previous) if previous is not None
+            else plan_build(old, data, split, prune))
     todo, drop, report_skipped = plan.todo, plan.drop, plan.skipped
     for folder, rows in list(plan.vanished.items())[:5]:  # a renamed data folder: each twice
         where = (f"whose files are gone from {folder}" if Path(folder).is_dir()
                  else f"of {folder}, which no longer exists")
-        logger.warning("%s keeps %s %s: index again with --prune (prune=True) to drop them",
+        logger.warning("%s keeps %s %s: index again with --prune to drop them",
                        target, count(rows, "motion"), where)
-    foreign = foreign_entries(target) if old is not None and (todo or drop) else []
+    base = old if old is not None else previous  # the index this build replaces
+    foreign = foreign_entries(target) if base is not None and (todo or drop or previous) else []
     if foreign:  # the update replaces the whole folder: they would be deleted (an index
         # that is up to date is not rewritten, so it may hold them)
         raise IndexMismatchError(
@@ -322,7 +353,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
     if not keep and not new.ids:
         work.discard()
-        folders = ", ".join(str(d) for d in data)
+        folders = ", ".join(str(d) for d in data) or f"the folders {target} records"
         why = "; ".join(f"{i}: {r}" for i, r in report_skipped[:3])
         more = f" (and {len(report_skipped) - 3} more)" if len(report_skipped) > 3 else ""
         raise ValueError(f"no usable motion in {folders} (split {split!r})"
@@ -338,7 +369,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         "checkpoint": str(Path(checkpoint).resolve()) if checkpoint else (
             old.checkpoint if old is not None else None),
     }
-    before = None if old is None else old.manifest
+    before = None if base is None else base.manifest
     # rows kept from an older loader (another folder's, not rescanned) keep its version, so
     # that a build of that folder re-encodes them
     loaders = recorded_loaders(None if old is None else old.manifest,
@@ -356,14 +387,15 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         # interrupted after its commit point); otherwise it is kept for the next build
         if read_manifest(target) != before:
             work.discard()
-    del old
+    rebuilt = previous is not None
+    del old, previous, base  # their memory maps: closed before the new index opens
     index = GalleryIndex.load(target, verify=False)
     lost = set(gone)
     replaced = [i for i in plan.replaced if i not in lost]
     read = {id(t[0]): t[0] for t in todo}.values()  # the datasets the motions came from
     lying = sorted({i for ds in read for i in ds.not_upright_ids})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed, plan.removed, gone, lying, plan.vanished)
+                       resumed, plan.removed, gone, lying, plan.vanished, rebuilt=rebuilt)
 
 
 def build_index(

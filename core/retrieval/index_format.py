@@ -51,9 +51,11 @@ file                   content
 from __future__ import annotations
 
 import json
+import shlex
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +147,17 @@ def model_mismatch(index: str | Path, want: str, got: str, recorded: str | None,
             ``"shipped"`` (the default model), or None (elsewhere, e.g. the explorer).
     """
     new_index = f"into a new --out folder (or delete {index} first)"
+    rebuild = f"motionlex index --out {shlex.quote(str(index))} --rebuild"  # its own folders
+    if source == "recorded" and _is_shipped(loaded_from):  # a new motionlex, a git pull
+        return IndexMismatchError(
+            f"{index} was built with an earlier shipped model ({want[:16]}...); the shipped "
+            f"model ({loaded_from}) has been updated since (now {got[:16]}...): re-encode "
+            f"the index's motions with it: {rebuild}")
     if source == "recorded":  # e.g. 'motionlex train --overwrite' into the same --out
         return IndexMismatchError(
             f"{index} was built with model {want[:16]}... but its checkpoint folder "
             f"{loaded_from} now holds another model ({got[:16]}...; trained again since?); "
-            f"rebuild the index with it: motionlex index --data ... --checkpoint "
-            f"{loaded_from} --out NEW.mlx (or the same --out after deleting {index})")
+            f"re-encode the index's motions with it: {rebuild}")
     recorded_there = bool(recorded) and Path(str(recorded)).is_dir()
     if source is None:
         again = f"index the data again with this model {new_index}"
@@ -172,10 +179,17 @@ def model_mismatch(index: str | Path, want: str, got: str, recorded: str | None,
     elif source == "given":
         fix = f"index the data with this model {new_index}"
     else:  # the model that built it is gone (or unrecorded)
-        fix = (f"give the model that built it with --checkpoint, or index the data again "
-               f"{new_index}")
+        fix = (f"give the model that built it with --checkpoint, or re-encode the index's "
+               f"motions with the shipped model: {rebuild}")
     return IndexMismatchError(f"{index} was built with model {want[:16]}... but {whose} is "
                               f"{got[:16]}...; {fix}")
+
+
+def _is_shipped(folder: str | Path | None) -> bool:
+    """Whether ``folder`` is the shipped model's (``resources/default_model``)."""
+    from motionlex.resources import DEFAULT_MODEL_DIR  # resources: a light package
+
+    return folder is not None and Path(folder).resolve() == DEFAULT_MODEL_DIR.resolve()
 
 
 @dataclass(frozen=True)
@@ -355,7 +369,13 @@ def _read_manifest(root: Path, verify: bool) -> dict:
     """
     mpath = root / MANIFEST
     if not mpath.is_file():
-        hint = "an interrupted build leaves none"
+        work = [p for p in (root.parent / f".{root.name}.work",
+                            *root.parent.glob(f".{glob_escape(root.name)}.tmp-*")) if p.exists()]
+        empty = root.is_dir() and not any(root.iterdir())
+        hint = (f"an interrupted build left {work[0]}: run the same 'motionlex index' command "
+                f"again to finish it" if work else
+                f"build one with 'motionlex index --data DIR --out "
+                f"{root if empty else 'gallery.mlx'}'")
         if root.is_dir() and ((root / "new_joints").is_dir() or has_bvh(root)):
             hint = (f"it is a dataset folder: build an index of it with 'motionlex index "
                     f"--data {root} --out {root.name}.mlx'")

@@ -227,13 +227,23 @@ def test_missing_ids_are_skipped_by_index_and_named_by_scan(shared_data, make_su
     out = capsys.readouterr().out
     assert f"{len(BANDAI_IDS)} motions" in out and "1 skipped" in out
     assert "skipped ghost_042: listed in all.txt, no motion file" in out
-    assert main(["scan", str(data), "-q"]) == 2
-    assert "--skip-missing" in _one_error_line(capsys)  # scan has the option
-    caplog.clear()
-    assert main(["scan", str(data), "-q", "--skip-missing"]) == 0
-    # the skip, in the report, once (no WARNING line beside it), without advice to use the flag
-    assert "  ghost_042: listed in all.txt, no motion file" in capsys.readouterr().out
-    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    # scan reports them (it stopped on them, hiding the other skipped files: CLI audit D1);
+    # --skip-missing is still accepted, and changes nothing
+    (data / "new_joints" / "bad1.npy").write_text("not an array")
+    (data / "all.txt").write_text("\n".join(BANDAI_IDS) + "\nghost_042\nbad1\n")
+    for flag in ([], ["--skip-missing"]):
+        caplog.clear()
+        assert main(["scan", str(data), "-q", *flag]) == 0
+        out = capsys.readouterr().out
+        # the skip, in the report, once (no WARNING line beside it), beside the bad file
+        assert "  ghost_042: listed in all.txt, no motion file" in out
+        assert "  bad1: " in out and "2 skipped" in out
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    # a command that refuses them points to scan, with no Python in the CLI's line
+    assert main(["stats", str(data), "--split", "all", "--out", str(tmp_path / "s.json"),
+                 "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert f"'motionlex scan {data}' lists them" in err and "skip_missing" not in err
 
 
 def test_interrupt_bug_and_verbose(monkeypatch, capsys):
@@ -362,7 +372,7 @@ def test_index_into_an_empty_folder_and_interrupt_hint(repo_root, shared_data, t
     assert "interrupted (the motions encoded so far are kept" in capsys.readouterr().err
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
-    assert "7 motions (7 encoded" in capsys.readouterr().out
+    assert "7 motions, " in (got := capsys.readouterr().out) and "(7 encoded, 0 kept)" in got
     # Ctrl-C while the model loads: nothing was encoded, so nothing is promised
     import motionlex.core.model.lite_load as lite
 
@@ -393,9 +403,11 @@ def test_resumed_index_rates_only_what_it_encoded(repo_root, shared_data, tmp_pa
     capsys.readouterr()
     monkeypatch.setattr(build, "encode_batch", real)
     assert main(args) == 0
-    line = capsys.readouterr().out.strip()
-    assert "7 motions (7 encoded (6 of them restored from the interrupted build)" in line, line
-    assert line.endswith(" motions/s (1 encoded in this run)"), line
+    line, *parts = capsys.readouterr().out.strip().splitlines()
+    assert "7 motions, " in line and "(7 encoded, 0 kept)" in line, line
+    assert parts == ["  6 of the encoded restored from the interrupted build, 1 encoded in "
+                     "this run"], parts  # one line each: no nested parentheses (audit N8)
+    assert line.endswith(" motions/s"), line
     rate = float(line.rsplit(", ", 1)[1].split()[0])
     assert 0 < rate < 1000, line
 
@@ -439,6 +451,10 @@ def test_demo_data_writes_the_explorers_gallery_as_a_dataset(tmp_path, capsys):
     val = MotionDataset(out, split="val")
     assert len(val) == 20
     assert main(["demo-data", str(out)]) == 0  # an earlier demo-data folder is replaced
+    assert "note:" not in capsys.readouterr().err  # by the same gallery: nothing to say
+    assert main(["demo-data", str(out), "--seed", "7"]) == 0  # by another: said (audit N12)
+    assert capsys.readouterr().err.strip() == (
+        f"note: replaced the seed-0 gallery in {out} with the seed-7 one")
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
@@ -503,7 +519,7 @@ def test_an_index_built_with_other_stats_is_extended_with_its_own(shared_data, t
     out, err = capsys.readouterr()
     assert "using the patch statistics it was built with" in err
     assert "--stats to choose" not in err and "other statistics need a new --out" in err
-    assert "17 motions (10 encoded, 7 kept" in out
+    assert "17 motions, " in out and "(10 encoded, 7 kept)" in out
 
 
 def test_reindex_summary_adds_up(shared_data, tmp_path, capsys):
@@ -519,8 +535,16 @@ def test_reindex_summary_adds_up(shared_data, tmp_path, capsys):
     first = sorted((data / "texts").glob("*.txt"))[0]
     first.write_text("a person waves the left hand.#a/DET#0.0#0.0\n")
     assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
-    line = capsys.readouterr().out.splitlines()[0]
+    line, part = capsys.readouterr().out.splitlines()
     n = len(list((data / "new_joints").glob("*.npy")))
-    want = (f"{n} motions (1 encoded (1 of them re-read (changed file or caption, or a "
-            f"newer BVH reader)), {n - 1} kept, 0 skipped)")
-    assert want in line, line
+    assert f"{n} motions, " in line and f"(1 encoded, {n - 1} kept)" in line, line
+    assert part == "  1 of the encoded re-read: changed file or caption, or a newer BVH reader"
+    # a deleted motion its split file still lists: once, as removed (it was also "1 skipped")
+    gone = sorted((data / "new_joints").glob("*.npy"))[-1]
+    gone.unlink()
+    (data / "all.txt").write_text("\n".join(p.stem for p in sorted(
+        (data / "new_joints").glob("*.npy"))) + f"\n{gone.stem}\n")
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    line, part = capsys.readouterr().out.splitlines()
+    assert f"(0 encoded, {n - 1} kept, 1 removed)" in line and "skipped" not in line, line
+    assert part == f"  removed 1 motion whose file is gone or unreadable: h/{gone.stem}"

@@ -250,6 +250,24 @@ def test_stats_reads_a_folder_given_twice_once(shared_data, make_subset, tmp_pat
     assert json.loads(twice.read_text())["count"] == json.loads(once.read_text())["count"]
 
 
+def test_stats_checks_every_split_before_reading_a_motion(shared_data, make_subset, tmp_path,
+                                                          capsys, monkeypatch):
+    """CLI audit D6: 'stats A B' computed A, then failed on B's missing train.txt."""
+    from motionlex.core.data.datasets import MotionDataset
+
+    src = shared_data / "bandai"
+    ids = [ln for ln in (src / "val.txt").read_text().split() if ln][:2]
+    root = make_subset(src, tmp_path / "ds", ids, {"train": ids})
+    read = []
+    monkeypatch.setattr(MotionDataset, "load_motion",
+                        lambda self, rec: read.append(rec) or 1 / 0)  # never reached
+    out = tmp_path / "s.json"
+    assert main(["stats", str(root), str(shared_data / "raw_bvh"), "--out", str(out)]) == 2
+    err = _one_error_line(capsys)
+    assert f"split file not found: {shared_data / 'raw_bvh' / 'train.txt'}" in err
+    assert read == [] and not out.exists()
+
+
 def test_stats_refuses_an_out_that_is_not_json(shared_data, make_subset, tmp_path, capsys):
     """Probe S05 (data loss): 'stats --out keep.txt' wrote JSON over a caption file."""
     src = shared_data / "bandai"

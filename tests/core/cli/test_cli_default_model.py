@@ -90,14 +90,16 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
     assert main(["index", "--checkpoint", str(own), "--data", str(data), "--out", str(idx),
                  "-q"]) == 0
     capsys.readouterr()
-    assert main(["index", "--data", str(data), "--data", str(more), "--out", str(idx),
-                 "-q"]) == 0
+    assert main(["index", "--data", str(data), "--data", str(more), "--out", str(idx)]) == 0
     out = capsys.readouterr()
     # never "--checkpoint to choose another": another model is refused (below)
-    assert out.err.strip() == (f"note: {idx} exists: adding to it with the model it was built "
-                               f"with, {own} (an index holds one model's encodings: to index "
-                               "with another model, give a new --out)")
-    assert "2 motions (1 encoded, 1 kept" in out.out
+    assert (f"note: {idx} exists: adding to it with the model it was built with, {own} (an "
+            "index holds one model's encodings: to index with another model, give a new --out)"
+            ) in out.err
+    assert out.err.count("note:") == 1
+    assert "2 motions, " in out.out and "(1 encoded, 1 kept)" in out.out
+    assert main(["index", "--data", str(data), "--out", str(idx), "-q"]) == 0
+    assert capsys.readouterr().err == ""  # -q: no note (CLI audit N8)
     assert GalleryIndex.load(idx, verify=False).checkpoint == str(own)
     # encoding options of a new index, given to an existing one: said, not silently ignored
     assert main(["index", "--data", str(data), "--out", str(idx), "-q", "--lexical-top-k",
@@ -113,6 +115,7 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
     err = capsys.readouterr().err
     assert f"but the model in --checkpoint {default_model_dir()} is " in err
     assert f"leave out --checkpoint to add to it with its own model ({own})" in err
+    assert "re-encode its motions with this model (--rebuild)" in err
     assert "or index with this model into a new --out folder" in err
     assert "note:" not in err  # refused before any note on statistics (--stats is no way out)
     copy = tmp_path / "copy"  # a copy of the index's own model is that model: accepted

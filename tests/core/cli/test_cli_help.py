@@ -12,7 +12,8 @@ from motionlex.core.cli import build_parser, main
 from motionlex.core.cli.configs import CONFIG_DIR, resolve_config, shipped_configs
 
 #: options that are one of a command's alternative inputs: "default" means nothing there
-NO_DEFAULT = {("words", "--motion"), ("search", "--motion"), ("search", "--item")}
+NO_DEFAULT = {("words", "--motion"), ("search", "--motion"), ("search", "--item"),
+              ("index", "--data")}  # index: --data, or --rebuild of an existing index
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

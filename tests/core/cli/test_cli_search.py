@@ -187,3 +187,36 @@ def test_escape_codes_of_a_caption_do_not_reach_the_terminal(shared_data: Path, 
     assert out.count("a person [2J [31mRAISES [0m both hands\n") == 3
     assert main(["search", "raises both hands", "--index", str(idx), "-k", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hits"][0]["caption"] == ESCAPED
+
+
+def test_k_over_the_gallery_size_is_noted(small_index: Path, capsys) -> None:
+    """CLI audit N6: ``-k 1000`` of a 16-motion gallery printed 16 rows without a word."""
+    capsys.readouterr()
+    assert main(["search", QUERIES[0], "--index", str(small_index), "-k", "1000"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 1 + 16
+    assert err.strip().splitlines()[-1] == "note: the gallery holds 16 motions: 16 hits, not 1,000"
+    assert main(["search", QUERIES[0], "--index", str(small_index), "-k", "16"]) == 0
+    assert "gallery holds" not in capsys.readouterr().err
+
+
+def test_a_folder_that_is_no_index_says_how_to_build_one(small_index: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    """CLI audit D5: an evaluate --out folder was "not a gallery index (no manifest.json; an
+    interrupted build leaves none)": an interrupted build is named only when its work is
+    there."""
+    runs = tmp_path / "eval"
+    runs.mkdir()
+    (runs / "metrics.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["search", QUERIES[0], "--index", str(runs)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"motionlex search: error: {runs}: not a gallery index (no manifest.json; "
+                   "build one with 'motionlex index --data DIR --out gallery.mlx')")
+    empty = tmp_path / "new.mlx"  # an interrupted first build: an empty folder, its work beside
+    empty.mkdir()
+    (tmp_path / ".new.mlx.work").mkdir()
+    assert main(["search", QUERIES[0], "--index", str(empty)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"an interrupted build left {tmp_path / '.new.mlx.work'}: run the same 'motionlex "
+        "index' command again to finish it)")

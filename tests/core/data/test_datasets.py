@@ -108,6 +108,10 @@ def test_missing_ids_all_reported_or_skipped(shared_data, tmp_path):
     with pytest.raises(MissingIdsError) as e:
         MotionDataset(root, "train")
     assert e.value.missing == ["ghost1", "ghost2"] and "train.txt" in str(e.value)
+    # the scan that lists them (of this split), in the message; Python's way in a note
+    assert f"'motionlex scan {root} --split train' lists them" in str(e.value)
+    assert "skip_missing" not in str(e.value)
+    assert "skip_missing=True" in "".join(getattr(e.value, "__notes__", ["skip_missing=True"]))
     ds = MotionDataset(root, "train", skip_missing=True)
     assert len(ds) == 3 and [n for n, _ in ds.report.skipped] == ["ghost1", "ghost2"]
     with pytest.raises(FileNotFoundError, match="splits here: .*train"):

@@ -34,7 +34,7 @@ def test_a_renamed_data_folder_is_named_and_pruned(shared_data, model, stats, ch
         rep = build_index(model, [b], out, progress=False)
     assert rep.vanished == {str(a): 7} and len(rep.index) == 14 and rep.removed == []
     assert (f"{out} keeps 7 motions of {a}, which no longer exists: index again with --prune "
-            "(prune=True) to drop them") in caplog.text
+            "to drop them") in caplog.text  # no Python argument in a CLI line (audit D4)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="motionlex.core.retrieval.build"):
         rep = build_index(model, [b], out, progress=False)  # said each time, not only once
@@ -43,7 +43,8 @@ def test_a_renamed_data_folder_is_named_and_pruned(shared_data, model, stats, ch
     capsys.readouterr()
     assert main(["index", "--data", str(b), "--out", str(out), "--prune", "-q"]) == 0
     printed = capsys.readouterr().out
-    assert f"{out}: 7 motions (0 encoded, 7 kept, 7 removed (file gone or unreadable)" in printed
+    assert f"{out}: 7 motions, " in printed and "(0 encoded, 7 kept, 7 removed)" in printed
+    assert "  removed 7 motions whose file is gone or unreadable: " in printed
     idx = GalleryIndex.load(out, model)
     assert len(idx) == 7 and all(s.startswith(str(b)) for s in idx.sources)
     # a file deleted alone from a folder this build is not given: that folder is named
