@@ -216,7 +216,11 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     """Add the ``patches``, ``scan``, ``stats``, ``events`` and ``demo-data`` subcommands."""
     s = sub.add_parser("patches", help="render a motion's patch image to PNG",
                        description="Render the motion-patch image (x, y, z as R, G, B; one "
-                       "column block per body part) of a .npy joint file or a .bvh file.")
+                       "column block per body part) of a .npy joint file or a .bvh file.",
+                       epilog=examples(
+                           "motionlex patches walk.bvh --out walk_patches.png",
+                           "motionlex patches new_joints/000001.npy --stats "
+                           "resources/default_model --out patches.png"))
     s.add_argument("file", help="a new_joints/*.npy file (HumanML3D/KIT-ML) or a .bvh file")
     s.add_argument("--out", required=True,
                    help="output figure; its suffix names the format (.png, .jpg, .pdf, .svg)")
@@ -243,7 +247,10 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         "indexing and the explorer read them, and report what is usable: the motions kept, "
         "each skipped file with its reason, captions whose time span falls outside their "
         "clip, and the caption and frame counts (ids of the split file without a motion "
-        "file among the skipped). Exit 2 when nothing is usable.")
+        "file among the skipped). Exit 2 when nothing is usable.",
+        epilog=examples("motionlex scan ../shared/data/bandai",
+                        "motionlex scan ../shared/data/humanml3d_samples --split test",
+                        "motionlex scan my_bvh_folder -q"))
     s.add_argument("data", help="dataset folder (HumanML3D/KIT-ML layout or BVH files)")
     s.add_argument("--split", default="all",
                    help="split name: train, val, test or all (default all)")
@@ -259,7 +266,10 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         "point's x, y and z (80 points x 3 by default; absolute positions, as Yu et al.) over "
         "the split of one or more dataset folders, and write them as JSON: the statistics "
         "that z-score the patches (for index --stats and patches --stats; train "
-        "computes its own). A bad motion file is skipped and named.")
+        "computes its own). A bad motion file is skipped and named.",
+        epilog=examples("motionlex stats ../shared/data/bandai --out bandai_stats.json",
+                        "motionlex stats ../shared/data/bandai ../shared/data/cmu_kitml "
+                        "--out stats.json"))
     s.add_argument("data", nargs="+", help="dataset folder(s)")
     s.add_argument("--split", default="train", help="split to compute on (default train)")
     s.add_argument("--out", required=True, help="output JSON file (a name ending in .json)")
@@ -284,7 +294,9 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
         description="Write the gallery the explorer opens on (200 procedural SMPL-22 motions "
         "with captions written from their parameters, train/val/test splits) as a HumanML3D-"
         "layout dataset folder, to index, search, train on or evaluate. Synthetic, not motion "
-        "capture.")
+        "capture.",
+        epilog=examples("motionlex demo-data runs/demo-data",
+                        "motionlex demo-data runs/demo7 --seed 7"))
     s.add_argument("out", help="dataset folder to write (new, empty, or an earlier demo-data)")
     s.add_argument("--seed", type=non_negative_int, default=0, help="gallery seed (default 0: the "
                    "explorer's)")

@@ -31,7 +31,8 @@ def test_every_command_has_a_description_and_states_its_defaults() -> None:
 
 
 @pytest.mark.parametrize("name", ["search", "index", "train", "evaluate", "words", "events",
-                                  "describe", "export", "compare"])
+                                  "describe", "export", "compare", "patches", "scan",
+                                  "stats", "demo-data"])
 def test_main_commands_show_examples_as_written(name: str) -> None:
     text = _commands()[name].format_help()
     examples = text.split("Examples:\n", 1)[1].splitlines()
