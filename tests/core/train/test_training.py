@@ -434,6 +434,7 @@ def test_a_corpus_vocabulary_run_allows_the_words_of_its_captions_and_text_corpo
     neither is not."""
     from motionlex.core.data.text_files import read_caption_corpus
     from motionlex.core.model.lexical import corpus_vocabulary
+    from motionlex.core.text.words import dictionary_inflection
 
     corpus = shared_data / "kitml_text"
     cfg = load_train_config(repo_root / "configs" / "tiny.yaml")
@@ -445,7 +446,7 @@ def test_a_corpus_vocabulary_run_allows_the_words_of_its_captions_and_text_corpo
     own = [e.caption for e in load_pair_examples([small_data], "train", progress=False)]
     extra = read_caption_corpus(corpus, "train")
     tok = run.model.tokenizer
-    want = corpus_vocabulary(own + extra, tok)
+    want = corpus_vocabulary(own + extra, tok, known_inflection=dictionary_inflection)
     allowed = torch.nonzero(run.model.lexical_allowed).flatten().tolist()
     assert allowed == want
     assert torch.equal(run.model.lexical_columns(), torch.tensor(want))
