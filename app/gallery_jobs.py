@@ -118,14 +118,15 @@ class GalleryJobs:
                 if self._model_hash != index.model_hash and self._index is not None:
                     self._attach_searcher()  # the open gallery stays, with the new model
             if self._model_hash != index.model_hash:
-                gone = ("none recorded" if not ckpt
-                        else f"{ckpt}, which now holds another model" if Path(ckpt).is_dir()
-                        else f"{ckpt}, which no longer exists")
-                raise ValueError(
-                    f"{index_path} was built with model {index.model_hash[:12]}..., which is not "
-                    f"loaded (its checkpoint: {gone}); open that model's folder (File > Open "
-                    f"checkpoint), or build the gallery again with the open model "
-                    f"('motionlex index --data FOLDER --out NEW.mlx')")
+                from motionlex.core.retrieval.index_format import model_mismatch
+
+                # the one wording (the CLI's): an updated shipped model or a checkpoint
+                # trained again is re-encoded with 'motionlex index --out X --rebuild'
+                there = bool(ckpt) and Path(ckpt).is_dir()
+                loaded = self._model_info.checkpoint if self._model_info else None
+                raise model_mismatch(index_path, index.model_hash, self._model_hash or "",
+                                     ckpt, ckpt if there else loaded,
+                                     source="recorded" if there else None)
         self._index = index
         self._matrices = {}
         self._attach_searcher()

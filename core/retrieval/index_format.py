@@ -165,7 +165,10 @@ def model_mismatch(index: str | Path, want: str, got: str, recorded: str | None,
             fix = (f"{again}, or use the checkpoint it was built with ({recorded}), unless "
                    f"that folder was trained again since")
         elif recorded:
-            fix = f"its checkpoint ({recorded}) no longer exists, so {again}"
+            with_this = rebuild + (f" --checkpoint {shlex.quote(str(loaded_from))}"
+                                   if loaded_from and not _is_shipped(loaded_from) else "")
+            fix = (f"its checkpoint ({recorded}) no longer exists, so re-encode its motions "
+                   f"with this model: {with_this}")
         else:  # built from Python without checkpoint=: no folder to point at
             fix = (f"it records no checkpoint (build_index(..., checkpoint=DIR) records it): "
                    f"use the model that built it, or {again}")

@@ -52,6 +52,8 @@ def test_a_gallery_whose_checkpoint_is_gone_says_so(qapp, tmp_path, save_tiny, b
     shutil.rmtree(own)
     w = RankWorker(cache_dir=tmp_path / "cache", device="cpu")
     _run(w.load_checkpoint_steps(tiny_checkpoint))  # another model
-    with pytest.raises(ValueError, match=rf"its checkpoint: {own}, which no longer exists\); "
-                                         r"open that model's folder"):
+    with pytest.raises(ValueError, match=rf"its checkpoint \({own}\) no longer exists, so "
+                                         r"re-encode its motions with this model: motionlex "
+                                         rf"index --out {index.path} --rebuild --checkpoint "
+                                         rf"{tiny_checkpoint}$"):
         _run(w.load_steps(index.path))

@@ -94,7 +94,8 @@ def test_refuses_other_model_whose_checkpoint_is_gone(built, tmp_path):
     manifest["model"]["checkpoint"] = str(tmp_path / "deleted_model")
     (copy / "manifest.json").write_text(json.dumps(manifest))
     torch.manual_seed(123)
-    with pytest.raises(IndexMismatchError, match="no longer exists, so index the data again"):
+    with pytest.raises(IndexMismatchError, match=r"no longer exists, so re-encode its motions "
+                       rf"with this model: motionlex index --out {copy} --rebuild$"):
         GalleryIndex.load(copy, create_model("tiny", device="cpu"), verify=False)
 
 
