@@ -153,16 +153,38 @@ def _slow_bars_in_logs() -> bool:
     return True
 
 
+_LOG_HANDLER: list[logging.Handler] = []
+"""The stderr handler a :func:`main` call put on the root logger (at most one)."""
+
+
+def _log_to_stderr(command: str, verbose: bool) -> None:
+    """Log warnings (``-v``: everything) to stderr, worded for ``command``.
+
+    As ``logging.basicConfig``, nothing is added when the root logger has handlers of its
+    own (an application's, pytest's); the handler an earlier :func:`main` call added is
+    replaced, so a second call in one process (a notebook, a script) labels its warnings
+    with its own command and level, not the first one's.
+    """
+    root = logging.getLogger()
+    for old in _LOG_HANDLER:
+        root.removeHandler(old)
+    _LOG_HANDLER.clear()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()  # stderr, as logging.basicConfig's
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s")
+                         if verbose else UserLogFormatter(command))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    _LOG_HANDLER.append(handler)
+
+
 def _run(argv: list[str] | None) -> int:
     """Parse ``argv`` and run its command under the error policy (module doc)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["motionlex", *(sys.argv[1:] if argv is None else argv)])
-    handler = logging.StreamHandler()  # stderr, as logging.basicConfig's
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s")
-                         if args.verbose else UserLogFormatter(args.command))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        handlers=[handler])
+    _log_to_stderr(args.command, args.verbose)
     if not getattr(args, "func", None):  # no command: argparse's convention, usage + exit 2
         parser.print_help(sys.stderr)
         print("motionlex: error: give a COMMAND (motionlex COMMAND --help for its options)",

@@ -66,3 +66,32 @@ def test_another_librarys_warning_keeps_its_name():
     assert line("motionlex.app", logging.ERROR) == "motionlex index: error: a thing"
     assert UserLogFormatter(None).format(logging.LogRecord(
         "motionlex", logging.WARNING, __file__, 1, "m", (), None)) == "motionlex: warning: m"
+
+
+def test_a_second_main_call_labels_warnings_with_its_own_command(monkeypatch):
+    """Review 37 #3: logging.basicConfig kept the first call's handler, so a notebook's
+    second call printed "motionlex words: warning:" for a train warning and ignored its -v;
+    a root logger with handlers of its own (an application's) is left alone."""
+    from motionlex.core.cli import parser
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # a fresh process: no handler yet
+    monkeypatch.setattr(parser, "_LOG_HANDLER", [])
+    level = root.level
+    try:
+        parser._log_to_stderr("words", verbose=False)
+        parser._log_to_stderr("train", verbose=False)
+        [handler] = root.handlers
+        record = logging.LogRecord("motionlex.core.train.training", logging.WARNING, "", 0,
+                                   "nothing to resume", None, None)
+        assert handler.format(record) == "motionlex train: warning: nothing to resume"
+        parser._log_to_stderr("index", verbose=True)
+        [handler] = root.handlers
+        assert root.level == logging.DEBUG and "motionlex.core.train.training" in \
+            handler.format(record)
+        mine = logging.NullHandler()
+        root.handlers[:] = [mine]  # an application's handler, after ours went
+        parser._log_to_stderr("index", verbose=False)
+        assert root.handlers == [mine]
+    finally:
+        root.setLevel(level)
