@@ -120,6 +120,9 @@ class ModelInfo:
             for the shipped model loaded because none was given (the documented default).
         gallery_searchable: whether the gallery open when it loaded can be searched by text
             with it (it built that gallery); None when no gallery was open.
+        dictionary: English words (spaCy's lemma lists), known to the query's spelling
+            feedback but never suggested ("lunges" is no typo of "lungs"); empty without
+            an English parser.
     """
 
     checkpoint: str
@@ -135,6 +138,7 @@ class ModelInfo:
     note: str = ""
     substituted: bool = False
     gallery_searchable: bool | None = None
+    dictionary: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, eq=False)

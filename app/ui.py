@@ -359,8 +359,8 @@ def _connect_query_hint(win: MainWindow) -> None:
     win.query_edit.textChanged.connect(
         lambda text: hint.check_later("" if looks_like_path(text) or motion_file_query(text)
                                       else text))
-    win.state.events.model.connect(lambda info: hint.set_vocabulary(info.words,
-                                                                    info.lexical_words))
+    win.state.events.model.connect(lambda info: hint.set_vocabulary(
+        info.words, info.lexical_words, info.dictionary))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))
     hint.correctionChosen.connect(win.query_edit.setText)
     hint.correctionChosen.connect(lambda _text: win.search_from_box())

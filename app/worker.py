@@ -213,6 +213,10 @@ class RankWorker(GalleryJobs, DescribeJobs, JobDriver):
         note = jobs.warm_event_parser()
         if note:
             self.message.emit(note)
+        else:  # spaCy is loaded: its dictionary tells real words from typos
+            from motionlex.core.text.words import dictionary_words
+
+            info = dataclasses.replace(info, dictionary=dictionary_words())
         # the last step: model, searcher and caches change together (no yield between), so
         # a cancel at any step leaves the worker on the old model, as the window shows it
         self._model, self._stats, self._model_hash, self._model_info = (

@@ -114,11 +114,14 @@ class QueryHint(QLabel):
         self.hide()
 
     # ------------------------------------------------------------------ vocabulary
-    def set_vocabulary(self, words: Iterable[str], lexical_words: Iterable[str] = ()) -> None:
-        """The model's known words: the whole words of its vocabulary, and the words its
-        lexical vectors can weigh (preferred as suggestions). Rechecks the last text."""
+    def set_vocabulary(self, words: Iterable[str], lexical_words: Iterable[str] = (),
+                       dictionary: Iterable[str] = ()) -> None:
+        """The model's known words: the whole words of its vocabulary, the words its
+        lexical vectors can weigh (preferred as suggestions) and English words that are
+        known but never suggested (:class:`~motionlex.core.text.spelling.Speller`'s
+        ``dictionary``). Rechecks the last text."""
         self._lexical = tuple(lexical_words)
-        self._model_speller = Speller(words)
+        self._model_speller = Speller(words, dictionary=dictionary)
         self._rebuild()
 
     def set_gallery_words(self, captions: Iterable[str]) -> None:

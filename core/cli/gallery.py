@@ -217,6 +217,13 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
     captions = set() if index is None else {
         w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
     corrections = Speller(vocabulary, captions).check(text)  # caption words known too
+    if corrections:  # English words the tokenizer splits ("lunges") are no typos: spaCy's
+        from motionlex.core.text.words import dictionary_words  # dictionary, read only now
+
+        try:
+            corrections = Speller(vocabulary, captions, dictionary_words()).check(text)
+        except ImportError:  # no English model: every unknown word stays named
+            pass
     if not corrections:
         return []
     if not reads_as_english(text, corrections):  # suggestions would be unrelated English words

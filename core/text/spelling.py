@@ -238,10 +238,15 @@ class Speller:
             tokenizer's vocabulary); any case, non-words are ignored.
         preferred: words known too and preferred as suggestions: the model's lexical
             vocabulary (its caption-corpus words) and the open gallery's caption words.
+        dictionary: English words known too, with their regular forms, but never
+            suggested (e.g. :func:`motionlex.core.text.words.dictionary_words`): a real word
+            that the tokenizer splits ("lunges": ``lung ##es``) is no typo of "lungs".
     """
 
-    def __init__(self, vocabulary: Iterable[str], preferred: Iterable[str] = ()) -> None:
+    def __init__(self, vocabulary: Iterable[str], preferred: Iterable[str] = (),
+                 dictionary: Iterable[str] = ()) -> None:
         self._vocabulary = frozenset(whole_words(w.lower() for w in vocabulary))
+        self.dictionary = frozenset(w.lower() for w in dictionary)
         self._set_preferred(preferred)
 
     def _set_preferred(self, preferred: Iterable[str]) -> None:
@@ -279,19 +284,20 @@ class Speller:
         return self._groups
 
     def is_known(self, word: str) -> bool:
-        """Whether ``word`` (any case) is known: short, a known word, a regular inflection
-        of one (``-'s`` and the rules of :func:`~.word_groups.base_candidates`: ``-s``,
-        ``-es``, ``-ies``, ``-ed``, ``-ied``, ``-ing``, with a dropped ``e`` or a doubled
-        consonant: "hurries", "flapped", "shrugging"), two known words of 3+ letters written
-        as one, or known words joined by hyphens."""
+        """Whether ``word`` (any case) is known: short, a known or dictionary word, a
+        regular inflection of one (``-'s`` and the rules of
+        :func:`~.word_groups.base_candidates`: ``-s``, ``-es``, ``-ies``, ``-ed``, ``-ied``,
+        ``-ing``, with a dropped ``e`` or a doubled consonant: "hurries", "flapped",
+        "shrugging", "lunges"), two known words of 3+ letters written as one, or known words
+        joined by hyphens."""
         w = word.lower()
         if len(w) < MIN_WORD_LENGTH or w in self.known:
             return True
         if "-" in w:  # "walk-in-place", "t-pose": known when every part is
             return all(self.is_known(part) for part in w.split("-") if part)
-        if w.endswith("'s") and w[:-2] in self.known:
+        if w in self.dictionary or (w.endswith("'s") and w[:-2] in self.known):
             return True
-        if any(base in self.known for base in base_candidates(w)):
+        if any(base in self.known or base in self.dictionary for base in base_candidates(w)):
             return True
         return any(w[:i] in self.known and w[i:] in self.known
                    for i in range(MIN_WORD_LENGTH, len(w) - MIN_WORD_LENGTH + 1))

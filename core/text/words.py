@@ -117,6 +117,16 @@ def dictionary_lemmas() -> dict[str, frozenset[str]]:
             for pos in ("noun", "verb", "adj", "adv") if pos in index}
 
 
+def dictionary_words() -> frozenset[str]:
+    """Every lemma of :func:`dictionary_lemmas`, whatever its part of speech (about 80k):
+    the :class:`~motionlex.core.text.spelling.Speller`'s dictionary.
+
+    Raises:
+        ImportError: the spaCy English model is not installed (from :func:`load_parser`).
+    """
+    return frozenset().union(*dictionary_lemmas().values())
+
+
 _VERB_SUFFIXES = frozenset({"ing", "ed", "d"})
 
 

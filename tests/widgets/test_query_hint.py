@@ -105,6 +105,16 @@ def test_gallery_words_are_known_and_suggested(hint):
     assert hint.check("a person does a somersalt")[0].suggestion == "somersault"
 
 
+def test_dictionary_words_are_known_but_not_suggested(hint, vocabulary):
+    """The explorer passes spaCy's dictionary (ModelInfo.dictionary): an English word that
+    the tokenizer splits ("lunges", "somersault") is no typo; a typo is still named."""
+    assert [c.word for c in hint.check("a person lunges, then a somersault")] == [
+        "lunges", "somersault"]
+    hint.set_vocabulary(vocabulary, ["waves", "hand"], dictionary=["lunge", "somersault"])
+    assert hint.check("a person lunges, then a somersault") == [] and hint.isHidden()
+    assert [c.suggestion for c in hint.check("a persn lunges")] == ["person"]
+
+
 def test_typing_is_checked_after_a_pause(qtbot, hint):
     hint.check_later("a persn")
     hint.check_later("a persn wavs")

@@ -100,6 +100,17 @@ def test_real_vocabulary_of_the_shipped_model():
     assert speller.check("a person walks forward then sits down") == []
     # doubled consonants and -ies are inflections, not typos of other words
     assert speller.check("he flapped and shrugging hurries, stepped and cried") == []
+    # a real word the tokenizer splits ("lunges": lung ##es) is known through spaCy's
+    # dictionary, not a typo of "lungs" (review 37b #4); typos stay typos
+    from motionlex.core.text.words import dictionary_words
+
+    assert [c.suggestion for c in speller.check("a person lunges forward")] == ["lungs"]
+    known = Speller(vocab, LEXICAL, dictionary_words())
+    assert known.check("a person lunges forward") == []
+    assert [c.suggestion for c in known.check("a persn wavs the lefft hnad")] == [
+        "person", "waves", "left", "hand"]
+    rare = Speller(["walk"], dictionary=["lunge"])
+    assert rare.check("lungee")[0].suggestion is None  # a dictionary word is never offered
 
 
 def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
