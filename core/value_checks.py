@@ -30,9 +30,10 @@ def is_number(v: object) -> bool:
 
 
 def rounded(value: Any, *, nonfinite_to_null: bool = False) -> Any:
-    """``value`` with every float (in nested dicts, lists and tuples, NumPy's included)
-    rounded to :data:`DECIMALS` (a Python float; ``-0.0`` written as ``0.0``), NumPy integers
-    as Python ints, other values (ints, strings, None) as they are.
+    """``value`` with every float (in nested dicts, lists and tuples; NumPy float scalars
+    included) rounded to :data:`DECIMALS` (a Python float; ``-0.0`` written as ``0.0``),
+    NumPy integer scalars as Python ints, other values (ints, strings, None, NumPy arrays:
+    ``.tolist()`` them first) as they are.
 
     Args:
         value: a JSON-ready value, possibly nested.
