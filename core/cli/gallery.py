@@ -58,6 +58,20 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
               f"(another --out, or delete {out} first)", file=sys.stderr)
 
 
+def _note_fusion_weight(out: Path, manifest: dict, checkpoint: str) -> None:
+    """A rebuild with a model that chose no fusion weight on validation (no
+    ``val_metrics.json``) ranks with the default weight, not the index's, chosen for the
+    model that built it: say so when they differ."""
+    from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight
+
+    old = manifest.get("fusion_weight")
+    if checkpoint_fusion_weight(checkpoint) is None and isinstance(old, int | float) \
+            and float(old) != DEFAULT_FUSION_WEIGHT:
+        print(f"note: {checkpoint} records no fusion weight (no val_metrics.json): the rebuilt "
+              f"{out} ranks fused searches with the default {DEFAULT_FUSION_WEIGHT}, not its "
+              f"{float(old):g}, chosen for the model that built it", file=sys.stderr)
+
+
 def _refuse_another_model(out: Path, model: Any, checkpoint: str, recorded: dict) -> None:
     """Raise when ``--checkpoint`` names another model than the one the existing index
     ``out`` was built with (a copy of that model is fine): its motions cannot be mixed.
@@ -160,6 +174,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             and chosen else None
     elif recorded is not None and chosen and isinstance(own, dict):  # a new index's options
         _note_kept_settings(out, own, chosen, given)
+    if args.rebuild and not args.quiet:
+        _note_fusion_weight(out, manifest, checkpoint)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
                            "again to continue)")  # said on Ctrl-C from here on
     rep = build_index(

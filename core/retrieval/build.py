@@ -160,8 +160,9 @@ def build_steps(
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
         checkpoint_source: how it was chosen, for a mismatch message (``model_mismatch``).
         fusion_weight: default fused-search weight to record (None: the one chosen on
-            validation in ``checkpoint``'s ``val_metrics.json``, else the existing index's,
-            else :data:`DEFAULT_FUSION_WEIGHT`), so ``motionlex index`` and the explorer's
+            validation in ``checkpoint``'s ``val_metrics.json``, else the existing index's
+            (not a rebuilt one's: chosen for the old model), else
+            :data:`DEFAULT_FUSION_WEIGHT`), so ``motionlex index`` and the explorer's
             galleries rank with the checkpoint's weight.
         lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
         prune: also drop the rows whose files are gone from folders not given here (a
@@ -251,8 +252,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             raise FileNotFoundError(f"nothing to rebuild: {target} is not a gallery index "
                                     f"(build one with --data)")
         previous = GalleryIndex.load(target)  # its rows and settings, not its model
-        settings = settings or previous.settings
-        fusion_weight = previous.fusion_weight if fusion_weight is None else fusion_weight
+        settings = settings or previous.settings  # its fusion weight was the old model's
         if patch_stats is None:
             raise ValueError("a rebuild needs the patch statistics of the model it encodes "
                              "with (its patch_stats.json)")
