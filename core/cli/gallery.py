@@ -118,6 +118,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise UsageError("--rebuild re-encodes the motions of --out from the folders it "
                          "records: give no --data (add folders with another run after it)")
     out = Path(args.out)
+    if args.rebuild:  # an interrupted swap of it settled first, as the build would
+        from motionlex.core.atomic import recover_directory
+
+        recover_directory(out)
     if args.rebuild and read_manifest(out) is None:
         raise FileNotFoundError(f"--rebuild: {out} is not a gallery index (no readable "
                                 f"manifest.json: nothing to rebuild); build one with: "
@@ -384,7 +388,9 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--prune", action="store_true",
                    help="also drop the motions whose files are gone from folders not given "
                    "here (a renamed or deleted data folder; without it they are kept, with a "
-                   "warning); those of the --data folders are dropped anyway")
+                   "warning); those of the --data folders are dropped anyway; with "
+                   "--rebuild: drop the motions of recorded folders that are missing, which "
+                   "are refused without it")
     s.add_argument("--rebuild", action="store_true",
                    help="encode every motion of the existing index --out again, from the "
                    "folders it records, with the current model of its checkpoint (or "
