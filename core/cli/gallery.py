@@ -117,6 +117,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.data and args.rebuild:
         raise UsageError("--rebuild re-encodes the motions of --out from the folders it "
                          "records: give no --data (add folders with another run after it)")
+    if args.split is not None and args.rebuild:
+        raise UsageError("--rebuild reads each folder of --out with the split it was indexed "
+                         "with: give no --split (index another split into a new --out)")
+    args.split = args.split or "all"
     out = Path(args.out)
     if args.rebuild:  # an interrupted swap of it settled first, as the build would
         from motionlex.core.atomic import recover_directory
@@ -367,9 +371,10 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--data", action="append", default=None,
                    help="dataset folder (repeat for several; required unless --rebuild)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
-    s.add_argument("--split", default="all",
+    s.add_argument("--split", default=None,
                    help="split of each folder: train, val, test or all (default all; a "
-                   "folder of BVH files without that split file is read whole)")
+                   "folder of BVH files without that split file is read whole; not with "
+                   "--rebuild, which reads each folder with the split it was indexed with)")
     s.add_argument("--stats", default=None, help="patch statistics JSON (default: an "
                    "existing index's own, else the checkpoint's patch_stats.json)")
     s.add_argument("--batch-size", type=positive_int, default=32,
@@ -393,7 +398,8 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
                    "are refused without it")
     s.add_argument("--rebuild", action="store_true",
                    help="encode every motion of the existing index --out again, from the "
-                   "folders it records, with the current model of its checkpoint (or "
+                   "folders it records with the split each was indexed with (no --data, no "
+                   "--split), with the current model of its checkpoint (or "
                    "--checkpoint): after the shipped model was updated or a model trained "
                    "again; the old index is replaced only once the new one is complete")
     s.add_argument("--device", default=None, help=DEVICE_HELP)
