@@ -145,9 +145,9 @@ def rebuild_plan(index: Any, prune: bool = False) -> BuildPlan:
 
     Raises:
         FileNotFoundError: a recorded folder that is missing, without ``prune``.
-        ValueError: every recorded folder missing; rows whose files are there but not found, without ``prune``; an index
-            that records no folders and whose rows do not name them
-            (:func:`guessed_folders`); a rebuild that would change rows
+        ValueError: every recorded folder missing; rows whose files are there but not
+            found, without ``prune``; an index that records no folders and whose rows do not
+            name them (:func:`guessed_folders`); a rebuild that would change rows
             (:func:`check_same_rows`).
         DatasetError: a recorded folder that is no dataset now (as
             :class:`~motionlex.core.data.datasets.MotionDataset`).
