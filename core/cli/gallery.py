@@ -58,6 +58,20 @@ def _note_kept_settings(out: Path, own: dict, chosen: dict, given: dict) -> None
               f"(another --out, or delete {out} first)", file=sys.stderr)
 
 
+def _note_fusion_weight(out: Path, manifest: dict, checkpoint: str) -> None:
+    """A rebuild with a model that chose no fusion weight on validation (no
+    ``val_metrics.json``) ranks with the default weight, not the index's, chosen for the
+    model that built it: say so when they differ."""
+    from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight
+
+    old = manifest.get("fusion_weight")
+    if checkpoint_fusion_weight(checkpoint) is None and isinstance(old, int | float) \
+            and float(old) != DEFAULT_FUSION_WEIGHT:
+        print(f"note: {checkpoint} records no fusion weight (no val_metrics.json): the rebuilt "
+              f"{out} ranks fused searches with the default {DEFAULT_FUSION_WEIGHT}, not its "
+              f"{float(old):g}, chosen for the model that built it", file=sys.stderr)
+
+
 def _refuse_another_model(out: Path, model: Any, checkpoint: str, recorded: dict) -> None:
     """Raise when ``--checkpoint`` names another model than the one the existing index
     ``out`` was built with (a copy of that model is fine): its motions cannot be mixed.
@@ -103,7 +117,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.data and args.rebuild:
         raise UsageError("--rebuild re-encodes the motions of --out from the folders it "
                          "records: give no --data (add folders with another run after it)")
+    if args.split is not None and args.rebuild:
+        raise UsageError("--rebuild reads each folder of --out with the split it was indexed "
+                         "with: give no --split (index another split into a new --out)")
+    args.split = args.split or "all"
     out = Path(args.out)
+    if args.rebuild:  # an interrupted swap of it settled first, as the build would
+        from motionlex.core.atomic import recover_directory
+
+        recover_directory(out)
     if args.rebuild and read_manifest(out) is None:
         raise FileNotFoundError(f"--rebuild: {out} is not a gallery index (no readable "
                                 f"manifest.json: nothing to rebuild); build one with: "
@@ -160,6 +182,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             and chosen else None
     elif recorded is not None and chosen and isinstance(own, dict):  # a new index's options
         _note_kept_settings(out, own, chosen, given)
+    if args.rebuild and not args.quiet:
+        _note_fusion_weight(out, manifest, checkpoint)
     args.interrupt_hint = (" (the motions encoded so far are kept: run the same command "
                            "again to continue)")  # said on Ctrl-C from here on
     rep = build_index(
@@ -354,9 +378,10 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--data", action="append", default=None,
                    help="dataset folder (repeat for several; required unless --rebuild)")
     s.add_argument("--out", required=True, help="index directory, e.g. gallery.mlx")
-    s.add_argument("--split", default="all",
+    s.add_argument("--split", default=None,
                    help="split of each folder: train, val, test or all (default all; a "
-                   "folder of BVH files without that split file is read whole)")
+                   "folder of BVH files without that split file is read whole; not with "
+                   "--rebuild, which reads each folder with the split it was indexed with)")
     s.add_argument("--stats", default=None, help="patch statistics JSON (default: an "
                    "existing index's own, else the checkpoint's patch_stats.json)")
     s.add_argument("--batch-size", type=positive_int, default=32,
@@ -375,10 +400,13 @@ def add_gallery_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--prune", action="store_true",
                    help="also drop the motions whose files are gone from folders not given "
                    "here (a renamed or deleted data folder; without it they are kept, with a "
-                   "warning); those of the --data folders are dropped anyway")
+                   "warning); those of the --data folders are dropped anyway; with "
+                   "--rebuild: drop the motions of recorded folders that are missing, which "
+                   "are refused without it")
     s.add_argument("--rebuild", action="store_true",
                    help="encode every motion of the existing index --out again, from the "
-                   "folders it records, with the current model of its checkpoint (or "
+                   "folders it records with the split each was indexed with (no --data, no "
+                   "--split), with the current model of its checkpoint (or "
                    "--checkpoint): after the shipped model was updated or a model trained "
                    "again; the old index is replaced only once the new one is complete")
     s.add_argument("--device", default=None, help=DEVICE_HELP)

@@ -12,9 +12,11 @@ SHOWN = 20
 """Skipped motions listed one per line (the rest counted)."""
 
 
-def _base(item_id: str) -> str:
-    """The file id of an index row (``dataset/id``, ``dataset/id~2``): ``id``."""
-    return re.sub(r"~\d+$", "", item_id.split("/", 1)[-1])
+def _row(item_id: str) -> tuple[str, str]:
+    """The dataset and file id of an index row (``dataset/id``, ``dataset/id~2``):
+    ``(dataset, id)``."""
+    dataset, _, rest = item_id.partition("/")
+    return dataset, re.sub(r"~\d+$", "", rest)
 
 
 def index_summary(out: Any, rep: Any) -> list[str]:
@@ -29,8 +31,10 @@ def index_summary(out: Any, rep: Any) -> list[str]:
         rep: the :class:`~motionlex.core.retrieval.build.BuildReport`.
     """
     idx = rep.index
-    gone = {_base(i) for i in rep.removed}
-    skipped = [(n, why) for n, why in rep.skipped if n not in gone]
+    gone = {_row(i) for i in rep.removed}  # (dataset, id): folders may share ids
+    datasets = list(getattr(rep, "skipped_datasets", []))
+    datasets += [None] * (len(rep.skipped) - len(datasets))  # unreadable files: no match
+    skipped = [(n, why) for (n, why), d in zip(rep.skipped, datasets) if (d, n) not in gone]
     encoded = rep.added - rep.resumed  # the rate counts only this run's encoding
     parts = [f"all {rep.added:,} encoded again" if rep.rebuilt else f"{rep.added:,} encoded"]
     if not rep.rebuilt:

@@ -53,7 +53,7 @@ from motionlex.core.retrieval.index import (
 )
 from motionlex.core.retrieval.index_format import foreign_entries, read_manifest
 from motionlex.core.retrieval.index_writer import write_index
-from motionlex.core.retrieval.rebuild import rebuild_plan
+from motionlex.core.retrieval.rebuild import data_record, nothing_usable, rebuild_plan
 from motionlex.core.steps import run_steps_with_bar
 from motionlex.core.wording import count
 
@@ -95,6 +95,9 @@ class BuildReport:
             ``prune=True`` drops them into ``removed``).
         rebuilt: a rebuild (``rebuild=True``): every motion encoded again (``added``), none
             kept; ``removed`` the rows whose file is gone.
+        skipped_datasets: the dataset of each of the first ``skipped`` entries (those found
+            while scanning; the rest, unreadable files, have none), to match them to
+            ``removed`` rows by ``(dataset, id)``.
     """
 
     index: GalleryIndex
@@ -109,6 +112,7 @@ class BuildReport:
     not_upright: list[str] = field(default_factory=list)
     vanished: dict[str, int] = field(default_factory=dict)
     rebuilt: bool = False
+    skipped_datasets: list[str] = field(default_factory=list)
 
 
 def build_steps(
@@ -156,17 +160,19 @@ def build_steps(
         checkpoint: checkpoint directory, recorded so ``motionlex search`` can find it.
         checkpoint_source: how it was chosen, for a mismatch message (``model_mismatch``).
         fusion_weight: default fused-search weight to record (None: the one chosen on
-            validation in ``checkpoint``'s ``val_metrics.json``, else the existing index's,
-            else :data:`DEFAULT_FUSION_WEIGHT`), so ``motionlex index`` and the explorer's
+            validation in ``checkpoint``'s ``val_metrics.json``, else the existing index's
+            (not a rebuilt one's: chosen for the old model), else
+            :data:`DEFAULT_FUSION_WEIGHT`), so ``motionlex index`` and the explorer's
             galleries rank with the checkpoint's weight.
         lock_timeout: seconds to wait for another build of ``out`` (< 0: forever).
         prune: also drop the rows whose files are gone from folders not given here (a
             renamed or deleted data folder); without it they are kept and named in a warning
             (``BuildReport.vanished``). Rows of the ``data`` folders whose files are gone
-            are dropped either way.
+            are dropped either way. With ``rebuild``: drop the rows of recorded folders that
+            are missing (else refused).
         rebuild: encode every motion of the existing index ``out`` again with ``model`` (the
             model that built it is not required: that is the point), read from the folders
-            its rows record (:func:`~.rebuild.rebuild_plan`; ``data`` must be empty), with
+            it records (:func:`~.rebuild.rebuild_plan`; ``data`` must be empty), with
             ``patch_stats`` (required) and its settings unless ``settings`` is given; the new
             index replaces it only once it is written.
 
@@ -246,8 +252,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             raise FileNotFoundError(f"nothing to rebuild: {target} is not a gallery index "
                                     f"(build one with --data)")
         previous = GalleryIndex.load(target)  # its rows and settings, not its model
-        settings = settings or previous.settings
-        fusion_weight = previous.fusion_weight if fusion_weight is None else fusion_weight
+        settings = settings or previous.settings  # its fusion weight was the old model's
         if patch_stats is None:
             raise ValueError("a rebuild needs the patch statistics of the model it encodes "
                              "with (its patch_stats.json)")
@@ -274,7 +279,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     similarity = str(model.config.lexical_similarity)
 
     # what is new, changed, gone (a rebuild: every motion of ``previous``, in a new index)
-    plan = (rebuild_plan(previous) if previous is not None
+    plan = (rebuild_plan(previous, prune) if previous is not None
             else plan_build(old, data, split, prune))
     todo, drop, report_skipped = plan.todo, plan.drop, plan.skipped
     for folder, rows in list(plan.vanished.items())[:5]:  # a renamed data folder: each twice
@@ -349,15 +354,11 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
         logger.info("%s is up to date (%d motions)", target, len(old))
         work.discard()
         return BuildReport(old, 0, len(old), [], report_skipped, seconds,
-                           vanished=plan.vanished)
+                           vanished=plan.vanished, skipped_datasets=plan.skipped_datasets)
     keep = [] if old is None else [i for i in range(len(old)) if i not in drop]
     if not keep and not new.ids:
         work.discard()
-        folders = ", ".join(str(d) for d in data) or f"the folders {target} records"
-        why = "; ".join(f"{i}: {r}" for i, r in report_skipped[:3])
-        more = f" (and {len(report_skipped) - 3} more)" if len(report_skipped) > 3 else ""
-        raise ValueError(f"no usable motion in {folders} (split {split!r})"
-                         + (f": {why}{more}" if why else "; 'motionlex scan' lists what it holds"))
+        raise ValueError(nothing_usable(data, plan.folders, target, rebuild, report_skipped))
 
     fw = fusion_weight if fusion_weight is not None else (
         old.fusion_weight if old is not None else DEFAULT_FUSION_WEIGHT)
@@ -382,6 +383,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
             skeleton_ids=rows.skeleton_ids, skeletons=rows.skeletons, patch_stats=patch_stats,
             vocabulary=list(model.vocabulary), model_info=model_info, settings=settings,
             fusion_weight=fw, loaders=loaders,
+            data_folders=data_record(old, bool(keep), plan.folders, prune),
         )
     finally:  # the work is done once the new index is in place (even if the swap was
         # interrupted after its commit point); otherwise it is kept for the next build
@@ -395,7 +397,8 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
     read = {id(t[0]): t[0] for t in todo}.values()  # the datasets the motions came from
     lying = sorted({i for ds in read for i in ds.not_upright_ids})
     return BuildReport(index, len(new.ids), len(keep), replaced, report_skipped, seconds,
-                       resumed, plan.removed, gone, lying, plan.vanished, rebuilt=rebuilt)
+                       resumed, plan.removed, gone, lying, plan.vanished, rebuilt=rebuilt,
+                       skipped_datasets=plan.skipped_datasets)
 
 
 def build_index(

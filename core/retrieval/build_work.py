@@ -35,6 +35,7 @@ import logging
 import os
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,11 @@ class BuildPlan:
         vanished: ``{folder: row count}`` of the rows kept although their files are gone,
             from folders not given to this build (:func:`vanished_folder`; ``prune`` drops
             them into ``removed``).
+        skipped_datasets: the dataset (folder name) of each ``skipped`` entry, so that a
+            skip is matched to a row by ``(dataset, id)``, not by its bare id.
+        folders: ``(folder resolved, split read)`` of each folder scanned, in order (what
+            the manifest records, :data:`~.rebuild.DATA_FOLDERS_KEY`).
+        unreadable: the files found but not hashed (gone or unreadable since the scan).
     """
 
     todo: list[tuple[Any, Any, str, str]] = field(default_factory=list)
@@ -78,6 +84,9 @@ class BuildPlan:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     vanished: dict[str, int] = field(default_factory=dict)
+    skipped_datasets: list[str] = field(default_factory=list)
+    folders: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)
 
 
 LOADERS_KEY = "loaders"
@@ -138,7 +147,8 @@ def split_of(root: str | os.PathLike, split: str) -> str:
     return "all"
 
 
-def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPlan:
+def plan_build(old: Any, data: Any, split: str | Sequence[str], prune: bool = False, *,
+               only: set[str] | None = None) -> BuildPlan:
     """Scan the ``data`` folders' ``split`` against the existing index ``old`` (or None).
 
     A row of an index whose loader for that kind of file is not the current one
@@ -147,32 +157,42 @@ def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPla
     folders whose files are gone are counted by folder in ``vanished``, or with ``prune``
     dropped (``removed``).
 
+    Args:
+        split: one split for every folder, or one per folder (a rebuild's recorded ones).
+        only: resolved source paths: the records of other files are passed over, neither
+            hashed nor reported (a rebuild reads only the files of its index).
+
     Raises:
         FileNotFoundError / DatasetError: a folder that is not a dataset (as
             :class:`~motionlex.core.data.datasets.MotionDataset`).
     """
     plan = BuildPlan()
+    splits = [split] * len(data) if isinstance(split, str) else list(split)
     indexed = {} if old is None else {s: i for i, s in enumerate(old.sources)}
     stale = set() if old is None else stale_loaders(old.manifest)
     seen: dict[str, str] = {}  # source -> the id it is read as in this build
-    unreadable: set[str] = set()  # sources that could not be read (their rows go)
+    unreadable = plan.unreadable  # sources that could not be read (their rows go)
     names: set[str] = set()  # the folders' names: the datasets of their rows
-    for root in data:
+    for root, split in zip(data, splits, strict=True):
         # an id whose file was deleted is skipped (and reported), not a failed build
         try:
             ds = MotionDataset(root, split_of(root, split), skip_missing=True)
         except FileNotFoundError as e:
-            if (len(data) < 2 or not Path(root).is_dir()
+            if (len(data) < 2 or only is not None or not Path(root).is_dir()
                     or (Path(root) / f"{split}.txt").is_file()):
                 raise  # one folder, a folder not found, or another missing file
             raise FileNotFoundError(  # one split for every folder: add this one on its own
                 f"{e}; to index {root} whole beside the other folders' {split} split, build "
                 f"without it, then run index again on the same --out with --data {root} "
                 f"--split all (an index takes new folders in)") from e
-        names.add(Path(ds.root).resolve().name)
+        name = Path(ds.root).resolve().name
+        names.add(name)
+        plan.folders.append((str(Path(ds.root).resolve()), ds.split))
         plan.skipped += ds.report.skipped
         for rec in ds.records:
             source = str(Path(rec.path).resolve())
+            if only is not None and source not in only:
+                continue  # not a file of the index rebuilt: not hashed
             if source in seen:  # --data A --data A/sub: one file, one row
                 plan.skipped.append((rec.id, f"its file {source} is read already as "
                                              f"{seen[source]} (a folder given twice, or one "
@@ -195,6 +215,7 @@ def plan_build(old: Any, data: Any, split: str, prune: bool = False) -> BuildPla
                     continue
                 plan.drop.add(row)  # a changed file, captions or loader: encoded again
             plan.todo.append((ds, rec, source, sha))
+        plan.skipped_datasets += [name] * (len(plan.skipped) - len(plan.skipped_datasets))
     if old is None:
         return plan
     plan.replaced = [old.ids[i] for i in sorted(plan.drop)]

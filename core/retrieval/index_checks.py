@@ -74,6 +74,12 @@ def manifest_problems(manifest: Any, data_files: tuple[str, ...]) -> list[str]:
                         f"{_kind(manifest.get('patch_stats_sha256'))}")
     if "fusion_weight" in manifest and not is_number(manifest["fusion_weight"]):
         problems.append(f"'fusion_weight' must be a number, got {_kind(manifest['fusion_weight'])}")
+    folders = manifest.get("data_folders", [])  # optional: older indexes record none
+    if not (isinstance(folders, list) and all(
+            isinstance(d, dict) and isinstance(d.get("folder"), str)
+            and isinstance(d.get("split"), str) for d in folders)):
+        problems.append(f"'data_folders' must be a list of {{'folder': str, 'split': str}}, "
+                        f"got {_kind(folders)}")
     settings = manifest.get("settings", {})
     if not isinstance(settings, dict):
         problems.append(f"'settings' must be an object, got {_kind(settings)}")

@@ -14,7 +14,10 @@ file                   content
                        weights, :func:`model_fingerprint`), patch-statistics hash,
                        settings, fusion weight, ``loaders`` (``{"bvh": version}`` of the
                        BVH loader that read the rows; a rebuild re-encodes BVH rows of
-                       another or no version), and ``files``: bytes + SHA-256 of each file
+                       another or no version), ``data_folders`` (optional: the data
+                       folders, resolved, and the split each was read with, which
+                       ``index --rebuild`` reads again), and ``files``: bytes + SHA-256 of
+                       each file
 ``dense.npy``          ``(N, D)`` float16 L2-normalised dense motion embeddings
 ``lexical.npz``        ``(N, V)`` float32 CSR lexical vectors (``scipy.sparse.save_npz``),
                        pruned to ``lexical_top_k`` words per motion, L2-normalised when the

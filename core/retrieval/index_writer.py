@@ -61,6 +61,7 @@ def write_index(
     ann_nlist: int | None = None,
     ann_nprobe: int = DEFAULT_NPROBE,
     loaders: dict[str, int] | None = None,
+    data_folders: list[dict[str, str]] | None = None,
 ) -> Path:
     """Write a complete index directory atomically (temporary folder, then rename).
 
@@ -91,6 +92,9 @@ def write_index(
         loaders: versions of the file loaders that read the rows (``{"bvh": int}``,
             :data:`~motionlex.core.motion.bvh.LOADER_VERSION`), recorded in the manifest so
             that a rebuild re-encodes rows read by an older loader; None records none.
+        data_folders: ``[{"folder": resolved path, "split": split read}, ...]``, the data
+            folders the rows were read from (:data:`~.rebuild.DATA_FOLDERS_KEY`), which
+            ``motionlex index --rebuild`` reads again; None records none.
 
     Returns:
         The index directory.
@@ -166,6 +170,7 @@ def write_index(
             "fusion_weight": float(fusion_weight),
             **({"ann": ann_info} if ann_info else {}),
             **({"loaders": dict(loaders)} if loaders else {}),
+            **({"data_folders": list(data_folders)} if data_folders is not None else {}),
             "sizes": {"embed_dim": int(dense.shape[1]) if dense.ndim == 2 else 0,
                       "vocab_size": len(vocabulary), "lexical_nnz": int(csr.nnz),
                       "joint_rows": int(offsets[-1]), "skeletons": len(skeletons),

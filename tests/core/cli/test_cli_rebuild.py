@@ -5,6 +5,7 @@ audit D2)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -117,3 +118,96 @@ def test_rebuild_usage(tmp_path, capsys):
     assert "give no --data" in capsys.readouterr().err
     assert main(["index", "--out", str(idx)]) == 2
     assert "required: --data (or --rebuild" in capsys.readouterr().err
+
+
+def _rows(idx) -> tuple[list[str], list[list[str]]]:
+    index = GalleryIndex.load(idx)
+    return list(index.ids), [list(c) for c in index.captions]
+
+
+@pytest.fixture
+def tiny(save_tiny, tmp_path):
+    return save_tiny(tmp_path / "tiny", seed=0)
+
+
+def test_rebuild_reads_the_recorded_folder_whose_files_are_links(bandai_three, tiny, tmp_path,
+                                                                 capsys):
+    # a HumanML3D-layout folder whose new_joints/ is a link to another disk: the rows' files
+    # resolve outside it, yet a rebuild reads them with its captions and ids (review 2: 1)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    shutil.move(bandai_three / "new_joints", disk / "new_joints")
+    (bandai_three / "new_joints").symlink_to(disk / "new_joints", target_is_directory=True)
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(tiny), "--data", str(bandai_three), "--out",
+                 str(idx), "-q"]) == 0
+    ids, captions = _rows(idx)
+    assert all(i.startswith("bv/") for i in ids) and all(captions)
+    record = json.loads((idx / "manifest.json").read_text())["data_folders"]
+    assert record == [{"folder": str(bandai_three.resolve()), "split": "all"}]
+    capsys.readouterr()
+    assert main(["index", "--out", str(idx), "--rebuild", "-q"]) == 0
+    assert "(all 3 encoded again)" in capsys.readouterr().out
+    assert _rows(idx) == (ids, captions)
+    # an index of an earlier motionlex (no folders recorded): guessing would read disk/ as
+    # the dataset, without captions, so the rebuild is refused and the index kept
+    manifest = json.loads((idx / "manifest.json").read_text())
+    del manifest["data_folders"]
+    (idx / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["index", "--out", str(idx), "--rebuild", "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert f"{idx} records no data folders" in err and "--data" in err
+    assert _rows(idx) == (ids, captions)
+
+
+def test_rebuild_refuses_a_missing_folder_unless_pruned_and_refuses_split(
+        shared_data, bandai_three, tiny, tmp_path, capsys, caplog):
+    bvh = tmp_path / "raw_bvh"
+    shutil.copytree(shared_data / "raw_bvh", bvh)
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(tiny), "--data", str(bandai_three), "--data",
+                 str(bvh), "--out", str(idx), "-q"]) == 0
+    ids, _ = _rows(idx)
+    n_bvh = sum(i.startswith("raw_bvh/") for i in ids)
+    capsys.readouterr()
+    assert main(["index", "--out", str(idx), "--rebuild", "--split", "val", "-q"]) == 2
+    assert "give no --split" in capsys.readouterr().err  # not read as 'all' silently
+    bvh.rename(tmp_path / "moved")  # unmounted for a while: its rows are not dropped
+    assert main(["index", "--out", str(idx), "--rebuild", "-q"]) == 2
+    err = _one_error_line(capsys)
+    assert err.startswith(f"motionlex index: error: {bvh.resolve()}: a data folder") and \
+        "--prune" in err
+    assert _rows(idx)[0] == ids
+    assert main(["index", "--out", str(idx), "--rebuild", "--prune", "-q"]) == 0
+    assert f"{bvh.resolve()} no longer exists: the rebuild drops its motions" in caplog.text
+    assert f"(all 3 encoded again, {n_bvh} removed)" in capsys.readouterr().out
+    assert _rows(idx)[0] == ids[:3]
+    record = json.loads((idx / "manifest.json").read_text())["data_folders"]
+    assert [d["folder"] for d in record] == [str(bandai_three.resolve())]
+
+
+def test_skips_are_matched_by_dataset_and_id(shared_data, make_subset, tiny, tmp_path,
+                                             capsys):
+    src = shared_data / "bandai"
+    ids = [i for i in (src / "val.txt").read_text().split() if i][:3]
+    a = make_subset(src, tmp_path / "a", ids[:2])
+    b = make_subset(src, tmp_path / "b", ids[2:])
+    idx = tmp_path / "g.mlx"
+    assert main(["index", "--checkpoint", str(tiny), "--data", str(a), "--data", str(b),
+                 "--out", str(idx), "-q"]) == 0
+    # b's split file lists a motion of a that b has no file for: a skip of b, not of the
+    # index's a/ids[0], so a rebuild (which reads only the index's files) says nothing of
+    # it (review 2: 6)
+    with (b / "all.txt").open("a") as f:
+        f.write(f"{ids[0]}\n")
+    capsys.readouterr()
+    assert main(["index", "--out", str(idx), "--rebuild", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "(all 3 encoded again)" in out and "skipped" not in out, out
+    # a's file deleted: its row removed (its own all.txt skip said once, as removed), while
+    # b's skip of the same id is b's own and is listed (review 2: 10)
+    (a / "new_joints" / f"{ids[0]}.npy").unlink()
+    assert main(["index", "--data", str(a), "--data", str(b), "--out", str(idx), "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "1 removed, 1 skipped" in lines[0], lines
+    assert lines[-1] == f"  skipped {ids[0]}: listed in all.txt, no motion file"
