@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from motionlex.core.retrieval.validation import validation_metrics
+from motionlex.core.train.run_record import software_versions
 from motionlex.core.value_checks import rounded
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class BestModelExport:
         return {
             "patch_stats.json": self.stats.to_dict(),
             "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
-                                  "init": self.init},
+                                  "init": self.init, "software": software_versions()},
             "val_metrics.json": {"phase": phase, "step": step, "seed": self.cfg.seed,
                                  **rounded(metrics)},
         }

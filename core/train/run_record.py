@@ -203,3 +203,38 @@ def config_differences(started: Any, now: Any, key: str = "") -> list[str]:
         return [d for i, (a, b) in enumerate(zip(started, now))
                 for d in config_differences(a, b, f"{key}.{i}")]
     return [] if started == now else [f"{key}: {started!r} (now {now!r})"]
+
+
+SOFTWARE_PACKAGES = ("motionlex", "torch", "transformers", "lightning", "spacy", "numpy")
+"""Packages whose versions an exported model records (``train_config.json``'s
+``software``)."""
+
+
+def software_versions() -> dict[str, str]:
+    """The versions a training run used, for its exported ``train_config.json``: Python,
+    :data:`SOFTWARE_PACKAGES` and the spaCy English model (its lemma lists decide which
+    inflection stems the lexical vocabulary keeps, its parser the events of captions).
+
+    Returns:
+        ``{"python": "3.11.2", "torch": "2.13.0+cpu", ..., "spacy_model":
+        "en_core_web_sm 3.8.0"}``; a package that is not installed is left out.
+    """
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in SOFTWARE_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    try:
+        from motionlex.core.text.events import load_parser
+
+        meta = load_parser().meta
+        out["spacy_model"] = (f"{meta.get('lang', '')}_{meta.get('name', '')} "
+                              f"{meta.get('version', '')}")
+    except ImportError:
+        pass
+    return out
+

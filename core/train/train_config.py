@@ -27,9 +27,10 @@ logger = logging.getLogger(__name__)
 
 LEGACY_TRAIN_KEYS = frozenset({"export_phase_heads"})
 """Keys of older training configs that no longer mean anything; dropped on load."""
-RECORD_KEYS = frozenset({"data", "init"})
+RECORD_KEYS = frozenset({"data", "init", "software"})
 """Keys an exported ``train_config.json`` adds as a record of the run (the ``--data``
-folders, the ``--init`` model); they are no settings and are dropped on load."""
+folders, the ``--init`` model, the software versions); they are no settings and are
+dropped on load."""
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,8 @@ def test_a_run_without_validation_replaces_an_earlier_runs_model(shared_data, ma
 def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_root, tmp_path,
                                               caplog, monkeypatch, capfd):
     """train_config.json is the run's provenance: --max-steps caps the recorded phases, the
-    --init model is named, and an --init model that is not the config's says so."""
+    --init model is named, the software versions are recorded, and an --init model that is
+    not the config's says so."""
     src = shared_data / "bandai"
     ids = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][:12]
     data = make_subset(src, tmp_path / "d", ids, {"train": ids})
@@ -182,6 +183,10 @@ def test_the_exported_config_records_what_ran(shared_data, make_subset, repo_roo
     caplog.clear()
     recorded = json.loads((first / "train_config.json").read_text())
     assert recorded["phases"][0]["max_steps"] == 1 and recorded["init"] is None
+    import torch
+
+    software = recorded["software"]  # what decided its vocabulary and events, too
+    assert software["torch"] == torch.__version__ and software["spacy_model"].startswith("en_")
     more = [ln.strip() for ln in (src / "train.txt").read_text().splitlines()][40:52]
     other = make_subset(src, tmp_path / "e", more, {"train": more})
     monkeypatch.chdir(tmp_path)  # --init given relative: recorded absolute, as --data is
