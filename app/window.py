@@ -252,6 +252,11 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
     def _show_gallery(self, info: GalleryInfo) -> None:
         self.gallery_browser.set_items(self.analysis.gallery_opened(info))
         self.results_list.set_results([])
+        # the last query's words go with its results: a text query asked again fills them,
+        # a "like this motion" query is not asked again (GUI audit 37 #1: its words stayed,
+        # "shared" with the new gallery's motions)
+        self.lexical_bars.set_query_words([], None)
+        self.lexical_bars.set_query_title("query")
         self.gallery_label.setText(texts.gallery_label(info))
         self.demo_banner.setText(texts.DEMO_BANNER_TEXT.format(size=info.size))
         self.demo_banner.setVisible(info.synthetic)

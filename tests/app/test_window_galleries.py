@@ -86,6 +86,19 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
     assert errors == [] and w.gallery.size <= row
 
 
+def test_a_similar_motions_querys_words_leave_with_its_gallery(qtbot, loaded, bvh_folder):
+    """GUI audit 37 #1: after Similar motions, another gallery kept the query column's
+    words (and marked them shared with the new gallery's motions)."""
+    w = loaded
+    assert w.state.selected_row is not None
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search_similar()
+    qtbot.waitUntil(lambda: bool(w.lexical_bars.words("query")))  # drawn in a later stage
+    with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
+        w.open_gallery(bvh_folder)
+    assert w.query_edit.text() == "" and w.lexical_bars.words("query") == []
+
+
 def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_checkpoint,
                                                             bvh_folder, tmp_path):
     with qtbot.waitSignal(window.checkpointShown, timeout=LONG_WAIT_MS):
