@@ -152,7 +152,8 @@ class QueryHint(QLabel):
         self._no_motion = self._no_words or names_no_motion(text)
         self._corrections = [] if self._no_motion else self._speller.check(text)
         self._not_english = bool(self._corrections) and not reads_as_english(
-            text, self._corrections)
+            text, self._corrections,
+            self._speller.in_dictionary if self._speller.dictionary else None)
         if self._not_english:  # no suggestions: they would be unrelated English words
             self._corrections = [replace(c, suggestion=None) for c in self._corrections]
         self._render()

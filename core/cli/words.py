@@ -61,7 +61,7 @@ def cmd_words(args: argparse.Namespace) -> int:
         model, stats = load_for_queries(checkpoint, args.device)
         words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=k)
     else:
-        from motionlex.core.cli.gallery import warn_long_text, warn_unknown_words
+        from motionlex.core.cli.query_notes import warn_long_text, warn_unknown_words
 
         model, stats = load_for_queries(checkpoint, args.device)
         words = word_weights(model, stats, text=args.text, k=k)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -125,7 +125,8 @@ def _latin_share(word: str) -> float:
     return latin / len(letters) if letters else 1.0
 
 
-def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
+def reads_as_english(text: str, unknown: Sequence[Correction],
+                     english: Callable[[str], bool] | None = None) -> bool:
     """Whether a query reads as English (typos included) rather than another language.
 
     Not English: a word written mostly in another script ("一个人跳", "человек"; a single
@@ -134,24 +135,38 @@ def reads_as_english(text: str, unknown: Sequence[Correction]) -> bool:
     ("eine Person springt zweimal und setzt sich dann hin"), or two distinct
     :data:`OTHER_LANGUAGE_MARKERS` ("eine Person winkt mit der linken Hand", whose words
     but one are in the vocabulary), or one that is not also an English word (not in
-    :data:`MARKERS_ALSO_ENGLISH`: "pour", "con", ...) and two unknown words ("una persona
-    camina hacia adelante").
+    :data:`MARKERS_ALSO_ENGLISH`: "pour", "con", ...) with two unknown words ("una persona
+    camina hacia adelante"), or, given ``english``, with one unknown word and no more than
+    half of the other words English ("una persona salta", "une personne marche en avant";
+    "person walks und jumsp" is English with a typo), or 2+ such words all unknown, one of
+    them with no close known word ("asdfgh qwerty"; "wlak forwrd" are typos). English words
+    the model reads in pieces (``Correction.english``) are not unknown here.
     Suggestions for such a query are unrelated English words ("sprint, weimar"), so the
     explorer says the model reads English instead of offering them.
 
     Args:
         text: the query as typed.
         unknown: :meth:`Speller.check`'s corrections for ``text``.
+        english: whether a word is English (:meth:`Speller.in_dictionary` of a speller with
+            a dictionary); None: not known.
     """
     words = [w.lower() for w in WORD_PATTERN.findall(text)]
     if any(_latin_share(w) < 0.5 for w in words):
         return False
     if any(w in ENGLISH_MARKERS for w in words):
         return True
+    unknown = [c for c in unknown if not c.english]  # English words the model lacks
+    long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
     markers = OTHER_LANGUAGE_MARKERS.intersection(words)
     if len(markers) >= 2 or (markers - MARKERS_ALSO_ENGLISH and len(unknown) >= 2):
         return False
-    long_words = [w for w in words if len(w) >= MIN_WORD_LENGTH]
+    if markers - MARKERS_ALSO_ENGLISH and unknown and english is not None:
+        others = [w for w in long_words if w not in markers]
+        if 2 * sum(english(w) for w in others) <= len(others):
+            return False
+    if (len(long_words) >= 2 and len(unknown) >= len(long_words)  # "asdfgh qwerty", not
+            and any(c.suggestion is None for c in unknown)):  # "wlak forwrd" (all typos)
+        return False
     return len(long_words) < 3 or 2 * len(unknown) <= len(long_words)
 
 
@@ -175,13 +190,17 @@ class Correction:
     Attributes:
         word: the word as typed (lower case).
         start / end: its character span in the query.
-        suggestion: the closest known word, or ``None`` when no known word is close.
+        suggestion: the closest known word, or ``None`` when no known word is close or
+            the word is English (``english``).
+        english: a dictionary word (or a regular form of one) that the model's tokenizer
+            reads in pieces ("lunges"): no typo, never corrected.
     """
 
     word: str
     start: int
     end: int
     suggestion: str | None
+    english: bool = False
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -238,9 +257,10 @@ class Speller:
             tokenizer's vocabulary); any case, non-words are ignored.
         preferred: words known too and preferred as suggestions: the model's lexical
             vocabulary (its caption-corpus words) and the open gallery's caption words.
-        dictionary: English words known too, with their regular forms, but never
-            suggested (e.g. :func:`motionlex.core.text.words.dictionary_words`): a real word
-            that the tokenizer splits ("lunges": ``lung ##es``) is no typo of "lungs".
+        dictionary: English words (e.g. :func:`motionlex.core.text.words.dictionary_words`):
+            a query word the model does not know but the dictionary does, in some regular
+            form, is still named, with no suggestion (the tokenizer reads it in pieces,
+            "lunges": ``lung ##es``; it is no typo of "lungs"); never suggested.
     """
 
     def __init__(self, vocabulary: Iterable[str], preferred: Iterable[str] = (),
@@ -284,23 +304,28 @@ class Speller:
         return self._groups
 
     def is_known(self, word: str) -> bool:
-        """Whether ``word`` (any case) is known: short, a known or dictionary word, a
-        regular inflection of one (``-'s`` and the rules of
-        :func:`~.word_groups.base_candidates`: ``-s``, ``-es``, ``-ies``, ``-ed``, ``-ied``,
-        ``-ing``, with a dropped ``e`` or a doubled consonant: "hurries", "flapped",
-        "shrugging", "lunges"), two known words of 3+ letters written as one, or known words
-        joined by hyphens."""
+        """Whether ``word`` (any case) is known: short, a known word, a regular inflection
+        of one (``-'s`` and the rules of :func:`~.word_groups.base_candidates`: ``-s``,
+        ``-es``, ``-ies``, ``-ed``, ``-ied``, ``-ing``, with a dropped ``e`` or a doubled
+        consonant: "hurries", "flapped", "shrugging"), two known words of 3+ letters written
+        as one, or known words joined by hyphens."""
         w = word.lower()
         if len(w) < MIN_WORD_LENGTH or w in self.known:
             return True
         if "-" in w:  # "walk-in-place", "t-pose": known when every part is
             return all(self.is_known(part) for part in w.split("-") if part)
-        if w in self.dictionary or (w.endswith("'s") and w[:-2] in self.known):
+        if w.endswith("'s") and w[:-2] in self.known:
             return True
-        if any(base in self.known or base in self.dictionary for base in base_candidates(w)):
+        if any(base in self.known for base in base_candidates(w)):
             return True
         return any(w[:i] in self.known and w[i:] in self.known
                    for i in range(MIN_WORD_LENGTH, len(w) - MIN_WORD_LENGTH + 1))
+
+    def in_dictionary(self, word: str) -> bool:
+        """Whether ``word`` (any case) is a dictionary word or a regular inflection of one
+        ("lunges", "pirouettes"): English, though perhaps not the model's."""
+        w = word.lower()
+        return w in self.dictionary or any(b in self.dictionary for b in base_candidates(w))
 
     def suggest(self, word: str) -> str | None:
         """The known word closest to ``word`` (see the module docstring), or ``None`` when
@@ -358,8 +383,9 @@ class Speller:
 
         Returns:
             One :class:`Correction` per unknown word occurrence (words of
-            :data:`MIN_WORD_LENGTH` or more letters that are not known); ``[]`` when the
-            speller has no vocabulary.
+            :data:`MIN_WORD_LENGTH` or more letters that are not known), with no suggestion
+            for a dictionary word (:meth:`in_dictionary`); ``[]`` when the speller has no
+            vocabulary.
         """
         if not self.known:
             return []
@@ -367,7 +393,9 @@ class Speller:
         for m in WORD_PATTERN.finditer(text):
             w = m.group(0).lower()
             if not self.is_known(w):
-                out.append(Correction(w, m.start(), m.end(), self.suggest(w)))
+                english = self.in_dictionary(w)
+                out.append(Correction(w, m.start(), m.end(),
+                                      None if english else self.suggest(w), english))
         return out
 
 

@@ -138,7 +138,7 @@ def test_index_again_uses_the_checkpoint_the_index_records(shared_data, make_sub
 def test_a_query_longer_than_the_text_encoder_reads_is_noted(capsys):
     """``search`` loads the lite model, where the note used to be skipped silently;
     the full model (a checkpoint outside the lite path) counts the same tokens."""
-    from motionlex.core.cli.gallery import warn_long_text
+    from motionlex.core.cli.query_notes import warn_long_text
     from motionlex.core.model.lite_load import load_lite
     from motionlex.core.model.model import MotionTextModel
 

@@ -100,13 +100,14 @@ def test_real_vocabulary_of_the_shipped_model():
     assert speller.check("a person walks forward then sits down") == []
     # doubled consonants and -ies are inflections, not typos of other words
     assert speller.check("he flapped and shrugging hurries, stepped and cried") == []
-    # a real word the tokenizer splits ("lunges": lung ##es) is known through spaCy's
-    # dictionary, not a typo of "lungs" (review 37b #4); typos stay typos
+    # a real word the tokenizer splits ("lunges": lung ##es) is named with no suggestion
+    # through spaCy's dictionary, no typo of "lungs" (review 37b #4); typos stay typos
     from motionlex.core.text.words import dictionary_words
 
     assert [c.suggestion for c in speller.check("a person lunges forward")] == ["lungs"]
     known = Speller(vocab, LEXICAL, dictionary_words())
-    assert known.check("a person lunges forward") == []
+    assert [(c.word, c.suggestion) for c in known.check("a person lunges, dribbles")] == [
+        ("lunges", None), ("dribbles", None)]
     assert [c.suggestion for c in known.check("a persn wavs the lefft hnad")] == [
         "person", "waves", "left", "hand"]
     rare = Speller(["walk"], dictionary=["lunge"])
@@ -146,11 +147,21 @@ def test_a_derived_speller_swaps_the_preferred_words_and_keeps_the_vocabulary():
     ("person pour watr in glas", True),
     ("человек прыгает", False),
     ("一个人跳两次", False),
+    # short French and Spanish, with the dictionary: one marker and one unknown word among
+    # words that are not English (GUI audit 37 #3: "did you mean: personnel", "salt")
+    ("une personne marche en avant", False),
+    ("una persona salta", False),
+    ("asdfgh qwerty", False),  # keyboard mash: "did you mean: query"
+    ("wlak forwrd", True),  # two typos
+    ("a person lunges, dribbles and pirouettes", True),  # English the model reads in pieces
 ])
 def test_reads_as_english(text, english):
+    from motionlex.core.text.words import dictionary_words
+
     tok = Path(__file__).parents[3] / "resources" / "default_model" / "tokenizer" / "tokenizer.json"
-    speller = Speller(list(json.loads(tok.read_text())["model"]["vocab"]))
-    assert reads_as_english(text, speller.check(text)) is english
+    speller = Speller(list(json.loads(tok.read_text())["model"]["vocab"]),
+                      dictionary=dictionary_words())
+    assert reads_as_english(text, speller.check(text), speller.in_dictionary) is english
 
 
 def test_a_swap_beats_another_single_edit():
