@@ -37,6 +37,23 @@ def filter_suffix(name_filter: str) -> str:
     return m.group(1).lower() if m else ""
 
 
+def typed_export_path(typed: str, kind: str, name_filter: str = "") -> Path:
+    """The file an export writes for the name typed in its save dialog: the name as typed
+    when it ends in a suffix the ``kind`` writes (any case), else the name with the chosen
+    file type's suffix (``name_filter``), or the kind's default, added after it, not in
+    place of a dot's end: "walk_v1.2" -> "walk_v1.2.bvh" (GUI audit 37 #6: it was refused
+    as a ".2" file), "walk" -> "walk.bvh".
+
+    Raises:
+        KeyError: an unknown kind.
+    """
+    p = Path(typed)
+    if p.suffix.lower() in export_mod.export_suffixes(kind):
+        return p
+    default = export_mod.EXPORT_DIALOGS[kind][1]
+    return p.with_name(p.name + (filter_suffix(name_filter) or default))
+
+
 class Dialogs:
     """The dialogs of one main window, and the video recording they may start.
 
@@ -237,9 +254,10 @@ class Dialogs:
 
     def ask_save(self, kind: str) -> Path | None:
         """Ask for the file of an export (:data:`~motionlex.app.export.EXPORT_DIALOGS`);
-        when no suffix is typed, the chosen file type's is added (else the default), and
-        the folder is remembered. The name offered is the motion's id with the kind's
-        :data:`~motionlex.app.export.EXPORT_NAME_ENDS` (``<id>_poses.glb``)."""
+        a name without a suffix the export writes gets the chosen file type's
+        (:func:`typed_export_path`), and the folder is remembered. The name offered is the
+        motion's id with the kind's :data:`~motionlex.app.export.EXPORT_NAME_ENDS`
+        (``<id>_poses.glb``)."""
         title, suffix, filters = export_mod.EXPORT_DIALOGS[kind]
         settings = self.win.settings
         start = Path(str(settings.value(cfg.KEY_LAST_EXPORT_DIR, str(Path.home()))))
@@ -249,9 +267,7 @@ class Dialogs:
         path, chosen = QFileDialog.getSaveFileName(self.win, title, str(start / name), filters)
         if not path:
             return None
-        p = Path(path)
-        if not p.suffix:  # the chosen filter's suffix ("MP4 video (*.mp4)"), else the default
-            p = p.with_suffix(filter_suffix(chosen) or suffix)
+        p = typed_export_path(path, kind, chosen)  # "walk_v1.2" -> "walk_v1.2.bvh"
         settings.setValue(cfg.KEY_LAST_EXPORT_DIR, str(p.parent))
         return p
 

@@ -134,6 +134,10 @@ def test_the_chosen_file_type_gives_the_suffix(window, monkeypatch, tmp_path):
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a: (str(tmp_path / "clip.gif"), "MP4 video (*.mp4)"))
     assert window.dialogs.ask_save("video") == tmp_path / "clip.gif"  # a typed suffix wins
+    # a dot in a versioned name is no suffix: "walk_v1.2" was refused as a ".2" file
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a: (str(tmp_path / "walk_v1.2"), "BVH motion (*.bvh)"))
+    assert window.dialogs.ask_save("bvh") == tmp_path / "walk_v1.2.bvh"
 
 
 def test_the_shortcuts_box_lists_every_shortcut(window):
