@@ -18,6 +18,7 @@ from motionlex.app.analysis_messages import (
 )
 from motionlex.app.jobs import BANK_NOTE_START
 from motionlex.app.list_records import gallery_records
+from motionlex.core.wording import count
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget
@@ -127,6 +128,6 @@ class DescribeActions:
             self.request_orders(shown)  # its heading names the nearest caption now
         if result.rows:
             win.statusBar().showMessage(
-                f"{len(result.rows)} uncaptioned motions described by their nearest training "
-                f"caption ({GENERATED_MARK.strip()} = retrieved, not generated)", 8000)
+                f"{count(len(result.rows), 'uncaptioned motion')} described by the nearest "
+                f"training caption ({GENERATED_MARK.strip()} = retrieved, not generated)", 8000)
         self.galleryDescribed.emit(result)
