@@ -218,11 +218,13 @@ def text_words(words: Sequence[tuple[str, float]], texts: Sequence[str],
                ) -> frozenset[str] | None:
     """Which of the ``(word, weight)`` pairs are words of ``texts``
     (:func:`motionlex.core.text.words.own_words`; ``tokenize``: the model's tokenizer, so
-    that WordPiece pieces of the texts count), or None when there is no text or no
-    English parser (then nothing is marked)."""
+    that WordPiece pieces of the texts count): none when there is no text (an uncaptioned
+    motion, a query by motion file: every word is the model's, drawn as its additions; GUI
+    audit 37 #2 read them as caption words), or None when there is no English parser (then
+    nothing is marked)."""
     texts = [t for t in texts if t and t.strip()]
     if not texts:
-        return None
+        return frozenset()
     try:
         from motionlex.core.text.words import own_words
 

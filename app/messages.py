@@ -62,7 +62,8 @@ class RankResult:
             ``order_margin``), 0 for a plain ranking.
         query_own: the ``query_words`` that are words of the query's text (of the query
             motion's captions for an item query), the rest being the model's expansions;
-            None when unknown (no text, no parser).
+            empty when there is no text (a motion file, an uncaptioned motion), None when
+            unknown (no English parser).
         motion_file: the motion file of a motion file query, else None.
         query_tokens: tokens of a text query (with the special ones), 0 otherwise.
         max_tokens: tokens the model reads of a text (its ``max_text_length``; a longer
@@ -198,7 +199,7 @@ class MotionData:
         words: the motion's heaviest ``(word, weight)`` lexical pairs.
         meta: dataset metadata (e.g. Bandai action and style).
         own_words: the ``words`` that are words of its captions (the rest: the model's
-            expansions); None when it has no caption (or no parser).
+            expansions); empty when it has no caption, None without an English parser.
     """
 
     request_id: int

@@ -88,6 +88,6 @@ def test_the_query_and_result_words_say_which_are_their_texts_own(qtbot, open_wi
         if motion.caption:
             assert motion.own_words == own_words([wd for wd, _ in motion.words],
                                                  motion.captions)
-        else:
-            assert motion.own_words is None
-            assert not any(bars.is_expansion("result", wd) for wd, _ in motion.words)
+        else:  # no caption: every word is the model's (they read as caption words)
+            assert motion.own_words == frozenset()
+            assert all(bars.is_expansion("result", wd) for wd, _ in bars.words("result"))

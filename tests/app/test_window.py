@@ -236,7 +236,7 @@ def test_a_motion_file_path_in_the_query_box_ranks_by_that_motion(qtbot, loaded,
         w.search_from_box()
     result = got.args[0]
     assert result.text == "" and result.hits[0]["id"].endswith(take.stem)
-    assert w.state.query_label == f"motion {take.name}" and result.query_own is None
+    assert w.state.query_label == f"motion {take.name}" and result.query_own == frozenset()
     assert w.client.latest("rank") == result.request_id
     bad = tmp_path / "notes.bvh"
     bad.write_text("not a motion\n")
