@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from motionlex.core.text.spelling import (
+    FUNCTION_WORDS,
     WORD_PATTERN,
     Correction,
     Speller,
@@ -28,6 +29,7 @@ from motionlex.core.text.spelling import (
     reads_as_english,
     unknown_words_note,
 )
+from motionlex.core.text.word_groups import base_candidates
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
 
@@ -48,6 +50,13 @@ NO_WORDS_TEXT = ("the query has no words, so it is not searched: describe a moti
 """The line for a query of digits or symbols alone ("12345", "?!"): the search refuses it,
 and the line stays while the box holds it (the status bar's message went after 8 s, over
 the previous query's results)."""
+
+NO_MOTION_WORD_TEXT = ("no word of this query is one the model learned from motion "
+                       "captions, so its results mean little: describe a motion, e.g. "
+                       "'a person walks forward'")
+"""The line for a query whose words are all known but none is a word of the model's lexical
+vocabulary (its caption words): "the weather is nice today" ranked bows at 0.67, near a real
+match's 0.71, with no word of warning (GUI audit 37 #5)."""
 
 NOT_ENGLISH_TEXT = unknown_words_note()
 """The line for a query in another language
@@ -91,12 +100,14 @@ class QueryHint(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lexical: tuple[str, ...] = ()
+        self._lexical_set: frozenset[str] = frozenset()
         self._gallery: frozenset[str] = frozenset()
         self._model_speller = Speller([])  # the model's vocabulary, read once per model
         self._speller = self._model_speller
         self._text = ""
         self._corrections: list[Correction] = []
         self._no_motion = False
+        self._no_motion_word = False
         self._no_words = False
         self._not_english = False
         self._shown = ""
@@ -121,6 +132,7 @@ class QueryHint(QLabel):
         known but never suggested (:class:`~motionlex.core.text.spelling.Speller`'s
         ``dictionary``). Rechecks the last text."""
         self._lexical = tuple(lexical_words)
+        self._lexical_set = frozenset(w.lower() for w in self._lexical)
         self._model_speller = Speller(words, dictionary=dictionary)
         self._rebuild()
 
@@ -156,14 +168,30 @@ class QueryHint(QLabel):
             self._speller.in_dictionary if self._speller.dictionary else None)
         if self._not_english:  # no suggestions: they would be unrelated English words
             self._corrections = [replace(c, suggestion=None) for c in self._corrections]
+        self._no_motion_word = (not self._no_motion and not self._corrections
+                                and not self._names_a_lexical_word(text))
         self._render()
         return list(self._corrections)
+
+    def _names_a_lexical_word(self, text: str) -> bool:
+        """Whether a word of ``text`` (not a function word), in some regular form, is a
+        word of the model's lexical vocabulary or of the open gallery's captions (motion
+        words both); True when the lexical vocabulary is not known."""
+        if not self._lexical_set:
+            return True
+        lexical = self._lexical_set | self._gallery
+        words = [w.lower() for w in WORD_PATTERN.findall(text)]
+        words = [w for w in words if w not in FUNCTION_WORDS]
+        return not words or any(w in lexical or any(b in lexical for b in base_candidates(w))
+                                for w in words)
 
     def _render(self) -> None:
         """Show the line that fits: the whole line, else only "did you mean: …" (the unknown
         words are in the box above), cut on the right with "…"; the tooltip has it all."""
         plain = (NO_WORDS_TEXT if self._no_words else NO_MOTION_TEXT if self._no_motion
-                 else NOT_ENGLISH_TEXT if self._not_english else hint_text(self._corrections))
+                 else NOT_ENGLISH_TEXT if self._not_english
+                 else NO_MOTION_WORD_TEXT if self._no_motion_word
+                 else hint_text(self._corrections))
         self._set_suggesting(_MEANT in plain)
         if not plain:
             self._shown = ""

@@ -10,6 +10,7 @@ import pytest
 from motionlex.widgets.query_hint import (
     CHECK_DELAY_MS,
     NO_MOTION_TEXT,
+    NO_MOTION_WORD_TEXT,
     NO_WORDS_TEXT,
     NOT_ENGLISH_TEXT,
     QueryHint,
@@ -30,7 +31,7 @@ def hint(qtbot, vocabulary) -> QueryHint:
     w = QueryHint()
     w.resize(520, 24)
     qtbot.addWidget(w)
-    w.set_vocabulary(vocabulary, ["waves", "wave", "hand", "left", "walks"])
+    w.set_vocabulary(vocabulary, ["waves", "wave", "hand", "left", "walks", "jump", "sit"])
     return w
 
 
@@ -116,6 +117,20 @@ def test_dictionary_words_are_named_without_a_suggestion(hint, vocabulary):
     assert hint.shown_text() == ("unknown words: lunges, somersault (the model reads them "
                                  "as word pieces)")
     assert [c.suggestion for c in hint.check("a persn lunges")] == ["person", None]
+
+
+def test_a_query_without_a_motion_word_is_told_its_results_mean_little(hint):
+    """GUI audit 37 #5: "the weather is nice today" (every word known, none a word the
+    model learned from motion captions) ranked bows at 0.67 with no word of warning."""
+    hint.resize(900, 24)
+    assert hint.check("the weather is nice today") == []
+    assert not hint.isHidden() and hint.shown_text() == NO_MOTION_WORD_TEXT
+    for text in ("a person jumped twice", "someone sits"):  # a form of a lexical word
+        hint.check(text)
+        assert hint.isHidden(), text
+    hint.check("the weather is nice")
+    hint.set_gallery_words(["the weather is nice"])  # a gallery's caption words count
+    assert hint.isHidden()
 
 
 def test_typing_is_checked_after_a_pause(qtbot, hint):
