@@ -18,15 +18,12 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from motionlex.app.messages import MotionsData
 from motionlex.widgets.colors import OVERLAY_TINTS_HEX, overlay_colour_name
-from motionlex.widgets.results_list import MIN_COMPARED
+from motionlex.widgets.results_list import MAX_COMPARED, MIN_COMPARED
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
 
 logger = logging.getLogger(__name__)
-
-MAX_COMPARED = 8
-"""Most motions compared side by side at once (more would be too small to read)."""
 
 MAX_OVERLAID = 1 + len(OVERLAY_TINTS_HEX)
 """Most motions overlaid at once: the first in body-part colours, then one colour each

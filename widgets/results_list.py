@@ -58,6 +58,10 @@ FILTER_DEBOUNCE_MS = 150
 MIN_COMPARED = 2
 """Selected results a comparison needs (the Compare button, its menu and actions)."""
 
+MAX_COMPARED = 8
+"""Most motions compared side by side at once (more would be too small to read); the
+button says "Compare 8 of 10" when more are selected."""
+
 
 class _RecordBrowser(QWidget):
     """Filter box + count + table view over a :class:`RecordTableModel`.
@@ -389,7 +393,9 @@ class ResultsList(_RecordBrowser):
     def _update_compare(self) -> None:
         n = len(self._view.selectionModel().selectedRows())
         self.compare_button.setEnabled(n >= MIN_COMPARED)
-        self.compare_button.setText(f"Compare {n}" if n >= MIN_COMPARED else "Compare")
+        self.compare_button.setText(
+            "Compare" if n < MIN_COMPARED else f"Compare {n}" if n <= MAX_COMPARED
+            else f"Compare {MAX_COMPARED} of {n}")  # "Compare 10" compared 8 (GUI audit 37)
 
     def set_results(self, results: Sequence[Mapping[str, Any]]) -> None:
         """Replace the results.

@@ -179,6 +179,8 @@ def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     with pytest.raises(ValueError, match="layout must be"):
         w.comparer.compare([0, 1], layout="grid")
     rows = list(range(min(w.results_list.row_count(), MAX_COMPARED + 2)))
+    w.results_list.select_rows(rows)  # the button says how many it compares
+    assert w.results_list.compare_button.text() == f"Compare {MAX_COMPARED} of {len(rows)}"
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:
         assert w.comparer.compare(rows, "side")
     assert len(blocker.args[0].motions) == MAX_COMPARED
