@@ -97,7 +97,8 @@ does)</td></tr>""",
 and camera follows)</td></tr>""",
     """<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td><td>rank by fused / dense /
 lexical similarity (Search &gt; Ranking)</td></tr>""",
-    """<tr><td><b>Ctrl+L</b></td><td>find motions like the selected one</td></tr>""",
+    """<tr><td><b>Ctrl+L</b></td><td>similar motions: find motions like the selected
+one</td></tr>""",
     """<tr><td><b>Ctrl+Shift+F</b></td><td>search by a motion file (BVH or .npy; or paste its path
 into the query box, or drop the file on the window)</td></tr>""",
     """<tr><td><b>Ctrl+D</b></td>

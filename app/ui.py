@@ -232,8 +232,8 @@ def build_actions(win: MainWindow) -> None:
     win.act_use_suggestion.setEnabled(False)  # until the line suggests words
     win.act_focus_query = a("&Find…", win.focus_query, QKeySequence.StandardKey.Find,
                             "Go to the query box")
-    win.act_similar = a("Motions &like the selected one", win.search_similar, "Ctrl+L",
-                        "Use the selected motion as the query")
+    win.act_similar = a("Similar motions (&like the selected one)", win.search_similar,
+                        "Ctrl+L", "Use the selected motion as the query")
     win.act_similar.setIconText("Similar motions")
     win.act_search_file = a("Search by &motion file…", win.dialogs.ask_motion_file,
                             "Ctrl+Shift+F", "Use a BVH or .npy motion file as the query (or "
