@@ -18,6 +18,10 @@ from motionlex.core.motion.skeleton import Skeleton
 DEFAULT_K = 100
 """Hits returned per query."""
 
+MORE_K = 1000
+"""Hits returned per query with View > Show up to 1,000 results (the results filter then
+searches them all)."""
+
 
 @dataclass(frozen=True)
 class RankRequest:

@@ -54,6 +54,7 @@ class SearchActions:
     show_error: Callable[[str], None]
     _client: WorkerClient
     mode: str
+    results_k: int
 
     def focus_results(self) -> None:
         """Down from the query box: the keyboard goes to the results list (or the gallery
@@ -105,10 +106,11 @@ class SearchActions:
         if decision == "send":
             path = motion_file_query(text)
             if path is not None:
-                req = self._client.rank("", mode=self.mode, motion_file=str(path))
+                req = self._client.rank("", k=self.results_k, mode=self.mode,
+                                        motion_file=str(path))
                 kept = self.state.query_sent(req.request_id, f"motion {path.name}")
             else:
-                req = self._client.rank(text, mode=self.mode)
+                req = self._client.rank(text, k=self.results_k, mode=self.mode)
                 kept = self.state.query_sent(req.request_id, f"query: {text}", text, live)
             self._keep_replaced(kept, text)
         return decision != "refused"
@@ -179,6 +181,6 @@ class SearchActions:
 
     def _rank_like(self, row: int, label: str) -> None:
         """Rank the gallery by its row ``row`` in the mode chosen (``label``: "like ID")."""
-        req = self._client.rank("", mode=self.mode, item=row)
+        req = self._client.rank("", k=self.results_k, mode=self.mode, item=row)
         self._keep_replaced(self.state.query_sent(req.request_id, label), "")
         self.query_edit.show_other_query(texts.similar_placeholder(self.state.gallery.ids[row]))

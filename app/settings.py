@@ -34,6 +34,7 @@ KEY_SPEED = "playback/speed"
 KEY_LOOP = "playback/loop"
 KEY_FOLLOW = "playback/follow"  # the camera follows walks and runs (else never)
 KEY_GROUP_WORDS = "lexical/group_word_forms"
+KEY_MORE_RESULTS = "query/more_results"  # up to 1,000 results a query, else 100
 KEY_LAST_GALLERY = "paths/gallery"
 KEY_LAST_CHECKPOINT = "paths/checkpoint"
 KEY_LAST_MOTION_FILE = "paths/motion_file"

@@ -44,7 +44,7 @@ def ranking_text(result: RankResult) -> str:
            if result.order_weight else "")
     cut = (f" The query is {result.query_tokens} tokens long: the model reads its first "
            f"{result.max_tokens}, the rest is left out." if result.cut else "")
-    return (f"{len(result.hits)} results of {result.total:,}, ranked in "
+    return (f"{len(result.hits):,} results of {result.total:,}, ranked in "
             f"{result.seconds * 1000:.0f} ms{how}.{cut}")
 
 

@@ -274,6 +274,14 @@ def build_actions(win: MainWindow) -> None:
         lambda on: win.settings.setValue(cfg.KEY_GROUP_WORDS, bool(on)))
     win.state.events.model.connect(lambda info: win.lexical_bars.set_word_groups(
         info.word_groups))  # each model's own word forms
+    win.act_more_results = a("Show up to 1,000 &results", lambda: None, None,
+                             "Ask each query for up to 1,000 results instead of 100 (the "
+                             "results filter searches the results shown)")
+    win.act_more_results.setCheckable(True)
+    win.act_more_results.setChecked(cfg.read_bool(win.settings, cfg.KEY_MORE_RESULTS, False))
+    win.act_more_results.toggled.connect(
+        lambda on: win.settings.setValue(cfg.KEY_MORE_RESULTS, bool(on)))
+    win.act_more_results.toggled.connect(win._on_mode_changed)  # the last query asked again
     win.act_compare = a("&Compare selected results", lambda: win.results_list.request_compare(
         "side"), "Ctrl+M", "Play the selected results side by side (select several with "
         "Shift+Up/Down or Ctrl+click)")
@@ -432,6 +440,7 @@ def build_menus(win: MainWindow) -> None:
         m.addAction(dock.toggleViewAction())
     m.addSeparator()
     m.addAction(win.act_group_words)
+    m.addAction(win.act_more_results)
     m.addAction(win.act_reset_layout)
     m = mb.addMenu("&Help")
     m.addAction(win.act_shortcuts)

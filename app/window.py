@@ -34,7 +34,14 @@ from motionlex.app.exporter import image_steps
 from motionlex.app.gallery_jobs import DEMO_GALLERY, gallery_label
 from motionlex.app.job_status import JobStatus
 from motionlex.app.layout_keepers import reset_docks
-from motionlex.app.messages import GalleryInfo, ModelInfo, MotionData, RankResult
+from motionlex.app.messages import (
+    DEFAULT_K,
+    MORE_K,
+    GalleryInfo,
+    ModelInfo,
+    MotionData,
+    RankResult,
+)
 from motionlex.app.results_shown import ResultsShown
 from motionlex.app.searching import SearchActions, unfinished_path
 from motionlex.app.stager import Stager
@@ -185,6 +192,12 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
     def mode(self) -> str:
         """The ranking mode (``fused``, ``dense`` or ``lexical``)."""
         return str(self.mode_box.currentData())
+
+    @property
+    def results_k(self) -> int:
+        """Results a query asks for: :data:`~motionlex.app.messages.DEFAULT_K`, or
+        :data:`~motionlex.app.messages.MORE_K` with View > Show up to 1,000 results."""
+        return MORE_K if self.act_more_results.isChecked() else DEFAULT_K
 
     # ------------------------------------------------------------------ opening
     def open_checkpoint(self, path: str | Path) -> None:

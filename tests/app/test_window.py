@@ -382,6 +382,26 @@ def test_group_word_forms_is_read_from_the_settings(qtbot, make_window, settings
     assert w.lexical_bars.words("query") == [("hand", 0.9)]
 
 
+def test_more_results_asks_the_last_query_again_for_up_to_1000(qtbot, loaded,
+                                                                 monkeypatch):
+    """GUI audit 37 #16: a query showed its first 100 results, and the results filter
+    searched only those; View > Show up to 1,000 results asks again (remembered)."""
+    from motionlex.app.messages import DEFAULT_K, MORE_K
+
+    w = loaded
+    asked: list[int] = []
+    rank = w.client.rank
+    monkeypatch.setattr(w.client, "rank", lambda *a, **kw: (asked.append(kw["k"]),
+                                                            rank(*a, **kw))[1])
+    w.query_edit.setText("a person walks")
+    with qtbot.waitSignal(w.resultsShown, timeout=60000):
+        w.search_from_box()
+    with qtbot.waitSignal(w.resultsShown, timeout=60000) as got:
+        w.act_more_results.setChecked(True)
+    assert asked == [DEFAULT_K, MORE_K] and got.args[0].text == "a person walks"
+    assert cfg.read_bool(w.settings, cfg.KEY_MORE_RESULTS, False)
+
+
 def test_a_failed_screenshot_leaves_the_file_there_as_it_was(qtbot, window, tmp_path,
                                                               monkeypatch):
     """The screenshot goes through the exporter's PNG path (a temporary name, then moved
