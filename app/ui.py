@@ -274,7 +274,7 @@ def build_actions(win: MainWindow) -> None:
         lambda on: win.settings.setValue(cfg.KEY_GROUP_WORDS, bool(on)))
     win.state.events.model.connect(lambda info: win.lexical_bars.set_word_groups(
         info.word_groups))  # each model's own word forms
-    win.act_more_results = a("Show up to 1,000 &results", lambda: None, None,
+    win.act_more_results = a("&Show up to 1,000 results", lambda: None, None,
                              "Ask each query for up to 1,000 results instead of 100 (the "
                              "results filter searches the results shown)")
     win.act_more_results.setCheckable(True)
