@@ -4,8 +4,9 @@ installed wheel (package data ``motionlex/configs/``; pyproject's ``motionlex.co
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
+
+from motionlex.core.cli.types import closest_name
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 """Where the shipped configs are: ``REPO/configs`` (``core/cli/`` is two folders below) or,
@@ -34,20 +35,7 @@ def resolve_config(text: str) -> str:
     if path.parent in (Path("."), Path("configs")) and name in shipped:
         return str(shipped[name])
     names = ", ".join(shipped) or "none installed"
-    close = closest_config(name, list(shipped))
+    close = closest_name(name, list(shipped))
     raise FileNotFoundError(f"training config not found: {text} (not a file, nor the name of "
                             f"a shipped config: {names})"
                             + (f"; did you mean {close}?" if close else ""))
-
-
-def closest_config(name: str, names: list[str]) -> str | None:
-    """The shipped config name ``name`` most likely mistypes: the fewest edits away (at
-    most 2, 1 for a name of up to 3 letters: ``tyni`` and ``tny`` -> ``tiny``), else
-    difflib's closest (``cpu-smal`` -> ``cpu-small``); None when none is near."""
-    from motionlex.core.text.spelling import edit_distance
-
-    scored = sorted((edit_distance(name.lower(), n), n) for n in names)
-    if scored and scored[0][0] <= (2 if len(name) >= 4 else 1):
-        return scored[0][1]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return close[0] if close else None
