@@ -20,16 +20,15 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from motionlex.core.text.spelling import (
-    FUNCTION_WORDS,
     WORD_PATTERN,
     Correction,
     Speller,
     apply_corrections,
+    names_a_word_of,
     names_no_motion,
     reads_as_english,
     unknown_words_note,
 )
-from motionlex.core.text.word_groups import base_candidates
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
 
@@ -164,26 +163,15 @@ class QueryHint(QLabel):
         self._no_motion = self._no_words or names_no_motion(text)
         self._corrections = [] if self._no_motion else self._speller.check(text)
         self._not_english = bool(self._corrections) and not reads_as_english(
-            text, self._corrections,
-            self._speller.in_dictionary if self._speller.dictionary else None)
+            text, self._corrections, self._speller.english)
         if self._not_english:  # no suggestions: they would be unrelated English words
             self._corrections = [replace(c, suggestion=None) for c in self._corrections]
+        # the model's lexical words and the gallery's caption words: motion words both
         self._no_motion_word = (not self._no_motion and not self._corrections
-                                and not self._names_a_lexical_word(text))
+                                and bool(self._lexical_set) and not names_a_word_of(
+                                    text, self._lexical_set | self._gallery))
         self._render()
         return list(self._corrections)
-
-    def _names_a_lexical_word(self, text: str) -> bool:
-        """Whether a word of ``text`` (not a function word), in some regular form, is a
-        word of the model's lexical vocabulary or of the open gallery's captions (motion
-        words both); True when the lexical vocabulary is not known."""
-        if not self._lexical_set:
-            return True
-        lexical = self._lexical_set | self._gallery
-        words = [w.lower() for w in WORD_PATTERN.findall(text)]
-        words = [w for w in words if w not in FUNCTION_WORDS]
-        return not words or any(w in lexical or any(b in lexical for b in base_candidates(w))
-                                for w in words)
 
     def _render(self) -> None:
         """Show the line that fits: the whole line, else only "did you mean: …" (the unknown

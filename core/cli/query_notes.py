@@ -64,8 +64,7 @@ def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
             pass
     if not corrections:
         return []
-    english = speller.in_dictionary if speller.dictionary else None
-    if not reads_as_english(text, corrections, english):  # suggestions: unrelated words
+    if not reads_as_english(text, corrections, speller.english):  # no unrelated suggestions
         shown = text.strip()  # cut at a word, not inside one
         shown = shown if len(shown) <= 60 else shown[:57].rsplit(" ", 1)[0] + " ..."
         print(f"note: {unknown_words_note(repr(shown))}", file=sys.stderr)

@@ -170,6 +170,20 @@ def reads_as_english(text: str, unknown: Sequence[Correction],
     return len(long_words) < 3 or 2 * len(unknown) <= len(long_words)
 
 
+def names_a_word_of(text: str, words: frozenset[str]) -> bool:
+    """Whether a word of ``text`` that is not a :data:`FUNCTION_WORDS` word is one of
+    ``words`` (lower case) in some regular form ("jumped" of "jump"); True for a text of
+    function words alone (:func:`names_no_motion` speaks of those) and for no ``words``
+    (not known). The explorer asks it of the model's lexical words and the gallery's
+    caption words: "the weather is nice today" names no word a motion caption taught."""
+    if not words:
+        return True
+    typed = [w.lower() for w in WORD_PATTERN.findall(text)]
+    typed = [w for w in typed if w not in FUNCTION_WORDS]
+    return not typed or any(w in words or any(b in words for b in base_candidates(w))
+                            for w in typed)
+
+
 def unknown_words_note(subject: str = "this query") -> str:
     """The one wording, in the explorer and on the command line, for a query that does not
     read as English (:func:`reads_as_english`): another language or keyboard mash
@@ -326,6 +340,12 @@ class Speller:
         ("lunges", "pirouettes"): English, though perhaps not the model's."""
         w = word.lower()
         return w in self.dictionary or any(b in self.dictionary for b in base_candidates(w))
+
+    @property
+    def english(self) -> Callable[[str], bool] | None:
+        """:meth:`in_dictionary` for :func:`reads_as_english`, or None for a speller
+        without a dictionary (it knows no English beyond the model's words)."""
+        return self.in_dictionary if self.dictionary else None
 
     def suggest(self, word: str) -> str | None:
         """The known word closest to ``word`` (see the module docstring), or ``None`` when

@@ -117,6 +117,7 @@ def dictionary_lemmas() -> dict[str, frozenset[str]]:
             for pos in ("noun", "verb", "adj", "adv") if pos in index}
 
 
+@lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
     """Every lemma of :func:`dictionary_lemmas`, whatever its part of speech (about 80k):
     the :class:`~motionlex.core.text.spelling.Speller`'s dictionary.
