@@ -3,20 +3,13 @@ part that needs one (re-read, restored, removed and skipped motions)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from motionlex.core.retrieval.build_work import row_key
 from motionlex.core.wording import count
 
 SHOWN = 20
 """Skipped motions listed one per line (the rest counted)."""
-
-
-def _row(item_id: str) -> tuple[str, str]:
-    """The dataset and file id of an index row (``dataset/id``, ``dataset/id~2``):
-    ``(dataset, id)``."""
-    dataset, _, rest = item_id.partition("/")
-    return dataset, re.sub(r"~\d+$", "", rest)
 
 
 def index_summary(out: Any, rep: Any) -> list[str]:
@@ -31,7 +24,7 @@ def index_summary(out: Any, rep: Any) -> list[str]:
         rep: the :class:`~motionlex.core.retrieval.build.BuildReport`.
     """
     idx = rep.index
-    gone = {_row(i) for i in rep.removed}  # (dataset, id): folders may share ids
+    gone = {row_key(i) for i in rep.removed}  # (dataset, id): folders may share ids
     datasets = list(getattr(rep, "skipped_datasets", []))
     datasets += [None] * (len(rep.skipped) - len(datasets))  # unreadable files: no match
     skipped = [(n, why) for (n, why), d in zip(rep.skipped, datasets) if (d, n) not in gone]

@@ -33,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Sequence
@@ -256,6 +257,13 @@ def unique_id(base: str, taken: set[str]) -> str:
         item_id, k = f"{base}~{k}", k + 1
     taken.add(item_id)
     return item_id
+
+
+def row_key(item_id: str) -> tuple[str, str]:
+    """The dataset and record id of an index row's id (``dataset/id`` or, made unique by
+    :func:`unique_id`, ``dataset/id~2``): ``(dataset, id)``."""
+    dataset, _, rest = item_id.partition("/")
+    return dataset, re.sub(r"~\d+$", "", rest)
 
 
 @dataclass(eq=False)

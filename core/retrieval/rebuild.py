@@ -20,12 +20,11 @@ leaves the old index as it was.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from motionlex.core.retrieval.build_work import BuildPlan, plan_build
+from motionlex.core.retrieval.build_work import BuildPlan, plan_build, row_key
 from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
@@ -66,11 +65,6 @@ def data_record(old: Any, kept: bool, folders: Sequence[tuple[str, str]],
     return [{"folder": f, "split": s} for f, s in pairs]
 
 
-def _base(item_id: str, dataset: str) -> str:
-    """The record id of an index row ``dataset/id~2``: ``id``."""
-    return re.sub(r"~\d+$", "", item_id[len(dataset) + 1:])
-
-
 def _gives_id(folder: Path, source: Path, base: str) -> bool:
     """Whether reading ``folder`` as a dataset gives its file ``source`` the id ``base`` (a
     joints file ``new_joints/ID.npy``; a BVH file its path below the folder)."""
@@ -90,7 +84,7 @@ def guessed_folders(index: Any) -> list[Path]:
     """
     folders: dict[str, Path] = {}
     for item_id, source, dataset in zip(index.ids, index.sources, index.datasets, strict=True):
-        path, base = Path(source), _base(item_id, dataset)
+        path, base = Path(source), row_key(item_id)[1]
         folder = next((p for p in path.parents if p.name == dataset
                        and _gives_id(p, path, base)), None)
         if folder is None:
@@ -118,7 +112,7 @@ def check_same_rows(index: Any, todo: Sequence[tuple[Any, Any, str, str]]) -> No
         dataset = Path(ds.root).resolve().name
         was, now = index.ids[i], f"{dataset}/{rec.id}"
         lost = bool(index.captions[i]) and not rec.captions
-        if f"{index.datasets[i]}/{_base(was, index.datasets[i])}" != now or lost:
+        if "/".join(row_key(was)) != now or lost:
             changed.append(f"{was} would be read as {now}"
                            + (" without its captions" if lost else ""))
     if changed:
@@ -171,7 +165,7 @@ def rebuild_plan(index: Any, prune: bool = False) -> BuildPlan:
                        only=set(index.sources))
     check_same_rows(index, found.todo)
     plan = BuildPlan(todo=found.todo, folders=found.folders)
-    rows = {(d, _base(i, d)) for i, d in zip(index.ids, index.datasets, strict=True)}
+    rows = {row_key(i) for i in index.ids}
     for (i, why), dataset in zip(found.skipped, found.skipped_datasets, strict=True):
         if (dataset, i) in rows:  # a file of the index, not another of its folders
             plan.skipped.append((i, why))
