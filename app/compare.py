@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from motionlex.app.messages import MotionsData
 from motionlex.widgets.colors import OVERLAY_TINTS_HEX, overlay_colour_name
 from motionlex.widgets.results_list import MAX_COMPARED, MIN_COMPARED
+from motionlex.widgets.skeleton_scene import LAYOUTS
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -69,8 +70,8 @@ class Comparer(QObject):
         Raises:
             ValueError: an unknown layout.
         """
-        if layout not in ("side", "paths", "overlay"):
-            raise ValueError(f"layout must be 'side', 'paths' or 'overlay', got {layout!r}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         if len(rows) < MIN_COMPARED:
             self.win.statusBar().showMessage("Select two or more results to compare "
                                              "(Ctrl+click or Shift+click).", 5000)

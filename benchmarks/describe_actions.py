@@ -53,6 +53,7 @@ def main() -> None:
     model, stats = load_for_queries(ck, "cpu")
     captions, source = bank_captions(ck, default_model_dir() / BANK_FILE)
     bank = run_steps(caption_bank_steps(model, captions, source))
+    weight = checkpoint_weight(ck)  # its val_metrics.json, read once
     root = Path(args.data)
     for split in args.splits:
         by_action = collections.defaultdict(list)
@@ -64,7 +65,7 @@ def main() -> None:
                 m = load_motion_file(root / "new_joints" / f"{i}.npy")
                 own = (root / "texts" / f"{i}.txt").read_text().split("#")[0]
                 top = describe_motion(model, stats, m.joints, m.skeleton, bank, k=1,
-                                      weight=checkpoint_weight(ck)).descriptions[0].caption
+                                      weight=weight).descriptions[0].caption
                 ok = words(own)[2] in words(top)  # the verb, punctuation apart
                 hits += ok
                 if not ok:

@@ -337,6 +337,8 @@ class RecordTableModel(QAbstractTableModel):
         """
         if role not in _SERVED_ROLES or not index.isValid():
             return None
+        if role == _FONT and self._pending is None:  # italic only while a video records
+            return None
         c = index.column()
         g = index.row() if self._order is None else self._order[index.row()]
         if role == _DISPLAY:

@@ -148,7 +148,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                             f": its {args.split}.txt lists no motion with a file"))
     stats = acc.finalize(source=", ".join(names))
     stats.save(out)
-    print(f"wrote {out}: {stats.count:,} frames from {stats.source}"
+    print(f"wrote {out}: {count(stats.count, 'frame')} from {stats.source}"
           + (f"; {count(len(skipped), 'motion')} skipped (above)" if skipped else ""))
     return 0
 

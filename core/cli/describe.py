@@ -19,6 +19,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
     from motionlex.core.model.lite_load import load_for_queries
     from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.query_paths import SUFFIXES
     from motionlex.core.retrieval.describe import (
         BANK_FILE,
         bank_captions,
@@ -30,7 +31,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from motionlex.resources import default_model_dir
 
     if not Path(args.file).exists() and " " in args.file.strip() and Path(
-            args.file).suffix.lower() not in (".bvh", ".npy"):  # a caption, not a file
+            args.file).suffix.lower() not in SUFFIXES:  # a caption, not a file
         raise FileNotFoundError(
             f"describe takes a motion file (.bvh, .npy), not a text: {args.file!r}; for a "
             f"text's lexical words, motionlex words {shlex.quote(args.file)}")

@@ -93,8 +93,7 @@ def cmd_words(args: argparse.Namespace) -> int:
         print("  weight   share  word")
         for w, v, s in words:
             added = "   (added)" if own is not None and w not in own else ""
-            summed = (f"   [{', '.join(forms[w])}]" if len(forms.get(w, ())) > 1
-                      or forms.get(w, (w,)) != (w,) else "")
+            summed = f"   [{', '.join(forms[w])}]" if forms.get(w, (w,)) != (w,) else ""
             print(f"{v:8.4f}  {s:6.3f}  {w}{summed}{added}")
         if own is not None and any(w not in own for w, _, _ in words):
             print("(added): not a word of the text in any form, added by the model")
