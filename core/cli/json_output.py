@@ -25,10 +25,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from motionlex.core.value_checks import DECIMALS, rounded
+from motionlex.core.value_checks import rounded
 
-__all__ = ["DECIMALS", "hit_json", "print_json", "rounded", "unknown_words",
-           "word_contributions"]
+__all__ = ["hit_json", "print_json", "unknown_words", "word_contributions"]
 
 def print_json(doc: dict[str, Any]) -> None:
     """Print ``doc`` as one JSON document on stdout (non-ASCII kept as is)."""
