@@ -30,6 +30,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QToolBar
 
 from motionlex.app import settings as cfg
+from motionlex.app import texts
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.describing import DescribeActions
 from motionlex.app.list_records import gallery_records, result_records
@@ -280,7 +281,7 @@ class Analysis(DescribeActions, QObject):
             return
         panel = self.win.car_panel
         panel.set_busy(False)
-        ident = (st.gallery.ids[result.row].rsplit("/", 1)[-1] if st.gallery is not None
+        ident = (texts.short_id(st.gallery.ids[result.row]) if st.gallery is not None
                  else str(result.row))  # no gallery folder, as everywhere else (audit 36 #20)
         asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
         if asked_id != result.request_id:  # not asked by this panel: its own caption

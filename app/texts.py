@@ -224,6 +224,12 @@ def gallery_tooltip(gallery: GalleryInfo) -> str:
     return "\n".join(lines)
 
 
+def short_id(motion_id: str) -> str:
+    """A motion's id without its gallery folder (``"demo-v1/demo_s081"`` ->
+    ``"demo_s081"``), as the lists and panels show it."""
+    return motion_id.rsplit("/", 1)[-1]
+
+
 def similar_placeholder(motion_id: str) -> str:
     """The query box's placeholder while it lists the motions like ``motion_id``."""
     return f"showing motions like {motion_id} — type to search by text"

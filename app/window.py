@@ -342,7 +342,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         ``"query: TEXT"`` or, for motions like a shown one, ``"like ID"``."""
         self.lexical_bars.set_result_words(data.words, data.own_words)
         self.lexical_bars.set_titles(self.state.query_label if self.state.last_result
-                                     else "query", name, result_id=data.id.rsplit("/", 1)[-1])
+                                     else "query", name, result_id=texts.short_id(data.id))
 
     def _on_patch_frame(self, frame: int) -> None:
         self.skeleton_view.pause()
