@@ -19,6 +19,7 @@ from motionlex.core.cli.types import (
     train_device,
     unit_float,
 )
+from motionlex.core.retrieval.fusion import VAL_METRICS_FILE
 from motionlex.core.wording import count
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def _train_in(args: argparse.Namespace) -> int:
     after = model_config.stat().st_mtime_ns if model_config.is_file() else None
     print(f"model unchanged in {out} (nothing was left to train)" if after == before
           else f"model written to {out}")
-    metrics = Path(args.out) / "val_metrics.json"
+    metrics = Path(args.out) / VAL_METRICS_FILE
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
         try:  # the exported model's figures, phase and step, with the run's seed (and,
             # when the --init model stayed, how near the run's best step came)

@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.retrieval.compare_checks import GALLERY_KEYS, gallery_mismatch
+from motionlex.core.retrieval.fusion import VAL_METRICS_FILE
 from motionlex.core.retrieval.metrics import is_count_key
 from motionlex.core.retrieval.report import REPORT_RECORD
 from motionlex.core.value_checks import is_number
 
-METRIC_FILES = ("metrics.json", "val_metrics.json", "model/val_metrics.json")
+METRIC_FILES = ("metrics.json", VAL_METRICS_FILE, f"model/{VAL_METRICS_FILE}")
 """Looked for, in this order, in a folder given to :func:`read_run`."""
 
 HEADLINE = (
@@ -243,7 +244,7 @@ def _default_label(files: Sequence[Path]) -> str:
     "x": a model folder is named by its run), or a metrics file's own stem
     (``dense-s0.json``: "dense-s0"); "(+N)" counts the column's other runs."""
     p = files[0].resolve()
-    if p.name in ("metrics.json", "val_metrics.json"):
+    if p.name in ("metrics.json", VAL_METRICS_FILE):
         p = p.parent.parent if p.parent.name == "model" else p.parent
         name = p.name
     else:

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_FUSION_WEIGHT = 0.5
 """Dense weight of fused scores when no validation run recorded one."""
 
+VAL_METRICS_FILE = "val_metrics.json"
+"""A model folder's (and a training run's) record of the chosen step's validation figures,
+with its fusion weight: written by training, read here, by ``compare`` and ``motionlex train``."""
+
 
 def check_fusion_weight(weight: object) -> float:
     """The dense weight of fused scores as a float in ``[0, 1]``.
@@ -152,7 +156,7 @@ def checkpoint_fusion_weight(checkpoint: str | os.PathLike) -> float | None:
     Returns:
         The weight, or None when the file or key is absent or the value is not in [0, 1].
     """
-    path = Path(checkpoint) / "val_metrics.json"
+    path = Path(checkpoint) / VAL_METRICS_FILE
     if not path.is_file():
         return None
     try:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from motionlex.core.retrieval.fusion import VAL_METRICS_FILE, checkpoint_fusion_weight
 from motionlex.core.retrieval.validation import validation_metrics
 from motionlex.core.train.run_record import software_versions
 from motionlex.core.value_checks import rounded
@@ -56,7 +57,7 @@ class BestModelExport:
             "patch_stats.json": self.stats.to_dict(),
             "train_config.json": {**self.cfg.to_dict(), "data": self.data_roots,
                                   "init": self.init, "software": software_versions()},
-            "val_metrics.json": {"phase": phase, "step": step, "seed": self.cfg.seed,
+            VAL_METRICS_FILE: {"phase": phase, "step": step, "seed": self.cfg.seed,
                                  **rounded(metrics)},
         }
 
@@ -96,7 +97,7 @@ class BestModelExport:
         exports the starting model, as phase ``init``, step 0."""
         metrics = validation_metrics(self.model, self.val_examples, self.stats)
         self.model.train()
-        before = _recorded_fusion_weight(Path(str(self.init)) / "val_metrics.json")
+        before = checkpoint_fusion_weight(str(self.init))
         if before is not None:  # the same weights, the fusion weight chosen on this run's val
             metrics["init_fusion_weight"] = before
         logger.info("the --init model on validation: %s=%.3f (this run must beat it)",
@@ -117,11 +118,3 @@ class BestModelExport:
             logger.info("resuming: the exported model's %s=%.3f stands until beaten",
                         self.cfg.monitor, score)
 
-
-def _recorded_fusion_weight(path: Path) -> float | None:
-    """The fusion weight a model folder's ``val_metrics.json`` records, or None."""
-    try:
-        value = json.loads(path.read_text()).get("fusion_weight")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None

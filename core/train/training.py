@@ -58,6 +58,7 @@ from motionlex.core.model.factory import create_model
 from motionlex.core.model.lexical import corpus_vocabulary
 from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
+from motionlex.core.retrieval.fusion import VAL_METRICS_FILE
 from motionlex.core.text.words import dictionary_inflection, dictionary_lemmas
 from motionlex.core.train import run_record
 from motionlex.core.train.best_model import BestModelExport
@@ -226,7 +227,7 @@ class TrainingRun(BestModelExport):
             resume = False  # a fresh run: no phase "starts from step 0" warnings
         if resume:  # the interrupted run's choice stands until validation beats it
             run_record.check_resume_config(self.out_dir, self.cfg)
-            self._restore_best(self.out_dir / "model" / "val_metrics.json")
+            self._restore_best(self.out_dir / "model" / VAL_METRICS_FILE)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if rank_zero_only.rank == 0 and not resume:  # what a later --resume must match
             run_record.write_run_config(self.out_dir, self.cfg)
@@ -332,12 +333,12 @@ class TrainingRun(BestModelExport):
             logger.info("exporting the last model (%s, %d steps) to %s%s", last_phase.name,
                         last_phase.max_steps, final, "" if validates else ": no validation")
             self.export(self.model, final, {}, last_phase.name, last_phase.max_steps)
-        if exported or last_wanted or not (self.out_dir / "val_metrics.json").is_file():
-            chosen = final / "val_metrics.json"  # the same file: phase, step and figures
+        if exported or last_wanted or not (self.out_dir / VAL_METRICS_FILE).is_file():
+            chosen = final / VAL_METRICS_FILE  # the same file: phase, step and figures
             text = (chosen.read_text() if exported and chosen.is_file()
                     else json.dumps(self.best_metrics, indent=1))
             record = json.loads(text) if exported and self.best_step is not None else {}
-            target = self.out_dir / "val_metrics.json"
+            target = self.out_dir / VAL_METRICS_FILE
             if record.get("phase") == "init":  # how near this run's steps came to --init
                 write_json(target, {**record, "best_step": self.best_step}, sort_keys=True)
             else:  # the chosen model's record as it is
