@@ -285,7 +285,9 @@ def load_bvh(
             chains = bodyparts.derive_chains(names, parents, bones)
         ends = bodyparts.find_end_joints(names, parents)
         knots, origins = bodyparts.smpl_matched_knots(  # each leg by its own toe
-            chains, bones, ("left_toe" in ends, "right_toe" in ends))
+            chains, bones, ("left_toe" in ends, "right_toe" in ends),
+            ankles=(ends["left_foot"], ends["right_foot"]))
+        mirror_pairs = bodyparts.mirror_pairs_from_names(names)
     except MotionFileError:  # already names the file
         raise
     except ValueError as e:
@@ -308,8 +310,12 @@ def load_bvh(
     elif not (np.isfinite(scale) and scale > 0):
         raise MotionFileError(f"{src}: scale must be > 0, got {scale}")
     skeleton = Skeleton(name=f"bvh:{stem}", joint_names=names, parents=parents, chains=chains,
-                        mirror_pairs=bodyparts.mirror_pairs_from_names(names), knots=knots,
-                        origins=origins)
+                        mirror_pairs=mirror_pairs, knots=knots, origins=origins)
+    if not bodyparts.chains_mirrored(chains, skeleton.mirror_permutation()):
+        logger.warning("%s: the joint names do not pair each left arm and leg joint with a "
+                       "right one, so a mirrored copy of this motion (training's mirror "
+                       "augmentation, side accuracy's mirrored motions) is not its mirror "
+                       "image", src)
     joints = positions[skip:] * scale
     if warn_unless_y_up(joints, skeleton, src):  # (a Z-up file's sides cannot be judged)
         warn_if_sides_swapped(joints, skeleton, src)  # named from the viewer's side?

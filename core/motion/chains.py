@@ -48,7 +48,10 @@ def mirror_pairs_from_names(joint_names: Sequence[str]) -> tuple[tuple[int, int]
     """``(left, right)`` joint pairs whose names differ only in the side word.
 
     ``LeftArm``/``RightArm``, ``lShldr``/``rShldr``, ``Hand_L``/``Hand_R``,
-    ``CC_Base_L_Eye``/``CC_Base_R_Eye`` pair up; ambiguous names stay unpaired.
+    ``CC_Base_L_Eye``/``CC_Base_R_Eye`` pair up; so do KIT-ML's (MMM's) all-capital
+    abbreviations ``LS``/``RS``, ``LW``/``RW``, ``LA``/``RA`` (2-4 capitals, L or R first,
+    both present: the names of a KIT-21 BVH export, which have no side word); ambiguous names
+    stay unpaired.
 
     Returns:
         Index pairs into ``joint_names``, sorted by the left index.
@@ -59,8 +62,28 @@ def mirror_pairs_from_names(joint_names: Sequence[str]) -> tuple[tuple[int, int]
         if side is not None:
             key = tuple(t for t in name_tokens(name) if t not in _LEFT | _RIGHT)
             groups.setdefault(key, {"left": [], "right": []})[side].append(i)
-    return tuple(sorted((g["left"][0], g["right"][0]) for g in groups.values()
-                        if len(g["left"]) == 1 and len(g["right"]) == 1))
+    pairs = [(g["left"][0], g["right"][0]) for g in groups.values()
+             if len(g["left"]) == 1 and len(g["right"]) == 1]
+    index = {n: i for i, n in enumerate(joint_names)}
+    pairs += [(i, index["R" + name[1:]]) for i, name in enumerate(joint_names)
+              if _MMM_SIDE.fullmatch(name) and name[0] == "L" and "R" + name[1:] in index
+              and joint_side(name) is None]
+    return tuple(sorted(pairs))
+
+
+_MMM_SIDE = re.compile(r"[LR][A-Z]{1,3}")
+"""An MMM (KIT-ML) abbreviation with its side as first letter: ``LS`` left shoulder."""
+
+
+def chains_mirrored(chains: Sequence[Sequence[int]], perm: Sequence[int]) -> bool:
+    """Whether a mirror permutation (``mirrored[:, i] = joints[:, perm[i]]``) swaps the left
+    and right arm and leg chains joint for joint (the arms' shared torso joint excepted) and
+    keeps the torso: what mirroring a motion needs of its skeleton's ``mirror_pairs``."""
+    torso, l_arm, r_arm, l_leg, r_leg = (list(c) for c in chains)
+    def swapped(a: list[int], b: list[int], skip: int) -> bool:
+        return len(a) == len(b) and all(perm[x] == y for x, y in zip(a[skip:], b[skip:]))
+    return (all(perm[j] == j for j in torso) and swapped(l_arm, r_arm, 1)
+            and swapped(l_leg, r_leg, 1))
 
 
 _LOOKED_FOR = {
@@ -288,6 +311,7 @@ def _fill(chain: Sequence[int], anchors: dict[int, float], lengths: np.ndarray
 def smpl_matched_knots(
     chains: Sequence[Sequence[int]], bone_lengths: Sequence[float],
     has_toes: bool | tuple[bool, bool] = True,
+    ankles: tuple[int, int] | None = None,
 ) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[tuple[int, float], ...], ...]]:
     """Knots and arm origins that put a skeleton's patch sample points where SMPL-22's are.
 
@@ -307,13 +331,17 @@ def smpl_matched_knots(
     - legs: the second joint is the hip, the ankle's parent the knee; the chain ends at the
       toe (SMPL's foot, 1), or at the ankle, then put at 1, when the leg has no toe joint
       (``has_toes``; a BVH foot whose End Site is no toe: the BVH reader turns a toe-like
-      End Site into a joint, :func:`~.bvh.end_site_toes`).
+      End Site into a joint, :func:`~.bvh.end_site_toes`). Joints between the ankle and the
+      toe (KIT-ML's ``LMrot``, a metatarsal joint) spread between them by bone length.
 
     Args:
         chains: five joint-index chains in ``PART_NAMES`` order (:func:`derive_chains`).
         bone_lengths: ``J`` distances of each joint from its parent (any unit).
         has_toes: whether the leg chains end at a toe joint below the ankle: one flag for
             both legs, or ``(left, right)``.
+        ankles: the ``(left, right)`` ankle joints (:func:`find_end_joints`' feet); without
+            them (or for an ankle not in its chain) a leg's ankle is its chain's second-last
+            joint with a toe, its last without.
 
     Returns:
         ``(knots, origins)`` for :class:`~motionlex.core.motion.skeleton.Skeleton`.
@@ -338,10 +366,11 @@ def smpl_matched_knots(
         marks = {m - 3: sl["shoulder"], m - 2: sl["elbow"]} if m >= 4 else {}
         knots.append(_fill(arm, {1: sl["collar"], **marks} if m >= 5 else marks, lengths))
     toes = (has_toes, has_toes) if isinstance(has_toes, bool) else tuple(has_toes)
-    for leg, toe in zip(chains[3:], toes):
+    for leg, toe, ankle in zip(chains[3:], toes, ankles or (None, None)):
         m = len(leg)
-        marks = {1: sl["hip"], m - 3: sl["knee"], m - 2: sl["ankle"]} if toe else {
-            1: sl["hip"], m - 2: sl["knee"]}
+        a = leg.index(ankle) if ankle in leg else m - 2 if toe else m - 1
+        marks = {1: sl["hip"], a - 1: sl["knee"], a: sl["ankle"]} if a < m - 1 else {
+            1: sl["hip"], a - 1: sl["knee"]}
         knots.append(_fill(leg, marks if len(set(marks)) == len(marks) else {}, lengths))
     arm_origin = _segment_weights(torso, np.asarray(knots[0]), sl["spine3"])
     return tuple(knots), ((), arm_origin, arm_origin, (), ())

@@ -25,7 +25,9 @@ from motionlex.core.motion.bvh_write import (
     write_bvh,
 )
 from motionlex.core.motion.files import load_motion_file
-from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton
+from motionlex.core.motion.motion import mirror_motion
+from motionlex.core.motion.skeleton import KIT21, SMPL22, Skeleton, side_check
+from motionlex.core.patches import POINTS_PER_PART, part_resampling_matrix
 from motionlex.core.retrieval.fingerprints import file_sha256
 
 SMPL_LEAVES = {"l_foot", "r_foot", "head", "l_wrist", "r_wrist"}
@@ -96,6 +98,11 @@ def _direction_error_deg(a: np.ndarray, b: np.ndarray, skeleton: Skeleton) -> fl
     va, vb = _bone_vectors(a, skeleton)[:, ids], _bone_vectors(b, skeleton)[:, ids]
     cos = (va * vb).sum(-1) / np.linalg.norm(va, axis=-1) / np.linalg.norm(vb, axis=-1)
     return float(np.degrees(np.arccos(np.clip(cos, -1, 1))).max())
+
+
+def _part_points(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(T, 5 * N, 3)`` motion-patch sample points of ``(T, J, 3)`` joints."""
+    return np.einsum("pj,tjc->tpc", part_resampling_matrix(skeleton), joints)
 
 
 def _kit_from_smpl(smpl: np.ndarray) -> np.ndarray:
@@ -201,6 +208,19 @@ def test_round_trip_kit21(shared_data, tmp_path, terminal_report):
     names = m.skeleton.joint_names
     assert [[names[j] for j in c] for c in m.skeleton.chains] == [
         [KIT21.joint_names[j] for j in c] for c in KIT21.chains]
+    # ... its MMM names pair left with right (LS/RS ... LF/RF: one pair, LMrot/RMrot, before),
+    # so its mirror image has its left limbs on the body's left again
+    assert {frozenset((names[a], names[b])) for a, b in m.skeleton.mirror_pairs} == {
+        frozenset((KIT21.joint_names[a], KIT21.joint_names[b])) for a, b in KIT21.mirror_pairs}
+    assert side_check(mirror_motion(m).joints, m.skeleton) == pytest.approx(1.0)
+    # ... and its leg sample points fall where SMPL-22's do, the ankle (LA) in SMPL's ankle
+    # slot and LMrot between it and the toe (they were up to 38 cm off, LA in the knee slot)
+    smpl = np.load(shared_data / "humanml3d_samples" / "new_joints" / "000000.npy")
+    order = [names.index(n) for n in KIT21.joint_names]
+    kit_pts = _part_points(back[:, np.argsort(order)], m.skeleton)
+    legs = slice(3 * POINTS_PER_PART, 5 * POINTS_PER_PART)
+    gap = np.linalg.norm(kit_pts[:, legs] - _part_points(smpl, SMPL22)[:, legs], axis=-1)
+    assert gap.max() < 0.02, f"leg sample points {gap.max() * 100:.1f} cm from SMPL-22's"
     # T-pose: right arm along -X, left leg down, left foot forward
     off = rest_offsets(x, KIT21)
     names = KIT21.joint_names

@@ -7,6 +7,7 @@ import pytest
 
 from motionlex.core.motion.bvh import load_bvh
 from motionlex.core.motion.chains import (
+    chains_mirrored,
     derive_chains,
     drop_joints,
     find_end_joints,
@@ -17,7 +18,7 @@ from motionlex.core.motion.chains import (
     smpl_matched_knots,
     tree_walk,
 )
-from motionlex.core.motion.skeleton import SMPL22
+from motionlex.core.motion.skeleton import KIT21, SMPL22
 
 MIXAMO = [("Hips", -1), ("Spine", 0), ("Spine1", 1), ("Spine2", 2), ("Neck", 3), ("Head", 4),
           ("HeadTop_End", 5), ("LeftShoulder", 3), ("LeftArm", 7), ("LeftForeArm", 8),
@@ -94,6 +95,30 @@ def test_smpl_matched_knots_short_arms_and_legs_without_toes():
     assert origins[1] == origins[2] == ((3, 1.0),)
     with pytest.raises(ValueError, match="5 chains"):
         smpl_matched_knots(chains[:4], lengths)
+
+
+def test_smpl_matched_knots_put_the_found_ankle_in_the_ankle_slot():
+    """A joint between ankle and toe (KIT-ML's LMrot, a metatarsal) goes between their slots;
+    the ankle found on the tree, not the toe's parent, takes SMPL's ankle slot (0.75)."""
+    chains = derive_chains(KIT21.joint_names, KIT21.parents)
+    ends = find_end_joints(KIT21.joint_names, KIT21.parents)
+    ankles = (ends["left_foot"], ends["right_foot"])
+    assert [KIT21.joint_names[j] for j in ankles] == ["LA", "RA"]
+    knots, _ = smpl_matched_knots(chains, np.ones(21), ankles=ankles)
+    assert knots[3] == knots[4] == pytest.approx((0.0, 0.25, 0.5, 0.75, 0.875, 1.0))
+    # without the ankles a leg's ankle is the toe's parent (SMPL-22, Bandai, Daz): LMrot
+    assert smpl_matched_knots(chains, np.ones(21))[0][3] == pytest.approx(
+        (0.0, 0.25, 0.375, 0.5, 0.75, 1.0))
+
+
+def test_kit_mmm_names_pair_left_with_right():
+    """KIT-ML's MMM abbreviations (LS/RS, LW/RW, LA/RA, ...) carry their side in the first
+    capital: all eight of KIT-21's pairs, BT/BP/BUN unpaired; a lone L-name stays unpaired."""
+    pairs = {frozenset(p) for p in mirror_pairs_from_names(KIT21.joint_names)}
+    assert pairs == {frozenset(p) for p in KIT21.mirror_pairs}
+    assert mirror_pairs_from_names(["root", "LS", "LX", "RS", "BLN"]) == ((1, 3),)
+    assert chains_mirrored(KIT21.chains, KIT21.mirror_permutation())
+    assert not chains_mirrored(KIT21.chains, np.arange(21))  # names paired nothing
 
 
 def test_bandai_knots_put_patch_points_where_smpl_does(shared_data):
