@@ -57,12 +57,12 @@ def test_the_wheel_ships_the_default_model_and_both_commands(wheel: zipfile.ZipF
 
 def test_the_wheel_ships_the_training_configs_where_train_finds_them(
         wheel: zipfile.ZipFile) -> None:
-    """``train --config tiny`` from any folder: ``core/cli/configs.py`` looks two folders up,
+    """``train --config tiny`` from any folder: ``core/train/configs.py`` looks two folders up,
     ``motionlex/configs/`` in the wheel (``configs/`` was not package data)."""
-    from motionlex.core.cli import configs
+    from motionlex.core.train import configs
 
     names = set(wheel.namelist())
     assert configs.CONFIG_DIR == REPO / "configs"  # a source checkout: REPO/configs
     shipped = sorted(p.name for p in (REPO / "configs").glob("*.yaml"))
     assert shipped and all(f"motionlex/configs/{n}" in names for n in shipped)
-    assert "motionlex/core/cli/configs.py" in names
+    assert "motionlex/core/train/configs.py" in names

@@ -166,7 +166,7 @@ def _train_in(args: argparse.Namespace) -> int:
         raise IsADirectoryError(f"--config {args.config} is a folder, not a training config: "
                                 f"give a YAML file, e.g. {example}")
     if args.config is not None and not Path(args.config).is_file():
-        from motionlex.core.cli.configs import resolve_config
+        from motionlex.core.train.configs import resolve_config
 
         args.config = resolve_config(args.config)  # a shipped config's name: its file
     if args.device is not None:  # the accelerator=/devices= overrides, said shorter

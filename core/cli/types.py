@@ -208,6 +208,8 @@ class Parser(argparse.ArgumentParser):
             command = isinstance(action, argparse._SubParsersAction)
             self._bad_value = not command
             if command and isinstance(value, str):
+                from motionlex.core.text.spelling import closest_name  # only when wrong
+
                 close = closest_name(value, list(action.choices))
                 hint = f"did you mean {close}?" if close else ""
             else:
@@ -262,17 +264,3 @@ def _quote_hint(parser: argparse.ArgumentParser, ns: argparse.Namespace,
         return ""
     return (f' (quote a {TEXT_ARGUMENTS[dest]} of several words: '
             f'"{" ".join([given, *words])}")')
-
-
-def closest_name(name: str, names: list[str]) -> str | None:
-    """The one of ``names`` (a command, a shipped config) that ``name`` most likely
-    mistypes: the fewest edits away (at most 2, 1 for a name of up to 3 letters: ``tyni``
-    and ``tny`` -> ``tiny``, ``serach`` -> ``search``), else difflib's closest
-    (``cpu-smal`` -> ``cpu-small``); None when none is near."""
-    from motionlex.core.text.spelling import edit_distance  # only when a name is wrong
-
-    scored = sorted((edit_distance(name.lower(), n), n) for n in names)
-    if scored and scored[0][0] <= (2 if len(name) >= 4 else 1):
-        return scored[0][1]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return close[0] if close else None

@@ -304,8 +304,14 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
     Dotted keys reach into dicts (``model_overrides.embed_dim=128``,
     ``objective.flops_max_weight=0.01``); ``phases.N.key`` into the N-th phase.
 
+    Args:
+        path: a YAML file, or a shipped config's name (``"tiny"``, ``"configs/tiny.yaml"``:
+            :func:`~.configs.resolve_config`); None: the defaults.
+        overrides: ``key=value`` strings.
+
     Raises:
-        FileNotFoundError: no such config file (``IsADirectoryError``: a folder).
+        FileNotFoundError: no such config file nor shipped config (the shipped ones and the
+            closest name listed; ``IsADirectoryError``: a folder).
         ValueError: a YAML syntax error (file, line and column named), a malformed override,
             or a bad key or value (see :meth:`TrainConfig.from_dict`; the file is named).
     """
@@ -317,8 +323,11 @@ def load_train_config(path: str | Path | None, overrides: Sequence[str] = ()) ->
         if path.is_dir():
             raise IsADirectoryError(f"{path} is a folder, not a training config: give a YAML "
                                     f"file, e.g. configs/tiny.yaml")
-        if not path.is_file():
-            raise FileNotFoundError(f"training config not found: {path}")
+        if not path.is_file():  # a shipped config's name ("tiny"), else the shipped ones named
+            from motionlex.core.train.configs import resolve_config
+
+            path = Path(resolve_config(str(path)))
+            source = f"training config {path}"
         d = _read_yaml(path)
     from_file = copy.deepcopy(d)  # overrides reach into nested dicts
     for ov in overrides:

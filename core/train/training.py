@@ -359,7 +359,8 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     """Train from a YAML config on dataset folders; returns the exported model directory.
 
     Args:
-        config: YAML training config, or None for the :class:`TrainConfig` defaults.
+        config: YAML training config or a shipped config's name (``"tiny"``,
+            ``"cpu-small"``), or None for the :class:`TrainConfig` defaults.
         data_roots: dataset folders (HumanML3D/KIT-ML layout or BVH folders); each one's
             ``train`` split is trained on and its ``val`` split, where present, validates.
         out_dir: output folder: the chosen model in ``out_dir/model``, plus

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlex.core.cli import main
+from motionlex.core.model.factory import load_checkpoint
+from motionlex.core.retrieval.fusion import checkpoint_fusion_weight
+from motionlex.core.retrieval.index import GalleryIndex
+from motionlex.core.retrieval.search import Searcher
+from motionlex.resources import default_model_dir
 
 
 def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path: Path,
@@ -17,8 +21,6 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     text = (repo_root / "README.md").read_text(encoding="utf-8")
     section = text.split("## Python\n", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    assert main(["index", "--data", str(shared_data / "raw_bvh"), "--split", "all",
-                 "--out", str(tmp_path / "runs" / "gallery.mlx"), "-q"]) == 0
     monkeypatch.chdir(tmp_path)  # the example's relative paths: the index, the saved model
     code = code.replace("../shared/data/", f"{shared_data}/")
     out = io.StringIO()
@@ -31,21 +33,31 @@ def test_readme_python_example_runs(repo_root: Path, shared_data: Path, tmp_path
     lexical = np.array([float(v) for v in re.findall(r"-?\d+\.\d+", lines[3] + lines[4])])
     assert lexical.shape == (2,) and lexical[0] > lexical[1]  # by words too: the wave first
     assert len(lines) == 8 and "walk" in lines[5].lower()
-    assert (tmp_path / "runs" / "my_model" / "patch_stats.json").is_file()
+    # the saved copy loads and searches as the shipped model does: same fusion weight (fused
+    # scores used 0.5 without it), same hits and scores; stored as small as the shipped one
+    saved = tmp_path / "runs" / "my_model"
+    assert checkpoint_fusion_weight(saved) == checkpoint_fusion_weight(default_model_dir())
+    model, _ = load_checkpoint(saved)
+    index = GalleryIndex.load(tmp_path / "runs" / "bvh.mlx")
+    searcher = Searcher(index, model, fusion_weight=checkpoint_fusion_weight(saved))
+    again = [f"{h.id} {round(h.score, 3)} {h.caption}"
+             for h in searcher.search(searcher.embed_text("a person walks"), k=3)]
+    assert again == lines[5:8]
+    size = sum(f.stat().st_size for f in saved.rglob("*") if f.is_file())
+    assert size < 1.2 * sum(f.stat().st_size for f in default_model_dir().rglob("*")
+                            if f.is_file())
 
 
 def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_path: Path,
                                        monkeypatch) -> None:
     """The README's second Python block ("the rest of the data path") runs as written,
     after the first one's names (m, model, stats), and prints what its comments say."""
-    from motionlex.core.model.factory import load_checkpoint
     from motionlex.core.motion.files import load_motion_file
-    from motionlex.resources import default_model_dir
 
     text = (repo_root / "README.md").read_text(encoding="utf-8")
     section = text.split("## Python\n", 1)[1].split("\n## ", 1)[0]
     code = re.findall(r"```python\n(.*?)```", section, re.S)[1]
-    monkeypatch.chdir(tmp_path)  # its relative outputs: runs/bvh.mlx, runs/eval-readme
+    monkeypatch.chdir(tmp_path)  # its relative output: runs/eval-readme
     code = code.replace("../shared/data/", f"{shared_data}/")
     model, stats = load_checkpoint(default_model_dir())
     m = load_motion_file(shared_data / "raw_bvh" / "bandai_2_wave-right-hand_normal_001.bvh")
@@ -67,4 +79,4 @@ def test_readme_data_path_example_runs(repo_root: Path, shared_data: Path, tmp_p
     said = re.search(r'result\.metrics\["CAR"\]\)\s+#\s*([\d.]+)\s+([\d.]+)', code)
     assert said, "the README's evaluate example names its figures in a comment"
     assert abs(r1 - float(said[1])) < 0.1 and abs(car - float(said[2])) < 0.1  # as it says
-    assert (tmp_path / "runs" / "bvh.mlx" / "manifest.json").is_file()
+    assert (tmp_path / "runs" / "eval-readme" / "metrics.json").is_file()

@@ -9,7 +9,7 @@ import argparse
 import pytest
 
 from motionlex.core.cli import build_parser, main
-from motionlex.core.cli.configs import CONFIG_DIR, resolve_config, shipped_configs
+from motionlex.core.train.configs import CONFIG_DIR, resolve_config, shipped_configs
 
 #: options that are one of a command's alternative inputs: "default" means nothing there
 NO_DEFAULT = {("words", "--motion"), ("search", "--motion"), ("search", "--item"),

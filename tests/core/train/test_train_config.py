@@ -213,3 +213,15 @@ def test_an_exported_config_loads_and_idle_settings_warn(repo_root, caplog) -> N
     with caplog.at_level(logging.WARNING, logger="motionlex.core.train.train_config"):
         TrainConfig.from_dict({"objective": {"order_pair_weight": 0.5}})
     assert "only order_negatives adds" in caplog.text
+
+
+def test_a_shipped_config_loads_by_name_from_python(repo_root, tmp_path, monkeypatch) -> None:
+    """``train("tiny", ...)`` as ``motionlex train --config tiny``: the name of a shipped
+    config loads it from any folder; a mistyped name lists the shipped ones and the closest."""
+    monkeypatch.chdir(tmp_path)  # no configs/ here
+    by_name = load_train_config("tiny", ["seed=3"])
+    assert by_name == load_train_config(repo_root / "configs" / "tiny.yaml", ["seed=3"])
+    assert load_train_config("configs/cpu-small.yaml") == load_train_config(
+        repo_root / "configs" / "cpu-small.yaml")
+    with pytest.raises(FileNotFoundError, match=r"tyni .*tiny.*did you mean tiny\?"):
+        load_train_config("tyni")

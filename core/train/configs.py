@@ -1,15 +1,16 @@
 """The shipped training configs (``configs/*.yaml``), found by name: ``train --config tiny``
-works from any folder, in a source checkout (``configs/`` beside ``core/``) and in an
-installed wheel (package data ``motionlex/configs/``; pyproject's ``motionlex.configs``)."""
+and ``train("tiny", ...)`` work from any folder, in a source checkout (``configs/`` beside
+``core/``) and in an installed wheel (package data ``motionlex/configs/``; pyproject's
+``motionlex.configs``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from motionlex.core.cli.types import closest_name
+from motionlex.core.text.spelling import closest_name
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-"""Where the shipped configs are: ``REPO/configs`` (``core/cli/`` is two folders below) or,
+"""Where the shipped configs are: ``REPO/configs`` (``core/train/`` is two folders below) or,
 installed, ``site-packages/motionlex/configs``."""
 
 
