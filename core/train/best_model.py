@@ -77,6 +77,15 @@ class BestModelExport:
         """Export the model when ``cfg.monitor`` improved; returns whether it did. The best
         trained step is kept as well (:attr:`best_step`), exported or not: a fine-tune whose
         steps never beat its ``--init`` model says how near they came."""
+        if metrics and self.cfg.monitor not in metrics:  # a mistyped key: never a best model
+            from motionlex.core.text.spelling import closest_name
+
+            close = closest_name(self.cfg.monitor, sorted(metrics))
+            raise ValueError(
+                f"training config: monitor={self.cfg.monitor} is not a validation figure"
+                + (f" (did you mean {close}?)" if close else "")
+                + "; it names a key of validation's figures (OUT/val_metrics.json), e.g. "
+                "val/rsum, t2m/dense/R@1, m2t/fused/R@5, CAR, side/text")
         score = metrics.get(self.cfg.monitor, -math.inf)
         if phase != "init" and np.isfinite(score) and (
                 self.best_step is None or score > self.best_step["score"]):

@@ -243,6 +243,10 @@ class TrainConfig:
             bad.append(f"num_nodes={self.num_nodes} (must be >= 1)")
         if not 0 <= self.seed < 2 ** 32:
             bad.append(f"seed={self.seed} (must be in [0, 2^32))")
+        if self.monitor.rsplit("/", 1)[-1] in ("MedR", "loss"):  # lower is better: the worst
+            bad.append(f"monitor={self.monitor} (lower is better there, but the exported "  # step
+                       "model is the one with the highest figure: monitor an R@k, val/rsum "
+                       "or CAR)")
         if bad:
             raise ValueError("training config: " + "; ".join(bad))
 

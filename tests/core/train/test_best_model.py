@@ -38,6 +38,11 @@ def test_resume_keeps_the_validated_model_and_its_metrics(small_data, repo_root,
     # a validation that gives NaN (a diverged model) never replaces a model
     assert not run.consider(run.model, {"val/rsum": float("nan")}, "lexcmlp", 9)
     assert json.loads((out / "model" / "val_metrics.json").read_text()) == before
+    # a monitor that validation does not report (mistyped) would never export a model
+    run.cfg = cfg.__class__.from_dict({**cfg.to_dict(), "monitor": "val/t2m/dense/R@1"})
+    with pytest.raises(ValueError, match=r"monitor=val/t2m/dense/R@1 is not a validation "
+                                         r"figure \(did you mean t2m/dense/R@1\?\)"):
+        run.consider(run.model, after, "lexcmlp", 9)
 
 
 def test_an_init_model_no_step_beats_is_the_one_exported(small_data, repo_root, tmp_path,

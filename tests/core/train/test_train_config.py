@@ -225,3 +225,13 @@ def test_a_shipped_config_loads_by_name_from_python(repo_root, tmp_path, monkeyp
         repo_root / "configs" / "cpu-small.yaml")
     with pytest.raises(FileNotFoundError, match=r"tyni .*tiny.*did you mean tiny\?"):
         load_train_config("tyni")
+
+
+@pytest.mark.parametrize("monitor", ["t2m/dense/MedR", "val/loss"])
+def test_a_lower_is_better_monitor_is_refused(repo_root, monitor: str) -> None:
+    """The exported model is the step with the highest monitored figure: a MedR would
+    export the worst step, so it is refused, naming the key."""
+    with pytest.raises(ValueError, match=f"monitor={monitor} \\(lower is better"):
+        load_train_config(repo_root / "configs" / "tiny.yaml", [f"monitor={monitor}"])
+    assert load_train_config(repo_root / "configs" / "tiny.yaml",
+                             ["monitor=t2m/dense/R@1"]).monitor == "t2m/dense/R@1"
