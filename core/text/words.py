@@ -128,6 +128,36 @@ def dictionary_words() -> frozenset[str]:
     return frozenset().union(*dictionary_lemmas().values())
 
 
+_IRREGULAR_THIRD = {"be": "is", "have": "has"}
+
+
+def third_person(verb: str) -> str:
+    """The third person singular present of a verb in its base form, by the regular rules:
+    ``+es`` after s, sh, ch, x, z or o ("dash" -> "dashes", "go" -> "goes"), ``y`` -> ``ies``
+    after a consonant ("cry" -> "cries", "pray" -> "prays"), else ``+s``; "be" -> "is",
+    "have" -> "has". The case of the first letter is kept. No dictionary: pass a verb.
+    """
+    low = verb.lower()
+    if low in _IRREGULAR_THIRD:
+        out = _IRREGULAR_THIRD[low]
+    elif low.endswith(("s", "sh", "ch", "x", "z", "o")):
+        out = low + "es"
+    elif len(low) > 1 and low.endswith("y") and low[-2] not in "aeiou":
+        out = low[:-1] + "ies"
+    else:
+        out = low + "s"
+    return out.capitalize() if verb[:1].isupper() else out
+
+
+def is_base_verb(word: str) -> bool:
+    """Whether ``word`` is a verb lemma of :func:`dictionary_lemmas` ("bow", "raise"; not
+    "bye", "walking", "walks"); False without the spaCy English model."""
+    try:
+        return word.lower() in dictionary_lemmas().get("verb", ())
+    except ImportError:
+        return False
+
+
 _VERB_SUFFIXES = frozenset({"ing", "ed", "d"})
 
 

@@ -299,7 +299,7 @@ def test_a_bvh_folder_index_json_gives_captions_labels_and_true_fps(shared_data,
     by_id = {r.id: r for r in ds.records}
     assert [c.text for c in by_id["cmu_07_03_daz"].captions] == ["A person walks forward."]
     # a take with only an action label is captioned from it, as evaluate reads it
-    assert [c.text for c in by_id["bandai_1_kick_normal_001"].captions] == ["a person kick"]
+    assert [c.text for c in by_id["bandai_1_kick_normal_001"].captions] == ["a person kicks"]
     assert by_id["bandai_1_kick_normal_001"].meta["action"] == "kick"
     root = tmp_path / "b"
     root.mkdir()
@@ -475,7 +475,7 @@ def test_a_bvh_index_caption_without_words_counts_as_none(shared_data, tmp_path)
         "kick.bvh": {"caption": "...", "kitml_caption": "a person kicks"}}))
     ds = MotionDataset(root, "all")
     caps = {r.id: [c.text for c in r.captions] for r in ds.records}
-    assert caps == {"bow": ["a person bow"], "kick": ["a person kicks"]}
+    assert caps == {"bow": ["a person bows"], "kick": ["a person kicks"]}
 
 
 def test_a_bvh_index_entry_whose_action_is_not_text_is_refused_by_name():
@@ -485,7 +485,7 @@ def test_a_bvh_index_entry_whose_action_is_not_text_is_refused_by_name():
                                          r"got list"):
         bvh_index_caption({"action": ["kick", "punch"]}, "a person {action}",
                           "index.json (kick.bvh)")
-    assert bvh_index_caption({"action": "kick"}, "a person {action}", "x") == "a person kick"
+    assert bvh_index_caption({"action": "kick"}, "a person {action}", "x") == "a person kicks"
 
 
 def test_a_caption_path_that_is_a_folder_is_reported(shared_data, tmp_path, make_subset, capsys):

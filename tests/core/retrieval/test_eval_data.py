@@ -25,7 +25,7 @@ def test_load_eval_set_reads_bvh_on_native_skeletons(shared_data, tmp_path):
     assert caps["cmu_07_03_daz"].caption == "A person walks forward."  # index.json kitml_caption
     assert caps["cmu_08_01_daz"].caption.startswith("a man strolls")  # sidecar wins
     assert len(caps["cmu_08_01_daz"].events) == 2
-    assert caps["bandai_1_kick_normal_001"].caption == "a person kick"  # action prompt
+    assert caps["bandai_1_kick_normal_001"].caption == "a person kicks"  # action prompt
     assert caps["bandai_1_kick_normal_001"].label == "kick"
     assert caps["cmu_07_03_daz"].skeleton.num_joints == 45  # native (43 + 2 End Site toes)
     assert caps["bandai_1_kick_normal_001"].skeleton.num_joints == 21  # joint_Root dropped
@@ -87,8 +87,17 @@ def test_a_bvh_split_file_a_broken_take_and_a_span_past_the_end(shared_data, tmp
 
 
 def test_action_prompt():
+    # a class prompt keeps the label as it is (the paper's "A person {action}")
     assert action_prompt("raise-up-both-hands") == "a person raise up both hands"
     assert action_prompt("walk_fast", "someone {action}") == "someone walk fast"
+    # a caption made from a label: its first verb agrees with the subject, as datasets
+    # write captions ("a person bows."); a label that starts with no base verb stays
+    assert action_prompt("raise-up-both-hands", inflect=True) == "a person raises up both hands"
+    assert action_prompt("walk_fast", "someone {action}", inflect=True) == "someone walks fast"
+    assert action_prompt("dash", inflect=True) == "a person dashes"
+    assert action_prompt("bye", inflect=True) == "a person bye"
+    assert action_prompt("walking", inflect=True) == "a person walking"
+    assert action_prompt("bow", "{action}", inflect=True) == "bow"  # no subject: as it is
 
 
 def test_an_empty_split_file_is_named(shared_data):

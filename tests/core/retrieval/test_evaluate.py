@@ -195,7 +195,7 @@ def test_val_metrics_match_retrieval_and_reports_are_written(checkpoint, bandai_
     val_ids = (bandai_slice / "val.txt").read_text().split()
     assert zs["classes"] == sorted({meta[i]["action"] for i in val_ids})
     prompt = zs["prompts"][zs["classes"].index("raise-up-both-hands")]
-    assert prompt == "a person raise up both hands"
+    assert prompt == "a person raise up both hands"  # the paper's class prompt
     for sim in ("dense", "lexical", "fused"):
         cm = np.array(zs["confusion"][sim])
         assert cm.shape == (10, 10) and cm.sum() == metrics["zero-shot/n"] == m

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from motionlex.core.text.words import content_words, word_forms
+from motionlex.core.text.words import content_words, is_base_verb, third_person, word_forms
 
 
 def test_content_words_keep_action_side_and_body_words_not_subjects():
@@ -67,3 +67,11 @@ def test_a_word_that_is_a_form_of_two_lemmas_maps_to_the_first():
 
     assert lemma_hits(["leaves", "waving", "##s"], frozenset({"leave", "leaf", "wave"})) == [
         "leaf", "wave", ""]
+
+
+def test_third_person_of_verbs_and_base_verbs():
+    forms = {"bow": "bows", "dash": "dashes", "punch": "punches", "go": "goes", "box": "boxes",
+             "cry": "cries", "pray": "prays", "have": "has", "be": "is", "Walk": "Walks"}
+    assert {v: third_person(v) for v in forms} == forms
+    assert is_base_verb("bow") and is_base_verb("raise") and is_base_verb("Kick")
+    assert not is_base_verb("bye") and not is_base_verb("walks") and not is_base_verb("walking")
