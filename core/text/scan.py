@@ -84,8 +84,9 @@ def _tokens(doc) -> list[_Tok]:
             continue
         if prev is None or t.tag in _VERB:
             continue
-        if prev.tag in {"RB"} and k > 1 and toks[k - 2].low in _SUBJECT_WORDS:
-            prev = toks[k - 2]  # "a person slowly walks"
+        if (prev.tag in {"RB"} or prev.low in _SEQ_ADVERBS) and k > 1 and (
+                toks[k - 2].low in _SUBJECT_WORDS):
+            prev = toks[k - 2]  # "a person slowly walks", "a person first kneels" (JJ)
         # "then", or another sequence adverb ("finally waves"; "and next waves", "and
         # afterwards waves", which the tagger reads as adjectives; not "the next steps")
         # starts a verb phrase as a subject does
