@@ -146,8 +146,9 @@ def parse_caption_line(line: str, source: str = "<text>", lineno: int = 0) -> Ca
         start, end = float(parts[2] or 0.0), float(parts[3] or 0.0)
     except ValueError as e:
         raise DatasetError(f"{where}: start/end are not numbers: {parts[2]!r}, {parts[3]!r}") from e
-    if math.isnan(start) or math.isnan(end):
-        start, end = 0.0, 0.0
+    # a NaN bound is open, as HumanML3D's loader reads it (NaN -> 0.0): from the clip's start,
+    # or to its end ("2.0#nan" is 2 s to the end, not the whole clip)
+    start, end = (0.0 if math.isnan(t) else t for t in (start, end))
     if math.isinf(start) or math.isinf(end):
         raise DatasetError(f"{where}: span start={start} end={end} is not finite (seconds; "
                            "0.0#0.0 means the whole clip)")

@@ -81,6 +81,9 @@ def test_caption_line_parsing():
     assert c == Caption("a man kicks.", "a/DET man/NOUN", 0.0, 0.0) and c.whole_clip
     assert parse_caption_line("just text").text == "just text"
     assert parse_caption_line("x#t#nan#nan").whole_clip
+    # one NaN bound leaves that side open (HumanML3D's loader: NaN -> 0.0), not the whole clip
+    half = [parse_caption_line(line) for line in ("x#t#2.0#nan", "x#t#nan#3.5")]
+    assert [(c.start, c.end) for c in half] == [(2.0, 0.0), (0.0, 3.5)]
     for bad, match in [("a#b#c", "4 fields"), ("#t#0#0", "empty caption"),
                        ("x#t#zero#1", "not numbers"), ("x#t#2.0#1.0", "invalid span"),
                        ("x#t#1.0#inf", "not finite"), ("x#t#-inf#1", "not finite"),
