@@ -4,7 +4,6 @@ naming the option, before any model loads (no torch import here)."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 from typing import Any, NoReturn
 
@@ -237,7 +236,10 @@ class Parser(argparse.ArgumentParser):
                         x.startswith(o + "=") for o in known):  # "--lr=1e-4" for "lr=1e-4"
                     hints.append(f"{x[2:]} (settings are written without dashes)")
                     continue
-                hints += difflib.get_close_matches(x.split("=", 1)[0], known, n=1, cutoff=0.7)
+                from motionlex.core.text.spelling import closest_name  # only when wrong
+
+                close = closest_name(x.split("=", 1)[0], known)
+                hints += [close] if close else []
             hint = f"; did you mean {', '.join(hints)}?" if hints else ""
             owner.error(f"unrecognized arguments: {' '.join(extra)}{hint}"
                         + _quote_hint(owner, ns, extra))

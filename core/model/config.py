@@ -7,7 +7,6 @@ belong to training: :mod:`motionlex.core.train.objectives`).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 import types
 import typing
@@ -278,11 +277,13 @@ def unknown_keys_error(what: str, unknown: Sequence[str], known: Iterable[str]) 
     Returns:
         A ``ValueError`` to raise.
     """
+    from motionlex.core.text.spelling import closest_name  # only when a key is wrong
+
     known = sorted(known)
     named = []
     for key in unknown:
-        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
-        named.append(f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key))
+        close = closest_name(str(key), known)
+        named.append(f"{key!r} (did you mean {close!r}?)" if close else repr(key))
     return ValueError(f"unknown {what} keys: {', '.join(named)}; known: {known}")
 
 
