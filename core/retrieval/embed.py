@@ -131,8 +131,10 @@ def encode_motions(
     lexical_top_k: int | None = None,
     patches_on_device: bool | None = None,
     progress: bool = False,
+    assume_canonical: bool = False,
 ) -> Embeddings | TopWords:
-    """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
+    """Dense and lexical embeddings of motions in canonical form, long clips pooled over
+    windows.
 
     The clips (windows) are encoded ``batch_size`` at a time in their order. Each batch's
     patch images are built with one :func:`patches_from_joints` call per skeleton
@@ -143,12 +145,16 @@ def encode_motions(
 
     Args:
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
-        motions: ``(joints (T, J, 3) float metres, canonical 20 fps, skeleton)`` pairs, or
-            :class:`~motionlex.core.motion.motion.Motion` objects (brought to the canonical
-            form here: :func:`~motionlex.core.patch_batches.motion_pairs`); skeletons may
-            differ between motions.
-            Nothing checks that pairs are canonical (Y up, facing +Z, 20 fps): joints in
-            another frame or unit encode without error but land far from their captions.
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects, or
+            ``(joints (T, J, 3) float metres Y up, skeleton)`` pairs (``T >= 2``; the
+            skeleton or a built-in one's name), skeletons may differ between motions. Both
+            are brought to the canonical form here (20 fps, facing +Z, pelvis at XZ = 0 and
+            feet on the floor on frame 0: :func:`~motionlex.core.patch_batches.motion_pairs`),
+            as ``Searcher.embed_motion`` does, so ``np.load`` of a dataset file encodes as
+            its loaded Motion does; a pair is read at its skeleton's joint-file rate (12.5
+            fps for ``"kit21"``, else 20: a Motion carries its own) and checked as
+            ``make_motion`` checks an array (metres, finite). A clip already canonical is
+            left as it is to float32 round-off.
         stats: patch z-score statistics (the model's training statistics:
             ``load_checkpoint`` returns them with the model).
         batch_size: windows per forward pass.
@@ -163,6 +169,11 @@ def encode_motions(
             float32 round-off); ``False``: NumPy
             (:func:`patches_from_joints`); ``None``: on the device when it is CUDA.
         progress: a tqdm bar over the batches ("encoding motions").
+        assume_canonical: the motions are canonical (20 fps) already and used as they are,
+            only shapes and values checked: index builds, evaluation and validation pass
+            their loaders' clips so (faster; a ``crop_seconds(..., canonical=True)`` crop
+            keeps its whole clip's floor, which ``to_canonical`` would move). Joints in
+            another frame or unit then encode without error, far from their captions.
 
     Returns:
         :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``), or with
@@ -173,14 +184,17 @@ def encode_motions(
             list of motions (:func:`~motionlex.core.patch_batches.motion_pairs`);
             ``batch_size`` not an int.
         ValueError: no motions, ``lexical_top_k < 1``, ``batch_size < 1``, an unknown
-            ``long_clips``, a joint array that does not match its skeleton, or NaN or inf
-            joints (naming the motion, frame and joint).
+            ``long_clips``, a joint array that does not match its skeleton (naming the
+            built-in skeleton of its joint count) or has fewer than 2 frames, NaN or inf
+            joints (naming the motion, frame and joint), joints that are not plausible
+            metres (a ``MotionFileError``) or a motion without a facing direction
+            (:func:`~motionlex.core.patch_batches.motion_pairs`, naming ``motions[i]``).
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`patches_from_joints`).
     """
     require_model(model, "forward_motion")
-    motions = motion_pairs(motions)
+    motions = motion_pairs(motions, assume_canonical=assume_canonical)
     if not isinstance(stats, PatchStats):
         raise TypeError(f"stats must be the model's PatchStats (load_checkpoint returns them; "
                         f"or PatchStats.load(folder / 'patch_stats.json')), got "

@@ -168,7 +168,8 @@ class Searcher:
 
     def embed_motion(self, joints: np.ndarray | Motion, skeleton: Skeleton | str | None = None,
                      fps: float | None = None) -> QueryEmbedding:
-        """Embed a motion query (brought to the canonical form first).
+        """Embed a motion query, brought to the canonical form first: the embedding
+        :func:`~.embed.encode_motions` gives the same Motion or ``(joints, skeleton)`` pair.
 
         Args:
             joints: ``(T, J, 3)`` float, metres, Y up; or a :class:`Motion` (e.g. from
@@ -208,8 +209,9 @@ class Searcher:
             if fps is None:  # the loaders' default for the skeleton
                 fps = joints_fps(skeleton)
             m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
-        dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
-                                    long_clips=self.index.settings.long_clips)
+        dense, lex = encode_motions(model, [m], self.index.patch_stats,  # as made canonical
+                                    long_clips=self.index.settings.long_clips,
+                                    assume_canonical=True)
         ids, w = sparse_query(lex[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "motion")
 

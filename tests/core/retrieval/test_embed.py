@@ -28,12 +28,15 @@ def test_long_clips_pooled_over_windows(shared_data, model, stats):
     m = replace(m, joints=np.concatenate([m.joints] * 3))
     starts = clip_windows(m.num_frames, 224)
     assert starts == [0, 224, 373]
-    d, lex = encode_motions(model, [(m.joints, m.skeleton)], stats)
-    parts = [encode_motions(model, [(m.joints[s:s + 224], m.skeleton)], stats) for s in starts]
+    # the windows as they are (assume_canonical: made canonical, each would be turned)
+    d, lex = encode_motions(model, [(m.joints, m.skeleton)], stats, assume_canonical=True)
+    parts = [encode_motions(model, [(m.joints[s:s + 224], m.skeleton)], stats,
+                            assume_canonical=True) for s in starts]
     mean = np.mean([p[0][0] for p in parts], axis=0)
     assert np.allclose(d[0], mean / np.linalg.norm(mean), atol=1e-5)
     assert np.allclose(lex[0], np.max([p[1][0] for p in parts], axis=0), atol=1e-5)
-    first, _ = encode_motions(model, [(m.joints, m.skeleton)], stats, long_clips="first")
+    first, _ = encode_motions(model, [(m.joints, m.skeleton)], stats, long_clips="first",
+                              assume_canonical=True)
     assert np.allclose(first[0], parts[0][0][0], atol=1e-5)
     with pytest.raises(ValueError, match="no motions"):
         encode_motions(model, [], stats)
@@ -71,6 +74,34 @@ def test_encoders_take_what_a_user_has_and_refuse_the_rest(shared_data, model, s
     j = canon.skeleton.num_joints
     with pytest.raises(ValueError, match=rf"motions\[0\]: joints must be \(T, {j}, 3\)"):
         encode_motions(model, [(canon.joints[:, :5], canon.skeleton)], stats)
+
+
+def test_a_loaded_array_encodes_as_its_loaded_motion(shared_data, model, stats):
+    """A pair of joints from np.load is brought to the canonical form, as the loader's Motion
+    is (it was encoded as it was: a Bandai file's floor at +4 cm and root off the origin moved
+    every embedding); assume_canonical keeps the old path, and both refuse 1-frame clips."""
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.motion import resample
+
+    path = shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy"
+    raw, m = np.load(path), load_motion_file(path)
+    assert raw.shape == m.joints.shape and np.abs(raw - m.joints).max() > 0.04  # not canonical
+    emb = encode_motions(model, [(raw, "smpl22"), m, (m.joints, m.skeleton)], stats)
+    np.testing.assert_allclose(emb.dense[0], emb.dense[1], atol=1e-6)
+    np.testing.assert_allclose(emb.dense[2], emb.dense[1], atol=1e-6)  # canonical: as it is
+    as_is = encode_motions(model, [(raw, "smpl22")], stats, assume_canonical=True)
+    assert np.abs(as_is.dense[0] - emb.dense[0]).max() > 1e-3
+    for fast in (False, True):
+        with pytest.raises(ValueError, match=r"motions\[0\]: 1 frame\(s\); at least 2 needed"):
+            encode_motions(model, [(raw[:1], "smpl22")], stats, assume_canonical=fast)
+    with pytest.raises(ValueError, match=r"motions\[0\]: joints must be \(T, 22, 3\) .* got "
+                       r"\(124, 21, 3\); 21 joints is the built-in skeleton 'kit21'"):
+        encode_motions(model, [(raw[:, :21], "smpl22")], stats)
+    with pytest.raises(ValueError, match=r"motions\[1\] is at 10 fps: canonical motions are at "
+                       r"20"):  # a Motion said canonical at another rate: refused, not encoded
+        encode_motions(model, [m, resample(m, 10.0)], stats, assume_canonical=True)
+    with pytest.raises(ValueError, match=r"motions\[0\]: implausible scale for metres"):
+        encode_motions(model, [(raw * 1000, "smpl22")], stats)  # millimetres: as make_motion
 
 
 def test_encode_texts_dedupes_and_keeps_order(model):

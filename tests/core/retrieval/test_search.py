@@ -160,6 +160,23 @@ def test_bare_kit21_joints_are_read_at_kit_mls_frame_rate(searcher, shared_data)
     assert np.abs(bare - searcher.embed_motion(j, "kit21", fps=20).dense).max() > 1e-3
 
 
+def test_embed_motion_and_encode_motions_agree_on_a_loaded_array(searcher, gallery,
+                                                                  shared_data):
+    """The two public motion encoders give one embedding of the same array: np.load of a
+    Bandai file (not canonical: floor at +4 cm, root off the origin) and a kit21 array (read
+    at 12.5 fps by both). The pair path used arrays as they were (cos 0.73 on the default
+    model)."""
+    from motionlex.core.retrieval.embed import encode_motions
+
+    raw = np.load(shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy")
+    kit = np.load(shared_data / "humanml3d_samples" / "new_joints" / "012314.npy")[:, :21]
+    for joints, sk in ((raw, "smpl22"), (kit, "kit21")):
+        pair = encode_motions(searcher.model, [(joints, sk)], gallery.patch_stats,
+                              long_clips=gallery.settings.long_clips)
+        np.testing.assert_allclose(pair.dense[0], searcher.embed_motion(joints, sk).dense,
+                                   atol=1e-6)
+
+
 @pytest.mark.parametrize("mode", ["dense", "lexical", "fused"])
 def test_more_like_this_never_returns_the_item_itself_in_any_mode(searcher, mode):
     """"Similar motions" (an item's own embedding as the query, its row excluded): every mode
