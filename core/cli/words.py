@@ -64,7 +64,8 @@ def cmd_words(args: argparse.Namespace) -> int:
         from motionlex.core.cli.query_notes import warn_long_text, warn_unknown_words
 
         model, stats = load_for_queries(checkpoint, args.device)
-        words = word_weights(model, stats, text=args.text, k=k)
+        words = word_weights(model, stats, text=args.text, k=k,
+                             warn_truncated=False)  # warn_long_text notes it below
         unknown = warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
     forms: dict[str, tuple[str, ...]] = {}  # --group-forms: the forms each row sums

@@ -13,6 +13,7 @@ pooling carried over windows), so a search finds an action anywhere in a long cl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
-from motionlex.core.model.text_encoder import check_texts
+from motionlex.core.model.text_encoder import check_texts, truncation_note
 from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
@@ -30,6 +31,8 @@ from motionlex.core.patches import PatchStats, part_resampling_matrix
 from motionlex.core.retrieval.device_patches import JointGroup, device_patches, pad_joints
 from motionlex.core.retrieval.fingerprints import require_model
 from motionlex.core.text.spelling import require_words
+
+logger = logging.getLogger(__name__)
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -332,14 +335,21 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
 
 @torch.inference_mode()
 def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
-                 progress: bool = False) -> Embeddings:
+                 progress: bool = False, *, warn_truncated: bool = True) -> Embeddings:
     """Embed captions (each distinct string once), rows in the order of ``texts``.
+
+    A caption longer than the model's ``config.max_text_length`` tokens (64 for the shipped
+    model, special tokens included; about 48 words) is cut there: only its first tokens
+    are embedded, so the events at its end are lost. One ``logger.warning`` per call names
+    the captions cut (``texts[i]``) and their token counts.
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel` (eval mode is set here).
         texts: ``N`` captions.
         batch_size: distinct captions per forward pass.
         progress: tqdm bar over batches.
+        warn_truncated: log the warning above (False: the caller says it itself, as the
+            CLI's and the explorer's query notes do).
 
     Returns:
         :class:`Embeddings` with ``N`` rows: ``dense (N, D)`` float32, L2-normalised;
@@ -373,14 +383,21 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
     model.eval()
     uniq = list(dict.fromkeys(texts))
     dense = lexical = None  # filled batch by batch: one (n, V) array, never a second copy
+    limit, cut = int(model.config.max_text_length), []  # (row of uniq, tokens) of cut texts
     for i in tqdm(range(0, len(uniq), batch_size), desc="encoding texts", unit="batch",
                   disable=not progress):
         out = model.forward_text(uniq[i:i + batch_size])
+        if warn_truncated:  # a text read to the limit may be longer: only those are counted
+            full = np.flatnonzero(out.token_mask.sum(dim=1).cpu().numpy() >= limit)
+            cut += [(i + j, n) for j in full if (n := model.count_tokens(uniq[i + j])) > limit]
         d, lex = out.dense.float().cpu().numpy(), out.lexical.float().cpu().numpy()
         if dense is None:
             dense = np.empty((len(uniq), d.shape[1]), np.float32)
             lexical = np.empty((len(uniq), lex.shape[1]), np.float32)
         dense[i:i + len(d)], lexical[i:i + len(lex)] = d, lex
+    if cut:
+        first = {t: k for k, t in reversed(list(enumerate(texts)))}  # a text's first index
+        logger.warning(truncation_note([(first[uniq[u]], n) for u, n in cut], len(uniq), limit))
     if len(uniq) == len(texts):  # distinct captions (the evaluation's case): rows in order
         return Embeddings(dense, lexical)
     row = {t: k for k, t in enumerate(uniq)}

@@ -145,8 +145,10 @@ class Searcher:
                              f"that built {self.index.path}")
         return self.model
 
-    def embed_text(self, text: str) -> QueryEmbedding:
-        """Embed a text query.
+    def embed_text(self, text: str, *, warn_truncated: bool = True) -> QueryEmbedding:
+        """Embed a text query: one longer than the model's ``max_text_length`` tokens (64,
+        about 48 words) is cut there, and a ``logger.warning`` says so (as
+        :func:`~.embed.encode_texts`, whose ``warn_truncated`` this is).
 
         Args:
             text: the query in English; surrounding whitespace is stripped.
@@ -162,7 +164,7 @@ class Searcher:
         """
         text = require_words(text)
         model = self._need_model("a text query")
-        dense, lexical = encode_texts(model, [text])
+        dense, lexical = encode_texts(model, [text], warn_truncated=warn_truncated)
         ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "text", text)
 

@@ -117,6 +117,37 @@ def test_encode_texts_dedupes_and_keeps_order(model):
         encode_texts(model, [])
 
 
+def test_texts_longer_than_the_model_reads_are_named_in_one_warning(model, caplog):
+    """encode_texts cut captions at max_text_length silently (two captions differing only
+    after token 64 got one embedding); one warning per call now names them."""
+    limit = model.config.max_text_length
+    base = " ".join(["a person walks forward and then turns left"] * 8)  # 8 x 8 words
+    long = [base + " and sits down", base + " and jumps high"]
+    assert model.count_tokens(long[0]) > limit
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        emb = encode_texts(model, ["a person waves", long[0]])
+    assert [r.getMessage() for r in caplog.records] == [
+        f"texts[1] is {model.count_tokens(long[0])} tokens long; the model reads its first "
+        f"{limit} (max_text_length), so the rest of it is left out of its embedding"]
+    np.testing.assert_allclose(emb.dense[1], encode_texts(model, [long[1]]).dense[0],
+                               atol=1e-5)  # the end that differs is not read
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        encode_texts(model, long + ["a person sits", long[0]] + [base + f" {w}" for w in
+                                                                  ("bows", "kicks")],
+                     batch_size=2)  # the cut ones in several batches, one repeated
+    (msg,) = [r.getMessage() for r in caplog.records]
+    n = model.count_tokens(long[0])
+    assert msg.startswith(f"4 of 5 texts are longer than the {limit} tokens the model reads")
+    assert msg.endswith(f"texts[0] ({n}), texts[1] ({model.count_tokens(long[1])}), "
+                        f"texts[4] ({model.count_tokens(base + ' bows')}) ... (tokens)")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        encode_texts(model, long, warn_truncated=False)  # a caller that says it itself
+        encode_texts(model, [" ".join(["walks"] * (limit - 2))])  # exactly the limit: read
+    assert not caplog.records
+
+
 def test_scorer_blocks(model):
     texts = ["a person walks", "a person jumps"]
     t = encode_texts(model, texts)
