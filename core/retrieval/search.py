@@ -245,7 +245,7 @@ class Searcher:
         pos = np.flatnonzero(inv.indices == i)  # the row, from the posting lists
         row = np.zeros(inv.shape[1], np.float32)
         row[np.searchsorted(inv.indptr, pos, side="right") - 1] = inv.data[pos]
-        ids, w = sparse_query(row, "dot", self.query_words)  # stored rows are normalised
+        ids, w = sparse_query(row, self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(self._dense.row(i), ids, w, "item", item=i)
 
     # -- scores ---------------------------------------------------------------------------
