@@ -55,14 +55,18 @@ RERANK_POOL = 400
 """Order-aware ranking re-scores the plain ranking's best ``max(RERANK_POOL, 4 k)`` hits."""
 
 
-def cached_orders(model: Any, caption: str, cache: dict | None) -> Any:
+def cached_orders(model: Any, caption: str, cache: dict | None,
+                  warn_truncated: bool = True) -> Any:
     """:func:`~motionlex.core.retrieval.event_orders.query_orders` of ``caption``, kept in
-    ``cache`` (at most :data:`ORDERS_CACHED` captions; the oldest dropped first)."""
+    ``cache`` (at most :data:`ORDERS_CACHED` captions; the oldest dropped first);
+    ``warn_truncated``: log orders cut at the model's length (False for the query, whose
+    cut the status bar tells)."""
     from motionlex.core.retrieval.event_orders import query_orders  # lazy: fast start
 
     if cache is not None and caption in cache:
         return cache[caption]
-    q = query_orders(model, caption, max_orders=MAX_EVENT_ORDERS)
+    q = query_orders(model, caption, max_orders=MAX_EVENT_ORDERS,
+                     warn_truncated=warn_truncated)
     if cache is not None:
         while len(cache) >= ORDERS_CACHED:
             cache.pop(next(iter(cache)))
@@ -135,12 +139,14 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
         if searcher.model is None:
             raise ValueError("text queries need the model that built this gallery: open its "
                              "checkpoint (File > Open checkpoint)")
-        query = searcher.embed_text(request.text)
+        query = searcher.embed_text(request.text,  # the status bar says it (query_tokens)
+                                    warn_truncated=False)
     orders = None
     text_query = request.item is None and request.motion_file is None
     if order_alpha > 0 and text_query:
         try:
-            orders = cached_orders(searcher.model, request.text.strip(), orders_cache)
+            orders = cached_orders(searcher.model, request.text.strip(), orders_cache,
+                                   warn_truncated=False)
         except (ImportError, ValueError) as e:  # no parser, or no events: plain ranking
             logger.warning("order-aware ranking off for %r: %s", request.text, e)
         if orders is not None and len(orders.orders) < 2:

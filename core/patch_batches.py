@@ -11,8 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.core.motion.motion import Motion, to_canonical
-from motionlex.core.motion.skeleton import Skeleton, as_skeleton
+from motionlex.core.motion.file_checks import check_finite_joints
+from motionlex.core.motion.joint_arrays import make_motion
+from motionlex.core.motion.motion import (
+    CANONICAL_FPS,
+    MIN_FRAMES,
+    Motion,
+    joints_fps,
+    to_canonical,
+)
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton, joint_count_hint
 from motionlex.core.patches import (
     MAX_FRAMES,
     PATCH_LEN,
@@ -129,27 +137,43 @@ def _patches_by_matrix(joint_list: list[np.ndarray], mats: list[np.ndarray],
     return out
 
 
-def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
-    """The ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
+def motion_pairs(motions: Sequence[Any], *, assume_canonical: bool = False
+                 ) -> list[tuple[np.ndarray, Skeleton]]:
+    """The canonical ``(joints, skeleton)`` pairs of what a user passes as motions to encode.
+
+    By default every motion is brought to the canonical form (20 fps, facing +Z on frame 0,
+    pelvis at XZ = 0, its lowest foot on the floor) by
+    :func:`~motionlex.core.motion.motion.to_canonical`, which leaves a canonical clip as it
+    is (to float32 round-off), so an array read with ``np.load`` encodes as its loaded
+    :class:`Motion` does and as ``Searcher.embed_motion(joints, skeleton)`` does.
 
     Args:
-        motions: :class:`~motionlex.core.motion.motion.Motion` objects, each taken as a
-            whole clip and brought to the canonical form (20 fps, facing +Z, its lowest
-            foot on the floor) by :func:`~motionlex.core.motion.motion.to_canonical`, which
-            leaves a canonical clip as it is; or ``(joints (T, J, 3), skeleton)`` pairs of
-            canonical joints (NumPy or CPU torch; used as float32 metres; the skeleton or a
-            built-in skeleton's name, ``"smpl22"``), as they are. A
-            crop that keeps its whole clip's floor (``crop_seconds(..., canonical=True)``,
-            as training and evaluation make them) goes as a pair.
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects (at their own
+            ``fps``), or ``(joints (T, J, 3), skeleton)`` pairs: NumPy or CPU torch float
+            metres, Y up, ``T >= 2``, with the skeleton or a built-in skeleton's name
+            (``"smpl22"``); a pair is checked and read as ``Searcher.embed_motion`` reads
+            an array (:func:`~motionlex.core.motion.joint_arrays.make_motion`) at the frame
+            rate of the skeleton's joint files
+            (:func:`~motionlex.core.motion.motion.joints_fps`: 12.5 fps for ``"kit21"``,
+            else 20; pass a :class:`Motion` for another rate).
+        assume_canonical: the motions are canonical already and are used as they are (the
+            fast path of index builds, evaluation and validation, whose clips come from
+            the loaders in canonical form; a crop keeping its whole clip's floor,
+            ``crop_seconds(..., canonical=True)``, must go so: made canonical again it
+            would be put on the floor). Pairs are then taken at 20 fps; only shapes are
+            checked.
 
     Returns:
-        ``(joints (T, J, 3) float32, skeleton)`` pairs, in order.
+        ``(joints (T, J, 3) float32 metres canonical at 20 fps, skeleton)`` pairs, in order.
 
     Raises:
         TypeError: a single motion, string or path instead of a sequence, or an item that is
             neither a Motion nor a ``(joints, skeleton)`` pair (naming its index).
-        ValueError: no motions, joints whose shape does not match their skeleton, or a
-            skeleton name that is not built in.
+        ValueError: no motions; joints whose shape does not match their skeleton (naming the
+            built-in skeleton of that joint count); fewer than 2 frames; a skeleton name
+            that is not built in; with ``assume_canonical``, a Motion not at 20 fps; else a
+            pair ``make_motion`` refuses (NaN, not metres: a ``MotionFileError``) or a
+            motion ``to_canonical`` cannot turn (no facing direction), naming ``motions[i]``.
     """
     if isinstance(motions, (str, bytes, Motion)) or not isinstance(motions, Sequence):
         raise TypeError(f"motions must be a list of Motion objects or (joints, skeleton) "
@@ -158,18 +182,38 @@ def motion_pairs(motions: Sequence[Any]) -> list[tuple[np.ndarray, Skeleton]]:
         raise ValueError("no motions to encode")
     out = []
     for i, m in enumerate(motions):
+        where = f"motions[{i}]"
         if isinstance(m, Motion):
-            c = to_canonical(m)
+            if assume_canonical and m.fps != CANONICAL_FPS:
+                raise ValueError(f"{where} is at {m.fps:g} fps: canonical motions are at "
+                                 f"{CANONICAL_FPS:g} (leave assume_canonical False to "
+                                 f"bring it there)")
+            c = m if assume_canonical else _canonical(m, where)
             out.append((c.joints, c.skeleton))
             continue
         if not (isinstance(m, tuple | list) and len(m) == 2):
-            raise TypeError(f"motions[{i}] is {type(m).__name__}: expected a Motion (e.g. from "
+            raise TypeError(f"{where} is {type(m).__name__}: expected a Motion (e.g. from "
                             f"load_motion_file) or a (joints (T, J, 3), Skeleton) pair")
-        skeleton = as_skeleton(m[1], f"motions[{i}]")  # a Skeleton, or "smpl22" / "kit21"
+        skeleton = as_skeleton(m[1], where)  # a Skeleton, or "smpl22" / "kit21"
         joints = np.asarray(m[0], dtype=np.float32)
         j = skeleton.num_joints
-        if joints.ndim != 3 or joints.shape[1:] != (j, 3) or len(joints) < 1:
-            raise ValueError(f"motions[{i}]: joints must be (T, {j}, 3) for its skeleton "
-                             f"({j} joints), got {joints.shape}")
+        if joints.ndim != 3 or joints.shape[1:] != (j, 3):
+            hint = joint_count_hint(joints.shape[1], skeleton) if joints.ndim == 3 else ""
+            raise ValueError(f"{where}: joints must be (T, {j}, 3) for its skeleton "
+                             f"({j} joints), got {joints.shape}{hint}")
+        if len(joints) < MIN_FRAMES:
+            raise ValueError(f"{where}: {len(joints)} frame(s); at least {MIN_FRAMES} needed")
+        if not assume_canonical:  # read as embed_motion reads an array
+            check_finite_joints(joints, skeleton, where)  # names the frame and joint
+            motion = make_motion(joints, joints_fps(skeleton), skeleton, name=where)
+            joints = _canonical(motion, where).joints
         out.append((joints, skeleton))
     return out
+
+
+def _canonical(motion: Motion, where: str) -> Motion:
+    """:func:`to_canonical` of one of the motions to encode; its errors name ``where``."""
+    try:
+        return to_canonical(motion)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from e

@@ -44,7 +44,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     bank = run_steps_with_bar(caption_bank_steps(model, captions, source),
                               desc="encoding the caption bank (once per model)", unit="caption",
                               disable=args.quiet)
-    res = describe_motion(model, stats, motion.joints, motion.skeleton, bank, k=args.k,
+    res = describe_motion(model, stats, motion, bank=bank, k=args.k,  # its own fps
                           weight=checkpoint_weight(checkpoint))
     if args.json:  # one document (README "JSON output"; json_output's field names)
         from motionlex.core.cli.json_output import print_json, word_contributions

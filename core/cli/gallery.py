@@ -248,7 +248,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     elif motion is not None:
         query = searcher.embed_motion(motion)  # the loader warned already, if it is Z-up
     else:
-        query = searcher.embed_text(args.query)
+        query = searcher.embed_text(args.query, warn_truncated=False)  # noted below
         unknown = warn_unknown_words(args.query, model, index)
         warn_long_text(args.query, model)
     if args.fusion_weight is not None and args.mode != "fused":

@@ -59,12 +59,13 @@ def cmd_words(args: argparse.Namespace) -> int:
         m = load_motion_file(args.motion)  # read (and checked) before the model loads
         # the towers in plain torch (~1.5 s instead of ~5 s, as search)
         model, stats = load_for_queries(checkpoint, args.device)
-        words = word_weights(model, stats, motion=(m.joints, m.skeleton), k=k)
+        words = word_weights(model, stats, motion=m, k=k)  # a Motion: its own fps
     else:
         from motionlex.core.cli.query_notes import warn_long_text, warn_unknown_words
 
         model, stats = load_for_queries(checkpoint, args.device)
-        words = word_weights(model, stats, text=args.text, k=k)
+        words = word_weights(model, stats, text=args.text, k=k,
+                             warn_truncated=False)  # warn_long_text notes it below
         unknown = warn_unknown_words(args.text, model)
         warn_long_text(args.text, model)
     forms: dict[str, tuple[str, ...]] = {}  # --group-forms: the forms each row sums

@@ -323,6 +323,16 @@ class MotionDataset:
                     "captions would be learned backwards; fix the joint order of its files",
                     self.root, motion.skeleton.name, median, len(self._side_votes))
 
+    def __repr__(self) -> str:
+        """Folder, split, layout, skeleton and counts, e.g. ``MotionDataset('data/bandai',
+        split='val', joints on smpl22, 70 motions, 140 captions, 0 skipped)``."""
+        skeleton = ("native skeletons" if self.layout == "bvh" else
+                    f"on {self._skeleton.name}" if self._skeleton is not None else "on ?")
+        captions = sum(len(r.captions) for r in self.records)
+        return (f"MotionDataset({str(self.root)!r}, split={self.split!r}, {self.layout} "
+                f"{skeleton}, {len(self.records)} motions, {captions} captions, "
+                f"{len(self.report.skipped)} skipped{'' if self.canonical else ', raw'})")
+
     def __len__(self) -> int:
         return len(self.records)
 

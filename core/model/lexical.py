@@ -290,11 +290,12 @@ def top_words(
         raise ValueError(f"k must be >= 1; got {k}")
     w = torch.as_tensor(np.asarray(weights) if isinstance(weights, np.ndarray) else weights)
     w = w.detach().float().cpu()
+    given = tuple(w.shape)  # the shape as given, for the message (not the (1, V) made of it)
     if w.dim() == 1:
         w = w.unsqueeze(0)
     if w.dim() != 2 or w.shape[1] != len(tokens):
         raise ValueError(
-            f"lexical weights must be (V,) or (B, V) with V = {len(tokens)}; got {tuple(w.shape)}"
+            f"lexical weights must be (V,) or (B, V) with V = {len(tokens)}; got {given}"
         )
     values, ids = torch.topk(w, k=min(k, w.shape[1]), dim=1)
     out: list[list[tuple[str, float]]] = []

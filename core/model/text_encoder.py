@@ -102,6 +102,30 @@ def tokenize_captions(tokenizer: Any, texts: Sequence[str], max_length: int) -> 
     return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
 
+def truncation_note(cut: Sequence[tuple[int, int]], total: int, max_length: int) -> str:
+    """The one warning of a call that encoded captions longer than the encoder reads
+    (:func:`tokenize_captions` keeps their first ``max_length`` tokens).
+
+    Args:
+        cut: ``(index in the caller's texts, tokens with the special tokens)`` of each
+            caption cut, in order (at least one).
+        total: captions encoded in the call.
+        max_length: tokens the encoder reads (``config.max_text_length``).
+
+    Returns:
+        One line naming the caption (or the first three of them and how many in all) and
+        token counts.
+    """
+    if len(cut) == 1:
+        i, n = cut[0]
+        return (f"texts[{i}] is {n} tokens long; the model reads its first {max_length} "
+                f"(max_text_length), so the rest of it is left out of its embedding")
+    shown = ", ".join(f"texts[{i}] ({n})" for i, n in cut[:3])
+    return (f"{len(cut)} of {total} texts are longer than the {max_length} tokens the model "
+            f"reads (max_text_length) and are cut there, their ends left out of their "
+            f"embeddings: {shown}{' ...' if len(cut) > 3 else ''} (tokens)")
+
+
 class TextEncoder(nn.Module):
     """A Hugging Face masked-LM: backbone, MLM head (decoder tied to word embeddings), tokenizer.
 

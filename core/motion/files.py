@@ -212,13 +212,17 @@ def load_motion_file(
         A validated :class:`Motion`, canonical unless ``canonical=False``.
 
     Raises:
-        TypeError: ``fps`` is neither None nor a number (``"20"``, ``True``).
+        TypeError: ``path`` is not a str or ``os.PathLike`` (``3``, an array, a Motion);
+            ``fps`` is neither None nor a number (``"20"``, ``True``).
         FileNotFoundError: no such file, or a folder.
         MotionFileError / ValueError: unreadable or invalid motion, a FIFO, device or socket
             (never opened), another extension, a ``skip_frames`` that is neither ``"auto"``
             nor an int leaving 2 frames, or an ``fps`` outside [1, 1000] (0 included: it is
             no default).
     """
+    if not isinstance(path, (str, os.PathLike)):  # pathlib's TypeError named no parameter
+        raise TypeError(f"load_motion_file: path must be a file path (str or os.PathLike), "
+                        f"got {type(path).__name__} {path!r:.40}")
     if fps is not None:
         check_fps_type(fps, "fps")
     p = Path(path)

@@ -25,7 +25,7 @@ from motionlex.core.motion.file_checks import (
     warn_unless_y_up,
 )
 from motionlex.core.motion.motion import CANONICAL_FPS, MIN_FRAMES, Motion
-from motionlex.core.motion.skeleton import Skeleton, as_skeleton
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton, joint_count_hint
 
 MAX_ABS_COORD_M = 100.0
 """Coordinates beyond this many metres are taken as a unit error (e.g. millimetres)."""
@@ -35,19 +35,23 @@ MAX_BODY_EXTENT_M = 4.0
 """A single body whose joints span more than this in one frame is a unit error."""
 
 
-def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>") -> np.ndarray:
+def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<array>", *,
+                    holder: str = "the file") -> np.ndarray:
     """Check a joint array and return it as contiguous float32.
 
     Args:
         joints: ``(T, J, 3)`` array of positions in metres.
         skeleton: the skeleton the joints must match.
         source: file name quoted in error messages.
+        holder: what holds the joints, in the joint-count message (``"the file"``, or
+            ``"the array"`` for an in-memory array: :func:`make_motion` without a source).
 
     Returns:
         ``(T, J, 3)`` float32 array.
 
     Raises:
-        MotionFileError: wrong rank, joint count or last axis; non-numeric data; fewer than
+        MotionFileError: wrong rank, joint count (naming the built-in skeleton of that
+            count: :func:`~.skeleton.joint_count_hint`) or last axis; non-numeric data; fewer than
             2 frames; NaN or inf; frames of all zeros (:func:`check_zero_frames`);
             coordinates or body size that are not plausible metres (millimetres or
             centimetres given as metres, or a collapsed body).
@@ -61,7 +65,7 @@ def validate_joints(joints: np.ndarray, skeleton: Skeleton, source: str = "<arra
     if arr.shape[1] != skeleton.num_joints:
         raise MotionFileError(
             f"{source}: skeleton {skeleton.name!r} has {skeleton.num_joints} joints, "
-            f"the file has {arr.shape[1]}"
+            f"{holder} has {arr.shape[1]}{joint_count_hint(arr.shape[1], skeleton)}"
         )
     if arr.shape[0] < MIN_FRAMES:
         raise MotionFileError(f"{source}: {arr.shape[0]} frame(s); at least {MIN_FRAMES} needed")
@@ -131,7 +135,8 @@ def make_motion(
     check_fps_type(fps, f"{src}: frame rate")
     if not np.isfinite(fps) or fps <= 0:
         raise MotionFileError(f"{src}: frame rate must be > 0, got {fps}")
-    arr = validate_joints(joints, skeleton, src)
+    arr = validate_joints(joints, skeleton, src,
+                          holder="the file" if source is not None else "the array")
     if source is None:  # an array from the caller (the file loaders warn for files)
         warn_unless_y_up(arr, skeleton, src)
     return Motion(arr, float(fps), skeleton, source, name)

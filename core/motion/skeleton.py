@@ -290,6 +290,25 @@ def as_skeleton(skeleton: object, where: str = "<array>") -> Skeleton:
     return skeleton
 
 
+def joint_count_hint(num_joints: int, skeleton: Skeleton) -> str:
+    """A hint for joints that do not fit ``skeleton``: the built-in skeleton that has
+    ``num_joints`` joints, when it is another one (21 -> ``'kit21'``, 22 -> ``'smpl22'``).
+
+    Args:
+        num_joints: the joint count ``J`` of the array given.
+        skeleton: the skeleton it was given with.
+
+    Returns:
+        ``"; 21 joints is the built-in skeleton 'kit21': pass 'kit21' as its skeleton"``,
+        or ``""`` when no other built-in skeleton has ``num_joints`` joints.
+    """
+    for name, sk in BUILTIN_SKELETONS.items():
+        if sk.num_joints == num_joints and sk != skeleton:
+            return (f"; {num_joints} joints is the built-in skeleton {name!r}: pass {name!r} "
+                    f"as its skeleton")
+    return ""
+
+
 def skeleton_for_joint_count(num_joints: int) -> Skeleton:
     """The built-in skeleton with ``num_joints`` joints (22 -> SMPL, 21 -> KIT-ML).
 

@@ -39,7 +39,8 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
         model: the :class:`~.model.MotionTextModel`.
         motions: ``B`` ``(joints, skeleton)`` pairs; ``joints`` ``(T, J, 3)`` float
             positions in metres, in canonical form (20 fps, Y up, as
-            :meth:`~motionlex.core.data.datasets.MotionDataset.load_motion` gives them), ``J``
+            :meth:`~motionlex.core.data.datasets.MotionDataset.load_motion` gives them:
+            encoded as they are, ``encode_motions(..., assume_canonical=True)``), ``J``
             equal to ``skeleton.num_joints``; clips longer than the model's ``max_frames``
             are encoded in windows (``settings.long_clips``).
         patch_stats: the model's patch statistics.
@@ -61,11 +62,11 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
     if top_k is None:
         d, lex = encode_motions(model, motions, patch_stats, batch_size=batch_size,
                                 long_clips=settings.long_clips,
-                                patches_on_device=patches_on_device)
+                                patches_on_device=patches_on_device, assume_canonical=True)
         return d, sparsify_lexical(lex, None, similarity)
     emb = encode_motions(model, motions, patch_stats, batch_size=batch_size,
                          long_clips=settings.long_clips, lexical_top_k=top_k,
-                         patches_on_device=patches_on_device)
+                         patches_on_device=patches_on_device, assume_canonical=True)
     return emb.dense, sparse_from_top_words(emb.values, emb.ids, emb.num_words, similarity)
 
 

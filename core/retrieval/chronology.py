@@ -290,7 +290,7 @@ def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, s
     pairs = chronology_pairs(seed=seed, n=n)
     clips = [p.motion.motion for p in pairs] + [p.motion_negative.motion for p in pairs]
     motions = encode_motions(model, [(c.joints, c.skeleton) for c in clips], stats,
-                             batch_size=64, long_clips="first")
+                             batch_size=64, long_clips="first", assume_canonical=True)
     captions = [p.caption for p in pairs]
     texts = list(dict.fromkeys(captions + [p.text_negative for p in pairs]))
     score = Scorer(texts, encode_texts(model, texts), motions, model.config.lexical_similarity)

@@ -38,6 +38,9 @@ from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.text_files import DatasetError, read_caption_corpus, text_lines
 from motionlex.core.model.folder import trained_data_folders
+from motionlex.core.motion.joint_arrays import make_motion
+from motionlex.core.motion.motion import Motion, joints_fps
+from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 from motionlex.core.steps import run_steps
@@ -360,26 +363,61 @@ def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
     return [(bank.captions[b], float(fused[i, b])) for i, b in enumerate(best)]
 
 
-def describe_motion(model: Any, stats: Any, joints: np.ndarray, skeleton: Any,
-                    bank: CaptionBank, *, k: int = 5, weight: float = DEFAULT_FUSION_WEIGHT,
-                    words: int = 5, distinct: float | None = DISTINCT_COSINE
-                    ) -> MotionDescription:
-    """Encode a canonical motion and describe it (:func:`describe_embedding`).
+def describe_motion(model: Any, stats: Any, joints: np.ndarray | Motion,
+                    skeleton: Skeleton | str | None = None, bank: CaptionBank | None = None,
+                    *, k: int = 5, weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5,
+                    distinct: float | None = DISTINCT_COSINE) -> MotionDescription:
+    """Encode a motion in its canonical form and describe it (:func:`describe_embedding`).
 
     Args:
-        joints: ``(T, J, 3)`` float32 canonical joints, metres, 20 fps. skeleton: its
-            skeleton. stats: the model's patch statistics. The others: as
-            :func:`describe_embedding`.
+        joints: a :class:`Motion` (e.g. from
+            :func:`~motionlex.core.motion.files.load_motion_file`; it brings its skeleton and
+            frame rate: ``describe_motion(model, stats, motion, bank=bank)``), or ``(T, J,
+            3)`` float joints in metres, Y up, at the frame rate of its skeleton's joint
+            files (12.5 fps for ``"kit21"``, else 20), checked by
+            :func:`~motionlex.core.motion.joint_arrays.make_motion`. Either is brought to
+            the canonical form as :func:`~.embed.encode_motions` does.
+        skeleton: the joints' skeleton or a built-in one's name; None with a Motion.
+        bank: the caption bank (:func:`load_caption_bank`).
+        stats: the model's patch statistics. The others: as :func:`describe_embedding`.
 
     Raises:
-        ValueError: as :func:`describe_embedding`, or joints the encoder cannot take.
+        TypeError: joints without a skeleton, a skeleton that is none, or no
+            :class:`CaptionBank` as ``bank`` (each naming describe_motion's parameters).
+        ValueError: a Motion with a skeleton too, as :func:`describe_embedding`, or joints
+            the encoder cannot take (``make_motion``'s ``MotionFileError``: shape, frames,
+            units).
     """
     from motionlex.core.retrieval.embed import encode_motions  # torch: lazily
 
-    emb = encode_motions(model, [(joints, skeleton)], stats)
+    motion = _motion_to_describe(joints, skeleton, bank)
+    emb = encode_motions(model, [motion], stats)
     row = sparsify_lexical(emb.lexical, BANK_WORDS, bank.similarity)  # as an index row
     return describe_embedding(bank, emb.dense[0], row.indices, row.data, k=k, weight=weight,
                               words=words, distinct=distinct)
+
+
+def _motion_to_describe(joints: Any, skeleton: Any, bank: Any) -> Motion:
+    """The :class:`Motion` :func:`describe_motion` encodes; its argument errors name its own
+    parameters (they named ``motions[0]``, which the caller never passed)."""
+    if not isinstance(bank, CaptionBank):
+        if bank is None and isinstance(skeleton, CaptionBank):
+            raise TypeError("describe_motion got the caption bank as skeleton: pass a Motion "
+                            "as describe_motion(model, stats, motion, bank=bank)")
+        raise TypeError(f"describe_motion: bank must be a CaptionBank (load_caption_bank), "
+                        f"got {type(bank).__name__}")
+    if isinstance(joints, Motion):
+        if skeleton is not None:
+            raise ValueError(f"describe_motion: a Motion brings its own skeleton "
+                             f"({joints.skeleton.name}); pass skeleton=None, or its joints "
+                             f"with the skeleton to use")
+        return joints
+    if skeleton is None:
+        raise TypeError("describe_motion takes joints (T, J, 3) with their skeleton, or a "
+                        "Motion as joints (e.g. load_motion_file(path)) with skeleton None")
+    sk = as_skeleton(skeleton, "describe_motion skeleton")
+    return make_motion(np.asarray(joints, np.float32), joints_fps(sk), sk,
+                       name="describe_motion joints")
 
 
 def checkpoint_weight(checkpoint: str | os.PathLike) -> float:

@@ -13,6 +13,7 @@ pooling carried over windows), so a search finds an action anywhere in a long cl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
-from motionlex.core.model.text_encoder import check_texts
+from motionlex.core.model.text_encoder import check_texts, truncation_note
 from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
@@ -30,6 +31,8 @@ from motionlex.core.patches import PatchStats, part_resampling_matrix
 from motionlex.core.retrieval.device_patches import JointGroup, device_patches, pad_joints
 from motionlex.core.retrieval.fingerprints import require_model
 from motionlex.core.text.spelling import require_words
+
+logger = logging.getLogger(__name__)
 
 LONG_CLIP_MODES = ("windows", "first")
 """How clips over the model's window are encoded (see :func:`clip_windows`)."""
@@ -131,8 +134,10 @@ def encode_motions(
     lexical_top_k: int | None = None,
     patches_on_device: bool | None = None,
     progress: bool = False,
+    assume_canonical: bool = False,
 ) -> Embeddings | TopWords:
-    """Dense and lexical embeddings of canonical motions, long clips pooled over windows.
+    """Dense and lexical embeddings of motions in canonical form, long clips pooled over
+    windows.
 
     The clips (windows) are encoded ``batch_size`` at a time in their order. Each batch's
     patch images are built with one :func:`patches_from_joints` call per skeleton
@@ -143,12 +148,16 @@ def encode_motions(
 
     Args:
         model: a :class:`~.model.MotionTextModel` (eval mode is set here).
-        motions: ``(joints (T, J, 3) float metres, canonical 20 fps, skeleton)`` pairs, or
-            :class:`~motionlex.core.motion.motion.Motion` objects (brought to the canonical
-            form here: :func:`~motionlex.core.patch_batches.motion_pairs`); skeletons may
-            differ between motions.
-            Nothing checks that pairs are canonical (Y up, facing +Z, 20 fps): joints in
-            another frame or unit encode without error but land far from their captions.
+        motions: :class:`~motionlex.core.motion.motion.Motion` objects, or
+            ``(joints (T, J, 3) float metres Y up, skeleton)`` pairs (``T >= 2``; the
+            skeleton or a built-in one's name), skeletons may differ between motions. Both
+            are brought to the canonical form here (20 fps, facing +Z, pelvis at XZ = 0 and
+            feet on the floor on frame 0: :func:`~motionlex.core.patch_batches.motion_pairs`),
+            as ``Searcher.embed_motion`` does, so ``np.load`` of a dataset file encodes as
+            its loaded Motion does; a pair is read at its skeleton's joint-file rate (12.5
+            fps for ``"kit21"``, else 20: a Motion carries its own) and checked as
+            ``make_motion`` checks an array (metres, finite). A clip already canonical is
+            left as it is to float32 round-off.
         stats: patch z-score statistics (the model's training statistics:
             ``load_checkpoint`` returns them with the model).
         batch_size: windows per forward pass.
@@ -163,6 +172,11 @@ def encode_motions(
             float32 round-off); ``False``: NumPy
             (:func:`patches_from_joints`); ``None``: on the device when it is CUDA.
         progress: a tqdm bar over the batches ("encoding motions").
+        assume_canonical: the motions are canonical (20 fps) already and used as they are,
+            only shapes and values checked: index builds, evaluation and validation pass
+            their loaders' clips so (faster; a ``crop_seconds(..., canonical=True)`` crop
+            keeps its whole clip's floor, which ``to_canonical`` would move). Joints in
+            another frame or unit then encode without error, far from their captions.
 
     Returns:
         :class:`Embeddings` with ``n`` rows (``dense (n, D)``, ``lexical (n, V)``), or with
@@ -173,14 +187,17 @@ def encode_motions(
             list of motions (:func:`~motionlex.core.patch_batches.motion_pairs`);
             ``batch_size`` not an int.
         ValueError: no motions, ``lexical_top_k < 1``, ``batch_size < 1``, an unknown
-            ``long_clips``, a joint array that does not match its skeleton, or NaN or inf
-            joints (naming the motion, frame and joint).
+            ``long_clips``, a joint array that does not match its skeleton (naming the
+            built-in skeleton of its joint count) or has fewer than 2 frames, NaN or inf
+            joints (naming the motion, frame and joint), joints that are not plausible
+            metres (a ``MotionFileError``) or a motion without a facing direction
+            (:func:`~motionlex.core.patch_batches.motion_pairs`, naming ``motions[i]``).
 
     Source: windows pooled as in the module docstring; patches per Yu et al., CVPR 2024,
     Sec. 3.2 (:func:`patches_from_joints`).
     """
     require_model(model, "forward_motion")
-    motions = motion_pairs(motions)
+    motions = motion_pairs(motions, assume_canonical=assume_canonical)
     if not isinstance(stats, PatchStats):
         raise TypeError(f"stats must be the model's PatchStats (load_checkpoint returns them; "
                         f"or PatchStats.load(folder / 'patch_stats.json')), got "
@@ -318,14 +335,21 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
 
 @torch.inference_mode()
 def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
-                 progress: bool = False) -> Embeddings:
+                 progress: bool = False, *, warn_truncated: bool = True) -> Embeddings:
     """Embed captions (each distinct string once), rows in the order of ``texts``.
+
+    A caption longer than the model's ``config.max_text_length`` tokens (64 for the shipped
+    model, special tokens included; about 48 words) is cut there: only its first tokens
+    are embedded, so the events at its end are lost. One ``logger.warning`` per call names
+    the captions cut (``texts[i]``) and their token counts.
 
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel` (eval mode is set here).
         texts: ``N`` captions.
         batch_size: distinct captions per forward pass.
         progress: tqdm bar over batches.
+        warn_truncated: log the warning above (False: the caller says it itself, as the
+            CLI's and the explorer's query notes do).
 
     Returns:
         :class:`Embeddings` with ``N`` rows: ``dense (N, D)`` float32, L2-normalised;
@@ -359,14 +383,21 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
     model.eval()
     uniq = list(dict.fromkeys(texts))
     dense = lexical = None  # filled batch by batch: one (n, V) array, never a second copy
+    limit, cut = int(model.config.max_text_length), []  # (row of uniq, tokens) of cut texts
     for i in tqdm(range(0, len(uniq), batch_size), desc="encoding texts", unit="batch",
                   disable=not progress):
         out = model.forward_text(uniq[i:i + batch_size])
+        if warn_truncated:  # a text read to the limit may be longer: only those are counted
+            full = np.flatnonzero(out.token_mask.sum(dim=1).cpu().numpy() >= limit)
+            cut += [(i + j, n) for j in full if (n := model.count_tokens(uniq[i + j])) > limit]
         d, lex = out.dense.float().cpu().numpy(), out.lexical.float().cpu().numpy()
         if dense is None:
             dense = np.empty((len(uniq), d.shape[1]), np.float32)
             lexical = np.empty((len(uniq), lex.shape[1]), np.float32)
         dense[i:i + len(d)], lexical[i:i + len(lex)] = d, lex
+    if cut:
+        first = {t: k for k, t in reversed(list(enumerate(texts)))}  # a text's first index
+        logger.warning(truncation_note([(first[uniq[u]], n) for u, n in cut], len(uniq), limit))
     if len(uniq) == len(texts):  # distinct captions (the evaluation's case): rows in order
         return Embeddings(dense, lexical)
     row = {t: k for k, t in enumerate(uniq)}

@@ -171,10 +171,10 @@ def _all_protocol_inputs(model: Any, data: EvalSet, stats: PatchStats, cfg: Eval
     uniq = list(dict.fromkeys(texts))
     score = Scorer(uniq, encode_texts(model, uniq, cfg.batch_size, cfg.progress),
                    encode_motions(model, [(m.joints, m.skeleton) for m in motions], stats,
-                                  batch_size=cfg.batch_size, long_clips="first"),
+                                  batch_size=cfg.batch_size, long_clips="first",
+                                  assume_canonical=True),  # canonical crops: their own floor
                    model.config.lexical_similarity)
-    return (*score(texts, np.arange(len(motions))),
-            owner_positives(texts, owners, len(motions)))
+    return *score(texts, np.arange(len(motions))), owner_positives(texts, owners, len(motions))
 
 
 def _fusion_weight(cfg: EvalConfig, checkpoint: Path, data: EvalSet,
@@ -283,7 +283,7 @@ def evaluate_steps(checkpoint: str | Path, data: str | Path, out_dir: str | Path
     uniq = list(dict.fromkeys(all_texts))
     score = Scorer(uniq, encode_texts(model, uniq, cfg.batch_size, cfg.progress),
                    encode_motions(model, clips, stats, batch_size=cfg.batch_size,
-                                  long_clips="first", progress=cfg.progress),
+                                  long_clips="first", progress=cfg.progress, assume_canonical=True),
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(m_count))
     positives = owner_positives(texts, owners, m_count)

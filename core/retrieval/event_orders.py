@@ -40,7 +40,8 @@ class QueryOrders:
     dense: np.ndarray
 
 
-def query_orders(model: Any, caption: str, max_orders: int = 24) -> QueryOrders:
+def query_orders(model: Any, caption: str, max_orders: int = 24, *,
+                 warn_truncated: bool = True) -> QueryOrders:
     """Split a caption into events and embed every distinct order of them, true first (past
     ``max_orders``, the true order and a seeded uniform sample of the others).
 
@@ -49,6 +50,8 @@ def query_orders(model: Any, caption: str, max_orders: int = 24) -> QueryOrders:
         caption: the caption (a query or a motion's caption).
         max_orders: distinct orders embedded at most (4 events: all 24; 5 or more: a
             sample).
+        warn_truncated: warn of orders longer than the model reads (cut at its
+            ``max_text_length`` tokens: :func:`~.embed.encode_texts`).
 
     Raises:
         ImportError: spaCy's parser is missing (event splitting).
@@ -59,7 +62,8 @@ def query_orders(model: Any, caption: str, max_orders: int = 24) -> QueryOrders:
         raise ValueError(f"no events in caption {caption!r}")
     orders = all_orders(events, limit=max_orders)
     texts = [join_events([events[i] for i in o]) for o in orders]
-    return QueryOrders(caption, list(events), orders, texts, encode_texts(model, texts).dense)
+    return QueryOrders(caption, list(events), orders, texts,
+                       encode_texts(model, texts, warn_truncated=warn_truncated).dense)
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def order_ranking_report(model: Any, stats: PatchStats, pairs: Sequence[Any], *,
              + [(c.motion_negative.motion.joints, c.motion_negative.motion.skeleton)
                 for c in pairs])
     motions = encode_motions(model, clips, stats, batch_size=batch_size,
-                             long_clips="first").dense
+                             long_clips="first", assume_canonical=True).dense
     captions = [c.caption for c in pairs]
     plain = encode_texts(model, captions).dense @ motions.T  # (P, 2P)
     margins, events = [], []

@@ -145,8 +145,10 @@ class Searcher:
                              f"that built {self.index.path}")
         return self.model
 
-    def embed_text(self, text: str) -> QueryEmbedding:
-        """Embed a text query.
+    def embed_text(self, text: str, *, warn_truncated: bool = True) -> QueryEmbedding:
+        """Embed a text query: one longer than the model's ``max_text_length`` tokens (64,
+        about 48 words) is cut there, and a ``logger.warning`` says so (as
+        :func:`~.embed.encode_texts`, whose ``warn_truncated`` this is).
 
         Args:
             text: the query in English; surrounding whitespace is stripped.
@@ -162,13 +164,14 @@ class Searcher:
         """
         text = require_words(text)
         model = self._need_model("a text query")
-        dense, lexical = encode_texts(model, [text])
+        dense, lexical = encode_texts(model, [text], warn_truncated=warn_truncated)
         ids, w = sparse_query(lexical[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "text", text)
 
     def embed_motion(self, joints: np.ndarray | Motion, skeleton: Skeleton | str | None = None,
                      fps: float | None = None) -> QueryEmbedding:
-        """Embed a motion query (brought to the canonical form first).
+        """Embed a motion query, brought to the canonical form first: the embedding
+        :func:`~.embed.encode_motions` gives the same Motion or ``(joints, skeleton)`` pair.
 
         Args:
             joints: ``(T, J, 3)`` float, metres, Y up; or a :class:`Motion` (e.g. from
@@ -208,8 +211,9 @@ class Searcher:
             if fps is None:  # the loaders' default for the skeleton
                 fps = joints_fps(skeleton)
             m = to_canonical(make_motion(np.asarray(joints, np.float32), fps, skeleton))
-        dense, lex = encode_motions(model, [(m.joints, m.skeleton)], self.index.patch_stats,
-                                    long_clips=self.index.settings.long_clips)
+        dense, lex = encode_motions(model, [m], self.index.patch_stats,  # as made canonical
+                                    long_clips=self.index.settings.long_clips,
+                                    assume_canonical=True)
         ids, w = sparse_query(lex[0], self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(dense[0], ids, w, "motion")
 
@@ -241,7 +245,7 @@ class Searcher:
         pos = np.flatnonzero(inv.indices == i)  # the row, from the posting lists
         row = np.zeros(inv.shape[1], np.float32)
         row[np.searchsorted(inv.indptr, pos, side="right") - 1] = inv.data[pos]
-        ids, w = sparse_query(row, "dot", self.query_words)  # stored rows are normalised
+        ids, w = sparse_query(row, self.index.lexical_similarity, self.query_words)
         return QueryEmbedding(self._dense.row(i), ids, w, "item", item=i)
 
     # -- scores ---------------------------------------------------------------------------

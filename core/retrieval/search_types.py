@@ -46,14 +46,19 @@ class Hit:
         index: row in the gallery index.
         id: the item's id.
         score: the ranking score of the chosen mode: dense cosine in [-1, 1]; lexical
-            similarity (cosine in [0, 1] for a ``cosine`` model); fused
+            similarity (``lexical_score``); fused
             ``w * dense + (1 - w) * lexical / max over the gallery`` (:func:`.fusion.fuse`).
         caption: its first caption (``""`` when it has none).
         source: the source file.
         words: up to ``words`` (the argument of :meth:`.search.Searcher.search`)
             ``(word, query weight x motion weight)`` pairs, largest first.
         dense_score: dense cosine of the hit.
-        lexical_score: lexical similarity of the hit (over the query's kept words).
+        lexical_score: lexical similarity of the hit on pruned vectors: for a ``cosine``
+            model the cosine in [0, 1] of the query's ``query_words`` heaviest words and the
+            motion's stored ``lexical_top_k`` words, each renormalised
+            (:func:`~.sparse.sparse_query`); it reads below ``lexical_similarity`` of the
+            full vectors, for the best hits of Bandai val's captions a median 11 % below
+            (3-20 %) with the default 64 and 128 words (README, "Python").
     """
 
     index: int

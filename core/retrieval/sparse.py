@@ -156,9 +156,12 @@ def sparse_query(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The words of a query's lexical vector.
 
-    For ``"cosine"`` the full vector is L2-normalised first, so each kept word's product
-    with a stored (unit) motion vector is its exact share of the cosine; then only the
-    ``max_words`` heaviest words are kept (query pruning).
+    Only the ``max_words`` heaviest words are kept (query pruning). For ``"cosine"`` the
+    kept weights are then L2-normalised, as the index's pruned motion rows are
+    (:func:`sparsify_lexical`), so a score against a stored row is the cosine of the two
+    pruned vectors and each word's product its share of it. (Normalising the full vector
+    before pruning left the query 75-95 % of its norm, and every score that much lower:
+    a per-query scale, so lexical and fused rankings are the same either way.)
 
     Args:
         lexical: ``(V,)`` float, non-negative lexical vector.
@@ -180,13 +183,13 @@ def sparse_query(
         raise ValueError(f"max_words must be >= 1 or None, got {max_words}")
     if v.size and v.min() < 0:
         raise ValueError(f"lexical weights must be >= 0, min {v.min()}")
-    if similarity == "cosine":
-        norm = float(np.linalg.norm(v))
-        v = v / norm if norm > 0 else v
     ids = np.flatnonzero(v > 0)
     if max_words is not None and len(ids) > max_words:
         ids = np.sort(ids[np.argpartition(-v[ids], max_words - 1)[:max_words]])
-    return ids.astype(np.int64), v[ids].astype(np.float32)
+    w = v[ids].astype(np.float64)
+    if similarity == "cosine" and len(w):  # the kept words' norm: a cosine of pruned vectors
+        w /= np.linalg.norm(w)
+    return ids.astype(np.int64), w.astype(np.float32)
 
 
 def inverted_scores(inverted: sp.csc_matrix, word_ids: np.ndarray,

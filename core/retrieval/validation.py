@@ -101,7 +101,7 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     score = Scorer(uniq, encode_texts(model, uniq, batch_size),
                    encode_motions(model, [(m.joints, m.skeleton) for m in motions]
                                   + mirror_clips + reordered, stats, batch_size=batch_size,
-                                  long_clips="first"),
+                                  long_clips="first", assume_canonical=True),
                    model.config.lexical_similarity)
     dense, lex = score(texts, np.arange(len(motions)))
     positives = owner_positives(texts, owners, len(motions))

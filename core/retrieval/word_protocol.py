@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from motionlex.core.model.lexical import top_words
+from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
@@ -180,8 +181,8 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
 
 
 def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = None,
-                 motion: tuple[np.ndarray, Skeleton] | None = None, k: int = 20
-                 ) -> list[tuple[str, float, float]]:
+                 motion: Motion | tuple[np.ndarray, Skeleton] | None = None, k: int = 20,
+                 warn_truncated: bool = True) -> list[tuple[str, float, float]]:
     """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
 
     Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
@@ -194,9 +195,13 @@ def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = Non
     Args:
         model: a :class:`~motionlex.core.model.model.MotionTextModel`.
         stats: its patch statistics (for a motion; None will do for a text).
-        text: a caption; or ``motion``: ``(joints (T, J, 3) float32 metres canonical,
-            skeleton)``. Exactly one of the two.
+        text: a caption; or ``motion``: a :class:`Motion` or a ``(joints (T, J, 3) float32
+            metres, skeleton)`` pair, brought to the canonical form as
+            :func:`~.embed.encode_motions` does (a pair at its skeleton's joint-file rate).
+            Exactly one of the two.
         k: number of words, ``>= 1``.
+        warn_truncated: warn of a text longer than the model reads (as
+            :func:`~.embed.encode_texts`: it is cut at ``max_text_length`` tokens).
 
     Returns:
         ``(word, weight, share)`` triples, heaviest first; zero weights are left out.
@@ -207,7 +212,8 @@ def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = Non
     """
     if (text is None) == (motion is None):
         raise ValueError("give exactly one of text and motion")
-    emb = (encode_texts(model, [require_words(text)]) if text is not None
+    emb = (encode_texts(model, [require_words(text)], warn_truncated=warn_truncated)
+           if text is not None
            else encode_motions(model, [motion], stats))
     vector = emb.lexical[0]
     norm = float(np.linalg.norm(vector)) or 1.0

@@ -147,7 +147,8 @@ def cross_skeleton_report(model: Any, stats: PatchStats, pairs: Sequence[tuple[P
     for path, _, _ in pairs:
         m = load_motion_file(path)
         clips.append((m.joints, m.skeleton))
-    emb = encode_motions(model, clips, stats, batch_size=batch_size, long_clips="first").dense
+    emb = encode_motions(model, clips, stats, batch_size=batch_size, long_clips="first",
+                         assume_canonical=True).dense  # loaded canonical
     sim = emb @ emb.T
     n = len(pairs)
     bvh_rows = g + np.arange(n)

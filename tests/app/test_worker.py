@@ -87,7 +87,7 @@ def test_load_checkpoint_and_gallery_infos(qapp, tmp_path, tiny_checkpoint, gall
     assert [e[1:] for e in rec.of("finished")] == [("checkpoint", "done"), ("gallery", "done")]
 
 
-def test_rank_steps_real_ranking(worker, tiny_checkpoint):
+def test_rank_steps_real_ranking(worker, tiny_checkpoint, caplog):
     req = RankRequest(1, "a person waves the right hand", k=10, chunk_size=8)
     steps, result = _run(worker.rank_steps(req))
     n = len(worker.index)
@@ -115,8 +115,11 @@ def test_rank_steps_real_ranking(worker, tiny_checkpoint):
     assert (result.query_tokens, result.max_tokens, result.cut) == (
         8, worker.model.config.max_text_length, False)
     long = " ".join(["a person walks forward and then turns left"] * 10)  # 80 words
-    _, cut = _run(worker.rank_steps(RankRequest(2, long, k=3)))
+    with caplog.at_level("WARNING", logger="motionlex"):
+        _, cut = _run(worker.rank_steps(RankRequest(2, long, k=3)))
     assert cut.query_tokens == 10 * 8 + 2 and cut.cut
+    # the status bar says it (status_texts); the core's log warning would say it twice
+    assert not [r for r in caplog.records if "tokens long" in r.getMessage()]
 
 
 def test_cancel_takes_effect_at_next_chunk(worker):

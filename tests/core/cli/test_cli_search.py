@@ -220,3 +220,29 @@ def test_a_folder_that_is_no_index_says_how_to_build_one(small_index: Path, tmp_
     assert capsys.readouterr().err.strip().endswith(
         f"an interrupted build left {tmp_path / '.new.mlx.work'}: run the same 'motionlex "
         "index' command again to finish it)")
+
+
+def test_a_long_query_is_noted_once_and_the_searcher_warns_from_python(small_index: Path,
+                                                                        capsys, caplog):
+    """The CLI's note says a query is cut; the core's warning (Searcher.embed_text, for
+    Python callers, which got none) stays out of the CLI, which would say it twice."""
+    from motionlex.core.retrieval.index import GalleryIndex
+    from motionlex.core.retrieval.search import Searcher
+
+    long_query = "a person walks forward and then turns around slowly " * 8  # 9 WordPieces
+    capsys.readouterr()
+    with caplog.at_level("WARNING", logger="motionlex"):
+        assert main(["search", long_query, "--index", str(small_index), "-k", "2"]) == 0
+        assert main(["words", long_query, "-k", "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.count(f"note: the query is {8 * 9 + 2} tokens long") == 2
+    assert not [r for r in caplog.records if "tokens long" in r.getMessage()]
+    from motionlex.core.model.lite_load import load_lite
+
+    searcher = Searcher(GalleryIndex.load(small_index), load_lite(GalleryIndex.load(
+        small_index).checkpoint))
+    with caplog.at_level("WARNING", logger="motionlex"):
+        searcher.embed_text(long_query)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"texts[0] is {8 * 9 + 2} tokens long; the model reads its first 64 "
+        f"(max_text_length), so the rest of it is left out of its embedding"]

@@ -517,3 +517,15 @@ def test_a_caption_path_that_is_a_folder_is_reported(shared_data, tmp_path, make
         (ids[0], f"{cap} is a broken link (to {tmp_path / 'gone.txt'}), not a caption file")]
     cap.unlink()  # no caption file at all: a motion without captions, as before
     assert [r.id for r in MotionDataset(root, "all").records] == ids
+
+
+def test_repr_names_the_folder_split_and_counts(shared_data):
+    """A dataset printed as ``<...MotionDataset object at 0x...>``; it says what it holds now,
+    as GalleryIndex and Searcher do."""
+    val = MotionDataset(shared_data / "bandai", "val")
+    assert repr(val) == (f"MotionDataset({str(shared_data / 'bandai')!r}, split='val', joints "
+                         f"on smpl22, 70 motions, 140 captions, 0 skipped)")
+    assert len(val) == 70 and sum(len(r.captions) for r in val.records) == 140
+    bvh = MotionDataset(shared_data / "raw_bvh", "all", canonical=False)
+    assert repr(bvh).endswith("split='all', bvh native skeletons, 10 motions, 10 captions, "
+                              "0 skipped, raw)")

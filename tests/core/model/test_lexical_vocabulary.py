@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -18,8 +19,10 @@ def test_top_words(tiny: MotionTextModel) -> None:
     w[0, walk], w[0, jump], w[1, jump] = 2.0, 1.0, 0.5
     assert tiny.top_words(w, k=3) == [[("walk", 2.0), ("jump", 1.0)], [("jump", 0.5)]]
     assert tiny.top_words(w[0], k=1) == [[("walk", 2.0)]]
-    with pytest.raises(ValueError, match="V = 30522"):
+    with pytest.raises(ValueError, match=r"V = 30522; got \(10,\)$"):  # as given, not (1, 10)
         tiny.top_words(torch.ones(10))
+    with pytest.raises(ValueError, match=r"got \(100,\)$"):  # the audit's NumPy case
+        tiny.top_words(np.zeros(100))
 
 
 def test_corpus_lexical_vectors_stay_in_vocabulary(

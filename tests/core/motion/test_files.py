@@ -92,6 +92,17 @@ def test_errors_name_the_file(tmp_path):
         load_motion_file(tmp_path / "cut.npy")
 
 
+def test_a_path_that_is_no_path_is_named(shared_data):
+    """load_motion_file(3) raised pathlib's bare "expected str, bytes or os.PathLike object,
+    not int" six frames deep; a loaded array or Motion passed by mistake is named too."""
+    m = load_motion_file(shared_data / "raw_bvh" / "bandai_1_bow_normal_001.bvh")
+    for wrong, kind in ((3, "int 3"), (m.joints, "ndarray"), (m, "Motion"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=rf"^load_motion_file: path must be a file path "
+                           rf"\(str or os.PathLike\), got {kind}"):
+            load_motion_file(wrong)
+    assert load_motion_file(str(m.source)).num_frames == m.num_frames  # a str still loads
+
+
 @pytest.mark.parametrize("frame_time,fps,message", [
     ("1000", None, r"frame rate 0\.001 fps \(Frame Time: 1000 s\) is outside \[1, 1000\] fps"),
     ("100000", None, r"frame rate 1e-05 fps \(Frame Time: 100000 s\) is outside"),

@@ -62,3 +62,19 @@ def test_bad_files(tmp_path, walk):
     np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(MotionFileError, match="obj.npy"):
         load_joints_npy(obj, SMPL22)
+
+
+def test_array_joint_count_error_says_array_and_names_the_skeleton_of_that_count(walk):
+    """An in-memory array is "the array", not "the file"; 21 joints point to 'kit21' and 22
+    to 'smpl22' (the audit's make_motion(j[:, :21], 20, "smpl22") said "the file has 21")."""
+    from motionlex.core.motion.skeleton import KIT21
+
+    with pytest.raises(MotionFileError, match=r"^<array>: skeleton 'smpl22' has 22 joints, "
+                       r"the array has 21; 21 joints is the built-in skeleton 'kit21'"):
+        make_motion(walk.joints[:, :21], 20.0, "smpl22")
+    with pytest.raises(MotionFileError, match=r"the array has 22; .*'smpl22' as its skeleton"):
+        make_motion(walk.joints, 20.0, KIT21)
+    with pytest.raises(MotionFileError, match=r"the array has 20$"):  # no skeleton has 20
+        make_motion(walk.joints[:, :20], 20.0, "smpl22")
+    with pytest.raises(MotionFileError, match=r"^w.npy: .* the file has 21; .*'kit21'"):
+        make_motion(walk.joints[:, :21], 20.0, "smpl22", source="w.npy")

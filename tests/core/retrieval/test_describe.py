@@ -182,3 +182,31 @@ def test_near_duplicate_captions_go_after_distinct_ones():
     for bad in (-1.5, 1.01):  # not a cosine: everything, or nothing, a near-duplicate
         with pytest.raises(ValueError, match=r"distinct must be a cosine in \[-1, 1\]"):
             describe_embedding(bank, motion, *none, k=3, distinct=bad)
+
+
+def test_describe_motion_takes_a_motion_and_names_its_own_parameters(model, stats, shared_data,
+                                                                     tmp_path):
+    """A Motion describes as its joints and skeleton do; wrong calls name describe_motion's
+    parameters (``describe_motion(model, stats, motion, None, bank)`` said "motions[0]:
+    skeleton must be a Skeleton ..., got NoneType")."""
+    from motionlex.core.motion.file_checks import MotionFileError
+    from motionlex.core.motion.files import load_motion_file
+
+    m = load_motion_file(shared_data / "bandai" / "new_joints"
+                         / "bn2_wave-right-hand_normal_001.npy")
+    bank = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)
+    ref = describe_motion(model, stats, m.joints, "smpl22", bank, k=4, weight=0.5)
+    for got in (describe_motion(model, stats, m, None, bank, k=4, weight=0.5),
+                describe_motion(model, stats, m, bank=bank, k=4, weight=0.5)):
+        assert [d.caption for d in got.descriptions] == [d.caption for d in ref.descriptions]
+        np.testing.assert_allclose([d.score for d in got.descriptions],
+                                   [d.score for d in ref.descriptions], atol=1e-5)
+    with pytest.raises(TypeError, match="describe_motion takes joints .* with their skeleton"):
+        describe_motion(model, stats, m.joints, None, bank)
+    with pytest.raises(TypeError, match="caption bank as skeleton.*bank=bank"):
+        describe_motion(model, stats, m, bank)
+    with pytest.raises(ValueError, match="a Motion brings its own skeleton"):
+        describe_motion(model, stats, m, "smpl22", bank)
+    with pytest.raises(MotionFileError, match="^describe_motion joints: .*the array has 21; "
+                       ".*'kit21'"):
+        describe_motion(model, stats, m.joints[:, :21], "smpl22", bank)

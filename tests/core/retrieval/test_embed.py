@@ -28,12 +28,15 @@ def test_long_clips_pooled_over_windows(shared_data, model, stats):
     m = replace(m, joints=np.concatenate([m.joints] * 3))
     starts = clip_windows(m.num_frames, 224)
     assert starts == [0, 224, 373]
-    d, lex = encode_motions(model, [(m.joints, m.skeleton)], stats)
-    parts = [encode_motions(model, [(m.joints[s:s + 224], m.skeleton)], stats) for s in starts]
+    # the windows as they are (assume_canonical: made canonical, each would be turned)
+    d, lex = encode_motions(model, [(m.joints, m.skeleton)], stats, assume_canonical=True)
+    parts = [encode_motions(model, [(m.joints[s:s + 224], m.skeleton)], stats,
+                            assume_canonical=True) for s in starts]
     mean = np.mean([p[0][0] for p in parts], axis=0)
     assert np.allclose(d[0], mean / np.linalg.norm(mean), atol=1e-5)
     assert np.allclose(lex[0], np.max([p[1][0] for p in parts], axis=0), atol=1e-5)
-    first, _ = encode_motions(model, [(m.joints, m.skeleton)], stats, long_clips="first")
+    first, _ = encode_motions(model, [(m.joints, m.skeleton)], stats, long_clips="first",
+                              assume_canonical=True)
     assert np.allclose(first[0], parts[0][0][0], atol=1e-5)
     with pytest.raises(ValueError, match="no motions"):
         encode_motions(model, [], stats)
@@ -73,6 +76,34 @@ def test_encoders_take_what_a_user_has_and_refuse_the_rest(shared_data, model, s
         encode_motions(model, [(canon.joints[:, :5], canon.skeleton)], stats)
 
 
+def test_a_loaded_array_encodes_as_its_loaded_motion(shared_data, model, stats):
+    """A pair of joints from np.load is brought to the canonical form, as the loader's Motion
+    is (it was encoded as it was: a Bandai file's floor at +4 cm and root off the origin moved
+    every embedding); assume_canonical keeps the old path, and both refuse 1-frame clips."""
+    from motionlex.core.motion.files import load_motion_file
+    from motionlex.core.motion.motion import resample
+
+    path = shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy"
+    raw, m = np.load(path), load_motion_file(path)
+    assert raw.shape == m.joints.shape and np.abs(raw - m.joints).max() > 0.04  # not canonical
+    emb = encode_motions(model, [(raw, "smpl22"), m, (m.joints, m.skeleton)], stats)
+    np.testing.assert_allclose(emb.dense[0], emb.dense[1], atol=1e-6)
+    np.testing.assert_allclose(emb.dense[2], emb.dense[1], atol=1e-6)  # canonical: as it is
+    as_is = encode_motions(model, [(raw, "smpl22")], stats, assume_canonical=True)
+    assert np.abs(as_is.dense[0] - emb.dense[0]).max() > 1e-3
+    for fast in (False, True):
+        with pytest.raises(ValueError, match=r"motions\[0\]: 1 frame\(s\); at least 2 needed"):
+            encode_motions(model, [(raw[:1], "smpl22")], stats, assume_canonical=fast)
+    with pytest.raises(ValueError, match=r"motions\[0\]: joints must be \(T, 22, 3\) .* got "
+                       r"\(124, 21, 3\); 21 joints is the built-in skeleton 'kit21'"):
+        encode_motions(model, [(raw[:, :21], "smpl22")], stats)
+    with pytest.raises(ValueError, match=r"motions\[1\] is at 10 fps: canonical motions are at "
+                       r"20"):  # a Motion said canonical at another rate: refused, not encoded
+        encode_motions(model, [m, resample(m, 10.0)], stats, assume_canonical=True)
+    with pytest.raises(ValueError, match=r"motions\[0\]: implausible scale for metres"):
+        encode_motions(model, [(raw * 1000, "smpl22")], stats)  # millimetres: as make_motion
+
+
 def test_encode_texts_dedupes_and_keeps_order(model):
     texts = ["a person walks", "a person jumps", "a person walks"]
     emb = encode_texts(model, texts, batch_size=1)
@@ -84,6 +115,37 @@ def test_encode_texts_dedupes_and_keeps_order(model):
     np.testing.assert_allclose(one.dense[0], emb.dense[1], atol=1e-5)
     with pytest.raises(ValueError, match="non-empty list of strings"):
         encode_texts(model, [])
+
+
+def test_texts_longer_than_the_model_reads_are_named_in_one_warning(model, caplog):
+    """encode_texts cut captions at max_text_length silently (two captions differing only
+    after token 64 got one embedding); one warning per call now names them."""
+    limit = model.config.max_text_length
+    base = " ".join(["a person walks forward and then turns left"] * 8)  # 8 x 8 words
+    long = [base + " and sits down", base + " and jumps high"]
+    assert model.count_tokens(long[0]) > limit
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        emb = encode_texts(model, ["a person waves", long[0]])
+    assert [r.getMessage() for r in caplog.records] == [
+        f"texts[1] is {model.count_tokens(long[0])} tokens long; the model reads its first "
+        f"{limit} (max_text_length), so the rest of it is left out of its embedding"]
+    np.testing.assert_allclose(emb.dense[1], encode_texts(model, [long[1]]).dense[0],
+                               atol=1e-5)  # the end that differs is not read
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        encode_texts(model, long + ["a person sits", long[0]] + [base + f" {w}" for w in
+                                                                  ("bows", "kicks")],
+                     batch_size=2)  # the cut ones in several batches, one repeated
+    (msg,) = [r.getMessage() for r in caplog.records]
+    n = model.count_tokens(long[0])
+    assert msg.startswith(f"4 of 5 texts are longer than the {limit} tokens the model reads")
+    assert msg.endswith(f"texts[0] ({n}), texts[1] ({model.count_tokens(long[1])}), "
+                        f"texts[4] ({model.count_tokens(base + ' bows')}) ... (tokens)")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="motionlex.core.retrieval.embed"):
+        encode_texts(model, long, warn_truncated=False)  # a caller that says it itself
+        encode_texts(model, [" ".join(["walks"] * (limit - 2))])  # exactly the limit: read
+    assert not caplog.records
 
 
 def test_scorer_blocks(model):

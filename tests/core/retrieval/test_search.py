@@ -104,6 +104,66 @@ def test_search_modes_sorted_and_exact(searcher, gallery, mode):
                 assert np.isclose(v, qw * gallery.lexical[h.index, wid], rtol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def default_gallery(shared_data, make_subset, tmp_path_factory):
+    """The shipped model and an index it built of 16 Bandai val clips and the 10 raw_bvh
+    takes (real lexical vectors: 125-400 words a text, so 64 query words prune)."""
+    from motionlex.core.model.factory import load_checkpoint
+    from motionlex.core.retrieval.build import build_index
+    from motionlex.resources import default_model_dir
+
+    model, stats = load_checkpoint(default_model_dir(), "cpu")
+    src = shared_data / "bandai"
+    ids = [i for i in (src / "val.txt").read_text().split() if i][::4][:16]
+    tmp = tmp_path_factory.mktemp("default-gallery")
+    data = [make_subset(src, tmp / "bandai_val", ids), shared_data / "raw_bvh"]
+    build_index(model, data, tmp / "g.mlx", patch_stats=stats, progress=False,
+                checkpoint=default_model_dir())
+    return GalleryIndex.load(tmp / "g.mlx", model), model
+
+
+def test_lexical_score_is_the_cosine_of_the_pruned_vectors_and_rankings_keep(default_gallery):
+    """The pruned query is renormalised: a hit's lexical score is the cosine of the query's
+    64 kept words and the motion's stored row, computed here by hand (it was that times the
+    kept words' share of the full norm: 25-35 % lower). The old query ranks the same in
+    lexical and fused mode (a per-query scale; fused divides by the per-query max)."""
+    from motionlex.core.retrieval.embed import encode_texts
+
+    gallery, model = default_gallery
+    assert gallery.lexical_similarity == "cosine"
+    s, n = Searcher(gallery, model), len(gallery)
+    queries = QUERIES + [c for c in gallery.first_captions if c][:8]
+    shares = []
+    for text in queries:
+        q = s.embed_text(text)
+        full = encode_texts(model, [text]).lexical[0].astype(np.float64)
+        kept = full[q.word_ids]
+        assert (full > 0).sum() > 64 == len(q.word_ids) and kept.min() >= np.sort(full)[-64]
+        want = gallery.lexical @ np.bincount(q.word_ids, kept / np.linalg.norm(kept),
+                                             minlength=full.size)
+        hits = s.search(q, k=n, mode="lexical")
+        np.testing.assert_allclose([h.lexical_score for h in hits],
+                                   want[[h.index for h in hits]], rtol=1e-5, atol=1e-7)
+        assert sum(h.lexical_score > 0.05 for h in hits) > n // 2  # real overlaps, not zeros
+        old = QueryEmbedding(q.dense, q.word_ids, (kept / np.linalg.norm(full)).astype(
+            np.float32), "text", text)  # the full vector's norm, as before
+        for mode in ("lexical", "fused"):
+            new_hits, old_hits = s.search(q, k=n, mode=mode), s.search(old, k=n, mode=mode)
+            assert [h.index for h in new_hits] == [h.index for h in old_hits]
+            if mode == "fused":
+                np.testing.assert_allclose([h.score for h in new_hits],
+                                           [h.score for h in old_hits], atol=1e-6)
+            else:
+                np.testing.assert_allclose([o.lexical_score / h.lexical_score for h, o in
+                                            zip(new_hits, old_hits)],
+                                           np.linalg.norm(kept) / np.linalg.norm(full),
+                                           rtol=1e-5)
+        shares.append(np.linalg.norm(kept) / np.linalg.norm(full))
+    assert 0.6 < min(shares) and max(shares) < 0.99  # the old scores' shortfall
+    item = s.item_query(0)  # a stored row (128 words) pruned to 64: renormalised too
+    assert len(item.word_ids) == 64 and np.linalg.norm(item.word_weights) == pytest.approx(1.0)
+
+
 def test_fusion_weight_extremes_match_single_modes(searcher):
     q = searcher.embed_text(QUERIES[1])
     dense = [h.index for h in searcher.search(q, 8, "dense")]
@@ -158,6 +218,23 @@ def test_bare_kit21_joints_are_read_at_kit_mls_frame_rate(searcher, shared_data)
     bare = searcher.embed_motion(j, "kit21").dense
     np.testing.assert_array_equal(bare, searcher.embed_motion(j, "kit21", fps=12.5).dense)
     assert np.abs(bare - searcher.embed_motion(j, "kit21", fps=20).dense).max() > 1e-3
+
+
+def test_embed_motion_and_encode_motions_agree_on_a_loaded_array(searcher, gallery,
+                                                                  shared_data):
+    """The two public motion encoders give one embedding of the same array: np.load of a
+    Bandai file (not canonical: floor at +4 cm, root off the origin) and a kit21 array (read
+    at 12.5 fps by both). The pair path used arrays as they were (cos 0.73 on the default
+    model)."""
+    from motionlex.core.retrieval.embed import encode_motions
+
+    raw = np.load(shared_data / "bandai" / "new_joints" / "bn2_wave-right-hand_normal_001.npy")
+    kit = np.load(shared_data / "humanml3d_samples" / "new_joints" / "012314.npy")[:, :21]
+    for joints, sk in ((raw, "smpl22"), (kit, "kit21")):
+        pair = encode_motions(searcher.model, [(joints, sk)], gallery.patch_stats,
+                              long_clips=gallery.settings.long_clips)
+        np.testing.assert_allclose(pair.dense[0], searcher.embed_motion(joints, sk).dense,
+                                   atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "fused"])
