@@ -2,7 +2,8 @@
 
 This is retrieval-based motion captioning: no caption is generated word by word; the
 motion's embedding is compared with every caption of a fixed bank (dense cosine and
-lexical similarity, fused with the checkpoint's fusion weight) and the best captions are
+lexical similarity, fused with a fusion weight: the CLI and the explorer use the
+checkpoint's, :func:`checkpoint_weight`; the functions' default is 0.5) and the best captions are
 returned with their scores and the words that carry the lexical match. A motion unlike
 anything in the bank still gets its nearest captions, so the scores matter.
 
@@ -379,7 +380,11 @@ def describe_motion(model: Any, stats: Any, joints: np.ndarray | Motion,
             the canonical form as :func:`~.embed.encode_motions` does.
         skeleton: the joints' skeleton or a built-in one's name; None with a Motion.
         bank: the caption bank (:func:`load_caption_bank`).
-        stats: the model's patch statistics. The others: as :func:`describe_embedding`.
+        stats: the model's patch statistics.
+        weight: the dense share of fused scores; the default is 0.5, ``motionlex describe``
+            and the explorer pass the checkpoint's validated one,
+            ``checkpoint_weight(checkpoint)`` (0.6 for the shipped model).
+        The others: as :func:`describe_embedding`.
 
     Raises:
         TypeError: joints without a skeleton, a skeleton that is none, or no

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from motionlex.core.data.bvh_folders import action_prompt
 from motionlex.core.retrieval.describe import (
     BANK_FILE,
     bank_captions,
@@ -70,7 +71,7 @@ def test_bank_holds_a_bvh_folders_training_captions(shared_data, tmp_path):
         {"data": [str(shared_data / "cmu_kitml"), str(bvh)]}))
     caps, src = bank_captions(ckpt)
     assert str(bvh) in src and "cmu_kitml" in src
-    expected = {f"a person {index[k]['action'].replace('-', ' ')}" for k in takes[:3]}
+    expected = {action_prompt(index[k]["action"], inflect=True) for k in takes[:3]}
     assert expected <= set(caps)  # the train split's takes, by their index.json labels
     # one folder's train split (renamed from training_captions, which in core/train reads
     # a run's pairs: code review 36 F7)
