@@ -207,7 +207,7 @@ class Parser(argparse.ArgumentParser):
             command = isinstance(action, argparse._SubParsersAction)
             self._bad_value = not command
             if command and isinstance(value, str):
-                from motionlex.core.text.spelling import closest_name  # only when wrong
+                from motionlex.core.text.did_you_mean import closest_name  # only when wrong
 
                 close = closest_name(value, list(action.choices))
                 hint = f"did you mean {close}?" if close else ""
@@ -236,7 +236,7 @@ class Parser(argparse.ArgumentParser):
                         x.startswith(o + "=") for o in known):  # "--lr=1e-4" for "lr=1e-4"
                     hints.append(f"{x[2:]} (settings are written without dashes)")
                     continue
-                from motionlex.core.text.spelling import closest_name  # only when wrong
+                from motionlex.core.text.did_you_mean import closest_name  # only when wrong
 
                 close = closest_name(x.split("=", 1)[0], known)
                 hints += [close] if close else []

@@ -277,7 +277,7 @@ def unknown_keys_error(what: str, unknown: Sequence[str], known: Iterable[str]) 
     Returns:
         A ``ValueError`` to raise.
     """
-    from motionlex.core.text.spelling import closest_name  # only when a key is wrong
+    from motionlex.core.text.did_you_mean import closest_name  # only when a key is wrong
 
     known = sorted(known)
     named = []

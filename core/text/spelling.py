@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher, get_close_matches
+from difflib import SequenceMatcher
 
 from motionlex.core.text.word_groups import base_candidates
 
@@ -235,18 +235,6 @@ def edit_distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[len(b)]
-
-
-def closest_name(name: str, names: list[str]) -> str | None:
-    """The one of ``names`` (a command, a shipped config) that ``name`` most likely
-    mistypes: the fewest edits away (at most 2, 1 for a name of up to 3 letters: ``tyni``
-    and ``tny`` -> ``tiny``, ``serach`` -> ``search``), else difflib's closest
-    (``cpu-smal`` -> ``cpu-small``); None when none is near."""
-    scored = sorted((edit_distance(name.lower(), n), n) for n in names)
-    if scored and scored[0][0] <= (2 if len(name) >= 4 else 1):
-        return scored[0][1]
-    close = get_close_matches(name, names, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def max_edits(word: str) -> int:

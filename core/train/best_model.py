@@ -78,7 +78,7 @@ class BestModelExport:
         trained step is kept as well (:attr:`best_step`), exported or not: a fine-tune whose
         steps never beat its ``--init`` model says how near they came."""
         if metrics and self.cfg.monitor not in metrics:  # a mistyped key: never a best model
-            from motionlex.core.text.spelling import closest_name
+            from motionlex.core.text.did_you_mean import closest_name
 
             close = closest_name(self.cfg.monitor, sorted(metrics))
             raise ValueError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from motionlex.core.text.spelling import closest_name
+from motionlex.core.text.did_you_mean import closest_name
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 """Where the shipped configs are: ``REPO/configs`` (``core/train/`` is two folders below) or,
