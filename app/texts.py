@@ -233,3 +233,11 @@ def short_id(motion_id: str) -> str:
 def similar_placeholder(motion_id: str) -> str:
     """The query box's placeholder while it lists the motions like ``motion_id``."""
     return f"showing motions like {motion_id} — type to search by text"
+
+
+def several_datasets(root: str, names: list[str], example: str) -> str:
+    """Why a folder of datasets (``../shared/data``) does not open as a gallery, and what
+    to open instead: the command line's message told the explorer's user of a ``--data``
+    option the explorer does not have (GUI audit w38 #3)."""
+    return (f"{root} holds several datasets ({', '.join(names)}), not one gallery: open one "
+            f"of them (File \u203a Open gallery\u2026), e.g. {example}")

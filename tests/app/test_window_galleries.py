@@ -36,6 +36,22 @@ def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
     assert window.search("walk") is False  # still answers, nothing queued
 
 
+def test_a_folder_of_datasets_is_told_to_open_one_of_them(qtbot, window, shared_data):
+    """GUI audit w38 #3: opening the data root said "the command line takes several as
+    their own --data options", an option the explorer does not have. The explorer names the
+    datasets and asks for one of them through its own menu."""
+    with qtbot.waitSignal(window.errorShown, timeout=LONG_WAIT_MS) as blocker:
+        window.open_gallery(shared_data)
+    msg = blocker.args[0]
+    assert f"{shared_data} holds several datasets (bandai, " in msg, msg
+    assert "raw_bvh (BVH)" in msg and "--data" not in msg
+    assert "open one of them (File \u203a Open gallery\u2026)" in msg
+    assert msg.endswith(f"e.g. {shared_data / 'bandai'}")
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    window.error_box.done(0)
+    assert window.gallery is None
+
+
 def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
                                                                   gallery_index):
     """The old gallery's query used to replace the box's text when the new gallery
