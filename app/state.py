@@ -33,6 +33,7 @@ from motionlex.app.status_texts import (
     ranking_text,
     sentence,
 )
+from motionlex.app.texts import short_id
 from motionlex.core.text.spelling import require_words
 from motionlex.core.wording import count
 
@@ -402,7 +403,7 @@ class ExplorerState:
         if not self.may_select():
             return None
         ident = self._motion.id if row is None else self._gallery.ids[row]
-        return f"like {ident.rsplit('/', 1)[-1]}"
+        return f"like {short_id(ident)}"
 
     # ------------------------------------------------------------------ jobs
     def job_started(self, kind: str, description: str) -> bool:

@@ -231,8 +231,9 @@ def short_id(motion_id: str) -> str:
 
 
 def similar_placeholder(motion_id: str) -> str:
-    """The query box's placeholder while it lists the motions like ``motion_id``."""
-    return f"showing motions like {motion_id} — type to search by text"
+    """The query box's placeholder while it lists the motions like ``motion_id`` (named by
+    its :func:`short_id`, as everywhere else)."""
+    return f"showing motions like {short_id(motion_id)} — type to search by text"
 
 
 def several_datasets(root: str, names: list[str], example: str) -> str:

@@ -71,7 +71,9 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     assert chrono.source() == "caption" and not chrono.query_available()
     # the query box no longer shows the text query: the list is "motions like" the shown one
     assert w.query_edit.text() == ""
-    assert w.query_edit.placeholderText().startswith(f"showing motions like {w.gallery.ids[row]}")
+    # named by its short id, as the lists and the word panel name it (GUI audit w38 #4)
+    short = w.gallery.ids[row].rsplit("/", 1)[-1]
+    assert w.query_edit.placeholderText().startswith(f"showing motions like {short} —")
     # the word panel's two columns say which is the query motion and which the result
     bars = w.lexical_bars
     qtbot.waitUntil(lambda: bars.title_text("query").startswith("like "),
@@ -154,6 +156,10 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     assert shown == GENERATED_MARK + res.captions[0]["caption"]
     assert panel.words_text().startswith("Motion's heaviest words")
     assert "retrieval" in panel.toolTip().lower() and "(no caption)" in panel.title_text()
+    # the BVH's id as the lists show it, not "raw_bvh/bandai_…" wrapped at its slash (w38 #4)
+    name = w.gallery.ids[row].rsplit("/", 1)[-1]
+    assert "/" in w.gallery.ids[row]
+    assert panel.title_text() == f"Describe motion {name} (no caption)"
     scores = [c["score"] for c in res.captions]
     assert scores == sorted(scores, reverse=True)
     assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()
