@@ -174,6 +174,10 @@ class Analysis(DescribeActions, QObject):
         self.act_describe.setIconText("Describe")
         self.act_describe.triggered.connect(lambda _c=False: self.describe_selected())
         win.addAction(self.act_describe)
+        panel = self.describe_panel  # its words grouped as the word panel's (one option)
+        panel.set_grouped(win.act_group_words.isChecked())
+        win.act_group_words.toggled.connect(panel.set_grouped)
+        win.state.events.model.connect(lambda info: panel.set_word_groups(info.word_groups))
         tb = win.findChild(QToolBar, "toolbar_query")
         if tb is not None:
             tb.addAction(self.act_order)

@@ -398,11 +398,12 @@ def describe_steps(index: Any, bank: Any, request: DescribeRequest,
     dense = index.unit_dense(item.index)
     yield 1, 2
     res = describe_embedding(bank, dense, lex.indices, lex.data, k=request.k, weight=weight)
-    return DescribeResult(
-        request.request_id, item.index,
+    return DescribeResult(  # the motion's words as the lexical panel gets them (60: its
+        request.request_id, item.index,  # forms summed, ten words still fill the line)
         [{"caption": d.caption, "score": d.score, "dense": d.dense, "lexical": d.lexical,
           "words": list(d.words)} for d in res.descriptions],
-        list(res.motion_words), res.bank_source, res.bank_size, res.weight)
+        top_pairs(lex.indices, lex.data, index.vocabulary), res.bank_source, res.bank_size,
+        res.weight)
 
 
 def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:

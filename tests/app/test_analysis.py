@@ -160,6 +160,13 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     name = w.gallery.ids[row].rsplit("/", 1)[-1]
     assert "/" in w.gallery.ids[row]
     assert panel.title_text() == f"Describe motion {name} (no caption)"
+    # its heaviest words are the word panel's, grouped alike, with View > Group word forms
+    # on and off (Describe listed six forms of two words beside it, GUI audit w38 #5)
+    assert w.act_group_words.isChecked() and panel.shown_words()
+    assert panel.shown_words() == w.lexical_bars.words("result")[:10]
+    w.act_group_words.setChecked(False)
+    assert panel.shown_words() == w.lexical_bars.words("result")[:10]
+    w.act_group_words.setChecked(True)
     scores = [c["score"] for c in res.captions]
     assert scores == sorted(scores, reverse=True)
     assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()
