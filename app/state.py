@@ -184,7 +184,7 @@ class ExplorerState:
         self._ranking = self._picked_while_ranking = False
         self._gallery = info
         self._galleries_pending = max(0, self._galleries_pending - 1)
-        self._last_result = None
+        self._last_result, self.last_latency_ms = None, None  # no query shown
         self._selected_row = None
         self._motion = None
         model_note, self._model_note = self._model_note, ""

@@ -270,6 +270,8 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         # "shared" with the new gallery's motions)
         self.lexical_bars.set_query_words([], None)
         self.lexical_bars.set_query_title("query")
+        self.latency_label.clear()  # so does its time ("last query 29 ms" stayed, w38 #6)
+        self.latency_label.setToolTip("")
         self.gallery_label.setText(texts.gallery_label(info))
         self.demo_banner.setText(texts.DEMO_BANNER_TEXT.format(size=info.size))
         self.demo_banner.setVisible(info.synthetic)

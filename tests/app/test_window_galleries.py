@@ -104,15 +104,19 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
 
 def test_a_similar_motions_querys_words_leave_with_its_gallery(qtbot, loaded, bvh_folder):
     """GUI audit 37 #1: after Similar motions, another gallery kept the query column's
-    words (and marked them shared with the new gallery's motions)."""
+    words (and marked them shared with the new gallery's motions); and the status bar's
+    "last query 29 ms" (GUI audit w38 #6)."""
     w = loaded
     assert w.state.selected_row is not None
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search_similar()
     qtbot.waitUntil(lambda: bool(w.lexical_bars.words("query")))  # drawn in a later stage
+    assert w.latency_label.text().startswith("last query ")
     with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
         w.open_gallery(bvh_folder)
     assert w.query_edit.text() == "" and w.lexical_bars.words("query") == []
+    assert w.latency_label.text() == "" and w.latency_label.toolTip() == ""
+    assert w.last_latency_ms is None
 
 
 def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_checkpoint,
