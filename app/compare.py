@@ -169,8 +169,8 @@ class Comparer(QObject):
             moved = [k for k, m in zip(ranks, view.in_place) if m]
             who = "all" if len(moved) == len(labels) else ", ".join(moved)
             how = "side by side"
-            note = (f" ({who} on the spot; their paths: Compare > Side by side, with their "
-                    "paths)" if moved else "")
+            note = (f" ({who} on the spot; their paths: Compare \u203a Side by side, with "
+                    "their paths)" if moved else "")
         elif layout == "paths":
             how = "side by side with their paths"
         else:  # say which colour is which motion

@@ -304,7 +304,9 @@ class Dialogs:
                 job = export_mod.export_steps(compared or win.current_motion, path, kind)
             self.exports.start(desc, job)
         except (ValueError, ImportError, OSError) as e:  # OSError: a folder, a read-only one
-            win.show_error(f"Export to {path} failed: {e}")
+            # the path once: "Export to X failed: X: GLB export writes .glb" (w38 #8)
+            win.show_error(f"Export failed: {e}" if str(path) in str(e)
+                           else f"Export to {path} failed: {e}")
             return False
         self._export_started(desc)
         return True

@@ -30,6 +30,7 @@ from motionlex.app.messages import (
     RankRequest,
     RankResult,
 )
+from motionlex.app.texts import OPEN_CHECKPOINT, OPEN_GALLERY
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
             or a motion file that cannot be read (``MotionFileError``, naming it).
     """
     if searcher is None:
-        raise ValueError("no gallery is open: open one first (File > Open gallery)")
+        raise ValueError(f"no gallery is open: open one first ({OPEN_GALLERY})")
     if request.mode not in SEARCH_MODES:
         raise ValueError(f"mode must be one of {SEARCH_MODES}, got {request.mode!r}")
     t0 = time.perf_counter()
@@ -126,7 +127,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     elif request.motion_file is not None:
         if searcher.model is None:
             raise ValueError("motion file queries need the model that built this gallery: "
-                             "open its checkpoint (File > Open checkpoint)")
+                             f"open its checkpoint ({OPEN_CHECKPOINT})")
         from motionlex.core.motion.files import load_motion_file
 
         motion = load_motion_file(request.motion_file)  # errors name the file
@@ -134,7 +135,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     else:
         if searcher.model is None:
             raise ValueError("text queries need the model that built this gallery: open its "
-                             "checkpoint (File > Open checkpoint)")
+                             f"checkpoint ({OPEN_CHECKPOINT})")
         query = searcher.embed_text(request.text)
     orders = None
     text_query = request.item is None and request.motion_file is None

@@ -33,7 +33,7 @@ from motionlex.app.status_texts import (
     ranking_text,
     sentence,
 )
-from motionlex.app.texts import short_id
+from motionlex.app.texts import OPEN_CHECKPOINT, OPEN_GALLERY, short_id
 from motionlex.core.text.spelling import require_words
 from motionlex.core.wording import count
 
@@ -220,11 +220,11 @@ class ExplorerState:
             self._status(f"Will search “{text}” once the gallery is open.")
             return "queued"
         if self._gallery is None:
-            self._status("Open a gallery first (File > Open gallery).", 8000)
+            self._status(f"Open a gallery first ({OPEN_GALLERY}).", 8000)
             return "refused"
         if not self._gallery.searchable:
             self._status("Text search needs the checkpoint this gallery was built with "
-                         "(File > Open checkpoint).", 8000)
+                         f"({OPEN_CHECKPOINT}).", 8000)
             return "refused"
         return "send"
 

@@ -313,6 +313,7 @@ class CarPanel(QWidget):
         elif not typing:  # only text the user is typing is kept; setText clears isModified
             self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint
             self._edit.setCursorPosition(0)
+        self._edit.setEnabled(True)
         self._last_emitted = None
 
     def _fill_table(self) -> None:
@@ -410,8 +411,12 @@ class CarPanel(QWidget):
             self._rewrap.start()
 
     def clear(self) -> None:
-        """Show an empty panel."""
+        """Show an empty panel, its caption box empty and off: with no motion there is
+        nothing to score a caption against (it invited typing with no gallery open, GUI
+        audit w38 #8); :meth:`set_data` turns it on."""
         self._orders = []
+        self._edit.clear()
+        self._edit.setEnabled(False)
         self._caption.setText("(no motion selected)")
         self._events.setText("")
         self._summary.setText("")
