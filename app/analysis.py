@@ -104,6 +104,7 @@ class Analysis(DescribeActions, QObject):
         self._typed_query = ""  # the query shown when it was typed
         win.motionShown.connect(self._after_motion_shown)
         self.chronology = ChronologyPanel(win.car_panel, win)
+        self.chronology.set_active(False)  # no motion yet
         self.describe_panel = DescribePanel(win)
         # one dock, two tabs: tabifying a second dock before the window is shown leaves a
         # stale duplicate tab bar on screen (Qt 6, reproduced without motionlex)
@@ -174,6 +175,10 @@ class Analysis(DescribeActions, QObject):
         self.act_describe.setIconText("Describe")
         self.act_describe.triggered.connect(lambda _c=False: self.describe_selected())
         win.addAction(self.act_describe)
+        panel = self.describe_panel  # its words grouped as the word panel's (one option)
+        panel.set_grouped(win.act_group_words.isChecked())
+        win.act_group_words.toggled.connect(panel.set_grouped)
+        win.state.events.model.connect(lambda info: panel.set_word_groups(info.word_groups))
         tb = win.findChild(QToolBar, "toolbar_query")
         if tb is not None:
             tb.addAction(self.act_order)
@@ -286,6 +291,7 @@ class Analysis(DescribeActions, QObject):
         asked_id, kind = self._orders_asked  # labelled by what was asked, not by the query
         if asked_id != result.request_id:  # not asked by this panel: its own caption
             kind = "caption"
+        self.chronology.set_active(True)
         self.chronology.mark_shown(kind)  # the toggle says what is shown ("typed": neither)
         if kind == "query":
             # each order is written as its events joined by ", then " (so the orders compare
@@ -320,6 +326,7 @@ class Analysis(DescribeActions, QObject):
         self._panel_row = self._described_row = None
         self.win.car_panel.set_busy(False)
         self.win.car_panel.clear()
+        self.chronology.set_active(False)
         self.chronology.set_heading(why)
         self.describe_panel.set_busy(False)
         self.describe_panel.clear()

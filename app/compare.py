@@ -161,20 +161,23 @@ class Comparer(QObject):
         win.show_result_words(first, ranks[0])
         win.patch_view.set_image(first.patches, fps=first.fps)
         win.analysis.request_orders(int(first.row))
+        # the scores first, the explanation after them: the status bar's permanent widgets
+        # cut a long message before its scores ("… keeps them): #1 0.707, #2 0.69…",
+        # GUI audit w38 #7)
+        note = ""
         if layout == "side":
             moved = [k for k, m in zip(ranks, view.in_place) if m]
             who = "all" if len(moved) == len(labels) else ", ".join(moved)
-            where = (f" ({who} walked on the spot, paths not shown: Compare > Side by side, "
-                     "with their paths keeps them)" if moved else "")
-            shown = "side by side" + where, labels
+            how = "side by side"
+            note = (f" ({who} on the spot; their paths: Compare \u203a Side by side, with "
+                    "their paths)" if moved else "")
         elif layout == "paths":
-            shown = "side by side with their paths", labels
+            how = "side by side with their paths"
         else:  # say which colour is which motion
-            shown = "overlaid", [f"{label} ({overlay_colour_name(i)})"
-                                 for i, label in enumerate(labels)]
+            how = "overlaid"
+            labels = [f"{label} ({overlay_colour_name(i)})" for i, label in enumerate(labels)]
         self.win.statusBar().showMessage(
-            f"Comparing {len(data.motions)} motions{more} {shown[0]}: "
-            f"{', '.join(shown[1])}.", 10000)
+            f"Comparing {', '.join(labels)} {how}{more}{note}.", 10000)
         self.showing = True
         self.rows = [int(m.row) for m in data.motions]
         self.first = data.motions[0]

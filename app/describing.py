@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from motionlex.app import texts
 from motionlex.app.analysis_messages import (
     GENERATED_MARK,
     DescribeRequest,
@@ -85,7 +86,9 @@ class DescribeActions:
         if bar.currentMessage().startswith(BANK_NOTE_START):  # the bank is ready now
             bar.clearMessage()
         gal = self.win.state.gallery
-        ident = gal.ids[result.row] if gal is not None else str(result.row)
+        # the short id, as the lists and the other panels name it ("demo-v1/demo_s078"
+        # here, wrapped at its slash, GUI audit w38 #4)
+        ident = texts.short_id(gal.ids[result.row]) if gal is not None else str(result.row)
         cap = gal.captions[result.row] if gal is not None else ""
         title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
         self.describe_panel.set_data(title, result.captions, result.motion_words,

@@ -22,7 +22,7 @@ from motionlex.app import settings as cfg
 from motionlex.app.exporter import Exporter, image_steps
 from motionlex.app.recording import VideoWriter
 from motionlex.app.text_box import TextBox
-from motionlex.app.texts import APP_TITLE, SHORTCUTS_TEXT
+from motionlex.app.texts import APP_TITLE, SHORTCUTS_TEXT, short_id
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
@@ -101,7 +101,8 @@ class Dialogs:
         gallery, row = win.state.gallery, self.held_row
         win.gallery_browser.mark_pending(row)  # the row chosen in italics, the highlight on
         win.results_list.mark_pending(win.state.result_position(row))  # the one recorded
-        name = gallery.ids[row] if gallery is not None and 0 <= row < gallery.size else row
+        name = short_id(gallery.ids[row]) if gallery is not None and 0 <= row < gallery.size \
+            else row
         win.statusBar().showMessage(
             f"{self.exports.description}: motion {name} is shown once the video's frames "
             "are rendered (Esc cancels the recording).", 8000)
@@ -256,13 +257,14 @@ class Dialogs:
         """Ask for the file of an export (:data:`~motionlex.app.export.EXPORT_DIALOGS`);
         a name without a suffix the export writes gets the chosen file type's
         (:func:`typed_export_path`), and the folder is remembered. The name offered is the
-        motion's id with the kind's :data:`~motionlex.app.export.EXPORT_NAME_ENDS`
-        (``<id>_poses.glb``)."""
+        motion's short id (:func:`~motionlex.app.texts.short_id`, as the lists name it; the
+        gallery folder made "raw_bvh_cmu_05_16_iclone.gif") with the kind's
+        :data:`~motionlex.app.export.EXPORT_NAME_ENDS` (``<id>_poses.glb``)."""
         title, suffix, filters = export_mod.EXPORT_DIALOGS[kind]
         settings = self.win.settings
         start = Path(str(settings.value(cfg.KEY_LAST_EXPORT_DIR, str(Path.home()))))
         motion = self.win.current_motion
-        name = ((motion.id.replace("/", "_") if motion else "motionlex")
+        name = ((short_id(motion.id) if motion else "motionlex")
                 + export_mod.EXPORT_NAME_ENDS.get(kind, "") + suffix)
         path, chosen = QFileDialog.getSaveFileName(self.win, title, str(start / name), filters)
         if not path:
@@ -302,7 +304,9 @@ class Dialogs:
                 job = export_mod.export_steps(compared or win.current_motion, path, kind)
             self.exports.start(desc, job)
         except (ValueError, ImportError, OSError) as e:  # OSError: a folder, a read-only one
-            win.show_error(f"Export to {path} failed: {e}")
+            # the path once: "Export to X failed: X: GLB export writes .glb" (w38 #8)
+            win.show_error(f"Export failed: {e}" if str(path) in str(e)
+                           else f"Export to {path} failed: {e}")
             return False
         self._export_started(desc)
         return True

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlex.app import fallback
+from motionlex.app import fallback, texts
 from motionlex.app.driver import Progress
 from motionlex.app.messages import GalleryInfo, ModelInfo
 from motionlex.core import cache
@@ -62,7 +62,8 @@ class GalleryJobs:
                 with no model loaded is encoded with the shipped model.)
             GalleryIndexError: a corrupted index (the file and the problem named).
         """
-        from motionlex.core.data.layout import detect_layout
+        from motionlex.core.data.layout import SeveralDatasetsError, detect_layout
+        from motionlex.core.data.text_files import DatasetError
         from motionlex.core.retrieval.gallery_paths import gallery_index_path
         from motionlex.core.retrieval.index import GalleryIndex
 
@@ -86,7 +87,11 @@ class GalleryJobs:
         if not build:
             index = GalleryIndex.load(index_path, verify=True)
         else:
-            detect_layout(root)  # raises DatasetError naming what was looked for
+            try:  # raises DatasetError naming what was looked for
+                detect_layout(root)
+            except SeveralDatasetsError as e:  # the explorer opens one of them (no --data)
+                raise DatasetError(texts.several_datasets(
+                    str(e.root), e.names, str(e.example))) from e
             if self._model is None:  # no model given: encode with the shipped one (or
                 # open its cached index: nothing encoded, so the note says neither, audit
                 # 35 #9; "Gallery built and opened" says when it was encoded)

@@ -30,6 +30,7 @@ from motionlex.app.messages import (
     RankRequest,
     RankResult,
 )
+from motionlex.app.texts import OPEN_CHECKPOINT, OPEN_GALLERY
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
             or a motion file that cannot be read (``MotionFileError``, naming it).
     """
     if searcher is None:
-        raise ValueError("no gallery is open: open one first (File > Open gallery)")
+        raise ValueError(f"no gallery is open: open one first ({OPEN_GALLERY})")
     if request.mode not in SEARCH_MODES:
         raise ValueError(f"mode must be one of {SEARCH_MODES}, got {request.mode!r}")
     t0 = time.perf_counter()
@@ -130,7 +131,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     elif request.motion_file is not None:
         if searcher.model is None:
             raise ValueError("motion file queries need the model that built this gallery: "
-                             "open its checkpoint (File > Open checkpoint)")
+                             f"open its checkpoint ({OPEN_CHECKPOINT})")
         from motionlex.core.motion.files import load_motion_file
 
         motion = load_motion_file(request.motion_file)  # errors name the file
@@ -138,7 +139,7 @@ def rank_steps(searcher: Any, request: RankRequest, order_alpha: float = 0.0,
     else:
         if searcher.model is None:
             raise ValueError("text queries need the model that built this gallery: open its "
-                             "checkpoint (File > Open checkpoint)")
+                             f"checkpoint ({OPEN_CHECKPOINT})")
         query = searcher.embed_text(request.text,  # the status bar says it (query_tokens)
                                     warn_truncated=False)
     orders = None
@@ -404,11 +405,12 @@ def describe_steps(index: Any, bank: Any, request: DescribeRequest,
     dense = index.unit_dense(item.index)
     yield 1, 2
     res = describe_embedding(bank, dense, lex.indices, lex.data, k=request.k, weight=weight)
-    return DescribeResult(
-        request.request_id, item.index,
+    return DescribeResult(  # the motion's words as the lexical panel gets them (60: its
+        request.request_id, item.index,  # forms summed, ten words still fill the line)
         [{"caption": d.caption, "score": d.score, "dense": d.dense, "lexical": d.lexical,
           "words": list(d.words)} for d in res.descriptions],
-        list(res.motion_words), res.bank_source, res.bank_size, res.weight)
+        top_pairs(lex.indices, lex.data, index.vocabulary), res.bank_source, res.bank_size,
+        res.weight)
 
 
 def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:

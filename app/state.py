@@ -33,6 +33,7 @@ from motionlex.app.status_texts import (
     ranking_text,
     sentence,
 )
+from motionlex.app.texts import OPEN_CHECKPOINT, OPEN_GALLERY, short_id
 from motionlex.core.text.spelling import require_words
 from motionlex.core.wording import count
 
@@ -183,7 +184,7 @@ class ExplorerState:
         self._ranking = self._picked_while_ranking = False
         self._gallery = info
         self._galleries_pending = max(0, self._galleries_pending - 1)
-        self._last_result = None
+        self._last_result, self.last_latency_ms = None, None  # no query shown
         self._selected_row = None
         self._motion = None
         model_note, self._model_note = self._model_note, ""
@@ -219,11 +220,11 @@ class ExplorerState:
             self._status(f"Will search “{text}” once the gallery is open.")
             return "queued"
         if self._gallery is None:
-            self._status("Open a gallery first (File > Open gallery).", 8000)
+            self._status(f"Open a gallery first ({OPEN_GALLERY}).", 8000)
             return "refused"
         if not self._gallery.searchable:
             self._status("Text search needs the checkpoint this gallery was built with "
-                         "(File > Open checkpoint).", 8000)
+                         f"({OPEN_CHECKPOINT}).", 8000)
             return "refused"
         return "send"
 
@@ -402,7 +403,7 @@ class ExplorerState:
         if not self.may_select():
             return None
         ident = self._motion.id if row is None else self._gallery.ids[row]
-        return f"like {ident.rsplit('/', 1)[-1]}"
+        return f"like {short_id(ident)}"
 
     # ------------------------------------------------------------------ jobs
     def job_started(self, kind: str, description: str) -> bool:

@@ -264,8 +264,8 @@ def build_actions(win: MainWindow) -> None:
                        "a comparison")
     win.act_reset_layout = a("&Reset layout", win.reset_layout)
     win.act_group_words = a("&Group word forms", lambda: None, None,
-                            "Lexical evidence: one row per word, its forms summed (raised, "
-                            "raises, raising under raise); off: one row per vocabulary word")
+                            "Lexical evidence and Describe: one word for its forms, weights "
+                            "summed (raised, raises, raising: raise); off: every vocab word")
     win.act_group_words.setCheckable(True)
     win.act_group_words.setChecked(cfg.read_bool(win.settings, cfg.KEY_GROUP_WORDS, True))
     win.lexical_bars.set_grouped(win.act_group_words.isChecked())

@@ -212,6 +212,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         if remember:
             self.settings.setValue(cfg.KEY_LAST_GALLERY, str(path))
         self.state.opening_gallery()
+        self._update_enabled()  # Search queues a query for the gallery that opens
         self._opening = f"Opening {gallery_label(path)}"
         self.statusBar().showMessage(f"{self._opening}…")
         if self.state.gallery is None:  # the centre page says so at once (while a model
@@ -270,6 +271,8 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         # "shared" with the new gallery's motions)
         self.lexical_bars.set_query_words([], None)
         self.lexical_bars.set_query_title("query")
+        self.latency_label.clear()  # so does its time ("last query 29 ms" stayed, w38 #6)
+        self.latency_label.setToolTip("")
         self.gallery_label.setText(texts.gallery_label(info))
         self.demo_banner.setText(texts.DEMO_BANNER_TEXT.format(size=info.size))
         self.demo_banner.setVisible(info.synthetic)
@@ -361,6 +364,8 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         # describing needs a shown motion of a searchable gallery (its model's embedding)
         self.analysis.act_describe.setEnabled(has_motion and self.state.searchable)
         self.analysis.act_order.setEnabled(self.state.searchable)  # nothing to rank else
+        # nothing to search with no gallery open or opening (Enter in the box still says so)
+        self.act_search.setEnabled(self.state.gallery is not None or self.state.gallery_pending)
 
     # ------------------------------------------------------------------ dialogs
     def about_text(self) -> str:

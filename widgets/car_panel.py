@@ -173,6 +173,7 @@ class CarPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self._table.setColumnWidth(2, 84)
         self._table.setItemDelegateForColumn(2, _BarDelegate(self._table))
+        self._table.setMinimumHeight(self.min_table_height())
         # a narrower or wider caption column, or a lower table: rows fitted again
         self._rewrap = QTimer(self)
         self._rewrap.setSingleShot(True)
@@ -312,6 +313,7 @@ class CarPanel(QWidget):
         elif not typing:  # only text the user is typing is kept; setText clears isModified
             self._edit.setText(caption)  # setText does not emit textEdited; "" shows the hint
             self._edit.setCursorPosition(0)
+        self._edit.setEnabled(True)
         self._last_emitted = None
 
     def _fill_table(self) -> None:
@@ -369,8 +371,19 @@ class CarPanel(QWidget):
             t.setWordWrap(False)
             t.resizeRowsToContents()
 
+    def min_table_height(self) -> int:
+        """The table's least height, pixels: its header and two rows in their two-line form
+        (the best order and the next, usually the query's), so a short dock scrolls
+        rather than squeezing the table to one row (GUI audit w38 #1: at 1024x640 it kept
+        1.5 rows, the best one scrolled off)."""
+        t = self._table
+        row = 2 * t.fontMetrics().lineSpacing() + 8  # two lines and the cell's margins
+        return t.horizontalHeader().sizeHint().height() + 2 * row + 2 * t.frameWidth()
+
     def _show_true_row(self) -> None:
-        """Scroll the (first) true order's row into view, the one the user asked about."""
+        """Scroll to the top (the best order) and then, only as far as needed, to the
+        (first) true order's row, the one the user asked about."""
+        self._table.scrollToTop()
         true = self.true_rows()
         if true and self._table.item(true[0], 0) is not None:
             self._table.scrollToItem(self._table.item(true[0], 0),
@@ -398,8 +411,12 @@ class CarPanel(QWidget):
             self._rewrap.start()
 
     def clear(self) -> None:
-        """Show an empty panel."""
+        """Show an empty panel, its caption box empty and off: with no motion there is
+        nothing to score a caption against (it invited typing with no gallery open, GUI
+        audit w38 #8); :meth:`set_data` turns it on."""
         self._orders = []
+        self._edit.clear()
+        self._edit.setEnabled(False)
         self._caption.setText("(no motion selected)")
         self._events.setText("")
         self._summary.setText("")

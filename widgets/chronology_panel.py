@@ -65,7 +65,8 @@ class ChronologyPanel(QWidget):
         # no QButtonGroup: Tab skips a group's unpressed buttons ("Result caption" could
         # not be reached from the keyboard); the panel presses one button itself
         self._buttons: dict[str, QToolButton] = {}
-        bar = QHBoxLayout()
+        self._bar = QWidget(self)  # off while no motion is analysed (:meth:`set_active`)
+        bar = QHBoxLayout(self._bar)
         bar.setContentsMargins(6, 6, 6, 0)
         for source in SOURCES:
             b = QToolButton(self)
@@ -85,7 +86,7 @@ class ChronologyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(bar)
+        layout.addWidget(self._bar)
         layout.addWidget(self._heading)
         layout.addWidget(self.car_panel, 1)
         self._source = "caption"
@@ -115,6 +116,14 @@ class ChronologyPanel(QWidget):
         "Result caption" stayed pressed over), without changing :meth:`source`."""
         for source, b in self._buttons.items():
             b.setChecked(source == shown)
+
+    def set_active(self, active: bool) -> None:
+        """Turn the toggle on (a motion's orders are shown) or off with neither button
+        pressed (no motion: "Result caption" stayed pressed with no gallery open, GUI audit
+        w38 #8); the query button's own availability is kept."""
+        self._bar.setEnabled(bool(active))
+        if not active:
+            self.mark_shown("")
 
     def set_query_available(self, available: bool, reason: str = "") -> None:
         """Enable the query view (a text query is shown) or disable it with a tooltip."""

@@ -10,8 +10,10 @@ before :class:`~motionlex.widgets.record_model.RecordTableModel` takes them. No 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from motionlex.widgets.record_columns import check_columns, numbers
@@ -44,7 +46,13 @@ def _fmt_score(v: Any) -> str:
 
 
 def _fmt_seconds(v: Any) -> str:
-    return f"{float(v):.1f}"
+    """Seconds to one decimal, a tie rounded up as a reader rounds it, after taking the
+    value to 6 significant digits (which undoes float32's error): a 13-frame clip at 20 fps
+    (0.65 s, stored as 0.64999998) read "0.6" (GUI audit w38 #8)."""
+    x = float(v)
+    if not math.isfinite(x):
+        return f"{x:.1f}"
+    return str(Decimal(f"{x:.6g}").quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 RESULT_COLUMNS: tuple[Column, ...] = (

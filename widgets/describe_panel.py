@@ -3,8 +3,10 @@
 Retrieval-based motion captioning, said plainly in the panel: nothing is generated; the
 selected motion is compared with every caption the model was trained on and the nearest
 ones are listed with their fused, dense and lexical scores and the words that carry the
-lexical match, above the motion's heaviest lexical words. The widget only shows what it is
-given; the worker computes the scores.
+lexical match, above the motion's heaviest lexical words: with the vocabulary's word groups
+set, their forms summed into one word as the lexical evidence panel draws them (one
+grouping, :func:`~motionlex.widgets.lexical_groups.drawn_words`). The widget only shows
+what it is given; the worker computes the scores.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from motionlex.widgets.lexical_groups import drawn_words, forms_tip
+
 COLUMNS: tuple[str, ...] = ("caption", "score", "dense", "lexical", "shared words")
+
+MOTION_WORDS_SHOWN = 10
+"""The motion's heaviest words listed under the captions."""
 
 EXPLANATION = ("Retrieval-based captioning: the nearest of the captions the model was "
                "trained on, not a generated sentence. Low scores mean nothing in the bank "
@@ -114,6 +121,9 @@ class DescribePanel(QWidget):
         layout.addWidget(self._words)
         layout.addWidget(self._source)
         self._rows: list[dict[str, Any]] = []
+        self._motion_words: list[tuple[str, float]] = []
+        self._groups: dict[str, str] | None = None
+        self._grouped = True
         self.clear()
 
     # ------------------------------------------------------------------ accessors
@@ -139,6 +149,34 @@ class DescribePanel(QWidget):
         """The title line."""
         return self._title.text()
 
+    def shown_words(self) -> list[tuple[str, float]]:
+        """The motion's words listed, heaviest first (forms summed when grouped)."""
+        return list(self._shown_words)
+
+    def set_word_groups(self, groups: Mapping[str, str] | None) -> None:
+        """The vocabulary's word groups (form -> word,
+        :func:`motionlex.core.text.word_groups.word_groups`), as the lexical evidence panel
+        has them; None: none. While grouping is on, the motion's forms of a word are one
+        word, their weights summed (six of ten slots were "forward, forwards, walks, walked,
+        walking, walk" beside the word panel's "walk, forward, hand", GUI audit w38 #5)."""
+        self._groups = dict(groups) if groups else None
+        self._show_words()
+
+    def set_grouped(self, on: bool) -> None:
+        """Sum a word's forms (True, the default, when groups are set) or list every
+        vocabulary word (False): View > Group word forms."""
+        self._grouped = bool(on)
+        self._show_words()
+
+    def _show_words(self) -> None:
+        drawn = drawn_words(self._motion_words, None,
+                            self._groups if self._grouped else None, MOTION_WORDS_SHOWN)
+        self._shown_words = drawn.pairs
+        words = ", ".join(w for w, _ in drawn.pairs)
+        self._words.setText(f"Motion's heaviest words: {words}" if words else "")
+        self._words.setToolTip("\n".join(f"{w} {v:.3g}{forms_tip(drawn.forms.get(w, ()))}"
+                                          for w, v in drawn.pairs))
+
     # ------------------------------------------------------------------ data
     def set_data(self, title: str, captions: Sequence[Mapping[str, Any]],
                  motion_words: Sequence[tuple[str, float]], source: str = "",
@@ -149,7 +187,9 @@ class DescribePanel(QWidget):
             title: what was described (e.g. ``"motion 42 (no caption)"``).
             captions: dicts with ``caption`` (str), ``score``, ``dense``, ``lexical``
                 (floats) and ``words`` (``(word, weight)`` pairs), best first.
-            motion_words: the motion's heaviest ``(word, weight)`` pairs.
+            motion_words: the motion's heaviest ``(word, weight)`` pairs, heaviest first
+                (the lexical panel's: enough to fill :data:`MOTION_WORDS_SHOWN` words
+                with their forms summed).
             source / bank_size: where the bank came from and its size.
             weight: the fusion weight (dense share) of ``score``, shown when given.
 
@@ -184,9 +224,8 @@ class DescribePanel(QWidget):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self._table.setItem(r, c, item)
         self._table.resizeRowsToContents()
-        words = ", ".join(w for w, _ in motion_words[:10])
-        self._words.setText(f"Motion's heaviest words: {words}" if words else "")
-        self._words.setToolTip(", ".join(w for w, _ in motion_words))
+        self._motion_words = [(str(w), float(v)) for w, v in motion_words]
+        self._show_words()
         fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
                  f"{1 - weight:.2f} \u00d7 lexical / best lexical")
         bank = f"{bank_size:,} training captions" if source else ""
@@ -210,7 +249,8 @@ class DescribePanel(QWidget):
         self._rows = []
         self._table.setRowCount(0)
         self._title.setText(f"Describe {title}")
-        self._words.setText("")
+        self._motion_words = []
+        self._show_words()
         self._source.setText("")
 
     def set_busy(self, busy: bool) -> None:

@@ -1,4 +1,5 @@
-"""The 3D canvas under the skeleton player: GL context sharing, render modes, floor, camera.
+"""The 3D canvas under the skeleton player: GL context sharing, render modes, floor (its
+camera framing: :mod:`.camera_framing`).
 
 Several GL views in one process: pyqtgraph caches each item type's shader program once per
 class, so every ``GLViewWidget`` must share one GL context group. Call
@@ -33,7 +34,6 @@ import math
 import os
 
 import numpy as np
-import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 import shiboken6
 from OpenGL import GL
@@ -355,62 +355,3 @@ def place_floor(grid: gl.GLGridItem, lo: np.ndarray, hi: np.ndarray,
     grid.resetTransform()
     grid.setSize(sx, sy, 1.0)
     grid.translate(cx, cy, floor)
-
-
-FRAMING_ELEVATION_DEG = 12.0
-"""Camera elevation of :func:`frame_box`'s front three-quarter view, degrees."""
-
-FRAMING_AZIMUTH_DEG = -70.0
-"""Camera azimuth of :func:`frame_box`'s front three-quarter view, degrees."""
-
-
-def framing_distance(view: gl.GLViewWidget | OffscreenGLView, half: np.ndarray,
-                     elevation: float = FRAMING_ELEVATION_DEG,
-                     azimuth: float = FRAMING_AZIMUTH_DEG) -> float:
-    """Smallest camera distance at which a box fits the view (plus a 6 % margin).
-
-    All eight box corners project inside the view's horizontal and vertical field of view
-    when the camera looks at the box centre from ``elevation`` / ``azimuth``.
-
-    Args:
-        view: the 3D canvas (its size and ``fov``).
-        half: ``(3,)`` box half size, metres (at least 0.15 m is framed per axis).
-        elevation, azimuth: camera angles, degrees (pyqtgraph's convention).
-
-    Returns:
-        The distance, metres.
-    """
-    w, h = max(view.width(), 1), max(view.height(), 1)
-    half_h = math.radians(float(view.opts["fov"])) / 2.0  # pyqtgraph: horizontal fov
-    tan_h = math.tan(half_h)
-    tan_v = tan_h * h / w
-    e, a = math.radians(elevation), math.radians(azimuth)
-    to_cam = np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
-    right = np.cross(-to_cam, [0.0, 0.0, 1.0])
-    right /= np.linalg.norm(right)
-    up = np.cross(right, -to_cam)
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    corners = signs * np.maximum(np.asarray(half, dtype=np.float64), 0.15)  # (8, 3)
-    depth = corners @ to_cam  # towards the camera
-    need = np.maximum(np.abs(corners @ right) / tan_h, np.abs(corners @ up) / tan_v) + depth
-    return 1.06 * float(need.max())
-
-
-def frame_box(view: gl.GLViewWidget | OffscreenGLView, centre: np.ndarray,
-              half: np.ndarray) -> None:
-    """Point the camera at a box from a front three-quarter view (resets any orbit).
-
-    The distance is the smallest at which all eight box corners project inside the
-    view's horizontal and vertical field of view (plus a 6 % margin; :func:`framing_distance`).
-
-    Args:
-        view: the 3D canvas.
-        centre: ``(3,)`` box centre, metres, Z up.
-        half: ``(3,)`` box half size, metres (at least 0.15 m is framed per axis).
-    """
-    view.setCameraPosition(
-        pos=pg.Vector(float(centre[0]), float(centre[1]), float(centre[2])),
-        distance=framing_distance(view, half),
-        elevation=FRAMING_ELEVATION_DEG,
-        azimuth=FRAMING_AZIMUTH_DEG,
-    )

@@ -130,9 +130,9 @@ class LexicalBars(GroupedWords, WordCursorKeys, QWidget):
         Args:
             query / result: the headings.
             result_id: the result's motion id, painted after ``result`` (``"result ID"``);
-                when the heading does not fit, the id is cut in its middle
-                (:func:`~motionlex.widgets.elide.elide_heading`), so the column still says
-                which motion it is.
+                when the heading does not fit, the id is cut on the left, as the results
+                list cuts it (:func:`~motionlex.widgets.elide.elide_heading`), so the
+                column still says which motion it is.
         """
         titles = {"query": str(query), "result": str(result)}
         result_id = str(result_id)

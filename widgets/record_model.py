@@ -26,7 +26,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from motionlex.widgets.column_specs import Column, check_column_values, records_to_columns
-from motionlex.widgets.elide import DistinctNames, shared_name_start
 from motionlex.widgets.record_columns import (
     ColumnRows,
     likely_widest,
@@ -153,8 +152,6 @@ class RecordTableModel(QAbstractTableModel):
         self._ascending: dict[int, np.ndarray] = {}  # column -> source rows in its order
         self._search: list[str] | None = None  # per source row (built on the first filter)
         self._prefixes = [self._shared_prefix(c) for c in range(len(self._columns))]
-        self._name_starts = [self._shared_name_start(c) for c in range(len(self._columns))]
-        self._distinct: dict[int, DistinctNames | None] = {}  # column -> (built lazily)
         self._sorted = self._sort_rows(self._sort_column, self._sort_desc)  # kept sorted
         self._keep = self._matching(self._words)  # and filtered
         self._layout()
@@ -203,38 +200,6 @@ class RecordTableModel(QAbstractTableModel):
     def shared_prefix(self, column: int) -> str:
         """The prefix every row shares and the column leaves out (``""`` when none)."""
         return self._prefixes[column]
-
-    def shared_name_start(self, column: int) -> str:
-        """The start every shown value of a ``short`` column shares after its left-out
-        prefix, up to an id separator (``""`` when none): what a narrow id cell may cut
-        first (:func:`~motionlex.widgets.elide.shared_name_start`)."""
-        return self._name_starts[column]
-
-    def distinct_names(self, column: int) -> DistinctNames | None:
-        """The names (display texts without folders) of a ``short`` column, so that a cut
-        id still tells its row from every other (:class:`~motionlex.widgets.elide.
-        DistinctNames`); None for another column or over ``SAMPLE_ALL`` rows (a pass over
-        every row). Built at the first call after the rows change."""
-        if column not in self._distinct:
-            names = None
-            if self._columns[column].short and 0 < self._n <= SAMPLE_ALL:
-                names = DistinctNames(t.rstrip("/").rsplit("/", 1)[-1]
-                                      for t in self.column_texts(column))
-            self._distinct[column] = names
-        return self._distinct[column]
-
-    def _shared_name_start(self, c: int) -> str:
-        col = self._by_col[c]
-        if not self._columns[c].short or col is None or self._n < 2:
-            return ""
-        try:  # the least and greatest values share what every value shares
-            lo, hi = min(col), max(col)
-        except TypeError:
-            return ""
-        if not isinstance(lo, str) or not isinstance(hi, str):
-            return ""
-        cut = len(self._prefixes[c])
-        return shared_name_start([lo[cut:], hi[cut:]])
 
     def record(self, row: int) -> dict:
         """A copy of source row ``row``'s record (rows given as columns: a new dict of its

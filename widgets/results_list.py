@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from motionlex.widgets.column_fit import fit_columns, header_width, kept_width
 from motionlex.widgets.column_specs import GALLERY_COLUMNS, RESULT_COLUMNS, Column
-from motionlex.widgets.elide import ID_KEPT, MiddleElideDelegate, elide_headers
+from motionlex.widgets.elide import ID_KEPT, IdElideDelegate, elide_headers
 from motionlex.widgets.record_model import RecordTableModel
 from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
@@ -74,8 +74,6 @@ class _RecordBrowser(QWidget):
 
     column_fraction = 0.45
     """Most of the view's width one fitted (not stretched) column may take."""
-    neighbour_ids = False
-    """Whether an id cell also cuts the start it shares with the row above or below."""
 
     def __init__(
         self,
@@ -130,9 +128,8 @@ class _RecordBrowser(QWidget):
                 hh.setSectionResizeMode(i, QHeaderView.ResizeMode.Interactive)
                 sample = "0000000" if col.numeric else "000000000"
                 hh.resizeSection(i, self.fontMetrics().horizontalAdvance(sample) + 24)
-            if col.short:  # ids: cut in the middle, the distinguishing end stays
-                self._view.setItemDelegateForColumn(i, MiddleElideDelegate(
-                    self._view, neighbours=self.neighbour_ids))
+            if col.short:  # ids: "…" and their end (the style and the take), every row alike
+                self._view.setItemDelegateForColumn(i, IdElideDelegate(self._view))
         self._view.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         top = self._top = QHBoxLayout()
@@ -304,7 +301,6 @@ class ResultsList(_RecordBrowser):
     compareRequested = Signal(object, str)
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
-    neighbour_ids = True  # takes of one action come together: "…elderly_027"
     CAPTION_KEPT = 16
     """Characters (its start) the caption keeps before the id column narrows below its
     share; then the id narrows down to its last :data:`~motionlex.widgets.elide.ID_KEPT`

@@ -284,11 +284,12 @@ class SkeletonView(QWidget):
     def fit_camera(self) -> None:
         """Frame the bodies from a front three-quarter view (resets any orbit).
 
-        Frames the bounding box of every frame of every motion, or, when
-        :attr:`follow_root` is on, a box around the current pose that holds every frame's
-        pose when centred on the (smoothed) followed centre, so the figure keeps its size.
-        The distance is the smallest at which all eight box corners project inside the
-        view's horizontal and vertical field of view (plus a 6 % margin).
+        Frames every joint of every frame of every motion, or, when :attr:`follow_root`
+        is on, centres the bodies' (smoothed) middle of the current frame at a distance that
+        holds every frame's joints around their own frame's middle, so the figure keeps its
+        size. The distance is the smallest at which those joints (not the corners of a box
+        around them) project inside the view's horizontal and vertical field of view (plus a
+        6 % margin; :func:`~motionlex.widgets.camera_framing.points_distance`).
         """
         self._scene.fit_camera(self._follow_root, self._frame)
 

@@ -12,6 +12,20 @@ from motionlex.core.data.text_files import DatasetError
 from motionlex.core.motion.file_checks import read_npy
 
 
+class SeveralDatasetsError(DatasetError):
+    """A folder of datasets given where one dataset is wanted. The message is the command
+    line's (``--data`` takes several); ``root``, ``names`` (the datasets, BVH folders
+    marked ``"(BVH)"``) and ``example`` (one of them, a path) let another front end (the
+    explorer opens one gallery) give its own advice."""
+
+    def __init__(self, root: Path, names: list[str], example: Path) -> None:
+        self.root, self.names, self.example = root, list(names), example
+        super().__init__(
+            f"{root} holds several datasets ({', '.join(self.names)}), not one: open or give "
+            f"one of them (e.g. {example}); the command line takes several as their own "
+            f"--data options")
+
+
 def _entries(root: Path, *, dirs: bool) -> list[Path]:
     """``root``'s own visible folders (``dirs``) or files, links not followed; an
     unreadable entry is left out (as the BVH walk leaves it)."""
@@ -49,10 +63,10 @@ def detect_layout(root: str | Path) -> str:
 
     Raises:
         FileNotFoundError: the folder does not exist.
-        DatasetError: neither layout is found (names what was looked for), or the folder
-            holds datasets in its subfolders (names them): two or more, or one beside no
-            BVH file of its own (a BVH folder with one converted dataset inside is read as
-            BVH).
+        DatasetError: neither layout is found (names what was looked for).
+        SeveralDatasetsError: the folder holds datasets in its subfolders (names them): two
+            or more, or one beside no BVH file of its own (a BVH folder with one converted
+            dataset inside is read as BVH).
     """
     root = Path(root)
     if not root.is_dir():
@@ -68,11 +82,8 @@ def detect_layout(root: str | Path) -> str:
         # subfolders were read as the dataset, the others left out silently
         others = sorted(d.name for d in _entries(root, dirs=True)
                         if d.name not in nested and has_bvh(d))
-        names = ", ".join(nested + [f"{n} (BVH)" for n in others])
-        raise DatasetError(
-            f"{root} holds several datasets ({names}), not one: open or give one of them "
-            f"(e.g. {root / nested[0]}); the command line takes several as their own "
-            f"--data options")
+        raise SeveralDatasetsError(root, nested + [f"{n} (BVH)" for n in others],
+                                   root / nested[0])
     if has_bvh(root):
         return "bvh"
     if (root / "manifest.json").is_file() and (root / "dense.npy").is_file():

@@ -71,17 +71,19 @@ def test_two_event_query_shows_its_orders_scored_for_the_selected_motion(qtbot, 
     assert chrono.source() == "caption" and not chrono.query_available()
     # the query box no longer shows the text query: the list is "motions like" the shown one
     assert w.query_edit.text() == ""
-    assert w.query_edit.placeholderText().startswith(f"showing motions like {w.gallery.ids[row]}")
+    # named by its short id, as the lists and the word panel name it (GUI audit w38 #4)
+    short = w.gallery.ids[row].rsplit("/", 1)[-1]
+    assert w.query_edit.placeholderText().startswith(f"showing motions like {short} —")
     # the word panel's two columns say which is the query motion and which the result
     bars = w.lexical_bars
     qtbot.waitUntil(lambda: bars.title_text("query").startswith("like "),
                     timeout=LONG_WAIT_MS)  # the word panel is set in a later display step
-    # the result heading names the result (its id, cut in the middle where narrow; whole
-    # in the heading's tooltip)
+    # the result heading names the result (its id, cut on the left where narrow, its take
+    # kept; whole in the heading's tooltip)
     qtbot.waitUntil(lambda: bars.tooltip_at(QPoint(bars.width() - 20, 5)).startswith(
         "result "), timeout=LONG_WAIT_MS)
     title = bars.title_text("result")
-    assert any(i.rsplit("/", 1)[-1][:5] in title for i in w.gallery.ids), title
+    assert any(i.rsplit("/", 1)[-1][-5:] in title for i in w.gallery.ids), title
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search(TWO_EVENTS)
     assert w.query_edit.text() == TWO_EVENTS and w.query_edit.placeholderText() == hint
@@ -154,6 +156,17 @@ def test_describe_an_uncaptioned_bvh(qtbot, loaded, screenshot_dir):
     assert shown == GENERATED_MARK + res.captions[0]["caption"]
     assert panel.words_text().startswith("Motion's heaviest words")
     assert "retrieval" in panel.toolTip().lower() and "(no caption)" in panel.title_text()
+    # the BVH's id as the lists show it, not "raw_bvh/bandai_…" wrapped at its slash (w38 #4)
+    name = w.gallery.ids[row].rsplit("/", 1)[-1]
+    assert "/" in w.gallery.ids[row]
+    assert panel.title_text() == f"Describe motion {name} (no caption)"
+    # its heaviest words are the word panel's, grouped alike, with View > Group word forms
+    # on and off (Describe listed six forms of two words beside it, GUI audit w38 #5)
+    assert w.act_group_words.isChecked() and panel.shown_words()
+    assert panel.shown_words() == w.lexical_bars.words("result")[:10]
+    w.act_group_words.setChecked(False)
+    assert panel.shown_words() == w.lexical_bars.words("result")[:10]
+    w.act_group_words.setChecked(True)
     scores = [c["score"] for c in res.captions]
     assert scores == sorted(scores, reverse=True)
     assert w.analysis.tabs.currentWidget() is panel and w.analysis.describe_shown()

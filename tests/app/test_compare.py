@@ -41,17 +41,21 @@ def test_compare_selected_rows_side_by_side_then_overlaid(qtbot, ranked, screens
     assert sv.num_frames == max(len(m.joints) for m in data.motions)
     xs = [float(p[:, 0].mean()) for p in sv.current_poses()]
     assert xs == sorted(xs) and xs[2] - xs[0] > 0.5  # side by side, first leftmost
-    assert "Comparing 3 motions side by side" in w.statusBar().currentMessage()
+    # the scores first, whole where the bar paints it; the explanation after them (the
+    # permanent widgets cut it before "#2 0.69…", GUI audit w38 #7)
+    labels = ", ".join(f"#{int(rl.record(i)['rank'])} {rl.record(i)['score']:.3f}"
+                       for i in (0, 2, 3))
+    assert w.statusBar().currentMessage().startswith(f"Comparing {labels} side by side")
+    assert w.statusBar().shown_message().startswith(f"Comparing {labels} side by")
     moved = [f"#{int(rl.record(i)['rank'])}" for i, m in zip((0, 2, 3), sv.in_place) if m]
-    assert (f"{', '.join(moved)} walked on the spot" in w.statusBar().currentMessage()
-            ) == bool(moved)
+    assert (f"{'all' if len(moved) == 3 else ', '.join(moved)} on the spot"
+            in w.statusBar().currentMessage()) == bool(moved)
     qtbot.wait(300)
     w.save_screenshot(screenshot_dir / "app_compare.png")
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):  # paths kept
         rl.compare_paths.trigger()
     assert sv.num_motions == 3 and sv.in_place == [False] * 3
-    assert "Comparing 3 motions side by side with their paths" in \
-        w.statusBar().currentMessage()
+    assert w.statusBar().currentMessage() == f"Comparing {labels} side by side with their paths."
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS):
         rl.compare_overlay.trigger()
     assert sv.num_motions == 3
@@ -189,7 +193,7 @@ def test_compare_needs_two_rows_and_caps_the_count(qtbot, ranked):
     assert len(blocker.args[0].motions) == MAX_OVERLAID == 4
     msg = w.statusBar().currentMessage()  # the lasting text keeps the cap note
     assert "(white)" in msg and msg.count("(") == 5, msg
-    assert f"Comparing 4 motions (the first 4 of {len(rows)}) overlaid" in msg
+    assert msg.startswith("Comparing #1 ") and f"overlaid (the first 4 of {len(rows)})." in msg
     # a newer comparison overtakes an older one still on its way
     first = w.comparer.compare([0, 1])
     with qtbot.waitSignal(w.comparer.compared, timeout=LONG_WAIT_MS) as blocker:

@@ -155,7 +155,8 @@ def test_the_shortcuts_box_lists_every_shortcut(window):
 
 def test_the_pose_sequence_offers_its_own_file_name(window, monkeypatch, tmp_path):
     """The animated GLB and the GLB pose sequence both offered "<id>.glb", so saving both in
-    one folder replaced the first (audit 33 #7)."""
+    one folder replaced the first (audit 33 #7). The id is the short one the lists show, not
+    "demo-v1_demo_s081" with the gallery folder baked in (GUI audit w38 #4)."""
     from types import SimpleNamespace
 
     monkeypatch.setattr(type(window), "current_motion",
@@ -166,6 +167,6 @@ def test_the_pose_sequence_offers_its_own_file_name(window, monkeypatch, tmp_pat
         monkeypatch.setattr(QFileDialog, "getSaveFileName",
                             lambda _p, _t, start, _f, k=kind: (offered.setdefault(k, start), ""))
         assert window.dialogs.ask_save(kind) == Path(offered[kind])
-    assert offered == {"glb": str(tmp_path / "demo-v1_demo_s081.glb"),
-                       "poses": str(tmp_path / "demo-v1_demo_s081_poses.glb"),
-                       "bvh": str(tmp_path / "demo-v1_demo_s081.bvh")}
+    assert offered == {"glb": str(tmp_path / "demo_s081.glb"),
+                       "poses": str(tmp_path / "demo_s081_poses.glb"),
+                       "bvh": str(tmp_path / "demo_s081.bvh")}

@@ -32,13 +32,23 @@ def test_empty_window_says_how_to_open(qtbot, window):
     assert menus == ["File", "Search", "Playback", "View", "Help"]
     assert not window.act_export_glb.isEnabled() and not window.act_similar.isEnabled()
     assert not window.analysis.act_describe.isEnabled()  # nothing to describe
+    # nothing else that cannot act is on (GUI audit w38 #8): Search, the chronology toggle
+    # (neither button pressed) and its caption box
+    assert not window.act_search.isEnabled()
+    chrono = window.analysis.chronology
+    for source in ("query", "caption"):
+        assert not chrono.button(source).isEnabled() and not chrono.button(source).isChecked()
+    assert not window.car_panel.caption_edit.isEnabled()
     # the cursor starts in the query box (it went to the chronology panel's caption box)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.query_edit, timeout=5000)
     # a query with nothing open is answered in the status bar, not with an exception
     qtbot.keyClicks(window.query_edit, "walk")
     qtbot.keyClick(window.query_edit, Qt.Key.Key_Return)
-    assert "Open a gallery first" in window.statusBar().currentMessage()
+    # in the welcome page's words (it said "File > Open gallery" beside "File › Open gallery…")
+    assert window.statusBar().currentMessage() == \
+        "Open a gallery first (File \u203a Open gallery\u2026)."
+    assert "File &rsaquo; Open gallery&hellip;" in welcome.text()
     assert window.client.latest("rank") == 0
 
 
@@ -345,7 +355,8 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
     # a video onto a folder: said in the error box (it escaped, the status said "Saved")
     (tmp_path / "v.gif").mkdir()
     assert not w.dialogs.export_to(tmp_path / "v.gif", "video")
-    assert "Export to" in w.error_box.text() and "is a folder" in w.error_box.text()
+    assert "is a folder" in w.error_box.text()
+    assert w.error_box.text().count(str(tmp_path / "v.gif")) == 1  # named once (w38 #8)
     w.error_box.done(0)
     # a motion export to a suffix its kind does not write is refused as a video's is (a
     # GLB named wave.txt was written silently, audit 35 #5)
@@ -358,6 +369,8 @@ def test_exports_from_window(qtbot, loaded, tmp_path):
                              ("wave.jpg", "png", "window PNG export writes .png, not .jpg")):
         assert not w.dialogs.export_to(tmp_path / name, kind)
         assert f"{tmp_path / name}: {said}" in w.error_box.text()
+        # the path once: "Export to X failed: X: GLB export writes…" (GUI audit w38 #8)
+        assert w.error_box.text().count(str(tmp_path / name)) == 1, w.error_box.text()
         w.error_box.done(0)
         assert not (tmp_path / name).exists()
     assert w.dialogs.export_to(tmp_path / "WAVE.GLB", "glb")  # any case

@@ -36,6 +36,22 @@ def test_bad_gallery_paths_get_a_dialog(qtbot, window, tmp_path, kind):
     assert window.search("walk") is False  # still answers, nothing queued
 
 
+def test_a_folder_of_datasets_is_told_to_open_one_of_them(qtbot, window, shared_data):
+    """GUI audit w38 #3: opening the data root said "the command line takes several as
+    their own --data options", an option the explorer does not have. The explorer names the
+    datasets and asks for one of them through its own menu."""
+    with qtbot.waitSignal(window.errorShown, timeout=LONG_WAIT_MS) as blocker:
+        window.open_gallery(shared_data)
+    msg = blocker.args[0]
+    assert f"{shared_data} holds several datasets (bandai, " in msg, msg
+    assert "raw_bvh (BVH)" in msg and "--data" not in msg
+    assert "open one of them (File \u203a Open gallery\u2026)" in msg
+    assert msg.endswith(f"e.g. {shared_data / 'bandai'}")
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    window.error_box.done(0)
+    assert window.gallery is None
+
+
 def test_text_typed_while_a_gallery_opens_is_what_gets_searched(qtbot, loaded,
                                                                   gallery_index):
     """The old gallery's query used to replace the box's text when the new gallery
@@ -88,15 +104,19 @@ def test_old_gallery_rows_are_not_asked_for_while_a_gallery_opens(qtbot, loaded,
 
 def test_a_similar_motions_querys_words_leave_with_its_gallery(qtbot, loaded, bvh_folder):
     """GUI audit 37 #1: after Similar motions, another gallery kept the query column's
-    words (and marked them shared with the new gallery's motions)."""
+    words (and marked them shared with the new gallery's motions); and the status bar's
+    "last query 29 ms" (GUI audit w38 #6)."""
     w = loaded
     assert w.state.selected_row is not None
     with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
         w.search_similar()
     qtbot.waitUntil(lambda: bool(w.lexical_bars.words("query")))  # drawn in a later stage
+    assert w.latency_label.text().startswith("last query ")
     with qtbot.waitSignal(w.galleryShown, timeout=LONG_WAIT_MS):
         w.open_gallery(bvh_folder)
     assert w.query_edit.text() == "" and w.lexical_bars.words("query") == []
+    assert w.latency_label.text() == "" and w.latency_label.toolTip() == ""
+    assert w.last_latency_ms is None
 
 
 def test_dataset_folder_built_with_progress_then_bvh_export(qtbot, window, tiny_checkpoint,

@@ -24,6 +24,7 @@ def test_space_and_arrows_go_to_the_focused_toggle_and_tab_bar(qtbot, window):
     chron = w.analysis.chronology
     chron.set_query_available(True)
     chron.set_source("query")
+    chron.set_active(True)  # a motion's orders are shown (no motion: the toggle is off)
     query, caption = chron.button("query"), chron.button("caption")
     assert caption.focusPolicy() & Qt.FocusPolicy.TabFocus
     _focus(qtbot, query)
@@ -64,6 +65,7 @@ def test_tab_goes_from_the_query_box_to_the_results(qtbot, window):
                 w.lexical_bars, w.analysis.tabs.tabBar(),
                 w.analysis.chronology.button("query")]
     w.analysis.chronology.set_query_available(True)
+    w.analysis.chronology.set_active(True)  # a motion's orders shown (none: the toggle is off)
     for want in expected:
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is want, QApplication.focusWidget()

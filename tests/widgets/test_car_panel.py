@@ -341,3 +341,45 @@ def test_data_set_while_hidden_shows_its_true_order_when_shown(qtbot, panel):
     table, (row,) = panel.orders_table, panel.true_rows()
     qtbot.waitUntil(lambda: table.viewport().rect().contains(
         table.visualItemRect(table.item(row, 1))), timeout=2000)
+
+
+
+def test_a_short_dock_scrolls_and_keeps_the_best_and_the_query_rows(qtbot):
+    """GUI audit w38 #1: at 1024x640 the table got 1.5 rows, scrolled so the best order
+    (the panel's answer) was off its top, and the caption box was cut by the dock. In a
+    dock as short as that (the panel in tabs in a scroll area, as app/analysis.py builds
+    it), the table keeps the best and the query's rows, scrolled to its top, and the dock
+    scrolls down to the caption box."""
+    from PySide6.QtWidgets import QLabel, QScrollArea, QTabWidget
+
+    from motionlex.widgets.chronology_panel import ChronologyPanel
+
+    chron = ChronologyPanel()
+    panel = chron.car_panel
+    tabs = QTabWidget()
+    tabs.addTab(chron, "Chronology")
+    tabs.addTab(QLabel("describe"), "Describe")
+    dock = QScrollArea()
+    dock.setWidgetResizable(True)
+    dock.setWidget(tabs)
+    dock.resize(290, 270)
+    qtbot.addWidget(dock)
+    dock.show()
+    qtbot.waitExposed(dock)
+    chron.set_heading("Orders of the query's events against motion demo_c065")
+    panel.set_caption_visible(False)
+    events = ["a person raises both hands", "a person walks forward"]
+    panel.set_data(", then ".join(events), events, _orders(events, [0.469, 0.563]),
+                   order_name="query")
+    table = panel.orders_table
+    assert panel.true_rows() == [1] and table.rowCount() == 2
+    qtbot.wait(100)  # the settled fit
+    for row in (0, 1):  # the best order and the query's, whole
+        qtbot.waitUntil(lambda r=row: table.viewport().rect().contains(
+            table.visualItemRect(table.item(r, 1))), timeout=2000)
+    assert table.verticalScrollBar().value() == 0
+    edit = panel.caption_edit
+    dock.ensureWidgetVisible(edit)  # the dock scrolls to the caption box
+    qtbot.waitUntil(lambda: dock.viewport().rect().contains(
+        edit.rect().translated(edit.mapTo(dock.viewport(), edit.rect().topLeft()))),
+        timeout=2000)

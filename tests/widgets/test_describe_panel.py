@@ -96,3 +96,35 @@ def test_tab_leaves_the_caption_table(qtbot):
             break
         qtbot.keyClick(host.focusWidget(), Qt.Key.Key_Tab)
     assert not panel.table.hasFocus()
+
+
+def test_the_motions_words_follow_the_word_panels_grouping(qtbot, panel):
+    """GUI audit w38 #5: Describe listed "forward, forwards, walks, walked, walking, walk,
+    quickly, far, bow, ahead" (six of ten slots on two words, "hand" left out) while the word
+    panel, View > Group word forms on, listed "walk, forward, hand, bow, …". Both group the
+    same way now (the vocabulary's groups, lexical_groups.drawn_words)."""
+    from motionlex.core.text.word_groups import word_groups
+    from motionlex.widgets.lexical_bars import LexicalBars
+
+    words = [("forward", 0.2), ("forwards", 0.15), ("walks", 0.14), ("walked", 0.13),
+             ("walking", 0.12), ("walk", 0.11), ("quickly", 0.1), ("far", 0.09),
+             ("bow", 0.08), ("ahead", 0.07), ("hand", 0.065), ("hands", 0.06),
+             ("run", 0.05), ("turn", 0.04), ("jump", 0.03), ("sit", 0.02)]
+    groups = word_groups([w for w, _ in words])
+    panel.set_data("motion demo_s078", CAPTIONS, words)
+    assert [w for w, _ in panel.shown_words()] == [w for w, _ in words[:10]]  # no groups yet
+    panel.set_word_groups(groups)
+    shown = panel.shown_words()
+    assert [w for w, _ in shown[:3]] == ["walk", "forward", "hand"]
+    assert dict(shown)["walk"] == pytest.approx(0.14 + 0.13 + 0.12 + 0.11)
+    assert len(shown) == 10 and panel.words_text().startswith(
+        "Motion's heaviest words: walk, forward, hand, quickly")
+    assert "walk 0.5 = walks 0.14 + walked 0.13" in panel._words.toolTip()
+    bars = LexicalBars(max_words=20)  # the word panel's rows for the same words
+    qtbot.addWidget(bars)
+    bars.set_word_groups(groups)
+    bars.set_result_words(words)
+    assert bars.words("result")[:10] == shown
+    panel.set_grouped(False)  # View > Group word forms off: every vocabulary word
+    bars.set_grouped(False)
+    assert panel.shown_words() == words[:10] == bars.words("result")[:10]

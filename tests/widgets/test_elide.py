@@ -26,26 +26,40 @@ def test_elide_right_keeps_the_start(qapp):
     assert not is_elided(word, word) and not is_elided("out", word)
 
 
-def test_elide_id_drops_folders_then_the_middle_of_the_name(qapp):
+def test_elide_id_keeps_the_end_with_one_ellipsis(qapp):
+    """GUI audit w38 #2: neighbouring Bandai rows read "…proud_001", "bn…-right_old_001"
+    and "…turn-left_e…_019" (two "…" in one cell). One rule now: "…" and the longest end
+    that fits, starting at a word when that costs at most a short word's end."""
     fm = QFontMetrics(QFont())
     full = "raw_bvh/bandai_2_wave-right-hand_normal_001"
     name = "bandai_2_wave-right-hand_normal_001"
     assert elide_id(full, fm, fm.horizontalAdvance(full)) == full
     room = fm.horizontalAdvance(ELLIPSIS + "/" + name)
-    assert elide_id(full, fm, room) == ELLIPSIS + "/" + name  # the action stays readable
-    cut = elide_id(full, fm, fm.horizontalAdvance("bandai_2_wave-ri_001"))
-    head, tail = cut.split(ELLIPSIS)
-    assert name.startswith(head) and name.endswith(tail) and head and tail
-    assert "raw_bvh" not in cut and fm.horizontalAdvance(cut) <= fm.horizontalAdvance(
-        "bandai_2_wave-ri_001")
-    # the name's start gets the room (the action), its last part stays whole (the take)
-    for room_text in ("bandai_2_wave…_001", "bandai_2_wave-right…_001"):
-        cut = elide_id(full, fm, fm.horizontalAdvance(room_text))
-        assert cut.endswith(ELLIPSIS + "_001") and cut.startswith("bandai_2_wave")
+    assert elide_id(full, fm, room) == ELLIPSIS + "/" + name  # the folder goes first
+    # a word's end of up to 4 characters goes rather than start the cut mid-word; a
+    # longer one stays, as it may say the side ("ight": right)
+    assert elide_id("bn1_walk-left_old_001", fm,
+                    fm.horizontalAdvance(ELLIPSIS + "alk-left_old_001")) \
+        == ELLIPSIS + "left_old_001"
+    assert elide_id("bn2_walk-turn-right_elderly_020", fm,
+                    fm.horizontalAdvance(ELLIPSIS + "ight_elderly_020")) \
+        == ELLIPSIS + "ight_elderly_020"
+    assert elide_id("bn2_wave-left-hand_elderly_027", fm,
+                    fm.horizontalAdvance(ELLIPSIS + "elderly_027") + 1) \
+        == ELLIPSIS + "elderly_027"  # the style and the take
+    # only the take fits, then not even that: the end, cut anywhere
+    assert elide_id(name, fm, fm.horizontalAdvance(ELLIPSIS + "_001")) == ELLIPSIS + "_001"
+    assert elide_id(name, fm, fm.horizontalAdvance(ELLIPSIS + "01")) == ELLIPSIS + "01"
     assert elide_id("000123", fm, fm.horizontalAdvance("000123")) == "000123"
-    narrow = elide_id("abcdefghij_0123456789", fm, fm.horizontalAdvance("abc…0123"))
-    assert ELLIPSIS in narrow and "_0123456789" not in narrow  # a long last part: middle cut
     assert elide_id(full, fm, 0) == ""
+    assert elide_id(full, fm, fm.horizontalAdvance(ELLIPSIS) - 1) == ""
+    for width in range(20, int(fm.horizontalAdvance(full)) + 2, 3):  # every width: one way
+        cut = elide_id(full, fm, width)
+        assert fm.horizontalAdvance(cut) <= width
+        assert cut == full or (cut.count(ELLIPSIS) == 1 and cut.startswith(ELLIPSIS)
+                               and full.endswith(cut[1:])), (width, cut)
+        wider = elide_id(full, fm, width + 12)  # more room never shows less of the end
+        assert wider == full or len(wider) >= len(cut), (width, cut, wider)
 
 
 def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):
@@ -54,28 +68,3 @@ def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):
     table = panel.orders_table
     assert table.textElideMode() == Qt.TextElideMode.ElideRight
     assert table.horizontalHeader().textElideMode() == Qt.TextElideMode.ElideRight
-
-
-def test_neighbour_start_is_what_a_row_shares_with_the_row_above_or_below(qapp):
-    """Takes of one action together in a ranked list: each cuts the start it shares with a
-    neighbour, but keeps its last two parts (the style and the take)."""
-    from PySide6.QtGui import QStandardItem, QStandardItemModel
-
-    from motionlex.widgets.elide import neighbour_start
-
-    names = ["bn2_raise-up-both-hands_normal_057", "bn2_wave-left-hand_active_035",
-             "bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_elderly_031",
-             "demo_s117", "demo_s118", "000123"]
-    model = QStandardItemModel()
-    for n in names:
-        model.appendRow(QStandardItem(f"bandai/{n}"))
-
-    def start(row: int) -> str:
-        index = model.index(row, 0)
-        return neighbour_start(index, index.data())
-
-    assert start(0) == "bn2_"  # shares only the collection with the row below
-    assert start(1) == "bn2_wave-left-hand_"  # with the row below
-    assert start(2) == start(3) == "bn2_wave-left-hand_"  # not "…_elderly_": style stays
-    assert start(4) == start(5) == ""  # one separator: the name stays whole
-    assert start(6) == ""

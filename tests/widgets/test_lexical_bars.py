@@ -287,8 +287,9 @@ def test_heading_keeps_the_shared_count_and_cuts_the_motion_id(qtbot):
 
 
 def test_a_result_heading_keeps_the_motion_id_not_the_word_result(qtbot):
-    """"result bn2_w… (13 shared)" said nothing: the name goes first and the id is cut in
-    its middle, keeping its take number."""
+    """"result bn2_w… (13 shared)" said nothing: the name goes first and the id is cut as
+    the results list cuts it ("…" and its end: the style and the take number, GUI audit
+    w38 #2)."""
     from PySide6.QtGui import QFont, QFontMetrics
 
     from motionlex.widgets.elide import ELLIPSIS
@@ -303,17 +304,18 @@ def test_a_result_heading_keeps_the_motion_id_not_the_word_result(qtbot):
     bold = QFont(w.font())
     bold.setBold(True)
     title = w.title_text("result")
-    assert not title.startswith("result") and ELLIPSIS in title, title
-    assert title.startswith("bn2_w") and title.endswith("_013 (3 shared)"), title
+    assert not title.startswith("result") and title.count(ELLIPSIS) == 1, title
+    cut = title.removesuffix(" (3 shared)")
+    assert cut.startswith(ELLIPSIS) and take.endswith(cut[1:]) and cut.endswith("normal_013")
     assert QFontMetrics(bold).horizontalAdvance(title) <= (w.width() - 3 * 8) // 2
     assert w.tooltip_at(QPoint(w.width() - 20, 5)) == f"result {take}  (3 shared)"
     w.resize(250, 200)  # a 1024-pixel window's dock: the id alone ("result bn2_w…" was)
     title = w.title_text("result")
-    assert title.startswith("bn2_") and title.endswith("_013") and ELLIPSIS in title, title
+    assert title.startswith(ELLIPSIS) and title.endswith("_013") and take.endswith(title[1:])
     w.resize(560, 200)  # room for the name and most of the id
     title = w.title_text("result")
-    assert title.startswith("result bn2_wave") and title.endswith("_013 (3 shared)"), title
-    assert ELLIPSIS in title
+    assert title.startswith("result " + ELLIPSIS) and title.endswith("_013 (3 shared)"), title
+    assert take.endswith(title.removeprefix("result " + ELLIPSIS).removesuffix(" (3 shared)"))
     w.resize(1000, 200)  # room for all of it
     assert w.title_text("result") == f"result {take}  (3 shared)"
 

@@ -28,7 +28,7 @@ def test_rows_are_precomputed_lookups(qapp):
     m.set_records([{"id": "M1", "caption": "A person Walks", "duration": 2.25},
                    {"id": "M2", "caption": "jumps"}])
     assert (m.rowCount(), m.columnCount()) == (2, 3)
-    assert m.data(m.index(0, 2)) == "2.2"  # '{:.1f}' of 2.25 (round half to even)
+    assert m.data(m.index(0, 2)) == "2.3"  # 2.25 to a tenth, a tie up (column_specs)
     assert m.data(m.index(1, 2)) == ""  # optional column missing
     assert m.data(m.index(1, 2), SORT_ROLE) == -math.inf
     assert m.data(m.index(0, 1), SORT_ROLE) == "a person walks"

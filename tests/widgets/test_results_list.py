@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from motionlex.widgets.elide import ELLIPSIS
 from motionlex.widgets.results_list import (
     FILTER_DEBOUNCE_MS,
     GalleryBrowser,
@@ -188,13 +189,20 @@ def test_gallery_id_column_is_sized_to_its_shown_ids(qtbot, bandai_captions):
     assert shown == "demo_s000"
     painted = fm.elidedText(shown, w.view.textElideMode(), id_w - 8)
     assert painted == shown and ELLIPSIS not in painted
-    # ids too long for the dock: the column stops at 45 % of it, ids elide on the right
+    # ids too long for the dock: the column stops at 45 % of it, ids are cut on the left
+    # (as the results list cuts them: "…" and their end)
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
     w.set_items([{"id": i, "caption": c} for i, c in bandai_captions[:200]])
     id_w = w.view.horizontalHeader().sectionSize(0)
     assert id_w <= 0.45 * w.view.viewport().width() + 1
-    long_id = max(w.model.column_texts(0), key=fm.horizontalAdvance)
-    painted = fm.elidedText(long_id, w.view.textElideMode(), id_w - 8)
-    assert painted.endswith(ELLIPSIS) and long_id.startswith(painted[:-1])
+    texts = w.model.column_texts(0)
+    row = max(range(len(texts)), key=lambda r: fm.horizontalAdvance(texts[r]))
+    opt = QStyleOptionViewItem()
+    opt.rect.setWidth(id_w)
+    opt.rect.setHeight(20)
+    w.view.itemDelegateForColumn(0).initStyleOption(opt, w.proxy.index(row, 0))
+    assert opt.text.startswith(ELLIPSIS) and texts[row].endswith(opt.text[1:])
 
 
 def test_columns_filled_while_hidden_fit_once_shown(qtbot, bandai_captions):
@@ -226,12 +234,12 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     id_col = [c.key for c in m.columns].index("id")
     shown = [m.data(m.index(r, id_col)) for r in range(len(rows))]
     assert shown == ids[:5]  # the shared "bandai/" prefix is left out
-    # ids that share their start (one action, several takes) are cut in the middle
+    # an id that does not fit is cut on the left, keeping its end (the style and the take)
     from PySide6.QtWidgets import QStyleOptionViewItem
 
     opt = QStyleOptionViewItem()
     view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
-    assert opt.textElideMode == Qt.TextElideMode.ElideMiddle and opt.text == ids[0]
+    assert opt.textElideMode == Qt.TextElideMode.ElideLeft and opt.text == ids[0]
     # ids from two folders (no shared prefix) in a narrow cell: the folder goes first
     from motionlex.widgets.elide import ELLIPSIS
 
@@ -300,51 +308,61 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
 
 
-def test_narrow_id_cells_cut_the_start_the_column_shares(qtbot, results_list, bandai_captions):
-    """Eight takes of one action read "bn2_wave-b…_027" on every row: the start they all
-    share goes first ("…normal_027"), so what tells them apart stays."""
-    from PySide6.QtWidgets import QStyleOptionViewItem
+# the first 16 results of "someone walks tiredly, then turns around" on Bandai (GUI audit w38)
+AUDIT_ROWS = ("bn1_walk-left_proud_001", "bn1_walk-left_feminine_001", "bn1_walk-left_angry_001",
+              "bn2_walk-turn-left_elderly_019", "bn1_walk-right_old_001",
+              "bn2_walk-turn-left_normal_014", "bn2_walk-turn-left_elderly_030",
+              "bn1_walk-left_old_001", "bn1_walk-left_normal_001", "bn2_walk-turn-left_normal_017",
+              "bn2_walk-turn-right_elderly_020", "bn2_walk-turn-left_elderly_023",
+              "bn2_walk-turn-left_masculine_005", "bn2_walk-turn-left_exhausted_002",
+              "bn2_walk-turn-right_normal_008", "bn2_walk-turn-right_elderly_024")
 
-    from motionlex.widgets.elide import ELLIPSIS, elide_id, shared_name_start
 
-    takes = sorted(i for i, _ in bandai_captions if i.startswith("bn2_wave-both-hands_"))
-    ids = takes[::max(1, len(takes) // 8)][:8]  # several styles (active, normal, ...)
-    assert len(ids) == 8 and len({i.split("_")[2] for i in ids}) > 1
-    start = shared_name_start(ids)
-    assert start == "bn2_wave-both-hands_"
-    assert shared_name_start(["bn1_kick_normal_001", "bn1_punch_normal_001"]) == "bn1_"
-    assert shared_name_start(["kick", "punch"]) == "" and shared_name_start(ids[:1]) == ""
-    rows = [{"rank": k + 1, "score": 0.5, "caption": "a person waves both hands.",
-             "id": f"bandai/{i}"} for k, i in enumerate(ids)]
-    results_list.set_results(rows)
-    m, view = results_list.model, results_list.view
-    id_col = [c.key for c in m.columns].index("id")
-    assert m.shared_name_start(id_col) == start  # after the left-out "bandai/"
-    fm = view.fontMetrics()
-    tail = ids[0][len(start):]  # e.g. "normal_027"
-    opt = QStyleOptionViewItem()
-    opt.rect.setWidth(fm.horizontalAdvance(ELLIPSIS + tail) + 10)
-    opt.rect.setHeight(20)
-    view.itemDelegateForColumn(id_col).initStyleOption(opt, results_list.proxy.index(0, id_col))
-    assert opt.text == ELLIPSIS + tail
-    assert elide_id(ids[0], fm, fm.horizontalAdvance(ELLIPSIS + tail) + 2) != ELLIPSIS + tail
+def test_neighbouring_ids_are_cut_one_way(qtbot, results_list, bandai_captions):
+    """GUI audit w38 #2: in these rows the id column read "…proud_001",
+    "bn…-right_old_001" and "…turn-left_e…_019" (each cut looked at the rows beside it
+    and sought a text no other row had). At every width each cut id is "…" and the end of
+    its id, once, and the same whichever rows are beside it."""
+    caption = dict(bandai_captions)
+    view = results_list.view
+    id_col = [c.key for c in results_list.model.columns].index("id")
+    painted = _PaintedIds(view, id_col)
+
+    def cuts(order: list[str]) -> dict[int, dict[str, str]]:
+        results_list.set_results([{"rank": k + 1, "score": 0.77 - k / 100,
+                                   "caption": caption[i], "id": f"bandai/{i}"}
+                                  for k, i in enumerate(order)])
+        qtbot.wait(100)  # the columns fitted again once a scroll bar comes
+        out = {}
+        for width in range(80, 240, 8):
+            view.horizontalHeader().resizeSection(id_col, width)
+            texts = painted()
+            assert len(texts) == len(order)
+            out[width] = {name: texts[row] for row, name in enumerate(order)}
+        return out
+
+    audit, by_name = cuts(list(AUDIT_ROWS)), cuts(sorted(AUDIT_ROWS))
+    for width, texts in audit.items():
+        for name, text in texts.items():
+            assert text == name or (text.count(ELLIPSIS) == 1 and text.startswith(ELLIPSIS)
+                                    and name.endswith(text[1:])), (width, text)
+        assert texts == by_name[width], width  # other neighbours: the same cuts
 
 
 class _PaintedIds:
     """The id column's delegate, keeping the text it painted per row."""
 
     def __init__(self, view, col: int) -> None:
-        from motionlex.widgets.elide import MiddleElideDelegate
+        from motionlex.widgets.elide import IdElideDelegate
 
         texts: dict[int, str] = {}
 
-        class Recording(MiddleElideDelegate):
+        class Recording(IdElideDelegate):
             def initStyleOption(self, option, index) -> None:  # noqa: N802 - Qt override
                 super().initStyleOption(option, index)
                 texts[index.row()] = option.text
 
-        neighbours = view.itemDelegateForColumn(col).neighbours  # as the list set it
-        self.delegate = Recording(view, neighbours=neighbours)  # kept: its override lives
+        self.delegate = Recording(view)  # kept: its override lives
         view.setItemDelegateForColumn(col, self.delegate)
         self.view, self.texts = view, texts
 

@@ -345,3 +345,38 @@ def test_the_follow_root_docstring_says_the_box_sets_auto_follow():
     assert "overrides it for the motion shown" not in doc
     assert ":attr:`auto_follow`" in doc.split(":meth:`set_follow_root`")[1]
     assert "later motion" in doc
+
+
+IN_PLACE = {"kick": "bandai/new_joints/bn1_kick_normal_001.npy",
+            "jump": "cmu_extra/new_joints/cmu_13_39.npy",
+            "wave": "bandai/new_joints/bn2_wave-left-hand_normal_030.npy"}
+
+
+def _shares(view: SkeletonView, step: int = 3) -> tuple[float, float]:
+    """(largest |NDC| of any joint over the frames, median figure height share)."""
+    seen = []
+    for f in range(0, view.num_frames, step):
+        view.seek(f)
+        seen.append(_figure_in_view(view))
+    return max(r for r, _ in seen), float(np.median([s for _, s in seen]))
+
+
+@pytest.mark.parametrize("kind", sorted(IN_PLACE))
+def test_motions_in_place_fill_the_view_as_a_walk_does(make_skeleton_view, shared_data,
+                                                       kind):
+    """GUI audit w38 #9: clips that stay in one place were drawn small and low (a kick at
+    38 % of the view's height, a jump's head halfway down) while walks filled 65-78 %: the
+    camera framed the corners of a box around every frame, which a three-quarter view puts
+    far outside the body. It frames the joints themselves now: a figure in place fills a
+    share nearer a walk's, and no joint of any frame leaves the view."""
+    view = make_skeleton_view(size=(617, 797))  # the 3D view at 1440x900: portrait
+    _show(view, np.load(shared_data / WALK).astype(np.float32))
+    assert view.follow_root
+    _, walk = _shares(view)
+    _show(view, np.load(shared_data / IN_PLACE[kind]).astype(np.float32))
+    assert not view.follow_root  # framed whole: the camera stays put
+    reach, share = _shares(view, step=1)
+    assert reach <= 1.0, f"a joint left the view ({reach:.2f})"
+    # a kick's reach and a jump's height stay in view, so they fill less than a walk (its
+    # 83 %) but far more than the 40 % and 50 % they had
+    assert share >= 0.53 and share >= 0.62 * walk, (share, walk)

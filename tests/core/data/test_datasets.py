@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from motionlex.core.data.datasets import MotionDataset
-from motionlex.core.data.layout import detect_layout
+from motionlex.core.data.layout import SeveralDatasetsError, detect_layout
 from motionlex.core.data.text_files import (
     Caption,
     DatasetError,
@@ -211,8 +211,14 @@ def test_layout_and_corpus_errors(shared_data, tmp_path):
         detect_layout(tmp_path)
     # the data root: its one BVH subfolder was read as the dataset, the rest left out silently
     with pytest.raises(DatasetError, match=r"holds several datasets \(bandai, .*raw_bvh "
-                                           r"\(BVH\)\), not one"):
+                                           r"\(BVH\)\), not one") as caught:
         detect_layout(shared_data)
+    # the command line's advice; the explorer words its own from the fields (app/texts.py)
+    assert str(caught.value).endswith("the command line takes several as their own --data "
+                                      "options")
+    assert isinstance(caught.value, SeveralDatasetsError)
+    assert caught.value.names[0] == "bandai" and "raw_bvh (BVH)" in caught.value.names
+    assert caught.value.root == shared_data and caught.value.example == shared_data / "bandai"
     # a BVH folder with one converted dataset inside is still a BVH folder
     takes = tmp_path / "takes"
     (takes / "converted" / "new_joints").mkdir(parents=True)
