@@ -118,7 +118,7 @@ def test_worker_error_shows_message_and_app_stays_usable(qtbot, loaded, monkeypa
     w = loaded
     searcher = w.client.worker._searcher
 
-    def broken(text):
+    def broken(text, **options):
         raise RuntimeError("embedding exploded")
 
     monkeypatch.setattr(searcher, "embed_text", broken)
