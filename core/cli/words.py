@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from motionlex.core.cli.types import DEVICE_HELP, UsageError, examples, positive_int
@@ -48,6 +49,15 @@ def cmd_words(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.word_protocol import word_weights
     from motionlex.resources import default_model_dir
 
+    if args.text is not None and args.motion is None:
+        from motionlex.core.motion.query_paths import names_motion_file
+
+        named = names_motion_file(args.text)
+        if named is not None:  # as search (and the explorer's query box) reads it
+            args.text, args.motion = None, str(named)
+            if named.is_file():  # else the load names the missing file, in one line
+                print(f"note: the text is a path: the words of the motion in {args.motion} "
+                      f"(--motion)", file=sys.stderr)
     if (args.text is None) == (args.motion is None):
         raise UsageError("give exactly one of: a TEXT, --motion FILE")
     checkpoint = args.checkpoint or default_model_dir()

@@ -126,6 +126,11 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     got = json.loads(capsys.readouterr().out)  # a motion is its file, as in search/describe
     assert got["file"] == str(bvh) and got["query"] is None and len(got["words"]) == 2
     assert all(w["in_text"] is None for w in got["words"])  # a motion has no text
+    # a path given as the text is the motion's words, as search reads it (it printed the
+    # words of the path's letters, "bvh, bvh" unknown, exit 0)
+    assert main(["words", str(bvh), "-k", "2", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == got and f"the words of the motion in {bvh}" in err
 
 
 def test_words_errors(tmp_path, capsys):
