@@ -246,6 +246,7 @@ class TrainingRun(BestModelExport):
                 continue
             steps = phase.max_steps if max_steps is None else min(phase.max_steps, max_steps)
             phase = replace(phase, max_steps=steps, val_every=min(phase.val_every, steps))
+            interrupted_here = resume and not ran_any  # the first phase not done: work lost?
             ran_any = True
             callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
@@ -275,9 +276,11 @@ class TrainingRun(BestModelExport):
                 if self.progress:
                     tqdm.write(f"resuming phase {tag} from its last checkpoint {ckpt}",
                                file=sys.stderr)
-            elif resume:  # interrupted before its first checkpoint (every steps // 4)
+            elif interrupted_here:  # interrupted before its first checkpoint (later phases
+                every = max(1, steps // 4)  # never started: nothing of theirs was lost)
                 logger.warning("phase %s starts from step 0: no checkpoint of it was saved "
-                               "(one is written every %d steps)", tag, max(1, steps // 4))
+                               "(one is written every %s)", tag,
+                               "step" if every == 1 else f"{every} steps")
             objective = create_objective(phase.name, self.model, self.cfg.objective,
                                          false_negative_mask=self.cfg.false_negative_mask)
             module = MotionTextModule(self.model, objective, self.cfg, phase, batches=data)

@@ -461,3 +461,21 @@ def test_a_corpus_vocabulary_run_allows_the_words_of_its_captions_and_text_corpo
     assert set(only_corpus) & set(allowed)  # words the KIT-ML captions bring
     assert tok.convert_tokens_to_ids("banana") not in allowed
     assert f"lexical vocabulary: {len(want)} caption words" in caplog.text
+
+
+def test_a_resume_warns_only_of_the_phase_it_lost_steps_of(small_data, repo_root, tmp_path,
+                                                           caplog, monkeypatch):
+    """Interrupted in its first phase (after a checkpoint), a resume continues that phase
+    and starts the next at step 0 as planned: no "no checkpoint of it was saved" warning for
+    a phase that never started (it warned for every later phase, as if work was lost)."""
+    cfg = load_train_config(repo_root / "configs" / "tiny.yaml", ["compose_p=0"])
+    cfg = cfg.__class__.from_dict({**cfg.to_dict(), "phases": [
+        {"name": "lexmlm", "max_steps": 2, "batch_size": 8},
+        {"name": "lexcmlp", "max_steps": 2, "batch_size": 8}]})
+    out = tmp_path / "out"
+    _fit_interrupted(cfg, small_data, out, monkeypatch)  # in phase 0, after a checkpoint
+    with caplog.at_level(logging.INFO, logger="motionlex.core.train.training"):
+        TrainingRun(cfg, [small_data], out, progress=False).fit(resume=True)
+    assert "resuming phase 0-lexmlm from its last checkpoint" in caplog.text
+    assert "starts from step 0" not in caplog.text
+    assert (out / "phases" / "1-lexcmlp" / "config.json").is_file()  # the next phase ran
