@@ -177,8 +177,10 @@ def bank_captions(checkpoint: str | os.PathLike,
         used = []
         for d in folders:
             try:
-                caps += train_split_captions(d)
-                used.append(str(d))
+                found = train_split_captions(d)
+                caps += found
+                if found:  # a folder whose train split has no caption gave none
+                    used.append(str(d))
             except (OSError, ValueError) as e:
                 logger.warning("training captions of %s not read (the caption bank goes "
                                "without them): %s", d, e)

@@ -68,9 +68,11 @@ def test_bank_holds_a_bvh_folders_training_captions(shared_data, tmp_path):
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()
     (ckpt / "train_config.json").write_text(json.dumps(
-        {"data": [str(shared_data / "cmu_kitml"), str(bvh)]}))
+        {"data": [str(shared_data / "cmu_kitml"), str(bvh),
+                  str(shared_data / "humanml3d_samples")]}))
     caps, src = bank_captions(ckpt)
     assert str(bvh) in src and "cmu_kitml" in src
+    assert "humanml3d_samples" not in src  # its train split has no caption: no source
     expected = {action_prompt(index[k]["action"], inflect=True) for k in takes[:3]}
     assert expected <= set(caps)  # the train split's takes, by their index.json labels
     # one folder's train split (renamed from training_captions, which in core/train reads
