@@ -167,7 +167,11 @@ def read_run(path: str | Path) -> tuple[Path, dict[str, float], dict[str, Any]]:
                          f"{type(doc).__name__}")
     metrics = canonical_metrics(doc)
     if not metrics:
-        raise ValueError(f"{file}: holds no metric values")
+        run = file.parent.parent if file.parent.name == "model" else file.parent
+        hint = (f" (a training run without a validation split: compare the reports of "
+                f"`motionlex evaluate --checkpoint {run / 'model'} --data DIR --out X`)"
+                if file.name == VAL_METRICS_FILE else "")
+        raise ValueError(f"{file}: holds no metric values{hint}")
     record: dict[str, Any] = {}
     rec = file.parent / REPORT_RECORD  # evaluate's record
     if file.name == "metrics.json" and rec.is_file():

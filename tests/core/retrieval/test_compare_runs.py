@@ -127,7 +127,12 @@ def test_bad_runs_get_one_line_naming_the_file(tmp_path, capsys):
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "words.json").write_text('{"a": "b"}')
     (tmp_path / "empty").mkdir()
-    cases = {str(tmp_path / "notes.json"): "notes.json: not a JSON metrics file",
+    (tmp_path / "run" / "model").mkdir(parents=True)  # trained without a val split
+    (tmp_path / "run" / "val_metrics.json").write_text("{}")
+    cases = {str(tmp_path / "run"): "val_metrics.json: holds no metric values (a training run "
+                                    "without a validation split: compare the reports of "
+                                    f"`motionlex evaluate --checkpoint {tmp_path}/run/model",
+             str(tmp_path / "notes.json"): "notes.json: not a JSON metrics file",
              str(tmp_path / "list.json"): "list.json: a metrics file is a JSON object of "
                                           "numbers, found list",
              str(tmp_path / "words.json"): "words.json: holds no metric values",
