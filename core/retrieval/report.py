@@ -232,10 +232,11 @@ def _trust_sections(metrics: dict[str, float]) -> list[str]:
     lines: list[str] = []
     if "side/text/n" in metrics:
         lines += ["", "## Side accuracy", "",
-                  f"{int(metrics['side/text/n'])} captions that name a side; percent passed "
-                  "(chance 50 %, a tie fails).", "",
-                  "| Similarity | motion: caption vs side-swapped caption | caption: motion vs "
-                  "mirrored motion |", "|---|---:|---:|"]
+                  f"{count(metrics['side/text/n'], 'caption')} that name a side; percent "
+                  "passed (chance 50 %, a tie fails).", "",
+                  "| Similarity | text side (`side/text`): a motion prefers its caption to the "
+                  "side-swapped one | motion side (`side/motion`): a caption prefers its "
+                  "motion to the mirrored one |", "|---|---:|---:|"]
         for sim in SIMILARITIES:
             lines.append(f"| {sim} | {_cell(metrics, f'side/text/{sim}')} | "
                          f"{_cell(metrics, f'side/motion/{sim}')} |")
