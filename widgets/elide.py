@@ -165,7 +165,8 @@ def elide_heading(title: str, count: str, metrics: QFontMetrics | QFont, width: 
 
     With ``item_id`` (the end of ``title``, after a name such as ``"result "``), the id is
     what stays: cut at its start (:func:`elide_id`, its take number kept), the name goes
-    first when the id would keep fewer than :data:`ID_KEPT` characters, then the count.
+    first when the id would keep fewer than :data:`ID_KEPT` characters, then the count
+    ("…normal_001 (4 shared)" did not say which of a gallery's takes it was).
     Otherwise the title is cut on the right and the count kept whole
     (``"motion demo_c… (3 shared)"``), unless that leaves fewer than six characters of the
     title: then the count is cut too.
@@ -184,9 +185,9 @@ def elide_heading(title: str, count: str, metrics: QFontMetrics | QFont, width: 
         with_name = name + elide_id(item_id, fm, room - fm.horizontalAdvance(name))
         if len(with_name[len(name):].replace(ELLIPSIS, "")) >= min(ID_KEPT, len(item_id)):
             return with_name + tail
-        for t in dict.fromkeys((tail, "")):
-            cut = elide_id(item_id, fm, width - fm.horizontalAdvance(t))
-            if len(cut.replace(ELLIPSIS, "")) >= min(6, len(item_id)):
+        for t, least in dict.fromkeys(((tail, ID_KEPT), ("", 6))):  # the count goes before
+            cut = elide_id(item_id, fm, width - fm.horizontalAdvance(t))  # the id is cut to
+            if len(cut.replace(ELLIPSIS, "")) >= min(least, len(item_id)):  # its take alone
                 return cut + t
     if not count:
         return elide_right(full, fm, width)

@@ -6,7 +6,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 from motionlex.widgets.car_panel import CarPanel
-from motionlex.widgets.elide import ELLIPSIS, elide_id, elide_right, is_elided
+from motionlex.widgets.elide import (
+    ELLIPSIS,
+    ID_KEPT,
+    elide_heading,
+    elide_id,
+    elide_right,
+    is_elided,
+)
 
 
 def test_elide_right_keeps_the_start(qapp):
@@ -68,3 +75,23 @@ def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):
     table = panel.orders_table
     assert table.textElideMode() == Qt.TextElideMode.ElideRight
     assert table.horizontalHeader().textElideMode() == Qt.TextElideMode.ElideRight
+
+
+def test_a_heading_drops_its_count_before_its_id_is_cut_to_the_take(qapp):
+    """"…normal_001 (4 shared)" named none of a BVH gallery's takes (punch, dash, wave all
+    end so): at every width the count stays only while the id keeps ID_KEPT characters."""
+    bold = QFont()
+    bold.setBold(True)
+    fm = QFontMetrics(bold)
+    take, count = "bandai_1_punch_normal_001", "  (4 shared)"
+    seen = set()
+    for width in range(60, fm.horizontalAdvance(take + count) + 20, 3):
+        head = elide_heading(take, count, fm, width, item_id=take)
+        assert fm.horizontalAdvance(head) <= width and head.count(ELLIPSIS) <= 1, head
+        kept = head.split(" (")[0].replace(ELLIPSIS, "").strip()
+        assert take.endswith(kept)
+        if "shared" in head:
+            assert len(kept) >= ID_KEPT, head
+            seen.add("count")
+        seen.add("cut" if ELLIPSIS in head else "whole")
+    assert seen == {"count", "cut", "whole"}
