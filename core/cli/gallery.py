@@ -206,19 +206,18 @@ def cmd_search(args: argparse.Namespace) -> int:
     ``transformers`` import, ~1.5 s instead of ~4.5 s of CPU) once its fingerprint equals the
     index's; a checkpoint outside that path loads the full model.
     """
-    from motionlex.core.cli.query_notes import warn_long_text, warn_unknown_words
+    from motionlex.core.cli.query_notes import (
+        motion_path_query,
+        warn_long_text,
+        warn_unknown_words,
+    )
     from motionlex.core.retrieval.index import GalleryIndex
     from motionlex.core.retrieval.search import Searcher
 
     if args.query is not None and args.motion is None:
-        from motionlex.core.motion.query_paths import names_motion_file
-
-        named = names_motion_file(args.query)
-        if named is not None:  # as the explorer's query box reads it
-            args.query, args.motion = None, str(named)
-            if named.is_file():  # else the load names the missing file, in one line
-                print(f"note: the query is a path: searching by the motion in {args.motion} "
-                      f"(--motion)", file=sys.stderr)
+        named = motion_path_query(args.query, "searching by the motion in")
+        if named is not None:
+            args.query, args.motion = None, named
     sources = [args.query is not None, args.motion is not None, args.item is not None]
     if sum(sources) != 1:
         raise UsageError("give exactly one of: a text query, --motion FILE, --item ID")

@@ -1,6 +1,7 @@
 """Notes a text query gets on stderr before it is ranked (``search``, ``words``): a query
-longer than the model reads, and query words the model does not know (typos, with what was
-meant; English words it reads in pieces; another language).
+that is a motion file's path, a query longer than the model reads, and query words the model
+does not know (typos, with what was meant; English words it reads in pieces; another
+language).
 """
 
 from __future__ import annotations
@@ -8,6 +9,25 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from typing import Any
+
+
+def motion_path_query(text: str, what: str) -> str | None:
+    """The motion file a text query names, as the explorer's query box reads it
+    (:func:`~motionlex.core.motion.query_paths.names_motion_file`), said on stderr ("note:
+    the query is a path: {what} X (--motion)"); None for words.
+
+    Args:
+        text: the query as given.
+        what: what the command does with the motion ("searching by the motion in").
+    """
+    from motionlex.core.motion.query_paths import names_motion_file
+
+    named = names_motion_file(text)
+    if named is None:
+        return None
+    if named.is_file():  # else the load names the missing file, in one line
+        print(f"note: the query is a path: {what} {named} (--motion)", file=sys.stderr)
+    return str(named)
 
 
 def warn_long_text(text: str, model: Any) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from typing import Any
 
 from motionlex.core.cli.types import DEVICE_HELP, UsageError, examples, positive_int
@@ -49,15 +48,12 @@ def cmd_words(args: argparse.Namespace) -> int:
     from motionlex.core.retrieval.word_protocol import word_weights
     from motionlex.resources import default_model_dir
 
-    if args.text is not None and args.motion is None:
-        from motionlex.core.motion.query_paths import names_motion_file
+    if args.text is not None and args.motion is None:  # a path: its motion, as search reads it
+        from motionlex.core.cli.query_notes import motion_path_query
 
-        named = names_motion_file(args.text)
-        if named is not None:  # as search (and the explorer's query box) reads it
-            args.text, args.motion = None, str(named)
-            if named.is_file():  # else the load names the missing file, in one line
-                print(f"note: the text is a path: the words of the motion in {args.motion} "
-                      f"(--motion)", file=sys.stderr)
+        named = motion_path_query(args.text, "the words of the motion in")
+        if named is not None:
+            args.text, args.motion = None, named
     if (args.text is None) == (args.motion is None):
         raise UsageError("give exactly one of: a TEXT, --motion FILE")
     checkpoint = args.checkpoint or default_model_dir()
