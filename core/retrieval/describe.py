@@ -39,6 +39,7 @@ from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.text_files import DatasetError, read_caption_corpus, text_lines
 from motionlex.core.model.folder import trained_data_folders
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import Motion, joints_fps
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
@@ -204,7 +205,7 @@ def bank_key(model_hash: str, captions: Sequence[str]) -> str:
     return f"{model_hash[:16]}-{h[:16]}-v{BANK_FORMAT}"
 
 
-def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
+def caption_bank_steps(model: EncoderModel, captions: Sequence[str], source: str, *,
                        model_hash: str | None = None, root: str | os.PathLike | None = None,
                        batch_size: int = 64
                        ) -> Generator[tuple[int, int], None, CaptionBank]:
@@ -214,7 +215,7 @@ def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
     the last batch) returning the :class:`CaptionBank`.
 
     Args:
-        model: the :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         captions: the bank's captions (distinct).
         source: their description.
         model_hash: the model's fingerprint (None: computed here).
@@ -262,7 +263,7 @@ def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
     return bank
 
 
-def load_caption_bank(model: Any, captions: Sequence[str], source: str,
+def load_caption_bank(model: EncoderModel, captions: Sequence[str], source: str,
                       **kwargs: Any) -> CaptionBank:
     """:func:`caption_bank_steps` drained (same arguments and errors)."""
     return run_steps(caption_bank_steps(model, captions, source, **kwargs))

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.text_encoder import check_texts, truncation_note
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
@@ -125,7 +126,7 @@ def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") 
 
 @torch.inference_mode()
 def encode_motions(
-    model: Any,
+    model: EncoderModel,
     motions: Sequence[Any],
     stats: PatchStats,
     *,
@@ -147,7 +148,7 @@ def encode_motions(
     sum; lexical: maximum) and each batch's finished motions are copied to the CPU once.
 
     Args:
-        model: a :class:`~.model.MotionTextModel` (eval mode is set here).
+        model: a ``MotionTextModel`` or ``LiteModel`` (``EncoderModel``); eval mode is set.
         motions: :class:`~motionlex.core.motion.motion.Motion` objects, or
             ``(joints (T, J, 3) float metres Y up, skeleton)`` pairs (``T >= 2``; the
             skeleton or a built-in one's name), skeletons may differ between motions. Both
@@ -334,7 +335,7 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 @torch.inference_mode()
-def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
+def encode_texts(model: EncoderModel, texts: Sequence[str], batch_size: int = 64,
                  progress: bool = False, *, warn_truncated: bool = True) -> Embeddings:
     """Embed captions (each distinct string once), rows in the order of ``texts``.
 
@@ -344,7 +345,7 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
     the captions cut (``texts[i]``) and their token counts.
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel` (eval mode is set here).
+        model: a ``MotionTextModel`` or ``LiteModel`` (``EncoderModel``); eval mode is set.
         texts: ``N`` captions.
         batch_size: distinct captions per forward pass.
         progress: tqdm bar over batches.

@@ -27,12 +27,12 @@ import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import recover_directory
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import ANN_FILE
@@ -185,15 +185,15 @@ class GalleryIndex(MappedFileChecks):
 
     # -- loading --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, model: Any = None, *, verify: bool = True,
-             loaded_from: str | os.PathLike | None = None,
+    def load(cls, path: str | os.PathLike, model: EncoderModel | None = None, *,
+             verify: bool = True, loaded_from: str | os.PathLike | None = None,
              source: str | None = None) -> GalleryIndex:
         """Open an index directory, checking its manifest (and model, when given).
 
         Args:
             path: the index directory (e.g. ``gallery.mlx``).
-            model: optional :class:`~.model.MotionTextModel`; its :func:`model_fingerprint`
-                must equal the one recorded at build time.
+            model: optional, a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`);
+                its :func:`model_fingerprint` must equal the one recorded at build time.
             verify: check every file's SHA-256 (sizes are always checked).
             loaded_from / source: where ``model`` comes from, for the mismatch message
                 (:meth:`check_model`).
@@ -225,12 +225,12 @@ class GalleryIndex(MappedFileChecks):
         logger.info("loaded gallery index %s (%d motions)", root, len(index))
         return index
 
-    def check_model(self, model: Any, *, loaded_from: str | os.PathLike | None = None,
+    def check_model(self, model: EncoderModel, *, loaded_from: str | os.PathLike | None = None,
                     source: str | None = None) -> None:
         """Raise :class:`IndexMismatchError` unless ``model`` built this index.
 
         Args:
-            model: the model to check.
+            model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
             loaded_from / source: where it was loaded from and how that was chosen, for the
                 message (:func:`~.index_format.model_mismatch`).
 

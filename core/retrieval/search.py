@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import Motion, joints_fps, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
@@ -68,8 +69,8 @@ class Searcher:
 
     Args:
         index: the loaded index.
-        model: the :class:`~.model.MotionTextModel` that built it (needed to embed texts and
-            motions; gallery-item queries work without it).
+        model: the ``MotionTextModel`` or ``LiteModel`` that built it
+            (:data:`~.types.EncoderModel`); needed to embed texts and motions, not items.
         fusion_weight: default dense weight of fused scores (None: the index's, recorded
             from the checkpoint's validation, else 0.5).
         query_words: heaviest query words used for lexical scores (None: all non-zero).
@@ -93,7 +94,7 @@ class Searcher:
     def __init__(
         self,
         index: GalleryIndex,
-        model: Any = None,
+        model: EncoderModel | None = None,
         *,
         fusion_weight: float | None = None,
         query_words: int | None = DEFAULT_QUERY_WORDS,
