@@ -24,8 +24,9 @@ scored below the true caption), ``side_accuracy`` (side columns below the true c
 ``side_motion_accuracy`` (mirrored motion below the true motion, for its caption) and
 ``order_motion_accuracy`` (reordered motion below the true motion, for its caption).
 
-Sources: CAR (Fujiwara et al., ECCV 2024) eq. 3-5; TMR (Petrovich et al., ICCV 2023) Sec. 3.2;
-MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP (Luo et al., ICCV 2023) Sec. 3.3.
+Sources: Lyu et al., ICLR 2025 (LexCMLP); CAR (Fujiwara et al., ECCV 2024) Sec. 4.1, eq. 3-5;
+TMR (Petrovich et al., ICCV 2023) Sec. 3.2; MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP
+(Luo et al., ICCV 2023) Sec. 3.3.
 """
 
 from __future__ import annotations
@@ -353,6 +354,11 @@ class LexCMLPObjective(PairObjective):
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
     ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` / ``*_car_pair`` when their weight is
     positive, and the diagnostics of the module doc.
+
+    Source: Lyu et al., ICLR 2025 (phase 4, LexCMLP; the poster text names no section);
+    Fujiwara et al., ECCV 2024, Sec. 4.1, eq. 3-5 (shuffled-event columns); Luo et al., LexLIP,
+    ICCV 2023, Sec. 3.3 (lexical contrastive term with its own temperature); FLOPS: Paria et
+    al., ICLR 2020. The align, word (on LexLIP's vocabulary softmax) and pair terms are ours.
     """
 
     phase = "lexcmlp"
