@@ -290,18 +290,23 @@ class GalleryIndex(MappedFileChecks):
         """Dense embeddings of some motions as the searcher scores them.
 
         Args:
-            rows: gallery row indices (``(n,)``), or one row.
+            rows: gallery row indices (``(n,)`` ints in ``[0, N)``), or one row; a
+                negative row is refused, not counted from the end (rows come from hits).
 
         Returns:
             ``(n, D)`` (or ``(D,)`` for one row) float32 unit vectors: the stored float16
             rows re-normalised (:func:`unit_rows`).
 
         Raises:
-            IndexError: a row outside ``[0, N)``.
+            IndexError: a row outside ``[0, N)`` (the first one named).
         """
-        if np.ndim(rows) == 0:
-            return unit_rows(self.dense[int(rows)][None])[0]
-        return unit_rows(self.dense[np.asarray(rows, np.int64)])
+        r = np.asarray(rows, np.int64)
+        bad = r[(r < 0) | (r >= len(self))]
+        if bad.size:
+            raise IndexError(f"row {int(bad.flat[0])} out of range for {len(self)} motions")
+        if r.ndim == 0:
+            return unit_rows(self.dense[int(r)][None])[0]
+        return unit_rows(self.dense[r])
 
     @property
     def lexical(self) -> sp.csr_matrix:
