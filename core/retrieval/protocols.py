@@ -56,6 +56,10 @@ def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) 
         owners: ``(N,)`` int motion indices in ``[0, num_motions)``.
         num_motions: gallery size.
 
+    Raises:
+        ValueError: ``owners`` not ``(N,)`` ints in ``[0, num_motions)`` (a negative owner
+            is not counted from the end), or ``len(texts) != N``.
+
     Source: Yu et al., CVPR 2024, Sec. 4.2 "All" and its footnote on mirrored duplicates.
     """
     return caption_positives(texts, texts, owners, num_motions)
@@ -73,13 +77,34 @@ def caption_positives(queries: Sequence[str], texts: Sequence[str], owners: np.n
 
     Returns:
         ``(Q, num_motions)`` bool (all False for a query no motion carries).
+
+    Raises:
+        ValueError: as :func:`owner_positives`.
     """
-    norm = [normalize_caption(t) for t in list(texts) + list(queries)]
+    texts = list(texts)
+    own = _checked_owners(owners, len(texts), num_motions)
+    norm = [normalize_caption(t) for t in texts + list(queries)]
     _, codes = np.unique(np.array(norm, dtype=object), return_inverse=True)
     codes = codes.reshape(-1)
     has = np.zeros((codes.max() + 1 if codes.size else 0, num_motions), bool)
-    has[codes[:len(texts)], np.asarray(owners, np.int64)] = True
+    has[codes[:len(texts)], own] = True
     return has[codes[len(texts):]]
+
+
+def _checked_owners(owners: np.ndarray, n: int, num_motions: int) -> np.ndarray:
+    """``owners`` as ``(n,)`` int64 in ``[0, num_motions)``, else a ValueError saying why."""
+    own = np.asarray(owners)
+    if own.size == 0:
+        own = own.astype(np.int64)  # [] reads as float64
+    if own.ndim != 1 or own.dtype == bool or not np.issubdtype(own.dtype, np.integer):
+        raise ValueError(f"owners must be (N,) ints, got shape {own.shape} {own.dtype}")
+    if len(own) != n:
+        raise ValueError(f"owners has {len(own)} entries for {n} texts")
+    bad = own[(own < 0) | (own >= num_motions)]
+    if bad.size:
+        raise ValueError(f"owners must be motion indices in [0, {num_motions}), got "
+                         f"{sorted(set(bad.tolist()))[:5]}")
+    return own.astype(np.int64)
 
 
 def small_batch_indices(n: int, batch_size: int = 32, seed: int = 0) -> np.ndarray:
