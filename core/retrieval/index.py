@@ -110,6 +110,13 @@ class GalleryIndex(MappedFileChecks):
 
     The checks before a memory-mapped file is read (:meth:`check_unchanged`,
     :meth:`check_postings`) come from :class:`~.mapped_checks.MappedFileChecks`.
+
+    Open one with :meth:`load`, which reads the manifest and checks the files' sizes (and
+    SHA-256). The constructor, not meant to be called directly, takes that parsed manifest:
+    ``check`` compares the arrays' shapes with it and with each other
+    (:func:`~.index_checks.shape_problems`; GalleryIndexError), ``verify`` checks the
+    deferred files (``lexical.npz``) at their first read and ``joints.npy`` and the posting
+    lists block by block as they are read.
     """
 
     def __init__(self, path: Path, manifest: dict, *, check: bool = True,
