@@ -79,6 +79,9 @@ def order_scores(plain: np.ndarray, margins: np.ndarray,
         margins: ``(N,)`` float from :func:`order_margins`.
         alpha: weight of the margin, ``>= 0`` (0: plain ranking).
 
+    Returns:
+        ``(N,)`` float64.
+
     Raises:
         ValueError: shapes differ or ``alpha < 0``.
     """
