@@ -264,7 +264,7 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
             :class:`TextOutput`.
 
         Raises:
-            ValueError: an empty list or a non-string caption.
+            TypeError: a bare string or a non-string caption. ValueError: an empty list.
 
         Source: Yu et al., CVPR 2024, Sec. 3.4 (dense); Lyu et al., ICLR 2025, Fig. 2 (lexical,
         SPLADE pooling of the MLM logits: :meth:`pool_lexical`).
@@ -332,7 +332,7 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
             disabled here.
 
         Raises:
-            ValueError: an empty list or a non-string caption.
+            TypeError: a bare string or a non-string caption. ValueError: an empty list.
 
         Source: Yu et al., CVPR 2024, Sec. 3.4 (mean pooling, the default, is ours).
         """

@@ -360,19 +360,19 @@ def encode_texts(model: EncoderModel, texts: Sequence[str], batch_size: int = 64
 
     Raises:
         TypeError: ``model`` is not a model (None, or the arguments swapped);
-            ``batch_size`` not an int.
-        ValueError: no texts (``[]``, ``None``), a single string or a generator instead of
-            a list, an item that is not a string
-            (:func:`~motionlex.core.model.text_encoder.check_texts`), an empty text or
-            one without a word (``""``, ``"?!"``: it was embedded as its special tokens
-            alone; the message is the command line's, :func:`~motionlex.core.text.spelling.
-            require_words`, after the text's position), or ``batch_size < 1``.
+            ``batch_size`` not an int; ``texts`` None, a single string or a generator
+            instead of a list, or an item that is not a string
+            (:func:`~motionlex.core.model.text_encoder.check_texts`).
+        ValueError: no texts (``[]``), an empty text or one without a word (``""``,
+            ``"?!"``: it was embedded as its special tokens alone; the message is the
+            command line's, :func:`~motionlex.core.text.spelling.require_words`, after the
+            text's position), or ``batch_size < 1``.
     """
     require_model(model, "forward_text")
     if isinstance(texts, np.ndarray):
         texts = texts.tolist()
     if not hasattr(texts, "__len__"):  # None, a generator: check_texts needs len()
-        raise ValueError(f"texts must be a non-empty list of strings; got "
+        raise TypeError(f"texts must be a non-empty list of strings; got "
                          f"{type(texts).__name__}")
     check_texts(texts)
     for i, text in enumerate(texts):

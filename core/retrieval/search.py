@@ -161,7 +161,7 @@ class Searcher:
             with the index's lexical similarity).
 
         Raises:
-            ValueError: a non-string, empty text, a text without words, or no model.
+            TypeError: a non-string. ValueError: an empty text, one without words, or no model.
         """
         text = require_words(text)
         model = self._need_model("a text query")

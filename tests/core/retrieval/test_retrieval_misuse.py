@@ -81,11 +81,11 @@ def test_encode_motions_checks_long_clips_and_batch_size(tiny, motions, stats):
 
 
 def test_encode_texts_none_model_and_batch_size(tiny):
-    """encode_texts(model, None) said "object of type 'NoneType' has no len()" (its docstring
-    promised a ValueError); batch_size 0 failed in range()."""
+    """encode_texts(model, None) said "object of type 'NoneType' has no len()" (now a
+    TypeError, as every wrong type); batch_size 0 failed in range()."""
     for bad, kind in ((None, "NoneType"), ((t for t in ["a"]), "generator")):
-        with pytest.raises(ValueError, match=rf"texts must be a non-empty list of strings; got "
-                                             rf"{kind}"):
+        with pytest.raises(TypeError, match=rf"texts must be a non-empty list of strings; got "
+                                            rf"{kind}"):
             encode_texts(tiny, bad)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         encode_texts(tiny, ["a person walks"], batch_size=0)
