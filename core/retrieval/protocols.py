@@ -53,7 +53,7 @@ def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) 
 
     Args:
         texts: ``N`` captions; ``owners[k]`` is the motion that caption ``k`` describes.
-        owners: ``(N,)`` int motion indices in ``[0, num_motions)``.
+        owners: ``(N,)`` int motion indices in ``[0, num_motions)`` (``EvalResult.text_motion``).
         num_motions: gallery size.
 
     Raises:
