@@ -354,7 +354,10 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         pair_rows: ``(K,)`` caption index of each motion's first caption; row ``j`` of the
             ``(K, K)`` pair matrix pairs it with motion ``pair_motions[j]``.
         text_text_sim: ``(K, K)`` caption cosine similarity for Threshold, or None.
-        small_batch_size / seed: Small-batches protocol. threshold: Threshold cut-off.
+        small_batch_size: pairs per batch of the Small-batches protocol (TMR's 32).
+        threshold: Threshold's cut-off of caption similarity, on TMR's ``(cos + 1) / 2``
+            scale (:func:`protocol_threshold`; 0.95 is cosine 0.9).
+        seed: seed of the Small-batches shuffle (:func:`small_batch_indices`).
         pair_order: ``(K,)`` permutation of the pairs before the Small-batches shuffle: the
             motions sorted by id, as TMR sorts its keyids before shuffling, so that the same
             split gives TMR's batches (None: the pairs' own order).
@@ -417,8 +420,10 @@ def zero_shot_report(score: Scorer, prompts: Sequence[str], motions: np.ndarray,
     """Zero-shot classification of motions by their nearest class prompt.
 
     Args:
-        score: similarity lookup. prompts: ``C`` class prompts.
-        motions: ``(n,)`` motion indices; labels: ``(n,)`` int class of each.
+        score: similarity lookup.
+        prompts: ``C`` class prompts ("A person {action}").
+        motions: ``(n,)`` motion indices.
+        labels: ``(n,)`` int class of each motion, in ``[0, C)``.
         weight: fusion weight (lexical normalised per motion).
 
     Returns:

@@ -148,11 +148,11 @@ class Searcher:
 
     def embed_text(self, text: str, *, warn_truncated: bool = True) -> QueryEmbedding:
         """Embed a text query: one longer than the model's ``max_text_length`` tokens (64,
-        about 48 words) is cut there, and a ``logger.warning`` says so (as
-        :func:`~.embed.encode_texts`, whose ``warn_truncated`` this is).
+        about 48 words) is cut there.
 
         Args:
             text: the query in English; surrounding whitespace is stripped.
+            warn_truncated: say so in a ``logger.warning`` (:func:`~.embed.encode_texts`).
 
         Returns:
             :class:`QueryEmbedding` with ``kind="text"``, ``text`` the stripped query,
