@@ -64,7 +64,7 @@ def main() -> None:
             for i in ids[:: max(1, len(ids) // args.per_action)][: args.per_action]:
                 m = load_motion_file(root / "new_joints" / f"{i}.npy")
                 own = (root / "texts" / f"{i}.txt").read_text().split("#")[0]
-                top = describe_motion(model, stats, m.joints, m.skeleton, bank, k=1,
+                top = describe_motion(model, stats, m.joints, m.skeleton, bank=bank, k=1,
                                       weight=weight).descriptions[0].caption
                 ok = words(own)[2] in words(top)  # the verb, punctuation apart
                 hits += ok

@@ -260,9 +260,10 @@ class PatchStats:
 class PatchStatsAccumulator:
     """Streaming mean/std of sample points over many motions (Chan et al. parallel update).
 
-    Feed each training motion's ``(T, 80, 3)`` sample points (or ``(T, J, 3)`` joints with a
-    matrix) with :meth:`update`; :meth:`finalize` gives :class:`PatchStats`. Uses float64
-    sums, so the order of updates does not matter beyond rounding.
+    Feed each training motion's ``(T, 80, 3)`` sample points in metres with :meth:`update`
+    (from ``(T, J, 3)`` joints: ``update(sample_points(joints, part_resampling_matrix(
+    skeleton)))``); :meth:`finalize` gives :class:`PatchStats`. Uses float64 sums, so the
+    order of updates does not matter beyond rounding.
     """
 
     def __init__(self) -> None:

@@ -10,6 +10,8 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from motionlex.core.model.types import EncoderModel
+
 
 def motion_path_query(text: str, what: str) -> str | None:
     """The motion file a text query names, as the explorer's query box reads it
@@ -30,7 +32,7 @@ def motion_path_query(text: str, what: str) -> str | None:
     return str(named)
 
 
-def warn_long_text(text: str, model: Any) -> None:
+def warn_long_text(text: str, model: EncoderModel) -> None:
     """On stderr: a query longer than the text encoder reads (``max_text_length`` tokens) is
     cut there; say so rather than rank on part of it silently (it said nothing for the
     text-only model ``search`` loads)."""
@@ -40,7 +42,7 @@ def warn_long_text(text: str, model: Any) -> None:
               f"(about {limit * 3 // 4} words)", file=sys.stderr)
 
 
-def warn_unknown_words(text: str, model: Any, index: Any = None) -> list[Any]:
+def warn_unknown_words(text: str, model: EncoderModel, index: Any = None) -> list[Any]:
     """On stderr: the query words the model does not know, with the closest known words
     (the explorer's "did you mean" line; :class:`~motionlex.core.text.spelling.Speller`);
     with an ``index``, its captions' words count as known too. A query of function words

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
 
 from motionlex.core.cli.types import DEVICE_HELP, UsageError, examples, positive_int
+from motionlex.core.model.types import EncoderModel
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +18,13 @@ FORMS_PER_WORD = 3
 """Words read per row asked for with ``--group-forms`` (a word has up to 4 forms)."""
 
 
-def grouped_word_weights(model: Any, words: list[tuple[str, float, float]]
+def grouped_word_weights(model: EncoderModel, words: list[tuple[str, float, float]]
                          ) -> list[tuple[str, float, float, tuple[str, ...]]]:
     """``(word, weight, share, forms)`` rows summed by word group, heaviest first.
 
     Args:
-        model: the :class:`~motionlex.core.model.model.MotionTextModel` (its vocabulary's
-            words and the lexical ones define the groups).
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`);
+            its vocabulary's words and the lexical ones define the groups.
         words: :func:`~motionlex.core.retrieval.word_protocol.word_weights` rows.
 
     Returns:

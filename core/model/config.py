@@ -80,8 +80,32 @@ class MotionTextConfig:
     settings (:class:`motionlex.core.train.objective.ObjectiveConfig`); :meth:`from_dict`
     drops them from old ``config.json`` files (:data:`LEGACY_LOSS_KEYS`).
 
+    Attributes:
+        version: config format version (:data:`CONFIG_VERSION`).
+        name: registry name (``"custom"`` for a config of one's own).
+        max_frames: frames of a motion patch image (224: 14 patch rows of 16 frames).
+        num_parts / points_per_part / patch_size: 5 / 16 / 16 (fixed, above).
+        motion_hidden_size / motion_layers / motion_heads / motion_intermediate_size: the
+            motion ViT's width, depth, attention heads and MLP width (ViT-B/16: 768, 12, 12,
+            3072).
+        motion_dropout: the motion ViT's dropout probability, in ``[0, 1)``.
+        text_pooling: the dense text embedding's pooling: ``"mean"`` over the real tokens,
+            or ``"cls"`` (the [CLS] token, as the paper).
+        max_text_length: tokens a caption is cut to, special tokens included.
+        embed_dim: size ``D`` of the dense embeddings (256).
+        logit_scale_init: initial inverse temperature ``1 / tau`` of the dense and the
+            lexical logits (CLIP's 1 / 0.07, about 14.3); both are learned.
+        logit_scale_max: cap on both learned inverse temperatures (100).
+        lexical_similarity: ``"cosine"`` or ``"dot"`` between lexical vectors.
+        lexical_exclude_special: special and ``[unusedN]`` tokens weigh 0 in lexical vectors.
+        The others: the prose above.
+
     Raises:
         ValueError: (on construction) inconsistent values.
+
+    Source: Yu et al., CVPR 2024, Sec. 3.2-3.3 and 4.3 (patch geometry, ViT-B/16, 224 frames,
+    256-d embeddings, temperature 0.07); Radford et al. 2021, CLIP (temperature initialised at
+    0.07 and learned, the logit scale capped at 100).
     """
 
     version: int = CONFIG_VERSION

@@ -152,7 +152,7 @@ class LiteModel:
         padded to the longest, truncated to ``max_text_length`` (as ``TextEncoder.tokenize``).
 
         Raises:
-            ValueError: an empty list or a non-string item.
+            TypeError: a bare string or a non-string item. ValueError: an empty list.
         """
         check_texts(texts)
         enc = self.tokenizer.encode_batch(list(texts))
@@ -190,7 +190,7 @@ class LiteModel:
             ``token_mask (B, L)`` bool.
 
         Raises:
-            ValueError: an empty list or a non-string caption.
+            TypeError: a bare string or a non-string caption. ValueError: an empty list.
         """
         tok = self.tokenize(texts)
         hidden = bert_forward(self.text, self.bert_config, tok["input_ids"],

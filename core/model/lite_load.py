@@ -19,7 +19,6 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -58,6 +57,7 @@ from motionlex.core.model.lite import (
     state_order,
 )
 from motionlex.core.model.text_encoder import resolve_text_source
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.model.vit_lite import current_vit_name, vit_config_problems
 from motionlex.core.patches import PatchStats
 
@@ -219,7 +219,7 @@ def load_lite(checkpoint: str | os.PathLike,
 
 
 def load_for_queries(checkpoint: str | os.PathLike, device: str | torch.device | None = None,
-                     ) -> tuple[LiteModel | Any, PatchStats]:
+                     ) -> tuple[EncoderModel, PatchStats]:
     """A model folder for queries without a gallery index (``motionlex words``): the
     :class:`LiteModel` checked as :func:`~motionlex.core.model.factory.load_checkpoint` checks
     a folder (weights against ``checksums.json``), or the full model where the lite path does

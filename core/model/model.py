@@ -25,6 +25,10 @@ Lexical contrastive logits there are ``lexical_scale() * cosine(w_motion, w_text
 learned temperature), so an index should store L2-normalised lexical vectors.
 
 This module never imports Lightning, Qt or data modules and computes no losses or metrics.
+
+Sources: Yu et al., "Motion Patches", CVPR 2024, Sec. 3.3-3.5 (the dense towers and their
+contrastive training); Lyu et al., ICLR 2025, "Methods" and Fig. 2 (lexical vectors of motion
+and text in one vocabulary space); SPLADE pooling and LexLIP: :mod:`.lexical`.
 """
 
 from __future__ import annotations
@@ -61,6 +65,14 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
 
     Raises:
         ValueError: a pretrained backbone that does not match the configured sizes.
+
+    Source: Yu et al., "Motion Patches", CVPR 2024, Sec. 3.3 (ViT motion encoder on motion
+    patches, its [class] token projected into the joint space), Sec. 3.4 (text encoder with a
+    projection head; ``text_pooling="cls"`` is the paper's, ``"mean"`` ours) and Sec. 3.5
+    (CLIP-style contrastive training; the temperature is learned as in CLIP, Radford et al.
+    2021: ``dense_scale``); Lyu et al., ICLR 2025, "Methods" and Fig. 2 (lexical vectors of
+    motion and text in one vocabulary space; reading the motion tokens through the text
+    model's tied word embeddings is ours).
     """
 
     def __init__(
@@ -188,6 +200,8 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
 
         Raises:
             ValueError: shapes or dtypes that break the input contract.
+
+        Source: Yu et al., CVPR 2024, Sec. 3.3 (dense); lexical: :meth:`motion_lexical_from_tokens`.
         """
         patches, row_mask = self.prepare_motion(patches, row_mask)
         enc = self.motion(patches, row_mask, bool_masked_pos)
@@ -210,6 +224,9 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
 
         Returns:
             ``(lexical, max_logits)``, each ``(B, V)`` float32 (see :meth:`pool_lexical`).
+
+        Source: Lyu et al., ICLR 2025, "Methods" and Fig. 2 (the motion lexical head);
+        ``motion_lexical_tokens="rows"`` is ours.
         """
         tokens, mask = tokens[:, 1:], token_mask[:, 1:]
         if self.config.motion_lexical_tokens == "rows":
@@ -247,7 +264,10 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
             :class:`TextOutput`.
 
         Raises:
-            ValueError: an empty list or a non-string caption.
+            TypeError: a bare string or a non-string caption. ValueError: an empty list.
+
+        Source: Yu et al., CVPR 2024, Sec. 3.4 (dense); Lyu et al., ICLR 2025, Fig. 2 (lexical,
+        SPLADE pooling of the MLM logits: :meth:`pool_lexical`).
         """
         if isinstance(texts, Mapping):
             tok = {
@@ -293,6 +313,8 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
         Raises:
             ValueError: ``patches`` or ``row_mask`` of the wrong shape, or a non-bool
                 ``row_mask``.
+
+        Source: Yu et al., CVPR 2024, Sec. 3.3.
         """
         return self.forward_motion(patches, row_mask, lexical=False).dense
 
@@ -310,7 +332,9 @@ class MotionTextModel(PretrainedMixin, LexicalVocabularyMixin, nn.Module):
             disabled here.
 
         Raises:
-            ValueError: an empty list or a non-string caption.
+            TypeError: a bare string or a non-string caption. ValueError: an empty list.
+
+        Source: Yu et al., CVPR 2024, Sec. 3.4 (mean pooling, the default, is ours).
         """
         return self.forward_text(texts, lexical=False).dense
 

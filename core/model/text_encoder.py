@@ -55,13 +55,16 @@ def check_texts(texts: Sequence[str]) -> None:
     """Refuse what a tokenizer must not get: a bare string, an empty list, a non-string item.
 
     Raises:
-        ValueError: naming the problem (and the item's index).
+        TypeError: a bare string, or an item that is not a string (its index named).
+        ValueError: an empty list.
     """
-    if isinstance(texts, str) or len(texts) == 0:
+    if isinstance(texts, str):
+        raise TypeError(f"texts must be a non-empty list of strings; got {texts!r}")
+    if len(texts) == 0:
         raise ValueError(f"texts must be a non-empty list of strings; got {texts!r}")
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
-        raise ValueError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
+        raise TypeError(f"texts[{bad[0]}] is {type(texts[bad[0]]).__name__}, expected str")
 
 
 @dataclass(eq=False)
@@ -94,7 +97,7 @@ def tokenize_captions(tokenizer: Any, texts: Sequence[str], max_length: int) -> 
         dict with ``input_ids`` ``(B, L)`` int64 and ``attention_mask`` ``(B, L)`` int64.
 
     Raises:
-        ValueError: an empty list or a non-string item.
+        TypeError: a bare string or a non-string item. ValueError: an empty list.
     """
     check_texts(texts)
     enc = tokenizer(list(texts), padding=True, truncation=True, max_length=int(max_length),
@@ -337,7 +340,7 @@ class TextEncoder(nn.Module):
             dict with ``input_ids`` ``(B, L)`` int64 and ``attention_mask`` ``(B, L)`` int64.
 
         Raises:
-            ValueError: an empty list or a non-string item.
+            TypeError: a bare string or a non-string item. ValueError: an empty list.
         """
         out = tokenize_captions(self.tokenizer, texts, self.max_length)
         if device is not None:

@@ -11,9 +11,12 @@ import json
 import os
 import struct
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import trimesh
 
 GLB_MAGIC = 0x46546C67  # "glTF"
 _CHUNK_JSON = 0x4E4F534A
@@ -39,9 +42,30 @@ class GltfBuilder:
 
     def add(self, array: np.ndarray, kind: str, *, target: int | None = None,
             with_bounds: bool = False) -> int:
+        """Append ``array`` as one buffer view and accessor; returns the accessor index.
+
+        Args:
+            array: ``(count, ...)`` float (stored as float32: glTF's only float type, so
+                float16 and float64 are cast), uint16 or uint32; e.g. ``(V, 3)`` positions in
+                metres, ``(3F,)`` triangle indices.
+            kind: glTF accessor type (``"SCALAR"``, ``"VEC3"``, ``"VEC4"``, ``"MAT4"``),
+                matching the components per row of ``array``.
+            target: bufferView target (34962 vertex data, 34963 indices) or None.
+            with_bounds: store per-component ``min`` / ``max`` (required for POSITION).
+
+        Raises:
+            TypeError: another dtype (integers other than uint16 / uint32, bool, object):
+                glTF accessors have no such component type.
+
+        Source: glTF 2.0 specification, Sec. 3.6 (buffers, buffer views, accessors).
+        """
         arr = np.ascontiguousarray(array)
+        if np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(np.float32, copy=False)
         comp = {np.dtype(np.float32): _FLOAT, np.dtype(np.uint16): _USHORT,
-                np.dtype(np.uint32): _UINT}[arr.dtype]
+                np.dtype(np.uint32): _UINT}.get(arr.dtype)
+        if comp is None:
+            raise TypeError(f"glTF accessors take float, uint16 or uint32 arrays, got {arr.dtype}")
         while len(self.blob) % 4:
             self.blob.append(0)
         view: dict[str, Any] = {"buffer": 0, "byteOffset": len(self.blob),
@@ -60,7 +84,10 @@ class GltfBuilder:
         self.accessors.append(acc)
         return len(self.accessors) - 1
 
-    def add_mesh_arrays(self, mesh) -> tuple[int, int, int]:
+    def add_mesh_arrays(self, mesh: trimesh.Trimesh) -> tuple[int, int, int]:
+        """Accessors of a mesh's vertices ``(V, 3)`` float32 metres (with bounds), vertex
+        normals ``(V, 3)`` float32 and faces ``(3F,)`` uint32: ``(position, normal, indices)``.
+        """
         pos = self.add(np.asarray(mesh.vertices, np.float32), "VEC3", target=34962,
                        with_bounds=True)
         nrm = self.add(np.asarray(mesh.vertex_normals, np.float32), "VEC3", target=34962)

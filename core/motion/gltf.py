@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -34,6 +35,9 @@ from motionlex.core.atomic import atomic_file
 from motionlex.core.motion.glb import GltfBuilder, pack_glb
 from motionlex.core.motion.glb import read_glb_accessor as read_glb_accessor
 from motionlex.core.motion.glb import read_glb_json as read_glb_json
+
+if TYPE_CHECKING:
+    import trimesh
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +204,7 @@ def bone_transforms(joints: np.ndarray, bones: np.ndarray) -> tuple[np.ndarray, 
 
 
 # ---------------------------------------------------------------------------------- meshes
-def unit_stick(radius: float = BONE_RADIUS_M, sections: int = 10):
+def unit_stick(radius: float = BONE_RADIUS_M, sections: int = 10) -> trimesh.Trimesh:
     """A closed cylinder of ``radius`` metres from ``y = 0`` to ``y = 1`` (trimesh)."""
     import trimesh  # lazy: trimesh is slow to import and only exports need it
 
@@ -212,7 +216,7 @@ def unit_stick(radius: float = BONE_RADIUS_M, sections: int = 10):
     return mesh
 
 
-def joint_ball(radius: float = BONE_RADIUS_M * 1.5):
+def joint_ball(radius: float = BONE_RADIUS_M * 1.5) -> trimesh.Trimesh:
     """An icosphere of ``radius`` metres centred on the origin (trimesh)."""
     import trimesh
 
@@ -220,7 +224,7 @@ def joint_ball(radius: float = BONE_RADIUS_M * 1.5):
 
 
 def stick_figure(pose: np.ndarray, bones: np.ndarray, part_of_joint: np.ndarray | None = None,
-                 radius: float = BONE_RADIUS_M):
+                 radius: float = BONE_RADIUS_M) -> trimesh.Trimesh:
     """One pose as a single coloured mesh: a stick per bone and a ball per joint.
 
     Args:

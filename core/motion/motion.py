@@ -211,11 +211,10 @@ def facing_direction(joints0: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     Raises:
         ValueError: when the pose has no horizontal left-right extent.
     """
-    return facing_directions(np.asarray(joints0)[None], skeleton, _single=True)[0]
+    return _facing_directions(np.asarray(joints0)[None], skeleton, single=True)[0]
 
 
-def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool = False
-                      ) -> np.ndarray:
+def facing_directions(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     """:func:`facing_direction` of every frame at once.
 
     Args:
@@ -229,7 +228,13 @@ def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool =
         ValueError: when a frame has no horizontal left-right extent or non-finite hips or
             shoulders (the first such frame is named).
     """
-    c = as_skeleton(skeleton, "facing_direction" if _single else "facing_directions").chains
+    return _facing_directions(joints, skeleton, single=False)
+
+
+def _facing_directions(joints: np.ndarray, skeleton: Skeleton, single: bool) -> np.ndarray:
+    """:func:`facing_directions`; ``single``: for :func:`facing_direction`, whose errors
+    name it and no frame."""
+    c = as_skeleton(skeleton, "facing_direction" if single else "facing_directions").chains
     l_hip, r_hip = c[3][1], c[4][1]
     l_sh, r_sh = c[1][max(-3, -len(c[1]))], c[2][max(-3, -len(c[2]))]
     across = (joints[:, r_hip] - joints[:, l_hip]) + (joints[:, r_sh] - joints[:, l_sh])
@@ -238,7 +243,7 @@ def facing_directions(joints: np.ndarray, skeleton: Skeleton, *, _single: bool =
     n = np.linalg.norm(across, axis=-1)
     bad = np.flatnonzero(~(n >= 1e-8))
     if bad.size:
-        where = "" if _single else f"frame {bad[0]}: "
+        where = "" if single else f"frame {bad[0]}: "
         why = "hips and shoulders coincide" if np.isfinite(n[bad[0]]) else \
             "hip or shoulder positions are not finite"
         raise ValueError(f"{where}cannot find a facing direction: {why}")

@@ -77,6 +77,14 @@ def best_rotation(src: np.ndarray, dst: np.ndarray,
 def procrustes_mean(vectors: np.ndarray, lengths: np.ndarray, iters: int = 3) -> np.ndarray:
     """Mean rigid arrangement of ``(T, K, 3)`` vector sets, in frame 0's orientation.
 
+    Args:
+        vectors: ``(T, K, 3)`` float, each frame's ``K`` vectors (e.g. bones, metres).
+        lengths: ``(K,)`` float, the length each mean vector is given (metres).
+        iters: averaging rounds.
+
+    Returns:
+        ``(K, 3)`` float64, the mean vectors rotated onto frame 0's.
+
     Source: generalised Procrustes analysis (Gower, Psychometrika 40, 1975), rotations only;
     each vector is rescaled to its given length after every averaging step.
     """

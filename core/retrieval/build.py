@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from motionlex.core.atomic import lock_steps, recover_directory
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.file_checks import MotionFileError
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
@@ -116,7 +117,7 @@ class BuildReport:
 
 
 def build_steps(
-    model: Any,
+    model: EncoderModel,
     data: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     *,
@@ -148,7 +149,7 @@ def build_steps(
     encodes only the rest (the index equals an uninterrupted build's).
 
     Args:
-        model: the :class:`~.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         data: dataset folders (HumanML3D/KIT-ML layout or folders of ``.bvh`` files); one
             folder may be given alone.
         out: index directory.
@@ -402,7 +403,7 @@ def _build_locked(model: Any, data: Sequence[str | os.PathLike], out: str | os.P
 
 
 def build_index(
-    model: Any,
+    model: EncoderModel,
     data: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     *,

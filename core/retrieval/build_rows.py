@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.build_work import NewItems
@@ -26,7 +26,7 @@ from motionlex.core.retrieval.index_checks import ITEM_COLUMNS
 from motionlex.core.retrieval.sparse import sparse_from_top_words, sparsify_lexical
 
 
-def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
+def encode_batch(model: EncoderModel, motions: Sequence[tuple[np.ndarray, Skeleton]],
                  patch_stats: PatchStats, settings: IndexSettings, batch_size: int = 32,
                  patches_on_device: bool | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
     """The rows :func:`.build.build_steps` stores for a batch of motions (its per-batch work).
@@ -36,7 +36,7 @@ def encode_batch(model: Any, motions: Sequence[tuple[np.ndarray, Skeleton]],
     without it the full lexical vectors are copied and kept whole.
 
     Args:
-        model: the :class:`~.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         motions: ``B`` ``(joints, skeleton)`` pairs; ``joints`` ``(T, J, 3)`` float
             positions in metres, in canonical form (20 fps, Y up, as
             :meth:`~motionlex.core.data.datasets.MotionDataset.load_motion` gives them:

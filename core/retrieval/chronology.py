@@ -25,6 +25,7 @@ import numpy as np
 from motionlex.core.data.composition import chronology_test_set, one_skeleton_pool
 from motionlex.core.data.demo.gallery import chronology_pairs
 from motionlex.core.data.pairs import PairExample, distinct_motions
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.motion import Motion
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import Scorer, encode_motions, encode_texts
@@ -256,8 +257,8 @@ def motion_order_report(score: Scorer, captions: Sequence[str], motions: Sequenc
     return out
 
 
-def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, seed: int = 0,
-                                weight: float = 1.0) -> dict[str, float]:
+def synthetic_chronology_report(model: EncoderModel, stats: PatchStats, *, n: int = 50,
+                                seed: int = 0, weight: float = 1.0) -> dict[str, float]:
     """Chronology test on the synthetic demo generator's pairs, per similarity (percent passed).
 
     :func:`motionlex.core.data.demo.gallery.chronology_pairs` gives ``n`` procedural SMPL-22
@@ -269,7 +270,7 @@ def synthetic_chronology_report(model: Any, stats: PatchStats, *, n: int = 50, s
     caption; ``.../both``: both. Chance is 50 %.
 
     Args:
-        model: a :class:`motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         stats: the model's patch statistics.
         n: number of pairs, ``>= 1``.
         seed: generator seed.

@@ -108,7 +108,8 @@ class DenseBackend:
         return unit_rows(x)  # one float32 copy, normalised in place
 
     def scores(self, q: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """``(stop - start,)`` float32 cosines of rows ``start:stop`` (exact).
+        """``(stop - start,)`` float32 cosines of rows ``start:stop`` with ``q``, the ``(D,)``
+        float32 unit query (exact).
 
         Raises:
             ValueError: ``q`` is not ``(D,)``.
@@ -119,7 +120,12 @@ class DenseBackend:
         return _mv(self._unit_rows(slice(start, stop)), q)
 
     def row_scores(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """``(H,)`` float32 cosines of the given rows (exact)."""
+        """``(H,)`` float32 cosines of ``rows`` (``(H,)`` int) with ``q``, the ``(D,)`` float32
+        unit query (exact).
+
+        Raises:
+            ValueError: ``q`` is not ``(D,)``.
+        """
         q = self._query(q)
         rows = np.asarray(rows, np.int64)
         if self._matrix is not None:
@@ -145,6 +151,10 @@ class DenseBackend:
         from ``dense.npy`` and the best ``k`` of them kept, so every returned score is the
         exact cosine; without it (candidate lists whose scores the caller recomputes: about
         1.6 ms less per 1,000 rows at 1M) the IVF's own float16 scores and order are returned.
+
+        Args:
+            q: ``(D,)`` float32 unit query. k: rows wanted. exclude: rows never returned.
+            rescore: as above.
 
         Returns:
             ``(rows (H,) int64, scores (H,) float64)``, or None with the torch backend

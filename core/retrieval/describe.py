@@ -39,9 +39,11 @@ from motionlex.core.atomic import atomic_directory
 from motionlex.core.data.datasets import MotionDataset
 from motionlex.core.data.text_files import DatasetError, read_caption_corpus, text_lines
 from motionlex.core.model.folder import trained_data_folders
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import Motion, joints_fps
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
+from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 from motionlex.core.steps import run_steps
@@ -204,7 +206,7 @@ def bank_key(model_hash: str, captions: Sequence[str]) -> str:
     return f"{model_hash[:16]}-{h[:16]}-v{BANK_FORMAT}"
 
 
-def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
+def caption_bank_steps(model: EncoderModel, captions: Sequence[str], source: str, *,
                        model_hash: str | None = None, root: str | os.PathLike | None = None,
                        batch_size: int = 64
                        ) -> Generator[tuple[int, int], None, CaptionBank]:
@@ -214,7 +216,7 @@ def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
     the last batch) returning the :class:`CaptionBank`.
 
     Args:
-        model: the :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         captions: the bank's captions (distinct).
         source: their description.
         model_hash: the model's fingerprint (None: computed here).
@@ -262,7 +264,7 @@ def caption_bank_steps(model: Any, captions: Sequence[str], source: str, *,
     return bank
 
 
-def load_caption_bank(model: Any, captions: Sequence[str], source: str,
+def load_caption_bank(model: EncoderModel, captions: Sequence[str], source: str,
                       **kwargs: Any) -> CaptionBank:
     """:func:`caption_bank_steps` drained (same arguments and errors)."""
     return run_steps(caption_bank_steps(model, captions, source, **kwargs))
@@ -366,13 +368,17 @@ def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
     return [(bank.captions[b], float(fused[i, b])) for i, b in enumerate(best)]
 
 
-def describe_motion(model: Any, stats: Any, joints: np.ndarray | Motion,
-                    skeleton: Skeleton | str | None = None, bank: CaptionBank | None = None,
-                    *, k: int = 5, weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5,
+def describe_motion(model: EncoderModel, stats: PatchStats, joints: np.ndarray | Motion,
+                    skeleton: Skeleton | str | None = None, *, bank: CaptionBank, k: int = 5,
+                    weight: float = DEFAULT_FUSION_WEIGHT, words: int = 5,
                     distinct: float | None = DISTINCT_COSINE) -> MotionDescription:
     """Encode a motion in its canonical form and describe it (:func:`describe_embedding`).
 
     Args:
+        model: the model that encoded ``bank``, a ``MotionTextModel`` or the ``LiteModel``
+            of ``load_for_queries`` (:data:`~.types.EncoderModel`).
+        stats: the model's :class:`~motionlex.core.patches.PatchStats` (``load_checkpoint``
+            and ``load_for_queries`` return them with the model).
         joints: a :class:`Motion` (e.g. from
             :func:`~motionlex.core.motion.files.load_motion_file`; it brings its skeleton and
             frame rate: ``describe_motion(model, stats, motion, bank=bank)``), or ``(T, J,
@@ -381,16 +387,16 @@ def describe_motion(model: Any, stats: Any, joints: np.ndarray | Motion,
             :func:`~motionlex.core.motion.joint_arrays.make_motion`. Either is brought to
             the canonical form as :func:`~.embed.encode_motions` does.
         skeleton: the joints' skeleton or a built-in one's name; None with a Motion.
-        bank: the caption bank (:func:`load_caption_bank`).
-        stats: the model's patch statistics.
+        bank: keyword-only and required: the caption bank of the same model
+            (:func:`load_caption_bank`).
         weight: the dense share of fused scores; the default is 0.5, ``motionlex describe``
             and the explorer pass the checkpoint's validated one,
             ``checkpoint_weight(checkpoint)`` (0.6 for the shipped model).
         The others: as :func:`describe_embedding`.
 
     Raises:
-        TypeError: joints without a skeleton, a skeleton that is none, or no
-            :class:`CaptionBank` as ``bank`` (each naming describe_motion's parameters).
+        TypeError: joints without a skeleton, a skeleton that is none, or ``bank`` not a
+            :class:`CaptionBank` (None included; each naming describe_motion's parameters).
         ValueError: a Motion with a skeleton too, as :func:`describe_embedding`, or joints
             the encoder cannot take (``make_motion``'s ``MotionFileError``: shape, frames,
             units).
@@ -408,9 +414,6 @@ def _motion_to_describe(joints: Any, skeleton: Any, bank: Any) -> Motion:
     """The :class:`Motion` :func:`describe_motion` encodes; its argument errors name its own
     parameters (they named ``motions[0]``, which the caller never passed)."""
     if not isinstance(bank, CaptionBank):
-        if bank is None and isinstance(skeleton, CaptionBank):
-            raise TypeError("describe_motion got the caption bank as skeleton: pass a Motion "
-                            "as describe_motion(model, stats, motion, bank=bank)")
         raise TypeError(f"describe_motion: bank must be a CaptionBank (load_caption_bank), "
                         f"got {type(bank).__name__}")
     if isinstance(joints, Motion):

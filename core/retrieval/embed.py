@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from motionlex.core.model.lexical import lexical_similarity
 from motionlex.core.model.text_encoder import check_texts, truncation_note
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.file_checks import check_finite_joints
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patch_batches import motion_pairs, patches_from_joints
@@ -125,7 +126,7 @@ def clip_windows(num_frames: int, max_frames: int, long_clips: str = "windows") 
 
 @torch.inference_mode()
 def encode_motions(
-    model: Any,
+    model: EncoderModel,
     motions: Sequence[Any],
     stats: PatchStats,
     *,
@@ -147,7 +148,7 @@ def encode_motions(
     sum; lexical: maximum) and each batch's finished motions are copied to the CPU once.
 
     Args:
-        model: a :class:`~.model.MotionTextModel` (eval mode is set here).
+        model: a ``MotionTextModel`` or ``LiteModel`` (``EncoderModel``); eval mode is set.
         motions: :class:`~motionlex.core.motion.motion.Motion` objects, or
             ``(joints (T, J, 3) float metres Y up, skeleton)`` pairs (``T >= 2``; the
             skeleton or a built-in one's name), skeletons may differ between motions. Both
@@ -334,7 +335,7 @@ def top_words(lexical: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 @torch.inference_mode()
-def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
+def encode_texts(model: EncoderModel, texts: Sequence[str], batch_size: int = 64,
                  progress: bool = False, *, warn_truncated: bool = True) -> Embeddings:
     """Embed captions (each distinct string once), rows in the order of ``texts``.
 
@@ -344,7 +345,7 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
     the captions cut (``texts[i]``) and their token counts.
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel` (eval mode is set here).
+        model: a ``MotionTextModel`` or ``LiteModel`` (``EncoderModel``); eval mode is set.
         texts: ``N`` captions.
         batch_size: distinct captions per forward pass.
         progress: tqdm bar over batches.
@@ -359,19 +360,19 @@ def encode_texts(model: Any, texts: Sequence[str], batch_size: int = 64,
 
     Raises:
         TypeError: ``model`` is not a model (None, or the arguments swapped);
-            ``batch_size`` not an int.
-        ValueError: no texts (``[]``, ``None``), a single string or a generator instead of
-            a list, an item that is not a string
-            (:func:`~motionlex.core.model.text_encoder.check_texts`), an empty text or
-            one without a word (``""``, ``"?!"``: it was embedded as its special tokens
-            alone; the message is the command line's, :func:`~motionlex.core.text.spelling.
-            require_words`, after the text's position), or ``batch_size < 1``.
+            ``batch_size`` not an int; ``texts`` None, a single string or a generator
+            instead of a list, or an item that is not a string
+            (:func:`~motionlex.core.model.text_encoder.check_texts`).
+        ValueError: no texts (``[]``), an empty text or one without a word (``""``,
+            ``"?!"``: it was embedded as its special tokens alone; the message is the
+            command line's, :func:`~motionlex.core.text.spelling.require_words`, after the
+            text's position), or ``batch_size < 1``.
     """
     require_model(model, "forward_text")
     if isinstance(texts, np.ndarray):
         texts = texts.tolist()
     if not hasattr(texts, "__len__"):  # None, a generator: check_texts needs len()
-        raise ValueError(f"texts must be a non-empty list of strings; got "
+        raise TypeError(f"texts must be a non-empty list of strings; got "
                          f"{type(texts).__name__}")
     check_texts(texts)
     for i, text in enumerate(texts):

@@ -145,7 +145,7 @@ class EvalResult:
         files: paths written.
         notes: remarks (fusion-weight source, skipped tests, small counts).
         texts: the ``N`` query captions of the All protocol.
-        text_motion: ``(N,)`` int64 motion index of each caption.
+        text_motion: ``(N,)`` int64 motion of each caption (protocols' ``owners``).
         dense / lexical: ``(N, M)`` float32 All-protocol similarities (captions x motions).
     """
 

@@ -11,10 +11,10 @@ Source: Fujiwara et al., ECCV 2024, Sec. 3-4 (shuffled-event captions, CAR accur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.retrieval.embed import encode_texts
 from motionlex.core.text.events import split_events
 from motionlex.core.text.orders import all_orders, join_events
@@ -40,13 +40,13 @@ class QueryOrders:
     dense: np.ndarray
 
 
-def query_orders(model: Any, caption: str, max_orders: int = 24, *,
+def query_orders(model: EncoderModel, caption: str, max_orders: int = 24, *,
                  warn_truncated: bool = True) -> QueryOrders:
     """Split a caption into events and embed every distinct order of them, true first (past
     ``max_orders``, the true order and a seeded uniform sample of the others).
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         caption: the caption (a query or a motion's caption).
         max_orders: distinct orders embedded at most (4 events: all 24; 5 or more: a
             sample).
@@ -81,7 +81,7 @@ class EventOrders:
     orders: list[tuple[str, float, bool]]
 
 
-def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.ndarray,
+def event_order_scores(model: EncoderModel, caption: str | QueryOrders, motion_dense: np.ndarray,
                        max_orders: int = 24) -> EventOrders:
     """Dense cosine of every order of a caption's events with a motion's embedding.
 
@@ -90,7 +90,8 @@ def event_order_scores(model: Any, caption: str | QueryOrders, motion_dense: np.
     CAR accuracy counts.
 
     Args:
-        model: the :class:`~motionlex.core.model.model.MotionTextModel` of the embedding.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`)
+            that made the embedding.
         caption: the caption (split into events here), or its :func:`query_orders`
             (embedded already: nothing is encoded again).
         motion_dense: ``(D,)`` float dense embedding of the motion (re-normalised here).

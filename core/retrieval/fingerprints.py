@@ -13,6 +13,7 @@ import torch
 
 from motionlex.core.checksums import file_sha256 as file_sha256
 from motionlex.core.model.checkpoint import state_fingerprint
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.patches import PatchStats
 
 
@@ -27,11 +28,12 @@ def require_model(model: object, method: str) -> None:
         TypeError: ``model`` has no such method (names its type).
     """
     if not callable(getattr(model, method, None)):
-        raise TypeError(f"model must be a MotionTextModel (load_checkpoint(folder) returns it "
-                        f"with its PatchStats), got {type(model).__name__} {model!r:.40}")
+        raise TypeError(f"model must be a MotionTextModel or LiteModel (load_checkpoint(folder) "
+                        f"or load_for_queries(folder) returns one with its PatchStats), got "
+                        f"{type(model).__name__} {model!r:.40}")
 
 
-def model_fingerprint(model: torch.nn.Module) -> str:
+def model_fingerprint(model: EncoderModel) -> str:
     """Identity of a :class:`~.model.MotionTextModel`: SHA-256 of its config and weights.
 
     A :class:`~motionlex.core.model.lite.LiteModel` answers with its own

@@ -4,6 +4,10 @@
 is chosen on the validation split (:func:`choose_fusion_weight`) and recorded in a
 checkpoint's ``val_metrics.json``, which :func:`checkpoint_fusion_weight` reads for
 ``motionlex index``, ``motionlex evaluate`` and the explorer alike.
+
+Source: ours, not from the papers (Lyu et al., ICLR 2025, report dense and lexical retrieval
+separately; none of the three fuses them): a convex combination of the dense cosine and the
+per-query max-normalised lexical score, the weight chosen on validation.
 """
 
 from __future__ import annotations
@@ -63,8 +67,14 @@ def normalize_lexical(lexical: np.ndarray, axis: int = 1) -> np.ndarray:
         lexical: ``(N_text, N_motion)`` float, ``>= 0``.
         axis: the gallery axis: 1 when texts are the queries (t2m), 0 for m2t.
 
+    Returns:
+        Same shape, in ``[0, 1]``: each query's row (``axis=1``) or column (``axis=0``)
+        divided by its maximum; float16/32/64 kept, integers become float64.
+
     Raises:
         ValueError: on a non-2-D array, negative scores, or ``axis`` not 0 or 1.
+
+    Source: ours (module doc).
     """
     lex = _as_scores(lexical, "lexical")
     if axis not in (0, 1):
@@ -89,6 +99,8 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float, *, axis: int = 1
 
     Raises:
         ValueError: on shape mismatch, ``weight`` outside ``[0, 1]``, or bad ``lexical``.
+
+    Source: ours (module doc).
     """
     d = _as_scores(dense, "dense")
     lex = normalize_lexical(lexical, axis)
@@ -121,8 +133,13 @@ def choose_fusion_weight(
         grid: candidate weights in ``[0, 1]``.
         direction: ``"t2m"``, ``"m2t"`` or ``"both"``.
 
+    Returns:
+        The chosen weight, a float in ``[0, 1]``.
+
     Raises:
         ValueError: on an empty grid, unknown direction, or as :func:`fuse`.
+
+    Source: ours (module doc).
     """
     # the default grid as the decimals it means (linspace gives 0.7000000000000001)
     weights = (np.round(np.linspace(0.0, 1.0, 21), 2) if grid is None
@@ -154,7 +171,9 @@ def checkpoint_fusion_weight(checkpoint: str | os.PathLike) -> float | None:
     Looks for the keys ``fusion_weight`` and ``fusion/weight``.
 
     Returns:
-        The weight, or None when the file or key is absent or the value is not in [0, 1].
+        The weight, or None when the file is absent, unreadable or not a JSON object (a
+        warning is logged for an unreadable file), the key is absent, or the value is not
+        a number in [0, 1] (a string such as ``"0.6"`` is not read as one).
     """
     path = Path(checkpoint) / VAL_METRICS_FILE
     if not path.is_file():

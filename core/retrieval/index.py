@@ -27,12 +27,12 @@ import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from motionlex.core.atomic import recover_directory
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.ann import ANN_FILE
@@ -110,6 +110,13 @@ class GalleryIndex(MappedFileChecks):
 
     The checks before a memory-mapped file is read (:meth:`check_unchanged`,
     :meth:`check_postings`) come from :class:`~.mapped_checks.MappedFileChecks`.
+
+    Open one with :meth:`load`, which reads the manifest and checks the files' sizes (and
+    SHA-256). The constructor, not meant to be called directly, takes that parsed manifest:
+    ``check`` compares the arrays' shapes with it and with each other
+    (:func:`~.index_checks.shape_problems`; GalleryIndexError), ``verify`` checks the
+    deferred files (``lexical.npz``) at their first read and ``joints.npy`` and the posting
+    lists block by block as they are read.
     """
 
     def __init__(self, path: Path, manifest: dict, *, check: bool = True,
@@ -185,15 +192,15 @@ class GalleryIndex(MappedFileChecks):
 
     # -- loading --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, model: Any = None, *, verify: bool = True,
-             loaded_from: str | os.PathLike | None = None,
+    def load(cls, path: str | os.PathLike, model: EncoderModel | None = None, *,
+             verify: bool = True, loaded_from: str | os.PathLike | None = None,
              source: str | None = None) -> GalleryIndex:
         """Open an index directory, checking its manifest (and model, when given).
 
         Args:
             path: the index directory (e.g. ``gallery.mlx``).
-            model: optional :class:`~.model.MotionTextModel`; its :func:`model_fingerprint`
-                must equal the one recorded at build time.
+            model: optional, a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`);
+                its :func:`model_fingerprint` must equal the one recorded at build time.
             verify: check every file's SHA-256 (sizes are always checked).
             loaded_from / source: where ``model`` comes from, for the mismatch message
                 (:meth:`check_model`).
@@ -225,12 +232,12 @@ class GalleryIndex(MappedFileChecks):
         logger.info("loaded gallery index %s (%d motions)", root, len(index))
         return index
 
-    def check_model(self, model: Any, *, loaded_from: str | os.PathLike | None = None,
+    def check_model(self, model: EncoderModel, *, loaded_from: str | os.PathLike | None = None,
                     source: str | None = None) -> None:
         """Raise :class:`IndexMismatchError` unless ``model`` built this index.
 
         Args:
-            model: the model to check.
+            model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
             loaded_from / source: where it was loaded from and how that was chosen, for the
                 message (:func:`~.index_format.model_mismatch`).
 
@@ -290,18 +297,23 @@ class GalleryIndex(MappedFileChecks):
         """Dense embeddings of some motions as the searcher scores them.
 
         Args:
-            rows: gallery row indices (``(n,)``), or one row.
+            rows: gallery row indices (``(n,)`` ints in ``[0, N)``), or one row; a
+                negative row is refused, not counted from the end (rows come from hits).
 
         Returns:
             ``(n, D)`` (or ``(D,)`` for one row) float32 unit vectors: the stored float16
             rows re-normalised (:func:`unit_rows`).
 
         Raises:
-            IndexError: a row outside ``[0, N)``.
+            IndexError: a row outside ``[0, N)`` (the first one named).
         """
-        if np.ndim(rows) == 0:
-            return unit_rows(self.dense[int(rows)][None])[0]
-        return unit_rows(self.dense[np.asarray(rows, np.int64)])
+        r = np.asarray(rows, np.int64)
+        bad = r[(r < 0) | (r >= len(self))]
+        if bad.size:
+            raise IndexError(f"row {int(bad.flat[0])} out of range for {len(self)} motions")
+        if r.ndim == 0:
+            return unit_rows(self.dense[int(r)][None])[0]
+        return unit_rows(self.dense[r])
 
     @property
     def lexical(self) -> sp.csr_matrix:

@@ -271,13 +271,20 @@ def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> np.ndarray
     Args:
         scores: ``(N,)`` float.
         k: number wanted (fewer when the gallery is smaller).
-        exclude: rows never returned.
+        exclude: rows never returned, ints in ``[0, N)`` (duplicates allowed).
 
     Returns:
-        ``(min(k, N - len(exclude)),)`` int64.
+        ``(min(k, N - len(set(exclude))),)`` int64.
+
+    Raises:
+        ValueError: an ``exclude`` row outside ``[0, N)`` (a negative row is not counted
+            from the end).
     """
     s = np.asarray(scores, np.float64)
     excluded = np.unique(np.asarray(exclude, np.int64))
+    if len(excluded) and (excluded[0] < 0 or excluded[-1] >= len(s)):
+        bad = excluded[(excluded < 0) | (excluded >= len(s))]
+        raise ValueError(f"exclude rows must be in [0, {len(s)}), got {bad.tolist()[:5]}")
     k = min(int(k), len(s) - len(excluded))
     if k <= 0:
         return np.zeros(0, np.int64)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.embed import encode_motions, encode_texts
 from motionlex.core.retrieval.event_orders import QueryOrders, query_orders
@@ -78,6 +79,9 @@ def order_scores(plain: np.ndarray, margins: np.ndarray,
         margins: ``(N,)`` float from :func:`order_margins`.
         alpha: weight of the margin, ``>= 0`` (0: plain ranking).
 
+    Returns:
+        ``(N,)`` float64.
+
     Raises:
         ValueError: shapes differ or ``alpha < 0``.
     """
@@ -105,13 +109,13 @@ def _ranking_metrics(scores: np.ndarray) -> dict[str, float]:
             "R@1": recall_at_k(rank, (1,))["R@1"], "mean_rank": float(rank.mean())}
 
 
-def order_ranking_report(model: Any, stats: PatchStats, pairs: Sequence[Any], *,
+def order_ranking_report(model: EncoderModel, stats: PatchStats, pairs: Sequence[Any], *,
                          alphas: Sequence[float] = (DEFAULT_ORDER_ALPHA,),
                          batch_size: int = 64) -> dict[str, float]:
     """Plain, order-aware and event-wise ranking on chronology test pairs.
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         stats: its patch statistics.
         pairs: ``P`` :class:`~motionlex.core.data.compose.ComposedPair` (``caption``,
             ``events``, ``motion``, ``motion_negative``).

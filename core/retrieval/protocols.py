@@ -53,8 +53,12 @@ def owner_positives(texts: Sequence[str], owners: np.ndarray, num_motions: int) 
 
     Args:
         texts: ``N`` captions; ``owners[k]`` is the motion that caption ``k`` describes.
-        owners: ``(N,)`` int motion indices in ``[0, num_motions)``.
+        owners: ``(N,)`` int motion indices in ``[0, num_motions)`` (``EvalResult.text_motion``).
         num_motions: gallery size.
+
+    Raises:
+        ValueError: ``owners`` not ``(N,)`` ints in ``[0, num_motions)`` (a negative owner
+            is not counted from the end), or ``len(texts) != N``.
 
     Source: Yu et al., CVPR 2024, Sec. 4.2 "All" and its footnote on mirrored duplicates.
     """
@@ -73,13 +77,34 @@ def caption_positives(queries: Sequence[str], texts: Sequence[str], owners: np.n
 
     Returns:
         ``(Q, num_motions)`` bool (all False for a query no motion carries).
+
+    Raises:
+        ValueError: as :func:`owner_positives`.
     """
-    norm = [normalize_caption(t) for t in list(texts) + list(queries)]
+    texts = list(texts)
+    own = _checked_owners(owners, len(texts), num_motions)
+    norm = [normalize_caption(t) for t in texts + list(queries)]
     _, codes = np.unique(np.array(norm, dtype=object), return_inverse=True)
     codes = codes.reshape(-1)
     has = np.zeros((codes.max() + 1 if codes.size else 0, num_motions), bool)
-    has[codes[:len(texts)], np.asarray(owners, np.int64)] = True
+    has[codes[:len(texts)], own] = True
     return has[codes[len(texts):]]
+
+
+def _checked_owners(owners: np.ndarray, n: int, num_motions: int) -> np.ndarray:
+    """``owners`` as ``(n,)`` int64 in ``[0, num_motions)``, else a ValueError saying why."""
+    own = np.asarray(owners)
+    if own.size == 0:
+        own = own.astype(np.int64)  # [] reads as float64
+    if own.ndim != 1 or own.dtype == bool or not np.issubdtype(own.dtype, np.integer):
+        raise ValueError(f"owners must be (N,) ints, got shape {own.shape} {own.dtype}")
+    if len(own) != n:
+        raise ValueError(f"owners has {len(own)} entries for {n} texts")
+    bad = own[(own < 0) | (own >= num_motions)]
+    if bad.size:
+        raise ValueError(f"owners must be motion indices in [0, {num_motions}), got "
+                         f"{sorted(set(bad.tolist()))[:5]}")
+    return own.astype(np.int64)
 
 
 def small_batch_indices(n: int, batch_size: int = 32, seed: int = 0) -> np.ndarray:
@@ -329,7 +354,10 @@ def retrieval_report(dense: np.ndarray, lexical: np.ndarray, positives: np.ndarr
         pair_rows: ``(K,)`` caption index of each motion's first caption; row ``j`` of the
             ``(K, K)`` pair matrix pairs it with motion ``pair_motions[j]``.
         text_text_sim: ``(K, K)`` caption cosine similarity for Threshold, or None.
-        small_batch_size / seed: Small-batches protocol. threshold: Threshold cut-off.
+        small_batch_size: pairs per batch of the Small-batches protocol (TMR's 32).
+        threshold: Threshold's cut-off of caption similarity, on TMR's ``(cos + 1) / 2``
+            scale (:func:`protocol_threshold`; 0.95 is cosine 0.9).
+        seed: seed of the Small-batches shuffle (:func:`small_batch_indices`).
         pair_order: ``(K,)`` permutation of the pairs before the Small-batches shuffle: the
             motions sorted by id, as TMR sorts its keyids before shuffling, so that the same
             split gives TMR's batches (None: the pairs' own order).
@@ -392,8 +420,10 @@ def zero_shot_report(score: Scorer, prompts: Sequence[str], motions: np.ndarray,
     """Zero-shot classification of motions by their nearest class prompt.
 
     Args:
-        score: similarity lookup. prompts: ``C`` class prompts.
-        motions: ``(n,)`` motion indices; labels: ``(n,)`` int class of each.
+        score: similarity lookup.
+        prompts: ``C`` class prompts ("A person {action}").
+        motions: ``(n,)`` motion indices.
+        labels: ``(n,)`` int class of each motion, in ``[0, C)``.
         weight: fusion weight (lexical normalised per motion).
 
     Returns:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.joint_arrays import make_motion
 from motionlex.core.motion.motion import Motion, joints_fps, to_canonical
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
@@ -68,8 +69,8 @@ class Searcher:
 
     Args:
         index: the loaded index.
-        model: the :class:`~.model.MotionTextModel` that built it (needed to embed texts and
-            motions; gallery-item queries work without it).
+        model: the ``MotionTextModel`` or ``LiteModel`` that built it
+            (:data:`~.types.EncoderModel`); needed to embed texts and motions, not items.
         fusion_weight: default dense weight of fused scores (None: the index's, recorded
             from the checkpoint's validation, else 0.5).
         query_words: heaviest query words used for lexical scores (None: all non-zero).
@@ -93,7 +94,7 @@ class Searcher:
     def __init__(
         self,
         index: GalleryIndex,
-        model: Any = None,
+        model: EncoderModel | None = None,
         *,
         fusion_weight: float | None = None,
         query_words: int | None = DEFAULT_QUERY_WORDS,
@@ -147,11 +148,11 @@ class Searcher:
 
     def embed_text(self, text: str, *, warn_truncated: bool = True) -> QueryEmbedding:
         """Embed a text query: one longer than the model's ``max_text_length`` tokens (64,
-        about 48 words) is cut there, and a ``logger.warning`` says so (as
-        :func:`~.embed.encode_texts`, whose ``warn_truncated`` this is).
+        about 48 words) is cut there.
 
         Args:
             text: the query in English; surrounding whitespace is stripped.
+            warn_truncated: say so in a ``logger.warning`` (:func:`~.embed.encode_texts`).
 
         Returns:
             :class:`QueryEmbedding` with ``kind="text"``, ``text`` the stripped query,
@@ -160,7 +161,7 @@ class Searcher:
             with the index's lexical similarity).
 
         Raises:
-            ValueError: a non-string, empty text, a text without words, or no model.
+            TypeError: a non-string. ValueError: an empty text, one without words, or no model.
         """
         text = require_words(text)
         model = self._need_model("a text query")

@@ -235,6 +235,11 @@ def brute_force_scores(lexical: sp.csr_matrix, word_ids: np.ndarray,
 
     Touches every stored weight of the gallery (reference and benchmark baseline).
 
+    Args:
+        lexical: ``(N, V)`` CSR gallery rows.
+        word_ids / word_weights: ``(Q,)`` int query word ids in ``[0, V)`` and their float
+            weights.
+
     Returns:
         ``(N,)`` float64 scores.
     """

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 
 from motionlex.core.data.pairs import PairExample, distinct_motions
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.chronology import (
     PROTOCOL_SEED,
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 
 @torch.inference_mode()
-def validation_metrics(model: Any, examples: Sequence[PairExample], stats: PatchStats,
+def validation_metrics(model: EncoderModel, examples: Sequence[PairExample], stats: PatchStats,
                        car_shuffles: int = 1, seed: int = PROTOCOL_SEED, batch_size: int = 64,
                        words: bool = True) -> dict[str, float]:
     """Retrieval (protocol All, dense and lexical) and CAR on validation pairs (training).
@@ -60,7 +60,7 @@ def validation_metrics(model: Any, examples: Sequence[PairExample], stats: Patch
     ``examples`` by the training run), shuffled with the same ``seed`` (evaluate's default).
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         examples: validation ``(motion, caption)`` pairs.
         stats: the training split's patch statistics.
         car_shuffles: shuffled captions per multi-event caption (evaluate's default 1).

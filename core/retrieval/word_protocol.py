@@ -22,11 +22,11 @@ Source: DESIGN.md "Retrieval protocols" (ours); the arithmetic is
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 import numpy as np
 
 from motionlex.core.model.lexical import top_words
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.motion import Motion
 from motionlex.core.motion.skeleton import Skeleton
 from motionlex.core.patches import PatchStats
@@ -180,7 +180,7 @@ def scorer_word_report(score: Scorer, texts: Sequence[str], owners: np.ndarray,
                        vocabulary, k)
 
 
-def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = None,
+def word_weights(model: EncoderModel, stats: PatchStats | None, *, text: str | None = None,
                  motion: Motion | tuple[np.ndarray, Skeleton] | None = None, k: int = 20,
                  warn_truncated: bool = True) -> list[tuple[str, float, float]]:
     """The ``k`` heaviest lexical words of one caption or one motion (``motionlex words``).
@@ -193,7 +193,7 @@ def word_weights(model: Any, stats: PatchStats | None, *, text: str | None = Non
     those, so its shares are slightly higher).
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         stats: its patch statistics (for a motion; None will do for a text).
         text: a caption; or ``motion``: a :class:`Motion` or a ``(joints (T, J, 3) float32
             metres, skeleton)`` pair, brought to the canonical form as

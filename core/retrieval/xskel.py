@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlex.core.model.types import EncoderModel
 from motionlex.core.motion.bvh_index import BVH_INDEX, read_bvh_index
 from motionlex.core.motion.files import load_motion_file
 from motionlex.core.patches import PatchStats
@@ -109,13 +110,14 @@ def bvh_conversions(bvh_dir: str | Path, data_root: str | Path
     return pairs, notes
 
 
-def cross_skeleton_report(model: Any, stats: PatchStats, pairs: Sequence[tuple[Path, str, str]],
-                          data_root: str | Path, gallery: Sequence[tuple[str, Any, str]],
+def cross_skeleton_report(model: EncoderModel, stats: PatchStats,
+                          pairs: Sequence[tuple[Path, str, str]], data_root: str | Path,
+                          gallery: Sequence[tuple[str, Any, str]],
                           batch_size: int = 64) -> dict[str, float]:
     """Agreement of native BVH takes with their conversions (keys in the module docstring).
 
     Args:
-        model: a :class:`~motionlex.core.model.model.MotionTextModel`.
+        model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).
         stats: the model's patch statistics.
         pairs: from :func:`bvh_conversions`.
         data_root: the dataset holding the conversions (``new_joints/{id}.npy``).

@@ -77,10 +77,11 @@ def require_words(text: object, what: str = "query") -> str:
         what: what it is, for the message (``"query"``, ``"caption"``).
 
     Raises:
-        ValueError: not a string, empty, or no word in it.
+        TypeError: not a string.
+        ValueError: empty, or no word in it.
     """
     if not isinstance(text, str):
-        raise ValueError(f"the {what} must be a string, got {type(text).__name__}")
+        raise TypeError(f"the {what} must be a string, got {type(text).__name__}")
     if not text.strip():
         raise ValueError(f"the {what} is empty: describe a motion in English, e.g. "
                          "'a person walks forward'")

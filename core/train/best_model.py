@@ -73,10 +73,16 @@ class BestModelExport:
             include_text_encoder="trainable" if partial_text else True,
         )
 
-    def consider(self, model, metrics: dict[str, float], phase: str, step: int) -> bool:
+    def consider(self, model: MotionTextModel, metrics: dict[str, float], phase: str,
+                 step: int) -> bool:
         """Export the model when ``cfg.monitor`` improved; returns whether it did. The best
         trained step is kept as well (:attr:`best_step`), exported or not: a fine-tune whose
-        steps never beat its ``--init`` model says how near they came."""
+        steps never beat its ``--init`` model says how near they came.
+
+        Raises:
+            ValueError: ``cfg.monitor`` names no key of a non-empty ``metrics`` (the closest
+                one is suggested).
+        """
         if metrics and self.cfg.monitor not in metrics:  # a mistyped key: never a best model
             from motionlex.core.text.did_you_mean import closest_name
 

@@ -24,14 +24,15 @@ scored below the true caption), ``side_accuracy`` (side columns below the true c
 ``side_motion_accuracy`` (mirrored motion below the true motion, for its caption) and
 ``order_motion_accuracy`` (reordered motion below the true motion, for its caption).
 
-Sources: CAR (Fujiwara et al., ECCV 2024) eq. 3-5; TMR (Petrovich et al., ICCV 2023) Sec. 3.2;
-MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP (Luo et al., ICCV 2023) Sec. 3.3.
+Sources: Lyu et al., ICLR 2025 (LexCMLP); CAR (Fujiwara et al., ECCV 2024) Sec. 4.1, eq. 3-5;
+TMR (Petrovich et al., ICCV 2023) Sec. 3.2; MotionPatch (Yu et al., CVPR 2024) Sec. 3.5; LexLIP
+(Luo et al., ICCV 2023) Sec. 3.3.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -215,7 +216,9 @@ class PairObjective(Objective):
 
     def features(self, model: MotionTextModel, batch: Any, lexical: bool) -> dict[str, Any]:
         """Encode the batch: motions, true + negative captions, negative motions, masks
-        (those of the global batch under DDP, module doc)."""
+        (those of the global batch under DDP, module doc). Returns the keys of
+        :func:`gather_pair_features`'s ``f`` (``t``: ``N`` true captions, then ``K``
+        negatives) and ``mask``: ``(N, N + K)`` bool false negatives, or None."""
         texts: list[str] = list(batch["texts"])
         negatives: list[str] = list(batch.get("negative_texts") or [])
         n = len(texts)
@@ -284,8 +287,10 @@ class PairObjective(Objective):
     def motion_logits(f: dict[str, Any], text: torch.Tensor,
                       similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                       scale: torch.Tensor, lexical: bool = False) -> torch.Tensor | None:
-        """:func:`negative_motion_logits` of the batch's true captions (``text``), on the
-        dense or the lexical features of its negative motions; None when it has none."""
+        """:func:`negative_motion_logits` of the batch's true captions (``text``: ``(N, D)``
+        dense or ``(N, V)`` lexical, per ``lexical``) against the same features of its
+        negative motions, times the scalar ``scale``: ``(N, 2)``, ``-inf`` in unused slots;
+        None when the batch has no negative motion."""
         if f["neg_motions"] is None:
             return None
         motions = f["neg_motions"].lexical if lexical else f["neg_motions"].dense
@@ -295,8 +300,9 @@ class PairObjective(Objective):
     def pair_terms(self, prefix: str, logits: torch.Tensor, f: dict[str, Any],
                    extra: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """The side, order and CAR pair terms whose weight is positive (``PREFIX_side_pair``,
-        ``PREFIX_order_pair``, ``PREFIX_car_pair``) on scaled similarities ``logits`` and
-        negative-motion logits ``extra`` (:mod:`motionlex.core.train.pair_losses`)."""
+        ``PREFIX_order_pair``, ``PREFIX_car_pair``: scalars) on ``(N, N + K)`` scaled
+        similarities ``logits`` and ``(N, 2)`` negative-motion logits ``extra`` (or None)
+        (:mod:`motionlex.core.train.pair_losses`)."""
         out = {}
         if self.cfg.car_pair_weight > 0:
             out[f"{prefix}_car_pair"] = column_pair_loss(logits, f["owner"], ~f["side"],
@@ -353,6 +359,11 @@ class LexCMLPObjective(PairObjective):
     ``flops``, ``flops_weight``, ``logit_scale``, ``lexical_logit_scale``, ``lexical_align`` /
     ``lexical_word``, ``*_side_pair`` / ``*_order_pair`` / ``*_car_pair`` when their weight is
     positive, and the diagnostics of the module doc.
+
+    Source: Lyu et al., ICLR 2025 (phase 4, LexCMLP; the poster text names no section);
+    Fujiwara et al., ECCV 2024, Sec. 4.1, eq. 3-5 (shuffled-event columns); Luo et al., LexLIP,
+    ICCV 2023, Sec. 3.3 (lexical contrastive term with its own temperature); FLOPS: Paria et
+    al., ICLR 2020. The align, word (on LexLIP's vocabulary softmax) and pair terms are ours.
     """
 
     phase = "lexcmlp"
@@ -367,7 +378,10 @@ class LexCMLPObjective(PairObjective):
         return ("dense", "lexical", "max_logits") if self.cfg.lexical_word_weight > 0 else \
             ("dense", "lexical")
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         cfg = self.cfg
         f = self.features(model, batch, lexical=True)
         n, m, t = f["n"], f["m"], f["t"]
@@ -424,7 +438,10 @@ class DenseObjective(PairObjective):
 
     phase = "dense"
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         out = self.dense_terms(model, self.features(model, batch, lexical=False))
         loss = out.pop("dense") + self.pair_loss(out, "dense")
         return {"loss": loss, **out}

@@ -48,8 +48,8 @@ IGNORE_INDEX = -100
 @dataclass(frozen=True, eq=False)
 class ContrastiveLosses:
     """Both directions of a contrastive loss (CLIP's symmetric InfoNCE, Radford et al.
-    2021, laid out as open_clip's ``ClipLoss``; CAR's extra text columns, Fujiwara et al.
-    2024, Sec. 3.2).
+    2021, laid out as open_clip's ``ClipLoss``; CAR's extra text columns, Fujiwara et al.,
+    ECCV 2024, Sec. 4.1, eq. 3-5).
 
     Attributes:
         m2t: scalar, motion-to-text cross entropy over ``N + K`` text columns.

@@ -132,7 +132,10 @@ class MLMHeadObjective(Objective):
     phase = "mlmhead"
     batch_keys = ("texts",)
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         cfg, text = self.cfg, model.text
         tok, eligible = caption_tokens(model, batch["texts"])
         ids, attn = tok["input_ids"], tok["attention_mask"].bool()
@@ -179,7 +182,10 @@ class LexMLMObjective(Objective):
         )
         self.decoder = LexMLMDecoder(model.text.hidden_size, cfg.decoder_layers, text_heads)
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         cfg, text = self.cfg, model.text
         tok, eligible = caption_tokens(model, batch["texts"])
         ids, attn = tok["input_ids"], tok["attention_mask"].bool()
@@ -218,7 +224,10 @@ class CMMMObjective(Objective):
         motion = model.motion
         self.decoder = nn.Linear(motion.hidden_size, motion.num_channels * motion.patch_size**2)
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         cfg = self.cfg
         patches, row_mask = model.prepare_motion(batch["patches"], batch["row_mask"])
         valid = model.motion.token_mask(row_mask)[:, 1:]
@@ -292,7 +301,10 @@ class LexMMMObjective(Objective):
             divisor_heads(motion.hidden_size, model.config.motion_heads),
         )
 
-    def loss(self, model, batch, step, generator):  # noqa: D102 - see Objective.loss
+    def loss(  # noqa: D102 - see Objective.loss
+        self, model: MotionTextModel, batch: Mapping[str, Any], step: int | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
         patches, row_mask = model.prepare_motion(batch["patches"], batch["row_mask"])
         valid = model.motion.token_mask(row_mask)[:, 1:]
         if self.cfg.lexmmm_trunk_gradient:

@@ -214,6 +214,17 @@ class TrainingRun(BestModelExport):
             resume: continue from ``OUT/checkpoints/<phase>-last.ckpt`` (model, the phase's
                 decoders, optimiser and loop state; read with ``weights_only=True``) and skip
                 phases already finished (marked by ``OUT/phases/<phase>/``).
+
+        Returns:
+            ``out_dir / "model"``.
+
+        Raises:
+            ValueError: a resume with another config than the run was started with
+                (:func:`.run_record.check_resume_config`) or whose optimiser state does not
+                fit, or a ``monitor`` that names no validation figure
+                (:meth:`.best_model.BestModelExport.consider`).
+            KeyboardInterrupt: stopped with Ctrl-C (the phase's checkpoint is written first,
+                :mod:`.interrupt`).
         """
         if not resume and (self.out_dir / "model" / "config.json").is_file():
             logger.warning("%s already holds a trained model: this run replaces it%s",

@@ -5,7 +5,7 @@ model when its monitored figure improves (:meth:`.best_model.BestModelExport.con
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import numpy as np
@@ -15,6 +15,7 @@ from motionlex.core.train.progress import bar_status
 from motionlex.core.train.train_config import PhaseConfig
 
 if TYPE_CHECKING:
+    from motionlex.core.train.module import MotionTextModule
     from motionlex.core.train.training import TrainingRun
 
 
@@ -22,11 +23,11 @@ class ValidateAndExport(L.Callback):
     """Every ``val_every`` steps and at the end of a contrastive phase: validation
     retrieval metrics, logged; the model is exported when ``monitor`` improves."""
 
-    def __init__(self, run: TrainingRun, phase: PhaseConfig):
+    def __init__(self, run: TrainingRun, phase: PhaseConfig) -> None:
         self.run = run
         self.phase = phase
 
-    def _validate(self, trainer, pl_module) -> None:
+    def _validate(self, trainer: L.Trainer, pl_module: MotionTextModule) -> None:
         if not self.run.val_examples:
             return
         if trainer.is_global_zero:
@@ -41,10 +42,13 @@ class ValidateAndExport(L.Callback):
                               trainer.global_step)
         trainer.strategy.barrier()
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: MotionTextModule, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        """Validate every ``val_every`` steps (not at step 0 nor at the last: on_train_end)."""
         step = trainer.global_step
         if step > 0 and step % max(1, self.phase.val_every) == 0 and step < trainer.max_steps:
             self._validate(trainer, pl_module)
 
-    def on_train_end(self, trainer, pl_module) -> None:
+    def on_train_end(self, trainer: L.Trainer, pl_module: MotionTextModule) -> None:
+        """Validate at the phase's end."""
         self._validate(trainer, pl_module)

@@ -217,16 +217,23 @@ class Track:
         self.air = np.zeros(n, bool) if self.air is None else self.air
 
     def add(self, name: str, values: np.ndarray | float) -> None:
+        """Add ``values`` (an ``(n,)`` array or a scalar, degrees) to channel ``name``."""
         self.ch[name] = self.ch.get(name, 0.0) + np.broadcast_to(values, self.t.shape)
 
     def get(self, name: str) -> np.ndarray:
+        """Channel ``name`` as ``(n,)`` degrees (zeros if unset)."""
         return np.asarray(self.ch.get(name, np.zeros_like(self.t)))
 
     def keys(self, keys: Sequence[tuple[float, Mapping[str, float]]]) -> None:
-        """Add keyframed channels: ``(time, {channel: value})``; missing channels are 0."""
+        """Add keyframed channels: ``(time, {channel: value})``, seconds and degrees, eased
+        between keys by :func:`_pchip` and held outside them; missing channels are 0.
+
+        Raises:
+            ValueError: key times that do not strictly increase.
+        """
         times = [float(k) for k, _ in keys]
         if any(b <= a for a, b in zip(times, times[1:])):
-            raise RuntimeError(f"keyframe times must increase: {times}")
+            raise ValueError(f"keyframe times must increase: {times}")
         names = sorted(set().union(*(d.keys() for _, d in keys)))
         values = np.array([[float(d.get(name, 0.0)) for name in names] for _, d in keys])
         curves = _pchip(self.t, times, values)

@@ -229,7 +229,7 @@ def test_missing_files_and_bad_texts_raise(tmp_path: Path, tiny: MotionTextModel
     light = load_lite(tmp_path / "m", "cpu")
     with pytest.raises(ValueError, match="non-empty list"):
         light.forward_text([])
-    with pytest.raises(ValueError, match=r"texts\[1\] is int"):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
         light.tokenize(["a", 3])
     (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ValueError, match="cannot read model weights"):

@@ -109,10 +109,13 @@ def test_packaged_minilm_loads_tied(minilm: TextEncoder) -> None:
 
 
 def test_tokenize_rejects_empty_and_non_strings(minilm: TextEncoder) -> None:
+    """An empty list is a ValueError; a wrong type (a bare string, an int item) a TypeError."""
     with pytest.raises(ValueError, match="non-empty list"):
         minilm.tokenize([])
-    with pytest.raises(ValueError, match=r"texts\[1\] is int"):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
         minilm.tokenize(["ok", 3])
+    with pytest.raises(TypeError, match="non-empty list of strings; got 'ok'"):
+        minilm.tokenize("ok")
 
 
 def test_cpu_small_assembles_with_packaged_minilm(minilm: TextEncoder) -> None:

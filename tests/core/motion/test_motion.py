@@ -45,6 +45,20 @@ def test_facing_directions_of_every_frame_are_each_frames_facing_direction(share
         facing_directions(holed, SMPL22)
 
 
+def test_facing_directions_takes_joints_and_skeleton_only(walk):
+    """Its private ``_single`` switch (for :func:`facing_direction`'s messages) showed in the
+    public signature; each function still names itself in its errors."""
+    import inspect
+
+    assert list(inspect.signature(facing_directions).parameters) == ["joints", "skeleton"]
+    with pytest.raises(TypeError, match="unexpected keyword argument '_single'"):
+        facing_directions(walk.joints, SMPL22, _single=True)
+    with pytest.raises(TypeError, match=r"^facing_directions: skeleton must be a Skeleton"):
+        facing_directions(walk.joints, 3)
+    with pytest.raises(TypeError, match=r"^facing_direction: skeleton must be a Skeleton"):
+        facing_direction(walk.joints[0], 3)
+
+
 def test_canonical_form_properties(shared_data):
     m = load_joints_npy(shared_data / "bandai" / "new_joints" / "bn1_dash_active_001.npy", SMPL22)
     c = to_canonical(m)

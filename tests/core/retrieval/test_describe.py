@@ -109,7 +109,7 @@ def test_describe_an_uncaptioned_bvh(model, stats, shared_data, tmp_path):
 
     m = load_motion_file(shared_data / "raw_bvh" / "bandai_1_kick_normal_001.bvh")
     bank = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)
-    res = describe_motion(model, stats, m.joints, m.skeleton, bank, k=3, weight=0.5)
+    res = describe_motion(model, stats, m.joints, m.skeleton, bank=bank, k=3, weight=0.5)
     assert len(res.descriptions) == 3 and res.motion_words
     scores = [d.score for d in res.descriptions]
     assert scores == sorted(scores, reverse=True)
@@ -120,7 +120,7 @@ def test_describe_an_uncaptioned_bvh(model, stats, shared_data, tmp_path):
     for d in res.descriptions:
         assert d.dense == pytest.approx(float(cos[bank.captions.index(d.caption)]), abs=1e-5)
     # dense only: the whole bank in cosine order
-    dense_only = describe_motion(model, stats, m.joints, m.skeleton, bank, k=len(bank),
+    dense_only = describe_motion(model, stats, m.joints, m.skeleton, bank=bank, k=len(bank),
                                  weight=1.0)
     assert [d.caption for d in dense_only.descriptions] == [
         bank.captions[i] for i in np.argsort(-cos, kind="stable")]
@@ -191,25 +191,31 @@ def test_describe_motion_takes_a_motion_and_names_its_own_parameters(model, stat
                                                                      tmp_path):
     """A Motion describes as its joints and skeleton do; wrong calls name describe_motion's
     parameters (``describe_motion(model, stats, motion, None, bank)`` said "motions[0]:
-    skeleton must be a Skeleton ..., got NoneType")."""
+    skeleton must be a Skeleton ..., got NoneType"). The bank is required and keyword-only:
+    its default None raised TypeError, a positional bank went into ``skeleton``."""
     from motionlex.core.motion.file_checks import MotionFileError
     from motionlex.core.motion.files import load_motion_file
 
     m = load_motion_file(shared_data / "bandai" / "new_joints"
                          / "bn2_wave-right-hand_normal_001.npy")
     bank = load_caption_bank(model, CAPTIONS, "test", root=tmp_path)
-    ref = describe_motion(model, stats, m.joints, "smpl22", bank, k=4, weight=0.5)
-    for got in (describe_motion(model, stats, m, None, bank, k=4, weight=0.5),
+    ref = describe_motion(model, stats, m.joints, "smpl22", bank=bank, k=4, weight=0.5)
+    for got in (describe_motion(model, stats, m, None, bank=bank, k=4, weight=0.5),
                 describe_motion(model, stats, m, bank=bank, k=4, weight=0.5)):
         assert [d.caption for d in got.descriptions] == [d.caption for d in ref.descriptions]
         np.testing.assert_allclose([d.score for d in got.descriptions],
                                    [d.score for d in ref.descriptions], atol=1e-5)
     with pytest.raises(TypeError, match="describe_motion takes joints .* with their skeleton"):
-        describe_motion(model, stats, m.joints, None, bank)
-    with pytest.raises(TypeError, match="caption bank as skeleton.*bank=bank"):
-        describe_motion(model, stats, m, bank)
+        describe_motion(model, stats, m.joints, None, bank=bank)
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'bank'"):
+        describe_motion(model, stats, m)
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'bank'"):
+        describe_motion(model, stats, m, bank)  # the bank as skeleton
+    with pytest.raises(TypeError, match=r"bank must be a CaptionBank \(load_caption_bank\), "
+                       "got NoneType"):
+        describe_motion(model, stats, m, bank=None)
     with pytest.raises(ValueError, match="a Motion brings its own skeleton"):
-        describe_motion(model, stats, m, "smpl22", bank)
+        describe_motion(model, stats, m, "smpl22", bank=bank)
     with pytest.raises(MotionFileError, match="^describe_motion joints: .*the array has 21; "
                        ".*'kit21'"):
-        describe_motion(model, stats, m.joints[:, :21], "smpl22", bank)
+        describe_motion(model, stats, m.joints[:, :21], "smpl22", bank=bank)

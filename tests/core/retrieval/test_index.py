@@ -135,6 +135,10 @@ def test_unit_dense_rows_are_the_searchers_vectors(built):
     assert np.allclose(np.linalg.norm(unit, axis=1), 1, atol=1e-6)
     assert np.array_equal(unit, idx.dense_float32()[rows])  # one rule for every reader
     assert np.array_equal(idx.unit_dense(3), unit[0])
+    # a negative row was row N - 1, a row past the end numpy's bare message: both refused
+    for bad in (-1, len(idx), [0, -1], [len(idx) + 5]):
+        with pytest.raises(IndexError, match=rf"^row -?\d+ out of range for {len(idx)} motions$"):
+            idx.unit_dense(bad)
 
 
 def _edit_json(index_dir, name, edit) -> None:

@@ -240,3 +240,14 @@ def test_top_k_ties_and_exclude() -> None:
         assert list(top_k(s, k, ex)) == ref
     zeros = np.zeros(100_000)
     assert list(top_k(zeros, 4, exclude=[1])) == [0, 2, 3, 4]
+
+
+def test_top_k_refuses_exclude_rows_outside_the_gallery() -> None:
+    """``exclude=[-1]`` was dropped silently (row 2 returned, k still shrunk) except among
+    ties, where it excluded the last row; ``exclude=[5]`` raised numpy's bare IndexError."""
+    for scores in (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0])):
+        for bad, named in (([-1], r"\[-1\]"), ([0, 5], r"\[5\]"), ([3, -2, 1], r"\[-2, 3\]")):
+            message = rf"^exclude rows must be in \[0, 3\), got {named}$"
+            with pytest.raises(ValueError, match=message):
+                top_k(scores, 3, exclude=bad)
+    assert list(top_k(np.array([1.0, 2.0, 3.0]), 3, exclude=[2, 2])) == [1, 0]

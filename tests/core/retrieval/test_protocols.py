@@ -12,6 +12,7 @@ import pytest
 
 from motionlex.core.retrieval.metrics import bidirectional_metrics, rank_of_first_positive
 from motionlex.core.retrieval.protocols import (
+    caption_positives,
     caption_similarity,
     owner_positives,
     protocol_small_batches,
@@ -84,6 +85,23 @@ def test_owner_positives_match_normalised_captions() -> None:
     normalisation (case, final period), not only its own motion."""
     pos = owner_positives(["A person walks.", "a person walks", "a person runs"], [0, 1, 1], 3)
     assert pos.tolist() == [[True, True, False], [True, True, False], [False, True, False]]
+
+
+def test_owner_positives_refuse_owners_outside_the_gallery() -> None:
+    """Owner -1 was read as the last motion (wrong positives, silently); owner 5 of 2 raised
+    numpy's bare IndexError; float owners were truncated. All are caller bugs: refused."""
+    caps = ["a person walks", "a person waves"]
+    for owners, why in (([0, -1], r"motion indices in \[0, 2\), got \[-1\]"),
+                        ([0, 5], r"motion indices in \[0, 2\), got \[5\]"),
+                        ([0.0, 1.0], r"\(N,\) ints, got shape \(2,\) float64"),
+                        ([[0, 1]], r"\(N,\) ints, got shape \(1, 2\)"),
+                        ([0], r"owners has 1 entries for 2 texts")):
+        with pytest.raises(ValueError, match=why):
+            owner_positives(caps, np.array(owners), 2)
+        with pytest.raises(ValueError, match=why):
+            caption_positives(["a person walks"], caps, np.array(owners), 2)
+    assert owner_positives(caps, [1, 0], 2).tolist() == [[False, True], [True, False]]
+    assert owner_positives([], [], 2).shape == (0, 2)
 
 
 def test_small_batch_indices_seeded_and_remainder_dropped() -> None:

@@ -74,26 +74,26 @@ def test_encode_motions_checks_long_clips_and_batch_size(tiny, motions, stats):
     for bad, kind in ((2.5, "float"), (True, "bool"), ("8", "str")):
         with pytest.raises(TypeError, match=rf"batch_size must be an int >= 1, got {kind}"):
             encode_motions(tiny, pairs, stats, batch_size=bad)
-    with pytest.raises(TypeError, match="model must be a MotionTextModel .*got NoneType"):
+    with pytest.raises(TypeError, match="must be a MotionTextModel or LiteModel .*got NoneType"):
         encode_motions(None, pairs, stats)
     one = encode_motions(tiny, pairs, stats, batch_size=1, long_clips="first")
     np.testing.assert_allclose(one.dense, encode_motions(tiny, pairs, stats).dense, atol=1e-5)
 
 
 def test_encode_texts_none_model_and_batch_size(tiny):
-    """encode_texts(model, None) said "object of type 'NoneType' has no len()" (its docstring
-    promised a ValueError); batch_size 0 failed in range()."""
+    """encode_texts(model, None) said "object of type 'NoneType' has no len()" (now a
+    TypeError, as every wrong type); batch_size 0 failed in range()."""
     for bad, kind in ((None, "NoneType"), ((t for t in ["a"]), "generator")):
-        with pytest.raises(ValueError, match=rf"texts must be a non-empty list of strings; got "
-                                             rf"{kind}"):
+        with pytest.raises(TypeError, match=rf"texts must be a non-empty list of strings; got "
+                                            rf"{kind}"):
             encode_texts(tiny, bad)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         encode_texts(tiny, ["a person walks"], batch_size=0)
     with pytest.raises(TypeError, match="batch_size must be an int >= 1, got float 2.5"):
         encode_texts(tiny, ["a person walks"], batch_size=2.5)
-    with pytest.raises(TypeError, match="model must be a MotionTextModel .*got NoneType"):
+    with pytest.raises(TypeError, match="must be a MotionTextModel or LiteModel .*got NoneType"):
         encode_texts(None, ["a person walks"])
-    with pytest.raises(TypeError, match="model must be a MotionTextModel .*got list"):
+    with pytest.raises(TypeError, match="must be a MotionTextModel or LiteModel .*got list"):
         encode_texts(["a person walks"], tiny)  # swapped
     texts = ["a person walks", "someone jumps", "a person walks"]
     np.testing.assert_allclose(encode_texts(tiny, texts, batch_size=1).dense,
@@ -145,7 +145,7 @@ def test_build_index_checks_its_arguments_before_any_work(tiny, samples, stats, 
             build_index(tiny, [samples], out, progress=False, **args)
     with pytest.raises(ValueError, match=r"^no data folders given"):
         build_index(tiny, [], out, patch_stats=stats, progress=False)
-    with pytest.raises(TypeError, match="model must be a MotionTextModel .*got NoneType"):
+    with pytest.raises(TypeError, match="must be a MotionTextModel or LiteModel .*got NoneType"):
         build_index(None, [samples], out, patch_stats=stats, progress=False)
     assert not out.exists()
     rep = build_index(tiny, samples, out, patch_stats=stats, progress=False, fusion_weight=0.25)
@@ -160,7 +160,7 @@ def test_searcher_needs_a_loaded_index(gallery, tiny):
         with pytest.raises(TypeError, match=rf"index must be a GalleryIndex: pass "
                                             rf"GalleryIndex\.load\(path\) .*got {kind}"):
             Searcher(bad, tiny)
-    with pytest.raises(TypeError, match="model must be a MotionTextModel .*got str"):
+    with pytest.raises(TypeError, match="must be a MotionTextModel or LiteModel .*got str"):
         GalleryIndex.load(gallery.path, "x")
 
 

@@ -321,6 +321,8 @@ def test_searcher_errors(gallery, searcher, tmp_path):
         bare.embed_motion(np.zeros((10, 22, 3)), gallery.skeletons[0])
     with pytest.raises(ValueError, match="the query is empty"):
         searcher.embed_text("  ")
+    with pytest.raises(TypeError, match="^the query must be a string, got int$"):
+        searcher.embed_text(3)  # a wrong type: TypeError, as everywhere (was a ValueError)
     with pytest.raises(ValueError, match="22"):  # MotionFileError: joints vs skeleton
         searcher.embed_motion(np.zeros((10, 5, 3)), gallery.skeletons[0])
     with pytest.raises(TypeError, match="needs the joints' skeleton"):

@@ -179,12 +179,22 @@ def test_require_words_keeps_a_query_with_words(text, ok):
 @pytest.mark.parametrize("text,error", [
     ("", "the query is empty"), ("   ", "the query is empty"),
     ("?!...,;", "has no words"), ("\U0001f57a\U0001f483", "has no words"),
-    ("123 456", "has no words"), (None, "must be a string, got NoneType"),
+    ("123 456", "has no words"),
 ])
 def test_require_words_needs_a_word(text, error):
     from motionlex.core.text.spelling import require_words
 
     with pytest.raises(ValueError, match=error):
+        require_words(text)
+
+
+@pytest.mark.parametrize("text", [None, 3, ["a person walks"]])
+def test_require_words_refuses_a_non_string_as_a_type_error(text):
+    """A wrong type was a ValueError here but a TypeError in split_events, mirror_caption and
+    load_motion_file; now a TypeError everywhere."""
+    from motionlex.core.text.spelling import require_words
+
+    with pytest.raises(TypeError, match=f"^the query must be a string, got {type(text).__name__}$"):
         require_words(text)
 
 

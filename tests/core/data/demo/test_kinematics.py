@@ -82,3 +82,14 @@ def test_forward_kinematics_rotates_about_parents():
 def test_kinematics_errors(bad, match):
     with pytest.raises(ValueError, match=match):
         bad()
+
+
+def test_track_keys_refuse_times_that_do_not_increase():
+    """Bad keyframes are the caller's input: a ValueError (was a RuntimeError)."""
+    track = kinematics.Track(np.linspace(0.0, 1.0, 21))
+    track.keys([(0.0, {"knee": 0.0}), (0.5, {"knee": 40.0}), (1.0, {"knee": 0.0})])
+    knee = track.get("knee")
+    assert knee.shape == (21,) and knee[10] == pytest.approx(40.0) and knee.max() <= 40.0
+    with pytest.raises(ValueError, match=r"^keyframe times must increase: \[0.0, 0.5, 0.5\]"):
+        track.keys([(0.0, {"knee": 0.0}), (0.5, {"knee": 1.0}), (0.5, {"knee": 2.0})])
+    np.testing.assert_array_equal(track.get("knee"), knee)  # nothing added
