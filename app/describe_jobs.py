@@ -26,9 +26,12 @@ class DescribeJobs:
         if self._model is None or self._model_info is None:
             raise ValueError("describing a motion needs a model: open a checkpoint first")
         if self._bank is None:
-            self._bank = yield from jobs.bank_steps(
+            from motionlex.core.retrieval.hubness import with_hubness  # lazy: fast start
+
+            bank = yield from jobs.bank_steps(
                 self._model, self._model_info.checkpoint, self._model_hash,
                 self.cache_dir / "caption-banks", self.message.emit)
+            self._bank = with_hubness(bank, self._model_info.checkpoint)  # CSLS when it has
         return self._bank
 
     def _describe_weight(self) -> float:

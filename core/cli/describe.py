@@ -27,6 +27,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
         checkpoint_weight,
         describe_motion,
     )
+    from motionlex.core.retrieval.hubness import with_hubness
     from motionlex.core.steps import run_steps_with_bar
     from motionlex.resources import default_model_dir
 
@@ -44,6 +45,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     bank = run_steps_with_bar(caption_bank_steps(model, captions, source),
                               desc="encoding the caption bank (once per model)", unit="caption",
                               disable=args.quiet)
+    bank = with_hubness(bank, checkpoint)  # ranked by CSLS where the folder has hubness
     res = describe_motion(model, stats, motion, bank=bank, k=args.k,  # its own fps
                           weight=checkpoint_weight(checkpoint))
     if args.json:  # one document (README "JSON output"; json_output's field names)
@@ -52,6 +54,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print_json({
             "file": str(args.file), "method": "retrieval (nearest captions of a caption bank)",
             "bank_source": res.bank_source, "bank_size": res.bank_size, "fusion_weight": res.weight,
+            "ranked_by": res.ranked_by,
             "captions": [{"caption": d.caption, "score": d.score, "dense": d.dense,
                           "lexical": d.lexical, "words": word_contributions(d.words)}
                          for d in res.descriptions],
@@ -63,7 +66,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print(f"{args.file}: nearest of {res.bank_size} captions ({res.bank_source}); "
           "retrieved, not generated")
     w = res.weight
-    print(f"fused = {w:.2f} x dense + {1 - w:.2f} x lexical / the best lexical over the bank")
+    print(f"fused = {w:.2f} x dense + {1 - w:.2f} x lexical / the best lexical over the bank"
+          + ("; ranked by fused less half the caption's hubness (CSLS)"
+             if res.ranked_by == "csls" else ""))
     print(f"{'fused':>6} {'dense':>6} {'lexical':>7}  caption  [shared words]")
     from motionlex.core.text.events import visible_text  # a caption's escape codes inert
 
@@ -95,8 +100,9 @@ def add_describe_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("file", help="a .bvh or .npy motion file")
     s.add_argument("-k", type=positive_int, default=5, help="captions listed (default 5)")
     s.add_argument("--json", action="store_true", help="print one JSON document instead of "
-                   "the table: file, method, bank_source, bank_size, fusion_weight, captions "
-                   "(caption, score, dense, lexical, words) and motion_words (word, share); "
+                   "the table: file, method, bank_source, bank_size, fusion_weight, ranked_by, "
+                   "captions (caption, score, dense, lexical, words) and motion_words (word, "
+                   "share); "
                    "README's 'JSON output'")
     s.add_argument("--checkpoint", default=None,
                    help="model directory (default: the shipped resources/default_model)")

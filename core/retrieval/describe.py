@@ -45,6 +45,7 @@ from motionlex.core.motion.motion import Motion, joints_fps
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
+from motionlex.core.retrieval.hubness import BankHubness, csls_scores
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 from motionlex.core.steps import run_steps
 from motionlex.core.text.spelling import WORD_PATTERN
@@ -79,6 +80,8 @@ class CaptionBank:
             (unit rows for cosine lexical similarity).
         similarity: the model's lexical similarity (``"cosine"`` or ``"dot"``).
         vocabulary: the ``V`` words.
+        hubness: each caption's hubness over the model's training motions (captions are
+            then ranked by CSLS, :mod:`~.hubness`), or None (ranked by fused score).
     """
 
     captions: list[str]
@@ -87,6 +90,7 @@ class CaptionBank:
     lexical: sp.csr_matrix
     similarity: str
     vocabulary: list[str]
+    hubness: BankHubness | None = None
 
     def __len__(self) -> int:
         return len(self.captions)
@@ -108,13 +112,15 @@ class Description:
 @dataclass(frozen=True)
 class MotionDescription:
     """A motion's nearest captions (best first), its heaviest lexical words, the bank used
-    (``bank_source``, ``bank_size``) and the fusion weight (dense share) of ``score``."""
+    (``bank_source``, ``bank_size``), the fusion weight (dense share) of ``score`` and
+    ``ranked_by``: ``"fused"``, or ``"csls"`` when the bank has hubness (:mod:`~.hubness`)."""
 
     descriptions: list[Description]
     motion_words: list[tuple[str, float]]
     bank_source: str
     bank_size: int
     weight: float
+    ranked_by: str = "fused"
 
 
 def read_bank_file(path: str | os.PathLike) -> list[str]:
@@ -271,12 +277,15 @@ def load_caption_bank(model: EncoderModel, captions: Sequence[str], source: str,
 
 
 def _bank_scores(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
-                 weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(fused, dense, lexical)`` ``(N, B)`` scores of ``N`` motions against the bank;
-    lexical scores are divided by each motion's maximum over the bank before fusing."""
+                 weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(rank, fused, dense, lexical)`` ``(N, B)`` scores of ``N`` motions against the bank;
+    lexical scores are divided by each motion's maximum over the bank before fusing; ``rank``
+    is the fused score less half each caption's hubness where the bank has it (CSLS)."""
     d = np.asarray(dense, np.float32).reshape(-1, bank.dense.shape[1]) @ bank.dense.T
     lex = np.asarray((lexical @ bank.lexical.T).todense(), np.float32)
-    return fuse(d, lex, weight, axis=1), d, lex  # each motion's lexical scores / its max
+    fused = fuse(d, lex, weight, axis=1)  # each motion's lexical scores / its max
+    hub = bank.hubness
+    return (fused if hub is None else csls_scores(fused, hub.at(weight))), fused, d, lex
 
 
 def _motion_lexical(word_ids: np.ndarray, word_weights: np.ndarray, v: int) -> sp.csr_matrix:
@@ -323,8 +332,8 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
     if d.shape != (bank.dense.shape[1],):
         raise ValueError(f"dense embedding must be ({bank.dense.shape[1]},), got {d.shape}")
     row = _motion_lexical(word_ids, word_weights, bank.lexical.shape[1])
-    fused, dsc, lsc = (a[0] for a in _bank_scores(bank, d, row, weight))
-    order = np.lexsort((np.arange(len(bank)), -fused))
+    rank, fused, dsc, lsc = (a[0] for a in _bank_scores(bank, d, row, weight))
+    order = np.lexsort((np.arange(len(bank)), -rank))
     if distinct is None:
         best = order[:k]
     else:  # walk down the ranking, near-duplicates of the captions kept put last
@@ -337,7 +346,7 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
             if len(best) == k:
                 break
         best += later[: k - len(best)]  # a bank of few distinct captions still gives k
-        best.sort(key=lambda b: (-fused[b], b))  # listed best first, as without it
+        best.sort(key=lambda b: (-rank[b], b))  # listed best first, as without it
     out = []
     for b in best:
         contrib = bank.lexical.getrow(int(b)).multiply(row).tocsr()
@@ -346,7 +355,8 @@ def describe_embedding(bank: CaptionBank, dense: np.ndarray, word_ids: np.ndarra
                                                              bank.vocabulary, words)))
     return MotionDescription(out, heaviest_words(word_ids, word_weights, bank.vocabulary,
                                                  4 * words),
-                             bank.source, len(bank), float(weight))
+                             bank.source, len(bank), float(weight),
+                             "fused" if bank.hubness is None else "csls")
 
 
 def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
@@ -363,8 +373,9 @@ def best_captions(bank: CaptionBank, dense: np.ndarray, lexical: sp.csr_matrix,
     """
     if len(dense) == 0:
         return []
-    fused = _bank_scores(bank, dense, sp.csr_matrix(lexical, dtype=np.float32), weight)[0]
-    best = fused.argmax(axis=1)
+    rank, fused, _, _ = _bank_scores(bank, dense, sp.csr_matrix(lexical, dtype=np.float32),
+                                     weight)
+    best = rank.argmax(axis=1)  # CSLS where the bank has hubness
     return [(bank.captions[b], float(fused[i, b])) for i, b in enumerate(best)]
 
 
