@@ -35,6 +35,12 @@ def test_describe_a_real_bvh_with_the_default_model(shared_data, tmp_path, monke
     assert "caption bank" not in second.err  # cached: no bar
     assert "retrieved, not generated" in text and "heaviest words" in text
     assert "(training captions in " in text and "txt (" not in text
+    # the shipped model carries its captions' hubness: ranked by CSLS, which names the punch
+    # take's action (by fused score: "someone waves goodbye with both hands like an old person.")
+    assert out["ranked_by"] == "csls" and "hubness (CSLS)" in text
+    punch = shared_data / "raw_bvh" / "bandai_1_punch_normal_001.bvh"
+    assert main(["describe", str(punch), "-k", "1", "--json"]) == 0
+    assert "punch" in json.loads(capsys.readouterr().out)["captions"][0]["caption"]
 
 
 def test_describe_errors_name_the_problem(tmp_path, capsys):
