@@ -243,7 +243,11 @@ class PatchStats:
         if not path.is_file():
             raise FileNotFoundError(f"patch statistics not found: {path}")
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):  # (a list said "list indices must be integers")
+                raise TypeError(f"got a {type(data).__name__}, not a JSON object with 'mean' "
+                                "and 'std'")
+            return cls.from_dict(data)
         except KeyError as e:
             raise ValueError(f"{path}: not valid patch statistics (no {e} key: the file "
                              f"'motionlex stats' writes, or a model folder's "

@@ -208,14 +208,17 @@ def _train_in(args: argparse.Namespace) -> int:
     quiet_lightning(args.quiet, getattr(args, "verbose", False))
     model_config = Path(args.out) / "model" / "config.json"
     before = model_config.stat().st_mtime_ns if model_config.is_file() else None
+    trained: list[tuple[str, int, int]] = []
     out = train(args.config, args.data, args.out, overrides=args.overrides,
                 max_steps=args.max_steps, init=args.init, resume=args.resume,
-                progress=not args.quiet)
+                progress=not args.quiet, trained=trained)
     if rank_zero_only.rank != 0:
         return 0  # DDP: rank 0 exported the model and says so
     after = model_config.stat().st_mtime_ns if model_config.is_file() else None
-    print(f"model unchanged in {out} (nothing was left to train)" if after == before
-          else f"model written to {out}")
+    print(f"model written to {out}" if after != before else
+          f"{_steps_said(trained)}; none validated better than the model already there: "
+          f"model unchanged in {out}" if trained else
+          f"model unchanged in {out} (nothing was left to train)")
     metrics = Path(args.out) / VAL_METRICS_FILE
     if metrics.is_file() and metrics.read_text().strip() not in ("", "{}"):
         try:  # the exported model's figures, phase and step, with the run's seed (and,
@@ -226,6 +229,15 @@ def _train_in(args: argparse.Namespace) -> int:
         print(f"{line}\n  all figures in {metrics}" if line
               else f"validation metrics: {metrics}")
     return 0
+
+
+def _steps_said(trained: list[tuple[str, int, int]]) -> str:
+    """``trained steps 7-8 of 3-lexcmlp`` (``step 8 of ...``, ``steps 3-4 of 2-lexmmm and 1-8
+    of 3-lexcmlp``): what a run trained, from :func:`~motionlex.core.train.training.train`'s
+    ``trained``."""
+    one = len(trained) == 1 and trained[0][1] == trained[0][2]
+    return f"trained {'step' if one else 'steps'} " + " and ".join(
+        f"{a if a == b else f'{a}-{b}'} of {tag}" for tag, a, b in trained)
 
 
 def _monitor(out: Path) -> str:

@@ -161,15 +161,24 @@ def verify_weights(directory: str | os.PathLike) -> bool:
                      root, CHECKSUM_FILE)
         return False
     try:
-        recorded = json.loads(sums.read_text())["sha256"]
-        want = {name: recorded[name] for name in CHECKED_FILES
-                if name == WEIGHTS_FILE or name in recorded}
-        bad = [name for name, v in want.items() if not isinstance(v, str)]
-        if bad:
-            raise TypeError(f"the checksum of {bad[0]} is a {type(want[bad[0]]).__name__}, "
-                            f"not a string")
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        data = json.loads(sums.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ValueError(f"cannot read weight checksums {sums}: {e!r}") from e
+    recorded = data.get("sha256") if isinstance(data, dict) else None
+    if not isinstance(recorded, dict):
+        got = (f"a {type(data).__name__}" if not isinstance(data, dict) else
+               f"'sha256': {type(recorded).__name__}" if "sha256" in data else "no 'sha256'")
+        raise ValueError(f"cannot read weight checksums {sums}: expected a JSON object "
+                         f'{{"sha256": {{file name: SHA-256 hex}}}} as save_pretrained writes '
+                         f"it, got {got}; copy the model folder again")
+    want = {name: recorded.get(name) for name in CHECKED_FILES
+            if name == WEIGHTS_FILE or name in recorded}
+    bad = [name for name, v in want.items() if not isinstance(v, str)]
+    if bad:
+        what = "missing" if want[bad[0]] is None else (
+            f"a {type(want[bad[0]]).__name__}, not a string")
+        raise ValueError(f"cannot read weight checksums {sums}: the checksum of {bad[0]} is "
+                         f"{what}")
     for name, hexdigest in want.items():
         path = root / name
         if name != WEIGHTS_FILE and not path.is_file():

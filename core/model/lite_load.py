@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -133,6 +134,22 @@ def _weight_problems(config: MotionTextConfig, tensors: dict[str, torch.Tensor])
     return problems
 
 
+def _value_type_problems(config: dict[str, Any], ints: tuple[str, ...]) -> list[str]:
+    """The values the lite forwards read from a backbone config that ``transformers``' config
+    classes refuse (their strict types, checked without importing them): ``ints`` missing or
+    not int, ``layer_norm_eps`` (when given) not a float. Empty: none."""
+    wanted = {key: int for key in ints}
+    if "layer_norm_eps" in config:
+        wanted["layer_norm_eps"] = float
+    problems = []
+    for key, kind in wanted.items():
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            got = f"{type(value).__name__} {value!r}" if key in config else "nothing"
+            problems.append(f"{key} expected {kind.__name__}, got {got}")
+    return problems
+
+
 def load_lite(checkpoint: str | os.PathLike,
                    device: str | torch.device | None = None, *,
                    verify: bool = False) -> LiteModel:
@@ -167,11 +184,19 @@ def load_lite(checkpoint: str | os.PathLike,
     if verify:
         verify_weights(root)  # flipped bytes or a partial copy (~0.1 s)
     bert_config = build_from_json(root / TEXT_CONFIG_FILE, dict)  # a bad file named
-    problems = bert_config_problems(bert_config)
+    # a text backbone left out of the weights is the base model's: the full loader ignores
+    # this file then, so a bad value here is for the full loader to judge
+    problems = _value_type_problems(bert_config, ("num_hidden_layers", "num_attention_heads"))
+    problems += bert_config_problems(bert_config)
     if problems:
         raise LiteUnsupported(f"{root / TEXT_CONFIG_FILE}: " + ", ".join(problems))
     vit_config = build_from_json(root / MOTION_CONFIG_FILE, dict)
     check_motion_backbone(root, config, vit_config)
+    problems = _value_type_problems(  # as the full loader's ViTConfig refuses them
+        vit_config, ("num_hidden_layers", "num_attention_heads", "patch_size", "num_channels"))
+    if problems:
+        raise ValueError(f"cannot read backbone config {root / MOTION_CONFIG_FILE}: "
+                         + "; ".join(problems))
     problems = vit_config_problems(vit_config)
     if problems:
         raise LiteUnsupported(f"{root / MOTION_CONFIG_FILE}: " + ", ".join(problems))

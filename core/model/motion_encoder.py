@@ -20,6 +20,7 @@ from torch import nn
 from motionlex.core.model.vit import (
     build_vit_config,
     import_timm,
+    pickle_only_note,
     quiet_transformers,
     resize_position_embeddings,
     row_mask_to_token_mask,
@@ -124,16 +125,20 @@ class MotionEncoder(nn.Module):
             the mask token starts at zero).
 
         Raises:
-            OSError: ``source`` cannot be loaded.
+            OSError: ``source`` cannot be loaded, or has no ``*.safetensors`` weights (a
+                folder of ``pytorch_model.bin`` only is refused, never unpickled, with the
+                command that converts it: :func:`~.vit.pickle_only_note`).
             ValueError: the checkpoint's patch size or channel count does not fit.
         """
         from transformers import ViTModel  # heavy: keeps --help fast
 
         try:
             with quiet_transformers():
-                orig = ViTModel.from_pretrained(source, add_pooling_layer=False)
+                orig = ViTModel.from_pretrained(  # never a pickle .bin
+                    source, add_pooling_layer=False, use_safetensors=True)
         except OSError as e:
-            raise OSError(
+            note = pickle_only_note(source, "ViTModel")
+            raise OSError(f"cannot load pretrained ViT {source!r}: {note}" if note else
                 f"cannot load pretrained ViT {source!r} (a local directory, or a hub id already "
                 f"in the local cache: this machine has no hub access): {e}"
             ) from e
@@ -191,8 +196,13 @@ class MotionEncoder(nn.Module):
         Raises:
             ImportError: timm cannot be imported.
             ValueError: the model has no class token, has register tokens, or a patch size
-                other than square.
+                other than square; ``pretrained`` a local file that is not ``.safetensors``
+                (checked before timm is imported).
         """
+        if pretrained not in (None, "hub") and not str(pretrained).endswith(".safetensors"):
+            raise ValueError(  # timm would torch.load (unpickle) any other file
+                f"timm weights {pretrained}: motionlex reads a local weight file in safetensors "
+                "only (a pickle can run code when loaded); give a .safetensors file")
         timm = import_timm()
         kwargs: dict[str, Any] = dict(
             img_size=tuple(image_size), num_classes=0, global_pool="token", drop_rate=dropout

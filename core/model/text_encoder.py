@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from motionlex.core.model.device import to_device
-from motionlex.core.model.vit import quiet_transformers
+from motionlex.core.model.vit import pickle_only_note, quiet_transformers
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,9 @@ class TextEncoder(nn.Module):
             The encoder.
 
         Raises:
-            OSError: the source cannot be found.
+            OSError: the source cannot be found, or has no ``*.safetensors`` weights (a folder
+                of ``pytorch_model.bin`` only is refused, never unpickled, with the command
+                that converts it: :func:`~.vit.pickle_only_note`).
             ImportError: the packaged MiniLM was asked for but is not installed.
         """
         # heavy: imported on use, keeps --help fast
@@ -207,13 +209,15 @@ class TextEncoder(nn.Module):
                 if tokenizer is None:
                     tokenizer = AutoTokenizer.from_pretrained(path)
                 if random_init is None:
-                    mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
+                    mlm, info = AutoModelForMaskedLM.from_pretrained(  # never a pickle .bin
+                        path, output_loading_info=True, use_safetensors=True)
                     missing = set(info["missing_keys"])
                 else:
                     config = AutoConfig.from_pretrained(path, **random_init)
                     mlm = AutoModelForMaskedLM.from_config(config)
         except OSError as e:
-            raise OSError(
+            note = pickle_only_note(path, "AutoModelForMaskedLM")
+            raise OSError(f"cannot load text model {source!r}: {note}" if note else
                 f"cannot load text model {source!r} from {path!r} (a local directory, or a hub "
                 f"id already in the local cache: this machine has no hub access): {e}"
             ) from e

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -153,6 +154,36 @@ def quiet_transformers() -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+
+PICKLE_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt")
+"""Weight files that ``torch.load`` (pickle) reads; motionlex loads backbones from
+``*.safetensors`` only (``use_safetensors=True``), which no file can make run code."""
+
+
+def pickle_only_note(source: str, loader: str) -> str:
+    """Why a local backbone folder did not load, when it holds pickle weights only.
+
+    Args:
+        source: the folder (or hub id) given to ``from_pretrained``.
+        loader: the ``transformers`` class that loads it (``"AutoModelForMaskedLM"``,
+            ``"ViTModel"``), named in the conversion command.
+
+    Returns:
+        ``""`` unless ``source`` is a folder with :data:`PICKLE_WEIGHTS` files and no
+        ``*.safetensors``; then one sentence naming the files and the one-off conversion.
+    """
+    folder = Path(source)
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return ""
+    pickles = sorted({p.name for pattern in PICKLE_WEIGHTS for p in folder.glob(pattern)})
+    if not pickles:
+        return ""
+    return (f"{folder} holds {', '.join(pickles)} (PyTorch pickle) but no model.safetensors; "
+            "motionlex reads backbone weights from safetensors only (a pickle can run code "
+            "when loaded): if you trust the folder, convert it once with python -c \"from "
+            f"transformers import {loader}; {loader}.from_pretrained('{folder}', "
+            f"use_safetensors=False).save_pretrained('{folder}')\"")
 
 
 def import_timm() -> Any:

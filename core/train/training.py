@@ -68,6 +68,7 @@ from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_obj
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.quiet import lightning_quieted
+from motionlex.core.train.resume_checkpoint import check_resume_checkpoints, read_resume_checkpoint
 from motionlex.core.train.run_data import (
     check_data_folders,
     check_text_corpora,
@@ -162,6 +163,7 @@ class TrainingRun(BestModelExport):
         self.best_score = -math.inf
         self.best_step: dict | None = None  # the best trained step's validation, exported or not
         self.best_metrics: dict[str, float] = {}
+        self.trained: list[tuple[str, int, int]] = []  # fit's (phase, first, last step)
         # absolute: the model's train_config.json names its data wherever it is read from
         # (describe's caption bank looks there)
         self.data_roots = [os.path.abspath(r) for r in data_roots]
@@ -220,8 +222,9 @@ class TrainingRun(BestModelExport):
 
         Raises:
             ValueError: a resume with another config than the run was started with
-                (:func:`.run_record.check_resume_config`) or whose optimiser state does not
-                fit, or a ``monitor`` that names no validation figure
+                (:func:`.run_record.check_resume_config`), whose phase checkpoint does not
+                open (:mod:`.resume_checkpoint`) or whose optimiser state does not fit, or a
+                ``monitor`` that names no validation figure
                 (:meth:`.best_model.BestModelExport.consider`).
             KeyboardInterrupt: stopped with Ctrl-C (the phase's checkpoint is written first,
                 :mod:`.interrupt`).
@@ -281,6 +284,7 @@ class TrainingRun(BestModelExport):
             )
             data = self._dataset(phase, trainer.global_rank, trainer.world_size)
             ckpt = ckpt_dir / f"{tag}-last.ckpt"
+            start = read_resume_checkpoint(ckpt) if resume and ckpt.is_file() else 0
             if resume and ckpt.is_file():
                 # asked for (--resume): a status line, not a warning
                 logger.info("resuming phase %s from its last checkpoint %s", tag, ckpt)
@@ -320,6 +324,8 @@ class TrainingRun(BestModelExport):
             if trainer.interrupted:  # a Lightning that returns after the shutdown
                 raise KeyboardInterrupt
             self.model = module.model
+            if trainer.global_step > start:
+                self.trained.append((tag, start + 1, trainer.global_step))
             if trainer.is_global_zero:
                 self.export(self.model, done_dir, self.best_metrics, phase.name, steps)
                 # its model is in phases/ now (what --resume reads): the Lightning checkpoint,
@@ -369,7 +375,8 @@ def _say_nothing_to_resume(out_dir: Path, phases: int) -> None:
 
 def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: str | Path, *,
           overrides: Sequence[str] = (), max_steps: int | None = None,
-          init: str | Path | None = None, resume: bool = False, progress: bool = True) -> Path:
+          init: str | Path | None = None, resume: bool = False, progress: bool = True,
+          trained: list[tuple[str, int, int]] | None = None) -> Path:
     """Train from a YAML config on dataset folders; returns the exported model directory.
 
     Args:
@@ -388,6 +395,9 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
         resume: continue an interrupted run in ``out_dir`` (see :meth:`TrainingRun.fit`).
         progress: progress bars; ``False`` also keeps Lightning to its warnings for the
             run (:func:`~.quiet.lightning_quieted`; output ``motionlex train`` set up stays).
+        trained: a list that receives ``(phase, first step, last step)`` for each phase this
+            call trained steps of (``"3-lexcmlp"``, steps counted within the phase; a resumed
+            phase from its checkpoint's step + 1); left empty when nothing was left to train.
 
     Returns:
         ``out_dir / "model"``.
@@ -398,8 +408,10 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     Raises:
         FileNotFoundError: config, data folder or a ``text_corpora`` path missing.
         ValueError: bad config/overrides, a folder that is not a dataset
-            (``DatasetError``), no training data, or a resume with another config than
-            the run was started with (:mod:`.run_record`).
+            (``DatasetError``), no training data, a resume with another config than
+            the run was started with (:mod:`.run_record`), or a resume whose phase
+            checkpoint is empty, cut short or damaged (:mod:`.resume_checkpoint`; said before
+            the data loads).
         DirectoryBusyError: another training run holds ``out_dir``
             (:func:`~.run_record.run_folder_lock`).
         KeyboardInterrupt: training stopped with Ctrl-C.
@@ -413,11 +425,12 @@ def train(config: str | Path | None, data_roots: Sequence[str | Path], out_dir: 
     # progress=False from a script or notebook: not 26 lines of Lightning (for this run only)
     with (lightning_quieted() if not progress else contextlib.nullcontext(),
           run_record.run_folder_lock(out_dir)):  # a second run into it refuses at once
-        return _train(cfg, data_roots, out_dir, init, resume, progress)
+        return _train(cfg, data_roots, out_dir, init, resume, progress, trained)
 
 
 def _train(cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Path,
-           init: str | Path | None, resume: bool, progress: bool) -> Path:
+           init: str | Path | None, resume: bool, progress: bool,
+           trained: list[tuple[str, int, int]] | None) -> Path:
     check_trainer_settings(cfg)  # before minutes of loading data
     out = Path(out_dir)
     if resume:
@@ -426,5 +439,9 @@ def _train(cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Pa
         if not left and (out / "model" / "config.json").is_file():
             _say_nothing_to_resume(out, len(cfg.phases))
             return out / "model"  # without loading the data (~20 s) for nothing
+        check_resume_checkpoints(out, [p.name for p in cfg.phases])  # a damaged one: now
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
-    return run.fit(resume=resume)  # the phases already carry the --max-steps cap
+    final = run.fit(resume=resume)  # the phases already carry the --max-steps cap
+    if trained is not None:
+        trained.extend(run.trained)
+    return final

@@ -54,6 +54,16 @@ def test_loaded_statistics_with_nan_name_the_file(stats, tmp_path):
     np.testing.assert_array_equal(again.mean, stats.mean)
 
 
+@pytest.mark.parametrize("content", ["[]", "[1, 2]", "5"])
+def test_statistics_that_are_not_an_object_say_so(tmp_path, content):
+    """Audit A R2: ``[]`` said "list indices must be integers or slices, not str"."""
+    path = tmp_path / "patch_stats.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=rf"{path}: not valid patch statistics \(got a "
+                                         r"(list|int), not a JSON object with 'mean' and 'std'"):
+        PatchStats.load(path)
+
+
 def test_motion_patch_image_names_what_it_expects(motions, stats):
     """A Motion failed in float(), a Skeleton as matrix with "no attribute 'shape'", a dict as
     stats with "no attribute 'mean'"."""

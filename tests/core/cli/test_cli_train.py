@@ -3,8 +3,10 @@ replace, and why a folder gave no training pairs."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
+import numpy as np
 import pytest
 
 from motionlex.core.cli import main
@@ -268,3 +270,81 @@ def test_a_val_split_equal_to_the_train_split_is_named(bandai_small, repo_root, 
     with caplog.at_level(logging.WARNING):
         assert _train(repo_root, data, tmp_path / "run", "-q") == 0
     assert (f"{data}: train.txt and val.txt share {n} of its {n} val ids (e.g. ") in caplog.text
+
+
+def _interrupted_run(repo_root, data, out, monkeypatch) -> list[str]:
+    """A real run of one 4-step phase stopped by Ctrl-C after step 3, validated and exported
+    at step 2: ``out/checkpoints/0-lexcmlp-last.ckpt`` is Lightning's own (step 3)."""
+    import lightning as L
+
+    class CtrlC(L.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step == 3:
+                raise KeyboardInterrupt
+
+    real = L.Trainer
+    monkeypatch.setattr(L, "Trainer", lambda *a, **kw: real(
+        *a, **{**kw, "callbacks": [*kw.get("callbacks", []), CtrlC()]}))
+    argv = ["train", "--config", str(repo_root / "configs" / "tiny.yaml"), "--data", str(data),
+            "--out", str(out), "-q",
+            "phases=[{name: lexcmlp, max_steps: 4, batch_size: 12, val_every: 2}]"]
+    assert main(argv) == 130
+    monkeypatch.setattr(L, "Trainer", real)
+    return [*argv, "--resume"]
+
+
+@pytest.mark.slow
+def test_resume_from_a_damaged_checkpoint_is_one_line_and_says_what_ran(
+        bandai_small, repo_root, tmp_path, capsys, monkeypatch):
+    """A phase checkpoint cut short, emptied, overwritten with random bytes or replaced by a
+    pickle with a payload: ``train --resume`` said 54-59 lines of traceback (exit 1; audit A
+    D1). Now one line names the file, the problem and what to do (exit 2), before the data
+    loads, and no payload runs. A resume whose steps validate no better says which steps it
+    trained, not "nothing was left to train" (audit A D4)."""
+    import os
+
+    import torch
+
+    run = tmp_path / "run"
+    argv = _interrupted_run(repo_root, bandai_small, run, monkeypatch)
+    capsys.readouterr()
+    ckpt = run / "checkpoints" / "0-lexcmlp-last.ckpt"
+    good = ckpt.read_bytes()
+    assert torch.load(ckpt, weights_only=True)["global_step"] == 3
+    assert (run / "model" / "config.json").is_file()  # validated at step 2
+    pwned = tmp_path / "PWNED"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {pwned}",))
+
+    torch.save({"state_dict": {}, "global_step": 3, "x": Payload()}, tmp_path / "payload")
+    rng = np.random.default_rng(0)
+    end = "; delete it and --resume trains phase 0-lexcmlp again from its step 0 (finished " \
+          "phases are kept), or --overwrite trains the whole run again"
+    cut = "not a zip archive: cut short by a partial copy or a full disk, or not a PyTorch file"
+    for damaged, problem in [
+            (good[:-1000], cut), (b"", "an empty file"), (rng.bytes(5000), cut),
+            (good[:len(good) // 2] + bytes(len(good) // 2) + good[-2000:], "a damaged archive"),
+            ((tmp_path / "payload").read_bytes(), "pickled objects a weights-only load refuses, "
+             "not run: a tampered or foreign file; Trying to load unsupported GLOBAL "
+             "posix.system whose module posix is blocked")]:
+        ckpt.write_bytes(damaged)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"motionlex train: error: {ckpt}: not a readable training "
+                              f"checkpoint ({problem}") and err.count("\n") == 1, err
+        assert err.rstrip().endswith(end) and "weights_only" not in err, err
+    assert not pwned.exists()
+
+    ckpt.write_bytes(good)
+    # whatever step 4 validates at, the model of step 2 stands (as when it was better)
+    metrics = json.loads((run / "model" / "val_metrics.json").read_text())
+    (run / "model" / "val_metrics.json").write_text(json.dumps({**metrics, "val/rsum": 1e9}))
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("trained step 4 of 0-lexcmlp; none validated better than the model "
+                          f"already there: model unchanged in {run / 'model'}\n"), out
+    assert main(argv) == 0  # now nothing is left: said as before
+    assert capsys.readouterr().out.startswith(
+        f"model unchanged in {run / 'model'} (nothing was left to train)")

@@ -120,14 +120,21 @@ def test_folder_without_checksum_still_loads(tiny: MotionTextModel, tmp_path: Pa
     assert all(torch.equal(have[k].cpu(), want[k].cpu()) for k in want)
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"sha256": 5}',
-                                     '{"sha256": {"model.safetensors": 7}}', "\xff\xfe"])
+@pytest.mark.parametrize(("content", "said"), [
+    ("{not json", "JSONDecodeError"), ("\xff\xfe", "Unicode"),
+    ("[1, 2]", "expected a JSON object .* got a list; copy the model folder again"),
+    ('{"sha256": 5}', "got 'sha256': int"), ("{}", "got no 'sha256'"),
+    ('{"sha256": {"model.safetensors": 7}}', "model.safetensors is a int, not a string"),
+    ('{"sha256": {}}', "model.safetensors is missing")])
 def test_malformed_checksum_file_is_named(tiny: MotionTextModel, tmp_path: Path,
-                                          content: str) -> None:
+                                          content: str, said: str) -> None:
+    """Audit A R2: a list said ``TypeError('list indices must be integers ...')``."""
     tiny.save_pretrained(tmp_path / "c")
     (tmp_path / "c" / CHECKSUM_FILE).write_text(content, encoding="latin-1")
-    with pytest.raises(ValueError, match=f"cannot read weight checksums .*{CHECKSUM_FILE}"):
+    with pytest.raises(ValueError, match=f"cannot read weight checksums .*{CHECKSUM_FILE}: "
+                                         f".*{said}") as e:
         MotionTextModel.from_pretrained(tmp_path / "c", device="cpu")
+    assert "list indices" not in str(e.value)
 
 
 def test_shipped_default_model_has_its_checksum(repo_root: Path) -> None:

@@ -338,6 +338,36 @@ def test_a_config_that_does_not_describe_its_motion_encoder_is_refused(
             load(tmp_path / "m", "cpu")
 
 
+@pytest.mark.parametrize(("key", "value"), [("layer_norm_eps", "x"), ("num_channels", "3"),
+                                          ("num_attention_heads", 2.0)])
+def test_a_bad_value_in_a_backbone_config_names_the_file(tmp_path: Path, key: str,
+                                                         value: object) -> None:
+    """Audit A R1: ``layer_norm_eps: "x"`` in motion_encoder_config.json gave ``could not
+    convert string to float: 'x'`` (no file) on the query path; the full loader named the
+    file. Both name it now; a bad value in text_encoder_config.json (a file the full loader
+    reads only for an included text backbone) sends the query path to the full loader."""
+    from motionlex.core.model.lite_load import load_for_queries
+    from motionlex.core.patches import PatchStats
+
+    create_model("tiny", device="cpu").save_pretrained(
+        tmp_path / "m", extra_json={"patch_stats.json": PatchStats.identity()})
+    names = ["motion_encoder_config.json", "text_encoder_config.json"]
+    for name in names[:1] if key == "num_channels" else names:  # (a ViT key)
+        folder = tmp_path / name.split("_")[0]
+        shutil.copytree(tmp_path / "m", folder)
+        cfg = json.loads((folder / name).read_text())
+        (folder / name).write_text(json.dumps({**cfg, key: value}))
+        said = rf"cannot read backbone config {re.escape(str(folder / name))}: .*{key}"
+        if name.startswith("motion"):
+            with pytest.raises(ValueError, match=said + " expected (int|float), got "):
+                load_lite(folder, "cpu")
+        else:
+            with pytest.raises(LiteUnsupported, match=f"{key} expected"):
+                load_lite(folder, "cpu")
+        with pytest.raises(ValueError, match=said):
+            load_for_queries(folder, "cpu")
+
+
 def test_what_the_full_loader_refuses_or_converts_takes_the_full_path(tmp_path: Path) -> None:
     """Review: the lite path loaded NaN weights and an edited embed_dim that the full loader
     refuses, kept a half-precision save in half (other vectors, motion queries crashed), and

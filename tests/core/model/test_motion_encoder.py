@@ -191,6 +191,50 @@ def test_pretrained_vit_missing_source(tmp_path: Path) -> None:
         MotionEncoder.from_pretrained_vit(str(tmp_path / "nothing"), image_size=IMAGE)
 
 
+def _payload_bin(path: Path, flag: Path) -> None:
+    """A ``pytorch_model.bin`` whose unpickling would run ``touch flag``."""
+    import os
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {flag}",))
+
+    torch.save({"w": Payload()}, path)
+
+
+def test_pretrained_vit_reads_safetensors_only(tmp_path: Path) -> None:
+    """A ViT folder of ``pytorch_model.bin`` only is refused in one line, never unpickled,
+    with the command that converts it (which then loads); beside ``model.safetensors`` a
+    ``.bin`` is never read (audit A D2: it was loaded through pickle)."""
+    from transformers import ViTConfig, ViTModel
+
+    vit = ViTModel(ViTConfig(image_size=224, patch_size=16, hidden_size=32,
+                             num_hidden_layers=1, num_attention_heads=2, intermediate_size=64))
+    both, bin_only, flag = tmp_path / "both", tmp_path / "bin_only", tmp_path / "PWNED"
+    vit.save_pretrained(both)
+    _payload_bin(both / "pytorch_model.bin", flag)
+    MotionEncoder.from_pretrained_vit(str(both), image_size=IMAGE)
+    vit.config.save_pretrained(bin_only)
+    _payload_bin(bin_only / "pytorch_model.bin", flag)
+    with pytest.raises(OSError) as e:
+        MotionEncoder.from_pretrained_vit(str(bin_only), image_size=IMAGE)
+    assert str(e.value).startswith(
+        f"cannot load pretrained ViT {str(bin_only)!r}: {bin_only} holds pytorch_model.bin "
+        "(PyTorch pickle) but no model.safetensors; motionlex reads backbone weights from "
+        "safetensors only"), e.value
+    assert "\n" not in str(e.value) and not flag.exists()
+    torch.save(vit.state_dict(), bin_only / "pytorch_model.bin")  # a trusted one: converted
+    exec(str(e.value).split('python -c "')[1].rstrip('"'))  # as the message says
+    MotionEncoder.from_pretrained_vit(str(bin_only), image_size=IMAGE)
+
+
+def test_timm_local_weights_must_be_safetensors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"w\.pth: motionlex reads a local weight file in "
+                                         r"safetensors only"):
+        MotionEncoder.from_timm("vit_tiny_patch16_224", image_size=IMAGE,
+                                pretrained=str(tmp_path / "w.pth"))
+
+
 def test_timm_backend_missing_gives_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "timm", None)  # makes `import timm` fail
     with pytest.raises(ImportError, match=r"motionlex\[timm\]"):

