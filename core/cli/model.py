@@ -37,10 +37,13 @@ def _refuse_to_replace(args: argparse.Namespace) -> None:
         FileExistsError: ``OUT/model`` holds a model, or ``OUT/checkpoints`` a run's phase
             checkpoints, and neither flag was given.
     """
+    from motionlex.core.train.run_record import launched_rank, recorded_unfinished  # no torch
+
     model = Path(args.out) / "model"
-    if args.resume or args.overwrite:
+    if args.resume or args.overwrite or launched_rank() != 0:
+        # the other processes of a DDP run Lightning launched run this command again once
+        # the first has started the run (OUT/run_config.json): the first one checked OUT
         return
-    from motionlex.core.train.run_record import recorded_unfinished  # no torch: json only
 
     unfinished = recorded_unfinished(args.out)
     if unfinished:  # its model folder holds the best model so far, not a finished run's

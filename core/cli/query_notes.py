@@ -1,7 +1,7 @@
 """Notes a text query gets on stderr before it is ranked (``search``, ``words``): a query
 that is a motion file's path, a query longer than the model reads, and query words the model
 does not know (typos, with what was meant; English words it reads in pieces; another
-language).
+language), and a query none of whose words is a motion word.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def warn_unknown_words(text: str, model: EncoderModel, index: Any = None) -> lis
               f"forward'", file=sys.stderr)
         return []
     vocabulary = whole_words(model.vocabulary)
-    if not Speller(vocabulary).check(text):  # every word known: the gallery is not read
+    if not Speller(vocabulary).check(text):  # every word known: is one a motion word?
+        _warn_no_motion_word(text, model, index)
         return []
     captions = set() if index is None else {
         w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
@@ -102,3 +103,21 @@ def warn_unknown_words(text: str, model: EncoderModel, index: Any = None) -> lis
         note += f"; try: {fixed!r}"
     print(note, file=sys.stderr)
     return list(corrections)
+
+
+def _warn_no_motion_word(text: str, model: EncoderModel, index: Any = None) -> None:
+    """On stderr, as the explorer's line says it: a query of known words none of which the
+    model's lexical vectors weigh or (with an ``index``) its captions use ("the weather is
+    nice today") names nothing a motion caption taught; its ranking means little
+    (:func:`~motionlex.core.text.spelling.names_a_word_of`)."""
+    from motionlex.core.text.spelling import WORD_PATTERN, lexical_whole_words, names_a_word_of
+
+    known = {w.lower() for w in lexical_whole_words(model.vocabulary,
+                                                     model.lexical_excluded().tolist())}
+    if known and index is not None:
+        known |= {w.lower() for c in index.first_captions for w in WORD_PATTERN.findall(c or "")}
+    if not names_a_word_of(text, frozenset(known)):
+        print("note: no word of the query is one the model learned from motion captions, so "
+              "these results mean little; describe a motion, e.g. 'a person walks forward'",
+              file=sys.stderr)
+

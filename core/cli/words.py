@@ -1,7 +1,9 @@
 """``motionlex words``: the heaviest lexical words of a text or a motion file.
 
-Each word of the lexical vector with its weight and share; ``--group-forms`` sums the forms
-of one word into one row (:mod:`motionlex.core.text.word_groups`), as the explorer's panel.
+Each word of the lexical vector with its weight and share of the whole vector (the
+explorer's bars for a text query are shares of the 64 words ``search`` keeps, so they read
+higher); ``--group-forms`` sums the forms of one word into one row
+(:mod:`motionlex.core.text.word_groups`), as the explorer's panel.
 """
 
 from __future__ import annotations
@@ -113,10 +115,10 @@ def add_words_command(sub: argparse._SubParsersAction) -> None:
         "words", help="the heaviest lexical words of a text or a motion file",
         description="Encode a caption or a motion file (.npy, .bvh) and print its k heaviest "
         "lexical words: the weight (log(1 + relu(max logit))) and the share (weight over the "
-        "vector's L2 norm: what the explorer's bars show for a text; an index keeps a "
-        "motion's 128 heaviest words and normalises over those, so its shares are a little "
-        "higher); 'search --words' shows each word's part of the lexical score, query share "
-        "x motion share.",
+        "whole vector's L2 norm; search keeps a text query's 64 heaviest words and normalises "
+        "over those, which the explorer's bars for a text show, and an index a motion's 128, "
+        "so their shares read higher); 'search --words' shows each word's part of the "
+        "lexical score, query share x motion share.",
         epilog=examples('motionlex words "a person waves the left hand"',
                         "motionlex words --motion walk.bvh -k 10",
                         'motionlex words "a person jumps" --json'))

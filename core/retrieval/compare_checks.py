@@ -76,7 +76,8 @@ def _same_data(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool | None, tuple
 
 def gallery_mismatch(columns: Sequence[Column]) -> str | None:
     """A warning when the runs' All galleries differ in size (:data:`GALLERY_KEYS`): their
-    R@k and MedR rank among different numbers of items. None when they agree or are
+    R@k and MedR rank among different numbers of items (what validation during training
+    scores is said only when a run has no ``evaluation.json``). None when they agree or are
     unknown."""
     for key in GALLERY_KEYS:
         sizes = {}
@@ -86,9 +87,11 @@ def gallery_mismatch(columns: Sequence[Column]) -> str | None:
                     sizes.setdefault(int(run[key]), str(path))
         if len(sizes) > 1:
             shown = ", ".join(f"{n} in {p}" for n, p in sorted(sizes.items()))
+            trained = any(not rec for col in columns for rec in col.records)
             return (f"the runs' galleries differ ({key}: {shown}): their R@k and MedR are not "
-                    "comparable (validation during training scores the run's own validation "
-                    "pairs, composed pairs included; evaluate the runs on the same --data and "
-                    "--split)")
+                    "comparable (" + ("validation during training scores the run's own "
+                                      "validation pairs, composed pairs included; "
+                                      if trained else "")
+                    + "evaluate the runs on the same --data and --split)")
     return None
 

@@ -188,9 +188,9 @@ def word_weights(model: EncoderModel, stats: PatchStats | None, *, text: str | N
     Encoded through :mod:`.embed` (a motion over its windows, as the index and search do).
     Each word comes with two numbers: its weight in the lexical vector
     (``log(1 + relu(max logit))``) and its share, the weight over the vector's L2 norm (the
-    lexical cosine of two vectors is the sum of their shares' products; the explorer's bars
-    show a text's shares; an index keeps a motion's heaviest words only and normalises over
-    those, so its shares are slightly higher).
+    lexical cosine of two vectors is the sum of their shares' products; search keeps a text
+    query's 64 heaviest words and an index a motion's 128, each normalised over those, so
+    their shares, the explorer's bars, read higher).
 
     Args:
         model: a ``MotionTextModel`` or ``LiteModel`` (:data:`~.types.EncoderModel`).

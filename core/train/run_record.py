@@ -71,7 +71,10 @@ def recorded_unfinished(out_dir: str | Path) -> tuple[str, int] | None:
     return (left[0], len(phases)) if left else None
 
 
-def _launched_rank() -> int:
+def launched_rank() -> int:
+    """This process's rank in a launched DDP run (Lightning's subprocess launcher, torchrun,
+    SLURM, jsrun), read from the launcher's environment without importing torch; 0 for the
+    first process and for a run not launched."""
     for key in _RANK_VARIABLES:
         value = os.environ.get(key)
         if value is not None and value.strip().lstrip("-").isdigit():
@@ -99,7 +102,7 @@ def run_folder_lock(out_dir: str | Path) -> Iterator[None]:
         OSError: the lock file cannot be created (a read-only folder).
     """
     key = os.path.realpath(out_dir)
-    if _launched_rank() != 0:
+    if launched_rank() != 0:
         yield
         return
     if key in _HELD:

@@ -229,7 +229,8 @@ class TrainingRun(BestModelExport):
             KeyboardInterrupt: stopped with Ctrl-C (the phase's checkpoint is written first,
                 :mod:`.interrupt`).
         """
-        if not resume and (self.out_dir / "model" / "config.json").is_file():
+        if (not resume and rank_zero_only.rank == 0
+                and (self.out_dir / "model" / "config.json").is_file()):
             logger.warning("%s already holds a trained model: this run replaces it%s",
                            self.out_dir / "model", " (--resume continues that run instead)"
                            if run_record.recorded_unfinished(self.out_dir) else "")

@@ -104,7 +104,11 @@ def test_words_of_a_text_and_of_a_real_motion_file(shared_data, capsys):
     assert main(["words", "The person, and them", "-k", "2"]) == 0  # no motion named: a note
     assert "names no motion" in capsys.readouterr().err
     assert main(["words", "a person turns", "-k", "2"]) == 0
-    assert "names no motion" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "names no motion" not in err and "no word of the query" not in err
+    assert main(["words", "the weather is nice today", "-k", "2"]) == 0  # as the explorer
+    assert ("note: no word of the query is one the model learned from motion captions"
+            in capsys.readouterr().err)
     long_query = " ".join(["a person walks forward and then turns left"] * 30)
     assert main(["words", long_query, "-k", "2"]) == 0  # cut to the encoder's length: said
     err = capsys.readouterr().err

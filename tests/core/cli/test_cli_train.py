@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,6 +256,38 @@ def test_a_second_run_into_one_out_refuses_at_once(bandai_small, repo_root, tmp_
     finally:
         holder.communicate("")
     assert holder.returncode == 0
+
+
+def test_the_second_process_of_a_launched_ddp_run_does_not_refuse_its_run(
+        repo_root, tmp_path, monkeypatch, capsys):
+    """``devices=2 strategy=ddp`` as the README gives it: Lightning's launcher runs the same
+    command again in a second process (``LOCAL_RANK=1``) once the first has written
+    ``OUT/run_config.json``. That process refused "holds an interrupted run" (exit 2) and
+    the launcher killed the run on every new --out; only the first process checks OUT."""
+    from motionlex.core.train import run_record, training
+    from motionlex.core.train.train_config import load_train_config
+
+    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+        monkeypatch.delenv(key, raising=False)
+    ran = []
+
+    def started(config, data, out, overrides=(), **kwargs):  # the phases up to the launch
+        if run_record.launched_rank() == 0:
+            run_record.write_run_config(out, load_train_config(config, overrides))
+        ran.append(run_record.launched_rank())
+        return Path(out) / "model"
+
+    monkeypatch.setattr(training, "train", started)
+    run = tmp_path / "run"
+    ddp = ["devices=2", "strategy=ddp", "accelerator=cpu"]
+    assert _train(repo_root, tmp_path, run, "-q", *ddp) == 0  # the first process
+    assert run_record.recorded_unfinished(run) is not None  # OUT now holds a started run
+    monkeypatch.setenv("LOCAL_RANK", "1")  # as the launcher starts the second
+    assert _train(repo_root, tmp_path, run, "-q", *ddp) == 0, capsys.readouterr().err
+    assert ran == [0, 1]
+    monkeypatch.delenv("LOCAL_RANK")  # a run started alone into that OUT still refuses
+    assert _train(repo_root, tmp_path, run, "-q", *ddp) == 2
+    assert f"{run} holds an interrupted run (phase " in capsys.readouterr().err
 
 
 def test_a_val_split_equal_to_the_train_split_is_named(bandai_small, repo_root, tmp_path,

@@ -113,6 +113,7 @@ def test_runs_of_different_gallery_sizes_are_flagged(tmp_path, capsys):
     assert main(["compare", str(a), str(tmp_path / "run")]) == 0
     cap = capsys.readouterr()
     assert "galleries differ (n/texts: 140 in" in cap.err and "240 in" in cap.err
+    assert "validation during training scores the run's own" in cap.err
     assert _row(cap.out, "n/texts") == ["140", "240", "+100"] and "WARNING" in cap.out
     assert main(["compare", str(a), str(tmp_path / "run"), "--json"]) == 0
     assert "n/texts" in json.loads(capsys.readouterr().out)["warning"]
@@ -120,6 +121,20 @@ def test_runs_of_different_gallery_sizes_are_flagged(tmp_path, capsys):
     assert main(["compare", str(a), str(c)]) == 0
     cap = capsys.readouterr()
     assert "differ" not in cap.err and "WARNING" not in cap.out
+
+
+def test_two_evaluate_reports_of_different_galleries_are_not_called_training_runs(
+        tmp_path, capsys):
+    """Two evaluate reports (each with its evaluation.json) of other data, --allow-mixed:
+    the warning said what validation during training scores, about runs that had none."""
+    rec = {"data": "DATA/bandai", "split": "val"}
+    a = _write(tmp_path / "a", {"n/texts": 140, "n/motions": 70, "CAR": 1.0}, rec)
+    b = _write(tmp_path / "b", {"n/texts": 60, "n/motions": 30, "CAR": 1.0},
+               {**rec, "data": "DATA/demo"})
+    assert main(["compare", str(a), str(b), "--allow-mixed"]) == 0
+    err = capsys.readouterr().err
+    assert "galleries differ (n/texts: 60 in" in err and "during training" not in err
+    assert "(evaluate the runs on the same --data and --split)" in err
 
 
 def test_bad_runs_get_one_line_naming_the_file(tmp_path, capsys):

@@ -353,3 +353,28 @@ def test_ddp_ranks_see_their_own_share_and_the_global_loss(ddp_data, repo_root, 
         f"DDP (2 CPU ranks, gloo): gathered loss {float(records[0]['loss']['loss']):.6f} vs "
         f"one process on the global batch of {len(batch['texts'])} "
         f"{float(single['loss']):.6f}")
+
+
+@pytest.mark.slow
+def test_the_command_under_lightnings_own_launcher_trains(ddp_data, tmp_path) -> None:
+    """README's ``motionlex train ... devices=N strategy=ddp``: Lightning starts the second
+    process by running the command again, after the first wrote OUT's run record; that
+    process refused "holds an interrupted run" on every new --out (exit 2, the run killed)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "SLURM_PROCID", "JSM_NAMESPACE_RANK",
+                        "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID")}
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "motionlex.core", "train", "--config", "tiny", "--data",
+         str(ddp_data), "--out", str(out), "--max-steps", "1", "-q", "accelerator=cpu",
+         "devices=2", "strategy=ddp", "num_workers=0",
+         "phases=[{name: lexcmlp, max_steps: 1, batch_size: 6, val_every: 1}]"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "holds an interrupted run" not in done.stderr
+    assert f"model written to {out / 'model'}" in done.stdout
+    assert (out / "model" / "config.json").is_file()
+
