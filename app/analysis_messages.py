@@ -32,6 +32,7 @@ class DescribeResult:
         motion_words: the motion's heaviest ``(word, weight)`` pairs.
         bank_source / bank_size: where the bank's captions came from, and how many.
         weight: fusion weight (dense share) of ``score``.
+        ranked_by: ``"csls"`` (fused score less half the caption's hubness) or ``"fused"``.
     """
 
     request_id: int
@@ -41,6 +42,7 @@ class DescribeResult:
     bank_source: str
     bank_size: int
     weight: float
+    ranked_by: str = "fused"
 
 
 @dataclass(frozen=True)

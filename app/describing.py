@@ -92,7 +92,8 @@ class DescribeActions:
         cap = gal.captions[result.row] if gal is not None else ""
         title = f"motion {ident}: \u201c{cap}\u201d" if cap else f"motion {ident} (no caption)"
         self.describe_panel.set_data(title, result.captions, result.motion_words,
-                                     result.bank_source, result.bank_size, result.weight)
+                                     result.bank_source, result.bank_size, result.weight,
+                                     ranked_by=result.ranked_by)
         self.described.emit(result)
 
     def _on_gallery_described(self, result: GalleryDescriptions) -> None:

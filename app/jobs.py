@@ -410,7 +410,7 @@ def describe_steps(index: Any, bank: Any, request: DescribeRequest,
         [{"caption": d.caption, "score": d.score, "dense": d.dense, "lexical": d.lexical,
           "words": list(d.words)} for d in res.descriptions],
         top_pairs(lex.indices, lex.data, index.vocabulary), res.bank_source, res.bank_size,
-        res.weight)
+        res.weight, res.ranked_by)
 
 
 def describe_gallery_steps(index: Any, bank: Any, weight: float) -> Progress:

@@ -180,7 +180,8 @@ class DescribePanel(QWidget):
     # ------------------------------------------------------------------ data
     def set_data(self, title: str, captions: Sequence[Mapping[str, Any]],
                  motion_words: Sequence[tuple[str, float]], source: str = "",
-                 bank_size: int = 0, weight: float | None = None) -> None:
+                 bank_size: int = 0, weight: float | None = None, *,
+                 ranked_by: str = "fused") -> None:
         """Show a motion's nearest captions.
 
         Args:
@@ -192,6 +193,8 @@ class DescribePanel(QWidget):
                 with their forms summed).
             source / bank_size: where the bank came from and its size.
             weight: the fusion weight (dense share) of ``score``, shown when given.
+            ranked_by: ``"csls"`` when the captions were ranked by their score less half
+                their hubness (said under the table), else ``"fused"``.
 
         Raises:
             ValueError: a caption dict without ``caption`` or with a non-numeric score
@@ -229,12 +232,16 @@ class DescribePanel(QWidget):
         fused = ("" if weight is None else f"score = {weight:.2f} \u00d7 dense + "
                  f"{1 - weight:.2f} \u00d7 lexical / best lexical")
         bank = f"{bank_size:,} training captions" if source else ""
-        self._source.setText(" \u00b7 ".join(t for t in (fused, bank) if t))
+        csls = "ranked by CSLS" if ranked_by == "csls" else ""
+        self._source.setText(" \u00b7 ".join(t for t in (fused, csls, bank) if t))
         self._source.setToolTip(
             (f"{fused} (lexical as a share of the best caption's; the checkpoint's fusion "
              "weight)\n"
-             if fused else "") + (f"caption bank: {bank_size:,} captions from {source}"
-                                  if source else ""))
+             if fused else "")
+            + ("ranked by CSLS: the score less half the caption's hubness, its mean score "
+               "with its 10 nearest training motions (captions near very many motions go "
+               "down)\n" if csls else "")
+            + (f"caption bank: {bank_size:,} captions from {source}" if source else ""))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Keep the caption readable: hide the dense, lexical and words columns when

@@ -307,6 +307,8 @@ def test_describe_jobs_use_the_caption_bank(worker, tmp_path):
     assert isinstance(res, DescribeResult) and res.row == bvh_row and len(res.captions) == 4
     # the tiny checkpoint has no bank of its own: the default model's training captions
     assert res.bank_size > 800 and "caption_bank.txt" in res.bank_source
+    # the default model's caption hubness belongs to its weights: not used for this model
+    assert res.ranked_by == "fused"
     assert steps[-1] == (1, 2) and any(t > 800 for _, t in steps)  # the bank was encoded
     assert list((tmp_path / "cache" / "caption-banks").iterdir())  # and cached
     scores = [c["score"] for c in res.captions]

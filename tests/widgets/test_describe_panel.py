@@ -33,6 +33,10 @@ def test_lists_captions_scores_and_words(qtbot, panel):
     panel.set_data("m (no caption)", CAPTIONS, [("hand", 0.9), ("wave", 0.8)], "bank.txt", 2,
                    weight=1.0)
     assert "score = 1.00 \u00d7 dense" in panel._source.text()
+    assert "CSLS" not in panel._source.text()
+    panel.set_data("m (no caption)", CAPTIONS, [("hand", 0.9), ("wave", 0.8)], "bank.txt", 2,
+                   weight=0.6, ranked_by="csls")
+    assert "ranked by CSLS" in panel._source.text() and "hubness" in panel._source.toolTip()
     assert panel.words_text() == "Motion's heaviest words: hand, wave"
     assert "retrieval" in panel.toolTip().lower() and "not a generated" in panel.toolTip()
     assert "(no caption)" in panel.title_text()
