@@ -14,16 +14,16 @@ The widget only shows what it is given; the scores come from the worker.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.wrap_label import WrapLabel
 
 SOURCES = ("query", "caption")
 """What the panel analyses: the query's events, or the selected result's caption."""
@@ -79,9 +79,9 @@ class ChronologyPanel(QWidget):
             b.clicked.connect(lambda _c=False, s=source: self._clicked(s))
             b.toggled.connect(lambda on, b=b: _mark_checked(b, on))
         bar.addStretch(1)
-        self._heading = QLabel(self)
-        self._heading.setTextFormat(Qt.TextFormat.PlainText)
-        self._heading.setWordWrap(True)
+        # its least height is its wrapped height: a plain word-wrapped label's second line
+        # was taken from the orders view below it, whose lines then overlapped (audit B #2)
+        self._heading = WrapLabel(self)
         self._heading.setContentsMargins(6, 2, 6, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
