@@ -55,6 +55,7 @@ class SearchActions:
     _client: WorkerClient
     mode: str
     results_k: int
+    show_opening: Callable[[], None]
 
     def focus_results(self) -> None:
         """Down from the query box: the keyboard goes to the results list (or the gallery
@@ -101,6 +102,8 @@ class SearchActions:
                             "box searches by that motion)")
             return False
         decision = self.state.check_search(text)
+        if decision == "queued" and self.state.gallery is None:  # the welcome page says it
+            self.show_opening()  # waits (the status bar's line is soon replaced)
         if decision == "refused" and self.state.last_result is not None:  # they stay, so
             self.lexical_bars.set_query_title(self.state.query_label)  # marked as before
         if decision == "send":

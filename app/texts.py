@@ -59,13 +59,17 @@ def welcome_text(error: str | None = None) -> str:
         f"<p>No gallery is open: <span style='color:#b00020'>{reason}</span></p>", 1)
 
 
-def opening_text(description: str, done: int = 0, total: int = 0) -> str:
+def opening_text(description: str, done: int = 0, total: int = 0, query: str = "") -> str:
     """The welcome page while a gallery opens (it said "No gallery is open" through a
-    minute of indexing): what opens and, once known, how many of its motions are read."""
+    minute of indexing): what opens, once known how many of its motions are read, and the
+    query typed meanwhile, which it then searches (the status bar's "Will search" was soon
+    replaced, and the query seemed lost, GUI audit B #7)."""
     what = html.escape(description)
     steps = (f"<p>Indexing: {done:,} of {total:,} motions (a dataset folder is encoded "
              f"once, then opens from the cache).</p>" if total > 0 else "")
-    return f"<h2>{APP_TITLE}</h2><p>{what}&hellip;</p>{steps}"
+    then = (f"<p>Then searches \u201c{html.escape(query)}\u201d.</p>" if query.strip()
+            else "")
+    return f"<h2>{APP_TITLE}</h2><p>{what}&hellip;</p>{steps}{then}"
 
 
 DEMO_BANNER_TEXT = """<b>Synthetic demo gallery</b>: {size:,} procedural motions (SMPL-22
