@@ -364,9 +364,8 @@ def _connect_query_hint(win: MainWindow) -> None:
     and the open gallery's captions; its suggestion, clicked, is searched."""
     hint = win.query_hint
     # a path (a motion file's, or one being typed) is no text: nothing to spell-check
-    win.query_edit.textChanged.connect(
-        lambda text: hint.check_later("" if looks_like_path(text) or motion_file_query(text)
-                                      else text))
+    hint.follow(win.query_edit, lambda text: "" if looks_like_path(text)
+                or motion_file_query(text) else text)
     win.state.events.model.connect(lambda info: hint.set_vocabulary(
         info.words, info.lexical_words, info.dictionary))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))

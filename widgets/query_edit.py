@@ -104,8 +104,17 @@ class QueryEdit(QLineEdit):
         text = self.text().strip()
         if not text:
             return
+        self.setModified(False)  # its last word is done (:meth:`typing_word`)
         self.add_history(text)
         self.submitted.emit(text)
+
+    def typing_word(self) -> bool:
+        """Whether the box ends in a word being typed: the user edited the text since it
+        was set or submitted, the cursor is at its end and a letter is just before it
+        (no space, punctuation or Enter has followed the word yet)."""
+        text = self.text()
+        return (self.isModified() and bool(text) and text[-1].isalpha()
+                and self.cursorPosition() == len(text))
 
     def _on_edited(self, text: str) -> None:
         if self._live and len(text.strip()) >= MIN_LIVE_CHARS:
