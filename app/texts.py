@@ -19,6 +19,15 @@ OPEN_CHECKPOINT = "File \u203a Open checkpoint\u2026"
 ("File > Open gallery" in the status bar beside "File › Open gallery…" on the page, GUI
 audit w38 #8)."""
 
+START_STATUS = (f"Open a gallery ({OPEN_GALLERY}): the shipped model searches it unless "
+                f"you open a checkpoint first ({OPEN_CHECKPOINT}).")
+"""The status bar at start, as the welcome page says it: the checkpoint is optional (it
+said "Open a checkpoint and a gallery", GUI audit B #10)."""
+
+NO_MODEL_TIP = ("The shipped model loads when a gallery opens, unless a checkpoint is opened "
+                f"({OPEN_CHECKPOINT})")
+"""Tooltip of the status bar's model label before any model is loaded."""
+
 QUERY_PLACEHOLDER = ("describe a motion, e.g. \u201ca person waves the left hand, then walks "
                      "forward\u201d  (Ctrl+F)")
 """The empty query box's text."""

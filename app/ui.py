@@ -35,8 +35,10 @@ from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRaiser, HintPlacer
 from motionlex.app.texts import (
     DEMO_BANNER_TIP,
+    NO_MODEL_TIP,
     QUERY_PLACEHOLDER,
     QUERY_TIP,
+    START_STATUS,
     WELCOME_TEXT,
     score_header,
 )
@@ -161,11 +163,12 @@ def build_status_bar(win: MainWindow) -> None:
     win._progress, win._cancel_button = win.job.bar, win.job.cancel_button
     win.latency_label = QLabel("", win)
     win.gallery_label = QLabel("no gallery", win)
-    win.device_label = QLabel("no model", win)
+    win.device_label = QLabel("no model loaded", win)
+    win.device_label.setToolTip(NO_MODEL_TIP)
     for w in (win._progress, win._cancel_button, win.latency_label, win.gallery_label,
               win.device_label):
         sb.addPermanentWidget(w)
-    sb.showMessage("Open a checkpoint and a gallery from the File menu.")
+    sb.showMessage(START_STATUS)
 
 
 def _action(win: MainWindow, text: str, slot: Callable[[], object],
