@@ -28,7 +28,9 @@ class QueryEdit(QLineEdit):
         history_size: queries kept.
 
     Signals:
-        submitted(str): Enter pressed on a non-blank query (already added to the history).
+        submitted(str): Enter pressed: the query, stripped (already added to the
+            history); ``""`` for a blank box (not kept), which the window answers as it
+            answers "?!" (it said nothing, GUI audit B #11).
         typingPaused(str): with :attr:`live` on, typing paused for
             :data:`LIVE_SEARCH_DELAY_MS` on a text of at least :data:`MIN_LIVE_CHARS`.
         leftDown(): Down pressed on the text being typed (no newer query to show).
@@ -102,10 +104,8 @@ class QueryEdit(QLineEdit):
 
     def _submit(self) -> None:
         text = self.text().strip()
-        if not text:
-            return
         self.setModified(False)  # its last word is done (:meth:`typing_word`)
-        self.add_history(text)
+        self.add_history(text)  # (a blank text is not kept)
         self.submitted.emit(text)
 
     def typing_word(self) -> bool:
