@@ -392,6 +392,15 @@ class CarPanel(QWidget):
         self._summary.setText("")
         self._table.setRowCount(0)
 
+    def set_box_label(self, text: str) -> None:
+        """The caption box's label, what it holds: ``"Query:"``, ``"Caption:"`` or ``"Your
+        text:"`` (it read "Caption:" over the query, GUI audit B #14)."""
+        self._edit_label.setText(text)
+
+    def box_label(self) -> str:
+        """The caption box's label."""
+        return self._edit_label.text()
+
     def set_caption_visible(self, visible: bool) -> None:
         """Show or hide the caption line (hidden when the caption is the query, which the
         query box already shows)."""

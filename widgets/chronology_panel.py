@@ -29,6 +29,8 @@ SOURCES = ("query", "caption")
 """What the panel analyses: the query's events, or the selected result's caption."""
 
 _TITLES = {"query": "Query orders", "caption": "Result caption"}
+_BOX_LABELS = {"query": "Query:", "caption": "Caption:", "typed": "Your text:"}
+"""The caption box's label for what the orders show (:meth:`ChronologyPanel.mark_shown`)."""
 _TIPS = {"query": "Every order of the query's events, scored against the selected motion",
          "caption": "Every order of the selected motion's own caption's events (CAR)"}
 
@@ -113,9 +115,11 @@ class ChronologyPanel(QWidget):
     def mark_shown(self, shown: str) -> None:
         """Press the button of what the orders below show (``"query"`` or ``"caption"``),
         or neither for anything else (``"typed"``: a caption typed in the panel, which
-        "Result caption" stayed pressed over), without changing :meth:`source`."""
+        "Result caption" stayed pressed over), without changing :meth:`source`. The caption
+        box below is labelled by what it holds ("Query:", "Caption:", "Your text:")."""
         for source, b in self._buttons.items():
             b.setChecked(source == shown)
+        self.car_panel.set_box_label(_BOX_LABELS.get(shown, "Caption:"))
 
     def set_active(self, active: bool) -> None:
         """Turn the toggle on (a motion's orders are shown) or off with neither button

@@ -138,3 +138,16 @@ def test_long_events_never_paint_over_the_verdict(qtbot):
         shown.append(label.mapTo(panel, label.rect().bottomLeft()).y())
     table = car.orders_table
     assert table.mapTo(panel, table.rect().topLeft()).y() > shown[-1]
+
+
+def test_the_caption_box_is_labelled_by_what_it_holds(panel):
+    """GUI audit B #14: in "Query orders" the box labelled "Caption:" held the query."""
+    car = panel.car_panel
+    assert car.box_label() == "Caption:"
+    panel.set_query_available(True)
+    for shown, label in (("query", "Query:"), ("typed", "Your text:"),
+                         ("caption", "Caption:"), ("", "Caption:")):
+        panel.mark_shown(shown)
+        assert car.box_label() == label, shown
+    panel.set_source("query")
+    assert car.box_label() == "Query:"
