@@ -33,6 +33,7 @@ from motionlex.app import settings as cfg
 from motionlex.app import texts
 from motionlex.app.analysis_messages import GENERATED_MARK
 from motionlex.app.describing import DescribeActions
+from motionlex.app.layout_keepers import OrdersFit
 from motionlex.app.list_records import gallery_records, result_records
 from motionlex.app.messages import GalleryInfo, OrdersResult, RankResult
 from motionlex.core.text.spelling import require_words
@@ -103,6 +104,7 @@ class Analysis(DescribeActions, QObject):
         # runs or another gallery opens (the same query ranked again in another mode keeps it)
         self._typed_query = ""  # the query shown when it was typed
         win.motionShown.connect(self._after_motion_shown)
+        self.orders_fit = OrdersFit(win)  # the dock no higher than the query's orders need
         self.chronology = ChronologyPanel(win.car_panel, win)
         self.chronology.set_active(False)  # no motion yet
         self.describe_panel = DescribePanel(win)
@@ -146,6 +148,7 @@ class Analysis(DescribeActions, QObject):
         2/5, 12 rows at 1440x900, while a one-event query left the panel mostly empty; a
         short panel keeps the query's order row in view, :mod:`widgets.car_panel`)."""
         win = self.win
+        self.orders_fit.reset()
         width = max(MIN_WIDTH, min(DEFAULT_WIDTH, win.width() * 2 // 7))
         win.resizeDocks([win.car_dock], [width], Qt.Orientation.Horizontal)
         h = max(400, win.height() - 120)
@@ -302,6 +305,7 @@ class Analysis(DescribeActions, QObject):
                 "the query's own order may score other than in the results list.")
             panel.set_caption_visible(False)  # the query box shows it
             panel.set_data(result.caption, result.events, result.orders, order_name="query")
+            QTimer.singleShot(0, self.orders_fit.fit)  # once its rows are fitted
         elif kind == "typed":
             self.chronology.set_heading(f"Your caption's events against motion {ident}")
             panel.set_caption_visible(True)

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFileSystemModel,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
 
 from motionlex.app import export as export_mod
 from motionlex.app import settings as cfg
@@ -26,6 +33,28 @@ from motionlex.app.texts import APP_TITLE, SHORTCUTS_TEXT, short_id
 
 if TYPE_CHECKING:
     from motionlex.app.window import MainWindow
+
+
+def ask_folder(parent: QWidget, title: str, start: str) -> str:
+    """A folder the user chooses (``""``: cancelled), its files listed too, greyed: Qt's
+    folder dialog lists folders only, and a folder of BVH files looked empty (GUI audit B
+    #9). A native dialog (where the platform has one) shows them its own way.
+
+    Args:
+        parent: the dialog's parent window.
+        title: the dialog's title.
+        start: the folder it opens in.
+    """
+    dialog = QFileDialog(parent, title, start)
+    dialog.setFileMode(QFileDialog.FileMode.Directory)
+    dialog.setOption(QFileDialog.Option.ShowDirsOnly, False)
+    files = dialog.findChild(QFileSystemModel)  # None for a native dialog
+    if files is not None:  # no file name passes: every file shown disabled
+        files.setNameFilterDisables(True)
+        files.setNameFilters(["\u2205"])
+    if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+        return ""
+    return dialog.selectedFiles()[0]
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +229,10 @@ class Dialogs:
 
     # ------------------------------------------------------------------ files
     def ask_directory(self, title: str, key: str) -> str | None:
-        """Ask for a folder, starting at the one remembered under settings ``key``."""
+        """Ask for a folder (:func:`ask_folder`), starting at the one remembered under
+        settings ``key``."""
         start = str(self.win.settings.value(key, str(Path.home())))
-        path = QFileDialog.getExistingDirectory(self.win, title, start)
-        return path or None
+        return ask_folder(self.win, title, start) or None
 
     def ask_gallery(self) -> None:
         """Ask for a gallery folder and open it."""

@@ -35,7 +35,8 @@ and the log, never a window-modal box that takes the keyboard from the user mid-
 class JobStatus:
     """Jobs and errors for :class:`~motionlex.app.window.MainWindow` (attributes ``state``,
     ``job``, ``dialogs``, ``comparer``, ``_client``, ``_welcome``, ``_opening``,
-    ``_last_error``, the ``errorShown`` signal and ``_update_enabled``)."""
+    ``_opening_progress``, ``_last_error``, the ``errorShown`` signal and
+    ``_update_enabled``)."""
 
     state: ExplorerState
     dialogs: Dialogs
@@ -60,13 +61,22 @@ class JobStatus:
                            unit="motions" if kind == "gallery" else "")
         if kind == "gallery":  # the page in view while no gallery is, until it opens
             self._opening = description
-            self._welcome.setText(texts.opening_text(description))
+            self.show_opening(0, 0)
 
     def _on_progress(self, done: int, total: int) -> None:
         if self.state.long_job is not None:
             self.job.set_progress(done, total)
             if self.state.long_job == "gallery":
-                self._welcome.setText(texts.opening_text(self._opening, done, total))
+                self.show_opening(done, total)
+
+    def show_opening(self, done: int | None = None, total: int | None = None) -> None:
+        """The welcome page while a gallery opens: what opens, ``done`` of ``total`` of its
+        motions read (None: as last shown), and the query that waits for it."""
+        if done is not None and total is not None:
+            self._opening_progress = (done, total)
+        done, total = self._opening_progress
+        self._welcome.setText(texts.opening_text(self._opening, done, total,
+                                                 self.state.pending_query or ""))
 
     def show_job_controls(self, on: bool) -> None:
         """Show the progress bar and cancel button (a recording started), or hide the bar

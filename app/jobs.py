@@ -339,10 +339,10 @@ def orders_steps(index: Any, searcher: Any, request: OrdersRequest,
         return OrdersResult(request.request_id, item.index, "", [], [])
     if searcher is None or searcher.model is None:
         raise ValueError("scoring event orders needs the model that built the gallery")
-    yield 1, 3
-    scores = event_order_scores(searcher.model,
-                                cached_orders(searcher.model, caption, orders_cache),
-                                index.unit_dense(item.index))
+    yield 1, 3  # a given caption (the query: the status bar tells its cut) is not warned of
+    orders = cached_orders(searcher.model, caption, orders_cache,
+                           warn_truncated=request.caption is None)
+    scores = event_order_scores(searcher.model, orders, index.unit_dense(item.index))
     yield 2, 3
     return OrdersResult(request.request_id, item.index, caption, scores.events,
                         scores.orders)

@@ -1,7 +1,8 @@
 """Objects that keep the main window's layout in shape as it changes: the side columns'
 width shares on a resize (:class:`DockShares`) and the unknown-words line under the query
-box, floating over the docks (:class:`HintPlacer`), and a tabbed-away dock brought to the
-front when the keyboard focus enters it (:class:`FocusedDockRaiser`). :mod:`motionlex.app.ui`
+box, floating over the docks (:class:`HintPlacer`), a tabbed-away dock brought to the
+front when the keyboard focus enters it (:class:`FocusedDockRaiser`), and the chronology
+dock no higher than its orders need (:class:`OrdersFit`). :mod:`motionlex.app.ui`
 installs them. :func:`restore_dock_state` restores a dock layout without Qt's stale tab bars.
 """
 
@@ -244,3 +245,50 @@ class FocusedDockRaiser(QObject):
         if (w is not None and w.window() is self._win and not w.isFloating()
                 and w.visibleRegion().isEmpty() and self._win.tabifiedDockWidgets(w)):
             w.raise_()
+
+
+class OrdersFit:
+    """Gives the chronology dock no more height than its orders table's rows need, and the
+    results list above it the rest (GUI audit B #15: at 1440x900 a two-event query's two
+    orders left 120 px of an empty table while the results list held 16 rows).
+
+    :meth:`fit` runs when a query's orders are shown. It never gives the chronology dock
+    more than its default share of the left column (half), so the results never lose rows
+    to it; a table whose rows do not fit scrolls, as before. Once the user moves the splitter
+    between the two docks, the split is theirs until View > Reset layout (:meth:`reset`).
+    """
+
+    MAX_SHARE = 0.5
+    """Most of the results' and chronology docks' height the chronology dock is given."""
+
+    def __init__(self, win: MainWindow) -> None:
+        self._win = win
+        self._set: tuple[int, int] | None = None  # (window height, dock height) it set
+        self._theirs = False  # the user moved the splitter
+
+    def reset(self) -> None:
+        """The default split is back (first start, Reset layout): fit again."""
+        self._set, self._theirs = None, False
+
+    def fit(self) -> None:
+        """Size the chronology dock to its orders table's rows (within :data:`MAX_SHARE`);
+        nothing while the docks float, are hidden or tabbed away, or the split is the
+        user's."""
+        win = self._win
+        car, results = win.car_dock, win.results_dock
+        table = win.car_panel.orders_table
+        if self._set is not None and self._set[0] == win.height() \
+                and abs(car.height() - self._set[1]) > 2:
+            self._theirs = True  # moved since it was set, at the same window height
+        if self._theirs or not table.isVisible() or car.isFloating() \
+                or results.isFloating() or results.isHidden():
+            return
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        needed = max(table.minimumHeight(), table.height() - table.viewport().height() + rows)
+        spare = table.height() - needed  # < 0: rows scrolled out of view
+        total = car.height() + results.height()
+        target = min(car.height() - spare, int(total * self.MAX_SHARE))
+        if abs(target - car.height()) <= 2 * table.fontMetrics().lineSpacing():
+            return  # a line or two: not worth moving the results list's edge
+        win.resizeDocks([results, car], [total - target, target], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, lambda: setattr(self, "_set", (win.height(), car.height())))

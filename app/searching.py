@@ -55,6 +55,7 @@ class SearchActions:
     _client: WorkerClient
     mode: str
     results_k: int
+    show_opening: Callable[[], None]
 
     def focus_results(self) -> None:
         """Down from the query box: the keyboard goes to the results list (or the gallery
@@ -91,8 +92,8 @@ class SearchActions:
         """
         text = text.strip()
         self.query_edit.cancel_pause()
-        if not text:
-            return False
+        if not text and live:
+            return False  # a blank box submitted (Enter, Search) is refused as "?!" is
         if self.query_edit.text().strip() != text:
             self.query_edit.setText(text)
         typed = names_motion_file(text)
@@ -101,6 +102,8 @@ class SearchActions:
                             "box searches by that motion)")
             return False
         decision = self.state.check_search(text)
+        if decision == "queued" and self.state.gallery is None:  # the welcome page says it
+            self.show_opening()  # waits (the status bar's line is soon replaced)
         if decision == "refused" and self.state.last_result is not None:  # they stay, so
             self.lexical_bars.set_query_title(self.state.query_label)  # marked as before
         if decision == "send":
@@ -147,11 +150,11 @@ class SearchActions:
         return self.search_motion_file(path)
 
     def search_from_box(self) -> None:
-        """Search the query box's text (and keep it in the history)."""
+        """Search the query box's text (and keep it in the history); a blank box is
+        refused with a word why, as "?!" is."""
         text = self.query_edit.text().strip()
-        if text:
-            self.query_edit.add_history(text)
-            self.search(text)
+        self.query_edit.add_history(text)
+        self.search(text)
 
     def _search_word(self, word: str) -> None:
         """A word's bar was clicked: search for it; the query it replaces stays in the

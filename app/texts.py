@@ -19,6 +19,15 @@ OPEN_CHECKPOINT = "File \u203a Open checkpoint\u2026"
 ("File > Open gallery" in the status bar beside "File › Open gallery…" on the page, GUI
 audit w38 #8)."""
 
+START_STATUS = (f"Open a gallery ({OPEN_GALLERY}): the shipped model searches it unless "
+                f"you open a checkpoint first ({OPEN_CHECKPOINT}).")
+"""The status bar at start, as the welcome page says it: the checkpoint is optional (it
+said "Open a checkpoint and a gallery", GUI audit B #10)."""
+
+NO_MODEL_TIP = ("The shipped model loads when a gallery opens, unless a checkpoint is opened "
+                f"({OPEN_CHECKPOINT})")
+"""Tooltip of the status bar's model label before any model is loaded."""
+
 QUERY_PLACEHOLDER = ("describe a motion, e.g. \u201ca person waves the left hand, then walks "
                      "forward\u201d  (Ctrl+F)")
 """The empty query box's text."""
@@ -59,13 +68,17 @@ def welcome_text(error: str | None = None) -> str:
         f"<p>No gallery is open: <span style='color:#b00020'>{reason}</span></p>", 1)
 
 
-def opening_text(description: str, done: int = 0, total: int = 0) -> str:
+def opening_text(description: str, done: int = 0, total: int = 0, query: str = "") -> str:
     """The welcome page while a gallery opens (it said "No gallery is open" through a
-    minute of indexing): what opens and, once known, how many of its motions are read."""
+    minute of indexing): what opens, once known how many of its motions are read, and the
+    query typed meanwhile, which it then searches (the status bar's "Will search" was soon
+    replaced, and the query seemed lost, GUI audit B #7)."""
     what = html.escape(description)
     steps = (f"<p>Indexing: {done:,} of {total:,} motions (a dataset folder is encoded "
              f"once, then opens from the cache).</p>" if total > 0 else "")
-    return f"<h2>{APP_TITLE}</h2><p>{what}&hellip;</p>{steps}"
+    then = (f"<p>Then searches \u201c{html.escape(query)}\u201d.</p>" if query.strip()
+            else "")
+    return f"<h2>{APP_TITLE}</h2><p>{what}&hellip;</p>{steps}{then}"
 
 
 DEMO_BANNER_TEXT = """<b>Synthetic demo gallery</b>: {size:,} procedural motions (SMPL-22

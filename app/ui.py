@@ -35,8 +35,10 @@ from motionlex.app.jobs import SEARCH_MODES
 from motionlex.app.layout_keepers import RIGHT_SPLIT, DockShares, FocusedDockRaiser, HintPlacer
 from motionlex.app.texts import (
     DEMO_BANNER_TIP,
+    NO_MODEL_TIP,
     QUERY_PLACEHOLDER,
     QUERY_TIP,
+    START_STATUS,
     WELCOME_TEXT,
     score_header,
 )
@@ -161,11 +163,12 @@ def build_status_bar(win: MainWindow) -> None:
     win._progress, win._cancel_button = win.job.bar, win.job.cancel_button
     win.latency_label = QLabel("", win)
     win.gallery_label = QLabel("no gallery", win)
-    win.device_label = QLabel("no model", win)
+    win.device_label = QLabel("no model loaded", win)
+    win.device_label.setToolTip(NO_MODEL_TIP)
     for w in (win._progress, win._cancel_button, win.latency_label, win.gallery_label,
               win.device_label):
         sb.addPermanentWidget(w)
-    sb.showMessage("Open a checkpoint and a gallery from the File menu.")
+    sb.showMessage(START_STATUS)
 
 
 def _action(win: MainWindow, text: str, slot: Callable[[], object],
@@ -364,9 +367,8 @@ def _connect_query_hint(win: MainWindow) -> None:
     and the open gallery's captions; its suggestion, clicked, is searched."""
     hint = win.query_hint
     # a path (a motion file's, or one being typed) is no text: nothing to spell-check
-    win.query_edit.textChanged.connect(
-        lambda text: hint.check_later("" if looks_like_path(text) or motion_file_query(text)
-                                      else text))
+    hint.follow(win.query_edit, lambda text: "" if looks_like_path(text)
+                or motion_file_query(text) else text)
     win.state.events.model.connect(lambda info: hint.set_vocabulary(
         info.words, info.lexical_words, info.dictionary))
     win.state.events.gallery.connect(lambda info: hint.set_gallery_words(info.captions))

@@ -89,6 +89,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         self.settings = settings if settings is not None else cfg.open_settings()
         self._last_error: str | None = None  # the last error shown (the welcome page's)
         self._opening = ""  # the gallery being opened (the welcome page says so)
+        self._opening_progress = (0, 0)  # its motions read, of how many
         if client is None:
             client = WorkerClient(RankWorker(cache_dir if cache_dir is not None
                                              else cfg.default_cache_dir()))
@@ -216,7 +217,7 @@ class MainWindow(SearchActions, ResultsShown, JobStatus, QMainWindow):
         self._opening = f"Opening {gallery_label(path)}"
         self.statusBar().showMessage(f"{self._opening}…")
         if self.state.gallery is None:  # the centre page says so at once (while a model
-            self._welcome.setText(texts.opening_text(self._opening))  # loads first)
+            self.show_opening(0, 0)  # loads first)
         self._client.load_gallery(str(path))
 
     def open_default(self, checkpoint: str | Path | None = None) -> None:

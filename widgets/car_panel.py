@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidget,
@@ -47,6 +46,7 @@ from motionlex.widgets.order_text import (
     shown,
     tied_rows,
 )
+from motionlex.widgets.wrap_label import WrapLabel
 
 logger = logging.getLogger(__name__)
 
@@ -98,36 +98,6 @@ class _BarDelegate(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
-class _WrapLabel(QLabel):
-    """Word-wrapped plain-text label that keeps the height its text needs at its width."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        # top-aligned: a height measured at a narrower width leaves its spare line below
-        # the text, not a blank line above it (it read as a gap between the lines)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-
-    def _fit(self) -> None:
-        # QLabel's heightForWidth never answers less than the minimum height: measured with
-        # the last text's minimum in place, the label could only grow (a long query's three
-        # lines stayed for every later one-line query, pushing the table out of view)
-        self.setMinimumHeight(0)
-        h = self.heightForWidth(max(1, self.width())) if self.text() else 0
-        self.setMinimumHeight(h)
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
-        super().setText(text)
-        self._fit()
-        QTimer.singleShot(0, self, self._fit)  # again at the width the layout gives it
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._fit()
-
-
 class CarPanel(QWidget):
     """Caption, events and scored event orders of one motion, plus a caption to try.
 
@@ -145,13 +115,13 @@ class CarPanel(QWidget):
         self._order_name = "true"
         self._events_list: list[str] = []
 
-        self._caption = _WrapLabel(self)
+        self._caption = WrapLabel(self)
         self._caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = QFont(self._caption.font())
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self._caption.setFont(font)
-        self._events = _WrapLabel(self)
-        self._summary = _WrapLabel(self)
+        self._events = WrapLabel(self)
+        self._summary = WrapLabel(self)
 
         self._table = QTableWidget(0, len(COLUMNS), self)
         self._table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -421,6 +391,15 @@ class CarPanel(QWidget):
         self._events.setText("")
         self._summary.setText("")
         self._table.setRowCount(0)
+
+    def set_box_label(self, text: str) -> None:
+        """The caption box's label, what it holds: ``"Query:"``, ``"Caption:"`` or ``"Your
+        text:"`` (it read "Caption:" over the query, GUI audit B #14)."""
+        self._edit_label.setText(text)
+
+    def box_label(self) -> str:
+        """The caption box's label."""
+        return self._edit_label.text()
 
     def set_caption_visible(self, visible: bool) -> None:
         """Show or hide the caption line (hidden when the caption is the query, which the

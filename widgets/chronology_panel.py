@@ -14,21 +14,23 @@ The widget only shows what it is given; the scores come from the worker.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from motionlex.widgets.car_panel import CarPanel
+from motionlex.widgets.wrap_label import WrapLabel
 
 SOURCES = ("query", "caption")
 """What the panel analyses: the query's events, or the selected result's caption."""
 
 _TITLES = {"query": "Query orders", "caption": "Result caption"}
+_BOX_LABELS = {"query": "Query:", "caption": "Caption:", "typed": "Your text:"}
+"""The caption box's label for what the orders show (:meth:`ChronologyPanel.mark_shown`)."""
 _TIPS = {"query": "Every order of the query's events, scored against the selected motion",
          "caption": "Every order of the selected motion's own caption's events (CAR)"}
 
@@ -79,9 +81,9 @@ class ChronologyPanel(QWidget):
             b.clicked.connect(lambda _c=False, s=source: self._clicked(s))
             b.toggled.connect(lambda on, b=b: _mark_checked(b, on))
         bar.addStretch(1)
-        self._heading = QLabel(self)
-        self._heading.setTextFormat(Qt.TextFormat.PlainText)
-        self._heading.setWordWrap(True)
+        # its least height is its wrapped height: a plain word-wrapped label's second line
+        # was taken from the orders view below it, whose lines then overlapped (audit B #2)
+        self._heading = WrapLabel(self)
         self._heading.setContentsMargins(6, 2, 6, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -113,9 +115,11 @@ class ChronologyPanel(QWidget):
     def mark_shown(self, shown: str) -> None:
         """Press the button of what the orders below show (``"query"`` or ``"caption"``),
         or neither for anything else (``"typed"``: a caption typed in the panel, which
-        "Result caption" stayed pressed over), without changing :meth:`source`."""
+        "Result caption" stayed pressed over), without changing :meth:`source`. The caption
+        box below is labelled by what it holds ("Query:", "Caption:", "Your text:")."""
         for source, b in self._buttons.items():
             b.setChecked(source == shown)
+        self.car_panel.set_box_label(_BOX_LABELS.get(shown, "Caption:"))
 
     def set_active(self, active: bool) -> None:
         """Turn the toggle on (a motion's orders are shown) or off with neither button

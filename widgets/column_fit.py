@@ -11,7 +11,8 @@ Columns given a least width (``least`` of :func:`fit_columns`, e.g. :func:`kept_
 give way in this order as the view narrows: the stretched columns shrink to their least
 widths first, then the fitted columns listed shrink from their share to their least
 widths, and only then is such a fitted column hidden (the results list's id: the caption
-yields room before the id goes). Fitted columns given a floor (``floor``, e.g. the results
+yields room before the id goes; a stretched column may keep more, ``least_alone``, once
+every such column is hidden). Fitted columns given a floor (``floor``, e.g. the results
 list's score) narrow down to it, never hidden, as far as the others need: to keep a least
 width column shown at its least width, else to keep the stretched columns at theirs.
 """
@@ -45,6 +46,7 @@ class _ColumnFitter(QObject):
         self.max_fraction = 0.45
         self.least: dict[int, int] = {}  # fitted column -> least width (hidden below it)
         self.stretch_least = 0  # least width of the stretched columns together
+        self.stretch_alone = 0  # ... once every fitted column with a least width is hidden
         self.floor: dict[int, int] = {}  # fitted column -> width it may narrow to (shown)
         view.installEventFilter(self)
         self._viewport = view.viewport()  # resized after the view: apply again then
@@ -72,6 +74,8 @@ class _ColumnFitter(QObject):
             if fits:
                 sizes[col] = min(sizes[col], max(avail, self.least[col]))
                 avail -= sizes[col]
+        if self.least and all(view.isColumnHidden(c) for c in self.least if c in sizes):
+            avail -= max(0, self.stretch_alone - self.stretch_least)  # the floors narrow
         # the floored columns narrow as far as the rest needs (avail < 0), down to floor
         for col, floor in floors.items():
             cut = min(max(0, -avail), sizes[col] - floor)
@@ -97,7 +101,8 @@ class _ColumnFitter(QObject):
 
 def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
                 max_fraction: float = 0.45, least: Mapping[int, int] | None = None,
-                floor: Mapping[int, int] | None = None) -> None:
+                floor: Mapping[int, int] | None = None,
+                least_alone: Mapping[int, int] | None = None) -> None:
     """Size every column that is not stretched to its widest text (and header), now and
     whenever the view is resized or shown.
 
@@ -114,6 +119,8 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
             wide, or hidden when the view is too narrow for it beside the other columns.
         floor: fitted column -> width, pixels, it may narrow to (never hidden, its header
             elided) where the view is too narrow for the least widths beside it.
+        least_alone: stretched column -> least width, pixels, once every fitted column
+            given a least width is hidden (the floors narrow for it); default its ``least``.
     """
     hh = view.horizontalHeader()
     fm = view.fontMetrics()
@@ -126,9 +133,10 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         fitter = _ColumnFitter(view)
     fitter.max_fraction = max_fraction
     fitter.needs, fitter.stretch_need = [], 0
-    fitter.least, fitter.stretch_least = {}, 0
+    fitter.least, fitter.stretch_least, fitter.stretch_alone = {}, 0, 0
     fitter.floor = dict(floor or {})
     least = least or {}
+    alone = {**least, **(least_alone or {})}
     for col, column_texts in enumerate(texts):
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
         # measure only the longest strings by characters: 10,000 rows stay cheap
@@ -143,6 +151,7 @@ def fit_columns(view: QTableView, texts: Sequence[Sequence[str]],
         fitter.needs.append(None)
         if not view.isColumnHidden(col):
             fitter.stretch_least += min(need, least.get(col, 0))
+            fitter.stretch_alone += min(need, alone.get(col, 0))
         if fitter.stretch_need is not None and not view.isColumnHidden(col):
             fitter.stretch_need = None if not column_texts else fitter.stretch_need + need
     fitter.apply()

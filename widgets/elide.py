@@ -62,8 +62,9 @@ def elide_headers(view: QAbstractItemView) -> None:
 _ID_SEPARATORS = "_-. /"
 
 _SNAP = 4
-"""Characters (a word's end and its separator) a cut id's end may give up to start at a
-word: "…left_old_001", not "…alk-left_old_001"; "…ight_elderly_020" keeps its "ight"."""
+"""Characters (a folder name's end) a cut id's end may give up to start at a folder:
+"…/bandai_2_wave…", not "…h/bandai_2_wave…". Never within the name: a cut that started at
+the name's next word cut four actions' takes to the same "…normal_001" (GUI audit B #4)."""
 
 Metrics = QFontMetrics | QFontMetricsF
 
@@ -81,9 +82,11 @@ def elide_id(text: str, metrics: Metrics | QFont, width: float) -> str:
     (``"bn2_wave-left-hand_elderly_027"`` -> ``"…hand_elderly_027"``, ``"…elderly_027"``):
     the style and the take number, which tell the takes of one action apart (the caption
     beside it says the action), and the side where the action ends with it
-    (``"…left_normal_014"``). The end starts at a word (after ``_``, ``-``, ``.`` or a
-    space; at a ``/`` for a folder) when that costs at most :data:`_SNAP` characters, and
-    keeps the last part (the take) whole while it fits with "…".
+    (``"…left_normal_014"``). The end starts at a folder's ``/`` when that costs at most
+    :data:`_SNAP` characters, else wherever the room ends, mid-word: "…ash_normal_001"
+    still names the dash take, where starting at the next word ("…normal_001") read the
+    same for the dash, punch and wave takes (GUI audit B #4). Two ids are so cut to the
+    same text only where no character that tells them apart fits.
 
     One rule for every row: a cut that looked at the neighbouring rows or sought a text no
     other row had read three ways in three rows, with two "…" in one cell
@@ -115,9 +118,7 @@ def elide_id(text: str, metrics: Metrics | QFont, width: float) -> str:
     if lo >= len(text):
         return ELLIPSIS if fm.horizontalAdvance(ELLIPSIS) <= width else ""
     take = len(text) - len(_last_part(text))
-    for k in range(lo, min(lo + _SNAP + 1, take)):  # start at a word when it costs little
-        if k and text[k - 1] in _ID_SEPARATORS and text[k - 1] != "/":
-            return ELLIPSIS + text[k:]
+    for k in range(lo, min(lo + _SNAP + 1, take)):  # start at a folder when it costs little
         if text[k] == "/":
             return ELLIPSIS + text[k:]
     return ELLIPSIS + text[lo:]

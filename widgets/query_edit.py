@@ -28,7 +28,9 @@ class QueryEdit(QLineEdit):
         history_size: queries kept.
 
     Signals:
-        submitted(str): Enter pressed on a non-blank query (already added to the history).
+        submitted(str): Enter pressed: the query, stripped (already added to the
+            history); ``""`` for a blank box (not kept), which the window answers as it
+            answers "?!" (it said nothing, GUI audit B #11).
         typingPaused(str): with :attr:`live` on, typing paused for
             :data:`LIVE_SEARCH_DELAY_MS` on a text of at least :data:`MIN_LIVE_CHARS`.
         leftDown(): Down pressed on the text being typed (no newer query to show).
@@ -102,10 +104,17 @@ class QueryEdit(QLineEdit):
 
     def _submit(self) -> None:
         text = self.text().strip()
-        if not text:
-            return
-        self.add_history(text)
+        self.setModified(False)  # its last word is done (:meth:`typing_word`)
+        self.add_history(text)  # (a blank text is not kept)
         self.submitted.emit(text)
+
+    def typing_word(self) -> bool:
+        """Whether the box ends in a word being typed: the user edited the text since it
+        was set or submitted, the cursor is at its end and a letter is just before it
+        (no space, punctuation or Enter has followed the word yet)."""
+        text = self.text()
+        return (self.isModified() and bool(text) and text[-1].isalpha()
+                and self.cursorPosition() == len(text))
 
     def _on_edited(self, text: str) -> None:
         if self._live and len(text.strip()) >= MIN_LIVE_CHARS:

@@ -7,18 +7,23 @@ of", "a person") gets a line too: it names no motion, so its ranking means littl
 matching is
 :class:`motionlex.core.text.spelling.Speller` (pure Python); the app supplies the model's
 vocabulary (:meth:`QueryHint.set_vocabulary`) and the open gallery's caption words
-(:meth:`QueryHint.set_gallery_words`). Checks run after a short pause in typing.
+(:meth:`QueryHint.set_gallery_words`). Checks run after a short pause in typing, and leave
+out the word being typed at the end of the box (:meth:`QueryHint.follow`): "a person cli"
+said "unknown words: cli" (GUI audit B #8). Once that word is done (Enter, the focus left
+the box) a known word it begins is proposed before a closer one ("ladd": "ladder", not
+"lad"; :class:`~motionlex.core.text.completion.Completer`).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from motionlex.core.text.completion import Completer
 from motionlex.core.text.spelling import (
     WORD_PATTERN,
     Correction,
@@ -31,6 +36,7 @@ from motionlex.core.text.spelling import (
 )
 from motionlex.widgets.colors import ACCENT_HEX
 from motionlex.widgets.elide import elide_right
+from motionlex.widgets.query_edit import QueryEdit
 
 CHECK_DELAY_MS = 200
 """Pause after the last edit before the query's words are checked, milliseconds."""
@@ -103,7 +109,9 @@ class QueryHint(QLabel):
         self._gallery: frozenset[str] = frozenset()
         self._model_speller = Speller([])  # the model's vocabulary, read once per model
         self._speller = self._model_speller
+        self._completer = Completer(())
         self._text = ""
+        self._typing = False  # the last word of the text is being typed: not checked
         self._corrections: list[Correction] = []
         self._no_motion = False
         self._no_motion_word = False
@@ -115,7 +123,7 @@ class QueryHint(QLabel):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHECK_DELAY_MS)
-        self._timer.timeout.connect(lambda: self.check(self._text))
+        self._timer.timeout.connect(lambda: self.check(self._text, typing=self._typing))
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -142,32 +150,67 @@ class QueryHint(QLabel):
 
     def _rebuild(self) -> None:
         self._speller = self._model_speller.with_preferred((*self._lexical, *self._gallery))
-        self.check(self._text)
+        self._completer = Completer(self._speller.known, self._speller.preferred)
+        self.check(self._text, typing=self._typing)
+
+    def follow(self, edit: QueryEdit, words_of: Callable[[str], str] = str) -> None:
+        """Check ``edit``'s text after each pause in typing, leaving out the word being
+        typed at its end (:meth:`QueryEdit.typing_word`); the whole text at once when
+        Enter is pressed or the focus leaves the box.
+
+        Args:
+            edit: the query box.
+            words_of: the text to check, of the box's text (``""`` for a file's path).
+        """
+        def later(*_args: object) -> None:
+            self.check_later(words_of(edit.text()), typing=edit.typing_word())
+
+        edit.textChanged.connect(later)
+        edit.cursorPositionChanged.connect(later)  # Home: the last word is no longer typed
+        edit.submitted.connect(lambda _text: self.check(words_of(edit.text())))
+        edit.focusLeft.connect(lambda: self.check(words_of(edit.text())))
 
     # ------------------------------------------------------------------ checking
-    def check_later(self, text: str) -> None:
-        """Check ``text`` after :data:`CHECK_DELAY_MS` without further calls (typing)."""
-        self._text = text
+    def check_later(self, text: str, typing: bool = False) -> None:
+        """Check ``text`` after :data:`CHECK_DELAY_MS` without further calls (typing);
+        ``typing``: as :meth:`check`."""
+        self._text, self._typing = text, bool(typing)
         self._timer.start()
 
-    def check(self, text: str) -> list[Correction]:
+    def check(self, text: str, typing: bool = False) -> list[Correction]:
         """Check ``text`` now and show (or hide) the line.
+
+        Args:
+            text: the query.
+            typing: its last word, ending the text, is still being typed: it is not
+                checked, nor is the query judged whole (naming no motion). Otherwise such
+                a word's suggestion is a known word it begins, where one is
+                (:class:`~motionlex.core.text.completion.Completer`).
 
         Returns:
             The unknown words of ``text`` with their suggestions (empty before a vocabulary
             is set).
         """
         self._timer.stop()
-        self._text = text
+        self._text, self._typing = text, bool(typing)
+        last = next(reversed(list(WORD_PATTERN.finditer(text))), None)
+        open_end = last is not None and last.end() == len(text)  # nothing after the word
+        checked = text[:last.start()] if typing and open_end else text
+        whole = not (typing and open_end)  # a query being typed is not judged whole
         self._no_words = bool(text.strip()) and not WORD_PATTERN.search(text)
-        self._no_motion = self._no_words or names_no_motion(text)
-        self._corrections = [] if self._no_motion else self._speller.check(text)
+        self._no_motion = self._no_words or (whole and names_no_motion(text))
+        self._corrections = [] if self._no_motion else self._speller.check(checked)
+        if open_end and not typing:  # "ladd" ended the text: "ladder" before "lad"
+            self._corrections = [replace(c, suggestion=self._completer.complete(c.word)
+                                         or c.suggestion)
+                                 if c.end == len(text) and not c.english else c
+                                 for c in self._corrections]
         self._not_english = bool(self._corrections) and not reads_as_english(
-            text, self._corrections, self._speller.english)
+            checked, self._corrections, self._speller.english)
         if self._not_english:  # no suggestions: they would be unrelated English words
             self._corrections = [replace(c, suggestion=None) for c in self._corrections]
         # the model's lexical words and the gallery's caption words: motion words both
-        self._no_motion_word = (not self._no_motion and not self._corrections
+        self._no_motion_word = (whole and not self._no_motion and not self._corrections
                                 and bool(self._lexical_set) and not names_a_word_of(
                                     text, self._lexical_set | self._gallery))
         self._render()
@@ -239,7 +282,10 @@ class QueryHint(QLabel):
         return apply_corrections(self._text, self._corrections)
 
     def apply(self) -> None:
-        """Emit :attr:`correctionChosen` with the corrected query (when anything changes)."""
+        """Emit :attr:`correctionChosen` with the corrected query (when anything changes);
+        a word still being typed at its end is corrected too: accepting ends the typing."""
+        if self._typing or self._timer.isActive():
+            self.check(self._text)
         fixed = self.corrected_text()
         if fixed != self._text:
             self.correctionChosen.emit(fixed)

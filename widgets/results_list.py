@@ -44,9 +44,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from motionlex.widgets.column_fit import fit_columns, header_width, kept_width
+from motionlex.widgets.column_fit import fit_columns
 from motionlex.widgets.column_specs import GALLERY_COLUMNS, RESULT_COLUMNS, Column
-from motionlex.widgets.elide import ID_KEPT, IdElideDelegate, elide_headers
+from motionlex.widgets.elide import IdElideDelegate, elide_headers
+from motionlex.widgets.list_widths import (
+    CAPTION_KEPT,
+    Widths,
+    gallery_widths,
+    results_widths,
+)
 from motionlex.widgets.record_model import RecordTableModel
 from motionlex.widgets.row_keys import FilterKeys, RowTableView
 
@@ -198,17 +204,13 @@ class _RecordBrowser(QWidget):
         # stretched caption's too: room it leaves unused widens a capped id column)
         texts = [self._model.column_sample(c) for c in range(len(self._model.columns))]
         fit_columns(self._view, texts, max_fraction=self.column_fraction,
-                    least=self._least_widths(texts), floor=self._floor_widths(texts))
+                    **self._widths(texts))
         self._update_count()
 
-    def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """Column -> least width, pixels, for :func:`fit_columns` (none here)."""
-        return {}
-
-    def _floor_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """Column -> width a fitted column may narrow to, for :func:`fit_columns` (none
-        here)."""
-        return {}
+    def _widths(self, texts: list[list[str]]) -> Widths:
+        """:func:`fit_columns`'s least widths and floors, by column, pixels
+        (:mod:`motionlex.widgets.list_widths`)."""
+        raise NotImplementedError
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose searchable text contains every word of ``text`` (now,
@@ -301,12 +303,10 @@ class ResultsList(_RecordBrowser):
     compareRequested = Signal(object, str)
     selectionChanged = Signal(object)
     column_fraction = 0.3  # the id column leaves the caption most of a narrow dock
-    CAPTION_KEPT = 16
+    CAPTION_KEPT = CAPTION_KEPT
     """Characters (its start) the caption keeps before the id column narrows below its
-    share; then the id narrows down to its last :data:`~motionlex.widgets.elide.ID_KEPT`
-    characters' width (the score to its numbers' width), and only then is it hidden (a
-    row's tooltip still ends with its id). At 800x600 the caption read "a …" beside a
-    whole id (audit 33 #4)."""
+    share (:mod:`motionlex.widgets.list_widths`). At 800x600 the caption read "a …"
+    beside a whole id (audit 33 #4)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(RESULT_COLUMNS, ("caption", "id"), "filter results by words…",
@@ -332,25 +332,11 @@ class ResultsList(_RecordBrowser):
         # (the empty table read "cap…" between a wide "#" and "score", GUI audit 36 #19)
         self.set_results([])
 
-    def _least_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """The caption's start (:data:`CAPTION_KEPT`) and the id's end: the caption yields
-        room down to its start, then the id narrows, then it is hidden
-        (:func:`fit_columns`). The caption keeps its start even where most rows share it
-        (Bandai's templates): at 800x600 those rows read "…" beside a clipped id and a
-        horizontal scroll bar (audit 35 #1); the row's tooltip still names its id."""
-        keys = [c.key for c in RESULT_COLUMNS]
-        cap, ids = keys.index("caption"), keys.index("id")
-        return {col: max(kept_width(self._view, texts[col], kept, end=col == ids),
-                         header_width(self._view, col))
-                for col, kept in ((cap, self.CAPTION_KEPT), (ids, ID_KEPT))}
-
-    def _floor_widths(self, texts: list[list[str]]) -> dict[int, int]:
-        """The score's numbers and its header title, whole (the header's sort arrow may
-        go): it narrows to them before the id is hidden, or the caption cut below
-        :data:`CAPTION_KEPT`."""
-        score = [c.key for c in RESULT_COLUMNS].index("score")
-        return {score: max(header_width(self._view, score), kept_width(
-            self._view, texts[score], max(map(len, texts[score]), default=0)))}
+    def _widths(self, texts: list[list[str]]) -> Widths:
+        """:func:`~motionlex.widgets.list_widths.results_widths`: the caption yields room
+        down to its start (or its title, where the first rows' starts are alike), then the
+        id narrows to its end, the score to its numbers, then the id is hidden."""
+        return results_widths(self._view, RESULT_COLUMNS, texts)
 
     def selected_rows(self) -> list[int]:
         """Source rows of the selected results, in display order."""
@@ -439,6 +425,11 @@ class GalleryBrowser(_RecordBrowser):
                 malformed column (missing, of another length, not numbers; names it).
         """
         self._set_records(items)
+
+    def _widths(self, texts: list[list[str]]) -> Widths:
+        """:func:`~motionlex.widgets.list_widths.gallery_widths`: the caption keeps its
+        start, the length narrows to its numbers, the id to its end, never hidden."""
+        return gallery_widths(self._view, GALLERY_COLUMNS, texts)
 
     def _row_selected(self, row: int) -> None:
         self.itemSelected.emit(row)

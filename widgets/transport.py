@@ -110,25 +110,29 @@ class TransportBar:
         self.layout.addWidget(self.speed_box)
         self.layout.addWidget(self.loop_box)
         self.layout.addWidget(self.follow_box)
-        # dropped right to left when the bar is narrow (fit), kept in the Playback menu
-        self._optional = (self.speed_box, self.loop_box, self.follow_box)
+        # dropped right to left when the bar is narrow (fit), kept in the Playback menu;
+        # loop and follow together: one without the other read as a bar half laid out
+        self._optional = ((self.speed_box,), (self.loop_box, self.follow_box))
 
     def fit(self, width: int) -> None:
-        """Show the optional controls (speed, loop, follow, in that order) that fit in a bar
-        ``width`` pixels wide beside the play button, the slider at
-        :data:`MIN_SLIDER_WIDTH` and the read-out; hide the others. With none left, the
-        slider gives up to half its minimum so that the bar fits :data:`MIN_BAR_WIDTH`
-        (the read-out of a long motion is wider)."""
+        """Show the optional controls (the speed box, then the loop and follow boxes, a
+        pair shown or hidden together) that fit in a bar ``width`` pixels wide beside the
+        play button, the slider at :data:`MIN_SLIDER_WIDTH` and the read-out; hide the
+        others. With none left, the slider gives up to half its minimum so that the bar
+        fits :data:`MIN_BAR_WIDTH` (the read-out of a long motion is wider). Fitted again
+        when the read-out's width changes (:meth:`set_range`): a window of one width
+        showed "loop" alone after a resize and neither before it (GUI audit B #13)."""
         margins = self.layout.contentsMargins()
         gap = max(0, self.layout.spacing())
         fixed = (margins.left() + margins.right() + self.play_button.sizeHint().width()
                  + self.time_label.width() + 2 * gap)
         used, room = fixed + MIN_SLIDER_WIDTH, True
-        for w in self._optional:
-            used += gap + w.sizeHint().width()
+        for group in self._optional:
+            used += sum(gap + w.sizeHint().width() for w in group)
             room = room and used <= width
-            if w.isHidden() == room:  # only a change: a hide or show asks for a layout
-                w.setVisible(room)
+            for w in group:
+                if w.isHidden() == room:  # only a change: a hide or show asks for a layout
+                    w.setVisible(room)
         slider = max(MIN_SLIDER_WIDTH // 2, min(MIN_SLIDER_WIDTH, width - fixed))
         if slider != self.slider.minimumWidth():
             self.slider.setMinimumWidth(slider)
@@ -148,6 +152,8 @@ class TransportBar:
                     self.time_label.fontMetrics().horizontalAdvance("no motion")) + 8
         if width != self.time_label.width():
             self.time_label.setFixedSize(width, self.time_label.sizeHint().height())
+            if hasattr(self, "layout"):  # built: the room beside it changed, fit again
+                self.fit(self.parent.width())
 
     def show_frame(self, frame: int, num_frames: int, fps: float) -> None:
         """Slider position and read-out (``frame+1/num_frames  seconds``), no signal."""

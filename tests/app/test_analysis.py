@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QScrollArea
 
 from motionlex.app.analysis_messages import GENERATED_MARK
@@ -257,13 +257,15 @@ def test_the_chronology_toggle_shows_what_the_panel_shows(qtbot, loaded):
         w.search(TWO_EVENTS)
     qtbot.waitUntil(lambda: _orders_shown(w), timeout=LONG_WAIT_MS)
     assert pressed() == ["query"]
+    assert w.car_panel.box_label() == "Query:"  # it read "Caption:" (GUI audit B #14)
     with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
         chron.button("caption").click()
     assert pressed() == ["caption"] and chron.heading().startswith("Caption of motion")
+    assert w.car_panel.box_label() == "Caption:"
     with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
         w.car_panel.captionEdited.emit("a person walks forward, then raises both hands")
     assert chron.heading().startswith("Your caption's events")
-    assert pressed() == []
+    assert pressed() == [] and w.car_panel.box_label() == "Your text:"
     with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
         w.results_list.select_row(1)  # the typed caption against the next result
     assert chron.heading().startswith("Your caption's events") and pressed() == []
@@ -283,3 +285,32 @@ def test_gallery_descriptions_keep_a_multi_selection(qtbot, loaded):
         w.analysis._describeGallery.emit()
     assert w.results_list.selected_rows() == [0, 2, 3]
     assert w.results_list.compare_button.text() == "Compare 3"
+
+
+def test_the_chronology_dock_gives_the_results_what_its_orders_leave(qtbot, open_window):
+    """GUI audit B #15: at 1440x900 a two-event query's two orders left ~120 px of an empty
+    table under the results list's 16 rows. The chronology dock takes no more than its
+    rows need (never more than half the column); a split the user moved stays theirs."""
+    w = open_window((1440, 900), LONG_WAIT_MS)
+    table = w.car_panel.orders_table
+    results_before = w.results_dock.height()
+    with qtbot.waitSignal(w.resultsShown, timeout=LONG_WAIT_MS):
+        w.search(TWO_EVENTS)
+    qtbot.waitUntil(lambda: _orders_shown(w) and table.rowCount() == 2, timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: w.results_dock.height() > results_before + 40, timeout=5000)
+    qtbot.wait(100)
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    empty = table.viewport().height() - rows
+    assert empty <= 2 * table.fontMetrics().lineSpacing() + 2 or \
+        table.height() == table.minimumHeight(), (empty, table.height())
+    assert w.car_dock.height() <= w.results_dock.height()
+    # the user moves the splitter: a later query leaves it there
+    total = w.results_dock.height() + w.car_dock.height()
+    w.resizeDocks([w.results_dock, w.car_dock], [total // 3, total - total // 3],
+                  Qt.Orientation.Vertical)
+    qtbot.wait(100)
+    theirs = w.car_dock.height()
+    with qtbot.waitSignal(w.ordersShown, timeout=LONG_WAIT_MS):
+        w.search("a person walks forward, then sits down")
+    qtbot.wait(300)
+    assert abs(w.car_dock.height() - theirs) <= 2

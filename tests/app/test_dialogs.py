@@ -71,7 +71,7 @@ def test_an_export_error_names_the_chosen_file_and_the_reason(qtbot, window, mon
 
 def test_cancelled_dialogs_do_nothing(window, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: ("", ""))
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: "")
+    monkeypatch.setattr("motionlex.app.dialogs.ask_folder", lambda *a: "")
     opened = []
     monkeypatch.setattr(window, "open_gallery", opened.append)
     window.dialogs.export("bvh")
@@ -170,3 +170,32 @@ def test_the_pose_sequence_offers_its_own_file_name(window, monkeypatch, tmp_pat
     assert offered == {"glb": str(tmp_path / "demo_s081.glb"),
                        "poses": str(tmp_path / "demo_s081_poses.glb"),
                        "bvh": str(tmp_path / "demo_s081.bvh")}
+
+
+def test_the_folder_dialog_lists_the_files_greyed(qtbot, tmp_path):
+    """GUI audit B #9: File › Open gallery listed folders only, so a folder of BVH files
+    looked empty. Its files are listed, greyed (not enabled), and a folder is chosen."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QFileSystemModel
+
+    from motionlex.app.dialogs import ask_folder
+
+    (tmp_path / "takes").mkdir()
+    (tmp_path / "takes" / "kick.bvh").write_text("HIERARCHY\n")
+    seen: dict[str, bool] = {}
+
+    def look() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, look)
+            return
+        model = dialog.findChild(QFileSystemModel)
+        folder = model.index(str(tmp_path / "takes"))
+        qtbot.waitUntil(lambda: model.rowCount(folder) == 1, timeout=5000)
+        kick = model.index(0, 0, folder)
+        seen[kick.data()] = bool(model.flags(kick) & Qt.ItemFlag.ItemIsEnabled)
+        dialog.accept()  # "Choose": the folder shown
+
+    QTimer.singleShot(0, look)
+    assert ask_folder(None, "Open gallery", str(tmp_path / "takes")) == str(tmp_path / "takes")
+    assert seen == {"kick.bvh": False}  # listed, greyed

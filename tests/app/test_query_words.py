@@ -37,6 +37,12 @@ def test_a_refused_query_leaves_the_results_marked_as_the_previous_querys(qtbot,
     assert w.results_list.row_count() == rows  # kept: the box tells why none are new
     assert w.search("12") is False  # said once
     assert bars._full_title("query") == "previous query: asdkjh qwpoeiru zxmcnv"
+    # Enter on an empty box is answered alike (GUI audit B #11: it said nothing)
+    w.query_edit.clear()
+    w.query_edit.returnPressed.emit()
+    assert "the query is empty" in w.statusBar().currentMessage()
+    assert w.error_box is None and w.results_list.row_count() == rows
+    assert bars._full_title("query") == "previous query: asdkjh qwpoeiru zxmcnv"
     w.skeleton_view.setFocus()
     w.results_list.select_row(1)  # another result: the query column keeps the mark
     qtbot.waitUntil(lambda: w.state.motion is not None and w.state.motion.row

@@ -73,3 +73,14 @@ def test_the_demo_banner_text_says_how_long_hide_lasts():
               and getattr(node.targets[0], "id", None) == "DEMO_BANNER_TEXT")
     doc = " ".join(body[at + 1].value.value.split())
     assert "until the next demo gallery opens" in doc, doc
+
+
+def test_the_opening_page_names_the_query_that_waits():
+    """GUI audit B #7: a query typed while a gallery indexed was searched a minute later,
+    with nothing on the page saying it would be."""
+    from motionlex.app.texts import opening_text
+
+    page = opening_text("Opening bandai", 1280, 3002, query="a person <waves>")
+    assert "1,280 of 3,002" in page
+    assert "Then searches \u201ca person &lt;waves&gt;\u201d" in page
+    assert "Then searches" not in opening_text("Opening bandai", 5, 10)

@@ -27,7 +27,13 @@ def test_empty_window_says_how_to_open(qtbot, window):
     welcome = window.findChild(type(window._welcome), "welcome")
     assert welcome.isVisible()
     assert "Open checkpoint" in welcome.text() and "Open gallery" in welcome.text()
-    assert window.gallery_label.text() == "no gallery" and window.device_label.text() == "no model"
+    assert window.gallery_label.text() == "no gallery"
+    # the status bar says what the page says: the checkpoint is optional (GUI audit B #10:
+    # it said "Open a checkpoint and a gallery", beside "no model")
+    assert window.device_label.text() == "no model loaded"
+    assert "shipped model" in window.device_label.toolTip()
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Open a gallery (File") and "shipped model" in said, said
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Search", "Playback", "View", "Help"]
     assert not window.act_export_glb.isEnabled() and not window.act_similar.isEnabled()

@@ -195,9 +195,10 @@ def test_small_windows_keep_the_results_captions_readable(qtbot, make_window, gl
                                                            shared_data, size):
     """Audit 35 #1: Bandai's 100 results for "a person waves the left hand" share 4
     captions; at 800x600 each caption cell read "…" under a header clipped to "ptic", beside
-    a clipped id and a horizontal scroll bar (1024x640: "a pers…"). The caption keeps its
-    start; the id column gives way first."""
-    from motionlex.widgets.column_fit import kept_width
+    a clipped id and a horizontal scroll bar (1024x640: "a pers…"). At 800x600 the caption
+    keeps its start and the id column gives way. GUI audit B #6: at 1024x640 the rows then
+    read alike, the id hidden; there the ids are shown, the caption keeps its title."""
+    from motionlex.widgets.column_fit import header_width, kept_width
     from motionlex.widgets.results_list import ResultsList
 
     texts = sorted((shared_data / "bandai" / "texts").glob("*wave-left-hand*.txt"))[:100]
@@ -210,10 +211,16 @@ def test_small_windows_keep_the_results_captions_readable(qtbot, make_window, gl
     view = window.results_list.view
     hh = view.horizontalHeader()
     cap = [c.key for c in window.results_list.model.columns].index("caption")
-    least = kept_width(view, [r["caption"] for r in rows], ResultsList.CAPTION_KEPT)
+    ids = [c.key for c in window.results_list.model.columns].index("id")
+    if size == (800, 600):
+        least = kept_width(view, [r["caption"] for r in rows], ResultsList.CAPTION_KEPT)
+    else:  # the ids tell the rows apart, the caption keeps its title
+        least = header_width(view, cap)
+        qtbot.waitUntil(lambda: not view.isColumnHidden(ids), timeout=5000)
     qtbot.waitUntil(lambda: hh.sectionSize(cap) >= least, timeout=5000)
     qtbot.wait(200)  # the layout settles
     assert hh.sectionSize(cap) >= least and not view.horizontalScrollBar().isVisible()
+    assert view.isColumnHidden(ids) == (size == (800, 600))
     shown = [c for c in range(hh.count()) if not view.isColumnHidden(c)]
     assert sum(hh.sectionSize(c) for c in shown) <= view.viewport().width()
     fm = hh.fontMetrics()

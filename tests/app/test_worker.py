@@ -213,6 +213,22 @@ def test_orders_steps_scores_every_order(worker):
     assert none.orders == [] and none.caption == ""
 
 
+def test_a_long_query_s_orders_log_no_warning(worker, caplog):
+    """GUI audit B #5: the query's orders logged "24 of 24 texts are longer than the 64
+    tokens the model reads" on the terminal, for a query whose length the status bar
+    already gives: a given caption's orders are cut without a warning."""
+    events = ["a person walks forward slowly while carrying a heavy box in both hands and "
+              "looking around nervously at the people in the crowded room",
+              "stops", "turns to the left", "bends down to put the box on the floor",
+              "stands up again", "stretches the back", "waves the right hand to a friend"]
+    caption = ", then ".join(events)
+    assert worker.model.count_tokens(caption) > worker.model.config.max_text_length
+    with caplog.at_level("WARNING", logger="motionlex"):
+        _, r = _run(worker.orders_steps(OrdersRequest(4, 0, caption)))
+    assert len(r.orders) >= 2
+    assert not [rec for rec in caplog.records if rec.levelname == "WARNING"], caplog.text
+
+
 def test_errors_arrive_as_messages(qapp, tmp_path, tiny_checkpoint, bandai_subset,
                                    monkeypatch):
     from motionlex.app import fallback

@@ -123,3 +123,38 @@ def test_a_column_with_a_floor_narrows_before_a_least_column_hides(qtbot):
     assert at(low - (full - floor) - 1)[1]  # too narrow even so: the id goes, and the
     assert at(full + cap_least - 10) == (full - 10, True, cap_least)  # score narrows for
     assert at(floor + cap_least - 10) == (floor, True, cap_least - 10)  # the caption
+
+
+def test_a_stretched_column_keeps_more_once_the_least_columns_are_hidden(qtbot):
+    """``least_alone``: the caption yields down to its title while the id fits beside it
+    (rows whose caption starts are alike, GUI audit B #6); once the id is hidden, the
+    floored score narrows again for the caption's start."""
+    from motionlex.widgets.column_fit import kept_width
+
+    scores = ["0.905", "0.842"]
+    ids = ["bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_normal_030"]
+    captions = ["a person waves the left hand like an elderly person.",
+                "a person waves the left hand."]
+    view = _table(qtbot, [scores, ids, captions], ["a long score title", "id", "caption"])
+    hh = view.horizontalHeader()
+    for col in (0, 1):
+        hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+    hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    id_least, title, start = (kept_width(view, ids, 12, end=True), 40,
+                              kept_width(view, captions, 16))
+    floor = kept_width(view, scores, 5)
+    fit_columns(view, [scores, ids, captions], max_fraction=0.9,
+                least={1: id_least, 2: title}, floor={0: floor}, least_alone={2: start})
+    frame = view.width() - view.viewport().width()
+
+    def at(viewport_w: int) -> tuple[int, bool, int]:
+        view.resize(viewport_w + frame, 300)
+        qtbot.waitUntil(lambda: view.viewport().width() == viewport_w, timeout=2000)
+        return hh.sectionSize(0), view.isColumnHidden(1), hh.sectionSize(2)
+
+    full = at(1000)[0]
+    assert at(full + id_least + title) == (full, False, title)  # the id before the start
+    assert at(floor + id_least + title) == (floor, False, title)
+    score, hidden, caption = at(floor + id_least + title - 1)  # the id goes: the caption
+    assert hidden and caption >= start and score == max(floor, floor + id_least + title - 1
+                                                        - start)  # takes its start back

@@ -36,18 +36,18 @@ def test_elide_right_keeps_the_start(qapp):
 def test_elide_id_keeps_the_end_with_one_ellipsis(qapp):
     """GUI audit w38 #2: neighbouring Bandai rows read "…proud_001", "bn…-right_old_001"
     and "…turn-left_e…_019" (two "…" in one cell). One rule now: "…" and the longest end
-    that fits, starting at a word when that costs at most a short word's end."""
+    that fits, starting at a folder when that costs at most a short name's end."""
     fm = QFontMetrics(QFont())
     full = "raw_bvh/bandai_2_wave-right-hand_normal_001"
     name = "bandai_2_wave-right-hand_normal_001"
     assert elide_id(full, fm, fm.horizontalAdvance(full)) == full
     room = fm.horizontalAdvance(ELLIPSIS + "/" + name)
     assert elide_id(full, fm, room) == ELLIPSIS + "/" + name  # the folder goes first
-    # a word's end of up to 4 characters goes rather than start the cut mid-word; a
-    # longer one stays, as it may say the side ("ight": right)
+    # a word's end stays, short or long: "alk" tells walk-left from walk-turn-left's
+    # "urn", "ight" says the side (audit B #4: starting at the next word lost them)
     assert elide_id("bn1_walk-left_old_001", fm,
                     fm.horizontalAdvance(ELLIPSIS + "alk-left_old_001")) \
-        == ELLIPSIS + "left_old_001"
+        == ELLIPSIS + "alk-left_old_001"
     assert elide_id("bn2_walk-turn-right_elderly_020", fm,
                     fm.horizontalAdvance(ELLIPSIS + "ight_elderly_020")) \
         == ELLIPSIS + "ight_elderly_020"
@@ -67,6 +67,31 @@ def test_elide_id_keeps_the_end_with_one_ellipsis(qapp):
                                and full.endswith(cut[1:])), (width, cut)
         wider = elide_id(full, fm, width + 12)  # more room never shows less of the end
         assert wider == full or len(wider) >= len(cut), (width, cut, wider)
+
+
+def test_different_ids_are_cut_alike_only_where_nothing_telling_them_apart_fits(qapp):
+    """GUI audit B #4: the raw_bvh results read "…normal_001" for the dash, punch, raise
+    and wave takes, as each cut started at the next word ("…ash_normal_001" gave up
+    "ash"). At every width, two ids cut to the same text only where not one more of
+    their characters fits."""
+    fm = QFontMetrics(QFont())
+    ids = ["bandai_1_bow_normal_001", "bandai_1_dash_normal_001", "bandai_1_kick_normal_001",
+           "bandai_1_punch_normal_001", "bandai_2_raise-up-both-hands_normal_001",
+           "bandai_2_wave-right-hand_normal_001", "bn1_walk-left_old_001",
+           "bn2_walk-turn-left_old_001", "bn1_walk_old_001", "bn2_walk_old_001"]
+    for width in range(fm.horizontalAdvance(ELLIPSIS + "_001"), 260, 2):
+        cuts: dict[str, list[str]] = {}
+        for name in ids:
+            cuts.setdefault(elide_id(name, fm, width), []).append(name)
+        for cut, names in cuts.items():
+            if len(names) < 2:
+                continue
+            kept = len(cut) - 1  # characters of the id shown after "…"
+            for name in names:
+                assert fm.horizontalAdvance(ELLIPSIS + name[-kept - 1:]) > width, \
+                    (width, cut, names)
+    dash = elide_id(ids[1], fm, fm.horizontalAdvance(ELLIPSIS + "dash_normal_001") - 2)
+    assert dash == ELLIPSIS + "ash_normal_001"
 
 
 def test_car_panel_headers_and_cells_elide_on_the_right(qtbot):

@@ -33,8 +33,9 @@ def test_query_history_up_down(qtbot, qapp):
     qtbot.keyClick(edit, Qt.Key.Key_Return)  # asked again: moves to the end, kept once
     assert edit.history == ["run", "jump", "walk"]
     edit.clear()
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert sent == ["jump", "jump", "walk"]  # blank queries are not sent
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # a blank box: sent as "" (the window says
+    assert sent == ["jump", "jump", "walk", ""]  # the query is empty), not kept
+    assert edit.history == ["run", "jump", "walk"]
 
 
 def test_typing_pause_is_reported_once_and_only_when_live(qtbot):

@@ -183,3 +183,43 @@ def test_it_says_when_a_suggestion_is_offered_and_which_keys_accept_it(qtbot, hi
     hint.check("the a of")  # a line (it names no motion), but no words to accept
     assert hint.toolTip().startswith(NO_MOTION_TEXT)
     assert not hint.has_suggestion() and seen == [True, False]
+
+
+def test_the_word_being_typed_is_left_out_then_completed(qtbot, hint):
+    """GUI audit B #8: with search as you type, a pause in "a person climbs a ladd" said
+    "did you mean: lad", and "a person cli" "unknown words: cli". The word at the end of the
+    box is not checked while it is typed; once done, a known word it begins comes first."""
+    assert hint.check("a person cli", typing=True) == [] and hint.isHidden()
+    assert hint.check("a person", typing=True) == [] and hint.isHidden()  # no "names no
+    assert hint.check("a persn cli", typing=True)[0].word == "persn"  # motion"; the words
+    assert hint.shown_text().endswith("did you mean: person")  # before it are checked
+    found = hint.check("a person climbs a ladd")  # Enter: done, "ladd" ends the query
+    assert [(c.word, c.suggestion) for c in found] == [("ladd", "ladder")]
+    found = hint.check("a person climbs a ladd then sits")  # inside: the closest word
+    assert [(c.word, c.suggestion) for c in found] == [("ladd", "lad")]
+    assert hint.check("a person jum")[0].suggestion == "jump"  # preferred: a lexical word
+
+
+def test_the_box_s_last_word_is_checked_when_done(qtbot, hint):
+    """:meth:`QueryHint.follow`: typed, the last word waits; Enter (or a space, or leaving
+    the box) checks it; a text set (from the history) is checked whole."""
+    from PySide6.QtCore import Qt
+
+    from motionlex.widgets.query_edit import QueryEdit
+
+    edit = QueryEdit()
+    qtbot.addWidget(edit)
+    edit.show()
+    hint.follow(edit)
+    qtbot.keyClicks(edit, "a person climbs a ladd")
+    qtbot.wait(CHECK_DELAY_MS + 100)
+    assert edit.typing_word() and hint.isHidden()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert not edit.typing_word() and hint.shown_text().endswith("did you mean: ladder")
+    qtbot.keyClicks(edit, " and jum")  # typing again: the new last word waits
+    qtbot.wait(CHECK_DELAY_MS + 100)
+    assert "ladd" in hint.shown_text() and "jum" not in hint.shown_text()
+    qtbot.keyClick(edit, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "jum" in hint.shown_text(), timeout=1000)
+    edit.setText("a person cli")  # set, not typed: checked whole
+    qtbot.waitUntil(lambda: "cli" in hint.shown_text(), timeout=1000)

@@ -263,16 +263,23 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
                     timeout=2000)
     assert hh.sectionSize(cap_col) >= hh.sectionSize(id_col)
     assert not view.isColumnHidden(id_col)
-    # narrower still: rows that share their caption keep the caption's start, not the id
-    # (at 800x600 they read "…" beside a clipped id, audit 35 #1): the id column goes
-    # first, and each row's tooltip names its id
-    from motionlex.widgets.column_fit import kept_width
+    # narrower still: rows that share their caption keep the id, which tells them apart,
+    # before the caption's start (every row read "a person raises both han…" with no id at
+    # 1024x640, GUI audit B #6); the caption keeps its title. Narrower again (800x600) the
+    # id goes and the caption keeps its start (it read "…" beside a clipped id, audit 35
+    # #1); each row's tooltip names its id
+    from motionlex.widgets.column_fit import header_width, kept_width
     from motionlex.widgets.elide import ID_KEPT
 
     id_least = kept_width(view, shown, ID_KEPT, end=True)
     results_list.resize(300, 300)
+    qtbot.waitUntil(lambda: hh.sectionSize(id_col) == id_least, timeout=2000)
+    assert not view.isColumnHidden(id_col) and hh.sectionSize(cap_col) >= header_width(
+        view, cap_col)
+    results_list.resize(241, 300)
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
-    assert hh.sectionSize(cap_col) >= kept_width(view, [cap], ResultsList.CAPTION_KEPT)
+    qtbot.waitUntil(lambda: hh.sectionSize(cap_col) >= kept_width(
+        view, [cap], ResultsList.CAPTION_KEPT), timeout=2000)
     assert m.data(m.index(0, cap_col), Qt.ItemDataRole.ToolTipRole).endswith(f"[{rows[0]['id']}]")
     results_list.resize(420, 300)  # and back where both fit
     qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
@@ -300,9 +307,9 @@ def test_id_column_tells_repeated_captions_apart(qtbot, results_list, bandai_cap
     results_list.resize(300, 300)
     qtbot.waitUntil(lambda: hh.sectionSize(id_col) <= max(60, 0.3 * view.width(), id_least)
                     + 1, timeout=2000)  # and back to the cap where there is no room
-    # distinct captions too long for both at 300 px: the caption takes it all, the id is
-    # hidden (and back when wider)
-    results_list.set_results([{**r, "caption": f"{cap} ({k})"} for k, r in enumerate(rows)])
+    # captions with distinct starts, too long for both at 300 px: the caption takes it
+    # all, the id is hidden (and back when wider)
+    results_list.set_results([{**r, "caption": f"({k}) {cap}"} for k, r in enumerate(rows)])
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
     results_list.resize(500, 300)
     qtbot.waitUntil(lambda: not view.isColumnHidden(id_col), timeout=2000)
@@ -410,8 +417,14 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
             style_take = take[take.rfind("_", 0, take.rfind("_")) + 1:]  # "elderly_027"
             assert text.endswith(style_take), (text, take)  # the action is in the caption
     # too narrow for the caption's start and the id's end: the caption yields first, down
-    # to its least width; then the id column goes, and the row's tooltip names the id
-    cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
+    # to its least width, its title (the first rows all start "a person waves t" or "a
+    # person raises ": the ids tell them apart, GUI audit B #6); then the id column goes,
+    # the caption keeps its start again and the row's tooltip names the id
+    from motionlex.widgets.column_fit import header_width
+    from motionlex.widgets.list_widths import starts_tell_rows_apart
+
+    assert not starts_tell_rows_apart(m.column_texts(cap_col))
+    cap_least = header_width(view, cap_col)
     assert hh.sectionSize(cap_col) >= cap_least
     fixed = sum(hh.sectionSize(c) for c in range(len(keys)) if c not in (id_col, cap_col))
     frame = w.width() - view.viewport().width()
@@ -421,8 +434,6 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
     assert not view.isColumnHidden(id_col) and hh.sectionSize(id_col) == id_least
     assert hh.sectionSize(cap_col) == cap_least
     # narrower: the score narrows to its numbers' (and its title's) width before the id goes
-    from motionlex.widgets.column_fit import header_width
-
     score_col = keys.index("score")
     scores = m.column_texts(score_col)
     score_full = hh.sectionSize(score_col)
@@ -435,7 +446,8 @@ def test_a_narrow_list_keeps_the_id_column_and_the_caption_yields(qtbot, shared_
     assert hh.sectionSize(cap_col) == cap_least
     w.resize(w.width() - 1, 300)
     qtbot.waitUntil(lambda: view.isColumnHidden(id_col), timeout=2000)
-    assert hh.sectionSize(cap_col) >= cap_least
+    assert hh.sectionSize(cap_col) >= kept_width(view, m.column_texts(cap_col),
+                                                 ResultsList.CAPTION_KEPT)
     tip = m.data(m.index(0, cap_col), Qt.ItemDataRole.ToolTipRole)
     assert tip.endswith(f"[bandai/{val[0]}]"), tip
 
@@ -482,11 +494,15 @@ def _bold_title_width(view, col: int) -> int:
         str(view.model().headerData(col, Qt.Orientation.Horizontal)))
 
 
-def test_rows_sharing_their_caption_keep_it_at_800_and_1024(qtbot, bandai_captions):
+def test_rows_sharing_their_caption_keep_it_at_800_and_their_ids_at_1024(qtbot,
+                                                                       bandai_captions):
     """Audit 35 #1: "a person waves the left hand" on Bandai gives 100 rows with 4 captions
     (templates); at 800x600 (a 241-pixel dock) every caption cell read "…", its header
-    "ptic", and a horizontal scroll bar came up beside a clipped id. The caption keeps
-    :data:`ResultsList.CAPTION_KEPT` characters, the id gives way, no title is clipped."""
+    "ptic", and a horizontal scroll bar came up beside a clipped id: there the caption
+    keeps :data:`ResultsList.CAPTION_KEPT` characters and the id gives way. GUI audit B #6:
+    at 1024x640 every row then read "a person raises both han…", none told apart: where
+    the id's end fits beside the caption's title, the id is shown and the visible rows
+    read differently. No title is clipped."""
     from motionlex.widgets.column_fit import kept_width
 
     waves = [(i, c) for i, c in bandai_captions if "wave-left-hand" in i][:100]
@@ -500,13 +516,20 @@ def test_rows_sharing_their_caption_keep_it_at_800_and_1024(qtbot, bandai_captio
                     "id": f"bandai/{i}"} for k, (i, c) in enumerate(waves)])
     m, view = w.model, w.view
     hh = view.horizontalHeader()
-    cap_col = [c.key for c in m.columns].index("caption")
+    keys = [c.key for c in m.columns]
+    cap_col, id_col = keys.index("caption"), keys.index("id")
     cap_least = kept_width(view, m.column_texts(cap_col), ResultsList.CAPTION_KEPT)
-    for width in (241, 354, 300):  # the docks at 800x600 and 1024x640, and between
+    painted = _PaintedIds(view, id_col)
+    for width in (241, 290, 354, 300):  # the docks at 800x600 and 1024x640, and between
         w.resize(width, 300)
-        qtbot.waitUntil(lambda: hh.sectionSize(cap_col) >= cap_least, timeout=2000)
+        qtbot.waitUntil(lambda to=width: view.viewport().width() + 40 > to, timeout=2000)
         qtbot.wait(50)
-        assert hh.sectionSize(cap_col) >= cap_least, width
+        if width == 241:  # no room for the id's end: the caption keeps its start
+            assert view.isColumnHidden(id_col) and hh.sectionSize(cap_col) >= cap_least
+        else:  # the rows told apart by their ids
+            assert not view.isColumnHidden(id_col), width
+            ids = [t for r, t in sorted(painted().items())]
+            assert len(ids) >= 8 and len(set(ids)) == len(ids), (width, ids)
         assert not view.horizontalScrollBar().isVisible(), width
         shown = [c for c in range(hh.count()) if not view.isColumnHidden(c)]
         assert sum(hh.sectionSize(c) for c in shown) <= view.viewport().width(), width

@@ -121,3 +121,31 @@ def test_an_empty_results_table_gives_the_caption_the_room(qtbot):
     for c, k in enumerate(keys):  # every title whole
         title = str(view.model().headerData(c, _Qt.Orientation.Horizontal))
         assert widths[k] >= fm.horizontalAdvance(title), title
+
+
+def test_a_narrow_gallery_keeps_the_captions_start(qtbot, shared_data):
+    """GUI audit B #3: at 1024x640 the raw_bvh gallery's caption column was 49 px ("a
+    pe…") while "length (s)" kept 94 px for "4.6". The caption keeps its start, the length
+    narrows to its numbers (its title cut with "…"), the id to its end, never hidden."""
+    from motionlex.widgets.column_fit import kept_width
+    from motionlex.widgets.elide import ID_KEPT
+    from motionlex.widgets.list_widths import GALLERY_CAPTION_KEPT
+
+    names = sorted(p.stem for p in (shared_data / "bandai" / "texts").glob("*.txt"))[:40]
+    items = [{"id": f"bandai/{n}", "caption": "a person waves the left hand above the head",
+              "duration": 4.6 + k % 9} for k, n in enumerate(names)]
+    w = GalleryBrowser()
+    w.resize(290, 360)  # the gallery dock at 1024x640
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_items(items)
+    view, hh = w.view, w.view.horizontalHeader()
+    ids, caps, lengths = (w.model.column_texts(c) for c in range(3))
+    qtbot.waitUntil(lambda: hh.sectionSize(1) >= kept_width(view, caps, GALLERY_CAPTION_KEPT),
+                    timeout=2000)
+    assert hh.sectionSize(2) < 60 and hh.sectionSize(2) >= kept_width(view, lengths, 4)
+    assert hh.sectionSize(0) >= kept_width(view, ids, ID_KEPT, end=True)
+    assert not view.isColumnHidden(0) and not view.horizontalScrollBar().isVisible()
+    w.resize(700, 360)  # wide: the length's title whole again
+    qtbot.waitUntil(lambda: hh.sectionSize(2) >= 80, timeout=2000)

@@ -54,3 +54,40 @@ def test_a_narrow_bar_drops_speed_loop_and_follow_first(qtbot):
     bar.fit(needed + bar.speed_box.sizeHint().width() + 40)  # room for the speed box only
     assert not bar.speed_box.isHidden() and bar.follow_box.isHidden()
     assert bar.slider.minimumWidth() == MIN_SLIDER_WIDTH
+
+
+def test_loop_and_follow_go_together_and_follow_the_read_out(qtbot):
+    """GUI audit B #13: at 1024x640 the loop and follow boxes were hidden at start, and
+    after a resize to 1920 and back "loop" was shown without "follow": the bar was fitted
+    for the default read-out, not again when a motion's narrower one came. The two boxes
+    are shown or hidden together, and a new read-out width fits the bar again."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    bar = TransportBar(parent, loop=True)
+    parent.setLayout(bar.layout)
+    gap = bar.layout.spacing()
+    m = bar.layout.contentsMargins()
+    boxes = sum(gap + w.sizeHint().width() for w in (bar.speed_box, bar.loop_box,
+                                                      bar.follow_box))
+
+    def needed() -> int:  # every control at its size hint
+        return (m.left() + m.right() + bar.play_button.sizeHint().width() + MIN_SLIDER_WIDTH
+                + bar.time_label.width() + 2 * gap + boxes)
+
+    bar.set_range(88, 20.0)  # a short motion's read-out ("88/88  4.35 s")
+    short = needed()
+    bar.set_range(30000, 20.0)  # a long one's, wider
+    assert needed() > short
+    parent.resize(short, 40)
+    bar.fit(short)  # too narrow for both boxes with the long read-out
+    assert not bar.speed_box.isHidden() or bar.loop_box.isHidden()
+    assert bar.loop_box.isHidden() == bar.follow_box.isHidden()
+    assert bar.follow_box.isHidden()
+    bar.set_range(88, 20.0)  # the narrower read-out: the bar is fitted again, both shown
+    assert not bar.loop_box.isHidden() and not bar.follow_box.isHidden()
+    bar.fit(short - bar.follow_box.sizeHint().width() // 2)  # "loop" fits, "follow" not:
+    assert not bar.speed_box.isHidden()
+    assert bar.loop_box.isHidden() and bar.follow_box.isHidden()  # neither is shown
+    bar.fit(2000)
+    bar.fit(short)  # a resize back: the same state at the same width and read-out
+    assert not bar.loop_box.isHidden() and not bar.follow_box.isHidden()
