@@ -135,6 +135,8 @@ class Analysis(DescribeActions, QObject):
         self.describe_panel.describeRequested.connect(self.describe_selected)
         self.tabs.currentChanged.connect(lambda _i: self._on_describe_visible(
             self.tabs.currentWidget() is self.describe_panel))
+        self.tabs.currentChanged.connect(lambda _i: self.orders_fit.tab_shown(
+            self.tabs.currentWidget() is self.chronology))  # Describe needs its rows
         win.car_panel.captionEdited.connect(self._on_caption_edited)
         worker.ordersReady.connect(self._on_orders)
         worker.described.connect(self._on_described)

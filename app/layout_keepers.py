@@ -270,6 +270,30 @@ class OrdersFit:
         """The default split is back (first start, Reset layout): fit again."""
         self._set, self._theirs = None, False
 
+    def _moved(self) -> bool:
+        """Whether the user moved the splitter since :meth:`fit` set it (then it is theirs)."""
+        win = self._win
+        if self._set is not None and self._set[0] == win.height() \
+                and abs(win.car_dock.height() - self._set[1]) > 2:
+            self._theirs = True
+        return self._theirs
+
+    def tab_shown(self, orders: bool) -> None:
+        """The dock's tab changed: the chronology's orders are fitted again; another tab
+        (Describe: 8 captions) gets the default share back, unless the split is the user's."""
+        if orders:
+            QTimer.singleShot(0, self.fit)
+            return
+        win = self._win
+        if self._set is None or self._moved() or win.car_dock.isFloating() \
+                or win.results_dock.isFloating() or win.results_dock.isHidden():
+            return
+        total = win.car_dock.height() + win.results_dock.height()
+        target = int(total * self.MAX_SHARE)
+        win.resizeDocks([win.results_dock, win.car_dock], [total - target, target],
+                        Qt.Orientation.Vertical)
+        self._set = None  # the default split: fit again when the orders are shown
+
     def fit(self) -> None:
         """Size the chronology dock to its orders table's rows (within :data:`MAX_SHARE`);
         nothing while the docks float, are hidden or tabbed away, or the split is the
@@ -277,10 +301,7 @@ class OrdersFit:
         win = self._win
         car, results = win.car_dock, win.results_dock
         table = win.car_panel.orders_table
-        if self._set is not None and self._set[0] == win.height() \
-                and abs(car.height() - self._set[1]) > 2:
-            self._theirs = True  # moved since it was set, at the same window height
-        if self._theirs or not table.isVisible() or car.isFloating() \
+        if self._moved() or not table.isVisible() or car.isFloating() \
                 or results.isFloating() or results.isHidden():
             return
         rows = sum(table.rowHeight(r) for r in range(table.rowCount()))

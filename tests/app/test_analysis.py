@@ -304,6 +304,13 @@ def test_the_chronology_dock_gives_the_results_what_its_orders_leave(qtbot, open
     assert empty <= 2 * table.fontMetrics().lineSpacing() + 2 or \
         table.height() == table.minimumHeight(), (empty, table.height())
     assert w.car_dock.height() <= w.results_dock.height()
+    # the Describe tab (8 captions) gets the default half back, and the orders their fit
+    fitted, half = w.car_dock.height(), (w.car_dock.height() + w.results_dock.height()) // 2
+    w.analysis.tabs.setCurrentWidget(w.analysis.describe_panel)
+    qtbot.waitUntil(lambda: w.car_dock.height() >= half - 8, timeout=5000)
+    w.analysis.tabs.setCurrentWidget(w.analysis.chronology)
+    qtbot.waitUntil(lambda: abs(w.car_dock.height() - fitted) <= 16, timeout=5000)
+    qtbot.wait(100)
     # the user moves the splitter: a later query leaves it there
     total = w.results_dock.height() + w.car_dock.height()
     w.resizeDocks([w.results_dock, w.car_dock], [total // 3, total - total // 3],
