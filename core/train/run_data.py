@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from motionlex.core.data.layout import detect_layout
 from motionlex.core.data.pairs import (
@@ -24,6 +25,9 @@ from motionlex.core.data.pairs import (
 from motionlex.core.data.text_files import read_caption_corpus, warn_shared_split_ids
 from motionlex.core.model.folder import STATS_FILE
 from motionlex.core.patches import PatchStats
+
+if TYPE_CHECKING:
+    from motionlex.core.train.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,20 @@ def check_text_corpora(text_corpora: Sequence[str | Path]) -> None:
             f"folder {Path.cwd()} (relative paths in a config are read from where "
             f"motionlex runs: the shipped configs from the repository root; or override "
             f"text_corpora=[PATH])")
+
+
+def check_config_corpora(cfg: TrainConfig, init: str | Path | None) -> None:
+    """:func:`check_text_corpora` where the run reads them: a text phase (LexMLM, the MLM
+    head) or a fresh model's caption vocabulary (no ``init``). The CLI calls it before
+    Lightning loads (it came after 12-18 s), the run again.
+
+    Raises:
+        FileNotFoundError: as :func:`check_text_corpora`.
+    """
+    from motionlex.core.train.objectives import TEXT_PHASES
+
+    if init is None or any(p.name in TEXT_PHASES for p in cfg.phases):
+        check_text_corpora(cfg.text_corpora)
 
 
 def _folder_names(root: str | Path) -> list[str]:

@@ -70,8 +70,8 @@ from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.quiet import lightning_quieted
 from motionlex.core.train.resume_checkpoint import check_resume_checkpoints, read_resume_checkpoint
 from motionlex.core.train.run_data import (
+    check_config_corpora,
     check_data_folders,
-    check_text_corpora,
     distinct_data_roots,
     init_patch_stats,
     load_train_examples,
@@ -108,8 +108,7 @@ class TrainingRun(BestModelExport):
         self.progress = progress
         data_roots = distinct_data_roots(data_roots)
         check_data_folders(data_roots)
-        if init is None or any(p.name in TEXT_PHASES for p in cfg.phases):
-            check_text_corpora(cfg.text_corpora)  # read by a text phase or the vocabulary
+        check_config_corpora(cfg, init)  # read by a text phase or the vocabulary
         L.seed_everything(cfg.seed, workers=True, verbose=False)
         self._unrepeated, self.train_examples = load_train_examples(
             data_roots, cfg.data_repeat, progress=progress)

@@ -170,6 +170,11 @@ def test_a_folder_without_usable_motions_says_why(tmp_path, capsys):
 def test_a_missing_text_corpus_is_named_before_loading(repo_root, tmp_path, capsys,
                                                        monkeypatch):
     monkeypatch.chdir(tmp_path)  # the shipped configs name ../shared/data/kitml_text
+
+    def reached(*args, **kwargs):
+        raise AssertionError("training started (Lightning loaded: 12-18 s) before the check")
+
+    monkeypatch.setattr("motionlex.core.train.training.train", reached)
     assert main(["train", "--config", str(repo_root / "configs" / "cpu-small.yaml"),
                  "--data", "anything", "--out", str(tmp_path / "run")]) == 2
     err = _one_error_line(capsys)
