@@ -190,8 +190,14 @@ def _train_in(args: argparse.Namespace) -> int:
     from motionlex.core.train.run_data import check_config_corpora
     from motionlex.core.train.train_config import load_train_config
 
-    # the config's errors and its text corpora now, not after Lightning has loaded (12-18 s)
-    check_config_corpora(load_train_config(args.config, args.overrides), args.init)
+    # the config's errors and its text corpora now, not after Lightning has loaded (12-18 s);
+    # its warnings are said once, when the run reads it
+    logging.disable(logging.WARNING)
+    try:
+        cfg = load_train_config(args.config, args.overrides)
+    finally:
+        logging.disable(logging.NOTSET)
+    check_config_corpora(cfg, args.init)
     run_dir = Path(args.out)
 
     def interrupt_hint() -> str:  # said on Ctrl-C from here on, from what is on disk then
