@@ -22,7 +22,6 @@ atomically), not in the model folder, which may be read-only (an installed packa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -45,7 +44,7 @@ from motionlex.core.motion.motion import Motion, joints_fps
 from motionlex.core.motion.skeleton import Skeleton, as_skeleton
 from motionlex.core.patches import PatchStats
 from motionlex.core.retrieval.fusion import DEFAULT_FUSION_WEIGHT, checkpoint_fusion_weight, fuse
-from motionlex.core.retrieval.hubness import BankHubness, csls_scores
+from motionlex.core.retrieval.hubness import BankHubness, captions_sha256, csls_scores
 from motionlex.core.retrieval.sparse import heaviest_words, sparsify_lexical
 from motionlex.core.steps import run_steps
 from motionlex.core.text.spelling import WORD_PATTERN
@@ -208,8 +207,7 @@ def bank_captions(checkpoint: str | os.PathLike,
 
 def bank_key(model_hash: str, captions: Sequence[str]) -> str:
     """Cache key of a bank: the model's fingerprint and the captions' SHA-256 (short)."""
-    h = hashlib.sha256("\n".join(captions).encode("utf-8")).hexdigest()
-    return f"{model_hash[:16]}-{h[:16]}-v{BANK_FORMAT}"
+    return f"{model_hash[:16]}-{captions_sha256(captions)[:16]}-v{BANK_FORMAT}"
 
 
 def caption_bank_steps(model: EncoderModel, captions: Sequence[str], source: str, *,

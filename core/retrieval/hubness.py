@@ -26,17 +26,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from motionlex.core.atomic import atomic_file
+from motionlex.core.json_io import write_json
+from motionlex.core.model.folder import CHECKSUM_FILE, WEIGHTS_FILE
 from motionlex.core.retrieval.fusion import fuse
+from motionlex.core.value_checks import rounded
 
 logger = logging.getLogger(__name__)
 
-B = TypeVar("B")
+if TYPE_CHECKING:  # describe imports this module
+    from motionlex.core.retrieval.describe import CaptionBank
 
 HUBNESS_FILE = "caption_bank_hubness.json"
 """A model folder's per-caption hubness of its ``caption_bank.txt`` (JSON: ``format``, ``k``,
@@ -56,8 +59,6 @@ WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 def _weights_sha256(folder: Path) -> str | None:
     """The model folder's weights SHA-256 as its ``checksums.json`` records it (None: none)."""
-    from motionlex.core.model.folder import CHECKSUM_FILE, WEIGHTS_FILE
-
     try:
         return json.loads((folder / CHECKSUM_FILE).read_text())["sha256"][WEIGHTS_FILE]
     except (OSError, ValueError, KeyError, TypeError):
@@ -163,14 +164,11 @@ def write_hubness(folder: str | os.PathLike, captions: Sequence[str], hub: BankH
     """
     if hub.values.shape[1] != len(captions):
         raise ValueError(f"hubness of {hub.values.shape[1]} captions for {len(captions)}")
-    path = Path(folder) / HUBNESS_FILE
     doc = {"format": HUBNESS_FORMAT, "k": hub.k, "query_bank": hub.query_bank,
            "captions_sha256": captions_sha256(captions),
            "weights_sha256": _weights_sha256(Path(folder)), "weights": hub.weights.tolist(),
-           "hubness": [[round(float(v), 5) for v in row] for row in hub.values]}
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-    return path
+           "hubness": rounded(hub.values.tolist())}
+    return write_json(Path(folder) / HUBNESS_FILE, doc, compact=True)
 
 
 def read_hubness(folder: str | os.PathLike, captions: Sequence[str]) -> BankHubness | None:
@@ -202,9 +200,9 @@ def read_hubness(folder: str | os.PathLike, captions: Sequence[str]) -> BankHubn
     return hub
 
 
-def with_hubness(bank: B, checkpoint: str | os.PathLike) -> B:
-    """``bank`` (a :class:`~.describe.CaptionBank`) with the model folder's hubness of its
-    captions attached (:func:`read_hubness`), so describing ranks it by CSLS; the bank as it
-    is when the folder has none for these captions and weights."""
-    hub = read_hubness(checkpoint, bank.captions)  # type: ignore[attr-defined]
-    return bank if hub is None else replace(bank, hubness=hub)  # type: ignore[type-var]
+def with_hubness(bank: CaptionBank, checkpoint: str | os.PathLike) -> CaptionBank:
+    """``bank`` with the model folder's hubness of its captions attached
+    (:func:`read_hubness`), so describing ranks it by CSLS; the bank as it is when the
+    folder has none for these captions and weights."""
+    hub = read_hubness(checkpoint, bank.captions)
+    return bank if hub is None else replace(bank, hubness=hub)
