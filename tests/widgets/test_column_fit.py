@@ -87,12 +87,9 @@ def test_a_column_with_a_least_width_outlasts_the_stretched_ones_then_hides(qtbo
     assert at(low - 30)[0] is False
 
 
-def test_a_column_with_a_floor_narrows_before_a_least_column_hides(qtbot):
-    """A floored column (the results list's score) narrows to its floor, never hidden, as
-    far as needed to keep a least-width column (the id) shown; once that one is hidden it
-    narrows again only as far as the stretched column's least width needs."""
-    from motionlex.widgets.column_fit import kept_width
-
+def _score_id_caption_table(qtbot):
+    """The results list's columns on two Bandai rows: score and id sized by hand, the
+    caption stretched; returns the columns' texts, the view and its header."""
     scores = ["0.905", "0.842"]
     ids = ["bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_normal_030"]
     captions = ["a person waves the left hand like an elderly person.",
@@ -102,6 +99,16 @@ def test_a_column_with_a_floor_narrows_before_a_least_column_hides(qtbot):
     for col in (0, 1):
         hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
     hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    return scores, ids, captions, view, hh
+
+
+def test_a_column_with_a_floor_narrows_before_a_least_column_hides(qtbot):
+    """A floored column (the results list's score) narrows to its floor, never hidden, as
+    far as needed to keep a least-width column (the id) shown; once that one is hidden it
+    narrows again only as far as the stretched column's least width needs."""
+    from motionlex.widgets.column_fit import kept_width
+
+    scores, ids, captions, view, hh = _score_id_caption_table(qtbot)
     id_least, cap_least = kept_width(view, ids, 12, end=True), kept_width(view, captions, 12)
     floor = kept_width(view, scores, 5)
     fit_columns(view, [scores, ids, captions], max_fraction=0.9,
@@ -131,15 +138,7 @@ def test_a_stretched_column_keeps_more_once_the_least_columns_are_hidden(qtbot):
     floored score narrows again for the caption's start."""
     from motionlex.widgets.column_fit import kept_width
 
-    scores = ["0.905", "0.842"]
-    ids = ["bn2_wave-left-hand_elderly_027", "bn2_wave-left-hand_normal_030"]
-    captions = ["a person waves the left hand like an elderly person.",
-                "a person waves the left hand."]
-    view = _table(qtbot, [scores, ids, captions], ["a long score title", "id", "caption"])
-    hh = view.horizontalHeader()
-    for col in (0, 1):
-        hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-    hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    scores, ids, captions, view, hh = _score_id_caption_table(qtbot)
     id_least, title, start = (kept_width(view, ids, 12, end=True), 40,
                               kept_width(view, captions, 16))
     floor = kept_width(view, scores, 5)
