@@ -60,7 +60,7 @@ from motionlex.core.model.model import MotionTextModel
 from motionlex.core.retrieval.chronology import composed_test_examples
 from motionlex.core.retrieval.fusion import VAL_METRICS_FILE
 from motionlex.core.text.words import dictionary_inflection, dictionary_lemmas
-from motionlex.core.train import run_record
+from motionlex.core.train import resume_checkpoint, run_record
 from motionlex.core.train.best_model import BestModelExport
 from motionlex.core.train.interrupt import CheckpointOnInterrupt
 from motionlex.core.train.module import MotionTextModule
@@ -68,7 +68,6 @@ from motionlex.core.train.objectives import PAIR_PHASES, TEXT_PHASES, create_obj
 from motionlex.core.train.phase_data import phase_dataset
 from motionlex.core.train.progress import PhaseProgressBar
 from motionlex.core.train.quiet import lightning_quieted
-from motionlex.core.train.resume_checkpoint import check_resume_checkpoints, read_resume_checkpoint
 from motionlex.core.train.run_data import (
     check_config_corpora,
     check_data_folders,
@@ -262,10 +261,11 @@ class TrainingRun(BestModelExport):
             phase = replace(phase, max_steps=steps, val_every=min(phase.val_every, steps))
             interrupted_here = resume and not ran_any  # the first phase not done: work lost?
             ran_any = True
-            callbacks = [ModelCheckpoint(dirpath=ckpt_dir, filename=f"{tag}-last",
+            ckpt = resume_checkpoint.checkpoint_path(self.out_dir, i, phase.name)  # --resume's
+            callbacks = [ModelCheckpoint(dirpath=ckpt.parent, filename=ckpt.stem,
                                          save_last=False, every_n_train_steps=max(1, steps // 4),
                                          save_top_k=1, monitor=None, enable_version_counter=False),
-                         CheckpointOnInterrupt(ckpt_dir / f"{tag}-last.ckpt"),
+                         CheckpointOnInterrupt(ckpt),
                          # each parameter group's learning rate in the CSV log (lr-AdamW/text,
                          # ...): the warm-up and schedule beside the losses
                          LearningRateMonitor(logging_interval="step")]
@@ -283,8 +283,8 @@ class TrainingRun(BestModelExport):
                 use_distributed_sampler=False,
             )
             data = self._dataset(phase, trainer.global_rank, trainer.world_size)
-            ckpt = ckpt_dir / f"{tag}-last.ckpt"
-            start = read_resume_checkpoint(ckpt) if resume and ckpt.is_file() else 0
+            start = (resume_checkpoint.read_resume_checkpoint(ckpt)
+                     if resume and ckpt.is_file() else 0)
             if resume and ckpt.is_file():
                 # asked for (--resume): a status line, not a warning
                 logger.info("resuming phase %s from its last checkpoint %s", tag, ckpt)
@@ -439,7 +439,8 @@ def _train(cfg: TrainConfig, data_roots: Sequence[str | Path], out_dir: str | Pa
         if not left and (out / "model" / "config.json").is_file():
             _say_nothing_to_resume(out, len(cfg.phases))
             return out / "model"  # without loading the data (~20 s) for nothing
-        check_resume_checkpoints(out, [p.name for p in cfg.phases])  # a damaged one: now
+        # a damaged checkpoint: said now, before the data loads
+        resume_checkpoint.check_resume_checkpoints(out, [p.name for p in cfg.phases])
     run = TrainingRun(cfg, data_roots, out_dir, init=init, progress=progress)
     final = run.fit(resume=resume)  # the phases already carry the --max-steps cap
     if trained is not None:
